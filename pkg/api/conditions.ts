@@ -1,0 +1,23 @@
+import type { Condition } from './fields.js';
+
+/**
+ * Sets a condition the Kubernetes way: lastTransitionTime moves only when status changes,
+ * so watchers can tell how long a condition has held.
+ */
+export function setCondition(list: Condition[] | undefined, c: Omit<Condition, 'lastTransitionTime'>, now = new Date()): Condition[] {
+  const out = [...(list ?? [])];
+  const i = out.findIndex((x) => x.type === c.type);
+  const prev = i >= 0 ? out[i] : undefined;
+  const lastTransitionTime = prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : now.toISOString();
+  const next: Condition = { ...c, lastTransitionTime };
+  if (i >= 0) out[i] = next; else out.push(next);
+  return out;
+}
+
+export function getCondition(list: Condition[] | undefined, type: string): Condition | undefined {
+  return list?.find((c) => c.type === type);
+}
+
+export function isReady(obj: { status?: { conditions?: Condition[] } }): boolean {
+  return getCondition(obj.status?.conditions, 'Ready')?.status === 'True';
+}

@@ -1,0 +1,73 @@
+// Field-level schemas shared by every kind. Each one is a zod schema so that validation,
+// defaults, TypeScript types and the published JSON Schemas come from one definition.
+import { z } from 'zod';
+import { isIPv4, parseCidr, IpParseError } from '../ip/ipv4.js';
+
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export const name = z
+  .string()
+  .max(63, 'must be at most 63 characters')
+  .regex(DNS1123_LABEL, 'must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit');
+
+export const ipv4 = z
+  .string()
+  .refine(isIPv4, 'must be an IPv4 address such as 10.76.1.84')
+  .meta({ format: 'ipv4' });
+
+export const cidr = z.string().superRefine((v, ctx) => {
+  try {
+    parseCidr(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: e instanceof IpParseError ? e.why : String(e) });
+  }
+}).meta({ pattern: '^[0-9.]+/[0-9]{1,2}$' });
+
+// Linux IFNAMSIZ is 16 including the NUL. '/', ':' and white space are refused by the kernel or
+// by ip(8); shell metacharacters are refused too because operators paste names into shells.
+export const ifName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(15, 'must be at most 15 characters (Linux IFNAMSIZ)')
+  .regex(/^[A-Za-z0-9_.@-]+$/, 'may contain only letters, digits, ".", "_", "-" and "@"')
+  .refine((v) => v !== '.' && v !== '..', 'must not be "." or ".."');
+
+export const mac = z
+  .string()
+  .regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, 'must be a MAC address such as 02:42:0a:4c:01:54')
+  .refine((v) => (parseInt(v.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (the lowest bit of the first octet clear)');
+
+export const labels = z.record(
+  z.string().max(253).regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'invalid label key'),
+  z.string().max(63).regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/, 'invalid label value'),
+);
+
+export const nodeSelector = z.strictObject({
+  matchLabels: labels.optional(),
+});
+
+export const conditionStatus = z.enum(['True', 'False', 'Unknown']);
+
+export const condition = z.strictObject({
+  type: z.string(),
+  status: conditionStatus,
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  lastTransitionTime: z.string().optional(),
+  observedGeneration: z.number().int().optional(),
+});
+export type Condition = z.infer<typeof condition>;
+
+export const metadata = z.strictObject({
+  name,
+  labels: labels.optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  // Set by the system. Accepted on apply so that `get -o yaml | apply -f -` round-trips.
+  uid: z.string().optional(),
+  resourceVersion: z.string().regex(/^\d+$/, 'must be a decimal etcd revision').optional(),
+  generation: z.number().int().nonnegative().optional(),
+  creationTimestamp: z.string().optional(),
+  deletionTimestamp: z.string().optional(),
+  finalizers: z.array(z.string()).optional(),
+});
+export type ObjectMeta = z.infer<typeof metadata>;

@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './kinds.js';
+export * from './fields.js';
+export * from './conditions.js';

@@ -1,0 +1,38 @@
+// The kind registry: names users type, the etcd key segment, and the schema for each kind.
+import type { z } from 'zod';
+import * as t from './types.js';
+
+export type Kind = 'ClusterNetwork' | 'Node' | 'HostSubnet' | 'ContainerNic' | 'MacvlanNet';
+
+export interface KindInfo {
+  kind: Kind;
+  plural: string;   // also the etcd key segment
+  short: string;
+  schema: z.ZodTypeAny;
+}
+
+export const KINDS: readonly KindInfo[] = [
+  { kind: 'ClusterNetwork', plural: 'clusternetworks', short: 'cn', schema: t.clusterNetwork },
+  { kind: 'Node', plural: 'nodes', short: 'no', schema: t.node },
+  { kind: 'HostSubnet', plural: 'hostsubnets', short: 'hs', schema: t.hostSubnet },
+  { kind: 'ContainerNic', plural: 'containernics', short: 'nic', schema: t.containerNic },
+  { kind: 'MacvlanNet', plural: 'macvlannets', short: 'mvn', schema: t.macvlanNet },
+];
+
+export class UnknownKindError extends Error {
+  constructor(readonly input: string) {
+    super(`unknown kind "${input}"; expected one of ${KINDS.map((k) => `${k.kind.toLowerCase()}|${k.plural}|${k.short}`).join(', ')}`);
+  }
+}
+
+/** Resolves singular, plural or short names, case-insensitively, as kubectl does. */
+export function resolveKind(input: string): KindInfo {
+  const s = input.toLowerCase();
+  const k = KINDS.find((k) => k.kind.toLowerCase() === s || k.plural === s || k.short === s);
+  if (!k) throw new UnknownKindError(input);
+  return k;
+}
+
+export function kindInfo(kind: Kind): KindInfo {
+  return KINDS.find((k) => k.kind === kind)!;
+}

@@ -1,0 +1,135 @@
+// The five kinds of ../../shared/api.md. Field names are the contract; keep them.
+import { z } from 'zod';
+import * as f from './fields.js';
+
+export const API_VERSION = 'xnet.io/v1alpha1';
+
+const statusBase = {
+  observedGeneration: z.number().int().optional(),
+  conditions: z.array(f.condition).optional(),
+};
+
+export const clusterNetworkSpec = z.strictObject({
+  cidr: f.cidr,
+  hostPrefix: z.number().int().min(8).max(30),
+  reserved: z.array(f.cidr).optional(),
+  dockerNetwork: f.name.optional(),
+  bridgePrefix: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,10}$/, 'must be 1..11 letters, digits, "_" or "-", starting with a letter').default('br'),
+  masquerade: z.boolean().default(true),
+  mtu: z.number().int().min(576).max(65535).optional(),
+  nodeSelector: f.nodeSelector.optional(),
+});
+export const clusterNetworkStatus = z.looseObject({
+  ...statusBase,
+  allocated: z.number().int().optional(),
+  free: z.number().int().optional(),
+});
+
+export const nodeSpec = z.strictObject({
+  address: f.ipv4.optional(),
+  interface: f.ifName.optional(),
+});
+export const nodeStatus = z.looseObject({
+  ...statusBase,
+  address: z.string().optional(),
+  interface: z.string().optional(),
+  agentVersion: z.string().optional(),
+  lastHeartbeatTime: z.string().optional(),
+  capabilities: z.record(z.string(), z.boolean()).optional(),
+});
+
+export const hostSubnetSpec = z.strictObject({
+  node: f.name,
+  clusterNetwork: f.name,
+  subnet: f.cidr.optional(),
+  gateway: f.ipv4.optional(),
+  bridge: f.ifName.optional(),
+  dockerRange: f.cidr.optional(),
+  icc: z.boolean().default(true),
+});
+export const hostSubnetStatus = z.looseObject({
+  ...statusBase,
+  subnet: z.string().optional(),
+  gateway: z.string().optional(),
+  bridge: z.string().optional(),
+  dockerRange: z.string().optional(),
+  nodeAddress: z.string().optional(),
+});
+
+export const containerNicSpec = z.strictObject({
+  node: f.name,
+  container: z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a Docker container name or id'),
+  ifName: f.ifName,
+  network: z.strictObject({
+    clusterNetwork: f.name.optional(),
+    macvlanNet: f.name.optional(),
+  }),
+  ip: f.ipv4.optional(),
+  mac: f.mac.optional(),
+  defaultRoute: z.boolean().default(false),
+});
+export const containerNicStatus = z.looseObject({
+  ...statusBase,
+  ip: z.string().optional(),
+  prefixLength: z.number().int().optional(),
+  mac: z.string().optional(),
+  gateway: z.string().optional(),
+  containerId: z.string().optional(),
+  hostInterface: z.string().optional(),
+});
+
+export const macvlanMode = z.enum(['bridge', 'private', 'vepa', 'passthru']);
+
+export const macvlanNetSpec = z.strictObject({
+  subnet: f.cidr,
+  gateway: f.ipv4.optional(),
+  ipRange: f.cidr.optional(),
+  exclude: z.array(f.cidr).optional(),
+  parent: f.ifName.optional(),
+  vlan: z.number().int().min(1).max(4094).optional(),
+  mode: macvlanMode.default('bridge'),
+  promiscuous: z.boolean().default(true),
+  hostShim: z.boolean().default(true),
+  dockerNetwork: f.name.optional(),
+  blockPrefix: z.number().int().min(16).max(30).default(28),
+  nodeSelector: f.nodeSelector.optional(),
+  nodes: z.array(z.strictObject({ name: f.name, parent: f.ifName.optional() })).optional(),
+});
+export const macvlanNodeStatus = z.looseObject({
+  name: z.string(),
+  parent: z.string().optional(),
+  dockerRange: z.string().optional(),
+  shimAddress: z.string().optional(),
+  ready: z.boolean().optional(),
+  message: z.string().optional(),
+});
+export const macvlanNetStatus = z.looseObject({
+  ...statusBase,
+  allocated: z.number().int().optional(),
+  free: z.number().int().optional(),
+  nodes: z.array(macvlanNodeStatus).optional(),
+});
+
+function objectSchema<K extends string, S extends z.ZodTypeAny, St extends z.ZodTypeAny>(kind: K, spec: S, status: St) {
+  return z.strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(kind),
+    metadata: f.metadata,
+    spec,
+    status: status.optional(),
+  });
+}
+
+export const clusterNetwork = objectSchema('ClusterNetwork', clusterNetworkSpec, clusterNetworkStatus);
+export const node = objectSchema('Node', nodeSpec.default({}), nodeStatus);
+export const hostSubnet = objectSchema('HostSubnet', hostSubnetSpec, hostSubnetStatus);
+export const containerNic = objectSchema('ContainerNic', containerNicSpec, containerNicStatus);
+export const macvlanNet = objectSchema('MacvlanNet', macvlanNetSpec, macvlanNetStatus);
+
+export type ClusterNetwork = z.infer<typeof clusterNetwork>;
+export type Node = z.infer<typeof node>;
+export type HostSubnet = z.infer<typeof hostSubnet>;
+export type ContainerNic = z.infer<typeof containerNic>;
+export type MacvlanNet = z.infer<typeof macvlanNet>;
+export type AnyObject = ClusterNetwork | Node | HostSubnet | ContainerNic | MacvlanNet;
+export type MacvlanNodeStatus = z.infer<typeof macvlanNodeStatus>;

@@ -1,0 +1,93 @@
+// IPv4 arithmetic on plain numbers (0..2^32-1). Parsing is delegated to ipaddr.js so that
+// odd spellings ("010.1.1.1", "1.2.3") are rejected the way every other tool rejects them.
+import ipaddr from 'ipaddr.js';
+
+export interface Cidr {
+  /** network address as an unsigned 32-bit number */
+  readonly base: number;
+  readonly prefix: number;
+}
+
+export class IpParseError extends Error {
+  constructor(readonly input: string, readonly why: string) {
+    super(`${JSON.stringify(input)}: ${why}`);
+  }
+}
+
+export function parseIPv4(text: string): number {
+  if (typeof text !== 'string' || !ipaddr.IPv4.isValidFourPartDecimal(text)) {
+    throw new IpParseError(String(text), 'not an IPv4 address in dotted-quad form');
+  }
+  const b = ipaddr.IPv4.parse(text).octets;
+  return ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+}
+
+export function isIPv4(text: string): boolean {
+  try { parseIPv4(text); return true; } catch { return false; }
+}
+
+export function formatIPv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+export function maskOf(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
+export function sizeOf(c: Cidr): number {
+  return 2 ** (32 - c.prefix);
+}
+
+/** Parses "a.b.c.d/p". With strict (the default) host bits must be zero, as in Docker and Kubernetes. */
+export function parseCidr(text: string, strict = true): Cidr {
+  const m = /^([^/]+)\/(\d{1,2})$/.exec(typeof text === 'string' ? text : '');
+  if (!m) throw new IpParseError(String(text), 'not a CIDR (expected a.b.c.d/prefix)');
+  const prefix = Number(m[2]);
+  if (prefix > 32) throw new IpParseError(text, 'prefix length must be 0..32');
+  const addr = parseIPv4(m[1]);
+  const base = (addr & maskOf(prefix)) >>> 0;
+  if (strict && base !== addr) {
+    throw new IpParseError(text, `host bits are set (did you mean ${formatIPv4(base)}/${prefix}?)`);
+  }
+  return { base, prefix };
+}
+
+export function formatCidr(c: Cidr): string {
+  return `${formatIPv4(c.base)}/${c.prefix}`;
+}
+
+export function lastAddress(c: Cidr): number {
+  return (c.base + sizeOf(c) - 1) >>> 0;
+}
+
+export function cidrContains(c: Cidr, ip: number): boolean {
+  return ((ip & maskOf(c.prefix)) >>> 0) === c.base;
+}
+
+/** True when inner lies completely inside outer. */
+export function cidrCovers(outer: Cidr, inner: Cidr): boolean {
+  return inner.prefix >= outer.prefix && cidrContains(outer, inner.base);
+}
+
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  return cidrCovers(a, b) || cidrCovers(b, a);
+}
+
+/** The index-th block of size `prefix` inside `within`. */
+export function nthBlock(within: Cidr, prefix: number, index: number): Cidr {
+  return { base: (within.base + index * 2 ** (32 - prefix)) >>> 0, prefix };
+}
+
+export function blockIndex(within: Cidr, block: Cidr): number {
+  return (block.base - within.base) / 2 ** (32 - block.prefix);
+}
+
+export function blockCount(within: Cidr, prefix: number): number {
+  return 2 ** (prefix - within.prefix);
+}
+
+/** Usable host addresses of a subnet: network and broadcast excluded for prefixes up to /30. */
+export function hostRange(c: Cidr): { first: number; last: number } {
+  if (c.prefix >= 31) return { first: c.base, last: lastAddress(c) };
+  return { first: c.base + 1, last: lastAddress(c) - 1 };
+}

@@ -1,0 +1,85 @@
+// The store's public surface. Implementation: ./etcd-store.ts. Everything etcd-specific
+// (keys, revisions, transactions) stays behind this interface.
+import type { AnyObject, Kind } from '../api/index.js';
+
+export type StatusWriter = { controller: true } | { node: string };
+
+export interface ListOptions {
+  /** k=v pairs that metadata.labels must all match */
+  labelSelector?: Record<string, string>;
+}
+
+export interface ListResult<T = AnyObject> {
+  items: T[];
+  /** etcd revision the list was read at; watch from revision + 1 */
+  revision: number;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface WatchEvent<T = AnyObject> {
+  type: WatchEventType;
+  /** merged object (status included); for DELETED the last known state */
+  object: T;
+  revision: number;
+}
+
+export interface ApplyChange {
+  action: 'created' | 'configured' | 'unchanged';
+  object: AnyObject;
+}
+
+export interface Store {
+  get(kind: Kind, name: string): Promise<AnyObject | undefined>;
+  list(kind: Kind, opts?: ListOptions): Promise<ListResult>;
+  /** Fails with AlreadyExistsError. Sets uid, generation=1, creationTimestamp. */
+  create(obj: AnyObject): Promise<AnyObject>;
+  /**
+   * Replaces spec/labels/annotations/finalizers. When obj.metadata.resourceVersion is set
+   * and stale: ConflictError. generation grows when spec changes. Status is ignored.
+   */
+  update(obj: AnyObject): Promise<AnyObject>;
+  /**
+   * kubectl-style apply of many objects in ONE etcd transaction (all or nothing).
+   * Unchanged objects are not written. A carried resourceVersion that is stale is a conflict.
+   */
+  applyAll(objs: AnyObject[], opts?: { dryRun?: boolean }): Promise<ApplyChange[]>;
+  /**
+   * Deletes. When the object has finalizers, sets deletionTimestamp instead and the object
+   * goes when the last finalizer is removed (update with finalizers: []).
+   * Returns false when it did not exist.
+   */
+  delete(kind: Kind, name: string, opts?: { resourceVersion?: string }): Promise<boolean>;
+  /** Replaces the status written by `writer` for this object (merged view is recomputed). */
+  writeStatus(kind: Kind, name: string, writer: StatusWriter, status: Record<string, unknown>): Promise<void>;
+  /** Removes the status written by `writer`. */
+  deleteStatus(kind: Kind, name: string, writer: StatusWriter): Promise<void>;
+  /**
+   * Informer primitive: events for `kind` after `fromRevision` (exclusive), merged views.
+   * Status writes produce MODIFIED events. Survives reconnects. On compaction it relists and
+   * calls onRelist with the fresh list (callers diff against their cache).
+   */
+  watch(kind: Kind, fromRevision: number, handlers: {
+    onEvent: (e: WatchEvent) => void;
+    onRelist?: (list: ListResult) => void;
+    onError?: (err: Error) => void;
+  }): Promise<{ close(): Promise<void> }>;
+  /** The current etcd revision of the store. */
+  revision(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {
+  constructor(readonly reason: string, message: string) { super(message); }
+}
+export class NotFoundError extends StoreError {
+  constructor(readonly kind: Kind, readonly name: string) { super('NotFound', `${kind} "${name}" not found`); }
+}
+export class AlreadyExistsError extends StoreError {
+  constructor(readonly kind: Kind, readonly name: string) { super('AlreadyExists', `${kind} "${name}" already exists`); }
+}
+export class ConflictError extends StoreError {
+  constructor(readonly kind: Kind, readonly name: string, detail: string) {
+    super('Conflict', `${kind} "${name}": ${detail}; get the object again and reapply your change`);
+  }
+}
