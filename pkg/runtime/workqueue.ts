@@ -1,0 +1,103 @@
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+
+/**
+ * A deduplicating work queue in the manner of client-go's workqueue:
+ * - a key is queued at most once however often it is added;
+ * - a key handed out by get() is "processing" until done(); adding it meanwhile marks it
+ *   dirty and it is queued again on done(), so one key never has two workers at once and no
+ *   change is lost;
+ * - addRateLimited() re-adds after a per-key exponential backoff (capped); forget() resets it
+ *   after a success.
+ * Level-triggered reconcilers need nothing more: a key says "look at this object again".
+ */
+export class WorkQueue<K = string> {
+  private readonly queue: K[] = [];
+  private readonly queued = new Set<K>();
+  private readonly processing = new Set<K>();
+  private readonly dirty = new Set<K>();
+  private readonly failures = new Map<K, number>();
+  private readonly timers = new Map<K, NodeJS.Timeout>();
+  private readonly waiters: Array<(k: K | undefined) => void> = [];
+  private shuttingDown = false;
+
+  constructor(private readonly backoff: BackoffPolicy = DEFAULT_BACKOFF) {}
+
+  add(key: K): void {
+    if (this.shuttingDown) return;
+    if (this.processing.has(key)) { this.dirty.add(key); return; }
+    if (this.queued.has(key)) return;
+    const w = this.waiters.shift();
+    if (w) { this.processing.add(key); w(key); return; }
+    this.queued.add(key);
+    this.queue.push(key);
+  }
+
+  /** Adds the key after `ms`; an earlier pending delay for the same key wins. */
+  addAfter(key: K, ms: number): void {
+    if (this.shuttingDown) return;
+    if (ms <= 0) { this.add(key); return; }
+    if (this.timers.has(key)) return;
+    const t = setTimeout(() => { this.timers.delete(key); this.add(key); }, ms);
+    t.unref?.();
+    this.timers.set(key, t);
+  }
+
+  /** Re-adds after this key's next backoff step; returns the delay chosen. */
+  addRateLimited(key: K): number {
+    const n = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, n);
+    const ms = backoffDelay(n, this.backoff);
+    this.addAfter(key, ms);
+    return ms;
+  }
+
+  /** Clears the key's backoff: call after a successful reconcile. */
+  forget(key: K): void {
+    this.failures.delete(key);
+  }
+
+  numRequeues(key: K): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  /** Resolves with the next key (now processing), or undefined once the queue shuts down. */
+  get(): Promise<K | undefined> {
+    const k = this.queue.shift();
+    if (k !== undefined) {
+      this.queued.delete(k);
+      this.processing.add(k);
+      return Promise.resolve(k);
+    }
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Marks the key finished; if it was added while processing it is queued again. */
+  done(key: K): void {
+    this.processing.delete(key);
+    if (this.dirty.delete(key)) this.add(key);
+  }
+
+  /** Keys waiting (not processing, not delayed). */
+  len(): number {
+    return this.queue.length;
+  }
+
+  isProcessing(key: K): boolean {
+    return this.processing.has(key);
+  }
+
+  shutDown(): void {
+    this.shuttingDown = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.queue.length = 0;
+    this.queued.clear();
+    this.dirty.clear();
+    for (const w of this.waiters.splice(0)) w(undefined);
+  }
+
+  get isShutDown(): boolean {
+    return this.shuttingDown;
+  }
+}

@@ -1,0 +1,110 @@
+import { describe, it, expect, vi, afterEach } from 'vitest';
+import { WorkQueue } from '../../pkg/runtime/workqueue.js';
+import { backoffDelay } from '../../pkg/runtime/backoff.js';
+import { runWorkers } from '../../pkg/runtime/workers.js';
+
+afterEach(() => { vi.useRealTimers(); });
+
+describe('backoffDelay', () => {
+  it('doubles from the base and stops at the cap', () => {
+    const p = { baseMs: 10, capMs: 1000 };
+    expect([0, 1, 2, 3, 4].map((n) => backoffDelay(n, p))).toEqual([0, 10, 20, 40, 80]);
+    expect(backoffDelay(8, p)).toBe(1000);
+    expect(backoffDelay(5000, p)).toBe(1000);
+  });
+});
+
+describe('WorkQueue', () => {
+  it('queues a key once however often it is added', async () => {
+    const q = new WorkQueue<string>();
+    q.add('a'); q.add('b'); q.add('a'); q.add('a');
+    expect(q.len()).toBe(2);
+    expect(await q.get()).toBe('a');
+    expect(await q.get()).toBe('b');
+    expect(q.len()).toBe(0);
+  });
+
+  it('never hands a processing key to a second worker, and re-queues it when dirtied', async () => {
+    const q = new WorkQueue<string>();
+    q.add('a');
+    const k = await q.get();
+    expect(k).toBe('a');
+    q.add('a');               // changed while being reconciled
+    expect(q.len()).toBe(0);  // not handed out again yet
+    q.done('a');
+    expect(q.len()).toBe(1);
+    expect(await q.get()).toBe('a');
+    q.done('a');
+    expect(q.len()).toBe(0);
+  });
+
+  it('wakes a waiting get() when a key arrives', async () => {
+    const q = new WorkQueue<string>();
+    const p = q.get();
+    q.add('x');
+    expect(await p).toBe('x');
+    expect(q.isProcessing('x')).toBe(true);
+  });
+
+  it('re-adds with growing backoff and forgets it on success', () => {
+    vi.useFakeTimers();
+    const q = new WorkQueue<string>({ baseMs: 100, capMs: 250 });
+    expect(q.addRateLimited('a')).toBe(100);
+    expect(q.len()).toBe(0);
+    vi.advanceTimersByTime(100);
+    expect(q.len()).toBe(1);
+    expect(q.addRateLimited('b')).toBe(100);
+    expect(q.addRateLimited('c')).toBe(100);
+    expect(q.addRateLimited('c')).toBe(200);
+    expect(q.addRateLimited('c')).toBe(250);
+    expect(q.numRequeues('c')).toBe(3);
+    q.forget('c');
+    expect(q.numRequeues('c')).toBe(0);
+    expect(q.addRateLimited('c')).toBe(100);
+    q.shutDown();
+  });
+
+  it('shutDown releases waiting workers with undefined', async () => {
+    const q = new WorkQueue<string>();
+    const p = q.get();
+    q.shutDown();
+    expect(await p).toBeUndefined();
+    q.add('late');
+    expect(q.len()).toBe(0);
+  });
+});
+
+describe('runWorkers', () => {
+  it('reconciles every key, retries failures with backoff, never runs one key twice at once', async () => {
+    const q = new WorkQueue<string>({ baseMs: 1, capMs: 5 });
+    const running = new Set<string>();
+    let overlap = false;
+    const attempts = new Map<string, number>();
+    const finished = new Set<string>();
+    const all = ['k1', 'k2', 'k3', 'k4'];
+    let resolveAll!: () => void;
+    const allDone = new Promise<void>((r) => { resolveAll = r; });
+    const reconcile = async (k: string) => {
+      if (running.has(k)) overlap = true;
+      running.add(k);
+      await new Promise((r) => setTimeout(r, 1));
+      running.delete(k);
+      const n = (attempts.get(k) ?? 0) + 1;
+      attempts.set(k, n);
+      if (k === 'k2' && n < 3) throw new Error('transient');
+      finished.add(k);
+      if (finished.size === all.length) resolveAll();
+    };
+    const errors: string[] = [];
+    const done = runWorkers(q, reconcile, { workers: 3, onError: (k) => errors.push(k) });
+    for (const k of all) { q.add(k); q.add(k); }
+    q.add('k1');
+    await allDone;
+    q.shutDown();
+    await done;
+    expect(overlap).toBe(false);
+    expect(errors).toEqual(['k2', 'k2']);
+    expect(attempts.get('k2')).toBe(3);
+    expect(q.numRequeues('k2')).toBe(0);
+  });
+});
