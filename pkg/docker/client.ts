@@ -1,0 +1,160 @@
+// dockerode adapter: the only file that knows dockerode's shapes.
+import Docker from 'dockerode';
+import { DockerError, type ContainerInfo, type DockerEvent, type DockerNetwork, type DockerNetworkSpec } from './types.js';
+
+/** "unix:///run/x.sock", "tcp://127.0.0.1:2375" or a bare socket path. */
+export function dockerOptions(url: string | undefined): Docker.DockerOptions {
+  if (!url) return { socketPath: '/var/run/docker.sock' };
+  if (url.startsWith('unix://')) return { socketPath: url.slice('unix://'.length) };
+  if (url.startsWith('/')) return { socketPath: url };
+  const m = /^(tcp|http|https):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(url);
+  if (!m) throw new DockerError('DockerUnavailable', `--docker-host ${url}: expected unix:///path or tcp://host:port`);
+  return { host: m[2], port: Number(m[3] ?? 2375), protocol: m[1] === 'https' ? 'https' : 'http' };
+}
+
+function wrap(e: unknown, what: string): DockerError {
+  const err = e as { code?: string; statusCode?: number; json?: { message?: string }; message?: string };
+  if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+    return new DockerError('DockerUnavailable', `${what}: Docker daemon not reachable (${err.code}); is dockerd running?`);
+  }
+  const msg = err.json?.message ?? err.message ?? String(e);
+  if (err.statusCode === 403 || /has active endpoints/.test(msg)) return new DockerError('NetworkInUse', `${what}: ${msg}`);
+  return new DockerError('DockerRequestFailed', `${what}: ${msg}`);
+}
+
+interface RawNetwork {
+  Id: string; Name: string; Driver: string;
+  IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }> };
+  Options?: Record<string, string>; Labels?: Record<string, string>; Containers?: Record<string, unknown>;
+}
+
+export function toNetwork(n: RawNetwork): DockerNetwork {
+  const c = n.IPAM?.Config?.[0] ?? {};
+  const net: DockerNetwork = {
+    id: n.Id, name: n.Name, driver: n.Driver as DockerNetwork['driver'],
+    subnet: c.Subnet ?? '', options: n.Options ?? {}, labels: n.Labels ?? {},
+    containers: Object.keys(n.Containers ?? {}).length,
+  };
+  if (c.Gateway) net.gateway = c.Gateway;
+  if (c.IPRange) net.ipRange = c.IPRange;
+  return net;
+}
+
+export class DockerClient {
+  readonly docker: Docker;
+
+  constructor(url?: string) {
+    this.docker = new Docker(dockerOptions(url));
+  }
+
+  async ping(): Promise<void> {
+    try { await this.docker.ping(); } catch (e) { throw wrap(e, 'ping'); }
+  }
+
+  async listNetworks(): Promise<DockerNetwork[]> {
+    let list: RawNetwork[];
+    try { list = (await this.docker.listNetworks()) as RawNetwork[]; } catch (e) { throw wrap(e, 'list networks'); }
+    // The list call leaves Containers empty; inspect the few we care about when asked.
+    return list.map(toNetwork);
+  }
+
+  async inspectNetwork(name: string): Promise<DockerNetwork | undefined> {
+    try {
+      return toNetwork((await this.docker.getNetwork(name).inspect()) as RawNetwork);
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw wrap(e, `inspect network ${name}`);
+    }
+  }
+
+  async createNetwork(s: DockerNetworkSpec): Promise<string> {
+    const cfg: Record<string, string> = { Subnet: s.subnet };
+    if (s.gateway) cfg.Gateway = s.gateway;
+    if (s.ipRange) cfg.IPRange = s.ipRange;
+    try {
+      const n = await this.docker.createNetwork({
+        Name: s.name, Driver: s.driver, CheckDuplicate: true,
+        IPAM: { Driver: 'default', Config: [cfg] }, Options: s.options, Labels: s.labels,
+      });
+      return n.id;
+    } catch (e) { throw wrap(e, `create network ${s.name}`); }
+  }
+
+  async removeNetwork(nameOrId: string): Promise<void> {
+    try { await this.docker.getNetwork(nameOrId).remove(); } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return;
+      throw wrap(e, `remove network ${nameOrId}`);
+    }
+  }
+
+  /** undefined when no such container exists. */
+  async inspectContainer(nameOrId: string): Promise<ContainerInfo | undefined> {
+    try {
+      const c = await this.docker.getContainer(nameOrId).inspect();
+      return { id: c.Id, name: c.Name.replace(/^\//, ''), running: c.State.Running, pid: c.State.Pid ?? 0 };
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw wrap(e, `inspect container ${nameOrId}`);
+    }
+  }
+
+  /**
+   * Docker's event stream (containers and networks), reconnecting after `retryMs` when the
+   * daemon goes away. onConnect fires on every (re)connection: events may have been missed,
+   * so callers resync then.
+   */
+  events(onEvent: (e: DockerEvent) => void, handlers: { onConnect?: () => void; onError?: (err: DockerError) => void; retryMs?: number } = {}): { close(): void } {
+    let closed = false;
+    let stream: NodeJS.ReadableStream & { destroy?: () => void } | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const retry = (err: unknown) => {
+      if (closed) return;
+      handlers.onError?.(err instanceof DockerError ? err : wrap(err, 'events'));
+      timer = setTimeout(connect, handlers.retryMs ?? 1000);
+    };
+    const connect = async () => {
+      if (closed) return;
+      try {
+        const s = (await this.docker.getEvents({ filters: { type: ['container', 'network'] } })) as NodeJS.ReadableStream & { destroy?: () => void };
+        if (closed) { s.destroy?.(); return; }
+        stream = s;
+        handlers.onConnect?.();
+        let buf = '';
+        s.on('data', (chunk: Buffer) => {
+          buf += chunk.toString('utf8');
+          let i: number;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, i).trim();
+            buf = buf.slice(i + 1);
+            if (!line) continue;
+            try { onEvent(toEvent(JSON.parse(line))); } catch { /* a malformed line is not worth the stream */ }
+          }
+        });
+        let ended = false;
+        const end = (err?: unknown) => { if (ended) return; ended = true; retry(err ?? new DockerError('DockerUnavailable', 'event stream ended')); };
+        s.on('end', () => end());
+        s.on('error', (e) => end(e));
+        s.on('close', () => end());
+      } catch (e) { retry(e); }
+    };
+    void connect();
+    return {
+      close() {
+        closed = true;
+        if (timer) clearTimeout(timer);
+        stream?.destroy?.();
+      },
+    };
+  }
+}
+
+interface RawEvent { Type: string; Action: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; timeNano?: number }
+
+export function toEvent(r: RawEvent): DockerEvent {
+  const e: DockerEvent = { type: r.Type, action: r.Action, id: r.Actor?.ID ?? '', timeNano: r.timeNano ?? 0 };
+  const name = r.Actor?.Attributes?.name;
+  if (name) e.name = name;
+  const container = r.Actor?.Attributes?.container;
+  if (container) e.container = container;
+  return e;
+}

@@ -1,0 +1,47 @@
+// What the agent needs from Docker, independent of dockerode.
+
+/** Networks xnet creates carry this label (value: "<Kind>/<name>"); xnet removes no other. */
+export const OWNER_LABEL = 'io.xnet.owner';
+
+export interface DockerNetworkSpec {
+  name: string;
+  driver: 'bridge' | 'macvlan';
+  subnet: string;
+  gateway?: string;
+  ipRange?: string;
+  /** driver options, e.g. com.docker.network.bridge.name, parent, macvlan_mode */
+  options: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+export interface DockerNetwork extends DockerNetworkSpec {
+  id: string;
+  /** number of containers attached right now */
+  containers: number;
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  running: boolean;
+  /** 0 when not running */
+  pid: number;
+}
+
+export interface DockerEvent {
+  type: 'container' | 'network' | string;
+  action: string;
+  /** container or network id */
+  id: string;
+  /** container name or network name, when Docker says */
+  name?: string;
+  /** for network connect/disconnect: the container */
+  container?: string;
+  timeNano: number;
+}
+
+export class DockerError extends Error {
+  constructor(readonly reason: 'DockerUnavailable' | 'DockerRequestFailed' | 'NetworkInUse', message: string) {
+    super(message);
+  }
+}

@@ -1,0 +1,7 @@
+export * from './target.js';
+export * from './exec.js';
+export * from './types.js';
+export * from './parse.js';
+export * from './ip.js';
+export * from './monitor.js';
+export * from './iptables.js';

@@ -1,0 +1,72 @@
+// `ip` in one namespace: JSON reads, batched writes. Never one process per change.
+import { run, CommandError } from './exec.js';
+import { ipArgv, type NetTarget, describeTarget } from './target.js';
+import { parseAddrs, parseLinks, parseRoutes } from './parse.js';
+import type { Addr, Link, Route } from './types.js';
+
+/** One line of an `ip -batch` file, as arguments (no quoting needed: names are validated). */
+export type IpLine = string[];
+
+export class IpBatchError extends Error {
+  constructor(
+    readonly reason: 'IpCommandFailed' | 'NamespaceGone',
+    readonly target: NetTarget,
+    /** the failing line, when ip said which */
+    readonly line: IpLine | undefined,
+    readonly stderr: string,
+  ) {
+    super(`ip in ${describeTarget(target)}${line ? `: "${line.join(' ')}"` : ''}: ${stderr.trim()}`);
+  }
+}
+
+export interface HostState {
+  links: Link[];
+  addrs: Addr[];
+  routes: Route[];
+}
+
+export class IpRunner {
+  constructor(readonly target: NetTarget) {}
+
+  async json(args: string[]): Promise<unknown> {
+    const [cmd, argv] = ipArgv(this.target, ['-json', ...args]);
+    const out = await this.wrap(() => run(cmd, argv), undefined);
+    return out.trim() ? JSON.parse(out) : [];
+  }
+
+  /** Runs all lines in one `ip -batch -`; ip stops at the first failing line. */
+  async batch(lines: IpLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    const [cmd, argv] = ipArgv(this.target, ['-batch', '-']);
+    await this.wrap(() => run(cmd, argv, lines.map((l) => l.join(' ')).join('\n') + '\n'), lines);
+  }
+
+  async links(): Promise<Link[]> {
+    return parseLinks(await this.json(['-details', 'link', 'show']));
+  }
+
+  async addrs(): Promise<Addr[]> {
+    return parseAddrs(await this.json(['-4', 'addr', 'show']));
+  }
+
+  async routes(table = 'main'): Promise<Route[]> {
+    return parseRoutes(await this.json(['-4', 'route', 'show', 'table', table]));
+  }
+
+  async state(): Promise<HostState> {
+    const [links, addrs, routes] = await Promise.all([this.links(), this.addrs(), this.routes()]);
+    return { links, addrs, routes };
+  }
+
+  private async wrap<T>(f: () => Promise<T>, lines: IpLine[] | undefined): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      if (!(e instanceof CommandError)) throw e;
+      const m = /Command failed -:(\d+)/.exec(e.stderr);
+      const line = m && lines ? lines[Number(m[1]) - 1] : undefined;
+      const gone = /No such process|No such file or directory.*(netns|ns\/net)|Cannot open network namespace|reassociate/i.test(e.stderr);
+      throw new IpBatchError(gone ? 'NamespaceGone' : 'IpCommandFailed', this.target, line, e.stderr || e.message);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// iptables inside the target namespace, in whole-table batches: one `iptables-save -t T` to
+// read, one `iptables-restore --noflush` to write, so rules change atomically and the
+// number of spawned processes does not grow with the number of rules.
+import { run } from './exec.js';
+import { inNetns, type NetTarget } from './target.js';
+
+export interface ChainDump {
+  /** user chains and built-in chains declared in the dump */
+  chains: string[];
+  /** rules of each chain, in order, as the `-A CHAIN` line without the "-A CHAIN " */
+  rules: Record<string, string[]>;
+}
+
+/** Parses the part of `iptables-save` output that belongs to one table. */
+export function parseSave(text: string, table: string): ChainDump {
+  const out: ChainDump = { chains: [], rules: {} };
+  let inTable = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('*')) { inTable = line === `*${table}`; continue; }
+    if (!inTable || !line || line.startsWith('#')) continue;
+    if (line === 'COMMIT') { inTable = false; continue; }
+    if (line.startsWith(':')) {
+      const name = line.slice(1).split(/\s+/)[0];
+      out.chains.push(name);
+      out.rules[name] ??= [];
+      continue;
+    }
+    const m = /^-A (\S+) (.*)$/.exec(line);
+    if (m) (out.rules[m[1]] ??= []).push(m[2]);
+  }
+  return out;
+}
+
+export class Iptables {
+  constructor(readonly target: NetTarget) {}
+
+  async save(table: string): Promise<ChainDump> {
+    const [cmd, args] = inNetns(this.target, 'iptables-save', ['-t', table]);
+    return parseSave(await run(cmd, args), table);
+  }
+
+  /** Applies `lines` (without *table / COMMIT) to `table` atomically, keeping other rules. */
+  async restore(table: string, lines: string[]): Promise<void> {
+    if (lines.length === 0) return;
+    const [cmd, args] = inNetns(this.target, 'iptables-restore', ['--noflush']);
+    await run(cmd, args, [`*${table}`, ...lines, 'COMMIT', ''].join('\n'));
+  }
+}
+
+/** Reads and writes one net.* sysctl of the target namespace through /proc/sys. */
+export async function readSysctl(target: NetTarget, key: string): Promise<string> {
+  const [cmd, args] = inNetns(target, 'sysctl', ['-n', key]);
+  return (await run(cmd, args)).trim();
+}
+
+export async function writeSysctl(target: NetTarget, key: string, value: string): Promise<void> {
+  const [cmd, args] = inNetns(target, 'sysctl', ['-q', '-w', `${key}=${value}`]);
+  await run(cmd, args);
+}

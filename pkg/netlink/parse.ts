@@ -1,0 +1,55 @@
+// Pure parsers of `ip -json` output into ./types.ts values.
+import type { Addr, Link, Route } from './types.js';
+
+interface RawLink {
+  ifindex: number; ifname: string; flags?: string[]; mtu?: number; master?: string; address?: string;
+  link?: string; link_index?: number; link_netnsid?: number; promiscuity?: number;
+  linkinfo?: { info_kind?: string; info_data?: { mode?: string; id?: number } };
+}
+
+export function parseLinks(raw: unknown): Link[] {
+  return (raw as RawLink[]).map((l) => {
+    const flags = l.flags ?? [];
+    const link: Link = {
+      ifindex: l.ifindex,
+      name: l.ifname,
+      mac: (l.address ?? '').toLowerCase(),
+      mtu: l.mtu ?? 0,
+      up: flags.includes('UP'),
+      promisc: flags.includes('PROMISC'),
+    };
+    if (l.linkinfo?.info_kind) link.kind = l.linkinfo.info_kind;
+    if (l.master) link.master = l.master;
+    if (l.link_index !== undefined) link.linkIndex = l.link_index;
+    if (l.link) link.parent = l.link;
+    if (l.link_netnsid !== undefined) link.linkNetnsId = l.link_netnsid;
+    if (link.kind === 'macvlan' && l.linkinfo?.info_data?.mode) link.macvlanMode = l.linkinfo.info_data.mode;
+    if (link.kind === 'vlan' && l.linkinfo?.info_data?.id !== undefined) link.vlanId = l.linkinfo.info_data.id;
+    return link;
+  });
+}
+
+interface RawAddrLink { ifname: string; addr_info?: Array<{ family: string; local: string; prefixlen: number }> }
+
+export function parseAddrs(raw: unknown): Addr[] {
+  const out: Addr[] = [];
+  for (const l of raw as RawAddrLink[]) {
+    for (const a of l.addr_info ?? []) {
+      if (a.family === 'inet') out.push({ dev: l.ifname, cidr: `${a.local}/${a.prefixlen}` });
+    }
+  }
+  return out;
+}
+
+interface RawRoute { dst: string; gateway?: string; dev?: string; protocol?: string | number; table?: string; scope?: string }
+
+export function parseRoutes(raw: unknown): Route[] {
+  return (raw as RawRoute[]).map((r) => {
+    const route: Route = { dst: r.dst, proto: String(r.protocol ?? 'boot') };
+    if (r.gateway) route.via = r.gateway;
+    if (r.dev) route.dev = r.dev;
+    if (r.table) route.table = r.table;
+    if (r.scope) route.scope = r.scope;
+    return route;
+  });
+}

@@ -1,0 +1,53 @@
+// Typed views of what `ip -json` prints. Only the fields xnet decides on are kept, so the
+// planner's inputs stay small and its tests readable.
+
+/** Routes xnet installs carry this protocol number; xnet deletes no route without it. */
+export const XNET_RT_PROTO = 76;
+
+export interface Link {
+  ifindex: number;
+  name: string;
+  /** veth/macvlan/bridge/vlan...; undefined for plain devices */
+  kind?: string;
+  /** name of the bridge this link is enslaved to */
+  master?: string;
+  /** for veth: the peer's ifindex (in the peer's namespace); for macvlan/vlan: the parent's */
+  linkIndex?: number;
+  /** the lower device's name when it lives in the same namespace */
+  parent?: string;
+  /** set when the peer/parent lives in another namespace */
+  linkNetnsId?: number;
+  mac: string;
+  mtu: number;
+  up: boolean;
+  promisc: boolean;
+  macvlanMode?: string;
+  vlanId?: number;
+}
+
+export interface Addr {
+  dev: string;
+  /** "10.76.1.84/24" */
+  cidr: string;
+}
+
+export interface Route {
+  /** "10.76.2.0/24", "10.76.1.5/32" or "default" */
+  dst: string;
+  via?: string;
+  dev?: string;
+  /** number or a name from rt_protos ("kernel", "boot", "static"...) */
+  proto: string;
+  table?: string;
+  scope?: string;
+}
+
+export function isXnetRoute(r: Route): boolean {
+  return r.proto === String(XNET_RT_PROTO);
+}
+
+/** Host routes print as a bare address; the planner compares CIDRs. */
+export function normalizeDst(dst: string): string {
+  if (dst === 'default' || dst.includes('/')) return dst;
+  return `${dst}/32`;
+}
