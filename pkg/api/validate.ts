@@ -1,0 +1,396 @@
+// Validation beyond what a zod schema says on its own: the document envelope (apiVersion,
+// kind), readable messages for zod's issues, rules that relate fields of one object, and
+// rules that relate objects to each other (run at apply time against the store's contents).
+// Everything here is pure so the same checks serve xctl, the controller and unit tests.
+import type { z } from 'zod';
+import {
+  cidrContains, cidrCovers, cidrsOverlap, formatCidr, lastAddress, parseCidr, parseIPv4, type Cidr,
+} from '../ip/ipv4.js';
+import { KINDS, type Kind, type KindInfo } from './kinds.js';
+import { API_VERSION, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet } from './types.js';
+
+export type FieldPath = (string | number)[];
+
+export interface FieldIssue {
+  /** path inside the object, e.g. ['spec', 'network', 'clusterNetwork'] */
+  path: FieldPath;
+  message: string;
+}
+
+/** Renders a path the way users write it: spec.exclude[1], metadata.labels.app */
+export function formatPath(path: FieldPath): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${p}` : p;
+  }
+  return out || '(document)';
+}
+
+export interface ValidationResult {
+  /** the object with defaults applied and without status; set only when issues is empty */
+  object?: AnyObject;
+  info?: KindInfo;
+  issues: FieldIssue[];
+}
+
+/**
+ * Validates one manifest document. status is dropped first: it belongs to the system, and
+ * `get -o yaml | apply -f -` must round-trip whatever the agents wrote there.
+ */
+export function validateObject(raw: unknown): ValidationResult {
+  if (!isPlainObject(raw)) {
+    return { issues: [{ path: [], message: `a manifest document must be a mapping with apiVersion, kind, metadata and spec; got ${describeValue(raw)}` }] };
+  }
+  const issues: FieldIssue[] = [];
+  if (raw.apiVersion === undefined) issues.push({ path: ['apiVersion'], message: `is required (use ${API_VERSION})` });
+  else if (raw.apiVersion !== API_VERSION) issues.push({ path: ['apiVersion'], message: `must be ${API_VERSION}, got ${JSON.stringify(raw.apiVersion)}` });
+  const info = typeof raw.kind === 'string' ? KINDS.find((k) => k.kind === raw.kind) : undefined;
+  if (!info) {
+    issues.push({ path: ['kind'], message: unknownKindMessage(raw.kind) });
+    return { issues };
+  }
+  const { status: _ignored, ...rest } = raw;
+  const parsed = info.schema.safeParse(rest);
+  if (!parsed.success) {
+    issues.push(...zodIssues(parsed.error.issues, rest, info.schema));
+    return { issues: dedupe(issues), info };
+  }
+  if (issues.length) return { issues, info };
+  const object = parsed.data as AnyObject;
+  const ruleIssues = fieldRuleIssues(object);
+  return ruleIssues.length ? { issues: ruleIssues, info } : { object, info, issues: [] };
+}
+
+function unknownKindMessage(kind: unknown): string {
+  const expected = KINDS.map((k) => k.kind).join(', ');
+  if (kind === undefined) return `is required (one of ${expected})`;
+  if (typeof kind === 'string') {
+    const ci = KINDS.find((k) => k.kind.toLowerCase() === kind.toLowerCase() || k.plural === kind.toLowerCase() || k.short === kind.toLowerCase());
+    if (ci) return `unknown kind ${JSON.stringify(kind)}; did you mean ${ci.kind}? (kinds are case-sensitive in manifests)`;
+  }
+  return `unknown kind ${JSON.stringify(kind)}; expected one of ${expected}`;
+}
+
+// ---------------------------------------------------------------- zod issues, made readable
+
+function zodIssues(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  for (const i of zi) {
+    const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
+    if (i.code === 'unrecognized_keys') {
+      const allowed = allowedKeys(schema, path);
+      for (const key of i.keys) {
+        const hint = allowed.length ? suggestion(key, allowed) : '';
+        out.push({ path: [...path, key], message: `unknown field${hint}` + (allowed.length ? `; allowed here: ${allowed.join(', ')}` : '') });
+      }
+      continue;
+    }
+    if (i.code === 'invalid_type' && valueAt(raw, path) === undefined) {
+      out.push({ path, message: `is required (${i.expected})` });
+      continue;
+    }
+    if (i.code === 'invalid_union' && path.length === 0) continue;
+    out.push({ path, message: i.message.replace(/^Invalid input: /, '') });
+  }
+  return out;
+}
+
+function dedupe(issues: FieldIssue[]): FieldIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = formatPath(i.path) + '\u0000' + i.message;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export function valueAt(raw: unknown, path: FieldPath): unknown {
+  let cur: unknown = raw;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[p];
+  }
+  return cur;
+}
+
+// zod v4 keeps a schema's structure in _zod.def; walking it lets an "unknown field" message
+// list the fields that are allowed at that spot.
+type Def = { type: string; shape?: Record<string, unknown>; innerType?: unknown; element?: unknown; valueType?: unknown; in?: unknown };
+function defOf(s: unknown): Def | undefined {
+  return (s as { _zod?: { def?: Def } })?._zod?.def;
+}
+function unwrap(s: unknown): unknown {
+  for (let d = defOf(s); d && (d.type === 'optional' || d.type === 'default' || d.type === 'nullable' || d.type === 'prefault' || d.type === 'pipe'); d = defOf(s)) {
+    s = d.type === 'pipe' ? d.in : d.innerType;
+  }
+  return s;
+}
+function allowedKeys(schema: unknown, path: FieldPath): string[] {
+  let s = unwrap(schema);
+  for (const p of path) {
+    const d = defOf(s);
+    if (!d) return [];
+    if (d.type === 'object' && typeof p === 'string') s = unwrap(d.shape?.[p]);
+    else if (d.type === 'array') s = unwrap(d.element);
+    else if (d.type === 'record') s = unwrap(d.valueType);
+    else return [];
+  }
+  const d = defOf(s);
+  return d?.type === 'object' && d.shape ? Object.keys(d.shape) : [];
+}
+
+function suggestion(key: string, allowed: string[]): string {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const a of allowed) {
+    const d = editDistance(key.toLowerCase(), a.toLowerCase());
+    if (d < bestD) { bestD = d; best = a; }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean "${best}"?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return 'an empty document';
+  if (Array.isArray(v)) return 'a list';
+  return `a ${typeof v}`;
+}
+
+// ---------------------------------------------------------------- rules within one object
+
+/** Cross-field rules of one (schema-valid) object. */
+export function fieldRuleIssues(obj: AnyObject): FieldIssue[] {
+  switch (obj.kind) {
+    case 'ClusterNetwork': return clusterNetworkRules(obj);
+    case 'HostSubnet': return hostSubnetRules(obj);
+    case 'ContainerNic': return containerNicRules(obj);
+    case 'MacvlanNet': return macvlanNetRules(obj);
+    default: return [];
+  }
+}
+
+function clusterNetworkRules(o: ClusterNetwork): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  const cidr = parseCidr(o.spec.cidr);
+  if (o.spec.hostPrefix < cidr.prefix) {
+    out.push({ path: ['spec', 'hostPrefix'], message: `must be >= the prefix of cidr ${o.spec.cidr} (/${cidr.prefix}): a host subnet cannot be larger than the pool` });
+  }
+  o.spec.reserved?.forEach((r, i) => {
+    if (!cidrCovers(cidr, parseCidr(r))) out.push({ path: ['spec', 'reserved', i], message: `${r} is not inside cidr ${o.spec.cidr}` });
+  });
+  return out;
+}
+
+function hostSubnetRules(o: HostSubnet): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  if (!o.spec.subnet) {
+    if (o.spec.gateway) out.push({ path: ['spec', 'gateway'], message: 'needs spec.subnet: a gateway can only be pinned together with the subnet it belongs to' });
+    if (o.spec.dockerRange) out.push({ path: ['spec', 'dockerRange'], message: 'needs spec.subnet: a dockerRange can only be pinned together with the subnet it belongs to' });
+    return out;
+  }
+  const subnet = parseCidr(o.spec.subnet);
+  if (o.spec.gateway) out.push(...gatewayIssues(['spec', 'gateway'], o.spec.gateway, subnet, o.spec.subnet));
+  if (o.spec.dockerRange) out.push(...insideIssues(['spec', 'dockerRange'], o.spec.dockerRange, subnet, 'subnet', o.spec.subnet));
+  return out;
+}
+
+function containerNicRules(o: ContainerNic): FieldIssue[] {
+  const n = o.spec.network;
+  const set = [n.clusterNetwork, n.macvlanNet].filter((x) => x !== undefined).length;
+  if (set === 1) return [];
+  return [{
+    path: ['spec', 'network'],
+    message: set === 0 ? 'must name exactly one network: set clusterNetwork or macvlanNet' : 'must name exactly one network: clusterNetwork and macvlanNet are both set',
+  }];
+}
+
+function macvlanNetRules(o: MacvlanNet): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  const s = o.spec;
+  const subnet = parseCidr(s.subnet);
+  if (s.gateway) out.push(...gatewayIssues(['spec', 'gateway'], s.gateway, subnet, s.subnet));
+  if (s.ipRange) out.push(...insideIssues(['spec', 'ipRange'], s.ipRange, subnet, 'subnet', s.subnet));
+  s.exclude?.forEach((e, i) => out.push(...insideIssues(['spec', 'exclude', i], e, subnet, 'subnet', s.subnet)));
+  const pool = s.ipRange ? parseCidr(s.ipRange) : subnet;
+  if (s.blockPrefix < pool.prefix) {
+    out.push({ path: ['spec', 'blockPrefix'], message: `must be >= /${pool.prefix}, the prefix of ${s.ipRange ? 'ipRange' : 'subnet'} ${formatCidr(pool)}: blocks are carved from it` });
+  }
+  const seen = new Map<string, number>();
+  s.nodes?.forEach((n, i) => {
+    const first = seen.get(n.name);
+    if (first !== undefined) out.push({ path: ['spec', 'nodes', i, 'name'], message: `node "${n.name}" is listed twice (also at spec.nodes[${first}])` });
+    else seen.set(n.name, i);
+  });
+  return out;
+}
+
+function gatewayIssues(path: FieldPath, gw: string, subnet: Cidr, subnetText: string): FieldIssue[] {
+  const ip = parseIPv4(gw);
+  if (!cidrContains(subnet, ip)) return [{ path, message: `${gw} is not inside subnet ${subnetText}` }];
+  if (subnet.prefix <= 30 && ip === subnet.base) return [{ path, message: `${gw} is the network address of ${subnetText}; use a host address` }];
+  if (subnet.prefix <= 30 && ip === lastAddress(subnet)) return [{ path, message: `${gw} is the broadcast address of ${subnetText}; use a host address` }];
+  return [];
+}
+
+function insideIssues(path: FieldPath, inner: string, outer: Cidr, outerName: string, outerText: string): FieldIssue[] {
+  return cidrCovers(outer, parseCidr(inner)) ? [] : [{ path, message: `${inner} is not inside ${outerName} ${outerText}` }];
+}
+
+// ---------------------------------------------------------------- rules across objects
+
+export interface ObjectIssue extends FieldIssue {
+  /** index into the batch the issue is about */
+  index: number;
+}
+
+/** Two objects of the same kind and name in one apply: which one would win is not obvious, so refuse. */
+export function duplicateIssues(batch: AnyObject[]): ObjectIssue[] {
+  const seen = new Map<string, number>();
+  const out: ObjectIssue[] = [];
+  batch.forEach((o, index) => {
+    const key = `${o.kind}/${o.metadata.name}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, index);
+    else out.push({ index, path: ['metadata', 'name'], message: `${o.kind} "${o.metadata.name}" appears twice in this apply (first as object ${first + 1}); keep one` });
+  });
+  return out;
+}
+
+interface Entry { obj: AnyObject; batchIndex?: number }
+
+/**
+ * Checks a batch against the stored objects (with their status) it would join. Only batch
+ * objects get issues: what is already stored was accepted before. A batch object replaces the
+ * stored one of the same kind and name, but keeps its status (spec.ip of a re-applied NIC is
+ * not in conflict with its own status.ip).
+ */
+export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[]): ObjectIssue[] {
+  const key = (o: AnyObject) => `${o.kind}/${o.metadata.name}`;
+  const merged = new Map<string, Entry>();
+  for (const o of existing) merged.set(key(o), { obj: o });
+  batch.forEach((o, batchIndex) => {
+    const prev = merged.get(key(o));
+    const status = (prev?.obj as { status?: unknown } | undefined)?.status;
+    merged.set(key(o), { obj: (status ? { ...o, status } : o) as AnyObject, batchIndex });
+  });
+  const all = [...merged.values()];
+  const out: ObjectIssue[] = [];
+  // Report a pair once: on the later batch object when both are in the batch.
+  const reportable = (mine: Entry, other: Entry) => other.batchIndex === undefined || other.batchIndex < mine.batchIndex!;
+
+  const pools = all.flatMap((e) => {
+    if (e.obj.kind === 'ClusterNetwork') return [{ e, cidr: e.obj.spec.cidr, path: ['spec', 'cidr'] }];
+    if (e.obj.kind === 'MacvlanNet') return [{ e, cidr: e.obj.spec.subnet, path: ['spec', 'subnet'] }];
+    return [];
+  });
+  for (const p of pools) {
+    if (p.e.batchIndex === undefined) continue;
+    for (const q of pools) {
+      if (q === p || !reportable(p.e, q.e)) continue;
+      if (cidrsOverlap(parseCidr(p.cidr), parseCidr(q.cidr))) {
+        out.push({ index: p.e.batchIndex, path: p.path, message: `${p.cidr} overlaps ${q.e.obj.kind} "${q.e.obj.metadata.name}" (${q.cidr}); address pools must not overlap` });
+      }
+    }
+  }
+
+  const hostSubnets = all.filter((e) => e.obj.kind === 'HostSubnet') as (Entry & { obj: HostSubnet })[];
+  const hsSubnet = (h: HostSubnet) => h.spec.subnet ?? h.status?.subnet;
+  for (const h of hostSubnets) {
+    if (h.batchIndex === undefined || !h.obj.spec.subnet) continue;
+    const mine = parseCidr(h.obj.spec.subnet);
+    const cn = merged.get(`ClusterNetwork/${h.obj.spec.clusterNetwork}`)?.obj as ClusterNetwork | undefined;
+    if (cn && !cidrCovers(parseCidr(cn.spec.cidr), mine)) {
+      out.push({ index: h.batchIndex, path: ['spec', 'subnet'], message: `${h.obj.spec.subnet} is not inside ClusterNetwork "${cn.metadata.name}" (${cn.spec.cidr})` });
+    }
+    for (const o of hostSubnets) {
+      const theirs = hsSubnet(o.obj);
+      if (o === h || !theirs || !reportable(h, o)) continue;
+      if (cidrsOverlap(mine, parseCidr(theirs))) {
+        out.push({ index: h.batchIndex, path: ['spec', 'subnet'], message: `${h.obj.spec.subnet} overlaps HostSubnet "${o.obj.metadata.name}" (${theirs})` });
+      }
+    }
+  }
+
+  const nics = all.filter((e) => e.obj.kind === 'ContainerNic') as (Entry & { obj: ContainerNic })[];
+  const netKey = (n: ContainerNic) => n.spec.network.clusterNetwork !== undefined ? `ClusterNetwork/${n.spec.network.clusterNetwork}` : `MacvlanNet/${n.spec.network.macvlanNet}`;
+  for (const n of nics) {
+    if (n.batchIndex === undefined || !n.obj.spec.ip) continue;
+    const ipText = n.obj.spec.ip;
+    const path = ['spec', 'ip'];
+    const netIssue = staticIpNetworkIssue(n.obj, merged.get(netKey(n.obj))?.obj, hostSubnets.map((h) => h.obj));
+    if (netIssue) { out.push({ index: n.batchIndex, path, message: netIssue }); continue; }
+    for (const o of nics) {
+      if (o === n || netKey(o.obj) !== netKey(n.obj) || !reportable(n, o)) continue;
+      const taken = o.obj.spec.ip === ipText ? 'spec.ip' : o.obj.status?.ip === ipText ? 'status.ip' : undefined;
+      if (taken) {
+        out.push({ index: n.batchIndex, path, message: `${ipText} is already used by ContainerNic "${o.obj.metadata.name}" (its ${taken}); pick a free address or leave ip unset to have one allocated` });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function staticIpNetworkIssue(nic: ContainerNic, net: AnyObject | undefined, hostSubnets: HostSubnet[]): string | undefined {
+  // A network that does not exist yet is not an error: it may be applied later, and the
+  // controller reports the NIC as not Ready until then.
+  if (!net) return undefined;
+  const ipText = nic.spec.ip!;
+  const ip = parseIPv4(ipText);
+  if (net.kind === 'ClusterNetwork') {
+    const cidr = parseCidr(net.spec.cidr);
+    if (!cidrContains(cidr, ip)) return `${ipText} is outside ClusterNetwork "${net.metadata.name}" (${net.spec.cidr})`;
+    const r = net.spec.reserved?.find((x) => cidrContains(parseCidr(x), ip));
+    if (r) return `${ipText} is in ClusterNetwork "${net.metadata.name}"'s reserved range ${r}`;
+    const hs = hostSubnets.find((h) => h.spec.node === nic.spec.node && h.spec.clusterNetwork === net.metadata.name);
+    const hsText = hs?.spec.subnet ?? hs?.status?.subnet;
+    if (hs && hsText) {
+      const sub = parseCidr(hsText);
+      if (!cidrContains(sub, ip)) return `${ipText} is outside node ${nic.spec.node}'s subnet ${hsText} (HostSubnet "${hs.metadata.name}")`;
+      const gw = hs.spec.gateway ?? hs.status?.gateway;
+      if (gw === ipText) return `${ipText} is the gateway of HostSubnet "${hs.metadata.name}"`;
+      const bad = reservedAddressWhy(sub, ip);
+      if (bad) return `${ipText} is the ${bad} address of ${hsText}`;
+    }
+    return undefined;
+  }
+  if (net.kind === 'MacvlanNet') {
+    const sub = parseCidr(net.spec.subnet);
+    if (!cidrContains(sub, ip)) return `${ipText} is outside MacvlanNet "${net.metadata.name}" (${net.spec.subnet})`;
+    if (net.spec.gateway === ipText) return `${ipText} is the gateway of MacvlanNet "${net.metadata.name}"`;
+    const bad = reservedAddressWhy(sub, ip);
+    if (bad) return `${ipText} is the ${bad} address of ${net.spec.subnet}`;
+    const ex = net.spec.exclude?.find((x) => cidrContains(parseCidr(x), ip));
+    if (ex) return `${ipText} is in MacvlanNet "${net.metadata.name}"'s exclude range ${ex}`;
+  }
+  return undefined;
+}
+
+function reservedAddressWhy(sub: Cidr, ip: number): string | undefined {
+  if (sub.prefix > 30) return undefined;
+  if (ip === sub.base) return 'network';
+  if (ip === lastAddress(sub)) return 'broadcast';
+  return undefined;
+}
+
+/** The kinds whose stored objects crossObjectIssues needs to see. */
+export const CROSS_CHECKED_KINDS: readonly Kind[] = ['ClusterNetwork', 'MacvlanNet', 'HostSubnet', 'ContainerNic'];

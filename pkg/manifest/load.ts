@@ -1,0 +1,108 @@
+// `-f FILE|DIR|-`: reads manifests, validates every object and reports every problem at once
+// with its location. Nothing here talks to etcd; checks against stored objects are in check.ts.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crossObjectIssues, duplicateIssues, validateObject, type FieldPath, type ObjectIssue } from '../api/validate.js';
+import type { AnyObject } from '../api/types.js';
+import { ManifestError, type ManifestIssue } from './errors.js';
+import { parseManifestText, type ParsedDoc } from './parse.js';
+
+export const STDIN = '-';
+const MANIFEST_FILE = /\.(ya?ml|json)$/i;
+
+export interface ManifestSource {
+  /** path as the user gave it (joined with the directory for DIR), "<stdin>" for - */
+  file: string;
+  text: string;
+}
+
+export interface LoadedObject {
+  /** validated, defaults applied, status dropped */
+  object: AnyObject;
+  doc: ParsedDoc;
+}
+
+export type StdinReader = () => Promise<string>;
+
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Expands each -f argument: a file, a directory (its *.yaml, *.yml, *.json, sorted, not recursive) or - for stdin. */
+export async function readSources(args: string[], stdin: StdinReader = readStdin): Promise<ManifestSource[]> {
+  const out: ManifestSource[] = [];
+  const issues: ManifestIssue[] = [];
+  for (const arg of args) {
+    if (arg === STDIN) {
+      out.push({ file: '<stdin>', text: await stdin() });
+      continue;
+    }
+    try {
+      const st = await stat(arg);
+      if (st.isDirectory()) {
+        const names = (await readdir(arg)).filter((n) => MANIFEST_FILE.test(n)).sort();
+        if (names.length === 0) issues.push({ file: arg, reason: 'directory holds no *.yaml, *.yml or *.json files' });
+        for (const n of names) out.push({ file: join(arg, n), text: await readFile(join(arg, n), 'utf8') });
+      } else {
+        out.push({ file: arg, text: await readFile(arg, 'utf8') });
+      }
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      issues.push({ file: arg, reason: code === 'ENOENT' ? 'no such file or directory' : (e as Error).message });
+    }
+  }
+  if (issues.length) throw new ManifestError(issues);
+  return out;
+}
+
+/** Parses and validates sources; throws ManifestError naming every problem, or returns every object. */
+export function parseSources(sources: ManifestSource[]): LoadedObject[] {
+  const issues: ManifestIssue[] = [];
+  const loaded: LoadedObject[] = [];
+  for (const src of sources) {
+    const parsed = parseManifestText(src.text, src.file);
+    issues.push(...parsed.issues);
+    for (const doc of parsed.docs) {
+      const r = validateObject(doc.raw);
+      if (r.object) {
+        loaded.push({ object: r.object, doc });
+        continue;
+      }
+      const object = objectLabel(doc.raw);
+      for (const i of r.issues) issues.push(issueAt(doc, i.path, i.message, object));
+    }
+  }
+  issues.push(...objectIssues(loaded, duplicateIssues(loaded.map((l) => l.object))));
+  if (issues.length) throw new ManifestError(issues);
+  if (loaded.length === 0) throw new ManifestError([{ file: sources.map((s) => s.file).join(', ') || '(none)', reason: 'no objects found' }]);
+  return loaded;
+}
+
+export async function loadManifests(args: string[], stdin?: StdinReader): Promise<LoadedObject[]> {
+  return parseSources(await readSources(args, stdin));
+}
+
+/** Apply-time checks of the batch against the stored objects; throws ManifestError when any fails. */
+export function checkAgainstStore(loaded: LoadedObject[], existing: AnyObject[]): void {
+  const issues = objectIssues(loaded, crossObjectIssues(loaded.map((l) => l.object), existing));
+  if (issues.length) throw new ManifestError(issues);
+}
+
+function objectIssues(loaded: LoadedObject[], issues: ObjectIssue[]): ManifestIssue[] {
+  return issues.map((i) => {
+    const l = loaded[i.index];
+    return issueAt(l.doc, i.path, i.message, `${l.object.kind.toLowerCase()}/${l.object.metadata.name}`);
+  });
+}
+
+function issueAt(doc: ParsedDoc, path: FieldPath, reason: string, object?: string): ManifestIssue {
+  return { file: doc.file, document: doc.document, line: doc.lineOf(path), path: doc.pathText(path), object, reason };
+}
+
+function objectLabel(raw: unknown): string | undefined {
+  const r = raw as { kind?: unknown; metadata?: { name?: unknown } } | null;
+  if (typeof r?.kind === 'string' && typeof r.metadata?.name === 'string') return `${r.kind.toLowerCase()}/${r.metadata.name}`;
+  return undefined;
+}

@@ -1,0 +1,93 @@
+// Splits one file's text into documents and keeps the YAML syntax tree of each, so that a
+// field path found invalid later can be mapped back to the line it came from.
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { formatPath, type FieldPath } from '../api/validate.js';
+import type { ManifestIssue } from './errors.js';
+
+export interface ParsedDoc {
+  file: string;
+  /** 1-based position of the document in the file's stream */
+  document: number;
+  /** set when the document is a List and this is one of its items: path prefix ['items', i] */
+  prefix: FieldPath;
+  raw: unknown;
+  /** 1-based line of the field at path (relative to this object), or of its nearest existing parent */
+  lineOf(path: FieldPath): number;
+  /** path relative to the object, rendered with the List prefix if any */
+  pathText(path: FieldPath): string;
+}
+
+export interface ParseResult {
+  docs: ParsedDoc[];
+  issues: ManifestIssue[];
+}
+
+export function parseManifestText(text: string, file: string): ParseResult {
+  const lc = new LineCounter();
+  const streamDocs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  if (!Array.isArray(streamDocs)) return { docs: [], issues: [] };
+  const docs: ParsedDoc[] = [];
+  const issues: ManifestIssue[] = [];
+  streamDocs.forEach((doc, i) => {
+    const document = i + 1;
+    if (doc.errors.length) {
+      for (const e of doc.errors) {
+        const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
+        issues.push({ file, document, line: pos.line, column: pos.col, reason: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '') });
+      }
+      return;
+    }
+    if (doc.contents === null) return;   // empty or comment-only document: skipped, as kubectl does
+    let raw: unknown;
+    try {
+      raw = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      issues.push({ file, document, line: lc.linePos(doc.range?.[0] ?? 0).line, reason: (e as Error).message });
+      return;
+    }
+    if (raw === null || raw === undefined) return;
+    const mk = (prefix: FieldPath, value: unknown): ParsedDoc => ({
+      file, document, prefix, raw: value,
+      lineOf: (path) => lineOfPath(doc, lc, [...prefix, ...path]),
+      pathText: (path) => (path.length || prefix.length ? formatPath([...prefix, ...path]) : ''),
+    });
+    // A JSON/YAML `kind: List` (what `get -o json` prints) carries its objects in items.
+    if (isRecord(raw) && raw.kind === 'List' && Array.isArray(raw.items)) {
+      raw.items.forEach((item, j) => docs.push(mk(['items', j], item)));
+      return;
+    }
+    docs.push(mk([], raw));
+  });
+  return { docs, issues };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Follows the path through the syntax tree; stops at the deepest node that exists. */
+export function lineOfPath(doc: Document, lc: LineCounter, path: FieldPath): number {
+  let node: unknown = doc.contents;
+  let offset = rangeStart(node) ?? doc.range?.[0] ?? 0;
+  for (const p of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((it) => String(isScalar(it.key) ? it.key.value : it.key) === String(p));
+      if (!pair) break;
+      offset = rangeStart(pair.key) ?? rangeStart(pair.value) ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof p === 'number') {
+      const item = node.items[p];
+      if (item === undefined) break;
+      offset = rangeStart(item) ?? offset;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return lc.linePos(offset).line;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  const r = (node as { range?: [number, number, number] } | null)?.range;
+  return r ? r[0] : undefined;
+}
