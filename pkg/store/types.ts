@@ -1,5 +1,6 @@
 // The store's public surface. Implementation: ./etcd-store.ts. Everything etcd-specific
 // (keys, revisions, transactions) stays behind this interface.
+import type { Lease } from 'etcd3';
 import type { AnyObject, Kind } from '../api/index.js';
 
 export type StatusWriter = { controller: true } | { node: string };
@@ -50,8 +51,12 @@ export interface Store {
    * Returns false when it did not exist.
    */
   delete(kind: Kind, name: string, opts?: { resourceVersion?: string }): Promise<boolean>;
-  /** Replaces the status written by `writer` for this object (merged view is recomputed). */
-  writeStatus(kind: Kind, name: string, writer: StatusWriter, status: Record<string, unknown>): Promise<void>;
+  /**
+   * Replaces the status written by `writer` for this object (merged view is recomputed).
+   * Only while the object exists (NotFoundError otherwise). With a lease, the key goes when
+   * the lease expires (agent heartbeats).
+   */
+  writeStatus(kind: Kind, name: string, writer: StatusWriter, status: Record<string, unknown>, opts?: { lease?: Lease }): Promise<void>;
   /** Removes the status written by `writer`. */
   deleteStatus(kind: Kind, name: string, writer: StatusWriter): Promise<void>;
   /**
@@ -73,13 +78,13 @@ export class StoreError extends Error {
   constructor(readonly reason: string, message: string) { super(message); }
 }
 export class NotFoundError extends StoreError {
-  constructor(readonly kind: Kind, readonly name: string) { super('NotFound', `${kind} "${name}" not found`); }
+  constructor(readonly kind: Kind, readonly objectName: string) { super("NotFound", `${kind} "${objectName}" not found`); }
 }
 export class AlreadyExistsError extends StoreError {
-  constructor(readonly kind: Kind, readonly name: string) { super('AlreadyExists', `${kind} "${name}" already exists`); }
+  constructor(readonly kind: Kind, readonly objectName: string) { super("AlreadyExists", `${kind} "${objectName}" already exists`); }
 }
 export class ConflictError extends StoreError {
-  constructor(readonly kind: Kind, readonly name: string, detail: string) {
-    super('Conflict', `${kind} "${name}": ${detail}; get the object again and reapply your change`);
+  constructor(readonly kind: Kind, readonly objectName: string, detail: string) {
+    super("Conflict", `${kind} "${objectName}": ${detail}; get the object again and reapply your change`);
   }
 }

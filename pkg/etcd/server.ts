@@ -1,0 +1,106 @@
+// Starts a real etcd process: used by the test harness and by `xctl lab up`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
+
+export interface EtcdServerOptions {
+  dataDir: string;
+  name?: string;
+  clientPort?: number;
+  peerPort?: number;
+  /** for clusters: "n1=http://127.0.0.1:p1,n2=..." and this member's name must be in it */
+  initialCluster?: string;
+  logFile?: string;
+  /** detach so the process outlives the caller (the lab) */
+  detached?: boolean;
+}
+
+export interface EtcdServer {
+  name: string;
+  endpoints: string[];
+  clientPort: number;
+  peerPort: number;
+  pid: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export class EtcdStartError extends Error {}
+
+/**
+ * Big transactions are how xnet applies many objects atomically and allocates many addresses
+ * at once, so the request limits are raised above etcd's defaults (128 ops, 1.5 MiB).
+ */
+export const ETCD_LIMIT_FLAGS = ['--max-txn-ops', '20000', '--max-request-bytes', String(32 * 1024 * 1024)];
+
+export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer> {
+  const name = o.name ?? 'default';
+  const clientPort = o.clientPort ?? (await freePort());
+  const peerPort = o.peerPort ?? (await freePort());
+  mkdirSync(o.dataDir, { recursive: true });
+  const client = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const args = [
+    '--name', name, '--data-dir', join(o.dataDir, name),
+    '--listen-client-urls', client, '--advertise-client-urls', client,
+    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+    '--initial-cluster', o.initialCluster ?? `${name}=${peer}`,
+    '--initial-cluster-state', 'new', '--initial-cluster-token', `xnet-${name}-${clientPort}`,
+    '--logger', 'zap', '--log-outputs', 'stderr',
+    ...ETCD_LIMIT_FLAGS,
+  ];
+  const logFd = openSync(o.logFile ?? join(o.dataDir, `${name}.log`), 'a');
+  const child = spawn('etcd', args, { stdio: ['ignore', logFd, logFd], detached: !!o.detached });
+  closeSync(logFd);
+  if (o.detached) child.unref();
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  const stop = async () => {
+    if (exited || child.exitCode !== null) return;
+    const done = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await done;
+    clearTimeout(t);
+  };
+  const server: EtcdServer = { name, endpoints: [client], clientPort, peerPort, pid: child.pid!, process: child, stop };
+  if (!o.initialCluster) await waitHealthy(server.endpoints, () => exited, o.dataDir);
+  return server;
+}
+
+export async function waitHealthy(endpoints: string[], exited: () => boolean = () => false, where = '', timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const c = new Etcd3({ hosts: endpoints, dialTimeout: 1000 });
+  try {
+    for (;;) {
+      if (exited()) throw new EtcdStartError(`etcd exited during start-up (log in ${where})`);
+      try { await c.get('health').string(); return; } catch { /* not yet */ }
+      if (Date.now() > deadline) throw new EtcdStartError(`etcd at ${endpoints.join(',')} not healthy after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    c.close();
+  }
+}
+
+/** A cluster of n members on loopback (tests of quorum loss and failover). */
+export async function startEtcdCluster(n: number, dataDir: string): Promise<EtcdServer[]> {
+  const ports = await Promise.all(Array.from({ length: n }, async () => ({ c: await freePort(), p: await freePort() })));
+  const initialCluster = ports.map((x, i) => `m${i}=http://127.0.0.1:${x.p}`).join(',');
+  const members = await Promise.all(ports.map((x, i) => startEtcdServer({ dataDir, name: `m${i}`, clientPort: x.c, peerPort: x.p, initialCluster })));
+  await waitHealthy(members.flatMap((m) => m.endpoints), () => false, dataDir);
+  return members;
+}

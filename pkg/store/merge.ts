@@ -1,0 +1,31 @@
+// The merged status view (docs/design.md): controller's status, then the bound node's on top.
+import type { Condition } from '../api/fields.js';
+import type { AnyObject, Kind } from '../api/index.js';
+
+type Status = Record<string, unknown> & { conditions?: Condition[] };
+
+/** The node whose agent reports on this object, if any. */
+export function boundNode(obj: { kind: Kind; metadata: { name: string }; spec?: unknown }): string | undefined {
+  if (obj.kind === 'Node') return obj.metadata.name;
+  if (obj.kind === 'HostSubnet' || obj.kind === 'ContainerNic') return (obj.spec as { node: string }).node;
+  return undefined;
+}
+
+export function mergeStatus(controller: Status | undefined, node: Status | undefined): Status | undefined {
+  if (!controller && !node) return undefined;
+  const out: Status = { ...(controller ?? {}), ...(node ?? {}) };
+  const conds = new Map<string, Condition>();
+  for (const c of controller?.conditions ?? []) conds.set(c.type, c);
+  for (const c of node?.conditions ?? []) conds.set(c.type, c);
+  if (conds.size) out.conditions = [...conds.values()];
+  return out;
+}
+
+export function withStatus<T extends AnyObject>(obj: T, controller: Status | undefined, nodeStatuses: Map<string, Status>): T {
+  const node = boundNode(obj);
+  const status = mergeStatus(controller, node ? nodeStatuses.get(node) : undefined);
+  const out = { ...obj } as T;
+  if (status) (out as { status?: unknown }).status = status;
+  else delete (out as { status?: unknown }).status;
+  return out;
+}

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
+import { ConflictError, type WatchEvent } from '../../pkg/store/types.js';
+import type { AnyObject } from '../../pkg/api/index.js';
+
+const cn = (name: string, cidr: string): AnyObject => ({
+  apiVersion: 'xnet.io/v1alpha1', kind: 'ClusterNetwork', metadata: { name }, spec: { cidr, hostPrefix: 24 },
+} as AnyObject);
+const nic = (name: string, node: string): AnyObject => ({
+  apiVersion: 'xnet.io/v1alpha1', kind: 'ContainerNic', metadata: { name },
+  spec: { node, container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' } },
+} as AnyObject);
+
+let etcd: TestEtcd;
+let store: EtcdStore;
+beforeAll(async () => { etcd = await startEtcd(); store = createEtcdStore(etcd.client(), '/t'); });
+afterAll(async () => { await etcd?.stop(); });
+
+describe('EtcdStore', () => {
+  it('creates with defaults, uid, generation and resourceVersion = etcd revision', async () => {
+    const o = await store.create(cn('a', '10.1.0.0/16'));
+    expect(o.metadata.uid).toMatch(/[0-9a-f-]{36}/);
+    expect(o.metadata.generation).toBe(1);
+    const got = await store.get('ClusterNetwork', 'a');
+    expect(got?.spec).toMatchObject({ cidr: '10.1.0.0/16', masquerade: true, bridgePrefix: 'br' });
+    expect(got?.metadata.resourceVersion).toBe(String(await store.revision()));
+  });
+
+  it('refuses an update carrying a stale resourceVersion', async () => {
+    const o = (await store.get('ClusterNetwork', 'a'))!;
+    await store.update({ ...o, spec: { ...o.spec, hostPrefix: 25 } } as AnyObject);
+    await expect(store.update({ ...o, spec: { ...o.spec, hostPrefix: 26 } } as AnyObject)).rejects.toBeInstanceOf(ConflictError);
+    const now = (await store.get('ClusterNetwork', 'a'))!;
+    expect((now.spec as { hostPrefix: number }).hostPrefix).toBe(25);
+    expect(now.metadata.generation).toBe(2);
+  });
+
+  it('applies many objects in one transaction, and an unchanged re-apply writes nothing', async () => {
+    const before = await store.revision();
+    const r = await store.applyAll([cn('b', '10.2.0.0/16'), cn('c', '10.3.0.0/16')]);
+    expect(r.map((c) => c.action)).toEqual(['created', 'created']);
+    expect(await store.revision()).toBe(before + 1);
+    const again = await store.applyAll([cn('b', '10.2.0.0/16'), cn('c', '10.3.0.0/16')]);
+    expect(again.map((c) => c.action)).toEqual(['unchanged', 'unchanged']);
+    expect(await store.revision()).toBe(before + 1);
+  });
+
+  it('writes nothing when one object of an apply is invalid', async () => {
+    const before = await store.revision();
+    await expect(store.applyAll([cn('d', '10.4.0.0/16'), cn('e', '10.5.0.1/16')])).rejects.toThrow(/spec.cidr/);
+    expect(await store.revision()).toBe(before);
+    expect(await store.get('ClusterNetwork', 'd')).toBeUndefined();
+  });
+
+  it('merges controller status with the bound node status, node conditions winning', async () => {
+    await store.create(nic('n1', 'host-1'));
+    await store.writeStatus('ContainerNic', 'n1', { controller: true }, { ip: '10.76.1.5', conditions: [{ type: 'Ready', status: 'False', reason: 'Pending' }] });
+    await store.writeStatus('ContainerNic', 'n1', { node: 'host-1' }, { containerId: 'abc', conditions: [{ type: 'Ready', status: 'True', reason: 'Attached' }] });
+    const got = (await store.get('ContainerNic', 'n1'))!;
+    expect(got.status).toMatchObject({ ip: '10.76.1.5', containerId: 'abc', conditions: [{ type: 'Ready', status: 'True' }] });
+    const rv = got.metadata.resourceVersion;
+    await store.writeStatus('ContainerNic', 'n1', { node: 'host-1' }, { containerId: 'def' });
+    expect((await store.get('ContainerNic', 'n1'))!.metadata.resourceVersion).toBe(rv);
+    await expect(store.writeStatus('ContainerNic', 'ghost', { controller: true }, {})).rejects.toThrow(/not found/);
+  });
+
+  it('deletes objects with their status keys; finalizers defer deletion', async () => {
+    await store.delete('ContainerNic', 'n1');
+    const left = await etcd.client().getAll().prefix('/t/registry/status/').keys();
+    expect(left.filter((k) => k.includes('n1'))).toEqual([]);
+    await store.create({ ...cn('f', '10.6.0.0/16'), metadata: { name: 'f', finalizers: ['xnet.io/ipam'] } } as AnyObject);
+    await store.delete('ClusterNetwork', 'f');
+    const marked = (await store.get('ClusterNetwork', 'f'))!;
+    expect(marked.metadata.deletionTimestamp).toBeTruthy();
+    await store.update({ ...marked, metadata: { ...marked.metadata, finalizers: [] } } as AnyObject);
+    expect(await store.get('ClusterNetwork', 'f')).toBeUndefined();
+  });
+
+  it('watches from a revision, with merged status events', async () => {
+    const from = await store.revision();
+    await store.create(nic('w1', 'host-2'));
+    await store.writeStatus('ContainerNic', 'w1', { controller: true }, { ip: '10.76.2.9' });
+    await store.delete('ContainerNic', 'w1');
+    const events: WatchEvent[] = [];
+    const w = await store.watch('ContainerNic', from, { onEvent: (e) => events.push(e) });
+    await waitFor(() => events.length >= 3);
+    await w.close();
+    expect(events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
+    expect(events[1].object.status).toMatchObject({ ip: '10.76.2.9' });
+  });
+
+  it('relists when the start revision was compacted', async () => {
+    const old = await store.revision();
+    await store.create(nic('c1', 'host-1'));
+    const now = await store.revision();
+    await etcd.client().kv.compact({ revision: now, physical: true });
+    let relisted: string[] | undefined;
+    const events: WatchEvent[] = [];
+    const w = await store.watch('ContainerNic', old, { onEvent: (e) => events.push(e), onRelist: (l) => { relisted = l.items.map((i) => i.metadata.name); } });
+    await waitFor(() => relisted !== undefined);
+    expect(relisted).toContain('c1');
+    await store.create(nic('c2', 'host-1'));
+    await waitFor(() => events.some((e) => e.object.metadata.name === 'c2'));
+    await w.close();
+  });
+});
+
+async function waitFor(cond: () => boolean, ms = 10000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('Informer', () => {
+  it('lists, then follows adds, updates and deletes', async () => {
+    const { Informer } = await import('../../pkg/store/informer.js');
+    const seen: string[] = [];
+    const inf = new Informer(store, 'ClusterNetwork');
+    inf.addHandler({
+      onAdd: (o) => seen.push(`add ${o.metadata.name}`),
+      onUpdate: (o) => seen.push(`update ${o.metadata.name}`),
+      onDelete: (o) => seen.push(`delete ${o.metadata.name}`),
+    });
+    await inf.start();
+    expect(seen).toContain('add b');
+    await store.create(cn('g', '10.7.0.0/16'));
+    await store.delete('ClusterNetwork', 'g');
+    await waitFor(() => seen.includes('delete g'));
+    expect(inf.get('g')).toBeUndefined();
+    expect(inf.get('b')?.spec).toMatchObject({ cidr: '10.2.0.0/16' });
+    await inf.stop();
+  });
+});
