@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what xnet's demo and tests need on Debian 12, and only what is missing:
+# a second run on a prepared machine takes a few seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+  echo "xnet setup: run as root (it creates network namespaces and Docker daemons)" >&2
+  exit 2
+fi
+
+# command -> Debian package that provides it
+declare -A need=(
+  [etcd]=etcd-server [etcdctl]=etcd-client [dockerd]=docker.io [containerd]=containerd
+  [runc]=runc [iptables]=iptables [ip]=iproute2 [nsenter]=util-linux [findmnt]=util-linux
+  [node]=nodejs [npm]=npm
+)
+missing=()
+for cmd in "${!need[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+# the lab's image is /bin/busybox from busybox-static (a static binary runs in an empty rootfs)
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
+if [ ${#missing[@]} -gt 0 ]; then
+  pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  say "installing Debian packages: $pkgs"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+fi
+
+# npm ci when node_modules is missing or older than the lock file
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+say "build"
+npx tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
+node dist/cmd/gen-schemas.js --check >/dev/null
