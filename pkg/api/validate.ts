@@ -90,7 +90,12 @@ function zodIssues(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny): 
       out.push({ path, message: `is required (${i.expected})` });
       continue;
     }
-    if (i.code === 'invalid_union' && path.length === 0) continue;
+    if (i.code === 'invalid_key' || i.code === 'invalid_element') {
+      // the interesting message is the nested one (e.g. the label-key regex's)
+      const inner = i.issues.map((x) => x.message).join('; ');
+      out.push({ path, message: `${i.code === 'invalid_key' ? 'key' : 'value'}: ${inner.replace(/^Invalid input: /, '')}` });
+      continue;
+    }
     out.push({ path, message: i.message.replace(/^Invalid input: /, '') });
   }
   return out;

@@ -1,0 +1,158 @@
+// Manifest parsing: every refusal names file, document (1-based), line, field path and why.
+import { describe, expect, it } from 'vitest';
+import { checkAgainstStore, parseSources } from '../../pkg/manifest/load.js';
+import { formatIssue, ManifestError, type ManifestIssue } from '../../pkg/manifest/errors.js';
+import { validateObject } from '../../pkg/api/validate.js';
+import type { AnyObject } from '../../pkg/api/types.js';
+
+function refuse(text: string, file = 'm.yaml'): ManifestIssue[] {
+  try {
+    parseSources([{ file, text }]);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ManifestError);
+    return (e as ManifestError).issues;
+  }
+  throw new Error('manifest was accepted');
+}
+
+const CN = `apiVersion: xnet.io/v1alpha1
+kind: ClusterNetwork
+metadata:
+  name: default
+spec:
+  cidr: 10.76.0.0/16
+  hostPrefix: 24
+`;
+const NODE = `apiVersion: xnet.io/v1alpha1
+kind: Node
+metadata: {name: host-1}
+spec: {address: 198.18.0.11}
+`;
+
+// [case, text, document, line, path, reason]
+const bad: [string, string, number, number, string, RegExp][] = [
+  ['bad field in the third document', `${CN}---\n${NODE}---
+apiVersion: xnet.io/v1alpha1
+kind: ContainerNic
+metadata:
+  name: test-eth1
+spec:
+  node: host-1
+  container: test
+  ifName: eth1
+  network:
+    clusterNetwork: Default
+`, 3, 23, 'spec.network.clusterNetwork', /DNS-1123/],
+  ['unknown field names its own line', `${CN}  cidrs: [1]\n`, 1, 8, 'spec.cidrs', /unknown field/],
+  ['missing required field points at the parent', `apiVersion: xnet.io/v1alpha1
+kind: HostSubnet
+metadata:
+  name: hs
+spec:
+  clusterNetwork: default
+`, 1, 5, 'spec.node', /required/],
+  ['list element', `apiVersion: xnet.io/v1alpha1
+kind: MacvlanNet
+metadata: {name: m}
+spec:
+  subnet: 198.19.200.0/24
+  exclude:
+    - 198.19.200.10/31
+    - 198.19.201.0/31
+`, 1, 8, 'spec.exclude[1]', /not inside subnet/],
+  ['cross-field rule', `apiVersion: xnet.io/v1alpha1
+kind: ContainerNic
+metadata: {name: n}
+spec:
+  node: host-1
+  container: test
+  ifName: eth1
+  network: {}
+`, 1, 8, 'spec.network', /exactly one network/],
+  ['YAML syntax error', `${CN}---\nkind: [Node\nmetadata: x\n`, 2, 10, '', /Flow sequence|must be sufficiently indented|end with a \]/],
+  ['duplicate key', `${CN}  cidr: 10.0.0.0/8\n`, 1, 8, '', /unique/],
+  ['wrong kind', `apiVersion: xnet.io/v1alpha1\nkind: Pod\nmetadata: {name: p}\n`, 1, 2, 'kind', /unknown kind "Pod"/],
+  ['scalar document', `${CN}---\njust a string\n`, 2, 9, '', /must be a mapping/],
+];
+
+describe('parseSources', () => {
+  it.each(bad)('%s', (_, text, document, line, path, why) => {
+    const issues = refuse(text);
+    const i = issues.find((x) => (x.path ?? '') === path);
+    expect(i, JSON.stringify(issues)).toBeDefined();
+    expect(i).toMatchObject({ file: 'm.yaml', document, line });
+    expect(i!.reason).toMatch(why);
+  });
+
+  it('reads multi-document YAML, skipping empty documents, and numbers documents in the stream', () => {
+    const got = parseSources([{ file: 'a.yaml', text: `---\n${CN}---\n# only a comment\n---\n${NODE}` }]);
+    expect(got.map((g) => [g.object.kind, g.doc.document])).toEqual([['ClusterNetwork', 1], ['Node', 3]]);
+  });
+
+  it('reads JSON and a JSON List, naming items[i] in errors', () => {
+    const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+      { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'a' }, spec: {} },
+      { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'b' }, spec: { address: 'x' } },
+    ] }, null, 2);
+    const issues = refuse(list, 'l.json');
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ file: 'l.json', document: 1, path: 'items[1].spec.address', object: 'node/b' });
+    expect(list.split('\n')[issues[0].line! - 1]).toContain('"address": "x"');
+    const ok = parseSources([{ file: 'l.json', text: list.replace('"x"', '"198.18.0.12"') }]);
+    expect(ok.map((o) => o.object.metadata.name)).toEqual(['a', 'b']);
+  });
+
+  it('reports problems of every document and file at once', () => {
+    try {
+      parseSources([{ file: 'a.yaml', text: `${CN.replace('24', '40')}---\n${NODE.replace('198.18.0.11', 'x')}` }, { file: 'b.yaml', text: 'kind: Nope\n' }]);
+      throw new Error('accepted');
+    } catch (e) {
+      const issues = (e as ManifestError).issues;
+      expect(issues.map((i) => `${i.file}#${i.document}:${i.path}`)).toEqual(['a.yaml#1:spec.hostPrefix', 'a.yaml#2:spec.address', 'b.yaml#1:apiVersion', 'b.yaml#1:kind']);
+      expect((e as Error).message).toContain('4 problems');
+    }
+  });
+
+  it('refuses duplicates across files, at the second one', () => {
+    try {
+      parseSources([{ file: 'a.yaml', text: CN }, { file: 'b.yaml', text: `# c\n${CN}` }]);
+      throw new Error('accepted');
+    } catch (e) {
+      expect((e as ManifestError).issues).toEqual([expect.objectContaining({ file: 'b.yaml', document: 1, line: 5, path: 'metadata.name', object: 'clusternetwork/default' })]);
+    }
+  });
+
+  it('refuses input without objects', () => {
+    expect(() => parseSources([{ file: 'e.yaml', text: '# nothing\n' }])).toThrow(/no objects found/);
+  });
+
+  it('formats an issue as file:line: document N (kind/name): path: reason', () => {
+    expect(formatIssue({ file: 'a.yaml', document: 3, line: 14, path: 'spec.ip', object: 'containernic/x', reason: 'is bad' }))
+      .toBe('a.yaml:14: document 3 (containernic/x): spec.ip: is bad');
+  });
+});
+
+describe('checkAgainstStore', () => {
+  it('maps a cross-object problem back to the file, document and line', () => {
+    const loaded = parseSources([{ file: 'n.yaml', text: `${NODE}---
+apiVersion: xnet.io/v1alpha1
+kind: ContainerNic
+metadata: {name: b}
+spec:
+  node: host-1
+  container: test
+  ifName: eth1
+  network: {clusterNetwork: default}
+  ip: 10.76.1.84
+` }]);
+    const cn = validateObject({ apiVersion: 'xnet.io/v1alpha1', kind: 'ClusterNetwork', metadata: { name: 'default' }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24 } }).object!;
+    const other = { ...validateObject({ apiVersion: 'xnet.io/v1alpha1', kind: 'ContainerNic', metadata: { name: 'a' }, spec: { node: 'host-2', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'default' } } }).object!, status: { ip: '10.76.1.84' } } as AnyObject;
+    try {
+      checkAgainstStore(loaded, [cn, other]);
+      throw new Error('accepted');
+    } catch (e) {
+      expect((e as ManifestError).issues).toEqual([expect.objectContaining({ file: 'n.yaml', document: 2, line: 14, path: 'spec.ip', object: 'containernic/b' })]);
+      expect((e as Error).message).toMatch(/already used by ContainerNic "a"/);
+    }
+  });
+});

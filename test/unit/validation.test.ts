@@ -1,0 +1,180 @@
+// Table of good and bad objects: each bad one must be refused naming the field at fault.
+import { describe, expect, it } from 'vitest';
+import { crossObjectIssues, duplicateIssues, formatPath, validateObject } from '../../pkg/api/validate.js';
+import type { AnyObject } from '../../pkg/api/types.js';
+
+const V = 'xnet.io/v1alpha1';
+type Raw = Record<string, any>;
+const cn = (spec: Raw = {}, name = 'default'): Raw => ({ apiVersion: V, kind: 'ClusterNetwork', metadata: { name }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24, ...spec } });
+const node = (spec: Raw = {}, meta: Raw = {}): Raw => ({ apiVersion: V, kind: 'Node', metadata: { name: 'host-1', ...meta }, spec });
+const hs = (spec: Raw = {}, name = 'default-host-1'): Raw => ({ apiVersion: V, kind: 'HostSubnet', metadata: { name }, spec: { node: 'host-1', clusterNetwork: 'default', ...spec } });
+const nic = (spec: Raw = {}, name = 'test-eth1'): Raw => ({ apiVersion: V, kind: 'ContainerNic', metadata: { name }, spec: { node: 'host-1', container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' }, ...spec } });
+const mvn = (spec: Raw = {}, name = 'macvlan200'): Raw => ({ apiVersion: V, kind: 'MacvlanNet', metadata: { name }, spec: { subnet: '198.19.200.0/24', ...spec } });
+const without = (o: Raw, key: string): Raw => { const c = structuredClone(o); delete c[key]; return c; };
+
+const good: [string, Raw][] = [
+  ['minimal ClusterNetwork', cn()],
+  ['full ClusterNetwork', cn({ reserved: ['10.76.0.0/24'], dockerNetwork: 'net1', bridgePrefix: 'br', masquerade: false, mtu: 1450, nodeSelector: { matchLabels: { rack: 'r1' } } })],
+  ['Node without spec', without(node(), 'spec')],
+  ['Node with address and labels', node({ address: '198.18.0.11', interface: 'eth0' }, { labels: { rack: 'r1', 'xnet.io/role': 'edge' }, annotations: { note: 'any text' } })],
+  ['HostSubnet to be allocated', hs()],
+  ['pinned HostSubnet', hs({ subnet: '10.76.1.0/24', gateway: '10.76.1.1', bridge: 'br01', dockerRange: '10.76.1.128/25', icc: false })],
+  ['ContainerNic on a ClusterNetwork', nic({ ip: '10.76.1.84', mac: '02:42:0a:4c:01:54', defaultRoute: true })],
+  ['ContainerNic on a MacvlanNet', nic({ network: { macvlanNet: 'macvlan200' } })],
+  ['minimal MacvlanNet', mvn()],
+  ['full MacvlanNet', mvn({ gateway: '198.19.200.1', ipRange: '198.19.200.128/25', exclude: ['198.19.200.10/31'], parent: 'eth0', vlan: 200, mode: 'vepa', promiscuous: false, hostShim: false, dockerNetwork: 'mv', blockPrefix: 28, nodes: [{ name: 'host-1' }, { name: 'host-2', parent: 'enp0s5' }] })],
+  ['system metadata from get -o yaml', { ...cn(), metadata: { name: 'default', uid: 'u-1', resourceVersion: '42', generation: 3, creationTimestamp: '2026-01-01T00:00:00Z', finalizers: ['xnet.io/ipam'] } }],
+  ['status is ignored, even if odd', { ...nic(), status: { ip: 'not-an-ip', whatever: [1] } }],
+];
+
+// [case, object, expected field path, fragment of the reason]
+const bad: [string, unknown, string, RegExp][] = [
+  ['not a mapping', ['a'], '(document)', /must be a mapping/],
+  ['missing apiVersion', without(cn(), 'apiVersion'), 'apiVersion', /required/],
+  ['wrong apiVersion', { ...cn(), apiVersion: 'v1' }, 'apiVersion', /must be xnet\.io\/v1alpha1/],
+  ['missing kind', without(cn(), 'kind'), 'kind', /required/],
+  ['unknown kind', { ...cn(), kind: 'Pod' }, 'kind', /unknown kind "Pod"/],
+  ['kind in lower case', { ...cn(), kind: 'clusternetwork' }, 'kind', /did you mean ClusterNetwork/],
+  ['unknown top-level field', { ...cn(), extra: 1 }, 'extra', /unknown field/],
+  ['unknown spec field, with a hint', cn({ cidrs: '10.0.0.0/8' }), 'spec.cidrs', /unknown field \(did you mean "cidr"\?\)/],
+  ['unknown nested field', nic({ network: { clusterNetwork: 'default', bridge: 'x' } }), 'spec.network.bridge', /unknown field.*allowed here: clusterNetwork, macvlanNet/],
+  ['missing metadata.name', { ...cn(), metadata: {} }, 'metadata.name', /required/],
+  ['name not DNS-1123', cn({}, 'Default_Net'), 'metadata.name', /DNS-1123/],
+  ['name too long', cn({}, 'a'.repeat(64)), 'metadata.name', /at most 63/],
+  ['bad label key', node({}, { labels: { 'bad key': 'x' } }), 'metadata.labels.bad key', /label key/],
+  ['bad label value', node({}, { labels: { rack: 'has space' } }), 'metadata.labels.rack', /label value/],
+  ['missing cidr', without(cn(), 'spec'), 'spec', /required/],
+  ['cidr syntax', cn({ cidr: '10.76.0.0' }), 'spec.cidr', /not a CIDR/],
+  ['cidr host bits', cn({ cidr: '10.76.1.0/16' }), 'spec.cidr', /host bits.*10\.76\.0\.0\/16/],
+  ['cidr prefix > 32', cn({ cidr: '10.0.0.0/33' }), 'spec.cidr', /prefix length/],
+  ['cidr octet out of range', cn({ cidr: '10.300.0.0/16' }), 'spec.cidr', /IPv4/],
+  ['hostPrefix not a number', cn({ hostPrefix: '24' }), 'spec.hostPrefix', /expected number/],
+  ['hostPrefix too large', cn({ hostPrefix: 31 }), 'spec.hostPrefix', /<=30|30/],
+  ['hostPrefix shorter than cidr prefix', cn({ hostPrefix: 12 }), 'spec.hostPrefix', /must be >= the prefix of cidr/],
+  ['reserved outside cidr', cn({ reserved: ['10.76.0.0/24', '10.77.0.0/24'] }), 'spec.reserved[1]', /not inside cidr 10\.76\.0\.0\/16/],
+  ['bridgePrefix too long', cn({ bridgePrefix: 'averylongprefix' }), 'spec.bridgePrefix', /1\.\.11/],
+  ['mtu too small', cn({ mtu: 100 }), 'spec.mtu', /576/],
+  ['node address not IPv4', node({ address: '198.18.0' }), 'spec.address', /IPv4 address/],
+  ['interface name too long', node({ interface: 'averyveryverylongname' }), 'spec.interface', /at most 15/],
+  ['interface name with slash', node({ interface: 'eth/0' }), 'spec.interface', /may contain only/],
+  ['interface name with shell char', node({ interface: 'eth0;rm' }), 'spec.interface', /may contain only/],
+  ['interface name with space', node({ interface: 'eth 0' }), 'spec.interface', /may contain only/],
+  ['HostSubnet without node', without(hs(), 'spec'), 'spec', /required/],
+  ['HostSubnet missing clusterNetwork', { ...hs(), spec: { node: 'host-1' } }, 'spec.clusterNetwork', /required/],
+  ['HostSubnet gateway outside subnet', hs({ subnet: '10.76.1.0/24', gateway: '10.76.2.1' }), 'spec.gateway', /not inside subnet 10\.76\.1\.0\/24/],
+  ['HostSubnet gateway = network address', hs({ subnet: '10.76.1.0/24', gateway: '10.76.1.0' }), 'spec.gateway', /network address/],
+  ['HostSubnet gateway = broadcast', hs({ subnet: '10.76.1.0/24', gateway: '10.76.1.255' }), 'spec.gateway', /broadcast address/],
+  ['HostSubnet gateway without subnet', hs({ gateway: '10.76.1.1' }), 'spec.gateway', /needs spec\.subnet/],
+  ['HostSubnet dockerRange outside subnet', hs({ subnet: '10.76.1.0/24', dockerRange: '10.76.2.128/25' }), 'spec.dockerRange', /not inside subnet/],
+  ['HostSubnet bridge name too long', hs({ bridge: 'bridge-name-too-long' }), 'spec.bridge', /at most 15/],
+  ['ContainerNic with no network', nic({ network: {} }), 'spec.network', /exactly one network: set clusterNetwork or macvlanNet/],
+  ['ContainerNic with two networks', nic({ network: { clusterNetwork: 'default', macvlanNet: 'm' } }), 'spec.network', /both set/],
+  ['ContainerNic ip not IPv4', nic({ ip: '10.76.1.256' }), 'spec.ip', /IPv4/],
+  ['ContainerNic bad MAC', nic({ mac: '02:42:0a:4c:01' }), 'spec.mac', /MAC address/],
+  ['ContainerNic multicast MAC', nic({ mac: '01:00:5e:00:00:01' }), 'spec.mac', /unicast/],
+  ['ContainerNic ifName too long', nic({ ifName: 'eth1234567890123' }), 'spec.ifName', /at most 15/],
+  ['ContainerNic container name', nic({ container: '-bad' }), 'spec.container', /container name/],
+  ['ContainerNic defaultRoute not boolean', nic({ defaultRoute: 'yes' }), 'spec.defaultRoute', /expected boolean/],
+  ['MacvlanNet vlan 0', mvn({ vlan: 0 }), 'spec.vlan', />=1|1/],
+  ['MacvlanNet vlan 4095', mvn({ vlan: 4095 }), 'spec.vlan', /4094/],
+  ['MacvlanNet unknown mode', mvn({ mode: 'l2' }), 'spec.mode', /bridge.*private.*vepa.*passthru/],
+  ['MacvlanNet gateway outside subnet', mvn({ gateway: '198.19.201.1' }), 'spec.gateway', /not inside subnet/],
+  ['MacvlanNet gateway = broadcast', mvn({ gateway: '198.19.200.255' }), 'spec.gateway', /broadcast/],
+  ['MacvlanNet ipRange outside subnet', mvn({ ipRange: '198.19.0.0/16' }), 'spec.ipRange', /not inside subnet/],
+  ['MacvlanNet exclude outside subnet', mvn({ exclude: ['198.19.200.10/31', '10.0.0.0/31'] }), 'spec.exclude[1]', /not inside subnet/],
+  ['MacvlanNet exclude host bits', mvn({ exclude: ['198.19.200.11/31'] }), 'spec.exclude[0]', /host bits/],
+  ['MacvlanNet blockPrefix larger than ipRange', mvn({ ipRange: '198.19.200.128/25', blockPrefix: 24 }), 'spec.blockPrefix', /must be >= \/25/],
+  ['MacvlanNet duplicate node override', mvn({ nodes: [{ name: 'host-1' }, { name: 'host-2' }, { name: 'host-1' }] }), 'spec.nodes[2].name', /listed twice.*spec\.nodes\[0\]/],
+  ['MacvlanNet node override unknown field', mvn({ nodes: [{ name: 'host-1', vlan: 3 }] }), 'spec.nodes[0].vlan', /unknown field/],
+  ['nodeSelector unknown field', cn({ nodeSelector: { matchExpressions: [] } }), 'spec.nodeSelector.matchExpressions', /unknown field/],
+  ['resourceVersion not a number', { ...cn(), metadata: { name: 'default', resourceVersion: 'abc' } }, 'metadata.resourceVersion', /decimal etcd revision/],
+];
+
+describe('validateObject', () => {
+  it.each(good)('accepts %s', (_, raw) => {
+    const r = validateObject(raw);
+    expect(r.issues).toEqual([]);
+    expect(r.object).toBeDefined();
+    expect((r.object as Raw).status).toBeUndefined();
+  });
+
+  it.each(bad)('refuses %s', (_, raw, path, why) => {
+    const r = validateObject(raw);
+    expect(r.object).toBeUndefined();
+    const paths = r.issues.map((i) => formatPath(i.path));
+    expect(paths).toContain(path);
+    expect(r.issues.find((i) => formatPath(i.path) === path)!.message).toMatch(why);
+  });
+
+  it('applies defaults so that stored objects compare equal to re-applied ones', () => {
+    const r = validateObject(mvn());
+    expect(r.object!.spec).toMatchObject({ mode: 'bridge', promiscuous: true, hostShim: true, blockPrefix: 28 });
+    expect(validateObject(cn()).object!.spec).toMatchObject({ bridgePrefix: 'br', masquerade: true });
+    expect(validateObject(without(node(), 'spec')).object!.spec).toEqual({});
+  });
+
+  it('reports every problem of a document, not just the first', () => {
+    const r = validateObject(nic({ ifName: 'x'.repeat(20), ip: 'nope', extra: true }));
+    expect(r.issues.map((i) => formatPath(i.path)).sort()).toEqual(['spec.extra', 'spec.ifName', 'spec.ip']);
+  });
+});
+
+const ok = (raw: Raw) => validateObject(raw).object! as AnyObject;
+const withStatus = (o: AnyObject, status: Raw) => ({ ...o, status }) as AnyObject;
+
+describe('duplicateIssues', () => {
+  it('refuses the same kind and name twice in one apply', () => {
+    const issues = duplicateIssues([ok(cn()), ok(node()), ok(cn({ hostPrefix: 26 }))]);
+    expect(issues).toEqual([expect.objectContaining({ index: 2, path: ['metadata', 'name'] })]);
+    expect(issues[0].message).toMatch(/appears twice.*object 1/);
+  });
+  it('allows the same name in different kinds', () => {
+    expect(duplicateIssues([ok(cn({}, 'x')), ok(mvn({}, 'x'))])).toEqual([]);
+  });
+});
+
+describe('crossObjectIssues', () => {
+  const cases: [string, AnyObject[], AnyObject[], number, string, RegExp][] = [
+    ['ClusterNetwork overlapping a stored ClusterNetwork', [ok(cn({ cidr: '10.76.128.0/17' }, 'b'))], [ok(cn())], 0, 'spec.cidr', /overlaps ClusterNetwork "default" \(10\.76\.0\.0\/16\)/],
+    ['MacvlanNet overlapping a ClusterNetwork in the same batch', [ok(cn()), ok(mvn({ subnet: '10.76.5.0/24' }))], [], 1, 'spec.subnet', /overlaps ClusterNetwork "default"/],
+    ['ClusterNetwork overlapping a stored MacvlanNet', [ok(cn({ cidr: '198.19.0.0/16', hostPrefix: 24 }, 'c'))], [ok(mvn())], 0, 'spec.cidr', /overlaps MacvlanNet "macvlan200"/],
+    ['HostSubnet overlapping another HostSubnet', [ok(hs({ subnet: '10.76.1.0/24', node: 'host-2' }, 'x'))], [ok(cn()), ok(hs({ subnet: '10.76.1.0/24' }))], 0, 'spec.subnet', /overlaps HostSubnet "default-host-1"/],
+    ['HostSubnet overlapping an allocated one (status)', [ok(hs({ subnet: '10.76.1.0/25', node: 'host-2' }, 'x'))], [withStatus(ok(hs()), { subnet: '10.76.1.0/24' })], 0, 'spec.subnet', /overlaps HostSubnet "default-host-1" \(10\.76\.1\.0\/24\)/],
+    ['HostSubnet outside its ClusterNetwork', [ok(hs({ subnet: '10.77.1.0/24' }))], [ok(cn())], 0, 'spec.subnet', /not inside ClusterNetwork "default"/],
+    ['static IP outside its ClusterNetwork', [ok(nic({ ip: '10.1.1.5' }))], [ok(cn())], 0, 'spec.ip', /outside ClusterNetwork "default"/],
+    ['static IP in the reserved range', [ok(nic({ ip: '10.76.0.5' }))], [ok(cn({ reserved: ['10.76.0.0/24'] }))], 0, 'spec.ip', /reserved range 10\.76\.0\.0\/24/],
+    ['static IP outside the node\'s subnet', [ok(nic({ ip: '10.76.2.5' }))], [ok(cn()), withStatus(ok(hs()), { subnet: '10.76.1.0/24' })], 0, 'spec.ip', /outside node host-1's subnet 10\.76\.1\.0\/24/],
+    ['static IP = the host subnet gateway', [ok(nic({ ip: '10.76.1.1' }))], [ok(cn()), ok(hs({ subnet: '10.76.1.0/24', gateway: '10.76.1.1' }))], 0, 'spec.ip', /gateway/],
+    ['static IP outside its MacvlanNet', [ok(nic({ ip: '198.19.201.5', network: { macvlanNet: 'macvlan200' } }))], [ok(mvn())], 0, 'spec.ip', /outside MacvlanNet "macvlan200"/],
+    ['static IP excluded in the MacvlanNet', [ok(nic({ ip: '198.19.200.11', network: { macvlanNet: 'macvlan200' } }))], [ok(mvn({ exclude: ['198.19.200.10/31'] }))], 0, 'spec.ip', /exclude range/],
+    ['static IP = MacvlanNet broadcast', [ok(nic({ ip: '198.19.200.255', network: { macvlanNet: 'macvlan200' } }))], [ok(mvn())], 0, 'spec.ip', /broadcast/],
+    ['static IP taken by a stored NIC\'s spec.ip', [ok(nic({ ip: '10.76.1.84' }, 'b'))], [ok(cn()), ok(nic({ ip: '10.76.1.84' }, 'a'))], 0, 'spec.ip', /already used by ContainerNic "a" \(its spec\.ip\)/],
+    ['static IP taken by an allocated status.ip', [ok(nic({ ip: '10.76.1.84' }, 'b'))], [ok(cn()), withStatus(ok(nic({}, 'a')), { ip: '10.76.1.84' })], 0, 'spec.ip', /its status\.ip/],
+    ['two NICs in one batch with one IP', [ok(cn()), ok(nic({ ip: '10.76.1.84' }, 'a')), ok(nic({ ip: '10.76.1.84' }, 'b'))], [], 2, 'spec.ip', /already used by ContainerNic "a"/],
+  ];
+  it.each(cases)('refuses %s', (_, batch, existing, index, path, why) => {
+    const issues = crossObjectIssues(batch, existing);
+    expect(issues).toHaveLength(1);
+    expect(issues[0].index).toBe(index);
+    expect(formatPath(issues[0].path)).toBe(path);
+    expect(issues[0].message).toMatch(why);
+  });
+
+  it('accepts a re-applied object: it does not overlap or collide with itself', () => {
+    const a = ok(nic({ ip: '10.76.1.84' }, 'a'));
+    expect(crossObjectIssues([ok(cn()), a], [ok(cn()), withStatus(a, { ip: '10.76.1.84' })])).toEqual([]);
+  });
+  it('accepts the same IP on different networks and references to networks not created yet', () => {
+    expect(crossObjectIssues(
+      [ok(nic({ ip: '10.76.1.84' }, 'a')), ok(nic({ ip: '10.76.1.84', network: { clusterNetwork: 'other' } }, 'b')), ok(nic({ ip: '1.2.3.4', network: { macvlanNet: 'later' } }, 'c'))],
+      [ok(cn())],
+    )).toEqual([]);
+  });
+  it('accepts both examples together', () => {
+    const batch = [ok(cn({ reserved: ['10.76.0.0/24'] })), ok(hs({ subnet: '10.76.1.0/24', gateway: '10.76.1.1' })), ok(nic({ ip: '10.76.1.84' })), ok(mvn())];
+    expect(crossObjectIssues(batch, [])).toEqual([]);
+  });
+  it('does not blame a stored pair that already overlaps on an unrelated apply', () => {
+    expect(crossObjectIssues([ok(node())], [ok(cn()), ok(cn({}, 'other'))])).toEqual([]);
+  });
+});
