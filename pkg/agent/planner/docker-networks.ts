@@ -1,0 +1,48 @@
+// Docker networks: create what is missing, recreate xnet's own networks whose settings
+// drifted while nothing is attached, remove xnet's networks no longer wanted.
+import { OWNER_LABEL, type DockerNetwork, type DockerNetworkSpec } from '../../docker/types.js';
+import type { Op, Plan, Problem } from './ops.js';
+
+export function networkMatches(want: DockerNetworkSpec, have: DockerNetwork): string | undefined {
+  if (have.driver !== want.driver) return `driver is ${have.driver}, want ${want.driver}`;
+  if (have.subnet !== want.subnet) return `subnet is ${have.subnet || 'unset'}, want ${want.subnet}`;
+  if (want.gateway && have.gateway !== want.gateway) return `gateway is ${have.gateway ?? 'unset'}, want ${want.gateway}`;
+  if ((have.ipRange ?? '') !== (want.ipRange ?? '')) return `ip-range is ${have.ipRange ?? 'unset'}, want ${want.ipRange ?? 'unset'}`;
+  for (const [k, v] of Object.entries(want.options)) {
+    if (have.options[k] !== v) return `option ${k} is ${have.options[k] ?? 'unset'}, want ${v}`;
+  }
+  return undefined;
+}
+
+/**
+ * `ownerKind` limits removals to networks this caller made (label value "<ownerKind>/...").
+ * `observed` must carry the attached-container count of the networks named in `desired`.
+ */
+export function planDockerNetworks(desired: DockerNetworkSpec[], observed: DockerNetwork[], ownerKind: string): Plan {
+  const ops: Op[] = [];
+  const problems: Problem[] = [];
+  const byName = new Map(observed.map((n) => [n.name, n]));
+  const wanted = new Set(desired.map((d) => d.name));
+  for (const want of desired) {
+    const have = byName.get(want.name);
+    if (!have) { ops.push({ op: 'docker.network.create', spec: want }); continue; }
+    const diff = networkMatches(want, have);
+    if (!diff) continue;
+    if (!have.labels[OWNER_LABEL]) {
+      problems.push({ reason: 'NetworkConflict', message: `Docker network ${want.name} exists and was not made by xnet (${diff}); remove or rename it` });
+    } else if (have.containers > 0) {
+      problems.push({ reason: 'NetworkInUse', message: `Docker network ${want.name} must be recreated (${diff}) but ${have.containers} container(s) are attached; disconnect them` });
+    } else {
+      ops.push({ op: 'docker.network.remove', name: want.name }, { op: 'docker.network.create', spec: want });
+    }
+  }
+  for (const have of observed) {
+    if (wanted.has(have.name) || !have.labels[OWNER_LABEL]?.startsWith(`${ownerKind}/`)) continue;
+    if (have.containers > 0) {
+      problems.push({ reason: 'NetworkInUse', message: `Docker network ${have.name} is no longer wanted but ${have.containers} container(s) are attached; it is removed once they leave` });
+    } else {
+      ops.push({ op: 'docker.network.remove', name: have.name });
+    }
+  }
+  return { ops, problems };
+}

@@ -1,0 +1,7 @@
+export * from './ops.js';
+export * from './names.js';
+export * from './routes.js';
+export * from './docker-networks.js';
+export * from './nat.js';
+export * from './nic.js';
+export * from './macvlan.js';

@@ -1,0 +1,81 @@
+// One MacvlanNet on this node: the parent (or its VLAN sub-interface), promiscuous mode, the
+// Docker macvlan network limited to this node's block, and the host shim with routes to the
+// node's own macvlan containers (a host cannot talk to its macvlan children through the parent).
+import type { DockerNetwork, DockerNetworkSpec } from '../../docker/types.js';
+import type { HostState } from '../../netlink/ip.js';
+import { planDockerNetworks } from './docker-networks.js';
+import { shimName } from './names.js';
+import type { Op, Plan, Problem } from './ops.js';
+import { planRoutes, type DesiredRoute } from './routes.js';
+
+export interface DesiredMacvlan {
+  name: string;
+  /** the base parent: per-node override, else the node's interface */
+  parent: string;
+  vlan?: number;
+  promiscuous: boolean;
+  /** undefined until the controller has given this node a block */
+  network?: DockerNetworkSpec;
+  /** undefined when hostShim is false or the controller has not given a shim address yet */
+  shim?: { address: string; routes: string[] };
+}
+
+/** The interface macvlans attach to: `<parent>.<vlan>` when a VLAN is set. */
+export function effectiveParent(d: Pick<DesiredMacvlan, 'parent' | 'vlan'>): string {
+  return d.vlan ? `${d.parent}.${d.vlan}` : d.parent;
+}
+
+export function planMacvlan(d: DesiredMacvlan, host: HostState, docker: DockerNetwork[]): Plan {
+  const ops: Op[] = [];
+  const problems: Problem[] = [];
+  const base = host.links.find((l) => l.name === d.parent);
+  if (!base) {
+    problems.push({ reason: 'ParentMissing', message: `parent interface ${d.parent} does not exist on this node; set spec.nodes[].parent for it or fix the Node's interface` });
+    return { ops, problems };
+  }
+  const parentName = effectiveParent(d);
+  let parent = host.links.find((l) => l.name === parentName);
+  if (d.vlan && !parent) {
+    ops.push({ op: 'link.add.vlan', name: parentName, parent: d.parent, vlan: d.vlan }, { op: 'link.set.up', name: parentName });
+  } else if (d.vlan && parent && (parent.kind !== 'vlan' || parent.vlanId !== d.vlan)) {
+    problems.push({ reason: 'ParentConflict', message: `${parentName} exists but is not VLAN ${d.vlan} on ${d.parent}` });
+    return { ops, problems };
+  } else if (parent && !parent.up) {
+    ops.push({ op: 'link.set.up', name: parentName });
+  }
+  if (d.promiscuous && !parent?.promisc) ops.push({ op: 'link.set.promisc', name: parentName, on: true });
+
+  const nets = planDockerNetworks(d.network ? [d.network] : [], docker.filter((n) => n.name === d.network?.name || n.labels['io.xnet.owner'] === `MacvlanNet/${d.name}`), 'MacvlanNet');
+  ops.push(...nets.ops);
+  problems.push(...nets.problems);
+
+  const shim = shimName(d.name);
+  const haveShim = host.links.find((l) => l.name === shim);
+  if (d.shim) {
+    const cidr = `${d.shim.address}/32`;
+    if (haveShim && haveShim.parent !== parentName) ops.push({ op: 'link.del', name: shim });
+    const fresh = !haveShim || haveShim.parent !== parentName;
+    if (fresh) ops.push({ op: 'link.add.macvlan', name: shim, parent: parentName, mode: 'bridge' });
+    const addrs = fresh ? [] : host.addrs.filter((a) => a.dev === shim);
+    for (const a of addrs) if (a.cidr !== cidr) ops.push({ op: 'addr.del', dev: shim, cidr: a.cidr });
+    if (!addrs.some((a) => a.cidr === cidr)) ops.push({ op: 'addr.add', dev: shim, cidr });
+    if (fresh || !haveShim!.up) ops.push({ op: 'link.set.up', name: shim });
+    const want: DesiredRoute[] = d.shim.routes.map((dst) => ({ dst, dev: shim }));
+    // A fresh shim has no routes yet whatever the old one had.
+    const observed = fresh ? host.routes.filter((r) => r.dev !== shim) : host.routes;
+    const r = planRoutes(want, observed, (x) => x.dev === shim);
+    ops.push(...r.ops);
+    problems.push(...r.problems);
+  } else if (haveShim) {
+    ops.push({ op: 'link.del', name: shim });
+  }
+  return { ops, problems };
+}
+
+/** The MacvlanNet is gone (or no longer selects this node): its Docker network and shim go. */
+export function planMacvlanRemoval(name: string, host: HostState, docker: DockerNetwork[]): Plan {
+  const nets = planDockerNetworks([], docker.filter((n) => n.labels['io.xnet.owner'] === `MacvlanNet/${name}`), 'MacvlanNet');
+  const ops: Op[] = [...nets.ops];
+  if (host.links.some((l) => l.name === shimName(name))) ops.push({ op: 'link.del', name: shimName(name) });
+  return { ops, problems: nets.problems };
+}

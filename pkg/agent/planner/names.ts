@@ -1,0 +1,16 @@
+// Interface names xnet gives the links it makes on a host. Derived from the owning object's
+// name so that a restarted agent finds (adopts) what it made before, with no local state.
+import { createHash } from 'node:crypto';
+
+function h8(s: string): string {
+  return createHash('sha1').update(s).digest('hex').slice(0, 8);
+}
+
+/** Host end of a ContainerNic's veth pair (shown as status.hostInterface). */
+export const vethHostName = (nic: string) => `xv${h8(nic)}`;
+/** Temporary name of the container end while it is still on the host. */
+export const tempName = (nic: string) => `xt${h8(nic)}`;
+/** The host shim of a MacvlanNet. */
+export const shimName = (net: string) => `xs${h8(net)}`;
+
+export const isXnetHostLink = (name: string) => /^x[vts][0-9a-f]{8}$/.test(name);

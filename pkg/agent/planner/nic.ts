@@ -1,0 +1,138 @@
+// One ContainerNic: a veth pair on the node's bridge or a macvlan on the parent, its container
+// end moved into the container's namespace, renamed, addressed, up, with the default route
+// when asked. What already matches is adopted: no operation touches a working NIC.
+import type { Addr, Link, Route } from '../../netlink/types.js';
+import type { HostState } from '../../netlink/ip.js';
+import { tempName, vethHostName } from './names.js';
+import type { IpOp, Plan, Problem } from './ops.js';
+
+export interface DesiredNic {
+  /** the ContainerNic's name */
+  name: string;
+  ifName: string;
+  /** "10.76.1.84/24" */
+  cidr: string;
+  mac?: string;
+  gateway?: string;
+  defaultRoute: boolean;
+  mtu?: number;
+  /** the running container's PID: its network namespace */
+  pid: number;
+  attach: { kind: 'veth'; bridge: string } | { kind: 'macvlan'; parent: string; mode: string };
+}
+
+export interface ContainerState {
+  links: Link[];
+  addrs: Addr[];
+  routes: Route[];
+}
+
+/** Is the container's `ifName` the NIC xnet made for this ContainerNic? */
+function ownsContainerLink(d: DesiredNic, c: Link, host: HostState): boolean {
+  if (d.attach.kind === 'veth') {
+    const hostEnd = host.links.find((l) => l.name === vethHostName(d.name));
+    return c.kind === 'veth' && !!hostEnd && hostEnd.linkIndex === c.ifindex;
+  }
+  const parent = host.links.find((l) => l.name === (d.attach as { parent: string }).parent);
+  return c.kind === 'macvlan' && !!parent && c.linkIndex === parent.ifindex;
+}
+
+export function planNic(d: DesiredNic, host: HostState, container: ContainerState): Plan {
+  const ops: IpOp[] = [];
+  const problems: Problem[] = [];
+  const hostIf = vethHostName(d.name);
+  const tmp = tempName(d.name);
+  const ns = d.pid;
+  const inC = container.links.find((l) => l.name === d.ifName);
+
+  if (inC && !ownsContainerLink(d, inC, host)) {
+    problems.push({ reason: 'InterfaceNameTaken', message: `the container already has an interface ${d.ifName} that xnet did not make; choose another ifName` });
+    return { ops, problems };
+  }
+  if (d.attach.kind === 'veth') {
+    const br = host.links.find((l) => l.name === (d.attach as { bridge: string }).bridge);
+    if (!br) {
+      problems.push({ reason: 'BridgeMissing', message: `bridge ${d.attach.bridge} does not exist yet on this node (its Docker network is not made yet)` });
+      return { ops, problems };
+    }
+  } else {
+    const parent = d.attach.parent;
+    if (!host.links.some((l) => l.name === parent)) {
+      problems.push({ reason: 'ParentMissing', message: `parent interface ${parent} does not exist on this node` });
+      return { ops, problems };
+    }
+  }
+
+  if (!inC) {
+    // Leftovers of an interrupted attempt (or of the container's previous life) go first.
+    for (const n of [hostIf, tmp]) if (host.links.some((l) => l.name === n)) ops.push({ op: 'link.del', name: n });
+    if (container.links.some((l) => l.name === tmp)) ops.push({ op: 'link.del', name: tmp, netns: ns });
+    if (d.attach.kind === 'veth') {
+      ops.push(
+        { op: 'link.add.veth', name: hostIf, peer: tmp, ...(d.mtu ? { mtu: d.mtu } : {}) },
+        { op: 'link.set.master', name: hostIf, master: d.attach.bridge },
+        { op: 'link.set.up', name: hostIf },
+      );
+    } else {
+      ops.push({ op: 'link.add.macvlan', name: tmp, parent: d.attach.parent, mode: d.attach.mode });
+    }
+    ops.push(
+      { op: 'link.set.netns', name: tmp, pid: d.pid },
+      { op: 'link.rename', name: tmp, to: d.ifName, netns: ns },
+    );
+    if (d.mac) ops.push({ op: 'link.set.mac', name: d.ifName, mac: d.mac, netns: ns });
+    ops.push({ op: 'addr.add', dev: d.ifName, cidr: d.cidr, netns: ns }, { op: 'link.set.up', name: d.ifName, netns: ns });
+    if (d.defaultRoute && d.gateway) ops.push({ op: 'route.default', via: d.gateway, dev: d.ifName, netns: ns });
+    return { ops, problems };
+  }
+
+  // The NIC exists: converge its properties only.
+  if (d.attach.kind === 'veth') {
+    const hostEnd = host.links.find((l) => l.name === hostIf)!;
+    if (hostEnd.master !== d.attach.bridge) ops.push({ op: 'link.set.master', name: hostIf, master: d.attach.bridge });
+    if (!hostEnd.up) ops.push({ op: 'link.set.up', name: hostIf });
+  }
+  if (d.mac && inC.mac !== d.mac.toLowerCase()) {
+    ops.push({ op: 'link.set.down', name: d.ifName, netns: ns }, { op: 'link.set.mac', name: d.ifName, mac: d.mac, netns: ns });
+    if (inC.up) ops.push({ op: 'link.set.up', name: d.ifName, netns: ns });
+  }
+  const mine = container.addrs.filter((a) => a.dev === d.ifName);
+  for (const a of mine) if (a.cidr !== d.cidr) ops.push({ op: 'addr.del', dev: d.ifName, cidr: a.cidr, netns: ns });
+  if (!mine.some((a) => a.cidr === d.cidr)) ops.push({ op: 'addr.add', dev: d.ifName, cidr: d.cidr, netns: ns });
+  if (!inC.up || ops.some((o) => o.op === 'link.set.down')) {
+    if (!ops.some((o) => o.op === 'link.set.up' && o.name === d.ifName)) ops.push({ op: 'link.set.up', name: d.ifName, netns: ns });
+  }
+  if (d.defaultRoute && d.gateway) {
+    const def = container.routes.find((r) => r.dst === 'default');
+    if (!def || def.via !== d.gateway || def.dev !== d.ifName) ops.push({ op: 'route.default', via: d.gateway, dev: d.ifName, netns: ns });
+  }
+  return { ops, problems };
+}
+
+export interface RemovedNic {
+  name: string;
+  ifName: string;
+  kind: 'veth' | 'macvlan';
+  /** PID of the container when it still runs (a macvlan lives only in the container) */
+  pid?: number;
+}
+
+/** Deleting the host end of a veth deletes the pair; a macvlan must go from inside. */
+export function planNicRemoval(r: RemovedNic, host: HostState, container: ContainerState | undefined): Plan {
+  const ops: IpOp[] = [];
+  for (const n of [vethHostName(r.name), tempName(r.name)]) if (host.links.some((l) => l.name === n)) ops.push({ op: 'link.del', name: n });
+  if (r.kind === 'macvlan' && r.pid && container) {
+    const c = container.links.find((l) => l.name === r.ifName && l.kind === 'macvlan');
+    if (c) ops.push({ op: 'link.del', name: r.ifName, netns: r.pid });
+  }
+  return { ops, problems: [] };
+}
+
+/** Host links xnet made for NICs that no longer exist (the agent was down when they went). */
+export function planNicGarbage(wantedNics: string[], host: HostState): Plan {
+  const keep = new Set(wantedNics.flatMap((n) => [vethHostName(n), tempName(n)]));
+  const ops: IpOp[] = host.links
+    .filter((l) => /^x[vt][0-9a-f]{8}$/.test(l.name) && !keep.has(l.name))
+    .map((l) => ({ op: 'link.del', name: l.name }));
+  return { ops, problems: [] };
+}

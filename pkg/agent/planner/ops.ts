@@ -1,0 +1,79 @@
+// The operations the planner emits. Each one is a single kernel, Docker or iptables change;
+// the executor groups consecutive `ip` operations of one namespace into one `ip -batch`.
+import type { DockerNetworkSpec } from '../../docker/types.js';
+import { XNET_RT_PROTO } from '../../netlink/types.js';
+import type { IpLine } from '../../netlink/ip.js';
+
+/** `netns`: the PID of a container whose namespace the op runs in; absent = the host. */
+interface InNs { netns?: number }
+
+export type IpOp =
+  | ({ op: 'route.replace'; dst: string; via?: string; dev?: string } & InNs)
+  | ({ op: 'route.del'; dst: string; via?: string; dev?: string; proto: string } & InNs)
+  | ({ op: 'link.add.veth'; name: string; peer: string; mtu?: number } & InNs)
+  | ({ op: 'link.add.macvlan'; name: string; parent: string; mode: string } & InNs)
+  | ({ op: 'link.add.vlan'; name: string; parent: string; vlan: number } & InNs)
+  | ({ op: 'link.del'; name: string } & InNs)
+  | ({ op: 'link.set.master'; name: string; master: string } & InNs)
+  | ({ op: 'link.set.netns'; name: string; pid: number } & InNs)
+  | ({ op: 'link.rename'; name: string; to: string } & InNs)
+  | ({ op: 'link.set.mac'; name: string; mac: string } & InNs)
+  | ({ op: 'link.set.up'; name: string } & InNs)
+  | ({ op: 'link.set.down'; name: string } & InNs)
+  | ({ op: 'link.set.promisc'; name: string; on: boolean } & InNs)
+  | ({ op: 'addr.add'; dev: string; cidr: string } & InNs)
+  | ({ op: 'addr.del'; dev: string; cidr: string } & InNs)
+  | ({ op: 'route.default'; via: string; dev: string } & InNs);
+
+export type Op =
+  | IpOp
+  | { op: 'docker.network.create'; spec: DockerNetworkSpec }
+  | { op: 'docker.network.remove'; name: string }
+  | { op: 'iptables.restore'; table: 'nat' | 'filter'; lines: string[] }
+  | { op: 'sysctl.set'; key: string; value: string };
+
+export function isIpOp(o: Op): o is IpOp {
+  return o.op.startsWith('route.') || o.op.startsWith('link.') || o.op.startsWith('addr.');
+}
+
+const PROTO = ['proto', String(XNET_RT_PROTO)];
+
+/** The `ip -batch` line of one operation. */
+export function ipLine(o: IpOp): IpLine {
+  switch (o.op) {
+    case 'route.replace':
+      return ['route', 'replace', o.dst, ...(o.via ? ['via', o.via] : []), ...(o.dev ? ['dev', o.dev] : []), ...PROTO];
+    case 'route.del':
+      return ['route', 'del', o.dst, ...(o.via ? ['via', o.via] : []), ...(o.dev ? ['dev', o.dev] : []), 'proto', o.proto];
+    case 'link.add.veth': {
+      const mtu = o.mtu ? ['mtu', String(o.mtu)] : [];
+      return ['link', 'add', o.name, ...mtu, 'type', 'veth', 'peer', 'name', o.peer, ...mtu];
+    }
+    case 'link.add.macvlan':
+      return ['link', 'add', o.name, 'link', o.parent, 'type', 'macvlan', 'mode', o.mode];
+    case 'link.add.vlan':
+      return ['link', 'add', o.name, 'link', o.parent, 'type', 'vlan', 'id', String(o.vlan)];
+    case 'link.del': return ['link', 'del', o.name];
+    case 'link.set.master': return ['link', 'set', o.name, 'master', o.master];
+    case 'link.set.netns': return ['link', 'set', o.name, 'netns', String(o.pid)];
+    case 'link.rename': return ['link', 'set', o.name, 'name', o.to];
+    case 'link.set.mac': return ['link', 'set', o.name, 'address', o.mac];
+    case 'link.set.up': return ['link', 'set', o.name, 'up'];
+    case 'link.set.down': return ['link', 'set', o.name, 'down'];
+    case 'link.set.promisc': return ['link', 'set', o.name, 'promisc', o.on ? 'on' : 'off'];
+    case 'addr.add': return ['addr', 'add', o.cidr, 'dev', o.dev];
+    case 'addr.del': return ['addr', 'del', o.cidr, 'dev', o.dev];
+    case 'route.default': return ['route', 'replace', 'default', 'via', o.via, 'dev', o.dev, ...PROTO];
+  }
+}
+
+/** A reason the planner could not (fully) plan: shown to the user as the Ready reason. */
+export interface Problem {
+  reason: string;
+  message: string;
+}
+
+export interface Plan {
+  ops: Op[];
+  problems: Problem[];
+}

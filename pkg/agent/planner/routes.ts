@@ -1,0 +1,51 @@
+// Host routes xnet owns: replace what is missing or points elsewhere, delete xnet's own
+// routes that are no longer wanted, and never touch a route some other tool made.
+import { isXnetRoute, normalizeDst, type Route } from '../../netlink/types.js';
+import type { Op, Plan, Problem } from './ops.js';
+
+export interface DesiredRoute {
+  dst: string;
+  via?: string;
+  dev?: string;
+}
+
+/**
+ * `owns` says which of xnet's observed routes this caller is responsible for (peer routes
+ * and shim routes are planned by different reconcilers; each deletes only its own).
+ */
+export function planRoutes(desired: DesiredRoute[], observed: Route[], owns: (r: Route) => boolean): Plan {
+  const ops: Op[] = [];
+  const problems: Problem[] = [];
+  const main = observed.filter((r) => !r.table || r.table === 'main');
+  const byDst = new Map<string, Route[]>();
+  for (const r of main) {
+    const k = normalizeDst(r.dst);
+    byDst.set(k, [...(byDst.get(k) ?? []), r]);
+  }
+  const wanted = new Set<string>();
+  for (const d of [...desired].sort((a, b) => a.dst.localeCompare(b.dst))) {
+    const dst = normalizeDst(d.dst);
+    wanted.add(dst);
+    const have = byDst.get(dst) ?? [];
+    const same = have.find((r) => (d.via ? r.via === d.via : !r.via) && (!d.dev || r.dev === d.dev));
+    if (same) continue; // adopted, whoever made it
+    const foreign = have.find((r) => !isXnetRoute(r));
+    if (foreign) {
+      problems.push({
+        reason: 'RouteConflict',
+        message: `a route to ${dst} that xnet did not make exists (${describe(foreign)}); remove it so xnet can route ${dst}${d.via ? ` via ${d.via}` : ''}`,
+      });
+      continue;
+    }
+    ops.push({ op: 'route.replace', dst, ...(d.via ? { via: d.via } : {}), ...(d.dev ? { dev: d.dev } : {}) });
+  }
+  for (const r of main) {
+    if (!isXnetRoute(r) || !owns(r) || wanted.has(normalizeDst(r.dst))) continue;
+    ops.push({ op: 'route.del', dst: normalizeDst(r.dst), ...(r.via ? { via: r.via } : {}), ...(r.dev ? { dev: r.dev } : {}), proto: r.proto });
+  }
+  return { ops, problems };
+}
+
+function describe(r: Route): string {
+  return [r.dst, r.via ? `via ${r.via}` : '', r.dev ? `dev ${r.dev}` : '', `proto ${r.proto}`].filter(Boolean).join(' ');
+}

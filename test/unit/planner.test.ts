@@ -1,0 +1,266 @@
+// The pure planner: desired + observed in, the exact ordered operations out.
+import { describe, expect, it } from 'vitest';
+import type { HostState } from '../../pkg/netlink/ip.js';
+import type { Link, Route } from '../../pkg/netlink/types.js';
+import type { DockerNetwork, DockerNetworkSpec } from '../../pkg/docker/types.js';
+import {
+  planRoutes, planNat, planNic, planNicRemoval, planNicGarbage, planMacvlan, planMacvlanRemoval, planDockerNetworks,
+  vethHostName, tempName, shimName, ipLine, NAT_CHAIN, FWD_CHAIN, type DesiredNic, type DesiredMacvlan,
+} from '../../pkg/agent/planner/index.js';
+
+const link = (name: string, ifindex: number, extra: Partial<Link> = {}): Link => ({ name, ifindex, mac: '02:00:00:00:00:' + ifindex.toString(16).padStart(2, '0'), mtu: 1500, up: true, promisc: false, ...extra });
+const route = (dst: string, extra: Partial<Route> = {}): Route => ({ dst, proto: 'kernel', ...extra });
+const host = (links: Link[], routes: Route[] = [], addrs: HostState['addrs'] = []): HostState => ({ links, routes, addrs });
+const xnet = (dst: string, via: string): Route => ({ dst, via, dev: 'eth0', proto: '76' });
+
+describe('planRoutes', () => {
+  const observed = [route('198.18.0.0/24', { dev: 'eth0' }), route('default', { via: '198.18.0.1', dev: 'eth0', proto: 'boot' })];
+  const peers = (r: Route) => !!r.via;
+
+  it('adds a route per peer subnet', () => {
+    const p = planRoutes([{ dst: '10.76.2.0/24', via: '198.18.0.12' }, { dst: '10.76.3.0/24', via: '198.18.0.13' }], observed, peers);
+    expect(p.ops).toEqual([
+      { op: 'route.replace', dst: '10.76.2.0/24', via: '198.18.0.12' },
+      { op: 'route.replace', dst: '10.76.3.0/24', via: '198.18.0.13' },
+    ]);
+    expect(ipLine(p.ops[0] as never)).toEqual(['route', 'replace', '10.76.2.0/24', 'via', '198.18.0.12', 'proto', '76']);
+  });
+
+  it('adopts existing matching routes, even ones it did not make', () => {
+    const p = planRoutes([{ dst: '10.76.2.0/24', via: '198.18.0.12' }, { dst: '10.76.3.0/24', via: '198.18.0.13' }],
+      [...observed, xnet('10.76.2.0/24', '198.18.0.12'), route('10.76.3.0/24', { via: '198.18.0.13', proto: 'static' })], peers);
+    expect(p).toEqual({ ops: [], problems: [] });
+  });
+
+  it('moves its own route to a peer\'s new address and deletes routes of gone peers', () => {
+    const p = planRoutes([{ dst: '10.76.2.0/24', via: '198.18.0.22' }], [...observed, xnet('10.76.2.0/24', '198.18.0.12'), xnet('10.76.9.0/24', '198.18.0.19')], peers);
+    expect(p.ops).toEqual([
+      { op: 'route.replace', dst: '10.76.2.0/24', via: '198.18.0.22' },
+      { op: 'route.del', dst: '10.76.9.0/24', via: '198.18.0.19', dev: 'eth0', proto: '76' },
+    ]);
+  });
+
+  it('never deletes or overrides a route it did not make', () => {
+    const p = planRoutes([{ dst: '10.76.2.0/24', via: '198.18.0.12' }], [...observed, route('10.76.2.0/24', { via: '198.18.0.99', proto: 'static' }), route('10.99.0.0/16', { via: '198.18.0.5', proto: 'static' })], peers);
+    expect(p.ops).toEqual([]);
+    expect(p.problems.map((x) => x.reason)).toEqual(['RouteConflict']);
+  });
+
+  it('deletes only the xnet routes the caller owns', () => {
+    const p = planRoutes([], [xnet('10.76.2.0/24', '198.18.0.12'), { dst: '192.168.200.5', dev: 'xs00000000', proto: '76' }], peers);
+    expect(p.ops).toEqual([{ op: 'route.del', dst: '10.76.2.0/24', via: '198.18.0.12', dev: 'eth0', proto: '76' }]);
+  });
+});
+
+describe('planDockerNetworks', () => {
+  const spec: DockerNetworkSpec = {
+    name: 'net1', driver: 'bridge', subnet: '10.76.1.0/24', gateway: '10.76.1.1', ipRange: '10.76.1.128/25',
+    options: { 'com.docker.network.bridge.name': 'br01', 'com.docker.network.bridge.enable_icc': 'true' },
+    labels: { 'io.xnet.owner': 'HostSubnet/default-host-1' },
+  };
+  const have = (o: Partial<DockerNetwork> = {}): DockerNetwork => ({ ...spec, id: 'abc', containers: 0, options: { ...spec.options, 'com.docker.network.driver.mtu': '1500' }, ...o });
+
+  it('creates a missing network', () => {
+    expect(planDockerNetworks([spec], [], 'HostSubnet').ops).toEqual([{ op: 'docker.network.create', spec }]);
+  });
+  it('adopts a matching network (extra options Docker adds are fine)', () => {
+    expect(planDockerNetworks([spec], [have()], 'HostSubnet')).toEqual({ ops: [], problems: [] });
+  });
+  it('recreates its own drifted network when nothing is attached, refuses when containers are', () => {
+    expect(planDockerNetworks([spec], [have({ ipRange: '10.76.1.0/25' })], 'HostSubnet').ops).toEqual([
+      { op: 'docker.network.remove', name: 'net1' }, { op: 'docker.network.create', spec },
+    ]);
+    const busy = planDockerNetworks([spec], [have({ ipRange: '10.76.1.0/25', containers: 2 })], 'HostSubnet');
+    expect(busy.ops).toEqual([]);
+    expect(busy.problems[0].reason).toBe('NetworkInUse');
+  });
+  it('does not touch a conflicting network xnet did not make', () => {
+    const p = planDockerNetworks([spec], [have({ labels: {}, subnet: '10.9.0.0/24' })], 'HostSubnet');
+    expect(p.ops).toEqual([]);
+    expect(p.problems[0].reason).toBe('NetworkConflict');
+  });
+  it('removes its own networks that are no longer wanted, and only those', () => {
+    const p = planDockerNetworks([], [have(), have({ name: 'mine', labels: {} }), have({ name: 'mv', labels: { 'io.xnet.owner': 'MacvlanNet/x' } })], 'HostSubnet');
+    expect(p.ops).toEqual([{ op: 'docker.network.remove', name: 'net1' }]);
+  });
+});
+
+describe('planNat', () => {
+  const d = { clusterCidrs: ['10.76.0.0/16'], bridges: ['br01'] };
+  const empty = { chains: ['PREROUTING', 'POSTROUTING'], rules: {} };
+  const dockerNat = { chains: ['POSTROUTING', 'DOCKER'], rules: { POSTROUTING: ['-s 10.76.1.0/24 ! -o br01 -j MASQUERADE'] } };
+  const dockerFilter = { chains: ['FORWARD', 'DOCKER', 'DOCKER-USER'], rules: { FORWARD: ['-j DOCKER-USER', '-o br01 -j DOCKER', '-i br01 ! -o br01 -j ACCEPT'], 'DOCKER-USER': ['-j RETURN'] } };
+
+  it('keeps cluster->cluster traffic un-NATed ahead of Docker\'s MASQUERADE, and lets it through FORWARD', () => {
+    const p = planNat(d, { nat: dockerNat, filter: dockerFilter, ipForward: '0' });
+    expect(p.ops).toEqual([
+      { op: 'sysctl.set', key: 'net.ipv4.ip_forward', value: '1' },
+      { op: 'iptables.restore', table: 'nat', lines: [`:${NAT_CHAIN} - [0:0]`, `-A ${NAT_CHAIN} -s 10.76.0.0/16 -d 10.76.0.0/16 -j ACCEPT`, `-I POSTROUTING 1 -j ${NAT_CHAIN}`] },
+      { op: 'iptables.restore', table: 'filter', lines: [`:${FWD_CHAIN} - [0:0]`, `-A ${FWD_CHAIN} -i br01 -o br01 -j RETURN`, `-A ${FWD_CHAIN} -s 10.76.0.0/16 -d 10.76.0.0/16 -j ACCEPT`, `-I FORWARD 1 -j ${FWD_CHAIN}`] },
+    ]);
+    expect(planNat(d, { nat: empty, filter: empty, ipForward: '1' }).ops).toHaveLength(2);
+  });
+
+  it('adopts rules already in place (Docker\'s own jump above ours is fine)', () => {
+    const nat = { chains: ['POSTROUTING', NAT_CHAIN], rules: { POSTROUTING: [`-j ${NAT_CHAIN}`, '-s 10.76.1.0/24 ! -o br01 -j MASQUERADE'], [NAT_CHAIN]: ['-s 10.76.0.0/16 -d 10.76.0.0/16 -j ACCEPT'] } };
+    const filter = { chains: ['FORWARD', FWD_CHAIN], rules: { FORWARD: ['-j DOCKER-USER', `-j ${FWD_CHAIN}`, '-o br01 -j DOCKER'], [FWD_CHAIN]: ['-i br01 -o br01 -j RETURN', '-s 10.76.0.0/16 -d 10.76.0.0/16 -j ACCEPT'] } };
+    expect(planNat(d, { nat, filter, ipForward: '1' })).toEqual({ ops: [], problems: [] });
+  });
+
+  it('moves its jump back above a MASQUERADE Docker inserted later', () => {
+    const nat = { chains: ['POSTROUTING', NAT_CHAIN], rules: { POSTROUTING: ['-s 10.76.1.0/24 ! -o br01 -j MASQUERADE', `-j ${NAT_CHAIN}`], [NAT_CHAIN]: ['-s 10.76.0.0/16 -d 10.76.0.0/16 -j ACCEPT'] } };
+    const filter = { chains: ['FORWARD', FWD_CHAIN], rules: { FORWARD: [`-j ${FWD_CHAIN}`], [FWD_CHAIN]: ['-i br01 -o br01 -j RETURN', '-s 10.76.0.0/16 -d 10.76.0.0/16 -j ACCEPT'] } };
+    expect(planNat(d, { nat, filter, ipForward: '1' }).ops).toEqual([
+      { op: 'iptables.restore', table: 'nat', lines: [`-D POSTROUTING -j ${NAT_CHAIN}`, `-I POSTROUTING 1 -j ${NAT_CHAIN}`] },
+    ]);
+  });
+});
+
+describe('planNic', () => {
+  const veth: DesiredNic = { name: 'test-eth1', ifName: 'eth1', cidr: '10.76.1.84/24', gateway: '10.76.1.1', defaultRoute: false, pid: 4242, attach: { kind: 'veth', bridge: 'br01' } };
+  const hv = vethHostName('test-eth1');
+  const tmp = tempName('test-eth1');
+  const hostLinks = [link('lo', 1), link('eth0', 2), link('br01', 3, { kind: 'bridge' })];
+  const noContainer = { links: [link('lo', 1), link('eth0', 9, { kind: 'veth' })], addrs: [], routes: [] };
+
+  it('creates a veth pair, moves it, renames, addresses it and brings it up', () => {
+    const p = planNic({ ...veth, mac: '02:42:0a:4c:01:54', defaultRoute: true }, host(hostLinks), noContainer);
+    expect(p.problems).toEqual([]);
+    expect(p.ops).toEqual([
+      { op: 'link.add.veth', name: hv, peer: tmp },
+      { op: 'link.set.master', name: hv, master: 'br01' },
+      { op: 'link.set.up', name: hv },
+      { op: 'link.set.netns', name: tmp, pid: 4242 },
+      { op: 'link.rename', name: tmp, to: 'eth1', netns: 4242 },
+      { op: 'link.set.mac', name: 'eth1', mac: '02:42:0a:4c:01:54', netns: 4242 },
+      { op: 'addr.add', dev: 'eth1', cidr: '10.76.1.84/24', netns: 4242 },
+      { op: 'link.set.up', name: 'eth1', netns: 4242 },
+      { op: 'route.default', via: '10.76.1.1', dev: 'eth1', netns: 4242 },
+    ]);
+  });
+
+  it('adopts a NIC that is already in place: nothing to do', () => {
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11, linkNetnsId: 0 })]);
+    const c = { links: [...noContainer.links, link('eth1', 11, { kind: 'veth' })], addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [] };
+    expect(planNic(veth, h, c)).toEqual({ ops: [], problems: [] });
+  });
+
+  it('puts back an address removed by hand and replaces a wrong one', () => {
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11 })]);
+    const c = { links: [link('eth1', 11, { kind: 'veth' })], addrs: [{ dev: 'eth1', cidr: '10.76.1.99/24' }], routes: [] };
+    expect(planNic(veth, h, c).ops).toEqual([
+      { op: 'addr.del', dev: 'eth1', cidr: '10.76.1.99/24', netns: 4242 },
+      { op: 'addr.add', dev: 'eth1', cidr: '10.76.1.84/24', netns: 4242 },
+    ]);
+  });
+
+  it('clears leftovers of an interrupted attempt before starting again', () => {
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', parent: tmp }), link(tmp, 21, { kind: 'veth' })]);
+    expect(planNic(veth, h, noContainer).ops.slice(0, 3)).toEqual([
+      { op: 'link.del', name: hv }, { op: 'link.del', name: tmp }, { op: 'link.add.veth', name: hv, peer: tmp },
+    ]);
+  });
+
+  it('refuses to take over an interface it did not make', () => {
+    const c = { ...noContainer, links: [link('eth1', 11, { kind: 'veth' })] };
+    const p = planNic(veth, host(hostLinks), c);
+    expect(p.ops).toEqual([]);
+    expect(p.problems[0].reason).toBe('InterfaceNameTaken');
+  });
+
+  it('reports a missing bridge instead of planning', () => {
+    expect(planNic(veth, host([link('eth0', 2)]), noContainer).problems[0].reason).toBe('BridgeMissing');
+  });
+
+  it('makes a macvlan on the parent for a MacvlanNet NIC', () => {
+    const mv: DesiredNic = { ...veth, cidr: '192.168.200.20/24', attach: { kind: 'macvlan', parent: 'eth0', mode: 'bridge' } };
+    expect(planNic(mv, host(hostLinks), noContainer).ops).toEqual([
+      { op: 'link.add.macvlan', name: tmp, parent: 'eth0', mode: 'bridge' },
+      { op: 'link.set.netns', name: tmp, pid: 4242 },
+      { op: 'link.rename', name: tmp, to: 'eth1', netns: 4242 },
+      { op: 'addr.add', dev: 'eth1', cidr: '192.168.200.20/24', netns: 4242 },
+      { op: 'link.set.up', name: 'eth1', netns: 4242 },
+    ]);
+    const c = { links: [link('eth1', 11, { kind: 'macvlan', linkIndex: 2 })], addrs: [{ dev: 'eth1', cidr: '192.168.200.20/24' }], routes: [] };
+    expect(planNic(mv, host(hostLinks), c)).toEqual({ ops: [], problems: [] });
+    expect(planNic({ ...mv, attach: { kind: 'macvlan', parent: 'eth9', mode: 'bridge' } }, host(hostLinks), noContainer).problems[0].reason).toBe('ParentMissing');
+  });
+
+  it('removes a deleted NIC: the host end of a veth, or the macvlan inside the container', () => {
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth' })]);
+    expect(planNicRemoval({ name: 'test-eth1', ifName: 'eth1', kind: 'veth' }, h, undefined).ops).toEqual([{ op: 'link.del', name: hv }]);
+    const c = { links: [link('eth1', 11, { kind: 'macvlan' })], addrs: [], routes: [] };
+    expect(planNicRemoval({ name: 'test-eth1', ifName: 'eth1', kind: 'macvlan', pid: 7 }, host(hostLinks), c).ops).toEqual([{ op: 'link.del', name: 'eth1', netns: 7 }]);
+  });
+
+  it('collects host links of NICs that no longer exist', () => {
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth' }), link(vethHostName('gone'), 21, { kind: 'veth' }), link('vethabc', 22)]);
+    expect(planNicGarbage(['test-eth1'], h).ops).toEqual([{ op: 'link.del', name: vethHostName('gone') }]);
+  });
+});
+
+describe('planMacvlan', () => {
+  const network: DockerNetworkSpec = {
+    name: 'macvlan200', driver: 'macvlan', subnet: '192.168.200.0/24', ipRange: '192.168.200.128/28',
+    options: { parent: 'eth0', macvlan_mode: 'bridge' }, labels: { 'io.xnet.owner': 'MacvlanNet/macvlan200' },
+  };
+  const d: DesiredMacvlan = { name: 'macvlan200', parent: 'eth0', promiscuous: true, network, shim: { address: '192.168.200.2', routes: ['192.168.200.128/28', '192.168.200.20/32'] } };
+  const shim = shimName('macvlan200');
+  const base = [link('lo', 1), link('eth0', 2)];
+
+  it('sets promiscuous mode, makes the Docker network and the shim with its routes', () => {
+    expect(planMacvlan(d, host(base), []).ops).toEqual([
+      { op: 'link.set.promisc', name: 'eth0', on: true },
+      { op: 'docker.network.create', spec: network },
+      { op: 'link.add.macvlan', name: shim, parent: 'eth0', mode: 'bridge' },
+      { op: 'addr.add', dev: shim, cidr: '192.168.200.2/32' },
+      { op: 'link.set.up', name: shim },
+      { op: 'route.replace', dst: '192.168.200.128/28', dev: shim },
+      { op: 'route.replace', dst: '192.168.200.20/32', dev: shim },
+    ]);
+  });
+
+  it('adopts a converged node: nothing to do', () => {
+    const h = host(
+      [link('lo', 1), link('eth0', 2, { promisc: true }), link(shim, 5, { kind: 'macvlan', parent: 'eth0' })],
+      [{ dst: '192.168.200.128/28', dev: shim, proto: '76' }, { dst: '192.168.200.20', dev: shim, proto: '76' }],
+      [{ dev: shim, cidr: '192.168.200.2/32' }],
+    );
+    expect(planMacvlan(d, h, [{ ...network, id: 'x', containers: 3 }])).toEqual({ ops: [], problems: [] });
+  });
+
+  it('drops the shim route of a NIC that went away', () => {
+    const h = host(
+      [link('lo', 1), link('eth0', 2, { promisc: true }), link(shim, 5, { kind: 'macvlan', parent: 'eth0' })],
+      [{ dst: '192.168.200.128/28', dev: shim, proto: '76' }, { dst: '192.168.200.20', dev: shim, proto: '76' }],
+      [{ dev: shim, cidr: '192.168.200.2/32' }],
+    );
+    expect(planMacvlan({ ...d, shim: { address: '192.168.200.2', routes: ['192.168.200.128/28'] } }, h, [{ ...network, id: 'x', containers: 0 }]).ops)
+      .toEqual([{ op: 'route.del', dst: '192.168.200.20/32', dev: shim, proto: '76' }]);
+  });
+
+  it('plans the VLAN sub-interface <parent>.<vlan> and attaches everything to it', () => {
+    const vnet = { ...network, options: { parent: 'eth0.200', macvlan_mode: 'bridge' } };
+    const p = planMacvlan({ ...d, vlan: 200, network: vnet, shim: undefined, promiscuous: false }, host(base), []);
+    expect(p.ops).toEqual([
+      { op: 'link.add.vlan', name: 'eth0.200', parent: 'eth0', vlan: 200 },
+      { op: 'link.set.up', name: 'eth0.200' },
+      { op: 'docker.network.create', spec: vnet },
+    ]);
+    expect(ipLine(p.ops[0] as never)).toEqual(['link', 'add', 'eth0.200', 'link', 'eth0', 'type', 'vlan', 'id', '200']);
+  });
+
+  it('reports a missing parent and plans nothing', () => {
+    const p = planMacvlan({ ...d, parent: 'enp0s5' }, host(base), []);
+    expect(p.ops).toEqual([]);
+    expect(p.problems[0].reason).toBe('ParentMissing');
+  });
+
+  it('removes the shim when hostShim is off, and everything when the network goes', () => {
+    const h = host([link('eth0', 2, { promisc: true }), link(shim, 5, { kind: 'macvlan', parent: 'eth0' })]);
+    expect(planMacvlan({ ...d, shim: undefined }, h, [{ ...network, id: 'x', containers: 0 }]).ops).toEqual([{ op: 'link.del', name: shim }]);
+    expect(planMacvlanRemoval('macvlan200', h, [{ ...network, id: 'x', containers: 0 }]).ops).toEqual([
+      { op: 'docker.network.remove', name: 'macvlan200' }, { op: 'link.del', name: shim },
+    ]);
+  });
+});
