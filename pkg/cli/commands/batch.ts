@@ -1,0 +1,24 @@
+// What apply and diff share: read and validate the manifests before touching etcd, then check
+// them against what is stored.
+import { CROSS_CHECKED_KINDS } from '../../api/validate.js';
+import type { AnyObject } from '../../api/types.js';
+import { checkAgainstStore, loadManifests, type LoadedObject } from '../../manifest/load.js';
+import type { Session } from '../connect.js';
+import type { CliIO } from '../io.js';
+import { UsageError } from '../exit.js';
+
+export async function loadBatch(io: CliIO, filenames: string[] | undefined): Promise<LoadedObject[]> {
+  if (!filenames?.length) throw new UsageError('-f FILE|DIR|- is required');
+  return loadManifests(filenames, io.stdin);
+}
+
+/** Batch validated against stored objects: overlaps, static IPs outside or taken. */
+export async function checkedBatch(session: Session, loaded: LoadedObject[]): Promise<AnyObject[]> {
+  const objects = loaded.map((l) => l.object);
+  if (objects.some((o) => CROSS_CHECKED_KINDS.includes(o.kind))) {
+    const store = session.store();
+    const lists = await Promise.all(CROSS_CHECKED_KINDS.map((k) => store.list(k)));
+    checkAgainstStore(loaded, lists.flatMap((l) => l.items));
+  }
+  return objects;
+}

@@ -1,0 +1,44 @@
+import { resolveKind } from '../../api/kinds.js';
+import type { Condition } from '../../api/fields.js';
+import { NotFoundError } from '../../store/types.js';
+import type { Session } from '../connect.js';
+import type { CliIO } from '../io.js';
+import { EXIT } from '../exit.js';
+import { humanAge, renderTable, toYaml } from '../format.js';
+
+/** kubectl-describe-like: identity, spec, status, then the conditions as a table. */
+export async function describeCommand(session: Session, io: CliIO, kindArg: string, name: string): Promise<number> {
+  const info = resolveKind(kindArg);
+  const o = await session.store().get(info.kind, name);
+  if (!o) throw new NotFoundError(info.kind, name);
+  const m = o.metadata;
+  const kv = (r: Record<string, string> | undefined) => (r && Object.keys(r).length ? Object.entries(r).map(([k, v]) => `${k}=${v}`).join('\n              ') : '<none>');
+  const lines = [
+    `Name:         ${m.name}`,
+    `Kind:         ${o.kind}`,
+    `Labels:       ${kv(m.labels)}`,
+    `Annotations:  ${kv(m.annotations)}`,
+    `UID:          ${m.uid ?? '<none>'}`,
+    `Generation:   ${m.generation ?? '<none>'}`,
+    `Version:      ${m.resourceVersion ?? '<none>'}`,
+    `Created:      ${m.creationTimestamp ? `${m.creationTimestamp} (${humanAge(m.creationTimestamp)} ago)` : '<unknown>'}`,
+  ];
+  if (m.deletionTimestamp) lines.push(`Deleting:     since ${m.deletionTimestamp}, waiting for finalizers ${(m.finalizers ?? []).join(', ')}`);
+  else if (m.finalizers?.length) lines.push(`Finalizers:   ${m.finalizers.join(', ')}`);
+  io.out(lines.join('\n') + '\n');
+  io.out(`Spec:\n${indent(toYaml(o.spec))}`);
+  const { conditions, ...status } = (o.status ?? {}) as { conditions?: Condition[] } & Record<string, unknown>;
+  io.out(`Status:\n${Object.keys(status).length ? indent(toYaml(status)) : '  <none>\n'}`);
+  io.out('Conditions:\n');
+  if (!conditions?.length) {
+    io.out('  <none>\n');
+  } else {
+    const rows = [['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], ...conditions.map((c) => [c.type, c.status, c.reason ?? '', c.lastTransitionTime ? humanAge(c.lastTransitionTime) : '', c.message ?? ''])];
+    io.out(indent(renderTable(rows)));
+  }
+  return EXIT.OK;
+}
+
+function indent(text: string): string {
+  return text.replace(/\n$/, '').split('\n').map((l) => `  ${l}`).join('\n') + '\n';
+}

@@ -1,0 +1,49 @@
+import type { AnyObject } from '../../api/types.js';
+import type { Session } from '../connect.js';
+import type { CliIO } from '../io.js';
+import { EXIT } from '../exit.js';
+import { ref, toYaml } from '../format.js';
+import { textDiff } from '../diff.js';
+import { checkedBatch, loadBatch } from './batch.js';
+
+export interface DiffOptions { filename?: string[] }
+
+/**
+ * What apply would change, judged by the store itself (a dry-run apply), shown as a line diff
+ * of the parts apply writes: labels, annotations and spec. Exit 1 when anything would change.
+ */
+export async function diffCommand(session: Session, io: CliIO, opts: DiffOptions): Promise<number> {
+  const loaded = await loadBatch(io, opts.filename);
+  const objects = await checkedBatch(session, loaded);
+  const store = session.store();
+  const changes = await store.applyAll(objects, { dryRun: true });
+  let differs = false;
+  for (const [i, c] of changes.entries()) {
+    if (c.action === 'unchanged') continue;
+    differs = true;
+    const wanted = objects[i];
+    const live = c.action === 'created' ? undefined : await store.get(wanted.kind, wanted.metadata.name);
+    const before = live ? toYaml(applied(live)) : '';
+    const after = toYaml(applied(wanted));
+    io.out(`--- ${ref(wanted)} ${live ? `(live, resourceVersion ${live.metadata.resourceVersion})` : '(does not exist)'}\n`);
+    io.out(`+++ ${ref(wanted)} (manifest)\n`);
+    io.out(textDiff(before, after));
+  }
+  return differs ? EXIT.FAILED : EXIT.OK;
+}
+
+/** The parts of an object that apply writes, with keys sorted so order never shows as a change. */
+export function applied(o: AnyObject): unknown {
+  const metadata: Record<string, unknown> = { name: o.metadata.name };
+  if (o.metadata.labels && Object.keys(o.metadata.labels).length) metadata.labels = o.metadata.labels;
+  if (o.metadata.annotations && Object.keys(o.metadata.annotations).length) metadata.annotations = o.metadata.annotations;
+  return sortKeys({ metadata, spec: o.spec });
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  }
+  return v;
+}

@@ -1,0 +1,93 @@
+import { getCondition } from '../../api/conditions.js';
+import type { Condition } from '../../api/fields.js';
+import { resolveKind } from '../../api/kinds.js';
+import type { AnyObject } from '../../api/types.js';
+import type { Session } from '../connect.js';
+import type { CliIO } from '../io.js';
+import { CliError, EXIT, UsageError } from '../exit.js';
+import { ref } from '../format.js';
+
+export interface WaitOptions { for?: string; timeout?: string }
+
+type Goal = { type: 'condition'; condition: string; status: string } | { type: 'delete' };
+
+/** condition=Ready, condition=Ready=False, or delete (as kubectl wait). */
+export function parseFor(s: string | undefined): Goal {
+  if (!s) throw new UsageError('--for is required, e.g. --for condition=Ready');
+  if (s === 'delete') return { type: 'delete' };
+  const m = /^condition=([A-Za-z][A-Za-z0-9]*)(?:=(True|False|Unknown))?$/i.exec(s);
+  if (!m) throw new UsageError(`invalid --for "${s}"; use condition=TYPE[=True|False|Unknown] or delete`);
+  const status = m[2] ? m[2][0].toUpperCase() + m[2].slice(1).toLowerCase() : 'True';
+  return { type: 'condition', condition: m[1], status };
+}
+
+/** 90, 90s, 500ms, 2m, 1h, 1m30s -> milliseconds */
+export function parseDuration(s: string | undefined, dflt = 60_000): number {
+  if (s === undefined) return dflt;
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+  let total = 0, used = 0;
+  for (let m = re.exec(s); m; m = re.exec(s)) { total += Number(m[1]) * unit[m[2] as keyof typeof unit]; used += m[0].length; }
+  if (used !== s.length || used === 0) throw new UsageError(`invalid duration "${s}"; use e.g. 30s, 2m, 1m30s`);
+  return total;
+}
+
+function describeState(goal: Goal, o: AnyObject | undefined): string {
+  if (!o) return 'it does not exist';
+  if (goal.type === 'delete') return 'it still exists';
+  const c = getCondition((o.status as { conditions?: Condition[] } | undefined)?.conditions, goal.condition);
+  if (!c) return `it has no ${goal.condition} condition yet`;
+  return `${c.type}=${c.status}${c.reason ? `, reason ${c.reason}` : ''}${c.message ? `: ${c.message}` : ''}`;
+}
+
+function satisfied(goal: Goal, o: AnyObject | undefined): boolean {
+  if (goal.type === 'delete') return !o;
+  if (!o) return false;
+  const c = getCondition((o.status as { conditions?: Condition[] } | undefined)?.conditions, goal.condition);
+  return c?.status === goal.status;
+}
+
+/**
+ * Waits for the condition, also for objects that do not exist yet (HostSubnets appear once the
+ * controller has made them). Exit 1 with the last observed state when the timeout passes.
+ */
+export async function waitCommand(session: Session, io: CliIO, kindArg: string, name: string, opts: WaitOptions): Promise<number> {
+  const info = resolveKind(kindArg);
+  const goal = parseFor(opts.for);
+  const timeoutMs = parseDuration(opts.timeout);
+  const store = session.store();
+  const label = `${info.kind.toLowerCase()}/${name}`;
+  const goalText = goal.type === 'delete' ? 'deletion' : `condition ${goal.condition}=${goal.status}`;
+
+  const revision = await store.revision();
+  let last = await store.get(info.kind, name);
+  if (satisfied(goal, last)) {
+    io.out(`${label} ${goal.type === 'delete' ? 'deleted' : `condition met (${goal.condition}=${goal.status})`}\n`);
+    return EXIT.OK;
+  }
+  let done!: (ok: boolean) => void;
+  const finished = new Promise<boolean>((r) => { done = r; });
+  const consider = (o: AnyObject | undefined) => { last = o; if (satisfied(goal, o)) done(true); };
+  const w = await store.watch(info.kind, revision, {
+    onEvent: (e) => { if (e.object.metadata.name === name) consider(e.type === 'DELETED' ? undefined : e.object); },
+    onRelist: (l) => consider(l.items.find((o) => o.metadata.name === name)),
+    onError: (err) => io.err(`warning: watch: ${err.message}\n`),
+  });
+  const timer = setTimeout(() => done(false), timeoutMs);
+  const onAbort = () => done(false);
+  io.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const ok = await finished;
+    if (ok) {
+      io.out(`${label} ${goal.type === 'delete' ? 'deleted' : `condition met (${(goal as { condition: string }).condition}=${(goal as { status: string }).status})`}\n`);
+      return EXIT.OK;
+    }
+    const why = io.signal?.aborted ? 'interrupted' : `timed out after ${opts.timeout ?? '60s'}`;
+    throw new CliError(EXIT.FAILED, `${why} waiting for ${last ? ref(last) : label} to reach ${goalText}; ${describeState(goal, last)}`);
+  } finally {
+    clearTimeout(timer);
+    io.signal?.removeEventListener('abort', onAbort);
+    await w.close();
+  }
+}

@@ -1,0 +1,55 @@
+// Which etcd xctl talks to: --endpoints, else XCTL_ENDPOINTS, else the running lab, else the
+// local default, so that `xctl get nodes` just works after `xctl lab up`.
+import type { Etcd3 } from 'etcd3';
+import { createEtcdClient, parseEndpoints, type EtcdConnection } from '../etcd/client.js';
+import { runningLabEndpoints } from '../lab/state.js';
+import { createEtcdStore } from '../store/etcd-store.js';
+import type { Store } from '../store/types.js';
+import type { CliIO } from './io.js';
+
+export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379';
+
+export interface GlobalOptions {
+  endpoints?: string;
+  cacert?: string;
+  cert?: string;
+  key?: string;
+}
+
+export function resolveEndpoints(opts: GlobalOptions, env: CliIO['env'], lab: () => string[] | undefined = runningLabEndpoints): string[] {
+  if (opts.endpoints) return parseEndpoints(opts.endpoints);
+  if (env.XCTL_ENDPOINTS) return parseEndpoints(env.XCTL_ENDPOINTS);
+  const fromLab = lab();
+  if (fromLab?.length) return fromLab;
+  return [DEFAULT_ENDPOINT];
+}
+
+export function connection(opts: GlobalOptions, env: CliIO['env']): EtcdConnection {
+  return { endpoints: resolveEndpoints(opts, env), cacert: opts.cacert, cert: opts.cert, key: opts.key };
+}
+
+/** Commands get a Session: one client, opened lazily, closed when the command ends. */
+export class Session {
+  private etcd?: Etcd3;
+  private st?: Store;
+  constructor(readonly conn: EtcdConnection) {}
+
+  client(): Etcd3 {
+    this.etcd ??= createEtcdClient(this.conn);
+    return this.etcd;
+  }
+
+  store(): Store {
+    this.st ??= createEtcdStore(this.client());
+    return this.st;
+  }
+
+  describeEndpoints(): string {
+    return this.conn.endpoints.join(',');
+  }
+
+  async close(): Promise<void> {
+    if (this.st) await this.st.close().catch(() => undefined);
+    else this.etcd?.close();
+  }
+}

@@ -1,0 +1,124 @@
+// Human output: kubectl-like tables per kind, ages, YAML/JSON documents.
+import { stringify } from 'yaml';
+import { getCondition } from '../api/conditions.js';
+import type { Condition } from '../api/fields.js';
+import type { Kind } from '../api/kinds.js';
+import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../api/types.js';
+
+export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json';
+
+export function ref(o: { kind: string; metadata: { name: string } }): string {
+  return `${o.kind.toLowerCase()}/${o.metadata.name}`;
+}
+
+/** Like kubectl's HumanDuration: 45s, 3m12s, 47m, 5h3m, 20h, 3d4h, 12d */
+export function humanAge(from: string | undefined, now = Date.now()): string {
+  if (!from) return '<unknown>';
+  const s = Math.max(0, Math.floor((now - Date.parse(from)) / 1000));
+  if (Number.isNaN(s)) return '<unknown>';
+  const m = Math.floor(s / 60), h = Math.floor(s / 3600), d = Math.floor(s / 86400);
+  if (s < 120) return `${s}s`;
+  if (m < 10) return s % 60 ? `${m}m${s % 60}s` : `${m}m`;
+  if (m < 180) return `${m}m`;
+  if (h < 8) return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
+  if (h < 48) return `${h}h`;
+  if (d < 8) return h % 24 ? `${d}d${h % 24}h` : `${d}d`;
+  return `${d}d`;
+}
+
+const NONE = '<none>';
+const show = (v: unknown, dflt = NONE): string => (v === undefined || v === null || v === '' ? dflt : String(v));
+const conditions = (o: AnyObject): Condition[] | undefined => (o.status as { conditions?: Condition[] } | undefined)?.conditions;
+
+export function readyOf(o: AnyObject): string {
+  const c = getCondition(conditions(o), 'Ready');
+  if (!c) return 'Unknown';
+  return o.metadata.deletionTimestamp ? `${c.status} (deleting)` : c.status;
+}
+
+interface Columns<T> { head: string[]; wide: string[]; row(o: T): string[]; wideRow(o: T): string[] }
+
+const TABLES: { [K in Kind]: Columns<Extract<AnyObject, { kind: K }>> } = {
+  ClusterNetwork: {
+    head: ['NAME', 'CIDR', 'HOSTPREFIX', 'ALLOCATED', 'READY', 'AGE'],
+    wide: ['DOCKERNETWORK', 'BRIDGEPREFIX', 'MASQUERADE', 'RESERVED'],
+    row: (o: ClusterNetwork) => [o.metadata.name, o.spec.cidr, `/${o.spec.hostPrefix}`, show(o.status?.allocated, '0'), readyOf(o), humanAge(o.metadata.creationTimestamp)],
+    wideRow: (o: ClusterNetwork) => [o.spec.dockerNetwork ?? o.metadata.name, o.spec.bridgePrefix, String(o.spec.masquerade), show(o.spec.reserved?.join(','))],
+  },
+  Node: {
+    head: ['NAME', 'ADDRESS', 'READY', 'AGE'],
+    wide: ['INTERFACE', 'AGENT', 'LAST-HEARTBEAT', 'LABELS'],
+    row: (o: Node) => [o.metadata.name, show(o.status?.address ?? o.spec.address), readyOf(o), humanAge(o.metadata.creationTimestamp)],
+    wideRow: (o: Node) => [show(o.status?.interface ?? o.spec.interface), show(o.status?.agentVersion), o.status?.lastHeartbeatTime ? `${humanAge(o.status.lastHeartbeatTime)} ago` : NONE, labelsText(o)],
+  },
+  HostSubnet: {
+    head: ['NAME', 'NODE', 'SUBNET', 'BRIDGE', 'READY', 'AGE'],
+    wide: ['CLUSTERNETWORK', 'GATEWAY', 'DOCKERRANGE', 'NODEADDRESS'],
+    row: (o: HostSubnet) => [o.metadata.name, o.spec.node, show(o.status?.subnet ?? o.spec.subnet, '<pending>'), show(o.status?.bridge ?? o.spec.bridge, '<pending>'), readyOf(o), humanAge(o.metadata.creationTimestamp)],
+    wideRow: (o: HostSubnet) => [o.spec.clusterNetwork, show(o.status?.gateway ?? o.spec.gateway), show(o.status?.dockerRange ?? o.spec.dockerRange), show(o.status?.nodeAddress)],
+  },
+  ContainerNic: {
+    head: ['NAME', 'NODE', 'CONTAINER', 'IFNAME', 'IP', 'READY', 'AGE'],
+    wide: ['NETWORK', 'MAC', 'GATEWAY', 'HOSTINTERFACE'],
+    row: (o: ContainerNic) => [o.metadata.name, o.spec.node, o.spec.container, o.spec.ifName, ipOf(o), readyOf(o), humanAge(o.metadata.creationTimestamp)],
+    wideRow: (o: ContainerNic) => [networkOf(o), show(o.status?.mac ?? o.spec.mac), show(o.status?.gateway), show(o.status?.hostInterface)],
+  },
+  MacvlanNet: {
+    head: ['NAME', 'SUBNET', 'PARENT', 'VLAN', 'ALLOCATED', 'READY', 'AGE'],
+    wide: ['GATEWAY', 'IPRANGE', 'MODE', 'FREE', 'NODES'],
+    row: (o: MacvlanNet) => [o.metadata.name, o.spec.subnet, show(o.spec.parent, '<node default>'), show(o.spec.vlan, '-'), show(o.status?.allocated, '0'), readyOf(o), humanAge(o.metadata.creationTimestamp)],
+    wideRow: (o: MacvlanNet) => [show(o.spec.gateway), o.spec.ipRange ?? o.spec.subnet, o.spec.mode, show(o.status?.free), nodesText(o)],
+  },
+};
+
+function ipOf(o: ContainerNic): string {
+  const ip = o.status?.ip ?? o.spec.ip;
+  if (!ip) return '<pending>';
+  return o.status?.prefixLength !== undefined ? `${ip}/${o.status.prefixLength}` : ip;
+}
+function networkOf(o: ContainerNic): string {
+  return o.spec.network.clusterNetwork !== undefined ? `cn/${o.spec.network.clusterNetwork}` : `mvn/${o.spec.network.macvlanNet}`;
+}
+function nodesText(o: MacvlanNet): string {
+  const nodes = o.status?.nodes;
+  if (!nodes?.length) return NONE;
+  return `${nodes.filter((n) => n.ready).length}/${nodes.length} ready`;
+}
+function labelsText(o: AnyObject): string {
+  const l = o.metadata.labels;
+  return l && Object.keys(l).length ? Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',') : NONE;
+}
+
+export function tableHeader(kind: Kind, wide: boolean): string[] {
+  const t = TABLES[kind] as Columns<AnyObject>;
+  return wide ? [...t.head, ...t.wide] : t.head;
+}
+
+export function tableRow(o: AnyObject, wide: boolean): string[] {
+  const t = TABLES[o.kind] as Columns<AnyObject>;
+  return wide ? [...t.row(o), ...t.wideRow(o)] : t.row(o);
+}
+
+/** Columns padded to the widest cell plus three spaces, as kubectl prints them. */
+export function renderTable(rows: string[][], widths?: number[]): string {
+  const w = widths ?? columnWidths(rows);
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i] + 3))).join('').trimEnd() + '\n').join('');
+}
+
+export function columnWidths(rows: string[][]): number[] {
+  const w: number[] = [];
+  for (const r of rows) r.forEach((c, i) => { w[i] = Math.max(w[i] ?? 0, c.length); });
+  return w;
+}
+
+export function toYaml(v: unknown): string {
+  return stringify(v, { lineWidth: 0 });
+}
+
+export function toJson(v: unknown): string {
+  return JSON.stringify(v, null, 2) + '\n';
+}
+
+export function asList(items: AnyObject[]): { apiVersion: 'v1'; kind: 'List'; items: AnyObject[] } {
+  return { apiVersion: 'v1', kind: 'List', items };
+}

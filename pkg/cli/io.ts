@@ -1,0 +1,26 @@
+// Everything a command touches outside itself, so commands run the same in-process (tests)
+// and as the `xctl` program.
+import { readStdin } from '../manifest/load.js';
+
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+  stdin(): Promise<string>;
+  env: Record<string, string | undefined>;
+  /** ends long-running commands (get -w, wait) early; the program wires it to SIGINT/SIGTERM */
+  signal?: AbortSignal;
+}
+
+export function processIO(): CliIO {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return {
+    out: (t) => { process.stdout.write(t); },
+    err: (t) => { process.stderr.write(t); },
+    stdin: readStdin,
+    env: process.env,
+    signal: ac.signal,
+  };
+}
