@@ -1,0 +1,57 @@
+// The built `xctl` program as users run it: argv, stdin, stdout/stderr and exit codes.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { freePort } from '../../pkg/etcd/server.js';
+
+const BIN = resolve('dist/cmd/xctl.js');
+let etcd: TestEtcd;
+
+beforeAll(async () => {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npx tsc" (the test command builds it) first`);
+  etcd = await startEtcd();
+});
+afterAll(async () => { await etcd?.stop(); });
+
+const xctl = (args: string[], opts: { input?: string; env?: Record<string, string> } = {}) =>
+  execa('node', [BIN, ...args], { reject: false, input: opts.input ?? '', env: { XCTL_ENDPOINTS: etcd.endpoints.join(','), ...opts.env } });
+
+const NODE = 'apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata: {name: bin-1}\nspec: {address: 198.18.0.11}\n';
+
+describe('xctl program', () => {
+  it('--help lists the commands and exits 0', async () => {
+    const r = await xctl(['--help']);
+    expect(r.exitCode).toBe(0);
+    for (const c of ['apply', 'diff', 'get', 'describe', 'delete', 'wait', 'ipam', 'lab']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+  });
+
+  it('applies from stdin, prints kind/name action, gets it back, deletes it', async () => {
+    const a = await xctl(['apply', '-f', '-'], { input: NODE });
+    expect(a).toMatchObject({ exitCode: 0, stdout: 'node/bin-1 created', stderr: '' });
+    const g = await xctl(['get', 'no', 'bin-1', '-o', 'json']);
+    expect(JSON.parse(g.stdout)).toMatchObject({ kind: 'Node', metadata: { name: 'bin-1' }, spec: { address: '198.18.0.11' } });
+    expect((await xctl(['delete', 'node', 'bin-1'])).stdout).toBe('node/bin-1 deleted');
+    expect((await xctl(['get', 'no', 'bin-1'])).exitCode).toBe(4);
+  });
+
+  it('an invalid manifest exits 2 with the location on stderr and nothing on stdout', async () => {
+    const r = await xctl(['apply', '-f', '-'], { input: NODE.replace('198.18.0.11', '198.18.0.300') });
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('<stdin>:4: document 1 (node/bin-1): spec.address: must be an IPv4 address');
+  });
+
+  it('diff exits 1 when the manifest differs', async () => {
+    const r = await xctl(['diff', '-f', '-'], { input: NODE });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('--- node/bin-1 (does not exist)');
+  });
+
+  it('exits 5 when etcd is unreachable', async () => {
+    const r = await xctl(['get', 'nodes'], { env: { XCTL_ENDPOINTS: `http://127.0.0.1:${await freePort()}` } });
+    expect(r.exitCode).toBe(5);
+    expect(r.stderr).toContain('cannot reach etcd');
+  });
+});

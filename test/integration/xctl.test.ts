@@ -1,0 +1,311 @@
+// xctl against a real etcd, run in-process through runXctl (the same code the program runs).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
+import { runXctl } from '../../pkg/cli/program.js';
+import { freePort } from '../../pkg/etcd/server.js';
+
+let etcd: TestEtcd;
+let store: EtcdStore;
+let dir: string;
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  store = createEtcdStore(etcd.client());
+  dir = mkdtempSync(join(tmpdir(), 'xctl-it-'));
+});
+afterAll(async () => {
+  await etcd?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run { code: number; out: string; err: string }
+async function xctl(args: string[], opts: { stdin?: string; signal?: AbortSignal; endpoints?: string; onOut?: (all: string) => void } = {}): Promise<Run> {
+  const r = { code: -1, out: '', err: '' };
+  r.code = await runXctl(args, {
+    out: (t) => { r.out += t; opts.onOut?.(r.out); },
+    err: (t) => { r.err += t; },
+    stdin: async () => opts.stdin ?? '',
+    env: { XCTL_ENDPOINTS: opts.endpoints ?? etcd.endpoints.join(',') },
+    signal: opts.signal,
+  });
+  return r;
+}
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+const revision = () => store.revision();
+const V = 'apiVersion: xnet.io/v1alpha1';
+const cnDoc = (name: string, cidr: string, extra = '') => `${V}\nkind: ClusterNetwork\nmetadata:\n  name: ${name}\n${extra}spec:\n  cidr: ${cidr}\n  hostPrefix: 24\n`;
+const nodeDoc = (name: string, labels = '{}') => `${V}\nkind: Node\nmetadata:\n  name: ${name}\n  labels: ${labels}\nspec: {}\n`;
+const nicDoc = (name: string, ip: string, net = 'clusterNetwork: default') => `${V}\nkind: ContainerNic\nmetadata:\n  name: ${name}\nspec:\n  node: host-1\n  container: test\n  ifName: eth1\n  network: {${net}}\n  ip: ${ip}\n`;
+
+describe('xctl apply', () => {
+  it('applies the examples; re-applying them writes nothing', async () => {
+    const first = await xctl(['apply', '-f', 'manifests/examples']);
+    expect(first.err).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.out).toContain('clusternetwork/default created\n');
+    expect(first.out).toContain('containernic/host-2-test-eth2 created\n');
+    expect(first.out).toContain('macvlannet/macvlan200 created\n');
+    const rev = await revision();
+    const again = await xctl(['apply', '-f', 'manifests/examples/seed000.yaml', '-f', 'manifests/examples/seed002.yaml']);
+    expect(again.code).toBe(0);
+    expect(again.out.trim().split('\n').every((l) => l.endsWith(' unchanged'))).toBe(true);
+    expect(again.out.trim().split('\n')).toHaveLength(10);
+    expect(await revision()).toBe(rev);
+  });
+
+  it('is all-or-nothing: a bad third document leaves the etcd revision unchanged and names file, document, line, field', async () => {
+    const f = file('third-bad.yaml', `${cnDoc('aon-1', '10.90.0.0/16')}---\n${nodeDoc('aon-node')}---\n${nicDoc('aon-nic', '10.76.1.90').replace('ifName: eth1', 'ifName: eth1/x')}`);
+    const rev = await revision();
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    // line 23 is "  ifName: eth1/x" in the third document
+    expect(r.err).toContain(`${f}:23: document 3 (containernic/aon-nic): spec.ifName: may contain only`);
+    expect(r.err).toContain('nothing was written');
+    expect(await revision()).toBe(rev);
+    expect((await xctl(['get', 'cn', 'aon-1'])).code).toBe(4);
+  });
+
+  it('is all-or-nothing for apply-time checks too: a static IP taken by a stored NIC', async () => {
+    const f = file('taken.yaml', `${cnDoc('aon-2', '10.91.0.0/16')}---\n${nodeDoc('aon-node-2')}---\n${nicDoc('aon-nic-2', '10.76.1.84')}`);
+    const rev = await revision();
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/taken\.yaml:\d+: document 3 \(containernic\/aon-nic-2\): spec\.ip: 10\.76\.1\.84 is already used by ContainerNic "host-1-test-eth1"/);
+    expect(await revision()).toBe(rev);
+  });
+
+  it('refuses a ClusterNetwork overlapping a stored MacvlanNet', async () => {
+    const r = await xctl(['apply', '-f', '-'], { stdin: cnDoc('overlap', '198.19.0.0/16') });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/<stdin>:6: document 1 \(clusternetwork\/overlap\): spec\.cidr: 198\.19\.0\.0\/16 overlaps MacvlanNet "macvlan200"/);
+  });
+
+  it('refuses a stale resourceVersion as a conflict (exit 3), writing nothing of the batch', async () => {
+    await xctl(['apply', '-f', '-'], { stdin: cnDoc('rv', '10.92.0.0/16') });
+    const old = (await xctl(['get', 'cn', 'rv', '-o', 'yaml'])).out;
+    expect(parse(old).metadata.resourceVersion).toMatch(/^\d+$/);
+    const changed = await xctl(['apply', '-f', '-'], { stdin: old.replace('hostPrefix: 24', 'hostPrefix: 25') });
+    expect(changed.out).toBe('clusternetwork/rv configured\n');
+    const rev = await revision();
+    const stale = await xctl(['apply', '-f', '-'], { stdin: `${nodeDoc('rv-node')}---\n${old.replace('hostPrefix: 24', 'hostPrefix: 26')}` });
+    expect(stale.code).toBe(3);
+    expect(stale.err).toMatch(/ClusterNetwork "rv": resourceVersion \d+ is stale/);
+    expect(await revision()).toBe(rev);
+    expect((await xctl(['get', 'no', 'rv-node'])).code).toBe(4);
+    // get -o yaml | apply round-trips: the fresh copy applies cleanly, status and all
+    const fresh = (await xctl(['get', 'cn', 'rv', '-o', 'yaml'])).out;
+    expect((await xctl(['apply', '-f', '-'], { stdin: fresh })).out).toBe('clusternetwork/rv unchanged\n');
+  });
+
+  it('--dry-run reports what would happen and writes nothing', async () => {
+    const rev = await revision();
+    const r = await xctl(['apply', '--dry-run', '-f', '-'], { stdin: `${cnDoc('dry', '10.93.0.0/16')}---\n${nodeDoc('host-1', '{role: boss}')}` });
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('clusternetwork/dry created (dry run)\nnode/host-1 configured (dry run)\n');
+    expect(await revision()).toBe(rev);
+  });
+
+  it('reads a JSON List, as get -o json prints it', async () => {
+    const list = (await xctl(['get', 'nodes', '-o', 'json'])).out;
+    const r = await xctl(['apply', '-f', file('list.json', list)]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('node/host-1 unchanged');
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await xctl(['apply'])).code).toBe(2);
+    expect((await xctl(['apply', '-f', join(dir, 'missing.yaml')])).err).toContain('missing.yaml: no such file or directory');
+    expect((await xctl(['frobnicate'])).code).toBe(2);
+    expect((await xctl(['get', 'pods'])).code).toBe(2);
+    expect((await xctl(['get', 'cn', '-o', 'xml'])).code).toBe(2);
+    const help = await xctl(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('Exit codes');
+  });
+});
+
+describe('xctl diff', () => {
+  it('exits 0 without output when nothing would change', async () => {
+    const r = await xctl(['diff', '-f', 'manifests/examples']);
+    expect(r).toMatchObject({ code: 0, out: '' });
+  });
+
+  it('exits 1 and shows a diff of spec and labels, writing nothing', async () => {
+    const rev = await revision();
+    const f = file('diff.yaml', `${nodeDoc('host-1', '{role: boss}')}---\n${cnDoc('brand-new', '10.94.0.0/16')}`);
+    const r = await xctl(['diff', '-f', f]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/--- node\/host-1 \(live, resourceVersion \d+\)\n\+\+\+ node\/host-1 \(manifest\)\n/);
+    expect(r.out).toContain('-     role: master\n');
+    expect(r.out).toContain('+     role: boss\n');
+    expect(r.out).toContain('--- clusternetwork/brand-new (does not exist)');
+    expect(r.out).toContain('+   cidr: 10.94.0.0/16\n');
+    expect(await revision()).toBe(rev);
+  });
+
+  it('exits 2 on an invalid manifest', async () => {
+    const r = await xctl(['diff', '-f', '-'], { stdin: cnDoc('x', '10.95.0.1/16') });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('spec.cidr: host bits are set');
+  });
+});
+
+describe('xctl get', () => {
+  it('-o json prints one object for a NAME, else a v1 List', async () => {
+    const one = JSON.parse((await xctl(['get', 'cn', 'default', '-o', 'json'])).out);
+    expect(one).toMatchObject({ apiVersion: 'xnet.io/v1alpha1', kind: 'ClusterNetwork', metadata: { name: 'default' }, spec: { cidr: '10.76.0.0/16' } });
+    expect(one.metadata.resourceVersion).toMatch(/^\d+$/);
+    const list = JSON.parse((await xctl(['get', 'nic', '-o', 'json'])).out);
+    expect(list.apiVersion).toBe('v1');
+    expect(list.kind).toBe('List');
+    expect(list.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual(['host-1-test-eth1', 'host-1-test-eth2', 'host-2-test-eth1', 'host-2-test-eth2']);
+    expect(list.items.every((o: { kind: string }) => o.kind === 'ContainerNic')).toBe(true);
+  });
+
+  it('-o yaml prints the object with its status', async () => {
+    await store.writeStatus('Node', 'host-2', { node: 'host-2' }, { address: '198.18.0.12', conditions: [{ type: 'Ready', status: 'True', reason: 'AgentUp' }] });
+    const y = parse((await xctl(['get', 'no', 'host-2', '-o', 'yaml'])).out);
+    expect(y.status).toMatchObject({ address: '198.18.0.12', conditions: [{ type: 'Ready', status: 'True' }] });
+  });
+
+  it('takes singular, plural and short kind names', async () => {
+    const names: [string, string, string][] = [
+      ['clusternetwork', 'clusternetworks', 'cn'], ['node', 'nodes', 'no'], ['hostsubnet', 'hostsubnets', 'hs'],
+      ['containernic', 'containernics', 'nic'], ['macvlannet', 'macvlannets', 'mvn'],
+    ];
+    for (const aliases of names) {
+      const outs = await Promise.all([...aliases, aliases[0].toUpperCase()].map(async (a) => (await xctl(['get', a, '-o', 'json'])).out));
+      expect(JSON.parse(outs[0]).items.length).toBeGreaterThan(0);
+      expect(new Set(outs).size).toBe(1);
+    }
+  });
+
+  it('prints tables with the kind\'s columns; wide adds more', async () => {
+    const hs = (await xctl(['get', 'hs'])).out.split('\n');
+    expect(hs[0].split(/\s+/)).toEqual(['NAME', 'NODE', 'SUBNET', 'BRIDGE', 'READY', 'AGE']);
+    expect(hs[1]).toMatch(/^default-host-1\s+host-1\s+10\.76\.1\.0\/24\s+br01\s+Unknown\s+\d+s$/);
+    const nic = (await xctl(['get', 'nic', '-o', 'wide'])).out.split('\n');
+    expect(nic[0].split(/\s+/)).toEqual(['NAME', 'NODE', 'CONTAINER', 'IFNAME', 'IP', 'READY', 'AGE', 'NETWORK', 'MAC', 'GATEWAY', 'HOSTINTERFACE']);
+    const no = (await xctl(['get', 'no'])).out;
+    expect(no).toMatch(/host-2\s+198\.18\.0\.12\s+True\s/);
+    const mvn = (await xctl(['get', 'mvn'])).out.split('\n');
+    expect(mvn[0].split(/\s+/)).toEqual(['NAME', 'SUBNET', 'PARENT', 'VLAN', 'ALLOCATED', 'READY', 'AGE']);
+  });
+
+  it('-l filters by labels', async () => {
+    const r = await xctl(['get', 'nodes', '-l', 'role=linecard', '-o', 'json']);
+    expect(JSON.parse(r.out).items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual(['host-2']);
+    const none = await xctl(['get', 'nodes', '-l', 'role=linecard,rack=r9']);
+    expect(none).toMatchObject({ code: 0, out: '', err: 'No nodes found.\n' });
+    expect((await xctl(['get', 'nodes', '-l', 'justakey'])).code).toBe(2);
+  });
+
+  it('a missing NAME exits 4', async () => {
+    const r = await xctl(['get', 'hs', 'nope']);
+    expect(r.code).toBe(4);
+    expect(r.err).toBe('error: HostSubnet "nope" not found\n');
+  });
+
+  it('-w prints rows as they change, until interrupted', async () => {
+    const ac = new AbortController();
+    let listed!: () => void, seen!: () => void;
+    const listPrinted = new Promise<void>((r) => { listed = r; });
+    const changed = new Promise<void>((r) => { seen = r; });
+    const watching = xctl(['get', 'cn', '-w'], {
+      signal: ac.signal,
+      onOut: (all) => { if (all.startsWith('NAME')) listed(); if (all.includes('\nwatched ')) seen(); },
+    });
+    // the change lands after the list was read, so only the watch can print it
+    await listPrinted;
+    await xctl(['apply', '-f', '-'], { stdin: cnDoc('watched', '10.96.0.0/16') });
+    await changed;
+    ac.abort();
+    const r = await watching;
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+CIDR/);
+    expect(lines.at(-1)).toMatch(/^watched\s+10\.96\.0\.0\/16\s+\/24/);
+  });
+});
+
+describe('xctl describe', () => {
+  it('shows spec, status and a conditions table', async () => {
+    const r = await xctl(['describe', 'node', 'host-2']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Name:\s+host-2$/m);
+    expect(r.out).toMatch(/^Labels:\s+role=linecard$/m);
+    expect(r.out).toMatch(/^Spec:\n  address: 198\.18\.0\.12$/m);
+    expect(r.out).toMatch(/^Status:\n  address: 198\.18\.0\.12$/m);
+    expect(r.out).toMatch(/^Conditions:\n  TYPE\s+STATUS\s+REASON\s+AGE\s+MESSAGE\n  Ready\s+True\s+AgentUp/m);
+    expect((await xctl(['describe', 'mvn', 'nope'])).code).toBe(4);
+  });
+});
+
+describe('xctl wait', () => {
+  it('times out with exit 1 and says what it saw', async () => {
+    const r = await xctl(['wait', 'nic', 'host-1-test-eth1', '--for', 'condition=Ready', '--timeout', '1s']);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('error: timed out after 1s waiting for containernic/host-1-test-eth1 to reach condition Ready=True; it has no Ready condition yet\n');
+  });
+
+  it('returns as soon as the condition holds, also for an object that appears later', async () => {
+    const waiting = xctl(['wait', 'hs', 'late', '--for', 'condition=Ready', '--timeout', '60s']);
+    await store.create({ apiVersion: 'xnet.io/v1alpha1', kind: 'HostSubnet', metadata: { name: 'late' }, spec: { node: 'host-1', clusterNetwork: 'default', icc: true } } as never);
+    await store.writeStatus('HostSubnet', 'late', { node: 'host-1' }, { conditions: [{ type: 'Ready', status: 'True' }] });
+    const r = await waiting;
+    expect(r).toMatchObject({ code: 0, out: 'hostsubnet/late condition met (Ready=True)\n' });
+    const already = await xctl(['wait', 'no', 'host-2']);
+    expect(already.code).toBe(0);
+  });
+
+  it('rejects a malformed --for or --timeout', async () => {
+    expect((await xctl(['wait', 'no', 'host-2', '--for', 'ready'])).code).toBe(2);
+    expect((await xctl(['wait', 'no', 'host-2', '--timeout', 'soon'])).code).toBe(2);
+  });
+});
+
+describe('xctl delete', () => {
+  it('deletes by name, and by -f; a missing object exits 4', async () => {
+    await xctl(['apply', '-f', '-'], { stdin: `${nodeDoc('del-1')}---\n${nodeDoc('del-2')}` });
+    expect((await xctl(['delete', 'no', 'del-1'])).out).toBe('node/del-1 deleted\n');
+    const f = file('del.yaml', nodeDoc('del-2'));
+    expect((await xctl(['delete', '-f', f])).out).toBe('node/del-2 deleted\n');
+    const again = await xctl(['delete', 'nodes', 'del-1']);
+    expect(again.code).toBe(4);
+    expect(again.err).toContain('Node "del-1" not found');
+    expect((await xctl(['get', 'no', 'del-2'])).code).toBe(4);
+  });
+});
+
+describe('connection', () => {
+  it('exits 5 when etcd is unreachable', async () => {
+    const port = await freePort();
+    const r = await xctl(['get', 'cn'], { endpoints: `http://127.0.0.1:${port}` });
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/^error: cannot reach etcd/);
+  });
+
+  it('--endpoints wins over XCTL_ENDPOINTS', async () => {
+    const port = await freePort();
+    const r = await xctl(['--endpoints', etcd.endpoints.join(','), 'get', 'cn', 'default'], { endpoints: `http://127.0.0.1:${port}` });
+    expect(r.code).toBe(0);
+  });
+
+  it('a TLS file that cannot be read is a usage error', async () => {
+    const r = await xctl(['--cacert', join(dir, 'nope.pem'), 'get', 'cn']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--cacert');
+  });
+});
