@@ -1,0 +1,231 @@
+// xnet-agent: watches what concerns its node, converges kernel and Docker, reports status and
+// heals drift as soon as the store, Docker or the kernel says something changed.
+import type { Etcd3, Lease } from 'etcd3';
+import type { AnyObject, ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
+import { createLogger, type Logger } from '../log.js';
+import { monitor, type Monitor } from '../netlink/monitor.js';
+import { netnsTarget } from '../netlink/target.js';
+import { Informer } from '../store/informer.js';
+import { Keys } from '../store/keys.js';
+import type { Store, StatusWriter as Writer } from '../store/types.js';
+import { WorkQueue } from '../runtime/workqueue.js';
+import { runWorkers } from '../runtime/workers.js';
+import { StatusWriter, type AgentContext, type Caches } from './context.js';
+import { Dataplane } from './dataplane.js';
+import { macvlanParent } from './desired.js';
+import { effectiveParent } from './planner/macvlan.js';
+import {
+  fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, mvnKey, nicKey,
+  KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES, type EventScope,
+} from './events.js';
+import { detectUnderlay, heartbeatStatus, probeCapabilities, registerNode, type Underlay } from './node.js';
+import { reconcileHostSubnets } from './reconcilers/host-subnets.js';
+import { reconcileMacvlan } from './reconcilers/macvlan.js';
+import { reconcileNat } from './reconcilers/nat.js';
+import { collectNicGarbage, localNics, reconcileNic, rememberRemoved } from './reconcilers/nics.js';
+import { reconcileRoutes } from './reconcilers/routes.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+export interface AgentOptions {
+  node: string;
+  store: Store;
+  /** etcd client for the heartbeat lease; without it the Node status is written without one */
+  etcd?: Etcd3;
+  prefix?: string;
+  /** manage this named network namespace instead of the agent's own */
+  netns?: string;
+  dockerHost?: string;
+  /** safety-net full resync (default 30 s) */
+  resyncMs?: number;
+  heartbeatMs?: number;
+  leaseTtlSec?: number;
+  /** event sources; all on by default (the heal benchmark turns them off for its baseline) */
+  events?: { store?: boolean; docker?: boolean; kernel?: boolean };
+  log?: Logger;
+}
+
+type StoreWithLease = Store & {
+  writeStatus(kind: Kind, name: string, w: Writer, status: Record<string, unknown>, opts?: { lease?: Lease }): Promise<void>;
+};
+
+export class Agent {
+  readonly ctx: AgentContext;
+  private readonly queue = new WorkQueue<string>({ baseMs: 50, capMs: 10_000 });
+  private readonly caches: Caches;
+  private underlay: Underlay = {};
+  private closers: Array<() => unknown> = [];
+  private workers?: Promise<void>;
+  private lease?: Lease;
+  private heartbeatConditions?: Condition[];
+  private stopped = false;
+  /** resolves when the first full pass over everything has run */
+  readonly firstPass: Promise<void>;
+  private firstPassDone!: () => void;
+  private pendingFirst = new Set<string>();
+
+  constructor(readonly opts: AgentOptions) {
+    const log = opts.log ?? createLogger('agent', { node: opts.node });
+    const onError = (err: Error) => log.warn('store watch', { error: err.message });
+    const self = opts.node;
+    this.caches = {
+      nodes: new Informer<Node>(opts.store, 'Node', undefined, onError),
+      clusterNetworks: new Informer<ClusterNetwork>(opts.store, 'ClusterNetwork', undefined, onError),
+      hostSubnets: new Informer<HostSubnet>(opts.store, 'HostSubnet', undefined, onError),
+      nics: new Informer<ContainerNic>(opts.store, 'ContainerNic', (n) => n.spec.node === self, onError),
+      macvlanNets: new Informer<MacvlanNet>(opts.store, 'MacvlanNet', undefined, onError),
+    };
+    this.ctx = {
+      node: self, store: opts.store, caches: this.caches, dp: new Dataplane(netnsTarget(opts.netns), opts.dockerHost),
+      log, status: new StatusWriter(opts.store, self), capabilities: {}, routeProblems: [], removedNics: new Map(),
+    };
+    this.firstPass = new Promise((r) => { this.firstPassDone = r; });
+  }
+
+  private get log(): Logger { return this.ctx.log; }
+
+  async start(): Promise<void> {
+    const { store, node } = this.opts;
+    await retry(() => registerNode(store, node), this.log, 'register node', () => this.stopped);
+    this.underlay = await detectUnderlay(this.ctx.dp.ip).catch((e) => { this.log.warn('underlay detection failed', { error: (e as Error).message }); return {}; });
+    await retry(() => this.caches.nodes.start(), this.log, 'list nodes', () => this.stopped);
+    const pinned = this.caches.nodes.get(node)?.spec ?? {};
+    this.ctx.capabilities = await probeCapabilities(this.ctx.dp.ip, pinned.interface ?? this.underlay.interface);
+    this.log.info('starting', { underlay: this.underlay, pinned, capabilities: this.ctx.capabilities });
+
+    const ev = { store: true, docker: true, kernel: true, ...this.opts.events };
+    for (const inf of [this.caches.clusterNetworks, this.caches.hostSubnets, this.caches.nics, this.caches.macvlanNets]) {
+      await retry(() => inf.start(), this.log, `list ${inf.kind}`, () => this.stopped);
+    }
+    for (const inf of Object.values(this.caches) as Informer<AnyObject>[]) {
+      if (!ev.store) continue;
+      inf.addHandler({
+        onAdd: (o) => this.enqueue(keysForObject(o, this.scope())),
+        onUpdate: (o, old) => { if (fingerprint(o) !== fingerprint(old)) this.enqueue(keysForObject(o, this.scope())); },
+        onDelete: (o) => {
+          if (o.kind === 'ContainerNic') rememberRemoved(this.ctx, o);
+          this.enqueue(keysForObject(o, this.scope()));
+        },
+      });
+      this.closers.push(() => inf.stop());
+    }
+
+    await this.heartbeat();
+    const hb = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 5000);
+    this.closers.push(() => clearInterval(hb));
+
+    if (ev.docker) {
+      const d = this.ctx.dp.docker.events((e) => this.enqueue(keysForDockerEvent(e, this.scope())), {
+        onConnect: () => this.resyncAll(),
+        onError: (err) => this.log.warn('docker events', { error: err.message }),
+      });
+      this.closers.push(() => d.close());
+    }
+    if (ev.kernel) {
+      const m: Monitor = monitor(this.ctx.dp.target, (e) => this.enqueue(keysForMonitorEvent(e, this.scope())), {
+        onRestart: (why) => { this.log.warn('kernel monitor restarted', { why }); this.resyncAll(); },
+      });
+      this.closers.push(() => m.close());
+    }
+    const resync = setInterval(() => this.resyncAll(), this.opts.resyncMs ?? 30_000);
+    this.closers.push(() => clearInterval(resync));
+
+    this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
+      workers: 2,
+      onError: (key, err, ms) => this.log.warn('reconcile failed', { key, error: (err as Error).message, retryInMs: ms }),
+    });
+    const all = this.allKeys();
+    this.pendingFirst = new Set(all);
+    if (all.length === 0) this.firstPassDone();
+    this.enqueue(all);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const c of this.closers.splice(0)) await c();
+    this.queue.shutDown();
+    await this.workers;
+    // A graceful stop lets the Node turn NotReady at once instead of after the lease TTL.
+    await this.lease?.revoke().catch(() => undefined);
+  }
+
+  /** Every key there is: the safety net and the start-up pass. */
+  allKeys(): string[] {
+    return [
+      KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES,
+      ...this.caches.macvlanNets.list().map((m) => mvnKey(m.metadata.name)),
+      ...localNics(this.ctx).map((n) => nicKey(n.metadata.name)),
+      KEY_GC,
+    ];
+  }
+
+  resyncAll(): void {
+    this.enqueue(this.allKeys());
+  }
+
+  private enqueue(keys: string[]): void {
+    for (const k of keys) this.queue.add(k);
+  }
+
+  private scope(): EventScope {
+    const self = this.caches.nodes.get(this.opts.node);
+    const macvlanParents = new Map<string, string>();
+    for (const m of this.caches.macvlanNets.list()) {
+      const p = macvlanParent(m, self, this.opts.node);
+      if (p) macvlanParents.set(m.metadata.name, effectiveParent({ parent: p, vlan: m.spec.vlan }));
+    }
+    return {
+      node: this.opts.node, nics: localNics(this.ctx), hostSubnets: this.caches.hostSubnets.list(),
+      macvlanNets: this.caches.macvlanNets.list(), macvlanParents,
+    };
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    try {
+      if (key === KEY_ROUTES) await reconcileRoutes(this.ctx);
+      else if (key === KEY_HOST_SUBNETS) await reconcileHostSubnets(this.ctx);
+      else if (key === KEY_NAT) await reconcileNat(this.ctx);
+      else if (key === KEY_GC) await collectNicGarbage(this.ctx);
+      else if (key.startsWith('nic/')) await reconcileNic(this.ctx, key.slice(4));
+      else if (key.startsWith('mvn/')) await reconcileMacvlan(this.ctx, key.slice(4));
+    } finally {
+      if (this.pendingFirst.delete(key) && this.pendingFirst.size === 0) this.firstPassDone();
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    const { etcd, node } = this.opts;
+    const store = this.opts.store as StoreWithLease;
+    try {
+      if (etcd && !this.lease) {
+        const lease = etcd.lease(this.opts.leaseTtlSec ?? 10);
+        lease.on('lost', (err) => {
+          this.log.warn('heartbeat lease lost; a new one is taken at the next heartbeat', { error: err.message });
+          if (this.lease === lease) this.lease = undefined;
+        });
+        this.lease = lease;
+      }
+      const self = this.caches.nodes.get(node);
+      const status = heartbeatStatus(self, {
+        underlay: this.underlay, capabilities: this.ctx.capabilities, agentVersion: AGENT_VERSION,
+        routeProblems: this.ctx.routeProblems,
+        previous: this.heartbeatConditions ?? (self?.status?.conditions as Condition[] | undefined),
+      });
+      await store.writeStatus('Node', node, { node }, status, this.lease ? { lease: this.lease } : undefined);
+      if (this.lease) await this.lease.put(new Keys(this.opts.prefix).nodeLease(node)).value(JSON.stringify({ time: status.lastHeartbeatTime }));
+      this.heartbeatConditions = status.conditions as Condition[];
+    } catch (e) {
+      this.log.warn('heartbeat failed; the dataplane is left as it is', { error: (e as Error).message });
+    }
+  }
+}
+
+async function retry(f: () => Promise<void>, log: Logger, what: string, stopped: () => boolean): Promise<void> {
+  for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+    try { await f(); return; } catch (e) {
+      if (stopped()) throw e;
+      log.warn(`${what} failed; retrying`, { error: (e as Error).message, retryInMs: delay });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

@@ -1,0 +1,69 @@
+// What every reconciler of the agent shares: its node, the store and caches, the dataplane,
+// and a status writer that writes only when something changed (our own status writes come
+// back as watch events; unchanged writes would make the agent chase its own tail).
+import type { ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
+import { setCondition } from '../api/index.js';
+import type { Informer } from '../store/informer.js';
+import type { Store } from '../store/types.js';
+import type { Logger } from '../log.js';
+import type { Dataplane } from './dataplane.js';
+import type { RemovedNic } from './planner/nic.js';
+
+export interface Caches {
+  nodes: Informer<Node>;
+  clusterNetworks: Informer<ClusterNetwork>;
+  hostSubnets: Informer<HostSubnet>;
+  nics: Informer<ContainerNic>;
+  macvlanNets: Informer<MacvlanNet>;
+}
+
+export interface Ready {
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+}
+
+export class StatusWriter {
+  private last = new Map<string, string>();
+  private conditions = new Map<string, Condition[]>();
+
+  constructor(private readonly store: Store, private readonly node: string) {}
+
+  /** Writes this node's status for the object unless it is what we last wrote. */
+  async write(kind: Kind, obj: { metadata: { name: string; generation?: number }; status?: unknown }, fields: Record<string, unknown>, ready: Ready): Promise<void> {
+    const key = `${kind}/${obj.metadata.name}`;
+    const prev = this.conditions.get(key) ?? ((obj.status as { conditions?: Condition[] } | undefined)?.conditions);
+    const conditions = setCondition(prev, { type: 'Ready', ...ready, observedGeneration: obj.metadata.generation });
+    const status = { ...fields, observedGeneration: obj.metadata.generation, conditions };
+    const text = JSON.stringify(status);
+    if (this.last.get(key) === text) return;
+    await this.store.writeStatus(kind, obj.metadata.name, { node: this.node }, status);
+    this.last.set(key, text);
+    this.conditions.set(key, conditions);
+  }
+
+  async remove(kind: Kind, name: string): Promise<void> {
+    const key = `${kind}/${name}`;
+    await this.store.deleteStatus(kind, name, { node: this.node });
+    this.last.delete(key);
+    this.conditions.delete(key);
+  }
+}
+
+export interface AgentContext {
+  node: string;
+  store: Store;
+  caches: Caches;
+  dp: Dataplane;
+  log: Logger;
+  status: StatusWriter;
+  /** filled at start-up by capability probes */
+  capabilities: Record<string, boolean>;
+  /** problems of peer routes, shown on the Node's RoutesReady condition */
+  routeProblems: string[];
+  /** last known shape of deleted ContainerNics, until their NIC is gone */
+  removedNics: Map<string, RemovedNic & { container?: string }>;
+}
+
+export const ready = (message = 'converged'): Ready => ({ status: 'True', reason: 'Converged', message });
+export const notReady = (reason: string, message: string): Ready => ({ status: 'False', reason, message });

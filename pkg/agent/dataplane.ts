@@ -1,0 +1,102 @@
+// The agent's hands and eyes: reads of the observed state and execution of planned ops, for
+// one managed host (a namespace) and the containers on it. Everything else is pure.
+import { DockerClient } from '../docker/client.js';
+import { OWNER_LABEL, type DockerNetwork } from '../docker/types.js';
+import { IpBatchError, IpRunner, type HostState, type IpLine } from '../netlink/ip.js';
+import { Iptables, readSysctl, writeSysctl } from '../netlink/iptables.js';
+import { CommandError } from '../netlink/exec.js';
+import { pidTarget, type NetTarget } from '../netlink/target.js';
+import { ipLine, isIpOp, type IpOp, type Op } from './planner/ops.js';
+import type { ContainerState } from './planner/nic.js';
+import type { ObservedNat } from './planner/nat.js';
+
+/** A failed operation, with a reason a user can act on (it becomes the Ready reason). */
+export class ApplyError extends Error {
+  constructor(readonly reason: string, message: string) { super(message); }
+}
+
+export class Dataplane {
+  readonly ip: IpRunner;
+  readonly iptables: Iptables;
+  readonly docker: DockerClient;
+
+  constructor(readonly target: NetTarget, dockerHost?: string) {
+    this.ip = new IpRunner(target);
+    this.iptables = new Iptables(target);
+    this.docker = new DockerClient(dockerHost);
+  }
+
+  hostState(): Promise<HostState> {
+    return this.ip.state();
+  }
+
+  async containerState(pid: number): Promise<ContainerState> {
+    return new IpRunner(pidTarget(pid)).state();
+  }
+
+  async natState(): Promise<ObservedNat> {
+    const [nat, filter, ipForward] = await Promise.all([
+      this.iptables.save('nat'), this.iptables.save('filter'), readSysctl(this.target, 'net.ipv4.ip_forward'),
+    ]);
+    return { nat, filter, ipForward };
+  }
+
+  /**
+   * Docker networks named in `names` or labelled as xnet's, with attached-container counts
+   * (the list call does not carry them, so those few are inspected).
+   */
+  async dockerNetworks(names: string[]): Promise<DockerNetwork[]> {
+    const all = await this.docker.listNetworks();
+    const want = new Set(names);
+    const mine = all.filter((n) => want.has(n.name) || n.labels[OWNER_LABEL]);
+    const out: DockerNetwork[] = [];
+    for (const n of mine) {
+      const full = await this.docker.inspectNetwork(n.id);
+      if (full) out.push(full);
+    }
+    return out;
+  }
+
+  /** Runs the ops in order; consecutive `ip` ops of one namespace go in one batch. */
+  async execute(ops: Op[]): Promise<void> {
+    let i = 0;
+    while (i < ops.length) {
+      const o = ops[i];
+      if (isIpOp(o)) {
+        const ns = o.netns;
+        const group: IpOp[] = [];
+        while (i < ops.length && isIpOp(ops[i]) && (ops[i] as IpOp).netns === ns) group.push(ops[i++] as IpOp);
+        await this.runIp(ns, group);
+        continue;
+      }
+      i++;
+      try {
+        switch (o.op) {
+          case 'docker.network.create': await this.docker.createNetwork(o.spec); break;
+          case 'docker.network.remove': await this.docker.removeNetwork(o.name); break;
+          case 'iptables.restore': await this.iptables.restore(o.table, o.lines); break;
+          case 'sysctl.set': await writeSysctl(this.target, o.key, o.value); break;
+        }
+      } catch (e) {
+        if (e instanceof CommandError) throw new ApplyError('IptablesFailed', e.message);
+        throw e;
+      }
+    }
+  }
+
+  private async runIp(netns: number | undefined, group: IpOp[]): Promise<void> {
+    const runner = netns === undefined ? this.ip : new IpRunner(pidTarget(netns));
+    const lines: IpLine[] = group.map(ipLine);
+    try {
+      await runner.batch(lines);
+    } catch (e) {
+      if (!(e instanceof IpBatchError)) throw e;
+      const failed = e.line ? group[lines.indexOf(e.line)] : undefined;
+      if (failed?.op === 'link.add.vlan' && /Unknown device type|not supported/i.test(e.stderr)) {
+        throw new ApplyError('VlanUnsupported', `the kernel cannot make VLAN interface ${failed.name} (no 802.1Q support): ${e.stderr.trim()}`);
+      }
+      if (e.reason === 'NamespaceGone') throw new ApplyError('ContainerNotRunning', `the container's network namespace went away: ${e.stderr.trim()}`);
+      throw new ApplyError('KernelRefused', e.message);
+    }
+  }
+}

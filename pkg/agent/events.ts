@@ -1,0 +1,92 @@
+// Pure mapping from what happened (store change, Docker event, kernel notification) to the
+// work-queue keys that must look again.
+import type { AnyObject, ContainerNic, HostSubnet, MacvlanNet } from '../api/index.js';
+import type { DockerEvent } from '../docker/types.js';
+import type { MonitorEvent } from '../netlink/monitor.js';
+import { hostSubnetView } from './desired.js';
+import { shimName, tempName, vethHostName } from './planner/names.js';
+
+export const KEY_ROUTES = 'routes';
+export const KEY_HOST_SUBNETS = 'hostsubnets';
+export const KEY_NAT = 'nat';
+export const KEY_GC = 'gc';
+export const nicKey = (name: string) => `nic/${name}`;
+export const mvnKey = (name: string) => `mvn/${name}`;
+
+/** What the agent knows when it maps an event: the current caches. */
+export interface EventScope {
+  node: string;
+  nics: ContainerNic[];
+  hostSubnets: HostSubnet[];
+  macvlanNets: MacvlanNet[];
+  /** parent interfaces the macvlan networks use on this node */
+  macvlanParents: Map<string, string>;
+}
+
+const VOLATILE = new Set(['conditions', 'observedGeneration', 'lastHeartbeatTime', 'agentVersion', 'ready', 'message', 'allocated', 'free', 'mac', 'containerId', 'hostInterface']);
+
+function strip(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(strip);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([k]) => !VOLATILE.has(k)).map(([k, x]) => [k, strip(x)]));
+  }
+  return v;
+}
+
+/**
+ * The part of an object the agent acts on. Status fields that agents themselves write
+ * (conditions, heartbeats) are left out, so an agent's own writes do not wake it up.
+ */
+export function fingerprint(o: AnyObject): string {
+  return JSON.stringify({ spec: o.spec, labels: o.metadata.labels, del: o.metadata.deletionTimestamp, status: strip(o.status ?? {}) });
+}
+
+const nicsOnClusterNetwork = (s: EventScope, cn: string) => s.nics.filter((n) => n.spec.network.clusterNetwork === cn).map((n) => nicKey(n.metadata.name));
+const nicsOnMacvlan = (s: EventScope, m: string) => s.nics.filter((n) => n.spec.network.macvlanNet === m).map((n) => nicKey(n.metadata.name));
+const allMacvlan = (s: EventScope) => s.macvlanNets.map((m) => mvnKey(m.metadata.name));
+
+export function keysForObject(o: AnyObject, s: EventScope): string[] {
+  switch (o.kind) {
+    case 'Node':
+      return [KEY_ROUTES, ...allMacvlan(s), ...(o.metadata.name === s.node ? s.nics.filter((n) => n.spec.network.macvlanNet).map((n) => nicKey(n.metadata.name)) : [])];
+    case 'ClusterNetwork':
+      return [KEY_HOST_SUBNETS, KEY_NAT, ...nicsOnClusterNetwork(s, o.metadata.name)];
+    case 'HostSubnet':
+      return o.spec.node === s.node ? [KEY_HOST_SUBNETS, KEY_NAT, ...nicsOnClusterNetwork(s, o.spec.clusterNetwork)] : [KEY_ROUTES];
+    case 'ContainerNic':
+      return [nicKey(o.metadata.name), ...(o.spec.network.macvlanNet ? [mvnKey(o.spec.network.macvlanNet)] : [])];
+    case 'MacvlanNet':
+      return [mvnKey(o.metadata.name), ...nicsOnMacvlan(s, o.metadata.name)];
+  }
+}
+
+export function keysForDockerEvent(e: DockerEvent, s: EventScope): string[] {
+  if (e.type === 'network' && (e.action === 'create' || e.action === 'destroy')) {
+    // Docker puts its MASQUERADE rule on top when it makes a network: ours must go back above.
+    return [KEY_HOST_SUBNETS, KEY_NAT, ...allMacvlan(s)];
+  }
+  if (e.type !== 'container' || !['start', 'restart', 'die', 'destroy', 'create', 'rename'].includes(e.action)) return [];
+  return s.nics
+    .filter((n) => n.spec.container === e.name || n.spec.container === e.id || e.id.startsWith(n.spec.container) || n.status?.containerId === e.id)
+    .map((n) => nicKey(n.metadata.name));
+}
+
+/** The interface name in a LINK or ADDR line of `ip monitor` ("5: br01: <...>", "7: xs..  inet ..."). */
+export function monitorIfName(text: string): string | undefined {
+  return /^\d+:\s+([^:@\s]+)/.exec(text)?.[1];
+}
+
+export function keysForMonitorEvent(e: MonitorEvent, s: EventScope): string[] {
+  if (e.object === 'route') return [KEY_ROUTES, ...allMacvlan(s)];
+  if (e.object !== 'link' && e.object !== 'addr') return [];
+  const name = monitorIfName(e.text);
+  if (!name) return [];
+  const keys: string[] = [];
+  for (const n of s.nics) if (name === vethHostName(n.metadata.name) || name === tempName(n.metadata.name)) keys.push(nicKey(n.metadata.name));
+  for (const m of s.macvlanNets) if (name === shimName(m.metadata.name)) keys.push(mvnKey(m.metadata.name));
+  for (const [m, parent] of s.macvlanParents) if (name === parent) keys.push(mvnKey(m), ...nicsOnMacvlan(s, m));
+  for (const hs of s.hostSubnets) {
+    if (hs.spec.node === s.node && hostSubnetView(hs).bridge === name) keys.push(KEY_HOST_SUBNETS, ...nicsOnClusterNetwork(s, hs.spec.clusterNetwork));
+  }
+  return [...new Set(keys)];
+}

@@ -1,0 +1,6 @@
+export { Agent, AGENT_VERSION, type AgentOptions } from './agent.js';
+export { Dataplane, ApplyError } from './dataplane.js';
+export * from './desired.js';
+export * from './events.js';
+export * from './node.js';
+export * as planner from './planner/index.js';

@@ -1,0 +1,72 @@
+// This node's HostSubnets: one Docker bridge network each (which makes the bridge).
+import type { HostSubnet } from '../../api/index.js';
+import { OWNER_LABEL, type DockerNetwork, type DockerNetworkSpec } from '../../docker/types.js';
+import { bridgeNetworkSpec, isDeleting } from '../desired.js';
+import { notReady, ready, type AgentContext } from '../context.js';
+import { planDockerNetworks } from '../planner/docker-networks.js';
+import { ApplyError } from '../dataplane.js';
+import { DockerError } from '../../docker/types.js';
+
+export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
+  return ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node && !isDeleting(h));
+}
+
+export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
+  const mine = localHostSubnets(ctx);
+  const specs = new Map<string, DockerNetworkSpec>();
+  const pending = new Set<string>();
+  for (const hs of mine) {
+    const r = bridgeNetworkSpec(hs, ctx.caches.clusterNetworks.get(hs.spec.clusterNetwork));
+    if (r.spec) specs.set(hs.metadata.name, r.spec);
+    else {
+      pending.add(`HostSubnet/${hs.metadata.name}`);
+      await ctx.status.write('HostSubnet', hs, {}, notReady(r.problem!.reason, r.problem!.message));
+    }
+  }
+  let observed: DockerNetwork[];
+  let links: string[];
+  try {
+    observed = await ctx.dp.dockerNetworks([...specs.values()].map((s) => s.name));
+    links = (await ctx.dp.ip.links()).map((l) => l.name);
+  } catch (e) {
+    if (e instanceof DockerError && e.reason === 'DockerUnavailable') {
+      for (const hs of mine) if (specs.has(hs.metadata.name)) await ctx.status.write('HostSubnet', hs, {}, notReady('DockerUnavailable', e.message));
+    }
+    throw e;
+  }
+  // A network whose owner waits for the controller stays; one whose bridge was deleted by hand
+  // no longer matches and is made again.
+  observed = observed
+    .filter((n) => !pending.has(n.labels[OWNER_LABEL] ?? ''))
+    .map((n) => {
+      const br = n.options['com.docker.network.bridge.name'];
+      return n.driver === 'bridge' && br && !links.includes(br) ? { ...n, options: { ...n.options, 'com.docker.network.bridge.name': `${br} (missing)` } } : n;
+    });
+  const owned = observed.filter((n) => n.driver === 'bridge');
+  for (const hs of mine) {
+    const spec = specs.get(hs.metadata.name);
+    if (!spec) continue;
+    const plan = planDockerNetworks([spec], owned.filter((n) => n.name === spec.name), 'HostSubnet');
+    try {
+      if (plan.ops.length) {
+        ctx.log.info('host subnet network', { hostSubnet: hs.metadata.name, ops: plan.ops.map((o) => o.op) });
+        await ctx.dp.execute(plan.ops);
+      }
+      const p = plan.problems[0];
+      await ctx.status.write('HostSubnet', hs, {}, p ? notReady(p.reason, p.message)
+        : ready(`Docker network ${spec.name} on bridge ${spec.options['com.docker.network.bridge.name']} is in place`));
+    } catch (e) {
+      const reason = e instanceof DockerError || e instanceof ApplyError ? e.reason : 'Failed';
+      await ctx.status.write('HostSubnet', hs, {}, notReady(reason, (e as Error).message));
+      throw e;
+    }
+  }
+  // Networks of HostSubnets that are gone or no longer on this node.
+  const wanted = new Set([...specs.values()].map((s) => s.name));
+  const stale = owned.filter((n) => !wanted.has(n.name) && (n.labels[OWNER_LABEL] ?? '').startsWith('HostSubnet/'));
+  const gc = planDockerNetworks([], stale, 'HostSubnet');
+  if (gc.ops.length) {
+    ctx.log.info('removing Docker networks of gone HostSubnets', { networks: stale.map((n) => n.name) });
+    await ctx.dp.execute(gc.ops);
+  }
+}

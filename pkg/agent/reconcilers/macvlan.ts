@@ -1,0 +1,60 @@
+// MacvlanNets that select this node: parent (or VLAN sub-interface), promiscuous mode, the
+// Docker macvlan network on this node's block, the host shim and its routes.
+import type { MacvlanNet } from '../../api/index.js';
+import { DockerError } from '../../docker/types.js';
+import { notReady, ready, type AgentContext, type Ready } from '../context.js';
+import { ApplyError } from '../dataplane.js';
+import { desiredMacvlan, isDeleting, macvlanParent, selects } from '../desired.js';
+import { effectiveParent, planMacvlan, planMacvlanRemoval } from '../planner/macvlan.js';
+import { localNics } from './nics.js';
+
+export function selectsThisNode(ctx: AgentContext, m: MacvlanNet): boolean {
+  return !isDeleting(m) && selects(m.spec.nodeSelector, ctx.caches.nodes.get(ctx.node));
+}
+
+export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise<void> {
+  const m = ctx.caches.macvlanNets.get(name);
+  if (!m || !selectsThisNode(ctx, m)) {
+    const plan = planMacvlanRemoval(name, await ctx.dp.hostState(), await ctx.dp.dockerNetworks([]));
+    if (plan.ops.length) {
+      ctx.log.info('removing macvlan network from this node', { macvlanNet: name });
+      await ctx.dp.execute(plan.ops);
+    }
+    if (plan.problems.length === 0) await ctx.status.remove('MacvlanNet', name);
+    return;
+  }
+  const self = ctx.caches.nodes.get(ctx.node);
+  const w = (r: Ready, fields: Record<string, unknown> = {}) =>
+    ctx.status.write('MacvlanNet', m, { name: ctx.node, parent: macvlanParent(m, self, ctx.node), ready: r.status === 'True', message: r.message, ...fields }, r);
+  const r = desiredMacvlan(m, ctx.node, self, localNics(ctx));
+  if (!r.desired) return w(notReady(r.problem!.reason, r.problem!.message));
+  const d = r.desired;
+  const fields = { parent: effectiveParent(d), ...(d.network?.ipRange ? { dockerRange: d.network.ipRange } : {}) };
+  let plan;
+  try {
+    plan = planMacvlan(d, await ctx.dp.hostState(), await ctx.dp.dockerNetworks(d.network ? [d.network.name] : []));
+  } catch (e) {
+    if (e instanceof DockerError) await w(notReady(e.reason, e.message), fields);
+    throw e;
+  }
+  if (plan.problems.length) return w(notReady(plan.problems[0].reason, plan.problems[0].message), fields);
+  if (d.vlan && ctx.capabilities.vlan === false) {
+    // The plan (VLAN interface first) is known; the kernel here cannot carry it out.
+    const first = plan.ops[0];
+    const msg = `VLAN ${d.vlan} needs interface ${effectiveParent(d)}, but this node's kernel has no 802.1Q support`;
+    if (!first || first.op === 'link.add.vlan') return w(notReady('VlanUnsupported', msg), fields);
+  }
+  try {
+    if (plan.ops.length) {
+      ctx.log.info('macvlan', { macvlanNet: name, ops: plan.ops.map((o) => o.op) });
+      await ctx.dp.execute(plan.ops);
+    }
+  } catch (e) {
+    const reason = e instanceof ApplyError || e instanceof DockerError ? e.reason : 'Failed';
+    await w(notReady(reason, (e as Error).message), fields);
+    if (reason === 'VlanUnsupported') return;
+    throw e;
+  }
+  if (r.pending) return w(notReady(r.pending.reason, r.pending.message), fields);
+  await w(ready(`Docker network ${d.network!.name} on ${effectiveParent(d)}${d.shim ? ` with host shim ${d.shim.address}` : ''}`), fields);
+}

@@ -1,0 +1,122 @@
+// ContainerNics on this node: make, adopt or repair the NIC inside the container; remove it
+// when the object goes.
+import type { ContainerNic } from '../../api/index.js';
+import { DockerError } from '../../docker/types.js';
+import { parseCidr } from '../../ip/ipv4.js';
+import { notReady, ready, type AgentContext, type Ready } from '../context.js';
+import { ApplyError } from '../dataplane.js';
+import { desiredMacvlan, hostSubnetView, isDeleting } from '../desired.js';
+import { effectiveParent } from '../planner/macvlan.js';
+import { vethHostName } from '../planner/names.js';
+import { planNic, planNicGarbage, planNicRemoval, type DesiredNic } from '../planner/nic.js';
+import { localHostSubnets } from './host-subnets.js';
+
+export function localNics(ctx: AgentContext): ContainerNic[] {
+  return ctx.caches.nics.list().filter((n) => n.spec.node === ctx.node);
+}
+
+/** Keeps the last known shape of a deleted NIC, so that its removal knows what to undo. */
+export function rememberRemoved(ctx: AgentContext, nic: ContainerNic): void {
+  ctx.removedNics.set(nic.metadata.name, {
+    name: nic.metadata.name, ifName: nic.spec.ifName,
+    kind: nic.spec.network.macvlanNet ? 'macvlan' : 'veth',
+    container: (nic.status?.containerId as string | undefined) ?? nic.spec.container,
+  });
+}
+
+type Attach = { attach: DesiredNic['attach']; prefix: number; gateway?: string; mtu?: number } | { problem: Ready };
+
+function attachment(ctx: AgentContext, nic: ContainerNic): Attach {
+  const net = nic.spec.network;
+  if (net.clusterNetwork) {
+    const cn = ctx.caches.clusterNetworks.get(net.clusterNetwork);
+    const hs = localHostSubnets(ctx).find((h) => h.spec.clusterNetwork === net.clusterNetwork);
+    if (!cn) return { problem: notReady('ClusterNetworkMissing', `ClusterNetwork ${net.clusterNetwork} does not exist`) };
+    if (!hs) return { problem: notReady('HostSubnetMissing', `node ${ctx.node} has no HostSubnet of ClusterNetwork ${net.clusterNetwork} yet`) };
+    const v = hostSubnetView(hs);
+    if (!v.bridge || !v.subnet) return { problem: notReady('NotAllocated', `HostSubnet ${hs.metadata.name} has no subnet or bridge yet`) };
+    return { attach: { kind: 'veth', bridge: v.bridge }, prefix: parseCidr(v.subnet).prefix, ...(v.gateway ? { gateway: v.gateway } : {}), ...(cn.spec.mtu ? { mtu: cn.spec.mtu } : {}) };
+  }
+  const m = ctx.caches.macvlanNets.get(net.macvlanNet ?? '');
+  if (!m) return { problem: notReady('MacvlanNetMissing', `MacvlanNet ${net.macvlanNet} does not exist`) };
+  const r = desiredMacvlan(m, ctx.node, ctx.caches.nodes.get(ctx.node), []);
+  if (!r.desired) return { problem: notReady(r.problem!.reason, r.problem!.message) };
+  if (r.desired.vlan && ctx.capabilities.vlan === false) {
+    return { problem: notReady('VlanUnsupported', `MacvlanNet ${m.metadata.name} uses VLAN ${r.desired.vlan} but this node's kernel has no 802.1Q support`) };
+  }
+  return {
+    attach: { kind: 'macvlan', parent: effectiveParent(r.desired), mode: m.spec.mode ?? 'bridge' },
+    prefix: parseCidr(m.spec.subnet).prefix, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}),
+  };
+}
+
+export async function reconcileNic(ctx: AgentContext, name: string): Promise<void> {
+  const nic = ctx.caches.nics.get(name);
+  if (!nic || nic.spec.node !== ctx.node || isDeleting(nic)) return removeNic(ctx, name, nic);
+  ctx.removedNics.delete(name);
+  const w = (r: Ready, fields: Record<string, unknown> = {}) => ctx.status.write('ContainerNic', nic, fields, r);
+
+  let c;
+  try {
+    c = await ctx.dp.docker.inspectContainer(nic.spec.container);
+  } catch (e) {
+    if (e instanceof DockerError) await w(notReady(e.reason, e.message));
+    throw e;
+  }
+  if (!c) return w(notReady('ContainerNotFound', `no container "${nic.spec.container}" on node ${ctx.node}; the NIC is added when it starts`));
+  if (!c.running || !c.pid) return w(notReady('ContainerNotRunning', `container ${nic.spec.container} is not running; the NIC is added when it starts`), { containerId: c.id });
+  const ip = nic.status?.ip as string | undefined;
+  if (!ip) return w(notReady('NoAddress', 'waiting for the controller to allocate an address'), { containerId: c.id });
+  const a = attachment(ctx, nic);
+  if ('problem' in a) return w(a.problem, { containerId: c.id });
+
+  const prefix = (nic.status?.prefixLength as number | undefined) ?? a.prefix;
+  const gateway = (nic.status?.gateway as string | undefined) ?? a.gateway;
+  const d: DesiredNic = {
+    name, ifName: nic.spec.ifName, cidr: `${ip}/${prefix}`, defaultRoute: nic.spec.defaultRoute ?? false, pid: c.pid, attach: a.attach,
+    ...(nic.spec.mac ? { mac: nic.spec.mac } : {}), ...(gateway ? { gateway } : {}), ...(a.mtu ? { mtu: a.mtu } : {}),
+  };
+  const plan = planNic(d, await ctx.dp.hostState(), await ctx.dp.containerState(c.pid));
+  if (plan.problems.length) return w(notReady(plan.problems[0].reason, plan.problems[0].message), { containerId: c.id });
+  try {
+    if (plan.ops.length) {
+      ctx.log.info('nic', { nic: name, container: c.name, ops: plan.ops.length });
+      await ctx.dp.execute(plan.ops);
+    }
+  } catch (e) {
+    const reason = e instanceof ApplyError ? e.reason : 'Failed';
+    await w(notReady(reason, (e as Error).message), { containerId: c.id });
+    throw e;
+  }
+  const inC = (await ctx.dp.containerState(c.pid)).links.find((l) => l.name === d.ifName);
+  const fields: Record<string, unknown> = { containerId: c.id, ...(inC ? { mac: inC.mac } : {}) };
+  if (a.attach.kind === 'veth') fields.hostInterface = vethHostName(name);
+  await w(ready(`${d.ifName} is in container ${c.name} with ${d.cidr}`), fields);
+}
+
+async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | undefined): Promise<void> {
+  if (nic && nic.spec.node === ctx.node && isDeleting(nic)) rememberRemoved(ctx, nic);
+  const r = ctx.removedNics.get(name) ?? { name, ifName: '', kind: 'veth' as const };
+  let pid: number | undefined;
+  if (r.kind === 'macvlan' && r.container) {
+    const c = await ctx.dp.docker.inspectContainer(r.container);
+    if (c?.running && c.pid) pid = c.pid;
+  }
+  const plan = planNicRemoval({ ...r, ...(pid ? { pid } : {}) }, await ctx.dp.hostState(), pid ? await ctx.dp.containerState(pid) : undefined);
+  if (plan.ops.length) {
+    ctx.log.info('removing nic', { nic: name });
+    await ctx.dp.execute(plan.ops);
+  }
+  // A NIC moved to another node keeps the object: only this node's status goes.
+  if (!nic || nic.spec.node !== ctx.node) await ctx.status.remove('ContainerNic', name);
+  ctx.removedNics.delete(name);
+}
+
+/** Host ends of NICs deleted while the agent was not running. */
+export async function collectNicGarbage(ctx: AgentContext): Promise<void> {
+  const plan = planNicGarbage(localNics(ctx).map((n) => n.metadata.name), await ctx.dp.hostState());
+  if (plan.ops.length) {
+    ctx.log.info('removing host ends of gone NICs', { links: plan.ops.length });
+    await ctx.dp.execute(plan.ops);
+  }
+}

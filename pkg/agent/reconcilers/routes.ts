@@ -1,0 +1,19 @@
+// Peers' subnets via their underlay address. Runs on every HostSubnet or Node change and
+// whenever the kernel reports a route change.
+import { isXnetRoute } from '../../netlink/types.js';
+import { peerRoutes } from '../desired.js';
+import type { AgentContext } from '../context.js';
+import { planRoutes } from '../planner/routes.js';
+
+export async function reconcileRoutes(ctx: AgentContext): Promise<void> {
+  const nodes = new Map(ctx.caches.nodes.list().map((n) => [n.metadata.name, n]));
+  const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), nodes);
+  const observed = await ctx.dp.ip.routes();
+  // Peer routes are the gateway routes; the shims' device routes belong to the macvlan reconciler.
+  const plan = planRoutes(desired, observed, (r) => isXnetRoute(r) && !!r.via && r.dst !== 'default');
+  if (plan.ops.length) {
+    ctx.log.info('routes', { ops: plan.ops.length });
+    await ctx.dp.execute(plan.ops);
+  }
+  ctx.routeProblems = plan.problems.map((p) => p.message);
+}
