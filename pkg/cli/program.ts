@@ -107,6 +107,12 @@ export async function runXctl(argv: string[], io: CliIO): Promise<number> {
 function errorText(e: unknown, exit: number): string {
   if (e instanceof ManifestError) return `error: ${e.message}\nnothing was written\n`;
   const msg = (e as Error)?.message ?? String(e);
-  if (exit === EXIT.UNREACHABLE) return `error: cannot reach etcd: ${msg.replace(/\.?\s*Resolution note:.*$/s, '')}\n(set --endpoints or XCTL_ENDPOINTS, or start the lab with "xctl lab up")\n`;
+  if (exit === EXIT.UNREACHABLE) {
+    const why = msg.replace(/\.?\s*Resolution note:.*$/s, '').trim();
+    const hint = /SSL|TLS|certificate/i.test(why)
+      ? 'the TLS handshake failed: check --cacert, --cert and --key'
+      : 'set --endpoints or XCTL_ENDPOINTS, or start the lab with "xctl lab up"';
+    return `error: cannot reach etcd: ${why}\n(${hint})\n`;
+  }
   return `error: ${msg}\n`;
 }

@@ -1,7 +1,7 @@
 import type { AnyObject } from '../../api/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
-import { EXIT } from '../exit.js';
+import { CliError, EXIT, exitCodeFor } from '../exit.js';
 import { ref, toYaml } from '../format.js';
 import { textDiff } from '../diff.js';
 import { checkedBatch, loadBatch } from './batch.js';
@@ -13,6 +13,16 @@ export interface DiffOptions { filename?: string[] }
  * of the parts apply writes: labels, annotations and spec. Exit 1 when anything would change.
  */
 export async function diffCommand(session: Session, io: CliIO, opts: DiffOptions): Promise<number> {
+  try {
+    return await diff(session, io, opts);
+  } catch (e) {
+    // exit 1 means "differs" here, so no failure may use it (as kubectl diff)
+    if (exitCodeFor(e) === EXIT.FAILED) throw new CliError(EXIT.USAGE, (e as Error).message);
+    throw e;
+  }
+}
+
+async function diff(session: Session, io: CliIO, opts: DiffOptions): Promise<number> {
   const loaded = await loadBatch(io, opts.filename);
   const objects = await checkedBatch(session, loaded);
   const store = session.store();

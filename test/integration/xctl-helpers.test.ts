@@ -1,0 +1,86 @@
+// The pure helpers behind xctl's flags and output (no etcd needed).
+import { describe, expect, it } from 'vitest';
+import { parseDuration, parseFor } from '../../pkg/cli/commands/wait.js';
+import { parseOutput, parseSelector } from '../../pkg/cli/commands/get.js';
+import { humanAge, renderTable } from '../../pkg/cli/format.js';
+import { textDiff } from '../../pkg/cli/diff.js';
+import { resolveEndpoints, DEFAULT_ENDPOINT } from '../../pkg/cli/connect.js';
+import { exitCodeFor, EXIT } from '../../pkg/cli/exit.js';
+import { ConflictError, NotFoundError } from '../../pkg/store/types.js';
+import { ManifestError } from '../../pkg/manifest/errors.js';
+import { UnknownKindError } from '../../pkg/api/kinds.js';
+
+describe('flags', () => {
+  it('parses durations', () => {
+    expect(parseDuration(undefined)).toBe(60_000);
+    expect(parseDuration('90')).toBe(90_000);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('1m30s')).toBe(90_000);
+    expect(parseDuration('2h')).toBe(7_200_000);
+    expect(() => parseDuration('soon')).toThrow(/invalid duration/);
+    expect(() => parseDuration('5x')).toThrow(/invalid duration/);
+  });
+  it('parses --for', () => {
+    expect(parseFor('condition=Ready')).toEqual({ type: 'condition', condition: 'Ready', status: 'True' });
+    expect(parseFor('condition=Ready=false')).toEqual({ type: 'condition', condition: 'Ready', status: 'False' });
+    expect(parseFor('delete')).toEqual({ type: 'delete' });
+    expect(() => parseFor('Ready')).toThrow(/condition=TYPE/);
+  });
+  it('parses label selectors', () => {
+    expect(parseSelector(['a=b,c=d', 'e==f'])).toEqual({ a: 'b', c: 'd', e: 'f' });
+    expect(parseSelector(undefined)).toBeUndefined();
+    expect(() => parseSelector(['a'])).toThrow(/key=value/);
+    expect(() => parseSelector(['a!=b'])).toThrow(/key=value/);
+  });
+  it('accepts only known output formats', () => {
+    expect(parseOutput(undefined)).toBe('table');
+    expect(parseOutput('wide')).toBe('wide');
+    expect(() => parseOutput('xml')).toThrow(/wide, yaml or json/);
+  });
+});
+
+describe('endpoints', () => {
+  const lab = () => ['http://198.18.0.1:2379'];
+  it('take --endpoints, else XCTL_ENDPOINTS, else the lab, else the local default', () => {
+    expect(resolveEndpoints({ endpoints: 'http://a:1,http://b:2' }, { XCTL_ENDPOINTS: 'http://c:3' }, lab)).toEqual(['http://a:1', 'http://b:2']);
+    expect(resolveEndpoints({}, { XCTL_ENDPOINTS: 'http://c:3' }, lab)).toEqual(['http://c:3']);
+    expect(resolveEndpoints({}, {}, lab)).toEqual(['http://198.18.0.1:2379']);
+    expect(resolveEndpoints({}, {}, () => undefined)).toEqual([DEFAULT_ENDPOINT]);
+  });
+});
+
+describe('exit codes', () => {
+  it('map errors to the documented codes', () => {
+    expect(exitCodeFor(new ManifestError([{ file: 'f', reason: 'r' }]))).toBe(EXIT.USAGE);
+    expect(exitCodeFor(new UnknownKindError('pod'))).toBe(EXIT.USAGE);
+    expect(exitCodeFor(new ConflictError('Node', 'n', 'stale'))).toBe(EXIT.CONFLICT);
+    expect(exitCodeFor(new NotFoundError('Node', 'n'))).toBe(EXIT.NOT_FOUND);
+    expect(exitCodeFor(new Error('14 UNAVAILABLE: No connection established'))).toBe(EXIT.UNREACHABLE);
+    expect(exitCodeFor(new Error('boom'))).toBe(EXIT.FAILED);
+  });
+});
+
+describe('output', () => {
+  it('prints ages like kubectl', () => {
+    const now = Date.parse('2026-01-10T00:00:00Z');
+    const ago = (s: number) => humanAge(new Date(now - s * 1000).toISOString(), now);
+    expect(ago(5)).toBe('5s');
+    expect(ago(190)).toBe('3m10s');
+    expect(ago(47 * 60)).toBe('47m');
+    expect(ago(5 * 3600 + 180)).toBe('5h3m');
+    expect(ago(20 * 3600)).toBe('20h');
+    expect(ago(3 * 86400 + 4 * 3600)).toBe('3d4h');
+    expect(ago(12 * 86400)).toBe('12d');
+    expect(humanAge(undefined)).toBe('<unknown>');
+  });
+  it('pads table columns by three spaces', () => {
+    expect(renderTable([['NAME', 'CIDR'], ['default', '10.76.0.0/16']])).toBe('NAME      CIDR\ndefault   10.76.0.0/16\n');
+  });
+  it('diffs lines with context and hunk separators', () => {
+    const before = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'].join('\n') + '\n';
+    const after = before.replace('b\n', 'B\n').replace('j\n', 'J\n');
+    expect(textDiff(before, after, 1)).toBe('  a\n- b\n+ B\n  c\n@@\n  i\n- j\n+ J\n');
+    expect(textDiff('', 'x: 1\n')).toBe('+ x: 1\n');
+    expect(textDiff('same\n', 'same\n')).toBe('');
+  });
+});
