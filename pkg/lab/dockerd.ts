@@ -1,0 +1,148 @@
+// One Docker daemon per lab host, run inside the host's namespace. `nsenter --net` rather
+// than `ip netns exec`, which remounts /sys and makes dockerd fail ("Devices cgroup isn't
+// mounted"). dockerd only ever rewrites the iptables of the namespace it runs in.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { LabError } from './errors.js';
+import { unmountUnder } from './mounts.js';
+import { isAlive, killAndWait, pidsInCgroup, pidsInNetns, readPidFile, spawnDetached, stopProcess } from './proc.js';
+import { readRecord, updateRecord } from './record.js';
+import { run } from './run.js';
+import type { LabHost, ProcessEntry } from './types.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface DockerDaemon {
+  host: string;
+  pid: number;
+  dockerHost: string;
+  log: string;
+}
+
+/** The lab directory a host belongs to (hosts live in <labDir>/<host>). */
+export function labDirOf(host: LabHost): string {
+  return dirname(host.dir);
+}
+
+export function dockerdEntryId(host: LabHost): string {
+  return `dockerd/${host.name}`;
+}
+
+/** `docker` CLI arguments that talk to this host's daemon. */
+export function dockerArgv(host: LabHost, args: string[]): string[] {
+  return ['docker', '-H', host.dockerHost, ...args];
+}
+
+export async function dockerAnswers(host: LabHost): Promise<boolean> {
+  if (!existsSync(host.dockerSocket)) return false;
+  const r = await run(dockerArgv(host, ['version', '--format', '{{.Server.Version}}']), { reject: false, timeoutMs: 5000 });
+  return r.exitCode === 0;
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * Starts the host's dockerd (which runs its own containerd under the exec root) and waits
+ * until `docker info` answers. Data root, exec root, socket, pid file and log all live in the
+ * host's directory; containers go under the cgroup parent <netns> so that `down` can find
+ * them even if the daemon crashed.
+ */
+export async function startDockerd(host: LabHost, opts: { timeoutMs?: number } = {}): Promise<DockerDaemon> {
+  const labDir = labDirOf(host);
+  const id = dockerdEntryId(host);
+  const old = readRecord(labDir)?.processes.find((p) => p.id === id);
+  if (old?.pid && isAlive(old.pid, old.startTime)) {
+    throw new LabError('DockerdRunning', `dockerd of ${host.name} is already running (pid ${old.pid})`);
+  }
+  const config = join(host.dir, 'daemon.json');
+  // dockerd 20.10 otherwise writes /etc/docker/key.json, a file outside the lab (the key is
+  // only settable in the config file: the flag is not registered in this build)
+  writeFileSync(config, JSON.stringify({ 'deprecated-key-path': join(host.dir, 'key.json') }) + '\n');
+  const entry: ProcessEntry = {
+    id, role: 'dockerd', host: host.name,
+    argv: [
+      'nsenter', `--net=${host.netnsPath}`, 'dockerd',
+      '--data-root', join(host.dir, 'data'),
+      '--exec-root', join(host.dir, 'exec'),
+      '--pidfile', join(host.dir, 'dockerd.pid'),
+      '-H', host.dockerHost,
+      '--config-file', config,
+      '--cgroup-parent', host.netns,
+    ],
+    log: join(host.dir, 'dockerd.log'),
+    pidfile: join(host.dir, 'dockerd.pid'),
+  };
+  updateRecord(labDir, (r) => {
+    r.processes = r.processes.filter((p) => p.id !== id);
+    r.processes.push(entry);
+    if (!r.cgroupParents.includes(host.netns)) r.cgroupParents.push(host.netns);
+  });
+  // nsenter execs dockerd in place, so the PID spawned is dockerd's own
+  const proc = spawnDetached(entry.argv, entry.log);
+  updateRecord(labDir, (r) => {
+    const e = r.processes.find((p) => p.id === id);
+    if (e) { e.pid = proc.pid; e.startTime = proc.startTime; }
+  });
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    if (await dockerAnswers(host)) break;
+    if (!isAlive(proc.pid, proc.startTime)) {
+      throw new LabError('DockerdExited', `dockerd of ${host.name} exited during start-up; last log lines (${entry.log}):\n${tail(entry.log)}`);
+    }
+    if (Date.now() > deadline) {
+      throw new LabError('DockerdNotReady', `dockerd of ${host.name} did not answer on ${host.dockerHost} within ${opts.timeoutMs ?? 60_000} ms; last log lines:\n${tail(entry.log)}`);
+    }
+    await sleep(200);
+  }
+  return { host: host.name, pid: proc.pid, dockerHost: host.dockerHost, log: entry.log };
+}
+
+/**
+ * Stops the host's dockerd by its recorded PID and waits for it, then ends whatever it left:
+ * containers (found by cgroup), containerd and shims (found by network namespace), mounts
+ * under the host's directory. Works whether the daemon is healthy, hung or already dead.
+ */
+export async function stopDockerd(host: LabHost): Promise<void> {
+  const labDir = labDirOf(host);
+  const entry = readRecord(labDir)?.processes.find((p) => p.id === dockerdEntryId(host));
+  if (await dockerAnswers(host)) {
+    // killing the containers first spares the daemon's 10 s per container stop timeout
+    const ps = await run(dockerArgv(host, ['ps', '-q']), { reject: false, timeoutMs: 10_000 });
+    const ids = ps.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+    if (ids.length) await run(dockerArgv(host, ['kill', ...ids]), { reject: false, timeoutMs: 20_000 });
+  }
+  const pid = entry?.pid ?? (entry?.pidfile ? readPidFile(entry.pidfile) : undefined);
+  if (pid) await stopProcess(pid, entry?.pid ? entry.startTime : undefined, 15_000);
+  await sweepHost(host, { everything: false });
+}
+
+function isContainerdProcess(pid: number): boolean {
+  try {
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+    return /containerd|dockerd|docker-proxy/.test(argv0);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Ends what a daemon left in the host's namespace (containerd, shims, docker-proxy) and its
+ * containers' cgroup, then unmounts the host's dirs. With everything: true (lab down) also any
+ * other process in the namespace, e.g. a `lab exec` shell; otherwise those are left alone so a
+ * test can restart dockerd with its own probes still running.
+ */
+export async function sweepHost(host: LabHost, opts: { everything: boolean }): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    const inNs = pidsInNetns(host.netnsPath).filter((p) => opts.everything || isContainerdProcess(p));
+    const pids = [...new Set([...inNs, ...pidsInCgroup(host.netns)])];
+    if (pids.length === 0) break;
+    await killAndWait(pids);
+  }
+  await unmountUnder(host.dir);
+}

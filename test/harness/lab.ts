@@ -1,0 +1,151 @@
+// A real multi-host lab for tests: namespaces on a shared underlay, one dockerd each, the
+// busybox image, optionally etcd + controllers + agents. One lab per test file (beforeAll),
+// torn down in afterAll whether the tests passed or not; when a test fails, the agents' last
+// log lines and every host's `ip` state are printed so the failure explains itself.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import {
+  createHost, createUnderlay, destroyLab, labDirFor, ensureBusyboxImage, hostDocker, hostExec, startDockerd,
+  type ExecResult, type Lab, type LabHost,
+} from '../../pkg/lab/index.js';
+
+export interface TestLabOptions {
+  hosts: number;
+  /** start a dockerd per host (default true) */
+  docker?: boolean;
+  /** import xnet/busybox:latest on each host (default true; needs docker) */
+  image?: boolean;
+  /** start etcd, controllers and one agent per host (default false); see pkg/lab/services.ts */
+  agents?: boolean;
+  /** number of controllers when agents is true (default 1) */
+  controllers?: number;
+}
+
+export interface PingResult {
+  ok: boolean;
+  /** average round trip in ms when ok */
+  rttMs?: number;
+  output: string;
+}
+
+export interface TestLab {
+  id: string;
+  lab: Lab;
+  hosts: LabHost[];
+  /** by name (host-1) or index (1) */
+  host(which: string | number): LabHost;
+  exec(host: LabHost | string | number, argv: string[], opts?: { check?: boolean; timeoutMs?: number }): Promise<ExecResult>;
+  docker(host: LabHost | string | number, args: string[], opts?: { check?: boolean; timeoutMs?: number }): Promise<ExecResult>;
+  /** busybox ping from the host's namespace (the machine has no other ping) */
+  ping(from: LabHost | string | number, address: string, opts?: { count?: number; timeoutS?: number }): Promise<PingResult>;
+  /** adds host-<index> (default: next free) with dockerd and image as the lab was built */
+  addHost(index?: number): Promise<LabHost>;
+  /** `ip -d addr` and `ip route` of a host */
+  ipState(host: LabHost | string | number): Promise<string>;
+  /** last lines of a host's agent log (empty when it has none) */
+  agentLog(host: LabHost | string | number, lines?: number): string;
+  /** agents' logs and ip state of every host */
+  dump(): Promise<string>;
+  down(): Promise<void>;
+}
+
+export function randomLabId(prefix = 't'): string {
+  return prefix + randomBytes(3).toString('hex');
+}
+
+export async function pingFrom(exec: (argv: string[]) => Promise<ExecResult>, address: string, count = 1, timeoutS = 2): Promise<PingResult> {
+  const r = await exec(['busybox', 'ping', '-c', String(count), '-W', String(timeoutS), address]);
+  const m = /min\/avg\/max = [\d.]+\/([\d.]+)\//.exec(r.stdout);
+  return { ok: r.exitCode === 0, rttMs: m ? Number(m[1]) : undefined, output: (r.stdout + r.stderr).trim() };
+}
+
+export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
+  const id = randomLabId();
+  const withDocker = opts.docker !== false;
+  const withImage = withDocker && opts.image !== false;
+  const hosts: LabHost[] = [];
+  let tl: TestLab | undefined;
+  let lab: Lab;
+  const prepare = async (index: number) => {
+    const h = await createHost(lab, index);
+    hosts.push(h);
+    hosts.sort((a, b) => a.index - b.index);
+    if (withDocker) await startDockerd(h);
+    if (withImage) await ensureBusyboxImage(h);
+    if (opts.agents) await (await import('../../pkg/lab/services.js')).startAgent(lab, h);
+    return h;
+  };
+  try {
+    lab = await createUnderlay(id);
+  } catch (e) {
+    await destroyLab(labDirFor(id)).catch(() => {});
+    throw e;
+  }
+  try {
+    if (opts.agents) await (await import('../../pkg/lab/services.js')).startControlPlane(lab, { controllers: opts.controllers ?? 1 });
+    await Promise.all(Array.from({ length: opts.hosts }, (_, i) => prepare(i + 1)));
+  } catch (e) {
+    await destroyLab(lab.dir).catch(() => {});
+    throw e;
+  }
+  const resolve = (w: LabHost | string | number): LabHost => {
+    if (typeof w === 'object') return w;
+    const h = hosts.find((x) => (typeof w === 'number' ? x.index === w : x.name === w));
+    if (!h) throw new Error(`no host ${w} in lab ${id} (hosts: ${hosts.map((x) => x.name).join(', ')})`);
+    return h;
+  };
+  tl = {
+    id, lab, hosts,
+    host: resolve,
+    exec: (h, argv, o) => hostExec(resolve(h), argv, o),
+    docker: (h, args, o) => hostDocker(resolve(h), args, o),
+    ping: (h, address, o) => pingFrom((argv) => hostExec(resolve(h), argv, { timeoutMs: 30_000 }), address, o?.count ?? 1, o?.timeoutS ?? 2),
+    addHost: (index) => prepare(index ?? Math.max(0, ...hosts.map((h) => h.index)) + 1),
+    async ipState(h) {
+      const host = resolve(h);
+      const addr = await hostExec(host, ['ip', '-d', 'addr']);
+      const route = await hostExec(host, ['ip', 'route', 'show', 'table', 'all']);
+      return `--- ${host.name} (${host.netns}) ip -d addr\n${addr.stdout}${addr.stderr}\n--- ${host.name} ip route show table all\n${route.stdout}${route.stderr}`;
+    },
+    agentLog(h, lines = 60) {
+      const f = `${resolve(h).dir}/agent.log`;
+      if (!existsSync(f)) return '';
+      return readFileSync(f, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    },
+    async dump() {
+      const parts: string[] = [];
+      for (const h of hosts) {
+        const log = tl!.agentLog(h);
+        if (log) parts.push(`--- ${h.name} agent log (last lines)\n${log}`);
+        parts.push(await tl!.ipState(h).catch((e) => `--- ${h.name}: ${(e as Error).message}`));
+      }
+      return parts.join('\n');
+    },
+    down: () => destroyLab(lab.dir).then(() => undefined),
+  };
+  return tl;
+}
+
+/**
+ * One lab for the whole test file: `const lab = useTestLab({hosts: 2}); ... lab().exec(...)`.
+ * Failing tests print the lab's state; the lab is removed in afterAll even after failures.
+ */
+export function useTestLab(opts: TestLabOptions): () => TestLab {
+  let tl: TestLab | undefined;
+  beforeAll(async () => {
+    tl = await buildTestLab(opts);
+  }, 180_000);
+  afterEach(async (ctx) => {
+    if (tl && ctx.task.result?.state === 'fail') {
+      console.error(`lab ${tl.id} state after failed test "${ctx.task.name}":\n${await tl.dump()}`);
+    }
+  });
+  afterAll(async () => {
+    await tl?.down();
+  }, 120_000);
+  return () => {
+    if (!tl) throw new Error('lab not built (did beforeAll fail? see its error above)');
+    return tl;
+  };
+}
