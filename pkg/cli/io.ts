@@ -13,7 +13,12 @@ export interface CliIO {
 
 export function processIO(): CliIO {
   const ac = new AbortController();
-  const stop = () => ac.abort();
+  // Long-running commands (get -w, wait) end cleanly on the abort; anything else still busy
+  // (e.g. retrying an unreachable etcd) is ended shortly after, as Ctrl-C users expect.
+  const stop = () => {
+    ac.abort();
+    setTimeout(() => process.exit(130), 1000).unref();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return {

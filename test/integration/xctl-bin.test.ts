@@ -49,6 +49,16 @@ describe('xctl program', () => {
     expect(r.stdout).toContain('--- node/bin-1 (does not exist)');
   });
 
+  it('get -w runs until Ctrl-C and then exits 0', async () => {
+    await xctl(['apply', '-f', '-'], { input: NODE.replace('bin-1', 'bin-w') });
+    const p = execa('node', [BIN, 'get', 'nodes', '-w'], { reject: false, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') } });
+    await new Promise<void>((resolve) => p.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('bin-w')) resolve(); }));
+    p.kill('SIGINT');
+    const r = await p;
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^NAME\s+ADDRESS\s+READY\s+AGE\nbin-w\s+198\.18\.0\.11/);
+  });
+
   it('exits 5 when etcd is unreachable', async () => {
     const r = await xctl(['get', 'nodes'], { env: { XCTL_ENDPOINTS: `http://127.0.0.1:${await freePort()}` } });
     expect(r.exitCode).toBe(5);
