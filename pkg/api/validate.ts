@@ -375,6 +375,10 @@ function staticIpNetworkIssue(nic: ContainerNic, net: AnyObject | undefined, hos
       if (gw === ipText) return `${ipText} is the gateway of HostSubnet "${hs.metadata.name}"`;
       const bad = reservedAddressWhy(sub, ip);
       if (bad) return `${ipText} is the ${bad} address of ${hsText}`;
+      // Docker's own IPAM hands out the dockerRange without asking xnet: a static IP there
+      // would sooner or later be given to a container too.
+      const dr = hs.spec.dockerRange ?? hs.status?.dockerRange;
+      if (dr && cidrContains(parseCidr(dr), ip)) return `${ipText} is in ${dr}, the dockerRange of HostSubnet "${hs.metadata.name}" that Docker hands out itself`;
     }
     return undefined;
   }
@@ -386,6 +390,10 @@ function staticIpNetworkIssue(nic: ContainerNic, net: AnyObject | undefined, hos
     if (bad) return `${ipText} is the ${bad} address of ${net.spec.subnet}`;
     const ex = net.spec.exclude?.find((x) => cidrContains(parseCidr(x), ip));
     if (ex) return `${ipText} is in MacvlanNet "${net.metadata.name}"'s exclude range ${ex}`;
+    for (const n of net.status?.nodes ?? []) {
+      if (n.shimAddress && n.shimAddress.split('/')[0] === ipText) return `${ipText} is node ${n.name}'s host shim address on MacvlanNet "${net.metadata.name}"`;
+      if (n.dockerRange && cidrContains(parseCidr(n.dockerRange), ip)) return `${ipText} is in ${n.dockerRange}, node ${n.name}'s block that Docker hands out itself on MacvlanNet "${net.metadata.name}"`;
+    }
   }
   return undefined;
 }
