@@ -1,0 +1,357 @@
+// xnet-controller: a KvCache of the whole prefix (kept warm on standbys too, so a new leader
+// starts planning at once), a LeaderElector, and per term a work queue, workers and one
+// PoolExecutor per pool.
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Etcd3 } from 'etcd3';
+import type { ClusterNetwork, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
+import { createLogger, type Logger } from '../log.js';
+import { KvCache, type CacheChange } from '../runtime/kv-cache.js';
+import { LeaderElector, DEFAULT_LEADER_TTL_SECONDS, type LeaderTerm } from '../runtime/leader.js';
+import { WorkQueue } from '../runtime/workqueue.js';
+import { runWorkers } from '../runtime/workers.js';
+import { MAX_TXN_OPS } from '../runtime/kv.js';
+import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
+import { blockCount, parseCidr } from '../ip/ipv4.js';
+import { slotCount } from '../ipam/plan.js';
+import { Model, labelsMatch } from './model.js';
+import { PoolExecutor } from './pool-executor.js';
+import { TxnPlan, NotLeaderError } from './txn-plan.js';
+import { planHostSubnet, isControllerMade, type HsItem, type HsOutcome } from './hostsubnets.js';
+import { planNic, nicPool, type NicOutcome } from './nics.js';
+import { planMacvlanNodes, type MacvlanOutcome } from './macvlan.js';
+import { desiredNodeStatus, LastSeen } from './nodes.js';
+import { collectGarbage } from './gc.js';
+import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
+
+export interface ControllerOptions {
+  client: Etcd3;
+  prefix?: string;
+  /** identity written to the election key; default host:pid:random */
+  id?: string;
+  /** leader lease TTL; a killed leader is replaced within about this long */
+  leaseTtlSeconds?: number;
+  workers?: number;
+  log?: Logger;
+  /** etcd's --max-txn-ops (128 by default) */
+  maxTxnOps?: number;
+  gcIntervalMs?: number;
+}
+
+/** A reconcile that should be retried later with backoff (not a bug, a state of the world). */
+export class RetryLater extends Error {
+  constructor(readonly reason: string, message: string) { super(message); }
+}
+
+type AddrItem = { type: 'nic'; name: string } | { type: 'mvn'; name: string };
+type AddrOutcome = NicOutcome | MacvlanOutcome;
+
+export class Controller {
+  readonly cache: KvCache;
+  readonly model: Model;
+  readonly elector: LeaderElector;
+  readonly log: Logger;
+  private term?: Term;
+  private running?: Promise<void>;
+  readonly lastSeen = new LastSeen();
+  readonly id: string;
+  /** how many terms this controller has led (for tests and metrics) */
+  termsLed = 0;
+
+  constructor(readonly opts: ControllerOptions) {
+    const prefix = opts.prefix ?? DEFAULT_PREFIX;
+    this.id = opts.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.log = opts.log ?? createLogger('controller', { id: this.id });
+    this.cache = new KvCache(opts.client, `${prefix}/`, this.log);
+    this.model = new Model(this.cache, prefix);
+    this.elector = new LeaderElector({
+      client: opts.client, key: new Keys(prefix).election(), id: this.id,
+      ttlSeconds: opts.leaseTtlSeconds ?? DEFAULT_LEADER_TTL_SECONDS, log: this.log,
+    });
+    this.cache.onChange((c) => this.onChange(c));
+  }
+
+  get isLeader(): boolean { return !!this.term; }
+
+  async start(): Promise<void> {
+    await this.cache.start();
+    this.running = this.elector.run({
+      onStartedLeading: (t) => { this.termsLed++; this.term = new Term(this, t); this.term.start(); },
+      onStoppedLeading: async () => { const t = this.term; this.term = undefined; await t?.stop(); },
+    });
+  }
+
+  /** Steps down (resigning at once, so a standby takes over without waiting for the TTL). */
+  async stop(): Promise<void> {
+    await this.elector.stop();
+    await this.running;
+    await this.term?.stop();
+    await this.cache.close();
+  }
+
+  private onChange(c: CacheChange): void {
+    this.term?.onChange(c);
+    const st = this.model.keys.parseStatusKey(c.key);
+    if (st && st.kind === 'Node' && 'node' in st.writer && st.writer.node === st.name) {
+      if (c.prev) this.lastSeen.record(st.name, JSON.parse(c.prev.value));
+      if (c.kv) this.lastSeen.record(st.name, JSON.parse(c.kv.value));
+    }
+  }
+}
+
+const KINDS_IN_ORDER: Kind[] = ['ClusterNetwork', 'Node', 'HostSubnet', 'MacvlanNet', 'ContainerNic'];
+
+class Term implements Ctx {
+  readonly client: Etcd3;
+  readonly model: Model;
+  readonly log: Logger;
+  readonly guard;
+  readonly leaderKey: string;
+  readonly maxTxnOps: number;
+  private readonly queue = new WorkQueue<string>({ baseMs: 50, capMs: 30_000 });
+  private readonly hsExecutors = new Map<string, PoolExecutor<HsItem, HsOutcome>>();
+  private readonly addrExecutors = new Map<string, PoolExecutor<AddrItem, AddrOutcome>>();
+  /** pool id -> NICs waiting for something in it (a free address, a HostSubnet) */
+  private readonly waiters = new Map<string, Set<string>>();
+  private workers?: Promise<void>;
+  private gcTimer?: NodeJS.Timeout;
+
+  constructor(private readonly c: Controller, readonly t: LeaderTerm) {
+    this.client = c.opts.client;
+    this.model = c.model;
+    this.log = c.log;
+    this.guard = t.guard;
+    this.leaderKey = c.elector.key;
+    this.maxTxnOps = c.opts.maxTxnOps ?? MAX_TXN_OPS;
+  }
+
+  start(): void {
+    for (const kind of KINDS_IN_ORDER) for (const e of this.model.objects(kind)) this.enqueue(kind, e.obj.metadata.name);
+    this.queue.add('gc/all');
+    this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
+      workers: this.c.opts.workers ?? 64,
+      onError: (key, err, ms) => {
+        if (err instanceof NotLeaderError) return;
+        const level = err instanceof RetryLater ? 'debug' : 'warn';
+        this.log.log(level, 'reconcile failed; retrying', { key, retryInMs: ms, error: (err as Error).message });
+      },
+    });
+    const every = this.c.opts.gcIntervalMs ?? 30_000;
+    this.gcTimer = setInterval(() => this.queue.add('gc/all'), every);
+    this.gcTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.gcTimer);
+    this.queue.shutDown();
+    for (const e of this.hsExecutors.values()) e.close();
+    for (const e of this.addrExecutors.values()) e.close();
+    await this.workers;
+  }
+
+  enqueue(kind: Kind, name: string, afterMs?: number): void {
+    const key = `${kind}/${name}`;
+    if (afterMs) this.queue.addAfter(key, afterMs); else this.queue.add(key);
+  }
+
+  private wake(pool: string): void {
+    const w = this.waiters.get(pool);
+    if (!w?.size) return;
+    this.waiters.delete(pool);
+    for (const n of w) this.enqueue('ContainerNic', n);
+  }
+
+  private wait(pool: string, nic: string): void {
+    let w = this.waiters.get(pool);
+    if (!w) this.waiters.set(pool, (w = new Set()));
+    w.add(nic);
+  }
+
+  onChange(ch: CacheChange): void {
+    const k = this.model.keys;
+    const claim = this.model.ipam.parse(ch.key);
+    if (claim) {
+      if (!ch.kv) this.wake(`${claim.type}/${claim.pool}`);
+      return;
+    }
+    const obj = k.parseObjectKey(ch.key);
+    if (obj) {
+      if (obj.kind === 'MacvlanNet') this.wake(`macvlannets/${obj.name}`);
+      if (ch.local) return;
+      this.enqueue(obj.kind, obj.name);
+      const prev = ch.prev ? JSON.parse(ch.prev.value) : undefined;
+      if (obj.kind === 'HostSubnet' && prev) this.enqueue('Node', (prev as HostSubnet).spec.node);
+      if (obj.kind === 'Node') for (const m of this.model.objects('MacvlanNet')) this.enqueue('MacvlanNet', m.obj.metadata.name);
+      if (!ch.kv && prev?.metadata?.uid) this.queue.add(`gc/uid/${prev.metadata.uid}`);
+      return;
+    }
+    const st = k.parseStatusKey(ch.key);
+    if (!st) return;
+    if ('controller' in st.writer) {
+      if (st.kind === 'HostSubnet') {
+        const hs = this.model.hostSubnet(st.name);
+        if (hs) this.wake(`clusternetworks/${hs.obj.spec.clusterNetwork}`);
+      }
+      if (!ch.local && !ch.kv) this.enqueue(st.kind, st.name);
+      return;
+    }
+    if (ch.local) return;
+    if (st.kind === 'Node' && st.writer.node === st.name) this.enqueue('Node', st.name);
+    if (st.kind === 'MacvlanNet') this.enqueue('MacvlanNet', st.name);
+  }
+
+  private hsExecutor(cn: string): PoolExecutor<HsItem, HsOutcome> {
+    let e = this.hsExecutors.get(cn);
+    if (!e) {
+      e = new PoolExecutor(`clusternetworks/${cn}/blocks`, this.client, this.model.cache, this.guard, this.leaderKey,
+        (item, plan, state) => planHostSubnet(this, item, plan, state), this.maxTxnOps);
+      this.hsExecutors.set(cn, e);
+    }
+    return e;
+  }
+
+  private addrExecutor(pool: string): PoolExecutor<AddrItem, AddrOutcome> {
+    let e = this.addrExecutors.get(pool);
+    if (!e) {
+      e = new PoolExecutor(pool, this.client, this.model.cache, this.guard, this.leaderKey,
+        (item, plan, state) => item.type === 'nic' ? planNic(this, item.name, plan, state) : planMacvlanNodes(this, item.name, plan, state),
+        this.maxTxnOps);
+      this.addrExecutors.set(pool, e);
+    }
+    return e;
+  }
+
+  private async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    if (key === 'gc/all') { await collectGarbage(this); return; }
+    if (key.startsWith('gc/uid/')) { await collectGarbage(this, key.slice('gc/uid/'.length)); return; }
+    const i = key.indexOf('/');
+    const kind = key.slice(0, i) as Kind;
+    const name = key.slice(i + 1);
+    switch (kind) {
+      case 'Node': return this.reconcileNode(name);
+      case 'ClusterNetwork': return this.reconcileClusterNetwork(name);
+      case 'HostSubnet': return this.reconcileHostSubnet(name);
+      case 'ContainerNic': return this.reconcileNic(name);
+      case 'MacvlanNet': return this.reconcileMacvlan(name);
+    }
+  }
+
+  private async commit(plan: TxnPlan, what: string): Promise<void> {
+    if (!(await plan.commit(this.client, this.model.cache))) throw new RetryLater('Conflict', `${what} changed concurrently`);
+  }
+
+  private check(o: HsOutcome): void {
+    if (o.result === 'failed' && (o.reason === 'PoolExhausted' || o.reason === 'SubnetConflict')) {
+      throw new RetryLater(o.reason, o.message ?? o.reason);
+    }
+  }
+
+  private async reconcileNode(name: string): Promise<void> {
+    const node = this.model.node(name);
+    if (!node) {
+      this.c.lastSeen.forget(name);
+      const work: Promise<HsOutcome>[] = [];
+      for (const hs of this.model.objects<HostSubnet>('HostSubnet')) {
+        if (hs.obj.spec.node === name && isControllerMade(hs.obj)) {
+          work.push(this.hsExecutor(hs.obj.spec.clusterNetwork).submit(hs.obj.metadata.name, { type: 'delete', name: hs.obj.metadata.name }));
+        }
+      }
+      await Promise.all(work);
+      return;
+    }
+    const plan = new TxnPlan(this.guard, this.leaderKey, this.maxTxnOps);
+    plan.sameIncarnation(this.model.keys.object('Node', name), node.kv);
+    putStatusIfChanged(this, plan, 'Node', name, desiredNodeStatus(this, node.obj, this.c.lastSeen));
+    await this.commit(plan, `Node "${name}"`);
+    const work: Promise<HsOutcome>[] = [];
+    for (const cn of this.model.objects<ClusterNetwork>('ClusterNetwork')) {
+      const cnName = cn.obj.metadata.name;
+      const existing = this.model.hostSubnetsOf(cnName, name);
+      if (labelsMatch(cn.obj.spec.nodeSelector, node.obj.metadata.labels)) {
+        if (!existing.length) work.push(this.hsExecutor(cnName).submit(`create/${name}`, { type: 'create', clusterNetwork: cnName, node: name }));
+        else for (const hs of existing) work.push(this.hsExecutor(cnName).submit(hs.obj.metadata.name, { type: 'ensure', name: hs.obj.metadata.name }));
+      } else {
+        for (const hs of existing) {
+          if (isControllerMade(hs.obj)) work.push(this.hsExecutor(cnName).submit(hs.obj.metadata.name, { type: 'delete', name: hs.obj.metadata.name, nodeKv: node.kv }));
+        }
+      }
+    }
+    const outs = await Promise.all(work);
+    if (outs.some((o) => o.result !== 'unchanged' && o.result !== 'skipped')) this.countsLater();
+    for (const o of outs) this.check(o);
+  }
+
+  private countsLater(): void {
+    for (const cn of this.model.objects('ClusterNetwork')) this.enqueue('ClusterNetwork', cn.obj.metadata.name, 1000);
+  }
+
+  private async reconcileClusterNetwork(name: string): Promise<void> {
+    const cn = this.model.clusterNetwork(name);
+    if (!cn) {
+      const work: Promise<HsOutcome>[] = [];
+      for (const hs of this.model.objects<HostSubnet>('HostSubnet')) {
+        if (hs.obj.spec.clusterNetwork !== name) continue;
+        if (isControllerMade(hs.obj)) {
+          work.push(this.hsExecutor(name).submit(hs.obj.metadata.name, { type: 'delete', name: hs.obj.metadata.name, nodeKv: this.model.node(hs.obj.spec.node)?.kv }));
+        } else this.enqueue('HostSubnet', hs.obj.metadata.name);
+      }
+      await Promise.all(work);
+      return;
+    }
+    for (const n of this.model.objects('Node')) this.enqueue('Node', n.obj.metadata.name);
+    const pool = parseCidr(cn.obj.spec.cidr);
+    const claimed = this.model.claimsIn('clusternetworks', name, 'blocks').size;
+    const total = slotCount(cn.obj.spec);
+    const prev = this.model.controllerStatus<Status>('ClusterNetwork', name)?.status;
+    const plan = new TxnPlan(this.guard, this.leaderKey, this.maxTxnOps);
+    plan.unchanged(this.model.keys.object('ClusterNetwork', name), cn.kv);
+    putStatusIfChanged(this, plan, 'ClusterNetwork', name, {
+      observedGeneration: cn.obj.metadata.generation,
+      allocated: claimed,
+      free: Math.max(0, total - claimed),
+      conditions: conditions(prev, [{
+        type: 'Ready', status: 'True', reason: 'Ready',
+        message: `${claimed} of ${total} /${cn.obj.spec.hostPrefix} blocks allocated (${blockCount(pool, cn.obj.spec.hostPrefix)} in ${cn.obj.spec.cidr})`,
+      }]),
+    });
+    await this.commit(plan, `ClusterNetwork "${name}"`);
+  }
+
+  private async reconcileHostSubnet(name: string): Promise<void> {
+    const hs = this.model.hostSubnet(name);
+    if (!hs) return;
+    const cnName = hs.obj.spec.clusterNetwork;
+    const cn = this.model.clusterNetwork(cnName);
+    const node = this.model.node(hs.obj.spec.node);
+    if (isControllerMade(hs.obj) && (!node || !cn || !labelsMatch(cn.obj.spec.nodeSelector, node.obj.metadata.labels))) {
+      await this.hsExecutor(cnName).submit(name, { type: 'delete', name, nodeKv: node?.kv, cnKv: cn?.kv });
+      this.countsLater();
+      return;
+    }
+    const o = await this.hsExecutor(cnName).submit(name, { type: 'ensure', name });
+    if (o.result !== 'unchanged') this.countsLater();
+    this.check(o);
+  }
+
+  private async reconcileNic(name: string): Promise<void> {
+    const nic = this.model.nic(name);
+    if (!nic) return;
+    const pool = nicPool(nic.obj);
+    const poolId = pool ? `${pool.type}/${pool.name}` : 'none';
+    const o = await this.addrExecutor(poolId).submit(`nic/${name}`, { type: 'nic', name }) as NicOutcome;
+    if (o.result === 'waiting') {
+      this.wait(poolId, name);
+      throw new RetryLater(o.reason ?? 'Waiting', o.message ?? 'waiting');
+    }
+    if (o.result === 'allocated' && pool?.type === 'macvlannets') this.enqueue('MacvlanNet', pool.name, 1000);
+  }
+
+  private async reconcileMacvlan(name: string): Promise<void> {
+    const m = this.model.macvlanNet(name);
+    if (!m) { this.queue.add('gc/all'); return; }
+    const o = await this.addrExecutor(`macvlannets/${name}`).submit(`mvn/${name}`, { type: 'mvn', name }) as MacvlanOutcome;
+    if (o.missing) throw new RetryLater('PoolExhausted', `MacvlanNet "${name}": ${o.missing} node(s) lack a block or shim address`);
+  }
+}
+
+export type { ContainerNic, MacvlanNet, Node };

@@ -1,0 +1,243 @@
+// HostSubnet allocation: one executor per ClusterNetwork serialises block claims. A claim is
+// one key per hostPrefix slot (<prefix>/ipam/clusternetworks/<cn>/blocks/<slot base>), put
+// with create-if-absent in the same transaction as the HostSubnet's controller status (and,
+// for controller-made HostSubnets, the object itself), so no slot ever has two owners and no
+// status announces a subnet nobody holds.
+import { randomUUID } from 'node:crypto';
+import { API_VERSION, type ClusterNetwork, type HostSubnet, type Node } from '../api/index.js';
+import { formatCidr, parseCidr, blockIndex } from '../ip/ipv4.js';
+import {
+  AllocationError, hostSubnetLayout, nextFreeSlots, slotCidr, slotsOf, type HostSubnetLayout,
+} from '../ipam/plan.js';
+import type { Claim } from '../ipam/keys.js';
+import type { RawKv } from '../runtime/kv.js';
+import type { TxnPlan } from './txn-plan.js';
+import type { RoundState } from './pool-executor.js';
+import type { Entry, ClaimEntry } from './model.js';
+import { conditions, putStatusIfChanged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Ctx, type Status } from './context.js';
+
+export type HsItem =
+  | { type: 'ensure'; name: string }
+  | { type: 'create'; clusterNetwork: string; node: string }
+  | { type: 'delete'; name: string; /** the node object as decided on (undefined: it is gone) */ nodeKv?: RawKv; cnKv?: RawKv };
+
+export interface HsOutcome {
+  result: 'allocated' | 'unchanged' | 'created' | 'deleted' | 'failed' | 'skipped';
+  name?: string;
+  reason?: string;
+  message?: string;
+}
+
+export function hostSubnetName(clusterNetwork: string, node: string): string {
+  return `${clusterNetwork}-${node}`;
+}
+
+export function isControllerMade(hs: HostSubnet): boolean {
+  return hs.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
+}
+
+/** Where peers reach the node: spec.address, else what its agent reports, else the last address seen. */
+export function nodeAddress(ctx: Ctx, node: string): string | undefined {
+  const n = ctx.model.node(node);
+  return n?.obj.spec?.address
+    ?? (ctx.model.nodeStatus<Status>(node, 'Node', node)?.address as string | undefined)
+    ?? (ctx.model.controllerStatus<Status>('Node', node)?.status.address as string | undefined);
+}
+
+function takenSlots(state: RoundState, cn: string): Set<number> {
+  let s = state.get(`slots/${cn}`) as Set<number> | undefined;
+  if (!s) state.set(`slots/${cn}`, (s = new Set()));
+  return s;
+}
+
+export function planHostSubnet(ctx: Ctx, item: HsItem, plan: TxnPlan, state: RoundState): HsOutcome {
+  if (item.type === 'delete') return planDelete(ctx, item, plan);
+  if (item.type === 'create') return planCreate(ctx, item, plan, state);
+  const hs = ctx.model.hostSubnet(item.name);
+  if (!hs) return { result: 'skipped', name: item.name };
+  return planEnsure(ctx, hs, plan, state);
+}
+
+function slotClaims(ctx: Ctx, cn: Entry<ClusterNetwork>): Map<number, ClaimEntry> {
+  const pool = parseCidr(cn.obj.spec.cidr);
+  const out = new Map<number, ClaimEntry>();
+  for (const c of ctx.model.claimsIn('clusternetworks', cn.obj.metadata.name, 'blocks').values()) {
+    out.set(blockIndex(pool, { base: c.ip, prefix: cn.obj.spec.hostPrefix }), c);
+  }
+  return out;
+}
+
+interface SlotChoice { slots: number[]; subnet: string }
+
+function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state: RoundState): SlotChoice {
+  const uid = hs.metadata.uid!;
+  const claims = slotClaims(ctx, cn);
+  const taken = takenSlots(state, cn.obj.metadata.name);
+  const ownerOf = (slot: number) => claims.get(slot)?.claim.owner;
+  if (hs.spec.subnet) {
+    const slots = slotsOf(cn.obj.spec, parseCidr(hs.spec.subnet));
+    if (slots.length > 64) {
+      throw new AllocationError('InvalidSpec', `subnet ${hs.spec.subnet} spans ${slots.length} /${cn.obj.spec.hostPrefix} blocks; at most 64 are supported`);
+    }
+    for (const s of slots) {
+      const o = ownerOf(s);
+      if ((o && o.uid !== uid) || (!o && taken.has(s))) {
+        throw new AllocationError('SubnetConflict', `subnet ${hs.spec.subnet} overlaps ${o ? `HostSubnet "${o.name}"` : 'a subnet allocated at the same time'} (${formatCidr(slotCidr(cn.obj.spec, s))})`);
+      }
+    }
+    return { slots, subnet: hs.spec.subnet };
+  }
+  const mine = [...claims.entries()].filter(([, c]) => c.claim.owner.uid === uid);
+  if (mine.length === 1 && mine[0][1].claim.cidr === formatCidr(slotCidr(cn.obj.spec, mine[0][0]))) {
+    return { slots: [mine[0][0]], subnet: mine[0][1].claim.cidr! };
+  }
+  const all = new Set<number>([...claims.keys(), ...taken]);
+  const [slot] = nextFreeSlots(cn.obj.spec, all, 1);
+  if (slot === undefined) {
+    throw new AllocationError('PoolExhausted', `ClusterNetwork "${cn.obj.metadata.name}" (${cn.obj.spec.cidr}) has no free /${cn.obj.spec.hostPrefix} block left`);
+  }
+  return { slots: [slot], subnet: formatCidr(slotCidr(cn.obj.spec, slot)) };
+}
+
+function hsStatus(ctx: Ctx, hs: HostSubnet, layout: HostSubnetLayout | undefined, failure?: AllocationError): Status {
+  const name = hs.metadata.name;
+  const prev = ctx.model.controllerStatus<Status>('HostSubnet', name)?.status;
+  const keep = failure ? prev : undefined;
+  const fields = layout ?? {
+    subnet: keep?.subnet as string | undefined, gateway: keep?.gateway as string | undefined,
+    bridge: keep?.bridge as string | undefined, dockerRange: keep?.dockerRange as string | undefined,
+  };
+  const conds = failure
+    ? [
+        { type: 'Allocated', status: 'False' as const, reason: failure.reason, message: failure.message },
+        { type: 'Ready', status: 'False' as const, reason: failure.reason, message: failure.message },
+      ]
+    : [
+        { type: 'Allocated', status: 'True' as const, reason: 'Allocated', message: `subnet ${fields.subnet} allocated` },
+        { type: 'Ready', status: 'False' as const, reason: 'WaitingForAgent', message: `waiting for the agent of node "${hs.spec.node}" to set up bridge ${fields.bridge}` },
+      ];
+  return {
+    observedGeneration: hs.metadata.generation,
+    ...fields,
+    nodeAddress: nodeAddress(ctx, hs.spec.node),
+    conditions: conditions(prev, conds),
+  };
+}
+
+function claimFor(hs: HostSubnet, subnet: string): Claim {
+  return { owner: { kind: 'HostSubnet', name: hs.metadata.name, uid: hs.metadata.uid! }, role: 'hostsubnet', cidr: subnet };
+}
+
+function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: RoundState): HsOutcome {
+  const name = hs.obj.metadata.name;
+  const cn = ctx.model.clusterNetwork(hs.obj.spec.clusterNetwork);
+  const hsKey = ctx.model.keys.object('HostSubnet', name);
+  plan.sameIncarnation(hsKey, hs.kv);
+  if (!cn) {
+    const f = new AllocationError('InvalidSpec', `ClusterNetwork "${hs.obj.spec.clusterNetwork}" does not exist`);
+    putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, undefined, f));
+    return { result: 'failed', name, reason: 'ClusterNetworkNotFound', message: f.message };
+  }
+  plan.unchanged(ctx.model.keys.object('ClusterNetwork', cn.obj.metadata.name), cn.kv);
+  let choice: SlotChoice;
+  let layout: HostSubnetLayout;
+  try {
+    choice = chooseSlots(ctx, hs.obj, cn, state);
+    layout = hostSubnetLayout(cn.obj.spec, hs.obj.spec, choice.subnet);
+  } catch (err) {
+    if (!(err instanceof AllocationError)) throw err;
+    putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, undefined, err));
+    return { result: 'failed', name, reason: err.reason, message: err.message };
+  }
+  const uid = hs.obj.metadata.uid!;
+  const want = new Set(choice.slots);
+  const claims = slotClaims(ctx, cn);
+  let changed = false;
+  // Claims of this HostSubnet anywhere (another ClusterNetwork after an edit, or slots it no longer covers) go.
+  for (const c of ctx.model.claimsOf(uid)) {
+    const inThisPool = c.key.startsWith(ctx.model.ipam.space('clusternetworks', cn.obj.metadata.name, 'blocks'));
+    const slot = inThisPool ? [...claims.entries()].find(([, e]) => e.key === c.key)?.[0] : undefined;
+    if (slot !== undefined && want.has(slot) && c.claim.cidr === choice.subnet) continue;
+    plan.unchanged(c.key, c.kv).del(c.key);
+    changed = true;
+  }
+  const taken = takenSlots(state, cn.obj.metadata.name);
+  for (const slot of choice.slots) {
+    taken.add(slot);
+    const cur = claims.get(slot);
+    if (cur && cur.claim.owner.uid === uid && cur.claim.cidr === choice.subnet) { plan.unchanged(cur.key, cur.kv); continue; }
+    const key = ctx.model.ipam.claim('clusternetworks', cn.obj.metadata.name, 'blocks', slotCidr(cn.obj.spec, slot).base);
+    if (!cur || cur.claim.owner.uid !== uid) plan.absent(key);
+    plan.put(key, claimFor(hs.obj, choice.subnet));
+    changed = true;
+  }
+  if (putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, layout))) changed = true;
+  return { result: changed ? 'allocated' : 'unchanged', name };
+}
+
+function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, plan: TxnPlan, state: RoundState): HsOutcome {
+  const name = hostSubnetName(item.clusterNetwork, item.node);
+  if (name.length > 63) {
+    return { result: 'failed', name, reason: 'InvalidSpec', message: `HostSubnet name "${name}" would exceed 63 characters; create one by hand for node "${item.node}"` };
+  }
+  const existing = ctx.model.hostSubnet(name);
+  if (existing) return planEnsure(ctx, existing, plan, state);
+  if (ctx.model.hostSubnetsOf(item.clusterNetwork, item.node).length) return { result: 'skipped', name };
+  const made = state.get('made') as Set<string> | undefined ?? new Set<string>();
+  state.set('made', made);
+  if (made.has(`${item.clusterNetwork}/${item.node}`)) return { result: 'skipped', name };
+  const node = ctx.model.node(item.node);
+  const cn = ctx.model.clusterNetwork(item.clusterNetwork);
+  if (!node || !cn) return { result: 'skipped', name };
+  const hs: HostSubnet = {
+    apiVersion: API_VERSION,
+    kind: 'HostSubnet',
+    metadata: {
+      name,
+      uid: randomUUID(),
+      generation: 1,
+      creationTimestamp: new Date().toISOString(),
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+    },
+    spec: { node: item.node, clusterNetwork: item.clusterNetwork, icc: true },
+  };
+  const objKey = ctx.model.keys.object('HostSubnet', name);
+  plan.absent(objKey).put(objKey, hs);
+  plan.sameIncarnation(ctx.model.keys.object('Node', item.node), node.kv);
+  plan.unchanged(ctx.model.keys.object('ClusterNetwork', item.clusterNetwork), cn.kv);
+  made.add(`${item.clusterNetwork}/${item.node}`);
+  const statusKey = ctx.model.keys.status('HostSubnet', name, { controller: true });
+  // A status left by an earlier incarnation would otherwise block the create (absent compare).
+  const stale = ctx.model.cache.get(statusKey);
+  try {
+    const choice = chooseSlots(ctx, hs, cn, state);
+    const layout = hostSubnetLayout(cn.obj.spec, hs.spec, choice.subnet);
+    const slot = choice.slots[0];
+    takenSlots(state, item.clusterNetwork).add(slot);
+    const key = ctx.model.ipam.claim('clusternetworks', item.clusterNetwork, 'blocks', slotCidr(cn.obj.spec, slot).base);
+    plan.absent(key).put(key, claimFor(hs, choice.subnet));
+    plan.unchanged(statusKey, stale).put(statusKey, hsStatus(ctx, hs, layout));
+    return { result: 'created', name };
+  } catch (err) {
+    if (!(err instanceof AllocationError)) throw err;
+    plan.unchanged(statusKey, stale).put(statusKey, hsStatus(ctx, hs, undefined, err));
+    return { result: 'failed', name, reason: err.reason, message: err.message };
+  }
+}
+
+function planDelete(ctx: Ctx, item: { name: string; nodeKv?: RawKv; cnKv?: RawKv }, plan: TxnPlan): HsOutcome {
+  const hs = ctx.model.hostSubnet(item.name);
+  if (!hs) return { result: 'skipped', name: item.name };
+  const k = ctx.model.keys;
+  plan.unchanged(k.object('Node', hs.obj.spec.node), item.nodeKv);
+  if (item.cnKv !== undefined || !ctx.model.clusterNetwork(hs.obj.spec.clusterNetwork)) {
+    plan.unchanged(k.object('ClusterNetwork', hs.obj.spec.clusterNetwork), item.cnKv);
+  }
+  plan.unchanged(k.object('HostSubnet', item.name), hs.kv).del(k.object('HostSubnet', item.name));
+  plan.del(k.status('HostSubnet', item.name, { controller: true }));
+  plan.del(k.status('HostSubnet', item.name, { node: hs.obj.spec.node }));
+  for (const c of ctx.model.claimsOf(hs.obj.metadata.uid!)) plan.unchanged(c.key, c.kv).del(c.key);
+  return { result: 'deleted', name: item.name };
+}
+
+export type { Node };

@@ -1,0 +1,130 @@
+// Typed, indexed views over the controller's KvCache: objects, statuses and IPAM claims.
+// Everything a reconcile decides is read from here; everything it writes goes through a
+// TxnPlan, which updates the cache on commit.
+import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
+import { Keys } from '../store/keys.js';
+import { IpamKeys, type Claim, type ClaimSpace, type PoolType } from '../ipam/keys.js';
+import type { KvCache, CacheChange } from '../runtime/kv-cache.js';
+import type { RawKv } from '../runtime/kv.js';
+
+export interface Entry<T> { obj: T; kv: RawKv }
+export interface ClaimEntry { key: string; claim: Claim; kv: RawKv; ip: number; space: ClaimSpace }
+type Status = Record<string, unknown>;
+
+const parsed = new WeakMap<RawKv, unknown>();
+function parse<T>(kv: RawKv): T {
+  let v = parsed.get(kv);
+  if (v === undefined) { v = JSON.parse(kv.value); parsed.set(kv, v); }
+  return v as T;
+}
+
+export class Model {
+  readonly keys: Keys;
+  readonly ipam: IpamKeys;
+  /** poolId ("clusternetworks/default") -> space -> address -> claim */
+  private readonly claims = new Map<string, Map<ClaimSpace, Map<number, ClaimEntry>>>();
+  private readonly claimsByUid = new Map<string, Set<string>>();
+  /** "<clusterNetwork>/<node>" -> HostSubnet names */
+  private readonly hsByNodeCn = new Map<string, Set<string>>();
+
+  constructor(readonly cache: KvCache, readonly prefix: string) {
+    this.keys = new Keys(prefix);
+    this.ipam = new IpamKeys(prefix);
+    cache.onChange((c) => this.index(c));
+  }
+
+  private index(c: CacheChange): void {
+    const ck = this.ipam.parse(c.key);
+    if (ck) {
+      const poolId = `${ck.type}/${ck.pool}`;
+      if (c.prev) {
+        const old = parse<Claim>(c.prev);
+        this.claims.get(poolId)?.get(ck.space)?.delete(ck.ip);
+        this.claimsByUid.get(old.owner.uid)?.delete(c.key);
+      }
+      if (c.kv) {
+        const claim = parse<Claim>(c.kv);
+        let spaces = this.claims.get(poolId);
+        if (!spaces) this.claims.set(poolId, (spaces = new Map()));
+        let m = spaces.get(ck.space);
+        if (!m) spaces.set(ck.space, (m = new Map()));
+        m.set(ck.ip, { key: c.key, claim, kv: c.kv, ip: ck.ip, space: ck.space });
+        let s = this.claimsByUid.get(claim.owner.uid);
+        if (!s) this.claimsByUid.set(claim.owner.uid, (s = new Set()));
+        s.add(c.key);
+      }
+      return;
+    }
+    const ok = this.keys.parseObjectKey(c.key);
+    if (ok?.kind === 'HostSubnet') {
+      if (c.prev) this.hsByNodeCn.get(hsIndexKey(parse<HostSubnet>(c.prev)))?.delete(ok.name);
+      if (c.kv) {
+        const k = hsIndexKey(parse<HostSubnet>(c.kv));
+        let s = this.hsByNodeCn.get(k);
+        if (!s) this.hsByNodeCn.set(k, (s = new Set()));
+        s.add(ok.name);
+      }
+    }
+  }
+
+  object<T extends AnyObject>(kind: Kind, name: string): Entry<T> | undefined {
+    const kv = this.cache.get(this.keys.object(kind, name));
+    return kv ? { obj: parse<T>(kv), kv } : undefined;
+  }
+
+  *objects<T extends AnyObject>(kind: Kind): Iterable<Entry<T>> {
+    for (const kv of this.cache.entries(this.keys.objects(kind))) yield { obj: parse<T>(kv), kv };
+  }
+
+  controllerStatus<S = Status>(kind: Kind, name: string): { status: S; kv: RawKv } | undefined {
+    const kv = this.cache.get(this.keys.status(kind, name, { controller: true }));
+    return kv ? { status: parse<S>(kv), kv } : undefined;
+  }
+
+  nodeStatus<S = Status>(node: string, kind: Kind, name: string): S | undefined {
+    const kv = this.cache.get(this.keys.status(kind, name, { node }));
+    return kv ? parse<S>(kv) : undefined;
+  }
+
+  node(name: string) { return this.object<Node>('Node', name); }
+  clusterNetwork(name: string) { return this.object<ClusterNetwork>('ClusterNetwork', name); }
+  hostSubnet(name: string) { return this.object<HostSubnet>('HostSubnet', name); }
+  nic(name: string) { return this.object<ContainerNic>('ContainerNic', name); }
+  macvlanNet(name: string) { return this.object<MacvlanNet>('MacvlanNet', name); }
+
+  hostSubnetsOf(clusterNetwork: string, node: string): Entry<HostSubnet>[] {
+    const names = this.hsByNodeCn.get(`${clusterNetwork}/${node}`) ?? new Set<string>();
+    return [...names].map((n) => this.hostSubnet(n)).filter((e): e is Entry<HostSubnet> => !!e);
+  }
+
+  claimsIn(type: PoolType, pool: string, space: ClaimSpace): Map<number, ClaimEntry> {
+    return this.claims.get(`${type}/${pool}`)?.get(space) ?? new Map();
+  }
+
+  claimPools(): string[] {
+    return [...this.claims.keys()];
+  }
+
+  claimsOf(uid: string): ClaimEntry[] {
+    const out: ClaimEntry[] = [];
+    for (const key of this.claimsByUid.get(uid) ?? []) {
+      const kv = this.cache.get(key);
+      const ck = this.ipam.parse(key);
+      if (kv && ck) out.push({ key, claim: parse<Claim>(kv), kv, ip: ck.ip, space: ck.space });
+    }
+    return out;
+  }
+
+  *allClaims(): Iterable<ClaimEntry> {
+    for (const spaces of this.claims.values()) for (const m of spaces.values()) yield* m.values();
+  }
+}
+
+function hsIndexKey(hs: HostSubnet): string {
+  return `${hs.spec.clusterNetwork}/${hs.spec.node}`;
+}
+
+export function labelsMatch(selector: { matchLabels?: Record<string, string> } | undefined, labels: Record<string, string> | undefined): boolean {
+  for (const [k, v] of Object.entries(selector?.matchLabels ?? {})) if (labels?.[k] !== v) return false;
+  return true;
+}

@@ -1,0 +1,133 @@
+// One guarded etcd transaction under construction. Every write the controller makes goes
+// through here: the leader guard comes first, every put/delete carries the compare that makes
+// it safe (absent for claims, mod_revision for statuses, create_revision for owners), and the
+// failure branch reads back every compared key so a retry plans from fresh data.
+import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
+import { MAX_TXN_OPS, rawKv } from '../runtime/kv.js';
+import { prefixEnd } from '../store/keys.js';
+import type { KvCache } from '../runtime/kv-cache.js';
+import type { RawKv } from '../runtime/kv.js';
+
+export class NotLeaderError extends Error {
+  readonly reason = 'NotLeader';
+  constructor() { super('this controller is no longer the leader; its writes are refused'); }
+}
+
+interface Mark { c: number; o: number; r: number; p: number; d: number }
+
+export class TxnPlan {
+  private readonly compares: ICompare[] = [];
+  private readonly ops: IRequestOp[] = [];
+  private readonly reads: Array<{ key: string; end?: string }> = [];
+  private readonly puts: Array<{ key: string; value: string }> = [];
+  private readonly dels: string[] = [];
+  private readonly compared = new Set<string>();
+
+  constructor(private readonly guard: ICompare, private readonly leaderKey: string, private readonly maxOps = MAX_TXN_OPS) {
+    this.compares.push(guard);
+    this.reads.push({ key: leaderKey });
+  }
+
+  get empty(): boolean { return this.ops.length === 0; }
+  get size(): { compares: number; ops: number } { return { compares: this.compares.length, ops: this.ops.length }; }
+
+  mark(): Mark {
+    return { c: this.compares.length, o: this.ops.length, r: this.reads.length, p: this.puts.length, d: this.dels.length };
+  }
+
+  /** Undoes everything added since `m` (an item that did not fit). */
+  rollback(m: Mark): void {
+    for (const cmp of this.compares.splice(m.c)) this.compared.delete(cmpId(cmp));
+    this.ops.splice(m.o); this.reads.splice(m.r); this.puts.splice(m.p); this.dels.splice(m.d);
+  }
+
+  /** Whether the plan still fits etcd's --max-txn-ops. */
+  fits(): boolean {
+    return this.compares.length <= this.maxOps && this.ops.length <= this.maxOps && this.reads.length <= this.maxOps;
+  }
+
+  private compare(c: ICompare, read: { key: string; end?: string }): void {
+    const id = cmpId(c);
+    if (this.compared.has(id)) return;
+    this.compared.add(id);
+    this.compares.push(c);
+    this.reads.push(read);
+  }
+
+  /** The key must not exist. */
+  absent(key: string): this {
+    this.compare({ key: Buffer.from(key), target: 'Create', result: 'Equal', create_revision: 0 }, { key });
+    return this;
+  }
+
+  /** No key in [from, to) may exist. */
+  rangeAbsent(from: string, to: string): this {
+    this.compare({ key: Buffer.from(from), range_end: Buffer.from(to), target: 'Create', result: 'Equal', create_revision: 0 }, { key: from, end: to });
+    return this;
+  }
+
+  /** The key must be exactly as cached (or absent when kv is undefined). */
+  unchanged(key: string, kv: RawKv | undefined): this {
+    if (!kv) return this.absent(key);
+    this.compare({ key: Buffer.from(key), target: 'Mod', result: 'Equal', mod_revision: kv.modRevision }, { key });
+    return this;
+  }
+
+  /** The key must be the same incarnation (created at the cached revision), whatever its later edits. */
+  sameIncarnation(key: string, kv: RawKv): this {
+    this.compare({ key: Buffer.from(key), target: 'Create', result: 'Equal', create_revision: kv.createRevision }, { key });
+    return this;
+  }
+
+  put(key: string, value: unknown): this {
+    const v = typeof value === 'string' ? value : JSON.stringify(value);
+    this.ops.push({ request_put: { key: Buffer.from(key), value: Buffer.from(v) } });
+    this.puts.push({ key, value: v });
+    return this;
+  }
+
+  del(key: string): this {
+    this.ops.push({ request_delete_range: { key: Buffer.from(key) } });
+    this.dels.push(key);
+    return this;
+  }
+
+  /**
+   * Commits. true: applied, and the cache already shows it. false: a compare failed; the
+   * compared keys were read back into the cache. NotLeaderError: the term is over.
+   */
+  async commit(client: Etcd3, cache: KvCache): Promise<boolean> {
+    if (this.ops.length === 0) return true;
+    const failure: IRequestOp[] = this.reads.map((r) => ({
+      request_range: { key: Buffer.from(r.key), ...(r.end ? { range_end: Buffer.from(r.end) } : {}) },
+    }));
+    const res = await client.kv.txn({ compare: this.compares, success: this.ops, failure });
+    const rev = String(res.header.revision);
+    if (res.succeeded) {
+      for (const p of this.puts) cache.applyLocalPut(p.key, p.value, rev);
+      for (const d of this.dels) cache.applyLocalDelete(d, rev);
+      return true;
+    }
+    const leader = res.responses[0]?.response_range?.kvs?.[0];
+    if (!leader || String(leader.create_revision) !== String(this.guard.create_revision)) throw new NotLeaderError();
+    this.reads.forEach((r, i) => {
+      const kvs = (res.responses[i]?.response_range?.kvs ?? []).map(rawKv);
+      if (r.end) {
+        const present = new Set(kvs.map((k) => k.key));
+        for (const kv of kvs) cache.applyRead(kv.key, kv, rev);
+        for (const cached of [...cache.entries()]) {
+          if (cached.key >= r.key && cached.key < r.end && !present.has(cached.key)) cache.applyRead(cached.key, undefined, rev);
+        }
+      } else {
+        cache.applyRead(r.key, kvs[0], rev);
+      }
+    });
+    return false;
+  }
+}
+
+function cmpId(c: ICompare): string {
+  return `${String(c.key)}|${c.range_end ? String(c.range_end) : ''}|${String(c.target)}`;
+}
+
+export { prefixEnd };

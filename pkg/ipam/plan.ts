@@ -1,0 +1,162 @@
+// Pure allocation planning: which block or address to take, given what is already claimed.
+// No I/O here; the transactional allocator (./allocator.ts) proves the choice in etcd.
+import {
+  parseCidr, parseIPv4, formatCidr, formatIPv4, nthBlock, blockCount, blockIndex,
+  cidrCovers, cidrsOverlap, lastAddress, maskOf, sizeOf, type Cidr,
+} from '../ip/ipv4.js';
+import type { ClusterNetwork, HostSubnet, MacvlanNet } from '../api/index.js';
+import { cidrInterval, subtract, intersect, overlaps, type Interval } from './ranges.js';
+
+/** A reason a user can act on, used as the Ready condition's reason. */
+export type AllocationFailure = 'OutOfRange' | 'IPConflict' | 'PoolExhausted' | 'SubnetConflict' | 'InvalidSpec';
+
+export class AllocationError extends Error {
+  constructor(readonly reason: AllocationFailure, message: string) { super(message); }
+}
+
+// ---------- ClusterNetwork blocks (HostSubnets) ----------
+
+/**
+ * Indexes of the hostPrefix-sized slots of the ClusterNetwork that `subnet` touches. A subnet
+ * larger than hostPrefix holds several slots; a smaller one still holds its whole slot, so one
+ * claim key per slot is enough to keep every two HostSubnets apart.
+ */
+export function slotsOf(cn: ClusterNetwork['spec'], subnet: Cidr): number[] {
+  const pool = parseCidr(cn.cidr);
+  if (!cidrCovers(pool, subnet)) {
+    throw new AllocationError('OutOfRange', `subnet ${formatCidr(subnet)} is outside ClusterNetwork cidr ${cn.cidr}`);
+  }
+  const p = cn.hostPrefix;
+  const first = Math.floor(blockIndex(pool, { base: (subnet.base & maskOf(p)) >>> 0, prefix: p }));
+  const n = subnet.prefix >= p ? 1 : 2 ** (p - subnet.prefix);
+  return Array.from({ length: n }, (_, i) => first + i);
+}
+
+function reservedIntervals(cn: ClusterNetwork['spec']): Interval[] {
+  return (cn.reserved ?? []).map((r) => cidrInterval(parseCidr(r)));
+}
+
+/** The next `n` free hostPrefix blocks, lowest first, skipping reserved and claimed slots. */
+export function nextFreeSlots(cn: ClusterNetwork['spec'], claimed: ReadonlySet<number>, n: number): number[] {
+  const pool = parseCidr(cn.cidr);
+  const reserved = reservedIntervals(cn);
+  const total = blockCount(pool, cn.hostPrefix);
+  const out: number[] = [];
+  for (let i = 0; i < total && out.length < n; i++) {
+    if (claimed.has(i)) continue;
+    if (overlaps(reserved, cidrInterval(nthBlock(pool, cn.hostPrefix, i)))) continue;
+    out.push(i);
+  }
+  return out;
+}
+
+export function slotCount(cn: ClusterNetwork['spec']): number {
+  const pool = parseCidr(cn.cidr);
+  const reserved = reservedIntervals(cn);
+  let n = 0;
+  const total = blockCount(pool, cn.hostPrefix);
+  for (let i = 0; i < total; i++) if (!overlaps(reserved, cidrInterval(nthBlock(pool, cn.hostPrefix, i)))) n++;
+  return n;
+}
+
+export function slotCidr(cn: ClusterNetwork['spec'], slot: number): Cidr {
+  return nthBlock(parseCidr(cn.cidr), cn.hostPrefix, slot);
+}
+
+export function bridgeName(prefix: string, index: number): string {
+  return prefix + String(index).padStart(2, '0');
+}
+
+export interface HostSubnetLayout {
+  subnet: string;
+  gateway: string;
+  bridge: string;
+  dockerRange: string;
+}
+
+/**
+ * Fills the HostSubnet fields the user left out: gateway = first address, dockerRange = the
+ * upper half, bridge = bridgePrefix + the block's 2-digit index (10.76.1.0/24 in 10.76.0.0/16
+ * is br01, as in the manual procedure this automates).
+ */
+export function hostSubnetLayout(cn: ClusterNetwork['spec'], spec: HostSubnet['spec'], subnetText: string): HostSubnetLayout {
+  const subnet = parseCidr(subnetText);
+  const pool = parseCidr(cn.cidr);
+  const gateway = spec.gateway ?? formatIPv4(subnet.base + 1);
+  if (!cidrContainsIp(subnet, parseIPv4(gateway))) {
+    throw new AllocationError('InvalidSpec', `gateway ${gateway} is outside subnet ${subnetText}`);
+  }
+  const dockerRange = spec.dockerRange ?? formatCidr({ base: subnet.base + sizeOf(subnet) / 2, prefix: Math.min(32, subnet.prefix + 1) });
+  if (!cidrCovers(subnet, parseCidr(dockerRange))) {
+    throw new AllocationError('InvalidSpec', `dockerRange ${dockerRange} is outside subnet ${subnetText}`);
+  }
+  const slot = Math.floor(blockIndex(pool, { base: (subnet.base & maskOf(cn.hostPrefix)) >>> 0, prefix: cn.hostPrefix }));
+  const bridge = spec.bridge ?? bridgeName(cn.bridgePrefix ?? 'br', slot);
+  return { subnet: subnetText, gateway, bridge, dockerRange };
+}
+
+function cidrContainsIp(c: Cidr, ip: number): boolean {
+  return ip >= c.base && ip <= lastAddress(c);
+}
+
+/** xnet's part of a HostSubnet: the subnet minus Docker's range, network, gateway and broadcast. */
+export function hostSubnetXnetRange(layout: HostSubnetLayout): Interval[] {
+  const s = parseCidr(layout.subnet);
+  const net = s.base;
+  const bcast = lastAddress(s);
+  const gw = parseIPv4(layout.gateway);
+  return subtract([cidrInterval(s)], [
+    cidrInterval(parseCidr(layout.dockerRange)),
+    { first: net, last: net }, { first: bcast, last: bcast }, { first: gw, last: gw },
+  ]);
+}
+
+// ---------- MacvlanNet: per-node Docker blocks, shim and NIC addresses ----------
+
+/** Where xnet may hand out addresses on a MacvlanNet: ipRange ∩ subnet minus exclude, gateway, network, broadcast. */
+export function macvlanRange(spec: MacvlanNet['spec']): Interval[] {
+  const subnet = parseCidr(spec.subnet);
+  const range = spec.ipRange ? parseCidr(spec.ipRange) : subnet;
+  const cut: Interval[] = (spec.exclude ?? []).map((e) => cidrInterval(parseCidr(e)));
+  cut.push({ first: subnet.base, last: subnet.base }, { first: lastAddress(subnet), last: lastAddress(subnet) });
+  if (spec.gateway) { const g = parseIPv4(spec.gateway); cut.push({ first: g, last: g }); }
+  return subtract(intersect([cidrInterval(subnet)], [cidrInterval(range)]), cut);
+}
+
+/**
+ * The next free blockPrefix-aligned blocks lying wholly inside the MacvlanNet's range and
+ * holding no claimed address, highest first, so that Docker blocks gather at the top and
+ * single addresses at the bottom.
+ */
+export function nextFreeMacvlanBlocks(
+  spec: MacvlanNet['spec'], takenBlocks: Interval[], takenAddresses: ReadonlySet<number>, n: number,
+): Cidr[] {
+  const range = macvlanRange(spec);
+  const p = spec.blockPrefix ?? 28;
+  const step = 2 ** (32 - p);
+  const out: Cidr[] = [];
+  for (let r = range.length - 1; r >= 0 && out.length < n; r--) {
+    const iv = range[r];
+    const top = Math.floor((iv.last + 1) / step) * step - step;
+    for (let base = top; base >= iv.first && out.length < n; base -= step) {
+      const block = { first: base, last: base + step - 1 };
+      if (overlaps(takenBlocks, block) || overlaps(out.map((c) => cidrInterval(c)), block)) continue;
+      let used = false;
+      for (let ip = block.first; ip <= block.last && !used; ip++) used = takenAddresses.has(ip);
+      if (!used) out.push({ base: base >>> 0, prefix: p });
+    }
+  }
+  return out;
+}
+
+/** Address ranges for NICs and shims: the MacvlanNet range minus every node's Docker block. */
+export function macvlanAddressRange(spec: MacvlanNet['spec'], takenBlocks: Interval[]): Interval[] {
+  return subtract(macvlanRange(spec), takenBlocks);
+}
+
+export function blockOfAddress(spec: MacvlanNet['spec'], ip: number): Cidr {
+  const p = spec.blockPrefix ?? 28;
+  return { base: (ip & maskOf(p)) >>> 0, prefix: p };
+}
+
+export { cidrsOverlap };

@@ -1,0 +1,147 @@
+// Leader election over one etcd key attached to a lease. The key's create_revision names the
+// term: every write the leader makes carries `term.guard` (a compare on that create_revision),
+// so a leader that lost its lease — paused, partitioned, or simply slow to notice — cannot
+// write anything, because etcd deleted the key when the lease expired.
+import type { Etcd3, ICompare, Lease } from 'etcd3';
+import type { Logger } from '../log.js';
+import { createdAt, keyAbsent, putOp, getOp, txn } from './kv.js';
+
+/** Default lease TTL of the controller's leadership: a killed leader is replaced within this. */
+export const DEFAULT_LEADER_TTL_SECONDS = 10;
+
+export interface LeaderTerm {
+  /** the leader key's create_revision; unique per term */
+  revision: string;
+  leaseId: string;
+  /** compare that holds only while this term lasts */
+  guard: ICompare;
+  /** resolves when this term ends (lease lost, key gone, or resign) */
+  ended: Promise<void>;
+}
+
+export interface LeaderElectorOptions {
+  client: Etcd3;
+  key: string;
+  /** this candidate's identity, stored as the key's value */
+  id: string;
+  ttlSeconds?: number;
+  log?: Logger;
+}
+
+export interface LeaderCallbacks {
+  onStartedLeading(term: LeaderTerm): void | Promise<void>;
+  onStoppedLeading(): void | Promise<void>;
+}
+
+export class LeaderElector {
+  private stopped = false;
+  private lease?: Lease;
+  private wake?: () => void;
+  private endTerm?: () => void;
+  private termRevision?: string;
+  readonly ttlSeconds: number;
+
+  constructor(private readonly opts: LeaderElectorOptions) {
+    this.ttlSeconds = opts.ttlSeconds ?? DEFAULT_LEADER_TTL_SECONDS;
+  }
+
+  get key(): string { return this.opts.key; }
+
+  /** The current leader's id, if any. */
+  async leader(): Promise<string | undefined> {
+    return (await this.opts.client.get(this.opts.key).string()) ?? undefined;
+  }
+
+  /** Campaigns until stop(): leads while it can, steps down when the lease or key is lost. */
+  async run(cb: LeaderCallbacks): Promise<void> {
+    const { client, key, id, log } = this.opts;
+    let watcher: Awaited<ReturnType<ReturnType<Etcd3['watch']>['create']>> | undefined;
+    try {
+      watcher = await client.watch().key(key).create();
+      watcher.on('delete', () => { this.wake?.(); this.endTerm?.(); });
+      watcher.on('put', (kv) => {
+        if (this.termRevision && String(kv.create_revision) !== this.termRevision) this.endTerm?.();
+      });
+      watcher.on('error', () => this.wake?.());
+      while (!this.stopped) {
+        const lease = client.lease(this.ttlSeconds, { autoKeepAlive: true });
+        this.lease = lease;
+        let leaseLost = false;
+        lease.on('lost', () => { leaseLost = true; this.wake?.(); this.endTerm?.(); });
+        let leaseId: string;
+        try {
+          leaseId = await lease.grant();
+        } catch (err) {
+          log?.warn('cannot grant leader lease; retrying', { error: String(err) });
+          await this.sleep(1000);
+          continue;
+        }
+        while (!this.stopped && !leaseLost) {
+          let res;
+          try {
+            res = await txn(client, [keyAbsent(key)], [putOp(key, id, leaseId)], [getOp(key)]);
+          } catch (err) {
+            log?.warn('leader campaign failed; retrying', { error: String(err) });
+            await this.sleep(1000);
+            continue;
+          }
+          if (res.succeeded) {
+            const revision = String(res.header.revision);
+            await this.lead(cb, revision, leaseId);
+            break;
+          }
+          const holder = res.responses[0]?.response_range?.kvs?.[0];
+          if (holder && String(holder.lease) === leaseId) {
+            // Our own key survived a restart of this loop: the term goes on.
+            await this.lead(cb, String(holder.create_revision), leaseId);
+            break;
+          }
+          // Someone else leads: wait for the key to go, re-checking now and then in case a
+          // watch event was missed while reconnecting.
+          await this.sleep(this.ttlSeconds * 1000);
+        }
+        try { await lease.revoke(); } catch { /* an expired lease cannot be revoked; fine */ }
+      }
+    } finally {
+      await watcher?.cancel().catch(() => undefined);
+    }
+  }
+
+  private async lead(cb: LeaderCallbacks, revision: string, leaseId: string): Promise<void> {
+    const { key, log } = this.opts;
+    this.termRevision = revision;
+    const ended = new Promise<void>((resolve) => { this.endTerm = resolve; });
+    log?.info('became leader', { revision, leaseId, ttlSeconds: this.ttlSeconds });
+    // The key may have vanished between the txn and the watch being armed.
+    void this.opts.client.get(key).exec().then((r) => {
+      const kv = r.kvs[0];
+      if (!kv || String(kv.create_revision) !== revision) this.endTerm?.();
+    }).catch(() => undefined);
+    try {
+      await cb.onStartedLeading({ revision, leaseId, guard: createdAt(key, revision), ended });
+      await ended;
+    } finally {
+      this.termRevision = undefined;
+      this.endTerm = undefined;
+      log?.info('stopped leading', { revision });
+      await cb.onStoppedLeading();
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() { clearTimeout(t); resolve(); }
+      this.wake = done;
+    });
+  }
+
+  /** Stops campaigning; a leader resigns at once (deletes its key) so a standby takes over. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const lease = this.lease;
+    this.wake?.();
+    this.endTerm?.();
+    if (lease) await lease.revoke().catch(() => undefined);
+  }
+}
