@@ -1,0 +1,115 @@
+// Shared set-up of the agent's integration tests: a real etcd, a lab of N namespace hosts each
+// with its own dockerd and the busybox image, a store, and helpers to run agents and to stand
+// in for the controller. Everything it makes is removed by down(), also after failures.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Etcd3 } from 'etcd3';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { createEtcdStore } from '../../pkg/store/etcd-store.js';
+import type { Store } from '../../pkg/store/types.js';
+import { createUnderlay, createHost, startDockerd, ensureBusyboxImage, destroyLab, hostDocker, hostExec, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
+import { Agent, type AgentOptions } from '../../pkg/agent/agent.js';
+import { API_VERSION, type AnyObject, type Kind } from '../../pkg/api/index.js';
+import { createLogger } from '../../pkg/log.js';
+
+export interface AgentLab {
+  etcd: TestEtcd;
+  client: Etcd3;
+  store: Store;
+  hosts: LabHost[];
+  dir: string;
+  agents: Map<string, Agent>;
+  startAgent(h: LabHost, opts?: Partial<AgentOptions>): Promise<Agent>;
+  stopAgent(h: LabHost): Promise<void>;
+  down(): Promise<void>;
+}
+
+export async function agentLab(n: number, opts: { docker?: boolean } = {}): Promise<AgentLab> {
+  const id = `ag${randomBytes(3).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), `xnet-${id}-`));
+  const etcd = await startEtcd();
+  const client = etcd.client();
+  const store = createEtcdStore(client, '/xnet');
+  const agents = new Map<string, Agent>();
+  const hosts: LabHost[] = [];
+  const lab: AgentLab = {
+    etcd, client, store, hosts, dir, agents,
+    async startAgent(h, o = {}) {
+      const a = new Agent({
+        node: h.name, store, etcd: client, netns: h.netns, dockerHost: h.dockerHost,
+        log: createLogger('agent', { node: h.name }), ...o,
+      });
+      agents.set(h.name, a);
+      await a.start();
+      await a.firstPass;
+      return a;
+    },
+    async stopAgent(h) {
+      await agents.get(h.name)?.stop();
+      agents.delete(h.name);
+    },
+    async down() {
+      for (const a of agents.values()) await a.stop().catch(() => undefined);
+      await store.close().catch(() => undefined);
+      await destroyLab(dir).catch((e) => console.error('lab down:', e));
+      await etcd.stop();
+    },
+  };
+  try {
+    const l = await createUnderlay(id, { dir });
+    for (let i = 1; i <= n; i++) hosts.push(await createHost(l, i));
+    if (opts.docker !== false) {
+      await Promise.all(hosts.map((h) => startDockerd(h)));
+      for (const h of hosts) await ensureBusyboxImage(h);
+    }
+  } catch (e) {
+    await lab.down();
+    throw e;
+  }
+  return lab;
+}
+
+export function obj(kind: Kind, name: string, spec: Record<string, unknown>, labels?: Record<string, string>): AnyObject {
+  return { apiVersion: API_VERSION, kind, metadata: { name, ...(labels ? { labels } : {}) }, spec } as AnyObject;
+}
+
+/** Polls until f returns a truthy value; the test's own timeout bounds it. */
+export async function eventually<T>(f: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v) return v;
+    } catch (e) { last = e; }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function sh(h: LabHost, argv: string[]): Promise<string> {
+  const r = await hostExec(h, argv);
+  return r.stdout;
+}
+
+export async function routes(h: LabHost): Promise<Array<{ dst: string; gateway?: string; protocol?: string; dev?: string }>> {
+  return JSON.parse((await hostExec(h, ['ip', '-json', 'route', 'show'])).stdout || '[]');
+}
+
+export async function docker(h: LabHost, args: string[]): Promise<string> {
+  const r = await hostDocker(h, args);
+  if (r.exitCode !== 0) throw new Error(`docker ${args.join(' ')} on ${h.name}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** A long-running busybox container; `extra` are docker run options (e.g. --net net1). */
+export async function runContainer(h: LabHost, name: string, extra: string[] = []): Promise<string> {
+  return docker(h, ['run', '-d', '--name', name, ...extra, BUSYBOX_IMAGE, 'sleep', '100000']);
+}
+
+export async function inContainer(h: LabHost, name: string, argv: string[]): Promise<{ stdout: string; exitCode: number }> {
+  const r = await hostDocker(h, ['exec', name, ...argv]);
+  return { stdout: r.stdout + r.stderr, exitCode: r.exitCode };
+}

@@ -1,0 +1,80 @@
+// Two hosts with real dockerd and etcd: each agent makes its bridge network, routes the
+// peer's subnet via the peer's underlay address, and keeps container source addresses
+// across hosts (no NAT inside the cluster) while traffic leaving the cluster is masqueraded.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentLab, docker, eventually, inContainer, obj, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
+
+let lab: AgentLab;
+
+beforeAll(async () => {
+  lab = await agentLab(2);
+  const { store } = lab;
+  await store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' }));
+  // The controller is not running here: subnets are given in the spec, which xnet honours.
+  await store.create(obj('HostSubnet', 'default-host-1', { node: 'host-1', clusterNetwork: 'default', subnet: '10.76.1.0/24', bridge: 'br01', dockerRange: '10.76.1.128/25' }));
+  await store.create(obj('HostSubnet', 'default-host-2', { node: 'host-2', clusterNetwork: 'default', subnet: '10.76.2.0/24', bridge: 'br02', dockerRange: '10.76.2.128/25' }));
+  await Promise.all(lab.hosts.map((h) => lab.startAgent(h)));
+}, 240_000);
+
+afterAll(async () => { await lab?.down(); }, 120_000);
+
+describe('agent: host subnets, routes, NAT', () => {
+  it('makes the Docker bridge network with the subnet, gateway, bridge, ip-range and ICC', async () => {
+    const [h1] = lab.hosts;
+    const net = JSON.parse(await docker(h1, ['network', 'inspect', 'net1']))[0];
+    expect(net.IPAM.Config[0]).toMatchObject({ Subnet: '10.76.1.0/24', Gateway: '10.76.1.1', IPRange: '10.76.1.128/25' });
+    expect(net.Options).toMatchObject({ 'com.docker.network.bridge.name': 'br01', 'com.docker.network.bridge.enable_icc': 'true' });
+    expect(await sh(h1, ['sysctl', '-n', 'net.ipv4.ip_forward'])).toContain('1');
+    const hs = await eventually(async () => {
+      const o = await lab.store.get('HostSubnet', 'default-host-1');
+      return o?.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True') ? o : undefined;
+    }, 'HostSubnet Ready');
+    expect(hs.status?.conditions?.[0].reason).toBe('Converged');
+  });
+
+  it('routes each peer subnet via the peer address, marked with xnet\'s protocol', async () => {
+    const [h1, h2] = lab.hosts;
+    expect((await routes(h1)).find((r) => r.dst === '10.76.2.0/24')).toMatchObject({ gateway: '198.18.0.12', protocol: '76' });
+    expect((await routes(h2)).find((r) => r.dst === '10.76.1.0/24')).toMatchObject({ gateway: '198.18.0.11', protocol: '76' });
+  });
+
+  it('containers on two hosts reach each other with their own source addresses', async () => {
+    const [h1, h2] = lab.hosts;
+    await runContainer(h1, 'ca', ['--net', 'net1', '--ip', '10.76.1.83']);
+    await runContainer(h2, 'cb', ['--net', 'net1', '--ip', '10.76.2.83']);
+    const ping = await inContainer(h1, 'ca', ['ping', '-c', '2', '-W', '2', '10.76.2.83']);
+    expect(ping.stdout).toContain('2 packets received');
+    // b sees a's own address, not host-1's underlay address: no NAT inside the cluster.
+    // b's listener answers with its own view of the connection (netstat), so a learns which
+    // source address b saw.
+    await docker(h2, ['exec', '-d', 'cb', 'nc', '-l', '-p', '7000', '-e', 'netstat', '-tn']);
+    await eventually(async () => (await inContainer(h2, 'cb', ['netstat', '-ltn'])).stdout.includes(':7000'), 'listener');
+    const seen = (await inContainer(h1, 'ca', ['nc', '-w', '3', '10.76.2.83', '7000'])).stdout;
+    expect(seen).toMatch(/10\.76\.2\.83:7000\s+(::ffff:)?10\.76\.1\.83:\d+/);
+    expect(seen).not.toContain('198.18.0.11');
+  });
+
+  it('still masquerades traffic that leaves the cluster', async () => {
+    const [h1] = lab.hosts;
+    // The underlay gateway has no route to 10.76.0.0/16: it can only answer a masqueraded ping.
+    const ping = await inContainer(h1, 'ca', ['ping', '-c', '1', '-W', '2', '198.18.0.1']);
+    expect(ping.stdout).toContain('1 packets received');
+  });
+
+  it('removes the route when the peer\'s HostSubnet goes, and puts it back when it returns', async () => {
+    const [h1] = lab.hosts;
+    const hs = await lab.store.get('HostSubnet', 'default-host-2');
+    await lab.store.delete('HostSubnet', 'default-host-2');
+    await eventually(async () => !(await routes(h1)).some((r) => r.dst === '10.76.2.0/24'), 'route removed');
+    await lab.store.create({ ...hs!, metadata: { name: 'default-host-2' }, status: undefined } as never);
+    await eventually(async () => (await routes(h1)).some((r) => r.dst === '10.76.2.0/24' && r.gateway === '198.18.0.12'), 'route back');
+  });
+
+  it('puts back a route deleted by hand, and leaves routes it did not make alone', async () => {
+    const [h1] = lab.hosts;
+    await sh(h1, ['ip', 'route', 'add', '10.99.0.0/24', 'via', '198.18.0.1']);
+    await sh(h1, ['ip', 'route', 'del', '10.76.2.0/24']);
+    await eventually(async () => (await routes(h1)).some((r) => r.dst === '10.76.2.0/24' && r.protocol === '76'), 'route healed');
+    expect((await routes(h1)).some((r) => r.dst === '10.99.0.0/24')).toBe(true);
+  });
+});
