@@ -65,7 +65,7 @@ export class IpRunner {
       if (!(e instanceof CommandError)) throw e;
       const m = /Command failed -:(\d+)/.exec(e.stderr);
       const line = m && lines ? lines[Number(m[1]) - 1] : undefined;
-      const gone = /No such process|No such file or directory.*(netns|ns\/net)|Cannot open network namespace|reassociate/i.test(e.stderr);
+      const gone = /No such process|ns\/net: No such file|Cannot open network namespace|reassociate/i.test(e.stderr);
       throw new IpBatchError(gone ? 'NamespaceGone' : 'IpCommandFailed', this.target, line, e.stderr || e.message);
     }
   }

@@ -1,0 +1,74 @@
+// ContainerNics on a ClusterNetwork: a veth pair on the node's bridge, the container end
+// moved into the container, renamed, addressed; healed when its host end is deleted, put back
+// when the container restarts, removed with the object. Status tells the user why not Ready.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ContainerNic } from '../../pkg/api/index.js';
+import { vethHostName } from '../../pkg/agent/planner/names.js';
+import { agentLab, docker, eventually, inContainer, obj, runContainer, sh, type AgentLab } from './agent-harness.js';
+
+let lab: AgentLab;
+
+const ready = async (name: string) => {
+  const o = (await lab.store.get('ContainerNic', name)) as ContainerNic | undefined;
+  return o?.status?.conditions?.find((c) => c.type === 'Ready');
+};
+const eth1 = async (container: string) => (await inContainer(lab.hosts[0], container, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'])).stdout;
+/** Stands in for the controller: the address it would allocate. */
+const allocate = (name: string, ip: string) =>
+  lab.store.writeStatus('ContainerNic', name, { controller: true }, { ip, prefixLength: 24, gateway: '10.76.1.1' });
+
+beforeAll(async () => {
+  lab = await agentLab(2);
+  const { store } = lab;
+  await store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' }));
+  await store.create(obj('HostSubnet', 'default-host-1', { node: 'host-1', clusterNetwork: 'default', subnet: '10.76.1.0/24', bridge: 'br01', dockerRange: '10.76.1.128/25' }));
+  await store.create(obj('HostSubnet', 'default-host-2', { node: 'host-2', clusterNetwork: 'default', subnet: '10.76.2.0/24', bridge: 'br02', dockerRange: '10.76.2.128/25' }));
+  await Promise.all(lab.hosts.map((h) => lab.startAgent(h)));
+  // "test" sits on Docker's default bridge only; xnet gives it a second NIC on net1's bridge.
+  await runContainer(lab.hosts[0], 'test');
+  await runContainer(lab.hosts[1], 'peer', ['--net', 'net1', '--ip', '10.76.2.83']);
+}, 240_000);
+
+afterAll(async () => { await lab?.down(); }, 120_000);
+
+describe('agent: ContainerNics on a ClusterNetwork', () => {
+  it('waits for the controller\'s address, then puts eth1 into the container with the address and MAC', async () => {
+    await lab.store.create(obj('ContainerNic', 'test-eth1', { node: 'host-1', container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' }, mac: '02:42:0a:4c:01:54' }));
+    await eventually(async () => (await ready('test-eth1'))?.reason === 'NoAddress', 'NoAddress');
+    await allocate('test-eth1', '10.76.1.84');
+    await eventually(async () => (await ready('test-eth1'))?.status === 'True', 'Ready');
+    expect(await eth1('test')).toContain('inet 10.76.1.84/24');
+    expect((await inContainer(lab.hosts[0], 'test', ['cat', '/sys/class/net/eth1/address'])).stdout.trim()).toBe('02:42:0a:4c:01:54');
+    const nic = (await lab.store.get('ContainerNic', 'test-eth1')) as ContainerNic;
+    expect(nic.status).toMatchObject({ ip: '10.76.1.84', hostInterface: vethHostName('test-eth1'), mac: '02:42:0a:4c:01:54' });
+    // The host end is a port of br01: the container is reachable from the other host.
+    expect((await inContainer(lab.hosts[1], 'peer', ['ping', '-c', '2', '-W', '2', '10.76.1.84'])).stdout).toContain('2 packets received');
+  });
+
+  it('says why a NIC is not ready when its container does not exist', async () => {
+    await lab.store.create(obj('ContainerNic', 'ghost-eth1', { node: 'host-1', container: 'ghost', ifName: 'eth1', network: { clusterNetwork: 'default' } }));
+    await allocate('ghost-eth1', '10.76.1.85');
+    const c = await eventually(async () => { const r = await ready('ghost-eth1'); return r?.reason === 'ContainerNotFound' ? r : undefined; }, 'ContainerNotFound');
+    expect(c.message).toContain('ghost');
+    await lab.store.delete('ContainerNic', 'ghost-eth1');
+  });
+
+  it('makes the NIC again when its host end is deleted by hand', async () => {
+    await sh(lab.hosts[0], ['ip', 'link', 'del', vethHostName('test-eth1')]);
+    await eventually(async () => (await eth1('test')).includes('10.76.1.84/24'), 'NIC back');
+    expect((await sh(lab.hosts[0], ['ip', '-o', 'link', 'show', 'master', 'br01']))).toContain(vethHostName('test-eth1'));
+  });
+
+  it('gives a restarted container its NIC back', async () => {
+    await docker(lab.hosts[0], ['restart', '-t', '0', 'test']);
+    await eventually(async () => (await eth1('test')).includes('10.76.1.84/24'), 'NIC back after restart');
+    expect((await inContainer(lab.hosts[1], 'peer', ['ping', '-c', '1', '-W', '2', '10.76.1.84'])).stdout).toContain('1 packets received');
+  });
+
+  it('removes the NIC and its status when the object is deleted', async () => {
+    await lab.store.delete('ContainerNic', 'test-eth1');
+    await eventually(async () => (await inContainer(lab.hosts[0], 'test', ['ip', 'link', 'show', 'eth1'])).exitCode !== 0, 'NIC gone');
+    expect(await sh(lab.hosts[0], ['ip', '-o', 'link', 'show'])).not.toContain(vethHostName('test-eth1'));
+    await eventually(async () => (await lab.client.get('/xnet/status/nodes/host-1/containernics/test-eth1').string()) === null, 'status key gone');
+  });
+});
