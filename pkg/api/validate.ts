@@ -96,9 +96,32 @@ function zodIssues(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny): 
       out.push({ path, message: `${i.code === 'invalid_key' ? 'key' : 'value'}: ${inner.replace(/^Invalid input: /, '')}` });
       continue;
     }
-    out.push({ path, message: i.message.replace(/^Invalid input: /, '') });
+    out.push({ path, message: plainMessage(i) });
   }
   return out;
+}
+
+/** zod's default wording, rephrased the way the rest of xctl's messages read; custom messages are kept. */
+function plainMessage(i: z.core.$ZodIssue): string {
+  const m = i.message;
+  if (i.code === 'too_big' && /^Too big/.test(m)) {
+    if (i.origin === 'number' || i.origin === 'int') return `must be ${i.inclusive === false ? '<' : '<='} ${String(i.maximum)}`;
+    if (i.origin === 'string') return `must be at most ${String(i.maximum)} characters`;
+    if (i.origin === 'array') return `must have at most ${String(i.maximum)} entries`;
+  }
+  if (i.code === 'too_small' && /^Too small/.test(m)) {
+    if (i.origin === 'number' || i.origin === 'int') return `must be ${i.inclusive === false ? '>' : '>='} ${String(i.minimum)}`;
+    if (i.origin === 'string') return `must be at least ${String(i.minimum)} characters`;
+    if (i.origin === 'array') return `must have at least ${String(i.minimum)} entries`;
+  }
+  if (i.code === 'invalid_value' && /^Invalid (option|input)/.test(m)) {
+    return i.values.length === 1 ? `must be ${JSON.stringify(i.values[0])}` : `must be one of ${i.values.map((v) => String(v)).join(', ')}`;
+  }
+  if (i.code === 'invalid_type' && /^Invalid input: expected \w+, received \w+$/.test(m)) {
+    const [, want, got] = /expected (\w+), received (\w+)/.exec(m)!;
+    return `must be ${want === 'int' ? 'an integer' : `a ${want}`}, not ${/^[aeiou]/.test(got) ? 'an' : 'a'} ${got}`;
+  }
+  return m.replace(/^Invalid input: /, '');
 }
 
 function dedupe(issues: FieldIssue[]): FieldIssue[] {

@@ -63,7 +63,7 @@ export function parseSources(sources: ManifestSource[]): LoadedObject[] {
   const loaded: LoadedObject[] = [];
   for (const src of sources) {
     const parsed = parseManifestText(src.text, src.file);
-    issues.push(...parsed.issues);
+    const fileIssues: ManifestIssue[] = [...parsed.issues];
     for (const doc of parsed.docs) {
       const r = validateObject(doc.raw);
       if (r.object) {
@@ -71,8 +71,10 @@ export function parseSources(sources: ManifestSource[]): LoadedObject[] {
         continue;
       }
       const object = objectLabel(doc.raw);
-      for (const i of r.issues) issues.push(issueAt(doc, i.path, i.message, object));
+      for (const i of r.issues) fileIssues.push(issueAt(doc, i.path, i.message, object));
     }
+    // top to bottom, as an editor shows the file (sort is stable: same line keeps its order)
+    issues.push(...fileIssues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
   }
   issues.push(...objectIssues(loaded, duplicateIssues(loaded.map((l) => l.object))));
   if (issues.length) throw new ManifestError(issues);
