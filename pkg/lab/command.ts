@@ -1,6 +1,98 @@
-// Placeholder until the lab lands: `xctl lab ...` (owned by the lab work).
+// `xctl lab up [--hosts N] | down | status | exec HOST -- CMD...` (../../shared/api.md).
+// The lab needs no etcd session of its own, so these actions run outside xctl's session helper;
+// failures are thrown and printed by xctl like any other error.
+import { spawn } from 'node:child_process';
 import { Command } from 'commander';
+import { CliError } from '../cli/exit.js';
+import { parseEndpoints } from '../etcd/client.js';
+import { destroyLab } from './down.js';
+import { LabError } from './errors.js';
+import { hostEnv, hostExecArgv } from './exec.js';
+import { defaultLabDir, readRecord, userLabId } from './record.js';
+import { labStatus } from './status.js';
+import { labUp } from './up.js';
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+
+function table(rows: string[][]): string {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i] + 2))).join('').trimEnd()).join('\n');
+}
+
+function requireRoot(): void {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new LabError('NotRoot', 'the lab makes network namespaces and runs Docker daemons, which needs root', 'run it as root (sudo)');
+  }
+}
 
 export function labCommand(): Command {
-  return new Command('lab').description('multi-host lab on this machine (not built yet)');
+  const lab = new Command('lab').description(`multi-host lab on this machine: network namespaces with their own Docker daemon on one underlay (state in ${defaultLabDir()}, or $XNET_LAB_DIR)`);
+
+  lab.command('up')
+    .description('build hosts host-1..host-N, a local etcd (unless --endpoints is given), two controllers and one agent per host')
+    .option('--hosts <n>', 'number of hosts', (v) => Number(v), 2)
+    .option('--controllers <n>', 'number of controllers', (v) => Number(v), 2)
+    .action(async (opts: { hosts: number; controllers: number }, cmd: Command) => {
+      requireRoot();
+      const g = cmd.optsWithGlobals() as { endpoints?: string };
+      const endpoints = g.endpoints ? parseEndpoints(g.endpoints) : process.env.XCTL_ENDPOINTS ? parseEndpoints(process.env.XCTL_ENDPOINTS) : undefined;
+      const t0 = Date.now();
+      try {
+        const up = await labUp({ id: userLabId(), dir: defaultLabDir(), hosts: opts.hosts, controllers: opts.controllers, endpoints, progress: (l) => out(`· ${l}`) });
+        out(`lab up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${up.hosts.map((h) => h.name).join(', ')}; etcd ${up.endpoints.join(',')}`);
+        out('next: xctl get nodes · xctl lab exec host-1 -- docker ps · xctl lab status · xctl lab down');
+      } catch (e) {
+        if (e instanceof LabError && e.reason === 'LabExists') throw e;
+        throw new LabError('UpFailed', `lab up failed: ${(e as Error).message}`, `logs are in ${defaultLabDir()}; remove what was made with \`xctl lab down\``);
+      }
+    });
+
+  lab.command('down')
+    .description('remove every namespace, process, mount and file the lab made (also after a crash)')
+    .action(async () => {
+      requireRoot();
+      const rec = readRecord(defaultLabDir());
+      if (!rec) {
+        out('no lab is up; nothing to remove');
+        return;
+      }
+      const r = await destroyLab(defaultLabDir(), { progress: (l) => out(`· ${l}`) });
+      out(`lab ${r.labId} removed: ${r.stopped.length} processes stopped, ${r.netns.length} namespaces deleted`);
+    });
+
+  lab.command('status')
+    .description('hosts and processes of the lab, alive or dead; exit 1 unless all are running')
+    .action(async () => {
+      const st = await labStatus(defaultLabDir());
+      if (!st) throw new CliError(1, 'no lab is up (build one with `xctl lab up`)');
+      const rec = st.record;
+      out(`lab ${rec.labId} in ${rec.dir}${rec.complete ? '' : ' (incomplete: up did not finish)'}; etcd ${rec.endpoints?.join(',') ?? '-'}`);
+      out(table([
+        ['HOST', 'ADDRESS', 'NAMESPACE', 'DOCKER', 'AGENT'],
+        ...st.hosts.map((h) => [h.name, h.address, h.namespace ? h.netns : `${h.netns} (missing)`, h.docker ? 'running' : 'not answering', h.agentPid ? `${h.agent} (pid ${h.agentPid})` : h.agent]),
+      ]));
+      out('');
+      out(table([['PROCESS', 'PID', 'STATE', 'LOG'], ...st.processes.map((p) => [p.id, p.pid ? String(p.pid) : '-', p.state, p.log])]));
+      if (!st.healthy) throw new CliError(1, 'the lab is not fully running (see the states above and the logs)');
+    });
+
+  lab.command('exec')
+    .description('run a command in a host\'s network namespace with DOCKER_HOST set to its Docker daemon')
+    .argument('<host>', 'host-1, host-2...')
+    .argument('<command...>', 'the command, after --')
+    .action(async (hostName: string, argv: string[]) => {
+      const rec = readRecord(defaultLabDir());
+      if (!rec) throw new CliError(1, 'no lab is up (build one with `xctl lab up`)');
+      const host = rec.hosts.find((h) => h.name === hostName);
+      if (!host) throw new CliError(4, `no host ${hostName} in the lab (hosts: ${rec.hosts.map((h) => h.name).join(', ')})`);
+      const full = hostExecArgv(host, argv);
+      const code = await new Promise<number>((resolve, reject) => {
+        const child = spawn(full[0], full.slice(1), { stdio: 'inherit', env: { ...process.env, ...hostEnv(host) } });
+        child.on('error', reject);
+        child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
+      });
+      if (code !== 0) throw new CliError(code, `${argv.join(' ')} on ${hostName} exited with status ${code}`);
+    });
+
+  return lab;
 }

@@ -1,7 +1,9 @@
 // Running commands "on" a lab host: inside its network namespace, with DOCKER_HOST pointing
 // at its daemon, exactly like a shell on that machine would.
 import { dockerArgv } from './dockerd.js';
+import { dirname } from 'node:path';
 import { run } from './run.js';
+import { labPath } from './tools.js';
 import type { LabHost } from './types.js';
 
 export interface ExecResult {
@@ -16,7 +18,7 @@ export function hostExecArgv(host: LabHost, argv: string[]): string[] {
 }
 
 export function hostEnv(host: LabHost): Record<string, string> {
-  return { DOCKER_HOST: host.dockerHost };
+  return { DOCKER_HOST: host.dockerHost, PATH: labPath(dirname(host.dir)) };
 }
 
 /** Runs argv on the host; a non-zero exit is returned, not thrown, unless check is set. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { LabError } from './errors.js';
 import { checkLabId, labDirFor, newRecord, readRecord, updateRecord, writeRecord } from './record.js';
 import { ipBatch, run } from './run.js';
+import { makeToolsDir } from './tools.js';
 import type { Lab, LabHost } from './types.js';
 
 export const UNDERLAY_SUBNET = '198.18.0.0/24';
@@ -75,6 +76,7 @@ export async function createUnderlay(labId: string, opts: { dir?: string } = {})
     `addr add ${UNDERLAY_GATEWAY}/${UNDERLAY_PREFIX} dev ${BRIDGE}`,
     `link set ${BRIDGE} up`,
   ]);
+  await makeToolsDir(dir);
   return lab;
 }
 

@@ -7,3 +7,6 @@ export { ensureBusyboxImage, busyboxRootfsTar, BUSYBOX_IMAGE } from './image.js'
 export { destroyLab, labLeftovers, type DownReport } from './down.js';
 export { hostExec, hostDocker, hostExecArgv, type ExecResult } from './exec.js';
 export { DEFAULT_LAB_ID, defaultLabDir, labDirFor, readRecord } from './record.js';
+export { labUp, type LabUpOptions, type LabUp } from './up.js';
+export { labStatus, type LabStatus } from './status.js';
+export { startControlPlane, startLabEtcd, startController, startAgent, stopLabProcess, killLabProcess, labEndpoints, programPath, type Started } from './services.js';

@@ -8,6 +8,11 @@ import type { LabRecord } from './types.js';
 
 /** The user's lab (`xctl lab up`) */
 export const DEFAULT_LAB_ID = 'xnet';
+
+/** XNET_LAB_ID (with XNET_LAB_DIR) lets a test drive `xctl lab` without touching the user's lab. */
+export function userLabId(): string {
+  return process.env.XNET_LAB_ID ?? DEFAULT_LAB_ID;
+}
 export const RECORD_FILE = 'lab.json';
 
 /**

@@ -1,4 +1,11 @@
-// Placeholder until the lab lands: endpoints of the running lab, when there is one.
+// Endpoints of the user's running lab, so `xctl get ...` talks to it without flags.
+import { defaultLabDir, readRecord } from './record.js';
+
 export function runningLabEndpoints(): string[] | undefined {
-  return undefined;
+  try {
+    const rec = readRecord(defaultLabDir());
+    return rec?.endpoints?.length ? rec.endpoints : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,11 +4,19 @@
 // log lines and every host's `ip` state are printed so the failure explains itself.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
-  createHost, createUnderlay, destroyLab, labDirFor, ensureBusyboxImage, hostDocker, hostExec, startDockerd,
+  createHost, createUnderlay, destroyLab, ensureBusyboxImage, hostDocker, hostExec, killLabProcess, labDirFor,
+  labEndpoints, labUp, programPath, startAgent, startDockerd, stopLabProcess,
   type ExecResult, type Lab, type LabHost,
 } from '../../pkg/lab/index.js';
+import { run } from '../../pkg/lab/run.js';
+
+/** dist/cmd/xctl.js next to the agent and controller the lab starts */
+export function xctlPath(): string {
+  return join(dirname(programPath('xnet-agent')), 'xctl.js');
+}
 
 export interface TestLabOptions {
   hosts: number;
@@ -16,7 +24,7 @@ export interface TestLabOptions {
   docker?: boolean;
   /** import xnet/busybox:latest on each host (default true; needs docker) */
   image?: boolean;
-  /** start etcd, controllers and one agent per host (default false); see pkg/lab/services.ts */
+  /** start etcd, controllers and one agent per host like `xctl lab up` (default false); needs `npm run build` */
   agents?: boolean;
   /** number of controllers when agents is true (default 1) */
   controllers?: number;
@@ -48,6 +56,14 @@ export interface TestLab {
   /** agents' logs and ip state of every host */
   dump(): Promise<string>;
   down(): Promise<void>;
+  /** etcd endpoints of the lab (agents: true only) */
+  endpoints(): string[];
+  /** the built xctl against the lab's etcd */
+  xctl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<ExecResult>;
+  /** agents by host: stop (SIGTERM, waits), kill (SIGKILL) and start again */
+  stopAgent(host: LabHost | string | number): Promise<void>;
+  killAgent(host: LabHost | string | number): void;
+  startAgent(host: LabHost | string | number): void;
 }
 
 export function randomLabId(prefix = 't'): string {
@@ -73,20 +89,21 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
     hosts.sort((a, b) => a.index - b.index);
     if (withDocker) await startDockerd(h);
     if (withImage) await ensureBusyboxImage(h);
-    if (opts.agents) await (await import('../../pkg/lab/services.js')).startAgent(lab, h);
+    if (opts.agents) startAgent(lab, h);
     return h;
   };
   try {
-    lab = await createUnderlay(id);
+    if (opts.agents) {
+      // the same path as `xctl lab up`, under a lab id of its own
+      const up = await labUp({ id, hosts: opts.hosts, controllers: opts.controllers ?? 1 });
+      lab = up.lab;
+      hosts.push(...up.hosts);
+    } else {
+      lab = await createUnderlay(id);
+      await Promise.all(Array.from({ length: opts.hosts }, (_, i) => prepare(i + 1)));
+    }
   } catch (e) {
     await destroyLab(labDirFor(id)).catch(() => {});
-    throw e;
-  }
-  try {
-    if (opts.agents) await (await import('../../pkg/lab/services.js')).startControlPlane(lab, { controllers: opts.controllers ?? 1 });
-    await Promise.all(Array.from({ length: opts.hosts }, (_, i) => prepare(i + 1)));
-  } catch (e) {
-    await destroyLab(lab.dir).catch(() => {});
     throw e;
   }
   const resolve = (w: LabHost | string | number): LabHost => {
@@ -123,6 +140,11 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
       return parts.join('\n');
     },
     down: () => destroyLab(lab.dir).then(() => undefined),
+    endpoints: () => labEndpoints(lab),
+    xctl: (args, o) => run([process.execPath, xctlPath(), '--endpoints', labEndpoints(lab).join(','), ...args], { reject: false, input: o?.input, timeoutMs: o?.timeoutMs ?? 60_000 }),
+    stopAgent: async (h) => { await stopLabProcess(lab, `agent/${resolve(h).name}`); },
+    killAgent: (h) => { killLabProcess(lab, `agent/${resolve(h).name}`); },
+    startAgent: (h) => { startAgent(lab, resolve(h)); },
   };
   return tl;
 }

@@ -1,0 +1,139 @@
+// The lab's control plane and agents: a local etcd (unless endpoints are given), controllers,
+// and one xnet-agent per host, each started detached with its log in the lab directory and its
+// PID in the record. A program not built yet is recorded as missing rather than failing the lab,
+// so a partly built tree still gives a usable lab and `status` says what is absent.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEtcdServer } from '../etcd/server.js';
+import { LabError } from './errors.js';
+import { isAlive, processStartTime, spawnDetached, stopProcess } from './proc.js';
+import { readRecord, updateRecord } from './record.js';
+import type { Lab, LabHost, ProcessEntry } from './types.js';
+
+export type Program = 'xnet-controller' | 'xnet-agent';
+
+/**
+ * The built programs (dist/cmd/*.js): from the package root found above this module, so it
+ * works both from dist/ and from the sources under vitest; XNET_BIN_DIR overrides.
+ */
+export function programPath(program: Program): string {
+  if (process.env.XNET_BIN_DIR) return join(process.env.XNET_BIN_DIR, `${program}.js`);
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'pkg'))) return join(dir, 'dist', 'cmd', `${program}.js`);
+    dir = resolve(dir, '..');
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', `${program}.js`);
+}
+
+export interface Started {
+  id: string;
+  pid?: number;
+  /** the program is not built: nothing was started */
+  missing?: string;
+}
+
+function startRecorded(lab: Lab, entry: ProcessEntry, env?: Record<string, string>): Started {
+  const script = entry.argv[1];
+  if (entry.argv[0] === process.execPath && script && !existsSync(script)) {
+    updateRecord(lab.dir, (r) => {
+      r.processes = r.processes.filter((p) => p.id !== entry.id);
+      r.processes.push({ ...entry, pid: undefined, startTime: undefined });
+    });
+    return { id: entry.id, missing: script };
+  }
+  const old = readRecord(lab.dir)?.processes.find((p) => p.id === entry.id);
+  if (old?.pid && isAlive(old.pid, old.startTime)) {
+    throw new LabError('AlreadyRunning', `${entry.id} is already running (pid ${old.pid})`);
+  }
+  updateRecord(lab.dir, (r) => {
+    r.processes = r.processes.filter((p) => p.id !== entry.id);
+    r.processes.push(entry);
+  });
+  const p = spawnDetached(entry.argv, entry.log, env);
+  updateRecord(lab.dir, (r) => {
+    const e = r.processes.find((x) => x.id === entry.id);
+    if (e) { e.pid = p.pid; e.startTime = p.startTime; }
+  });
+  return { id: entry.id, pid: p.pid };
+}
+
+/** Starts the lab's own etcd on free loopback ports and records its endpoints. */
+export async function startLabEtcd(lab: Lab): Promise<string[]> {
+  const dataDir = join(lab.dir, 'etcd');
+  const log = join(lab.dir, 'etcd.log');
+  updateRecord(lab.dir, (r) => {
+    r.processes = r.processes.filter((p) => p.id !== 'etcd');
+    r.processes.push({ id: 'etcd', role: 'etcd', argv: ['etcd', '--data-dir', dataDir], log });
+  });
+  let server;
+  try {
+    server = await startEtcdServer({ dataDir, name: 'lab', logFile: log, detached: true });
+  } catch (e) {
+    throw new LabError('EtcdNotStarted', `the lab's etcd did not start: ${(e as Error).message}`, `see ${log}`);
+  }
+  updateRecord(lab.dir, (r) => {
+    const e = r.processes.find((p) => p.id === 'etcd');
+    if (e) { e.pid = server.pid; e.startTime = processStartTime(server.pid); }
+    r.endpoints = server.endpoints;
+  });
+  return server.endpoints;
+}
+
+export function setLabEndpoints(lab: Lab, endpoints: string[]): void {
+  updateRecord(lab.dir, (r) => { r.endpoints = endpoints; });
+}
+
+export function labEndpoints(lab: Lab): string[] {
+  const eps = readRecord(lab.dir)?.endpoints;
+  if (!eps?.length) throw new LabError('NoEndpoints', `lab ${lab.id} has no etcd`, 'start the control plane first (startControlPlane)');
+  return eps;
+}
+
+export function startController(lab: Lab, n: number, endpoints = labEndpoints(lab)): Started {
+  return startRecorded(lab, {
+    id: `controller/${n}`, role: 'controller',
+    argv: [process.execPath, programPath('xnet-controller'), '--endpoints', endpoints.join(',')],
+    log: join(lab.dir, `controller-${n}.log`),
+  });
+}
+
+/** xnet-agent for one host: it manages the host's namespace and Docker daemon from outside. */
+export function startAgent(lab: Lab, host: LabHost, endpoints = labEndpoints(lab)): Started {
+  return startRecorded(lab, {
+    id: `agent/${host.name}`, role: 'agent', host: host.name,
+    argv: [
+      process.execPath, programPath('xnet-agent'),
+      '--node', host.name, '--netns', host.netns, '--docker-host', host.dockerHost,
+      '--endpoints', endpoints.join(','),
+    ],
+    log: join(host.dir, 'agent.log'),
+  });
+}
+
+/** etcd (local unless endpoints are given) and the controllers. */
+export async function startControlPlane(lab: Lab, opts: { controllers?: number; endpoints?: string[] } = {}): Promise<{ endpoints: string[]; started: Started[] }> {
+  let endpoints = opts.endpoints;
+  if (endpoints?.length) setLabEndpoints(lab, endpoints);
+  else endpoints = await startLabEtcd(lab);
+  const started: Started[] = [];
+  for (let n = 1; n <= (opts.controllers ?? 2); n++) started.push(startController(lab, n, endpoints));
+  return { endpoints, started };
+}
+
+/** Stops one recorded process (e.g. an agent, to test a restart) and waits until it is gone. */
+export async function stopLabProcess(lab: Lab, id: string, graceMs = 5000): Promise<boolean> {
+  const e = readRecord(lab.dir)?.processes.find((p) => p.id === id);
+  if (!e?.pid || !isAlive(e.pid, e.startTime)) return false;
+  await stopProcess(e.pid, e.startTime, graceMs);
+  return true;
+}
+
+/** SIGKILL, as a crash would. */
+export function killLabProcess(lab: Lab, id: string): boolean {
+  const e = readRecord(lab.dir)?.processes.find((p) => p.id === id);
+  if (!e?.pid || !isAlive(e.pid, e.startTime)) return false;
+  process.kill(e.pid, 'SIGKILL');
+  return true;
+}

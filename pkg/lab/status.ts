@@ -1,0 +1,39 @@
+// What `lab status` reports: every host and process of the recorded lab, alive or not.
+import { existsSync } from 'node:fs';
+import { dockerAnswers } from './dockerd.js';
+import { netnsPath } from './hosts.js';
+import { isAlive } from './proc.js';
+import { readRecord } from './record.js';
+import type { LabRecord } from './types.js';
+
+export type ProcState = 'running' | 'dead' | 'not built' | 'starting';
+
+export interface LabStatus {
+  record: LabRecord;
+  hosts: { name: string; netns: string; address: string; namespace: boolean; docker: boolean; agent: ProcState; agentPid?: number }[];
+  processes: { id: string; pid?: number; state: ProcState; log: string }[];
+  healthy: boolean;
+}
+
+function stateOf(rec: LabRecord, id: string): { state: ProcState; pid?: number } {
+  const e = rec.processes.find((p) => p.id === id);
+  if (!e) return { state: 'not built' };
+  if (!e.pid) return { state: e.argv[0] === process.execPath && !existsSync(e.argv[1] ?? '') ? 'not built' : 'starting' };
+  return { state: isAlive(e.pid, e.startTime) ? 'running' : 'dead', pid: e.pid };
+}
+
+export async function labStatus(dir: string): Promise<LabStatus | undefined> {
+  const rec = readRecord(dir);
+  if (!rec) return undefined;
+  const hosts = await Promise.all(rec.hosts.map(async (h) => {
+    const a = stateOf(rec, `agent/${h.name}`);
+    return {
+      name: h.name, netns: h.netns, address: h.address,
+      namespace: existsSync(netnsPath(h.netns)), docker: await dockerAnswers(h),
+      agent: a.state, agentPid: a.pid,
+    };
+  }));
+  const processes = rec.processes.map((p) => ({ id: p.id, log: p.log, ...stateOf(rec, p.id) }));
+  const healthy = !!rec.complete && hosts.every((h) => h.namespace && h.docker) && processes.every((p) => p.state === 'running' || p.state === 'not built');
+  return { record: rec, hosts, processes, healthy };
+}

@@ -1,0 +1,61 @@
+// `lab up`: the whole lab in one call (used by `xctl lab up`, the demo and the e2e tests).
+import { createHost, createUnderlay } from './hosts.js';
+import { startDockerd } from './dockerd.js';
+import { ensureBusyboxImage } from './image.js';
+import { DEFAULT_LAB_ID, labDirFor, readRecord, updateRecord } from './record.js';
+import { startAgent, startControlPlane, type Started } from './services.js';
+import { LabError } from './errors.js';
+import { labLeftovers } from './down.js';
+import type { Lab, LabHost } from './types.js';
+
+export interface LabUpOptions {
+  id?: string;
+  dir?: string;
+  hosts?: number;
+  controllers?: number;
+  /** an existing etcd; a local one is started when absent */
+  endpoints?: string[];
+  /** start one agent per host (default true) */
+  agents?: boolean;
+  progress?: (line: string) => void;
+}
+
+export interface LabUp {
+  lab: Lab;
+  hosts: LabHost[];
+  endpoints: string[];
+  started: Started[];
+}
+
+export async function labUp(o: LabUpOptions = {}): Promise<LabUp> {
+  const id = o.id ?? DEFAULT_LAB_ID;
+  const dir = o.dir ?? labDirFor(id);
+  const n = o.hosts ?? 2;
+  const say = o.progress ?? (() => {});
+  if (!Number.isInteger(n) || n < 1 || n > 50) throw new LabError('InvalidHosts', `--hosts ${o.hosts}: use 1..50`);
+  const existing = readRecord(dir);
+  if (existing) {
+    const left = await labLeftovers(existing);
+    throw new LabError('LabExists', left.length ? `a lab is already up in ${dir}` : `a stale lab record is in ${dir}`, 'see `xctl lab status`, or remove it with `xctl lab down`');
+  }
+  const t0 = Date.now();
+  const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+  const lab = await createUnderlay(id, { dir });
+  say(`underlay ${lab.subnet} on bridge ${lab.bridge} in namespace ${lab.underlayNetns}`);
+  const cp = await startControlPlane(lab, { controllers: o.controllers ?? 2, endpoints: o.endpoints });
+  say(o.endpoints?.length ? `using etcd at ${cp.endpoints.join(',')}` : `local etcd at ${cp.endpoints.join(',')} (${secs()})`);
+  for (const s of cp.started) say(s.missing ? `${s.id}: not built (${s.missing} missing), skipped` : `${s.id} started (pid ${s.pid})`);
+  const started = [...cp.started];
+  const hosts = await Promise.all(Array.from({ length: n }, async (_, i) => {
+    const h = await createHost(lab, i + 1);
+    await startDockerd(h);
+    await ensureBusyboxImage(h);
+    const a = o.agents === false ? undefined : startAgent(lab, h, cp.endpoints);
+    if (a) started.push(a);
+    const agent = !a ? 'no agent' : a.missing ? 'agent not built' : `agent pid ${a.pid}`;
+    say(`${h.name}: ${h.address} in namespace ${h.netns}, dockerd + xnet/busybox ready, ${agent} (${secs()})`);
+    return h;
+  }));
+  updateRecord(lab.dir, (r) => { r.complete = true; });
+  return { lab, hosts, endpoints: cp.endpoints, started };
+}

@@ -1,0 +1,79 @@
+// `xctl lab up | status | exec | down` as a user runs them, under a lab id and directory of
+// the test's own (XNET_LAB_ID, XNET_LAB_DIR) so a user's lab on the same machine is untouched.
+import { existsSync } from 'node:fs';
+import { afterAll, describe, expect, test } from 'vitest';
+import { destroyLab, labDirFor } from '../../pkg/lab/index.js';
+import { run } from '../../pkg/lab/run.js';
+import { randomLabId, xctlPath } from '../harness/lab.js';
+
+const id = randomLabId('c');
+const dir = labDirFor(id);
+const env = { XNET_LAB_ID: id, XNET_LAB_DIR: dir, XCTL_ENDPOINTS: '' };
+const xctl = (...args: string[]) => run([process.execPath, xctlPath(), ...args], { env, reject: false, timeoutMs: 120_000 });
+
+afterAll(async () => {
+  await destroyLab(dir);
+}, 120_000);
+
+describe('xctl lab', () => {
+  test('status and exec without a lab say so', async () => {
+    const st = await xctl('lab', 'status');
+    expect(st.exitCode).toBe(1);
+    expect(st.stderr).toContain('no lab is up');
+    expect((await xctl('lab', 'exec', 'host-1', '--', 'true')).exitCode).toBe(1);
+  });
+
+  test('up builds two hosts with dockerd, the image and agents', async () => {
+    const r = await xctl('lab', 'up', '--hosts', '2');
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`host-1: 198.18.0.11 in namespace ${id}-host-1`);
+    expect(r.stdout).toContain(`host-2: 198.18.0.12 in namespace ${id}-host-2`);
+    expect(existsSync(`/var/run/netns/${id}-host-2`)).toBe(true);
+    const again = await xctl('lab', 'up');
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toContain('already up');
+  }, 120_000);
+
+  test('status lists hosts and processes with their state', async () => {
+    const r = await xctl('lab', 'status');
+    expect(r.stdout).toMatch(/host-1\s+198\.18\.0\.11\s+\S+-host-1\s+running/);
+    expect(r.stdout).toMatch(/etcd\s+\d+\s+running/);
+    expect(r.stdout).toMatch(/agent\/host-2\s+\d+\s+(running|dead)/);
+  });
+
+  test('exec runs in the host with its Docker daemon and passes the exit code on', async () => {
+    const ps = await xctl('lab', 'exec', 'host-1', '--', 'docker', 'images', '--format', '{{.Repository}}:{{.Tag}}');
+    expect(ps.exitCode).toBe(0);
+    expect(ps.stdout).toContain('xnet/busybox:latest');
+    const addr = await xctl('lab', 'exec', 'host-2', '--', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0');
+    expect(addr.stdout).toContain('198.18.0.12/24');
+    const ping = await xctl('lab', 'exec', 'host-2', '--', 'ping', '-c', '1', '-W', '2', '198.18.0.11');
+    expect(ping.exitCode).toBe(0);
+    const fail = await xctl('lab', 'exec', 'host-1', '--', 'sh', '-c', 'exit 3');
+    expect(fail.exitCode).toBe(3);
+    expect((await xctl('lab', 'exec', 'host-9', '--', 'true')).stderr).toContain('no host host-9');
+  });
+
+  test('later xctl commands talk to the lab etcd without flags', async () => {
+    let out = '';
+    for (let i = 0; i < 60 && !/host-2/.test(out); i++) {
+      const r = await xctl('get', 'nodes');
+      out = r.stdout;
+      if (!/host-2/.test(out)) await new Promise((res) => setTimeout(res, 500));
+    }
+    expect(out).toContain('host-1');
+    expect(out).toContain('host-2');
+  }, 60_000);
+
+  test('down removes the lab and can run again', async () => {
+    const r = await xctl('lab', 'down');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`lab ${id} removed`);
+    expect(existsSync(`/var/run/netns/${id}-host-1`)).toBe(false);
+    expect(existsSync(dir)).toBe(false);
+    const again = await xctl('lab', 'down');
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain('nothing to remove');
+  }, 120_000);
+});
