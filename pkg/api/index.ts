@@ -2,3 +2,4 @@ export * from './types.js';
 export * from './kinds.js';
 export * from './fields.js';
 export * from './conditions.js';
+export * from './validate.js';
