@@ -3,6 +3,7 @@
 // when the container restarts, removed with the object. Status tells the user why not Ready.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerNic } from '../../pkg/api/index.js';
+import { Keys } from '../../pkg/store/keys.js';
 import { vethHostName } from '../../pkg/agent/planner/names.js';
 import { agentLab, docker, eventually, inContainer, obj, runContainer, sh, type AgentLab } from './agent-harness.js';
 
@@ -69,6 +70,6 @@ describe('agent: ContainerNics on a ClusterNetwork', () => {
     await lab.store.delete('ContainerNic', 'test-eth1');
     await eventually(async () => (await inContainer(lab.hosts[0], 'test', ['ip', 'link', 'show', 'eth1'])).exitCode !== 0, 'NIC gone');
     expect(await sh(lab.hosts[0], ['ip', '-o', 'link', 'show'])).not.toContain(vethHostName('test-eth1'));
-    await eventually(async () => (await lab.client.get('/xnet/status/nodes/host-1/containernics/test-eth1').string()) === null, 'status key gone');
+    await eventually(async () => (await lab.client.get(new Keys('/xnet').status('ContainerNic', 'test-eth1', { node: 'host-1' })).string()) === null, 'status key gone');
   });
 });
