@@ -1,0 +1,174 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import type { Controller } from '../../pkg/controller/controller.js';
+import type { EtcdStore } from '../../pkg/store/index.js';
+import { getCondition, type AnyObject } from '../../pkg/api/index.js';
+import { ipamCheck } from '../../pkg/ipam/check.js';
+import { obj, startController, eventually, storeFor, uniquePrefix } from './controller-helpers.js';
+
+let etcd: TestEtcd;
+beforeAll(async () => { etcd = await startEtcd(); });
+afterAll(async () => { await etcd?.stop(); });
+
+type Status = Record<string, unknown> & { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
+const statusOf = (o: AnyObject | undefined) => o?.status as Status | undefined;
+
+describe('controller against a real etcd', () => {
+  let c: Controller;
+  let store: EtcdStore;
+  /** the node that holds 10.76.1.0/24 */
+  let node = '';
+  const prefix = uniquePrefix();
+  const get = async (kind: string, name: string) => store.get(kind as never, name);
+  const waitFor = (kind: string, name: string, pred: (s: Status) => boolean, what: string) =>
+    eventually(async () => { const o = await get(kind, name); const s = statusOf(o); return s && pred(s) ? o : undefined; }, what);
+  const ready = (s: Status) => s.conditions?.find((x) => x.type === 'Ready');
+
+  beforeAll(async () => {
+    store = storeFor(etcd.client(), prefix);
+    c = await startController(etcd.client(), prefix);
+  });
+  afterAll(async () => { await c?.stop(); });
+
+  it('gives each node a /24 with bridge, gateway and dockerRange like seed 000, and NICs addresses from the xnet half', async () => {
+    await store.applyAll([
+      obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, reserved: ['10.76.0.0/24'] }),
+      obj('Node', 'host-1', { address: '198.18.0.11' }),
+      obj('Node', 'host-2', { address: '198.18.0.12' }),
+    ]);
+    const hs1 = await waitFor('HostSubnet', 'default-host-1', (s) => !!s.subnet, 'HostSubnet default-host-1');
+    const hs2 = await waitFor('HostSubnet', 'default-host-2', (s) => !!s.subnet, 'HostSubnet default-host-2');
+    expect([statusOf(hs1)!.subnet, statusOf(hs2)!.subnet].sort()).toEqual(['10.76.1.0/24', '10.76.2.0/24']);
+    const one = statusOf(hs1)!.subnet === '10.76.1.0/24' ? hs1! : hs2!;
+    expect(statusOf(one)).toMatchObject({ subnet: '10.76.1.0/24', gateway: '10.76.1.1', bridge: 'br01', dockerRange: '10.76.1.128/25' });
+    expect(statusOf(hs1)).toMatchObject({ nodeAddress: '198.18.0.11' });
+    node = (one.spec as { node: string }).node;
+
+    await store.applyAll([
+      obj('ContainerNic', 'a-eth1', { node, container: 'a', ifName: 'eth1', network: { clusterNetwork: 'default' } }),
+      obj('ContainerNic', 'b-eth1', { node, container: 'b', ifName: 'eth1', network: { clusterNetwork: 'default' }, ip: '10.76.1.84' }),
+    ]);
+    const a = await waitFor('ContainerNic', 'a-eth1', (s) => !!s.ip, 'NIC a');
+    const b = await waitFor('ContainerNic', 'b-eth1', (s) => !!s.ip, 'NIC b');
+    expect(statusOf(a)).toMatchObject({ ip: '10.76.1.2', prefixLength: 24, gateway: '10.76.1.1' });
+    expect(statusOf(b)).toMatchObject({ ip: '10.76.1.84', prefixLength: 24 });
+    const report = await ipamCheck(etcd.client(), prefix);
+    expect(report.problems, report.text).toBe(0);
+    expect(report.text).toMatch(/clusternetworks\/default\s+2\s+/);
+  });
+
+  it('refuses a taken static address with IPConflict and an outside one with OutOfRange', async () => {
+    await store.applyAll([
+      obj('ContainerNic', 'c-eth1', { node, container: 'c', ifName: 'eth1', network: { clusterNetwork: 'default' }, ip: '10.76.1.84' }),
+      obj('ContainerNic', 'd-eth1', { node, container: 'd', ifName: 'eth1', network: { clusterNetwork: 'default' }, ip: '10.76.1.200' }),
+    ]);
+    const conflict = await waitFor('ContainerNic', 'c-eth1', (s) => ready(s)?.reason === 'IPConflict', 'IPConflict on c-eth1');
+    expect(ready(statusOf(conflict)!)?.message).toContain('b-eth1');
+    expect(statusOf(conflict)!.ip).toBeUndefined();
+    const out = await waitFor('ContainerNic', 'd-eth1', (s) => ready(s)?.reason === 'OutOfRange', 'OutOfRange on d-eth1');
+    expect(ready(statusOf(out)!)?.message).toContain('10.76.1.128/25');
+    // The holder lets go: the waiting NIC gets the address.
+    await store.delete('ContainerNic', 'b-eth1');
+    await waitFor('ContainerNic', 'c-eth1', (s) => s.ip === '10.76.1.84', 'c-eth1 gets 10.76.1.84 once b-eth1 is deleted');
+    await store.delete('ContainerNic', 'd-eth1');
+    await store.delete('ContainerNic', 'c-eth1');
+  });
+
+  it('says PoolExhausted when a node\'s xnet range is used up, and recovers when an address is released', async () => {
+    await store.applyAll([
+      obj('ClusterNetwork', 'tiny', { cidr: '10.99.0.0/24', hostPrefix: 28, nodeSelector: { matchLabels: { pool: 'tiny' } } }),
+      obj('Node', 'host-9', {}, { pool: 'tiny' }),
+    ]);
+    // /28: 16 addresses; Docker gets the upper 8; network and gateway leave 6 for ContainerNics.
+    await waitFor('HostSubnet', 'tiny-host-9', (s) => s.subnet === '10.99.0.0/28', 'tiny-host-9');
+    const nics = Array.from({ length: 7 }, (_, i) => obj('ContainerNic', `t${i}`, { node: 'host-9', container: `t${i}`, ifName: 'eth1', network: { clusterNetwork: 'tiny' } }));
+    await store.applyAll(nics);
+    const all = await eventually(async () => {
+      const list = await Promise.all(nics.map((n) => get('ContainerNic', n.metadata.name)));
+      const ips = list.map((o) => statusOf(o)?.ip).filter(Boolean);
+      const exhausted = list.filter((o) => ready(statusOf(o) ?? {})?.reason === 'PoolExhausted');
+      return ips.length === 6 && exhausted.length === 1 ? { ips, exhausted } : undefined;
+    }, 'six addresses and one PoolExhausted');
+    expect(new Set(all.ips).size).toBe(6);
+    const loser = all.exhausted[0]!.metadata.name;
+    const winner = nics.map((n) => n.metadata.name).find((n) => n !== loser)!;
+    const freed = statusOf(await get('ContainerNic', winner))!.ip;
+    await store.delete('ContainerNic', winner);
+    await waitFor('ContainerNic', loser, (s) => s.ip === freed, 'the waiting NIC gets the released address');
+    const report = await ipamCheck(etcd.client(), prefix);
+    expect(report.problems, report.text).toBe(0);
+  });
+
+  it('keeps a silent node\'s subnet (Ready=False NodeLost) and gives it back on rejoin', async () => {
+    const client = etcd.client();
+    const agentStatus = { address: '198.18.0.21', interface: 'eth0', agentVersion: 'test', lastHeartbeatTime: new Date().toISOString(), conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady' }] };
+    let lease = client.lease(2);
+    await store.applyAll([obj('Node', 'host-r', {})]);
+    await waitFor('Node', 'host-r', (s) => ready(s)?.reason === 'AgentNotStarted', 'AgentNotStarted before the first heartbeat');
+    await store.writeStatus('Node', 'host-r', { node: 'host-r' }, agentStatus, { lease });
+    const before = await waitFor('HostSubnet', 'default-host-r', (s) => s.nodeAddress === '198.18.0.21', 'HostSubnet with the agent-reported address');
+    const subnet = statusOf(before)!.subnet;
+    await lease.revoke();
+    const lost = await waitFor('Node', 'host-r', (s) => ready(s)?.reason === 'NodeLost', 'NodeLost after the lease went');
+    expect(statusOf(lost)).toMatchObject({ address: '198.18.0.21' });
+    const kept = await get('HostSubnet', 'default-host-r');
+    expect(statusOf(kept)).toMatchObject({ subnet, nodeAddress: '198.18.0.21' });
+    lease = client.lease(5);
+    await store.writeStatus('Node', 'host-r', { node: 'host-r' }, agentStatus, { lease });
+    await waitFor('Node', 'host-r', (s) => ready(s)?.status === 'True', 'Ready again on rejoin');
+    expect(statusOf(await get('HostSubnet', 'default-host-r'))!.subnet).toBe(subnet);
+    await lease.revoke();
+  });
+
+  it('deletes a deleted node\'s HostSubnets, frees their blocks, and reuses them for the next node', async () => {
+    await store.applyAll([obj('Node', 'host-x', {})]);
+    const hs = await waitFor('HostSubnet', 'default-host-x', (s) => !!s.subnet, 'default-host-x');
+    const subnet = statusOf(hs)!.subnet;
+    await store.delete('Node', 'host-x');
+    await eventually(async () => !(await get('HostSubnet', 'default-host-x')), 'default-host-x deleted');
+    await store.applyAll([obj('Node', 'host-y', {})]);
+    const y = await waitFor('HostSubnet', 'default-host-y', (s) => !!s.subnet, 'default-host-y');
+    expect(statusOf(y)!.subnet).toBe(subnet);
+    const report = await ipamCheck(etcd.client(), prefix);
+    expect(report.problems, report.text).toBe(0);
+  });
+
+  it('honours hand-written HostSubnets: their block is skipped, a given subnet and bridge are kept', async () => {
+    await store.applyAll([
+      obj('ClusterNetwork', 'hand', { cidr: '10.50.0.0/16', hostPrefix: 24, bridgePrefix: 'hb', nodeSelector: { matchLabels: { pool: 'hand' } } }),
+      obj('HostSubnet', 'manual-1', { node: 'host-m1', clusterNetwork: 'hand', subnet: '10.50.0.0/24', bridge: 'mybr' }),
+      obj('Node', 'host-m1', {}, { pool: 'hand' }),
+      obj('Node', 'host-m2', {}, { pool: 'hand' }),
+    ]);
+    const m1 = await waitFor('HostSubnet', 'manual-1', (s) => !!s.subnet, 'manual-1 allocated');
+    expect(statusOf(m1)).toMatchObject({ subnet: '10.50.0.0/24', bridge: 'mybr', gateway: '10.50.0.1' });
+    const m2 = await waitFor('HostSubnet', 'hand-host-m2', (s) => !!s.subnet, 'hand-host-m2');
+    expect(statusOf(m2)).toMatchObject({ subnet: '10.50.1.0/24', bridge: 'hb01' });
+    expect(await get('HostSubnet', 'hand-host-m1')).toBeUndefined();
+    await store.applyAll([obj('HostSubnet', 'manual-2', { node: 'host-m2', clusterNetwork: 'hand', subnet: '10.50.1.0/25' })]);
+    await waitFor('HostSubnet', 'manual-2', (s) => ready(s)?.reason === 'SubnetConflict', 'SubnetConflict for an overlapping hand-written subnet');
+  });
+
+  it('gives every MacvlanNet node a Docker block and a shim address apart from NIC addresses, and aggregates readiness', async () => {
+    await store.applyAll([
+      obj('MacvlanNet', 'macvlan200', { subnet: '192.168.200.0/24', gateway: '192.168.200.1', ipRange: '192.168.200.128/25', exclude: ['192.168.200.130/31'], blockPrefix: 28, nodeSelector: { matchLabels: { mv: 'yes' } } }),
+      obj('Node', 'mv-1', { interface: 'eth0' }, { mv: 'yes' }),
+      obj('Node', 'mv-2', { interface: 'eth1' }, { mv: 'yes' }),
+      obj('ContainerNic', 'mv-nic', { node: 'mv-1', container: 'x', ifName: 'eth1', network: { macvlanNet: 'macvlan200' } }),
+    ]);
+    const m = await waitFor('MacvlanNet', 'macvlan200', (s) => (s.nodes as unknown[] | undefined)?.length === 2 && (s.nodes as Array<{ dockerRange?: string }>).every((n) => n.dockerRange), 'both nodes have blocks');
+    const nodes = statusOf(m)!.nodes as Array<{ name: string; dockerRange: string; shimAddress: string; parent: string; ready: boolean }>;
+    // Blocks come from the top of ipRange; .240/28 holds the broadcast address, so it is skipped.
+    expect(nodes.map((n) => n.dockerRange).sort()).toEqual(['192.168.200.208/28', '192.168.200.224/28']);
+    expect(nodes.find((n) => n.name === 'mv-2')!.parent).toBe('eth1');
+    const nic = await waitFor('ContainerNic', 'mv-nic', (s) => !!s.ip, 'mv-nic address');
+    const used = [statusOf(nic)!.ip, ...nodes.map((n) => n.shimAddress)];
+    expect(new Set(used).size).toBe(3);
+    expect([...used].sort()).toEqual(['192.168.200.128', '192.168.200.129', '192.168.200.132']);
+    expect(ready(statusOf(m)!)?.status).toBe('False');
+    for (const n of ['mv-1', 'mv-2']) await store.writeStatus('MacvlanNet', 'macvlan200', { node: n }, { name: n, ready: true, message: 'ok' });
+    await waitFor('MacvlanNet', 'macvlan200', (s) => ready(s)?.status === 'True', 'Ready when every node reports ready');
+    const report = await ipamCheck(etcd.client(), prefix);
+    expect(report.problems, report.text).toBe(0);
+  });
+});
