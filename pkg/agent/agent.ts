@@ -145,8 +145,9 @@ export class Agent {
     for (const c of this.closers.splice(0)) await c();
     this.queue.shutDown();
     await this.workers;
-    // A graceful stop lets the Node turn NotReady at once instead of after the lease TTL.
-    await this.lease?.revoke().catch(() => undefined);
+    // The lease is not revoked: an agent restarted within its TTL never shows its Node as
+    // gone, and peers see no change at all. A stopped agent's key expires with the lease.
+    this.lease?.release();
   }
 
   /** Every key there is: the safety net and the start-up pass. */

@@ -81,14 +81,21 @@ export function bridgeNetworkSpec(hs: HostSubnet, cn: ClusterNetwork | undefined
   return { spec };
 }
 
+export interface PeerRoutes {
+  routes: DesiredRoute[];
+  /** peer subnets whose node address is unknown for now: their existing routes are kept */
+  keep: string[];
+}
+
 /** `subnet via <peer address>` for every other node's HostSubnet whose address is known. */
-export function peerRoutes(self: string, hostSubnets: HostSubnet[], nodes: Map<string, Node>): DesiredRoute[] {
-  const out: DesiredRoute[] = [];
+export function peerRoutes(self: string, hostSubnets: HostSubnet[], nodes: Map<string, Node>): PeerRoutes {
+  const out: PeerRoutes = { routes: [], keep: [] };
   for (const hs of hostSubnets) {
     if (hs.spec.node === self || isDeleting(hs)) continue;
     const v = hostSubnetView(hs);
     const via = v.nodeAddress ?? nodeAddress(nodes.get(hs.spec.node));
-    if (v.subnet && via) out.push({ dst: v.subnet, via });
+    if (v.subnet && via) out.routes.push({ dst: v.subnet, via });
+    else if (v.subnet) out.keep.push(v.subnet);
   }
   return out;
 }

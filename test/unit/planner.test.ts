@@ -46,6 +46,11 @@ describe('planRoutes', () => {
     expect(p.problems.map((x) => x.reason)).toEqual(['RouteConflict']);
   });
 
+  it('keeps the route of a peer whose address is unknown for now', () => {
+    const p = planRoutes([], [xnet('10.76.2.0/24', '198.18.0.12'), xnet('10.76.3.0/24', '198.18.0.13')], peers, ['10.76.2.0/24']);
+    expect(p.ops).toEqual([{ op: 'route.del', dst: '10.76.3.0/24', via: '198.18.0.13', dev: 'eth0', proto: '76' }]);
+  });
+
   it('deletes only the xnet routes the caller owns', () => {
     const p = planRoutes([], [xnet('10.76.2.0/24', '198.18.0.12'), { dst: '192.168.200.5', dev: 'xs00000000', proto: '76' }], peers);
     expect(p.ops).toEqual([{ op: 'route.del', dst: '10.76.2.0/24', via: '198.18.0.12', dev: 'eth0', proto: '76' }]);

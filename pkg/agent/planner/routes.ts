@@ -13,7 +13,7 @@ export interface DesiredRoute {
  * `owns` says which of xnet's observed routes this caller is responsible for (peer routes
  * and shim routes are planned by different reconcilers; each deletes only its own).
  */
-export function planRoutes(desired: DesiredRoute[], observed: Route[], owns: (r: Route) => boolean): Plan {
+export function planRoutes(desired: DesiredRoute[], observed: Route[], owns: (r: Route) => boolean, keep: string[] = []): Plan {
   const ops: Op[] = [];
   const problems: Problem[] = [];
   const main = observed.filter((r) => !r.table || r.table === 'main');
@@ -22,7 +22,9 @@ export function planRoutes(desired: DesiredRoute[], observed: Route[], owns: (r:
     const k = normalizeDst(r.dst);
     byDst.set(k, [...(byDst.get(k) ?? []), r]);
   }
-  const wanted = new Set<string>();
+  // `keep`: destinations still declared whose next hop is unknown right now (a peer's agent is
+  // down and nobody else knows its address): the route that exists stays.
+  const wanted = new Set<string>(keep.map(normalizeDst));
   for (const d of [...desired].sort((a, b) => a.dst.localeCompare(b.dst))) {
     const dst = normalizeDst(d.dst);
     wanted.add(dst);

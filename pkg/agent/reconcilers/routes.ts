@@ -10,7 +10,7 @@ export async function reconcileRoutes(ctx: AgentContext): Promise<void> {
   const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), nodes);
   const observed = await ctx.dp.ip.routes();
   // Peer routes are the gateway routes; the shims' device routes belong to the macvlan reconciler.
-  const plan = planRoutes(desired, observed, (r) => isXnetRoute(r) && !!r.via && r.dst !== 'default');
+  const plan = planRoutes(desired.routes, observed, (r) => isXnetRoute(r) && !!r.via && r.dst !== 'default', desired.keep);
   if (plan.ops.length) {
     ctx.log.info('routes', { ops: plan.ops.length });
     await ctx.dp.execute(plan.ops);
