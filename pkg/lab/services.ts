@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEtcdServer } from '../etcd/server.js';
+import { ETCD_LIMIT_FLAGS, startEtcdServer } from '../etcd/server.js';
 import { LabError } from './errors.js';
 import { isAlive, processStartTime, spawnDetached, stopProcess } from './proc.js';
 import { readRecord, updateRecord } from './record.js';
@@ -91,10 +91,15 @@ export function labEndpoints(lab: Lab): string[] {
   return eps;
 }
 
-export function startController(lab: Lab, n: number, endpoints = labEndpoints(lab)): Started {
+/**
+ * Tuning flags are passed explicitly: the lab's own etcd accepts big transactions
+ * (ETCD_LIMIT_FLAGS), and explicit values do not depend on how defaults are parsed.
+ */
+export function startController(lab: Lab, n: number, endpoints = labEndpoints(lab), localEtcd = true): Started {
+  const tuning = ['--lease-ttl', '10', '--workers', '64', '--max-txn-ops', localEtcd ? ETCD_LIMIT_FLAGS[1] : '128'];
   return startRecorded(lab, {
     id: `controller/${n}`, role: 'controller',
-    argv: [process.execPath, programPath('xnet-controller'), '--endpoints', endpoints.join(',')],
+    argv: [process.execPath, programPath('xnet-controller'), '--endpoints', endpoints.join(','), ...tuning],
     log: join(lab.dir, `controller-${n}.log`),
   });
 }
@@ -118,7 +123,7 @@ export async function startControlPlane(lab: Lab, opts: { controllers?: number; 
   if (endpoints?.length) setLabEndpoints(lab, endpoints);
   else endpoints = await startLabEtcd(lab);
   const started: Started[] = [];
-  for (let n = 1; n <= (opts.controllers ?? 2); n++) started.push(startController(lab, n, endpoints));
+  for (let n = 1; n <= (opts.controllers ?? 2); n++) started.push(startController(lab, n, endpoints, !opts.endpoints?.length));
   return { endpoints, started };
 }
 

@@ -1,0 +1,116 @@
+// What the end-to-end tests do as a user would: xctl against the lab's etcd, docker against a
+// host's daemon, ping from inside containers. Failures carry the object's `describe` output.
+import type { TestLab } from '../harness/lab.js';
+
+export type Kind = 'clusternetwork' | 'node' | 'hostsubnet' | 'containernic' | 'macvlannet';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function apply(tl: TestLab, yaml: string): Promise<string> {
+  const r = await tl.xctl(['apply', '-f', '-'], { input: yaml });
+  if (r.exitCode !== 0) throw new Error(`xctl apply failed (exit ${r.exitCode}): ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+export async function xdelete(tl: TestLab, kind: Kind, name: string): Promise<void> {
+  const r = await tl.xctl(['delete', kind, name]);
+  if (r.exitCode !== 0) throw new Error(`xctl delete ${kind} ${name} failed: ${r.stderr}`);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function getObject(tl: TestLab, kind: Kind, name: string): Promise<any | undefined> {
+  const r = await tl.xctl(['get', kind, name, '-o', 'json']);
+  if (r.exitCode === 4) return undefined;
+  if (r.exitCode !== 0) throw new Error(`xctl get ${kind} ${name}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** xctl wait --for condition=Ready; on timeout the error shows `xctl describe`. */
+export async function waitReady(tl: TestLab, kind: Kind, name: string, timeoutS = 60): Promise<void> {
+  const r = await tl.xctl(['wait', kind, name, '--for', 'condition=Ready', '--timeout', `${timeoutS}s`], { timeoutMs: (timeoutS + 15) * 1000 });
+  if (r.exitCode !== 0) {
+    const d = await tl.xctl(['describe', kind, name]);
+    throw new Error(`${kind}/${name} not Ready within ${timeoutS}s: ${r.stderr.trim()}\n${d.stdout}${d.stderr}`);
+  }
+}
+
+/** Polls until check() gives a value; returns it with the time it took. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 50): Promise<{ value: T; ms: number }> {
+  const t0 = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return { value: v, ms: Date.now() - t0 };
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+export async function runContainer(tl: TestLab, host: string, name: string, network: string): Promise<void> {
+  await tl.docker(host, ['run', '-d', '--name', name, '--net', network, 'xnet/busybox:latest', 'sleep', '1d'], { check: true });
+}
+
+export async function containerIp(tl: TestLab, host: string, name: string, network: string): Promise<string> {
+  const r = await tl.docker(host, ['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name], { check: true });
+  return r.stdout.trim();
+}
+
+export async function containerPid(tl: TestLab, host: string, name: string): Promise<number> {
+  const r = await tl.docker(host, ['inspect', '-f', '{{.State.Pid}}', name], { check: true });
+  return Number(r.stdout.trim());
+}
+
+/** Runs a command with the machine's tools inside a container's network namespace. */
+export async function inContainerNetns(tl: TestLab, host: string, name: string, argv: string[]) {
+  const pid = await containerPid(tl, host, name);
+  return tl.exec(host, ['nsenter', `--net=/proc/${pid}/ns/net`, ...argv]);
+}
+
+/** IPv4 addresses of an interface inside a container (none when the interface is absent). */
+export async function containerIfAddrs(tl: TestLab, host: string, name: string, ifName: string): Promise<string[]> {
+  const r = await inContainerNetns(tl, host, name, ['ip', '-4', '-json', 'addr', 'show', 'dev', ifName]);
+  if (r.exitCode !== 0) return [];
+  const links = JSON.parse(r.stdout || '[]') as { addr_info?: { local: string }[] }[];
+  return links.flatMap((l) => (l.addr_info ?? []).map((a) => a.local));
+}
+
+export interface PingReport {
+  ok: boolean;
+  rttMs?: number;
+  ttl?: number;
+  output: string;
+}
+
+/** busybox ping from inside a container */
+export async function pingFromContainer(tl: TestLab, host: string, name: string, address: string, count = 1): Promise<PingReport> {
+  const r = await tl.docker(host, ['exec', name, 'ping', '-c', String(count), '-W', '2', address]);
+  const rtt = /min\/avg\/max = [\d.]+\/([\d.]+)\//.exec(r.stdout);
+  const ttl = /ttl=(\d+)/.exec(r.stdout);
+  return { ok: r.exitCode === 0, rttMs: rtt ? Number(rtt[1]) : undefined, ttl: ttl ? Number(ttl[1]) : undefined, output: (r.stdout + r.stderr).trim() };
+}
+
+/** Pings each address once from a container; returns the ones that did not answer. */
+export async function unreachableFrom(tl: TestLab, host: string, name: string, addresses: string[]): Promise<string[]> {
+  const failed: string[] = [];
+  for (const a of addresses) {
+    let p = await pingFromContainer(tl, host, name, a);
+    // a first packet can be spent on ARP on a freshly made path: one retry, not a loop
+    if (!p.ok) p = await pingFromContainer(tl, host, name, a, 2);
+    if (!p.ok) failed.push(`${a} (${p.output.split('\n').pop()})`);
+  }
+  return failed;
+}
+
+export function printHeal(what: string, ms: number): void {
+  console.log(`healed: ${what.padEnd(48)} ${String(ms).padStart(6)} ms`);
+}
+
+/** `ip -json route show` of a host */
+export async function hostRoutes(tl: TestLab, host: string): Promise<{ dst: string; gateway?: string; dev?: string; protocol?: string }[]> {
+  const r = await tl.exec(host, ['ip', '-json', 'route', 'show'], { check: true });
+  return JSON.parse(r.stdout || '[]');
+}

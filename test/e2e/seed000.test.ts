@@ -1,0 +1,94 @@
+// Seed 000 end to end: direct routing between Docker hosts and extra NICs in running
+// containers, done by xnet from declared objects alone. Hosts, Docker, etcd, controllers and
+// agents are all real (test/harness/lab.ts).
+import { describe, expect, test } from 'vitest';
+import { useTestLab } from '../harness/lab.js';
+import { apply, containerIfAddrs, containerIp, getObject, runContainer, unreachableFrom, waitReady } from './helpers.js';
+
+const CLUSTER = `
+apiVersion: xnet.io/v1alpha1
+kind: ClusterNetwork
+metadata: {name: default}
+spec:
+  cidr: 10.76.0.0/16
+  hostPrefix: 24
+  reserved: [10.76.0.0/24]
+  dockerNetwork: net1
+  bridgePrefix: br
+`;
+
+const nics = (host: string) => ['eth1', 'eth2'].map((ifName) => `
+apiVersion: xnet.io/v1alpha1
+kind: ContainerNic
+metadata: {name: ${host}-test-${ifName}}
+spec:
+  node: ${host}
+  container: test
+  ifName: ${ifName}
+  network: {clusterNetwork: default}
+`).join('---');
+
+describe('seed 000: direct routing and extra NICs', () => {
+  const lab = useTestLab({ hosts: 2, agents: true, controllers: 2 });
+  const addrs: Record<string, string[]> = {};
+
+  test('two hosts join and get distinct subnets by themselves', async () => {
+    await apply(lab(), CLUSTER);
+    const subnets: string[] = [];
+    for (const h of ['host-1', 'host-2']) {
+      await waitReady(lab(), 'node', h);
+      await waitReady(lab(), 'hostsubnet', `default-${h}`);
+      const hs = await getObject(lab(), 'hostsubnet', `default-${h}`);
+      expect(hs.status.subnet).toMatch(/^10\.76\.\d+\.0\/24$/);
+      expect(hs.status.subnet).not.toBe('10.76.0.0/24');
+      subnets.push(hs.status.subnet);
+    }
+    expect(new Set(subnets).size).toBe(2);
+  });
+
+  test('a container on each host, two extra NICs pushed into each', async () => {
+    for (const h of ['host-1', 'host-2']) await runContainer(lab(), h, 'test', 'net1');
+    await apply(lab(), `${nics('host-1')}---${nics('host-2')}`);
+    for (const h of ['host-1', 'host-2']) {
+      addrs[h] = [await containerIp(lab(), h, 'test', 'net1')];
+      for (const ifName of ['eth1', 'eth2']) {
+        await waitReady(lab(), 'containernic', `${h}-test-${ifName}`);
+        const nic = await getObject(lab(), 'containernic', `${h}-test-${ifName}`);
+        expect(await containerIfAddrs(lab(), h, 'test', ifName)).toContain(nic.status.ip);
+        addrs[h].push(nic.status.ip);
+      }
+    }
+    const all = [...addrs['host-1'], ...addrs['host-2']];
+    expect(new Set(all).size).toBe(6);
+  });
+
+  test('all six addresses are reached from the other host', async () => {
+    expect(await unreachableFrom(lab(), 'host-2', 'test', addrs['host-1'])).toEqual([]);
+    expect(await unreachableFrom(lab(), 'host-1', 'test', addrs['host-2'])).toEqual([]);
+  });
+
+  test('the receiver sees the sending container\'s own address (no NAT inside the cluster)', async () => {
+    // the receiver answers each connection with its own connection table
+    await lab().docker('host-1', ['run', '-d', '--name', 'rx', '--net', 'net1', 'xnet/busybox:latest', 'nc', '-ll', '-p', '7000', '-e', 'netstat', '-tn'], { check: true });
+    const rx = await containerIp(lab(), 'host-1', 'rx', 'net1');
+    let seen = '';
+    for (let i = 0; i < 20 && !seen.includes(addrs['host-2'][0]); i++) {
+      seen = (await lab().docker('host-2', ['exec', 'test', 'nc', '-w', '2', rx, '7000'])).stdout;
+    }
+    expect(seen).toContain(`${addrs['host-2'][0]}:`);
+    expect(seen).not.toContain('198.18.0.12:');
+  });
+
+  test('a third host joining later is reachable from the first two with no manual step', async () => {
+    await lab().addHost(3);
+    await waitReady(lab(), 'node', 'host-3');
+    await waitReady(lab(), 'hostsubnet', 'default-host-3');
+    await runContainer(lab(), 'host-3', 'test', 'net1');
+    const ip3 = await containerIp(lab(), 'host-3', 'test', 'net1');
+    const hs3 = await getObject(lab(), 'hostsubnet', 'default-host-3');
+    expect([hs3.status.subnet]).not.toContain((await getObject(lab(), 'hostsubnet', 'default-host-1')).status.subnet);
+    expect(await unreachableFrom(lab(), 'host-1', 'test', [ip3])).toEqual([]);
+    expect(await unreachableFrom(lab(), 'host-2', 'test', [ip3])).toEqual([]);
+    expect(await unreachableFrom(lab(), 'host-3', 'test', [addrs['host-1'][0], addrs['host-2'][0]])).toEqual([]);
+  }, 120_000);
+});
