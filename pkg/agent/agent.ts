@@ -210,7 +210,7 @@ export class Agent {
       const status = heartbeatStatus(self, {
         underlay: this.underlay, capabilities: this.ctx.capabilities, agentVersion: AGENT_VERSION,
         routeProblems: this.ctx.routeProblems,
-        previous: this.heartbeatConditions ?? (self?.status?.conditions as Condition[] | undefined),
+        previous: this.heartbeatConditions ?? ((self?.status?.conditions ?? []) as Condition[]).filter((c) => c.type === 'Ready' || c.type === 'RoutesReady'),
       });
       await store.writeStatus('Node', node, { node }, status, this.lease ? { lease: this.lease } : undefined);
       if (this.lease) await this.lease.put(new Keys(this.opts.prefix).nodeLease(node)).value(JSON.stringify({ time: status.lastHeartbeatTime }));

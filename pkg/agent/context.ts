@@ -32,7 +32,9 @@ export class StatusWriter {
   /** Writes this node's status for the object unless it is what we last wrote. */
   async write(kind: Kind, obj: { metadata: { name: string; generation?: number }; status?: unknown }, fields: Record<string, unknown>, ready: Ready): Promise<void> {
     const key = `${kind}/${obj.metadata.name}`;
-    const prev = this.conditions.get(key) ?? ((obj.status as { conditions?: Condition[] } | undefined)?.conditions);
+    // After a restart, the merged view's Ready keeps its lastTransitionTime; other types in it
+    // belong to the controller and must not be copied into this node's status.
+    const prev = this.conditions.get(key) ?? ((obj.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).filter((c) => c.type === 'Ready');
     const conditions = setCondition(prev, { type: 'Ready', ...ready, observedGeneration: obj.metadata.generation });
     const status = { ...fields, observedGeneration: obj.metadata.generation, conditions };
     const text = JSON.stringify(status);

@@ -1,0 +1,146 @@
+// The agent's pure edges: objects -> desired state, events -> work keys, `ip -json` and
+// `ip monitor` parsing, underlay choice, heartbeat status.
+import { describe, expect, it } from 'vitest';
+import { API_VERSION, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../../pkg/api/index.js';
+import { bridgeNetworkSpec, desiredMacvlan, desiredNat, peerRoutes } from '../../pkg/agent/desired.js';
+import { fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, type EventScope } from '../../pkg/agent/events.js';
+import { heartbeatStatus, pickUnderlay } from '../../pkg/agent/node.js';
+import { shimName, vethHostName } from '../../pkg/agent/planner/names.js';
+import { parseAddrs, parseLinks, parseRoutes } from '../../pkg/netlink/parse.js';
+import { parseMonitorLine } from '../../pkg/netlink/monitor.js';
+import { parseSave } from '../../pkg/netlink/iptables.js';
+import { ipArgv, inNetns } from '../../pkg/netlink/target.js';
+
+const meta = (name: string, extra = {}) => ({ name, generation: 1, ...extra });
+const cn: ClusterNetwork = { apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: meta('default'), spec: { cidr: '10.76.0.0/16', hostPrefix: 24, bridgePrefix: 'br', masquerade: true, dockerNetwork: 'net1', mtu: 1450 } };
+const hs = (node: string, i: number, status: Record<string, unknown> = {}): HostSubnet => ({
+  apiVersion: API_VERSION, kind: 'HostSubnet', metadata: meta(`default-${node}`),
+  spec: { node, clusterNetwork: 'default', icc: true }, status: { subnet: `10.76.${i}.0/24`, gateway: `10.76.${i}.1`, bridge: `br0${i}`, dockerRange: `10.76.${i}.128/25`, ...status },
+});
+const node = (name: string, spec: Node['spec'] = {}, status: Record<string, unknown> = {}, labels?: Record<string, string>): Node =>
+  ({ apiVersion: API_VERSION, kind: 'Node', metadata: meta(name, labels ? { labels } : {}), spec, status });
+const nic = (name: string, network: ContainerNic['spec']['network'], status: Record<string, unknown> = {}): ContainerNic =>
+  ({ apiVersion: API_VERSION, kind: 'ContainerNic', metadata: meta(name), spec: { node: 'host-1', container: 'test', ifName: 'eth1', network, defaultRoute: false }, status });
+const mvn: MacvlanNet = {
+  apiVersion: API_VERSION, kind: 'MacvlanNet', metadata: meta('macvlan200'),
+  spec: { subnet: '192.168.200.0/24', gateway: '192.168.200.1', mode: 'bridge', promiscuous: true, hostShim: true, blockPrefix: 28, nodes: [{ name: 'host-2', parent: 'enp0s5' }] },
+  status: { nodes: [{ name: 'host-1', dockerRange: '192.168.200.128/28', shimAddress: '192.168.200.250' }] },
+};
+
+describe('desired state from objects', () => {
+  it('builds the Docker bridge network of a HostSubnet from the controller\'s allocation', () => {
+    expect(bridgeNetworkSpec(hs('host-1', 1), cn).spec).toEqual({
+      name: 'net1', driver: 'bridge', subnet: '10.76.1.0/24', gateway: '10.76.1.1', ipRange: '10.76.1.128/25',
+      options: {
+        'com.docker.network.bridge.name': 'br01', 'com.docker.network.bridge.enable_icc': 'true',
+        'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.driver.mtu': '1450',
+      },
+      labels: { 'io.xnet.owner': 'HostSubnet/default-host-1' },
+    });
+    const pending = { ...hs('host-1', 1), status: {} };
+    expect(bridgeNetworkSpec(pending, cn).problem?.reason).toBe('NotAllocated');
+  });
+
+  it('routes peers via HostSubnet status.nodeAddress, else the Node\'s address; keeps routes of peers with none', () => {
+    const nodes = new Map([['host-3', node('host-3', { address: '198.18.0.13' })], ['host-4', node('host-4', {}, { address: '198.18.0.14' })]]);
+    const r = peerRoutes('host-1', [hs('host-1', 1), hs('host-2', 2, { nodeAddress: '198.18.0.12' }), hs('host-3', 3), hs('host-4', 4), hs('host-5', 5)], nodes);
+    expect(r).toEqual({
+      routes: [{ dst: '10.76.2.0/24', via: '198.18.0.12' }, { dst: '10.76.3.0/24', via: '198.18.0.13' }, { dst: '10.76.4.0/24', via: '198.18.0.14' }],
+      keep: ['10.76.5.0/24'],
+    });
+  });
+
+  it('collects cluster CIDRs and local bridges for the NAT rules', () => {
+    expect(desiredNat([cn], [hs('host-1', 1)])).toEqual({ clusterCidrs: ['10.76.0.0/16'], bridges: ['br01'] });
+  });
+
+  it('builds a MacvlanNet\'s node part: parent override, node block, shim with NIC /32 routes', () => {
+    const r = desiredMacvlan(mvn, 'host-1', node('host-1', {}, { interface: 'eth0' }), [nic('a', { macvlanNet: 'macvlan200' }, { ip: '192.168.200.20' }), nic('b', { clusterNetwork: 'default' }, { ip: '10.76.1.5' })]);
+    expect(r.desired).toEqual({
+      name: 'macvlan200', parent: 'eth0', promiscuous: true,
+      network: {
+        name: 'macvlan200', driver: 'macvlan', subnet: '192.168.200.0/24', gateway: '192.168.200.1', ipRange: '192.168.200.128/28',
+        options: { parent: 'eth0', macvlan_mode: 'bridge' }, labels: { 'io.xnet.owner': 'MacvlanNet/macvlan200' },
+      },
+      shim: { address: '192.168.200.250', routes: ['192.168.200.128/28', '192.168.200.20/32'] },
+    });
+    const h2 = desiredMacvlan({ ...mvn, spec: { ...mvn.spec, vlan: 200 } }, 'host-2', node('host-2', { interface: 'eth0' }), []);
+    expect(h2.desired).toEqual({ name: 'macvlan200', parent: 'enp0s5', vlan: 200, promiscuous: true });
+    expect(h2.pending?.reason).toBe('NotAllocated');
+    expect(desiredMacvlan(mvn, 'host-9', node('host-9'), []).problem?.reason).toBe('ParentMissing');
+  });
+});
+
+describe('events to work keys', () => {
+  const scope: EventScope = {
+    node: 'host-1', nics: [nic('test-eth1', { clusterNetwork: 'default' }, { containerId: 'abcdef123456' }), nic('test-mv', { macvlanNet: 'macvlan200' })],
+    hostSubnets: [hs('host-1', 1), hs('host-2', 2)], macvlanNets: [mvn], macvlanParents: new Map([['macvlan200', 'eth0']]),
+  };
+
+  it('maps object changes to the reconcilers that depend on them', () => {
+    expect(keysForObject(hs('host-2', 2), scope)).toEqual(['routes']);
+    expect(keysForObject(hs('host-1', 1), scope)).toEqual(['hostsubnets', 'nat', 'nic/test-eth1']);
+    expect(keysForObject(scope.nics[1], scope)).toEqual(['nic/test-mv', 'mvn/macvlan200']);
+    expect(keysForObject(mvn, scope)).toEqual(['mvn/macvlan200', 'nic/test-mv']);
+  });
+
+  it('ignores status changes the agents make themselves', () => {
+    const a = hs('host-2', 2, { conditions: [{ type: 'Ready', status: 'True' }] });
+    const b = hs('host-2', 2, { conditions: [{ type: 'Ready', status: 'False' }] });
+    expect(fingerprint(a)).toBe(fingerprint(b));
+    expect(fingerprint(a)).not.toBe(fingerprint(hs('host-2', 2, { nodeAddress: '198.18.0.99' })));
+    const n1 = node('host-2', {}, { address: '198.18.0.12', lastHeartbeatTime: '1' });
+    expect(fingerprint(n1)).toBe(fingerprint(node('host-2', {}, { address: '198.18.0.12', lastHeartbeatTime: '2' })));
+  });
+
+  it('maps Docker events: a started container wakes its NICs, a new network wakes NAT', () => {
+    expect(keysForDockerEvent({ type: 'container', action: 'start', id: 'abcdef123456', name: 'test', timeNano: 0 }, scope)).toEqual(['nic/test-eth1', 'nic/test-mv']);
+    expect(keysForDockerEvent({ type: 'container', action: 'exec_start', id: 'x', name: 'test', timeNano: 0 }, scope)).toEqual([]);
+    expect(keysForDockerEvent({ type: 'network', action: 'create', id: 'n', timeNano: 0 }, scope)).toContain('nat');
+  });
+
+  it('maps kernel notifications: routes, a NIC\'s host end, a shim, a bridge', () => {
+    const ev = (line: string) => keysForMonitorEvent(parseMonitorLine(line)!, scope);
+    expect(ev('[ROUTE]Deleted 10.76.2.0/24 via 198.18.0.12 dev eth0 proto 76')).toEqual(['routes', 'mvn/macvlan200']);
+    expect(ev(`[LINK]Deleted 9: ${vethHostName('test-eth1')}@if8: <BROADCAST,MULTICAST> mtu 1500`)).toEqual(['nic/test-eth1']);
+    expect(ev(`[ADDR]Deleted 7: ${shimName('macvlan200')}    inet 192.168.200.250/32 scope global`)).toEqual(['mvn/macvlan200']);
+    expect(ev('[LINK]5: br01: <BROADCAST,MULTICAST,UP> mtu 1500')).toEqual(['hostsubnets', 'nic/test-eth1']);
+    expect(ev('[LINK]12: veth1234@if11: <BROADCAST> mtu 1500')).toEqual([]);
+  });
+});
+
+describe('netlink parsing and argv', () => {
+  it('parses ip -json links, addresses and routes', () => {
+    const links = parseLinks([{ ifindex: 5, ifname: 'xs1', flags: ['BROADCAST', 'UP', 'PROMISC'], mtu: 1500, address: 'AA:BB:CC:00:11:22', link: 'eth0', linkinfo: { info_kind: 'macvlan', info_data: { mode: 'bridge' } } }]);
+    expect(links).toEqual([{ ifindex: 5, name: 'xs1', mac: 'aa:bb:cc:00:11:22', mtu: 1500, up: true, promisc: true, kind: 'macvlan', parent: 'eth0', macvlanMode: 'bridge' }]);
+    expect(parseAddrs([{ ifname: 'br01', addr_info: [{ family: 'inet', local: '10.76.1.1', prefixlen: 24 }, { family: 'inet6', local: 'fe80::1', prefixlen: 64 }] }])).toEqual([{ dev: 'br01', cidr: '10.76.1.1/24' }]);
+    expect(parseRoutes([{ dst: '10.9.0.0/24', gateway: '10.2.0.2', dev: 'v1', protocol: '76', flags: [] }])).toEqual([{ dst: '10.9.0.0/24', via: '10.2.0.2', dev: 'v1', proto: '76' }]);
+  });
+
+  it('parses one table of iptables-save', () => {
+    const d = parseSave('*filter\n:FORWARD DROP [0:0]\n-A FORWARD -j DOCKER-USER\nCOMMIT\n*nat\n:POSTROUTING ACCEPT [0:0]\n:XNET-POSTROUTING - [0:0]\n-A POSTROUTING -j XNET-POSTROUTING\nCOMMIT\n', 'nat');
+    expect(d).toEqual({ chains: ['POSTROUTING', 'XNET-POSTROUTING'], rules: { POSTROUTING: ['-j XNET-POSTROUTING'], 'XNET-POSTROUTING': [] } });
+  });
+
+  it('builds argument arrays for each kind of namespace, never a shell line', () => {
+    expect(ipArgv({ kind: 'netns', name: 'h1' }, ['-json', 'link'])).toEqual(['ip', ['-n', 'h1', '-json', 'link']]);
+    expect(ipArgv({ kind: 'pid', pid: 42 }, ['link'])).toEqual(['nsenter', ['-t', '42', '-n', 'ip', 'link']]);
+    expect(inNetns({ kind: 'netns', name: 'h1' }, 'iptables-save', ['-t', 'nat'])).toEqual(['nsenter', ['--net=/var/run/netns/h1', 'iptables-save', '-t', 'nat']]);
+  });
+});
+
+describe('node registration pieces', () => {
+  it('picks the default route\'s interface, else the first non-lo interface with IPv4', () => {
+    const addrs = [{ dev: 'lo', cidr: '127.0.0.1/8' }, { dev: 'eth1', cidr: '10.0.0.5/24' }, { dev: 'eth0', cidr: '198.18.0.11/24' }];
+    expect(pickUnderlay('eth0', addrs)).toEqual({ interface: 'eth0', address: '198.18.0.11' });
+    expect(pickUnderlay(undefined, addrs)).toEqual({ interface: 'eth1', address: '10.0.0.5' });
+    expect(pickUnderlay(undefined, [{ dev: 'lo', cidr: '127.0.0.1/8' }])).toEqual({});
+  });
+
+  it('writes pinned address/interface over detected ones, capabilities and Ready', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const s = heartbeatStatus(node('host-1', { address: '198.18.0.99' }), { underlay: { address: '198.18.0.11', interface: 'eth0' }, capabilities: { macvlan: true, vlan: false }, agentVersion: '0.1.0', routeProblems: [], now });
+    expect(s).toMatchObject({ address: '198.18.0.99', interface: 'eth0', lastHeartbeatTime: now.toISOString(), capabilities: { macvlan: true, vlan: false } });
+    expect((s.conditions as Array<{ type: string; status: string }>).map((c) => [c.type, c.status])).toEqual([['Ready', 'True'], ['RoutesReady', 'True']]);
+  });
+});
