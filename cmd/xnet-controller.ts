@@ -18,9 +18,9 @@ const program = new Command('xnet-controller')
   .option('--prefix <prefix>', 'etcd key prefix', '/xnet')
   .option('--id <id>', 'identity in the leader election (default host:pid:random)')
   .option('--metrics-addr <addr>', 'serve /metrics and /healthz on host:port')
-  .addOption(new Option('--lease-ttl <seconds>', 'leader lease TTL: a dead leader is replaced within this').default(String(DEFAULT_LEADER_TTL_SECONDS)).argParser(Number))
-  .addOption(new Option('--workers <n>', 'concurrent reconciles').default('64').argParser(Number))
-  .addOption(new Option('--max-txn-ops <n>', 'etcd --max-txn-ops of the cluster').default('128').argParser(Number));
+  .addOption(new Option('--lease-ttl <seconds>', 'leader lease TTL: a dead leader is replaced within this').default(DEFAULT_LEADER_TTL_SECONDS).argParser(Number))
+  .addOption(new Option('--workers <n>', 'concurrent reconciles').default(64).argParser(Number))
+  .addOption(new Option('--max-txn-ops <n>', 'etcd --max-txn-ops of the cluster').default(128).argParser(Number));
 
 program.parse();
 const o = program.opts<{
