@@ -1,0 +1,48 @@
+import { describe, it, expect } from 'vitest';
+import { auditIpam, formatAudit } from '../../pkg/ipam/check.js';
+
+const P = '/xnet';
+const o = (plural: string, name: string, uid: string, spec: unknown) => ({ key: `${P}/registry/objects/${plural}/${name}`, value: JSON.stringify({ metadata: { name, uid }, spec }) });
+const st = (plural: string, name: string, status: unknown) => ({ key: `${P}/registry/status/controller/${plural}/${name}`, value: JSON.stringify(status) });
+const claim = (path: string, value: unknown) => ({ key: `${P}/ipam/${path}`, value: JSON.stringify(value) });
+
+const base = [
+  o('clusternetworks', 'default', 'cn1', { cidr: '10.76.0.0/16', hostPrefix: 24 }),
+  o('hostsubnets', 'default-n1', 'hs1', { node: 'n1', clusterNetwork: 'default' }),
+  st('hostsubnets', 'default-n1', { subnet: '10.76.1.0/24', gateway: '10.76.1.1', dockerRange: '10.76.1.128/25' }),
+  claim('clusternetworks/default/blocks/010.076.001.000', { owner: { kind: 'HostSubnet', name: 'default-n1', uid: 'hs1' }, role: 'hostsubnet', cidr: '10.76.1.0/24' }),
+  o('containernics', 'a', 'nic-a', { node: 'n1', network: { clusterNetwork: 'default' } }),
+  st('containernics', 'a', { ip: '10.76.1.2' }),
+  claim('clusternetworks/default/addresses/010.076.001.002', { owner: { kind: 'ContainerNic', name: 'a', uid: 'nic-a' }, role: 'nic', ip: '10.76.1.2' }),
+];
+
+describe('ipam audit', () => {
+  it('reports use per pool and no problem for a consistent state', () => {
+    const a = auditIpam(base, P);
+    expect(a.leaks).toEqual([]);
+    expect(a.duplicates).toEqual([]);
+    expect(a.unclaimed).toEqual([]);
+    expect(a.pools).toContainEqual({ pool: 'clusternetworks/default', what: '/24 host blocks', used: 1, free: 255 });
+    expect(a.pools).toContainEqual({ pool: 'clusternetworks/default', what: 'ContainerNic addresses', used: 1, free: 125 });
+    const r = formatAudit(a);
+    expect(r.problems).toBe(0);
+    expect(r.text).toContain('no leaks, no duplicates');
+  });
+
+  it('finds a claim whose owner is gone or was re-created as a leak', () => {
+    const gone = [...base, claim('clusternetworks/default/addresses/010.076.001.003', { owner: { kind: 'ContainerNic', name: 'b', uid: 'nic-b' }, role: 'nic', ip: '10.76.1.3' })];
+    expect(auditIpam(gone, P).leaks).toEqual([expect.stringContaining('owner does not exist')]);
+    const recreated = base.map((kv) => kv.key === `${P}/registry/objects/containernics/a` ? o('containernics', 'a', 'nic-a2', { node: 'n1', network: { clusterNetwork: 'default' } }) : kv);
+    const a = auditIpam(recreated, P);
+    expect(a.leaks).toEqual([expect.stringContaining('re-created')]);
+    expect(a.unclaimed).toEqual([expect.stringContaining('announces 10.76.1.2')]);
+    expect(formatAudit(a).problems).toBe(2);
+  });
+
+  it('finds two owners announcing the same address as a duplicate', () => {
+    const dup = [...base, o('containernics', 'b', 'nic-b', { node: 'n1', network: { clusterNetwork: 'default' } }), st('containernics', 'b', { ip: '10.76.1.2' })];
+    const a = auditIpam(dup, P);
+    expect(a.duplicates).toEqual([expect.stringMatching(/ContainerNic "(a|b)" 10.76.1.2 overlaps ContainerNic "(a|b)"/)]);
+    expect(formatAudit(a).problems).toBeGreaterThan(0);
+  });
+});
