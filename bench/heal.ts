@@ -1,0 +1,162 @@
+// How fast the agent heals each kind of drift, driven by events (kernel notifications,
+// Docker events, etcd watches), next to the same agent relying on its periodic resync only.
+// Prints p50/p99 per drift kind and the ratio to the periodic-only baseline.
+//
+//   npm run bench -- heal          (root; builds a one-host lab in namespaces, removes it after)
+//   HEAL_SAMPLES=30 HEAL_BASELINE_INTERVAL_MS=5000 node dist/bench/heal.js
+import { mkdtempSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Etcd3 } from 'etcd3';
+import { execa } from 'execa';
+import { startEtcdServer } from '../pkg/etcd/server.js';
+import { createEtcdStore } from '../pkg/store/etcd-store.js';
+import { createUnderlay, createHost, startDockerd, ensureBusyboxImage, destroyLab, BUSYBOX_IMAGE, type LabHost } from '../pkg/lab/index.js';
+import { Agent } from '../pkg/agent/agent.js';
+import { API_VERSION, type AnyObject, type Kind } from '../pkg/api/index.js';
+import { createLogger } from '../pkg/log.js';
+import { shimName, vethHostName } from '../pkg/agent/planner/names.js';
+
+const SAMPLES = Number(process.env.HEAL_SAMPLES ?? 20);
+const BASELINE_SAMPLES = Number(process.env.HEAL_BASELINE_SAMPLES ?? 6);
+const BASELINE_INTERVAL = Number(process.env.HEAL_BASELINE_INTERVAL_MS ?? 5000);
+
+const obj = (kind: Kind, name: string, spec: Record<string, unknown>) => ({ apiVersion: API_VERSION, kind, metadata: { name }, spec }) as AnyObject;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function sh(h: LabHost, argv: string[]): Promise<string> {
+  const r = await execa('nsenter', [`--net=${h.netnsPath}`, ...argv], { reject: false });
+  return r.stdout;
+}
+async function dockerCmd(h: LabHost, args: string[]): Promise<string> {
+  return (await execa('docker', ['-H', h.dockerHost, ...args])).stdout.trim();
+}
+
+interface Drift {
+  name: string;
+  /** breaks the state; resolves when the break is done */
+  breakIt(): Promise<void>;
+  /** true once healed */
+  healed(): Promise<boolean>;
+}
+
+function drifts(h: LabHost): Drift[] {
+  const containerPid = async () => Number(await dockerCmd(h, ['inspect', '-f', '{{.State.Pid}}', 'test']));
+  const nicOk = async () => {
+    const pid = await containerPid();
+    if (!pid) return false;
+    const r = await execa('nsenter', ['-t', String(pid), '-n', 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'], { reject: false });
+    return r.stdout.includes('10.76.1.84/24');
+  };
+  return [
+    {
+      name: 'route deleted by hand',
+      breakIt: async () => { await sh(h, ['ip', 'route', 'del', '10.76.2.0/24']); },
+      healed: async () => (await sh(h, ['ip', 'route', 'show', '10.76.2.0/24'])).includes('via 198.18.0.12'),
+    },
+    {
+      name: 'NIC host end deleted',
+      breakIt: async () => { await sh(h, ['ip', 'link', 'del', vethHostName('test-eth1')]); },
+      healed: nicOk,
+    },
+    {
+      name: 'shim address deleted',
+      breakIt: async () => { await sh(h, ['ip', 'addr', 'del', '192.168.200.250/32', 'dev', shimName('mv')]); },
+      healed: async () => (await sh(h, ['ip', '-o', '-4', 'addr', 'show', 'dev', shimName('mv')])).includes('192.168.200.250/32'),
+    },
+    {
+      name: 'container restarted (NIC back)',
+      breakIt: async () => { await dockerCmd(h, ['restart', '-t', '0', 'test']); },
+      healed: nicOk,
+    },
+  ];
+}
+
+async function measure(d: Drift, n: number, timeoutMs: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    while (!(await d.healed())) await sleep(50);
+    await sleep(100 + Math.random() * 200); // decorrelate from the resync timer
+    await d.breakIt();
+    const t0 = performance.now();
+    for (;;) {
+      if (await d.healed()) break;
+      if (performance.now() - t0 > timeoutMs) throw new Error(`${d.name}: not healed within ${timeoutMs} ms`);
+      await sleep(5);
+    }
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+
+async function main(): Promise<void> {
+  const id = `hb${randomBytes(3).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), `xnet-${id}-`));
+  const etcdDir = mkdtempSync(join(tmpdir(), 'xnet-heal-etcd-'));
+  const etcd = await startEtcdServer({ dataDir: etcdDir });
+  const client = new Etcd3({ hosts: etcd.endpoints });
+  const store = createEtcdStore(client, '/xnet');
+  const log = createLogger('agent', { node: 'host-1' });
+  log.level = process.env.XNET_LOG_LEVEL ?? 'error';
+  let agent: Agent | undefined;
+  try {
+    const lab = await createUnderlay(id, { dir });
+    const h = await createHost(lab, 1);
+    await startDockerd(h);
+    await ensureBusyboxImage(h);
+    await store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' }));
+    await store.create(obj('Node', 'host-2', { address: '198.18.0.12' }));
+    await store.create(obj('HostSubnet', 'default-host-1', { node: 'host-1', clusterNetwork: 'default', subnet: '10.76.1.0/24', bridge: 'br01', dockerRange: '10.76.1.128/25' }));
+    await store.create(obj('HostSubnet', 'default-host-2', { node: 'host-2', clusterNetwork: 'default', subnet: '10.76.2.0/24', bridge: 'br02' }));
+    await store.create(obj('MacvlanNet', 'mv', { subnet: '192.168.200.0/24' }));
+    await store.writeStatus('MacvlanNet', 'mv', { controller: true }, { nodes: [{ name: 'host-1', dockerRange: '192.168.200.128/28', shimAddress: '192.168.200.250' }] });
+    await store.create(obj('ContainerNic', 'test-eth1', { node: 'host-1', container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' } }));
+    await store.writeStatus('ContainerNic', 'test-eth1', { controller: true }, { ip: '10.76.1.84', prefixLength: 24, gateway: '10.76.1.1' });
+    await execa('docker', ['-H', h.dockerHost, 'run', '-d', '--name', 'test', BUSYBOX_IMAGE, 'sleep', '1000000']);
+
+    const kinds = drifts(h);
+    const run = async (label: string, opts: ConstructorParameters<typeof Agent>[0], n: number, timeoutMs: number) => {
+      agent = new Agent(opts);
+      await agent.start();
+      await agent.firstPass;
+      const res: Record<string, number[]> = {};
+      for (const d of kinds) res[d.name] = await measure(d, n, timeoutMs);
+      await agent.stop();
+      agent = undefined;
+      process.stdout.write(`  ${label}: done\n`);
+      return res;
+    };
+    const base = { node: 'host-1', store, etcd: client, netns: h.netns, dockerHost: h.dockerHost, log };
+    process.stdout.write(`heal: ${SAMPLES} samples per drift (event-driven, resync 30 s), ${BASELINE_SAMPLES} for the periodic-only baseline (interval ${BASELINE_INTERVAL} ms)\n`);
+    const ev = await run('event-driven', { ...base, resyncMs: 30_000 }, SAMPLES, 20_000);
+    const per = await run('periodic-only', { ...base, resyncMs: BASELINE_INTERVAL, events: { docker: false, kernel: false } }, BASELINE_SAMPLES, BASELINE_INTERVAL * 3 + 10_000);
+
+    const rows = kinds.map((d) => {
+      const e = ev[d.name];
+      const p = per[d.name];
+      return [d.name, fmt(pct(e, 50)), fmt(pct(e, 99)), fmt(pct(p, 50)), fmt(pct(p, 99)), `${(pct(p, 50) / pct(e, 50)).toFixed(1)}x`];
+    });
+    const head = ['drift', 'events p50', 'events p99', `periodic(${BASELINE_INTERVAL / 1000}s) p50`, 'periodic p99', 'p50 speed-up'];
+    const w = head.map((hd, i) => Math.max(hd.length, ...rows.map((r) => r[i].length)));
+    const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join('  ');
+    process.stdout.write(`\n${line(head)}\n${rows.map(line).join('\n')}\n`);
+    process.stdout.write('\nTimes run from the end of the break to the first poll (5 ms) that sees the state whole again.\n');
+  } finally {
+    await agent?.stop().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    await destroyLab(dir).catch((e) => process.stderr.write(`lab down: ${(e as Error).message}\n`));
+    await etcd.stop();
+    rmSync(etcdDir, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);
