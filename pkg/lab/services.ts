@@ -135,10 +135,11 @@ export async function stopLabProcess(lab: Lab, id: string, graceMs = 5000): Prom
   return true;
 }
 
-/** SIGKILL, as a crash would. */
-export function killLabProcess(lab: Lab, id: string): boolean {
+/** SIGKILL, as a crash would; resolves once the process is gone. */
+export async function killLabProcess(lab: Lab, id: string): Promise<boolean> {
   const e = readRecord(lab.dir)?.processes.find((p) => p.id === id);
   if (!e?.pid || !isAlive(e.pid, e.startTime)) return false;
   process.kill(e.pid, 'SIGKILL');
+  await stopProcess(e.pid, e.startTime, 5000);
   return true;
 }

@@ -87,12 +87,12 @@ describe('self-healing', () => {
   });
 
   test('an agent killed, with drift while it was down, restores it when restarted', async () => {
-    lab().killAgent('host-1');
+    await lab().killAgent('host-1');
     await lab().exec('host-1', ['ip', 'route', 'del', subnet['host-2']], { check: true });
-    const t0 = Date.now();
     lab().startAgent('host-1');
+    // timed from the agent's start: while it was down nothing could heal
     const { ms } = await waitFor('route back after agent restart', routeBack('host-1', subnet['host-2']), 60_000);
-    healed('agent killed and restarted (route deleted meanwhile)', Date.now() - t0 > ms ? Date.now() - t0 : ms);
+    healed('agent killed and restarted (route deleted meanwhile)', ms);
     await waitReady(lab(), 'node', 'host-1');
     expect(await unreachableFrom(lab(), 'host-1', 'test', [nicIp['host-2/eth2']])).toEqual([]);
   }, 90_000);

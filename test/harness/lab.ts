@@ -62,7 +62,7 @@ export interface TestLab {
   xctl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<ExecResult>;
   /** agents by host: stop (SIGTERM, waits), kill (SIGKILL) and start again */
   stopAgent(host: LabHost | string | number): Promise<void>;
-  killAgent(host: LabHost | string | number): void;
+  killAgent(host: LabHost | string | number): Promise<void>;
   startAgent(host: LabHost | string | number): void;
 }
 
@@ -122,8 +122,8 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
     async ipState(h) {
       const host = resolve(h);
       const addr = await hostExec(host, ['ip', '-d', 'addr']);
-      const route = await hostExec(host, ['ip', 'route', 'show', 'table', 'all']);
-      return `--- ${host.name} (${host.netns}) ip -d addr\n${addr.stdout}${addr.stderr}\n--- ${host.name} ip route show table all\n${route.stdout}${route.stderr}`;
+      const route = await hostExec(host, ['ip', 'route', 'show']);
+      return `--- ${host.name} (${host.netns}) ip -d addr\n${addr.stdout}${addr.stderr}\n--- ${host.name} ip route\n${route.stdout}${route.stderr}`;
     },
     agentLog(h, lines = 60) {
       const f = `${resolve(h).dir}/agent.log`;
@@ -143,7 +143,7 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
     endpoints: () => labEndpoints(lab),
     xctl: (args, o) => run([process.execPath, xctlPath(), '--endpoints', labEndpoints(lab).join(','), ...args], { reject: false, input: o?.input, timeoutMs: o?.timeoutMs ?? 60_000 }),
     stopAgent: async (h) => { await stopLabProcess(lab, `agent/${resolve(h).name}`); },
-    killAgent: (h) => { killLabProcess(lab, `agent/${resolve(h).name}`); },
+    killAgent: async (h) => { await killLabProcess(lab, `agent/${resolve(h).name}`); },
     startAgent: (h) => { startAgent(lab, resolve(h)); },
   };
   return tl;
