@@ -4,7 +4,6 @@
 // failure branch reads back every compared key so a retry plans from fresh data.
 import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
 import { MAX_TXN_OPS, rawKv } from '../runtime/kv.js';
-import { prefixEnd } from '../store/keys.js';
 import type { KvCache } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
 
@@ -130,4 +129,3 @@ function cmpId(c: ICompare): string {
   return `${String(c.key)}|${c.range_end ? String(c.range_end) : ''}|${String(c.target)}`;
 }
 
-export { prefixEnd };

@@ -6,7 +6,8 @@
 import type { Etcd3 } from 'etcd3';
 import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, MacvlanNodeStatus } from '../api/index.js';
 import { parseCidr, lastAddress } from '../ip/ipv4.js';
-import { Keys, prefixEnd, DEFAULT_PREFIX } from '../store/keys.js';
+import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
+import { listPrefix } from '../runtime/kv.js';
 import { IpamKeys, type Claim } from './keys.js';
 import { cidrInterval, size, subtract, normalize, type Interval } from './ranges.js';
 import { hostSubnetXnetRange, macvlanRange, slotCount } from './plan.js';
@@ -187,9 +188,7 @@ export function formatAudit(a: IpamAudit): IpamCheckReport {
 }
 
 export async function ipamCheck(client: Etcd3, prefix = DEFAULT_PREFIX): Promise<IpamCheckReport> {
-  const root = `${prefix}/`;
-  const res = await client.kv.range({ key: Buffer.from(root), range_end: prefixEnd(root) });
-  const kvs = res.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString() }));
+  const { kvs } = await listPrefix(client, `${prefix}/`);
   return formatAudit(auditIpam(kvs, prefix));
 }
 

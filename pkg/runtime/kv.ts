@@ -39,12 +39,12 @@ export function getOp(key: string): IRequestOp {
 }
 
 /** The first key after every key that starts with `prefix`. */
-export function prefixEnd(prefix: string): string {
+export function prefixEnd(prefix: string): Buffer {
   const buf = b(prefix);
   for (let i = buf.length - 1; i >= 0; i--) {
-    if (buf[i] < 0xff) { buf[i]++; return buf.subarray(0, i + 1).toString('latin1'); }
+    if (buf[i] < 0xff) { buf[i]++; return buf.subarray(0, i + 1); }
   }
-  return '\0';
+  return Buffer.from([0]);
 }
 
 export function txn(client: Etcd3, compare: ICompare[], success: IRequestOp[], failure: IRequestOp[] = []): Promise<ITxnResponse> {
@@ -69,8 +69,21 @@ export function rawKv(kv: IKeyValue): RawKv {
   };
 }
 
-/** Reads every key under `prefix` at one revision. */
-export async function listPrefix(client: Etcd3, prefix: string): Promise<{ kvs: RawKv[]; revision: string }> {
-  const res = await client.kv.range({ key: b(prefix), range_end: b(prefixEnd(prefix)) });
-  return { kvs: res.kvs.map(rawKv), revision: String(res.header.revision) };
+/**
+ * Reads every key under `prefix` at one revision, in pages: one response must stay under
+ * gRPC's 4 MiB message limit, which ten thousand objects with statuses exceed.
+ */
+export async function listPrefix(client: Etcd3, prefix: string, pageSize = 2000): Promise<{ kvs: RawKv[]; revision: string }> {
+  const end = prefixEnd(prefix);
+  const out: RawKv[] = [];
+  let from = b(prefix);
+  let revision: string | undefined;
+  for (;;) {
+    const res = await client.kv.range({ key: from, range_end: end, limit: pageSize, ...(revision ? { revision } : {}) });
+    revision ??= String(res.header.revision);
+    for (const kv of res.kvs) out.push(rawKv(kv));
+    if (!res.more || res.kvs.length === 0) break;
+    from = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
+  }
+  return { kvs: out, revision: revision! };
 }
