@@ -67,6 +67,18 @@ function drifts(h: LabHost): Drift[] {
       healed: async () => (await sh(h, ['ip', '-o', '-4', 'addr', 'show', 'dev', shimName('mv')])).includes('192.168.200.250/32'),
     },
     {
+      name: 'NIC address deleted in container',
+      breakIt: async () => {
+        await execa('nsenter', ['-t', String(await containerPid()), '-n', 'ip', 'addr', 'del', '10.76.1.84/24', 'dev', 'eth1']);
+      },
+      healed: nicOk,
+    },
+    {
+      name: 'NAT exemption deleted',
+      breakIt: async () => { await sh(h, ['iptables', '-t', 'nat', '-D', 'POSTROUTING', '-j', 'XNET-POSTROUTING']); },
+      healed: async () => (await sh(h, ['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).split('\n')[1]?.includes('XNET-POSTROUTING') ?? false,
+    },
+    {
       name: 'container restarted (NIC back)',
       breakIt: async () => { await dockerCmd(h, ['restart', '-t', '0', 'test']); },
       healed: nicOk,

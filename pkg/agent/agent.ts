@@ -3,8 +3,8 @@
 import type { Etcd3, Lease } from 'etcd3';
 import type { AnyObject, ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
 import { createLogger, type Logger } from '../log.js';
-import { monitor, type Monitor } from '../netlink/monitor.js';
-import { netnsTarget } from '../netlink/target.js';
+import { monitor, rulesMonitor, type Monitor } from '../netlink/monitor.js';
+import { netnsTarget, pidTarget } from '../netlink/target.js';
 import { Informer } from '../store/informer.js';
 import { Keys } from '../store/keys.js';
 import type { Store, StatusWriter as Writer } from '../store/types.js';
@@ -63,6 +63,9 @@ export class Agent {
   readonly firstPass: Promise<void>;
   private firstPassDone!: () => void;
   private pendingFirst = new Set<string>();
+  /** one `ip monitor` per container namespace that holds xnet NICs, with the NICs in it */
+  private containerMonitors = new Map<number, { monitor: Monitor; nics: Set<string> }>();
+  private kernelEvents = true;
 
   constructor(readonly opts: AgentOptions) {
     const log = opts.log ?? createLogger('agent', { node: opts.node });
@@ -78,6 +81,7 @@ export class Agent {
     this.ctx = {
       node: self, store: opts.store, caches: this.caches, dp: new Dataplane(netnsTarget(opts.netns), opts.dockerHost),
       log, status: new StatusWriter(opts.store, self), capabilities: {}, routeProblems: [], removedNics: new Map(),
+      watchContainer: (pid, nic) => this.watchContainer(pid, nic),
     };
     this.firstPass = new Promise((r) => { this.firstPassDone = r; });
   }
@@ -126,7 +130,15 @@ export class Agent {
         onRestart: (why) => { this.log.warn('kernel monitor restarted', { why }); this.resyncAll(); },
       });
       this.closers.push(() => m.close());
+      // iptables here is iptables-nft: a rule removed by hand (or re-ordered by Docker) shows up.
+      const r = rulesMonitor(this.ctx.dp.target, () => this.queue.add(KEY_NAT), {
+        onMissing: (why) => this.log.warn('nft not available; iptables drift heals at the periodic resync only', { why }),
+        onRestart: (why) => this.log.warn('nft monitor restarted', { why }),
+      });
+      this.closers.push(() => r.close());
+      this.closers.push(() => { for (const c of this.containerMonitors.values()) c.monitor.close(); this.containerMonitors.clear(); });
     }
+    this.kernelEvents = ev.kernel;
     const resync = setInterval(() => this.resyncAll(), this.opts.resyncMs ?? 30_000);
     this.closers.push(() => clearInterval(resync));
 
@@ -158,6 +170,19 @@ export class Agent {
       ...localNics(this.ctx).map((n) => nicKey(n.metadata.name)),
       KEY_GC,
     ];
+  }
+
+  private watchContainer(pid: number, nic: string): void {
+    if (!this.kernelEvents || this.stopped) return;
+    const have = this.containerMonitors.get(pid);
+    if (have) { have.nics.add(nic); return; }
+    const entry = { nics: new Set([nic]), monitor: undefined as unknown as Monitor };
+    // The namespace dies with the container: the monitor then ends and is not restarted.
+    entry.monitor = monitor(pidTarget(pid), () => this.enqueue([...entry.nics].map(nicKey)), {
+      restart: false,
+      onRestart: () => { if (this.containerMonitors.get(pid) === entry) this.containerMonitors.delete(pid); },
+    });
+    this.containerMonitors.set(pid, entry);
   }
 
   resyncAll(): void {

@@ -65,6 +65,8 @@ export interface AgentContext {
   routeProblems: string[];
   /** last known shape of deleted ContainerNics, until their NIC is gone */
   removedNics: Map<string, RemovedNic & { container?: string }>;
+  /** a NIC is in place in the container with this PID: watch that namespace for drift */
+  watchContainer(pid: number, nic: string): void;
 }
 
 export const ready = (message = 'converged'): Ready => ({ status: 'True', reason: 'Converged', message });

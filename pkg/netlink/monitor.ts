@@ -2,7 +2,7 @@
 // The agent treats every event as "look again": it never trusts the event's content alone.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { ipArgv, type NetTarget } from './target.js';
+import { inNetns, ipArgv, type NetTarget } from './target.js';
 
 export interface MonitorEvent {
   object: 'link' | 'addr' | 'route' | 'other';
@@ -24,32 +24,39 @@ export interface Monitor {
   close(): void;
 }
 
-/**
- * Streams events until closed. When `ip monitor` exits (namespace gone, killed), it is
- * started again after `restartMs` and `onRestart` tells the caller that it may have missed
- * events (it should resync).
- */
-export function monitor(target: NetTarget, onEvent: (e: MonitorEvent) => void, opts: {
-  restartMs?: number; onRestart?: (why: string) => void;
-} = {}): Monitor {
+export interface WatchOptions {
+  /** restart the command when it exits (default true) after restartMs (default 1 s) */
+  restart?: boolean;
+  restartMs?: number;
+  /** it exited and was (or, with restart: false, was not) started again: events may be lost */
+  onRestart?: (why: string) => void;
+  /** the command itself is missing: nothing is restarted */
+  onMissing?: (why: string) => void;
+}
+
+/** Runs a long-lived command (argv, no shell) and hands each stdout line to onLine. */
+export function watchLines(cmd: string, args: string[], onLine: (line: string) => void, opts: WatchOptions = {}): Monitor {
   let child: ChildProcess | undefined;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   const start = () => {
-    const [cmd, args] = ipArgv(target, ['monitor', 'label', 'link', 'address', 'route']);
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = p;
     let stderr = '';
+    let missing = false;
     p.stderr!.on('data', (d) => { stderr = (stderr + String(d)).slice(-500); });
-    createInterface({ input: p.stdout! }).on('line', (line) => {
-      const e = parseMonitorLine(line);
-      if (e) onEvent(e);
+    createInterface({ input: p.stdout! }).on('line', onLine);
+    p.on('error', (err: NodeJS.ErrnoException) => {
+      stderr += err.message;
+      if (err.code === 'ENOENT') missing = true;
     });
-    p.on('error', (err) => { stderr += err.message; });
     p.on('close', (code) => {
       if (closed) return;
-      opts.onRestart?.(`ip monitor exited (${code ?? 'signal'}): ${stderr.trim()}`);
-      timer = setTimeout(start, opts.restartMs ?? 1000);
+      const why = `${cmd} exited (${code ?? 'signal'}): ${stderr.trim()}`;
+      // nsenter reports a missing program itself, after it started fine.
+      if (missing || /failed to execute|executable file not found/.test(stderr)) { opts.onMissing?.(why); return; }
+      opts.onRestart?.(why);
+      if (opts.restart !== false) timer = setTimeout(start, opts.restartMs ?? 1000);
     });
   };
   start();
@@ -60,4 +67,22 @@ export function monitor(target: NetTarget, onEvent: (e: MonitorEvent) => void, o
       if (child && child.exitCode === null) child.kill('SIGTERM');
     },
   };
+}
+
+/** `ip monitor` of links, addresses and routes in the target namespace. */
+export function monitor(target: NetTarget, onEvent: (e: MonitorEvent) => void, opts: WatchOptions = {}): Monitor {
+  const [cmd, args] = ipArgv(target, ['monitor', 'label', 'link', 'address', 'route']);
+  return watchLines(cmd, args, (line) => {
+    const e = parseMonitorLine(line);
+    if (e) onEvent(e);
+  }, opts);
+}
+
+/**
+ * nftables rule changes in the target namespace (iptables here is iptables-nft, so a rule
+ * deleted with iptables shows up too). Each line is one changed rule or chain.
+ */
+export function rulesMonitor(target: NetTarget, onChange: (line: string) => void, opts: WatchOptions = {}): Monitor {
+  const [cmd, args] = inNetns(target, 'nft', ['monitor', 'rules']);
+  return watchLines(cmd, args, (line) => { if (line.trim()) onChange(line); }, opts);
 }

@@ -60,6 +60,11 @@ describe('agent: ContainerNics on a ClusterNetwork', () => {
     expect((await sh(lab.hosts[0], ['ip', '-o', 'link', 'show', 'master', 'br01']))).toContain(vethHostName('test-eth1'));
   });
 
+  it('puts back an address deleted by hand inside the container, at once (not at the 30 s resync)', async () => {
+    await inContainer(lab.hosts[0], 'test', ['ip', 'addr', 'del', '10.76.1.84/24', 'dev', 'eth1']);
+    await eventually(async () => (await eth1('test')).includes('10.76.1.84/24'), 'address back', 10_000);
+  });
+
   it('gives a restarted container its NIC back', async () => {
     await docker(lab.hosts[0], ['restart', '-t', '0', 'test']);
     await eventually(async () => (await eth1('test')).includes('10.76.1.84/24'), 'NIC back after restart');

@@ -61,6 +61,12 @@ describe('agent: host subnets, routes, NAT', () => {
     expect(ping.stdout).toContain('1 packets received');
   });
 
+  it('puts back its NAT exemption when someone deletes it, at once (not at the 30 s resync)', async () => {
+    const [h1] = lab.hosts;
+    await sh(h1, ['iptables', '-t', 'nat', '-D', 'POSTROUTING', '-j', 'XNET-POSTROUTING']);
+    await eventually(async () => (await sh(h1, ['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).split('\n')[1]?.includes('XNET-POSTROUTING'), 'jump back on top', 10_000);
+  });
+
   it('removes the route when the peer\'s HostSubnet goes, and puts it back when it returns', async () => {
     const [h1] = lab.hosts;
     const hs = await lab.store.get('HostSubnet', 'default-host-2');

@@ -91,6 +91,7 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
   const inC = (await ctx.dp.containerState(c.pid)).links.find((l) => l.name === d.ifName);
   const fields: Record<string, unknown> = { containerId: c.id, ...(inC ? { mac: inC.mac } : {}) };
   if (a.attach.kind === 'veth') fields.hostInterface = vethHostName(name);
+  ctx.watchContainer(c.pid, name);
   await w(ready(`${d.ifName} is in container ${c.name} with ${d.cidr}`), fields);
 }
 
