@@ -6,7 +6,7 @@ import { stopDockerd, sweepHost } from './dockerd.js';
 import { LabError } from './errors.js';
 import { netnsPath } from './hosts.js';
 import { mountsUnder, unmountUnder } from './mounts.js';
-import { isAlive, removeCgroup, stopProcess } from './proc.js';
+import { isAlive, killAndWait, labProgramsMentioning, removeCgroup, stopProcess } from './proc.js';
 import { readRecord } from './record.js';
 import { run } from './run.js';
 import type { LabRecord, ProcessEntry } from './types.js';
@@ -33,6 +33,7 @@ export async function labLeftovers(rec: LabRecord): Promise<string[]> {
   for (const ns of rec.netns) if (existsSync(netnsPath(ns))) left.push(`namespace ${ns}`);
   for (const p of rec.processes) if (p.pid && isAlive(p.pid, p.startTime)) left.push(`process ${p.id} (pid ${p.pid})`);
   for (const m of await mountsUnder(rec.dir)) left.push(`mount ${m}`);
+  for (const p of labProgramsMentioning(rec.dir)) left.push(`process pid ${p}`);
   return left;
 }
 
@@ -46,6 +47,15 @@ export async function destroyLab(dir: string, opts: { keepDir?: boolean; progres
   say('stopping agents and controllers');
   await stopEntries(byRole('agent'), 5000, stopped);
   await stopEntries([...byRole('controller'), ...byRole('other')], 5000, stopped);
+
+  // e.g. an etcd still starting when `up` was killed: its PID never made it to the record.
+  // containerd and shims are left to the per-host sweep, after their dockerd has stopped.
+  const recorded = new Set(rec.processes.map((p) => p.pid));
+  const strays = labProgramsMentioning(rec.dir, /(^|\/)(etcd|dockerd|node)$/).filter((p) => !recorded.has(p));
+  if (strays.length) {
+    stopped.push(...strays.map((p) => `unrecorded lab process (pid ${p})`));
+    await killAndWait(strays);
+  }
 
   say('stopping Docker daemons');
   await Promise.all(rec.hosts.map(async (h) => {

@@ -157,3 +157,25 @@ export function readPidFile(path: string): number | undefined {
     return undefined;
   }
 }
+
+// Programs the lab runs; only these are ended by the sweep below, never e.g. a user's
+// `tail -f` of a lab log.
+export const LAB_PROGRAMS = /(^|\/)(etcd|dockerd|containerd|containerd-shim[\w-]*|docker-proxy|node)$/;
+
+/**
+ * Lab programs whose command line names a path inside the lab directory: an etcd whose PID was
+ * never recorded because `up` died while it started, a dockerd or agent of a crashed run.
+ */
+export function labProgramsMentioning(dir: string, programs: RegExp = LAB_PROGRAMS): number[] {
+  const prefix = dir.endsWith('/') ? dir : dir + '/';
+  const out: number[] = [];
+  for (const pid of allPids()) {
+    if (pid === process.pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!programs.test(argv[0])) continue;
+      if (argv.some((a) => a.includes(prefix)) && isAlive(pid)) out.push(pid);
+    } catch { /* gone */ }
+  }
+  return out;
+}

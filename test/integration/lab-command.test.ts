@@ -1,8 +1,10 @@
 // `xctl lab up | status | exec | down` as a user runs them, under a lab id and directory of
 // the test's own (XNET_LAB_ID, XNET_LAB_DIR) so a user's lab on the same machine is untouched.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
-import { destroyLab, labDirFor } from '../../pkg/lab/index.js';
+import { destroyLab, labDirFor, labLeftovers, readRecord } from '../../pkg/lab/index.js';
+import { labProgramsMentioning } from '../../pkg/lab/proc.js';
 import { run } from '../../pkg/lab/run.js';
 import { randomLabId, xctlPath } from '../harness/lab.js';
 
@@ -75,5 +77,39 @@ describe('xctl lab', () => {
     const again = await xctl('lab', 'down');
     expect(again.exitCode).toBe(0);
     expect(again.stdout).toContain('nothing to remove');
+  }, 120_000);
+});
+
+describe('xctl lab down after `up` was killed half way', () => {
+  const cid = randomLabId('k');
+  const cdir = labDirFor(cid);
+  const cenv = { XNET_LAB_ID: cid, XNET_LAB_DIR: cdir, XCTL_ENDPOINTS: '' };
+
+  afterAll(async () => {
+    await destroyLab(cdir);
+  }, 120_000);
+
+  test('removes what the crashed run made, including processes it never recorded', async () => {
+    const child = spawn(process.execPath, [xctlPath(), 'lab', 'up', '--hosts', '2'], { env: { ...process.env, ...cenv }, stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('exit', r));
+    // kill it as soon as a Docker daemon of the lab is running
+    for (let i = 0; i < 400; i++) {
+      const rec = readRecord(cdir);
+      if (rec?.processes.some((p) => p.role === 'dockerd' && p.pid)) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const rec = readRecord(cdir)!;
+    expect(rec.complete).toBeFalsy();
+    const status = await run([process.execPath, xctlPath(), 'lab', 'status'], { env: cenv, reject: false });
+    expect(status.exitCode).toBe(1);
+    expect(status.stdout).toContain('incomplete');
+
+    const down = await run([process.execPath, xctlPath(), 'lab', 'down'], { env: cenv, reject: false, timeoutMs: 120_000 });
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(await labLeftovers(rec)).toEqual([]);
+    expect(labProgramsMentioning(cdir)).toEqual([]);
+    expect(existsSync(cdir)).toBe(false);
   }, 120_000);
 });

@@ -6,6 +6,15 @@ import { describe, expect, test } from 'vitest';
 import { buildTestLab, useTestLab } from '../harness/lab.js';
 import { destroyLab, labLeftovers, readRecord } from '../../pkg/lab/index.js';
 
+/** Root-namespace state the lab must never change (comments and counters left out). */
+function rootNetState(): string {
+  const ipt = execFileSync('iptables-save', { encoding: 'utf8' }).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, ''));
+  const sysctl = ['net/ipv4/ip_forward', 'net/bridge/bridge-nf-call-iptables'].map((k) => {
+    try { return `${k}=${execFileSync('cat', [`/proc/sys/${k}`], { encoding: 'utf8' }).trim()}`; } catch { return `${k}=absent`; }
+  });
+  return [...ipt, ...sysctl].join('\n');
+}
+
 function rootLinkNames(): string[] {
   return (JSON.parse(execFileSync('ip', ['-json', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[]).map((l) => l.ifname);
 }
@@ -56,6 +65,8 @@ describe('two lab hosts', () => {
 describe('down', () => {
   test('removes namespaces, processes, containers and mounts, even after dockerd was killed', async () => {
     const rootLinksBefore = rootLinkNames();
+    const rootBefore = rootNetState();
+    const keyJsonBefore = existsSync('/etc/docker/key.json');
     const tl = await buildTestLab({ hosts: 2 });
     const rec = readRecord(tl.lab.dir)!;
     try {
@@ -64,8 +75,10 @@ describe('down', () => {
       const d1 = rec.processes.find((p) => p.id === 'dockerd/host-1')!;
       process.kill(d1.pid!, 'SIGKILL');
       expect((await labLeftovers(rec)).length).toBeGreaterThan(0);
-      // no link of the lab ever appears in the root namespace
-      expect(rootLinkNames().filter((n) => !rootLinksBefore.includes(n) && /^(host-\d+|br-underlay|eth0)$/.test(n))).toEqual([]);
+      // no link of the lab ever appears in the root namespace, and two running Docker daemons
+      // changed neither its iptables nor its forwarding sysctls
+      expect(rootLinkNames().filter((n) => !rootLinksBefore.includes(n) && /^(host-\d+|br-underlay|eth0|docker0)$/.test(n))).toEqual([]);
+      expect(rootNetState()).toBe(rootBefore);
     } finally {
       await destroyLab(tl.lab.dir);
     }
@@ -74,7 +87,8 @@ describe('down', () => {
     expect(netns.filter((n) => n.startsWith(`${tl.id}-`))).toEqual([]);
     for (const h of tl.hosts) expect(existsSync(`/sys/fs/cgroup/pids/${h.netns}`)).toBe(false);
     expect(existsSync(tl.lab.dir)).toBe(false);
-    expect(existsSync('/etc/docker/key.json')).toBe(false);
+    expect(existsSync('/etc/docker/key.json')).toBe(keyJsonBefore);
+    expect(rootNetState()).toBe(rootBefore);
     // idempotent: a second down finds nothing to do and does not fail
     expect((await destroyLab(tl.lab.dir)).stopped).toEqual([]);
   });
