@@ -119,9 +119,14 @@ export class Agent {
     this.closers.push(() => clearInterval(hb));
 
     if (ev.docker) {
+      let dockerUp = false;
       const d = this.ctx.dp.docker.events((e) => this.enqueue(keysForDockerEvent(e, this.scope())), {
-        onConnect: () => this.resyncAll(),
-        onError: (err) => this.log.warn('docker events', { error: err.message }),
+        onConnect: () => { dockerUp = true; this.resyncAll(); },
+        onError: (err) => {
+          this.log.warn('docker events', { error: err.message });
+          // Once per outage: every object's status then says DockerUnavailable at once.
+          if (dockerUp) { dockerUp = false; this.resyncAll(); }
+        },
       });
       this.closers.push(() => d.close());
     }

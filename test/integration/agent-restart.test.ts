@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerNic } from '../../pkg/api/index.js';
 import { startEtcdServer } from '../../pkg/etcd/server.js';
-import type { LabHost } from '../../pkg/lab/index.js';
+import { startDockerd, stopDockerd, type LabHost } from '../../pkg/lab/index.js';
 import { agentLab, docker, eventually, inContainer, obj, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
@@ -90,4 +90,19 @@ describe('agent: restarts and etcd outages leave the dataplane alone', () => {
     await lab.store.delete('HostSubnet', 'default-host-2');
     await eventually(async () => !(await routes(h1)).some((r) => r.dst === '10.76.2.0/24'), 'route removed after etcd came back', 30_000);
   }, 90_000);
+
+  it('says DockerUnavailable while the Docker daemon is down, and converges again when it is back', async () => {
+    const [h1] = lab.hosts;
+    const hsReady = async () => (await lab.store.get('HostSubnet', 'default-host-1'))?.status?.conditions?.find((c) => c.type === 'Ready');
+    const nicReady = async () => (await lab.store.get('ContainerNic', 'test-eth1'))?.status?.conditions?.find((c) => c.type === 'Ready');
+    await stopDockerd(h1);
+    await eventually(async () => (await hsReady())?.reason === 'DockerUnavailable', 'HostSubnet DockerUnavailable', 20_000);
+    await startDockerd(h1);
+    await eventually(async () => (await hsReady())?.status === 'True', 'HostSubnet Ready again', 30_000);
+    // The daemon's stop took the containers down; the NIC says so, and returns with its container.
+    await eventually(async () => (await nicReady())?.reason === 'ContainerNotRunning', 'NIC ContainerNotRunning', 20_000);
+    await docker(h1, ['start', 'test']);
+    await eventually(async () => (await nicReady())?.status === 'True', 'NIC Ready again', 30_000);
+    expect((await inContainer(h1, 'test', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'])).stdout).toContain('10.76.1.84/24');
+  }, 120_000);
 });
