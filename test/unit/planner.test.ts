@@ -71,6 +71,13 @@ describe('planDockerNetworks', () => {
   it('adopts a matching network (extra options Docker adds are fine)', () => {
     expect(planDockerNetworks([spec], [have()], 'HostSubnet')).toEqual({ ops: [], problems: [] });
   });
+  it('adopts a hand-made network (seed 000\'s net1) that leaves Docker\'s defaults implicit', () => {
+    const want = { ...spec, options: { ...spec.options, 'com.docker.network.bridge.enable_ip_masquerade': 'true' } };
+    expect(planDockerNetworks([want], [have({ labels: {} })], 'HostSubnet')).toEqual({ ops: [], problems: [] });
+    const noMasq = { ...spec, options: { ...spec.options, 'com.docker.network.bridge.enable_ip_masquerade': 'false' } };
+    expect(planDockerNetworks([noMasq], [have({ labels: {} })], 'HostSubnet').problems[0].reason).toBe('NetworkConflict');
+  });
+
   it('recreates its own drifted network when nothing is attached, refuses when containers are', () => {
     expect(planDockerNetworks([spec], [have({ ipRange: '10.76.1.0/25' })], 'HostSubnet').ops).toEqual([
       { op: 'docker.network.remove', name: 'net1' }, { op: 'docker.network.create', spec },

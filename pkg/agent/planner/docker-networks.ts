@@ -3,13 +3,21 @@
 import { OWNER_LABEL, type DockerNetwork, type DockerNetworkSpec } from '../../docker/types.js';
 import type { Op, Plan, Problem } from './ops.js';
 
+/** Options Docker treats as set to these values when absent (a hand-made network omits them). */
+const DOCKER_DEFAULTS: Record<string, string> = {
+  'com.docker.network.bridge.enable_icc': 'true',
+  'com.docker.network.bridge.enable_ip_masquerade': 'true',
+  macvlan_mode: 'bridge',
+};
+
 export function networkMatches(want: DockerNetworkSpec, have: DockerNetwork): string | undefined {
   if (have.driver !== want.driver) return `driver is ${have.driver}, want ${want.driver}`;
   if (have.subnet !== want.subnet) return `subnet is ${have.subnet || 'unset'}, want ${want.subnet}`;
   if (want.gateway && have.gateway !== want.gateway) return `gateway is ${have.gateway ?? 'unset'}, want ${want.gateway}`;
   if ((have.ipRange ?? '') !== (want.ipRange ?? '')) return `ip-range is ${have.ipRange ?? 'unset'}, want ${want.ipRange ?? 'unset'}`;
   for (const [k, v] of Object.entries(want.options)) {
-    if (have.options[k] !== v) return `option ${k} is ${have.options[k] ?? 'unset'}, want ${v}`;
+    const got = have.options[k] ?? DOCKER_DEFAULTS[k];
+    if (got !== v) return `option ${k} is ${have.options[k] ?? 'unset'}, want ${v}`;
   }
   return undefined;
 }
