@@ -115,6 +115,24 @@ for i in 1 2; do
 
 done
 
+step "no NAT inside the cluster: the receiver sees the sender container's own address"
+# a listener on host-1 that answers every connection with its own connection table
+xctl lab exec host-1 -- docker run -d --name rx --net net1 xnet/busybox:latest nc -ll -p 7000 -e netstat -tn >/dev/null
+rx=$(addr_of host-1 rx net1)
+sender=$(addr_of host-2 test net1)
+seen=""
+for _ in 1 2 3 4 5; do
+  seen=$(xctl lab exec host-2 -- docker exec test nc -w 2 "$rx" 7000 2>/dev/null | grep -o "$sender:[0-9]*" | head -n1 || true)
+  [ -n "$seen" ] && break
+  sleep 0.3
+done
+show "xctl lab exec host-2 -- docker exec test nc $rx 7000     (host-1/rx answers with netstat -tn)"
+if [ -n "$seen" ]; then
+  echo "  host-1/rx saw the connection from $seen: host-2/test's own address, not host-2's 198.18.0.12"
+else
+  echo "  host-1/rx did not report host-2/test's address $sender"; failures=$((failures+1))
+fi
+
 step "done"
 cat <<'EOF'
 Explore:

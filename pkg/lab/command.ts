@@ -12,7 +12,15 @@ import { defaultLabDir, readRecord, userLabId } from './record.js';
 import { labStatus } from './status.js';
 import { labUp } from './up.js';
 
-const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+let pipeGuard = false;
+const out = (s: string) => {
+  // `xctl lab status | head` closes the pipe early: that is not an error of the lab
+  if (!pipeGuard) {
+    pipeGuard = true;
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
+  }
+  process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+};
 
 function table(rows: string[][]): string {
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
