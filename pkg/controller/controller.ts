@@ -146,6 +146,7 @@ class Term implements Ctx {
     this.queue.shutDown();
     for (const e of this.hsExecutors.values()) e.close();
     for (const e of this.addrExecutors.values()) e.close();
+    this.nodeExecutor?.close();
     await this.workers;
   }
 
@@ -210,6 +211,17 @@ class Term implements Ctx {
     return e;
   }
 
+  private nodeExecutor?: PoolExecutor<string, void>;
+  private nodeStatusExecutor(): PoolExecutor<string, void> {
+    this.nodeExecutor ??= new PoolExecutor<string, void>('node-status', this.client, this.model.cache, this.guard, this.leaderKey, (name, plan) => {
+      const node = this.model.node(name);
+      if (!node) return;
+      plan.sameIncarnation(this.model.keys.object('Node', name), node.kv);
+      putStatusIfChanged(this, plan, 'Node', name, desiredNodeStatus(this, node.obj, this.c.lastSeen));
+    }, this.maxTxnOps);
+    return this.nodeExecutor;
+  }
+
   private addrExecutor(pool: string): PoolExecutor<AddrItem, AddrOutcome> {
     let e = this.addrExecutors.get(pool);
     if (!e) {
@@ -259,10 +271,8 @@ class Term implements Ctx {
       await Promise.all(work);
       return;
     }
-    const plan = new TxnPlan(this.guard, this.leaderKey, this.maxTxnOps);
-    plan.sameIncarnation(this.model.keys.object('Node', name), node.kv);
-    putStatusIfChanged(this, plan, 'Node', name, desiredNodeStatus(this, node.obj, this.c.lastSeen));
-    await this.commit(plan, `Node "${name}"`);
+    // Node statuses are batched like claims: a thousand nodes joining at once share transactions.
+    const statusWritten = this.nodeStatusExecutor().submit(name, name);
     const work: Promise<HsOutcome>[] = [];
     for (const cn of this.model.objects<ClusterNetwork>('ClusterNetwork')) {
       const cnName = cn.obj.metadata.name;
@@ -276,7 +286,7 @@ class Term implements Ctx {
         }
       }
     }
-    const outs = await Promise.all(work);
+    const [outs] = await Promise.all([Promise.all(work), statusWritten]);
     if (outs.some((o) => o.result !== 'unchanged' && o.result !== 'skipped')) this.countsLater();
     for (const o of outs) this.check(o);
   }

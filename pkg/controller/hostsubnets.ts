@@ -58,20 +58,29 @@ export function planHostSubnet(ctx: Ctx, item: HsItem, plan: TxnPlan, state: Rou
   return planEnsure(ctx, hs, plan, state);
 }
 
-function slotClaims(ctx: Ctx, cn: Entry<ClusterNetwork>): Map<number, ClaimEntry> {
+/** Claimed slots of the ClusterNetwork, computed once per round (the cache does not move within one). */
+function slotClaims(ctx: Ctx, cn: Entry<ClusterNetwork>, state: RoundState): Map<number, ClaimEntry> {
+  const memo = `slotClaims/${cn.obj.metadata.name}`;
+  const hit = state.get(memo) as Map<number, ClaimEntry> | undefined;
+  if (hit) return hit;
   const pool = parseCidr(cn.obj.spec.cidr);
   const out = new Map<number, ClaimEntry>();
+  state.set(memo, out);
   for (const c of ctx.model.claimsIn('clusternetworks', cn.obj.metadata.name, 'blocks').values()) {
     out.set(blockIndex(pool, { base: c.ip, prefix: cn.obj.spec.hostPrefix }), c);
   }
   return out;
 }
 
+function slotIndex(cn: Entry<ClusterNetwork>, base: number): number {
+  return blockIndex(parseCidr(cn.obj.spec.cidr), { base, prefix: cn.obj.spec.hostPrefix });
+}
+
 interface SlotChoice { slots: number[]; subnet: string }
 
 function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state: RoundState): SlotChoice {
   const uid = hs.metadata.uid!;
-  const claims = slotClaims(ctx, cn);
+  const claims = slotClaims(ctx, cn, state);
   const taken = takenSlots(state, cn.obj.metadata.name);
   const ownerOf = (slot: number) => claims.get(slot)?.claim.owner;
   if (hs.spec.subnet) {
@@ -87,12 +96,17 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
     }
     return { slots, subnet: hs.spec.subnet };
   }
-  const mine = [...claims.entries()].filter(([, c]) => c.claim.owner.uid === uid);
-  if (mine.length === 1 && mine[0][1].claim.cidr === formatCidr(slotCidr(cn.obj.spec, mine[0][0]))) {
-    return { slots: [mine[0][0]], subnet: mine[0][1].claim.cidr! };
+  const blocks = ctx.model.ipam.space('clusternetworks', cn.obj.metadata.name, 'blocks');
+  const mine = ctx.model.claimsOf(uid).filter((c) => c.key.startsWith(blocks));
+  if (mine.length === 1) {
+    const slot = slotIndex(cn, mine[0].ip);
+    if (mine[0].claim.cidr === formatCidr(slotCidr(cn.obj.spec, slot))) return { slots: [slot], subnet: mine[0].claim.cidr! };
   }
-  const all = new Set<number>([...claims.keys(), ...taken]);
-  const [slot] = nextFreeSlots(cn.obj.spec, all, 1);
+  // Within one round every slot below the cursor is claimed or reserved: resume there.
+  const cursorKey = `slotCursor/${cn.obj.metadata.name}`;
+  const isTaken = { has: (i: number) => claims.has(i) || taken.has(i) } as ReadonlySet<number>;
+  const [slot] = nextFreeSlots(cn.obj.spec, isTaken, 1, (state.get(cursorKey) as number | undefined) ?? 0);
+  if (slot !== undefined) state.set(cursorKey, slot + 1);
   if (slot === undefined) {
     throw new AllocationError('PoolExhausted', `ClusterNetwork "${cn.obj.metadata.name}" (${cn.obj.spec.cidr}) has no free /${cn.obj.spec.hostPrefix} block left`);
   }
@@ -151,12 +165,12 @@ function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: Round
   }
   const uid = hs.obj.metadata.uid!;
   const want = new Set(choice.slots);
-  const claims = slotClaims(ctx, cn);
+  const claims = slotClaims(ctx, cn, state);
   let changed = false;
   // Claims of this HostSubnet anywhere (another ClusterNetwork after an edit, or slots it no longer covers) go.
   for (const c of ctx.model.claimsOf(uid)) {
     const inThisPool = c.key.startsWith(ctx.model.ipam.space('clusternetworks', cn.obj.metadata.name, 'blocks'));
-    const slot = inThisPool ? [...claims.entries()].find(([, e]) => e.key === c.key)?.[0] : undefined;
+    const slot = inThisPool ? slotIndex(cn, c.ip) : undefined;
     if (slot !== undefined && want.has(slot) && c.claim.cidr === choice.subnet) continue;
     plan.unchanged(c.key, c.kv).del(c.key);
     changed = true;

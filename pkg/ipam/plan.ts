@@ -37,12 +37,12 @@ function reservedIntervals(cn: ClusterNetwork['spec']): Interval[] {
 }
 
 /** The next `n` free hostPrefix blocks, lowest first, skipping reserved and claimed slots. */
-export function nextFreeSlots(cn: ClusterNetwork['spec'], claimed: ReadonlySet<number>, n: number): number[] {
+export function nextFreeSlots(cn: ClusterNetwork['spec'], claimed: ReadonlySet<number>, n: number, from = 0): number[] {
   const pool = parseCidr(cn.cidr);
   const reserved = reservedIntervals(cn);
   const total = blockCount(pool, cn.hostPrefix);
   const out: number[] = [];
-  for (let i = 0; i < total && out.length < n; i++) {
+  for (let i = from; i < total && out.length < n; i++) {
     if (claimed.has(i)) continue;
     if (overlaps(reserved, cidrInterval(nthBlock(pool, cn.hostPrefix, i)))) continue;
     out.push(i);

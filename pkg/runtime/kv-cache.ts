@@ -17,6 +17,8 @@ export interface CacheChange {
 
 export class KvCache {
   private readonly data = new Map<string, RawKv>();
+  /** the same entries by "directory" (key up to its last '/'), so listing one kind is cheap */
+  private readonly byDir = new Map<string, Map<string, RawKv>>();
   /** deleted keys -> revision of the delete, so a late put event cannot resurrect them */
   private readonly tombstones = new Map<string, number>();
   private watcher?: Watcher;
@@ -36,7 +38,27 @@ export class KvCache {
 
   /** Entries whose key starts with `prefix` (unordered). */
   *entries(prefix = this.prefix): Iterable<RawKv> {
-    for (const [k, v] of this.data) if (k.startsWith(prefix)) yield v;
+    const exact = prefix.endsWith('/') ? this.byDir.get(prefix.slice(0, -1)) : undefined;
+    for (const [dir, m] of this.byDir) {
+      if (m === exact) { yield* m.values(); continue; }
+      if (`${dir}/`.startsWith(prefix)) { yield* m.values(); continue; }
+      if (prefix.startsWith(`${dir}/`)) for (const [k, v] of m) if (k.startsWith(prefix)) yield v;
+    }
+  }
+
+  private set(kv: RawKv): void {
+    this.data.set(kv.key, kv);
+    const dir = kv.key.slice(0, kv.key.lastIndexOf('/'));
+    let m = this.byDir.get(dir);
+    if (!m) this.byDir.set(dir, (m = new Map()));
+    m.set(kv.key, kv);
+  }
+
+  private remove(key: string): void {
+    this.data.delete(key);
+    const dir = key.slice(0, key.lastIndexOf('/'));
+    const m = this.byDir.get(dir);
+    if (m) { m.delete(key); if (m.size === 0) this.byDir.delete(dir); }
   }
 
   get size(): number {
@@ -52,12 +74,12 @@ export class KvCache {
     const { kvs, revision } = await listPrefix(this.client, this.prefix);
     const fresh = new Map(kvs.map((kv) => [kv.key, kv]));
     for (const [k, old] of this.data) {
-      if (!fresh.has(k)) { this.data.delete(k); this.emit({ key: k, prev: old, local: false }); }
+      if (!fresh.has(k)) { this.remove(k); this.emit({ key: k, prev: old, local: false }); }
     }
     for (const kv of kvs) {
       const old = this.data.get(kv.key);
       if (!old || old.modRevision !== kv.modRevision) {
-        this.data.set(kv.key, kv);
+        this.set(kv);
         this.emit({ key: kv.key, kv, prev: old, local: false });
       }
     }
@@ -103,7 +125,7 @@ export class KvCache {
     if (old && Number(old.modRevision) >= Number(kv.modRevision)) return;
     const t = this.tombstones.get(kv.key);
     if (t !== undefined && t >= Number(kv.modRevision)) return;
-    this.data.set(kv.key, kv);
+    this.set(kv);
     this.emit({ key: kv.key, kv, prev: old, local: false });
   }
 
@@ -113,7 +135,7 @@ export class KvCache {
     const t = this.tombstones.get(key);
     if (t === undefined || t < revision) this.tombstones.set(key, revision);
     if (!old) return;
-    this.data.delete(key);
+    this.remove(key);
     this.emit({ key, prev: old, local });
   }
 
@@ -124,7 +146,7 @@ export class KvCache {
     const t = this.tombstones.get(key);
     if (t !== undefined && t >= Number(revision)) return;
     const kv: RawKv = { key, value, modRevision: revision, createRevision: createRevision ?? old?.createRevision ?? revision, lease };
-    this.data.set(key, kv);
+    this.set(kv);
     this.emit({ key, kv, prev: old, local: true });
   }
 

@@ -1,0 +1,78 @@
+// 1,000 nodes registered at once: time until every one has its HostSubnet (object, block
+// claim and status, made together), next to the same work done as one transaction per
+// node, one after another, on the same etcd in the same run.
+//
+//   npm run bench -- nodes           NODES=1000 node dist/bench/nodes.js
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Etcd3 } from 'etcd3';
+import { startEtcdServer } from '../pkg/etcd/server.js';
+import { createEtcdStore } from '../pkg/store/etcd-store.js';
+import { Controller } from '../pkg/controller/controller.js';
+import { ipamCheck } from '../pkg/ipam/check.js';
+import { prefixEnd } from '../pkg/store/keys.js';
+import { API_VERSION, type AnyObject, type Kind } from '../pkg/api/index.js';
+import { createLogger } from '../pkg/log.js';
+
+const NODES = Number(process.env.NODES ?? 1000);
+const obj = (kind: Kind, name: string, spec: Record<string, unknown>) => ({ apiVersion: API_VERSION, kind, metadata: { name }, spec }) as AnyObject;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function countKeys(client: Etcd3, prefix: string): Promise<number> {
+  const r = await client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), count_only: true });
+  return Number(r.count);
+}
+
+/** Per node: one transaction creating the HostSubnet object, its block claim and its status. */
+async function baseline(client: Etcd3, n: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const k = (s: string) => Buffer.from(`/baseline/nodes/${s}/${i}`);
+    const put = (key: Buffer, v: unknown) => ({ request_put: { key, value: Buffer.from(JSON.stringify(v)) } });
+    const hs = { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: `default-n${i}`, uid: randomUUID(), generation: 1 }, spec: { node: `n${i}`, clusterNetwork: 'default' } };
+    const subnet = `10.${i >> 8}.${i & 255}.0/24`;
+    const r = await client.kv.txn({
+      compare: [k('object'), k('claim'), k('status')].map((key) => ({ key, target: 'Create' as const, result: 'Equal' as const, create_revision: 0 })),
+      success: [put(k('object'), hs), put(k('claim'), { owner: { kind: 'HostSubnet', name: hs.metadata.name, uid: hs.metadata.uid }, role: 'hostsubnet', cidr: subnet }), put(k('status'), { subnet })],
+      failure: [],
+    });
+    if (!r.succeeded) throw new Error('baseline key existed');
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'xnet-bench-nodes-'));
+const etcd = await startEtcdServer({ dataDir: dir });
+const client = new Etcd3({ hosts: etcd.endpoints });
+try {
+  const baseSeconds = await baseline(client, NODES);
+  console.log(`baseline: one transaction per node, sequential: ${NODES} HostSubnets in ${baseSeconds.toFixed(2)} s`);
+  for (const ops of [128, 1024]) {
+    const prefix = `/nodes${ops}`;
+    const store = createEtcdStore(client, prefix);
+    const log = createLogger('bench');
+    log.level = 'error';
+    await store.applyAll([obj('ClusterNetwork', 'default', { cidr: '10.0.0.0/8', hostPrefix: 24 })]);
+    const c = new Controller({ client, prefix, id: `bench${ops}`, leaseTtlSeconds: 5, log, maxTxnOps: ops, workers: 256 });
+    await c.start();
+    while (!c.isLeader) await sleep(10);
+    const nodes = Array.from({ length: NODES }, (_, i) => obj('Node', `n${i}`, { address: `198.18.${i >> 8}.${i & 255}` }));
+    const t0 = performance.now();
+    await store.applyAll(nodes);
+    const applied = (performance.now() - t0) / 1000;
+    const statusPrefix = `${prefix}/registry/status/controller/hostsubnets/`;
+    while ((await countKeys(client, statusPrefix)) < NODES) await sleep(20);
+    const seconds = (performance.now() - t0) / 1000;
+    await c.stop();
+    const report = await ipamCheck(client, prefix);
+    if (report.problems) { process.stdout.write(report.text); throw new Error(`${report.problems} IPAM problem(s)`); }
+    console.log(`xnet-controller, --max-txn-ops ${ops}: ${NODES} nodes registered at once -> all have subnets after ${seconds.toFixed(2)} s ` +
+      `(${(NODES / seconds).toFixed(0)} nodes/s; the apply itself took ${applied.toFixed(2)} s), ratio ${(baseSeconds / seconds).toFixed(1)}x faster than baseline; ipam check clean`);
+  }
+} finally {
+  client.close();
+  await etcd.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
