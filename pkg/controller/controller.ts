@@ -348,7 +348,10 @@ class Term implements Ctx {
     if (!nic) return;
     const pool = nicPool(nic.obj);
     const poolId = pool ? `${pool.type}/${pool.name}` : 'none';
-    const o = await this.addrExecutor(poolId).submit(`nic/${name}`, { type: 'nic', name }) as NicOutcome;
+    // A ClusterNetwork's nodes own disjoint HostSubnets, so each node's addresses get their
+    // own executor and transactions for different nodes run side by side.
+    const executor = pool?.type === 'clusternetworks' ? `${poolId}@${nic.obj.spec.node}` : poolId;
+    const o = await this.addrExecutor(executor).submit(`nic/${name}`, { type: 'nic', name }) as NicOutcome;
     if (o.result === 'waiting') {
       this.wait(poolId, name);
       throw new RetryLater(o.reason ?? 'Waiting', o.message ?? 'waiting');

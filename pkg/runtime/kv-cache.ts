@@ -91,7 +91,12 @@ export class KvCache {
   private async watchFrom(rev: number): Promise<void> {
     const w = await this.client.watch().prefix(this.prefix).startRevision(String(rev + 1)).create();
     this.watcher = w;
-    w.on('put', (kv: IKeyValue) => this.applyRemote(rawKv(kv)));
+    w.on('put', (kv: IKeyValue) => {
+      // Most events echo this process's own commits: drop them before decoding the value.
+      const old = this.data.get(kv.key.toString());
+      if (old && Number(old.modRevision) >= Number(kv.mod_revision)) return;
+      this.applyRemote(rawKv(kv));
+    });
     w.on('delete', (kv: IKeyValue) => this.applyDelete(kv.key.toString(), Number(kv.mod_revision), false));
     w.on('data', (res) => {
       const r = Number(res.header.revision);
