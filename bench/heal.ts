@@ -86,11 +86,13 @@ function drifts(h: LabHost): Drift[] {
   ];
 }
 
-async function measure(d: Drift, n: number, timeoutMs: number): Promise<number[]> {
+/** `spreadMs`: breaks land at a uniformly random moment of that window, so a periodic check's
+ * phase does not bias the figures (expected wait = half its interval). */
+async function measure(d: Drift, n: number, timeoutMs: number, spreadMs: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     while (!(await d.healed())) await sleep(50);
-    await sleep(100 + Math.random() * 200); // decorrelate from the resync timer
+    await sleep(100 + Math.random() * spreadMs);
     await d.breakIt();
     const t0 = performance.now();
     for (;;) {
@@ -135,12 +137,12 @@ async function main(): Promise<void> {
     await execa('docker', ['-H', h.dockerHost, 'run', '-d', '--name', 'test', BUSYBOX_IMAGE, 'sleep', '1000000']);
 
     const kinds = drifts(h);
-    const run = async (label: string, opts: ConstructorParameters<typeof Agent>[0], n: number, timeoutMs: number) => {
+    const run = async (label: string, opts: ConstructorParameters<typeof Agent>[0], n: number, timeoutMs: number, spreadMs: number) => {
       agent = new Agent(opts);
       await agent.start();
       await agent.firstPass;
       const res: Record<string, number[]> = {};
-      for (const d of kinds) res[d.name] = await measure(d, n, timeoutMs);
+      for (const d of kinds) res[d.name] = await measure(d, n, timeoutMs, spreadMs);
       await agent.stop();
       agent = undefined;
       process.stdout.write(`  ${label}: done\n`);
@@ -148,8 +150,8 @@ async function main(): Promise<void> {
     };
     const base = { node: 'host-1', store, etcd: client, netns: h.netns, dockerHost: h.dockerHost, log };
     process.stdout.write(`heal: ${SAMPLES} samples per drift (event-driven, resync 30 s), ${BASELINE_SAMPLES} for the periodic-only baseline (interval ${BASELINE_INTERVAL} ms)\n`);
-    const ev = await run('event-driven', { ...base, resyncMs: 30_000 }, SAMPLES, 20_000);
-    const per = await run('periodic-only', { ...base, resyncMs: BASELINE_INTERVAL, events: { docker: false, kernel: false } }, BASELINE_SAMPLES, BASELINE_INTERVAL * 3 + 10_000);
+    const ev = await run('event-driven', { ...base, resyncMs: 30_000 }, SAMPLES, 20_000, 200);
+    const per = await run('periodic-only', { ...base, resyncMs: BASELINE_INTERVAL, events: { docker: false, kernel: false } }, BASELINE_SAMPLES, BASELINE_INTERVAL * 3 + 10_000, BASELINE_INTERVAL);
 
     const rows = kinds.map((d) => {
       const e = ev[d.name];
