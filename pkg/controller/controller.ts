@@ -17,7 +17,7 @@ import { slotCount } from '../ipam/plan.js';
 import { Model, labelsMatch } from './model.js';
 import { PoolExecutor } from './pool-executor.js';
 import { TxnPlan, NotLeaderError } from './txn-plan.js';
-import { planHostSubnet, isControllerMade, type HsItem, type HsOutcome } from './hostsubnets.js';
+import { planHostSubnet, isControllerMade, nodeAddress, type HsItem, type HsOutcome } from './hostsubnets.js';
 import { planNic, nicPool, type NicOutcome } from './nics.js';
 import { planMacvlanNodes, type MacvlanOutcome } from './macvlan.js';
 import { desiredNodeStatus, LastSeen } from './nodes.js';
@@ -191,7 +191,18 @@ class Term implements Ctx {
     if ('controller' in st.writer) {
       if (st.kind === 'HostSubnet') {
         const hs = this.model.hostSubnet(st.name);
-        if (hs) this.wake(`clusternetworks/${hs.obj.spec.clusterNetwork}`);
+        if (hs) {
+          this.wake(`clusternetworks/${hs.obj.spec.clusterNetwork}`);
+          // A HostSubnet that moved (its spec.subnet was edited) strands its NICs' addresses:
+          // look at them again so they move too. Rare, so a scan is fine.
+          const before = ch.prev ? (JSON.parse(ch.prev.value) as Status).subnet : undefined;
+          const after = ch.kv ? (JSON.parse(ch.kv.value) as Status).subnet : undefined;
+          if (before && before !== after) {
+            for (const n of this.model.objects<ContainerNic>('ContainerNic')) {
+              if (n.obj.spec.node === hs.obj.spec.node && n.obj.spec.network.clusterNetwork === hs.obj.spec.clusterNetwork) this.enqueue('ContainerNic', n.obj.metadata.name);
+            }
+          }
+        }
       }
       if (!ch.local && !ch.kv) this.enqueue(st.kind, st.name);
       return;
@@ -279,7 +290,14 @@ class Term implements Ctx {
       const existing = this.model.hostSubnetsOf(cnName, name);
       if (labelsMatch(cn.obj.spec.nodeSelector, node.obj.metadata.labels)) {
         if (!existing.length) work.push(this.hsExecutor(cnName).submit(`create/${name}`, { type: 'create', clusterNetwork: cnName, node: name }));
-        else for (const hs of existing) work.push(this.hsExecutor(cnName).submit(hs.obj.metadata.name, { type: 'ensure', name: hs.obj.metadata.name }));
+        else {
+          // Heartbeats land here every few seconds; only a changed node address needs the HostSubnets touched.
+          const addr = nodeAddress(this, name);
+          for (const hs of existing) {
+            const st = this.model.controllerStatus<Status>('HostSubnet', hs.obj.metadata.name)?.status;
+            if (!st || st.nodeAddress !== addr) work.push(this.hsExecutor(cnName).submit(hs.obj.metadata.name, { type: 'ensure', name: hs.obj.metadata.name }));
+          }
+        }
       } else {
         for (const hs of existing) {
           if (isControllerMade(hs.obj)) work.push(this.hsExecutor(cnName).submit(hs.obj.metadata.name, { type: 'delete', name: hs.obj.metadata.name, nodeKv: node.kv }));

@@ -53,7 +53,7 @@ function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan): Target {
     if (st?.status.subnet && st.status.gateway && st.status.dockerRange) candidates.push({ hs, st: st.status });
   }
   if (!candidates.length) {
-    throw new WaitingError('PoolExhausted', `node "${nic.spec.node}" has no allocated HostSubnet on ClusterNetwork "${cnName}" yet`);
+    throw new WaitingError('WaitingForHostSubnet', `node "${nic.spec.node}" has no allocated HostSubnet on ClusterNetwork "${cnName}" yet`);
   }
   const want = nic.spec.ip ? parseIPv4(nic.spec.ip) : undefined;
   const pick = (want !== undefined && candidates.find((c) => contains([cidrInterval(parseCidr(c.st.subnet as string))], want))) || candidates[0];

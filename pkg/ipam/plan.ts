@@ -8,7 +8,7 @@ import type { ClusterNetwork, HostSubnet, MacvlanNet } from '../api/index.js';
 import { cidrInterval, subtract, intersect, overlaps, type Interval } from './ranges.js';
 
 /** A reason a user can act on, used as the Ready condition's reason. */
-export type AllocationFailure = 'OutOfRange' | 'IPConflict' | 'PoolExhausted' | 'SubnetConflict' | 'InvalidSpec';
+export type AllocationFailure = 'OutOfRange' | 'IPConflict' | 'PoolExhausted' | 'SubnetConflict' | 'InvalidSpec' | 'WaitingForHostSubnet';
 
 export class AllocationError extends Error {
   constructor(readonly reason: AllocationFailure, message: string) { super(message); }
