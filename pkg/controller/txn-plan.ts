@@ -12,6 +12,12 @@ export class NotLeaderError extends Error {
   constructor() { super('this controller is no longer the leader; its writes are refused'); }
 }
 
+/**
+ * However high etcd's --max-txn-ops is set, one transaction stays at or below this: the failure
+ * branch reads back every compared key, and that response must stay under gRPC's 4 MiB.
+ */
+export const MAX_PLAN_OPS = 1024;
+
 interface Mark { c: number; o: number; r: number; p: number; d: number }
 
 export class TxnPlan {
@@ -22,7 +28,10 @@ export class TxnPlan {
   private readonly dels: string[] = [];
   private readonly compared = new Set<string>();
 
-  constructor(private readonly guard: ICompare, private readonly leaderKey: string, private readonly maxOps = MAX_TXN_OPS) {
+  private readonly maxOps: number;
+
+  constructor(private readonly guard: ICompare, private readonly leaderKey: string, maxOps = MAX_TXN_OPS) {
+    this.maxOps = Math.min(maxOps, MAX_PLAN_OPS);
     this.compares.push(guard);
     this.reads.push({ key: leaderKey });
   }
