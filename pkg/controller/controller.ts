@@ -73,8 +73,15 @@ export class Controller {
 
   get isLeader(): boolean { return !!this.term; }
 
+  /** Loads the cache (waiting for etcd if it is not up yet) and starts campaigning. */
   async start(): Promise<void> {
-    await this.cache.start();
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+      try { await this.cache.start(); break; } catch (err) {
+        if (this.stopping) throw err;
+        this.log.warn('cannot read etcd yet; retrying', { error: (err as Error).message, retryInMs: delay });
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
     this.running = this.elector.run({
       onStartedLeading: (t) => { this.termsLed++; this.term = new Term(this, t); this.term.start(); },
       onStoppedLeading: async () => { const t = this.term; this.term = undefined; await t?.stop(); },
@@ -82,7 +89,10 @@ export class Controller {
   }
 
   /** Steps down (resigning at once, so a standby takes over without waiting for the TTL). */
+  private stopping = false;
+
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.elector.stop();
     await this.running;
     await this.term?.stop();

@@ -171,4 +171,24 @@ describe('controller against a real etcd', () => {
     const report = await ipamCheck(etcd.client(), prefix);
     expect(report.problems, report.text).toBe(0);
   });
+
+  it('moves NIC addresses along when a hand-written HostSubnet is moved', async () => {
+    await store.applyAll([obj('ContainerNic', 'm-eth1', { node: 'host-m1', container: 'm', ifName: 'eth1', network: { clusterNetwork: 'hand' } })]);
+    await waitFor('ContainerNic', 'm-eth1', (s) => s.ip === '10.50.0.2', 'm-eth1 in 10.50.0.0/24');
+    await store.applyAll([obj('HostSubnet', 'manual-1', { node: 'host-m1', clusterNetwork: 'hand', subnet: '10.50.7.0/24', bridge: 'mybr' })]);
+    await waitFor('HostSubnet', 'manual-1', (s) => s.subnet === '10.50.7.0/24', 'manual-1 moved');
+    await waitFor('ContainerNic', 'm-eth1', (s) => s.ip === '10.50.7.2', 'm-eth1 follows to 10.50.7.0/24');
+  });
+
+  it('frees, when a controller starts again, what owners deleted while none ran held', async () => {
+    await c.stop();
+    await store.delete('ContainerNic', 'a-eth1');
+    await store.delete('ContainerNic', 'm-eth1');
+    const before = await ipamCheck(etcd.client(), prefix);
+    expect(before.problems).toBe(2);
+    expect(before.text).toContain('owner does not exist');
+    c = await startController(etcd.client(), prefix);
+    const after = await eventually(async () => { const r = await ipamCheck(etcd.client(), prefix); return r.problems === 0 ? r : undefined; }, 'leaked claims freed by the new leader');
+    expect(after.text).toContain('leaks: 0');
+  });
 });
