@@ -1,0 +1,84 @@
+// The runtime's etcd parts on their own: leader election with its write guard, and the
+// revision-ordered cache.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { LeaderElector, type LeaderTerm } from '../../pkg/runtime/leader.js';
+import { KvCache, type CacheChange } from '../../pkg/runtime/kv-cache.js';
+import { TxnPlan, NotLeaderError } from '../../pkg/controller/txn-plan.js';
+import { eventually, uniquePrefix } from './controller-helpers.js';
+
+let etcd: TestEtcd;
+beforeAll(async () => { etcd = await startEtcd(); });
+afterAll(async () => { await etcd?.stop(); });
+
+describe('LeaderElector', () => {
+  it('elects one leader, and a deposed leader\'s guarded writes are refused', async () => {
+    const key = `${uniquePrefix()}/election/controller`;
+    const terms = new Map<string, LeaderTerm>();
+    const leading = new Set<string>();
+    const mk = (id: string) => new LeaderElector({ client: etcd.client(), key, id, ttlSeconds: 2 });
+    const a = mk('a');
+    const b = mk('b');
+    const run = (e: LeaderElector, id: string) => e.run({
+      onStartedLeading: (t) => { terms.set(id, t); leading.add(id); },
+      onStoppedLeading: () => { leading.delete(id); },
+    });
+    const ra = run(a, 'a');
+    await eventually(async () => leading.has('a'), 'a leads');
+    const rb = run(b, 'b');
+    await new Promise((r) => setTimeout(r, 300));
+    expect([...leading]).toEqual(['a']);
+    const client = etcd.client();
+    expect(await client.get(key).string()).toBe('a');
+
+    // Depose a the way a lease expiry would: its key goes. b takes over.
+    const aTerm = terms.get('a')!;
+    await client.delete().key(key);
+    await eventually(async () => leading.has('b'), 'b leads after a\'s key went');
+    // a's writes, still carrying a's term, must not land.
+    const plan = new TxnPlan(aTerm.guard, key).put(`${key}-probe`, 'from a deposed leader');
+    const cache = new KvCache(client, `${key}-`);
+    await expect(plan.commit(client, cache)).rejects.toBeInstanceOf(NotLeaderError);
+    expect(await client.get(`${key}-probe`).string()).toBeNull();
+    const bPlan = new TxnPlan(terms.get('b')!.guard, key).put(`${key}-probe`, 'from b');
+    expect(await bPlan.commit(client, cache)).toBe(true);
+    expect(await client.get(`${key}-probe`).string()).toBe('from b');
+    await a.stop(); await b.stop();
+    await Promise.all([ra, rb]);
+  });
+});
+
+describe('KvCache', () => {
+  it('mirrors a prefix, sees its own commits once, and catches up by relisting', async () => {
+    const prefix = `${uniquePrefix()}/`;
+    const client = etcd.client();
+    await client.put(`${prefix}a/1`).value('one');
+    const cache = new KvCache(client, prefix);
+    const seen: CacheChange[] = [];
+    cache.onChange((c) => seen.push(c));
+    await cache.start();
+    expect(cache.get(`${prefix}a/1`)?.value).toBe('one');
+    await client.put(`${prefix}a/2`).value('two');
+    await eventually(async () => cache.get(`${prefix}a/2`)?.value === 'two', 'watch delivers a/2');
+
+    // A commit of our own, applied locally at its revision: the watch echo changes nothing.
+    const plan = new TxnPlan({ key: Buffer.from(`${prefix}guard`), target: 'Create', result: 'Equal', create_revision: 0 }, `${prefix}guard`).put(`${prefix}b/1`, { x: 1 });
+    expect(await plan.commit(client, cache)).toBe(true);
+    // Whichever comes first, the commit's own application or the watch event, the other is a no-op.
+    expect(cache.get(`${prefix}b/1`)?.value).toBe('{"x":1}');
+    await client.put(`${prefix}a/3`).value('three');
+    await eventually(async () => cache.get(`${prefix}a/3`), 'later events arrive');
+    expect(seen.filter((c) => c.key === `${prefix}b/1`).length).toBe(1);
+    expect([...cache.entries(`${prefix}a/`)].map((k) => k.key).sort()).toEqual([`${prefix}a/1`, `${prefix}a/2`, `${prefix}a/3`]);
+
+    // Changes made while the watch is gone are found by the relist, as deletes and puts.
+    await cache.close();
+    await client.delete().key(`${prefix}a/1`);
+    await client.put(`${prefix}a/2`).value('TWO');
+    const again = new KvCache(client, prefix);
+    await again.start();
+    expect(again.get(`${prefix}a/1`)).toBeUndefined();
+    expect(again.get(`${prefix}a/2`)?.value).toBe('TWO');
+    await again.close();
+  });
+});
