@@ -141,7 +141,7 @@ class Term implements Ctx {
     this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
       workers: this.c.opts.workers ?? 64,
       onError: (key, err, ms) => {
-        if (err instanceof NotLeaderError) return;
+        if (err instanceof NotLeaderError) { if (!this.stopped) this.c.elector.endCurrentTerm(); return; }
         const level = err instanceof RetryLater ? 'debug' : 'warn';
         this.log.log(level, 'reconcile failed; retrying', { key, retryInMs: ms, error: (err as Error).message });
       },
@@ -151,7 +151,10 @@ class Term implements Ctx {
     this.gcTimer.unref();
   }
 
+  private stopped = false;
+
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.gcTimer);
     this.queue.shutDown();
     for (const e of this.hsExecutors.values()) e.close();

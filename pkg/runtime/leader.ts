@@ -136,6 +136,14 @@ export class LeaderElector {
     });
   }
 
+  /**
+   * Ends the current term from the outside: a guarded write was refused, so whatever the
+   * watch says, this process is not the leader any more. It campaigns again.
+   */
+  endCurrentTerm(): void {
+    this.endTerm?.();
+  }
+
   /** Stops campaigning; a leader resigns at once (deletes its key) so a standby takes over. */
   async stop(): Promise<void> {
     this.stopped = true;
