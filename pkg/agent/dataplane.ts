@@ -6,7 +6,7 @@ import { IpBatchError, IpRunner, type HostState, type IpLine } from '../netlink/
 import { Iptables, readSysctl, writeSysctl } from '../netlink/iptables.js';
 import { CommandError } from '../netlink/exec.js';
 import { pidTarget, type NetTarget } from '../netlink/target.js';
-import { ipLine, isIpOp, type IpOp, type Op } from './planner/ops.js';
+import { ipLine, steps, type IpOp, type Op } from './planner/ops.js';
 import type { ContainerState } from './planner/nic.js';
 import type { ObservedNat } from './planner/nat.js';
 
@@ -57,19 +57,14 @@ export class Dataplane {
     return out;
   }
 
-  /** Runs the ops in order; consecutive `ip` ops of one namespace go in one batch. */
-  async execute(ops: Op[]): Promise<void> {
-    let i = 0;
-    while (i < ops.length) {
-      const o = ops[i];
-      if (isIpOp(o)) {
-        const ns = o.netns;
-        const group: IpOp[] = [];
-        while (i < ops.length && isIpOp(ops[i]) && (ops[i] as IpOp).netns === ns) group.push(ops[i++] as IpOp);
-        await this.runIp(ns, group);
-        continue;
-      }
-      i++;
+  /**
+   * Runs the ops in order; consecutive `ip` ops of one namespace go in one batch. With
+   * `independent`, a failing `ip` line does not stop the others of its batch.
+   */
+  async execute(ops: Op[], opts: { independent?: boolean } = {}): Promise<void> {
+    for (const step of steps(ops)) {
+      if (step.kind === 'ip') { await this.runIp(step.netns, step.ops, !!opts.independent); continue; }
+      const o = step.op;
       try {
         switch (o.op) {
           case 'docker.network.create': await this.docker.createNetwork(o.spec); break;
@@ -84,13 +79,17 @@ export class Dataplane {
     }
   }
 
-  private async runIp(netns: number | undefined, group: IpOp[]): Promise<void> {
+  private async runIp(netns: number | undefined, group: IpOp[], independent: boolean): Promise<void> {
     const runner = netns === undefined ? this.ip : new IpRunner(pidTarget(netns));
     const lines: IpLine[] = group.map(ipLine);
     try {
-      await runner.batch(lines);
+      await runner.batch(lines, { force: independent });
     } catch (e) {
       if (!(e instanceof IpBatchError)) throw e;
+      if (independent && e.failedLines.length > 1) {
+        const shown = e.failedLines.slice(0, 3).map((i) => `"${lines[i].join(' ')}"`).join(', ');
+        throw new ApplyError('KernelRefused', `${e.failedLines.length} of ${lines.length} changes failed (${shown}${e.failedLines.length > 3 ? ', ...' : ''}): ${e.stderr.trim().split('\n')[0]}`);
+      }
       const failed = e.line ? group[lines.indexOf(e.line)] : undefined;
       if (failed?.op === 'link.add.vlan' && /Unknown device type|not supported/i.test(e.stderr)) {
         throw new ApplyError('VlanUnsupported', `the kernel cannot make VLAN interface ${failed.name} (no 802.1Q support): ${e.stderr.trim()}`);

@@ -69,7 +69,7 @@ export function heartbeatStatus(node: Node | undefined, h: HeartbeatInput): Reco
   const now = h.now ?? new Date();
   let conditions = setCondition(h.previous, { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'the agent is running and heartbeating' }, now);
   conditions = setCondition(conditions, h.routeProblems.length
-    ? { type: 'RoutesReady', status: 'False', reason: 'RouteConflict', message: h.routeProblems.join('; ') }
+    ? { type: 'RoutesReady', status: 'False', reason: 'RoutesFailed', message: h.routeProblems.join('; ') }
     : { type: 'RoutesReady', status: 'True', reason: 'Converged', message: 'routes to every peer subnet are in place' }, now);
   return {
     address: node?.spec?.address ?? h.underlay.address,

@@ -15,8 +15,11 @@ export class IpBatchError extends Error {
     readonly line: IpLine | undefined,
     readonly stderr: string,
   ) {
-    super(`ip in ${describeTarget(target)}${line ? `: "${line.join(' ')}"` : ''}: ${stderr.trim()}`);
+    super(`ip in ${describeTarget(target)}${line ? `: "${line.join(' ')}"` : ''}: ${stderr.trim().split('\n')[0]}`);
   }
+
+  /** 0-based indexes of every line ip reported as failed */
+  failedLines: number[] = [];
 }
 
 export interface HostState {
@@ -34,10 +37,14 @@ export class IpRunner {
     return out.trim() ? JSON.parse(out) : [];
   }
 
-  /** Runs all lines in one `ip -batch -`; ip stops at the first failing line. */
-  async batch(lines: IpLine[]): Promise<void> {
+  /**
+   * Runs all lines in one `ip -batch -`. ip stops at the first failing line, unless `force`:
+   * then it runs every line and the error names all that failed (independent changes such as
+   * routes to many peers, where one bad next hop must not hold back the rest).
+   */
+  async batch(lines: IpLine[], opts: { force?: boolean } = {}): Promise<void> {
     if (lines.length === 0) return;
-    const [cmd, argv] = ipArgv(this.target, ['-batch', '-']);
+    const [cmd, argv] = ipArgv(this.target, [...(opts.force ? ['-force'] : []), '-batch', '-']);
     await this.wrap(() => run(cmd, argv, lines.map((l) => l.join(' ')).join('\n') + '\n'), lines);
   }
 
@@ -63,10 +70,12 @@ export class IpRunner {
       return await f();
     } catch (e) {
       if (!(e instanceof CommandError)) throw e;
-      const m = /Command failed -:(\d+)/.exec(e.stderr);
-      const line = m && lines ? lines[Number(m[1]) - 1] : undefined;
+      const failed = [...e.stderr.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1]) - 1);
+      const line = failed.length && lines ? lines[failed[0]] : undefined;
       const gone = /No such process|ns\/net: No such file|Cannot open network namespace|reassociate/i.test(e.stderr);
-      throw new IpBatchError(gone ? 'NamespaceGone' : 'IpCommandFailed', this.target, line, e.stderr || e.message);
+      const err = new IpBatchError(gone ? 'NamespaceGone' : 'IpCommandFailed', this.target, line, e.stderr || e.message);
+      err.failedLines = failed;
+      throw err;
     }
   }
 }

@@ -76,6 +76,25 @@ describe('agent: host subnets, routes, NAT', () => {
     await eventually(async () => (await routes(h1)).some((r) => r.dst === '10.76.2.0/24' && r.gateway === '198.18.0.12'), 'route back');
   });
 
+  it('routes 150 more peers added in one apply, tells about an unreachable one, and drops them when they go', async () => {
+    const [h1] = lab.hosts;
+    const objs = Array.from({ length: 150 }, (_, i) => [
+      obj('Node', `peer-${i}`, { address: `198.18.0.${100 + i}` }),
+      obj('HostSubnet', `default-peer-${i}`, { node: `peer-${i}`, clusterNetwork: 'default', subnet: `10.76.${100 + i}.0/24`, bridge: 'brx' }),
+    ]).flat();
+    // One peer whose address is off the underlay: the kernel refuses that next hop.
+    objs.push(obj('Node', 'far', { address: '203.0.113.9' }), obj('HostSubnet', 'default-far', { node: 'far', clusterNetwork: 'default', subnet: '10.76.99.0/24', bridge: 'brx' }));
+    await lab.store.applyAll(objs);
+    await eventually(async () => (await routes(h1)).filter((r) => r.protocol === '76').length === 151, '151 xnet routes');
+    const cond = await eventually(async () => {
+      const n = await lab.store.get('Node', 'host-1');
+      return n?.status?.conditions?.find((c) => c.type === 'RoutesReady' && c.status === 'False');
+    }, 'RoutesReady=False', 15_000);
+    expect(cond.message).toContain('10.76.99.0/24 via 203.0.113.9');
+    for (const o of objs.filter((x) => x.kind === 'HostSubnet')) await lab.store.delete('HostSubnet', o.metadata.name);
+    await eventually(async () => (await routes(h1)).filter((r) => r.protocol === '76').length === 1, 'back to one xnet route');
+  });
+
   it('puts back a route deleted by hand, and leaves routes it did not make alone', async () => {
     const [h1] = lab.hosts;
     await sh(h1, ['ip', 'route', 'add', '10.99.0.0/24', 'via', '198.18.0.1']);

@@ -5,7 +5,7 @@ import type { Link, Route } from '../../pkg/netlink/types.js';
 import type { DockerNetwork, DockerNetworkSpec } from '../../pkg/docker/types.js';
 import {
   planRoutes, planNat, planNic, planNicRemoval, planNicGarbage, planMacvlan, planMacvlanRemoval, planDockerNetworks,
-  vethHostName, tempName, shimName, ipLine, NAT_CHAIN, FWD_CHAIN, type DesiredNic, type DesiredMacvlan,
+  vethHostName, tempName, shimName, ipLine, steps, NAT_CHAIN, FWD_CHAIN, type DesiredNic, type DesiredMacvlan,
 } from '../../pkg/agent/planner/index.js';
 
 const link = (name: string, ifindex: number, extra: Partial<Link> = {}): Link => ({ name, ifindex, mac: '02:00:00:00:00:' + ifindex.toString(16).padStart(2, '0'), mtu: 1500, up: true, promisc: false, ...extra });
@@ -274,5 +274,17 @@ describe('planMacvlan', () => {
     expect(planMacvlanRemoval('macvlan200', h, [{ ...network, id: 'x', containers: 0 }]).ops).toEqual([
       { op: 'docker.network.remove', name: 'macvlan200' }, { op: 'link.del', name: shim },
     ]);
+  });
+});
+
+describe('steps', () => {
+  it('runs many route changes as one ip -batch, and splits only where the namespace or kind changes', () => {
+    const routes = Array.from({ length: 200 }, (_, i) => ({ op: 'route.replace' as const, dst: `10.77.${i}.0/24`, via: '198.18.0.12' }));
+    expect(steps(routes)).toEqual([{ kind: 'ip', ops: routes }]);
+    const nic = planNic({ name: 'n', ifName: 'eth1', cidr: '10.76.1.84/24', defaultRoute: false, pid: 7, attach: { kind: 'veth', bridge: 'br01' } },
+      host([link('br01', 3, { kind: 'bridge' })]), { links: [], addrs: [], routes: [] });
+    expect(steps(nic.ops).map((s) => (s.kind === 'ip' ? [s.netns ?? 'host', s.ops.length] : [s.op.op]))).toEqual([['host', 4], [7, 3]]);
+    const mv = steps([{ op: 'link.set.promisc', name: 'eth0', on: true }, { op: 'docker.network.create', spec: {} as never }, { op: 'link.add.macvlan', name: 'x', parent: 'eth0', mode: 'bridge' }]);
+    expect(mv.map((s) => s.kind)).toEqual(['ip', 'other', 'ip']);
   });
 });

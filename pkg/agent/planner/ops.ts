@@ -77,3 +77,18 @@ export interface Plan {
   ops: Op[];
   problems: Problem[];
 }
+
+/** A run of operations executed together: one `ip -batch` per namespace, or one other op. */
+export type Step = { kind: 'ip'; netns?: number; ops: IpOp[] } | { kind: 'other'; op: Exclude<Op, IpOp> };
+
+/** Groups consecutive `ip` ops of one namespace, keeping the plan's order. */
+export function steps(ops: Op[]): Step[] {
+  const out: Step[] = [];
+  for (const o of ops) {
+    const last = out[out.length - 1];
+    if (!isIpOp(o)) out.push({ kind: 'other', op: o as Exclude<Op, IpOp> });
+    else if (last?.kind === 'ip' && last.netns === o.netns) last.ops.push(o);
+    else out.push({ kind: 'ip', ...(o.netns !== undefined ? { netns: o.netns } : {}), ops: [o] });
+  }
+  return out;
+}

@@ -11,9 +11,16 @@ export async function reconcileRoutes(ctx: AgentContext): Promise<void> {
   const observed = await ctx.dp.ip.routes();
   // Peer routes are the gateway routes; the shims' device routes belong to the macvlan reconciler.
   const plan = planRoutes(desired.routes, observed, (r) => isXnetRoute(r) && !!r.via && r.dst !== 'default', desired.keep);
+  ctx.routeProblems = plan.problems.map((p) => p.message);
   if (plan.ops.length) {
     ctx.log.info('routes', { ops: plan.ops.length });
-    await ctx.dp.execute(plan.ops);
+    try {
+      // Routes to different peers do not depend on each other: one unreachable next hop
+      // must not hold back the rest.
+      await ctx.dp.execute(plan.ops, { independent: true });
+    } catch (e) {
+      ctx.routeProblems = [...ctx.routeProblems, (e as Error).message];
+      throw e;
+    }
   }
-  ctx.routeProblems = plan.problems.map((p) => p.message);
 }
