@@ -3,7 +3,7 @@
 // with create-if-absent in the same transaction as the HostSubnet's controller status (and,
 // for controller-made HostSubnets, the object itself), so no slot ever has two owners and no
 // status announces a subnet nobody holds.
-import { randomUUID } from 'node:crypto';
+import { randomUUID, createHash } from 'node:crypto';
 import { API_VERSION, type ClusterNetwork, type HostSubnet, type Node } from '../api/index.js';
 import { formatCidr, parseCidr, blockIndex } from '../ip/ipv4.js';
 import {
@@ -30,6 +30,19 @@ export interface HsOutcome {
 
 export function hostSubnetName(clusterNetwork: string, node: string): string {
   return `${clusterNetwork}-${node}`;
+}
+
+/**
+ * `<cn>-<node>` unless that is longer than a name may be or already names the HostSubnet of
+ * another pair ("a-b" + "c" and "a" + "b-c"): then a stable hash of the pair is appended.
+ */
+export function hostSubnetNameFor(ctx: Ctx, clusterNetwork: string, node: string): string {
+  const plain = hostSubnetName(clusterNetwork, node);
+  const other = ctx.model.hostSubnet(plain);
+  const clash = other && (other.obj.spec.node !== node || other.obj.spec.clusterNetwork !== clusterNetwork);
+  if (plain.length <= 63 && !clash) return plain;
+  const hash = createHash('sha256').update(`${clusterNetwork}/${node}`).digest('hex').slice(0, 8);
+  return `${plain.slice(0, 54).replace(/-+$/, '')}-${hash}`;
 }
 
 export function isControllerMade(hs: HostSubnet): boolean {
@@ -190,10 +203,7 @@ function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: Round
 }
 
 function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, plan: TxnPlan, state: RoundState): HsOutcome {
-  const name = hostSubnetName(item.clusterNetwork, item.node);
-  if (name.length > 63) {
-    return { result: 'failed', name, reason: 'InvalidSpec', message: `HostSubnet name "${name}" would exceed 63 characters; create one by hand for node "${item.node}"` };
-  }
+  const name = hostSubnetNameFor(ctx, item.clusterNetwork, item.node);
   const existing = ctx.model.hostSubnet(name);
   if (existing) return planEnsure(ctx, existing, plan, state);
   if (ctx.model.hostSubnetsOf(item.clusterNetwork, item.node).length) return { result: 'skipped', name };

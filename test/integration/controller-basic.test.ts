@@ -172,6 +172,23 @@ describe('controller against a real etcd', () => {
     expect(report.problems, report.text).toBe(0);
   });
 
+  it('names HostSubnets <cn>-<node>, with a hash when that name is taken by another pair', async () => {
+    await store.applyAll([
+      obj('ClusterNetwork', 'a-b', { cidr: '10.201.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { clash: 'yes' } } }),
+      obj('ClusterNetwork', 'a', { cidr: '10.202.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { clash: 'yes' } } }),
+      obj('Node', 'c', {}, { clash: 'yes' }),
+      obj('Node', 'b-c', {}, { clash: 'yes' }),
+    ]);
+    const pairs = await eventually(async () => {
+      const list = (await store.list('HostSubnet')).items.filter((h) => ['a', 'a-b'].includes((h.spec as { clusterNetwork: string }).clusterNetwork));
+      return list.length === 4 && list.every((h) => statusOf(h)?.subnet) ? list : undefined;
+    }, 'four HostSubnets for two nodes x two ClusterNetworks');
+    const names = pairs.map((h) => h.metadata.name);
+    expect(new Set(names).size).toBe(4);
+    expect(names).toContain('a-b-c');
+    expect(names.filter((n) => /^a-b-c-[0-9a-f]{8}$/.test(n))).toHaveLength(1);
+  });
+
   it('moves NIC addresses along when a hand-written HostSubnet is moved', async () => {
     await store.applyAll([obj('ContainerNic', 'm-eth1', { node: 'host-m1', container: 'm', ifName: 'eth1', network: { clusterNetwork: 'hand' } })]);
     await waitFor('ContainerNic', 'm-eth1', (s) => s.ip === '10.50.0.2', 'm-eth1 in 10.50.0.0/24');
