@@ -196,6 +196,13 @@ class Term implements Ctx {
       const prev = ch.prev ? JSON.parse(ch.prev.value) : undefined;
       if (obj.kind === 'HostSubnet' && prev) this.enqueue('Node', (prev as HostSubnet).spec.node);
       if (obj.kind === 'Node') for (const m of this.model.objects('MacvlanNet')) this.enqueue('MacvlanNet', m.obj.metadata.name);
+      if (obj.kind === 'ClusterNetwork' || obj.kind === 'MacvlanNet') {
+        // A changed or deleted network may leave its NICs' addresses outside it: look again.
+        for (const n of this.model.objects<ContainerNic>('ContainerNic')) {
+          const net = n.obj.spec.network;
+          if ((obj.kind === 'ClusterNetwork' ? net.clusterNetwork : net.macvlanNet) === obj.name) this.enqueue('ContainerNic', n.obj.metadata.name);
+        }
+      }
       if (!ch.kv && prev?.metadata?.uid) this.queue.add(`gc/uid/${prev.metadata.uid}`);
       return;
     }
