@@ -102,6 +102,7 @@ export class Agent {
       await retry(() => inf.start(), this.log, `list ${inf.kind}`, () => this.stopped);
     }
     for (const inf of Object.values(this.caches) as Informer<AnyObject>[]) {
+      this.closers.push(() => inf.stop());
       if (!ev.store) continue;
       inf.addHandler({
         onAdd: (o) => this.enqueue(keysForObject(o, this.scope())),
@@ -111,7 +112,6 @@ export class Agent {
           this.enqueue(keysForObject(o, this.scope()));
         },
       });
-      this.closers.push(() => inf.stop());
     }
 
     await this.heartbeat();
@@ -224,7 +224,16 @@ export class Agent {
     }
   }
 
+  private heartbeatInFlight = false;
+
   private async heartbeat(): Promise<void> {
+    // A heartbeat stuck on an unreachable etcd must not pile up behind the timer.
+    if (this.heartbeatInFlight) return;
+    this.heartbeatInFlight = true;
+    try { await this.beat(); } finally { this.heartbeatInFlight = false; }
+  }
+
+  private async beat(): Promise<void> {
     const { etcd, node } = this.opts;
     const store = this.opts.store as StoreWithLease;
     try {
