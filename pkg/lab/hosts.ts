@@ -39,12 +39,8 @@ export function hostFor(lab: Pick<Lab, 'id' | 'dir'>, index: number): LabHost {
   };
 }
 
-async function netnsExists(name: string): Promise<boolean> {
-  return existsSync(netnsPath(name));
-}
-
 async function addNetns(dir: string, name: string): Promise<void> {
-  if (await netnsExists(name)) {
+  if (existsSync(netnsPath(name))) {
     throw new LabError('NamespaceExists', `network namespace ${name} already exists`, 'another lab with this id is up: take it down first (xctl lab down)');
   }
   // recorded first: if we die between the two, `down` still deletes it

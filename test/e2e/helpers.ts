@@ -105,6 +105,19 @@ export async function unreachableFrom(tl: TestLab, host: string, name: string, a
   return failed;
 }
 
+/**
+ * Waits until every address answers from a container: after a heal the path can need a moment
+ * more than the NIC itself (neighbour caches along the way). Returns the time it took.
+ */
+export async function waitReachable(tl: TestLab, host: string, name: string, addresses: string[], timeoutMs = 20_000): Promise<number> {
+  let left = addresses;
+  const { ms } = await waitFor(`${addresses.join(', ')} reachable from ${host}/${name}`, async () => {
+    left = (await Promise.all(left.map(async (a) => ((await pingFromContainer(tl, host, name, a)).ok ? undefined : a)))).filter((a): a is string => !!a);
+    return left.length === 0;
+  }, timeoutMs, 100);
+  return ms;
+}
+
 export function printHeal(what: string, ms: number): void {
   console.log(`healed: ${what.padEnd(48)} ${String(ms).padStart(6)} ms`);
 }

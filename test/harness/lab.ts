@@ -49,7 +49,7 @@ export interface TestLab {
   ping(from: LabHost | string | number, address: string, opts?: { count?: number; timeoutS?: number }): Promise<PingResult>;
   /** adds host-<index> (default: next free) with dockerd and image as the lab was built */
   addHost(index?: number): Promise<LabHost>;
-  /** `ip -d addr` and `ip route` of a host */
+  /** `ip -d addr`, `ip route` and `ip neigh` of a host */
   ipState(host: LabHost | string | number): Promise<string>;
   /** last lines of a host's agent log (empty when it has none) */
   agentLog(host: LabHost | string | number, lines?: number): string;
@@ -123,7 +123,12 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
       const host = resolve(h);
       const addr = await hostExec(host, ['ip', '-d', 'addr']);
       const route = await hostExec(host, ['ip', 'route', 'show']);
-      return `--- ${host.name} (${host.netns}) ip -d addr\n${addr.stdout}${addr.stderr}\n--- ${host.name} ip route\n${route.stdout}${route.stderr}`;
+      const neigh = await hostExec(host, ['ip', 'neigh', 'show']);
+      return [
+        `--- ${host.name} (${host.netns}) ip -d addr\n${addr.stdout}${addr.stderr}`,
+        `--- ${host.name} ip route\n${route.stdout}${route.stderr}`,
+        `--- ${host.name} ip neigh\n${neigh.stdout}${neigh.stderr}`,
+      ].join('\n');
     },
     agentLog(h, lines = 60) {
       const f = `${resolve(h).dir}/agent.log`;
