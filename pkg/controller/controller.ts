@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
-import type { ClusterNetwork, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
+import type { ClusterNetwork, ContainerNic, HostSubnet, Kind } from '../api/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { KvCache, type CacheChange } from '../runtime/kv-cache.js';
 import { LeaderElector, DEFAULT_LEADER_TTL_SECONDS, type LeaderTerm } from '../runtime/leader.js';
@@ -405,4 +405,3 @@ class Term implements Ctx {
   }
 }
 
-export type { ContainerNic, MacvlanNet, Node };

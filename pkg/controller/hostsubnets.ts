@@ -4,7 +4,7 @@
 // for controller-made HostSubnets, the object itself), so no slot ever has two owners and no
 // status announces a subnet nobody holds.
 import { randomUUID, createHash } from 'node:crypto';
-import { API_VERSION, type ClusterNetwork, type HostSubnet, type Node } from '../api/index.js';
+import { API_VERSION, type ClusterNetwork, type HostSubnet } from '../api/index.js';
 import { formatCidr, parseCidr, blockIndex } from '../ip/ipv4.js';
 import {
   AllocationError, hostSubnetLayout, nextFreeSlots, slotCidr, slotsOf, type HostSubnetLayout,
@@ -264,4 +264,3 @@ function planDelete(ctx: Ctx, item: { name: string; nodeKv?: RawKv; cnKv?: RawKv
   return { result: 'deleted', name: item.name };
 }
 
-export type { Node };

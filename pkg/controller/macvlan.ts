@@ -4,7 +4,7 @@
 // MacvlanNet's controller status (nodes[], allocated/free, Ready) is written in the same
 // transaction as the claims it reports.
 import type { MacvlanNet, MacvlanNodeStatus, Node } from '../api/index.js';
-import { formatCidr, formatIPv4, parseCidr, lastAddress, sizeOf } from '../ip/ipv4.js';
+import { formatCidr, formatIPv4, parseCidr } from '../ip/ipv4.js';
 import { blockOfAddress, macvlanAddressRange, macvlanRange, nextFreeMacvlanBlocks } from '../ipam/plan.js';
 import { cidrInterval, size, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim } from '../ipam/keys.js';
@@ -123,7 +123,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
       message: lacking ?? report?.message ?? (report ? (ready ? 'ready' : 'not ready') : 'waiting for the node\'s agent'),
     });
   }
-  const { allocated, free } = macvlanCounts(ctx, m.obj, takenBlocks, takenAddrs);
+  const { allocated, free } = macvlanCounts(m.obj, takenBlocks, takenAddrs);
   const prev = ctx.model.controllerStatus<Status>('MacvlanNet', name)?.status;
   const cond = nodes.length === 0
     ? { type: 'Ready', status: 'False' as const, reason: 'NoNodes', message: 'no node matches nodeSelector' }
@@ -141,7 +141,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
 }
 
 /** allocated = addresses held (single claims + whole Docker blocks); free = the rest of the range. */
-export function macvlanCounts(ctx: Ctx, m: MacvlanNet, takenBlocks: Interval[], takenAddrs: Set<number>): { allocated: number; free: number } {
+export function macvlanCounts(m: MacvlanNet, takenBlocks: Interval[], takenAddrs: Set<number>): { allocated: number; free: number } {
   const range = macvlanRange(m.spec);
   const inRange = (ip: number) => range.some((r) => ip >= r.first && ip <= r.last);
   let singles = 0;
@@ -152,4 +152,3 @@ export function macvlanCounts(ctx: Ctx, m: MacvlanNet, takenBlocks: Interval[], 
   return { allocated, free: Math.max(0, total - allocated) };
 }
 
-export { lastAddress, sizeOf };

@@ -2,8 +2,8 @@
 // or a MacvlanNet) batches pending NICs: each NIC adds "claim key absent" + "owner is the same
 // incarnation" compares and two puts (claim, status), so one transaction allocates dozens
 // of addresses and a crash between any two instants leaves either both or neither.
-import type { ContainerNic, HostSubnet, MacvlanNet } from '../api/index.js';
-import { formatIPv4, parseCidr, parseIPv4, lastAddress } from '../ip/ipv4.js';
+import type { ContainerNic, HostSubnet } from '../api/index.js';
+import { formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { AllocationError, blockOfAddress, hostSubnetXnetRange, macvlanAddressRange } from '../ipam/plan.js';
 import { contains, cidrInterval, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim, type PoolType } from '../ipam/keys.js';
@@ -185,5 +185,3 @@ export function planNic(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState
   return { result: claimed || wrote ? 'allocated' : 'unchanged', ip: ipText };
 }
 
-export { lastAddress };
-export type { MacvlanNet };

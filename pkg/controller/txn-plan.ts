@@ -30,7 +30,7 @@ export class TxnPlan {
 
   private readonly maxOps: number;
 
-  constructor(private readonly guard: ICompare, private readonly leaderKey: string, maxOps = MAX_TXN_OPS) {
+  constructor(private readonly guard: ICompare, leaderKey: string, maxOps = MAX_TXN_OPS) {
     this.maxOps = Math.min(maxOps, MAX_PLAN_OPS);
     this.compares.push(guard);
     this.reads.push({ key: leaderKey });

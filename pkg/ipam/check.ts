@@ -9,7 +9,7 @@ import { parseCidr, lastAddress } from '../ip/ipv4.js';
 import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
 import { listPrefix } from '../runtime/kv.js';
 import { IpamKeys, type Claim } from './keys.js';
-import { cidrInterval, size, subtract, normalize, type Interval } from './ranges.js';
+import { size, subtract, normalize, type Interval } from './ranges.js';
 import { hostSubnetXnetRange, macvlanRange, slotCount } from './plan.js';
 
 export interface IpamCheckReport { text: string; problems: number }
@@ -192,4 +192,3 @@ export async function ipamCheck(client: Etcd3, prefix = DEFAULT_PREFIX): Promise
   return formatAudit(auditIpam(kvs, prefix));
 }
 
-export { cidrInterval };

@@ -2,7 +2,7 @@
 // No I/O here; the transactional allocator (./allocator.ts) proves the choice in etcd.
 import {
   parseCidr, parseIPv4, formatCidr, formatIPv4, nthBlock, blockCount, blockIndex,
-  cidrCovers, cidrsOverlap, lastAddress, maskOf, sizeOf, type Cidr,
+  cidrCovers, lastAddress, maskOf, sizeOf, type Cidr,
 } from '../ip/ipv4.js';
 import type { ClusterNetwork, HostSubnet, MacvlanNet } from '../api/index.js';
 import { cidrInterval, subtract, intersect, overlaps, type Interval } from './ranges.js';
@@ -159,4 +159,3 @@ export function blockOfAddress(spec: MacvlanNet['spec'], ip: number): Cidr {
   return { base: (ip & maskOf(p)) >>> 0, prefix: p };
 }
 
-export { cidrsOverlap };
