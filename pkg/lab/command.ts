@@ -2,7 +2,7 @@
 // The lab needs no etcd session of its own, so these actions run outside xctl's session helper;
 // failures are thrown and printed by xctl like any other error.
 import { spawn } from 'node:child_process';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { CliError } from '../cli/exit.js';
 import { parseEndpoints } from '../etcd/client.js';
 import { destroyLab } from './down.js';
@@ -33,13 +33,21 @@ function requireRoot(): void {
   }
 }
 
+function count(max: number) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`use a whole number from 1 to ${max}`);
+    return n;
+  };
+}
+
 export function labCommand(): Command {
   const lab = new Command('lab').description(`multi-host lab on this machine: network namespaces with their own Docker daemon on one underlay (state in ${defaultLabDir()}, or $XNET_LAB_DIR)`);
 
   lab.command('up')
     .description('build hosts host-1..host-N, a local etcd (unless --endpoints is given), two controllers and one agent per host')
-    .option('--hosts <n>', 'number of hosts', (v) => Number(v), 2)
-    .option('--controllers <n>', 'number of controllers', (v) => Number(v), 2)
+    .option('--hosts <n>', 'number of hosts', count(50), 2)
+    .option('--controllers <n>', 'number of controllers', count(5), 2)
     .action(async (opts: { hosts: number; controllers: number }, cmd: Command) => {
       requireRoot();
       const g = cmd.optsWithGlobals() as { endpoints?: string };
@@ -102,5 +110,8 @@ export function labCommand(): Command {
       if (code !== 0) throw new CliError(code, `${argv.join(' ')} on ${hostName} exited with status ${code}`);
     });
 
+  // usage errors surface as CommanderError to xctl (exit code 2) instead of exiting the process
+  lab.exitOverride();
+  for (const c of lab.commands) c.exitOverride();
   return lab;
 }
