@@ -148,7 +148,14 @@ export function planNic(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState
     plan.unchanged(keep.key, keep.kv);
   } else {
     if (want !== undefined) {
-      if (!contains(target.ranges, want)) return fail(new AllocationError('OutOfRange', `ip ${nic.spec.ip} is outside ${target.describe}`));
+      if (!contains(target.ranges, want)) {
+        // Inside a node's Docker block is a conflict with Docker's IPAM, not a typo in the range.
+        const block = pool.type === 'macvlannets'
+          ? [...ctx.model.claimsIn('macvlannets', pool.name, 'blocks').values()].find((c) => contains([cidrInterval(parseCidr(c.claim.cidr!))], want))
+          : undefined;
+        if (block) return fail(new WaitingError('IPConflict', `ip ${nic.spec.ip} is inside ${block.claim.cidr}, the Docker block of node "${block.claim.node}" on MacvlanNet "${pool.name}"`));
+        return fail(new AllocationError('OutOfRange', `ip ${nic.spec.ip} is outside ${target.describe}`));
+      }
       const holder = claims.get(want);
       if ((holder && holder.claim.owner.uid !== uid) || rp.taken.has(want)) {
         const who = holder ? `${holder.claim.owner.kind} "${holder.claim.owner.name}"${holder.claim.node ? ` on node "${holder.claim.node}"` : ''}` : 'another ContainerNic allocated at the same time';

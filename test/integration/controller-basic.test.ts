@@ -166,6 +166,10 @@ describe('controller against a real etcd', () => {
     expect(new Set(used).size).toBe(3);
     expect([...used].sort()).toEqual(['192.168.200.128', '192.168.200.129', '192.168.200.132']);
     expect(ready(statusOf(m)!)?.status).toBe('False');
+    await store.applyAll([obj('ContainerNic', 'mv-static', { node: 'mv-2', container: 'y', ifName: 'eth1', network: { macvlanNet: 'macvlan200' }, ip: '192.168.200.225' })]);
+    const inBlock = await waitFor('ContainerNic', 'mv-static', (s) => ready(s)?.reason === 'IPConflict', 'IPConflict for an address in a Docker block');
+    expect(ready(statusOf(inBlock)!)?.message).toContain('192.168.200.224/28');
+    await store.delete('ContainerNic', 'mv-static');
     for (const n of ['mv-1', 'mv-2']) await store.writeStatus('MacvlanNet', 'macvlan200', { node: n }, { name: n, ready: true, message: 'ok' });
     await waitFor('MacvlanNet', 'macvlan200', (s) => ready(s)?.status === 'True', 'Ready when every node reports ready');
     const report = await ipamCheck(etcd.client(), prefix);
