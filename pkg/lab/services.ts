@@ -14,17 +14,21 @@ import type { Lab, LabHost, ProcessEntry } from './types.js';
 export type Program = 'xnet-controller' | 'xnet-agent';
 
 /**
- * The built programs (dist/cmd/*.js): from the package root found above this module, so it
- * works both from dist/ and from the sources under vitest; XNET_BIN_DIR overrides.
+ * The built programs (dist/cmd/*.js). From dist/pkg/lab they are ../../cmd (a checkout or an
+ * installed package alike); from the sources under vitest, dist/cmd of the package root above.
+ * XNET_BIN_DIR overrides both.
  */
 export function programPath(program: Program): string {
   if (process.env.XNET_BIN_DIR) return join(process.env.XNET_BIN_DIR, `${program}.js`);
-  let dir = dirname(fileURLToPath(import.meta.url));
+  const here = dirname(fileURLToPath(import.meta.url));
+  const sibling = resolve(here, '..', '..', 'cmd', `${program}.js`);
+  if (here.endsWith(join('dist', 'pkg', 'lab')) || existsSync(sibling)) return sibling;
+  let dir = here;
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'pkg'))) return join(dir, 'dist', 'cmd', `${program}.js`);
     dir = resolve(dir, '..');
   }
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', `${program}.js`);
+  return sibling;
 }
 
 export interface Started {
