@@ -71,6 +71,16 @@ describe('agent: ContainerNics on a ClusterNetwork', () => {
     expect((await inContainer(lab.hosts[1], 'peer', ['ping', '-c', '1', '-W', '2', '10.76.1.84'])).stdout).toContain('1 packets received');
   });
 
+  it('makes the NIC the container\'s default route when asked', async () => {
+    await runContainer(lab.hosts[0], 'test2');
+    await lab.store.create(obj('ContainerNic', 'test2-eth1', { node: 'host-1', container: 'test2', ifName: 'eth1', network: { clusterNetwork: 'default' }, defaultRoute: true }));
+    await allocate('test2-eth1', '10.76.1.86');
+    await eventually(async () => (await ready('test2-eth1'))?.status === 'True', 'Ready');
+    expect((await inContainer(lab.hosts[0], 'test2', ['ip', 'route', 'show', 'default'])).stdout).toContain('default via 10.76.1.1 dev eth1');
+    // Replies to the other host now leave through eth1 as well.
+    expect((await inContainer(lab.hosts[1], 'peer', ['ping', '-c', '1', '-W', '2', '10.76.1.86'])).stdout).toContain('1 packets received');
+  });
+
   it('removes the NIC and its status when the object is deleted', async () => {
     await lab.store.delete('ContainerNic', 'test-eth1');
     await eventually(async () => (await inContainer(lab.hosts[0], 'test', ['ip', 'link', 'show', 'eth1'])).exitCode !== 0, 'NIC gone');

@@ -166,6 +166,16 @@ describe('planNic', () => {
     ]);
   });
 
+  it('changes the MAC of an existing NIC with the link down for the moment', () => {
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11 })]);
+    const c = { links: [link('eth1', 11, { kind: 'veth' })], addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [] };
+    expect(planNic({ ...veth, mac: '02:42:0A:4C:01:54' }, h, c).ops).toEqual([
+      { op: 'link.set.down', name: 'eth1', netns: 4242 },
+      { op: 'link.set.mac', name: 'eth1', mac: '02:42:0A:4C:01:54', netns: 4242 },
+      { op: 'link.set.up', name: 'eth1', netns: 4242 },
+    ]);
+  });
+
   it('clears leftovers of an interrupted attempt before starting again', () => {
     const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', parent: tmp }), link(tmp, 21, { kind: 'veth' })]);
     expect(planNic(veth, h, noContainer).ops.slice(0, 3)).toEqual([
