@@ -3,7 +3,7 @@
 import { DockerClient } from '../docker/client.js';
 import { OWNER_LABEL, type DockerNetwork } from '../docker/types.js';
 import { IpBatchError, IpRunner, type HostState, type IpLine } from '../netlink/ip.js';
-import { Iptables, readSysctl, writeSysctl } from '../netlink/iptables.js';
+import { Iptables, readSysctl, writeSysctls } from '../netlink/iptables.js';
 import { CommandError } from '../netlink/exec.js';
 import { pidTarget, type NetTarget } from '../netlink/target.js';
 import { ipLine, steps, type IpOp, type Op } from './planner/ops.js';
@@ -70,7 +70,7 @@ export class Dataplane {
           case 'docker.network.create': await this.docker.createNetwork(o.spec); break;
           case 'docker.network.remove': await this.docker.removeNetwork(o.name); break;
           case 'iptables.restore': await this.iptables.restore(o.table, o.lines); break;
-          case 'sysctl.set': await writeSysctl(this.target, o.key, o.value); break;
+          case 'sysctl.set': await writeSysctls(o.netns === undefined ? this.target : pidTarget(o.netns), o.values); break;
         }
       } catch (e) {
         if (e instanceof CommandError) throw new ApplyError('IptablesFailed', e.message);

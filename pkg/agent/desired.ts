@@ -34,6 +34,15 @@ export function hostSubnetView(hs: HostSubnet): HostSubnetView {
   return v;
 }
 
+/**
+ * The MAC a NIC gets when the user names none: 02:42 + the IPv4 address, Docker's own rule.
+ * Stable across container restarts, so neighbours' ARP caches stay right when the NIC is
+ * made again (a random MAC would leave peers sending to the old one until their entries age).
+ */
+export function macFromIp(ip: string): string {
+  return ['02', '42', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
+}
+
 export const isDeleting = (o: { metadata: { deletionTimestamp?: string } }) => !!o.metadata.deletionTimestamp;
 
 export function nodeAddress(n: Node | undefined): string | undefined {

@@ -54,7 +54,8 @@ export async function readSysctl(target: NetTarget, key: string): Promise<string
   return (await run(cmd, args)).trim();
 }
 
-export async function writeSysctl(target: NetTarget, key: string, value: string): Promise<void> {
-  const [cmd, args] = inNetns(target, 'sysctl', ['-q', '-w', `${key}=${value}`]);
+/** Writes several keys with one process. */
+export async function writeSysctls(target: NetTarget, values: Record<string, string>): Promise<void> {
+  const [cmd, args] = inNetns(target, 'sysctl', ['-q', '-w', ...Object.entries(values).map(([k, v]) => `${k}=${v}`)]);
   await run(cmd, args);
 }

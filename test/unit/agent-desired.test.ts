@@ -2,7 +2,7 @@
 // `ip monitor` parsing, underlay choice, heartbeat status.
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../../pkg/api/index.js';
-import { bridgeNetworkSpec, desiredMacvlan, desiredNat, peerRoutes } from '../../pkg/agent/desired.js';
+import { bridgeNetworkSpec, desiredMacvlan, desiredNat, macFromIp, peerRoutes } from '../../pkg/agent/desired.js';
 import { fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, type EventScope } from '../../pkg/agent/events.js';
 import { heartbeatStatus, pickUnderlay } from '../../pkg/agent/node.js';
 import { shimName, vethHostName } from '../../pkg/agent/planner/names.js';
@@ -48,6 +48,11 @@ describe('desired state from objects', () => {
       routes: [{ dst: '10.76.2.0/24', via: '198.18.0.12' }, { dst: '10.76.3.0/24', via: '198.18.0.13' }, { dst: '10.76.4.0/24', via: '198.18.0.14' }],
       keep: ['10.76.5.0/24'],
     });
+  });
+
+  it('gives a NIC without a MAC Docker\'s stable one: 02:42 + its address', () => {
+    expect(macFromIp('10.76.1.84')).toBe('02:42:0a:4c:01:54');
+    expect(macFromIp('192.168.200.5')).toBe('02:42:c0:a8:c8:05');
   });
 
   it('collects cluster CIDRs and local bridges for the NAT rules', () => {

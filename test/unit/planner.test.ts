@@ -5,7 +5,7 @@ import type { Link, Route } from '../../pkg/netlink/types.js';
 import type { DockerNetwork, DockerNetworkSpec } from '../../pkg/docker/types.js';
 import {
   planRoutes, planNat, planNic, planNicRemoval, planNicGarbage, planMacvlan, planMacvlanRemoval, planDockerNetworks,
-  vethHostName, tempName, shimName, ipLine, steps, NAT_CHAIN, FWD_CHAIN, type DesiredNic, type DesiredMacvlan,
+  vethHostName, tempName, shimName, ipLine, steps, NIC_ARP_SYSCTLS, NAT_CHAIN, FWD_CHAIN, type DesiredNic, type DesiredMacvlan,
 } from '../../pkg/agent/planner/index.js';
 
 const link = (name: string, ifindex: number, extra: Partial<Link> = {}): Link => ({ name, ifindex, mac: '02:00:00:00:00:' + ifindex.toString(16).padStart(2, '0'), mtu: 1500, up: true, promisc: false, ...extra });
@@ -106,7 +106,7 @@ describe('planNat', () => {
   it('keeps cluster->cluster traffic un-NATed ahead of Docker\'s MASQUERADE, and lets it through FORWARD', () => {
     const p = planNat(d, { nat: dockerNat, filter: dockerFilter, ipForward: '0' });
     expect(p.ops).toEqual([
-      { op: 'sysctl.set', key: 'net.ipv4.ip_forward', value: '1' },
+      { op: 'sysctl.set', values: { 'net.ipv4.ip_forward': '1' } },
       { op: 'iptables.restore', table: 'nat', lines: [`:${NAT_CHAIN} - [0:0]`, `-A ${NAT_CHAIN} -s 10.76.0.0/16 -d 10.76.0.0/16 -j ACCEPT`, `-I POSTROUTING 1 -j ${NAT_CHAIN}`] },
       { op: 'iptables.restore', table: 'filter', lines: [`:${FWD_CHAIN} - [0:0]`, `-A ${FWD_CHAIN} -i br01 -o br01 -j RETURN`, `-A ${FWD_CHAIN} -s 10.76.0.0/16 -d 10.76.0.0/16 -j ACCEPT`, `-I FORWARD 1 -j ${FWD_CHAIN}`] },
     ]);
@@ -148,6 +148,7 @@ describe('planNic', () => {
       { op: 'addr.add', dev: 'eth1', cidr: '10.76.1.84/24', netns: 4242 },
       { op: 'link.set.up', name: 'eth1', netns: 4242 },
       { op: 'route.default', via: '10.76.1.1', dev: 'eth1', netns: 4242 },
+      { op: 'sysctl.set', netns: 4242, values: { 'net.ipv4.conf.all.arp_ignore': '1', 'net.ipv4.conf.eth1.arp_ignore': '1', 'net.ipv4.conf.eth1.arp_announce': '2' } },
     ]);
   });
 
@@ -202,6 +203,7 @@ describe('planNic', () => {
       { op: 'link.rename', name: tmp, to: 'eth1', netns: 4242 },
       { op: 'addr.add', dev: 'eth1', cidr: '192.168.200.20/24', netns: 4242 },
       { op: 'link.set.up', name: 'eth1', netns: 4242 },
+      { op: 'sysctl.set', netns: 4242, values: NIC_ARP_SYSCTLS('eth1') },
     ]);
     const c = { links: [link('eth1', 11, { kind: 'macvlan', linkIndex: 2 })], addrs: [{ dev: 'eth1', cidr: '192.168.200.20/24' }], routes: [] };
     expect(planNic(mv, host(hostLinks), c)).toEqual({ ops: [], problems: [] });
@@ -293,7 +295,7 @@ describe('steps', () => {
     expect(steps(routes)).toEqual([{ kind: 'ip', ops: routes }]);
     const nic = planNic({ name: 'n', ifName: 'eth1', cidr: '10.76.1.84/24', defaultRoute: false, pid: 7, attach: { kind: 'veth', bridge: 'br01' } },
       host([link('br01', 3, { kind: 'bridge' })]), { links: [], addrs: [], routes: [] });
-    expect(steps(nic.ops).map((s) => (s.kind === 'ip' ? [s.netns ?? 'host', s.ops.length] : [s.op.op]))).toEqual([['host', 4], [7, 3]]);
+    expect(steps(nic.ops).map((s) => (s.kind === 'ip' ? [s.netns ?? 'host', s.ops.length] : [s.op.op]))).toEqual([['host', 4], [7, 3], ['sysctl.set']]);
     const mv = steps([{ op: 'link.set.promisc', name: 'eth0', on: true }, { op: 'docker.network.create', spec: {} as never }, { op: 'link.add.macvlan', name: 'x', parent: 'eth0', mode: 'bridge' }]);
     expect(mv.map((s) => s.kind)).toEqual(['ip', 'other', 'ip']);
   });

@@ -53,7 +53,7 @@ function jumpLines(builtin: string, jump: string, rules: string[] | undefined, b
 
 export function planNat(d: DesiredNat, o: ObservedNat): Plan {
   const ops: Op[] = [];
-  if (o.ipForward !== '1') ops.push({ op: 'sysctl.set', key: 'net.ipv4.ip_forward', value: '1' });
+  if (o.ipForward !== '1') ops.push({ op: 'sysctl.set', values: { 'net.ipv4.ip_forward': '1' } });
   const nat: string[] = [];
   const want = natRules(d);
   if (!sameList(o.nat.rules[NAT_CHAIN], want) || !o.nat.chains.includes(NAT_CHAIN)) nat.push(...chainLines(NAT_CHAIN, want));

@@ -4,7 +4,7 @@
 import type { Addr, Link, Route } from '../../netlink/types.js';
 import type { HostState } from '../../netlink/ip.js';
 import { tempName, vethHostName } from './names.js';
-import type { IpOp, Plan, Problem } from './ops.js';
+import type { IpOp, Op, Plan, Problem } from './ops.js';
 
 export interface DesiredNic {
   /** the ContainerNic's name */
@@ -20,6 +20,12 @@ export interface DesiredNic {
   pid: number;
   attach: { kind: 'veth'; bridge: string } | { kind: 'macvlan'; parent: string; mode: string };
 }
+
+export const NIC_ARP_SYSCTLS = (ifName: string): Record<string, string> => ({
+  'net.ipv4.conf.all.arp_ignore': '1',
+  [`net.ipv4.conf.${ifName}.arp_ignore`]: '1',
+  [`net.ipv4.conf.${ifName}.arp_announce`]: '2',
+});
 
 export interface ContainerState {
   links: Link[];
@@ -38,7 +44,7 @@ function ownsContainerLink(d: DesiredNic, c: Link, host: HostState): boolean {
 }
 
 export function planNic(d: DesiredNic, host: HostState, container: ContainerState): Plan {
-  const ops: IpOp[] = [];
+  const ops: Op[] = [];
   const problems: Problem[] = [];
   const hostIf = vethHostName(d.name);
   const tmp = tempName(d.name);
@@ -83,6 +89,10 @@ export function planNic(d: DesiredNic, host: HostState, container: ContainerStat
     if (d.mac) ops.push({ op: 'link.set.mac', name: d.ifName, mac: d.mac, netns: ns });
     ops.push({ op: 'addr.add', dev: d.ifName, cidr: d.cidr, netns: ns }, { op: 'link.set.up', name: d.ifName, netns: ns });
     if (d.defaultRoute && d.gateway) ops.push({ op: 'route.default', via: d.gateway, dev: d.ifName, netns: ns });
+    // Several NICs of one container often share a subnet. By default every interface answers
+    // ARP for every local address ("ARP flux"), so peers would map this NIC's address to
+    // another interface's MAC; each interface must answer for its own addresses only.
+    ops.push({ op: 'sysctl.set', netns: ns, values: NIC_ARP_SYSCTLS(d.ifName) });
     return { ops, problems };
   }
 
@@ -100,7 +110,7 @@ export function planNic(d: DesiredNic, host: HostState, container: ContainerStat
   for (const a of mine) if (a.cidr !== d.cidr) ops.push({ op: 'addr.del', dev: d.ifName, cidr: a.cidr, netns: ns });
   if (!mine.some((a) => a.cidr === d.cidr)) ops.push({ op: 'addr.add', dev: d.ifName, cidr: d.cidr, netns: ns });
   if (!inC.up || ops.some((o) => o.op === 'link.set.down')) {
-    if (!ops.some((o) => o.op === 'link.set.up' && o.name === d.ifName)) ops.push({ op: 'link.set.up', name: d.ifName, netns: ns });
+    if (!ops.some((o) => o.op === 'link.set.up' && (o as { name: string }).name === d.ifName)) ops.push({ op: 'link.set.up', name: d.ifName, netns: ns });
   }
   if (d.defaultRoute && d.gateway) {
     const def = container.routes.find((r) => r.dst === 'default');

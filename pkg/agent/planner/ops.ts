@@ -30,7 +30,8 @@ export type Op =
   | { op: 'docker.network.create'; spec: DockerNetworkSpec }
   | { op: 'docker.network.remove'; name: string }
   | { op: 'iptables.restore'; table: 'nat' | 'filter'; lines: string[] }
-  | { op: 'sysctl.set'; key: string; value: string };
+  /** one `sysctl -w k=v ...` in the host, or in a container's namespace (`netns` = its PID) */
+  | { op: 'sysctl.set'; values: Record<string, string>; netns?: number };
 
 export function isIpOp(o: Op): o is IpOp {
   return o.op.startsWith('route.') || o.op.startsWith('link.') || o.op.startsWith('addr.');

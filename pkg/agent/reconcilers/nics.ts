@@ -5,7 +5,7 @@ import { DockerError } from '../../docker/types.js';
 import { parseCidr } from '../../ip/ipv4.js';
 import { notReady, ready, type AgentContext, type Ready } from '../context.js';
 import { ApplyError } from '../dataplane.js';
-import { desiredMacvlan, hostSubnetView, isDeleting } from '../desired.js';
+import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
 import { vethHostName } from '../planner/names.js';
 import { planNic, planNicGarbage, planNicRemoval, type DesiredNic } from '../planner/nic.js';
@@ -74,7 +74,7 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
   const gateway = (nic.status?.gateway as string | undefined) ?? a.gateway;
   const d: DesiredNic = {
     name, ifName: nic.spec.ifName, cidr: `${ip}/${prefix}`, defaultRoute: nic.spec.defaultRoute ?? false, pid: c.pid, attach: a.attach,
-    ...(nic.spec.mac ? { mac: nic.spec.mac } : {}), ...(gateway ? { gateway } : {}), ...(a.mtu ? { mtu: a.mtu } : {}),
+    mac: nic.spec.mac ?? macFromIp(ip), ...(gateway ? { gateway } : {}), ...(a.mtu ? { mtu: a.mtu } : {}),
   };
   const plan = planNic(d, await ctx.dp.hostState(), await ctx.dp.containerState(c.pid));
   if (plan.problems.length) return w(notReady(plan.problems[0].reason, plan.problems[0].message), { containerId: c.id });
