@@ -12,6 +12,8 @@ export interface EtcdServerOptions {
   peerPort?: number;
   /** for clusters: "n1=http://127.0.0.1:p1,n2=..." and this member's name must be in it */
   initialCluster?: string;
+  /** members of one cluster must share it */
+  clusterToken?: string;
   logFile?: string;
   /** detach so the process outlives the caller (the lab) */
   detached?: boolean;
@@ -58,7 +60,7 @@ export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer>
     '--listen-client-urls', client, '--advertise-client-urls', client,
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
     '--initial-cluster', o.initialCluster ?? `${name}=${peer}`,
-    '--initial-cluster-state', 'new', '--initial-cluster-token', `xnet-${name}-${clientPort}`,
+    '--initial-cluster-state', 'new', '--initial-cluster-token', o.clusterToken ?? `xnet-${name}-${clientPort}`,
     '--logger', 'zap', '--log-outputs', 'stderr',
     ...ETCD_LIMIT_FLAGS,
   ];
@@ -100,7 +102,8 @@ export async function waitHealthy(endpoints: string[], exited: () => boolean = (
 export async function startEtcdCluster(n: number, dataDir: string): Promise<EtcdServer[]> {
   const ports = await Promise.all(Array.from({ length: n }, async () => ({ c: await freePort(), p: await freePort() })));
   const initialCluster = ports.map((x, i) => `m${i}=http://127.0.0.1:${x.p}`).join(',');
-  const members = await Promise.all(ports.map((x, i) => startEtcdServer({ dataDir, name: `m${i}`, clientPort: x.c, peerPort: x.p, initialCluster })));
+  const clusterToken = `xnet-cluster-${ports[0].c}`;
+  const members = await Promise.all(ports.map((x, i) => startEtcdServer({ dataDir, name: `m${i}`, clientPort: x.c, peerPort: x.p, initialCluster, clusterToken })));
   await waitHealthy(members.flatMap((m) => m.endpoints), () => false, dataDir);
   return members;
 }

@@ -7,18 +7,15 @@ import type { Controller } from '../../pkg/controller/controller.js';
 import type { AnyObject } from '../../pkg/api/index.js';
 import { obj, startController, eventually, storeFor, uniquePrefix } from './controller-helpers.js';
 
-// Skipped until pkg/etcd/server.ts gives all members of a cluster the same
-// --initial-cluster-token (it derives one per member from name and port, so the three
-// members refuse each other and startEtcd({members: 3}) never becomes healthy).
-const CLUSTER_HARNESS_WORKS = process.env.XNET_TEST_ETCD_CLUSTER === '1';
+
 
 let etcd: TestEtcd;
-beforeAll(async () => { if (CLUSTER_HARNESS_WORKS) etcd = await startEtcd({ members: 3 }); });
+beforeAll(async () => { etcd = await startEtcd({ members: 3 }); });
 afterAll(async () => { await etcd?.stop(); });
 
 const ipOf = (o: AnyObject | undefined) => (o?.status as { ip?: string } | undefined)?.ip;
 
-describe.skipIf(!CLUSTER_HARNESS_WORKS)('controller on a three-member etcd', () => {
+describe('controller on a three-member etcd', () => {
   it('keeps allocating after a member is stopped', async () => {
     const prefix = uniquePrefix();
     const store = storeFor(etcd.client(), prefix);
