@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Etcd3, IKeyValue, IRequestOp, ICompare, Lease } from 'etcd3';
 import { kindInfo, type AnyObject, type Kind } from '../api/index.js';
-import { Keys, prefixEnd, DEFAULT_PREFIX } from './keys.js';
+import { Keys, DEFAULT_PREFIX } from './keys.js';
+import { rangePrefix } from '../etcd/range.js';
 import { boundNode, withStatus } from './merge.js';
 import { startWatch } from './watch.js';
 import {
@@ -54,14 +55,14 @@ export class EtcdStore implements Store {
     return Number(r.header.revision);
   }
 
-  private async range(prefix: string, revision?: number) {
-    return this.client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), ...(revision ? { revision } : {}) });
+  private range(prefix: string, revision?: number) {
+    return rangePrefix(this.client, prefix, { revision });
   }
 
   /** Reads a kind (or one name of it) with all its status at one revision. */
   async snapshot(kind: Kind, revision?: number): Promise<ListResult> {
     const objs = await this.range(this.keys.objects(kind), revision);
-    const rev = Number(objs.header.revision);
+    const rev = Number(objs.revision);
     const at = revision ?? rev;
     const [ctrl, nodes] = await Promise.all([
       this.range(this.keys.controllerStatuses(kind), at),

@@ -1,6 +1,7 @@
 // The etcd key layout (docs/design.md). Every key xnet writes is built here.
 import { kindInfo, KINDS, type Kind } from '../api/kinds.js';
 import type { StatusWriter } from './types.js';
+export { prefixEnd } from '../etcd/range.js';
 
 export const DEFAULT_PREFIX = '/xnet';
 
@@ -64,17 +65,4 @@ export class Keys {
     const info = KINDS.find((k) => k.plural === plural);
     return info && name && more.length === 0 ? { kind: info.kind, name } : undefined;
   }
-}
-
-/** etcd's range_end for "every key with this prefix". */
-export function prefixEnd(prefix: string): Buffer {
-  const b = Buffer.from(prefix);
-  for (let i = b.length - 1; i >= 0; i--) {
-    if (b[i] < 0xff) {
-      const out = b.subarray(0, i + 1);
-      out[i]++;
-      return out;
-    }
-  }
-  return Buffer.from([0]);
 }

@@ -4,7 +4,7 @@ import type { IKeyValue, Watcher } from 'etcd3';
 import type { AnyObject, Kind } from '../api/index.js';
 import { withStatus } from './merge.js';
 import { decodeObject, type EtcdStore } from './etcd-store.js';
-import { prefixEnd } from './keys.js';
+import { rangePrefix } from '../etcd/range.js';
 import type { ListResult, WatchEvent } from './types.js';
 
 type Status = Record<string, unknown>;
@@ -31,9 +31,9 @@ export async function startWatch(store: EtcdStore, kind: Kind, fromRevision: num
 
   const seedExact = async (revision: number) => {
     const [objs, c, n] = await Promise.all([
-      store.client.kv.range({ key: Buffer.from(keys.objects(kind)), range_end: prefixEnd(keys.objects(kind)), revision }),
-      store.client.kv.range({ key: Buffer.from(keys.controllerStatuses(kind)), range_end: prefixEnd(keys.controllerStatuses(kind)), revision }),
-      store.client.kv.range({ key: Buffer.from(keys.nodeStatuses()), range_end: prefixEnd(keys.nodeStatuses()), revision }),
+      rangePrefix(store.client, keys.objects(kind), { revision }),
+      rangePrefix(store.client, keys.controllerStatuses(kind), { revision }),
+      rangePrefix(store.client, keys.nodeStatuses(), { revision }),
     ]);
     objects.clear(); ctrl.clear(); nodes.clear();
     for (const kv of objs.kvs) { const o = decodeObject(kv); objects.set(o.metadata.name, o); }
