@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // xnet-agent: one per host. Converges this host (or, with --netns/--docker-host, one simulated
 // host of the lab) to what etcd declares, and keeps it so.
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { dockerOptions } from '../pkg/docker/client.js';
 import { createEtcdClient, EtcdConfigError, parseEndpoints } from '../pkg/etcd/client.js';
 import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { Agent, AGENT_VERSION } from '../pkg/agent/agent.js';
@@ -28,6 +30,17 @@ const log = createLogger('agent', { node: o.node });
 const checked = nameSchema.safeParse(o.node);
 if (!checked.success) {
   process.stderr.write(`xnet-agent: --node ${o.node}: ${checked.error.issues[0].message}\n`);
+  process.exit(2);
+}
+
+if (o.netns && !existsSync(`/var/run/netns/${o.netns}`)) {
+  process.stderr.write(`xnet-agent: --netns ${o.netns}: no such network namespace (see \`ip netns list\`)\n`);
+  process.exit(2);
+}
+try {
+  dockerOptions(o.dockerHost);
+} catch (e) {
+  process.stderr.write(`xnet-agent: ${(e as Error).message}\n`);
   process.exit(2);
 }
 
