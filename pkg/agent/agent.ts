@@ -7,7 +7,7 @@ import { monitor, rulesMonitor, type Monitor } from '../netlink/monitor.js';
 import { netnsTarget, pidTarget } from '../netlink/target.js';
 import { Informer } from '../store/informer.js';
 import { Keys } from '../store/keys.js';
-import type { Store, StatusWriter as Writer } from '../store/types.js';
+import { NotFoundError, type Store, type StatusWriter as Writer } from '../store/types.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers } from '../runtime/workers.js';
 import { StatusWriter, type AgentContext, type Caches } from './context.js';
@@ -251,7 +251,15 @@ export class Agent {
         routeProblems: this.ctx.routeProblems,
         previous: this.heartbeatConditions ?? ((self?.status?.conditions ?? []) as Condition[]).filter((c) => c.type === 'Ready' || c.type === 'RoutesReady'),
       });
-      await store.writeStatus('Node', node, { node }, status, this.lease ? { lease: this.lease } : undefined);
+      try {
+        await store.writeStatus('Node', node, { node }, status, this.lease ? { lease: this.lease } : undefined);
+      } catch (e) {
+        // Someone deleted our Node while we run: register it again, as a starting agent would.
+        if (!(e instanceof NotFoundError)) throw e;
+        this.log.warn('the Node was deleted while the agent runs; registering it again');
+        await registerNode(store, node);
+        return;
+      }
       if (this.lease) await this.lease.put(new Keys(this.opts.prefix).nodeLease(node)).value(JSON.stringify({ time: status.lastHeartbeatTime }));
       this.heartbeatConditions = status.conditions as Condition[];
     } catch (e) {

@@ -30,8 +30,9 @@ export class StatusWriter {
   constructor(private readonly store: Store, private readonly node: string) {}
 
   /** Writes this node's status for the object unless it is what we last wrote. */
-  async write(kind: Kind, obj: { metadata: { name: string; generation?: number }; status?: unknown }, fields: Record<string, unknown>, ready: Ready): Promise<void> {
-    const key = `${kind}/${obj.metadata.name}`;
+  async write(kind: Kind, obj: { metadata: { name: string; uid?: string; generation?: number }; status?: unknown }, fields: Record<string, unknown>, ready: Ready): Promise<void> {
+    // By uid: an object deleted and made again under the same name has no status yet.
+    const key = `${kind}/${obj.metadata.name}/${obj.metadata.uid ?? ''}`;
     // After a restart, the merged view's Ready keeps its lastTransitionTime; other types in it
     // belong to the controller and must not be copied into this node's status.
     const prev = this.conditions.get(key) ?? ((obj.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).filter((c) => c.type === 'Ready');
@@ -45,10 +46,8 @@ export class StatusWriter {
   }
 
   async remove(kind: Kind, name: string): Promise<void> {
-    const key = `${kind}/${name}`;
     await this.store.deleteStatus(kind, name, { node: this.node });
-    this.last.delete(key);
-    this.conditions.delete(key);
+    for (const m of [this.last, this.conditions]) for (const k of [...m.keys()]) if (k.startsWith(`${kind}/${name}/`)) m.delete(k);
   }
 }
 

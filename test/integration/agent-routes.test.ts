@@ -74,6 +74,8 @@ describe('agent: host subnets, routes, NAT', () => {
     await eventually(async () => !(await routes(h1)).some((r) => r.dst === '10.76.2.0/24'), 'route removed');
     await lab.store.create({ ...hs!, metadata: { name: 'default-host-2' }, status: undefined } as never);
     await eventually(async () => (await routes(h1)).some((r) => r.dst === '10.76.2.0/24' && r.gateway === '198.18.0.12'), 'route back');
+    // The object made again is a new object: host-2's agent reports on it again.
+    await eventually(async () => (await lab.store.get('HostSubnet', 'default-host-2'))?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 'Ready again');
   });
 
   it('routes 150 more peers added in one apply, tells about an unreachable one, and drops them when they go', async () => {
@@ -101,5 +103,12 @@ describe('agent: host subnets, routes, NAT', () => {
     await sh(h1, ['ip', 'route', 'del', '10.76.2.0/24']);
     await eventually(async () => (await routes(h1)).some((r) => r.dst === '10.76.2.0/24' && r.protocol === '76'), 'route healed');
     expect((await routes(h1)).some((r) => r.dst === '10.99.0.0/24')).toBe(true);
+  });
+
+  it('registers its Node again when someone deletes it, and peers keep their route meanwhile', async () => {
+    const [h1] = lab.hosts;
+    await lab.store.delete('Node', 'host-2');
+    await eventually(async () => (await lab.store.get('Node', 'host-2'))?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 'Node host-2 back', 20_000);
+    expect((await routes(h1)).find((r) => r.dst === '10.76.2.0/24')).toMatchObject({ gateway: '198.18.0.12', protocol: '76' });
   });
 });
