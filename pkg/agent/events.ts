@@ -1,6 +1,6 @@
 // Pure mapping from what happened (store change, Docker event, kernel notification) to the
 // work-queue keys that must look again.
-import type { AnyObject, ContainerNic, HostSubnet, MacvlanNet } from '../api/index.js';
+import { isReady, type AnyObject, type ContainerNic, type HostSubnet, type MacvlanNet } from '../api/index.js';
 import type { DockerEvent } from '../docker/types.js';
 import type { MonitorEvent } from '../netlink/monitor.js';
 import { hostSubnetView } from './desired.js';
@@ -84,9 +84,18 @@ export function keysForMonitorEvent(e: MonitorEvent, s: EventScope): string[] {
   const keys: string[] = [];
   for (const n of s.nics) if (name === vethHostName(n.metadata.name) || name === tempName(n.metadata.name)) keys.push(nicKey(n.metadata.name));
   for (const m of s.macvlanNets) if (name === shimName(m.metadata.name)) keys.push(mvnKey(m.metadata.name));
-  for (const [m, parent] of s.macvlanParents) if (name === parent) keys.push(mvnKey(m), ...nicsOnMacvlan(s, m));
+  // A bridge or parent changes state whenever a port comes or goes (every container start):
+  // only NICs that are not in place yet (they may wait for it) look again, else n NICs made
+  // one after another would each wake all the others.
+  const waiting = (k: string) => !readyNics.has(k);
+  const readyNics = new Set(s.nics.filter((n) => isReady(n)).map((n) => nicKey(n.metadata.name)));
+  for (const [m, parent] of s.macvlanParents) {
+    if (name === parent) keys.push(mvnKey(m), ...nicsOnMacvlan(s, m).filter((k) => e.deleted || waiting(k)));
+  }
   for (const hs of s.hostSubnets) {
-    if (hs.spec.node === s.node && hostSubnetView(hs).bridge === name) keys.push(KEY_HOST_SUBNETS, ...nicsOnClusterNetwork(s, hs.spec.clusterNetwork));
+    if (hs.spec.node === s.node && hostSubnetView(hs).bridge === name) {
+      keys.push(KEY_HOST_SUBNETS, ...nicsOnClusterNetwork(s, hs.spec.clusterNetwork).filter((k) => e.deleted || waiting(k)));
+    }
   }
   return [...new Set(keys)];
 }

@@ -110,6 +110,10 @@ describe('events to work keys', () => {
     expect(ev(`[LINK]Deleted 9: ${vethHostName('test-eth1')}@if8: <BROADCAST,MULTICAST> mtu 1500`)).toEqual(['nic/test-eth1']);
     expect(ev(`[ADDR]Deleted 7: ${shimName('macvlan200')}    inet 192.168.200.250/32 scope global`)).toEqual(['mvn/macvlan200']);
     expect(ev('[LINK]5: br01: <BROADCAST,MULTICAST,UP> mtu 1500')).toEqual(['hostsubnets', 'nic/test-eth1']);
+    // A bridge state change (a port came) wakes only NICs not in place yet; its deletion wakes all.
+    const ready = { ...scope, nics: scope.nics.map((n) => ({ ...n, status: { ...n.status, conditions: [{ type: 'Ready', status: 'True' as const }] } })) };
+    expect(keysForMonitorEvent(parseMonitorLine('[LINK]5: br01: <BROADCAST,MULTICAST,UP> mtu 1500')!, ready)).toEqual(['hostsubnets']);
+    expect(keysForMonitorEvent(parseMonitorLine('[LINK]Deleted 5: br01: <BROADCAST,MULTICAST> mtu 1500')!, ready)).toEqual(['hostsubnets', 'nic/test-eth1']);
     expect(ev('[LINK]12: veth1234@if11: <BROADCAST> mtu 1500')).toEqual([]);
   });
 });
