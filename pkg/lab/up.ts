@@ -5,7 +5,7 @@ import { ensureBusyboxImage } from './image.js';
 import { DEFAULT_LAB_ID, labDirFor, readRecord, updateRecord } from './record.js';
 import { startAgent, startControlPlane, type Started } from './services.js';
 import { LabError } from './errors.js';
-import { labLeftovers } from './down.js';
+import { destroyLab, labLeftovers } from './down.js';
 import type { Lab, LabHost } from './types.js';
 
 export interface LabUpOptions {
@@ -35,8 +35,13 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabUp> {
   if (!Number.isInteger(n) || n < 1 || n > 50) throw new LabError('InvalidHosts', `--hosts ${o.hosts}: use 1..50`);
   const existing = readRecord(dir);
   if (existing) {
-    const left = await labLeftovers(existing);
-    throw new LabError('LabExists', left.length ? `a lab is already up in ${dir}` : `a stale lab record is in ${dir}`, 'see `xctl lab status`, or remove it with `xctl lab down`');
+    // a record whose namespaces, processes and mounts are all gone (the machine rebooted):
+    // nothing to protect, so clear it instead of making the user run `down` first
+    if ((await labLeftovers(existing)).length > 0) {
+      throw new LabError('LabExists', `a lab is already up in ${dir}`, 'see `xctl lab status`, or remove it with `xctl lab down`');
+    }
+    say(`clearing the record of a lab that is no longer running (${dir})`);
+    await destroyLab(dir);
   }
   const t0 = Date.now();
   const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;

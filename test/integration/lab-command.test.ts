@@ -1,7 +1,7 @@
 // `xctl lab up | status | exec | down` as a user runs them, under a lab id and directory of
 // the test's own (XNET_LAB_ID, XNET_LAB_DIR) so a user's lab on the same machine is untouched.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { destroyLab, labDirFor, labLeftovers, readRecord } from '../../pkg/lab/index.js';
 import { labProgramsMentioning } from '../../pkg/lab/proc.js';
@@ -111,5 +111,32 @@ describe('xctl lab down after `up` was killed half way', () => {
     expect(await labLeftovers(rec)).toEqual([]);
     expect(labProgramsMentioning(cdir)).toEqual([]);
     expect(existsSync(cdir)).toBe(false);
+  }, 120_000);
+});
+
+describe('xctl lab up over the record of a lab that is gone (e.g. after a reboot)', () => {
+  const sid = randomLabId('s');
+  const sdir = labDirFor(sid);
+  const senv = { XNET_LAB_ID: sid, XNET_LAB_DIR: sdir, XCTL_ENDPOINTS: '' };
+
+  afterAll(async () => {
+    await destroyLab(sdir);
+  }, 120_000);
+
+  test('clears the stale record and builds the lab', async () => {
+    // what a reboot leaves: the record, with namespaces and processes long gone (a PID above
+    // any pid_max, so no live process can match it)
+    mkdirSync(sdir, { recursive: true });
+    writeFileSync(`${sdir}/lab.json`, JSON.stringify({
+      version: 1, labId: sid, dir: sdir, createdAt: '2026-01-01T00:00:00Z',
+      netns: [`${sid}-underlay`, `${sid}-host-1`], hosts: [], cgroupParents: [],
+      processes: [{ id: 'etcd', role: 'etcd', argv: ['etcd'], log: `${sdir}/etcd.log`, pid: 4194304, startTime: 1 }],
+    }));
+    const up = await run([process.execPath, xctlPath(), 'lab', 'up', '--hosts', '1'], { env: senv, reject: false, timeoutMs: 120_000 });
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.stdout).toContain('clearing the record of a lab that is no longer running');
+    expect(existsSync(`/var/run/netns/${sid}-host-1`)).toBe(true);
+    const down = await run([process.execPath, xctlPath(), 'lab', 'down'], { env: senv, reject: false, timeoutMs: 120_000 });
+    expect(down.exitCode, down.stderr).toBe(0);
   }, 120_000);
 });
