@@ -82,6 +82,7 @@ export class Agent {
       node: self, store: opts.store, caches: this.caches, dp: new Dataplane(netnsTarget(opts.netns), opts.dockerHost),
       log, status: new StatusWriter(opts.store, self), capabilities: {}, routeProblems: [], removedNics: new Map(),
       watchContainer: (pid, nic) => this.watchContainer(pid, nic),
+      unwatchNic: (nic) => this.unwatchNic(nic),
     };
     this.firstPass = new Promise((r) => { this.firstPassDone = r; });
   }
@@ -177,8 +178,18 @@ export class Agent {
     ];
   }
 
+  private unwatchNic(nic: string, exceptPid?: number): void {
+    for (const [pid, entry] of this.containerMonitors) {
+      if (pid === exceptPid || !entry.nics.delete(nic) || entry.nics.size > 0) continue;
+      // Our watcher must not keep a dead container's namespace (and the NICs in it) alive.
+      entry.monitor.close();
+      this.containerMonitors.delete(pid);
+    }
+  }
+
   private watchContainer(pid: number, nic: string): void {
     if (!this.kernelEvents || this.stopped) return;
+    this.unwatchNic(nic, pid);
     const have = this.containerMonitors.get(pid);
     if (have) { have.nics.add(nic); return; }
     const entry = { nics: new Set([nic]), monitor: undefined as unknown as Monitor };

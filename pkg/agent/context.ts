@@ -66,6 +66,8 @@ export interface AgentContext {
   removedNics: Map<string, RemovedNic & { container?: string }>;
   /** a NIC is in place in the container with this PID: watch that namespace for drift */
   watchContainer(pid: number, nic: string): void;
+  /** the NIC is not in a running container (any more): stop watching for it */
+  unwatchNic(nic: string): void;
 }
 
 export const ready = (message = 'converged'): Ready => ({ status: 'True', reason: 'Converged', message });

@@ -1,6 +1,7 @@
 // The kernel's own change notifications for links, addresses and routes, via `ip monitor`.
 // The agent treats every event as "look again": it never trusts the event's content alone.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { inNetns, ipArgv, type NetTarget } from './target.js';
 
@@ -34,13 +35,25 @@ export interface WatchOptions {
   onMissing?: (why: string) => void;
 }
 
+let setpriv: boolean | undefined;
+
+/**
+ * argv that makes the kernel end the watcher when the agent dies, even by SIGKILL: a watcher
+ * left behind would hold its namespace (a dead container's, with its NICs) alive for ever.
+ */
+function dieWithParent(cmd: string, args: string[]): [string, string[]] {
+  setpriv ??= ['/usr/bin/setpriv', '/bin/setpriv'].some((p) => existsSync(p));
+  return setpriv ? ['setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args]] : [cmd, args];
+}
+
 /** Runs a long-lived command (argv, no shell) and hands each stdout line to onLine. */
 export function watchLines(cmd: string, args: string[], onLine: (line: string) => void, opts: WatchOptions = {}): Monitor {
   let child: ChildProcess | undefined;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   const start = () => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [c, a] = dieWithParent(cmd, args);
+    const p = spawn(c, a, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = p;
     let stderr = '';
     let missing = false;

@@ -1,6 +1,7 @@
 // The agent as users run it (the xnet-agent command) restarted under live traffic, and etcd
 // going away: the dataplane must not move in either case.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerNic } from '../../pkg/api/index.js';
 import { startEtcdServer } from '../../pkg/etcd/server.js';
@@ -72,6 +73,21 @@ describe('agent: restarts and etcd outages leave the dataplane alone', () => {
     expect(childLog).not.toMatch(/info \[agent\] (routes|nic|host subnet network|nat|macvlan) /);
     expect(await snapshot(h1)).toEqual(before);
   }, 60_000);
+
+  it('leaves no watcher behind when the agent is killed outright (SIGKILL)', async () => {
+    const [h1] = lab.hosts;
+    const childrenOf = (ppid: number) => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+      try { return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === ppid; } catch { return false; }
+    });
+    const watchers = childrenOf(child!.pid!);
+    // ip monitor and nft monitor of the host, ip monitor of the container holding the NIC
+    expect(watchers.length).toBeGreaterThanOrEqual(3);
+    const gone = new Promise((r) => child!.once('exit', r));
+    child!.kill('SIGKILL');
+    await gone;
+    await eventually(async () => watchers.every((pid) => !existsSync(`/proc/${pid}`)), 'watchers ended with the agent', 10_000);
+    child = await startAgentCommand(h1);
+  });
 
   it('keeps routes and rules exactly as they are while etcd is down, and follows changes again once it is back', async () => {
     const [h1, h2] = lab.hosts;

@@ -63,6 +63,7 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
     if (e instanceof DockerError) await w(notReady(e.reason, e.message));
     throw e;
   }
+  if (!c?.running) ctx.unwatchNic(name);
   if (!c) return w(notReady('ContainerNotFound', `no container "${nic.spec.container}" on node ${ctx.node}; the NIC is added when it starts`));
   if (!c.running || !c.pid) return w(notReady('ContainerNotRunning', `container ${nic.spec.container} is not running; the NIC is added when it starts`), { containerId: c.id });
   const ip = nic.status?.ip as string | undefined;
@@ -96,6 +97,7 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
 }
 
 async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | undefined): Promise<void> {
+  ctx.unwatchNic(name);
   if (nic && nic.spec.node === ctx.node && isDeleting(nic)) rememberRemoved(ctx, nic);
   const r = ctx.removedNics.get(name) ?? { name, ifName: '', kind: 'veth' as const };
   let pid: number | undefined;
