@@ -70,7 +70,7 @@ export async function destroyLab(dir: string, opts: { keepDir?: boolean; progres
 
   say('removing mounts, cgroups and namespaces');
   const stuck = await unmountUnder(rec.dir);
-  for (const cg of rec.cgroupParents) removeCgroup(cg);
+  const stuckCgroups = rec.cgroupParents.flatMap((cg) => removeCgroup(cg));
   const removedNs: string[] = [];
   for (const ns of [...rec.netns].reverse()) {
     if (!existsSync(netnsPath(ns))) continue;
@@ -78,7 +78,7 @@ export async function destroyLab(dir: string, opts: { keepDir?: boolean; progres
     if (r.exitCode === 0) removedNs.push(ns);
   }
 
-  const left = [...(await labLeftovers(rec)), ...stuck.map((m) => `mount ${m}`)];
+  const left = [...(await labLeftovers(rec)), ...stuck.map((m) => `mount ${m}`), ...stuckCgroups.map((c) => `cgroup ${c}`)];
   if (left.length) {
     // the record stays so that another `down` can finish the job
     throw new LabError('DownIncomplete', `lab ${rec.labId} could not be removed completely: ${[...new Set(left)].join(', ')}`, 'run `xctl lab down` again; if it persists, remove these by hand');
