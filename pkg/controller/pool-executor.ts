@@ -56,8 +56,8 @@ export class PoolExecutor<I, O> {
 
   private async drain(): Promise<void> {
     this.running = true;
+    let batch: Pending<I, O>[] = [];
     try {
-      let batch: Pending<I, O>[] = [];
       let conflicts = 0;
       while (!this.closed) {
         // Newcomers join the batch so that a burst of requests shares transactions.
@@ -75,9 +75,12 @@ export class PoolExecutor<I, O> {
         await sleep(2 * 2 ** conflicts);
       }
     } catch (err) {
-      for (const p of this.pending.splice(0)) p.reject(err);
+      for (const p of [...batch, ...this.pending.splice(0)]) p.reject(err);
+      batch = [];
     } finally {
       this.running = false;
+      // Closed mid-round: whatever was still waiting must hear so, or its worker hangs.
+      for (const p of batch) p.reject(new NotLeaderError());
       if (this.pending.length && !this.closed) void this.drain();
     }
   }
