@@ -5,6 +5,7 @@ import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { LeaderElector, type LeaderTerm } from '../../pkg/runtime/leader.js';
 import { KvCache, type CacheChange } from '../../pkg/runtime/kv-cache.js';
 import { TxnPlan, NotLeaderError } from '../../pkg/controller/txn-plan.js';
+import { PoolExecutor } from '../../pkg/controller/pool-executor.js';
 import { eventually, uniquePrefix } from './controller-helpers.js';
 
 let etcd: TestEtcd;
@@ -80,5 +81,35 @@ describe('KvCache', () => {
     expect(again.get(`${prefix}a/1`)).toBeUndefined();
     expect(again.get(`${prefix}a/2`)?.value).toBe('TWO');
     await again.close();
+  });
+});
+
+describe('PoolExecutor', () => {
+  it('batches requests into few transactions and settles every request when closed mid-flight', async () => {
+    const prefix = `${uniquePrefix()}/`;
+    const client = etcd.client();
+    const guardKey = `${prefix}leader`;
+    await client.put(guardKey).value('me');
+    const rev = (await client.get(guardKey).exec()).kvs[0].create_revision;
+    const guard = { key: Buffer.from(guardKey), target: 'Create' as const, result: 'Equal' as const, create_revision: rev };
+    const cache = new KvCache(client, prefix);
+    await cache.start();
+    let txns = 0;
+    const ex = new PoolExecutor<number, number>('test', client, cache, guard, guardKey, (i, plan) => {
+      plan.absent(`${prefix}item/${i}`).put(`${prefix}item/${i}`, { i });
+      return i;
+    }, 16);
+    const orig = client.kv.txn.bind(client.kv);
+    client.kv.txn = ((...a: Parameters<typeof orig>) => { txns++; return orig(...a); }) as typeof client.kv.txn;
+    const first = await Promise.all(Array.from({ length: 60 }, (_, i) => ex.submit(`i${i}`, i)));
+    expect(first).toHaveLength(60);
+    // 15 items fit one 16-op transaction: 60 requests took a handful, not 60.
+    expect(txns).toBeLessThan(10);
+    const more = Array.from({ length: 200 }, (_, i) => ex.submit(`j${i}`, 1000 + i));
+    ex.close();
+    const settled = await Promise.allSettled(more);
+    expect(settled.every((r) => r.status === 'fulfilled' || r.reason instanceof NotLeaderError)).toBe(true);
+    client.kv.txn = orig;
+    await cache.close();
   });
 });
