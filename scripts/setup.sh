@@ -15,7 +15,7 @@ fi
 declare -A need=(
   [etcd]=etcd-server [etcdctl]=etcd-client [dockerd]=docker.io [containerd]=containerd
   [runc]=runc [iptables]=iptables [ip]=iproute2 [nsenter]=util-linux [findmnt]=util-linux
-  [node]=nodejs [npm]=npm
+  [node]=nodejs [npm]=npm [nft]=nftables [setpriv]=util-linux
 )
 missing=()
 for cmd in "${!need[@]}"; do

@@ -2,6 +2,7 @@
 // per-op leases in one transaction, and the allocator needs both, so transactions here are
 // built from plain request objects.
 import type { Etcd3, IKeyValue, ICompare, IRequestOp, ITxnResponse } from 'etcd3';
+import { rangePrefix } from '../etcd/range.js';
 
 const b = (s: string) => Buffer.from(s);
 
@@ -38,15 +39,6 @@ export function getOp(key: string): IRequestOp {
   return { request_range: { key: b(key) } };
 }
 
-/** The first key after every key that starts with `prefix`. */
-export function prefixEnd(prefix: string): Buffer {
-  const buf = b(prefix);
-  for (let i = buf.length - 1; i >= 0; i--) {
-    if (buf[i] < 0xff) { buf[i]++; return buf.subarray(0, i + 1); }
-  }
-  return Buffer.from([0]);
-}
-
 export function txn(client: Etcd3, compare: ICompare[], success: IRequestOp[], failure: IRequestOp[] = []): Promise<ITxnResponse> {
   return client.kv.txn({ compare, success, failure });
 }
@@ -69,21 +61,8 @@ export function rawKv(kv: IKeyValue): RawKv {
   };
 }
 
-/**
- * Reads every key under `prefix` at one revision, in pages: one response must stay under
- * gRPC's 4 MiB message limit, which ten thousand objects with statuses exceed.
- */
+/** Every key under `prefix` at one revision, read in pages (see pkg/etcd/range.ts). */
 export async function listPrefix(client: Etcd3, prefix: string, pageSize = 2000): Promise<{ kvs: RawKv[]; revision: string }> {
-  const end = prefixEnd(prefix);
-  const out: RawKv[] = [];
-  let from = b(prefix);
-  let revision: string | undefined;
-  for (;;) {
-    const res = await client.kv.range({ key: from, range_end: end, limit: pageSize, ...(revision ? { revision } : {}) });
-    revision ??= String(res.header.revision);
-    for (const kv of res.kvs) out.push(rawKv(kv));
-    if (!res.more || res.kvs.length === 0) break;
-    from = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
-  }
-  return { kvs: out, revision: revision! };
+  const { kvs, revision } = await rangePrefix(client, prefix, { pageSize });
+  return { kvs: kvs.map(rawKv), revision };
 }
