@@ -5,34 +5,22 @@
 //   npm run bench -- heal          (root; builds a one-host lab in namespaces, removes it after)
 //   HEAL_SAMPLES=30 HEAL_BASELINE_INTERVAL_MS=5000 node dist/bench/heal.js
 import { mkdtempSync } from 'node:fs';
-import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Etcd3 } from 'etcd3';
 import { execa } from 'execa';
-import { startEtcdServer } from '../pkg/etcd/server.js';
 import { createEtcdStore } from '../pkg/store/etcd-store.js';
-import { createUnderlay, createHost, startDockerd, ensureBusyboxImage, destroyLab, BUSYBOX_IMAGE, type LabHost } from '../pkg/lab/index.js';
+import { createUnderlay, createHost, startDockerd, ensureBusyboxImage, destroyLab, hostDocker, hostExec, BUSYBOX_IMAGE, type LabHost } from '../pkg/lab/index.js';
 import { Agent } from '../pkg/agent/agent.js';
-import { API_VERSION, type AnyObject, type Kind } from '../pkg/api/index.js';
-import { createLogger } from '../pkg/log.js';
 import { shimName, vethHostName } from '../pkg/agent/planner/names.js';
+import { benchEtcd, obj, quietLog, sleep } from './common.js';
 
 const SAMPLES = Number(process.env.HEAL_SAMPLES ?? 20);
 const BASELINE_SAMPLES = Number(process.env.HEAL_BASELINE_SAMPLES ?? 6);
 const BASELINE_INTERVAL = Number(process.env.HEAL_BASELINE_INTERVAL_MS ?? 5000);
 
-const obj = (kind: Kind, name: string, spec: Record<string, unknown>) => ({ apiVersion: API_VERSION, kind, metadata: { name }, spec }) as AnyObject;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function sh(h: LabHost, argv: string[]): Promise<string> {
-  const r = await execa('nsenter', [`--net=${h.netnsPath}`, ...argv], { reject: false });
-  return r.stdout;
-}
-async function dockerCmd(h: LabHost, args: string[]): Promise<string> {
-  return (await execa('docker', ['-H', h.dockerHost, ...args])).stdout.trim();
-}
+const sh = async (h: LabHost, argv: string[]) => (await hostExec(h, argv)).stdout;
+const dockerCmd = async (h: LabHost, args: string[]) => (await hostDocker(h, args, { check: true })).stdout.trim();
 
 interface Drift {
   name: string;
@@ -114,12 +102,10 @@ const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.
 async function main(): Promise<void> {
   const id = `hb${randomBytes(3).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), `xnet-${id}-`));
-  const etcdDir = mkdtempSync(join(tmpdir(), 'xnet-heal-etcd-'));
-  const etcd = await startEtcdServer({ dataDir: etcdDir });
-  const client = new Etcd3({ hosts: etcd.endpoints });
+  const etcd = await benchEtcd('heal');
+  const { client } = etcd;
   const store = createEtcdStore(client, '/xnet');
-  const log = createLogger('agent', { node: 'host-1' });
-  log.level = process.env.XNET_LOG_LEVEL ?? 'error';
+  const log = quietLog('agent', { node: 'host-1' });
   let agent: Agent | undefined;
   try {
     const lab = await createUnderlay(id, { dir });
@@ -134,7 +120,7 @@ async function main(): Promise<void> {
     await store.writeStatus('MacvlanNet', 'mv', { controller: true }, { nodes: [{ name: 'host-1', dockerRange: '192.168.200.128/28', shimAddress: '192.168.200.250' }] });
     await store.create(obj('ContainerNic', 'test-eth1', { node: 'host-1', container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' } }));
     await store.writeStatus('ContainerNic', 'test-eth1', { controller: true }, { ip: '10.76.1.84', prefixLength: 24, gateway: '10.76.1.1' });
-    await execa('docker', ['-H', h.dockerHost, 'run', '-d', '--name', 'test', BUSYBOX_IMAGE, 'sleep', '1000000']);
+    await dockerCmd(h, ['run', '-d', '--name', 'test', BUSYBOX_IMAGE, 'sleep', '1000000']);
 
     const kinds = drifts(h);
     const run = async (label: string, opts: ConstructorParameters<typeof Agent>[0], n: number, timeoutMs: number, spreadMs: number) => {
@@ -168,7 +154,6 @@ async function main(): Promise<void> {
     await store.close().catch(() => undefined);
     await destroyLab(dir).catch((e) => process.stderr.write(`lab down: ${(e as Error).message}\n`));
     await etcd.stop();
-    rmSync(etcdDir, { recursive: true, force: true });
   }
 }
 

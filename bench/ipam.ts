@@ -4,28 +4,15 @@
 // checked (ipam check and the statuses), not assumed.
 //
 //   npm run bench -- ipam            IPAM_NICS=10000 IPAM_BASELINE=2000 node dist/bench/ipam.js
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Etcd3 } from 'etcd3';
-import { startEtcdServer } from '../pkg/etcd/server.js';
+import type { Etcd3 } from 'etcd3';
 import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { Controller } from '../pkg/controller/controller.js';
 import { ipamCheck } from '../pkg/ipam/check.js';
-import { prefixEnd } from '../pkg/store/keys.js';
 import { listPrefix } from '../pkg/runtime/kv.js';
-import { API_VERSION, type AnyObject, type Kind } from '../pkg/api/index.js';
-import { createLogger } from '../pkg/log.js';
+import { benchEtcd, countKeys, obj, quietLog, sleep } from './common.js';
 
 const NICS = Number(process.env.IPAM_NICS ?? 10_000);
 const BASELINE = Number(process.env.IPAM_BASELINE ?? 2_000);
-const obj = (kind: Kind, name: string, spec: Record<string, unknown>) => ({ apiVersion: API_VERSION, kind, metadata: { name }, spec }) as AnyObject;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function countKeys(client: Etcd3, prefix: string): Promise<number> {
-  const r = await client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), count_only: true });
-  return Number(r.count);
-}
 
 /** One create-if-absent transaction per address, one after another: what a naive allocator does. */
 async function baseline(client: Etcd3, n: number): Promise<number> {
@@ -45,8 +32,7 @@ async function run(client: Etcd3, prefix: string, maxTxnOps: number): Promise<{ 
     obj('ClusterNetwork', 'default', { cidr: '10.64.0.0/12', hostPrefix: 18 }),
     obj('Node', 'host-1', {}), obj('Node', 'host-2', {}),
   ]);
-  const log = createLogger('bench');
-  log.level = 'error';
+  const log = quietLog('bench');
   // HostSubnets first, so that what is timed is address allocation alone.
   const warm = new Controller({ client, prefix, id: 'warm', leaseTtlSeconds: 5, log, maxTxnOps });
   await warm.start();
@@ -74,9 +60,8 @@ async function run(client: Etcd3, prefix: string, maxTxnOps: number): Promise<{ 
   return { rate: NICS / seconds, seconds };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'xnet-bench-ipam-'));
-const etcd = await startEtcdServer({ dataDir: dir });
-const client = new Etcd3({ hosts: etcd.endpoints });
+const etcd = await benchEtcd('ipam');
+const { client } = etcd;
 try {
   const base = await baseline(client, BASELINE);
   console.log(`baseline: one create-if-absent txn per address, sequential: ${base.toFixed(0)} allocations/s (${BASELINE} addresses)`);
@@ -86,7 +71,5 @@ try {
       `ratio ${(r.rate / base).toFixed(1)}x baseline; duplicates 0, leaks 0 (ipam check)`);
   }
 } finally {
-  client.close();
   await etcd.stop();
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -3,27 +3,15 @@
 // node, one after another, on the same etcd in the same run.
 //
 //   npm run bench -- nodes           NODES=1000 node dist/bench/nodes.js
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Etcd3 } from 'etcd3';
-import { startEtcdServer } from '../pkg/etcd/server.js';
+import type { Etcd3 } from 'etcd3';
 import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { Controller } from '../pkg/controller/controller.js';
 import { ipamCheck } from '../pkg/ipam/check.js';
-import { prefixEnd } from '../pkg/store/keys.js';
-import { API_VERSION, type AnyObject, type Kind } from '../pkg/api/index.js';
-import { createLogger } from '../pkg/log.js';
+import { API_VERSION } from '../pkg/api/index.js';
+import { benchEtcd, countKeys, obj, quietLog, sleep } from './common.js';
 
 const NODES = Number(process.env.NODES ?? 1000);
-const obj = (kind: Kind, name: string, spec: Record<string, unknown>) => ({ apiVersion: API_VERSION, kind, metadata: { name }, spec }) as AnyObject;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function countKeys(client: Etcd3, prefix: string): Promise<number> {
-  const r = await client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), count_only: true });
-  return Number(r.count);
-}
 
 /** Per node: one transaction creating the HostSubnet object, its block claim and its status. */
 async function baseline(client: Etcd3, n: number): Promise<number> {
@@ -43,17 +31,15 @@ async function baseline(client: Etcd3, n: number): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'xnet-bench-nodes-'));
-const etcd = await startEtcdServer({ dataDir: dir });
-const client = new Etcd3({ hosts: etcd.endpoints });
+const etcd = await benchEtcd('nodes');
+const { client } = etcd;
 try {
   const baseSeconds = await baseline(client, NODES);
   console.log(`baseline: one transaction per node, sequential: ${NODES} HostSubnets in ${baseSeconds.toFixed(2)} s`);
   for (const ops of [128, 1024]) {
     const prefix = `/nodes${ops}`;
     const store = createEtcdStore(client, prefix);
-    const log = createLogger('bench');
-    log.level = 'error';
+    const log = quietLog('bench');
     await store.applyAll([obj('ClusterNetwork', 'default', { cidr: '10.0.0.0/8', hostPrefix: 24 })]);
     const c = new Controller({ client, prefix, id: `bench${ops}`, leaseTtlSeconds: 5, log, maxTxnOps: ops, workers: 256 });
     await c.start();
@@ -74,7 +60,5 @@ try {
       `Ratio to baseline: ${(baseSeconds / seconds).toFixed(1)}x end to end, ${(baseSeconds / after).toFixed(1)}x for the controller's part; ipam check clean`);
   }
 } finally {
-  client.close();
   await etcd.stop();
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -1,0 +1,41 @@
+// What every benchmark needs: a throwaway etcd, objects to apply, a logger that keeps quiet so
+// that the figures are the whole output, and key counts that do not ship the values (polling
+// 10k keys' worth of JSON would be measured along with the controller).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
+import { startEtcdServer } from '../pkg/etcd/server.js';
+import { prefixEnd } from '../pkg/etcd/range.js';
+import { API_VERSION, type AnyObject, type Kind } from '../pkg/api/index.js';
+import { createLogger } from '../pkg/log.js';
+
+export const obj = (kind: Kind, name: string, spec: Record<string, unknown>) => ({ apiVersion: API_VERSION, kind, metadata: { name }, spec }) as AnyObject;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function quietLog(component: string, meta?: Record<string, string>) {
+  const log = createLogger(component, meta);
+  log.level = process.env.XNET_LOG_LEVEL ?? 'error';
+  return log;
+}
+
+export async function countKeys(client: Etcd3, prefix: string): Promise<number> {
+  const r = await client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), count_only: true });
+  return Number(r.count);
+}
+
+/** A single-member etcd on free loopback ports; stop() also closes the client and removes the data. */
+export async function benchEtcd(name: string): Promise<{ client: Etcd3; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), `xnet-bench-${name}-`));
+  const etcd = await startEtcdServer({ dataDir: dir });
+  const client = new Etcd3({ hosts: etcd.endpoints });
+  return {
+    client,
+    async stop() {
+      client.close();
+      await etcd.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
