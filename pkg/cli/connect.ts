@@ -24,8 +24,8 @@ export function resolveEndpoints(opts: GlobalOptions, env: CliIO['env'], lab: ()
   return [DEFAULT_ENDPOINT];
 }
 
-export function connection(opts: GlobalOptions, env: CliIO['env']): EtcdConnection {
-  return { endpoints: resolveEndpoints(opts, env), cacert: opts.cacert, cert: opts.cert, key: opts.key };
+export function connection(opts: GlobalOptions, env: CliIO['env'], lab: () => string[] | undefined = runningLabEndpoints): EtcdConnection {
+  return { endpoints: resolveEndpoints(opts, env, lab), cacert: opts.cacert, cert: opts.cert, key: opts.key };
 }
 
 /** Commands get a Session: one client, opened lazily, closed when the command ends. */

@@ -1,0 +1,56 @@
+// What xnet-controller and xnet-agent share as programs: the etcd flags (the names and meaning
+// of xctl's, resolved by the same code), refusing bad flags with exit 2 before any I/O, and a
+// stop on SIGTERM/SIGINT that cannot hang. Daemons do not fall back to a running lab: whoever
+// starts one says where etcd is.
+import type { Command } from 'commander';
+import type { Etcd3 } from 'etcd3';
+import { createEtcdClient, EtcdConfigError } from '../etcd/client.js';
+import { DEFAULT_PREFIX } from '../store/keys.js';
+import type { Logger } from '../log.js';
+import { connection, DEFAULT_ENDPOINT, type GlobalOptions } from './connect.js';
+
+export interface EtcdFlags extends GlobalOptions {
+  prefix: string;
+}
+
+export function addEtcdFlags(cmd: Command): Command {
+  return cmd
+    .option('--endpoints <urls>', `etcd endpoints, comma-separated (default: $XCTL_ENDPOINTS, else ${DEFAULT_ENDPOINT})`)
+    .option('--cacert <file>', 'etcd CA certificate')
+    .option('--cert <file>', 'etcd client certificate')
+    .option('--key <file>', 'etcd client key')
+    .option('--prefix <prefix>', 'etcd key prefix', DEFAULT_PREFIX);
+}
+
+/** Prints `program: reason` and exits 2, the exit code of a usage error. */
+export function usageExit(program: string, reason: string): never {
+  process.stderr.write(`${program}: ${reason}\n`);
+  process.exit(2);
+}
+
+/** A client for the flags; a missing TLS file or --cert without --cacert exits 2. */
+export function etcdFromFlags(program: string, o: EtcdFlags): Etcd3 {
+  try {
+    return createEtcdClient(connection(o, process.env, () => undefined));
+  } catch (e) {
+    usageExit(program, e instanceof EtcdConfigError ? e.message : String(e));
+  }
+}
+
+const STOP_GRACE_MS = 10_000;
+
+/** The first SIGTERM/SIGINT runs stop, then exits 0; a stop still running after 10 s exits 1
+ * so that a supervisor's restart is not blocked by a hung etcd call. */
+export function stopOnSignals(log: Logger, what: string, stop: () => Promise<void>): { readonly stopping: boolean } {
+  const state = { stopping: false };
+  const onSignal = async (sig: string) => {
+    if (state.stopping) return;
+    state.stopping = true;
+    log.info(`${sig}: ${what}`);
+    setTimeout(() => process.exit(1), STOP_GRACE_MS).unref();
+    try { await stop(); } finally { process.exit(0); }
+  };
+  process.on('SIGTERM', () => void onSignal('SIGTERM'));
+  process.on('SIGINT', () => void onSignal('SIGINT'));
+  return state;
+}
