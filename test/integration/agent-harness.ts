@@ -11,8 +11,11 @@ import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import type { Store } from '../../pkg/store/types.js';
 import { createUnderlay, createHost, startDockerd, ensureBusyboxImage, destroyLab, hostDocker, hostExec, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
 import { Agent, type AgentOptions } from '../../pkg/agent/agent.js';
-import { API_VERSION, type AnyObject, type Kind } from '../../pkg/api/index.js';
+import { getCondition, type Condition, type Kind } from '../../pkg/api/index.js';
 import { createLogger } from '../../pkg/log.js';
+import { eventually, obj } from './helpers.js';
+
+export { eventually, obj };
 
 export interface AgentLab {
   etcd: TestEtcd;
@@ -71,22 +74,26 @@ export async function agentLab(n: number, opts: { docker?: boolean } = {}): Prom
   return lab;
 }
 
-export function obj(kind: Kind, name: string, spec: Record<string, unknown>, labels?: Record<string, string>): AnyObject {
-  return { apiVersion: API_VERSION, kind, metadata: { name, ...(labels ? { labels } : {}) }, spec } as AnyObject;
+/**
+ * The network most agent tests run on: ClusterNetwork "default" (10.76.0.0/16, Docker network
+ * net1) and host-N's HostSubnet 10.76.N.0/24 on bridge br0N with Docker's range in its upper
+ * half. The controller does not run in these tests: subnets are given in the spec, which xnet honours.
+ */
+export async function createDefaultNetwork(store: Store, hosts = 2): Promise<void> {
+  await store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' }));
+  for (let i = 1; i <= hosts; i++) {
+    await store.create(obj('HostSubnet', `default-host-${i}`, { node: `host-${i}`, clusterNetwork: 'default', subnet: `10.76.${i}.0/24`, bridge: `br0${i}`, dockerRange: `10.76.${i}.128/25` }));
+  }
 }
 
-/** Polls until f returns a truthy value; the test's own timeout bounds it. */
-export async function eventually<T>(f: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Stands in for the controller: the address it would allocate to a NIC on host-1's subnet. */
+export async function allocateNic(store: Store, name: string, ip: string): Promise<void> {
+  await store.writeStatus('ContainerNic', name, { controller: true }, { ip, prefixLength: 24, gateway: '10.76.1.1' });
+}
+
+/** The object's Ready condition in the merged view; undefined while it has none or is gone. */
+export async function readyCondition(store: Store, kind: Kind, name: string): Promise<Condition | undefined> {
+  return getCondition((await store.get(kind, name))?.status?.conditions, 'Ready');
 }
 
 export async function sh(h: LabHost, argv: string[]): Promise<string> {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Node } from '../../pkg/api/index.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { shimName } from '../../pkg/agent/planner/names.js';
-import { agentLab, docker, eventually, inContainer, obj, runContainer, sh, type AgentLab } from './agent-harness.js';
+import { agentLab, docker, eventually, inContainer, obj, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 let vlanSupported = false;
@@ -73,7 +73,7 @@ describe('agent: MacvlanNets', () => {
     await runContainer(lab.hosts[0], 'test');
     await lab.store.create(obj('ContainerNic', 'test-mv', { node: 'host-1', container: 'test', ifName: 'eth1', network: { macvlanNet: 'macvlan200' } }));
     await lab.store.writeStatus('ContainerNic', 'test-mv', { controller: true }, { ip: '192.168.200.20', prefixLength: 24 });
-    await eventually(async () => (await lab.store.get('ContainerNic', 'test-mv'))?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 'NIC Ready');
+    await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'test-mv'))?.status === 'True', 'NIC Ready');
     expect((await inContainer(lab.hosts[0], 'test', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'])).stdout).toContain('192.168.200.20/24');
     await eventually(async () => (await sh(lab.hosts[0], ['ip', 'route', 'show', '192.168.200.20'])).includes(shimName('macvlan200')), 'shim /32 route');
     expect(await sh(lab.hosts[0], ['ping', '-c', '1', '-W', '2', '192.168.200.20'])).toContain('1 packets received');

@@ -5,25 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerNic } from '../../pkg/api/index.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { vethHostName } from '../../pkg/agent/planner/names.js';
-import { agentLab, docker, eventually, inContainer, obj, runContainer, sh, type AgentLab } from './agent-harness.js';
+import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, inContainer, obj, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 
-const ready = async (name: string) => {
-  const o = (await lab.store.get('ContainerNic', name)) as ContainerNic | undefined;
-  return o?.status?.conditions?.find((c) => c.type === 'Ready');
-};
+const ready = (name: string) => readyCondition(lab.store, 'ContainerNic', name);
 const eth1 = async (container: string) => (await inContainer(lab.hosts[0], container, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'])).stdout;
-/** Stands in for the controller: the address it would allocate. */
-const allocate = (name: string, ip: string) =>
-  lab.store.writeStatus('ContainerNic', name, { controller: true }, { ip, prefixLength: 24, gateway: '10.76.1.1' });
+const allocate = (name: string, ip: string) => allocateNic(lab.store, name, ip);
 
 beforeAll(async () => {
   lab = await agentLab(2);
-  const { store } = lab;
-  await store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' }));
-  await store.create(obj('HostSubnet', 'default-host-1', { node: 'host-1', clusterNetwork: 'default', subnet: '10.76.1.0/24', bridge: 'br01', dockerRange: '10.76.1.128/25' }));
-  await store.create(obj('HostSubnet', 'default-host-2', { node: 'host-2', clusterNetwork: 'default', subnet: '10.76.2.0/24', bridge: 'br02', dockerRange: '10.76.2.128/25' }));
+  await createDefaultNetwork(lab.store);
   await Promise.all(lab.hosts.map((h) => lab.startAgent(h)));
   // "test" sits on Docker's default bridge only; xnet gives it a second NIC on net1's bridge.
   await runContainer(lab.hosts[0], 'test');

@@ -3,10 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ContainerNic } from '../../pkg/api/index.js';
 import { startEtcdServer } from '../../pkg/etcd/server.js';
 import { startDockerd, stopDockerd, type LabHost } from '../../pkg/lab/index.js';
-import { agentLab, docker, eventually, inContainer, obj, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
+import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, inContainer, obj, readyCondition, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 let child: ChildProcess | undefined;
@@ -40,18 +39,15 @@ const snapshot = async (h: LabHost) => ({
 
 beforeAll(async () => {
   lab = await agentLab(2);
-  const { store } = lab;
-  await store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' }));
-  await store.create(obj('HostSubnet', 'default-host-1', { node: 'host-1', clusterNetwork: 'default', subnet: '10.76.1.0/24', bridge: 'br01', dockerRange: '10.76.1.128/25' }));
-  await store.create(obj('HostSubnet', 'default-host-2', { node: 'host-2', clusterNetwork: 'default', subnet: '10.76.2.0/24', bridge: 'br02', dockerRange: '10.76.2.128/25' }));
-  await store.create(obj('ContainerNic', 'test-eth1', { node: 'host-1', container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' } }));
-  await store.writeStatus('ContainerNic', 'test-eth1', { controller: true }, { ip: '10.76.1.84', prefixLength: 24, gateway: '10.76.1.1' });
+  await createDefaultNetwork(lab.store);
+  await lab.store.create(obj('ContainerNic', 'test-eth1', { node: 'host-1', container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' } }));
+  await allocateNic(lab.store, 'test-eth1', '10.76.1.84');
   await lab.startAgent(lab.hosts[1]);
   child = await startAgentCommand(lab.hosts[0]);
   await runContainer(lab.hosts[0], 'ca', ['--net', 'net1', '--ip', '10.76.1.83']);
   await runContainer(lab.hosts[0], 'test');
   await runContainer(lab.hosts[1], 'cb', ['--net', 'net1', '--ip', '10.76.2.83']);
-  await eventually(async () => ((await lab.store.get('ContainerNic', 'test-eth1')) as ContainerNic | undefined)?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 'NIC Ready');
+  await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'test-eth1'))?.status === 'True', 'NIC Ready');
 }, 240_000);
 
 afterAll(async () => {
@@ -102,15 +98,15 @@ describe('agent: restarts and etcd outages leave the dataplane alone', () => {
     lab.etcd.members[0] = await startEtcdServer({ dataDir: lab.etcd.dataDir, name: member.name, clientPort: member.clientPort, peerPort: member.peerPort });
     expect(await snapshot(h1)).toEqual(before);
     // The agents follow the store again: a peer's HostSubnet going away takes its route along.
-    await eventually(async () => !!(await lab.store.get('Node', 'host-1'))?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 'heartbeat back', 30_000);
+    await eventually(async () => (await readyCondition(lab.store, 'Node', 'host-1'))?.status === 'True', 'heartbeat back', 30_000);
     await lab.store.delete('HostSubnet', 'default-host-2');
     await eventually(async () => !(await routes(h1)).some((r) => r.dst === '10.76.2.0/24'), 'route removed after etcd came back', 30_000);
   }, 90_000);
 
   it('says DockerUnavailable while the Docker daemon is down, and converges again when it is back', async () => {
     const [h1] = lab.hosts;
-    const hsReady = async () => (await lab.store.get('HostSubnet', 'default-host-1'))?.status?.conditions?.find((c) => c.type === 'Ready');
-    const nicReady = async () => (await lab.store.get('ContainerNic', 'test-eth1'))?.status?.conditions?.find((c) => c.type === 'Ready');
+    const hsReady = () => readyCondition(lab.store, 'HostSubnet', 'default-host-1');
+    const nicReady = () => readyCondition(lab.store, 'ContainerNic', 'test-eth1');
     await stopDockerd(h1);
     await eventually(async () => (await hsReady())?.reason === 'DockerUnavailable', 'HostSubnet DockerUnavailable', 20_000);
     await startDockerd(h1);

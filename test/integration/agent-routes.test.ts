@@ -2,17 +2,13 @@
 // peer's subnet via the peer's underlay address, and keeps container source addresses
 // across hosts (no NAT inside the cluster) while traffic leaving the cluster is masqueraded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentLab, docker, eventually, inContainer, obj, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
+import { agentLab, createDefaultNetwork, docker, eventually, inContainer, obj, readyCondition, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 
 beforeAll(async () => {
   lab = await agentLab(2);
-  const { store } = lab;
-  await store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' }));
-  // The controller is not running here: subnets are given in the spec, which xnet honours.
-  await store.create(obj('HostSubnet', 'default-host-1', { node: 'host-1', clusterNetwork: 'default', subnet: '10.76.1.0/24', bridge: 'br01', dockerRange: '10.76.1.128/25' }));
-  await store.create(obj('HostSubnet', 'default-host-2', { node: 'host-2', clusterNetwork: 'default', subnet: '10.76.2.0/24', bridge: 'br02', dockerRange: '10.76.2.128/25' }));
+  await createDefaultNetwork(lab.store);
   await Promise.all(lab.hosts.map((h) => lab.startAgent(h)));
 }, 240_000);
 
@@ -75,7 +71,7 @@ describe('agent: host subnets, routes, NAT', () => {
     await lab.store.create({ ...hs!, metadata: { name: 'default-host-2' }, status: undefined } as never);
     await eventually(async () => (await routes(h1)).some((r) => r.dst === '10.76.2.0/24' && r.gateway === '198.18.0.12'), 'route back');
     // The object made again is a new object: host-2's agent reports on it again.
-    await eventually(async () => (await lab.store.get('HostSubnet', 'default-host-2'))?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 'Ready again');
+    await eventually(async () => (await readyCondition(lab.store, 'HostSubnet', 'default-host-2'))?.status === 'True', 'Ready again');
   });
 
   it('routes 150 more peers added in one apply, tells about an unreachable one, and drops them when they go', async () => {
@@ -108,7 +104,7 @@ describe('agent: host subnets, routes, NAT', () => {
   it('registers its Node again when someone deletes it, and peers keep their route meanwhile', async () => {
     const [h1] = lab.hosts;
     await lab.store.delete('Node', 'host-2');
-    await eventually(async () => (await lab.store.get('Node', 'host-2'))?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 'Node host-2 back', 20_000);
+    await eventually(async () => (await readyCondition(lab.store, 'Node', 'host-2'))?.status === 'True', 'Node host-2 back', 20_000);
     expect((await routes(h1)).find((r) => r.dst === '10.76.2.0/24')).toMatchObject({ gateway: '198.18.0.12', protocol: '76' });
   });
 });

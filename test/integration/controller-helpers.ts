@@ -4,11 +4,8 @@ import type { Etcd3 } from 'etcd3';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/index.js';
 import { Controller, type ControllerOptions } from '../../pkg/controller/controller.js';
 import { createLogger } from '../../pkg/log.js';
-import { API_VERSION, type AnyObject } from '../../pkg/api/index.js';
 
-export function obj(kind: string, name: string, spec: Record<string, unknown>, labels?: Record<string, string>): AnyObject {
-  return { apiVersion: API_VERSION, kind, metadata: { name, ...(labels ? { labels } : {}) }, spec } as AnyObject;
-}
+export { obj, eventually } from './helpers.js';
 
 export function quietLog(id: string) {
   const l = createLogger('controller', { id });
@@ -21,21 +18,6 @@ export async function startController(client: Etcd3, prefix: string, extra: Part
   const c = new Controller({ client, prefix, id, leaseTtlSeconds: 2, log: quietLog(id), ...extra });
   await c.start();
   return c;
-}
-
-/** Polls until fn returns a truthy value; fails with the last value seen. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 export function storeFor(client: Etcd3, prefix: string): EtcdStore {

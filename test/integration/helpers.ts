@@ -1,0 +1,22 @@
+// What every integration test needs, whatever it runs: objects written the way a manifest
+// would, and polling for an outcome the user would see (tests assert outcomes, not timings).
+import { API_VERSION, type AnyObject, type Kind } from '../../pkg/api/index.js';
+
+export function obj(kind: Kind, name: string, spec: Record<string, unknown>, labels?: Record<string, string>): AnyObject {
+  return { apiVersion: API_VERSION, kind, metadata: { name, ...(labels ? { labels } : {}) }, spec } as AnyObject;
+}
+
+/** Polls until fn returns a truthy value; fails with the last value or error seen. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (e) { last = e; }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
