@@ -3,7 +3,7 @@
 // that hands out ContainerNic addresses there, so a block and an address never meet. The
 // MacvlanNet's controller status (nodes[], allocated/free, Ready) is written in the same
 // transaction as the claims it reports.
-import type { MacvlanNet, MacvlanNodeStatus, Node } from '../api/index.js';
+import { getCondition, type MacvlanNet, type MacvlanNodeStatus, type Node } from '../api/index.js';
 import { formatCidr, formatIPv4, parseCidr } from '../ip/ipv4.js';
 import { blockOfAddress, macvlanAddressRange, macvlanRange, nextFreeMacvlanBlocks } from '../ipam/plan.js';
 import { cidrInterval, size, type Interval } from '../ipam/ranges.js';
@@ -26,7 +26,7 @@ export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
 function agentReport(ctx: Ctx, node: string, mvn: string): { ready: boolean; message?: string } | undefined {
   const s = ctx.model.nodeStatus<Status>(node, 'MacvlanNet', mvn);
   if (!s) return undefined;
-  const cond = s.conditions?.find((c) => c.type === 'Ready');
+  const cond = getCondition(s.conditions, 'Ready');
   const ready = typeof s.ready === 'boolean' ? s.ready : cond?.status === 'True';
   const message = (typeof s.message === 'string' ? s.message : undefined) ?? cond?.message;
   return { ready, ...(message ? { message } : {}) };

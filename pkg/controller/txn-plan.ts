@@ -3,9 +3,8 @@
 // it safe (absent for claims, mod_revision for statuses, create_revision for owners), and the
 // failure branch reads back every compared key so a retry plans from fresh data.
 import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
-import { MAX_TXN_OPS, rawKv } from '../runtime/kv.js';
+import { MAX_TXN_OPS, createdAt, deleteOp, keyAbsent, modifiedAt, putOp, rangeAbsent, rawKv, type RawKv } from '../runtime/kv.js';
 import type { KvCache } from '../runtime/kv-cache.js';
-import type { RawKv } from '../runtime/kv.js';
 
 export class NotLeaderError extends Error {
   readonly reason = 'NotLeader';
@@ -64,38 +63,38 @@ export class TxnPlan {
 
   /** The key must not exist. */
   absent(key: string): this {
-    this.compare({ key: Buffer.from(key), target: 'Create', result: 'Equal', create_revision: 0 }, { key });
+    this.compare(keyAbsent(key), { key });
     return this;
   }
 
   /** No key in [from, to) may exist. */
   rangeAbsent(from: string, to: string): this {
-    this.compare({ key: Buffer.from(from), range_end: Buffer.from(to), target: 'Create', result: 'Equal', create_revision: 0 }, { key: from, end: to });
+    this.compare(rangeAbsent(from, to), { key: from, end: to });
     return this;
   }
 
   /** The key must be exactly as cached (or absent when kv is undefined). */
   unchanged(key: string, kv: RawKv | undefined): this {
     if (!kv) return this.absent(key);
-    this.compare({ key: Buffer.from(key), target: 'Mod', result: 'Equal', mod_revision: kv.modRevision }, { key });
+    this.compare(modifiedAt(key, kv.modRevision), { key });
     return this;
   }
 
   /** The key must be the same incarnation (created at the cached revision), whatever its later edits. */
   sameIncarnation(key: string, kv: RawKv): this {
-    this.compare({ key: Buffer.from(key), target: 'Create', result: 'Equal', create_revision: kv.createRevision }, { key });
+    this.compare(createdAt(key, kv.createRevision), { key });
     return this;
   }
 
   put(key: string, value: unknown): this {
     const v = typeof value === 'string' ? value : JSON.stringify(value);
-    this.ops.push({ request_put: { key: Buffer.from(key), value: Buffer.from(v) } });
+    this.ops.push(putOp(key, v));
     this.puts.push({ key, value: v });
     return this;
   }
 
   del(key: string): this {
-    this.ops.push({ request_delete_range: { key: Buffer.from(key) } });
+    this.ops.push(deleteOp(key));
     this.dels.push(key);
     return this;
   }

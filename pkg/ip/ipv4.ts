@@ -38,6 +38,11 @@ export function sizeOf(c: Cidr): number {
   return 2 ** (32 - c.prefix);
 }
 
+/** The prefix-sized block that holds ip (ip with its host bits cleared). */
+export function blockOf(ip: number, prefix: number): Cidr {
+  return { base: (ip & maskOf(prefix)) >>> 0, prefix };
+}
+
 /** Parses "a.b.c.d/p". With strict (the default) host bits must be zero, as in Docker and Kubernetes. */
 export function parseCidr(text: string, strict = true): Cidr {
   const m = /^([^/]+)\/(\d{1,2})$/.exec(typeof text === 'string' ? text : '');
@@ -45,7 +50,7 @@ export function parseCidr(text: string, strict = true): Cidr {
   const prefix = Number(m[2]);
   if (prefix > 32) throw new IpParseError(text, 'prefix length must be 0..32');
   const addr = parseIPv4(m[1]);
-  const base = (addr & maskOf(prefix)) >>> 0;
+  const { base } = blockOf(addr, prefix);
   if (strict && base !== addr) {
     throw new IpParseError(text, `host bits are set (did you mean ${formatIPv4(base)}/${prefix}?)`);
   }

@@ -1,8 +1,9 @@
 // Pure allocation planning: which block or address to take, given what is already claimed.
-// No I/O here; the transactional allocator (./allocator.ts) proves the choice in etcd.
+// No I/O here; the controller proves each choice in etcd with a guarded transaction
+// (../controller/txn-plan.ts), so a plan made from a stale view fails instead of colliding.
 import {
   parseCidr, parseIPv4, formatCidr, formatIPv4, nthBlock, blockCount, blockIndex,
-  cidrCovers, lastAddress, maskOf, sizeOf, type Cidr,
+  blockOf, cidrContains, cidrCovers, lastAddress, sizeOf, type Cidr,
 } from '../ip/ipv4.js';
 import type { ClusterNetwork, HostSubnet, MacvlanNet } from '../api/index.js';
 import { cidrInterval, subtract, intersect, overlaps, type Interval } from './ranges.js';
@@ -27,7 +28,7 @@ export function slotsOf(cn: ClusterNetwork['spec'], subnet: Cidr): number[] {
     throw new AllocationError('OutOfRange', `subnet ${formatCidr(subnet)} is outside ClusterNetwork cidr ${cn.cidr}`);
   }
   const p = cn.hostPrefix;
-  const first = Math.floor(blockIndex(pool, { base: (subnet.base & maskOf(p)) >>> 0, prefix: p }));
+  const first = Math.floor(blockIndex(pool, blockOf(subnet.base, p)));
   const n = subnet.prefix >= p ? 1 : 2 ** (p - subnet.prefix);
   return Array.from({ length: n }, (_, i) => first + i);
 }
@@ -83,20 +84,16 @@ export function hostSubnetLayout(cn: ClusterNetwork['spec'], spec: HostSubnet['s
   const subnet = parseCidr(subnetText);
   const pool = parseCidr(cn.cidr);
   const gateway = spec.gateway ?? formatIPv4(subnet.base + 1);
-  if (!cidrContainsIp(subnet, parseIPv4(gateway))) {
+  if (!cidrContains(subnet, parseIPv4(gateway))) {
     throw new AllocationError('InvalidSpec', `gateway ${gateway} is outside subnet ${subnetText}`);
   }
   const dockerRange = spec.dockerRange ?? formatCidr({ base: subnet.base + sizeOf(subnet) / 2, prefix: Math.min(32, subnet.prefix + 1) });
   if (!cidrCovers(subnet, parseCidr(dockerRange))) {
     throw new AllocationError('InvalidSpec', `dockerRange ${dockerRange} is outside subnet ${subnetText}`);
   }
-  const slot = Math.floor(blockIndex(pool, { base: (subnet.base & maskOf(cn.hostPrefix)) >>> 0, prefix: cn.hostPrefix }));
+  const slot = Math.floor(blockIndex(pool, blockOf(subnet.base, cn.hostPrefix)));
   const bridge = spec.bridge ?? bridgeName(cn.bridgePrefix ?? 'br', slot);
   return { subnet: subnetText, gateway, bridge, dockerRange };
-}
-
-function cidrContainsIp(c: Cidr, ip: number): boolean {
-  return ip >= c.base && ip <= lastAddress(c);
 }
 
 /** xnet's part of a HostSubnet: the subnet minus Docker's range, network, gateway and broadcast. */
@@ -155,7 +152,6 @@ export function macvlanAddressRange(spec: MacvlanNet['spec'], takenBlocks: Inter
 }
 
 export function blockOfAddress(spec: MacvlanNet['spec'], ip: number): Cidr {
-  const p = spec.blockPrefix ?? 28;
-  return { base: (ip & maskOf(p)) >>> 0, prefix: p };
+  return blockOf(ip, spec.blockPrefix ?? 28);
 }
 
