@@ -13,4 +13,5 @@ export const tempName = (nic: string) => `xt${h8(nic)}`;
 /** The host shim of a MacvlanNet. */
 export const shimName = (net: string) => `xs${h8(net)}`;
 
-export const isXnetHostLink = (name: string) => /^x[vts][0-9a-f]{8}$/.test(name);
+/** A host link xnet made for some NIC (a veth host end or a temporary name), whichever NIC it was. */
+export const isNicHostLink = (name: string) => /^x[vt][0-9a-f]{8}$/.test(name);

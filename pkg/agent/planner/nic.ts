@@ -3,7 +3,7 @@
 // when asked. What already matches is adopted: no operation touches a working NIC.
 import type { Addr, Link, Route } from '../../netlink/types.js';
 import type { HostState } from '../../netlink/ip.js';
-import { tempName, vethHostName } from './names.js';
+import { isNicHostLink, tempName, vethHostName } from './names.js';
 import type { IpOp, Op, Plan, Problem } from './ops.js';
 
 export interface DesiredNic {
@@ -142,7 +142,7 @@ export function planNicRemoval(r: RemovedNic, host: HostState, container: Contai
 export function planNicGarbage(wantedNics: string[], host: HostState): Plan {
   const keep = new Set(wantedNics.flatMap((n) => [vethHostName(n), tempName(n)]));
   const ops: IpOp[] = host.links
-    .filter((l) => /^x[vt][0-9a-f]{8}$/.test(l.name) && !keep.has(l.name))
+    .filter((l) => isNicHostLink(l.name) && !keep.has(l.name))
     .map((l) => ({ op: 'link.del', name: l.name }));
   return { ops, problems: [] };
 }
