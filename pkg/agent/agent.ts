@@ -10,6 +10,7 @@ import { Keys } from '../store/keys.js';
 import { NotFoundError, type Store, type StatusWriter as Writer } from '../store/types.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers } from '../runtime/workers.js';
+import { retryUntilStopped } from '../runtime/backoff.js';
 import { StatusWriter, type AgentContext, type Caches } from './context.js';
 import { Dataplane } from './dataplane.js';
 import { macvlanParent } from './desired.js';
@@ -279,12 +280,9 @@ export class Agent {
   }
 }
 
-async function retry(f: () => Promise<void>, log: Logger, what: string, stopped: () => boolean): Promise<void> {
-  for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-    try { await f(); return; } catch (e) {
-      if (stopped()) throw e;
-      log.warn(`${what} failed; retrying`, { error: (e as Error).message, retryInMs: delay });
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+function retry(f: () => Promise<void>, log: Logger, what: string, stopped: () => boolean): Promise<void> {
+  return retryUntilStopped(f, {
+    stopped,
+    onRetry: (e, delay) => log.warn(`${what} failed; retrying`, { error: (e as Error).message, retryInMs: delay }),
+  });
 }

@@ -10,6 +10,7 @@ import { KvCache, type CacheChange } from '../runtime/kv-cache.js';
 import { LeaderElector, DEFAULT_LEADER_TTL_SECONDS, type LeaderTerm } from '../runtime/leader.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers } from '../runtime/workers.js';
+import { retryUntilStopped } from '../runtime/backoff.js';
 import { MAX_TXN_OPS } from '../runtime/kv.js';
 import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
 import { blockCount, parseCidr } from '../ip/ipv4.js';
@@ -75,13 +76,10 @@ export class Controller {
 
   /** Loads the cache (waiting for etcd if it is not up yet) and starts campaigning. */
   async start(): Promise<void> {
-    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
-      try { await this.cache.start(); break; } catch (err) {
-        if (this.stopping) throw err;
-        this.log.warn('cannot read etcd yet; retrying', { error: (err as Error).message, retryInMs: delay });
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+    await retryUntilStopped(() => this.cache.start(), {
+      stopped: () => this.stopping,
+      onRetry: (err, delay) => this.log.warn('cannot read etcd yet; retrying', { error: (err as Error).message, retryInMs: delay }),
+    });
     this.running = this.elector.run({
       onStartedLeading: (t) => { this.termsLed++; this.term = new Term(this, t); this.term.start(); },
       onStoppedLeading: async () => { const t = this.term; this.term = undefined; await t?.stop(); },

@@ -6,6 +6,7 @@
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { Logger } from '../log.js';
 import { listPrefix, rawKv, type RawKv } from './kv.js';
+import { retryUntilStopped } from './backoff.js';
 
 export interface CacheChange {
   key: string;
@@ -113,12 +114,11 @@ export class KvCache {
   }
 
   private async restart(): Promise<void> {
-    for (let delay = 200; !this.closed; delay = Math.min(delay * 2, 5000)) {
-      try { await this.start(); return; } catch (err) {
-        this.log?.warn('relist failed; retrying', { error: String(err) });
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+    if (this.closed) return;
+    await retryUntilStopped(() => this.start(), {
+      stopped: () => this.closed,
+      onRetry: (err) => this.log?.warn('relist failed; retrying', { error: String(err) }),
+    }).catch(() => undefined);
   }
 
   private pruneTombstones(): void {

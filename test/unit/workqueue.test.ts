@@ -1,6 +1,6 @@
 import { describe, it, expect, vi, afterEach } from 'vitest';
 import { WorkQueue } from '../../pkg/runtime/workqueue.js';
-import { backoffDelay } from '../../pkg/runtime/backoff.js';
+import { backoffDelay, retryUntilStopped } from '../../pkg/runtime/backoff.js';
 import { runWorkers } from '../../pkg/runtime/workers.js';
 
 afterEach(() => { vi.useRealTimers(); });
@@ -106,5 +106,23 @@ describe('runWorkers', () => {
     expect(errors).toEqual(['k2', 'k2']);
     expect(attempts.get('k2')).toBe(3);
     expect(q.numRequeues('k2')).toBe(0);
+  });
+});
+
+describe('retryUntilStopped', () => {
+  it('retries with growing delays until f succeeds', async () => {
+    let calls = 0;
+    const delays: number[] = [];
+    await retryUntilStopped(async () => { if (++calls < 4) throw new Error('etcd not up'); }, {
+      stopped: () => false, policy: { baseMs: 1, capMs: 4 }, onRetry: (_e, d) => delays.push(d),
+    });
+    expect(calls).toBe(4);
+    expect(delays).toEqual([1, 2, 4]);
+  });
+
+  it('throws the failure instead of retrying once stopped', async () => {
+    let stopped = false;
+    const p = retryUntilStopped(async () => { stopped = true; throw new Error('refused'); }, { stopped: () => stopped });
+    await expect(p).rejects.toThrow('refused');
   });
 });
