@@ -48,7 +48,7 @@ export class Iptables {
   }
 }
 
-/** Reads and writes one net.* sysctl of the target namespace through /proc/sys. */
+/** One net.* sysctl as the target namespace sees it (sysctl runs inside it: /proc/sys/net is per namespace). */
 export async function readSysctl(target: NetTarget, key: string): Promise<string> {
   const [cmd, args] = inNetns(target, 'sysctl', ['-n', key]);
   return (await run(cmd, args)).trim();
