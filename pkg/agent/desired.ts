@@ -1,6 +1,6 @@
 // From stored objects to the planner's desired state. Pure: the agent's caches come in, plain
 // values go out, so the mapping from the API to the kernel is unit-tested without I/O.
-import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../api/index.js';
+import { matchLabels, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../api/index.js';
 import { OWNER_LABEL, type DockerNetworkSpec } from '../docker/types.js';
 import { formatIPv4, hostRange, parseCidr } from '../ip/ipv4.js';
 import type { DesiredNat } from './planner/nat.js';
@@ -58,9 +58,7 @@ export function dockerNetworkName(cn: ClusterNetwork): string {
 }
 
 export function selects(sel: { matchLabels?: Record<string, string> } | undefined, node: Node | undefined): boolean {
-  const want = sel?.matchLabels ?? {};
-  const have = node?.metadata.labels ?? {};
-  return Object.entries(want).every(([k, v]) => have[k] === v);
+  return matchLabels(sel?.matchLabels, node?.metadata.labels);
 }
 
 export interface BridgeNetworkResult {

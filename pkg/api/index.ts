@@ -3,3 +3,4 @@ export * from './kinds.js';
 export * from './fields.js';
 export * from './conditions.js';
 export * from './validate.js';
+export * from './labels.js';

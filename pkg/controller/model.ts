@@ -1,7 +1,7 @@
 // Typed, indexed views over the controller's KvCache: objects, statuses and IPAM claims.
 // Everything a reconcile decides is read from here; everything it writes goes through a
 // TxnPlan, which updates the cache on commit.
-import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
+import { matchLabels, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type Kind, type MacvlanNet, type Node } from '../api/index.js';
 import { Keys } from '../store/keys.js';
 import { IpamKeys, type Claim, type ClaimSpace, type PoolType } from '../ipam/keys.js';
 import type { KvCache, CacheChange } from '../runtime/kv-cache.js';
@@ -125,6 +125,5 @@ function hsIndexKey(hs: HostSubnet): string {
 }
 
 export function labelsMatch(selector: { matchLabels?: Record<string, string> } | undefined, labels: Record<string, string> | undefined): boolean {
-  for (const [k, v] of Object.entries(selector?.matchLabels ?? {})) if (labels?.[k] !== v) return false;
-  return true;
+  return matchLabels(selector?.matchLabels, labels);
 }

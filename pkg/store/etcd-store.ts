@@ -2,7 +2,7 @@
 // (docs/design.md); this file is the only place that knows how they are combined.
 import { randomUUID } from 'node:crypto';
 import type { Etcd3, IKeyValue, IRequestOp, ICompare, Lease } from 'etcd3';
-import { kindInfo, type AnyObject, type Kind } from '../api/index.js';
+import { kindInfo, matchLabels, type AnyObject, type Kind } from '../api/index.js';
 import { Keys, DEFAULT_PREFIX } from './keys.js';
 import { rangePrefix } from '../etcd/range.js';
 import { boundNode, withStatus } from './merge.js';
@@ -103,7 +103,7 @@ export class EtcdStore implements Store {
     const r = await this.snapshot(kind);
     const sel = opts.labelSelector;
     if (!sel) return r;
-    return { ...r, items: r.items.filter((o) => Object.entries(sel).every(([k, v]) => o.metadata.labels?.[k] === v)) };
+    return { ...r, items: r.items.filter((o) => matchLabels(sel, o.metadata.labels)) };
   }
 
   async create(obj: AnyObject): Promise<AnyObject> {

@@ -1,5 +1,6 @@
 import { resolveKind, type KindInfo } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
+import { matchLabels } from '../../api/labels.js';
 import { NotFoundError } from '../../store/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
@@ -27,7 +28,7 @@ export function parseSelector(args: string[] | undefined): Record<string, string
 }
 
 const matches = (o: AnyObject, sel: Record<string, string> | undefined) =>
-  !sel || Object.entries(sel).every(([k, v]) => o.metadata.labels?.[k] === v);
+  matchLabels(sel, o.metadata.labels);
 
 export async function getCommand(session: Session, io: CliIO, kindArg: string, name: string | undefined, opts: GetOptions): Promise<number> {
   const info = resolveKind(kindArg);
