@@ -5,11 +5,11 @@
 // address no claim backs).
 import type { Etcd3 } from 'etcd3';
 import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, MacvlanNodeStatus } from '../api/index.js';
-import { parseCidr, lastAddress } from '../ip/ipv4.js';
+import { parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
 import { listPrefix } from '../runtime/kv.js';
 import { IpamKeys, type Claim } from './keys.js';
-import { size, subtract, normalize, type Interval } from './ranges.js';
+import { cidrInterval, size, subtract, normalize, type Interval } from './ranges.js';
 import { hostSubnetXnetRange, macvlanRange, slotCount } from './plan.js';
 
 export interface IpamCheckReport { text: string; problems: number }
@@ -33,15 +33,19 @@ export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
   const objects = new Map<string, { metadata: { name: string; uid?: string }; spec: unknown }>();
   const statuses = new Map<string, Status>();
   const claims: Array<{ key: string; claim: Claim; type: string; pool: string; space: string; ip: number }> = [];
+  const leaks: string[] = [];
   for (const { key, value } of kvs) {
     const c = ipam.parse(key);
-    if (c) { try { claims.push({ key, claim: JSON.parse(value), type: c.type, pool: c.pool, space: c.space, ip: c.ip }); } catch { /* unreadable: reported below */ } continue; }
+    if (c) {
+      // Nobody can tell whose it is, yet it keeps the address from being allocated.
+      try { claims.push({ key, claim: JSON.parse(value), type: c.type, pool: c.pool, space: c.space, ip: c.ip }); } catch { leaks.push(`${key}: the claim is not readable JSON`); }
+      continue;
+    }
     const o = keys.parseObjectKey(key);
     if (o) { try { objects.set(`${o.kind}/${o.name}`, JSON.parse(value)); } catch { /* ignore */ } continue; }
     const s = keys.parseStatusKey(key);
     if (s && 'controller' in s.writer) { try { statuses.set(`${s.kind}/${s.name}`, JSON.parse(value)); } catch { /* ignore */ } }
   }
-  const leaks: string[] = [];
   const unclaimed: string[] = [];
   const duplicates: string[] = [];
   const claimName = (c: (typeof claims)[number]) => `${c.type}/${c.pool} ${c.claim.cidr ?? c.claim.ip} (${c.claim.owner.kind} "${c.claim.owner.name}"${c.claim.node ? ` node ${c.claim.node}` : ''})`;
@@ -161,13 +165,13 @@ function hasBacking(backed: Set<string>, prefix: string): boolean {
   return false;
 }
 
+// Statuses are read as written, so a malformed one is skipped here rather than failing the audit.
 function ipNum(s: string): number | undefined {
-  const iv = cidrIv(`${s}/32`);
-  return iv?.first;
+  try { return parseIPv4(s); } catch { return undefined; }
 }
 
 function cidrIv(s: string): Interval | undefined {
-  try { const c = parseCidr(s); return { first: c.base, last: lastAddress(c) }; } catch { return undefined; }
+  try { return cidrInterval(parseCidr(s)); } catch { return undefined; }
 }
 
 export function formatAudit(a: IpamAudit): IpamCheckReport {

@@ -29,6 +29,12 @@ describe('ipam audit', () => {
     expect(r.text).toContain('no leaks, no duplicates');
   });
 
+  it('reports a claim that cannot be read as a leak instead of skipping it', () => {
+    const a = auditIpam([...base, { key: `${P}/ipam/clusternetworks/default/addresses/010.076.001.009`, value: '{not json' }], P);
+    expect(a.leaks).toEqual([expect.stringContaining('010.076.001.009: the claim is not readable JSON')]);
+    expect(formatAudit(a).problems).toBe(1);
+  });
+
   it('finds a claim whose owner is gone or was re-created as a leak', () => {
     const gone = [...base, claim('clusternetworks/default/addresses/010.076.001.003', { owner: { kind: 'ContainerNic', name: 'b', uid: 'nic-b' }, role: 'nic', ip: '10.76.1.3' })];
     expect(auditIpam(gone, P).leaks).toEqual([expect.stringContaining('owner does not exist')]);
