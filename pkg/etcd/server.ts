@@ -64,7 +64,8 @@ export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer>
     '--logger', 'zap', '--log-outputs', 'stderr',
     ...ETCD_LIMIT_FLAGS,
   ];
-  const logFd = openSync(o.logFile ?? join(o.dataDir, `${name}.log`), 'a');
+  const logFile = o.logFile ?? join(o.dataDir, `${name}.log`);
+  const logFd = openSync(logFile, 'a');
   const child = spawn('etcd', args, { stdio: ['ignore', logFd, logFd], detached: !!o.detached });
   closeSync(logFd);
   if (o.detached) child.unref();
@@ -79,16 +80,17 @@ export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer>
     clearTimeout(t);
   };
   const server: EtcdServer = { name, endpoints: [client], clientPort, peerPort, pid: child.pid!, process: child, stop };
-  if (!o.initialCluster) await waitHealthy(server.endpoints, () => exited, o.dataDir);
+  if (!o.initialCluster) await waitHealthy(server.endpoints, () => exited, logFile);
   return server;
 }
 
-export async function waitHealthy(endpoints: string[], exited: () => boolean = () => false, where = '', timeoutMs = 20000): Promise<void> {
+/** `logFile` is named in the error when etcd exits during start-up. */
+export async function waitHealthy(endpoints: string[], exited: () => boolean = () => false, logFile = '', timeoutMs = 20000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const c = new Etcd3({ hosts: endpoints, dialTimeout: 1000 });
   try {
     for (;;) {
-      if (exited()) throw new EtcdStartError(`etcd exited during start-up (log in ${where})`);
+      if (exited()) throw new EtcdStartError(`etcd exited during start-up (see ${logFile || 'its log'})`);
       try { await c.get('health').string(); return; } catch { /* not yet */ }
       if (Date.now() > deadline) throw new EtcdStartError(`etcd at ${endpoints.join(',')} not healthy after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
@@ -104,6 +106,6 @@ export async function startEtcdCluster(n: number, dataDir: string): Promise<Etcd
   const initialCluster = ports.map((x, i) => `m${i}=http://127.0.0.1:${x.p}`).join(',');
   const clusterToken = `xnet-cluster-${ports[0].c}`;
   const members = await Promise.all(ports.map((x, i) => startEtcdServer({ dataDir, name: `m${i}`, clientPort: x.c, peerPort: x.p, initialCluster, clusterToken })));
-  await waitHealthy(members.flatMap((m) => m.endpoints), () => false, dataDir);
+  await waitHealthy(members.flatMap((m) => m.endpoints));
   return members;
 }
