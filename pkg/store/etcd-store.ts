@@ -43,6 +43,19 @@ export function decodeObject(kv: IKeyValue): AnyObject {
   return o;
 }
 
+/** One kind at one revision, before merging: the watch keeps these up to date itself. */
+export interface KindState {
+  objects: Map<string, AnyObject>;
+  controllerStatus: Map<string, Status>;
+  /** object name -> node -> that node's status */
+  nodeStatus: Map<string, Map<string, Status>>;
+  revision: number;
+}
+
+export function mergedItems(s: KindState): AnyObject[] {
+  return [...s.objects.values()].map((o) => withStatus(o, s.controllerStatus.get(o.metadata.name), s.nodeStatus.get(o.metadata.name) ?? new Map()));
+}
+
 export class EtcdStore implements Store {
   readonly keys: Keys;
 
@@ -59,29 +72,41 @@ export class EtcdStore implements Store {
     return rangePrefix(this.client, prefix, { revision });
   }
 
-  /** Reads a kind (or one name of it) with all its status at one revision. */
-  async snapshot(kind: Kind, revision?: number): Promise<ListResult> {
+  /** Objects, controller status and node status of a kind, all read at one revision. */
+  async readKind(kind: Kind, revision?: number): Promise<KindState> {
     const objs = await this.range(this.keys.objects(kind), revision);
-    const rev = Number(objs.revision);
-    const at = revision ?? rev;
+    const at = revision ?? Number(objs.revision);
     const [ctrl, nodes] = await Promise.all([
       this.range(this.keys.controllerStatuses(kind), at),
       this.range(this.keys.nodeStatuses(), at),
     ]);
-    const ctrlBy = new Map<string, Status>();
-    for (const kv of ctrl.kvs) ctrlBy.set(kv.key.toString().slice(this.keys.controllerStatuses(kind).length), JSON.parse(kv.value.toString()));
-    const nodeBy = new Map<string, Map<string, Status>>();
-    for (const kv of nodes.kvs) {
-      const p = this.keys.parseStatusKey(kv.key.toString());
-      if (!p || p.kind !== kind || !('node' in p.writer)) continue;
-      if (!nodeBy.has(p.name)) nodeBy.set(p.name, new Map());
-      nodeBy.get(p.name)!.set(p.writer.node, JSON.parse(kv.value.toString()));
+    const s: KindState = { objects: new Map(), controllerStatus: new Map(), nodeStatus: new Map(), revision: at };
+    for (const kv of objs.kvs) { const o = decodeObject(kv); s.objects.set(o.metadata.name, o); }
+    for (const kv of [...ctrl.kvs, ...nodes.kvs]) this.applyStatus(s, kind, kv, false);
+    return s;
+  }
+
+  /**
+   * Files a status key's put (or delete) into the state; returns the object name it belongs
+   * to, or undefined when the key is not a status of this kind.
+   */
+  applyStatus(s: KindState, kind: Kind, kv: IKeyValue, deleted: boolean): string | undefined {
+    const p = this.keys.parseStatusKey(kv.key.toString());
+    if (!p || p.kind !== kind) return undefined;
+    if ('controller' in p.writer) {
+      if (deleted) s.controllerStatus.delete(p.name); else s.controllerStatus.set(p.name, JSON.parse(kv.value.toString()));
+    } else {
+      let byNode = s.nodeStatus.get(p.name);
+      if (!byNode) s.nodeStatus.set(p.name, byNode = new Map());
+      if (deleted) byNode.delete(p.writer.node); else byNode.set(p.writer.node, JSON.parse(kv.value.toString()));
     }
-    const items = objs.kvs.map((kv) => {
-      const o = decodeObject(kv);
-      return withStatus(o, ctrlBy.get(o.metadata.name), nodeBy.get(o.metadata.name) ?? new Map());
-    });
-    return { items, revision: at };
+    return p.name;
+  }
+
+  /** Reads a kind with all its status at one revision. */
+  async snapshot(kind: Kind, revision?: number): Promise<ListResult> {
+    const s = await this.readKind(kind, revision);
+    return { items: mergedItems(s), revision: s.revision };
   }
 
   async get(kind: Kind, name: string): Promise<AnyObject | undefined> {

@@ -3,11 +3,8 @@
 import type { IKeyValue, Watcher } from 'etcd3';
 import type { AnyObject, Kind } from '../api/index.js';
 import { withStatus } from './merge.js';
-import { decodeObject, type EtcdStore } from './etcd-store.js';
-import { rangePrefix } from '../etcd/range.js';
+import { decodeObject, mergedItems, type EtcdStore, type KindState } from './etcd-store.js';
 import type { ListResult, WatchEvent } from './types.js';
-
-type Status = Record<string, unknown>;
 
 interface Handlers {
   onEvent: (e: WatchEvent) => void;
@@ -21,53 +18,33 @@ function isCompacted(err: unknown): boolean {
 
 export async function startWatch(store: EtcdStore, kind: Kind, fromRevision: number, h: Handlers): Promise<{ close(): Promise<void> }> {
   const keys = store.keys;
-  const objects = new Map<string, AnyObject>();
-  const ctrl = new Map<string, Status>();
-  const nodes = new Map<string, Map<string, Status>>();
+  let state: KindState = { objects: new Map(), controllerStatus: new Map(), nodeStatus: new Map(), revision: fromRevision };
   let watchers: Watcher[] = [];
   let closed = false;
 
-  const merged = (name: string) => withStatus(objects.get(name)!, ctrl.get(name), nodes.get(name) ?? new Map());
-
-  const seedExact = async (revision: number) => {
-    const [objs, c, n] = await Promise.all([
-      rangePrefix(store.client, keys.objects(kind), { revision }),
-      rangePrefix(store.client, keys.controllerStatuses(kind), { revision }),
-      rangePrefix(store.client, keys.nodeStatuses(), { revision }),
-    ]);
-    objects.clear(); ctrl.clear(); nodes.clear();
-    for (const kv of objs.kvs) { const o = decodeObject(kv); objects.set(o.metadata.name, o); }
-    for (const kv of [...c.kvs, ...n.kvs]) onStatus(kv, false);
-  };
+  const merged = (name: string) => withStatus(state.objects.get(name)!, state.controllerStatus.get(name), state.nodeStatus.get(name) ?? new Map());
 
   const emit = (type: WatchEvent['type'], object: AnyObject, revision: number) => {
     try { h.onEvent({ type, object, revision }); } catch (e) { h.onError?.(e as Error); }
   };
 
-  function onStatus(kv: IKeyValue, deleted: boolean, emitIt = false) {
-    const p = keys.parseStatusKey(kv.key.toString());
-    if (!p || p.kind !== kind) return;
-    if ('controller' in p.writer) {
-      if (deleted) ctrl.delete(p.name); else ctrl.set(p.name, JSON.parse(kv.value.toString()));
-    } else {
-      if (!nodes.has(p.name)) nodes.set(p.name, new Map());
-      if (deleted) nodes.get(p.name)!.delete(p.writer.node); else nodes.get(p.name)!.set(p.writer.node, JSON.parse(kv.value.toString()));
-    }
-    if (emitIt && objects.has(p.name)) emit('MODIFIED', merged(p.name), Number(kv.mod_revision));
-  }
+  const onStatus = (kv: IKeyValue, deleted: boolean) => {
+    const name = store.applyStatus(state, kind, kv, deleted);
+    if (name !== undefined && state.objects.has(name)) emit('MODIFIED', merged(name), Number(kv.mod_revision));
+  };
 
   const onObject = (kv: IKeyValue, deleted: boolean) => {
     const p = keys.parseObjectKey(kv.key.toString());
     if (!p || p.kind !== kind) return;
     if (deleted) {
-      if (!objects.has(p.name)) return;
+      if (!state.objects.has(p.name)) return;
       const last = merged(p.name);
-      objects.delete(p.name); ctrl.delete(p.name); nodes.delete(p.name);
+      state.objects.delete(p.name); state.controllerStatus.delete(p.name); state.nodeStatus.delete(p.name);
       emit('DELETED', last, Number(kv.mod_revision));
       return;
     }
-    const existed = objects.has(p.name);
-    objects.set(p.name, decodeObject(kv));
+    const existed = state.objects.has(p.name);
+    state.objects.set(p.name, decodeObject(kv));
     emit(existed ? 'MODIFIED' : 'ADDED', merged(p.name), Number(kv.mod_revision));
   };
 
@@ -79,8 +56,9 @@ export async function startWatch(store: EtcdStore, kind: Kind, fromRevision: num
   const relist = async () => {
     await stopWatchers();
     if (closed) return;
-    const list = await store.snapshot(kind);
-    await seedExact(list.revision);
+    // One read serves both the relist the caller gets and the state the watch goes on from.
+    state = await store.readKind(kind);
+    const list: ListResult = { items: mergedItems(state), revision: state.revision };
     h.onRelist?.(list);
     await begin(list.revision);
   };
@@ -95,14 +73,14 @@ export async function startWatch(store: EtcdStore, kind: Kind, fromRevision: num
     const w = await store.client.watch().prefix(keys.registry()).startRevision(start).create();
     const route = (kv: IKeyValue, deleted: boolean) => {
       if (keys.parseObjectKey(kv.key.toString())) onObject(kv, deleted);
-      else onStatus(kv, deleted, true);
+      else onStatus(kv, deleted);
     };
     w.on('put', (kv) => route(kv, false)).on('delete', (kv) => route(kv, true)).on('error', onErr);
     watchers = [w];
   };
 
   try {
-    await seedExact(fromRevision);
+    state = await store.readKind(kind, fromRevision);
     await begin(fromRevision);
   } catch (e) {
     if (!isCompacted(e)) throw e;
