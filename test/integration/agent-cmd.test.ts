@@ -11,6 +11,7 @@ describe('xnet-agent flags', () => {
     [['--node', 'host-1', '--netns', 'no-such-ns-xnet'], 'no such network namespace'],
     [['--node', 'host-1', '--docker-host', 'ftp://x'], 'expected unix:///path or tcp://host:port'],
     [['--node', 'host-1', '--endpoints', 'https://127.0.0.1:1', '--cert', '/nonexistent.pem'], '--cert/--key need --cacert'],
+    [['--node', 'host-1', '--resync', 'often'], '--resync: expected a positive number of seconds'],
   ])('%j -> exit 2', async (args, text) => {
     const r = await agent(args);
     expect(r.exitCode).toBe(2);

@@ -1,0 +1,20 @@
+// The xnet-controller command refuses bad flags before touching etcd, with exit code 2 and a
+// message that says what to fix (the etcd flags are the agent's and xctl's).
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+
+const controller = (args: string[]) => execa('node_modules/.bin/vite-node', ['cmd/xnet-controller.ts', ...args], { reject: false });
+
+describe('xnet-controller flags', () => {
+  it.each([
+    [['--workers', '0'], '--workers must be a positive integer'],
+    [['--lease-ttl', 'soon'], '--lease-ttl must be a positive integer'],
+    [['--metrics-addr', 'nowhere'], '--metrics-addr nowhere: expected host:port'],
+    [['--endpoints', 'https://127.0.0.1:1', '--cert', '/nonexistent.pem'], '--cert/--key need --cacert'],
+    [['--endpoints', 'https://127.0.0.1:1', '--cacert', '/nonexistent-ca.pem'], '--cacert /nonexistent-ca.pem'],
+  ])('%j -> exit 2', async (args, text) => {
+    const r = await controller(args);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(text);
+  });
+});
