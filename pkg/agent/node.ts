@@ -1,7 +1,7 @@
 // The agent's own Node: registration, underlay detection, capability probes, heartbeat.
 import { randomBytes } from 'node:crypto';
 import { API_VERSION, setCondition, type Condition, type Node } from '../api/index.js';
-import { IpRunner } from '../netlink/ip.js';
+import { IpBatchError, IpRunner } from '../netlink/ip.js';
 import { AlreadyExistsError, type Store } from '../store/types.js';
 import { parseRoutes } from '../netlink/parse.js';
 
@@ -28,21 +28,23 @@ export async function detectUnderlay(ip: IpRunner): Promise<Underlay> {
  * against the root namespace of a machine the agent does not manage.
  */
 export async function probeCapabilities(ip: IpRunner, iface: string | undefined): Promise<Record<string, boolean>> {
-  const tag = randomBytes(3).toString('hex');
-  const probe = async (name: string, args: string[]): Promise<boolean> => {
-    try {
-      await ip.batch([['link', 'add', ...args]]);
-    } catch {
-      return false;
-    }
-    await ip.batch([['link', 'del', name]]).catch(() => undefined);
-    return true;
-  };
   if (!iface) return { macvlan: false, vlan: false };
-  return {
-    macvlan: await probe(`xcm${tag}`, [`xcm${tag}`, 'link', iface, 'type', 'macvlan', 'mode', 'bridge']),
-    vlan: await probe(`xcv${tag}`, [`xcv${tag}`, 'link', iface, 'type', 'vlan', 'id', '4094']),
-  };
+  const tag = randomBytes(3).toString('hex');
+  const names = [`xcm${tag}`, `xcv${tag}`];
+  // Both probes in one forced batch (each line runs whatever the other does), then one
+  // clean-up batch: two `ip` processes instead of four.
+  let failed = [0, 1];
+  try {
+    await ip.batch([
+      ['link', 'add', names[0], 'link', iface, 'type', 'macvlan', 'mode', 'bridge'],
+      ['link', 'add', names[1], 'link', iface, 'type', 'vlan', 'id', '4094'],
+    ], { force: true });
+    failed = [];
+  } catch (e) {
+    if (e instanceof IpBatchError && e.failedLines.length) failed = e.failedLines;
+  }
+  await ip.batch(names.map((n) => ['link', 'del', n]), { force: true }).catch(() => undefined);
+  return { macvlan: !failed.includes(0), vlan: !failed.includes(1) };
 }
 
 /** Creates the Node when nobody has; an admin's Node (pinned address, labels) is kept. */
