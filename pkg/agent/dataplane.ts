@@ -49,12 +49,8 @@ export class Dataplane {
     const all = await this.docker.listNetworks();
     const want = new Set(names);
     const mine = all.filter((n) => want.has(n.name) || n.labels[OWNER_LABEL]);
-    const out: DockerNetwork[] = [];
-    for (const n of mine) {
-      const full = await this.docker.inspectNetwork(n.id);
-      if (full) out.push(full);
-    }
-    return out;
+    const full = await Promise.all(mine.map((n) => this.docker.inspectNetwork(n.id)));
+    return full.filter((n): n is DockerNetwork => !!n);
   }
 
   /**
