@@ -274,9 +274,8 @@ function macvlanNetRules(o: MacvlanNet): FieldIssue[] {
 function gatewayIssues(path: FieldPath, gw: string, subnet: Cidr, subnetText: string): FieldIssue[] {
   const ip = parseIPv4(gw);
   if (!cidrContains(subnet, ip)) return [{ path, message: `${gw} is not inside subnet ${subnetText}` }];
-  if (subnet.prefix <= 30 && ip === subnet.base) return [{ path, message: `${gw} is the network address of ${subnetText}; use a host address` }];
-  if (subnet.prefix <= 30 && ip === lastAddress(subnet)) return [{ path, message: `${gw} is the broadcast address of ${subnetText}; use a host address` }];
-  return [];
+  const reserved = reservedAddressWhy(subnet, ip);
+  return reserved ? [{ path, message: `${gw} is the ${reserved} address of ${subnetText}; use a host address` }] : [];
 }
 
 function insideIssues(path: FieldPath, inner: string, outer: Cidr, outerName: string, outerText: string): FieldIssue[] {
