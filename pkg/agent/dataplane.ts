@@ -34,6 +34,11 @@ export class Dataplane {
     return new IpRunner(pidTarget(pid)).state();
   }
 
+  /** Links only: one `ip` process where the whole state takes three. */
+  async containerLinks(pid: number): Promise<ContainerState['links']> {
+    return new IpRunner(pidTarget(pid)).links();
+  }
+
   async natState(): Promise<ObservedNat> {
     const [nat, filter, ipForward] = await Promise.all([
       this.iptables.save('nat'), this.iptables.save('filter'), readSysctl(this.target, 'net.ipv4.ip_forward'),

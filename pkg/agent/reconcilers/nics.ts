@@ -77,7 +77,8 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
     name, ifName: nic.spec.ifName, cidr: `${ip}/${prefix}`, defaultRoute: nic.spec.defaultRoute ?? false, pid: c.pid, attach: a.attach,
     mac: nic.spec.mac ?? macFromIp(ip), ...(gateway ? { gateway } : {}), ...(a.mtu ? { mtu: a.mtu } : {}),
   };
-  const plan = planNic(d, await ctx.dp.hostState(), await ctx.dp.containerState(c.pid));
+  const [host, inside] = await Promise.all([ctx.dp.hostState(), ctx.dp.containerState(c.pid)]);
+  const plan = planNic(d, host, inside);
   if (plan.problems.length) return w(notReady(plan.problems[0].reason, plan.problems[0].message), { containerId: c.id });
   try {
     if (plan.ops.length) {
@@ -89,7 +90,9 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
     await w(notReady(reason, (e as Error).message), { containerId: c.id });
     throw e;
   }
-  const inC = (await ctx.dp.containerState(c.pid)).links.find((l) => l.name === d.ifName);
+  // Status shows the MAC the kernel has (what peers see); only a change makes a re-read necessary.
+  const links = plan.ops.length ? await ctx.dp.containerLinks(c.pid) : inside.links;
+  const inC = links.find((l) => l.name === d.ifName);
   const fields: Record<string, unknown> = { containerId: c.id, ...(inC ? { mac: inC.mac } : {}) };
   if (a.attach.kind === 'veth') fields.hostInterface = vethHostName(name);
   ctx.watchContainer(c.pid, name);
