@@ -2,8 +2,8 @@
 // one managed host (a namespace) and the containers on it. Everything else is pure.
 import { DockerClient } from '../docker/client.js';
 import { OWNER_LABEL, type DockerNetwork } from '../docker/types.js';
-import { IpBatchError, IpRunner, type HostState, type IpLine } from '../netlink/ip.js';
-import { Iptables, readSysctl, writeSysctls } from '../netlink/iptables.js';
+import { IpBatchArgumentError, IpBatchError, IpRunner, type HostState, type IpLine } from '../netlink/ip.js';
+import { Iptables, IptablesInputError, readSysctl, writeSysctls } from '../netlink/iptables.js';
 import { CommandError } from '../netlink/exec.js';
 import { pidTarget, type NetTarget } from '../netlink/target.js';
 import { ipLine, steps, type IpOp, type Op } from './planner/ops.js';
@@ -75,6 +75,7 @@ export class Dataplane {
         }
       } catch (e) {
         if (e instanceof CommandError) throw new ApplyError('IptablesFailed', e.message);
+        if (e instanceof IptablesInputError) throw new ApplyError(e.reason, e.message);
         throw e;
       }
     }
@@ -86,6 +87,7 @@ export class Dataplane {
     try {
       await runner.batch(lines, { force: independent });
     } catch (e) {
+      if (e instanceof IpBatchArgumentError) throw new ApplyError(e.reason, e.message);
       if (!(e instanceof IpBatchError)) throw e;
       if (independent && e.failedLines.length > 1) {
         const shown = e.failedLines.slice(0, 3).map((i) => `"${lines[i].join(' ')}"`).join(', ');

@@ -8,6 +8,7 @@ import type { DesiredMacvlan } from './planner/macvlan.js';
 import { effectiveParent } from './planner/macvlan.js';
 import type { DesiredRoute } from './planner/routes.js';
 import type { Problem } from './planner/ops.js';
+import { FIELD, invalidField, type FieldCheck } from './status-fields.js';
 
 export interface HostSubnetView {
   subnet?: string;
@@ -15,22 +16,74 @@ export interface HostSubnetView {
   bridge?: string;
   dockerRange?: string;
   nodeAddress?: string;
+  /** a value that is not valid for its field: nothing of this HostSubnet may reach the kernel */
+  problem?: Problem;
 }
 
-/** The controller's status wins over the spec: it holds what was actually allocated. */
+/**
+ * The controller's status wins over the spec: it holds what was actually allocated. Every
+ * value is checked (see status-fields.ts); with a problem the view holds no values at all.
+ */
 export function hostSubnetView(hs: HostSubnet): HostSubnetView {
-  const st = (hs.status ?? {}) as HostSubnetView;
-  const subnet = st.subnet ?? hs.spec.subnet;
-  let gateway = st.gateway ?? hs.spec.gateway;
-  if (!gateway && subnet) gateway = formatIPv4(hostRange(parseCidr(subnet)).first);
+  const st = (hs.status ?? {}) as Record<string, unknown>;
+  const pick = (k: 'subnet' | 'gateway' | 'bridge' | 'dockerRange', schema: FieldCheck[2]): FieldCheck =>
+    st[k] !== undefined ? [`status.${k}`, st[k], schema] : [`spec.${k}`, hs.spec[k], schema];
+  const checks: FieldCheck[] = [
+    pick('subnet', FIELD.cidr), pick('gateway', FIELD.ipv4), pick('bridge', FIELD.ifName), pick('dockerRange', FIELD.cidr),
+    ['status.nodeAddress', st.nodeAddress, FIELD.ipv4],
+  ];
+  const problem = invalidField('HostSubnet', hs.metadata.name, checks);
+  if (problem) return { problem };
+  const [subnet, gw, bridge, dockerRange, nodeAddress] = checks.map((c) => c[1] as string | undefined);
+  const gateway = gw ?? (subnet ? formatIPv4(hostRange(parseCidr(subnet)).first) : undefined);
   const v: HostSubnetView = {};
   if (subnet) v.subnet = subnet;
   if (gateway) v.gateway = gateway;
-  const bridge = st.bridge ?? hs.spec.bridge;
   if (bridge) v.bridge = bridge;
-  const dockerRange = st.dockerRange ?? hs.spec.dockerRange;
   if (dockerRange) v.dockerRange = dockerRange;
-  if (st.nodeAddress) v.nodeAddress = st.nodeAddress;
+  if (nodeAddress) v.nodeAddress = nodeAddress;
+  return v;
+}
+
+export interface NicStatusView {
+  ip?: string;
+  prefixLength?: number;
+  gateway?: string;
+  mac?: string;
+  problem?: Problem;
+}
+
+/** The controller's allocation for a ContainerNic, checked like hostSubnetView. */
+export function nicStatusView(nic: ContainerNic): NicStatusView {
+  const st = (nic.status ?? {}) as Record<string, unknown>;
+  const problem = invalidField('ContainerNic', nic.metadata.name, [
+    ['status.ip', st.ip, FIELD.ipv4], ['status.prefixLength', st.prefixLength, FIELD.prefixLength],
+    ['status.gateway', st.gateway, FIELD.ipv4], ['status.mac', st.mac, FIELD.mac],
+  ]);
+  if (problem) return { problem };
+  const v: NicStatusView = {};
+  for (const k of ['ip', 'gateway', 'mac'] as const) if (st[k] !== undefined) v[k] = st[k] as string;
+  if (st.prefixLength !== undefined) v.prefixLength = st.prefixLength as number;
+  return v;
+}
+
+export interface NodeView {
+  address?: string;
+  interface?: string;
+  problem?: Problem;
+}
+
+/** The admin's spec wins over what the node's agent detected; both are checked. */
+export function nodeView(n: Node | undefined): NodeView {
+  if (!n) return {};
+  const st = (n.status ?? {}) as Record<string, unknown>;
+  const address: FieldCheck = n.spec?.address !== undefined ? ['spec.address', n.spec.address, FIELD.ipv4] : ['status.address', st.address, FIELD.ipv4];
+  const iface: FieldCheck = n.spec?.interface !== undefined ? ['spec.interface', n.spec.interface, FIELD.ifName] : ['status.interface', st.interface, FIELD.ifName];
+  const problem = invalidField('Node', n.metadata.name, [address, iface]);
+  if (problem) return { problem };
+  const v: NodeView = {};
+  if (address[1] !== undefined) v.address = address[1] as string;
+  if (iface[1] !== undefined) v.interface = iface[1] as string;
   return v;
 }
 
@@ -45,12 +98,13 @@ export function macFromIp(ip: string): string {
 
 export const isDeleting = (o: { metadata: { deletionTimestamp?: string } }) => !!o.metadata.deletionTimestamp;
 
+/** undefined also when the Node holds an invalid value (nodeView says which) */
 export function nodeAddress(n: Node | undefined): string | undefined {
-  return n?.spec?.address ?? (n?.status as { address?: string } | undefined)?.address;
+  return nodeView(n).address;
 }
 
 export function nodeInterface(n: Node | undefined): string | undefined {
-  return n?.spec?.interface ?? (n?.status as { interface?: string } | undefined)?.interface;
+  return nodeView(n).interface;
 }
 
 export function dockerNetworkName(cn: ClusterNetwork): string {
@@ -70,6 +124,7 @@ export interface BridgeNetworkResult {
 export function bridgeNetworkSpec(hs: HostSubnet, cn: ClusterNetwork | undefined): BridgeNetworkResult {
   if (!cn) return { problem: { reason: 'ClusterNetworkMissing', message: `ClusterNetwork ${hs.spec.clusterNetwork} does not exist` } };
   const v = hostSubnetView(hs);
+  if (v.problem) return { problem: v.problem };
   if (!v.subnet || !v.bridge) {
     return { problem: { reason: 'NotAllocated', message: 'waiting for the controller to allocate the subnet and bridge name' } };
   }
@@ -92,15 +147,23 @@ export interface PeerRoutes {
   routes: DesiredRoute[];
   /** peer subnets whose node address is unknown for now: their existing routes are kept */
   keep: string[];
+  /** peers' HostSubnets or Nodes with invalid values: no route is made for them */
+  problems: Problem[];
 }
 
 /** `subnet via <peer address>` for every other node's HostSubnet whose address is known. */
 export function peerRoutes(self: string, hostSubnets: HostSubnet[], nodes: Map<string, Node>): PeerRoutes {
-  const out: PeerRoutes = { routes: [], keep: [] };
+  const out: PeerRoutes = { routes: [], keep: [], problems: [] };
   for (const hs of hostSubnets) {
     if (hs.spec.node === self || isDeleting(hs)) continue;
     const v = hostSubnetView(hs);
-    const via = v.nodeAddress ?? nodeAddress(nodes.get(hs.spec.node));
+    if (v.problem) { out.problems.push(v.problem); continue; }
+    let via = v.nodeAddress;
+    if (!via) {
+      const n = nodeView(nodes.get(hs.spec.node));
+      if (n.problem) out.problems.push(n.problem);
+      via = n.address;
+    }
     if (v.subnet && via) out.routes.push({ dst: v.subnet, via });
     else if (v.subnet) out.keep.push(v.subnet);
   }
@@ -114,10 +177,22 @@ export function desiredNat(cns: ClusterNetwork[], localSubnets: HostSubnet[]): D
   };
 }
 
-type MacvlanNodeStatus = { name: string; parent?: string; dockerRange?: string; shimAddress?: string };
+type MacvlanNodeStatus = { name: string; parent?: string; dockerRange?: string; shimAddress?: string; problem?: Problem };
 
+/** This node's entry of status.nodes, checked like hostSubnetView. */
 export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatus | undefined {
-  return ((m.status?.nodes ?? []) as MacvlanNodeStatus[]).find((n) => n.name === self);
+  const nodes = (m.status?.nodes ?? []) as Array<Record<string, unknown>>;
+  const i = nodes.findIndex((n) => n.name === self);
+  if (i < 0) return undefined;
+  const ns = nodes[i];
+  const problem = invalidField('MacvlanNet', m.metadata.name, [
+    [`status.nodes[${i}].parent`, ns.parent, FIELD.ifName], [`status.nodes[${i}].dockerRange`, ns.dockerRange, FIELD.cidr],
+    [`status.nodes[${i}].shimAddress`, ns.shimAddress, FIELD.ipv4],
+  ]);
+  if (problem) return { name: self, problem };
+  const out: MacvlanNodeStatus = { name: self };
+  for (const k of ['parent', 'dockerRange', 'shimAddress'] as const) if (ns[k] !== undefined) out[k] = ns[k] as string;
+  return out;
 }
 
 /** Parent precedence: per-node override, then the network's parent, then the node's interface. */
@@ -138,8 +213,13 @@ export interface MacvlanResult {
 
 export function desiredMacvlan(m: MacvlanNet, selfName: string, self: Node | undefined, localNics: ContainerNic[]): MacvlanResult {
   const parent = macvlanParent(m, self, selfName);
-  if (!parent) return { problem: { reason: 'ParentMissing', message: 'no parent interface: set spec.parent, spec.nodes[].parent or the Node\'s interface' } };
+  if (!parent) {
+    const bad = nodeView(self).problem;
+    if (bad && !m.spec.nodes?.find((n) => n.name === selfName)?.parent && !m.spec.parent) return { problem: bad };
+    return { problem: { reason: 'ParentMissing', message: 'no parent interface: set spec.parent, spec.nodes[].parent or the Node\'s interface' } };
+  }
   const ns = macvlanNodeStatus(m, selfName);
+  if (ns?.problem) return { problem: ns.problem };
   const d: DesiredMacvlan = { name: m.metadata.name, parent, promiscuous: m.spec.promiscuous ?? true };
   if (m.spec.vlan) d.vlan = m.spec.vlan;
   const r: MacvlanResult = { desired: d };
@@ -154,9 +234,12 @@ export function desiredMacvlan(m: MacvlanNet, selfName: string, self: Node | und
     ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}),
   };
   if ((m.spec.hostShim ?? true) && ns.shimAddress) {
+    // A NIC with an invalid status gets no route; its own status says why.
     const nicIps = localNics
-      .filter((n) => n.spec.network.macvlanNet === m.metadata.name && n.status?.ip)
-      .map((n) => `${n.status!.ip}/32`);
+      .filter((n) => n.spec.network.macvlanNet === m.metadata.name)
+      .map((n) => nicStatusView(n).ip)
+      .filter((ip): ip is string => !!ip)
+      .map((ip) => `${ip}/32`);
     d.shim = { address: ns.shimAddress, routes: [ns.dockerRange, ...nicIps] };
   }
   return r;

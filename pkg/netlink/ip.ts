@@ -7,6 +7,33 @@ import type { Addr, Link, Route } from './types.js';
 /** One line of an `ip -batch` file, as arguments (no quoting needed: names are validated). */
 export type IpLine = string[];
 
+/**
+ * ip(8) splits batch input into commands at newlines and words at blanks, strips quotes and
+ * drops everything after "#". An argument holding any of these would change the command or
+ * add another one, so it is refused here whatever validated (or failed to validate) it upstream.
+ */
+const UNSAFE_ARG = /[\s\x00-\x1f\x7f"'#]/;
+
+export class IpBatchArgumentError extends Error {
+  readonly reason = 'UnsafeArgument';
+  constructor(
+    /** the refused line and the 0-based index of the refused argument in it */
+    readonly line: IpLine,
+    readonly index: number,
+  ) {
+    super(`refusing ip batch line ${JSON.stringify(line)}: argument ${index + 1} ${JSON.stringify(line[index])} ${line[index] === '' ? 'is empty' : 'contains a newline, NUL, blank, quote or "#"'}, which would change or add ip commands`);
+  }
+}
+
+/** The stdin of `ip -batch -`; throws IpBatchArgumentError before anything runs. */
+export function batchInput(lines: IpLine[]): string {
+  for (const line of lines) {
+    const i = line.findIndex((a) => typeof a !== 'string' || a === '' || UNSAFE_ARG.test(a));
+    if (i >= 0) throw new IpBatchArgumentError(line, i);
+  }
+  return lines.map((l) => l.join(' ')).join('\n') + '\n';
+}
+
 export class IpBatchError extends Error {
   constructor(
     readonly reason: 'IpCommandFailed' | 'NamespaceGone',
@@ -44,8 +71,9 @@ export class IpRunner {
    */
   async batch(lines: IpLine[], opts: { force?: boolean } = {}): Promise<void> {
     if (lines.length === 0) return;
+    const input = batchInput(lines);
     const [cmd, argv] = ipArgv(this.target, [...(opts.force ? ['-force'] : []), '-batch', '-']);
-    await this.wrap(() => run(cmd, argv, lines.map((l) => l.join(' ')).join('\n') + '\n'), lines);
+    await this.wrap(() => run(cmd, argv, input), lines);
   }
 
   async links(): Promise<Link[]> {

@@ -32,6 +32,20 @@ export function parseSave(text: string, table: string): ChainDump {
   return out;
 }
 
+/** A restore line that would split into several (a newline or NUL smuggled in through a name). */
+export class IptablesInputError extends Error {
+  readonly reason = 'UnsafeArgument';
+  constructor(readonly line: string) {
+    super(`refusing iptables-restore line ${JSON.stringify(line)}: it contains a newline or NUL, which would add rules`);
+  }
+}
+
+/** The stdin of `iptables-restore --noflush` for one table. */
+export function restoreInput(table: string, lines: string[]): string {
+  for (const l of [table, ...lines]) if (/[\r\n\x00]/.test(l)) throw new IptablesInputError(l);
+  return [`*${table}`, ...lines, 'COMMIT', ''].join('\n');
+}
+
 export class Iptables {
   constructor(readonly target: NetTarget) {}
 
@@ -43,8 +57,9 @@ export class Iptables {
   /** Applies `lines` (without *table / COMMIT) to `table` atomically, keeping other rules. */
   async restore(table: string, lines: string[]): Promise<void> {
     if (lines.length === 0) return;
+    const input = restoreInput(table, lines);
     const [cmd, args] = inNetns(this.target, 'iptables-restore', ['--noflush']);
-    await run(cmd, args, [`*${table}`, ...lines, 'COMMIT', ''].join('\n'));
+    await run(cmd, args, input);
   }
 }
 

@@ -47,6 +47,7 @@ describe('desired state from objects', () => {
     expect(r).toEqual({
       routes: [{ dst: '10.76.2.0/24', via: '198.18.0.12' }, { dst: '10.76.3.0/24', via: '198.18.0.13' }, { dst: '10.76.4.0/24', via: '198.18.0.14' }],
       keep: ['10.76.5.0/24'],
+      problems: [],
     });
   });
 

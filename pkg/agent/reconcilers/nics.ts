@@ -5,7 +5,7 @@ import { DockerError } from '../../docker/types.js';
 import { parseCidr } from '../../ip/ipv4.js';
 import { notReady, ready, type AgentContext, type Ready } from '../context.js';
 import { ApplyError } from '../dataplane.js';
-import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp } from '../desired.js';
+import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
 import { vethHostName } from '../planner/names.js';
 import { planNic, planNicGarbage, planNicRemoval, type DesiredNic } from '../planner/nic.js';
@@ -34,6 +34,7 @@ function attachment(ctx: AgentContext, nic: ContainerNic): Attach {
     if (!cn) return { problem: notReady('ClusterNetworkMissing', `ClusterNetwork ${net.clusterNetwork} does not exist`) };
     if (!hs) return { problem: notReady('HostSubnetMissing', `node ${ctx.node} has no HostSubnet of ClusterNetwork ${net.clusterNetwork} yet`) };
     const v = hostSubnetView(hs);
+    if (v.problem) return { problem: notReady(v.problem.reason, v.problem.message) };
     if (!v.bridge || !v.subnet) return { problem: notReady('NotAllocated', `HostSubnet ${hs.metadata.name} has no subnet or bridge yet`) };
     return { attach: { kind: 'veth', bridge: v.bridge }, prefix: parseCidr(v.subnet).prefix, ...(v.gateway ? { gateway: v.gateway } : {}), ...(cn.spec.mtu ? { mtu: cn.spec.mtu } : {}) };
   }
@@ -66,13 +67,15 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
   if (!c?.running) ctx.unwatchNic(name);
   if (!c) return w(notReady('ContainerNotFound', `no container "${nic.spec.container}" on node ${ctx.node}; the NIC is added when it starts`));
   if (!c.running || !c.pid) return w(notReady('ContainerNotRunning', `container ${nic.spec.container} is not running; the NIC is added when it starts`), { containerId: c.id });
-  const ip = nic.status?.ip as string | undefined;
+  const st = nicStatusView(nic);
+  if (st.problem) return w(notReady(st.problem.reason, st.problem.message), { containerId: c.id });
+  const ip = st.ip;
   if (!ip) return w(notReady('NoAddress', 'waiting for the controller to allocate an address'), { containerId: c.id });
   const a = attachment(ctx, nic);
   if ('problem' in a) return w(a.problem, { containerId: c.id });
 
-  const prefix = (nic.status?.prefixLength as number | undefined) ?? a.prefix;
-  const gateway = (nic.status?.gateway as string | undefined) ?? a.gateway;
+  const prefix = st.prefixLength ?? a.prefix;
+  const gateway = st.gateway ?? a.gateway;
   const d: DesiredNic = {
     name, ifName: nic.spec.ifName, cidr: `${ip}/${prefix}`, defaultRoute: nic.spec.defaultRoute ?? false, pid: c.pid, attach: a.attach,
     mac: nic.spec.mac ?? macFromIp(ip), ...(gateway ? { gateway } : {}), ...(a.mtu ? { mtu: a.mtu } : {}),

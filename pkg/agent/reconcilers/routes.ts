@@ -11,7 +11,7 @@ export async function reconcileRoutes(ctx: AgentContext): Promise<void> {
   const observed = await ctx.dp.ip.routes();
   // Peer routes are the gateway routes; the shims' device routes belong to the macvlan reconciler.
   const plan = planRoutes(desired.routes, observed, (r) => isXnetRoute(r) && !!r.via && r.dst !== 'default', desired.keep);
-  ctx.routeProblems = plan.problems.map((p) => p.message);
+  ctx.routeProblems = [...desired.problems, ...plan.problems].map((p) => p.message);
   if (plan.ops.length) {
     ctx.log.info('routes', { ops: plan.ops.length });
     try {
