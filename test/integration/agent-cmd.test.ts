@@ -1,25 +1,35 @@
 // The xnet-agent command refuses bad flags before touching anything, with exit code 2 and a
-// message that says what to fix.
+// message that says what to fix. Every case names a namespace of its own (or one that does not
+// exist): a check that wrongly passed would start an agent, and it must never be on the root
+// namespace.
+import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const agent = (args: string[]) => execa('node_modules/.bin/vite-node', ['cmd/xnet-agent.ts', ...args], { reject: false });
 
 describe('xnet-agent flags', () => {
+  // Checks that come after the --netns check need a namespace that exists.
+  const ns = `xnet-cmd-${randomBytes(3).toString('hex')}`;
+  const missing = `xnet-missing-${randomBytes(3).toString('hex')}`;
+  beforeAll(async () => { await execa('ip', ['netns', 'add', ns]); });
+  afterAll(async () => { await execa('ip', ['netns', 'del', ns], { reject: false }); });
+
   it.each([
-    [['--node', 'Bad_Name'], 'must be a DNS-1123 label'],
-    [['--node', 'host-1', '--netns', 'no-such-ns-xnet'], 'no such network namespace'],
-    [['--node', 'host-1', '--docker-host', 'ftp://x'], 'expected unix:///path or tcp://host:port'],
-    [['--node', 'host-1', '--endpoints', 'https://127.0.0.1:1', '--cert', '/nonexistent.pem'], '--cert/--key need --cacert'],
-    [['--node', 'host-1', '--resync', 'often'], '--resync: expected a positive number of seconds'],
+    [['--node', 'Bad_Name', '--netns', ns], 'must be a DNS-1123 label'],
+    [['--node', 'host-1', '--netns', missing], 'no such network namespace'],
+    [['--node', 'host-1', '--netns', ns, '--docker-host', 'ftp://x'], 'expected unix:///path or tcp://host:port'],
+    [['--node', 'host-1', '--netns', ns, '--endpoints', 'https://127.0.0.1:1', '--cert', '/nonexistent.pem'], '--cert/--key need --cacert'],
+    [['--node', 'host-1', '--netns', ns, '--resync', 'often'], '--resync: expected a positive number of seconds'],
   ])('%j -> exit 2', async (args, text) => {
+    expect(args).toContain('--netns');
     const r = await agent(args);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(text);
   });
 
   it('requires --node', async () => {
-    const r = await agent([]);
+    const r = await agent(['--netns', ns]);
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toContain('--node');
   });
