@@ -1,9 +1,30 @@
 // Starts a real etcd process: used by the test harness and by `xctl lab up`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
+
+/** Client-facing TLS of one etcd (PEM file paths). Peers stay plain HTTP on loopback. */
+export interface EtcdTlsOptions {
+  certFile: string;
+  keyFile: string;
+  /** CA that clients verify the server with, and that signs client certificates */
+  trustedCaFile: string;
+  /** refuse clients without a certificate signed by trustedCaFile */
+  clientCertAuth?: boolean;
+  /** the certificate the health check presents; required with clientCertAuth */
+  clientCertFile?: string;
+  clientKeyFile?: string;
+}
+
+/** etcd3 `credentials` for a client of a server started with `tls`. */
+export function etcdClientCredentials(tls: EtcdTlsOptions): { rootCertificate: Buffer; certChain?: Buffer; privateKey?: Buffer } {
+  return {
+    rootCertificate: readFileSync(tls.trustedCaFile),
+    ...(tls.clientCertFile && tls.clientKeyFile ? { certChain: readFileSync(tls.clientCertFile), privateKey: readFileSync(tls.clientKeyFile) } : {}),
+  };
+}
 
 export interface EtcdServerOptions {
   dataDir: string;
@@ -17,6 +38,8 @@ export interface EtcdServerOptions {
   logFile?: string;
   /** detach so the process outlives the caller (the lab) */
   detached?: boolean;
+  /** serve clients over https with these certificates */
+  tls?: EtcdTlsOptions;
 }
 
 export interface EtcdServer {
@@ -42,6 +65,17 @@ export async function freePort(): Promise<number> {
 
 export class EtcdStartError extends Error {}
 
+function tlsFlags(tls: EtcdTlsOptions): string[] {
+  // Without a client certificate the health check could never pass: say so now, not after the timeout.
+  if (tls.clientCertAuth && !(tls.clientCertFile && tls.clientKeyFile)) {
+    throw new EtcdStartError('etcd TLS with clientCertAuth needs clientCertFile and clientKeyFile for the health check');
+  }
+  return [
+    '--cert-file', tls.certFile, '--key-file', tls.keyFile, '--trusted-ca-file', tls.trustedCaFile,
+    ...(tls.clientCertAuth ? ['--client-cert-auth'] : []),
+  ];
+}
+
 /**
  * Big transactions are how xnet applies many objects atomically and allocates many addresses
  * at once, so the request limits are raised above etcd's defaults (128 ops, 1.5 MiB).
@@ -52,8 +86,9 @@ export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer>
   const name = o.name ?? 'default';
   const clientPort = o.clientPort ?? (await freePort());
   const peerPort = o.peerPort ?? (await freePort());
+  const tls = o.tls ? tlsFlags(o.tls) : [];
   mkdirSync(o.dataDir, { recursive: true });
-  const client = `http://127.0.0.1:${clientPort}`;
+  const client = `${o.tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const args = [
     '--name', name, '--data-dir', join(o.dataDir, name),
@@ -62,6 +97,7 @@ export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer>
     '--initial-cluster', o.initialCluster ?? `${name}=${peer}`,
     '--initial-cluster-state', 'new', '--initial-cluster-token', o.clusterToken ?? `xnet-${name}-${clientPort}`,
     '--logger', 'zap', '--log-outputs', 'stderr',
+    ...tls,
     ...ETCD_LIMIT_FLAGS,
   ];
   const logFile = o.logFile ?? join(o.dataDir, `${name}.log`);
@@ -80,14 +116,31 @@ export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer>
     clearTimeout(t);
   };
   const server: EtcdServer = { name, endpoints: [client], clientPort, peerPort, pid: child.pid!, process: child, stop };
-  if (!o.initialCluster) await waitHealthy(server.endpoints, () => exited, logFile);
+  if (!o.initialCluster) {
+    try {
+      await waitHealthy(server.endpoints, { exited: () => exited, logFile, ...(o.tls ? { tls: o.tls } : {}) });
+    } catch (e) {
+      await stop();
+      throw e;
+    }
+  }
   return server;
 }
 
-/** `logFile` is named in the error when etcd exits during start-up. */
-export async function waitHealthy(endpoints: string[], exited: () => boolean = () => false, logFile = '', timeoutMs = 20000): Promise<void> {
+export interface WaitHealthyOptions {
+  /** true once the process is gone: stop waiting at once */
+  exited?: () => boolean;
+  /** named in the error when etcd exits during start-up */
+  logFile?: string;
+  timeoutMs?: number;
+  /** https endpoints: verify with the CA and present the client certificate */
+  tls?: EtcdTlsOptions;
+}
+
+export async function waitHealthy(endpoints: string[], o: WaitHealthyOptions = {}): Promise<void> {
+  const { exited = () => false, logFile = '', timeoutMs = 20000 } = o;
   const deadline = Date.now() + timeoutMs;
-  const c = new Etcd3({ hosts: endpoints, dialTimeout: 1000 });
+  const c = new Etcd3({ hosts: endpoints, dialTimeout: 1000, ...(o.tls ? { credentials: etcdClientCredentials(o.tls) } : {}) });
   try {
     for (;;) {
       if (exited()) throw new EtcdStartError(`etcd exited during start-up (see ${logFile || 'its log'})`);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { startEtcdServer, startEtcdCluster, type EtcdServer } from '../../pkg/etcd/server.js';
+import { etcdClientCredentials, startEtcdServer, startEtcdCluster, type EtcdServer, type EtcdTlsOptions } from '../../pkg/etcd/server.js';
 
 export interface TestEtcd {
   endpoints: string[];
@@ -14,9 +14,16 @@ export interface TestEtcd {
   stop(): Promise<void>;
 }
 
-export async function startEtcd(opts: { members?: 1 | 3 } = {}): Promise<TestEtcd> {
+/** `tls`: one member serving https (clusters are plain HTTP); client() then uses its CA and client certificate. */
+export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions } = {}): Promise<TestEtcd> {
   const dataDir = mkdtempSync(join(tmpdir(), 'xnet-etcd-'));
-  const members = opts.members === 3 ? await startEtcdCluster(3, dataDir) : [await startEtcdServer({ dataDir })];
+  let members: EtcdServer[];
+  try {
+    members = opts.members === 3 ? await startEtcdCluster(3, dataDir) : [await startEtcdServer({ dataDir, ...(opts.tls ? { tls: opts.tls } : {}) })];
+  } catch (e) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   const endpoints = members.flatMap((m) => m.endpoints);
   const clients: Etcd3[] = [];
   return {
@@ -24,7 +31,7 @@ export async function startEtcd(opts: { members?: 1 | 3 } = {}): Promise<TestEtc
     members,
     dataDir,
     client() {
-      const c = new Etcd3({ hosts: endpoints, dialTimeout: 3000 });
+      const c = new Etcd3({ hosts: endpoints, dialTimeout: 3000, ...(opts.tls ? { credentials: etcdClientCredentials(opts.tls) } : {}) });
       clients.push(c);
       return c;
     },

@@ -1,16 +1,16 @@
 // --cacert/--cert/--key against a real etcd that requires client certificates.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Etcd3 } from 'etcd3';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../pkg/etcd/server.js';
 import { runXctl } from '../../pkg/cli/program.js';
+import { startEtcdServer } from '../../pkg/etcd/server.js';
+import { Keys } from '../../pkg/store/keys.js';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 
 let dir: string;
-let etcd: ChildProcess | undefined;
+let etcd: TestEtcd | undefined;
 let endpoint: string;
 const f = (n: string) => join(dir, n);
 
@@ -29,30 +29,15 @@ beforeAll(async () => {
   await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=xnet-test-ca']);
   await issue('server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   await issue('client', 'extendedKeyUsage=clientAuth\n');
-  const [cp, pp] = [await freePort(), await freePort()];
-  endpoint = `https://127.0.0.1:${cp}`;
-  const peer = `http://127.0.0.1:${pp}`;
-  etcd = spawn('etcd', [
-    '--data-dir', f('data'), '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `default=${peer}`,
-    '--cert-file', f('server.pem'), '--key-file', f('server.key'), '--client-cert-auth', '--trusted-ca-file', f('ca.pem'),
-  ], { stdio: 'ignore' });
-  const c = new Etcd3({ hosts: endpoint, dialTimeout: 1000, credentials: {
-    rootCertificate: readFileSync(f('ca.pem')), certChain: readFileSync(f('client.pem')), privateKey: readFileSync(f('client.key')),
+  etcd = await startEtcd({ tls: {
+    certFile: f('server.pem'), keyFile: f('server.key'), trustedCaFile: f('ca.pem'), clientCertAuth: true,
+    clientCertFile: f('client.pem'), clientKeyFile: f('client.key'),
   } });
-  try {
-    for (let i = 0; ; i++) {
-      try { await c.get('health').string(); break; } catch (e) { if (i > 100) throw e; await new Promise((r) => setTimeout(r, 100)); }
-    }
-  } finally { c.close(); }
+  endpoint = etcd.endpoints[0];
 });
 
 afterAll(async () => {
-  if (etcd && etcd.exitCode === null) {
-    const gone = new Promise((r) => etcd!.once('exit', r));
-    etcd.kill('SIGTERM');
-    await gone;
-  }
+  await etcd?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -63,11 +48,24 @@ async function xctl(args: string[], stdin = '') {
 }
 
 describe('xctl over TLS', () => {
+  it('talks to an etcd that serves https', () => {
+    expect(endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  });
+
   it('applies and reads with --cacert --cert --key', async () => {
     const tls = ['--endpoints', endpoint, '--cacert', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client.key')];
     const a = await xctl([...tls, 'apply', '-f', '-'], 'apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata: {name: tls-1}\n');
     expect(a).toMatchObject({ code: 0, out: 'node/tls-1 created\n' });
     expect((await xctl([...tls, 'get', 'no', 'tls-1', '-o', 'json'])).out).toContain('"name": "tls-1"');
+  });
+
+  it('the harness client reaches it with the CA and client certificate', async () => {
+    expect(await etcd!.client().get(new Keys().object('Node', 'tls-1')).string()).toContain('tls-1');
+  });
+
+  it('refuses client-cert-auth without a certificate for the health check, before starting etcd', async () => {
+    const tls = { certFile: f('server.pem'), keyFile: f('server.key'), trustedCaFile: f('ca.pem'), clientCertAuth: true };
+    await expect(startEtcdServer({ dataDir: f('unused'), tls })).rejects.toThrow(/needs clientCertFile and clientKeyFile/);
   });
 
   it('fails without a client certificate when etcd requires one', async () => {
