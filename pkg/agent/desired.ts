@@ -8,7 +8,7 @@ import type { DesiredMacvlan } from './planner/macvlan.js';
 import { effectiveParent } from './planner/macvlan.js';
 import type { DesiredRoute } from './planner/routes.js';
 import type { Problem } from './planner/ops.js';
-import { FIELD, invalidField, type FieldCheck } from './status-fields.js';
+import { FIELD, fieldError, invalidField, type FieldCheck } from './status-fields.js';
 
 export interface HostSubnetView {
   subnet?: string;
@@ -27,7 +27,7 @@ export interface HostSubnetView {
 export function hostSubnetView(hs: HostSubnet): HostSubnetView {
   const st = (hs.status ?? {}) as Record<string, unknown>;
   const pick = (k: 'subnet' | 'gateway' | 'bridge' | 'dockerRange', schema: FieldCheck[2]): FieldCheck =>
-    st[k] !== undefined ? [`status.${k}`, st[k], schema] : [`spec.${k}`, hs.spec[k], schema];
+    st[k] != null ? [`status.${k}`, st[k], schema] : [`spec.${k}`, hs.spec[k], schema];
   const checks: FieldCheck[] = [
     pick('subnet', FIELD.cidr), pick('gateway', FIELD.ipv4), pick('bridge', FIELD.ifName), pick('dockerRange', FIELD.cidr),
     ['status.nodeAddress', st.nodeAddress, FIELD.ipv4],
@@ -62,8 +62,8 @@ export function nicStatusView(nic: ContainerNic): NicStatusView {
   ]);
   if (problem) return { problem };
   const v: NicStatusView = {};
-  for (const k of ['ip', 'gateway', 'mac'] as const) if (st[k] !== undefined) v[k] = st[k] as string;
-  if (st.prefixLength !== undefined) v.prefixLength = st.prefixLength as number;
+  for (const k of ['ip', 'gateway', 'mac'] as const) if (st[k] != null) v[k] = st[k] as string;
+  if (st.prefixLength != null) v.prefixLength = st.prefixLength as number;
   return v;
 }
 
@@ -77,13 +77,13 @@ export interface NodeView {
 export function nodeView(n: Node | undefined): NodeView {
   if (!n) return {};
   const st = (n.status ?? {}) as Record<string, unknown>;
-  const address: FieldCheck = n.spec?.address !== undefined ? ['spec.address', n.spec.address, FIELD.ipv4] : ['status.address', st.address, FIELD.ipv4];
-  const iface: FieldCheck = n.spec?.interface !== undefined ? ['spec.interface', n.spec.interface, FIELD.ifName] : ['status.interface', st.interface, FIELD.ifName];
+  const address: FieldCheck = n.spec?.address != null ? ['spec.address', n.spec.address, FIELD.ipv4] : ['status.address', st.address, FIELD.ipv4];
+  const iface: FieldCheck = n.spec?.interface != null ? ['spec.interface', n.spec.interface, FIELD.ifName] : ['status.interface', st.interface, FIELD.ifName];
   const problem = invalidField('Node', n.metadata.name, [address, iface]);
   if (problem) return { problem };
   const v: NodeView = {};
-  if (address[1] !== undefined) v.address = address[1] as string;
-  if (iface[1] !== undefined) v.interface = iface[1] as string;
+  if (address[1] != null) v.address = address[1] as string;
+  if (iface[1] != null) v.interface = iface[1] as string;
   return v;
 }
 
@@ -157,7 +157,13 @@ export function peerRoutes(self: string, hostSubnets: HostSubnet[], nodes: Map<s
   for (const hs of hostSubnets) {
     if (hs.spec.node === self || isDeleting(hs)) continue;
     const v = hostSubnetView(hs);
-    if (v.problem) { out.problems.push(v.problem); continue; }
+    if (v.problem) {
+      // A bad next hop must not tear down the route that works: keep it when its subnet is sound.
+      const subnet = (hs.status as { subnet?: unknown } | undefined)?.subnet ?? hs.spec.subnet;
+      if (subnet != null && fieldError(subnet, FIELD.cidr) === undefined) out.keep.push(subnet as string);
+      out.problems.push(v.problem);
+      continue;
+    }
     let via = v.nodeAddress;
     if (!via) {
       const n = nodeView(nodes.get(hs.spec.node));
@@ -191,7 +197,7 @@ export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatu
   ]);
   if (problem) return { name: self, problem };
   const out: MacvlanNodeStatus = { name: self };
-  for (const k of ['parent', 'dockerRange', 'shimAddress'] as const) if (ns[k] !== undefined) out[k] = ns[k] as string;
+  for (const k of ['parent', 'dockerRange', 'shimAddress'] as const) if (ns[k] != null) out[k] = ns[k] as string;
   return out;
 }
 

@@ -11,7 +11,7 @@ const prefixLength = z.number().int().min(0, 'must be 0..32').max(32, 'must be 0
 
 export const FIELD = { cidr, ifName, ipv4, mac, prefixLength } as const;
 
-/** [path shown to the user, value (undefined = not set), schema] */
+/** [path shown to the user, value (undefined or null = not set), schema] */
 export type FieldCheck = [path: string, value: unknown, schema: z.ZodType];
 
 /** Why `value` is not valid for `schema`, or undefined when it is. */
@@ -26,7 +26,7 @@ export function fieldError(value: unknown, schema: z.ZodType): string | undefine
  */
 export function invalidField(kind: string, name: string, checks: FieldCheck[]): Problem | undefined {
   for (const [path, value, schema] of checks) {
-    if (value === undefined) continue;
+    if (value == null) continue;
     const why = fieldError(value, schema);
     if (why === undefined) continue;
     return {
