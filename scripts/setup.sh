@@ -26,8 +26,18 @@ dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'
 if [ ${#missing[@]} -gt 0 ]; then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   say "installing Debian packages: $pkgs"
+  # Installing docker.io or etcd-server would start their services in the root namespace
+  # (dockerd rewrites its iptables); xnet starts its own daemons inside lab namespaces only,
+  # so services are kept from starting for the duration of the install (policy-rc.d, exit 101).
+  policy=/usr/sbin/policy-rc.d
+  made_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1
+  fi
+  trap '[ "$made_policy" = 1 ] && rm -f "$policy"' EXIT
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+  [ "$made_policy" = 1 ] && rm -f "$policy" && made_policy=0
 fi
 
 # npm ci when node_modules is missing or older than the lock file
