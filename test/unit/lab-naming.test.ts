@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { hostFor, MAX_HOSTS } from '../../pkg/lab/hosts.js';
+import { checkLabId, labDirFor, DEFAULT_LAB_ID } from '../../pkg/lab/record.js';
+import { hostExecArgv, hostEnv } from '../../pkg/lab/exec.js';
+
+describe('lab naming and addressing', () => {
+  const lab = { id: 'tabc123', dir: '/tmp/xnet-lab-tabc123' };
+
+  it('derives a host\'s namespace, underlay address and Docker socket from its index', () => {
+    const h = hostFor(lab, 2);
+    expect(h).toMatchObject({
+      name: 'host-2', netns: 'tabc123-host-2', netnsPath: '/var/run/netns/tabc123-host-2',
+      address: '198.18.0.12', prefixLength: 24, iface: 'eth0',
+      dockerHost: 'unix:///tmp/xnet-lab-tabc123/host-2/docker.sock',
+    });
+    expect(hostFor(lab, 1).address).toBe('198.18.0.11');
+  });
+
+  it('refuses host indexes outside the underlay', () => {
+    for (const bad of [0, -1, 1.5, MAX_HOSTS + 1]) expect(() => hostFor(lab, bad), String(bad)).toThrow(/out of range/);
+  });
+
+  it('keeps test labs away from the user\'s lab and refuses ids that would break names', () => {
+    expect(labDirFor('t1')).not.toBe(labDirFor(DEFAULT_LAB_ID));
+    for (const bad of ['', 'Upper', '1abc', 'a-b', 'a'.repeat(17), '../x']) expect(() => checkLabId(bad), bad).toThrow(/not valid/);
+    expect(() => checkLabId('xnet')).not.toThrow();
+  });
+
+  it('runs host commands through nsenter --net with that host\'s Docker daemon', () => {
+    const h = hostFor(lab, 1);
+    expect(hostExecArgv(h, ['ip', 'route'])).toEqual(['nsenter', '--net=/var/run/netns/tabc123-host-1', 'ip', 'route']);
+    expect(hostEnv(h).DOCKER_HOST).toBe('unix:///tmp/xnet-lab-tabc123/host-1/docker.sock');
+  });
+});
