@@ -21,6 +21,14 @@ export function processIO(): CliIO {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // `xctl get -o json | head` closes the pipe early; like any Unix filter, stop quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      ac.abort();
+      process.exit(process.exitCode ?? 0);
+    });
+  }
   return {
     out: (t) => { process.stdout.write(t); },
     err: (t) => { process.stderr.write(t); },

@@ -12,13 +12,8 @@ import { defaultLabDir, readRecord, userLabId } from './record.js';
 import { labStatus } from './status.js';
 import { labUp } from './up.js';
 
-let pipeGuard = false;
+// A closed pipe (`xctl lab status | head`) is handled once for all of xctl in processIO.
 const out = (s: string) => {
-  // `xctl lab status | head` closes the pipe early: that is not an error of the lab
-  if (!pipeGuard) {
-    pipeGuard = true;
-    process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
-  }
   process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 };
 

@@ -27,6 +27,16 @@ describe('xctl program', () => {
     for (const c of ['apply', 'diff', 'get', 'describe', 'delete', 'wait', 'ipam', 'lab']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
 
+  it('stops quietly when the reader closes the pipe early (xctl ... | head)', async () => {
+    const nodes = Array.from({ length: 300 }, (_, i) => NODE.replace('bin-1', `pipe-${i}`).replace('198.18.0.11', `198.18.1.${i % 250 + 1}`)).join('---\n');
+    expect((await xctl(['apply', '-f', '-'], { input: nodes })).exitCode).toBe(0);
+    // the reader takes one line and goes away while xctl is still writing
+    const r = await execa('bash', ['-c', `node ${BIN} get nodes -o yaml | head -n 1`], { reject: false, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') } });
+    expect(r.stdout).toBe('apiVersion: v1');
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(r.exitCode).toBe(0);
+  });
+
   it('applies from stdin, prints kind/name action, gets it back, deletes it', async () => {
     const a = await xctl(['apply', '-f', '-'], { input: NODE });
     expect(a).toMatchObject({ exitCode: 0, stdout: 'node/bin-1 created', stderr: '' });
