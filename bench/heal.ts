@@ -13,7 +13,7 @@ import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { createUnderlay, createHost, startDockerd, ensureBusyboxImage, destroyLab, hostDocker, hostExec, BUSYBOX_IMAGE, type LabHost } from '../pkg/lab/index.js';
 import { Agent } from '../pkg/agent/agent.js';
 import { shimName, vethHostName } from '../pkg/agent/planner/names.js';
-import { benchEtcd, obj, quietLog, sleep } from './common.js';
+import { benchEtcd, obj, quietLog, sleep } from './lib/common.js';
 
 const SAMPLES = Number(process.env.HEAL_SAMPLES ?? 20);
 const BASELINE_SAMPLES = Number(process.env.HEAL_BASELINE_SAMPLES ?? 6);

@@ -9,7 +9,7 @@ import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { Controller } from '../pkg/controller/controller.js';
 import { ipamCheck } from '../pkg/ipam/check.js';
 import { listPrefix } from '../pkg/runtime/kv.js';
-import { benchEtcd, countKeys, obj, quietLog, sleep } from './common.js';
+import { benchEtcd, countKeys, obj, quietLog, sleep } from './lib/common.js';
 
 const NICS = Number(process.env.IPAM_NICS ?? 10_000);
 const BASELINE = Number(process.env.IPAM_BASELINE ?? 2_000);

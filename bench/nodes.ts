@@ -9,7 +9,7 @@ import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { Controller } from '../pkg/controller/controller.js';
 import { ipamCheck } from '../pkg/ipam/check.js';
 import { API_VERSION } from '../pkg/api/index.js';
-import { benchEtcd, countKeys, obj, quietLog, sleep } from './common.js';
+import { benchEtcd, countKeys, obj, quietLog, sleep } from './lib/common.js';
 
 const NODES = Number(process.env.NODES ?? 1000);
 

@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { startEtcdServer } from '../pkg/etcd/server.js';
-import { prefixEnd } from '../pkg/etcd/range.js';
-import { API_VERSION, type AnyObject, type Kind } from '../pkg/api/index.js';
-import { createLogger } from '../pkg/log.js';
+import { startEtcdServer } from '../../pkg/etcd/server.js';
+import { prefixEnd } from '../../pkg/etcd/range.js';
+import { API_VERSION, type AnyObject, type Kind } from '../../pkg/api/index.js';
+import { createLogger } from '../../pkg/log.js';
 
 export const obj = (kind: Kind, name: string, spec: Record<string, unknown>) => ({ apiVersion: API_VERSION, kind, metadata: { name }, spec }) as AnyObject;
 
