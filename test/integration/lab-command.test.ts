@@ -80,14 +80,16 @@ describe('xctl lab', () => {
   }, 120_000);
 });
 
-describe('xctl lab down after `up` was killed half way', () => {
-  const cid = randomLabId('k');
-  const cdir = labDirFor(cid);
-  const cenv = { XNET_LAB_ID: cid, XNET_LAB_DIR: cdir, XCTL_ENDPOINTS: '' };
+/** A lab of its own for one describe block, destroyed after it whatever happened. */
+function scratchLab(prefix: string) {
+  const id = randomLabId(prefix);
+  const dir = labDirFor(id);
+  afterAll(async () => { await destroyLab(dir); }, 120_000);
+  return { id, dir, env: { XNET_LAB_ID: id, XNET_LAB_DIR: dir, XCTL_ENDPOINTS: '' } };
+}
 
-  afterAll(async () => {
-    await destroyLab(cdir);
-  }, 120_000);
+describe('xctl lab down after `up` was killed half way', () => {
+  const { dir: cdir, env: cenv } = scratchLab('k');
 
   test('removes what the crashed run made, including processes it never recorded', async () => {
     const child = spawn(process.execPath, [xctlPath(), 'lab', 'up', '--hosts', '2'], { env: { ...process.env, ...cenv }, stdio: 'ignore' });
@@ -115,13 +117,7 @@ describe('xctl lab down after `up` was killed half way', () => {
 });
 
 describe('xctl lab up over the record of a lab that is gone (e.g. after a reboot)', () => {
-  const sid = randomLabId('s');
-  const sdir = labDirFor(sid);
-  const senv = { XNET_LAB_ID: sid, XNET_LAB_DIR: sdir, XCTL_ENDPOINTS: '' };
-
-  afterAll(async () => {
-    await destroyLab(sdir);
-  }, 120_000);
+  const { id: sid, dir: sdir, env: senv } = scratchLab('s');
 
   test('clears the stale record and builds the lab', async () => {
     // what a reboot leaves: the record, with namespaces and processes long gone (a PID above
