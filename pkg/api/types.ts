@@ -1,4 +1,4 @@
-// The five kinds of ../../shared/api.md. Field names are the contract; keep them.
+// The five kinds of docs/api.md. Field names are the contract; keep them.
 import { z } from 'zod';
 import * as f from './fields.js';
 

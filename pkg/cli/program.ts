@@ -1,4 +1,4 @@
-// The xctl command tree (../../shared/api.md). Each run builds a fresh commander program so
+// The xctl command tree (docs/api.md). Each run builds a fresh commander program so
 // that tests can run many commands in one process.
 import { Command, CommanderError, Option } from 'commander';
 import { labCommand } from '../lab/command.js';

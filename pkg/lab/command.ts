@@ -1,4 +1,4 @@
-// `xctl lab up [--hosts N] | down | status | exec HOST -- CMD...` (../../shared/api.md).
+// `xctl lab up [--hosts N] | down | status | exec HOST -- CMD...` (docs/api.md).
 // The lab needs no etcd session of its own, so these actions run outside xctl's session helper;
 // failures are thrown and printed by xctl like any other error.
 import { spawn } from 'node:child_process';
