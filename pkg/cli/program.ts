@@ -13,6 +13,7 @@ import { describeCommand } from './commands/describe.js';
 import { deleteCommand } from './commands/delete.js';
 import { waitCommand } from './commands/wait.js';
 import { ipamCheckCommand } from './commands/ipam.js';
+import { COMPLETE_COMMAND, completeNamesCommand, completionCommand } from './completion.js';
 
 const KIND_HELP = 'clusternetwork|clusternetworks|cn, node|nodes|no, hostsubnet|hostsubnets|hs, containernic|containernics|nic, macvlannet|macvlannets|mvn';
 
@@ -78,6 +79,15 @@ export function buildProgram(io: CliIO, run: (fn: (s: Session) => Promise<number
     .action((_opts, cmd: Command) => run((s) => ipamCheckCommand(s, io), cmd));
 
   program.addCommand(labCommand());
+
+  program.command('completion')
+    .description('print a shell completion script: source <(xctl completion bash)')
+    .argument('<shell>', 'bash or zsh')
+    .action((shell: string) => { completionCommand(program, io, shell); });
+  program.command(COMPLETE_COMMAND, { hidden: true })
+    .description('object names of a kind, for shell completion')
+    .argument('<kind>')
+    .action((kind: string, _opts, cmd: Command) => run((s) => completeNamesCommand(s, io, kind), cmd));
   return program;
 }
 

@@ -1,0 +1,83 @@
+// `xctl completion bash|zsh` as a shell uses it: the script parses (bash -n, zsh -n when zsh is
+// installed), and sourced into a real bash it completes commands, flags, kinds and the names
+// of objects stored in a real etcd (read through the hidden `xctl __complete`).
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+
+const BIN = resolve('dist/cmd/xctl.js');
+let etcd: TestEtcd;
+let binDir: string;
+let script: string;
+
+beforeAll(async () => {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npx tsc" first`);
+  etcd = await startEtcd();
+  // the script calls `xctl` from PATH, as it would after a global install
+  binDir = mkdtempSync(join(tmpdir(), 'xnet-completion-'));
+  writeFileSync(join(binDir, 'xctl'), `#!/bin/sh\nexec node ${BIN} "$@"\n`);
+  chmodSync(join(binDir, 'xctl'), 0o755);
+  script = join(binDir, 'xctl.bash');
+  const r = await execa('node', [BIN, 'completion', 'bash'], { reject: false });
+  expect(r.exitCode).toBe(0);
+  writeFileSync(script, r.stdout);
+  const manifest = ['cn-a', 'cn-b'].map((n, i) => `apiVersion: xnet.io/v1alpha1\nkind: ClusterNetwork\nmetadata: {name: ${n}}\nspec: {cidr: 10.${80 + i}.0.0/16, hostPrefix: 24}\n`).join('---\n')
+    + '---\napiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata: {name: compl-node}\nspec: {}\n';
+  const applied = await execa('node', [BIN, 'apply', '-f', '-'], { input: manifest, reject: false, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') } });
+  expect(applied.exitCode, applied.stderr).toBe(0);
+});
+afterAll(async () => {
+  await etcd?.stop();
+  if (binDir) rmSync(binDir, { recursive: true, force: true });
+});
+
+/** What bash offers for the command line `line` (the cursor at its end). */
+async function complete(line: string, env: Record<string, string> = {}): Promise<string[]> {
+  const words = line.split(' ');
+  const prog = `source ${script}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _xctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const r = await execa('bash', ['-c', prog], { reject: false, env: { PATH: `${binDir}:${process.env.PATH}`, XCTL_ENDPOINTS: '', ...env } });
+  expect(r.exitCode, r.stderr).toBe(0);
+  return r.stdout.split('\n').filter(Boolean).sort();
+}
+
+describe('xctl completion', () => {
+  it('prints a bash script that bash -n accepts, and a zsh script', async () => {
+    expect((await execa('bash', ['-n', script], { reject: false })).exitCode).toBe(0);
+    const zsh = await execa('node', [BIN, 'completion', 'zsh'], { reject: false });
+    expect(zsh.exitCode).toBe(0);
+    expect(zsh.stdout).toMatch(/^#compdef xctl/);
+    expect(zsh.stdout).toContain('complete -F _xctl xctl');
+    const hasZsh = (await execa('sh', ['-c', 'command -v zsh'], { reject: false })).exitCode === 0;
+    if (hasZsh) expect((await execa('zsh', ['-n', '-c', zsh.stdout], { reject: false })).exitCode).toBe(0);
+  });
+
+  it('refuses an unknown shell with exit 2', async () => {
+    const r = await execa('node', [BIN, 'completion', 'fish'], { reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/unknown shell "fish"/);
+  });
+
+  it('completes commands, subcommands and flags', async () => {
+    expect(await complete('xctl de')).toEqual(['delete', 'describe']);
+    expect(await complete('xctl lab ')).toEqual(expect.arrayContaining(['down', 'exec', 'status', 'up']));
+    expect(await complete('xctl get --w')).toEqual(['--watch']);
+    expect(await complete('xctl get -o ')).toEqual(expect.arrayContaining(['json', 'wide', 'yaml']));
+    expect(await complete('xctl completion ')).toEqual(['bash', 'zsh']);
+  });
+
+  it('completes kinds, then the names stored in etcd (endpoints from the command line)', async () => {
+    expect(await complete('xctl get clustern')).toEqual(['clusternetwork', 'clusternetworks']);
+    const endpoints = etcd.endpoints.join(',');
+    expect(await complete(`xctl --endpoints ${endpoints} get cn `)).toEqual(['cn-a', 'cn-b']);
+    expect(await complete(`xctl --endpoints ${endpoints} describe cn cn-b`)).toEqual(['cn-b']);
+    expect(await complete(`xctl --endpoints ${endpoints} delete no `)).toEqual(['compl-node']);
+  });
+
+  it('completes names from XCTL_ENDPOINTS, and offers nothing (no error text) when etcd is unreachable', async () => {
+    expect(await complete('xctl get nodes ', { XCTL_ENDPOINTS: etcd.endpoints.join(',') })).toEqual(['compl-node']);
+    expect(await complete('xctl get nodes ', { XCTL_ENDPOINTS: 'http://127.0.0.1:1' })).toEqual([]);
+  });
+});
