@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { startEtcdServer } from '../../pkg/etcd/server.js';
+import type { EtcdLimits } from '../../pkg/etcd/limits.js';
 import { prefixEnd } from '../../pkg/etcd/range.js';
 import { API_VERSION, type AnyObject, type Kind } from '../../pkg/api/index.js';
 import { createLogger } from '../../pkg/log.js';
@@ -25,10 +26,14 @@ export async function countKeys(client: Etcd3, prefix: string): Promise<number> 
   return Number(r.count);
 }
 
-/** A single-member etcd on free loopback ports; stop() also closes the client and removes the data. */
-export async function benchEtcd(name: string): Promise<{ client: Etcd3; stop(): Promise<void> }> {
+/**
+ * A single-member etcd on free loopback ports; stop() also closes the client and removes the
+ * data. etcd's default request limits unless `limits` says otherwise (a run that measures what
+ * raised limits buy, and says so in its output).
+ */
+export async function benchEtcd(name: string, limits?: EtcdLimits): Promise<{ client: Etcd3; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), `xnet-bench-${name}-`));
-  const etcd = await startEtcdServer({ dataDir: dir });
+  const etcd = await startEtcdServer({ dataDir: dir, limits });
   const client = new Etcd3({ hosts: etcd.endpoints });
   return {
     client,

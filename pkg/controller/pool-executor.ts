@@ -104,7 +104,7 @@ export class PoolExecutor<I, O> {
       }
       if (!plan.fits()) {
         plan.rollback(m);
-        if (served.length === 0) { p.reject(new Error(`pool ${this.pool}: one request needs more than etcd's --max-txn-ops`)); continue; }
+        if (served.length === 0) { p.reject(new Error(`pool ${this.pool}: one request needs more than one etcd transaction allows (--max-txn-ops, --max-request-bytes)`)); continue; }
         left.push(p);
         continue;
       }

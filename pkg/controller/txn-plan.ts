@@ -5,6 +5,7 @@
 import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
 import { MAX_TXN_OPS, createdAt, deleteOp, keyAbsent, modifiedAt, putOp, rangeAbsent, rawKv, type RawKv } from '../runtime/kv.js';
 import type { KvCache } from '../runtime/kv-cache.js';
+import { ETCD_DEFAULT_LIMITS, REQUEST_BYTES_BASE, entryBytes } from '../etcd/limits.js';
 
 export class NotLeaderError extends Error {
   readonly reason = 'NotLeader';
@@ -17,7 +18,7 @@ export class NotLeaderError extends Error {
  */
 export const MAX_PLAN_OPS = 1024;
 
-interface Mark { c: number; o: number; r: number; p: number; d: number }
+interface Mark { c: number; o: number; r: number; p: number; d: number; b: number }
 
 export class TxnPlan {
   private readonly compares: ICompare[] = [];
@@ -28,29 +29,39 @@ export class TxnPlan {
   private readonly compared = new Set<string>();
 
   private readonly maxOps: number;
+  /** estimated encoded size: compares, success ops and failure reads together */
+  private bytes = REQUEST_BYTES_BASE;
 
-  constructor(private readonly guard: ICompare, leaderKey: string, maxOps = MAX_TXN_OPS) {
+  /**
+   * `maxBytes`: etcd's --max-request-bytes. The controller keeps the default 1.5 MiB whatever
+   * etcd allows: at 1,024 ops of a few hundred bytes each, bytes are never what binds.
+   */
+  constructor(private readonly guard: ICompare, leaderKey: string, maxOps = MAX_TXN_OPS,
+    private readonly maxBytes = ETCD_DEFAULT_LIMITS.maxRequestBytes) {
     this.maxOps = Math.min(maxOps, MAX_PLAN_OPS);
     this.compares.push(guard);
     this.reads.push({ key: leaderKey });
+    this.bytes += 2 * entryBytes(leaderKey);
   }
 
   get empty(): boolean { return this.ops.length === 0; }
-  get size(): { compares: number; ops: number } { return { compares: this.compares.length, ops: this.ops.length }; }
+  get size(): { compares: number; ops: number; bytes: number } { return { compares: this.compares.length, ops: this.ops.length, bytes: this.bytes }; }
 
   mark(): Mark {
-    return { c: this.compares.length, o: this.ops.length, r: this.reads.length, p: this.puts.length, d: this.dels.length };
+    return { c: this.compares.length, o: this.ops.length, r: this.reads.length, p: this.puts.length, d: this.dels.length, b: this.bytes };
   }
 
   /** Undoes everything added since `m` (an item that did not fit). */
   rollback(m: Mark): void {
     for (const cmp of this.compares.splice(m.c)) this.compared.delete(cmpId(cmp));
     this.ops.splice(m.o); this.reads.splice(m.r); this.puts.splice(m.p); this.dels.splice(m.d);
+    this.bytes = m.b;
   }
 
-  /** Whether the plan still fits etcd's --max-txn-ops. */
+  /** Whether the plan still fits etcd's --max-txn-ops and --max-request-bytes. */
   fits(): boolean {
-    return this.compares.length <= this.maxOps && this.ops.length <= this.maxOps && this.reads.length <= this.maxOps;
+    return this.compares.length <= this.maxOps && this.ops.length <= this.maxOps && this.reads.length <= this.maxOps
+      && this.bytes <= this.maxBytes;
   }
 
   private compare(c: ICompare, read: { key: string; end?: string }): void {
@@ -59,6 +70,8 @@ export class TxnPlan {
     this.compared.add(id);
     this.compares.push(c);
     this.reads.push(read);
+    // the compare, and the read of the same key in the failure branch
+    this.bytes += entryBytes(read.key, read.end) * 2;
   }
 
   /** The key must not exist. */
@@ -90,12 +103,14 @@ export class TxnPlan {
     const v = typeof value === 'string' ? value : JSON.stringify(value);
     this.ops.push(putOp(key, v));
     this.puts.push({ key, value: v });
+    this.bytes += entryBytes(key, v);
     return this;
   }
 
   del(key: string): this {
     this.ops.push(deleteOp(key));
     this.dels.push(key);
+    this.bytes += entryBytes(key);
     return this;
   }
 

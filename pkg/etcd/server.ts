@@ -4,6 +4,7 @@ import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
+import { etcdLimitFlags, type EtcdLimits } from './limits.js';
 
 /** Client-facing TLS of one etcd (PEM file paths). Peers stay plain HTTP on loopback. */
 export interface EtcdTlsOptions {
@@ -40,6 +41,8 @@ export interface EtcdServerOptions {
   detached?: boolean;
   /** serve clients over https with these certificates */
   tls?: EtcdTlsOptions;
+  /** raised request limits; etcd's defaults (128 ops, 1.5 MiB) when absent, as a stock etcd has */
+  limits?: EtcdLimits;
 }
 
 export interface EtcdServer {
@@ -76,12 +79,6 @@ function tlsFlags(tls: EtcdTlsOptions): string[] {
   ];
 }
 
-/**
- * Big transactions are how xnet applies many objects atomically and allocates many addresses
- * at once, so the request limits are raised above etcd's defaults (128 ops, 1.5 MiB).
- */
-export const ETCD_LIMIT_FLAGS = ['--max-txn-ops', '20000', '--max-request-bytes', String(32 * 1024 * 1024)];
-
 export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer> {
   const name = o.name ?? 'default';
   const clientPort = o.clientPort ?? (await freePort());
@@ -98,7 +95,7 @@ export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer>
     '--initial-cluster-state', 'new', '--initial-cluster-token', o.clusterToken ?? `xnet-${name}-${clientPort}`,
     '--logger', 'zap', '--log-outputs', 'stderr',
     ...tls,
-    ...ETCD_LIMIT_FLAGS,
+    ...(o.limits ? etcdLimitFlags(o.limits) : []),
   ];
   const logFile = o.logFile ?? join(o.dataDir, `${name}.log`);
   const logFd = openSync(logFile, 'a');
@@ -154,11 +151,11 @@ export async function waitHealthy(endpoints: string[], o: WaitHealthyOptions = {
 }
 
 /** A cluster of n members on loopback (tests of quorum loss and failover). */
-export async function startEtcdCluster(n: number, dataDir: string): Promise<EtcdServer[]> {
+export async function startEtcdCluster(n: number, dataDir: string, limits?: EtcdLimits): Promise<EtcdServer[]> {
   const ports = await Promise.all(Array.from({ length: n }, async () => ({ c: await freePort(), p: await freePort() })));
   const initialCluster = ports.map((x, i) => `m${i}=http://127.0.0.1:${x.p}`).join(',');
   const clusterToken = `xnet-cluster-${ports[0].c}`;
-  const members = await Promise.all(ports.map((x, i) => startEtcdServer({ dataDir, name: `m${i}`, clientPort: x.c, peerPort: x.p, initialCluster, clusterToken })));
+  const members = await Promise.all(ports.map((x, i) => startEtcdServer({ dataDir, name: `m${i}`, clientPort: x.c, peerPort: x.p, initialCluster, clusterToken, limits })));
   await waitHealthy(members.flatMap((m) => m.endpoints));
   return members;
 }

@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ETCD_LIMIT_FLAGS, startEtcdServer } from '../etcd/server.js';
+import { startEtcdServer } from '../etcd/server.js';
+import { ETCD_DEFAULT_LIMITS } from '../etcd/limits.js';
 import { LabError } from './errors.js';
 import { isAlive, processStartTime, spawnDetached, stopProcess } from './proc.js';
 import { readRecord, updateRecord } from './record.js';
@@ -96,11 +97,11 @@ export function labEndpoints(lab: Lab): string[] {
 }
 
 /**
- * Tuning flags are passed explicitly: the lab's own etcd accepts big transactions
- * (ETCD_LIMIT_FLAGS), and explicit values do not depend on how defaults are parsed.
+ * Tuning flags are passed explicitly, so they do not depend on how defaults are parsed. The
+ * lab's etcd, like a stock one, keeps etcd's default request limits.
  */
-export function startController(lab: Lab, n: number, endpoints = labEndpoints(lab), localEtcd = true): Started {
-  const tuning = ['--lease-ttl', '10', '--workers', '64', '--max-txn-ops', localEtcd ? ETCD_LIMIT_FLAGS[1] : '128'];
+export function startController(lab: Lab, n: number, endpoints = labEndpoints(lab)): Started {
+  const tuning = ['--lease-ttl', '10', '--workers', '64', '--max-txn-ops', String(ETCD_DEFAULT_LIMITS.maxTxnOps)];
   return startRecorded(lab, {
     id: `controller/${n}`, role: 'controller',
     argv: [process.execPath, programPath('xnet-controller'), '--endpoints', endpoints.join(','), ...tuning],
@@ -127,7 +128,7 @@ export async function startControlPlane(lab: Lab, opts: { controllers?: number; 
   if (endpoints?.length) setLabEndpoints(lab, endpoints);
   else endpoints = await startLabEtcd(lab);
   const started: Started[] = [];
-  for (let n = 1; n <= (opts.controllers ?? 2); n++) started.push(startController(lab, n, endpoints, !opts.endpoints?.length));
+  for (let n = 1; n <= (opts.controllers ?? 2); n++) started.push(startController(lab, n, endpoints));
   return { endpoints, started };
 }
 

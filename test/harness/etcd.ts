@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
+import type { EtcdLimits } from '../../pkg/etcd/limits.js';
 import { etcdClientCredentials, startEtcdServer, startEtcdCluster, type EtcdServer, type EtcdTlsOptions } from '../../pkg/etcd/server.js';
 
 export interface TestEtcd {
@@ -14,12 +15,17 @@ export interface TestEtcd {
   stop(): Promise<void>;
 }
 
-/** `tls`: one member serving https (clusters are plain HTTP); client() then uses its CA and client certificate. */
-export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions } = {}): Promise<TestEtcd> {
+/**
+ * `tls`: one member serving https (clusters are plain HTTP); client() then uses its CA and client certificate.
+ * `limits`: only for a test about raised limits (ETCD_RAISED_LIMITS); otherwise etcd's defaults, as a stock etcd.
+ */
+export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; limits?: EtcdLimits } = {}): Promise<TestEtcd> {
   const dataDir = mkdtempSync(join(tmpdir(), 'xnet-etcd-'));
   let members: EtcdServer[];
   try {
-    members = opts.members === 3 ? await startEtcdCluster(3, dataDir) : [await startEtcdServer({ dataDir, ...(opts.tls ? { tls: opts.tls } : {}) })];
+    members = opts.members === 3
+      ? await startEtcdCluster(3, dataDir, opts.limits)
+      : [await startEtcdServer({ dataDir, limits: opts.limits, ...(opts.tls ? { tls: opts.tls } : {}) })];
   } catch (e) {
     rmSync(dataDir, { recursive: true, force: true });
     throw e;
