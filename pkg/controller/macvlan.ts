@@ -57,7 +57,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   // NICs in this round share the pool's RoundPool: mark what they took too.
   const nicRound = roundPool(state, `macvlannets/${name}`);
   const takenAddrs = new Set<number>([...addrs.keys(), ...rp.addrs, ...(nicRound.taken ?? [])]);
-  const takenBlocks: Interval[] = [...[...blocks.values()].filter((c) => mineBlocks.get(c.claim.node!) === c || c.claim.owner.uid !== uid)
+  const takenBlocks: Interval[] = [...[...blocks.values()].filter((c) => mineBlocks.get(c.claim.node!)?.key === c.key || c.claim.owner.uid !== uid)
     .map((c) => cidrInterval(parseCidr(c.claim.cidr!))), ...rp.blocks];
   const owner = { kind: 'MacvlanNet' as const, name, uid };
   const addrSpace = ctx.model.ipam.space('macvlannets', name, 'addresses');

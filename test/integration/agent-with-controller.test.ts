@@ -16,11 +16,14 @@ beforeAll(async () => {
   log.level = process.env.XNET_LOG_LEVEL ?? 'warn';
   controller = new Controller({ client: lab.etcd.client(), log, leaseTtlSeconds: 5 });
   await controller.start();
-  await Promise.all(lab.hosts.map((h) => lab.startAgent(h)));
-  await runContainer(lab.hosts[0], 'test');
+  // The networks exist before any agent registers (issue 10 part 4: late joiners get their part).
   await lab.store.applyAll([
     obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, reserved: ['10.76.0.0/24'], dockerNetwork: 'net1' }),
     obj('MacvlanNet', 'macvlan200', { subnet: '192.168.200.0/24', ipRange: '192.168.200.128/25', blockPrefix: 28 }),
+  ]);
+  for (const h of lab.hosts) await lab.startAgent(h);
+  await runContainer(lab.hosts[0], 'test');
+  await lab.store.applyAll([
     obj('ContainerNic', 'test-eth1', { node: 'host-1', container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' } }),
     obj('ContainerNic', 'test-eth2', { node: 'host-1', container: 'test', ifName: 'eth2', network: { macvlanNet: 'macvlan200' } }),
   ]);

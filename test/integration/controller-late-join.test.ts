@@ -1,0 +1,42 @@
+// Issue 10 part 4: a MacvlanNet applied before any node registered. Each node that joins later
+// must get its own Docker block and shim address within seconds, not a transaction that keeps
+// conflicting because the planner picked a block another node of the same MacvlanNet holds.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import type { Controller } from '../../pkg/controller/controller.js';
+import { registerNode } from '../../pkg/agent/node.js';
+import { ipamCheck } from '../../pkg/ipam/check.js';
+import { obj, startController, eventually, storeFor, uniquePrefix } from './controller-helpers.js';
+
+let etcd: TestEtcd;
+beforeAll(async () => { etcd = await startEtcd(); });
+afterAll(async () => { await etcd?.stop(); });
+
+type NodePart = { name: string; dockerRange?: string; shimAddress?: string };
+
+describe('a MacvlanNet applied before its nodes register', () => {
+  let c: Controller;
+  const prefix = uniquePrefix();
+  afterAll(async () => { await c?.stop(); });
+
+  it('gives each late node its own block and shim address, one node at a time', async () => {
+    const store = storeFor(etcd.client(), prefix);
+    c = await startController(etcd.client(), prefix);
+    await store.applyAll([obj('MacvlanNet', 'mv', { subnet: '198.19.0.0/24', gateway: '198.19.0.1', ipRange: '198.19.0.128/25', blockPrefix: 28, hostShim: true })]);
+    const partsOf = async () => ((await store.get('MacvlanNet', 'mv'))?.status as { nodes?: NodePart[] } | undefined)?.nodes ?? [];
+    await eventually(async () => ((await store.get('MacvlanNet', 'mv'))?.status as { conditions?: Array<{ reason: string }> } | undefined)?.conditions?.some((x) => x.reason === 'NoNodes'), 'NoNodes before any node');
+    // Nodes join one after the other the way agents do: the second plans against the first's claims.
+    for (const [i, n] of ['h1', 'h2', 'h3'].entries()) {
+      await registerNode(store, n);
+      await eventually(async () => {
+        const parts = await partsOf();
+        return parts.length === i + 1 && parts.every((p) => p.dockerRange && p.shimAddress);
+      }, `${n} gets a block and a shim address`, 10_000);
+    }
+    const parts = await partsOf();
+    expect(new Set(parts.map((p) => p.dockerRange)).size).toBe(3);
+    expect(new Set(parts.map((p) => p.shimAddress)).size).toBe(3);
+    const report = await ipamCheck(etcd.client(), prefix);
+    expect(report.problems, report.text).toBe(0);
+  });
+});
