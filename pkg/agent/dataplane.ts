@@ -9,11 +9,10 @@ import { pidTarget, type NetTarget } from '../netlink/target.js';
 import { ipLine, steps, type IpOp, type Op } from './planner/ops.js';
 import type { ContainerState } from './planner/nic.js';
 import type { ObservedNat } from './planner/nat.js';
+import { DataplaneError } from '../errors.js';
 
 /** A failed operation, with a reason a user can act on (it becomes the Ready reason). */
-export class ApplyError extends Error {
-  constructor(readonly reason: string, message: string) { super(message); }
-}
+export class ApplyError extends DataplaneError {}
 
 export class Dataplane {
   readonly ip: IpRunner;

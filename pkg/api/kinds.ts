@@ -1,6 +1,7 @@
 // The kind registry: names users type, the etcd key segment, and the schema for each kind.
 import type { z } from 'zod';
 import * as t from './types.js';
+import { ValidationError } from '../errors.js';
 
 export type Kind = 'ClusterNetwork' | 'Node' | 'HostSubnet' | 'ContainerNic' | 'MacvlanNet';
 
@@ -19,9 +20,9 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'MacvlanNet', plural: 'macvlannets', short: 'mvn', schema: t.macvlanNet },
 ];
 
-export class UnknownKindError extends Error {
+export class UnknownKindError extends ValidationError {
   constructor(readonly input: string) {
-    super(`unknown kind "${input}"; expected one of ${KINDS.map((k) => `${k.kind.toLowerCase()}|${k.plural}|${k.short}`).join(', ')}`);
+    super('UnknownKind', `unknown kind "${input}"; expected one of ${KINDS.map((k) => `${k.kind.toLowerCase()}|${k.plural}|${k.short}`).join(', ')}`);
   }
 }
 

@@ -1,9 +1,11 @@
-// Exit codes are part of the CLI contract (docs/xctl.md): scripts branch on them.
+// Exit codes are part of the CLI contract (docs/xctl.md): scripts branch on them. They follow
+// from the error's class (../errors.ts); etcd3's own errors are classified first, in one place.
 import { CommanderError } from 'commander';
-import { UnknownKindError } from '../api/kinds.js';
-import { EtcdConfigError } from '../etcd/client.js';
-import { ManifestError } from '../manifest/errors.js';
-import { AlreadyExistsError, ConflictError, NotFoundError, StoreError } from '../store/types.js';
+import { EtcdUnavailableError, UsageError, ValidationError, XnetError } from '../errors.js';
+import { fromEtcdError } from '../etcd/errors.js';
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../store/types.js';
+
+export { UsageError };
 
 export const EXIT = {
   OK: 0,
@@ -16,35 +18,28 @@ export const EXIT = {
 } as const;
 
 /** An error whose exit code and message the command chose. */
-export class CliError extends Error {
-  constructor(readonly code: number, message: string) { super(message); }
+export class CliError extends XnetError {
+  constructor(readonly code: number, message: string) { super('CommandFailed', message); }
 }
 
-export class UsageError extends CliError {
-  constructor(message: string) { super(EXIT.USAGE, message); }
-}
-
-// etcd3 wraps gRPC failures in classes whose names say what happened; matching on the
-// names keeps this independent of which error classes a given etcd3 version exports.
-const UNREACHABLE = /^(GRPCConnectFailedError|GRPCUnavailableError|GRPCDeadlineExceededError|ClientClosedError)$/;
-const UNREACHABLE_TEXT = /ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|No connection established|failed to connect|Deadline exceeded|UNAVAILABLE/i;
+/** Error class -> exit code, first match wins (subclasses before their bases). */
+const EXIT_BY_CLASS: Array<[abstract new (...args: never[]) => Error, number]> = [
+  [UsageError, EXIT.USAGE],
+  [ValidationError, EXIT.USAGE],
+  [ConflictError, EXIT.CONFLICT],
+  [AlreadyExistsError, EXIT.CONFLICT],
+  [NotFoundError, EXIT.NOT_FOUND],
+  [EtcdUnavailableError, EXIT.UNREACHABLE],
+];
 
 export function isUnreachable(e: unknown): boolean {
-  const err = e as Error;
-  return UNREACHABLE.test(err?.constructor?.name ?? '') || UNREACHABLE_TEXT.test(err?.message ?? '');
+  return fromEtcdError(e) instanceof EtcdUnavailableError;
 }
 
 export function exitCodeFor(e: unknown): number {
   if (e instanceof CliError) return e.code;
-  if (e instanceof ManifestError || e instanceof UnknownKindError || e instanceof EtcdConfigError) return EXIT.USAGE;
   if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-  if (e instanceof ConflictError || e instanceof AlreadyExistsError) return EXIT.CONFLICT;
-  if (e instanceof NotFoundError) return EXIT.NOT_FOUND;
-  if (e instanceof StoreError) {
-    if (e.reason === 'Conflict' || e.reason === 'AlreadyExists') return EXIT.CONFLICT;
-    if (e.reason === 'NotFound') return EXIT.NOT_FOUND;
-    if (e.reason === 'Invalid' || e.reason === 'Duplicate') return EXIT.USAGE;
-  }
-  if (isUnreachable(e)) return EXIT.UNREACHABLE;
+  const err = fromEtcdError(e);
+  for (const [cls, code] of EXIT_BY_CLASS) if (err instanceof cls) return code;
   return EXIT.FAILED;
 }

@@ -24,6 +24,7 @@ import { planMacvlanNodes, type MacvlanOutcome } from './macvlan.js';
 import { desiredNodeStatus, LastSeen } from './nodes.js';
 import { collectGarbage } from './gc.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
+import { ControllerError } from '../errors.js';
 
 export interface ControllerOptions {
   client: Etcd3;
@@ -40,8 +41,9 @@ export interface ControllerOptions {
 }
 
 /** A reconcile that should be retried later with backoff (not a bug, a state of the world). */
-export class RetryLater extends Error {
-  constructor(readonly reason: string, message: string) { super(message); }
+/** The reconcile could not finish now; the work queue retries it with backoff. */
+export class RetryLater extends ControllerError {
+  constructor(reason: string, message: string) { super(reason, message, { retryable: true }); }
 }
 
 type AddrItem = { type: 'nic'; name: string } | { type: 'mvn'; name: string };

@@ -4,7 +4,7 @@
 // of addresses and a crash between any two instants leaves either both or neither.
 import type { ContainerNic, HostSubnet } from '../api/index.js';
 import { formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
-import { AllocationError, blockOfAddress, hostSubnetXnetRange, macvlanAddressRange } from '../ipam/plan.js';
+import { AllocationError, type AllocationFailure, blockOfAddress, hostSubnetXnetRange, macvlanAddressRange } from '../ipam/plan.js';
 import { contains, cidrInterval, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim, type PoolType } from '../ipam/keys.js';
 import type { TxnPlan } from './txn-plan.js';
@@ -41,7 +41,10 @@ export function roundPool(state: RoundState, id: string): RoundPool {
   return p;
 }
 
-export class WaitingError extends AllocationError {}
+/** Not a failure: the NIC waits for something another reconcile provides (its HostSubnet). */
+export class WaitingError extends AllocationError {
+  constructor(reason: AllocationFailure, message: string) { super(reason, message, { retryable: true }); }
+}
 
 /** The HostSubnet and xnet part of it that this NIC's node offers; guards the plan on it. */
 function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan): Target {

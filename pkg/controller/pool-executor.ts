@@ -7,6 +7,7 @@ import type { Etcd3 } from 'etcd3';
 import type { KvCache } from '../runtime/kv-cache.js';
 import { TxnPlan, NotLeaderError } from './txn-plan.js';
 import type { ICompare } from 'etcd3';
+import { ControllerError } from '../errors.js';
 
 /**
  * Adds one request's compares and writes to the plan and returns what the request will
@@ -19,9 +20,8 @@ export type PlanItem<I, O> = (item: I, plan: TxnPlan, round: RoundState) => O;
 /** Per-round scratch state planners share (e.g. addresses already picked in this round). */
 export type RoundState = Map<string, unknown>;
 
-export class ConflictRetriesExceeded extends Error {
-  readonly reason = 'Conflict';
-  constructor(pool: string) { super(`pool ${pool}: transaction kept conflicting with concurrent changes; will retry`); }
+export class ConflictRetriesExceeded extends ControllerError {
+  constructor(pool: string) { super('Conflict', `pool ${pool}: transaction kept conflicting with concurrent changes; will retry`, { retryable: true }); }
 }
 
 interface Pending<I, O> { id: string; item: I; resolve: (o: O) => void; reject: (e: unknown) => void }

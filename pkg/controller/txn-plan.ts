@@ -6,10 +6,10 @@ import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
 import { MAX_TXN_OPS, createdAt, deleteOp, keyAbsent, modifiedAt, putOp, rangeAbsent, rawKv, type RawKv } from '../runtime/kv.js';
 import type { KvCache } from '../runtime/kv-cache.js';
 import { ETCD_DEFAULT_LIMITS, REQUEST_BYTES_BASE, entryBytes } from '../etcd/limits.js';
+import { ControllerError } from '../errors.js';
 
-export class NotLeaderError extends Error {
-  readonly reason = 'NotLeader';
-  constructor() { super('this controller is no longer the leader; its writes are refused'); }
+export class NotLeaderError extends ControllerError {
+  constructor() { super('NotLeader', 'this controller is no longer the leader; its writes are refused'); }
 }
 
 /**

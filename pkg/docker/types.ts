@@ -1,4 +1,5 @@
 // What the agent needs from Docker, independent of dockerode.
+import { DataplaneError } from '../errors.js';
 
 /** Networks xnet creates carry this label (value: "<Kind>/<name>"); xnet removes no other. */
 export const OWNER_LABEL = 'io.xnet.owner';
@@ -40,8 +41,9 @@ export interface DockerEvent {
   timeNano: number;
 }
 
-export class DockerError extends Error {
-  constructor(readonly reason: 'DockerUnavailable' | 'DockerRequestFailed' | 'NetworkInUse', message: string) {
-    super(message);
+export class DockerError extends DataplaneError {
+  declare readonly reason: 'DockerUnavailable' | 'DockerRequestFailed' | 'NetworkInUse';
+  constructor(reason: 'DockerUnavailable' | 'DockerRequestFailed' | 'NetworkInUse', message: string) {
+    super(reason, message, { retryable: reason === 'DockerUnavailable' });
   }
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Etcd3, type IOptions } from 'etcd3';
+import { UsageError } from '../errors.js';
 
 export interface EtcdConnection {
   endpoints: string[];
@@ -8,7 +9,10 @@ export interface EtcdConnection {
   key?: string;
 }
 
-export class EtcdConfigError extends Error {}
+/** Bad connection flags or TLS files: a usage error, found before any I/O. */
+export class EtcdConfigError extends UsageError {
+  constructor(message: string) { super(message, 'EtcdConfig'); }
+}
 
 /** Builds an etcd3 client; TLS files are read here so a missing file fails before any I/O. */
 export function createEtcdClient(conn: EtcdConnection): Etcd3 {

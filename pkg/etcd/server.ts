@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { etcdLimitFlags, type EtcdLimits } from './limits.js';
+import { LabError } from '../errors.js';
 
 /** Client-facing TLS of one etcd (PEM file paths). Peers stay plain HTTP on loopback. */
 export interface EtcdTlsOptions {
@@ -66,7 +67,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export class EtcdStartError extends Error {}
+export class EtcdStartError extends LabError {
+  constructor(message: string) { super('EtcdStartFailed', message); }
+}
 
 function tlsFlags(tls: EtcdTlsOptions): string[] {
   // Without a client certificate the health check could never pass: say so now, not after the timeout.

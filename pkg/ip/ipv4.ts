@@ -1,6 +1,7 @@
 // IPv4 arithmetic on plain numbers (0..2^32-1). Parsing is delegated to ipaddr.js so that
 // odd spellings ("010.1.1.1", "1.2.3") are rejected the way every other tool rejects them.
 import ipaddr from 'ipaddr.js';
+import { ValidationError } from '../errors.js';
 
 export interface Cidr {
   /** network address as an unsigned 32-bit number */
@@ -8,9 +9,9 @@ export interface Cidr {
   readonly prefix: number;
 }
 
-export class IpParseError extends Error {
+export class IpParseError extends ValidationError {
   constructor(readonly input: string, readonly why: string) {
-    super(`${JSON.stringify(input)}: ${why}`);
+    super('InvalidAddress', `${JSON.stringify(input)}: ${why}`);
   }
 }
 

@@ -7,12 +7,14 @@ import {
 } from '../ip/ipv4.js';
 import type { ClusterNetwork, HostSubnet, MacvlanNet } from '../api/index.js';
 import { cidrInterval, subtract, intersect, overlaps, type Interval } from './ranges.js';
+import { IpamError, type XnetErrorOptions } from '../errors.js';
 
 /** A reason a user can act on, used as the Ready condition's reason. */
 export type AllocationFailure = 'OutOfRange' | 'IPConflict' | 'PoolExhausted' | 'SubnetConflict' | 'InvalidSpec' | 'WaitingForHostSubnet';
 
-export class AllocationError extends Error {
-  constructor(readonly reason: AllocationFailure, message: string) { super(message); }
+export class AllocationError extends IpamError {
+  declare readonly reason: AllocationFailure;
+  constructor(reason: AllocationFailure, message: string, opts?: XnetErrorOptions) { super(reason, message, opts); }
 }
 
 // ---------- ClusterNetwork blocks (HostSubnets) ----------

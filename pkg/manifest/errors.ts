@@ -1,3 +1,5 @@
+import { ValidationError } from '../errors.js';
+
 // A rejected manifest must tell the user exactly where to look: file, document, line, field.
 
 export interface ManifestIssue {
@@ -27,9 +29,9 @@ export function formatIssue(i: ManifestIssue): string {
   return `${parts.join(': ')}: ${i.reason}`;
 }
 
-export class ManifestError extends Error {
+export class ManifestError extends ValidationError {
   constructor(readonly issues: ManifestIssue[]) {
-    super(issues.length === 1
+    super('InvalidManifest', issues.length === 1
       ? `invalid manifest: ${formatIssue(issues[0])}`
       : `invalid manifests (${issues.length} problems):\n${issues.map((i) => '  ' + formatIssue(i)).join('\n')}`);
     this.name = 'ManifestError';

@@ -1,15 +1,17 @@
 // Every external command goes through here: argument arrays only, never a shell, and failures
 // become CommandError values that carry what the user needs to see (command, stderr, exit code).
 import { execa } from 'execa';
+import { DataplaneError } from '../errors.js';
 
-export class CommandError extends Error {
+export class CommandError extends DataplaneError {
+  declare readonly reason: 'CommandFailed' | 'CommandNotFound';
   constructor(
-    readonly reason: 'CommandFailed' | 'CommandNotFound',
+    reason: 'CommandFailed' | 'CommandNotFound',
     readonly argv: string[],
     readonly exitCode: number | undefined,
     readonly stderr: string,
   ) {
-    super(`${argv.join(' ')}: ${stderr.trim() || `exit code ${exitCode}`}`);
+    super(reason, `${argv.join(' ')}: ${stderr.trim() || `exit code ${exitCode}`}`);
   }
 }
 

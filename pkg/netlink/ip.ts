@@ -3,6 +3,7 @@ import { run, CommandError } from './exec.js';
 import { ipArgv, type NetTarget, describeTarget } from './target.js';
 import { parseAddrs, parseLinks, parseRoutes } from './parse.js';
 import type { Addr, Link, Route } from './types.js';
+import { DataplaneError } from '../errors.js';
 
 /** One line of an `ip -batch` file, as arguments (no quoting needed: names are validated). */
 export type IpLine = string[];
@@ -14,14 +15,13 @@ export type IpLine = string[];
  */
 const UNSAFE_ARG = /[\s\x00-\x1f\x7f"'#]/;
 
-export class IpBatchArgumentError extends Error {
-  readonly reason = 'UnsafeArgument';
+export class IpBatchArgumentError extends DataplaneError {
   constructor(
     /** the refused line and the 0-based index of the refused argument in it */
     readonly line: IpLine,
     readonly index: number,
   ) {
-    super(`refusing ip batch line ${JSON.stringify(line)}: argument ${index + 1} ${JSON.stringify(line[index])} ${line[index] === '' ? 'is empty' : 'contains a newline, NUL, blank, quote or "#"'}, which would change or add ip commands`);
+    super('UnsafeArgument', `refusing ip batch line ${JSON.stringify(line)}: argument ${index + 1} ${JSON.stringify(line[index])} ${line[index] === '' ? 'is empty' : 'contains a newline, NUL, blank, quote or "#"'}, which would change or add ip commands`);
   }
 }
 
@@ -34,15 +34,16 @@ export function batchInput(lines: IpLine[]): string {
   return lines.map((l) => l.join(' ')).join('\n') + '\n';
 }
 
-export class IpBatchError extends Error {
+export class IpBatchError extends DataplaneError {
+  declare readonly reason: 'IpCommandFailed' | 'NamespaceGone';
   constructor(
-    readonly reason: 'IpCommandFailed' | 'NamespaceGone',
+    reason: 'IpCommandFailed' | 'NamespaceGone',
     readonly target: NetTarget,
     /** the failing line, when ip said which */
     readonly line: IpLine | undefined,
     readonly stderr: string,
   ) {
-    super(`ip in ${describeTarget(target)}${line ? `: "${line.join(' ')}"` : ''}: ${stderr.trim().split('\n')[0]}`);
+    super(reason, `ip in ${describeTarget(target)}${line ? `: "${line.join(' ')}"` : ''}: ${stderr.trim().split('\n')[0]}`);
   }
 
   /** 0-based indexes of every line ip reported as failed */

@@ -3,6 +3,7 @@
 // number of spawned processes does not grow with the number of rules.
 import { run } from './exec.js';
 import { inNetns, type NetTarget } from './target.js';
+import { DataplaneError } from '../errors.js';
 
 export interface ChainDump {
   /** user chains and built-in chains declared in the dump */
@@ -33,10 +34,9 @@ export function parseSave(text: string, table: string): ChainDump {
 }
 
 /** A restore line that would split into several (a newline or NUL smuggled in through a name). */
-export class IptablesInputError extends Error {
-  readonly reason = 'UnsafeArgument';
+export class IptablesInputError extends DataplaneError {
   constructor(readonly line: string) {
-    super(`refusing iptables-restore line ${JSON.stringify(line)}: it contains a newline or NUL, which would add rules`);
+    super('UnsafeArgument', `refusing iptables-restore line ${JSON.stringify(line)}: it contains a newline or NUL, which would add rules`);
   }
 }
 

@@ -7,15 +7,16 @@ import { Keys, DEFAULT_PREFIX } from './keys.js';
 import { rangePrefix } from '../etcd/range.js';
 import { boundNode, withStatus } from './merge.js';
 import { startWatch } from './watch.js';
+import { ValidationError } from '../errors.js';
 import {
-  AlreadyExistsError, ConflictError, NotFoundError, StoreError,
+  AlreadyExistsError, ConflictError, NotFoundError,
   type ApplyChange, type ListOptions, type ListResult, type Store, type StatusWriter, type WatchEvent,
 } from './types.js';
 
 type Stored = Omit<AnyObject, 'status'>;
 type Status = Record<string, unknown>;
 
-export class InvalidObjectError extends StoreError {
+export class InvalidObjectError extends ValidationError {
   constructor(readonly kind: string, readonly objectName: string, readonly issues: { path: string; message: string }[]) {
     super("Invalid", `${kind} "${objectName}" is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   }
@@ -154,7 +155,7 @@ export class EtcdStore implements Store {
     const seen = new Set<string>();
     for (const o of objs) {
       const id = `${o.kind}/${o.metadata?.name}`;
-      if (seen.has(id)) throw new StoreError('Duplicate', `${id} appears twice in one request`);
+      if (seen.has(id)) throw new ValidationError('Duplicate', `${id} appears twice in one request`);
       seen.add(id);
     }
     const normalized = objs.map((o) => ({ wanted: normalize(o), rv: o.metadata.resourceVersion }));

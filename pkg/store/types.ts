@@ -2,6 +2,7 @@
 // (keys, revisions, transactions) stays behind this interface.
 import type { Lease } from 'etcd3';
 import type { AnyObject, Kind } from '../api/index.js';
+import { StoreError } from '../errors.js';
 
 export type StatusWriter = { controller: true } | { node: string };
 
@@ -74,9 +75,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export class StoreError extends Error {
-  constructor(readonly reason: string, message: string) { super(message); }
-}
+export { StoreError };
 export class NotFoundError extends StoreError {
   constructor(readonly kind: Kind, readonly objectName: string) { super("NotFound", `${kind} "${objectName}" not found`); }
 }

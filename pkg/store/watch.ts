@@ -5,6 +5,8 @@ import type { AnyObject, Kind } from '../api/index.js';
 import { withStatus } from './merge.js';
 import { decodeObject, mergedItems, type EtcdStore, type KindState } from './etcd-store.js';
 import type { ListResult, WatchEvent } from './types.js';
+import { fromEtcdError } from '../etcd/errors.js';
+import { EtcdCompactedError } from '../errors.js';
 
 interface Handlers {
   onEvent: (e: WatchEvent) => void;
@@ -13,7 +15,7 @@ interface Handlers {
 }
 
 function isCompacted(err: unknown): boolean {
-  return /compacted/i.test(String((err as Error)?.message ?? err));
+  return fromEtcdError(err) instanceof EtcdCompactedError;
 }
 
 export async function startWatch(store: EtcdStore, kind: Kind, fromRevision: number, h: Handlers): Promise<{ close(): Promise<void> }> {
