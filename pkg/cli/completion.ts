@@ -7,6 +7,7 @@ import { KINDS, resolveKind } from '../api/kinds.js';
 import type { Session } from './connect.js';
 import type { CliIO } from './io.js';
 import { UsageError } from './exit.js';
+import type { RegisterCommand } from './command.js';
 
 export const COMPLETE_COMMAND = '__complete';
 const NAMES_TIMEOUT_MS = 2000;
@@ -130,3 +131,15 @@ export async function completeNamesCommand(session: Session, io: CliIO, kindArg:
   }
   return 0;
 }
+
+/** `xctl completion SHELL` and the hidden `xctl __complete KIND` the scripts call at Tab time. */
+export const registerCompletion: RegisterCommand = (program, { io, run }) => {
+  program.command('completion')
+    .description('print a shell completion script: source <(xctl completion bash)')
+    .argument('<shell>', 'bash or zsh')
+    .action((shell: string) => { completionCommand(program, io, shell); });
+  program.command(COMPLETE_COMMAND, { hidden: true })
+    .description('object names of a kind, for shell completion')
+    .argument('<kind>')
+    .action((kind: string, _opts: unknown, cmd: Command) => run((s) => completeNamesCommand(s, io, kind), cmd));
+};

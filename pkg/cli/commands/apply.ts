@@ -3,6 +3,8 @@ import type { CliIO } from '../io.js';
 import { EXIT } from '../exit.js';
 import { ref } from '../format.js';
 import { checkedBatch, loadBatch } from './batch.js';
+import type { Command } from 'commander';
+import { fileOption, type RegisterCommand } from '../command.js';
 
 export interface ApplyOptions { filename?: string[]; dryRun?: boolean }
 
@@ -15,3 +17,11 @@ export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptio
   for (const c of changes) io.out(`${ref(c.object)} ${c.action}${suffix}\n`);
   return EXIT.OK;
 }
+
+export const registerApply: RegisterCommand = (program, { io, run }) => {
+  program.command('apply')
+    .description('create or update the objects of the manifests, all in one transaction')
+    .addOption(fileOption())
+    .option('--dry-run', 'validate and show what would change, write nothing')
+    .action((opts: ApplyOptions, cmd: Command) => run((s) => applyCommand(s, io, opts), cmd));
+};

@@ -4,6 +4,8 @@ import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
 import { loadBatch } from './batch.js';
+import type { Command } from 'commander';
+import { fileOption, type RegisterCommand } from '../command.js';
 
 export interface DeleteOptions { filename?: string[] }
 
@@ -28,3 +30,11 @@ export async function deleteCommand(session: Session, io: CliIO, args: string[],
   }
   return missing ? EXIT.NOT_FOUND : EXIT.OK;
 }
+
+export const registerDelete: RegisterCommand = (program, { io, run }) => {
+  program.command('delete')
+    .description('delete objects by kind and name, or those in manifests')
+    .argument('[kind-and-names...]', 'KIND NAME...')
+    .addOption(fileOption())
+    .action((args: string[], opts: DeleteOptions, cmd: Command) => run((s) => deleteCommand(s, io, args, opts), cmd));
+};

@@ -5,6 +5,8 @@ import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT } from '../exit.js';
 import { humanAge, renderTable, toYaml } from '../format.js';
+import type { Command } from 'commander';
+import { KIND_HELP, type RegisterCommand } from '../command.js';
 
 /** kubectl-describe-like: identity, spec, status, then the conditions as a table. */
 export async function describeCommand(session: Session, io: CliIO, kindArg: string, name: string): Promise<number> {
@@ -42,3 +44,11 @@ export async function describeCommand(session: Session, io: CliIO, kindArg: stri
 function indent(text: string): string {
   return text.replace(/\n$/, '').split('\n').map((l) => `  ${l}`).join('\n') + '\n';
 }
+
+export const registerDescribe: RegisterCommand = (program, { io, run }) => {
+  program.command('describe')
+    .description('show an object: spec, status and conditions')
+    .argument('<kind>', KIND_HELP)
+    .argument('<name>')
+    .action((kind: string, name: string, _opts: unknown, cmd: Command) => run((s) => describeCommand(s, io, kind, name), cmd));
+};

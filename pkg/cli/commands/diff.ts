@@ -5,6 +5,8 @@ import { CliError, EXIT, exitCodeFor } from '../exit.js';
 import { ref, toYaml } from '../format.js';
 import { textDiff } from '../diff.js';
 import { checkedBatch, loadBatch } from './batch.js';
+import type { Command } from 'commander';
+import { fileOption, type RegisterCommand } from '../command.js';
 
 export interface DiffOptions { filename?: string[] }
 
@@ -57,3 +59,10 @@ function sortKeys(v: unknown): unknown {
   }
   return v;
 }
+
+export const registerDiff: RegisterCommand = (program, { io, run }) => {
+  program.command('diff')
+    .description('show what apply would change; exit 1 when something differs')
+    .addOption(fileOption())
+    .action((opts: DiffOptions, cmd: Command) => run((s) => diffCommand(s, io, opts), cmd));
+};

@@ -6,6 +6,8 @@ import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
 import { asList, columnWidths, renderTable, tableHeader, tableRow, toJson, toYaml, type OutputFormat } from '../format.js';
+import type { Command } from 'commander';
+import { KIND_HELP, collect, type RegisterCommand } from '../command.js';
 
 export interface GetOptions { output?: string; selector?: string[]; watch?: boolean }
 
@@ -100,3 +102,14 @@ export function untilAborted(signal: AbortSignal | undefined): Promise<void> {
     signal.addEventListener('abort', () => resolve(), { once: true });
   });
 }
+
+export const registerGet: RegisterCommand = (program, { io, run }) => {
+  program.command('get')
+    .description('list objects of a kind, or show one')
+    .argument('<kind>', KIND_HELP)
+    .argument('[name]')
+    .option('-o, --output <format>', 'wide, yaml or json')
+    .option('-l, --selector <k=v>', 'label selector, k=v[,k=v]; repeatable', collect)
+    .option('-w, --watch', 'after listing, print objects as they change')
+    .action((kind: string, name: string | undefined, opts: GetOptions, cmd: Command) => run((s) => getCommand(s, io, kind, name, opts), cmd));
+};

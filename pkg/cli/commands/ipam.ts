@@ -2,6 +2,8 @@ import { ipamCheck } from '../../ipam/check.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT } from '../exit.js';
+import type { Command } from 'commander';
+import type { RegisterCommand } from '../command.js';
 
 /** Prints the controller's IPAM audit; exit 1 when it found leaks, duplicates or other problems. */
 export async function ipamCheckCommand(session: Session, io: CliIO): Promise<number> {
@@ -9,3 +11,10 @@ export async function ipamCheckCommand(session: Session, io: CliIO): Promise<num
   io.out(report.text.endsWith('\n') || report.text === '' ? report.text : report.text + '\n');
   return report.problems > 0 ? EXIT.FAILED : EXIT.OK;
 }
+
+export const registerIpam: RegisterCommand = (program, { io, run }) => {
+  const ipam = program.command('ipam').description('address management');
+  ipam.command('check')
+    .description('leaks, duplicates and use per pool; exit 1 on a problem')
+    .action((_opts: unknown, cmd: Command) => run((s) => ipamCheckCommand(s, io), cmd));
+};

@@ -6,6 +6,8 @@ import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
 import { ref } from '../format.js';
+import type { Command } from 'commander';
+import { KIND_HELP, type RegisterCommand } from '../command.js';
 
 export interface WaitOptions { for?: string; timeout?: string }
 
@@ -91,3 +93,13 @@ export async function waitCommand(session: Session, io: CliIO, kindArg: string, 
     await w.close();
   }
 }
+
+export const registerWait: RegisterCommand = (program, { io, run }) => {
+  program.command('wait')
+    .description('wait until an object reaches a condition')
+    .argument('<kind>', KIND_HELP)
+    .argument('<name>')
+    .option('--for <condition>', 'condition=Ready, condition=TYPE=False, or delete', 'condition=Ready')
+    .option('--timeout <duration>', 'give up after this long (e.g. 30s, 2m)', '60s')
+    .action((kind: string, name: string, opts: WaitOptions, cmd: Command) => run((s) => waitCommand(s, io, kind, name, opts), cmd));
+};
