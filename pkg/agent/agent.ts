@@ -10,7 +10,7 @@ import { Keys } from '../store/keys.js';
 import { NotFoundError, type Store, type StatusWriter as Writer } from '../store/types.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers } from '../runtime/workers.js';
-import { retryUntilStopped } from '../runtime/backoff.js';
+import { AGENT_QUEUE_BACKOFF, retryUntilStopped } from '../runtime/backoff.js';
 import { StatusWriter, type AgentContext, type Caches } from './context.js';
 import { Dataplane } from './dataplane.js';
 import { macvlanParent } from './desired.js';
@@ -52,7 +52,7 @@ type StoreWithLease = Store & {
 
 export class Agent {
   readonly ctx: AgentContext;
-  private readonly queue = new WorkQueue<string>({ baseMs: 50, capMs: 10_000 });
+  private readonly queue = new WorkQueue<string>(AGENT_QUEUE_BACKOFF);
   private readonly caches: Caches;
   private underlay: Underlay = {};
   private closers: Array<() => unknown> = [];

@@ -10,7 +10,7 @@ import { KvCache, type CacheChange } from '../runtime/kv-cache.js';
 import { LeaderElector, DEFAULT_LEADER_TTL_SECONDS, type LeaderTerm } from '../runtime/leader.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers } from '../runtime/workers.js';
-import { retryUntilStopped } from '../runtime/backoff.js';
+import { CONTROLLER_QUEUE_BACKOFF, retryUntilStopped } from '../runtime/backoff.js';
 import { MAX_TXN_OPS } from '../runtime/kv.js';
 import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
 import { blockCount, parseCidr } from '../ip/ipv4.js';
@@ -118,7 +118,7 @@ class Term implements Ctx {
   readonly guard;
   readonly leaderKey: string;
   readonly maxTxnOps: number;
-  private readonly queue = new WorkQueue<string>({ baseMs: 50, capMs: 30_000 });
+  private readonly queue = new WorkQueue<string>(CONTROLLER_QUEUE_BACKOFF);
   private readonly hsExecutors = new Map<string, PoolExecutor<HsItem, HsOutcome>>();
   private readonly addrExecutors = new Map<string, PoolExecutor<AddrItem, AddrOutcome>>();
   /** pool id -> NICs waiting for something in it (a free address, a HostSubnet) */

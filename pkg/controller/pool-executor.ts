@@ -8,6 +8,7 @@ import type { KvCache } from '../runtime/kv-cache.js';
 import { TxnPlan, NotLeaderError } from './txn-plan.js';
 import type { ICompare } from 'etcd3';
 import { ControllerError } from '../errors.js';
+import { POOL_CONFLICT_BACKOFF, backoffDelay, mayRetry, sleep } from '../runtime/backoff.js';
 
 /**
  * Adds one request's compares and writes to the plan and returns what the request will
@@ -66,13 +67,13 @@ export class PoolExecutor<I, O> {
         const r = await this.round(batch);
         batch = r.left;
         if (!r.conflict) { conflicts = 0; continue; }
-        if (++conflicts >= 8) {
+        if (!mayRetry(++conflicts, POOL_CONFLICT_BACKOFF)) {
           for (const p of batch) p.reject(new ConflictRetriesExceeded(this.pool));
           batch = [];
           conflicts = 0;
           continue;
         }
-        await sleep(2 * 2 ** conflicts);
+        await sleep(backoffDelay(conflicts, POOL_CONFLICT_BACKOFF));
       }
     } catch (err) {
       for (const p of [...batch, ...this.pending.splice(0)]) p.reject(err);
@@ -125,5 +126,3 @@ export class PoolExecutor<I, O> {
     return { left, conflict: false };
   }
 }
-
-function sleep(ms: number) { return new Promise((r) => setTimeout(r, ms)); }

@@ -1,37 +1,82 @@
-/**
- * Per-key exponential backoff: base * 2^(failures-1), capped. Kept pure so that the policy
- * can be tested without timers.
- */
+// The one retry policy of xnet: every loop that retries (the work queues, reconnecting to
+// etcd, the pool transactions, the store's optimistic transactions, the leader campaign)
+// names its bounds here, so how hard xnet pushes on a struggling etcd is read in one place.
+// delayMs() is pure so the policy is tested without timers.
+
 export interface BackoffPolicy {
-  baseMs: number;
-  capMs: number;
+  /** wait after the first failure */
+  initialMs: number;
+  /** no wait is longer than this */
+  maxMs: number;
+  /** each further failure multiplies the wait by this (1: a fixed interval) */
+  factor: number;
+  /** 0..1: the wait is drawn from [d*(1-jitter), d]; spreads retries of many clients apart */
+  jitter: number;
+  /** give up after this many attempts in all (undefined: until stopped) */
+  maxAttempts?: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 10, capMs: 30_000 };
+/** Work-queue keys whose reconcile failed: 10 ms doubling to 30 s (sample-controller's rate limiter). */
+export const WORKQUEUE_BACKOFF: BackoffPolicy = { initialMs: 10, maxMs: 30_000, factor: 2, jitter: 0 };
 
-export function backoffDelay(failures: number, policy: BackoffPolicy = DEFAULT_BACKOFF): number {
+/** The agent's reconciles: 50 ms doubling to 10 s, so a node heals soon after Docker or a netns is back. */
+export const AGENT_QUEUE_BACKOFF: BackoffPolicy = { initialMs: 50, maxMs: 10_000, factor: 2, jitter: 0 };
+
+/** The controller's reconciles (allocation waits, conflicts): 50 ms doubling to 30 s. */
+export const CONTROLLER_QUEUE_BACKOFF: BackoffPolicy = { initialMs: 50, maxMs: 30_000, factor: 2, jitter: 0 };
+
+/** Reaching a service that is not up yet (etcd at daemon start, a relist): 200 ms doubling to 5 s. */
+export const RECONNECT_BACKOFF: BackoffPolicy = { initialMs: 200, maxMs: 5000, factor: 2, jitter: 0 };
+
+/**
+ * A pool's transaction lost to a concurrent writer: re-plan after 4 ms doubling (to 256 ms);
+ * after 8 attempts the requests fail and their work-queue keys back off instead.
+ */
+export const POOL_CONFLICT_BACKOFF: BackoffPolicy = { initialMs: 4, maxMs: 256, factor: 2, jitter: 0, maxAttempts: 8 };
+
+/**
+ * The store's read-compare-write transactions (apply, delete) that lost to a concurrent
+ * write: re-read and try again at once, 5 attempts in all, then report a conflict.
+ */
+export const STORE_TXN_RETRY: BackoffPolicy = { initialMs: 0, maxMs: 0, factor: 1, jitter: 0, maxAttempts: 5 };
+
+/** Granting the leader lease or campaigning failed (etcd unreachable): try again every second. */
+export const LEADER_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 1000, factor: 1, jitter: 0 };
+
+/**
+ * The wait after the `failures`-th consecutive failure (1-based); 0 before any failure.
+ * `random` returns [0, 1) and is only used when the policy has jitter.
+ */
+export function backoffDelay(failures: number, policy: BackoffPolicy, random: () => number = Math.random): number {
   if (failures <= 0) return 0;
-  // 2^n overflows to Infinity for large n; Math.min keeps the cap in charge either way.
-  return Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(failures - 1, 60));
+  // factor^n overflows to Infinity for large n; Math.min keeps the cap in charge either way.
+  const d = Math.min(policy.maxMs, policy.initialMs * policy.factor ** Math.min(failures - 1, 60));
+  return policy.jitter > 0 ? d * (1 - policy.jitter * random()) : d;
 }
 
-/** Waits between attempts to reach a service that is not up yet: 200 ms doubling to 5 s. */
-export const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 200, capMs: 5000 };
+/** Whether another attempt is allowed after `attempts` attempts have been made. */
+export function mayRetry(attempts: number, policy: BackoffPolicy): boolean {
+  return policy.maxAttempts === undefined || attempts < policy.maxAttempts;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Runs f until it succeeds, waiting longer after each failure, so that a daemon started before
- * etcd simply waits for it. Once stopped() is true a failure is thrown instead of retried.
+ * etcd simply waits for it. Once stopped() is true, or the policy's attempts are used up, the
+ * failure is thrown instead of retried.
  */
 export async function retryUntilStopped(
   f: () => Promise<void>,
   opts: { stopped: () => boolean; onRetry?: (err: unknown, delayMs: number) => void; policy?: BackoffPolicy },
 ): Promise<void> {
+  const policy = opts.policy ?? RECONNECT_BACKOFF;
   for (let failures = 1; ; failures++) {
     try { await f(); return; } catch (err) {
-      if (opts.stopped()) throw err;
-      const delay = backoffDelay(failures, opts.policy ?? RECONNECT_BACKOFF);
+      if (opts.stopped() || !mayRetry(failures, policy)) throw err;
+      const delay = backoffDelay(failures, policy);
       opts.onRetry?.(err, delay);
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay);
     }
   }
 }

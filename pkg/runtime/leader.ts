@@ -5,6 +5,7 @@
 import type { Etcd3, ICompare, Lease } from 'etcd3';
 import type { Logger } from '../log.js';
 import { createdAt, keyAbsent, putOp, getOp, txn } from './kv.js';
+import { LEADER_RETRY, backoffDelay } from './backoff.js';
 
 /** Default lease TTL of the controller's leadership: a killed leader is replaced within this. */
 export const DEFAULT_LEADER_TTL_SECONDS = 10;
@@ -63,6 +64,8 @@ export class LeaderElector {
         if (this.termRevision && String(kv.create_revision) !== this.termRevision) this.endTerm?.();
       });
       watcher.on('error', () => this.wake?.());
+      // consecutive failures to reach etcd, for LEADER_RETRY
+      let failures = 0;
       while (!this.stopped) {
         const lease = client.lease(this.ttlSeconds, { autoKeepAlive: true });
         this.lease = lease;
@@ -71,18 +74,20 @@ export class LeaderElector {
         let leaseId: string;
         try {
           leaseId = await lease.grant();
+          failures = 0;
         } catch (err) {
           log?.warn('cannot grant leader lease; retrying', { error: String(err) });
-          await this.sleep(1000);
+          await this.sleep(backoffDelay(++failures, LEADER_RETRY));
           continue;
         }
         while (!this.stopped && !leaseLost) {
           let res;
           try {
             res = await txn(client, [keyAbsent(key)], [putOp(key, id, leaseId)], [getOp(key)]);
+            failures = 0;
           } catch (err) {
             log?.warn('leader campaign failed; retrying', { error: String(err) });
-            await this.sleep(1000);
+            await this.sleep(backoffDelay(++failures, LEADER_RETRY));
             continue;
           }
           if (res.succeeded) {

@@ -1,4 +1,4 @@
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, WORKQUEUE_BACKOFF, type BackoffPolicy } from './backoff.js';
 
 /**
  * A deduplicating work queue in the manner of client-go's workqueue:
@@ -20,7 +20,7 @@ export class WorkQueue<K = string> {
   private readonly waiters: Array<(k: K | undefined) => void> = [];
   private shuttingDown = false;
 
-  constructor(private readonly backoff: BackoffPolicy = DEFAULT_BACKOFF) {}
+  constructor(private readonly backoff: BackoffPolicy = WORKQUEUE_BACKOFF) {}
 
   add(key: K): void {
     if (this.shuttingDown) return;

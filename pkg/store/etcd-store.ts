@@ -8,6 +8,7 @@ import { rangePrefix } from '../etcd/range.js';
 import { boundNode, withStatus } from './merge.js';
 import { startWatch } from './watch.js';
 import { ValidationError } from '../errors.js';
+import { STORE_TXN_RETRY, mayRetry } from '../runtime/backoff.js';
 import {
   AlreadyExistsError, ConflictError, NotFoundError,
   type ApplyChange, type ListOptions, type ListResult, type Store, type StatusWriter, type WatchEvent,
@@ -238,7 +239,7 @@ export class EtcdStore implements Store {
         for (const c of changes) if (c.action !== 'unchanged') c.object.metadata.resourceVersion = rev;
         return changes;
       }
-      if (opts.mode !== 'apply' || attempt >= 4) {
+      if (opts.mode !== 'apply' || !mayRetry(attempt + 1, STORE_TXN_RETRY)) {
         const { kind, metadata: { name } } = normalized[0].wanted;
         throw new ConflictError(kind, name, 'the object was modified concurrently');
       }
@@ -262,7 +263,7 @@ export class EtcdStore implements Store {
   }
 
   async delete(kind: Kind, name: string, opts: { resourceVersion?: string } = {}): Promise<boolean> {
-    for (let attempt = 0; attempt < 5; attempt++) {
+    for (let attempt = 0; mayRetry(attempt, STORE_TXN_RETRY); attempt++) {
       const key = Buffer.from(this.keys.object(kind, name));
       const cur = await this.client.kv.range({ key });
       const kv = cur.kvs[0];

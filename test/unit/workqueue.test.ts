@@ -3,11 +3,14 @@ import { WorkQueue } from '../../pkg/runtime/workqueue.js';
 import { backoffDelay, retryUntilStopped } from '../../pkg/runtime/backoff.js';
 import { runWorkers } from '../../pkg/runtime/workers.js';
 
+/** Doubling from initialMs to maxMs, no jitter, no attempt limit. */
+const doubling = (initialMs: number, maxMs: number) => ({ initialMs, maxMs, factor: 2, jitter: 0 });
+
 afterEach(() => { vi.useRealTimers(); });
 
 describe('backoffDelay', () => {
   it('doubles from the base and stops at the cap', () => {
-    const p = { baseMs: 10, capMs: 1000 };
+    const p = doubling(10, 1000);
     expect([0, 1, 2, 3, 4].map((n) => backoffDelay(n, p))).toEqual([0, 10, 20, 40, 80]);
     expect(backoffDelay(8, p)).toBe(1000);
     expect(backoffDelay(5000, p)).toBe(1000);
@@ -48,7 +51,7 @@ describe('WorkQueue', () => {
 
   it('re-adds with growing backoff and forgets it on success', () => {
     vi.useFakeTimers();
-    const q = new WorkQueue<string>({ baseMs: 100, capMs: 250 });
+    const q = new WorkQueue<string>(doubling(100, 250));
     expect(q.addRateLimited('a')).toBe(100);
     expect(q.len()).toBe(0);
     vi.advanceTimersByTime(100);
@@ -76,7 +79,7 @@ describe('WorkQueue', () => {
 
 describe('runWorkers', () => {
   it('reconciles every key, retries failures with backoff, never runs one key twice at once', async () => {
-    const q = new WorkQueue<string>({ baseMs: 1, capMs: 5 });
+    const q = new WorkQueue<string>(doubling(1, 5));
     const running = new Set<string>();
     let overlap = false;
     const attempts = new Map<string, number>();
@@ -114,7 +117,7 @@ describe('retryUntilStopped', () => {
     let calls = 0;
     const delays: number[] = [];
     await retryUntilStopped(async () => { if (++calls < 4) throw new Error('etcd not up'); }, {
-      stopped: () => false, policy: { baseMs: 1, capMs: 4 }, onRetry: (_e, d) => delays.push(d),
+      stopped: () => false, policy: doubling(1, 4), onRetry: (_e, d) => delays.push(d),
     });
     expect(calls).toBe(4);
     expect(delays).toEqual([1, 2, 4]);
