@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { dockerOptions } from '../pkg/docker/client.js';
-import { addEtcdFlags, etcdFromFlags, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
+import { addEtcdFlags, etcdFromFlags, exitOnUncaught, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
 import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { Agent, AGENT_VERSION } from '../pkg/agent/agent.js';
 import { createLogger } from '../pkg/log.js';
@@ -22,6 +22,7 @@ program.parse();
 const o = program.opts<EtcdFlags & { node: string; netns?: string; dockerHost?: string; resync: number }>();
 
 const log = createLogger('agent', { node: o.node });
+exitOnUncaught(log, 'xnet-agent');
 const checked = nameSchema.safeParse(o.node);
 if (!checked.success) usageExit('xnet-agent', `--node ${o.node}: ${checked.error.issues[0].message}`);
 if (o.netns && !existsSync(`/var/run/netns/${o.netns}`)) {

@@ -4,7 +4,7 @@
 // over when the leader's lease expires.
 import { createServer } from 'node:http';
 import { Command, Option } from 'commander';
-import { addEtcdFlags, etcdFromFlags, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
+import { addEtcdFlags, etcdFromFlags, exitOnUncaught, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
 import { Controller } from '../pkg/controller/controller.js';
 import { DEFAULT_LEADER_TTL_SECONDS } from '../pkg/runtime/leader.js';
 import { createLogger } from '../pkg/log.js';
@@ -20,6 +20,7 @@ const program = addEtcdFlags(new Command('xnet-controller')
 program.parse();
 const o = program.opts<EtcdFlags & { id?: string; metricsAddr?: string; leaseTtl: number; workers: number; maxTxnOps: number }>();
 const log = createLogger('controller');
+exitOnUncaught(log, 'xnet-controller');
 
 const client = etcdFromFlags('xnet-controller', o);
 for (const [flag, v] of [['--lease-ttl', o.leaseTtl], ['--workers', o.workers], ['--max-txn-ops', o.maxTxnOps]] as const) {

@@ -73,7 +73,7 @@ export class Dataplane {
           case 'sysctl.set': await writeSysctls(o.netns === undefined ? this.target : pidTarget(o.netns), o.values); break;
         }
       } catch (e) {
-        if (e instanceof CommandError) throw new ApplyError('IptablesFailed', e.message);
+        if (e instanceof CommandError) throw new ApplyError(e.reason === 'CommandTimedOut' ? 'CommandTimedOut' : 'IptablesFailed', e.message);
         if (e instanceof IptablesInputError) throw new ApplyError(e.reason, e.message);
         throw e;
       }
@@ -96,6 +96,7 @@ export class Dataplane {
       if (failed?.op === 'link.add.vlan' && /Unknown device type|not supported/i.test(e.stderr)) {
         throw new ApplyError('VlanUnsupported', `the kernel cannot make VLAN interface ${failed.name} (no 802.1Q support): ${e.stderr.trim()}`);
       }
+      if (e.reason === 'CommandTimedOut') throw new ApplyError('CommandTimedOut', e.message);
       if (e.reason === 'NamespaceGone') throw new ApplyError('ContainerNotRunning', `the container's network namespace went away: ${e.stderr.trim()}`);
       throw new ApplyError('KernelRefused', e.message);
     }

@@ -54,3 +54,24 @@ export function stopOnSignals(log: Logger, what: string, stop: () => Promise<voi
   process.on('SIGINT', () => void onSignal('SIGINT'));
   return state;
 }
+
+/** Exit code of a daemon that stopped on an error nothing else caught (EX_SOFTWARE). */
+export const UNCAUGHT_EXIT_CODE = 70;
+
+/**
+ * The last resort: an exception or rejection that no listener, timer or promise handled means
+ * the process is in a state nobody reasoned about. It is logged (the stack says where) and the
+ * process exits non-zero so that its supervisor restarts it from a clean start, rather than
+ * running on with a dead watch or a half-applied plan.
+ */
+export function exitOnUncaught(log: Logger, program: string): void {
+  const die = (what: string, err: unknown) => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    log.error(`${what}: exiting so that the supervisor restarts ${program}`, { error: e.message, stack: e.stack });
+    // winston writes asynchronously; the same line on stderr survives the exit.
+    process.stderr.write(`${program}: ${what}: ${e.stack ?? e.message}\n`);
+    process.exit(UNCAUGHT_EXIT_CODE);
+  };
+  process.on('uncaughtException', (e) => die('uncaught exception', e));
+  process.on('unhandledRejection', (e) => die('unhandled promise rejection', e));
+}

@@ -14,6 +14,9 @@ export function dockerOptions(url: string | undefined): Docker.DockerOptions {
 
 function wrap(e: unknown, what: string): DockerError {
   const err = e as { code?: string; statusCode?: number; json?: { message?: string }; message?: string };
+  if (/timeout/i.test(err.message ?? '') && !err.statusCode) {
+    return new DockerError('DockerTimedOut', `${what}: Docker did not answer in time (${err.message}); the request was abandoned`);
+  }
   if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET' || err.code === 'EPIPE') {
     return new DockerError('DockerUnavailable', `${what}: Docker daemon not reachable (${err.code}); is dockerd running?`);
   }
@@ -40,11 +43,17 @@ export function toNetwork(n: RawNetwork): DockerNetwork {
   return net;
 }
 
+/** Budget of one Docker API request; the socket is dropped after it (the event stream has none). */
+export const DOCKER_REQUEST_TIMEOUT_MS = 30_000;
+
 export class DockerClient {
   readonly docker: Docker;
+  /** the long-lived event stream: no request timeout, it is idle for minutes on end */
+  private readonly stream: Docker;
 
-  constructor(url?: string) {
-    this.docker = new Docker(dockerOptions(url));
+  constructor(url?: string, timeoutMs = DOCKER_REQUEST_TIMEOUT_MS) {
+    this.docker = new Docker({ ...dockerOptions(url), timeout: timeoutMs });
+    this.stream = new Docker(dockerOptions(url));
   }
 
   async ping(): Promise<void> {
@@ -115,7 +124,7 @@ export class DockerClient {
     const connect = async () => {
       if (closed) return;
       try {
-        const s = (await this.docker.getEvents({ filters: { type: ['container', 'network'] } })) as NodeJS.ReadableStream & { destroy?: () => void };
+        const s = (await this.stream.getEvents({ filters: { type: ['container', 'network'] } })) as NodeJS.ReadableStream & { destroy?: () => void };
         if (closed) { s.destroy?.(); return; }
         stream = s;
         handlers.onConnect?.();

@@ -42,8 +42,8 @@ export interface DockerEvent {
 }
 
 export class DockerError extends DataplaneError {
-  declare readonly reason: 'DockerUnavailable' | 'DockerRequestFailed' | 'NetworkInUse';
-  constructor(reason: 'DockerUnavailable' | 'DockerRequestFailed' | 'NetworkInUse', message: string) {
-    super(reason, message, { retryable: reason === 'DockerUnavailable' });
+  declare readonly reason: 'DockerUnavailable' | 'DockerRequestFailed' | 'NetworkInUse' | 'DockerTimedOut';
+  constructor(reason: 'DockerUnavailable' | 'DockerRequestFailed' | 'NetworkInUse' | 'DockerTimedOut', message: string) {
+    super(reason, message, { retryable: reason === 'DockerUnavailable' || reason === 'DockerTimedOut' });
   }
 }

@@ -35,9 +35,9 @@ export function batchInput(lines: IpLine[]): string {
 }
 
 export class IpBatchError extends DataplaneError {
-  declare readonly reason: 'IpCommandFailed' | 'NamespaceGone';
+  declare readonly reason: 'IpCommandFailed' | 'NamespaceGone' | 'CommandTimedOut';
   constructor(
-    reason: 'IpCommandFailed' | 'NamespaceGone',
+    reason: 'IpCommandFailed' | 'NamespaceGone' | 'CommandTimedOut',
     readonly target: NetTarget,
     /** the failing line, when ip said which */
     readonly line: IpLine | undefined,
@@ -102,7 +102,8 @@ export class IpRunner {
       const failed = [...e.stderr.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1]) - 1);
       const line = failed.length && lines ? lines[failed[0]] : undefined;
       const gone = /No such process|ns\/net: No such file|Cannot open network namespace|reassociate/i.test(e.stderr);
-      const err = new IpBatchError(gone ? 'NamespaceGone' : 'IpCommandFailed', this.target, line, e.stderr || e.message);
+      const reason = e.reason === 'CommandTimedOut' ? 'CommandTimedOut' : gone ? 'NamespaceGone' : 'IpCommandFailed';
+      const err = new IpBatchError(reason, this.target, line, e.stderr || e.message);
       err.failedLines = failed;
       throw err;
     }

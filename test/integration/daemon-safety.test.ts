@@ -1,0 +1,77 @@
+// Last-resort behaviour shared by both daemons: a command that hangs is killed at its deadline,
+// and an error nothing caught ends the process with a log line and a non-zero exit (so its
+// supervisor restarts it) instead of leaving it running in an unknown state.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CommandError, run } from '../../pkg/netlink/exec.js';
+import { UNCAUGHT_EXIT_CODE } from '../../pkg/cli/daemon.js';
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+describe('command deadlines', () => {
+  it('kills a command that runs past its budget and says so', async () => {
+    const t0 = Date.now();
+    // sh prints its own pid, then execs sleep in the same process: that pid is the child.
+    const err = await run('sh', ['-c', 'echo $$ >&2; exec sleep 30'], undefined, { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandError);
+    expect((err as CommandError).reason).toBe('CommandTimedOut');
+    expect((err as CommandError).message).toContain('killed after 300 ms');
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('leaves no child behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xnet-exec-'));
+    try {
+      const pidFile = join(dir, 'pid');
+      await run('sh', ['-c', `echo $$ > ${pidFile}; exec sleep 30`], undefined, { timeoutMs: 300 }).catch(() => undefined);
+      const { readFileSync } = await import('node:fs');
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      expect(pid).toBeGreaterThan(1);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(alive(pid)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a command that finishes in time is unaffected', async () => {
+    expect(await run('sh', ['-c', 'echo ok'], undefined, { timeoutMs: 5000 })).toBe('ok\n');
+  });
+});
+
+describe('uncaught errors in a daemon', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xnet-uncaught-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const daemon = resolve('pkg/cli/daemon.ts');
+  const log = resolve('pkg/log.ts');
+  const script = (body: string) => {
+    const f = join(dir, `s${Math.random().toString(36).slice(2)}.ts`);
+    writeFileSync(f, [
+      `import { exitOnUncaught } from ${JSON.stringify(daemon)};`,
+      `import { createLogger } from ${JSON.stringify(log)};`,
+      `exitOnUncaught(createLogger('test'), 'xnet-test');`,
+      body,
+      // would keep the process alive for 20 s if the handler did not end it
+      'setTimeout(() => { console.log("still running"); }, 20000);',
+    ].join('\n'));
+    return execa('node_modules/.bin/vite-node', [f], { reject: false, timeout: 40_000 });
+  };
+
+  it('an exception thrown in a timer is logged and exits non-zero', async () => {
+    const r = await script('setTimeout(() => { throw new Error("boom from a listener"); }, 10);');
+    expect(r.exitCode).toBe(UNCAUGHT_EXIT_CODE);
+    expect(r.stdout).not.toContain('still running');
+    expect(r.stderr).toContain('uncaught exception');
+    expect(r.stderr).toContain('boom from a listener');
+  });
+
+  it('an unhandled rejection is logged and exits non-zero', async () => {
+    const r = await script('void Promise.reject(new Error("nobody awaited me"));');
+    expect(r.exitCode).toBe(UNCAUGHT_EXIT_CODE);
+    expect(r.stderr).toContain('unhandled promise rejection');
+    expect(r.stderr).toContain('nobody awaited me');
+  });
+});
