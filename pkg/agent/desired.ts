@@ -9,6 +9,7 @@ import { effectiveParent } from './planner/macvlan.js';
 import type { DesiredRoute } from './planner/routes.js';
 import type { Problem } from './planner/ops.js';
 import { FIELD, fieldError, invalidField, type FieldCheck } from './status-fields.js';
+import { peerRouteWhy, type LocalAddresses } from '../api/rules.js';
 
 export interface HostSubnetView {
   subnet?: string;
@@ -151,8 +152,14 @@ export interface PeerRoutes {
   problems: Problem[];
 }
 
-/** `subnet via <peer address>` for every other node's HostSubnet whose address is known. */
-export function peerRoutes(self: string, hostSubnets: HostSubnet[], nodes: Map<string, Node>): PeerRoutes {
+/**
+ * `subnet via <peer address>` for every other node's HostSubnet whose address is known. The
+ * next hop is the controller's HostSubnet status.nodeAddress (checked by the controller before
+ * it copied it), else an admin's Node spec.address; never what a node reports about itself.
+ * `local` (this host's addresses with their prefix) refuses routes that would capture this
+ * host's own traffic: see peerRouteWhy.
+ */
+export function peerRoutes(self: string, hostSubnets: HostSubnet[], nodes: Map<string, Node>, local: LocalAddresses = []): PeerRoutes {
   const out: PeerRoutes = { routes: [], keep: [], problems: [] };
   for (const hs of hostSubnets) {
     if (hs.spec.node === self || isDeleting(hs)) continue;
@@ -160,20 +167,31 @@ export function peerRoutes(self: string, hostSubnets: HostSubnet[], nodes: Map<s
     if (v.problem) {
       // A bad next hop must not tear down the route that works: keep it when its subnet is sound.
       const subnet = (hs.status as { subnet?: unknown } | undefined)?.subnet ?? hs.spec.subnet;
-      if (subnet != null && fieldError(subnet, FIELD.cidr) === undefined) out.keep.push(subnet as string);
+      if (subnet != null && fieldError(subnet, FIELD.cidr) === undefined && !peerRouteWhy(subnet as string, undefined, local)) out.keep.push(subnet as string);
       out.problems.push(v.problem);
       continue;
     }
-    let via = v.nodeAddress;
-    if (!via) {
-      const n = nodeView(nodes.get(hs.spec.node));
-      if (n.problem) out.problems.push(n.problem);
-      via = n.address;
+    const via = v.nodeAddress ?? adminNodeAddress(nodes.get(hs.spec.node), out.problems);
+    if (!v.subnet) continue;
+    const bad = peerRouteWhy(v.subnet, via, local);
+    if (bad) {
+      out.problems.push({ reason: 'UnsafeRoute', message: `HostSubnet ${hs.metadata.name}: no route for ${v.subnet}${via ? ` via ${via}` : ''}: ${bad}` });
+      // The subnet itself is sound when only the next hop is wrong: its working route stays.
+      if (via && !peerRouteWhy(v.subnet, undefined, local)) out.keep.push(v.subnet);
+      continue;
     }
-    if (v.subnet && via) out.routes.push({ dst: v.subnet, via });
-    else if (v.subnet) out.keep.push(v.subnet);
+    if (via) out.routes.push({ dst: v.subnet, via });
+    else out.keep.push(v.subnet);
   }
   return out;
+}
+
+/** A Node's spec.address (written by an admin, checked like any field); its reported status is not used. */
+function adminNodeAddress(n: Node | undefined, problems: Problem[]): string | undefined {
+  if (n?.spec?.address == null) return undefined;
+  const problem = invalidField('Node', n.metadata.name, [['spec.address', n.spec.address, FIELD.ipv4]]);
+  if (problem) { problems.push(problem); return undefined; }
+  return n.spec.address;
 }
 
 export function desiredNat(cns: ClusterNetwork[], localSubnets: HostSubnet[]): DesiredNat {

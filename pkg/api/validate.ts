@@ -7,6 +7,7 @@ import {
   cidrContains, cidrCovers, cidrsOverlap, formatCidr, lastAddress, parseCidr, parseIPv4, type Cidr,
 } from '../ip/ipv4.js';
 import { KINDS, type Kind, type KindInfo } from './kinds.js';
+import { clusterStaticIpWhy, macvlanStaticIpWhy, reservedAddressWhy } from './rules.js';
 import { API_VERSION, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet } from './types.js';
 
 export type FieldPath = (string | number)[];
@@ -382,48 +383,15 @@ function staticIpNetworkIssue(nic: ContainerNic, net: AnyObject | undefined, hos
   // controller reports the NIC as not Ready until then.
   if (!net) return undefined;
   const ipText = nic.spec.ip!;
-  const ip = parseIPv4(ipText);
   if (net.kind === 'ClusterNetwork') {
-    const cidr = parseCidr(net.spec.cidr);
-    if (!cidrContains(cidr, ip)) return `${ipText} is outside ClusterNetwork "${net.metadata.name}" (${net.spec.cidr})`;
-    const r = net.spec.reserved?.find((x) => cidrContains(parseCidr(x), ip));
-    if (r) return `${ipText} is in ClusterNetwork "${net.metadata.name}"'s reserved range ${r}`;
     const hs = hostSubnets.find((h) => h.spec.node === nic.spec.node && h.spec.clusterNetwork === net.metadata.name);
-    const hsText = hs?.spec.subnet ?? hs?.status?.subnet;
-    if (hs && hsText) {
-      const sub = parseCidr(hsText);
-      if (!cidrContains(sub, ip)) return `${ipText} is outside node ${nic.spec.node}'s subnet ${hsText} (HostSubnet "${hs.metadata.name}")`;
-      const gw = hs.spec.gateway ?? hs.status?.gateway;
-      if (gw === ipText) return `${ipText} is the gateway of HostSubnet "${hs.metadata.name}"`;
-      const bad = reservedAddressWhy(sub, ip);
-      if (bad) return `${ipText} is the ${bad} address of ${hsText}`;
-      // Docker's own IPAM hands out the dockerRange without asking xnet: a static IP there
-      // would sooner or later be given to a container too.
-      const dr = hs.spec.dockerRange ?? hs.status?.dockerRange;
-      if (dr && cidrContains(parseCidr(dr), ip)) return `${ipText} is in ${dr}, the dockerRange of HostSubnet "${hs.metadata.name}" that Docker hands out itself`;
-    }
-    return undefined;
+    const subnet = hs?.spec.subnet ?? hs?.status?.subnet;
+    const part = hs && subnet
+      ? { name: hs.metadata.name, node: hs.spec.node, subnet, gateway: hs.spec.gateway ?? hs.status?.gateway, dockerRange: hs.spec.dockerRange ?? hs.status?.dockerRange }
+      : undefined;
+    return clusterStaticIpWhy({ name: net.metadata.name, cidr: net.spec.cidr, reserved: net.spec.reserved }, ipText, part);
   }
-  if (net.kind === 'MacvlanNet') {
-    const sub = parseCidr(net.spec.subnet);
-    if (!cidrContains(sub, ip)) return `${ipText} is outside MacvlanNet "${net.metadata.name}" (${net.spec.subnet})`;
-    if (net.spec.gateway === ipText) return `${ipText} is the gateway of MacvlanNet "${net.metadata.name}"`;
-    const bad = reservedAddressWhy(sub, ip);
-    if (bad) return `${ipText} is the ${bad} address of ${net.spec.subnet}`;
-    const ex = net.spec.exclude?.find((x) => cidrContains(parseCidr(x), ip));
-    if (ex) return `${ipText} is in MacvlanNet "${net.metadata.name}"'s exclude range ${ex}`;
-    for (const n of net.status?.nodes ?? []) {
-      if (n.shimAddress && n.shimAddress.split('/')[0] === ipText) return `${ipText} is node ${n.name}'s host shim address on MacvlanNet "${net.metadata.name}"`;
-      if (n.dockerRange && cidrContains(parseCidr(n.dockerRange), ip)) return `${ipText} is in ${n.dockerRange}, node ${n.name}'s block that Docker hands out itself on MacvlanNet "${net.metadata.name}"`;
-    }
-  }
-  return undefined;
-}
-
-function reservedAddressWhy(sub: Cidr, ip: number): string | undefined {
-  if (sub.prefix > 30) return undefined;
-  if (ip === sub.base) return 'network';
-  if (ip === lastAddress(sub)) return 'broadcast';
+  if (net.kind === 'MacvlanNet') return macvlanStaticIpWhy({ name: net.metadata.name, spec: net.spec }, ipText, net.status?.nodes ?? []);
   return undefined;
 }
 

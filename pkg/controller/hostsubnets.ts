@@ -14,6 +14,7 @@ import type { RawKv } from '../runtime/kv.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { RoundState } from './pool-executor.js';
 import type { Entry, ClaimEntry } from './model.js';
+import { nodeAddress } from './node-address.js';
 import { conditions, putStatusIfChanged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Ctx, type Status } from './context.js';
 
 export type HsItem =
@@ -45,16 +46,10 @@ export function hostSubnetNameFor(ctx: Ctx, clusterNetwork: string, node: string
   return `${plain.slice(0, 54).replace(/-+$/, '')}-${hash}`;
 }
 
+export { nodeAddress };
+
 export function isControllerMade(hs: HostSubnet): boolean {
   return hs.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
-}
-
-/** Where peers reach the node: spec.address, else what its agent reports, else the last address seen. */
-export function nodeAddress(ctx: Ctx, node: string): string | undefined {
-  const n = ctx.model.node(node);
-  return n?.obj.spec?.address
-    ?? (ctx.model.nodeStatus<Status>(node, 'Node', node)?.address as string | undefined)
-    ?? (ctx.model.controllerStatus<Status>('Node', node)?.status.address as string | undefined);
 }
 
 function takenSlots(state: RoundState, cn: string): Set<number> {

@@ -4,6 +4,13 @@
 // node should have.
 import type { Node } from '../api/index.js';
 import { conditions, type Ctx, type Status } from './context.js';
+import { judgeNodeAddress, type AddressVerdict } from './node-address.js';
+
+function addressCondition(v: AddressVerdict) {
+  return v.refused
+    ? { type: 'AddressAccepted', status: 'False' as const, reason: 'InvalidNodeAddress', message: `the address the agent reports is not used: ${v.refused}${v.address ? `; peers keep routing via ${v.address}` : ''}` }
+    : { type: 'AddressAccepted', status: 'True' as const, reason: 'Checked', message: v.address ? `peers route via ${v.address}` : 'no address known yet' };
+}
 
 /** Last agent status seen per node, so a lost node's status can name its last heartbeat. */
 export class LastSeen {
@@ -18,7 +25,9 @@ export function desiredNodeStatus(ctx: Ctx, node: Node, lastSeen: LastSeen): Sta
   const prev = ctx.model.controllerStatus<Status>('Node', name)?.status;
   const agent = ctx.model.nodeStatus<Status>(name, 'Node', name);
   const last = agent ?? lastSeen.get(name);
-  const address = (last?.address as string | undefined) ?? (prev?.address as string | undefined);
+  // The controller's status holds only an address that passed its check (node-address.ts).
+  const verdict = judgeNodeAddress(ctx, name, last?.address, prev?.address as string | undefined);
+  const address = verdict.address;
   const iface = (last?.interface as string | undefined) ?? (prev?.interface as string | undefined);
   const seenAt = agent ? (prev?.lastHeartbeatTime as string | undefined) ?? (agent.lastHeartbeatTime as string | undefined)
     : (last?.lastHeartbeatTime as string | undefined) ?? (prev?.lastHeartbeatTime as string | undefined);
@@ -34,6 +43,6 @@ export function desiredNodeStatus(ctx: Ctx, node: Node, lastSeen: LastSeen): Sta
     ...(iface ? { interface: iface } : {}),
     ...(seenAt ? { lastHeartbeatTime: seenAt } : {}),
     ...(agent?.agentVersion ? { agentVersion: agent.agentVersion } : prev?.agentVersion ? { agentVersion: prev.agentVersion } : {}),
-    conditions: conditions(prev, [cond]),
+    conditions: conditions(prev, [cond, addressCondition(verdict)]),
   };
 }

@@ -6,8 +6,12 @@ import {
   blockOf, cidrContains, cidrCovers, lastAddress, sizeOf, type Cidr,
 } from '../ip/ipv4.js';
 import type { ClusterNetwork, HostSubnet, MacvlanNet } from '../api/index.js';
-import { cidrInterval, subtract, intersect, overlaps, type Interval } from './ranges.js';
+import { cidrInterval, subtract, overlaps, type Interval } from './ranges.js';
 import { IpamError, type XnetErrorOptions } from '../errors.js';
+import { hostSubnetXnetRange, macvlanRange } from '../api/rules.js';
+
+// The range rules live in the one rules module; the allocator re-exports what its callers use.
+export { hostSubnetXnetRange, macvlanRange };
 
 /** A reason a user can act on, used as the Ready condition's reason. */
 export type AllocationFailure = 'OutOfRange' | 'IPConflict' | 'PoolExhausted' | 'SubnetConflict' | 'InvalidSpec' | 'WaitingForHostSubnet';
@@ -98,29 +102,7 @@ export function hostSubnetLayout(cn: ClusterNetwork['spec'], spec: HostSubnet['s
   return { subnet: subnetText, gateway, bridge, dockerRange };
 }
 
-/** xnet's part of a HostSubnet: the subnet minus Docker's range, network, gateway and broadcast. */
-export function hostSubnetXnetRange(layout: HostSubnetLayout): Interval[] {
-  const s = parseCidr(layout.subnet);
-  const net = s.base;
-  const bcast = lastAddress(s);
-  const gw = parseIPv4(layout.gateway);
-  return subtract([cidrInterval(s)], [
-    cidrInterval(parseCidr(layout.dockerRange)),
-    { first: net, last: net }, { first: bcast, last: bcast }, { first: gw, last: gw },
-  ]);
-}
-
 // ---------- MacvlanNet: per-node Docker blocks, shim and NIC addresses ----------
-
-/** Where xnet may hand out addresses on a MacvlanNet: ipRange ∩ subnet minus exclude, gateway, network, broadcast. */
-export function macvlanRange(spec: MacvlanNet['spec']): Interval[] {
-  const subnet = parseCidr(spec.subnet);
-  const range = spec.ipRange ? parseCidr(spec.ipRange) : subnet;
-  const cut: Interval[] = (spec.exclude ?? []).map((e) => cidrInterval(parseCidr(e)));
-  cut.push({ first: subnet.base, last: subnet.base }, { first: lastAddress(subnet), last: lastAddress(subnet) });
-  if (spec.gateway) { const g = parseIPv4(spec.gateway); cut.push({ first: g, last: g }); }
-  return subtract(intersect([cidrInterval(subnet)], [cidrInterval(range)]), cut);
-}
 
 /**
  * The next free blockPrefix-aligned blocks lying wholly inside the MacvlanNet's range and

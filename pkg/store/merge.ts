@@ -1,5 +1,7 @@
-// The merged status view (docs/design.md): controller's status, then the bound node's on top.
+// The merged status view (docs/design.md): controller's status, then the bound node's on top,
+// limited to what that node may report (../api/authority.ts).
 import type { Condition } from '../api/fields.js';
+import { nodeReportable } from '../api/authority.js';
 import type { AnyObject, Kind } from '../api/index.js';
 
 type Status = Record<string, unknown> & { conditions?: Condition[] };
@@ -23,7 +25,7 @@ export function mergeStatus(controller: Status | undefined, node: Status | undef
 
 export function withStatus<T extends AnyObject>(obj: T, controller: Status | undefined, nodeStatuses: Map<string, Status>): T {
   const node = boundNode(obj);
-  const status = mergeStatus(controller, node ? nodeStatuses.get(node) : undefined);
+  const status = mergeStatus(controller, node ? nodeReportable(obj.kind, nodeStatuses.get(node)) : undefined);
   const out = { ...obj } as T;
   if (status) (out as { status?: unknown }).status = status;
   else delete (out as { status?: unknown }).status;

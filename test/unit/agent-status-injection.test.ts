@@ -54,14 +54,15 @@ describe('status values are checked before they become desired state', () => {
   });
 
   it('makes no route to a peer whose HostSubnet or Node holds an invalid value, and says why', () => {
-    const nodes = new Map([['host-3', node('host-3', { address: '198.18.0.13\nroute del default' })]]);
+    // a Node's reported status.address is never a next hop (the controller checks and copies it); its spec is
+    const nodes = new Map([['host-3', { ...node('host-3'), spec: { address: '198.18.0.13\nroute del default' } }]]);
     const d = peerRoutes('host-1', [hs('host-2', 2, { nodeAddress: '198.18.0.12 dev lo' }), hs('host-3', 3), hs('host-4', 4, { nodeAddress: '198.18.0.14' })], nodes);
     expect(d.routes).toEqual([{ dst: '10.76.4.0/24', via: '198.18.0.14' }]);
     // the routes that work stay while the bad next hop is fixed
     expect(d.keep).toEqual(['10.76.2.0/24', '10.76.3.0/24']);
-    expect(d.problems.map((p) => p.reason)).toEqual(['InvalidStatus', 'InvalidStatus']);
+    expect(d.problems.map((p) => p.reason)).toEqual(['InvalidStatus', 'InvalidSpec']);
     expect(d.problems[0].message).toContain('HostSubnet default-host-2: status.nodeAddress');
-    expect(d.problems[1].message).toContain('Node host-3: status.address');
+    expect(d.problems[1].message).toContain('Node host-3: spec.address');
     expect(planRoutes(d.routes, [], () => true, d.keep).ops).toEqual([{ op: 'route.replace', dst: '10.76.4.0/24', via: '198.18.0.14' }]);
   });
 

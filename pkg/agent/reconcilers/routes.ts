@@ -7,8 +7,8 @@ import { planRoutes } from '../planner/routes.js';
 
 export async function reconcileRoutes(ctx: AgentContext): Promise<void> {
   const nodes = new Map(ctx.caches.nodes.list().map((n) => [n.metadata.name, n]));
-  const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), nodes);
-  const observed = await ctx.dp.ip.routes();
+  const [observed, addrs] = await Promise.all([ctx.dp.ip.routes(), ctx.dp.ip.addrs()]);
+  const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), nodes, addrs.map((a) => a.cidr));
   // Peer routes are the gateway routes; the shims' device routes belong to the macvlan reconciler.
   const plan = planRoutes(desired.routes, observed, (r) => isXnetRoute(r) && !!r.via && r.dst !== 'default', desired.keep);
   ctx.routeProblems = [...desired.problems, ...plan.problems].map((p) => p.message);

@@ -1,0 +1,170 @@
+// One implementation of each address rule, used by every party that applies it: the validator
+// (`xctl apply`, validate.ts), the allocator (../ipam/plan.ts, ../controller/nics.ts), the
+// audit (../ipam/check.ts), the controller's check of what nodes report, and the agent before
+// it touches the kernel. A rule that lived in two places would drift (an address `apply`
+// accepted that the allocator then refused).
+import {
+  cidrContains, cidrsOverlap, formatCidr, lastAddress, parseCidr, parseIPv4, type Cidr,
+} from '../ip/ipv4.js';
+import { cidrInterval, contains, intersect, subtract, type Interval } from '../ipam/ranges.js';
+import type { MacvlanNet } from './types.js';
+
+// ---------------------------------------------------------------- addresses of a subnet
+
+/** 'network' / 'broadcast' when `ip` is one of those of `sub` (subnets of /31 and /32 have none). */
+export function reservedAddressWhy(sub: Cidr, ip: number): string | undefined {
+  if (sub.prefix > 30) return undefined;
+  if (ip === sub.base) return 'network';
+  if (ip === lastAddress(sub)) return 'broadcast';
+  return undefined;
+}
+
+const NOT_UNICAST: Array<[string, string]> = [
+  ['0.0.0.0/8', 'is in 0.0.0.0/8 ("this network")'],
+  ['127.0.0.0/8', 'is a loopback address'],
+  ['169.254.0.0/16', 'is a link-local address'],
+  ['224.0.0.0/4', 'is a multicast address'],
+  ['240.0.0.0/4', 'is a reserved or the broadcast address'],
+];
+
+/** Why `text` cannot be a host's unicast IPv4 address, or undefined when it can. */
+export function unicastWhy(text: string): string | undefined {
+  let ip: number;
+  try { ip = parseIPv4(text); } catch { return 'is not an IPv4 address'; }
+  return NOT_UNICAST.find(([c]) => cidrContains(parseCidr(c), ip))?.[1];
+}
+
+// ---------------------------------------------------------------- where xnet may hand out
+
+/** The subnet, gateway and Docker range of one HostSubnet, as the controller allocated them. */
+export interface SubnetLayout { subnet: string; gateway: string; dockerRange: string; bridge?: string }
+
+/** xnet's part of a HostSubnet: the subnet minus Docker's range, network, gateway and broadcast. */
+export function hostSubnetXnetRange(layout: SubnetLayout): Interval[] {
+  const s = parseCidr(layout.subnet);
+  const bcast = lastAddress(s);
+  const gw = parseIPv4(layout.gateway);
+  return subtract([cidrInterval(s)], [
+    cidrInterval(parseCidr(layout.dockerRange)),
+    { first: s.base, last: s.base }, { first: bcast, last: bcast }, { first: gw, last: gw },
+  ]);
+}
+
+/** Where xnet may hand out addresses on a MacvlanNet: ipRange ∩ subnet minus exclude, gateway, network, broadcast. */
+export function macvlanRange(spec: MacvlanNet['spec']): Interval[] {
+  const subnet = parseCidr(spec.subnet);
+  const range = spec.ipRange ? parseCidr(spec.ipRange) : subnet;
+  const cut: Interval[] = (spec.exclude ?? []).map((e) => cidrInterval(parseCidr(e)));
+  cut.push({ first: subnet.base, last: subnet.base }, { first: lastAddress(subnet), last: lastAddress(subnet) });
+  if (spec.gateway) { const g = parseIPv4(spec.gateway); cut.push({ first: g, last: g }); }
+  return subtract(intersect([cidrInterval(subnet)], [cidrInterval(range)]), cut);
+}
+
+// ---------------------------------------------------------------- a ContainerNic's static address
+
+/** Why a NIC may not have `ipText` on ClusterNetwork `cn`, given its node's HostSubnet when known. */
+export function clusterStaticIpWhy(
+  cn: { name: string; cidr: string; reserved?: string[] }, ipText: string,
+  hs?: { name: string; node: string; subnet: string; gateway?: string; dockerRange?: string },
+): string | undefined {
+  const ip = parseIPv4(ipText);
+  if (!cidrContains(parseCidr(cn.cidr), ip)) return `${ipText} is outside ClusterNetwork "${cn.name}" (${cn.cidr})`;
+  const r = cn.reserved?.find((x) => cidrContains(parseCidr(x), ip));
+  if (r) return `${ipText} is in ClusterNetwork "${cn.name}"'s reserved range ${r}`;
+  if (!hs) return undefined;
+  const sub = parseCidr(hs.subnet);
+  if (!cidrContains(sub, ip)) return `${ipText} is outside node ${hs.node}'s subnet ${hs.subnet} (HostSubnet "${hs.name}")`;
+  if (hs.gateway === ipText) return `${ipText} is the gateway of HostSubnet "${hs.name}"`;
+  const bad = reservedAddressWhy(sub, ip);
+  if (bad) return `${ipText} is the ${bad} address of ${hs.subnet}`;
+  // Docker's own IPAM hands out the dockerRange without asking xnet: a static IP there
+  // would sooner or later be given to a container too.
+  if (hs.dockerRange && cidrContains(parseCidr(hs.dockerRange), ip)) {
+    return `${ipText} is in ${hs.dockerRange}, the dockerRange of HostSubnet "${hs.name}" that Docker hands out itself`;
+  }
+  return undefined;
+}
+
+export interface MacvlanNodePart { name: string; dockerRange?: string; shimAddress?: string }
+
+/** Why a NIC may not have `ipText` on MacvlanNet `m` (whose nodes hold `nodes`' blocks and shims). */
+export function macvlanStaticIpWhy(m: { name: string; spec: MacvlanNet['spec'] }, ipText: string, nodes: MacvlanNodePart[] = []): string | undefined {
+  const s = m.spec;
+  const ip = parseIPv4(ipText);
+  const sub = parseCidr(s.subnet);
+  if (!cidrContains(sub, ip)) return `${ipText} is outside MacvlanNet "${m.name}" (${s.subnet})`;
+  if (s.gateway === ipText) return `${ipText} is the gateway of MacvlanNet "${m.name}"`;
+  const bad = reservedAddressWhy(sub, ip);
+  if (bad) return `${ipText} is the ${bad} address of ${s.subnet}`;
+  const ex = s.exclude?.find((x) => cidrContains(parseCidr(x), ip));
+  if (ex) return `${ipText} is in MacvlanNet "${m.name}"'s exclude range ${ex}`;
+  if (!contains(macvlanRange(s), ip)) return `${ipText} is outside MacvlanNet "${m.name}"'s ipRange ${s.ipRange}, the part xnet hands out`;
+  for (const n of nodes) {
+    if (n.shimAddress && n.shimAddress.split('/')[0] === ipText) return `${ipText} is node ${n.name}'s host shim address on MacvlanNet "${m.name}"`;
+    if (n.dockerRange && cidrContains(parseCidr(n.dockerRange), ip)) {
+      return `${ipText} is in ${n.dockerRange}, node ${n.name}'s block that Docker hands out itself on MacvlanNet "${m.name}"`;
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- what a node may be told to route
+
+/** Shortest prefix the agent ever routes: a /0-/7 would capture a large part of the Internet. */
+export const MIN_ROUTE_PREFIX = 8;
+
+/** The host's own addresses with their prefix ("198.18.0.11/24"): its underlay and local subnets. */
+export type LocalAddresses = string[];
+
+function localCidrs(local: LocalAddresses): Array<{ text: string; ip: number; net: Cidr }> {
+  return local.flatMap((a) => {
+    try {
+      const [addr, len] = a.split('/');
+      const ip = parseIPv4(addr);
+      return [{ text: a, ip, net: parseCidr(`${addr}/${len ?? 32}`, false) }];
+    } catch { return []; }
+  });
+}
+
+/**
+ * Why the agent must not install `dst via via` on a host that holds `local`: a default or very
+ * short route, a destination covering one of its own addresses or overlapping a network it is
+ * directly on (the underlay, a bridge), or a next hop that is not a peer's unicast address.
+ */
+export function peerRouteWhy(dst: string, via: string | undefined, local: LocalAddresses): string | undefined {
+  const d = parseCidr(dst, false);
+  if (d.prefix < MIN_ROUTE_PREFIX) return `${dst} is a /${d.prefix}: xnet never routes prefixes shorter than /${MIN_ROUTE_PREFIX}`;
+  const mine = localCidrs(local);
+  const held = mine.find((l) => cidrContains(d, l.ip));
+  if (held) return `${dst} covers ${held.text.split('/')[0]}, an address this node holds`;
+  const net = mine.find((l) => cidrsOverlap(d, l.net));
+  if (net) return `${dst} overlaps ${formatCidr(net.net)}, a network this node is directly on`;
+  if (via !== undefined) {
+    const bad = unicastWhy(via);
+    if (bad) return `next hop ${via} ${bad}`;
+    if (mine.some((l) => l.ip === parseIPv4(via))) return `next hop ${via} is this node's own address`;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- the address a node reports
+
+export interface AddressPool { what: string; cidr: string }
+
+/**
+ * Why the controller must not take `address`, reported by `node`, as where peers reach it: not a
+ * unicast IPv4 address, inside a pool xnet hands out (ClusterNetwork, MacvlanNet), or already
+ * the address of another Node.
+ */
+export function nodeAddressWhy(node: string, address: unknown, pools: AddressPool[], others: Array<{ node: string; address?: string }>): string | undefined {
+  if (typeof address !== 'string') return `${JSON.stringify(address)} is not an IPv4 address`;
+  const bad = unicastWhy(address);
+  if (bad) return `${address} ${bad}`;
+  const ip = parseIPv4(address);
+  const pool = pools.find((p) => { try { return cidrContains(parseCidr(p.cidr), ip); } catch { return false; } });
+  if (pool) return `${address} is inside ${pool.what} (${pool.cidr}), whose addresses xnet hands out`;
+  const other = others.find((o) => o.node !== node && o.address === address);
+  if (other) return `${address} is already the address of Node "${other.node}"`;
+  return undefined;
+}
+

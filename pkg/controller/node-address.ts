@@ -1,0 +1,51 @@
+// The address peers route to is the controller's to decide. A node's agent reports what it
+// detected, under keys its own credentials can write; the controller takes that value only
+// after checking it (../api/rules.ts nodeAddressWhy): a unicast IPv4 address, outside every
+// pool xnet hands out, not another Node's. A refused address is named on the Node's
+// AddressAccepted condition and the last accepted one stays in use.
+import type { ClusterNetwork, MacvlanNet, Node } from '../api/index.js';
+import { nodeAddressWhy, type AddressPool } from '../api/rules.js';
+import type { Ctx, Status } from './context.js';
+
+export interface AddressVerdict {
+  /** the address to use: the admin's spec, else the reported one when it passed, else the last accepted */
+  address?: string;
+  /** why the reported address was refused */
+  refused?: string;
+}
+
+function pools(ctx: Ctx): AddressPool[] {
+  const out: AddressPool[] = [];
+  for (const c of ctx.model.objects<ClusterNetwork>('ClusterNetwork')) out.push({ what: `ClusterNetwork "${c.obj.metadata.name}"`, cidr: c.obj.spec.cidr });
+  for (const m of ctx.model.objects<MacvlanNet>('MacvlanNet')) out.push({ what: `MacvlanNet "${m.obj.metadata.name}"`, cidr: m.obj.spec.subnet });
+  return out;
+}
+
+function otherAddresses(ctx: Ctx, self: string): Array<{ node: string; address?: string }> {
+  const out: Array<{ node: string; address?: string }> = [];
+  for (const n of ctx.model.objects<Node>('Node')) {
+    const name = n.obj.metadata.name;
+    if (name === self) continue;
+    out.push({ node: name, address: n.obj.spec?.address ?? (ctx.model.controllerStatus<Status>('Node', name)?.status.address as string | undefined) });
+  }
+  return out;
+}
+
+/** Checks `reported` for `node`; `accepted` is the address the controller accepted before. */
+export function judgeNodeAddress(ctx: Ctx, node: string, reported: unknown, accepted: string | undefined): AddressVerdict {
+  const spec = ctx.model.node(node)?.obj.spec?.address;
+  if (spec) return { address: spec };
+  if (reported === undefined) return accepted ? { address: accepted } : {};
+  // Heartbeats repeat the same address every few seconds: only a new one needs the full check.
+  if (reported === accepted) return { address: accepted };
+  const refused = nodeAddressWhy(node, reported, pools(ctx), otherAddresses(ctx, node));
+  if (refused) return { ...(accepted ? { address: accepted } : {}), refused };
+  return { address: reported as string };
+}
+
+/** Where peers reach `node`: the admin's spec.address, else the reported address once checked. */
+export function nodeAddress(ctx: Ctx, node: string): string | undefined {
+  const reported = ctx.model.nodeStatus<Status>(node, 'Node', node)?.address;
+  const accepted = ctx.model.controllerStatus<Status>('Node', node)?.status.address as string | undefined;
+  return judgeNodeAddress(ctx, node, reported, accepted).address;
+}

@@ -1,0 +1,110 @@
+// The one rules module (pkg/api/rules.ts) and the field authority table, as every party
+// applies them: the validator, the allocator, the agent's route check, the store's merge.
+import { describe, expect, it } from 'vitest';
+import { API_VERSION, crossObjectIssues, type AnyObject, type HostSubnet, type Node } from '../../pkg/api/index.js';
+import { macvlanStaticIpWhy, nodeAddressWhy, peerRouteWhy, unicastWhy } from '../../pkg/api/rules.js';
+import { nodeReportable, unauthorizedFields } from '../../pkg/api/authority.js';
+import { macvlanRange } from '../../pkg/ipam/plan.js';
+import { contains } from '../../pkg/ipam/ranges.js';
+import { parseIPv4 } from '../../pkg/ip/ipv4.js';
+import { peerRoutes } from '../../pkg/agent/desired.js';
+import { mergeStatus, withStatus } from '../../pkg/store/merge.js';
+
+const LOCAL = ['198.18.0.11/24', '127.0.0.1/8', '10.76.1.1/24'];
+
+describe('routes the agent refuses', () => {
+  it.each([
+    ['0.0.0.0/0', '198.18.0.12', /never routes prefixes shorter than \/8/],
+    ['0.0.0.0/1', '198.18.0.12', /\/1/],
+    ['128.0.0.0/1', '198.18.0.12', /\/1/],
+    ['8.0.0.0/7', '198.18.0.12', /\/7/],
+    ['198.18.0.0/24', '198.18.0.12', /covers 198\.18\.0\.11, an address this node holds/],
+    ['198.18.0.11/32', '198.18.0.12', /an address this node holds/],
+    ['198.18.0.128/25', '198.18.0.12', /overlaps 198\.18\.0\.0\/24, a network this node is directly on/],
+    ['10.76.1.128/25', '198.18.0.12', /overlaps 10\.76\.1\.0\/24/],
+    ['10.76.2.0/24', '198.18.0.11', /next hop 198\.18\.0\.11 is this node's own address/],
+    ['10.76.2.0/24', '0.0.0.0', /next hop 0\.0\.0\.0/],
+    ['10.76.2.0/24', '224.0.0.1', /multicast/],
+    ['10.76.2.0/24', '255.255.255.255', /broadcast/],
+  ])('%s via %s', (dst, via, why) => {
+    expect(peerRouteWhy(dst, via, LOCAL)).toMatch(why);
+  });
+
+  it('accepts a peer subnet via a peer address', () => {
+    expect(peerRouteWhy('10.76.2.0/24', '198.18.0.12', LOCAL)).toBeUndefined();
+  });
+
+  const hs = (node: string, i: number, status: Record<string, unknown>): HostSubnet => ({
+    apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: `default-${node}` },
+    spec: { node, clusterNetwork: 'default', icc: true }, status: { subnet: `10.76.${i}.0/24`, gateway: `10.76.${i}.1`, bridge: `br0${i}`, dockerRange: `10.76.${i}.128/25`, ...status },
+  });
+
+  it('peerRoutes makes no route for an unsafe HostSubnet and keeps the working route of one with a bad next hop', () => {
+    const r = peerRoutes('host-1', [
+      hs('host-2', 2, { subnet: '0.0.0.0/0', nodeAddress: '198.18.0.12' }),
+      hs('host-3', 3, { nodeAddress: '198.18.0.11' }),
+      hs('host-4', 4, { nodeAddress: '198.18.0.14' }),
+    ], new Map<string, Node>(), LOCAL);
+    expect(r.routes).toEqual([{ dst: '10.76.4.0/24', via: '198.18.0.14' }]);
+    expect(r.keep).toEqual(['10.76.3.0/24']);
+    expect(r.problems.map((p) => p.reason)).toEqual(['UnsafeRoute', 'UnsafeRoute']);
+    expect(r.problems[0].message).toContain('HostSubnet default-host-2: no route for 0.0.0.0/0');
+  });
+
+  it('never routes via what a Node reports about itself, only its spec.address', () => {
+    const nodes = new Map<string, Node>([
+      ['host-2', { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'host-2' }, spec: {}, status: { address: '198.18.0.12' } }],
+    ]);
+    const r = peerRoutes('host-1', [hs('host-2', 2, {})], nodes, LOCAL);
+    expect(r.routes).toEqual([]);
+    expect(r.keep).toEqual(['10.76.2.0/24']);
+  });
+});
+
+describe('a node\'s reported address', () => {
+  const pools = [{ what: 'ClusterNetwork "default"', cidr: '10.76.0.0/16' }];
+  it.each([
+    ['0.0.0.0', /"this network"/], ['127.0.0.1', /loopback/], ['239.1.1.1', /multicast/], ['not-an-ip', /not an IPv4/],
+    ['10.76.9.9', /inside ClusterNetwork "default"/], ['198.18.0.12', /already the address of Node "host-2"/],
+  ])('%s is refused', (addr, why) => {
+    expect(nodeAddressWhy('host-1', addr, pools, [{ node: 'host-2', address: '198.18.0.12' }])).toMatch(why);
+  });
+  it('a unicast underlay address is accepted', () => {
+    expect(nodeAddressWhy('host-1', '198.18.0.11', pools, [{ node: 'host-1', address: '198.18.0.11' }])).toBeUndefined();
+    expect(unicastWhy('198.18.0.11')).toBeUndefined();
+  });
+});
+
+describe('one static-IP rule for apply and the allocator', () => {
+  const spec = { subnet: '192.168.200.0/24', ipRange: '192.168.200.128/25', gateway: '192.168.200.1', mode: 'bridge' as const, promiscuous: true, hostShim: true, blockPrefix: 28 };
+  it('an address outside ipRange is refused by xctl apply, as the allocator refuses it', () => {
+    expect(contains(macvlanRange(spec), parseIPv4('192.168.200.20'))).toBe(false);
+    expect(macvlanStaticIpWhy({ name: 'mv', spec }, '192.168.200.20')).toMatch(/outside MacvlanNet "mv"'s ipRange 192\.168\.200\.128\/25/);
+    const mvn = { apiVersion: API_VERSION, kind: 'MacvlanNet', metadata: { name: 'mv' }, spec } as AnyObject;
+    const nic = { apiVersion: API_VERSION, kind: 'ContainerNic', metadata: { name: 'n' }, spec: { node: 'host-1', container: 'c', ifName: 'eth1', network: { macvlanNet: 'mv' }, ip: '192.168.200.20', defaultRoute: false } } as AnyObject;
+    expect(crossObjectIssues([nic], [mvn]).map((i) => i.message)).toEqual([expect.stringMatching(/ipRange/)]);
+  });
+  it('every address the allocator may hand out passes the validator', () => {
+    for (const iv of macvlanRange(spec)) for (let ip = iv.first; ip <= iv.last; ip++) {
+      const text = [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
+      expect(macvlanStaticIpWhy({ name: 'mv', spec }, text)).toBeUndefined();
+    }
+  });
+});
+
+describe('field authority in the merged view', () => {
+  it('a node\'s status can carry only what it observes', () => {
+    const node = { subnet: '0.0.0.0/0', nodeAddress: '1.2.3.4', observedGeneration: 2, conditions: [{ type: 'Ready', status: 'True' }, { type: 'Allocated', status: 'True' }] };
+    expect(nodeReportable('HostSubnet', node)).toEqual({ observedGeneration: 2, conditions: [{ type: 'Ready', status: 'True' }] });
+    expect(unauthorizedFields('HostSubnet', node)).toEqual(['subnet', 'nodeAddress', 'conditions[type=Allocated]']);
+    expect(nodeReportable('ContainerNic', { ip: '10.0.0.1', mac: '02:42:0a:00:00:01' })).toEqual({ mac: '02:42:0a:00:00:01' });
+    expect(nodeReportable('HostSubnet', 'not an object' as never)).toBeUndefined();
+  });
+
+  it('withStatus keeps the controller\'s allocation whatever the bound node wrote', () => {
+    const hs = { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: 'h' }, spec: { node: 'host-1', clusterNetwork: 'default', icc: true } } as AnyObject;
+    const merged = withStatus(hs, { subnet: '10.76.1.0/24', nodeAddress: '198.18.0.11' }, new Map([['host-1', { subnet: '0.0.0.0/0', nodeAddress: '198.18.0.99' }]]));
+    expect(merged.status).toEqual({ subnet: '10.76.1.0/24', nodeAddress: '198.18.0.11' });
+    expect(mergeStatus({ a: 1 }, { a: 2 })).toEqual({ a: 2 });
+  });
+});
