@@ -134,6 +134,8 @@ function localCidrs(local: LocalAddresses): Array<{ text: string; ip: number; ne
 export function peerRouteWhy(dst: string, via: string | undefined, local: LocalAddresses): string | undefined {
   const d = parseCidr(dst, false);
   if (d.prefix < MIN_ROUTE_PREFIX) return `${dst} is a /${d.prefix}: xnet never routes prefixes shorter than /${MIN_ROUTE_PREFIX}`;
+  const special = NOT_UNICAST.find(([c]) => cidrsOverlap(d, parseCidr(c)));
+  if (special) return `${dst} overlaps ${special[0]}, which is not unicast address space`;
   const mine = localCidrs(local);
   const held = mine.find((l) => cidrContains(d, l.ip));
   if (held) return `${dst} covers ${held.text.split('/')[0]}, an address this node holds`;

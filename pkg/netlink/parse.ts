@@ -41,7 +41,7 @@ export function parseAddrs(raw: unknown): Addr[] {
   return out;
 }
 
-interface RawRoute { dst: string; gateway?: string; dev?: string; protocol?: string | number; table?: string; scope?: string }
+interface RawRoute { dst: string; gateway?: string; dev?: string; protocol?: string | number; table?: string; scope?: string; prefsrc?: string }
 
 export function parseRoutes(raw: unknown): Route[] {
   return (raw as RawRoute[]).map((r) => {
@@ -50,6 +50,7 @@ export function parseRoutes(raw: unknown): Route[] {
     if (r.dev) route.dev = r.dev;
     if (r.table) route.table = r.table;
     if (r.scope) route.scope = r.scope;
+    if (r.prefsrc) route.prefsrc = r.prefsrc;
     return route;
   });
 }

@@ -40,6 +40,8 @@ export interface Route {
   proto: string;
   table?: string;
   scope?: string;
+  /** the local source address of a connected route: one of the host's own addresses */
+  prefsrc?: string;
 }
 
 export function isXnetRoute(r: Route): boolean {

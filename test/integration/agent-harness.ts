@@ -83,6 +83,9 @@ export async function createDefaultNetwork(store: Store, hosts = 2): Promise<voi
   await store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' }));
   for (let i = 1; i <= hosts; i++) {
     await store.create(obj('HostSubnet', `default-host-${i}`, { node: `host-${i}`, clusterNetwork: 'default', subnet: `10.76.${i}.0/24`, bridge: `br0${i}`, dockerRange: `10.76.${i}.128/25` }));
+    // Standing in for the controller: peers route only via the node address it checked and
+    // copied into HostSubnet status (never via what a node reports about itself).
+    await store.writeStatus('HostSubnet', `default-host-${i}`, { controller: true }, { nodeAddress: `198.18.0.${10 + i}` });
   }
 }
 

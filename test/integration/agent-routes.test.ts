@@ -69,6 +69,8 @@ describe('agent: host subnets, routes, NAT', () => {
     await lab.store.delete('HostSubnet', 'default-host-2');
     await eventually(async () => !(await routes(h1)).some((r) => r.dst === '10.76.2.0/24'), 'route removed');
     await lab.store.create({ ...hs!, metadata: { name: 'default-host-2' }, status: undefined } as never);
+    // as the controller would: the checked node address peers route via
+    await lab.store.writeStatus('HostSubnet', 'default-host-2', { controller: true }, { nodeAddress: '198.18.0.12' });
     await eventually(async () => (await routes(h1)).some((r) => r.dst === '10.76.2.0/24' && r.gateway === '198.18.0.12'), 'route back');
     // The object made again is a new object: host-2's agent reports on it again.
     await eventually(async () => (await readyCondition(lab.store, 'HostSubnet', 'default-host-2'))?.status === 'True', 'Ready again');

@@ -8,6 +8,7 @@ import { macvlanRange } from '../../pkg/ipam/plan.js';
 import { contains } from '../../pkg/ipam/ranges.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
 import { peerRoutes } from '../../pkg/agent/desired.js';
+import { localAddresses } from '../../pkg/agent/reconcilers/routes.js';
 import { mergeStatus, withStatus } from '../../pkg/store/merge.js';
 
 const LOCAL = ['198.18.0.11/24', '127.0.0.1/8', '10.76.1.1/24'];
@@ -28,6 +29,19 @@ describe('routes the agent refuses', () => {
     ['10.76.2.0/24', '255.255.255.255', /broadcast/],
   ])('%s via %s', (dst, via, why) => {
     expect(peerRouteWhy(dst, via, LOCAL)).toMatch(why);
+  });
+
+  it('refuses destinations in loopback or multicast space', () => {
+    expect(peerRouteWhy('127.0.0.0/8', '198.18.0.12', [])).toMatch(/not unicast/);
+    expect(peerRouteWhy('224.0.0.0/8', '198.18.0.12', [])).toMatch(/not unicast/);
+  });
+
+  it('reads the host\'s own addresses off its connected routes', () => {
+    expect(localAddresses([
+      { dst: 'default', via: '198.18.0.1', proto: 'boot' },
+      { dst: '198.18.0.0/24', dev: 'eth0', proto: 'kernel', scope: 'link', prefsrc: '198.18.0.11' },
+      { dst: '10.76.2.0/24', via: '198.18.0.12', proto: '76' },
+    ])).toEqual(['198.18.0.11/24']);
   });
 
   it('accepts a peer subnet via a peer address', () => {

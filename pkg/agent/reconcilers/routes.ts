@@ -1,14 +1,24 @@
 // Peers' subnets via their underlay address. Runs on every HostSubnet or Node change and
 // whenever the kernel reports a route change.
-import { isXnetRoute } from '../../netlink/types.js';
+import { isXnetRoute, type Route } from '../../netlink/types.js';
+import type { LocalAddresses } from '../../api/rules.js';
 import { peerRoutes } from '../desired.js';
 import type { AgentContext } from '../context.js';
 import { planRoutes } from '../planner/routes.js';
 
+/**
+ * This host's own addresses with their network, read off the connected routes of the main
+ * table ("198.18.0.0/24 dev eth0 proto kernel scope link src 198.18.0.11"): no extra `ip`
+ * process on every pass.
+ */
+export function localAddresses(routes: Route[]): LocalAddresses {
+  return routes.filter((r) => r.prefsrc && r.dst.includes('/')).map((r) => `${r.prefsrc}/${r.dst.split('/')[1]}`);
+}
+
 export async function reconcileRoutes(ctx: AgentContext): Promise<void> {
   const nodes = new Map(ctx.caches.nodes.list().map((n) => [n.metadata.name, n]));
-  const [observed, addrs] = await Promise.all([ctx.dp.ip.routes(), ctx.dp.ip.addrs()]);
-  const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), nodes, addrs.map((a) => a.cidr));
+  const observed = await ctx.dp.ip.routes();
+  const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), nodes, localAddresses(observed));
   // Peer routes are the gateway routes; the shims' device routes belong to the macvlan reconciler.
   const plan = planRoutes(desired.routes, observed, (r) => isXnetRoute(r) && !!r.via && r.dst !== 'default', desired.keep);
   ctx.routeProblems = [...desired.problems, ...plan.problems].map((p) => p.message);
