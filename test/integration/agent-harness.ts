@@ -13,6 +13,7 @@ import { createUnderlay, createHost, startDockerd, ensureBusyboxImage, destroyLa
 import { Agent, type AgentOptions } from '../../pkg/agent/agent.js';
 import { getCondition, type Condition, type Kind } from '../../pkg/api/index.js';
 import { createLogger } from '../../pkg/log.js';
+import { HEAL_TEST_RESYNC_S, type ExecResult } from '../harness/heal.js';
 import { eventually, obj } from './helpers.js';
 
 export { eventually, obj };
@@ -40,8 +41,9 @@ export async function agentLab(n: number, opts: { docker?: boolean } = {}): Prom
   const lab: AgentLab = {
     etcd, client, store, hosts, dir, agents,
     async startAgent(h, o = {}) {
+      // The periodic resync is pushed out of every test's reach: what heals, heals by events.
       const a = new Agent({
-        node: h.name, store, etcd: client, netns: h.netns, dockerHost: h.dockerHost,
+        node: h.name, store, etcd: client, netns: h.netns, dockerHost: h.dockerHost, resyncMs: HEAL_TEST_RESYNC_S * 1000,
         log: createLogger('agent', { node: h.name }), ...o,
       });
       agents.set(h.name, a);
@@ -122,4 +124,11 @@ export async function runContainer(h: LabHost, name: string, extra: string[] = [
 export async function inContainer(h: LabHost, name: string, argv: string[]): Promise<{ stdout: string; exitCode: number }> {
   const r = await hostDocker(h, ['exec', name, ...argv]);
   return { stdout: r.stdout + r.stderr, exitCode: r.exitCode };
+}
+
+/** Runs argv with the machine's tools inside a container's network namespace (as root, unlike docker exec). */
+export async function inContainerNetns(h: LabHost, name: string, argv: string[]): Promise<ExecResult> {
+  const pid = await docker(h, ['inspect', '-f', '{{.State.Pid}}', name]);
+  if (!/^[1-9]\d*$/.test(pid)) throw new Error(`container ${name} on ${h.name} is not running (pid ${pid})`);
+  return hostExec(h, ['nsenter', `--net=/proc/${pid}/ns/net`, ...argv]);
 }

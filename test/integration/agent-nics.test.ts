@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerNic } from '../../pkg/api/index.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { vethHostName } from '../../pkg/agent/planner/names.js';
-import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, inContainer, obj, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
+import { breakAndCheck, breakVerified, mustSucceed } from '../harness/heal.js';
+import { hostDocker, hostExec } from '../../pkg/lab/index.js';
+import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, inContainer, inContainerNetns, obj, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 
@@ -46,21 +48,56 @@ describe('agent: ContainerNics on a ClusterNetwork', () => {
     await lab.store.delete('ContainerNic', 'ghost-eth1');
   });
 
+  // The heals below come from events only: the agents run with their resync an hour away
+  // (agent-harness), and each wait is a few seconds (breakAndCheck).
+  const MAC = '02:42:0a:4c:01:54';
+  const nicWhole = async () => (await eth1('test')).includes('10.76.1.84/24');
+  const host1 = (argv: string[]) => hostExec(lab.hosts[0], argv);
+  const inTest = (argv: string[]) => inContainerNetns(lab.hosts[0], 'test', argv);
+
   it('makes the NIC again when its host end is deleted by hand', async () => {
-    await sh(lab.hosts[0], ['ip', 'link', 'del', vethHostName('test-eth1')]);
-    await eventually(async () => (await eth1('test')).includes('10.76.1.84/24'), 'NIC back');
-    expect((await sh(lab.hosts[0], ['ip', '-o', 'link', 'show', 'master', 'br01']))).toContain(vethHostName('test-eth1'));
+    const veth = vethHostName('test-eth1');
+    await breakAndCheck('NIC host end deleted', {
+      whole: nicWhole,
+      breakIt: () => breakVerified(host1, ['ip', 'link', 'del', veth], { argv: ['ip', '-o', 'link', 'show'], gone: `${veth}@` }),
+    });
+    expect((await sh(lab.hosts[0], ['ip', '-o', 'link', 'show', 'master', 'br01']))).toContain(veth);
   });
 
-  it('puts back an address deleted by hand inside the container, at once (not at the 30 s resync)', async () => {
-    await inContainer(lab.hosts[0], 'test', ['ip', 'addr', 'del', '10.76.1.84/24', 'dev', 'eth1']);
-    await eventually(async () => (await eth1('test')).includes('10.76.1.84/24'), 'address back', 10_000);
+  it('puts back an address deleted by hand inside the container, at once (not at the resync)', async () => {
+    // As root in the container's namespace: `docker exec` lacks NET_ADMIN and could not delete it.
+    await breakAndCheck('address deleted in the container', {
+      whole: nicWhole,
+      breakIt: () => breakVerified(inTest, ['ip', 'addr', 'del', '10.76.1.84/24', 'dev', 'eth1'], { argv: ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'], gone: '10.76.1.84/24' }),
+    });
   });
 
-  it('gives a restarted container its NIC back', async () => {
-    await docker(lab.hosts[0], ['restart', '-t', '0', 'test']);
-    await eventually(async () => (await eth1('test')).includes('10.76.1.84/24'), 'NIC back after restart');
+  it('gives a restarted container its NIC back, with the same MAC', async () => {
+    const startedAt = () => docker(lab.hosts[0], ['inspect', '-f', '{{.State.StartedAt}}', 'test']);
+    const before = await startedAt();
+    await breakAndCheck('container restarted', {
+      whole: nicWhole,
+      breakIt: async () => {
+        mustSucceed('docker restart', await hostDocker(lab.hosts[0], ['restart', '-t', '0', 'test']));
+        expect(await startedAt()).not.toBe(before);
+      },
+    });
+    expect((await inContainer(lab.hosts[0], 'test', ['cat', '/sys/class/net/eth1/address'])).stdout.trim()).toBe(MAC);
     expect((await inContainer(lab.hosts[1], 'peer', ['ping', '-c', '1', '-W', '2', '10.76.1.84'])).stdout).toContain('1 packets received');
+  });
+
+  it('keeps the MAC Docker\'s convention gives a NIC without one across a container restart', async () => {
+    await runContainer(lab.hosts[0], 'test3');
+    await lab.store.create(obj('ContainerNic', 'test3-eth1', { node: 'host-1', container: 'test3', ifName: 'eth1', network: { clusterNetwork: 'default' } }));
+    await allocate('test3-eth1', '10.76.1.87');
+    await eventually(async () => (await ready('test3-eth1'))?.status === 'True', 'Ready');
+    const mac = async () => (await inContainer(lab.hosts[0], 'test3', ['cat', '/sys/class/net/eth1/address'])).stdout.trim();
+    // 02:42 + the IPv4 address (docs/choices.md), not a random one
+    expect(await mac()).toBe('02:42:0a:4c:01:57');
+    await docker(lab.hosts[0], ['restart', '-t', '0', 'test3']);
+    await eventually(async () => (await inContainer(lab.hosts[0], 'test3', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'])).stdout.includes('10.76.1.87/24'), 'NIC back', 5000);
+    expect(await mac()).toBe('02:42:0a:4c:01:57');
+    await lab.store.delete('ContainerNic', 'test3-eth1');
   });
 
   it('makes the NIC the container\'s default route when asked', async () => {

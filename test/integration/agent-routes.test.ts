@@ -2,6 +2,8 @@
 // peer's subnet via the peer's underlay address, and keeps container source addresses
 // across hosts (no NAT inside the cluster) while traffic leaving the cluster is masqueraded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostExec } from '../../pkg/lab/index.js';
+import { breakAndCheck, breakVerified } from '../harness/heal.js';
 import { agentLab, createDefaultNetwork, docker, eventually, inContainer, obj, readyCondition, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
@@ -57,10 +59,15 @@ describe('agent: host subnets, routes, NAT', () => {
     expect(ping.stdout).toContain('1 packets received');
   });
 
-  it('puts back its NAT exemption when someone deletes it, at once (not at the 30 s resync)', async () => {
+  it('puts back its NAT exemption when someone deletes it, at once (not at the resync)', async () => {
     const [h1] = lab.hosts;
-    await sh(h1, ['iptables', '-t', 'nat', '-D', 'POSTROUTING', '-j', 'XNET-POSTROUTING']);
-    await eventually(async () => (await sh(h1, ['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).split('\n')[1]?.includes('XNET-POSTROUTING'), 'jump back on top', 10_000);
+    const jumpOnTop = async () => (await sh(h1, ['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).split('\n')[1]?.includes('-j XNET-POSTROUTING') ?? false;
+    await breakAndCheck('NAT exemption deleted', {
+      whole: jumpOnTop,
+      breakIt: () => breakVerified((argv) => hostExec(h1, argv), ['iptables', '-t', 'nat', '-D', 'POSTROUTING', '-j', 'XNET-POSTROUTING'], {
+        argv: ['iptables', '-t', 'nat', '-S', 'POSTROUTING'], gone: '-j XNET-POSTROUTING',
+      }),
+    });
   });
 
   it('removes the route when the peer\'s HostSubnet goes, and puts it back when it returns', async () => {
@@ -91,22 +98,42 @@ describe('agent: host subnets, routes, NAT', () => {
       return n?.status?.conditions?.find((c) => c.type === 'RoutesReady' && c.status === 'False');
     }, 'RoutesReady=False', 15_000);
     expect(cond.message).toContain('10.76.99.0/24 via 203.0.113.9');
-    for (const o of objs.filter((x) => x.kind === 'HostSubnet')) await lab.store.delete('HostSubnet', o.metadata.name);
+    // all at once, as `xctl delete -f` would: one by one took minutes on a loaded machine
+    await Promise.all(objs.filter((x) => x.kind === 'HostSubnet').map((o) => lab.store.delete('HostSubnet', o.metadata.name)));
     await eventually(async () => (await routes(h1)).filter((r) => r.protocol === '76').length === 1, 'back to one xnet route');
-  });
+  }, 120_000);
 
   it('puts back a route deleted by hand, and leaves routes it did not make alone', async () => {
     const [h1] = lab.hosts;
     await sh(h1, ['ip', 'route', 'add', '10.99.0.0/24', 'via', '198.18.0.1']);
-    await sh(h1, ['ip', 'route', 'del', '10.76.2.0/24']);
-    await eventually(async () => (await routes(h1)).some((r) => r.dst === '10.76.2.0/24' && r.protocol === '76'), 'route healed');
+    expect((await routes(h1)).some((r) => r.dst === '10.99.0.0/24')).toBe(true);
+    await breakAndCheck('route deleted', {
+      whole: async () => (await routes(h1)).some((r) => r.dst === '10.76.2.0/24' && r.gateway === '198.18.0.12' && r.protocol === '76'),
+      breakIt: () => breakVerified((argv) => hostExec(h1, argv), ['ip', 'route', 'del', '10.76.2.0/24'], { argv: ['ip', 'route', 'show'], gone: '10.76.2.0/24' }),
+    });
     expect((await routes(h1)).some((r) => r.dst === '10.99.0.0/24')).toBe(true);
   });
 
   it('registers its Node again when someone deletes it, and peers keep their route meanwhile', async () => {
     const [h1] = lab.hosts;
-    await lab.store.delete('Node', 'host-2');
-    await eventually(async () => (await readyCondition(lab.store, 'Node', 'host-2'))?.status === 'True', 'Node host-2 back', 20_000);
+    const beat = async () => (await lab.store.get('Node', 'host-2'))?.status?.lastHeartbeatTime as string | undefined;
+    // Delete right after a heartbeat, so the Node stays away for most of an interval (5 s).
+    const last = await beat();
+    await eventually(async () => { const b = await beat(); return b !== undefined && b !== last; }, 'a heartbeat of host-2', 15_000);
+    const t0 = Date.now();
+    expect(await lab.store.delete('Node', 'host-2')).toBe(true);
+    let goneFor = 0;
+    const routeMeanwhile: string[] = [];
+    await eventually(async () => {
+      const back = (await readyCondition(lab.store, 'Node', 'host-2'))?.status === 'True';
+      const r = (await routes(h1)).find((x) => x.dst === '10.76.2.0/24');
+      if (!back) goneFor = Date.now() - t0;
+      if (!r || r.gateway !== '198.18.0.12') routeMeanwhile.push(`${Date.now() - t0} ms: ${JSON.stringify(r)}`);
+      return back;
+    }, 'Node host-2 back', 20_000);
+    expect(routeMeanwhile, 'host-1\'s route to host-2 while host-2\'s Node was gone').toEqual([]);
+    // the check above saw the Node gone for long enough for host-1's agent to have reacted
+    expect(goneFor).toBeGreaterThan(1000);
     expect((await routes(h1)).find((r) => r.dst === '10.76.2.0/24')).toMatchObject({ gateway: '198.18.0.12', protocol: '76' });
   });
 });

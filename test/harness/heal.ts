@@ -1,0 +1,64 @@
+// The one way a heal test breaks something (docs/contributing.md, "Tests"): the state is whole
+// first, the break is proven in the same shell that made it (before an agent could undo it),
+// and the heal is awaited for a few seconds only, while the agents under test run with their
+// periodic resync far beyond that wait. A test built on this helper fails when events are broken.
+
+/** The resync the agents of heal tests run with: an hour, so only events can heal in time. */
+export const HEAL_TEST_RESYNC_S = 3600;
+/** How long a heal test waits for the heal (the figures in docs/agent.md are well under 1 s). */
+export const HEAL_WAIT_MS = 5000;
+
+export interface ExecResult { exitCode: number; stdout: string; stderr: string }
+/** Runs argv where the state lives: a host's namespace, a container's namespace. */
+export type Exec = (argv: string[]) => Promise<ExecResult>;
+
+const quote = (argv: string[]) => argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+
+/**
+ * Runs the break `argv` and, in the same shell, `probe`, whose output must then lack `gone`.
+ * Throws with both outputs when the break command failed or did not take effect.
+ */
+export async function breakVerified(exec: Exec, argv: string[], probe: { argv: string[]; gone: string }): Promise<void> {
+  const script = `${quote(argv)} || { echo "break failed: exit $?" >&2; exit 90; }
+out=$(${quote(probe.argv)} 2>&1)
+case "$out" in *${quote([probe.gone])}*) echo "break did not take effect: $out" >&2; exit 91;; esac`;
+  const r = await exec(['sh', '-c', script]);
+  if (r.exitCode !== 0) throw new Error(`break \`${argv.join(' ')}\` (exit ${r.exitCode}): ${(r.stderr + r.stdout).trim()}`);
+}
+
+/** An exec result that must have exit code 0 (a break whose own success proves it, e.g. a restart). */
+export function mustSucceed(what: string, r: ExecResult): ExecResult {
+  if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${(r.stderr + r.stdout).trim()}`);
+  return r;
+}
+
+export interface Heal {
+  /** the state the agent made, whole: true before the break and again once healed */
+  whole: () => Promise<boolean>;
+  /** breaks it and throws unless the break took effect (see breakVerified) */
+  breakIt: () => Promise<void>;
+  /** default HEAL_WAIT_MS */
+  timeoutMs?: number;
+}
+
+/**
+ * Checks the state is whole, breaks it (checked), and waits for it to be whole again.
+ * Returns the time from the end of the break to the first poll that saw it whole.
+ */
+export async function breakAndCheck(what: string, h: Heal): Promise<number> {
+  const timeoutMs = h.timeoutMs ?? HEAL_WAIT_MS;
+  if (timeoutMs >= HEAL_TEST_RESYNC_S * 1000) throw new Error(`${what}: a wait of ${timeoutMs} ms would let the periodic resync heal it`);
+  if (!(await h.whole())) throw new Error(`${what}: the state is not whole before the break, so a heal would prove nothing`);
+  await h.breakIt();
+  const t0 = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      if (await h.whole()) return Date.now() - t0;
+    } catch (e) { last = e; }
+    if (Date.now() - t0 > timeoutMs) {
+      throw new Error(`${what}: not healed within ${timeoutMs} ms${last instanceof Error ? ` (last check: ${last.message})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
