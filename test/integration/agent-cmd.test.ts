@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const agent = (args: string[]) => execa('node_modules/.bin/vite-node', ['cmd/xnet-agent.ts', ...args], { reject: false });
+// the built program, as a user runs it (the test command builds dist/ first)
+const agent = (args: string[]) => execa(process.execPath, ['dist/cmd/xnet-agent.js', ...args], { reject: false });
 
 describe('xnet-agent flags', () => {
   // Checks that come after the --netns check need a namespace that exists.

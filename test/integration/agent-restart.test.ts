@@ -2,19 +2,24 @@
 // going away: the dataplane must not move in either case.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcdServer } from '../../pkg/etcd/server.js';
 import { startDockerd, stopDockerd, type LabHost } from '../../pkg/lab/index.js';
+import { Keys } from '../../pkg/store/keys.js';
+import { HEAL_TEST_RESYNC_S } from '../harness/heal.js';
 import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, inContainer, obj, readyCondition, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 let child: ChildProcess | undefined;
 let childLog = '';
 
-/** Runs cmd/xnet-agent.ts from source; resolves once its first pass is done. */
+const AGENT_BIN = resolve('dist/cmd/xnet-agent.js');
+
+/** Runs the built xnet-agent, as a user would; resolves once its first pass is done. */
 async function startAgentCommand(h: LabHost): Promise<ChildProcess> {
   childLog = '';
-  const p = spawn('node_modules/.bin/vite-node', ['cmd/xnet-agent.ts', '--node', h.name, '--endpoints', lab.etcd.endpoints.join(','), '--netns', h.netns, '--docker-host', h.dockerHost], {
+  const p = spawn(process.execPath, [AGENT_BIN, '--node', h.name, '--endpoints', lab.etcd.endpoints.join(','), '--netns', h.netns, '--docker-host', h.dockerHost, '--resync', String(HEAL_TEST_RESYNC_S)], {
     stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, XNET_LOG_LEVEL: 'info' },
   });
   p.stderr!.on('data', (d) => { childLog += String(d); });
@@ -29,6 +34,8 @@ async function stopAgentCommand(p: ChildProcess): Promise<number | null> {
   return done;
 }
 
+const getReady = (o: Awaited<ReturnType<AgentLab['store']['get']>>) => o?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+
 const snapshot = async (h: LabHost) => ({
   routes: await sh(h, ['ip', '-4', 'route', 'show']),
   links: (await sh(h, ['ip', '-o', 'link', 'show'])).replace(/\s+/g, ' '),
@@ -38,6 +45,7 @@ const snapshot = async (h: LabHost) => ({
 });
 
 beforeAll(async () => {
+  if (!existsSync(AGENT_BIN)) throw new Error(`${AGENT_BIN} is missing: run "npx tsc -p tsconfig.json" (the test command builds it) first`);
   lab = await agentLab(2);
   await createDefaultNetwork(lab.store);
   await lab.store.create(obj('ContainerNic', 'test-eth1', { node: 'host-1', container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' } }));
@@ -69,6 +77,39 @@ describe('agent: restarts and etcd outages leave the dataplane alone', () => {
     expect(childLog).not.toMatch(/info \[agent\] (routes|nic|host subnet network|nat|macvlan) /);
     expect(await snapshot(h1)).toEqual(before);
   }, 60_000);
+
+  it('keeps its Node when restarted within the lease TTL: same object, Ready throughout, status on the new lease', async () => {
+    // host-2's agent runs in this process: its restart takes a moment, where a new node process
+    // on this loaded machine can take longer than the 10 s lease, and then the Node does expire.
+    const [, h2] = lab.hosts;
+    const statusKey = new Keys('/xnet').status('Node', 'host-2', { node: 'host-2' });
+    const leaseOf = async () => (await lab.client.get(statusKey).exec()).kvs[0]?.lease;
+    const node = () => lab.store.get('Node', 'host-2');
+    const uid = (await node())?.metadata.uid;
+    const oldLease = await leaseOf();
+    expect(uid).toBeTruthy();
+    expect(oldLease).toBeTruthy();
+    // Watch the Node as a peer or the controller would, all through the restart.
+    const seen: string[] = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const [n, lease] = await Promise.all([node(), leaseOf()]);
+        const ready = getReady(n);
+        if (!n || n.metadata.uid !== uid || ready !== 'True' || !lease) seen.push(`uid ${n?.metadata.uid} Ready ${ready} lease ${lease}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const t0 = Date.now();
+    await lab.stopAgent(h2);
+    await lab.startAgent(h2);
+    const restartMs = Date.now() - t0;
+    await eventually(async () => { const l = await leaseOf(); return l && l !== oldLease; }, 'status written under the new agent\'s lease', 10_000);
+    watching = false;
+    await watcher;
+    expect(seen, `the Node as seen during the restart (${restartMs} ms; the lease lasts 10 s)`).toEqual([]);
+    expect((await node())?.metadata.uid).toBe(uid);
+  });
 
   it('leaves no watcher behind when the agent is killed outright (SIGKILL)', async () => {
     const [h1] = lab.hosts;

@@ -3,7 +3,8 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 
-const controller = (args: string[]) => execa('node_modules/.bin/vite-node', ['cmd/xnet-controller.ts', ...args], { reject: false });
+// the built program, as a user runs it (the test command builds dist/ first)
+const controller = (args: string[]) => execa(process.execPath, ['dist/cmd/xnet-controller.js', ...args], { reject: false });
 
 describe('xnet-controller flags', () => {
   it.each([
