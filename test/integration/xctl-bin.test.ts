@@ -74,4 +74,21 @@ describe('xctl program', () => {
     expect(r.exitCode).toBe(5);
     expect(r.stderr).toContain('cannot reach etcd');
   });
+
+  it('ipam check exits 0 on a consistent store and 1 on a leaked claim, naming it', async () => {
+    const cn = 'apiVersion: xnet.io/v1alpha1\nkind: ClusterNetwork\nmetadata: {name: leaky}\nspec: {cidr: 10.99.0.0/16, hostPrefix: 24}\n';
+    expect((await xctl(['apply', '-f', '-'], { input: cn })).exitCode).toBe(0);
+    const clean = await xctl(['ipam', 'check']);
+    expect(clean.exitCode, clean.stdout + clean.stderr).toBe(0);
+    expect(clean.stdout).toContain('no leaks');
+    // what a controller that crashed between claiming and recording would leave: a claim
+    // whose owner does not exist
+    const key = '/xnet/ipam/clusternetworks/leaky/addresses/010.099.001.007';
+    await etcd.client().put(key).value(JSON.stringify({ owner: { kind: 'ContainerNic', name: 'gone', uid: 'uid-gone' }, role: 'nic', ip: '10.99.1.7' }));
+    const leak = await xctl(['ipam', 'check']);
+    expect(leak.exitCode).toBe(1);
+    expect(leak.stdout).toMatch(/10\.99\.1\.7 \(ContainerNic "gone"\): owner does not exist/);
+    await etcd.client().delete().key(key);
+    expect((await xctl(['ipam', 'check'])).exitCode).toBe(0);
+  }, 180_000);
 });

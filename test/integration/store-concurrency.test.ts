@@ -1,0 +1,94 @@
+// What a user's `apply` promises when someone else writes at the same moment, and what moves
+// `generation` (docs/choices.md). The concurrent write lands for real in etcd, between the
+// store's read and its commit: the store's client holds its transaction until the other
+// writer's put is committed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Etcd3 } from 'etcd3';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
+import { Keys } from '../../pkg/store/keys.js';
+import { ConflictError } from '../../pkg/store/types.js';
+import type { AnyObject } from '../../pkg/api/index.js';
+import { obj } from './helpers.js';
+
+const PREFIX = '/cc';
+let etcd: TestEtcd;
+let client: Etcd3;
+let store: EtcdStore;
+let other: EtcdStore;
+
+/** Runs `write` (another writer, on its own client) just before the store's next transaction. */
+function beforeNextCommit(write: () => Promise<unknown>): { fired: () => number } {
+  const kv = client.kv as unknown as { txn: (...a: unknown[]) => Promise<unknown> };
+  const original = kv.txn;
+  let fired = 0;
+  kv.txn = async (...args: unknown[]) => {
+    kv.txn = original;
+    fired++;
+    await write();
+    return original.apply(kv, args);
+  };
+  return { fired: () => fired };
+}
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  client = etcd.client();
+  store = createEtcdStore(client, PREFIX);
+  other = createEtcdStore(etcd.client(), PREFIX);
+});
+afterAll(async () => { await etcd?.stop(); });
+
+const cn = (name: string, hostPrefix: number, labels?: Record<string, string>) => obj('ClusterNetwork', name, { cidr: '10.50.0.0/16', hostPrefix }, labels);
+const stored = async (name: string) => JSON.parse((await client.get(new Keys(PREFIX).object('ClusterNetwork', name)).string())!);
+
+describe('generation', () => {
+  it('does not move when only labels (or annotations) change, and moves by one on a spec change', async () => {
+    await store.applyAll([cn('gen', 24)]);
+    expect((await store.get('ClusterNetwork', 'gen'))!.metadata.generation).toBe(1);
+    const [labelled] = await store.applyAll([cn('gen', 24, { team: 'net' })]);
+    expect(labelled.action).toBe('configured');
+    const afterLabel = (await store.get('ClusterNetwork', 'gen'))!;
+    expect(afterLabel.metadata.labels).toEqual({ team: 'net' });
+    expect(afterLabel.metadata.generation).toBe(1);
+    await store.applyAll([{ ...cn('gen', 24, { team: 'net' }), metadata: { name: 'gen', labels: { team: 'net' }, annotations: { note: 'x' } } } as AnyObject]);
+    expect((await store.get('ClusterNetwork', 'gen'))!.metadata.generation).toBe(1);
+    await store.applyAll([cn('gen', 25, { team: 'net' })]);
+    expect((await store.get('ClusterNetwork', 'gen'))!.metadata.generation).toBe(2);
+  });
+});
+
+describe('a concurrent modification between read and commit', () => {
+  it('makes an update fail with a conflict, leaving the other writer\'s change in place', async () => {
+    const o = await store.create(cn('upd', 24));
+    const hook = beforeNextCommit(() => other.applyAll([cn('upd', 26)]));
+    await expect(store.update({ ...o, spec: { ...o.spec, hostPrefix: 25 } } as AnyObject)).rejects.toBeInstanceOf(ConflictError);
+    expect(hook.fired()).toBe(1);
+    const now = await stored('upd');
+    expect(now.spec.hostPrefix).toBe(26);
+    expect(now.metadata.generation).toBe(2);
+  });
+
+  it('makes an apply carrying the resourceVersion it read refused as a conflict, writing nothing of its batch', async () => {
+    const o = (await store.applyAll([cn('rv', 24)]))[0].object;
+    const hook = beforeNextCommit(() => other.applyAll([cn('rv', 26)]));
+    // as `xctl get -o yaml | edit | xctl apply -f -` sends it, with a second object in the batch
+    const edited = { ...o, spec: { ...o.spec, hostPrefix: 25 } } as AnyObject;
+    await expect(store.applyAll([edited, cn('rv-companion', 24)])).rejects.toBeInstanceOf(ConflictError);
+    expect(hook.fired()).toBe(1);
+    expect((await stored('rv')).spec.hostPrefix).toBe(26);
+    expect(await store.get('ClusterNetwork', 'rv-companion')).toBeUndefined();
+  });
+
+  it('makes a plain apply plan again against the new state: nothing half-written, generation counted once per change', async () => {
+    await store.applyAll([cn('re', 24)]);
+    const hook = beforeNextCommit(() => other.applyAll([cn('re', 26)]));
+    const [change] = await store.applyAll([cn('re', 25)]);
+    expect(hook.fired()).toBe(1);
+    expect(change.action).toBe('configured');
+    const now = await stored('re');
+    expect(now.spec.hostPrefix).toBe(25);
+    // 24 -> 26 (the other writer) -> 25 (our apply, planned again on top of it)
+    expect(now.metadata.generation).toBe(3);
+  });
+});
