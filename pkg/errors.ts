@@ -5,9 +5,11 @@
 //
 // The domain bases live here; the concrete errors live beside the code that throws them:
 //   StoreError       store/types.ts (NotFound, AlreadyExists, Conflict), store/etcd-store.ts (Invalid),
+//                    store/txn-writer.ts (PartialWriteError: a write of many transactions stopped midway),
 //                    EtcdUnavailableError / EtcdCompactedError / EtcdPermissionError below
 //   ValidationError  manifest/errors.ts (ManifestError), api/kinds.ts (UnknownKindError),
-//                    ip/ipv4.ts (IpParseError), store/etcd-store.ts (InvalidObjectError, Duplicate)
+//                    ip/ipv4.ts (IpParseError), store/etcd-store.ts (InvalidObjectError, Duplicate),
+//                    store/txn-writer.ts (TooLargeError)
 //   UsageError       etcd/client.ts (EtcdConfigError); CLI flags and arguments
 //   IpamError        ipam/plan.ts (AllocationError), controller/nics.ts (WaitingError)
 //   ControllerError  controller/controller.ts (RetryLater), controller/txn-plan.ts (NotLeaderError),

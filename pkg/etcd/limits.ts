@@ -68,6 +68,19 @@ export class TxnBudget {
     return this;
   }
 
+  /** Adds what `other` counted (its request base aside): two parts of one transaction. */
+  add(other: TxnBudget): this {
+    this.compares += other.compares;
+    this.ops += other.ops;
+    this.failureOps += other.failureOps;
+    this.bytes += other.bytes - REQUEST_BYTES_BASE;
+    return this;
+  }
+
+  clone(): TxnBudget {
+    return new TxnBudget(this.limits).add(this);
+  }
+
   fits(): boolean {
     const { maxTxnOps, maxRequestBytes } = this.limits;
     return this.compares <= maxTxnOps && this.ops <= maxTxnOps && this.failureOps <= maxTxnOps && this.bytes <= maxRequestBytes;

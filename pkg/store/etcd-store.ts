@@ -1,20 +1,21 @@
 // Store over etcd. Objects, controller status and per-node status are separate keys
 // (docs/design.md); this file is the only place that knows how they are combined.
-import { randomUUID } from 'node:crypto';
-import type { Etcd3, IKeyValue, IRequestOp, ICompare, Lease } from 'etcd3';
+import type { Etcd3, IKeyValue, IRequestOp, Lease } from 'etcd3';
 import { kindInfo, matchLabels, type AnyObject, type Kind } from '../api/index.js';
 import { Keys, DEFAULT_PREFIX } from './keys.js';
 import { rangePrefix } from '../etcd/range.js';
 import { boundNode, withStatus } from './merge.js';
 import { startWatch } from './watch.js';
 import { ValidationError } from '../errors.js';
-import { STORE_TXN_RETRY, mayRetry } from '../runtime/backoff.js';
+import { STORE_TXN_RETRY } from '../runtime/backoff.js';
+import { ETCD_DEFAULT_LIMITS, type EtcdLimits } from '../etcd/limits.js';
+import { planDelete, planWrite, type Current, type ObjectRef, type Stored, type WriteMode, type WriteStep } from './write-plan.js';
+import { packSteps, writeSteps } from './txn-writer.js';
 import {
-  AlreadyExistsError, ConflictError, NotFoundError,
-  type ApplyChange, type ListOptions, type ListResult, type Store, type StatusWriter, type WatchEvent,
+  ConflictError, NotFoundError,
+  type ApplyChange, type ApplyOptions, type DeleteResult, type WriteProgress, type ListOptions, type ListResult, type Store, type StatusWriter, type WatchEvent,
 } from './types.js';
 
-type Stored = Omit<AnyObject, 'status'>;
 type Status = Record<string, unknown>;
 
 export class InvalidObjectError extends ValidationError {
@@ -37,7 +38,33 @@ export function normalize(obj: AnyObject): Stored {
   return out;
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+interface Wanted { ref: ObjectRef; wanted: Stored; rv?: string }
+
+const refId = (r: ObjectRef) => `${r.kind}/${r.name}`;
+
+function rejectDuplicates(refs: ObjectRef[]): void {
+  const seen = new Set<string>();
+  for (const r of refs) {
+    const id = refId(r);
+    if (seen.has(id)) throw new ValidationError('Duplicate', `${id} appears twice in one request`);
+    seen.add(id);
+  }
+}
+
+/** Every object checked (duplicates, schema) before anything is read or written. */
+function normalizeBatch(objs: AnyObject[]): Wanted[] {
+  rejectDuplicates(objs.map((o) => ({ kind: o.kind, name: o.metadata?.name })));
+  return objs.map((o) => {
+    const wanted = normalize(o);
+    return { ref: { kind: wanted.kind, name: wanted.metadata.name }, wanted, rv: o.metadata.resourceVersion };
+  });
+}
+
+/** A dry run's progress: the transactions the batch would take, none taken. */
+function plannedProgress<R>(steps: WriteStep<R>[], limits: EtcdLimits): WriteProgress {
+  const planned = packSteps(steps, limits).filter((run) => run.some((s) => s.ops.length)).length;
+  return { total: steps.length, done: 0, written: 0, transactions: 0, planned };
+}
 
 export function decodeObject(kv: IKeyValue): AnyObject {
   const o = JSON.parse(kv.value.toString()) as AnyObject;
@@ -60,6 +87,8 @@ export function mergedItems(s: KindState): AnyObject[] {
 
 export class EtcdStore implements Store {
   readonly keys: Keys;
+  /** etcd's request limits, which every transaction this store writes fits: a stock etcd's unless raised */
+  limits: EtcdLimits = ETCD_DEFAULT_LIMITS;
 
   constructor(readonly client: Etcd3, prefix = DEFAULT_PREFIX) {
     this.keys = new Keys(prefix);
@@ -143,149 +172,88 @@ export class EtcdStore implements Store {
     return change.object;
   }
 
-  async applyAll(objs: AnyObject[], opts: { dryRun?: boolean } = {}): Promise<ApplyChange[]> {
-    return this.commit(objs, { mode: 'apply', dryRun: opts.dryRun });
+  async applyAll(objs: AnyObject[], opts: ApplyOptions = {}): Promise<ApplyChange[]> {
+    return this.commit(objs, { mode: 'apply', ...opts });
   }
 
   /**
-   * Plans every write against what is stored, then commits them in one transaction whose
-   * compares pin each key to the revision the plan saw. A concurrent writer makes the
-   * transaction fail as a whole; we re-plan (apply) or report a conflict (update).
+   * Plans every write against what is stored (all checks before anything is written), then
+   * commits: one transaction when the batch fits etcd's limits, else consecutive ones that
+   * fit (txn-writer.ts). Compares pin each key to the revision the plan saw; a concurrent
+   * writer makes a transaction fail, and we re-plan it (apply) or report a conflict.
    */
-  private async commit(objs: AnyObject[], opts: { mode: 'create' | 'update' | 'apply'; dryRun?: boolean }): Promise<ApplyChange[]> {
-    const seen = new Set<string>();
-    for (const o of objs) {
-      const id = `${o.kind}/${o.metadata?.name}`;
-      if (seen.has(id)) throw new ValidationError('Duplicate', `${id} appears twice in one request`);
-      seen.add(id);
+  private async commit(objs: AnyObject[], opts: ApplyOptions & { mode: WriteMode }): Promise<ApplyChange[]> {
+    const batch = normalizeBatch(objs);
+    const byId = new Map(batch.map((b) => [refId(b.ref), b]));
+    const plan = (part: Wanted[]) => this.planWrites(part, opts.mode);
+    const steps = await plan(batch);
+    if (opts.dryRun) {
+      opts.onProgress?.(plannedProgress(steps, this.limits));
+      return steps.map((s) => s.result);
     }
-    const normalized = objs.map((o) => ({ wanted: normalize(o), rv: o.metadata.resourceVersion }));
-    for (let attempt = 0; ; attempt++) {
-      const keys = normalized.map(({ wanted }) => this.keys.object(wanted.kind, wanted.metadata.name));
-      const current = await Promise.all(keys.map((k) => this.client.kv.range({ key: Buffer.from(k) })));
-      const compares: ICompare[] = [];
-      const ops: IRequestOp[] = [];
-      const changes: ApplyChange[] = [];
-      const deletes: { kind: Kind; name: string }[] = [];
-      normalized.forEach(({ wanted, rv }, i) => {
-        const kv = current[i].kvs[0];
-        const key = Buffer.from(keys[i]);
-        const { kind, metadata: { name } } = wanted;
-        if (!kv) {
-          if (opts.mode === 'update') throw new NotFoundError(kind, name);
-          const created = {
-            ...wanted,
-            metadata: {
-              ...wanted.metadata,
-              uid: randomUUID(),
-              generation: 1,
-              creationTimestamp: new Date().toISOString(),
-            },
-          } as Stored;
-          // finalizers belong to controllers: only create (a program) may set them up front
-          if (opts.mode !== 'create' || !created.metadata.finalizers?.length) delete created.metadata.finalizers;
-          delete created.metadata.deletionTimestamp;
-          compares.push({ key, target: 'Create', result: 'Equal', create_revision: 0 });
-          ops.push({ request_put: { key, value: Buffer.from(JSON.stringify(created)) } });
-          changes.push({ action: 'created', object: created as AnyObject });
-          return;
-        }
-        if (opts.mode === 'create') throw new AlreadyExistsError(kind, name);
-        const old = decodeObject(kv);
-        if (rv !== undefined && rv !== old.metadata.resourceVersion) {
-          throw new ConflictError(kind, name, `resourceVersion ${rv} is stale (stored: ${old.metadata.resourceVersion})`);
-        }
-        if (old.metadata.deletionTimestamp && opts.mode === 'apply') {
-          throw new ConflictError(kind, name, 'it is being deleted');
-        }
-        const next = {
-          ...old,
-          spec: wanted.spec,
-          metadata: {
-            ...old.metadata,
-            labels: wanted.metadata.labels,
-            annotations: wanted.metadata.annotations,
-            // apply leaves system-managed finalizers alone; update (controllers) sets them
-            finalizers: opts.mode === 'update' ? wanted.metadata.finalizers : old.metadata.finalizers,
-          },
-        } as Stored;
-        for (const k of ['labels', 'annotations', 'finalizers'] as const) {
-          if (next.metadata[k] === undefined || (k === 'finalizers' && next.metadata.finalizers?.length === 0)) delete next.metadata[k];
-        }
-        delete (next.metadata as { resourceVersion?: string }).resourceVersion;
-        if (!same(old.spec, next.spec)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
-        const oldStored = { ...old, metadata: { ...old.metadata } };
-        delete (oldStored.metadata as { resourceVersion?: string }).resourceVersion;
-        if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) {
-          compares.push({ key, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision });
-          ops.push(...this.deleteOps(kind, name));
-          deletes.push({ kind, name });
-          changes.push({ action: 'configured', object: next as AnyObject });
-          return;
-        }
-        if (same(oldStored, next)) {
-          changes.push({ action: 'unchanged', object: old });
-          return;
-        }
-        compares.push({ key, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision });
-        ops.push({ request_put: { key, value: Buffer.from(JSON.stringify(next)) } });
-        changes.push({ action: 'configured', object: next as AnyObject });
-      });
-      if (opts.dryRun || ops.length === 0) return changes;
-      if (deletes.length) ops.push(...(await this.nodeStatusDeleteOps(deletes)));
-      const res = await this.client.kv.txn({ compare: compares, success: ops, failure: [] });
-      if (res.succeeded) {
-        const rev = String(res.header.revision);
-        for (const c of changes) if (c.action !== 'unchanged') c.object.metadata.resourceVersion = rev;
-        return changes;
-      }
-      if (opts.mode !== 'apply' || !mayRetry(attempt + 1, STORE_TXN_RETRY)) {
-        const { kind, metadata: { name } } = normalized[0].wanted;
-        throw new ConflictError(kind, name, 'the object was modified concurrently');
-      }
-    }
+    const written = await writeSteps(this.client, steps, {
+      limits: this.limits,
+      retry: opts.mode === 'apply' ? STORE_TXN_RETRY : undefined,
+      replan: (run) => plan(run.map((s) => byId.get(refId(s.ref))!)),
+      conflict: ([first]) => new ConflictError(first.ref.kind, first.ref.name, 'the object was modified concurrently'),
+      onProgress: opts.onProgress,
+    });
+    return written.map(({ step, revision }) => {
+      if (revision) step.result.object.metadata.resourceVersion = revision;
+      return step.result;
+    });
   }
 
-  private deleteOps(kind: Kind, name: string): IRequestOp[] {
-    return [
-      { request_delete_range: { key: Buffer.from(this.keys.object(kind, name)) } },
-      { request_delete_range: { key: Buffer.from(this.keys.status(kind, name, { controller: true })) } },
-    ];
+  private async planWrites(batch: Wanted[], mode: WriteMode): Promise<WriteStep<ApplyChange>[]> {
+    const current = await this.readCurrent(batch.map((b) => b.ref));
+    return this.withNodeStatusRemovals(batch.map((b, i) => planWrite(this.keys, b.wanted, b.rv, current[i], mode)));
   }
 
-  /** Per-node status keys of objects being removed, so nothing is left behind. */
-  private async nodeStatusDeleteOps(objs: { kind: Kind; name: string }[]): Promise<IRequestOp[]> {
+  /** The stored objects, read in transactions of at most --max-txn-ops ranges each. */
+  private async readCurrent(refs: ObjectRef[]): Promise<Array<Current | undefined>> {
+    const per = this.limits.maxTxnOps;
+    const parts = await Promise.all(Array.from({ length: Math.ceil(refs.length / per) }, async (_, p) => {
+      const success = refs.slice(p * per, (p + 1) * per).map((r) => ({ request_range: { key: Buffer.from(this.keys.object(r.kind, r.name)) } }));
+      const res = await this.client.kv.txn({ compare: [], success, failure: [] });
+      return res.responses.map((r) => r.response_range?.kvs?.[0]);
+    }));
+    return parts.flat().map((kv) => (kv ? { kv, obj: decodeObject(kv) } : undefined));
+  }
+
+  /** Objects that go take their per-node status keys with them, in the same transaction. */
+  private async withNodeStatusRemovals<R>(steps: WriteStep<R>[]): Promise<WriteStep<R>[]> {
+    const removed = new Map(steps.filter((s) => s.removes).map((s) => [refId(s.ref), s]));
+    if (removed.size === 0) return steps;
     const all = await this.range(this.keys.nodeStatuses());
-    const want = new Set(objs.map((o) => `${o.kind}/${o.name}`));
-    return all.kvs
-      .filter((kv) => { const p = this.keys.parseStatusKey(kv.key.toString()); return p && want.has(`${p.kind}/${p.name}`); })
-      .map((kv) => ({ request_delete_range: { key: kv.key } }));
+    for (const kv of all.kvs) {
+      const p = this.keys.parseStatusKey(kv.key.toString());
+      const step = p && removed.get(refId(p));
+      if (step) step.ops.push({ request_delete_range: { key: kv.key } });
+    }
+    return steps;
   }
 
   async delete(kind: Kind, name: string, opts: { resourceVersion?: string } = {}): Promise<boolean> {
-    for (let attempt = 0; mayRetry(attempt, STORE_TXN_RETRY); attempt++) {
-      const key = Buffer.from(this.keys.object(kind, name));
-      const cur = await this.client.kv.range({ key });
-      const kv = cur.kvs[0];
-      if (!kv) return false;
-      if (opts.resourceVersion && opts.resourceVersion !== String(kv.mod_revision)) {
-        throw new ConflictError(kind, name, `resourceVersion ${opts.resourceVersion} is stale (stored: ${kv.mod_revision})`);
-      }
-      const obj = decodeObject(kv);
-      const compare: ICompare[] = [{ key, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }];
-      let ops: IRequestOp[];
-      if (obj.metadata.finalizers?.length) {
-        if (obj.metadata.deletionTimestamp) return true;
-        const marked = { ...obj, metadata: { ...obj.metadata, deletionTimestamp: new Date().toISOString() } };
-        delete (marked.metadata as { resourceVersion?: string }).resourceVersion;
-        ops = [{ request_put: { key, value: Buffer.from(JSON.stringify(marked)) } }];
-      } else {
-        ops = [...this.deleteOps(kind, name), ...(await this.nodeStatusDeleteOps([{ kind, name }]))];
-      }
-      const res = await this.client.kv.txn({ compare, success: ops, failure: [] });
-      if (res.succeeded) return true;
-    }
-    throw new ConflictError(kind, name, 'the object kept changing while it was being deleted');
+    const [result] = await this.deleteAll([{ kind, name, ...opts }]);
+    return result !== 'notfound';
+  }
+
+  /** Deletes in order, in as few transactions as etcd's limits allow (see commit). */
+  async deleteAll(refs: Array<ObjectRef & { resourceVersion?: string }>, opts: Pick<ApplyOptions, 'onProgress'> = {}): Promise<DeleteResult[]> {
+    rejectDuplicates(refs);
+    const byId = new Map(refs.map((r) => [refId(r), r]));
+    const plan = async (part: Array<ObjectRef & { resourceVersion?: string }>) => {
+      const current = await this.readCurrent(part);
+      return this.withNodeStatusRemovals(part.map((r, i) => planDelete(this.keys, r, current[i], r.resourceVersion)));
+    };
+    const written = await writeSteps(this.client, await plan(refs), {
+      limits: this.limits,
+      retry: STORE_TXN_RETRY,
+      replan: (run) => plan(run.map((s) => byId.get(refId(s.ref))!)),
+      conflict: ([first]) => new ConflictError(first.ref.kind, first.ref.name, 'the object kept changing while it was being deleted'),
+      onProgress: opts.onProgress,
+    });
+    return written.map((w) => w.step.result);
   }
 
   /** Status is written only while the object exists, so a late agent cannot resurrect garbage. */

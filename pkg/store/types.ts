@@ -31,6 +31,29 @@ export interface ApplyChange {
   object: AnyObject;
 }
 
+/** How far a write of many objects got (see ./txn-writer.ts). */
+export interface WriteProgress {
+  /** objects in the request */
+  total: number;
+  /** objects settled so far: committed, or with nothing to write */
+  done: number;
+  /** objects whose writes were committed */
+  written: number;
+  /** transactions committed */
+  transactions: number;
+  /** transactions the request needs, as planned now */
+  planned: number;
+}
+
+export interface ApplyOptions {
+  /** every check, nothing written; onProgress hears once how many transactions it would take */
+  dryRun?: boolean;
+  /** called before the first transaction and after each one */
+  onProgress?: (p: WriteProgress) => void;
+}
+
+export type DeleteResult = 'deleted' | 'marked' | 'notfound';
+
 export interface Store {
   get(kind: Kind, name: string): Promise<AnyObject | undefined>;
   list(kind: Kind, opts?: ListOptions): Promise<ListResult>;
@@ -42,16 +65,22 @@ export interface Store {
    */
   update(obj: AnyObject): Promise<AnyObject>;
   /**
-   * kubectl-style apply of many objects in ONE etcd transaction (all or nothing).
-   * Unchanged objects are not written. A carried resourceVersion that is stale is a conflict.
+   * kubectl-style apply of many objects. Every object is checked first (invalid: nothing is
+   * written). A batch that fits one etcd transaction (etcd's limits on operations and bytes)
+   * is written in one, all or nothing; a larger one in order, in consecutive transactions that
+   * each fit: a failure after the first throws PartialWriteError (what was written stays; the
+   * same apply again converges). Unchanged objects are not written. A carried
+   * resourceVersion that is stale is a conflict.
    */
-  applyAll(objs: AnyObject[], opts?: { dryRun?: boolean }): Promise<ApplyChange[]>;
+  applyAll(objs: AnyObject[], opts?: ApplyOptions): Promise<ApplyChange[]>;
   /**
    * Deletes. When the object has finalizers, sets deletionTimestamp instead and the object
    * goes when the last finalizer is removed (update with finalizers: []).
    * Returns false when it did not exist.
    */
   delete(kind: Kind, name: string, opts?: { resourceVersion?: string }): Promise<boolean>;
+  /** delete of many objects, in transactions as applyAll writes them; one result per ref, in order */
+  deleteAll(refs: Array<{ kind: Kind; name: string; resourceVersion?: string }>, opts?: Pick<ApplyOptions, 'onProgress'>): Promise<DeleteResult[]>;
   /**
    * Replaces the status written by `writer` for this object (merged view is recomputed).
    * Only while the object exists (NotFoundError otherwise). With a lease, the key goes when

@@ -1,0 +1,113 @@
+// Commits planned steps in order: in one transaction when they all fit etcd's limits (all or
+// nothing), otherwise in consecutive transactions that each fit (each all or nothing, the
+// whole in order). A transaction whose compares fail is planned again from fresh reads; a
+// failure after the first commit says how far the write got, since what was committed stays.
+import type { Etcd3 } from 'etcd3';
+import { TxnBudget, type EtcdLimits } from '../etcd/limits.js';
+import { StoreError, ValidationError } from '../errors.js';
+import type { WriteProgress } from './types.js';
+import { backoffDelay, mayRetry, sleep, type BackoffPolicy } from '../runtime/backoff.js';
+export type { WriteProgress };
+import type { WriteStep } from './write-plan.js';
+
+/** One object whose writes exceed what one etcd transaction may hold. Nothing was written. */
+export class TooLargeError extends ValidationError {
+  constructor(readonly kind: string, readonly objectName: string, excess: string) {
+    super('TooLarge', `${kind} "${objectName}" does not fit one etcd transaction (${excess}); nothing was written`);
+  }
+}
+
+/** A multi-transaction write that stopped after committing some of its transactions. */
+export class PartialWriteError extends StoreError {
+  constructor(readonly progress: WriteProgress, cause: unknown) {
+    super('Partial', `stopped after ${progress.transactions} of ${progress.planned} transactions ` +
+      `(${progress.done} of ${progress.total} objects done, ${progress.written} written): ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
+export interface WriteOptions<R> {
+  limits: EtcdLimits;
+  /** how often, and after what wait, a conflicting transaction is planned again; none: the conflict fails at once */
+  retry?: BackoffPolicy;
+  /** the same steps planned again from what is stored now */
+  replan(steps: WriteStep<R>[]): Promise<WriteStep<R>[]>;
+  /** the error for a transaction that kept conflicting */
+  conflict(steps: WriteStep<R>[]): Error;
+  onProgress?(p: WriteProgress): void;
+}
+
+export interface Written<R> { step: WriteStep<R>; /** etcd revision of its transaction; none when nothing was written */ revision?: string }
+
+function measure<R>(step: WriteStep<R>, limits: EtcdLimits): TxnBudget {
+  const b = new TxnBudget(limits);
+  for (const c of step.compares) b.compare(c.key ?? '', c.range_end);
+  for (const op of step.ops) {
+    if (op.request_put) b.op(op.request_put.key ?? '', op.request_put.value);
+    else if (op.request_delete_range) b.op(op.request_delete_range.key ?? '', op.request_delete_range.range_end);
+    else b.op(op.request_range?.key ?? '');
+  }
+  return b;
+}
+
+/**
+ * Splits the steps, in order, into runs that each fit one transaction; steps with nothing to
+ * write join the current run. TooLargeError when one step alone does not fit.
+ */
+export function packSteps<R>(steps: WriteStep<R>[], limits: EtcdLimits): WriteStep<R>[][] {
+  const runs: WriteStep<R>[][] = [];
+  let run: WriteStep<R>[] = [];
+  let budget = new TxnBudget(limits);
+  for (const step of steps) {
+    if (step.ops.length) {
+      const own = measure(step, limits);
+      const excess = own.excess();
+      if (excess) throw new TooLargeError(step.ref.kind, step.ref.name, excess);
+      const joined = budget.clone().add(own);
+      if (joined.fits()) budget = joined;
+      else { runs.push(run); run = []; budget = new TxnBudget(limits).add(own); }
+    }
+    run.push(step);
+  }
+  if (run.length) runs.push(run);
+  return runs;
+}
+
+const writes = <R>(run: WriteStep<R>[]) => run.some((s) => s.ops.length > 0);
+
+/** Commits one run; the revision, undefined when it had nothing to write, false on a failed compare. */
+async function commitRun<R>(client: Etcd3, run: WriteStep<R>[]): Promise<string | undefined | false> {
+  if (!writes(run)) return undefined;
+  const res = await client.kv.txn({ compare: run.flatMap((s) => s.compares), success: run.flatMap((s) => s.ops), failure: [] });
+  return res.succeeded ? String(res.header.revision) : false;
+}
+
+export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: WriteOptions<R>): Promise<Written<R>[]> {
+  const queue = packSteps(steps, o.limits);
+  const p: WriteProgress = { total: steps.length, done: 0, written: 0, transactions: 0, planned: queue.filter(writes).length };
+  const out: Written<R>[] = [];
+  o.onProgress?.({ ...p });
+  let conflicts = 0;
+  try {
+    while (queue.length) {
+      const run = queue[0];
+      const revision = await commitRun(client, run);
+      if (revision === false) {
+        if (!o.retry || !mayRetry(++conflicts, o.retry)) throw o.conflict(run);
+        await sleep(backoffDelay(conflicts, o.retry));
+        queue.splice(0, 1, ...packSteps(await o.replan(run), o.limits));
+        p.planned = p.transactions + queue.filter(writes).length;
+        continue;
+      }
+      queue.shift();
+      conflicts = 0;
+      for (const step of run) out.push({ step, ...(revision && step.ops.length ? { revision } : {}) });
+      p.done += run.length;
+      if (revision) { p.transactions++; p.written += run.filter((s) => s.ops.length).length; }
+      o.onProgress?.({ ...p });
+    }
+  } catch (e) {
+    if (p.transactions === 0) throw e;
+    throw new PartialWriteError({ ...p }, e);
+  }
+  return out;
+}

@@ -1,0 +1,126 @@
+// What one object's create/update/apply or delete writes, planned against the stored key
+// (pure: the caller reads, the txn writer commits). Each step carries the compares that pin
+// the key to the revision the plan saw, so a concurrent writer makes its transaction fail.
+import { randomUUID } from 'node:crypto';
+import type { IKeyValue, ICompare, IRequestOp } from 'etcd3';
+import type { AnyObject, Kind } from '../api/index.js';
+import type { Keys } from './keys.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, type ApplyChange, type DeleteResult } from './types.js';
+
+export type Stored = Omit<AnyObject, 'status'>;
+export type WriteMode = 'create' | 'update' | 'apply';
+
+export interface ObjectRef { kind: Kind; name: string }
+
+/** One object's part of a transaction; no ops means nothing to write. */
+export interface WriteStep<R> {
+  ref: ObjectRef;
+  compares: ICompare[];
+  ops: IRequestOp[];
+  /** the object goes: its per-node status keys must go in the same transaction */
+  removes?: boolean;
+  result: R;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+const unpinned = (kv: IKeyValue): ICompare => ({ key: kv.key, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision });
+
+/** A stored object: its key as read and its decoded value (resourceVersion set). */
+export interface Current { kv: IKeyValue; obj: AnyObject }
+
+function withoutVersion<T extends { metadata: object }>(o: T): T {
+  const out = { ...o, metadata: { ...o.metadata } };
+  delete (out.metadata as { resourceVersion?: string }).resourceVersion;
+  return out;
+}
+
+/** The object key and the controller's status key: what removing an object deletes (node statuses aside). */
+export function removalOps(keys: Keys, { kind, name }: ObjectRef): IRequestOp[] {
+  return [
+    { request_delete_range: { key: Buffer.from(keys.object(kind, name)) } },
+    { request_delete_range: { key: Buffer.from(keys.status(kind, name, { controller: true })) } },
+  ];
+}
+
+function planCreate(keys: Keys, wanted: Stored, mode: WriteMode): WriteStep<ApplyChange> {
+  const { kind, metadata: { name } } = wanted;
+  if (mode === 'update') throw new NotFoundError(kind, name);
+  const created = {
+    ...wanted,
+    metadata: { ...wanted.metadata, uid: randomUUID(), generation: 1, creationTimestamp: new Date().toISOString() },
+  } as Stored;
+  // finalizers belong to controllers: only create (a program) may set them up front
+  if (mode !== 'create' || !created.metadata.finalizers?.length) delete created.metadata.finalizers;
+  delete created.metadata.deletionTimestamp;
+  const key = Buffer.from(keys.object(kind, name));
+  return {
+    ref: { kind, name },
+    compares: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
+    ops: [{ request_put: { key, value: Buffer.from(JSON.stringify(created)) } }],
+    result: { action: 'created', object: created as AnyObject },
+  };
+}
+
+/** The stored object with the wanted spec, labels, annotations (and, for update, finalizers). */
+function nextVersion(old: AnyObject, wanted: Stored, mode: WriteMode): Stored {
+  const next = {
+    ...old,
+    spec: wanted.spec,
+    metadata: {
+      ...old.metadata,
+      labels: wanted.metadata.labels,
+      annotations: wanted.metadata.annotations,
+      // apply leaves system-managed finalizers alone; update (controllers) sets them
+      finalizers: mode === 'update' ? wanted.metadata.finalizers : old.metadata.finalizers,
+    },
+  } as Stored;
+  for (const k of ['labels', 'annotations', 'finalizers'] as const) {
+    if (next.metadata[k] === undefined || (k === 'finalizers' && next.metadata.finalizers?.length === 0)) delete next.metadata[k];
+  }
+  delete (next.metadata as { resourceVersion?: string }).resourceVersion;
+  if (!same(old.spec, next.spec)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
+  return next;
+}
+
+function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, obj: old }: Current, mode: WriteMode): WriteStep<ApplyChange> {
+  const { kind, metadata: { name } } = wanted;
+  const ref = { kind, name };
+  if (mode === 'create') throw new AlreadyExistsError(kind, name);
+  if (rv !== undefined && rv !== old.metadata.resourceVersion) {
+    throw new ConflictError(kind, name, `resourceVersion ${rv} is stale (stored: ${old.metadata.resourceVersion})`);
+  }
+  if (old.metadata.deletionTimestamp && mode === 'apply') throw new ConflictError(kind, name, 'it is being deleted');
+  const next = nextVersion(old, wanted, mode);
+  if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) {
+    // the last finalizer went: the object goes with it
+    return { ref, compares: [unpinned(kv)], ops: removalOps(keys, ref), removes: true, result: { action: 'configured', object: next as AnyObject } };
+  }
+  if (same(withoutVersion(old), next)) return { ref, compares: [], ops: [], result: { action: 'unchanged', object: old } };
+  return {
+    ref,
+    compares: [unpinned(kv)],
+    ops: [{ request_put: { key: kv.key, value: Buffer.from(JSON.stringify(next)) } }],
+    result: { action: 'configured', object: next as AnyObject },
+  };
+}
+
+/** Create, update or apply of one normalized object, given its stored key (undefined: absent). */
+export function planWrite(keys: Keys, wanted: Stored, rv: string | undefined, cur: Current | undefined, mode: WriteMode): WriteStep<ApplyChange> {
+  return cur ? planChange(keys, wanted, rv, cur, mode) : planCreate(keys, wanted, mode);
+}
+
+/**
+ * Delete of one object: an object with finalizers is marked (deletionTimestamp) and goes when
+ * they are gone; otherwise it goes now, with its statuses.
+ */
+export function planDelete(keys: Keys, ref: ObjectRef, cur: Current | undefined, rv?: string): WriteStep<DeleteResult> {
+  if (!cur) return { ref, compares: [], ops: [], result: 'notfound' };
+  const { kv, obj } = cur;
+  if (rv && rv !== String(kv.mod_revision)) {
+    throw new ConflictError(ref.kind, ref.name, `resourceVersion ${rv} is stale (stored: ${kv.mod_revision})`);
+  }
+  if (!obj.metadata.finalizers?.length) return { ref, compares: [unpinned(kv)], ops: removalOps(keys, ref), removes: true, result: 'deleted' };
+  if (obj.metadata.deletionTimestamp) return { ref, compares: [], ops: [], result: 'marked' };
+  const marked = withoutVersion({ ...obj, metadata: { ...obj.metadata, deletionTimestamp: new Date().toISOString() } });
+  return { ref, compares: [unpinned(kv)], ops: [{ request_put: { key: kv.key, value: Buffer.from(JSON.stringify(marked)) } }], result: 'marked' };
+}
