@@ -7,6 +7,8 @@ export interface CliIO {
   err(text: string): void;
   stdin(): Promise<string>;
   env: Record<string, string | undefined>;
+  /** stderr is a terminal: progress lines are drawn there only */
+  errIsTTY?: boolean;
   /** ends long-running commands (get -w, wait) early; the program wires it to SIGINT/SIGTERM */
   signal?: AbortSignal;
 }
@@ -34,6 +36,7 @@ export function processIO(): CliIO {
     err: (t) => { process.stderr.write(t); },
     stdin: readStdin,
     env: process.env,
+    errIsTTY: !!process.stderr.isTTY,
     signal: ac.signal,
   };
 }

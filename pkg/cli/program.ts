@@ -3,7 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { labCommand } from '../lab/command.js';
 import { connection, Session, type GlobalOptions } from './connect.js';
-import { exitCodeFor, EXIT } from './exit.js';
+import { CliError, exitCodeFor, EXIT } from './exit.js';
 import type { CliIO } from './io.js';
 import { ManifestError } from '../manifest/errors.js';
 import { KIND_HELP, type RegisterCommand, type RunInSession } from './command.js';
@@ -79,7 +79,8 @@ export async function runXctl(argv: string[], io: CliIO): Promise<number> {
 function errorText(e: unknown, exit: number): string {
   if (e instanceof ManifestError) return `error: ${e.message}\nnothing was written\n`;
   const msg = (e as Error)?.message ?? String(e);
-  if (exit === EXIT.UNREACHABLE) {
+  // a CliError's message is the command's own (e.g. how far a write got before etcd went away)
+  if (exit === EXIT.UNREACHABLE && !(e instanceof CliError)) {
     const why = msg.replace(/\.?\s*Resolution note:.*$/s, '').trim();
     const hint = /SSL|TLS|certificate/i.test(why)
       ? 'the TLS handshake failed: check --cacert, --cert and --key'

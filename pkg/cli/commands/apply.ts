@@ -5,22 +5,43 @@ import { ref } from '../format.js';
 import { checkedBatch, loadBatch } from './batch.js';
 import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
+import { WriteReporter, countsText, partialWriteFailure } from './progress.js';
 
 export interface ApplyOptions { filename?: string[]; dryRun?: boolean }
 
-/** All objects in one etcd transaction: either every change lands or none does. */
+/**
+ * Every document is checked before anything is written. A batch that fits one etcd
+ * transaction is written in one (all or nothing); a larger one in order, in transactions that
+ * fit, with a progress line on a terminal and a summary (docs/xctl.md).
+ */
 export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptions): Promise<number> {
   const loaded = await loadBatch(io, opts.filename);
   const objects = await checkedBatch(session, loaded);
-  const changes = await session.store().applyAll(objects, { dryRun: !!opts.dryRun });
+  const reporter = new WriteReporter(io, 'applying');
+  let changes;
+  try {
+    changes = await session.store().applyAll(objects, { dryRun: !!opts.dryRun, onProgress: reporter.onProgress });
+  } catch (e) {
+    throw partialWriteFailure(e, {
+      command: 'apply', refs: objects.map(ref),
+      rerun: 'Re-running the same apply converges: it writes the rest and leaves what is already applied unchanged.',
+    });
+  } finally {
+    reporter.clear();
+  }
   const suffix = opts.dryRun ? ' (dry run)' : '';
   for (const c of changes) io.out(`${ref(c.object)} ${c.action}${suffix}\n`);
+  if (reporter.split) {
+    const n = reporter.last!.planned;
+    io.err(`${changes.length} objects ${opts.dryRun ? 'would be applied' : 'applied'} in ${n} transactions: ` +
+      `${countsText(['created', 'configured', 'unchanged'], changes.map((c) => c.action))}${suffix}\n`);
+  }
   return EXIT.OK;
 }
 
 export const registerApply: RegisterCommand = (program, { io, run }) => {
   program.command('apply')
-    .description('create or update the objects of the manifests, all in one transaction')
+    .description('create or update the objects of the manifests: in one transaction when they fit, else in order in several')
     .addOption(fileOption())
     .option('--dry-run', 'validate and show what would change, write nothing')
     .action((opts: ApplyOptions, cmd: Command) => run((s) => applyCommand(s, io, opts), cmd));

@@ -6,27 +6,38 @@ import { EXIT, UsageError } from '../exit.js';
 import { loadBatch } from './batch.js';
 import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
+import { WriteReporter, countsText, partialWriteFailure } from './progress.js';
 
-export interface DeleteOptions { filename?: string[] }
+export interface DeleteOptions { filename?: string[]; ignoreNotFound?: boolean }
 
-/** delete KIND NAME... | -f: deletes what exists; names that do not exist are reported and give exit 4. */
+/**
+ * delete KIND NAME... | -f: deletes what exists, in as few transactions as etcd's limits
+ * allow (one when they fit); names that do not exist are reported and give exit 4 (unless
+ * --ignore-not-found).
+ */
 export async function deleteCommand(session: Session, io: CliIO, args: string[], opts: DeleteOptions): Promise<number> {
-  let targets: { kind: Kind; name: string }[];
-  if (opts.filename?.length) {
-    if (args.length) throw new UsageError('give either KIND NAME or -f, not both');
-    targets = (await loadBatch(io, opts.filename)).map((l) => ({ kind: l.object.kind, name: l.object.metadata.name }));
-  } else {
-    const [kindArg, ...names] = args;
-    if (!kindArg || names.length === 0) throw new UsageError('usage: xctl delete KIND NAME... | -f FILE|DIR|-');
-    const { kind } = resolveKind(kindArg);
-    targets = names.map((name) => ({ kind, name }));
+  const targets = await deleteTargets(io, args, opts);
+  const label = (t: { kind: Kind; name: string }) => `${t.kind.toLowerCase()}/${t.name}`;
+  const reporter = new WriteReporter(io, 'deleting');
+  let results;
+  try {
+    results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress });
+  } catch (e) {
+    throw partialWriteFailure(e, {
+      command: 'delete', refs: targets.map(label),
+      rerun: `Re-running the same delete converges${opts.ignoreNotFound ? '' : ' (add --ignore-not-found so that what is already gone is not an error)'}.`,
+    });
+  } finally {
+    reporter.clear();
   }
-  const store = session.store();
   let missing = 0;
-  for (const t of targets) {
-    const label = `${t.kind.toLowerCase()}/${t.name}`;
-    if (await store.delete(t.kind, t.name)) io.out(`${label} deleted\n`);
-    else { missing++; io.err(`error: ${t.kind} "${t.name}" not found\n`); }
+  results.forEach((r, i) => {
+    if (r !== 'notfound') io.out(`${label(targets[i])} deleted\n`);
+    else if (!opts.ignoreNotFound) { missing++; io.err(`error: ${targets[i].kind} "${targets[i].name}" not found\n`); }
+  });
+  if (reporter.split) {
+    const gone = results.map((r) => (r === 'notfound' ? 'not found' : 'deleted'));
+    io.err(`${results.length} objects in ${reporter.last!.planned} transactions: ${countsText(['deleted', 'not found'], gone)}\n`);
   }
   return missing ? EXIT.NOT_FOUND : EXIT.OK;
 }
@@ -36,5 +47,17 @@ export const registerDelete: RegisterCommand = (program, { io, run }) => {
     .description('delete objects by kind and name, or those in manifests')
     .argument('[kind-and-names...]', 'KIND NAME...')
     .addOption(fileOption())
+    .option('--ignore-not-found', 'an object that does not exist is not an error')
     .action((args: string[], opts: DeleteOptions, cmd: Command) => run((s) => deleteCommand(s, io, args, opts), cmd));
 };
+
+async function deleteTargets(io: CliIO, args: string[], opts: DeleteOptions): Promise<{ kind: Kind; name: string }[]> {
+  if (opts.filename?.length) {
+    if (args.length) throw new UsageError('give either KIND NAME or -f, not both');
+    return (await loadBatch(io, opts.filename)).map((l) => ({ kind: l.object.kind, name: l.object.metadata.name }));
+  }
+  const [kindArg, ...names] = args;
+  if (!kindArg || names.length === 0) throw new UsageError('usage: xctl delete KIND NAME... | -f FILE|DIR|-');
+  const { kind } = resolveKind(kindArg);
+  return names.map((name) => ({ kind, name }));
+}

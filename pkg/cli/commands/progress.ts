@@ -1,0 +1,61 @@
+// What apply and delete -f print about a write that takes several etcd transactions: a
+// progress line while it runs (stderr, on a terminal only), a summary at the end, and on a
+// failure midway how far it got and that the same command again converges.
+import { PartialWriteError } from '../../store/txn-writer.js';
+import type { WriteProgress } from '../../store/types.js';
+import { CliError, exitCodeFor, isUnreachable } from '../exit.js';
+import type { CliIO } from '../io.js';
+
+const CLEAR_LINE = '\r\x1b[2K';
+
+export class WriteReporter {
+  last?: WriteProgress;
+  private shown = false;
+
+  /** verb: "applying", "deleting" */
+  constructor(private readonly io: CliIO, private readonly verb: string) {}
+
+  /** Store callback: keeps the latest figures; redraws the line on a terminal once the write spans transactions. */
+  readonly onProgress = (p: WriteProgress): void => {
+    this.last = p;
+    if (!this.io.errIsTTY || p.planned < 2) return;
+    this.io.err(`${CLEAR_LINE}${this.verb} ${p.done}/${p.total} objects, ${p.transactions}/${p.planned} transactions`);
+    this.shown = true;
+  };
+
+  /** Removes the progress line (before results or an error are printed). */
+  clear(): void {
+    if (this.shown) this.io.err(CLEAR_LINE);
+    this.shown = false;
+  }
+
+  /** Whether the write was (or, in a dry run, would be) split over several transactions. */
+  get split(): boolean {
+    return (this.last?.planned ?? 0) > 1;
+  }
+}
+
+/** "3 created, 1 configured, 0 unchanged" from counts by action, in the order given. */
+export function countsText(actions: readonly string[], results: readonly string[]): string {
+  return actions.map((a) => `${results.filter((r) => r === a).length} ${a}`).join(', ');
+}
+
+/**
+ * A write that stopped after committing part of the batch: the message says how many objects
+ * are settled (written or already up to date), up to which one, and that re-running converges.
+ * Exit code: the cause's. Anything else passes through.
+ */
+export function partialWriteFailure(e: unknown, what: { command: string; refs: string[]; rerun: string }): unknown {
+  if (!(e instanceof PartialWriteError)) return e;
+  const p = e.progress;
+  const message = (e.cause as Error)?.message ?? String(e.cause);
+  const lost = isUnreachable(e.cause);
+  const cause = lost ? `cannot reach etcd: ${message.replace(/\.?\s*Resolution note:.*$/s, '').trim()}` : message;
+  // etcd may have committed the transaction whose answer was lost
+  const inFlight = lost ? ` Transaction ${p.transactions + 1} was in flight: etcd may have written it too.` : '';
+  const upTo = p.done > 0 ? `, up to and including ${what.refs[p.done - 1]}` : '';
+  return new CliError(exitCodeFor(e.cause),
+    `${what.command} stopped after ${p.transactions} of ${p.planned} transactions: ${p.written} of ${p.total} objects written ` +
+    `(the first ${p.done} in manifest order are done${upTo}): ${cause}\n` +
+    `What was written stays.${inFlight} ${what.rerun}`);
+}

@@ -1,0 +1,230 @@
+// Applies and deletes of any size against a stock etcd (128 ops per transaction, 1.5 MiB per
+// request): what fits one transaction is all or nothing, a larger batch goes in order in
+// transactions that fit, with a progress line on a terminal and a summary; a failure midway
+// says how far it got, and the same command again converges.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Etcd3 } from 'etcd3';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { startTcpProxy } from '../harness/tcp-proxy.js';
+import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
+import { PartialWriteError } from '../../pkg/store/txn-writer.js';
+import { runXctl } from '../../pkg/cli/program.js';
+import { TxnBudget } from '../../pkg/etcd/limits.js';
+import { prefixEnd } from '../../pkg/etcd/range.js';
+import { obj } from './helpers.js';
+
+let etcd: TestEtcd;
+let client: Etcd3;
+let store: EtcdStore;
+let dir: string;
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  client = etcd.client();
+  store = createEtcdStore(client);
+  dir = mkdtempSync(join(tmpdir(), 'xctl-large-'));
+});
+afterAll(async () => {
+  await etcd?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run { code: number; out: string; err: string }
+async function xctl(args: string[], opts: { endpoints?: string; tty?: boolean } = {}): Promise<Run> {
+  const r = { code: -1, out: '', err: '' };
+  r.code = await runXctl(args, {
+    out: (t) => { r.out += t; },
+    err: (t) => { r.err += t; },
+    stdin: async () => '',
+    env: { XCTL_ENDPOINTS: opts.endpoints ?? etcd.endpoints.join(',') },
+    errIsTTY: !!opts.tty,
+  });
+  return r;
+}
+
+const V = 'apiVersion: xnet.io/v1alpha1';
+const nodeDoc = (name: string, extra = '') => `${V}\nkind: Node\nmetadata:\n  name: ${name}\n  labels: {batch: big${extra}}\nspec: {}\n`;
+/** n Node documents in one file: `<group>-0` .. `<group>-(n-1)`, in that order. */
+function manifest(group: string, n: number, doc = (name: string) => nodeDoc(name)): string {
+  const p = join(dir, `${group}.yaml`);
+  writeFileSync(p, Array.from({ length: n }, (_, i) => doc(`${group}-${i}`)).join('---\n'));
+  return p;
+}
+
+/** Stored Nodes of a group: name -> {uid, createRevision}. */
+async function stored(group: string): Promise<Map<string, { uid: string; created: number }>> {
+  const prefix = `${store.keys.objects('Node')}${group}-`;
+  const r = await client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) });
+  return new Map(r.kvs.map((kv) => {
+    const o = JSON.parse(kv.value.toString());
+    return [o.metadata.name, { uid: o.metadata.uid, created: Number(kv.create_revision) }];
+  }));
+}
+
+const lines = (s: string) => s.trim().split('\n');
+
+describe('the test etcd is a stock etcd', () => {
+  it('refuses 129 operations and a request over 1.5 MiB; what TxnBudget accepts at its edge is accepted', async () => {
+    const put = (k: string, v: string) => ({ request_put: { key: Buffer.from(k), value: Buffer.from(v) } });
+    const ops = Array.from({ length: 129 }, (_, i) => put(`/limits/ops/${i}`, 'x'));
+    await expect(client.kv.txn({ compare: [], success: ops, failure: [] })).rejects.toThrow(/too many operations in txn request/);
+    await expect(client.kv.txn({ compare: [], success: [put('/limits/big', 'x'.repeat(1600 * 1024))], failure: [] })).rejects.toThrow(/request is too large/);
+    // the largest single value the estimate lets through, and 127 more small puts: etcd takes it
+    const small = Array.from({ length: 127 }, (_, i) => put(`/limits/edge/${i}`, 'y'.repeat(100)));
+    const budget = new TxnBudget();
+    for (const op of small) budget.op(op.request_put.key, op.request_put.value);
+    const room = budget.limits.maxRequestBytes - budget.clone().op('/limits/edge/big', '').bytes;
+    expect(budget.clone().op('/limits/edge/big', 'z'.repeat(room)).fits()).toBe(true);
+    expect(budget.clone().op('/limits/edge/big', 'z'.repeat(room + 1)).fits()).toBe(false);
+    const res = await client.kv.txn({ compare: [], success: [...small, put('/limits/edge/big', 'z'.repeat(room))], failure: [] });
+    expect(res.succeeded).toBe(true);
+  });
+});
+
+describe('xctl apply of any size', () => {
+  it('writes 151 objects in 2 transactions, in order, with a summary; a re-apply configures and then leaves them', async () => {
+    const f = manifest('n151', 151);
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.code).toBe(0);
+    expect(lines(r.out)).toHaveLength(151);
+    expect(lines(r.out).every((l, i) => l === `node/n151-${i} created`)).toBe(true);
+    expect(r.err).toBe('151 objects applied in 2 transactions: 151 created, 0 configured, 0 unchanged\n');
+    const s = await stored('n151');
+    expect(s.size).toBe(151);
+    // in manifest order: no object was written before one that comes earlier
+    const created = Array.from({ length: 151 }, (_, i) => s.get(`n151-${i}`)!.created);
+    expect(created).toEqual([...created].sort((a, b) => a - b));
+    expect(new Set(created).size).toBe(2);
+
+    // 150 changed, the last one kept: 150 writes still need two transactions
+    writeFileSync(f, Array.from({ length: 151 }, (_, i) => nodeDoc(`n151-${i}`, i < 150 ? ', round: two' : '')).join('---\n'));
+    const again = await xctl(['apply', '-f', f]);
+    expect(again.code).toBe(0);
+    expect(again.err).toBe('151 objects applied in 2 transactions: 0 created, 150 configured, 1 unchanged\n');
+    expect(lines(again.out).at(-1)).toBe('node/n151-150 unchanged');
+    const rev = await store.revision();
+    const same = await xctl(['apply', '-f', f]);
+    expect(same.code).toBe(0);
+    expect(lines(same.out).every((l) => l.endsWith(' unchanged'))).toBe(true);
+    expect(same.err).toBe('');
+    expect(await store.revision()).toBe(rev);
+    const after = await stored('n151');
+    expect([...after.values()].map((v) => v.uid)).toEqual([...s.values()].map((v) => v.uid));
+  });
+
+  it('writes 600 objects in 5 transactions, drawing a progress line on a terminal only', async () => {
+    const f = manifest('n600', 600);
+    const tty = await xctl(['apply', '-f', f], { tty: true });
+    expect(tty.code).toBe(0);
+    expect(tty.err).toContain('\r\x1b[2Kapplying 0/600 objects, 0/5 transactions');
+    expect(tty.err).toContain('\r\x1b[2Kapplying 256/600 objects, 2/5 transactions');
+    expect(tty.err).toContain('\r\x1b[2Kapplying 600/600 objects, 5/5 transactions');
+    expect(tty.err.endsWith('\r\x1b[2K600 objects applied in 5 transactions: 600 created, 0 configured, 0 unchanged\n')).toBe(true);
+    expect((await stored('n600')).size).toBe(600);
+    const dry = await xctl(['apply', '--dry-run', '-f', manifest('n600dry', 600)]);
+    expect(dry.err).toBe('600 objects would be applied in 5 transactions: 600 created, 0 configured, 0 unchanged (dry run)\n');
+    expect((await stored('n600dry')).size).toBe(0);
+  });
+
+  it('writes nothing when one document of 600 is invalid', async () => {
+    const f = manifest('bad600', 600, (name) => nodeDoc(name).replace('spec: {}', name === 'bad600-450' ? 'spec: {address: 10.0.0.300}' : 'spec: {}'));
+    const rev = await store.revision();
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/bad600\.yaml:\d+: document 451 \(node\/bad600-450\): spec\.address/);
+    expect(r.err).toContain('nothing was written');
+    expect(await store.revision()).toBe(rev);
+  });
+
+  it('refuses an object too large for one etcd request, writing nothing of the batch', async () => {
+    const f = join(dir, 'huge.yaml');
+    writeFileSync(f, `${nodeDoc('huge-0')}---\n${V}\nkind: Node\nmetadata:\n  name: huge-1\n  annotations: {blob: ${'b'.repeat(1600 * 1024)}}\nspec: {}\n`);
+    const rev = await store.revision();
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/Node "huge-1" does not fit one etcd transaction \(about \d+ bytes > --max-request-bytes 1572864\); nothing was written/);
+    expect(await store.revision()).toBe(rev);
+  });
+
+  it('stops with etcd gone after the first transaction, says how far it got, and the same apply converges', async () => {
+    const f = manifest('cut', 600);
+    // requests wait 300 ms in the proxy: once the first transaction is seen committed, the
+    // second is still held there and is dropped by the cut
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { holdMs: 300 });
+    const watcher = await client.watch().prefix(`${store.keys.objects('Node')}cut-`).create();
+    watcher.once('put', () => { setTimeout(() => proxy.cut(), 100); });
+    let r: Run;
+    try {
+      r = await xctl(['apply', '-f', f], { endpoints: proxy.endpoint });
+    } finally {
+      await watcher.cancel();
+      await proxy.close();
+    }
+    expect(r.code).toBe(5);
+    expect(r.out).toBe('');
+    expect(r.err).toContain('error: apply stopped after 1 of 5 transactions: 128 of 600 objects written (the first 128 in manifest order are done, up to and including node/cut-127)');
+    expect(r.err).toContain('Re-running the same apply converges');
+    const half = await stored('cut');
+    expect([...half.keys()].sort()).toEqual(Array.from({ length: 128 }, (_, i) => `cut-${i}`).sort());
+
+    const again = await xctl(['apply', '-f', f]);
+    expect(again.code).toBe(0);
+    expect(again.err).toBe('600 objects applied in 4 transactions: 472 created, 0 configured, 128 unchanged\n');
+    const all = await stored('cut');
+    expect(all.size).toBe(600);
+    for (const [name, v] of half) expect(all.get(name)!.uid).toBe(v.uid);
+  }, 60_000);
+});
+
+describe('EtcdStore.applyAll across transactions', () => {
+  it('a concurrent conflicting write in a later transaction stops it there; the same apply then converges', async () => {
+    const conflictStore = createEtcdStore(etcd.client());
+    const nodes = Array.from({ length: 300 }, (_, i) => obj('Node', `race-${i}`, {}, { batch: 'race' }));
+    await conflictStore.create({ ...nodes[299], metadata: { ...nodes[299].metadata, labels: { batch: 'before' }, finalizers: ['test/hold'] } });
+    // right after the first write transaction, another writer starts deleting race-299 (it has a
+    // finalizer, so it stays, marked): the transaction that changes race-299 can only conflict
+    const kv = (conflictStore.client as Etcd3).kv;
+    const txn = kv.txn.bind(kv);
+    let writes = 0;
+    kv.txn = async (req) => {
+      const res = await txn(req);
+      if (req.success?.some((op) => op.request_put) && res.succeeded && ++writes === 1) await store.delete('Node', 'race-299');
+      return res;
+    };
+    const err = await conflictStore.applyAll(nodes).catch((e) => e);
+    expect(err).toBeInstanceOf(PartialWriteError);
+    expect(err.progress).toMatchObject({ total: 300, transactions: 2, planned: 3, written: 256, done: 256 });
+    expect(err.message).toMatch(/Node "race-299": it is being deleted/);
+    expect((await stored('race')).size).toBe(256 + 1);
+    kv.txn = txn;
+    // the user removes the finalizer (as a controller would) and the object goes; the same apply converges
+    await store.update({ ...(await store.get('Node', 'race-299'))!, metadata: { ...(await store.get('Node', 'race-299'))!.metadata, finalizers: [] } });
+    const changes = await store.applyAll(nodes);
+    expect(changes.filter((c) => c.action === 'unchanged')).toHaveLength(256);
+    expect(changes.filter((c) => c.action === 'created')).toHaveLength(44);
+    expect((await stored('race')).size).toBe(300);
+  });
+});
+
+describe('xctl delete -f of any size', () => {
+  // each delete is 2 operations (the object and its controller status key): 64 per transaction
+  it('deletes 600 objects in 10 transactions with a summary; again, missing ones exit 4 unless --ignore-not-found', async () => {
+    const f = manifest('del600', 600);
+    expect((await xctl(['apply', '-f', f])).code).toBe(0);
+    const r = await xctl(['delete', '-f', f], { tty: true });
+    expect(r.code).toBe(0);
+    expect(lines(r.out)).toEqual(Array.from({ length: 600 }, (_, i) => `node/del600-${i} deleted`));
+    expect(r.err).toContain('\r\x1b[2Kdeleting 384/600 objects, 6/10 transactions');
+    expect(r.err.endsWith('\r\x1b[2K600 objects in 10 transactions: 600 deleted, 0 not found\n')).toBe(true);
+    expect((await stored('del600')).size).toBe(0);
+    const again = await xctl(['delete', '-f', f]);
+    expect(again.code).toBe(4);
+    expect(again.out).toBe('');
+    expect(lines(again.err)).toHaveLength(600);
+    const quiet = await xctl(['delete', '-f', f, '--ignore-not-found']);
+    expect(quiet).toMatchObject({ code: 0, out: '', err: '' });
+  });
+});
