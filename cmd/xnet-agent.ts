@@ -4,22 +4,22 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { dockerOptions } from '../pkg/docker/client.js';
-import { addEtcdFlags, etcdFromFlags, exitOnUncaught, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
+import { addEtcdFlags, addMetricsFlag, checkMetricsAddr, etcdFromFlags, exitOnUncaught, serveMetrics, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
 import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { Agent, AGENT_VERSION } from '../pkg/agent/agent.js';
 import { createLogger } from '../pkg/log.js';
 import { name as nameSchema } from '../pkg/api/fields.js';
 
-const program = addEtcdFlags(new Command('xnet-agent')
+const program = addMetricsFlag(addEtcdFlags(new Command('xnet-agent')
   .description('xnet node agent: routes, bridges, NICs and macvlan networks of one host')
   .version(AGENT_VERSION)
-  .requiredOption('--node <name>', 'this host\'s Node name'))
+  .requiredOption('--node <name>', 'this host\'s Node name')))
   .option('--netns <name>', 'manage this network namespace (a simulated host) instead of our own')
   .option('--docker-host <url>', 'Docker daemon of the managed host (unix:///path or tcp://host:port)')
   .addOption(new Option('--resync <seconds>', 'full resync interval (a safety net; events do the work)').default(30).argParser(Number));
 
 program.parse();
-const o = program.opts<EtcdFlags & { node: string; netns?: string; dockerHost?: string; resync: number }>();
+const o = program.opts<EtcdFlags & { node: string; netns?: string; dockerHost?: string; resync: number; metricsAddr?: string }>();
 
 const log = createLogger('agent', { node: o.node });
 exitOnUncaught(log, 'xnet-agent');
@@ -35,6 +35,7 @@ try {
   usageExit('xnet-agent', (e as Error).message);
 }
 
+checkMetricsAddr('xnet-agent', o.metricsAddr);
 const etcd = etcdFromFlags('xnet-agent', o);
 const store = createEtcdStore(etcd, o.prefix);
 const agent = new Agent({
@@ -47,9 +48,14 @@ const signals = stopOnSignals(log, 'stopping; the dataplane stays as it is', asy
   etcd.close();
 });
 
+let firstPassDone = false;
+await serveMetrics('xnet-agent', o.metricsAddr, { component: 'agent', node: o.node },
+  () => (firstPassDone ? undefined : 'the first pass over every object has not finished'), log);
+
 try {
   await agent.start();
   await agent.firstPass;
+  firstPassDone = true;
   log.info('first pass done; following events');
 } catch (e) {
   if (!signals.stopping) {

@@ -2,17 +2,15 @@
 // xnet-controller: run two or more; one leads (etcd lease, --lease-ttl seconds) and allocates
 // HostSubnets, NIC addresses and MacvlanNet blocks; the others keep a warm cache and take
 // over when the leader's lease expires.
-import { createServer } from 'node:http';
 import { Command, Option } from 'commander';
-import { addEtcdFlags, etcdFromFlags, exitOnUncaught, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
+import { addEtcdFlags, addMetricsFlag, checkMetricsAddr, etcdFromFlags, exitOnUncaught, serveMetrics, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
 import { Controller } from '../pkg/controller/controller.js';
 import { DEFAULT_LEADER_TTL_SECONDS } from '../pkg/runtime/leader.js';
 import { createLogger } from '../pkg/log.js';
 
-const program = addEtcdFlags(new Command('xnet-controller')
+const program = addMetricsFlag(addEtcdFlags(new Command('xnet-controller')
   .description('xnet controller: host subnets, NIC addresses and MacvlanNet blocks, leader-elected'))
-  .option('--id <id>', 'identity in the leader election (default host:pid:random)')
-  .option('--metrics-addr <addr>', 'serve /metrics and /healthz on host:port')
+  .option('--id <id>', 'identity in the leader election (default host:pid:random)'))
   .addOption(new Option('--lease-ttl <seconds>', 'leader lease TTL: a dead leader is replaced within this').default(DEFAULT_LEADER_TTL_SECONDS).argParser(Number))
   .addOption(new Option('--workers <n>', 'concurrent reconciles').default(64).argParser(Number))
   .addOption(new Option('--max-txn-ops <n>', 'etcd --max-txn-ops of the cluster').default(128).argParser(Number));
@@ -22,6 +20,7 @@ const o = program.opts<EtcdFlags & { id?: string; metricsAddr?: string; leaseTtl
 const log = createLogger('controller');
 exitOnUncaught(log, 'xnet-controller');
 
+checkMetricsAddr('xnet-controller', o.metricsAddr);
 const client = etcdFromFlags('xnet-controller', o);
 for (const [flag, v] of [['--lease-ttl', o.leaseTtl], ['--workers', o.workers], ['--max-txn-ops', o.maxTxnOps]] as const) {
   if (!Number.isInteger(v) || v < 1) usageExit('xnet-controller', `${flag} must be a positive integer`);
@@ -31,24 +30,9 @@ const controller = new Controller({
   client, prefix: o.prefix, id: o.id, leaseTtlSeconds: o.leaseTtl, workers: o.workers, maxTxnOps: o.maxTxnOps, log,
 });
 
-if (o.metricsAddr) {
-  const m = /^(.*):(\d+)$/.exec(o.metricsAddr);
-  if (!m) usageExit('xnet-controller', `--metrics-addr ${o.metricsAddr}: expected host:port`);
-  createServer((req, res) => {
-    if (req.url === '/healthz') { res.end('ok\n'); return; }
-    if (req.url === '/metrics') {
-      res.setHeader('content-type', 'text/plain; version=0.0.4');
-      res.end([
-        `xnet_controller_is_leader ${controller.isLeader ? 1 : 0}`,
-        `xnet_controller_terms_led_total ${controller.termsLed}`,
-        `xnet_controller_cached_keys ${controller.cache.size}`,
-        '',
-      ].join('\n'));
-      return;
-    }
-    res.statusCode = 404; res.end();
-  }).listen(Number(m[2]), m[1] || '127.0.0.1').unref();
-}
+let started = false;
+await serveMetrics('xnet-controller', o.metricsAddr, { component: 'controller' },
+  () => (started ? undefined : 'loading the cache from etcd'), log);
 
 stopOnSignals(log, 'resigning and stopping', async () => {
   await controller.stop();
@@ -57,6 +41,7 @@ stopOnSignals(log, 'resigning and stopping', async () => {
 
 try {
   await controller.start();
+  started = true;
   log.info('started; campaigning for leadership', { id: controller.id, leaseTtlSeconds: o.leaseTtl });
 } catch (e) {
   log.error('controller failed to start', { error: (e as Error).message });

@@ -25,6 +25,7 @@ import { reconcileMacvlan } from './reconcilers/macvlan.js';
 import { reconcileNat } from './reconcilers/nat.js';
 import { collectNicGarbage, localNics, reconcileNic, rememberRemoved } from './reconcilers/nics.js';
 import { reconcileRoutes } from './reconcilers/routes.js';
+import { DriftTracker, keyKind, type Trigger } from './heal.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -67,6 +68,7 @@ export class Agent {
   /** one `ip monitor` per container namespace that holds xnet NICs, with the NICs in it */
   private containerMonitors = new Map<number, { monitor: Monitor; nics: Set<string> }>();
   private kernelEvents = true;
+  private readonly drift = new DriftTracker();
 
   constructor(readonly opts: AgentOptions) {
     const log = opts.log ?? createLogger('agent', { node: opts.node });
@@ -86,6 +88,7 @@ export class Agent {
       unwatchNic: (nic) => this.unwatchNic(nic),
     };
     this.firstPass = new Promise((r) => { this.firstPassDone = r; });
+    void this.firstPass.then(() => { this.drift.enabled = true; });
   }
 
   private get log(): Logger { return this.ctx.log; }
@@ -122,7 +125,7 @@ export class Agent {
 
     if (ev.docker) {
       let dockerUp = false;
-      const d = this.ctx.dp.docker.events((e) => this.enqueue(keysForDockerEvent(e, this.scope())), {
+      const d = this.ctx.dp.docker.events((e) => this.enqueue(keysForDockerEvent(e, this.scope()), 'docker'), {
         onConnect: () => { dockerUp = true; this.resyncAll(); },
         onError: (err) => {
           this.log.warn('docker events', { error: err.message });
@@ -133,12 +136,12 @@ export class Agent {
       this.closers.push(() => d.close());
     }
     if (ev.kernel) {
-      const m: Monitor = monitor(this.ctx.dp.target, (e) => this.enqueue(keysForMonitorEvent(e, this.scope())), {
+      const m: Monitor = monitor(this.ctx.dp.target, (e) => this.enqueue(keysForMonitorEvent(e, this.scope()), 'kernel'), {
         onRestart: (why) => { this.log.warn('kernel monitor restarted', { why }); this.resyncAll(); },
       });
       this.closers.push(() => m.close());
       // iptables here is iptables-nft: a rule removed by hand (or re-ordered by Docker) shows up.
-      const r = rulesMonitor(this.ctx.dp.target, () => this.queue.add(KEY_NAT), {
+      const r = rulesMonitor(this.ctx.dp.target, () => this.enqueue([KEY_NAT], 'kernel'), {
         onMissing: (why) => this.log.warn('nft not available; iptables drift heals at the periodic resync only', { why }),
         onRestart: (why) => this.log.warn('nft monitor restarted', { why }),
       });
@@ -151,6 +154,7 @@ export class Agent {
 
     this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
       workers: 2,
+      metrics: { queue: 'agent', kindOf: keyKind },
       onError: (key, err, ms) => this.log.warn('reconcile failed', { key, error: (err as Error).message, retryInMs: ms }),
     });
     const all = this.allKeys();
@@ -195,7 +199,7 @@ export class Agent {
     if (have) { have.nics.add(nic); return; }
     const entry = { nics: new Set([nic]), monitor: undefined as unknown as Monitor };
     // The namespace dies with the container: the monitor then ends and is not restarted.
-    entry.monitor = monitor(pidTarget(pid), () => this.enqueue([...entry.nics].map(nicKey)), {
+    entry.monitor = monitor(pidTarget(pid), () => this.enqueue([...entry.nics].map(nicKey), 'kernel'), {
       restart: false,
       onRestart: () => { if (this.containerMonitors.get(pid) === entry) this.containerMonitors.delete(pid); },
     });
@@ -203,10 +207,12 @@ export class Agent {
   }
 
   resyncAll(): void {
-    this.enqueue(this.allKeys());
+    this.enqueue(this.allKeys(), 'resync');
   }
 
-  private enqueue(keys: string[]): void {
+  /** trigger: the host (not the store) said something changed, so ops that follow heal drift */
+  private enqueue(keys: string[], trigger?: Trigger): void {
+    if (trigger) this.drift.mark(keys, trigger);
     for (const k of keys) this.queue.add(k);
   }
 
@@ -223,7 +229,11 @@ export class Agent {
     };
   }
 
-  private async reconcile(key: string): Promise<void> {
+  private reconcile(key: string): Promise<void> {
+    return this.drift.reconcile(key, () => this.reconcileKey(key));
+  }
+
+  private async reconcileKey(key: string): Promise<void> {
     try {
       if (key === KEY_ROUTES) await reconcileRoutes(this.ctx);
       else if (key === KEY_HOST_SUBNETS) await reconcileHostSubnets(this.ctx);

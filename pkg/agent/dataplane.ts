@@ -10,6 +10,7 @@ import { ipLine, steps, type IpOp, type Op } from './planner/ops.js';
 import type { ContainerState } from './planner/nic.js';
 import type { ObservedNat } from './planner/nat.js';
 import { DataplaneError } from '../errors.js';
+import { countOps } from './heal.js';
 
 /** A failed operation, with a reason a user can act on (it becomes the Ready reason). */
 export class ApplyError extends DataplaneError {}
@@ -62,6 +63,7 @@ export class Dataplane {
    * `independent`, a failing `ip` line does not stop the others of its batch.
    */
   async execute(ops: Op[], opts: { independent?: boolean } = {}): Promise<void> {
+    countOps(ops.length);
     for (const step of steps(ops)) {
       if (step.kind === 'ip') { await this.runIp(step.netns, step.ops, !!opts.independent); continue; }
       const o = step.op;

@@ -7,6 +7,8 @@ import type { Etcd3 } from 'etcd3';
 import { createEtcdClient, EtcdConfigError } from '../etcd/client.js';
 import { DEFAULT_PREFIX } from '../store/keys.js';
 import type { Logger } from '../log.js';
+import { initProcessMetrics } from '../metrics/metrics.js';
+import { parseMetricsAddr, startMetricsServer, type Readiness } from '../metrics/server.js';
 import { connection, DEFAULT_ENDPOINT, type GlobalOptions } from './connect.js';
 
 export interface EtcdFlags extends GlobalOptions {
@@ -34,6 +36,29 @@ export function etcdFromFlags(program: string, o: EtcdFlags): Etcd3 {
     return createEtcdClient(connection(o, process.env, () => undefined));
   } catch (e) {
     usageExit(program, e instanceof EtcdConfigError ? e.message : String(e));
+  }
+}
+
+export function addMetricsFlag(cmd: Command): Command {
+  return cmd.option('--metrics-addr <host:port>', 'serve /metrics, /healthz and /readyz on this address (e.g. 127.0.0.1:9476; port 0 picks one)');
+}
+
+/** Refuses a malformed --metrics-addr with exit 2 before any I/O. */
+export function checkMetricsAddr(program: string, addr: string | undefined): void {
+  if (addr === undefined) return;
+  try { parseMetricsAddr(addr); } catch (e) { usageExit(program, (e as Error).message); }
+}
+
+/** Starts the metrics endpoint when asked; a port that cannot be bound exits 1. */
+export async function serveMetrics(program: string, addr: string | undefined, labels: Record<string, string>, ready: Readiness, log: Logger): Promise<void> {
+  if (addr === undefined) return;
+  initProcessMetrics(labels);
+  try {
+    const s = await startMetricsServer(addr, ready);
+    log.info('serving metrics', { url: `${s.url}/metrics` });
+  } catch (e) {
+    process.stderr.write(`${program}: --metrics-addr ${addr}: ${(e as Error).message}\n`);
+    process.exit(1);
   }
 }
 

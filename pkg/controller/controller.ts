@@ -25,6 +25,7 @@ import { desiredNodeStatus, LastSeen } from './nodes.js';
 import { collectGarbage } from './gc.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
 import { ControllerError } from '../errors.js';
+import { allocationLatency, allocations, leader, leaderTerms } from '../metrics/metrics.js';
 
 export interface ControllerOptions {
   client: Etcd3;
@@ -83,8 +84,8 @@ export class Controller {
       onRetry: (err, delay) => this.log.warn('cannot read etcd yet; retrying', { error: (err as Error).message, retryInMs: delay }),
     });
     this.running = this.elector.run({
-      onStartedLeading: (t) => { this.termsLed++; this.term = new Term(this, t); this.term.start(); },
-      onStoppedLeading: async () => { const t = this.term; this.term = undefined; await t?.stop(); },
+      onStartedLeading: (t) => { this.termsLed++; leaderTerms.inc(); leader.set(1); this.term = new Term(this, t); this.term.start(); },
+      onStoppedLeading: async () => { leader.set(0); const t = this.term; this.term = undefined; await t?.stop(); },
     });
   }
 
@@ -107,6 +108,15 @@ export class Controller {
       if (c.kv) this.lastSeen.record(st.name, JSON.parse(c.kv.value));
     }
   }
+}
+
+/** Counts an allocation made or refused; a made one also records creation-to-stored latency. */
+function recordAllocation(kind: Kind, created: string | undefined, outcome: string): void {
+  const result = outcome === 'created' ? 'allocated' : outcome;
+  if (result !== 'allocated' && result !== 'failed') return;
+  allocations.inc({ kind, result });
+  const t = created ? Date.parse(created) : NaN;
+  if (result === 'allocated' && Number.isFinite(t)) allocationLatency.observe({ kind }, Math.max(0, (Date.now() - t) / 1000));
 }
 
 const KINDS_IN_ORDER: Kind[] = ['ClusterNetwork', 'Node', 'HostSubnet', 'MacvlanNet', 'ContainerNic'];
@@ -140,6 +150,7 @@ class Term implements Ctx {
     this.queue.add('gc/all');
     this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
       workers: this.c.opts.workers ?? 64,
+      metrics: { queue: 'controller', kindOf: (k) => k.slice(0, k.indexOf('/')) },
       onError: (key, err, ms) => {
         if (err instanceof NotLeaderError) { if (!this.stopped) this.c.elector.endCurrentTerm(); return; }
         const level = err instanceof RetryLater ? 'debug' : 'warn';
@@ -326,6 +337,8 @@ class Term implements Ctx {
     }
     const [outs] = await Promise.all([Promise.all(work), statusWritten]);
     if (outs.some((o) => o.result !== 'unchanged' && o.result !== 'skipped')) this.countsLater();
+    // a HostSubnet made for a new node is allocated in the same transaction: latency from the node's appearance
+    for (const o of outs) recordAllocation('HostSubnet', node.obj.metadata.creationTimestamp, o.result);
     for (const o of outs) this.check(o);
   }
 
@@ -377,6 +390,7 @@ class Term implements Ctx {
       return;
     }
     const o = await this.hsExecutor(cnName).submit(name, { type: 'ensure', name });
+    recordAllocation('HostSubnet', hs.obj.metadata.creationTimestamp, o.result);
     if (o.result !== 'unchanged') this.countsLater();
     this.check(o);
   }
@@ -390,6 +404,7 @@ class Term implements Ctx {
     // own executor and transactions for different nodes run side by side.
     const executor = pool?.type === 'clusternetworks' ? `${poolId}@${nic.obj.spec.node}` : poolId;
     const o = await this.addrExecutor(executor).submit(`nic/${name}`, { type: 'nic', name }) as NicOutcome;
+    recordAllocation('ContainerNic', nic.obj.metadata.creationTimestamp, o.result);
     if (o.result === 'waiting') {
       this.wait(poolId, name);
       throw new RetryLater(o.reason ?? 'Waiting', o.message ?? 'waiting');

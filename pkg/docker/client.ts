@@ -1,5 +1,6 @@
 // dockerode adapter: the only file that knows dockerode's shapes.
 import Docker from 'dockerode';
+import { dockerRequestDuration, timed } from '../metrics/metrics.js';
 import { DockerError, type ContainerInfo, type DockerEvent, type DockerNetwork, type DockerNetworkSpec } from './types.js';
 
 /** "unix:///run/x.sock", "tcp://127.0.0.1:2375" or a bare socket path. */
@@ -56,20 +57,25 @@ export class DockerClient {
     this.stream = new Docker(dockerOptions(url));
   }
 
+  /** Every Docker API call goes through here, so its latency is measured in one place. */
+  private call<T>(operation: string, f: () => Promise<T>): Promise<T> {
+    return timed(dockerRequestDuration, { operation }, f);
+  }
+
   async ping(): Promise<void> {
-    try { await this.docker.ping(); } catch (e) { throw wrap(e, 'ping'); }
+    try { await this.call('ping', () => this.docker.ping()); } catch (e) { throw wrap(e, 'ping'); }
   }
 
   async listNetworks(): Promise<DockerNetwork[]> {
     let list: RawNetwork[];
-    try { list = (await this.docker.listNetworks()) as RawNetwork[]; } catch (e) { throw wrap(e, 'list networks'); }
+    try { list = (await this.call('list_networks', () => this.docker.listNetworks())) as RawNetwork[]; } catch (e) { throw wrap(e, 'list networks'); }
     // The list call leaves Containers empty; inspect the few we care about when asked.
     return list.map(toNetwork);
   }
 
   async inspectNetwork(name: string): Promise<DockerNetwork | undefined> {
     try {
-      return toNetwork((await this.docker.getNetwork(name).inspect()) as RawNetwork);
+      return toNetwork((await this.call('inspect_network', () => this.docker.getNetwork(name).inspect())) as RawNetwork);
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
       throw wrap(e, `inspect network ${name}`);
@@ -81,16 +87,16 @@ export class DockerClient {
     if (s.gateway) cfg.Gateway = s.gateway;
     if (s.ipRange) cfg.IPRange = s.ipRange;
     try {
-      const n = await this.docker.createNetwork({
+      const n = await this.call('create_network', () => this.docker.createNetwork({
         Name: s.name, Driver: s.driver, CheckDuplicate: true,
         IPAM: { Driver: 'default', Config: [cfg] }, Options: s.options, Labels: s.labels,
-      });
+      }));
       return n.id;
     } catch (e) { throw wrap(e, `create network ${s.name}`); }
   }
 
   async removeNetwork(nameOrId: string): Promise<void> {
-    try { await this.docker.getNetwork(nameOrId).remove(); } catch (e) {
+    try { await this.call('remove_network', () => this.docker.getNetwork(nameOrId).remove()); } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return;
       throw wrap(e, `remove network ${nameOrId}`);
     }
@@ -99,7 +105,7 @@ export class DockerClient {
   /** undefined when no such container exists. */
   async inspectContainer(nameOrId: string): Promise<ContainerInfo | undefined> {
     try {
-      const c = await this.docker.getContainer(nameOrId).inspect();
+      const c = await this.call('inspect_container', () => this.docker.getContainer(nameOrId).inspect());
       return { id: c.Id, name: c.Name.replace(/^\//, ''), running: c.State.Running, pid: c.State.Pid ?? 0 };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Etcd3, type IOptions } from 'etcd3';
 import { UsageError } from '../errors.js';
+import { etcdRequestDuration, etcdRequestErrors, timed } from '../metrics/metrics.js';
 
 export interface EtcdConnection {
   endpoints: string[];
@@ -29,7 +30,23 @@ export function createEtcdClient(conn: EtcdConnection): Etcd3 {
       ...(conn.key ? { privateKey: read(conn.key, '--key') } : {}),
     };
   }
-  return new Etcd3(opts);
+  return instrument(new Etcd3(opts));
+}
+
+type Exec = (service: string, method: string, payload: unknown, options?: unknown) => Promise<unknown>;
+
+/**
+ * Times every unary etcd request (xnet_etcd_request_duration_seconds). etcd3 sends them all
+ * through its connection pool's exec(); wrapping that one method measures KV, lease, lock and
+ * auth calls alike without touching their callers. A client without it is left as it is.
+ */
+export function instrument(client: Etcd3): Etcd3 {
+  const pool = (client as unknown as { pool?: { exec?: Exec } }).pool;
+  if (!pool || typeof pool.exec !== 'function') return client;
+  const exec = pool.exec.bind(pool);
+  pool.exec = (service, method, payload, options) =>
+    timed(etcdRequestDuration, { method: `${service}.${method}` }, () => exec(service, method, payload, options), etcdRequestErrors);
+  return client;
 }
 
 export function parseEndpoints(s: string): string[] {

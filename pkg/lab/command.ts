@@ -9,7 +9,7 @@ import { destroyLab } from './down.js';
 import { LabError } from './errors.js';
 import { hostEnv, hostExecArgv } from './exec.js';
 import { defaultLabDir, readRecord, userLabId } from './record.js';
-import { labStatus } from './status.js';
+import { labStatus, labStatusJson } from './status.js';
 import { labUp } from './up.js';
 
 // A closed pipe (`xctl lab status | head`) is handled once for all of xctl in processIO.
@@ -73,9 +73,16 @@ export function labCommand(): Command {
 
   lab.command('status')
     .description('hosts and processes of the lab, alive or dead; exit 1 unless all are running')
-    .action(async () => {
+    .option('-o, --output <format>', 'json: one object with every host, process and metrics address')
+    .action(async (opts: { output?: string }) => {
+      if (opts.output !== undefined && opts.output !== 'json') throw new CliError(2, `unknown output format "${opts.output}"; use json`);
       const st = await labStatus(defaultLabDir());
       if (!st) throw new CliError(1, 'no lab is up (build one with `xctl lab up`)');
+      if (opts.output === 'json') {
+        out(JSON.stringify(labStatusJson(st), null, 2));
+        if (!st.healthy) throw new CliError(1, 'the lab is not fully running');
+        return;
+      }
       const rec = st.record;
       out(`lab ${rec.labId} in ${rec.dir}${rec.complete ? '' : ' (incomplete: up did not finish)'}; etcd ${rec.endpoints?.join(',') ?? '-'}`);
       out(table([

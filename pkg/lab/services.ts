@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEtcdServer } from '../etcd/server.js';
+import { freePort, startEtcdServer } from '../etcd/server.js';
 import { ETCD_DEFAULT_LIMITS } from '../etcd/limits.js';
 import { LabError } from './errors.js';
 import { isAlive, processStartTime, spawnDetached, stopProcess } from './proc.js';
@@ -96,29 +96,37 @@ export function labEndpoints(lab: Lab): string[] {
   return eps;
 }
 
+/** A loopback address for a daemon's --metrics-addr, and the URL the lab lists for it. */
+async function metricsAddress(): Promise<{ flag: string[]; url: string }> {
+  const addr = `127.0.0.1:${await freePort()}`;
+  return { flag: ['--metrics-addr', addr], url: `http://${addr}/metrics` };
+}
+
 /**
  * Tuning flags are passed explicitly, so they do not depend on how defaults are parsed. The
  * lab's etcd, like a stock one, keeps etcd's default request limits.
  */
-export function startController(lab: Lab, n: number, endpoints = labEndpoints(lab)): Started {
+export async function startController(lab: Lab, n: number, endpoints = labEndpoints(lab)): Promise<Started> {
   const tuning = ['--lease-ttl', '10', '--workers', '64', '--max-txn-ops', String(ETCD_DEFAULT_LIMITS.maxTxnOps)];
+  const m = await metricsAddress();
   return startRecorded(lab, {
     id: `controller/${n}`, role: 'controller',
-    argv: [process.execPath, programPath('xnet-controller'), '--endpoints', endpoints.join(','), ...tuning],
-    log: join(lab.dir, `controller-${n}.log`),
+    argv: [process.execPath, programPath('xnet-controller'), '--endpoints', endpoints.join(','), ...tuning, ...m.flag],
+    log: join(lab.dir, `controller-${n}.log`), metrics: m.url,
   });
 }
 
 /** xnet-agent for one host: it manages the host's namespace and Docker daemon from outside. */
-export function startAgent(lab: Lab, host: LabHost, endpoints = labEndpoints(lab)): Started {
+export async function startAgent(lab: Lab, host: LabHost, endpoints = labEndpoints(lab)): Promise<Started> {
+  const m = await metricsAddress();
   return startRecorded(lab, {
     id: `agent/${host.name}`, role: 'agent', host: host.name,
     argv: [
       process.execPath, programPath('xnet-agent'),
       '--node', host.name, '--netns', host.netns, '--docker-host', host.dockerHost,
-      '--endpoints', endpoints.join(','),
+      '--endpoints', endpoints.join(','), ...m.flag,
     ],
-    log: join(host.dir, 'agent.log'),
+    log: join(host.dir, 'agent.log'), metrics: m.url,
   });
 }
 
@@ -128,7 +136,7 @@ export async function startControlPlane(lab: Lab, opts: { controllers?: number; 
   if (endpoints?.length) setLabEndpoints(lab, endpoints);
   else endpoints = await startLabEtcd(lab);
   const started: Started[] = [];
-  for (let n = 1; n <= (opts.controllers ?? 2); n++) started.push(startController(lab, n, endpoints));
+  for (let n = 1; n <= (opts.controllers ?? 2); n++) started.push(await startController(lab, n, endpoints));
   return { endpoints, started };
 }
 

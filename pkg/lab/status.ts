@@ -10,8 +10,8 @@ export type ProcState = 'running' | 'dead' | 'not built' | 'starting';
 
 export interface LabStatus {
   record: LabRecord;
-  hosts: { name: string; netns: string; address: string; namespace: boolean; docker: boolean; agent: ProcState; agentPid?: number }[];
-  processes: { id: string; pid?: number; state: ProcState; log: string }[];
+  hosts: { name: string; netns: string; address: string; namespace: boolean; docker: boolean; agent: ProcState; agentPid?: number; agentMetrics?: string }[];
+  processes: { id: string; pid?: number; state: ProcState; log: string; metrics?: string }[];
   healthy: boolean;
 }
 
@@ -20,6 +20,27 @@ function stateOf(rec: LabRecord, id: string): { state: ProcState; pid?: number }
   if (!e) return { state: 'not built' };
   if (!e.pid) return { state: e.argv[0] === process.execPath && !existsSync(e.argv[1] ?? '') ? 'not built' : 'starting' };
   return { state: isAlive(e.pid, e.startTime) ? 'running' : 'dead', pid: e.pid };
+}
+
+/** `xctl lab status -o json`: the shape docs/lab.md documents (one object, stable field names). */
+export function labStatusJson(st: LabStatus): Record<string, unknown> {
+  const rec = st.record;
+  return {
+    name: rec.labId,
+    dir: rec.dir,
+    complete: !!rec.complete,
+    healthy: st.healthy,
+    etcd: { endpoints: rec.endpoints ?? [] },
+    hosts: st.hosts.map((h) => {
+      const host = rec.hosts.find((x) => x.name === h.name);
+      return {
+        name: h.name, address: h.address, namespace: h.netns,
+        docker: { host: host?.dockerHost, state: h.docker ? 'running' : 'not answering' },
+        agent: { pid: h.agentPid ?? null, state: h.agent, metrics: h.agentMetrics ?? null },
+      };
+    }),
+    processes: st.processes.map((p) => ({ name: p.id, pid: p.pid ?? null, state: p.state, log: p.log, metrics: p.metrics ?? null })),
+  };
 }
 
 export async function labStatus(dir: string): Promise<LabStatus | undefined> {
@@ -31,9 +52,10 @@ export async function labStatus(dir: string): Promise<LabStatus | undefined> {
       name: h.name, netns: h.netns, address: h.address,
       namespace: existsSync(netnsPath(h.netns)), docker: await dockerAnswers(h),
       agent: a.state, agentPid: a.pid,
+      agentMetrics: rec.processes.find((p) => p.id === `agent/${h.name}`)?.metrics,
     };
   }));
-  const processes = rec.processes.map((p) => ({ id: p.id, log: p.log, ...stateOf(rec, p.id) }));
+  const processes = rec.processes.map((p) => ({ id: p.id, log: p.log, metrics: p.metrics, ...stateOf(rec, p.id) }));
   const healthy = !!rec.complete && hosts.every((h) => h.namespace && h.docker) && processes.every((p) => p.state === 'running' || p.state === 'not built');
   return { record: rec, hosts, processes, healthy };
 }

@@ -47,6 +47,8 @@ export interface ProcessEntry {
   pid?: number;
   /** /proc/<pid>/stat start time, so a recycled pid is never mistaken for ours */
   startTime?: number;
+  /** http://127.0.0.1:PORT/metrics of a daemon started with --metrics-addr */
+  metrics?: string;
 }
 
 /** Everything the lab made, written before each thing is made, so `down` can undo a crash. */

@@ -55,7 +55,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabUp> {
     const h = await createHost(lab, i + 1);
     await startDockerd(h);
     await ensureBusyboxImage(h);
-    const a = o.agents === false ? undefined : startAgent(lab, h, cp.endpoints);
+    const a = o.agents === false ? undefined : await startAgent(lab, h, cp.endpoints);
     if (a) started.push(a);
     const agent = !a ? 'no agent' : a.missing ? 'agent not built' : `agent pid ${a.pid}`;
     say(`${h.name}: ${h.address} in namespace ${h.netns}, dockerd + xnet/busybox ready, ${agent} (${secs()})`);

@@ -4,6 +4,7 @@
 // instead of from a stale copy; the watch event that arrives later for the same revision is
 // then recognised as old news and dropped.
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import { watchRestarts } from '../metrics/metrics.js';
 import type { Logger } from '../log.js';
 import { listPrefix, rawKv, type RawKv } from './kv.js';
 import { retryUntilStopped } from './backoff.js';
@@ -104,6 +105,8 @@ export class KvCache {
       if (r > this.seenRevision) this.seenRevision = r;
       if (this.tombstones.size > 1000) this.pruneTombstones();
     });
+    // etcd3 re-establishes a lost watch stream by itself; count it, the events are not lost.
+    w.on('disconnected', () => watchRestarts.inc({ watch: 'cache' }));
     w.on('error', (err) => {
       // Compaction (or any cancel) loses events: start over from a fresh list.
       if (this.closed) return;
@@ -115,6 +118,7 @@ export class KvCache {
 
   private async restart(): Promise<void> {
     if (this.closed) return;
+    watchRestarts.inc({ watch: 'cache' });
     await retryUntilStopped(() => this.start(), {
       stopped: () => this.closed,
       onRetry: (err) => this.log?.warn('relist failed; retrying', { error: String(err) }),

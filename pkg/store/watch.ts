@@ -7,6 +7,7 @@ import { decodeObject, mergedItems, type EtcdStore, type KindState } from './etc
 import type { ListResult, WatchEvent } from './types.js';
 import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdCompactedError } from '../errors.js';
+import { watchRestarts } from '../metrics/metrics.js';
 
 interface Handlers {
   onEvent: (e: WatchEvent) => void;
@@ -56,6 +57,7 @@ export async function startWatch(store: EtcdStore, kind: Kind, fromRevision: num
   };
 
   const relist = async () => {
+    watchRestarts.inc({ watch: kind });
     await stopWatchers();
     if (closed) return;
     // One read serves both the relist the caller gets and the state the watch goes on from.
@@ -77,6 +79,7 @@ export async function startWatch(store: EtcdStore, kind: Kind, fromRevision: num
       if (keys.parseObjectKey(kv.key.toString())) onObject(kv, deleted);
       else onStatus(kv, deleted);
     };
+    w.on('disconnected', () => watchRestarts.inc({ watch: kind }));
     w.on('put', (kv) => route(kv, false)).on('delete', (kv) => route(kv, true)).on('error', onErr);
     watchers = [w];
   };

@@ -94,7 +94,7 @@ describe('self-healing', () => {
   test('an agent killed, with drift while it was down, restores it when restarted', async () => {
     await lab().killAgent('host-1');
     await lab().exec('host-1', ['ip', 'route', 'del', subnet['host-2']], { check: true });
-    lab().startAgent('host-1');
+    await lab().startAgent('host-1');
     // timed from the agent's start: while it was down nothing could heal
     const { ms } = await waitFor('route back after agent restart', routeBack('host-1', subnet['host-2']), 60_000);
     healed('agent killed and restarted (route deleted meanwhile)', ms);

@@ -63,7 +63,7 @@ export interface TestLab {
   /** agents by host: stop (SIGTERM, waits), kill (SIGKILL) and start again */
   stopAgent(host: LabHost | string | number): Promise<void>;
   killAgent(host: LabHost | string | number): Promise<void>;
-  startAgent(host: LabHost | string | number): void;
+  startAgent(host: LabHost | string | number): Promise<void>;
 }
 
 export function randomLabId(prefix = 't'): string {
@@ -89,7 +89,7 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
     hosts.sort((a, b) => a.index - b.index);
     if (withDocker) await startDockerd(h);
     if (withImage) await ensureBusyboxImage(h);
-    if (opts.agents) startAgent(lab, h);
+    if (opts.agents) await startAgent(lab, h);
     return h;
   };
   try {
@@ -149,7 +149,7 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
     xctl: (args, o) => run([process.execPath, xctlPath(), '--endpoints', labEndpoints(lab).join(','), ...args], { reject: false, input: o?.input, timeoutMs: o?.timeoutMs ?? 60_000 }),
     stopAgent: async (h) => { await stopLabProcess(lab, `agent/${resolve(h).name}`); },
     killAgent: async (h) => { await killLabProcess(lab, `agent/${resolve(h).name}`); },
-    startAgent: (h) => { startAgent(lab, resolve(h)); },
+    startAgent: async (h) => { await startAgent(lab, resolve(h)); },
   };
   return tl;
 }

@@ -1,0 +1,53 @@
+// Drift healing, measured: a key enqueued because the kernel, Docker or the periodic resync
+// said something changed is "drift"; when its next reconcile runs any op, the agent healed it
+// (xnet_drift_healed_total) and the time since the first such event is the heal latency. A
+// reconcile that runs no op found the host as declared (e.g. the event was the agent's own
+// change coming back), which is not a heal.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { driftHealed, healLatency } from '../metrics/metrics.js';
+import { KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES } from './events.js';
+
+export type Trigger = 'kernel' | 'docker' | 'resync';
+
+const opsRun = new AsyncLocalStorage<{ ops: number }>();
+
+/** Called by the dataplane for every op it executes inside a measured reconcile. */
+export function countOps(n: number): void {
+  const s = opsRun.getStore();
+  if (s) s.ops += n;
+}
+
+/** The kind a work-queue key reconciles (the metrics label). */
+export function keyKind(key: string): string {
+  if (key.startsWith('nic/')) return 'ContainerNic';
+  if (key.startsWith('mvn/')) return 'MacvlanNet';
+  if (key === KEY_HOST_SUBNETS) return 'HostSubnet';
+  if (key === KEY_ROUTES) return 'Route';
+  if (key === KEY_NAT) return 'NAT';
+  if (key === KEY_GC) return 'GarbageCollection';
+  return 'other';
+}
+
+export class DriftTracker {
+  private readonly pending = new Map<string, { since: number; trigger: Trigger }>();
+  /** off until the start-up pass is done: setting a host up is not healing it */
+  enabled = false;
+
+  /** Remembers the first trigger of each key until its next reconcile. */
+  mark(keys: string[], trigger: Trigger, now = Date.now()): void {
+    if (!this.enabled) return;
+    for (const k of keys) if (!this.pending.has(k)) this.pending.set(k, { since: now, trigger });
+  }
+
+  /** Runs one reconcile of key; records a heal when it was triggered as drift and ran ops. */
+  async reconcile(key: string, f: () => Promise<void>): Promise<void> {
+    const marker = this.pending.get(key);
+    this.pending.delete(key);
+    const counter = { ops: 0 };
+    await opsRun.run(counter, f);
+    if (!marker || counter.ops === 0) return;
+    const kind = keyKind(key);
+    driftHealed.inc({ kind, trigger: marker.trigger });
+    if (marker.trigger !== 'resync') healLatency.observe({ kind }, (Date.now() - marker.since) / 1000);
+  }
+}

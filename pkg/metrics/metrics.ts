@@ -1,0 +1,60 @@
+// Every metric xnet exports, defined once (prom-client) and registered in one registry per
+// process. Code that does the work records into these; pkg/metrics/server.ts serves them.
+// Names follow Prometheus conventions: base units (seconds), _total for counters.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export const registry = new Registry();
+
+// Latencies here range from a cached etcd read (~1 ms) to a Docker network create (seconds).
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+const counter = (name: string, help: string, labelNames: string[]) => new Counter({ name, help, labelNames, registers: [registry] });
+const histogram = (name: string, help: string, labelNames: string[]) => new Histogram({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers: [registry] });
+
+export const reconcileDuration = histogram('xnet_reconcile_duration_seconds', 'Time one reconcile of one work-queue key took, by kind', ['kind']);
+export const reconcileErrors = counter('xnet_reconcile_errors_total', 'Reconciles that failed and were retried with backoff, by kind', ['kind']);
+export const workqueueRetries = counter('xnet_workqueue_retries_total', 'Keys re-added to a work queue with backoff after a failure', ['queue']);
+export const allocations = counter('xnet_allocations_total', 'Allocations the controller made or refused (HostSubnet subnets, ContainerNic addresses), by kind and result', ['kind', 'result']);
+export const allocationLatency = histogram('xnet_allocation_latency_seconds', 'From an object\'s creation to its allocation being stored, by kind', ['kind']);
+export const etcdRequestDuration = histogram('xnet_etcd_request_duration_seconds', 'etcd unary requests (including the client\'s retries), by service and method', ['method']);
+export const etcdRequestErrors = counter('xnet_etcd_request_errors_total', 'etcd unary requests that failed, by service and method', ['method']);
+export const watchRestarts = counter('xnet_watch_restarts_total', 'etcd watches restarted (relist after compaction or a lost stream), by what was watched', ['watch']);
+export const driftHealed = counter('xnet_drift_healed_total', 'Host drift the agent repaired (a reconcile that ran ops after a kernel, Docker or resync trigger), by kind and trigger', ['kind', 'trigger']);
+export const healLatency = histogram('xnet_heal_latency_seconds', 'From the kernel or Docker event that showed drift to the repair being applied, by kind', ['kind']);
+export const commandDuration = histogram('xnet_command_duration_seconds', 'Host commands the agent ran (ip, iptables-save/restore, nsenter...), by program', ['command']);
+export const commandErrors = counter('xnet_command_errors_total', 'Host commands that failed, by program', ['command']);
+export const dockerRequestDuration = histogram('xnet_docker_request_duration_seconds', 'Docker API calls, by operation', ['operation']);
+export const leader = new Gauge({ name: 'xnet_leader', help: '1 while this controller leads, else 0', registers: [registry] });
+export const leaderTerms = counter('xnet_leader_terms_total', 'Leadership terms this controller has started', []);
+
+const queues = new Map<string, () => number>();
+new Gauge({
+  name: 'xnet_workqueue_depth', help: 'Keys waiting in a work queue (not processing, not delayed)', labelNames: ['queue'], registers: [registry],
+  collect() { this.reset(); for (const [q, len] of queues) this.set({ queue: q }, len()); },
+});
+
+/** Reports a work queue's depth at every scrape; returns the unregistration. */
+export function trackQueue(name: string, len: () => number): () => void {
+  queues.set(name, len);
+  return () => { if (queues.get(name) === len) queues.delete(name); };
+}
+
+let defaultsOn = false;
+/** Process metrics (CPU, memory, event-loop lag) and the labels every series carries. */
+export function initProcessMetrics(labels: Record<string, string>): void {
+  registry.setDefaultLabels(labels);
+  if (!defaultsOn) { collectDefaultMetrics({ register: registry }); defaultsOn = true; }
+}
+
+/** Runs f and records its duration in h (and a failure in errors), whatever the outcome. */
+export async function timed<T>(h: Histogram<string>, labels: Record<string, string>, f: () => Promise<T>, errors?: Counter<string>): Promise<T> {
+  const end = h.startTimer(labels);
+  try {
+    return await f();
+  } catch (e) {
+    errors?.inc(labels);
+    throw e;
+  } finally {
+    end();
+  }
+}

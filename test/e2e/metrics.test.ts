@@ -1,0 +1,70 @@
+// Every daemon of a lab serves metrics at the address `xctl lab status -o json` lists; the
+// agents' endpoints show their ip/Docker calls and, after a route is deleted by hand, the
+// drift they healed with its latency.
+import { execa } from 'execa';
+import { describe, expect, test } from 'vitest';
+import { useTestLab, xctlPath } from '../harness/lab.js';
+import { httpGet, sample, scrape } from '../harness/scrape.js';
+import { apply, getObject, hostRoutes, waitFor, waitReady } from './helpers.js';
+
+const CLUSTER = `
+apiVersion: xnet.io/v1alpha1
+kind: ClusterNetwork
+metadata: {name: mnet}
+spec: {cidr: 10.77.0.0/16, hostPrefix: 24}
+`;
+
+interface StatusJson {
+  name: string;
+  hosts: { name: string; agent: { pid: number | null; state: string; metrics: string | null } }[];
+  processes: { name: string; state: string; metrics: string | null }[];
+}
+
+describe('metrics in the lab', () => {
+  const lab = useTestLab({ hosts: 2, agents: true, controllers: 1 });
+  let status: StatusJson;
+
+  test('lab status -o json lists a metrics address for the controller and every agent', async () => {
+    const r = await execa(process.execPath, [xctlPath(), 'lab', 'status', '-o', 'json'], { reject: false, env: { XNET_LAB_DIR: lab().lab.dir } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    status = JSON.parse(r.stdout);
+    expect(status.name).toBe(lab().id);
+    for (const h of status.hosts) expect(h.agent.metrics, h.name).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const daemons = status.processes.filter((p) => /^(controller|agent)\//.test(p.name));
+    expect(daemons.map((p) => p.name).sort()).toEqual(['agent/host-1', 'agent/host-2', 'controller/1']);
+    for (const p of daemons) expect(p.metrics, p.name).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+  });
+
+  test('each daemon answers /healthz, /readyz and /metrics', async () => {
+    await apply(lab(), CLUSTER);
+    for (const h of ['host-1', 'host-2']) await waitReady(lab(), 'hostsubnet', `mnet-${h}`);
+    for (const p of status.processes.filter((x) => x.metrics)) {
+      const base = p.metrics!.replace(/\/metrics$/, '');
+      expect((await httpGet(`${base}/healthz`)).status, p.name).toBe(200);
+      await waitFor(`${p.name} ready`, async () => (await httpGet(`${base}/readyz`)).status === 200);
+      const text = await scrape(p.metrics!);
+      expect(sample(text, 'xnet_reconcile_duration_seconds_count'), p.name).toBeGreaterThan(0);
+      expect(sample(text, 'xnet_etcd_request_duration_seconds_count'), p.name).toBeGreaterThan(0);
+    }
+    const agent = await scrape(status.hosts.find((h) => h.name === 'host-1')!.agent.metrics!);
+    expect(sample(agent, 'xnet_command_duration_seconds_count', { component: 'agent', node: 'host-1', command: 'ip' })).toBeGreaterThan(0);
+    expect(sample(agent, 'xnet_docker_request_duration_seconds_count', { operation: 'list_networks' })).toBeGreaterThan(0);
+    expect(sample(agent, 'xnet_workqueue_depth', { queue: 'agent' })).toBeGreaterThanOrEqual(0);
+    const controller = await scrape(status.processes.find((p) => p.name === 'controller/1')!.metrics!);
+    expect(sample(controller, 'xnet_leader')).toBe(1);
+    expect(sample(controller, 'xnet_allocations_total', { kind: 'HostSubnet', result: 'allocated' })).toBeGreaterThanOrEqual(2);
+  });
+
+  test('a route deleted by hand counts as drift healed, with its heal latency', async () => {
+    const url = status.hosts.find((h) => h.name === 'host-1')!.agent.metrics!;
+    const before = sample(await scrape(url), 'xnet_drift_healed_total', { kind: 'Route', trigger: 'kernel' }) ?? 0;
+    const peer = (await getObject(lab(), 'hostsubnet', 'mnet-host-2')).status.subnet as string;
+    await lab().exec('host-1', ['ip', 'route', 'del', peer], { check: true });
+    await waitFor('route back', async () => (await hostRoutes(lab(), 'host-1')).some((r) => r.dst === peer), 20_000);
+    const text = await waitFor('heal counted', async () => {
+      const t = await scrape(url);
+      return (sample(t, 'xnet_drift_healed_total', { kind: 'Route', trigger: 'kernel' }) ?? 0) > before ? t : undefined;
+    }, 10_000);
+    expect(sample(text.value, 'xnet_heal_latency_seconds_count', { kind: 'Route' })).toBeGreaterThanOrEqual(1);
+  });
+});
