@@ -64,9 +64,11 @@ describe('xnet-controller --metrics-addr', () => {
   });
 
   it('reports leadership, the allocations it made and their latency, reconciles per kind, its queue and etcd latency', async () => {
-    const text = await until('two HostSubnet allocations', async () => {
+    // a reconcile's duration is recorded when it ends, after the allocation it made is counted
+    const text = await until('two HostSubnet allocations and a reconcile of each kind', async () => {
       const t = await scrape(`${base}/metrics`);
-      return (sample(t, 'xnet_allocations_total', { kind: 'HostSubnet', result: 'allocated' }) ?? 0) >= 2 ? t : undefined;
+      const reconciled = ['Node', 'ClusterNetwork', 'HostSubnet'].every((kind) => sample(t, 'xnet_reconcile_duration_seconds_count', { kind }));
+      return reconciled && (sample(t, 'xnet_allocations_total', { kind: 'HostSubnet', result: 'allocated' }) ?? 0) >= 2 ? t : undefined;
     });
     expect(sample(text, 'xnet_leader', { component: 'controller' })).toBe(1);
     expect(sample(text, 'xnet_leader_terms_total')).toBe(1);
