@@ -13,10 +13,11 @@ const program = addMetricsFlag(addEtcdFlags(new Command('xnet-controller')
   .option('--id <id>', 'identity in the leader election (default host:pid:random)'))
   .addOption(new Option('--lease-ttl <seconds>', 'leader lease TTL: a dead leader is replaced within this').default(DEFAULT_LEADER_TTL_SECONDS).argParser(Number))
   .addOption(new Option('--workers <n>', 'concurrent reconciles').default(64).argParser(Number))
-  .addOption(new Option('--max-txn-ops <n>', 'etcd --max-txn-ops of the cluster').default(128).argParser(Number));
+  .addOption(new Option('--max-txn-ops <n>', 'etcd --max-txn-ops of the cluster').default(128).argParser(Number))
+  .addOption(new Option('--address-cooldown <seconds>', 'a released NIC address is not handed out again for this long').default(30).argParser(Number));
 
 program.parse();
-const o = program.opts<EtcdFlags & { id?: string; metricsAddr?: string; leaseTtl: number; workers: number; maxTxnOps: number }>();
+const o = program.opts<EtcdFlags & { id?: string; metricsAddr?: string; leaseTtl: number; workers: number; maxTxnOps: number; addressCooldown: number }>();
 const log = createLogger('controller');
 exitOnUncaught(log, 'xnet-controller');
 
@@ -25,9 +26,11 @@ const client = etcdFromFlags('xnet-controller', o);
 for (const [flag, v] of [['--lease-ttl', o.leaseTtl], ['--workers', o.workers], ['--max-txn-ops', o.maxTxnOps]] as const) {
   if (!Number.isInteger(v) || v < 1) usageExit('xnet-controller', `${flag} must be a positive integer`);
 }
+if (!(o.addressCooldown >= 0)) usageExit('xnet-controller', '--address-cooldown must be a number of seconds >= 0');
 
 const controller = new Controller({
   client, prefix: o.prefix, id: o.id, leaseTtlSeconds: o.leaseTtl, workers: o.workers, maxTxnOps: o.maxTxnOps, log,
+  addressCooldownMs: o.addressCooldown * 1000,
 });
 
 let started = false;

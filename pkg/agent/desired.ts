@@ -51,6 +51,8 @@ export interface NicStatusView {
   prefixLength?: number;
   gateway?: string;
   mac?: string;
+  /** the HostSubnet the controller chose for a ClusterNetwork NIC */
+  hostSubnet?: string;
   problem?: Problem;
 }
 
@@ -59,11 +61,11 @@ export function nicStatusView(nic: ContainerNic): NicStatusView {
   const st = (nic.status ?? {}) as Record<string, unknown>;
   const problem = invalidField('ContainerNic', nic.metadata.name, [
     ['status.ip', st.ip, FIELD.ipv4], ['status.prefixLength', st.prefixLength, FIELD.prefixLength],
-    ['status.gateway', st.gateway, FIELD.ipv4], ['status.mac', st.mac, FIELD.mac],
+    ['status.gateway', st.gateway, FIELD.ipv4], ['status.mac', st.mac, FIELD.mac], ['status.hostSubnet', st.hostSubnet, FIELD.name],
   ]);
   if (problem) return { problem };
   const v: NicStatusView = {};
-  for (const k of ['ip', 'gateway', 'mac'] as const) if (st[k] != null) v[k] = st[k] as string;
+  for (const k of ['ip', 'gateway', 'mac', 'hostSubnet'] as const) if (st[k] != null) v[k] = st[k] as string;
   if (st.prefixLength != null) v.prefixLength = st.prefixLength as number;
   return v;
 }

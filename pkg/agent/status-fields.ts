@@ -4,12 +4,12 @@
 // extra command ("br01\nroute del default"). Each value is checked against the same field
 // schema as the spec before it becomes desired state; an invalid one stops that object.
 import { z } from 'zod';
-import { cidr, ifName, ipv4, mac } from '../api/fields.js';
+import { cidr, ifName, ipv4, mac, name } from '../api/fields.js';
 import type { Problem } from './planner/ops.js';
 
 const prefixLength = z.number().int().min(0, 'must be 0..32').max(32, 'must be 0..32');
 
-export const FIELD = { cidr, ifName, ipv4, mac, prefixLength } as const;
+export const FIELD = { cidr, ifName, ipv4, mac, name, prefixLength } as const;
 
 /** [path shown to the user, value (undefined or null = not set), schema] */
 export type FieldCheck = [path: string, value: unknown, schema: z.ZodType];

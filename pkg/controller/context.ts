@@ -19,6 +19,8 @@ export interface Ctx {
   enqueue(kind: Kind, name: string, afterMs?: number): void;
   /** the most compares/ops per transaction (etcd --max-txn-ops) */
   maxTxnOps: number;
+  /** a released NIC address is not handed out again for this long */
+  addressCooldownMs: number;
 }
 
 export type Status = Record<string, unknown> & { conditions?: Condition[]; observedGeneration?: number };

@@ -39,7 +39,11 @@ export interface ControllerOptions {
   /** etcd's --max-txn-ops (128 by default) */
   maxTxnOps?: number;
   gcIntervalMs?: number;
+  /** a released NIC address is not handed out again for this long (default 30 s) */
+  addressCooldownMs?: number;
 }
+
+export const DEFAULT_ADDRESS_COOLDOWN_MS = 30_000;
 
 /** A reconcile that should be retried later with backoff (not a bug, a state of the world). */
 /** The reconcile could not finish now; the work queue retries it with backoff. */
@@ -128,6 +132,7 @@ class Term implements Ctx {
   readonly guard;
   readonly leaderKey: string;
   readonly maxTxnOps: number;
+  readonly addressCooldownMs: number;
   private readonly queue = new WorkQueue<string>(CONTROLLER_QUEUE_BACKOFF);
   private readonly hsExecutors = new Map<string, PoolExecutor<HsItem, HsOutcome>>();
   private readonly addrExecutors = new Map<string, PoolExecutor<AddrItem, AddrOutcome>>();
@@ -143,6 +148,7 @@ class Term implements Ctx {
     this.guard = t.guard;
     this.leaderKey = c.elector.key;
     this.maxTxnOps = c.opts.maxTxnOps ?? MAX_TXN_OPS;
+    this.addressCooldownMs = c.opts.addressCooldownMs ?? DEFAULT_ADDRESS_COOLDOWN_MS;
   }
 
   start(): void {

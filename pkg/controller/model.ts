@@ -27,6 +27,9 @@ export class Model {
   /** "<clusterNetwork>/<node>" -> HostSubnet names */
   private readonly hsByNodeCn = new Map<string, Set<string>>();
 
+  /** "<type>/<pool>/<ip>" -> when that NIC address claim went (ms), for the reuse cooldown */
+  private readonly released = new Map<string, number>();
+
   constructor(readonly cache: KvCache, readonly prefix: string) {
     this.keys = new Keys(prefix);
     this.ipam = new IpamKeys(prefix);
@@ -37,6 +40,9 @@ export class Model {
     const ck = this.ipam.parse(c.key);
     if (ck) {
       const poolId = `${ck.type}/${ck.pool}`;
+      const addrId = `${poolId}/${ck.ip}`;
+      if (c.prev && !c.kv && ck.space === 'addresses') this.released.set(addrId, Date.now());
+      if (c.kv) this.released.delete(addrId);
       if (c.prev) {
         const old = parse<Claim>(c.prev);
         this.claims.get(poolId)?.get(ck.space)?.delete(ck.ip);
@@ -95,6 +101,18 @@ export class Model {
   hostSubnetsOf(clusterNetwork: string, node: string): Entry<HostSubnet>[] {
     const names = this.hsByNodeCn.get(`${clusterNetwork}/${node}`) ?? new Set<string>();
     return [...names].map((n) => this.hostSubnet(n)).filter((e): e is Entry<HostSubnet> => !!e);
+  }
+
+  /**
+   * Until when the address stays out of use after its claim went (ms since the epoch), or
+   * undefined when it is free. Kept in memory: a new leader knows only the releases it saw.
+   */
+  coolingUntil(type: PoolType, pool: string, ip: number, cooldownMs: number): number | undefined {
+    const id = `${type}/${pool}/${ip}`;
+    const at = this.released.get(id);
+    if (at === undefined) return undefined;
+    if (Date.now() - at >= cooldownMs) { this.released.delete(id); return undefined; }
+    return at + cooldownMs;
   }
 
   claimsIn(type: PoolType, pool: string, space: ClaimSpace): Map<number, ClaimEntry> {

@@ -29,15 +29,18 @@ interface Target {
   ranges: Interval[];
   prefixLength: number;
   gateway?: string;
+  /** the HostSubnet whose bridge the NIC goes on (ClusterNetwork NICs): the controller's choice, the agent's input */
+  hostSubnet?: string;
   /** what the NIC's address range is called in messages */
   describe: string;
 }
 
-interface RoundPool { taken: Set<number>; cursor: Map<string, number> }
+/** What one round of a pool has handed out so far, and where its next-fit scan resumes. */
+interface RoundPool { taken: Set<number>; next?: number }
 
 export function roundPool(state: RoundState, id: string): RoundPool {
   let p = state.get(`pool/${id}`) as RoundPool | undefined;
-  if (!p) state.set(`pool/${id}`, (p = { taken: new Set(), cursor: new Map() }));
+  if (!p) state.set(`pool/${id}`, (p = { taken: new Set() }));
   return p;
 }
 
@@ -46,7 +49,11 @@ export class WaitingError extends AllocationError {
   constructor(reason: AllocationFailure, message: string) { super(reason, message, { retryable: true }); }
 }
 
-/** The HostSubnet and xnet part of it that this NIC's node offers; guards the plan on it. */
+/**
+ * The HostSubnet and xnet part of it that this NIC's node offers; guards the plan on it. The
+ * choice is written into the NIC's status (hostSubnet) so that the agent puts the veth on that
+ * HostSubnet's bridge instead of choosing again.
+ */
 function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan): Target {
   const cnName = nic.spec.network.clusterNetwork!;
   if (!ctx.model.clusterNetwork(cnName)) throw new AllocationError('InvalidSpec', `ClusterNetwork "${cnName}" does not exist`);
@@ -60,13 +67,14 @@ function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan): Target {
   }
   const want = nic.spec.ip ? parseIPv4(nic.spec.ip) : undefined;
   const pick = (want !== undefined && candidates.find((c) => contains([cidrInterval(parseCidr(c.st.subnet as string))], want))) || candidates[0];
-  const layout = { subnet: pick.st.subnet as string, gateway: pick.st.gateway as string, bridge: '', dockerRange: pick.st.dockerRange as string };
+  const layout = { subnet: pick.st.subnet as string, gateway: pick.st.gateway as string, dockerRange: pick.st.dockerRange as string };
   const statusKey = ctx.model.keys.status('HostSubnet', pick.hs.obj.metadata.name, { controller: true });
   plan.unchanged(statusKey, ctx.model.cache.get(statusKey));
   return {
     ranges: hostSubnetXnetRange(layout),
     prefixLength: parseCidr(layout.subnet).prefix,
     gateway: layout.gateway,
+    hostSubnet: pick.hs.obj.metadata.name,
     describe: `the xnet part of HostSubnet "${pick.hs.obj.metadata.name}" (${layout.subnet} minus Docker's ${layout.dockerRange} and the gateway)`,
   };
 }
@@ -98,100 +106,155 @@ function guardAddress(ctx: Ctx, plan: TxnPlan, pool: { type: PoolType; name: str
   plan.absent(ctx.model.ipam.claim('macvlannets', pool.name, 'blocks', block.base));
 }
 
-function pickFree(target: Target, claims: Map<number, ClaimEntry>, rp: RoundPool): number | undefined {
-  for (const r of target.ranges) {
-    // Within one round everything below the cursor is taken, so the scan resumes there.
-    const id = `${r.first}-${r.last}`;
-    for (let ip = Math.max(r.first, rp.cursor.get(id) ?? r.first); ip <= r.last; ip++) {
-      if (!claims.has(ip) && !rp.taken.has(ip)) { rp.cursor.set(id, ip + 1); return ip; }
-    }
-    rp.cursor.set(id, r.last + 1);
+/** What a free-address scan found: an address, or only addresses still cooling down. */
+type Pick = { ip: number } | { coolingUntil?: number };
+
+/**
+ * Next fit: the first free address after the highest one claimed, wrapping around. A released
+ * address is therefore not the next one handed out (neighbours' ARP caches on a shared L2
+ * still map it to the old MAC), and one released less than the cooldown ago is skipped.
+ */
+export function pickFree(ranges: Interval[], claims: ReadonlyMap<number, unknown>, rp: RoundPool, coolingUntil: (ip: number) => number | undefined): Pick {
+  if (rp.next === undefined) {
+    let top = -1;
+    for (const ip of claims.keys()) if (ip > top && contains(ranges, ip)) top = ip;
+    rp.next = top + 1;
   }
-  return undefined;
+  const start = rp.next;
+  let soonest: number | undefined;
+  const scan = (from: number, to: number): number | undefined => {
+    for (const r of ranges) {
+      for (let ip = Math.max(r.first, from); ip <= Math.min(r.last, to); ip++) {
+        if (claims.has(ip) || rp.taken.has(ip)) continue;
+        const until = coolingUntil(ip);
+        if (until === undefined) return ip;
+        soonest = Math.min(soonest ?? until, until);
+      }
+    }
+    return undefined;
+  };
+  const ip = scan(start, Infinity) ?? scan(0, start - 1);
+  if (ip === undefined) return soonest === undefined ? {} : { coolingUntil: soonest };
+  rp.next = ip + 1;
+  return { ip };
 }
+
+/** The NIC being planned and what it holds now. */
+interface NicJob {
+  ctx: Ctx;
+  plan: TxnPlan;
+  state: RoundState;
+  name: string;
+  nic: ContainerNic;
+  uid: string;
+  prev?: Status;
+  mine: ClaimEntry[];
+}
+
+/** The address chosen: kept from an earlier round (keep) or newly claimed. */
+interface Choice { ip: number; keep?: ClaimEntry }
 
 export function planNic(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState): NicOutcome {
   const e = ctx.model.nic(name);
   if (!e) return { result: 'gone' };
-  const nic = e.obj;
-  const uid = nic.metadata.uid!;
-  const pool = nicPool(nic);
-  const prev = ctx.model.controllerStatus<Status>('ContainerNic', name)?.status;
+  const uid = e.obj.metadata.uid!;
   plan.sameIncarnation(ctx.model.keys.object('ContainerNic', name), e.kv);
-  const mine = ctx.model.claimsOf(uid);
-  const fail = (err: AllocationError): NicOutcome => {
-    for (const c of mine) plan.unchanged(c.key, c.kv).del(c.key);
-    putStatusIfChanged(ctx, plan, 'ContainerNic', name, {
-      observedGeneration: nic.metadata.generation,
-      ...(nic.spec.mac ? { mac: nic.spec.mac } : {}),
-      conditions: conditions(prev, [
-        { type: 'Allocated', status: 'False', reason: err.reason, message: err.message },
-        { type: 'Ready', status: 'False', reason: err.reason, message: err.message },
-      ]),
-    });
-    return { result: err instanceof WaitingError ? 'waiting' : 'failed', reason: err.reason, message: err.message };
+  const job: NicJob = {
+    ctx, plan, state, name, nic: e.obj, uid,
+    prev: ctx.model.controllerStatus<Status>('ContainerNic', name)?.status, mine: ctx.model.claimsOf(uid),
   };
-  if (!pool) return fail(new AllocationError('InvalidSpec', 'spec.network must name a clusterNetwork or a macvlanNet'));
-  let target: Target;
   try {
-    target = pool.type === 'clusternetworks' ? clusterTarget(ctx, nic, plan) : macvlanTarget(ctx, nic, plan, state);
+    const pool = nicPool(job.nic);
+    if (!pool) throw new AllocationError('InvalidSpec', 'spec.network must name a clusterNetwork or a macvlanNet');
+    const target = pool.type === 'clusternetworks' ? clusterTarget(ctx, job.nic, plan) : macvlanTarget(ctx, job.nic, plan, state);
+    const choice = chooseAddress(job, pool, target);
+    const claimed = claimAddress(job, pool, choice);
+    return writeAllocated(job, target, choice.ip, claimed);
   } catch (err) {
-    if (err instanceof AllocationError) return fail(err);
+    if (err instanceof AllocationError) return failNic(job, err);
     throw err;
   }
+}
+
+/** Drops every claim of the NIC and says why it has no address. */
+function failNic(job: NicJob, err: AllocationError): NicOutcome {
+  const { ctx, plan, nic } = job;
+  for (const c of job.mine) plan.unchanged(c.key, c.kv).del(c.key);
+  putStatusIfChanged(ctx, plan, 'ContainerNic', job.name, {
+    observedGeneration: nic.metadata.generation,
+    ...(nic.spec.mac ? { mac: nic.spec.mac } : {}),
+    conditions: conditions(job.prev, [
+      { type: 'Allocated', status: 'False', reason: err.reason, message: err.message },
+      { type: 'Ready', status: 'False', reason: err.reason, message: err.message },
+    ]),
+  });
+  return { result: err instanceof WaitingError ? 'waiting' : 'failed', reason: err.reason, message: err.message };
+}
+
+function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, target: Target): Choice {
+  const { ctx, nic } = job;
   const spacePrefix = ctx.model.ipam.space(pool.type, pool.name, 'addresses');
-  const claims = ctx.model.claimsIn(pool.type, pool.name, 'addresses');
-  const rp = roundPool(state, `${pool.type}/${pool.name}`);
   const want = nic.spec.ip ? parseIPv4(nic.spec.ip) : undefined;
-  const keep = mine.find((c) => c.key.startsWith(spacePrefix) && contains(target.ranges, c.ip) && (want === undefined || c.ip === want));
-  let ip: number;
-  let claimed = false;
-  if (keep) {
-    ip = keep.ip;
-    plan.unchanged(keep.key, keep.kv);
-  } else {
-    if (want !== undefined) {
-      if (!contains(target.ranges, want)) {
-        // Inside a node's Docker block is a conflict with Docker's IPAM, not a typo in the range.
-        const block = pool.type === 'macvlannets'
-          ? [...ctx.model.claimsIn('macvlannets', pool.name, 'blocks').values()].find((c) => contains([cidrInterval(parseCidr(c.claim.cidr!))], want))
-          : undefined;
-        if (block) return fail(new WaitingError('IPConflict', `ip ${nic.spec.ip} is inside ${block.claim.cidr}, the Docker block of node "${block.claim.node}" on MacvlanNet "${pool.name}"`));
-        return fail(new AllocationError('OutOfRange', `ip ${nic.spec.ip} is outside ${target.describe}`));
-      }
-      const holder = claims.get(want);
-      if ((holder && holder.claim.owner.uid !== uid) || rp.taken.has(want)) {
-        const who = holder ? `${holder.claim.owner.kind} "${holder.claim.owner.name}"${holder.claim.node ? ` on node "${holder.claim.node}"` : ''}` : 'another ContainerNic allocated at the same time';
-        return fail(new WaitingError('IPConflict', `ip ${nic.spec.ip} is already used by ${who}`));
-      }
-      ip = want;
-    } else {
-      const free = pickFree(target, claims, rp);
-      if (free === undefined) return fail(new WaitingError('PoolExhausted', `no free address left in ${target.describe}`));
-      ip = free;
-    }
-    claimed = true;
+  const keep = job.mine.find((c) => c.key.startsWith(spacePrefix) && contains(target.ranges, c.ip) && (want === undefined || c.ip === want));
+  if (keep) return { ip: keep.ip, keep };
+  if (want !== undefined) return { ip: checkWanted(job, pool, target, want) };
+  const claims = ctx.model.claimsIn(pool.type, pool.name, 'addresses');
+  const rp = roundPool(job.state, `${pool.type}/${pool.name}`);
+  const picked = pickFree(target.ranges, claims, rp, (ip) => ctx.model.coolingUntil(pool.type, pool.name, ip, ctx.addressCooldownMs));
+  if ('ip' in picked) return { ip: picked.ip };
+  if (picked.coolingUntil !== undefined) {
+    const wait = Math.max(0, picked.coolingUntil - Date.now());
+    throw new WaitingError('PoolExhausted', `every free address in ${target.describe} was released less than ${Math.round(ctx.addressCooldownMs / 1000)} s ago; the first is reused in ${Math.ceil(wait / 1000)} s`);
   }
-  rp.taken.add(ip);
-  for (const c of mine) if (c !== keep) plan.unchanged(c.key, c.kv).del(c.key);
-  if (claimed) {
-    const key = spacePrefix + padIp(ip);
-    const claim: Claim = { owner: { kind: 'ContainerNic', name, uid }, role: 'nic', ip: formatIPv4(ip), node: nic.spec.node };
-    plan.absent(key).put(key, claim);
-    guardAddress(ctx, plan, pool, ip);
+  throw new WaitingError('PoolExhausted', `no free address left in ${target.describe}`);
+}
+
+/** A pinned spec.ip: inside the target range and held by nobody else. */
+function checkWanted(job: NicJob, pool: { type: PoolType; name: string }, target: Target, want: number): number {
+  const { ctx, nic } = job;
+  if (!contains(target.ranges, want)) {
+    // Inside a node's Docker block is a conflict with Docker's IPAM, not a typo in the range.
+    const block = pool.type === 'macvlannets'
+      ? [...ctx.model.claimsIn('macvlannets', pool.name, 'blocks').values()].find((c) => contains([cidrInterval(parseCidr(c.claim.cidr!))], want))
+      : undefined;
+    if (block) throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is inside ${block.claim.cidr}, the Docker block of node "${block.claim.node}" on MacvlanNet "${pool.name}"`);
+    throw new AllocationError('OutOfRange', `ip ${nic.spec.ip} is outside ${target.describe}`);
   }
+  const holder = ctx.model.claimsIn(pool.type, pool.name, 'addresses').get(want);
+  if ((holder && holder.claim.owner.uid !== job.uid) || roundPool(job.state, `${pool.type}/${pool.name}`).taken.has(want)) {
+    const who = holder ? `${holder.claim.owner.kind} "${holder.claim.owner.name}"${holder.claim.node ? ` on node "${holder.claim.node}"` : ''}` : 'another ContainerNic allocated at the same time';
+    throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is already used by ${who}`);
+  }
+  return want;
+}
+
+/** Puts the claim (create-if-absent) unless kept; drops the NIC's other claims. Returns whether it claimed. */
+function claimAddress(job: NicJob, pool: { type: PoolType; name: string }, choice: Choice): boolean {
+  const { ctx, plan, nic } = job;
+  roundPool(job.state, `${pool.type}/${pool.name}`).taken.add(choice.ip);
+  for (const c of job.mine) if (c !== choice.keep) plan.unchanged(c.key, c.kv).del(c.key);
+  if (choice.keep) { plan.unchanged(choice.keep.key, choice.keep.kv); return false; }
+  const key = ctx.model.ipam.space(pool.type, pool.name, 'addresses') + padIp(choice.ip);
+  const claim: Claim = { owner: { kind: 'ContainerNic', name: job.name, uid: job.uid }, role: 'nic', ip: formatIPv4(choice.ip), node: nic.spec.node };
+  plan.absent(key).put(key, claim);
+  guardAddress(ctx, plan, pool, choice.ip);
+  return true;
+}
+
+function writeAllocated(job: NicJob, target: Target, ip: number, claimed: boolean): NicOutcome {
+  const { ctx, plan, nic } = job;
   const ipText = formatIPv4(ip);
-  const wrote = putStatusIfChanged(ctx, plan, 'ContainerNic', name, {
+  const wrote = putStatusIfChanged(ctx, plan, 'ContainerNic', job.name, {
     observedGeneration: nic.metadata.generation,
     ip: ipText,
     prefixLength: target.prefixLength,
     ...(target.gateway ? { gateway: target.gateway } : {}),
+    ...(target.hostSubnet ? { hostSubnet: target.hostSubnet } : {}),
     ...(nic.spec.mac ? { mac: nic.spec.mac } : {}),
-    conditions: conditions(prev, [
+    conditions: conditions(job.prev, [
       { type: 'Allocated', status: 'True', reason: 'Allocated', message: `${ipText}/${target.prefixLength} allocated` },
       { type: 'Ready', status: 'False', reason: 'WaitingForAgent', message: `waiting for the agent of node "${nic.spec.node}" to put ${nic.spec.ifName} into container "${nic.spec.container}"` },
     ]),
   });
   return { result: claimed || wrote ? 'allocated' : 'unchanged', ip: ipText };
 }
-

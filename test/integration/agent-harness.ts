@@ -93,7 +93,7 @@ export async function createDefaultNetwork(store: Store, hosts = 2): Promise<voi
 
 /** Stands in for the controller: the address it would allocate to a NIC on host-1's subnet. */
 export async function allocateNic(store: Store, name: string, ip: string): Promise<void> {
-  await store.writeStatus('ContainerNic', name, { controller: true }, { ip, prefixLength: 24, gateway: '10.76.1.1' });
+  await store.writeStatus('ContainerNic', name, { controller: true }, { ip, prefixLength: 24, gateway: '10.76.1.1', hostSubnet: 'default-host-1' });
 }
 
 /** The object's Ready condition in the merged view; undefined while it has none or is gone. */

@@ -26,7 +26,8 @@ describe('controller against a real etcd', () => {
 
   beforeAll(async () => {
     store = storeFor(etcd.client(), prefix);
-    c = await startController(etcd.client(), prefix);
+    // Reuse right after a release is what this suite checks; the cooldown has its own test (trust-addresses).
+    c = await startController(etcd.client(), prefix, { addressCooldownMs: 0 });
   });
   afterAll(async () => { await c?.stop(); });
 

@@ -122,3 +122,23 @@ describe('field authority in the merged view', () => {
     expect(mergeStatus({ a: 1 }, { a: 2 })).toEqual({ a: 2 });
   });
 });
+
+describe('free addresses: next fit with a cooldown', () => {
+  const ranges = [{ first: 10, last: 14 }];
+  it('starts after the highest claimed address and wraps around', async () => {
+    const { pickFree } = await import('../../pkg/controller/nics.js');
+    expect(pickFree(ranges, new Map([[10, 1], [12, 1]]), { taken: new Set() }, () => undefined)).toEqual({ ip: 13 });
+    expect(pickFree(ranges, new Map([[14, 1]]), { taken: new Set() }, () => undefined)).toEqual({ ip: 10 });
+    const rp = { taken: new Set<number>() };
+    const a = pickFree(ranges, new Map(), rp, () => undefined) as { ip: number };
+    rp.taken.add(a.ip);
+    expect([a.ip, (pickFree(ranges, new Map(), rp, () => undefined) as { ip: number }).ip]).toEqual([10, 11]);
+  });
+  it('skips cooling addresses and says when the first one is free again', async () => {
+    const { pickFree } = await import('../../pkg/controller/nics.js');
+    const claims = new Map([[10, 1], [12, 1], [13, 1], [14, 1]]);
+    expect(pickFree(ranges, claims, { taken: new Set() }, (ip) => (ip === 11 ? 5000 : undefined))).toEqual({ coolingUntil: 5000 });
+    expect(pickFree(ranges, claims, { taken: new Set() }, () => undefined)).toEqual({ ip: 11 });
+    expect(pickFree(ranges, new Map([...claims, [11, 1]]), { taken: new Set() }, () => undefined)).toEqual({});
+  });
+});

@@ -5,11 +5,10 @@ import { DockerError } from '../../docker/types.js';
 import { parseCidr } from '../../ip/ipv4.js';
 import { notReady, ready, type AgentContext, type Ready } from '../context.js';
 import { ApplyError } from '../dataplane.js';
-import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView } from '../desired.js';
+import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
 import { vethHostName } from '../planner/names.js';
 import { planNic, planNicGarbage, planNicRemoval, type DesiredNic } from '../planner/nic.js';
-import { localHostSubnets } from './host-subnets.js';
 
 export function localNics(ctx: AgentContext): ContainerNic[] {
   return ctx.caches.nics.list().filter((n) => n.spec.node === ctx.node);
@@ -26,18 +25,9 @@ export function rememberRemoved(ctx: AgentContext, nic: ContainerNic): void {
 
 type Attach = { attach: DesiredNic['attach']; prefix: number; gateway?: string; mtu?: number } | { problem: Ready };
 
-function attachment(ctx: AgentContext, nic: ContainerNic): Attach {
+function attachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): Attach {
+  if (nic.spec.network.clusterNetwork) return clusterAttachment(ctx, nic, st);
   const net = nic.spec.network;
-  if (net.clusterNetwork) {
-    const cn = ctx.caches.clusterNetworks.get(net.clusterNetwork);
-    const hs = localHostSubnets(ctx).find((h) => h.spec.clusterNetwork === net.clusterNetwork);
-    if (!cn) return { problem: notReady('ClusterNetworkMissing', `ClusterNetwork ${net.clusterNetwork} does not exist`) };
-    if (!hs) return { problem: notReady('HostSubnetMissing', `node ${ctx.node} has no HostSubnet of ClusterNetwork ${net.clusterNetwork} yet`) };
-    const v = hostSubnetView(hs);
-    if (v.problem) return { problem: notReady(v.problem.reason, v.problem.message) };
-    if (!v.bridge || !v.subnet) return { problem: notReady('NotAllocated', `HostSubnet ${hs.metadata.name} has no subnet or bridge yet`) };
-    return { attach: { kind: 'veth', bridge: v.bridge }, prefix: parseCidr(v.subnet).prefix, ...(v.gateway ? { gateway: v.gateway } : {}), ...(cn.spec.mtu ? { mtu: cn.spec.mtu } : {}) };
-  }
   const m = ctx.caches.macvlanNets.get(net.macvlanNet ?? '');
   if (!m) return { problem: notReady('MacvlanNetMissing', `MacvlanNet ${net.macvlanNet} does not exist`) };
   const r = desiredMacvlan(m, ctx.node, ctx.caches.nodes.get(ctx.node), []);
@@ -49,6 +39,26 @@ function attachment(ctx: AgentContext, nic: ContainerNic): Attach {
     attach: { kind: 'macvlan', parent: effectiveParent(r.desired), mode: m.spec.mode ?? 'bridge' },
     prefix: parseCidr(m.spec.subnet).prefix, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}),
   };
+}
+
+/**
+ * The bridge of the HostSubnet the controller chose for this NIC (status.hostSubnet): the
+ * agent does not choose again, so with two HostSubnets on one network a veth cannot land on
+ * the other one's bridge. The choice is checked: this node's, this network's, not deleting.
+ */
+function clusterAttachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): Attach {
+  const cnName = nic.spec.network.clusterNetwork!;
+  const cn = ctx.caches.clusterNetworks.get(cnName);
+  if (!cn) return { problem: notReady('ClusterNetworkMissing', `ClusterNetwork ${cnName} does not exist`) };
+  if (!st.hostSubnet) return { problem: notReady('NotAllocated', `waiting for the controller to choose the HostSubnet of node ${ctx.node} on ClusterNetwork ${cnName}`) };
+  const hs = ctx.caches.hostSubnets.get(st.hostSubnet);
+  if (!hs || hs.spec.node !== ctx.node || hs.spec.clusterNetwork !== cnName || isDeleting(hs)) {
+    return { problem: notReady('HostSubnetMissing', `HostSubnet ${st.hostSubnet}, chosen by the controller, is not one of node ${ctx.node}'s on ClusterNetwork ${cnName}`) };
+  }
+  const v = hostSubnetView(hs);
+  if (v.problem) return { problem: notReady(v.problem.reason, v.problem.message) };
+  if (!v.bridge || !v.subnet) return { problem: notReady('NotAllocated', `HostSubnet ${hs.metadata.name} has no subnet or bridge yet`) };
+  return { attach: { kind: 'veth', bridge: v.bridge }, prefix: parseCidr(v.subnet).prefix, ...(v.gateway ? { gateway: v.gateway } : {}), ...(cn.spec.mtu ? { mtu: cn.spec.mtu } : {}) };
 }
 
 export async function reconcileNic(ctx: AgentContext, name: string): Promise<void> {
@@ -71,7 +81,7 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
   if (st.problem) return w(notReady(st.problem.reason, st.problem.message), { containerId: c.id });
   const ip = st.ip;
   if (!ip) return w(notReady('NoAddress', 'waiting for the controller to allocate an address'), { containerId: c.id });
-  const a = attachment(ctx, nic);
+  const a = attachment(ctx, nic, st);
   if ('problem' in a) return w(a.problem, { containerId: c.id });
 
   const prefix = st.prefixLength ?? a.prefix;
