@@ -422,6 +422,8 @@ class Term implements Ctx {
     const m = this.model.macvlanNet(name);
     if (!m) { this.queue.add('gc/all'); return; }
     const o = await this.addrExecutor(`macvlannets/${name}`).submit(`mvn/${name}`, { type: 'mvn', name }) as MacvlanOutcome;
+    // more nodes than one transaction holds: the next part at once, not after a backoff
+    if (o.more) this.enqueue('MacvlanNet', name, o.progress ? undefined : 200);
     if (o.missing) throw new RetryLater('PoolExhausted', `MacvlanNet "${name}": ${o.missing} node(s) lack a block or shim address`);
   }
 }

@@ -14,7 +14,14 @@ import { labelsMatch, type Entry, type ClaimEntry } from './model.js';
 import { roundPool } from './nics.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
 
-export interface MacvlanOutcome { result: 'synced' | 'gone'; ready?: boolean; missing?: number }
+/**
+ * `more`: some nodes' parts did not fit this transaction; reconcile again for the rest (at once
+ * when this one made `progress`, else after a pause: the round may have been full of NICs).
+ */
+export interface MacvlanOutcome { result: 'synced' | 'gone'; ready?: boolean; missing?: number; more?: boolean; progress?: boolean }
+
+/** Room kept in the transaction for the status put written last: its compare, its op, ~250 bytes a node. */
+const statusReserve = (nodes: number) => ({ compares: 1, ops: 1, bytes: 1024 + 256 * nodes });
 
 export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
   const out: Entry<Node>[] = [];
@@ -45,19 +52,29 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   const addrs = ctx.model.claimsIn('macvlannets', name, 'addresses');
   const mineBlocks = new Map<string, ClaimEntry>();
   const mineShims = new Map<string, ClaimEntry>();
+  // Only what this transaction writes is compared: new claims (absent), freed claims (as
+  // cached), the status. A kept claim or a selected Node that changes meanwhile wakes this
+  // reconcile again, and on a stock etcd (128 compares) a compare per node would cap a
+  // MacvlanNet at ~40 nodes.
+  const reserve = statusReserve(nodes.length);
+  const opsBefore = plan.size.ops;
+  const undeleted = new Set<string>();
+  let more = false;
   for (const c of ctx.model.claimsOf(uid)) {
     const keep = c.claim.node && selected.has(c.claim.node) && c.key.startsWith(ctx.model.ipam.pool('macvlannets', name));
     const sizeOk = c.claim.role !== 'docker-block' || parseCidr(c.claim.cidr!).prefix === spec.blockPrefix;
     const map = c.claim.role === 'docker-block' ? mineBlocks : mineShims;
-    if (keep && sizeOk && !map.has(c.claim.node!)) { map.set(c.claim.node!, c); plan.unchanged(c.key, c.kv); continue; }
+    if (keep && sizeOk && !map.has(c.claim.node!)) { map.set(c.claim.node!, c); continue; }
+    const mark = plan.mark();
     plan.unchanged(c.key, c.kv).del(c.key);
+    if (!plan.fitsWith(reserve)) { plan.rollback(mark); undeleted.add(c.key); more = true; }
   }
   const rp = (state.get(`mvn/${name}`) as { blocks: Interval[]; addrs: Set<number> } | undefined) ?? { blocks: [], addrs: new Set<number>() };
   state.set(`mvn/${name}`, rp);
   // NICs in this round share the pool's RoundPool: mark what they took too.
   const nicRound = roundPool(state, `macvlannets/${name}`);
   const takenAddrs = new Set<number>([...addrs.keys(), ...rp.addrs, ...(nicRound.taken ?? [])]);
-  const takenBlocks: Interval[] = [...[...blocks.values()].filter((c) => mineBlocks.get(c.claim.node!)?.key === c.key || c.claim.owner.uid !== uid)
+  const takenBlocks: Interval[] = [...[...blocks.values()].filter((c) => mineBlocks.get(c.claim.node!)?.key === c.key || c.claim.owner.uid !== uid || undeleted.has(c.key))
     .map((c) => cidrInterval(parseCidr(c.claim.cidr!))), ...rp.blocks];
   const owner = { kind: 'MacvlanNet' as const, name, uid };
   const addrSpace = ctx.model.ipam.space('macvlannets', name, 'addresses');
@@ -67,9 +84,9 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   let missing = 0;
   for (const n of nodes) {
     const node = n.obj.metadata.name;
-    plan.sameIncarnation(ctx.model.keys.object('Node', node), n.kv);
+    const mark = plan.mark();
     let block = mineBlocks.get(node)?.claim.cidr;
-    if (!block) {
+    if (!block && !more) {
       const [b] = nextFreeMacvlanBlocks(spec, takenBlocks, takenAddrs, 1);
       if (b) {
         block = formatCidr(b);
@@ -82,7 +99,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
       }
     }
     let shim = mineShims.get(node)?.claim.ip;
-    if (spec.hostShim && !shim) {
+    if (spec.hostShim && !shim && !more) {
       const ranges = macvlanAddressRange(spec, takenBlocks);
       let ip: number | undefined;
       for (const r of ranges) {
@@ -99,10 +116,17 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
         plan.absent(key).absent(blockSpace + padIp(blockOfAddress(spec, ip).base)).put(key, claim);
       }
     }
-    if (!spec.hostShim && mineShims.has(node)) {
+    if (!spec.hostShim && mineShims.has(node) && !more) {
       const c = mineShims.get(node)!;
       plan.del(c.key);
       shim = undefined;
+    }
+    if (!plan.fitsWith(reserve)) {
+      // this node's part waits for the next transaction (what it picked stays out of this round)
+      plan.rollback(mark);
+      more = true;
+      block = mineBlocks.get(node)?.claim.cidr;
+      shim = mineShims.get(node)?.claim.ip;
     }
     const override = spec.nodes?.find((o) => o.name === node)?.parent;
     const parentIf = override ?? spec.parent ?? n.obj.spec?.interface
@@ -110,9 +134,10 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
       ?? (ctx.model.controllerStatus<Status>('Node', node)?.status.interface as string | undefined);
     const report = agentReport(ctx, node, name);
     const reported = ctx.model.nodeStatus<Status>(node, 'MacvlanNet', name)?.parent as string | undefined;
-    const lacking = !block ? `no free /${spec.blockPrefix} block left for Docker` : spec.hostShim && !shim ? 'no free address left for the host shim' : undefined;
+    const waiting = more && (!block || (spec.hostShim && !shim)) ? 'waiting for the next transaction of this pool' : undefined;
+    const lacking = waiting ? undefined : !block ? `no free /${spec.blockPrefix} block left for Docker` : spec.hostShim && !shim ? 'no free address left for the host shim' : undefined;
     if (lacking) missing++;
-    const ready = !lacking && report?.ready === true;
+    const ready = !lacking && !waiting && report?.ready === true;
     if (!ready) allReady = false;
     statusNodes.push({
       name: node,
@@ -120,9 +145,10 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
       ...(block ? { dockerRange: block } : {}),
       ...(shim ? { shimAddress: shim } : {}),
       ready,
-      message: lacking ?? report?.message ?? (report ? (ready ? 'ready' : 'not ready') : 'waiting for the node\'s agent'),
+      message: lacking ?? waiting ?? report?.message ?? (report ? (ready ? 'ready' : 'not ready') : 'waiting for the node\'s agent'),
     });
   }
+  const progress = plan.size.ops > opsBefore;
   const { allocated, free } = macvlanCounts(m.obj, takenBlocks, takenAddrs);
   const prev = ctx.model.controllerStatus<Status>('MacvlanNet', name)?.status;
   const cond = nodes.length === 0
@@ -137,7 +163,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
     allocated, free, nodes: statusNodes,
     conditions: conditions(prev, [cond]),
   });
-  return { result: 'synced', ready: allReady, missing };
+  return { result: 'synced', ready: allReady, missing, more, progress };
 }
 
 /** allocated = addresses held (single claims + whole Docker blocks); free = the rest of the range. */

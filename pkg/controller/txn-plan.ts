@@ -64,6 +64,16 @@ export class TxnPlan {
       && this.bytes <= this.maxBytes;
   }
 
+  /**
+   * Whether the plan fits with room left for `reserve` more: a planner that adds a part per
+   * node keeps room for the status it writes last, and stops adding parts when there is none.
+   */
+  fitsWith(reserve: { compares?: number; ops?: number; bytes?: number }): boolean {
+    const c = reserve.compares ?? 0;
+    return this.compares.length + c <= this.maxOps && this.reads.length + c <= this.maxOps
+      && this.ops.length + (reserve.ops ?? 0) <= this.maxOps && this.bytes + (reserve.bytes ?? 0) <= this.maxBytes;
+  }
+
   private compare(c: ICompare, read: { key: string; end?: string }): void {
     const id = cmpId(c);
     if (this.compared.has(id)) return;
