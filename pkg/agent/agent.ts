@@ -26,6 +26,7 @@ import { reconcileNat } from './reconcilers/nat.js';
 import { collectNicGarbage, localNics, reconcileNic, rememberRemoved } from './reconcilers/nics.js';
 import { reconcileRoutes } from './reconcilers/routes.js';
 import { DriftTracker, keyKind, type Trigger } from './heal.js';
+import { EventRecorder } from '../events/recorder.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -68,12 +69,20 @@ export class Agent {
   /** one `ip monitor` per container namespace that holds xnet NICs, with the NICs in it */
   private containerMonitors = new Map<number, { monitor: Monitor; nics: Set<string> }>();
   private kernelEvents = true;
-  private readonly drift = new DriftTracker();
+  private readonly drift: DriftTracker;
+  private readonly events?: EventRecorder;
 
   constructor(readonly opts: AgentOptions) {
     const log = opts.log ?? createLogger('agent', { node: opts.node });
     const onError = (err: Error) => log.warn('store watch', { error: err.message });
     const self = opts.node;
+    // a node's events go to its own events subtree, the only one its credentials may write
+    this.events = opts.etcd ? new EventRecorder({ client: opts.etcd, prefix: opts.prefix, source: { component: 'agent', node: self }, log }) : undefined;
+    this.drift = new DriftTracker((key, kind, trigger, ms) => {
+      const obj = key.startsWith('nic/') ? { kind: 'ContainerNic', name: key.slice(4) } : key.startsWith('mvn/') ? { kind: 'MacvlanNet', name: key.slice(4) } : { kind: 'Node', name: self };
+      const after = trigger === 'resync' ? 'found by the periodic resync' : `${ms} ms after the ${trigger} event that showed it`;
+      void this.events?.record(obj, 'Normal', 'Healed', `repaired ${kind} drift on node ${self}, ${after}`);
+    });
     this.caches = {
       nodes: new Informer<Node>(opts.store, 'Node', undefined, onError),
       clusterNetworks: new Informer<ClusterNetwork>(opts.store, 'ClusterNetwork', undefined, onError),
@@ -83,7 +92,7 @@ export class Agent {
     };
     this.ctx = {
       node: self, store: opts.store, caches: this.caches, dp: new Dataplane(netnsTarget(opts.netns), opts.dockerHost),
-      log, status: new StatusWriter(opts.store, self), capabilities: {}, routeProblems: [], removedNics: new Map(),
+      log, status: new StatusWriter(opts.store, self, this.events), capabilities: {}, routeProblems: [], removedNics: new Map(),
       watchContainer: (pid, nic) => this.watchContainer(pid, nic),
       unwatchNic: (nic) => this.unwatchNic(nic),
     };
@@ -168,6 +177,7 @@ export class Agent {
     for (const c of this.closers.splice(0)) await c();
     this.queue.shutDown();
     await this.workers;
+    await this.events?.close();
     // The lease is not revoked: an agent restarted within its TTL never shows its Node as
     // gone, and peers see no change at all. A stopped agent's key expires with the lease.
     this.lease?.release();

@@ -2,6 +2,7 @@
 // and a status writer that writes only when something changed (our own status writes come
 // back as watch events; unchanged writes would make the agent chase its own tail).
 import type { ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
+import type { EventRecorder } from '../events/recorder.js';
 import { setCondition } from '../api/index.js';
 import type { Informer } from '../store/informer.js';
 import type { Store } from '../store/types.js';
@@ -27,7 +28,7 @@ export class StatusWriter {
   private last = new Map<string, string>();
   private conditions = new Map<string, Condition[]>();
 
-  constructor(private readonly store: Store, private readonly node: string) {}
+  constructor(private readonly store: Store, private readonly node: string, private readonly events?: EventRecorder) {}
 
   /** Writes this node's status for the object unless it is what we last wrote. */
   async write(kind: Kind, obj: { metadata: { name: string; uid?: string; generation?: number }; status?: unknown }, fields: Record<string, unknown>, ready: Ready): Promise<void> {
@@ -43,6 +44,17 @@ export class StatusWriter {
     await this.store.writeStatus(kind, obj.metadata.name, { node: this.node }, status);
     this.last.set(key, text);
     this.conditions.set(key, conditions);
+    const before = prev.find((c) => c.type === 'Ready');
+    if (before?.status !== ready.status || before?.reason !== ready.reason) this.announce(kind, obj.metadata.name, fields, ready);
+  }
+
+  /** An event when Ready changes: attached/ready, or the reason it is not. */
+  private announce(kind: Kind, name: string, fields: Record<string, unknown>, ready: Ready): void {
+    if (!this.events || ready.status === 'Unknown') return;
+    const obj = { kind, name };
+    if (ready.status === 'False') { void this.events.record(obj, 'Warning', ready.reason, ready.message); return; }
+    if (kind === 'ContainerNic') void this.events.record(obj, 'Normal', 'Attached', `attached on node ${this.node}${fields.ip ? ` with ${String(fields.ip)}` : ''}${fields.hostInterface ? ` (host side ${String(fields.hostInterface)})` : ''}`);
+    else void this.events.record(obj, 'Normal', 'Ready', `ready on node ${this.node}: ${ready.message}`);
   }
 
   async remove(kind: Kind, name: string): Promise<void> {

@@ -28,7 +28,11 @@ export function keyKind(key: string): string {
   return 'other';
 }
 
+export type OnHeal = (key: string, kind: string, trigger: Trigger, ms: number) => void;
+
 export class DriftTracker {
+  constructor(private readonly onHeal?: OnHeal) {}
+
   private readonly pending = new Map<string, { since: number; trigger: Trigger }>();
   /** off until the start-up pass is done: setting a host up is not healing it */
   enabled = false;
@@ -47,7 +51,9 @@ export class DriftTracker {
     await opsRun.run(counter, f);
     if (!marker || counter.ops === 0) return;
     const kind = keyKind(key);
+    const ms = Date.now() - marker.since;
     driftHealed.inc({ kind, trigger: marker.trigger });
-    if (marker.trigger !== 'resync') healLatency.observe({ kind }, (Date.now() - marker.since) / 1000);
+    if (marker.trigger !== 'resync') healLatency.observe({ kind }, ms / 1000);
+    this.onHeal?.(key, kind, marker.trigger, ms);
   }
 }

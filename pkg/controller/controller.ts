@@ -26,6 +26,7 @@ import { collectGarbage } from './gc.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
 import { ControllerError } from '../errors.js';
 import { allocationLatency, allocations, leader, leaderTerms } from '../metrics/metrics.js';
+import { EventRecorder } from '../events/recorder.js';
 
 export interface ControllerOptions {
   client: Etcd3;
@@ -77,7 +78,11 @@ export class Controller {
       ttlSeconds: opts.leaseTtlSeconds ?? DEFAULT_LEADER_TTL_SECONDS, log: this.log,
     });
     this.cache.onChange((c) => this.onChange(c));
+    this.events = new EventRecorder({ client: opts.client, prefix, source: { component: 'controller' }, log: this.log });
   }
+
+  /** what users read with `xctl get events` and `describe`; only the leader records */
+  readonly events: EventRecorder;
 
   get isLeader(): boolean { return !!this.term; }
 
@@ -102,6 +107,7 @@ export class Controller {
     await this.running;
     await this.term?.stop();
     await this.cache.close();
+    await this.events.close();
   }
 
   private onChange(c: CacheChange): void {
@@ -110,15 +116,28 @@ export class Controller {
     if (st && st.kind === 'Node' && 'node' in st.writer && st.writer.node === st.name) {
       if (c.prev) this.lastSeen.record(st.name, JSON.parse(c.prev.value));
       if (c.kv) this.lastSeen.record(st.name, JSON.parse(c.kv.value));
+      // the agent's lease-bound status is gone: its heartbeats stopped
+      if (!c.kv && c.prev && this.term && this.model.node(st.name)) {
+        void this.events.record({ kind: 'Node', name: st.name }, 'Warning', 'NodeLost', 'the agent stopped heartbeating; its subnets are kept until the Node is deleted');
+      }
     }
   }
 }
 
-/** Counts an allocation made or refused; a made one also records creation-to-stored latency. */
-function recordAllocation(kind: Kind, created: string | undefined, outcome: string): void {
-  const result = outcome === 'created' ? 'allocated' : outcome;
+interface AllocationOutcome { result: string; name?: string; ip?: string; reason?: string; message?: string }
+
+/**
+ * Counts an allocation made or refused (a made one also records creation-to-stored latency)
+ * and tells the user with an event on the object.
+ */
+function recordAllocation(events: EventRecorder, kind: Kind, created: string | undefined, o: AllocationOutcome): void {
+  const result = o.result === 'created' ? 'allocated' : o.result;
   if (result !== 'allocated' && result !== 'failed') return;
   allocations.inc({ kind, result });
+  if (o.name) {
+    if (result === 'failed') void events.record({ kind, name: o.name }, 'Warning', o.reason ?? 'AllocationFailed', o.message ?? 'allocation failed');
+    else void events.record({ kind, name: o.name }, 'Normal', 'Allocated', o.ip ? `address ${o.ip} allocated` : `${kind === 'HostSubnet' ? 'subnet' : 'address'} allocated`);
+  }
   const t = created ? Date.parse(created) : NaN;
   if (result === 'allocated' && Number.isFinite(t)) allocationLatency.observe({ kind }, Math.max(0, (Date.now() - t) / 1000));
 }
@@ -344,7 +363,7 @@ class Term implements Ctx {
     const [outs] = await Promise.all([Promise.all(work), statusWritten]);
     if (outs.some((o) => o.result !== 'unchanged' && o.result !== 'skipped')) this.countsLater();
     // a HostSubnet made for a new node is allocated in the same transaction: latency from the node's appearance
-    for (const o of outs) recordAllocation('HostSubnet', node.obj.metadata.creationTimestamp, o.result);
+    for (const o of outs) recordAllocation(this.c.events, 'HostSubnet', node.obj.metadata.creationTimestamp, o);
     for (const o of outs) this.check(o);
   }
 
@@ -396,7 +415,7 @@ class Term implements Ctx {
       return;
     }
     const o = await this.hsExecutor(cnName).submit(name, { type: 'ensure', name });
-    recordAllocation('HostSubnet', hs.obj.metadata.creationTimestamp, o.result);
+    recordAllocation(this.c.events, 'HostSubnet', hs.obj.metadata.creationTimestamp, { ...o, name });
     if (o.result !== 'unchanged') this.countsLater();
     this.check(o);
   }
@@ -410,7 +429,7 @@ class Term implements Ctx {
     // own executor and transactions for different nodes run side by side.
     const executor = pool?.type === 'clusternetworks' ? `${poolId}@${nic.obj.spec.node}` : poolId;
     const o = await this.addrExecutor(executor).submit(`nic/${name}`, { type: 'nic', name }) as NicOutcome;
-    recordAllocation('ContainerNic', nic.obj.metadata.creationTimestamp, o.result);
+    recordAllocation(this.c.events, 'ContainerNic', nic.obj.metadata.creationTimestamp, { ...o, name });
     if (o.result === 'waiting') {
       this.wait(poolId, name);
       throw new RetryLater(o.reason ?? 'Waiting', o.message ?? 'waiting');

@@ -42,6 +42,18 @@ export class Keys {
   election(): string {
     return `${this.prefix}/election/controller`;
   }
+  /** events a node reports about itself (only that node's credentials write here) */
+  nodeEvents(node: string): string {
+    return `${this.prefix}/events/nodes/${node}/`;
+  }
+  /** every event: outside registry/, so agents' registry watches never see them */
+  events(): string {
+    return `${this.prefix}/events/`;
+  }
+  /** events the controller reports */
+  controllerEvents(): string {
+    return `${this.prefix}/events/controller/`;
+  }
 
   /** Classifies a key under /status/: which object and which writer it belongs to. */
   parseStatusKey(key: string): { kind: Kind; name: string; writer: StatusWriter } | undefined {

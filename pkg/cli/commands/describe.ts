@@ -7,6 +7,7 @@ import { EXIT } from '../exit.js';
 import { humanAge, renderTable, toYaml } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
+import { describeEvents } from './events.js';
 
 /** kubectl-describe-like: identity, spec, status, then the conditions as a table. */
 export async function describeCommand(session: Session, io: CliIO, kindArg: string, name: string): Promise<number> {
@@ -38,6 +39,7 @@ export async function describeCommand(session: Session, io: CliIO, kindArg: stri
     const rows = [['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], ...conditions.map((c) => [c.type, c.status, c.reason ?? '', c.lastTransitionTime ? humanAge(c.lastTransitionTime) : '', c.message ?? ''])];
     io.out(indent(renderTable(rows)));
   }
+  io.out(await describeEvents(session, { kind: o.kind, name: m.name }));
   return EXIT.OK;
 }
 

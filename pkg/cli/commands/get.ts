@@ -6,6 +6,7 @@ import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
 import { asList, columnWidths, renderTable, tableHeader, tableRow, toJson, toYaml, type OutputFormat } from '../format.js';
+import { eventsCommand, isEventsKind } from './events.js';
 import type { Command } from 'commander';
 import { KIND_HELP, collect, type RegisterCommand } from '../command.js';
 
@@ -111,5 +112,8 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
     .option('-o, --output <format>', 'wide, yaml or json')
     .option('-l, --selector <k=v>', 'label selector, k=v[,k=v]; repeatable', collect)
     .option('-w, --watch', 'after listing, print objects as they change')
-    .action((kind: string, name: string | undefined, opts: GetOptions, cmd: Command) => run((s) => getCommand(s, io, kind, name, opts), cmd));
+    .option('--for <kind/name>', 'get events: only those of this object')
+    .action((kind: string, name: string | undefined, opts: GetOptions & { for?: string }, cmd: Command) => run((s) => (isEventsKind(kind)
+      ? eventsCommand(s, io, name, opts)
+      : getCommand(s, io, kind, name, opts)), cmd));
 };

@@ -1,0 +1,56 @@
+// `xctl get events [--for KIND/NAME] [-o json|yaml] [-w]` and the Events section of describe.
+import { resolveKind } from '../../api/kinds.js';
+import { listEvents, watchEvents } from '../../events/read.js';
+import type { InvolvedObject, XnetEvent } from '../../events/types.js';
+import type { Session } from '../connect.js';
+import type { CliIO } from '../io.js';
+import { EXIT, UsageError } from '../exit.js';
+import { columnWidths, humanAge, renderTable, toJson, toYaml } from '../format.js';
+
+export const EVENT_NAMES = ['events', 'event', 'ev'];
+export const isEventsKind = (kind: string) => EVENT_NAMES.includes(kind.toLowerCase());
+
+export interface EventsOptions { for?: string; output?: string; watch?: boolean }
+
+/** KIND/NAME with KIND in any of its spellings. */
+export function parseFor(arg: string | undefined): InvolvedObject | undefined {
+  if (arg === undefined) return undefined;
+  const m = /^([^/]+)\/([^/]+)$/.exec(arg);
+  if (!m) throw new UsageError(`--for ${arg}: expected KIND/NAME, e.g. containernic/test-eth1`);
+  return { kind: resolveKind(m[1]).kind, name: m[2] };
+}
+
+const HEADER = ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'COUNT', 'SOURCE', 'MESSAGE'];
+const row = (e: XnetEvent) => [
+  humanAge(e.lastTimestamp), e.type, e.reason, `${e.involvedObject.kind.toLowerCase()}/${e.involvedObject.name}`,
+  String(e.count), e.source.node ? `agent/${e.source.node}` : e.source.component, e.message,
+];
+
+export async function eventsCommand(session: Session, io: CliIO, name: string | undefined, opts: EventsOptions): Promise<number> {
+  if (name !== undefined) throw new UsageError('get events takes no NAME; use --for KIND/NAME');
+  if (opts.output !== undefined && opts.output !== 'json' && opts.output !== 'yaml') throw new UsageError(`unknown output format "${opts.output}" for events; use json or yaml`);
+  const obj = parseFor(opts.for);
+  const list = await listEvents(session.client(), undefined, obj);
+  if (list.skipped) io.err(`warning: ${list.skipped} stored event(s) did not decode and were skipped\n`);
+  // widths of the first listing (at least the header's) serve the rows a watch prints later
+  const widths = columnWidths([HEADER, ...list.items.map(row), ['12m', 'Warning', 'RouteConflict', 'containernic/' + 'x'.repeat(20), '999', 'agent/host-10']]);
+  const print = (items: XnetEvent[], first: boolean) => {
+    if (opts.output === 'json') io.out(opts.watch ? items.map((e) => toJson(e)).join('') : toJson({ apiVersion: 'v1', kind: 'List', items }));
+    else if (opts.output === 'yaml') io.out(items.map((e) => `---\n${toYaml(e)}`).join(''));
+    else io.out(renderTable(first ? [HEADER, ...items.map(row)] : items.map(row), widths));
+  };
+  if (list.items.length === 0 && !opts.watch && !opts.output) io.err('No events found.\n');
+  else print(list.items, true);
+  if (!opts.watch) return EXIT.OK;
+  await watchEvents(session.client(), undefined, list.revision, obj, (e) => print([e], false), io.signal);
+  return EXIT.OK;
+}
+
+/** describe's last section: the object's events, newest last. */
+export async function describeEvents(session: Session, obj: InvolvedObject): Promise<string> {
+  const { items } = await listEvents(session.client(), undefined, obj);
+  if (!items.length) return 'Events:       <none>\n';
+  const rows = [['TYPE', 'REASON', 'AGE', 'COUNT', 'FROM', 'MESSAGE'],
+    ...items.map((e) => [e.type, e.reason, humanAge(e.lastTimestamp), String(e.count), e.source.node ? `agent/${e.source.node}` : e.source.component, e.message])];
+  return `Events:\n${renderTable(rows).replace(/\n$/, '').split('\n').map((l) => `  ${l}`).join('\n')}\n`;
+}

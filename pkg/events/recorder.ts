@@ -1,0 +1,115 @@
+// Writes events the way Kubernetes' event recorder does: the same (object, type, reason,
+// message) from one source is one event whose count and lastTimestamp move; bursts are cut by
+// a token bucket (dropped events are counted, never queued without bound); every write
+// carries a lease so events expire. Recording never throws and never blocks the caller.
+import { createHash } from 'node:crypto';
+import type { Etcd3, Lease } from 'etcd3';
+import { kindInfo, type Kind } from '../api/kinds.js';
+import type { Logger } from '../log.js';
+import { Keys } from '../store/keys.js';
+import { DEFAULT_EVENT_TTL_SECONDS, type EventType, type InvolvedObject, type XnetEvent } from './types.js';
+
+export interface RecorderOptions {
+  client: Etcd3;
+  prefix?: string;
+  /** the controller, or a node's agent (which may write only its own events subtree) */
+  source: { component: 'controller' } | { component: 'agent'; node: string };
+  ttlSeconds?: number;
+  /** token bucket: sustained events per second and burst (default 5/s, 25) */
+  perSecond?: number;
+  burst?: number;
+  log?: Logger;
+}
+
+const MAX_MESSAGE = 1024;
+/** entries remembered for deduplication; older ones are written with count 1 again */
+const MAX_REMEMBERED = 4096;
+
+export class EventRecorder {
+  private readonly keys: Keys;
+  private readonly remembered = new Map<string, XnetEvent>();
+  private tokens: number;
+  private refilledAt = Date.now();
+  private lease?: { lease: Lease; grantedAt: number };
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+  /** events dropped by the rate limit */
+  dropped = 0;
+
+  constructor(private readonly o: RecorderOptions) {
+    this.keys = new Keys(o.prefix);
+    this.tokens = o.burst ?? 25;
+  }
+
+  private get ttl(): number { return this.o.ttlSeconds ?? DEFAULT_EVENT_TTL_SECONDS; }
+
+  /** Where this source's event about obj with this identity lives. */
+  keyFor(obj: InvolvedObject, id: string): string {
+    const root = this.o.source.component === 'agent' ? this.keys.nodeEvents(this.o.source.node) : this.keys.controllerEvents();
+    return `${root}${kindInfo(obj.kind as Kind).plural}/${obj.name}/${id}`;
+  }
+
+  /** Records an event; resolves when it is written (or dropped). Never rejects. */
+  record(obj: InvolvedObject, type: EventType, reason: string, message: string): Promise<void> {
+    if (this.closed || !this.take()) { if (!this.closed) this.dropped++; return Promise.resolve(); }
+    const text = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message;
+    const id = createHash('sha256').update(`${type}\0${reason}\0${text}`).digest('hex').slice(0, 16);
+    const key = this.keyFor(obj, id);
+    const now = new Date().toISOString();
+    const prev = this.remembered.get(key);
+    const ev: XnetEvent = {
+      involvedObject: { kind: obj.kind, name: obj.name }, type, reason, message: text,
+      source: { ...this.o.source }, count: (prev?.count ?? 0) + 1, firstTimestamp: prev?.firstTimestamp ?? now, lastTimestamp: now,
+    };
+    this.remember(key, ev);
+    // one write at a time, in order: a count never goes backwards in etcd
+    this.chain = this.chain.then(() => this.write(key, ev));
+    return this.chain;
+  }
+
+  private async write(key: string, ev: XnetEvent): Promise<void> {
+    try {
+      const lease = await this.currentLease();
+      await lease.put(key).value(JSON.stringify(ev));
+    } catch (e) {
+      this.o.log?.warn('event not recorded', { reason: ev.reason, object: `${ev.involvedObject.kind}/${ev.involvedObject.name}`, error: (e as Error).message });
+    }
+  }
+
+  /**
+   * One lease serves many events; a new one is granted every ttl/12, so an event lives between
+   * 11/12 ttl and ttl after its last occurrence, and no lease is kept alive.
+   */
+  private async currentLease(): Promise<Lease> {
+    const now = Date.now();
+    if (this.lease && now - this.lease.grantedAt < (this.ttl * 1000) / 12) return this.lease.lease;
+    const lease = this.o.client.lease(this.ttl, { autoKeepAlive: false });
+    lease.on('lost', () => undefined);
+    await lease.grant();
+    this.lease = { lease, grantedAt: now };
+    return lease;
+  }
+
+  private take(): boolean {
+    const rate = this.o.perSecond ?? 5;
+    const burst = this.o.burst ?? 25;
+    const now = Date.now();
+    this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) / 1000) * rate);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private remember(key: string, ev: XnetEvent): void {
+    this.remembered.delete(key);
+    this.remembered.set(key, ev);
+    if (this.remembered.size > MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value!);
+  }
+
+  /** Waits for pending writes; later records are ignored. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.chain;
+  }
+}

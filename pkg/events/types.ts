@@ -1,0 +1,25 @@
+// Kubernetes-style events: what happened to an object, by whom, how often. Stored in etcd
+// under <prefix>/events/ (never under registry/, which agents watch) with a lease, so they
+// expire on their own; read back by `xctl get events` and `xctl describe`.
+import { z } from 'zod';
+import { KINDS } from '../api/kinds.js';
+
+export const eventType = z.enum(['Normal', 'Warning']);
+export type EventType = z.infer<typeof eventType>;
+
+export const xnetEvent = z.looseObject({
+  involvedObject: z.object({ kind: z.enum(KINDS.map((k) => k.kind) as [string, ...string[]]), name: z.string() }),
+  type: eventType,
+  reason: z.string().regex(/^[A-Z][A-Za-z]*$/),
+  message: z.string().max(1024),
+  source: z.object({ component: z.enum(['controller', 'agent']), node: z.string().optional() }),
+  count: z.number().int().positive(),
+  firstTimestamp: z.string(),
+  lastTimestamp: z.string(),
+});
+export type XnetEvent = z.infer<typeof xnetEvent>;
+
+export interface InvolvedObject { kind: string; name: string }
+
+/** How long an event lives after its last occurrence, by default (Kubernetes: 1 h). */
+export const DEFAULT_EVENT_TTL_SECONDS = 3600;

@@ -1,0 +1,129 @@
+// Events against a real etcd: deduplicated (count + lastTimestamp), rate-limited, stored with a
+// lease so they expire, outside registry/; `xctl get events [--for] [-w]` and describe's
+// Events section read them; the controller records allocations, refusals and lost nodes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { EventRecorder } from '../../pkg/events/recorder.js';
+import { listEvents } from '../../pkg/events/read.js';
+import { runXctl } from '../../pkg/cli/program.js';
+import { eventually, startController, storeFor, uniquePrefix } from './controller-helpers.js';
+import type { Controller } from '../../pkg/controller/controller.js';
+
+let etcd: TestEtcd;
+beforeAll(async () => { etcd = await startEtcd(); });
+afterAll(async () => { await etcd?.stop(); });
+
+async function xctl(args: string[], signal?: AbortSignal, onOut?: (all: string) => void) {
+  const r = { code: -1, out: '', err: '' };
+  r.code = await runXctl(args, {
+    out: (t) => { r.out += t; onOut?.(r.out); }, err: (t) => { r.err += t; }, stdin: async () => '',
+    env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') }, signal,
+  });
+  return r;
+}
+
+describe('EventRecorder', () => {
+  it('stores one event per (object, type, reason, message) and counts repeats, under events/ with a 1 h lease', async () => {
+    const client = etcd.client();
+    const rec = new EventRecorder({ client, source: { component: 'agent', node: 'host-1' } });
+    const nic = { kind: 'ContainerNic', name: 'dedup-eth1' };
+    await rec.record(nic, 'Warning', 'ContainerNotFound', 'no container "x" on host-1');
+    await rec.record(nic, 'Warning', 'ContainerNotFound', 'no container "x" on host-1');
+    await rec.record(nic, 'Normal', 'Attached', 'attached on node host-1');
+    const kvs = (await client.getAll().prefix('/xnet/events/nodes/host-1/containernics/dedup-eth1/').exec()).kvs;
+    expect(kvs).toHaveLength(2);
+    const { items } = await listEvents(client, undefined, nic);
+    expect(items.map((e) => [e.reason, e.count])).toEqual([['ContainerNotFound', 2], ['Attached', 1]]);
+    expect(items[0].lastTimestamp >= items[0].firstTimestamp).toBe(true);
+    const ttl = await client.leaseClient.leaseTimeToLive({ ID: kvs[0].lease });
+    expect(Number(ttl.grantedTTL)).toBe(3600);
+    expect((await client.getAll().prefix('/xnet/registry/').keys())).toEqual([]);
+    await rec.close();
+  });
+
+  it('events expire with their lease', async () => {
+    const client = etcd.client();
+    const rec = new EventRecorder({ client, source: { component: 'controller' }, ttlSeconds: 2 });
+    await rec.record({ kind: 'Node', name: 'expiring' }, 'Warning', 'NodeLost', 'gone');
+    expect((await listEvents(client, undefined, { kind: 'Node', name: 'expiring' })).items).toHaveLength(1);
+    await eventually(async () => (await listEvents(client, undefined, { kind: 'Node', name: 'expiring' })).items.length === 0, 'the event to expire', 15_000);
+    await rec.close();
+  });
+
+  it('a burst beyond the rate limit is dropped and counted, not queued', async () => {
+    const client = etcd.client();
+    const rec = new EventRecorder({ client, prefix: '/burst', source: { component: 'controller' }, perSecond: 0.001, burst: 5 });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => rec.record({ kind: 'Node', name: `n${i}` }, 'Normal', 'Allocated', 'x')));
+    expect((await listEvents(client, '/burst')).items).toHaveLength(5);
+    expect(rec.dropped).toBe(15);
+    await rec.close();
+  });
+
+  it('a value that is not an event is skipped, not fatal', async () => {
+    const client = etcd.client();
+    await client.put('/skip/events/nodes/evil/nodes/x/1').value('{"not":"an event"}');
+    const rec = new EventRecorder({ client, prefix: '/skip', source: { component: 'controller' } });
+    await rec.record({ kind: 'Node', name: 'x' }, 'Normal', 'Ready', 'ok');
+    const l = await listEvents(client, '/skip');
+    expect([l.items.length, l.skipped]).toEqual([1, 1]);
+    await rec.close();
+  });
+});
+
+describe('xctl get events and describe', () => {
+  it('lists events, filters with --for, follows with -w, and describe ends with the object\'s events', async () => {
+    const rec = new EventRecorder({ client: etcd.client(), source: { component: 'agent', node: 'host-2' } });
+    await rec.record({ kind: 'ContainerNic', name: 'cli-eth1' }, 'Normal', 'Attached', 'attached on node host-2 with 10.76.2.9');
+    await rec.record({ kind: 'HostSubnet', name: 'cli-hs' }, 'Warning', 'NetworkConflict', 'Docker network net1 exists and was not made by xnet');
+    const all = await xctl(['get', 'events']);
+    expect(all.code, all.err).toBe(0);
+    expect(all.out).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+COUNT\s+SOURCE\s+MESSAGE/);
+    expect(all.out).toMatch(/Normal\s+Attached\s+containernic\/cli-eth1\s+1\s+agent\/host-2\s+attached on node host-2/);
+    const one = await xctl(['get', 'events', '--for', 'nic/cli-eth1', '-o', 'json']);
+    expect(JSON.parse(one.out).items.map((e: { reason: string }) => e.reason)).toEqual(['Attached']);
+    expect((await xctl(['get', 'events', '--for', 'nonsense'])).code).toBe(2);
+
+    const ac = new AbortController();
+    const watching = xctl(['get', 'events', '--for', 'hostsubnet/cli-hs', '-w'], ac.signal, (out) => { if (/IpCommandFailed/.test(out)) ac.abort(); });
+    await new Promise((r) => setTimeout(r, 500));
+    await rec.record({ kind: 'HostSubnet', name: 'cli-hs' }, 'Warning', 'IpCommandFailed', 'ip link add failed');
+    const w = await Promise.race([watching, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('watch printed nothing')), 15_000))]);
+    expect(w.out).toMatch(/NetworkConflict[\s\S]*IpCommandFailed/);
+    expect(w.out).not.toMatch(/Attached/);
+
+    await storeFor(etcd.client(), '/xnet').create({ apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'cli-node' }, spec: {} } as never);
+    expect((await xctl(['describe', 'node', 'cli-node'])).out).toMatch(/Events:\s+<none>\n$/);
+    await rec.record({ kind: 'Node', name: 'cli-node' }, 'Normal', 'Healed', 'repaired Route drift on node cli-node');
+    await rec.record({ kind: 'Node', name: 'cli-node' }, 'Normal', 'Healed', 'repaired Route drift on node cli-node');
+    const d = await xctl(['describe', 'node', 'cli-node']);
+    expect(d.code, d.err).toBe(0);
+    expect(d.out).toMatch(/Conditions:[\s\S]*Events:\n  TYPE\s+REASON\s+AGE\s+COUNT\s+FROM\s+MESSAGE\n  Normal\s+Healed\s+\S+\s+2\s+agent\/host-2\s+repaired Route drift on node cli-node\n$/);
+    await rec.close();
+  });
+});
+
+describe('the controller records events', () => {
+  let c: Controller | undefined;
+  afterAll(async () => { await c?.stop(); });
+
+  it('allocated and refused allocations, and a node whose agent stopped heartbeating', async () => {
+    const prefix = uniquePrefix();
+    const client = etcd.client();
+    const store = storeFor(client, prefix);
+    c = await startController(client, prefix);
+    const obj = (kind: string, name: string, spec: object) => ({ apiVersion: 'xnet.io/v1alpha1', kind, metadata: { name }, spec });
+    for (const o of [obj('ClusterNetwork', 'tiny', { cidr: '10.95.0.0/24', hostPrefix: 25 }), obj('Node', 'e-1', {}), obj('Node', 'e-2', {}), obj('Node', 'e-3', {})]) {
+      await store.create(o as never);
+    }
+    const events = async () => (await listEvents(client, prefix)).items;
+    await eventually(async () => (await events()).filter((e) => e.reason === 'Allocated' && e.involvedObject.kind === 'HostSubnet').length === 2, 'two Allocated events');
+    await eventually(async () => (await events()).some((e) => e.type === 'Warning' && e.reason === 'PoolExhausted' && e.involvedObject.name === 'tiny-e-3'), 'a PoolExhausted event');
+    // an agent's lease-bound status appears, then goes
+    await store.writeStatus('Node', 'e-1', { node: 'e-1' }, { lastHeartbeatTime: new Date().toISOString() });
+    await new Promise((r) => setTimeout(r, 500));
+    await store.deleteStatus('Node', 'e-1', { node: 'e-1' });
+    const lost = await eventually(async () => (await events()).find((e) => e.reason === 'NodeLost'), 'a NodeLost event');
+    expect(lost.involvedObject).toEqual({ kind: 'Node', name: 'e-1' });
+    expect(lost.source).toEqual({ component: 'controller' });
+  });
+});
