@@ -5,12 +5,11 @@
 //
 //   npm run bench -- ipam            IPAM_NICS=10000 IPAM_BASELINE=2000 node dist/bench/ipam.js
 import type { Etcd3 } from 'etcd3';
-import { ETCD_RAISED_LIMITS } from '../pkg/etcd/limits.js';
 import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { Controller } from '../pkg/controller/controller.js';
 import { ipamCheck } from '../pkg/ipam/check.js';
 import { listPrefix } from '../pkg/runtime/kv.js';
-import { benchEtcd, countKeys, obj, quietLog, sleep } from './lib/common.js';
+import { countKeys, forEachLimit, obj, quietLog, sleep } from './lib/common.js';
 
 const NICS = Number(process.env.IPAM_NICS ?? 10_000);
 const BASELINE = Number(process.env.IPAM_BASELINE ?? 2_000);
@@ -61,21 +60,13 @@ async function run(client: Etcd3, prefix: string, maxTxnOps: number): Promise<{ 
   return { rate: NICS / seconds, seconds };
 }
 
-// The baseline and the default run share a stock etcd; the 1,024-op run needs an etcd started
-// with raised limits (it measures what raising them buys).
-const runs = [{ ops: 128, limits: undefined }, { ops: 1024, limits: ETCD_RAISED_LIMITS }];
 let base = 0;
-for (const { ops, limits } of runs) {
-  const etcd = await benchEtcd(`ipam${ops}`, limits);
-  try {
-    if (!base) {
-      base = await baseline(etcd.client, BASELINE);
-      console.log(`baseline: one create-if-absent txn per address, sequential, stock etcd: ${base.toFixed(0)} allocations/s (${BASELINE} addresses)`);
-    }
-    const r = await run(etcd.client, `/bench${ops}`, ops);
-    console.log(`xnet-controller, ${limits ? 'etcd with raised limits,' : 'stock etcd,'} --max-txn-ops ${ops}: ${NICS} NICs in ${r.seconds.toFixed(2)} s = ${r.rate.toFixed(0)} allocations/s, ` +
-      `ratio ${(r.rate / base).toFixed(1)}x baseline; duplicates 0, leaks 0 (ipam check)`);
-  } finally {
-    await etcd.stop();
+await forEachLimit('ipam', async ({ ops, label, client, first }) => {
+  if (first) {
+    base = await baseline(client, BASELINE);
+    console.log(`baseline: one create-if-absent txn per address, sequential, ${label}: ${base.toFixed(0)} allocations/s (${BASELINE} addresses)`);
   }
-}
+  const r = await run(client, `/bench${ops}`, ops);
+  console.log(`xnet-controller, ${label}, --max-txn-ops ${ops}: ${NICS} NICs in ${r.seconds.toFixed(2)} s = ${r.rate.toFixed(0)} allocations/s, ` +
+    `ratio ${(r.rate / base).toFixed(1)}x baseline; duplicates 0, leaks 0 (ipam check)`);
+});

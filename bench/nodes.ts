@@ -5,12 +5,11 @@
 //   npm run bench -- nodes           NODES=1000 node dist/bench/nodes.js
 import { randomUUID } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
-import { ETCD_RAISED_LIMITS } from '../pkg/etcd/limits.js';
 import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { Controller } from '../pkg/controller/controller.js';
 import { ipamCheck } from '../pkg/ipam/check.js';
 import { API_VERSION } from '../pkg/api/index.js';
-import { benchEtcd, countKeys, obj, quietLog, sleep } from './lib/common.js';
+import { countKeys, forEachLimit, obj, quietLog, sleep } from './lib/common.js';
 
 const NODES = Number(process.env.NODES ?? 1000);
 
@@ -54,23 +53,15 @@ async function run(client: Etcd3, ops: number): Promise<{ seconds: number; appli
   return { seconds, applied };
 }
 
-// The baseline and the default run share a stock etcd; the 1,024-op run needs an etcd started
-// with raised limits (it measures what raising them buys).
-const runs = [{ ops: 128, limits: undefined }, { ops: 1024, limits: ETCD_RAISED_LIMITS }];
 let baseSeconds = 0;
-for (const { ops, limits } of runs) {
-  const etcd = await benchEtcd(`nodes${ops}`, limits);
-  try {
-    if (!baseSeconds) {
-      baseSeconds = await baseline(etcd.client, NODES);
-      console.log(`baseline: one transaction per node, sequential, stock etcd: ${NODES} HostSubnets in ${baseSeconds.toFixed(2)} s`);
-    }
-    const { seconds, applied } = await run(etcd.client, ops);
-    const after = seconds - applied;
-    console.log(`xnet-controller, ${limits ? 'etcd with raised limits,' : 'stock etcd,'} --max-txn-ops ${ops}: ${NODES} nodes registered in one apply -> all have subnets ${seconds.toFixed(2)} s after the apply began ` +
-      `(the apply itself ${applied.toFixed(2)} s; the controller finished ${after.toFixed(2)} s after it returned). ` +
-      `Ratio to baseline: ${(baseSeconds / seconds).toFixed(1)}x end to end, ${(baseSeconds / after).toFixed(1)}x for the controller's part; ipam check clean`);
-  } finally {
-    await etcd.stop();
+await forEachLimit('nodes', async ({ ops, label, client, first }) => {
+  if (first) {
+    baseSeconds = await baseline(client, NODES);
+    console.log(`baseline: one transaction per node, sequential, ${label}: ${NODES} HostSubnets in ${baseSeconds.toFixed(2)} s`);
   }
-}
+  const { seconds, applied } = await run(client, ops);
+  const after = seconds - applied;
+  console.log(`xnet-controller, ${label}, --max-txn-ops ${ops}: ${NODES} nodes registered in one apply -> all have subnets ${seconds.toFixed(2)} s after the apply began ` +
+    `(the apply itself ${applied.toFixed(2)} s; the controller finished ${after.toFixed(2)} s after it returned). ` +
+    `Ratio to baseline: ${(baseSeconds / seconds).toFixed(1)}x end to end, ${(baseSeconds / after).toFixed(1)}x for the controller's part; ipam check clean`);
+});

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { startEtcdServer } from '../../pkg/etcd/server.js';
-import type { EtcdLimits } from '../../pkg/etcd/limits.js';
+import { ETCD_RAISED_LIMITS, type EtcdLimits } from '../../pkg/etcd/limits.js';
 import { prefixEnd } from '../../pkg/etcd/range.js';
 import { API_VERSION, type AnyObject, type Kind } from '../../pkg/api/index.js';
 import { createLogger } from '../../pkg/log.js';
@@ -43,4 +43,27 @@ export async function benchEtcd(name: string, limits?: EtcdLimits): Promise<{ cl
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** One run of a benchmark that compares etcd's default limits with raised ones. */
+export interface LimitRun { ops: number; label: string; client: Etcd3; first: boolean }
+
+/**
+ * Runs `fn` at --max-txn-ops 128 on a stock etcd, then at 1,024 on an etcd started with raised
+ * limits (what raising them buys), each etcd fresh and stopped after. `first`: the stock run,
+ * where the benchmark measures its baseline.
+ */
+export async function forEachLimit(name: string, fn: (run: LimitRun) => Promise<void>): Promise<void> {
+  const runs = [
+    { ops: 128, label: 'stock etcd', limits: undefined },
+    { ops: 1024, label: 'etcd with raised limits', limits: ETCD_RAISED_LIMITS },
+  ];
+  for (const [i, r] of runs.entries()) {
+    const etcd = await benchEtcd(`${name}${r.ops}`, r.limits);
+    try {
+      await fn({ ops: r.ops, label: r.label, client: etcd.client, first: i === 0 });
+    } finally {
+      await etcd.stop();
+    }
+  }
 }
