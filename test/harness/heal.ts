@@ -8,26 +8,11 @@ export const HEAL_TEST_RESYNC_S = 3600;
 /** How long a heal test waits for the heal (the figures in docs/agent.md are well under 1 s). */
 export const HEAL_WAIT_MS = 5000;
 
-export interface ExecResult { exitCode: number; stdout: string; stderr: string }
-/** Runs argv where the state lives: a host's namespace, a container's namespace. */
-export type Exec = (argv: string[]) => Promise<ExecResult>;
-
-const quote = (argv: string[]) => argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-
-/**
- * Runs the break `argv` and, in the same shell, `probe`, whose output must then lack `gone`.
- * Throws with both outputs when the break command failed or did not take effect.
- */
-export async function breakVerified(exec: Exec, argv: string[], probe: { argv: string[]; gone: string }): Promise<void> {
-  const script = `${quote(argv)} || { echo "break failed: exit $?" >&2; exit 90; }
-out=$(${quote(probe.argv)} 2>&1)
-case "$out" in *${quote([probe.gone])}*) echo "break did not take effect: $out" >&2; exit 91;; esac`;
-  const r = await exec(['sh', '-c', script]);
-  if (r.exitCode !== 0) throw new Error(`break \`${argv.join(' ')}\` (exit ${r.exitCode}): ${(r.stderr + r.stdout).trim()}`);
-}
+export { breakVerified, type Exec } from '../../pkg/lab/breaks.js';
+export type { ExecResult } from '../../pkg/lab/exec.js';
 
 /** An exec result that must have exit code 0 (a break whose own success proves it, e.g. a restart). */
-export function mustSucceed(what: string, r: ExecResult): ExecResult {
+export function mustSucceed<R extends { exitCode: number; stdout: string; stderr: string }>(what: string, r: R): R {
   if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${(r.stderr + r.stdout).trim()}`);
   return r;
 }
