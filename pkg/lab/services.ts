@@ -119,12 +119,14 @@ export async function startController(lab: Lab, n: number, endpoints = labEndpoi
 /** xnet-agent for one host: it manages the host's namespace and Docker daemon from outside. */
 export async function startAgent(lab: Lab, host: LabHost, endpoints = labEndpoints(lab)): Promise<Started> {
   const m = await metricsAddress();
+  const resync = readRecord(lab.dir)?.agentResyncS;
   return startRecorded(lab, {
     id: `agent/${host.name}`, role: 'agent', host: host.name,
     argv: [
       process.execPath, programPath('xnet-agent'),
       '--node', host.name, '--netns', host.netns, '--docker-host', host.dockerHost,
       '--endpoints', endpoints.join(','), ...m.flag,
+      ...(resync !== undefined ? ['--resync', String(resync)] : []),
     ],
     log: join(host.dir, 'agent.log'), metrics: m.url,
   });

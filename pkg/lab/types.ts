@@ -66,6 +66,8 @@ export interface LabRecord {
   cgroupParents: string[];
   /** etcd endpoints later `xctl` commands use (a local etcd's, or the ones given to `up`) */
   endpoints?: string[];
+  /** the agents' --resync in seconds when not the default (tests push it beyond their waits) */
+  agentResyncS?: number;
   /** true once `up` finished; status says "partial" otherwise */
   complete?: boolean;
 }

@@ -17,6 +17,8 @@ export interface LabUpOptions {
   endpoints?: string[];
   /** start one agent per host (default true) */
   agents?: boolean;
+  /** the agents' periodic resync in seconds (default: the agent's own); kept for agents started later */
+  agentResyncS?: number;
   progress?: (line: string) => void;
 }
 
@@ -46,6 +48,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabUp> {
   const t0 = Date.now();
   const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
   const lab = await createUnderlay(id, { dir });
+  if (o.agentResyncS !== undefined) updateRecord(lab.dir, (r) => { r.agentResyncS = o.agentResyncS; });
   say(`underlay ${lab.subnet} on bridge ${lab.bridge} in namespace ${lab.underlayNetns}`);
   const cp = await startControlPlane(lab, { controllers: o.controllers ?? 2, endpoints: o.endpoints });
   say(o.endpoints?.length ? `using etcd at ${cp.endpoints.join(',')}` : `local etcd at ${cp.endpoints.join(',')} (${secs()})`);

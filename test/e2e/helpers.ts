@@ -1,5 +1,6 @@
 // What the end-to-end tests do as a user would: xctl against the lab's etcd, docker against a
 // host's daemon, ping from inside containers. Failures carry the object's `describe` output.
+import { HEAL_WAIT_MS } from '../harness/heal.js';
 import type { TestLab } from '../harness/lab.js';
 
 export type Kind = 'clusternetwork' | 'node' | 'hostsubnet' | 'containernic' | 'macvlannet';
@@ -34,8 +35,11 @@ export async function waitReady(tl: TestLab, kind: Kind, name: string, timeoutS 
   }
 }
 
-/** Polls until check() gives a value; returns it with the time it took. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 50): Promise<{ value: T; ms: number }> {
+/**
+ * Polls until check() gives a value; returns it with the time it took. The default wait is well
+ * under any periodic resync (docs/contributing.md, "Tests"): what it sees came from events.
+ */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = HEAL_WAIT_MS, everyMs = 50): Promise<{ value: T; ms: number }> {
   const t0 = Date.now();
   let last: unknown;
   for (;;) {

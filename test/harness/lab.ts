@@ -12,6 +12,7 @@ import {
   type ExecResult, type Lab, type LabHost,
 } from '../../pkg/lab/index.js';
 import { run } from '../../pkg/lab/run.js';
+import { HEAL_TEST_RESYNC_S } from './heal.js';
 
 /** dist/cmd/xctl.js next to the agent and controller the lab starts */
 export function xctlPath(): string {
@@ -95,7 +96,8 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
   try {
     if (opts.agents) {
       // the same path as `xctl lab up`, under a lab id of its own
-      const up = await labUp({ id, hosts: opts.hosts, controllers: opts.controllers ?? 1 });
+      // agents whose periodic resync is an hour away: what heals within a test's wait, heals by events
+      const up = await labUp({ id, hosts: opts.hosts, controllers: opts.controllers ?? 1, agentResyncS: HEAL_TEST_RESYNC_S });
       lab = up.lab;
       hosts.push(...up.hosts);
     } else {
