@@ -1,16 +1,27 @@
 // Clean-up end to end: a lab in full use (containers, extra NICs, macvlan, agents) taken down
-// with `xctl lab down` leaves no namespace, process, mount or cgroup of it behind.
+// with `xctl lab down` leaves no namespace, process, mount or cgroup of it behind; and neither
+// the lab nor its agents ever touch the machine's root network namespace (links, addresses,
+// routes, rules, iptables, sysctls compared before, during and after; only read).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { destroyLab, labDirFor, labLeftovers, readRecord, type LabRecord } from '../../pkg/lab/index.js';
 import { run } from '../../pkg/lab/run.js';
+import { cgroupDirsOf } from '../harness/cgroups.js';
 import { randomLabId, xctlPath } from '../harness/lab.js';
+import { rootNetChanges, rootNetState, type RootNetState } from '../harness/root-netns.js';
 
 const id = randomLabId('d');
 const dir = labDirFor(id);
 const env = { XNET_LAB_ID: id, XNET_LAB_DIR: dir, XCTL_ENDPOINTS: '' };
 const xctl = (args: string[], input?: string) => run([process.execPath, xctlPath(), ...args], { env, reject: false, input, timeoutMs: 120_000 });
 const exec = (host: string, argv: string[]) => xctl(['lab', 'exec', host, '--', ...argv]);
+/** a step the test relies on: its exit code is checked, with its output as the message */
+const ok = async (r: Promise<{ exitCode: number; stdout: string; stderr: string }>) => {
+  const done = await r;
+  expect(done.exitCode, `${done.stderr}${done.stdout}`).toBe(0);
+  return done;
+};
+const mountsUnder = async (d: string) => (await run(['findmnt', '-rn', '-o', 'TARGET'])).stdout.split('\n').filter((m) => m.startsWith(d));
 
 afterAll(async () => {
   await destroyLab(dir);
@@ -31,22 +42,30 @@ function processesMentioning(text: string): string[] {
 
 describe('clean-up', () => {
   let rec: LabRecord;
+  let rootBefore: RootNetState;
 
-  test('a lab in use: containers, extra NICs, macvlan', async () => {
-    const up = await xctl(['lab', 'up', '--hosts', '2']);
-    expect(up.exitCode, up.stderr).toBe(0);
+  test('a lab in use: containers, extra NICs, macvlan, with the root namespace untouched', async () => {
+    rootBefore = rootNetState();
+    await ok(xctl(['lab', 'up', '--hosts', '2']));
     rec = readRecord(dir)!;
-    const applied = await xctl(['apply', '-f', 'manifests/examples/seed000.yaml', '-f', 'manifests/examples/seed002.yaml']);
-    expect(applied.exitCode, applied.stderr).toBe(0);
+    await ok(xctl(['apply', '-f', 'manifests/examples/seed000.yaml', '-f', 'manifests/examples/seed002.yaml']));
     for (const h of ['host-1', 'host-2']) {
-      const w = await xctl(['wait', 'hs', `default-${h}`, '--for', 'condition=Ready', '--timeout', '60s']);
-      expect(w.exitCode, w.stderr).toBe(0);
-      expect((await exec(h, ['docker', 'run', '-d', '--name', 'test', '--net', 'net1', 'xnet/busybox:latest', 'sleep', '1d'])).exitCode).toBe(0);
+      await ok(xctl(['wait', 'hs', `default-${h}`, '--for', 'condition=Ready', '--timeout', '60s']));
+      await ok(exec(h, ['docker', 'run', '-d', '--name', 'test', '--net', 'net1', 'xnet/busybox:latest', 'sleep', '1d']));
     }
-    await xctl(['wait', 'mvn', 'macvlan200', '--for', 'condition=Ready', '--timeout', '60s']);
-    await exec('host-1', ['docker', 'run', '-d', '--net', 'macvlan200', 'xnet/busybox:latest', 'sleep', '1d']);
-    await xctl(['wait', 'nic', 'host-1-test-eth1', '--for', 'condition=Ready', '--timeout', '60s']);
-    expect((await labLeftovers(rec)).length).toBeGreaterThan(0);
+    await ok(xctl(['wait', 'mvn', 'macvlan200', '--for', 'condition=Ready', '--timeout', '60s']));
+    await ok(exec('host-1', ['docker', 'run', '-d', '--net', 'macvlan200', 'xnet/busybox:latest', 'sleep', '1d']));
+    await ok(xctl(['wait', 'nic', 'host-1-test-eth1', '--for', 'condition=Ready', '--timeout', '60s']));
+    // Everything the next test expects gone is here now, found the way it will look for it.
+    for (const ns of rec.netns) expect(existsSync(`/var/run/netns/${ns}`), ns).toBe(true);
+    expect(readdirSync('/var/run/netns').filter((n) => n.startsWith(`${id}-`)).length).toBe(rec.netns.length);
+    const live = rec.processes.filter((p) => p.pid && existsSync(`/proc/${p.pid}`));
+    expect(new Set(live.map((p) => p.role))).toEqual(new Set(['etcd', 'controller', 'agent', 'dockerd']));
+    expect(processesMentioning(dir).length).toBeGreaterThan(0);
+    expect((await mountsUnder(dir)).length).toBeGreaterThan(0);
+    for (const h of rec.hosts) expect(cgroupDirsOf(h.netns), `cgroup ${h.netns} (v1 or v2) holding the containers`).not.toEqual([]);
+    // agents, dockerds, bridges, macvlan parents and NICs all live in the lab's namespaces
+    expect(rootNetChanges(rootBefore, rootNetState())).toEqual([]);
   }, 180_000);
 
   test('xctl lab down leaves no namespace, process, mount or cgroup', async () => {
@@ -55,9 +74,11 @@ describe('clean-up', () => {
     expect(await labLeftovers(rec)).toEqual([]);
     expect(readdirSync('/var/run/netns').filter((n) => n.startsWith(`${id}-`))).toEqual([]);
     expect(processesMentioning(dir)).toEqual([]);
-    const mounts = await run(['findmnt', '-rn', '-o', 'TARGET']);
-    expect(mounts.stdout.split('\n').filter((m) => m.startsWith(dir))).toEqual([]);
-    for (const h of rec.hosts) expect(existsSync(`/sys/fs/cgroup/pids/${h.netns}`)).toBe(false);
+    expect(rec.processes.filter((p) => p.pid && existsSync(`/proc/${p.pid}`)).map((p) => p.id)).toEqual([]);
+    expect(await mountsUnder(dir)).toEqual([]);
+    // cgroup v1 hierarchies and the v2 tree alike (Debian 12 mounts only v2)
+    for (const h of rec.hosts) expect(cgroupDirsOf(h.netns)).toEqual([]);
     expect(existsSync(dir)).toBe(false);
+    expect(rootNetChanges(rootBefore, rootNetState())).toEqual([]);
   }, 120_000);
 });

@@ -3,17 +3,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import { cgroupDirsOf } from '../harness/cgroups.js';
 import { buildTestLab, useTestLab } from '../harness/lab.js';
+import { rootNetChanges, rootNetState } from '../harness/root-netns.js';
 import { destroyLab, labLeftovers, readRecord } from '../../pkg/lab/index.js';
-
-/** Root-namespace state the lab must never change (comments and counters left out). */
-function rootNetState(): string {
-  const ipt = execFileSync('iptables-save', { encoding: 'utf8' }).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, ''));
-  const sysctl = ['net/ipv4/ip_forward', 'net/bridge/bridge-nf-call-iptables'].map((k) => {
-    try { return `${k}=${execFileSync('cat', [`/proc/sys/${k}`], { encoding: 'utf8' }).trim()}`; } catch { return `${k}=absent`; }
-  });
-  return [...ipt, ...sysctl].join('\n');
-}
 
 function rootLinkNames(): string[] {
   return (JSON.parse(execFileSync('ip', ['-json', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[]).map((l) => l.ifname);
@@ -71,6 +64,8 @@ describe('down', () => {
     const rec = readRecord(tl.lab.dir)!;
     try {
       for (const h of tl.hosts) await tl.docker(h, ['run', '-d', 'xnet/busybox:latest', 'sleep', '600'], { check: true });
+      // the containers live in the host's cgroup (v1 hierarchies or the v2 tree): down must remove it
+      for (const h of tl.hosts) expect(cgroupDirsOf(h.netns)).not.toEqual([]);
       // a crash: host-1's daemon dies without cleaning up its containers, shims and mounts
       const d1 = rec.processes.find((p) => p.id === 'dockerd/host-1')!;
       process.kill(d1.pid!, 'SIGKILL');
@@ -78,17 +73,17 @@ describe('down', () => {
       // no link of the lab ever appears in the root namespace, and two running Docker daemons
       // changed neither its iptables nor its forwarding sysctls
       expect(rootLinkNames().filter((n) => !rootLinksBefore.includes(n) && /^(host-\d+|br-underlay|eth0|docker0)$/.test(n))).toEqual([]);
-      expect(rootNetState()).toBe(rootBefore);
+      expect(rootNetChanges(rootBefore, rootNetState())).toEqual([]);
     } finally {
       await destroyLab(tl.lab.dir);
     }
     expect(await labLeftovers(rec)).toEqual([]);
     const netns = readdirSync('/var/run/netns');
     expect(netns.filter((n) => n.startsWith(`${tl.id}-`))).toEqual([]);
-    for (const h of tl.hosts) expect(existsSync(`/sys/fs/cgroup/pids/${h.netns}`)).toBe(false);
+    for (const h of tl.hosts) expect(cgroupDirsOf(h.netns)).toEqual([]);
     expect(existsSync(tl.lab.dir)).toBe(false);
     expect(existsSync('/etc/docker/key.json')).toBe(keyJsonBefore);
-    expect(rootNetState()).toBe(rootBefore);
+    expect(rootNetChanges(rootBefore, rootNetState())).toEqual([]);
     // idempotent: a second down finds nothing to do and does not fail
     expect((await destroyLab(tl.lab.dir)).stopped).toEqual([]);
   });
