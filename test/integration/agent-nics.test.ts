@@ -98,7 +98,7 @@ describe('agent: ContainerNics on a ClusterNetwork', () => {
     await eventually(async () => (await inContainer(lab.hosts[0], 'test3', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'])).stdout.includes('10.76.1.87/24'), 'NIC back', 5000);
     expect(await mac()).toBe('02:42:0a:4c:01:57');
     await lab.store.delete('ContainerNic', 'test3-eth1');
-  });
+  }, 120_000);
 
   it('makes the NIC the container\'s default route when asked', async () => {
     await runContainer(lab.hosts[0], 'test2');
