@@ -66,7 +66,7 @@ describe('clean-up', () => {
     for (const h of rec.hosts) expect(cgroupDirsOf(h.netns), `cgroup ${h.netns} (v1 or v2) holding the containers`).not.toEqual([]);
     // agents, dockerds, bridges, macvlan parents and NICs all live in the lab's namespaces
     expect(rootNetChanges(rootBefore, rootNetState())).toEqual([]);
-  }, 180_000);
+  }, 360_000);
 
   test('xctl lab down leaves no namespace, process, mount or cgroup', async () => {
     const down = await xctl(['lab', 'down']);

@@ -23,7 +23,9 @@ metadata: {name: ${h}-test-${i}}
 spec: {node: ${h}, container: test, ifName: ${i}, network: {clusterNetwork: default}}
 `)).join('---');
 
-describe('self-healing', () => {
+// Generous per-test limits: set-up steps (apply, docker run, waits for Ready) crawl on a loaded
+// machine; the heal waits themselves stay bounded by breakAndCheck.
+describe('self-healing', { timeout: 150_000 }, () => {
   const lab = useTestLab({ hosts: 2, agents: true, controllers: 2 });
   const heals: [string, number][] = [];
   const healed = (what: string, ms: number) => { heals.push([what, ms]); printHeal(what, ms); };
@@ -118,7 +120,7 @@ describe('self-healing', () => {
   });
 
   test('an agent killed, with drift while it was down, restores it when restarted', async () => {
-    await lab().killAgent('host-1');
+    expect(await lab().killAgent('host-1'), 'a running agent on host-1 to kill').toBe(true);
     await breakVerified(hostExec('host-1'), ['ip', 'route', 'del', subnet['host-2']], { argv: ['ip', 'route', 'show'], gone: subnet['host-2'] });
     await lab().startAgent('host-1');
     // timed from the agent's start: while it was down nothing could heal

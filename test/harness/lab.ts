@@ -63,7 +63,8 @@ export interface TestLab {
   xctl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<ExecResult>;
   /** agents by host: stop (SIGTERM, waits), kill (SIGKILL) and start again */
   stopAgent(host: LabHost | string | number): Promise<void>;
-  killAgent(host: LabHost | string | number): Promise<void>;
+  /** true when a running agent was killed */
+  killAgent(host: LabHost | string | number): Promise<boolean>;
   startAgent(host: LabHost | string | number): Promise<void>;
 }
 
@@ -150,7 +151,7 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
     endpoints: () => labEndpoints(lab),
     xctl: (args, o) => run([process.execPath, xctlPath(), '--endpoints', labEndpoints(lab).join(','), ...args], { reject: false, input: o?.input, timeoutMs: o?.timeoutMs ?? 60_000 }),
     stopAgent: async (h) => { await stopLabProcess(lab, `agent/${resolve(h).name}`); },
-    killAgent: async (h) => { await killLabProcess(lab, `agent/${resolve(h).name}`); },
+    killAgent: (h) => killLabProcess(lab, `agent/${resolve(h).name}`),
     startAgent: async (h) => { await startAgent(lab, resolve(h)); },
   };
   return tl;
