@@ -86,5 +86,5 @@ describe('down', () => {
     expect(rootNetChanges(rootBefore, rootNetState())).toEqual([]);
     // idempotent: a second down finds nothing to do and does not fail
     expect((await destroyLab(tl.lab.dir)).stopped).toEqual([]);
-  });
+  }, 240_000);
 });
