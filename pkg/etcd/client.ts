@@ -15,10 +15,22 @@ export class EtcdConfigError extends UsageError {
   constructor(message: string) { super(message, 'EtcdConfig'); }
 }
 
+/** Every unary etcd call (range, txn, lease grant, ...) fails after this long instead of hanging. */
+export const ETCD_CALL_TIMEOUT_MS = 10_000;
+
+/**
+ * etcd3 call options that put a deadline on every unary call. Streams (watch, lease
+ * keep-alive) have none: they live as long as the program, and their loss is handled by
+ * the watch and lease code.
+ */
+export function callDeadlines(ms = ETCD_CALL_TIMEOUT_MS): IOptions['defaultCallOptions'] {
+  return (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + ms });
+}
+
 /** Builds an etcd3 client; TLS files are read here so a missing file fails before any I/O. */
 export function createEtcdClient(conn: EtcdConnection): Etcd3 {
   if (conn.endpoints.length === 0) throw new EtcdConfigError('no etcd endpoints given');
-  const opts: IOptions = { hosts: conn.endpoints, dialTimeout: 5000 };
+  const opts: IOptions = { hosts: conn.endpoints, dialTimeout: 5000, defaultCallOptions: callDeadlines() };
   if (conn.cacert || conn.cert || conn.key) {
     if (!conn.cacert) throw new EtcdConfigError('--cert/--key need --cacert');
     const read = (f: string, flag: string) => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { etcdLimitFlags, type EtcdLimits } from './limits.js';
 import { LabError } from '../errors.js';
+import { callDeadlines } from './client.js';
 
 /** Client-facing TLS of one etcd (PEM file paths). Peers stay plain HTTP on loopback. */
 export interface EtcdTlsOptions {
@@ -140,7 +141,7 @@ export interface WaitHealthyOptions {
 export async function waitHealthy(endpoints: string[], o: WaitHealthyOptions = {}): Promise<void> {
   const { exited = () => false, logFile = '', timeoutMs = 20000 } = o;
   const deadline = Date.now() + timeoutMs;
-  const c = new Etcd3({ hosts: endpoints, dialTimeout: 1000, ...(o.tls ? { credentials: etcdClientCredentials(o.tls) } : {}) });
+  const c = new Etcd3({ hosts: endpoints, dialTimeout: 1000, defaultCallOptions: callDeadlines(2000), ...(o.tls ? { credentials: etcdClientCredentials(o.tls) } : {}) });
   try {
     for (;;) {
       if (exited()) throw new EtcdStartError(`etcd exited during start-up (see ${logFile || 'its log'})`);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import type { EtcdLimits } from '../../pkg/etcd/limits.js';
+import { callDeadlines } from '../../pkg/etcd/client.js';
 import { etcdClientCredentials, startEtcdServer, startEtcdCluster, type EtcdServer, type EtcdTlsOptions } from '../../pkg/etcd/server.js';
 
 export interface TestEtcd {
@@ -37,7 +38,7 @@ export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; l
     members,
     dataDir,
     client() {
-      const c = new Etcd3({ hosts: endpoints, dialTimeout: 3000, ...(opts.tls ? { credentials: etcdClientCredentials(opts.tls) } : {}) });
+      const c = new Etcd3({ hosts: endpoints, dialTimeout: 3000, defaultCallOptions: callDeadlines(), ...(opts.tls ? { credentials: etcdClientCredentials(opts.tls) } : {}) });
       clients.push(c);
       return c;
     },
