@@ -10,14 +10,16 @@ export interface KindInfo {
   plural: string;   // also the etcd key segment
   short: string;
   schema: z.ZodTypeAny;
+  /** one status key's value (controller's or a node's part); the store decodes reads with it */
+  status: z.ZodTypeAny;
 }
 
 export const KINDS: readonly KindInfo[] = [
-  { kind: 'ClusterNetwork', plural: 'clusternetworks', short: 'cn', schema: t.clusterNetwork },
-  { kind: 'Node', plural: 'nodes', short: 'no', schema: t.node },
-  { kind: 'HostSubnet', plural: 'hostsubnets', short: 'hs', schema: t.hostSubnet },
-  { kind: 'ContainerNic', plural: 'containernics', short: 'nic', schema: t.containerNic },
-  { kind: 'MacvlanNet', plural: 'macvlannets', short: 'mvn', schema: t.macvlanNet },
+  { kind: 'ClusterNetwork', plural: 'clusternetworks', short: 'cn', schema: t.clusterNetwork, status: t.clusterNetworkStatus },
+  { kind: 'Node', plural: 'nodes', short: 'no', schema: t.node, status: t.nodeStatus },
+  { kind: 'HostSubnet', plural: 'hostsubnets', short: 'hs', schema: t.hostSubnet, status: t.hostSubnetStatus },
+  { kind: 'ContainerNic', plural: 'containernics', short: 'nic', schema: t.containerNic, status: t.containerNicStatus },
+  { kind: 'MacvlanNet', plural: 'macvlannets', short: 'mvn', schema: t.macvlanNet, status: t.macvlanNetStatus },
 ];
 
 export class UnknownKindError extends ValidationError {

@@ -1,13 +1,21 @@
-// A revision-ordered mirror of one etcd prefix: list, then watch from the list's revision,
-// relist on compaction. Writers apply their own committed transactions at once
-// (applyLocal), so a reconcile that runs right after a commit plans from what it just wrote
-// instead of from a stale copy; the watch event that arrives later for the same revision is
-// then recognised as old news and dropped.
+// The one list-watch cache of xnet (the controller's model, the store's watches and the agent's
+// informers all sit on it): a revision-ordered mirror of one or more etcd prefixes. It lists
+// them at one revision, then watches each from the next revision over the client's single
+// watch stream. Any cancel of a watch, whatever etcd's reason text (a compaction sets only
+// compact_revision), starts over from a fresh list; a lost connection resumes every watch from
+// the last revision it delivered. Both retry with a bounded backoff.
+//
+// Writers apply their own committed transactions at once (applyLocal*), so a reconcile that
+// runs right after a commit plans from what it just wrote; the watch event that arrives later
+// for the same revision is recognised as old news and dropped.
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
-import { watchRestarts } from '../metrics/metrics.js';
 import type { Logger } from '../log.js';
-import { listPrefix, rawKv, type RawKv } from './kv.js';
-import { retryUntilStopped } from './backoff.js';
+import { watchRestarts } from '../metrics/metrics.js';
+import { rawKv, type RawKv } from './kv.js';
+import { rangePrefix } from '../etcd/range.js';
+import { fromEtcdError } from '../etcd/errors.js';
+import { EtcdCompactedError } from '../errors.js';
+import { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.js';
 
 export interface CacheChange {
   key: string;
@@ -17,38 +25,23 @@ export interface CacheChange {
   local: boolean;
 }
 
-export class KvCache {
-  private readonly data = new Map<string, RawKv>();
+export interface KvCacheOptions {
+  log?: Logger;
+  /** waits between failed (re)starts; default RECONNECT_BACKOFF (200 ms doubling to 5 s) */
+  backoff?: BackoffPolicy;
+  /** the `watch` label of the watch-restart metric (default "cache") */
+  name?: string;
+  /** how long creating a watch may take before it counts as failed */
+  watchCreateTimeoutMs?: number;
+}
+
+/** The keys of one cache: what an entry is filed under and how a prefix is looked up. */
+class KeyIndex {
+  readonly data = new Map<string, RawKv>();
   /** the same entries by "directory" (key up to its last '/'), so listing one kind is cheap */
-  private readonly byDir = new Map<string, Map<string, RawKv>>();
-  /** deleted keys -> revision of the delete, so a late put event cannot resurrect them */
-  private readonly tombstones = new Map<string, number>();
-  private watcher?: Watcher;
-  private readonly listeners: Array<(c: CacheChange) => void> = [];
-  private closed = false;
-  private seenRevision = 0;
+  readonly byDir = new Map<string, Map<string, RawKv>>();
 
-  constructor(private readonly client: Etcd3, readonly prefix: string, private readonly log?: Logger) {}
-
-  onChange(fn: (c: CacheChange) => void): void {
-    this.listeners.push(fn);
-  }
-
-  get(key: string): RawKv | undefined {
-    return this.data.get(key);
-  }
-
-  /** Entries whose key starts with `prefix` (unordered). */
-  *entries(prefix = this.prefix): Iterable<RawKv> {
-    const exact = prefix.endsWith('/') ? this.byDir.get(prefix.slice(0, -1)) : undefined;
-    for (const [dir, m] of this.byDir) {
-      if (m === exact) { yield* m.values(); continue; }
-      if (`${dir}/`.startsWith(prefix)) { yield* m.values(); continue; }
-      if (prefix.startsWith(`${dir}/`)) for (const [k, v] of m) if (k.startsWith(prefix)) yield v;
-    }
-  }
-
-  private set(kv: RawKv): void {
+  set(kv: RawKv): void {
     this.data.set(kv.key, kv);
     const dir = kv.key.slice(0, kv.key.lastIndexOf('/'));
     let m = this.byDir.get(dir);
@@ -56,73 +49,200 @@ export class KvCache {
     m.set(kv.key, kv);
   }
 
-  private remove(key: string): void {
+  remove(key: string): void {
     this.data.delete(key);
     const dir = key.slice(0, key.lastIndexOf('/'));
     const m = this.byDir.get(dir);
     if (m) { m.delete(key); if (m.size === 0) this.byDir.delete(dir); }
   }
 
+  *entries(prefix: string): Iterable<RawKv> {
+    const exact = prefix.endsWith('/') ? this.byDir.get(prefix.slice(0, -1)) : undefined;
+    for (const [dir, m] of this.byDir) {
+      if (m === exact) { yield* m.values(); continue; }
+      if (`${dir}/`.startsWith(prefix)) { yield* m.values(); continue; }
+      if (prefix.startsWith(`${dir}/`)) for (const [k, v] of m) if (k.startsWith(prefix)) yield v;
+    }
+  }
+}
+
+export class KvCache {
+  private readonly index = new KeyIndex();
+  /** deleted keys -> revision of the delete, so a late put event cannot resurrect them */
+  private readonly tombstones = new Map<string, number>();
+  private watchers: Watcher[] = [];
+  private readonly listeners: Array<(c: CacheChange) => void> = [];
+  private readonly relistListeners: Array<(revision: number) => void> = [];
+  private closed = false;
+  private seenRevision = 0;
+  /** bumped at each (re)start: callbacks of older watchers are ignored */
+  private generation = 0;
+  private failures = 0;
+  /** per prefix: the revision after the last event its watch delivered (where a resume starts) */
+  private readonly resumeAt = new Map<string, number>();
+  private restarting?: Promise<void>;
+  readonly prefixes: string[];
+  /** how many times the cache started over from a list (tests, metrics) */
+  relists = 0;
+
+  constructor(private readonly client: Etcd3, prefix: string | string[], private readonly opts: KvCacheOptions | Logger = {}) {
+    this.prefixes = typeof prefix === 'string' ? [prefix] : prefix;
+  }
+
+  /** The first (for one-prefix caches, the only) prefix mirrored. */
+  get prefix(): string { return this.prefixes[0]; }
+
+  private get options(): KvCacheOptions {
+    return 'warn' in this.opts ? { log: this.opts as Logger } : this.opts as KvCacheOptions;
+  }
+
+  private get log(): Logger | undefined { return this.options.log; }
+
+  /** Called for every change, in revision order per key. A throwing listener is logged, never fatal. */
+  onChange(fn: (c: CacheChange) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** Called after each list that (re)started the cache, once its changes were delivered. */
+  onRelist(fn: (revision: number) => void): void {
+    this.relistListeners.push(fn);
+  }
+
+  get(key: string): RawKv | undefined {
+    return this.index.data.get(key);
+  }
+
+  /** Entries whose key starts with `prefix` (unordered). */
+  entries(prefix = this.prefix): Iterable<RawKv> {
+    return this.index.entries(prefix);
+  }
+
   get size(): number {
-    return this.data.size;
+    return this.index.data.size;
   }
 
-  async start(): Promise<void> {
-    const rev = await this.relist();
-    await this.watchFrom(rev);
+  /** The newest revision this cache is known to reflect. */
+  get revision(): number {
+    return this.seenRevision;
   }
 
-  private async relist(): Promise<number> {
-    const { kvs, revision } = await listPrefix(this.client, this.prefix);
+  /**
+   * Lists (at `at` when given and not compacted, else at the current revision) and starts
+   * watching. Fails when etcd cannot be read; callers retry.
+   */
+  async start(opts: { at?: number } = {}): Promise<void> {
+    this.closed = false;
+    const rev = await this.relist(opts.at);
+    await this.watchAll(() => rev + 1);
+  }
+
+  private async listAll(at?: number): Promise<{ kvs: RawKv[]; revision: number }> {
+    const kvs: RawKv[] = [];
+    let revision: string | undefined = at !== undefined ? String(at) : undefined;
+    for (const p of this.prefixes) {
+      const r = await rangePrefix(this.client, p, { revision });
+      revision ??= r.revision;
+      for (const kv of r.kvs) kvs.push(rawKv(kv));
+    }
+    return { kvs, revision: Number(revision) };
+  }
+
+  private async relist(at?: number): Promise<number> {
+    let listed;
+    try {
+      listed = await this.listAll(at);
+    } catch (err) {
+      if (at === undefined || !(fromEtcdError(err) instanceof EtcdCompactedError)) throw err;
+      listed = await this.listAll();
+    }
+    this.replace(listed.kvs);
+    this.tombstones.clear();
+    this.seenRevision = listed.revision;
+    this.relists++;
+    for (const fn of this.relistListeners) this.safely(() => fn(listed.revision), 'relist listener');
+    return listed.revision;
+  }
+
+  /** Makes the cache equal to `kvs`, telling listeners what differs. */
+  private replace(kvs: RawKv[]): void {
     const fresh = new Map(kvs.map((kv) => [kv.key, kv]));
-    for (const [k, old] of this.data) {
-      if (!fresh.has(k)) { this.remove(k); this.emit({ key: k, prev: old, local: false }); }
+    for (const [k, old] of this.index.data) {
+      if (!fresh.has(k)) { this.index.remove(k); this.emit({ key: k, prev: old, local: false }); }
     }
     for (const kv of kvs) {
-      const old = this.data.get(kv.key);
+      const old = this.index.data.get(kv.key);
       if (!old || old.modRevision !== kv.modRevision) {
-        this.set(kv);
+        this.index.set(kv);
         this.emit({ key: kv.key, kv, prev: old, local: false });
       }
     }
-    this.tombstones.clear();
-    this.seenRevision = Number(revision);
-    return Number(revision);
   }
 
-  private async watchFrom(rev: number): Promise<void> {
-    const w = await this.client.watch().prefix(this.prefix).startRevision(String(rev + 1)).create();
-    this.watcher = w;
-    w.on('put', (kv: IKeyValue) => {
-      // Most events echo this process's own commits: drop them before decoding the value.
-      const old = this.data.get(kv.key.toString());
-      if (old && Number(old.modRevision) >= Number(kv.mod_revision)) return;
-      this.applyRemote(rawKv(kv));
-    });
-    w.on('delete', (kv: IKeyValue) => this.applyDelete(kv.key.toString(), Number(kv.mod_revision), false));
-    w.on('data', (res) => {
-      const r = Number(res.header.revision);
-      if (r > this.seenRevision) this.seenRevision = r;
+  private async watchAll(from: (prefix: string) => number): Promise<void> {
+    const gen = ++this.generation;
+    const made = await Promise.allSettled(this.prefixes.map((p) => this.watchOne(p, from(p), gen)));
+    const failed = made.find((m): m is PromiseRejectedResult => m.status === 'rejected');
+    if (failed) {
+      await this.stopWatchers();
+      throw failed.reason;
+    }
+  }
+
+  private async watchOne(prefix: string, fromRevision: number, gen: number): Promise<void> {
+    const w = this.client.watch().prefix(prefix).startRevision(String(fromRevision)).watcher();
+    this.watchers.push(w);
+    this.resumeAt.set(prefix, fromRevision);
+    const live = () => gen === this.generation && !this.closed;
+    const seen = (rev: number) => {
+      if (rev >= (this.resumeAt.get(prefix) ?? 0)) this.resumeAt.set(prefix, rev + 1);
+      if (rev > this.seenRevision) this.seenRevision = rev;
+    };
+    w.on('put', (kv: IKeyValue) => { if (live()) { seen(Number(kv.mod_revision)); this.applyRemote(rawKv(kv)); } });
+    w.on('delete', (kv: IKeyValue) => { if (live()) { seen(Number(kv.mod_revision)); this.applyDelete(kv.key.toString(), Number(kv.mod_revision), false); } });
+    w.on('data', () => {
+      if (!live()) return;
+      this.failures = 0;
       if (this.tombstones.size > 1000) this.pruneTombstones();
     });
-    // etcd3 re-establishes a lost watch stream by itself; count it, the events are not lost.
-    w.on('disconnected', () => watchRestarts.inc({ watch: 'cache' }));
-    w.on('error', (err) => {
-      // Compaction (or any cancel) loses events: start over from a fresh list.
-      if (this.closed) return;
-      this.log?.warn('cache watch ended; relisting', { prefix: this.prefix, error: String(err) });
-      void w.cancel().catch(() => undefined);
-      void this.restart();
-    });
+    await withTimeout(onceConnected(w), this.options.watchCreateTimeoutMs ?? 10_000, `watch of ${prefix}`);
+    // A cancel (compaction, or any other reason etcd gives or does not give): events were lost.
+    w.on('error', (err: Error) => { if (live()) this.restart('relist', err); });
+    // The stream broke: resume from the last event delivered, not from what etcd3 assumes.
+    w.on('disconnected', (err: Error) => { if (live()) this.restart('resume', err); });
   }
 
-  private async restart(): Promise<void> {
-    if (this.closed) return;
-    watchRestarts.inc({ watch: 'cache' });
-    await retryUntilStopped(() => this.start(), {
-      stopped: () => this.closed,
-      onRetry: (err) => this.log?.warn('relist failed; retrying', { error: String(err) }),
-    }).catch(() => undefined);
+  private async stopWatchers(): Promise<void> {
+    const ws = this.watchers;
+    this.watchers = [];
+    this.generation++;
+    // cancel() waits for etcd's answer; a broken stream may never give one.
+    await Promise.all(ws.map((w) => withTimeout(w.cancel(), 2000, 'watch cancel').catch(() => undefined)));
+  }
+
+  private restart(mode: 'relist' | 'resume', why: Error): void {
+    if (this.closed || this.restarting) return;
+    watchRestarts.inc({ watch: this.options.name ?? 'cache' });
+    this.log?.warn(mode === 'relist' ? 'cache watch cancelled; relisting' : 'cache watch disconnected; resuming', { prefix: this.prefix, error: why.message });
+    this.restarting = this.restartLoop(mode).finally(() => { this.restarting = undefined; });
+  }
+
+  private async restartLoop(mode: 'relist' | 'resume'): Promise<void> {
+    await this.stopWatchers();
+    while (!this.closed) {
+      this.failures++;
+      await sleep(backoffDelay(this.failures, this.options.backoff ?? RECONNECT_BACKOFF) / (mode === 'relist' && this.failures === 1 ? 4 : 1));
+      if (this.closed) return;
+      try {
+        if (mode === 'relist') await this.start();
+        else await this.watchAll((p) => this.resumeAt.get(p) ?? this.seenRevision + 1);
+        return;
+      } catch (err) {
+        // Resuming from a compacted revision gets a cancel, not an exception; anything else
+        // (etcd down) is retried the same way, from a list to be safe.
+        mode = 'relist';
+        this.log?.warn('cache restart failed; retrying', { prefix: this.prefix, error: String(err), attempt: this.failures });
+      }
+    }
   }
 
   private pruneTombstones(): void {
@@ -130,32 +250,33 @@ export class KvCache {
   }
 
   private applyRemote(kv: RawKv): void {
-    const old = this.data.get(kv.key);
-    if (old && Number(old.modRevision) >= Number(kv.modRevision)) return;
+    const rev = Number(kv.modRevision);
+    const old = this.index.data.get(kv.key);
+    if (old && Number(old.modRevision) >= rev) return;
     const t = this.tombstones.get(kv.key);
-    if (t !== undefined && t >= Number(kv.modRevision)) return;
-    this.set(kv);
+    if (t !== undefined && t >= rev) return;
+    this.index.set(kv);
     this.emit({ key: kv.key, kv, prev: old, local: false });
   }
 
   private applyDelete(key: string, revision: number, local: boolean): void {
-    const old = this.data.get(key);
+    const old = this.index.data.get(key);
     if (old && Number(old.modRevision) > revision) return;
     const t = this.tombstones.get(key);
     if (t === undefined || t < revision) this.tombstones.set(key, revision);
     if (!old) return;
-    this.remove(key);
+    this.index.remove(key);
     this.emit({ key, prev: old, local });
   }
 
   /** Records a put this process committed at `revision`. */
   applyLocalPut(key: string, value: string, revision: string, createRevision?: string, lease = '0'): void {
-    const old = this.data.get(key);
+    const old = this.index.data.get(key);
     if (old && Number(old.modRevision) >= Number(revision)) return;
     const t = this.tombstones.get(key);
     if (t !== undefined && t >= Number(revision)) return;
     const kv: RawKv = { key, value, modRevision: revision, createRevision: createRevision ?? old?.createRevision ?? revision, lease };
-    this.set(kv);
+    this.index.set(kv);
     this.emit({ key, kv, prev: old, local: true });
   }
 
@@ -171,13 +292,31 @@ export class KvCache {
   }
 
   private emit(c: CacheChange): void {
-    for (const fn of this.listeners) {
-      try { fn(c); } catch (err) { this.log?.error('cache listener failed', { key: c.key, error: String(err) }); }
-    }
+    for (const fn of this.listeners) this.safely(() => fn(c), 'cache listener', c.key);
+  }
+
+  private safely(f: () => void, what: string, key?: string): void {
+    try { f(); } catch (err) { this.log?.error(`${what} failed`, { key, error: String(err) }); }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.watcher?.cancel().catch(() => undefined);
+    await this.stopWatchers();
   }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function onceConnected(w: Watcher): Promise<void> {
+  return new Promise((resolve, reject) => {
+    w.once('connected', () => resolve());
+    w.once('error', reject);
+  });
+}
+
+/** Rejects after `ms` (the promise itself is left to settle on its own). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => { t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms); });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }

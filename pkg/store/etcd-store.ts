@@ -1,11 +1,14 @@
 // Store over etcd. Objects, controller status and per-node status are separate keys
 // (docs/design.md); this file is the only place that knows how they are combined.
 import type { Etcd3, IKeyValue, IRequestOp, Lease } from 'etcd3';
-import { kindInfo, matchLabels, type AnyObject, type Kind } from '../api/index.js';
+import { API_VERSION, kindInfo, matchLabels, type AnyObject, type Kind } from '../api/index.js';
 import { Keys, DEFAULT_PREFIX } from './keys.js';
 import { rangePrefix } from '../etcd/range.js';
-import { boundNode, withStatus } from './merge.js';
-import { startWatch } from './watch.js';
+import { boundNode } from './merge.js';
+import { startWatch, type WatchHandlers } from './watch.js';
+import { decodeObject, orSkip } from './decode.js';
+import { emptyKindState, fileKey, merged, mergedItems, skippedKeys, type KindState } from './kind-state.js';
+import { createLogger, type Logger } from '../log.js';
 import { ValidationError } from '../errors.js';
 import { STORE_TXN_RETRY } from '../runtime/backoff.js';
 import { ETCD_DEFAULT_LIMITS, type EtcdLimits } from '../etcd/limits.js';
@@ -13,7 +16,7 @@ import { planDelete, planWrite, type Current, type ObjectRef, type Stored, type 
 import { packSteps, writeSteps } from './txn-writer.js';
 import {
   ConflictError, NotFoundError,
-  type ApplyChange, type ApplyOptions, type DeleteResult, type WriteProgress, type ListOptions, type ListResult, type Store, type StatusWriter, type WatchEvent,
+  type ApplyChange, type ApplyOptions, type DeleteResult, type WriteProgress, type ListOptions, type ListResult, type Store, type StatusWriter,
 } from './types.js';
 
 type Status = Record<string, unknown>;
@@ -66,23 +69,9 @@ function plannedProgress<R>(steps: WriteStep<R>[], limits: EtcdLimits): WritePro
   return { total: steps.length, done: 0, written: 0, transactions: 0, planned };
 }
 
-export function decodeObject(kv: IKeyValue): AnyObject {
-  const o = JSON.parse(kv.value.toString()) as AnyObject;
-  o.metadata.resourceVersion = String(kv.mod_revision);
-  return o;
-}
-
-/** One kind at one revision, before merging: the watch keeps these up to date itself. */
-export interface KindState {
-  objects: Map<string, AnyObject>;
-  controllerStatus: Map<string, Status>;
-  /** object name -> node -> that node's status */
-  nodeStatus: Map<string, Map<string, Status>>;
-  revision: number;
-}
-
-export function mergedItems(s: KindState): AnyObject[] {
-  return [...s.objects.values()].map((o) => withStatus(o, s.controllerStatus.get(o.metadata.name), s.nodeStatus.get(o.metadata.name) ?? new Map()));
+/** A stored object key, decoded (UndecodableError names the key when it does not). */
+function storedObject(kind: Kind, name: string, kv: IKeyValue): AnyObject {
+  return decodeObject(kind, name, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
 }
 
 export class EtcdStore implements Store {
@@ -90,8 +79,11 @@ export class EtcdStore implements Store {
   /** etcd's request limits, which every transaction this store writes fits: a stock etcd's unless raised */
   limits: EtcdLimits = ETCD_DEFAULT_LIMITS;
 
-  constructor(readonly client: Etcd3, prefix = DEFAULT_PREFIX) {
+  readonly log: Logger;
+
+  constructor(readonly client: Etcd3, prefix = DEFAULT_PREFIX, log?: Logger) {
     this.keys = new Keys(prefix);
+    this.log = log ?? createLogger('store');
   }
 
   async revision(): Promise<number> {
@@ -111,48 +103,31 @@ export class EtcdStore implements Store {
       this.range(this.keys.controllerStatuses(kind), at),
       this.range(this.keys.nodeStatuses(), at),
     ]);
-    const s: KindState = { objects: new Map(), controllerStatus: new Map(), nodeStatus: new Map(), revision: at };
-    for (const kv of objs.kvs) { const o = decodeObject(kv); s.objects.set(o.metadata.name, o); }
-    for (const kv of [...ctrl.kvs, ...nodes.kvs]) this.applyStatus(s, kind, kv, false);
+    const s = emptyKindState(at);
+    for (const kv of [...objs.kvs, ...ctrl.kvs, ...nodes.kvs]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
+    for (const [key, error] of s.skipped) this.log.warn('skipped a key that does not decode', { key, error });
     return s;
-  }
-
-  /**
-   * Files a status key's put (or delete) into the state; returns the object name it belongs
-   * to, or undefined when the key is not a status of this kind.
-   */
-  applyStatus(s: KindState, kind: Kind, kv: IKeyValue, deleted: boolean): string | undefined {
-    const p = this.keys.parseStatusKey(kv.key.toString());
-    if (!p || p.kind !== kind) return undefined;
-    if ('controller' in p.writer) {
-      if (deleted) s.controllerStatus.delete(p.name); else s.controllerStatus.set(p.name, JSON.parse(kv.value.toString()));
-    } else {
-      let byNode = s.nodeStatus.get(p.name);
-      if (!byNode) s.nodeStatus.set(p.name, byNode = new Map());
-      if (deleted) byNode.delete(p.writer.node); else byNode.set(p.writer.node, JSON.parse(kv.value.toString()));
-    }
-    return p.name;
   }
 
   /** Reads a kind with all its status at one revision. */
   async snapshot(kind: Kind, revision?: number): Promise<ListResult> {
     const s = await this.readKind(kind, revision);
-    return { items: mergedItems(s), revision: s.revision };
+    return { items: mergedItems(s), revision: s.revision, skipped: skippedKeys(s) };
   }
 
+  /** The merged object; a status part that does not decode is left out (and logged). */
   async get(kind: Kind, name: string): Promise<AnyObject | undefined> {
     const obj = await this.client.kv.range({ key: Buffer.from(this.keys.object(kind, name)) });
     if (obj.kvs.length === 0) return undefined;
-    const o = decodeObject(obj.kvs[0]);
-    const rev = Number(obj.header.revision);
-    const ctrl = await this.client.kv.range({ key: Buffer.from(this.keys.status(kind, name, { controller: true })), revision: rev });
+    const s = emptyKindState(Number(obj.header.revision));
+    const o = storedObject(kind, name, obj.kvs[0]);
+    s.objects.set(name, o);
     const node = boundNode(o);
-    const nodeStatus = new Map<string, Status>();
-    if (node) {
-      const ns = await this.client.kv.range({ key: Buffer.from(this.keys.status(kind, name, { node })), revision: rev });
-      if (ns.kvs[0]) nodeStatus.set(node, JSON.parse(ns.kvs[0].value.toString()));
-    }
-    return withStatus(o, ctrl.kvs[0] ? JSON.parse(ctrl.kvs[0].value.toString()) : undefined, nodeStatus);
+    const statusKeys = [this.keys.status(kind, name, { controller: true }), ...(node ? [this.keys.status(kind, name, { node })] : [])];
+    const parts = await Promise.all(statusKeys.map((k) => this.client.kv.range({ key: Buffer.from(k), revision: s.revision })));
+    for (const kv of parts.flatMap((p) => p.kvs)) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
+    for (const [key, error] of s.skipped) this.log.warn('skipped a key that does not decode', { key, error });
+    return merged(s, name);
   }
 
   async list(kind: Kind, opts: ListOptions = {}): Promise<ListResult> {
@@ -217,7 +192,18 @@ export class EtcdStore implements Store {
       const res = await this.client.kv.txn({ compare: [], success, failure: [] });
       return res.responses.map((r) => r.response_range?.kvs?.[0]);
     }));
-    return parts.flat().map((kv) => (kv ? { kv, obj: decodeObject(kv) } : undefined));
+    return parts.flat().map((kv, i) => (kv ? { kv, obj: this.storedOrBlank(refs[i], kv) } : undefined));
+  }
+
+  /**
+   * A stored object to write over: one that does not decode counts as a blank object of its
+   * name (no finalizers, no spec), so an apply repairs it and a delete removes it.
+   */
+  private storedOrBlank(ref: ObjectRef, kv: IKeyValue): AnyObject {
+    const skipped = new Map<string, string>();
+    const obj = orSkip(skipped, kv.key.toString(), () => storedObject(ref.kind, ref.name, kv));
+    for (const [key, error] of skipped) this.log.warn('overwriting a key that does not decode', { key, error });
+    return obj ?? { apiVersion: API_VERSION, kind: ref.kind, metadata: { name: ref.name, resourceVersion: String(kv.mod_revision) }, spec: {} } as AnyObject;
   }
 
   /** Objects that go take their per-node status keys with them, in the same transaction. */
@@ -269,12 +255,8 @@ export class EtcdStore implements Store {
     await this.client.kv.deleteRange({ key: Buffer.from(this.keys.status(kind, name, writer)) });
   }
 
-  async watch(kind: Kind, fromRevision: number, handlers: {
-    onEvent: (e: WatchEvent) => void;
-    onRelist?: (list: ListResult) => void;
-    onError?: (err: Error) => void;
-  }): Promise<{ close(): Promise<void> }> {
-    return startWatch(this, kind, fromRevision, handlers);
+  async watch(kind: Kind, fromRevision: number, handlers: WatchHandlers): Promise<{ close(): Promise<void> }> {
+    return startWatch(this.client, this.keys, kind, fromRevision, handlers, this.log);
   }
 
   async close(): Promise<void> {
@@ -282,6 +264,6 @@ export class EtcdStore implements Store {
   }
 }
 
-export function createEtcdStore(client: Etcd3, prefix = DEFAULT_PREFIX): EtcdStore {
-  return new EtcdStore(client, prefix);
+export function createEtcdStore(client: Etcd3, prefix = DEFAULT_PREFIX, log?: Logger): EtcdStore {
+  return new EtcdStore(client, prefix, log);
 }

@@ -11,10 +11,18 @@ export interface ListOptions {
   labelSelector?: Record<string, string>;
 }
 
+/** A key that was read but did not decode; the rest of a list or watch goes on without it. */
+export interface SkippedKey {
+  key: string;
+  error: string;
+}
+
 export interface ListResult<T = AnyObject> {
   items: T[];
   /** etcd revision the list was read at; watch from revision + 1 */
   revision: number;
+  /** keys of this kind that did not decode against its schema: left out of items */
+  skipped?: SkippedKey[];
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -91,8 +99,9 @@ export interface Store {
   deleteStatus(kind: Kind, name: string, writer: StatusWriter): Promise<void>;
   /**
    * Informer primitive: events for `kind` after `fromRevision` (exclusive), merged views.
-   * Status writes produce MODIFIED events. Survives reconnects. On compaction it relists and
-   * calls onRelist with the fresh list (callers diff against their cache).
+   * Status writes produce MODIFIED events. Survives reconnects. On any cancel (compaction) it
+   * relists, delivers the differences as events and calls onRelist with the fresh list.
+   * Keys that do not decode are skipped (logged); no handler exception escapes.
    */
   watch(kind: Kind, fromRevision: number, handlers: {
     onEvent: (e: WatchEvent) => void;

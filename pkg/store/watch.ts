@@ -1,97 +1,38 @@
-// Merged-object watch for one kind: object keys and status keys are watched separately and
-// combined through a cache seeded at the start revision, so every event carries the full view.
-import type { IKeyValue, Watcher } from 'etcd3';
-import type { AnyObject, Kind } from '../api/index.js';
-import { withStatus } from './merge.js';
-import { decodeObject, mergedItems, type EtcdStore, type KindState } from './etcd-store.js';
+// Merged-object watch for one kind: a KvCache over the kind's object and status keys (seeded
+// at the caller's revision), with a KindView turning key changes into merged-object events.
+// The cache relists on any cancel and resumes after a lost connection; after a relist the
+// differences arrive as events and onRelist gets the fresh list.
+import type { Etcd3 } from 'etcd3';
+import type { Kind } from '../api/index.js';
+import type { Logger } from '../log.js';
+import { KvCache } from '../runtime/kv-cache.js';
+import { KindView, mergedItems, skippedKeys } from './kind-state.js';
+import type { Keys } from './keys.js';
 import type { ListResult, WatchEvent } from './types.js';
-import { fromEtcdError } from '../etcd/errors.js';
-import { EtcdCompactedError } from '../errors.js';
-import { watchRestarts } from '../metrics/metrics.js';
 
-interface Handlers {
+export interface WatchHandlers {
   onEvent: (e: WatchEvent) => void;
   onRelist?: (list: ListResult) => void;
   onError?: (err: Error) => void;
 }
 
-function isCompacted(err: unknown): boolean {
-  return fromEtcdError(err) instanceof EtcdCompactedError;
-}
 
-export async function startWatch(store: EtcdStore, kind: Kind, fromRevision: number, h: Handlers): Promise<{ close(): Promise<void> }> {
-  const keys = store.keys;
-  let state: KindState = { objects: new Map(), controllerStatus: new Map(), nodeStatus: new Map(), revision: fromRevision };
-  let watchers: Watcher[] = [];
-  let closed = false;
-
-  const merged = (name: string) => withStatus(state.objects.get(name)!, state.controllerStatus.get(name), state.nodeStatus.get(name) ?? new Map());
-
-  const emit = (type: WatchEvent['type'], object: AnyObject, revision: number) => {
-    try { h.onEvent({ type, object, revision }); } catch (e) { h.onError?.(e as Error); }
-  };
-
-  const onStatus = (kv: IKeyValue, deleted: boolean) => {
-    const name = store.applyStatus(state, kind, kv, deleted);
-    if (name !== undefined && state.objects.has(name)) emit('MODIFIED', merged(name), Number(kv.mod_revision));
-  };
-
-  const onObject = (kv: IKeyValue, deleted: boolean) => {
-    const p = keys.parseObjectKey(kv.key.toString());
-    if (!p || p.kind !== kind) return;
-    if (deleted) {
-      if (!state.objects.has(p.name)) return;
-      const last = merged(p.name);
-      state.objects.delete(p.name); state.controllerStatus.delete(p.name); state.nodeStatus.delete(p.name);
-      emit('DELETED', last, Number(kv.mod_revision));
-      return;
-    }
-    const existed = state.objects.has(p.name);
-    state.objects.set(p.name, decodeObject(kv));
-    emit(existed ? 'MODIFIED' : 'ADDED', merged(p.name), Number(kv.mod_revision));
-  };
-
-  const stopWatchers = async () => {
-    const ws = watchers; watchers = [];
-    await Promise.all(ws.map((w) => w.cancel().catch(() => undefined)));
-  };
-
-  const relist = async () => {
-    watchRestarts.inc({ watch: kind });
-    await stopWatchers();
-    if (closed) return;
-    // One read serves both the relist the caller gets and the state the watch goes on from.
-    state = await store.readKind(kind);
-    const list: ListResult = { items: mergedItems(state), revision: state.revision };
-    h.onRelist?.(list);
-    await begin(list.revision);
-  };
-
-  const begin = async (rev: number) => {
-    const start = String(rev + 1);
-    const onErr = (err: Error) => {
-      if (closed) return;
-      if (isCompacted(err)) relist().catch((e) => h.onError?.(e));
-      else h.onError?.(err);
-    };
-    const w = await store.client.watch().prefix(keys.registry()).startRevision(start).create();
-    const route = (kv: IKeyValue, deleted: boolean) => {
-      if (keys.parseObjectKey(kv.key.toString())) onObject(kv, deleted);
-      else onStatus(kv, deleted);
-    };
-    w.on('disconnected', () => watchRestarts.inc({ watch: kind }));
-    w.on('put', (kv) => route(kv, false)).on('delete', (kv) => route(kv, true)).on('error', onErr);
-    watchers = [w];
-  };
-
-  try {
-    state = await store.readKind(kind, fromRevision);
-    await begin(fromRevision);
-  } catch (e) {
-    if (!isCompacted(e)) throw e;
-    await relist();
-  }
-  return {
-    async close() { closed = true; await stopWatchers(); },
-  };
+export async function startWatch(
+  client: Etcd3, keys: Keys, kind: Kind, fromRevision: number, h: WatchHandlers, log?: Logger,
+): Promise<{ close(): Promise<void> }> {
+  // One prefix, one watch: an object's and its status's writes arrive in commit order, so
+  // the events (ADDED, MODIFIED by a status write, DELETED) are the ones that happened.
+  const cache = new KvCache(client, keys.registry(), { log, name: kind });
+  const view = new KindView(cache, keys, kind, log);
+  // The first list only seeds the view at the caller's revision: the caller has those objects.
+  let seeded = false;
+  view.onEvent((e) => { if (seeded) h.onEvent(e); });
+  cache.onRelist((revision) => {
+    const first = !seeded;
+    seeded = true;
+    if (first && revision === fromRevision) return;
+    h.onRelist?.({ items: mergedItems(view.state), revision, skipped: skippedKeys(view.state) });
+  });
+  await cache.start({ at: fromRevision });
+  return { close: () => cache.close() };
 }

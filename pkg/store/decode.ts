@@ -1,0 +1,60 @@
+// Everything the store reads from etcd is untrusted input (docs/security.md): each value is
+// decoded against its kind's schema, the same zod schemas `xctl apply` validates with. A key
+// that does not decode is skipped and reported, never thrown from a watch listener.
+import { kindInfo, type AnyObject, type Kind } from '../api/index.js';
+import { StoreError } from './types.js';
+export type { SkippedKey } from './types.js';
+
+export type Status = Record<string, unknown>;
+
+export class UndecodableError extends StoreError {
+  constructor(readonly key: string, readonly detail: string) {
+    super('Undecodable', `${key}: ${detail}`);
+  }
+}
+
+function parseJson(key: string, value: string): unknown {
+  try { return JSON.parse(value); } catch (e) {
+    throw new UndecodableError(key, `not JSON (${(e as Error).message})`);
+  }
+}
+
+function issues(err: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return err.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(value)'}: ${i.message}`).join('; ');
+}
+
+/**
+ * An object key's value as the merged view's base: schema-checked (defaults filled), its
+ * kind and name those of the key, resourceVersion the key's mod_revision.
+ */
+export function decodeObject(kind: Kind, name: string, key: string, value: string, modRevision: string | number): AnyObject {
+  const raw = parseJson(key, value);
+  const r = kindInfo(kind).schema.safeParse(raw);
+  if (!r.success) throw new UndecodableError(key, issues(r.error));
+  const o = r.data as AnyObject & { status?: unknown };
+  if (o.kind !== kind || o.metadata.name !== name) throw new UndecodableError(key, `holds ${o.kind} "${o.metadata.name}", not ${kind} "${name}"`);
+  delete o.status;
+  o.metadata.resourceVersion = String(modRevision);
+  return o;
+}
+
+/** One writer's status part (controller's or a node's), schema-checked. */
+export function decodeStatus(kind: Kind, key: string, value: string): Status {
+  const raw = parseJson(key, value);
+  const r = kindInfo(kind).status.safeParse(raw);
+  if (!r.success) throw new UndecodableError(key, issues(r.error));
+  return r.data as Status;
+}
+
+/** Runs `f`; an UndecodableError becomes a skipped key (and undefined), anything else is thrown. */
+export function orSkip<T>(skipped: Map<string, string>, key: string, f: () => T): T | undefined {
+  try {
+    const v = f();
+    skipped.delete(key);
+    return v;
+  } catch (e) {
+    if (!(e instanceof UndecodableError)) throw e;
+    skipped.set(key, e.detail);
+    return undefined;
+  }
+}

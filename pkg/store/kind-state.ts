@@ -1,0 +1,118 @@
+// One kind at one revision, before merging: objects, the controller's status and each node's
+// status, decoded key by key (keys that do not decode are kept aside as skipped). The store's
+// list and its watches both file keys through here; ./merge.ts makes the merged view.
+import type { AnyObject, Kind } from '../api/index.js';
+import type { Logger } from '../log.js';
+import type { CacheChange, KvCache } from '../runtime/kv-cache.js';
+import { decodeObject, decodeStatus, orSkip, type SkippedKey, type Status } from './decode.js';
+import type { Keys } from './keys.js';
+import { withStatus } from './merge.js';
+import type { WatchEvent } from './types.js';
+
+export interface KindState {
+  objects: Map<string, AnyObject>;
+  controllerStatus: Map<string, Status>;
+  /** object name -> node -> that node's status */
+  nodeStatus: Map<string, Map<string, Status>>;
+  /** key -> why it did not decode */
+  skipped: Map<string, string>;
+  revision: number;
+}
+
+export function emptyKindState(revision = 0): KindState {
+  return { objects: new Map(), controllerStatus: new Map(), nodeStatus: new Map(), skipped: new Map(), revision };
+}
+
+export interface Filed {
+  name: string;
+  /** the object key itself (not one of its status keys) */
+  object: boolean;
+}
+
+/**
+ * Files one key's put (`value`) or delete (undefined) into the state. Returns which object it
+ * concerns, or undefined when the key is not of this kind.
+ */
+export function fileKey(s: KindState, keys: Keys, kind: Kind, key: string, value: string | undefined, modRevision: string | number): Filed | undefined {
+  const ok = keys.parseObjectKey(key);
+  if (ok) {
+    if (ok.kind !== kind) return undefined;
+    const o = value === undefined ? undefined : orSkip(s.skipped, key, () => decodeObject(kind, ok.name, key, value, modRevision));
+    if (value === undefined) s.skipped.delete(key);
+    if (o) s.objects.set(ok.name, o); else s.objects.delete(ok.name);
+    return { name: ok.name, object: true };
+  }
+  const st = keys.parseStatusKey(key);
+  if (!st || st.kind !== kind) return undefined;
+  const status = value === undefined ? undefined : orSkip(s.skipped, key, () => decodeStatus(kind, key, value));
+  if (value === undefined) s.skipped.delete(key);
+  if ('controller' in st.writer) {
+    if (status) s.controllerStatus.set(st.name, status); else s.controllerStatus.delete(st.name);
+  } else {
+    let byNode = s.nodeStatus.get(st.name);
+    if (!byNode) s.nodeStatus.set(st.name, (byNode = new Map()));
+    if (status) byNode.set(st.writer.node, status); else byNode.delete(st.writer.node);
+    if (byNode.size === 0) s.nodeStatus.delete(st.name);
+  }
+  return { name: st.name, object: false };
+}
+
+export function merged(s: KindState, name: string): AnyObject | undefined {
+  const o = s.objects.get(name);
+  return o && withStatus(o, s.controllerStatus.get(name), s.nodeStatus.get(name) ?? new Map());
+}
+
+export function mergedItems(s: KindState): AnyObject[] {
+  return [...s.objects.keys()].map((n) => merged(s, n)!);
+}
+
+export function skippedKeys(s: KindState): SkippedKey[] {
+  return [...s.skipped].map(([key, error]) => ({ key, error }));
+}
+
+/**
+ * The merged objects of one kind, kept up to date from a KvCache: every cache change of the
+ * kind becomes an ADDED/MODIFIED/DELETED event of the merged view.
+ */
+export class KindView {
+  readonly state: KindState = emptyKindState();
+  private listeners: Array<(e: WatchEvent) => void> = [];
+
+  constructor(cache: KvCache, private readonly keys: Keys, readonly kind: Kind, private readonly log?: Logger) {
+    for (const kv of cache.entries()) this.file(kv.key, kv.value, kv.modRevision);
+    for (const p of cache.prefixes.slice(1)) for (const kv of cache.entries(p)) this.file(kv.key, kv.value, kv.modRevision);
+    this.state.revision = cache.revision;
+    cache.onChange((c) => this.onChange(c, cache.revision));
+  }
+
+  onEvent(fn: (e: WatchEvent) => void): void {
+    this.listeners.push(fn);
+  }
+
+  private file(key: string, value: string | undefined, rev: string | number): Filed | undefined {
+    const wasSkipped = this.state.skipped.get(key);
+    const f = fileKey(this.state, this.keys, this.kind, key, value, rev);
+    const why = this.state.skipped.get(key);
+    if (why && why !== wasSkipped) this.log?.warn('skipped a key that does not decode', { key, error: why });
+    return f;
+  }
+
+  private onChange(c: CacheChange, revision: number): void {
+    const name = this.keys.parseObjectKey(c.key)?.name ?? this.keys.parseStatusKey(c.key)?.name;
+    const before = name !== undefined && this.state.objects.has(name) ? merged(this.state, name) : undefined;
+    const rev = Number(c.kv?.modRevision ?? revision);
+    const f = this.file(c.key, c.kv?.value, rev);
+    this.state.revision = Math.max(this.state.revision, rev);
+    if (!f) return;
+    const after = merged(this.state, f.name);
+    if (!after && before) this.emit({ type: 'DELETED', object: before, revision: rev });
+    else if (after && !before) this.emit({ type: 'ADDED', object: after, revision: rev });
+    else if (after) this.emit({ type: 'MODIFIED', object: after, revision: rev });
+  }
+
+  private emit(e: WatchEvent): void {
+    for (const fn of this.listeners) {
+      try { fn(e); } catch (err) { this.log?.error('watch handler failed', { object: e.object.metadata.name, error: String(err) }); }
+    }
+  }
+}

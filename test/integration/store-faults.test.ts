@@ -1,0 +1,120 @@
+// The store against hostile values and a failing connection (issue 8 parts 1 and 6): keys that
+// do not decode are skipped and reported, and watches survive compaction and connection cuts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Etcd3 } from 'etcd3';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js';
+import { callDeadlines } from '../../pkg/etcd/client.js';
+import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
+import { Informer } from '../../pkg/store/informer.js';
+import type { WatchEvent } from '../../pkg/store/types.js';
+import type { AnyObject } from '../../pkg/api/index.js';
+
+const cn = (name: string, cidr: string): AnyObject => ({
+  apiVersion: 'xnet.io/v1alpha1', kind: 'ClusterNetwork', metadata: { name }, spec: { cidr, hostPrefix: 24 },
+} as AnyObject);
+const nic = (name: string, node: string): AnyObject => ({
+  apiVersion: 'xnet.io/v1alpha1', kind: 'ContainerNic', metadata: { name },
+  spec: { node, container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' } },
+} as AnyObject);
+
+let etcd: TestEtcd;
+let raw: Etcd3;
+let store: EtcdStore;
+beforeAll(async () => { etcd = await startEtcd(); raw = etcd.client(); store = createEtcdStore(raw, '/f'); });
+afterAll(async () => { await etcd?.stop(); });
+
+async function waitFor(cond: () => boolean, ms = 20000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('values that do not decode', () => {
+  it('are skipped and named by list, left out of get, and do not stop a watch', async () => {
+    await store.create(cn('good', '10.10.0.0/16'));
+    await store.create(nic('n1', 'host-1'));
+    await raw.put('/f/registry/objects/clusternetworks/junk').value('not json');
+    await raw.put('/f/registry/objects/clusternetworks/wrong').value(JSON.stringify({ kind: 'ClusterNetwork', metadata: { name: 'wrong' }, spec: { cidr: '0.0.0.0/0' } }));
+    const l = await store.list('ClusterNetwork');
+    expect(l.items.map((o) => o.metadata.name)).toEqual(['good']);
+    expect(l.skipped?.map((s) => s.key).sort()).toEqual(['/f/registry/objects/clusternetworks/junk', '/f/registry/objects/clusternetworks/wrong']);
+    expect(l.skipped?.find((s) => s.key.endsWith('/junk'))?.error).toMatch(/not JSON/);
+
+    const events: WatchEvent[] = [];
+    const w = await store.watch('ContainerNic', (await store.list('ContainerNic')).revision, { onEvent: (e) => events.push(e) });
+    await raw.put('/f/registry/status/nodes/host-1/containernics/n1').value('not json');
+    await raw.put('/f/registry/status/controller/containernics/n1').value(JSON.stringify({ ip: 42 }));
+    const got = await store.get('ContainerNic', 'n1');
+    expect(got?.metadata.name).toBe('n1');
+    expect(got?.status).toBeUndefined();
+    await store.writeStatus('ContainerNic', 'n1', { controller: true }, { ip: '10.10.1.5' });
+    await store.create(nic('n2', 'host-1'));
+    await waitFor(() => events.some((e) => e.object.metadata.name === 'n2'));
+    expect(events.find((e) => e.object.metadata.name === 'n1' && (e.object.status as { ip?: string } | undefined)?.ip === '10.10.1.5')).toBeTruthy();
+    await w.close();
+  });
+
+  it('a handler that throws does not end the watch', async () => {
+    const seen: string[] = [];
+    const w = await store.watch('ClusterNetwork', await store.revision(), {
+      onEvent: (e) => { seen.push(e.object.metadata.name); throw new Error('handler bug'); },
+    });
+    await store.create(cn('t1', '10.11.0.0/16'));
+    await store.create(cn('t2', '10.12.0.0/16'));
+    await waitFor(() => seen.includes('t2'));
+    await w.close();
+  });
+});
+
+describe('watches through a TCP proxy', () => {
+  let proxy: TcpProxy;
+  let viaProxy: EtcdStore;
+  let client: Etcd3;
+  beforeAll(async () => {
+    proxy = await startTcpProxy(etcd.endpoints[0]);
+    client = new Etcd3({ hosts: `http://${proxy.endpoint}`, dialTimeout: 2000, defaultCallOptions: callDeadlines(3000) });
+    viaProxy = createEtcdStore(client, '/f');
+  });
+  afterAll(async () => { client?.close(); await proxy?.close(); });
+
+  it('an informer follows changes made while its connection was cut', async () => {
+    const inf = new Informer(viaProxy, 'ClusterNetwork');
+    await inf.start();
+    const before = proxy.accepted;
+    proxy.cut();
+    await store.create(cn('during-cut', '10.20.0.0/16'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(inf.get('during-cut')).toBeUndefined();
+    proxy.heal();
+    await waitFor(() => inf.get('during-cut') !== undefined);
+    expect(proxy.accepted).toBeGreaterThan(before);
+    await store.create(cn('after-cut', '10.21.0.0/16'));
+    await waitFor(() => inf.get('after-cut') !== undefined);
+    await inf.stop();
+  });
+
+  it('an informer relists when etcd compacted past its watch while it was cut off', async () => {
+    const inf = new Informer(viaProxy, 'ClusterNetwork');
+    const deleted: string[] = [];
+    inf.addHandler({ onDelete: (o) => deleted.push(o.metadata.name) });
+    await inf.start();
+    expect(inf.get('during-cut')).toBeDefined();
+    proxy.cut();
+    await store.delete('ClusterNetwork', 'during-cut');
+    await store.create(cn('compacted', '10.22.0.0/16'));
+    const old = inf.revision;
+    const rev = await store.revision();
+    await raw.kv.compact({ revision: rev, physical: true });
+    await expect(raw.kv.range({ key: Buffer.from('/f/'), revision: old + 1 })).rejects.toThrow(/compacted/);
+    expect(inf.get('compacted')).toBeUndefined();
+    proxy.heal();
+    // Resuming from the old revision is cancelled (compact_revision set, empty reason): relist.
+    await waitFor(() => inf.get('compacted') !== undefined && deleted.includes('during-cut'));
+    await store.create(cn('after-compaction', '10.23.0.0/16'));
+    await waitFor(() => inf.get('after-compaction') !== undefined);
+    await inf.stop();
+  });
+});
