@@ -75,7 +75,7 @@ describe('watches through a TCP proxy', () => {
   let client: Etcd3;
   beforeAll(async () => {
     proxy = await startTcpProxy(etcd.endpoints[0]);
-    client = new Etcd3({ hosts: `http://${proxy.endpoint}`, dialTimeout: 2000, defaultCallOptions: callDeadlines(3000) });
+    client = new Etcd3({ hosts: proxy.endpoint, dialTimeout: 2000, defaultCallOptions: callDeadlines(3000) });
     viaProxy = createEtcdStore(client, '/f');
   });
   afterAll(async () => { client?.close(); await proxy?.close(); });
