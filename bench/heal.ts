@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     await store.create(obj('MacvlanNet', 'mv', { subnet: '192.168.200.0/24' }));
     await store.writeStatus('MacvlanNet', 'mv', { controller: true }, { nodes: [{ name: 'host-1', dockerRange: '192.168.200.128/28', shimAddress: '192.168.200.250' }] });
     await store.create(obj('ContainerNic', 'test-eth1', { node: 'host-1', container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' } }));
-    await store.writeStatus('ContainerNic', 'test-eth1', { controller: true }, { ip: '10.76.1.84', prefixLength: 24, gateway: '10.76.1.1' });
+    await store.writeStatus('ContainerNic', 'test-eth1', { controller: true }, { ip: '10.76.1.84', prefixLength: 24, gateway: '10.76.1.1', hostSubnet: 'default-host-1' });
     await dockerCmd(h, ['run', '-d', '--name', 'test', BUSYBOX_IMAGE, 'sleep', '1000000']);
 
     const kinds = drifts(h);
