@@ -15,6 +15,7 @@ import { registerDelete } from './commands/delete.js';
 import { registerWait } from './commands/wait.js';
 import { registerIpam } from './commands/ipam.js';
 import { registerCompletion } from './completion.js';
+import { registerVerify } from './commands/verify.js';
 
 /**
  * Every top-level command, in the order `xctl --help` lists them. A new command is a
@@ -29,6 +30,7 @@ const COMMANDS: RegisterCommand[] = [
   registerWait,
   registerIpam,
   (program) => { program.addCommand(labCommand()); },
+  registerVerify,
   registerCompletion,
 ];
 

@@ -1,0 +1,124 @@
+// `xctl verify`: does a host hold what etcd declares? The agent's own reconcilers answer it,
+// run once against a dataplane that records the ops it would execute instead of running them
+// and a status writer that writes nothing. Every op the planner would emit is a difference,
+// and so is every object the agent could not make Ready there. One owner for "what should be
+// on this host": the agent's planner; verify never re-implements it.
+import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../api/index.js';
+import type { Kind } from '../api/kinds.js';
+import { StatusWriter, type AgentContext, type Ready } from '../agent/context.js';
+import { Dataplane } from '../agent/dataplane.js';
+import { ipLine, isIpOp, type Op } from '../agent/planner/ops.js';
+import { reconcileHostSubnets } from '../agent/reconcilers/host-subnets.js';
+import { reconcileMacvlan } from '../agent/reconcilers/macvlan.js';
+import { reconcileNat } from '../agent/reconcilers/nat.js';
+import { collectNicGarbage, localNics, reconcileNic } from '../agent/reconcilers/nics.js';
+import { reconcileRoutes } from '../agent/reconcilers/routes.js';
+import { createLogger } from '../log.js';
+import { netnsTarget } from '../netlink/target.js';
+import { Informer } from '../store/informer.js';
+import type { Store } from '../store/types.js';
+
+export interface Difference {
+  host: string;
+  what: string;
+  expected: string;
+  found: string;
+}
+
+/** Executes nothing: collects what the planner asked for. */
+class RecordingDataplane extends Dataplane {
+  readonly ops: Op[] = [];
+  override async execute(ops: Op[]): Promise<void> {
+    this.ops.push(...ops);
+  }
+}
+
+/** Writes nothing: collects objects that are not Ready on this host, and why. */
+class RecordingStatus extends StatusWriter {
+  readonly notReady: { kind: Kind; name: string; ready: Ready }[] = [];
+  override async write(kind: Kind, obj: { metadata: { name: string } }, _fields: Record<string, unknown>, ready: Ready): Promise<void> {
+    if (ready.status !== 'True') this.notReady.push({ kind, name: obj.metadata.name, ready });
+  }
+  override async remove(): Promise<void> {}
+}
+
+export interface VerifyHostOptions {
+  node: string;
+  store: Store;
+  /** the host's network namespace (lab hosts); absent: this process's own */
+  netns?: string;
+  dockerHost?: string;
+}
+
+/** The differences between what etcd declares for `node` and what its kernel and Docker hold. */
+export async function verifyHost(o: VerifyHostOptions): Promise<Difference[]> {
+  const log = createLogger('verify', { node: o.node });
+  log.level = 'error';
+  const caches = {
+    nodes: new Informer<Node>(o.store, 'Node'),
+    clusterNetworks: new Informer<ClusterNetwork>(o.store, 'ClusterNetwork'),
+    hostSubnets: new Informer<HostSubnet>(o.store, 'HostSubnet'),
+    nics: new Informer<ContainerNic>(o.store, 'ContainerNic', (n) => n.spec.node === o.node),
+    macvlanNets: new Informer<MacvlanNet>(o.store, 'MacvlanNet'),
+  };
+  const all = Object.values(caches) as Informer[];
+  try {
+    await Promise.all(all.map((i) => i.start()));
+    const dp = new RecordingDataplane(netnsTarget(o.netns), o.dockerHost);
+    const status = new RecordingStatus(o.store, o.node);
+    const ctx: AgentContext = {
+      node: o.node, store: o.store, caches, dp, log, status, capabilities: {}, routeProblems: [], removedNics: new Map(),
+      watchContainer: () => undefined, unwatchNic: () => undefined,
+    };
+    const out: Difference[] = [];
+    const passes: [string, () => Promise<void>][] = [
+      ['routes', () => reconcileRoutes(ctx)],
+      ['bridges and Docker networks', () => reconcileHostSubnets(ctx)],
+      ['NAT', () => reconcileNat(ctx)],
+      ...localNics(ctx).map((n): [string, () => Promise<void>] => [`containernic/${n.metadata.name}`, () => reconcileNic(ctx, n.metadata.name)]),
+      ...caches.macvlanNets.list().map((m): [string, () => Promise<void>] => [`macvlannet/${m.metadata.name}`, () => reconcileMacvlan(ctx, m.metadata.name)]),
+      ['leftover NICs', () => collectNicGarbage(ctx)],
+    ];
+    for (const [what, pass] of passes) {
+      try { await pass(); } catch (e) { out.push({ host: o.node, what, expected: 'readable state', found: `error: ${(e as Error).message}` }); }
+    }
+    for (const r of ctx.routeProblems) out.push({ host: o.node, what: 'route', expected: 'a route xnet can set', found: r });
+    for (const n of status.notReady) out.push({ host: o.node, what: `${n.kind.toLowerCase()}/${n.name}`, expected: 'Ready', found: `${n.ready.reason}: ${n.ready.message}` });
+    for (const op of dp.ops) out.push({ host: o.node, ...describeOp(op) });
+    return out;
+  } finally {
+    await Promise.all(all.map((i) => i.stop().catch(() => undefined)));
+  }
+}
+
+const MISSING = 'missing or different';
+
+/** One op the planner wanted, as a difference a user reads: what, expected, found. */
+export function describeOp(op: Op): Omit<Difference, 'host'> {
+  const inContainer = 'netns' in op && op.netns !== undefined ? ` (container pid ${op.netns})` : '';
+  switch (op.op) {
+    case 'route.replace': return { what: `route${inContainer}`, expected: `${op.dst}${op.via ? ` via ${op.via}` : ''}${op.dev ? ` dev ${op.dev}` : ''} proto 76`, found: MISSING };
+    case 'route.del': return { what: `route${inContainer}`, expected: 'absent', found: `${op.dst}${op.via ? ` via ${op.via}` : ''}${op.dev ? ` dev ${op.dev}` : ''} proto ${op.proto}` };
+    case 'route.default': return { what: `default route${inContainer}`, expected: `via ${op.via} dev ${op.dev}`, found: MISSING };
+    case 'link.add.veth': case 'link.add.macvlan': case 'link.add.vlan':
+      return { what: `link${inContainer}`, expected: `${op.name} (${op.op.slice('link.add.'.length)})`, found: 'missing' };
+    case 'link.del': return { what: `link${inContainer}`, expected: 'absent', found: op.name };
+    case 'addr.add': return { what: `address${inContainer}`, expected: `${op.cidr} on ${op.dev}`, found: 'missing' };
+    case 'addr.del': return { what: `address${inContainer}`, expected: 'absent', found: `${op.cidr} on ${op.dev}` };
+    case 'docker.network.create': return { what: 'docker network', expected: `${op.spec.name} ${op.spec.driver} ${op.spec.subnet}`, found: MISSING };
+    case 'docker.network.remove': return { what: 'docker network', expected: 'absent', found: op.name };
+    case 'iptables.restore': return { what: `iptables ${op.table}`, expected: `xnet's ${op.lines.length} rule line(s)`, found: MISSING };
+    case 'sysctl.set': return { what: `sysctl${op.netns !== undefined ? ` (container pid ${op.netns})` : ''}`, expected: Object.entries(op.values).map(([k, v]) => `${k}=${v}`).join(' '), found: 'different' };
+    default: {
+      const o = op as Op;
+      return isIpOp(o) ? { what: `link${inContainer}`, expected: ipLine(o).join(' '), found: 'different' } : { what: o.op, expected: JSON.stringify(o), found: 'different' };
+    }
+  }
+}
+
+/** One line per difference, columns aligned: HOST WHAT EXPECTED FOUND. */
+export function formatDifferences(diffs: Difference[]): string {
+  const rows = [['HOST', 'WHAT', 'EXPECTED', 'FOUND'], ...diffs.map((d) => [d.host, d.what, d.expected, d.found])];
+  const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(w[i] + 3) : c)).join('').trimEnd()).join('\n') + '\n';
+}
