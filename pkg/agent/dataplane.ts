@@ -5,7 +5,8 @@ import { OWNER_LABEL, type DockerNetwork } from '../docker/types.js';
 import { IpBatchArgumentError, IpBatchError, IpRunner, type HostState, type IpLine } from '../netlink/ip.js';
 import { Iptables, IptablesInputError, readSysctl, writeSysctls } from '../netlink/iptables.js';
 import { CommandError } from '../netlink/exec.js';
-import { pidTarget, type NetTarget } from '../netlink/target.js';
+import { netnsPath, pidTarget, type NetTarget } from '../netlink/target.js';
+import { stat } from 'node:fs/promises';
 import { ipLine, steps, type IpOp, type Op } from './planner/ops.js';
 import type { ContainerState } from './planner/nic.js';
 import type { ObservedNat } from './planner/nat.js';
@@ -24,6 +25,12 @@ export class Dataplane {
     this.ip = new IpRunner(target);
     this.iptables = new Iptables(target);
     this.docker = new DockerClient(dockerHost);
+  }
+
+  /** Does the process `pid` live in the managed host's own network namespace? */
+  async inHostNetns(pid: number): Promise<boolean> {
+    const [host, proc] = await Promise.all([stat(netnsPath(this.target)), stat(netnsPath(pidTarget(pid)))]);
+    return host.ino === proc.ino && host.dev === proc.dev;
   }
 
   hostState(): Promise<HostState> {

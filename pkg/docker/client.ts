@@ -106,7 +106,7 @@ export class DockerClient {
   async inspectContainer(nameOrId: string): Promise<ContainerInfo | undefined> {
     try {
       const c = await this.call('inspect_container', () => this.docker.getContainer(nameOrId).inspect());
-      return { id: c.Id, name: c.Name.replace(/^\//, ''), running: c.State.Running, pid: c.State.Pid ?? 0 };
+      return { id: c.Id, name: c.Name.replace(/^\//, ''), running: c.State.Running, pid: c.State.Pid ?? 0, networkMode: c.HostConfig?.NetworkMode ?? '' };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
       throw wrap(e, `inspect container ${nameOrId}`);

@@ -27,6 +27,8 @@ export interface ContainerInfo {
   running: boolean;
   /** 0 when not running */
   pid: number;
+  /** HostConfig.NetworkMode: "bridge", "host", "container:<id>", "none", a network name */
+  networkMode?: string;
 }
 
 export interface DockerEvent {

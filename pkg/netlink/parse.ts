@@ -3,7 +3,7 @@ import type { Addr, Link, Route } from './types.js';
 
 interface RawLink {
   ifindex: number; ifname: string; flags?: string[]; mtu?: number; master?: string; address?: string;
-  link?: string; link_index?: number; link_netnsid?: number; promiscuity?: number;
+  link?: string; link_index?: number; link_netnsid?: number; promiscuity?: number; ifalias?: string;
   linkinfo?: { info_kind?: string; info_data?: { mode?: string; id?: number } };
 }
 
@@ -23,6 +23,7 @@ export function parseLinks(raw: unknown): Link[] {
     if (l.link_index !== undefined) link.linkIndex = l.link_index;
     if (l.link) link.parent = l.link;
     if (l.link_netnsid !== undefined) link.linkNetnsId = l.link_netnsid;
+    if (l.ifalias) link.alias = l.ifalias;
     if (link.kind === 'macvlan' && l.linkinfo?.info_data?.mode) link.macvlanMode = l.linkinfo.info_data.mode;
     if (link.kind === 'vlan' && l.linkinfo?.info_data?.id !== undefined) link.vlanId = l.linkinfo.info_data.id;
     return link;

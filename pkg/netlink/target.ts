@@ -37,3 +37,12 @@ export function inNetns(t: NetTarget, cmd: string, args: string[]): [string, str
 export function describeTarget(t: NetTarget): string {
   return t.kind === 'self' ? 'this namespace' : t.kind === 'netns' ? `netns ${t.name}` : `netns of pid ${t.pid}`;
 }
+
+/** The file whose inode identifies the target's network namespace. */
+export function netnsPath(t: NetTarget): string {
+  switch (t.kind) {
+    case 'self': return '/proc/self/ns/net';
+    case 'netns': return `/var/run/netns/${t.name}`;
+    case 'pid': return `/proc/${t.pid}/ns/net`;
+  }
+}

@@ -21,6 +21,8 @@ export interface Link {
   mtu: number;
   up: boolean;
   promisc: boolean;
+  /** ifalias: xnet marks the links it makes with one (agent/planner/names.ts nicAlias) */
+  alias?: string;
   macvlanMode?: string;
   vlanId?: number;
 }

@@ -128,6 +128,8 @@ describe('planNat', () => {
   });
 });
 
+const MARK = 'xnet:nic:test-eth1';
+
 describe('planNic', () => {
   const veth: DesiredNic = { name: 'test-eth1', ifName: 'eth1', cidr: '10.76.1.84/24', gateway: '10.76.1.1', defaultRoute: false, pid: 4242, attach: { kind: 'veth', bridge: 'br01' } };
   const hv = vethHostName('test-eth1');
@@ -144,6 +146,7 @@ describe('planNic', () => {
       { op: 'link.set.up', name: hv },
       { op: 'link.set.netns', name: tmp, pid: 4242 },
       { op: 'link.rename', name: tmp, to: 'eth1', netns: 4242 },
+      { op: 'link.set.alias', name: 'eth1', alias: 'xnet:nic:test-eth1', netns: 4242 },
       { op: 'link.set.mac', name: 'eth1', mac: '02:42:0a:4c:01:54', netns: 4242 },
       { op: 'addr.add', dev: 'eth1', cidr: '10.76.1.84/24', netns: 4242 },
       { op: 'link.set.up', name: 'eth1', netns: 4242 },
@@ -154,13 +157,13 @@ describe('planNic', () => {
 
   it('adopts a NIC that is already in place: nothing to do', () => {
     const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11, linkNetnsId: 0 })]);
-    const c = { links: [...noContainer.links, link('eth1', 11, { kind: 'veth' })], addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [] };
+    const c = { links: [...noContainer.links, link('eth1', 11, { kind: 'veth', alias: MARK })], addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [] };
     expect(planNic(veth, h, c)).toEqual({ ops: [], problems: [] });
   });
 
   it('puts back an address removed by hand and replaces a wrong one', () => {
     const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11 })]);
-    const c = { links: [link('eth1', 11, { kind: 'veth' })], addrs: [{ dev: 'eth1', cidr: '10.76.1.99/24' }], routes: [] };
+    const c = { links: [link('eth1', 11, { kind: 'veth', alias: MARK })], addrs: [{ dev: 'eth1', cidr: '10.76.1.99/24' }], routes: [] };
     expect(planNic(veth, h, c).ops).toEqual([
       { op: 'addr.del', dev: 'eth1', cidr: '10.76.1.99/24', netns: 4242 },
       { op: 'addr.add', dev: 'eth1', cidr: '10.76.1.84/24', netns: 4242 },
@@ -169,7 +172,7 @@ describe('planNic', () => {
 
   it('changes the MAC of an existing NIC with the link down for the moment', () => {
     const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11 })]);
-    const c = { links: [link('eth1', 11, { kind: 'veth' })], addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [] };
+    const c = { links: [link('eth1', 11, { kind: 'veth', alias: MARK })], addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [] };
     expect(planNic({ ...veth, mac: '02:42:0A:4C:01:54' }, h, c).ops).toEqual([
       { op: 'link.set.down', name: 'eth1', netns: 4242 },
       { op: 'link.set.mac', name: 'eth1', mac: '02:42:0A:4C:01:54', netns: 4242 },
@@ -182,6 +185,12 @@ describe('planNic', () => {
     expect(planNic(veth, h, noContainer).ops.slice(0, 3)).toEqual([
       { op: 'link.del', name: hv }, { op: 'link.del', name: tmp }, { op: 'link.add.veth', name: hv, peer: tmp },
     ]);
+  });
+
+  it('refuses to adopt a same-kind link on the right bridge that carries no xnet mark', () => {
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11 })]);
+    const c = { links: [link('eth1', 11, { kind: 'veth' })], addrs: [], routes: [] };
+    expect(planNic(veth, h, c)).toMatchObject({ ops: [], problems: [{ reason: 'InterfaceNameTaken' }] });
   });
 
   it('refuses to take over an interface it did not make', () => {
@@ -201,11 +210,12 @@ describe('planNic', () => {
       { op: 'link.add.macvlan', name: tmp, parent: 'eth0', mode: 'bridge' },
       { op: 'link.set.netns', name: tmp, pid: 4242 },
       { op: 'link.rename', name: tmp, to: 'eth1', netns: 4242 },
+      { op: 'link.set.alias', name: 'eth1', alias: 'xnet:nic:test-eth1', netns: 4242 },
       { op: 'addr.add', dev: 'eth1', cidr: '192.168.200.20/24', netns: 4242 },
       { op: 'link.set.up', name: 'eth1', netns: 4242 },
       { op: 'sysctl.set', netns: 4242, values: NIC_ARP_SYSCTLS('eth1') },
     ]);
-    const c = { links: [link('eth1', 11, { kind: 'macvlan', linkIndex: 2 })], addrs: [{ dev: 'eth1', cidr: '192.168.200.20/24' }], routes: [] };
+    const c = { links: [link('eth1', 11, { kind: 'macvlan', linkIndex: 2, alias: MARK })], addrs: [{ dev: 'eth1', cidr: '192.168.200.20/24' }], routes: [] };
     expect(planNic(mv, host(hostLinks), c)).toEqual({ ops: [], problems: [] });
     expect(planNic({ ...mv, attach: { kind: 'macvlan', parent: 'eth9', mode: 'bridge' } }, host(hostLinks), noContainer).problems[0].reason).toBe('ParentMissing');
   });
@@ -213,8 +223,11 @@ describe('planNic', () => {
   it('removes a deleted NIC: the host end of a veth, or the macvlan inside the container', () => {
     const h = host([...hostLinks, link(hv, 20, { kind: 'veth' })]);
     expect(planNicRemoval({ name: 'test-eth1', ifName: 'eth1', kind: 'veth' }, h, undefined).ops).toEqual([{ op: 'link.del', name: hv }]);
-    const c = { links: [link('eth1', 11, { kind: 'macvlan' })], addrs: [], routes: [] };
+    const c = { links: [link('eth1', 11, { kind: 'macvlan', alias: MARK })], addrs: [], routes: [] };
     expect(planNicRemoval({ name: 'test-eth1', ifName: 'eth1', kind: 'macvlan', pid: 7 }, host(hostLinks), c).ops).toEqual([{ op: 'link.del', name: 'eth1', netns: 7 }]);
+    // Docker's own macvlan of the same name (no xnet mark) stays
+    const docker = { links: [link('eth1', 11, { kind: 'macvlan' })], addrs: [], routes: [] };
+    expect(planNicRemoval({ name: 'test-eth1', ifName: 'eth1', kind: 'macvlan', pid: 7 }, host(hostLinks), docker).ops).toEqual([]);
   });
 
   it('collects host links of NICs that no longer exist', () => {
@@ -295,7 +308,7 @@ describe('steps', () => {
     expect(steps(routes)).toEqual([{ kind: 'ip', ops: routes }]);
     const nic = planNic({ name: 'n', ifName: 'eth1', cidr: '10.76.1.84/24', defaultRoute: false, pid: 7, attach: { kind: 'veth', bridge: 'br01' } },
       host([link('br01', 3, { kind: 'bridge' })]), { links: [], addrs: [], routes: [] });
-    expect(steps(nic.ops).map((s) => (s.kind === 'ip' ? [s.netns ?? 'host', s.ops.length] : [s.op.op]))).toEqual([['host', 4], [7, 3], ['sysctl.set']]);
+    expect(steps(nic.ops).map((s) => (s.kind === 'ip' ? [s.netns ?? 'host', s.ops.length] : [s.op.op]))).toEqual([['host', 4], [7, 4], ['sysctl.set']]);
     const mv = steps([{ op: 'link.set.promisc', name: 'eth0', on: true }, { op: 'docker.network.create', spec: {} as never }, { op: 'link.add.macvlan', name: 'x', parent: 'eth0', mode: 'bridge' }]);
     expect(mv.map((s) => s.kind)).toEqual(['ip', 'other', 'ip']);
   });

@@ -15,3 +15,9 @@ export const shimName = (net: string) => `xs${h8(net)}`;
 
 /** A host link xnet made for some NIC (a veth host end or a temporary name), whichever NIC it was. */
 export const isNicHostLink = (name: string) => /^x[vt][0-9a-f]{8}$/.test(name);
+
+/**
+ * The ifalias xnet sets on the container end of a ContainerNic's link. Only a link carrying it
+ * is adopted or removed: an interface of the same name that Docker or a user made is left alone.
+ */
+export const nicAlias = (nic: string) => `xnet:nic:${nic}`;

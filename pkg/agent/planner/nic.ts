@@ -3,7 +3,7 @@
 // when asked. What already matches is adopted: no operation touches a working NIC.
 import type { Addr, Link, Route } from '../../netlink/types.js';
 import type { HostState } from '../../netlink/ip.js';
-import { isNicHostLink, tempName, vethHostName } from './names.js';
+import { isNicHostLink, nicAlias, tempName, vethHostName } from './names.js';
 import type { IpOp, Op, Plan, Problem } from './ops.js';
 
 export interface DesiredNic {
@@ -33,8 +33,9 @@ export interface ContainerState {
   routes: Route[];
 }
 
-/** Is the container's `ifName` the NIC xnet made for this ContainerNic? */
+/** Is the container's `ifName` the NIC xnet made (and marked) for this ContainerNic? */
 function ownsContainerLink(d: DesiredNic, c: Link, host: HostState): boolean {
+  if (c.alias !== nicAlias(d.name)) return false;
   if (d.attach.kind === 'veth') {
     const hostEnd = host.links.find((l) => l.name === vethHostName(d.name));
     return c.kind === 'veth' && !!hostEnd && hostEnd.linkIndex === c.ifindex;
@@ -85,6 +86,7 @@ export function planNic(d: DesiredNic, host: HostState, container: ContainerStat
     ops.push(
       { op: 'link.set.netns', name: tmp, pid: d.pid },
       { op: 'link.rename', name: tmp, to: d.ifName, netns: ns },
+      { op: 'link.set.alias', name: d.ifName, alias: nicAlias(d.name), netns: ns },
     );
     if (d.mac) ops.push({ op: 'link.set.mac', name: d.ifName, mac: d.mac, netns: ns });
     ops.push({ op: 'addr.add', dev: d.ifName, cidr: d.cidr, netns: ns }, { op: 'link.set.up', name: d.ifName, netns: ns });
@@ -132,7 +134,8 @@ export function planNicRemoval(r: RemovedNic, host: HostState, container: Contai
   const ops: IpOp[] = [];
   for (const n of [vethHostName(r.name), tempName(r.name)]) if (host.links.some((l) => l.name === n)) ops.push({ op: 'link.del', name: n });
   if (r.kind === 'macvlan' && r.pid && container) {
-    const c = container.links.find((l) => l.name === r.ifName && l.kind === 'macvlan');
+    // Only the link xnet marked: Docker's own macvlan eth0 of a macvlan network is never removed.
+    const c = container.links.find((l) => l.name === r.ifName && l.kind === 'macvlan' && l.alias === nicAlias(r.name));
     if (c) ops.push({ op: 'link.del', name: r.ifName, netns: r.pid });
   }
   return { ops, problems: [] };

@@ -21,6 +21,7 @@ export type IpOp =
   | ({ op: 'link.set.up'; name: string } & InNs)
   | ({ op: 'link.set.down'; name: string } & InNs)
   | ({ op: 'link.set.promisc'; name: string; on: boolean } & InNs)
+  | ({ op: 'link.set.alias'; name: string; alias: string } & InNs)
   | ({ op: 'addr.add'; dev: string; cidr: string } & InNs)
   | ({ op: 'addr.del'; dev: string; cidr: string } & InNs)
   | ({ op: 'route.default'; via: string; dev: string } & InNs);
@@ -62,6 +63,7 @@ export function ipLine(o: IpOp): IpLine {
     case 'link.set.up': return ['link', 'set', o.name, 'up'];
     case 'link.set.down': return ['link', 'set', o.name, 'down'];
     case 'link.set.promisc': return ['link', 'set', o.name, 'promisc', o.on ? 'on' : 'off'];
+    case 'link.set.alias': return ['link', 'set', o.name, 'alias', o.alias];
     case 'addr.add': return ['addr', 'add', o.cidr, 'dev', o.dev];
     case 'addr.del': return ['addr', 'del', o.cidr, 'dev', o.dev];
     case 'route.default': return ['route', 'replace', 'default', 'via', o.via, 'dev', o.dev, ...PROTO];

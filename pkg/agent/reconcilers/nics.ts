@@ -61,6 +61,19 @@ function clusterAttachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusVi
   return { attach: { kind: 'veth', bridge: v.bridge }, prefix: parseCidr(v.subnet).prefix, ...(v.gateway ? { gateway: v.gateway } : {}), ...(cn.spec.mtu ? { mtu: cn.spec.mtu } : {}) };
 }
 
+/**
+ * Why the container's network namespace is not its own: `--network host`, `--network
+ * container:X`, or a PID that lives in the host's namespace. xnet never adds a NIC, address,
+ * route or sysctl there: it would change the host (or another container) itself.
+ */
+async function sharedNamespaceWhy(ctx: AgentContext, c: { name: string; pid: number; networkMode?: string }): Promise<string | undefined> {
+  const tail = 'xnet adds NICs only to containers with a network namespace of their own; nothing was changed';
+  if (c.networkMode === 'host') return `container ${c.name} uses --network host, the host's own namespace; ${tail}`;
+  if (c.networkMode?.startsWith('container:')) return `container ${c.name} shares the namespace of another container (--network ${c.networkMode}); ${tail}`;
+  if (await ctx.dp.inHostNetns(c.pid)) return `container ${c.name} runs in the host's network namespace; ${tail}`;
+  return undefined;
+}
+
 export async function reconcileNic(ctx: AgentContext, name: string): Promise<void> {
   const nic = ctx.caches.nics.get(name);
   if (!nic || nic.spec.node !== ctx.node || isDeleting(nic)) return removeNic(ctx, name, nic);
@@ -77,6 +90,8 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
   if (!c?.running) ctx.unwatchNic(name);
   if (!c) return w(notReady('ContainerNotFound', `no container "${nic.spec.container}" on node ${ctx.node}; the NIC is added when it starts`));
   if (!c.running || !c.pid) return w(notReady('ContainerNotRunning', `container ${nic.spec.container} is not running; the NIC is added when it starts`), { containerId: c.id });
+  const shared = await sharedNamespaceWhy(ctx, c);
+  if (shared) return w(notReady('HostNetworkContainer', shared), { containerId: c.id });
   const st = nicStatusView(nic);
   if (st.problem) return w(notReady(st.problem.reason, st.problem.message), { containerId: c.id });
   const ip = st.ip;
@@ -119,7 +134,7 @@ async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | un
   let pid: number | undefined;
   if (r.kind === 'macvlan' && r.container) {
     const c = await ctx.dp.docker.inspectContainer(r.container);
-    if (c?.running && c.pid) pid = c.pid;
+    if (c?.running && c.pid && !(await sharedNamespaceWhy(ctx, c))) pid = c.pid;
   }
   const plan = planNicRemoval({ ...r, ...(pid ? { pid } : {}) }, await ctx.dp.hostState(), pid ? await ctx.dp.containerState(pid) : undefined);
   if (plan.ops.length) {
