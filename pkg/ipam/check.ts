@@ -8,7 +8,7 @@ import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, MacvlanNodeS
 import { parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
 import { listPrefix } from '../runtime/kv.js';
-import { IpamKeys, type Claim } from './keys.js';
+import { decodeClaim, IpamKeys, type Claim } from './keys.js';
 import { cidrInterval, size, subtract, normalize, type Interval } from './ranges.js';
 import { hostSubnetXnetRange, macvlanRange, slotCount } from './plan.js';
 
@@ -38,7 +38,9 @@ export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
     const c = ipam.parse(key);
     if (c) {
       // Nobody can tell whose it is, yet it keeps the address from being allocated.
-      try { claims.push({ key, claim: JSON.parse(value), type: c.type, pool: c.pool, space: c.space, ip: c.ip }); } catch { leaks.push(`${key}: the claim is not readable JSON`); }
+      const d = decodeClaim(value);
+      if ('claim' in d) claims.push({ key, claim: d.claim, type: c.type, pool: c.pool, space: c.space, ip: c.ip });
+      else leaks.push(`${key}: ${d.error}`);
       continue;
     }
     const o = keys.parseObjectKey(key);

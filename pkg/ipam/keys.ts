@@ -2,6 +2,7 @@
 // create-if-absent is the uniqueness proof. Addresses are written as zero-padded dotted
 // quads ("010.076.001.084") so that keys sort in address order and a block's addresses form
 // one key range (a ranged compare can then prove a block empty).
+import { z } from 'zod';
 import { formatIPv4, parseIPv4 } from '../ip/ipv4.js';
 
 export type PoolType = 'clusternetworks' | 'macvlannets';
@@ -18,6 +19,24 @@ export interface Claim {
   ip?: string;
   /** for MacvlanNet per-node claims */
   node?: string;
+}
+
+/** What a claim key must hold; anything else is reported by `xctl ipam check`, never trusted. */
+export const claimSchema = z.object({
+  owner: z.object({ kind: z.enum(['HostSubnet', 'ContainerNic', 'MacvlanNet']), name: z.string().min(1), uid: z.string().min(1) }),
+  role: z.enum(['hostsubnet', 'nic', 'docker-block', 'shim']),
+  cidr: z.string().optional(),
+  ip: z.string().optional(),
+  node: z.string().optional(),
+});
+
+/** The claim in `value`, or why it is not one. */
+export function decodeClaim(value: string): { claim: Claim } | { error: string } {
+  let raw: unknown;
+  try { raw = JSON.parse(value); } catch { return { error: 'the claim is not readable JSON' }; }
+  const r = claimSchema.safeParse(raw);
+  if (!r.success) return { error: `the claim does not decode: ${r.error.issues.map((i) => `${i.path.join('.') || '(claim)'} ${i.message}`).join('; ')}` };
+  return { claim: r.data as Claim };
 }
 
 export function padIp(ip: number): string {

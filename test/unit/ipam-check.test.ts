@@ -35,6 +35,19 @@ describe('ipam audit', () => {
     expect(formatAudit(a).problems).toBe(1);
   });
 
+  it('counts a claim of the wrong shape (JSON, but no owner) as a problem, and the audit still runs', () => {
+    const bad = [
+      { key: `${P}/ipam/clusternetworks/default/addresses/010.076.001.010`, value: '[]' },
+      { key: `${P}/ipam/clusternetworks/default/addresses/010.076.001.011`, value: '{"owner":{"kind":"ContainerNic"},"role":"nic"}' },
+    ];
+    const a = auditIpam([...base, ...bad], P);
+    expect(a.leaks).toEqual([
+      expect.stringMatching(/010\.076\.001\.010: the claim does not decode/),
+      expect.stringMatching(/010\.076\.001\.011: the claim does not decode: owner\.name/),
+    ]);
+    expect(formatAudit(a).problems).toBe(2);
+  });
+
   it('finds a claim whose owner is gone or was re-created as a leak', () => {
     const gone = [...base, claim('clusternetworks/default/addresses/010.076.001.003', { owner: { kind: 'ContainerNic', name: 'b', uid: 'nic-b' }, role: 'nic', ip: '10.76.1.3' })];
     expect(auditIpam(gone, P).leaks).toEqual([expect.stringContaining('owner does not exist')]);
