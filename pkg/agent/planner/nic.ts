@@ -45,61 +45,68 @@ function ownsContainerLink(d: DesiredNic, c: Link, host: HostState): boolean {
 }
 
 export function planNic(d: DesiredNic, host: HostState, container: ContainerState): Plan {
+  const inC = container.links.find((l) => l.name === d.ifName);
+  const problem = nicPrerequisiteProblem(d, host, inC);
+  if (problem) return { ops: [], problems: [problem] };
+  return { ops: inC ? convergeNic(d, host, container, inC) : createNic(d, host, container), problems: [] };
+}
+
+/** What stops planning: a foreign interface of that name, a missing bridge or parent. */
+function nicPrerequisiteProblem(d: DesiredNic, host: HostState, inC: Link | undefined): Problem | undefined {
+  if (inC && !ownsContainerLink(d, inC, host)) {
+    return { reason: 'InterfaceNameTaken', message: `the container already has an interface ${d.ifName} that xnet did not make; choose another ifName` };
+  }
+  if (d.attach.kind === 'veth') {
+    const bridge = d.attach.bridge;
+    if (!host.links.some((l) => l.name === bridge)) {
+      return { reason: 'BridgeMissing', message: `bridge ${bridge} does not exist yet on this node (its Docker network is not made yet)` };
+    }
+    return undefined;
+  }
+  const parent = d.attach.parent;
+  if (!host.links.some((l) => l.name === parent)) return { reason: 'ParentMissing', message: `parent interface ${parent} does not exist on this node` };
+  return undefined;
+}
+
+/** A new NIC: clear leftovers, make the link, move it in, rename, mark, address, bring up. */
+function createNic(d: DesiredNic, host: HostState, container: ContainerState): Op[] {
   const ops: Op[] = [];
-  const problems: Problem[] = [];
   const hostIf = vethHostName(d.name);
   const tmp = tempName(d.name);
   const ns = d.pid;
-  const inC = container.links.find((l) => l.name === d.ifName);
-
-  if (inC && !ownsContainerLink(d, inC, host)) {
-    problems.push({ reason: 'InterfaceNameTaken', message: `the container already has an interface ${d.ifName} that xnet did not make; choose another ifName` });
-    return { ops, problems };
-  }
+  // Leftovers of an interrupted attempt (or of the container's previous life) go first.
+  for (const n of [hostIf, tmp]) if (host.links.some((l) => l.name === n)) ops.push({ op: 'link.del', name: n });
+  if (container.links.some((l) => l.name === tmp)) ops.push({ op: 'link.del', name: tmp, netns: ns });
   if (d.attach.kind === 'veth') {
-    const br = host.links.find((l) => l.name === (d.attach as { bridge: string }).bridge);
-    if (!br) {
-      problems.push({ reason: 'BridgeMissing', message: `bridge ${d.attach.bridge} does not exist yet on this node (its Docker network is not made yet)` });
-      return { ops, problems };
-    }
-  } else {
-    const parent = d.attach.parent;
-    if (!host.links.some((l) => l.name === parent)) {
-      problems.push({ reason: 'ParentMissing', message: `parent interface ${parent} does not exist on this node` });
-      return { ops, problems };
-    }
-  }
-
-  if (!inC) {
-    // Leftovers of an interrupted attempt (or of the container's previous life) go first.
-    for (const n of [hostIf, tmp]) if (host.links.some((l) => l.name === n)) ops.push({ op: 'link.del', name: n });
-    if (container.links.some((l) => l.name === tmp)) ops.push({ op: 'link.del', name: tmp, netns: ns });
-    if (d.attach.kind === 'veth') {
-      ops.push(
-        { op: 'link.add.veth', name: hostIf, peer: tmp, ...(d.mtu ? { mtu: d.mtu } : {}) },
-        { op: 'link.set.master', name: hostIf, master: d.attach.bridge },
-        { op: 'link.set.up', name: hostIf },
-      );
-    } else {
-      ops.push({ op: 'link.add.macvlan', name: tmp, parent: d.attach.parent, mode: d.attach.mode });
-    }
     ops.push(
-      { op: 'link.set.netns', name: tmp, pid: d.pid },
-      { op: 'link.rename', name: tmp, to: d.ifName, netns: ns },
-      { op: 'link.set.alias', name: d.ifName, alias: nicAlias(d.name), netns: ns },
+      { op: 'link.add.veth', name: hostIf, peer: tmp, ...(d.mtu ? { mtu: d.mtu } : {}) },
+      { op: 'link.set.master', name: hostIf, master: d.attach.bridge },
+      { op: 'link.set.up', name: hostIf },
     );
-    if (d.mac) ops.push({ op: 'link.set.mac', name: d.ifName, mac: d.mac, netns: ns });
-    ops.push({ op: 'addr.add', dev: d.ifName, cidr: d.cidr, netns: ns }, { op: 'link.set.up', name: d.ifName, netns: ns });
-    if (d.defaultRoute && d.gateway) ops.push({ op: 'route.default', via: d.gateway, dev: d.ifName, netns: ns });
-    // Several NICs of one container often share a subnet. By default every interface answers
-    // ARP for every local address ("ARP flux"), so peers would map this NIC's address to
-    // another interface's MAC; each interface must answer for its own addresses only.
-    ops.push({ op: 'sysctl.set', netns: ns, values: NIC_ARP_SYSCTLS(d.ifName) });
-    return { ops, problems };
+  } else {
+    ops.push({ op: 'link.add.macvlan', name: tmp, parent: d.attach.parent, mode: d.attach.mode });
   }
+  ops.push(
+    { op: 'link.set.netns', name: tmp, pid: d.pid },
+    { op: 'link.rename', name: tmp, to: d.ifName, netns: ns },
+    { op: 'link.set.alias', name: d.ifName, alias: nicAlias(d.name), netns: ns },
+  );
+  if (d.mac) ops.push({ op: 'link.set.mac', name: d.ifName, mac: d.mac, netns: ns });
+  ops.push({ op: 'addr.add', dev: d.ifName, cidr: d.cidr, netns: ns }, { op: 'link.set.up', name: d.ifName, netns: ns });
+  if (d.defaultRoute && d.gateway) ops.push({ op: 'route.default', via: d.gateway, dev: d.ifName, netns: ns });
+  // Several NICs of one container often share a subnet. By default every interface answers
+  // ARP for every local address ("ARP flux"), so peers would map this NIC's address to
+  // another interface's MAC; each interface must answer for its own addresses only.
+  ops.push({ op: 'sysctl.set', netns: ns, values: NIC_ARP_SYSCTLS(d.ifName) });
+  return ops;
+}
 
-  // The NIC exists: converge its properties only.
+/** The NIC exists: converge its properties only (bridge port, MAC, address, up, default route). */
+function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, inC: Link): Op[] {
+  const ops: Op[] = [];
+  const ns = d.pid;
   if (d.attach.kind === 'veth') {
+    const hostIf = vethHostName(d.name);
     const hostEnd = host.links.find((l) => l.name === hostIf)!;
     if (hostEnd.master !== d.attach.bridge) ops.push({ op: 'link.set.master', name: hostIf, master: d.attach.bridge });
     if (!hostEnd.up) ops.push({ op: 'link.set.up', name: hostIf });
@@ -118,7 +125,7 @@ export function planNic(d: DesiredNic, host: HostState, container: ContainerStat
     const def = container.routes.find((r) => r.dst === 'default');
     if (!def || def.via !== d.gateway || def.dev !== d.ifName) ops.push({ op: 'route.default', via: d.gateway, dev: d.ifName, netns: ns });
   }
-  return { ops, problems };
+  return ops;
 }
 
 export interface RemovedNic {
