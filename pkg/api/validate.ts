@@ -305,6 +305,12 @@ export function duplicateIssues(batch: AnyObject[]): ObjectIssue[] {
 
 interface Entry { obj: AnyObject; batchIndex?: number }
 
+/** The batch laid over what is stored: the objects the rules see, and which of them are the batch's. */
+interface Merged { byKey: Map<string, Entry>; all: Entry[] }
+
+/** Report a pair once: on the later batch object when both are in the batch. */
+const reportable = (mine: Entry, other: Entry) => other.batchIndex === undefined || other.batchIndex < mine.batchIndex!;
+
 /**
  * Checks a batch against the stored objects (with their status) it would join. Only batch
  * objects get issues: what is already stored was accepted before. A batch object replaces the
@@ -312,20 +318,26 @@ interface Entry { obj: AnyObject; batchIndex?: number }
  * not in conflict with its own status.ip).
  */
 export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[]): ObjectIssue[] {
-  const key = (o: AnyObject) => `${o.kind}/${o.metadata.name}`;
-  const merged = new Map<string, Entry>();
-  for (const o of existing) merged.set(key(o), { obj: o });
-  batch.forEach((o, batchIndex) => {
-    const prev = merged.get(key(o));
-    const status = (prev?.obj as { status?: unknown } | undefined)?.status;
-    merged.set(key(o), { obj: (status ? { ...o, status } : o) as AnyObject, batchIndex });
-  });
-  const all = [...merged.values()];
-  const out: ObjectIssue[] = [];
-  // Report a pair once: on the later batch object when both are in the batch.
-  const reportable = (mine: Entry, other: Entry) => other.batchIndex === undefined || other.batchIndex < mine.batchIndex!;
+  const m = mergeBatch(batch, existing);
+  return [...poolOverlapIssues(m), ...hostSubnetIssues(m), ...staticIpIssues(m)];
+}
 
-  const pools = all.flatMap((e) => {
+function mergeBatch(batch: AnyObject[], existing: AnyObject[]): Merged {
+  const key = (o: AnyObject) => `${o.kind}/${o.metadata.name}`;
+  const byKey = new Map<string, Entry>();
+  for (const o of existing) byKey.set(key(o), { obj: o });
+  batch.forEach((o, batchIndex) => {
+    const prev = byKey.get(key(o));
+    const status = (prev?.obj as { status?: unknown } | undefined)?.status;
+    byKey.set(key(o), { obj: (status ? { ...o, status } : o) as AnyObject, batchIndex });
+  });
+  return { byKey, all: [...byKey.values()] };
+}
+
+/** ClusterNetwork cidrs and MacvlanNet subnets never overlap one another. */
+function poolOverlapIssues(m: Merged): ObjectIssue[] {
+  const out: ObjectIssue[] = [];
+  const pools = m.all.flatMap((e) => {
     if (e.obj.kind === 'ClusterNetwork') return [{ e, cidr: e.obj.spec.cidr, path: ['spec', 'cidr'] }];
     if (e.obj.kind === 'MacvlanNet') return [{ e, cidr: e.obj.spec.subnet, path: ['spec', 'subnet'] }];
     return [];
@@ -339,40 +351,49 @@ export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[]): Ob
       }
     }
   }
+  return out;
+}
 
-  const hostSubnets = all.filter((e) => e.obj.kind === 'HostSubnet') as (Entry & { obj: HostSubnet })[];
-  const hsSubnet = (h: HostSubnet) => h.spec.subnet ?? h.status?.subnet;
+const hostSubnetsOf = (m: Merged) => m.all.filter((e) => e.obj.kind === 'HostSubnet') as (Entry & { obj: HostSubnet })[];
+
+/** A pinned HostSubnet subnet lies inside its ClusterNetwork and overlaps no other HostSubnet. */
+function hostSubnetIssues(m: Merged): ObjectIssue[] {
+  const out: ObjectIssue[] = [];
+  const hostSubnets = hostSubnetsOf(m);
   for (const h of hostSubnets) {
     if (h.batchIndex === undefined || !h.obj.spec.subnet) continue;
     const mine = parseCidr(h.obj.spec.subnet);
-    const cn = merged.get(`ClusterNetwork/${h.obj.spec.clusterNetwork}`)?.obj as ClusterNetwork | undefined;
+    const cn = m.byKey.get(`ClusterNetwork/${h.obj.spec.clusterNetwork}`)?.obj as ClusterNetwork | undefined;
     if (cn && !cidrCovers(parseCidr(cn.spec.cidr), mine)) {
       out.push({ index: h.batchIndex, path: ['spec', 'subnet'], message: `${h.obj.spec.subnet} is not inside ClusterNetwork "${cn.metadata.name}" (${cn.spec.cidr})` });
     }
     for (const o of hostSubnets) {
-      const theirs = hsSubnet(o.obj);
+      const theirs = o.obj.spec.subnet ?? o.obj.status?.subnet;
       if (o === h || !theirs || !reportable(h, o)) continue;
       if (cidrsOverlap(mine, parseCidr(theirs))) {
         out.push({ index: h.batchIndex, path: ['spec', 'subnet'], message: `${h.obj.spec.subnet} overlaps HostSubnet "${o.obj.metadata.name}" (${theirs})` });
       }
     }
   }
+  return out;
+}
 
-  const nics = all.filter((e) => e.obj.kind === 'ContainerNic') as (Entry & { obj: ContainerNic })[];
-  const netKey = (n: ContainerNic) => n.spec.network.clusterNetwork !== undefined ? `ClusterNetwork/${n.spec.network.clusterNetwork}` : `MacvlanNet/${n.spec.network.macvlanNet}`;
+const netKey = (n: ContainerNic) => n.spec.network.clusterNetwork !== undefined ? `ClusterNetwork/${n.spec.network.clusterNetwork}` : `MacvlanNet/${n.spec.network.macvlanNet}`;
+
+/** A pinned NIC address follows the network's rules (rules.ts) and is no other NIC's. */
+function staticIpIssues(m: Merged): ObjectIssue[] {
+  const out: ObjectIssue[] = [];
+  const nics = m.all.filter((e) => e.obj.kind === 'ContainerNic') as (Entry & { obj: ContainerNic })[];
+  const hostSubnets = hostSubnetsOf(m).map((h) => h.obj);
   for (const n of nics) {
     if (n.batchIndex === undefined || !n.obj.spec.ip) continue;
     const ipText = n.obj.spec.ip;
-    const path = ['spec', 'ip'];
-    const netIssue = staticIpNetworkIssue(n.obj, merged.get(netKey(n.obj))?.obj, hostSubnets.map((h) => h.obj));
-    if (netIssue) { out.push({ index: n.batchIndex, path, message: netIssue }); continue; }
-    for (const o of nics) {
-      if (o === n || netKey(o.obj) !== netKey(n.obj) || !reportable(n, o)) continue;
-      const taken = o.obj.spec.ip === ipText ? 'spec.ip' : o.obj.status?.ip === ipText ? 'status.ip' : undefined;
-      if (taken) {
-        out.push({ index: n.batchIndex, path, message: `${ipText} is already used by ContainerNic "${o.obj.metadata.name}" (its ${taken}); pick a free address or leave ip unset to have one allocated` });
-        break;
-      }
+    const netIssue = staticIpNetworkIssue(n.obj, m.byKey.get(netKey(n.obj))?.obj, hostSubnets);
+    if (netIssue) { out.push({ index: n.batchIndex, path: ['spec', 'ip'], message: netIssue }); continue; }
+    const o = nics.find((x) => x !== n && netKey(x.obj) === netKey(n.obj) && reportable(n, x) && (x.obj.spec.ip === ipText || x.obj.status?.ip === ipText));
+    if (o) {
+      const taken = o.obj.spec.ip === ipText ? 'spec.ip' : 'status.ip';
+      out.push({ index: n.batchIndex, path: ['spec', 'ip'], message: `${ipText} is already used by ContainerNic "${o.obj.metadata.name}" (its ${taken}); pick a free address or leave ip unset to have one allocated` });
     }
   }
   return out;
