@@ -15,8 +15,6 @@ export interface Ctx {
   log: Logger;
   guard: ICompare;
   leaderKey: string;
-  /** queue a reconcile of "<Kind>/<name>" */
-  enqueue(kind: Kind, name: string, afterMs?: number): void;
   /** the most compares/ops per transaction (etcd --max-txn-ops) */
   maxTxnOps: number;
   /** a released NIC address is not handed out again for this long */

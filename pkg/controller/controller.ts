@@ -332,31 +332,31 @@ class Term implements Ctx {
       const work: Promise<HsOutcome>[] = [];
       for (const hs of this.model.objects<HostSubnet>('HostSubnet')) {
         if (hs.obj.spec.node === name && isControllerMade(hs.obj)) {
-          work.push(this.hsExecutor(hs.obj.spec.clusterNetwork).submit(hs.obj.metadata.name, { type: 'delete', name: hs.obj.metadata.name }));
+          work.push(this.hsExecutor(hs.obj.spec.clusterNetwork).submit({ type: 'delete', name: hs.obj.metadata.name }));
         }
       }
       await Promise.all(work);
       return;
     }
     // Node statuses are batched like claims: a thousand nodes joining at once share transactions.
-    const statusWritten = this.nodeStatusExecutor().submit(name, name);
+    const statusWritten = this.nodeStatusExecutor().submit(name);
     const work: Promise<HsOutcome>[] = [];
     for (const cn of this.model.objects<ClusterNetwork>('ClusterNetwork')) {
       const cnName = cn.obj.metadata.name;
       const existing = this.model.hostSubnetsOf(cnName, name);
       if (labelsMatch(cn.obj.spec.nodeSelector, node.obj.metadata.labels)) {
-        if (!existing.length) work.push(this.hsExecutor(cnName).submit(`create/${name}`, { type: 'create', clusterNetwork: cnName, node: name }));
+        if (!existing.length) work.push(this.hsExecutor(cnName).submit({ type: 'create', clusterNetwork: cnName, node: name }));
         else {
           // Heartbeats land here every few seconds; only a changed node address needs the HostSubnets touched.
           const addr = nodeAddress(this, name);
           for (const hs of existing) {
             const st = this.model.controllerStatus<Status>('HostSubnet', hs.obj.metadata.name)?.status;
-            if (!st || st.nodeAddress !== addr) work.push(this.hsExecutor(cnName).submit(hs.obj.metadata.name, { type: 'ensure', name: hs.obj.metadata.name }));
+            if (!st || st.nodeAddress !== addr) work.push(this.hsExecutor(cnName).submit({ type: 'ensure', name: hs.obj.metadata.name }));
           }
         }
       } else {
         for (const hs of existing) {
-          if (isControllerMade(hs.obj)) work.push(this.hsExecutor(cnName).submit(hs.obj.metadata.name, { type: 'delete', name: hs.obj.metadata.name, nodeKv: node.kv }));
+          if (isControllerMade(hs.obj)) work.push(this.hsExecutor(cnName).submit({ type: 'delete', name: hs.obj.metadata.name, nodeKv: node.kv }));
         }
       }
     }
@@ -378,7 +378,7 @@ class Term implements Ctx {
       for (const hs of this.model.objects<HostSubnet>('HostSubnet')) {
         if (hs.obj.spec.clusterNetwork !== name) continue;
         if (isControllerMade(hs.obj)) {
-          work.push(this.hsExecutor(name).submit(hs.obj.metadata.name, { type: 'delete', name: hs.obj.metadata.name, nodeKv: this.model.node(hs.obj.spec.node)?.kv }));
+          work.push(this.hsExecutor(name).submit({ type: 'delete', name: hs.obj.metadata.name, nodeKv: this.model.node(hs.obj.spec.node)?.kv }));
         } else this.enqueue('HostSubnet', hs.obj.metadata.name);
       }
       await Promise.all(work);
@@ -410,11 +410,11 @@ class Term implements Ctx {
     const cn = this.model.clusterNetwork(cnName);
     const node = this.model.node(hs.obj.spec.node);
     if (isControllerMade(hs.obj) && (!node || !cn || !labelsMatch(cn.obj.spec.nodeSelector, node.obj.metadata.labels))) {
-      await this.hsExecutor(cnName).submit(name, { type: 'delete', name, nodeKv: node?.kv, cnKv: cn?.kv });
+      await this.hsExecutor(cnName).submit({ type: 'delete', name, nodeKv: node?.kv, cnKv: cn?.kv });
       this.countsLater();
       return;
     }
-    const o = await this.hsExecutor(cnName).submit(name, { type: 'ensure', name });
+    const o = await this.hsExecutor(cnName).submit({ type: 'ensure', name });
     recordAllocation(this.c.events, 'HostSubnet', hs.obj.metadata.creationTimestamp, { ...o, name });
     if (o.result !== 'unchanged') this.countsLater();
     this.check(o);
@@ -428,7 +428,7 @@ class Term implements Ctx {
     // A ClusterNetwork's nodes own disjoint HostSubnets, so each node's addresses get their
     // own executor and transactions for different nodes run side by side.
     const executor = pool?.type === 'clusternetworks' ? `${poolId}@${nic.obj.spec.node}` : poolId;
-    const o = await this.addrExecutor(executor).submit(`nic/${name}`, { type: 'nic', name }) as NicOutcome;
+    const o = await this.addrExecutor(executor).submit({ type: 'nic', name }) as NicOutcome;
     recordAllocation(this.c.events, 'ContainerNic', nic.obj.metadata.creationTimestamp, { ...o, name });
     if (o.result === 'waiting') {
       this.wait(poolId, name);
@@ -440,7 +440,7 @@ class Term implements Ctx {
   private async reconcileMacvlan(name: string): Promise<void> {
     const m = this.model.macvlanNet(name);
     if (!m) { this.queue.add('gc/all'); return; }
-    const o = await this.addrExecutor(`macvlannets/${name}`).submit(`mvn/${name}`, { type: 'mvn', name }) as MacvlanOutcome;
+    const o = await this.addrExecutor(`macvlannets/${name}`).submit({ type: 'mvn', name }) as MacvlanOutcome;
     // more nodes than one transaction holds: the next part at once, not after a backoff
     if (o.more) this.enqueue('MacvlanNet', name, o.progress ? undefined : 200);
     if (o.missing) throw new RetryLater('PoolExhausted', `MacvlanNet "${name}": ${o.missing} node(s) lack a block or shim address`);

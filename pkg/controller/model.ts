@@ -119,10 +119,6 @@ export class Model {
     return this.claims.get(`${type}/${pool}`)?.get(space) ?? new Map();
   }
 
-  claimPools(): string[] {
-    return [...this.claims.keys()];
-  }
-
   claimsOf(uid: string): ClaimEntry[] {
     const out: ClaimEntry[] = [];
     for (const key of this.claimsByUid.get(uid) ?? []) {

@@ -25,7 +25,7 @@ export class ConflictRetriesExceeded extends ControllerError {
   constructor(pool: string) { super('Conflict', `pool ${pool}: transaction kept conflicting with concurrent changes; will retry`, { retryable: true }); }
 }
 
-interface Pending<I, O> { id: string; item: I; resolve: (o: O) => void; reject: (e: unknown) => void }
+interface Pending<I, O> { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }
 
 export class PoolExecutor<I, O> {
   private pending: Pending<I, O>[] = [];
@@ -42,10 +42,10 @@ export class PoolExecutor<I, O> {
     private readonly maxOps?: number,
   ) {}
 
-  submit(id: string, item: I): Promise<O> {
+  submit(item: I): Promise<O> {
     if (this.closed) return Promise.reject(new NotLeaderError());
     return new Promise<O>((resolve, reject) => {
-      this.pending.push({ id, item, resolve, reject });
+      this.pending.push({ item, resolve, reject });
       if (!this.running) void this.drain();
     });
   }

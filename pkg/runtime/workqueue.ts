@@ -96,8 +96,4 @@ export class WorkQueue<K = string> {
     this.dirty.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
   }
-
-  get isShutDown(): boolean {
-    return this.shuttingDown;
-  }
 }
