@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
-import type { ClusterNetwork, ContainerNic, HostSubnet, Kind } from '../api/index.js';
+import type { ClusterNetwork, HostSubnet, Kind } from '../api/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { KvCache, type CacheChange } from '../runtime/kv-cache.js';
 import { LeaderElector, DEFAULT_LEADER_TTL_SECONDS, type LeaderTerm } from '../runtime/leader.js';
@@ -23,6 +23,7 @@ import { planNic, nicPool, type NicOutcome } from './nics.js';
 import { planMacvlanNodes, type MacvlanOutcome } from './macvlan.js';
 import { desiredNodeStatus, LastSeen } from './nodes.js';
 import { collectGarbage } from './gc.js';
+import { effectsOfChange, objectKey } from './events.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
 import { ControllerError } from '../errors.js';
 import { allocationLatency, allocations, leader, leaderTerms } from '../metrics/metrics.js';
@@ -200,7 +201,7 @@ class Term implements Ctx {
   }
 
   enqueue(kind: Kind, name: string, afterMs?: number): void {
-    const key = `${kind}/${name}`;
+    const key = objectKey(kind, name);
     if (afterMs) this.queue.addAfter(key, afterMs); else this.queue.add(key);
   }
 
@@ -218,54 +219,9 @@ class Term implements Ctx {
   }
 
   onChange(ch: CacheChange): void {
-    const k = this.model.keys;
-    const claim = this.model.ipam.parse(ch.key);
-    if (claim) {
-      if (!ch.kv) this.wake(`${claim.type}/${claim.pool}`);
-      return;
-    }
-    const obj = k.parseObjectKey(ch.key);
-    if (obj) {
-      if (obj.kind === 'MacvlanNet') this.wake(`macvlannets/${obj.name}`);
-      if (ch.local) return;
-      this.enqueue(obj.kind, obj.name);
-      const prev = ch.prev ? JSON.parse(ch.prev.value) : undefined;
-      if (obj.kind === 'HostSubnet' && prev) this.enqueue('Node', (prev as HostSubnet).spec.node);
-      if (obj.kind === 'Node') for (const m of this.model.objects('MacvlanNet')) this.enqueue('MacvlanNet', m.obj.metadata.name);
-      if (obj.kind === 'ClusterNetwork' || obj.kind === 'MacvlanNet') {
-        // A changed or deleted network may leave its NICs' addresses outside it: look again.
-        for (const n of this.model.objects<ContainerNic>('ContainerNic')) {
-          const net = n.obj.spec.network;
-          if ((obj.kind === 'ClusterNetwork' ? net.clusterNetwork : net.macvlanNet) === obj.name) this.enqueue('ContainerNic', n.obj.metadata.name);
-        }
-      }
-      if (!ch.kv && prev?.metadata?.uid) this.queue.add(`gc/uid/${prev.metadata.uid}`);
-      return;
-    }
-    const st = k.parseStatusKey(ch.key);
-    if (!st) return;
-    if ('controller' in st.writer) {
-      if (st.kind === 'HostSubnet') {
-        const hs = this.model.hostSubnet(st.name);
-        if (hs) {
-          this.wake(`clusternetworks/${hs.obj.spec.clusterNetwork}`);
-          // A HostSubnet that moved (its spec.subnet was edited) strands its NICs' addresses:
-          // look at them again so they move too. Rare, so a scan is fine.
-          const before = ch.prev ? (JSON.parse(ch.prev.value) as Status).subnet : undefined;
-          const after = ch.kv ? (JSON.parse(ch.kv.value) as Status).subnet : undefined;
-          if (before && before !== after) {
-            for (const n of this.model.objects<ContainerNic>('ContainerNic')) {
-              if (n.obj.spec.node === hs.obj.spec.node && n.obj.spec.network.clusterNetwork === hs.obj.spec.clusterNetwork) this.enqueue('ContainerNic', n.obj.metadata.name);
-            }
-          }
-        }
-      }
-      if (!ch.local && !ch.kv) this.enqueue(st.kind, st.name);
-      return;
-    }
-    if (ch.local) return;
-    if (st.kind === 'Node' && st.writer.node === st.name) this.enqueue('Node', st.name);
-    if (st.kind === 'MacvlanNet') this.enqueue('MacvlanNet', st.name);
+    const { wake, keys } = effectsOfChange(ch, this.model);
+    for (const pool of wake) this.wake(pool);
+    for (const key of keys) this.queue.add(key);
   }
 
   private hsExecutor(cn: string): PoolExecutor<HsItem, HsOutcome> {

@@ -1,0 +1,91 @@
+// Pure mapping from a change in the controller's cache to the work it causes: the work-queue
+// keys ("<Kind>/<name>", "gc/uid/<uid>") to reconcile again, and the pools whose waiting
+// ContainerNics may now get an address. The controller applies the result (controller.ts).
+import type { ContainerNic, HostSubnet, Kind, MacvlanNet } from '../api/index.js';
+import type { CacheChange } from '../runtime/kv-cache.js';
+import type { IpamKeys } from '../ipam/keys.js';
+import type { Keys } from '../store/keys.js';
+import type { Entry } from './model.js';
+
+/** What the mapping may look up: the Model provides it; tests give plain lists. */
+export interface ChangeScope {
+  keys: Keys;
+  ipam: IpamKeys;
+  hostSubnet(name: string): Entry<HostSubnet> | undefined;
+  objects<T extends ContainerNic | MacvlanNet>(kind: T['kind']): Iterable<Entry<T>>;
+}
+
+export interface ChangeEffects {
+  /** pools ("clusternetworks/<cn>", "macvlannets/<mvn>") whose waiting NICs to re-queue first */
+  wake: string[];
+  /** work-queue keys to add, in order */
+  keys: string[];
+}
+
+export const objectKey = (kind: Kind, name: string): string => `${kind}/${name}`;
+export const gcKey = (uid: string): string => `gc/uid/${uid}`;
+
+export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects {
+  const out: ChangeEffects = { wake: [], keys: [] };
+  const claim = s.ipam.parse(ch.key);
+  if (claim) {
+    // A freed address may be what a waiting NIC needs.
+    if (!ch.kv) out.wake.push(`${claim.type}/${claim.pool}`);
+    return out;
+  }
+  const obj = s.keys.parseObjectKey(ch.key);
+  if (obj) return objectEffects(ch, obj.kind, obj.name, s, out);
+  const st = s.keys.parseStatusKey(ch.key);
+  if (!st) return out;
+  if ('controller' in st.writer) return controllerStatusEffects(ch, st.kind, st.name, s, out);
+  // An agent's report: its own Node's liveness, a MacvlanNet's parent and addresses.
+  if (ch.local) return out;
+  if (st.kind === 'Node' && st.writer.node === st.name) out.keys.push(objectKey('Node', st.name));
+  if (st.kind === 'MacvlanNet') out.keys.push(objectKey('MacvlanNet', st.name));
+  return out;
+}
+
+function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope, out: ChangeEffects): ChangeEffects {
+  if (kind === 'MacvlanNet') out.wake.push(`macvlannets/${name}`);
+  // Our own commits were planned from this cache already.
+  if (ch.local) return out;
+  out.keys.push(objectKey(kind, name));
+  const prev = ch.prev ? JSON.parse(ch.prev.value) : undefined;
+  if (kind === 'HostSubnet' && prev) out.keys.push(objectKey('Node', (prev as HostSubnet).spec.node));
+  if (kind === 'Node') for (const m of s.objects<MacvlanNet>('MacvlanNet')) out.keys.push(objectKey('MacvlanNet', m.obj.metadata.name));
+  if (kind === 'ClusterNetwork' || kind === 'MacvlanNet') {
+    // A changed or deleted network may leave its NICs' addresses outside it: look again.
+    for (const n of s.objects<ContainerNic>('ContainerNic')) {
+      const net = n.obj.spec.network;
+      if ((kind === 'ClusterNetwork' ? net.clusterNetwork : net.macvlanNet) === name) out.keys.push(objectKey('ContainerNic', n.obj.metadata.name));
+    }
+  }
+  if (!ch.kv && prev?.metadata?.uid) out.keys.push(gcKey(prev.metadata.uid));
+  return out;
+}
+
+function controllerStatusEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope, out: ChangeEffects): ChangeEffects {
+  const hs = kind === 'HostSubnet' ? s.hostSubnet(name) : undefined;
+  if (hs) {
+    out.wake.push(`clusternetworks/${hs.obj.spec.clusterNetwork}`);
+    // A HostSubnet that moved (its spec.subnet was edited) strands its NICs' addresses:
+    // look at them again so they move too. Rare, so a scan is fine.
+    const before = subnetIn(ch.prev?.value);
+    const after = subnetIn(ch.kv?.value);
+    if (before && before !== after) {
+      for (const n of s.objects<ContainerNic>('ContainerNic')) {
+        if (n.obj.spec.node === hs.obj.spec.node && n.obj.spec.network.clusterNetwork === hs.obj.spec.clusterNetwork) {
+          out.keys.push(objectKey('ContainerNic', n.obj.metadata.name));
+        }
+      }
+    }
+  }
+  // Someone else removed our status: write it again.
+  if (!ch.local && !ch.kv) out.keys.push(objectKey(kind, name));
+  return out;
+}
+
+/** status.subnet of a HostSubnet's controller status, as stored. */
+function subnetIn(value: string | undefined): unknown {
+  return value === undefined ? undefined : (JSON.parse(value) as { subnet?: unknown }).subnet;
+}

@@ -1,0 +1,88 @@
+// The controller's pure mapping from a cache change to the reconciles and pool wake-ups it causes.
+import { describe, expect, it } from 'vitest';
+import type { ContainerNic, HostSubnet, MacvlanNet } from '../../pkg/api/index.js';
+import { effectsOfChange, type ChangeScope } from '../../pkg/controller/events.js';
+import type { Entry } from '../../pkg/controller/model.js';
+import { IpamKeys } from '../../pkg/ipam/keys.js';
+import { parseIPv4 } from '../../pkg/ip/ipv4.js';
+import type { CacheChange } from '../../pkg/runtime/kv-cache.js';
+import type { RawKv } from '../../pkg/runtime/kv.js';
+import { Keys } from '../../pkg/store/keys.js';
+
+const keys = new Keys('/xnet');
+const ipam = new IpamKeys('/xnet');
+const kv = (key: string, value: unknown): RawKv => ({ key, value: JSON.stringify(value), createRevision: '1', modRevision: '2', lease: '0' } as RawKv);
+const entry = <T>(obj: T): Entry<T> => ({ obj, kv: kv('k', obj) });
+
+const hs: HostSubnet = { apiVersion: 'xnet.io/v1alpha1', kind: 'HostSubnet', metadata: { name: 'default-n1' }, spec: { node: 'n1', clusterNetwork: 'default', icc: true } } as HostSubnet;
+const nic = (name: string, node: string, network: ContainerNic['spec']['network']): ContainerNic =>
+  ({ kind: 'ContainerNic', metadata: { name }, spec: { node, container: 'c', ifName: 'eth1', network, defaultRoute: false } }) as ContainerNic;
+const nics = [
+  nic('a', 'n1', { clusterNetwork: 'default' }),
+  nic('b', 'n2', { clusterNetwork: 'default' }),
+  nic('c', 'n1', { clusterNetwork: 'other' }),
+  nic('m', 'n1', { macvlanNet: 'lan' }),
+];
+const mvns = [{ kind: 'MacvlanNet', metadata: { name: 'lan' } }, { kind: 'MacvlanNet', metadata: { name: 'wan' } }] as MacvlanNet[];
+
+const scope: ChangeScope = {
+  keys, ipam,
+  hostSubnet: (name) => (name === hs.metadata.name ? entry(hs) : undefined),
+  objects: <T extends ContainerNic | MacvlanNet>(kind: T['kind']) =>
+    ((kind === 'ContainerNic' ? nics : mvns) as T[]).map((o) => entry(o)),
+};
+
+const change = (key: string, c: Partial<CacheChange> = {}): CacheChange => ({ key, local: false, ...c });
+
+describe('effectsOfChange', () => {
+  it('wakes the pool when a claim is freed, and does nothing when one is taken', () => {
+    const key = ipam.claim('clusternetworks', 'default', 'addresses', parseIPv4('10.76.0.5'));
+    expect(effectsOfChange(change(key, { prev: kv(key, {}) }), scope)).toEqual({ wake: ['clusternetworks/default'], keys: [] });
+    expect(effectsOfChange(change(key, { kv: kv(key, {}) }), scope)).toEqual({ wake: [], keys: [] });
+  });
+
+  it('re-queues an edited object and the objects that depend on it', () => {
+    const cnKey = keys.object('ClusterNetwork', 'default');
+    expect(effectsOfChange(change(cnKey, { kv: kv(cnKey, {}) }), scope).keys)
+      .toEqual(['ClusterNetwork/default', 'ContainerNic/a', 'ContainerNic/b']);
+    const nodeKey = keys.object('Node', 'n1');
+    expect(effectsOfChange(change(nodeKey, { kv: kv(nodeKey, {}) }), scope).keys).toEqual(['Node/n1', 'MacvlanNet/lan', 'MacvlanNet/wan']);
+    const hsKey = keys.object('HostSubnet', 'default-n1');
+    expect(effectsOfChange(change(hsKey, { kv: kv(hsKey, hs), prev: kv(hsKey, hs) }), scope).keys).toEqual(['HostSubnet/default-n1', 'Node/n1']);
+  });
+
+  it('wakes a MacvlanNet pool on any change to it, but skips the reconciles for its own commits', () => {
+    const key = keys.object('MacvlanNet', 'lan');
+    expect(effectsOfChange(change(key, { kv: kv(key, {}), local: true }), scope)).toEqual({ wake: ['macvlannets/lan'], keys: [] });
+    expect(effectsOfChange(change(key, { kv: kv(key, {}) }), scope)).toEqual({ wake: ['macvlannets/lan'], keys: ['MacvlanNet/lan', 'ContainerNic/m'] });
+  });
+
+  it('queues garbage collection of a deleted object\'s uid', () => {
+    const key = keys.object('ContainerNic', 'a');
+    const prev = kv(key, { ...nics[0], metadata: { name: 'a', uid: 'u-1' } });
+    expect(effectsOfChange(change(key, { prev }), scope).keys).toEqual(['ContainerNic/a', 'gc/uid/u-1']);
+  });
+
+  it('re-queues the NICs of a HostSubnet whose subnet moved, and rewrites a status someone removed', () => {
+    const key = keys.status('HostSubnet', 'default-n1', { controller: true });
+    const moved = effectsOfChange(change(key, { local: true, prev: kv(key, { subnet: '10.76.0.0/24' }), kv: kv(key, { subnet: '10.76.9.0/24' }) }), scope);
+    expect(moved).toEqual({ wake: ['clusternetworks/default'], keys: ['ContainerNic/a'] });
+    const same = effectsOfChange(change(key, { local: true, prev: kv(key, { subnet: '10.76.0.0/24' }), kv: kv(key, { subnet: '10.76.0.0/24' }) }), scope);
+    expect(same).toEqual({ wake: ['clusternetworks/default'], keys: [] });
+    const nodeStatus = keys.status('Node', 'n1', { controller: true });
+    expect(effectsOfChange(change(nodeStatus, { prev: kv(nodeStatus, {}) }), scope).keys).toEqual(['Node/n1']);
+    expect(effectsOfChange(change(nodeStatus, { prev: kv(nodeStatus, {}), local: true }), scope).keys).toEqual([]);
+  });
+
+  it('reacts to agents\' reports only for their own Node and for MacvlanNets', () => {
+    const own = keys.status('Node', 'n1', { node: 'n1' });
+    const other = keys.status('Node', 'n1', { node: 'n2' });
+    const mvn = keys.status('MacvlanNet', 'lan', { node: 'n2' });
+    const nicSt = keys.status('ContainerNic', 'a', { node: 'n1' });
+    expect(effectsOfChange(change(own, { kv: kv(own, {}) }), scope).keys).toEqual(['Node/n1']);
+    expect(effectsOfChange(change(other, { kv: kv(other, {}) }), scope).keys).toEqual([]);
+    expect(effectsOfChange(change(mvn, { kv: kv(mvn, {}) }), scope).keys).toEqual(['MacvlanNet/lan']);
+    expect(effectsOfChange(change(nicSt, { kv: kv(nicSt, {}) }), scope).keys).toEqual([]);
+    expect(effectsOfChange(change('/elsewhere/x', { kv: kv('/elsewhere/x', {}) }), scope)).toEqual({ wake: [], keys: [] });
+  });
+});
