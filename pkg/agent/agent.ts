@@ -11,7 +11,7 @@ import { NotFoundError, type Store, type StatusWriter as Writer } from '../store
 import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers } from '../runtime/workers.js';
 import { AGENT_QUEUE_BACKOFF, retryUntilStopped } from '../runtime/backoff.js';
-import { StatusWriter, type AgentContext, type Caches } from './context.js';
+import { NodeStatusReporter, type AgentContext, type Caches } from './context.js';
 import { Dataplane } from './dataplane.js';
 import { macvlanParent } from './desired.js';
 import { effectiveParent } from './planner/macvlan.js';
@@ -92,7 +92,7 @@ export class Agent {
     };
     this.ctx = {
       node: self, store: opts.store, caches: this.caches, dp: new Dataplane(netnsTarget(opts.netns), opts.dockerHost),
-      log, status: new StatusWriter(opts.store, self, this.events), capabilities: {}, routeProblems: [], removedNics: new Map(),
+      log, status: new NodeStatusReporter(opts.store, self, this.events), capabilities: {}, routeProblems: [], removedNics: new Map(),
       watchContainer: (pid, nic) => this.watchContainer(pid, nic),
       unwatchNic: (nic) => this.unwatchNic(nic),
     };

@@ -24,7 +24,8 @@ export interface Ready {
   message: string;
 }
 
-export class StatusWriter {
+/** This node's status reports (its own status keys), written only when they change. */
+export class NodeStatusReporter {
   private last = new Map<string, string>();
   private conditions = new Map<string, Condition[]>();
 
@@ -69,7 +70,7 @@ export interface AgentContext {
   caches: Caches;
   dp: Dataplane;
   log: Logger;
-  status: StatusWriter;
+  status: NodeStatusReporter;
   /** filled at start-up by capability probes */
   capabilities: Record<string, boolean>;
   /** problems of peer routes, shown on the Node's RoutesReady condition */

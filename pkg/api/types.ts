@@ -135,3 +135,25 @@ export type ContainerNic = z.infer<typeof containerNic>;
 export type MacvlanNet = z.infer<typeof macvlanNet>;
 export type AnyObject = ClusterNetwork | Node | HostSubnet | ContainerNic | MacvlanNet;
 export type MacvlanNodeStatus = z.infer<typeof macvlanNodeStatus>;
+
+export type ClusterNetworkStatus = z.infer<typeof clusterNetworkStatus>;
+export type NodeStatus = z.infer<typeof nodeStatus>;
+export type HostSubnetStatus = z.infer<typeof hostSubnetStatus>;
+export type ContainerNicStatus = z.infer<typeof containerNicStatus>;
+export type MacvlanNetStatus = z.infer<typeof macvlanNetStatus>;
+
+/** Each kind's status as the controller writes it (the schemas above). */
+export interface StatusByKind {
+  ClusterNetwork: ClusterNetworkStatus;
+  Node: NodeStatus;
+  HostSubnet: HostSubnetStatus;
+  ContainerNic: ContainerNicStatus;
+  MacvlanNet: MacvlanNetStatus;
+}
+export type StatusOf<K extends keyof StatusByKind> = StatusByKind[K];
+
+/**
+ * Any status as stored, of any kind and any writer: what a store or audit passes along
+ * without reading its fields. Code that reads fields uses StatusOf<K>.
+ */
+export type Status = Record<string, unknown> & { conditions?: f.Condition[]; observedGeneration?: number };

@@ -2,7 +2,7 @@
 import type { Etcd3, ICompare } from 'etcd3';
 import type { Logger } from '../log.js';
 import type { Kind } from '../api/index.js';
-import { setCondition, type Condition } from '../api/index.js';
+import { setCondition, type Condition, type Status } from '../api/index.js';
 import type { Model } from './model.js';
 import type { TxnPlan } from './txn-plan.js';
 
@@ -21,7 +21,7 @@ export interface Ctx {
   addressCooldownMs: number;
 }
 
-export type Status = Record<string, unknown> & { conditions?: Condition[]; observedGeneration?: number };
+export type { Status };
 
 /** Builds conditions on top of the previous ones so unchanged conditions keep their times. */
 export function conditions(prev: Status | undefined, list: Array<Omit<Condition, 'lastTransitionTime'>>, now = new Date()): Condition[] {

@@ -19,7 +19,7 @@ import { Model, labelsMatch } from './model.js';
 import { PoolExecutor } from './pool-executor.js';
 import { TxnPlan, NotLeaderError } from './txn-plan.js';
 import { planHostSubnet, isControllerMade, nodeAddress, type HsItem, type HsOutcome } from './hostsubnets.js';
-import { planNic, nicPool, type NicOutcome } from './nics.js';
+import { allocateNic, nicPool, type NicOutcome } from './nics.js';
 import { planMacvlanNodes, type MacvlanOutcome } from './macvlan.js';
 import { desiredNodeStatus, LastSeen } from './nodes.js';
 import { collectGarbage } from './gc.js';
@@ -249,7 +249,7 @@ class Term implements Ctx {
     let e = this.addrExecutors.get(pool);
     if (!e) {
       e = new PoolExecutor(pool, this.client, this.model.cache, this.guard, this.leaderKey,
-        (item, plan, state) => item.type === 'nic' ? planNic(this, item.name, plan, state) : planMacvlanNodes(this, item.name, plan, state),
+        (item, plan, state) => item.type === 'nic' ? allocateNic(this, item.name, plan, state) : planMacvlanNodes(this, item.name, plan, state),
         this.maxTxnOps);
       this.addrExecutors.set(pool, e);
     }
@@ -306,7 +306,7 @@ class Term implements Ctx {
           // Heartbeats land here every few seconds; only a changed node address needs the HostSubnets touched.
           const addr = nodeAddress(this, name);
           for (const hs of existing) {
-            const st = this.model.controllerStatus<Status>('HostSubnet', hs.obj.metadata.name)?.status;
+            const st = this.model.controllerStatus('HostSubnet', hs.obj.metadata.name)?.status;
             if (!st || st.nodeAddress !== addr) work.push(this.hsExecutor(cnName).submit({ type: 'ensure', name: hs.obj.metadata.name }));
           }
         }
@@ -344,7 +344,7 @@ class Term implements Ctx {
     const pool = parseCidr(cn.obj.spec.cidr);
     const claimed = this.model.claimsIn('clusternetworks', name, 'blocks').size;
     const total = slotCount(cn.obj.spec);
-    const prev = this.model.controllerStatus<Status>('ClusterNetwork', name)?.status;
+    const prev = this.model.controllerStatus('ClusterNetwork', name)?.status;
     const plan = new TxnPlan(this.guard, this.leaderKey, this.maxTxnOps);
     plan.unchanged(this.model.keys.object('ClusterNetwork', name), cn.kv);
     putStatusIfChanged(this, plan, 'ClusterNetwork', name, {

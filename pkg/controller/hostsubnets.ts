@@ -123,11 +123,10 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
 
 function hsStatus(ctx: Ctx, hs: HostSubnet, layout: HostSubnetLayout | undefined, failure?: AllocationError): Status {
   const name = hs.metadata.name;
-  const prev = ctx.model.controllerStatus<Status>('HostSubnet', name)?.status;
+  const prev = ctx.model.controllerStatus('HostSubnet', name)?.status;
   const keep = failure ? prev : undefined;
   const fields = layout ?? {
-    subnet: keep?.subnet as string | undefined, gateway: keep?.gateway as string | undefined,
-    bridge: keep?.bridge as string | undefined, dockerRange: keep?.dockerRange as string | undefined,
+    subnet: keep?.subnet, gateway: keep?.gateway, bridge: keep?.bridge, dockerRange: keep?.dockerRange,
   };
   const conds = failure
     ? [

@@ -31,7 +31,7 @@ export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
 
 /** What the node's agent reports for this MacvlanNet: {ready, message} or a Ready condition. */
 function agentReport(ctx: Ctx, node: string, mvn: string): { ready: boolean; message?: string } | undefined {
-  const s = ctx.model.nodeStatus<Status>(node, 'MacvlanNet', mvn);
+  const s = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
   if (!s) return undefined;
   const cond = getCondition(s.conditions, 'Ready');
   const ready = typeof s.ready === 'boolean' ? s.ready : cond?.status === 'True';
@@ -130,10 +130,10 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
     }
     const override = spec.nodes?.find((o) => o.name === node)?.parent;
     const parentIf = override ?? spec.parent ?? n.obj.spec?.interface
-      ?? (ctx.model.nodeStatus<Status>(node, 'Node', node)?.interface as string | undefined)
-      ?? (ctx.model.controllerStatus<Status>('Node', node)?.status.interface as string | undefined);
+      ?? (ctx.model.nodeStatus(node, 'Node', node)?.interface as string | undefined)
+      ?? ctx.model.controllerStatus('Node', node)?.status.interface;
     const report = agentReport(ctx, node, name);
-    const reported = ctx.model.nodeStatus<Status>(node, 'MacvlanNet', name)?.parent as string | undefined;
+    const reported = ctx.model.nodeStatus(node, 'MacvlanNet', name)?.parent as string | undefined;
     const waiting = more && (!block || (spec.hostShim && !shim)) ? 'waiting for the next transaction of this pool' : undefined;
     const lacking = waiting ? undefined : !block ? `no free /${spec.blockPrefix} block left for Docker` : spec.hostShim && !shim ? 'no free address left for the host shim' : undefined;
     if (lacking) missing++;
@@ -150,7 +150,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   }
   const progress = plan.size.ops > opsBefore;
   const { allocated, free } = macvlanCounts(m.obj, takenBlocks, takenAddrs);
-  const prev = ctx.model.controllerStatus<Status>('MacvlanNet', name)?.status;
+  const prev = ctx.model.controllerStatus('MacvlanNet', name)?.status;
   const cond = nodes.length === 0
     ? { type: 'Ready', status: 'False' as const, reason: 'NoNodes', message: 'no node matches nodeSelector' }
     : missing

@@ -1,7 +1,7 @@
 // Typed, indexed views over the controller's KvCache: objects, statuses and IPAM claims.
 // Everything a reconcile decides is read from here; everything it writes goes through a
 // TxnPlan, which updates the cache on commit.
-import { matchLabels, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type Kind, type MacvlanNet, type Node } from '../api/index.js';
+import { matchLabels, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type Kind, type MacvlanNet, type Node, type Status, type StatusOf } from '../api/index.js';
 import { Keys } from '../store/keys.js';
 import { IpamKeys, type Claim, type ClaimSpace, type PoolType } from '../ipam/keys.js';
 import type { KvCache, CacheChange } from '../runtime/kv-cache.js';
@@ -9,7 +9,6 @@ import type { RawKv } from '../runtime/kv.js';
 
 export interface Entry<T> { obj: T; kv: RawKv }
 export interface ClaimEntry { key: string; claim: Claim; kv: RawKv; ip: number; space: ClaimSpace }
-type Status = Record<string, unknown>;
 
 const parsed = new WeakMap<RawKv, unknown>();
 function parse<T>(kv: RawKv): T {
@@ -82,14 +81,16 @@ export class Model {
     for (const kv of this.cache.entries(this.keys.objects(kind))) yield { obj: parse<T>(kv), kv };
   }
 
-  controllerStatus<S = Status>(kind: Kind, name: string): { status: S; kv: RawKv } | undefined {
+  /** The status this controller wrote for the object, read as that kind's status. */
+  controllerStatus<K extends Kind>(kind: K, name: string): { status: StatusOf<K>; kv: RawKv } | undefined {
     const kv = this.cache.get(this.keys.status(kind, name, { controller: true }));
-    return kv ? { status: parse<S>(kv), kv } : undefined;
+    return kv ? { status: parse<StatusOf<K>>(kv), kv } : undefined;
   }
 
-  nodeStatus<S = Status>(node: string, kind: Kind, name: string): S | undefined {
+  /** What `node`'s agent reported about the object: untrusted, check each field before use. */
+  nodeStatus(node: string, kind: Kind, name: string): Status | undefined {
     const kv = this.cache.get(this.keys.status(kind, name, { node }));
-    return kv ? parse<S>(kv) : undefined;
+    return kv ? parse<Status>(kv) : undefined;
   }
 
   node(name: string) { return this.object<Node>('Node', name); }

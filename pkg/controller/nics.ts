@@ -59,7 +59,7 @@ function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan): Target {
   if (!ctx.model.clusterNetwork(cnName)) throw new AllocationError('InvalidSpec', `ClusterNetwork "${cnName}" does not exist`);
   const candidates: Array<{ hs: Entry<HostSubnet>; st: Status }> = [];
   for (const hs of ctx.model.hostSubnetsOf(cnName, nic.spec.node).sort((a, b) => a.obj.metadata.name.localeCompare(b.obj.metadata.name))) {
-    const st = ctx.model.controllerStatus<Status>('HostSubnet', hs.obj.metadata.name);
+    const st = ctx.model.controllerStatus('HostSubnet', hs.obj.metadata.name);
     if (st?.status.subnet && st.status.gateway && st.status.dockerRange) candidates.push({ hs, st: st.status });
   }
   if (!candidates.length) {
@@ -154,14 +154,14 @@ interface NicJob {
 /** The address chosen: kept from an earlier round (keep) or newly claimed. */
 interface Choice { ip: number; keep?: ClaimEntry }
 
-export function planNic(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState): NicOutcome {
+export function allocateNic(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState): NicOutcome {
   const e = ctx.model.nic(name);
   if (!e) return { result: 'gone' };
   const uid = e.obj.metadata.uid!;
   plan.sameIncarnation(ctx.model.keys.object('ContainerNic', name), e.kv);
   const job: NicJob = {
     ctx, plan, state, name, nic: e.obj, uid,
-    prev: ctx.model.controllerStatus<Status>('ContainerNic', name)?.status, mine: ctx.model.claimsOf(uid),
+    prev: ctx.model.controllerStatus('ContainerNic', name)?.status, mine: ctx.model.claimsOf(uid),
   };
   try {
     const pool = nicPool(job.nic);

@@ -26,7 +26,7 @@ function otherAddresses(ctx: Ctx, self: string): Array<{ node: string; address?:
   for (const n of ctx.model.objects<Node>('Node')) {
     const name = n.obj.metadata.name;
     if (name === self) continue;
-    out.push({ node: name, address: n.obj.spec?.address ?? (ctx.model.controllerStatus<Status>('Node', name)?.status.address as string | undefined) });
+    out.push({ node: name, address: n.obj.spec?.address ?? ctx.model.controllerStatus('Node', name)?.status.address });
   }
   return out;
 }
@@ -45,7 +45,7 @@ export function judgeNodeAddress(ctx: Ctx, node: string, reported: unknown, acce
 
 /** Where peers reach `node`: the admin's spec.address, else the reported address once checked. */
 export function nodeAddress(ctx: Ctx, node: string): string | undefined {
-  const reported = ctx.model.nodeStatus<Status>(node, 'Node', node)?.address;
-  const accepted = ctx.model.controllerStatus<Status>('Node', node)?.status.address as string | undefined;
+  const reported = ctx.model.nodeStatus(node, 'Node', node)?.address;
+  const accepted = ctx.model.controllerStatus('Node', node)?.status.address;
   return judgeNodeAddress(ctx, node, reported, accepted).address;
 }

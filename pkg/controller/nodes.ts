@@ -22,15 +22,15 @@ export class LastSeen {
 
 export function desiredNodeStatus(ctx: Ctx, node: Node, lastSeen: LastSeen): Status {
   const name = node.metadata.name;
-  const prev = ctx.model.controllerStatus<Status>('Node', name)?.status;
-  const agent = ctx.model.nodeStatus<Status>(name, 'Node', name);
+  const prev = ctx.model.controllerStatus('Node', name)?.status;
+  const agent = ctx.model.nodeStatus(name, 'Node', name);
   const last = agent ?? lastSeen.get(name);
   // The controller's status holds only an address that passed its check (node-address.ts).
-  const verdict = judgeNodeAddress(ctx, name, last?.address, prev?.address as string | undefined);
+  const verdict = judgeNodeAddress(ctx, name, last?.address, prev?.address);
   const address = verdict.address;
-  const iface = (last?.interface as string | undefined) ?? (prev?.interface as string | undefined);
-  const seenAt = agent ? (prev?.lastHeartbeatTime as string | undefined) ?? (agent.lastHeartbeatTime as string | undefined)
-    : (last?.lastHeartbeatTime as string | undefined) ?? (prev?.lastHeartbeatTime as string | undefined);
+  const iface = (last?.interface as string | undefined) ?? prev?.interface;
+  const seenAt = agent ? prev?.lastHeartbeatTime ?? (agent.lastHeartbeatTime as string | undefined)
+    : (last?.lastHeartbeatTime as string | undefined) ?? prev?.lastHeartbeatTime;
   const everSeen = !!(last || prev?.address || prev?.lastHeartbeatTime);
   // Written while the agent lives too: this is what the merged view shows the moment the
   // agent's lease-bound status expires, even if no controller is running at that instant.

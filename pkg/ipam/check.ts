@@ -4,7 +4,7 @@
 // overlapping addresses in one pool) and unclaimed allocations (a status announcing an
 // address no claim backs).
 import type { Etcd3 } from 'etcd3';
-import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, MacvlanNodeStatus } from '../api/index.js';
+import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, MacvlanNodeStatus, Status } from '../api/index.js';
 import { parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
 import { listPrefix } from '../runtime/kv.js';
@@ -24,7 +24,6 @@ export interface IpamAudit {
 }
 
 interface Kv { key: string; value: string }
-type Status = Record<string, unknown>;
 
 /** Pure audit of the keys under one prefix. */
 export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {

@@ -1,7 +1,7 @@
 // Store over etcd. Objects, controller status and per-node status are separate keys
 // (docs/design.md); this file is the only place that knows how they are combined.
 import type { Etcd3, IKeyValue, IRequestOp, Lease } from 'etcd3';
-import { API_VERSION, kindInfo, matchLabels, type AnyObject, type Kind } from '../api/index.js';
+import { API_VERSION, kindInfo, matchLabels, type AnyObject, type Kind, type Status } from '../api/index.js';
 import { Keys, DEFAULT_PREFIX } from './keys.js';
 import { rangePrefix } from '../etcd/range.js';
 import { boundNode } from './merge.js';
@@ -18,8 +18,6 @@ import {
   ConflictError, NotFoundError,
   type ApplyChange, type ApplyOptions, type DeleteResult, type WriteProgress, type ListOptions, type ListResult, type Store, type StatusWriter,
 } from './types.js';
-
-type Status = Record<string, unknown>;
 
 export class InvalidObjectError extends ValidationError {
   constructor(readonly kind: string, readonly objectName: string, readonly issues: { path: string; message: string }[]) {

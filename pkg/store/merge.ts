@@ -2,9 +2,7 @@
 // limited to what that node may report (../api/authority.ts).
 import type { Condition } from '../api/fields.js';
 import { nodeReportable } from '../api/authority.js';
-import type { AnyObject, Kind } from '../api/index.js';
-
-type Status = Record<string, unknown> & { conditions?: Condition[] };
+import type { AnyObject, Kind, Status } from '../api/index.js';
 
 /** The node whose agent reports on this object, if any. */
 export function boundNode(obj: { kind: Kind; metadata: { name: string }; spec?: unknown }): string | undefined {
