@@ -44,6 +44,8 @@ export class TxnPlan {
     this.bytes += 2 * entryBytes(leaderKey);
   }
 
+  /** What the plan holds so far, against etcd's limits (test/unit/etcd-limits.test.ts). */
+  get size(): { compares: number; ops: number; bytes: number } { return { compares: this.compares.length, ops: this.ops.length, bytes: this.bytes }; }
 
   mark(): Mark {
     return { c: this.compares.length, o: this.ops.length, r: this.reads.length, p: this.puts.length, d: this.dels.length, b: this.bytes };
