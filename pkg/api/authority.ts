@@ -5,6 +5,7 @@
 // condition types listed here: whatever else a node writes there never overrides, and never
 // adds to, what the controller decided.
 import type { Kind } from './kinds.js';
+import type { Status } from './types.js';
 
 export interface StatusAuthority {
   /** status fields the bound node's agent may report */
@@ -34,8 +35,6 @@ export const STATUS_AUTHORITY: Readonly<Record<Kind, StatusAuthority>> = {
   ClusterNetwork: { nodeFields: [], nodeConditions: [] },
   MacvlanNet: { nodeFields: [], nodeConditions: [] },
 };
-
-type Status = Record<string, unknown> & { conditions?: Array<{ type: string }> };
 
 /** The part of a node's status for `kind` that the node may report; undefined when none. */
 export function nodeReportable<S extends Status>(kind: Kind, node: S | undefined): S | undefined {
