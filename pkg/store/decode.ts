@@ -1,11 +1,11 @@
 // Everything the store reads from etcd is untrusted input (docs/security.md): each value is
 // decoded against its kind's schema, the same zod schemas `xctl apply` validates with. A key
 // that does not decode is skipped and reported, never thrown from a watch listener.
-import { kindInfo, type AnyObject, type Kind } from '../api/index.js';
+import { kindInfo, type AnyObject, type Kind, type Status } from '../api/index.js';
 import { StoreError } from './types.js';
 export type { SkippedKey } from './types.js';
 
-export type Status = Record<string, unknown>;
+export type { Status };
 
 export class UndecodableError extends StoreError {
   constructor(readonly key: string, readonly detail: string) {
