@@ -5,7 +5,7 @@
 // on this host": the agent's planner; verify never re-implements it.
 import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../api/index.js';
 import type { Kind } from '../api/kinds.js';
-import { StatusWriter, type AgentContext, type Ready } from '../agent/context.js';
+import { NodeStatusReporter, type AgentContext, type Ready } from '../agent/context.js';
 import { Dataplane } from '../agent/dataplane.js';
 import { ipLine, isIpOp, type Op } from '../agent/planner/ops.js';
 import { reconcileHostSubnets } from '../agent/reconcilers/host-subnets.js';
@@ -34,7 +34,7 @@ class RecordingDataplane extends Dataplane {
 }
 
 /** Writes nothing: collects objects that are not Ready on this host, and why. */
-class RecordingStatus extends StatusWriter {
+class RecordingStatus extends NodeStatusReporter {
   readonly notReady: { kind: Kind; name: string; ready: Ready }[] = [];
   override async write(kind: Kind, obj: { metadata: { name: string } }, _fields: Record<string, unknown>, ready: Ready): Promise<void> {
     if (ready.status !== 'True') this.notReady.push({ kind, name: obj.metadata.name, ready });
