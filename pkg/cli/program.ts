@@ -16,6 +16,7 @@ import { registerWait } from './commands/wait.js';
 import { registerIpam } from './commands/ipam.js';
 import { registerCompletion } from './completion.js';
 import { registerVerify } from './commands/verify.js';
+import { registerTopology } from './commands/topology.js';
 
 /**
  * Every top-level command, in the order `xctl --help` lists them. A new command is a
@@ -31,6 +32,7 @@ const COMMANDS: RegisterCommand[] = [
   registerIpam,
   (program) => { program.addCommand(labCommand()); },
   registerVerify,
+  registerTopology,
   registerCompletion,
 ];
 

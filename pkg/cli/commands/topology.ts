@@ -1,0 +1,45 @@
+// `xctl topology [-o text|dot|svg]`: the cluster drawn from etcd (pkg/topology). svg pipes the
+// DOT through Graphviz's `dot` when it is installed and says how to install it when not.
+import type { Command } from 'commander';
+import { execa } from 'execa';
+import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../../api/index.js';
+import { renderDot, renderText, type Cluster } from '../../topology/render.js';
+import type { Session } from '../connect.js';
+import type { CliIO } from '../io.js';
+import { CliError, EXIT, UsageError } from '../exit.js';
+import type { RegisterCommand } from '../command.js';
+
+const DOT_TIMEOUT_MS = 30_000;
+
+async function readCluster(session: Session): Promise<Cluster> {
+  const s = session.store();
+  const [nodes, clusterNetworks, hostSubnets, nics, macvlanNets] = await Promise.all(
+    (['Node', 'ClusterNetwork', 'HostSubnet', 'ContainerNic', 'MacvlanNet'] as const).map((k) => s.list(k).then((l) => l.items)),
+  );
+  return { nodes: nodes as Node[], clusterNetworks: clusterNetworks as ClusterNetwork[], hostSubnets: hostSubnets as HostSubnet[], nics: nics as ContainerNic[], macvlanNets: macvlanNets as MacvlanNet[] };
+}
+
+export async function topologyCommand(session: Session, io: CliIO, output = 'text'): Promise<number> {
+  if (!['text', 'dot', 'svg'].includes(output)) throw new UsageError(`unknown output format "${output}"; use text, dot or svg`);
+  const cluster = await readCluster(session);
+  if (output === 'text') { io.out(renderText(cluster)); return EXIT.OK; }
+  const dot = renderDot(cluster);
+  if (output === 'dot') { io.out(dot); return EXIT.OK; }
+  try {
+    const r = await execa('dot', ['-Tsvg'], { input: dot, timeout: DOT_TIMEOUT_MS });
+    io.out(r.stdout + '\n');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') {
+      throw new CliError(EXIT.FAILED, 'rendering SVG needs Graphviz\'s `dot`, which is not installed: apt-get install graphviz (or use -o dot and render it elsewhere)');
+    }
+    throw new CliError(EXIT.FAILED, `dot -Tsvg failed: ${(e as Error).message}`);
+  }
+  return EXIT.OK;
+}
+
+export const registerTopology: RegisterCommand = (program, { io, run }) => {
+  program.command('topology')
+    .description('hosts, subnets, routes, NICs and macvlan segments, as text, Graphviz DOT or SVG')
+    .option('-o, --output <format>', 'text (default), dot or svg (needs Graphviz)', 'text')
+    .action((opts: { output: string }, cmd: Command) => run((s) => topologyCommand(s, io, opts.output), cmd));
+};
