@@ -6,6 +6,13 @@ import { runningLabEndpoints } from '../lab/state.js';
 import { createEtcdStore } from '../store/etcd-store.js';
 import type { Store } from '../store/types.js';
 import type { CliIO } from './io.js';
+import { createLogger } from '../log.js';
+
+function quietStoreLog() {
+  const l = createLogger('store');
+  l.level = 'error';
+  return l;
+}
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379';
 
@@ -40,7 +47,8 @@ export class Session {
   }
 
   store(): Store {
-    this.st ??= createEtcdStore(this.client());
+    // Commands report skipped keys themselves, one line each: the store's own warnings would repeat them.
+    this.st ??= createEtcdStore(this.client(), undefined, quietStoreLog());
     return this.st;
   }
 

@@ -49,6 +49,9 @@ export async function getCommand(session: Session, io: CliIO, kindArg: string, n
     const list = await store.list(info.kind, { labelSelector: selector });
     items = list.items;
     revision = list.revision;
+    // A key that does not decode is not the list's failure: the good objects print, and one
+    // line per bad key says what was left out (exit 0).
+    for (const s of list.skipped ?? []) io.err(`warning: skipped ${s.key}: ${s.error}\n`);
   }
   const wide = format === 'wide';
   let widths: number[] | undefined;
