@@ -2,7 +2,7 @@
 // term: every write the leader makes carries `term.guard` (a compare on that create_revision),
 // so a leader that lost its lease — paused, partitioned, or simply slow to notice — cannot
 // write anything, because etcd deleted the key when the lease expired.
-import type { Etcd3, ICompare, Lease } from 'etcd3';
+import type { Etcd3, ICompare, Lease, Watcher } from 'etcd3';
 import type { Logger } from '../log.js';
 import { createdAt, keyAbsent, putOp, getOp, txn } from './kv.js';
 import { LEADER_RETRY, backoffDelay } from './backoff.js';
@@ -40,6 +40,8 @@ export class LeaderElector {
   private wake?: () => void;
   private endTerm?: () => void;
   private termRevision?: string;
+  /** consecutive failures to reach etcd while campaigning, for LEADER_RETRY */
+  private failures = 0;
   readonly ttlSeconds: number;
 
   constructor(private readonly opts: LeaderElectorOptions) {
@@ -55,60 +57,69 @@ export class LeaderElector {
 
   /** Campaigns until stop(): leads while it can, steps down when the lease or key is lost. */
   async run(cb: LeaderCallbacks): Promise<void> {
-    const { client, key, id, log } = this.opts;
-    let watcher: Awaited<ReturnType<ReturnType<Etcd3['watch']>['create']>> | undefined;
+    let watcher: Watcher | undefined;
+    this.failures = 0;
     try {
-      watcher = await client.watch().key(key).create();
-      watcher.on('delete', () => { this.wake?.(); this.endTerm?.(); });
-      watcher.on('put', (kv) => {
-        if (this.termRevision && String(kv.create_revision) !== this.termRevision) this.endTerm?.();
-      });
-      watcher.on('error', () => this.wake?.());
-      // consecutive failures to reach etcd, for LEADER_RETRY
-      let failures = 0;
+      watcher = await this.watchKey();
       while (!this.stopped) {
-        const lease = client.lease(this.ttlSeconds, { autoKeepAlive: true });
+        const lease = this.opts.client.lease(this.ttlSeconds, { autoKeepAlive: true });
         this.lease = lease;
         let leaseLost = false;
         lease.on('lost', () => { leaseLost = true; this.wake?.(); this.endTerm?.(); });
-        let leaseId: string;
-        try {
-          leaseId = await lease.grant();
-          failures = 0;
-        } catch (err) {
-          log?.warn('cannot grant leader lease; retrying', { error: String(err) });
-          await this.sleep(backoffDelay(++failures, LEADER_RETRY));
-          continue;
-        }
-        while (!this.stopped && !leaseLost) {
-          let res;
-          try {
-            res = await txn(client, [keyAbsent(key)], [putOp(key, id, leaseId)], [getOp(key)]);
-            failures = 0;
-          } catch (err) {
-            log?.warn('leader campaign failed; retrying', { error: String(err) });
-            await this.sleep(backoffDelay(++failures, LEADER_RETRY));
-            continue;
-          }
-          if (res.succeeded) {
-            const revision = String(res.header.revision);
-            await this.lead(cb, revision, leaseId);
-            break;
-          }
-          const holder = res.responses[0]?.response_range?.kvs?.[0];
-          if (holder && String(holder.lease) === leaseId) {
-            // Our own key survived a restart of this loop: the term goes on.
-            await this.lead(cb, String(holder.create_revision), leaseId);
-            break;
-          }
-          // Someone else leads: wait for the key to go, re-checking now and then in case a
-          // watch event was missed while reconnecting.
-          await this.sleep(this.ttlSeconds * 1000);
-        }
+        const leaseId = await this.grant(lease);
+        if (leaseId === undefined) continue;
+        await this.campaign(cb, leaseId, () => leaseLost);
         try { await lease.revoke(); } catch { /* an expired lease cannot be revoked; fine */ }
       }
     } finally {
       await watcher?.cancel().catch(() => undefined);
+    }
+  }
+
+  /** Watches the election key: its deletion wakes a waiting campaign, a new holder ends our term. */
+  private async watchKey(): Promise<Watcher> {
+    const watcher = await this.opts.client.watch().key(this.opts.key).create();
+    watcher.on('delete', () => { this.wake?.(); this.endTerm?.(); });
+    watcher.on('put', (kv) => {
+      if (this.termRevision && String(kv.create_revision) !== this.termRevision) this.endTerm?.();
+    });
+    watcher.on('error', () => this.wake?.());
+    return watcher;
+  }
+
+  /** The granted lease's id, or undefined after waiting out a failure (LEADER_RETRY). */
+  private async grant(lease: Lease): Promise<string | undefined> {
+    try {
+      const leaseId = await lease.grant();
+      this.failures = 0;
+      return leaseId;
+    } catch (err) {
+      this.opts.log?.warn('cannot grant leader lease; retrying', { error: String(err) });
+      await this.sleep(backoffDelay(++this.failures, LEADER_RETRY));
+      return undefined;
+    }
+  }
+
+  /** Tries to take the key under `leaseId` until it leads one term, is stopped or loses the lease. */
+  private async campaign(cb: LeaderCallbacks, leaseId: string, leaseLost: () => boolean): Promise<void> {
+    const { client, key, id, log } = this.opts;
+    while (!this.stopped && !leaseLost()) {
+      let res;
+      try {
+        res = await txn(client, [keyAbsent(key)], [putOp(key, id, leaseId)], [getOp(key)]);
+        this.failures = 0;
+      } catch (err) {
+        log?.warn('leader campaign failed; retrying', { error: String(err) });
+        await this.sleep(backoffDelay(++this.failures, LEADER_RETRY));
+        continue;
+      }
+      if (res.succeeded) return this.lead(cb, String(res.header.revision), leaseId);
+      const holder = res.responses[0]?.response_range?.kvs?.[0];
+      // Our own key survived a restart of this loop: the term goes on.
+      if (holder && String(holder.lease) === leaseId) return this.lead(cb, String(holder.create_revision), leaseId);
+      // Someone else leads: wait for the key to go, re-checking now and then in case a
+      // watch event was missed while reconnecting.
+      await this.sleep(this.ttlSeconds * 1000);
     }
   }
 
