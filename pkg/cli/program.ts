@@ -17,6 +17,7 @@ import { registerIpam } from './commands/ipam.js';
 import { registerCompletion } from './completion.js';
 import { registerVerify } from './commands/verify.js';
 import { registerTopology } from './commands/topology.js';
+import { registerAuth } from './commands/auth.js';
 
 /**
  * Every top-level command, in the order `xctl --help` lists them. A new command is a
@@ -30,6 +31,7 @@ const COMMANDS: RegisterCommand[] = [
   registerDelete,
   registerWait,
   registerIpam,
+  registerAuth,
   (program) => { program.addCommand(labCommand()); },
   registerVerify,
   registerTopology,

@@ -27,9 +27,28 @@ export function callDeadlines(ms = ETCD_CALL_TIMEOUT_MS): IOptions['defaultCallO
   return (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + ms });
 }
 
+let ipServernameWarningQuiet = false;
+
+/**
+ * grpc-js passes the endpoint's host as the TLS server name, and Node warns (DEP0123) when
+ * that is an IP address, as etcd endpoints usually are. The certificate is still checked
+ * against the IP; only that one warning, which users can do nothing about, is dropped.
+ */
+export function quietIpServernameWarning(): void {
+  if (ipServernameWarningQuiet) return;
+  ipServernameWarningQuiet = true;
+  const emit = process.emitWarning.bind(process) as (...a: unknown[]) => void;
+  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+    const code = typeof rest[0] === 'object' ? (rest[0] as { code?: string } | null)?.code : rest[1];
+    if (code === 'DEP0123') return;
+    emit(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
 /** Builds an etcd3 client; TLS files are read here so a missing file fails before any I/O. */
 export function createEtcdClient(conn: EtcdConnection): Etcd3 {
   if (conn.endpoints.length === 0) throw new EtcdConfigError('no etcd endpoints given');
+  if (conn.endpoints.some((e) => e.startsWith('https:'))) quietIpServernameWarning();
   const opts: IOptions = { hosts: conn.endpoints, dialTimeout: 5000, defaultCallOptions: callDeadlines() };
   if (conn.cacert || conn.cert || conn.key) {
     if (!conn.cacert) throw new EtcdConfigError('--cert/--key need --cacert');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { etcdLimitFlags, type EtcdLimits } from './limits.js';
 import { LabError } from '../errors.js';
-import { callDeadlines } from './client.js';
+import { callDeadlines, quietIpServernameWarning } from './client.js';
 
 /** Client-facing TLS of one etcd (PEM file paths). Peers stay plain HTTP on loopback. */
 export interface EtcdTlsOptions {
@@ -141,6 +141,7 @@ export interface WaitHealthyOptions {
 export async function waitHealthy(endpoints: string[], o: WaitHealthyOptions = {}): Promise<void> {
   const { exited = () => false, logFile = '', timeoutMs = 20000 } = o;
   const deadline = Date.now() + timeoutMs;
+  if (o.tls) quietIpServernameWarning();
   const c = new Etcd3({ hosts: endpoints, dialTimeout: 1000, defaultCallOptions: callDeadlines(2000), ...(o.tls ? { credentials: etcdClientCredentials(o.tls) } : {}) });
   try {
     for (;;) {

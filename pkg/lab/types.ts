@@ -68,6 +68,25 @@ export interface LabRecord {
   endpoints?: string[];
   /** the agents' --resync in seconds when not the default (tests push it beyond their waits) */
   agentResyncS?: number;
+  /** TLS and auth of the lab's own etcd (absent when `up` was given existing endpoints) */
+  auth?: LabAuth;
   /** true once `up` finished; status says "partial" otherwise */
   complete?: boolean;
+}
+
+/** A certificate and key (PEM file paths). */
+export interface LabIdentity {
+  cert: string;
+  key: string;
+}
+
+/** The lab's CA directory and the identities of its control plane; hosts' are issued per host. */
+export interface LabAuth {
+  caDir: string;
+  /** the CA certificate clients verify etcd with */
+  ca: string;
+  root: LabIdentity;
+  controller: LabIdentity;
+  /** what xctl uses against the lab */
+  admin: LabIdentity;
 }

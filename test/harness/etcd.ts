@@ -6,37 +6,80 @@ import { Etcd3 } from 'etcd3';
 import type { EtcdLimits } from '../../pkg/etcd/limits.js';
 import { callDeadlines } from '../../pkg/etcd/client.js';
 import { etcdClientCredentials, startEtcdServer, startEtcdCluster, type EtcdServer, type EtcdTlsOptions } from '../../pkg/etcd/server.js';
+import { clusterIdentities, connectionAs, loopbackServerTls, nodeIdentity, type ClusterIdentities } from '../../pkg/auth/bootstrap.js';
+import { addNodeAuth, initAuth } from '../../pkg/auth/etcd-auth.js';
+import type { Identity } from '../../pkg/auth/pki.js';
+import { createEtcdClient, type EtcdConnection } from '../../pkg/etcd/client.js';
 
 export interface TestEtcd {
   endpoints: string[];
   members: EtcdServer[];
   dataDir: string;
-  /** a new client; closed by stop() */
+  /** a new client (as etcd's root when auth is on); closed by stop() */
   client(): Etcd3;
+  /** with auth: true, the CA and identities, and clients as any of them */
+  auth?: TestEtcdAuth;
   stop(): Promise<void>;
+}
+
+/** An etcd with TLS client-certificate auth and `auth enable`, roles as `xctl auth init` makes them. */
+export interface TestEtcdAuth {
+  ids: ClusterIdentities;
+  /** --cacert/--cert/--key of an identity, e.g. for a program the test starts */
+  connection(id: Identity): EtcdConnection;
+  /** a client as that identity; closed by stop() */
+  clientAs(id: Identity): Etcd3;
+  /** node-<name>'s certificate, user and role (idempotent) */
+  addNode(name: string): Promise<Identity>;
 }
 
 /**
  * `tls`: one member serving https (clusters are plain HTTP); client() then uses its CA and client certificate.
+ * `auth`: TLS with client certificates and etcd auth enabled (roles of pkg/auth/roles.ts); client() is root.
  * `limits`: only for a test about raised limits (ETCD_RAISED_LIMITS); otherwise etcd's defaults, as a stock etcd.
  */
-export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; limits?: EtcdLimits } = {}): Promise<TestEtcd> {
+export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; auth?: boolean; limits?: EtcdLimits } = {}): Promise<TestEtcd> {
   const dataDir = mkdtempSync(join(tmpdir(), 'xnet-etcd-'));
   let members: EtcdServer[];
+  let ids: ClusterIdentities | undefined;
   try {
+    if (opts.auth) {
+      ids = await clusterIdentities(join(dataDir, 'pki'));
+      opts = { ...opts, tls: await loopbackServerTls(ids) };
+    }
     members = opts.members === 3
       ? await startEtcdCluster(3, dataDir, opts.limits)
       : [await startEtcdServer({ dataDir, limits: opts.limits, ...(opts.tls ? { tls: opts.tls } : {}) })];
+    if (ids) {
+      const root = createEtcdClient(connectionAs(members[0].endpoints, ids.ca.caCert, ids.root));
+      await initAuth(root).finally(() => root.close());
+    }
   } catch (e) {
     rmSync(dataDir, { recursive: true, force: true });
     throw e;
   }
   const endpoints = members.flatMap((m) => m.endpoints);
   const clients: Etcd3[] = [];
+  const auth: TestEtcdAuth | undefined = ids && {
+    ids,
+    connection: (id) => connectionAs(endpoints, ids.ca.caCert, id),
+    clientAs(id) {
+      const c = createEtcdClient(connectionAs(endpoints, ids.ca.caCert, id));
+      clients.push(c);
+      return c;
+    },
+    async addNode(name) {
+      const id = await nodeIdentity(ids.ca, name);
+      const root = createEtcdClient(connectionAs(endpoints, ids.ca.caCert, ids.root));
+      await addNodeAuth(root, name).finally(() => root.close());
+      return id;
+    },
+  };
   return {
     endpoints,
     members,
     dataDir,
+    auth,
     client() {
       const c = new Etcd3({ hosts: endpoints, dialTimeout: 3000, defaultCallOptions: callDeadlines(), ...(opts.tls ? { credentials: etcdClientCredentials(opts.tls) } : {}) });
       clients.push(c);

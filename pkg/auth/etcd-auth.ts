@@ -1,0 +1,72 @@
+// Puts the roles of roles.ts into etcd: users without passwords (they authenticate with their
+// certificate's CN only), one role each, and `auth enable`. Every step is idempotent, so
+// `xctl auth init` and `add-node` can be run again after a failure or a change of roles.ts.
+import type { Etcd3, IPermission } from 'etcd3';
+import { prefixEnd } from '../etcd/range.js';
+import { clusterRoles, nodeRole, nodeUser, ROOT_USER, type Grant, type RoleSpec } from './roles.js';
+import { Keys } from '../store/keys.js';
+
+const PERM = { read: 'Read', write: 'Write', readwrite: 'Readwrite' } as const;
+
+function toPermission(g: Grant): IPermission {
+  // etcd's prefix permission is a range ending where the prefix ends; a single key has none
+  return { permType: PERM[g.access], key: Buffer.from(g.key), range_end: g.prefix ? prefixEnd(g.key) : Buffer.alloc(0) };
+}
+
+const permId = (p: { permType?: string | number; key?: Buffer; range_end?: Buffer }) =>
+  `${p.permType}|${p.key?.toString('hex') ?? ''}|${p.range_end?.toString('hex') ?? ''}`;
+
+/** `already exists` / `not found` answers, which make a step a no-op rather than a failure */
+function ignore(pattern: RegExp) {
+  return (e: unknown) => {
+    if (!pattern.test((e as Error).message ?? '')) throw e;
+  };
+}
+
+/** Makes the role hold exactly the spec's grants (adds what is missing, revokes the rest). */
+export async function syncRole(client: Etcd3, role: RoleSpec): Promise<void> {
+  await client.auth.roleAdd({ name: role.name }).catch(ignore(/role name already exists/i));
+  const want = role.grants.map(toPermission);
+  const have = (await client.auth.roleGet({ role: role.name })).perm ?? [];
+  const wanted = new Set(want.map(permId));
+  const held = new Set(have.map(permId));
+  for (const p of have) {
+    // etcd reports READ as 0 and omits it; normalise both sides by type name
+    if (!wanted.has(permId(p))) {
+      await client.auth.roleRevokePermission({ role: role.name, key: p.key, range_end: p.range_end });
+    }
+  }
+  await Promise.all(want.filter((p) => !held.has(permId(p))).map((perm) => client.auth.roleGrantPermission({ name: role.name, perm })));
+}
+
+/** A user that can only authenticate with a certificate (no password), holding `roles`. */
+export async function ensureUser(client: Etcd3, user: string, roles: string[]): Promise<void> {
+  await client.auth.userAdd({ name: user, password: '', options: { no_password: true } }).catch(ignore(/user name already exists/i));
+  for (const role of roles) await client.auth.userGrantRole({ user, role });
+}
+
+/** root, the controller and the admin identities with their roles, then `auth enable`. */
+export async function initAuth(client: Etcd3, keys = new Keys()): Promise<void> {
+  await ensureUser(client, ROOT_USER, ['root']);
+  await Promise.all(clusterRoles(keys).map(async (r) => {
+    await syncRole(client, r);
+    await ensureUser(client, r.name, [r.name]);
+  }));
+  await client.auth.authEnable();
+}
+
+export async function addNodeAuth(client: Etcd3, node: string, keys = new Keys()): Promise<void> {
+  const role = nodeRole(node, keys);
+  await syncRole(client, role);
+  await ensureUser(client, role.name, [role.name]);
+}
+
+/** Deletes the node's user and role: every request made with its certificate is refused from now on. */
+export async function removeNodeAuth(client: Etcd3, node: string): Promise<{ user: boolean; role: boolean }> {
+  const name = nodeUser(node);
+  let user = true;
+  let role = true;
+  await client.auth.userDelete({ name }).catch((e) => { ignore(/user name not found/i)(e); user = false; });
+  await client.auth.roleDelete({ role: name }).catch((e) => { ignore(/role name not found/i)(e); role = false; });
+  return { user, role };
+}
