@@ -2,7 +2,7 @@
 // local default, so that `xctl get nodes` just works after `xctl lab up`.
 import type { Etcd3 } from 'etcd3';
 import { createEtcdClient, parseEndpoints, type EtcdConnection } from '../etcd/client.js';
-import { runningLabEndpoints } from '../lab/state.js';
+import { runningLabConnection, runningLabEndpoints, type LabConnection } from '../lab/state.js';
 import { createEtcdStore } from '../store/etcd-store.js';
 import type { Store } from '../store/types.js';
 import type { CliIO } from './io.js';
@@ -31,8 +31,15 @@ export function resolveEndpoints(opts: GlobalOptions, env: CliIO['env'], lab: ()
   return [DEFAULT_ENDPOINT];
 }
 
-export function connection(opts: GlobalOptions, env: CliIO['env'], lab: () => string[] | undefined = runningLabEndpoints): EtcdConnection {
-  return { endpoints: resolveEndpoints(opts, env, lab), cacert: opts.cacert, cert: opts.cert, key: opts.key };
+/**
+ * Endpoints as resolveEndpoints says; TLS files from the flags, else, when the endpoints are
+ * the running lab's, the lab's CA and admin identity (its etcd admits no one without one).
+ */
+export function connection(opts: GlobalOptions, env: CliIO['env'], lab: () => LabConnection | undefined = runningLabConnection): EtcdConnection {
+  const flags = { cacert: opts.cacert, cert: opts.cert, key: opts.key };
+  const fromLab = opts.endpoints || env.XCTL_ENDPOINTS ? undefined : lab();
+  if (fromLab?.endpoints.length && !(opts.cacert || opts.cert || opts.key)) return { ...fromLab };
+  return { endpoints: resolveEndpoints(opts, env, () => fromLab?.endpoints), ...flags };
 }
 
 /** Commands get a Session: one client, opened lazily, closed when the command ends. */

@@ -1,7 +1,6 @@
 // The xctl command tree (docs/api.md). Each run builds a fresh commander program so
 // that tests can run many commands in one process.
 import { Command, CommanderError } from 'commander';
-import { labCommand } from '../lab/command.js';
 import { connection, Session, type GlobalOptions } from './connect.js';
 import { CliError, exitCodeFor, EXIT } from './exit.js';
 import type { CliIO } from './io.js';
@@ -18,6 +17,7 @@ import { registerCompletion } from './completion.js';
 import { registerVerify } from './commands/verify.js';
 import { registerTopology } from './commands/topology.js';
 import { registerAuth } from './commands/auth.js';
+import { registerLab } from './commands/lab.js';
 
 /**
  * Every top-level command, in the order `xctl --help` lists them. A new command is a
@@ -32,7 +32,7 @@ const COMMANDS: RegisterCommand[] = [
   registerWait,
   registerIpam,
   registerAuth,
-  (program) => { program.addCommand(labCommand()); },
+  registerLab,
   registerVerify,
   registerTopology,
   registerCompletion,

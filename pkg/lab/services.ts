@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startEtcdServer } from '../etcd/server.js';
 import { ETCD_DEFAULT_LIMITS } from '../etcd/limits.js';
 import { LabError } from './errors.js';
+import { enableLabAuth, hostCredentials, labTlsArgs, prepareLabAuth } from './auth.js';
 import { isAlive, processStartTime, spawnDetached, stopProcess } from './proc.js';
 import { readRecord, updateRecord } from './record.js';
 import type { Lab, LabHost, ProcessEntry } from './types.js';
@@ -64,7 +65,11 @@ function startRecorded(lab: Lab, entry: ProcessEntry, env?: Record<string, strin
   return { id: entry.id, pid: p.pid };
 }
 
-/** Starts the lab's own etcd on free loopback ports and records its endpoints. */
+/**
+ * Starts the lab's own etcd on free loopback ports, serving TLS and admitting only clients
+ * with a certificate of the lab's CA; records its endpoints, then creates the users and
+ * roles and enables auth.
+ */
 export async function startLabEtcd(lab: Lab): Promise<string[]> {
   const dataDir = join(lab.dir, 'etcd');
   const log = join(lab.dir, 'etcd.log');
@@ -74,7 +79,8 @@ export async function startLabEtcd(lab: Lab): Promise<string[]> {
   });
   let server;
   try {
-    server = await startEtcdServer({ dataDir, name: 'lab', logFile: log, detached: true });
+    const tls = await prepareLabAuth(lab);
+    server = await startEtcdServer({ dataDir, name: 'lab', logFile: log, detached: true, tls });
   } catch (e) {
     throw new LabError('EtcdNotStarted', `the lab's etcd did not start: ${(e as Error).message}`, `see ${log}`);
   }
@@ -83,6 +89,11 @@ export async function startLabEtcd(lab: Lab): Promise<string[]> {
     if (e) { e.pid = server.pid; e.startTime = processStartTime(server.pid); }
     r.endpoints = server.endpoints;
   });
+  try {
+    await enableLabAuth(lab);
+  } catch (e) {
+    throw new LabError('EtcdAuthFailed', `enabling auth on the lab's etcd failed: ${(e as Error).message}`, `see ${log}`);
+  }
   return server.endpoints;
 }
 
@@ -109,23 +120,28 @@ async function metricsAddress(): Promise<{ flag: string[]; url: string }> {
 export async function startController(lab: Lab, n: number, endpoints = labEndpoints(lab)): Promise<Started> {
   const tuning = ['--lease-ttl', '10', '--workers', '64', '--max-txn-ops', String(ETCD_DEFAULT_LIMITS.maxTxnOps)];
   const m = await metricsAddress();
+  const rec = readRecord(lab.dir);
   return startRecorded(lab, {
     id: `controller/${n}`, role: 'controller',
-    argv: [process.execPath, programPath('xnet-controller'), '--endpoints', endpoints.join(','), ...tuning, ...m.flag],
+    argv: [process.execPath, programPath('xnet-controller'), '--endpoints', endpoints.join(','), ...labTlsArgs(rec, rec?.auth?.controller), ...tuning, ...m.flag],
     log: join(lab.dir, `controller-${n}.log`), metrics: m.url,
   });
 }
 
-/** xnet-agent for one host: it manages the host's namespace and Docker daemon from outside. */
+/**
+ * xnet-agent for one host: it manages the host's namespace and Docker daemon from outside,
+ * with the host's own etcd identity (admitLabHost issues it).
+ */
 export async function startAgent(lab: Lab, host: LabHost, endpoints = labEndpoints(lab)): Promise<Started> {
   const m = await metricsAddress();
-  const resync = readRecord(lab.dir)?.agentResyncS;
+  const rec = readRecord(lab.dir);
+  const resync = rec?.agentResyncS;
   return startRecorded(lab, {
     id: `agent/${host.name}`, role: 'agent', host: host.name,
     argv: [
       process.execPath, programPath('xnet-agent'),
       '--node', host.name, '--netns', host.netns, '--docker-host', host.dockerHost,
-      '--endpoints', endpoints.join(','), ...m.flag,
+      '--endpoints', endpoints.join(','), ...labTlsArgs(rec, rec && hostCredentials(rec, host)), ...m.flag,
       ...(resync !== undefined ? ['--resync', String(resync)] : []),
     ],
     log: join(host.dir, 'agent.log'), metrics: m.url,

@@ -4,6 +4,7 @@ import { dockerAnswers } from './dockerd.js';
 import { netnsPath } from './hosts.js';
 import { isAlive } from './proc.js';
 import { readRecord } from './record.js';
+import { hostCredentials } from './auth.js';
 import type { LabRecord } from './types.js';
 
 export type ProcState = 'running' | 'dead' | 'not built' | 'starting';
@@ -30,13 +31,17 @@ export function labStatusJson(st: LabStatus): Record<string, unknown> {
     dir: rec.dir,
     complete: !!rec.complete,
     healthy: st.healthy,
-    etcd: { endpoints: rec.endpoints ?? [] },
+    // the CA and admin identity xctl uses against the lab (absent with an etcd given to `up`)
+    etcd: { endpoints: rec.endpoints ?? [], ...(rec.auth ? { ca: rec.auth.ca, admin: { ...rec.auth.admin } } : {}) },
     hosts: st.hosts.map((h) => {
       const host = rec.hosts.find((x) => x.name === h.name);
+      const credentials = host && hostCredentials(rec, host);
       return {
         name: h.name, address: h.address, namespace: h.netns,
         docker: { host: host?.dockerHost, state: h.docker ? 'running' : 'not answering' },
         agent: { pid: h.agentPid ?? null, state: h.agent, metrics: h.agentMetrics ?? null },
+        // that host's own etcd certificate: what its agent uses
+        ...(credentials ? { credentials: { ...credentials } } : {}),
       };
     }),
     processes: st.processes.map((p) => ({ name: p.id, pid: p.pid ?? null, state: p.state, log: p.log, metrics: p.metrics ?? null })),

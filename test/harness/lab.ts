@@ -13,6 +13,9 @@ import {
 } from '../../pkg/lab/index.js';
 import { run } from '../../pkg/lab/run.js';
 import { HEAL_TEST_RESYNC_S } from './heal.js';
+import { admitLabHost, hostCredentials, labTlsArgs } from '../../pkg/lab/auth.js';
+import { readRecord } from '../../pkg/lab/record.js';
+import type { LabAuth, LabIdentity } from '../../pkg/lab/types.js';
 
 /** dist/cmd/xctl.js next to the agent and controller the lab starts */
 export function xctlPath(): string {
@@ -59,7 +62,11 @@ export interface TestLab {
   down(): Promise<void>;
   /** etcd endpoints of the lab (agents: true only) */
   endpoints(): string[];
-  /** the built xctl against the lab's etcd */
+  /** TLS files of the lab's etcd (agents: true only): CA, root, controller and admin identities */
+  auth(): LabAuth;
+  /** a host's own etcd identity (what its agent uses) */
+  credentials(host: LabHost | string | number): LabIdentity;
+  /** the built xctl against the lab's etcd, as the lab's admin */
   xctl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<ExecResult>;
   /** agents by host: stop (SIGTERM, waits), kill (SIGKILL) and start again */
   stopAgent(host: LabHost | string | number): Promise<void>;
@@ -91,7 +98,10 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
     hosts.sort((a, b) => a.index - b.index);
     if (withDocker) await startDockerd(h);
     if (withImage) await ensureBusyboxImage(h);
-    if (opts.agents) await startAgent(lab, h);
+    if (opts.agents) {
+      await admitLabHost(lab, h);
+      await startAgent(lab, h);
+    }
     return h;
   };
   try {
@@ -149,7 +159,17 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
     },
     down: () => destroyLab(lab.dir).then(() => undefined),
     endpoints: () => labEndpoints(lab),
-    xctl: (args, o) => run([process.execPath, xctlPath(), '--endpoints', labEndpoints(lab).join(','), ...args], { reject: false, input: o?.input, timeoutMs: o?.timeoutMs ?? 60_000 }),
+    auth: () => {
+      const a = readRecord(lab.dir)?.auth;
+      if (!a) throw new Error(`lab ${id} has no etcd auth (built without agents?)`);
+      return a;
+    },
+    credentials: (h) => hostCredentials(readRecord(lab.dir)!, resolve(h))!,
+    xctl: (args, o) => {
+      const rec = readRecord(lab.dir);
+      const argv = [process.execPath, xctlPath(), '--endpoints', labEndpoints(lab).join(','), ...labTlsArgs(rec, rec?.auth?.admin), ...args];
+      return run(argv, { reject: false, input: o?.input, timeoutMs: o?.timeoutMs ?? 60_000 });
+    },
     stopAgent: async (h) => { await stopLabProcess(lab, `agent/${resolve(h).name}`); },
     killAgent: (h) => killLabProcess(lab, `agent/${resolve(h).name}`),
     startAgent: async (h) => { await startAgent(lab, resolve(h)); },

@@ -1,7 +1,7 @@
 // `xctl lab up | status | exec | down` as a user runs them, under a lab id and directory of
 // the test's own (XNET_LAB_ID, XNET_LAB_DIR) so a user's lab on the same machine is untouched.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { destroyLab, labDirFor, labLeftovers, readRecord } from '../../pkg/lab/index.js';
 import { labProgramsMentioning } from '../../pkg/lab/proc.js';
@@ -46,6 +46,26 @@ describe('xctl lab', () => {
       expect(r.stdout, p).toMatch(new RegExp(`^${p.replace('/', '\\/')}\\s+\\d+\\s+running`, 'm'));
     }
     expect(r.stdout).not.toMatch(/\b(dead|missing|not built)\b/);
+  });
+
+  test('status -o json names the TLS etcd, xctl\'s admin identity and each host\'s own certificate', async () => {
+    const r = await xctl('lab', 'status', '-o', 'json');
+    const st = JSON.parse(r.stdout);
+    expect(st).toMatchObject({ name: id, dir });
+    expect(st.etcd.endpoints[0]).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const subject = async (cert: string) => (await run(['openssl', 'x509', '-in', cert, '-noout', '-subject'])).stdout;
+    expect(await subject(st.etcd.admin.cert)).toMatch(/CN ?= ?xnet-admin$/);
+    expect(st.hosts.map((h: { name: string }) => h.name)).toEqual(['host-1', 'host-2']);
+    for (const h of st.hosts) {
+      expect(h).toMatchObject({ namespace: `${id}-${h.name}`, docker: { state: 'running' }, agent: { state: 'running' } });
+      expect(h.docker.host).toMatch(/^unix:\/\//);
+      expect(h.agent.pid).toBeGreaterThan(0);
+      expect(await subject(h.credentials.cert)).toMatch(new RegExp(`CN ?= ?node-${h.name}$`));
+      expect(statSync(h.credentials.key).mode & 0o777).toBe(0o600);
+    }
+    const names = st.processes.map((p: { name: string }) => p.name);
+    expect(names).toEqual(expect.arrayContaining(['etcd', 'controller/1', 'agent/host-1', 'dockerd/host-2']));
+    expect(st.processes.find((p: { name: string }) => p.name === 'controller/1')).toMatchObject({ state: 'running', log: expect.stringContaining(dir) });
   });
 
   test('exec runs in the host with its Docker daemon and passes the exit code on', async () => {

@@ -1,0 +1,130 @@
+// `xctl lab up [--hosts N] | down | status [-o json] | exec HOST -- CMD...` (docs/api.md).
+// The lab needs no etcd session of its own, so these actions run outside xctl's session
+// helper; failures are thrown and printed by xctl like any other error.
+import { spawn } from 'node:child_process';
+import { Command, InvalidArgumentError } from 'commander';
+import { CliError } from '../exit.js';
+import type { CliIO } from '../io.js';
+import type { RegisterCommand } from '../command.js';
+import { parseEndpoints } from '../../etcd/client.js';
+import { destroyLab } from '../../lab/down.js';
+import { LabError } from '../../lab/errors.js';
+import { hostEnv, hostExecArgv } from '../../lab/exec.js';
+import { defaultLabDir, readRecord, userLabId } from '../../lab/record.js';
+import { labStatus, labStatusJson, type LabStatus } from '../../lab/status.js';
+import { labUp } from '../../lab/up.js';
+
+type Out = (s: string) => void;
+
+function table(rows: string[][]): string {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i] + 2))).join('').trimEnd()).join('\n');
+}
+
+function requireRoot(): void {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new LabError('NotRoot', 'the lab makes network namespaces and runs Docker daemons, which needs root', 'run it as root (sudo)');
+  }
+}
+
+function count(max: number) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`use a whole number from 1 to ${max}`);
+    return n;
+  };
+}
+
+async function up(out: Out, env: CliIO['env'], opts: { hosts: number; controllers: number }, cmd: Command): Promise<void> {
+  requireRoot();
+  const g = cmd.optsWithGlobals() as { endpoints?: string };
+  const endpoints = g.endpoints ? parseEndpoints(g.endpoints) : env.XCTL_ENDPOINTS ? parseEndpoints(env.XCTL_ENDPOINTS) : undefined;
+  const t0 = Date.now();
+  try {
+    const r = await labUp({ id: userLabId(), dir: defaultLabDir(), hosts: opts.hosts, controllers: opts.controllers, endpoints, progress: (l) => out(`· ${l}`) });
+    out(`lab up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${r.hosts.map((h) => h.name).join(', ')}; etcd ${r.endpoints.join(',')}`);
+    out('next: xctl get nodes · xctl lab exec host-1 -- docker ps · xctl lab status · xctl lab down');
+  } catch (e) {
+    if (e instanceof LabError && e.reason === 'LabExists') throw e;
+    throw new LabError('UpFailed', `lab up failed: ${(e as Error).message}`, `logs are in ${defaultLabDir()}; remove what was made with \`xctl lab down\``);
+  }
+}
+
+async function down(out: Out): Promise<void> {
+  requireRoot();
+  if (!readRecord(defaultLabDir())) {
+    out('no lab is up; nothing to remove');
+    return;
+  }
+  const r = await destroyLab(defaultLabDir(), { progress: (l) => out(`· ${l}`) });
+  out(`lab ${r.labId} removed: ${r.stopped.length} processes stopped, ${r.netns.length} namespaces deleted`);
+}
+
+function printStatus(out: Out, st: LabStatus): void {
+  const rec = st.record;
+  const auth = rec.auth ? ` (TLS; xctl uses ${rec.auth.admin.cert})` : '';
+  out(`lab ${rec.labId} in ${rec.dir}${rec.complete ? '' : ' (incomplete: up did not finish)'}; etcd ${rec.endpoints?.join(',') ?? '-'}${auth}`);
+  out(table([
+    ['HOST', 'ADDRESS', 'NAMESPACE', 'DOCKER', 'AGENT'],
+    ...st.hosts.map((h) => [h.name, h.address, h.namespace ? h.netns : `${h.netns} (missing)`, h.docker ? 'running' : 'not answering', h.agentPid ? `${h.agent} (pid ${h.agentPid})` : h.agent]),
+  ]));
+  out('');
+  out(table([['PROCESS', 'PID', 'STATE', 'LOG'], ...st.processes.map((p) => [p.id, p.pid ? String(p.pid) : '-', p.state, p.log])]));
+}
+
+async function status(out: Out, opts: { output?: string }): Promise<void> {
+  if (opts.output !== undefined && opts.output !== 'json') throw new CliError(2, `unknown output format "${opts.output}"; use json`);
+  const st = await labStatus(defaultLabDir());
+  if (!st) throw new CliError(1, 'no lab is up (build one with `xctl lab up`)');
+  if (opts.output === 'json') {
+    out(JSON.stringify(labStatusJson(st), null, 2));
+    if (!st.healthy) throw new CliError(1, 'the lab is not fully running');
+    return;
+  }
+  printStatus(out, st);
+  if (!st.healthy) throw new CliError(1, 'the lab is not fully running (see the states above and the logs)');
+}
+
+async function exec(hostName: string, argv: string[]): Promise<void> {
+  const rec = readRecord(defaultLabDir());
+  if (!rec) throw new CliError(1, 'no lab is up (build one with `xctl lab up`)');
+  const host = rec.hosts.find((h) => h.name === hostName);
+  if (!host) throw new CliError(4, `no host ${hostName} in the lab (hosts: ${rec.hosts.map((h) => h.name).join(', ')})`);
+  const full = hostExecArgv(host, argv);
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn(full[0], full.slice(1), { stdio: 'inherit', env: { ...process.env, ...hostEnv(host) } });
+    child.on('error', reject);
+    child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
+  });
+  if (code !== 0) throw new CliError(code, `${argv.join(' ')} on ${hostName} exited with status ${code}`);
+}
+
+export function labCommand(io: CliIO): Command {
+  const out: Out = (s) => io.out(s.endsWith('\n') ? s : s + '\n');
+  const lab = new Command('lab').description(`multi-host lab on this machine: network namespaces with their own Docker daemon on one underlay (state in ${defaultLabDir()}, or $XNET_LAB_DIR)`);
+  lab.command('up')
+    .description('build hosts host-1..host-N, a local etcd with TLS and auth (unless --endpoints is given), two controllers and one agent per host')
+    .option('--hosts <n>', 'number of hosts', count(50), 2)
+    .option('--controllers <n>', 'number of controllers', count(5), 2)
+    .action((opts: { hosts: number; controllers: number }, cmd: Command) => up(out, io.env, opts, cmd));
+  lab.command('down')
+    .description('remove every namespace, process, mount and file the lab made (also after a crash)')
+    .action(() => down(out));
+  lab.command('status')
+    .description('hosts and processes of the lab, alive or dead; exit 1 unless all are running')
+    .option('-o, --output <format>', 'json: one object with etcd (endpoints, CA, admin identity), every host (with its credentials), process and metrics address')
+    .action((opts: { output?: string }) => status(out, opts));
+  lab.command('exec')
+    .description('run a command in a host\'s network namespace with DOCKER_HOST set to its Docker daemon')
+    .argument('<host>', 'host-1, host-2...')
+    .argument('<command...>', 'the command, after --')
+    .action((hostName: string, argv: string[]) => exec(hostName, argv));
+  // usage errors surface as CommanderError to xctl (exit code 2) instead of exiting the process
+  lab.exitOverride();
+  for (const c of lab.commands) c.exitOverride();
+  return lab;
+}
+
+export const registerLab: RegisterCommand = (program, { io }) => {
+  program.addCommand(labCommand(io));
+};
