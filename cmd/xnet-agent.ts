@@ -15,11 +15,15 @@ const program = addMetricsFlag(addEtcdFlags(new Command('xnet-agent')
   .version(AGENT_VERSION)
   .requiredOption('--node <name>', 'this host\'s Node name')))
   .option('--netns <name>', 'manage this network namespace (a simulated host) instead of our own')
-  .option('--docker-host <url>', 'Docker daemon of the managed host (unix:///path or tcp://host:port)')
+  .option('--docker-host <url>', 'Docker daemon of the managed host (unix:///path, or tcp://host:port with the --docker-tls-* files)')
+  .option('--docker-tls-ca <file>', 'CA that signed the daemon\'s certificate (tcp:// only)')
+  .option('--docker-tls-cert <file>', 'this agent\'s client certificate for the daemon (tcp:// only)')
+  .option('--docker-tls-key <file>', 'its key (tcp:// only)')
   .addOption(new Option('--resync <seconds>', 'full resync interval (a safety net; events do the work)').default(30).argParser(Number));
 
 program.parse();
-const o = program.opts<EtcdFlags & { node: string; netns?: string; dockerHost?: string; resync: number; metricsAddr?: string }>();
+const o = program.opts<EtcdFlags & { node: string; netns?: string; dockerHost?: string; dockerTlsCa?: string; dockerTlsCert?: string; dockerTlsKey?: string; resync: number; metricsAddr?: string }>();
+const dockerTls = { ca: o.dockerTlsCa, cert: o.dockerTlsCert, key: o.dockerTlsKey };
 
 const log = createLogger('agent', { node: o.node });
 exitOnUncaught(log, 'xnet-agent');
@@ -30,7 +34,7 @@ if (o.netns && !existsSync(`/var/run/netns/${o.netns}`)) {
 }
 if (!(o.resync > 0)) usageExit('xnet-agent', "--resync: expected a positive number of seconds");
 try {
-  dockerOptions(o.dockerHost);
+  dockerOptions(o.dockerHost, dockerTls);
 } catch (e) {
   usageExit('xnet-agent', (e as Error).message);
 }
@@ -39,7 +43,7 @@ checkMetricsAddr('xnet-agent', o.metricsAddr);
 const etcd = etcdFromFlags('xnet-agent', o);
 const store = createEtcdStore(etcd, o.prefix);
 const agent = new Agent({
-  node: o.node, store, etcd, prefix: o.prefix, netns: o.netns, dockerHost: o.dockerHost, resyncMs: o.resync * 1000, log,
+  node: o.node, store, etcd, prefix: o.prefix, netns: o.netns, dockerHost: o.dockerHost, dockerTls, resyncMs: o.resync * 1000, log,
 });
 
 const signals = stopOnSignals(log, 'stopping; the dataplane stays as it is', async () => {

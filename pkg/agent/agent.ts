@@ -1,5 +1,6 @@
 // xnet-agent: watches what concerns its node, converges kernel and Docker, reports status and
 // heals drift as soon as the store, Docker or the kernel says something changed.
+import type { DockerTlsFiles } from '../docker/client.js';
 import type { Etcd3, Lease } from 'etcd3';
 import type { AnyObject, ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
 import { createLogger, type Logger } from '../log.js';
@@ -39,6 +40,8 @@ export interface AgentOptions {
   /** manage this named network namespace instead of the agent's own */
   netns?: string;
   dockerHost?: string;
+  /** TLS files for a tcp:// dockerHost */
+  dockerTls?: DockerTlsFiles;
   /** safety-net full resync (default 30 s) */
   resyncMs?: number;
   heartbeatMs?: number;
@@ -91,7 +94,7 @@ export class Agent {
       macvlanNets: new Informer<MacvlanNet>(opts.store, 'MacvlanNet', undefined, onError),
     };
     this.ctx = {
-      node: self, store: opts.store, caches: this.caches, dp: new Dataplane(netnsTarget(opts.netns), opts.dockerHost),
+      node: self, store: opts.store, caches: this.caches, dp: new Dataplane(netnsTarget(opts.netns), opts.dockerHost, opts.dockerTls),
       log, status: new NodeStatusReporter(opts.store, self, this.events), capabilities: {}, routeProblems: [], removedNics: new Map(),
       watchContainer: (pid, nic) => this.watchContainer(pid, nic),
       unwatchNic: (nic) => this.unwatchNic(nic),

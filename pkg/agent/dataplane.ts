@@ -1,6 +1,6 @@
 // The agent's hands and eyes: reads of the observed state and execution of planned ops, for
 // one managed host (a namespace) and the containers on it. Everything else is pure.
-import { DockerClient } from '../docker/client.js';
+import { DockerClient, type DockerTlsFiles } from '../docker/client.js';
 import { OWNER_LABEL, type DockerNetwork } from '../docker/types.js';
 import { IpBatchArgumentError, IpBatchError, IpRunner, type HostState, type IpLine } from '../netlink/ip.js';
 import { Iptables, IptablesInputError, readSysctl, writeSysctls } from '../netlink/iptables.js';
@@ -21,10 +21,10 @@ export class Dataplane {
   readonly iptables: Iptables;
   readonly docker: DockerClient;
 
-  constructor(readonly target: NetTarget, dockerHost?: string) {
+  constructor(readonly target: NetTarget, dockerHost?: string, dockerTls?: DockerTlsFiles) {
     this.ip = new IpRunner(target);
     this.iptables = new Iptables(target);
-    this.docker = new DockerClient(dockerHost);
+    this.docker = new DockerClient(dockerHost, dockerTls);
   }
 
   /** Does the process `pid` live in the managed host's own network namespace? */

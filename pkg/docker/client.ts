@@ -1,16 +1,43 @@
 // dockerode adapter: the only file that knows dockerode's shapes.
+import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { dockerRequestDuration, timed } from '../metrics/metrics.js';
 import { DockerError, type ContainerInfo, type DockerEvent, type DockerNetwork, type DockerNetworkSpec } from './types.js';
 
-/** "unix:///run/x.sock", "tcp://127.0.0.1:2375" or a bare socket path. */
-export function dockerOptions(url: string | undefined): Docker.DockerOptions {
+/** PEM files of Docker's TLS (dockerd --tlsverify): the CA, and this client's certificate and key. */
+export interface DockerTlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+const TLS_FLAGS = { ca: '--docker-tls-ca', cert: '--docker-tls-cert', key: '--docker-tls-key' } as const;
+
+function readTls(url: string, tls: DockerTlsFiles): { ca: Buffer; cert: Buffer; key: Buffer } {
+  const missing = (Object.keys(TLS_FLAGS) as (keyof DockerTlsFiles)[]).filter((k) => !tls[k]).map((k) => TLS_FLAGS[k]);
+  if (missing.length) {
+    throw new DockerError('DockerUnavailable', `--docker-host ${url}: Docker's API over TCP without TLS gives root on this host to anyone who reaches the port; give ${missing.join(', ')} (or use unix:///path)`);
+  }
+  const read = (k: keyof DockerTlsFiles) => {
+    try { return readFileSync(tls[k]!); } catch (e) { throw new DockerError('DockerUnavailable', `${TLS_FLAGS[k]} ${tls[k]}: ${(e as Error).message}`); }
+  };
+  return { ca: read('ca'), cert: read('cert'), key: read('key') };
+}
+
+/**
+ * "unix:///run/x.sock" or a bare socket path; "tcp://host:port" (or https://) only with TLS:
+ * the daemon verifies our certificate and we verify its with the CA. Plain HTTP is refused.
+ */
+export function dockerOptions(url: string | undefined, tls: DockerTlsFiles = {}): Docker.DockerOptions {
+  const tlsGiven = !!(tls.ca || tls.cert || tls.key);
+  const local = !url || url.startsWith('unix://') || url.startsWith('/');
+  if (local && tlsGiven) throw new DockerError('DockerUnavailable', '--docker-tls-* apply to --docker-host tcp://host:port only');
   if (!url) return { socketPath: '/var/run/docker.sock' };
   if (url.startsWith('unix://')) return { socketPath: url.slice('unix://'.length) };
   if (url.startsWith('/')) return { socketPath: url };
   const m = /^(tcp|http|https):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(url);
   if (!m) throw new DockerError('DockerUnavailable', `--docker-host ${url}: expected unix:///path or tcp://host:port`);
-  return { host: m[2], port: Number(m[3] ?? 2375), protocol: m[1] === 'https' ? 'https' : 'http' };
+  return { host: m[2], port: Number(m[3] ?? 2376), protocol: 'https', ...readTls(url, tls) };
 }
 
 function wrap(e: unknown, what: string): DockerError {
@@ -52,9 +79,9 @@ export class DockerClient {
   /** the long-lived event stream: no request timeout, it is idle for minutes on end */
   private readonly stream: Docker;
 
-  constructor(url?: string, timeoutMs = DOCKER_REQUEST_TIMEOUT_MS) {
-    this.docker = new Docker({ ...dockerOptions(url), timeout: timeoutMs });
-    this.stream = new Docker(dockerOptions(url));
+  constructor(url?: string, tls?: DockerTlsFiles, timeoutMs = DOCKER_REQUEST_TIMEOUT_MS) {
+    this.docker = new Docker({ ...dockerOptions(url, tls), timeout: timeoutMs });
+    this.stream = new Docker(dockerOptions(url, tls));
   }
 
   /** Every Docker API call goes through here, so its latency is measured in one place. */

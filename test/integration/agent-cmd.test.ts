@@ -21,6 +21,11 @@ describe('xnet-agent flags', () => {
     [['--node', 'host-1', '--netns', missing], 'no such network namespace'],
     [['--node', 'host-1', '--netns', ns, '--docker-host', 'ftp://x'], 'expected unix:///path or tcp://host:port'],
     [['--node', 'host-1', '--netns', ns, '--endpoints', 'https://127.0.0.1:1', '--cert', '/nonexistent.pem'], '--cert/--key need --cacert'],
+    // Docker's API over plain TCP is root for anyone who reaches the port: refused, not tried
+    [['--node', 'host-1', '--netns', ns, '--docker-host', 'tcp://127.0.0.1:2375'], 'without TLS gives root on this host to anyone who reaches the port; give --docker-tls-ca, --docker-tls-cert, --docker-tls-key'],
+    [['--node', 'host-1', '--netns', ns, '--docker-host', 'tcp://127.0.0.1:2376', '--docker-tls-ca', '/x/ca.pem'], 'give --docker-tls-cert, --docker-tls-key'],
+    [['--node', 'host-1', '--netns', ns, '--docker-host', 'tcp://127.0.0.1:2376', '--docker-tls-ca', '/nonexistent/ca.pem', '--docker-tls-cert', '/x', '--docker-tls-key', '/y'], '--docker-tls-ca /nonexistent/ca.pem: ENOENT'],
+    [['--node', 'host-1', '--netns', ns, '--docker-tls-ca', '/x/ca.pem'], '--docker-tls-* apply to --docker-host tcp://host:port only'],
     [['--node', 'host-1', '--netns', ns, '--resync', 'often'], '--resync: expected a positive number of seconds'],
   ])('%j -> exit 2', async (args, text) => {
     expect(args).toContain('--netns');
