@@ -1,0 +1,82 @@
+// Least privilege on a running two-host lab (its etcd runs with TLS and auth like every lab):
+// host-1's certificate cannot write any key that is not host-1's, and a node removed with
+// `xctl auth remove-node` loses access while the rest of the cluster keeps working.
+import type { Etcd3 } from 'etcd3';
+import { afterAll, describe, expect, test } from 'vitest';
+import { tlsArgs } from '../../pkg/auth/bootstrap.js';
+import { createEtcdClient } from '../../pkg/etcd/client.js';
+import { run } from '../../pkg/lab/run.js';
+import { Keys } from '../../pkg/store/keys.js';
+import { createEtcdStore } from '../../pkg/store/etcd-store.js';
+import { useTestLab, xctlPath } from '../harness/lab.js';
+import { apply, waitFor, waitReady } from './helpers.js';
+
+const CLUSTER = `
+apiVersion: xnet.io/v1alpha1
+kind: ClusterNetwork
+metadata: {name: default}
+spec: {cidr: 10.76.0.0/16, hostPrefix: 24, dockerNetwork: net1}
+`;
+const keys = new Keys();
+const denied = /PERMISSION_DENIED|permission denied/;
+
+describe('least privilege in the lab', () => {
+  const lab = useTestLab({ hosts: 2, agents: true, controllers: 1 });
+  const clients: Etcd3[] = [];
+  const clientAs = (id: { cert: string; key: string }) => {
+    const c = createEtcdClient({ endpoints: lab().endpoints(), cacert: lab().auth().ca, ...id });
+    clients.push(c);
+    return c;
+  };
+  afterAll(() => { for (const c of clients) c.close(); });
+
+  test('the cluster runs under auth: both hosts get their subnet', async () => {
+    await apply(lab(), CLUSTER);
+    for (const h of ['host-1', 'host-2']) await waitReady(lab(), 'hostsubnet', `default-${h}`);
+  }, 120_000);
+
+  test("host-1's certificate is refused every key that is not host-1's, existing or new", async () => {
+    const root = clientAs(lab().auth().root);
+    const mine = (k: string) => k.startsWith(keys.nodeStatuses('host-1')) || k === keys.nodeLease('host-1') || k.startsWith(keys.nodeEvents('host-1'));
+    const existing = (await root.getAll().prefix(`${keys.prefix}/`).keys()).filter((k) => !mine(k));
+    // what a running two-host lab holds: objects, statuses, IPAM claims, the election, host-2's keys
+    for (const p of [keys.objects('Node'), keys.objects('HostSubnet'), keys.controllerStatuses('HostSubnet'), keys.ipam(), keys.election(), keys.nodeStatuses('host-2'), keys.nodeLease('host-2')]) {
+      expect(existing.some((k) => k.startsWith(p)), p).toBe(true);
+    }
+    const fresh = [keys.object('ClusterNetwork', 'evil'), `${keys.ipam()}clusternetworks/default/10.76.9.0`, keys.election() + '/x', keys.status('Node', 'host-2', { node: 'host-2' }) + '-x', keys.nodeEvents('host-2') + 'e'];
+    const before = new Map(await Promise.all(existing.map(async (k) => [k, await root.get(k).string()] as const)));
+    const host1 = clientAs(lab().credentials('host-1'));
+    for (const k of [...existing, ...fresh]) await expect(host1.put(k).value('{}'), k).rejects.toThrow(denied);
+    for (const p of [`${keys.prefix}/`, keys.registry(), keys.nodeStatuses(), keys.nodeStatuses('host-2'), keys.ipam()]) {
+      await expect(host1.delete().prefix(p), p).rejects.toThrow(denied);
+    }
+    // nothing changed, except keys the system itself rewrites meanwhile (heartbeats, leases)
+    for (const [k, v] of before) if (!k.includes('/leases/') && !k.startsWith(keys.nodeStatuses('host-2'))) expect(await root.get(k).string(), k).toBe(v);
+    for (const k of fresh) expect(await root.get(k).string(), k).toBeNull();
+    // its own status subtree takes writes
+    await host1.put(keys.nodeStatuses('host-1') + 'probe/x').value('{}');
+    await host1.delete().prefix(keys.nodeStatuses('host-1') + 'probe/');
+  }, 120_000);
+
+  test('remove-node host-2: its agent is refused and keeps retrying; host-1 and the controller go on', async () => {
+    const root = lab().auth().root;
+    const r = await run([process.execPath, xctlPath(), '--endpoints', lab().endpoints().join(','), ...tlsArgs(lab().auth().ca, root), 'auth', 'remove-node', 'host-2'], { reject: false });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    // read as root straight from etcd: an xctl process per poll is slow on a loaded machine
+    const store = createEtcdStore(clientAs(lab().auth().root));
+    const heartbeat = async (h: string) => (await store.get('Node', h))?.status?.lastHeartbeatTime as string | undefined;
+    const h2 = await heartbeat('host-2');
+    // the agent reports the refusal and retries (heartbeat every 5 s)
+    await waitFor('host-2 agent reports permission denied twice', async () => (lab().agentLog('host-2', 200).match(/heartbeat failed.*permission denied/g) ?? []).length >= 2, 30_000, 500);
+    expect(await heartbeat('host-2')).toBe(h2);
+    const agent = (await run([process.execPath, xctlPath(), 'lab', 'status', '-o', 'json'], { reject: false, env: { XNET_LAB_DIR: lab().lab.dir } })).stdout;
+    expect(JSON.parse(agent).hosts.find((h: { name: string }) => h.name === 'host-2').agent.state).toBe('running');
+    await expect(clientAs(lab().credentials('host-2')).put(keys.nodeLease('host-2')).value('{}')).rejects.toThrow(denied);
+    // host-1 still heartbeats, and a new network still reaches it
+    const h1 = await heartbeat('host-1');
+    await waitFor('host-1 heartbeats again', async () => (await heartbeat('host-1')) !== h1, 20_000, 500);
+    await apply(lab(), CLUSTER.replace('name: default', 'name: second').replace('10.76.0.0/16', '10.77.0.0/16').replace('net1', 'net2'));
+    await waitReady(lab(), 'hostsubnet', 'second-host-1', 90);
+  }, 240_000);
+});

@@ -1,0 +1,28 @@
+// The roles of pkg/auth/roles.ts, computed from the key layout: what each identity may touch.
+import { describe, expect, it } from 'vitest';
+import { adminRole, controllerRole, nodeRole, nodeUser } from '../../pkg/auth/roles.js';
+import { Keys } from '../../pkg/store/keys.js';
+
+describe('etcd roles', () => {
+  it("a node writes only its own status subtree, heartbeat key and events, and reads the registry", () => {
+    const r = nodeRole('host-1', new Keys('/p'));
+    expect(r.name).toBe('node-host-1');
+    expect(r.grants).toEqual([
+      { access: 'read', key: '/p/registry/', prefix: true },
+      { access: 'readwrite', key: '/p/registry/status/nodes/host-1/', prefix: true },
+      { access: 'readwrite', key: '/p/leases/nodes/host-1', prefix: false },
+      { access: 'readwrite', key: '/p/events/nodes/host-1/', prefix: true },
+    ]);
+  });
+
+  it('the admin writes the registry only; the controller the whole prefix', () => {
+    const writes = adminRole().grants.filter((g) => g.access !== 'read').map((g) => g.key);
+    expect(writes).toEqual(['/xnet/registry/objects/', '/xnet/registry/status/']);
+    expect(controllerRole().grants).toEqual([{ access: 'readwrite', key: '/xnet/', prefix: true }]);
+  });
+
+  it('a node name that is not a DNS-1123 label never becomes a user', () => {
+    expect(() => nodeUser('host-1/../x')).toThrow(/node name "host-1\/..\/x"/);
+    expect(() => nodeUser('')).toThrow();
+  });
+});
