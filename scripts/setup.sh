@@ -16,6 +16,8 @@ declare -A need=(
   [etcd]=etcd-server [etcdctl]=etcd-client [dockerd]=docker.io [containerd]=containerd
   [runc]=runc [iptables]=iptables [ip]=iproute2 [nsenter]=util-linux [findmnt]=util-linux
   [node]=nodejs [npm]=npm [nft]=nftables [setpriv]=util-linux
+  # certificates of the etcd identities (pkg/auth/pki.ts)
+  [openssl]=openssl
 )
 missing=()
 for cmd in "${!need[@]}"; do

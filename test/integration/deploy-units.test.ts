@@ -1,0 +1,42 @@
+// deploy/systemd/*.service parse as systemd reads them. `systemd-analyze verify` needs no
+// running systemd (it runs in containers too). It comes with Debian's `systemd` package, which
+// scripts/setup.sh does not install (in a container it would bring an init system that never
+// runs); where it is absent the test skips and says what it measured.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const UNITS = ['deploy/systemd/xnet-agent.service', 'deploy/systemd/xnet-controller.service'];
+const probe = await execa('systemd-analyze', ['--version'], { reject: false });
+const missing = probe.exitCode === 0 ? undefined : `systemd-analyze not runnable here (${probe.shortMessage ?? probe.stderr})`;
+const dir = mkdtempSync(join(tmpdir(), 'xnet-units-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const verify = (files: string[]) => execa('systemd-analyze', ['verify', ...files], { reject: false, timeout: 30_000 });
+
+describe.skipIf(!!missing)(`systemd units${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  it('verify finds nothing to say about either unit', async () => {
+    const r = await verify(UNITS);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('verify does catch a mistake in such a unit (the check above can fail)', async () => {
+    const bad = join(dir, 'xnet-agent.service');
+    writeFileSync(bad, readFileSync(UNITS[0], 'utf8').replace('LoadCredential=etcd-key', 'LoadCredentail=etcd-key'));
+    const r = await verify([bad]);
+    expect(r.stderr).toMatch(/xnet-agent\.service:\d+: Unknown key .LoadCredentail./);
+  });
+
+  it('keys reach the programs only as credential files, never through argv or the environment', () => {
+    for (const u of UNITS) {
+      const text = readFileSync(u, 'utf8');
+      expect(text).toMatch(/^LoadCredential=etcd-key:\/etc\/xnet\/\S+-key\.pem$/m);
+      expect(text).toMatch(/--key %d\/etcd-key/);
+      expect(text).not.toMatch(/-----BEGIN|Environment=.*(KEY|CERT)/);
+    }
+    expect(readFileSync('deploy/xnet.default', 'utf8')).not.toMatch(/\.pem|KEY/);
+  });
+});
