@@ -76,7 +76,7 @@ describe('least privilege in the lab', () => {
     // host-1 still heartbeats, and a new network still reaches it
     const h1 = await heartbeat('host-1');
     await waitFor('host-1 heartbeats again', async () => (await heartbeat('host-1')) !== h1, 20_000, 500);
-    await apply(lab(), CLUSTER.replace('name: default', 'name: second').replace('10.76.0.0/16', '10.77.0.0/16').replace('net1', 'net2'));
+    await apply(lab(), CLUSTER.replace('name: default', 'name: second').replace('10.76.0.0/16', '10.77.0.0/16').replace('net1', 'net2, bridgePrefix: bs'));
     await waitReady(lab(), 'hostsubnet', 'second-host-1', 90);
   }, 240_000);
 });
