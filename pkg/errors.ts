@@ -7,7 +7,8 @@
 //   StoreError       store/types.ts (NotFound, AlreadyExists, Conflict), store/etcd-store.ts (Invalid),
 //                    store/txn-writer.ts (PartialWriteError: a write of many transactions stopped midway),
 //                    EtcdUnavailableError / EtcdCompactedError / EtcdPermissionError below
-//   ValidationError  manifest/errors.ts (ManifestError), api/kinds.ts (UnknownKindError),
+//   XnetError        auth/pki.ts (PkiError)
+//   ValidationError  manifest/errors.ts (ManifestError), api/kinds.ts (UnknownKindError), auth/roles.ts (InvalidNodeNameError),
 //                    ip/ipv4.ts (IpParseError), store/etcd-store.ts (InvalidObjectError, Duplicate),
 //                    store/txn-writer.ts (TooLargeError)
 //   UsageError       etcd/client.ts (EtcdConfigError); CLI flags and arguments

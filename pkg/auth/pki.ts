@@ -6,8 +6,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { XnetError } from '../errors.js';
 
-export class PkiError extends Error {}
+/** Making a CA or a certificate failed (openssl missing or refusing, a half-present CA). */
+export class PkiError extends XnetError {
+  constructor(message: string) { super('Pki', message); }
+}
 
 /** A certificate and its private key, as PEM file paths. */
 export interface Identity {

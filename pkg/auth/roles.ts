@@ -3,6 +3,7 @@
 // `xctl auth init|add-node` and the lab grant exactly this.
 import { Keys } from '../store/keys.js';
 import { name as nameSchema } from '../api/fields.js';
+import { ValidationError } from '../errors.js';
 
 export type Access = 'read' | 'write' | 'readwrite';
 
@@ -25,9 +26,9 @@ export const CONTROLLER_USER = 'xnet-controller';
 export const ADMIN_USER = 'xnet-admin';
 const NODE_USER_PREFIX = 'node-';
 
-export class InvalidNodeNameError extends Error {
+export class InvalidNodeNameError extends ValidationError {
   constructor(readonly node: string, why: string) {
-    super(`node name "${node}": ${why}`);
+    super('InvalidNodeName', `node name "${node}": ${why}`);
   }
 }
 

@@ -1,5 +1,5 @@
 // `xctl auth init | add-node | remove-node`: the etcd identities of an installation
-// (docs/security.md). Certificates are made in --ca-dir (pkg/auth/pki.ts); users and roles
+// (docs/design.md, "Who may write what"). Certificates are made in --ca-dir (pkg/auth/pki.ts); users and roles
 // (pkg/auth/roles.ts) are changed as etcd's root, whose certificate init puts in --ca-dir.
 import { Command } from 'commander';
 import { clusterIdentities, nodeIdentity } from '../../auth/bootstrap.js';
