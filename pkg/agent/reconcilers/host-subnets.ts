@@ -13,6 +13,17 @@ export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
 
 export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
   const mine = localHostSubnets(ctx);
+  const { specs, pending } = await desiredNetworks(ctx, mine);
+  const owned = await observedNetworks(ctx, mine, specs, pending);
+  for (const hs of mine) {
+    const spec = specs.get(hs.metadata.name);
+    if (spec) await applyNetwork(ctx, hs, spec, owned);
+  }
+  await removeStaleNetworks(ctx, specs, owned);
+}
+
+/** The Docker network each HostSubnet wants; those that cannot have one yet report why. */
+async function desiredNetworks(ctx: AgentContext, mine: HostSubnet[]): Promise<{ specs: Map<string, DockerNetworkSpec>; pending: Set<string> }> {
   const specs = new Map<string, DockerNetworkSpec>();
   const pending = new Set<string>();
   for (const hs of mine) {
@@ -23,6 +34,11 @@ export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
       await ctx.status.write('HostSubnet', hs, {}, notReady(r.problem!.reason, r.problem!.message));
     }
   }
+  return { specs, pending };
+}
+
+/** The bridge networks Docker has, with a bridge deleted by hand marked as missing. */
+async function observedNetworks(ctx: AgentContext, mine: HostSubnet[], specs: Map<string, DockerNetworkSpec>, pending: Set<string>): Promise<DockerNetwork[]> {
   let observed: DockerNetwork[];
   let links: string[];
   try {
@@ -36,32 +52,35 @@ export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
   }
   // A network whose owner waits for the controller stays; one whose bridge was deleted by hand
   // no longer matches and is made again.
-  observed = observed
+  return observed
     .filter((n) => !pending.has(n.labels[OWNER_LABEL] ?? ''))
     .map((n) => {
       const br = n.options['com.docker.network.bridge.name'];
       return n.driver === 'bridge' && br && !links.includes(br) ? { ...n, options: { ...n.options, 'com.docker.network.bridge.name': `${br} (missing)` } } : n;
-    });
-  const owned = observed.filter((n) => n.driver === 'bridge');
-  for (const hs of mine) {
-    const spec = specs.get(hs.metadata.name);
-    if (!spec) continue;
-    const plan = planDockerNetworks([spec], owned.filter((n) => n.name === spec.name), 'HostSubnet');
-    try {
-      if (plan.ops.length) {
-        ctx.log.info('host subnet network', { hostSubnet: hs.metadata.name, ops: plan.ops.map((o) => o.op) });
-        await ctx.dp.execute(plan.ops);
-      }
-      const p = plan.problems[0];
-      await ctx.status.write('HostSubnet', hs, {}, p ? notReady(p.reason, p.message)
-        : ready(`Docker network ${spec.name} on bridge ${spec.options['com.docker.network.bridge.name']} is in place`));
-    } catch (e) {
-      const reason = e instanceof DockerError || e instanceof ApplyError ? e.reason : 'Failed';
-      await ctx.status.write('HostSubnet', hs, {}, notReady(reason, (e as Error).message));
-      throw e;
+    })
+    .filter((n) => n.driver === 'bridge');
+}
+
+/** Makes or fixes one HostSubnet's network and reports the outcome in its status. */
+async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: DockerNetworkSpec, owned: DockerNetwork[]): Promise<void> {
+  const plan = planDockerNetworks([spec], owned.filter((n) => n.name === spec.name), 'HostSubnet');
+  try {
+    if (plan.ops.length) {
+      ctx.log.info('host subnet network', { hostSubnet: hs.metadata.name, ops: plan.ops.map((o) => o.op) });
+      await ctx.dp.execute(plan.ops);
     }
+    const p = plan.problems[0];
+    await ctx.status.write('HostSubnet', hs, {}, p ? notReady(p.reason, p.message)
+      : ready(`Docker network ${spec.name} on bridge ${spec.options['com.docker.network.bridge.name']} is in place`));
+  } catch (e) {
+    const reason = e instanceof DockerError || e instanceof ApplyError ? e.reason : 'Failed';
+    await ctx.status.write('HostSubnet', hs, {}, notReady(reason, (e as Error).message));
+    throw e;
   }
-  // Networks of HostSubnets that are gone or no longer on this node.
+}
+
+/** Networks of HostSubnets that are gone or no longer on this node. */
+async function removeStaleNetworks(ctx: AgentContext, specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[]): Promise<void> {
   const wanted = new Set([...specs.values()].map((s) => s.name));
   const stale = owned.filter((n) => !wanted.has(n.name) && (n.labels[OWNER_LABEL] ?? '').startsWith('HostSubnet/'));
   const gc = planDockerNetworks([], stale, 'HostSubnet');
