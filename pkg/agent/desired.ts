@@ -1,5 +1,6 @@
 // From stored objects to the planner's desired state. Pure: the agent's caches come in, plain
 // values go out, so the mapping from the API to the kernel is unit-tested without I/O.
+import { dockerNetworkOf, reservedDockerNetworkWhy } from '../api/docker-network.js';
 import { matchLabels, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../api/index.js';
 import { OWNER_LABEL, type DockerNetworkSpec } from '../docker/types.js';
 import { formatIPv4, hostRange, parseCidr } from '../ip/ipv4.js';
@@ -111,7 +112,7 @@ export function nodeInterface(n: Node | undefined): string | undefined {
 }
 
 export function dockerNetworkName(cn: ClusterNetwork): string {
-  return cn.spec.dockerNetwork ?? cn.metadata.name;
+  return dockerNetworkOf(cn);
 }
 
 export function selects(sel: { matchLabels?: Record<string, string> } | undefined, node: Node | undefined): boolean {
@@ -126,6 +127,8 @@ export interface BridgeNetworkResult {
 /** The local Docker bridge network of one of this node's HostSubnets. */
 export function bridgeNetworkSpec(hs: HostSubnet, cn: ClusterNetwork | undefined): BridgeNetworkResult {
   if (!cn) return { problem: { reason: 'ClusterNetworkMissing', message: `ClusterNetwork ${hs.spec.clusterNetwork} does not exist` } };
+  const reserved = reservedDockerNetworkWhy(dockerNetworkName(cn));
+  if (reserved) return { problem: { reason: 'ReservedDockerNetwork', message: reserved } };
   const v = hostSubnetView(hs);
   if (v.problem) return { problem: v.problem };
   if (!v.subnet || !v.bridge) {
@@ -227,7 +230,7 @@ export function macvlanParent(m: MacvlanNet, self: Node | undefined, selfName: s
 }
 
 export function dockerMacvlanName(m: MacvlanNet): string {
-  return m.spec.dockerNetwork ?? m.metadata.name;
+  return dockerNetworkOf(m);
 }
 
 export interface MacvlanResult {
@@ -238,6 +241,8 @@ export interface MacvlanResult {
 }
 
 export function desiredMacvlan(m: MacvlanNet, selfName: string, self: Node | undefined, localNics: ContainerNic[]): MacvlanResult {
+  const reserved = reservedDockerNetworkWhy(dockerMacvlanName(m));
+  if (reserved) return { problem: { reason: 'ReservedDockerNetwork', message: reserved } };
   const parent = macvlanParent(m, self, selfName);
   if (!parent) {
     const bad = nodeView(self).problem;

@@ -2,6 +2,7 @@
 // kind), readable messages for zod's issues, rules that relate fields of one object, and
 // rules that relate objects to each other (run at apply time against the store's contents).
 // Everything here is pure so the same checks serve xctl, the controller and unit tests.
+import { reservedDockerNetworkWhy } from './docker-network.js';
 import type { z } from 'zod';
 import {
   cidrContains, cidrCovers, cidrsOverlap, formatCidr, lastAddress, parseCidr, parseIPv4, type Cidr,
@@ -217,8 +218,18 @@ export function fieldRuleIssues(obj: AnyObject): FieldIssue[] {
   }
 }
 
+/**
+ * An explicit spec.dockerNetwork that Docker keeps for itself is refused. A name derived from
+ * metadata.name (`default` is the contract's own example name) is not refused here, so existing
+ * manifests that set dockerNetwork keep applying; the agent reports it as ReservedDockerNetwork.
+ */
+function dockerNetworkIssues(o: ClusterNetwork | MacvlanNet): FieldIssue[] {
+  const why = o.spec.dockerNetwork !== undefined ? reservedDockerNetworkWhy(o.spec.dockerNetwork) : undefined;
+  return why ? [{ path: ['spec', 'dockerNetwork'], message: why }] : [];
+}
+
 function clusterNetworkRules(o: ClusterNetwork): FieldIssue[] {
-  const out: FieldIssue[] = [];
+  const out: FieldIssue[] = dockerNetworkIssues(o);
   const cidr = parseCidr(o.spec.cidr);
   if (o.spec.hostPrefix < cidr.prefix) {
     out.push({ path: ['spec', 'hostPrefix'], message: `must be >= the prefix of cidr ${o.spec.cidr} (/${cidr.prefix}): a host subnet cannot be larger than the pool` });
@@ -253,7 +264,7 @@ function containerNicRules(o: ContainerNic): FieldIssue[] {
 }
 
 function macvlanNetRules(o: MacvlanNet): FieldIssue[] {
-  const out: FieldIssue[] = [];
+  const out: FieldIssue[] = dockerNetworkIssues(o);
   const s = o.spec;
   const subnet = parseCidr(s.subnet);
   if (s.gateway) out.push(...gatewayIssues(['spec', 'gateway'], s.gateway, subnet, s.subnet));

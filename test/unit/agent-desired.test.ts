@@ -41,6 +41,16 @@ describe('desired state from objects', () => {
     expect(bridgeNetworkSpec(pending, cn).problem?.reason).toBe('NotAllocated');
   });
 
+  it('refuses a Docker network name Docker keeps for itself (a ClusterNetwork or MacvlanNet named "default" without dockerNetwork)', () => {
+    const named = { ...cn, metadata: { ...cn.metadata, name: 'default' }, spec: { ...cn.spec, dockerNetwork: undefined } };
+    const r = bridgeNetworkSpec(hs('host-1', 1), named);
+    expect(r.spec).toBeUndefined();
+    expect(r.problem?.reason).toBe('ReservedDockerNetwork');
+    const m = desiredMacvlan({ ...mvn, metadata: { ...mvn.metadata, name: 'bridge' } }, 'host-1', node('host-1', {}, { interface: 'eth0' }), []);
+    expect(m.desired).toBeUndefined();
+    expect(m.problem?.reason).toBe('ReservedDockerNetwork');
+  });
+
   it('routes peers via HostSubnet status.nodeAddress, else the Node\'s spec.address; keeps routes of peers with none', () => {
     const nodes = new Map([['host-3', node('host-3', { address: '198.18.0.13' })], ['host-4', node('host-4', {}, { address: '198.18.0.14' })]]);
     const r = peerRoutes('host-1', [hs('host-1', 1), hs('host-2', 2, { nodeAddress: '198.18.0.12' }), hs('host-3', 3), hs('host-4', 4), hs('host-5', 5)], nodes);

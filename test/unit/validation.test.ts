@@ -106,6 +106,14 @@ describe('validateObject', () => {
     expect(r.issues.find((i) => formatPath(i.path) === path)!.message).toMatch(why);
   });
 
+  it.each(['bridge', 'host', 'none', 'default'])('refuses Docker\'s predefined network %s as spec.dockerNetwork', (name) => {
+    for (const raw of [cn({ dockerNetwork: name }), mvn({ dockerNetwork: name })]) {
+      const r = validateObject(raw);
+      expect(r.object).toBeUndefined();
+      expect(r.issues.find((i) => formatPath(i.path) === 'spec.dockerNetwork')?.message).toMatch(/Docker's predefined networks/);
+    }
+  });
+
   it('applies defaults so that stored objects compare equal to re-applied ones', () => {
     const r = validateObject(mvn());
     expect(r.object!.spec).toMatchObject({ mode: 'bridge', promiscuous: true, hostShim: true, blockPrefix: 28 });
