@@ -1,26 +1,25 @@
 // xnet-agent: watches what concerns its node, converges kernel and Docker, reports status and
 // heals drift as soon as the store, Docker or the kernel says something changed.
 import type { DockerTlsFiles } from '../docker/client.js';
-import type { Etcd3, Lease } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import type { AnyObject, ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { monitor, rulesMonitor, type Monitor } from '../netlink/monitor.js';
 import { netnsTarget, pidTarget } from '../netlink/target.js';
 import { Informer } from '../store/informer.js';
-import { Keys } from '../store/keys.js';
-import { NotFoundError, type Store, type StatusWriter as Writer } from '../store/types.js';
+import { NotFoundError, type NodeLease, type Store } from '../store/types.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers } from '../runtime/workers.js';
 import { AGENT_QUEUE_BACKOFF, retryUntilStopped } from '../runtime/backoff.js';
 import { NodeStatusReporter, type AgentContext, type Caches } from './context.js';
-import { Dataplane } from './dataplane.js';
+import { Dataplane, type AgentDataplane } from './dataplane.js';
 import { macvlanParent } from './desired.js';
 import { effectiveParent } from './planner/macvlan.js';
 import {
   fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, mvnKey, nicKey,
   KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES, type EventScope,
 } from './events.js';
-import { detectUnderlay, heartbeatStatus, probeCapabilities, registerNode, type Underlay } from './node.js';
+import { heartbeatStatus, registerNode, type Underlay } from './node.js';
 import { reconcileHostSubnets } from './reconcilers/host-subnets.js';
 import { reconcileMacvlan } from './reconcilers/macvlan.js';
 import { reconcileNat } from './reconcilers/nat.js';
@@ -34,8 +33,10 @@ export const AGENT_VERSION = '0.1.0';
 export interface AgentOptions {
   node: string;
   store: Store;
-  /** etcd client for the heartbeat lease; without it the Node status is written without one */
+  /** etcd client for the agent's events (its own events subtree) */
   etcd?: Etcd3;
+  /** the agent's hands on the host (default: the kernel and Docker of `netns`); the scale benchmark passes a recording one */
+  dataplane?: AgentDataplane;
   prefix?: string;
   /** manage this named network namespace instead of the agent's own */
   netns?: string;
@@ -51,10 +52,6 @@ export interface AgentOptions {
   log?: Logger;
 }
 
-type StoreWithLease = Store & {
-  writeStatus(kind: Kind, name: string, w: Writer, status: Record<string, unknown>, opts?: { lease?: Lease }): Promise<void>;
-};
-
 export class Agent {
   readonly ctx: AgentContext;
   private readonly queue = new WorkQueue<string>(AGENT_QUEUE_BACKOFF);
@@ -62,7 +59,7 @@ export class Agent {
   private underlay: Underlay = {};
   private closers: Array<() => unknown> = [];
   private workers?: Promise<void>;
-  private lease?: Lease;
+  private lease?: NodeLease;
   private heartbeatConditions?: Condition[];
   private stopped = false;
   /** resolves when the first full pass over everything has run */
@@ -94,7 +91,7 @@ export class Agent {
       macvlanNets: new Informer<MacvlanNet>(opts.store, 'MacvlanNet', undefined, onError),
     };
     this.ctx = {
-      node: self, store: opts.store, caches: this.caches, dp: new Dataplane(netnsTarget(opts.netns), opts.dockerHost, opts.dockerTls),
+      node: self, store: opts.store, caches: this.caches, dp: opts.dataplane ?? new Dataplane(netnsTarget(opts.netns), opts.dockerHost, opts.dockerTls),
       log, status: new NodeStatusReporter(opts.store, self, this.events), capabilities: {}, routeProblems: [], removedNics: new Map(),
       watchContainer: (pid, nic) => this.watchContainer(pid, nic),
       unwatchNic: (nic) => this.unwatchNic(nic),
@@ -106,21 +103,38 @@ export class Agent {
   private get log(): Logger { return this.ctx.log; }
 
   async start(): Promise<void> {
+    const ev = { store: true, docker: true, kernel: true, ...this.opts.events };
+    await this.register();
+    await this.startInformers(ev.store);
+    await this.heartbeat();
+    const hb = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 5000);
+    this.closers.push(() => clearInterval(hb));
+    if (ev.docker) this.followDocker();
+    if (ev.kernel) this.followKernel();
+    this.kernelEvents = ev.kernel;
+    const resync = setInterval(() => this.resyncAll(), this.opts.resyncMs ?? 30_000);
+    this.closers.push(() => clearInterval(resync));
+    this.startWorkers();
+  }
+
+  /** The Node (made if absent), the underlay and what the kernel can do here. */
+  private async register(): Promise<void> {
     const { store, node } = this.opts;
     await retry(() => registerNode(store, node), this.log, 'register node', () => this.stopped);
-    this.underlay = await detectUnderlay(this.ctx.dp.ip).catch((e) => { this.log.warn('underlay detection failed', { error: (e as Error).message }); return {}; });
+    this.underlay = await this.ctx.dp.underlay().catch((e) => { this.log.warn('underlay detection failed', { error: (e as Error).message }); return {}; });
     await retry(() => this.caches.nodes.start(), this.log, 'list nodes', () => this.stopped);
     const pinned = this.caches.nodes.get(node)?.spec ?? {};
-    this.ctx.capabilities = await probeCapabilities(this.ctx.dp.ip, pinned.interface ?? this.underlay.interface);
+    this.ctx.capabilities = await this.ctx.dp.capabilities(pinned.interface ?? this.underlay.interface);
     this.log.info('starting', { underlay: this.underlay, pinned, capabilities: this.ctx.capabilities });
+  }
 
-    const ev = { store: true, docker: true, kernel: true, ...this.opts.events };
+  private async startInformers(storeEvents: boolean): Promise<void> {
     for (const inf of [this.caches.clusterNetworks, this.caches.hostSubnets, this.caches.nics, this.caches.macvlanNets]) {
       await retry(() => inf.start(), this.log, `list ${inf.kind}`, () => this.stopped);
     }
     for (const inf of Object.values(this.caches) as Informer<AnyObject>[]) {
       this.closers.push(() => inf.stop());
-      if (!ev.store) continue;
+      if (!storeEvents) continue;
       inf.addHandler({
         onAdd: (o) => this.enqueue(keysForObject(o, this.scope())),
         onUpdate: (o, old) => { if (fingerprint(o) !== fingerprint(old)) this.enqueue(keysForObject(o, this.scope())); },
@@ -130,40 +144,36 @@ export class Agent {
         },
       });
     }
+  }
 
-    await this.heartbeat();
-    const hb = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 5000);
-    this.closers.push(() => clearInterval(hb));
+  private followDocker(): void {
+    let dockerUp = false;
+    const d = this.ctx.dp.docker.events((e) => this.enqueue(keysForDockerEvent(e, this.scope()), 'docker'), {
+      onConnect: () => { dockerUp = true; this.resyncAll(); },
+      onError: (err) => {
+        this.log.warn('docker events', { error: err.message });
+        // Once per outage: every object's status then says DockerUnavailable at once.
+        if (dockerUp) { dockerUp = false; this.resyncAll(); }
+      },
+    });
+    this.closers.push(() => d.close());
+  }
 
-    if (ev.docker) {
-      let dockerUp = false;
-      const d = this.ctx.dp.docker.events((e) => this.enqueue(keysForDockerEvent(e, this.scope()), 'docker'), {
-        onConnect: () => { dockerUp = true; this.resyncAll(); },
-        onError: (err) => {
-          this.log.warn('docker events', { error: err.message });
-          // Once per outage: every object's status then says DockerUnavailable at once.
-          if (dockerUp) { dockerUp = false; this.resyncAll(); }
-        },
-      });
-      this.closers.push(() => d.close());
-    }
-    if (ev.kernel) {
-      const m: Monitor = monitor(this.ctx.dp.target, (e) => this.enqueue(keysForMonitorEvent(e, this.scope()), 'kernel'), {
-        onRestart: (why) => { this.log.warn('kernel monitor restarted', { why }); this.resyncAll(); },
-      });
-      this.closers.push(() => m.close());
-      // iptables here is iptables-nft: a rule removed by hand (or re-ordered by Docker) shows up.
-      const r = rulesMonitor(this.ctx.dp.target, () => this.enqueue([KEY_NAT], 'kernel'), {
-        onMissing: (why) => this.log.warn('nft not available; iptables drift heals at the periodic resync only', { why }),
-        onRestart: (why) => this.log.warn('nft monitor restarted', { why }),
-      });
-      this.closers.push(() => r.close());
-      this.closers.push(() => { for (const c of this.containerMonitors.values()) c.monitor.close(); this.containerMonitors.clear(); });
-    }
-    this.kernelEvents = ev.kernel;
-    const resync = setInterval(() => this.resyncAll(), this.opts.resyncMs ?? 30_000);
-    this.closers.push(() => clearInterval(resync));
+  private followKernel(): void {
+    const m: Monitor = monitor(this.ctx.dp.target, (e) => this.enqueue(keysForMonitorEvent(e, this.scope()), 'kernel'), {
+      onRestart: (why) => { this.log.warn('kernel monitor restarted', { why }); this.resyncAll(); },
+    });
+    this.closers.push(() => m.close());
+    // iptables here is iptables-nft: a rule removed by hand (or re-ordered by Docker) shows up.
+    const r = rulesMonitor(this.ctx.dp.target, () => this.enqueue([KEY_NAT], 'kernel'), {
+      onMissing: (why) => this.log.warn('nft not available; iptables drift heals at the periodic resync only', { why }),
+      onRestart: (why) => this.log.warn('nft monitor restarted', { why }),
+    });
+    this.closers.push(() => r.close());
+    this.closers.push(() => { for (const c of this.containerMonitors.values()) c.monitor.close(); this.containerMonitors.clear(); });
+  }
 
+  private startWorkers(): void {
     this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
       workers: 2,
       metrics: { queue: 'agent', kindOf: keyKind },
@@ -269,17 +279,12 @@ export class Agent {
   }
 
   private async beat(): Promise<void> {
-    const { etcd, node } = this.opts;
-    const store = this.opts.store as StoreWithLease;
+    const { store, node } = this.opts;
+    this.lease ??= store.nodeLease(node, {
+      ttlSeconds: this.opts.leaseTtlSec ?? 10,
+      onLost: (err) => this.log.warn('heartbeat lease lost; a new one is taken at the next heartbeat', { error: err.message }),
+    });
     try {
-      if (etcd && !this.lease) {
-        const lease = etcd.lease(this.opts.leaseTtlSec ?? 10);
-        lease.on('lost', (err) => {
-          this.log.warn('heartbeat lease lost; a new one is taken at the next heartbeat', { error: err.message });
-          if (this.lease === lease) this.lease = undefined;
-        });
-        this.lease = lease;
-      }
       const self = this.caches.nodes.get(node);
       const status = heartbeatStatus(self, {
         underlay: this.underlay, capabilities: this.ctx.capabilities, agentVersion: AGENT_VERSION,
@@ -287,7 +292,7 @@ export class Agent {
         previous: this.heartbeatConditions ?? ((self?.status?.conditions ?? []) as Condition[]).filter((c) => c.type === 'Ready' || c.type === 'RoutesReady'),
       });
       try {
-        await store.writeStatus('Node', node, { node }, status, this.lease ? { lease: this.lease } : undefined);
+        await store.writeStatus('Node', node, { node }, status, { lease: this.lease });
       } catch (e) {
         // Someone deleted our Node while we run: register it again, as a starting agent would.
         if (!(e instanceof NotFoundError)) throw e;
@@ -295,7 +300,7 @@ export class Agent {
         await registerNode(store, node);
         return;
       }
-      if (this.lease) await this.lease.put(new Keys(this.opts.prefix).nodeLease(node)).value(JSON.stringify({ time: status.lastHeartbeatTime }));
+      await this.lease.heartbeat({ time: status.lastHeartbeatTime });
       this.heartbeatConditions = status.conditions as Condition[];
     } catch (e) {
       this.log.warn('heartbeat failed; the dataplane is left as it is', { error: (e as Error).message });

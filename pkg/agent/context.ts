@@ -7,7 +7,7 @@ import { setCondition } from '../api/index.js';
 import type { Informer } from '../store/informer.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../log.js';
-import type { Dataplane } from './dataplane.js';
+import type { AgentDataplane } from './dataplane.js';
 import type { RemovedNic } from './planner/nic.js';
 
 export interface Caches {
@@ -68,7 +68,7 @@ export interface AgentContext {
   node: string;
   store: Store;
   caches: Caches;
-  dp: Dataplane;
+  dp: AgentDataplane;
   log: Logger;
   status: NodeStatusReporter;
   /** filled at start-up by capability probes */

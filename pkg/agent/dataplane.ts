@@ -12,11 +12,31 @@ import type { ContainerState } from './planner/nic.js';
 import type { ObservedNat } from './planner/nat.js';
 import { DataplaneError } from '../errors.js';
 import { countOps } from './heal.js';
+import { detectUnderlay, probeCapabilities, type Underlay } from './node.js';
 
 /** A failed operation, with a reason a user can act on (it becomes the Ready reason). */
 export class ApplyError extends DataplaneError {}
 
-export class Dataplane {
+/**
+ * What the agent needs of a host: reads of the observed state and execution of planned ops.
+ * Dataplane below is the real one; the scale benchmark runs agents on a recording one.
+ */
+export interface AgentDataplane {
+  readonly target: NetTarget;
+  readonly ip: Pick<IpRunner, 'routes' | 'links'>;
+  readonly docker: Pick<DockerClient, 'events' | 'inspectContainer'>;
+  underlay(): Promise<Underlay>;
+  inHostNetns(pid: number): Promise<boolean>;
+  capabilities(iface: string | undefined): Promise<Record<string, boolean>>;
+  hostState(): Promise<HostState>;
+  containerState(pid: number): Promise<ContainerState>;
+  containerLinks(pid: number): Promise<ContainerState['links']>;
+  natState(): Promise<ObservedNat>;
+  dockerNetworks(names: string[]): Promise<DockerNetwork[]>;
+  execute(ops: Op[], opts?: { independent?: boolean }): Promise<void>;
+}
+
+export class Dataplane implements AgentDataplane {
   readonly ip: IpRunner;
   readonly iptables: Iptables;
   readonly docker: DockerClient;
@@ -31,6 +51,14 @@ export class Dataplane {
   async inHostNetns(pid: number): Promise<boolean> {
     const [host, proc] = await Promise.all([stat(netnsPath(this.target)), stat(netnsPath(pidTarget(pid)))]);
     return host.ino === proc.ino && host.dev === proc.dev;
+  }
+
+  underlay(): Promise<Underlay> {
+    return detectUnderlay(this.ip);
+  }
+
+  capabilities(iface: string | undefined): Promise<Record<string, boolean>> {
+    return probeCapabilities(this.ip, iface);
   }
 
   hostState(): Promise<HostState> {

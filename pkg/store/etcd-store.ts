@@ -1,7 +1,8 @@
 // Store over etcd. Objects, controller status and per-node status are separate keys
 // (docs/design.md); this file is the only place that knows how they are combined.
-import type { Etcd3, IKeyValue, IRequestOp, Lease } from 'etcd3';
+import type { Etcd3, IKeyValue, IRequestOp } from 'etcd3';
 import { API_VERSION, kindInfo, matchLabels, type AnyObject, type Kind, type Status } from '../api/index.js';
+import { EtcdNodeLease } from './node-lease.js';
 import { Keys, DEFAULT_PREFIX } from './keys.js';
 import { rangePrefix } from '../etcd/range.js';
 import { boundNode } from './merge.js';
@@ -15,8 +16,8 @@ import { ETCD_DEFAULT_LIMITS, type EtcdLimits } from '../etcd/limits.js';
 import { planDelete, planWrite, type Current, type ObjectRef, type Stored, type WriteMode, type WriteStep } from './write-plan.js';
 import { packSteps, writeSteps } from './txn-writer.js';
 import {
-  ConflictError, NotFoundError,
-  type ApplyChange, type ApplyOptions, type DeleteResult, type WriteProgress, type ListOptions, type ListResult, type Store, type StatusWriter,
+  ConflictError, NotFoundError, StoreError,
+  type ApplyChange, type ApplyOptions, type DeleteResult, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type Store, type StatusWriter,
 } from './types.js';
 
 export class InvalidObjectError extends ValidationError {
@@ -241,12 +242,30 @@ export class EtcdStore implements Store {
   }
 
   /** Status is written only while the object exists, so a late agent cannot resurrect garbage. */
-  async writeStatus(kind: Kind, name: string, writer: StatusWriter, status: Status, opts: { lease?: Lease } = {}): Promise<void> {
+  async writeStatus(kind: Kind, name: string, writer: StatusWriter, status: Status, opts: { lease?: NodeLease } = {}): Promise<void> {
     const objKey = Buffer.from(this.keys.object(kind, name));
-    const key = Buffer.from(this.keys.status(kind, name, writer));
-    const put: IRequestOp = { request_put: { key, value: Buffer.from(JSON.stringify(status)), ...(opts.lease ? { lease: await opts.lease.grant() } : {}) } };
+    const put = await this.statusPut(this.keys.status(kind, name, writer), status, opts.lease);
     const res = await this.client.kv.txn({ compare: [{ key: objKey, target: 'Create', result: 'Greater', create_revision: 0 }], success: [put], failure: [] });
     if (!res.succeeded) throw new NotFoundError(kind, name);
+  }
+
+  async reportNode(node: string, status: Status, lease: NodeLease): Promise<void> {
+    const put = await this.statusPut(this.keys.status('Node', node, { node }), status, lease);
+    await this.client.kv.txn({ compare: [], success: [put], failure: [] });
+  }
+
+  private async statusPut(key: string, status: Status, lease?: NodeLease): Promise<IRequestOp> {
+    const id = lease ? await this.leaseOf(lease).id() : undefined;
+    return { request_put: { key: Buffer.from(key), value: Buffer.from(JSON.stringify(status)), ...(id ? { lease: id } : {}) } };
+  }
+
+  private leaseOf(lease: NodeLease): EtcdNodeLease {
+    if (!(lease instanceof EtcdNodeLease)) throw new StoreError('Invalid', 'a NodeLease of another store');
+    return lease;
+  }
+
+  nodeLease(node: string, opts: { ttlSeconds: number; onLost?: (err: Error) => void }): NodeLease {
+    return new EtcdNodeLease(this.client, node, this.keys.nodeLease(node), opts.ttlSeconds, opts.onLost);
   }
 
   async deleteStatus(kind: Kind, name: string, writer: StatusWriter): Promise<void> {

@@ -1,6 +1,5 @@
 // The store's public surface. Implementation: ./etcd-store.ts. Everything etcd-specific
 // (keys, revisions, transactions) stays behind this interface.
-import type { Lease } from 'etcd3';
 import type { AnyObject, Kind } from '../api/index.js';
 import { StoreError } from '../errors.js';
 
@@ -62,6 +61,20 @@ export interface ApplyOptions {
 
 export type DeleteResult = 'deleted' | 'marked' | 'notfound';
 
+/**
+ * A node agent's liveness: an etcd lease kept alive by the client (the keep-alive is a stream
+ * message, it writes no key and wakes no watcher). Keys written with it go when it expires.
+ */
+export interface NodeLease {
+  readonly node: string;
+  /** Grants the lease when there is none (first use, or after a loss) and (re)writes the node's liveness key under it. */
+  heartbeat(value: Record<string, unknown>): Promise<void>;
+  /** Stops the keep-alive without revoking: the keys expire with the TTL (a restart within it shows no change). */
+  release(): void;
+  /** Ends the lease now: every key written with it is deleted at once. */
+  revoke(): Promise<void>;
+}
+
 export interface Store {
   get(kind: Kind, name: string): Promise<AnyObject | undefined>;
   list(kind: Kind, opts?: ListOptions): Promise<ListResult>;
@@ -94,7 +107,15 @@ export interface Store {
    * Only while the object exists (NotFoundError otherwise). With a lease, the key goes when
    * the lease expires (agent heartbeats).
    */
-  writeStatus(kind: Kind, name: string, writer: StatusWriter, status: Record<string, unknown>, opts?: { lease?: Lease }): Promise<void>;
+  writeStatus(kind: Kind, name: string, writer: StatusWriter, status: Record<string, unknown>, opts?: { lease?: NodeLease }): Promise<void>;
+  /**
+   * A node's report about itself (address, interface, capabilities, agentVersion, conditions):
+   * its own Node status key, written whether or not the Node object exists yet (the controller
+   * creates the Node of a node that reported). Bound to the lease: it goes when the agent does.
+   */
+  reportNode(node: string, status: Record<string, unknown>, lease: NodeLease): Promise<void>;
+  /** The lease of a node's agent; `onLost` is told when etcd let it expire (keys gone). */
+  nodeLease(node: string, opts: { ttlSeconds: number; onLost?: (err: Error) => void }): NodeLease;
   /** Removes the status written by `writer`. */
   deleteStatus(kind: Kind, name: string, writer: StatusWriter): Promise<void>;
   /**
