@@ -10,7 +10,9 @@ import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
 import { listPrefix } from '../runtime/kv.js';
 import { decodeClaim, IpamKeys, type Claim } from './keys.js';
 import { cidrInterval, size, subtract, normalize, type Interval } from './ranges.js';
-import { hostSubnetXnetRange, macvlanRange, slotCount } from './plan.js';
+import { hostSubnetXnetRange, slotCount } from './plan.js';
+import { macvlanUsage } from './macvlan-usage.js';
+import { decodeReport } from '../dockeripam/report.js';
 
 export interface IpamCheckReport { text: string; problems: number }
 
@@ -33,6 +35,7 @@ export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
   const statuses = new Map<string, Status>();
   const claims: Array<{ key: string; claim: Claim; type: string; pool: string; space: string; ip: number }> = [];
   const leaks: string[] = [];
+  const containerAddrs: ContainerAddress[] = [];
   for (const { key, value } of kvs) {
     const c = ipam.parse(key);
     if (c) {
@@ -46,6 +49,7 @@ export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
     if (o) { try { objects.set(`${o.kind}/${o.name}`, JSON.parse(value)); } catch { /* ignore */ } continue; }
     const s = keys.parseStatusKey(key);
     if (s && 'controller' in s.writer) { try { statuses.set(`${s.kind}/${s.name}`, JSON.parse(value)); } catch { /* ignore */ } }
+    if (s && 'node' in s.writer && s.kind === 'MacvlanNet') { try { containerAddrs.push(...containerAddresses(s.name, s.writer.node, JSON.parse(value))); } catch { /* ignore */ } }
   }
   const unclaimed: string[] = [];
   const duplicates: string[] = [];
@@ -68,7 +72,10 @@ export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
       announced = st?.subnet === c.claim.cidr && (owner.spec as HostSubnet['spec']).clusterNetwork === c.pool;
     } else {
       const n = ((st?.nodes ?? []) as MacvlanNodeStatus[]).find((x) => x.name === c.claim.node);
-      announced = c.claim.role === 'docker-block' ? n?.dockerRange === c.claim.cidr : n?.shimAddress === c.claim.ip;
+      announced = c.claim.role === 'docker-block' ? n?.dockerRange === c.claim.cidr
+        : c.claim.role === 'node-pool' ? !!n?.addresses?.includes(c.claim.ip!)
+          : c.claim.role === 'external' ? ((st?.external ?? []) as string[]).includes(c.claim.ip!)
+            : n?.shimAddress === c.claim.ip;
     }
     if (!announced) leaks.push(`${claimName(c)}: the owner's status does not announce it`);
     else backed.add(`${o.kind}/${o.name}/${c.claim.role}/${c.claim.cidr ?? c.claim.ip}/${c.claim.node ?? ''}`);
@@ -113,6 +120,7 @@ export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
       }
     }
   }
+  unclaimed.push(...checkContainerAddresses(containerAddrs, statuses, announce));
   for (const list of announced.values()) {
     list.sort((a, b) => a.iv.first - b.iv.first);
     let maxLast = -1;
@@ -145,13 +153,11 @@ export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
       pools.push({ pool: `clusternetworks/${name}`, what: 'ContainerNic addresses', used: addrs, free: Math.max(0, cap - addrs) });
     } else if (kind === 'MacvlanNet') {
       const spec = o.spec as MacvlanNet['spec'];
-      let range: Interval[] = [];
-      try { range = macvlanRange(spec); } catch { /* invalid spec */ }
       const mine = claims.filter((c) => c.type === 'macvlannets' && c.pool === name);
-      const blockIvs = normalize(mine.filter((c) => c.space === 'blocks').map((c) => cidrIv(c.claim.cidr ?? '')).filter((x): x is Interval => !!x));
-      const singles = mine.filter((c) => c.space === 'addresses').length;
-      const used = size(blockIvs) + singles;
-      pools.push({ pool: `macvlannets/${name}`, what: `addresses (${mine.filter((c) => c.space === 'blocks').length} Docker blocks, ${singles} single)`, used, free: Math.max(0, size(subtract(range, blockIvs)) - singles) });
+      const u = macvlanUsage(spec, mine.map((c) => c.claim));
+      const byRole = (r: string) => mine.filter((c) => c.claim.role === r).length;
+      const inUse = containerAddrs.filter((a) => a.mvn === name).length;
+      pools.push({ pool: `macvlannets/${name}`, what: `addresses (${byRole('docker-block')} Docker blocks, ${byRole('node-pool')} pre-claimed for nodes of which ${inUse} in containers, ${byRole('external')} external, ${mine.length - byRole('docker-block') - byRole('node-pool') - byRole('external')} other single)`, used: u.allocated, free: u.free });
     }
   }
   for (const c of claims) {
@@ -197,3 +203,24 @@ export async function ipamCheck(client: Etcd3, prefix = DEFAULT_PREFIX): Promise
   return formatAudit(auditIpam(kvs, prefix));
 }
 
+
+interface ContainerAddress { mvn: string; node: string; ip: string; who: string }
+
+/** The addresses a node's IPAM plugin gave to Docker containers, from its MacvlanNet status. */
+function containerAddresses(mvn: string, node: string, status: Status): ContainerAddress[] {
+  const r = decodeReport(status.ipam);
+  return (r?.assigned ?? []).map((a) => ({ mvn, node, ip: a.ip, who: `container ${a.name ?? a.container ?? '(being created)'} on node ${node}` }));
+}
+
+/** Every container address must be one the controller pre-claimed for that node; overlaps are duplicates. */
+function checkContainerAddresses(list: ContainerAddress[], statuses: Map<string, Status>, announce: (pool: string, iv: Interval, who: string) => void): string[] {
+  const out: string[] = [];
+  for (const a of list) {
+    const ip = ipNum(a.ip);
+    if (ip === undefined) continue;
+    announce(`macvlannets/${a.mvn}#containers`, { first: ip, last: ip }, `MacvlanNet "${a.mvn}" ${a.ip} (${a.who})`);
+    const n = ((statuses.get(`MacvlanNet/${a.mvn}`)?.nodes ?? []) as MacvlanNodeStatus[]).find((x) => x.name === a.node);
+    if (!n?.addresses?.includes(a.ip)) out.push(`MacvlanNet "${a.mvn}" ${a.ip} is used by ${a.who} but no claim of that node backs it`);
+  }
+  return out;
+}
