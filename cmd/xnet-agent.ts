@@ -19,10 +19,14 @@ const program = addMetricsFlag(addEtcdFlags(new Command('xnet-agent')
   .option('--docker-tls-ca <file>', 'CA that signed the daemon\'s certificate (tcp:// only)')
   .option('--docker-tls-cert <file>', 'this agent\'s client certificate for the daemon (tcp:// only)')
   .option('--docker-tls-key <file>', 'its key (tcp:// only)')
+  .option('--ipam-plugin <name>', 'serve Docker\'s IPAM plugin under this name for MacvlanNets with dockerIPAM xnet', 'xnet')
+  .option('--no-ipam-plugin', 'serve no IPAM plugin (MacvlanNets here then need dockerIPAM: blocks)')
+  .option('--plugin-dir <dir>', 'Docker\'s plugin directory', '/run/docker/plugins')
+  .option('--state-dir <dir>', 'where the agent keeps its IPAM journal (default /var/lib/xnet/<node>)')
   .addOption(new Option('--resync <seconds>', 'full resync interval (a safety net; events do the work)').default(30).argParser(Number));
 
 program.parse();
-const o = program.opts<EtcdFlags & { node: string; netns?: string; dockerHost?: string; dockerTlsCa?: string; dockerTlsCert?: string; dockerTlsKey?: string; resync: number; metricsAddr?: string }>();
+const o = program.opts<EtcdFlags & { node: string; netns?: string; dockerHost?: string; dockerTlsCa?: string; dockerTlsCert?: string; dockerTlsKey?: string; resync: number; metricsAddr?: string; ipamPlugin: string | false; pluginDir: string; stateDir?: string }>();
 const dockerTls = { ca: o.dockerTlsCa, cert: o.dockerTlsCert, key: o.dockerTlsKey };
 
 const log = createLogger('agent', { node: o.node });
@@ -32,6 +36,7 @@ if (!checked.success) usageExit('xnet-agent', `--node ${o.node}: ${checked.error
 if (o.netns && !existsSync(`/var/run/netns/${o.netns}`)) {
   usageExit('xnet-agent', `--netns ${o.netns}: no such network namespace (see \`ip netns list\`)`);
 }
+if (o.ipamPlugin && !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(o.ipamPlugin)) usageExit('xnet-agent', `--ipam-plugin ${o.ipamPlugin}: expected lower-case letters, digits, '.', '_' or '-'`);
 if (!(o.resync > 0)) usageExit('xnet-agent', "--resync: expected a positive number of seconds");
 try {
   dockerOptions(o.dockerHost, dockerTls);
@@ -44,6 +49,7 @@ const etcd = etcdFromFlags('xnet-agent', o);
 const store = createEtcdStore(etcd, o.prefix);
 const agent = new Agent({
   node: o.node, store, etcd, prefix: o.prefix, netns: o.netns, dockerHost: o.dockerHost, dockerTls, resyncMs: o.resync * 1000, log,
+  ...(o.ipamPlugin ? { ipamPlugin: o.ipamPlugin, pluginDir: o.pluginDir } : {}), ...(o.stateDir ? { stateDir: o.stateDir } : {}),
 });
 
 const signals = stopOnSignals(log, 'stopping; the dataplane stays as it is', async () => {

@@ -27,8 +27,18 @@ import { collectNicGarbage, localNics, reconcileNic, rememberRemoved } from './r
 import { reconcileRoutes } from './reconcilers/routes.js';
 import { DriftTracker, keyKind, type Trigger } from './heal.js';
 import { EventRecorder } from '../events/recorder.js';
+import { otherHolder } from './reconcilers/docker-ipam.js';
+import { join } from 'node:path';
+import { withVlan } from '../api/index.js';
+import { AddressBook } from '../dockeripam/book.js';
+import { FileJournal } from '../dockeripam/journal.js';
+import { NodeIpam } from '../dockeripam/node-ipam.js';
+import { servePlugin } from '../dockeripam/server.js';
+import { arpProbe } from '../dockeripam/arp.js';
 
 export const AGENT_VERSION = '0.1.0';
+/** work-queue key: write this MacvlanNet's IPAM report now */
+const IPAM_KEY = 'ipam/';
 
 export interface AgentOptions {
   node: string;
@@ -47,6 +57,16 @@ export interface AgentOptions {
   resyncMs?: number;
   heartbeatMs?: number;
   leaseTtlSec?: number;
+  /**
+   * Serve Docker's remote IPAM plugin under this name (socket <pluginDir>/<name>.sock) for
+   * MacvlanNets with dockerIPAM xnet. The lab gives each host its own name: all lab dockerds
+   * share one plugin directory.
+   */
+  ipamPlugin?: string;
+  /** default /run/docker/plugins */
+  pluginDir?: string;
+  /** where the agent keeps its IPAM journal (default /var/lib/xnet/<node>) */
+  stateDir?: string;
   /** event sources; all on by default (the heal benchmark turns them off for its baseline) */
   events?: { store?: boolean; docker?: boolean; kernel?: boolean };
   log?: Logger;
@@ -98,6 +118,40 @@ export class Agent {
     };
     this.firstPass = new Promise((r) => { this.firstPassDone = r; });
     void this.firstPass.then(() => { this.drift.enabled = true; });
+    if (opts.ipamPlugin) this.setUpIpam(opts.ipamPlugin);
+  }
+
+  private nodeIpam?: NodeIpam;
+
+  private setUpIpam(plugin: string): void {
+    const journal = new FileJournal(join(this.opts.stateDir ?? `/var/lib/xnet/${this.opts.node}`, 'ipam-journal.json'), (msg) => this.log.warn(msg));
+    const book = new AddressBook(journal, (mvn) => { this.queue.add(`${IPAM_KEY}${mvn}`); void this.nodeIpam?.warm(mvn); });
+    this.ctx.ipam = { plugin, book };
+    this.nodeIpam = new NodeIpam({
+      book, log: this.log,
+      otherHolder: (mvn, ip) => otherHolder(this.ctx, mvn, ip),
+      probe: (mvn, ip) => {
+        const m = this.caches.macvlanNets.get(mvn);
+        const parent = m && macvlanParent(m, this.caches.nodes.get(this.opts.node), this.opts.node);
+        return parent ? arpProbe(this.ctx.dp.target, withVlan(parent, m.spec.vlan), ip) : Promise.resolve('unavailable' as const);
+      },
+    });
+  }
+
+  /** The IPAM report goes to etcd at once, without a whole macvlan pass (which follows when due). */
+  private async publishIpam(mvn: string): Promise<void> {
+    const m = this.caches.macvlanNets.get(mvn);
+    if (!m || !this.ctx.ipam) return;
+    if (!(await this.ctx.status.patch('MacvlanNet', m, { ipam: this.ctx.ipam.book.report(mvn) }))) this.queue.add(mvnKey(mvn));
+  }
+
+  /** Serves Docker before anything needs etcd: the journal answers while etcd is unreachable. */
+  private async servePlugin(): Promise<void> {
+    if (!this.nodeIpam || !this.ctx.ipam) return;
+    const socket = join(this.opts.pluginDir ?? '/run/docker/plugins', `${this.ctx.ipam.plugin}.sock`);
+    const server = await servePlugin(socket, this.nodeIpam, (path, err) => this.log.info('IPAM request refused', { path, error: err.message }));
+    this.closers.push(() => server.close());
+    this.log.info('serving Docker IPAM plugin', { socket });
   }
 
   private get log(): Logger { return this.ctx.log; }
@@ -120,6 +174,7 @@ export class Agent {
   /** The Node (made if absent), the underlay and what the kernel can do here. */
   private async register(): Promise<void> {
     const { store, node } = this.opts;
+    await this.servePlugin();
     await retry(() => registerNode(store, node), this.log, 'register node', () => this.stopped);
     this.underlay = await this.ctx.dp.underlay().catch((e) => { this.log.warn('underlay detection failed', { error: (e as Error).message }); return {}; });
     await retry(() => this.caches.nodes.start(), this.log, 'list nodes', () => this.stopped);
@@ -264,6 +319,7 @@ export class Agent {
       else if (key === KEY_GC) await collectNicGarbage(this.ctx);
       else if (key.startsWith('nic/')) await reconcileNic(this.ctx, key.slice(4));
       else if (key.startsWith('mvn/')) await reconcileMacvlan(this.ctx, key.slice(4));
+      else if (key.startsWith(IPAM_KEY)) await this.publishIpam(key.slice(IPAM_KEY.length));
     } finally {
       if (this.pendingFirst.delete(key) && this.pendingFirst.size === 0) this.firstPassDone();
     }

@@ -9,6 +9,7 @@ import type { Store } from '../store/types.js';
 import type { Logger } from '../log.js';
 import type { AgentDataplane } from './dataplane.js';
 import type { RemovedNic } from './planner/nic.js';
+import type { AddressBook } from '../dockeripam/book.js';
 
 export interface Caches {
   nodes: Informer<Node>;
@@ -58,14 +59,38 @@ export class NodeStatusReporter {
     else void this.events.record(obj, 'Normal', 'Ready', `ready on node ${this.node}: ${ready.message}`);
   }
 
+  /**
+   * Rewrites the status last written for the object with some fields replaced (the IPAM
+   * report after each Docker request); false when nothing was written for it yet.
+   */
+  async patch(kind: Kind, obj: { metadata: { name: string; uid?: string } }, fields: Record<string, unknown>): Promise<boolean> {
+    const key = `${kind}/${obj.metadata.name}/${obj.metadata.uid ?? ''}`;
+    const last = this.last.get(key);
+    if (!last) return false;
+    const status = { ...(JSON.parse(last) as Record<string, unknown>), ...fields };
+    const text = JSON.stringify(status);
+    if (text === last) return true;
+    await this.store.writeStatus(kind, obj.metadata.name, { node: this.node }, status);
+    this.last.set(key, text);
+    return true;
+  }
+
   async remove(kind: Kind, name: string): Promise<void> {
     await this.store.deleteStatus(kind, name, { node: this.node });
     for (const m of [this.last, this.conditions]) for (const k of [...m.keys()]) if (k.startsWith(`${kind}/${name}/`)) m.delete(k);
   }
 }
 
+/** dockerIPAM xnet on this node: the plugin's name (its socket in Docker's plugin directory) and address book */
+export interface AgentIpam {
+  plugin: string;
+  book: AddressBook;
+}
+
 export interface AgentContext {
   node: string;
+  /** set when this agent serves Docker's IPAM plugin */
+  ipam?: AgentIpam;
   store: Store;
   caches: Caches;
   dp: AgentDataplane;

@@ -1,8 +1,9 @@
 // From stored objects to the planner's desired state. Pure: the agent's caches come in, plain
 // values go out, so the mapping from the API to the kernel is unit-tested without I/O.
 import { dockerNetworkOf, reservedDockerNetworkWhy } from '../api/docker-network.js';
-import { matchLabels, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../api/index.js';
+import { macvlanBaseParent, matchLabels, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../api/index.js';
 import { OWNER_LABEL, type DockerNetworkSpec } from '../docker/types.js';
+import { MVN_OPTION } from '../dockeripam/node-ipam.js';
 import { formatIPv4, hostRange, parseCidr } from '../ip/ipv4.js';
 import type { DesiredNat } from './planner/nat.js';
 import type { DesiredMacvlan } from './planner/macvlan.js';
@@ -206,7 +207,7 @@ export function desiredNat(cns: ClusterNetwork[], localSubnets: HostSubnet[]): D
   };
 }
 
-type MacvlanNodeStatus = { name: string; parent?: string; dockerRange?: string; shimAddress?: string; problem?: Problem };
+type MacvlanNodeStatus = { name: string; parent?: string; dockerRange?: string; shimAddress?: string; addresses?: string[]; problem?: Problem };
 
 /** This node's entry of status.nodes, checked like hostSubnetView. */
 export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatus | undefined {
@@ -221,12 +222,18 @@ export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatu
   if (problem) return { name: self, problem };
   const out: MacvlanNodeStatus = { name: self };
   for (const k of ['parent', 'dockerRange', 'shimAddress'] as const) if (ns[k] != null) out[k] = ns[k] as string;
+  if (ns.addresses != null) {
+    const list = ns.addresses as unknown[];
+    const bad = Array.isArray(list) ? list.findIndex((a) => typeof a !== 'string' || !FIELD.ipv4.safeParse(a).success) : 0;
+    if (bad >= 0) return { name: self, problem: { reason: 'InvalidStatus', message: `MacvlanNet ${m.metadata.name}: status.nodes[${i}].addresses${Array.isArray(list) ? `[${bad}]` : ''} is not a list of IPv4 addresses` } };
+    out.addresses = list as string[];
+  }
   return out;
 }
 
 /** Parent precedence: per-node override, then the network's parent, then the node's interface. */
 export function macvlanParent(m: MacvlanNet, self: Node | undefined, selfName: string): string | undefined {
-  return m.spec.nodes?.find((n) => n.name === selfName)?.parent ?? m.spec.parent ?? nodeInterface(self);
+  return macvlanBaseParent(m.spec, selfName, nodeInterface(self));
 }
 
 export function dockerMacvlanName(m: MacvlanNet): string {
@@ -240,7 +247,8 @@ export interface MacvlanResult {
   pending?: Problem;
 }
 
-export function desiredMacvlan(m: MacvlanNet, selfName: string, self: Node | undefined, localNics: ContainerNic[]): MacvlanResult {
+/** The name of this node's xnet IPAM plugin, when the agent serves one. */
+export function desiredMacvlan(m: MacvlanNet, selfName: string, self: Node | undefined, localNics: ContainerNic[], ipamPlugin?: string): MacvlanResult {
   const reserved = reservedDockerNetworkWhy(dockerMacvlanName(m));
   if (reserved) return { problem: { reason: 'ReservedDockerNetwork', message: reserved } };
   const parent = macvlanParent(m, self, selfName);
@@ -254,24 +262,31 @@ export function desiredMacvlan(m: MacvlanNet, selfName: string, self: Node | und
   const d: DesiredMacvlan = { name: m.metadata.name, parent, promiscuous: m.spec.promiscuous ?? true };
   if (m.spec.vlan) d.vlan = m.spec.vlan;
   const r: MacvlanResult = { desired: d };
-  if (!ns?.dockerRange) {
-    r.pending = { reason: 'NotAllocated', message: 'waiting for the controller to give this node its address block' };
+  const xnetIpam = (m.spec.dockerIPAM ?? 'xnet') === 'xnet';
+  if (xnetIpam && !ipamPlugin) {
+    return { problem: { reason: 'IpamPluginOff', message: 'spec.dockerIPAM is xnet but this node\'s agent serves no IPAM plugin (--ipam-plugin); use dockerIPAM: blocks here' } };
+  }
+  if (xnetIpam ? !ns : !ns?.dockerRange) {
+    r.pending = { reason: 'NotAllocated', message: xnetIpam ? 'waiting for the controller to give this node its addresses' : 'waiting for the controller to give this node its address block' };
     return r;
   }
   const options: Record<string, string> = { parent: effectiveParent(d), macvlan_mode: m.spec.mode ?? 'bridge' };
   d.network = {
-    name: dockerMacvlanName(m), driver: 'macvlan', subnet: m.spec.subnet, ipRange: ns.dockerRange, options,
+    name: dockerMacvlanName(m), driver: 'macvlan', subnet: m.spec.subnet, options,
+    ...(xnetIpam ? { ipamDriver: ipamPlugin, ipamOptions: { [MVN_OPTION]: m.metadata.name } } : { ipRange: ns!.dockerRange }),
     labels: { [OWNER_LABEL]: `MacvlanNet/${m.metadata.name}` },
     ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}),
   };
-  if ((m.spec.hostShim ?? true) && ns.shimAddress) {
+  if ((m.spec.hostShim ?? true) && ns?.shimAddress) {
     // A NIC with an invalid status gets no route; its own status says why.
     const nicIps = localNics
       .filter((n) => n.spec.network.macvlanNet === m.metadata.name)
       .map((n) => nicStatusView(n).ip)
       .filter((ip): ip is string => !!ip)
       .map((ip) => `${ip}/32`);
-    d.shim = { address: ns.shimAddress, routes: [ns.dockerRange, ...nicIps] };
+    // Containers' addresses: the Docker block, or each address this node's plugin may hand out.
+    const docker = xnetIpam ? (ns.addresses ?? []).map((ip) => `${ip}/32`) : [ns.dockerRange!];
+    d.shim = { address: ns.shimAddress, routes: [...docker, ...nicIps] };
   }
   return r;
 }

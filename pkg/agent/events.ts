@@ -65,6 +65,8 @@ export function keysForDockerEvent(e: DockerEvent, s: EventScope): string[] {
     // Docker puts its MASQUERADE rule on top when it makes a network: ours must go back above.
     return [KEY_HOST_SUBNETS, KEY_NAT, ...allMacvlan(s)];
   }
+  // dockerIPAM xnet: the address book learns (and frees) holders from the network's endpoints.
+  if (e.type === 'network' && (e.action === 'connect' || e.action === 'disconnect')) return allMacvlan(s);
   if (e.type !== 'container' || !['start', 'restart', 'die', 'destroy', 'create', 'rename'].includes(e.action)) return [];
   return s.nics
     .filter((n) => n.spec.container === e.name || n.spec.container === e.id || e.id.startsWith(n.spec.container) || n.status?.containerId === e.id)

@@ -4,3 +4,4 @@ export * from './fields.js';
 export * from './conditions.js';
 export * from './validate.js';
 export * from './labels.js';
+export * from './macvlan-parent.js';

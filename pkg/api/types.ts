@@ -94,6 +94,8 @@ export const macvlanNetSpec = z.strictObject({
   hostShim: z.boolean().default(true),
   dockerNetwork: f.name.optional(),
   blockPrefix: z.number().int().min(16).max(30).default(28),
+  /** who hands plain `docker run` containers their addresses: xnet's IPAM plugin from one shared pool, or Docker per node from a blockPrefix block */
+  dockerIPAM: z.enum(['xnet', 'blocks']).default('xnet'),
   nodeSelector: f.nodeSelector.optional(),
   nodes: z.array(z.strictObject({ name: f.name, parent: f.ifName.optional() })).optional(),
 });
@@ -102,6 +104,8 @@ export const macvlanNodeStatus = z.looseObject({
   parent: z.string().optional(),
   dockerRange: z.string().optional(),
   shimAddress: z.string().optional(),
+  /** dockerIPAM xnet: the addresses the controller pre-claimed for this node's IPAM plugin */
+  addresses: z.array(z.string()).optional(),
   ready: z.boolean().optional(),
   message: z.string().optional(),
 });
@@ -109,6 +113,10 @@ export const macvlanNetStatus = z.looseObject({
   ...statusBase,
   allocated: z.number().int().optional(),
   free: z.number().int().optional(),
+  /** dockerIPAM xnet: addresses given to containers (all nodes) */
+  used: z.number().int().optional(),
+  /** addresses that answered an ARP probe: used by someone outside xnet, never handed out */
+  external: z.array(z.string()).optional(),
   nodes: z.array(macvlanNodeStatus).optional(),
 });
 

@@ -1,13 +1,19 @@
-// MacvlanNet per-node parts: each selected node gets one blockPrefix block for its Docker
-// daemon's IPAM and one shim address, claimed in the MacvlanNet's pool by the same executor
-// that hands out ContainerNic addresses there, so a block and an address never meet. The
-// MacvlanNet's controller status (nodes[], allocated/free, Ready) is written in the same
+// MacvlanNet per-node parts, claimed in the MacvlanNet's pool by the same executor that hands
+// out ContainerNic addresses there, so no two of them ever meet: a shim address per node and
+// either (dockerIPAM: blocks) one blockPrefix block for the node's own Docker IPAM, or
+// (dockerIPAM: xnet) a small set of pre-claimed addresses the node's IPAM plugin hands to
+// containers, refilled and returned as the node's agent reports (../dockeripam/node-pool.ts).
+// The MacvlanNet's controller status (nodes[], allocated/free, Ready) is written in the same
 // transaction as the claims it reports.
-import { getCondition, type MacvlanNet, type MacvlanNodeStatus, type Node } from '../api/index.js';
-import { formatCidr, formatIPv4, parseCidr } from '../ip/ipv4.js';
-import { blockOfAddress, macvlanAddressRange, macvlanRange, nextFreeMacvlanBlocks } from '../ipam/plan.js';
-import { cidrInterval, size, type Interval } from '../ipam/ranges.js';
-import { padIp, type Claim } from '../ipam/keys.js';
+import { getCondition, macvlanBaseParent, withVlan, type MacvlanNet, type MacvlanNodeStatus, type Node } from '../api/index.js';
+import { formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
+import { blockOfAddress, macvlanAddressRange, nextFreeMacvlanBlocks } from '../ipam/plan.js';
+import { cidrInterval, type Interval } from '../ipam/ranges.js';
+import { padIp, type Claim, type ClaimOwner } from '../ipam/keys.js';
+import { macvlanUsage } from '../ipam/macvlan-usage.js';
+import { decodeReport } from '../dockeripam/report.js';
+import { planNodePool } from '../dockeripam/node-pool.js';
+import { byAddress } from '../dockeripam/book.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { RoundState } from './pool-executor.js';
 import { labelsMatch, type Entry, type ClaimEntry } from './model.js';
@@ -39,142 +45,272 @@ function agentReport(ctx: Ctx, node: string, mvn: string): { ready: boolean; mes
   return { ready, ...(message ? { message } : {}) };
 }
 
+/** Everything one planning of one MacvlanNet shares between its nodes. */
+interface MvnRound {
+  name: string;
+  m: MacvlanNet;
+  owner: ClaimOwner;
+  xnetIpam: boolean;
+  addrSpace: string;
+  blockSpace: string;
+  /** this MacvlanNet's own per-node claims that stay, by node */
+  blocks: Map<string, ClaimEntry>;
+  shims: Map<string, ClaimEntry>;
+  pools: Map<string, ClaimEntry[]>;
+  /** every address and block taken in the pool, including what this round claimed */
+  takenAddrs: Set<number>;
+  takenBlocks: Interval[];
+  /** what this round claimed, shared with NICs planned in the same transaction */
+  rp: { blocks: Interval[]; addrs: Set<number> };
+  nicTaken: Set<number>;
+  /** room kept for the status put */
+  reserve: ReturnType<typeof statusReserve>;
+  /** something did not fit this transaction: the rest follows in the next */
+  more: boolean;
+}
+
 export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState): MacvlanOutcome {
   const m = ctx.model.macvlanNet(name);
   if (!m) return { result: 'gone' };
-  const spec = m.obj.spec;
-  const uid = m.obj.metadata.uid!;
-  const mvnKey = ctx.model.keys.object('MacvlanNet', name);
-  plan.unchanged(mvnKey, m.kv);
+  plan.unchanged(ctx.model.keys.object('MacvlanNet', name), m.kv);
   const nodes = selectedNodes(ctx, m.obj);
-  const selected = new Set(nodes.map((n) => n.obj.metadata.name));
-  const blocks = ctx.model.claimsIn('macvlannets', name, 'blocks');
-  const addrs = ctx.model.claimsIn('macvlannets', name, 'addresses');
-  const mineBlocks = new Map<string, ClaimEntry>();
-  const mineShims = new Map<string, ClaimEntry>();
+  const opsBefore = plan.size.ops;
   // Only what this transaction writes is compared: new claims (absent), freed claims (as
   // cached), the status. A kept claim or a selected Node that changes meanwhile wakes this
   // reconcile again, and on a stock etcd (128 compares) a compare per node would cap a
   // MacvlanNet at ~40 nodes.
-  const reserve = statusReserve(nodes.length);
-  const opsBefore = plan.size.ops;
-  const undeleted = new Set<string>();
-  let more = false;
-  for (const c of ctx.model.claimsOf(uid)) {
-    const keep = c.claim.node && selected.has(c.claim.node) && c.key.startsWith(ctx.model.ipam.pool('macvlannets', name));
-    const sizeOk = c.claim.role !== 'docker-block' || parseCidr(c.claim.cidr!).prefix === spec.blockPrefix;
-    const map = c.claim.role === 'docker-block' ? mineBlocks : mineShims;
-    if (keep && sizeOk && !map.has(c.claim.node!)) { map.set(c.claim.node!, c); continue; }
-    const mark = plan.mark();
-    plan.unchanged(c.key, c.kv).del(c.key);
-    if (!plan.fitsWith(reserve)) { plan.rollback(mark); undeleted.add(c.key); more = true; }
-  }
-  const rp = (state.get(`mvn/${name}`) as { blocks: Interval[]; addrs: Set<number> } | undefined) ?? { blocks: [], addrs: new Set<number>() };
-  state.set(`mvn/${name}`, rp);
-  // NICs in this round share the pool's RoundPool: mark what they took too.
-  const nicRound = roundPool(state, `macvlannets/${name}`);
-  const takenAddrs = new Set<number>([...addrs.keys(), ...rp.addrs, ...(nicRound.taken ?? [])]);
-  const takenBlocks: Interval[] = [...[...blocks.values()].filter((c) => mineBlocks.get(c.claim.node!)?.key === c.key || c.claim.owner.uid !== uid || undeleted.has(c.key))
-    .map((c) => cidrInterval(parseCidr(c.claim.cidr!))), ...rp.blocks];
-  const owner = { kind: 'MacvlanNet' as const, name, uid };
-  const addrSpace = ctx.model.ipam.space('macvlannets', name, 'addresses');
-  const blockSpace = ctx.model.ipam.space('macvlannets', name, 'blocks');
+  const r = startRound(ctx, m.obj, new Set(nodes.map((n) => n.obj.metadata.name)), plan, state, statusReserve(nodes.length));
   const statusNodes: MacvlanNodeStatus[] = [];
-  let allReady = nodes.length > 0;
   let missing = 0;
   for (const n of nodes) {
-    const node = n.obj.metadata.name;
+    const part = planNodePart(ctx, r, n, plan);
+    if (part.lacking) missing++;
+    statusNodes.push(part.status);
+  }
+  const allReady = nodes.length > 0 && statusNodes.every((s) => s.ready);
+  const progress = plan.size.ops > opsBefore;
+  writeMacvlanStatus(ctx, r, plan, statusNodes, missing);
+  return { result: 'synced', ready: allReady, missing, more: r.more, progress };
+}
+
+/** Sorts this MacvlanNet's claims into those that stay (one per node and role) and those deleted. */
+function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPlan, state: RoundState, reserve: MvnRound['reserve']): MvnRound {
+  const name = m.metadata.name;
+  const uid = m.metadata.uid!;
+  const xnetIpam = (m.spec.dockerIPAM ?? 'xnet') === 'xnet';
+  const r: MvnRound = {
+    name, m, owner: { kind: 'MacvlanNet', name, uid }, xnetIpam,
+    addrSpace: ctx.model.ipam.space('macvlannets', name, 'addresses'),
+    blockSpace: ctx.model.ipam.space('macvlannets', name, 'blocks'),
+    blocks: new Map(), shims: new Map(), pools: new Map(),
+    takenAddrs: new Set(), takenBlocks: [],
+    rp: (state.get(`mvn/${name}`) as MvnRound['rp'] | undefined) ?? { blocks: [], addrs: new Set<number>() },
+    // NICs in this round share the pool's RoundPool: mark what they took too.
+    nicTaken: roundPool(state, `macvlannets/${name}`).taken,
+    reserve, more: false,
+  };
+  state.set(`mvn/${name}`, r.rp);
+  const poolPrefix = ctx.model.ipam.pool('macvlannets', name);
+  const undeleted = new Set<string>();
+  for (const c of ctx.model.claimsOf(uid)) {
+    if (c.claim.role === 'external' && c.key.startsWith(poolPrefix)) continue;
+    if (c.key.startsWith(poolPrefix) && keepOwnClaim(r, c, selected)) continue;
     const mark = plan.mark();
-    let block = mineBlocks.get(node)?.claim.cidr;
-    if (!block && !more) {
-      const [b] = nextFreeMacvlanBlocks(spec, takenBlocks, takenAddrs, 1);
-      if (b) {
-        block = formatCidr(b);
-        const iv = cidrInterval(b);
-        takenBlocks.push(iv);
-        rp.blocks.push(iv);
-        const key = blockSpace + padIp(b.base);
-        const claim: Claim = { owner, role: 'docker-block', cidr: block, node };
-        plan.absent(key).rangeAbsent(addrSpace + padIp(iv.first), addrSpace + padIp(iv.last) + '\u0000').put(key, claim);
-      }
-    }
-    let shim = mineShims.get(node)?.claim.ip;
-    if (spec.hostShim && !shim && !more) {
-      const ranges = macvlanAddressRange(spec, takenBlocks);
-      let ip: number | undefined;
-      for (const r of ranges) {
-        for (let a = r.first; a <= r.last; a++) if (!takenAddrs.has(a)) { ip = a; break; }
-        if (ip !== undefined) break;
-      }
-      if (ip !== undefined) {
-        shim = formatIPv4(ip);
-        takenAddrs.add(ip);
-        rp.addrs.add(ip);
-        nicRound.taken.add(ip);
-        const key = addrSpace + padIp(ip);
-        const claim: Claim = { owner, role: 'shim', ip: shim, node };
-        plan.absent(key).absent(blockSpace + padIp(blockOfAddress(spec, ip).base)).put(key, claim);
-      }
-    }
-    if (!spec.hostShim && mineShims.has(node) && !more) {
-      const c = mineShims.get(node)!;
-      plan.del(c.key);
-      shim = undefined;
-    }
-    if (!plan.fitsWith(reserve)) {
-      // this node's part waits for the next transaction (what it picked stays out of this round)
-      plan.rollback(mark);
-      more = true;
-      block = mineBlocks.get(node)?.claim.cidr;
-      shim = mineShims.get(node)?.claim.ip;
-    }
-    const override = spec.nodes?.find((o) => o.name === node)?.parent;
-    const parentIf = override ?? spec.parent ?? n.obj.spec?.interface
-      ?? (ctx.model.nodeStatus(node, 'Node', node)?.interface as string | undefined)
-      ?? ctx.model.controllerStatus('Node', node)?.status.interface;
-    const report = agentReport(ctx, node, name);
-    const reported = ctx.model.nodeStatus(node, 'MacvlanNet', name)?.parent as string | undefined;
-    const waiting = more && (!block || (spec.hostShim && !shim)) ? 'waiting for the next transaction of this pool' : undefined;
-    const lacking = waiting ? undefined : !block ? `no free /${spec.blockPrefix} block left for Docker` : spec.hostShim && !shim ? 'no free address left for the host shim' : undefined;
-    if (lacking) missing++;
-    const ready = !lacking && !waiting && report?.ready === true;
-    if (!ready) allReady = false;
-    statusNodes.push({
+    plan.unchanged(c.key, c.kv).del(c.key);
+    if (!plan.fitsWith(reserve)) { plan.rollback(mark); undeleted.add(c.key); r.more = true; }
+  }
+  const blocks = ctx.model.claimsIn('macvlannets', name, 'blocks');
+  const addrs = ctx.model.claimsIn('macvlannets', name, 'addresses');
+  for (const ip of [...addrs.keys(), ...r.rp.addrs, ...r.nicTaken]) r.takenAddrs.add(ip);
+  // Own claims being deleted in this round free their blocks; everyone else's stay taken.
+  for (const c of blocks.values()) {
+    if (c.claim.owner.uid !== uid || r.blocks.get(c.claim.node!)?.key === c.key || undeleted.has(c.key)) r.takenBlocks.push(cidrInterval(parseCidr(c.claim.cidr!)));
+  }
+  r.takenBlocks.push(...r.rp.blocks);
+  return r;
+}
+
+/** Whether an own claim is still wanted; files it under its node when so. */
+function keepOwnClaim(r: MvnRound, c: ClaimEntry, selected: Set<string>): boolean {
+  const node = c.claim.node;
+  if (!node || !selected.has(node)) return false;
+  if (c.claim.role === 'node-pool') {
+    if (!r.xnetIpam) return false;
+    const list = r.pools.get(node) ?? [];
+    list.push(c);
+    r.pools.set(node, list);
+    return true;
+  }
+  const isBlock = c.claim.role === 'docker-block';
+  if (isBlock && (!r.xnetIpam ? parseCidr(c.claim.cidr!).prefix !== r.m.spec.blockPrefix : true)) return false;
+  const map = isBlock ? r.blocks : r.shims;
+  if (map.has(node)) return false;
+  map.set(node, c);
+  return true;
+}
+
+interface NodePart { status: MacvlanNodeStatus; lacking?: string }
+
+function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): NodePart {
+  const node = n.obj.metadata.name;
+  const mark = plan.mark();
+  let block: string | undefined;
+  let shim: string | undefined;
+  let addresses: string[] | undefined;
+  if (!r.more) {
+    block = r.xnetIpam ? undefined : ensureBlock(r, node, plan);
+    shim = ensureShim(r, node, plan);
+    addresses = r.xnetIpam ? ensureNodePool(ctx, r, node, plan) : undefined;
+  }
+  if (r.more || !plan.fitsWith(r.reserve)) {
+    // this node's part waits for the next transaction (what it picked stays out of this round)
+    plan.rollback(mark);
+    r.more = true;
+    block = r.blocks.get(node)?.claim.cidr;
+    shim = r.shims.get(node)?.claim.ip;
+    addresses = r.xnetIpam ? (r.pools.get(node) ?? []).map((c) => c.claim.ip!).sort(byAddress) : undefined;
+  }
+  const report = agentReport(ctx, node, r.name);
+  const waiting = r.more && ((!r.xnetIpam && !block) || (r.m.spec.hostShim && !shim)) ? 'waiting for the next transaction of this pool' : undefined;
+  const lacking = waiting ? undefined : !r.xnetIpam && !block ? `no free /${r.m.spec.blockPrefix} block left for Docker`
+    : r.m.spec.hostShim && !shim ? 'no free address left for the host shim' : undefined;
+  const ready = !lacking && !waiting && report?.ready === true;
+  const parent = nodeParent(ctx, r.m, n);
+  return {
+    lacking,
+    status: {
       name: node,
-      ...(reported ? { parent: reported } : parentIf ? { parent: spec.vlan ? `${parentIf}.${spec.vlan}` : parentIf } : {}),
+      ...(parent ? { parent } : {}),
       ...(block ? { dockerRange: block } : {}),
       ...(shim ? { shimAddress: shim } : {}),
+      ...(addresses ? { addresses } : {}),
       ready,
       message: lacking ?? waiting ?? report?.message ?? (report ? (ready ? 'ready' : 'not ready') : 'waiting for the node\'s agent'),
-    });
+    },
+  };
+}
+
+/** The parent the node's agent reports using, else the one the shared precedence rule gives. */
+function nodeParent(ctx: Ctx, m: MacvlanNet, n: Entry<Node>): string | undefined {
+  const node = n.obj.metadata.name;
+  const reported = ctx.model.nodeStatus(node, 'MacvlanNet', m.metadata.name)?.parent;
+  if (typeof reported === 'string') return reported;
+  const nodeIf = n.obj.spec?.interface
+    ?? (ctx.model.nodeStatus(node, 'Node', node)?.interface as string | undefined)
+    ?? ctx.model.controllerStatus('Node', node)?.status.interface;
+  const base = macvlanBaseParent(m.spec, node, nodeIf);
+  return base ? withVlan(base, m.spec.vlan) : undefined;
+}
+
+/** dockerIPAM blocks: the node's Docker block, claimed when it has none. */
+function ensureBlock(r: MvnRound, node: string, plan: TxnPlan): string | undefined {
+  const have = r.blocks.get(node)?.claim.cidr;
+  if (have) return have;
+  const [b] = nextFreeMacvlanBlocks(r.m.spec, r.takenBlocks, r.takenAddrs, 1);
+  if (!b) return undefined;
+  const iv = cidrInterval(b);
+  r.takenBlocks.push(iv);
+  r.rp.blocks.push(iv);
+  const key = r.blockSpace + padIp(b.base);
+  const claim: Claim = { owner: r.owner, role: 'docker-block', cidr: formatCidr(b), node };
+  plan.absent(key).rangeAbsent(r.addrSpace + padIp(iv.first), r.addrSpace + padIp(iv.last) + '\u0000').put(key, claim);
+  return formatCidr(b);
+}
+
+/** The free addresses of the pool, lowest first, outside every Docker block. */
+function freeAddresses(r: MvnRound, n: number): number[] {
+  const out: number[] = [];
+  for (const range of macvlanAddressRange(r.m.spec, r.takenBlocks)) {
+    for (let a = range.first; a <= range.last && out.length < n; a++) if (!r.takenAddrs.has(a)) out.push(a);
+    if (out.length >= n) break;
   }
-  const progress = plan.size.ops > opsBefore;
-  const { allocated, free } = macvlanCounts(m.obj, takenBlocks, takenAddrs);
-  const prev = ctx.model.controllerStatus('MacvlanNet', name)?.status;
-  const cond = nodes.length === 0
-    ? { type: 'Ready', status: 'False' as const, reason: 'NoNodes', message: 'no node matches nodeSelector' }
-    : missing
-      ? { type: 'Ready', status: 'False' as const, reason: 'PoolExhausted', message: `${missing} node(s) could not get a Docker block or shim address` }
-      : allReady
-        ? { type: 'Ready', status: 'True' as const, reason: 'AllNodesReady', message: `ready on ${nodes.length} node(s)` }
-        : { type: 'Ready', status: 'False' as const, reason: 'NodesNotReady', message: `not ready on: ${statusNodes.filter((s) => !s.ready).map((s) => s.name).join(', ')}` };
-  putStatusIfChanged(ctx, plan, 'MacvlanNet', name, {
-    observedGeneration: m.obj.metadata.generation,
-    allocated, free, nodes: statusNodes,
-    conditions: conditions(prev, [cond]),
+  return out;
+}
+
+/** Claims one address for the node (guarded: no such claim, no block over it). */
+function claimAddress(r: MvnRound, ip: number, claim: Claim, plan: TxnPlan): void {
+  r.takenAddrs.add(ip);
+  r.rp.addrs.add(ip);
+  r.nicTaken.add(ip);
+  const key = r.addrSpace + padIp(ip);
+  plan.absent(key).absent(r.blockSpace + padIp(blockOfAddress(r.m.spec, ip).base)).put(key, claim);
+}
+
+function ensureShim(r: MvnRound, node: string, plan: TxnPlan): string | undefined {
+  const have = r.shims.get(node);
+  if (!r.m.spec.hostShim) {
+    if (have) plan.del(have.key);
+    return undefined;
+  }
+  if (have) return have.claim.ip;
+  const [ip] = freeAddresses(r, 1);
+  if (ip === undefined) return undefined;
+  claimAddress(r, ip, { owner: r.owner, role: 'shim', ip: formatIPv4(ip), node }, plan);
+  return formatIPv4(ip);
+}
+
+/**
+ * dockerIPAM xnet: applies the node's report to its pre-claimed addresses (release what it
+ * returned, mark external what answered a probe, claim what `--ip` asked for, refill below the
+ * low-water mark) and returns the addresses the node holds after this transaction.
+ */
+function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): string[] {
+  const entries = new Map((r.pools.get(node) ?? []).map((c) => [c.ip, c]));
+  const held = new Set(entries.keys());
+  // No compare on the report: whatever the agent writes next, an address it listed as
+  // returned or external stays out of its hands, so acting on an older report is safe.
+  const report = decodeReport(ctx.model.nodeStatus(node, 'MacvlanNet', r.name)?.ipam);
+  const p = planNodePool(held, report);
+  for (const ip of p.release) { plan.del(entries.get(ip)!.key); held.delete(ip); }
+  for (const ip of p.external) {
+    plan.put(entries.get(ip)!.key, { owner: r.owner, role: 'external', ip: formatIPv4(ip), node } satisfies Claim);
+    held.delete(ip);
+  }
+  const claim = (ip: number) => {
+    claimAddress(r, ip, { owner: r.owner, role: 'node-pool', ip: formatIPv4(ip), node }, plan);
+    held.add(ip);
+  };
+  const range = macvlanAddressRange(r.m.spec, r.takenBlocks);
+  for (const ip of p.requested) if (!r.takenAddrs.has(ip) && range.some((x) => ip >= x.first && ip <= x.last)) claim(ip);
+  // Never hand a node back an address it is returning: it could not tell the two apart.
+  const returned = new Set((report?.returned ?? []).map(parseIPv4));
+  for (const ip of freeAddresses(r, p.more + returned.size).filter((a) => !returned.has(a)).slice(0, p.more)) claim(ip);
+  return [...held].sort((a, b) => a - b).map(formatIPv4);
+}
+
+function macvlanCondition(statusNodes: MacvlanNodeStatus[], missing: number) {
+  const n = statusNodes.length;
+  if (n === 0) return { type: 'Ready', status: 'False' as const, reason: 'NoNodes', message: 'no node matches nodeSelector' };
+  if (missing) return { type: 'Ready', status: 'False' as const, reason: 'PoolExhausted', message: `${missing} node(s) could not get a Docker block or shim address` };
+  const notReady = statusNodes.filter((s) => !s.ready).map((s) => s.name);
+  if (notReady.length === 0) return { type: 'Ready', status: 'True' as const, reason: 'AllNodesReady', message: `ready on ${n} node(s)` };
+  return { type: 'Ready', status: 'False' as const, reason: 'NodesNotReady', message: `not ready on: ${notReady.join(', ')}` };
+}
+
+function writeMacvlanStatus(ctx: Ctx, r: MvnRound, plan: TxnPlan, statusNodes: MacvlanNodeStatus[], missing: number): void {
+  const claims = [...ctx.model.claimsIn('macvlannets', r.name, 'addresses').values(), ...ctx.model.claimsIn('macvlannets', r.name, 'blocks').values()];
+  const held = [
+    ...claims.filter((c) => c.claim.owner.uid !== r.owner.uid).map((c) => c.claim),
+    ...statusNodes.flatMap((s) => [
+      ...(s.dockerRange ? [{ cidr: s.dockerRange }] : []), ...(s.shimAddress ? [{ ip: s.shimAddress }] : []), ...(s.addresses ?? []).map((ip) => ({ ip })),
+    ]),
+    ...claims.filter((c) => c.claim.role === 'external').map((c) => c.claim),
+  ];
+  const external = claims.filter((c) => c.claim.role === 'external' && c.claim.owner.uid === r.owner.uid).map((c) => c.claim.ip!).sort();
+  const used = r.xnetIpam ? statusNodes.reduce((s, n) => s + usedOn(ctx, r.name, n.name), 0) : undefined;
+  const prev = ctx.model.controllerStatus('MacvlanNet', r.name)?.status;
+  putStatusIfChanged(ctx, plan, 'MacvlanNet', r.name, {
+    observedGeneration: r.m.metadata.generation,
+    ...macvlanUsage(r.m.spec, held),
+    ...(used !== undefined ? { used } : {}),
+    ...(external.length ? { external } : {}),
+    nodes: statusNodes,
+    conditions: conditions(prev, [macvlanCondition(statusNodes, missing)]),
   });
-  return { result: 'synced', ready: allReady, missing, more, progress };
 }
 
-/** allocated = addresses held (single claims + whole Docker blocks); free = the rest of the range. */
-export function macvlanCounts(m: MacvlanNet, takenBlocks: Interval[], takenAddrs: Set<number>): { allocated: number; free: number } {
-  const range = macvlanRange(m.spec);
-  const inRange = (ip: number) => range.some((r) => ip >= r.first && ip <= r.last);
-  let singles = 0;
-  for (const ip of takenAddrs) if (inRange(ip)) singles++;
-  const blockAddrs = size(takenBlocks);
-  const total = size(range);
-  const allocated = Math.min(total, singles + blockAddrs);
-  return { allocated, free: Math.max(0, total - allocated) };
+/** How many addresses the node's IPAM plugin has given to containers, by its report. */
+function usedOn(ctx: Ctx, mvn: string, node: string): number {
+  const s = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
+  return decodeReport(s?.ipam)?.assigned.length ?? 0;
 }
-

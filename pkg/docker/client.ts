@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { dockerRequestDuration, timed } from '../metrics/metrics.js';
-import { DockerError, type ContainerInfo, type DockerEvent, type DockerNetwork, type DockerNetworkSpec } from './types.js';
+import { DockerError, type ContainerInfo, type NetworkEndpoint, type DockerEvent, type DockerNetwork, type DockerNetworkSpec } from './types.js';
 
 /** PEM files of Docker's TLS (dockerd --tlsverify): the CA, and this client's certificate and key. */
 export interface DockerTlsFiles {
@@ -55,7 +55,7 @@ function wrap(e: unknown, what: string): DockerError {
 
 interface RawNetwork {
   Id: string; Name: string; Driver: string;
-  IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }> };
+  IPAM?: { Driver?: string; Options?: Record<string, string> | null; Config?: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }> };
   Options?: Record<string, string>; Labels?: Record<string, string>; Containers?: Record<string, unknown>;
 }
 
@@ -68,6 +68,8 @@ export function toNetwork(n: RawNetwork): DockerNetwork {
   };
   if (c.Gateway) net.gateway = c.Gateway;
   if (c.IPRange) net.ipRange = c.IPRange;
+  if (n.IPAM?.Driver && n.IPAM.Driver !== 'default') net.ipamDriver = n.IPAM.Driver;
+  if (n.IPAM?.Options && Object.keys(n.IPAM.Options).length) net.ipamOptions = n.IPAM.Options;
   return net;
 }
 
@@ -116,7 +118,7 @@ export class DockerClient {
     try {
       const n = await this.call('create_network', () => this.docker.createNetwork({
         Name: s.name, Driver: s.driver, CheckDuplicate: true,
-        IPAM: { Driver: 'default', Config: [cfg] }, Options: s.options, Labels: s.labels,
+        IPAM: { Driver: s.ipamDriver ?? 'default', Config: [cfg], ...(s.ipamOptions ? { Options: s.ipamOptions } : {}) }, Options: s.options, Labels: s.labels,
       }));
       return n.id;
     } catch (e) { throw wrap(e, `create network ${s.name}`); }
@@ -127,6 +129,26 @@ export class DockerClient {
       if ((e as { statusCode?: number }).statusCode === 404) return;
       throw wrap(e, `remove network ${nameOrId}`);
     }
+  }
+
+  /** The containers attached to a network with their IPv4 addresses; undefined when no such network. */
+  async networkEndpoints(name: string): Promise<NetworkEndpoint[] | undefined> {
+    let n: RawNetwork;
+    try { n = (await this.docker.getNetwork(name).inspect()) as RawNetwork; } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw wrap(e, `inspect network ${name}`);
+    }
+    return Object.entries((n.Containers ?? {}) as Record<string, { Name?: string; IPv4Address?: string }>)
+      .map(([id, c]) => ({ container: id, name: c.Name ?? '', ip: (c.IPv4Address ?? '').split('/')[0] }));
+  }
+
+  /** Moves a container's endpoint on a network to a given address (disconnect, connect --ip). */
+  async reconnect(network: string, container: string, ip: string): Promise<void> {
+    const net = this.docker.getNetwork(network);
+    try {
+      await net.disconnect({ Container: container, Force: true });
+      await net.connect({ Container: container, EndpointConfig: { IPAMConfig: { IPv4Address: ip } } });
+    } catch (e) { throw wrap(e, `reconnect ${container} to ${network} with ${ip}`); }
   }
 
   /** undefined when no such container exists. */

@@ -10,6 +10,9 @@ export interface DockerNetworkSpec {
   subnet: string;
   gateway?: string;
   ipRange?: string;
+  /** IPAM driver (Docker's "default" when unset) and its options */
+  ipamDriver?: string;
+  ipamOptions?: Record<string, string>;
   /** driver options, e.g. com.docker.network.bridge.name, parent, macvlan_mode */
   options: Record<string, string>;
   labels: Record<string, string>;
@@ -19,6 +22,14 @@ export interface DockerNetwork extends DockerNetworkSpec {
   id: string;
   /** number of containers attached right now */
   containers: number;
+}
+
+/** One container attached to a Docker network, as `docker network inspect` shows it. */
+export interface NetworkEndpoint {
+  container: string;
+  name: string;
+  /** IPv4 address without prefix; empty when Docker shows none */
+  ip: string;
 }
 
 export interface ContainerInfo {

@@ -7,7 +7,8 @@ import { formatIPv4, parseIPv4 } from '../ip/ipv4.js';
 
 export type PoolType = 'clusternetworks' | 'macvlannets';
 export type ClaimSpace = 'blocks' | 'addresses';
-export type ClaimRole = 'hostsubnet' | 'nic' | 'docker-block' | 'shim';
+/** node-pool: pre-claimed for one node's Docker IPAM plugin; external: answered an ARP probe, someone outside xnet uses it */
+export type ClaimRole = 'hostsubnet' | 'nic' | 'docker-block' | 'shim' | 'node-pool' | 'external';
 
 export interface ClaimOwner { kind: 'HostSubnet' | 'ContainerNic' | 'MacvlanNet'; name: string; uid: string }
 

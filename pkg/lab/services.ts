@@ -128,6 +128,11 @@ export async function startController(lab: Lab, n: number, endpoints = labEndpoi
   });
 }
 
+/** The IPAM plugin name of a lab host's agent: unique per lab and host (dockerds share the plugin directory). */
+export function labIpamPlugin(host: LabHost): string {
+  return `xnet-${host.netns}`;
+}
+
 /**
  * xnet-agent for one host: it manages the host's namespace and Docker daemon from outside,
  * with the host's own etcd identity (admitLabHost issues it).
@@ -141,6 +146,8 @@ export async function startAgent(lab: Lab, host: LabHost, endpoints = labEndpoin
     argv: [
       process.execPath, programPath('xnet-agent'),
       '--node', host.name, '--netns', host.netns, '--docker-host', host.dockerHost,
+      // All lab dockerds share /run/docker/plugins: each host's plugin gets the host's own name.
+      '--ipam-plugin', labIpamPlugin(host), '--state-dir', host.dir,
       '--endpoints', endpoints.join(','), ...labTlsArgs(rec, rec && hostCredentials(rec, host)), ...m.flag,
       ...(resync !== undefined ? ['--resync', String(resync)] : []),
     ],

@@ -18,6 +18,7 @@ spec:
   promiscuous: true
   hostShim: true
   blockPrefix: 28
+  dockerIPAM: blocks
 ${extra}`;
 
 const HOSTS = ['host-1', 'host-2'];

@@ -11,6 +11,7 @@ import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import type { Store } from '../../pkg/store/types.js';
 import { createUnderlay, createHost, startDockerd, ensureBusyboxImage, destroyLab, hostDocker, hostExec, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
 import { Agent, type AgentOptions } from '../../pkg/agent/agent.js';
+import { labIpamPlugin } from '../../pkg/lab/services.js';
 import { getCondition, type Condition, type Kind } from '../../pkg/api/index.js';
 import { createLogger } from '../../pkg/log.js';
 import { HEAL_TEST_RESYNC_S, type ExecResult } from '../harness/heal.js';
@@ -44,6 +45,7 @@ export async function agentLab(n: number, opts: { docker?: boolean } = {}): Prom
       // The periodic resync is pushed out of every test's reach: what heals, heals by events.
       const a = new Agent({
         node: h.name, store, etcd: client, netns: h.netns, dockerHost: h.dockerHost, resyncMs: HEAL_TEST_RESYNC_S * 1000,
+        ipamPlugin: labIpamPlugin(h), stateDir: h.dir,
         log: createLogger('agent', { node: h.name }), ...o,
       });
       agents.set(h.name, a);

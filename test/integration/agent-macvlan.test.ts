@@ -24,7 +24,7 @@ const containerIp = async (host: number, name: string) =>
 beforeAll(async () => {
   lab = await agentLab(2);
   const { store } = lab;
-  await store.create(obj('MacvlanNet', 'macvlan200', { subnet: '192.168.200.0/24', gateway: '192.168.200.1', ipRange: '192.168.200.128/25' }));
+  await store.create(obj('MacvlanNet', 'macvlan200', { subnet: '192.168.200.0/24', gateway: '192.168.200.1', ipRange: '192.168.200.128/25', dockerIPAM: 'blocks' }));
   await store.writeStatus('MacvlanNet', 'macvlan200', { controller: true }, {
     nodes: [
       { name: 'host-1', dockerRange: '192.168.200.128/28', shimAddress: '192.168.200.250' },
@@ -86,7 +86,7 @@ describe('agent: MacvlanNets', () => {
   });
 
   it('says VlanUnsupported for a VLAN MacvlanNet when the kernel has no 802.1Q', async () => {
-    await lab.store.create(obj('MacvlanNet', 'vlan300', { subnet: '192.168.30.0/24', vlan: 300 }));
+    await lab.store.create(obj('MacvlanNet', 'vlan300', { subnet: '192.168.30.0/24', vlan: 300, dockerIPAM: 'blocks' }));
     await lab.store.writeStatus('MacvlanNet', 'vlan300', { controller: true }, { nodes: [{ name: 'host-1', dockerRange: '192.168.30.128/28', shimAddress: '192.168.30.250' }, { name: 'host-2', dockerRange: '192.168.30.144/28' }] });
     const r = await eventually(async () => { const c = await readyOf('host-1', 'vlan300'); return c && c.reason !== 'NotAllocated' ? c : undefined; }, 'vlan300 status');
     if (!vlanRefusal) expect(r.status).toBe('True');

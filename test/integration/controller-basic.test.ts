@@ -152,7 +152,7 @@ describe('controller against a real etcd', () => {
 
   it('gives every MacvlanNet node a Docker block and a shim address apart from NIC addresses, and aggregates readiness', async () => {
     await store.applyAll([
-      obj('MacvlanNet', 'macvlan200', { subnet: '192.168.200.0/24', gateway: '192.168.200.1', ipRange: '192.168.200.128/25', exclude: ['192.168.200.130/31'], blockPrefix: 28, nodeSelector: { matchLabels: { mv: 'yes' } } }),
+      obj('MacvlanNet', 'macvlan200', { subnet: '192.168.200.0/24', gateway: '192.168.200.1', ipRange: '192.168.200.128/25', exclude: ['192.168.200.130/31'], blockPrefix: 28, dockerIPAM: 'blocks', nodeSelector: { matchLabels: { mv: 'yes' } } }),
       obj('Node', 'mv-1', { interface: 'eth0' }, { mv: 'yes' }),
       obj('Node', 'mv-2', { interface: 'eth1' }, { mv: 'yes' }),
       obj('ContainerNic', 'mv-nic', { node: 'mv-1', container: 'x', ifName: 'eth1', network: { macvlanNet: 'macvlan200' } }),

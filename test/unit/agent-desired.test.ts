@@ -23,7 +23,7 @@ const nic = (name: string, network: ContainerNic['spec']['network'], status: Rec
   ({ apiVersion: API_VERSION, kind: 'ContainerNic', metadata: meta(name), spec: { node: 'host-1', container: 'test', ifName: 'eth1', network, defaultRoute: false }, status });
 const mvn: MacvlanNet = {
   apiVersion: API_VERSION, kind: 'MacvlanNet', metadata: meta('macvlan200'),
-  spec: { subnet: '192.168.200.0/24', gateway: '192.168.200.1', mode: 'bridge', promiscuous: true, hostShim: true, blockPrefix: 28, nodes: [{ name: 'host-2', parent: 'enp0s5' }] },
+  spec: { subnet: '192.168.200.0/24', gateway: '192.168.200.1', mode: 'bridge', promiscuous: true, hostShim: true, blockPrefix: 28, dockerIPAM: 'blocks', nodes: [{ name: 'host-2', parent: 'enp0s5' }] },
   status: { nodes: [{ name: 'host-1', dockerRange: '192.168.200.128/28', shimAddress: '192.168.200.250' }] },
 };
 

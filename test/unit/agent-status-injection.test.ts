@@ -27,7 +27,7 @@ const nic = (name: string, status: Record<string, unknown>): ContainerNic => ({
 });
 const mvn = (nodeStatus: Record<string, unknown>): MacvlanNet => ({
   apiVersion: API_VERSION, kind: 'MacvlanNet', metadata: meta('mv'),
-  spec: { subnet: '192.168.200.0/24', mode: 'bridge', promiscuous: true, hostShim: true, blockPrefix: 28, parent: 'eth0' },
+  spec: { subnet: '192.168.200.0/24', mode: 'bridge', promiscuous: true, hostShim: true, blockPrefix: 28, dockerIPAM: 'blocks', parent: 'eth0' },
   status: { nodes: [{ name: 'host-1', dockerRange: '192.168.200.128/28', shimAddress: '192.168.200.250', ...nodeStatus }] },
 });
 

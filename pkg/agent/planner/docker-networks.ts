@@ -15,6 +15,8 @@ export function networkMatches(want: DockerNetworkSpec, have: DockerNetwork): st
   if (have.subnet !== want.subnet) return `subnet is ${have.subnet || 'unset'}, want ${want.subnet}`;
   if (want.gateway && have.gateway !== want.gateway) return `gateway is ${have.gateway ?? 'unset'}, want ${want.gateway}`;
   if ((have.ipRange ?? '') !== (want.ipRange ?? '')) return `ip-range is ${have.ipRange ?? 'unset'}, want ${want.ipRange ?? 'unset'}`;
+  if ((have.ipamDriver ?? 'default') !== (want.ipamDriver ?? 'default')) return `IPAM driver is ${have.ipamDriver ?? 'default'}, want ${want.ipamDriver ?? 'default'}`;
+  for (const [k, v] of Object.entries(want.ipamOptions ?? {})) if (have.ipamOptions?.[k] !== v) return `IPAM option ${k} is ${have.ipamOptions?.[k] ?? 'unset'}, want ${v}`;
   for (const [k, v] of Object.entries(want.options)) {
     const got = have.options[k] ?? DOCKER_DEFAULTS[k];
     if (got !== v) return `option ${k} is ${have.options[k] ?? 'unset'}, want ${v}`;

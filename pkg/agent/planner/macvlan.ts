@@ -1,6 +1,7 @@
 // One MacvlanNet on this node: the parent (or its VLAN sub-interface), promiscuous mode, the
 // Docker macvlan network limited to this node's block, and the host shim with routes to the
 // node's own macvlan containers (a host cannot talk to its macvlan children through the parent).
+import { withVlan } from '../../api/macvlan-parent.js';
 import type { DockerNetwork, DockerNetworkSpec } from '../../docker/types.js';
 import type { HostState } from '../../netlink/ip.js';
 import { planDockerNetworks } from './docker-networks.js';
@@ -22,7 +23,7 @@ export interface DesiredMacvlan {
 
 /** The interface macvlans attach to: `<parent>.<vlan>` when a VLAN is set. */
 export function effectiveParent(d: Pick<DesiredMacvlan, 'parent' | 'vlan'>): string {
-  return d.vlan ? `${d.parent}.${d.vlan}` : d.parent;
+  return withVlan(d.parent, d.vlan);
 }
 
 export function planMacvlan(d: DesiredMacvlan, host: HostState, docker: DockerNetwork[]): Plan {

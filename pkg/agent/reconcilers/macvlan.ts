@@ -4,7 +4,8 @@ import type { MacvlanNet } from '../../api/index.js';
 import { DockerError } from '../../docker/types.js';
 import { notReady, ready, type AgentContext, type Ready } from '../context.js';
 import { ApplyError } from '../dataplane.js';
-import { desiredMacvlan, isDeleting, macvlanParent, selects } from '../desired.js';
+import { desiredMacvlan, isDeleting, macvlanNodeStatus, macvlanParent, selects } from '../desired.js';
+import { syncDockerIpam } from './docker-ipam.js';
 import { effectiveParent, planMacvlan, planMacvlanRemoval } from '../planner/macvlan.js';
 import { localNics } from './nics.js';
 
@@ -20,16 +21,21 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
       ctx.log.info('removing macvlan network from this node', { macvlanNet: name });
       await ctx.dp.execute(plan.ops);
     }
-    if (plan.problems.length === 0) await ctx.status.remove('MacvlanNet', name);
+    if (plan.problems.length === 0) {
+      await ctx.status.remove('MacvlanNet', name);
+      ctx.ipam?.book.forget(name);
+    }
     return;
   }
   const self = ctx.caches.nodes.get(ctx.node);
   const w = (r: Ready, fields: Record<string, unknown> = {}) =>
     ctx.status.write('MacvlanNet', m, { name: ctx.node, parent: macvlanParent(m, self, ctx.node), ready: r.status === 'True', message: r.message, ...fields }, r);
-  const r = desiredMacvlan(m, ctx.node, self, localNics(ctx));
+  const r = desiredMacvlan(m, ctx.node, self, localNics(ctx), ctx.ipam?.plugin);
   if (!r.desired) return w(notReady(r.problem!.reason, r.problem!.message));
   const d = r.desired;
-  const fields = { parent: effectiveParent(d), ...(d.network?.ipRange ? { dockerRange: d.network.ipRange } : {}) };
+  const book = d.network?.ipamDriver ? ctx.ipam?.book : undefined;
+  if (book) book.setPool(name, macvlanNodeStatus(m, ctx.node)?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) });
+  const fields = { parent: effectiveParent(d), ...(d.network?.ipRange ? { dockerRange: d.network.ipRange } : {}), ...(book ? { ipam: book.report(name) } : {}) };
   let plan;
   try {
     plan = planMacvlan(d, await ctx.dp.hostState(), await ctx.dp.dockerNetworks(d.network ? [d.network.name] : []));
@@ -56,5 +62,9 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
     throw e;
   }
   if (r.pending) return w(notReady(r.pending.reason, r.pending.message), fields);
+  if (book) {
+    await syncDockerIpam(ctx, book, m, d.network!.name);
+    fields.ipam = book.report(name);
+  }
   await w(ready(`Docker network ${d.network!.name} on ${effectiveParent(d)}${d.shim ? ` with host shim ${d.shim.address}` : ''}`), fields);
 }

@@ -1,0 +1,61 @@
+// The agent's local journal of its own address book (one JSON file per agent), written whole
+// and renamed into place before Docker hears an answer: a crash leaves the old or the new
+// book, never half of one. Read once at start, so the plugin answers before etcd is reachable.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+
+const netBook = z.object({
+  /** the MacvlanNet's subnet and gateway, so Docker is answered while etcd is unreachable */
+  subnet: z.string().optional(),
+  gateway: z.string().optional(),
+  /** addresses the controller pre-claimed for this node */
+  pool: z.array(z.string()),
+  /** ip -> the container it went to (once Docker showed us) and when */
+  assigned: z.record(z.string(), z.object({ container: z.string().optional(), name: z.string().optional(), at: z.number() })),
+  returned: z.array(z.string()),
+  external: z.array(z.string()),
+  requested: z.array(z.string()),
+  want: z.number(),
+  /** addresses an ARP probe found unused */
+  probed: z.array(z.string()).default([]),
+});
+const journalState = z.object({ version: z.literal(1), nets: z.record(z.string(), netBook) });
+
+export type NetBook = z.infer<typeof netBook>;
+export type JournalState = z.infer<typeof journalState>;
+
+export interface Journal {
+  load(): JournalState;
+  save(s: JournalState): void;
+}
+
+export class FileJournal implements Journal {
+  constructor(readonly path: string, private readonly onBad?: (msg: string) => void) {}
+
+  load(): JournalState {
+    let text: string;
+    try { text = readFileSync(this.path, 'utf8'); } catch { return { version: 1, nets: {} }; }
+    const r = journalState.safeParse(JSON.parse(text));
+    if (!r.success) {
+      // Keep the unreadable file for a human; start empty (the controller's claims still stand).
+      this.onBad?.(`${this.path}: not a valid journal (${r.error.issues[0]?.message}); starting empty`);
+      renameSync(this.path, `${this.path}.bad`);
+      return { version: 1, nets: {} };
+    }
+    return r.data;
+  }
+
+  save(s: JournalState): void {
+    mkdirSync(dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.tmp`;
+    writeFileSync(tmp, JSON.stringify(s));
+    renameSync(tmp, this.path);
+  }
+}
+
+export class MemoryJournal implements Journal {
+  state: JournalState = { version: 1, nets: {} };
+  load(): JournalState { return structuredClone(this.state); }
+  save(s: JournalState): void { this.state = structuredClone(s); }
+}

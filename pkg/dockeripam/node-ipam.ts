@@ -1,0 +1,134 @@
+// The IPAM plugin's answers for one node: pools are MacvlanNets (named in the network's
+// ipam option xnet.macvlannet), addresses come from this node's AddressBook. One request at a
+// time per MacvlanNet, so two containers never get the same free address.
+import { parseCidr, parseIPv4, formatIPv4, cidrContains } from '../ip/ipv4.js';
+import type { Logger } from '../log.js';
+import type { AddressBook } from './book.js';
+import { XnetIpamError } from './errors.js';
+import type { AddressRequest, IpamBackend, PoolRequest } from './server.js';
+import type { ProbeResult } from './arp.js';
+
+export const MVN_OPTION = 'xnet.macvlannet';
+const GATEWAY_REQUEST = 'com.docker.network.gateway';
+
+export interface NodeIpamOptions {
+  book: AddressBook;
+  /** who else holds ip on this MacvlanNet (another node, an external host), for refusals */
+  otherHolder(mvn: string, ip: string): string | undefined;
+  /** ARP probe of ip on the MacvlanNet's parent; undefined: no probing */
+  probe?(mvn: string, ip: string): Promise<ProbeResult>;
+  log: Logger;
+  /** how long a request waits for the controller (refill, --ip) before it is refused */
+  waitMs?: number;
+}
+
+export class NodeIpam implements IpamBackend {
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly o: NodeIpamOptions) {}
+
+  async requestPool(r: PoolRequest): Promise<{ PoolID: string; Pool: string }> {
+    if (r.V6) throw new XnetIpamError('BadRequest', 'xnet IPAM serves IPv4 only');
+    const mvn = r.Options?.[MVN_OPTION];
+    if (!mvn) throw new XnetIpamError('BadRequest', `xnet IPAM needs --ipam-opt ${MVN_OPTION}=<MacvlanNet>; xnet's agent creates such networks itself`);
+    const net = this.o.book.net(mvn);
+    const pool = r.Pool || net?.subnet;
+    if (!pool) throw new XnetIpamError('UnknownPool', `MacvlanNet ${mvn} is not known on this node yet`);
+    if (net && net.subnet !== pool) throw new XnetIpamError('BadRequest', `MacvlanNet ${mvn} has subnet ${net.subnet}, not ${pool}`);
+    return { PoolID: mvn, Pool: pool };
+  }
+
+  async releasePool(): Promise<void> { /* pools are MacvlanNets: they live in etcd, not in Docker */ }
+
+  requestAddress(r: AddressRequest): Promise<string> {
+    const mvn = r.PoolID ?? '';
+    return this.locked(mvn, () => this.pick(mvn, r.Address || undefined, r.Options?.RequestAddressType === GATEWAY_REQUEST));
+  }
+
+  releaseAddress(mvn: string, address: string): Promise<void> {
+    return this.locked(mvn, async () => {
+      const ip = address.split('/')[0];
+      if (ip === this.o.book.net(mvn)?.gateway) return;
+      this.o.book.release(mvn, ip);
+    });
+  }
+
+  private warming = new Set<string>();
+
+  /** Probes the free addresses not probed yet in the background, so requests rarely wait for one. */
+  async warm(mvn: string): Promise<void> {
+    const probe = this.o.probe;
+    if (!probe || this.warming.has(mvn)) return;
+    this.warming.add(mvn);
+    try {
+      const todo = this.o.book.free(mvn).filter((ip) => !this.o.book.isProbed(mvn, ip));
+      for (let i = 0; i < todo.length; i += 4) {
+        await Promise.all(todo.slice(i, i + 4).map(async (ip) => this.judge(mvn, ip, await probe(mvn, ip))));
+      }
+    } finally { this.warming.delete(mvn); }
+  }
+
+  /** Records a probe's outcome; true when the address may be handed out. */
+  private judge(mvn: string, ip: string, r: ProbeResult): boolean {
+    if (r === 'answered') {
+      this.o.log.warn('address answers an ARP probe; marked external', { macvlanNet: mvn, ip });
+      this.o.book.markExternal(mvn, ip);
+      return false;
+    }
+    // 'unavailable' (no arping, probe failed): not looked at, but not held back either.
+    this.o.book.markProbed(mvn, ip);
+    return true;
+  }
+
+  private async locked<T>(mvn: string, f: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(mvn) ?? Promise.resolve();
+    const next = prev.then(f, f);
+    this.locks.set(mvn, next.catch(() => undefined));
+    return next;
+  }
+
+  private async pick(mvn: string, want: string | undefined, gateway: boolean): Promise<string> {
+    const net = this.o.book.net(mvn);
+    if (!net) throw new XnetIpamError('UnknownPool', `MacvlanNet ${mvn} is not known on this node`);
+    const subnet = parseCidr(net.subnet);
+    const withPrefix = (ip: string) => `${ip}/${subnet.prefix}`;
+    if (gateway) return withPrefix(want ?? net.gateway ?? formatIPv4(subnet.base + 1));
+    if (want) {
+      if (!cidrContains(subnet, parseIPv4(want))) throw new XnetIpamError('OutOfRange', `${want} is outside MacvlanNet ${mvn} (${net.subnet})`);
+      return withPrefix(await this.take(mvn, want));
+    }
+    return withPrefix(await this.next(mvn));
+  }
+
+  /** docker run --ip: free in our pool, else asked of the controller; refused naming the holder. */
+  private async take(mvn: string, ip: string): Promise<string> {
+    const { book } = this.o;
+    const deadline = Date.now() + (this.o.waitMs ?? 20_000);
+    for (;;) {
+      const mine = book.holder(mvn, ip);
+      if (mine) throw new XnetIpamError('AddressInUse', `${ip} on MacvlanNet ${mvn} is in use by ${mine} on this node`);
+      if (book.free(mvn).includes(ip)) { book.assign(mvn, ip); return ip; }
+      const other = this.o.otherHolder(mvn, ip);
+      if (other) throw new XnetIpamError('AddressInUse', `${ip} on MacvlanNet ${mvn} is held by ${other}`);
+      if (Date.now() > deadline) throw new XnetIpamError('AddressInUse', `${ip} on MacvlanNet ${mvn} was not granted to this node (is it outside ipRange, excluded, or taken?)`);
+      book.ask(mvn, { ip });
+      await book.poolChanged(mvn, Math.max(10, deadline - Date.now()));
+    }
+  }
+
+  /** Any free address of our pool that no one answers for; waits for a refill when out. */
+  private async next(mvn: string): Promise<string> {
+    const { book } = this.o;
+    const deadline = Date.now() + (this.o.waitMs ?? 20_000);
+    for (;;) {
+      for (const ip of book.free(mvn)) {
+        if (this.o.probe && !book.isProbed(mvn, ip) && !this.judge(mvn, ip, await this.o.probe(mvn, ip))) continue;
+        book.assign(mvn, ip);
+        return ip;
+      }
+      if (Date.now() > deadline) throw new XnetIpamError('PoolExhausted', `no free address on MacvlanNet ${mvn} for this node (the controller gave none in time; is ipRange used up?)`);
+      book.ask(mvn, { more: 1 });
+      await book.poolChanged(mvn, Math.max(10, deadline - Date.now()));
+    }
+  }
+}

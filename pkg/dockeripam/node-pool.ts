@@ -1,0 +1,34 @@
+// The controller's side of per-node address pools (spec.dockerIPAM: xnet), pure: given the
+// addresses pre-claimed for one node and that node's report, what to claim, release and mark
+// external. The agent hands out only addresses the controller claimed for it and gives one
+// back only by listing it in `returned`, which it never hands out again; the controller
+// deletes a pre-claim only when so returned (or when the node leaves the MacvlanNet). So a
+// claim and a container never diverge, whatever the order of the two writers.
+import { parseIPv4 } from '../ip/ipv4.js';
+import { LOW_WATER, TARGET_FREE, type NodeIpamReport } from './report.js';
+
+export interface NodePoolPlan {
+  /** pre-claims to delete (returned by the node and not in use) */
+  release: number[];
+  /** pre-claims to turn into `external` claims (answered an ARP probe, not in use) */
+  external: number[];
+  /** specific addresses to claim for the node (docker run --ip), if nobody holds them */
+  requested: number[];
+  /** how many more addresses to claim for the node */
+  more: number;
+}
+
+const nums = (list: string[]) => list.map(parseIPv4);
+
+export function planNodePool(held: ReadonlySet<number>, report: NodeIpamReport | undefined): NodePoolPlan {
+  const inUse = new Set(nums((report?.assigned ?? []).map((a) => a.ip)));
+  const release = nums(report?.returned ?? []).filter((ip) => held.has(ip) && !inUse.has(ip));
+  const external = nums(report?.external ?? []).filter((ip) => held.has(ip) && !inUse.has(ip) && !release.includes(ip));
+  const requested = nums(report?.requested ?? []).filter((ip) => !held.has(ip));
+  const gone = new Set([...release, ...external]);
+  let free = 0;
+  for (const ip of held) if (!inUse.has(ip) && !gone.has(ip)) free++;
+  const want = report?.want ?? 0;
+  const more = free < LOW_WATER || want > 0 ? Math.max(0, TARGET_FREE - free) + want : 0;
+  return { release, external, requested, more };
+}

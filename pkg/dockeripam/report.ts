@@ -1,0 +1,43 @@
+// What a node's agent reports about the addresses the controller pre-claimed for it on one
+// MacvlanNet (spec.dockerIPAM: xnet), under its own status key
+// (/registry/status/nodes/<node>/macvlannets/<name>, field `ipam`). The controller reads it as
+// untrusted input: decoded against this schema, an invalid report is ignored as a whole.
+import { z } from 'zod';
+import { isIPv4 } from '../ip/ipv4.js';
+
+const ip = z.string().refine(isIPv4, 'not an IPv4 address');
+
+export const assignment = z.strictObject({
+  ip,
+  /** Docker container id, once the agent has seen the endpoint in Docker */
+  container: z.string().max(128).optional(),
+  /** container name (for messages) */
+  name: z.string().max(256).optional(),
+});
+
+export const nodeIpamReport = z.strictObject({
+  /** addresses handed to Docker containers on this node */
+  assigned: z.array(assignment).max(65536).default([]),
+  /** pre-claimed addresses this node gives back (it will never hand them out again) */
+  returned: z.array(ip).max(65536).default([]),
+  /** pre-claimed addresses that answered an ARP probe: someone outside xnet uses them */
+  external: z.array(ip).max(65536).default([]),
+  /** addresses asked for by `docker run --ip` that this node does not hold yet */
+  requested: z.array(ip).max(256).default([]),
+  /** how many more free addresses the node wants at once (requests waiting) */
+  want: z.number().int().min(0).max(4096).default(0),
+});
+
+export type Assignment = z.infer<typeof assignment>;
+export type NodeIpamReport = z.infer<typeof nodeIpamReport>;
+
+export function decodeReport(v: unknown): NodeIpamReport | undefined {
+  const r = nodeIpamReport.safeParse(v);
+  return r.success ? r.data : undefined;
+}
+
+/** Free pre-claimed addresses a node keeps at hand; below LOW_WATER the controller refills to TARGET_FREE. */
+export const LOW_WATER = 4;
+export const TARGET_FREE = 8;
+/** above this many free ones the agent gives the surplus back (returned when idle) */
+export const HIGH_WATER = 24;

@@ -1,0 +1,31 @@
+// How many addresses of a MacvlanNet are held and how many are left: one formula for the
+// controller's status (`xctl get mvn`) and `xctl ipam check` (they used to disagree).
+import type { MacvlanNet } from '../api/index.js';
+import { parseCidr, parseIPv4 } from '../ip/ipv4.js';
+import { macvlanRange } from './plan.js';
+import { cidrInterval, intersect, normalize, size, subtract, type Interval } from './ranges.js';
+
+/** One claim as far as counting goes: a block (cidr) or a single address (ip). */
+export interface HeldRange { cidr?: string; ip?: string }
+
+export interface MacvlanUsage {
+  /** addresses of the range held by a claim: whole Docker blocks, node pools, NICs, shims, external */
+  allocated: number;
+  /** addresses of the range nobody holds */
+  free: number;
+}
+
+/** allocated = |(blocks ∪ single addresses) ∩ range|; free = |range| - allocated. */
+export function macvlanUsage(spec: MacvlanNet['spec'], held: Iterable<HeldRange>): MacvlanUsage {
+  let range: Interval[];
+  try { range = macvlanRange(spec); } catch { return { allocated: 0, free: 0 }; }
+  const ivs: Interval[] = [];
+  for (const h of held) {
+    try {
+      if (h.cidr) ivs.push(cidrInterval(parseCidr(h.cidr)));
+      else if (h.ip) { const ip = parseIPv4(h.ip); ivs.push({ first: ip, last: ip }); }
+    } catch { /* an unreadable claim holds nothing countable */ }
+  }
+  const allocated = size(intersect(range, normalize(ivs)));
+  return { allocated, free: size(subtract(range, normalize(ivs))) };
+}

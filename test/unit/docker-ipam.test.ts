@@ -1,0 +1,82 @@
+import { describe, it, expect } from 'vitest';
+import { planNodePool } from '../../pkg/dockeripam/node-pool.js';
+import { AddressBook } from '../../pkg/dockeripam/book.js';
+import { MemoryJournal } from '../../pkg/dockeripam/journal.js';
+import { NodeIpam } from '../../pkg/dockeripam/node-ipam.js';
+import { macvlanUsage } from '../../pkg/ipam/macvlan-usage.js';
+import { parseIPv4 } from '../../pkg/ip/ipv4.js';
+import { createLogger } from '../../pkg/log.js';
+
+const ips = (...l: string[]) => new Set(l.map(parseIPv4));
+const report = (r: Partial<{ assigned: Array<{ ip: string }>; returned: string[]; external: string[]; requested: string[]; want: number }>) =>
+  ({ assigned: [], returned: [], external: [], requested: [], want: 0, ...r });
+
+describe('per-node address pools (controller side)', () => {
+  it('refills below the low-water mark, and only then', () => {
+    expect(planNodePool(new Set(), undefined).more).toBe(8);
+    expect(planNodePool(ips('10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5'), report({})).more).toBe(0);
+    const held = ips('10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5');
+    expect(planNodePool(held, report({ assigned: [{ ip: '10.0.0.1' }, { ip: '10.0.0.2' }] })).more).toBe(5);
+  });
+
+  it('grows on demand by what waiting requests want', () => {
+    expect(planNodePool(ips('10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5'), report({ want: 3 })).more).toBe(6);
+  });
+
+  it('releases only what the node returned and does not use; claims what --ip asked for', () => {
+    const p = planNodePool(ips('10.0.0.1', '10.0.0.2'), report({ assigned: [{ ip: '10.0.0.2' }], returned: ['10.0.0.1', '10.0.0.2', '10.0.0.9'], requested: ['10.0.0.7', '10.0.0.1'] }));
+    expect(p.release).toEqual([parseIPv4('10.0.0.1')]);
+    expect(p.requested).toEqual([parseIPv4('10.0.0.7')]);
+  });
+});
+
+describe('the agent\'s address book and plugin answers', () => {
+  const net = { subnet: '10.9.0.0/24', gateway: '10.9.0.1' };
+  const make = (journal = new MemoryJournal()) => {
+    const book = new AddressBook(journal, () => undefined);
+    const log = createLogger('test'); log.level = 'error';
+    const ipam = new NodeIpam({ book, log, otherHolder: (_m, ip) => (ip === '10.9.0.50' ? 'node host-2' : undefined), waitMs: 50 });
+    return { book, ipam, journal };
+  };
+
+  it('hands out distinct pool addresses under concurrent requests and refuses held ones naming the holder', async () => {
+    const { book, ipam } = make();
+    book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], net);
+    const got = await Promise.all([1, 2, 3].map(() => ipam.requestAddress({ PoolID: 'mv' })));
+    expect(new Set(got).size).toBe(3);
+    expect(got.every((a) => a.endsWith('/24'))).toBe(true);
+    await expect(ipam.requestAddress({ PoolID: 'mv' })).rejects.toThrow(/no free address/);
+    expect(book.report('mv').want).toBe(1);
+    await expect(ipam.requestAddress({ PoolID: 'mv', Address: '10.9.0.50' })).rejects.toThrow('held by node host-2');
+    await expect(ipam.requestAddress({ PoolID: 'mv', Address: '10.9.0.10' })).rejects.toThrow(/in use by/);
+    expect(await ipam.requestAddress({ PoolID: 'mv', Address: '10.9.0.1', Options: { RequestAddressType: 'com.docker.network.gateway' } })).toBe('10.9.0.1/24');
+  });
+
+  it('answers from the journal after a restart, without etcd', async () => {
+    const { book, ipam, journal } = make();
+    book.setPool('mv', ['10.9.0.10', '10.9.0.11'], net);
+    const a = await ipam.requestAddress({ PoolID: 'mv' });
+    const again = make(journal);
+    expect(again.book.assigned('mv').map((x) => x.ip)).toEqual([a.split('/')[0]]);
+    const b = await again.ipam.requestAddress({ PoolID: 'mv' });
+    expect(b).not.toBe(a);
+    await again.ipam.releaseAddress('mv', a);
+    expect(again.book.assigned('mv').map((x) => x.ip)).toEqual([b.split('/')[0]]);
+  });
+
+  it('never hands out an address that answered an ARP probe', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => undefined);
+    const log = createLogger('test'); log.level = 'error';
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe: async (_m, ip) => (ip === '10.9.0.10' ? 'answered' : 'free'), waitMs: 50 });
+    book.setPool('mv', ['10.9.0.10', '10.9.0.11'], net);
+    expect(await ipam.requestAddress({ PoolID: 'mv' })).toBe('10.9.0.11/24');
+    expect(book.report('mv').external).toEqual(['10.9.0.10']);
+  });
+});
+
+describe('MacvlanNet used/free counts (one formula for status and ipam check)', () => {
+  it('counts blocks and single addresses inside the range once (the broadcast address is never counted)', () => {
+    const spec = { subnet: '10.9.0.0/24', ipRange: '10.9.0.128/25', gateway: '10.9.0.1' } as never;
+    expect(macvlanUsage(spec, [{ cidr: '10.9.0.240/28' }, { ip: '10.9.0.241' }, { ip: '10.9.0.130' }, { ip: '10.9.0.5' }])).toEqual({ allocated: 16, free: 111 });
+  });
+});
