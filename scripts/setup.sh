@@ -18,6 +18,8 @@ declare -A need=(
   [node]=nodejs [npm]=npm [nft]=nftables [setpriv]=util-linux
   # certificates of the etcd identities (pkg/auth/pki.ts)
   [openssl]=openssl
+  # ARP probes before a MacvlanNet address goes to a container (dockerIPAM xnet)
+  [arping]=iputils-arping
 )
 missing=()
 for cmd in "${!need[@]}"; do
