@@ -20,7 +20,7 @@ describe('controller on a stock etcd', () => {
       // a first part of each node needs ~5 compares: 150 nodes cannot go in one transaction
       await store.applyAll([
         ...Array.from({ length: N }, (_, i) => obj('Node', `mv-${i}`, { address: `198.18.1.${i + 1}` }, { mv: 'yes' })),
-        obj('MacvlanNet', 'wide', { subnet: '10.200.0.0/16', gateway: '10.200.0.1', blockPrefix: 28, hostShim: true, nodeSelector: { matchLabels: { mv: 'yes' } } }),
+        obj('MacvlanNet', 'wide', { subnet: '10.200.0.0/16', gateway: '10.200.0.1', blockPrefix: 28, dockerIPAM: 'blocks', hostShim: true, nodeSelector: { matchLabels: { mv: 'yes' } } }),
       ]);
       type NodePart = { name: string; dockerRange?: string; shimAddress?: string };
       const nodes = await eventually(async () => {
