@@ -25,7 +25,7 @@ export interface Claim {
 /** What a claim key must hold; anything else is reported by `xctl ipam check`, never trusted. */
 export const claimSchema = z.object({
   owner: z.object({ kind: z.enum(['HostSubnet', 'ContainerNic', 'MacvlanNet']), name: z.string().min(1), uid: z.string().min(1) }),
-  role: z.enum(['hostsubnet', 'nic', 'docker-block', 'shim']),
+  role: z.enum(['hostsubnet', 'nic', 'docker-block', 'shim', 'node-pool', 'external']),
   cidr: z.string().optional(),
   ip: z.string().optional(),
   node: z.string().optional(),
