@@ -128,13 +128,14 @@ export interface BridgeNetworkResult {
 /** The local Docker bridge network of one of this node's HostSubnets. */
 export function bridgeNetworkSpec(hs: HostSubnet, cn: ClusterNetwork | undefined): BridgeNetworkResult {
   if (!cn) return { problem: { reason: 'ClusterNetworkMissing', message: `ClusterNetwork ${hs.spec.clusterNetwork} does not exist` } };
-  const reserved = reservedDockerNetworkWhy(dockerNetworkName(cn));
-  if (reserved) return { problem: { reason: 'ReservedDockerNetwork', message: reserved } };
   const v = hostSubnetView(hs);
   if (v.problem) return { problem: v.problem };
   if (!v.subnet || !v.bridge) {
     return { problem: { reason: 'NotAllocated', message: 'waiting for the controller to allocate the subnet and bridge name' } };
   }
+  // after the value checks: a bad status or spec is named as such before the name is judged
+  const reserved = reservedDockerNetworkWhy(dockerNetworkName(cn));
+  if (reserved) return { problem: { reason: 'ReservedDockerNetwork', message: reserved } };
   const options: Record<string, string> = {
     'com.docker.network.bridge.name': v.bridge,
     'com.docker.network.bridge.enable_icc': String(hs.spec.icc ?? true),
