@@ -101,9 +101,9 @@ describe('controller against a real etcd', () => {
   });
 
   it('keeps a silent node\'s subnet (Ready=False NodeLost) and gives it back on rejoin', async () => {
-    const client = etcd.client();
     const agentStatus = { address: '198.18.0.21', interface: 'eth0', agentVersion: 'test', lastHeartbeatTime: new Date().toISOString(), conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady' }] };
-    let lease = client.lease(2);
+    let lease = store.nodeLease('host-r', { ttlSeconds: 2 });
+    await lease.heartbeat({});
     await store.applyAll([obj('Node', 'host-r', {})]);
     await waitFor('Node', 'host-r', (s) => ready(s)?.reason === 'AgentNotStarted', 'AgentNotStarted before the first heartbeat');
     await store.writeStatus('Node', 'host-r', { node: 'host-r' }, agentStatus, { lease });
@@ -114,7 +114,8 @@ describe('controller against a real etcd', () => {
     expect(statusOf(lost)).toMatchObject({ address: '198.18.0.21' });
     const kept = await get('HostSubnet', 'default-host-r');
     expect(statusOf(kept)).toMatchObject({ subnet, nodeAddress: '198.18.0.21' });
-    lease = client.lease(5);
+    lease = store.nodeLease('host-r', { ttlSeconds: 5 });
+    await lease.heartbeat({});
     await store.writeStatus('Node', 'host-r', { node: 'host-r' }, agentStatus, { lease });
     await waitFor('Node', 'host-r', (s) => ready(s)?.status === 'True', 'Ready again on rejoin');
     expect(statusOf(await get('HostSubnet', 'default-host-r'))!.subnet).toBe(subnet);
