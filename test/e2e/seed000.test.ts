@@ -44,7 +44,7 @@ describe('seed 000: direct routing and extra NICs', () => {
       subnets.push(hs.status.subnet);
     }
     expect(new Set(subnets).size).toBe(2);
-  });
+  }, 180_000); // four Ready waits of up to 60 s each: the whole suite runs two lab files at once
 
   test('a container on each host, two extra NICs pushed into each', async () => {
     for (const h of ['host-1', 'host-2']) await runContainer(lab(), h, 'test', 'net1');
