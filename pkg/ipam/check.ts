@@ -27,100 +27,147 @@ export interface IpamAudit {
 
 interface Kv { key: string; value: string }
 
+type ClaimEntry = { key: string; claim: Claim; type: string; pool: string; space: string; ip: number };
+type StoredObject = { metadata: { name: string; uid?: string }; spec: unknown };
+type Announce = (pool: string, iv: Interval, who: string) => void;
+
+/** What the audit reads off the keys: claims, objects, controller statuses, container addresses. */
+interface AuditInput {
+  objects: Map<string, StoredObject>;
+  statuses: Map<string, Status>;
+  claims: ClaimEntry[];
+  /** claims that do not decode: nobody can tell whose they are, yet they hold their address */
+  undecodable: string[];
+  containerAddrs: ContainerAddress[];
+}
+
 /** Pure audit of the keys under one prefix. */
 export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
+  const input = readAuditInput(kvs, prefix);
+  const { leaks, backed } = checkClaims(input);
+  const { announced, unclaimed } = checkAnnounced(input, backed);
+  return {
+    pools: poolUses(input),
+    leaks: [...input.undecodable, ...leaks],
+    duplicates: overlaps(announced),
+    unclaimed,
+    claims: input.claims.length,
+  };
+}
+
+function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
   const keys = new Keys(prefix);
   const ipam = new IpamKeys(prefix);
-  const objects = new Map<string, { metadata: { name: string; uid?: string }; spec: unknown }>();
-  const statuses = new Map<string, Status>();
-  const claims: Array<{ key: string; claim: Claim; type: string; pool: string; space: string; ip: number }> = [];
-  const leaks: string[] = [];
-  const containerAddrs: ContainerAddress[] = [];
+  const input: AuditInput = { objects: new Map(), statuses: new Map(), claims: [], undecodable: [], containerAddrs: [] };
   for (const { key, value } of kvs) {
     const c = ipam.parse(key);
     if (c) {
-      // Nobody can tell whose it is, yet it keeps the address from being allocated.
       const d = decodeClaim(value);
-      if ('claim' in d) claims.push({ key, claim: d.claim, type: c.type, pool: c.pool, space: c.space, ip: c.ip });
-      else leaks.push(`${key}: ${d.error}`);
+      if ('claim' in d) input.claims.push({ key, claim: d.claim, type: c.type, pool: c.pool, space: c.space, ip: c.ip });
+      else input.undecodable.push(`${key}: ${d.error}`);
       continue;
     }
     const o = keys.parseObjectKey(key);
-    if (o) { try { objects.set(`${o.kind}/${o.name}`, JSON.parse(value)); } catch { /* ignore */ } continue; }
+    if (o) { try { input.objects.set(`${o.kind}/${o.name}`, JSON.parse(value)); } catch { /* ignore */ } continue; }
     const s = keys.parseStatusKey(key);
-    if (s && 'controller' in s.writer) { try { statuses.set(`${s.kind}/${s.name}`, JSON.parse(value)); } catch { /* ignore */ } }
-    if (s && 'node' in s.writer && s.kind === 'MacvlanNet') { try { containerAddrs.push(...containerAddresses(s.name, s.writer.node, JSON.parse(value))); } catch { /* ignore */ } }
+    if (s && 'controller' in s.writer) { try { input.statuses.set(`${s.kind}/${s.name}`, JSON.parse(value)); } catch { /* ignore */ } }
+    if (s && 'node' in s.writer && s.kind === 'MacvlanNet') { try { input.containerAddrs.push(...containerAddresses(s.name, s.writer.node, JSON.parse(value))); } catch { /* ignore */ } }
   }
-  const unclaimed: string[] = [];
-  const duplicates: string[] = [];
-  const claimName = (c: (typeof claims)[number]) => `${c.type}/${c.pool} ${c.claim.cidr ?? c.claim.ip} (${c.claim.owner.kind} "${c.claim.owner.name}"${c.claim.node ? ` node ${c.claim.node}` : ''})`;
+  return input;
+}
 
-  // Claims -> owner must exist with the same uid and announce the claim.
+const claimName = (c: ClaimEntry) => `${c.type}/${c.pool} ${c.claim.cidr ?? c.claim.ip} (${c.claim.owner.kind} "${c.claim.owner.name}"${c.claim.node ? ` node ${c.claim.node}` : ''})`;
+
+/** Claims -> owner must exist with the same uid and announce the claim. */
+function checkClaims(input: AuditInput): { leaks: string[]; backed: Set<string> } {
+  const leaks: string[] = [];
   const backed = new Set<string>();
-  for (const c of claims) {
+  for (const c of input.claims) {
     const o = c.claim.owner;
-    const owner = objects.get(`${o.kind}/${o.name}`);
+    const owner = input.objects.get(`${o.kind}/${o.name}`);
     if (!owner) { leaks.push(`${claimName(c)}: owner does not exist`); continue; }
     if (owner.metadata.uid !== o.uid) { leaks.push(`${claimName(c)}: owner was deleted and re-created (uid ${o.uid} is gone)`); continue; }
-    const st = statuses.get(`${o.kind}/${o.name}`);
-    let announced = false;
-    if (c.claim.role === 'nic') {
-      const net = (owner.spec as ContainerNic['spec']).network;
-      const poolOk = c.type === 'clusternetworks' ? net.clusterNetwork === c.pool : net.macvlanNet === c.pool;
-      announced = poolOk && st?.ip === c.claim.ip;
-    } else if (c.claim.role === 'hostsubnet') {
-      announced = st?.subnet === c.claim.cidr && (owner.spec as HostSubnet['spec']).clusterNetwork === c.pool;
-    } else {
-      const n = ((st?.nodes ?? []) as MacvlanNodeStatus[]).find((x) => x.name === c.claim.node);
-      announced = c.claim.role === 'docker-block' ? n?.dockerRange === c.claim.cidr
-        : c.claim.role === 'node-pool' ? !!n?.addresses?.includes(c.claim.ip!)
-          : c.claim.role === 'external' ? ((st?.external ?? []) as string[]).includes(c.claim.ip!)
-            : n?.shimAddress === c.claim.ip;
-    }
-    if (!announced) leaks.push(`${claimName(c)}: the owner's status does not announce it`);
+    if (!ownerAnnounces(c, owner, input.statuses.get(`${o.kind}/${o.name}`))) leaks.push(`${claimName(c)}: the owner's status does not announce it`);
     else backed.add(`${o.kind}/${o.name}/${c.claim.role}/${c.claim.cidr ?? c.claim.ip}/${c.claim.node ?? ''}`);
   }
+  return { leaks, backed };
+}
 
-  // Statuses -> every announced allocation must be backed; overlaps within a pool are duplicates.
-  const announced = new Map<string, Array<{ iv: Interval; who: string }>>();
-  const announce = (pool: string, iv: Interval, who: string) => {
+function ownerAnnounces(c: ClaimEntry, owner: StoredObject, st: Status | undefined): boolean {
+  if (c.claim.role === 'nic') {
+    const net = (owner.spec as ContainerNic['spec']).network;
+    const poolOk = c.type === 'clusternetworks' ? net.clusterNetwork === c.pool : net.macvlanNet === c.pool;
+    return poolOk && st?.ip === c.claim.ip;
+  }
+  if (c.claim.role === 'hostsubnet') return st?.subnet === c.claim.cidr && (owner.spec as HostSubnet['spec']).clusterNetwork === c.pool;
+  const n = ((st?.nodes ?? []) as MacvlanNodeStatus[]).find((x) => x.name === c.claim.node);
+  if (c.claim.role === 'docker-block') return n?.dockerRange === c.claim.cidr;
+  if (c.claim.role === 'node-pool') return !!n?.addresses?.includes(c.claim.ip!);
+  if (c.claim.role === 'external') return ((st?.external ?? []) as string[]).includes(c.claim.ip!);
+  return n?.shimAddress === c.claim.ip;
+}
+
+type Announced = Map<string, Array<{ iv: Interval; who: string }>>;
+
+/** Statuses -> every announced allocation must be backed by a claim. */
+function checkAnnounced(input: AuditInput, backed: Set<string>): { announced: Announced; unclaimed: string[] } {
+  const announced: Announced = new Map();
+  const announce: Announce = (pool, iv, who) => {
     let l = announced.get(pool);
     if (!l) announced.set(pool, (l = []));
     l.push({ iv, who });
   };
-  for (const [id, o] of objects) {
+  const unclaimed: string[] = [];
+  for (const [id, o] of input.objects) {
     const [kind, name] = id.split('/');
-    const st = statuses.get(id);
+    const st = input.statuses.get(id);
     if (!st) continue;
-    if (kind === 'ContainerNic' && typeof st.ip === 'string') {
-      const net = (o.spec as ContainerNic['spec']).network;
-      const pool = net.clusterNetwork ? `clusternetworks/${net.clusterNetwork}` : `macvlannets/${net.macvlanNet}`;
-      const ip = ipNum(st.ip);
-      if (ip !== undefined) announce(pool, { first: ip, last: ip }, `ContainerNic "${name}" ${st.ip}`);
-      if (!backed.has(`ContainerNic/${name}/nic/${st.ip}/${(o.spec as ContainerNic['spec']).node}`) && !hasBacking(backed, `ContainerNic/${name}/nic/${st.ip}/`)) {
-        unclaimed.push(`ContainerNic "${name}" announces ${st.ip} but no claim backs it`);
-      }
-    } else if (kind === 'HostSubnet' && typeof st.subnet === 'string') {
-      const pool = `clusternetworks/${(o.spec as HostSubnet['spec']).clusterNetwork}`;
-      const iv = cidrIv(st.subnet);
-      if (iv) announce(`${pool}#blocks`, iv, `HostSubnet "${name}" ${st.subnet}`);
-      if (!hasBacking(backed, `HostSubnet/${name}/hostsubnet/${st.subnet}/`)) unclaimed.push(`HostSubnet "${name}" announces ${st.subnet} but no claim backs it`);
-    } else if (kind === 'MacvlanNet') {
-      for (const n of (st.nodes ?? []) as MacvlanNodeStatus[]) {
-        if (n.dockerRange) {
-          const iv = cidrIv(n.dockerRange);
-          if (iv) announce(`macvlannets/${name}`, iv, `MacvlanNet "${name}" Docker block of node ${n.name} ${n.dockerRange}`);
-          if (!backed.has(`MacvlanNet/${name}/docker-block/${n.dockerRange}/${n.name}`)) unclaimed.push(`MacvlanNet "${name}" announces Docker block ${n.dockerRange} for node ${n.name} but no claim backs it`);
-        }
-        if (n.shimAddress) {
-          const ip = ipNum(n.shimAddress);
-          if (ip !== undefined) announce(`macvlannets/${name}`, { first: ip, last: ip }, `MacvlanNet "${name}" shim of node ${n.name} ${n.shimAddress}`);
-          if (!backed.has(`MacvlanNet/${name}/shim/${n.shimAddress}/${n.name}`)) unclaimed.push(`MacvlanNet "${name}" announces shim ${n.shimAddress} for node ${n.name} but no claim backs it`);
-        }
-      }
+    if (kind === 'ContainerNic') unclaimed.push(...nicAnnounced(name, o, st, backed, announce));
+    else if (kind === 'HostSubnet') unclaimed.push(...hostSubnetAnnounced(name, o, st, backed, announce));
+    else if (kind === 'MacvlanNet') unclaimed.push(...macvlanAnnounced(name, st, backed, announce));
+  }
+  unclaimed.push(...checkContainerAddresses(input.containerAddrs, input.statuses, announce));
+  return { announced, unclaimed };
+}
+
+function nicAnnounced(name: string, o: StoredObject, st: Status, backed: Set<string>, announce: Announce): string[] {
+  if (typeof st.ip !== 'string') return [];
+  const net = (o.spec as ContainerNic['spec']).network;
+  const pool = net.clusterNetwork ? `clusternetworks/${net.clusterNetwork}` : `macvlannets/${net.macvlanNet}`;
+  const ip = ipNum(st.ip);
+  if (ip !== undefined) announce(pool, { first: ip, last: ip }, `ContainerNic "${name}" ${st.ip}`);
+  if (backed.has(`ContainerNic/${name}/nic/${st.ip}/${(o.spec as ContainerNic['spec']).node}`) || hasBacking(backed, `ContainerNic/${name}/nic/${st.ip}/`)) return [];
+  return [`ContainerNic "${name}" announces ${st.ip} but no claim backs it`];
+}
+
+function hostSubnetAnnounced(name: string, o: StoredObject, st: Status, backed: Set<string>, announce: Announce): string[] {
+  if (typeof st.subnet !== 'string') return [];
+  const pool = `clusternetworks/${(o.spec as HostSubnet['spec']).clusterNetwork}`;
+  const iv = cidrIv(st.subnet);
+  if (iv) announce(`${pool}#blocks`, iv, `HostSubnet "${name}" ${st.subnet}`);
+  return hasBacking(backed, `HostSubnet/${name}/hostsubnet/${st.subnet}/`) ? [] : [`HostSubnet "${name}" announces ${st.subnet} but no claim backs it`];
+}
+
+function macvlanAnnounced(name: string, st: Status, backed: Set<string>, announce: Announce): string[] {
+  const out: string[] = [];
+  for (const n of (st.nodes ?? []) as MacvlanNodeStatus[]) {
+    if (n.dockerRange) {
+      const iv = cidrIv(n.dockerRange);
+      if (iv) announce(`macvlannets/${name}`, iv, `MacvlanNet "${name}" Docker block of node ${n.name} ${n.dockerRange}`);
+      if (!backed.has(`MacvlanNet/${name}/docker-block/${n.dockerRange}/${n.name}`)) out.push(`MacvlanNet "${name}" announces Docker block ${n.dockerRange} for node ${n.name} but no claim backs it`);
+    }
+    if (n.shimAddress) {
+      const ip = ipNum(n.shimAddress);
+      if (ip !== undefined) announce(`macvlannets/${name}`, { first: ip, last: ip }, `MacvlanNet "${name}" shim of node ${n.name} ${n.shimAddress}`);
+      if (!backed.has(`MacvlanNet/${name}/shim/${n.shimAddress}/${n.name}`)) out.push(`MacvlanNet "${name}" announces shim ${n.shimAddress} for node ${n.name} but no claim backs it`);
     }
   }
-  unclaimed.push(...checkContainerAddresses(containerAddrs, statuses, announce));
+  return out;
+}
+
+/** Overlaps within a pool are duplicates. */
+function overlaps(announced: Announced): string[] {
+  const duplicates: string[] = [];
   for (const list of announced.values()) {
     list.sort((a, b) => a.iv.first - b.iv.first);
     let maxLast = -1;
@@ -130,41 +177,51 @@ export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
       if (x.iv.last > maxLast) { maxLast = x.iv.last; holder = x; }
     }
   }
+  return duplicates;
+}
 
-  // Use per pool.
+/** Use per pool, and the claims of pools that no longer exist. */
+function poolUses(input: AuditInput): PoolUse[] {
   const pools: PoolUse[] = [];
-  for (const [id, o] of objects) {
+  for (const [id, o] of input.objects) {
     const [kind, name] = id.split('/');
-    if (kind === 'ClusterNetwork') {
-      const spec = (o.spec as ClusterNetwork['spec']);
-      const blocks = claims.filter((c) => c.type === 'clusternetworks' && c.pool === name && c.space === 'blocks').length;
-      let total = 0;
-      try { total = slotCount(spec); } catch { /* invalid spec: 0 */ }
-      pools.push({ pool: `clusternetworks/${name}`, what: `/${spec.hostPrefix} host blocks`, used: blocks, free: Math.max(0, total - blocks) });
-      let cap = 0;
-      for (const [hid, h] of objects) {
-        if (!hid.startsWith('HostSubnet/') || (h.spec as HostSubnet['spec']).clusterNetwork !== name) continue;
-        const st = statuses.get(hid);
-        if (st?.subnet && st.gateway && st.dockerRange) {
-          try { cap += size(hostSubnetXnetRange({ subnet: st.subnet as string, gateway: st.gateway as string, dockerRange: st.dockerRange as string, bridge: '' })); } catch { /* skip */ }
-        }
-      }
-      const addrs = claims.filter((c) => c.type === 'clusternetworks' && c.pool === name && c.space === 'addresses').length;
-      pools.push({ pool: `clusternetworks/${name}`, what: 'ContainerNic addresses', used: addrs, free: Math.max(0, cap - addrs) });
-    } else if (kind === 'MacvlanNet') {
-      const spec = o.spec as MacvlanNet['spec'];
-      const mine = claims.filter((c) => c.type === 'macvlannets' && c.pool === name);
-      const u = macvlanUsage(spec, mine.map((c) => c.claim));
-      const byRole = (r: string) => mine.filter((c) => c.claim.role === r).length;
-      const inUse = containerAddrs.filter((a) => a.mvn === name).length;
-      pools.push({ pool: `macvlannets/${name}`, what: `addresses (${byRole('docker-block')} Docker blocks, ${byRole('node-pool')} pre-claimed for nodes of which ${inUse} in containers, ${byRole('external')} external, ${mine.length - byRole('docker-block') - byRole('node-pool') - byRole('external')} other single)`, used: u.allocated, free: u.free });
-    }
+    if (kind === 'ClusterNetwork') pools.push(...clusterNetworkUse(input, name, o.spec as ClusterNetwork['spec']));
+    else if (kind === 'MacvlanNet') pools.push(macvlanUse(input, name, o.spec as MacvlanNet['spec']));
   }
+  const { claims, objects } = input;
   for (const c of claims) {
     const owned = objects.has(`${c.type === 'clusternetworks' ? 'ClusterNetwork' : 'MacvlanNet'}/${c.pool}`);
     if (!owned && !pools.some((p) => p.pool === `${c.type}/${c.pool}`)) pools.push({ pool: `${c.type}/${c.pool}`, what: 'claims of a pool that no longer exists', used: claims.filter((x) => x.type === c.type && x.pool === c.pool).length });
   }
-  return { pools, leaks, duplicates, unclaimed, claims: claims.length };
+  return pools;
+}
+
+function clusterNetworkUse(input: AuditInput, name: string, spec: ClusterNetwork['spec']): PoolUse[] {
+  const blocks = input.claims.filter((c) => c.type === 'clusternetworks' && c.pool === name && c.space === 'blocks').length;
+  let total = 0;
+  try { total = slotCount(spec); } catch { /* invalid spec: 0 */ }
+  let cap = 0;
+  for (const [hid, h] of input.objects) {
+    if (!hid.startsWith('HostSubnet/') || (h.spec as HostSubnet['spec']).clusterNetwork !== name) continue;
+    const st = input.statuses.get(hid);
+    if (st?.subnet && st.gateway && st.dockerRange) {
+      try { cap += size(hostSubnetXnetRange({ subnet: st.subnet as string, gateway: st.gateway as string, dockerRange: st.dockerRange as string, bridge: '' })); } catch { /* skip */ }
+    }
+  }
+  const addrs = input.claims.filter((c) => c.type === 'clusternetworks' && c.pool === name && c.space === 'addresses').length;
+  return [
+    { pool: `clusternetworks/${name}`, what: `/${spec.hostPrefix} host blocks`, used: blocks, free: Math.max(0, total - blocks) },
+    { pool: `clusternetworks/${name}`, what: 'ContainerNic addresses', used: addrs, free: Math.max(0, cap - addrs) },
+  ];
+}
+
+function macvlanUse(input: AuditInput, name: string, spec: MacvlanNet['spec']): PoolUse {
+  const mine = input.claims.filter((c) => c.type === 'macvlannets' && c.pool === name);
+  const u = macvlanUsage(spec, mine.map((c) => c.claim));
+  const byRole = (r: string) => mine.filter((c) => c.claim.role === r).length;
+  const inUse = input.containerAddrs.filter((a) => a.mvn === name).length;
+  const other = mine.length - byRole('docker-block') - byRole('node-pool') - byRole('external');
+  return { pool: `macvlannets/${name}`, what: `addresses (${byRole('docker-block')} Docker blocks, ${byRole('node-pool')} pre-claimed for nodes of which ${inUse} in containers, ${byRole('external')} external, ${other} other single)`, used: u.allocated, free: u.free };
 }
 
 function hasBacking(backed: Set<string>, prefix: string): boolean {
