@@ -1,5 +1,6 @@
 // `-f FILE|DIR|-`: reads manifests, validates every object and reports every problem at once
-// with its location. Nothing here talks to etcd; checks against stored objects are in check.ts.
+// with its location. Nothing here talks to etcd: the checks against stored objects (crossObjectIssues in
+// ../api/validate.ts) run on the objects the caller read.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crossObjectIssues, duplicateIssues, validateObject, type FieldPath, type ObjectIssue } from '../api/validate.js';
