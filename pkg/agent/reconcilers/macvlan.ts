@@ -13,20 +13,22 @@ export function selectsThisNode(ctx: AgentContext, m: MacvlanNet): boolean {
   return !isDeleting(m) && selects(m.spec.nodeSelector, ctx.caches.nodes.get(ctx.node));
 }
 
+/** The MacvlanNet is gone or no longer selects this node: take its part off the host. */
+async function removeMacvlan(ctx: AgentContext, name: string): Promise<void> {
+  const plan = planMacvlanRemoval(name, await ctx.dp.hostState(), await ctx.dp.dockerNetworks([]));
+  if (plan.ops.length) {
+    ctx.log.info('removing macvlan network from this node', { macvlanNet: name });
+    await ctx.dp.execute(plan.ops);
+  }
+  if (plan.problems.length === 0) {
+    await ctx.status.remove('MacvlanNet', name);
+    ctx.ipam?.book.forget(name);
+  }
+}
+
 export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise<void> {
   const m = ctx.caches.macvlanNets.get(name);
-  if (!m || !selectsThisNode(ctx, m)) {
-    const plan = planMacvlanRemoval(name, await ctx.dp.hostState(), await ctx.dp.dockerNetworks([]));
-    if (plan.ops.length) {
-      ctx.log.info('removing macvlan network from this node', { macvlanNet: name });
-      await ctx.dp.execute(plan.ops);
-    }
-    if (plan.problems.length === 0) {
-      await ctx.status.remove('MacvlanNet', name);
-      ctx.ipam?.book.forget(name);
-    }
-    return;
-  }
+  if (!m || !selectsThisNode(ctx, m)) return removeMacvlan(ctx, name);
   const self = ctx.caches.nodes.get(ctx.node);
   const w = (r: Ready, fields: Record<string, unknown> = {}) =>
     ctx.status.write('MacvlanNet', m, { name: ctx.node, parent: macvlanParent(m, self, ctx.node), ready: r.status === 'True', message: r.message, ...fields }, r);

@@ -80,13 +80,7 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
   ctx.removedNics.delete(name);
   const w = (r: Ready, fields: Record<string, unknown> = {}) => ctx.status.write('ContainerNic', nic, fields, r);
 
-  let c;
-  try {
-    c = await ctx.dp.docker.inspectContainer(nic.spec.container);
-  } catch (e) {
-    if (e instanceof DockerError) await w(notReady(e.reason, e.message));
-    throw e;
-  }
+  const c = await inspectOrReport(ctx, nic.spec.container, w);
   if (!c?.running) ctx.unwatchNic(name);
   if (!c) return w(notReady('ContainerNotFound', `no container "${nic.spec.container}" on node ${ctx.node}; the NIC is added when it starts`));
   if (!c.running || !c.pid) return w(notReady('ContainerNotRunning', `container ${nic.spec.container} is not running; the NIC is added when it starts`), { containerId: c.id });
@@ -125,6 +119,16 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
   if (a.attach.kind === 'veth') fields.hostInterface = vethHostName(name);
   ctx.watchContainer(c.pid, name);
   await w(ready(`${d.ifName} is in container ${c.name} with ${d.cidr}`), fields);
+}
+
+/** The container as Docker sees it; a Docker failure is written to the NIC's status, then thrown (retried). */
+async function inspectOrReport(ctx: AgentContext, container: string, w: (r: Ready) => Promise<void>) {
+  try {
+    return await ctx.dp.docker.inspectContainer(container);
+  } catch (e) {
+    if (e instanceof DockerError) await w(notReady(e.reason, e.message));
+    throw e;
+  }
 }
 
 async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | undefined): Promise<void> {
