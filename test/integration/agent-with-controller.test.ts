@@ -19,7 +19,7 @@ beforeAll(async () => {
   // The networks exist before any agent registers (issue 10 part 4: late joiners get their part).
   await lab.store.applyAll([
     obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, reserved: ['10.76.0.0/24'], dockerNetwork: 'net1' }),
-    obj('MacvlanNet', 'macvlan200', { subnet: '192.168.200.0/24', ipRange: '192.168.200.128/25', blockPrefix: 28 }),
+    obj('MacvlanNet', 'macvlan200', { subnet: '192.168.200.0/24', ipRange: '192.168.200.128/25', blockPrefix: 28, dockerIPAM: 'blocks' }),
   ]);
   for (const h of lab.hosts) await lab.startAgent(h);
   await runContainer(lab.hosts[0], 'test');
