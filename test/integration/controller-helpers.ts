@@ -7,6 +7,10 @@ import { createLogger } from '../../pkg/log.js';
 
 export { obj, eventually } from './helpers.js';
 
+/** An object's merged status as the tests read it (untyped fields, typed conditions). */
+export type Status = Record<string, unknown> & { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
+export const statusOf = (o: { status?: unknown } | undefined) => (o?.status ?? {}) as Status;
+
 export function quietLog(id: string) {
   const l = createLogger('controller', { id });
   l.level = process.env.XNET_LOG_LEVEL ?? 'error';

@@ -6,6 +6,12 @@ export function obj(kind: Kind, name: string, spec: Record<string, unknown>, lab
   return { apiVersion: API_VERSION, kind, metadata: { name, ...(labels ? { labels } : {}) }, spec } as AnyObject;
 }
 
+/** A ClusterNetwork with /24 host subnets, for store tests. */
+export const cn = (name: string, cidr: string): AnyObject => obj('ClusterNetwork', name, { cidr, hostPrefix: 24 });
+/** A ContainerNic eth1 of container "test" on `node`, on ClusterNetwork default. */
+export const nic = (name: string, node: string): AnyObject =>
+  obj('ContainerNic', name, { node, container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' } });
+
 /** Polls until fn returns a truthy value; fails with the last value or error seen. */
 export async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;

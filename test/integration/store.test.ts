@@ -4,13 +4,7 @@ import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import { ConflictError, type WatchEvent } from '../../pkg/store/types.js';
 import type { AnyObject } from '../../pkg/api/index.js';
 
-const cn = (name: string, cidr: string): AnyObject => ({
-  apiVersion: 'xnet.io/v1alpha1', kind: 'ClusterNetwork', metadata: { name }, spec: { cidr, hostPrefix: 24 },
-} as AnyObject);
-const nic = (name: string, node: string): AnyObject => ({
-  apiVersion: 'xnet.io/v1alpha1', kind: 'ContainerNic', metadata: { name },
-  spec: { node, container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' } },
-} as AnyObject);
+import { cn, nic } from './helpers.js';
 
 let etcd: TestEtcd;
 let store: EtcdStore;

@@ -7,10 +7,8 @@ import type { Controller } from '../../pkg/controller/controller.js';
 import type { EtcdStore } from '../../pkg/store/index.js';
 import type { AnyObject } from '../../pkg/api/index.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
-import { obj, startController, eventually, storeFor, uniquePrefix } from './controller-helpers.js';
+import { obj, startController, eventually, storeFor, uniquePrefix, statusOf, type Status } from './controller-helpers.js';
 
-type Status = Record<string, unknown> & { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
-const statusOf = (o: AnyObject | undefined) => (o?.status ?? {}) as Status;
 const COOLDOWN_MS = 3000;
 
 let etcd: TestEtcd;

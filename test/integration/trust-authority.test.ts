@@ -6,10 +6,8 @@ import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import type { Controller } from '../../pkg/controller/controller.js';
 import type { EtcdStore } from '../../pkg/store/index.js';
 import type { AnyObject } from '../../pkg/api/index.js';
-import { obj, startController, eventually, storeFor, uniquePrefix } from './controller-helpers.js';
+import { obj, startController, eventually, storeFor, uniquePrefix, statusOf, type Status } from './controller-helpers.js';
 
-type Status = Record<string, unknown> & { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
-const statusOf = (o: AnyObject | undefined) => (o?.status ?? {}) as Status;
 
 let etcd: TestEtcd;
 let c: Controller;
