@@ -76,6 +76,13 @@ describe('xctl completion', () => {
     expect(await complete(`xctl --endpoints ${endpoints} delete no `)).toEqual(['compl-node']);
   });
 
+  it('completes `get events` and its --for KIND/ prefixes, and offers events only after get', async () => {
+    expect(await complete('xctl get ev')).toEqual(['events']);
+    expect(await complete('xctl describe ev')).toEqual([]);
+    expect(await complete('xctl get events --for containern')).toEqual(['containernic/']);
+    expect(await complete('xctl wait cn cn-a --for ')).toEqual(['condition=Ready', 'delete']);
+  });
+
   it('completes names from XCTL_ENDPOINTS, and offers nothing (no error text) when etcd is unreachable', async () => {
     expect(await complete('xctl get nodes ', { XCTL_ENDPOINTS: etcd.endpoints.join(',') })).toEqual(['compl-node']);
     expect(await complete('xctl get nodes ', { XCTL_ENDPOINTS: 'http://127.0.0.1:1' })).toEqual([]);
