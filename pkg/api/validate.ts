@@ -2,6 +2,7 @@
 // kind), readable messages for zod's issues, rules that relate fields of one object, and
 // rules that relate objects to each other (run at apply time against the store's contents).
 // Everything here is pure so the same checks serve xctl, the controller and unit tests.
+import { nameIssues } from './validate-names.js';
 import { reservedDockerNetworkWhy } from './docker-network.js';
 import type { z } from 'zod';
 import {
@@ -330,7 +331,7 @@ const reportable = (mine: Entry, other: Entry) => other.batchIndex === undefined
  */
 export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[]): ObjectIssue[] {
   const m = mergeBatch(batch, existing);
-  return [...poolOverlapIssues(m), ...hostSubnetIssues(m), ...staticIpIssues(m)];
+  return [...poolOverlapIssues(m), ...hostSubnetIssues(m), ...staticIpIssues(m), ...nameIssues(m.all)];
 }
 
 function mergeBatch(batch: AnyObject[], existing: AnyObject[]): Merged {

@@ -15,6 +15,7 @@ import type { TxnPlan } from './txn-plan.js';
 import type { RoundState } from './pool-executor.js';
 import type { Entry, ClaimEntry } from './model.js';
 import { nodeAddress } from './node-address.js';
+import { settleBridge } from './bridge-names.js';
 import { conditions, putStatusIfChanged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Ctx, type Status } from './context.js';
 
 export type HsItem =
@@ -165,6 +166,7 @@ function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: Round
   try {
     choice = chooseSlots(ctx, hs.obj, cn, state);
     layout = hostSubnetLayout(cn.obj.spec, hs.obj.spec, choice.subnet);
+    settleBridge(ctx, hs.obj, cn, layout);
   } catch (err) {
     if (!(err instanceof AllocationError)) throw err;
     putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, undefined, err));
@@ -230,6 +232,7 @@ function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, pl
   try {
     const choice = chooseSlots(ctx, hs, cn, state);
     const layout = hostSubnetLayout(cn.obj.spec, hs.spec, choice.subnet);
+    settleBridge(ctx, hs, cn, layout);
     const slot = choice.slots[0];
     takenSlots(state, item.clusterNetwork).add(slot);
     const key = ctx.model.ipam.claim('clusternetworks', item.clusterNetwork, 'blocks', slotCidr(cn.obj.spec, slot).base);

@@ -104,6 +104,16 @@ export class Model {
     return [...names].map((n) => this.hostSubnet(n)).filter((e): e is Entry<HostSubnet> => !!e);
   }
 
+  /** Every HostSubnet of a node, whatever its ClusterNetwork. */
+  hostSubnetsOnNode(node: string): Entry<HostSubnet>[] {
+    const out: Entry<HostSubnet>[] = [];
+    for (const [k, names] of this.hsByNodeCn) {
+      if (!k.endsWith(`/${node}`)) continue;
+      for (const n of names) { const e = this.hostSubnet(n); if (e) out.push(e); }
+    }
+    return out;
+  }
+
   /**
    * Until when the address stays out of use after its claim went (ms since the epoch), or
    * undefined when it is free. Kept in memory: a new leader knows only the releases it saw.

@@ -14,7 +14,7 @@ import { hostSubnetXnetRange, macvlanRange } from '../api/rules.js';
 export { hostSubnetXnetRange, macvlanRange };
 
 /** A reason a user can act on, used as the Ready condition's reason. */
-export type AllocationFailure = 'OutOfRange' | 'IPConflict' | 'PoolExhausted' | 'SubnetConflict' | 'InvalidSpec' | 'WaitingForHostSubnet';
+export type AllocationFailure = 'OutOfRange' | 'IPConflict' | 'PoolExhausted' | 'SubnetConflict' | 'InvalidSpec' | 'WaitingForHostSubnet' | 'BridgeConflict';
 
 export class AllocationError extends IpamError {
   declare readonly reason: AllocationFailure;
@@ -74,6 +74,11 @@ export function bridgeName(prefix: string, index: number): string {
   return prefix + String(index).padStart(2, '0');
 }
 
+/** Index of the hostPrefix slot of the ClusterNetwork that holds the subnet's first address. */
+export function subnetSlot(cn: ClusterNetwork['spec'], subnetText: string): number {
+  return Math.floor(blockIndex(parseCidr(cn.cidr), blockOf(parseCidr(subnetText).base, cn.hostPrefix)));
+}
+
 export interface HostSubnetLayout {
   subnet: string;
   gateway: string;
@@ -88,7 +93,6 @@ export interface HostSubnetLayout {
  */
 export function hostSubnetLayout(cn: ClusterNetwork['spec'], spec: HostSubnet['spec'], subnetText: string): HostSubnetLayout {
   const subnet = parseCidr(subnetText);
-  const pool = parseCidr(cn.cidr);
   const gateway = spec.gateway ?? formatIPv4(subnet.base + 1);
   if (!cidrContains(subnet, parseIPv4(gateway))) {
     throw new AllocationError('InvalidSpec', `gateway ${gateway} is outside subnet ${subnetText}`);
@@ -97,8 +101,7 @@ export function hostSubnetLayout(cn: ClusterNetwork['spec'], spec: HostSubnet['s
   if (!cidrCovers(subnet, parseCidr(dockerRange))) {
     throw new AllocationError('InvalidSpec', `dockerRange ${dockerRange} is outside subnet ${subnetText}`);
   }
-  const slot = Math.floor(blockIndex(pool, blockOf(subnet.base, cn.hostPrefix)));
-  const bridge = spec.bridge ?? bridgeName(cn.bridgePrefix ?? 'br', slot);
+  const bridge = spec.bridge ?? bridgeName(cn.bridgePrefix ?? 'br', subnetSlot(cn, subnetText));
   return { subnet: subnetText, gateway, bridge, dockerRange };
 }
 

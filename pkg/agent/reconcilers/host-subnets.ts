@@ -6,6 +6,7 @@ import { notReady, ready, type AgentContext } from '../context.js';
 import { planDockerNetworks } from '../planner/docker-networks.js';
 import { ApplyError } from '../dataplane.js';
 import { DockerError } from '../../docker/types.js';
+import { nodeNameProblems } from '../names.js';
 
 export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
   return ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node && !isDeleting(h));
@@ -14,10 +15,13 @@ export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
 export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
   const mine = localHostSubnets(ctx);
   const { specs, pending } = await desiredNetworks(ctx, mine);
-  const owned = await observedNetworks(ctx, mine, specs, pending);
+  const { owned, links } = await observedNetworks(ctx, mine, specs, pending);
   for (const hs of mine) {
     const spec = specs.get(hs.metadata.name);
-    if (spec) await applyNetwork(ctx, hs, spec, owned);
+    if (!spec) continue;
+    const taken = bridgeTakenWhy(spec, owned, links);
+    if (taken) await ctx.status.write('HostSubnet', hs, {}, notReady('BridgeNameTaken', taken));
+    else await applyNetwork(ctx, hs, spec, owned);
   }
   await removeStaleNetworks(ctx, specs, owned);
 }
@@ -26,19 +30,21 @@ export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
 async function desiredNetworks(ctx: AgentContext, mine: HostSubnet[]): Promise<{ specs: Map<string, DockerNetworkSpec>; pending: Set<string> }> {
   const specs = new Map<string, DockerNetworkSpec>();
   const pending = new Set<string>();
+  const clashes = nodeNameProblems(ctx);
   for (const hs of mine) {
     const r = bridgeNetworkSpec(hs, ctx.caches.clusterNetworks.get(hs.spec.clusterNetwork));
-    if (r.spec) specs.set(hs.metadata.name, r.spec);
+    const problem = r.problem ?? clashes.get(`HostSubnet/${hs.metadata.name}`);
+    if (!problem) specs.set(hs.metadata.name, r.spec!);
     else {
       pending.add(`HostSubnet/${hs.metadata.name}`);
-      await ctx.status.write('HostSubnet', hs, {}, notReady(r.problem!.reason, r.problem!.message));
+      await ctx.status.write('HostSubnet', hs, {}, notReady(problem.reason, problem.message));
     }
   }
   return { specs, pending };
 }
 
 /** The bridge networks Docker has, with a bridge deleted by hand marked as missing. */
-async function observedNetworks(ctx: AgentContext, mine: HostSubnet[], specs: Map<string, DockerNetworkSpec>, pending: Set<string>): Promise<DockerNetwork[]> {
+async function observedNetworks(ctx: AgentContext, mine: HostSubnet[], specs: Map<string, DockerNetworkSpec>, pending: Set<string>): Promise<{ owned: DockerNetwork[]; links: string[] }> {
   let observed: DockerNetwork[];
   let links: string[];
   try {
@@ -52,14 +58,28 @@ async function observedNetworks(ctx: AgentContext, mine: HostSubnet[], specs: Ma
   }
   // A network whose owner waits for the controller stays; one whose bridge was deleted by hand
   // no longer matches and is made again.
-  return observed
+  const owned = observed
     .filter((n) => !pending.has(n.labels[OWNER_LABEL] ?? ''))
     .map((n) => {
       const br = n.options['com.docker.network.bridge.name'];
       return n.driver === 'bridge' && br && !links.includes(br) ? { ...n, options: { ...n.options, 'com.docker.network.bridge.name': `${br} (missing)` } } : n;
     })
     .filter((n) => n.driver === 'bridge');
+  return { owned, links };
 }
+
+/**
+ * A bridge name that is a link of this host no xnet Docker network made (eth0, docker0, a
+ * user's bridge): Docker would adopt that link as the network's bridge. Never asked for.
+ */
+function bridgeTakenWhy(spec: DockerNetworkSpec, owned: DockerNetwork[], links: string[]): string | undefined {
+  const bridge = spec.options[BRIDGE_OPTION];
+  if (!links.includes(bridge)) return undefined;
+  if (owned.some((n) => n.labels[OWNER_LABEL] && n.options[BRIDGE_OPTION] === bridge)) return undefined;
+  return `bridge ${bridge} is an existing link of this host that xnet did not make; choose another bridge name`;
+}
+
+const BRIDGE_OPTION = 'com.docker.network.bridge.name';
 
 /** Makes or fixes one HostSubnet's network and reports the outcome in its status. */
 async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: DockerNetworkSpec, owned: DockerNetwork[]): Promise<void> {

@@ -8,6 +8,7 @@ import { desiredMacvlan, isDeleting, macvlanNodeStatus, macvlanParent, selects }
 import { syncDockerIpam } from './docker-ipam.js';
 import { effectiveParent, planMacvlan, planMacvlanRemoval } from '../planner/macvlan.js';
 import { localNics } from './nics.js';
+import { nodeNameProblems } from '../names.js';
 
 export function selectsThisNode(ctx: AgentContext, m: MacvlanNet): boolean {
   return !isDeleting(m) && selects(m.spec.nodeSelector, ctx.caches.nodes.get(ctx.node));
@@ -33,7 +34,8 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   const w = (r: Ready, fields: Record<string, unknown> = {}) =>
     ctx.status.write('MacvlanNet', m, { name: ctx.node, parent: macvlanParent(m, self, ctx.node), ready: r.status === 'True', message: r.message, ...fields }, r);
   const r = desiredMacvlan(m, ctx.node, self, localNics(ctx), ctx.ipam?.plugin);
-  if (!r.desired) return w(notReady(r.problem!.reason, r.problem!.message));
+  const problem = r.problem ?? nodeNameProblems(ctx).get(`MacvlanNet/${name}`);
+  if (problem || !r.desired) return w(notReady(problem!.reason, problem!.message));
   const d = r.desired;
   const book = d.network?.ipamDriver ? ctx.ipam?.book : undefined;
   if (book) book.setPool(name, macvlanNodeStatus(m, ctx.node)?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) });

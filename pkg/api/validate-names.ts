@@ -1,0 +1,47 @@
+// `xctl apply`'s part of the naming rules (./names.ts): a Docker network name belongs to one
+// ClusterNetwork or MacvlanNet (checked cluster-wide: which nodes an object selects can change
+// with a label), and an explicit HostSubnet bridge is neither a host's own link nor the bridge
+// of another HostSubnet of the same node.
+import { dockerNetworkOf } from './docker-network.js';
+import { hostLinkBridgeWhy } from './names.js';
+import type { AnyObject, HostSubnet } from './types.js';
+
+interface Entry { obj: AnyObject; batchIndex?: number }
+interface NameIssue { index: number; path: (string | number)[]; message: string }
+
+const reportable = (mine: Entry, other: Entry) => other.batchIndex === undefined || other.batchIndex < mine.batchIndex!;
+
+function dockerNetworkNameIssues(all: Entry[]): NameIssue[] {
+  const nets = all.filter((e) => e.obj.kind === 'ClusterNetwork' || e.obj.kind === 'MacvlanNet')
+    .map((e) => ({ e, name: dockerNetworkOf(e.obj as { metadata: { name: string }; spec: { dockerNetwork?: string } }) }));
+  const out: NameIssue[] = [];
+  for (const n of nets) {
+    if (n.e.batchIndex === undefined) continue;
+    const other = nets.find((q) => q !== n && q.name === n.name && reportable(n.e, q.e));
+    if (!other) continue;
+    const explicit = (n.e.obj.spec as { dockerNetwork?: string }).dockerNetwork !== undefined;
+    out.push({
+      index: n.e.batchIndex, path: explicit ? ['spec', 'dockerNetwork'] : ['metadata', 'name'],
+      message: `Docker network "${n.name}" is already the network of ${other.e.obj.kind} "${other.e.obj.metadata.name}"; set spec.dockerNetwork to another name`,
+    });
+  }
+  return out;
+}
+
+function bridgeNameIssues(all: Entry[]): NameIssue[] {
+  const hs = all.filter((e) => e.obj.kind === 'HostSubnet') as Array<Entry & { obj: HostSubnet }>;
+  const out: NameIssue[] = [];
+  for (const h of hs) {
+    const bridge = h.obj.spec.bridge;
+    if (h.batchIndex === undefined || bridge === undefined) continue;
+    const why = hostLinkBridgeWhy(bridge);
+    const other = hs.find((o) => o !== h && o.obj.spec.node === h.obj.spec.node && reportable(h, o) && (o.obj.spec.bridge ?? o.obj.status?.bridge) === bridge);
+    const message = why ?? (other ? `bridge ${bridge} is already used on node ${h.obj.spec.node} by HostSubnet "${other.obj.metadata.name}"` : undefined);
+    if (message) out.push({ index: h.batchIndex, path: ['spec', 'bridge'], message });
+  }
+  return out;
+}
+
+export function nameIssues(all: Entry[]): NameIssue[] {
+  return [...dockerNetworkNameIssues(all), ...bridgeNameIssues(all)];
+}
