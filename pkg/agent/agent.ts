@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '../log.js';
 import { monitor, rulesMonitor, type Monitor } from '../netlink/monitor.js';
 import { netnsTarget, pidTarget } from '../netlink/target.js';
 import { Informer } from '../store/informer.js';
-import { NotFoundError, type NodeLease, type Store } from '../store/types.js';
+import { NotFoundError, type NodeLease, type NodeWatch, type Store } from '../store/types.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers } from '../runtime/workers.js';
 import { AGENT_QUEUE_BACKOFF, retryUntilStopped } from '../runtime/backoff.js';
@@ -76,6 +76,7 @@ export class Agent {
   readonly ctx: AgentContext;
   private readonly queue = new WorkQueue<string>(AGENT_QUEUE_BACKOFF);
   private readonly caches: Caches;
+  private readonly view: NodeWatch;
   private underlay: Underlay = {};
   private closers: Array<() => unknown> = [];
   private workers?: Promise<void>;
@@ -103,12 +104,14 @@ export class Agent {
       const after = trigger === 'resync' ? 'found by the periodic resync' : `${ms} ms after the ${trigger} event that showed it`;
       void this.events?.record(obj, 'Normal', 'Healed', `repaired ${kind} drift on node ${self}, ${after}`);
     });
+    // One view of what concerns this node (store/node-view.ts); every informer reads from it.
+    this.view = opts.store.nodeView(self);
     this.caches = {
-      nodes: new Informer<Node>(opts.store, 'Node', undefined, onError),
-      clusterNetworks: new Informer<ClusterNetwork>(opts.store, 'ClusterNetwork', undefined, onError),
-      hostSubnets: new Informer<HostSubnet>(opts.store, 'HostSubnet', undefined, onError),
-      nics: new Informer<ContainerNic>(opts.store, 'ContainerNic', (n) => n.spec.node === self, onError),
-      macvlanNets: new Informer<MacvlanNet>(opts.store, 'MacvlanNet', undefined, onError),
+      nodes: new Informer<Node>(this.view, 'Node', undefined, onError),
+      clusterNetworks: new Informer<ClusterNetwork>(this.view, 'ClusterNetwork', undefined, onError),
+      hostSubnets: new Informer<HostSubnet>(this.view, 'HostSubnet', undefined, onError),
+      nics: new Informer<ContainerNic>(this.view, 'ContainerNic', (n) => n.spec.node === self, onError),
+      macvlanNets: new Informer<MacvlanNet>(this.view, 'MacvlanNet', undefined, onError),
     };
     this.ctx = {
       node: self, store: opts.store, caches: this.caches, dp: opts.dataplane ?? new Dataplane(netnsTarget(opts.netns), opts.dockerHost, opts.dockerTls),
@@ -177,6 +180,8 @@ export class Agent {
     await this.servePlugin();
     await retry(() => registerNode(store, node), this.log, 'register node', () => this.stopped);
     this.underlay = await this.ctx.dp.underlay().catch((e) => { this.log.warn('underlay detection failed', { error: (e as Error).message }); return {}; });
+    await retry(() => this.view.start(), this.log, 'watch what concerns this node', () => this.stopped);
+    this.closers.push(() => this.view.close());
     await retry(() => this.caches.nodes.start(), this.log, 'list nodes', () => this.stopped);
     const pinned = this.caches.nodes.get(node)?.spec ?? {};
     this.ctx.capabilities = await this.ctx.dp.capabilities(pinned.interface ?? this.underlay.interface);

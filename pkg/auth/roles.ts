@@ -2,6 +2,7 @@
 // key layout (pkg/store/keys.ts). A helper that adds keys a node writes adds them here, and
 // `xctl auth init|add-node` and the lab grant exactly this.
 import { Keys } from '../store/keys.js';
+import { nodeViewPrefixes } from '../store/node-view.js';
 import { name as nameSchema } from '../api/fields.js';
 import { ValidationError } from '../errors.js';
 
@@ -55,27 +56,32 @@ export function controllerRole(keys = new Keys()): RoleSpec {
 /**
  * What xctl uses: reads everything (get, describe, ipam check, events) and writes the
  * registry. Writing objects is its job; it also writes status keys because deleting an object
- * removes the object's status keys in the same transaction (nothing is left to resurrect it).
+ * removes the object's status keys in the same transaction (nothing is left to resurrect it),
+ * and the node index, whose copies it writes with the objects they copy.
  * It never writes IPAM claims, leases or the election key.
  */
 export function adminRole(keys = new Keys()): RoleSpec {
   return {
     name: ADMIN_USER,
-    grants: [prefix('read', `${keys.prefix}/`), prefix('readwrite', keys.objects()), prefix('readwrite', keys.statusRoot())],
+    grants: [prefix('read', `${keys.prefix}/`), prefix('readwrite', keys.objects()), prefix('readwrite', keys.statusRoot()), prefix('readwrite', keys.nodeIndexRoot())],
   };
 }
 
 /**
- * A node's agent reads the registry (objects and every writer's status: peers' addresses and
- * subnets) and writes only its own status subtree, its own heartbeat key and its own events.
- * It cannot write any object, another node's keys, IPAM claims or the election key, and a
- * delete by prefix reaching outside these keys is refused as a whole.
+ * A node's agent reads what it watches (store/node-view.ts: the objects every host needs, the
+ * controller's HostSubnet and MacvlanNet status, its own index of ContainerNics, its own Node) and
+ * writes only its own status subtree, its own heartbeat key and its own events. It reads no
+ * other node's NICs or reports; it cannot write any object, another node's keys, IPAM claims
+ * or the election key, and a delete by prefix reaching outside these keys is refused as a whole.
  */
 export function nodeRole(node: string, keys = new Keys()): RoleSpec {
+  const reads = nodeViewPrefixes(keys, node).filter((p) => p !== keys.nodeStatuses(node));
   return {
     name: nodeUser(node),
     grants: [
-      prefix('read', keys.registry()),
+      ...reads.map((p) => prefix('read', p)),
+      // its own Node as `xctl get` shows it (the agent reads it once when it registers)
+      exact('read', keys.status('Node', node, { controller: true })),
       prefix('readwrite', keys.nodeStatuses(node)),
       exact('readwrite', keys.nodeLease(node)),
       prefix('readwrite', keys.nodeEvents(node)),

@@ -5,6 +5,8 @@ import type { Kind } from '../api/index.js';
 import { setCondition, type Condition, type Status } from '../api/index.js';
 import type { Model } from './model.js';
 import type { TxnPlan } from './txn-plan.js';
+import type { RawKv } from '../runtime/kv.js';
+import { indexNode } from '../store/keys.js';
 
 export const MANAGED_BY_LABEL = 'xnet.io/managed-by';
 export const MANAGED_BY_VALUE = 'xnet-controller';
@@ -34,9 +36,42 @@ export function conditions(prev: Status | undefined, list: Array<Omit<Condition,
 export function putStatusIfChanged(ctx: Ctx, plan: TxnPlan, kind: Kind, name: string, desired: Status): boolean {
   const key = ctx.model.keys.status(kind, name, { controller: true });
   const cur = ctx.model.cache.get(key);
-  if (cur && sameJson(JSON.parse(cur.value), desired)) return false;
+  const indexed = indexCopiesStale(ctx, kind, name, desired);
+  if (cur && sameJson(JSON.parse(cur.value), desired) && !indexed) return false;
   plan.unchanged(key, cur).put(key, desired);
+  if (indexed) putIndexCopies(ctx, plan, indexed, key, desired);
   return true;
+}
+
+interface IndexTarget { node: string; objKey: string; obj: RawKv }
+
+/**
+ * For an object of an indexed kind (keys.ts): its bound node's index, when the copies there of
+ * the object or of this status are not (yet) what they copy; undefined when they are.
+ */
+function indexCopiesStale(ctx: Ctx, kind: Kind, name: string, desired: Status): IndexTarget | undefined {
+  const e = ctx.model.object(kind, name);
+  const node = indexNode(e?.obj);
+  if (!e || !node) return undefined;
+  const keys = ctx.model.keys;
+  const objKey = keys.object(kind, name);
+  const statusCopy = ctx.model.cache.get(keys.indexed(node, keys.status(kind, name, { controller: true })));
+  const objCopy = ctx.model.cache.get(keys.indexed(node, objKey));
+  const fresh = objCopy?.value === e.kv.value && !!statusCopy && sameJson(JSON.parse(statusCopy.value), desired);
+  return fresh ? undefined : { node, objKey, obj: e.kv };
+}
+
+/**
+ * Writes the index copies pinned to the object's revision: a copy made from an object that
+ * changed meanwhile (moved to another node) never lands. xctl writes the object's copy in the
+ * same transaction as the object; the controller repairs one that is missing.
+ */
+function putIndexCopies(ctx: Ctx, plan: TxnPlan, t: IndexTarget, statusKey: string, desired: Status): void {
+  const keys = ctx.model.keys;
+  plan.unchanged(t.objKey, t.obj);
+  const objCopy = keys.indexed(t.node, t.objKey);
+  if (ctx.model.cache.get(objCopy)?.value !== t.obj.value) plan.put(objCopy, t.obj.value);
+  plan.put(keys.indexed(t.node, statusKey), desired);
 }
 
 export function sameJson(a: unknown, b: unknown): boolean {

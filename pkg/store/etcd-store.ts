@@ -3,10 +3,11 @@
 import type { Etcd3, IKeyValue, IRequestOp } from 'etcd3';
 import { API_VERSION, kindInfo, matchLabels, type AnyObject, type Kind, type Status } from '../api/index.js';
 import { EtcdNodeLease } from './node-lease.js';
-import { Keys, DEFAULT_PREFIX } from './keys.js';
+import { Keys, DEFAULT_PREFIX, INDEXED_KINDS } from './keys.js';
 import { rangePrefix } from '../etcd/range.js';
 import { boundNode } from './merge.js';
 import { startWatch, type WatchHandlers } from './watch.js';
+import { NodeView } from './node-view.js';
 import { decodeObject, orSkip } from './decode.js';
 import { emptyKindState, fileKey, merged, mergedItems, skippedKeys, type KindState } from './kind-state.js';
 import { createLogger, type Logger } from '../log.js';
@@ -17,7 +18,7 @@ import { planDelete, planWrite, type Current, type ObjectRef, type Stored, type 
 import { packSteps, writeSteps } from './txn-writer.js';
 import {
   ConflictError, NotFoundError, StoreError,
-  type ApplyChange, type ApplyOptions, type DeleteResult, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type Store, type StatusWriter,
+  type ApplyChange, type ApplyOptions, type DeleteResult, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
 } from './types.js';
 
 export class InvalidObjectError extends ValidationError {
@@ -243,7 +244,10 @@ export class EtcdStore implements Store {
 
   /** Status is written only while the object exists, so a late agent cannot resurrect garbage. */
   async writeStatus(kind: Kind, name: string, writer: StatusWriter, status: Status, opts: { lease?: NodeLease } = {}): Promise<void> {
-    const objKey = Buffer.from(this.keys.object(kind, name));
+    // A node checks an indexed object (its ContainerNics) in its own index: its credentials
+    // read no other node's, and a NIC bound elsewhere is not there.
+    const key = this.keys.object(kind, name);
+    const objKey = Buffer.from('node' in writer && INDEXED_KINDS.includes(kind) ? this.keys.indexed(writer.node, key) : key);
     const put = await this.statusPut(this.keys.status(kind, name, writer), status, opts.lease);
     const res = await this.client.kv.txn({ compare: [{ key: objKey, target: 'Create', result: 'Greater', create_revision: 0 }], success: [put], failure: [] });
     if (!res.succeeded) throw new NotFoundError(kind, name);
@@ -274,6 +278,10 @@ export class EtcdStore implements Store {
 
   async watch(kind: Kind, fromRevision: number, handlers: WatchHandlers): Promise<{ close(): Promise<void> }> {
     return startWatch(this.client, this.keys, kind, fromRevision, handlers, this.log);
+  }
+
+  nodeView(node: string): NodeWatch {
+    return new NodeView(this.client, this.keys, node, this.log);
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@
 // objects and telling handlers what changed. Relists after compaction diff against the cache
 // so handlers see the same add/update/delete calls they would have seen from the events.
 import type { AnyObject, Kind } from '../api/index.js';
-import type { ListResult, Store, WatchEvent } from './types.js';
+import type { ListResult, WatchEvent, WatchSource } from './types.js';
 
 export interface InformerHandlers<T extends AnyObject = AnyObject> {
   onAdd?(obj: T): void;
@@ -18,7 +18,7 @@ export class Informer<T extends AnyObject = AnyObject> {
   revision = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: WatchSource,
     readonly kind: Kind,
     private readonly filter: (obj: T) => boolean = () => true,
     private readonly onError: (err: Error) => void = () => undefined,

@@ -5,6 +5,16 @@ export { prefixEnd } from '../etcd/range.js';
 
 export const DEFAULT_PREFIX = '/xnet';
 
+/** Kinds whose keys are also copied into the index of the node they are bound to (spec.node). */
+export const INDEXED_KINDS: readonly Kind[] = ['ContainerNic'];
+
+/** The node whose index holds copies of this object's keys, if any. */
+export function indexNode(obj: { kind: Kind; spec?: unknown } | undefined): string | undefined {
+  if (!obj || !INDEXED_KINDS.includes(obj.kind)) return undefined;
+  const node = (obj.spec as { node?: unknown } | undefined)?.node;
+  return typeof node === 'string' && node ? node : undefined;
+}
+
 export class Keys {
   constructor(readonly prefix: string = DEFAULT_PREFIX) {}
 
@@ -32,6 +42,27 @@ export class Keys {
   /** objects and status share this prefix so one watch sees their writes in commit order */
   registry(): string {
     return `${this.prefix}/registry/`;
+  }
+  /**
+   * A node's index: copies of the keys of the objects bound to that node whose kind is
+   * INDEXED_KINDS (ContainerNics: object and controller status), written in the same
+   * transactions as the keys they copy, so the node's agent watches its own and no others.
+   */
+  nodeIndex(node: string): string {
+    return `${this.prefix}/registry/bynode/${node}/`;
+  }
+  /** Every node's index (what the admin and the controller keep up to date). */
+  nodeIndexRoot(): string {
+    return `${this.prefix}/registry/bynode/`;
+  }
+  /** The copy in `node`'s index of a registry key (objects/... or status/controller/...). */
+  indexed(node: string, registryKey: string): string {
+    return this.nodeIndex(node) + registryKey.slice(this.registry().length);
+  }
+  /** The registry key an index key copies (undefined when `key` is not in `node`'s index). */
+  unindexed(node: string, key: string): string | undefined {
+    const p = this.nodeIndex(node);
+    return key.startsWith(p) ? this.registry() + key.slice(p.length) : undefined;
   }
   ipam(): string {
     return `${this.prefix}/ipam/`;

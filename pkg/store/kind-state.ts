@@ -78,7 +78,12 @@ export class KindView {
   readonly state: KindState = emptyKindState();
   private listeners: Array<(e: WatchEvent) => void> = [];
 
-  constructor(cache: KvCache, private readonly keys: Keys, readonly kind: Kind, private readonly log?: Logger) {
+  /**
+   * `registryKey`: the registry key a cached key stands for (a node's index holds copies of
+   * registry keys, keys.ts); by default the key itself.
+   */
+  constructor(cache: KvCache, private readonly keys: Keys, readonly kind: Kind, private readonly log?: Logger,
+    private readonly registryKey: (key: string) => string = (k) => k) {
     for (const kv of cache.entries()) this.file(kv.key, kv.value, kv.modRevision);
     for (const p of cache.prefixes.slice(1)) for (const kv of cache.entries(p)) this.file(kv.key, kv.value, kv.modRevision);
     this.state.revision = cache.revision;
@@ -89,16 +94,18 @@ export class KindView {
     this.listeners.push(fn);
   }
 
-  private file(key: string, value: string | undefined, rev: string | number): Filed | undefined {
+  private file(cachedKey: string, value: string | undefined, rev: string | number): Filed | undefined {
+    const key = this.registryKey(cachedKey);
     const wasSkipped = this.state.skipped.get(key);
     const f = fileKey(this.state, this.keys, this.kind, key, value, rev);
     const why = this.state.skipped.get(key);
-    if (why && why !== wasSkipped) this.log?.warn('skipped a key that does not decode', { key, error: why });
+    if (why && why !== wasSkipped) this.log?.warn('skipped a key that does not decode', { key: cachedKey, error: why });
     return f;
   }
 
   private onChange(c: CacheChange, revision: number): void {
-    const name = this.keys.parseObjectKey(c.key)?.name ?? this.keys.parseStatusKey(c.key)?.name;
+    const key = this.registryKey(c.key);
+    const name = this.keys.parseObjectKey(key)?.name ?? this.keys.parseStatusKey(key)?.name;
     const before = name !== undefined && this.state.objects.has(name) ? merged(this.state, name) : undefined;
     const rev = Number(c.kv?.modRevision ?? revision);
     const f = this.file(c.key, c.kv?.value, rev);

@@ -75,6 +75,27 @@ export interface NodeLease {
   revoke(): Promise<void>;
 }
 
+export interface WatchHandlers {
+  onEvent: (e: WatchEvent) => void;
+  onRelist?: (list: ListResult) => void;
+  onError?: (err: Error) => void;
+}
+
+/** What an informer lists and watches: the store (every object) or one node's view. */
+export interface WatchSource {
+  list(kind: Kind): Promise<ListResult>;
+  watch(kind: Kind, fromRevision: number, handlers: WatchHandlers): Promise<{ close(): Promise<void> }>;
+}
+
+/**
+ * What concerns one node, as its agent watches it (./node-view.ts): one cache, every kind's
+ * events from it. start() lists and watches (throws when etcd cannot be read; callers retry).
+ */
+export interface NodeWatch extends WatchSource {
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface Store {
   get(kind: Kind, name: string): Promise<AnyObject | undefined>;
   list(kind: Kind, opts?: ListOptions): Promise<ListResult>;
@@ -124,11 +145,9 @@ export interface Store {
    * relists, delivers the differences as events and calls onRelist with the fresh list.
    * Keys that do not decode are skipped (logged); no handler exception escapes.
    */
-  watch(kind: Kind, fromRevision: number, handlers: {
-    onEvent: (e: WatchEvent) => void;
-    onRelist?: (list: ListResult) => void;
-    onError?: (err: Error) => void;
-  }): Promise<{ close(): Promise<void> }>;
+  watch(kind: Kind, fromRevision: number, handlers: WatchHandlers): Promise<{ close(): Promise<void> }>;
+  /** What `node`'s agent watches: only the keys that concern that node (docs/design.md). */
+  nodeView(node: string): NodeWatch;
   /** The current etcd revision of the store. */
   revision(): Promise<number>;
   close(): Promise<void>;

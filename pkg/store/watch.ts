@@ -8,14 +8,8 @@ import type { Logger } from '../log.js';
 import { KvCache } from '../runtime/kv-cache.js';
 import { KindView, mergedItems, skippedKeys } from './kind-state.js';
 import type { Keys } from './keys.js';
-import type { ListResult, WatchEvent } from './types.js';
-
-export interface WatchHandlers {
-  onEvent: (e: WatchEvent) => void;
-  onRelist?: (list: ListResult) => void;
-  onError?: (err: Error) => void;
-}
-
+import type { WatchHandlers } from './types.js';
+export type { WatchHandlers };
 
 export async function startWatch(
   client: Etcd3, keys: Keys, kind: Kind, fromRevision: number, h: WatchHandlers, log?: Logger,

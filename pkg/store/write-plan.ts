@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IKeyValue, ICompare, IRequestOp } from 'etcd3';
 import type { AnyObject, Kind } from '../api/index.js';
-import type { Keys } from './keys.js';
+import { indexNode, type Keys } from './keys.js';
 import { AlreadyExistsError, ConflictError, NotFoundError, type ApplyChange, type DeleteResult } from './types.js';
 
 export type Stored = Omit<AnyObject, 'status'>;
@@ -34,11 +34,36 @@ function withoutVersion<T extends { metadata: object }>(o: T): T {
   return out;
 }
 
-/** The object key and the controller's status key: what removing an object deletes (node statuses aside). */
-export function removalOps(keys: Keys, { kind, name }: ObjectRef): IRequestOp[] {
+const del = (key: string): IRequestOp => ({ request_delete_range: { key: Buffer.from(key) } });
+
+/** The copies of an object's keys in the index of `node` (keys.ts, INDEXED_KINDS). */
+function indexCopies(keys: Keys, { kind, name }: ObjectRef, node: string): string[] {
+  return [keys.indexed(node, keys.object(kind, name)), keys.indexed(node, keys.status(kind, name, { controller: true }))];
+}
+
+/**
+ * The object key and the controller's status key, and their copies in the bound node's index:
+ * what removing an object deletes (node statuses aside).
+ */
+export function removalOps(keys: Keys, ref: ObjectRef, old?: AnyObject): IRequestOp[] {
+  const node = indexNode(old);
+  return [keys.object(ref.kind, ref.name), keys.status(ref.kind, ref.name, { controller: true }), ...(node ? indexCopies(keys, ref, node) : [])].map(del);
+}
+
+/**
+ * Puts the object's value, and its copy in the index of the node it is bound to; when it moved
+ * to another node, the old node's copies go (that agent no longer sees it).
+ */
+function objectPuts(keys: Keys, obj: Stored, old?: AnyObject): IRequestOp[] {
+  const ref = { kind: obj.kind, name: obj.metadata.name };
+  const value = Buffer.from(JSON.stringify(obj));
+  const key = keys.object(ref.kind, ref.name);
+  const node = indexNode(obj as AnyObject);
+  const was = indexNode(old);
   return [
-    { request_delete_range: { key: Buffer.from(keys.object(kind, name)) } },
-    { request_delete_range: { key: Buffer.from(keys.status(kind, name, { controller: true })) } },
+    { request_put: { key: Buffer.from(key), value } },
+    ...(node ? [{ request_put: { key: Buffer.from(keys.indexed(node, key)), value } }] : []),
+    ...(was && was !== node ? indexCopies(keys, ref, was).map(del) : []),
   ];
 }
 
@@ -56,7 +81,7 @@ function planCreate(keys: Keys, wanted: Stored, mode: WriteMode): WriteStep<Appl
   return {
     ref: { kind, name },
     compares: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
-    ops: [{ request_put: { key, value: Buffer.from(JSON.stringify(created)) } }],
+    ops: objectPuts(keys, created),
     result: { action: 'created', object: created as AnyObject },
   };
 }
@@ -93,13 +118,13 @@ function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, ob
   const next = nextVersion(old, wanted, mode);
   if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) {
     // the last finalizer went: the object goes with it
-    return { ref, compares: [unpinned(kv)], ops: removalOps(keys, ref), removes: true, result: { action: 'configured', object: next as AnyObject } };
+    return { ref, compares: [unpinned(kv)], ops: removalOps(keys, ref, old), removes: true, result: { action: 'configured', object: next as AnyObject } };
   }
   if (same(withoutVersion(old), next)) return { ref, compares: [], ops: [], result: { action: 'unchanged', object: old } };
   return {
     ref,
     compares: [unpinned(kv)],
-    ops: [{ request_put: { key: kv.key, value: Buffer.from(JSON.stringify(next)) } }],
+    ops: objectPuts(keys, next, old),
     result: { action: 'configured', object: next as AnyObject },
   };
 }
@@ -119,8 +144,8 @@ export function planDelete(keys: Keys, ref: ObjectRef, cur: Current | undefined,
   if (rv && rv !== String(kv.mod_revision)) {
     throw new ConflictError(ref.kind, ref.name, `resourceVersion ${rv} is stale (stored: ${kv.mod_revision})`);
   }
-  if (!obj.metadata.finalizers?.length) return { ref, compares: [unpinned(kv)], ops: removalOps(keys, ref), removes: true, result: 'deleted' };
+  if (!obj.metadata.finalizers?.length) return { ref, compares: [unpinned(kv)], ops: removalOps(keys, ref, obj), removes: true, result: 'deleted' };
   if (obj.metadata.deletionTimestamp) return { ref, compares: [], ops: [], result: 'marked' };
   const marked = withoutVersion({ ...obj, metadata: { ...obj.metadata, deletionTimestamp: new Date().toISOString() } });
-  return { ref, compares: [unpinned(kv)], ops: [{ request_put: { key: kv.key, value: Buffer.from(JSON.stringify(marked)) } }], result: 'marked' };
+  return { ref, compares: [unpinned(kv)], ops: objectPuts(keys, marked, obj), result: 'marked' };
 }

@@ -1,0 +1,88 @@
+// What one node's agent watches: only what concerns its node, through one KvCache whose
+// watches all ride the client's single gRPC watch stream, each key delivered once.
+//   - the objects of the kinds every host needs (Nodes, HostSubnets, ClusterNetworks,
+//     MacvlanNets: peers' subnets and addresses, the networks that may select it),
+//   - the controller's status of HostSubnets (subnet, nodeAddress: where routes go) and
+//     MacvlanNets (each node's block and shim address),
+//   - its own status subtree (what it last reported, for every kind),
+//   - its own index (keys.ts): its ContainerNics and their allocations, and no other node's.
+// Not watched: other nodes' status (heartbeats, NIC reports), other nodes' NICs, IPAM claims,
+// events. Each cached key is decoded against its kind's schema (decode.ts): a key that does not
+// decode is skipped and logged. On any cancel the cache relists (kv-cache.ts) and the
+// differences arrive as events; a lost connection resumes from the last delivered revision.
+import type { Etcd3 } from 'etcd3';
+import { KINDS, type Kind } from '../api/index.js';
+import type { Logger } from '../log.js';
+import { KvCache } from '../runtime/kv-cache.js';
+import { KindView, mergedItems, skippedKeys } from './kind-state.js';
+import type { Keys } from './keys.js';
+import type { ListResult, NodeWatch, WatchHandlers } from './types.js';
+
+/** The etcd prefixes a node's agent watches (and its etcd role may read: pkg/auth/roles.ts). */
+export function nodeViewPrefixes(keys: Keys, node: string): string[] {
+  return [
+    ...(['Node', 'HostSubnet', 'ClusterNetwork', 'MacvlanNet'] as const).map((k) => keys.objects(k)),
+    keys.controllerStatuses('HostSubnet'),
+    keys.controllerStatuses('MacvlanNet'),
+    keys.nodeStatuses(node),
+    keys.nodeIndex(node),
+  ];
+}
+
+export class NodeView implements NodeWatch {
+  readonly cache: KvCache;
+  private readonly views = new Map<Kind, KindView>();
+  private readonly subscribers = new Map<Kind, Set<WatchHandlers>>();
+
+  constructor(client: Etcd3, keys: Keys, readonly node: string, private readonly log?: Logger) {
+    this.cache = new KvCache(client, nodeViewPrefixes(keys, node), { log, name: 'node-view' });
+    const registryKey = (k: string) => keys.unindexed(node, k) ?? k;
+    for (const { kind } of KINDS) {
+      const view = new KindView(this.cache, keys, kind, log, registryKey);
+      view.onEvent((e) => this.each(kind, (h) => h.onEvent(e)));
+      this.views.set(kind, view);
+      this.subscribers.set(kind, new Set());
+    }
+    this.cache.onRelist((revision) => {
+      for (const kind of this.subscribers.keys()) this.each(kind, (h) => h.onRelist?.(this.snapshot(kind, revision)));
+    });
+  }
+
+  /** One subscriber's failure is logged and never keeps the others from hearing. */
+  private each(kind: Kind, f: (h: WatchHandlers) => void): void {
+    for (const h of this.subscribers.get(kind) ?? []) {
+      try { f(h); } catch (err) { this.log?.error('watch handler failed', { kind, error: String(err) }); }
+    }
+  }
+
+  /** Lists every prefix at one revision and watches from the next; throws when etcd cannot be read (callers retry). */
+  start(): Promise<void> {
+    return this.cache.start();
+  }
+
+  close(): Promise<void> {
+    return this.cache.close();
+  }
+
+  private snapshot(kind: Kind, revision = this.cache.revision): ListResult {
+    const s = this.views.get(kind)!.state;
+    return { items: mergedItems(s), revision, skipped: skippedKeys(s) };
+  }
+
+  /** The view's objects of `kind` as of now (start() first). */
+  async list(kind: Kind): Promise<ListResult> {
+    return this.snapshot(kind);
+  }
+
+  /**
+   * Events of `kind` from now on. The view is one cache, so a caller that listed at an older
+   * revision gets the current list as a relist first (its informer diffs it).
+   */
+  async watch(kind: Kind, fromRevision: number, h: WatchHandlers): Promise<{ close(): Promise<void> }> {
+    const subs = this.subscribers.get(kind)!;
+    const mine = { ...h };
+    subs.add(mine);
+    if (this.cache.revision !== fromRevision) h.onRelist?.(this.snapshot(kind));
+    return { close: async () => { subs.delete(mine); } };
+  }
+}
