@@ -3,7 +3,7 @@
 import type { Etcd3, IKeyValue, IRequestOp } from 'etcd3';
 import { API_VERSION, kindInfo, matchLabels, type AnyObject, type Kind, type Status } from '../api/index.js';
 import { EtcdNodeLease } from './node-lease.js';
-import { Keys, DEFAULT_PREFIX, INDEXED_KINDS } from './keys.js';
+import { Keys, DEFAULT_PREFIX, INDEXED_KINDS, indexNode } from './keys.js';
 import { rangePrefix } from '../etcd/range.js';
 import { boundNode } from './merge.js';
 import { startWatch, type WatchHandlers } from './watch.js';
@@ -244,6 +244,7 @@ export class EtcdStore implements Store {
 
   /** Status is written only while the object exists, so a late agent cannot resurrect garbage. */
   async writeStatus(kind: Kind, name: string, writer: StatusWriter, status: Status, opts: { lease?: NodeLease } = {}): Promise<void> {
+    if ('controller' in writer && INDEXED_KINDS.includes(kind)) return this.writeIndexedStatus(kind, name, status);
     // A node checks an indexed object (its ContainerNics) in its own index: its credentials
     // read no other node's, and a NIC bound elsewhere is not there.
     const key = this.keys.object(kind, name);
@@ -251,6 +252,25 @@ export class EtcdStore implements Store {
     const put = await this.statusPut(this.keys.status(kind, name, writer), status, opts.lease);
     const res = await this.client.kv.txn({ compare: [{ key: objKey, target: 'Create', result: 'Greater', create_revision: 0 }], success: [put], failure: [] });
     if (!res.succeeded) throw new NotFoundError(kind, name);
+  }
+
+  /**
+   * The controller's status of an indexed object, with its copy in the bound node's index, in
+   * one transaction pinned to the object's revision (a move to another node makes it retry).
+   */
+  private async writeIndexedStatus(kind: Kind, name: string, status: Status): Promise<void> {
+    const key = this.keys.status(kind, name, { controller: true });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const obj = await this.client.kv.range({ key: Buffer.from(this.keys.object(kind, name)) });
+      const kv = obj.kvs[0];
+      if (!kv) throw new NotFoundError(kind, name);
+      const node = indexNode(this.storedOrBlank({ kind, name }, kv));
+      const value = Buffer.from(JSON.stringify(status));
+      const puts = [key, ...(node ? [this.keys.indexed(node, key)] : [])].map((k) => ({ request_put: { key: Buffer.from(k), value } }));
+      const res = await this.client.kv.txn({ compare: [{ key: kv.key, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }], success: puts, failure: [] });
+      if (res.succeeded) return;
+    }
+    throw new ConflictError(kind, name, 'the object kept changing while its status was written');
   }
 
   async reportNode(node: string, status: Status, lease: NodeLease): Promise<void> {
