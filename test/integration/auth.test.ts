@@ -11,6 +11,8 @@ import { clusterIdentities, connectionAs, loopbackServerTls } from '../../pkg/au
 import { createEtcdClient } from '../../pkg/etcd/client.js';
 import { startEtcdServer, type EtcdServer } from '../../pkg/etcd/server.js';
 import { Keys } from '../../pkg/store/keys.js';
+import { createEtcdStore } from '../../pkg/store/etcd-store.js';
+import { obj } from './helpers.js';
 
 let dir: string;
 let server: EtcdServer | undefined;
@@ -120,6 +122,25 @@ describe("a node's certificate reaches only that node's keys", () => {
     expect(await c.get(keys.object('Node', 'host-1')).string()).toBe('before');
     await expect(c.get(keys.election()).string()).rejects.toThrow(denied);
     await expect(c.getAll().prefix(keys.ipam()).keys()).rejects.toThrow(denied);
+  });
+
+  it("watches what concerns it, and reads no other node's NICs, allocations or reports", async () => {
+    const admin = createEtcdStore(clientAs(ca().identity('xnet-admin')));
+    await admin.applyAll([obj('ContainerNic', 'nic-1', { node: 'host-1', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'default' } }),
+      obj('ContainerNic', 'nic-2', { node: 'host-2', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
+    const mine = createEtcdStore(clientAs(node('host-1')));
+    const view = mine.nodeView('host-1');
+    await view.start();
+    try {
+      expect((await view.list('ContainerNic')).items.map((n) => n.metadata.name)).toEqual(['nic-1']);
+    } finally { await view.close(); }
+    // it reports on its own NIC (checked in its own index), not on another node's
+    await mine.writeStatus('ContainerNic', 'nic-1', { node: 'host-1' }, { mac: '02:42:0a:4c:01:02' });
+    await expect(mine.writeStatus('ContainerNic', 'nic-2', { node: 'host-1' }, {})).rejects.toThrow(/not found/);
+    const c = clientAs(node('host-1'));
+    for (const p of [keys.objects('ContainerNic'), keys.controllerStatuses('ContainerNic'), keys.nodeIndex('host-2'), keys.nodeStatuses('host-2'), keys.nodeIndex('host-10')]) {
+      await expect(c.getAll().prefix(p).keys(), p).rejects.toThrow(denied);
+    }
   });
 
   it('the admin writes objects but no IPAM claim, lease or election key; the controller writes all', async () => {
