@@ -53,6 +53,12 @@ describe('controller against a real etcd', () => {
     const b = await waitFor('ContainerNic', 'b-eth1', (s) => !!s.ip, 'NIC b');
     expect(statusOf(a)).toMatchObject({ ip: '10.76.1.2', prefixLength: 24, gateway: '10.76.1.1' });
     expect(statusOf(b)).toMatchObject({ ip: '10.76.1.84', prefixLength: 24 });
+    // the node's agent sees its NICs with their addresses in its own index (issue 10 part 3)
+    const view = store.nodeView(node);
+    await view.start();
+    const seen = (await view.list('ContainerNic')).items.map((n) => `${n.metadata.name} ${statusOf(n).ip}`).sort();
+    await view.close();
+    expect(seen).toEqual(['a-eth1 10.76.1.2', 'b-eth1 10.76.1.84']);
     const report = await ipamCheck(etcd.client(), prefix);
     expect(report.problems, report.text).toBe(0);
     expect(report.text).toMatch(/clusternetworks\/default\s+2\s+/);
