@@ -65,6 +65,10 @@ describe('clean-up', () => {
     expect(processesMentioning(dir).length).toBeGreaterThan(0);
     expect((await mountsUnder(dir)).length).toBeGreaterThan(0);
     for (const h of rec.hosts) expect(cgroupDirsOf(h.netns), `cgroup ${h.netns} (v1 or v2) holding the containers`).not.toEqual([]);
+    // the lab in use verifies clean (retried: the NICs may still be converging)
+    let v = await xctl(['lab', 'verify']);
+    for (let i = 0; i < 30 && v.exitCode !== 0; i++) { await new Promise((r) => setTimeout(r, 2000)); v = await xctl(['lab', 'verify']); }
+    expect(v.exitCode, `${v.stdout}${v.stderr}`).toBe(0);
     // agents, dockerds, bridges, macvlan parents and NICs all live in the lab's namespaces
     expect(rootNetChanges(rootBefore, rootNetState())).toEqual([]);
   }, 360_000);

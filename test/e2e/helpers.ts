@@ -1,7 +1,8 @@
 // What the end-to-end tests do as a user would: xctl against the lab's etcd, docker against a
 // host's daemon, ping from inside containers. Failures carry the object's `describe` output.
 import { HEAL_WAIT_MS } from '../harness/heal.js';
-import type { TestLab } from '../harness/lab.js';
+import { xctlPath, type TestLab } from '../harness/lab.js';
+import { run } from '../../pkg/lab/run.js';
 
 export type Kind = 'clusternetwork' | 'node' | 'hostsubnet' | 'containernic' | 'macvlannet';
 
@@ -130,4 +131,15 @@ export function printHeal(what: string, ms: number): void {
 export async function hostRoutes(tl: TestLab, host: string): Promise<{ dst: string; gateway?: string; dev?: string; protocol?: string }[]> {
   const r = await tl.exec(host, ['ip', '-json', 'route', 'show'], { check: true });
   return JSON.parse(r.stdout || '[]');
+}
+
+/**
+ * Every e2e scenario ends here: `xctl lab verify` (each host's kernel and Docker against what
+ * etcd declares) exits 0. It polls because the last step may still be converging; on timeout
+ * the error carries verify's own difference table.
+ */
+export async function expectLabVerifyClean(tl: TestLab, args: string[] = [], timeoutMs = 60_000): Promise<void> {
+  const verify = () => run([process.execPath, xctlPath(), 'lab', 'verify', ...args], { env: { XNET_LAB_DIR: tl.lab.dir }, reject: false, timeoutMs: 120_000 });
+  await waitFor('xctl lab verify clean', async () => ((await verify()).exitCode === 0 ? true : undefined), timeoutMs, 2000)
+    .catch(async (e) => { const v = await verify(); throw new Error(`${(e as Error).message}\n${v.stdout}${v.stderr}`); });
 }

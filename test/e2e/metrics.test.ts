@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import { useTestLab, xctlPath } from '../harness/lab.js';
 import { httpGet, sample, scrape } from '../harness/scrape.js';
-import { apply, getObject, hostRoutes, waitFor, waitReady } from './helpers.js';
+import { apply, expectLabVerifyClean, getObject, hostRoutes, waitFor, waitReady } from './helpers.js';
 
 const CLUSTER = `
 apiVersion: xnet.io/v1alpha1
@@ -67,4 +67,8 @@ describe('metrics in the lab', () => {
     }, 10_000);
     expect(sample(text.value, 'xnet_heal_latency_seconds_count', { kind: 'Route' })).toBeGreaterThanOrEqual(1);
   });
+
+  test('ends with xctl lab verify clean: every host holds what etcd declares', async () => {
+    await expectLabVerifyClean(lab());
+  }, 150_000);
 });

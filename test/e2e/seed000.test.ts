@@ -3,7 +3,7 @@
 // agents are all real (test/harness/lab.ts).
 import { describe, expect, test } from 'vitest';
 import { useTestLab } from '../harness/lab.js';
-import { apply, containerIfAddrs, containerIp, getObject, runContainer, unreachableFrom, waitReady } from './helpers.js';
+import { apply, containerIfAddrs, expectLabVerifyClean, containerIp, getObject, runContainer, unreachableFrom, waitReady } from './helpers.js';
 
 const CLUSTER = `
 apiVersion: xnet.io/v1alpha1
@@ -91,4 +91,8 @@ describe('seed 000: direct routing and extra NICs', () => {
     expect(await unreachableFrom(lab(), 'host-2', 'test', [ip3])).toEqual([]);
     expect(await unreachableFrom(lab(), 'host-3', 'test', [addrs['host-1'][0], addrs['host-2'][0]])).toEqual([]);
   }, 120_000);
+
+  test('ends with xctl lab verify clean: every host holds what etcd declares', async () => {
+    await expectLabVerifyClean(lab());
+  }, 150_000);
 });

@@ -2,7 +2,7 @@
 // containers started with plain `docker run --net` (no --ip), and the host shim the seed lacked.
 import { describe, expect, test } from 'vitest';
 import { useTestLab } from '../harness/lab.js';
-import { apply, containerIfAddrs, containerIp, getObject, runContainer, unreachableFrom, waitReady } from './helpers.js';
+import { apply, containerIfAddrs, expectLabVerifyClean, containerIp, getObject, runContainer, unreachableFrom, waitReady } from './helpers.js';
 
 const MACVLAN = (name: string, extra = '') => `
 apiVersion: xnet.io/v1alpha1
@@ -101,4 +101,8 @@ spec:
     const ip2 = await containerIp(lab(), 'host-2', 'v1', 'macvlan300');
     expect(await unreachableFrom(lab(), 'host-1', 'v1', [ip2])).toEqual([]);
   });
+
+  test('ends with xctl lab verify clean: every host holds what etcd declares', async () => {
+    await expectLabVerifyClean(lab());
+  }, 150_000);
 });

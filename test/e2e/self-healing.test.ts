@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { breakAndCheck, breakVerified, mustSucceed } from '../harness/heal.js';
 import { useTestLab } from '../harness/lab.js';
 import {
-  apply, containerIfAddrs, containerIp, getObject, hostRoutes, inContainerNetns, printHeal, runContainer, unreachableFrom, waitFor, waitReachable, waitReady,
+  apply, containerIfAddrs, containerIp, expectLabVerifyClean, getObject, hostRoutes, inContainerNetns, printHeal, runContainer, unreachableFrom, waitFor, waitReachable, waitReady,
 } from './helpers.js';
 
 const CLUSTER = `
@@ -129,4 +129,8 @@ describe('self-healing', { timeout: 150_000 }, () => {
     await waitReady(lab(), 'node', 'host-1');
     await waitReachable(lab(), 'host-1', 'test', [nicIp['host-2/eth2']]);
   }, 90_000);
+
+  test('ends with xctl lab verify clean: every heal left exactly what etcd declares', async () => {
+    await expectLabVerifyClean(lab());
+  });
 });
