@@ -35,6 +35,9 @@ import { FileJournal } from '../dockeripam/journal.js';
 import { NodeIpam } from '../dockeripam/node-ipam.js';
 import { servePlugin } from '../dockeripam/server.js';
 import { arpProbe } from '../dockeripam/arp.js';
+import { ObservedReporter } from '../verify/report.js';
+import { SelfCheck } from '../verify/self-check.js';
+import { RecordingDataplane } from '../verify/verify.js';
 
 export const AGENT_VERSION = '0.1.0';
 /** work-queue key: write this MacvlanNet's IPAM report now */
@@ -122,6 +125,20 @@ export class Agent {
     this.firstPass = new Promise((r) => { this.firstPassDone = r; });
     void this.firstPass.then(() => { this.drift.enabled = true; });
     if (opts.ipamPlugin) this.setUpIpam(opts.ipamPlugin);
+    this.selfCheck = this.makeSelfCheck();
+  }
+
+  private readonly selfCheck?: SelfCheck;
+
+  /** The agent's own verify, reported for `xctl verify`; not with a stand-in dataplane. */
+  private makeSelfCheck(): SelfCheck | undefined {
+    const { etcd, dataplane, node, prefix, dockerHost, dockerTls } = this.opts;
+    if (!etcd || dataplane) return undefined;
+    return new SelfCheck({
+      node, store: this.opts.store, caches: this.caches, log: this.log, everyMs: this.opts.resyncMs ?? 30_000,
+      dp: new RecordingDataplane(this.ctx.dp.target, dockerHost, dockerTls),
+      reporter: new ObservedReporter({ client: etcd, node, prefix, ttlSeconds: this.opts.leaseTtlSec, log: this.log }),
+    });
   }
 
   private nodeIpam?: NodeIpam;
@@ -172,6 +189,7 @@ export class Agent {
     const resync = setInterval(() => this.resyncAll(), this.opts.resyncMs ?? 30_000);
     this.closers.push(() => clearInterval(resync));
     this.startWorkers();
+    if (this.selfCheck) { this.selfCheck.start(); this.closers.push(() => this.selfCheck?.stop()); }
   }
 
   /** The Node (made if absent), the underlay and what the kernel can do here. */
@@ -327,6 +345,7 @@ export class Agent {
       else if (key.startsWith(IPAM_KEY)) await this.publishIpam(key.slice(IPAM_KEY.length));
     } finally {
       if (this.pendingFirst.delete(key) && this.pendingFirst.size === 0) this.firstPassDone();
+      this.selfCheck?.poke();
     }
   }
 

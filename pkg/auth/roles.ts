@@ -70,7 +70,8 @@ export function adminRole(keys = new Keys()): RoleSpec {
 /**
  * A node's agent reads what it watches (store/node-view.ts: the objects every host needs, the
  * controller's HostSubnet and MacvlanNet status, its own index of ContainerNics, its own Node) and
- * writes only its own status subtree, its own heartbeat key and its own events. It reads no
+ * writes only its own status subtree, its own heartbeat key, its own events and its own
+ * observed-state report (pkg/verify/report.ts). It reads no
  * other node's NICs or reports; it cannot write any object, another node's keys, IPAM claims
  * or the election key, and a delete by prefix reaching outside these keys is refused as a whole.
  */
@@ -85,6 +86,7 @@ export function nodeRole(node: string, keys = new Keys()): RoleSpec {
       prefix('readwrite', keys.nodeStatuses(node)),
       exact('readwrite', keys.nodeLease(node)),
       prefix('readwrite', keys.nodeEvents(node)),
+      exact('readwrite', keys.nodeObserved(node)),
     ],
   };
 }

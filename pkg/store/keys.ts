@@ -70,6 +70,10 @@ export class Keys {
   nodeLease(node: string): string {
     return `${this.prefix}/leases/nodes/${node}`;
   }
+  /** what a node's agent observed of its own host (pkg/verify/report.ts); '' gives the prefix */
+  nodeObserved(node: string): string {
+    return `${this.prefix}/observed/nodes/${node}`;
+  }
   election(): string {
     return `${this.prefix}/election/controller`;
   }

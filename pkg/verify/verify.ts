@@ -5,7 +5,7 @@
 // on this host": the agent's planner; verify never re-implements it.
 import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../api/index.js';
 import type { Kind } from '../api/kinds.js';
-import { NodeStatusReporter, type AgentContext, type Ready } from '../agent/context.js';
+import { NodeStatusReporter, type AgentContext, type Caches, type Ready } from '../agent/context.js';
 import { Dataplane } from '../agent/dataplane.js';
 import { ipLine, isIpOp, type Op } from '../agent/planner/ops.js';
 import { reconcileHostSubnets } from '../agent/reconcilers/host-subnets.js';
@@ -26,10 +26,14 @@ export interface Difference {
 }
 
 /** Executes nothing: collects what the planner asked for. */
-class RecordingDataplane extends Dataplane {
-  readonly ops: Op[] = [];
+export class RecordingDataplane extends Dataplane {
+  private recorded: Op[] = [];
   override async execute(ops: Op[]): Promise<void> {
-    this.ops.push(...ops);
+    this.recorded.push(...ops);
+  }
+  /** the ops recorded since the last take */
+  take(): Op[] {
+    return this.recorded.splice(0);
   }
 }
 
@@ -52,9 +56,7 @@ export interface VerifyHostOptions {
 
 /** The differences between what etcd declares for `node` and what its kernel and Docker hold. */
 export async function verifyHost(o: VerifyHostOptions): Promise<Difference[]> {
-  const log = createLogger('verify', { node: o.node });
-  log.level = 'error';
-  const caches = {
+  const caches: Caches = {
     nodes: new Informer<Node>(o.store, 'Node'),
     clusterNetworks: new Informer<ClusterNetwork>(o.store, 'ClusterNetwork'),
     hostSubnets: new Informer<HostSubnet>(o.store, 'HostSubnet'),
@@ -64,31 +66,46 @@ export async function verifyHost(o: VerifyHostOptions): Promise<Difference[]> {
   const all = Object.values(caches) as Informer[];
   try {
     await Promise.all(all.map((i) => i.start()));
-    const dp = new RecordingDataplane(netnsTarget(o.netns), o.dockerHost);
-    const status = new RecordingStatus(o.store, o.node);
-    const ctx: AgentContext = {
-      node: o.node, store: o.store, caches, dp, log, status, capabilities: {}, routeProblems: [], removedNics: new Map(),
-      watchContainer: () => undefined, unwatchNic: () => undefined,
-    };
-    const out: Difference[] = [];
-    const passes: [string, () => Promise<void>][] = [
-      ['routes', () => reconcileRoutes(ctx)],
-      ['bridges and Docker networks', () => reconcileHostSubnets(ctx)],
-      ['NAT', () => reconcileNat(ctx)],
-      ...localNics(ctx).map((n): [string, () => Promise<void>] => [`containernic/${n.metadata.name}`, () => reconcileNic(ctx, n.metadata.name)]),
-      ...caches.macvlanNets.list().map((m): [string, () => Promise<void>] => [`macvlannet/${m.metadata.name}`, () => reconcileMacvlan(ctx, m.metadata.name)]),
-      ['leftover NICs', () => collectNicGarbage(ctx)],
-    ];
-    for (const [what, pass] of passes) {
-      try { await pass(); } catch (e) { out.push({ host: o.node, what, expected: 'readable state', found: `error: ${(e as Error).message}` }); }
-    }
-    for (const r of ctx.routeProblems) out.push({ host: o.node, what: 'route', expected: 'a route xnet can set', found: r });
-    for (const n of status.notReady) out.push({ host: o.node, what: `${n.kind.toLowerCase()}/${n.name}`, expected: 'Ready', found: `${n.ready.reason}: ${n.ready.message}` });
-    for (const op of dp.ops) out.push({ host: o.node, ...describeOp(op) });
-    return out;
+    return await differences({ node: o.node, store: o.store, caches, dp: new RecordingDataplane(netnsTarget(o.netns), o.dockerHost) });
   } finally {
     await Promise.all(all.map((i) => i.stop().catch(() => undefined)));
   }
+}
+
+export interface DifferencesInput {
+  node: string;
+  store: Store;
+  /** what etcd declares, as the caller's informers hold it */
+  caches: Caches;
+  dp: RecordingDataplane;
+}
+
+/** One pass of the agent's reconcilers against a recording dataplane: what they would change. */
+export async function differences(i: DifferencesInput): Promise<Difference[]> {
+  const log = createLogger('verify', { node: i.node });
+  log.level = 'error';
+  const status = new RecordingStatus(i.store, i.node);
+  const ctx: AgentContext = {
+    node: i.node, store: i.store, caches: i.caches, dp: i.dp, log, status, capabilities: {}, routeProblems: [], removedNics: new Map(),
+    watchContainer: () => undefined, unwatchNic: () => undefined,
+  };
+  const out: Difference[] = [];
+  const passes: [string, () => Promise<void>][] = [
+    ['routes', () => reconcileRoutes(ctx)],
+    ['bridges and Docker networks', () => reconcileHostSubnets(ctx)],
+    ['NAT', () => reconcileNat(ctx)],
+    ...localNics(ctx).map((n): [string, () => Promise<void>] => [`containernic/${n.metadata.name}`, () => reconcileNic(ctx, n.metadata.name)]),
+    ...i.caches.macvlanNets.list().map((m): [string, () => Promise<void>] => [`macvlannet/${m.metadata.name}`, () => reconcileMacvlan(ctx, m.metadata.name)]),
+    ['leftover NICs', () => collectNicGarbage(ctx)],
+  ];
+  i.dp.take();
+  for (const [what, pass] of passes) {
+    try { await pass(); } catch (e) { out.push({ host: i.node, what, expected: 'readable state', found: `error: ${(e as Error).message}` }); }
+  }
+  for (const r of ctx.routeProblems) out.push({ host: i.node, what: 'route', expected: 'a route xnet can set', found: r });
+  for (const n of status.notReady) out.push({ host: i.node, what: `${n.kind.toLowerCase()}/${n.name}`, expected: 'Ready', found: `${n.ready.reason}: ${n.ready.message}` });
+  for (const op of i.dp.take()) out.push({ host: i.node, ...describeOp(op) });
+  return out;
 }
 
 const MISSING = 'missing or different';

@@ -9,7 +9,7 @@ import { run } from '../../pkg/lab/run.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { useTestLab, xctlPath } from '../harness/lab.js';
-import { apply, waitFor, waitReady } from './helpers.js';
+import { apply, expectLabVerifyClean, waitFor, waitReady } from './helpers.js';
 
 const CLUSTER = `
 apiVersion: xnet.io/v1alpha1
@@ -37,13 +37,13 @@ describe('least privilege in the lab', () => {
 
   test("host-1's certificate is refused every key that is not host-1's, existing or new", async () => {
     const root = clientAs(lab().auth().root);
-    const mine = (k: string) => k.startsWith(keys.nodeStatuses('host-1')) || k === keys.nodeLease('host-1') || k.startsWith(keys.nodeEvents('host-1'));
+    const mine = (k: string) => k.startsWith(keys.nodeStatuses('host-1')) || k === keys.nodeLease('host-1') || k.startsWith(keys.nodeEvents('host-1')) || k === keys.nodeObserved('host-1');
     const existing = (await root.getAll().prefix(`${keys.prefix}/`).keys()).filter((k) => !mine(k));
     // what a running two-host lab holds: objects, statuses, IPAM claims, the election, host-2's keys
     for (const p of [keys.objects('Node'), keys.objects('HostSubnet'), keys.controllerStatuses('HostSubnet'), keys.ipam(), keys.election(), keys.nodeStatuses('host-2'), keys.nodeLease('host-2')]) {
       expect(existing.some((k) => k.startsWith(p)), p).toBe(true);
     }
-    const fresh = [keys.object('ClusterNetwork', 'evil'), `${keys.ipam()}clusternetworks/default/10.76.9.0`, keys.election() + '/x', keys.status('Node', 'host-2', { node: 'host-2' }) + '-x', keys.nodeEvents('host-2') + 'e'];
+    const fresh = [keys.object('ClusterNetwork', 'evil'), `${keys.ipam()}clusternetworks/default/10.76.9.0`, keys.election() + '/x', keys.status('Node', 'host-2', { node: 'host-2' }) + '-x', keys.nodeEvents('host-2') + 'e', keys.nodeObserved('host-2')];
     const before = new Map(await Promise.all(existing.map(async (k) => [k, await root.get(k).string()] as const)));
     const host1 = clientAs(lab().credentials('host-1'));
     for (const k of [...existing, ...fresh]) await expect(host1.put(k).value('{}'), k).rejects.toThrow(denied);
@@ -79,4 +79,8 @@ describe('least privilege in the lab', () => {
     await apply(lab(), CLUSTER.replace('name: default', 'name: second').replace('10.76.0.0/16', '10.77.0.0/16').replace('net1', 'net2, bridgePrefix: bs'));
     await waitReady(lab(), 'hostsubnet', 'second-host-1', 90);
   }, 240_000);
+
+  test('ends with xctl lab verify clean: host-2 keeps what it had, host-1 holds the new network', async () => {
+    await expectLabVerifyClean(lab());
+  }, 150_000);
 });

@@ -1,6 +1,8 @@
 // xctl lab verify on a real lab: a converged cluster verifies clean (exit 0); a peer route
 // deleted by hand while the host's agent is stopped is reported as exactly that difference
-// (exit 1); once the agent is back and has healed it, verify is clean again.
+// (exit 1); once the agent is back and has healed it, verify is clean again. Plain `xctl
+// verify` reads what each agent reports of its own host (no lab access needed): a NIC its
+// agent cannot attach shows up there, and so does a host whose agent stopped reporting.
 import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import { useTestLab, xctlPath } from '../harness/lab.js';
@@ -48,4 +50,34 @@ describe('xctl lab verify', () => {
     await lab().startAgent('host-1');
     await waitFor('verify clean again', async () => ((await verify()).exitCode === 0 ? true : undefined), 60_000, 1000);
   }, 200_000);
+
+  const reported = () => lab().xctl(['verify'], { timeoutMs: 60_000 });
+  const GHOST = `
+apiVersion: xnet.io/v1alpha1
+kind: ContainerNic
+metadata: {name: ghost-eth1}
+spec: {node: host-2, container: ghost, ifName: eth1, network: {clusterNetwork: vnet}}
+`;
+
+  test('xctl verify from the agents\' reports: clean, then the NIC host-2 cannot attach, exit 1', async () => {
+    const clean = await waitFor('reports clean', async () => { const v = await reported(); return v.exitCode === 0 ? v : undefined; }, 30_000, 1000)
+      .catch(async (e) => { const v = await reported(); throw new Error(`${(e as Error).message}\n${v.stdout}${v.stderr}`); });
+    expect(clean.value.stdout).toMatch(/^no differences: host-1, host-2 report they hold what etcd declares$/m);
+    await apply(lab(), GHOST);
+    const v = (await waitFor('host-2 reports the ghost NIC', async () => { const r = await reported(); return r.exitCode === 1 ? r : undefined; }, 30_000, 1000)).value;
+    const lines = v.stdout.trim().split('\n').slice(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^host-2\s+containernic\/ghost-eth1\s+Ready\s+\S+/);
+    await lab().xctl(['delete', 'nic', 'ghost-eth1']);
+    await waitFor('reports clean again', async () => ((await reported()).exitCode === 0 ? true : undefined), 30_000, 1000);
+  }, 120_000);
+
+  test('an agent that stops reporting is a difference; back, it reports again', async () => {
+    await lab().stopAgent('host-1');
+    const v = (await waitFor('host-1 report expired', async () => { const r = await reported(); return r.exitCode === 1 ? r : undefined; }, 40_000, 1000)).value;
+    expect(v.stdout).toMatch(/^host-1\s+agent report\s+a report of its observed state\s+none: its agent is not running/m);
+    expect(v.stdout).not.toMatch(/^host-2/m);
+    await lab().startAgent('host-1');
+    await waitFor('host-1 reports again', async () => ((await reported()).exitCode === 0 ? true : undefined), 40_000, 1000);
+  }, 120_000);
 });

@@ -87,15 +87,15 @@ describe("a node's certificate reaches only that node's keys", () => {
   const others = () => [
     keys.object('Node', 'host-1'), keys.object('HostSubnet', 'default-host-1'), keys.object('ClusterNetwork', 'default'),
     keys.status('HostSubnet', 'default-host-1', { controller: true }),
-    keys.status('Node', 'host-2', { node: 'host-2' }), keys.nodeLease('host-2'), keys.nodeEvents('host-2') + 'e1',
+    keys.status('Node', 'host-2', { node: 'host-2' }), keys.nodeLease('host-2'), keys.nodeEvents('host-2') + 'e1', keys.nodeObserved('host-2'),
     `${keys.ipam()}clusternetworks/default/10.76.1.0`, keys.election(),
     // names that share host-1's as a prefix are other nodes
-    keys.status('Node', 'host-10', { node: 'host-10' }), keys.nodeLease('host-10'),
+    keys.status('Node', 'host-10', { node: 'host-10' }), keys.nodeLease('host-10'), keys.nodeObserved('host-10'),
   ];
 
-  it('writes its own status, heartbeat and events keys', async () => {
+  it('writes its own status, heartbeat, events and observed-state report keys', async () => {
     const c = clientAs(node('host-1'));
-    for (const k of [keys.status('Node', 'host-1', { node: 'host-1' }), keys.nodeLease('host-1'), keys.nodeEvents('host-1') + 'e1']) {
+    for (const k of [keys.status('Node', 'host-1', { node: 'host-1' }), keys.nodeLease('host-1'), keys.nodeEvents('host-1') + 'e1', keys.nodeObserved('host-1')]) {
       await c.put(k).value('{}');
       expect(await c.get(k).string()).toBe('{}');
     }

@@ -1,34 +1,60 @@
 // `xctl verify [--node NAME] [--local]` and `xctl lab verify`: declared state against what
 // each host's kernel and Docker hold (pkg/verify), one line per difference, exit 1 on any.
+// Three sources: the agents' reports of their observed state (plain `verify`, from anywhere),
+// this host read directly (`--local`), every lab host read directly (`lab verify`).
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { defaultLabDir, readRecord } from '../../lab/record.js';
+import { readObservedReports } from '../../verify/report.js';
 import { formatDifferences, verifyHost, type Difference } from '../../verify/verify.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
 import type { RegisterCommand } from '../command.js';
 
-export interface VerifyOptions { node?: string; local?: boolean }
+export interface VerifyOptions { node?: string; local?: boolean; lab?: boolean }
 
 /** The hosts to read directly: this one (--local), or the lab's. */
 function targets(opts: VerifyOptions): { node: string; netns?: string; dockerHost?: string }[] {
   if (opts.local) return [{ node: opts.node ?? hostname() }];
   const rec = readRecord(defaultLabDir());
-  if (!rec) {
-    throw new UsageError('verify reads every host\'s kernel and Docker directly, which from here works only for the lab (`xctl lab up`); on a host, run `xctl verify --local [--node NAME]`');
-  }
+  if (!rec) throw new UsageError('no lab is running here (`xctl lab up`); `xctl verify` reads the agents\' reports, `xctl verify --local` this host');
   const hosts = rec.hosts.filter((h) => !opts.node || h.name === opts.node);
   if (!hosts.length) throw new UsageError(`no host ${opts.node} in the lab (hosts: ${rec.hosts.map((h) => h.name).join(', ')})`);
   return hosts.map((h) => ({ node: h.name, netns: h.netns, dockerHost: h.dockerHost }));
 }
 
-export async function verifyCommand(session: Session, io: CliIO, opts: VerifyOptions): Promise<number> {
+async function readHosts(session: Session, opts: VerifyOptions): Promise<{ hosts: string[]; diffs: Difference[] }> {
   const hosts = targets(opts);
   const diffs: Difference[] = [];
   for (const h of hosts) diffs.push(...await verifyHost({ ...h, store: session.store() }));
+  return { hosts: hosts.map((h) => h.node), diffs };
+}
+
+const NO_REPORT = 'none: its agent is not running or cannot reach etcd';
+
+/** What each Node's agent last reported; a Node with no report is itself a difference. */
+async function readReports(session: Session, io: CliIO, opts: VerifyOptions): Promise<{ hosts: string[]; diffs: Difference[] }> {
+  const nodes = (await session.store().list('Node')).items.map((n) => n.metadata.name).filter((n) => !opts.node || n === opts.node);
+  if (opts.node && !nodes.length) throw new UsageError(`no Node ${opts.node}`);
+  const { reports, skipped } = await readObservedReports(session.client());
+  for (const s of skipped) io.err(`skipped ${s.key}: ${s.error}\n`);
+  const diffs: Difference[] = [];
+  for (const node of nodes) {
+    const r = reports.get(node);
+    if (!r) { diffs.push({ host: node, what: 'agent report', expected: 'a report of its observed state', found: NO_REPORT }); continue; }
+    // a node speaks for itself only: its report's lines are its own host's
+    diffs.push(...r.differences.map((d) => ({ ...d, host: node })));
+    if (r.total > r.differences.length) diffs.push({ host: node, what: 'agent report', expected: 'every difference listed', found: `${r.total - r.differences.length} more not listed` });
+  }
+  return { hosts: nodes, diffs };
+}
+
+export async function verifyCommand(session: Session, io: CliIO, opts: VerifyOptions): Promise<number> {
+  const { hosts, diffs } = opts.local || opts.lab ? await readHosts(session, opts) : await readReports(session, io, opts);
   if (!diffs.length) {
-    io.out(`no differences: ${hosts.map((h) => h.node).join(', ')} hold${hosts.length === 1 ? 's' : ''} what etcd declares\n`);
+    const source = opts.local || opts.lab ? 'hold' : 'report they hold';
+    io.out(`no differences: ${hosts.join(', ')} ${source}${hosts.length === 1 && source === 'hold' ? 's' : ''} what etcd declares\n`);
     return EXIT.OK;
   }
   io.out(formatDifferences(diffs));
@@ -38,14 +64,14 @@ export async function verifyCommand(session: Session, io: CliIO, opts: VerifyOpt
 
 export const registerVerify: RegisterCommand = (program, { io, run }) => {
   program.command('verify')
-    .description('declared state against what each host\'s kernel and Docker hold; one line per difference; exit 1 on any')
+    .description('declared state against what each host\'s kernel and Docker hold, as its agent reports it; one line per difference; exit 1 on any')
     .option('--node <name>', 'only this host')
-    .option('--local', 'read this host (its kernel and Docker) instead of the lab\'s hosts; --node names it (default: hostname)')
+    .option('--local', 'read this host (its kernel and Docker) instead of the agents\' reports; --node names it (default: hostname)')
     .action((opts: VerifyOptions, cmd: Command) => run((s) => verifyCommand(s, io, opts), cmd));
   // `xctl lab verify` is `xctl verify` over every lab host (the lab command is registered before)
   program.commands.find((c) => c.name() === 'lab')?.command('verify')
-    .description('xctl verify against every lab host')
+    .description('xctl verify reading every lab host\'s kernel and Docker directly')
     .option('--node <name>', 'only this host')
     .exitOverride()
-    .action((opts: VerifyOptions, cmd: Command) => run((s) => verifyCommand(s, io, { node: opts.node }), cmd));
+    .action((opts: VerifyOptions, cmd: Command) => run((s) => verifyCommand(s, io, { node: opts.node, lab: true }), cmd));
 };

@@ -1,0 +1,97 @@
+// What each agent reports of its observed state: the differences its own verifier finds
+// between what etcd declares for its node and what its kernel and Docker hold. The report
+// lives at /observed/nodes/<node> (outside registry/: no agent watches it), bound to a lease
+// of its own so it disappears with the agent, and is written only when the result changes:
+// a healthy cluster writes nothing here. `xctl verify` reads these reports from anywhere.
+import type { Etcd3, Lease } from 'etcd3';
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import { Keys } from '../store/keys.js';
+import type { Difference } from './verify.js';
+
+/** a report longer than this lists the first ones and says how many there were */
+const MAX_LISTED = 200;
+const text = z.string().max(4096);
+
+export const observedReportSchema = z.object({
+  node: z.string().max(253),
+  /** when this result was first seen (it is rewritten only when it changes) */
+  since: z.string().datetime(),
+  differences: z.array(z.object({ host: text, what: text, expected: text, found: text })).max(MAX_LISTED),
+  /** differences found, listed or not */
+  total: z.number().int().nonnegative(),
+});
+export type ObservedReport = z.infer<typeof observedReportSchema>;
+
+export interface ObservedReporterOptions {
+  client: Etcd3;
+  node: string;
+  prefix?: string;
+  /** the report's lease: it outlives a dead agent by at most this (default 15 s) */
+  ttlSeconds?: number;
+  log: Logger;
+}
+
+/** Writes this node's report when its differences change, on a lease kept alive meanwhile. */
+export class ObservedReporter {
+  private lease?: Lease;
+  private last?: string;
+  private readonly key: string;
+
+  constructor(private readonly o: ObservedReporterOptions) {
+    this.key = new Keys(o.prefix).nodeObserved(o.node);
+  }
+
+  async publish(diffs: Difference[]): Promise<void> {
+    const listed = diffs.slice(0, MAX_LISTED);
+    const identity = JSON.stringify(listed) + diffs.length;
+    if (identity === this.last && this.lease) return;
+    const report: ObservedReport = { node: this.o.node, since: new Date().toISOString(), differences: listed, total: diffs.length };
+    const lease = this.ensureLease();
+    await lease.put(this.key).value(JSON.stringify(report));
+    this.last = identity;
+  }
+
+  private ensureLease(): Lease {
+    if (this.lease) return this.lease;
+    const lease = this.o.client.lease(this.o.ttlSeconds ?? 15, { autoKeepAlive: true });
+    // lost (etcd gone past the TTL): the report went with it; the next check writes it again
+    lease.on('lost', (err) => {
+      if (this.lease !== lease) return;
+      this.lease = undefined;
+      this.o.log.warn('observed-state report lease lost; rewritten at the next check', { error: err.message });
+    });
+    this.lease = lease;
+    return lease;
+  }
+
+  /** Ends the keep-alive; the report expires with the lease (a restarted agent rewrites it). */
+  close(): void {
+    this.lease?.release();
+    this.lease = undefined;
+  }
+}
+
+export interface ReadReports {
+  reports: Map<string, ObservedReport>;
+  /** keys that did not decode (untrusted input: any node may write its own) */
+  skipped: { key: string; error: string }[];
+}
+
+/** Every node's current report; a report whose key and content name different nodes is skipped. */
+export async function readObservedReports(client: Etcd3, prefix?: string): Promise<ReadReports> {
+  const keys = new Keys(prefix);
+  const root = keys.nodeObserved('');
+  const kvs = await client.getAll().prefix(root).strings();
+  const out: ReadReports = { reports: new Map(), skipped: [] };
+  for (const [key, value] of Object.entries(kvs)) {
+    const node = key.slice(root.length);
+    let parsed: unknown;
+    try { parsed = JSON.parse(value); } catch { out.skipped.push({ key, error: 'not JSON' }); continue; }
+    const r = observedReportSchema.safeParse(parsed);
+    if (!r.success) { out.skipped.push({ key, error: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }); continue; }
+    if (r.data.node !== node) { out.skipped.push({ key, error: `names node "${r.data.node}"` }); continue; }
+    out.reports.set(node, r.data);
+  }
+  return out;
+}

@@ -1,0 +1,67 @@
+// The agent's own `verify`: after its work settles, and at every resync interval, it runs the
+// verifier against its host through its own caches and reports the differences
+// (pkg/verify/report.ts). Runs never overlap; a poke during a run schedules one more.
+import type { Caches } from '../agent/context.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/types.js';
+import type { ObservedReporter } from './report.js';
+import { differences, type RecordingDataplane } from './verify.js';
+
+export interface SelfCheckOptions {
+  node: string;
+  store: Store;
+  caches: Caches;
+  dp: RecordingDataplane;
+  reporter: ObservedReporter;
+  /** periodic check (the agent's resync interval) */
+  everyMs: number;
+  /** quiet time after the last reconcile before checking (default 2 s) */
+  settleMs?: number;
+  log: Logger;
+}
+
+export class SelfCheck {
+  private settle?: NodeJS.Timeout;
+  private periodic?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly o: SelfCheckOptions) {}
+
+  start(): void {
+    this.periodic = setInterval(() => this.poke(0), this.o.everyMs);
+    this.poke();
+  }
+
+  /** Something was reconciled: check once things have been quiet for settleMs. */
+  poke(delayMs = this.o.settleMs ?? 2000): void {
+    if (this.stopped) return;
+    clearTimeout(this.settle);
+    this.settle = setTimeout(() => void this.run(), delayMs);
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) { this.again = true; return; }
+    this.running = this.check().finally(() => { this.running = undefined; });
+    await this.running;
+    if (this.again && !this.stopped) { this.again = false; this.poke(); }
+  }
+
+  private async check(): Promise<void> {
+    try {
+      const diffs = await differences({ node: this.o.node, store: this.o.store, caches: this.o.caches, dp: this.o.dp });
+      if (!this.stopped) await this.o.reporter.publish(diffs);
+    } catch (e) {
+      this.o.log.warn('observed-state check failed', { error: (e as Error).message });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.settle);
+    clearInterval(this.periodic);
+    await this.running;
+    this.o.reporter.close();
+  }
+}
