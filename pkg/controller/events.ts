@@ -42,6 +42,8 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
   if (ch.local) return out;
   if (st.kind === 'Node' && st.writer.node === st.name) out.keys.push(objectKey('Node', st.name));
   if (st.kind === 'MacvlanNet') out.keys.push(objectKey('MacvlanNet', st.name));
+  // the agent took a deleting NIC out of its container: its address may go (nic-finalizer.ts)
+  if (st.kind === 'ContainerNic' && !ch.kv) out.keys.push(objectKey('ContainerNic', st.name));
   return out;
 }
 
@@ -53,6 +55,12 @@ function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope
   const prev = ch.prev ? JSON.parse(ch.prev.value) : undefined;
   if (kind === 'HostSubnet' && prev) out.keys.push(objectKey('Node', (prev as HostSubnet).spec.node));
   if (kind === 'Node') for (const m of s.objects<MacvlanNet>('MacvlanNet')) out.keys.push(objectKey('MacvlanNet', m.obj.metadata.name));
+  if (kind === 'Node' && !ch.kv) {
+    // nobody is left on that node to hold the addresses of its deleting NICs
+    for (const n of s.objects<ContainerNic>('ContainerNic')) {
+      if (n.obj.spec.node === name && n.obj.metadata.deletionTimestamp) out.keys.push(objectKey('ContainerNic', n.obj.metadata.name));
+    }
+  }
   if (kind === 'ClusterNetwork' || kind === 'MacvlanNet') {
     // A changed or deleted network may leave its NICs' addresses outside it: look again.
     for (const n of s.objects<ContainerNic>('ContainerNic')) {

@@ -11,6 +11,7 @@ import type { TxnPlan } from './txn-plan.js';
 import type { RoundState } from './pool-executor.js';
 import type { Entry, ClaimEntry } from './model.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
+import { ensureNicFinalizer, finishNicDeletion } from './nic-finalizer.js';
 
 export interface NicOutcome {
   result: 'allocated' | 'unchanged' | 'failed' | 'waiting' | 'gone';
@@ -157,8 +158,10 @@ interface Choice { ip: number; keep?: ClaimEntry }
 export function allocateNic(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState): NicOutcome {
   const e = ctx.model.nic(name);
   if (!e) return { result: 'gone' };
+  if (e.obj.metadata.deletionTimestamp) return finishNicDeletion(ctx, plan, e);
   const uid = e.obj.metadata.uid!;
   plan.sameIncarnation(ctx.model.keys.object('ContainerNic', name), e.kv);
+  ensureNicFinalizer(ctx, plan, e);
   const job: NicJob = {
     ctx, plan, state, name, nic: e.obj, uid,
     prev: ctx.model.controllerStatus('ContainerNic', name)?.status, mine: ctx.model.claimsOf(uid),

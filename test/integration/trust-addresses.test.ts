@@ -20,7 +20,8 @@ beforeAll(async () => {
   store = storeFor(etcd.client(), prefix);
   c = await startController(etcd.client(), prefix, { addressCooldownMs: COOLDOWN_MS });
 });
-afterAll(async () => { await c?.stop(); await etcd?.stop(); });
+let standby: Controller | undefined;
+afterAll(async () => { await standby?.stop(); await c?.stop(); await etcd?.stop(); });
 
 const waitFor = (kind: string, name: string, pred: (s: Status) => boolean, what: string, ms?: number) =>
   eventually(async () => { const o = await store.get(kind as never, name); return o && pred(statusOf(o)) ? o : undefined; }, what, ms);
@@ -60,5 +61,18 @@ describe('NIC addresses', () => {
     expect(Date.now() - releasedAt).toBeGreaterThanOrEqual(COOLDOWN_MS - 500);
     const report = await ipamCheck(etcd.client(), prefix);
     expect(report.problems, report.text).toBe(0);
+  });
+
+  it('the cooldown survives a change of leader: the standby saw the release too', async () => {
+    standby = await startController(etcd.client(), prefix, { addressCooldownMs: COOLDOWN_MS, id: 'standby' });
+    const freed = await ipOf('m3');
+    await store.delete('ContainerNic', 'm3');
+    await eventually(async () => (await store.get('ContainerNic', 'm3')) === undefined, 'm3 gone');
+    const releasedAt = Date.now();
+    await c.stop();
+    await eventually(async () => standby!.isLeader || undefined, 'standby leads');
+    await store.applyAll([mvNic('m6')]);
+    expect(await ipOf('m6')).toBe(freed);
+    expect(Date.now() - releasedAt).toBeGreaterThanOrEqual(COOLDOWN_MS - 500);
   });
 });

@@ -145,8 +145,10 @@ async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | un
     ctx.log.info('removing nic', { nic: name });
     await ctx.dp.execute(plan.ops);
   }
-  // A NIC moved to another node keeps the object: only this node's status goes.
-  if (!nic || nic.spec.node !== ctx.node) await ctx.status.remove('ContainerNic', name);
+  // A NIC moved to another node keeps the object: only this node's status goes. For a deleting
+  // NIC that removal is the report the controller waits for before it frees the address.
+  if (!nic || nic.spec.node !== ctx.node || isDeleting(nic)) await ctx.status.remove('ContainerNic', name);
+  if (nic && isDeleting(nic)) ctx.log.info('nic removed; its address may be released', { nic: name });
   ctx.removedNics.delete(name);
 }
 

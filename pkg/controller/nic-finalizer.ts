@@ -1,0 +1,52 @@
+// Keep-until-gone (issue 8 part 5): a ContainerNic's address claim is kept until its node's
+// agent has taken the NIC out of the container. The controller puts a finalizer on every NIC
+// it gives an address to; `xctl delete` then only marks the NIC (deletionTimestamp). The
+// node's agent removes the interface and deletes its own status key of the NIC (its own status
+// subtree: the only keys a node may write). The controller then deletes the NIC, its statuses
+// and its claims in one transaction, and the address cools down (model.coolingUntil). Without
+// that report the claim stays, unless the Node is gone (nobody is left to hold the address) or
+// the NIC never got an address.
+import type { ContainerNic } from '../api/index.js';
+import type { TxnPlan } from './txn-plan.js';
+import type { ClaimEntry, Entry } from './model.js';
+import type { Ctx } from './context.js';
+
+export const NIC_FINALIZER = 'xnet.io/address-in-use';
+
+export const hasNicFinalizer = (nic: ContainerNic) => nic.metadata.finalizers?.includes(NIC_FINALIZER) ?? false;
+
+/** Adds the finalizer to the stored NIC in this plan (guarded: a concurrent edit retries). */
+export function ensureNicFinalizer(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNic>): void {
+  if (hasNicFinalizer(e.obj)) return;
+  const key = ctx.model.keys.object('ContainerNic', e.obj.metadata.name);
+  const stored = JSON.parse(e.kv.value) as ContainerNic;
+  stored.metadata.finalizers = [...(stored.metadata.finalizers ?? []), NIC_FINALIZER];
+  plan.unchanged(key, e.kv).put(key, stored);
+}
+
+/** Why the claims of a deleting NIC are still held, or undefined when they may go. */
+export function nicStillHeldWhy(ctx: Ctx, nic: ContainerNic, claims: ClaimEntry[]): string | undefined {
+  if (!claims.length) return undefined;
+  const node = nic.spec.node;
+  if (!ctx.model.node(node)) return undefined;
+  if (!ctx.model.nodeStatus(node, 'ContainerNic', nic.metadata.name)) return undefined;
+  return `node "${node}" has not reported ${nic.spec.ifName} removed from container "${nic.spec.container}" yet`;
+}
+
+export type NicDeletion = { result: 'gone' } | { result: 'unchanged'; message: string };
+
+/** A deleting NIC: everything of it goes in one transaction once its address is no longer held. */
+export function finishNicDeletion(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNic>): NicDeletion {
+  const name = e.obj.metadata.name;
+  const claims = ctx.model.claimsOf(e.obj.metadata.uid!);
+  const held = nicStillHeldWhy(ctx, e.obj, claims);
+  if (held) return { result: 'unchanged', message: held };
+  const k = ctx.model.keys;
+  const key = k.object('ContainerNic', name);
+  plan.unchanged(key, e.kv).del(key);
+  plan.del(k.status('ContainerNic', name, { controller: true }));
+  plan.del(k.status('ContainerNic', name, { node: e.obj.spec.node }));
+  for (const c of claims) plan.unchanged(c.key, c.kv).del(c.key);
+  ctx.log.info('address released: the NIC is out of its container', { nic: name, addresses: claims.map((c) => c.claim.ip ?? c.claim.cidr) });
+  return { result: 'gone' };
+}

@@ -1,0 +1,78 @@
+// Keep-until-gone (issue 8 part 5) with a real etcd, the real controller and a real namespace
+// host with its own dockerd: a macvlan NIC deleted while its agent is stopped keeps its
+// address (still in the container) out of every other NIC's reach until the agent comes back
+// and removes the interface; only then is the address released (and, after the cooldown,
+// handed out again).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ContainerNic } from '../../pkg/api/index.js';
+import type { Controller } from '../../pkg/controller/controller.js';
+import { agentLab, eventually, inContainerNetns, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
+import { startController, statusOf } from './controller-helpers.js';
+
+const COOLDOWN_MS = 1000;
+let lab: AgentLab;
+let controller: Controller | undefined;
+
+beforeAll(async () => {
+  lab = await agentLab(1);
+  controller = await startController(lab.etcd.client(), '/xnet', { addressCooldownMs: COOLDOWN_MS });
+  // Eight addresses: the node's Docker block takes .12/30, NICs get .8-.11.
+  await lab.store.applyAll([
+    obj('Node', 'host-1', { address: '198.18.0.11' }),
+    obj('MacvlanNet', 'mv', { subnet: '192.168.60.0/24', ipRange: '192.168.60.8/29', blockPrefix: 30, dockerIPAM: 'blocks', hostShim: false }),
+  ]);
+  await lab.startAgent(lab.hosts[0]);
+  await runContainer(lab.hosts[0], 'c1');
+}, 240_000);
+
+afterAll(async () => {
+  await controller?.stop().catch(() => undefined);
+  await lab?.down();
+}, 120_000);
+
+const nic = (name: string, extra: Record<string, unknown> = {}) =>
+  obj('ContainerNic', name, { node: 'host-1', container: 'c1', ifName: 'eth1', network: { macvlanNet: 'mv' }, ...extra });
+const ipOf = async (name: string) => statusOf(await lab.store.get('ContainerNic', name)).ip as string | undefined;
+const addrsInC1 = async () => (await inContainerNetns(lab.hosts[0], 'c1', ['ip', '-4', '-o', 'addr', 'show'])).stdout;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('an address is free only when it is gone', () => {
+  it('a macvlan NIC deleted while its agent is stopped keeps its address until the agent removes it', async () => {
+    await lab.store.applyAll([nic('first')]);
+    await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'first'))?.status === 'True', 'first Ready', 60_000);
+    const held = (await ipOf('first'))!;
+    expect(await addrsInC1()).toContain(`${held}/24`);
+    // the other three NIC addresses taken, by NICs whose container does not exist
+    const others = ['192.168.60.8', '192.168.60.9', '192.168.60.10', '192.168.60.11'].filter((a) => a !== held);
+    await lab.store.applyAll(others.map((ip, i) => obj('ContainerNic', `pin${i}`, { node: 'host-1', container: 'ghost', ifName: 'eth1', network: { macvlanNet: 'mv' }, ip })));
+    for (let i = 0; i < others.length; i++) await eventually(async () => (await ipOf(`pin${i}`)) === others[i], `pin${i} allocated`);
+
+    await lab.stopAgent(lab.hosts[0]);
+    await lab.store.delete('ContainerNic', 'first');
+    await lab.store.applyAll([nic('next', { container: 'ghost', ifName: 'eth2' })]);
+    // Well past the cooldown: the deleted NIC is still marked, its address still in the
+    // container, and the new NIC gets nothing (the pool's one candidate is held).
+    await sleep(COOLDOWN_MS * 4);
+    const marked = (await lab.store.get('ContainerNic', 'first')) as ContainerNic | undefined;
+    expect(marked?.metadata.deletionTimestamp).toBeDefined();
+    expect(marked?.metadata.finalizers).toContain('xnet.io/address-in-use');
+    expect(await addrsInC1()).toContain(`${held}/24`);
+    expect(await ipOf('next')).toBeUndefined();
+    expect(statusOf(await lab.store.get('ContainerNic', 'next')).conditions?.find((c) => c.type === 'Allocated')?.reason).toBe('PoolExhausted');
+
+    await lab.startAgent(lab.hosts[0]);
+    await eventually(async () => (await lab.store.get('ContainerNic', 'first')) === undefined, 'first gone once its agent removed it', 20_000);
+    expect(await addrsInC1()).not.toContain(held);
+    await eventually(async () => (await ipOf('next')) === held, 'next gets the released address after the cooldown', 20_000);
+  }, 180_000);
+
+  it('a deleted NIC whose Node is deleted too releases its address', async () => {
+    await lab.stopAgent(lab.hosts[0]);
+    await lab.store.delete('ContainerNic', 'pin0');
+    await sleep(COOLDOWN_MS * 2);
+    expect((await lab.store.get('ContainerNic', 'pin0'))?.metadata.deletionTimestamp).toBeDefined();
+    // pin0's container never existed: its agent reported ContainerNotFound, so the node holds a report
+    await lab.store.delete('Node', 'host-1');
+    await eventually(async () => (await lab.store.get('ContainerNic', 'pin0')) === undefined, 'pin0 gone with its Node', 20_000);
+  }, 60_000);
+});
