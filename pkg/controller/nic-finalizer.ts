@@ -10,6 +10,7 @@ import type { ContainerNic } from '../api/index.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { ClaimEntry, Entry } from './model.js';
 import type { Ctx } from './context.js';
+import { indexNode } from '../store/keys.js';
 
 export const NIC_FINALIZER = 'xnet.io/address-in-use';
 
@@ -21,7 +22,13 @@ export function ensureNicFinalizer(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNi
   const key = ctx.model.keys.object('ContainerNic', e.obj.metadata.name);
   const stored = JSON.parse(e.kv.value) as ContainerNic;
   stored.metadata.finalizers = [...(stored.metadata.finalizers ?? []), NIC_FINALIZER];
-  plan.unchanged(key, e.kv).put(key, stored);
+  const value = JSON.stringify(stored);
+  plan.unchanged(key, e.kv).put(key, value);
+  // The node index's copy follows when it is current; a stale one is repaired by
+  // putStatusIfChanged (context.ts), which must not put the same key in this transaction.
+  const node = indexNode(e.obj);
+  const copy = node ? ctx.model.keys.indexed(node, key) : undefined;
+  if (copy && ctx.model.cache.get(copy)?.value === e.kv.value) plan.put(copy, value);
 }
 
 /** Why the claims of a deleting NIC are still held, or undefined when they may go. */
@@ -43,9 +50,11 @@ export function finishNicDeletion(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNic
   if (held) return { result: 'unchanged', message: held };
   const k = ctx.model.keys;
   const key = k.object('ContainerNic', name);
-  plan.unchanged(key, e.kv).del(key);
-  plan.del(k.status('ContainerNic', name, { controller: true }));
+  const statusKey = k.status('ContainerNic', name, { controller: true });
+  plan.unchanged(key, e.kv).del(key).del(statusKey);
   plan.del(k.status('ContainerNic', name, { node: e.obj.spec.node }));
+  const node = indexNode(e.obj);
+  if (node) plan.del(k.indexed(node, key)).del(k.indexed(node, statusKey));
   for (const c of claims) plan.unchanged(c.key, c.kv).del(c.key);
   ctx.log.info('address released: the NIC is out of its container', { nic: name, addresses: claims.map((c) => c.claim.ip ?? c.claim.cidr) });
   return { result: 'gone' };
