@@ -23,10 +23,11 @@ const program = addMetricsFlag(addEtcdFlags(new Command('xnet-agent')
   .option('--no-ipam-plugin', 'serve no IPAM plugin (MacvlanNets here then need dockerIPAM: blocks)')
   .option('--plugin-dir <dir>', 'Docker\'s plugin directory', '/run/docker/plugins')
   .option('--state-dir <dir>', 'where the agent keeps its IPAM journal (default /var/lib/xnet/<node>)')
-  .addOption(new Option('--resync <seconds>', 'full resync interval (a safety net; events do the work)').default(30).argParser(Number));
+  .addOption(new Option('--resync <seconds>', 'full resync interval (a safety net; events do the work)').default(30).argParser(Number))
+  .addOption(new Option('--worker-budget <seconds>', 'a reconcile running longer makes the Node Ready=False, reason AgentStuck').default(120).argParser(Number));
 
 program.parse();
-const o = program.opts<EtcdFlags & { node: string; netns?: string; dockerHost?: string; dockerTlsCa?: string; dockerTlsCert?: string; dockerTlsKey?: string; resync: number; metricsAddr?: string; ipamPlugin: string | false; pluginDir: string; stateDir?: string }>();
+const o = program.opts<EtcdFlags & { node: string; netns?: string; dockerHost?: string; dockerTlsCa?: string; dockerTlsCert?: string; dockerTlsKey?: string; resync: number; workerBudget: number; metricsAddr?: string; ipamPlugin: string | false; pluginDir: string; stateDir?: string }>();
 const dockerTls = { ca: o.dockerTlsCa, cert: o.dockerTlsCert, key: o.dockerTlsKey };
 
 const log = createLogger('agent', { node: o.node });
@@ -38,6 +39,7 @@ if (o.netns && !existsSync(`/var/run/netns/${o.netns}`)) {
 }
 if (o.ipamPlugin && !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(o.ipamPlugin)) usageExit('xnet-agent', `--ipam-plugin ${o.ipamPlugin}: expected lower-case letters, digits, '.', '_' or '-'`);
 if (!(o.resync > 0)) usageExit('xnet-agent', "--resync: expected a positive number of seconds");
+if (!(o.workerBudget > 0)) usageExit('xnet-agent', "--worker-budget: expected a positive number of seconds");
 try {
   dockerOptions(o.dockerHost, dockerTls);
 } catch (e) {
@@ -48,7 +50,7 @@ checkMetricsAddr('xnet-agent', o.metricsAddr);
 const etcd = etcdFromFlags('xnet-agent', o);
 const store = createEtcdStore(etcd, o.prefix);
 const agent = new Agent({
-  node: o.node, store, etcd, prefix: o.prefix, netns: o.netns, dockerHost: o.dockerHost, dockerTls, resyncMs: o.resync * 1000, log,
+  node: o.node, store, etcd, prefix: o.prefix, netns: o.netns, dockerHost: o.dockerHost, dockerTls, resyncMs: o.resync * 1000, workerBudgetMs: o.workerBudget * 1000, log,
   ...(o.ipamPlugin ? { ipamPlugin: o.ipamPlugin, pluginDir: o.pluginDir } : {}), ...(o.stateDir ? { stateDir: o.stateDir } : {}),
 });
 

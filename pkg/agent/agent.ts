@@ -20,6 +20,7 @@ import {
   KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES, type EventScope,
 } from './events.js';
 import { heartbeatStatus, registerNode, type Underlay } from './node.js';
+import { DEFAULT_WORKER_BUDGET_MS, StuckWatch, stuckMessage } from './stuck.js';
 import { reconcileHostSubnets } from './reconcilers/host-subnets.js';
 import { reconcileMacvlan } from './reconcilers/macvlan.js';
 import { reconcileNat } from './reconcilers/nat.js';
@@ -70,6 +71,8 @@ export interface AgentOptions {
   pluginDir?: string;
   /** where the agent keeps its IPAM journal (default /var/lib/xnet/<node>) */
   stateDir?: string;
+  /** a reconcile running longer than this makes the Node Ready=False AgentStuck (default 120 s) */
+  workerBudgetMs?: number;
   /** event sources; all on by default (the heal benchmark turns them off for its baseline) */
   events?: { store?: boolean; docker?: boolean; kernel?: boolean };
   log?: Logger;
@@ -126,7 +129,10 @@ export class Agent {
     void this.firstPass.then(() => { this.drift.enabled = true; });
     if (opts.ipamPlugin) this.setUpIpam(opts.ipamPlugin);
     this.selfCheck = this.makeSelfCheck();
+    this.stuck = new StuckWatch(opts.workerBudgetMs ?? DEFAULT_WORKER_BUDGET_MS, log);
   }
+
+  private readonly stuck: StuckWatch;
 
   private readonly selfCheck?: SelfCheck;
 
@@ -330,8 +336,9 @@ export class Agent {
     };
   }
 
-  private reconcile(key: string): Promise<void> {
-    return this.drift.reconcile(key, () => this.reconcileKey(key));
+  private async reconcile(key: string): Promise<void> {
+    this.stuck.start(key);
+    try { await this.drift.reconcile(key, () => this.reconcileKey(key)); } finally { this.stuck.end(key); }
   }
 
   private async reconcileKey(key: string): Promise<void> {
@@ -368,7 +375,7 @@ export class Agent {
       const self = this.caches.nodes.get(node);
       const status = heartbeatStatus(self, {
         underlay: this.underlay, capabilities: this.ctx.capabilities, agentVersion: AGENT_VERSION,
-        routeProblems: this.ctx.routeProblems,
+        routeProblems: this.ctx.routeProblems, stuck: stuckMessage(this.stuck.check(), this.stuck.budgetMs),
         previous: this.heartbeatConditions ?? ((self?.status?.conditions ?? []) as Condition[]).filter((c) => c.type === 'Ready' || c.type === 'RoutesReady'),
       });
       try {

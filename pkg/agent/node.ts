@@ -62,6 +62,8 @@ export interface HeartbeatInput {
   capabilities: Record<string, boolean>;
   agentVersion: string;
   routeProblems: string[];
+  /** set while a worker is stuck past its budget (stuck.ts): the Node is not Ready */
+  stuck?: string;
   previous?: Condition[];
   now?: Date;
 }
@@ -69,7 +71,9 @@ export interface HeartbeatInput {
 /** The Node status the agent writes on every heartbeat. */
 export function heartbeatStatus(node: Node | undefined, h: HeartbeatInput): Record<string, unknown> {
   const now = h.now ?? new Date();
-  let conditions = setCondition(h.previous, { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'the agent is running and heartbeating' }, now);
+  let conditions = setCondition(h.previous, h.stuck
+    ? { type: 'Ready', status: 'False', reason: 'AgentStuck', message: h.stuck }
+    : { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'the agent is running and heartbeating' }, now);
   conditions = setCondition(conditions, h.routeProblems.length
     ? { type: 'RoutesReady', status: 'False', reason: 'RoutesFailed', message: h.routeProblems.join('; ') }
     : { type: 'RoutesReady', status: 'True', reason: 'Converged', message: 'routes to every peer subnet are in place' }, now);
