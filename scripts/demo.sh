@@ -133,6 +133,16 @@ else
   echo "  host-1/rx did not report host-2/test's address $sender"; failures=$((failures+1))
 fi
 
+step "the cluster as xnet sees it (xctl topology; -o svg draws it with Graphviz)"
+x topology || true
+if command -v dot >/dev/null; then
+  svg="${XNET_LAB_DIR:-/var/lib/xnet-lab}/topology.svg"
+  xctl topology -o svg >"$svg" && echo "  drawn: $svg"
+fi
+
+step "every host against what etcd declares (xctl lab verify)"
+x lab verify || failures=$((failures+1))
+
 step "done"
 cat <<'EOF'
 Explore:
@@ -148,4 +158,4 @@ Tear down:
 (`xctl` is `npx xctl` from the repository root, or on PATH after a global install.)
 EOF
 if [ "${XNET_DEMO_KEEP:-1}" = 0 ]; then step "taking the lab down (XNET_DEMO_KEEP=0)"; x lab down; fi
-if [ "$failures" -gt 0 ]; then fail "$failures addresses were not reachable"; fi
+if [ "$failures" -gt 0 ]; then fail "$failures check(s) failed (unreachable addresses or lab verify differences)"; fi

@@ -141,7 +141,7 @@ export class Agent {
     const { etcd, dataplane, node, prefix, dockerHost, dockerTls } = this.opts;
     if (!etcd || dataplane) return undefined;
     return new SelfCheck({
-      node, store: this.opts.store, caches: this.caches, log: this.log, everyMs: this.opts.resyncMs ?? 30_000,
+      node, store: this.opts.store, caches: this.caches, log: this.log, everyMs: this.opts.resyncMs ?? 30_000, ipamPlugin: this.opts.ipamPlugin,
       dp: new RecordingDataplane(this.ctx.dp.target, dockerHost, dockerTls),
       reporter: new ObservedReporter({ client: etcd, node, prefix, ttlSeconds: this.opts.leaseTtlSec, log: this.log }),
     });
@@ -167,8 +167,9 @@ export class Agent {
   /** The IPAM report goes to etcd at once, without a whole macvlan pass (which follows when due). */
   private async publishIpam(mvn: string): Promise<void> {
     const m = this.caches.macvlanNets.get(mvn);
-    if (!m || !this.ctx.ipam) return;
-    if (!(await this.ctx.status.patch('MacvlanNet', m, { ipam: this.ctx.ipam.book.report(mvn) }))) this.queue.add(mvnKey(mvn));
+    const book = this.ctx.ipam?.book;
+    if (!m || !book) return;
+    if (!(await this.ctx.status.patch('MacvlanNet', m, { ipam: book.report(mvn) }))) this.queue.add(mvnKey(mvn));
   }
 
   /** Serves Docker before anything needs etcd: the journal answers while etcd is unreachable. */

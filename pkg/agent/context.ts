@@ -84,7 +84,8 @@ export class NodeStatusReporter {
 /** dockerIPAM xnet on this node: the plugin's name (its socket in Docker's plugin directory) and address book */
 export interface AgentIpam {
   plugin: string;
-  book: AddressBook;
+  /** absent when only verifying (xctl verify): the network's IPAM driver matters, no claim is made */
+  book?: AddressBook;
 }
 
 export interface AgentContext {

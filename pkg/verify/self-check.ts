@@ -13,6 +13,7 @@ export interface SelfCheckOptions {
   caches: Caches;
   dp: RecordingDataplane;
   reporter: ObservedReporter;
+  ipamPlugin?: string;
   /** periodic check (the agent's resync interval) */
   everyMs: number;
   /** quiet time after the last reconcile before checking (default 2 s) */
@@ -50,7 +51,7 @@ export class SelfCheck {
 
   private async check(): Promise<void> {
     try {
-      const diffs = await differences({ node: this.o.node, store: this.o.store, caches: this.o.caches, dp: this.o.dp });
+      const diffs = await differences({ node: this.o.node, store: this.o.store, caches: this.o.caches, dp: this.o.dp, ipamPlugin: this.o.ipamPlugin });
       if (!this.stopped) await this.o.reporter.publish(diffs);
     } catch (e) {
       this.o.log.warn('observed-state check failed', { error: (e as Error).message });

@@ -52,6 +52,8 @@ export interface VerifyHostOptions {
   /** the host's network namespace (lab hosts); absent: this process's own */
   netns?: string;
   dockerHost?: string;
+  /** the name the host's agent serves Docker's IPAM plugin under (MacvlanNets with dockerIPAM xnet) */
+  ipamPlugin?: string;
 }
 
 /** The differences between what etcd declares for `node` and what its kernel and Docker hold. */
@@ -66,7 +68,7 @@ export async function verifyHost(o: VerifyHostOptions): Promise<Difference[]> {
   const all = Object.values(caches) as Informer[];
   try {
     await Promise.all(all.map((i) => i.start()));
-    return await differences({ node: o.node, store: o.store, caches, dp: new RecordingDataplane(netnsTarget(o.netns), o.dockerHost) });
+    return await differences({ node: o.node, store: o.store, caches, dp: new RecordingDataplane(netnsTarget(o.netns), o.dockerHost), ipamPlugin: o.ipamPlugin });
   } finally {
     await Promise.all(all.map((i) => i.stop().catch(() => undefined)));
   }
@@ -78,6 +80,7 @@ export interface DifferencesInput {
   /** what etcd declares, as the caller's informers hold it */
   caches: Caches;
   dp: RecordingDataplane;
+  ipamPlugin?: string;
 }
 
 /** One pass of the agent's reconcilers against a recording dataplane: what they would change. */
@@ -88,6 +91,7 @@ export async function differences(i: DifferencesInput): Promise<Difference[]> {
   const ctx: AgentContext = {
     node: i.node, store: i.store, caches: i.caches, dp: i.dp, log, status, capabilities: {}, routeProblems: [], removedNics: new Map(),
     watchContainer: () => undefined, unwatchNic: () => undefined,
+    ...(i.ipamPlugin ? { ipam: { plugin: i.ipamPlugin } } : {}),
   };
   const out: Difference[] = [];
   const passes: [string, () => Promise<void>][] = [

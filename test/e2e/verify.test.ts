@@ -13,6 +13,12 @@ apiVersion: xnet.io/v1alpha1
 kind: ClusterNetwork
 metadata: {name: vnet}
 spec: {cidr: 10.78.0.0/16, hostPrefix: 24}
+---
+# dockerIPAM xnet (the default): verify must know each host's IPAM plugin, as the agent does
+apiVersion: xnet.io/v1alpha1
+kind: MacvlanNet
+metadata: {name: vmac}
+spec: {subnet: 198.19.210.0/24, ipRange: 198.19.210.128/25, parent: eth0, hostShim: true}
 `;
 
 describe('xctl lab verify', () => {
@@ -22,6 +28,7 @@ describe('xctl lab verify', () => {
   test('a converged cluster verifies clean', async () => {
     await apply(lab(), CLUSTER);
     for (const h of ['host-1', 'host-2']) await waitReady(lab(), 'hostsubnet', `vnet-${h}`);
+    await waitReady(lab(), 'macvlannet', 'vmac');
     // Ready is written when the host converged; verify reads the hosts themselves
     const r = await waitFor('verify clean', async () => {
       const v = await verify();

@@ -23,7 +23,7 @@ async function removeMacvlan(ctx: AgentContext, name: string): Promise<void> {
   }
   if (plan.problems.length === 0) {
     await ctx.status.remove('MacvlanNet', name);
-    ctx.ipam?.book.forget(name);
+    ctx.ipam?.book?.forget(name);
   }
 }
 

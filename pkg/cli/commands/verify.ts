@@ -6,22 +6,23 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { defaultLabDir, readRecord } from '../../lab/record.js';
 import { readObservedReports } from '../../verify/report.js';
-import { formatDifferences, verifyHost, type Difference } from '../../verify/verify.js';
+import { formatDifferences, verifyHost, type Difference, type VerifyHostOptions } from '../../verify/verify.js';
+import { labIpamPlugin } from '../../lab/services.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
 import type { RegisterCommand } from '../command.js';
 
-export interface VerifyOptions { node?: string; local?: boolean; lab?: boolean }
+export interface VerifyOptions { node?: string; local?: boolean; lab?: boolean; ipamPlugin?: string }
 
 /** The hosts to read directly: this one (--local), or the lab's. */
-function targets(opts: VerifyOptions): { node: string; netns?: string; dockerHost?: string }[] {
-  if (opts.local) return [{ node: opts.node ?? hostname() }];
+function targets(opts: VerifyOptions): Omit<VerifyHostOptions, 'store'>[] {
+  if (opts.local) return [{ node: opts.node ?? hostname(), ipamPlugin: opts.ipamPlugin }];
   const rec = readRecord(defaultLabDir());
   if (!rec) throw new UsageError('no lab is running here (`xctl lab up`); `xctl verify` reads the agents\' reports, `xctl verify --local` this host');
   const hosts = rec.hosts.filter((h) => !opts.node || h.name === opts.node);
   if (!hosts.length) throw new UsageError(`no host ${opts.node} in the lab (hosts: ${rec.hosts.map((h) => h.name).join(', ')})`);
-  return hosts.map((h) => ({ node: h.name, netns: h.netns, dockerHost: h.dockerHost }));
+  return hosts.map((h) => ({ node: h.name, netns: h.netns, dockerHost: h.dockerHost, ipamPlugin: labIpamPlugin(h) }));
 }
 
 async function readHosts(session: Session, opts: VerifyOptions): Promise<{ hosts: string[]; diffs: Difference[] }> {
@@ -67,6 +68,7 @@ export const registerVerify: RegisterCommand = (program, { io, run }) => {
     .description('declared state against what each host\'s kernel and Docker hold, as its agent reports it; one line per difference; exit 1 on any')
     .option('--node <name>', 'only this host')
     .option('--local', 'read this host (its kernel and Docker) instead of the agents\' reports; --node names it (default: hostname)')
+    .option('--ipam-plugin <name>', 'with --local: the name this host\'s agent serves Docker\'s IPAM plugin under', 'xnet')
     .action((opts: VerifyOptions, cmd: Command) => run((s) => verifyCommand(s, io, opts), cmd));
   // `xctl lab verify` is `xctl verify` over every lab host (the lab command is registered before)
   program.commands.find((c) => c.name() === 'lab')?.command('verify')
