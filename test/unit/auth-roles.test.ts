@@ -4,11 +4,7 @@ import { adminRole, controllerRole, nodeRole, nodeUser } from '../../pkg/auth/ro
 import { Keys } from '../../pkg/store/keys.js';
 
 describe('etcd roles', () => {
-<<<<<<< HEAD
-  it("a node writes only its own status subtree, heartbeat key and events, and reads only what concerns it", () => {
-=======
-  it("a node writes only its own status subtree, heartbeat key, events and observed-state report, and reads the registry", () => {
->>>>>>> 292a64e (xctl verify reads what each agent reports of its own host: the agent runs the verifier against its kernel and Docker when its work settles (2 s) and every resync, and writes the differences to /xnet/observed/nodes/<node> only when they change, on a lease of its own; a Node without a report is a difference. --local and lab verify still read hosts directly. The node role may write its own report key)
+  it("a node writes only its own status subtree, heartbeat key, events and observed-state report, and reads only what concerns it", () => {
     const r = nodeRole('host-1', new Keys('/p'));
     expect(r.name).toBe('node-host-1');
     expect(r.grants).toEqual([
