@@ -1,9 +1,18 @@
 // Docker's remote IPAM plugin protocol (libnetwork ipamapi, plugin API v1) over a unix socket
 // in Docker's plugin directory: POST with a JSON body, a JSON answer, errors as {"Error": ...}
 // (libnetwork's IPAM API; network and volume plugins say "Err", so both are sent).
+//
+// Docker's plugin client (moby pkg/plugins/client.go, callWithRetry) keeps its connections
+// open for ever and, when a call fails at the transport level, sends it again built from the
+// same, already consumed, body reader: the retry arrives with an EMPTY body. So this server
+// never closes an idle connection itself (Node's default closes one after 5 s, and a request
+// Docker writes onto it at that moment is reset and then replayed empty, which is how
+// RequestAddress once arrived without its PoolID), and an empty body where a PoolID is
+// required is refused with a message that says what happened instead of guessing a pool.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { XnetIpamError } from './errors.js';
 
 export interface PoolRequest { AddressSpace?: string; Pool?: string; SubPool?: string; Options?: Record<string, string> | null; V6?: boolean }
 export interface AddressRequest { PoolID?: string; Address?: string; Options?: Record<string, string> | null }
@@ -27,7 +36,13 @@ async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
   return v && typeof v === 'object' ? v as Record<string, unknown> : {};
 }
 
+const NEEDS_POOL = new Set(['/IpamDriver.RequestAddress', '/IpamDriver.ReleaseAddress', '/IpamDriver.ReleasePool']);
+
+export const EMPTY_RETRY_MESSAGE = 'Docker sent this IPAM request with an empty body, which its plugin client does when it retries a call whose connection failed; '
+  + 'the original request was not answered, try again';
+
 async function answer(path: string, b: Record<string, unknown>, be: IpamBackend): Promise<unknown> {
+  if (NEEDS_POOL.has(path) && !b.PoolID) throw new XnetIpamError('BadRequest', `${path.slice(1)}: ${EMPTY_RETRY_MESSAGE}`);
   switch (path) {
     case '/Plugin.Activate': return { Implements: ['IpamDriver'] };
     case '/IpamDriver.GetCapabilities': return { RequiresMACAddress: false, RequiresRequestReplay: false };
@@ -57,6 +72,8 @@ export async function servePlugin(socket: string, be: IpamBackend, onError?: (pa
       .then((v) => (v === undefined ? send(404, { Err: `unknown endpoint ${path}` }) : send(200, v)))
       .catch((e: Error) => { onError?.(path, e); send(200, { Error: e.message, Err: e.message }); });
   });
+  // Never time an idle connection out: Docker reuses it whenever it likes (see the top).
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(socket, () => resolve()); });
   return {
     socket,
