@@ -43,15 +43,15 @@ describe('least privilege in the lab', () => {
     for (const p of [keys.objects('Node'), keys.objects('HostSubnet'), keys.controllerStatuses('HostSubnet'), keys.ipam(), keys.election(), keys.nodeStatuses('host-2'), keys.nodeLease('host-2')]) {
       expect(existing.some((k) => k.startsWith(p)), p).toBe(true);
     }
-    const fresh = [keys.object('ClusterNetwork', 'evil'), `${keys.ipam()}clusternetworks/default/10.76.9.0`, keys.election() + '/x', keys.status('Node', 'host-2', { node: 'host-2' }) + '-x', keys.nodeEvents('host-2') + 'e', keys.nodeObserved('host-2')];
+    const fresh = [keys.object('ClusterNetwork', 'evil'), `${keys.ipam()}clusternetworks/default/10.76.9.0`, keys.election() + '/x', keys.status('Node', 'host-2', { node: 'host-2' }) + '-x', keys.nodeEvents('host-2') + 'e', keys.nodeObserved('host-3')];
     const before = new Map(await Promise.all(existing.map(async (k) => [k, await root.get(k).string()] as const)));
     const host1 = clientAs(lab().credentials('host-1'));
     for (const k of [...existing, ...fresh]) await expect(host1.put(k).value('{}'), k).rejects.toThrow(denied);
     for (const p of [`${keys.prefix}/`, keys.registry(), keys.nodeStatuses(), keys.nodeStatuses('host-2'), keys.ipam()]) {
       await expect(host1.delete().prefix(p), p).rejects.toThrow(denied);
     }
-    // nothing changed, except keys the system itself rewrites meanwhile (heartbeats, leases)
-    for (const [k, v] of before) if (!k.includes('/leases/') && !k.startsWith(keys.nodeStatuses('host-2'))) expect(await root.get(k).string(), k).toBe(v);
+    // nothing changed, except keys the system itself rewrites meanwhile (heartbeats, leases, host-2's report)
+    for (const [k, v] of before) if (!k.includes('/leases/') && !k.startsWith(keys.nodeStatuses('host-2')) && k !== keys.nodeObserved('host-2')) expect(await root.get(k).string(), k).toBe(v);
     for (const k of fresh) expect(await root.get(k).string(), k).toBeNull();
     // its own status subtree takes writes
     await host1.put(keys.nodeStatuses('host-1') + 'probe/x').value('{}');
