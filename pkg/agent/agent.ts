@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '../log.js';
 import { monitor, rulesMonitor, type Monitor } from '../netlink/monitor.js';
 import { netnsTarget, pidTarget } from '../netlink/target.js';
 import { Informer } from '../store/informer.js';
-import { NotFoundError, type NodeLease, type NodeWatch, type Store } from '../store/types.js';
+import type { NodeWatch, Store } from '../store/types.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers } from '../runtime/workers.js';
 import { AGENT_QUEUE_BACKOFF, retryUntilStopped } from '../runtime/backoff.js';
@@ -19,7 +19,7 @@ import {
   fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, mvnKey, nicKey,
   KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES, type EventScope,
 } from './events.js';
-import { heartbeatStatus, registerNode, type Underlay } from './node.js';
+import { nodeReport, SelfReport, type Underlay } from './node.js';
 import { DEFAULT_WORKER_BUDGET_MS, StuckWatch, stuckMessage } from './stuck.js';
 import { reconcileHostSubnets } from './reconcilers/host-subnets.js';
 import { reconcileMacvlan } from './reconcilers/macvlan.js';
@@ -86,7 +86,7 @@ export class Agent {
   private underlay: Underlay = {};
   private closers: Array<() => unknown> = [];
   private workers?: Promise<void>;
-  private lease?: NodeLease;
+  private readonly report: SelfReport;
   private heartbeatConditions?: Condition[];
   private stopped = false;
   /** resolves when the first full pass over everything has run */
@@ -125,6 +125,8 @@ export class Agent {
       watchContainer: (pid, nic) => this.watchContainer(pid, nic),
       unwatchNic: (nic) => this.unwatchNic(nic),
     };
+    this.report = new SelfReport(opts.store, self, opts.leaseTtlSec ?? 10,
+      (err) => log.warn('etcd lease lost (the report went with it); a new one is taken at the next heartbeat', { error: err.message }));
     this.firstPass = new Promise((r) => { this.firstPassDone = r; });
     void this.firstPass.then(() => { this.drift.enabled = true; });
     if (opts.ipamPlugin) this.setUpIpam(opts.ipamPlugin);
@@ -188,6 +190,7 @@ export class Agent {
     await this.register();
     await this.startInformers(ev.store);
     await this.heartbeat();
+    this.followOwnNode();
     const hb = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 5000);
     this.closers.push(() => clearInterval(hb));
     if (ev.docker) this.followDocker();
@@ -199,11 +202,10 @@ export class Agent {
     if (this.selfCheck) { this.selfCheck.start(); this.closers.push(() => this.selfCheck?.stop()); }
   }
 
-  /** The Node (made if absent), the underlay and what the kernel can do here. */
+  /** The underlay and what the kernel can do here (the Node is the admin's or the controller's to make). */
   private async register(): Promise<void> {
-    const { store, node } = this.opts;
+    const { node } = this.opts;
     await this.servePlugin();
-    await retry(() => registerNode(store, node), this.log, 'register node', () => this.stopped);
     this.underlay = await this.ctx.dp.underlay().catch((e) => { this.log.warn('underlay detection failed', { error: (e as Error).message }); return {}; });
     await retry(() => this.view.start(), this.log, 'watch what concerns this node', () => this.stopped);
     this.closers.push(() => this.view.close());
@@ -277,8 +279,8 @@ export class Agent {
     await this.workers;
     await this.events?.close();
     // The lease is not revoked: an agent restarted within its TTL never shows its Node as
-    // gone, and peers see no change at all. A stopped agent's key expires with the lease.
-    this.lease?.release();
+    // gone, and peers see no change at all. A stopped agent's report expires with the lease.
+    this.report.release();
   }
 
   /** Every key there is: the safety net and the start-up pass. */
@@ -367,32 +369,28 @@ export class Agent {
   }
 
   private async beat(): Promise<void> {
-    const { store, node } = this.opts;
-    this.lease ??= store.nodeLease(node, {
-      ttlSeconds: this.opts.leaseTtlSec ?? 10,
-      onLost: (err) => this.log.warn('heartbeat lease lost; a new one is taken at the next heartbeat', { error: err.message }),
+    const self = this.caches.nodes.get(this.opts.node);
+    const report = nodeReport(self, {
+      underlay: this.underlay, capabilities: this.ctx.capabilities, agentVersion: AGENT_VERSION,
+      routeProblems: this.ctx.routeProblems, stuck: stuckMessage(this.stuck.check(), this.stuck.budgetMs),
+      previous: this.heartbeatConditions ?? ((self?.status?.conditions ?? []) as Condition[]).filter((c) => c.type === 'Ready' || c.type === 'RoutesReady'),
     });
     try {
-      const self = this.caches.nodes.get(node);
-      const status = heartbeatStatus(self, {
-        underlay: this.underlay, capabilities: this.ctx.capabilities, agentVersion: AGENT_VERSION,
-        routeProblems: this.ctx.routeProblems, stuck: stuckMessage(this.stuck.check(), this.stuck.budgetMs),
-        previous: this.heartbeatConditions ?? ((self?.status?.conditions ?? []) as Condition[]).filter((c) => c.type === 'Ready' || c.type === 'RoutesReady'),
-      });
-      try {
-        await store.writeStatus('Node', node, { node }, status, { lease: this.lease });
-      } catch (e) {
-        // Someone deleted our Node while we run: register it again, as a starting agent would.
-        if (!(e instanceof NotFoundError)) throw e;
-        this.log.warn('the Node was deleted while the agent runs; registering it again');
-        await registerNode(store, node);
-        return;
-      }
-      await this.lease.heartbeat({ time: status.lastHeartbeatTime });
-      this.heartbeatConditions = status.conditions as Condition[];
+      await this.report.sync(report);
+      this.heartbeatConditions = report.conditions as Condition[];
     } catch (e) {
-      this.log.warn('heartbeat failed; the dataplane is left as it is', { error: (e as Error).message });
+      this.log.warn('writing the node report failed; the dataplane is left as it is', { error: (e as Error).message });
     }
+  }
+
+  /** Our Node changed (spec, generation) or was deleted, which deletes our report: report again. */
+  private followOwnNode(): void {
+    const self = this.opts.node;
+    const again = (o: Node) => { if (o.metadata.name === self) void this.heartbeat(); };
+    this.caches.nodes.addHandler({
+      onUpdate: again,
+      onDelete: (o) => { if (o.metadata.name === self) this.report.invalidate(); again(o); },
+    });
   }
 }
 

@@ -1,8 +1,12 @@
-// The agent's own Node: registration, underlay detection, capability probes, heartbeat.
+// The agent's report about its own node: underlay detection, capability probes, and the
+// report itself, which the agent writes under its own status subtree attached to its etcd
+// lease. The agent never writes the Node object (labels and spec are the admin's; the
+// controller creates the Node of a node that reported). Liveness is the lease: the report
+// exists while the agent keeps its lease alive and goes when it expires.
 import { randomBytes } from 'node:crypto';
-import { API_VERSION, setCondition, type Condition, type Node } from '../api/index.js';
+import { setCondition, type Condition, type Node } from '../api/index.js';
 import { IpBatchError, IpRunner } from '../netlink/ip.js';
-import { AlreadyExistsError, type Store } from '../store/types.js';
+import type { NodeLease, Store } from '../store/types.js';
 import { parseRoutes } from '../netlink/parse.js';
 
 export interface Underlay {
@@ -47,17 +51,7 @@ export async function probeCapabilities(ip: IpRunner, iface: string | undefined)
   return { macvlan: !failed.includes(0), vlan: !failed.includes(1) };
 }
 
-/** Creates the Node when nobody has; an admin's Node (pinned address, labels) is kept. */
-export async function registerNode(store: Store, name: string): Promise<void> {
-  if (await store.get('Node', name)) return;
-  try {
-    await store.create({ apiVersion: API_VERSION, kind: 'Node', metadata: { name }, spec: {} } as Node);
-  } catch (e) {
-    if (!(e instanceof AlreadyExistsError)) throw e;
-  }
-}
-
-export interface HeartbeatInput {
+export interface ReportInput {
   underlay: Underlay;
   capabilities: Record<string, boolean>;
   agentVersion: string;
@@ -68,12 +62,15 @@ export interface HeartbeatInput {
   now?: Date;
 }
 
-/** The Node status the agent writes on every heartbeat. */
-export function heartbeatStatus(node: Node | undefined, h: HeartbeatInput): Record<string, unknown> {
+/**
+ * What the agent reports about its node (no timestamp: the same state gives the same report,
+ * so an unchanged report is never written again).
+ */
+export function nodeReport(node: Node | undefined, h: ReportInput): Record<string, unknown> {
   const now = h.now ?? new Date();
   let conditions = setCondition(h.previous, h.stuck
     ? { type: 'Ready', status: 'False', reason: 'AgentStuck', message: h.stuck }
-    : { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'the agent is running and heartbeating' }, now);
+    : { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'the agent is running and holds its etcd lease' }, now);
   conditions = setCondition(conditions, h.routeProblems.length
     ? { type: 'RoutesReady', status: 'False', reason: 'RoutesFailed', message: h.routeProblems.join('; ') }
     : { type: 'RoutesReady', status: 'True', reason: 'Converged', message: 'routes to every peer subnet are in place' }, now);
@@ -81,9 +78,51 @@ export function heartbeatStatus(node: Node | undefined, h: HeartbeatInput): Reco
     address: node?.spec?.address ?? h.underlay.address,
     interface: node?.spec?.interface ?? h.underlay.interface,
     agentVersion: h.agentVersion,
-    lastHeartbeatTime: now.toISOString(),
     capabilities: h.capabilities,
     observedGeneration: node?.metadata.generation,
     conditions,
   };
+}
+
+/**
+ * The report under the agent's lease. Written when it changed, when the lease is new (first
+ * report, or etcd let the old one expire) and after the report was deleted with the Node; never
+ * on a timer. The keep-alive of the lease is a stream message: it writes no key and wakes no
+ * watcher, so a steady-state agent costs the other agents nothing.
+ */
+export class SelfReport {
+  private lease?: NodeLease;
+  /** the report last written under the current lease (without its time) */
+  private written?: string;
+  private losses = 0;
+
+  constructor(private readonly store: Store, private readonly node: string, private readonly ttlSeconds: number,
+    private readonly onLost: (err: Error) => void) {}
+
+  /** The report is gone (the Node was deleted, which deletes it): write it at the next sync. */
+  invalidate(): void {
+    this.written = undefined;
+  }
+
+  /** Writes the report unless it is what the current lease holds; true when written. */
+  async sync(report: Record<string, unknown>, now = new Date()): Promise<boolean> {
+    const text = JSON.stringify(report);
+    if (text === this.written) return false;
+    this.lease ??= this.store.nodeLease(this.node, {
+      ttlSeconds: this.ttlSeconds,
+      onLost: (err) => { this.losses++; this.written = undefined; this.onLost(err); },
+    });
+    const losses = this.losses;
+    // lastHeartbeatTime: when the agent last wrote its report, not a periodic stamp
+    await this.store.reportNode(this.node, { ...report, lastHeartbeatTime: now.toISOString() }, this.lease);
+    await this.lease.heartbeat({ time: now.toISOString() });
+    // a lease lost while we wrote took the report with it
+    if (losses === this.losses) this.written = text;
+    return true;
+  }
+
+  /** Stops the keep-alive without revoking: a restart within the TTL shows no change. */
+  release(): void {
+    this.lease?.release();
+  }
 }

@@ -21,7 +21,7 @@ import { TxnPlan, NotLeaderError } from './txn-plan.js';
 import { planHostSubnet, isControllerMade, nodeAddress, type HsItem, type HsOutcome } from './hostsubnets.js';
 import { allocateNic, nicPool, type NicOutcome } from './nics.js';
 import { planMacvlanNodes, type MacvlanOutcome } from './macvlan.js';
-import { desiredNodeStatus, LastSeen } from './nodes.js';
+import { desiredNodeStatus, LastSeen, planJoinedNode } from './nodes.js';
 import { collectGarbage } from './gc.js';
 import { effectsOfChange, objectKey } from './events.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
@@ -173,6 +173,8 @@ class Term implements Ctx {
 
   start(): void {
     for (const kind of KINDS_IN_ORDER) for (const e of this.model.objects(kind)) this.enqueue(kind, e.obj.metadata.name);
+    // nodes that joined (reported themselves) while no leader ran: their Node is still to make
+    for (const name of this.model.reportedNodes()) if (!this.model.node(name)) this.enqueue('Node', name);
     this.queue.add('gc/all');
     this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
       workers: this.c.opts.workers ?? 64,
@@ -283,6 +285,7 @@ class Term implements Ctx {
 
   private async reconcileNode(name: string): Promise<void> {
     const node = this.model.node(name);
+    if (!node && (await this.joinNode(name))) return;
     if (!node) {
       this.c.lastSeen.forget(name);
       const work: Promise<HsOutcome>[] = [];
@@ -321,6 +324,17 @@ class Term implements Ctx {
     // a HostSubnet made for a new node is allocated in the same transaction: latency from the node's appearance
     for (const o of outs) recordAllocation(this.c.events, 'HostSubnet', node.obj.metadata.creationTimestamp, o);
     for (const o of outs) this.check(o);
+  }
+
+  /** A node that reported itself and has no Node object: make it; true when made. */
+  private async joinNode(name: string): Promise<boolean> {
+    const plan = new TxnPlan(this.guard, this.leaderKey, this.maxTxnOps);
+    if (!planJoinedNode(this, name, plan)) return false;
+    await this.commit(plan, `Node ${name}`);
+    this.c.events.record({ kind: 'Node', name }, 'Normal', 'Joined', `node ${name} reported itself; Node made`).catch(() => undefined);
+    // our own commit wakes no reconcile: the new Node's subnets and status come next
+    this.enqueue('Node', name);
+    return true;
   }
 
   private countsLater(): void {

@@ -94,6 +94,14 @@ export class Model {
   }
 
   node(name: string) { return this.object<Node>('Node', name); }
+
+  /** Nodes whose agent reported itself (its lease-bound report exists), with or without a Node object. */
+  *reportedNodes(): Iterable<string> {
+    for (const kv of this.cache.entries(this.keys.nodeStatuses())) {
+      const st = this.keys.parseStatusKey(kv.key);
+      if (st?.kind === 'Node' && 'node' in st.writer && st.writer.node === st.name) yield st.name;
+    }
+  }
   clusterNetwork(name: string) { return this.object<ClusterNetwork>('ClusterNetwork', name); }
   hostSubnet(name: string) { return this.object<HostSubnet>('HostSubnet', name); }
   nic(name: string) { return this.object<ContainerNic>('ContainerNic', name); }

@@ -1,10 +1,38 @@
-// Node lifecycle on the controller side (docs/design.md "Node liveness"): the controller keeps
-// its own Node status — last address/interface/heartbeat seen and the Ready condition that
-// applies once the agent's lease-bound status is gone — and decides which HostSubnets the
-// node should have.
-import type { Node } from '../api/index.js';
+// Node lifecycle on the controller side (docs/design.md "Node liveness"): the controller makes
+// the Node object of a node whose agent reported itself (an agent's credentials write no
+// object), keeps its own Node status — last address/interface/report seen and the Ready
+// condition that applies once the agent's lease-bound report is gone — and decides which
+// HostSubnets the node should have.
+import { randomUUID } from 'node:crypto';
+import { API_VERSION, kindInfo, type Node } from '../api/index.js';
 import { conditions, type Ctx, type Status } from './context.js';
 import { judgeNodeAddress, type AddressVerdict } from './node-address.js';
+import type { TxnPlan } from './txn-plan.js';
+
+/**
+ * Plans the Node object for `name` when its agent's report about itself exists and no Node
+ * does: an empty spec and no labels (both are the admin's). Only node-<name>'s credentials
+ * (or the control plane's) can write that report, so the controller makes Nodes only for
+ * nodes that hold credentials. Guarded: the Node still absent, the report the same one.
+ * False when there is nothing to make (no report, or a name that is no valid Node name).
+ */
+export function planJoinedNode(ctx: Ctx, name: string, plan: TxnPlan): boolean {
+  const reportKey = ctx.model.keys.status('Node', name, { node: name });
+  const report = ctx.model.cache.get(reportKey);
+  if (!report) return false;
+  const node = {
+    apiVersion: API_VERSION, kind: 'Node',
+    metadata: { name, uid: randomUUID(), generation: 1, creationTimestamp: new Date().toISOString() },
+    spec: {},
+  };
+  if (!kindInfo('Node').schema.safeParse(node).success) {
+    ctx.log.warn('a node reported itself under a name that is no valid Node name; no Node made', { name });
+    return false;
+  }
+  const key = ctx.model.keys.object('Node', name);
+  plan.absent(key).sameIncarnation(reportKey, report).put(key, node);
+  return true;
+}
 
 function addressCondition(v: AddressVerdict) {
   return v.refused

@@ -3,15 +3,12 @@
 // roles are the ones `xctl auth` grants (pkg/auth/roles.ts), so every lab and e2e test runs
 // under the restrictions.
 import { join } from 'node:path';
-import { API_VERSION, type Node } from '../api/index.js';
 import { clusterIdentities, connectionAs, loopbackServerTls, nodeIdentity, tlsArgs } from '../auth/bootstrap.js';
 import { addNodeAuth, initAuth } from '../auth/etcd-auth.js';
 import { CertificateAuthority } from '../auth/pki.js';
 import { nodeUser } from '../auth/roles.js';
 import { createEtcdClient } from '../etcd/client.js';
 import type { EtcdTlsOptions } from '../etcd/server.js';
-import { createEtcdStore } from '../store/etcd-store.js';
-import { AlreadyExistsError } from '../store/types.js';
 import { readRecord, updateRecord } from './record.js';
 import type { Lab, LabAuth, LabHost, LabIdentity, LabRecord } from './types.js';
 
@@ -51,18 +48,12 @@ export function labTlsArgs(rec: LabRecord | undefined, id: LabIdentity | undefin
 }
 
 /**
- * A host's certificate and etcd user, then its Node object: the agent's credentials cannot
- * create it, and the lab, as the admin, declares the hosts it built (as an admin may).
+ * A host's certificate and etcd user (node-<host>), as `xctl auth add-node` makes them. Its
+ * Node object is not made here: the host's agent reports itself and the controller makes it.
  */
-export async function admitLabHost(lab: Lab, host: LabHost): Promise<void> {
+export async function addLabHostIdentity(lab: Lab, host: LabHost): Promise<void> {
   const rec = readRecord(lab.dir);
   if (!rec?.auth) return;
   await nodeIdentity(new CertificateAuthority(rec.auth.caDir), host.name);
   await withClient(rec, rec.auth.root, (c) => addNodeAuth(c, host.name));
-  await withClient(rec, rec.auth.admin, async (c) => {
-    const store = createEtcdStore(c);
-    if (await store.get('Node', host.name)) return;
-    await store.create({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: host.name }, spec: {} } as Node)
-      .catch((e) => { if (!(e instanceof AlreadyExistsError)) throw e; });
-  });
 }

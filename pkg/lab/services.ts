@@ -135,7 +135,7 @@ export function labIpamPlugin(host: LabHost): string {
 
 /**
  * xnet-agent for one host: it manages the host's namespace and Docker daemon from outside,
- * with the host's own etcd identity (admitLabHost issues it).
+ * with the host's own etcd identity (addLabHostIdentity issues it).
  */
 export async function startAgent(lab: Lab, host: LabHost, endpoints = labEndpoints(lab)): Promise<Started> {
   const m = await metricsAddress();

@@ -5,7 +5,7 @@ import { ensureBusyboxImage } from './image.js';
 import { DEFAULT_LAB_ID, labDirFor, readRecord, updateRecord } from './record.js';
 import { startAgent, startControlPlane, type Started } from './services.js';
 import { LabError } from './errors.js';
-import { admitLabHost } from './auth.js';
+import { addLabHostIdentity } from './auth.js';
 import { destroyLab, labLeftovers } from './down.js';
 import type { Lab, LabHost } from './types.js';
 
@@ -59,7 +59,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabUp> {
     const h = await createHost(lab, i + 1);
     await startDockerd(h);
     await ensureBusyboxImage(h);
-    if (o.agents !== false) await admitLabHost(lab, h);
+    if (o.agents !== false) await addLabHostIdentity(lab, h);
     const a = o.agents === false ? undefined : await startAgent(lab, h, cp.endpoints);
     if (a) started.push(a);
     const agent = !a ? 'no agent' : a.missing ? 'agent not built' : `agent pid ${a.pid}`;

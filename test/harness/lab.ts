@@ -13,7 +13,7 @@ import {
 } from '../../pkg/lab/index.js';
 import { run } from '../../pkg/lab/run.js';
 import { HEAL_TEST_RESYNC_S } from './heal.js';
-import { admitLabHost, hostCredentials, labTlsArgs } from '../../pkg/lab/auth.js';
+import { addLabHostIdentity, hostCredentials, labTlsArgs } from '../../pkg/lab/auth.js';
 import { readRecord } from '../../pkg/lab/record.js';
 import type { LabAuth, LabIdentity } from '../../pkg/lab/types.js';
 
@@ -99,7 +99,7 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
     if (withDocker) await startDockerd(h);
     if (withImage) await ensureBusyboxImage(h);
     if (opts.agents) {
-      await admitLabHost(lab, h);
+      await addLabHostIdentity(lab, h);
       await startAgent(lab, h);
     }
     return h;

@@ -4,7 +4,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import type { Controller } from '../../pkg/controller/controller.js';
-import { registerNode } from '../../pkg/agent/node.js';
+import type { NodeLease } from '../../pkg/store/types.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
 import { obj, startController, eventually, storeFor, uniquePrefix } from './controller-helpers.js';
 
@@ -17,7 +17,8 @@ type NodePart = { name: string; dockerRange?: string; shimAddress?: string; addr
 describe('a MacvlanNet applied before its nodes register', () => {
   let c: Controller;
   const prefix = uniquePrefix();
-  afterAll(async () => { await c?.stop(); });
+  const leases: NodeLease[] = [];
+  afterAll(async () => { for (const l of leases) await l.revoke().catch(() => undefined); await c?.stop(); });
 
   it('gives each late node its own block and shim address, one node at a time', async () => {
     const store = storeFor(etcd.client(), prefix);
@@ -29,9 +30,12 @@ describe('a MacvlanNet applied before its nodes register', () => {
     ]);
     const partsOf = async (m = 'mv') => ((await store.get('MacvlanNet', m))?.status as { nodes?: NodePart[] } | undefined)?.nodes ?? [];
     await eventually(async () => ((await store.get('MacvlanNet', 'mv'))?.status as { conditions?: Array<{ reason: string }> } | undefined)?.conditions?.some((x) => x.reason === 'NoNodes'), 'NoNodes before any node');
-    // Nodes join one after the other the way agents do: the second plans against the first's claims.
+    // Nodes join one after the other the way agents do (a lease-bound report of their own; the
+    // controller makes the Node): the second plans against the first's claims.
     for (const [i, n] of ['h1', 'h2', 'h3'].entries()) {
-      await registerNode(store, n);
+      const lease = store.nodeLease(n, { ttlSeconds: 30 });
+      leases.push(lease);
+      await store.reportNode(n, { address: `198.18.0.${21 + i}`, interface: 'eth0' }, lease);
       await eventually(async () => {
         const parts = await partsOf();
         const xparts = await partsOf('mvx');

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { API_VERSION, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../../pkg/api/index.js';
 import { bridgeNetworkSpec, desiredMacvlan, desiredNat, macFromIp, peerRoutes } from '../../pkg/agent/desired.js';
 import { fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, type EventScope } from '../../pkg/agent/events.js';
-import { heartbeatStatus, pickUnderlay } from '../../pkg/agent/node.js';
+import { nodeReport, pickUnderlay } from '../../pkg/agent/node.js';
 import { shimName, vethHostName } from '../../pkg/agent/planner/names.js';
 import { parseAddrs, parseLinks, parseRoutes } from '../../pkg/netlink/parse.js';
 import { parseMonitorLine } from '../../pkg/netlink/monitor.js';
@@ -158,10 +158,20 @@ describe('node registration pieces', () => {
     expect(pickUnderlay(undefined, [{ dev: 'lo', cidr: '127.0.0.1/8' }])).toEqual({});
   });
 
-  it('writes pinned address/interface over detected ones, capabilities and Ready', () => {
+  it('reports pinned address/interface over detected ones, capabilities and Ready', () => {
     const now = new Date('2026-01-01T00:00:00Z');
-    const s = heartbeatStatus(node('host-1', { address: '198.18.0.99' }), { underlay: { address: '198.18.0.11', interface: 'eth0' }, capabilities: { macvlan: true, vlan: false }, agentVersion: '0.1.0', routeProblems: [], now });
-    expect(s).toMatchObject({ address: '198.18.0.99', interface: 'eth0', lastHeartbeatTime: now.toISOString(), capabilities: { macvlan: true, vlan: false } });
+    const s = nodeReport(node('host-1', { address: '198.18.0.99' }), { underlay: { address: '198.18.0.11', interface: 'eth0' }, capabilities: { macvlan: true, vlan: false }, agentVersion: '0.1.0', routeProblems: [], now });
+    expect(s).toMatchObject({ address: '198.18.0.99', interface: 'eth0', capabilities: { macvlan: true, vlan: false } });
     expect((s.conditions as Array<{ type: string; status: string }>).map((c) => [c.type, c.status])).toEqual([['Ready', 'True'], ['RoutesReady', 'True']]);
+  });
+
+  it('reports the same state with the same report later (nothing to rewrite on a timer)', () => {
+    const input = { underlay: { address: '198.18.0.11', interface: 'eth0' }, capabilities: { macvlan: true, vlan: false }, agentVersion: '0.1.0', routeProblems: [] };
+    const first = nodeReport(undefined, { ...input, now: new Date('2026-01-01T00:00:00Z') });
+    const later = nodeReport(undefined, { ...input, previous: first.conditions as never, now: new Date('2026-01-01T00:05:00Z') });
+    expect(JSON.stringify(later)).toBe(JSON.stringify(first));
+    expect(later).not.toHaveProperty('lastHeartbeatTime');
+    const broken = nodeReport(undefined, { ...input, previous: first.conditions as never, routeProblems: ['10.76.9.0/24 via 203.0.113.9'], now: new Date('2026-01-01T00:06:00Z') });
+    expect(JSON.stringify(broken)).not.toBe(JSON.stringify(first));
   });
 });
