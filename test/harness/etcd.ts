@@ -19,6 +19,8 @@ export interface TestEtcd {
   client(): Etcd3;
   /** with auth: true, the CA and identities, and clients as any of them */
   auth?: TestEtcdAuth;
+  /** the server's TLS, to restart a member as it was */
+  tls?: EtcdTlsOptions;
   stop(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; a
     members,
     dataDir,
     auth,
+    ...(opts.tls ? { tls: opts.tls } : {}),
     client() {
       const c = new Etcd3({ hosts: endpoints, dialTimeout: 3000, defaultCallOptions: callDeadlines(), ...(opts.tls ? { credentials: etcdClientCredentials(opts.tls) } : {}) });
       clients.push(c);

@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { tlsArgs } from '../../pkg/auth/bootstrap.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import type { Store } from '../../pkg/store/types.js';
+import type { Identity } from '../../pkg/auth/pki.js';
 import { createUnderlay, createHost, startDockerd, ensureBusyboxImage, destroyLab, hostDocker, hostExec, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
 import { Agent, type AgentOptions } from '../../pkg/agent/agent.js';
 import { labIpamPlugin } from '../../pkg/lab/services.js';
@@ -28,23 +30,55 @@ export interface AgentLab {
   agents: Map<string, Agent>;
   startAgent(h: LabHost, opts?: Partial<AgentOptions>): Promise<Agent>;
   stopAgent(h: LabHost): Promise<void>;
+  /** node-<name>'s certificate and etcd user; its Node too unless the controller makes Nodes */
+  admitNode(name: string): Promise<Identity>;
+  /** --endpoints and --cacert/--cert/--key of node-<name>, for an xnet-agent the test starts */
+  agentArgs(name: string): Promise<string[]>;
+  /** a client as the controller's identity (xnet-controller) */
+  controllerClient(): Etcd3;
   down(): Promise<void>;
 }
 
-export async function agentLab(n: number, opts: { docker?: boolean } = {}): Promise<AgentLab> {
+export interface AgentLabOptions {
+  docker?: boolean;
+  /**
+   * Who makes each host's Node object. 'harness' (default): the test, standing in for the
+   * controller that does not run, before the agent starts. 'controller': nobody but the
+   * controller the test runs (a host joins by its agent's report alone).
+   */
+  nodes?: 'harness' | 'controller';
+}
+
+/**
+ * etcd runs with TLS and auth (roles of pkg/auth/roles.ts): each agent runs with its node's
+ * certificate (node-<name>), so it can write only its own keys. `client` and `store` are
+ * etcd's root: the test stands in for the admin and the controller.
+ */
+export async function agentLab(n: number, opts: AgentLabOptions = {}): Promise<AgentLab> {
   const id = `ag${randomBytes(3).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), `xnet-${id}-`));
-  const etcd = await startEtcd();
+  const etcd = await startEtcd({ auth: true });
+  const auth = etcd.auth!;
   const client = etcd.client();
   const store = createEtcdStore(client, '/xnet');
   const agents = new Map<string, Agent>();
   const hosts: LabHost[] = [];
   const lab: AgentLab = {
     etcd, client, store, hosts, dir, agents,
+    async admitNode(name) {
+      const nodeId = await auth.addNode(name);
+      if (opts.nodes !== 'controller' && !(await store.get('Node', name))) await store.create(obj('Node', name, {}));
+      return nodeId;
+    },
+    async agentArgs(name) {
+      return ['--endpoints', etcd.endpoints.join(','), ...tlsArgs(auth.ids.ca.caCert, await lab.admitNode(name))];
+    },
+    controllerClient: () => auth.clientAs(auth.ids.controller),
     async startAgent(h, o = {}) {
+      const nodeClient = auth.clientAs(await lab.admitNode(h.name));
       // The periodic resync is pushed out of every test's reach: what heals, heals by events.
       const a = new Agent({
-        node: h.name, store, etcd: client, netns: h.netns, dockerHost: h.dockerHost, resyncMs: HEAL_TEST_RESYNC_S * 1000,
+        node: h.name, store: createEtcdStore(nodeClient, '/xnet'), etcd: nodeClient, netns: h.netns, dockerHost: h.dockerHost, resyncMs: HEAL_TEST_RESYNC_S * 1000,
         ipamPlugin: labIpamPlugin(h), stateDir: h.dir,
         log: createLogger('agent', { node: h.name }), ...o,
       });

@@ -19,7 +19,8 @@ const AGENT_BIN = resolve('dist/cmd/xnet-agent.js');
 /** Runs the built xnet-agent, as a user would; resolves once its first pass is done. */
 async function startAgentCommand(h: LabHost): Promise<ChildProcess> {
   childLog = '';
-  const p = spawn(process.execPath, [AGENT_BIN, '--node', h.name, '--endpoints', lab.etcd.endpoints.join(','), '--netns', h.netns, '--docker-host', h.dockerHost, '--resync', String(HEAL_TEST_RESYNC_S)], {
+  // with the host's own certificate (node-<name>), as a real installation runs it
+  const p = spawn(process.execPath, [AGENT_BIN, '--node', h.name, ...(await lab.agentArgs(h.name)), '--netns', h.netns, '--docker-host', h.dockerHost, '--resync', String(HEAL_TEST_RESYNC_S)], {
     stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, XNET_LOG_LEVEL: 'info' },
   });
   p.stderr!.on('data', (d) => { childLog += String(d); });
@@ -136,7 +137,7 @@ describe('agent: restarts and etcd outages leave the dataplane alone', () => {
     expect(await snapshot(h1)).toEqual(before);
     expect((await inContainer(h2, 'cb', ['ping', '-c', '2', '-W', '2', '10.76.1.84'])).stdout).toContain('2 packets received');
 
-    lab.etcd.members[0] = await startEtcdServer({ dataDir: lab.etcd.dataDir, name: member.name, clientPort: member.clientPort, peerPort: member.peerPort });
+    lab.etcd.members[0] = await startEtcdServer({ dataDir: lab.etcd.dataDir, name: member.name, clientPort: member.clientPort, peerPort: member.peerPort, tls: lab.etcd.tls });
     expect(await snapshot(h1)).toEqual(before);
     // The agents follow the store again: a peer's HostSubnet going away takes its route along.
     await eventually(async () => (await readyCondition(lab.store, 'Node', 'host-1'))?.status === 'True', 'heartbeat back', 30_000);

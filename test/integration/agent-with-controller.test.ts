@@ -11,10 +11,11 @@ let lab: AgentLab;
 let controller: Controller | undefined;
 
 beforeAll(async () => {
-  lab = await agentLab(2);
+  // nobody but the controller makes the Nodes: each host joins by its agent's report
+  lab = await agentLab(2, { nodes: 'controller' });
   const log = createLogger('controller');
   log.level = process.env.XNET_LOG_LEVEL ?? 'warn';
-  controller = new Controller({ client: lab.etcd.client(), log, leaseTtlSeconds: 5 });
+  controller = new Controller({ client: lab.controllerClient(), log, leaseTtlSeconds: 5 });
   await controller.start();
   // The networks exist before any agent registers (issue 10 part 4: late joiners get their part).
   await lab.store.applyAll([

@@ -21,10 +21,11 @@ let lab: AgentLab;
 let controller: Controller | undefined;
 
 beforeAll(async () => {
-  lab = await agentLab(2);
+  // nobody but the controller makes the Nodes: each host joins by its agent's report
+  lab = await agentLab(2, { nodes: 'controller' });
   const log = createLogger('controller');
   log.level = process.env.XNET_LOG_LEVEL ?? 'warn';
-  controller = new Controller({ client: lab.etcd.client(), log, leaseTtlSeconds: 5 });
+  controller = new Controller({ client: lab.controllerClient(), log, leaseTtlSeconds: 5 });
   await controller.start();
   // Applied before the agents start: late joiners get their part too.
   await lab.store.applyAll([obj('MacvlanNet', 'shared', { subnet: '192.168.210.0/24', gateway: '192.168.210.1', ipRange: '192.168.210.128/25' })]);
