@@ -63,7 +63,7 @@ export function desiredNodeStatus(ctx: Ctx, node: Node, lastSeen: LastSeen): Sta
   // Written while the agent lives too: this is what the merged view shows the moment the
   // agent's lease-bound status expires, even if no controller is running at that instant.
   const cond = everSeen
-    ? { type: 'Ready', status: 'False' as const, reason: 'NodeLost', message: `the agent stopped heartbeating${seenAt ? `; last heartbeat ${seenAt}` : ''}; subnets are kept until the Node is deleted` }
+    ? { type: 'Ready', status: 'False' as const, reason: 'NodeLost', message: `the agent's etcd lease expired (it stopped, or lost etcd for longer than its TTL)${seenAt ? `; last report ${seenAt}` : ''}; subnets are kept until the Node is deleted` }
     : { type: 'Ready', status: 'Unknown' as const, reason: 'AgentNotStarted', message: 'no agent has reported for this node yet' };
   return {
     observedGeneration: node.metadata.generation,
