@@ -379,7 +379,7 @@ export class Agent {
       await this.report.sync(report);
       this.heartbeatConditions = report.conditions as Condition[];
     } catch (e) {
-      this.log.warn('writing the node report failed; the dataplane is left as it is', { error: (e as Error).message });
+      this.log.warn('heartbeat failed; the dataplane is left as it is', { error: (e as Error).message });
     }
   }
 

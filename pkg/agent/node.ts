@@ -104,9 +104,14 @@ export class SelfReport {
     this.written = undefined;
   }
 
-  /** Writes the report unless it is what the current lease holds; true when written. */
+  /**
+   * Writes the report unless it is what the current lease holds; true when written. The
+   * report's presence is read first (a read wakes no watcher): someone may have deleted it, and
+   * a node whose access was revoked learns it here (the read is refused).
+   */
   async sync(report: Record<string, unknown>, now = new Date()): Promise<boolean> {
     const text = JSON.stringify(report);
+    if (this.written && !(await this.store.nodeReported(this.node))) this.written = undefined;
     if (text === this.written) return false;
     this.lease ??= this.store.nodeLease(this.node, {
       ttlSeconds: this.ttlSeconds,

@@ -278,6 +278,11 @@ export class EtcdStore implements Store {
     await this.client.kv.txn({ compare: [], success: [put], failure: [] });
   }
 
+  async nodeReported(node: string): Promise<boolean> {
+    const r = await this.client.kv.range({ key: Buffer.from(this.keys.status('Node', node, { node })), count_only: true });
+    return Number(r.count) > 0;
+  }
+
   private async statusPut(key: string, status: Status, lease?: NodeLease): Promise<IRequestOp> {
     const id = lease ? await this.leaseOf(lease).id() : undefined;
     return { request_put: { key: Buffer.from(key), value: Buffer.from(JSON.stringify(status)), ...(id ? { lease: id } : {}) } };

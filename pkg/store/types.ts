@@ -135,6 +135,8 @@ export interface Store {
    * creates the Node of a node that reported). Bound to the lease: it goes when the agent does.
    */
   reportNode(node: string, status: Record<string, unknown>, lease: NodeLease): Promise<void>;
+  /** Whether the node's own report exists: a read (no watch event), refused once the node's access is revoked. */
+  nodeReported(node: string): Promise<boolean>;
   /** The lease of a node's agent; `onLost` is told when etcd let it expire (keys gone). */
   nodeLease(node: string, opts: { ttlSeconds: number; onLost?: (err: Error) => void }): NodeLease;
   /** Removes the status written by `writer`. */
