@@ -383,11 +383,12 @@ export class Agent {
     }
   }
 
-  /** Our Node changed (spec, generation) or was deleted, which deletes our report: report again. */
+  /** Our Node appeared (made by the controller), changed (spec, generation) or was deleted, which deletes our report: report again. */
   private followOwnNode(): void {
     const self = this.opts.node;
     const again = (o: Node) => { if (o.metadata.name === self) void this.heartbeat(); };
     this.caches.nodes.addHandler({
+      onAdd: again,
       onUpdate: again,
       onDelete: (o) => { if (o.metadata.name === self) this.report.invalidate(); again(o); },
     });

@@ -12,6 +12,7 @@ import type { Node } from '../../pkg/api/index.js';
 import { Controller } from '../../pkg/controller/controller.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { Keys } from '../../pkg/store/keys.js';
+import { nodeViewPrefixes } from '../../pkg/store/node-view.js';
 import { createLogger } from '../../pkg/log.js';
 import { agentLab, eventually, obj, readyCondition, type AgentLab } from './agent-harness.js';
 
@@ -34,7 +35,7 @@ beforeAll(async () => {
   log.level = process.env.XNET_LOG_LEVEL ?? 'warn';
   controller = new Controller({ client: lab.controllerClient(), log, leaseTtlSeconds: 5 });
   await controller.start();
-  await lab.store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24 }));
+  await lab.store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' }));
 }, 120_000);
 
 afterAll(async () => {
@@ -88,23 +89,27 @@ describe('joining without writing objects, liveness on the lease (TLS + auth etc
     child = await startAgentCommand();
     await eventually(async () => (await nodeReady(h2.name)) === 'True', 'host-2 (xnet-agent command) joined and Ready', 30_000);
     await eventually(async () => (await lab.store.get('HostSubnet', `default-${h2.name}`))?.status, 'HostSubnet default-host-2', 20_000);
-    // Every key under the prefix: whatever part of it an agent watches, an event there is one.
+    // Every prefix any of the two agents watches (store/node-view.ts): an event there reaches an agent.
+    const prefixes = [...new Set(lab.hosts.flatMap((h) => nodeViewPrefixes(keys, h.name)))];
     const seen: string[] = [];
-    const watcher: Watcher = await lab.client.watch().prefix('/xnet/').create();
-    watcher.on('put', (kv) => seen.push(`put ${kv.key.toString()}`));
-    watcher.on('delete', (kv) => seen.push(`delete ${kv.key.toString()}`));
+    const values: string[] = [];
+    const watchers: Watcher[] = await Promise.all(prefixes.map((p) => lab.client.watch().prefix(p).create()));
+    for (const w of watchers) {
+      w.on('put', (kv) => { seen.push(`put ${kv.key.toString()}`); values.push(`${kv.key.toString()} = ${kv.value.toString()}`); });
+      w.on('delete', (kv) => seen.push(`delete ${kv.key.toString()}`));
+    }
     try {
-      // joining is over when nothing has been written for a moment (bounded)
+      // joining is over when nothing has been written there for a while (bounded)
       let quietSince = Date.now();
       let count = 0;
       await eventually(async () => {
         if (seen.length !== count) { count = seen.length; quietSince = Date.now(); }
-        return Date.now() - quietSince > 2000;
-      }, 'join writes to settle', 30_000);
+        return Date.now() - quietSince > 6000;
+      }, 'join writes to settle', 60_000);
       const before = seen.length;
       // host-1's in-process agent and host-2's command both heartbeat every 5 s (lease TTL 10 s)
       await new Promise((r) => setTimeout(r, 3 * HEARTBEAT_MS + 500));
-      expect(seen.slice(before), 'etcd events in 3 heartbeat intervals of a steady state').toEqual([]);
+      expect(seen.slice(before), `etcd events in 3 heartbeat intervals of a steady state; last values: ${values.slice(-4).join('\n')}`).toEqual([]);
       expect(await nodeReady(h1.name)).toBe('True');
       expect(await nodeReady(h2.name)).toBe('True');
       // the watch sees what is written: an admin's label is one event
@@ -112,7 +117,7 @@ describe('joining without writing objects, liveness on the lease (TLS + auth etc
       await lab.store.update({ ...n, metadata: { ...n.metadata, labels: { zone: 'a' } } });
       await eventually(async () => seen.slice(before).some((e) => e === `put ${keys.object('Node', h1.name)}`), 'the label\'s watch event', 5000);
     } finally {
-      await watcher.cancel();
+      for (const w of watchers) await w.cancel();
     }
   }, 90_000);
 
