@@ -15,7 +15,7 @@ let controller: Controller | undefined;
 
 beforeAll(async () => {
   lab = await agentLab(1);
-  controller = await startController(lab.etcd.client(), '/xnet', { addressCooldownMs: COOLDOWN_MS });
+  controller = await startController(lab.controllerClient(), '/xnet', { addressCooldownMs: COOLDOWN_MS });
   // Eight addresses: the node's Docker block takes .12/30, NICs get .8-.11.
   await lab.store.applyAll([
     obj('Node', 'host-1', { address: '198.18.0.11' }),
