@@ -85,6 +85,16 @@ describe('agent: MacvlanNets', () => {
     expect((await inContainer(lab.hosts[1], 'm2', ['ping', '-c', '1', '-W', '2', '192.168.200.20'])).stdout).toContain('1 packets received');
   });
 
+  it('gives a container a ContainerNic on a MacvlanNet in dockerIPAM xnet mode, the default (found by the chaos suite: IpamPluginOff)', async () => {
+    await lab.store.create(obj('MacvlanNet', 'mvxnet', { subnet: '192.168.210.0/24', parent: 'eth0' }));
+    await lab.store.create(obj('ContainerNic', 'test-mvx', { node: 'host-1', container: 'test', ifName: 'eth3', network: { macvlanNet: 'mvxnet' } }));
+    await lab.store.writeStatus('ContainerNic', 'test-mvx', { controller: true }, { ip: '192.168.210.20', prefixLength: 24 });
+    await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'test-mvx'))?.status === 'True', 'NIC on the xnet-mode MacvlanNet Ready');
+    expect((await inContainer(lab.hosts[0], 'test', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth3'])).stdout).toContain('192.168.210.20/24');
+    await lab.store.delete('ContainerNic', 'test-mvx');
+    await lab.store.delete('MacvlanNet', 'mvxnet');
+  });
+
   it('says VlanUnsupported for a VLAN MacvlanNet when the kernel has no 802.1Q', async () => {
     await lab.store.create(obj('MacvlanNet', 'vlan300', { subnet: '192.168.30.0/24', vlan: 300, dockerIPAM: 'blocks' }));
     await lab.store.writeStatus('MacvlanNet', 'vlan300', { controller: true }, { nodes: [{ name: 'host-1', dockerRange: '192.168.30.128/28', shimAddress: '192.168.30.250' }, { name: 'host-2', dockerRange: '192.168.30.144/28' }] });

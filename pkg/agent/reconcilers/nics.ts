@@ -30,7 +30,7 @@ function attachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): At
   const net = nic.spec.network;
   const m = ctx.caches.macvlanNets.get(net.macvlanNet ?? '');
   if (!m) return { problem: notReady('MacvlanNetMissing', `MacvlanNet ${net.macvlanNet} does not exist`) };
-  const r = desiredMacvlan(m, ctx.node, ctx.caches.nodes.get(ctx.node), []);
+  const r = desiredMacvlan(m, ctx.node, ctx.caches.nodes.get(ctx.node), [], ctx.ipam?.plugin);
   if (!r.desired) return { problem: notReady(r.problem!.reason, r.problem!.message) };
   if (r.desired.vlan && ctx.capabilities.vlan === false) {
     return { problem: notReady('VlanUnsupported', `MacvlanNet ${m.metadata.name} uses VLAN ${r.desired.vlan} but this node's kernel has no 802.1Q support`) };
