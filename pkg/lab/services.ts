@@ -115,9 +115,10 @@ async function metricsAddress(): Promise<{ flag: string[]; url: string }> {
 
 /**
  * Tuning flags are passed explicitly, so they do not depend on how defaults are parsed. The
- * lab's etcd, like a stock one, keeps etcd's default request limits.
+ * lab's etcd, like a stock one, keeps etcd's default request limits. `env` is added to the
+ * controller's environment (the chaos suite preloads libfaketime to jump its clock).
  */
-export async function startController(lab: Lab, n: number, endpoints = labEndpoints(lab)): Promise<Started> {
+export async function startController(lab: Lab, n: number, endpoints = labEndpoints(lab), env?: Record<string, string>): Promise<Started> {
   const tuning = ['--lease-ttl', '10', '--workers', '64', '--max-txn-ops', String(ETCD_DEFAULT_LIMITS.maxTxnOps)];
   const m = await metricsAddress();
   const rec = readRecord(lab.dir);
@@ -125,7 +126,7 @@ export async function startController(lab: Lab, n: number, endpoints = labEndpoi
     id: `controller/${n}`, role: 'controller',
     argv: [process.execPath, programPath('xnet-controller'), '--endpoints', endpoints.join(','), ...labTlsArgs(rec, rec?.auth?.controller), ...tuning, ...m.flag],
     log: join(lab.dir, `controller-${n}.log`), metrics: m.url,
-  });
+  }, env);
 }
 
 /** The IPAM plugin name of a lab host's agent: unique per lab and host (dockerds share the plugin directory). */

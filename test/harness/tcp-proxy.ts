@@ -52,18 +52,19 @@ export async function startTcpProxy(target: Target, opts: { holdMs?: number } = 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
+  const cutAll = () => {
+    cut = true;
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    for (const s of sockets) s.destroy();
+  };
   return {
     endpoint: `http://127.0.0.1:${port}`,
     get accepted() { return accepted; },
-    cut() {
-      cut = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      for (const s of sockets) s.destroy();
-    },
+    cut: cutAll,
     heal() { cut = false; },
     async close() {
-      this.cut();
+      cutAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
