@@ -9,6 +9,9 @@ import { verifyHost, type Difference } from '../../pkg/verify/verify.js';
 import type { ChaosLab } from './lab.js';
 import { readStatus, silentFlows } from './prober.js';
 import { sleep } from './workload.js';
+import type { AnyObject } from '../../pkg/api/index.js';
+import { getCondition, isReady } from '../../pkg/api/conditions.js';
+import type { Condition } from '../../pkg/api/fields.js';
 
 export interface Settled {
   /** ms from the fault's end to the first moment every check held; undefined: not within the limit */
@@ -17,38 +20,63 @@ export interface Settled {
   diffs: Difference[];
   ipamProblems: number;
   ipamText: string;
-  extra?: string;
+  /** what the last poll before convergence still waited for (why converging took this long) */
+  waitedOn?: string;
+  /** how long the final verify of every host took */
+  checkMs?: number;
 }
 
+
 export async function verifyAll(c: ChaosLab): Promise<Difference[]> {
-  const out: Difference[] = [];
-  for (const h of c.hosts) {
-    out.push(...await verifyHost({ node: h.name, netns: h.netns, dockerHost: h.dockerHost, ipamPlugin: labIpamPlugin(h), store: c.store }).catch((e) => [
-      { host: h.name, what: 'verify', expected: 'a readable host', found: (e as Error).message },
-    ]));
+  const per = await Promise.all(c.hosts.map((h) => verifyHost({ node: h.name, netns: h.netns, dockerHost: h.dockerHost, ipamPlugin: labIpamPlugin(h), store: c.store })
+    .catch((e): Difference[] => [{ host: h.name, what: 'verify', expected: 'a readable host', found: (e as Error).message }])));
+  return per.flat();
+}
+
+const labNode = (c: ChaosLab) => new Set(c.hosts.map((h) => h.name));
+
+/**
+ * Every lab host's objects Ready as their agents last wrote it: the Nodes, their HostSubnets and
+ * ContainerNics, the MacvlanNets. Cheap (four lists), so it can be polled; a full verify reads
+ * every host's kernel and Docker (10-20 s a host on a loaded 2-core machine) and runs once after.
+ */
+export async function objectsReady(c: ChaosLab): Promise<string | undefined> {
+  const nodes = labNode(c);
+  const mine = (o: AnyObject) => nodes.has(o.metadata.name) || nodes.has((o.spec as { node?: string }).node ?? '');
+  for (const kind of ['Node', 'HostSubnet', 'ContainerNic', 'MacvlanNet'] as const) {
+    const items = (await c.store.list(kind)).items.filter((o) => kind === 'MacvlanNet' || mine(o));
+    const bad = items.find((o) => !isReady(o as never));
+    if (bad) {
+      const cond = getCondition((bad.status as { conditions?: Condition[] } | undefined)?.conditions, 'Ready');
+      return `${kind} ${bad.metadata.name} not Ready${cond ? ` (${cond.reason}: ${cond.message})` : ''}`;
+    }
   }
-  return out;
+  return undefined;
 }
 
 /**
- * Polls until every flow carries traffic, verify finds no difference, ipam check no problem
- * and the fault's own condition (`extra` returns why not yet, or undefined) holds.
+ * Polls until every flow carries traffic, every object of the lab's hosts is Ready, ipam check
+ * finds no problem and the fault's own condition (`extra`: why not yet, or undefined) holds;
+ * then runs verify against every host once.
  */
 export async function waitSettled(c: ChaosLab, flows: string[], end: number, limitMs: number, extra?: () => Promise<string | undefined>): Promise<Settled> {
-  let last: Settled = { silent: [], diffs: [], ipamProblems: 0, ipamText: '' };
+  let waitedOn: string | undefined;
+  let ipam = { problems: 0, text: '' };
+  let silent: string[] = [];
+  let convergeMs: number | undefined;
   while (Date.now() - end < limitMs) {
-    const silent = silentFlows(readStatus(c.lab, c.hosts), flows, Date.now());
-    if (silent.length === 0) {
-      const [diffs, ipam, why] = await Promise.all([verifyAll(c), ipamCheck(c.admin).catch((e) => ({ problems: 1, text: (e as Error).message })), extra?.()]);
-      const t = Date.now();
-      last = { silent, diffs, ipamProblems: ipam.problems, ipamText: ipam.text, extra: why };
-      if (!diffs.length && !ipam.problems && !why) return { ...last, convergeMs: Math.max(0, t - end) };
-    } else {
-      last = { ...last, silent };
-    }
+    silent = silentFlows(readStatus(c.lab, c.hosts), flows, Date.now());
+    const t0 = Date.now();
+    const notReady = silent.length ? undefined : await objectsReady(c).catch((e) => (e as Error).message);
+    if (!silent.length && !notReady) ipam = await ipamCheck(c.admin).catch((e) => ({ problems: 1, text: (e as Error).message }));
+    const why = silent.length || notReady || ipam.problems ? undefined : await extra?.();
+    waitedOn = silent.length ? `${silent.length} flow(s) silent, e.g. ${silent[0]}` : notReady ?? (ipam.problems ? `ipam check: ${ipam.text.trim().split('\n')[0]}` : why);
+    if (!waitedOn) { convergeMs = Math.max(0, t0 - end); break; }
     await sleep(250);
   }
-  return last;
+  const t = Date.now();
+  const diffs = await verifyAll(c);
+  return { convergeMs, silent, diffs, ipamProblems: ipam.problems, ipamText: ipam.text, waitedOn, checkMs: Date.now() - t };
 }
 
 /** Every IPv4 address inside every running container of every host; those held twice. */

@@ -82,10 +82,6 @@ export async function etcdLeader(lab: Lab, cluster: EtcdCluster): Promise<Member
   return undefined;
 }
 
-export function killMember(m: Member): void {
-  if (m.pid) { try { process.kill(m.pid, 'SIGKILL'); } catch { /* already gone */ } }
-}
-
 /** Waits until every member answers a read (quorum and all three up). */
 export async function waitClusterHealthy(cluster: EtcdCluster, timeoutMs = 30_000): Promise<void> {
   for (const m of cluster.members) await waitHealthy([m.endpoint], { tls: cluster.tls, timeoutMs });

@@ -32,6 +32,8 @@ export interface ChaosLab {
   controllers: number;
   /** libfaketime's offset file for the controllers ("+0", "+600") */
   faketimeFile: string;
+  /** the controllers' environment (libfaketime), for restarts */
+  controllerEnv: Record<string, string>;
   /** as the lab's admin, to all members */
   admin: Etcd3;
   store: EtcdStore;
@@ -116,7 +118,7 @@ export async function buildChaosLab(id: string, opts: { hosts: number; controlle
     [process.execPath, xctlPath(), '--endpoints', etcd.endpoints.join(','), ...labTlsArgs(rec, rec.auth!.admin), ...args],
     { reject: false, timeoutMs, env: { XNET_LAB_DIR: lab.dir, XNET_LAB_ID: lab.id } },
   );
-  return { lab, hosts, etcd, controllers: opts.controllers, faketimeFile, admin, store: createEtcdStore(admin), xctl };
+  return { lab, hosts, etcd, controllers: opts.controllers, faketimeFile, controllerEnv: env, admin, store: createEtcdStore(admin), xctl };
 }
 
 /** Closes what lives in this process (clients, proxies); the lab itself goes with destroyLab. */

@@ -37,7 +37,7 @@ export function lossByPair(gaps: Gap[], flows: string[]): Map<string, PairLoss> 
 
 /** What the design says must not happen, as one line each. */
 export function violations(gaps: Gap[], inj: Injected, settled: Settled, dups: string[]): string[] {
-  const v: string[] = [];
+  const v: string[] = [...(inj.violations ?? [])];
   const affected = (g: Gap) => inj.affected?.(parseFlow(g.flow)) ?? false;
   for (const g of gaps.filter((x) => !affected(x) && x.lost > 0)) v.push(`${g.flow} lost ${g.lost} packets (${g.gapMs} ms silent, ${g.kind})`);
   if (inj.resumeWithinMs !== undefined) {
@@ -46,7 +46,7 @@ export function violations(gaps: Gap[], inj: Injected, settled: Settled, dups: s
     }
   }
   for (const f of settled.silent) v.push(`${f} stopped and did not resume`);
-  if (settled.convergeMs === undefined) v.push(`not converged (${settled.extra ?? `${settled.diffs.length} verify differences, ${settled.ipamProblems} ipam problems`})`);
+  if (settled.convergeMs === undefined) v.push(`not converged: ${settled.waitedOn}`);
   else if (settled.convergeMs > CONVERGE_TARGET_MS) v.push(`converged after ${(settled.convergeMs / 1000).toFixed(1)} s (target ${CONVERGE_TARGET_MS / 1000} s)`);
   for (const d of settled.diffs) v.push(`verify: ${d.host}: ${d.what}: expected ${d.expected}, found ${d.found}`);
   if (settled.ipamProblems) v.push(`ipam check: ${settled.ipamProblems} problem(s): ${settled.ipamText.trim().split('\n').slice(0, 5).join(' | ')}`);
@@ -75,6 +75,7 @@ export function details(results: FaultResult[]): string {
   return results.map((r) => {
     const lines = [`fault ${r.id} (${r.title}), ${(r.durationMs / 1000).toFixed(0)} s:`];
     for (const n of r.notes) lines.push(`  note: ${n}`);
+    if (r.settled.waitedOn) lines.push(`  last thing waited for: ${r.settled.waitedOn}`);
     for (const v of r.violations) lines.push(`  VIOLATION: ${v}`);
     if (!r.violations.length) lines.push('  nothing lost that must not be');
     return lines.join('\n');

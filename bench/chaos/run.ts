@@ -53,8 +53,9 @@ async function runFault(ctx: FaultContext, flows: string[], fault: Fault | undef
     affectedLoss: { lost: hit.reduce((a, g) => a + g.lost, 0), longestGapMs: Math.max(0, ...hit.map((g) => g.gapMs)) },
     dups, settled, violations: v, notes: inj.notes ?? [],
   };
-  say(`  ${v.length ? `${v.length} violation(s)` : 'ok'}; converged ${settled.convergeMs === undefined ? 'no' : `after ${(settled.convergeMs / 1000).toFixed(1)} s`}`);
+  say(`  ${v.length ? `${v.length} violation(s)` : 'ok'}; converged ${settled.convergeMs === undefined ? 'no' : `after ${(settled.convergeMs / 1000).toFixed(1)} s`} (verify of every host took ${((settled.checkMs ?? 0) / 1000).toFixed(1)} s)`);
   for (const line of v.slice(0, 10)) say(`  - ${line}`);
+  if (settled.waitedOn) say(`  (last waited for: ${settled.waitedOn})`);
   return r;
 }
 
@@ -80,6 +81,8 @@ async function main(): Promise<number> {
     await startWorkload(c, say);
     const flows = c.hosts.flatMap((h) => c!.hosts.filter((p) => p !== h).flatMap((p) => ['eth0', 'eth1', 'mv'].map((path) => `${h.name}>${p.name}/${path}`)));
     const ctx: FaultContext = { c, opts, say };
+    const first = await waitSettled(c, flows, Date.now(), 180_000);
+    say(first.convergeMs === undefined ? `the lab did not settle within 180 s: ${first.waitedOn}` : `lab settled (traffic on every flow, every object Ready, ipam check clean) after ${(first.convergeMs / 1000).toFixed(1)} s; verify: ${first.diffs.length} difference(s)`);
     const results = [await runFault(ctx, flows, undefined)];
     for (const f of faults) results.push(await runFault(ctx, flows, f));
     console.log(`\n${tableMarkdown(results)}\n\n${details(results)}\n`);

@@ -25,6 +25,8 @@ export interface Injected {
   resumeWithinMs?: number;
   /** the fault's own settled condition: why it does not hold yet, or undefined */
   settled?: () => Promise<string | undefined>;
+  /** what the fault itself saw go wrong while it ran */
+  violations?: string[];
   /** what the printed row should say about this run (e.g. what was scaled down) */
   notes?: string[];
 }
