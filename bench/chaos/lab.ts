@@ -8,7 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { createHost, createUnderlay, ensureBusyboxImage, labDirFor, startDockerd, startAgent, startController, type Lab, type LabHost } from '../../pkg/lab/index.js';
-import { admitLabHost, labTlsArgs } from '../../pkg/lab/auth.js';
+import { addLabHostIdentity, labTlsArgs } from '../../pkg/lab/auth.js';
 import { readRecord, updateRecord } from '../../pkg/lab/record.js';
 import { run } from '../../pkg/lab/run.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
@@ -90,11 +90,11 @@ async function buildHosts(lab: Lab, n: number): Promise<LabHost[]> {
   return settled.map((s) => (s as PromiseFulfilledResult<LabHost>).value);
 }
 
-/** Each host's identity and Node, one after the other, then its proxies and agent. */
+/** Each host's identity, one after the other, then its proxies and agent (the agent reports its Node). */
 async function admitAndStartAgents(lab: Lab, etcd: EtcdCluster, hosts: LabHost[]): Promise<ChaosHost[]> {
   const out: ChaosHost[] = [];
   for (const h of hosts) {
-    await retryAuthRace(() => admitLabHost(lab, h));
+    await retryAuthRace(() => addLabHostIdentity(lab, h));
     const host: ChaosHost = { ...h, proxies: await hostProxies(etcd) };
     await startAgent(lab, h, proxyEndpoints(host));
     out.push(host);
