@@ -1,0 +1,154 @@
+// Hollow-node benchmark (issue 10 part 5, after Kubernetes' kubemark): N simulated hosts, each
+// running the real agent (store, informers, planners, reconcile loop) on a recording dataplane,
+// spread over a few child processes, against ONE stock etcd (default limits) with two
+// xnet-controller processes. The same run measures the design before issue 10 as the baseline
+// (bench/scale/hollow.ts: every informer watching the whole registry, a status rewrite every
+// 5 s, one create-if-absent transaction per address), each design on a fresh etcd.
+//
+//   npm run bench -- scale                     1,000 hosts (SCALE_NODES), 4 processes
+//   SCALE_NODES=200 node dist/bench/scale.js   what fits a 2-core machine in a few minutes
+//
+// Printed: etcd events and bytes sent per second at steady state; heap per agent; time from a
+// new node's registration until every agent has its route in place; time until 10,000
+// ContainerNics spread over the nodes have addresses; ratios against the issue's targets.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Etcd3 } from 'etcd3';
+import { callDeadlines } from '../pkg/etcd/client.js';
+import { startEtcdServer, type EtcdServer } from '../pkg/etcd/server.js';
+import { createEtcdStore } from '../pkg/store/etcd-store.js';
+import { countKeys, obj, sleep } from './lib/common.js';
+import { nodeName, underlayAddress, type HollowConfig } from './scale/config.js';
+import { baselineAllocate, etcdCounters, formatReport, type Figures } from './scale/report.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const NODES = Number(process.env.SCALE_NODES ?? 1000);
+const PROCS = Number(process.env.SCALE_PROCS ?? 4);
+const NICS = Number(process.env.SCALE_NICS ?? 10_000);
+const STEADY_S = Number(process.env.SCALE_STEADY_S ?? 20);
+const PREFIX = '/xnet';
+
+interface Env { etcd: EtcdServer; dir: string; client: Etcd3; controllers: ChildProcess[]; hollows: ChildProcess[] }
+
+async function startEnv(mode: string): Promise<Env> {
+  const dir = mkdtempSync(join(tmpdir(), `xnet-bench-scale-${mode}-`));
+  const etcd = await startEtcdServer({ dataDir: join(dir, 'etcd') });
+  const client = new Etcd3({ hosts: etcd.endpoints, defaultCallOptions: callDeadlines() });
+  const store = createEtcdStore(client, PREFIX);
+  await store.applyAll([
+    obj('ClusterNetwork', 'default', { cidr: '10.64.0.0/12', hostPrefix: 24 }),
+    ...Array.from({ length: NODES }, (_, i) => obj('Node', nodeName(i), { address: underlayAddress(i) })),
+  ]);
+  const controllers = ['c1', 'c2'].map((id) => spawn(process.execPath, [join(here, '../cmd/xnet-controller.js'),
+    '--endpoints', etcd.endpoints.join(','), '--prefix', PREFIX, '--id', id], { stdio: 'ignore', env: { ...process.env, XNET_LOG_LEVEL: 'error' } }));
+  while ((await countKeys(client, `${PREFIX}/ipam/clusternetworks/default/blocks/`)) < NODES) await sleep(200);
+  return { etcd, dir, client, controllers, hollows: [] };
+}
+
+function once<T>(child: ChildProcess, ev: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const on = (m: { ev: string }) => { if (m.ev === ev) { child.off('message', on); resolve(m as T); } };
+    child.on('message', on);
+    child.once('exit', (code) => reject(new Error(`hollow process exited (${code}) before "${ev}"`)));
+  });
+}
+
+async function startHollows(env: Env, mode: HollowConfig['mode']): Promise<void> {
+  const per = Math.ceil(NODES / PROCS);
+  for (let p = 0; p * per < NODES; p++) {
+    const cfg: HollowConfig = { mode, endpoints: env.etcd.endpoints, prefix: PREFIX, first: p * per, count: Math.min(per, NODES - p * per) };
+    env.hollows.push(fork(join(here, 'scale/hollow.js'), [], {
+      execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, SCALE_HOLLOW: JSON.stringify(cfg), XNET_LOG_LEVEL: 'error' },
+    }));
+  }
+  await Promise.all(env.hollows.map((h) => once(h, 'ready')));
+}
+
+/** etcd's outgoing events and bytes per second over STEADY_S, after the start-up settled. */
+async function steadyState(env: Env): Promise<Pick<Figures, 'eventsPerS' | 'bytesPerS'>> {
+  await sleep(5000);
+  const a = await etcdCounters(env.etcd.endpoints[0]);
+  const t0 = performance.now();
+  await sleep(STEADY_S * 1000);
+  const b = await etcdCounters(env.etcd.endpoints[0]);
+  const s = (performance.now() - t0) / 1000;
+  return { eventsPerS: (b.events - a.events) / s, bytesPerS: (b.bytes - a.bytes) / s };
+}
+
+async function heapPerAgent(env: Env): Promise<number> {
+  const all = await Promise.all(env.hollows.map((h) => { const r = once<{ perAgent: number }>(h, 'heap'); h.send({ cmd: 'heap' }); return r; }));
+  return all.reduce((s, r) => s + r.perAgent, 0) / all.length;
+}
+
+/** A new node registers (its Node object); how long until every hollow agent routes to it. */
+async function newNodeRoute(env: Env): Promise<number> {
+  const via = underlayAddress(NODES);
+  const routed = env.hollows.map((h) => { const r = once<{ at: number }>(h, 'routed'); h.send({ cmd: 'route', via }); return r; });
+  await sleep(200);
+  const t0 = Date.now();
+  await createEtcdStore(env.client, PREFIX).create(obj('Node', nodeName(NODES), { address: via }));
+  const done = await Promise.race([Promise.all(routed), sleep(120_000).then(() => undefined)]);
+  return done ? Math.max(...done.map((d) => d.at)) - t0 : Infinity;
+}
+
+const nicObjects = () => Array.from({ length: NICS }, (_, i) => obj('ContainerNic', `nic-${i}`, {
+  node: nodeName(i % NODES), container: `c${i}`, ifName: 'eth1', network: { clusterNetwork: 'default' },
+}));
+
+/** xnet: the NICs applied while every agent and both controllers run; until all have addresses. */
+async function allocateXnet(env: Env): Promise<number> {
+  const t0 = performance.now();
+  await createEtcdStore(env.client, PREFIX).applyAll(nicObjects());
+  while ((await countKeys(env.client, `${PREFIX}/ipam/clusternetworks/default/addresses/`)) < NICS) await sleep(100);
+  return (performance.now() - t0) / 1000;
+}
+
+async function stopChildren(children: ChildProcess[], graceful: boolean): Promise<void> {
+  await Promise.all(children.map(async (c) => {
+    if (c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    if (graceful) c.send({ cmd: 'stop' }); else c.kill('SIGTERM');
+    await Promise.race([exited, sleep(20_000)]);
+    if (c.exitCode === null) c.kill('SIGKILL');
+  }));
+}
+
+async function stopEnv(env: Env): Promise<void> {
+  await stopChildren(env.hollows, true);
+  await stopChildren(env.controllers, false);
+  env.client.close();
+  await env.etcd.stop();
+  rmSync(env.dir, { recursive: true, force: true });
+}
+
+async function measure(mode: HollowConfig['mode']): Promise<Figures> {
+  const env = await startEnv(mode);
+  try {
+    await startHollows(env, mode);
+    const steady = await steadyState(env);
+    const heap = await heapPerAgent(env);
+    const routeMs = await newNodeRoute(env);
+    let nicS: number;
+    if (mode === 'xnet') nicS = await allocateXnet(env);
+    else {
+      // The baseline allocator alone: with its agents up, each of its 10,000 writes would go to
+      // every agent five times and time this machine's CPUs, not the allocator.
+      await stopChildren(env.hollows, true);
+      await stopChildren(env.controllers, false);
+      await createEtcdStore(env.client, PREFIX).applyAll(nicObjects());
+      nicS = await baselineAllocate(env.client, PREFIX, NICS);
+    }
+    return { ...steady, heapPerAgent: heap, routeMs, nicS };
+  } finally {
+    await stopEnv(env);
+  }
+}
+
+console.log(`bench/scale: ${NODES} hollow hosts in ${PROCS} processes, 2 controllers, one stock etcd; ${NICS} NICs; steady state over ${STEADY_S} s`);
+const xnet = await measure('xnet');
+const baseline = await measure('baseline');
+console.log(formatReport({ nodes: NODES, nics: NICS, xnet, baseline }));

@@ -1,0 +1,99 @@
+// One child process of bench/scale.ts: runs a slice of the hollow nodes, each a real Agent
+// (store, informers, planners, work queue, reconcilers) with its own etcd client, on a
+// HollowDataplane. Talks to the parent over IPC:
+//   parent -> { cmd: 'heap' } | { cmd: 'route', via } | { cmd: 'stop' }
+//   child  -> { ev: 'ready', agents } | { ev: 'heap', perAgent } | { ev: 'routed', at } | { ev: 'stopped' }
+//
+// mode xnet: the product as it is (each agent watches what concerns its node).
+// mode baseline: the design before issue 10, rebuilt around the same agent code: every
+// informer watches the whole registry (one cache per kind, as Store.watch still does), and each
+// agent rewrites its Node status every 5 s.
+import { Etcd3 } from 'etcd3';
+import { Agent } from '../../pkg/agent/agent.js';
+import { callDeadlines } from '../../pkg/etcd/client.js';
+import { EtcdStore } from '../../pkg/store/etcd-store.js';
+import type { NodeWatch } from '../../pkg/store/types.js';
+import { quietLog, sleep } from '../lib/common.js';
+import { HollowDataplane } from './hollow-dataplane.js';
+import { nodeName, underlayAddress, type HollowConfig } from './config.js';
+
+/** the baseline's periodic status rewrite */
+const BASELINE_REWRITE_MS = 5000;
+
+/** The old wiring: each informer lists its kind and watches the whole registry on its own. */
+class RegistryWideStore extends EtcdStore {
+  override nodeView(): NodeWatch {
+    return { start: async () => undefined, close: async () => undefined, list: (k) => this.list(k), watch: (k, r, h) => this.watch(k, r, h) };
+  }
+}
+
+interface Hollow { agent: Agent; dp: HollowDataplane; client: Etcd3; timer?: NodeJS.Timeout }
+
+async function startHollow(cfg: HollowConfig, i: number): Promise<Hollow> {
+  const client = new Etcd3({ hosts: cfg.endpoints, defaultCallOptions: callDeadlines() });
+  const node = nodeName(i);
+  const log = quietLog('agent', { node });
+  const store = cfg.mode === 'xnet' ? new EtcdStore(client, cfg.prefix, log) : new RegistryWideStore(client, cfg.prefix, log);
+  const dp = new HollowDataplane(underlayAddress(i));
+  // The baseline's status rewrite is its own timer, whatever the agent's heartbeat does.
+  const heartbeatMs = cfg.mode === 'baseline' ? 3_600_000 : undefined;
+  const agent = new Agent({ node, store, dataplane: dp, events: { kernel: false }, log, heartbeatMs });
+  await agent.start();
+  await agent.firstPass;
+  const h: Hollow = { agent, dp, client };
+  if (cfg.mode === 'baseline') {
+    h.timer = setInterval(() => {
+      void store.writeStatus('Node', node, { node }, { address: dp.address, interface: 'eth0', lastHeartbeatTime: new Date().toISOString() }).catch(() => undefined);
+    }, BASELINE_REWRITE_MS);
+  }
+  return h;
+}
+
+function heapPerAgent(before: number, agents: number): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return (process.memoryUsage().heapUsed - before) / Math.max(1, agents);
+}
+
+/** Resolves when every agent of this process has put a route via `via` in place. */
+function routedVia(hollows: Hollow[], via: string): Promise<number> {
+  return new Promise((resolve) => {
+    let left = hollows.length;
+    for (const h of hollows) {
+      let done = false;
+      h.dp.onRoute = (r) => {
+        if (done || r.via !== via) return;
+        done = true;
+        if (--left === 0) resolve(Date.now());
+      };
+    }
+  });
+}
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(process.env.SCALE_HOLLOW ?? '{}') as HollowConfig;
+  (globalThis as { gc?: () => void }).gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const hollows: Hollow[] = [];
+  // a few at a time: a thousand agents listing at once is a thundering herd, not a measurement
+  for (let i = cfg.first; i < cfg.first + cfg.count; i += 10) {
+    const slice = Array.from({ length: Math.min(10, cfg.first + cfg.count - i) }, (_, k) => i + k);
+    hollows.push(...(await Promise.all(slice.map((n) => startHollow(cfg, n)))));
+  }
+  process.send!({ ev: 'ready', agents: hollows.length });
+  process.on('message', (m: { cmd: string; via?: string }) => {
+    if (m.cmd === 'heap') process.send!({ ev: 'heap', perAgent: heapPerAgent(before, hollows.length) });
+    else if (m.cmd === 'route') void routedVia(hollows, m.via!).then((at) => process.send!({ ev: 'routed', at }));
+    else if (m.cmd === 'stop') void stopAll(hollows).then(() => process.send!({ ev: 'stopped' }, () => process.exit(0)));
+  });
+}
+
+async function stopAll(hollows: Hollow[]): Promise<void> {
+  await Promise.all(hollows.map(async (h) => {
+    clearInterval(h.timer);
+    await h.agent.stop();
+    h.client.close();
+  }));
+  await sleep(10);
+}
+
+await main();

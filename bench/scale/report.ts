@@ -1,0 +1,76 @@
+// bench/scale.ts's measuring instruments and its report: etcd's own counters of what it sent,
+// the baseline allocator (one create-if-absent transaction per address), and the table with
+// the ratios against issue 10's targets.
+import type { Etcd3 } from 'etcd3';
+import { formatIPv4, parseIPv4 } from '../../pkg/ip/ipv4.js';
+
+export interface Figures {
+  /** watch events etcd sent to all watchers, per second at steady state */
+  eventsPerS: number;
+  /** bytes etcd sent to all its gRPC clients, per second at steady state */
+  bytesPerS: number;
+  heapPerAgent: number;
+  /** from the new node's registration until every agent has its route in place */
+  routeMs: number;
+  /** until every NIC has an address */
+  nicS: number;
+}
+
+/**
+ * etcd's counters: events sent to watchers (etcd_debugging_mvcc_events_total, counted per
+ * watcher that receives them) and bytes sent to gRPC clients.
+ */
+export async function etcdCounters(endpoint: string): Promise<{ events: number; bytes: number }> {
+  const text = await (await fetch(`${endpoint}/metrics`)).text();
+  const value = (name: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    if (!line) throw new Error(`etcd exports no ${name}`);
+    return Number(line.split(' ')[1]);
+  };
+  return { events: value('etcd_debugging_mvcc_events_total'), bytes: value('etcd_network_client_grpc_sent_bytes_total') };
+}
+
+/**
+ * The baseline allocator: for each NIC in turn, one transaction that creates its address claim
+ * if absent and writes its status. Returns the seconds it took.
+ */
+export async function baselineAllocate(client: Etcd3, prefix: string, nics: number): Promise<number> {
+  const first = parseIPv4('10.64.0.2');
+  const t0 = performance.now();
+  for (let i = 0; i < nics; i++) {
+    const ip = formatIPv4(first + i);
+    const claimKey = Buffer.from(`${prefix}/ipam/clusternetworks/default/addresses/${String(first + i).padStart(10, '0')}`);
+    const claim = { owner: { kind: 'ContainerNic', name: `nic-${i}`, uid: `u${i}` }, role: 'nic', ip };
+    const statusKey = Buffer.from(`${prefix}/registry/status/controller/containernics/nic-${i}`);
+    const r = await client.kv.txn({
+      compare: [{ key: claimKey, target: 'Create', result: 'Equal', create_revision: 0 }],
+      success: [{ request_put: { key: claimKey, value: Buffer.from(JSON.stringify(claim)) } }, { request_put: { key: statusKey, value: Buffer.from(JSON.stringify({ ip, prefixLength: 12 })) } }],
+      failure: [],
+    });
+    if (!r.succeeded) throw new Error(`baseline: the claim of ${ip} existed`);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+const HEARTBEAT_S = 5;
+const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'never');
+const mib = (n: number) => `${fmt(n / 1024 / 1024, 2)} MiB`;
+const ratio = (base: number, x: number) => (x > 0 ? `${fmt(base / x, 1)}x` : 'inf');
+
+export function formatReport(r: { nodes: number; nics: number; xnet: Figures; baseline: Figures }): string {
+  const { xnet: x, baseline: b, nodes } = r;
+  const evRatio = x.eventsPerS > 0 ? b.eventsPerS / x.eventsPerS : Infinity;
+  const nicRatio = b.nicS / x.nicS;
+  const rows = [
+    ['figure', 'baseline', 'xnet', 'ratio', 'target (issue 10, at 1,000 hosts)'],
+    ['etcd watch events sent per 5 s heartbeat interval', fmt(b.eventsPerS * HEARTBEAT_S), fmt(x.eventsPerS * HEARTBEAT_S), ratio(b.eventsPerS, x.eventsPerS),
+      `>= 100x fewer: ${evRatio >= 100 ? 'met' : 'missed'} at ${nodes} hosts`],
+    ['etcd bytes sent per second (all clients)', mib(b.bytesPerS), mib(x.bytesPerS), ratio(b.bytesPerS, x.bytesPerS), '-'],
+    ['heap per agent', mib(b.heapPerAgent), mib(x.heapPerAgent), ratio(b.heapPerAgent, x.heapPerAgent), '-'],
+    [`new node's route in place on all ${nodes} agents`, `${fmt(b.routeMs / 1000, 2)} s`, `${fmt(x.routeMs / 1000, 2)} s`, ratio(b.routeMs, x.routeMs),
+      `<= 2 s: ${x.routeMs <= 2000 ? 'met' : 'missed'} at ${nodes} hosts`],
+    [`${fmt(r.nics)} NICs have addresses`, `${fmt(b.nicS, 2)} s`, `${fmt(x.nicS, 2)} s`, ratio(b.nicS, x.nicS), `>= 10x faster: ${nicRatio >= 10 ? 'met' : 'missed'}`],
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+}
