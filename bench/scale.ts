@@ -45,7 +45,9 @@ async function startEnv(mode: string): Promise<Env> {
   const controllers = ['c1', 'c2'].map((id) => spawn(process.execPath, [join(here, '../cmd/xnet-controller.js'),
     '--endpoints', etcd.endpoints.join(','), '--prefix', PREFIX, '--id', id], { stdio: 'ignore', env: { ...process.env, XNET_LOG_LEVEL: 'error' } }));
   while ((await countKeys(client, `${PREFIX}/ipam/clusternetworks/default/blocks/`)) < NODES) await sleep(200);
-  return { etcd, dir, client, controllers, hollows: [] };
+  const env = { etcd, dir, client, controllers, hollows: [] };
+  live.push(env);
+  return env;
 }
 
 function once<T>(child: ChildProcess, ev: string): Promise<T> {
@@ -139,8 +141,10 @@ async function measure(mode: HollowConfig['mode']): Promise<Figures> {
       // every agent five times and time this machine's CPUs, not the allocator.
       await stopChildren(env.hollows, true);
       await stopChildren(env.controllers, false);
+      // timed from the apply, as xnet's figure is
+      const t0 = performance.now();
       await createEtcdStore(env.client, PREFIX).applyAll(nicObjects());
-      nicS = await baselineAllocate(env.client, PREFIX, NICS);
+      nicS = (performance.now() - t0) / 1000 + await baselineAllocate(env.client, PREFIX, NICS);
     }
     return { ...steady, heapPerAgent: heap, routeMs, nicS };
   } finally {
@@ -148,6 +152,12 @@ async function measure(mode: HollowConfig['mode']): Promise<Figures> {
   }
 }
 
+// Each node's xnet half of a /24 holds 126 addresses.
+if (NICS > NODES * 100) throw new Error(`SCALE_NICS=${NICS} over ${NODES} nodes: at most 100 per node`);
+const live: Env[] = [];
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => { for (const e of live) for (const c of [...e.hollows, ...e.controllers]) c.kill('SIGKILL'); void Promise.all(live.map((e) => e.etcd.stop())).finally(() => process.exit(130)); });
+}
 console.log(`bench/scale: ${NODES} hollow hosts in ${PROCS} processes, 2 controllers, one stock etcd; ${NICS} NICs; steady state over ${STEADY_S} s`);
 const xnet = await measure('xnet');
 const baseline = await measure('baseline');
