@@ -36,7 +36,10 @@ export async function syncRole(client: Etcd3, role: RoleSpec): Promise<void> {
       await client.auth.roleRevokePermission({ role: role.name, key: p.key, range_end: p.range_end });
     }
   }
-  await Promise.all(want.filter((p) => !held.has(permId(p))).map((perm) => client.auth.roleGrantPermission({ name: role.name, perm })));
+  // One at a time: with auth on, each change is checked against the auth store's revision
+  // when it is proposed, and a concurrent change moves that revision on; etcd then refuses the
+  // other with "revision of auth store is old" (seen as a lab up failure under load).
+  for (const perm of want.filter((p) => !held.has(permId(p)))) await client.auth.roleGrantPermission({ name: role.name, perm });
 }
 
 /** A user that can only authenticate with a certificate (no password), holding `roles`. */
@@ -48,10 +51,11 @@ export async function ensureUser(client: Etcd3, user: string, roles: string[]): 
 /** root, the controller and the admin identities with their roles, then `auth enable`. */
 export async function initAuth(client: Etcd3, keys = new Keys()): Promise<void> {
   await ensureUser(client, ROOT_USER, ['root']);
-  await Promise.all(clusterRoles(keys).map(async (r) => {
+  // sequential for the same reason as syncRole's grants (init runs again after auth enable)
+  for (const r of clusterRoles(keys)) {
     await syncRole(client, r);
     await ensureUser(client, r.name, [r.name]);
-  }));
+  }
   await client.auth.authEnable();
 }
 
