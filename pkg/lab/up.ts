@@ -55,11 +55,15 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabUp> {
   say(o.endpoints?.length ? `using etcd at ${cp.endpoints.join(',')}` : `local etcd at ${cp.endpoints.join(',')} (${secs()})`);
   for (const s of cp.started) say(s.missing ? `${s.id}: not built (${s.missing} missing), skipped` : `${s.id} started (pid ${s.pid})`);
   const started = [...cp.started];
+  // hosts come up in parallel, but etcd refuses concurrent auth changes ("revision of auth
+  // store is old"): their identities are added one after another
+  let authChain = Promise.resolve();
+  const addIdentity = (h: LabHost) => (authChain = authChain.then(() => addLabHostIdentity(lab, h)));
   const hosts = await Promise.all(Array.from({ length: n }, async (_, i) => {
     const h = await createHost(lab, i + 1);
     await startDockerd(h);
     await ensureBusyboxImage(h);
-    if (o.agents !== false) await addLabHostIdentity(lab, h);
+    if (o.agents !== false) await addIdentity(h);
     const a = o.agents === false ? undefined : await startAgent(lab, h, cp.endpoints);
     if (a) started.push(a);
     const agent = !a ? 'no agent' : a.missing ? 'agent not built' : `agent pid ${a.pid}`;
