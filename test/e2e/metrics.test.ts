@@ -66,6 +66,12 @@ describe('metrics in the lab', () => {
       return (sample(t, 'xnet_drift_healed_total', { kind: 'Route', trigger: 'kernel' }) ?? 0) > before ? t : undefined;
     }, 10_000);
     expect(sample(text.value, 'xnet_heal_latency_seconds_count', { kind: 'Route' })).toBeGreaterThanOrEqual(1);
+    // ...and as an event the agent recorded under its own events subtree
+    const ev = await waitFor('Healed event', async () => {
+      const r = await lab().xctl(['get', 'events', '--for', 'node/host-1']);
+      return /Normal\s+Healed\s+node\/host-1\s+\d+\s+agent\/host-1\s+repaired Route drift on node host-1/.test(r.stdout) ? r.stdout : undefined;
+    }, 10_000, 500);
+    expect(ev.value).toMatch(/\d+ ms after the kernel event/);
   });
 
   test('ends with xctl lab verify clean: every host holds what etcd declares', async () => {
