@@ -10,7 +10,7 @@ import { duplicateAddresses, waitSettled } from './checks.js';
 import { ALL_FAULTS } from './faults/index.js';
 import { parseFlow, type ChaosOptions, type Fault, type FaultContext, type Injected } from './faults/types.js';
 import { buildChaosLab, closeChaosLab, newLabId, type ChaosLab } from './lab.js';
-import { installProberImage, readGaps } from './prober.js';
+import { installProberImage, readGaps, readStatus, silentFlows } from './prober.js';
 import { details, lossByPair, tableMarkdown, violations, type FaultResult } from './report.js';
 import { sleep, startWorkload } from './workload.js';
 
@@ -37,21 +37,24 @@ function options() {
 }
 
 /** Runs one fault (or, with none, a quiet baseline) and judges it. */
-async function runFault(ctx: FaultContext, flows: string[], fault: Fault | undefined): Promise<FaultResult> {
+async function runFault(ctx: FaultContext, allFlows: string[], fault: Fault | undefined): Promise<FaultResult> {
   const start = Date.now();
+  // a flow an earlier fault left stopped is reported once, not blamed on every later fault
+  const down = silentFlows(readStatus(ctx.c.lab, ctx.c.hosts), allFlows, start);
+  const flows = allFlows.filter((f) => !down.includes(f));
   say(fault ? `fault ${fault.id}: ${fault.title}` : `baseline: ${BASELINE_MS / 1000} s without a fault`);
   const inj: Injected = fault ? await fault.inject(ctx) : await sleep(BASELINE_MS).then(() => ({ end: Date.now() }));
   const settled = await waitSettled(ctx.c, flows, inj.end, SETTLE_LIMIT_MS, inj.settled);
   await sleep(1500); // a gap is written when the first packet after it arrives
   const dups = await duplicateAddresses(ctx.c).catch((e) => [`(could not read containers: ${(e as Error).message})`]);
-  const gaps = readGaps(ctx.c.lab, ctx.c.hosts).filter((g) => g.at >= start);
+  const gaps = readGaps(ctx.c.lab, ctx.c.hosts).filter((g) => g.at >= start && flows.includes(g.flow));
   const hit = gaps.filter((g) => inj.affected?.(parseFlow(g.flow)));
   const v = violations(gaps, inj, settled, dups);
   const r: FaultResult = {
     id: fault?.id ?? 0, title: fault?.title ?? 'none (baseline)', durationMs: Date.now() - start,
     pairs: lossByPair(gaps.filter((g) => !hit.includes(g)), flows),
     affectedLoss: { lost: hit.reduce((a, g) => a + g.lost, 0), longestGapMs: Math.max(0, ...hit.map((g) => g.gapMs)) },
-    dups, settled, violations: v, notes: inj.notes ?? [],
+    dups, settled, violations: v, notes: [...(down.length ? [`already silent before this fault (not judged here): ${down.join(', ')}`] : []), ...(inj.notes ?? [])],
   };
   say(`  ${v.length ? `${v.length} violation(s)` : 'ok'}; converged ${settled.convergeMs === undefined ? 'no' : `after ${(settled.convergeMs / 1000).toFixed(1)} s`} (verify of every host took ${((settled.checkMs ?? 0) / 1000).toFixed(1)} s)`);
   for (const line of v.slice(0, 10)) say(`  - ${line}`);
