@@ -43,12 +43,19 @@ const labNode = (c: ChaosLab) => new Set(c.hosts.map((h) => h.name));
 export async function objectsReady(c: ChaosLab): Promise<string | undefined> {
   const nodes = labNode(c);
   const mine = (o: AnyObject) => nodes.has(o.metadata.name) || nodes.has((o.spec as { node?: string }).node ?? '');
-  for (const kind of ['Node', 'HostSubnet', 'ContainerNic', 'MacvlanNet'] as const) {
-    const items = (await c.store.list(kind)).items.filter((o) => kind === 'MacvlanNet' || mine(o));
-    const bad = items.find((o) => !isReady(o as never));
+  for (const kind of ['Node', 'HostSubnet', 'ContainerNic'] as const) {
+    const bad = (await c.store.list(kind)).items.filter(mine).find((o) => !isReady(o as never));
     if (bad) {
       const cond = getCondition((bad.status as { conditions?: Condition[] } | undefined)?.conditions, 'Ready');
       return `${kind} ${bad.metadata.name} not Ready${cond ? ` (${cond.reason}: ${cond.message})` : ''}`;
+    }
+  }
+  // a MacvlanNet spans fault 3's agentless Node too: only the lab hosts' parts count
+  for (const m of (await c.store.list('MacvlanNet')).items) {
+    const parts = ((m.status as { nodes?: { name: string; ready?: boolean; message?: string }[] } | undefined)?.nodes ?? []);
+    for (const n of nodes) {
+      const p = parts.find((x) => x.name === n);
+      if (!p?.ready) return `MacvlanNet ${m.metadata.name} not ready on ${n}${p?.message ? ` (${p.message})` : ''}`;
     }
   }
   return undefined;
