@@ -9,7 +9,7 @@ import { createEtcdClient } from '../../pkg/etcd/client.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { getCondition } from '../../pkg/api/index.js';
 import { useTestLab } from '../harness/lab.js';
-import { apply, containerIp, getObject, runContainer, unreachableFrom, waitFor, waitReady } from './helpers.js';
+import { apply, containerIp, expectLabVerifyClean, getObject, runContainer, unreachableFrom, waitFor, waitReady } from './helpers.js';
 
 const TWO = `
 apiVersion: xnet.io/v1alpha1
@@ -81,4 +81,10 @@ describe('bridge and Docker network names are unique per node', () => {
     expect((await lab().exec('host-2', ['ip', '-d', 'link', 'show', 'userbr0'], { check: true })).stdout).toBe(before);
     await store.close();
   }, 90_000);
+
+  test('ends with xctl lab verify clean once the refused HostSubnet is deleted', async () => {
+    const del = await lab().xctl(['delete', 'hs', 'stolen']);
+    expect(del.exitCode, del.stderr).toBe(0);
+    await expectLabVerifyClean(lab());
+  }, 150_000);
 });
