@@ -131,6 +131,8 @@ async function main(): Promise<void> {
     await startDockerd(h);
     await ensureBusyboxImage(h);
     await store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' }));
+    // no controller runs here: the Nodes are made as it would make them (an agent writes none)
+    await store.create(obj('Node', 'host-1', {}));
     await store.create(obj('Node', 'host-2', { address: '198.18.0.12' }));
     await store.create(obj('HostSubnet', 'default-host-1', { node: 'host-1', clusterNetwork: 'default', subnet: '10.76.1.0/24', bridge: 'br01', dockerRange: '10.76.1.128/25' }));
     await store.create(obj('HostSubnet', 'default-host-2', { node: 'host-2', clusterNetwork: 'default', subnet: '10.76.2.0/24', bridge: 'br02' }));
