@@ -24,7 +24,7 @@ export class ApplyError extends DataplaneError {}
 export interface AgentDataplane {
   readonly target: NetTarget;
   readonly ip: Pick<IpRunner, 'routes' | 'links'>;
-  readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'networkEndpoints' | 'reconnect'>;
+  readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'networkEndpoints' | 'disconnect' | 'connect'>;
   underlay(): Promise<Underlay>;
   inHostNetns(pid: number): Promise<boolean>;
   capabilities(iface: string | undefined): Promise<Record<string, boolean>>;

@@ -68,9 +68,11 @@ export function keysForDockerEvent(e: DockerEvent, s: EventScope): string[] {
   // dockerIPAM xnet: the address book learns (and frees) holders from the network's endpoints.
   if (e.type === 'network' && (e.action === 'connect' || e.action === 'disconnect')) return allMacvlan(s);
   if (e.type !== 'container' || !['start', 'restart', 'die', 'destroy', 'create', 'rename'].includes(e.action)) return [];
-  return s.nics
+  // dockerIPAM xnet keeps a stopped container's address until the container is removed.
+  const removed = e.action === 'destroy' ? allMacvlan(s) : [];
+  return [...removed, ...s.nics
     .filter((n) => n.spec.container === e.name || n.spec.container === e.id || e.id.startsWith(n.spec.container) || n.status?.containerId === e.id)
-    .map((n) => nicKey(n.metadata.name));
+    .map((n) => nicKey(n.metadata.name))];
 }
 
 /** The interface name in a LINK or ADDR line of `ip monitor` ("5: br01: <...>", "7: xs..  inet ..."). */

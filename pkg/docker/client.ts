@@ -142,13 +142,18 @@ export class DockerClient {
       .map(([id, c]) => ({ container: id, name: c.Name ?? '', ip: (c.IPv4Address ?? '').split('/')[0] }));
   }
 
-  /** Moves a container's endpoint on a network to a given address (disconnect, connect --ip). */
-  async reconnect(network: string, container: string, ip: string): Promise<void> {
-    const net = this.docker.getNetwork(network);
+  /** Takes a container off a network (its address goes back to the network's IPAM). */
+  async disconnect(network: string, container: string): Promise<void> {
     try {
-      await net.disconnect({ Container: container, Force: true });
-      await net.connect({ Container: container, EndpointConfig: { IPAMConfig: { IPv4Address: ip } } });
-    } catch (e) { throw wrap(e, `reconnect ${container} to ${network} with ${ip}`); }
+      await this.call('network_disconnect', () => this.docker.getNetwork(network).disconnect({ Container: container, Force: true }));
+    } catch (e) { throw wrap(e, `disconnect ${container} from ${network}`); }
+  }
+
+  /** Attaches a container to a network, with a given address when `ip` is set (docker network connect --ip). */
+  async connect(network: string, container: string, ip?: string): Promise<void> {
+    try {
+      await this.call('network_connect', () => this.docker.getNetwork(network).connect({ Container: container, ...(ip ? { EndpointConfig: { IPAMConfig: { IPv4Address: ip } } } : {}) }));
+    } catch (e) { throw wrap(e, `connect ${container} to ${network}${ip ? ` with ${ip}` : ''}`); }
   }
 
   /** undefined when no such container exists. */

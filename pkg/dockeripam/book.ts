@@ -3,10 +3,23 @@
 // gave to which container (`assigned`). Docker's requests are answered from here without any
 // etcd round trip; every change is written to the local journal before Docker hears the
 // answer, so a restarted agent (or one cut off from etcd) answers the same.
+//
+// Addresses stay with their containers across restarts (the trap of remote IPAM plugins):
+// when Docker releases the address of a container it still has (stopped, or dockerd going
+// down), the address is kept for that container until Docker removes it. A request without
+// --ip right after such a release (a restart: stop, then start) gets the most recently kept
+// address, and the agent moves a container that came back on another address home
+// (../agent/reconcilers/docker-ipam.ts), so even a dockerd restarting many containers at once
+// while etcd is unreachable ends with every container on its old address.
 import { parseIPv4 } from '../ip/ipv4.js';
 import { XnetIpamError } from './errors.js';
 import type { Journal, JournalState, NetBook } from './journal.js';
 import { HIGH_WATER, TARGET_FREE, type NodeIpamReport } from './report.js';
+
+/** A kept address released this recently goes to the next request without --ip (a restart). */
+export const RESTART_WINDOW_MS = 60_000;
+
+export interface Assigned { ip: string; container?: string; name?: string; at: number; released?: number; lentFrom?: { container: string; name?: string } }
 
 export type { NetBook };
 
@@ -65,20 +78,59 @@ export class AddressBook {
     return b.pool.filter((a) => !b.assigned[a] && !out.has(a));
   }
 
-  assigned(mvn: string): Array<{ ip: string; container?: string; name?: string; at: number }> {
+  assigned(mvn: string): Assigned[] {
     return Object.entries(this.book(mvn).assigned).map(([ip, a]) => ({ ip, ...a }));
   }
 
-  /** Hands out ip (already checked free and probed) to a container to be; journaled first. */
+  /** Hands out ip (free, or kept for a container and asked for by --ip) to a container to be; journaled first. */
   assign(mvn: string, ip: string): void {
     this.book(mvn).assigned[ip] = { at: Date.now() };
+    this.persist(mvn);
+  }
+
+  /** Addresses kept for stopped containers, released within `withinMs`, most recent first. */
+  kept(mvn: string, withinMs = Infinity): string[] {
+    const now = Date.now();
+    return Object.entries(this.book(mvn).assigned)
+      .filter(([, a]) => a.released !== undefined && now - a.released <= withinMs)
+      .sort(([, x], [, y]) => y.released! - x.released!).map(([ip]) => ip);
+  }
+
+  isKept(mvn: string, ip: string): boolean { return this.book(mvn).assigned[ip]?.released !== undefined; }
+
+  /** Gives an address kept for a container to a starting one (most likely that container, restarting). */
+  lend(mvn: string, ip: string): void {
+    const a = this.book(mvn).assigned[ip];
+    if (!a?.container) return this.assign(mvn, ip);
+    this.book(mvn).assigned[ip] = { at: Date.now(), lentFrom: { container: a.container, ...(a.name ? { name: a.name } : {}) } };
+    this.persist(mvn);
+  }
+
+  /** The address kept for (or lent away from) a container, other than `except`. */
+  homeOf(mvn: string, container: string, except?: string): string | undefined {
+    for (const [ip, a] of Object.entries(this.book(mvn).assigned)) {
+      if (ip === except) continue;
+      if (a.released !== undefined && a.container === container) return ip;
+      if (a.lentFrom?.container === container && a.container !== container) return ip;
+    }
+    return undefined;
+  }
+
+  /** The container an address is kept for gives up on it (it stays where it is now). */
+  forgetHome(mvn: string, ip: string): void {
+    const a = this.book(mvn).assigned[ip];
+    if (!a) return;
+    if (a.released !== undefined) return this.drop(mvn, ip);
+    if (!a.lentFrom) return;
+    delete a.lentFrom;
     this.persist(mvn);
   }
 
   /** The holder of ip on this node, for a refusal message. */
   holder(mvn: string, ip: string): string | undefined {
     const a = this.book(mvn).assigned[ip];
-    if (a) return a.name ? `container ${a.name}` : a.container ? `container ${a.container.slice(0, 12)}` : 'a container being created';
+    const who = a?.name ? `container ${a.name}` : a?.container ? `container ${a.container.slice(0, 12)}` : 'a container being created';
+    if (a) return a.released !== undefined ? `${who} (stopped; the address is kept for it)` : who;
     if (this.book(mvn).external.includes(ip)) return 'a host outside xnet (it answered an ARP probe)';
     return undefined;
   }
@@ -86,12 +138,32 @@ export class AddressBook {
   /** Records which container an address went to (learnt from Docker afterwards). */
   identify(mvn: string, ip: string, container: string, name: string): void {
     const a = this.book(mvn).assigned[ip];
-    if (!a || (a.container === container && a.name === name)) return;
+    if (!a || (a.container === container && a.name === name && a.released === undefined && a.lentFrom?.container !== container)) return;
     a.container = container; a.name = name;
+    delete a.released;
+    if (a.lentFrom?.container === container) delete a.lentFrom;
     this.persist(mvn);
   }
 
-  release(mvn: string, ip: string): void {
+  /**
+   * Docker released ip (ReleaseAddress, or the agent saw its container stopped): an address
+   * lent away goes back to the container it is kept for; a container's own address is kept
+   * for it, unless it has another one kept (then this one is free).
+   */
+  dockerReleased(mvn: string, ip: string): void {
+    const a = this.book(mvn).assigned[ip];
+    if (!a) return;
+    if (a.lentFrom && a.lentFrom.container !== a.container) {
+      this.book(mvn).assigned[ip] = { at: a.at, container: a.lentFrom.container, ...(a.lentFrom.name ? { name: a.lentFrom.name } : {}), released: Date.now() };
+    } else if (a.container && !this.homeOf(mvn, a.container, ip)) {
+      a.released = Date.now();
+      delete a.lentFrom;
+    } else return this.drop(mvn, ip);
+    this.persist(mvn);
+  }
+
+  /** ip is free again (its container is gone, or it was never seen on one). */
+  drop(mvn: string, ip: string): void {
     const b = this.book(mvn);
     if (!b.assigned[ip]) return;
     delete b.assigned[ip];

@@ -11,8 +11,16 @@ const netBook = z.object({
   gateway: z.string().optional(),
   /** addresses the controller pre-claimed for this node */
   pool: z.array(z.string()),
-  /** ip -> the container it went to (once Docker showed us) and when */
-  assigned: z.record(z.string(), z.object({ container: z.string().optional(), name: z.string().optional(), at: z.number() })),
+  /**
+   * ip -> the container it went to (once Docker showed us) and when; `released`: Docker let go
+   * of it (the container stopped) and it is kept for that container; `lentFrom`: it was kept
+   * for that container and went to a starting one (most likely the same, restarting).
+   */
+  assigned: z.record(z.string(), z.object({
+    container: z.string().optional(), name: z.string().optional(), at: z.number(),
+    released: z.number().optional(),
+    lentFrom: z.object({ container: z.string(), name: z.string().optional() }).optional(),
+  })),
   returned: z.array(z.string()),
   external: z.array(z.string()),
   requested: z.array(z.string()),

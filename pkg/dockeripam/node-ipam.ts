@@ -3,7 +3,7 @@
 // time per MacvlanNet, so two containers never get the same free address.
 import { parseCidr, parseIPv4, formatIPv4, cidrContains } from '../ip/ipv4.js';
 import type { Logger } from '../log.js';
-import type { AddressBook } from './book.js';
+import { RESTART_WINDOW_MS, type AddressBook } from './book.js';
 import { XnetIpamError } from './errors.js';
 import type { AddressRequest, IpamBackend, PoolRequest } from './server.js';
 import type { ProbeResult } from './arp.js';
@@ -49,7 +49,7 @@ export class NodeIpam implements IpamBackend {
     return this.locked(mvn, async () => {
       const ip = address.split('/')[0];
       if (ip === this.o.book.net(mvn)?.gateway) return;
-      this.o.book.release(mvn, ip);
+      this.o.book.dockerReleased(mvn, ip);
     });
   }
 
@@ -105,6 +105,9 @@ export class NodeIpam implements IpamBackend {
     const { book } = this.o;
     const deadline = Date.now() + (this.o.waitMs ?? 20_000);
     for (;;) {
+      // Kept for a stopped container: --ip is that container coming back pinned, or a user taking
+      // it as Docker's own IPAM would let them (the stopped one then gets another on restart).
+      if (book.isKept(mvn, ip)) { book.assign(mvn, ip); return ip; }
       const mine = book.holder(mvn, ip);
       if (mine) throw new XnetIpamError('AddressInUse', `${ip} on MacvlanNet ${mvn} is in use by ${mine} on this node`);
       if (book.free(mvn).includes(ip)) { book.assign(mvn, ip); return ip; }
@@ -116,10 +119,14 @@ export class NodeIpam implements IpamBackend {
     }
   }
 
-  /** Any free address of our pool that no one answers for; waits for a refill when out. */
+  /** A restarting container's kept address, else any free address of our pool that no one answers for; waits for a refill when out. */
   private async next(mvn: string): Promise<string> {
     const { book } = this.o;
     const deadline = Date.now() + (this.o.waitMs ?? 20_000);
+    // A restart (Docker released a container's address, then asks without --ip): the most
+    // recently kept address, most likely that container's own; the agent corrects a wrong guess.
+    const back = book.kept(mvn, RESTART_WINDOW_MS)[0];
+    if (back) { book.lend(mvn, back); return back; }
     for (;;) {
       for (const ip of book.free(mvn)) {
         if (this.o.probe && !book.isProbed(mvn, ip) && !this.judge(mvn, ip, await this.o.probe(mvn, ip))) continue;

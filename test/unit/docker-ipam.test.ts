@@ -64,6 +64,45 @@ describe('the agent\'s address book and plugin answers', () => {
     expect(again.book.assigned('mv').map((x) => x.ip)).toEqual([b.split('/')[0]]);
   });
 
+  it('keeps a stopped container\'s address for it: a restart gets it back, a removal frees it', async () => {
+    const { book, ipam } = make();
+    book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12', '10.9.0.13'], net);
+    const a = (await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0];
+    book.identify('mv', a, 'c1', 'web');
+    await ipam.releaseAddress('mv', `${a}/24`); // docker restart web: stop...
+    expect(book.free('mv')).not.toContain(a);
+    expect(book.holder('mv', a)).toBe('container web (stopped; the address is kept for it)');
+    expect(await ipam.requestAddress({ PoolID: 'mv' })).toBe(`${a}/24`); // ...start
+    book.identify('mv', a, 'c1', 'web');
+    expect(book.homeOf('mv', 'c1', a)).toBeUndefined();
+    await ipam.releaseAddress('mv', `${a}/24`); // docker rm -f web: the agent sees it gone
+    book.drop('mv', a);
+    expect(book.free('mv')).toContain(a);
+  });
+
+  it('several containers restarting at once may swap addresses; each keeps a way home, and --ip takes a kept address', async () => {
+    const { book, ipam } = make();
+    book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], net);
+    const [a, b] = [(await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0], (await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0]];
+    book.identify('mv', a, 'c1', 'one'); book.identify('mv', b, 'c2', 'two');
+    await ipam.releaseAddress('mv', a); await ipam.releaseAddress('mv', b); // dockerd going down
+    const first = (await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0];
+    const second = (await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0];
+    expect([first, second].sort()).toEqual([a, b].sort());
+    // The guess was wrong: one got b, two got a.
+    book.identify('mv', b, 'c1', 'one'); book.identify('mv', a, 'c2', 'two');
+    expect(book.homeOf('mv', 'c1', b)).toBe(a);
+    expect(book.homeOf('mv', 'c2', a)).toBe(b);
+    // The agent takes both off the network, then connects each with --ip its own address.
+    await ipam.releaseAddress('mv', b); await ipam.releaseAddress('mv', a);
+    expect(book.isKept('mv', a) && book.isKept('mv', b)).toBe(true);
+    expect(await ipam.requestAddress({ PoolID: 'mv', Address: a })).toBe(`${a}/24`);
+    expect(await ipam.requestAddress({ PoolID: 'mv', Address: b })).toBe(`${b}/24`);
+    book.identify('mv', a, 'c1', 'one'); book.identify('mv', b, 'c2', 'two');
+    expect(book.homeOf('mv', 'c1', a)).toBeUndefined();
+    expect(book.free('mv')).toEqual(['10.9.0.12']);
+  });
+
   it('never hands out an address that answered an ARP probe', async () => {
     const book = new AddressBook(new MemoryJournal(), () => undefined);
     const log = createLogger('test'); log.level = 'error';

@@ -4,7 +4,7 @@
 import type { MacvlanNet } from '../../api/index.js';
 import type { NetworkEndpoint } from '../../docker/types.js';
 import { gratuitousArp } from '../../dockeripam/arp.js';
-import type { AddressBook } from '../../dockeripam/book.js';
+import type { AddressBook, Assigned } from '../../dockeripam/book.js';
 import { pidTarget } from '../../netlink/target.js';
 import type { AgentContext } from '../context.js';
 
@@ -23,7 +23,10 @@ export function otherHolder(ctx: AgentContext, mvn: string, ip: string): string 
   return undefined;
 }
 
-/** Learns holders from Docker, frees stale addresses; returns the addresses newly seen on containers. */
+/**
+ * Learns holders from Docker, keeps stopped containers' addresses for them, frees those of
+ * removed containers, and moves a container that came back on another address home.
+ */
 export async function syncDockerIpam(ctx: AgentContext, book: AddressBook, m: MacvlanNet, network: string): Promise<void> {
   const mvn = m.metadata.name;
   const eps = await ctx.dp.docker.networkEndpoints(network);
@@ -34,14 +37,67 @@ export async function syncDockerIpam(ctx: AgentContext, book: AddressBook, m: Ma
   for (const a of book.assigned(mvn)) {
     const e = seen.get(a.ip);
     if (e) {
-      if (a.container !== e.container) fresh.push(e);
+      if (a.container !== e.container || a.released !== undefined) fresh.push(e);
       book.identify(mvn, a.ip, e.container, e.name);
-    } else if (a.container || Date.now() - a.at > UNSEEN_GRACE_MS) {
-      ctx.log.info('freeing an address no container holds any more', { macvlanNet: mvn, ip: a.ip, container: a.name ?? a.container });
-      book.release(mvn, a.ip);
-    }
+    } else await settleUnseen(ctx, book, mvn, a);
   }
   for (const e of fresh) void announce(ctx, e);
+  await bringHome(ctx, book, mvn, network, eps);
+}
+
+/** An address no container on the network holds: kept while its container exists, else free. */
+async function settleUnseen(ctx: AgentContext, book: AddressBook, mvn: string, a: Assigned): Promise<void> {
+  if (!a.container) {
+    // Handed out, never seen on a container: Docker gave up on it (or the agent missed it).
+    if (Date.now() - a.at <= UNSEEN_GRACE_MS) return;
+    if (a.lentFrom) book.dockerReleased(mvn, a.ip); else book.drop(mvn, a.ip);
+    return;
+  }
+  const c = await ctx.dp.docker.inspectContainer(a.container).catch(() => null);
+  if (c === null) return; // Docker did not answer: decide next time
+  if (!c) {
+    ctx.log.info('freeing the address of a removed container', { macvlanNet: mvn, ip: a.ip, container: a.name ?? a.container });
+    book.drop(mvn, a.ip);
+  } else if (a.released === undefined) book.dockerReleased(mvn, a.ip); // stopped, ReleaseAddress missed
+}
+
+const MOVE_ATTEMPTS = 2;
+const moveAttempts = new Map<string, number>();
+
+/**
+ * Containers that came back on an address other than the one kept for them (a restart got
+ * another, or a wrong guess among several restarting at once): all of them off the network
+ * first, then each back with --ip its own address (so two that swapped can both move). A
+ * home another container holds for good, or a move that failed twice, ends the keeping.
+ */
+async function bringHome(ctx: AgentContext, book: AddressBook, mvn: string, network: string, eps: NetworkEndpoint[]): Promise<void> {
+  const moves: Array<{ e: NetworkEndpoint; home: string }> = [];
+  for (const e of eps) {
+    const home = book.homeOf(mvn, e.container, e.ip);
+    if (!home) continue;
+    const holder = eps.find((x) => x.ip === home);
+    const tries = moveAttempts.get(e.container) ?? 0;
+    if ((holder && !book.homeOf(mvn, holder.container, home)) || tries >= MOVE_ATTEMPTS) {
+      ctx.log.warn('a container keeps the address it came back with', { macvlanNet: mvn, container: e.name, ip: e.ip, kept: home, why: holder ? `held by ${holder.name}` : 'moves failed' });
+      book.forgetHome(mvn, home);
+      moveAttempts.delete(e.container);
+      continue;
+    }
+    moveAttempts.set(e.container, tries + 1);
+    moves.push({ e, home });
+  }
+  if (!moves.length) return;
+  ctx.log.info('moving restarted containers back to their addresses', { macvlanNet: mvn, moves: moves.map((x) => `${x.e.name}: ${x.e.ip} -> ${x.home}`) });
+  for (const { e } of moves) await ctx.dp.docker.disconnect(network, e.container).catch((err) => ctx.log.warn('disconnect', { error: (err as Error).message }));
+  for (const { e, home } of moves) {
+    const ok = await ctx.dp.docker.connect(network, e.container, home).then(() => true, (err) => {
+      ctx.log.warn('could not move a container back to its address', { container: e.name, ip: home, error: (err as Error).message });
+      return false;
+    });
+    // Never leave it off the network: any address rather than none.
+    if (!ok) await ctx.dp.docker.connect(network, e.container).catch(() => undefined);
+    else moveAttempts.delete(e.container);
+  }
 }
 
 /** Gratuitous ARP from inside the container: peers that knew the address elsewhere learn the new MAC. */
