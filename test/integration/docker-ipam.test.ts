@@ -8,14 +8,18 @@ import { createLogger } from '../../pkg/log.js';
 import { auditIpam } from '../../pkg/ipam/check.js';
 import { listPrefix } from '../../pkg/runtime/kv.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
-import { hostDocker, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
+import { Keys } from '../../pkg/store/keys.js';
+import { decodeReport, type NodeIpamReport } from '../../pkg/dockeripam/report.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostDocker, startDockerd, stopDockerd, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
 import { agentLab, docker, eventually, inContainer, obj, runContainer, type AgentLab } from './agent-harness.js';
 
-// The issue asks for 40 + 10. At that size some RequestAddress calls reach the plugin with an
-// empty PoolID and fail (seen on both hosts at once; not diagnosed yet, see README's limits), so
-// the suite runs the size that works; XNET_IPAM_HOST1=40 XNET_IPAM_HOST2=10 reproduces the failure.
-const ON_HOST_1 = Number(process.env.XNET_IPAM_HOST1 ?? 4);
-const ON_HOST_2 = Number(process.env.XNET_IPAM_HOST2 ?? 2);
+// The issue's size, 40 + 10 (about 3 minutes of `docker run` on a busy 2-core machine);
+// XNET_IPAM_HOST1/HOST2 choose others. CHURN containers are removed, started, restarted.
+const ON_HOST_1 = Number(process.env.XNET_IPAM_HOST1 ?? 40);
+const ON_HOST_2 = Number(process.env.XNET_IPAM_HOST2 ?? 10);
+const CHURN = Math.max(1, Math.min(10, ON_HOST_1 - 2));
 
 let lab: AgentLab;
 let controller: Controller | undefined;
@@ -37,6 +41,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  resumeEtcd();
   await controller?.stop().catch(() => undefined);
   await lab?.down();
 }, 180_000);
@@ -48,6 +53,20 @@ async function ipOf(h: LabHost, name: string): Promise<string> {
 /** Starts containers a few at a time (a 2-core machine runs eight test sessions). */
 async function runMany(h: LabHost, names: string[]): Promise<void> {
   for (let i = 0; i < names.length; i += 4) await Promise.all(names.slice(i, i + 4).map((n) => runContainer(h, n, ['--net', 'shared'])));
+}
+
+/** etcd stopped (SIGSTOP) is unreachable for everyone: requests time out, nothing is refused. */
+function pauseEtcd(): void { for (const m of lab.etcd.members) process.kill(m.pid, 'SIGSTOP'); }
+function resumeEtcd(): void { for (const m of lab?.etcd.members ?? []) { try { process.kill(m.pid, 'SIGCONT'); } catch { /* gone */ } } }
+
+async function used(): Promise<number | undefined> {
+  return ((await lab.store.get('MacvlanNet', 'shared')) as MacvlanNet | undefined)?.status?.used as number | undefined;
+}
+
+/** What host's agent reports about its containers' addresses (its own status key). */
+async function reportOf(node: string): Promise<NodeIpamReport | undefined> {
+  const v = (await lab.client.get(new Keys('/xnet').status('MacvlanNet', 'shared', { node })).json()) as { ipam?: unknown } | null;
+  return decodeReport(v?.ipam);
 }
 
 async function audit() {
@@ -71,8 +90,8 @@ describe('xnet IPAM plugin for docker run', () => {
       return pool?.what.includes(`of which ${ON_HOST_1 + ON_HOST_2} in containers`) ? x : undefined;
     }, 'every container address reported to etcd', 60_000);
     expect([...a.leaks, ...a.duplicates, ...a.unclaimed]).toEqual([]);
-    const m = (await lab.store.get('MacvlanNet', 'shared')) as MacvlanNet;
-    expect((m.status as { used?: number }).used).toBe(ON_HOST_1 + ON_HOST_2);
+    // The controller counts them from the agents' reports in its next pass.
+    await eventually(async () => (await used()) === ON_HOST_1 + ON_HOST_2, `MacvlanNet status used = ${ON_HOST_1 + ON_HOST_2}`, 60_000);
   }, 900_000);
 
   it('containers on the two hosts reach each other', async () => {
@@ -96,4 +115,56 @@ describe('xnet IPAM plugin for docker run', () => {
     await runContainer(h1(), 'pinned', ['--net', 'shared', '--ip', want]);
     expect(await ipOf(h1(), 'pinned')).toBe(want);
   });
+
+  const fresh = Array.from({ length: CHURN }, (_, i) => `c${i}`);
+
+  it(`removing ${CHURN} containers frees their addresses; ${CHURN} started again get addresses`, async () => {
+    const before = await used();
+    const gone = names1.slice(0, CHURN);
+    const freed = await Promise.all(gone.map((n) => ipOf(h1(), n)));
+    await docker(h1(), ['rm', '-f', ...gone]);
+    await eventually(async () => (await used()) === before! - CHURN, `MacvlanNet used down by ${CHURN}`, 60_000);
+    const a = await audit();
+    expect([...a.leaks, ...a.duplicates, ...a.unclaimed]).toEqual([]);
+    const report = await reportOf('host-1');
+    expect(report?.assigned.length).toBeGreaterThan(0);
+    expect(report?.assigned.filter((x) => gone.includes(x.name ?? '') || freed.includes(x.ip))).toEqual([]);
+    await runMany(h1(), fresh);
+    const ips = await Promise.all(fresh.map((n) => ipOf(h1(), n)));
+    const others = await Promise.all(names1.slice(CHURN).map((n) => ipOf(h1(), n)));
+    expect(new Set([...ips, ...others]).size).toBe(ips.length + others.length);
+    expect(ips.some((ip) => freed.includes(ip))).toBe(true);
+    await eventually(async () => (await used()) === before, 'MacvlanNet used back up', 60_000);
+  }, 300_000);
+
+  it(`${CHURN} containers restarted (docker restart) keep their addresses`, async () => {
+    const before = await Promise.all(fresh.map((n) => ipOf(h1(), n)));
+    await docker(h1(), ['restart', '-t', '1', ...fresh]);
+    expect(await Promise.all(fresh.map((n) => ipOf(h1(), n)))).toEqual(before);
+  }, 300_000);
+
+  it('dockerd killed and restarted while etcd is unreachable: the containers it restarts keep their addresses', async () => {
+    const h = h1();
+    await docker(h, ['update', '--restart', 'always', ...fresh]);
+    const before = await Promise.all(fresh.map((n) => ipOf(h, n)));
+    pauseEtcd();
+    try {
+      process.kill(Number(readFileSync(join(h.dir, 'dockerd.pid'), 'utf8').trim()), 'SIGKILL');
+      await stopDockerd(h); // ends what the killed daemon left: containerd, shims, containers
+      await startDockerd(h);
+      const after = await eventually(async () => {
+        const ips = await Promise.all(fresh.map((n) => ipOf(h, n).catch(() => '')));
+        return ips.every((ip, i) => ip === before[i]) ? ips : undefined;
+      }, 'restarted containers back on their addresses', 120_000);
+      expect(after).toEqual(before);
+      const running = await docker(h, ['ps', '-q', '--filter', 'name=^c\\d+$']);
+      expect(running.split('\n').filter(Boolean).length).toBe(CHURN);
+    } finally {
+      resumeEtcd();
+    }
+    await eventually(async () => {
+      const a = await audit();
+      return [...a.leaks, ...a.duplicates, ...a.unclaimed].length === 0 ? a : undefined;
+    }, 'ipam check clean once etcd is back', 90_000);
+  }, 400_000);
 });
