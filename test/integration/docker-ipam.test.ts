@@ -15,10 +15,12 @@ import { join } from 'node:path';
 import { hostDocker, startDockerd, stopDockerd, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
 import { agentLab, docker, eventually, inContainer, obj, runContainer, type AgentLab } from './agent-harness.js';
 
-// The issue's size, 40 + 10 (about 3 minutes of `docker run` on a busy 2-core machine);
-// XNET_IPAM_HOST1/HOST2 choose others. CHURN containers are removed, started, restarted.
-const ON_HOST_1 = Number(process.env.XNET_IPAM_HOST1 ?? 40);
-const ON_HOST_2 = Number(process.env.XNET_IPAM_HOST2 ?? 10);
+// The issue's size, 40 + 10, passes (XNET_IPAM_HOST1=40 XNET_IPAM_HOST2=10): its placement
+// step alone took 225 s of `docker run` and the whole file 9 min on this 2-core machine shared
+// by other test runs, too much of the suite's 20 min. The default, 20 + 5, still puts more
+// containers on host-1 than a /28 block (the old per-host cap of 16) could hold.
+const ON_HOST_1 = Number(process.env.XNET_IPAM_HOST1 ?? 20);
+const ON_HOST_2 = Number(process.env.XNET_IPAM_HOST2 ?? 5);
 const CHURN = Math.max(1, Math.min(10, ON_HOST_1 - 2));
 
 let lab: AgentLab;
@@ -151,7 +153,8 @@ describe('xnet IPAM plugin for docker run', () => {
     try {
       process.kill(Number(readFileSync(join(h.dir, 'dockerd.pid'), 'utf8').trim()), 'SIGKILL');
       await stopDockerd(h); // ends what the killed daemon left: containerd, shims, containers
-      await startDockerd(h);
+      // dockerd serves its API only after restoring every container: slow with dozens on a busy machine.
+      await startDockerd(h, { timeoutMs: 240_000 });
       const after = await eventually(async () => {
         const ips = await Promise.all(fresh.map((n) => ipOf(h, n).catch(() => '')));
         return ips.every((ip, i) => ip === before[i]) ? ips : undefined;
@@ -166,5 +169,5 @@ describe('xnet IPAM plugin for docker run', () => {
       const a = await audit();
       return [...a.leaks, ...a.duplicates, ...a.unclaimed].length === 0 ? a : undefined;
     }, 'ipam check clean once etcd is back', 90_000);
-  }, 400_000);
+  }, 600_000);
 });
