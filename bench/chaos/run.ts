@@ -43,7 +43,10 @@ async function runFault(ctx: FaultContext, allFlows: string[], fault: Fault | un
   const down = silentFlows(readStatus(ctx.c.lab, ctx.c.hosts), allFlows, start);
   const flows = allFlows.filter((f) => !down.includes(f));
   say(fault ? `fault ${fault.id}: ${fault.title}` : `baseline: ${BASELINE_MS / 1000} s without a fault`);
-  const inj: Injected = fault ? await fault.inject(ctx) : await sleep(BASELINE_MS).then(() => ({ end: Date.now() }));
+  // a fault that could not be injected or undone (e.g. dockerd not starting again) is a row, not the end of the run
+  const inj: Injected = fault
+    ? await fault.inject(ctx).catch((e): Injected => ({ end: Date.now(), violations: [`the fault could not run to its end: ${(e as Error).message.split('\n')[0]}`] }))
+    : await sleep(BASELINE_MS).then(() => ({ end: Date.now() }));
   const settled = await waitSettled(ctx.c, flows, inj.end, SETTLE_LIMIT_MS, inj.settled);
   await sleep(1500); // a gap is written when the first packet after it arrives
   const dups = await duplicateAddresses(ctx.c).catch((e) => [`(could not read containers: ${(e as Error).message})`]);
