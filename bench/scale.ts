@@ -160,5 +160,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 console.log(`bench/scale: ${NODES} hollow hosts in ${PROCS} processes, 2 controllers, one stock etcd; ${NICS} NICs; steady state over ${STEADY_S} s`);
 const xnet = await measure('xnet');
+console.log(`xnet: ${JSON.stringify(xnet)}`);
 const baseline = await measure('baseline');
+console.log(`baseline: ${JSON.stringify(baseline)}`);
 console.log(formatReport({ nodes: NODES, nics: NICS, xnet, baseline }));
