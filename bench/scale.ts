@@ -6,7 +6,8 @@
 // 5 s, one create-if-absent transaction per address), each design on a fresh etcd.
 //
 //   npm run bench -- scale                     1,000 hosts (SCALE_NODES), 4 processes
-//   SCALE_NODES=200 node dist/bench/scale.js   what fits a 2-core machine in a few minutes
+//   SCALE_NODES=50 SCALE_NICS=2000 node dist/bench/scale.js   ~6 minutes on a loaded 2-core machine
+//   (SCALE_PROCS child processes, SCALE_STEADY_S seconds of steady state; docs/scale.md)
 //
 // Printed: etcd events and bytes sent per second at steady state; heap per agent; time from a
 // new node's registration until every agent has its route in place; time until 10,000
