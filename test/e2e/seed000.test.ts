@@ -60,7 +60,7 @@ describe('seed 000: direct routing and extra NICs', () => {
     }
     const all = [...addrs['host-1'], ...addrs['host-2']];
     expect(new Set(all).size).toBe(6);
-  });
+  }, 180_000); // two docker runs (~20 s each on a loaded 2-core machine) and four Ready waits
 
   test('all six addresses are reached from the other host', async () => {
     expect(await unreachableFrom(lab(), 'host-2', 'test', addrs['host-1'])).toEqual([]);
