@@ -13,6 +13,7 @@ import { runWorkers } from '../runtime/workers.js';
 import { CONTROLLER_QUEUE_BACKOFF, retryUntilStopped } from '../runtime/backoff.js';
 import { MAX_TXN_OPS } from '../runtime/kv.js';
 import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
+import { IpamKeys } from '../ipam/keys.js';
 import { blockCount, parseCidr } from '../ip/ipv4.js';
 import { slotCount } from '../ipam/plan.js';
 import { Model, labelsMatch } from './model.js';
@@ -23,6 +24,7 @@ import { allocateNic, nicPool, type NicOutcome } from './nics.js';
 import { planMacvlanNodes, type MacvlanOutcome } from './macvlan.js';
 import { desiredNodeStatus, LastSeen, planJoinedNode } from './nodes.js';
 import { collectGarbage } from './gc.js';
+import { controllerAdmit } from './admit.js';
 import { effectsOfChange, objectKey } from './events.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
 import { ControllerError } from '../errors.js';
@@ -72,7 +74,7 @@ export class Controller {
     const prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.id = opts.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.log = opts.log ?? createLogger('controller', { id: this.id });
-    this.cache = new KvCache(opts.client, `${prefix}/`, this.log);
+    this.cache = new KvCache(opts.client, `${prefix}/`, { log: this.log, admit: controllerAdmit(new Keys(prefix), new IpamKeys(prefix)) });
     this.model = new Model(this.cache, prefix);
     this.elector = new LeaderElector({
       client: opts.client, key: new Keys(prefix).election(), id: this.id,

@@ -33,6 +33,11 @@ export interface KvCacheOptions {
   name?: string;
   /** how long creating a watch may take before it counts as failed */
   watchCreateTimeoutMs?: number;
+  /**
+   * Why a key's value is not taken into the cache (it does not decode), or undefined. A
+   * refused key is treated as absent (a previous good value of it is deleted) and logged.
+   */
+  admit?: (kv: RawKv) => string | undefined;
 }
 
 /** The keys of one cache: what an entry is filed under and how a prefix is looked up. */
@@ -164,7 +169,8 @@ export class KvCache {
   }
 
   /** Makes the cache equal to `kvs`, telling listeners what differs. */
-  private replace(kvs: RawKv[]): void {
+  private replace(listed: RawKv[]): void {
+    const kvs = listed.filter((kv) => this.admitted(kv));
     const fresh = new Map(kvs.map((kv) => [kv.key, kv]));
     for (const [k, old] of this.index.data) {
       if (!fresh.has(k)) { this.index.remove(k); this.emit({ key: k, prev: old, local: false }); }
@@ -255,8 +261,22 @@ export class KvCache {
     if (old && Number(old.modRevision) >= rev) return;
     const t = this.tombstones.get(kv.key);
     if (t !== undefined && t >= rev) return;
+    if (!this.admitted(kv)) {
+      if (old) { this.index.remove(kv.key); this.emit({ key: kv.key, prev: old, local: false }); }
+      return;
+    }
     this.index.set(kv);
     this.emit({ key: kv.key, kv, prev: old, local: false });
+  }
+
+  /** The admit option's verdict; a refused (or unjudgeable) key is logged. */
+  private admitted(kv: RawKv): boolean {
+    const admit = this.options.admit;
+    if (!admit) return true;
+    let why: string | undefined;
+    try { why = admit(kv); } catch (e) { why = String(e); }
+    if (why !== undefined) this.log?.warn('skipped a key that does not decode', { key: kv.key, error: why });
+    return why === undefined;
   }
 
   private applyDelete(key: string, revision: number, local: boolean): void {
