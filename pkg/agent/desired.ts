@@ -4,7 +4,7 @@ import { dockerNetworkOf, reservedDockerNetworkWhy } from '../api/docker-network
 import { macvlanBaseParent, matchLabels, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../api/index.js';
 import { OWNER_LABEL, type DockerNetworkSpec } from '../docker/types.js';
 import { MVN_OPTION } from '../dockeripam/node-ipam.js';
-import { formatIPv4, hostRange, parseCidr } from '../ip/ipv4.js';
+import { cidrCovers, formatIPv4, hostRange, parseCidr } from '../ip/ipv4.js';
 import type { DesiredNat } from './planner/nat.js';
 import type { DesiredMacvlan } from './planner/macvlan.js';
 import { effectiveParent } from './planner/macvlan.js';
@@ -133,6 +133,8 @@ export function bridgeNetworkSpec(hs: HostSubnet, cn: ClusterNetwork | undefined
   if (!v.subnet || !v.bridge) {
     return { problem: { reason: 'NotAllocated', message: 'waiting for the controller to allocate the subnet and bridge name' } };
   }
+  const outside = subnetOutsideWhy(v.subnet, cn);
+  if (outside) return { problem: { reason: 'InvalidSpec', message: outside } };
   // after the value checks: a bad status or spec is named as such before the name is judged
   const reserved = reservedDockerNetworkWhy(dockerNetworkName(cn));
   if (reserved) return { problem: { reason: 'ReservedDockerNetwork', message: reserved } };
@@ -149,6 +151,14 @@ export function bridgeNetworkSpec(hs: HostSubnet, cn: ClusterNetwork | undefined
   if (v.gateway) spec.gateway = v.gateway;
   if (v.dockerRange) spec.ipRange = v.dockerRange;
   return { spec };
+}
+
+/** The agent's own check of a local HostSubnet: inside its ClusterNetwork, no larger than hostPrefix. */
+function subnetOutsideWhy(subnet: string, cn: ClusterNetwork): string | undefined {
+  const s = parseCidr(subnet);
+  if (!cidrCovers(parseCidr(cn.spec.cidr), s)) return `subnet ${subnet} is not inside ClusterNetwork ${cn.metadata.name} (${cn.spec.cidr}); nothing is made for it`;
+  if (s.prefix < cn.spec.hostPrefix) return `subnet ${subnet} is larger than the ClusterNetwork's hostPrefix /${cn.spec.hostPrefix}; nothing is made for it`;
+  return undefined;
 }
 
 export interface PeerRoutes {
@@ -201,10 +211,19 @@ function adminNodeAddress(n: Node | undefined, problems: Problem[]): string | un
   return n.spec.address;
 }
 
+/** The bridge of a local HostSubnet whose values pass and whose subnet lies inside its ClusterNetwork. */
+function checkedBridge(h: HostSubnet, cn: ClusterNetwork | undefined): string | undefined {
+  const v = hostSubnetView(h);
+  if (!cn || v.problem || !v.bridge || !v.subnet || subnetOutsideWhy(v.subnet, cn)) return undefined;
+  return v.bridge;
+}
+
+/** Only the bridges of local HostSubnets that pass the checks get forwarding rules. */
 export function desiredNat(cns: ClusterNetwork[], localSubnets: HostSubnet[]): DesiredNat {
+  const byName = new Map(cns.map((c) => [c.metadata.name, c]));
   return {
     clusterCidrs: cns.map((c) => c.spec.cidr),
-    bridges: localSubnets.map((h) => hostSubnetView(h).bridge).filter((b): b is string => !!b),
+    bridges: localSubnets.map((h) => checkedBridge(h, byName.get(h.spec.clusterNetwork))).filter((b): b is string => !!b),
   };
 }
 
