@@ -1,0 +1,181 @@
+// The hostile-data suite (issue 8): a corpus of bad values written straight into etcd, around
+// xctl, on one running two-host lab (TLS + auth etcd, the real controller and agents):
+//   - every key host-1's own certificate may write (its status subtree for every kind, its
+//     lease, events and observed-state keys), written with that certificate: a leaked node;
+//   - objects and controller statuses written with the root identity: a user around xctl.
+// After each batch: every agent and the controller still run with the same PIDs, no host's
+// links, addresses, routes, iptables rules or sysctls changed, a container on host-1 still
+// pings one on host-2, and each bad key is reported (xctl get warns about a key that does not
+// decode; a value that decodes but is refused is named on a condition). Then the batch's keys
+// are restored and the next batch runs.
+import { readFileSync } from 'node:fs';
+import type { Etcd3 } from 'etcd3';
+import { afterAll, describe, expect, test } from 'vitest';
+import { createEtcdClient } from '../../pkg/etcd/client.js';
+import { isAlive } from '../../pkg/lab/proc.js';
+import { readRecord } from '../../pkg/lab/record.js';
+import { Keys } from '../../pkg/store/keys.js';
+import { getCondition } from '../../pkg/api/index.js';
+import { useTestLab, type TestLab } from '../harness/lab.js';
+import { apply, containerIp, getObject, runContainer, unreachableFrom, waitFor, waitReady } from './helpers.js';
+
+const keys = new Keys();
+const NETS = `
+apiVersion: xnet.io/v1alpha1
+kind: ClusterNetwork
+metadata: {name: default}
+spec: {cidr: 10.76.0.0/16, hostPrefix: 24, dockerNetwork: net1}
+---
+apiVersion: xnet.io/v1alpha1
+kind: MacvlanNet
+metadata: {name: mv}
+spec: {subnet: 192.168.77.0/24, dockerIPAM: blocks, blockPrefix: 28}
+`;
+const MIB = 'x'.repeat(1024 * 1024);
+/** values that do not decode as any object or status */
+const GARBAGE = ['not json', '[]', '[1,2,3]', 'null', '"a string"', '42', '{"conditions":"Ready"}', '{"metadata":{"name":7}}', `{"junk":"${MIB}"`];
+
+/** Everything of a host a bad value could change, as comparable text. */
+async function hostState(tl: TestLab, host: string): Promise<string> {
+  const run = async (argv: string[]) => (await tl.exec(host, argv, { check: true })).stdout;
+  const parts = [
+    await run(['ip', '-d', 'link', 'show']), await run(['ip', 'addr', 'show']), await run(['ip', 'route', 'show', 'table', 'all']),
+    await run(['iptables-save']),
+    await run(['sh', '-c', 'for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/arp_ignore /proc/sys/net/ipv4/conf/*/rp_filter /proc/sys/net/ipv4/conf/*/proxy_arp; do echo "$f $(cat $f)"; done']),
+  ];
+  return parts.join('\n---\n')
+    .replace(/valid_lft .*|preferred_lft .*/g, '')
+    .replace(/(\w+_timer)\s+[\d.]+/g, '$1')
+    .replace(/\[\d+:\d+\]/g, '[]')
+    .replace(/^# .*$/gm, '');
+}
+
+describe('hostile data in etcd', () => {
+  const lab = useTestLab({ hosts: 2, agents: true, controllers: 1 });
+  const clients: Etcd3[] = [];
+  afterAll(() => { for (const c of clients) c.close(); });
+  let root: Etcd3;
+  let host1: Etcd3;
+  let pids: number[] = [];
+  let far = '';
+  const before = new Map<string, string>();
+
+  const client = (id: { cert: string; key: string }) => {
+    const c = createEtcdClient({ endpoints: lab().endpoints(), cacert: lab().auth().ca, ...id });
+    clients.push(c);
+    return c;
+  };
+
+  /** Writes each (key, value) with `who`, runs the checks, restores every key as it was. */
+  async function batch(who: Etcd3, cases: Array<[string, string]>, reported: () => Promise<void>): Promise<void> {
+    const saved = new Map<string, string | null>();
+    for (const [k] of cases) if (!saved.has(k)) saved.set(k, await root.get(k).string());
+    try {
+      for (const [k, v] of cases) await who.put(k).value(v);
+      await new Promise((r) => setTimeout(r, 3000));
+      await reported();
+      await stillFine();
+    } finally {
+      for (const [k, v] of saved) {
+        if (v === null) await root.delete().key(k); else await root.put(k).value(v);
+      }
+    }
+  }
+
+  async function stillFine(): Promise<void> {
+    const rec = readRecord(lab().lab.dir)!;
+    const dead = rec.processes.filter((p) => p.pid && pids.includes(p.pid) && !isAlive(p.pid, p.startTime));
+    const tails = dead.map((p) => `${p.id}:\n${readFileSync(p.log, 'utf8').split('\n').slice(-15).join('\n')}`);
+    expect(tails, 'daemons that died').toEqual([]);
+    for (const h of ['host-1', 'host-2']) expect(await hostState(lab(), h), `${h} changed`).toBe(before.get(h));
+    expect(await unreachableFrom(lab(), 'host-1', 'c1', [far])).toEqual([]);
+  }
+
+  /** xctl get KIND: exit 0 and one warning per key that does not decode. */
+  async function warnsAbout(kind: string, badKeys: string[]): Promise<void> {
+    const r = await lab().xctl(['get', kind]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    for (const k of badKeys) expect(r.stderr, `xctl get ${kind} names ${k}`).toContain(k);
+  }
+
+  test('the lab runs: subnets, a container on each host, a ping between them', async () => {
+    await apply(lab(), NETS);
+    for (const h of ['host-1', 'host-2']) await waitReady(lab(), 'hostsubnet', `default-${h}`, 90);
+    await waitReady(lab(), 'macvlannet', 'mv', 90);
+    await runContainer(lab(), 'host-1', 'c1', 'net1');
+    await runContainer(lab(), 'host-2', 'c2', 'net1');
+    far = await containerIp(lab(), 'host-2', 'c2', 'net1');
+    expect(await unreachableFrom(lab(), 'host-1', 'c1', [far])).toEqual([]);
+    root = client(lab().auth().root);
+    host1 = client(lab().credentials('host-1'));
+    const rec = readRecord(lab().lab.dir)!;
+    pids = rec.processes.filter((p) => (p.id.startsWith('agent/') || p.id.startsWith('controller')) && p.pid && isAlive(p.pid, p.startTime)).map((p) => p.pid!);
+    expect(pids.length).toBe(3);
+    await new Promise((r) => setTimeout(r, 3000));
+    for (const h of ['host-1', 'host-2']) before.set(h, await hostState(lab(), h));
+  }, 300_000);
+
+  test("garbage in every key host-1's certificate may write", async () => {
+    const own = keys.nodeStatuses('host-1');
+    const statusKeys: Array<[string, string]> = [
+      ['nodes', 'host-1'], ['hostsubnets', 'default-host-1'], ['hostsubnets', 'default-host-2'], ['clusternetworks', 'default'],
+      ['macvlannets', 'mv'], ['containernics', 'ghost'],
+    ];
+    const cases: Array<[string, string]> = statusKeys.map(([plural, name], i) => [`${own}${plural}/${name}`, GARBAGE[i % GARBAGE.length]]);
+    cases.push([`${own}hostsubnets/bad name`, GARBAGE[8]], [`${own}containernics/new\nline"quote`, '{}']);
+    cases.push([keys.nodeLease('host-1'), 'not json'], [keys.nodeEvents('host-1') + 'x', '[1]'], [keys.nodeObserved('host-1'), `{"d":"${MIB}"}`]);
+    await batch(host1, cases, async () => {
+      await warnsAbout('hostsubnets', [`${own}hostsubnets/default-host-1`, `${own}hostsubnets/default-host-2`]);
+      await warnsAbout('clusternetworks', [`${own}clusternetworks/default`]);
+    });
+  }, 180_000);
+
+  test("values that decode but lie, in host-1's own status keys", async () => {
+    const own = keys.nodeStatuses('host-1');
+    const node = (address: string) => JSON.stringify({ address, interface: 'eth0', agentVersion: '0.1.0', lastHeartbeatTime: new Date().toISOString() });
+    const lies = JSON.stringify({ subnet: '0.0.0.0/0', nodeAddress: '198.18.0.11', gateway: '0.0.0.0', bridge: 'eth0', dockerRange: '0.0.0.0/1' });
+    for (const address of ['198.18.0.12', '10.76.9.9', '0.0.0.0']) {
+      await batch(host1, [[`${own}nodes/host-1`, node(address)], [`${own}hostsubnets/default-host-1`, lies], [`${own}hostsubnets/default-host-2`, lies]], async () => {
+        // The lab pins each Node's spec.address (the admin's word wins over any report); the
+        // real agent rewrites its Node status every heartbeat, so the attacker keeps writing.
+        for (let i = 0; i < 3; i++) {
+          await host1.put(`${own}nodes/host-1`).value(node(address));
+          expect((await getObject(lab(), 'hostsubnet', 'default-host-1')).status.nodeAddress).toBe('198.18.0.11');
+          await new Promise((r) => setTimeout(r, 300));
+        }
+        for (const h of ['host-1', 'host-2']) expect((await getObject(lab(), 'hostsubnet', `default-${h}`)).status.subnet).toMatch(/^10\.76\./);
+      });
+    }
+  }, 240_000);
+
+  test('objects and controller statuses written around xctl', async () => {
+    const hsStatus = keys.status('HostSubnet', 'default-host-2', { controller: true });
+    const good = JSON.parse((await root.get(hsStatus).string())!);
+    const o = (kind: string, name: string, spec: unknown) => JSON.stringify({ apiVersion: 'xnet.io/v1alpha1', kind, metadata: { name, uid: `u-${name}`, generation: 1, creationTimestamp: new Date().toISOString() }, spec });
+    const cases: Array<[string, string]> = [
+      [keys.object('ContainerNic', 'junk'), 'not json'],
+      [keys.object('HostSubnet', 'empty'), '{}'],
+      [keys.object('MacvlanNet', 'arr'), '[{"spec":{}}]'],
+      [keys.object('ClusterNetwork', 'wrong'), o('ClusterNetwork', 'wrong', { cidr: 10, hostPrefix: 'x' })],
+      [keys.object('HostSubnet', 'with space'), o('HostSubnet', 'with space', { node: 'host-2', clusterNetwork: 'default' })],
+      [keys.object('HostSubnet', 'halves'), o('HostSubnet', 'halves', { node: 'host-2', clusterNetwork: 'default', subnet: '0.0.0.0/1', bridge: 'brh' })],
+      [keys.object('HostSubnet', 'underlay'), o('HostSubnet', 'underlay', { node: 'host-2', clusterNetwork: 'default', subnet: '198.18.0.0/24', bridge: 'bru' })],
+      [keys.status('HostSubnet', 'ghost', { controller: true }), JSON.stringify({ ...good, subnet: '0.0.0.0/0', nodeAddress: '198.18.0.11' })],
+    ];
+    await batch(root, cases, async () => {
+      await warnsAbout('containernics', [keys.object('ContainerNic', 'junk')]);
+      await warnsAbout('hostsubnets', [keys.object('HostSubnet', 'empty'), keys.object('HostSubnet', 'with space')]);
+      await warnsAbout('macvlannets', [keys.object('MacvlanNet', 'arr')]);
+      await warnsAbout('clusternetworks', [keys.object('ClusterNetwork', 'wrong')]);
+      // a peer subnet the agents must not route: a /1 half, named on host-1's RoutesReady
+      await waitFor('host-1 refuses the /1 half', async () => {
+        const c = getCondition((await getObject(lab(), 'node', 'host-1'))?.status?.conditions, 'RoutesReady');
+        return c?.reason === 'RoutesFailed' && c.message.includes('0.0.0.0/1');
+      }, 20_000);
+      for (const n of ['halves', 'underlay']) {
+        const c = getCondition((await getObject(lab(), 'hostsubnet', n))?.status?.conditions, 'Ready');
+        expect(c?.status, n).toBe('False');
+      }
+    });
+  }, 240_000);
+});
