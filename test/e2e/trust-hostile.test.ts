@@ -17,7 +17,7 @@ import { readRecord } from '../../pkg/lab/record.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { getCondition } from '../../pkg/api/index.js';
 import { useTestLab, type TestLab } from '../harness/lab.js';
-import { apply, containerIp, getObject, runContainer, unreachableFrom, waitFor, waitReady } from './helpers.js';
+import { apply, containerIp, expectLabVerifyClean, getObject, runContainer, unreachableFrom, waitFor, waitReady } from './helpers.js';
 
 const keys = new Keys();
 const NETS = `
@@ -178,4 +178,8 @@ describe('hostile data in etcd', () => {
       }
     });
   }, 240_000);
+
+  test('ends with xctl lab verify clean once every hostile key is restored', async () => {
+    await expectLabVerifyClean(lab());
+  }, 150_000);
 });
