@@ -49,12 +49,15 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
 
 function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope, out: ChangeEffects): ChangeEffects {
   if (kind === 'MacvlanNet') out.wake.push(`macvlannets/${name}`);
+  // A Node the controller itself made for a node that reported itself (nodes.ts, joining):
+  // nothing planned the MacvlanNets that now select it, so they are queued as for any new Node.
+  if (ch.local && kind === 'Node' && ch.kv && !ch.prev) return macvlanNetsOf(s, out);
   // Our own commits were planned from this cache already.
   if (ch.local) return out;
   out.keys.push(objectKey(kind, name));
   const prev = ch.prev ? JSON.parse(ch.prev.value) : undefined;
   if (kind === 'HostSubnet' && prev) out.keys.push(objectKey('Node', (prev as HostSubnet).spec.node));
-  if (kind === 'Node') for (const m of s.objects<MacvlanNet>('MacvlanNet')) out.keys.push(objectKey('MacvlanNet', m.obj.metadata.name));
+  if (kind === 'Node') macvlanNetsOf(s, out);
   if (kind === 'Node' && !ch.kv) {
     // nobody is left on that node to hold the addresses of its deleting NICs
     for (const n of s.objects<ContainerNic>('ContainerNic')) {
@@ -96,4 +99,10 @@ function controllerStatusEffects(ch: CacheChange, kind: Kind, name: string, s: C
 /** status.subnet of a HostSubnet's controller status, as stored. */
 function subnetIn(value: string | undefined): unknown {
   return value === undefined ? undefined : (JSON.parse(value) as { subnet?: unknown }).subnet;
+}
+
+/** Every MacvlanNet: a Node that appears or changes may be selected by any of them. */
+function macvlanNetsOf(s: ChangeScope, out: ChangeEffects): ChangeEffects {
+  for (const m of s.objects<MacvlanNet>('MacvlanNet')) out.keys.push(objectKey('MacvlanNet', m.obj.metadata.name));
+  return out;
 }

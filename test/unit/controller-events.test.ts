@@ -57,6 +57,12 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(key, { kv: kv(key, {}) }), scope)).toEqual({ wake: ['macvlannets/lan'], keys: ['MacvlanNet/lan', 'ContainerNic/m'] });
   });
 
+  it('queues every MacvlanNet for a Node the controller made itself (a node that joined), not for its other own Node commits', () => {
+    const nodeKey = keys.object('Node', 'n2');
+    expect(effectsOfChange(change(nodeKey, { kv: kv(nodeKey, {}), local: true }), scope).keys).toEqual(['MacvlanNet/lan', 'MacvlanNet/wan']);
+    expect(effectsOfChange(change(nodeKey, { kv: kv(nodeKey, {}), prev: kv(nodeKey, {}), local: true }), scope).keys).toEqual([]);
+  });
+
   it('queues garbage collection of a deleted object\'s uid', () => {
     const key = keys.object('ContainerNic', 'a');
     const prev = kv(key, { ...nics[0], metadata: { name: 'a', uid: 'u-1' } });
