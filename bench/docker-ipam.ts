@@ -7,13 +7,10 @@
 //
 //   npm run bench -- docker-ipam     (root; builds a one-host lab in namespaces, removes it after)
 //   DOCKER_IPAM_SAMPLES=20 DOCKER_IPAM_ROUNDS=2 node dist/bench/docker-ipam.js
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import type { Store } from '../pkg/store/types.js';
-import { createUnderlay, createHost, startDockerd, ensureBusyboxImage, destroyLab, hostDocker, BUSYBOX_IMAGE, type LabHost } from '../pkg/lab/index.js';
+import { benchLabDir, benchLabHost } from './lib/lab-host.js';
+import { destroyLab, hostDocker, BUSYBOX_IMAGE, type LabHost } from '../pkg/lab/index.js';
 import { labIpamPlugin } from '../pkg/lab/services.js';
 import { Agent } from '../pkg/agent/agent.js';
 import { Controller } from '../pkg/controller/controller.js';
@@ -75,17 +72,13 @@ function report(res: Record<Mode, number[]>): void {
 }
 
 async function main(): Promise<void> {
-  const id = `db${randomBytes(3).toString('hex')}`;
-  const dir = mkdtempSync(join(tmpdir(), `xnet-${id}-`));
+  const { id, dir } = benchLabDir('db');
   const etcd = await benchEtcd('docker-ipam');
   const store = createEtcdStore(etcd.client, '/xnet');
   const controller = new Controller({ client: etcd.client, log: quietLog('controller'), leaseTtlSeconds: 5 });
   let agent: Agent | undefined;
   try {
-    const lab = await createUnderlay(id, { dir });
-    const h = await createHost(lab, 1);
-    await startDockerd(h);
-    await ensureBusyboxImage(h);
+    const h = await benchLabHost(id, dir);
     await controller.start();
     agent = new Agent({ node: h.name, store, etcd: etcd.client, netns: h.netns, dockerHost: h.dockerHost, ipamPlugin: labIpamPlugin(h), stateDir: h.dir, log: quietLog('agent', { node: h.name }) });
     await agent.start();

@@ -5,12 +5,9 @@
 //
 //   npm run bench -- heal          (root; builds a one-host lab in namespaces, removes it after)
 //   HEAL_SAMPLES=30 HEAL_BASELINE_INTERVAL_MS=5000 node dist/bench/heal.js
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createEtcdStore } from '../pkg/store/etcd-store.js';
-import { createUnderlay, createHost, startDockerd, ensureBusyboxImage, destroyLab, hostDocker, hostExec, BUSYBOX_IMAGE, type LabHost } from '../pkg/lab/index.js';
+import { benchLabDir, benchLabHost } from './lib/lab-host.js';
+import { destroyLab, hostDocker, hostExec, BUSYBOX_IMAGE, type LabHost } from '../pkg/lab/index.js';
 import { breakVerified, type Exec } from '../pkg/lab/breaks.js';
 import { run as runCmd } from '../pkg/lab/run.js';
 import { Agent } from '../pkg/agent/agent.js';
@@ -118,18 +115,14 @@ const pct = (xs: number[], p: number) => {
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 
 async function main(): Promise<void> {
-  const id = `hb${randomBytes(3).toString('hex')}`;
-  const dir = mkdtempSync(join(tmpdir(), `xnet-${id}-`));
+  const { id, dir } = benchLabDir('hb');
   const etcd = await benchEtcd('heal');
   const { client } = etcd;
   const store = createEtcdStore(client, '/xnet');
   const log = quietLog('agent', { node: 'host-1' });
   let agent: Agent | undefined;
   try {
-    const lab = await createUnderlay(id, { dir });
-    const h = await createHost(lab, 1);
-    await startDockerd(h);
-    await ensureBusyboxImage(h);
+    const h = await benchLabHost(id, dir);
     await store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' }));
     // no controller runs here: the Nodes are made as it would make them (an agent writes none)
     await store.create(obj('Node', 'host-1', {}));

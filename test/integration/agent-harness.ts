@@ -16,6 +16,7 @@ import { Agent, type AgentOptions } from '../../pkg/agent/agent.js';
 import { labIpamPlugin } from '../../pkg/lab/services.js';
 import { getCondition, type Condition, type Kind } from '../../pkg/api/index.js';
 import { createLogger } from '../../pkg/log.js';
+import { Controller } from '../../pkg/controller/controller.js';
 import { HEAL_TEST_RESYNC_S, type ExecResult } from '../harness/heal.js';
 import { eventually, obj } from './helpers.js';
 
@@ -117,6 +118,19 @@ export async function agentLab(n: number, opts: AgentLabOptions = {}): Promise<A
  * net1) and host-N's HostSubnet 10.76.N.0/24 on bridge br0N with Docker's range in its upper
  * half. The controller does not run in these tests: subnets are given in the spec, which xnet honours.
  */
+/**
+ * n hosts whose Nodes nobody but the controller makes (each host joins by its agent's report),
+ * with that controller started under the controller identity (XNET_LOG_LEVEL sets its log).
+ */
+export async function agentLabWithController(n: number): Promise<{ lab: AgentLab; controller: Controller }> {
+  const lab = await agentLab(n, { nodes: 'controller' });
+  const log = createLogger('controller');
+  log.level = process.env.XNET_LOG_LEVEL ?? 'warn';
+  const controller = new Controller({ client: lab.controllerClient(), log, leaseTtlSeconds: 5 });
+  await controller.start();
+  return { lab, controller };
+}
+
 export async function createDefaultNetwork(store: Store, hosts = 2): Promise<void> {
   await store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' }));
   for (let i = 1; i <= hosts; i++) {

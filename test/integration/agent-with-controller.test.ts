@@ -3,20 +3,14 @@
 // statuses both write meet in the merged view.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isReady, type ContainerNic, type HostSubnet, type MacvlanNet } from '../../pkg/api/index.js';
-import { Controller } from '../../pkg/controller/controller.js';
-import { createLogger } from '../../pkg/log.js';
-import { agentLab, eventually, inContainer, obj, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
+import type { Controller } from '../../pkg/controller/controller.js';
+import { agentLabWithController, eventually, inContainer, obj, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 let controller: Controller | undefined;
 
 beforeAll(async () => {
-  // nobody but the controller makes the Nodes: each host joins by its agent's report
-  lab = await agentLab(2, { nodes: 'controller' });
-  const log = createLogger('controller');
-  log.level = process.env.XNET_LOG_LEVEL ?? 'warn';
-  controller = new Controller({ client: lab.controllerClient(), log, leaseTtlSeconds: 5 });
-  await controller.start();
+  ({ lab, controller } = await agentLabWithController(2));
   // The networks exist before any agent registers (issue 10 part 4: late joiners get their part).
   await lab.store.applyAll([
     obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, reserved: ['10.76.0.0/24'], dockerNetwork: 'net1' }),

@@ -4,6 +4,7 @@ import type { Etcd3 } from 'etcd3';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/index.js';
 import { Controller, type ControllerOptions } from '../../pkg/controller/controller.js';
 import { createLogger } from '../../pkg/log.js';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 
 export { obj, eventually } from './helpers.js';
 
@@ -26,6 +27,12 @@ export async function startController(client: Etcd3, prefix: string, extra: Part
 
 export function storeFor(client: Etcd3, prefix: string): EtcdStore {
   return createEtcdStore(client, prefix);
+}
+
+/** A test file's real etcd, a store and a running controller, all under `prefix`. */
+export async function startControllerFixture(prefix: string, extra: Partial<ControllerOptions> = {}): Promise<{ etcd: TestEtcd; store: EtcdStore; c: Controller }> {
+  const etcd = await startEtcd();
+  return { etcd, store: storeFor(etcd.client(), prefix), c: await startController(etcd.client(), prefix, extra) };
 }
 
 export function uniquePrefix(): string {

@@ -3,8 +3,7 @@
 // addresses from one shared pool, each a claim `xctl ipam check` sees.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isReady, type MacvlanNet } from '../../pkg/api/index.js';
-import { Controller } from '../../pkg/controller/controller.js';
-import { createLogger } from '../../pkg/log.js';
+import type { Controller } from '../../pkg/controller/controller.js';
 import { auditIpam } from '../../pkg/ipam/check.js';
 import { listPrefix } from '../../pkg/runtime/kv.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
@@ -13,7 +12,7 @@ import { decodeReport, type NodeIpamReport } from '../../pkg/dockeripam/report.j
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostDocker, startDockerd, stopDockerd, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
-import { agentLab, docker, eventually, inContainer, obj, runContainer, type AgentLab } from './agent-harness.js';
+import { agentLabWithController, docker, eventually, inContainer, obj, runContainer, type AgentLab } from './agent-harness.js';
 
 // The issue's size, 40 + 10, passes (XNET_IPAM_HOST1=40 XNET_IPAM_HOST2=10): its placement
 // step alone took 225 s of `docker run` and the whole file 9 min on this 2-core machine shared
@@ -27,12 +26,7 @@ let lab: AgentLab;
 let controller: Controller | undefined;
 
 beforeAll(async () => {
-  // nobody but the controller makes the Nodes: each host joins by its agent's report
-  lab = await agentLab(2, { nodes: 'controller' });
-  const log = createLogger('controller');
-  log.level = process.env.XNET_LOG_LEVEL ?? 'warn';
-  controller = new Controller({ client: lab.controllerClient(), log, leaseTtlSeconds: 5 });
-  await controller.start();
+  ({ lab, controller } = await agentLabWithController(2));
   // Applied before the agents start: late joiners get their part too.
   await lab.store.applyAll([obj('MacvlanNet', 'shared', { subnet: '192.168.210.0/24', gateway: '192.168.210.1', ipRange: '192.168.210.128/25' })]);
   for (const h of lab.hosts) await lab.startAgent(h);

@@ -2,12 +2,12 @@
 // NIC uses (the agent does not choose again), free addresses are handed out next-fit rather
 // than lowest-first, and a released address is not reused before its cooldown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import type { TestEtcd } from '../harness/etcd.js';
 import type { Controller } from '../../pkg/controller/controller.js';
 import type { EtcdStore } from '../../pkg/store/index.js';
 import type { AnyObject } from '../../pkg/api/index.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
-import { obj, startController, eventually, storeFor, uniquePrefix, statusOf, type Status } from './controller-helpers.js';
+import { obj, startController, startControllerFixture, eventually, uniquePrefix, statusOf, type Status } from './controller-helpers.js';
 
 const COOLDOWN_MS = 3000;
 
@@ -15,11 +15,7 @@ let etcd: TestEtcd;
 let c: Controller;
 let store: EtcdStore;
 const prefix = uniquePrefix();
-beforeAll(async () => {
-  etcd = await startEtcd();
-  store = storeFor(etcd.client(), prefix);
-  c = await startController(etcd.client(), prefix, { addressCooldownMs: COOLDOWN_MS });
-});
+beforeAll(async () => { ({ etcd, store, c } = await startControllerFixture(prefix, { addressCooldownMs: COOLDOWN_MS })); });
 let standby: Controller | undefined;
 afterAll(async () => { await standby?.stop(); await c?.stop(); await etcd?.stop(); });
 

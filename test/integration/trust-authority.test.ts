@@ -2,22 +2,18 @@
 // writes under its own status keys never overrides the controller's allocations, and the
 // address a node reports reaches its peers only after the controller checked it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import type { TestEtcd } from '../harness/etcd.js';
 import type { Controller } from '../../pkg/controller/controller.js';
 import type { EtcdStore } from '../../pkg/store/index.js';
 import type { AnyObject } from '../../pkg/api/index.js';
-import { obj, startController, eventually, storeFor, uniquePrefix, statusOf, type Status } from './controller-helpers.js';
+import { obj, startControllerFixture, eventually, uniquePrefix, statusOf, type Status } from './controller-helpers.js';
 
 
 let etcd: TestEtcd;
 let c: Controller;
 let store: EtcdStore;
 const prefix = uniquePrefix();
-beforeAll(async () => {
-  etcd = await startEtcd();
-  store = storeFor(etcd.client(), prefix);
-  c = await startController(etcd.client(), prefix);
-});
+beforeAll(async () => { ({ etcd, store, c } = await startControllerFixture(prefix)); });
 afterAll(async () => { await c?.stop(); await etcd?.stop(); });
 
 const heartbeat = (address: string) => ({
