@@ -38,6 +38,8 @@ export interface TestEtcdAuth {
 /**
  * `tls`: one member serving https (clusters are plain HTTP); client() then uses its CA and client certificate.
  * `auth`: TLS with client certificates and etcd auth enabled (roles of pkg/auth/roles.ts); client() is root.
+ *   Without it, only for tests acting as the controller or the admin, whose roles auth would not
+ *   restrict (docs/contributing.md, "Which etcd").
  * `limits`: only for a test about raised limits (ETCD_RAISED_LIMITS); otherwise etcd's defaults, as a stock etcd.
  */
 export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; auth?: boolean; limits?: EtcdLimits } = {}): Promise<TestEtcd> {
