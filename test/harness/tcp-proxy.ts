@@ -3,6 +3,8 @@
 // cut() drops whatever is held, closes every connection and refuses new ones until heal().
 // Used by the store's watch tests, the large-apply tests and the chaos suite.
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { Etcd3 } from 'etcd3';
+import { callDeadlines } from '../../pkg/etcd/client.js';
 
 export interface TcpProxy {
   /** http://127.0.0.1:<port> */
@@ -68,4 +70,10 @@ export async function startTcpProxy(target: Target, opts: { holdMs?: number } = 
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A proxy in front of an etcd member and a client that reaches etcd only through it (short deadlines, so a cut shows fast). */
+export async function proxiedEtcdClient(target: Target): Promise<{ proxy: TcpProxy; client: Etcd3 }> {
+  const proxy = await startTcpProxy(target);
+  return { proxy, client: new Etcd3({ hosts: proxy.endpoint, dialTimeout: 2000, defaultCallOptions: callDeadlines(3000) }) };
 }

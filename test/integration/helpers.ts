@@ -26,3 +26,8 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, wh
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** eventually() for a condition on local state (events seen, an informer's cache). */
+export async function until(cond: () => boolean, what = 'the condition', timeoutMs = 20_000): Promise<void> {
+  await eventually(async () => cond(), what, timeoutMs);
+}

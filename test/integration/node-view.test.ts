@@ -2,10 +2,9 @@
 // cache on one watch stream; another node's NIC changes and reports never reach it; a change
 // that concerns it arrives, also across a cut connection and a compaction (relist).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js';
-import { callDeadlines } from '../../pkg/etcd/client.js';
+import { proxiedEtcdClient, type TcpProxy } from '../harness/tcp-proxy.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import { NodeView } from '../../pkg/store/node-view.js';
 import { Informer } from '../../pkg/store/informer.js';
@@ -113,8 +112,7 @@ describe("a node's view through a TCP proxy", () => {
   let client: Etcd3;
   let view: NodeView;
   beforeAll(async () => {
-    proxy = await startTcpProxy(etcd.endpoints[0]);
-    client = new Etcd3({ hosts: proxy.endpoint, dialTimeout: 2000, defaultCallOptions: callDeadlines(3000) });
+    ({ proxy, client } = await proxiedEtcdClient(etcd.endpoints[0]));
     view = new NodeView(client, store.keys, 'host-3');
     await view.start();
   });

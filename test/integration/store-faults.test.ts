@@ -1,16 +1,15 @@
 // The store against hostile values and a failing connection (issue 8 parts 1 and 6): keys that
 // do not decode are skipped and reported, and watches survive compaction and connection cuts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js';
-import { callDeadlines } from '../../pkg/etcd/client.js';
+import { proxiedEtcdClient, type TcpProxy } from '../harness/tcp-proxy.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import { Informer } from '../../pkg/store/informer.js';
 import type { WatchEvent } from '../../pkg/store/types.js';
 import type { AnyObject } from '../../pkg/api/index.js';
 
-import { cn, nic } from './helpers.js';
+import { cn, nic, until } from './helpers.js';
 
 let etcd: TestEtcd;
 let raw: Etcd3;
@@ -18,13 +17,6 @@ let store: EtcdStore;
 beforeAll(async () => { etcd = await startEtcd(); raw = etcd.client(); store = createEtcdStore(raw, '/f'); });
 afterAll(async () => { await etcd?.stop(); });
 
-async function waitFor(cond: () => boolean, ms = 20000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('values that do not decode', () => {
   it('are skipped and named by list, left out of get, and do not stop a watch', async () => {
@@ -46,7 +38,7 @@ describe('values that do not decode', () => {
     expect(got?.status).toBeUndefined();
     await store.writeStatus('ContainerNic', 'n1', { controller: true }, { ip: '10.10.1.5' });
     await store.create(nic('n2', 'host-1'));
-    await waitFor(() => events.some((e) => e.object.metadata.name === 'n2'));
+    await until(() => events.some((e) => e.object.metadata.name === 'n2'));
     expect(events.find((e) => e.object.metadata.name === 'n1' && (e.object.status as { ip?: string } | undefined)?.ip === '10.10.1.5')).toBeTruthy();
     await w.close();
   });
@@ -58,7 +50,7 @@ describe('values that do not decode', () => {
     });
     await store.create(cn('t1', '10.11.0.0/16'));
     await store.create(cn('t2', '10.12.0.0/16'));
-    await waitFor(() => seen.includes('t2'));
+    await until(() => seen.includes('t2'));
     await w.close();
   });
 });
@@ -68,8 +60,7 @@ describe('watches through a TCP proxy', () => {
   let viaProxy: EtcdStore;
   let client: Etcd3;
   beforeAll(async () => {
-    proxy = await startTcpProxy(etcd.endpoints[0]);
-    client = new Etcd3({ hosts: proxy.endpoint, dialTimeout: 2000, defaultCallOptions: callDeadlines(3000) });
+    ({ proxy, client } = await proxiedEtcdClient(etcd.endpoints[0]));
     viaProxy = createEtcdStore(client, '/f');
   });
   afterAll(async () => { client?.close(); await proxy?.close(); });
@@ -83,10 +74,10 @@ describe('watches through a TCP proxy', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(inf.get('during-cut')).toBeUndefined();
     proxy.heal();
-    await waitFor(() => inf.get('during-cut') !== undefined);
+    await until(() => inf.get('during-cut') !== undefined);
     expect(proxy.accepted).toBeGreaterThan(before);
     await store.create(cn('after-cut', '10.21.0.0/16'));
-    await waitFor(() => inf.get('after-cut') !== undefined);
+    await until(() => inf.get('after-cut') !== undefined);
     await inf.stop();
   });
 
@@ -106,9 +97,9 @@ describe('watches through a TCP proxy', () => {
     expect(inf.get('compacted')).toBeUndefined();
     proxy.heal();
     // Resuming from the old revision is cancelled (compact_revision set, empty reason): relist.
-    await waitFor(() => inf.get('compacted') !== undefined && deleted.includes('during-cut'));
+    await until(() => inf.get('compacted') !== undefined && deleted.includes('during-cut'));
     await store.create(cn('after-compaction', '10.23.0.0/16'));
-    await waitFor(() => inf.get('after-compaction') !== undefined);
+    await until(() => inf.get('after-compaction') !== undefined);
     await inf.stop();
   });
 });

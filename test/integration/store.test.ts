@@ -4,7 +4,7 @@ import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import { ConflictError, type WatchEvent } from '../../pkg/store/types.js';
 import type { AnyObject } from '../../pkg/api/index.js';
 
-import { cn, nic } from './helpers.js';
+import { cn, nic, until } from './helpers.js';
 
 let etcd: TestEtcd;
 let store: EtcdStore;
@@ -78,7 +78,7 @@ describe('EtcdStore', () => {
     await store.delete('ContainerNic', 'w1');
     const events: WatchEvent[] = [];
     const w = await store.watch('ContainerNic', from, { onEvent: (e) => events.push(e) });
-    await waitFor(() => events.length >= 3);
+    await until(() => events.length >= 3);
     await w.close();
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
     expect(events[1].object.status).toMatchObject({ ip: '10.76.2.9' });
@@ -92,21 +92,14 @@ describe('EtcdStore', () => {
     let relisted: string[] | undefined;
     const events: WatchEvent[] = [];
     const w = await store.watch('ContainerNic', old, { onEvent: (e) => events.push(e), onRelist: (l) => { relisted = l.items.map((i) => i.metadata.name); } });
-    await waitFor(() => relisted !== undefined);
+    await until(() => relisted !== undefined);
     expect(relisted).toContain('c1');
     await store.create(nic('c2', 'host-1'));
-    await waitFor(() => events.some((e) => e.object.metadata.name === 'c2'));
+    await until(() => events.some((e) => e.object.metadata.name === 'c2'));
     await w.close();
   });
 });
 
-async function waitFor(cond: () => boolean, ms = 10000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('Informer', () => {
   it('lists, then follows adds, updates and deletes', async () => {
@@ -122,7 +115,7 @@ describe('Informer', () => {
     expect(seen).toContain('add b');
     await store.create(cn('g', '10.7.0.0/16'));
     await store.delete('ClusterNetwork', 'g');
-    await waitFor(() => seen.includes('delete g'));
+    await until(() => seen.includes('delete g'));
     expect(inf.get('g')).toBeUndefined();
     expect(inf.get('b')?.spec).toMatchObject({ cidr: '10.2.0.0/16' });
     await inf.stop();
