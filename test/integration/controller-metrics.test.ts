@@ -28,6 +28,18 @@ apiVersion: xnet.io/v1alpha1
 kind: Node
 metadata: {name: m-2}
 spec: {address: 198.18.0.12}
+---
+# A HostSubnet a user pinned: the controller reconciles it (the ones it makes itself it has
+# planned already, so only someone else's write makes a HostSubnet reconcile run).
+apiVersion: xnet.io/v1alpha1
+kind: ClusterNetwork
+metadata: {name: pinned}
+spec: {cidr: 10.92.0.0/16, hostPrefix: 24}
+---
+apiVersion: xnet.io/v1alpha1
+kind: HostSubnet
+metadata: {name: pinned-m-1}
+spec: {node: m-1, clusterNetwork: pinned, subnet: 10.92.7.0/24}
 `;
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
