@@ -66,17 +66,38 @@ export function createEtcdClient(conn: EtcdConnection): Etcd3 {
 
 type Exec = (service: string, method: string, payload: unknown, options?: unknown) => Promise<unknown>;
 
+// With auth on, etcd checks a request against its auth store when it applies it and refuses it
+// with this text when a user, role or grant changed since the request came in (for example
+// `xctl auth add-node` while the daemons run). The request had no effect, so sending it again
+// is safe; etcd's own Go client does the same.
+const AUTH_REVISION_OLD = /revision of auth store is old/i;
+/** how often, and how long apart, a request refused that way is sent again */
+export const AUTH_REVISION_RETRY = { attempts: 6, firstDelayMs: 20 };
+
+/** `call()`, sent again (bounded) while etcd refuses it for an old auth store revision. */
+export async function retryOldAuthRevision<T>(call: () => Promise<T>, retry = AUTH_REVISION_RETRY): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      if (attempt >= retry.attempts || !AUTH_REVISION_OLD.test((e as Error)?.message ?? '')) throw e;
+      await new Promise((r) => setTimeout(r, retry.firstDelayMs * 2 ** (attempt - 1)));
+    }
+  }
+}
+
 /**
- * Times every unary etcd request (xnet_etcd_request_duration_seconds). etcd3 sends them all
- * through its connection pool's exec(); wrapping that one method measures KV, lease, lock and
- * auth calls alike without touching their callers. A client without it is left as it is.
+ * Times every unary etcd request (xnet_etcd_request_duration_seconds) and sends again one that
+ * raced a change of etcd's auth store (retryOldAuthRevision). etcd3 sends them all through its
+ * connection pool's exec(); wrapping that one method covers KV, lease, lock and auth calls
+ * alike without touching their callers. A client without it is left as it is.
  */
 export function instrument(client: Etcd3): Etcd3 {
   const pool = (client as unknown as { pool?: { exec?: Exec } }).pool;
   if (!pool || typeof pool.exec !== 'function') return client;
   const exec = pool.exec.bind(pool);
   pool.exec = (service, method, payload, options) =>
-    timed(etcdRequestDuration, { method: `${service}.${method}` }, () => exec(service, method, payload, options), etcdRequestErrors);
+    timed(etcdRequestDuration, { method: `${service}.${method}` }, () => retryOldAuthRevision(() => exec(service, method, payload, options)), etcdRequestErrors);
   return client;
 }
 
