@@ -1,7 +1,7 @@
 // One Docker daemon per lab host, run inside the host's namespace. `nsenter --net` rather
 // than `ip netns exec`, which remounts /sys and makes dockerd fail ("Devices cgroup isn't
 // mounted"). dockerd only ever rewrites the iptables of the namespace it runs in.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LabError } from './errors.js';
 import { unmountUnder } from './mounts.js';
@@ -145,4 +145,36 @@ export async function sweepHost(host: LabHost, opts: { everything: boolean }): P
     await killAndWait(pids);
   }
   await unmountUnder(host.dir);
+}
+
+async function waitGone(pid: number, startTime: number | undefined, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid, startTime) && Date.now() < deadline) await sleep(50);
+  return !isAlive(pid, startTime);
+}
+
+/**
+ * dockerd kills its containerd when it dies (parent-death signal); on this machine PID 1 does not
+ * reap orphans, so that containerd stays a zombie, its pid file names a "running" process and the
+ * new dockerd waits for its socket until it gives up. A host's init would have reaped it: the
+ * stale pid file goes once the process is dead (a zombie counts as dead).
+ */
+export async function clearDeadContainerd(host: LabHost): Promise<void> {
+  const pidfile = join(host.dir, 'exec', 'containerd', 'containerd.pid');
+  const pid = readPidFile(pidfile);
+  if (pid !== undefined && (await waitGone(pid, undefined, 15_000))) rmSync(pidfile, { force: true });
+}
+
+/**
+ * The host's dockerd crashes (SIGKILL, by its recorded PID) and is started again, as a host's
+ * init would; containers with a restart policy come back. Returns the PID that was killed.
+ */
+export async function crashAndRestartDockerd(host: LabHost): Promise<number> {
+  const e = readRecord(labDirOf(host))?.processes.find((p) => p.id === dockerdEntryId(host));
+  if (!e?.pid || !isAlive(e.pid, e.startTime)) throw new LabError('DockerdNotRunning', `dockerd of ${host.name} is not running`);
+  process.kill(e.pid, 'SIGKILL');
+  if (!(await waitGone(e.pid, e.startTime, 15_000))) throw new LabError('DockerdNotReady', `dockerd of ${host.name} (pid ${e.pid}) outlived SIGKILL by 15 s`);
+  await clearDeadContainerd(host);
+  await startDockerd(host);
+  return e.pid;
 }

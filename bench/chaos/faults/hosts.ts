@@ -1,13 +1,9 @@
 // Faults 5 and 6: one host loses its underlay link, or its Docker daemon. Flows of that host
 // stop (the first) or its containers restart (the second); every other flow must go on, and the
 // host must come back by itself.
-import { hostExec, startDockerd } from '../../../pkg/lab/index.js';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { isAlive, readPidFile } from '../../../pkg/lab/proc.js';
-import { readRecord } from '../../../pkg/lab/record.js';
+import { crashAndRestartDockerd, hostExec } from '../../../pkg/lab/index.js';
 import { run } from '../../../pkg/lab/run.js';
-import { nodesReady, sleep, waitFor } from '../workload.js';
+import { nodesReady, sleep } from '../workload.js';
 import type { ChaosHost, ChaosLab } from '../lab.js';
 import { touches, type Fault } from './types.js';
 
@@ -41,20 +37,6 @@ export const linkDown: Fault = {
   },
 };
 
-/**
- * dockerd kills its containerd when it dies (parent-death signal); on this machine PID 1 does not
- * reap orphans, so that containerd stays a zombie, its pid file names a "running" process and the
- * new dockerd waits for its socket until it gives up. A host's init would have reaped it: the
- * stale pid file goes once the process is dead (a zombie counts as dead).
- */
-async function clearDeadContainerd(h: ChaosHost): Promise<void> {
-  const pidfile = join(h.dir, 'exec', 'containerd', 'containerd.pid');
-  const pid = readPidFile(pidfile);
-  if (pid === undefined) return;
-  await waitFor(`containerd of ${h.name} (pid ${pid}) gone`, async () => !isAlive(pid), 15_000, 100).catch(() => undefined);
-  if (!isAlive(pid)) rmSync(pidfile, { force: true });
-}
-
 export const dockerdKilled: Fault = {
   id: 6,
   title: 'a host\'s dockerd SIGKILLed and restarted',
@@ -63,12 +45,9 @@ export const dockerdKilled: Fault = {
     + 'and routes left alone while Docker is away',
   async inject({ c, say }) {
     const h = victim(c);
-    const e = readRecord(c.lab.dir)!.processes.find((p) => p.id === `dockerd/${h.name}`)!;
-    process.kill(e.pid!, 'SIGKILL');
-    await waitFor(`dockerd of ${h.name} gone`, async () => !isAlive(e.pid!, e.startTime), 15_000, 50);
-    await clearDeadContainerd(h);
-    say(`${h.name}: dockerd (pid ${e.pid}) SIGKILLed; restarting it`);
-    await startDockerd(h);
+    // SIGKILL by its recorded PID; the stale pid file of its dead containerd goes (clearDeadContainerd)
+    const pid = await crashAndRestartDockerd(h);
+    say(`${h.name}: dockerd (pid ${pid}) SIGKILLed and started again`);
     return { end: Date.now(), affected: touches(h.name), settled: () => nodesReady(c) };
   },
 };
