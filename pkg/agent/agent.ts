@@ -5,7 +5,8 @@ import type { Etcd3 } from 'etcd3';
 import type { AnyObject, ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { monitor, rulesMonitor, type Monitor } from '../netlink/monitor.js';
-import { netnsTarget, pidTarget } from '../netlink/target.js';
+import { netnsTarget } from '../netlink/target.js';
+import { ContainerWatches } from './container-watch.js';
 import { Informer } from '../store/informer.js';
 import type { NodeWatch, Store } from '../store/types.js';
 import { WorkQueue } from '../runtime/workqueue.js';
@@ -94,7 +95,7 @@ export class Agent {
   private firstPassDone!: () => void;
   private pendingFirst = new Set<string>();
   /** one `ip monitor` per container namespace that holds xnet NICs, with the NICs in it */
-  private containerMonitors = new Map<number, { monitor: Monitor; nics: Set<string> }>();
+  private readonly containers = new ContainerWatches((nics) => this.enqueue(nics.map(nicKey), 'kernel'));
   private kernelEvents = true;
   private readonly drift: DriftTracker;
   private readonly events?: EventRecorder;
@@ -123,7 +124,7 @@ export class Agent {
       node: self, store: opts.store, caches: this.caches, dp: opts.dataplane ?? new Dataplane(netnsTarget(opts.netns), opts.dockerHost, opts.dockerTls),
       log, status: new NodeStatusReporter(opts.store, self, this.events), capabilities: {}, routeProblems: [], removedNics: new Map(),
       watchContainer: (pid, nic) => this.watchContainer(pid, nic),
-      unwatchNic: (nic) => this.unwatchNic(nic),
+      unwatchNic: (nic, keepPid) => this.containers.unwatch(nic, keepPid),
     };
     this.report = new SelfReport(opts.store, self, opts.leaseTtlSec ?? 10,
       (err) => log.warn('etcd lease lost (the report went with it); a new one is taken at the next heartbeat', { error: err.message }));
@@ -257,7 +258,7 @@ export class Agent {
       onRestart: (why) => this.log.warn('nft monitor restarted', { why }),
     });
     this.closers.push(() => r.close());
-    this.closers.push(() => { for (const c of this.containerMonitors.values()) c.monitor.close(); this.containerMonitors.clear(); });
+    this.closers.push(() => this.containers.closeAll());
   }
 
   private startWorkers(): void {
@@ -293,27 +294,8 @@ export class Agent {
     ];
   }
 
-  private unwatchNic(nic: string, exceptPid?: number): void {
-    for (const [pid, entry] of this.containerMonitors) {
-      if (pid === exceptPid || !entry.nics.delete(nic) || entry.nics.size > 0) continue;
-      // Our watcher must not keep a dead container's namespace (and the NICs in it) alive.
-      entry.monitor.close();
-      this.containerMonitors.delete(pid);
-    }
-  }
-
-  private watchContainer(pid: number, nic: string): void {
-    if (!this.kernelEvents || this.stopped) return;
-    this.unwatchNic(nic, pid);
-    const have = this.containerMonitors.get(pid);
-    if (have) { have.nics.add(nic); return; }
-    const entry = { nics: new Set([nic]), monitor: undefined as unknown as Monitor };
-    // The namespace dies with the container: the monitor then ends and is not restarted.
-    entry.monitor = monitor(pidTarget(pid), () => this.enqueue([...entry.nics].map(nicKey), 'kernel'), {
-      restart: false,
-      onRestart: () => { if (this.containerMonitors.get(pid) === entry) this.containerMonitors.delete(pid); },
-    });
-    this.containerMonitors.set(pid, entry);
+  private async watchContainer(pid: number, nic: string): Promise<void> {
+    if (this.kernelEvents && !this.stopped) await this.containers.watch(pid, nic);
   }
 
   resyncAll(): void {

@@ -104,9 +104,12 @@ export interface AgentContext {
   /** last known shape of deleted ContainerNics, until their NIC is gone */
   removedNics: Map<string, RemovedNic & { container?: string }>;
   /** a NIC is in place in the container with this PID: watch that namespace for drift */
-  watchContainer(pid: number, nic: string): void;
-  /** the NIC is not in a running container (any more): stop watching for it */
-  unwatchNic(nic: string): void;
+  watchContainer(pid: number, nic: string): Promise<void>;
+  /**
+   * Stop watching for the NIC in any container namespace but keepPid's (the running
+   * container's); resolves once a watcher that held a dead container's namespace has exited.
+   */
+  unwatchNic(nic: string, keepPid?: number): Promise<void>;
 }
 
 export const ready = (message = 'converged'): Ready => ({ status: 'True', reason: 'Converged', message });

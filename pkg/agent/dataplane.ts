@@ -23,6 +23,8 @@ export class ApplyError extends DataplaneError {}
  */
 export interface AgentDataplane {
   readonly target: NetTarget;
+  /** execute() only records the ops (verify): there is no change to read back */
+  readonly dryRun?: boolean;
   readonly ip: Pick<IpRunner, 'routes' | 'links'>;
   readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'networkEndpoints' | 'disconnect' | 'connect'>;
   underlay(): Promise<Underlay>;
@@ -30,7 +32,6 @@ export interface AgentDataplane {
   capabilities(iface: string | undefined): Promise<Record<string, boolean>>;
   hostState(): Promise<HostState>;
   containerState(pid: number): Promise<ContainerState>;
-  containerLinks(pid: number): Promise<ContainerState['links']>;
   natState(): Promise<ObservedNat>;
   dockerNetworks(names: string[]): Promise<DockerNetwork[]>;
   execute(ops: Op[], opts?: { independent?: boolean }): Promise<void>;
@@ -67,11 +68,6 @@ export class Dataplane implements AgentDataplane {
 
   async containerState(pid: number): Promise<ContainerState> {
     return new IpRunner(pidTarget(pid)).state();
-  }
-
-  /** Links only: one `ip` process where the whole state takes three. */
-  async containerLinks(pid: number): Promise<ContainerState['links']> {
-    return new IpRunner(pidTarget(pid)).links();
   }
 
   async natState(): Promise<ObservedNat> {
@@ -132,6 +128,11 @@ export class Dataplane implements AgentDataplane {
       const failed = e.line ? group[lines.indexOf(e.line)] : undefined;
       if (failed?.op === 'link.add.vlan' && /Unknown device type|not supported/i.test(e.stderr)) {
         throw new ApplyError('VlanUnsupported', `the kernel cannot make VLAN interface ${failed.name} (no 802.1Q support): ${e.stderr.trim()}`);
+      }
+      if ((failed?.op === 'link.set.mac' || failed?.op === 'link.set.up') && /Address already in use/i.test(e.stderr)) {
+        // macvlans of one parent need distinct MACs, wherever they live (e.g. a restarted
+        // container's previous namespace, until it is gone): retried with backoff
+        throw new ApplyError('MacAddressInUse', `${e.message} (another macvlan on the same parent has this MAC)`);
       }
       if (e.reason === 'CommandTimedOut') throw new ApplyError('CommandTimedOut', e.message);
       if (e.reason === 'NamespaceGone') throw new ApplyError('ContainerNotRunning', `the container's network namespace went away: ${e.stderr.trim()}`);

@@ -22,7 +22,8 @@ export function parseMonitorLine(line: string): MonitorEvent | undefined {
 }
 
 export interface Monitor {
-  close(): void;
+  /** ends the command; resolves once it has exited (SIGKILL after 2 s), so what it held is let go */
+  close(): Promise<void>;
 }
 
 export interface WatchOptions {
@@ -77,9 +78,24 @@ export function watchLines(cmd: string, args: string[], onLine: (line: string) =
     close() {
       closed = true;
       if (timer) clearTimeout(timer);
-      if (child && child.exitCode === null) child.kill('SIGTERM');
+      return child ? endChild(child) : Promise.resolve();
     },
   };
+}
+
+/**
+ * SIGTERM, SIGKILL after 2 s; resolves when the child has exited (bounded: 4 s). A watcher
+ * inside a container's namespace holds that namespace until it has really gone.
+ */
+function endChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
+    const giveUp = setTimeout(done, 4000);
+    function done() { clearTimeout(kill); clearTimeout(giveUp); resolve(); }
+    child.once('exit', done);
+    child.kill('SIGTERM');
+  });
 }
 
 /** `ip monitor` of links, addresses and routes in the target namespace. */

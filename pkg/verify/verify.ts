@@ -27,6 +27,7 @@ export interface Difference {
 
 /** Executes nothing: collects what the planner asked for. */
 export class RecordingDataplane extends Dataplane {
+  readonly dryRun = true;
   private recorded: Op[] = [];
   override async execute(ops: Op[]): Promise<void> {
     this.recorded.push(...ops);
@@ -90,7 +91,7 @@ export async function differences(i: DifferencesInput): Promise<Difference[]> {
   const status = new RecordingStatus(i.store, i.node);
   const ctx: AgentContext = {
     node: i.node, store: i.store, caches: i.caches, dp: i.dp, log, status, capabilities: {}, routeProblems: [], removedNics: new Map(),
-    watchContainer: () => undefined, unwatchNic: () => undefined,
+    watchContainer: async () => undefined, unwatchNic: async () => undefined,
     ...(i.ipamPlugin ? { ipam: { plugin: i.ipamPlugin } } : {}),
   };
   const out: Difference[] = [];

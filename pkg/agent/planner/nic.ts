@@ -128,6 +128,29 @@ function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, 
   return ops;
 }
 
+/**
+ * What differs between the declared NIC and the container's interface as the kernel has it:
+ * the same properties convergeNic sets (mark, MAC, up, address, default route). Empty: in
+ * place. Read after a change, it decides Ready: a change the kernel took only in part (a
+ * batch stopped half-way) must not be reported as done.
+ */
+export function nicDifferences(d: DesiredNic, container: ContainerState): string[] {
+  const inC = container.links.find((l) => l.name === d.ifName);
+  if (!inC) return [`no interface ${d.ifName}`];
+  const diff: string[] = [];
+  if (inC.alias !== nicAlias(d.name)) diff.push(`${d.ifName} is not marked as ${nicAlias(d.name)}`);
+  if (d.mac && inC.mac !== d.mac.toLowerCase()) diff.push(`MAC ${inC.mac}, declared ${d.mac.toLowerCase()}`);
+  if (!inC.up) diff.push(`${d.ifName} is down`);
+  const mine = container.addrs.filter((a) => a.dev === d.ifName).map((a) => a.cidr);
+  if (!mine.includes(d.cidr)) diff.push(`${d.cidr} missing`);
+  for (const c of mine) if (c !== d.cidr) diff.push(`undeclared address ${c}`);
+  if (d.defaultRoute && d.gateway) {
+    const def = container.routes.find((r) => r.dst === 'default');
+    if (!def || def.via !== d.gateway || def.dev !== d.ifName) diff.push(`no default route via ${d.gateway} on ${d.ifName}`);
+  }
+  return diff;
+}
+
 export interface RemovedNic {
   name: string;
   ifName: string;

@@ -8,7 +8,8 @@ import { ApplyError } from '../dataplane.js';
 import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
 import { vethHostName } from '../planner/names.js';
-import { planNic, planNicGarbage, planNicRemoval, type DesiredNic } from '../planner/nic.js';
+import { nicDifferences, planNic, planNicGarbage, planNicRemoval, type ContainerState, type DesiredNic } from '../planner/nic.js';
+import type { Op } from '../planner/ops.js';
 
 export function localNics(ctx: AgentContext): ContainerNic[] {
   return ctx.caches.nics.list().filter((n) => n.spec.node === ctx.node);
@@ -81,7 +82,9 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
   const w = (r: Ready, fields: Record<string, unknown> = {}) => ctx.status.write('ContainerNic', nic, fields, r);
 
   const c = await inspectOrReport(ctx, nic.spec.container, w);
-  if (!c?.running) ctx.unwatchNic(name);
+  // Our watcher of the container's previous namespace (a restart gives it a new one) goes
+  // first: it would keep that namespace, and the NIC's MAC on the parent, alive.
+  await ctx.unwatchNic(name, c?.running ? c.pid : undefined);
   if (!c) return w(notReady('ContainerNotFound', `no container "${nic.spec.container}" on node ${ctx.node}; the NIC is added when it starts`));
   if (!c.running || !c.pid) return w(notReady('ContainerNotRunning', `container ${nic.spec.container} is not running; the NIC is added when it starts`), { containerId: c.id });
   const shared = await sharedNamespaceWhy(ctx, c);
@@ -102,23 +105,37 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
   const [host, inside] = await Promise.all([ctx.dp.hostState(), ctx.dp.containerState(c.pid)]);
   const plan = planNic(d, host, inside);
   if (plan.problems.length) return w(notReady(plan.problems[0].reason, plan.problems[0].message), { containerId: c.id });
+  const fields: Record<string, unknown> = { containerId: c.id };
+  if (a.attach.kind === 'veth') fields.hostInterface = vethHostName(name);
+  const now = await applyNic(ctx, d, plan.ops, inside, (r) => w(r, fields), c.name);
+  const inC = now.links.find((l) => l.name === d.ifName);
+  // Status shows the MAC the kernel has (what peers see).
+  if (inC) fields.mac = inC.mac;
+  await ctx.watchContainer(c.pid, name);
+  await w(ready(`${d.ifName} is in container ${c.name} with ${d.cidr}`), fields);
+}
+
+/**
+ * Runs the plan, then reads the container's namespace again: Ready is True only for a NIC
+ * seen whole (MAC, up, address, default route). A failure or a difference is written to the
+ * NIC's status and thrown (retried with backoff). Returns the state seen.
+ */
+async function applyNic(ctx: AgentContext, d: DesiredNic, ops: Op[], inside: ContainerState, w: (r: Ready) => Promise<void>, container: string): Promise<ContainerState> {
+  if (ops.length === 0) return inside;
+  ctx.log.info('nic', { nic: d.name, container, ops: ops.length });
   try {
-    if (plan.ops.length) {
-      ctx.log.info('nic', { nic: name, container: c.name, ops: plan.ops.length });
-      await ctx.dp.execute(plan.ops);
-    }
+    await ctx.dp.execute(ops);
   } catch (e) {
-    const reason = e instanceof ApplyError ? e.reason : 'Failed';
-    await w(notReady(reason, (e as Error).message), { containerId: c.id });
+    await w(notReady(e instanceof ApplyError ? e.reason : 'Failed', (e as Error).message));
     throw e;
   }
-  // Status shows the MAC the kernel has (what peers see); only a change makes a re-read necessary.
-  const links = plan.ops.length ? await ctx.dp.containerLinks(c.pid) : inside.links;
-  const inC = links.find((l) => l.name === d.ifName);
-  const fields: Record<string, unknown> = { containerId: c.id, ...(inC ? { mac: inC.mac } : {}) };
-  if (a.attach.kind === 'veth') fields.hostInterface = vethHostName(name);
-  ctx.watchContainer(c.pid, name);
-  await w(ready(`${d.ifName} is in container ${c.name} with ${d.cidr}`), fields);
+  if (ctx.dp.dryRun) return inside;
+  const after = await ctx.dp.containerState(d.pid);
+  const diff = nicDifferences(d, after);
+  if (diff.length === 0) return after;
+  const msg = `${d.ifName} in container ${container} is not as declared after the change: ${diff.join('; ')}`;
+  await w(notReady('NotInPlace', msg));
+  throw new ApplyError('NotInPlace', msg);
 }
 
 /** The container as Docker sees it; a Docker failure is written to the NIC's status, then thrown (retried). */
@@ -132,7 +149,7 @@ async function inspectOrReport(ctx: AgentContext, container: string, w: (r: Read
 }
 
 async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | undefined): Promise<void> {
-  ctx.unwatchNic(name);
+  await ctx.unwatchNic(name);
   if (nic && nic.spec.node === ctx.node && isDeleting(nic)) rememberRemoved(ctx, nic);
   const r = ctx.removedNics.get(name) ?? { name, ifName: '', kind: 'veth' as const };
   let pid: number | undefined;

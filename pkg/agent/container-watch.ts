@@ -1,0 +1,80 @@
+// One `ip monitor` per container namespace that holds xnet NICs, so that drift inside a
+// container (an address deleted, a NIC set down) heals by event.
+//
+// The watcher is itself a process inside that namespace, and a process keeps its namespace
+// alive: when the container dies (a restart, a crash of its dockerd) the old namespace, and the
+// NICs in it, live on until the watcher ends. A macvlan left there keeps the NIC's MAC on the
+// parent, so the kernel refuses that MAC to the NIC in the container's new namespace (chaos
+// fault 6, docs/faults.md). Hence: a watcher of a dead container's namespace ends at once,
+// whichever NIC notices, and unwatch resolves only once it has exited.
+import { readFileSync } from 'node:fs';
+import { monitor, type Monitor } from '../netlink/monitor.js';
+import { pidTarget } from '../netlink/target.js';
+
+interface Entry { monitor: Monitor; nics: Set<string> }
+
+/** Is the process alive (a zombie has left its namespaces already)? */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+export class ContainerWatches {
+  private readonly byPid = new Map<number, Entry>();
+
+  constructor(
+    /** a change in the namespace: reconcile these NICs */
+    private readonly onChange: (nics: string[]) => void,
+    private readonly alive: (pid: number) => boolean = processAlive,
+  ) {}
+
+  /** The NIC is in place in the container with this PID: watch that namespace. */
+  async watch(pid: number, nic: string): Promise<void> {
+    await this.unwatch(nic, pid);
+    const have = this.byPid.get(pid);
+    if (have) { have.nics.add(nic); return; }
+    const entry: Entry = { nics: new Set([nic]), monitor: undefined as unknown as Monitor };
+    entry.monitor = monitor(pidTarget(pid), () => this.onChange([...entry.nics]), {
+      restart: false,
+      // the namespace went away and the monitor with it
+      onRestart: () => { if (this.byPid.get(pid) === entry) this.byPid.delete(pid); },
+    });
+    this.byPid.set(pid, entry);
+  }
+
+  /**
+   * Stops watching for the NIC in every namespace but keepPid's. A namespace whose container
+   * process is dead is let go whole (its other NICs are told to look again: they are in the
+   * same dead container); resolves once those watchers have exited.
+   */
+  async unwatch(nic: string, keepPid?: number): Promise<void> {
+    const ending: Array<Promise<void>> = [];
+    const others: string[] = [];
+    for (const [pid, entry] of this.byPid) {
+      if (pid === keepPid || !entry.nics.delete(nic)) continue;
+      const dead = !this.alive(pid);
+      if (entry.nics.size > 0 && !dead) continue;
+      if (dead) others.push(...entry.nics);
+      this.byPid.delete(pid);
+      ending.push(entry.monitor.close());
+    }
+    await Promise.all(ending);
+    if (others.length) this.onChange(others);
+  }
+
+  /** The PIDs watched, with their NICs (tests, diagnostics). */
+  watched(): Map<number, string[]> {
+    return new Map([...this.byPid].map(([pid, e]) => [pid, [...e.nics]]));
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.byPid.values()];
+    this.byPid.clear();
+    await Promise.all(all.map((e) => e.monitor.close()));
+  }
+}

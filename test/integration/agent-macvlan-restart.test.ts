@@ -1,0 +1,86 @@
+// A container with a macvlan ContainerNic restarted three ways: `docker restart`, its process
+// killed and brought back by its restart policy, and its host's dockerd SIGKILLed and started
+// again (chaos fault 6, docs/faults.md). Each time the container gets a new network namespace;
+// the agent must put the NIC back in it whole (declared MAC, up, address) and its Ready must say
+// so. Waits are heal waits: the agents run with their periodic resync an hour away.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { macFromIp } from '../../pkg/agent/desired.js';
+import { crashAndRestartDockerd, hostExec } from '../../pkg/lab/index.js';
+import { HEAL_WAIT_MS } from '../harness/heal.js';
+import { agentLab, docker, eventually, inContainer, inContainerNetns, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
+
+let lab: AgentLab;
+const NIC = 'web-mv';
+const IP = '192.168.220.20';
+const MAC = macFromIp(IP);
+
+interface Seen { pid: string; mac?: string; up: boolean; cidrs: string[] }
+
+/** mv0 inside container web as the kernel has it, read in the container's current namespace. */
+async function seen(): Promise<Seen> {
+  const pid = await docker(lab.hosts[0], ['inspect', '-f', '{{.State.Pid}}', 'web']);
+  const r = await inContainerNetns(lab.hosts[0], 'web', ['ip', '-json', 'addr', 'show', 'dev', 'mv0']);
+  const [l] = r.exitCode === 0 ? JSON.parse(r.stdout) as Array<{ address: string; flags: string[]; addr_info: Array<{ family: string; local: string; prefixlen: number }> }> : [];
+  if (!l) return { pid, up: false, cidrs: [] };
+  return { pid, mac: l.address, up: l.flags.includes('UP'), cidrs: l.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`) };
+}
+
+const whole = (s: Seen) => s.mac === MAC && s.up && s.cidrs.includes(`${IP}/24`);
+const readyStatus = async () => (await readyCondition(lab.store, 'ContainerNic', NIC))?.status;
+const pingFromPeer = async () => (await inContainer(lab.hosts[1], 'peer', ['ping', '-c', '1', '-W', '2', IP])).stdout;
+
+/**
+ * After a restart (the new PID proves it): mv0 whole in the new namespace, Ready True, status
+ * with the declared MAC, and a ping from the other host answered over it.
+ */
+async function expectHealed(oldPid: string, what: string): Promise<void> {
+  const s = await eventually(async () => { const x = await seen(); return x.pid !== oldPid && x.pid !== '0' && whole(x) && x; }, `${what}: mv0 whole in the new namespace`, HEAL_WAIT_MS * 3);
+  expect(s).toMatchObject({ mac: MAC, up: true });
+  await eventually(async () => (await readyStatus()) === 'True', `${what}: Ready True`, HEAL_WAIT_MS);
+  expect((await lab.store.get('ContainerNic', NIC))?.status).toMatchObject({ mac: MAC });
+  expect(await pingFromPeer()).toContain('1 packets received');
+  // Ready reflects reality: read again, still whole (a Ready True over a broken NIC fails here)
+  expect(whole(await seen())).toBe(true);
+}
+
+beforeAll(async () => {
+  lab = await agentLab(2);
+  await lab.store.create(obj('MacvlanNet', 'mv220', { subnet: '192.168.220.0/24', ipRange: '192.168.220.128/25', dockerIPAM: 'blocks' }));
+  await lab.store.writeStatus('MacvlanNet', 'mv220', { controller: true }, {
+    nodes: [{ name: 'host-1', dockerRange: '192.168.220.128/28' }, { name: 'host-2', dockerRange: '192.168.220.144/28' }],
+  });
+  await Promise.all(lab.hosts.map((h) => lab.startAgent(h)));
+  await runContainer(lab.hosts[0], 'web', ['--restart', 'always']);
+  await lab.store.create(obj('ContainerNic', NIC, { node: 'host-1', container: 'web', ifName: 'mv0', network: { macvlanNet: 'mv220' } }));
+  await lab.store.writeStatus('ContainerNic', NIC, { controller: true }, { ip: IP, prefixLength: 24 });
+  await eventually(async () => (await readyStatus()) === 'True', 'NIC Ready', 60_000);
+  await eventually(async () => (await docker(lab.hosts[1], ['network', 'ls', '--format', '{{.Name}}'])).split('\n').includes('mv220'), 'mv220 on host-2', 60_000);
+  await runContainer(lab.hosts[1], 'peer', ['--net', 'mv220']);
+}, 240_000);
+
+afterAll(async () => { await lab?.down(); }, 120_000);
+
+describe('agent: a macvlan ContainerNic in a restarted container', () => {
+  it('is whole before any restart: declared MAC, up, address, answers a ping from the other host', async () => {
+    expect(whole(await seen())).toBe(true);
+    expect(await pingFromPeer()).toContain('1 packets received');
+  });
+
+  it('comes back whole after docker restart', async () => {
+    const before = await seen();
+    expect((await hostExec(lab.hosts[0], ['docker', '-H', lab.hosts[0].dockerHost, 'restart', '-t', '0', 'web'])).exitCode).toBe(0);
+    await expectHealed(before.pid, 'docker restart');
+  }, 90_000);
+
+  it('comes back whole after its process is killed and its restart policy starts it again', async () => {
+    const before = await seen();
+    process.kill(Number(before.pid), 'SIGKILL');
+    await expectHealed(before.pid, 'killed, restarted by policy');
+  }, 90_000);
+
+  it('comes back whole after its host\'s dockerd is SIGKILLed and started again (chaos fault 6)', async () => {
+    const before = await seen();
+    await crashAndRestartDockerd(lab.hosts[0]);
+    await expectHealed(before.pid, 'dockerd crash');
+  }, 150_000);
+});
