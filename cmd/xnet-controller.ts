@@ -4,7 +4,7 @@
 // over when the leader's lease expires.
 import { Command, Option } from 'commander';
 import { addEtcdFlags, addMetricsFlag, checkMetricsAddr, etcdFromFlags, exitOnUncaught, serveMetrics, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
-import { Controller } from '../pkg/controller/controller.js';
+import { Controller, DEFAULT_WORKERS } from '../pkg/controller/controller.js';
 import { DEFAULT_LEADER_TTL_SECONDS } from '../pkg/runtime/leader.js';
 import { createLogger } from '../pkg/log.js';
 
@@ -12,7 +12,7 @@ const program = addMetricsFlag(addEtcdFlags(new Command('xnet-controller')
   .description('xnet controller: host subnets, NIC addresses and MacvlanNet blocks, leader-elected'))
   .option('--id <id>', 'identity in the leader election (default host:pid:random)'))
   .addOption(new Option('--lease-ttl <seconds>', 'leader lease TTL: a dead leader is replaced within this').default(DEFAULT_LEADER_TTL_SECONDS).argParser(Number))
-  .addOption(new Option('--workers <n>', 'concurrent reconciles').default(64).argParser(Number))
+  .addOption(new Option('--workers <n>', 'concurrent reconciles').default(DEFAULT_WORKERS).argParser(Number))
   .addOption(new Option('--max-txn-ops <n>', 'etcd --max-txn-ops of the cluster').default(128).argParser(Number))
   .addOption(new Option('--address-cooldown <seconds>', 'a released NIC address is not handed out again for this long').default(30).argParser(Number));
 

@@ -49,6 +49,13 @@ export interface ControllerOptions {
 
 export const DEFAULT_ADDRESS_COOLDOWN_MS = 30_000;
 
+/**
+ * Concurrent reconciles. A NIC's reconcile waits on its pool's executor while its transaction
+ * is in flight, so this bounds how many NICs one round can batch: at 64, a burst of thousands
+ * went to etcd one or two NICs per transaction. Idle workers cost a pending promise each.
+ */
+export const DEFAULT_WORKERS = 512;
+
 /** A reconcile that should be retried later with backoff (not a bug, a state of the world). */
 /** The reconcile could not finish now; the work queue retries it with backoff. */
 export class RetryLater extends ControllerError {
@@ -179,7 +186,7 @@ class Term implements Ctx {
     for (const name of this.model.reportedNodes()) if (!this.model.node(name)) this.enqueue('Node', name);
     this.queue.add('gc/all');
     this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
-      workers: this.c.opts.workers ?? 64,
+      workers: this.c.opts.workers ?? DEFAULT_WORKERS,
       metrics: { queue: 'controller', kindOf: (k) => k.slice(0, k.indexOf('/')) },
       onError: (key, err, ms) => {
         if (err instanceof NotLeaderError) { if (!this.stopped) this.c.elector.endCurrentTerm(); return; }
@@ -397,10 +404,9 @@ class Term implements Ctx {
     if (!nic) return;
     const pool = nicPool(nic.obj);
     const poolId = pool ? `${pool.type}/${pool.name}` : 'none';
-    // A ClusterNetwork's nodes own disjoint HostSubnets, so each node's addresses get their
-    // own executor and transactions for different nodes run side by side.
-    const executor = pool?.type === 'clusternetworks' ? `${poolId}@${nic.obj.spec.node}` : poolId;
-    const o = await this.addrExecutor(executor).submit({ type: 'nic', name }) as NicOutcome;
+    // One executor per pool: a round plans the NICs of every node together and commits them
+    // in transactions side by side (a thousand nodes with a few NICs each still fill them).
+    const o = await this.addrExecutor(poolId).submit({ type: 'nic', name }) as NicOutcome;
     recordAllocation(this.c.events, 'ContainerNic', nic.obj.metadata.creationTimestamp, { ...o, name });
     if (o.result === 'waiting') {
       this.wait(poolId, name);

@@ -34,6 +34,8 @@ interface Target {
   hostSubnet?: string;
   /** what the NIC's address range is called in messages */
   describe: string;
+  /** the round-state id of the addresses this target hands out (a HostSubnet's are its own) */
+  roundId: string;
 }
 
 /** What one round of a pool has handed out so far, and where its next-fit scan resumes. */
@@ -53,9 +55,20 @@ export class WaitingError extends AllocationError {
 /**
  * The HostSubnet and xnet part of it that this NIC's node offers; guards the plan on it. The
  * choice is written into the NIC's status (hostSubnet) so that the agent puts the veth on that
- * HostSubnet's bridge instead of choosing again.
+ * HostSubnet's bridge instead of choosing again. Worked out once per round and node (the
+ * cache does not move within a round); a pinned spec.ip chooses for itself.
  */
-function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan): Target {
+function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundState): Target {
+  const cnName = nic.spec.network.clusterNetwork!;
+  const memo = `target/${cnName}/${nic.spec.node}`;
+  const hit = nic.spec.ip ? undefined : state.get(memo) as { target: Target; statusKey: string } | undefined;
+  const chosen = hit ?? chooseHostSubnet(ctx, nic);
+  if (!hit && !nic.spec.ip) state.set(memo, chosen);
+  plan.unchanged(chosen.statusKey, ctx.model.cache.get(chosen.statusKey));
+  return chosen.target;
+}
+
+function chooseHostSubnet(ctx: Ctx, nic: ContainerNic): { target: Target; statusKey: string } {
   const cnName = nic.spec.network.clusterNetwork!;
   if (!ctx.model.clusterNetwork(cnName)) throw new AllocationError('InvalidSpec', `ClusterNetwork "${cnName}" does not exist`);
   const candidates: Array<{ hs: Entry<HostSubnet>; st: Status }> = [];
@@ -69,14 +82,17 @@ function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan): Target {
   const want = nic.spec.ip ? parseIPv4(nic.spec.ip) : undefined;
   const pick = (want !== undefined && candidates.find((c) => contains([cidrInterval(parseCidr(c.st.subnet as string))], want))) || candidates[0];
   const layout = { subnet: pick.st.subnet as string, gateway: pick.st.gateway as string, dockerRange: pick.st.dockerRange as string };
-  const statusKey = ctx.model.keys.status('HostSubnet', pick.hs.obj.metadata.name, { controller: true });
-  plan.unchanged(statusKey, ctx.model.cache.get(statusKey));
+  const hsName = pick.hs.obj.metadata.name;
   return {
-    ranges: hostSubnetXnetRange(layout),
-    prefixLength: parseCidr(layout.subnet).prefix,
-    gateway: layout.gateway,
-    hostSubnet: pick.hs.obj.metadata.name,
-    describe: `the xnet part of HostSubnet "${pick.hs.obj.metadata.name}" (${layout.subnet} minus Docker's ${layout.dockerRange} and the gateway)`,
+    statusKey: ctx.model.keys.status('HostSubnet', hsName, { controller: true }),
+    target: {
+      ranges: hostSubnetXnetRange(layout),
+      prefixLength: parseCidr(layout.subnet).prefix,
+      gateway: layout.gateway,
+      hostSubnet: hsName,
+      describe: `the xnet part of HostSubnet "${hsName}" (${layout.subnet} minus Docker's ${layout.dockerRange} and the gateway)`,
+      roundId: `clusternetworks/${cnName}@${hsName}`,
+    },
   };
 }
 
@@ -95,6 +111,8 @@ function macvlanTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundS
     prefixLength: parseCidr(m.obj.spec.subnet).prefix,
     gateway: m.obj.spec.gateway,
     describe: `MacvlanNet "${name}"'s range (${m.obj.spec.ipRange ?? m.obj.spec.subnet} minus exclude, gateway and the nodes' Docker blocks)`,
+    // shared with the MacvlanNet's own shim addresses planned in the same round (macvlan.ts)
+    roundId: `macvlannets/${name}`,
   };
 }
 
@@ -116,11 +134,7 @@ type Pick = { ip: number } | { coolingUntil?: number };
  * still map it to the old MAC), and one released less than the cooldown ago is skipped.
  */
 export function pickFree(ranges: Interval[], claims: ReadonlyMap<number, unknown>, rp: RoundPool, coolingUntil: (ip: number) => number | undefined): Pick {
-  if (rp.next === undefined) {
-    let top = -1;
-    for (const ip of claims.keys()) if (ip > top && contains(ranges, ip)) top = ip;
-    rp.next = top + 1;
-  }
+  rp.next ??= highestClaimed(ranges, claims) + 1;
   const start = rp.next;
   let soonest: number | undefined;
   const scan = (from: number, to: number): number | undefined => {
@@ -138,6 +152,22 @@ export function pickFree(ranges: Interval[], claims: ReadonlyMap<number, unknown
   if (ip === undefined) return soonest === undefined ? {} : { coolingUntil: soonest };
   rp.next = ip + 1;
   return { ip };
+}
+
+/**
+ * The highest claimed address inside the ranges, or -1: walks the ranges down when they are
+ * smaller than the pool's claims (a node's part of a ClusterNetwork holding thousands), else
+ * the claims.
+ */
+function highestClaimed(ranges: Interval[], claims: ReadonlyMap<number, unknown>): number {
+  const size = ranges.reduce((n, r) => n + r.last - r.first + 1, 0);
+  let top = -1;
+  if (size <= claims.size) {
+    for (const r of ranges) for (let ip = r.last; ip >= Math.max(r.first, top + 1); ip--) if (claims.has(ip)) { top = ip; break; }
+    return top;
+  }
+  for (const ip of claims.keys()) if (ip > top && contains(ranges, ip)) top = ip;
+  return top;
 }
 
 /** The NIC being planned and what it holds now. */
@@ -169,9 +199,9 @@ export function allocateNic(ctx: Ctx, name: string, plan: TxnPlan, state: RoundS
   try {
     const pool = nicPool(job.nic);
     if (!pool) throw new AllocationError('InvalidSpec', 'spec.network must name a clusterNetwork or a macvlanNet');
-    const target = pool.type === 'clusternetworks' ? clusterTarget(ctx, job.nic, plan) : macvlanTarget(ctx, job.nic, plan, state);
+    const target = pool.type === 'clusternetworks' ? clusterTarget(ctx, job.nic, plan, state) : macvlanTarget(ctx, job.nic, plan, state);
     const choice = chooseAddress(job, pool, target);
-    const claimed = claimAddress(job, pool, choice);
+    const claimed = claimAddress(job, pool, target, choice);
     return writeAllocated(job, target, choice.ip, claimed);
   } catch (err) {
     if (err instanceof AllocationError) return failNic(job, err);
@@ -202,7 +232,7 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
   if (keep) return { ip: keep.ip, keep };
   if (want !== undefined) return { ip: checkWanted(job, pool, target, want) };
   const claims = ctx.model.claimsIn(pool.type, pool.name, 'addresses');
-  const rp = roundPool(job.state, `${pool.type}/${pool.name}`);
+  const rp = roundPool(job.state, target.roundId);
   const picked = pickFree(target.ranges, claims, rp, (ip) => ctx.model.coolingUntil(pool.type, pool.name, ip, ctx.addressCooldownMs));
   if ('ip' in picked) return { ip: picked.ip };
   if (picked.coolingUntil !== undefined) {
@@ -224,7 +254,7 @@ function checkWanted(job: NicJob, pool: { type: PoolType; name: string }, target
     throw new AllocationError('OutOfRange', `ip ${nic.spec.ip} is outside ${target.describe}`);
   }
   const holder = ctx.model.claimsIn(pool.type, pool.name, 'addresses').get(want);
-  if ((holder && holder.claim.owner.uid !== job.uid) || roundPool(job.state, `${pool.type}/${pool.name}`).taken.has(want)) {
+  if ((holder && holder.claim.owner.uid !== job.uid) || roundPool(job.state, target.roundId).taken.has(want)) {
     const who = holder ? `${holder.claim.owner.kind} "${holder.claim.owner.name}"${holder.claim.node ? ` on node "${holder.claim.node}"` : ''}` : 'another ContainerNic allocated at the same time';
     throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is already used by ${who}`);
   }
@@ -232,9 +262,9 @@ function checkWanted(job: NicJob, pool: { type: PoolType; name: string }, target
 }
 
 /** Puts the claim (create-if-absent) unless kept; drops the NIC's other claims. Returns whether it claimed. */
-function claimAddress(job: NicJob, pool: { type: PoolType; name: string }, choice: Choice): boolean {
+function claimAddress(job: NicJob, pool: { type: PoolType; name: string }, target: Target, choice: Choice): boolean {
   const { ctx, plan, nic } = job;
-  roundPool(job.state, `${pool.type}/${pool.name}`).taken.add(choice.ip);
+  roundPool(job.state, target.roundId).taken.add(choice.ip);
   for (const c of job.mine) if (c !== choice.keep) plan.unchanged(c.key, c.kv).del(c.key);
   if (choice.keep) { plan.unchanged(choice.keep.key, choice.keep.kv); return false; }
   const key = ctx.model.ipam.space(pool.type, pool.name, 'addresses') + padIp(choice.ip);

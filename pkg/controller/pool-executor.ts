@@ -1,7 +1,8 @@
 // Serialises all writes that touch one pool and batches them: requests that arrive while a
-// transaction is in flight are planned together into the next one. Planning from one
-// snapshot and committing one transaction at a time per pool means the only way a commit can
-// fail is a change made outside this pool's flow (a user edit, a GC delete) — and then the
+// round is in flight are planned together into the next one, in as many transactions as they
+// need (up to MAX_ROUND_TXNS, committed side by side). Planning each round from one snapshot
+// and committing one round at a time per pool means the only way a commit can fail is a
+// change made outside this pool's flow (a user edit, a GC delete) — and then the
 // failure branch refreshed the cache and the round is planned again.
 import type { Etcd3 } from 'etcd3';
 import type { KvCache } from '../runtime/kv-cache.js';
@@ -26,6 +27,16 @@ export class ConflictRetriesExceeded extends ControllerError {
 }
 
 interface Pending<I, O> { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }
+
+/** One transaction of a round and the requests it serves. */
+interface RoundTxn<I, O> { plan: TxnPlan; served: Array<{ p: Pending<I, O>; out: O }> }
+
+/**
+ * At most this many transactions per round, committed side by side: a burst of a thousand
+ * requests goes to etcd a few hundred at a time instead of one or two per transaction. Bounded
+ * because a round is planned in one go, without yielding to the event loop.
+ */
+export const MAX_ROUND_TXNS = 8;
 
 export class PoolExecutor<I, O> {
   private pending: Pending<I, O>[] = [];
@@ -86,43 +97,71 @@ export class PoolExecutor<I, O> {
     }
   }
 
-  /** Plans and commits one transaction; returns the requests still to serve. */
+  /**
+   * Plans one round from one snapshot of the cache into up to MAX_ROUND_TXNS transactions and
+   * commits them side by side; returns the requests still to serve. The round state keeps the
+   * transactions apart (an address picked for one is taken for the next), so they do not
+   * conflict with each other; what decides "no address twice" is still each claim's compare.
+   */
   private async round(batch: Pending<I, O>[]): Promise<{ left: Pending<I, O>[]; conflict: boolean }> {
-    const plan = new TxnPlan(this.guard, this.leaderKey, this.maxOps);
+    const planned = this.planRound(batch);
+    if (planned.txns.length === 0) return { left: planned.left, conflict: false };
+    const results = await Promise.allSettled(planned.txns.map((t) => t.plan.commit(this.client, this.cache)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed && failed.reason instanceof NotLeaderError) {
+      this.close();
+      for (const t of planned.txns) for (const s of t.served) s.p.reject(failed.reason);
+      for (const p of planned.left) p.reject(failed.reason);
+      return { left: [], conflict: false };
+    }
+    const retry: Pending<I, O>[] = [];
+    results.forEach((r, i) => {
+      const served = planned.txns[i].served;
+      if (r.status === 'rejected') for (const s of served) s.p.reject(r.reason);
+      else if (r.value) for (const s of served) s.p.resolve(s.out);
+      else retry.push(...served.map((s) => s.p));
+    });
+    return { left: [...retry, ...planned.left], conflict: retry.length > 0 };
+  }
+
+  /**
+   * Fills transactions in order. A new one is started when the current one has no room left for
+   * an item as large as the largest planned so far; an item that still overflows is rolled back
+   * and waits, with everything after it, for the next round (its planning touched the round
+   * state, so it is not planned again in this one).
+   */
+  private planRound(batch: Pending<I, O>[]): { txns: RoundTxn<I, O>[]; left: Pending<I, O>[] } {
     const state: RoundState = new Map();
-    const served: Array<{ p: Pending<I, O>; out: O }> = [];
-    const left: Pending<I, O>[] = [];
-    for (const p of batch) {
-      if (left.length) { left.push(p); continue; }
-      const m = plan.mark();
+    const txns: RoundTxn<I, O>[] = [];
+    const largest = { compares: 0, ops: 0, bytes: 0 };
+    let cur: RoundTxn<I, O> | undefined;
+    for (const [i, p] of batch.entries()) {
+      if (cur && cur.served.length && !cur.plan.fitsWith(largest)) cur = undefined;
+      if (!cur) {
+        if (txns.length >= MAX_ROUND_TXNS) return { txns, left: batch.slice(i) };
+        txns.push((cur = { plan: new TxnPlan(this.guard, this.leaderKey, this.maxOps), served: [] }));
+      }
+      const m = cur.plan.mark();
       let out: O;
       try {
-        out = this.planItem(p.item, plan, state);
+        out = this.planItem(p.item, cur.plan, state);
       } catch (err) {
-        plan.rollback(m);
+        cur.plan.rollback(m);
         p.reject(err);
         continue;
       }
-      if (!plan.fits()) {
-        plan.rollback(m);
-        if (served.length === 0) { p.reject(new Error(`pool ${this.pool}: one request needs more than one etcd transaction allows (--max-txn-ops, --max-request-bytes)`)); continue; }
-        left.push(p);
+      if (!cur.plan.fits()) {
+        cur.plan.rollback(m);
+        if (cur.served.length) return { txns, left: batch.slice(i) };
+        p.reject(new Error(`pool ${this.pool}: one request needs more than one etcd transaction allows (--max-txn-ops, --max-request-bytes)`));
         continue;
       }
-      served.push({ p, out });
+      const after = cur.plan.size;
+      largest.compares = Math.max(largest.compares, after.compares - m.c);
+      largest.ops = Math.max(largest.ops, after.ops - m.o);
+      largest.bytes = Math.max(largest.bytes, after.bytes - m.b);
+      cur.served.push({ p, out });
     }
-    if (served.length === 0) return { left, conflict: false };
-    let ok: boolean;
-    try {
-      ok = await plan.commit(this.client, this.cache);
-    } catch (err) {
-      if (err instanceof NotLeaderError) this.close();
-      for (const s of served) s.p.reject(err);
-      for (const p of left) p.reject(err);
-      return { left: [], conflict: false };
-    }
-    if (!ok) return { left: [...served.map((s) => s.p), ...left], conflict: true };
-    for (const s of served) s.p.resolve(s.out);
-    return { left, conflict: false };
+    return { txns: txns.filter((t) => t.served.length), left: [] };
   }
 }

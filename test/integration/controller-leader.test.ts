@@ -112,4 +112,37 @@ describe('PoolExecutor', () => {
     client.kv.txn = orig;
     await cache.close();
   });
+
+  it('commits a burst larger than one transaction as one round of transactions side by side', async () => {
+    const prefix = `${uniquePrefix()}/`;
+    const client = etcd.client();
+    const guardKey = `${prefix}leader`;
+    await client.put(guardKey).value('me');
+    const rev = (await client.get(guardKey).exec()).kvs[0].create_revision;
+    const guard = { key: Buffer.from(guardKey), target: 'Create' as const, result: 'Equal' as const, create_revision: rev };
+    const cache = new KvCache(client, prefix);
+    await cache.start();
+    // each item takes the next number of the round, as an address is picked
+    const ex = new PoolExecutor<number, number>('test', client, cache, guard, guardKey, (i, plan, round) => {
+      const n = (round.get('n') as number | undefined) ?? [...cache.entries(`${prefix}slot/`)].length;
+      round.set('n', n + 1);
+      plan.absent(`${prefix}slot/${n}`).put(`${prefix}slot/${n}`, { i });
+      return n;
+    }, 16);
+    let inFlight = 0;
+    let most = 0;
+    const orig = client.kv.txn.bind(client.kv);
+    client.kv.txn = (async (...a: Parameters<typeof orig>) => {
+      most = Math.max(most, ++inFlight);
+      try { return await orig(...a); } finally { inFlight--; }
+    }) as typeof client.kv.txn;
+    const got = await Promise.all(Array.from({ length: 100 }, (_, i) => ex.submit(i)));
+    client.kv.txn = orig;
+    // 100 items at 15 per transaction: several transactions were in flight at once, and no
+    // number was handed out twice across them
+    expect(most).toBeGreaterThan(1);
+    expect(new Set(got).size).toBe(100);
+    expect(await client.getAll().prefix(`${prefix}slot/`).count()).toBe(100);
+    await cache.close();
+  });
 });
