@@ -7,7 +7,8 @@
 //
 //   npm run bench -- scale                     1,000 hosts (SCALE_NODES), 4 processes
 //   SCALE_NODES=50 SCALE_NICS=2000 node dist/bench/scale.js   ~6 minutes on a loaded 2-core machine
-//   (SCALE_PROCS child processes, SCALE_STEADY_S seconds of steady state; docs/scale.md)
+//   (SCALE_PROCS child processes, SCALE_STEADY_S seconds of steady state; docs/scale.md;
+//   SCALE_MODES=xnet runs one design only, SCALE_CONTROLLER_NODE_ARGS="--cpu-prof" profiles the controllers)
 //
 // Printed: etcd events and bytes sent per second at steady state; heap per agent; time from a
 // new node's registration until every agent has its route in place; time until 10,000
@@ -43,7 +44,8 @@ async function startEnv(mode: string): Promise<Env> {
     obj('ClusterNetwork', 'default', { cidr: '10.64.0.0/12', hostPrefix: 24 }),
     ...Array.from({ length: NODES }, (_, i) => obj('Node', nodeName(i), { address: underlayAddress(i) })),
   ]);
-  const controllers = ['c1', 'c2'].map((id) => spawn(process.execPath, [join(here, '../cmd/xnet-controller.js'),
+  const nodeArgs = (process.env.SCALE_CONTROLLER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const controllers = ['c1', 'c2'].map((id) => spawn(process.execPath, [...nodeArgs, join(here, '../cmd/xnet-controller.js'),
     '--endpoints', etcd.endpoints.join(','), '--prefix', PREFIX, '--id', id], { stdio: 'ignore', env: { ...process.env, XNET_LOG_LEVEL: 'error' } }));
   while ((await countKeys(client, `${PREFIX}/ipam/clusternetworks/default/blocks/`)) < NODES) await sleep(200);
   const env = { etcd, dir, client, controllers, hollows: [] };
@@ -106,6 +108,7 @@ const nicObjects = () => Array.from({ length: NICS }, (_, i) => obj('ContainerNi
 async function allocateXnet(env: Env): Promise<number> {
   const t0 = performance.now();
   await createEtcdStore(env.client, PREFIX).applyAll(nicObjects());
+  console.log(`xnet: apply of ${NICS} NICs took ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   while ((await countKeys(env.client, `${PREFIX}/ipam/clusternetworks/default/addresses/`)) < NICS) await sleep(100);
   return (performance.now() - t0) / 1000;
 }
@@ -160,8 +163,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => { for (const e of live) for (const c of [...e.hollows, ...e.controllers]) c.kill('SIGKILL'); void Promise.all(live.map((e) => e.etcd.stop())).finally(() => process.exit(130)); });
 }
 console.log(`bench/scale: ${NODES} hollow hosts in ${PROCS} processes, 2 controllers, one stock etcd; ${NICS} NICs; steady state over ${STEADY_S} s`);
-const xnet = await measure('xnet');
+const MODES = (process.env.SCALE_MODES ?? 'xnet,baseline').split(',');
+const xnet = MODES.includes('xnet') ? await measure('xnet') : undefined;
 console.log(`xnet: ${JSON.stringify(xnet)}`);
-const baseline = await measure('baseline');
+const baseline = MODES.includes('baseline') ? await measure('baseline') : undefined;
 console.log(`baseline: ${JSON.stringify(baseline)}`);
-console.log(formatReport({ nodes: NODES, nics: NICS, xnet, baseline }));
+if (xnet && baseline) console.log(formatReport({ nodes: NODES, nics: NICS, xnet, baseline }));
