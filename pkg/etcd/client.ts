@@ -71,17 +71,23 @@ type Exec = (service: string, method: string, payload: unknown, options?: unknow
 // `xctl auth add-node` while the daemons run). The request had no effect, so sending it again
 // is safe; etcd's own Go client does the same.
 const AUTH_REVISION_OLD = /revision of auth store is old/i;
-/** how often, and how long apart, a request refused that way is sent again */
-export const AUTH_REVISION_RETRY = { attempts: 6, firstDelayMs: 20 };
+/**
+ * How a request refused that way is sent again: after 20 ms, doubling to at most 250 ms apart,
+ * for as long as a unary call may take anyway (ETCD_CALL_TIMEOUT_MS). A burst of auth changes
+ * (adding a node is about eight) ends long before that; a loaded etcd may take seconds.
+ */
+export const AUTH_REVISION_RETRY = { firstDelayMs: 20, maxDelayMs: 250, budgetMs: ETCD_CALL_TIMEOUT_MS };
 
-/** `call()`, sent again (bounded) while etcd refuses it for an old auth store revision. */
+/** `call()`, sent again (bounded in time) while etcd refuses it for an old auth store revision. */
 export async function retryOldAuthRevision<T>(call: () => Promise<T>, retry = AUTH_REVISION_RETRY): Promise<T> {
+  const giveUpAt = Date.now() + retry.budgetMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (e) {
-      if (attempt >= retry.attempts || !AUTH_REVISION_OLD.test((e as Error)?.message ?? '')) throw e;
-      await new Promise((r) => setTimeout(r, retry.firstDelayMs * 2 ** (attempt - 1)));
+      const delay = Math.min(retry.firstDelayMs * 2 ** (attempt - 1), retry.maxDelayMs);
+      if (Date.now() + delay > giveUpAt || !AUTH_REVISION_OLD.test((e as Error)?.message ?? '')) throw e;
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 }

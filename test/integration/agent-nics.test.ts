@@ -95,7 +95,7 @@ describe('agent: ContainerNics on a ClusterNetwork', () => {
     // 02:42 + the IPv4 address (docs/choices.md), not a random one
     expect(await mac()).toBe('02:42:0a:4c:01:57');
     await docker(lab.hosts[0], ['restart', '-t', '0', 'test3']);
-    await eventually(async () => (await inContainer(lab.hosts[0], 'test3', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'])).stdout.includes('10.76.1.87/24'), 'NIC back', 5000);
+    await eventually(async () => (await inContainer(lab.hosts[0], 'test3', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'])).stdout.includes('10.76.1.87/24'), 'NIC back', 20_000);
     expect(await mac()).toBe('02:42:0a:4c:01:57');
     await lab.store.delete('ContainerNic', 'test3-eth1');
   }, 120_000);
