@@ -122,3 +122,14 @@ export function toJson(v: unknown): string {
 export function asList(items: AnyObject[]): { apiVersion: 'v1'; kind: 'List'; items: AnyObject[] } {
   return { apiVersion: 'v1', kind: 'List', items };
 }
+
+/**
+ * One stderr line per key that was read and did not decode, naming the key and why: every
+ * command that reads keys written by others reports them the same way and shows the rest.
+ */
+export function skippedLines(skipped: ReadonlyArray<{ key: string; error: string }> | undefined): string {
+  return (skipped ?? []).map((s) => `warning: skipped ${oneLine(s.key)}: ${oneLine(s.error)}\n`).join('');
+}
+
+/** Control characters (a newline in a key written around xctl) as JSON escapes: one line stays one line. */
+const oneLine = (t: string) => t.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));

@@ -13,14 +13,14 @@ export function prefixEnd(prefix: string): Buffer {
 }
 
 export async function rangePrefix(
-  client: Etcd3, prefix: string, opts: { revision?: number | string; pageSize?: number } = {},
+  client: Etcd3, prefix: string, opts: { revision?: number | string; pageSize?: number; keysOnly?: boolean } = {},
 ): Promise<{ kvs: IKeyValue[]; revision: string }> {
   const end = prefixEnd(prefix);
   const kvs: IKeyValue[] = [];
   let from = Buffer.from(prefix);
   let revision = opts.revision !== undefined ? String(opts.revision) : undefined;
   for (;;) {
-    const res = await client.kv.range({ key: from, range_end: end, limit: opts.pageSize ?? 2000, ...(revision ? { revision } : {}) });
+    const res = await client.kv.range({ key: from, range_end: end, limit: opts.pageSize ?? 2000, keys_only: !!opts.keysOnly, ...(revision ? { revision } : {}) });
     revision ??= String(res.header.revision);
     kvs.push(...res.kvs);
     if (!res.more || res.kvs.length === 0) break;

@@ -1,24 +1,22 @@
 // Reading events back: every source's events under <prefix>/events/, decoded against their
-// schema (anything else is skipped and counted: events are written by every node), sorted
-// oldest first like `kubectl get events`.
+// schema (anything else is skipped and reported by its key: events are written by every node),
+// sorted oldest first like `kubectl get events`.
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { Keys } from '../store/keys.js';
+import { decodeKey } from '../store/decode.js';
+import type { SkippedKey } from '../store/types.js';
 import { xnetEvent, type InvolvedObject, type XnetEvent } from './types.js';
 
 export interface EventList {
   items: XnetEvent[];
-  /** values that did not decode as events */
-  skipped: number;
+  /** keys whose values did not decode as events, and why */
+  skipped: SkippedKey[];
   revision: number;
 }
 
-export function decodeEvent(value: string): XnetEvent | undefined {
-  try {
-    const r = xnetEvent.safeParse(JSON.parse(value));
-    return r.success ? r.data : undefined;
-  } catch {
-    return undefined;
-  }
+/** An event key's value, or why it is not an event. */
+export function decodeEvent(key: string, value: string): { value: XnetEvent } | { error: string } {
+  return decodeKey(xnetEvent, key, value);
 }
 
 export const eventFor = (e: XnetEvent, obj: InvolvedObject | undefined) =>
@@ -28,22 +26,31 @@ const byTime = (a: XnetEvent, b: XnetEvent) => a.lastTimestamp.localeCompare(b.l
 
 export async function listEvents(client: Etcd3, prefix: string | undefined, obj?: InvolvedObject): Promise<EventList> {
   const res = await client.getAll().prefix(new Keys(prefix).events()).exec();
-  let skipped = 0;
+  const skipped: SkippedKey[] = [];
   const items: XnetEvent[] = [];
   for (const kv of res.kvs) {
-    const e = decodeEvent(kv.value.toString());
-    if (!e) { skipped++; continue; }
-    if (eventFor(e, obj)) items.push(e);
+    const key = kv.key.toString();
+    const e = decodeEvent(key, kv.value.toString());
+    if ('error' in e) skipped.push({ key, error: e.error });
+    else if (eventFor(e.value, obj)) items.push(e.value);
   }
   return { items: items.sort(byTime), skipped, revision: Number(res.header.revision) };
 }
 
+export interface EventHandlers {
+  onEvent(e: XnetEvent): void;
+  /** a key written during the watch whose value is not an event */
+  onSkipped?(s: SkippedKey): void;
+}
+
 /** Calls onEvent for every event written after `revision` until the signal aborts. */
-export async function watchEvents(client: Etcd3, prefix: string | undefined, revision: number, obj: InvolvedObject | undefined, onEvent: (e: XnetEvent) => void, signal?: AbortSignal): Promise<void> {
+export async function watchEvents(client: Etcd3, prefix: string | undefined, revision: number, obj: InvolvedObject | undefined, h: EventHandlers, signal?: AbortSignal): Promise<void> {
   const w = await client.watch().prefix(new Keys(prefix).events()).startRevision(String(revision + 1)).create();
   w.on('put', (kv: IKeyValue) => {
-    const e = decodeEvent(kv.value.toString());
-    if (e && eventFor(e, obj)) onEvent(e);
+    const key = kv.key.toString();
+    const e = decodeEvent(key, kv.value.toString());
+    if ('error' in e) h.onSkipped?.({ key, error: e.error });
+    else if (eventFor(e.value, obj)) h.onEvent(e.value);
   });
   await new Promise<void>((resolve) => {
     if (signal?.aborted) { resolve(); return; }

@@ -1,6 +1,7 @@
 // Everything the store reads from etcd is untrusted input (docs/security.md): each value is
 // decoded against its kind's schema, the same zod schemas `xctl apply` validates with. A key
 // that does not decode is skipped and reported, never thrown from a watch listener.
+import type { ZodTypeAny, z } from 'zod';
 import { kindInfo, type AnyObject, type Kind, type Status } from '../api/index.js';
 import { StoreError } from './types.js';
 export type { SkippedKey } from './types.js';
@@ -21,6 +22,20 @@ function parseJson(key: string, value: string): unknown {
 
 function issues(err: { issues: { path: PropertyKey[]; message: string }[] }): string {
   return err.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(value)'}: ${i.message}`).join('; ');
+}
+
+/**
+ * Any key's value against `schema` (events, observed-state reports, ...): its decoded value,
+ * or why it does not decode, in the words every reader reports it with.
+ */
+export function decodeKey<S extends ZodTypeAny>(schema: S, key: string, value: string): { value: z.infer<S> } | { error: string } {
+  try {
+    const r = schema.safeParse(parseJson(key, value));
+    return r.success ? { value: r.data } : { error: issues(r.error) };
+  } catch (e) {
+    if (e instanceof UndecodableError) return { error: e.detail };
+    throw e;
+  }
 }
 
 /**

@@ -5,7 +5,6 @@ import { API_VERSION, kindInfo, matchLabels, type AnyObject, type Kind, type Sta
 import { EtcdNodeLease } from './node-lease.js';
 import { Keys, DEFAULT_PREFIX, INDEXED_KINDS, indexNode } from './keys.js';
 import { rangePrefix } from '../etcd/range.js';
-import { boundNode } from './merge.js';
 import { startWatch, type WatchHandlers } from './watch.js';
 import { NodeView } from './node-view.js';
 import { decodeObject, orSkip } from './decode.js';
@@ -18,7 +17,7 @@ import { planDelete, planWrite, type Current, type ObjectRef, type Stored, type 
 import { packSteps, writeSteps } from './txn-writer.js';
 import {
   ConflictError, NotFoundError, StoreError,
-  type ApplyChange, type ApplyOptions, type DeleteResult, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
+  type ApplyChange, type ApplyOptions, type DeleteResult, type SkippedKey, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
 } from './types.js';
 
 export class InvalidObjectError extends ValidationError {
@@ -115,19 +114,35 @@ export class EtcdStore implements Store {
     return { items: mergedItems(s), revision: s.revision, skipped: skippedKeys(s) };
   }
 
-  /** The merged object; a status part that does not decode is left out (and logged). */
+  /** The merged object; a key of it that does not decode is left out (and logged). */
   async get(kind: Kind, name: string): Promise<AnyObject | undefined> {
+    const r = await this.read(kind, name);
+    for (const { key, error } of r.skipped) this.log.warn('skipped a key that does not decode', { key, error });
+    return r.object;
+  }
+
+  /**
+   * One object as `xctl get NAME` and `describe` show it: merged, with every key of it that
+   * did not decode (the object key, the controller's status, any node's status of it), all
+   * read at one revision. No object when its key is absent or does not decode.
+   */
+  async read(kind: Kind, name: string): Promise<{ object?: AnyObject; skipped: SkippedKey[] }> {
     const obj = await this.client.kv.range({ key: Buffer.from(this.keys.object(kind, name)) });
-    if (obj.kvs.length === 0) return undefined;
+    if (obj.kvs.length === 0) return { skipped: [] };
     const s = emptyKindState(Number(obj.header.revision));
-    const o = storedObject(kind, name, obj.kvs[0]);
-    s.objects.set(name, o);
-    const node = boundNode(o);
-    const statusKeys = [this.keys.status(kind, name, { controller: true }), ...(node ? [this.keys.status(kind, name, { node })] : [])];
+    const statusKeys = [this.keys.status(kind, name, { controller: true }), ...await this.nodeStatusKeys(kind, name, s.revision)];
     const parts = await Promise.all(statusKeys.map((k) => this.client.kv.range({ key: Buffer.from(k), revision: s.revision })));
-    for (const kv of parts.flatMap((p) => p.kvs)) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
-    for (const [key, error] of s.skipped) this.log.warn('skipped a key that does not decode', { key, error });
-    return merged(s, name);
+    for (const kv of [...obj.kvs, ...parts.flatMap((p) => p.kvs)]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
+    return { object: merged(s, name), skipped: skippedKeys(s) };
+  }
+
+  /** Every node's status key of this object (any node may write one under its own subtree). */
+  private async nodeStatusKeys(kind: Kind, name: string, revision: number): Promise<string[]> {
+    const all = await rangePrefix(this.client, this.keys.nodeStatuses(), { revision, keysOnly: true });
+    return all.kvs.map((kv) => kv.key.toString()).filter((k) => {
+      const p = this.keys.parseStatusKey(k);
+      return p?.kind === kind && p.name === name;
+    });
   }
 
   async list(kind: Kind, opts: ListOptions = {}): Promise<ListResult> {

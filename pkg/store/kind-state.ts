@@ -77,6 +77,7 @@ export function skippedKeys(s: KindState): SkippedKey[] {
 export class KindView {
   readonly state: KindState = emptyKindState();
   private listeners: Array<(e: WatchEvent) => void> = [];
+  private skipListeners: Array<(s: SkippedKey) => void> = [];
 
   /**
    * `registryKey`: the registry key a cached key stands for (a node's index holds copies of
@@ -94,12 +95,22 @@ export class KindView {
     this.listeners.push(fn);
   }
 
+  /** Told of each key that newly does not decode (or fails for another reason than before). */
+  onSkipped(fn: (s: SkippedKey) => void): void {
+    this.skipListeners.push(fn);
+  }
+
   private file(cachedKey: string, value: string | undefined, rev: string | number): Filed | undefined {
     const key = this.registryKey(cachedKey);
     const wasSkipped = this.state.skipped.get(key);
     const f = fileKey(this.state, this.keys, this.kind, key, value, rev);
     const why = this.state.skipped.get(key);
-    if (why && why !== wasSkipped) this.log?.warn('skipped a key that does not decode', { key: cachedKey, error: why });
+    if (why && why !== wasSkipped) {
+      this.log?.warn('skipped a key that does not decode', { key: cachedKey, error: why });
+      for (const fn of this.skipListeners) {
+        try { fn({ key: cachedKey, error: why }); } catch (err) { this.log?.error('skipped-key handler failed', { key: cachedKey, error: String(err) }); }
+      }
+    }
     return f;
   }
 

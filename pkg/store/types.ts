@@ -79,6 +79,8 @@ export interface WatchHandlers {
   onEvent: (e: WatchEvent) => void;
   onRelist?: (list: ListResult) => void;
   onError?: (err: Error) => void;
+  /** a key of the kind written during the watch that does not decode (left out of the objects) */
+  onSkipped?: (s: SkippedKey) => void;
 }
 
 /** What an informer lists and watches: the store (every object) or one node's view. */
@@ -98,6 +100,8 @@ export interface NodeWatch extends WatchSource {
 
 export interface Store {
   get(kind: Kind, name: string): Promise<AnyObject | undefined>;
+  /** get, and every key of the object that did not decode (left out of the object) */
+  read(kind: Kind, name: string): Promise<{ object?: AnyObject; skipped: SkippedKey[] }>;
   list(kind: Kind, opts?: ListOptions): Promise<ListResult>;
   /** Fails with AlreadyExistsError. Sets uid, generation=1, creationTimestamp. */
   create(obj: AnyObject): Promise<AnyObject>;

@@ -21,6 +21,7 @@ export async function startWatch(
   // The first list only seeds the view at the caller's revision: the caller has those objects.
   let seeded = false;
   view.onEvent((e) => { if (seeded) h.onEvent(e); });
+  view.onSkipped((s) => { if (seeded) h.onSkipped?.(s); });
   cache.onRelist((revision) => {
     const first = !seeded;
     seeded = true;

@@ -7,6 +7,8 @@ import type { Etcd3, Lease } from 'etcd3';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import { Keys } from '../store/keys.js';
+import { decodeKey } from '../store/decode.js';
+import type { SkippedKey } from '../store/types.js';
 import type { Difference } from './verify.js';
 
 /** a report longer than this lists the first ones and says how many there were */
@@ -75,7 +77,7 @@ export class ObservedReporter {
 export interface ReadReports {
   reports: Map<string, ObservedReport>;
   /** keys that did not decode (untrusted input: any node may write its own) */
-  skipped: { key: string; error: string }[];
+  skipped: SkippedKey[];
 }
 
 /** Every node's current report; a report whose key and content name different nodes is skipped. */
@@ -86,12 +88,10 @@ export async function readObservedReports(client: Etcd3, prefix?: string): Promi
   const out: ReadReports = { reports: new Map(), skipped: [] };
   for (const [key, value] of Object.entries(kvs)) {
     const node = key.slice(root.length);
-    let parsed: unknown;
-    try { parsed = JSON.parse(value); } catch { out.skipped.push({ key, error: 'not JSON' }); continue; }
-    const r = observedReportSchema.safeParse(parsed);
-    if (!r.success) { out.skipped.push({ key, error: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }); continue; }
-    if (r.data.node !== node) { out.skipped.push({ key, error: `names node "${r.data.node}"` }); continue; }
-    out.reports.set(node, r.data);
+    const r = decodeKey(observedReportSchema, key, value);
+    if ('error' in r) out.skipped.push({ key, error: r.error });
+    else if (r.value.node !== node) out.skipped.push({ key, error: `names node "${r.value.node}"` });
+    else out.reports.set(node, r.value);
   }
   return out;
 }

@@ -1,24 +1,31 @@
-// xctl reading keys written around it (real etcd): `get` lists every good object and prints
-// one stderr line per key that does not decode, exit 0; `ipam check` counts a claim that does
-// not decode as a problem (exit 1).
+// xctl reading keys written around it (real etcd): `get` and `describe` show every good object
+// and print one stderr line per key that does not decode, naming the key and why (exit 0);
+// an object whose own key does not decode cannot be shown (exit 1); `get events` and `verify`
+// name their bad keys the same way; `ipam check` counts a claim that does not decode as a
+// problem (exit 1). One corpus entry per key family xctl reads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
+import { Keys } from '../../pkg/store/keys.js';
 import { runXctl } from '../../pkg/cli/program.js';
-import { obj } from './helpers.js';
+import { obj, until } from './helpers.js';
 
 let etcd: TestEtcd;
 beforeAll(async () => { etcd = await startEtcd(); });
 afterAll(async () => { await etcd?.stop(); });
+const keys = new Keys();
 
-async function xctl(args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function xctl(args: string[], signal?: AbortSignal, onErr?: (all: string) => void): Promise<{ code: number; out: string; err: string }> {
   const r = { code: -1, out: '', err: '' };
   r.code = await runXctl(args, {
-    out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '',
+    out: (t) => { r.out += t; }, err: (t) => { r.err += t; onErr?.(r.err); }, stdin: async () => '', signal,
     env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') },
   });
   return r;
 }
+
+/** the stderr lines naming bad keys */
+const warnings = (err: string) => err.split('\n').filter((l) => l.startsWith('warning: skipped '));
 
 describe('xctl and keys that do not decode', () => {
   it('get lists the good objects and names each bad key on stderr, exit 0', async () => {
@@ -41,5 +48,111 @@ describe('xctl and keys that do not decode', () => {
     const r = await xctl(['ipam', 'check']);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/010\.076\.001\.009: the claim does not decode/);
+  });
+});
+
+describe('every key family xctl reads names its bad keys', () => {
+  const own = keys.nodeStatuses('host-7');
+  const bad = {
+    nodeReport: keys.status('Node', 'host-7', { node: 'host-7' }),
+    peerReport: keys.status('Node', 'host-7', { node: 'host-8' }),
+    macvlan: `${own}macvlannets/mv7`,
+    clusterNetwork: `${own}clusternetworks/cn7`,
+    hostSubnet: `${own}hostsubnets/cn7-host-7`,
+    nic: `${own}containernics/nic7`,
+    controllerStatus: keys.status('MacvlanNet', 'mv7', { controller: true }),
+    event: `${keys.nodeEvents('host-7')}e1`,
+    observed: keys.nodeObserved('host-7'),
+    newline: `${own}containernics/new\nline"quote`,
+  };
+
+  beforeAll(async () => {
+    const store = createEtcdStore(etcd.client(), '/xnet');
+    await store.applyAll([
+      obj('Node', 'host-7', {}), obj('MacvlanNet', 'mv7', { subnet: '192.168.97.0/24' }),
+      obj('ClusterNetwork', 'cn7', { cidr: '10.97.0.0/16', hostPrefix: 24 }),
+      obj('HostSubnet', 'cn7-host-7', { node: 'host-7', clusterNetwork: 'cn7' }),
+      obj('ContainerNic', 'nic7', { node: 'host-7', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'cn7' } }),
+    ]);
+    await store.close();
+    const c = etcd.client();
+    await c.put(bad.nodeReport).value('not json');
+    await c.put(bad.peerReport).value('{"address":7}');
+    await c.put(bad.macvlan).value('[]');
+    await c.put(bad.clusterNetwork).value('null');
+    await c.put(bad.hostSubnet).value('{"conditions":"Ready"}');
+    await c.put(bad.nic).value('42');
+    await c.put(bad.controllerStatus).value('"a string"');
+    await c.put(bad.event).value('[1]');
+    await c.put(bad.observed).value('{"d":"x"');
+    await c.put(bad.newline).value('[]');
+  });
+
+  const cases: Array<[string[], string[]]> = [
+    [['get', 'nodes'], [bad.nodeReport, bad.peerReport]],
+    [['get', 'node', 'host-7'], [bad.nodeReport, bad.peerReport]],
+    [['describe', 'node', 'host-7'], [bad.nodeReport, bad.peerReport, bad.event]],
+    [['get', 'macvlannets'], [bad.macvlan, bad.controllerStatus]],
+    [['get', 'mvn', 'mv7', '-o', 'yaml'], [bad.macvlan, bad.controllerStatus]],
+    [['describe', 'mvn', 'mv7'], [bad.macvlan, bad.controllerStatus, bad.event]],
+    [['get', 'cn', 'cn7'], [bad.clusterNetwork]],
+    [['get', 'hs'], [bad.hostSubnet]],
+    [['describe', 'hs', 'cn7-host-7'], [bad.hostSubnet, bad.event]],
+    [['get', 'nic', 'nic7'], [bad.nic]],
+    [['get', 'events'], [bad.event]],
+    [['get', 'events', '--for', 'node/host-7'], [bad.event]],
+  ];
+  it.each(cases)('xctl %j: one line per bad key, the key and why, exit 0', async (args, want) => {
+    const r = await xctl(args);
+    expect(r.code, r.err).toBe(0);
+    const lines = warnings(r.err);
+    for (const k of want) expect(lines.filter((l) => l.startsWith(`warning: skipped ${k}: `)), k).toHaveLength(1);
+    for (const l of lines) expect(l, 'says why').toMatch(/^warning: skipped \S+: .*(JSON|expected|Required|Invalid)/);
+  });
+
+  it('the list still shows every good object beside the bad keys', async () => {
+    const r = await xctl(['get', 'nic']);
+    expect(r.out).toMatch(/^nic7\s+host-7/m);
+    // a key holding a newline and a quote is named on one line, the newline escaped
+    expect(warnings(r.err).filter((l) => l.startsWith(`warning: skipped ${own}containernics/new\\nline"quote: `))).toHaveLength(1);
+    expect(r.err).not.toContain('new\nline');
+  });
+
+  it('verify names the bad observed-state report and counts the node as unreported, exit 1', async () => {
+    const r = await xctl(['verify', '--node', 'host-7']);
+    expect(r.code).toBe(1);
+    expect(warnings(r.err)).toEqual([expect.stringMatching(new RegExp(`^warning: skipped ${bad.observed}: not JSON`))]);
+    expect(r.out).toMatch(/host-7\s+agent report/);
+  });
+
+  it('an object whose own key does not decode: named, and get/describe of it exit 1', async () => {
+    await etcd.client().put(keys.object('HostSubnet', 'junk7')).value('{}');
+    for (const cmd of ['get', 'describe']) {
+      const r = await xctl([cmd, 'hs', 'junk7']);
+      expect(r.code, cmd).toBe(1);
+      expect(warnings(r.err), cmd).toEqual([expect.stringMatching(/^warning: skipped \/xnet\/registry\/objects\/hostsubnets\/junk7: /)]);
+      expect(r.err).toContain('HostSubnet "junk7" does not decode');
+    }
+    expect((await xctl(['get', 'hs', 'nothing7'])).code).toBe(4);
+  });
+
+  it('get -w and get events -w name a bad key written while they watch', async () => {
+    const cases: Array<[string[], string]> = [
+      [['get', 'mvn', '-w'], `${keys.nodeStatuses('host-9')}macvlannets/mv7`],
+      [['get', 'events', '-w', '-o', 'json'], `${keys.nodeEvents('host-9')}e2`],
+    ];
+    for (const [args, key] of cases) {
+      const ac = new AbortController();
+      let err = '';
+      const watching = xctl(args, ac.signal, (all) => { err = all; });
+      // the list is printed before the watch starts from its revision: a write after the
+      // first listing reaches the watch only
+      await until(() => err.includes(bad.event) || err.includes(bad.macvlan), `${args.join(' ')} lists`);
+      await etcd.client().put(key).value('not json');
+      await until(() => err.includes(key), `${args.join(' ')} names ${key}`, 10_000).finally(() => ac.abort());
+      const r = await watching;
+      expect(r.code).toBe(0);
+      expect(warnings(r.err).filter((l) => l.startsWith(`warning: skipped ${key}: not JSON`)), args.join(' ')).toHaveLength(1);
+    }
   });
 });

@@ -1,6 +1,5 @@
 import { resolveKind } from '../../api/kinds.js';
 import type { Condition } from '../../api/fields.js';
-import { NotFoundError } from '../../store/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT } from '../exit.js';
@@ -8,12 +7,12 @@ import { humanAge, renderTable, toYaml } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
 import { describeEvents } from './events.js';
+import { readOne } from './get.js';
 
 /** kubectl-describe-like: identity, spec, status, then the conditions as a table. */
 export async function describeCommand(session: Session, io: CliIO, kindArg: string, name: string): Promise<number> {
   const info = resolveKind(kindArg);
-  const o = await session.store().get(info.kind, name);
-  if (!o) throw new NotFoundError(info.kind, name);
+  const o = await readOne(session, io, info.kind, name);
   const m = o.metadata;
   const kv = (r: Record<string, string> | undefined) => (r && Object.keys(r).length ? Object.entries(r).map(([k, v]) => `${k}=${v}`).join('\n              ') : '<none>');
   const lines = [
@@ -39,7 +38,7 @@ export async function describeCommand(session: Session, io: CliIO, kindArg: stri
     const rows = [['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], ...conditions.map((c) => [c.type, c.status, c.reason ?? '', c.lastTransitionTime ? humanAge(c.lastTransitionTime) : '', c.message ?? ''])];
     io.out(indent(renderTable(rows)));
   }
-  io.out(await describeEvents(session, { kind: o.kind, name: m.name }));
+  io.out(await describeEvents(session, io, { kind: o.kind, name: m.name }));
   return EXIT.OK;
 }
 

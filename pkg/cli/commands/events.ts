@@ -5,7 +5,7 @@ import type { InvolvedObject, XnetEvent } from '../../events/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
-import { columnWidths, humanAge, renderTable, toJson, toYaml } from '../format.js';
+import { columnWidths, humanAge, renderTable, skippedLines, toJson, toYaml } from '../format.js';
 
 export const EVENT_NAMES = ['events', 'event', 'ev'];
 export const isEventsKind = (kind: string) => EVENT_NAMES.includes(kind.toLowerCase());
@@ -31,7 +31,7 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
   if (opts.output !== undefined && opts.output !== 'json' && opts.output !== 'yaml') throw new UsageError(`unknown output format "${opts.output}" for events; use json or yaml`);
   const obj = parseFor(opts.for);
   const list = await listEvents(session.client(), undefined, obj);
-  if (list.skipped) io.err(`warning: ${list.skipped} stored event(s) did not decode and were skipped\n`);
+  io.err(skippedLines(list.skipped));
   // widths of the first listing (at least the header's) serve the rows a watch prints later
   const widths = columnWidths([HEADER, ...list.items.map(row), ['12m', 'Warning', 'RouteConflict', 'containernic/' + 'x'.repeat(20), '999', 'agent/host-10']]);
   const print = (items: XnetEvent[], first: boolean) => {
@@ -42,13 +42,20 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
   if (list.items.length === 0 && !opts.watch && !opts.output) io.err('No events found.\n');
   else print(list.items, true);
   if (!opts.watch) return EXIT.OK;
-  await watchEvents(session.client(), undefined, list.revision, obj, (e) => print([e], false), io.signal);
+  await watchEvents(session.client(), undefined, list.revision, obj, {
+    onEvent: (e) => print([e], false),
+    onSkipped: (s) => io.err(skippedLines([s])),
+  }, io.signal);
   return EXIT.OK;
 }
 
-/** describe's last section: the object's events, newest last. */
-export async function describeEvents(session: Session, obj: InvolvedObject): Promise<string> {
-  const { items } = await listEvents(session.client(), undefined, obj);
+/**
+ * describe's last section: the object's events, newest last. An event key that does not decode
+ * may have been about this object: each is named on stderr.
+ */
+export async function describeEvents(session: Session, io: CliIO, obj: InvolvedObject): Promise<string> {
+  const { items, skipped } = await listEvents(session.client(), undefined, obj);
+  io.err(skippedLines(skipped));
   if (!items.length) return 'Events:       <none>\n';
   const rows = [['TYPE', 'REASON', 'AGE', 'COUNT', 'FROM', 'MESSAGE'],
     ...items.map((e) => [e.type, e.reason, humanAge(e.lastTimestamp), String(e.count), e.source.node ? `agent/${e.source.node}` : e.source.component, e.message])];

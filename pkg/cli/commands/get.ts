@@ -1,11 +1,11 @@
-import { resolveKind, type KindInfo } from '../../api/kinds.js';
+import { resolveKind, type Kind, type KindInfo } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
 import { matchLabels } from '../../api/labels.js';
 import { NotFoundError } from '../../store/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
-import { EXIT, UsageError } from '../exit.js';
-import { asList, columnWidths, renderTable, tableHeader, tableRow, toJson, toYaml, type OutputFormat } from '../format.js';
+import { CliError, EXIT, UsageError } from '../exit.js';
+import { asList, columnWidths, skippedLines, renderTable, tableHeader, tableRow, toJson, toYaml, type OutputFormat } from '../format.js';
 import { eventsCommand, isEventsKind } from './events.js';
 import type { Command } from 'commander';
 import { KIND_HELP, collect, type RegisterCommand } from '../command.js';
@@ -42,16 +42,14 @@ export async function getCommand(session: Session, io: CliIO, kindArg: string, n
   let revision: number;
   if (name) {
     revision = await store.revision();
-    const o = await store.get(info.kind, name);
-    if (!o) throw new NotFoundError(info.kind, name);
-    items = [o];
+    items = [await readOne(session, io, info.kind, name)];
   } else {
     const list = await store.list(info.kind, { labelSelector: selector });
     items = list.items;
     revision = list.revision;
     // A key that does not decode is not the list's failure: the good objects print, and one
     // line per bad key says what was left out (exit 0).
-    for (const s of list.skipped ?? []) io.err(`warning: skipped ${s.key}: ${s.error}\n`);
+    io.err(skippedLines(list.skipped));
   }
   const wide = format === 'wide';
   let widths: number[] | undefined;
@@ -74,6 +72,19 @@ export async function getCommand(session: Session, io: CliIO, kindArg: string, n
   return watchRows(session, io, info, name, selector, revision, format, widths);
 }
 
+/**
+ * One object for `get KIND NAME` and `describe`: a line per key of it that does not decode
+ * (a status part left out, exit 0); when the object's own key does not decode there is nothing
+ * to show (exit 1: `xctl apply` a good one over it, or `xctl delete` it).
+ */
+export async function readOne(session: Session, io: CliIO, kind: Kind, name: string): Promise<AnyObject> {
+  const { object, skipped } = await session.store().read(kind, name);
+  io.err(skippedLines(skipped));
+  if (object) return object;
+  if (skipped.length) throw new CliError(EXIT.FAILED, `${kind} "${name}" does not decode (above); apply a good one over it or delete it`);
+  throw new NotFoundError(kind, name);
+}
+
 /** Prints each change as it happens, until interrupted; deleted objects print once more, as kubectl does. */
 async function watchRows(session: Session, io: CliIO, info: KindInfo, name: string | undefined, selector: Record<string, string> | undefined,
   revision: number, format: OutputFormat, widths: number[] | undefined): Promise<number> {
@@ -88,7 +99,9 @@ async function watchRows(session: Session, io: CliIO, info: KindInfo, name: stri
     },
     onRelist: (l) => {
       for (const o of l.items) if (name ? o.metadata.name === name : matches(o, selector)) print(o);
+      io.err(skippedLines(l.skipped));
     },
+    onSkipped: (s) => io.err(skippedLines([s])),
     onError: (err) => io.err(`warning: watch: ${err.message}\n`),
   });
   try {

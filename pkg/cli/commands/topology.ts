@@ -8,20 +8,21 @@ import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
 import type { RegisterCommand } from '../command.js';
+import { skippedLines } from '../format.js';
 
 const DOT_TIMEOUT_MS = 30_000;
 
-async function readCluster(session: Session): Promise<Cluster> {
+async function readCluster(session: Session, io: CliIO): Promise<Cluster> {
   const s = session.store();
-  const [nodes, clusterNetworks, hostSubnets, nics, macvlanNets] = await Promise.all(
-    (['Node', 'ClusterNetwork', 'HostSubnet', 'ContainerNic', 'MacvlanNet'] as const).map((k) => s.list(k).then((l) => l.items)),
-  );
+  const lists = await Promise.all((['Node', 'ClusterNetwork', 'HostSubnet', 'ContainerNic', 'MacvlanNet'] as const).map((k) => s.list(k)));
+  for (const l of lists) io.err(skippedLines(l.skipped));
+  const [nodes, clusterNetworks, hostSubnets, nics, macvlanNets] = lists.map((l) => l.items);
   return { nodes: nodes as Node[], clusterNetworks: clusterNetworks as ClusterNetwork[], hostSubnets: hostSubnets as HostSubnet[], nics: nics as ContainerNic[], macvlanNets: macvlanNets as MacvlanNet[] };
 }
 
 export async function topologyCommand(session: Session, io: CliIO, output = 'text'): Promise<number> {
   if (!['text', 'dot', 'svg'].includes(output)) throw new UsageError(`unknown output format "${output}"; use text, dot or svg`);
-  const cluster = await readCluster(session);
+  const cluster = await readCluster(session, io);
   if (output === 'text') { io.out(renderText(cluster)); return EXIT.OK; }
   const dot = renderDot(cluster);
   if (output === 'dot') { io.out(dot); return EXIT.OK; }

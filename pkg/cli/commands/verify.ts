@@ -12,6 +12,7 @@ import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
 import type { RegisterCommand } from '../command.js';
+import { skippedLines } from '../format.js';
 
 export interface VerifyOptions { node?: string; local?: boolean; lab?: boolean; ipamPlugin?: string }
 
@@ -39,7 +40,7 @@ async function readReports(session: Session, io: CliIO, opts: VerifyOptions): Pr
   const nodes = (await session.store().list('Node')).items.map((n) => n.metadata.name).filter((n) => !opts.node || n === opts.node);
   if (opts.node && !nodes.length) throw new UsageError(`no Node ${opts.node}`);
   const { reports, skipped } = await readObservedReports(session.client());
-  for (const s of skipped) io.err(`skipped ${s.key}: ${s.error}\n`);
+  io.err(skippedLines(skipped));
   const diffs: Difference[] = [];
   for (const node of nodes) {
     const r = reports.get(node);
