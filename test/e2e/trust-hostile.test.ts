@@ -91,14 +91,22 @@ describe('hostile data in etcd', () => {
     expect(await unreachableFrom(lab(), 'host-1', 'c1', [far])).toEqual([]);
   }
 
-  /** xctl ARGS: its exit code (0: the rest is shown) and one stderr line per key that does not decode, naming it and why. */
-  async function warnsAbout(args: string[], badKeys: string[], exitCode = 0): Promise<void> {
-    const r = await lab().xctl(args);
-    expect(r.exitCode, r.stderr).toBe(exitCode);
-    const lines = r.stderr.split('\n');
-    for (const k of badKeys) {
-      expect(lines.filter((l) => l.startsWith(`warning: skipped ${k}: `) && l.length > `warning: skipped ${k}: `.length), `xctl ${args.join(' ')} names ${k}`).toHaveLength(1);
+  /**
+   * xctl ARGS: its exit code (0: the rest is shown) and one stderr line per key that does not
+   * decode, naming it and why. `again`: keys host-1's real agent may rewrite on its own (its
+   * report, its MacvlanNet status, its observed state): written again with host-1's
+   * certificate before each of up to three reads.
+   */
+  async function warnsAbout(args: string[], badKeys: string[], exitCode = 0, again: Array<[string, string]> = []): Promise<void> {
+    const named = (stderr: string, k: string) => stderr.split('\n').filter((l) => l.startsWith(`warning: skipped ${k}: `) && l.length > `warning: skipped ${k}: `.length);
+    let r = { exitCode: -1, stderr: '' };
+    for (let i = 0; i < 3; i++) {
+      for (const [k, v] of again) await host1.put(k).value(v);
+      r = await lab().xctl(args);
+      if (badKeys.every((k) => named(r.stderr, k).length === 1)) break;
     }
+    expect(r.exitCode, r.stderr).toBe(exitCode);
+    for (const k of badKeys) expect(named(r.stderr, k), `xctl ${args.join(' ')} names ${k}`).toHaveLength(1);
   }
 
   test('the lab runs: subnets, a container on each host, a ping between them', async () => {
@@ -133,16 +141,15 @@ describe('hostile data in etcd', () => {
       // one corpus entry per key family xctl reads: its report (liveness), its MacvlanNet and
       // NIC status keys, its events, its observed-state report (`xctl verify`, exit 1: host-1
       // has no readable report)
-      await warnsAbout(['get', 'nodes'], [`${own}nodes/host-1`]);
-      await warnsAbout(['describe', 'node', 'host-1'], [`${own}nodes/host-1`, keys.nodeEvents('host-1') + 'x']);
-      await warnsAbout(['get', 'macvlannets'], [`${own}macvlannets/mv`]);
-      await warnsAbout(['get', 'mvn', 'mv'], [`${own}macvlannets/mv`]);
+      const again = (k: string): Array<[string, string]> => cases.filter(([c]) => c === k);
+      const report = `${own}nodes/host-1`, mvn = `${own}macvlannets/mv`, observed = keys.nodeObserved('host-1');
+      await warnsAbout(['get', 'nodes'], [report], 0, again(report));
+      await warnsAbout(['describe', 'node', 'host-1'], [report, keys.nodeEvents('host-1') + 'x'], 0, again(report));
+      await warnsAbout(['get', 'macvlannets'], [mvn], 0, again(mvn));
+      await warnsAbout(['get', 'mvn', 'mv'], [mvn], 0, again(mvn));
       await warnsAbout(['get', 'containernics'], [`${own}containernics/ghost`, `${own}containernics/new\\nline"quote`]);
       await warnsAbout(['get', 'events'], [keys.nodeEvents('host-1') + 'x']);
-      // host-1's agent rewrites its report when its own check changes (this batch changes
-      // it): the garbage is written again just before xctl reads it
-      await host1.put(keys.nodeObserved('host-1')).value(`{"d":"${MIB}"}`);
-      await warnsAbout(['verify'], [keys.nodeObserved('host-1')], 1);
+      await warnsAbout(['verify'], [observed], 1, again(observed));
     });
   }, 180_000);
 
