@@ -12,6 +12,7 @@ export interface ChangeScope {
   keys: Keys;
   ipam: IpamKeys;
   hostSubnet(name: string): Entry<HostSubnet> | undefined;
+  hostSubnetsOnNode(node: string): Entry<HostSubnet>[];
   objects<T extends ContainerNic | MacvlanNet>(kind: T['kind']): Iterable<Entry<T>>;
 }
 
@@ -57,6 +58,7 @@ function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope
   out.keys.push(objectKey(kind, name));
   const prev = ch.prev ? JSON.parse(ch.prev.value) : undefined;
   if (kind === 'HostSubnet' && prev) out.keys.push(objectKey('Node', (prev as HostSubnet).spec.node));
+  if (kind === 'HostSubnet') bridgeRivals(s, [s.hostSubnet(name)?.obj, prev as HostSubnet | undefined], out);
   if (kind === 'Node') macvlanNetsOf(s, out);
   if (kind === 'Node' && !ch.kv) {
     // nobody is left on that node to hold the addresses of its deleting NICs
@@ -73,6 +75,21 @@ function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope
   }
   if (!ch.kv && prev?.metadata?.uid) out.keys.push(gcKey(prev.metadata.uid));
   return out;
+}
+
+/**
+ * The other HostSubnets of the node that name the same explicit bridge. The older one keeps
+ * it (bridge-names.ts), whichever of them the controller saw first: when two are applied at
+ * the same instant the younger may have been allocated before the older arrived, so each
+ * rival is looked at again when one comes, changes or goes.
+ */
+function bridgeRivals(s: ChangeScope, versions: Array<HostSubnet | undefined>, out: ChangeEffects): void {
+  for (const h of versions) {
+    if (!h?.spec?.bridge) continue;
+    for (const o of s.hostSubnetsOnNode(h.spec.node)) {
+      if (o.obj.metadata.name !== h.metadata.name && o.obj.spec.bridge === h.spec.bridge) out.keys.push(objectKey('HostSubnet', o.obj.metadata.name));
+    }
+  }
 }
 
 function controllerStatusEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope, out: ChangeEffects): ChangeEffects {

@@ -25,9 +25,13 @@ const nics = [
 ];
 const mvns = [{ kind: 'MacvlanNet', metadata: { name: 'lan' } }, { kind: 'MacvlanNet', metadata: { name: 'wan' } }] as MacvlanNet[];
 
+const withBridge = (name: string, bridge: string | undefined): HostSubnet => ({ ...hs, metadata: { name }, spec: { ...hs.spec, ...(bridge ? { bridge } : {}) } }) as HostSubnet;
+const onN1 = [hs, withBridge('young', 'brx'), withBridge('old', 'brx'), withBridge('third', 'bry')];
+
 const scope: ChangeScope = {
   keys, ipam,
-  hostSubnet: (name) => (name === hs.metadata.name ? entry(hs) : undefined),
+  hostSubnet: (name) => { const h = onN1.find((o) => o.metadata.name === name); return h && entry(h); },
+  hostSubnetsOnNode: (node) => onN1.filter((o) => o.spec.node === node).map((o) => entry(o)),
   objects: <T extends ContainerNic | MacvlanNet>(kind: T['kind']) =>
     ((kind === 'ContainerNic' ? nics : mvns) as T[]).map((o) => entry(o)),
 };
@@ -35,6 +39,18 @@ const scope: ChangeScope = {
 const change = (key: string, c: Partial<CacheChange> = {}): CacheChange => ({ key, local: false, ...c });
 
 describe('effectsOfChange', () => {
+  it('a HostSubnet naming a bridge re-queues the other HostSubnets of its node naming the same one (the older keeps it)', () => {
+    const oldKey = keys.object('HostSubnet', 'old');
+    expect(effectsOfChange(change(oldKey, { kv: kv(oldKey, withBridge('old', 'brx')) }), scope).keys).toEqual(['HostSubnet/old', 'HostSubnet/young']);
+    // a rename of the bridge frees the old name: its other holder is looked at again too
+    const thirdKey = keys.object('HostSubnet', 'third');
+    const renamed = change(thirdKey, { kv: kv(thirdKey, withBridge('third', 'bry')), prev: kv(thirdKey, withBridge('third', 'brx')) });
+    expect(effectsOfChange(renamed, scope).keys).toEqual(['HostSubnet/third', 'Node/n1', 'HostSubnet/young', 'HostSubnet/old']);
+    // a derived bridge name re-queues no rival
+    const plain = keys.object('HostSubnet', 'default-n1');
+    expect(effectsOfChange(change(plain, { kv: kv(plain, hs) }), scope).keys).toEqual(['HostSubnet/default-n1']);
+  });
+
   it('wakes the pool when a claim is freed, and does nothing when one is taken', () => {
     const key = ipam.claim('clusternetworks', 'default', 'addresses', parseIPv4('10.76.0.5'));
     expect(effectsOfChange(change(key, { prev: kv(key, {}) }), scope)).toEqual({ wake: ['clusternetworks/default'], keys: [] });
