@@ -32,12 +32,13 @@ export async function countKeys(client: Etcd3, prefix: string): Promise<number> 
  * data. etcd's default request limits unless `limits` says otherwise (a run that measures what
  * raised limits buy, and says so in its output).
  */
-export async function benchEtcd(name: string, limits?: EtcdLimits): Promise<{ client: Etcd3; stop(): Promise<void> }> {
+export async function benchEtcd(name: string, limits?: EtcdLimits): Promise<{ client: Etcd3; endpoints: string[]; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), `xnet-bench-${name}-`));
   const etcd = await startEtcdServer({ dataDir: dir, limits });
   const client = new Etcd3({ hosts: etcd.endpoints, defaultCallOptions: callDeadlines() });
   return {
     client,
+    endpoints: etcd.endpoints,
     async stop() {
       client.close();
       await etcd.stop();
