@@ -174,6 +174,8 @@ export async function crashAndRestartDockerd(host: LabHost): Promise<number> {
   if (!e?.pid || !isAlive(e.pid, e.startTime)) throw new LabError('DockerdNotRunning', `dockerd of ${host.name} is not running`);
   process.kill(e.pid, 'SIGKILL');
   if (!(await waitGone(e.pid, e.startTime, 15_000))) throw new LabError('DockerdNotReady', `dockerd of ${host.name} (pid ${e.pid}) outlived SIGKILL by 15 s`);
+  // dockerd refuses to start while its pid file names a process in /proc, a zombie included
+  if (e.pidfile && readPidFile(e.pidfile) === e.pid) rmSync(e.pidfile, { force: true });
   await clearDeadContainerd(host);
   await startDockerd(host);
   return e.pid;
