@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { macFromIp } from '../../pkg/agent/desired.js';
 import { crashAndRestartDockerd, hostExec } from '../../pkg/lab/index.js';
+import { labIpamPlugin } from '../../pkg/lab/services.js';
+import { verifyHost } from '../../pkg/verify/verify.js';
 import { HEAL_WAIT_MS } from '../harness/heal.js';
 import { agentLab, docker, eventually, inContainer, inContainerNetns, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
 
@@ -82,5 +84,9 @@ describe('agent: a macvlan ContainerNic in a restarted container', () => {
     const before = await seen();
     await crashAndRestartDockerd(lab.hosts[0]);
     await expectHealed(before.pid, 'dockerd crash');
+    // and nothing else on the host differs from what etcd declares (`xctl lab verify`)
+    const h = lab.hosts[0];
+    const diffs = () => verifyHost({ node: h.name, store: lab.store, netns: h.netns, dockerHost: h.dockerHost, ipamPlugin: labIpamPlugin(h) });
+    await eventually(async () => (await diffs()).length === 0, 'verify: no difference on host-1', HEAL_WAIT_MS);
   }, 150_000);
 });
