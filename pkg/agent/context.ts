@@ -75,6 +75,15 @@ export class NodeStatusReporter {
     return true;
   }
 
+  /**
+   * Whether this node's status key of the object exists: written by this process, else as
+   * etcd holds it now (after a restart). The controller keeps a deleted NIC's address while it does.
+   */
+  async reported(kind: Kind, obj: { metadata: { name: string; uid?: string } }): Promise<boolean> {
+    if (this.last.has(`${kind}/${obj.metadata.name}/${obj.metadata.uid ?? ''}`)) return true;
+    return this.store.hasStatus(kind, obj.metadata.name, { node: this.node });
+  }
+
   async remove(kind: Kind, name: string): Promise<void> {
     await this.store.deleteStatus(kind, name, { node: this.node });
     for (const m of [this.last, this.conditions]) for (const k of [...m.keys()]) if (k.startsWith(`${kind}/${name}/`)) m.delete(k);

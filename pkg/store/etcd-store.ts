@@ -294,7 +294,11 @@ export class EtcdStore implements Store {
   }
 
   async nodeReported(node: string): Promise<boolean> {
-    const r = await this.client.kv.range({ key: Buffer.from(this.keys.status('Node', node, { node })), count_only: true });
+    return this.hasStatus('Node', node, { node });
+  }
+
+  async hasStatus(kind: Kind, name: string, writer: StatusWriter): Promise<boolean> {
+    const r = await this.client.kv.range({ key: Buffer.from(this.keys.status(kind, name, writer)), count_only: true });
     return Number(r.count) > 0;
   }
 

@@ -141,6 +141,8 @@ export interface Store {
   reportNode(node: string, status: Record<string, unknown>, lease: NodeLease): Promise<void>;
   /** Whether the node's own report exists: a read (no watch event), refused once the node's access is revoked. */
   nodeReported(node: string): Promise<boolean>;
+  /** Whether `writer`'s status key of the object exists (a read, no watch event). */
+  hasStatus(kind: Kind, name: string, writer: StatusWriter): Promise<boolean>;
   /** The lease of a node's agent; `onLost` is told when etcd let it expire (keys gone). */
   nodeLease(node: string, opts: { ttlSeconds: number; onLost?: (err: Error) => void }): NodeLease;
   /** Removes the status written by `writer`. */

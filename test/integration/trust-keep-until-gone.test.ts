@@ -2,9 +2,14 @@
 // host with its own dockerd: a macvlan NIC deleted while its agent is stopped keeps its
 // address (still in the container) out of every other NIC's reach until the agent comes back
 // and removes the interface; only then is the address released (and, after the cooldown,
-// handed out again).
+// handed out again). Also from the first moment: an agent stopped right after it put the
+// address into the container, before any report that it did, leaves the address claimed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerNic } from '../../pkg/api/index.js';
+import { Dataplane } from '../../pkg/agent/dataplane.js';
+import type { Op } from '../../pkg/agent/planner/ops.js';
+import { netnsTarget } from '../../pkg/netlink/target.js';
+import type { LabHost } from '../../pkg/lab/index.js';
 import type { Controller } from '../../pkg/controller/controller.js';
 import { agentLab, eventually, inContainerNetns, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
 import { startController, statusOf } from './controller-helpers.js';
@@ -36,7 +41,67 @@ const ipOf = async (name: string) => statusOf(await lab.store.get('ContainerNic'
 const addrsInC1 = async () => (await inContainerNetns(lab.hosts[0], 'c1', ['ip', '-4', '-o', 'addr', 'show'])).stdout;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The agent's real dataplane (real `ip` in the real namespaces), which stops its caller right
+ * after the first batch that put an address into a container, until resumed: the agent is
+ * stopped between making the NIC and reporting it, at exactly that point.
+ */
+class StoppingDataplane extends Dataplane {
+  stopped?: { cidr: string; resume: () => void };
+  private armed = true;
+  constructor(h: LabHost) { super(netnsTarget(h.netns), h.dockerHost); }
+  async execute(ops: Op[], opts?: { independent?: boolean }): Promise<void> {
+    await super.execute(ops, opts);
+    const add = ops.find((o) => o.op === 'addr.add' && o.netns !== undefined);
+    if (!this.armed || !add || add.op !== 'addr.add') return;
+    this.armed = false;
+    await new Promise<void>((resume) => { this.stopped = { cidr: add.cidr, resume }; });
+  }
+}
+
+/** The NIC address claims in etcd owned by this NIC. */
+async function claimsOf(name: string): Promise<string[]> {
+  const all = await lab.client.getAll().prefix('/xnet/ipam/macvlannets/mv/').strings();
+  return Object.entries(all).filter(([, v]) => { const c = JSON.parse(v); return c.owner?.name === name && c.role === 'nic'; }).map(([, v]) => JSON.parse(v).ip as string);
+}
+
 describe('an address is free only when it is gone', () => {
+  it('an agent stopped between putting the address into the container and its first report leaves the address claimed', async () => {
+    const h = lab.hosts[0];
+    // a NIC allocated while its agent is down: no agent has ever reported on it
+    await lab.stopAgent(h);
+    await lab.store.applyAll([nic('early')]);
+    const ip = await eventually(() => ipOf('early'), 'early allocated');
+    expect(await lab.store.hasStatus('ContainerNic', 'early', { node: 'host-1' })).toBe(false);
+    const dp = new StoppingDataplane(h);
+    // the agent's first pass stops inside this NIC's reconcile: not awaited until resumed
+    const started = lab.startAgent(h, { dataplane: dp });
+    try {
+      await eventually(async () => dp.stopped, 'the agent to put the address into c1', 60_000);
+      const cidr = dp.stopped!.cidr;
+      expect(cidr.split('/')[0]).toBe(ip);
+      expect(await addrsInC1()).toContain(cidr);
+
+      await lab.store.delete('ContainerNic', 'early');
+      await sleep(COOLDOWN_MS * 4);
+      expect(await claimsOf('early')).toEqual([ip]);
+      expect(await addrsInC1()).toContain(cidr);
+      const marked = await lab.store.get('ContainerNic', 'early');
+      expect(marked?.metadata.deletionTimestamp).toBeDefined();
+      // what held it: the agent's own status key of the NIC, written before it made the interface
+      expect(statusOf(marked).conditions?.find((c) => c.type === 'Ready')?.reason).toBe('Attaching');
+    } finally {
+      dp.stopped?.resume();
+    }
+    // the agent goes on: it removes the interface, and only then is the address released
+    await started;
+    await eventually(async () => (await lab.store.get('ContainerNic', 'early')) === undefined, 'early gone once its agent removed it', 20_000);
+    expect(await claimsOf('early')).toEqual([]);
+    expect(await addrsInC1()).not.toContain(`${ip}/`);
+    await lab.stopAgent(h);
+    await lab.startAgent(h);
+  }, 180_000);
+
   it('a macvlan NIC deleted while its agent is stopped keeps its address until the agent removes it', async () => {
     await lab.store.applyAll([nic('first')]);
     await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'first'))?.status === 'True', 'first Ready', 60_000);

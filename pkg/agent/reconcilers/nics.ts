@@ -107,6 +107,7 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
   if (plan.problems.length) return w(notReady(plan.problems[0].reason, plan.problems[0].message), { containerId: c.id });
   const fields: Record<string, unknown> = { containerId: c.id };
   if (a.attach.kind === 'veth') fields.hostInterface = vethHostName(name);
+  if (plan.ops.length) await reportAttaching(ctx, nic, d, c.name, (r) => w(r, fields));
   const now = await applyNic(ctx, d, plan.ops, inside, (r) => w(r, fields), c.name);
   const inC = now.links.find((l) => l.name === d.ifName);
   // Status shows the MAC the kernel has (what peers see).
@@ -136,6 +137,17 @@ async function applyNic(ctx: AgentContext, d: DesiredNic, ops: Op[], inside: Con
   const msg = `${d.ifName} in container ${container} is not as declared after the change: ${diff.join('; ')}`;
   await w(notReady('NotInPlace', msg));
   throw new ApplyError('NotInPlace', msg);
+}
+
+/**
+ * Keep-until-gone from the first moment: the controller keeps a deleted NIC's address while
+ * this node has a status key of it (nic-finalizer.ts), so a NIC this node never reported on is
+ * first reported Attaching, and only once that is in etcd does the address reach the container.
+ * An agent that dies in between leaves the address claimed.
+ */
+async function reportAttaching(ctx: AgentContext, nic: ContainerNic, d: DesiredNic, container: string, w: (r: Ready) => Promise<void>): Promise<void> {
+  if (await ctx.status.reported('ContainerNic', nic)) return;
+  await w({ status: 'Unknown', reason: 'Attaching', message: `adding ${d.ifName} with ${d.cidr} to container ${container}` });
 }
 
 /** The container as Docker sees it; a Docker failure is written to the NIC's status, then thrown (retried). */
