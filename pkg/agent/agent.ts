@@ -42,6 +42,9 @@ import { SelfCheck } from '../verify/self-check.js';
 import { RecordingDataplane } from '../verify/verify.js';
 
 export const AGENT_VERSION = '0.1.0';
+/** keys whose reconcile touches only the kernel (no Docker): the agent's kernel lane */
+const KERNEL_ONLY_KEYS = new Set([KEY_ROUTES, KEY_NAT]);
+
 /** work-queue key: write this MacvlanNet's IPAM report now */
 const IPAM_KEY = 'ipam/';
 
@@ -82,6 +85,12 @@ export interface AgentOptions {
 export class Agent {
   readonly ctx: AgentContext;
   private readonly queue = new WorkQueue<string>(AGENT_QUEUE_BACKOFF);
+  /**
+   * Routes and NAT need only the kernel: their own lane and worker, so reconciles waiting on a
+   * Docker that accepts connections but does not answer (a restarting dockerd took 28 s) never
+   * hold them back (chaos fault 6: NAT jumps re-made only >30 s after their nft event).
+   */
+  private readonly kernelQueue = new WorkQueue<string>(AGENT_QUEUE_BACKOFF);
   private readonly caches: Caches;
   private readonly view: NodeWatch;
   private underlay: Underlay = {};
@@ -262,11 +271,12 @@ export class Agent {
   }
 
   private startWorkers(): void {
-    this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
-      workers: 2,
-      metrics: { queue: 'agent', kindOf: keyKind },
+    const lane = (queue: WorkQueue<string>, name: string, workers: number) => runWorkers(queue, (k) => this.reconcile(k), {
+      workers,
+      metrics: { queue: name, kindOf: keyKind },
       onError: (key, err, ms) => this.log.warn('reconcile failed', { key, error: (err as Error).message, retryInMs: ms }),
     });
+    this.workers = Promise.all([lane(this.queue, 'agent', 2), lane(this.kernelQueue, 'agent-kernel', 1)]).then(() => undefined);
     const all = this.allKeys();
     this.pendingFirst = new Set(all);
     if (all.length === 0) this.firstPassDone();
@@ -277,6 +287,7 @@ export class Agent {
     this.stopped = true;
     for (const c of this.closers.splice(0)) await c();
     this.queue.shutDown();
+    this.kernelQueue.shutDown();
     await this.workers;
     await this.events?.close();
     // The lease is not revoked: an agent restarted within its TTL never shows its Node as
@@ -305,7 +316,7 @@ export class Agent {
   /** trigger: the host (not the store) said something changed, so ops that follow heal drift */
   private enqueue(keys: string[], trigger?: Trigger): void {
     if (trigger) this.drift.mark(keys, trigger);
-    for (const k of keys) this.queue.add(k);
+    for (const k of keys) (KERNEL_ONLY_KEYS.has(k) ? this.kernelQueue : this.queue).add(k);
   }
 
   private scope(): EventScope {

@@ -1,11 +1,13 @@
 // Two hosts with real dockerd and etcd: each agent makes its bridge network, routes the
 // peer's subnet via the peer's underlay address, and keeps container source addresses
 // across hosts (no NAT inside the cluster) while traffic leaving the cluster is masqueraded.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostExec } from '../../pkg/lab/index.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { breakAndCheck, breakVerified } from '../harness/heal.js';
-import { agentLab, createDefaultNetwork, docker, eventually, inContainer, obj, readyCondition, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
+import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, inContainer, obj, readyCondition, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 
@@ -143,4 +145,28 @@ describe('agent: host subnets, routes, NAT', () => {
     expect(routeMeanwhile, 'host-1\'s route to host-2 while host-2\'s Node was gone').toEqual([]);
     expect((await routes(h1)).find((r) => r.dst === '10.76.2.0/24')).toMatchObject({ gateway: '198.18.0.12', protocol: '76' });
   });
+
+  it('puts back a deleted route while Docker hangs: routes and NAT have a worker of their own', async () => {
+    const [h1] = lab.hosts;
+    const dockerd = Number(readFileSync(join(h1.dir, 'dockerd.pid'), 'utf8'));
+    const nics = ['hang-1', 'hang-2'];
+    // Stopped, dockerd's socket still accepts and nothing answers: a dockerd that is starting
+    // (chaos fault 6 saw 28 s). Each NIC's reconcile asks it for its container and waits (30 s).
+    process.kill(dockerd, 'SIGSTOP');
+    try {
+      for (const n of nics) {
+        await lab.store.create(obj('ContainerNic', n, { node: 'host-1', container: n, ifName: 'eth1', network: { clusterNetwork: 'default' } }));
+        await allocateNic(lab.store, n, `10.76.1.${nics.indexOf(n) + 120}`);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+      await breakAndCheck('route deleted while Docker hangs', {
+        whole: async () => (await routes(h1)).some((r) => r.dst === '10.76.2.0/24' && r.protocol === '76'),
+        breakIt: () => breakVerified((argv) => hostExec(h1, argv), ['ip', 'route', 'del', '10.76.2.0/24'], { argv: ['ip', 'route', 'show'], gone: '10.76.2.0/24' }),
+        timeoutMs: 10_000,
+      });
+    } finally {
+      process.kill(dockerd, 'SIGCONT');
+      for (const n of nics) await lab.store.delete('ContainerNic', n).catch(() => undefined);
+    }
+  }, 60_000);
 });
