@@ -3,21 +3,14 @@
 // reach the controller first and be allocated. The controller, which owns the decision, gives
 // the bridge to the older one when it arrives and marks the younger Ready=False, reason
 // BridgeConflict, naming the older (the node's agent refuses it too, as a second line).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestEtcd } from '../harness/etcd.js';
-import type { Controller } from '../../pkg/controller/controller.js';
-import type { EtcdStore } from '../../pkg/store/index.js';
+import { describe, expect, it } from 'vitest';
 import { Keys } from '../../pkg/store/keys.js';
-import { obj, startControllerFixture, eventually, uniquePrefix, statusOf } from './controller-helpers.js';
+import { obj, useControllerFixture, eventually, uniquePrefix, statusOf } from './controller-helpers.js';
 
-let etcd: TestEtcd;
-let c: Controller;
-let store: EtcdStore;
 const prefix = uniquePrefix();
-beforeAll(async () => { ({ etcd, store, c } = await startControllerFixture(prefix)); });
-afterAll(async () => { await c?.stop(); await etcd?.stop(); });
+const fx = useControllerFixture(prefix);
 
-const cond = async (name: string, type: string) => statusOf(await store.get('HostSubnet', name)).conditions?.find((x) => x.type === type);
+const cond = async (name: string, type: string) => statusOf(await fx.store.get('HostSubnet', name)).conditions?.find((x) => x.type === type);
 
 /** A HostSubnet as `xctl apply` writes it, created at `at` (apply stamps the time before it commits). */
 const hostSubnet = (name: string, at: Date) => JSON.stringify({
@@ -28,20 +21,20 @@ const hostSubnet = (name: string, at: Date) => JSON.stringify({
 
 describe('two HostSubnets naming one bridge on one node', () => {
   it('the younger, allocated first, is marked BridgeConflict once the older arrives; the older gets the bridge', async () => {
-    await store.applyAll([
+    await fx.store.applyAll([
       obj('ClusterNetwork', 'hand', { cidr: '10.61.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { pool: 'none' } } }),
       obj('Node', 'host-1', {}),
     ]);
     const keys = new Keys(prefix);
     const now = Date.now();
     // the younger commits first and is allocated with the bridge it names
-    await etcd.client().put(keys.object('HostSubnet', 'young')).value(hostSubnet('young', new Date(now)));
+    await fx.etcd.client().put(keys.object('HostSubnet', 'young')).value(hostSubnet('young', new Date(now)));
     await eventually(async () => (await cond('young', 'Allocated'))?.status === 'True', 'young allocated');
-    expect(statusOf(await store.get('HostSubnet', 'young')).bridge).toBe('brsame');
+    expect(statusOf(await fx.store.get('HostSubnet', 'young')).bridge).toBe('brsame');
     // then the older, stamped a moment before it
-    await etcd.client().put(keys.object('HostSubnet', 'old')).value(hostSubnet('old', new Date(now - 1000)));
+    await fx.etcd.client().put(keys.object('HostSubnet', 'old')).value(hostSubnet('old', new Date(now - 1000)));
     await eventually(async () => (await cond('old', 'Allocated'))?.status === 'True', 'old allocated');
-    expect(statusOf(await store.get('HostSubnet', 'old')).bridge).toBe('brsame');
+    expect(statusOf(await fx.store.get('HostSubnet', 'old')).bridge).toBe('brsame');
     const ready = await eventually(async () => { const r = await cond('young', 'Ready'); return r?.reason === 'BridgeConflict' ? r : undefined; }, 'young refused', 10_000);
     expect(ready.status).toBe('False');
     expect(ready.message).toMatch(/bridge brsame: HostSubnet "old" on node host-1 already uses it/);

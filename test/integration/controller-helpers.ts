@@ -1,6 +1,7 @@
 // Shared by the controller integration tests: a real etcd, the real store, in-process
 // controllers, and polling for user-visible outcomes (keys and statuses in etcd).
 import type { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll } from 'vitest';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/index.js';
 import { Controller, type ControllerOptions } from '../../pkg/controller/controller.js';
 import { createLogger } from '../../pkg/log.js';
@@ -33,6 +34,16 @@ export function storeFor(client: Etcd3, prefix: string): EtcdStore {
 export async function startControllerFixture(prefix: string, extra: Partial<ControllerOptions> = {}): Promise<{ etcd: TestEtcd; store: EtcdStore; c: Controller }> {
   const etcd = await startEtcd();
   return { etcd, store: storeFor(etcd.client(), prefix), c: await startController(etcd.client(), prefix, extra) };
+}
+
+export interface ControllerFixture { etcd: TestEtcd; store: EtcdStore; c: Controller }
+
+/** startControllerFixture before the file's tests, stopped after them: read its fields in tests. */
+export function useControllerFixture(prefix: string, extra: Partial<ControllerOptions> = {}): ControllerFixture {
+  const fx = {} as ControllerFixture;
+  beforeAll(async () => { Object.assign(fx, await startControllerFixture(prefix, extra)); });
+  afterAll(async () => { await fx.c?.stop(); await fx.etcd?.stop(); });
+  return fx;
 }
 
 export function uniquePrefix(): string {

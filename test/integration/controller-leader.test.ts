@@ -84,16 +84,22 @@ describe('KvCache', () => {
   });
 });
 
+/** A leader key held under `prefix`, its guard (the compare every plan starts with) and a cache of the prefix. */
+async function leaderOf(prefix: string) {
+  const client = etcd.client();
+  const guardKey = `${prefix}leader`;
+  await client.put(guardKey).value('me');
+  const rev = (await client.get(guardKey).exec()).kvs[0].create_revision;
+  const guard = { key: Buffer.from(guardKey), target: 'Create' as const, result: 'Equal' as const, create_revision: rev };
+  const cache = new KvCache(client, prefix);
+  await cache.start();
+  return { client, guardKey, guard, cache };
+}
+
 describe('PoolExecutor', () => {
   it('batches requests into few transactions and settles every request when closed mid-flight', async () => {
     const prefix = `${uniquePrefix()}/`;
-    const client = etcd.client();
-    const guardKey = `${prefix}leader`;
-    await client.put(guardKey).value('me');
-    const rev = (await client.get(guardKey).exec()).kvs[0].create_revision;
-    const guard = { key: Buffer.from(guardKey), target: 'Create' as const, result: 'Equal' as const, create_revision: rev };
-    const cache = new KvCache(client, prefix);
-    await cache.start();
+    const { client, guardKey, guard, cache } = await leaderOf(prefix);
     let txns = 0;
     const ex = new PoolExecutor<number, number>('test', client, cache, guard, guardKey, (i, plan) => {
       plan.absent(`${prefix}item/${i}`).put(`${prefix}item/${i}`, { i });
@@ -115,13 +121,7 @@ describe('PoolExecutor', () => {
 
   it('commits a burst larger than one transaction as one round of transactions side by side', async () => {
     const prefix = `${uniquePrefix()}/`;
-    const client = etcd.client();
-    const guardKey = `${prefix}leader`;
-    await client.put(guardKey).value('me');
-    const rev = (await client.get(guardKey).exec()).kvs[0].create_revision;
-    const guard = { key: Buffer.from(guardKey), target: 'Create' as const, result: 'Equal' as const, create_revision: rev };
-    const cache = new KvCache(client, prefix);
-    await cache.start();
+    const { client, guardKey, guard, cache } = await leaderOf(prefix);
     // each item takes the next number of the round, as an address is picked
     const ex = new PoolExecutor<number, number>('test', client, cache, guard, guardKey, (i, plan, round) => {
       const n = (round.get('n') as number | undefined) ?? [...cache.entries(`${prefix}slot/`)].length;

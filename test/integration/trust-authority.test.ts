@@ -1,45 +1,38 @@
 // Authority per field (docs/security.md), against a real etcd and controller: what a node
 // writes under its own status keys never overrides the controller's allocations, and the
 // address a node reports reaches its peers only after the controller checked it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestEtcd } from '../harness/etcd.js';
-import type { Controller } from '../../pkg/controller/controller.js';
-import type { EtcdStore } from '../../pkg/store/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnyObject } from '../../pkg/api/index.js';
-import { obj, startControllerFixture, eventually, uniquePrefix, statusOf, type Status } from './controller-helpers.js';
+import { obj, useControllerFixture, eventually, uniquePrefix, statusOf, type Status } from './controller-helpers.js';
 
 
-let etcd: TestEtcd;
-let c: Controller;
-let store: EtcdStore;
 const prefix = uniquePrefix();
-beforeAll(async () => { ({ etcd, store, c } = await startControllerFixture(prefix)); });
-afterAll(async () => { await c?.stop(); await etcd?.stop(); });
+const fx = useControllerFixture(prefix);
 
 const heartbeat = (address: string) => ({
   address, interface: 'eth0', agentVersion: 'test', lastHeartbeatTime: new Date().toISOString(),
   conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady', message: 'ok', lastTransitionTime: new Date().toISOString() }],
 });
 const waitFor = (kind: string, name: string, pred: (s: Status) => boolean, what: string) =>
-  eventually(async () => { const o = await store.get(kind as never, name); return pred(statusOf(o)) ? o : undefined; }, what);
+  eventually(async () => { const o = await fx.store.get(kind as never, name); return pred(statusOf(o)) ? o : undefined; }, what);
 
 describe('authority per field', () => {
   beforeAll(async () => {
-    await store.applyAll([
+    await fx.store.applyAll([
       obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24 }),
       obj('MacvlanNet', 'mv', { subnet: '192.168.200.0/24' }),
       obj('Node', 'host-1', {}), obj('Node', 'host-2', {}),
     ]);
-    await store.writeStatus('Node', 'host-1', { node: 'host-1' }, heartbeat('198.18.0.11'));
-    await store.writeStatus('Node', 'host-2', { node: 'host-2' }, heartbeat('198.18.0.12'));
+    await fx.store.writeStatus('Node', 'host-1', { node: 'host-1' }, heartbeat('198.18.0.11'));
+    await fx.store.writeStatus('Node', 'host-2', { node: 'host-2' }, heartbeat('198.18.0.12'));
     await waitFor('HostSubnet', 'default-host-1', (s) => s.nodeAddress === '198.18.0.11', 'host-1 routed via its checked address');
     await waitFor('HostSubnet', 'default-host-2', (s) => s.nodeAddress === '198.18.0.12', 'host-2 routed via its checked address');
   });
 
   it('a node writing subnet 0.0.0.0/0 into its own HostSubnet status changes nothing its peers read', async () => {
-    const before = statusOf(await store.get('HostSubnet', 'default-host-1'));
+    const before = statusOf(await fx.store.get('HostSubnet', 'default-host-1'));
     expect(before.subnet).toMatch(/^10\.76\.\d+\.0\/24$/);
-    await store.writeStatus('HostSubnet', 'default-host-1', { node: 'host-1' }, {
+    await fx.store.writeStatus('HostSubnet', 'default-host-1', { node: 'host-1' }, {
       subnet: '0.0.0.0/0', nodeAddress: '198.18.0.11', gateway: '0.0.0.1', bridge: 'eth0', dockerRange: '0.0.0.0/1',
       conditions: [
         { type: 'Ready', status: 'True', reason: 'Converged', message: 'fine', lastTransitionTime: new Date().toISOString() },
@@ -59,16 +52,16 @@ describe('authority per field', () => {
     ['192.168.200.7', /inside MacvlanNet "mv"/],
     ['198.18.0.12', /already the address of Node "host-2"/],
   ])('a reported address %s is refused, peers keep the last good one', async (addr, why) => {
-    await store.writeStatus('Node', 'host-1', { node: 'host-1' }, heartbeat(addr));
+    await fx.store.writeStatus('Node', 'host-1', { node: 'host-1' }, heartbeat(addr));
     const n = await waitFor('Node', 'host-1', (s) => s.conditions?.some((x) => x.type === 'AddressAccepted' && x.status === 'False' && why.test(x.message ?? '')) ?? false, `AddressAccepted=False for ${addr}`);
     expect(statusOf(n).conditions?.find((x) => x.type === 'AddressAccepted')?.reason).toBe('InvalidNodeAddress');
-    const ctrl = JSON.parse((await etcd.client().get(`${prefix}/registry/status/controller/nodes/host-1`).string())!);
+    const ctrl = JSON.parse((await fx.etcd.client().get(`${prefix}/registry/status/controller/nodes/host-1`).string())!);
     expect(ctrl.address).toBe('198.18.0.11');
-    expect(statusOf(await store.get('HostSubnet', 'default-host-1')).nodeAddress).toBe('198.18.0.11');
+    expect(statusOf(await fx.store.get('HostSubnet', 'default-host-1')).nodeAddress).toBe('198.18.0.11');
   });
 
   it('a new valid address is accepted and reaches the HostSubnet', async () => {
-    await store.writeStatus('Node', 'host-1', { node: 'host-1' }, heartbeat('198.18.0.21'));
+    await fx.store.writeStatus('Node', 'host-1', { node: 'host-1' }, heartbeat('198.18.0.21'));
     await waitFor('HostSubnet', 'default-host-1', (s) => s.nodeAddress === '198.18.0.21', 'the new address copied');
     await waitFor('Node', 'host-1', (s) => s.conditions?.some((x) => x.type === 'AddressAccepted' && x.status === 'True') ?? false, 'AddressAccepted=True');
   });
