@@ -245,9 +245,11 @@ export class Agent {
 
   private followDocker(): void {
     let dockerUp = false;
-    const d = this.ctx.dp.docker.events((e) => this.enqueue(keysForDockerEvent(e, this.scope()), 'docker'), {
-      onConnect: () => { dockerUp = true; this.resyncAll(); },
+    // docker update may change a restart policy: what the IPAM book learnt of that container is stale.
+    const d = this.ctx.dp.docker.events((e) => { if (e.action === 'update') this.ctx.ipam?.book?.unlearn(e.id); this.enqueue(keysForDockerEvent(e, this.scope()), 'docker'); }, {
+      onConnect: () => { dockerUp = true; this.nodeIpam?.dockerAnswers(true); this.resyncAll(); },
       onError: (err) => {
+        this.nodeIpam?.dockerAnswers(false);
         this.log.warn('docker events', { error: err.message });
         // Once per outage: every object's status then says DockerUnavailable at once.
         if (dockerUp) { dockerUp = false; this.resyncAll(); }

@@ -67,9 +67,10 @@ export function keysForDockerEvent(e: DockerEvent, s: EventScope): string[] {
   }
   // dockerIPAM xnet: the address book learns (and frees) holders from the network's endpoints.
   if (e.type === 'network' && (e.action === 'connect' || e.action === 'disconnect')) return allMacvlan(s);
-  if (e.type !== 'container' || !['start', 'restart', 'die', 'destroy', 'create', 'rename'].includes(e.action)) return [];
-  // dockerIPAM xnet keeps a stopped container's address until the container is removed.
-  const removed = e.action === 'destroy' ? allMacvlan(s) : [];
+  if (e.type !== 'container' || !['start', 'restart', 'die', 'destroy', 'create', 'rename', 'update'].includes(e.action)) return [];
+  // dockerIPAM xnet keeps a stopped container's address until the container is removed, and
+  // learns again what an update changed (its restart policy).
+  const removed = e.action === 'destroy' || e.action === 'update' ? allMacvlan(s) : [];
   return [...removed, ...s.nics
     .filter((n) => n.spec.container === e.name || n.spec.container === e.id || e.id.startsWith(n.spec.container) || n.status?.containerId === e.id)
     .map((n) => nicKey(n.metadata.name))];

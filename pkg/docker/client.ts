@@ -160,7 +160,15 @@ export class DockerClient {
   async inspectContainer(nameOrId: string): Promise<ContainerInfo | undefined> {
     try {
       const c = await this.call('inspect_container', () => this.docker.getContainer(nameOrId).inspect());
-      return { id: c.Id, name: c.Name.replace(/^\//, ''), running: c.State.Running, pid: c.State.Pid ?? 0, networkMode: c.HostConfig?.NetworkMode ?? '' };
+      const pinnedIps: Record<string, string> = {};
+      for (const [net, ep] of Object.entries(c.NetworkSettings?.Networks ?? {})) {
+        const ip = (ep as { IPAMConfig?: { IPv4Address?: string } | null }).IPAMConfig?.IPv4Address;
+        if (ip) pinnedIps[net] = ip;
+      }
+      return {
+        id: c.Id, name: c.Name.replace(/^\//, ''), running: c.State.Running, pid: c.State.Pid ?? 0, networkMode: c.HostConfig?.NetworkMode ?? '',
+        restartPolicy: c.HostConfig?.RestartPolicy?.Name ?? '', pinnedIps,
+      };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
       throw wrap(e, `inspect container ${nameOrId}`);

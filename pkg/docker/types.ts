@@ -40,6 +40,10 @@ export interface ContainerInfo {
   pid: number;
   /** HostConfig.NetworkMode: "bridge", "host", "container:<id>", "none", a network name */
   networkMode?: string;
+  /** HostConfig.RestartPolicy.Name: "", "no", "always", "unless-stopped", "on-failure" */
+  restartPolicy?: string;
+  /** per network, the IPv4 address asked for with --ip (EndpointSettings.IPAMConfig): Docker asks for it again at every start */
+  pinnedIps?: Record<string, string>;
 }
 
 export interface DockerEvent {

@@ -6,11 +6,13 @@
 //
 // Addresses stay with their containers across restarts (the trap of remote IPAM plugins):
 // when Docker releases the address of a container it still has (stopped, or dockerd going
-// down), the address is kept for that container until Docker removes it. A request without
-// --ip right after such a release (a restart: stop, then start) gets the most recently kept
-// address, and the agent moves a container that came back on another address home
-// (../agent/reconcilers/docker-ipam.ts), so even a dockerd restarting many containers at once
-// while etcd is unreachable ends with every container on its old address.
+// down), the address is kept for that container until Docker removes it. Docker never says
+// which container a request is for, so a request without --ip is matched to a kept address
+// by what the agent learnt from Docker beforehand (guess()): right after a release (docker
+// restart: stop, then start) the most recently kept one; while a restarted dockerd restores
+// its containers, only addresses of containers its restart policy starts again, never one a
+// container asks for by --ip. Several restarting at once may swap addresses among
+// themselves; the agent then moves each home (../agent/reconcilers/docker-ipam.ts).
 import { parseIPv4 } from '../ip/ipv4.js';
 import { XnetIpamError } from './errors.js';
 import type { Journal, JournalState, NetBook } from './journal.js';
@@ -19,7 +21,10 @@ import { HIGH_WATER, TARGET_FREE, type NodeIpamReport } from './report.js';
 /** A kept address released this recently goes to the next request without --ip (a restart). */
 export const RESTART_WINDOW_MS = 60_000;
 
-export interface Assigned { ip: string; container?: string; name?: string; at: number; released?: number; lentFrom?: { container: string; name?: string } }
+export type Assigned = { ip: string } & NetBook['assigned'][string];
+
+/** What Docker says of a container that matters for guessing (see ./journal.ts). */
+export interface ContainerFacts { restarts: boolean; pinned: boolean }
 
 export type { NetBook };
 
@@ -88,12 +93,50 @@ export class AddressBook {
     this.persist(mvn);
   }
 
-  /** Addresses kept for stopped containers, released within `withinMs`, most recent first. */
-  kept(mvn: string, withinMs = Infinity): string[] {
+  /**
+   * The kept address a request without --ip most likely comes back for, or none (a new
+   * container). Never one its container asks for by --ip (it gets that one by asking).
+   * Restoring (a restarted dockerd starts again the containers its restart policies say, all
+   * at once, after releasing every address it held): addresses of those containers, whenever
+   * released, then of containers not learnt yet released within the window; otherwise the
+   * most recently kept within the window (docker restart: stop, then start).
+   */
+  guess(mvn: string, restoring: boolean): string | undefined {
     const now = Date.now();
-    return Object.entries(this.book(mvn).assigned)
-      .filter(([, a]) => a.released !== undefined && now - a.released <= withinMs)
-      .sort(([, x], [, y]) => y.released! - x.released!).map(([ip]) => ip);
+    const rank = (a: NetBook['assigned'][string]): number | undefined => {
+      const recent = now - a.released! <= RESTART_WINDOW_MS;
+      if (!restoring) return recent ? 0 : undefined;
+      return a.restarts === true ? 0 : a.restarts === undefined && recent ? 1 : undefined;
+    };
+    let best: { ip: string; rank: number; released: number } | undefined;
+    for (const [ip, a] of Object.entries(this.book(mvn).assigned)) {
+      if (a.released === undefined || a.pinned) continue;
+      const r = rank(a);
+      if (r === undefined || (best && (r > best.rank || (r === best.rank && a.released < best.released)))) continue;
+      best = { ip, rank: r, released: a.released };
+    }
+    return best?.ip;
+  }
+
+  /** Records what Docker says of the container holding (or kept) ip. */
+  learn(mvn: string, ip: string, container: string, facts: ContainerFacts): void {
+    const a = this.book(mvn).assigned[ip];
+    if (!a || a.container !== container || (a.restarts === facts.restarts && a.pinned === facts.pinned)) return;
+    a.restarts = facts.restarts; a.pinned = facts.pinned;
+    this.journal.save(this.state);
+  }
+
+  /** What was learnt of a container is stale (docker update): learnt again at the next sync. */
+  unlearn(container: string): void {
+    let changed = false;
+    for (const b of Object.values(this.state.nets)) {
+      for (const a of Object.values(b.assigned)) {
+        if (a.container !== container || (a.restarts === undefined && a.pinned === undefined)) continue;
+        delete a.restarts; delete a.pinned;
+        changed = true;
+      }
+    }
+    if (changed) this.journal.save(this.state);
   }
 
   isKept(mvn: string, ip: string): boolean { return this.book(mvn).assigned[ip]?.released !== undefined; }
@@ -102,7 +145,8 @@ export class AddressBook {
   lend(mvn: string, ip: string): void {
     const a = this.book(mvn).assigned[ip];
     if (!a?.container) return this.assign(mvn, ip);
-    this.book(mvn).assigned[ip] = { at: Date.now(), lentFrom: { container: a.container, ...(a.name ? { name: a.name } : {}) } };
+    const { container, name, restarts, pinned } = a;
+    this.book(mvn).assigned[ip] = { at: Date.now(), lentFrom: { container, ...defined({ name, restarts, pinned }) } };
     this.persist(mvn);
   }
 
@@ -139,6 +183,7 @@ export class AddressBook {
   identify(mvn: string, ip: string, container: string, name: string): void {
     const a = this.book(mvn).assigned[ip];
     if (!a || (a.container === container && a.name === name && a.released === undefined && a.lentFrom?.container !== container)) return;
+    if (a.container !== container) { delete a.restarts; delete a.pinned; } // learnt of another container
     a.container = container; a.name = name;
     delete a.released;
     if (a.lentFrom?.container === container) delete a.lentFrom;
@@ -154,7 +199,8 @@ export class AddressBook {
     const a = this.book(mvn).assigned[ip];
     if (!a) return;
     if (a.lentFrom && a.lentFrom.container !== a.container) {
-      this.book(mvn).assigned[ip] = { at: a.at, container: a.lentFrom.container, ...(a.lentFrom.name ? { name: a.lentFrom.name } : {}), released: Date.now() };
+      const { container, name, restarts, pinned } = a.lentFrom;
+      this.book(mvn).assigned[ip] = { at: a.at, container, ...defined({ name, restarts, pinned }), released: Date.now() };
     } else if (a.container && !this.homeOf(mvn, a.container, ip)) {
       a.released = Date.now();
       delete a.lentFrom;
@@ -226,6 +272,11 @@ export class AddressBook {
     this.journal.save(this.state);
     this.onChange(mvn);
   }
+}
+
+/** obj without its undefined fields (the journal's entries carry no undefined). */
+function defined<T extends object>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export function byAddress(a: string, b: string): number {

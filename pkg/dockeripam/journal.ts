@@ -5,6 +5,14 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 
+/**
+ * What Docker says of the container (learnt by the agent while Docker answers): `restarts`,
+ * a daemon restart starts it again by itself (its restart policy); `pinned`, it asks for its
+ * address by --ip at every start. A dockerd restoring its containers asks for addresses
+ * without saying for whom: these facts narrow the guess (./book.ts).
+ */
+const containerFacts = { restarts: z.boolean().optional(), pinned: z.boolean().optional() };
+
 const netBook = z.object({
   /** the MacvlanNet's subnet and gateway, so Docker is answered while etcd is unreachable */
   subnet: z.string().optional(),
@@ -15,11 +23,13 @@ const netBook = z.object({
    * ip -> the container it went to (once Docker showed us) and when; `released`: Docker let go
    * of it (the container stopped) and it is kept for that container; `lentFrom`: it was kept
    * for that container and went to a starting one (most likely the same, restarting).
+   * Facts (containerFacts) are the container's: they go with it when its address is lent.
    */
   assigned: z.record(z.string(), z.object({
     container: z.string().optional(), name: z.string().optional(), at: z.number(),
     released: z.number().optional(),
-    lentFrom: z.object({ container: z.string(), name: z.string().optional() }).optional(),
+    ...containerFacts,
+    lentFrom: z.object({ container: z.string(), name: z.string().optional(), ...containerFacts }).optional(),
   })),
   returned: z.array(z.string()),
   external: z.array(z.string()),

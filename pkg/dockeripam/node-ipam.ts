@@ -3,12 +3,14 @@
 // time per MacvlanNet, so two containers never get the same free address.
 import { parseCidr, parseIPv4, formatIPv4, cidrContains } from '../ip/ipv4.js';
 import type { Logger } from '../log.js';
-import { RESTART_WINDOW_MS, type AddressBook } from './book.js';
+import type { AddressBook } from './book.js';
 import { XnetIpamError } from './errors.js';
 import type { AddressRequest, IpamBackend, PoolRequest } from './server.js';
 import type { ProbeResult } from './arp.js';
 
 export const MVN_OPTION = 'xnet.macvlannet';
+/** Longest a dockerd's restore is taken to last when the agent never sees its API come back. */
+export const RESTORE_MAX_MS = 10 * 60_000;
 const GATEWAY_REQUEST = 'com.docker.network.gateway';
 
 export interface NodeIpamOptions {
@@ -26,6 +28,28 @@ export class NodeIpam implements IpamBackend {
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(private readonly o: NodeIpamOptions) {}
+
+  private dockerUp = false;
+  private restoringSince: number | undefined;
+
+  /**
+   * Plugin.Activate: a dockerd starts using the plugin. While its API does not answer, that
+   * dockerd is restoring its containers (it serves its API only once it has started again
+   * every container its restart policies say).
+   */
+  async activate(): Promise<void> {
+    if (!this.dockerUp) this.restoringSince = Date.now();
+  }
+
+  /** The agent's view of Docker's API: answering (restore over) or gone. */
+  dockerAnswers(up: boolean): void {
+    this.dockerUp = up;
+    if (up) this.restoringSince = undefined;
+  }
+
+  private restoring(): boolean {
+    return this.restoringSince !== undefined && Date.now() - this.restoringSince < RESTORE_MAX_MS;
+  }
 
   async requestPool(r: PoolRequest): Promise<{ PoolID: string; Pool: string }> {
     if (r.V6) throw new XnetIpamError('BadRequest', 'xnet IPAM serves IPv4 only');
@@ -123,9 +147,9 @@ export class NodeIpam implements IpamBackend {
   private async next(mvn: string): Promise<string> {
     const { book } = this.o;
     const deadline = Date.now() + (this.o.waitMs ?? 20_000);
-    // A restart (Docker released a container's address, then asks without --ip): the most
-    // recently kept address, most likely that container's own; the agent corrects a wrong guess.
-    const back = book.kept(mvn, RESTART_WINDOW_MS)[0];
+    // A container starting again (Docker says not which): the kept address guessed for it;
+    // the agent moves one that got another's home.
+    const back = book.guess(mvn, this.restoring());
     if (back) { book.lend(mvn, back); return back; }
     for (;;) {
       for (const ip of book.free(mvn)) {

@@ -23,6 +23,8 @@ export interface IpamBackend {
   releasePool(poolId: string): Promise<void>;
   requestAddress(r: AddressRequest): Promise<string>;
   releaseAddress(poolId: string, address: string): Promise<void>;
+  /** Plugin.Activate: a dockerd (re)starts using the plugin */
+  activate?(): Promise<void>;
 }
 
 export const LOCAL_SPACE = 'xnet-local';
@@ -44,7 +46,7 @@ export const EMPTY_RETRY_MESSAGE = 'Docker sent this IPAM request with an empty 
 async function answer(path: string, b: Record<string, unknown>, be: IpamBackend): Promise<unknown> {
   if (NEEDS_POOL.has(path) && !b.PoolID) throw new XnetIpamError('BadRequest', `${path.slice(1)}: ${EMPTY_RETRY_MESSAGE}`);
   switch (path) {
-    case '/Plugin.Activate': return { Implements: ['IpamDriver'] };
+    case '/Plugin.Activate': await be.activate?.(); return { Implements: ['IpamDriver'] };
     case '/IpamDriver.GetCapabilities': return { RequiresMACAddress: false, RequiresRequestReplay: false };
     case '/IpamDriver.GetDefaultAddressSpaces': return { LocalDefaultAddressSpace: LOCAL_SPACE, GlobalDefaultAddressSpace: GLOBAL_SPACE };
     case '/IpamDriver.RequestPool': { const r = await be.requestPool(b as PoolRequest); return { ...r, Data: {} }; }

@@ -103,6 +103,47 @@ describe('the agent\'s address book and plugin answers', () => {
     expect(book.free('mv')).toEqual(['10.9.0.12']);
   });
 
+  it('a restarted dockerd restoring its containers gets only addresses of containers it starts again, never one asked for by --ip', async () => {
+    const { book, ipam } = make();
+    book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12', '10.9.0.13', '10.9.0.14', '10.9.0.15'], net);
+    const got: string[] = [];
+    for (let i = 0; i < 5; i++) got.push((await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0]);
+    const [always, no, unknown, pinned, onFailure] = got;
+    const facts: Array<[string, string, { restarts: boolean; pinned: boolean } | undefined]> = [
+      [always, 'c1', { restarts: true, pinned: false }], [no, 'c2', { restarts: false, pinned: false }], [unknown, 'c3', undefined],
+      [pinned, 'c4', { restarts: true, pinned: true }], [onFailure, 'c5', { restarts: true, pinned: false }],
+    ];
+    for (const [ip, c, f] of facts) { book.identify('mv', ip, c, c); if (f) book.learn('mv', ip, c, f); }
+    ipam.dockerAnswers(true);
+    ipam.dockerAnswers(false); // dockerd killed
+    await ipam.activate(); // the new dockerd, before its API answers: restoring
+    // It releases every address it held (those that restart first here, so most recent is wrong)...
+    for (const ip of [always, onFailure, no, pinned, unknown]) await ipam.releaseAddress('mv', ip);
+    // ...then starts again those its restart policies say, asking without saying for whom.
+    const back = await Promise.all([1, 2, 3].map(async () => (await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0]));
+    expect(back.slice(0, 2).sort()).toEqual([always, onFailure].sort());
+    expect(back[2]).toBe(unknown); // not learnt yet, released just now: may be one of them
+    expect(await ipam.requestAddress({ PoolID: 'mv' })).toBe('10.9.0.15/24'); // a new container
+    expect(await ipam.requestAddress({ PoolID: 'mv', Address: pinned })).toBe(`${pinned}/24`);
+    expect(book.holder('mv', no)).toBe('container c2 (stopped; the address is kept for it)');
+    // Its API answers: restore over, a docker restart gets the most recently kept address again.
+    ipam.dockerAnswers(true);
+    book.identify('mv', back[0], 'cx', 'cx');
+    await ipam.releaseAddress('mv', back[0]);
+    expect(await ipam.requestAddress({ PoolID: 'mv' })).toBe(`${back[0]}/24`);
+  });
+
+  it('docker update makes what was learnt of a container learnt again', () => {
+    const { book } = make();
+    book.setPool('mv', ['10.9.0.10'], net);
+    book.assign('mv', '10.9.0.10');
+    book.identify('mv', '10.9.0.10', 'c1', 'web');
+    book.learn('mv', '10.9.0.10', 'c1', { restarts: false, pinned: false });
+    expect(book.assigned('mv')[0].restarts).toBe(false);
+    book.unlearn('c1');
+    expect(book.assigned('mv')[0].restarts).toBeUndefined();
+  });
+
   it('never hands out an address that answered an ARP probe', async () => {
     const book = new AddressBook(new MemoryJournal(), () => undefined);
     const log = createLogger('test'); log.level = 'error';

@@ -2,9 +2,9 @@
 // addresses, learns from Docker which container holds which address, and frees what Docker no
 // longer holds (a ReleaseAddress missed while the agent was down), never a live container's.
 import type { MacvlanNet } from '../../api/index.js';
-import type { NetworkEndpoint } from '../../docker/types.js';
+import type { ContainerInfo, NetworkEndpoint } from '../../docker/types.js';
 import { gratuitousArp } from '../../dockeripam/arp.js';
-import type { AddressBook, Assigned } from '../../dockeripam/book.js';
+import type { AddressBook, Assigned, ContainerFacts } from '../../dockeripam/book.js';
 import { pidTarget } from '../../netlink/target.js';
 import type { AgentContext } from '../context.js';
 
@@ -23,9 +23,17 @@ export function otherHolder(ctx: AgentContext, mvn: string, ip: string): string 
   return undefined;
 }
 
+/** What a dockerd restoring its containers will do with this one (the IPAM guess's clues). */
+export function factsOf(c: ContainerInfo, network: string): ContainerFacts {
+  const p = c.restartPolicy ?? '';
+  // unless-stopped: a container stopped by hand stays down; seen stopped, taken as that.
+  return { restarts: p === 'always' || p === 'on-failure' || (p === 'unless-stopped' && c.running), pinned: !!c.pinnedIps?.[network] };
+}
+
 /**
- * Learns holders from Docker, keeps stopped containers' addresses for them, frees those of
- * removed containers, and moves a container that came back on another address home.
+ * Learns holders from Docker (and, once per container, its restart policy and --ip), keeps
+ * stopped containers' addresses for them, frees those of removed containers, and moves a
+ * container that came back on another address home.
  */
 export async function syncDockerIpam(ctx: AgentContext, book: AddressBook, m: MacvlanNet, network: string): Promise<void> {
   const mvn = m.metadata.name;
@@ -39,14 +47,18 @@ export async function syncDockerIpam(ctx: AgentContext, book: AddressBook, m: Ma
     if (e) {
       if (a.container !== e.container || a.released !== undefined) fresh.push(e);
       book.identify(mvn, a.ip, e.container, e.name);
-    } else await settleUnseen(ctx, book, mvn, a);
+      if (a.container !== e.container || a.restarts === undefined) {
+        const c = await ctx.dp.docker.inspectContainer(e.container).catch(() => undefined);
+        if (c) book.learn(mvn, a.ip, e.container, factsOf(c, network));
+      }
+    } else await settleUnseen(ctx, book, mvn, a, network);
   }
   for (const e of fresh) void announce(ctx, e);
   await bringHome(ctx, book, mvn, network, eps);
 }
 
 /** An address no container on the network holds: kept while its container exists, else free. */
-async function settleUnseen(ctx: AgentContext, book: AddressBook, mvn: string, a: Assigned): Promise<void> {
+async function settleUnseen(ctx: AgentContext, book: AddressBook, mvn: string, a: Assigned, network: string): Promise<void> {
   if (!a.container) {
     // Handed out, never seen on a container: Docker gave up on it (or the agent missed it).
     if (Date.now() - a.at <= UNSEEN_GRACE_MS) return;
@@ -58,7 +70,10 @@ async function settleUnseen(ctx: AgentContext, book: AddressBook, mvn: string, a
   if (!c) {
     ctx.log.info('freeing the address of a removed container', { macvlanNet: mvn, ip: a.ip, container: a.name ?? a.container });
     book.drop(mvn, a.ip);
-  } else if (a.released === undefined) book.dockerReleased(mvn, a.ip); // stopped, ReleaseAddress missed
+  } else {
+    if (a.released === undefined) book.dockerReleased(mvn, a.ip); // stopped, ReleaseAddress missed
+    book.learn(mvn, a.ip, a.container, factsOf(c, network));
+  }
 }
 
 const MOVE_ATTEMPTS = 2;
