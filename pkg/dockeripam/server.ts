@@ -47,7 +47,11 @@ async function answer(path: string, b: Record<string, unknown>, be: IpamBackend)
   if (NEEDS_POOL.has(path) && !b.PoolID) throw new XnetIpamError('BadRequest', `${path.slice(1)}: ${EMPTY_RETRY_MESSAGE}`);
   switch (path) {
     case '/Plugin.Activate': await be.activate?.(); return { Implements: ['IpamDriver'] };
-    case '/IpamDriver.GetCapabilities': return { RequiresMACAddress: false, RequiresRequestReplay: false };
+    // RequiresMACAddress: libnetwork then gives each endpoint a random MAC (the macvlan driver
+    // otherwise derives it from the address). A killed dockerd's containers leave their macvlan
+    // links in namespaces the kernel destroys later; the restarted container, on the same
+    // address, failed with 'error setting interface MAC ...: address already in use'.
+    case '/IpamDriver.GetCapabilities': return { RequiresMACAddress: true, RequiresRequestReplay: false };
     case '/IpamDriver.GetDefaultAddressSpaces': return { LocalDefaultAddressSpace: LOCAL_SPACE, GlobalDefaultAddressSpace: GLOBAL_SPACE };
     case '/IpamDriver.RequestPool': { const r = await be.requestPool(b as PoolRequest); return { ...r, Data: {} }; }
     case '/IpamDriver.ReleasePool': await be.releasePool(String(b.PoolID ?? '')); return {};
