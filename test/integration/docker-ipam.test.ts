@@ -11,7 +11,7 @@ import { Keys } from '../../pkg/store/keys.js';
 import { decodeReport, type NodeIpamReport } from '../../pkg/dockeripam/report.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hostDocker, startDockerd, stopDockerd, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
+import { clearDeadContainerd, hostDocker, startDockerd, stopDockerd, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
 import { agentLabWithController, docker, eventually, inContainer, obj, runContainer, type AgentLab } from './agent-harness.js';
 
 // The size, 40 + 10, passes (XNET_IPAM_HOST1=40 XNET_IPAM_HOST2=10): its placement
@@ -167,6 +167,7 @@ describe('xnet IPAM plugin for docker run', () => {
     try {
       process.kill(Number(readFileSync(join(h.dir, 'dockerd.pid'), 'utf8').trim()), 'SIGKILL');
       await stopDockerd(h); // ends what the killed daemon left: containerd, shims, containers
+      await clearDeadContainerd(h); // its containerd's pid file, which a zombie keeps 'alive'
       // dockerd serves its API only after restoring (and restarting) its containers.
       await startDockerd(h, { timeoutMs: 240_000 });
       // What they came back with, before the agent moved any: their own addresses, at most
