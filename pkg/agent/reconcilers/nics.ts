@@ -127,6 +127,7 @@ async function applyNic(ctx: AgentContext, d: DesiredNic, ops: Op[], inside: Con
   try {
     await ctx.dp.execute(ops);
   } catch (e) {
+    if (e instanceof ApplyError && e.reason === 'MacAddressInUse' && d.mac) await withoutDeclaredMac(ctx, d);
     await w(notReady(e instanceof ApplyError ? e.reason : 'Failed', (e as Error).message));
     throw e;
   }
@@ -137,6 +138,20 @@ async function applyNic(ctx: AgentContext, d: DesiredNic, ops: Op[], inside: Con
   const msg = `${d.ifName} in container ${container} is not as declared after the change: ${diff.join('; ')}`;
   await w(notReady('NotInPlace', msg));
   throw new ApplyError('NotInPlace', msg);
+}
+
+/**
+ * The kernel refused the declared MAC: a macvlan on the same parent still has it, typically in
+ * the restarted container's previous namespace, which the kernel destroys in the background
+ * (seen taking over 30 s on a busy host). Meanwhile the NIC carries traffic with the MAC the
+ * kernel gave it (peers learn it by ARP); the caller reports MacAddressInUse and retries, and
+ * the declared MAC is set once it is free.
+ */
+async function withoutDeclaredMac(ctx: AgentContext, d: DesiredNic): Promise<void> {
+  const rest: DesiredNic = { ...d, mac: undefined };
+  const [host, inside] = await Promise.all([ctx.dp.hostState(), ctx.dp.containerState(d.pid)]);
+  const plan = planNic(rest, host, inside);
+  if (plan.problems.length === 0 && plan.ops.length) await ctx.dp.execute(plan.ops).catch((e) => ctx.log.warn('nic without its declared MAC failed', { nic: d.name, error: (e as Error).message }));
 }
 
 /**
