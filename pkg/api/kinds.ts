@@ -12,13 +12,22 @@ export interface KindInfo {
   schema: z.ZodTypeAny;
   /** one status key's value (controller's or a node's part); the store decodes reads with it */
   status: z.ZodTypeAny;
+  /**
+   * Finalizers an apply creates the object with, as Kubernetes' admission adds
+   * `kubernetes.io/pvc-protection`: the object is protected from its first revision, and the
+   * controller does not have to write it again to add them.
+   */
+  createdWith?: readonly string[];
 }
+
+/** Keeps a ContainerNic (and its address) until its node's agent took it out (controller/nic-finalizer.ts). */
+export const NIC_FINALIZER = 'xnet.io/address-in-use';
 
 export const KINDS: readonly KindInfo[] = [
   { kind: 'ClusterNetwork', plural: 'clusternetworks', short: 'cn', schema: t.clusterNetwork, status: t.clusterNetworkStatus },
   { kind: 'Node', plural: 'nodes', short: 'no', schema: t.node, status: t.nodeStatus },
   { kind: 'HostSubnet', plural: 'hostsubnets', short: 'hs', schema: t.hostSubnet, status: t.hostSubnetStatus },
-  { kind: 'ContainerNic', plural: 'containernics', short: 'nic', schema: t.containerNic, status: t.containerNicStatus },
+  { kind: 'ContainerNic', plural: 'containernics', short: 'nic', schema: t.containerNic, status: t.containerNicStatus, createdWith: [NIC_FINALIZER] },
   { kind: 'MacvlanNet', plural: 'macvlannets', short: 'mvn', schema: t.macvlanNet, status: t.macvlanNetStatus },
 ];
 

@@ -1,18 +1,20 @@
 // Keep-until-gone (issue 8 part 5): a ContainerNic's address claim is kept until its node's
-// agent has taken the NIC out of the container. The controller puts a finalizer on every NIC
-// it gives an address to; `xctl delete` then only marks the NIC (deletionTimestamp). The
+// agent has taken the NIC out of the container. `xctl apply` creates every NIC with the
+// finalizer (kinds.ts, createdWith); the controller adds it to a NIC stored without it (an
+// older xctl, a raw etcd write) in the transaction that allocates it, so no NIC holds an
+// address without it. `xctl delete` then only marks the NIC (deletionTimestamp). The
 // node's agent removes the interface and deletes its own status key of the NIC (its own status
 // subtree: the only keys a node may write). The controller then deletes the NIC, its statuses
 // and its claims in one transaction, and the address cools down (model.coolingUntil). Without
 // that report the claim stays, unless the Node is gone (nobody is left to hold the address) or
 // the NIC never got an address.
-import type { ContainerNic } from '../api/index.js';
+import { NIC_FINALIZER, type ContainerNic } from '../api/index.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { ClaimEntry, Entry } from './model.js';
 import type { Ctx } from './context.js';
 import { indexNode } from '../store/keys.js';
 
-export const NIC_FINALIZER = 'xnet.io/address-in-use';
+export { NIC_FINALIZER };
 
 export const hasNicFinalizer = (nic: ContainerNic) => nic.metadata.finalizers?.includes(NIC_FINALIZER) ?? false;
 

@@ -190,12 +190,19 @@ export function allocateNic(ctx: Ctx, name: string, plan: TxnPlan, state: RoundS
   if (!e) return { result: 'gone' };
   if (e.obj.metadata.deletionTimestamp) return finishNicDeletion(ctx, plan, e);
   const uid = e.obj.metadata.uid!;
-  plan.sameIncarnation(ctx.model.keys.object('ContainerNic', name), e.kv);
   ensureNicFinalizer(ctx, plan, e);
   const job: NicJob = {
     ctx, plan, state, name, nic: e.obj, uid,
     prev: ctx.model.controllerStatus('ContainerNic', name)?.status, mine: ctx.model.claimsOf(uid),
   };
+  const out = planNic(job);
+  // Last: the status's index copy usually pins the NIC's mod_revision already, which implies this.
+  plan.sameIncarnation(ctx.model.keys.object('ContainerNic', name), e.kv);
+  return out;
+}
+
+function planNic(job: NicJob): NicOutcome {
+  const { ctx, plan, state } = job;
   try {
     const pool = nicPool(job.nic);
     if (!pool) throw new AllocationError('InvalidSpec', 'spec.network must name a clusterNetwork or a macvlanNet');

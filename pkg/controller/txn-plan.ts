@@ -26,7 +26,7 @@ export class TxnPlan {
   private readonly reads: Array<{ key: string; end?: string }> = [];
   private readonly puts: Array<{ key: string; value: string }> = [];
   private readonly dels: string[] = [];
-  private readonly compared = new Set<string>();
+  private readonly compared = new Map<string, ICompare>();
 
   private readonly maxOps: number;
   /** estimated encoded size: compares, success ops and failure reads together */
@@ -77,7 +77,7 @@ export class TxnPlan {
   private compare(c: ICompare, read: { key: string; end?: string }): void {
     const id = cmpId(c);
     if (this.compared.has(id)) return;
-    this.compared.add(id);
+    this.compared.set(id, c);
     this.compares.push(c);
     this.reads.push(read);
     // the compare, and the read of the same key in the failure branch
@@ -103,8 +103,14 @@ export class TxnPlan {
     return this;
   }
 
-  /** The key must be the same incarnation (created at the cached revision), whatever its later edits. */
+  /**
+   * The key must be the same incarnation (created at the cached revision), whatever its later
+   * edits. Implied, and left out, when the plan already pins the key's mod_revision (a
+   * re-created key never has an earlier mod_revision again): one compare fewer per NIC.
+   */
   sameIncarnation(key: string, kv: RawKv): this {
+    const pin = this.compared.get(cmpId(modifiedAt(key, kv.modRevision)));
+    if (pin && String(pin.mod_revision) === String(kv.modRevision)) return this;
     this.compare(createdAt(key, kv.createRevision), { key });
     return this;
   }

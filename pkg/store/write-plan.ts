@@ -3,7 +3,7 @@
 // the key to the revision the plan saw, so a concurrent writer makes its transaction fail.
 import { randomUUID } from 'node:crypto';
 import type { IKeyValue, ICompare, IRequestOp } from 'etcd3';
-import type { AnyObject, Kind } from '../api/index.js';
+import { kindInfo, type AnyObject, type Kind } from '../api/index.js';
 import { indexNode, type Keys } from './keys.js';
 import { AlreadyExistsError, ConflictError, NotFoundError, type ApplyChange, type DeleteResult } from './types.js';
 
@@ -67,6 +67,16 @@ function objectPuts(keys: Keys, obj: Stored, old?: AnyObject): IRequestOp[] {
   ];
 }
 
+/**
+ * Finalizers belong to controllers: create (a program) may set them up front; apply (a user,
+ * xctl) creates the object with its kind's own (kinds.ts, createdWith) and no others.
+ */
+function createdFinalizers(wanted: Stored, mode: WriteMode): string[] | undefined {
+  if (mode === 'create') return wanted.metadata.finalizers;
+  const own = kindInfo(wanted.kind).createdWith;
+  return own ? [...own] : undefined;
+}
+
 function planCreate(keys: Keys, wanted: Stored, mode: WriteMode): WriteStep<ApplyChange> {
   const { kind, metadata: { name } } = wanted;
   if (mode === 'update') throw new NotFoundError(kind, name);
@@ -74,8 +84,8 @@ function planCreate(keys: Keys, wanted: Stored, mode: WriteMode): WriteStep<Appl
     ...wanted,
     metadata: { ...wanted.metadata, uid: randomUUID(), generation: 1, creationTimestamp: new Date().toISOString() },
   } as Stored;
-  // finalizers belong to controllers: only create (a program) may set them up front
-  if (mode !== 'create' || !created.metadata.finalizers?.length) delete created.metadata.finalizers;
+  created.metadata.finalizers = createdFinalizers(wanted, mode);
+  if (!created.metadata.finalizers?.length) delete created.metadata.finalizers;
   delete created.metadata.deletionTimestamp;
   const key = Buffer.from(keys.object(kind, name));
   return {

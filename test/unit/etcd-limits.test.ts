@@ -60,4 +60,17 @@ describe('etcd limits', () => {
     plan.absent('/c/over');
     expect(plan.fits()).toBe(false);
   });
+
+  it('TxnPlan: a key pinned at its mod_revision needs no create_revision compare too (a NIC costs 3 compares, not 4)', () => {
+    const kv = { key: '/nic', value: '{}', modRevision: '9', createRevision: '5' };
+    const alone = new TxnPlan(guard, '/leader');
+    alone.sameIncarnation('/nic', kv);
+    expect(alone.size.compares).toBe(2);
+    const pinned = new TxnPlan(guard, '/leader');
+    pinned.unchanged('/nic', kv).sameIncarnation('/nic', kv);
+    expect(pinned.size.compares).toBe(2);
+    // another revision of the key is not implied
+    pinned.sameIncarnation('/nic', { ...kv, modRevision: '10' });
+    expect(pinned.size.compares).toBe(3);
+  });
 });

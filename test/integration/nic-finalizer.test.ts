@@ -1,0 +1,69 @@
+// The keep-until-gone finalizer of ContainerNics (issue 10, NIC allocation cost): `xctl apply`
+// creates a NIC with it, so the controller's allocation transaction does not rewrite the NIC
+// and its node-index copy; a NIC stored without it (an older xctl, a raw etcd write) still gets
+// it from the controller, in the transaction that gives it its address.
+import { describe, it, expect } from 'vitest';
+import { obj, eventually, statusOf, uniquePrefix, useControllerFixture } from './controller-helpers.js';
+import { NIC_FINALIZER, API_VERSION } from '../../pkg/api/index.js';
+import { Keys } from '../../pkg/store/keys.js';
+
+const prefix = uniquePrefix();
+const fx = useControllerFixture(prefix);
+
+/** A key as etcd holds it now, or at `revision`. */
+async function raw(key: string, revision?: string): Promise<{ value: Record<string, any>; mod: string } | undefined> {
+  const r = await fx.etcd.client().kv.range({ key: Buffer.from(key), ...(revision ? { revision } : {}) });
+  const kv = r.kvs[0];
+  return kv ? { value: JSON.parse(kv.value.toString()), mod: String(kv.mod_revision) } : undefined;
+}
+
+const keys = new Keys(prefix);
+const nicKey = (name: string) => keys.object('ContainerNic', name);
+const copyKey = (node: string, name: string) => keys.indexed(node, nicKey(name));
+
+async function addressOf(name: string): Promise<string> {
+  return eventually(async () => statusOf(await fx.store.get('ContainerNic', name)).ip as string | undefined, `an address for ${name}`);
+}
+
+describe('ContainerNic finalizer', () => {
+  it('an applied NIC carries it from its first revision; allocating it does not rewrite the NIC', async () => {
+    await fx.store.applyAll([
+      obj('ClusterNetwork', 'default', { cidr: '10.77.0.0/16', hostPrefix: 24 }),
+      obj('Node', 'host-1', { address: '198.18.0.11' }),
+    ]);
+    const [change] = await fx.store.applyAll([obj('ContainerNic', 'a-eth1', { node: 'host-1', container: 'a', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
+    // read at the apply's own revision: the controller may have written since
+    const rev = change.object.metadata.resourceVersion!;
+    const applied = await raw(nicKey('a-eth1'), rev);
+    expect(applied?.value.metadata.finalizers).toEqual([NIC_FINALIZER]);
+    expect((await raw(copyKey('host-1', 'a-eth1'), rev))?.value.metadata.finalizers).toEqual([NIC_FINALIZER]);
+    expect(await addressOf('a-eth1')).toMatch(/^10\.77\./);
+    // the same revision of the NIC and of its copy: the allocation wrote neither
+    expect((await raw(nicKey('a-eth1')))?.mod).toBe(applied!.mod);
+    expect((await raw(copyKey('host-1', 'a-eth1')))?.value).toEqual(applied!.value);
+    // a re-apply keeps it (it belongs to the system, not to the manifest)
+    await fx.store.applyAll([obj('ContainerNic', 'a-eth1', { node: 'host-1', container: 'a2', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
+    expect((await raw(nicKey('a-eth1')))?.value.metadata.finalizers).toEqual([NIC_FINALIZER]);
+  });
+
+  it('a NIC written without it (raw etcd put, as an older xctl did) gets it with its address', async () => {
+    const nic = {
+      apiVersion: API_VERSION, kind: 'ContainerNic',
+      metadata: { name: 'b-eth1', uid: 'b-uid-1', generation: 1, creationTimestamp: new Date().toISOString() },
+      spec: { node: 'host-1', container: 'b', ifName: 'eth1', network: { clusterNetwork: 'default' } },
+    };
+    const value = JSON.stringify(nic);
+    await fx.etcd.client().kv.txn({
+      compare: [],
+      success: [nicKey('b-eth1'), copyKey('host-1', 'b-eth1')].map((k) => ({ request_put: { key: Buffer.from(k), value: Buffer.from(value) } })),
+      failure: [],
+    });
+    expect(await addressOf('b-eth1')).toMatch(/^10\.77\./);
+    expect((await raw(nicKey('b-eth1')))?.value.metadata.finalizers).toEqual([NIC_FINALIZER]);
+    expect((await raw(copyKey('host-1', 'b-eth1')))?.value.metadata.finalizers).toEqual([NIC_FINALIZER]);
+    // a delete now only marks it: the agent has not reported it out of its container... nor ever
+    // reported on it, so the controller lets it go at once
+    await fx.store.delete('ContainerNic', 'b-eth1');
+    await eventually(async () => ((await raw(nicKey('b-eth1'))) ? undefined : true), 'b-eth1 gone');
+  });
+});
