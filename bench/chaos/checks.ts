@@ -24,7 +24,19 @@ export interface Settled {
   waitedOn?: string;
   /** how long the final verify of every host took */
   checkMs?: number;
+  /** every poll: seconds after the fault's end and what it waited for (runs of one answer merged) */
+  polls: string[];
 }
+
+/** Appends one poll's answer, merging it into the previous line when it is the same answer. */
+function recordPoll(polls: { from: number; to: number; n: number; why: string }[], atMs: number, why: string): void {
+  const last = polls[polls.length - 1];
+  if (last && last.why === why) { last.to = atMs; last.n++; return; }
+  polls.push({ from: atMs, to: atMs, n: 1, why });
+}
+
+const fmtPoll = (p: { from: number; to: number; n: number; why: string }) =>
+  `${(p.from / 1000).toFixed(1)}${p.n > 1 ? `..${(p.to / 1000).toFixed(1)}` : ''} s${p.n > 1 ? ` (${p.n} polls)` : ''}: ${p.why}`;
 
 
 export async function verifyAll(c: ChaosLab): Promise<Difference[]> {
@@ -71,6 +83,7 @@ export async function waitSettled(c: ChaosLab, flows: string[], end: number, lim
   let ipam = { problems: 0, text: '' };
   let silent: string[] = [];
   let convergeMs: number | undefined;
+  const polls: { from: number; to: number; n: number; why: string }[] = [];
   while (Date.now() - end < limitMs) {
     silent = silentFlows(readStatus(c.lab, c.hosts), flows, Date.now());
     const t0 = Date.now();
@@ -78,12 +91,13 @@ export async function waitSettled(c: ChaosLab, flows: string[], end: number, lim
     if (!silent.length && !notReady) ipam = await ipamCheck(c.admin).catch((e) => ({ problems: 1, text: (e as Error).message }));
     const why = silent.length || notReady || ipam.problems ? undefined : await extra?.();
     waitedOn = silent.length ? `${silent.length} flow(s) silent, e.g. ${silent[0]}` : notReady ?? (ipam.problems ? `ipam check: ${ipam.text.trim().split('\n')[0]}` : why);
+    recordPoll(polls, t0 - end, waitedOn ?? 'settled');
     if (!waitedOn) { convergeMs = Math.max(0, t0 - end); break; }
     await sleep(250);
   }
   const t = Date.now();
   const diffs = await verifyAll(c);
-  return { convergeMs, silent, diffs, ipamProblems: ipam.problems, ipamText: ipam.text, waitedOn, checkMs: Date.now() - t };
+  return { convergeMs, silent, diffs, ipamProblems: ipam.problems, ipamText: ipam.text, waitedOn, checkMs: Date.now() - t, polls: polls.map(fmtPoll) };
 }
 
 /** Every IPv4 address inside every running container of every host; those held twice. */

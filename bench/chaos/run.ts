@@ -11,7 +11,7 @@ import { ALL_FAULTS } from './faults/index.js';
 import { parseFlow, type ChaosOptions, type Fault, type FaultContext, type Injected } from './faults/types.js';
 import { buildChaosLab, closeChaosLab, newLabId, type ChaosLab } from './lab.js';
 import { installProberImage, readGaps, readStatus, silentFlows } from './prober.js';
-import { details, lossByPair, tableMarkdown, violations, type FaultResult } from './report.js';
+import { convergedLate, details, lossByPair, tableMarkdown, violations, type FaultResult } from './report.js';
 import { sleep, startWorkload } from './workload.js';
 
 const SETTLE_LIMIT_MS = 60_000;
@@ -48,6 +48,8 @@ async function runFault(ctx: FaultContext, allFlows: string[], fault: Fault | un
     ? await fault.inject(ctx).catch((e): Injected => ({ end: Date.now(), violations: [`the fault could not run to its end: ${(e as Error).message.split('\n')[0]}`] }))
     : await sleep(BASELINE_MS).then(() => ({ end: Date.now() }));
   const settled = await waitSettled(ctx.c, flows, inj.end, SETTLE_LIMIT_MS, inj.settled);
+  const later = await inj.afterSettled?.().catch((e) => [`(could not gather: ${(e as Error).message})`]) ?? [];
+  for (const line of later) say(`  ${line}`);
   await sleep(1500); // a gap is written when the first packet after it arrives
   const dups = await duplicateAddresses(ctx.c).catch((e) => [`(could not read containers: ${(e as Error).message})`]);
   const gaps = readGaps(ctx.c.lab, ctx.c.hosts).filter((g) => g.at >= start && flows.includes(g.flow));
@@ -57,11 +59,12 @@ async function runFault(ctx: FaultContext, allFlows: string[], fault: Fault | un
     id: fault?.id ?? 0, title: fault?.title ?? 'none (baseline)', durationMs: Date.now() - start,
     pairs: lossByPair(gaps.filter((g) => !hit.includes(g)), flows),
     affectedLoss: { lost: hit.reduce((a, g) => a + g.lost, 0), longestGapMs: Math.max(0, ...hit.map((g) => g.gapMs)) },
-    dups, settled, violations: v, notes: [...(down.length ? [`already silent before this fault (not judged here): ${down.join(', ')}`] : []), ...(inj.notes ?? [])],
+    dups, settled, violations: v, notes: [...(down.length ? [`already silent before this fault (not judged here): ${down.join(', ')}`] : []), ...(inj.notes ?? []), ...later],
   };
   say(`  ${v.length ? `${v.length} violation(s)` : 'ok'}; converged ${settled.convergeMs === undefined ? 'no' : `after ${(settled.convergeMs / 1000).toFixed(1)} s`} (verify of every host took ${((settled.checkMs ?? 0) / 1000).toFixed(1)} s)`);
   for (const line of v.slice(0, 10)) say(`  - ${line}`);
   if (settled.waitedOn) say(`  (last waited for: ${settled.waitedOn})`);
+  if (convergedLate(settled)) for (const p of settled.polls) say(`  poll at ${p}`);
   return r;
 }
 

@@ -180,11 +180,17 @@ class Term implements Ctx {
     this.addressCooldownMs = c.opts.addressCooldownMs ?? DEFAULT_ADDRESS_COOLDOWN_MS;
   }
 
+  /** when this term started (ms since the epoch), for the log of its first allocation */
+  private readonly startedAt = Date.now();
+  private firstAllocationLogged = false;
+
   start(): void {
     for (const kind of KINDS_IN_ORDER) for (const e of this.model.objects(kind)) this.enqueue(kind, e.obj.metadata.name);
     // nodes that joined (reported themselves) while no leader ran: their Node is still to make
     for (const name of this.model.reportedNodes()) if (!this.model.node(name)) this.enqueue('Node', name);
     this.queue.add('gc/all');
+    // the cache stayed warm while standing by: the queue is filled from it, no list from etcd
+    this.log.info('leading: work queue filled from the cache', { keys: this.queue.len(), ms: Date.now() - this.startedAt });
     this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
       workers: this.c.opts.workers ?? DEFAULT_WORKERS,
       metrics: { queue: 'controller', kindOf: (k) => k.slice(0, k.indexOf('/')) },
@@ -408,6 +414,10 @@ class Term implements Ctx {
     // in transactions side by side (a thousand nodes with a few NICs each still fill them).
     const o = await this.addrExecutor(poolId).submit({ type: 'nic', name }) as NicOutcome;
     recordAllocation(this.c.events, 'ContainerNic', nic.obj.metadata.creationTimestamp, { ...o, name });
+    if (o.result === 'allocated' && !this.firstAllocationLogged) {
+      this.firstAllocationLogged = true;
+      this.log.info('leading: first NIC address of this term allocated', { msSinceLeading: Date.now() - this.startedAt });
+    }
     if (o.result === 'waiting') {
       this.wait(poolId, name);
       throw new RetryLater(o.reason ?? 'Waiting', o.message ?? 'waiting');

@@ -7,6 +7,7 @@ import { controllerLeader, killAndRestartController } from '../control-plane.js'
 import { sleep, waitFor } from '../workload.js';
 import type { ChaosLab } from '../lab.js';
 import type { Fault } from './types.js';
+import { killLines, leadershipLogLines, watchElection } from './failover-timeline.js';
 
 const KILLS = 10;
 const KILL_EVERY_MS = 2000;
@@ -25,11 +26,12 @@ const bulkNics = (n: number) => Array.from({ length: n }, (_, i) =>
   obj('ContainerNic', `bulk-${i}`, { node: 'bulk-1', container: `bulk-${i}`, ifName: 'eth1', network: { clusterNetwork: 'bulk' } }));
 
 /** Kills the leader `kills` times: waits for one to lead, SIGKILLs it, restarts it, 2 s later again. */
-async function killLeaders(c: ChaosLab, kills: number, say: (s: string) => void): Promise<string[]> {
+async function killLeaders(c: ChaosLab, kills: number, say: (s: string) => void, killedAt: number[]): Promise<string[]> {
   const log: string[] = [];
   for (let i = 1; i <= kills; i++) {
     const t = Date.now();
     const n = await waitFor('a controller leader', () => controllerLeader(c), 60_000, 100);
+    killedAt.push(Date.now());
     await killAndRestartController(c, n);
     log.push(`kill ${i}: controller/${n} after ${((Date.now() - t) / 1000).toFixed(1)} s without/with a leader`);
     await sleep(KILL_EVERY_MS);
@@ -38,10 +40,14 @@ async function killLeaders(c: ChaosLab, kills: number, say: (s: string) => void)
   return log;
 }
 
+const bulkAddresses = async (c: ChaosLab) => {
+  const items = (await c.store.list('ContainerNic')).items.filter((o) => o.metadata.name.startsWith('bulk-'));
+  return { items, ips: items.map((o) => (o.status as { ip?: string } | undefined)?.ip).filter(Boolean) };
+};
+
 /** undefined when all `n` NICs have an address and no address is held twice. */
 async function allAllocated(c: ChaosLab, n: number): Promise<string | undefined> {
-  const items = (await c.store.list('ContainerNic')).items.filter((o) => o.metadata.name.startsWith('bulk-'));
-  const ips = items.map((o) => (o.status as { ip?: string } | undefined)?.ip).filter(Boolean);
+  const { items, ips } = await bulkAddresses(c);
   if (items.length < n) return `${items.length} of ${n} NICs stored`;
   if (ips.length < n) return `${ips.length} of ${n} NICs have an address`;
   if (new Set(ips).size !== ips.length) return `${ips.length - new Set(ips).size} address(es) held by two NICs`;
@@ -56,13 +62,24 @@ export const controllerLeaderKilled: Fault = {
     + 'rebuilt from a fresh list by the new leader, `xctl ipam check` (pkg/ipam/check.ts) on leaks and duplicates',
   async inject({ c, say, opts }) {
     await prepareBulk(c);
+    const election = await watchElection(c);
     const t = Date.now();
     const applying = c.store.applyAll(bulkNics(opts.nics)).then(() => say(`${opts.nics} NICs stored after ${((Date.now() - t) / 1000).toFixed(1)} s`));
-    const log = await killLeaders(c, KILLS, say);
+    const killedAt: number[] = [];
+    void applying.catch(() => undefined); // awaited below; a failed kill loop must not leave it unhandled
+    const log = await killLeaders(c, KILLS, say, killedAt);
     await applying;
+    const end = Date.now();
+    const last = killedAt[killedAt.length - 1];
+    const atEnd = (await bulkAddresses(c)).ips.length;
     return {
-      end: Date.now(),
+      end,
       settled: () => allAllocated(c, opts.nics),
+      afterSettled: async () => {
+        await election.close();
+        return [...killLines(election.events, killedAt), `${atEnd} of ${opts.nics} NICs had an address when the fault ended`,
+          ...leadershipLogLines(c, last).map((l) => `after the last kill: ${l}`)];
+      },
       notes: [`${opts.nics} ContainerNics applied in one \`applyAll\` (consecutive transactions under etcd's 128-op limit)`, ...log],
     };
   },

@@ -29,6 +29,8 @@ export interface Injected {
   violations?: string[];
   /** what the printed row should say about this run (e.g. what was scaled down) */
   notes?: string[];
+  /** more notes, gathered once the runner stopped waiting for the fault to settle */
+  afterSettled?: () => Promise<string[]>;
 }
 
 export interface Fault {
