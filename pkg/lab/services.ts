@@ -7,6 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startEtcdServer } from '../etcd/server.js';
 import { ETCD_DEFAULT_LIMITS } from '../etcd/limits.js';
+import { DEFAULT_LEADER_TTL_SECONDS } from '../runtime/leader.js';
+import { DEFAULT_WORKERS } from '../controller/controller.js';
 import { LabError } from './errors.js';
 import { enableLabAuth, hostCredentials, labTlsArgs, prepareLabAuth } from './auth.js';
 import { isAlive, processStartTime, spawnDetached, stopProcess } from './proc.js';
@@ -119,7 +121,8 @@ async function metricsAddress(): Promise<{ flag: string[]; url: string }> {
  * controller's environment (the chaos suite preloads libfaketime to jump its clock).
  */
 export async function startController(lab: Lab, n: number, endpoints = labEndpoints(lab), env?: Record<string, string>): Promise<Started> {
-  const tuning = ['--lease-ttl', '10', '--workers', '64', '--max-txn-ops', String(ETCD_DEFAULT_LIMITS.maxTxnOps)];
+  // the program's own defaults, written out (the lab runs what users run)
+  const tuning = ['--lease-ttl', String(DEFAULT_LEADER_TTL_SECONDS), '--workers', String(DEFAULT_WORKERS), '--max-txn-ops', String(ETCD_DEFAULT_LIMITS.maxTxnOps)];
   const m = await metricsAddress();
   const rec = readRecord(lab.dir);
   return startRecorded(lab, {
