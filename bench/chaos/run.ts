@@ -11,7 +11,7 @@ import { ALL_FAULTS } from './faults/index.js';
 import { parseFlow, type ChaosOptions, type Fault, type FaultContext, type Injected } from './faults/types.js';
 import { buildChaosLab, closeChaosLab, newLabId, type ChaosLab } from './lab.js';
 import { installProberImage, readGaps, readStatus, silentFlows } from './prober.js';
-import { convergedLate, details, lossByPair, tableMarkdown, violations, type FaultResult } from './report.js';
+import { pollsWorthListing, details, lossByPair, tableMarkdown, violations, type FaultResult } from './report.js';
 import { sleep, startWorkload } from './workload.js';
 
 const SETTLE_LIMIT_MS = 60_000;
@@ -64,7 +64,7 @@ async function runFault(ctx: FaultContext, allFlows: string[], fault: Fault | un
   say(`  ${v.length ? `${v.length} violation(s)` : 'ok'}; converged ${settled.convergeMs === undefined ? 'no' : `after ${(settled.convergeMs / 1000).toFixed(1)} s`} (verify of every host took ${((settled.checkMs ?? 0) / 1000).toFixed(1)} s)`);
   for (const line of v.slice(0, 10)) say(`  - ${line}`);
   if (settled.waitedOn) say(`  (last waited for: ${settled.waitedOn})`);
-  if (convergedLate(settled)) for (const p of settled.polls) say(`  poll at ${p}`);
+  if (pollsWorthListing(settled)) for (const p of settled.polls) say(`  poll at ${p}`);
   return r;
 }
 

@@ -58,8 +58,8 @@ export const controllerLeaderKilled: Fault = {
   id: 3,
   title: `controller leader SIGKILLed ${KILLS} times, ${KILL_EVERY_MS / 1000} s apart, while NICs are applied`,
   exercises: 'leader election on an etcd lease (pkg/controller), the leader guard as first compare of every allocation transaction '
-    + '(TxnPlan, pkg/controller/txn-plan.ts), claims and allocation in one transaction per pool (PoolExecutor), the work queue '
-    + 'rebuilt from a fresh list by the new leader, `xctl ipam check` (pkg/ipam/check.ts) on leaks and duplicates',
+    + '(TxnPlan, pkg/controller/txn-plan.ts), claims and allocation in one transaction per pool (PoolExecutor), the new leader\'s work '
+    + 'queue filled from the cache it kept warm as a standby, `xctl ipam check` (pkg/ipam/check.ts) on leaks and duplicates',
   async inject({ c, say, opts }) {
     await prepareBulk(c);
     const election = await watchElection(c);
