@@ -267,7 +267,7 @@ class Term implements Ctx {
     if (!e) {
       e = new PoolExecutor(pool, this.client, this.model.cache, this.guard, this.leaderKey,
         (item, plan, state) => item.type === 'nic' ? allocateNic(this, item.name, plan, state) : planMacvlanNodes(this, item.name, plan, state),
-        this.maxTxnOps);
+        this.maxTxnOps, (item) => item.type === 'nic' ? this.model.nic(item.name)?.obj.spec.node ?? '' : '');
       this.addrExecutors.set(pool, e);
     }
     return e;

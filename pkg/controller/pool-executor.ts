@@ -51,6 +51,12 @@ export class PoolExecutor<I, O> {
     private readonly leaderKey: string,
     private readonly planItem: PlanItem<I, O>,
     private readonly maxOps?: number,
+    /**
+     * Items of one group are planned next to each other (e.g. a node's NICs, which share one
+     * HostSubnet compare): more of them fit one transaction. Groups keep the order in which
+     * their first item arrived, so what waited longest is still served first.
+     */
+    private readonly groupOf?: (item: I) => string,
   ) {}
 
   submit(item: I): Promise<O> {
@@ -104,7 +110,7 @@ export class PoolExecutor<I, O> {
    * conflict with each other; what decides "no address twice" is still each claim's compare.
    */
   private async round(batch: Pending<I, O>[]): Promise<{ left: Pending<I, O>[]; conflict: boolean }> {
-    const planned = this.planRound(batch);
+    const planned = this.planRound(this.grouped(batch));
     if (planned.txns.length === 0) return { left: planned.left, conflict: false };
     const results = await Promise.allSettled(planned.txns.map((t) => t.plan.commit(this.client, this.cache)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -122,6 +128,17 @@ export class PoolExecutor<I, O> {
       else retry.push(...served.map((s) => s.p));
     });
     return { left: [...retry, ...planned.left], conflict: retry.length > 0 };
+  }
+
+  private grouped(batch: Pending<I, O>[]): Pending<I, O>[] {
+    if (!this.groupOf) return batch;
+    const groups = new Map<string, Pending<I, O>[]>();
+    for (const p of batch) {
+      const g = this.groupOf(p.item);
+      const list = groups.get(g);
+      if (list) list.push(p); else groups.set(g, [p]);
+    }
+    return [...groups.values()].flat();
   }
 
   /**

@@ -145,4 +145,31 @@ describe('PoolExecutor', () => {
     expect(await client.getAll().prefix(`${prefix}slot/`).count()).toBe(100);
     await cache.close();
   });
+
+  it('plans the items of one group next to each other, so that a compare they share is paid once per transaction', async () => {
+    const prefix = `${uniquePrefix()}/`;
+    const { client, guardKey, guard, cache } = await leaderOf(prefix);
+    const orig = client.kv.txn.bind(client.kv);
+    let txns = 0;
+    client.kv.txn = ((...a: Parameters<typeof orig>) => { txns++; return orig(...a); }) as typeof client.kv.txn;
+    // 64 items in 8 groups, arriving round robin (as NICs of 8 nodes do): each item compares
+    // its group's key (as a NIC its node's HostSubnet) and claims its own
+    const run = async (tag: string, groupOf?: (i: number) => string) => {
+      const ex = new PoolExecutor<number, number>(tag, client, cache, guard, guardKey, (i, plan) => {
+        plan.absent(`${prefix}${tag}/group/${i % 8}`).absent(`${prefix}${tag}/item/${i}`).put(`${prefix}${tag}/item/${i}`, { i });
+        return i;
+      }, 16, groupOf);
+      txns = 0;
+      const got = await Promise.all(Array.from({ length: 64 }, (_, i) => ex.submit(i)));
+      expect(got).toEqual(Array.from({ length: 64 }, (_, i) => i));
+      return txns;
+    };
+    const mixed = await run('mixed');
+    const grouped = await run('grouped', (i) => String(i % 8));
+    client.kv.txn = orig;
+    expect(await client.getAll().prefix(`${prefix}grouped/item/`).count()).toBe(64);
+    // 16 compares each: mixed, 7 items (each with its group's compare); grouped, 10 to 13
+    expect(grouped).toBeLessThanOrEqual(mixed - 3);
+    await cache.close();
+  });
 });
