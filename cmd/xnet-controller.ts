@@ -45,7 +45,8 @@ stopOnSignals(log, 'resigning and stopping', async () => {
 try {
   await controller.start();
   started = true;
-  log.info('started; campaigning for leadership', { id: controller.id, leaseTtlSeconds: o.leaseTtl });
+  // startupMs: from the process's start (loading its modules included) to a loaded cache
+  log.info('started; campaigning for leadership', { id: controller.id, leaseTtlSeconds: o.leaseTtl, startupMs: Math.round(process.uptime() * 1000) });
 } catch (e) {
   log.error('controller failed to start', { error: (e as Error).message });
   process.exit(1);

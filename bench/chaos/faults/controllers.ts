@@ -78,7 +78,7 @@ export const controllerLeaderKilled: Fault = {
       afterSettled: async () => {
         await election.close();
         return [...killLines(election.events, killedAt), `${atEnd} of ${opts.nics} NICs had an address when the fault ended`,
-          ...leadershipLogLines(c, last).map((l) => `after the last kill: ${l}`)];
+          ...leadershipLogLines(c, killedAt[killedAt.length - 2] ?? last, last).map((l) => `around the last kill: ${l}`)];
       },
       notes: [`${opts.nics} ContainerNics applied in one \`applyAll\` (consecutive transactions under etcd's 128-op limit)`, ...log],
     };

@@ -34,16 +34,19 @@ export function killLines(events: KeyEvent[], killedAt: number[]): string[] {
   });
 }
 
-/** The controllers' log lines about leadership written after `since`, with their time after it. */
-export function leadershipLogLines(c: ChaosLab, since: number): string[] {
+/**
+ * The controllers' log lines about leadership written after `since`, with their time after `origin`
+ * (a restarted controller's "started; campaigning" says when it could stand by: its startupMs).
+ */
+export function leadershipLogLines(c: ChaosLab, since: number, origin = since): string[] {
   const out: { at: number; line: string }[] = [];
   for (let n = 1; n <= c.controllers; n++) {
     const file = join(c.lab.dir, `controller-${n}.log`);
     if (!existsSync(file)) continue;
     for (const line of readFileSync(file, 'utf8').split('\n')) {
-      if (!/became leader|leading:|stopped leading/.test(line)) continue;
+      if (!/became leader|leading:|stopped leading|started; campaigning/.test(line)) continue;
       const at = Date.parse(line.slice(0, line.indexOf(' ')));
-      if (at >= since) out.push({ at, line: `controller/${n} +${secs(at - since)}: ${line.slice(line.indexOf(' ') + 1)}` });
+      if (at >= since) out.push({ at, line: `controller/${n} ${at >= origin ? '+' : ''}${secs(at - origin)}: ${line.slice(line.indexOf(' ') + 1)}` });
     }
   }
   return out.sort((a, b) => a.at - b.at).map((x) => x.line);
