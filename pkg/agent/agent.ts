@@ -131,7 +131,7 @@ export class Agent {
     };
     this.ctx = {
       node: self, store: opts.store, caches: this.caches, dp: opts.dataplane ?? new Dataplane(netnsTarget(opts.netns), opts.dockerHost, opts.dockerTls),
-      log, status: new NodeStatusReporter(opts.store, self, this.events), capabilities: {}, routeProblems: [], removedNics: new Map(),
+      log, status: new NodeStatusReporter(opts.store, self, this.events, (kind, name) => this.view.ownStatus?.(kind, name)), capabilities: {}, routeProblems: [], removedNics: new Map(),
       watchContainer: (pid, nic) => this.watchContainer(pid, nic),
       unwatchNic: (nic, keepPid) => this.containers.unwatch(nic, keepPid),
     };

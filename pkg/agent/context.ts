@@ -30,9 +30,14 @@ export class NodeStatusReporter {
   private last = new Map<string, string>();
   private conditions = new Map<string, Condition[]>();
 
-  constructor(private readonly store: Store, private readonly node: string, private readonly events?: EventRecorder) {}
+  /**
+   * `stored`: this node's status key of the object as etcd holds it (the node's view), so
+   * that an agent that starts again does not rewrite every report it already made.
+   */
+  constructor(private readonly store: Store, private readonly node: string, private readonly events?: EventRecorder,
+    private readonly stored?: (kind: Kind, name: string) => string | undefined) {}
 
-  /** Writes this node's status for the object unless it is what we last wrote. */
+  /** Writes this node's status for the object unless it is what we last wrote, or what etcd holds. */
   async write(kind: Kind, obj: { metadata: { name: string; uid?: string; generation?: number }; status?: unknown }, fields: Record<string, unknown>, ready: Ready): Promise<void> {
     // By uid: an object deleted and made again under the same name has no status yet.
     const key = `${kind}/${obj.metadata.name}/${obj.metadata.uid ?? ''}`;
@@ -43,6 +48,11 @@ export class NodeStatusReporter {
     const status = { ...fields, observedGeneration: obj.metadata.generation, conditions };
     const text = JSON.stringify(status);
     if (this.last.get(key) === text) return;
+    if (!this.last.has(key) && this.stored?.(kind, obj.metadata.name) === text) {
+      this.last.set(key, text);
+      this.conditions.set(key, conditions);
+      return;
+    }
     await this.store.writeStatus(kind, obj.metadata.name, { node: this.node }, status);
     this.last.set(key, text);
     this.conditions.set(key, conditions);

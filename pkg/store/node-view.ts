@@ -34,7 +34,7 @@ export class NodeView implements NodeWatch {
   private readonly views = new Map<Kind, KindView>();
   private readonly subscribers = new Map<Kind, Set<WatchHandlers>>();
 
-  constructor(client: Etcd3, keys: Keys, readonly node: string, private readonly log?: Logger) {
+  constructor(client: Etcd3, private readonly keys: Keys, readonly node: string, private readonly log?: Logger) {
     this.cache = new KvCache(client, nodeViewPrefixes(keys, node), { log, name: 'node-view' });
     const registryKey = (k: string) => keys.unindexed(node, k) ?? k;
     for (const { kind } of KINDS) {
@@ -67,6 +67,10 @@ export class NodeView implements NodeWatch {
   private snapshot(kind: Kind, revision = this.cache.revision): ListResult {
     const s = this.views.get(kind)!.state;
     return { items: mergedItems(s), revision, skipped: skippedKeys(s) };
+  }
+
+  ownStatus(kind: Kind, name: string): string | undefined {
+    return this.cache.get(this.keys.status(kind, name, { node: this.node }))?.value;
   }
 
   /** The view's objects of `kind` as of now (start() first). */

@@ -96,6 +96,8 @@ export interface WatchSource {
 export interface NodeWatch extends WatchSource {
   start(): Promise<void>;
   close(): Promise<void>;
+  /** This node's own status key of the object as the view holds it now (raw JSON), if any. */
+  ownStatus?(kind: Kind, name: string): string | undefined;
 }
 
 export interface Store {

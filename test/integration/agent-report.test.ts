@@ -1,0 +1,51 @@
+// The agent's status reports (issue 10): a report is written only when it differs from what
+// this node last wrote, in this process or, after a restart, as etcd holds it (the node's own
+// status subtree is in its view). 10,000 NICs must not cost 10,000 rewrites per agent restart.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { createEtcdStore, type EtcdStore } from '../../pkg/store/index.js';
+import { NodeStatusReporter, notReady } from '../../pkg/agent/context.js';
+import type { NodeWatch } from '../../pkg/store/types.js';
+import type { ContainerNic } from '../../pkg/api/index.js';
+import { obj, eventually } from './helpers.js';
+
+let etcd: TestEtcd;
+let store: EtcdStore;
+let view: NodeWatch;
+const prefix = `/ar${Math.random().toString(36).slice(2, 8)}`;
+beforeAll(async () => {
+  etcd = await startEtcd();
+  store = createEtcdStore(etcd.client(), prefix);
+  view = store.nodeView('host-1');
+  await view.start();
+});
+afterAll(async () => { await view?.close(); await etcd?.stop(); });
+
+/** How many times the report key was written (etcd's version of the key). */
+async function writes(name: string): Promise<number> {
+  const r = await etcd.client().kv.range({ key: Buffer.from(store.keys.status('ContainerNic', name, { node: 'host-1' })) });
+  return Number(r.kvs[0]?.version ?? 0);
+}
+
+const viewed = async (name: string) => (await view.list('ContainerNic')).items.find((n) => n.metadata.name === name) as ContainerNic | undefined;
+
+describe('NodeStatusReporter', () => {
+  it('writes an unchanged report once, also across a restart; a changed one is written', async () => {
+    await store.applyAll([obj('ContainerNic', 'r-eth1', { node: 'host-1', container: 'r', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
+    const stored = (kind: 'ContainerNic', name: string) => view.ownStatus?.(kind, name);
+    const first = new NodeStatusReporter(store, 'host-1', undefined, stored);
+    const nic = await eventually(() => viewed('r-eth1'), 'the NIC in the view');
+    const missing = notReady('ContainerNotFound', 'no container "r" on node host-1');
+    await first.write('ContainerNic', nic, {}, missing);
+    await first.write('ContainerNic', nic, {}, missing);
+    expect(await writes('r-eth1')).toBe(1);
+    // the agent starts again: its view holds the report (and the merged NIC its Ready condition)
+    const again = await eventually(async () => { const n = await viewed('r-eth1'); return n?.status ? n : undefined; }, 'the report in the view');
+    const restarted = new NodeStatusReporter(store, 'host-1', undefined, stored);
+    await restarted.write('ContainerNic', again, {}, missing);
+    expect(await writes('r-eth1')).toBe(1);
+    expect(await restarted.reported('ContainerNic', again)).toBe(true);
+    await restarted.write('ContainerNic', again, { containerId: 'abc' }, notReady('ContainerNotRunning', 'container r is not running'));
+    expect(await writes('r-eth1')).toBe(2);
+  });
+});
