@@ -161,56 +161,6 @@ function subnetOutsideWhy(subnet: string, cn: ClusterNetwork): string | undefine
   return undefined;
 }
 
-export interface PeerRoutes {
-  routes: DesiredRoute[];
-  /** peer subnets whose node address is unknown for now: their existing routes are kept */
-  keep: string[];
-  /** peers' HostSubnets or Nodes with invalid values: no route is made for them */
-  problems: Problem[];
-}
-
-/**
- * `subnet via <peer address>` for every other node's HostSubnet whose address is known. The
- * next hop is the controller's HostSubnet status.nodeAddress (checked by the controller before
- * it copied it), else an admin's Node spec.address; never what a node reports about itself.
- * `local` (this host's addresses with their prefix) refuses routes that would capture this
- * host's own traffic: see peerRouteWhy.
- */
-export function peerRoutes(self: string, hostSubnets: HostSubnet[], nodes: Map<string, Node>, local: LocalAddresses = []): PeerRoutes {
-  const out: PeerRoutes = { routes: [], keep: [], problems: [] };
-  for (const hs of hostSubnets) {
-    if (hs.spec.node === self || isDeleting(hs)) continue;
-    const v = hostSubnetView(hs);
-    if (v.problem) {
-      // A bad next hop must not tear down the route that works: keep it when its subnet is sound.
-      const subnet = (hs.status as { subnet?: unknown } | undefined)?.subnet ?? hs.spec.subnet;
-      if (subnet != null && fieldError(subnet, FIELD.cidr) === undefined && !peerRouteWhy(subnet as string, undefined, local)) out.keep.push(subnet as string);
-      out.problems.push(v.problem);
-      continue;
-    }
-    const via = v.nodeAddress ?? adminNodeAddress(nodes.get(hs.spec.node), out.problems);
-    if (!v.subnet) continue;
-    const bad = peerRouteWhy(v.subnet, via, local);
-    if (bad) {
-      out.problems.push({ reason: 'UnsafeRoute', message: `HostSubnet ${hs.metadata.name}: no route for ${v.subnet}${via ? ` via ${via}` : ''}: ${bad}` });
-      // The subnet itself is sound when only the next hop is wrong: its working route stays.
-      if (via && !peerRouteWhy(v.subnet, undefined, local)) out.keep.push(v.subnet);
-      continue;
-    }
-    if (via) out.routes.push({ dst: v.subnet, via });
-    else out.keep.push(v.subnet);
-  }
-  return out;
-}
-
-/** A Node's spec.address (written by an admin, checked like any field); its reported status is not used. */
-function adminNodeAddress(n: Node | undefined, problems: Problem[]): string | undefined {
-  if (n?.spec?.address == null) return undefined;
-  const problem = invalidField('Node', n.metadata.name, [['spec.address', n.spec.address, FIELD.ipv4]]);
-  if (problem) { problems.push(problem); return undefined; }
-  return n.spec.address;
-}
-
 /** The bridge of a local HostSubnet whose values pass and whose subnet lies inside its ClusterNetwork. */
 function checkedBridge(h: HostSubnet, cn: ClusterNetwork | undefined): string | undefined {
   const v = hostSubnetView(h);

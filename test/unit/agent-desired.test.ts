@@ -2,7 +2,8 @@
 // `ip monitor` parsing, underlay choice, heartbeat status.
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../../pkg/api/index.js';
-import { bridgeNetworkSpec, desiredMacvlan, desiredNat, macFromIp, peerRoutes } from '../../pkg/agent/desired.js';
+import { bridgeNetworkSpec, desiredMacvlan, desiredNat, macFromIp } from '../../pkg/agent/desired.js';
+import { peerRoutes } from '../../pkg/agent/peer-routes.js';
 import { fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, type EventScope } from '../../pkg/agent/events.js';
 import { nodeReport, pickUnderlay } from '../../pkg/agent/node.js';
 import { shimName, vethHostName } from '../../pkg/agent/planner/names.js';

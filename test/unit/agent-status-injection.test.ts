@@ -5,8 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../../pkg/api/index.js';
 import {
-  bridgeNetworkSpec, desiredMacvlan, desiredNat, hostSubnetView, nicStatusView, nodeView, peerRoutes,
+  bridgeNetworkSpec, desiredMacvlan, desiredNat, hostSubnetView, nicStatusView, nodeView,
 } from '../../pkg/agent/desired.js';
+import { peerRoutes } from '../../pkg/agent/peer-routes.js';
 import { planRoutes } from '../../pkg/agent/planner/routes.js';
 import { ipLine } from '../../pkg/agent/planner/ops.js';
 import { batchInput, IpBatchArgumentError, IpRunner } from '../../pkg/netlink/ip.js';

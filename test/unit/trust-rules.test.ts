@@ -7,7 +7,7 @@ import { nodeReportable, unauthorizedFields } from '../../pkg/api/authority.js';
 import { macvlanRange } from '../../pkg/ipam/plan.js';
 import { contains } from '../../pkg/ipam/ranges.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
-import { peerRoutes } from '../../pkg/agent/desired.js';
+import { peerRoutes } from '../../pkg/agent/peer-routes.js';
 import { localAddresses } from '../../pkg/agent/reconcilers/routes.js';
 import { mergeStatus, withStatus } from '../../pkg/store/merge.js';
 

@@ -25,7 +25,8 @@ export function planRoutes(desired: DesiredRoute[], observed: Route[], owns: (r:
   // `keep`: destinations still declared whose next hop is unknown right now (a peer's agent is
   // down and nobody else knows its address): the route that exists stays.
   const wanted = new Set<string>(keep.map(normalizeDst));
-  for (const d of [...desired].sort((a, b) => a.dst.localeCompare(b.dst))) {
+  // Code-unit order, not localeCompare: a thousand peers' routes are sorted on every pass.
+  for (const d of [...desired].sort((a, b) => (a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : 0))) {
     const dst = normalizeDst(d.dst);
     wanted.add(dst);
     const have = byDst.get(dst) ?? [];

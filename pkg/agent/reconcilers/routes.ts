@@ -2,7 +2,7 @@
 // whenever the kernel reports a route change.
 import { isXnetRoute, type Route } from '../../netlink/types.js';
 import type { LocalAddresses } from '../../api/rules.js';
-import { peerRoutes } from '../desired.js';
+import { PeerRouteMemo, peerRoutes } from '../peer-routes.js';
 import type { AgentContext } from '../context.js';
 import { planRoutes } from '../planner/routes.js';
 
@@ -15,10 +15,19 @@ export function localAddresses(routes: Route[]): LocalAddresses {
   return routes.filter((r) => r.prefsrc && r.dst.includes('/')).map((r) => `${r.prefsrc}/${r.dst.split('/')[1]}`);
 }
 
+/** Each agent's verdicts on its peers' HostSubnets, kept between passes (peer-routes.ts). */
+const memos = new WeakMap<AgentContext, PeerRouteMemo>();
+
+export function peerRouteMemo(ctx: AgentContext): PeerRouteMemo {
+  let m = memos.get(ctx);
+  if (!m) memos.set(ctx, (m = new PeerRouteMemo()));
+  return m;
+}
+
 export async function reconcileRoutes(ctx: AgentContext): Promise<void> {
   const nodes = new Map(ctx.caches.nodes.list().map((n) => [n.metadata.name, n]));
   const observed = await ctx.dp.ip.routes();
-  const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), nodes, localAddresses(observed));
+  const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), nodes, localAddresses(observed), peerRouteMemo(ctx));
   // Peer routes are the gateway routes; the shims' device routes belong to the macvlan reconciler.
   const plan = planRoutes(desired.routes, observed, (r) => isXnetRoute(r) && !!r.via && r.dst !== 'default', desired.keep);
   ctx.routeProblems = [...desired.problems, ...plan.problems].map((p) => p.message);

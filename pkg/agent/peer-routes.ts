@@ -1,0 +1,88 @@
+// Which peer routes this host wants: one route per other node's HostSubnet, checked as
+// untrusted input. A routes pass looks at every peer (it is level-triggered), so at a
+// thousand hosts the checks of a thousand HostSubnets ran on every pass, three passes per
+// new node on every host: PeerRouteMemo keeps each HostSubnet's verdict until the object (a
+// new one per watch event: the informers never mutate), its node's admin address or this
+// host's addresses change, so a pass re-checks only what changed.
+import type { HostSubnet, Node } from '../api/index.js';
+import { peerRouteWhy, type LocalAddresses } from '../api/rules.js';
+import { hostSubnetView, isDeleting } from './desired.js';
+import type { Problem } from './planner/ops.js';
+import type { DesiredRoute } from './planner/routes.js';
+import { FIELD, fieldError, invalidField } from './status-fields.js';
+
+export interface PeerRoutes {
+  routes: DesiredRoute[];
+  /** peer subnets whose node address is unknown for now: their existing routes are kept */
+  keep: string[];
+  /** peers' HostSubnets or Nodes with invalid values: no route is made for them */
+  problems: Problem[];
+}
+
+/** One peer HostSubnet's share of PeerRoutes. */
+interface PeerPart { route?: DesiredRoute; keep?: string; problems: Problem[] }
+
+/** Each HostSubnet's verdict, valid while the object, its node's spec.address and the local addresses are the same. */
+export class PeerRouteMemo {
+  private readonly parts = new WeakMap<HostSubnet, { admin: unknown; local: string; part: PeerPart }>();
+  /** HostSubnets checked afresh (not answered from the memo), for tests and benchmarks */
+  checked = 0;
+
+  part(hs: HostSubnet, admin: Node | undefined, local: LocalAddresses, check: () => PeerPart): PeerPart {
+    const localKey = local.join(',');
+    const hit = this.parts.get(hs);
+    if (hit && hit.admin === admin?.spec?.address && hit.local === localKey) return hit.part;
+    this.checked++;
+    const part = check();
+    this.parts.set(hs, { admin: admin?.spec?.address, local: localKey, part });
+    return part;
+  }
+}
+
+/**
+ * `subnet via <peer address>` for every other node's HostSubnet whose address is known. The
+ * next hop is the controller's HostSubnet status.nodeAddress (checked by the controller before
+ * it copied it), else an admin's Node spec.address; never what a node reports about itself.
+ * `local` (this host's addresses with their prefix) refuses routes that would capture this
+ * host's own traffic: see peerRouteWhy.
+ */
+export function peerRoutes(self: string, hostSubnets: HostSubnet[], nodes: Map<string, Node>, local: LocalAddresses = [], memo?: PeerRouteMemo): PeerRoutes {
+  const out: PeerRoutes = { routes: [], keep: [], problems: [] };
+  for (const hs of hostSubnets) {
+    if (hs.spec.node === self || isDeleting(hs)) continue;
+    const node = nodes.get(hs.spec.node);
+    const p = memo ? memo.part(hs, node, local, () => peerPart(hs, node, local)) : peerPart(hs, node, local);
+    if (p.route) out.routes.push(p.route);
+    if (p.keep) out.keep.push(p.keep);
+    out.problems.push(...p.problems);
+  }
+  return out;
+}
+
+function peerPart(hs: HostSubnet, node: Node | undefined, local: LocalAddresses): PeerPart {
+  const problems: Problem[] = [];
+  const v = hostSubnetView(hs);
+  if (v.problem) {
+    // A bad next hop must not tear down the route that works: keep it when its subnet is sound.
+    const subnet = (hs.status as { subnet?: unknown } | undefined)?.subnet ?? hs.spec.subnet;
+    const sound = subnet != null && fieldError(subnet, FIELD.cidr) === undefined && !peerRouteWhy(subnet as string, undefined, local);
+    return { ...(sound ? { keep: subnet as string } : {}), problems: [v.problem] };
+  }
+  const via = v.nodeAddress ?? adminNodeAddress(node, problems);
+  if (!v.subnet) return { problems };
+  const bad = peerRouteWhy(v.subnet, via, local);
+  if (bad) {
+    problems.push({ reason: 'UnsafeRoute', message: `HostSubnet ${hs.metadata.name}: no route for ${v.subnet}${via ? ` via ${via}` : ''}: ${bad}` });
+    // The subnet itself is sound when only the next hop is wrong: its working route stays.
+    return { ...(via && !peerRouteWhy(v.subnet, undefined, local) ? { keep: v.subnet } : {}), problems };
+  }
+  return via ? { route: { dst: v.subnet, via }, problems } : { keep: v.subnet, problems };
+}
+
+/** A Node's spec.address (written by an admin, checked like any field); its reported status is not used. */
+function adminNodeAddress(n: Node | undefined, problems: Problem[]): string | undefined {
+  if (n?.spec?.address == null) return undefined;
+  const problem = invalidField('Node', n.metadata.name, [['spec.address', n.spec.address, FIELD.ipv4]]);
+  if (problem) { problems.push(problem); return undefined; }
+  return n.spec.address;
+}
