@@ -15,7 +15,7 @@
 // ContainerNics spread over the nodes have addresses; ratios against the issue's targets.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
@@ -25,30 +25,35 @@ import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { countKeys, obj, sleep } from './lib/common.js';
 import { nodeName, underlayAddress, type HollowConfig } from './scale/config.js';
 import { baselineAllocate, etcdCounters, formatReport, type Figures } from './scale/report.js';
+import { formatTrace, watchNewNode, type ProcessTrace } from './scale/route-trace.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const NODES = Number(process.env.SCALE_NODES ?? 1000);
 const PROCS = Number(process.env.SCALE_PROCS ?? 4);
 const NICS = Number(process.env.SCALE_NICS ?? 10_000);
 const STEADY_S = Number(process.env.SCALE_STEADY_S ?? 20);
+/** the baseline's host count: its start-up is quadratic, so a smaller one past 200 hosts (printed with its figures) */
+const BASELINE_NODES = Number(process.env.SCALE_BASELINE_NODES ?? (NODES <= 200 ? NODES : 100));
+/** each design's agents get this long to start; figures are measured on those that did */
+const START_S = Number(process.env.SCALE_START_S ?? 1200);
 const PREFIX = '/xnet';
 
-interface Env { etcd: EtcdServer; dir: string; client: Etcd3; controllers: ChildProcess[]; hollows: ChildProcess[] }
+interface Env { nodes: number; etcd: EtcdServer; dir: string; client: Etcd3; controllers: ChildProcess[]; hollows: ChildProcess[] }
 
-async function startEnv(mode: string): Promise<Env> {
+async function startEnv(mode: string, nodes: number): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), `xnet-bench-scale-${mode}-`));
   const etcd = await startEtcdServer({ dataDir: join(dir, 'etcd') });
   const client = new Etcd3({ hosts: etcd.endpoints, defaultCallOptions: callDeadlines() });
   const store = createEtcdStore(client, PREFIX);
   await store.applyAll([
     obj('ClusterNetwork', 'default', { cidr: '10.64.0.0/12', hostPrefix: 24 }),
-    ...Array.from({ length: NODES }, (_, i) => obj('Node', nodeName(i), { address: underlayAddress(i) })),
+    ...Array.from({ length: nodes }, (_, i) => obj('Node', nodeName(i), { address: underlayAddress(i) })),
   ]);
   const nodeArgs = (process.env.SCALE_CONTROLLER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const controllers = ['c1', 'c2'].map((id) => spawn(process.execPath, [...nodeArgs, join(here, '../cmd/xnet-controller.js'),
     '--endpoints', etcd.endpoints.join(','), '--prefix', PREFIX, '--id', id], { stdio: 'ignore', env: { ...process.env, XNET_LOG_LEVEL: 'error' } }));
-  while ((await countKeys(client, `${PREFIX}/ipam/clusternetworks/default/blocks/`)) < NODES) await sleep(200);
-  const env = { etcd, dir, client, controllers, hollows: [] };
+  while ((await countKeys(client, `${PREFIX}/ipam/clusternetworks/default/blocks/`)) < nodes) await sleep(200);
+  const env = { nodes, etcd, dir, client, controllers, hollows: [] };
   live.push(env);
   return env;
 }
@@ -61,16 +66,39 @@ function once<T>(child: ChildProcess, ev: string): Promise<T> {
   });
 }
 
-async function startHollows(env: Env, mode: HollowConfig['mode']): Promise<void> {
-  const per = Math.ceil(NODES / PROCS);
-  for (let p = 0; p * per < NODES; p++) {
-    const cfg: HollowConfig = { mode, endpoints: env.etcd.endpoints, prefix: PREFIX, first: p * per, count: Math.min(per, NODES - p * per) };
-    env.hollows.push(fork(join(here, 'scale/hollow.js'), [], {
+/**
+ * Forks the hollow processes and waits until each has its agents through their first pass or
+ * START_S has passed (then it reports how many did); prints progress every 30 s.
+ */
+async function startHollows(env: Env, mode: HollowConfig['mode']): Promise<{ started: number; startS: number }> {
+  const per = Math.ceil(env.nodes / PROCS);
+  const t0 = Date.now();
+  const startDeadline = t0 + START_S * 1000;
+  const progress: number[] = [];
+  for (let p = 0; p * per < env.nodes; p++) {
+    const cfg: HollowConfig = { mode, endpoints: env.etcd.endpoints, prefix: PREFIX, first: p * per, count: Math.min(per, env.nodes - p * per), startDeadline };
+    const child = fork(join(here, 'scale/hollow.js'), [], {
       execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, SCALE_HOLLOW: JSON.stringify(cfg), XNET_LOG_LEVEL: 'error' },
-    }));
+    });
+    progress.push(0);
+    child.on('message', (m: { ev: string; started?: number }) => { if (m.ev === 'progress') progress[p] = m.started!; });
+    env.hollows.push(child);
   }
-  await Promise.all(env.hollows.map((h) => once(h, 'ready')));
+  const tick = setInterval(() => console.log(`${mode}: ${progress.reduce((a, b) => a + b, 0)} of ${env.nodes} agents through their first pass after ${((Date.now() - t0) / 1000).toFixed(0)} s`), 30_000);
+  try {
+    // the children stop waiting at the deadline; a minute more for them to say so
+    const ready = await Promise.all(env.hollows.map((h) => within(once<{ agents: number }>(h, 'ready'), startDeadline - Date.now() + 60_000, 'hollow start-up')));
+    return { started: ready.reduce((a, r) => a + r.agents, 0), startS: (Date.now() - t0) / 1000 };
+  } finally {
+    clearInterval(tick);
+  }
+}
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { t = setTimeout(() => reject(new Error(`${what}: no answer within ${(ms / 1000).toFixed(0)} s`)), ms); });
+  return Promise.race([p, late]).finally(() => clearTimeout(t));
 }
 
 /** etcd's outgoing events and bytes per second over STEADY_S, after the start-up settled. */
@@ -89,25 +117,35 @@ async function heapPerAgent(env: Env): Promise<number> {
   return all.reduce((s, r) => s + r.perAgent, 0) / all.length;
 }
 
-/** A new node registers (its Node object); how long until every hollow agent routes to it. */
-async function newNodeRoute(env: Env): Promise<number> {
-  const via = underlayAddress(NODES);
-  const routed = env.hollows.map((h) => { const r = once<{ at: number }>(h, 'routed'); h.send({ cmd: 'route', via }); return r; });
+/**
+ * A new node registers (its Node object); how long until every started hollow agent has its
+ * route in place, and where that time went (route-trace.ts), printed as it is measured.
+ */
+async function newNodeRoute(env: Env, mode: string): Promise<number> {
+  const node = nodeName(env.nodes);
+  const via = underlayAddress(env.nodes);
+  const timeoutMs = 120_000;
+  const watch = await watchNewNode(env.client, PREFIX, node, `default-${node}`);
+  const traced = env.hollows.map((h) => { const r = once<{ trace: ProcessTrace }>(h, 'routed'); h.send({ cmd: 'route', node, via, timeoutMs }); return r; });
   await sleep(200);
   const t0 = Date.now();
-  await createEtcdStore(env.client, PREFIX).create(obj('Node', nodeName(NODES), { address: via }));
-  const done = await Promise.race([Promise.all(routed), sleep(120_000).then(() => undefined)]);
-  return done ? Math.max(...done.map((d) => d.at)) - t0 : Infinity;
+  await createEtcdStore(env.client, PREFIX).create(obj('Node', node, { address: via }));
+  watch.marks.written = Date.now();
+  const traces = (await within(Promise.all(traced), timeoutMs + 30_000, 'new node route')).map((r) => r.trace);
+  await watch.close();
+  console.log([`${mode}: a new node's route, from the Node's write:`, ...formatTrace(t0, watch.marks, traces)].join('\n'));
+  const routed = traces.flatMap((t) => t.agents.map((a) => a.routed));
+  return routed.every((r) => r !== undefined) ? Math.max(...(routed as number[])) - t0 : Infinity;
 }
 
-const nicObjects = () => Array.from({ length: NICS }, (_, i) => obj('ContainerNic', `nic-${i}`, {
-  node: nodeName(i % NODES), container: `c${i}`, ifName: 'eth1', network: { clusterNetwork: 'default' },
+const nicObjects = (nodes: number) => Array.from({ length: NICS }, (_, i) => obj('ContainerNic', `nic-${i}`, {
+  node: nodeName(i % nodes), container: `c${i}`, ifName: 'eth1', network: { clusterNetwork: 'default' },
 }));
 
 /** xnet: the NICs applied while every agent and both controllers run; until all have addresses. */
 async function allocateXnet(env: Env): Promise<Pick<Figures, 'nicS' | 'applyS'>> {
   const t0 = performance.now();
-  await createEtcdStore(env.client, PREFIX).applyAll(nicObjects());
+  await createEtcdStore(env.client, PREFIX).applyAll(nicObjects(env.nodes));
   const applyS = (performance.now() - t0) / 1000;
   while ((await countKeys(env.client, `${PREFIX}/ipam/clusternetworks/default/addresses/`)) < NICS) await sleep(100);
   return { nicS: (performance.now() - t0) / 1000, applyS };
@@ -122,7 +160,7 @@ async function allocateBaseline(env: Env): Promise<Pick<Figures, 'nicS' | 'apply
   await stopChildren(env.hollows, true);
   await stopChildren(env.controllers, false);
   const t0 = performance.now();
-  await createEtcdStore(env.client, PREFIX).applyAll(nicObjects());
+  await createEtcdStore(env.client, PREFIX).applyAll(nicObjects(env.nodes));
   const applyS = (performance.now() - t0) / 1000;
   return { nicS: applyS + await baselineAllocate(env.client, PREFIX, NICS), applyS };
 }
@@ -145,30 +183,32 @@ async function stopEnv(env: Env): Promise<void> {
   rmSync(env.dir, { recursive: true, force: true });
 }
 
-async function measure(mode: HollowConfig['mode']): Promise<Figures> {
-  const env = await startEnv(mode);
+async function measure(mode: HollowConfig['mode'], nodes: number): Promise<Figures> {
+  const env = await startEnv(mode, nodes);
   try {
-    await startHollows(env, mode);
+    const start = await startHollows(env, mode);
+    console.log(`${mode}: ${start.started} of ${nodes} agents through their first pass in ${start.startS.toFixed(1)} s`);
     const steady = await steadyState(env);
     const heap = await heapPerAgent(env);
-    const routeMs = await newNodeRoute(env);
-    const nics = mode === 'xnet' ? await allocateXnet(env) : await allocateBaseline(env);
-    return { ...steady, heapPerAgent: heap, routeMs, ...nics };
+    const routeMs = await newNodeRoute(env, mode);
+    const nics = NICS === 0 ? { nicS: NaN, applyS: NaN } : mode === 'xnet' ? await allocateXnet(env) : await allocateBaseline(env);
+    return { nodes, ...start, ...steady, heapPerAgent: heap, routeMs, ...nics };
   } finally {
     await stopEnv(env);
   }
 }
 
 // Each node's xnet half of a /24 holds 126 addresses.
-if (NICS > NODES * 100) throw new Error(`SCALE_NICS=${NICS} over ${NODES} nodes: at most 100 per node`);
+for (const n of [NODES, BASELINE_NODES]) if (NICS > n * 100) throw new Error(`SCALE_NICS=${NICS} over ${n} nodes: at most 100 per node`);
 const live: Env[] = [];
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => { for (const e of live) for (const c of [...e.hollows, ...e.controllers]) c.kill('SIGKILL'); void Promise.all(live.map((e) => e.etcd.stop())).finally(() => process.exit(130)); });
 }
-console.log(`bench/scale: ${NODES} hollow hosts in ${PROCS} processes, 2 controllers, one stock etcd; ${NICS} NICs; steady state over ${STEADY_S} s`);
+console.log(`bench/scale: ${NODES} hollow hosts (baseline: ${BASELINE_NODES}) in ${PROCS} processes, 2 controllers, one stock etcd; ${NICS} NICs; steady state over ${STEADY_S} s; start-up deadline ${START_S} s; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 const MODES = (process.env.SCALE_MODES ?? 'xnet,baseline').split(',');
-const xnet = MODES.includes('xnet') ? await measure('xnet') : undefined;
+const xnet = MODES.includes('xnet') ? await measure('xnet', NODES) : undefined;
 console.log(`xnet: ${JSON.stringify(xnet)}`);
-const baseline = MODES.includes('baseline') ? await measure('baseline') : undefined;
+const baseline = MODES.includes('baseline') ? await measure('baseline', BASELINE_NODES) : undefined;
 console.log(`baseline: ${JSON.stringify(baseline)}`);
 if (xnet && baseline) console.log(formatReport({ nodes: NODES, nics: NICS, xnet, baseline }));
+console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);

@@ -7,6 +7,8 @@ export interface HollowConfig {
   /** node i is named nodeName(i) and has the underlay address underlayAddress(i) */
   first: number;
   count: number;
+  /** ms since the epoch: agents not through their first pass by then are not waited for */
+  startDeadline: number;
 }
 
 export const nodeName = (i: number) => `node-${i}`;

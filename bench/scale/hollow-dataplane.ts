@@ -13,7 +13,6 @@ import { XNET_RT_PROTO } from '../../pkg/netlink/types.js';
 import type { NetTarget } from '../../pkg/netlink/target.js';
 import { UNDERLAY_CIDR } from './config.js';
 
-
 export class HollowDataplane implements AgentDataplane {
   /** never used to start a process: hollow agents run with kernel events off and no IPAM plugin */
   readonly target: NetTarget = { kind: 'netns', name: 'hollow' };
@@ -22,11 +21,13 @@ export class HollowDataplane implements AgentDataplane {
   opsExecuted = 0;
   /** told of each route the agent puts in place */
   onRoute?: (r: { dst: string; via?: string }) => void;
+  /** told each time the agent reads the routes (its routes reconcile starts with that) */
+  onRoutesRead?: () => void;
 
   constructor(readonly address: string) {}
 
   readonly ip = {
-    routes: async (): Promise<Route[]> => [this.connected(), ...this.routes.values()],
+    routes: async (): Promise<Route[]> => { this.onRoutesRead?.(); return [this.connected(), ...this.routes.values()]; },
     links: async () => [],
   };
 
@@ -47,7 +48,7 @@ export class HollowDataplane implements AgentDataplane {
   async underlay(): Promise<Underlay> { return { interface: 'eth0', address: this.address }; }
   async inHostNetns(): Promise<boolean> { return false; }
   async capabilities(): Promise<Record<string, boolean>> { return {}; }
-  async hostState(): Promise<HostState> { return { links: [], addrs: [], routes: await this.ip.routes() }; }
+  async hostState(): Promise<HostState> { return { links: [], addrs: [], routes: [this.connected(), ...this.routes.values()] }; }
   async containerState(): Promise<ContainerState> { return { links: [], addrs: [], routes: [] }; }
   async containerLinks(): Promise<ContainerState['links']> { return []; }
   async natState(): Promise<ObservedNat> { return { nat: { chains: [], rules: {} }, filter: { chains: [], rules: {} }, ipForward: '1' }; }

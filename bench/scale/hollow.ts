@@ -1,8 +1,12 @@
 // One child process of bench/scale.ts: runs a slice of the hollow nodes, each a real Agent
 // (store, informers, planners, work queue, reconcilers) with its own etcd client, on a
 // HollowDataplane. Talks to the parent over IPC:
-//   parent -> { cmd: 'heap' } | { cmd: 'route', via } | { cmd: 'stop' }
-//   child  -> { ev: 'ready', agents } | { ev: 'heap', perAgent } | { ev: 'routed', at } | { ev: 'stopped' }
+//   parent -> { cmd: 'heap' } | { cmd: 'route', node, via, timeoutMs } | { cmd: 'stop' }
+//   child  -> { ev: 'progress', started } | { ev: 'ready', agents, of, startS } | { ev: 'heap', perAgent }
+//             | { ev: 'routed', trace } | { ev: 'stopped' }
+// Agents start ten at a time; those not through their first pass by cfg.startDeadline are
+// left out of the figures (and counted in 'ready'), so a start-up that cannot finish here
+// (the baseline at hundreds of hosts) ends with what it reached instead of hanging.
 //
 // mode xnet: the product as it is (each agent watches what concerns its node).
 // mode baseline: the design before issue 10, rebuilt around the same agent code: every
@@ -15,6 +19,7 @@ import { EtcdStore } from '../../pkg/store/etcd-store.js';
 import type { NodeWatch } from '../../pkg/store/types.js';
 import { quietLog, sleep } from '../lib/common.js';
 import { HollowDataplane } from './hollow-dataplane.js';
+import { profileWindow, traceRoute } from './route-trace.js';
 import { nodeName, underlayAddress, type HollowConfig } from './config.js';
 
 /** the baseline's periodic status rewrite */
@@ -38,9 +43,8 @@ async function startHollow(cfg: HollowConfig, i: number): Promise<Hollow> {
   // The baseline's status rewrite is its own timer, whatever the agent's heartbeat does.
   const heartbeatMs = cfg.mode === 'baseline' ? 3_600_000 : undefined;
   const agent = new Agent({ node, store, dataplane: dp, events: { kernel: false }, log, heartbeatMs });
-  await agent.start();
-  await agent.firstPass;
   const h: Hollow = { agent, dp, client };
+  await agent.start();
   if (cfg.mode === 'baseline') {
     h.timer = setInterval(() => {
       void store.writeStatus('Node', node, { node }, { address: dp.address, interface: 'eth0', lastHeartbeatTime: new Date().toISOString() }).catch(() => undefined);
@@ -49,42 +53,47 @@ async function startHollow(cfg: HollowConfig, i: number): Promise<Hollow> {
   return h;
 }
 
+/**
+ * Starts this process's agents ten at a time (a thousand agents listing at once is a
+ * thundering herd, not a measurement) until all are through their first pass or the deadline
+ * passes; returns those through it. `all` gets every agent started, for stopAll.
+ */
+async function startAll(cfg: HollowConfig, all: Hollow[]): Promise<Hollow[]> {
+  const ready: Hollow[] = [];
+  const left = () => cfg.startDeadline - Date.now();
+  for (let i = cfg.first; i < cfg.first + cfg.count && left() > 0; i += 10) {
+    const slice = Array.from({ length: Math.min(10, cfg.first + cfg.count - i) }, (_, k) => i + k);
+    const started = slice.map(async (n) => {
+      const h = await startHollow(cfg, n);
+      all.push(h);
+      await h.agent.firstPass;
+      ready.push(h);
+    });
+    const deadline = sleep(Math.max(0, left())).then(() => 'late' as const);
+    if ((await Promise.race([Promise.all(started), deadline])) === 'late') break;
+    process.send!({ ev: 'progress', started: ready.length });
+  }
+  return ready;
+}
+
 function heapPerAgent(before: number, agents: number): number {
   (globalThis as { gc?: () => void }).gc?.();
   return (process.memoryUsage().heapUsed - before) / Math.max(1, agents);
-}
-
-/** Resolves when every agent of this process has put a route via `via` in place. */
-function routedVia(hollows: Hollow[], via: string): Promise<number> {
-  return new Promise((resolve) => {
-    let left = hollows.length;
-    for (const h of hollows) {
-      let done = false;
-      h.dp.onRoute = (r) => {
-        if (done || r.via !== via) return;
-        done = true;
-        if (--left === 0) resolve(Date.now());
-      };
-    }
-  });
 }
 
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.env.SCALE_HOLLOW ?? '{}') as HollowConfig;
   (globalThis as { gc?: () => void }).gc?.();
   const before = process.memoryUsage().heapUsed;
-  const hollows: Hollow[] = [];
-  // a few at a time: a thousand agents listing at once is a thundering herd, not a measurement
-  for (let i = cfg.first; i < cfg.first + cfg.count; i += 10) {
-    const slice = Array.from({ length: Math.min(10, cfg.first + cfg.count - i) }, (_, k) => i + k);
-    hollows.push(...(await Promise.all(slice.map((n) => startHollow(cfg, n)))));
-  }
-  process.send!({ ev: 'ready', agents: hollows.length });
-  process.on('message', (m: { cmd: string; via?: string }) => {
+  const all: Hollow[] = [];
+  process.on('message', (m: { cmd: string; node?: string; via?: string; timeoutMs?: number }) => {
     if (m.cmd === 'heap') process.send!({ ev: 'heap', perAgent: heapPerAgent(before, hollows.length) });
-    else if (m.cmd === 'route') void routedVia(hollows, m.via!).then((at) => process.send!({ ev: 'routed', at }));
-    else if (m.cmd === 'stop') void stopAll(hollows).then(() => process.send!({ ev: 'stopped' }, () => process.exit(0)));
+    else if (m.cmd === 'route') void profileWindow(() => traceRoute(hollows, m.node!, m.via!, m.timeoutMs!)).then((trace) => process.send!({ ev: 'routed', trace }));
+    else if (m.cmd === 'stop') void stopAll(all).then(() => process.send!({ ev: 'stopped' }, () => process.exit(0)));
   });
+  const t0 = performance.now();
+  const hollows = await startAll(cfg, all);
+  process.send!({ ev: 'ready', agents: hollows.length, of: cfg.count, startS: (performance.now() - t0) / 1000 });
 }
 
 async function stopAll(hollows: Hollow[]): Promise<void> {
