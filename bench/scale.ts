@@ -126,7 +126,9 @@ async function newNodeRoute(env: Env, mode: string): Promise<number> {
   const via = underlayAddress(env.nodes);
   const timeoutMs = 120_000;
   const watch = await watchNewNode(env.client, PREFIX, node, `default-${node}`);
+  const tracing = env.hollows.map((h) => once(h, 'tracing'));
   const traced = env.hollows.map((h) => { const r = once<{ trace: ProcessTrace }>(h, 'routed'); h.send({ cmd: 'route', node, via, timeoutMs }); return r; });
+  await within(Promise.all(tracing), 60_000, 'hollow processes setting up the trace');
   await sleep(200);
   const t0 = Date.now();
   await createEtcdStore(env.client, PREFIX).create(obj('Node', node, { address: via }));

@@ -3,7 +3,7 @@
 // HollowDataplane. Talks to the parent over IPC:
 //   parent -> { cmd: 'heap' } | { cmd: 'route', node, via, timeoutMs } | { cmd: 'stop' }
 //   child  -> { ev: 'progress', started } | { ev: 'ready', agents, of, startS } | { ev: 'heap', perAgent }
-//             | { ev: 'routed', trace } | { ev: 'stopped' }
+//             | { ev: 'tracing' } | { ev: 'routed', trace } | { ev: 'stopped' }
 // Agents start ten at a time; those not through their first pass by cfg.startDeadline are
 // left out of the figures (and counted in 'ready'), so a start-up that cannot finish here
 // (the baseline at hundreds of hosts) ends with what it reached instead of hanging.
@@ -88,8 +88,11 @@ async function main(): Promise<void> {
   const all: Hollow[] = [];
   process.on('message', (m: { cmd: string; node?: string; via?: string; timeoutMs?: number }) => {
     if (m.cmd === 'heap') process.send!({ ev: 'heap', perAgent: heapPerAgent(before, hollows.length) });
-    else if (m.cmd === 'route') void profileWindow(() => traceRoute(hollows, m.node!, m.via!, m.timeoutMs!)).then((trace) => process.send!({ ev: 'routed', trace }));
-    else if (m.cmd === 'stop') void stopAll(all).then(() => process.send!({ ev: 'stopped' }, () => process.exit(0)));
+    else if (m.cmd === 'route') {
+      // 'tracing' once every agent's marks are set up: the parent writes the Node only then
+      const traced = () => { const t = traceRoute(hollows, m.node!, m.via!, m.timeoutMs!); process.send!({ ev: 'tracing' }); return t; };
+      void profileWindow(traced).then((trace) => process.send!({ ev: 'routed', trace }));
+    } else if (m.cmd === 'stop') void stopAll(all).then(() => process.send!({ ev: 'stopped' }, () => process.exit(0)));
   });
   const t0 = performance.now();
   const hollows = await startAll(cfg, all);

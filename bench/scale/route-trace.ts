@@ -14,7 +14,7 @@ import type { Agent } from '../../pkg/agent/agent.js';
 import type { HollowDataplane } from './hollow-dataplane.js';
 
 /** One agent's marks (ms since the epoch). */
-export interface AgentMarks { node?: number; received?: number; reconcile?: number; routed?: number }
+export interface AgentMarks { node?: number; received?: number; reconcile?: number; routed?: number; /** routes passes in the window */ passes: number }
 
 /** What one hollow process reports once all its agents routed (or it gave up). */
 export interface ProcessTrace {
@@ -31,7 +31,7 @@ export interface ProcessTrace {
  * every agent has the route in place, or after `timeoutMs` with what was marked.
  */
 export function traceRoute(hollows: Array<{ agent: Agent; dp: HollowDataplane }>, node: string, via: string, timeoutMs: number): Promise<ProcessTrace> {
-  const marks = hollows.map((): AgentMarks => ({}));
+  const marks = hollows.map((): AgentMarks => ({ passes: 0 }));
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const cpu0 = process.cpuUsage();
@@ -56,7 +56,7 @@ export function traceRoute(hollows: Array<{ agent: Agent; dp: HollowDataplane }>
       };
       h.agent.ctx.caches.hostSubnets.addHandler({ onAdd: seen, onUpdate: seen });
       h.agent.ctx.caches.nodes.addHandler({ onAdd: (n) => { if (n.metadata.name === node && m.node === undefined) m.node = Date.now(); } });
-      h.dp.onRoutesRead = () => { if (m.received !== undefined && m.reconcile === undefined) m.reconcile = Date.now(); };
+      h.dp.onRoutesRead = () => { if (m.routed === undefined) m.passes++; if (m.received !== undefined && m.reconcile === undefined) m.reconcile = Date.now(); };
       h.dp.onRoute = (r) => {
         if (m.routed !== undefined || r.via !== via) return;
         m.routed = Date.now();
@@ -115,13 +115,14 @@ export function formatTrace(t0: number, parent: Record<string, number>, procs: P
   const agents = procs.flatMap((p) => p.agents);
   const at = (k: string) => (parent[k] === undefined ? 'not seen' : `${parent[k] - t0} ms`);
   // the parent's own watch: its marks can only be late (its event loop), never early
-  const gap = (from: keyof AgentMarks, to: keyof AgentMarks) => spread(agents.map((a) => (a[from] !== undefined && a[to] !== undefined ? a[to]! - a[from]! : undefined)), 0);
+  const gap = (from: 'received' | 'reconcile', to: 'reconcile' | 'routed') => spread(agents.map((a) => (a[from] !== undefined && a[to] !== undefined ? a[to]! - a[from]! : undefined)), 0);
   return [
     `  the Node's write returned ${at('written')}; the parent's watch saw the Node ${at('node')}, the controller's HostSubnet object ${at('hostSubnet')}, its status ${at('hostSubnetStatus')}`,
     `  views received the Node:                ${spread(agents.map((a) => a.node), t0)}`,
     `  views received the allocated HostSubnet: ${spread(agents.map((a) => a.received), t0)}`,
     `  routes reconcile started:               ${spread(agents.map((a) => a.reconcile), t0)}`,
     `  route replace seen by the dataplane:    ${spread(agents.map((a) => a.routed), t0)}`,
+    `  routes passes per agent until its route was in place: ${spread(agents.map((a) => a.passes), 0).replace(/ ms/g, '')}`,
     `  per agent, received -> reconcile: ${gap('received', 'reconcile')}; reconcile -> route: ${gap('reconcile', 'routed')}`,
     ...procs.map((p, i) => `  hollow process ${i}: event-loop delay max ${p.loopDelayMaxMs.toFixed(0)} ms (p99 ${p.loopDelayP99Ms.toFixed(0)} ms), CPU ${p.cpuS.toFixed(2)} s over ${p.wallS.toFixed(2)} s`),
   ];

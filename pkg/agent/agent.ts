@@ -234,7 +234,7 @@ export class Agent {
       if (!storeEvents) continue;
       inf.addHandler({
         onAdd: (o) => this.enqueue(keysForObject(o, this.scope())),
-        onUpdate: (o, old) => { if (fingerprint(o) !== fingerprint(old)) this.enqueue(keysForObject(o, this.scope())); },
+        onUpdate: (o, old) => { if (fingerprint(o) !== fingerprint(old)) this.enqueue(keysForObject(o, this.scope(), old)); },
         onDelete: (o) => {
           if (o.kind === 'ContainerNic') rememberRemoved(this.ctx, o);
           this.enqueue(keysForObject(o, this.scope()));

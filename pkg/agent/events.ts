@@ -45,14 +45,27 @@ const nicsOnClusterNetwork = (s: EventScope, cn: string) => s.nics.filter((n) =>
 const nicsOnMacvlan = (s: EventScope, m: string) => s.nics.filter((n) => n.spec.network.macvlanNet === m).map((n) => nicKey(n.metadata.name));
 const allMacvlan = (s: EventScope) => s.macvlanNets.map((m) => mvnKey(m.metadata.name));
 
-export function keysForObject(o: AnyObject, s: EventScope): string[] {
+/** A HostSubnet with a subnet (allocated, or the admin's) is a route on every other host. */
+const routable = (h: HostSubnet | undefined) => (h?.status as { subnet?: unknown } | undefined)?.subnet != null || h?.spec.subnet != null;
+
+/**
+ * `old`: the object before an update. A routes pass looks at every peer, so at a thousand hosts
+ * a pass is not free: a peer's Node matters to routes only as the next hop of its HostSubnets,
+ * and a peer's HostSubnet only once it has a subnet (a new node's Node and its HostSubnet
+ * object, which arrive before the allocation, wake none; the allocation does).
+ */
+export function keysForObject(o: AnyObject, s: EventScope, old?: AnyObject): string[] {
   switch (o.kind) {
-    case 'Node':
-      return [KEY_ROUTES, ...allMacvlan(s), ...(o.metadata.name === s.node ? s.nics.filter((n) => n.spec.network.macvlanNet).map((n) => nicKey(n.metadata.name)) : [])];
+    case 'Node': {
+      const self = o.metadata.name === s.node;
+      const routes = self || s.hostSubnets.some((h) => h.spec.node === o.metadata.name) ? [KEY_ROUTES] : [];
+      return [...routes, ...allMacvlan(s), ...(self ? s.nics.filter((n) => n.spec.network.macvlanNet).map((n) => nicKey(n.metadata.name)) : [])];
+    }
     case 'ClusterNetwork':
       return [KEY_HOST_SUBNETS, KEY_NAT, ...nicsOnClusterNetwork(s, o.metadata.name)];
     case 'HostSubnet':
-      return o.spec.node === s.node ? [KEY_HOST_SUBNETS, KEY_NAT, ...nicsOnClusterNetwork(s, o.spec.clusterNetwork)] : [KEY_ROUTES];
+      if (o.spec.node === s.node) return [KEY_HOST_SUBNETS, KEY_NAT, ...nicsOnClusterNetwork(s, o.spec.clusterNetwork)];
+      return routable(o) || routable(old as HostSubnet | undefined) ? [KEY_ROUTES] : [];
     case 'ContainerNic':
       return [nicKey(o.metadata.name), ...(o.spec.network.macvlanNet ? [mvnKey(o.spec.network.macvlanNet)] : [])];
     case 'MacvlanNet':

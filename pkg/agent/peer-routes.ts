@@ -22,14 +22,16 @@ export interface PeerRoutes {
 /** One peer HostSubnet's share of PeerRoutes. */
 interface PeerPart { route?: DesiredRoute; keep?: string; problems: Problem[] }
 
+/** Where peerRoutes looks up a HostSubnet's Node (a Map, or the agent's informer). */
+export interface NodeLookup { get(name: string): Node | undefined }
+
 /** Each HostSubnet's verdict, valid while the object, its node's spec.address and the local addresses are the same. */
 export class PeerRouteMemo {
   private readonly parts = new WeakMap<HostSubnet, { admin: unknown; local: string; part: PeerPart }>();
   /** HostSubnets checked afresh (not answered from the memo), for tests and benchmarks */
   checked = 0;
 
-  part(hs: HostSubnet, admin: Node | undefined, local: LocalAddresses, check: () => PeerPart): PeerPart {
-    const localKey = local.join(',');
+  part(hs: HostSubnet, admin: Node | undefined, localKey: string, check: () => PeerPart): PeerPart {
     const hit = this.parts.get(hs);
     if (hit && hit.admin === admin?.spec?.address && hit.local === localKey) return hit.part;
     this.checked++;
@@ -39,6 +41,8 @@ export class PeerRouteMemo {
   }
 }
 
+const NOTHING: PeerPart = { problems: [] };
+
 /**
  * `subnet via <peer address>` for every other node's HostSubnet whose address is known. The
  * next hop is the controller's HostSubnet status.nodeAddress (checked by the controller before
@@ -46,15 +50,17 @@ export class PeerRouteMemo {
  * `local` (this host's addresses with their prefix) refuses routes that would capture this
  * host's own traffic: see peerRouteWhy.
  */
-export function peerRoutes(self: string, hostSubnets: HostSubnet[], nodes: Map<string, Node>, local: LocalAddresses = [], memo?: PeerRouteMemo): PeerRoutes {
+export function peerRoutes(self: string, hostSubnets: HostSubnet[], nodes: NodeLookup, local: LocalAddresses = [], memo?: PeerRouteMemo): PeerRoutes {
   const out: PeerRoutes = { routes: [], keep: [], problems: [] };
+  const localKey = local.join(',');
   for (const hs of hostSubnets) {
-    if (hs.spec.node === self || isDeleting(hs)) continue;
+    if (hs.spec.node === self) continue;
     const node = nodes.get(hs.spec.node);
-    const p = memo ? memo.part(hs, node, local, () => peerPart(hs, node, local)) : peerPart(hs, node, local);
+    const check = () => (isDeleting(hs) ? NOTHING : peerPart(hs, node, local));
+    const p = memo ? memo.part(hs, node, localKey, check) : check();
     if (p.route) out.routes.push(p.route);
     if (p.keep) out.keep.push(p.keep);
-    out.problems.push(...p.problems);
+    for (const problem of p.problems) out.problems.push(problem);
   }
   return out;
 }

@@ -102,6 +102,20 @@ describe('events to work keys', () => {
     expect(keysForObject(mvn, scope)).toEqual(['mvn/macvlan200', 'nic/test-mv']);
   });
 
+  it('wakes no routes pass for a new node until its HostSubnet has a subnet, and one when a peer\'s subnet comes or goes', () => {
+    const joining = node('host-9');
+    const unallocated: HostSubnet = { ...hs('host-9', 9), status: undefined };
+    expect(keysForObject(joining, scope)).not.toContain('routes');
+    expect(keysForObject(unallocated, scope)).toEqual([]);
+    const allocated = hs('host-9', 9, { nodeAddress: '198.18.0.19' });
+    expect(keysForObject(allocated, scope, unallocated)).toEqual(['routes']);
+    expect(keysForObject(unallocated, scope, allocated)).toEqual(['routes']);
+    expect(keysForObject({ ...unallocated, spec: { ...unallocated.spec, subnet: '10.76.9.0/24' } }, scope)).toEqual(['routes']);
+    // a peer that has a HostSubnet: its Node's spec.address may be the next hop
+    expect(keysForObject(node('host-2'), scope)).toContain('routes');
+    expect(keysForObject(node('host-1'), scope)).toContain('routes');
+  });
+
   it('ignores status changes the agents make themselves', () => {
     const a = hs('host-2', 2, { conditions: [{ type: 'Ready', status: 'True' }] });
     const b = hs('host-2', 2, { conditions: [{ type: 'Ready', status: 'False' }] });

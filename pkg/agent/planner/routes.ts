@@ -14,34 +14,34 @@ export interface DesiredRoute {
  * and shim routes are planned by different reconcilers; each deletes only its own).
  */
 export function planRoutes(desired: DesiredRoute[], observed: Route[], owns: (r: Route) => boolean, keep: string[] = []): Plan {
-  const ops: Op[] = [];
-  const problems: Problem[] = [];
   const main = observed.filter((r) => !r.table || r.table === 'main');
   const byDst = new Map<string, Route[]>();
   for (const r of main) {
     const k = normalizeDst(r.dst);
-    byDst.set(k, [...(byDst.get(k) ?? []), r]);
+    const same = byDst.get(k);
+    if (same) same.push(r); else byDst.set(k, [r]);
   }
   // `keep`: destinations still declared whose next hop is unknown right now (a peer's agent is
   // down and nobody else knows its address): the route that exists stays.
   const wanted = new Set<string>(keep.map(normalizeDst));
-  // Code-unit order, not localeCompare: a thousand peers' routes are sorted on every pass.
-  for (const d of [...desired].sort((a, b) => (a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : 0))) {
+  // One pass in the order given, then only what needs doing is sorted by destination: a
+  // thousand peers' routes are compared on every pass and nearly always all in place.
+  const todo: Array<{ dst: string; op?: Op; problem?: Problem }> = [];
+  for (const d of desired) {
     const dst = normalizeDst(d.dst);
     wanted.add(dst);
     const have = byDst.get(dst) ?? [];
     const same = have.find((r) => (d.via ? r.via === d.via : !r.via) && (!d.dev || r.dev === d.dev));
     if (same) continue; // adopted, whoever made it
     const foreign = have.find((r) => !isXnetRoute(r));
-    if (foreign) {
-      problems.push({
-        reason: 'RouteConflict',
-        message: `a route to ${dst} that xnet did not make exists (${describe(foreign)}); remove it so xnet can route ${dst}${d.via ? ` via ${d.via}` : ''}`,
-      });
-      continue;
-    }
-    ops.push({ op: 'route.replace', dst, ...(d.via ? { via: d.via } : {}), ...(d.dev ? { dev: d.dev } : {}) });
+    todo.push(foreign ? { dst, problem: {
+      reason: 'RouteConflict',
+      message: `a route to ${dst} that xnet did not make exists (${describe(foreign)}); remove it so xnet can route ${dst}${d.via ? ` via ${d.via}` : ''}`,
+    } } : { dst, op: { op: 'route.replace', dst, ...(d.via ? { via: d.via } : {}), ...(d.dev ? { dev: d.dev } : {}) } });
   }
+  todo.sort((a, b) => (a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : 0));
+  const ops: Op[] = todo.flatMap((t) => (t.op ? [t.op] : []));
+  const problems: Problem[] = todo.flatMap((t) => (t.problem ? [t.problem] : []));
   for (const r of main) {
     if (!isXnetRoute(r) || !owns(r) || wanted.has(normalizeDst(r.dst))) continue;
     ops.push({ op: 'route.del', dst: normalizeDst(r.dst), ...(r.via ? { via: r.via } : {}), ...(r.dev ? { dev: r.dev } : {}), proto: r.proto });

@@ -25,9 +25,8 @@ export function peerRouteMemo(ctx: AgentContext): PeerRouteMemo {
 }
 
 export async function reconcileRoutes(ctx: AgentContext): Promise<void> {
-  const nodes = new Map(ctx.caches.nodes.list().map((n) => [n.metadata.name, n]));
   const observed = await ctx.dp.ip.routes();
-  const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), nodes, localAddresses(observed), peerRouteMemo(ctx));
+  const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), ctx.caches.nodes, localAddresses(observed), peerRouteMemo(ctx));
   // Peer routes are the gateway routes; the shims' device routes belong to the macvlan reconciler.
   const plan = planRoutes(desired.routes, observed, (r) => isXnetRoute(r) && !!r.via && r.dst !== 'default', desired.keep);
   ctx.routeProblems = [...desired.problems, ...plan.problems].map((p) => p.message);
