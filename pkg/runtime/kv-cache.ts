@@ -41,16 +41,25 @@ export interface KvCacheOptions {
 }
 
 /** The keys of one cache: what an entry is filed under and how a prefix is looked up. */
-class KeyIndex {
+export class KeyIndex {
   readonly data = new Map<string, RawKv>();
   /** the same entries by "directory" (key up to its last '/'), so listing one kind is cheap */
   readonly byDir = new Map<string, Map<string, RawKv>>();
+  /**
+   * Per prefix looked up, the directories it covers (filter: only some of the keys). Found by
+   * a scan of every directory, so kept until a directory comes or goes: the controller's cache
+   * at 1,000 nodes has thousands (each node's status subtree), and it lists the ClusterNetworks
+   * on every Node reconcile.
+   */
+  private readonly covers = new Map<string, Array<{ m: Map<string, RawKv>; filter: boolean }>>();
+  /** scans of every directory so far (tests) */
+  scans = 0;
 
   set(kv: RawKv): void {
     this.data.set(kv.key, kv);
     const dir = kv.key.slice(0, kv.key.lastIndexOf('/'));
     let m = this.byDir.get(dir);
-    if (!m) this.byDir.set(dir, (m = new Map()));
+    if (!m) { this.byDir.set(dir, (m = new Map())); this.covers.clear(); }
     m.set(kv.key, kv);
   }
 
@@ -58,15 +67,26 @@ class KeyIndex {
     this.data.delete(key);
     const dir = key.slice(0, key.lastIndexOf('/'));
     const m = this.byDir.get(dir);
-    if (m) { m.delete(key); if (m.size === 0) this.byDir.delete(dir); }
+    if (m) { m.delete(key); if (m.size === 0) { this.byDir.delete(dir); this.covers.clear(); } }
+  }
+
+  private covering(prefix: string): Array<{ m: Map<string, RawKv>; filter: boolean }> {
+    let dirs = this.covers.get(prefix);
+    if (dirs) return dirs;
+    dirs = [];
+    this.scans++;
+    for (const [dir, m] of this.byDir) {
+      if (`${dir}/`.startsWith(prefix)) dirs.push({ m, filter: false });
+      else if (prefix.startsWith(`${dir}/`)) dirs.push({ m, filter: true });
+    }
+    this.covers.set(prefix, dirs);
+    return dirs;
   }
 
   *entries(prefix: string): Iterable<RawKv> {
-    const exact = prefix.endsWith('/') ? this.byDir.get(prefix.slice(0, -1)) : undefined;
-    for (const [dir, m] of this.byDir) {
-      if (m === exact) { yield* m.values(); continue; }
-      if (`${dir}/`.startsWith(prefix)) { yield* m.values(); continue; }
-      if (prefix.startsWith(`${dir}/`)) for (const [k, v] of m) if (k.startsWith(prefix)) yield v;
+    for (const { m, filter } of this.covering(prefix)) {
+      if (!filter) { yield* m.values(); continue; }
+      for (const [k, v] of m) if (k.startsWith(prefix)) yield v;
     }
   }
 }
