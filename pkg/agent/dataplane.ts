@@ -13,6 +13,7 @@ import type { ObservedNat } from './planner/nat.js';
 import { DataplaneError } from '../errors.js';
 import { countOps } from './heal.js';
 import { detectUnderlay, probeCapabilities, type Underlay } from './node.js';
+import { removeStaleNicLinks, type StaleNicLink } from './stale-nic.js';
 
 /** A failed operation, with a reason a user can act on (it becomes the Ready reason). */
 export class ApplyError extends DataplaneError {}
@@ -35,6 +36,8 @@ export interface AgentDataplane {
   natState(): Promise<ObservedNat>;
   dockerNetworks(names: string[]): Promise<DockerNetwork[]>;
   execute(ops: Op[], opts?: { independent?: boolean }): Promise<void>;
+  /** deletes NIC `nic`'s marked links with `mac` in namespaces other than container `pid`'s and the host's */
+  removeStaleNicLinks?(nic: string, mac: string, pid: number): Promise<StaleNicLink[]>;
 }
 
 export class Dataplane implements AgentDataplane {
@@ -52,6 +55,14 @@ export class Dataplane implements AgentDataplane {
   async inHostNetns(pid: number): Promise<boolean> {
     const [host, proc] = await Promise.all([stat(netnsPath(this.target)), stat(netnsPath(pidTarget(pid)))]);
     return host.ino === proc.ino && host.dev === proc.dev;
+  }
+
+  /**
+   * A restarted container's previous namespace, kept alive (a crashed dockerd's bind mount, a
+   * process), holds the NIC's old macvlan and with it the MAC (stale-nic.ts).
+   */
+  removeStaleNicLinks(nic: string, mac: string, pid: number): Promise<StaleNicLink[]> {
+    return removeStaleNicLinks(nic, mac, [netnsPath(pidTarget(pid)), netnsPath(this.target), '/proc/self/ns/net']);
   }
 
   underlay(): Promise<Underlay> {

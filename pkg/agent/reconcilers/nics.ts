@@ -127,9 +127,10 @@ async function applyNic(ctx: AgentContext, d: DesiredNic, ops: Op[], inside: Con
   try {
     await ctx.dp.execute(ops);
   } catch (e) {
-    if (e instanceof ApplyError && e.reason === 'MacAddressInUse' && d.mac) await withoutDeclaredMac(ctx, d);
-    await w(notReady(e instanceof ApplyError ? e.reason : 'Failed', (e as Error).message));
-    throw e;
+    if (!(await recoveredMacInUse(ctx, d, e))) {
+      await w(notReady(e instanceof ApplyError ? e.reason : 'Failed', (e as Error).message));
+      throw e;
+    }
   }
   if (ctx.dp.dryRun) return inside;
   const after = await ctx.dp.containerState(d.pid);
@@ -141,17 +142,38 @@ async function applyNic(ctx: AgentContext, d: DesiredNic, ops: Op[], inside: Con
 }
 
 /**
- * The kernel refused the declared MAC: a macvlan on the same parent still has it, typically in
- * the restarted container's previous namespace, which the kernel destroys in the background
- * (seen taking over 30 s on a busy host). Meanwhile the NIC carries traffic with the MAC the
- * kernel gave it (peers learn it by ARP); the caller reports MacAddressInUse and retries, and
- * the declared MAC is set once it is free.
+ * The kernel refused the declared MAC: a macvlan on the same parent still has it, typically the
+ * NIC's own link in the restarted container's previous namespace, kept alive by a crashed
+ * dockerd's bind mount (until its namespace GC, a minute later) or a process. That link, marked
+ * with this NIC's alias, is deleted and the plan made again at once (true: the NIC is as
+ * declared now). Failing that (a namespace the kernel is already destroying is unreachable),
+ * the NIC carries traffic with the MAC the kernel gave it (peers learn it by ARP); the caller
+ * reports MacAddressInUse and retries, and the declared MAC is set once it is free.
  */
-async function withoutDeclaredMac(ctx: AgentContext, d: DesiredNic): Promise<void> {
-  const rest: DesiredNic = { ...d, mac: undefined };
+async function recoveredMacInUse(ctx: AgentContext, d: DesiredNic, e: unknown): Promise<boolean> {
+  if (!(e instanceof ApplyError && e.reason === 'MacAddressInUse' && d.mac)) return false;
+  const freed = await ctx.dp.removeStaleNicLinks?.(d.name, d.mac, d.pid).catch((err: Error) => {
+    ctx.log.warn('looking for the stale holder of a NIC\'s MAC failed', { nic: d.name, error: err.message });
+    return [];
+  }) ?? [];
+  if (freed.length) {
+    ctx.log.info('deleted the NIC\'s stale link holding its MAC', { nic: d.name, mac: d.mac, links: freed.map((l) => `${l.name} in ${l.netns}`) });
+    try {
+      await planAndExecute(ctx, d);
+      return true;
+    } catch (again) {
+      ctx.log.warn('nic with its declared MAC failed again', { nic: d.name, error: (again as Error).message });
+    }
+  }
+  await planAndExecute(ctx, { ...d, mac: undefined }).catch((err: Error) => ctx.log.warn('nic without its declared MAC failed', { nic: d.name, error: err.message }));
+  return false;
+}
+
+/** Reads the host and the container again and runs the plan that makes `d` so. */
+async function planAndExecute(ctx: AgentContext, d: DesiredNic): Promise<void> {
   const [host, inside] = await Promise.all([ctx.dp.hostState(), ctx.dp.containerState(d.pid)]);
-  const plan = planNic(rest, host, inside);
-  if (plan.problems.length === 0 && plan.ops.length) await ctx.dp.execute(plan.ops).catch((e) => ctx.log.warn('nic without its declared MAC failed', { nic: d.name, error: (e as Error).message }));
+  const plan = planNic(d, host, inside);
+  if (plan.problems.length === 0 && plan.ops.length) await ctx.dp.execute(plan.ops);
 }
 
 /**
