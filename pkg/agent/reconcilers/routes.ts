@@ -1,5 +1,6 @@
-// Peers' subnets via their underlay address. Runs on every HostSubnet or Node change and
-// whenever the kernel reports a route change.
+// Peers' subnets via their underlay address. Runs when a peer's routable HostSubnet or the
+// Node of a peer with one changes (events.ts), whenever the kernel reports a route change,
+// and at each resync.
 import { isXnetRoute, type Route } from '../../netlink/types.js';
 import type { LocalAddresses } from '../../api/rules.js';
 import { PeerRouteMemo, peerRoutes } from '../peer-routes.js';
