@@ -37,7 +37,7 @@ export interface AgentDataplane {
   dockerNetworks(names: string[]): Promise<DockerNetwork[]>;
   execute(ops: Op[], opts?: { independent?: boolean }): Promise<void>;
   /** deletes NIC `nic`'s marked links with `mac` in namespaces other than container `pid`'s and the host's */
-  removeStaleNicLinks?(nic: string, mac: string, pid: number): Promise<StaleNicLink[]>;
+  removeStaleNicLinks?(nic: string, mac: string, pid: number, parent: string): Promise<StaleNicLink[]>;
 }
 
 export class Dataplane implements AgentDataplane {
@@ -58,11 +58,13 @@ export class Dataplane implements AgentDataplane {
   }
 
   /**
-   * A restarted container's previous namespace, kept alive (a crashed dockerd's bind mount, a
-   * process), holds the NIC's old macvlan and with it the MAC (stale-nic.ts).
+   * A restarted container's previous namespace, kept alive (a process, a bind mount), holds the
+   * NIC's old macvlan of `parent` and with it the MAC (stale-nic.ts).
    */
-  removeStaleNicLinks(nic: string, mac: string, pid: number): Promise<StaleNicLink[]> {
-    return removeStaleNicLinks(nic, mac, [netnsPath(pidTarget(pid)), netnsPath(this.target), '/proc/self/ns/net']);
+  async removeStaleNicLinks(nic: string, mac: string, pid: number, parent: string): Promise<StaleNicLink[]> {
+    const lower = (await this.ip.links()).find((l) => l.name === parent);
+    if (!lower) return [];
+    return removeStaleNicLinks(nic, mac, lower.ifindex, [netnsPath(pidTarget(pid)), netnsPath(this.target), '/proc/self/ns/net']);
   }
 
   underlay(): Promise<Underlay> {

@@ -1,10 +1,10 @@
 // A macvlan NIC's declared MAC refused by the kernel (`Address already in use`) is held by a
 // macvlan of the same parent; after a container restart that is the NIC's own previous link, in
-// the container's previous network namespace, which something still keeps alive: a SIGKILLed
-// dockerd's sandbox bind mount (`<exec-root>/netns/<sandbox>`, removed by the restarted dockerd
-// only at its namespace GC a minute later) or a process still in it. This module finds such a
-// namespace among those reachable from the host (nsfs mounts, processes' namespaces) and deletes
-// the link there that xnet made for this NIC (its ifalias and the declared MAC), nothing else.
+// the container's previous network namespace, which something may still keep alive (a process
+// still in it, a bind mount of it). This module finds such a namespace among those reachable
+// from the host (nsfs mounts, processes' namespaces) and deletes the link there that xnet made
+// for this NIC (its ifalias, the declared MAC, a macvlan of this host's parent), nothing else.
+// A namespace the kernel is already destroying is not reachable; the caller's fallback covers it.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { run } from '../netlink/exec.js';
 import { parseLinks } from '../netlink/parse.js';
@@ -62,12 +62,17 @@ export async function reachableNamespaces(exclude: string[], max = STALE_SCAN_MA
   return out;
 }
 
-/** The macvlan links in the namespace at `netns` that carry this NIC's mark and MAC. */
-async function markedLinks(netns: string, nic: string, mac: string): Promise<StaleNicLink[]> {
+/**
+ * The macvlan links in the namespace at `netns` that carry this NIC's mark and MAC, on the parent
+ * whose ifindex is `parentIndex` (a lab's hosts share one mount namespace, so another host's NIC
+ * of the same name is reachable too: its parent is another device).
+ */
+async function markedLinks(netns: string, nic: string, mac: string, parentIndex: number): Promise<StaleNicLink[]> {
   try {
     const out = await run('nsenter', [`--net=${netns}`, 'ip', '-json', '-details', 'link', 'show'], undefined, { timeoutMs: STALE_SCAN_CALL_TIMEOUT_MS });
     const links = out.trim() ? parseLinks(JSON.parse(out)) : [];
-    return links.filter((l) => l.kind === 'macvlan' && l.alias === nicAlias(nic) && l.mac === mac.toLowerCase())
+    return links.filter((l) => l.kind === 'macvlan' && l.alias === nicAlias(nic) && l.mac === mac.toLowerCase()
+      && l.linkIndex === parentIndex && l.linkNetnsId !== undefined)
       .map((l) => ({ netns, name: l.name, mac: l.mac }));
   } catch {
     return []; // gone meanwhile, or not enterable: not a holder we can free
@@ -75,14 +80,15 @@ async function markedLinks(netns: string, nic: string, mac: string): Promise<Sta
 }
 
 /**
- * Deletes the links xnet made for NIC `nic` with MAC `mac` in every reachable namespace but
- * `exclude` (the container's current one and the host's). Returns what it deleted.
+ * Deletes the links xnet made for NIC `nic` with MAC `mac` on the parent with ifindex
+ * `parentIndex` in every reachable namespace but `exclude` (the container's current one and the
+ * host's). Returns what it deleted.
  */
-export async function removeStaleNicLinks(nic: string, mac: string, exclude: string[]): Promise<StaleNicLink[]> {
+export async function removeStaleNicLinks(nic: string, mac: string, parentIndex: number, exclude: string[]): Promise<StaleNicLink[]> {
   const namespaces = await reachableNamespaces(exclude);
   const found: StaleNicLink[] = [];
   for (let i = 0; i < namespaces.length; i += 8) {
-    const part = await Promise.all(namespaces.slice(i, i + 8).map((ns) => markedLinks(ns, nic, mac)));
+    const part = await Promise.all(namespaces.slice(i, i + 8).map((ns) => markedLinks(ns, nic, mac, parentIndex)));
     found.push(...part.flat());
   }
   const deleted: StaleNicLink[] = [];

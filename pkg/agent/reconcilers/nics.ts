@@ -143,16 +143,16 @@ async function applyNic(ctx: AgentContext, d: DesiredNic, ops: Op[], inside: Con
 
 /**
  * The kernel refused the declared MAC: a macvlan on the same parent still has it, typically the
- * NIC's own link in the restarted container's previous namespace, kept alive by a crashed
- * dockerd's bind mount (until its namespace GC, a minute later) or a process. That link, marked
+ * NIC's own link in the restarted container's previous namespace, kept alive by a process or a
+ * bind mount. That link, marked
  * with this NIC's alias, is deleted and the plan made again at once (true: the NIC is as
  * declared now). Failing that (a namespace the kernel is already destroying is unreachable),
  * the NIC carries traffic with the MAC the kernel gave it (peers learn it by ARP); the caller
  * reports MacAddressInUse and retries, and the declared MAC is set once it is free.
  */
 async function recoveredMacInUse(ctx: AgentContext, d: DesiredNic, e: unknown): Promise<boolean> {
-  if (!(e instanceof ApplyError && e.reason === 'MacAddressInUse' && d.mac)) return false;
-  const freed = await ctx.dp.removeStaleNicLinks?.(d.name, d.mac, d.pid).catch((err: Error) => {
+  if (!(e instanceof ApplyError && e.reason === 'MacAddressInUse' && d.mac && d.attach.kind === 'macvlan')) return false;
+  const freed = await ctx.dp.removeStaleNicLinks?.(d.name, d.mac, d.pid, d.attach.parent).catch((err: Error) => {
     ctx.log.warn('looking for the stale holder of a NIC\'s MAC failed', { nic: d.name, error: err.message });
     return [];
   }) ?? [];
