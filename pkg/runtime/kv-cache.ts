@@ -223,7 +223,14 @@ export class KvCache {
       if (rev >= (this.resumeAt.get(prefix) ?? 0)) this.resumeAt.set(prefix, rev + 1);
       if (rev > this.seenRevision) this.seenRevision = rev;
     };
-    w.on('put', (kv: IKeyValue) => { if (live()) { seen(Number(kv.mod_revision)); this.applyRemote(rawKv(kv)); } });
+    w.on('put', (kv: IKeyValue) => {
+      if (!live()) return;
+      const rev = Number(kv.mod_revision);
+      seen(rev);
+      // The echo of this process's own commit (applied at once by applyLocalPut): dropped
+      // before its value is copied out of the event, the bulk of a busy writer's events.
+      if (!this.isOldNews(kv.key.toString(), rev)) this.applyRemote(rawKv(kv));
+    });
     w.on('delete', (kv: IKeyValue) => { if (live()) { seen(Number(kv.mod_revision)); this.applyDelete(kv.key.toString(), Number(kv.mod_revision), false); } });
     w.on('data', () => {
       if (!live()) return;
@@ -275,12 +282,17 @@ export class KvCache {
     for (const [k, r] of this.tombstones) if (r <= this.seenRevision) this.tombstones.delete(k);
   }
 
+  /** Whether a put of `key` at `rev` is already in the cache, or was deleted after it. */
+  private isOldNews(key: string, rev: number): boolean {
+    const old = this.index.data.get(key);
+    if (old && Number(old.modRevision) >= rev) return true;
+    const t = this.tombstones.get(key);
+    return t !== undefined && t >= rev;
+  }
+
   private applyRemote(kv: RawKv): void {
-    const rev = Number(kv.modRevision);
+    if (this.isOldNews(kv.key, Number(kv.modRevision))) return;
     const old = this.index.data.get(kv.key);
-    if (old && Number(old.modRevision) >= rev) return;
-    const t = this.tombstones.get(kv.key);
-    if (t !== undefined && t >= rev) return;
     if (!this.admitted(kv)) {
       if (old) { this.index.remove(kv.key); this.emit({ key: kv.key, prev: old, local: false }); }
       return;
