@@ -44,7 +44,15 @@ export function padIp(ip: number): string {
   return formatIPv4(ip).split('.').map((o) => o.padStart(3, '0')).join('.');
 }
 
+const PADDED = /^(\d{3})\.(\d{3})\.(\d{3})\.(\d{3})$/;
+
 export function unpadIp(s: string): number {
+  // The form padIp writes, parsed without a detour through text (every claim event parses one).
+  const m = PADDED.exec(s);
+  if (m) {
+    const o = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+    if (o.every((x) => x <= 255)) return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
+  }
   return parseIPv4(s.split('.').map((o) => String(Number(o))).join('.'));
 }
 
