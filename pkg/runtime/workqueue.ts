@@ -11,7 +11,9 @@ import { backoffDelay, WORKQUEUE_BACKOFF, type BackoffPolicy } from './backoff.j
  * Level-triggered reconcilers need nothing more: a key says "look at this object again".
  */
 export class WorkQueue<K = string> {
-  private readonly queue: K[] = [];
+  private queue: K[] = [];
+  /** index of the queue's first key: taking one is O(1) at 10,000 queued (shift() is not) */
+  private head = 0;
   private readonly queued = new Set<K>();
   private readonly processing = new Set<K>();
   private readonly dirty = new Set<K>();
@@ -62,8 +64,10 @@ export class WorkQueue<K = string> {
 
   /** Resolves with the next key (now processing), or undefined once the queue shuts down. */
   get(): Promise<K | undefined> {
-    const k = this.queue.shift();
-    if (k !== undefined) {
+    if (this.head < this.queue.length) {
+      const k = this.queue[this.head++];
+      if (this.head === this.queue.length) { this.queue = []; this.head = 0; }
+      else if (this.head > 1024 && this.head * 2 > this.queue.length) { this.queue = this.queue.slice(this.head); this.head = 0; }
       this.queued.delete(k);
       this.processing.add(k);
       return Promise.resolve(k);
@@ -80,7 +84,7 @@ export class WorkQueue<K = string> {
 
   /** Keys waiting (not processing, not delayed). */
   len(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
 
   isProcessing(key: K): boolean {
@@ -91,7 +95,8 @@ export class WorkQueue<K = string> {
     this.shuttingDown = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
-    this.queue.length = 0;
+    this.queue = [];
+    this.head = 0;
     this.queued.clear();
     this.dirty.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
