@@ -18,7 +18,7 @@ import { macvlanParent } from './desired.js';
 import { effectiveParent } from './planner/macvlan.js';
 import {
   fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, mvnKey, nicKey,
-  KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES, type EventScope,
+  HostSubnetNodes, KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES, type EventScope,
 } from './events.js';
 import { nodeReport, SelfReport, type Underlay } from './node.js';
 import { DEFAULT_WORKER_BUDGET_MS, StuckWatch, stuckMessage } from './stuck.js';
@@ -107,6 +107,8 @@ export class Agent {
   private readonly containers = new ContainerWatches((nics) => this.enqueue(nics.map(nicKey), 'kernel'));
   private kernelEvents = true;
   private readonly drift: DriftTracker;
+  /** which nodes have HostSubnets (a peer's Node event is about routes only then) */
+  private readonly hostSubnetNodes = new HostSubnetNodes();
   private readonly events?: EventRecorder;
 
   constructor(readonly opts: AgentOptions) {
@@ -229,6 +231,7 @@ export class Agent {
     for (const inf of [this.caches.clusterNetworks, this.caches.hostSubnets, this.caches.nics, this.caches.macvlanNets]) {
       await retry(() => inf.start(), this.log, `list ${inf.kind}`, () => this.stopped);
     }
+    this.caches.hostSubnets.addHandler(this.hostSubnetNodes.handlers);
     for (const inf of Object.values(this.caches) as Informer<AnyObject>[]) {
       this.closers.push(() => inf.stop());
       if (!storeEvents) continue;
@@ -321,16 +324,30 @@ export class Agent {
     for (const k of keys) (KERNEL_ONLY_KEYS.has(k) ? this.kernelQueue : this.queue).add(k);
   }
 
-  private scope(): EventScope {
+  private macvlanParents(): Map<string, string> {
     const self = this.caches.nodes.get(this.opts.node);
     const macvlanParents = new Map<string, string>();
     for (const m of this.caches.macvlanNets.list()) {
       const p = macvlanParent(m, self, this.opts.node);
       if (p) macvlanParents.set(m.metadata.name, effectiveParent({ parent: p, vlan: m.spec.vlan }));
     }
+    return macvlanParents;
+  }
+
+  /**
+   * What an event is mapped with. Every field is computed when the mapping reads it: a peer's
+   * HostSubnet or Node event (every agent gets one per peer) reads none of the lists, so it
+   * costs no copy of a thousand HostSubnets.
+   */
+  private scope(): EventScope {
+    const agent = this;
     return {
-      node: this.opts.node, nics: localNics(this.ctx), hostSubnets: this.caches.hostSubnets.list(),
-      macvlanNets: this.caches.macvlanNets.list(), macvlanParents,
+      node: this.opts.node,
+      get nics() { return localNics(agent.ctx); },
+      get hostSubnets() { return agent.caches.hostSubnets.list(); },
+      get macvlanNets() { return agent.caches.macvlanNets.list(); },
+      get macvlanParents() { return agent.macvlanParents(); },
+      nodeHasHostSubnet: (n) => this.hostSubnetNodes.has(n),
     };
   }
 

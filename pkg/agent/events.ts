@@ -21,6 +21,36 @@ export interface EventScope {
   macvlanNets: MacvlanNet[];
   /** parent interfaces the macvlan networks use on this node */
   macvlanParents: Map<string, string>;
+  /**
+   * Whether `node` has a HostSubnet: answered from an index (HostSubnetNodes) so that a peer's
+   * Node event costs no pass over every peer's HostSubnet; without it, hostSubnets is searched.
+   */
+  nodeHasHostSubnet?(node: string): boolean;
+}
+
+/**
+ * The nodes that have HostSubnets, kept up to date from the HostSubnet informer's events:
+ * at a thousand hosts, every agent receives every peer's Node event, and finding out whether
+ * it concerns routes must not cost a walk over a thousand HostSubnets.
+ */
+export class HostSubnetNodes {
+  private readonly counts = new Map<string, number>();
+
+  has(node: string): boolean { return this.counts.has(node); }
+
+  add(h: HostSubnet): void { this.counts.set(h.spec.node, (this.counts.get(h.spec.node) ?? 0) + 1); }
+
+  remove(h: HostSubnet): void {
+    const n = (this.counts.get(h.spec.node) ?? 0) - 1;
+    if (n > 0) this.counts.set(h.spec.node, n); else this.counts.delete(h.spec.node);
+  }
+
+  /** the informer's handlers */
+  readonly handlers = {
+    onAdd: (h: HostSubnet) => this.add(h),
+    onUpdate: (h: HostSubnet, old: HostSubnet) => { this.remove(old); this.add(h); },
+    onDelete: (h: HostSubnet) => this.remove(h),
+  };
 }
 
 const VOLATILE = new Set(['conditions', 'observedGeneration', 'lastHeartbeatTime', 'agentVersion', 'ready', 'message', 'allocated', 'free', 'mac', 'containerId', 'hostInterface']);
@@ -58,7 +88,8 @@ export function keysForObject(o: AnyObject, s: EventScope, old?: AnyObject): str
   switch (o.kind) {
     case 'Node': {
       const self = o.metadata.name === s.node;
-      const routes = self || s.hostSubnets.some((h) => h.spec.node === o.metadata.name) ? [KEY_ROUTES] : [];
+      const peer = s.nodeHasHostSubnet ? s.nodeHasHostSubnet(o.metadata.name) : s.hostSubnets.some((h) => h.spec.node === o.metadata.name);
+      const routes = self || peer ? [KEY_ROUTES] : [];
       return [...routes, ...allMacvlan(s), ...(self ? s.nics.filter((n) => n.spec.network.macvlanNet).map((n) => nicKey(n.metadata.name)) : [])];
     }
     case 'ClusterNetwork':

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { API_VERSION, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../../pkg/api/index.js';
 import { bridgeNetworkSpec, desiredMacvlan, desiredNat, macFromIp } from '../../pkg/agent/desired.js';
 import { peerRoutes } from '../../pkg/agent/peer-routes.js';
-import { fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, type EventScope } from '../../pkg/agent/events.js';
+import { fingerprint, HostSubnetNodes, keysForDockerEvent, keysForMonitorEvent, keysForObject, type EventScope } from '../../pkg/agent/events.js';
 import { nodeReport, pickUnderlay } from '../../pkg/agent/node.js';
 import { shimName, vethHostName } from '../../pkg/agent/planner/names.js';
 import { parseAddrs, parseLinks, parseRoutes } from '../../pkg/netlink/parse.js';
@@ -114,6 +114,28 @@ describe('events to work keys', () => {
     // a peer that has a HostSubnet: its Node's spec.address may be the next hop
     expect(keysForObject(node('host-2'), scope)).toContain('routes');
     expect(keysForObject(node('host-1'), scope)).toContain('routes');
+  });
+
+  it('maps a peer\'s Node and HostSubnet events without listing every HostSubnet', () => {
+    const index = new HostSubnetNodes();
+    const lazy: EventScope = {
+      ...scope,
+      get hostSubnets(): HostSubnet[] { throw new Error('listed every HostSubnet'); },
+      nodeHasHostSubnet: (n) => index.has(n),
+    };
+    expect(keysForObject(node('host-2'), lazy)).not.toContain('routes');
+    index.handlers.onAdd(hs('host-2', 2));
+    expect(keysForObject(node('host-2'), lazy)).toContain('routes');
+    expect(keysForObject(hs('host-3', 3), lazy)).toEqual(['routes']);
+    // a HostSubnet moved to another node, then deleted: the index follows
+    index.handlers.onUpdate(hs('host-3', 2), hs('host-2', 2));
+    expect(index.has('host-2')).toBe(false);
+    expect(index.has('host-3')).toBe(true);
+    index.handlers.onAdd(hs('host-3', 4));
+    index.handlers.onDelete(hs('host-3', 2));
+    expect(index.has('host-3')).toBe(true);
+    index.handlers.onDelete(hs('host-3', 4));
+    expect(keysForObject(node('host-3'), lazy)).not.toContain('routes');
   });
 
   it('ignores status changes the agents make themselves', () => {
