@@ -181,9 +181,34 @@ describe('planNic', () => {
   });
 
   it('clears leftovers of an interrupted attempt before starting again', () => {
-    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', parent: tmp }), link(tmp, 21, { kind: 'veth' })]);
+    // two links that are not each other's peer (say, the host end of one attempt and the temporary name of another)
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', parent: 'veth9' }), link(tmp, 21, { kind: 'veth' })]);
     expect(planNic(veth, h, noContainer).ops.slice(0, 3)).toEqual([
       { op: 'link.del', name: hv }, { op: 'link.del', name: tmp }, { op: 'link.add.veth', name: hv, peer: tmp },
+    ]);
+  });
+
+  it('deletes a leftover pair once: its temporary name goes with its host end', () => {
+    // `ip link del` of the host end deletes the peer; a second `link del` of it would fail and stop the batch
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', parent: tmp }), link(tmp, 21, { kind: 'veth', parent: hv })]);
+    expect(planNic(veth, h, noContainer).ops.slice(0, 2)).toEqual([{ op: 'link.del', name: hv }, { op: 'link.add.veth', name: hv, peer: tmp }]);
+  });
+
+  it('redoes a NIC left under its temporary name in the container (stopped between the move and the rename) in one plan', () => {
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11, linkNetnsId: 0 })]);
+    const c = { links: [...noContainer.links, link(tmp, 11, { kind: 'veth', linkIndex: 20, linkNetnsId: 0 })], addrs: [], routes: [] };
+    const ops = planNic(veth, h, c).ops;
+    expect(ops.slice(0, 2)).toEqual([{ op: 'link.del', name: hv }, { op: 'link.add.veth', name: hv, peer: tmp }]);
+    expect(ops.filter((o) => o.op === 'link.del')).toHaveLength(1);
+    expect(ops).toContainEqual({ op: 'link.rename', name: tmp, to: 'eth1', netns: 4242 });
+  });
+
+  it('deletes a temporary name in the container that is not the host end\'s peer', () => {
+    // the host end's peer is another ifindex: deleting the host end leaves the container's link
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 7, linkNetnsId: 1 })]);
+    const c = { links: [...noContainer.links, link(tmp, 11, { kind: 'veth', linkIndex: 30, linkNetnsId: 0 })], addrs: [], routes: [] };
+    expect(planNic(veth, h, c).ops.slice(0, 3)).toEqual([
+      { op: 'link.del', name: hv }, { op: 'link.del', name: tmp, netns: 4242 }, { op: 'link.add.veth', name: hv, peer: tmp },
     ]);
   });
 

@@ -75,8 +75,7 @@ function createNic(d: DesiredNic, host: HostState, container: ContainerState): O
   const tmp = tempName(d.name);
   const ns = d.pid;
   // Leftovers of an interrupted attempt (or of the container's previous life) go first.
-  for (const n of [hostIf, tmp]) if (host.links.some((l) => l.name === n)) ops.push({ op: 'link.del', name: n });
-  if (container.links.some((l) => l.name === tmp)) ops.push({ op: 'link.del', name: tmp, netns: ns });
+  ops.push(...leftoverDeletions(d, host, container));
   if (d.attach.kind === 'veth') {
     ops.push(
       { op: 'link.add.veth', name: hostIf, peer: tmp, ...(d.mtu ? { mtu: d.mtu } : {}) },
@@ -98,6 +97,26 @@ function createNic(d: DesiredNic, host: HostState, container: ContainerState): O
   // ARP for every local address ("ARP flux"), so peers would map this NIC's address to
   // another interface's MAC; each interface must answer for its own addresses only.
   ops.push({ op: 'sysctl.set', netns: ns, values: NIC_ARP_SYSCTLS(d.ifName) });
+  return ops;
+}
+
+/**
+ * Deletes what an interrupted attempt left under xnet's names: the host end, the temporary
+ * name on the host, the temporary name already moved into the container (an attempt stopped
+ * between the move and the rename). Deleting a veth deletes its peer: a temporary name that is
+ * the host end's own peer goes with it and is not deleted again (`ip` would fail on it and
+ * stop the batch, and the NIC would stay half-made until a retry).
+ */
+function leftoverDeletions(d: DesiredNic, host: HostState, container: ContainerState): IpOp[] {
+  const hostEnd = host.links.find((l) => l.name === vethHostName(d.name));
+  const tmp = tempName(d.name);
+  const ops: IpOp[] = hostEnd ? [{ op: 'link.del', name: hostEnd.name }] : [];
+  const inHost = host.links.find((l) => l.name === tmp);
+  if (inHost && !(hostEnd && hostEnd.parent === tmp && hostEnd.linkNetnsId === undefined)) ops.push({ op: 'link.del', name: tmp });
+  const inContainer = container.links.find((l) => l.name === tmp);
+  // each the other's peer (ifindexes are per namespace: one match alone could be a coincidence)
+  const peerOfHostEnd = !!hostEnd && !!inContainer && hostEnd.linkIndex === inContainer.ifindex && inContainer.linkIndex === hostEnd.ifindex;
+  if (inContainer && !peerOfHostEnd) ops.push({ op: 'link.del', name: tmp, netns: d.pid });
   return ops;
 }
 
