@@ -86,6 +86,15 @@ export class NodeStatusReporter {
   }
 
   /**
+   * The Ready status this node last reported for the object: written by this process, else as
+   * the object's merged view holds it (after a restart).
+   */
+  readyStatus(kind: Kind, obj: { metadata: { name: string; uid?: string }; status?: unknown }): Ready['status'] | undefined {
+    const conds = this.conditions.get(`${kind}/${obj.metadata.name}/${obj.metadata.uid ?? ''}`) ?? (obj.status as { conditions?: Condition[] } | undefined)?.conditions;
+    return conds?.find((c) => c.type === 'Ready')?.status as Ready['status'] | undefined;
+  }
+
+  /**
    * Whether this node's status key of the object exists: written by this process, else as
    * etcd holds it now (after a restart). The controller keeps a deleted NIC's address while it does.
    */

@@ -107,7 +107,7 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
   if (plan.problems.length) return w(notReady(plan.problems[0].reason, plan.problems[0].message), { containerId: c.id });
   const fields: Record<string, unknown> = { containerId: c.id };
   if (a.attach.kind === 'veth') fields.hostInterface = vethHostName(name);
-  if (plan.ops.length) await reportAttaching(ctx, nic, d, c.name, (r) => w(r, fields));
+  if (plan.ops.length) await reportAttaching(ctx, nic, d, c.name, !inside.links.some((l) => l.name === d.ifName), (r) => w(r, fields));
   const now = await applyNic(ctx, d, plan.ops, inside, (r) => w(r, fields), c.name);
   const inC = now.links.find((l) => l.name === d.ifName);
   // Status shows the MAC the kernel has (what peers see).
@@ -181,9 +181,15 @@ async function planAndExecute(ctx: AgentContext, d: DesiredNic): Promise<void> {
  * this node has a status key of it (nic-finalizer.ts), so a NIC this node never reported on is
  * first reported Attaching, and only once that is in etcd does the address reach the container.
  * An agent that dies in between leaves the address claimed.
+ *
+ * `anew`: the container has no such interface (it restarted, or the veth's host end was
+ * deleted, which takes the container end with it). A Ready True reported for the NIC's
+ * previous life is taken back first: `docker restart` keeps the container's id, so nothing else
+ * in the status would tell a reader that the NIC is not in the container now.
  */
-async function reportAttaching(ctx: AgentContext, nic: ContainerNic, d: DesiredNic, container: string, w: (r: Ready) => Promise<void>): Promise<void> {
-  if (await ctx.status.reported('ContainerNic', nic)) return;
+async function reportAttaching(ctx: AgentContext, nic: ContainerNic, d: DesiredNic, container: string, anew: boolean, w: (r: Ready) => Promise<void>): Promise<void> {
+  const stale = anew && ctx.status.readyStatus('ContainerNic', nic) === 'True';
+  if (!stale && await ctx.status.reported('ContainerNic', nic)) return;
   await w({ status: 'Unknown', reason: 'Attaching', message: `adding ${d.ifName} with ${d.cidr} to container ${container}` });
 }
 
