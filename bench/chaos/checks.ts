@@ -7,6 +7,7 @@ import { labIpamPlugin } from '../../pkg/lab/services.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
 import { verifyHost, type Difference } from '../../pkg/verify/verify.js';
 import type { ChaosLab } from './lab.js';
+import { staleNicsReady } from './nic-lives.js';
 import { readStatus, silentFlows } from './prober.js';
 import { sleep } from './workload.js';
 import type { AnyObject } from '../../pkg/api/index.js';
@@ -49,19 +50,25 @@ const labNode = (c: ChaosLab) => new Set(c.hosts.map((h) => h.name));
 
 /**
  * Every lab host's objects Ready as their agents last wrote it: the Nodes, their HostSubnets and
- * ContainerNics, the MacvlanNets. Cheap (four lists), so it can be polled; a full verify reads
- * every host's kernel and Docker (10-20 s a host on a loaded 2-core machine) and runs once after.
+ * ContainerNics, the MacvlanNets; a ContainerNic's Ready only if written for its container as it
+ * runs now (nic-lives.ts: one `docker inspect` per host). Cheap enough to poll; a full verify
+ * reads every host's kernel and Docker (10-20 s a host on a loaded 2-core machine) and runs once after.
  */
 export async function objectsReady(c: ChaosLab): Promise<string | undefined> {
   const nodes = labNode(c);
   const mine = (o: AnyObject) => nodes.has(o.metadata.name) || nodes.has((o.spec as { node?: string }).node ?? '');
+  let nics: AnyObject[] = [];
   for (const kind of ['Node', 'HostSubnet', 'ContainerNic'] as const) {
-    const bad = (await c.store.list(kind)).items.filter(mine).find((o) => !isReady(o as never));
+    const items = (await c.store.list(kind)).items.filter(mine);
+    const bad = items.find((o) => !isReady(o as never));
     if (bad) {
       const cond = getCondition((bad.status as { conditions?: Condition[] } | undefined)?.conditions, 'Ready');
       return `${kind} ${bad.metadata.name} not Ready${cond ? ` (${cond.reason}: ${cond.message})` : ''}`;
     }
+    if (kind === 'ContainerNic') nics = items;
   }
+  const stale = await staleNicsReady(c.hosts, nics);
+  if (stale) return stale;
   // a MacvlanNet spans fault 3's agentless Node too: only the lab hosts' parts count
   for (const m of (await c.store.list('MacvlanNet')).items) {
     const parts = ((m.status as { nodes?: { name: string; ready?: boolean; message?: string }[] } | undefined)?.nodes ?? []);
