@@ -18,7 +18,7 @@ export class WorkQueue<K = string> {
   private readonly processing = new Set<K>();
   private readonly dirty = new Set<K>();
   private readonly failures = new Map<K, number>();
-  private readonly timers = new Map<K, NodeJS.Timeout>();
+  private readonly timers = new Map<K, { timer: NodeJS.Timeout; due: number }>();
   private readonly waiters: Array<(k: K | undefined) => void> = [];
   private shuttingDown = false;
 
@@ -34,14 +34,20 @@ export class WorkQueue<K = string> {
     this.queue.push(key);
   }
 
-  /** Adds the key after `ms`; an earlier pending delay for the same key wins. */
+  /**
+   * Adds the key after `ms`; of two pending delays for the same key the one that ends first
+   * wins (a reconcile asking to look again in 500 ms is not held back by a 10 s backoff).
+   */
   addAfter(key: K, ms: number): void {
     if (this.shuttingDown) return;
     if (ms <= 0) { this.add(key); return; }
-    if (this.timers.has(key)) return;
-    const t = setTimeout(() => { this.timers.delete(key); this.add(key); }, ms);
-    t.unref?.();
-    this.timers.set(key, t);
+    const due = Date.now() + ms;
+    const pending = this.timers.get(key);
+    if (pending && pending.due <= due) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => { this.timers.delete(key); this.add(key); }, ms);
+    timer.unref?.();
+    this.timers.set(key, { timer, due });
   }
 
   /** Re-adds after this key's next backoff step; returns the delay chosen. */
@@ -93,7 +99,7 @@ export class WorkQueue<K = string> {
 
   shutDown(): void {
     this.shuttingDown = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     this.queue = [];
     this.head = 0;

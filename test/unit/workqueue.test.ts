@@ -67,6 +67,24 @@ describe('WorkQueue', () => {
     q.shutDown();
   });
 
+  it('of two pending delays for one key, the one that ends first wins', () => {
+    vi.useFakeTimers();
+    const q = new WorkQueue<string>();
+    q.addAfter('a', 10_000);  // a failed reconcile's backoff
+    q.addAfter('a', 500);     // a reconcile that asks to look again soon
+    vi.advanceTimersByTime(500);
+    expect(q.len()).toBe(1);
+    q.addAfter('b', 500);
+    q.addAfter('b', 10_000);  // a later one does not push it back
+    vi.advanceTimersByTime(499);
+    expect(q.len()).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(q.len()).toBe(2);
+    vi.advanceTimersByTime(10_000);
+    expect(q.len()).toBe(2);  // nothing left pending: each key was added once
+    q.shutDown();
+  });
+
   it('shutDown releases waiting workers with undefined', async () => {
     const q = new WorkQueue<string>();
     const p = q.get();
