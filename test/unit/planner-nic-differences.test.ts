@@ -14,14 +14,14 @@ const whole: ContainerState = { links: [mv0({ mac: MAC })], addrs: [{ dev: 'mv0'
 const halfMade: ContainerState = { links: [mv0({ mac: '5a:11:22:33:44:55', up: false })], addrs: [], routes: [] };
 
 describe('a macvlan NIC half made in a restarted container', () => {
-  it('is converged: MAC, address, up', () => {
+  it('is converged: address, up, then the MAC (live, last: a refusal leaves it working)', () => {
     expect(planNic(d, host, halfMade)).toEqual({
       problems: [],
       ops: [
-        { op: 'link.set.down', name: 'mv0', netns: 77 },
-        { op: 'link.set.mac', name: 'mv0', mac: MAC, netns: 77 },
         { op: 'addr.add', dev: 'mv0', cidr: '192.168.220.20/24', netns: 77 },
         { op: 'link.set.up', name: 'mv0', netns: 77 },
+        { op: 'sysctl.set', netns: 77, values: { 'net.ipv4.conf.mv0.arp_notify': '1' } },
+        { op: 'link.set.mac', name: 'mv0', mac: MAC, netns: 77 },
       ],
     });
   });

@@ -151,7 +151,7 @@ describe('planNic', () => {
       { op: 'addr.add', dev: 'eth1', cidr: '10.76.1.84/24', netns: 4242 },
       { op: 'link.set.up', name: 'eth1', netns: 4242 },
       { op: 'route.default', via: '10.76.1.1', dev: 'eth1', netns: 4242 },
-      { op: 'sysctl.set', netns: 4242, values: { 'net.ipv4.conf.all.arp_ignore': '1', 'net.ipv4.conf.eth1.arp_ignore': '1', 'net.ipv4.conf.eth1.arp_announce': '2' } },
+      { op: 'sysctl.set', netns: 4242, values: { 'net.ipv4.conf.all.arp_ignore': '1', 'net.ipv4.conf.eth1.arp_ignore': '1', 'net.ipv4.conf.eth1.arp_announce': '2', 'net.ipv4.conf.eth1.arp_notify': '1' } },
     ]);
   });
 
@@ -243,6 +243,22 @@ describe('planNic', () => {
     const c = { links: [link('eth1', 11, { kind: 'macvlan', linkIndex: 2, alias: MARK })], addrs: [{ dev: 'eth1', cidr: '192.168.200.20/24' }], routes: [] };
     expect(planNic(mv, host(hostLinks), c)).toEqual({ ops: [], problems: [] });
     expect(planNic({ ...mv, attach: { kind: 'macvlan', parent: 'eth9', mode: 'bridge' } }, host(hostLinks), noContainer).problems[0].reason).toBe('ParentMissing');
+  });
+
+  it('changes a working macvlan NIC\'s MAC live and last, never taking it down (a refusal leaves it working)', () => {
+    const mv: DesiredNic = { ...veth, cidr: '192.168.200.20/24', mac: '02:42:C0:A8:C8:14', attach: { kind: 'macvlan', parent: 'eth0', mode: 'bridge' } };
+    const up = { links: [link('eth1', 11, { kind: 'macvlan', linkIndex: 2, alias: MARK })], addrs: [{ dev: 'eth1', cidr: '192.168.200.20/24' }], routes: [] };
+    const garp = { op: 'sysctl.set', netns: 4242, values: { 'net.ipv4.conf.eth1.arp_notify': '1' } };
+    const setMac = { op: 'link.set.mac', name: 'eth1', mac: '02:42:C0:A8:C8:14', netns: 4242 };
+    expect(planNic(mv, host(hostLinks), up).ops).toEqual([garp, setMac]);
+    // down and without its address: address and up first, the MAC after them
+    const down = { links: [link('eth1', 11, { kind: 'macvlan', linkIndex: 2, alias: MARK, up: false })], addrs: [], routes: [] };
+    expect(planNic(mv, host(hostLinks), down).ops).toEqual([
+      { op: 'addr.add', dev: 'eth1', cidr: '192.168.200.20/24', netns: 4242 },
+      { op: 'link.set.up', name: 'eth1', netns: 4242 },
+      garp, setMac,
+    ]);
+    expect(planNic({ ...mv, mac: '02:00:00:00:00:0b' }, host(hostLinks), up).ops).toEqual([]);
   });
 
   it('removes a deleted NIC: the host end of a veth, or the macvlan inside the container', () => {

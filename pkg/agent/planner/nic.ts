@@ -25,7 +25,15 @@ export const NIC_ARP_SYSCTLS = (ifName: string): Record<string, string> => ({
   'net.ipv4.conf.all.arp_ignore': '1',
   [`net.ipv4.conf.${ifName}.arp_ignore`]: '1',
   [`net.ipv4.conf.${ifName}.arp_announce`]: '2',
+  ...ARP_NOTIFY(ifName),
 });
+
+/**
+ * The kernel sends a gratuitous ARP when the NIC's MAC changes (and when it comes up): peers
+ * that learnt the kernel's MAC while the declared one was held elsewhere switch at once,
+ * instead of sending to a MAC nobody has until their neighbour entry ages out.
+ */
+const ARP_NOTIFY = (ifName: string): Record<string, string> => ({ [`net.ipv4.conf.${ifName}.arp_notify`]: '1' });
 
 export interface ContainerState {
   links: Link[];
@@ -130,7 +138,8 @@ function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, 
     if (hostEnd.master !== d.attach.bridge) ops.push({ op: 'link.set.master', name: hostIf, master: d.attach.bridge });
     if (!hostEnd.up) ops.push({ op: 'link.set.up', name: hostIf });
   }
-  if (d.mac && inC.mac !== d.mac.toLowerCase()) {
+  const macvlanMac = d.attach.kind === 'macvlan' && d.mac && inC.mac !== d.mac.toLowerCase();
+  if (d.mac && inC.mac !== d.mac.toLowerCase() && !macvlanMac) {
     ops.push({ op: 'link.set.down', name: d.ifName, netns: ns }, { op: 'link.set.mac', name: d.ifName, mac: d.mac, netns: ns });
     if (inC.up) ops.push({ op: 'link.set.up', name: d.ifName, netns: ns });
   }
@@ -144,6 +153,10 @@ function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, 
     const def = container.routes.find((r) => r.dst === 'default');
     if (!def || def.via !== d.gateway || def.dev !== d.ifName) ops.push({ op: 'route.default', via: d.gateway, dev: d.ifName, netns: ns });
   }
+  // A macvlan takes a new MAC while up, and last: the kernel refuses it while another macvlan
+  // of the parent has it (MacAddressInUse), and a refusal then leaves the NIC up, addressed and
+  // carrying traffic; retrying it never takes a working NIC down.
+  if (macvlanMac) ops.push({ op: 'sysctl.set', netns: ns, values: ARP_NOTIFY(d.ifName) }, { op: 'link.set.mac', name: d.ifName, mac: d.mac!, netns: ns });
   return ops;
 }
 
