@@ -7,10 +7,11 @@ import { createLogger, type Logger } from '../log.js';
 import { monitor, rulesMonitor, type Monitor } from '../netlink/monitor.js';
 import { netnsTarget } from '../netlink/target.js';
 import { ContainerWatches } from './container-watch.js';
+import { MacWaits } from './mac-wait.js';
 import { Informer } from '../store/informer.js';
 import type { NodeWatch, Store } from '../store/types.js';
 import { WorkQueue } from '../runtime/workqueue.js';
-import { runWorkers } from '../runtime/workers.js';
+import { runWorkers, type ReconcileResult } from '../runtime/workers.js';
 import { AGENT_QUEUE_BACKOFF, retryUntilStopped } from '../runtime/backoff.js';
 import { NodeStatusReporter, type AgentContext, type Caches } from './context.js';
 import { Dataplane, type AgentDataplane } from './dataplane.js';
@@ -133,7 +134,7 @@ export class Agent {
     };
     this.ctx = {
       node: self, store: opts.store, caches: this.caches, dp: opts.dataplane ?? new Dataplane(netnsTarget(opts.netns), opts.dockerHost, opts.dockerTls),
-      log, status: new NodeStatusReporter(opts.store, self, this.events, (kind, name) => this.view.ownStatus?.(kind, name)), capabilities: {}, routeProblems: [], removedNics: new Map(),
+      log, status: new NodeStatusReporter(opts.store, self, this.events, (kind, name) => this.view.ownStatus?.(kind, name)), capabilities: {}, routeProblems: [], removedNics: new Map(), macWaits: new MacWaits(),
       watchContainer: (pid, nic) => this.watchContainer(pid, nic),
       unwatchNic: (nic, keepPid) => this.containers.unwatch(nic, keepPid),
     };
@@ -351,18 +352,19 @@ export class Agent {
     };
   }
 
-  private async reconcile(key: string): Promise<void> {
+  private async reconcile(key: string): Promise<ReconcileResult | void> {
     this.stuck.start(key);
-    try { await this.drift.reconcile(key, () => this.reconcileKey(key)); } finally { this.stuck.end(key); }
+    try { return await this.drift.reconcile(key, () => this.reconcileKey(key)); } finally { this.stuck.end(key); }
   }
 
-  private async reconcileKey(key: string): Promise<void> {
+  /** A NIC may ask to be looked at again soon (its declared MAC held elsewhere: mac-wait.ts). */
+  private async reconcileKey(key: string): Promise<ReconcileResult | void> {
     try {
       if (key === KEY_ROUTES) await reconcileRoutes(this.ctx);
       else if (key === KEY_HOST_SUBNETS) await reconcileHostSubnets(this.ctx);
       else if (key === KEY_NAT) await reconcileNat(this.ctx);
       else if (key === KEY_GC) await collectNicGarbage(this.ctx);
-      else if (key.startsWith('nic/')) await reconcileNic(this.ctx, key.slice(4));
+      else if (key.startsWith('nic/')) return await reconcileNic(this.ctx, key.slice(4));
       else if (key.startsWith('mvn/')) await reconcileMacvlan(this.ctx, key.slice(4));
       else if (key.startsWith(IPAM_KEY)) await this.publishIpam(key.slice(IPAM_KEY.length));
     } finally {

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { AgentDataplane } from './dataplane.js';
 import type { RemovedNic } from './planner/nic.js';
 import type { AddressBook } from '../dockeripam/book.js';
+import type { MacWaits } from './mac-wait.js';
 
 export interface Caches {
   nodes: Informer<Node>;
@@ -131,6 +132,8 @@ export interface AgentContext {
   routeProblems: string[];
   /** last known shape of deleted ContainerNics, until their NIC is gone */
   removedNics: Map<string, RemovedNic & { container?: string }>;
+  /** macvlan NICs working on the kernel's MAC while their declared one is held elsewhere */
+  macWaits: MacWaits;
   /** a NIC is in place in the container with this PID: watch that namespace for drift */
   watchContainer(pid: number, nic: string): Promise<void>;
   /**

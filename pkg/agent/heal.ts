@@ -44,12 +44,16 @@ export class DriftTracker {
   }
 
   /** Runs one reconcile of key; records a heal when it was triggered as drift and ran ops. */
-  async reconcile(key: string, f: () => Promise<void>): Promise<void> {
+  async reconcile<T>(key: string, f: () => Promise<T>): Promise<T> {
     const marker = this.pending.get(key);
     this.pending.delete(key);
     const counter = { ops: 0 };
-    await opsRun.run(counter, f);
-    if (!marker || counter.ops === 0) return;
+    const result = await opsRun.run(counter, f);
+    if (marker && counter.ops > 0) this.healed(key, marker);
+    return result;
+  }
+
+  private healed(key: string, marker: { since: number; trigger: Trigger }): void {
     const kind = keyKind(key);
     const ms = Date.now() - marker.since;
     driftHealed.inc({ kind, trigger: marker.trigger });

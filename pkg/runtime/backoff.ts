@@ -22,6 +22,14 @@ export const WORKQUEUE_BACKOFF: BackoffPolicy = { initialMs: 10, maxMs: 30_000, 
 /** The agent's reconciles: 50 ms doubling to 10 s, so a node heals soon after Docker or a netns is back. */
 export const AGENT_QUEUE_BACKOFF: BackoffPolicy = { initialMs: 50, maxMs: 10_000, factor: 2, jitter: 0 };
 
+/**
+ * A macvlan NIC's declared MAC refused by the kernel (held by another macvlan of the parent,
+ * e.g. in a dying namespace) while the NIC works on the kernel's MAC: tried again 500 ms
+ * doubling to 2 s apart, 150 times (about 5 minutes), then at the agent queue's pace
+ * (pkg/agent/mac-wait.ts). A retry is a live change that never takes the NIC down.
+ */
+export const MAC_WAIT_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 2_000, factor: 2, jitter: 0, maxAttempts: 150 };
+
 /** The controller's reconciles (allocation waits, conflicts): 50 ms doubling to 30 s. */
 export const CONTROLLER_QUEUE_BACKOFF: BackoffPolicy = { initialMs: 50, maxMs: 30_000, factor: 2, jitter: 0 };
 

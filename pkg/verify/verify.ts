@@ -17,6 +17,7 @@ import { createLogger } from '../log.js';
 import { netnsTarget } from '../netlink/target.js';
 import { Informer } from '../store/informer.js';
 import type { Store } from '../store/types.js';
+import { MacWaits } from '../agent/mac-wait.js';
 
 export interface Difference {
   host: string;
@@ -94,7 +95,7 @@ export async function differences(i: DifferencesInput): Promise<Difference[]> {
   log.level = 'error';
   const status = new RecordingStatus(i.store, i.node);
   const ctx: AgentContext = {
-    node: i.node, store: i.store, caches: i.caches, dp: i.dp, log, status, capabilities: {}, routeProblems: [], removedNics: new Map(),
+    node: i.node, store: i.store, caches: i.caches, dp: i.dp, log, status, capabilities: {}, routeProblems: [], removedNics: new Map(), macWaits: new MacWaits(),
     watchContainer: async () => undefined, unwatchNic: async () => undefined,
     ...(i.ipamPlugin ? { ipam: { plugin: i.ipamPlugin } } : {}),
   };
@@ -103,7 +104,7 @@ export async function differences(i: DifferencesInput): Promise<Difference[]> {
     ['routes', () => reconcileRoutes(ctx)],
     ['bridges and Docker networks', () => reconcileHostSubnets(ctx)],
     ['NAT', () => reconcileNat(ctx)],
-    ...localNics(ctx).map((n): [string, () => Promise<void>] => [`containernic/${n.metadata.name}`, () => reconcileNic(ctx, n.metadata.name)]),
+    ...localNics(ctx).map((n): [string, () => Promise<void>] => [`containernic/${n.metadata.name}`, async () => { await reconcileNic(ctx, n.metadata.name); }]),
     ...i.caches.macvlanNets.list().map((m): [string, () => Promise<void>] => [`macvlannet/${m.metadata.name}`, () => reconcileMacvlan(ctx, m.metadata.name)]),
     ['leftover NICs', () => collectNicGarbage(ctx)],
   ];

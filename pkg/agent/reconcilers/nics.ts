@@ -10,6 +10,7 @@ import { effectiveParent } from '../planner/macvlan.js';
 import { vethHostName } from '../planner/names.js';
 import { nicDifferences, planNic, planNicGarbage, planNicRemoval, type ContainerState, type DesiredNic } from '../planner/nic.js';
 import type { Op } from '../planner/ops.js';
+import type { ReconcileResult } from '../../runtime/workers.js';
 
 export function localNics(ctx: AgentContext): ContainerNic[] {
   return ctx.caches.nics.list().filter((n) => n.spec.node === ctx.node);
@@ -75,7 +76,7 @@ async function sharedNamespaceWhy(ctx: AgentContext, c: { name: string; pid: num
   return undefined;
 }
 
-export async function reconcileNic(ctx: AgentContext, name: string): Promise<void> {
+export async function reconcileNic(ctx: AgentContext, name: string): Promise<ReconcileResult | void> {
   const nic = ctx.caches.nics.get(name);
   if (!nic || nic.spec.node !== ctx.node || isDeleting(nic)) return removeNic(ctx, name, nic);
   ctx.removedNics.delete(name);
@@ -108,34 +109,53 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<voi
   const fields: Record<string, unknown> = { containerId: c.id };
   if (a.attach.kind === 'veth') fields.hostInterface = vethHostName(name);
   if (plan.ops.length) await reportAttaching(ctx, nic, d, c.name, !inside.links.some((l) => l.name === d.ifName), (r) => w(r, fields));
-  const now = await applyNic(ctx, d, plan.ops, inside, (r) => w(r, fields), c.name);
+  const { state: now, macRefused } = await applyNic(ctx, d, plan.ops, inside, (r) => w(r, fields), c.name);
   const inC = now.links.find((l) => l.name === d.ifName);
   // Status shows the MAC the kernel has (what peers see).
   if (inC) fields.mac = inC.mac;
   await ctx.watchContainer(c.pid, name);
+  if (macRefused) return waitForMac(ctx, d, c.name, inC?.mac, macRefused, (r) => w(r, fields));
+  ctx.macWaits.clear(name);
   await w(ready(`${d.ifName} is in container ${c.name} with ${d.cidr}`), fields);
+}
+
+/**
+ * The NIC works on the kernel's MAC, its declared one held by another macvlan of the parent:
+ * Ready False MacAddressInUse, and the declared MAC tried again soon (mac-wait.ts).
+ */
+async function waitForMac(ctx: AgentContext, d: DesiredNic, container: string, mac: string | undefined, why: string, w: (r: Ready) => Promise<void>): Promise<ReconcileResult> {
+  const retryInMs = ctx.macWaits.refusedAgain(d.name);
+  const msg = `${d.ifName} in container ${container} is up with ${d.cidr} on the MAC the kernel gave it (${mac ?? '?'}): `
+    + `the declared ${d.mac} is held by another macvlan of the same parent (${why}); it is set once free`;
+  await w(notReady('MacAddressInUse', msg));
+  if (retryInMs === undefined) throw new ApplyError('MacAddressInUse', msg);
+  return { requeueAfterMs: retryInMs };
 }
 
 /**
  * Runs the plan, then reads the container's namespace again: Ready is True only for a NIC
  * seen whole (MAC, up, address, default route). A failure or a difference is written to the
- * NIC's status and thrown (retried with backoff). Returns the state seen.
+ * NIC's status and thrown (retried with backoff). Returns the state seen, and `macRefused`
+ * (the kernel's refusal) when the NIC is whole but for its MAC, held elsewhere.
  */
-async function applyNic(ctx: AgentContext, d: DesiredNic, ops: Op[], inside: ContainerState, w: (r: Ready) => Promise<void>, container: string): Promise<ContainerState> {
-  if (ops.length === 0) return inside;
+async function applyNic(ctx: AgentContext, d: DesiredNic, ops: Op[], inside: ContainerState, w: (r: Ready) => Promise<void>, container: string): Promise<{ state: ContainerState; macRefused?: string }> {
+  if (ops.length === 0) return { state: inside };
   ctx.log.info('nic', { nic: d.name, container, ops: ops.length });
+  let macRefused: string | undefined;
   try {
     await ctx.dp.execute(ops);
   } catch (e) {
-    if (!(await recoveredMacInUse(ctx, d, e))) {
+    const outcome = await recoveredMacInUse(ctx, d, e);
+    if (!outcome) {
       await w(notReady(e instanceof ApplyError ? e.reason : 'Failed', (e as Error).message));
       throw e;
     }
+    if (outcome === 'kernel-mac') macRefused = (e as Error).message;
   }
-  if (ctx.dp.dryRun) return inside;
+  if (ctx.dp.dryRun) return { state: inside };
   const after = await ctx.dp.containerState(d.pid);
-  const diff = nicDifferences(d, after);
-  if (diff.length === 0) return after;
+  const diff = nicDifferences(macRefused ? { ...d, mac: undefined } : d, after);
+  if (diff.length === 0) return { state: after, macRefused };
   const msg = `${d.ifName} in container ${container} is not as declared after the change: ${diff.join('; ')}`;
   await w(notReady('NotInPlace', msg));
   throw new ApplyError('NotInPlace', msg);
@@ -144,15 +164,15 @@ async function applyNic(ctx: AgentContext, d: DesiredNic, ops: Op[], inside: Con
 /**
  * The kernel refused the declared MAC: a macvlan on the same parent still has it, typically the
  * NIC's own link in the restarted container's previous namespace, kept alive by a process or a
- * bind mount. That link, marked
- * with this NIC's alias, is deleted and the plan made again at once (true: the NIC is as
- * declared now). Failing that (a namespace the kernel is already destroying is unreachable),
- * the NIC carries traffic with the MAC the kernel gave it (peers learn it by ARP); the caller
- * reports MacAddressInUse and retries, and the declared MAC is set once it is free.
+ * bind mount. That link, marked with this NIC's alias, is deleted and the plan made again at
+ * once ('declared': the NIC is as declared now). Failing that (a namespace the kernel is
+ * already destroying is unreachable), the NIC is made whole on the MAC the kernel gave it
+ * ('kernel-mac': peers learn it by ARP) and the declared MAC waits (waitForMac). undefined:
+ * not that refusal, or even the fallback failed.
  */
-async function recoveredMacInUse(ctx: AgentContext, d: DesiredNic, e: unknown): Promise<boolean> {
-  if (!(e instanceof ApplyError && e.reason === 'MacAddressInUse' && d.mac && d.attach.kind === 'macvlan')) return false;
-  const freed = await ctx.dp.removeStaleNicLinks?.(d.name, d.mac, d.pid, d.attach.parent).catch((err: Error) => {
+async function recoveredMacInUse(ctx: AgentContext, d: DesiredNic, e: unknown): Promise<'declared' | 'kernel-mac' | undefined> {
+  if (!(e instanceof ApplyError && e.reason === 'MacAddressInUse' && d.mac && d.attach.kind === 'macvlan')) return undefined;
+  const freed = !ctx.macWaits.searchDue(d.name) ? [] : await ctx.dp.removeStaleNicLinks?.(d.name, d.mac, d.pid, d.attach.parent).catch((err: Error) => {
     ctx.log.warn('looking for the stale holder of a NIC\'s MAC failed', { nic: d.name, error: err.message });
     return [];
   }) ?? [];
@@ -160,13 +180,15 @@ async function recoveredMacInUse(ctx: AgentContext, d: DesiredNic, e: unknown): 
     ctx.log.info('deleted the NIC\'s stale link holding its MAC', { nic: d.name, mac: d.mac, links: freed.map((l) => `${l.name} in ${l.netns}`) });
     try {
       await planAndExecute(ctx, d);
-      return true;
+      return 'declared';
     } catch (again) {
       ctx.log.warn('nic with its declared MAC failed again', { nic: d.name, error: (again as Error).message });
     }
   }
-  await planAndExecute(ctx, { ...d, mac: undefined }).catch((err: Error) => ctx.log.warn('nic without its declared MAC failed', { nic: d.name, error: err.message }));
-  return false;
+  return planAndExecute(ctx, { ...d, mac: undefined }).then(() => 'kernel-mac' as const, (err: Error) => {
+    ctx.log.warn('nic without its declared MAC failed', { nic: d.name, error: err.message });
+    return undefined;
+  });
 }
 
 /** Reads the host and the container again and runs the plan that makes `d` so. */
@@ -222,6 +244,7 @@ async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | un
   if (!nic || nic.spec.node !== ctx.node || isDeleting(nic)) await ctx.status.remove('ContainerNic', name);
   if (nic && isDeleting(nic)) ctx.log.info('nic removed; its address may be released', { nic: name });
   ctx.removedNics.delete(name);
+  ctx.macWaits.clear(name);
 }
 
 /** Host ends of NICs deleted while the agent was not running. */
