@@ -6,7 +6,7 @@ import type { AnyObject, ClusterNetwork, Condition, ContainerNic, HostSubnet, Ki
 import { createLogger, type Logger } from '../log.js';
 import { monitor, rulesMonitor, type Monitor } from '../netlink/monitor.js';
 import { netnsTarget } from '../netlink/target.js';
-import { ContainerWatches } from './container-watch.js';
+import { ContainerWatches, processAlive } from './container-watch.js';
 import { MacWaits } from './mac-wait.js';
 import { Informer } from '../store/informer.js';
 import type { NodeWatch, Store } from '../store/types.js';
@@ -105,7 +105,8 @@ export class Agent {
   private firstPassDone!: () => void;
   private pendingFirst = new Set<string>();
   /** one `ip monitor` per container namespace that holds xnet NICs, with the NICs in it */
-  private readonly containers = new ContainerWatches((nics) => this.enqueue(nics.map(nicKey), 'kernel'));
+  private readonly containers = new ContainerWatches((nics) => this.enqueue(nics.map(nicKey), 'kernel'), processAlive,
+    (netns, nics) => this.releaseDeadNamespace(netns, nics));
   private kernelEvents = true;
   private readonly drift: DriftTracker;
   /** which nodes have HostSubnets (a peer's Node event is about routes only then) */
@@ -309,6 +310,12 @@ export class Agent {
       ...localNics(this.ctx).map((n) => nicKey(n.metadata.name)),
       KEY_GC,
     ];
+  }
+
+  /** A dead container's macvlan NICs, deleted before the watcher holding its namespace ends: their MACs are free at once. */
+  private async releaseDeadNamespace(netns: string, nics: string[]): Promise<void> {
+    const gone = await this.ctx.dp.removeNicLinksIn?.(netns, nics);
+    if (gone?.length) this.log.info('deleted the NICs\' links in a dead container\'s namespace, freeing their MACs', { links: gone.map((l) => `${l.name} ${l.mac}`), netns });
   }
 
   private async watchContainer(pid: number, nic: string): Promise<void> {

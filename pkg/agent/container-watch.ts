@@ -6,7 +6,11 @@
 // NICs in it, live on until the watcher ends. A macvlan left there keeps the NIC's MAC on the
 // parent, so the kernel refuses that MAC to the NIC in the container's new namespace (chaos
 // fault 6, docs/faults.md). Hence: a watcher of a dead container's namespace ends at once,
-// whichever NIC notices, and unwatch resolves only once it has exited.
+// whichever NIC notices, and unwatch resolves only once it has exited. And before it ends, the
+// namespace it holds is still reachable through it: the agent deletes its own marked macvlans
+// there first (`release`), which frees their MACs at once. Let go with them, the namespace
+// would be destroyed by the kernel in the background, which took up to 48 s under load, the
+// MAC held all along (stale-nic.ts cannot enter a namespace being destroyed).
 import { readFileSync } from 'node:fs';
 import { monitor, type Monitor } from '../netlink/monitor.js';
 import { pidTarget } from '../netlink/target.js';
@@ -31,6 +35,8 @@ export class ContainerWatches {
     /** a change in the namespace: reconcile these NICs */
     private readonly onChange: (nics: string[]) => void,
     private readonly alive: (pid: number) => boolean = processAlive,
+    /** a dead container's namespace, reachable at `netns` until its watcher ends: free what xnet made there for these NICs */
+    private readonly release?: (netns: string, nics: string[]) => Promise<void>,
   ) {}
 
   /** The NIC is in place in the container with this PID: watch that namespace. */
@@ -56,15 +62,24 @@ export class ContainerWatches {
     const ending: Array<Promise<void>> = [];
     const others: string[] = [];
     for (const [pid, entry] of this.byPid) {
-      if (pid === keepPid || !entry.nics.delete(nic)) continue;
+      if (pid === keepPid || !entry.nics.has(nic)) continue;
       const dead = !this.alive(pid);
-      if (entry.nics.size > 0 && !dead) continue;
-      if (dead) others.push(...entry.nics);
+      if (entry.nics.size > 1 && !dead) { entry.nics.delete(nic); continue; }
+      const nics = [...entry.nics];
+      entry.nics.clear();
+      if (dead) others.push(...nics.filter((n) => n !== nic));
       this.byPid.delete(pid);
-      ending.push(entry.monitor.close());
+      ending.push(this.end(entry.monitor, dead ? nics : []));
     }
     await Promise.all(ending);
     if (others.length) this.onChange(others);
+  }
+
+  /** Ends a watcher; the NICs' links in a dead container's namespace go first, through it. */
+  private async end(m: Monitor, release: string[]): Promise<void> {
+    const watcher = m.pid;
+    if (watcher && release.length && this.release) await this.release(`/proc/${watcher}/ns/net`, release).catch(() => undefined);
+    await m.close();
   }
 
   /** The PIDs watched, with their NICs (tests, diagnostics). */

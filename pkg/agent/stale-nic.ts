@@ -98,3 +98,25 @@ export async function removeStaleNicLinks(nic: string, mac: string, parentIndex:
   }
   return deleted;
 }
+
+/**
+ * Deletes the macvlans marked as NICs `nics`' in the namespace at `netns`: a dead container's,
+ * reached through the agent's own watcher that still holds it (container-watch.ts). Returns
+ * what it deleted; a namespace that cannot be entered yields nothing.
+ */
+export async function removeMarkedMacvlans(netns: string, nics: string[]): Promise<StaleNicLink[]> {
+  const marks = new Set(nics.map(nicAlias));
+  let links: ReturnType<typeof parseLinks> = [];
+  try {
+    const out = await run('nsenter', [`--net=${netns}`, 'ip', '-json', '-details', 'link', 'show'], undefined, { timeoutMs: STALE_SCAN_CALL_TIMEOUT_MS });
+    links = out.trim() ? parseLinks(JSON.parse(out)) : [];
+  } catch {
+    return [];
+  }
+  const deleted: StaleNicLink[] = [];
+  for (const l of links.filter((x) => x.kind === 'macvlan' && x.alias !== undefined && marks.has(x.alias))) {
+    const ok = await run('nsenter', [`--net=${netns}`, 'ip', 'link', 'del', l.name], undefined, { timeoutMs: STALE_SCAN_CALL_TIMEOUT_MS }).then(() => true, () => false);
+    if (ok) deleted.push({ netns, name: l.name, mac: l.mac });
+  }
+  return deleted;
+}

@@ -24,6 +24,8 @@ export function parseMonitorLine(line: string): MonitorEvent | undefined {
 export interface Monitor {
   /** ends the command; resolves once it has exited (SIGKILL after 2 s), so what it held is let go */
   close(): Promise<void>;
+  /** the command's PID while it runs (a watcher in a namespace: /proc/<pid>/ns/net reaches it) */
+  readonly pid?: number;
 }
 
 export interface WatchOptions {
@@ -75,6 +77,7 @@ export function watchLines(cmd: string, args: string[], onLine: (line: string) =
   };
   start();
   return {
+    get pid() { return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined; },
     close() {
       closed = true;
       if (timer) clearTimeout(timer);

@@ -1,0 +1,84 @@
+// A dead container's namespace, once only the agent's own watcher (`ip monitor` inside it)
+// holds it: before the watcher ends, the agent deletes the NICs' marked macvlans there through
+// it, so their MACs are free at once. Let go with them, the kernel destroys the namespace in
+// the background (48 s under load in chaos fault 6, docs/faults.md), the MAC held all along
+// and nobody able to enter it. The "container" here is a throwaway namespace of this test's own
+// (a sleep in `unshare --net`) with a veth pair as the macvlans' parent; nothing touches the
+// test's own namespace.
+import { execa, type ResultPromise } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ContainerWatches, processAlive } from '../../pkg/agent/container-watch.js';
+import { removeMarkedMacvlans } from '../../pkg/agent/stale-nic.js';
+
+const spawned: ResultPromise[] = [];
+afterEach(async () => {
+  for (const p of spawned.splice(0)) { p.kill('SIGKILL'); await p.catch(() => undefined); }
+});
+
+const inNs = (netns: string, argv: string[]) => execa('nsenter', [`--net=${netns}`, ...argv], { reject: false, timeout: 10_000 });
+
+/** Names of the links in the namespace at netns with their ifalias. */
+async function links(netns: string): Promise<Array<{ name: string; alias?: string }>> {
+  const r = await inNs(netns, ['ip', '-json', 'link', 'show']);
+  return r.exitCode === 0 ? (JSON.parse(r.stdout) as Array<{ ifname: string; ifalias?: string }>).map((l) => ({ name: l.ifname, alias: l.ifalias })) : [];
+}
+
+/** A "container": a process in a namespace of its own holding p0/p1 and, on p0, macvlans m0 (marked xnet:nic:a), m1 (xnet:nic:other) and m2 (unmarked). */
+async function container(): Promise<number> {
+  const p = execa('unshare', ['--net', 'sleep', '300'], { reject: false });
+  spawned.push(p);
+  const ns = `/proc/${p.pid}/ns/net`;
+  const self = (await execa('readlink', ['/proc/self/ns/net'])).stdout;
+  for (let i = 0; i < 50 && (await execa('readlink', [ns], { reject: false })).stdout === self; i++) await new Promise((r) => setTimeout(r, 100));
+  const script = [
+    'link add p0 type veth peer name p1', 'link set p0 up',
+    'link add m0 link p0 type macvlan mode bridge', 'link set m0 alias xnet:nic:a', 'link set m0 address 02:42:c0:a8:dd:14', 'link set m0 up',
+    'link add m1 link p0 type macvlan mode bridge', 'link set m1 alias xnet:nic:other', 'link set m1 up',
+    'link add m2 link p0 type macvlan mode bridge', 'link set m2 up',
+  ];
+  const r = await execa('nsenter', [`--net=${ns}`, 'ip', '-batch', '-'], { input: script.join('\n'), reject: false });
+  if (r.exitCode !== 0) throw new Error(`setting up the container: ${r.stderr}`);
+  return p.pid!;
+}
+
+describe('ContainerWatches: a dead container\'s namespace held by its watcher', () => {
+  it('has the NICs\' marked macvlans deleted through the watcher before it ends, and nothing else', async () => {
+    const pid = await container();
+    const seen: Array<{ netns: string; before: string[]; after: string[]; deleted: string[] }> = [];
+    const w = new ContainerWatches(() => undefined, processAlive, async (netns, nics) => {
+      const before = (await links(netns)).map((l) => l.name);
+      const deleted = (await removeMarkedMacvlans(netns, nics)).map((l) => l.name);
+      seen.push({ netns, before, after: (await links(netns)).map((l) => l.name), deleted });
+    });
+    await w.watch(pid, 'a');
+    await new Promise((r) => setTimeout(r, 300));
+    const [watched] = [...w.watched().keys()];
+    expect(watched).toBe(pid);
+    // the container dies: only the watcher holds its namespace now
+    process.kill(pid, 'SIGKILL');
+    await spawned[0];
+    expect(processAlive(pid)).toBe(false);
+    await w.unwatch('a', 4242);
+    expect(seen).toHaveLength(1);
+    expect(seen[0].before).toEqual(expect.arrayContaining(['m0', 'm1', 'm2']));
+    expect(seen[0].deleted).toEqual(['m0']);
+    expect(seen[0].after).toEqual(expect.arrayContaining(['m1', 'm2']));
+    expect(seen[0].after).not.toContain('m0');
+    expect(w.watched().size).toBe(0);
+    // the watcher ended: the namespace is no longer reachable through it
+    expect(await links(seen[0].netns)).toEqual([]);
+  }, 30_000);
+
+  it('deletes nothing in a live container\'s namespace, which keeps its other NICs watched', async () => {
+    const pid = await container();
+    const released: string[][] = [];
+    const w = new ContainerWatches(() => undefined, processAlive, async (_netns, nics) => { released.push(nics); });
+    await w.watch(pid, 'a');
+    await w.watch(pid, 'other');
+    await w.unwatch('a', 4242);
+    expect(w.watched().get(pid)).toEqual(['other']);
+    await w.unwatch('other', 4242);
+    expect(released).toEqual([]);
+    expect((await links(`/proc/${pid}/ns/net`)).map((l) => l.name)).toEqual(expect.arrayContaining(['m0', 'm1', 'm2']));
+  }, 30_000);
+});
