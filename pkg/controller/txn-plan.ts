@@ -1,7 +1,9 @@
 // One guarded etcd transaction under construction. Every write the controller makes goes
 // through here: the leader guard comes first, every put/delete carries the compare that makes
-// it safe (absent for claims, mod_revision for statuses, create_revision for owners), and the
-// failure branch reads back every compared key so a retry plans from fresh data.
+// it safe (absent for claims, mod_revision for statuses, create_revision for owners). The
+// failure branch reads the leader key only; a refused transaction is followed by one read of
+// every compared key, so a retry plans from fresh data. (Reading them in the failure branch
+// itself sent and logged a third more ops with every transaction, almost all of which commit.)
 import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
 import { MAX_TXN_OPS, createdAt, deleteOp, keyAbsent, modifiedAt, putOp, rangeAbsent, rawKv, type RawKv } from '../runtime/kv.js';
 import type { KvCache } from '../runtime/kv-cache.js';
@@ -13,8 +15,8 @@ export class NotLeaderError extends ControllerError {
 }
 
 /**
- * However high etcd's --max-txn-ops is set, one transaction stays at or below this: the failure
- * branch reads back every compared key, and that response must stay under gRPC's 4 MiB.
+ * However high etcd's --max-txn-ops is set, one transaction stays at or below this: a refused
+ * one is followed by a read of every compared key, and that response must stay under gRPC's 4 MiB.
  */
 export const MAX_PLAN_OPS = 1024;
 
@@ -80,7 +82,7 @@ export class TxnPlan {
     this.compared.set(id, c);
     this.compares.push(c);
     this.reads.push(read);
-    // the compare, and the read of the same key in the failure branch
+    // the compare, and the read of the same key after a refusal (the same size, one request later)
     this.bytes += entryBytes(read.key, read.end) * 2;
   }
 
@@ -136,9 +138,7 @@ export class TxnPlan {
    */
   async commit(client: Etcd3, cache: KvCache): Promise<boolean> {
     if (this.ops.length === 0) return true;
-    const failure: IRequestOp[] = this.reads.map((r) => ({
-      request_range: { key: Buffer.from(r.key), ...(r.end ? { range_end: Buffer.from(r.end) } : {}) },
-    }));
+    const failure: IRequestOp[] = [readOp(this.reads[0])];
     const res = await client.kv.txn({ compare: this.compares, success: this.ops, failure });
     const rev = String(res.header.revision);
     if (res.succeeded) {
@@ -148,6 +148,17 @@ export class TxnPlan {
     }
     const leader = res.responses[0]?.response_range?.kvs?.[0];
     if (!leader || String(leader.create_revision) !== String(this.guard.create_revision)) throw new NotLeaderError();
+    await this.readBack(client, cache);
+    return false;
+  }
+
+  /**
+   * Reads every compared key into the cache after a refusal, in one read-only transaction (one
+   * revision). Values newer than the refusal are as good: the retry plans from the newest.
+   */
+  private async readBack(client: Etcd3, cache: KvCache): Promise<void> {
+    const res = await client.kv.txn({ compare: [], success: this.reads.map(readOp), failure: [] });
+    const rev = String(res.header.revision);
     this.reads.forEach((r, i) => {
       const kvs = (res.responses[i]?.response_range?.kvs ?? []).map(rawKv);
       if (r.end) {
@@ -160,8 +171,11 @@ export class TxnPlan {
         cache.applyRead(r.key, kvs[0], rev);
       }
     });
-    return false;
   }
+}
+
+function readOp(r: { key: string; end?: string }): IRequestOp {
+  return { request_range: { key: Buffer.from(r.key), ...(r.end ? { range_end: Buffer.from(r.end) } : {}) } };
 }
 
 function cmpId(c: ICompare): string {

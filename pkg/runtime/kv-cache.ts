@@ -337,7 +337,7 @@ export class KvCache {
     this.applyDelete(key, Number(revision), true);
   }
 
-  /** Records what a read returned (e.g. a failed transaction's failure branch). */
+  /** Records what a read returned (e.g. the read-back of a refused transaction's compared keys). */
   applyRead(key: string, kv: RawKv | undefined, revision: string): void {
     if (kv) this.applyRemote(kv);
     else this.applyDelete(key, Number(revision), false);

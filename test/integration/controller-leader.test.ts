@@ -96,6 +96,24 @@ async function leaderOf(prefix: string) {
   return { client, guardKey, guard, cache };
 }
 
+describe('TxnPlan', () => {
+  it('a refused plan reads its compared keys back into the cache, ranges included', async () => {
+    const prefix = `${uniquePrefix()}/`;
+    const { client, guardKey, guard } = await leaderOf(prefix);
+    await client.put(`${prefix}x/1`).value('taken');
+    await client.put(`${prefix}r/2`).value('in range');
+    // a cache that never watched: only the read-back can tell it what etcd holds
+    const stale = new KvCache(client, prefix);
+    stale.applyRead(`${prefix}r/9`, { key: `${prefix}r/9`, value: 'gone', modRevision: '1', createRevision: '1', lease: '0' }, '1');
+    const plan = new TxnPlan(guard, guardKey).unchanged(`${prefix}x/1`, undefined).rangeAbsent(`${prefix}r/`, `${prefix}r0`).put(`${prefix}y`, 'v');
+    expect(await plan.commit(client, stale)).toBe(false);
+    expect(stale.get(`${prefix}x/1`)?.value).toBe('taken');
+    expect(stale.get(`${prefix}r/2`)?.value).toBe('in range');
+    expect(stale.get(`${prefix}r/9`)).toBeUndefined();
+    expect((await client.get(`${prefix}y`).exec()).kvs).toHaveLength(0);
+  });
+});
+
 describe('PoolExecutor', () => {
   it('batches requests into few transactions and settles every request when closed mid-flight', async () => {
     const prefix = `${uniquePrefix()}/`;
