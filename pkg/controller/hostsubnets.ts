@@ -67,7 +67,10 @@ export function planHostSubnet(ctx: Ctx, item: HsItem, plan: TxnPlan, state: Rou
   return planEnsure(ctx, hs, plan, state);
 }
 
-/** Claimed slots of the ClusterNetwork, computed once per round (the cache does not move within one). */
+/**
+ * Claimed slots of the ClusterNetwork, computed once per round state (shared by the rounds in
+ * flight): a slot claimed meanwhile by someone else fails its create-if-absent compare.
+ */
 function slotClaims(ctx: Ctx, cn: Entry<ClusterNetwork>, state: RoundState): Map<number, ClaimEntry> {
   const memo = `slotClaims/${cn.obj.metadata.name}`;
   const hit = state.get(memo) as Map<number, ClaimEntry> | undefined;

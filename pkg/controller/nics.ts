@@ -8,6 +8,7 @@ import { AllocationError, type AllocationFailure, blockOfAddress, hostSubnetXnet
 import { contains, cidrInterval, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim, type PoolType } from '../ipam/keys.js';
 import type { TxnPlan } from './txn-plan.js';
+import type { RawKv } from '../runtime/kv.js';
 import type { RoundState } from './pool-executor.js';
 import type { Entry, ClaimEntry } from './model.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
@@ -55,26 +56,30 @@ export class WaitingError extends AllocationError {
 /**
  * The HostSubnet and xnet part of it that this NIC's node offers; guards the plan on it. The
  * choice is written into the NIC's status (hostSubnet) so that the agent puts the veth on that
- * HostSubnet's bridge instead of choosing again. Worked out once per round and node (the
- * cache does not move within a round); a pinned spec.ip chooses for itself.
+ * HostSubnet's bridge instead of choosing again. Worked out once per round state and node
+ * (pinned to the status it was made from); a pinned spec.ip chooses for itself.
  */
 function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundState): Target {
   const cnName = nic.spec.network.clusterNetwork!;
   const memo = `target/${cnName}/${nic.spec.node}`;
-  const hit = nic.spec.ip ? undefined : state.get(memo) as { target: Target; statusKey: string } | undefined;
+  const hit = nic.spec.ip ? undefined : state.get(memo) as TargetChoice | undefined;
   const chosen = hit ?? chooseHostSubnet(ctx, nic);
   if (!hit && !nic.spec.ip) state.set(memo, chosen);
-  plan.unchanged(chosen.statusKey, ctx.model.cache.get(chosen.statusKey));
+  // The status the choice was made from: the round state outlives a round in flight, and a
+  // HostSubnet status changed since then fails this compare instead of passing with the new one.
+  plan.unchanged(chosen.statusKey, chosen.statusKv);
   return chosen.target;
 }
 
-function chooseHostSubnet(ctx: Ctx, nic: ContainerNic): { target: Target; statusKey: string } {
+interface TargetChoice { target: Target; statusKey: string; statusKv: RawKv }
+
+function chooseHostSubnet(ctx: Ctx, nic: ContainerNic): TargetChoice {
   const cnName = nic.spec.network.clusterNetwork!;
   if (!ctx.model.clusterNetwork(cnName)) throw new AllocationError('InvalidSpec', `ClusterNetwork "${cnName}" does not exist`);
-  const candidates: Array<{ hs: Entry<HostSubnet>; st: Status }> = [];
+  const candidates: Array<{ hs: Entry<HostSubnet>; st: Status; kv: RawKv }> = [];
   for (const hs of ctx.model.hostSubnetsOf(cnName, nic.spec.node).sort((a, b) => a.obj.metadata.name.localeCompare(b.obj.metadata.name))) {
     const st = ctx.model.controllerStatus('HostSubnet', hs.obj.metadata.name);
-    if (st?.status.subnet && st.status.gateway && st.status.dockerRange) candidates.push({ hs, st: st.status });
+    if (st?.status.subnet && st.status.gateway && st.status.dockerRange) candidates.push({ hs, st: st.status, kv: st.kv });
   }
   if (!candidates.length) {
     throw new WaitingError('WaitingForHostSubnet', `node "${nic.spec.node}" has no allocated HostSubnet on ClusterNetwork "${cnName}" yet`);
@@ -85,6 +90,7 @@ function chooseHostSubnet(ctx: Ctx, nic: ContainerNic): { target: Target; status
   const hsName = pick.hs.obj.metadata.name;
   return {
     statusKey: ctx.model.keys.status('HostSubnet', hsName, { controller: true }),
+    statusKv: pick.kv,
     target: {
       ranges: hostSubnetXnetRange(layout),
       prefixLength: parseCidr(layout.subnet).prefix,

@@ -1,9 +1,10 @@
 // Serialises all writes that touch one pool and batches them: requests that arrive while a
 // round is in flight are planned together into the next one, in as many transactions as they
-// need (up to MAX_ROUND_TXNS, committed side by side). Planning each round from one snapshot
-// and committing one round at a time per pool means the only way a commit can fail is a
-// change made outside this pool's flow (a user edit, a GC delete) — and then the
-// failure branch refreshed the cache and the round is planned again.
+// need (up to MAX_ROUND_TXNS, committed side by side). Planning each round from one snapshot,
+// with a round state that the (at most MAX_ROUNDS_IN_FLIGHT) rounds in flight share, means the
+// only way a commit can fail is a change made outside this pool's flow (a user edit, a GC
+// delete) — and then the read-back of its compared keys refreshed the cache, and the request
+// is planned again once the rounds in flight have landed, from a fresh round state.
 import type { Etcd3 } from 'etcd3';
 import type { KvCache } from '../runtime/kv-cache.js';
 import { TxnPlan, NotLeaderError } from './txn-plan.js';
@@ -38,10 +39,25 @@ interface RoundTxn<I, O> { plan: TxnPlan; served: Array<{ p: Pending<I, O>; out:
  */
 export const MAX_ROUND_TXNS = 8;
 
+/**
+ * Rounds in flight at once: the next round is planned (on the controller's CPU) while etcd
+ * commits the last one, instead of the two taking turns. Both share one round state, so the
+ * second takes none of the addresses the first is claiming.
+ */
+export const MAX_ROUNDS_IN_FLIGHT = 2;
+
 export class PoolExecutor<I, O> {
   private pending: Pending<I, O>[] = [];
+  /** requests whose transaction failed a compare: first in the next round */
+  private retried: Pending<I, O>[] = [];
   private running = false;
   private closed = false;
+  private inFlight = new Set<Promise<void>>();
+  /** the round state the rounds in flight share; a round planned when none is gets a fresh one */
+  private state: RoundState = new Map();
+  private conflicts = 0;
+  /** set by a round that hit a conflict: wait this long (and for the rounds in flight) first */
+  private backoffMs?: number;
 
   constructor(
     readonly pool: string,
@@ -69,65 +85,81 @@ export class PoolExecutor<I, O> {
 
   close(): void {
     this.closed = true;
-    for (const p of this.pending.splice(0)) p.reject(new NotLeaderError());
+    for (const p of [...this.retried.splice(0), ...this.pending.splice(0)]) p.reject(new NotLeaderError());
   }
 
   private async drain(): Promise<void> {
     this.running = true;
     let batch: Pending<I, O>[] = [];
     try {
-      let conflicts = 0;
       while (!this.closed) {
+        // One turn of the event loop first: the workers a commit just freed submit their next
+        // items now, and they join this round instead of making a round of a few of their own.
+        await new Promise<void>((r) => setImmediate(r));
+        if (this.backoffMs !== undefined) {
+          // a conflict: the retry plans from what the read-backs found, after the others land
+          await Promise.all(this.inFlight);
+          await sleep(this.backoffMs);
+          this.backoffMs = undefined;
+        }
         // Newcomers join the batch so that a burst of requests shares transactions.
-        batch.push(...this.pending.splice(0));
-        if (batch.length === 0) break;
-        const r = await this.round(batch);
-        batch = r.left;
-        if (!r.conflict) { conflicts = 0; continue; }
-        if (!mayRetry(++conflicts, POOL_CONFLICT_BACKOFF)) {
-          for (const p of batch) p.reject(new ConflictRetriesExceeded(this.pool));
-          batch = [];
-          conflicts = 0;
+        batch = [...this.retried.splice(0), ...batch, ...this.pending.splice(0)];
+        if (batch.length === 0 || this.inFlight.size >= MAX_ROUNDS_IN_FLIGHT) {
+          if (this.inFlight.size === 0) break;
+          await Promise.race(this.inFlight);
           continue;
         }
-        await sleep(backoffDelay(conflicts, POOL_CONFLICT_BACKOFF));
+        if (this.inFlight.size === 0) this.state = new Map();
+        const planned = this.planRound(this.grouped(batch), this.state);
+        batch = planned.left;
+        if (planned.txns.length === 0) continue;
+        const txns = planned.txns;
+        const r: Promise<void> = this.commitRound(txns)
+          .catch((err) => { for (const t of txns) for (const x of t.served) x.p.reject(err); })
+          .finally(() => this.inFlight.delete(r));
+        this.inFlight.add(r);
       }
     } catch (err) {
-      for (const p of [...batch, ...this.pending.splice(0)]) p.reject(err);
+      for (const p of [...batch, ...this.retried.splice(0), ...this.pending.splice(0)]) p.reject(err);
       batch = [];
     } finally {
       this.running = false;
       // Closed mid-round: whatever was still waiting must hear so, or its worker hangs.
       for (const p of batch) p.reject(new NotLeaderError());
-      if (this.pending.length && !this.closed) void this.drain();
+      if ((this.pending.length || this.retried.length) && !this.closed) void this.drain();
     }
   }
 
   /**
-   * Plans one round from one snapshot of the cache into up to MAX_ROUND_TXNS transactions and
-   * commits them side by side; returns the requests still to serve. The round state keeps the
-   * transactions apart (an address picked for one is taken for the next), so they do not
-   * conflict with each other; what decides "no address twice" is still each claim's compare.
+   * Commits one round's transactions side by side and settles their requests. A request whose
+   * transaction failed a compare is retried (its read-back refreshed the cache) after a
+   * backoff, a bounded number of times in a row.
    */
-  private async round(batch: Pending<I, O>[]): Promise<{ left: Pending<I, O>[]; conflict: boolean }> {
-    const planned = this.planRound(this.grouped(batch));
-    if (planned.txns.length === 0) return { left: planned.left, conflict: false };
-    const results = await Promise.allSettled(planned.txns.map((t) => t.plan.commit(this.client, this.cache)));
+  private async commitRound(txns: RoundTxn<I, O>[]): Promise<void> {
+    const results = await Promise.allSettled(txns.map((t) => t.plan.commit(this.client, this.cache)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed && failed.reason instanceof NotLeaderError) {
       this.close();
-      for (const t of planned.txns) for (const s of t.served) s.p.reject(failed.reason);
-      for (const p of planned.left) p.reject(failed.reason);
-      return { left: [], conflict: false };
+      for (const t of txns) for (const s of t.served) s.p.reject(failed.reason);
+      return;
     }
     const retry: Pending<I, O>[] = [];
     results.forEach((r, i) => {
-      const served = planned.txns[i].served;
+      const served = txns[i].served;
       if (r.status === 'rejected') for (const s of served) s.p.reject(r.reason);
       else if (r.value) for (const s of served) s.p.resolve(s.out);
       else retry.push(...served.map((s) => s.p));
     });
-    return { left: [...retry, ...planned.left], conflict: retry.length > 0 };
+    if (retry.length === 0) { this.conflicts = 0; return; }
+    if (this.closed) { for (const p of retry) p.reject(new NotLeaderError()); return; }
+    if (!mayRetry(++this.conflicts, POOL_CONFLICT_BACKOFF)) {
+      this.conflicts = 0;
+      for (const p of retry) p.reject(new ConflictRetriesExceeded(this.pool));
+      return;
+    }
+    this.backoffMs = backoffDelay(this.conflicts, POOL_CONFLICT_BACKOFF);
+    this.retried.push(...retry);
+    if (!this.running) void this.drain();
   }
 
   private grouped(batch: Pending<I, O>[]): Pending<I, O>[] {
@@ -147,8 +179,7 @@ export class PoolExecutor<I, O> {
    * and waits, with everything after it, for the next round (its planning touched the round
    * state, so it is not planned again in this one).
    */
-  private planRound(batch: Pending<I, O>[]): { txns: RoundTxn<I, O>[]; left: Pending<I, O>[] } {
-    const state: RoundState = new Map();
+  private planRound(batch: Pending<I, O>[], state: RoundState): { txns: RoundTxn<I, O>[]; left: Pending<I, O>[] } {
     const txns: RoundTxn<I, O>[] = [];
     const largest = { compares: 0, ops: 0, bytes: 0 };
     let cur: RoundTxn<I, O> | undefined;

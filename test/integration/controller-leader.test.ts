@@ -5,7 +5,7 @@ import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { LeaderElector, type LeaderTerm } from '../../pkg/runtime/leader.js';
 import { KvCache, type CacheChange } from '../../pkg/runtime/kv-cache.js';
 import { TxnPlan, NotLeaderError } from '../../pkg/controller/txn-plan.js';
-import { PoolExecutor } from '../../pkg/controller/pool-executor.js';
+import { PoolExecutor, MAX_ROUND_TXNS } from '../../pkg/controller/pool-executor.js';
 import { eventually, uniquePrefix } from './controller-helpers.js';
 
 let etcd: TestEtcd;
@@ -161,6 +161,35 @@ describe('PoolExecutor', () => {
     expect(most).toBeGreaterThan(1);
     expect(new Set(got).size).toBe(100);
     expect(await client.getAll().prefix(`${prefix}slot/`).count()).toBe(100);
+    await cache.close();
+  });
+
+  it('plans the next round while the last one commits, and the rounds in flight never hand out a number twice', async () => {
+    const prefix = `${uniquePrefix()}/`;
+    const { client, guardKey, guard, cache } = await leaderOf(prefix);
+    const ex = new PoolExecutor<number, number>('test', client, cache, guard, guardKey, (i, plan, round) => {
+      const n = (round.get('n') as number | undefined) ?? [...cache.entries(`${prefix}slot/`)].length;
+      round.set('n', n + 1);
+      plan.absent(`${prefix}slot/${n}`).put(`${prefix}slot/${n}`, { i });
+      return n;
+    }, 16);
+    let inFlight = 0;
+    let most = 0;
+    let refused = 0;
+    const orig = client.kv.txn.bind(client.kv);
+    client.kv.txn = (async (...a: Parameters<typeof orig>) => {
+      most = Math.max(most, ++inFlight);
+      // slow commits: the second round is planned before the first lands
+      await new Promise((r) => setTimeout(r, 50));
+      try { const r = await orig(...a); if (!r.succeeded) refused++; return r; } finally { inFlight--; }
+    }) as typeof client.kv.txn;
+    // 300 items at 15 per transaction: a full round (8 transactions) and the rest
+    const got = await Promise.all(Array.from({ length: 300 }, (_, i) => ex.submit(i)));
+    client.kv.txn = orig;
+    expect(most).toBeGreaterThan(MAX_ROUND_TXNS);
+    expect(refused).toBe(0);
+    expect(new Set(got).size).toBe(300);
+    expect(await client.getAll().prefix(`${prefix}slot/`).count()).toBe(300);
     await cache.close();
   });
 
