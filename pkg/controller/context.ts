@@ -38,8 +38,10 @@ export function putStatusIfChanged(ctx: Ctx, plan: TxnPlan, kind: Kind, name: st
   const cur = ctx.model.cache.get(key);
   const indexed = indexCopiesStale(ctx, kind, name, desired);
   if (cur && sameJson(JSON.parse(cur.value), desired) && !indexed) return false;
-  plan.unchanged(key, cur).put(key, desired);
-  if (indexed) putIndexCopies(ctx, plan, indexed, key, desired);
+  // stringified once for the status and its index copy (a NIC's two largest values)
+  const value = JSON.stringify(desired);
+  plan.unchanged(key, cur).put(key, value);
+  if (indexed) putIndexCopies(ctx, plan, indexed, key, value);
   return true;
 }
 
@@ -66,12 +68,12 @@ function indexCopiesStale(ctx: Ctx, kind: Kind, name: string, desired: Status): 
  * changed meanwhile (moved to another node) never lands. xctl writes the object's copy in the
  * same transaction as the object; the controller repairs one that is missing.
  */
-function putIndexCopies(ctx: Ctx, plan: TxnPlan, t: IndexTarget, statusKey: string, desired: Status): void {
+function putIndexCopies(ctx: Ctx, plan: TxnPlan, t: IndexTarget, statusKey: string, value: string): void {
   const keys = ctx.model.keys;
   plan.unchanged(t.objKey, t.obj);
   const objCopy = keys.indexed(t.node, t.objKey);
   if (ctx.model.cache.get(objCopy)?.value !== t.obj.value) plan.put(objCopy, t.obj.value);
-  plan.put(keys.indexed(t.node, statusKey), desired);
+  plan.put(keys.indexed(t.node, statusKey), value);
 }
 
 export function sameJson(a: unknown, b: unknown): boolean {
