@@ -42,7 +42,8 @@ async function run(client: Etcd3, prefix: string, maxTxnOps: number): Promise<{ 
     node: i % 2 ? 'host-1' : 'host-2', container: `c${i}`, ifName: 'eth1', network: { clusterNetwork: 'default' },
   }));
   await store.applyAll(nics);
-  const c = new Controller({ client, prefix, id: 'bench', leaseTtlSeconds: 5, log, maxTxnOps, workers: 256 });
+  // the controller as shipped: its default --workers (512)
+  const c = new Controller({ client, prefix, id: 'bench', leaseTtlSeconds: 5, log, maxTxnOps });
   const t0 = performance.now();
   await c.start();
   const want = `${prefix}/ipam/clusternetworks/default/addresses/`;
