@@ -84,6 +84,29 @@ describe('KvCache', () => {
   });
 });
 
+/** Counts the client's transactions in flight at most and those refused, each delayed by `delayMs`. */
+function watchTxns(client: ReturnType<TestEtcd['client']>, delayMs: number) {
+  const orig = client.kv.txn.bind(client.kv);
+  const seen = { most: 0, refused: 0, restore: () => { client.kv.txn = orig; } };
+  let inFlight = 0;
+  client.kv.txn = (async (...a: Parameters<typeof orig>) => {
+    seen.most = Math.max(seen.most, ++inFlight);
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    try { const r = await orig(...a); if (!r.succeeded) seen.refused++; return r; } finally { inFlight--; }
+  }) as typeof client.kv.txn;
+  return seen;
+}
+
+/** An executor whose items each take the next number of the round, as an address is picked. */
+function slotExecutor(prefix: string, l: Awaited<ReturnType<typeof leaderOf>>) {
+  return new PoolExecutor<number, number>('test', l.client, l.cache, l.guard, l.guardKey, (i, plan, round) => {
+    const n = (round.get('n') as number | undefined) ?? [...l.cache.entries(`${prefix}slot/`)].length;
+    round.set('n', n + 1);
+    plan.absent(`${prefix}slot/${n}`).put(`${prefix}slot/${n}`, { i });
+    return n;
+  }, 16);
+}
+
 /** A leader key held under `prefix`, its guard (the compare every plan starts with) and a cache of the prefix. */
 async function leaderOf(prefix: string) {
   const client = etcd.client();
@@ -139,26 +162,15 @@ describe('PoolExecutor', () => {
 
   it('commits a burst larger than one transaction as one round of transactions side by side', async () => {
     const prefix = `${uniquePrefix()}/`;
-    const { client, guardKey, guard, cache } = await leaderOf(prefix);
-    // each item takes the next number of the round, as an address is picked
-    const ex = new PoolExecutor<number, number>('test', client, cache, guard, guardKey, (i, plan, round) => {
-      const n = (round.get('n') as number | undefined) ?? [...cache.entries(`${prefix}slot/`)].length;
-      round.set('n', n + 1);
-      plan.absent(`${prefix}slot/${n}`).put(`${prefix}slot/${n}`, { i });
-      return n;
-    }, 16);
-    let inFlight = 0;
-    let most = 0;
-    const orig = client.kv.txn.bind(client.kv);
-    client.kv.txn = (async (...a: Parameters<typeof orig>) => {
-      most = Math.max(most, ++inFlight);
-      try { return await orig(...a); } finally { inFlight--; }
-    }) as typeof client.kv.txn;
+    const l = await leaderOf(prefix);
+    const { client, cache } = l;
+    const ex = slotExecutor(prefix, l);
+    const txns = watchTxns(client, 0);
     const got = await Promise.all(Array.from({ length: 100 }, (_, i) => ex.submit(i)));
-    client.kv.txn = orig;
+    txns.restore();
     // 100 items at 15 per transaction: several transactions were in flight at once, and no
     // number was handed out twice across them
-    expect(most).toBeGreaterThan(1);
+    expect(txns.most).toBeGreaterThan(1);
     expect(new Set(got).size).toBe(100);
     expect(await client.getAll().prefix(`${prefix}slot/`).count()).toBe(100);
     await cache.close();
@@ -166,28 +178,16 @@ describe('PoolExecutor', () => {
 
   it('plans the next round while the last one commits, and the rounds in flight never hand out a number twice', async () => {
     const prefix = `${uniquePrefix()}/`;
-    const { client, guardKey, guard, cache } = await leaderOf(prefix);
-    const ex = new PoolExecutor<number, number>('test', client, cache, guard, guardKey, (i, plan, round) => {
-      const n = (round.get('n') as number | undefined) ?? [...cache.entries(`${prefix}slot/`)].length;
-      round.set('n', n + 1);
-      plan.absent(`${prefix}slot/${n}`).put(`${prefix}slot/${n}`, { i });
-      return n;
-    }, 16);
-    let inFlight = 0;
-    let most = 0;
-    let refused = 0;
-    const orig = client.kv.txn.bind(client.kv);
-    client.kv.txn = (async (...a: Parameters<typeof orig>) => {
-      most = Math.max(most, ++inFlight);
-      // slow commits: the second round is planned before the first lands
-      await new Promise((r) => setTimeout(r, 50));
-      try { const r = await orig(...a); if (!r.succeeded) refused++; return r; } finally { inFlight--; }
-    }) as typeof client.kv.txn;
+    const l = await leaderOf(prefix);
+    const { client, cache } = l;
+    const ex = slotExecutor(prefix, l);
+    // slow commits: the second round is planned before the first lands
+    const txns = watchTxns(client, 50);
     // 300 items at 15 per transaction: a full round (8 transactions) and the rest
     const got = await Promise.all(Array.from({ length: 300 }, (_, i) => ex.submit(i)));
-    client.kv.txn = orig;
-    expect(most).toBeGreaterThan(MAX_ROUND_TXNS);
-    expect(refused).toBe(0);
+    txns.restore();
+    expect(txns.most).toBeGreaterThan(MAX_ROUND_TXNS);
+    expect(txns.refused).toBe(0);
     expect(new Set(got).size).toBe(300);
     expect(await client.getAll().prefix(`${prefix}slot/`).count()).toBe(300);
     await cache.close();
