@@ -8,7 +8,8 @@
 //   npm run bench -- scale                     1,000 hosts (SCALE_NODES), 4 processes
 //   SCALE_NODES=50 SCALE_NICS=2000 node dist/bench/scale.js   ~6 minutes on a loaded 2-core machine
 //   (SCALE_PROCS child processes, SCALE_STEADY_S seconds of steady state; docs/scale.md;
-//   SCALE_MODES=xnet runs one design only, SCALE_CONTROLLER_NODE_ARGS="--cpu-prof" profiles the controllers)
+//   SCALE_MODES=xnet runs one design only, SCALE_CONTROLLER_NODE_ARGS="--cpu-prof" profiles the controllers,
+//   SCALE_ROUTE_REPEAT=n registers n new nodes one after another and prints CPU per agent per new node)
 //
 // Printed: etcd events and bytes sent per second at steady state; heap per agent; time from a
 // new node's registration until every agent has its route in place; time until 10,000
@@ -36,6 +37,8 @@ const STEADY_S = Number(process.env.SCALE_STEADY_S ?? 20);
 const BASELINE_NODES = Number(process.env.SCALE_BASELINE_NODES ?? (NODES <= 200 ? NODES : 100));
 /** each design's agents get this long to start; figures are measured on those that did */
 const START_S = Number(process.env.SCALE_START_S ?? 1200);
+/** new nodes registered one after another (the figure is the first's; the rest measure CPU per agent per new node) */
+const ROUTE_REPEAT = Number(process.env.SCALE_ROUTE_REPEAT ?? 1);
 const PREFIX = '/xnet';
 
 interface Env { nodes: number; etcd: EtcdServer; dir: string; client: Etcd3; controllers: ChildProcess[]; hollows: ChildProcess[] }
@@ -121,9 +124,9 @@ async function heapPerAgent(env: Env): Promise<number> {
  * A new node registers (its Node object); how long until every started hollow agent has its
  * route in place, and where that time went (route-trace.ts), printed as it is measured.
  */
-async function newNodeRoute(env: Env, mode: string): Promise<number> {
-  const node = nodeName(env.nodes);
-  const via = underlayAddress(env.nodes);
+async function newNodeRoute(env: Env, mode: string, k = 0): Promise<{ ms: number; traces: ProcessTrace[] }> {
+  const node = nodeName(env.nodes + k);
+  const via = underlayAddress(env.nodes + k);
   const timeoutMs = 120_000;
   const watch = await watchNewNode(env.client, PREFIX, node, `default-${node}`);
   const tracing = env.hollows.map((h) => once(h, 'tracing'));
@@ -137,7 +140,34 @@ async function newNodeRoute(env: Env, mode: string): Promise<number> {
   await watch.close();
   console.log([`${mode}: a new node's route, from the Node's write:`, ...formatTrace(t0, watch.marks, traces)].join('\n'));
   const routed = traces.flatMap((t) => t.agents.map((a) => a.routed));
-  return routed.every((r) => r !== undefined) ? Math.max(...(routed as number[])) - t0 : Infinity;
+  return { ms: routed.every((r) => r !== undefined) ? Math.max(...(routed as number[])) - t0 : Infinity, traces };
+}
+
+/** The hollow processes' CPU over `ms` with nothing happening: what each route window pays for periodic work. */
+async function idleCpuPerAgentS(env: Env, ms: number): Promise<number> {
+  const all = await Promise.all(env.hollows.map((h) => { const r = once<{ cpuS: number; wallS: number }>(h, 'idle'); h.send({ cmd: 'idle', ms }); return r; }));
+  return all.reduce((s, r) => s + r.cpuS / r.wallS, 0);
+}
+
+/**
+ * ROUTE_REPEAT new nodes one after another; the figure is the first's. Prints the agents' CPU
+ * per agent per new node, less what the same processes spend idle over the same wall time: a
+ * figure that compares across machine loads, where the route's wall time does not.
+ */
+async function newNodeRoutes(env: Env, mode: string, agents: number): Promise<number> {
+  const idlePerS = await idleCpuPerAgentS(env, 5000);
+  const figures: number[] = [];
+  const cpuMs: string[] = [];
+  for (let k = 0; k < ROUTE_REPEAT; k++) {
+    const r = await newNodeRoute(env, mode, k);
+    figures.push(r.ms);
+    const cpuS = r.traces.reduce((s, t) => s + t.cpuS, 0);
+    const wallS = Math.max(...r.traces.map((t) => t.wallS));
+    cpuMs.push(`${((cpuS * 1000) / agents).toFixed(2)} (${(((cpuS - idlePerS * wallS) * 1000) / agents).toFixed(2)} less idle)`);
+    await sleep(1000);
+  }
+  console.log(`${mode}: new nodes' routes in ${figures.map((f) => `${(f / 1000).toFixed(2)} s`).join(', ')}; hollow CPU per agent per new node, ms: ${cpuMs.join(', ')}; idle ${((idlePerS * 1000) / agents).toFixed(3)} ms per agent per s`);
+  return figures[0];
 }
 
 const nicObjects = (nodes: number) => Array.from({ length: NICS }, (_, i) => obj('ContainerNic', `nic-${i}`, {
@@ -192,7 +222,7 @@ async function measure(mode: HollowConfig['mode'], nodes: number): Promise<Figur
     console.log(`${mode}: ${start.started} of ${nodes} agents through their first pass in ${start.startS.toFixed(1)} s`);
     const steady = await steadyState(env);
     const heap = await heapPerAgent(env);
-    const routeMs = await newNodeRoute(env, mode);
+    const routeMs = await newNodeRoutes(env, mode, start.started);
     const nics = NICS === 0 ? { nicS: NaN, applyS: NaN } : mode === 'xnet' ? await allocateXnet(env) : await allocateBaseline(env);
     return { nodes, ...start, ...steady, heapPerAgent: heap, routeMs, ...nics };
   } finally {

@@ -1,8 +1,8 @@
 // One child process of bench/scale.ts: runs a slice of the hollow nodes, each a real Agent
 // (store, informers, planners, work queue, reconcilers) with its own etcd client, on a
 // HollowDataplane. Talks to the parent over IPC:
-//   parent -> { cmd: 'heap' } | { cmd: 'route', node, via, timeoutMs } | { cmd: 'stop' }
-//   child  -> { ev: 'progress', started } | { ev: 'ready', agents, of, startS } | { ev: 'heap', perAgent }
+//   parent -> { cmd: 'heap' } | { cmd: 'idle', ms } | { cmd: 'route', node, via, timeoutMs } | { cmd: 'stop' }
+//   child  -> { ev: 'progress', started } | { ev: 'ready', agents, of, startS } | { ev: 'heap', perAgent } | { ev: 'idle', cpuS, wallS }
 //             | { ev: 'tracing' } | { ev: 'routed', trace } | { ev: 'stopped' }
 // Agents start ten at a time; those not through their first pass by cfg.startDeadline are
 // left out of the figures (and counted in 'ready'), so a start-up that cannot finish here
@@ -19,7 +19,7 @@ import { EtcdStore } from '../../pkg/store/etcd-store.js';
 import type { NodeWatch } from '../../pkg/store/types.js';
 import { quietLog, sleep } from '../lib/common.js';
 import { HollowDataplane } from './hollow-dataplane.js';
-import { profileWindow, traceRoute } from './route-trace.js';
+import { idleCpu, profileWindow, RouteTracer } from './route-trace.js';
 import { nodeName, underlayAddress, type HollowConfig } from './config.js';
 
 /** the baseline's periodic status rewrite */
@@ -86,12 +86,15 @@ async function main(): Promise<void> {
   (globalThis as { gc?: () => void }).gc?.();
   const before = process.memoryUsage().heapUsed;
   const all: Hollow[] = [];
-  process.on('message', (m: { cmd: string; node?: string; via?: string; timeoutMs?: number }) => {
+  let tracer: RouteTracer | undefined;
+  process.on('message', (m: { cmd: string; node?: string; via?: string; timeoutMs?: number; ms?: number }) => {
     if (m.cmd === 'heap') process.send!({ ev: 'heap', perAgent: heapPerAgent(before, hollows.length) });
+    else if (m.cmd === 'idle') void profileWindow('idle', () => idleCpu(m.ms!)).then((cpu) => process.send!({ ev: 'idle', ...cpu }));
     else if (m.cmd === 'route') {
+      tracer ??= new RouteTracer(hollows);
       // 'tracing' once every agent's marks are set up: the parent writes the Node only then
-      const traced = () => { const t = traceRoute(hollows, m.node!, m.via!, m.timeoutMs!); process.send!({ ev: 'tracing' }); return t; };
-      void profileWindow(traced).then((trace) => process.send!({ ev: 'routed', trace }));
+      const traced = () => { const t = tracer!.trace(m.node!, m.via!, m.timeoutMs!); process.send!({ ev: 'tracing' }); return t; };
+      void profileWindow(m.node!, traced).then((trace) => process.send!({ ev: 'routed', trace }));
     } else if (m.cmd === 'stop') void stopAll(all).then(() => process.send!({ ev: 'stopped' }, () => process.exit(0)));
   });
   const t0 = performance.now();

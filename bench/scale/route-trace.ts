@@ -27,54 +27,71 @@ export interface ProcessTrace {
 }
 
 /**
- * Marks each agent's path to a route via `via` for the HostSubnet of `node`; resolves when
- * every agent has the route in place, or after `timeoutMs` with what was marked.
+ * Marks each agent's path to a route via a new node's address. Its handlers are added once per
+ * process (an informer's handlers stay for good, and adding one replays every cached object:
+ * the bench's own cost, kept out of every window); each trace() follows one new node.
  */
-export function traceRoute(hollows: Array<{ agent: Agent; dp: HollowDataplane }>, node: string, via: string, timeoutMs: number): Promise<ProcessTrace> {
-  const marks = hollows.map((): AgentMarks => ({ passes: 0 }));
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  let cpu0: NodeJS.CpuUsage;
-  let t0: number;
-  return new Promise((resolve) => {
-    let left = hollows.length;
-    const finish = () => {
-      clearTimeout(timer);
-      loop.disable();
-      const cpu = process.cpuUsage(cpu0);
-      resolve({
-        agents: marks, loopDelayMaxMs: loop.max / 1e6, loopDelayP99Ms: loop.percentile(99) / 1e6,
-        cpuS: (cpu.user + cpu.system) / 1e6, wallS: (performance.now() - t0) / 1000,
-      });
-    };
-    const timer = setTimeout(finish, timeoutMs);
+export class RouteTracer {
+  private target?: { node: string; via: string; marks: AgentMarks[]; left: number; done: () => void };
+
+  constructor(private readonly hollows: Array<{ agent: Agent; dp: HollowDataplane }>) {
     hollows.forEach((h, i) => {
-      const m = marks[i];
+      const mark = () => this.target && this.target.marks[i];
       const seen = (hs: HostSubnet) => {
-        if (m.received === undefined && hs.spec.node === node && (hs.status as { subnet?: string } | undefined)?.subnet) m.received = Date.now();
+        const m = mark();
+        if (m && m.received === undefined && hs.spec.node === this.target!.node && (hs.status as { subnet?: string } | undefined)?.subnet) m.received = Date.now();
       };
       h.agent.ctx.caches.hostSubnets.addHandler({ onAdd: seen, onUpdate: seen });
-      h.agent.ctx.caches.nodes.addHandler({ onAdd: (n) => { if (n.metadata.name === node && m.node === undefined) m.node = Date.now(); } });
-      h.dp.onRoutesRead = () => { if (m.routed === undefined) m.passes++; if (m.received !== undefined && m.reconcile === undefined) m.reconcile = Date.now(); };
+      h.agent.ctx.caches.nodes.addHandler({ onAdd: (n) => { const m = mark(); if (m && n.metadata.name === this.target!.node && m.node === undefined) m.node = Date.now(); } });
+      h.dp.onRoutesRead = () => { const m = mark(); if (!m) return; if (m.routed === undefined) m.passes++; if (m.received !== undefined && m.reconcile === undefined) m.reconcile = Date.now(); };
       h.dp.onRoute = (r) => {
-        if (m.routed !== undefined || r.via !== via) return;
+        const m = mark();
+        if (!m || m.routed !== undefined || r.via !== this.target!.via) return;
         m.routed = Date.now();
-        if (--left === 0) finish();
+        if (--this.target!.left === 0) this.target!.done();
       };
     });
-    // The window starts once the marks are set: adding a handler replays every cached Node
-    // and HostSubnet to it, the bench's own cost, before the Node is written.
-    loop.enable();
-    cpu0 = process.cpuUsage();
-    t0 = performance.now();
-    if (left === 0) finish();
-  });
+  }
+
+  /** Resolves when every agent has the route via `via` for `node`'s HostSubnet in place, or after `timeoutMs` with what was marked. */
+  trace(node: string, via: string, timeoutMs: number): Promise<ProcessTrace> {
+    const marks = this.hollows.map((): AgentMarks => ({ passes: 0 }));
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.target = undefined;
+        loop.disable();
+        const cpu = process.cpuUsage(cpu0);
+        resolve({
+          agents: marks, loopDelayMaxMs: loop.max / 1e6, loopDelayP99Ms: loop.percentile(99) / 1e6,
+          cpuS: (cpu.user + cpu.system) / 1e6, wallS: (performance.now() - t0) / 1000,
+        });
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.target = { node, via, marks, left: this.hollows.length, done: finish };
+      loop.enable();
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      if (this.hollows.length === 0) finish();
+    });
+  }
+}
+
+/** This process's CPU seconds over `ms` of wall time (no new node: the agents' idle cost). */
+export async function idleCpu(ms: number): Promise<{ cpuS: number; wallS: number }> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const cpu = process.cpuUsage(cpu0);
+  return { cpuS: (cpu.user + cpu.system) / 1e6, wallS: (performance.now() - t0) / 1000 };
 }
 
 /**
  * SCALE_ROUTE_PROFILE=<dir>: a CPU profile of this process over the route window, written to
- * <dir>/route-<pid>.cpuprofile (open it in Chrome's DevTools); what found the per-agent costs.
+ * <dir>/route-<pid>-<node>.cpuprofile (open it in Chrome's DevTools); what found the per-agent costs.
  */
-export async function profileWindow<T>(run: () => Promise<T>): Promise<T> {
+export async function profileWindow<T>(node: string, run: () => Promise<T>): Promise<T> {
   const dir = process.env.SCALE_ROUTE_PROFILE;
   if (!dir) return run();
   const s = new Session();
@@ -84,7 +101,7 @@ export async function profileWindow<T>(run: () => Promise<T>): Promise<T> {
   await s.post('Profiler.start');
   try { return await run(); } finally {
     const { profile } = await s.post('Profiler.stop');
-    writeFileSync(`${dir}/route-${process.pid}.cpuprofile`, JSON.stringify(profile));
+    writeFileSync(`${dir}/route-${process.pid}-${node}.cpuprofile`, JSON.stringify(profile));
     s.disconnect();
   }
 }
