@@ -9,7 +9,28 @@ import { KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES } from './events.js';
 
 export type Trigger = 'kernel' | 'docker' | 'resync';
 
+/**
+ * The op count of the measured reconcile a call runs in. Only reconciles that may heal are
+ * run in it, and it is disabled whenever none is in flight: while an AsyncLocalStorage is
+ * enabled, Node runs a hook on every promise of the process (every gRPC call and watch
+ * message), and a reconcile that a store event started (a peer's new route) measures nothing.
+ */
 const opsRun = new AsyncLocalStorage<{ ops: number }>();
+let measuring = 0;
+
+async function countingOps<T>(f: () => Promise<T>): Promise<{ result: T; ops: number }> {
+  const counter = { ops: 0 };
+  measuring++;
+  try {
+    const result = await opsRun.run(counter, f);
+    return { result, ops: counter.ops };
+  } finally {
+    if (--measuring === 0) opsRun.disable();
+  }
+}
+
+/** Whether a measured reconcile is running: tests. */
+export const measuringOps = () => measuring > 0;
 
 /** Called by the dataplane for every op it executes inside a measured reconcile. */
 export function countOps(n: number): void {
@@ -47,9 +68,9 @@ export class DriftTracker {
   async reconcile<T>(key: string, f: () => Promise<T>): Promise<T> {
     const marker = this.pending.get(key);
     this.pending.delete(key);
-    const counter = { ops: 0 };
-    const result = await opsRun.run(counter, f);
-    if (marker && counter.ops > 0) this.healed(key, marker);
+    if (!marker) return f();
+    const { result, ops } = await countingOps(f);
+    if (ops > 0) this.healed(key, marker);
     return result;
   }
 

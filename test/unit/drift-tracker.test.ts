@@ -1,0 +1,41 @@
+// pkg/agent/heal.ts: a reconcile that a drift event marked and that runs ops is a heal; the op
+// count is kept per reconcile also when several run at once; reconciles nothing marked are
+// not measured, and no measuring context stays enabled once none is in flight.
+import { describe, expect, it } from 'vitest';
+import { countOps, DriftTracker, measuringOps } from '../../pkg/agent/heal.js';
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe('DriftTracker', () => {
+  it('records a heal only for a marked reconcile that ran ops, each reconcile with its own count', async () => {
+    const heals: string[] = [];
+    const t = new DriftTracker((key, kind, trigger) => heals.push(`${key} ${kind} ${trigger}`));
+    t.enabled = true;
+    t.mark(['routes', 'nat', 'nic/a'], 'kernel');
+    // three at once: routes runs ops, nat runs none, nic/a runs ops after the others began
+    await Promise.all([
+      t.reconcile('routes', async () => { await tick(); countOps(2); }),
+      t.reconcile('nat', async () => { await tick(); await tick(); }),
+      t.reconcile('nic/a', async () => { await tick(); countOps(1); await tick(); }),
+      // not marked: its ops are nobody's heal and count towards no other reconcile
+      t.reconcile('gc', async () => { countOps(5); await tick(); }),
+    ]);
+    expect(heals.sort()).toEqual(['nic/a ContainerNic kernel', 'routes Route kernel']);
+    expect(measuringOps()).toBe(false);
+    // the mark is used up: the next reconcile of routes is not a heal
+    await t.reconcile('routes', async () => { countOps(1); });
+    expect(heals).toHaveLength(2);
+  });
+
+  it('measures nothing before the start-up pass is done, and nothing while no marked reconcile runs', async () => {
+    const heals: string[] = [];
+    const t = new DriftTracker((key) => heals.push(key));
+    t.mark(['routes'], 'resync');
+    await t.reconcile('routes', async () => { expect(measuringOps()).toBe(false); countOps(3); });
+    t.enabled = true;
+    t.mark(['routes'], 'resync');
+    await t.reconcile('routes', async () => { expect(measuringOps()).toBe(true); countOps(3); });
+    expect(heals).toEqual(['routes']);
+    expect(measuringOps()).toBe(false);
+  });
+});
