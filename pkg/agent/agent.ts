@@ -19,8 +19,9 @@ import { macvlanParent } from './desired.js';
 import { effectiveParent } from './planner/macvlan.js';
 import {
   fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, mvnKey, nicKey,
-  HostSubnetNodes, KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES, type EventScope,
+  HostSubnetNodes, KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES, routePeers, type EventScope,
 } from './events.js';
+import { RoutesDirty } from './routes-delta.js';
 import { nodeReport, SelfReport, type Underlay } from './node.js';
 import { DEFAULT_WORKER_BUDGET_MS, StuckWatch, stuckMessage } from './stuck.js';
 import { reconcileHostSubnets } from './reconcilers/host-subnets.js';
@@ -111,6 +112,8 @@ export class Agent {
   private readonly drift: DriftTracker;
   /** which nodes have HostSubnets (a peer's Node event is about routes only then) */
   private readonly hostSubnetNodes = new HostSubnetNodes();
+  /** which peers changed since the last routes pass (routes-delta.ts) */
+  private readonly routesDirty = new RoutesDirty();
   private readonly events?: EventRecorder;
 
   constructor(readonly opts: AgentOptions) {
@@ -136,6 +139,7 @@ export class Agent {
     this.ctx = {
       node: self, store: opts.store, caches: this.caches, dp: opts.dataplane ?? new Dataplane(netnsTarget(opts.netns), opts.dockerHost, opts.dockerTls),
       log, status: new NodeStatusReporter(opts.store, self, this.events, (kind, name) => this.view.ownStatus?.(kind, name)), capabilities: {}, routeProblems: [], removedNics: new Map(), macWaits: new MacWaits(),
+      routesDirty: this.routesDirty,
       watchContainer: (pid, nic) => this.watchContainer(pid, nic),
       unwatchNic: (nic, keepPid) => this.containers.unwatch(nic, keepPid),
     };
@@ -238,14 +242,19 @@ export class Agent {
       this.closers.push(() => inf.stop());
       if (!storeEvents) continue;
       inf.addHandler({
-        onAdd: (o) => this.enqueue(keysForObject(o, this.scope())),
-        onUpdate: (o, old) => { if (fingerprint(o) !== fingerprint(old)) this.enqueue(keysForObject(o, this.scope(), old)); },
+        onAdd: (o) => this.storeEvent(o),
+        onUpdate: (o, old) => { if (fingerprint(o) !== fingerprint(old)) this.storeEvent(o, old); },
         onDelete: (o) => {
           if (o.kind === 'ContainerNic') rememberRemoved(this.ctx, o);
-          this.enqueue(keysForObject(o, this.scope()));
+          this.storeEvent(o);
         },
       });
     }
+  }
+
+  /** A store event's keys; a routes pass for it looks at the peers it concerns only. */
+  private storeEvent(o: AnyObject, old?: AnyObject): void {
+    this.enqueue(keysForObject(o, this.scope(), old), undefined, routePeers(o, this.opts.node, this.hostSubnetNodes, old));
   }
 
   private followDocker(): void {
@@ -326,9 +335,13 @@ export class Agent {
     this.enqueue(this.allKeys(), 'resync');
   }
 
-  /** trigger: the host (not the store) said something changed, so ops that follow heal drift */
-  private enqueue(keys: string[], trigger?: Trigger): void {
+  /**
+   * trigger: the host (not the store) said something changed, so ops that follow heal drift.
+   * peers: a routes pass need look at these peers' HostSubnets only (else at every peer).
+   */
+  private enqueue(keys: string[], trigger?: Trigger, peers?: string[]): void {
     if (trigger) this.drift.mark(keys, trigger);
+    if (keys.includes(KEY_ROUTES)) { if (peers) this.routesDirty.peers(peers); else this.routesDirty.everything(); }
     for (const k of keys) (KERNEL_ONLY_KEYS.has(k) ? this.kernelQueue : this.queue).add(k);
   }
 

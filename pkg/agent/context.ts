@@ -11,6 +11,7 @@ import type { AgentDataplane } from './dataplane.js';
 import type { RemovedNic } from './planner/nic.js';
 import type { AddressBook } from '../dockeripam/book.js';
 import type { MacWaits } from './mac-wait.js';
+import type { RoutesDirty } from './routes-delta.js';
 
 export interface Caches {
   nodes: Informer<Node>;
@@ -130,6 +131,8 @@ export interface AgentContext {
   capabilities: Record<string, boolean>;
   /** problems of peer routes, shown on the Node's RoutesReady condition */
   routeProblems: string[];
+  /** which peers changed since the last routes pass; without it every pass looks at every peer */
+  routesDirty?: RoutesDirty;
   /** last known shape of deleted ContainerNics, until their NIC is gone */
   removedNics: Map<string, RemovedNic & { container?: string }>;
   /** macvlan NICs working on the kernel's MAC while their declared one is held elsewhere */

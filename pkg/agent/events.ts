@@ -34,15 +34,25 @@ export interface EventScope {
  * it concerns routes must not cost a walk over a thousand HostSubnets.
  */
 export class HostSubnetNodes {
-  private readonly counts = new Map<string, number>();
+  /** node -> its HostSubnets' names, each with how many adds it has had more than removes */
+  private readonly byNode = new Map<string, Map<string, number>>();
 
-  has(node: string): boolean { return this.counts.has(node); }
+  has(node: string): boolean { return this.byNode.has(node); }
 
-  add(h: HostSubnet): void { this.counts.set(h.spec.node, (this.counts.get(h.spec.node) ?? 0) + 1); }
+  /** the names of `node`'s HostSubnets */
+  names(node: string): string[] { return [...(this.byNode.get(node)?.keys() ?? [])]; }
+
+  add(h: HostSubnet): void {
+    let names = this.byNode.get(h.spec.node);
+    if (!names) this.byNode.set(h.spec.node, (names = new Map()));
+    names.set(h.metadata.name, (names.get(h.metadata.name) ?? 0) + 1);
+  }
 
   remove(h: HostSubnet): void {
-    const n = (this.counts.get(h.spec.node) ?? 0) - 1;
-    if (n > 0) this.counts.set(h.spec.node, n); else this.counts.delete(h.spec.node);
+    const names = this.byNode.get(h.spec.node);
+    const n = (names?.get(h.metadata.name) ?? 0) - 1;
+    if (n > 0) names!.set(h.metadata.name, n); else names?.delete(h.metadata.name);
+    if (names?.size === 0) this.byNode.delete(h.spec.node);
   }
 
   /** the informer's handlers */
@@ -51,6 +61,17 @@ export class HostSubnetNodes {
     onUpdate: (h: HostSubnet, old: HostSubnet) => { this.remove(old); this.add(h); },
     onDelete: (h: HostSubnet) => this.remove(h),
   };
+}
+
+/**
+ * The peers' HostSubnets (by name) a routes pass for this store event needs to look at, or
+ * undefined when it must look at every peer (this node's own Node or HostSubnet, any other
+ * kind): a peer's HostSubnet is that one, a peer's Node is its HostSubnets (its next hop).
+ */
+export function routePeers(o: AnyObject, self: string, nodes: HostSubnetNodes, old?: AnyObject): string[] | undefined {
+  if (o.kind === 'HostSubnet') return o.spec.node === self || (old as HostSubnet | undefined)?.spec.node === self ? undefined : [o.metadata.name];
+  if (o.kind === 'Node') return o.metadata.name === self ? undefined : nodes.names(o.metadata.name);
+  return undefined;
 }
 
 const VOLATILE = new Set(['conditions', 'observedGeneration', 'lastHeartbeatTime', 'agentVersion', 'ready', 'message', 'allocated', 'free', 'mac', 'containerId', 'hostInterface']);

@@ -20,7 +20,7 @@ export interface PeerRoutes {
 }
 
 /** One peer HostSubnet's share of PeerRoutes. */
-interface PeerPart { route?: DesiredRoute; keep?: string; problems: Problem[] }
+export interface PeerPart { route?: DesiredRoute; keep?: string; problems: Problem[] }
 
 /** Where peerRoutes looks up a HostSubnet's Node (a Map, or the agent's informer). */
 export interface NodeLookup { get(name: string): Node | undefined }
@@ -50,19 +50,27 @@ const NOTHING: PeerPart = { problems: [] };
  * `local` (this host's addresses with their prefix) refuses routes that would capture this
  * host's own traffic: see peerRouteWhy.
  */
-export function peerRoutes(self: string, hostSubnets: HostSubnet[], nodes: NodeLookup, local: LocalAddresses = [], memo?: PeerRouteMemo): PeerRoutes {
+export function peerRoutes(self: string, hostSubnets: HostSubnet[], nodes: NodeLookup, local: LocalAddresses = [], memo?: PeerRouteMemo,
+  parts?: Map<string, PeerPart>): PeerRoutes {
   const out: PeerRoutes = { routes: [], keep: [], problems: [] };
   const localKey = local.join(',');
   for (const hs of hostSubnets) {
-    if (hs.spec.node === self) continue;
-    const node = nodes.get(hs.spec.node);
-    const check = () => (isDeleting(hs) ? NOTHING : peerPart(hs, node, local));
-    const p = memo ? memo.part(hs, node, localKey, check) : check();
+    const p = peerShare(self, hs, nodes, local, localKey, memo);
+    if (!p) continue;
+    parts?.set(hs.metadata.name, p);
     if (p.route) out.routes.push(p.route);
     if (p.keep) out.keep.push(p.keep);
     for (const problem of p.problems) out.problems.push(problem);
   }
   return out;
+}
+
+/** One HostSubnet's share (undefined for this host's own), from the memo when it has it. */
+export function peerShare(self: string, hs: HostSubnet, nodes: NodeLookup, local: LocalAddresses, localKey: string, memo?: PeerRouteMemo): PeerPart | undefined {
+  if (hs.spec.node === self) return undefined;
+  const node = nodes.get(hs.spec.node);
+  const check = () => (isDeleting(hs) ? NOTHING : peerPart(hs, node, local));
+  return memo ? memo.part(hs, node, localKey, check) : check();
 }
 
 function peerPart(hs: HostSubnet, node: Node | undefined, local: LocalAddresses): PeerPart {

@@ -1,11 +1,14 @@
 // Peers' subnets via their underlay address. Runs when a peer's routable HostSubnet or the
 // Node of a peer with one changes (events.ts), whenever the kernel reports a route change,
-// and at each resync.
+// and at each resync. A pass after store events about a few peers plans only their
+// destinations (routes-delta.ts); any other pass looks at every peer.
 import { isXnetRoute, type Route } from '../../netlink/types.js';
 import type { LocalAddresses } from '../../api/rules.js';
-import { PeerRouteMemo, peerRoutes } from '../peer-routes.js';
+import { PeerRouteMemo, peerRoutes, peerShare, type PeerPart } from '../peer-routes.js';
 import type { AgentContext } from '../context.js';
+import type { Plan } from '../planner/ops.js';
 import { planRoutes } from '../planner/routes.js';
+import { planDelta, rememberPass, type RoutesMemory } from '../routes-delta.js';
 
 /**
  * This host's own addresses with their network, read off the connected routes of the main
@@ -18,6 +21,8 @@ export function localAddresses(routes: Route[]): LocalAddresses {
 
 /** Each agent's verdicts on its peers' HostSubnets, kept between passes (peer-routes.ts). */
 const memos = new WeakMap<AgentContext, PeerRouteMemo>();
+/** What each agent's last full pass left, while it reported no problem (routes-delta.ts). */
+const memories = new WeakMap<AgentContext, RoutesMemory>();
 
 export function peerRouteMemo(ctx: AgentContext): PeerRouteMemo {
   let m = memos.get(ctx);
@@ -25,21 +30,55 @@ export function peerRouteMemo(ctx: AgentContext): PeerRouteMemo {
   return m;
 }
 
+/** Peer routes are the gateway routes; the shims' device routes belong to the macvlan reconciler. */
+const ownsPeerRoute = (r: Route) => isXnetRoute(r) && !!r.via && r.dst !== 'default';
+
 export async function reconcileRoutes(ctx: AgentContext): Promise<void> {
-  const observed = await ctx.dp.ip.routes();
-  const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), ctx.caches.nodes, localAddresses(observed), peerRouteMemo(ctx));
-  // Peer routes are the gateway routes; the shims' device routes belong to the macvlan reconciler.
-  const plan = planRoutes(desired.routes, observed, (r) => isXnetRoute(r) && !!r.via && r.dst !== 'default', desired.keep);
+  const changes = ctx.routesDirty?.take() ?? { all: true };
+  try {
+    const observed = await ctx.dp.ip.routes();
+    const plan = (!changes.all && deltaPlan(ctx, changes.names, observed)) || fullPlan(ctx, observed);
+    if (plan.ops.length) await execute(ctx, plan);
+  } catch (e) {
+    // what this pass was to do may not be done: the next one looks at every peer
+    memories.delete(ctx);
+    ctx.routesDirty?.everything();
+    throw e;
+  }
+}
+
+/** The changed peers' destinations only, or undefined when a full pass must decide. */
+function deltaPlan(ctx: AgentContext, names: string[], observed: Route[]): Plan | undefined {
+  const memory = memories.get(ctx);
+  const local = localAddresses(observed);
+  const localKey = local.join(',');
+  if (!memory || memory.localKey !== localKey) return undefined;
+  const share = (name: string) => {
+    const hs = ctx.caches.hostSubnets.get(name);
+    return hs && peerShare(ctx.node, hs, ctx.caches.nodes, local, localKey, peerRouteMemo(ctx));
+  };
+  return planDelta(memory, new Map(names.map((n) => [n, share(n)])), observed, ownsPeerRoute);
+}
+
+function fullPlan(ctx: AgentContext, observed: Route[]): Plan {
+  const local = localAddresses(observed);
+  const parts = new Map<string, PeerPart>();
+  const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), ctx.caches.nodes, local, peerRouteMemo(ctx), parts);
+  const plan = planRoutes(desired.routes, observed, ownsPeerRoute, desired.keep);
   ctx.routeProblems = [...desired.problems, ...plan.problems].map((p) => p.message);
-  if (plan.ops.length) {
-    ctx.log.info('routes', { ops: plan.ops.length });
-    try {
-      // Routes to different peers do not depend on each other: one unreachable next hop
-      // must not hold back the rest.
-      await ctx.dp.execute(plan.ops, { independent: true });
-    } catch (e) {
-      ctx.routeProblems = [...ctx.routeProblems, (e as Error).message];
-      throw e;
-    }
+  const memory = ctx.routeProblems.length === 0 ? rememberPass(local.join(','), parts) : undefined;
+  if (memory) memories.set(ctx, memory); else memories.delete(ctx);
+  return plan;
+}
+
+async function execute(ctx: AgentContext, plan: Plan): Promise<void> {
+  ctx.log.info('routes', { ops: plan.ops.length });
+  try {
+    // Routes to different peers do not depend on each other: one unreachable next hop
+    // must not hold back the rest.
+    await ctx.dp.execute(plan.ops, { independent: true });
+  } catch (e) {
+    ctx.routeProblems = [...ctx.routeProblems, (e as Error).message];
+    throw e;
   }
 }
