@@ -321,10 +321,10 @@ export class Agent {
     ];
   }
 
-  /** A dead container's macvlan NICs, deleted before the watcher holding its namespace ends: their MACs are free at once. */
+  /** A dead container's NICs, deleted before the watcher holding its namespace ends: MACs and veth host ends are free at once. */
   private async releaseDeadNamespace(netns: string, nics: string[]): Promise<void> {
     const gone = await this.ctx.dp.removeNicLinksIn?.(netns, nics);
-    if (gone?.length) this.log.info('deleted the NICs\' links in a dead container\'s namespace, freeing their MACs', { links: gone.map((l) => `${l.name} ${l.mac}`), netns });
+    if (gone?.length) this.log.info('deleted the NICs\' links in a dead container\'s namespace', { links: gone.map((l) => `${l.name} ${l.mac}`), netns });
   }
 
   private async watchContainer(pid: number, nic: string): Promise<void> {

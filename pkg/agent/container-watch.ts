@@ -7,8 +7,8 @@
 // parent, so the kernel refuses that MAC to the NIC in the container's new namespace (chaos
 // fault 6, docs/faults.md). Hence: a watcher of a dead container's namespace ends at once,
 // whichever NIC notices, and unwatch resolves only once it has exited. And before it ends, the
-// namespace it holds is still reachable through it: the agent deletes its own marked macvlans
-// there first (`release`), which frees their MACs at once. Let go with them, the namespace
+// namespace it holds is still reachable through it: the agent deletes its own marked NIC links
+// there first (`release`), which frees macvlans' MACs (and veths' host ends) at once. Let go with them, the namespace
 // would be destroyed by the kernel in the background, which took up to 48 s under load, the
 // MAC held all along (stale-nic.ts cannot enter a namespace being destroyed).
 import { readFileSync } from 'node:fs';

@@ -13,7 +13,7 @@ import type { ObservedNat } from './planner/nat.js';
 import { DataplaneError } from '../errors.js';
 import { countOps } from './heal.js';
 import { detectUnderlay, probeCapabilities, type Underlay } from './node.js';
-import { removeMarkedMacvlans, removeStaleNicLinks, type StaleNicLink } from './stale-nic.js';
+import { removeMarkedNicLinks, removeStaleNicLinks, type StaleNicLink } from './stale-nic.js';
 
 /** A failed operation, with a reason a user can act on (it becomes the Ready reason). */
 export class ApplyError extends DataplaneError {}
@@ -38,7 +38,7 @@ export interface AgentDataplane {
   execute(ops: Op[], opts?: { independent?: boolean }): Promise<void>;
   /** deletes NIC `nic`'s marked links with `mac` in namespaces other than container `pid`'s and the host's */
   removeStaleNicLinks?(nic: string, mac: string, pid: number, parent: string): Promise<StaleNicLink[]>;
-  /** deletes the macvlans marked as these NICs' in the namespace at `netns` (a dead container's) */
+  /** deletes the links marked as these NICs' in the namespace at `netns` (a dead container's) */
   removeNicLinksIn?(netns: string, nics: string[]): Promise<StaleNicLink[]>;
 }
 
@@ -70,7 +70,7 @@ export class Dataplane implements AgentDataplane {
   }
 
   removeNicLinksIn(netns: string, nics: string[]): Promise<StaleNicLink[]> {
-    return removeMarkedMacvlans(netns, nics);
+    return removeMarkedNicLinks(netns, nics);
   }
 
   underlay(): Promise<Underlay> {

@@ -100,11 +100,14 @@ export async function removeStaleNicLinks(nic: string, mac: string, parentIndex:
 }
 
 /**
- * Deletes the macvlans marked as NICs `nics`' in the namespace at `netns`: a dead container's,
- * reached through the agent's own watcher that still holds it (container-watch.ts). Returns
- * what it deleted; a namespace that cannot be entered yields nothing.
+ * Deletes the links marked as NICs `nics`' in the namespace at `netns`: a dead container's,
+ * reached through the agent's own watcher that still holds it (container-watch.ts). A macvlan
+ * frees its MAC on the parent; a veth's container end takes its host end with it, at once
+ * rather than when the kernel destroys the namespace (a reconcile that read the host end then
+ * failed deleting it: "Cannot find device"). Returns what it deleted; a namespace that cannot
+ * be entered yields nothing.
  */
-export async function removeMarkedMacvlans(netns: string, nics: string[]): Promise<StaleNicLink[]> {
+export async function removeMarkedNicLinks(netns: string, nics: string[]): Promise<StaleNicLink[]> {
   const marks = new Set(nics.map(nicAlias));
   let links: ReturnType<typeof parseLinks> = [];
   try {
@@ -114,7 +117,7 @@ export async function removeMarkedMacvlans(netns: string, nics: string[]): Promi
     return [];
   }
   const deleted: StaleNicLink[] = [];
-  for (const l of links.filter((x) => x.kind === 'macvlan' && x.alias !== undefined && marks.has(x.alias))) {
+  for (const l of links.filter((x) => (x.kind === 'macvlan' || x.kind === 'veth') && x.alias !== undefined && marks.has(x.alias))) {
     const ok = await run('nsenter', [`--net=${netns}`, 'ip', 'link', 'del', l.name], undefined, { timeoutMs: STALE_SCAN_CALL_TIMEOUT_MS }).then(() => true, () => false);
     if (ok) deleted.push({ netns, name: l.name, mac: l.mac });
   }

@@ -8,7 +8,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ContainerWatches, processAlive } from '../../pkg/agent/container-watch.js';
-import { removeMarkedMacvlans } from '../../pkg/agent/stale-nic.js';
+import { removeMarkedNicLinks } from '../../pkg/agent/stale-nic.js';
 
 const spawned: ResultPromise[] = [];
 afterEach(async () => {
@@ -23,7 +23,11 @@ async function links(netns: string): Promise<Array<{ name: string; alias?: strin
   return r.exitCode === 0 ? (JSON.parse(r.stdout) as Array<{ ifname: string; ifalias?: string }>).map((l) => ({ name: l.ifname, alias: l.ifalias })) : [];
 }
 
-/** A "container": a process in a namespace of its own holding p0/p1 and, on p0, macvlans m0 (marked xnet:nic:a), m1 (xnet:nic:other) and m2 (unmarked). */
+/**
+ * A "container": a process in a namespace of its own holding p0/p1 and, on p0, macvlans m0
+ * (marked xnet:nic:a), m1 (xnet:nic:other) and m2 (unmarked); and a veth pair v0/v1 with v0
+ * marked xnet:nic:b (a veth NIC's container end; v1 stands for its host end).
+ */
 async function container(): Promise<number> {
   const p = execa('unshare', ['--net', 'sleep', '300'], { reject: false });
   spawned.push(p);
@@ -35,6 +39,7 @@ async function container(): Promise<number> {
     'link add m0 link p0 type macvlan mode bridge', 'link set m0 alias xnet:nic:a', 'link set m0 address 02:42:c0:a8:dd:14', 'link set m0 up',
     'link add m1 link p0 type macvlan mode bridge', 'link set m1 alias xnet:nic:other', 'link set m1 up',
     'link add m2 link p0 type macvlan mode bridge', 'link set m2 up',
+    'link add v0 type veth peer name v1', 'link set v0 alias xnet:nic:b', 'link set v0 up',
   ];
   const r = await execa('nsenter', [`--net=${ns}`, 'ip', '-batch', '-'], { input: script.join('\n'), reject: false });
   if (r.exitCode !== 0) throw new Error(`setting up the container: ${r.stderr}`);
@@ -42,15 +47,16 @@ async function container(): Promise<number> {
 }
 
 describe('ContainerWatches: a dead container\'s namespace held by its watcher', () => {
-  it('has the NICs\' marked macvlans deleted through the watcher before it ends, and nothing else', async () => {
+  it('has the NICs\' marked links deleted through the watcher before it ends, and nothing else', async () => {
     const pid = await container();
     const seen: Array<{ netns: string; before: string[]; after: string[]; deleted: string[] }> = [];
     const w = new ContainerWatches(() => undefined, processAlive, async (netns, nics) => {
       const before = (await links(netns)).map((l) => l.name);
-      const deleted = (await removeMarkedMacvlans(netns, nics)).map((l) => l.name);
+      const deleted = (await removeMarkedNicLinks(netns, nics)).map((l) => l.name);
       seen.push({ netns, before, after: (await links(netns)).map((l) => l.name), deleted });
     });
     await w.watch(pid, 'a');
+    await w.watch(pid, 'b');
     await new Promise((r) => setTimeout(r, 300));
     const [watched] = [...w.watched().keys()];
     expect(watched).toBe(pid);
@@ -60,10 +66,10 @@ describe('ContainerWatches: a dead container\'s namespace held by its watcher', 
     expect(processAlive(pid)).toBe(false);
     await w.unwatch('a', 4242);
     expect(seen).toHaveLength(1);
-    expect(seen[0].before).toEqual(expect.arrayContaining(['m0', 'm1', 'm2']));
-    expect(seen[0].deleted).toEqual(['m0']);
-    expect(seen[0].after).toEqual(expect.arrayContaining(['m1', 'm2']));
-    expect(seen[0].after).not.toContain('m0');
+    expect(seen[0].before).toEqual(expect.arrayContaining(['m0', 'm1', 'm2', 'v0', 'v1']));
+    expect(seen[0].deleted.sort()).toEqual(['m0', 'v0']);
+    expect(seen[0].after).toEqual(expect.arrayContaining(['p0', 'p1', 'm1', 'm2']));
+    for (const gone of ['m0', 'v0', 'v1']) expect(seen[0].after).not.toContain(gone);
     expect(w.watched().size).toBe(0);
     // the watcher ended: the namespace is no longer reachable through it
     expect(await links(seen[0].netns)).toEqual([]);
@@ -79,6 +85,6 @@ describe('ContainerWatches: a dead container\'s namespace held by its watcher', 
     expect(w.watched().get(pid)).toEqual(['other']);
     await w.unwatch('other', 4242);
     expect(released).toEqual([]);
-    expect((await links(`/proc/${pid}/ns/net`)).map((l) => l.name)).toEqual(expect.arrayContaining(['m0', 'm1', 'm2']));
+    expect((await links(`/proc/${pid}/ns/net`)).map((l) => l.name)).toEqual(expect.arrayContaining(['m0', 'm1', 'm2', 'v0', 'v1']));
   }, 30_000);
 });
