@@ -32,7 +32,8 @@ export interface AgentDataplane {
   inHostNetns(pid: number): Promise<boolean>;
   capabilities(iface: string | undefined): Promise<Record<string, boolean>>;
   hostState(): Promise<HostState>;
-  containerState(pid: number): Promise<ContainerState>;
+  /** `routes: false`: links and addresses only (one `ip` process fewer) */
+  containerState(pid: number, opts?: { routes?: boolean }): Promise<ContainerState>;
   natState(): Promise<ObservedNat>;
   dockerNetworks(names: string[]): Promise<DockerNetwork[]>;
   execute(ops: Op[], opts?: { independent?: boolean }): Promise<void>;
@@ -85,8 +86,11 @@ export class Dataplane implements AgentDataplane {
     return this.ip.state();
   }
 
-  async containerState(pid: number): Promise<ContainerState> {
-    return new IpRunner(pidTarget(pid)).state();
+  async containerState(pid: number, opts: { routes?: boolean } = {}): Promise<ContainerState> {
+    const ip = new IpRunner(pidTarget(pid));
+    if (opts.routes !== false) return ip.state();
+    const [links, addrs] = await Promise.all([ip.links(), ip.addrs()]);
+    return { links, addrs, routes: [] };
   }
 
   async natState(): Promise<ObservedNat> {

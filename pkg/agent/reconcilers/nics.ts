@@ -10,6 +10,7 @@ import { effectiveParent } from '../planner/macvlan.js';
 import { vethHostName } from '../planner/names.js';
 import { nicDifferences, planNic, planNicGarbage, planNicRemoval, type ContainerState, type DesiredNic } from '../planner/nic.js';
 import type { Op } from '../planner/ops.js';
+import type { HostState } from '../../netlink/ip.js';
 import type { ReconcileResult } from '../../runtime/workers.js';
 
 export function localNics(ctx: AgentContext): ContainerNic[] {
@@ -103,7 +104,7 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<Rec
     name, ifName: nic.spec.ifName, cidr: `${ip}/${prefix}`, defaultRoute: nic.spec.defaultRoute ?? false, pid: c.pid, attach: a.attach,
     mac: nic.spec.mac ?? macFromIp(ip), ...(gateway ? { gateway } : {}), ...(a.mtu ? { mtu: a.mtu } : {}),
   };
-  const [host, inside] = await Promise.all([ctx.dp.hostState(), ctx.dp.containerState(c.pid)]);
+  const [host, inside] = await nicStates(ctx, d);
   const plan = planNic(d, host, inside);
   if (plan.problems.length) return w(notReady(plan.problems[0].reason, plan.problems[0].message), { containerId: c.id });
   const fields: Record<string, unknown> = { containerId: c.id };
@@ -153,7 +154,7 @@ async function applyNic(ctx: AgentContext, d: DesiredNic, ops: Op[], inside: Con
     if (outcome === 'kernel-mac') macRefused = (e as Error).message;
   }
   if (ctx.dp.dryRun) return { state: inside };
-  const after = await ctx.dp.containerState(d.pid);
+  const after = await ctx.dp.containerState(d.pid, { routes: wantsRoutes(d) });
   const diff = nicDifferences(macRefused ? { ...d, mac: undefined } : d, after);
   if (diff.length === 0) return { state: after, macRefused };
   const msg = `${d.ifName} in container ${container} is not as declared after the change: ${diff.join('; ')}`;
@@ -191,9 +192,22 @@ async function recoveredMacInUse(ctx: AgentContext, d: DesiredNic, e: unknown): 
   });
 }
 
+const wantsRoutes = (d: DesiredNic) => !!(d.defaultRoute && d.gateway);
+
+/**
+ * What planning a NIC reads: the host's links (its bridge or parent, the NIC's host end) and
+ * the container's links and addresses, its routes only for a NIC that is its default route.
+ * Each read is an `ip` process, and a NIC made anew under load waits on every one of them
+ * (chaos fault 7: 1-2.6 s a process on the loaded 2-core machine).
+ */
+async function nicStates(ctx: AgentContext, d: DesiredNic): Promise<[HostState, ContainerState]> {
+  const [links, inside] = await Promise.all([ctx.dp.ip.links(), ctx.dp.containerState(d.pid, { routes: wantsRoutes(d) })]);
+  return [{ links, addrs: [], routes: [] }, inside];
+}
+
 /** Reads the host and the container again and runs the plan that makes `d` so. */
 async function planAndExecute(ctx: AgentContext, d: DesiredNic): Promise<void> {
-  const [host, inside] = await Promise.all([ctx.dp.hostState(), ctx.dp.containerState(d.pid)]);
+  const [host, inside] = await nicStates(ctx, d);
   const plan = planNic(d, host, inside);
   if (plan.problems.length === 0 && plan.ops.length) await ctx.dp.execute(plan.ops);
 }
