@@ -30,6 +30,8 @@ export function processAlive(pid: number): boolean {
 
 export class ContainerWatches {
   private readonly byPid = new Map<number, Entry>();
+  /** per NIC, the ending of the watcher it was in: another NIC's reconcile may have begun it */
+  private readonly endings = new Map<string, Promise<void>>();
 
   constructor(
     /** a change in the namespace: reconcile these NICs */
@@ -59,7 +61,9 @@ export class ContainerWatches {
    * same dead container); resolves once those watchers have exited.
    */
   async unwatch(nic: string, keepPid?: number): Promise<void> {
-    const ending: Array<Promise<void>> = [];
+    // A watcher another NIC's reconcile is ending may still be deleting this NIC's links in
+    // the dead namespace: planning before that is done would read links about to vanish.
+    const ending: Array<Promise<void>> = [this.endings.get(nic) ?? Promise.resolve()];
     const others: string[] = [];
     for (const [pid, entry] of this.byPid) {
       if (pid === keepPid || !entry.nics.has(nic)) continue;
@@ -69,7 +73,10 @@ export class ContainerWatches {
       entry.nics.clear();
       if (dead) others.push(...nics.filter((n) => n !== nic));
       this.byPid.delete(pid);
-      ending.push(this.end(entry.monitor, dead ? nics : []));
+      const end = this.end(entry.monitor, dead ? nics : []);
+      for (const n of nics) this.endings.set(n, end);
+      void end.finally(() => { for (const n of nics) if (this.endings.get(n) === end) this.endings.delete(n); });
+      ending.push(end);
     }
     await Promise.all(ending);
     if (others.length) this.onChange(others);

@@ -75,6 +75,30 @@ describe('ContainerWatches: a dead container\'s namespace held by its watcher', 
     expect(await links(seen[0].netns)).toEqual([]);
   }, 30_000);
 
+  it('makes a NIC of the same dead container wait until another NIC\'s unwatch has deleted its links', async () => {
+    const pid = await container();
+    let releasing: string[] = [];
+    const w = new ContainerWatches(() => undefined, processAlive, async (netns, nics) => {
+      releasing = nics;
+      await new Promise((r) => setTimeout(r, 500));
+      await removeMarkedNicLinks(netns, nics);
+    });
+    await w.watch(pid, 'a');
+    await w.watch(pid, 'b');
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(pid, 'SIGKILL');
+    await spawned[0];
+    const first = w.unwatch('a', 4242);   // ends the watcher, deleting a's and b's links
+    await new Promise((r) => setTimeout(r, 100));
+    expect(releasing.sort()).toEqual(['a', 'b']);
+    let bDone = false;
+    const second = w.unwatch('b', 4242).then(() => { bDone = true; });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(bDone, 'b\'s unwatch waits for the release still running').toBe(false);
+    await Promise.all([first, second]);
+    expect(bDone).toBe(true);
+  }, 30_000);
+
   it('deletes nothing in a live container\'s namespace, which keeps its other NICs watched', async () => {
     const pid = await container();
     const released: string[][] = [];
