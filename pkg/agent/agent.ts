@@ -22,6 +22,7 @@ import {
   HostSubnetNodes, KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES, routePeers, type EventScope,
 } from './events.js';
 import { RoutesDirty } from './routes-delta.js';
+import { AgentIpam, IPAM_KEY } from './ipam-host.js';
 import { nodeReport, SelfReport, type Underlay } from './node.js';
 import { DEFAULT_WORKER_BUDGET_MS, StuckWatch, stuckMessage } from './stuck.js';
 import { reconcileHostSubnets } from './reconcilers/host-subnets.js';
@@ -31,14 +32,6 @@ import { collectNicGarbage, localNics, reconcileNic, rememberRemoved } from './r
 import { reconcileRoutes } from './reconcilers/routes.js';
 import { DriftTracker, keyKind, type Trigger } from './heal.js';
 import { EventRecorder } from '../events/recorder.js';
-import { otherHolder } from './reconcilers/docker-ipam.js';
-import { join } from 'node:path';
-import { withVlan } from '../api/index.js';
-import { AddressBook } from '../dockeripam/book.js';
-import { FileJournal } from '../dockeripam/journal.js';
-import { NodeIpam } from '../dockeripam/node-ipam.js';
-import { servePlugin } from '../dockeripam/server.js';
-import { arpProbe } from '../dockeripam/arp.js';
 import { ObservedReporter } from '../verify/report.js';
 import { SelfCheck } from '../verify/self-check.js';
 import { RecordingDataplane } from '../verify/verify.js';
@@ -46,9 +39,6 @@ import { RecordingDataplane } from '../verify/verify.js';
 export const AGENT_VERSION = '0.1.0';
 /** keys whose reconcile touches only the kernel (no Docker): the agent's kernel lane */
 const KERNEL_ONLY_KEYS = new Set([KEY_ROUTES, KEY_NAT]);
-
-/** work-queue key: write this MacvlanNet's IPAM report now */
-const IPAM_KEY = 'ipam/';
 
 export interface AgentOptions {
   node: string;
@@ -147,7 +137,7 @@ export class Agent {
       (err) => log.warn('etcd lease lost (the report went with it); a new one is taken at the next heartbeat', { error: err.message }));
     this.firstPass = new Promise((r) => { this.firstPassDone = r; });
     void this.firstPass.then(() => { this.drift.enabled = true; });
-    if (opts.ipamPlugin) this.setUpIpam(opts.ipamPlugin);
+    if (opts.ipamPlugin) this.ipam = new AgentIpam(this.ctx, { plugin: opts.ipamPlugin, stateDir: opts.stateDir, pluginDir: opts.pluginDir, enqueue: (k) => this.queue.add(k) });
     this.selfCheck = this.makeSelfCheck();
     this.stuck = new StuckWatch(opts.workerBudgetMs ?? DEFAULT_WORKER_BUDGET_MS, log);
   }
@@ -167,38 +157,10 @@ export class Agent {
     });
   }
 
-  private nodeIpam?: NodeIpam;
+  private readonly ipam?: AgentIpam;
 
-  private setUpIpam(plugin: string): void {
-    const journal = new FileJournal(join(this.opts.stateDir ?? `/var/lib/xnet/${this.opts.node}`, 'ipam-journal.json'), (msg) => this.log.warn(msg));
-    const book = new AddressBook(journal, (mvn) => { this.queue.add(`${IPAM_KEY}${mvn}`); void this.nodeIpam?.warm(mvn); });
-    this.ctx.ipam = { plugin, book };
-    this.nodeIpam = new NodeIpam({
-      book, log: this.log,
-      otherHolder: (mvn, ip) => otherHolder(this.ctx, mvn, ip),
-      probe: (mvn, ip) => {
-        const m = this.caches.macvlanNets.get(mvn);
-        const parent = m && macvlanParent(m, this.caches.nodes.get(this.opts.node), this.opts.node);
-        return parent ? arpProbe(this.ctx.dp.target, withVlan(parent, m.spec.vlan), ip) : Promise.resolve('unavailable' as const);
-      },
-    });
-  }
-
-  /** The IPAM report goes to etcd at once, without a whole macvlan pass (which follows when due). */
-  private async publishIpam(mvn: string): Promise<void> {
-    const m = this.caches.macvlanNets.get(mvn);
-    const book = this.ctx.ipam?.book;
-    if (!m || !book) return;
-    if (!(await this.ctx.status.patch('MacvlanNet', m, { ipam: book.report(mvn) }))) this.queue.add(mvnKey(mvn));
-  }
-
-  /** Serves Docker before anything needs etcd: the journal answers while etcd is unreachable. */
   private async servePlugin(): Promise<void> {
-    if (!this.nodeIpam || !this.ctx.ipam) return;
-    const socket = join(this.opts.pluginDir ?? '/run/docker/plugins', `${this.ctx.ipam.plugin}.sock`);
-    const server = await servePlugin(socket, this.nodeIpam, (path, err) => this.log.info('IPAM request refused', { path, error: err.message }));
-    this.closers.push(() => server.close());
-    this.log.info('serving Docker IPAM plugin', { socket });
+    if (this.ipam) this.closers.push(await this.ipam.serve());
   }
 
   private get log(): Logger { return this.ctx.log; }
@@ -261,9 +223,9 @@ export class Agent {
     let dockerUp = false;
     // docker update may change a restart policy: what the IPAM book learnt of that container is stale.
     const d = this.ctx.dp.docker.events((e) => { if (e.action === 'update') this.ctx.ipam?.book?.unlearn(e.id); this.enqueue(keysForDockerEvent(e, this.scope()), 'docker'); }, {
-      onConnect: () => { dockerUp = true; this.nodeIpam?.dockerAnswers(true); this.resyncAll(); },
+      onConnect: () => { dockerUp = true; this.ipam?.dockerAnswers(true); this.resyncAll(); },
       onError: (err) => {
-        this.nodeIpam?.dockerAnswers(false);
+        this.ipam?.dockerAnswers(false);
         this.log.warn('docker events', { error: err.message });
         // Once per outage: every object's status then says DockerUnavailable at once.
         if (dockerUp) { dockerUp = false; this.resyncAll(); }
@@ -386,7 +348,7 @@ export class Agent {
       else if (key === KEY_GC) await collectNicGarbage(this.ctx);
       else if (key.startsWith('nic/')) return await reconcileNic(this.ctx, key.slice(4));
       else if (key.startsWith('mvn/')) await reconcileMacvlan(this.ctx, key.slice(4));
-      else if (key.startsWith(IPAM_KEY)) await this.publishIpam(key.slice(IPAM_KEY.length));
+      else if (key.startsWith(IPAM_KEY)) await this.ipam?.publish(key.slice(IPAM_KEY.length));
     } finally {
       if (this.pendingFirst.delete(key) && this.pendingFirst.size === 0) this.firstPassDone();
       this.selfCheck?.poke();

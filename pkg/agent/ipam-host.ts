@@ -1,0 +1,64 @@
+// The node's Docker IPAM plugin as the agent runs it: the journal-backed address book, the
+// plugin's socket, and each MacvlanNet's IPAM report written to its status.
+import { join } from 'node:path';
+import { withVlan } from '../api/index.js';
+import { AddressBook } from '../dockeripam/book.js';
+import { FileJournal } from '../dockeripam/journal.js';
+import { NodeIpam } from '../dockeripam/node-ipam.js';
+import { servePlugin } from '../dockeripam/server.js';
+import { arpProbe } from '../dockeripam/arp.js';
+import type { AgentContext } from './context.js';
+import { macvlanParent } from './desired.js';
+import { mvnKey } from './events.js';
+import { otherHolder } from './reconcilers/docker-ipam.js';
+
+/** work-queue key: write this MacvlanNet's IPAM report now */
+export const IPAM_KEY = 'ipam/';
+
+export interface AgentIpamOptions {
+  plugin: string;
+  /** where the journal lives (default /var/lib/xnet/<node>) */
+  stateDir?: string;
+  /** where Docker looks for plugin sockets (default /run/docker/plugins) */
+  pluginDir?: string;
+  /** puts a work-queue key on the agent's main queue */
+  enqueue: (key: string) => void;
+}
+
+export class AgentIpam {
+  private readonly nodeIpam: NodeIpam;
+
+  /** Sets `ctx.ipam`, which the NIC and macvlan reconcilers read. */
+  constructor(private readonly ctx: AgentContext, private readonly opts: AgentIpamOptions) {
+    const journal = new FileJournal(join(opts.stateDir ?? `/var/lib/xnet/${ctx.node}`, 'ipam-journal.json'), (msg) => ctx.log.warn(msg));
+    const book = new AddressBook(journal, (mvn) => { opts.enqueue(`${IPAM_KEY}${mvn}`); void this.nodeIpam?.warm(mvn); });
+    ctx.ipam = { plugin: opts.plugin, book };
+    this.nodeIpam = new NodeIpam({
+      book, log: ctx.log,
+      otherHolder: (mvn, ip) => otherHolder(ctx, mvn, ip),
+      probe: (mvn, ip) => {
+        const m = ctx.caches.macvlanNets.get(mvn);
+        const parent = m && macvlanParent(m, ctx.caches.nodes.get(ctx.node), ctx.node);
+        return parent ? arpProbe(ctx.dp.target, withVlan(parent, m.spec.vlan), ip) : Promise.resolve('unavailable' as const);
+      },
+    });
+  }
+
+  dockerAnswers(up: boolean): void { this.nodeIpam.dockerAnswers(up); }
+
+  /** The IPAM report goes to etcd at once, without a whole macvlan pass (which follows when due). */
+  async publish(mvn: string): Promise<void> {
+    const m = this.ctx.caches.macvlanNets.get(mvn);
+    const book = this.ctx.ipam?.book;
+    if (!m || !book) return;
+    if (!(await this.ctx.status.patch('MacvlanNet', m, { ipam: book.report(mvn) }))) this.opts.enqueue(mvnKey(mvn));
+  }
+
+  /** Serves Docker before anything needs etcd: the journal answers while etcd is unreachable. Returns its closer. */
+  async serve(): Promise<() => unknown> {
+    const socket = join(this.opts.pluginDir ?? '/run/docker/plugins', `${this.opts.plugin}.sock`);
+    const server = await servePlugin(socket, this.nodeIpam, (path, err) => this.ctx.log.info('IPAM request refused', { path, error: err.message }));
+    this.ctx.log.info('serving Docker IPAM plugin', { socket });
+    return () => server.close();
+  }
+}
