@@ -1,8 +1,9 @@
 // A container with a macvlan ContainerNic restarted three ways: `docker restart`, its process
 // killed and brought back by its restart policy, and its host's dockerd SIGKILLed and started
-// again (chaos fault 6, docs/faults.md). Each time the container gets a new network namespace;
-// the agent must put the NIC back in it whole (declared MAC, up, address) and its Ready must say
-// so. Waits are heal waits: the agents run with their periodic resync an hour away.
+// again (chaos fault 6, docs/faults.md); once more with its agent stopped meanwhile. Each time
+// the container gets a new network namespace; the agent must put the NIC back in it whole
+// (declared MAC, up, address) and its Ready must say so. Waits are heal waits: the agents run
+// with their periodic resync an hour away.
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { macFromIp } from '../../pkg/agent/desired.js';
@@ -125,6 +126,32 @@ describe('agent: a macvlan ContainerNic in a restarted container', () => {
     } finally {
       holder.kill('SIGKILL');
       await holder;
+    }
+  }, 200_000);
+
+  it('an agent restarted after the container was finds the old mv0 in a namespace still alive and deletes it (stale-nic search)', async () => {
+    const before = await seen();
+    const holder = execa('nsenter', ['-t', before.pid, '-n', 'sleep', '300'], { reject: false });
+    try {
+      await eventually(async () => (await markedMv0Mac(holder.pid!)) === MAC, 'the holder is in the namespace with the marked mv0', 5_000);
+      // The agent is away while the container restarts: no watcher of the old namespace
+      // deletes its mv0, so only the search of reachable namespaces can free the MAC.
+      await lab.stopAgent(lab.hosts[0]);
+      expect((await hostExec(lab.hosts[0], ['docker', '-H', lab.hosts[0].dockerHost, 'restart', '-t', '0', 'web'])).exitCode).toBe(0);
+      const restarted = await eventually(async () => { const x = await seen(); return x.pid !== before.pid && x.pid !== '0' && x; }, 'web restarted', 60_000);
+      expect(restarted.mac, 'no mv0 in the new namespace while the agent is away').toBeUndefined();
+      expect(await markedMv0Mac(holder.pid!), 'the old mv0 still holds the MAC').toBe(MAC);
+      await lab.startAgent(lab.hosts[0]);
+      const s = await eventually(async () => { const x = await seen(); return x.pid === restarted.pid && whole(x) && x; }, 'mv0 with its declared MAC in the new namespace', HEAL_WAIT_MS * 3);
+      expect(s).toMatchObject({ mac: MAC, up: true });
+      expect(holder.exitCode).toBeNull();
+      expect(await markedMv0Mac(holder.pid!)).toBeUndefined();
+      await eventually(async () => (await readyStatus()) === 'True', 'Ready True', HEAL_WAIT_MS);
+      await eventually(async () => (await pingFromPeer()).includes('1 packets received'), 'a ping from the other host answered', HEAL_WAIT_MS);
+    } finally {
+      holder.kill('SIGKILL');
+      await holder;
+      if (!lab.agents.has(lab.hosts[0].name)) await lab.startAgent(lab.hosts[0]).catch(() => undefined);
     }
   }, 200_000);
 
