@@ -52,4 +52,5 @@ fi
 
 say "build"
 npx tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
+node scripts/mark-bins.mjs
 node dist/cmd/gen-schemas.js --check >/dev/null

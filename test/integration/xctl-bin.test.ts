@@ -27,6 +27,13 @@ describe('xctl program', () => {
     for (const c of ['apply', 'diff', 'get', 'describe', 'delete', 'wait', 'ipam', 'lab']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
 
+  it('runs as `npx xctl` from the repository root, as the README tells users (the built programs are executable)', async () => {
+    const r = await execa('npx', ['--no-install', 'xctl', '--help'], { reject: false, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') } });
+    expect(r.stderr).not.toContain('Permission denied');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^  apply\b/m);
+  });
+
   it('stops quietly when the reader closes the pipe early (xctl ... | head)', async () => {
     const nodes = Array.from({ length: 300 }, (_, i) => NODE.replace('bin-1', `pipe-${i}`).replace('198.18.0.11', `198.18.1.${i % 250 + 1}`)).join('---\n');
     expect((await xctl(['apply', '-f', '-'], { input: nodes })).exitCode).toBe(0);
