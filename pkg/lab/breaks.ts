@@ -11,12 +11,28 @@ const quote = (argv: string[]) => argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'
 
 /**
  * Runs the break `argv` and, in the same shell, `probe`, whose output must then lack `gone`.
- * Throws with both outputs when the break command failed or did not take effect.
+ * Throws with both outputs when the break command failed or did not take effect. When both are
+ * `ip` commands they run as one `ip -batch`, the probe microseconds after the break: an agent
+ * that heals within the few milliseconds a second `ip` process takes to start (a deleted route
+ * comes back that fast) would otherwise make a break that happened look as if it had not.
  */
 export async function breakVerified(exec: Exec, argv: string[], probe: { argv: string[]; gone: string }): Promise<void> {
-  const script = `${quote(argv)} || { echo "break failed: exit $?" >&2; exit 90; }
-out=$(${quote(probe.argv)} 2>&1)
+  const batch = ipBatch(argv, probe.argv);
+  const run = batch ? `out=$(${batch} 2>&1) || { echo "break failed: $out" >&2; exit 90; }`
+    : `${quote(argv)} || { echo "break failed: exit $?" >&2; exit 90; }
+out=$(${quote(probe.argv)} 2>&1)`;
+  const script = `${run}
 case "$out" in *${quote([probe.gone])}*) echo "break did not take effect: $out" >&2; exit 91;; esac`;
   const r = await exec(['sh', '-c', script]);
   if (r.exitCode !== 0) throw new Error(`break \`${argv.join(' ')}\` (exit ${r.exitCode}): ${(r.stderr + r.stdout).trim()}`);
+}
+
+/** `ip <options> -batch -` with the break's and the probe's commands, when both are `ip` commands. */
+function ipBatch(breakArgv: string[], probeArgv: string[]): string | undefined {
+  if (breakArgv[0] !== 'ip' || probeArgv[0] !== 'ip') return undefined;
+  const split = (a: string[]) => { const i = a.findIndex((x, j) => j > 0 && !x.startsWith('-')); return { opts: a.slice(1, i), cmd: a.slice(i) }; };
+  const b = split(breakArgv);
+  const p = split(probeArgv);
+  const opts = [...new Set([...b.opts, ...p.opts])];
+  return `printf '%s\\n' ${quote([b.cmd.join(' '), p.cmd.join(' ')])} | ${quote(['ip', ...opts, '-batch', '-'])}`;
 }
