@@ -146,6 +146,18 @@ export async function allocateNic(store: Store, name: string, ip: string): Promi
   await store.writeStatus('ContainerNic', name, { controller: true }, { ip, prefixLength: 24, gateway: '10.76.1.1', hostSubnet: 'default-host-1' });
 }
 
+/**
+ * MacvlanNet `name` on 192.168.<octet>.0/24 (`dockerIPAM: blocks`) with the controller's part for
+ * host-1 and host-2 written as the controller would, for agent tests that run no controller.
+ */
+export async function twoHostMacvlanNet(store: Store, name: string, octet: number): Promise<void> {
+  const net = `192.168.${octet}`;
+  await store.create(obj('MacvlanNet', name, { subnet: `${net}.0/24`, ipRange: `${net}.128/25`, dockerIPAM: 'blocks' }));
+  await store.writeStatus('MacvlanNet', name, { controller: true }, {
+    nodes: [{ name: 'host-1', dockerRange: `${net}.128/28` }, { name: 'host-2', dockerRange: `${net}.144/28` }],
+  });
+}
+
 /** The object's Ready condition in the merged view; undefined while it has none or is gone. */
 export async function readyCondition(store: Store, kind: Kind, name: string): Promise<Condition | undefined> {
   return getCondition((await store.get(kind, name))?.status?.conditions, 'Ready');

@@ -9,7 +9,7 @@ import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { macFromIp } from '../../pkg/agent/desired.js';
 import type { Op } from '../../pkg/agent/planner/ops.js';
-import { agentLab, docker, eventually, inContainer, inContainerNetns, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
+import { agentLab, twoHostMacvlanNet, docker, eventually, inContainer, inContainerNetns, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
 import { hostExec } from '../../pkg/lab/index.js';
 
 let lab: AgentLab;
@@ -70,10 +70,7 @@ function countMacAttempts(): { count: () => number } {
 
 beforeAll(async () => {
   lab = await agentLab(2);
-  await lab.store.create(obj('MacvlanNet', 'mv221', { subnet: '192.168.221.0/24', ipRange: '192.168.221.128/25', dockerIPAM: 'blocks' }));
-  await lab.store.writeStatus('MacvlanNet', 'mv221', { controller: true }, {
-    nodes: [{ name: 'host-1', dockerRange: '192.168.221.128/28' }, { name: 'host-2', dockerRange: '192.168.221.144/28' }],
-  });
+  await twoHostMacvlanNet(lab.store, 'mv221', 221);
   await Promise.all(lab.hosts.map((h) => lab.startAgent(h)));
   await runContainer(lab.hosts[0], 'web');
   await eventually(async () => (await docker(lab.hosts[1], ['network', 'ls', '--format', '{{.Name}}'])).split('\n').includes('mv221'), 'mv221 on host-2', 60_000);

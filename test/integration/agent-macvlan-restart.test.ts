@@ -11,7 +11,7 @@ import { crashAndRestartDockerd, hostExec } from '../../pkg/lab/index.js';
 import { labIpamPlugin } from '../../pkg/lab/services.js';
 import { verifyHost } from '../../pkg/verify/verify.js';
 import { HEAL_WAIT_MS } from '../harness/heal.js';
-import { agentLab, docker, eventually, inContainer, inContainerNetns, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
+import { agentLab, twoHostMacvlanNet, docker, eventually, inContainer, inContainerNetns, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 const NIC = 'web-mv';
@@ -73,10 +73,7 @@ async function expectHealed(oldPid: string, what: string, macWaitMs = MAC_FREE_W
 
 beforeAll(async () => {
   lab = await agentLab(2);
-  await lab.store.create(obj('MacvlanNet', 'mv220', { subnet: '192.168.220.0/24', ipRange: '192.168.220.128/25', dockerIPAM: 'blocks' }));
-  await lab.store.writeStatus('MacvlanNet', 'mv220', { controller: true }, {
-    nodes: [{ name: 'host-1', dockerRange: '192.168.220.128/28' }, { name: 'host-2', dockerRange: '192.168.220.144/28' }],
-  });
+  await twoHostMacvlanNet(lab.store, 'mv220', 220);
   await Promise.all(lab.hosts.map((h) => lab.startAgent(h)));
   await runContainer(lab.hosts[0], 'web', ['--restart', 'always']);
   await lab.store.create(obj('ContainerNic', NIC, { node: 'host-1', container: 'web', ifName: 'mv0', network: { macvlanNet: 'mv220' } }));
