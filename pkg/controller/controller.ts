@@ -81,8 +81,14 @@ export class Controller {
     const prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.id = opts.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.log = opts.log ?? createLogger('controller', { id: this.id });
-    this.cache = new KvCache(opts.client, `${prefix}/`, { log: this.log, admit: controllerAdmit(new Keys(prefix), new IpamKeys(prefix)) });
+    const keys = new Keys(prefix);
+    this.cache = new KvCache(opts.client, `${prefix}/`, {
+      log: this.log, admit: controllerAdmit(keys, new IpamKeys(prefix)),
+      // the big parts of the layout, listed side by side at start-up
+      listSplits: [keys.nodeIndexRoot(), keys.objects(), keys.statusRoot(), new IpamKeys(prefix).root()],
+    });
     this.model = new Model(this.cache, prefix);
+    this.nodeStatuses = this.model.keys.nodeStatuses();
     this.elector = new LeaderElector({
       client: opts.client, key: new Keys(prefix).election(), id: this.id,
       ttlSeconds: opts.leaseTtlSeconds ?? DEFAULT_LEADER_TTL_SECONDS, log: this.log,
@@ -93,6 +99,8 @@ export class Controller {
 
   /** what users read with `xctl get events` and `describe`; only the leader records */
   readonly events: EventRecorder;
+  /** where agents' reports are: the only keys whose changes the controller watches itself */
+  private readonly nodeStatuses: string;
 
   get isLeader(): boolean { return !!this.term; }
 
@@ -122,6 +130,7 @@ export class Controller {
 
   private onChange(c: CacheChange): void {
     this.term?.onChange(c);
+    if (!c.key.startsWith(this.nodeStatuses)) return;
     const st = this.model.keys.parseStatusKey(c.key);
     if (st && st.kind === 'Node' && 'node' in st.writer && st.writer.node === st.name) {
       if (c.prev) this.lastSeen.record(st.name, JSON.parse(c.prev.value));

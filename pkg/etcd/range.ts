@@ -12,19 +12,55 @@ export function prefixEnd(prefix: string): Buffer {
   return Buffer.from([0]);
 }
 
-export async function rangePrefix(
-  client: Etcd3, prefix: string, opts: { revision?: number | string; pageSize?: number; keysOnly?: boolean } = {},
-): Promise<{ kvs: IKeyValue[]; revision: string }> {
+export interface KeyRange { from: Buffer; end: Buffer }
+
+/**
+ * The prefix's key range cut at `splits` (keys inside it, any order): ranges that can be read
+ * side by side, together exactly the prefix.
+ */
+export function splitPrefix(prefix: string, splits: readonly string[] = []): KeyRange[] {
   const end = prefixEnd(prefix);
+  if (end.length === 1 && end[0] === 0) return [{ from: Buffer.from(prefix), end }];
+  const cuts = [...new Set(splits)].map((s) => Buffer.from(s))
+    .filter((c) => Buffer.compare(c, Buffer.from(prefix)) > 0 && Buffer.compare(c, end) < 0)
+    .sort(Buffer.compare);
+  const bounds = [Buffer.from(prefix), ...cuts, end];
+  return bounds.slice(1).map((e, i) => ({ from: bounds[i], end: e }));
+}
+
+export interface RangeOptions { revision?: number | string; pageSize?: number; keysOnly?: boolean }
+
+export async function rangePrefix(client: Etcd3, prefix: string, opts: RangeOptions = {}): Promise<{ kvs: IKeyValue[]; revision: string }> {
   const kvs: IKeyValue[] = [];
-  let from = Buffer.from(prefix);
+  const revision = await forEachPage(client, prefix, opts, (page) => { kvs.push(...page); });
+  return { kvs, revision };
+}
+
+/**
+ * Reads the prefix page by page, all pages at the revision of the first, and hands each page
+ * to `onPage` as it comes. The next page is asked for before `onPage` runs, so etcd reads it
+ * while this process takes in the last one. Returns the revision read at.
+ */
+export function forEachPage(client: Etcd3, prefix: string, opts: RangeOptions, onPage: (kvs: IKeyValue[], revision: string) => void): Promise<string> {
+  return forEachPageIn(client, { from: Buffer.from(prefix), end: prefixEnd(prefix) }, opts, onPage);
+}
+
+/** forEachPage over the keys in [from, end). */
+export async function forEachPageIn(client: Etcd3, range: KeyRange, opts: RangeOptions, onPage: (kvs: IKeyValue[], revision: string) => void): Promise<string> {
+  const { end } = range;
   let revision = opts.revision !== undefined ? String(opts.revision) : undefined;
+  const page = (from: Buffer) => client.kv.range({ key: from, range_end: end, limit: opts.pageSize ?? 2000, keys_only: !!opts.keysOnly, ...(revision ? { revision } : {}) });
+  let next = page(range.from);
   for (;;) {
-    const res = await client.kv.range({ key: from, range_end: end, limit: opts.pageSize ?? 2000, keys_only: !!opts.keysOnly, ...(revision ? { revision } : {}) });
+    const res = await next;
     revision ??= String(res.header.revision);
-    kvs.push(...res.kvs);
-    if (!res.more || res.kvs.length === 0) break;
-    from = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
+    const more = res.more && res.kvs.length > 0;
+    if (more) {
+      next = page(Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]));
+      // onPage may throw: the page asked for is then never awaited, and must not fail unheard
+      next.catch(() => undefined);
+    }
+    onPage(res.kvs, revision);
+    if (!more) return revision;
   }
-  return { kvs, revision: revision! };
 }

@@ -12,7 +12,7 @@ import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { Logger } from '../log.js';
 import { watchRestarts } from '../metrics/metrics.js';
 import { rawKv, type RawKv } from './kv.js';
-import { rangePrefix } from '../etcd/range.js';
+import { forEachPageIn, splitPrefix } from '../etcd/range.js';
 import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdCompactedError } from '../errors.js';
 import { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.js';
@@ -38,6 +38,12 @@ export interface KvCacheOptions {
    * refused key is treated as absent (a previous good value of it is deleted) and logged.
    */
   admit?: (kv: RawKv) => string | undefined;
+  /**
+   * Keys at which a listing is cut into ranges that etcd reads side by side (the controller's:
+   * objects, statuses, node indexes, claims), all at one revision. Only speed: any keys, or
+   * none, list the same.
+   */
+  listSplits?: readonly string[];
 }
 
 /** The keys of one cache: what an entry is filed under and how a prefix is looked up. */
@@ -54,20 +60,35 @@ export class KeyIndex {
   private readonly covers = new Map<string, Array<{ m: Map<string, RawKv>; filter: boolean }>>();
   /** scans of every directory so far (tests) */
   scans = 0;
+  /**
+   * The last few directories written to: a writer's keys come in runs over a few directories
+   * (claims, statuses, index copies), and one found here costs no new string and no hashing.
+   */
+  private recent: Array<{ dir: string; m: Map<string, RawKv> }> = [];
 
   set(kv: RawKv): void {
     this.data.set(kv.key, kv);
-    const dir = kv.key.slice(0, kv.key.lastIndexOf('/'));
-    let m = this.byDir.get(dir);
-    if (!m) { this.byDir.set(dir, (m = new Map())); this.covers.clear(); }
+    let m = this.recentDir(kv.key);
+    if (!m) {
+      const dir = kv.key.slice(0, kv.key.lastIndexOf('/'));
+      m = this.byDir.get(dir);
+      if (!m) { this.byDir.set(dir, (m = new Map())); this.covers.clear(); }
+      this.recent.unshift({ dir: `${dir}/`, m });
+      this.recent.length = Math.min(this.recent.length, 4);
+    }
     m.set(kv.key, kv);
+  }
+
+  private recentDir(key: string): Map<string, RawKv> | undefined {
+    for (const r of this.recent) if (key.startsWith(r.dir) && key.indexOf('/', r.dir.length) < 0) return r.m;
+    return undefined;
   }
 
   remove(key: string): void {
     this.data.delete(key);
     const dir = key.slice(0, key.lastIndexOf('/'));
     const m = this.byDir.get(dir);
-    if (m) { m.delete(key); if (m.size === 0) { this.byDir.delete(dir); this.covers.clear(); } }
+    if (m) { m.delete(key); if (m.size === 0) { this.byDir.delete(dir); this.covers.clear(); this.recent = []; } }
   }
 
   private covering(prefix: string): Array<{ m: Map<string, RawKv>; filter: boolean }> {
@@ -161,15 +182,27 @@ export class KvCache {
     await this.watchAll(() => rev + 1);
   }
 
+  /**
+   * Every prefix at one revision, admitted keys only. Each page is copied out and admitted
+   * (decoded) while etcd reads the next one, and the parts listSplits cuts are read side by
+   * side; the cache itself changes only afterwards, in one go, so no listener ever sees half
+   * a listing.
+   */
   private async listAll(at?: number): Promise<{ kvs: RawKv[]; revision: number }> {
-    const kvs: RawKv[] = [];
-    let revision: string | undefined = at !== undefined ? String(at) : undefined;
-    for (const p of this.prefixes) {
-      const r = await rangePrefix(this.client, p, { revision });
-      revision ??= r.revision;
-      for (const kv of r.kvs) kvs.push(rawKv(kv));
-    }
-    return { kvs, revision: Number(revision) };
+    const ranges = this.prefixes.flatMap((p) => splitPrefix(p, this.options.listSplits));
+    // The revision every range is read at: given, or the current one (a one-key read).
+    const revision = at ?? Number((await this.client.kv.range({ key: ranges[0].from, range_end: ranges[0].end, limit: 1, keys_only: true })).header.revision);
+    const parts = await Promise.all(ranges.map(async (r) => {
+      const kvs: RawKv[] = [];
+      await forEachPageIn(this.client, r, { revision }, (page) => {
+        for (const kv of page) {
+          const raw = rawKv(kv);
+          if (this.admitted(raw)) kvs.push(raw);
+        }
+      });
+      return kvs;
+    }));
+    return { kvs: parts.flat(), revision };
   }
 
   private async relist(at?: number): Promise<number> {
@@ -188,9 +221,8 @@ export class KvCache {
     return listed.revision;
   }
 
-  /** Makes the cache equal to `kvs`, telling listeners what differs. */
-  private replace(listed: RawKv[]): void {
-    const kvs = listed.filter((kv) => this.admitted(kv));
+  /** Makes the cache equal to `kvs` (admitted already), telling listeners what differs. */
+  private replace(kvs: RawKv[]): void {
     const fresh = new Map(kvs.map((kv) => [kv.key, kv]));
     for (const [k, old] of this.index.data) {
       if (!fresh.has(k)) { this.index.remove(k); this.emit({ key: k, prev: old, local: false }); }
@@ -322,12 +354,12 @@ export class KvCache {
   }
 
   /** Records a put this process committed at `revision`. */
-  applyLocalPut(key: string, value: string, revision: string, createRevision?: string, lease = '0'): void {
+  applyLocalPut(key: string, value: string, revision: string, createRevision?: string, lease = '0', parsed?: unknown): void {
     const old = this.index.data.get(key);
     if (old && Number(old.modRevision) >= Number(revision)) return;
     const t = this.tombstones.get(key);
     if (t !== undefined && t >= Number(revision)) return;
-    const kv: RawKv = { key, value, modRevision: revision, createRevision: createRevision ?? old?.createRevision ?? revision, lease };
+    const kv: RawKv = { key, value, modRevision: revision, createRevision: createRevision ?? old?.createRevision ?? revision, lease, parsed };
     this.index.set(kv);
     this.emit({ key, kv, prev: old, local: true });
   }

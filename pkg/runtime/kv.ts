@@ -49,6 +49,11 @@ export interface RawKv {
   createRevision: string;
   modRevision: string;
   lease: string;
+  /**
+   * The value decoded, memoised by its first reader (the controller's admission, its model)
+   * or by the writer that stored it: a value is parsed once, not once per reconcile.
+   */
+  parsed?: unknown;
 }
 
 export function rawKv(kv: IKeyValue): RawKv {
