@@ -35,32 +35,35 @@ export function conditions(prev: Status | undefined, list: Array<Omit<Condition,
 /** Adds the status put (guarded by the cached status' mod_revision) when it differs. */
 export function putStatusIfChanged(ctx: Ctx, plan: TxnPlan, kind: Kind, name: string, desired: Status): boolean {
   const key = ctx.model.keys.status(kind, name, { controller: true });
-  const cur = ctx.model.cache.get(key);
-  const indexed = indexCopiesStale(ctx, kind, name, desired);
-  if (cur && sameJson(JSON.parse(cur.value), desired) && !indexed) return false;
+  const cur = ctx.model.controllerStatus(kind, name);
+  const same = !!cur && sameJson(cur.status, desired);
+  const indexed = indexCopiesStale(ctx, kind, name, same ? cur.kv : undefined);
+  if (same && !indexed) return false;
   // stringified once for the status and its index copy (a NIC's two largest values)
   const value = JSON.stringify(desired);
-  plan.unchanged(key, cur).put(key, value);
-  if (indexed) putIndexCopies(ctx, plan, indexed, key, value);
+  plan.unchanged(key, cur?.kv).put(key, value, desired);
+  if (indexed) putIndexCopies(plan, indexed, value, desired);
   return true;
 }
 
-interface IndexTarget { node: string; objKey: string; obj: RawKv }
+interface IndexTarget { objKey: string; obj: RawKv; objCopy: string; objCopyKv?: RawKv; statusCopy: string }
 
 /**
  * For an object of an indexed kind (keys.ts): its bound node's index, when the copies there of
- * the object or of this status are not (yet) what they copy; undefined when they are.
+ * the object or of its status are not (yet) byte for byte what they copy; undefined when they
+ * are. `status`: the stored status when it is the one wanted (else the copy is stale anyway).
+ * Copies are only ever compared with values that decoded, never read for their content.
  */
-function indexCopiesStale(ctx: Ctx, kind: Kind, name: string, desired: Status): IndexTarget | undefined {
+function indexCopiesStale(ctx: Ctx, kind: Kind, name: string, status: RawKv | undefined): IndexTarget | undefined {
   const e = ctx.model.object(kind, name);
   const node = indexNode(e?.obj);
   if (!e || !node) return undefined;
   const keys = ctx.model.keys;
   const objKey = keys.object(kind, name);
-  const statusCopy = ctx.model.cache.get(keys.indexed(node, keys.status(kind, name, { controller: true })));
-  const objCopy = ctx.model.cache.get(keys.indexed(node, objKey));
-  const fresh = objCopy?.value === e.kv.value && !!statusCopy && sameJson(JSON.parse(statusCopy.value), desired);
-  return fresh ? undefined : { node, objKey, obj: e.kv };
+  const t: IndexTarget = { objKey, obj: e.kv, objCopy: keys.indexed(node, objKey), statusCopy: keys.indexed(node, keys.status(kind, name, { controller: true })) };
+  t.objCopyKv = ctx.model.cache.get(t.objCopy);
+  const fresh = t.objCopyKv?.value === e.kv.value && !!status && ctx.model.cache.get(t.statusCopy)?.value === status.value;
+  return fresh ? undefined : t;
 }
 
 /**
@@ -68,12 +71,10 @@ function indexCopiesStale(ctx: Ctx, kind: Kind, name: string, desired: Status): 
  * changed meanwhile (moved to another node) never lands. xctl writes the object's copy in the
  * same transaction as the object; the controller repairs one that is missing.
  */
-function putIndexCopies(ctx: Ctx, plan: TxnPlan, t: IndexTarget, statusKey: string, value: string): void {
-  const keys = ctx.model.keys;
+function putIndexCopies(plan: TxnPlan, t: IndexTarget, value: string, parsed: Status): void {
   plan.unchanged(t.objKey, t.obj);
-  const objCopy = keys.indexed(t.node, t.objKey);
-  if (ctx.model.cache.get(objCopy)?.value !== t.obj.value) plan.put(objCopy, t.obj.value);
-  plan.put(keys.indexed(t.node, statusKey), value);
+  if (t.objCopyKv?.value !== t.obj.value) plan.put(t.objCopy, t.obj.value);
+  plan.put(t.statusCopy, value, parsed);
 }
 
 export function sameJson(a: unknown, b: unknown): boolean {

@@ -10,11 +10,10 @@ import type { RawKv } from '../runtime/kv.js';
 export interface Entry<T> { obj: T; kv: RawKv }
 export interface ClaimEntry { key: string; claim: Claim; kv: RawKv; ip: number; space: ClaimSpace }
 
-const parsed = new WeakMap<RawKv, unknown>();
+/** The kv's value as parsed JSON, parsed once (admission or the writer may have done it). */
 function parse<T>(kv: RawKv): T {
-  let v = parsed.get(kv);
-  if (v === undefined) { v = JSON.parse(kv.value); parsed.set(kv, v); }
-  return v as T;
+  if (kv.parsed === undefined) kv.parsed = JSON.parse(kv.value);
+  return kv.parsed as T;
 }
 
 export class Model {
@@ -127,6 +126,8 @@ export class Model {
    * undefined when it is free. Kept in memory: a new leader knows only the releases it saw.
    */
   coolingUntil(type: PoolType, pool: string, ip: number, cooldownMs: number): number | undefined {
+    // asked for every address a scan passes: nothing released, nothing to look up
+    if (this.released.size === 0) return undefined;
     const id = `${type}/${pool}/${ip}`;
     const at = this.released.get(id);
     if (at === undefined) return undefined;
