@@ -8,10 +8,18 @@ export function setCondition(list: Condition[] | undefined, c: Omit<Condition, '
   const out = [...(list ?? [])];
   const i = out.findIndex((x) => x.type === c.type);
   const prev = i >= 0 ? out[i] : undefined;
-  const lastTransitionTime = prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : now.toISOString();
+  const lastTransitionTime = prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : isoTime(now);
   const next: Condition = { ...c, lastTransitionTime };
   if (i >= 0) out[i] = next; else out.push(next);
   return out;
+}
+
+let lastIso = { ms: NaN, text: '' };
+/** now.toISOString(), made once per millisecond: a burst of allocations sets thousands per second. */
+function isoTime(now: Date): string {
+  const ms = now.getTime();
+  if (ms !== lastIso.ms) lastIso = { ms, text: now.toISOString() };
+  return lastIso.text;
 }
 
 export function getCondition(list: Condition[] | undefined, type: string): Condition | undefined {

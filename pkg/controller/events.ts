@@ -28,6 +28,8 @@ export const gcKey = (uid: string): string => `gc/uid/${uid}`;
 
 export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects {
   const out: ChangeEffects = { wake: [], keys: [] };
+  // a claim made or changed frees nothing (checked first: a burst of allocations is mostly these)
+  if (ch.kv && ch.key.startsWith(s.ipam.root())) return out;
   const claim = s.ipam.parse(ch.key);
   if (claim) {
     // A freed address may be what a waiting NIC needs.

@@ -5,7 +5,7 @@
 // every compared key, so a retry plans from fresh data. (Reading them in the failure branch
 // itself sent and logged a third more ops with every transaction, almost all of which commit.)
 import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
-import { MAX_TXN_OPS, createdAt, deleteOp, keyAbsent, modifiedAt, putOp, rangeAbsent, rawKv, type RawKv } from '../runtime/kv.js';
+import { MAX_TXN_OPS, deleteOp, rangeAbsent, rawKv, type RawKv } from '../runtime/kv.js';
 import type { KvCache } from '../runtime/kv-cache.js';
 import { ETCD_DEFAULT_LIMITS, REQUEST_BYTES_BASE, entryBytes } from '../etcd/limits.js';
 import { ControllerError } from '../errors.js';
@@ -26,9 +26,11 @@ export class TxnPlan {
   private readonly compares: ICompare[] = [];
   private readonly ops: IRequestOp[] = [];
   private readonly reads: Array<{ key: string; end?: string }> = [];
-  private readonly puts: Array<{ key: string; value: string }> = [];
+  private readonly puts: Array<{ key: string; value: string; parsed?: unknown }> = [];
   private readonly dels: string[] = [];
   private readonly compared = new Map<string, ICompare>();
+  /** the id of each compare after the guard, in order (what a rollback forgets) */
+  private readonly compareIds: string[] = [];
 
   private readonly maxOps: number;
   /** estimated encoded size: compares, success ops and failure reads together */
@@ -55,7 +57,8 @@ export class TxnPlan {
 
   /** Undoes everything added since `m` (an item that did not fit). */
   rollback(m: Mark): void {
-    for (const cmp of this.compares.splice(m.c)) this.compared.delete(cmpId(cmp));
+    this.compares.splice(m.c);
+    for (const id of this.compareIds.splice(m.c - 1)) this.compared.delete(id);
     this.ops.splice(m.o); this.reads.splice(m.r); this.puts.splice(m.p); this.dels.splice(m.d);
     this.bytes = m.b;
   }
@@ -76,10 +79,27 @@ export class TxnPlan {
       && this.ops.length + (reserve.ops ?? 0) <= this.maxOps && this.bytes + (reserve.bytes ?? 0) <= this.maxBytes;
   }
 
+  /**
+   * The key's (or value's) bytes. A key is usually compared and then put, and a status and its
+   * index copy carry the same value: the string last encoded is encoded once.
+   */
+  private last = { text: '', bytes: Buffer.alloc(0) };
+  private bytesOf(text: string): Buffer {
+    if (text !== this.last.text) this.last = { text, bytes: Buffer.from(text) };
+    return this.last.bytes;
+  }
+
+  private lastValue = { text: '', bytes: Buffer.alloc(0) };
+  private valueBytes(text: string): Buffer {
+    if (text !== this.lastValue.text) this.lastValue = { text, bytes: Buffer.from(text) };
+    return this.lastValue.bytes;
+  }
+
   private compare(c: ICompare, read: { key: string; end?: string }): void {
-    const id = cmpId(c);
+    const id = idOf(read.key, read.end ?? '', String(c.target));
     if (this.compared.has(id)) return;
     this.compared.set(id, c);
+    this.compareIds.push(id);
     this.compares.push(c);
     this.reads.push(read);
     // the compare, and the read of the same key after a refusal (the same size, one request later)
@@ -88,7 +108,7 @@ export class TxnPlan {
 
   /** The key must not exist. */
   absent(key: string): this {
-    this.compare(keyAbsent(key), { key });
+    this.compare({ key: this.bytesOf(key), target: 'Create', result: 'Equal', create_revision: 0 }, { key });
     return this;
   }
 
@@ -101,7 +121,7 @@ export class TxnPlan {
   /** The key must be exactly as cached (or absent when kv is undefined). */
   unchanged(key: string, kv: RawKv | undefined): this {
     if (!kv) return this.absent(key);
-    this.compare(modifiedAt(key, kv.modRevision), { key });
+    this.compare({ key: this.bytesOf(key), target: 'Mod', result: 'Equal', mod_revision: kv.modRevision }, { key });
     return this;
   }
 
@@ -111,16 +131,20 @@ export class TxnPlan {
    * re-created key never has an earlier mod_revision again): one compare fewer per NIC.
    */
   sameIncarnation(key: string, kv: RawKv): this {
-    const pin = this.compared.get(cmpId(modifiedAt(key, kv.modRevision)));
+    const pin = this.compared.get(idOf(key, '', 'Mod'));
     if (pin && String(pin.mod_revision) === String(kv.modRevision)) return this;
-    this.compare(createdAt(key, kv.createRevision), { key });
+    this.compare({ key: this.bytesOf(key), target: 'Create', result: 'Equal', create_revision: kv.createRevision }, { key });
     return this;
   }
 
-  put(key: string, value: unknown): this {
+  /**
+   * `parsed`: what the value string says, when the caller has it as an object (kept with the
+   * cached key on commit, so no reader parses the value again). An object value is its own.
+   */
+  put(key: string, value: unknown, parsed?: unknown): this {
     const v = typeof value === 'string' ? value : JSON.stringify(value);
-    this.ops.push(putOp(key, v));
-    this.puts.push({ key, value: v });
+    this.ops.push({ request_put: { key: this.bytesOf(key), value: this.valueBytes(v) } });
+    this.puts.push({ key, value: v, parsed: typeof value === 'string' ? parsed : value });
     this.bytes += entryBytes(key, v);
     return this;
   }
@@ -142,7 +166,7 @@ export class TxnPlan {
     const res = await client.kv.txn({ compare: this.compares, success: this.ops, failure });
     const rev = String(res.header.revision);
     if (res.succeeded) {
-      for (const p of this.puts) cache.applyLocalPut(p.key, p.value, rev);
+      for (const p of this.puts) cache.applyLocalPut(p.key, p.value, rev, undefined, '0', p.parsed);
       for (const d of this.dels) cache.applyLocalDelete(d, rev);
       return true;
     }
@@ -178,7 +202,7 @@ function readOp(r: { key: string; end?: string }): IRequestOp {
   return { request_range: { key: Buffer.from(r.key), ...(r.end ? { range_end: Buffer.from(r.end) } : {}) } };
 }
 
-function cmpId(c: ICompare): string {
-  return `${String(c.key)}|${c.range_end ? String(c.range_end) : ''}|${String(c.target)}`;
+function idOf(key: string, end: string, target: string): string {
+  return `${key}|${end}|${target}`;
 }
 

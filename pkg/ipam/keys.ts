@@ -57,8 +57,10 @@ export function unpadIp(s: string): number {
 }
 
 export class IpamKeys {
-  constructor(readonly prefix: string = '/xnet') {}
-  root(): string { return `${this.prefix}/ipam/`; }
+  /** built once: every key the controller sees is tested against it */
+  private readonly rootKey: string;
+  constructor(readonly prefix: string = '/xnet') { this.rootKey = `${prefix}/ipam/`; }
+  root(): string { return this.rootKey; }
   pool(type: PoolType, name: string): string { return `${this.root()}${type}/${name}/`; }
   space(type: PoolType, name: string, space: ClaimSpace): string { return `${this.pool(type, name)}${space}/`; }
   claim(type: PoolType, name: string, space: ClaimSpace, ip: number): string {
@@ -66,8 +68,8 @@ export class IpamKeys {
   }
   /** Parses a claim key into its pool and the address it starts at. */
   parse(key: string): { type: PoolType; pool: string; space: ClaimSpace; ip: number } | undefined {
-    if (!key.startsWith(this.root())) return undefined;
-    const [type, pool, space, addr, ...more] = key.slice(this.root().length).split('/');
+    if (!key.startsWith(this.rootKey)) return undefined;
+    const [type, pool, space, addr, ...more] = key.slice(this.rootKey.length).split('/');
     if (more.length || !addr || (type !== 'clusternetworks' && type !== 'macvlannets') || (space !== 'blocks' && space !== 'addresses')) return undefined;
     try { return { type, pool, space, ip: unpadIp(addr) }; } catch { return undefined; }
   }

@@ -15,21 +15,36 @@ export function indexNode(obj: { kind: Kind; spec?: unknown } | undefined): stri
   return typeof node === 'string' && node ? node : undefined;
 }
 
+/** The kind whose key segment is `plural`. */
+const KIND_OF_PLURAL = new Map(KINDS.map((k) => [k.plural, k.kind]));
+
 export class Keys {
-  constructor(readonly prefix: string = DEFAULT_PREFIX) {}
+  // Roots built once: the controller classifies every key it sees with them, tens of
+  // thousands per second in a burst, and a root built per call is a string made per call.
+  private readonly objectsRoot: string;
+  private readonly statusesRoot: string;
+  private readonly objectsOf: ReadonlyMap<Kind, string>;
+  private readonly controllerStatusesOf: ReadonlyMap<Kind, string>;
+
+  constructor(readonly prefix: string = DEFAULT_PREFIX) {
+    this.objectsRoot = `${prefix}/registry/objects/`;
+    this.statusesRoot = `${prefix}/registry/status/`;
+    this.objectsOf = new Map(KINDS.map((k) => [k.kind, `${this.objectsRoot}${k.plural}/`]));
+    this.controllerStatusesOf = new Map(KINDS.map((k) => [k.kind, `${this.statusesRoot}controller/${k.plural}/`]));
+  }
 
   objects(kind?: Kind): string {
-    return kind ? `${this.prefix}/registry/objects/${kindInfo(kind).plural}/` : `${this.prefix}/registry/objects/`;
+    return kind ? this.objectsOf.get(kind) ?? `${this.objectsRoot}${kindInfo(kind).plural}/` : this.objectsRoot;
   }
   object(kind: Kind, name: string): string {
     return this.objects(kind) + name;
   }
   /** Prefix of all status keys (controller and nodes). */
   statusRoot(): string {
-    return `${this.prefix}/registry/status/`;
+    return this.statusesRoot;
   }
   controllerStatuses(kind: Kind): string {
-    return `${this.prefix}/registry/status/controller/${kindInfo(kind).plural}/`;
+    return this.controllerStatusesOf.get(kind) ?? `${this.statusesRoot}controller/${kindInfo(kind).plural}/`;
   }
   nodeStatuses(node?: string): string {
     return node ? `${this.prefix}/registry/status/nodes/${node}/` : `${this.prefix}/registry/status/nodes/`;
@@ -92,7 +107,7 @@ export class Keys {
 
   /** Classifies a key under /status/: which object and which writer it belongs to. */
   parseStatusKey(key: string): { kind: Kind; name: string; writer: StatusWriter } | undefined {
-    const rest = key.startsWith(this.statusRoot()) ? key.slice(this.statusRoot().length).split('/') : [];
+    const rest = key.startsWith(this.statusesRoot) ? key.slice(this.statusesRoot.length).split('/') : [];
     let writer: StatusWriter;
     let plural: string, name: string;
     if (rest[0] === 'controller' && rest.length === 3) {
@@ -102,14 +117,14 @@ export class Keys {
       writer = { node: rest[1] };
       [, , plural, name] = rest;
     } else return undefined;
-    const info = KINDS.find((k) => k.plural === plural);
-    return info ? { kind: info.kind, name, writer } : undefined;
+    const kind = KIND_OF_PLURAL.get(plural);
+    return kind ? { kind, name, writer } : undefined;
   }
 
   parseObjectKey(key: string): { kind: Kind; name: string } | undefined {
-    if (!key.startsWith(this.objects())) return undefined;
-    const [plural, name, ...more] = key.slice(this.objects().length).split('/');
-    const info = KINDS.find((k) => k.plural === plural);
-    return info && name && more.length === 0 ? { kind: info.kind, name } : undefined;
+    if (!key.startsWith(this.objectsRoot)) return undefined;
+    const [plural, name, ...more] = key.slice(this.objectsRoot.length).split('/');
+    const kind = KIND_OF_PLURAL.get(plural);
+    return kind && name && more.length === 0 ? { kind, name } : undefined;
   }
 }
