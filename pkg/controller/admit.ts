@@ -1,11 +1,11 @@
 // What the controller's cache takes in: every object, status and IPAM claim it will read is
 // decoded first (the same schemas xctl and the store use). A key that does not decode is
 // logged and treated as absent, so no reconcile, listener or JSON.parse downstream ever sees
-// it: a node writing `not json` into its own status keys cannot stop the controller. What
-// decoded is kept with the key (objects and claims), so the model does not parse it again.
+// it: a node writing `not json` into its own status keys cannot stop the controller. The
+// parse of objects and claims is kept with the key, so the model does not parse them again.
 // Node-index copies are never read for what they say, only compared byte for byte with the
 // decoded key they copy (context.ts): a copy that is not JSON is simply not equal, and rewritten.
-import { decodeObject, decodeStatus } from '../store/decode.js';
+import { decodeParsedObject, decodeStatus, parseJson } from '../store/decode.js';
 import type { Keys } from '../store/keys.js';
 import { decodeClaim, type IpamKeys } from '../ipam/keys.js';
 import type { RawKv } from '../runtime/kv.js';
@@ -19,7 +19,13 @@ export function controllerAdmit(keys: Keys, ipam: IpamKeys): (kv: RawKv) => stri
       return undefined;
     }
     const obj = keys.parseObjectKey(kv.key);
-    if (obj) { kv.parsed = decodeObject(obj.kind, obj.name, kv.key, kv.value, kv.modRevision); return undefined; }
+    if (obj) {
+      // kept as stored (no defaults filled): what the model has always read, parsed once
+      const raw = parseJson(kv.key, kv.value);
+      decodeParsedObject(obj.kind, obj.name, kv.key, raw, kv.modRevision);
+      kv.parsed = raw;
+      return undefined;
+    }
     const st = keys.parseStatusKey(kv.key);
     if (st) { decodeStatus(st.kind, kv.key, kv.value); return undefined; }
     return undefined;

@@ -14,7 +14,7 @@ export class UndecodableError extends StoreError {
   }
 }
 
-function parseJson(key: string, value: string): unknown {
+export function parseJson(key: string, value: string): unknown {
   try { return JSON.parse(value); } catch (e) {
     throw new UndecodableError(key, `not JSON (${(e as Error).message})`);
   }
@@ -43,7 +43,11 @@ export function decodeKey<S extends ZodTypeAny>(schema: S, key: string, value: s
  * kind and name those of the key, resourceVersion the key's mod_revision.
  */
 export function decodeObject(kind: Kind, name: string, key: string, value: string, modRevision: string | number): AnyObject {
-  const raw = parseJson(key, value);
+  return decodeParsedObject(kind, name, key, parseJson(key, value), modRevision);
+}
+
+/** decodeObject of a value already parsed as JSON (`raw` is left as it is). */
+export function decodeParsedObject(kind: Kind, name: string, key: string, raw: unknown, modRevision: string | number): AnyObject {
   const r = kindInfo(kind).schema.safeParse(raw);
   if (!r.success) throw new UndecodableError(key, issues(r.error));
   const o = r.data as AnyObject & { status?: unknown };
