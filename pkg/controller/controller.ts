@@ -62,7 +62,8 @@ export class RetryLater extends ControllerError {
   constructor(reason: string, message: string) { super(reason, message, { retryable: true }); }
 }
 
-type AddrItem = { type: 'nic'; name: string } | { type: 'mvn'; name: string };
+/** node: the NIC's node when it was queued, which only groups it with its node's NICs in a round */
+type AddrItem = { type: 'nic'; name: string; node: string } | { type: 'mvn'; name: string };
 type AddrOutcome = NicOutcome | MacvlanOutcome;
 
 export class Controller {
@@ -276,7 +277,7 @@ class Term implements Ctx {
     if (!e) {
       e = new PoolExecutor(pool, this.client, this.model.cache, this.guard, this.leaderKey,
         (item, plan, state) => item.type === 'nic' ? allocateNic(this, item.name, plan, state) : planMacvlanNodes(this, item.name, plan, state),
-        this.maxTxnOps, (item) => item.type === 'nic' ? this.model.nic(item.name)?.obj.spec.node ?? '' : '');
+        this.maxTxnOps, (item) => item.type === 'nic' ? item.node : '');
       this.addrExecutors.set(pool, e);
     }
     return e;
@@ -421,7 +422,7 @@ class Term implements Ctx {
     const poolId = pool ? `${pool.type}/${pool.name}` : 'none';
     // One executor per pool: a round plans the NICs of every node together and commits them
     // in transactions side by side (a thousand nodes with a few NICs each still fill them).
-    const o = await this.addrExecutor(poolId).submit({ type: 'nic', name }) as NicOutcome;
+    const o = await this.addrExecutor(poolId).submit({ type: 'nic', name, node: nic.obj.spec.node }) as NicOutcome;
     recordAllocation(this.c.events, 'ContainerNic', nic.obj.metadata.creationTimestamp, { ...o, name });
     if (o.result === 'allocated' && !this.firstAllocationLogged) {
       this.firstAllocationLogged = true;
