@@ -44,3 +44,19 @@ describe('KeyIndex.entries', () => {
     expect(keys(ix, '/x/')).toHaveLength(4);
   });
 });
+
+describe('KeyIndex.set with its recent directories', () => {
+  it('files each key under its own directory, also when one directory is a prefix of another, and after a directory went', () => {
+    const ix = new KeyIndex();
+    // runs over a few directories, as a writer's claims, statuses and copies come
+    for (const k of ['/x/a/1', '/x/a/b/1', '/x/a/2', '/x/a/b/2', '/x/a/b/c/1', '/x/a/3']) ix.set(kv(k));
+    expect(keys(ix, '/x/a/b/c/')).toEqual(['/x/a/b/c/1']);
+    expect([...ix.byDir.get('/x/a')!.keys()].sort()).toEqual(['/x/a/1', '/x/a/2', '/x/a/3']);
+    expect([...ix.byDir.get('/x/a/b')!.keys()].sort()).toEqual(['/x/a/b/1', '/x/a/b/2']);
+    ix.remove('/x/a/b/c/1');
+    expect(ix.byDir.has('/x/a/b/c')).toBe(false);
+    ix.set(kv('/x/a/b/c/2'));
+    expect(keys(ix, '/x/a/b/c/')).toEqual(['/x/a/b/c/2']);
+    expect(ix.byDir.get('/x/a/b/c')!.size).toBe(1);
+  });
+});
