@@ -20,7 +20,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
-import { callDeadlines } from '../pkg/etcd/client.js';
+import { callDeadlines, etcdChannelOptions } from '../pkg/etcd/client.js';
 import { startEtcdServer, type EtcdServer } from '../pkg/etcd/server.js';
 import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { countKeys, obj, sleep } from './lib/common.js';
@@ -46,7 +46,7 @@ interface Env { nodes: number; etcd: EtcdServer; dir: string; client: Etcd3; con
 async function startEnv(mode: string, nodes: number): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), `xnet-bench-scale-${mode}-`));
   const etcd = await startEtcdServer({ dataDir: join(dir, 'etcd') });
-  const client = new Etcd3({ hosts: etcd.endpoints, defaultCallOptions: callDeadlines() });
+  const client = new Etcd3({ hosts: etcd.endpoints, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions() });
   const store = createEtcdStore(client, PREFIX);
   await store.applyAll([
     obj('ClusterNetwork', 'default', { cidr: '10.64.0.0/12', hostPrefix: 24 }),

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { callDeadlines } from '../../pkg/etcd/client.js';
+import { callDeadlines, etcdChannelOptions } from '../../pkg/etcd/client.js';
 import { startEtcdServer } from '../../pkg/etcd/server.js';
 import { ETCD_RAISED_LIMITS, type EtcdLimits } from '../../pkg/etcd/limits.js';
 import { prefixEnd } from '../../pkg/etcd/range.js';
@@ -35,7 +35,7 @@ export async function countKeys(client: Etcd3, prefix: string): Promise<number> 
 export async function benchEtcd(name: string, limits?: EtcdLimits): Promise<{ client: Etcd3; endpoints: string[]; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), `xnet-bench-${name}-`));
   const etcd = await startEtcdServer({ dataDir: dir, limits });
-  const client = new Etcd3({ hosts: etcd.endpoints, defaultCallOptions: callDeadlines() });
+  const client = new Etcd3({ hosts: etcd.endpoints, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions() });
   return {
     client,
     endpoints: etcd.endpoints,

@@ -14,7 +14,7 @@
 // agent rewrites its Node status every 5 s.
 import { Etcd3 } from 'etcd3';
 import { Agent } from '../../pkg/agent/agent.js';
-import { callDeadlines } from '../../pkg/etcd/client.js';
+import { callDeadlines, etcdChannelOptions } from '../../pkg/etcd/client.js';
 import { EtcdStore } from '../../pkg/store/etcd-store.js';
 import type { NodeWatch } from '../../pkg/store/types.js';
 import { quietLog, sleep } from '../lib/common.js';
@@ -35,7 +35,7 @@ class RegistryWideStore extends EtcdStore {
 interface Hollow { agent: Agent; dp: HollowDataplane; client: Etcd3; timer?: NodeJS.Timeout }
 
 async function startHollow(cfg: HollowConfig, i: number): Promise<Hollow> {
-  const client = new Etcd3({ hosts: cfg.endpoints, defaultCallOptions: callDeadlines() });
+  const client = new Etcd3({ hosts: cfg.endpoints, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions() });
   const node = nodeName(i);
   const log = quietLog('agent', { node });
   const store = cfg.mode === 'xnet' ? new EtcdStore(client, cfg.prefix, log) : new RegistryWideStore(client, cfg.prefix, log);

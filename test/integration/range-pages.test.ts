@@ -1,10 +1,13 @@
-// Listing a prefix in pages against a real, stock etcd, cut into ranges read side by side (the
-// controller's start-up): every key once, all at one revision.
+// Listing a prefix in pages against a real, stock etcd: cut into ranges read side by side (the
+// controller's start-up), every key once, all at one revision; and pages of large values, which
+// gRPC's default 4 MiB receive limit refused (and etcd3 then took the host for faulty).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Etcd3 } from 'etcd3';
+import { Etcd3 } from 'etcd3';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { forEachPageIn, splitPrefix } from '../../pkg/etcd/range.js';
 import { KvCache } from '../../pkg/runtime/kv-cache.js';
+import { createEtcdClient } from '../../pkg/etcd/client.js';
+import { listPrefix } from '../../pkg/runtime/kv.js';
 
 let etcd: TestEtcd;
 let client: Etcd3;
@@ -12,6 +15,28 @@ beforeAll(async () => { etcd = await startEtcd(); client = etcd.client(); });
 afterAll(async () => { await etcd?.stop(); });
 
 describe('paged listing', () => {
+  it('reads a page of 6.4 MB with xnet\'s client, where a client with gRPC\'s defaults is refused', async () => {
+    const big = 'x'.repeat(400 * 1024);
+    for (let i = 0; i < 16; i++) await client.put(`/big/k${String(i).padStart(2, '0')}`).value(big);
+    // the break: the same page through a client with gRPC's default 4 MiB limit
+    const plain = new Etcd3({ hosts: etcd.endpoints });
+    try {
+      await expect(plain.kv.range({ key: Buffer.from('/big/'), range_end: Buffer.from('/big0'), limit: 2000 })).rejects.toThrow(/RESOURCE_EXHAUSTED|larger than max/);
+    } finally {
+      plain.close();
+    }
+    const xnet = createEtcdClient({ endpoints: etcd.endpoints });
+    const cache = new KvCache(xnet, '/big/');
+    try {
+      expect((await listPrefix(xnet, '/big/')).kvs.map((kv) => kv.key)).toHaveLength(16);
+      await cache.start();
+      expect(cache.size).toBe(16);
+    } finally {
+      await cache.close();
+      xnet.close();
+    }
+  });
+
   it('reads the ranges of a split prefix side by side at one revision, none missed, none twice', async () => {
     for (const k of ['a/1', 'a/2', 'b/1', 'c/1', 'c/2', 'c/3', 'd']) await client.put(`/sp/${k}`).value(k);
     const rev = (await client.kv.range({ key: Buffer.from('/sp/'), limit: 1 })).header.revision;
