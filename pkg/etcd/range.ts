@@ -1,6 +1,7 @@
-// Prefix reads that scale: one etcd response must stay under gRPC's 4 MiB message limit,
-// which ten thousand objects with their status exceed, so large prefixes are read in pages,
-// all pinned to the revision of the first page.
+// Prefix reads that scale: one etcd response must stay under the client's receive limit
+// (ETCD_RECEIVE_LIMIT_BYTES, 64 MiB), and a large prefix in one response would also hold etcd
+// and this process up at once, so large prefixes are read in pages, all pinned to the
+// revision of the first page.
 import type { Etcd3, IKeyValue } from 'etcd3';
 
 /** The first key after every key that starts with `prefix` (etcd's range_end). */
