@@ -11,6 +11,7 @@ import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { Controller } from '../pkg/controller/controller.js';
 import { ipamCheck } from '../pkg/ipam/check.js';
 import { listPrefix } from '../pkg/runtime/kv.js';
+import { Keys } from '../pkg/store/keys.js';
 import { countKeys, forEachLimit, obj, quietLog, sleep } from './lib/common.js';
 import { clientFloor } from './lib/ipam-floor.js';
 import { MAX_ROUND_TXNS, MAX_ROUNDS_IN_FLIGHT } from '../pkg/controller/pool-executor.js';
@@ -55,8 +56,10 @@ async function run(client: Etcd3, prefix: string, maxTxnOps: number): Promise<{ 
   const seconds = (performance.now() - t0) / 1000;
   await c.stop();
   const report = await ipamCheck(client, prefix);
-  const statuses = await listPrefix(client, `${prefix}/registry/status/controller/containernics/`);
-  const ips = statuses.kvs.map((kv) => (JSON.parse(kv.value) as { ip?: string }).ip);
+  // a NIC's status is kept in the index of its node (keys.controllerStatus)
+  const keys = new Keys(prefix);
+  const statuses = (await listPrefix(client, keys.nodeIndexRoot())).kvs.filter((kv) => keys.parseIndexedStatus(kv.key));
+  const ips = statuses.map((kv) => (JSON.parse(kv.value) as { ip?: string }).ip);
   const distinct = new Set(ips.filter(Boolean)).size;
   if (report.problems || distinct !== NICS) {
     process.stdout.write(report.text);
@@ -76,7 +79,7 @@ await forEachLimit('ipam', async ({ ops, label, client, first }) => {
     `ratio ${(r.rate / base).toFixed(1)}x baseline; duplicates 0, leaks 0 (ipam check)`);
   if (first) {
     // after the controller's run, so its etcd holds only what the baseline wrote. 42 NICs of
-    // 3 compares and 3 puts fill a 128-op transaction, as the controller's do.
+    // 3 compares (and 2 puts) fill a 128-op transaction, as the controller's do.
     const floor = await clientFloor(client, '/floor', NICS, Math.floor((ops - 1) / 3), MAX_ROUND_TXNS * MAX_ROUNDS_IN_FLIGHT);
     console.log(`floor, ${label}: the controller's transactions for ${NICS} NICs sent straight from the client, watched, no controller: ` +
       `${floor.toFixed(0)} allocations/s, ratio ${(floor / base).toFixed(1)}x baseline`);

@@ -22,17 +22,21 @@ function values(i: number): { claim: Buffer; status: Buffer } {
 
 const absent = (key: Buffer): ICompare => ({ key, target: 'Create', result: 'Equal', create_revision: 0 });
 
-/** One transaction of `count` NICs from `first`: per NIC 3 compares and 3 puts, after a guard compare. */
+/**
+ * One transaction of `count` NICs from `first`: per NIC 3 compares (claim and status absent,
+ * the object unchanged: here absent too) and 2 puts (claim, status in the node's index), after
+ * a guard compare.
+ */
 function nicTxn(prefix: string, guard: ICompare, first: number, count: number): { compare: ICompare[]; success: IRequestOp[] } {
   const compare: ICompare[] = [guard];
   const success: IRequestOp[] = [];
   for (let i = first; i < first + count; i++) {
     const claim = Buffer.from(`${prefix}/ipam/clusternetworks/default/addresses/${String(i).padStart(12, '0')}`);
-    const status = Buffer.from(`${prefix}/registry/status/controller/containernics/nic-${i}`);
-    const copy = Buffer.from(`${prefix}/registry/bynode/host-1/status/controller/containernics/nic-${i}`);
+    const object = Buffer.from(`${prefix}/registry/objects/containernics/nic-${i}`);
+    const status = Buffer.from(`${prefix}/registry/bynode/host-1/status/controller/containernics/nic-${i}`);
     const v = values(i);
-    compare.push(absent(claim), absent(status), absent(copy));
-    success.push({ request_put: { key: claim, value: v.claim } }, { request_put: { key: status, value: v.status } }, { request_put: { key: copy, value: v.status } });
+    compare.push(absent(claim), absent(status), absent(object));
+    success.push({ request_put: { key: claim, value: v.claim } }, { request_put: { key: status, value: v.status } });
   }
   return { compare, success };
 }

@@ -3,8 +3,9 @@
 // logged and treated as absent, so no reconcile, listener or JSON.parse downstream ever sees
 // it: a node writing `not json` into its own status keys cannot stop the controller. The
 // parse of objects and claims is kept with the key, so the model does not parse them again.
-// Node-index copies are never read for what they say, only compared byte for byte with the
-// decoded key they copy (context.ts): a copy that is not JSON is simply not equal, and rewritten.
+// Object copies in a node's index are never read for what they say, only compared byte for
+// byte with the decoded key they copy (context.ts): a copy that is not JSON is simply not
+// equal, and rewritten. The controller statuses kept there are decoded like any status.
 import { decodeParsedObject, decodeStatus, parseJson } from '../store/decode.js';
 import type { Keys } from '../store/keys.js';
 import { decodeClaim, type IpamKeys } from '../ipam/keys.js';
@@ -26,7 +27,7 @@ export function controllerAdmit(keys: Keys, ipam: IpamKeys): (kv: RawKv) => stri
       kv.parsed = raw;
       return undefined;
     }
-    const st = keys.parseStatusKey(kv.key);
+    const st = keys.parseStatusKey(kv.key) ?? keys.parseIndexedStatus(kv.key);
     if (st) { decodeStatus(st.kind, kv.key, kv.value); return undefined; }
     return undefined;
   };

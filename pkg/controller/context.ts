@@ -6,7 +6,7 @@ import { setCondition, type Condition, type Status } from '../api/index.js';
 import type { Model } from './model.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { RawKv } from '../runtime/kv.js';
-import { indexNode } from '../store/keys.js';
+import { INDEXED_KINDS, indexNode } from '../store/keys.js';
 
 export const MANAGED_BY_LABEL = 'xnet.io/managed-by';
 export const MANAGED_BY_VALUE = 'xnet-controller';
@@ -34,47 +34,38 @@ export function conditions(prev: Status | undefined, list: Array<Omit<Condition,
 
 /** Adds the status put (guarded by the cached status' mod_revision) when it differs. */
 export function putStatusIfChanged(ctx: Ctx, plan: TxnPlan, kind: Kind, name: string, desired: Status): boolean {
-  const key = ctx.model.keys.status(kind, name, { controller: true });
   const cur = ctx.model.controllerStatus(kind, name);
   const same = !!cur && sameJson(cur.status, desired);
-  const indexed = indexCopiesStale(ctx, kind, name, same ? cur.kv : undefined);
-  if (same && !indexed) return false;
-  // stringified once for the status and its index copy (a NIC's two largest values)
-  const value = JSON.stringify(desired);
-  plan.unchanged(key, cur?.kv).put(key, value, desired);
-  if (indexed) putIndexCopies(plan, indexed, value, desired);
+  if (INDEXED_KINDS.includes(kind)) return putIndexedStatus(ctx, plan, kind, name, desired, cur?.kv, same);
+  if (same) return false;
+  const key = ctx.model.keys.status(kind, name, { controller: true });
+  plan.unchanged(key, cur?.kv).put(key, JSON.stringify(desired), desired);
   return true;
 }
 
-interface IndexTarget { objKey: string; obj: RawKv; objCopy: string; objCopyKv?: RawKv; statusCopy: string }
-
 /**
- * For an object of an indexed kind (keys.ts): its bound node's index, when the copies there of
- * the object or of its status are not (yet) byte for byte what they copy; undefined when they
- * are. `status`: the stored status when it is the one wanted (else the copy is stale anyway).
- * Copies are only ever compared with values that decoded, never read for their content.
+ * The status of an object of an indexed kind (keys.ts) goes into the index of the node it is
+ * bound to, pinned to the object's revision: a status planned from an object that changed
+ * meanwhile (moved to another node) never lands. The object's copy there is repaired in the
+ * same transaction when it is not byte for byte the object (xctl writes it with the object;
+ * a copy is only ever compared with the value it copies, never read for its content).
  */
-function indexCopiesStale(ctx: Ctx, kind: Kind, name: string, status: RawKv | undefined): IndexTarget | undefined {
+function putIndexedStatus(ctx: Ctx, plan: TxnPlan, kind: Kind, name: string, desired: Status, cur: RawKv | undefined, same: boolean): boolean {
   const e = ctx.model.object(kind, name);
   const node = indexNode(e?.obj);
-  if (!e || !node) return undefined;
+  // no node (or no object): nowhere to keep a status
+  if (!e || !node) return false;
   const keys = ctx.model.keys;
   const objKey = keys.object(kind, name);
-  const t: IndexTarget = { objKey, obj: e.kv, objCopy: keys.indexed(node, objKey), statusCopy: keys.indexed(node, keys.status(kind, name, { controller: true })) };
-  t.objCopyKv = ctx.model.cache.get(t.objCopy);
-  const fresh = t.objCopyKv?.value === e.kv.value && !!status && ctx.model.cache.get(t.statusCopy)?.value === status.value;
-  return fresh ? undefined : t;
-}
-
-/**
- * Writes the index copies pinned to the object's revision: a copy made from an object that
- * changed meanwhile (moved to another node) never lands. xctl writes the object's copy in the
- * same transaction as the object; the controller repairs one that is missing.
- */
-function putIndexCopies(plan: TxnPlan, t: IndexTarget, value: string, parsed: Status): void {
-  plan.unchanged(t.objKey, t.obj);
-  if (t.objCopyKv?.value !== t.obj.value) plan.put(t.objCopy, t.obj.value);
-  plan.put(t.statusCopy, value, parsed);
+  const objCopy = keys.indexed(node, objKey);
+  const copyFresh = ctx.model.cache.get(objCopy)?.value === e.kv.value;
+  if (same && copyFresh) return false;
+  plan.unchanged(objKey, e.kv);
+  if (!copyFresh) plan.put(objCopy, e.kv.value);
+  if (same) return true;
+  const key = keys.indexed(node, keys.status(kind, name, { controller: true }));
+  plan.unchanged(key, cur).put(key, JSON.stringify(desired), desired);
+  return true;
 }
 
 export function sameJson(a: unknown, b: unknown): boolean {

@@ -39,7 +39,7 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
   const obj = s.keys.parseObjectKey(ch.key);
   if (obj) return objectEffects(ch, obj.kind, obj.name, s, out);
   const st = s.keys.parseStatusKey(ch.key);
-  if (!st) return out;
+  if (!st) return indexedStatusEffects(ch, s, out);
   if ('controller' in st.writer) return controllerStatusEffects(ch, st.kind, st.name, s, out);
   // An agent's report: its own Node's liveness, a MacvlanNet's parent and addresses.
   if (ch.local) return out;
@@ -112,6 +112,14 @@ function controllerStatusEffects(ch: CacheChange, kind: Kind, name: string, s: C
   }
   // Someone else removed our status: write it again.
   if (!ch.local && !ch.kv) out.keys.push(objectKey(kind, name));
+  return out;
+}
+
+/** Someone else removed a status the controller keeps in a node's index: write it again. */
+function indexedStatusEffects(ch: CacheChange, s: ChangeScope, out: ChangeEffects): ChangeEffects {
+  if (ch.local || ch.kv) return out;
+  const st = s.keys.parseIndexedStatus(ch.key);
+  if (st) out.keys.push(objectKey(st.kind, st.name));
   return out;
 }
 

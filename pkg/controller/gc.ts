@@ -6,6 +6,7 @@ import type { ContainerNic, HostSubnet } from '../api/index.js';
 import { TxnPlan } from './txn-plan.js';
 import type { ClaimEntry } from './model.js';
 import type { Ctx } from './context.js';
+import { INDEXED_KINDS } from '../store/keys.js';
 
 function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
   const o = c.claim.owner;
@@ -20,23 +21,38 @@ function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
   return parsed.type !== 'macvlannets' || parsed.pool !== o.name;
 }
 
-/** Deletes garbage claims (all, or only those of one owner uid); returns how many went. */
+/**
+ * Deletes garbage claims (all, or only those of one owner uid); returns how many went. A sweep
+ * of all also deletes the controller statuses of indexed kinds left under status/controller/,
+ * where they were kept before they moved into the nodes' indexes (keys.controllerStatus).
+ */
 export async function collectGarbage(ctx: Ctx, onlyUid?: string): Promise<number> {
   const garbage = (onlyUid ? ctx.model.claimsOf(onlyUid) : [...ctx.model.allClaims()]).filter((c) => isGarbage(ctx, c));
-  let freed = 0;
-  for (let i = 0; i < garbage.length;) {
+  const freed = await commitInBatches(ctx, garbage.map((c) => (plan: TxnPlan) => {
+    const ownerKey = ctx.model.keys.object(c.claim.owner.kind, c.claim.owner.name);
+    plan.unchanged(c.key, c.kv).unchanged(ownerKey, ctx.model.cache.get(ownerKey)).del(c.key);
+  }));
+  if (freed) ctx.log.info('freed claims whose owner is gone', { freed });
+  if (onlyUid) return freed;
+  const old = INDEXED_KINDS.flatMap((kind) => [...ctx.model.cache.entries(ctx.model.keys.controllerStatuses(kind))]);
+  const moved = await commitInBatches(ctx, old.map((kv) => (plan: TxnPlan) => { plan.unchanged(kv.key, kv).del(kv.key); }));
+  if (moved) ctx.log.info('deleted statuses left where xnet kept them before they moved into the node indexes', { deleted: moved });
+  return freed;
+}
+
+/** Commits `steps` (each adds compares and deletes) in as few transactions as they fit; returns how many landed. */
+async function commitInBatches(ctx: Ctx, steps: Array<(plan: TxnPlan) => void>): Promise<number> {
+  let landed = 0;
+  for (let i = 0; i < steps.length;) {
     const plan = new TxnPlan(ctx.guard, ctx.leaderKey, ctx.maxTxnOps);
     const start = i;
-    for (; i < garbage.length; i++) {
-      const c = garbage[i];
+    for (; i < steps.length; i++) {
       const m = plan.mark();
-      const ownerKey = ctx.model.keys.object(c.claim.owner.kind, c.claim.owner.name);
-      plan.unchanged(c.key, c.kv).unchanged(ownerKey, ctx.model.cache.get(ownerKey)).del(c.key);
+      steps[i](plan);
       if (!plan.fits()) { plan.rollback(m); break; }
     }
     if (i === start) i++;
-    if (await plan.commit(ctx.client, ctx.model.cache)) freed += i - start;
+    if (await plan.commit(ctx.client, ctx.model.cache)) landed += i - start;
   }
-  if (freed) ctx.log.info('freed claims whose owner is gone', { freed });
-  return freed;
+  return landed;
 }

@@ -2,7 +2,7 @@
 // Everything a reconcile decides is read from here; everything it writes goes through a
 // TxnPlan, which updates the cache on commit.
 import { matchLabels, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type Kind, type MacvlanNet, type Node, type Status, type StatusOf } from '../api/index.js';
-import { Keys } from '../store/keys.js';
+import { INDEXED_KINDS, Keys, indexNode } from '../store/keys.js';
 import { IpamKeys, type Claim, type ClaimSpace, type PoolType } from '../ipam/keys.js';
 import type { KvCache, CacheChange } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
@@ -80,10 +80,20 @@ export class Model {
     for (const kv of this.cache.entries(this.keys.objects(kind))) yield { obj: parse<T>(kv), kv };
   }
 
-  /** The status this controller wrote for the object, read as that kind's status. */
+  /**
+   * The status this controller wrote for the object, read as that kind's status. An indexed
+   * kind's is in the index of the node the object is bound to now (keys.controllerStatus).
+   */
   controllerStatus<K extends Kind>(kind: K, name: string): { status: StatusOf<K>; kv: RawKv } | undefined {
-    const kv = this.cache.get(this.keys.status(kind, name, { controller: true }));
+    const key = this.controllerStatusKey(kind, name);
+    const kv = key === undefined ? undefined : this.cache.get(key);
     return kv ? { status: parse<StatusOf<K>>(kv), kv } : undefined;
+  }
+
+  /** Where the controller's status of the object is kept (undefined: an indexed object bound to no node, or gone). */
+  controllerStatusKey(kind: Kind, name: string): string | undefined {
+    const node = INDEXED_KINDS.includes(kind) ? indexNode(this.object(kind, name)?.obj) : undefined;
+    return this.keys.controllerStatus(kind, name, node);
   }
 
   /** What `node`'s agent reported about the object: untrusted, check each field before use. */

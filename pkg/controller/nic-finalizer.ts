@@ -52,11 +52,10 @@ export function finishNicDeletion(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNic
   if (held) return { result: 'unchanged', message: held };
   const k = ctx.model.keys;
   const key = k.object('ContainerNic', name);
-  const statusKey = k.status('ContainerNic', name, { controller: true });
-  plan.unchanged(key, e.kv).del(key).del(statusKey);
+  plan.unchanged(key, e.kv).del(key);
   plan.del(k.status('ContainerNic', name, { node: e.obj.spec.node }));
   const node = indexNode(e.obj);
-  if (node) plan.del(k.indexed(node, key)).del(k.indexed(node, statusKey));
+  if (node) plan.del(k.indexed(node, key)).del(k.controllerStatus('ContainerNic', name, node)!);
   for (const c of claims) plan.unchanged(c.key, c.kv).del(c.key);
   ctx.log.info('address released: the NIC is out of its container', { nic: name, addresses: claims.map((c) => c.claim.ip ?? c.claim.cidr) });
   return { result: 'gone' };

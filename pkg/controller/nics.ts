@@ -202,7 +202,7 @@ export function allocateNic(ctx: Ctx, name: string, plan: TxnPlan, state: RoundS
     prev: ctx.model.controllerStatus('ContainerNic', name)?.status, mine: ctx.model.claimsOf(uid),
   };
   const out = planNic(job);
-  // Last: the status's index copy usually pins the NIC's mod_revision already, which implies this.
+  // Last: the status (kept in the node's index) usually pins the NIC's mod_revision already, which implies this.
   plan.sameIncarnation(ctx.model.keys.object('ContainerNic', name), e.kv);
   return out;
 }

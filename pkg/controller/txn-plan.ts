@@ -80,8 +80,8 @@ export class TxnPlan {
   }
 
   /**
-   * The key's (or value's) bytes. A key is usually compared and then put, and a status and its
-   * index copy carry the same value: the string last encoded is encoded once.
+   * The key's (or value's) bytes. A key is usually compared and then put: the string last
+   * encoded is encoded once.
    */
   private last = { text: '', bytes: Buffer.alloc(0) };
   private bytesOf(text: string): Buffer {

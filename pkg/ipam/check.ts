@@ -59,6 +59,7 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
   const keys = new Keys(prefix);
   const ipam = new IpamKeys(prefix);
   const input: AuditInput = { objects: new Map(), statuses: new Map(), claims: [], undecodable: [], containerAddrs: [] };
+  const indexed: Array<{ id: string; node: string; value: string }> = [];
   for (const { key, value } of kvs) {
     const c = ipam.parse(key);
     if (c) {
@@ -69,9 +70,16 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
     }
     const o = keys.parseObjectKey(key);
     if (o) { try { input.objects.set(`${o.kind}/${o.name}`, JSON.parse(value)); } catch { /* ignore */ } continue; }
+    const ix = keys.parseIndexedStatus(key);
+    if (ix) { indexed.push({ id: `${ix.kind}/${ix.name}`, node: ix.node, value }); continue; }
     const s = keys.parseStatusKey(key);
     if (s && 'controller' in s.writer) { try { input.statuses.set(`${s.kind}/${s.name}`, JSON.parse(value)); } catch { /* ignore */ } }
     if (s && 'node' in s.writer && s.kind === 'MacvlanNet') { try { input.containerAddrs.push(...containerAddresses(s.name, s.writer.node, JSON.parse(value))); } catch { /* ignore */ } }
+  }
+  // A status kept in a node's index is the object's only where the object is bound now.
+  for (const x of indexed) {
+    if ((input.objects.get(x.id) as { spec?: { node?: unknown } } | undefined)?.spec?.node !== x.node) continue;
+    try { input.statuses.set(x.id, JSON.parse(x.value)); } catch { /* ignore */ }
   }
   return input;
 }

@@ -98,8 +98,9 @@ export class EtcdStore implements Store {
   async readKind(kind: Kind, revision?: number): Promise<KindState> {
     const objs = await this.range(this.keys.objects(kind), revision);
     const at = revision ?? Number(objs.revision);
+    // an indexed kind's controller statuses are in the nodes' indexes (keys.controllerStatus)
     const [ctrl, nodes] = await Promise.all([
-      this.range(this.keys.controllerStatuses(kind), at),
+      this.range(INDEXED_KINDS.includes(kind) ? this.keys.nodeIndexRoot() : this.keys.controllerStatuses(kind), at),
       this.range(this.keys.nodeStatuses(), at),
     ]);
     const s = emptyKindState(at);
@@ -130,7 +131,10 @@ export class EtcdStore implements Store {
     const obj = await this.client.kv.range({ key: Buffer.from(this.keys.object(kind, name)) });
     if (obj.kvs.length === 0) return { skipped: [] };
     const s = emptyKindState(Number(obj.header.revision));
-    const statusKeys = [this.keys.status(kind, name, { controller: true }), ...await this.nodeStatusKeys(kind, name, s.revision)];
+    // an object that does not decode is skipped below, and its status with it
+    const stored = orSkip(new Map(), this.keys.object(kind, name), () => storedObject(kind, name, obj.kvs[0]));
+    const ctrlKey = this.keys.controllerStatus(kind, name, indexNode(stored));
+    const statusKeys = [...(ctrlKey ? [ctrlKey] : []), ...await this.nodeStatusKeys(kind, name, s.revision)];
     const parts = await Promise.all(statusKeys.map((k) => this.client.kv.range({ key: Buffer.from(k), revision: s.revision })));
     for (const kv of [...obj.kvs, ...parts.flatMap((p) => p.kvs)]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
     return { object: merged(s, name), skipped: skippedKeys(s) };
@@ -270,19 +274,18 @@ export class EtcdStore implements Store {
   }
 
   /**
-   * The controller's status of an indexed object, with its copy in the bound node's index, in
-   * one transaction pinned to the object's revision (a move to another node makes it retry).
+   * The controller's status of an indexed object, in the index of the node it is bound to,
+   * pinned to the object's revision (a move to another node makes it retry).
    */
   private async writeIndexedStatus(kind: Kind, name: string, status: Status): Promise<void> {
-    const key = this.keys.status(kind, name, { controller: true });
     for (let attempt = 0; attempt < 5; attempt++) {
       const obj = await this.client.kv.range({ key: Buffer.from(this.keys.object(kind, name)) });
       const kv = obj.kvs[0];
       if (!kv) throw new NotFoundError(kind, name);
-      const node = indexNode(this.storedOrBlank({ kind, name }, kv));
-      const value = Buffer.from(JSON.stringify(status));
-      const puts = [key, ...(node ? [this.keys.indexed(node, key)] : [])].map((k) => ({ request_put: { key: Buffer.from(k), value } }));
-      const res = await this.client.kv.txn({ compare: [{ key: kv.key, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }], success: puts, failure: [] });
+      const key = this.keys.controllerStatus(kind, name, indexNode(this.storedOrBlank({ kind, name }, kv)));
+      if (!key) throw new ConflictError(kind, name, 'the object is bound to no node, so it has no status');
+      const put = { request_put: { key: Buffer.from(key), value: Buffer.from(JSON.stringify(status)) } };
+      const res = await this.client.kv.txn({ compare: [{ key: kv.key, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }], success: [put], failure: [] });
       if (res.succeeded) return;
     }
     throw new ConflictError(kind, name, 'the object kept changing while its status was written');

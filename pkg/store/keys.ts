@@ -5,7 +5,10 @@ export { prefixEnd } from '../etcd/range.js';
 
 export const DEFAULT_PREFIX = '/xnet';
 
-/** Kinds whose keys are also copied into the index of the node they are bound to (spec.node). */
+/**
+ * Kinds whose objects are also copied into the index of the node they are bound to (spec.node),
+ * and whose controller status is kept there.
+ */
 export const INDEXED_KINDS: readonly Kind[] = ['ContainerNic'];
 
 /** The node whose index holds copies of this object's keys, if any. */
@@ -15,6 +18,9 @@ export function indexNode(obj: { kind: Kind; spec?: unknown } | undefined): stri
   return typeof node === 'string' && node ? node : undefined;
 }
 
+/** What follows `bynode/<node>/` in a controller status kept in a node's index. */
+const INDEXED_STATUS_PART = 'status/controller/';
+
 /** The kind whose key segment is `plural`. */
 const KIND_OF_PLURAL = new Map(KINDS.map((k) => [k.plural, k.kind]));
 
@@ -23,12 +29,16 @@ export class Keys {
   // thousands per second in a burst, and a root built per call is a string made per call.
   private readonly objectsRoot: string;
   private readonly statusesRoot: string;
+  private readonly indexRoot: string;
+  private readonly registryRoot: string;
   private readonly objectsOf: ReadonlyMap<Kind, string>;
   private readonly controllerStatusesOf: ReadonlyMap<Kind, string>;
 
   constructor(readonly prefix: string = DEFAULT_PREFIX) {
     this.objectsRoot = `${prefix}/registry/objects/`;
     this.statusesRoot = `${prefix}/registry/status/`;
+    this.indexRoot = `${prefix}/registry/bynode/`;
+    this.registryRoot = `${prefix}/registry/`;
     this.objectsOf = new Map(KINDS.map((k) => [k.kind, `${this.objectsRoot}${k.plural}/`]));
     this.controllerStatusesOf = new Map(KINDS.map((k) => [k.kind, `${this.statusesRoot}controller/${k.plural}/`]));
   }
@@ -56,23 +66,46 @@ export class Keys {
   }
   /** objects and status share this prefix so one watch sees their writes in commit order */
   registry(): string {
-    return `${this.prefix}/registry/`;
+    return this.registryRoot;
   }
   /**
-   * A node's index: copies of the keys of the objects bound to that node whose kind is
-   * INDEXED_KINDS (ContainerNics: object and controller status), written in the same
-   * transactions as the keys they copy, so the node's agent watches its own and no others.
+   * A node's index: for the objects bound to that node whose kind is INDEXED_KINDS
+   * (ContainerNics), a copy of the object key, written in the same transaction as the object,
+   * and the controller's status itself (controllerStatus), so the node's agent watches its
+   * own and no others.
    */
   nodeIndex(node: string): string {
     return `${this.prefix}/registry/bynode/${node}/`;
   }
   /** Every node's index (what the admin and the controller keep up to date). */
   nodeIndexRoot(): string {
-    return `${this.prefix}/registry/bynode/`;
+    return this.indexRoot;
   }
   /** The copy in `node`'s index of a registry key (objects/... or status/controller/...). */
   indexed(node: string, registryKey: string): string {
     return this.nodeIndex(node) + registryKey.slice(this.registry().length);
+  }
+  /**
+   * Where the controller keeps its status of an object: for an indexed kind, in the index of
+   * the node the object is bound to, and nowhere else (the agent reads it there, and a second
+   * copy would double what the controller writes per NIC); else under status/controller/.
+   * Undefined for an indexed object bound to no node (it has no status).
+   */
+  controllerStatus(kind: Kind, name: string, node: string | undefined): string | undefined {
+    const key = this.status(kind, name, { controller: true });
+    if (!INDEXED_KINDS.includes(kind)) return key;
+    return node ? this.indexed(node, key) : undefined;
+  }
+  /** A controller status kept in a node's index (see controllerStatus): node, kind and name. */
+  parseIndexedStatus(key: string): { node: string; kind: Kind; name: string } | undefined {
+    const root = this.indexRoot;
+    if (!key.startsWith(root)) return undefined;
+    const slash = key.indexOf('/', root.length);
+    // checked before any string is made: most index keys are object copies
+    if (slash <= root.length || !key.startsWith(INDEXED_STATUS_PART, slash + 1)) return undefined;
+    const [plural, name, ...more] = key.slice(slash + 1 + INDEXED_STATUS_PART.length).split('/');
+    const kind = KIND_OF_PLURAL.get(plural);
+    return kind && INDEXED_KINDS.includes(kind) && name && more.length === 0 ? { node: key.slice(root.length, slash), kind, name } : undefined;
   }
   /** The registry key an index key copies (undefined when `key` is not in `node`'s index). */
   unindexed(node: string, key: string): string | undefined {

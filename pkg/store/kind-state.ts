@@ -5,13 +5,15 @@ import type { AnyObject, Kind } from '../api/index.js';
 import type { Logger } from '../log.js';
 import type { CacheChange, KvCache } from '../runtime/kv-cache.js';
 import { decodeObject, decodeStatus, orSkip, type SkippedKey, type Status } from './decode.js';
-import type { Keys } from './keys.js';
+import { indexNode, type Keys } from './keys.js';
 import { withStatus } from './merge.js';
 import type { WatchEvent } from './types.js';
 
 export interface KindState {
   objects: Map<string, AnyObject>;
   controllerStatus: Map<string, Status>;
+  /** object name -> node -> the controller's status kept in that node's index (keys.controllerStatus) */
+  indexedStatus: Map<string, Map<string, Status>>;
   /** object name -> node -> that node's status */
   nodeStatus: Map<string, Map<string, Status>>;
   /** key -> why it did not decode */
@@ -20,7 +22,7 @@ export interface KindState {
 }
 
 export function emptyKindState(revision = 0): KindState {
-  return { objects: new Map(), controllerStatus: new Map(), nodeStatus: new Map(), skipped: new Map(), revision };
+  return { objects: new Map(), controllerStatus: new Map(), indexedStatus: new Map(), nodeStatus: new Map(), skipped: new Map(), revision };
 }
 
 export interface Filed {
@@ -42,24 +44,38 @@ export function fileKey(s: KindState, keys: Keys, kind: Kind, key: string, value
     if (o) s.objects.set(ok.name, o); else s.objects.delete(ok.name);
     return { name: ok.name, object: true };
   }
-  const st = keys.parseStatusKey(key);
+  const ix = keys.parseIndexedStatus(key);
+  const st = ix ? { kind: ix.kind, name: ix.name, writer: { controller: true as const } } : keys.parseStatusKey(key);
   if (!st || st.kind !== kind) return undefined;
   const status = value === undefined ? undefined : orSkip(s.skipped, key, () => decodeStatus(kind, key, value));
   if (value === undefined) s.skipped.delete(key);
-  if ('controller' in st.writer) {
+  if (ix) setPerNode(s.indexedStatus, st.name, ix.node, status);
+  else if ('controller' in st.writer) {
     if (status) s.controllerStatus.set(st.name, status); else s.controllerStatus.delete(st.name);
-  } else {
-    let byNode = s.nodeStatus.get(st.name);
-    if (!byNode) s.nodeStatus.set(st.name, (byNode = new Map()));
-    if (status) byNode.set(st.writer.node, status); else byNode.delete(st.writer.node);
-    if (byNode.size === 0) s.nodeStatus.delete(st.name);
-  }
+  } else setPerNode(s.nodeStatus, st.name, st.writer.node, status);
   return { name: st.name, object: false };
+}
+
+function setPerNode(m: Map<string, Map<string, Status>>, name: string, node: string, status: Status | undefined): void {
+  let byNode = m.get(name);
+  if (!byNode) m.set(name, (byNode = new Map()));
+  if (status) byNode.set(node, status); else byNode.delete(node);
+  if (byNode.size === 0) m.delete(name);
+}
+
+/**
+ * The controller's status of an object: kept in the index of the node an indexed object is
+ * bound to (one left in another node's index is not its status), else under status/controller/.
+ */
+function controllerStatusOf(s: KindState, o: AnyObject): Status | undefined {
+  const node = indexNode(o);
+  const indexed = node ? s.indexedStatus.get(o.metadata.name)?.get(node) : undefined;
+  return indexed ?? s.controllerStatus.get(o.metadata.name);
 }
 
 export function merged(s: KindState, name: string): AnyObject | undefined {
   const o = s.objects.get(name);
-  return o && withStatus(o, s.controllerStatus.get(name), s.nodeStatus.get(name) ?? new Map());
+  return o && withStatus(o, controllerStatusOf(s, o), s.nodeStatus.get(name) ?? new Map());
 }
 
 export function mergedItems(s: KindState): AnyObject[] {
@@ -116,7 +132,7 @@ export class KindView {
 
   private onChange(c: CacheChange, revision: number): void {
     const key = this.registryKey(c.key);
-    const name = this.keys.parseObjectKey(key)?.name ?? this.keys.parseStatusKey(key)?.name;
+    const name = this.keys.parseObjectKey(key)?.name ?? this.keys.parseStatusKey(key)?.name ?? this.keys.parseIndexedStatus(key)?.name;
     const before = name !== undefined && this.state.objects.has(name) ? merged(this.state, name) : undefined;
     const rev = Number(c.kv?.modRevision ?? revision);
     const f = this.file(c.key, c.kv?.value, rev);

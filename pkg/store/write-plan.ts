@@ -36,14 +36,14 @@ function withoutVersion<T extends { metadata: object }>(o: T): T {
 
 const del = (key: string): IRequestOp => ({ request_delete_range: { key: Buffer.from(key) } });
 
-/** The copies of an object's keys in the index of `node` (keys.ts, INDEXED_KINDS). */
+/** An object's keys in the index of `node` (keys.ts, INDEXED_KINDS): its copy and the controller's status. */
 function indexCopies(keys: Keys, { kind, name }: ObjectRef, node: string): string[] {
-  return [keys.indexed(node, keys.object(kind, name)), keys.indexed(node, keys.status(kind, name, { controller: true }))];
+  return [keys.indexed(node, keys.object(kind, name)), keys.controllerStatus(kind, name, node)!];
 }
 
 /**
- * The object key and the controller's status key, and their copies in the bound node's index:
- * what removing an object deletes (node statuses aside).
+ * The object key, the controller's status key (and, for an object of an indexed kind, its
+ * keys in the bound node's index): what removing an object deletes (node statuses aside).
  */
 export function removalOps(keys: Keys, ref: ObjectRef, old?: AnyObject): IRequestOp[] {
   const node = indexNode(old);
@@ -52,7 +52,8 @@ export function removalOps(keys: Keys, ref: ObjectRef, old?: AnyObject): IReques
 
 /**
  * Puts the object's value, and its copy in the index of the node it is bound to; when it moved
- * to another node, the old node's copies go (that agent no longer sees it).
+ * to another node, the old node's keys go (that agent no longer sees it, and the controller
+ * writes the status anew in the new node's index).
  */
 function objectPuts(keys: Keys, obj: Stored, old?: AnyObject): IRequestOp[] {
   const ref = { kind: obj.kind, name: obj.metadata.name };

@@ -32,7 +32,8 @@ describe('values that do not decode', () => {
     const events: WatchEvent[] = [];
     const w = await store.watch('ContainerNic', (await store.list('ContainerNic')).revision, { onEvent: (e) => events.push(e) });
     await raw.put('/f/registry/status/nodes/host-1/containernics/n1').value('not json');
-    await raw.put('/f/registry/status/controller/containernics/n1').value(JSON.stringify({ ip: 42 }));
+    // a NIC's controller status is kept in its node's index (keys.controllerStatus)
+    await raw.put('/f/registry/bynode/host-1/status/controller/containernics/n1').value(JSON.stringify({ ip: 42 }));
     const got = await store.get('ContainerNic', 'n1');
     expect(got?.metadata.name).toBe('n1');
     expect(got?.status).toBeUndefined();

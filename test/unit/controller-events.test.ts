@@ -96,6 +96,17 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(nodeStatus, { prev: kv(nodeStatus, {}), local: true }), scope).keys).toEqual([]);
   });
 
+  it('rewrites a NIC status someone removed from its node\'s index, and ignores the object copies there', () => {
+    const st = keys.controllerStatus('ContainerNic', 'a', 'n1')!;
+    expect(st).toBe('/xnet/registry/bynode/n1/status/controller/containernics/a');
+    expect(effectsOfChange(change(st, { prev: kv(st, {}) }), scope).keys).toEqual(['ContainerNic/a']);
+    // its own delete (a NIC going), and any write, cause nothing
+    expect(effectsOfChange(change(st, { prev: kv(st, {}), local: true }), scope).keys).toEqual([]);
+    expect(effectsOfChange(change(st, { kv: kv(st, {}) }), scope).keys).toEqual([]);
+    const copy = keys.indexed('n1', keys.object('ContainerNic', 'a'));
+    expect(effectsOfChange(change(copy, { prev: kv(copy, {}) }), scope).keys).toEqual([]);
+  });
+
   it('reacts to agents\' reports only for their own Node and for MacvlanNets', () => {
     const own = keys.status('Node', 'n1', { node: 'n1' });
     const other = keys.status('Node', 'n1', { node: 'n2' });

@@ -4,6 +4,8 @@ import { auditIpam, formatAudit } from '../../pkg/ipam/check.js';
 const P = '/xnet';
 const o = (plural: string, name: string, uid: string, spec: unknown) => ({ key: `${P}/registry/objects/${plural}/${name}`, value: JSON.stringify({ metadata: { name, uid }, spec }) });
 const st = (plural: string, name: string, status: unknown) => ({ key: `${P}/registry/status/controller/${plural}/${name}`, value: JSON.stringify(status) });
+/** a NIC's controller status, kept in the index of the node it is bound to */
+const nicSt = (node: string, name: string, status: unknown) => ({ key: `${P}/registry/bynode/${node}/status/controller/containernics/${name}`, value: JSON.stringify(status) });
 const claim = (path: string, value: unknown) => ({ key: `${P}/ipam/${path}`, value: JSON.stringify(value) });
 
 const base = [
@@ -12,7 +14,7 @@ const base = [
   st('hostsubnets', 'default-n1', { subnet: '10.76.1.0/24', gateway: '10.76.1.1', dockerRange: '10.76.1.128/25' }),
   claim('clusternetworks/default/blocks/010.076.001.000', { owner: { kind: 'HostSubnet', name: 'default-n1', uid: 'hs1' }, role: 'hostsubnet', cidr: '10.76.1.0/24' }),
   o('containernics', 'a', 'nic-a', { node: 'n1', network: { clusterNetwork: 'default' } }),
-  st('containernics', 'a', { ip: '10.76.1.2' }),
+  nicSt('n1', 'a', { ip: '10.76.1.2' }),
   claim('clusternetworks/default/addresses/010.076.001.002', { owner: { kind: 'ContainerNic', name: 'a', uid: 'nic-a' }, role: 'nic', ip: '10.76.1.2' }),
 ];
 
@@ -58,8 +60,15 @@ describe('ipam audit', () => {
     expect(formatAudit(a).problems).toBe(2);
   });
 
+  it('reads a NIC\'s status only from the index of the node it is bound to', () => {
+    // the NIC moved to n2: what is left in n1's index announces nothing
+    const moved = base.map((kv) => kv.key === `${P}/registry/objects/containernics/a` ? o('containernics', 'a', 'nic-a', { node: 'n2', network: { clusterNetwork: 'default' } }) : kv);
+    expect(auditIpam(moved, P).leaks).toEqual([expect.stringContaining('the owner\'s status does not announce it')]);
+    expect(auditIpam([...moved, nicSt('n2', 'a', { ip: '10.76.1.2' })], P).leaks).toEqual([]);
+  });
+
   it('finds two owners announcing the same address as a duplicate', () => {
-    const dup = [...base, o('containernics', 'b', 'nic-b', { node: 'n1', network: { clusterNetwork: 'default' } }), st('containernics', 'b', { ip: '10.76.1.2' })];
+    const dup = [...base, o('containernics', 'b', 'nic-b', { node: 'n1', network: { clusterNetwork: 'default' } }), nicSt('n1', 'b', { ip: '10.76.1.2' })];
     const a = auditIpam(dup, P);
     expect(a.duplicates).toEqual([expect.stringMatching(/ContainerNic "(a|b)" 10.76.1.2 overlaps ContainerNic "(a|b)"/)]);
     expect(formatAudit(a).problems).toBeGreaterThan(0);
