@@ -195,10 +195,12 @@ class Term implements Ctx {
   private firstAllocationLogged = false;
 
   start(): void {
+    // First: what a killed leader left is freed before the NICs that may need its addresses are
+    // planned, and the sweep scans the claims listed, not the thousands this term is adding.
+    this.queue.add('gc/all');
     for (const kind of KINDS_IN_ORDER) for (const e of this.model.objects(kind)) this.enqueue(kind, e.obj.metadata.name);
     // nodes that joined (reported themselves) while no leader ran: their Node is still to make
     for (const name of this.model.reportedNodes()) if (!this.model.node(name)) this.enqueue('Node', name);
-    this.queue.add('gc/all');
     // the cache stayed warm while standing by: the queue is filled from it, no list from etcd
     this.log.info('leading: work queue filled from the cache', { keys: this.queue.len(), ms: Date.now() - this.startedAt });
     this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
