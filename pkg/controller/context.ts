@@ -1,9 +1,9 @@
 // What every reconciler of one leadership term shares.
 import type { Etcd3, ICompare } from 'etcd3';
 import type { Logger } from '../log.js';
-import type { Kind } from '../api/index.js';
+import type { AnyObject, Kind } from '../api/index.js';
 import { setCondition, type Condition, type Status } from '../api/index.js';
-import type { Model } from './model.js';
+import type { Entry, Model } from './model.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { RawKv } from '../runtime/kv.js';
 import { INDEXED_KINDS, indexNode } from '../store/keys.js';
@@ -32,39 +32,38 @@ export function conditions(prev: Status | undefined, list: Array<Omit<Condition,
   return out;
 }
 
-/** Adds the status put (guarded by the cached status' mod_revision) when it differs. */
-export function putStatusIfChanged(ctx: Ctx, plan: TxnPlan, kind: Kind, name: string, desired: Status): boolean {
-  const cur = ctx.model.controllerStatus(kind, name);
+/**
+ * Adds the status put (guarded by the cached status' mod_revision) when it differs. `entry`:
+ * the object as the caller read it, when it has it.
+ */
+export function putStatusIfChanged(ctx: Ctx, plan: TxnPlan, kind: Kind, name: string, desired: Status, entry?: Entry<AnyObject>): boolean {
+  const { key, cur } = ctx.model.controllerStatusAt(kind, name, entry?.obj);
   const same = !!cur && sameJson(cur.status, desired);
-  if (INDEXED_KINDS.includes(kind)) return putIndexedStatus(ctx, plan, kind, name, desired, cur?.kv, same);
-  if (same) return false;
-  const key = ctx.model.keys.status(kind, name, { controller: true });
+  if (INDEXED_KINDS.includes(kind)) return putIndexedStatus(ctx, plan, { key, entry: entry ?? ctx.model.object(kind, name), cur: cur?.kv }, desired, same);
+  if (same || !key) return false;
   plan.unchanged(key, cur?.kv).put(key, JSON.stringify(desired), desired);
   return true;
 }
 
 /**
  * The status of an object of an indexed kind (keys.ts) goes into the index of the node it is
- * bound to, pinned to the object's revision: a status planned from an object that changed
- * meanwhile (moved to another node) never lands. The object's copy there is repaired in the
- * same transaction when it is not byte for byte the object (xctl writes it with the object;
- * a copy is only ever compared with the value it copies, never read for its content).
+ * bound to (`at.key`), pinned to the object's revision: a status planned from an object that
+ * changed meanwhile (moved to another node) never lands. The object's copy there is repaired
+ * in the same transaction when it is not byte for byte the object (xctl writes it with the
+ * object; a copy is only ever compared with the value it copies, never read for its content).
  */
-function putIndexedStatus(ctx: Ctx, plan: TxnPlan, kind: Kind, name: string, desired: Status, cur: RawKv | undefined, same: boolean): boolean {
-  const e = ctx.model.object(kind, name);
+function putIndexedStatus(ctx: Ctx, plan: TxnPlan, at: { key?: string; entry?: Entry<AnyObject>; cur?: RawKv }, desired: Status, same: boolean): boolean {
+  const e = at.entry;
   const node = indexNode(e?.obj);
   // no node (or no object): nowhere to keep a status
-  if (!e || !node) return false;
-  const keys = ctx.model.keys;
-  const objKey = keys.object(kind, name);
-  const objCopy = keys.indexed(node, objKey);
+  if (!e || !node || !at.key) return false;
+  const objKey = e.kv.key;
+  const objCopy = ctx.model.keys.indexed(node, objKey);
   const copyFresh = ctx.model.cache.get(objCopy)?.value === e.kv.value;
   if (same && copyFresh) return false;
   plan.unchanged(objKey, e.kv);
   if (!copyFresh) plan.put(objCopy, e.kv.value);
-  if (same) return true;
-  const key = keys.indexed(node, keys.status(kind, name, { controller: true }));
-  plan.unchanged(key, cur).put(key, JSON.stringify(desired), desired);
+  if (!same) plan.unchanged(at.key, at.cur).put(at.key, JSON.stringify(desired), desired);
   return true;
 }
 

@@ -83,17 +83,18 @@ export class Model {
   /**
    * The status this controller wrote for the object, read as that kind's status. An indexed
    * kind's is in the index of the node the object is bound to now (keys.controllerStatus).
+   * `obj`: the object, when the caller has it (saves looking it up).
    */
-  controllerStatus<K extends Kind>(kind: K, name: string): { status: StatusOf<K>; kv: RawKv } | undefined {
-    const key = this.controllerStatusKey(kind, name);
-    const kv = key === undefined ? undefined : this.cache.get(key);
-    return kv ? { status: parse<StatusOf<K>>(kv), kv } : undefined;
+  controllerStatus<K extends Kind>(kind: K, name: string, obj?: AnyObject): { status: StatusOf<K>; kv: RawKv } | undefined {
+    return this.controllerStatusAt(kind, name, obj).cur;
   }
 
-  /** Where the controller's status of the object is kept (undefined: an indexed object bound to no node, or gone). */
-  controllerStatusKey(kind: Kind, name: string): string | undefined {
-    const node = INDEXED_KINDS.includes(kind) ? indexNode(this.object(kind, name)?.obj) : undefined;
-    return this.keys.controllerStatus(kind, name, node);
+  /** Where the controller's status of the object is kept (no key: an indexed object bound to no node, or gone), and what is there. */
+  controllerStatusAt<K extends Kind>(kind: K, name: string, obj?: AnyObject): { key?: string; cur?: { status: StatusOf<K>; kv: RawKv } } {
+    const node = INDEXED_KINDS.includes(kind) ? indexNode(obj ?? this.object(kind, name)?.obj) : undefined;
+    const key = this.keys.controllerStatus(kind, name, node);
+    const kv = key === undefined ? undefined : this.cache.get(key);
+    return { key, cur: kv ? { status: parse<StatusOf<K>>(kv), kv } : undefined };
   }
 
   /** What `node`'s agent reported about the object: untrusted, check each field before use. */

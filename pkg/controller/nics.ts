@@ -183,6 +183,8 @@ interface NicJob {
   state: RoundState;
   name: string;
   nic: ContainerNic;
+  /** the NIC as cached (its key and revision) */
+  entry: Entry<ContainerNic>;
   uid: string;
   prev?: Status;
   mine: ClaimEntry[];
@@ -198,8 +200,8 @@ export function allocateNic(ctx: Ctx, name: string, plan: TxnPlan, state: RoundS
   const uid = e.obj.metadata.uid!;
   ensureNicFinalizer(ctx, plan, e);
   const job: NicJob = {
-    ctx, plan, state, name, nic: e.obj, uid,
-    prev: ctx.model.controllerStatus('ContainerNic', name)?.status, mine: ctx.model.claimsOf(uid),
+    ctx, plan, state, name, nic: e.obj, entry: e, uid,
+    prev: ctx.model.controllerStatus('ContainerNic', name, e.obj)?.status, mine: ctx.model.claimsOf(uid),
   };
   const out = planNic(job);
   // Last: the status (kept in the node's index) usually pins the NIC's mod_revision already, which implies this.
@@ -233,7 +235,7 @@ function failNic(job: NicJob, err: AllocationError): NicOutcome {
       { type: 'Allocated', status: 'False', reason: err.reason, message: err.message },
       { type: 'Ready', status: 'False', reason: err.reason, message: err.message },
     ]),
-  });
+  }, job.entry);
   return { result: err instanceof WaitingError ? 'waiting' : 'failed', reason: err.reason, message: err.message };
 }
 
@@ -301,6 +303,6 @@ function writeAllocated(job: NicJob, target: Target, ip: number, claimed: boolea
       { type: 'Allocated', status: 'True', reason: 'Allocated', message: `${ipText}/${target.prefixLength} allocated` },
       { type: 'Ready', status: 'False', reason: 'WaitingForAgent', message: `waiting for the agent of node "${nic.spec.node}" to put ${nic.spec.ifName} into container "${nic.spec.container}"` },
     ]),
-  });
+  }, job.entry);
   return { result: claimed || wrote ? 'allocated' : 'unchanged', ip: ipText };
 }

@@ -18,6 +18,9 @@ export function indexNode(obj: { kind: Kind; spec?: unknown } | undefined): stri
   return typeof node === 'string' && node ? node : undefined;
 }
 
+/** Node index prefixes kept built (a bound: node names come from etcd) */
+const MAX_REMEMBERED_NODES = 10_000;
+
 /** What follows `bynode/<node>/` in a controller status kept in a node's index. */
 const INDEXED_STATUS_PART = 'status/controller/';
 
@@ -75,8 +78,15 @@ export class Keys {
    * own and no others.
    */
   nodeIndex(node: string): string {
-    return `${this.prefix}/registry/bynode/${node}/`;
+    let p = this.nodeIndexes.get(node);
+    if (p === undefined) {
+      // one string per node, kept: the controller builds two index keys per NIC it allocates
+      if (this.nodeIndexes.size >= MAX_REMEMBERED_NODES) this.nodeIndexes.clear();
+      this.nodeIndexes.set(node, (p = `${this.indexRoot}${node}/`));
+    }
+    return p;
   }
+  private readonly nodeIndexes = new Map<string, string>();
   /** Every node's index (what the admin and the controller keep up to date). */
   nodeIndexRoot(): string {
     return this.indexRoot;
