@@ -1,0 +1,28 @@
+// The controller's options and their defaults (cmd/xnet-controller.ts sets them from flags).
+import type { Etcd3 } from 'etcd3';
+import type { Logger } from '../log.js';
+
+export interface ControllerOptions {
+  client: Etcd3;
+  prefix?: string;
+  /** identity written to the election key; default host:pid:random */
+  id?: string;
+  /** leader lease TTL; a killed leader is replaced within about this long */
+  leaseTtlSeconds?: number;
+  workers?: number;
+  log?: Logger;
+  /** etcd's --max-txn-ops (128 by default) */
+  maxTxnOps?: number;
+  gcIntervalMs?: number;
+  /** a released NIC address is not handed out again for this long (default 30 s) */
+  addressCooldownMs?: number;
+}
+
+export const DEFAULT_ADDRESS_COOLDOWN_MS = 30_000;
+
+/**
+ * Concurrent reconciles. A NIC's reconcile waits on its pool's executor while its transaction
+ * is in flight, so this bounds how many NICs one round can batch: at 64, a burst of thousands
+ * went to etcd one or two NICs per transaction. Idle workers cost a pending promise each.
+ */
+export const DEFAULT_WORKERS = 512;

@@ -1,0 +1,350 @@
+// One leadership term of the controller: its work queue and workers, one PoolExecutor per
+// pool, and a reconcile per kind. Made when the controller starts leading, stopped when it
+// stops (controller.ts); everything it decides is read from the controller's warm cache.
+import type { Etcd3 } from 'etcd3';
+import type { ClusterNetwork, HostSubnet, Kind } from '../api/index.js';
+import type { Logger } from '../log.js';
+import type { LeaderElector, LeaderTerm } from '../runtime/leader.js';
+import { WorkQueue } from '../runtime/workqueue.js';
+import { runWorkers } from '../runtime/workers.js';
+import { CONTROLLER_QUEUE_BACKOFF } from '../runtime/backoff.js';
+import { MAX_TXN_OPS } from '../runtime/kv.js';
+import type { CacheChange } from '../runtime/kv-cache.js';
+import { blockCount, parseCidr } from '../ip/ipv4.js';
+import { slotCount } from '../ipam/plan.js';
+import { labelsMatch, type Model } from './model.js';
+import { PoolExecutor } from './pool-executor.js';
+import { TxnPlan, NotLeaderError } from './txn-plan.js';
+import { planHostSubnet, isControllerMade, nodeAddress, type HsItem, type HsOutcome } from './hostsubnets.js';
+import { allocateNic, nicPool, type NicOutcome } from './nics.js';
+import { planMacvlanNodes, type MacvlanOutcome } from './macvlan.js';
+import { desiredNodeStatus, planJoinedNode, type LastSeen } from './nodes.js';
+import { collectGarbage } from './gc.js';
+import { effectsOfChange, objectKey } from './events.js';
+import { conditions, putStatusIfChanged, type Ctx } from './context.js';
+import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, type ControllerOptions } from './options.js';
+import { ControllerError } from '../errors.js';
+import { allocationLatency, allocations } from '../metrics/metrics.js';
+import type { EventRecorder } from '../events/recorder.js';
+
+/** What a term needs of the Controller that runs it. */
+export interface TermHost {
+  readonly opts: ControllerOptions;
+  readonly model: Model;
+  readonly log: Logger;
+  readonly elector: Pick<LeaderElector, 'key' | 'endCurrentTerm'>;
+  readonly events: EventRecorder;
+  readonly lastSeen: LastSeen;
+}
+
+/** The reconcile could not finish now; the work queue retries it with backoff. */
+export class RetryLater extends ControllerError {
+  constructor(reason: string, message: string) { super(reason, message, { retryable: true }); }
+}
+
+/** node: the NIC's node when it was queued, which only groups it with its node's NICs in a round */
+type AddrItem = { type: 'nic'; name: string; node: string } | { type: 'mvn'; name: string };
+type AddrOutcome = NicOutcome | MacvlanOutcome;
+
+interface AllocationOutcome { result: string; name?: string; ip?: string; reason?: string; message?: string }
+
+/**
+ * Counts an allocation made or refused (a made one also records creation-to-stored latency)
+ * and tells the user with an event on the object.
+ */
+function recordAllocation(events: EventRecorder, kind: Kind, created: string | undefined, o: AllocationOutcome): void {
+  const result = o.result === 'created' ? 'allocated' : o.result;
+  if (result !== 'allocated' && result !== 'failed') return;
+  allocations.inc({ kind, result });
+  if (o.name) {
+    if (result === 'failed') void events.record({ kind, name: o.name }, 'Warning', o.reason ?? 'AllocationFailed', o.message ?? 'allocation failed');
+    else void events.record({ kind, name: o.name }, 'Normal', 'Allocated', o.ip ? `address ${o.ip} allocated` : `${kind === 'HostSubnet' ? 'subnet' : 'address'} allocated`);
+  }
+  const t = created ? Date.parse(created) : NaN;
+  if (result === 'allocated' && Number.isFinite(t)) allocationLatency.observe({ kind }, Math.max(0, (Date.now() - t) / 1000));
+}
+
+const KINDS_IN_ORDER: Kind[] = ['ClusterNetwork', 'Node', 'HostSubnet', 'MacvlanNet', 'ContainerNic'];
+
+export class Term implements Ctx {
+  readonly client: Etcd3;
+  readonly model: Model;
+  readonly log: Logger;
+  readonly guard;
+  readonly leaderKey: string;
+  readonly maxTxnOps: number;
+  readonly addressCooldownMs: number;
+  private readonly queue = new WorkQueue<string>(CONTROLLER_QUEUE_BACKOFF);
+  private readonly hsExecutors = new Map<string, PoolExecutor<HsItem, HsOutcome>>();
+  private readonly addrExecutors = new Map<string, PoolExecutor<AddrItem, AddrOutcome>>();
+  /** pool id -> NICs waiting for something in it (a free address, a HostSubnet) */
+  private readonly waiters = new Map<string, Set<string>>();
+  private workers?: Promise<void>;
+  private gcTimer?: NodeJS.Timeout;
+
+  constructor(private readonly c: TermHost, readonly t: LeaderTerm) {
+    this.client = c.opts.client;
+    this.model = c.model;
+    this.log = c.log;
+    this.guard = t.guard;
+    this.leaderKey = c.elector.key;
+    this.maxTxnOps = c.opts.maxTxnOps ?? MAX_TXN_OPS;
+    this.addressCooldownMs = c.opts.addressCooldownMs ?? DEFAULT_ADDRESS_COOLDOWN_MS;
+  }
+
+  /** when this term started (ms since the epoch), for the log of its first allocation */
+  private readonly startedAt = Date.now();
+  private firstAllocationLogged = false;
+
+  start(): void {
+    // First: what a killed leader left is freed before the NICs that may need its addresses are
+    // planned, and the sweep scans the claims listed, not the thousands this term is adding.
+    this.queue.add('gc/all');
+    for (const kind of KINDS_IN_ORDER) for (const e of this.model.objects(kind)) this.enqueue(kind, e.obj.metadata.name);
+    // nodes that joined (reported themselves) while no leader ran: their Node is still to make
+    for (const name of this.model.reportedNodes()) if (!this.model.node(name)) this.enqueue('Node', name);
+    // the cache stayed warm while standing by: the queue is filled from it, no list from etcd
+    this.log.info('leading: work queue filled from the cache', { keys: this.queue.len(), ms: Date.now() - this.startedAt });
+    this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
+      workers: this.c.opts.workers ?? DEFAULT_WORKERS,
+      metrics: { queue: 'controller', kindOf: (k) => k.slice(0, k.indexOf('/')) },
+      onError: (key, err, ms) => {
+        if (err instanceof NotLeaderError) { if (!this.stopped) this.c.elector.endCurrentTerm(); return; }
+        const level = err instanceof RetryLater ? 'debug' : 'warn';
+        this.log.log(level, 'reconcile failed; retrying', { key, retryInMs: ms, error: (err as Error).message });
+      },
+    });
+    const every = this.c.opts.gcIntervalMs ?? 30_000;
+    this.gcTimer = setInterval(() => this.queue.add('gc/all'), every);
+    this.gcTimer.unref();
+  }
+
+  private stopped = false;
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.gcTimer);
+    this.queue.shutDown();
+    for (const e of this.hsExecutors.values()) e.close();
+    for (const e of this.addrExecutors.values()) e.close();
+    this.nodeExecutor?.close();
+    await this.workers;
+  }
+
+  enqueue(kind: Kind, name: string, afterMs?: number): void {
+    const key = objectKey(kind, name);
+    if (afterMs) this.queue.addAfter(key, afterMs); else this.queue.add(key);
+  }
+
+  private wake(pool: string): void {
+    const w = this.waiters.get(pool);
+    if (!w?.size) return;
+    this.waiters.delete(pool);
+    for (const n of w) this.enqueue('ContainerNic', n);
+  }
+
+  private wait(pool: string, nic: string): void {
+    let w = this.waiters.get(pool);
+    if (!w) this.waiters.set(pool, (w = new Set()));
+    w.add(nic);
+  }
+
+  onChange(ch: CacheChange): void {
+    const { wake, keys } = effectsOfChange(ch, this.model);
+    for (const pool of wake) this.wake(pool);
+    for (const key of keys) this.queue.add(key);
+  }
+
+  private hsExecutor(cn: string): PoolExecutor<HsItem, HsOutcome> {
+    let e = this.hsExecutors.get(cn);
+    if (!e) {
+      e = new PoolExecutor(`clusternetworks/${cn}/blocks`, this.client, this.model.cache, this.guard, this.leaderKey,
+        (item, plan, state) => planHostSubnet(this, item, plan, state), this.maxTxnOps);
+      this.hsExecutors.set(cn, e);
+    }
+    return e;
+  }
+
+  private nodeExecutor?: PoolExecutor<string, void>;
+  private nodeStatusExecutor(): PoolExecutor<string, void> {
+    this.nodeExecutor ??= new PoolExecutor<string, void>('node-status', this.client, this.model.cache, this.guard, this.leaderKey, (name, plan) => {
+      const node = this.model.node(name);
+      if (!node) return;
+      plan.sameIncarnation(this.model.keys.object('Node', name), node.kv);
+      putStatusIfChanged(this, plan, 'Node', name, desiredNodeStatus(this, node.obj, this.c.lastSeen));
+    }, this.maxTxnOps);
+    return this.nodeExecutor;
+  }
+
+  private addrExecutor(pool: string): PoolExecutor<AddrItem, AddrOutcome> {
+    let e = this.addrExecutors.get(pool);
+    if (!e) {
+      e = new PoolExecutor(pool, this.client, this.model.cache, this.guard, this.leaderKey,
+        (item, plan, state) => item.type === 'nic' ? allocateNic(this, item.name, plan, state) : planMacvlanNodes(this, item.name, plan, state),
+        this.maxTxnOps, (item) => item.type === 'nic' ? item.node : '');
+      this.addrExecutors.set(pool, e);
+    }
+    return e;
+  }
+
+  private async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    if (key === 'gc/all') { await collectGarbage(this); return; }
+    if (key.startsWith('gc/uid/')) { await collectGarbage(this, key.slice('gc/uid/'.length)); return; }
+    const i = key.indexOf('/');
+    const kind = key.slice(0, i) as Kind;
+    const name = key.slice(i + 1);
+    switch (kind) {
+      case 'Node': return this.reconcileNode(name);
+      case 'ClusterNetwork': return this.reconcileClusterNetwork(name);
+      case 'HostSubnet': return this.reconcileHostSubnet(name);
+      case 'ContainerNic': return this.reconcileNic(name);
+      case 'MacvlanNet': return this.reconcileMacvlan(name);
+    }
+  }
+
+  private async commit(plan: TxnPlan, what: string): Promise<void> {
+    if (!(await plan.commit(this.client, this.model.cache))) throw new RetryLater('Conflict', `${what} changed concurrently`);
+  }
+
+  private check(o: HsOutcome): void {
+    if (o.result === 'failed' && (o.reason === 'PoolExhausted' || o.reason === 'SubnetConflict')) {
+      throw new RetryLater(o.reason, o.message ?? o.reason);
+    }
+  }
+
+  private async reconcileNode(name: string): Promise<void> {
+    const node = this.model.node(name);
+    if (!node && (await this.joinNode(name))) return;
+    if (!node) {
+      this.c.lastSeen.forget(name);
+      const work: Promise<HsOutcome>[] = [];
+      for (const hs of this.model.objects<HostSubnet>('HostSubnet')) {
+        if (hs.obj.spec.node === name && isControllerMade(hs.obj)) {
+          work.push(this.hsExecutor(hs.obj.spec.clusterNetwork).submit({ type: 'delete', name: hs.obj.metadata.name }));
+        }
+      }
+      await Promise.all(work);
+      return;
+    }
+    // Node statuses are batched like claims: a thousand nodes joining at once share transactions.
+    const statusWritten = this.nodeStatusExecutor().submit(name);
+    const work: Promise<HsOutcome>[] = [];
+    for (const cn of this.model.objects<ClusterNetwork>('ClusterNetwork')) {
+      const cnName = cn.obj.metadata.name;
+      const existing = this.model.hostSubnetsOf(cnName, name);
+      if (labelsMatch(cn.obj.spec.nodeSelector, node.obj.metadata.labels)) {
+        if (!existing.length) work.push(this.hsExecutor(cnName).submit({ type: 'create', clusterNetwork: cnName, node: name }));
+        else {
+          // Heartbeats land here every few seconds; only a changed node address needs the HostSubnets touched.
+          const addr = nodeAddress(this, name);
+          for (const hs of existing) {
+            const st = this.model.controllerStatus('HostSubnet', hs.obj.metadata.name)?.status;
+            if (!st || st.nodeAddress !== addr) work.push(this.hsExecutor(cnName).submit({ type: 'ensure', name: hs.obj.metadata.name }));
+          }
+        }
+      } else {
+        for (const hs of existing) {
+          if (isControllerMade(hs.obj)) work.push(this.hsExecutor(cnName).submit({ type: 'delete', name: hs.obj.metadata.name, nodeKv: node.kv }));
+        }
+      }
+    }
+    const [outs] = await Promise.all([Promise.all(work), statusWritten]);
+    if (outs.some((o) => o.result !== 'unchanged' && o.result !== 'skipped')) this.countsLater();
+    // a HostSubnet made for a new node is allocated in the same transaction: latency from the node's appearance
+    for (const o of outs) recordAllocation(this.c.events, 'HostSubnet', node.obj.metadata.creationTimestamp, o);
+    for (const o of outs) this.check(o);
+  }
+
+  /** A node that reported itself and has no Node object: make it; true when made. */
+  private async joinNode(name: string): Promise<boolean> {
+    const plan = new TxnPlan(this.guard, this.leaderKey, this.maxTxnOps);
+    if (!planJoinedNode(this, name, plan)) return false;
+    await this.commit(plan, `Node ${name}`);
+    this.c.events.record({ kind: 'Node', name }, 'Normal', 'Joined', `node ${name} reported itself; Node made`).catch(() => undefined);
+    // our own commit wakes no reconcile: the new Node's subnets and status come next
+    this.enqueue('Node', name);
+    return true;
+  }
+
+  private countsLater(): void {
+    for (const cn of this.model.objects('ClusterNetwork')) this.enqueue('ClusterNetwork', cn.obj.metadata.name, 1000);
+  }
+
+  private async reconcileClusterNetwork(name: string): Promise<void> {
+    const cn = this.model.clusterNetwork(name);
+    if (!cn) {
+      const work: Promise<HsOutcome>[] = [];
+      for (const hs of this.model.objects<HostSubnet>('HostSubnet')) {
+        if (hs.obj.spec.clusterNetwork !== name) continue;
+        if (isControllerMade(hs.obj)) {
+          work.push(this.hsExecutor(name).submit({ type: 'delete', name: hs.obj.metadata.name, nodeKv: this.model.node(hs.obj.spec.node)?.kv }));
+        } else this.enqueue('HostSubnet', hs.obj.metadata.name);
+      }
+      await Promise.all(work);
+      return;
+    }
+    for (const n of this.model.objects('Node')) this.enqueue('Node', n.obj.metadata.name);
+    const pool = parseCidr(cn.obj.spec.cidr);
+    const claimed = this.model.claimsIn('clusternetworks', name, 'blocks').size;
+    const total = slotCount(cn.obj.spec);
+    const prev = this.model.controllerStatus('ClusterNetwork', name)?.status;
+    const plan = new TxnPlan(this.guard, this.leaderKey, this.maxTxnOps);
+    plan.unchanged(this.model.keys.object('ClusterNetwork', name), cn.kv);
+    putStatusIfChanged(this, plan, 'ClusterNetwork', name, {
+      observedGeneration: cn.obj.metadata.generation,
+      allocated: claimed,
+      free: Math.max(0, total - claimed),
+      conditions: conditions(prev, [{
+        type: 'Ready', status: 'True', reason: 'Ready',
+        message: `${claimed} of ${total} /${cn.obj.spec.hostPrefix} blocks allocated (${blockCount(pool, cn.obj.spec.hostPrefix)} in ${cn.obj.spec.cidr})`,
+      }]),
+    });
+    await this.commit(plan, `ClusterNetwork "${name}"`);
+  }
+
+  private async reconcileHostSubnet(name: string): Promise<void> {
+    const hs = this.model.hostSubnet(name);
+    if (!hs) return;
+    const cnName = hs.obj.spec.clusterNetwork;
+    const cn = this.model.clusterNetwork(cnName);
+    const node = this.model.node(hs.obj.spec.node);
+    if (isControllerMade(hs.obj) && (!node || !cn || !labelsMatch(cn.obj.spec.nodeSelector, node.obj.metadata.labels))) {
+      await this.hsExecutor(cnName).submit({ type: 'delete', name, nodeKv: node?.kv, cnKv: cn?.kv });
+      this.countsLater();
+      return;
+    }
+    const o = await this.hsExecutor(cnName).submit({ type: 'ensure', name });
+    recordAllocation(this.c.events, 'HostSubnet', hs.obj.metadata.creationTimestamp, { ...o, name });
+    if (o.result !== 'unchanged') this.countsLater();
+    this.check(o);
+  }
+
+  private async reconcileNic(name: string): Promise<void> {
+    const nic = this.model.nic(name);
+    if (!nic) return;
+    const pool = nicPool(nic.obj);
+    const poolId = pool ? `${pool.type}/${pool.name}` : 'none';
+    // One executor per pool: a round plans the NICs of every node together and commits them
+    // in transactions side by side (a thousand nodes with a few NICs each still fill them).
+    const o = await this.addrExecutor(poolId).submit({ type: 'nic', name, node: nic.obj.spec.node }) as NicOutcome;
+    recordAllocation(this.c.events, 'ContainerNic', nic.obj.metadata.creationTimestamp, { ...o, name });
+    if (o.result === 'allocated' && !this.firstAllocationLogged) {
+      this.firstAllocationLogged = true;
+      this.log.info('leading: first NIC address of this term allocated', { msSinceLeading: Date.now() - this.startedAt });
+    }
+    if (o.result === 'waiting') {
+      this.wait(poolId, name);
+      throw new RetryLater(o.reason ?? 'Waiting', o.message ?? 'waiting');
+    }
+    if (o.result === 'allocated' && pool?.type === 'macvlannets') this.enqueue('MacvlanNet', pool.name, 1000);
+  }
+
+  private async reconcileMacvlan(name: string): Promise<void> {
+    const m = this.model.macvlanNet(name);
+    if (!m) { this.queue.add('gc/all'); return; }
+    const o = await this.addrExecutor(`macvlannets/${name}`).submit({ type: 'mvn', name }) as MacvlanOutcome;
+    // more nodes than one transaction holds: the next part at once, not after a backoff
+    if (o.more) this.enqueue('MacvlanNet', name, o.progress ? undefined : 200);
+    if (o.missing) throw new RetryLater('PoolExhausted', `MacvlanNet "${name}": ${o.missing} node(s) lack a block or shim address`);
+  }
+}
