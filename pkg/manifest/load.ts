@@ -3,7 +3,8 @@
 // ../api/validate.ts) run on the objects the caller read.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crossObjectIssues, duplicateIssues, validateObject, type FieldPath, type ObjectIssue } from '../api/validate.js';
+import { validateObject, type FieldPath } from '../api/validate.js';
+import { crossObjectIssues, duplicateIssues, type ObjectIssue } from '../api/validate-cross.js';
 import type { AnyObject } from '../api/types.js';
 import { ManifestError, type ManifestIssue } from './errors.js';
 import { parseManifestText, type ParsedDoc } from './parse.js';

@@ -1,7 +1,7 @@
 // The naming rules (pkg/api/names.ts) as the validator and the agent apply them.
 import { describe, expect, it } from 'vitest';
 import { bridgePrefixRank, defaultBridgeName, hostLinkBridgeWhy, nameLosers } from '../../pkg/api/names.js';
-import { crossObjectIssues } from '../../pkg/api/validate.js';
+import { crossObjectIssues } from '../../pkg/api/validate-cross.js';
 import { localNameProblems } from '../../pkg/agent/names.js';
 
 const meta = (name: string, t: string) => ({ name, creationTimestamp: t });

@@ -1,6 +1,7 @@
 // Table of good and bad objects: each bad one must be refused naming the field at fault.
 import { describe, expect, it } from 'vitest';
-import { crossObjectIssues, duplicateIssues, formatPath, validateObject } from '../../pkg/api/validate.js';
+import { formatPath, validateObject } from '../../pkg/api/validate.js';
+import { crossObjectIssues, duplicateIssues } from '../../pkg/api/validate-cross.js';
 import type { AnyObject } from '../../pkg/api/types.js';
 
 const V = 'xnet.io/v1alpha1';

@@ -1,6 +1,6 @@
 // What apply and diff share: read and validate the manifests before touching etcd, then check
 // them against what is stored.
-import { CROSS_CHECKED_KINDS } from '../../api/validate.js';
+import { CROSS_CHECKED_KINDS } from '../../api/validate-cross.js';
 import type { AnyObject } from '../../api/types.js';
 import { checkAgainstStore, loadManifests, type LoadedObject } from '../../manifest/load.js';
 import type { Session } from '../connect.js';

@@ -1,0 +1,143 @@
+// Validation rules that relate objects to each other: the apply's batch against itself
+// (duplicates) and against the store's contents (overlapping pools, HostSubnets, static IPs).
+// Pure, like validate.ts (the rules within one object), so xctl and unit tests share them.
+import { cidrCovers, cidrsOverlap, parseCidr } from '../ip/ipv4.js';
+import type { Kind } from './kinds.js';
+import { clusterStaticIpWhy, macvlanStaticIpWhy } from './rules.js';
+import { nameIssues } from './validate-names.js';
+import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet } from './types.js';
+import type { FieldIssue } from './validate.js';
+
+export interface ObjectIssue extends FieldIssue {
+  /** index into the batch the issue is about */
+  index: number;
+}
+
+/** Two objects of the same kind and name in one apply: which one would win is not obvious, so refuse. */
+export function duplicateIssues(batch: AnyObject[]): ObjectIssue[] {
+  const seen = new Map<string, number>();
+  const out: ObjectIssue[] = [];
+  batch.forEach((o, index) => {
+    const key = `${o.kind}/${o.metadata.name}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, index);
+    else out.push({ index, path: ['metadata', 'name'], message: `${o.kind} "${o.metadata.name}" appears twice in this apply (first as object ${first + 1}); keep one` });
+  });
+  return out;
+}
+
+interface Entry { obj: AnyObject; batchIndex?: number }
+
+/** The batch laid over what is stored: the objects the rules see, and which of them are the batch's. */
+interface Merged { byKey: Map<string, Entry>; all: Entry[] }
+
+/** Report a pair once: on the later batch object when both are in the batch. */
+const reportable = (mine: Entry, other: Entry) => other.batchIndex === undefined || other.batchIndex < mine.batchIndex!;
+
+/**
+ * Checks a batch against the stored objects (with their status) it would join. Only batch
+ * objects get issues: what is already stored was accepted before. A batch object replaces the
+ * stored one of the same kind and name, but keeps its status (spec.ip of a re-applied NIC is
+ * not in conflict with its own status.ip).
+ */
+export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[]): ObjectIssue[] {
+  const m = mergeBatch(batch, existing);
+  return [...poolOverlapIssues(m), ...hostSubnetIssues(m), ...staticIpIssues(m), ...nameIssues(m.all)];
+}
+
+function mergeBatch(batch: AnyObject[], existing: AnyObject[]): Merged {
+  const key = (o: AnyObject) => `${o.kind}/${o.metadata.name}`;
+  const byKey = new Map<string, Entry>();
+  for (const o of existing) byKey.set(key(o), { obj: o });
+  batch.forEach((o, batchIndex) => {
+    const prev = byKey.get(key(o));
+    const status = (prev?.obj as { status?: unknown } | undefined)?.status;
+    byKey.set(key(o), { obj: (status ? { ...o, status } : o) as AnyObject, batchIndex });
+  });
+  return { byKey, all: [...byKey.values()] };
+}
+
+/** ClusterNetwork cidrs and MacvlanNet subnets never overlap one another. */
+function poolOverlapIssues(m: Merged): ObjectIssue[] {
+  const out: ObjectIssue[] = [];
+  const pools = m.all.flatMap((e) => {
+    if (e.obj.kind === 'ClusterNetwork') return [{ e, cidr: e.obj.spec.cidr, path: ['spec', 'cidr'] }];
+    if (e.obj.kind === 'MacvlanNet') return [{ e, cidr: e.obj.spec.subnet, path: ['spec', 'subnet'] }];
+    return [];
+  });
+  for (const p of pools) {
+    if (p.e.batchIndex === undefined) continue;
+    for (const q of pools) {
+      if (q === p || !reportable(p.e, q.e)) continue;
+      if (cidrsOverlap(parseCidr(p.cidr), parseCidr(q.cidr))) {
+        out.push({ index: p.e.batchIndex, path: p.path, message: `${p.cidr} overlaps ${q.e.obj.kind} "${q.e.obj.metadata.name}" (${q.cidr}); address pools must not overlap` });
+      }
+    }
+  }
+  return out;
+}
+
+const hostSubnetsOf = (m: Merged) => m.all.filter((e) => e.obj.kind === 'HostSubnet') as (Entry & { obj: HostSubnet })[];
+
+/** A pinned HostSubnet subnet lies inside its ClusterNetwork and overlaps no other HostSubnet. */
+function hostSubnetIssues(m: Merged): ObjectIssue[] {
+  const out: ObjectIssue[] = [];
+  const hostSubnets = hostSubnetsOf(m);
+  for (const h of hostSubnets) {
+    if (h.batchIndex === undefined || !h.obj.spec.subnet) continue;
+    const mine = parseCidr(h.obj.spec.subnet);
+    const cn = m.byKey.get(`ClusterNetwork/${h.obj.spec.clusterNetwork}`)?.obj as ClusterNetwork | undefined;
+    if (cn && !cidrCovers(parseCidr(cn.spec.cidr), mine)) {
+      out.push({ index: h.batchIndex, path: ['spec', 'subnet'], message: `${h.obj.spec.subnet} is not inside ClusterNetwork "${cn.metadata.name}" (${cn.spec.cidr})` });
+    }
+    for (const o of hostSubnets) {
+      const theirs = o.obj.spec.subnet ?? o.obj.status?.subnet;
+      if (o === h || !theirs || !reportable(h, o)) continue;
+      if (cidrsOverlap(mine, parseCidr(theirs))) {
+        out.push({ index: h.batchIndex, path: ['spec', 'subnet'], message: `${h.obj.spec.subnet} overlaps HostSubnet "${o.obj.metadata.name}" (${theirs})` });
+      }
+    }
+  }
+  return out;
+}
+
+const netKey = (n: ContainerNic) => n.spec.network.clusterNetwork !== undefined ? `ClusterNetwork/${n.spec.network.clusterNetwork}` : `MacvlanNet/${n.spec.network.macvlanNet}`;
+
+/** A pinned NIC address follows the network's rules (rules.ts) and is no other NIC's. */
+function staticIpIssues(m: Merged): ObjectIssue[] {
+  const out: ObjectIssue[] = [];
+  const nics = m.all.filter((e) => e.obj.kind === 'ContainerNic') as (Entry & { obj: ContainerNic })[];
+  const hostSubnets = hostSubnetsOf(m).map((h) => h.obj);
+  for (const n of nics) {
+    if (n.batchIndex === undefined || !n.obj.spec.ip) continue;
+    const ipText = n.obj.spec.ip;
+    const netIssue = staticIpNetworkIssue(n.obj, m.byKey.get(netKey(n.obj))?.obj, hostSubnets);
+    if (netIssue) { out.push({ index: n.batchIndex, path: ['spec', 'ip'], message: netIssue }); continue; }
+    const o = nics.find((x) => x !== n && netKey(x.obj) === netKey(n.obj) && reportable(n, x) && (x.obj.spec.ip === ipText || x.obj.status?.ip === ipText));
+    if (o) {
+      const taken = o.obj.spec.ip === ipText ? 'spec.ip' : 'status.ip';
+      out.push({ index: n.batchIndex, path: ['spec', 'ip'], message: `${ipText} is already used by ContainerNic "${o.obj.metadata.name}" (its ${taken}); pick a free address or leave ip unset to have one allocated` });
+    }
+  }
+  return out;
+}
+
+function staticIpNetworkIssue(nic: ContainerNic, net: AnyObject | undefined, hostSubnets: HostSubnet[]): string | undefined {
+  // A network that does not exist yet is not an error: it may be applied later, and the
+  // controller reports the NIC as not Ready until then.
+  if (!net) return undefined;
+  const ipText = nic.spec.ip!;
+  if (net.kind === 'ClusterNetwork') {
+    const hs = hostSubnets.find((h) => h.spec.node === nic.spec.node && h.spec.clusterNetwork === net.metadata.name);
+    const subnet = hs?.spec.subnet ?? hs?.status?.subnet;
+    const part = hs && subnet
+      ? { name: hs.metadata.name, node: hs.spec.node, subnet, gateway: hs.spec.gateway ?? hs.status?.gateway, dockerRange: hs.spec.dockerRange ?? hs.status?.dockerRange }
+      : undefined;
+    return clusterStaticIpWhy({ name: net.metadata.name, cidr: net.spec.cidr, reserved: net.spec.reserved }, ipText, part);
+  }
+  if (net.kind === 'MacvlanNet') return macvlanStaticIpWhy({ name: net.metadata.name, spec: net.spec }, ipText, net.status?.nodes ?? []);
+  return undefined;
+}
+
+/** The kinds whose stored objects crossObjectIssues needs to see. */
+export const CROSS_CHECKED_KINDS: readonly Kind[] = ['ClusterNetwork', 'MacvlanNet', 'HostSubnet', 'ContainerNic'];
