@@ -22,7 +22,8 @@ export const DEFAULT_ADDRESS_COOLDOWN_MS = 30_000;
 
 /**
  * Concurrent reconciles. A NIC's reconcile waits on its pool's executor while its transaction
- * is in flight, so this bounds how many NICs one round can batch: at 64, a burst of thousands
- * went to etcd one or two NICs per transaction. Idle workers cost a pending promise each.
+ * is in flight, so this bounds how many NICs the rounds in flight can batch: at 64, a burst of
+ * thousands went to etcd one or two NICs per transaction; 1,024 keeps three rounds of up to
+ * 8 x 42 NICs fed (pool-executor.ts). Idle workers cost a pending promise each.
  */
-export const DEFAULT_WORKERS = 512;
+export const DEFAULT_WORKERS = 1024;

@@ -41,10 +41,11 @@ export const MAX_ROUND_TXNS = 8;
 
 /**
  * Rounds in flight at once: the next round is planned (on the controller's CPU) while etcd
- * commits the last one, instead of the two taking turns. Both share one round state, so the
- * second takes none of the addresses the first is claiming.
+ * commits the last ones, instead of the two taking turns. They share one round state, so none
+ * takes an address another is claiming. Three (with 1,024 workers) beat two in eight of eight
+ * interleaved bench/ipam runs (4.6% less time; docs/scale.md, "Sixth pass").
  */
-export const MAX_ROUNDS_IN_FLIGHT = 2;
+export const MAX_ROUNDS_IN_FLIGHT = 3;
 
 export class PoolExecutor<I, O> {
   private pending: Pending<I, O>[] = [];
