@@ -1,9 +1,9 @@
 // One child process of bench/scale.ts: runs a slice of the hollow nodes, each a real Agent
 // (store, informers, planners, work queue, reconcilers) with its own etcd client, on a
 // HollowDataplane. Talks to the parent over IPC:
-//   parent -> { cmd: 'heap' } | { cmd: 'idle', ms } | { cmd: 'route', node, via, timeoutMs } | { cmd: 'stop' }
+//   parent -> { cmd: 'heap' } | { cmd: 'idle', ms } | { cmd: 'route', node, via, timeoutMs } | { cmd: 'profile', file? } | { cmd: 'stop' }
 //   child  -> { ev: 'progress', started } | { ev: 'ready', agents, of, startS } | { ev: 'heap', perAgent } | { ev: 'idle', cpuS, wallS }
-//             | { ev: 'tracing' } | { ev: 'routed', trace } | { ev: 'stopped' }
+//             | { ev: 'tracing' } | { ev: 'routed', trace } | { ev: 'profiling' } | { ev: 'profiled' } | { ev: 'stopped' }
 // Agents start ten at a time; those not through their first pass by cfg.startDeadline are
 // left out of the figures (and counted in 'ready'), so a start-up that cannot finish here
 // (the baseline at hundreds of hosts) ends with what it reached instead of hanging.
@@ -19,7 +19,7 @@ import { EtcdStore } from '../../pkg/store/etcd-store.js';
 import type { NodeWatch } from '../../pkg/store/types.js';
 import { quietLog, sleep } from '../lib/common.js';
 import { HollowDataplane } from './hollow-dataplane.js';
-import { idleCpu, profileWindow, RouteTracer } from './route-trace.js';
+import { idleCpu, profileWindow, RouteTracer, startProfile } from './route-trace.js';
 import { nodeName, underlayAddress, type HollowConfig } from './config.js';
 
 /** the baseline's periodic status rewrite */
@@ -87,7 +87,8 @@ async function main(): Promise<void> {
   const before = process.memoryUsage().heapUsed;
   const all: Hollow[] = [];
   let tracer: RouteTracer | undefined;
-  process.on('message', (m: { cmd: string; node?: string; via?: string; timeoutMs?: number; ms?: number }) => {
+  let stopProfile: (() => Promise<void>) | undefined;
+  process.on('message', (m: { cmd: string; node?: string; via?: string; timeoutMs?: number; ms?: number; file?: string }) => {
     if (m.cmd === 'heap') process.send!({ ev: 'heap', perAgent: heapPerAgent(before, hollows.length) });
     else if (m.cmd === 'idle') void profileWindow('idle', () => idleCpu(m.ms!)).then((cpu) => process.send!({ ev: 'idle', ...cpu }));
     else if (m.cmd === 'route') {
@@ -95,6 +96,10 @@ async function main(): Promise<void> {
       // 'tracing' once every agent's marks are set up: the parent writes the Node only then
       const traced = () => { const t = tracer!.trace(m.node!, m.via!, m.timeoutMs!); process.send!({ ev: 'tracing' }); return t; };
       void profileWindow(m.node!, traced).then((trace) => process.send!({ ev: 'routed', trace }));
+    } else if (m.cmd === 'profile') {
+      // SCALE_NIC_PROFILE: the parent brackets the NICs' phase with these
+      if (m.file) void startProfile(m.file).then((stop) => { stopProfile = stop; process.send!({ ev: 'profiling' }); });
+      else void stopProfile?.().then(() => process.send!({ ev: 'profiled' }));
     } else if (m.cmd === 'stop') void stopAll(all).then(() => process.send!({ ev: 'stopped' }, () => process.exit(0)));
   });
   const t0 = performance.now();

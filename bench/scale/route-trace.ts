@@ -94,16 +94,22 @@ export async function idleCpu(ms: number): Promise<{ cpuS: number; wallS: number
 export async function profileWindow<T>(node: string, run: () => Promise<T>): Promise<T> {
   const dir = process.env.SCALE_ROUTE_PROFILE;
   if (!dir) return run();
+  const stop = await startProfile(`${dir}/route-${process.pid}-${node}.cpuprofile`);
+  try { return await run(); } finally { await stop(); }
+}
+
+/** Starts sampling this process's CPU; the function returned stops and writes the profile to `file`. */
+export async function startProfile(file: string): Promise<() => Promise<void>> {
   const s = new Session();
   s.connect();
   await s.post('Profiler.enable');
   await s.post('Profiler.setSamplingInterval', { interval: 200 });
   await s.post('Profiler.start');
-  try { return await run(); } finally {
+  return async () => {
     const { profile } = await s.post('Profiler.stop');
-    writeFileSync(`${dir}/route-${process.pid}-${node}.cpuprofile`, JSON.stringify(profile));
+    writeFileSync(file, JSON.stringify(profile));
     s.disconnect();
-  }
+  };
 }
 
 /** First time each of the new node's keys was written, as seen by a watch of the parent's. */

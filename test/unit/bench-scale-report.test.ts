@@ -1,0 +1,68 @@
+// bench/scale.ts's instruments: the CPU meter that says which process spent a phase's CPU, and
+// the NIC rows of its report (each way of allocating gets its own verdict against the 10x target).
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { cpuMeter, cpuSecondsOf } from '../../bench/scale/cpu.js';
+import { formatReport, type Figures } from '../../bench/scale/report.js';
+
+const busy = (ms: number) => { const end = Date.now() + ms; while (Date.now() < end); };
+
+describe('cpuSecondsOf', () => {
+  it('reads a process\'s user and system time from /proc, and 0 for one that has exited', async () => {
+    // a child that spins for 400 ms, then waits to be read
+    const child = spawn(process.execPath, ['-e', 'const e = Date.now() + 400; while (Date.now() < e); setTimeout(() => {}, 5000)']);
+    try {
+      await new Promise((r) => setTimeout(r, 900));
+      expect(cpuSecondsOf(child.pid)).toBeGreaterThanOrEqual(0.3);
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    expect(cpuSecondsOf(child.pid)).toBe(0);
+    expect(cpuSecondsOf(undefined)).toBe(0);
+  });
+
+  it('a meter reports what each group spent since it was made', () => {
+    const meter = cpuMeter({ 'this test': [process.pid] });
+    busy(300);
+    const line = meter();
+    const spent = Number(/this test (\d+\.\d+) s/.exec(line)?.[1]);
+    expect(spent).toBeGreaterThanOrEqual(0.2);
+    expect(line).toMatch(/total \d+\.\d+ s \(\d+\.\d+ cores\)/);
+  });
+});
+
+const figures = (f: Partial<Figures>): Figures => ({
+  nodes: 100, started: 100, startS: 5, eventsPerS: 1, bytesPerS: 1, heapPerAgent: 1, routeMs: 100, nicS: NaN, applyS: NaN, backlogS: NaN, ...f,
+});
+
+describe('the NIC rows of the report', () => {
+  const baseline = figures({ nicS: 17.5, applyS: 1.5 }); // 16 s of create-if-absent transactions
+  const row = (report: string, start: string) => report.split('\n').find((l) => l.startsWith(start)) ?? '';
+
+  it('judges the stored NICs\' allocation against the baseline\'s loop: 10x met at 1.6 s, missed at 2 s', () => {
+    const met = formatReport({ nodes: 100, nics: 10_000, baseline, xnet: figures({ nicS: 6, applyS: 4, backlogS: 1.6 }) });
+    expect(row(met, '10,000 stored NICs')).toMatch(/16\.00 s\s+1\.60 s\s+10\.0x\s+>= 10x faster: met/);
+    const missed = formatReport({ nodes: 100, nics: 10_000, baseline, xnet: figures({ nicS: 6, applyS: 4, backlogS: 2 }) });
+    expect(row(missed, '10,000 stored NICs')).toMatch(/8\.0x\s+>= 10x faster: missed/);
+  });
+
+  it('shows the apply and what came after it for NICs applied while everything runs', () => {
+    const r = formatReport({ nodes: 100, nics: 10_000, baseline, xnet: figures({ nicS: 6, applyS: 4, backlogS: 2 }) });
+    expect(row(r, '10,000 NICs applied while all runs')).toMatch(/17\.50 s\s+6\.00 s\s+2\.9x/);
+    expect(row(r, '  of which addresses after the apply returned')).toMatch(/16\.00 s\s+2\.00 s\s+8\.0x\s+>= 10x faster: missed/);
+    const fast = formatReport({ nodes: 100, nics: 10_000, baseline, xnet: figures({ nicS: 5.5, applyS: 4, backlogS: 2 }) });
+    expect(row(fast, '  of which addresses after the apply returned')).toMatch(/1\.50 s\s+10\.7x\s+>= 10x faster: met/);
+  });
+
+  it('says nothing of the stored NICs when that part did not run', () => {
+    const r = formatReport({ nodes: 100, nics: 10_000, baseline, xnet: figures({ nicS: 6, applyS: 4 }) });
+    expect(row(r, '10,000 stored NICs')).toMatch(/16\.00 s\s+not run\s+-\s+-$/);
+  });
+
+  it('leaves the NIC rows out of a run that allocated none', () => {
+    const r = formatReport({ nodes: 100, nics: 0, baseline: figures({}), xnet: figures({}) });
+    expect(r).not.toMatch(/NICs/);
+  });
+});
