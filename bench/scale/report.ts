@@ -25,6 +25,11 @@ export interface Figures {
    * xnet's two controllers started (bench/scale.ts allocateBacklog), the baseline's loop
    */
   backlogS: number;
+  /**
+   * Of backlogS, the controllers' start-up: from their spawn until one of them took the
+   * election key (its term starts on a loaded cache right after). The rest is the allocation.
+   */
+  backlogLeadS: number;
 }
 
 /**
@@ -74,14 +79,36 @@ function nicRows(nics: number, x: Figures, b: Figures): string[][] {
   // What the allocator adds once the apply has returned: the baseline allocates after it; xnet
   // allocates while it runs and finishes what is left after it.
   const bAlloc = b.nicS - b.applyS;
-  const xAlloc = x.nicS - x.applyS;
   // The target on both ways xnet allocates, each judged on its own.
   const verdict = (xs: number) => (Number.isFinite(xs) ? `>= 10x faster: ${bAlloc / xs >= 10 ? 'met' : 'missed'}` : '-');
+  return [...liveRows(nics, x, b, verdict), ...storedRows(nics, x, bAlloc, verdict)];
+}
+
+/** NICs applied while everything runs: end to end, the apply, and what the allocator needed after it. */
+function liveRows(nics: number, x: Figures, b: Figures, verdict: (xs: number) => string): string[][] {
+  const bAlloc = b.nicS - b.applyS;
+  const xAlloc = x.nicS - x.applyS;
   return [
     [`${fmt(nics)} NICs applied while all runs, all with addresses`, `${fmt(b.nicS, 2)} s`, `${fmt(x.nicS, 2)} s`, ratio(b.nicS, x.nicS), '-'],
     ['  of which the apply', `${fmt(b.applyS, 2)} s`, `${fmt(x.applyS, 2)} s`, ratio(b.applyS, x.applyS), '-'],
     ['  of which addresses after the apply returned', `${fmt(bAlloc, 2)} s`, `${fmt(xAlloc, 2)} s`, ratio(bAlloc, xAlloc), verdict(xAlloc)],
-    [`${fmt(nics)} stored NICs given addresses, from the allocator's start`, `${fmt(bAlloc, 2)} s`, Number.isFinite(x.backlogS) ? `${fmt(x.backlogS, 2)} s` : 'not run', ratio(bAlloc, x.backlogS), verdict(x.backlogS)],
+  ];
+}
+
+/**
+ * Stored NICs: the baseline's loop against xnet's controllers started on them. A controller
+ * starts by loading its modules and listing the store, which the loop does not do; the
+ * target is judged on the allocation, from the leader's term start, and the start-up is shown
+ * apart (the whole from the spawn on the first row).
+ */
+function storedRows(nics: number, x: Figures, bAlloc: number, verdict: (xs: number) => string): string[][] {
+  const title = `${fmt(nics)} stored NICs given addresses, from the controllers' start`;
+  if (!Number.isFinite(x.backlogS)) return [[title, `${fmt(bAlloc, 2)} s`, 'not run', '-', '-']];
+  const allocS = x.backlogS - x.backlogLeadS;
+  return [
+    [title, `${fmt(bAlloc, 2)} s`, `${fmt(x.backlogS, 2)} s`, ratio(bAlloc, x.backlogS), '-'],
+    ['  of which the controllers\' start-up (modules, list, election)', '-', `${fmt(x.backlogLeadS, 2)} s`, '-', '-'],
+    ['  of which the allocation, from the leader\'s term start', `${fmt(bAlloc, 2)} s`, `${fmt(allocS, 2)} s`, ratio(bAlloc, allocS), verdict(allocS)],
   ];
 }
 

@@ -34,18 +34,20 @@ describe('cpuSecondsOf', () => {
 });
 
 const figures = (f: Partial<Figures>): Figures => ({
-  nodes: 100, started: 100, startS: 5, eventsPerS: 1, bytesPerS: 1, heapPerAgent: 1, routeMs: 100, nicS: NaN, applyS: NaN, backlogS: NaN, ...f,
+  nodes: 100, started: 100, startS: 5, eventsPerS: 1, bytesPerS: 1, heapPerAgent: 1, routeMs: 100, nicS: NaN, applyS: NaN, backlogS: NaN, backlogLeadS: NaN, ...f,
 });
 
 describe('the NIC rows of the report', () => {
   const baseline = figures({ nicS: 17.5, applyS: 1.5 }); // 16 s of create-if-absent transactions
   const row = (report: string, start: string) => report.split('\n').find((l) => l.startsWith(start)) ?? '';
 
-  it('judges the stored NICs\' allocation against the baseline\'s loop: 10x met at 1.6 s, missed at 2 s', () => {
-    const met = formatReport({ nodes: 100, nics: 10_000, baseline, xnet: figures({ nicS: 6, applyS: 4, backlogS: 1.6 }) });
-    expect(row(met, '10,000 stored NICs')).toMatch(/16\.00 s\s+1\.60 s\s+10\.0x\s+>= 10x faster: met/);
-    const missed = formatReport({ nodes: 100, nics: 10_000, baseline, xnet: figures({ nicS: 6, applyS: 4, backlogS: 2 }) });
-    expect(row(missed, '10,000 stored NICs')).toMatch(/8\.0x\s+>= 10x faster: missed/);
+  it('judges the stored NICs\' allocation from the leader\'s term start against the baseline\'s loop, the start-up shown apart', () => {
+    const met = formatReport({ nodes: 100, nics: 10_000, baseline, xnet: figures({ nicS: 6, applyS: 4, backlogS: 4.6, backlogLeadS: 3 }) });
+    expect(row(met, '10,000 stored NICs')).toMatch(/16\.00 s\s+4\.60 s\s+3\.5x\s+-$/);
+    expect(row(met, '  of which the controllers\' start-up')).toMatch(/-\s+3\.00 s\s+-\s+-$/);
+    expect(row(met, '  of which the allocation, from the leader')).toMatch(/16\.00 s\s+1\.60 s\s+10\.0x\s+>= 10x faster: met/);
+    const missed = formatReport({ nodes: 100, nics: 10_000, baseline, xnet: figures({ nicS: 6, applyS: 4, backlogS: 5, backlogLeadS: 3 }) });
+    expect(row(missed, '  of which the allocation, from the leader')).toMatch(/2\.00 s\s+8\.0x\s+>= 10x faster: missed/);
   });
 
   it('shows the apply and what came after it for NICs applied while everything runs', () => {
@@ -59,6 +61,7 @@ describe('the NIC rows of the report', () => {
   it('says nothing of the stored NICs when that part did not run', () => {
     const r = formatReport({ nodes: 100, nics: 10_000, baseline, xnet: figures({ nicS: 6, applyS: 4 }) });
     expect(row(r, '10,000 stored NICs')).toMatch(/16\.00 s\s+not run\s+-\s+-$/);
+    expect(r).not.toMatch(/term start/);
   });
 
   it('leaves the NIC rows out of a run that allocated none', () => {
