@@ -22,8 +22,12 @@ export class Model {
   /** poolId ("clusternetworks/default") -> space -> address -> claim */
   private readonly claims = new Map<string, Map<ClaimSpace, Map<number, ClaimEntry>>>();
   private readonly claimsByUid = new Map<string, Set<string>>();
-  /** "<clusterNetwork>/<node>" -> HostSubnet names */
-  private readonly hsByNodeCn = new Map<string, Set<string>>();
+  /**
+   * node -> ClusterNetwork -> HostSubnet names: a node's HostSubnets of one network, or of all
+   * (every HostSubnet's bridge is checked against its node's others, so a term start at 1,000
+   * nodes asks this 2,000 times: a scan of every node's entries made that quadratic).
+   */
+  private readonly hsByNode = new Map<string, Map<string, Set<string>>>();
 
   /** "<type>/<pool>/<ip>" -> when that NIC address claim went (ms), for the reuse cooldown */
   private readonly released = new Map<string, number>();
@@ -61,14 +65,25 @@ export class Model {
     }
     const ok = this.keys.parseObjectKey(c.key);
     if (ok?.kind === 'HostSubnet') {
-      if (c.prev) this.hsByNodeCn.get(hsIndexKey(parse<HostSubnet>(c.prev)))?.delete(ok.name);
+      if (c.prev) this.unfileHostSubnet(parse<HostSubnet>(c.prev), ok.name);
       if (c.kv) {
-        const k = hsIndexKey(parse<HostSubnet>(c.kv));
-        let s = this.hsByNodeCn.get(k);
-        if (!s) this.hsByNodeCn.set(k, (s = new Set()));
+        const { node, clusterNetwork } = parse<HostSubnet>(c.kv).spec;
+        let byCn = this.hsByNode.get(node);
+        if (!byCn) this.hsByNode.set(node, (byCn = new Map()));
+        let s = byCn.get(clusterNetwork);
+        if (!s) byCn.set(clusterNetwork, (s = new Set()));
         s.add(ok.name);
       }
     }
+  }
+
+  private unfileHostSubnet(hs: HostSubnet, name: string): void {
+    const byCn = this.hsByNode.get(hs.spec.node);
+    const s = byCn?.get(hs.spec.clusterNetwork);
+    if (!byCn || !s) return;
+    s.delete(name);
+    if (s.size === 0) byCn.delete(hs.spec.clusterNetwork);
+    if (byCn.size === 0) this.hsByNode.delete(hs.spec.node);
   }
 
   object<T extends AnyObject>(kind: Kind, name: string): Entry<T> | undefined {
@@ -118,17 +133,17 @@ export class Model {
   macvlanNet(name: string) { return this.object<MacvlanNet>('MacvlanNet', name); }
 
   hostSubnetsOf(clusterNetwork: string, node: string): Entry<HostSubnet>[] {
-    const names = this.hsByNodeCn.get(`${clusterNetwork}/${node}`) ?? new Set<string>();
-    return [...names].map((n) => this.hostSubnet(n)).filter((e): e is Entry<HostSubnet> => !!e);
+    return this.hostSubnetEntries([this.hsByNode.get(node)?.get(clusterNetwork)]);
   }
 
   /** Every HostSubnet of a node, whatever its ClusterNetwork. */
   hostSubnetsOnNode(node: string): Entry<HostSubnet>[] {
+    return this.hostSubnetEntries(this.hsByNode.get(node)?.values() ?? []);
+  }
+
+  private hostSubnetEntries(sets: Iterable<Set<string> | undefined>): Entry<HostSubnet>[] {
     const out: Entry<HostSubnet>[] = [];
-    for (const [k, names] of this.hsByNodeCn) {
-      if (!k.endsWith(`/${node}`)) continue;
-      for (const n of names) { const e = this.hostSubnet(n); if (e) out.push(e); }
-    }
+    for (const names of sets) for (const n of names ?? []) { const e = this.hostSubnet(n); if (e) out.push(e); }
     return out;
   }
 
@@ -163,10 +178,6 @@ export class Model {
   *allClaims(): Iterable<ClaimEntry> {
     for (const spaces of this.claims.values()) for (const m of spaces.values()) yield* m.values();
   }
-}
-
-function hsIndexKey(hs: HostSubnet): string {
-  return `${hs.spec.clusterNetwork}/${hs.spec.node}`;
 }
 
 export function labelsMatch(selector: { matchLabels?: Record<string, string> } | undefined, labels: Record<string, string> | undefined): boolean {
