@@ -81,12 +81,11 @@ function nicRows(nics: number, x: Figures, b: Figures): string[][] {
   const bAlloc = b.nicS - b.applyS;
   // The target on both ways xnet allocates, each judged on its own.
   const verdict = (xs: number) => (Number.isFinite(xs) ? `>= 10x faster: ${bAlloc / xs >= 10 ? 'met' : 'missed'}` : '-');
-  return [...liveRows(nics, x, b, verdict), ...storedRows(nics, x, bAlloc, verdict)];
+  return [...liveRows(nics, x, b, bAlloc, verdict), ...storedRows(nics, x, bAlloc, verdict)];
 }
 
 /** NICs applied while everything runs: end to end, the apply, and what the allocator needed after it. */
-function liveRows(nics: number, x: Figures, b: Figures, verdict: (xs: number) => string): string[][] {
-  const bAlloc = b.nicS - b.applyS;
+function liveRows(nics: number, x: Figures, b: Figures, bAlloc: number, verdict: (xs: number) => string): string[][] {
   const xAlloc = x.nicS - x.applyS;
   return [
     [`${fmt(nics)} NICs applied while all runs, all with addresses`, `${fmt(b.nicS, 2)} s`, `${fmt(x.nicS, 2)} s`, ratio(b.nicS, x.nicS), '-'],
