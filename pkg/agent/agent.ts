@@ -40,6 +40,16 @@ export const AGENT_VERSION = '0.1.0';
 /** keys whose reconcile touches only the kernel (no Docker): the agent's kernel lane */
 const KERNEL_ONLY_KEYS = new Set([KEY_ROUTES, KEY_NAT]);
 
+/**
+ * A routes pass that the store asked for starts this long after the first change: peers that
+ * join together (an apply of many hosts, the controller's HostSubnets committed in
+ * transactions side by side) arrive over a few milliseconds and go into one `ip -batch`, not
+ * one per arrival. Later changes within the window do not push the pass out (the work queue
+ * keeps the earlier of two delays), so a change waits at most this long; a drift the host
+ * reports (a route deleted) is healed at once.
+ */
+export const ROUTES_SETTLE_MS = 50;
+
 export interface AgentOptions {
   node: string;
   store: Store;
@@ -55,6 +65,8 @@ export interface AgentOptions {
   dockerTls?: DockerTlsFiles;
   /** safety-net full resync (default 30 s) */
   resyncMs?: number;
+  /** how long a routes pass the store asked for waits for more changes (default ROUTES_SETTLE_MS) */
+  routesSettleMs?: number;
   heartbeatMs?: number;
   leaseTtlSec?: number;
   /**
@@ -304,7 +316,10 @@ export class Agent {
   private enqueue(keys: string[], trigger?: Trigger, peers?: string[]): void {
     if (trigger) this.drift.mark(keys, trigger);
     if (keys.includes(KEY_ROUTES)) { if (peers) this.routesDirty.peers(peers); else this.routesDirty.everything(); }
-    for (const k of keys) (KERNEL_ONLY_KEYS.has(k) ? this.kernelQueue : this.queue).add(k);
+    for (const k of keys) {
+      if (k === KEY_ROUTES && !trigger) this.kernelQueue.addAfter(k, this.opts.routesSettleMs ?? ROUTES_SETTLE_MS);
+      else (KERNEL_ONLY_KEYS.has(k) ? this.kernelQueue : this.queue).add(k);
+    }
   }
 
   private macvlanParents(): Map<string, string> {
