@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // xnet-controller: run two or more; one leads (etcd lease, --lease-ttl seconds) and allocates
-// HostSubnets, NIC addresses and MacvlanNet blocks; the others keep a warm cache and take
-// over when the leader's lease expires.
+// HostSubnets, NIC addresses and MacvlanNet blocks; the others watch and hold what changes
+// (decoded when they start leading) and take over when the leader's lease expires.
 import { Command, Option } from 'commander';
 import { addEtcdFlags, addMetricsFlag, checkMetricsAddr, etcdFromFlags, exitOnUncaught, serveMetrics, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
 import { Controller, DEFAULT_WORKERS } from '../pkg/controller/controller.js';

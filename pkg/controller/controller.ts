@@ -1,6 +1,6 @@
-// xnet-controller: a KvCache of the whole prefix (kept warm on standbys too, so a new leader
-// starts planning at once), a LeaderElector, and per term (term.ts) a work queue, workers and
-// one PoolExecutor per pool.
+// xnet-controller: a KvCache of the whole prefix (listed and watched on standbys too, so a new
+// leader starts from memory, not from a list), a LeaderElector, and per term (term.ts) a work
+// queue, workers and one PoolExecutor per pool.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { createLogger, type Logger } from '../log.js';
@@ -65,10 +65,23 @@ export class Controller {
       stopped: () => this.stopping,
       onRetry: (err, delay) => this.log.warn('cannot read etcd yet; retrying', { error: (err as Error).message, retryInMs: delay }),
     });
+    this.cache.hold();
     this.running = this.elector.run({
-      onStartedLeading: (t) => { this.termsLed++; leaderTerms.inc(); leader.set(1); this.term = new Term(this, t); this.term.start(); },
-      onStoppedLeading: async () => { leader.set(0); const t = this.term; this.term = undefined; await t?.stop(); },
+      onStartedLeading: (t) => { this.termsLed++; leaderTerms.inc(); leader.set(1); this.catchUp(); this.term = new Term(this, t); this.term.start(); },
+      onStoppedLeading: async () => { leader.set(0); const t = this.term; this.term = undefined; await t?.stop(); this.cache.hold(); },
     });
+  }
+
+  /**
+   * A standby holds what its watch delivers (KvCache.hold): raw, the newest per key, decoded
+   * only here, when it starts leading. Decoding and indexing every write the leader makes cost
+   * a standby 60-75% of the leader's CPU (docs/scale.md), taken from the leader and etcd on a
+   * shared machine; a new leader pays it once per changed key instead of once per write.
+   */
+  private catchUp(): void {
+    const t0 = Date.now();
+    const keys = this.cache.release();
+    this.log.info('leading: changes held while standing by applied', { keys, ms: Date.now() - t0 });
   }
 
   /** Steps down (resigning at once, so a standby takes over without waiting for the TTL). */

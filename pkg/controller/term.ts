@@ -1,6 +1,7 @@
 // One leadership term of the controller: its work queue and workers, one PoolExecutor per
 // pool, and a reconcile per kind. Made when the controller starts leading, stopped when it
-// stops (controller.ts); everything it decides is read from the controller's warm cache.
+// stops (controller.ts); everything it decides is read from the controller's cache, caught up
+// with what it held while standing by when the term began.
 import type { Etcd3 } from 'etcd3';
 import type { ClusterNetwork, HostSubnet, Kind } from '../api/index.js';
 import type { Logger } from '../log.js';
@@ -103,7 +104,7 @@ export class Term implements Ctx {
     for (const kind of KINDS_IN_ORDER) for (const e of this.model.objects(kind)) this.enqueue(kind, e.obj.metadata.name);
     // nodes that joined (reported themselves) while no leader ran: their Node is still to make
     for (const name of this.model.reportedNodes()) if (!this.model.node(name)) this.enqueue('Node', name);
-    // the cache stayed warm while standing by: the queue is filled from it, no list from etcd
+    // the cache was listed at start-up and caught up when this term began: no list from etcd
     this.log.info('leading: work queue filled from the cache', { keys: this.queue.len(), ms: Date.now() - this.startedAt });
     this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
       workers: this.c.opts.workers ?? DEFAULT_WORKERS,

@@ -8,11 +8,16 @@
 // Writers apply their own committed transactions at once (applyLocal*), so a reconcile that
 // runs right after a commit plans from what it just wrote; the watch event that arrives later
 // for the same revision is recognised as old news and dropped.
+//
+// A reader that needs the cache only later (a standby controller) can hold what its watches
+// deliver: held changes are kept raw, the newest per key, and admitted, applied and told to
+// listeners in revision order when it releases them.
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { Logger } from '../log.js';
 import { watchRestarts } from '../metrics/metrics.js';
 import { rawKv, type RawKv } from './kv.js';
 import { KeyIndex } from './key-index.js';
+import { HeldChanges } from './held-changes.js';
 export { KeyIndex } from './key-index.js';
 import { forEachPageIn, splitPrefix } from '../etcd/range.js';
 import { fromEtcdError } from '../etcd/errors.js';
@@ -66,6 +71,8 @@ export class KvCache {
   readonly prefixes: string[];
   /** how many times the cache started over from a list (tests, metrics) */
   relists = 0;
+  /** while holding: key -> its newest watched change, not yet applied (hold()) */
+  private held?: HeldChanges;
 
   constructor(private readonly client: Etcd3, prefix: string | string[], private readonly opts: KvCacheOptions | Logger = {}) {
     this.prefixes = typeof prefix === 'string' ? [prefix] : prefix;
@@ -150,6 +157,8 @@ export class KvCache {
       listed = await this.listAll();
     }
     this.replace(listed.kvs);
+    // what was held is older than this listing, which has it (or its absence) already
+    this.held?.clear();
     this.tombstones.clear();
     this.seenRevision = listed.revision;
     this.relists++;
@@ -195,11 +204,18 @@ export class KvCache {
       if (!live()) return;
       const rev = Number(kv.mod_revision);
       seen(rev);
+      if (this.held) { this.held.put(rawKv(kv), rev); return; }
       // The echo of this process's own commit (applied at once by applyLocalPut): dropped
       // before its value is copied out of the event, the bulk of a busy writer's events.
       if (!this.isOldNews(kv.key.toString(), rev)) this.applyRemote(rawKv(kv));
     });
-    w.on('delete', (kv: IKeyValue) => { if (live()) { seen(Number(kv.mod_revision)); this.applyDelete(kv.key.toString(), Number(kv.mod_revision), false); } });
+    w.on('delete', (kv: IKeyValue) => {
+      if (!live()) return;
+      const rev = Number(kv.mod_revision);
+      seen(rev);
+      if (this.held) this.held.delete(kv.key.toString(), rev);
+      else this.applyDelete(kv.key.toString(), rev, false);
+    });
     w.on('data', () => {
       if (!live()) return;
       this.failures = 0;
@@ -288,6 +304,37 @@ export class KvCache {
     this.index.remove(key);
     this.emit({ key, prev: old, local });
   }
+
+  /**
+   * From now on, changes the watches deliver are held instead of applied: get() and entries()
+   * answer as of this moment, listeners hear nothing, and nothing is decoded (admit) until
+   * release(). Holding costs a raw copy of each change, the newest per key. What this process
+   * commits itself (applyLocal*, applyRead) is still applied at once. A relist (after a
+   * compaction) applies as usual and drops what was held: the listing covers it.
+   */
+  hold(): void {
+    this.held ??= new HeldChanges();
+  }
+
+  /**
+   * Applies what was held, in revision order, as if it had just arrived (admitted, told to
+   * listeners), and stops holding. Returns how many keys it applied. A key put and then
+   * deleted while held is applied as both, so listeners see the value it had last.
+   */
+  release(): number {
+    const held = this.held;
+    this.held = undefined;
+    if (!held) return 0;
+    for (const h of held) {
+      if (h.kv) { this.applyRemote(h.kv); continue; }
+      if (h.lastPut) this.applyRemote(h.lastPut);
+      this.applyDelete(h.key, h.rev, false);
+    }
+    return held.size;
+  }
+
+  /** changes held now (metrics, tests) */
+  get heldCount(): number { return this.held?.size ?? 0; }
 
   /** Records a put this process committed at `revision`. */
   applyLocalPut(key: string, value: string, revision: string, createRevision?: string, lease = '0', parsed?: unknown): void {

@@ -84,6 +84,46 @@ describe('controller HA', () => {
     }
   });
 
+  it('a standby holds what the leader writes and applies it when it takes over: nothing is planned again', async () => {
+    const prefix = uniquePrefix();
+    const store = storeFor(etcd.client(), prefix);
+    const a = await startController(etcd.client(), prefix, { id: 'a' });
+    await eventually(async () => a.isLeader, 'a leads');
+    const b = await startController(etcd.client(), prefix, { id: 'b' });
+    try {
+      await store.applyAll([obj('ClusterNetwork', 'default', { cidr: '10.77.0.0/16', hostPrefix: 22 }), obj('Node', 'n1', {})]);
+      const nics = (from: number) => Array.from({ length: 100 }, (_, i) => obj('ContainerNic', `nic-${from + i}`, { node: 'n1', container: `c${from + i}`, ifName: 'eth1', network: { clusterNetwork: 'default' } }));
+      await store.applyAll(nics(0));
+      await eventually(async () => (await store.list('ContainerNic')).items.every((o) => ipOf(o)), 'the first 100 NICs allocated by a');
+      const addresses = () => b.model.claimsIn('clusternetworks', 'default', 'addresses').size;
+      // b has seen none of it applied: its watch delivered the writes and it held them
+      expect(b.isLeader).toBe(false);
+      expect(addresses()).toBe(0);
+      expect(b.cache.heldCount).toBeGreaterThanOrEqual(200);
+      const before = new Map((await store.list('ContainerNic')).items.map((o) => [o.metadata.name, ipOf(o)]));
+      const statusRevisions = async () => (await etcd.client().getAll().prefix(new Keys(prefix).nodeIndex('n1')).exec()).kvs
+        .filter((kv) => kv.key.toString().includes('/status/')).map((kv) => `${kv.key}@${kv.mod_revision}`).sort();
+      const revisionsBefore = await statusRevisions();
+      await a.stop(); // resigns: b takes over at once
+      await eventually(async () => b.isLeader, 'b leads after a stepped down');
+      expect(b.cache.heldCount).toBe(0);
+      expect(addresses()).toBe(100);
+      await store.applyAll(nics(100));
+      await eventually(async () => (await store.list('ContainerNic')).items.every((o) => ipOf(o)), 'the next 100 NICs allocated by b');
+      const after = (await store.list('ContainerNic')).items;
+      // the first 100 kept their addresses and b wrote none of their statuses again
+      for (const [name, ip] of before) expect(ipOf(after.find((o) => o.metadata.name === name))).toBe(ip);
+      const revisionsAfter = new Set(await statusRevisions());
+      expect(revisionsBefore.filter((r) => !revisionsAfter.has(r))).toEqual([]);
+      expect(new Set(after.map(ipOf)).size).toBe(200);
+      const report = await ipamCheck(etcd.client(), prefix);
+      expect(report.problems, report.text).toBe(0);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
   it(`keeps one leader on the default ${LEADER_TTL_DOCUMENTED} s lease through a burst of 2,000 NICs (no needless hand-over)`, async () => {
     const prefix = uniquePrefix();
     const store = storeFor(etcd.client(), prefix);

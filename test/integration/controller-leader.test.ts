@@ -84,6 +84,42 @@ describe('KvCache', () => {
   });
 });
 
+describe('KvCache.hold', () => {
+  it('holds watched changes (answering as before, telling nobody) and applies them in order on release', async () => {
+    const prefix = `${uniquePrefix()}/`;
+    const client = etcd.client();
+    await client.put(`${prefix}a/1`).value('one');
+    const cache = new KvCache(client, prefix);
+    const seen: string[] = [];
+    cache.onChange((c) => seen.push(`${c.key.slice(prefix.length)} ${c.prev?.value ?? '-'} -> ${c.kv?.value ?? '-'}`));
+    await cache.start();
+    expect(seen).toEqual(['a/1 - -> one']);
+    seen.length = 0;
+    cache.hold();
+    await client.put(`${prefix}a/1`).value('uno');
+    await client.put(`${prefix}a/2`).value('two');
+    await client.delete().key(`${prefix}a/1`);
+    await eventually(async () => cache.heldCount === 2, 'both keys held');
+    expect(cache.get(`${prefix}a/1`)?.value).toBe('one');
+    expect(cache.get(`${prefix}a/2`)).toBeUndefined();
+    // a commit of this process's own is applied at once, holding or not
+    const plan = new TxnPlan({ key: Buffer.from(`${prefix}guard`), target: 'Create', result: 'Equal', create_revision: 0 }, `${prefix}guard`).put(`${prefix}b/1`, { x: 1 });
+    expect(await plan.commit(client, cache)).toBe(true);
+    expect(cache.get(`${prefix}b/1`)?.value).toBe('{"x":1}');
+    expect(seen).toEqual(['b/1 - -> {"x":1}']);
+
+    expect(cache.release()).toBe(2);
+    // a/1's last value before its delete is what listeners hear it had
+    expect(seen.slice(1)).toEqual(['a/2 - -> two', 'a/1 one -> uno', 'a/1 uno -> -']);
+    expect(cache.get(`${prefix}a/1`)).toBeUndefined();
+    expect(cache.get(`${prefix}a/2`)?.value).toBe('two');
+    // released: changes apply as they come again
+    await client.put(`${prefix}a/3`).value('three');
+    await eventually(async () => cache.get(`${prefix}a/3`)?.value === 'three', 'a/3 applied after the release');
+    await cache.close();
+  });
+});
+
 /** Counts the client's transactions in flight at most and those refused, each delayed by `delayMs`. */
 function watchTxns(client: ReturnType<TestEtcd['client']>, delayMs: number) {
   const orig = client.kv.txn.bind(client.kv);

@@ -1,0 +1,34 @@
+// Watched changes a KvCache holds instead of applying (KvCache.hold): the newest per key, kept
+// in revision order, raw (not yet admitted). A standby controller holds what it watches and
+// decodes it only when it starts leading.
+import type { RawKv } from './kv.js';
+
+/** A put's value; or a delete, with the put before it when that was held too. */
+export interface HeldChange { key: string; rev: number; kv?: RawKv; lastPut?: RawKv }
+
+export class HeldChanges {
+  private readonly byKey = new Map<string, HeldChange>();
+
+  put(kv: RawKv, rev: number): void {
+    this.take(kv.key);
+    this.byKey.set(kv.key, { key: kv.key, rev, kv });
+  }
+
+  delete(key: string, rev: number): void {
+    const before = this.take(key);
+    this.byKey.set(key, { key, rev, lastPut: before?.kv ?? before?.lastPut });
+  }
+
+  get size(): number { return this.byKey.size; }
+
+  clear(): void { this.byKey.clear(); }
+
+  /** In revision order: a key changed again moved to the end when it was held again. */
+  [Symbol.iterator](): IterableIterator<HeldChange> { return this.byKey.values(); }
+
+  private take(key: string): HeldChange | undefined {
+    const before = this.byKey.get(key);
+    if (before) this.byKey.delete(key);
+    return before;
+  }
+}
