@@ -43,7 +43,7 @@ export class Model {
     if (ck) {
       const poolId = `${ck.type}/${ck.pool}`;
       const addrId = `${poolId}/${ck.ip}`;
-      if (c.prev && !c.kv && ck.space === 'addresses') this.released.set(addrId, Date.now());
+      if (c.prev && !c.kv && ck.space === 'addresses') this.released.set(addrId, c.at ?? Date.now());
       if (c.kv) this.released.delete(addrId);
       if (c.prev) {
         const old = parse<Claim>(c.prev);

@@ -3,20 +3,24 @@
 // decodes it only when it starts leading.
 import type { RawKv } from './kv.js';
 
-/** A put's value; or a delete, with the put before it when that was held too. */
-export interface HeldChange { key: string; rev: number; kv?: RawKv; lastPut?: RawKv }
+/**
+ * A put's value; or a delete, with the put before it when that was held too. `at`: when the
+ * watch delivered it (ms since the epoch), so what is timed from a change (an address's reuse
+ * cooldown) is timed from then, not from the release.
+ */
+export interface HeldChange { key: string; rev: number; at: number; kv?: RawKv; lastPut?: RawKv }
 
 export class HeldChanges {
   private readonly byKey = new Map<string, HeldChange>();
 
-  put(kv: RawKv, rev: number): void {
+  put(kv: RawKv, rev: number, at = Date.now()): void {
     this.take(kv.key);
-    this.byKey.set(kv.key, { key: kv.key, rev, kv });
+    this.byKey.set(kv.key, { key: kv.key, rev, at, kv });
   }
 
-  delete(key: string, rev: number): void {
+  delete(key: string, rev: number, at = Date.now()): void {
     const before = this.take(key);
-    this.byKey.set(key, { key, rev, lastPut: before?.kv ?? before?.lastPut });
+    this.byKey.set(key, { key, rev, at, lastPut: before?.kv ?? before?.lastPut });
   }
 
   get size(): number { return this.byKey.size; }

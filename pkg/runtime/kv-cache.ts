@@ -7,11 +7,8 @@
 //
 // Writers apply their own committed transactions at once (applyLocal*), so a reconcile that
 // runs right after a commit plans from what it just wrote; the watch event that arrives later
-// for the same revision is recognised as old news and dropped.
-//
-// A reader that needs the cache only later (a standby controller) can hold what its watches
-// deliver: held changes are kept raw, the newest per key, and admitted, applied and told to
-// listeners in revision order when it releases them.
+// for the same revision is recognised as old news and dropped. A reader that needs the cache
+// only later (a standby controller) can hold what its watches deliver (hold/release).
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { Logger } from '../log.js';
 import { watchRestarts } from '../metrics/metrics.js';
@@ -22,7 +19,7 @@ export { KeyIndex } from './key-index.js';
 import { forEachPageIn, splitPrefix } from '../etcd/range.js';
 import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdCompactedError } from '../errors.js';
-import { backoffDelay, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, RECONNECT_BACKOFF, sleep, type BackoffPolicy } from './backoff.js';
 
 export interface CacheChange {
   key: string;
@@ -30,6 +27,8 @@ export interface CacheChange {
   prev?: RawKv;
   /** true when the change came from this process's own commit (applyLocal) */
   local: boolean;
+  /** when the watch delivered it, for a change held and released later (KvCache.hold); else now */
+  at?: number;
 }
 
 export interface KvCacheOptions {
@@ -110,7 +109,7 @@ export class KvCache {
     return this.index.data.size;
   }
 
-  /** The newest revision this cache is known to reflect. */
+  /** The newest revision this cache has received (while holding, not all of it is applied). */
   get revision(): number {
     return this.seenRevision;
   }
@@ -156,9 +155,13 @@ export class KvCache {
       if (at === undefined || !(fromEtcdError(err) instanceof EtcdCompactedError)) throw err;
       listed = await this.listAll();
     }
+    // What was held is older than this listing, but applied first: a key put and deleted while
+    // held is in neither the cache nor the listing, and its listeners (a freed address's
+    // cooldown) would never hear of it. Then the listing, then holding again.
+    const holding = this.held !== undefined;
+    this.release();
     this.replace(listed.kvs);
-    // what was held is older than this listing, which has it (or its absence) already
-    this.held?.clear();
+    if (holding) this.hold();
     this.tombstones.clear();
     this.seenRevision = listed.revision;
     this.relists++;
@@ -274,15 +277,15 @@ export class KvCache {
     return t !== undefined && t >= rev;
   }
 
-  private applyRemote(kv: RawKv): void {
+  private applyRemote(kv: RawKv, at?: number): void {
     if (this.isOldNews(kv.key, Number(kv.modRevision))) return;
     const old = this.index.data.get(kv.key);
     if (!this.admitted(kv)) {
-      if (old) { this.index.remove(kv.key); this.emit({ key: kv.key, prev: old, local: false }); }
+      if (old) { this.index.remove(kv.key); this.emit({ key: kv.key, prev: old, local: false, at }); }
       return;
     }
     this.index.set(kv);
-    this.emit({ key: kv.key, kv, prev: old, local: false });
+    this.emit({ key: kv.key, kv, prev: old, local: false, at });
   }
 
   /** The admit option's verdict; a refused (or unjudgeable) key is logged. */
@@ -295,41 +298,41 @@ export class KvCache {
     return why === undefined;
   }
 
-  private applyDelete(key: string, revision: number, local: boolean): void {
+  private applyDelete(key: string, revision: number, local: boolean, at?: number): void {
     const old = this.index.data.get(key);
     if (old && Number(old.modRevision) > revision) return;
     const t = this.tombstones.get(key);
     if (t === undefined || t < revision) this.tombstones.set(key, revision);
     if (!old) return;
     this.index.remove(key);
-    this.emit({ key, prev: old, local });
+    this.emit({ key, prev: old, local, at });
   }
 
   /**
-   * From now on, changes the watches deliver are held instead of applied: get() and entries()
-   * answer as of this moment, listeners hear nothing, and nothing is decoded (admit) until
-   * release(). Holding costs a raw copy of each change, the newest per key. What this process
-   * commits itself (applyLocal*, applyRead) is still applied at once. A relist (after a
-   * compaction) applies as usual and drops what was held: the listing covers it.
+   * From now on watched changes are held, not applied: get() and entries() answer as of now,
+   * listeners hear nothing, nothing is decoded until release(). Costs a raw copy of each
+   * change, the newest per key. This process's own commits (applyLocal*, applyRead) still
+   * apply at once; a relist (after a compaction) releases, applies the listing, holds again.
    */
   hold(): void {
     this.held ??= new HeldChanges();
   }
 
   /**
-   * Applies what was held, in revision order, as if it had just arrived (admitted, told to
-   * listeners), and stops holding. Returns how many keys it applied. A key put and then
-   * deleted while held is applied as both, so listeners see the value it had last.
+   * Applies what was held in revision order, as if it had just arrived (admitted, told to
+   * listeners, `at` when it did), and stops holding; returns how many keys were held. A key put
+   * and then deleted while held is applied as both: listeners see the value it had last.
    */
   release(): number {
     const held = this.held;
-    this.held = undefined;
     if (!held) return 0;
     for (const h of held) {
-      if (h.kv) { this.applyRemote(h.kv); continue; }
-      if (h.lastPut) this.applyRemote(h.lastPut);
-      this.applyDelete(h.key, h.rev, false);
+      if (h.kv) { this.applyRemote(h.kv, h.at); continue; }
+      if (h.lastPut) this.applyRemote(h.lastPut, h.at);
+      this.applyDelete(h.key, h.rev, false, h.at);
     }
+    // cleared only now: were one to throw, a second release applies the rest (the applied are old news)
+    this.held = undefined;
     return held.size;
   }
 
@@ -371,8 +374,6 @@ export class KvCache {
     await this.stopWatchers();
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Keys per page of a listing. etcd 3.4 counts every key left in the range for each page it

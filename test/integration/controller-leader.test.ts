@@ -7,6 +7,9 @@ import { KvCache, type CacheChange } from '../../pkg/runtime/kv-cache.js';
 import { TxnPlan, NotLeaderError } from '../../pkg/controller/txn-plan.js';
 import { PoolExecutor, MAX_ROUND_TXNS } from '../../pkg/controller/pool-executor.js';
 import { eventually, uniquePrefix } from './controller-helpers.js';
+import { Model } from '../../pkg/controller/model.js';
+import { IpamKeys } from '../../pkg/ipam/keys.js';
+import { parseIPv4 } from '../../pkg/ip/ipv4.js';
 
 let etcd: TestEtcd;
 beforeAll(async () => { etcd = await startEtcd(); });
@@ -98,8 +101,10 @@ describe('KvCache.hold', () => {
     cache.hold();
     await client.put(`${prefix}a/1`).value('uno');
     await client.put(`${prefix}a/2`).value('two');
-    await client.delete().key(`${prefix}a/1`);
-    await eventually(async () => cache.heldCount === 2, 'both keys held');
+    const deleted = Number((await client.delete().key(`${prefix}a/1`).exec()).header.revision);
+    // every change up to the delete delivered (the cache's revision counts what it received)
+    await eventually(async () => cache.revision >= deleted, 'the watch delivered the delete');
+    expect(cache.heldCount).toBe(2);
     expect(cache.get(`${prefix}a/1`)?.value).toBe('one');
     expect(cache.get(`${prefix}a/2`)).toBeUndefined();
     // a commit of this process's own is applied at once, holding or not
@@ -107,8 +112,11 @@ describe('KvCache.hold', () => {
     expect(await plan.commit(client, cache)).toBe(true);
     expect(cache.get(`${prefix}b/1`)?.value).toBe('{"x":1}');
     expect(seen).toEqual(['b/1 - -> {"x":1}']);
+    // its watch echo is held too (and dropped as old news on release)
+    const committed = Number(cache.get(`${prefix}b/1`)!.modRevision);
+    await eventually(async () => cache.revision >= committed, 'the watch delivered the commit\'s echo');
 
-    expect(cache.release()).toBe(2);
+    expect(cache.release()).toBe(3);
     // a/1's last value before its delete is what listeners hear it had
     expect(seen.slice(1)).toEqual(['a/2 - -> two', 'a/1 one -> uno', 'a/1 uno -> -']);
     expect(cache.get(`${prefix}a/1`)).toBeUndefined();
@@ -116,6 +124,57 @@ describe('KvCache.hold', () => {
     // released: changes apply as they come again
     await client.put(`${prefix}a/3`).value('three');
     await eventually(async () => cache.get(`${prefix}a/3`)?.value === 'three', 'a/3 applied after the release');
+    await cache.close();
+  });
+});
+
+describe('KvCache.hold and a relist', () => {
+  it('applies what it held before a relist (a key put and deleted meanwhile is heard of), then holds again', async () => {
+    const prefix = `${uniquePrefix()}/`;
+    const client = etcd.client();
+    const cache = new KvCache(client, prefix, { backoff: { initialMs: 10, maxMs: 50, factor: 2 } });
+    const seen: string[] = [];
+    cache.onChange((c) => seen.push(`${c.key.slice(prefix.length)} ${c.kv ? 'put' : 'delete'}`));
+    await cache.start();
+    cache.hold();
+    await client.put(`${prefix}brief`).value('x');
+    const deleted = Number((await client.delete().key(`${prefix}brief`).exec()).header.revision);
+    await eventually(async () => cache.revision >= deleted, 'the watch delivered the delete');
+    expect(seen).toEqual([]);
+    // what a cancelled watch (a compaction) does: relist
+    (cache as unknown as { watchers: Array<{ emit(e: string, err: Error): void }> }).watchers[0].emit('error', new Error('cancelled for the test'));
+    await eventually(async () => cache.relists === 2, 'the cache relisted');
+    expect(seen).toEqual(['brief put', 'brief delete']);
+    // holding again after the relist
+    await client.put(`${prefix}later`).value('y');
+    await eventually(async () => cache.heldCount === 1, 'a later change held');
+    expect(cache.get(`${prefix}later`)).toBeUndefined();
+    await cache.close();
+  });
+});
+
+describe('KvCache.hold and the address cooldown', () => {
+  it('times a claim freed while held from when it was freed, not from the release', async () => {
+    const prefix = uniquePrefix();
+    const client = etcd.client();
+    const ipam = new IpamKeys(prefix);
+    const ip = parseIPv4('10.9.0.7');
+    const key = ipam.claim('clusternetworks', 'default', 'addresses', ip);
+    await client.put(key).value(JSON.stringify({ owner: { kind: 'ContainerNic', name: 'n', uid: 'u1' }, role: 'nic', ip: '10.9.0.7', node: 'h' }));
+    const cache = new KvCache(client, `${prefix}/`);
+    const model = new Model(cache, prefix);
+    await cache.start();
+    cache.hold();
+    const freedAt = Date.now();
+    const deleted = Number((await client.delete().key(key).exec()).header.revision);
+    await eventually(async () => cache.revision >= deleted, 'the watch delivered the delete');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(model.coolingUntil('clusternetworks', 'default', ip, 60_000)).toBeUndefined(); // not applied yet
+    cache.release();
+    const until = model.coolingUntil('clusternetworks', 'default', ip, 60_000);
+    expect(until).toBeDefined();
+    // from the delete's delivery (shortly after freedAt), not from the release 1.5 s later
+    expect(until! - 60_000 - freedAt).toBeLessThan(1000);
     await cache.close();
   });
 });

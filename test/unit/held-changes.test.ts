@@ -19,20 +19,29 @@ describe('HeldChanges', () => {
 
   it('keeps the last put held before a delete, and forgets it when the key is put again', () => {
     const h = new HeldChanges();
-    h.put(kv('a', 'last', 10), 10);
-    h.delete('a', 11);
-    expect([...h]).toEqual([{ key: 'a', rev: 11, lastPut: kv('a', 'last', 10) }]);
-    h.delete('a', 12); // a second delete (etcd sends none for an absent key, a relisted one could) keeps it
+    h.put(kv('a', 'last', 10), 10, 1);
+    h.delete('a', 11, 2);
+    expect([...h]).toEqual([{ key: 'a', rev: 11, at: 2, lastPut: kv('a', 'last', 10) }]);
+    h.delete('a', 12, 3); // a second delete (etcd sends none for an absent key, a relisted one could) keeps it
     expect([...h][0].lastPut?.value).toBe('last');
-    h.put(kv('a', 'again', 13), 13);
-    expect([...h]).toEqual([{ key: 'a', rev: 13, kv: kv('a', 'again', 13) }]);
+    h.put(kv('a', 'again', 13), 13, 4);
+    expect([...h]).toEqual([{ key: 'a', rev: 13, at: 4, kv: kv('a', 'again', 13) }]);
   });
 
   it('holds a delete of a key it held nothing for without a value', () => {
     const h = new HeldChanges();
-    h.delete('gone', 5);
-    expect([...h]).toEqual([{ key: 'gone', rev: 5, lastPut: undefined }]);
+    h.delete('gone', 5, 7);
+    expect([...h]).toEqual([{ key: 'gone', rev: 5, at: 7, lastPut: undefined }]);
     h.clear();
     expect(h.size).toBe(0);
+  });
+});
+
+describe('HeldChanges: when', () => {
+  it('keeps when each change was delivered, for what is timed from it', () => {
+    const h = new HeldChanges();
+    h.put(kv('a', '1', 10), 10, 1_000);
+    h.delete('a', 11, 2_000);
+    expect([...h][0].at).toBe(2_000);
   });
 });
