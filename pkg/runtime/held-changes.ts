@@ -27,6 +27,17 @@ export class HeldChanges {
 
   clear(): void { this.byKey.clear(); }
 
+  /** Removes and returns the oldest `n` changes, in revision order. */
+  takeOldest(n: number): HeldChange[] {
+    const out: HeldChange[] = [];
+    for (const [key, h] of this.byKey) {
+      if (out.length >= n) break;
+      this.byKey.delete(key);
+      out.push(h);
+    }
+    return out;
+  }
+
   /** In revision order: a key changed again moved to the end when it was held again. */
   [Symbol.iterator](): IterableIterator<HeldChange> { return this.byKey.values(); }
 

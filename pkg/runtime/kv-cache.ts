@@ -15,42 +15,15 @@ import { watchRestarts } from '../metrics/metrics.js';
 import { rawKv, type RawKv } from './kv.js';
 import { KeyIndex } from './key-index.js';
 import { HeldChanges } from './held-changes.js';
+import { onceConnected, withTimeout } from './watch-wait.js';
 export { KeyIndex } from './key-index.js';
 import { forEachPageIn, splitPrefix } from '../etcd/range.js';
 import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdCompactedError } from '../errors.js';
-import { backoffDelay, RECONNECT_BACKOFF, sleep, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, RECONNECT_BACKOFF, sleep } from './backoff.js';
 
-export interface CacheChange {
-  key: string;
-  kv?: RawKv;
-  prev?: RawKv;
-  /** true when the change came from this process's own commit (applyLocal) */
-  local: boolean;
-  /** when the watch delivered it, for a change held and released later (KvCache.hold); else now */
-  at?: number;
-}
-
-export interface KvCacheOptions {
-  log?: Logger;
-  /** waits between failed (re)starts; default RECONNECT_BACKOFF (200 ms doubling to 5 s) */
-  backoff?: BackoffPolicy;
-  /** the `watch` label of the watch-restart metric (default "cache") */
-  name?: string;
-  /** how long creating a watch may take before it counts as failed */
-  watchCreateTimeoutMs?: number;
-  /**
-   * Why a key's value is not taken into the cache (it does not decode), or undefined. A
-   * refused key is treated as absent (a previous good value of it is deleted) and logged.
-   */
-  admit?: (kv: RawKv) => string | undefined;
-  /**
-   * Keys at which a listing is cut into ranges that etcd reads side by side (the controller's:
-   * objects, statuses, node indexes, claims), all at one revision. Only speed: any keys, or
-   * none, list the same.
-   */
-  listSplits?: readonly string[];
-}
+export type { CacheChange, KvCacheOptions } from './kv-cache-types.js';
+import type { CacheChange, KvCacheOptions } from './kv-cache-types.js';
 
 export class KvCache {
   private readonly index = new KeyIndex();
@@ -324,16 +297,35 @@ export class KvCache {
    * and then deleted while held is applied as both: listeners see the value it had last.
    */
   release(): number {
-    const held = this.held;
-    if (!held) return 0;
-    for (const h of held) {
+    const n = this.applyHeld(Infinity);
+    this.held = undefined;
+    return n;
+  }
+
+  /**
+   * release() a part at a time, yielding to the event loop between parts: a new leader's
+   * lease keep-alive must not wait for a hundred thousand decodes. Changes that arrive
+   * meanwhile are held and applied in turn; holding ends when none is left.
+   */
+  async releaseGradually(part = RELEASE_PART): Promise<number> {
+    let n = 0;
+    while (this.held?.size) {
+      n += this.applyHeld(part);
+      if (this.held?.size) await new Promise((r) => setImmediate(r));
+    }
+    this.held = undefined;
+    return n;
+  }
+
+  /** Applies (and forgets) the oldest `n` held changes; returns how many it applied. */
+  private applyHeld(n: number): number {
+    const some = this.held?.takeOldest(n) ?? [];
+    for (const h of some) {
       if (h.kv) { this.applyRemote(h.kv, h.at); continue; }
       if (h.lastPut) this.applyRemote(h.lastPut, h.at);
       this.applyDelete(h.key, h.rev, false, h.at);
     }
-    // cleared only now: were one to throw, a second release applies the rest (the applied are old news)
-    this.held = undefined;
-    return held.size;
+    return some.length;
   }
 
   /** changes held now (metrics, tests) */
@@ -375,6 +367,9 @@ export class KvCache {
   }
 }
 
+/** Held changes applied between two turns of the event loop (releaseGradually): some 70 ms. */
+const RELEASE_PART = 5000;
+
 /**
  * Keys per page of a listing. etcd 3.4 counts every key left in the range for each page it
  * serves, so small pages cost it the square of a big prefix: 20,000 keys took it 160-230 ms at
@@ -382,17 +377,3 @@ export class KvCache {
  * while values average under 13 KB.
  */
 const LIST_PAGE_KEYS = 5000;
-
-function onceConnected(w: Watcher): Promise<void> {
-  return new Promise((resolve, reject) => {
-    w.once('connected', () => resolve());
-    w.once('error', reject);
-  });
-}
-
-/** Rejects after `ms` (the promise itself is left to settle on its own). */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => { t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms); });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
-}

@@ -128,6 +128,33 @@ describe('KvCache.hold', () => {
   });
 });
 
+describe('KvCache.releaseGradually', () => {
+  it('applies what it held a part at a time, letting the event loop run between parts (a new leader\'s keep-alives)', async () => {
+    const prefix = `${uniquePrefix()}/`;
+    const client = etcd.client();
+    const cache = new KvCache(client, prefix);
+    await cache.start();
+    cache.hold();
+    let last = 0;
+    for (let i = 0; i < 12; i++) last = Number((await client.put(`${prefix}k/${String(i).padStart(2, '0')}`).value(String(i)).exec()).header.revision);
+    await eventually(async () => cache.revision >= last, 'all 12 puts delivered');
+    expect(cache.heldCount).toBe(12);
+    const done = cache.releaseGradually(5);
+    // the first part is applied at once, the rest only after other work had its turn
+    expect(cache.get(`${prefix}k/00`)?.value).toBe('0');
+    expect(cache.get(`${prefix}k/11`)).toBeUndefined();
+    await new Promise((r) => setImmediate(r));
+    expect(cache.heldCount).toBeLessThan(12);
+    expect(await done).toBe(12);
+    expect([...cache.entries(`${prefix}k/`)].length).toBe(12);
+    // holding ended: a later change is applied as it comes
+    await client.put(`${prefix}k/later`).value('x');
+    await eventually(async () => cache.get(`${prefix}k/later`)?.value === 'x', 'a later put applied');
+    expect(cache.heldCount).toBe(0);
+    await cache.close();
+  });
+});
+
 describe('KvCache.hold and a relist', () => {
   it('applies what it held before a relist (a key put and deleted meanwhile is heard of), then holds again', async () => {
     const prefix = `${uniquePrefix()}/`;

@@ -45,3 +45,15 @@ describe('HeldChanges: when', () => {
     expect([...h][0].at).toBe(2_000);
   });
 });
+
+describe('HeldChanges.takeOldest', () => {
+  it('removes and returns the oldest changes first', () => {
+    const h = new HeldChanges();
+    for (const [k, r] of [['a', 1], ['b', 2], ['c', 3]] as const) h.put(kv(k, 'v', r), r, 0);
+    h.put(kv('a', 'v2', 4), 4, 0); // a moves behind c
+    expect(h.takeOldest(2).map((c) => c.key)).toEqual(['b', 'c']);
+    expect(h.size).toBe(1);
+    expect(h.takeOldest(5).map((c) => c.key)).toEqual(['a']);
+    expect(h.takeOldest(5)).toEqual([]);
+  });
+});

@@ -1,0 +1,35 @@
+// What a KvCache (kv-cache.ts) tells its listeners, and how it is configured.
+import type { Logger } from '../log.js';
+import type { BackoffPolicy } from './backoff.js';
+import type { RawKv } from './kv.js';
+
+export interface CacheChange {
+  key: string;
+  kv?: RawKv;
+  prev?: RawKv;
+  /** true when the change came from this process's own commit (applyLocal) */
+  local: boolean;
+  /** when the watch delivered it, for a change held and released later (KvCache.hold); else now */
+  at?: number;
+}
+
+export interface KvCacheOptions {
+  log?: Logger;
+  /** waits between failed (re)starts; default RECONNECT_BACKOFF (200 ms doubling to 5 s) */
+  backoff?: BackoffPolicy;
+  /** the `watch` label of the watch-restart metric (default "cache") */
+  name?: string;
+  /** how long creating a watch may take before it counts as failed */
+  watchCreateTimeoutMs?: number;
+  /**
+   * Why a key's value is not taken into the cache (it does not decode), or undefined. A
+   * refused key is treated as absent (a previous good value of it is deleted) and logged.
+   */
+  admit?: (kv: RawKv) => string | undefined;
+  /**
+   * Keys at which a listing is cut into ranges that etcd reads side by side (the controller's:
+   * objects, statuses, node indexes, claims), all at one revision. Only speed: any keys, or
+   * none, list the same.
+   */
+  listSplits?: readonly string[];
+}
