@@ -3,7 +3,7 @@
 // stops (controller.ts); everything it decides is read from the controller's cache, caught up
 // with what it held while standing by when the term began.
 import type { Etcd3 } from 'etcd3';
-import type { ClusterNetwork, HostSubnet, Kind } from '../api/index.js';
+import type { ClusterNetwork, ContainerNic, HostSubnet, Kind } from '../api/index.js';
 import type { Logger } from '../log.js';
 import type { LeaderElector, LeaderTerm } from '../runtime/leader.js';
 import { WorkQueue } from '../runtime/workqueue.js';
@@ -21,6 +21,7 @@ import { allocateNic, nicPool, type NicOutcome } from './nics.js';
 import { planMacvlanNodes, type MacvlanOutcome } from './macvlan.js';
 import { desiredNodeStatus, planJoinedNode, type LastSeen } from './nodes.js';
 import { collectGarbage } from './gc.js';
+import { nicLooksAllocated, startOrder, type StartObjects } from './start-order.js';
 import { effectsOfChange, objectKey } from './events.js';
 import { conditions, putStatusIfChanged, type Ctx } from './context.js';
 import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, type ControllerOptions } from './options.js';
@@ -65,7 +66,7 @@ function recordAllocation(events: EventRecorder, kind: Kind, created: string | u
   if (result === 'allocated' && Number.isFinite(t)) allocationLatency.observe({ kind }, Math.max(0, (Date.now() - t) / 1000));
 }
 
-const KINDS_IN_ORDER: Kind[] = ['ClusterNetwork', 'Node', 'HostSubnet', 'MacvlanNet', 'ContainerNic'];
+const names = (entries: Iterable<{ obj: { metadata: { name: string } } }>): string[] => [...entries].map((e) => e.obj.metadata.name);
 
 export class Term implements Ctx {
   readonly client: Etcd3;
@@ -101,9 +102,7 @@ export class Term implements Ctx {
     // First: what a killed leader left is freed before the NICs that may need its addresses are
     // planned, and the sweep scans the claims listed, not the thousands this term is adding.
     this.queue.add('gc/all');
-    for (const kind of KINDS_IN_ORDER) for (const e of this.model.objects(kind)) this.enqueue(kind, e.obj.metadata.name);
-    // nodes that joined (reported themselves) while no leader ran: their Node is still to make
-    for (const name of this.model.reportedNodes()) if (!this.model.node(name)) this.enqueue('Node', name);
+    for (const key of startOrder(this.startObjects())) this.queue.add(key);
     // the cache was listed at start-up and caught up when this term began: no list from etcd
     this.log.info('leading: work queue filled from the cache', { keys: this.queue.len(), ms: Date.now() - this.startedAt });
     this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
@@ -118,6 +117,22 @@ export class Term implements Ctx {
     const every = this.c.opts.gcIntervalMs ?? 30_000;
     this.gcTimer = setInterval(() => this.queue.add('gc/all'), every);
     this.gcTimer.unref();
+  }
+
+  /** Every object the cache holds, as start-order.ts sorts them. */
+  private startObjects(): StartObjects {
+    const m = this.model;
+    return {
+      clusterNetworks: names(m.objects('ClusterNetwork')),
+      macvlanNets: names(m.objects('MacvlanNet')),
+      nics: [...m.objects<ContainerNic>('ContainerNic')].map((e) => ({
+        name: e.obj.metadata.name, allocated: nicLooksAllocated(e.obj, m.controllerStatus('ContainerNic', e.obj.metadata.name, e.obj)?.status),
+      })),
+      nodes: names(m.objects('Node')),
+      hostSubnets: names(m.objects('HostSubnet')),
+      // nodes that joined (reported themselves) while no leader ran: their Node is still to make
+      joinedNodes: [...m.reportedNodes()].filter((n) => !m.node(n)),
+    };
   }
 
   private stopped = false;
