@@ -3,7 +3,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { LeaderElector, type LeaderTerm } from '../../pkg/runtime/leader.js';
-import { KvCache, type CacheChange } from '../../pkg/runtime/kv-cache.js';
+import { KvCache, type CacheChange, type KvCacheOptions } from '../../pkg/runtime/kv-cache.js';
 import { TxnPlan, NotLeaderError } from '../../pkg/controller/txn-plan.js';
 import { PoolExecutor, MAX_ROUND_TXNS } from '../../pkg/controller/pool-executor.js';
 import { eventually, uniquePrefix } from './controller-helpers.js';
@@ -52,22 +52,34 @@ describe('LeaderElector', () => {
   });
 });
 
+/**
+ * A KvCache of a fresh prefix, started after `seed` wrote what it should list, and the changes
+ * its listener heard, each as `describe` puts it.
+ */
+async function startedCache<T>(describe: (c: CacheChange, prefix: string) => T, seed?: (client: ReturnType<TestEtcd['client']>, prefix: string) => Promise<unknown>, opts: KvCacheOptions = {}) {
+  const prefix = `${uniquePrefix()}/`;
+  const client = etcd.client();
+  await seed?.(client, prefix);
+  const cache = new KvCache(client, prefix, opts);
+  const seen: T[] = [];
+  cache.onChange((c) => seen.push(describe(c, prefix)));
+  await cache.start();
+  return { prefix, client, cache, seen };
+}
+
+/** A plan guarded by a key that is never written (the guard always holds) that puts `key`. */
+const selfGuardedPut = (prefix: string, key: string, value: unknown) =>
+  new TxnPlan({ key: Buffer.from(`${prefix}guard`), target: 'Create', result: 'Equal', create_revision: 0 }, `${prefix}guard`).put(key, value);
+
 describe('KvCache', () => {
   it('mirrors a prefix, sees its own commits once, and catches up by relisting', async () => {
-    const prefix = `${uniquePrefix()}/`;
-    const client = etcd.client();
-    await client.put(`${prefix}a/1`).value('one');
-    const cache = new KvCache(client, prefix);
-    const seen: CacheChange[] = [];
-    cache.onChange((c) => seen.push(c));
-    await cache.start();
+    const { prefix, client, cache, seen } = await startedCache((c) => c, (client, prefix) => client.put(`${prefix}a/1`).value('one'));
     expect(cache.get(`${prefix}a/1`)?.value).toBe('one');
     await client.put(`${prefix}a/2`).value('two');
     await eventually(async () => cache.get(`${prefix}a/2`)?.value === 'two', 'watch delivers a/2');
 
     // A commit of our own, applied locally at its revision: the watch echo changes nothing.
-    const plan = new TxnPlan({ key: Buffer.from(`${prefix}guard`), target: 'Create', result: 'Equal', create_revision: 0 }, `${prefix}guard`).put(`${prefix}b/1`, { x: 1 });
-    expect(await plan.commit(client, cache)).toBe(true);
+    expect(await selfGuardedPut(prefix, `${prefix}b/1`, { x: 1 }).commit(client, cache)).toBe(true);
     // Whichever comes first, the commit's own application or the watch event, the other is a no-op.
     expect(cache.get(`${prefix}b/1`)?.value).toBe('{"x":1}');
     await client.put(`${prefix}a/3`).value('three');
@@ -89,13 +101,9 @@ describe('KvCache', () => {
 
 describe('KvCache.hold', () => {
   it('holds watched changes (answering as before, telling nobody) and applies them in order on release', async () => {
-    const prefix = `${uniquePrefix()}/`;
-    const client = etcd.client();
-    await client.put(`${prefix}a/1`).value('one');
-    const cache = new KvCache(client, prefix);
-    const seen: string[] = [];
-    cache.onChange((c) => seen.push(`${c.key.slice(prefix.length)} ${c.prev?.value ?? '-'} -> ${c.kv?.value ?? '-'}`));
-    await cache.start();
+    const { prefix, client, cache, seen } = await startedCache(
+      (c, prefix) => `${c.key.slice(prefix.length)} ${c.prev?.value ?? '-'} -> ${c.kv?.value ?? '-'}`,
+      (client, prefix) => client.put(`${prefix}a/1`).value('one'));
     expect(seen).toEqual(['a/1 - -> one']);
     seen.length = 0;
     cache.hold();
@@ -108,8 +116,7 @@ describe('KvCache.hold', () => {
     expect(cache.get(`${prefix}a/1`)?.value).toBe('one');
     expect(cache.get(`${prefix}a/2`)).toBeUndefined();
     // a commit of this process's own is applied at once, holding or not
-    const plan = new TxnPlan({ key: Buffer.from(`${prefix}guard`), target: 'Create', result: 'Equal', create_revision: 0 }, `${prefix}guard`).put(`${prefix}b/1`, { x: 1 });
-    expect(await plan.commit(client, cache)).toBe(true);
+    expect(await selfGuardedPut(prefix, `${prefix}b/1`, { x: 1 }).commit(client, cache)).toBe(true);
     expect(cache.get(`${prefix}b/1`)?.value).toBe('{"x":1}');
     expect(seen).toEqual(['b/1 - -> {"x":1}']);
     // its watch echo is held too (and dropped as old news on release)
@@ -130,10 +137,7 @@ describe('KvCache.hold', () => {
 
 describe('KvCache.releaseGradually', () => {
   it('applies what it held a part at a time, letting the event loop run between parts (a new leader\'s keep-alives)', async () => {
-    const prefix = `${uniquePrefix()}/`;
-    const client = etcd.client();
-    const cache = new KvCache(client, prefix);
-    await cache.start();
+    const { prefix, client, cache } = await startedCache(() => undefined);
     cache.hold();
     let last = 0;
     for (let i = 0; i < 12; i++) last = Number((await client.put(`${prefix}k/${String(i).padStart(2, '0')}`).value(String(i)).exec()).header.revision);
@@ -157,12 +161,8 @@ describe('KvCache.releaseGradually', () => {
 
 describe('KvCache.hold and a relist', () => {
   it('applies what it held before a relist (a key put and deleted meanwhile is heard of), then holds again', async () => {
-    const prefix = `${uniquePrefix()}/`;
-    const client = etcd.client();
-    const cache = new KvCache(client, prefix, { backoff: { initialMs: 10, maxMs: 50, factor: 2 } });
-    const seen: string[] = [];
-    cache.onChange((c) => seen.push(`${c.key.slice(prefix.length)} ${c.kv ? 'put' : 'delete'}`));
-    await cache.start();
+    const { prefix, client, cache, seen } = await startedCache((c, prefix) => `${c.key.slice(prefix.length)} ${c.kv ? 'put' : 'delete'}`,
+      undefined, { backoff: { initialMs: 10, maxMs: 50, factor: 2 } });
     cache.hold();
     await client.put(`${prefix}brief`).value('x');
     const deleted = Number((await client.delete().key(`${prefix}brief`).exec()).header.revision);
