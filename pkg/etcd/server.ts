@@ -45,6 +45,8 @@ export interface EtcdServerOptions {
   tls?: EtcdTlsOptions;
   /** raised request limits; etcd's defaults (128 ops, 1.5 MiB) when absent, as a stock etcd has */
   limits?: EtcdLimits;
+  /** the etcd binary: a name looked up on PATH, or a path ("etcd" when absent) */
+  binary?: string;
 }
 
 export interface EtcdServer {
@@ -103,11 +105,15 @@ export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer>
   ];
   const logFile = o.logFile ?? join(o.dataDir, `${name}.log`);
   const logFd = openSync(logFile, 'a');
-  const child = spawn('etcd', args, { stdio: ['ignore', logFd, logFd], detached: !!o.detached });
+  const child = spawn(o.binary ?? 'etcd', args, { stdio: ['ignore', logFd, logFd], detached: !!o.detached });
   closeSync(logFd);
   if (o.detached) child.unref();
   let exited = false;
   child.once('exit', () => { exited = true; });
+  // a missing binary is an 'error' event, not an exit: without a listener it is an uncaught
+  // exception, and the start would wait the whole health deadline for nothing
+  let spawnError: Error | undefined;
+  child.once('error', (e) => { spawnError = e; exited = true; });
   const stop = async () => {
     if (exited || child.exitCode !== null) return;
     const done = new Promise<void>((r) => child.once('exit', () => r()));
@@ -121,6 +127,7 @@ export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer>
     try {
       await waitHealthy(server.endpoints, { exited: () => exited, logFile, ...(o.tls ? { tls: o.tls } : {}) });
     } catch (e) {
+      if (spawnError) throw new EtcdStartError(`cannot run ${o.binary ?? 'etcd'}: ${spawnError.message} (is etcd installed and on PATH? scripts/setup.sh installs it)`);
       await stop();
       throw e;
     }

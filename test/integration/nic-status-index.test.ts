@@ -74,8 +74,9 @@ describe('a NIC\'s status in its node\'s index', () => {
 
   it('sweeps a status an older xnet left under status/controller/', async () => {
     const old = fx.store.keys.status('ContainerNic', 'a-eth1', { controller: true });
-    await fx.etcd.client().put(old).value(JSON.stringify({ ip: '10.77.9.9', prefixLength: 24 }));
-    expect(await raw(old)).toBeDefined();
+    const put = await fx.etcd.client().put(old).value(JSON.stringify({ ip: '10.77.9.9', prefixLength: 24 })).exec();
+    // the GC may sweep it before a read could see it: read it at the put's own revision
+    expect(await fx.etcd.client().get(old).revision(put.header.revision).string()).not.toBeNull();
     await eventually(async () => (await raw(old)) === undefined, 'the old status deleted');
     // the NIC's own status is untouched, and xctl shows it
     expect(statusOf(await fx.store.get('ContainerNic', 'a-eth1')).ip).not.toBe('10.77.9.9');
