@@ -5,8 +5,9 @@
 // parse of objects and claims is kept with the key, so the model does not parse them again.
 // Object copies in a node's index are never read for what they say, only compared byte for
 // byte with the decoded key they copy (context.ts): a copy that is not JSON is simply not
-// equal, and rewritten. The controller statuses kept there are decoded like any status.
-import { decodeParsedObject, decodeStatus, parseJson } from '../store/decode.js';
+// equal, and rewritten. The controller statuses kept there are decoded like any status, and
+// their parse kept like an object's.
+import { decodeParsedObject, decodeParsedStatus, decodeStatus, parseJson } from '../store/decode.js';
 import type { Keys } from '../store/keys.js';
 import { decodeClaim, type IpamKeys } from '../ipam/keys.js';
 import type { RawKv } from '../runtime/kv.js';
@@ -27,8 +28,17 @@ export function controllerAdmit(keys: Keys, ipam: IpamKeys): (kv: RawKv) => stri
       kv.parsed = raw;
       return undefined;
     }
-    const st = keys.parseStatusKey(kv.key) ?? keys.parseIndexedStatus(kv.key);
-    if (st) { decodeStatus(st.kind, kv.key, kv.value); return undefined; }
+    const st = keys.parseIndexedStatus(kv.key) ?? keys.parseStatusKey(kv.key);
+    if (!st) return undefined;
+    if ('writer' in st && !('controller' in st.writer)) {
+      // an agent's report is decoded, not kept parsed: most are only looked up by key
+      decodeStatus(st.kind, kv.key, kv.value);
+      return undefined;
+    }
+    // the controller's own statuses: read back at every term start and by every plan
+    const raw = parseJson(kv.key, kv.value);
+    decodeParsedStatus(st.kind, kv.key, raw);
+    kv.parsed = raw;
     return undefined;
   };
 }

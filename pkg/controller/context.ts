@@ -32,12 +32,16 @@ export function conditions(prev: Status | undefined, list: Array<Omit<Condition,
   return out;
 }
 
+/** Where an object's controller status is kept and what is there (Model.controllerStatusAt). */
+export type StatusAt = ReturnType<Model['controllerStatusAt']>;
+
 /**
  * Adds the status put (guarded by the cached status' mod_revision) when it differs. `entry`:
- * the object as the caller read it, when it has it.
+ * the object as the caller read it, when it has it; `at`: its status as the caller looked it
+ * up for that entry, when it has (a NIC's plan reads it first for the conditions it keeps).
  */
-export function putStatusIfChanged(ctx: Ctx, plan: TxnPlan, kind: Kind, name: string, desired: Status, entry?: Entry<AnyObject>): boolean {
-  const { key, cur } = ctx.model.controllerStatusAt(kind, name, entry?.obj);
+export function putStatusIfChanged(ctx: Ctx, plan: TxnPlan, kind: Kind, name: string, desired: Status, entry?: Entry<AnyObject>, at?: StatusAt): boolean {
+  const { key, cur } = at ?? ctx.model.controllerStatusAt(kind, name, entry?.obj);
   const same = !!cur && sameJson(cur.status, desired);
   if (INDEXED_KINDS.includes(kind)) return putIndexedStatus(ctx, plan, { key, entry: entry ?? ctx.model.object(kind, name), cur: cur?.kv }, desired, same);
   if (same || !key) return false;

@@ -11,7 +11,7 @@ import type { TxnPlan } from './txn-plan.js';
 import type { RawKv } from '../runtime/kv.js';
 import type { RoundState } from './pool-executor.js';
 import type { Entry, ClaimEntry } from './model.js';
-import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
+import { conditions, putStatusIfChanged, type Ctx, type Status, type StatusAt } from './context.js';
 import { ensureNicFinalizer, finishNicDeletion } from './nic-finalizer.js';
 
 export interface NicOutcome {
@@ -37,6 +37,8 @@ interface Target {
   describe: string;
   /** the round-state id of the addresses this target hands out (a HostSubnet's are its own) */
   roundId: string;
+  /** that round pool, once looked up (a target lives no longer than its round state) */
+  rp?: RoundPool;
 }
 
 /** What one round of a pool has handed out so far, and where its next-fit scan resumes. */
@@ -47,6 +49,8 @@ export function roundPool(state: RoundState, id: string): RoundPool {
   if (!p) state.set(`pool/${id}`, (p = { taken: new Set() }));
   return p;
 }
+
+const targetPool = (state: RoundState, t: Target): RoundPool => (t.rp ??= roundPool(state, t.roundId));
 
 /** Not a failure: the NIC waits for something another reconcile provides (its HostSubnet). */
 export class WaitingError extends AllocationError {
@@ -61,10 +65,14 @@ export class WaitingError extends AllocationError {
  */
 function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundState): Target {
   const cnName = nic.spec.network.clusterNetwork!;
-  const memo = `target/${cnName}/${nic.spec.node}`;
-  const hit = nic.spec.ip ? undefined : state.get(memo) as TargetChoice | undefined;
+  // network -> node -> choice: looked up by the strings the NIC holds, none built per NIC
+  let memo = state.get('targets') as Map<string, Map<string, TargetChoice>> | undefined;
+  if (!memo) state.set('targets', (memo = new Map()));
+  let byNode = memo.get(cnName);
+  if (!byNode) memo.set(cnName, (byNode = new Map()));
+  const hit = nic.spec.ip ? undefined : byNode.get(nic.spec.node);
   const chosen = hit ?? chooseHostSubnet(ctx, nic);
-  if (!hit && !nic.spec.ip) state.set(memo, chosen);
+  if (!hit && !nic.spec.ip) byNode.set(nic.spec.node, chosen);
   // The status the choice was made from: the round state outlives a round in flight, and a
   // HostSubnet status changed since then fails this compare instead of passing with the new one.
   plan.unchanged(chosen.statusKey, chosen.statusKv);
@@ -186,6 +194,8 @@ interface NicJob {
   /** the NIC as cached (its key and revision) */
   entry: Entry<ContainerNic>;
   uid: string;
+  /** the controller's status of the NIC as it is now: where it is kept and what is there */
+  statusAt: StatusAt;
   prev?: Status;
   mine: ClaimEntry[];
 }
@@ -199,10 +209,8 @@ export function allocateNic(ctx: Ctx, name: string, plan: TxnPlan, state: RoundS
   if (e.obj.metadata.deletionTimestamp) return finishNicDeletion(ctx, plan, e);
   const uid = e.obj.metadata.uid!;
   ensureNicFinalizer(ctx, plan, e);
-  const job: NicJob = {
-    ctx, plan, state, name, nic: e.obj, entry: e, uid,
-    prev: ctx.model.controllerStatus('ContainerNic', name, e.obj)?.status, mine: ctx.model.claimsOf(uid),
-  };
+  const statusAt = ctx.model.controllerStatusAt('ContainerNic', name, e.obj);
+  const job: NicJob = { ctx, plan, state, name, nic: e.obj, entry: e, uid, statusAt, prev: statusAt.cur?.status, mine: ctx.model.claimsOf(uid) };
   const out = planNic(job);
   // Last: the status (kept in the node's index) usually pins the NIC's mod_revision already, which implies this.
   plan.sameIncarnation(ctx.model.keys.object('ContainerNic', name), e.kv);
@@ -235,7 +243,7 @@ function failNic(job: NicJob, err: AllocationError): NicOutcome {
       { type: 'Allocated', status: 'False', reason: err.reason, message: err.message },
       { type: 'Ready', status: 'False', reason: err.reason, message: err.message },
     ]),
-  }, job.entry);
+  }, job.entry, job.statusAt);
   return { result: err instanceof WaitingError ? 'waiting' : 'failed', reason: err.reason, message: err.message };
 }
 
@@ -247,7 +255,7 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
   if (keep) return { ip: keep.ip, keep };
   if (want !== undefined) return { ip: checkWanted(job, pool, target, want) };
   const claims = ctx.model.claimsIn(pool.type, pool.name, 'addresses');
-  const rp = roundPool(job.state, target.roundId);
+  const rp = targetPool(job.state, target);
   const picked = pickFree(target.ranges, claims, rp, (ip) => ctx.model.coolingUntil(pool.type, pool.name, ip, ctx.addressCooldownMs));
   if ('ip' in picked) return { ip: picked.ip };
   if (picked.coolingUntil !== undefined) {
@@ -269,7 +277,7 @@ function checkWanted(job: NicJob, pool: { type: PoolType; name: string }, target
     throw new AllocationError('OutOfRange', `ip ${nic.spec.ip} is outside ${target.describe}`);
   }
   const holder = ctx.model.claimsIn(pool.type, pool.name, 'addresses').get(want);
-  if ((holder && holder.claim.owner.uid !== job.uid) || roundPool(job.state, target.roundId).taken.has(want)) {
+  if ((holder && holder.claim.owner.uid !== job.uid) || targetPool(job.state, target).taken.has(want)) {
     const who = holder ? `${holder.claim.owner.kind} "${holder.claim.owner.name}"${holder.claim.node ? ` on node "${holder.claim.node}"` : ''}` : 'another ContainerNic allocated at the same time';
     throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is already used by ${who}`);
   }
@@ -279,7 +287,7 @@ function checkWanted(job: NicJob, pool: { type: PoolType; name: string }, target
 /** Puts the claim (create-if-absent) unless kept; drops the NIC's other claims. Returns whether it claimed. */
 function claimAddress(job: NicJob, pool: { type: PoolType; name: string }, target: Target, choice: Choice): boolean {
   const { ctx, plan, nic } = job;
-  roundPool(job.state, target.roundId).taken.add(choice.ip);
+  targetPool(job.state, target).taken.add(choice.ip);
   for (const c of job.mine) if (c !== choice.keep) plan.unchanged(c.key, c.kv).del(c.key);
   if (choice.keep) { plan.unchanged(choice.keep.key, choice.keep.kv); return false; }
   const key = ctx.model.ipam.space(pool.type, pool.name, 'addresses') + padIp(choice.ip);
@@ -303,6 +311,6 @@ function writeAllocated(job: NicJob, target: Target, ip: number, claimed: boolea
       { type: 'Allocated', status: 'True', reason: 'Allocated', message: `${ipText}/${target.prefixLength} allocated` },
       { type: 'Ready', status: 'False', reason: 'WaitingForAgent', message: `waiting for the agent of node "${nic.spec.node}" to put ${nic.spec.ifName} into container "${nic.spec.container}"` },
     ]),
-  }, job.entry);
+  }, job.entry, job.statusAt);
   return { result: claimed || wrote ? 'allocated' : 'unchanged', ip: ipText };
 }

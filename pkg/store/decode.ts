@@ -59,7 +59,11 @@ export function decodeParsedObject(kind: Kind, name: string, key: string, raw: u
 
 /** One writer's status part (controller's or a node's), schema-checked. */
 export function decodeStatus(kind: Kind, key: string, value: string): Status {
-  const raw = parseJson(key, value);
+  return decodeParsedStatus(kind, key, parseJson(key, value));
+}
+
+/** decodeStatus of a value already parsed as JSON (`raw` is left as it is). */
+export function decodeParsedStatus(kind: Kind, key: string, raw: unknown): Status {
   const r = kindInfo(kind).status.safeParse(raw);
   if (!r.success) throw new UndecodableError(key, issues(r.error));
   return r.data as Status;

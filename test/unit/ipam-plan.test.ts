@@ -92,4 +92,15 @@ describe('claim keys', () => {
     const sorted = ['10.0.0.10', '10.0.0.9', '10.0.0.100'].map((s) => padIp(ip(s))).sort();
     expect(sorted.map((s) => formatIPv4(unpadIp(s)))).toEqual(['10.0.0.9', '10.0.0.10', '10.0.0.100']);
   });
+
+  it('pad every octet value, the lowest and highest addresses too', () => {
+    expect(padIp(ip('0.0.0.0'))).toBe('000.000.000.000');
+    expect(padIp(ip('255.255.255.255'))).toBe('255.255.255.255');
+    for (let v = 0; v < 256; v++) {
+      const text = `${v}.${255 - v}.${v % 10}.${(v * 7) % 256}`;
+      const padded = padIp(ip(text));
+      expect(padded).toBe(text.split('.').map((o) => o.padStart(3, '0')).join('.'));
+      expect(formatIPv4(unpadIp(padded))).toBe(text);
+    }
+  });
 });
