@@ -96,6 +96,9 @@ describe('controller HA', () => {
       await store.applyAll(nics(0));
       await eventually(async () => (await store.list('ContainerNic')).items.every((o) => ipOf(o)), 'the first 100 NICs allocated by a');
       const addresses = () => b.model.claimsIn('clusternetworks', 'default', 'addresses').size;
+      // b watches the whole prefix: once its watch has delivered the newest write there, it holds a's
+      const newest = Math.max(...(await etcd.client().getAll().prefix(`${prefix}/`).exec()).kvs.map((kv) => Number(kv.mod_revision)));
+      await eventually(async () => b.cache.revision >= newest, 'b\'s watch delivered a\'s writes');
       // b has seen none of it applied: its watch delivered the writes and it held them
       expect(b.isLeader).toBe(false);
       expect(addresses()).toBe(0);

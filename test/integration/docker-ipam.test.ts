@@ -170,9 +170,12 @@ describe('xnet IPAM plugin for docker run', () => {
       await clearDeadContainerd(h); // its containerd's pid file, which a zombie keeps 'alive'
       // dockerd serves its API only after restoring (and restarting) its containers.
       await startDockerd(h, { timeoutMs: 240_000 });
-      // What they came back with, before the agent moved any: their own addresses, at most
-      // swapped between the two without --ip (never another container's).
-      const first = await Promise.all(restarting.map((n) => ipOf(h, n).catch(() => '')));
+      // What they came back with: their own addresses, at most swapped between the two without
+      // --ip (never another container's). The agent may already be moving a swapped pair (each
+      // disconnected, then connected to its own): a container caught in between has none yet.
+      const read = () => Promise.all(restarting.map((n) => ipOf(h, n).catch(() => '')));
+      const first = await eventually(async () => { const ips = await read(); return ips.every(Boolean) && ips; }, 'the restored containers attached', 30_000)
+        .catch(async () => read());
       const why = first.includes('') ? await restoreReport(h, restarting) : '';
       expect(first[0], `the --ip container on its address ${why}`).toBe(before[0]);
       expect([...first].sort(), why).toEqual([...before].sort());

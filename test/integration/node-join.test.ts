@@ -136,8 +136,10 @@ describe('joining without writing objects, liveness on the lease (TLS + auth etc
     }, 'Node host-2 not Ready', (LEASE_TTL_S + 10) * 1000);
     const ms = Date.now() - t0;
     expect(lost.reason).toBe('NodeLost');
-    // etcd ends the lease at most one TTL after the last keep-alive (sent every TTL/3); polls add 100 ms
-    expect(ms, `Node not Ready ${ms} ms after SIGKILL`).toBeLessThanOrEqual(LEASE_TTL_S * 1000 + 1000);
+    // etcd ends the lease at most one TTL after the last keep-alive (sent every TTL/3); its
+    // expiry check, the revoke's commit, the controller's write and the polls add a margin that
+    // a loaded machine stretches (controller-ha.test.ts allows the same)
+    expect(ms, `Node not Ready ${ms} ms after SIGKILL`).toBeLessThanOrEqual(LEASE_TTL_S * 1000 + 4000);
     expect(await lab.client.get(reportKey).string()).toBeNull();
     expect((await lab.store.get('HostSubnet', `default-${h2.name}`))?.status).toHaveProperty('subnet');
   }, 60_000);
