@@ -32,6 +32,9 @@ describe('containers without a namespace of their own', () => {
     await runContainer(h, 'hostnet', ['--network', 'host']);
     // settle: the agent's first pass is done and nothing else is in flight
     await eventually(async () => (await readyCondition(lab.store, 'HostSubnet', 'default-host-1'))?.status === 'True', 'HostSubnet Ready');
+    // and the kernel's own: an IPv6 address still in duplicate address detection turns from
+    // tentative to usable (and gains its local route) on its own, seconds after its link came up
+    await eventually(async () => !(await sh(h, ['ip', '-6', 'addr', 'show'])).includes('tentative'), 'no IPv6 address tentative');
     const before = await hostSnapshot();
     await lab.store.create(obj('ContainerNic', 'hostnet-eth1', { node: 'host-1', container: 'hostnet', ifName: 'eth1', network: { clusterNetwork: 'default' }, defaultRoute: true }));
     await allocateNic(lab.store, 'hostnet-eth1', '10.76.1.90');
