@@ -110,10 +110,10 @@ export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer>
   if (o.detached) child.unref();
   let exited = false;
   child.once('exit', () => { exited = true; });
-  // a missing binary is an 'error' event, not an exit: without a listener it is an uncaught
-  // exception, and the start would wait the whole health deadline for nothing
-  let spawnError: Error | undefined;
-  child.once('error', (e) => { spawnError = e; exited = true; });
+  // A missing binary is an 'error' event, not an exit: without a listener it is an uncaught
+  // exception, and a start (a cluster member's too) would wait the whole health deadline.
+  const spawnError = await new Promise<Error | undefined>((r) => { child.once('spawn', () => r(undefined)); child.once('error', r); });
+  if (spawnError) throw new EtcdStartError(`cannot run ${o.binary ?? 'etcd'}: ${spawnError.message} (is etcd installed and on PATH? scripts/setup.sh installs it)`);
   const stop = async () => {
     if (exited || child.exitCode !== null) return;
     const done = new Promise<void>((r) => child.once('exit', () => r()));
@@ -127,7 +127,6 @@ export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer>
     try {
       await waitHealthy(server.endpoints, { exited: () => exited, logFile, ...(o.tls ? { tls: o.tls } : {}) });
     } catch (e) {
-      if (spawnError) throw new EtcdStartError(`cannot run ${o.binary ?? 'etcd'}: ${spawnError.message} (is etcd installed and on PATH? scripts/setup.sh installs it)`);
       await stop();
       throw e;
     }

@@ -3,7 +3,7 @@
 // quads ("010.076.001.084") so that keys sort in address order and a block's addresses form
 // one key range (a ranged compare can then prove a block empty).
 import { z } from 'zod';
-import { formatIPv4, parseIPv4 } from '../ip/ipv4.js';
+import { parseIPv4 } from '../ip/ipv4.js';
 
 export type PoolType = 'clusternetworks' | 'macvlannets';
 export type ClaimSpace = 'blocks' | 'addresses';

@@ -10,8 +10,11 @@ describe('starting etcd', () => {
   it('without its binary: a clear error, not a wait for the health deadline', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'xnet-etcd-missing-'));
     try {
-      const start = startEtcdServer({ dataDir: dir, binary: join(dir, 'no-such-etcd') });
-      await expect(start).rejects.toThrow(/cannot run .*no-such-etcd: .*ENOENT.*scripts\/setup\.sh installs it/);
+      const missing = /cannot run .*no-such-etcd: .*ENOENT.*scripts\/setup\.sh installs it/;
+      await expect(startEtcdServer({ dataDir: dir, binary: join(dir, 'no-such-etcd') })).rejects.toThrow(missing);
+      // a cluster member, which does not wait to be healthy on its own, says so as well
+      const member = startEtcdServer({ dataDir: dir, name: 'm1', binary: join(dir, 'no-such-etcd'), initialCluster: 'm1=http://127.0.0.1:1' });
+      await expect(member).rejects.toThrow(missing);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
