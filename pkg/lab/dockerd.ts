@@ -1,7 +1,7 @@
 // One Docker daemon per lab host, run inside the host's namespace. `nsenter --net` rather
 // than `ip netns exec`, which remounts /sys and makes dockerd fail ("Devices cgroup isn't
 // mounted"). dockerd only ever rewrites the iptables of the namespace it runs in.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LabError } from './errors.js';
 import { unmountUnder } from './mounts.js';
@@ -83,8 +83,13 @@ export async function startDockerd(host: LabHost, opts: { timeoutMs?: number } =
     r.processes.push(entry);
     if (!r.cgroupParents.includes(host.netns)) r.cgroupParents.push(host.netns);
   });
+  // dockerd starts its containerd before it points TMPDIR at its own data root, so containerd
+  // would write what it leaves in the temporary directory (the stack dump that dockerd asks
+  // for with SIGUSR1 before it kills a containerd that is slow to stop) to /tmp: keep it here.
+  const tmp = join(host.dir, 'tmp');
+  mkdirSync(tmp, { recursive: true });
   // nsenter execs dockerd in place, so the PID spawned is dockerd's own
-  const proc = spawnDetached(entry.argv, entry.log);
+  const proc = spawnDetached(entry.argv, entry.log, { TMPDIR: tmp });
   updateRecord(labDir, (r) => {
     const e = r.processes.find((p) => p.id === id);
     if (e) { e.pid = proc.pid; e.startTime = proc.startTime; }

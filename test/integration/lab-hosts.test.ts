@@ -1,12 +1,17 @@
 // The lab's hosts are real: namespaces on one L2 underlay, each with its own Docker daemon
 // running the locally made busybox image, and `down` leaves nothing behind, even after a crash.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cgroupDirsOf } from '../harness/cgroups.js';
 import { buildTestLab, useTestLab } from '../harness/lab.js';
 import { rootNetChanges, rootNetState } from '../harness/root-netns.js';
 import { destroyLab, labLeftovers, readRecord } from '../../pkg/lab/index.js';
+import { pidsInNetns } from '../../pkg/lab/proc.js';
+
+const argv0 = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]; } catch { return ''; } };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function rootLinkNames(): string[] {
   return (JSON.parse(execFileSync('ip', ['-json', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[]).map((l) => l.ifname);
@@ -46,6 +51,19 @@ describe('two lab hosts', () => {
     const r = await lab().docker(h1, ['exec', 'only-on-1', 'ping', '-c', '1', '-W', '2', h2.address]);
     expect(r.exitCode).toBe(0);
     expect((await lab().docker(h2, ['ps', '-q', '--filter', 'name=only-on-1'])).stdout).toBe('');
+  });
+
+  test("containerd's stack dump (dockerd asks for one before it kills a slow containerd) lands in the host's directory, not /tmp", async () => {
+    const h = lab().host('host-1');
+    const containerd = pidsInNetns(h.netnsPath).filter((pid) => /(^|\/)containerd$/.test(argv0(pid)));
+    expect(containerd).toHaveLength(1);
+    const name = `containerd.${containerd[0]}.stacks.log`;
+    // SIGUSR1 is what dockerd sends: containerd writes the dump and keeps running
+    process.kill(containerd[0], 'SIGUSR1');
+    const inHost = join(h.dir, 'tmp', name);
+    for (let i = 0; i < 50 && !existsSync(inHost); i++) await sleep(100);
+    expect(existsSync(inHost)).toBe(true);
+    expect(existsSync(join('/tmp', name))).toBe(false);
   });
 
   test('exec runs in the host namespace with DOCKER_HOST set', async () => {
