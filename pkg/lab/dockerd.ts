@@ -47,6 +47,28 @@ function tail(file: string, lines = 15): string {
   }
 }
 
+/** How the host's dockerd is run (its config file written here), as the lab's record keeps it. */
+function dockerdEntry(host: LabHost): ProcessEntry {
+  const config = join(host.dir, 'daemon.json');
+  // dockerd 20.10 otherwise writes /etc/docker/key.json, a file outside the lab (the key is
+  // only settable in the config file: the flag is not registered in this build)
+  writeFileSync(config, JSON.stringify({ 'deprecated-key-path': join(host.dir, 'key.json') }) + '\n');
+  return {
+    id: dockerdEntryId(host), role: 'dockerd', host: host.name,
+    argv: [
+      'nsenter', `--net=${host.netnsPath}`, 'dockerd',
+      '--data-root', join(host.dir, 'data'),
+      '--exec-root', join(host.dir, 'exec'),
+      '--pidfile', join(host.dir, 'dockerd.pid'),
+      '-H', host.dockerHost,
+      '--config-file', config,
+      '--cgroup-parent', host.netns,
+    ],
+    log: join(host.dir, 'dockerd.log'),
+    pidfile: join(host.dir, 'dockerd.pid'),
+  };
+}
+
 /**
  * Starts the host's dockerd (which runs its own containerd under the exec root) and waits
  * until `docker info` answers. Data root, exec root, socket, pid file and log all live in the
@@ -60,24 +82,7 @@ export async function startDockerd(host: LabHost, opts: { timeoutMs?: number } =
   if (old?.pid && isAlive(old.pid, old.startTime)) {
     throw new LabError('DockerdRunning', `dockerd of ${host.name} is already running (pid ${old.pid})`);
   }
-  const config = join(host.dir, 'daemon.json');
-  // dockerd 20.10 otherwise writes /etc/docker/key.json, a file outside the lab (the key is
-  // only settable in the config file: the flag is not registered in this build)
-  writeFileSync(config, JSON.stringify({ 'deprecated-key-path': join(host.dir, 'key.json') }) + '\n');
-  const entry: ProcessEntry = {
-    id, role: 'dockerd', host: host.name,
-    argv: [
-      'nsenter', `--net=${host.netnsPath}`, 'dockerd',
-      '--data-root', join(host.dir, 'data'),
-      '--exec-root', join(host.dir, 'exec'),
-      '--pidfile', join(host.dir, 'dockerd.pid'),
-      '-H', host.dockerHost,
-      '--config-file', config,
-      '--cgroup-parent', host.netns,
-    ],
-    log: join(host.dir, 'dockerd.log'),
-    pidfile: join(host.dir, 'dockerd.pid'),
-  };
+  const entry = dockerdEntry(host);
   updateRecord(labDir, (r) => {
     r.processes = r.processes.filter((p) => p.id !== id);
     r.processes.push(entry);
