@@ -37,8 +37,13 @@ export function ensureNicFinalizer(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNi
 export function nicStillHeldWhy(ctx: Ctx, nic: ContainerNic, claims: ClaimEntry[]): string | undefined {
   if (!claims.length) return undefined;
   const node = nic.spec.node;
-  if (!ctx.model.node(node)) return undefined;
-  if (!ctx.model.nodeStatus(node, 'ContainerNic', nic.metadata.name)) return undefined;
+  // a Node that does not decode is not a deleted one
+  if (!ctx.model.node(node) && !ctx.model.cache.isRefused(ctx.model.keys.object('Node', node))) return undefined;
+  if (!ctx.model.nodeStatus(node, 'ContainerNic', nic.metadata.name)) {
+    // there but unreadable is not "taken out": the address stays until the report goes
+    if (!ctx.model.cache.isRefused(ctx.model.keys.status('ContainerNic', nic.metadata.name, { node }))) return undefined;
+    return `node "${node}"'s report of ${nic.spec.ifName} does not decode; the address is kept until that report is readable or removed`;
+  }
   return `node "${node}" has not reported ${nic.spec.ifName} removed from container "${nic.spec.container}" yet`;
 }
 

@@ -59,12 +59,7 @@ export function desiredNodeStatus(ctx: Ctx, node: Node, lastSeen: LastSeen): Sta
   const iface = (last?.interface as string | undefined) ?? prev?.interface;
   const seenAt = agent ? prev?.lastHeartbeatTime ?? (agent.lastHeartbeatTime as string | undefined)
     : (last?.lastHeartbeatTime as string | undefined) ?? prev?.lastHeartbeatTime;
-  const everSeen = !!(last || prev?.address || prev?.lastHeartbeatTime);
-  // Written while the agent lives too: this is what the merged view shows the moment the
-  // agent's lease-bound status expires, even if no controller is running at that instant.
-  const cond = everSeen
-    ? { type: 'Ready', status: 'False' as const, reason: 'NodeLost', message: `the agent's etcd lease expired (it stopped, or lost etcd for longer than its TTL)${seenAt ? `; last report ${seenAt}` : ''}; subnets are kept until the Node is deleted` }
-    : { type: 'Ready', status: 'Unknown' as const, reason: 'AgentNotStarted', message: 'no agent has reported for this node yet' };
+  const cond = readyWithoutReport(ctx, name, !!(last || prev?.address || prev?.lastHeartbeatTime), seenAt);
   return {
     observedGeneration: node.metadata.generation,
     ...(address ? { address } : {}),
@@ -73,4 +68,20 @@ export function desiredNodeStatus(ctx: Ctx, node: Node, lastSeen: LastSeen): Sta
     ...(agent?.agentVersion ? { agentVersion: agent.agentVersion } : prev?.agentVersion ? { agentVersion: prev.agentVersion } : {}),
     conditions: conditions(prev, [cond, addressCondition(verdict)]),
   };
+}
+
+/**
+ * The Ready condition the controller keeps for when the agent's own is not there. Written
+ * while the agent lives too: this is what the merged view shows the moment the agent's
+ * lease-bound report expires, even if no controller is running at that instant. A report that
+ * is there but does not decode is not a lost node.
+ */
+function readyWithoutReport(ctx: Ctx, name: string, everSeen: boolean, seenAt: string | undefined) {
+  const last = seenAt ? `; last report ${seenAt}` : '';
+  if (ctx.model.cache.isRefused(ctx.model.keys.status('Node', name, { node: name }))) {
+    return { type: 'Ready', status: 'False' as const, reason: 'ReportUnreadable', message: `the agent's report about itself does not decode (an agent of another version, or a broken one)${last}; the controller's log names the field` };
+  }
+  return everSeen
+    ? { type: 'Ready', status: 'False' as const, reason: 'NodeLost', message: `the agent's etcd lease expired (it stopped, or lost etcd for longer than its TTL)${last}; subnets are kept until the Node is deleted` }
+    : { type: 'Ready', status: 'Unknown' as const, reason: 'AgentNotStarted', message: 'no agent has reported for this node yet' };
 }

@@ -11,6 +11,11 @@ export interface CacheChange {
   local: boolean;
   /** when the watch delivered it, for a change held and released later (KvCache.hold); else now */
   at?: number;
+  /**
+   * The key is still in etcd, but its value does not decode: it left the cache (or never
+   * entered it) for that reason, not because it was deleted (KvCache.isRefused).
+   */
+  refused?: boolean;
 }
 
 export interface KvCacheOptions {

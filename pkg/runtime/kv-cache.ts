@@ -15,6 +15,7 @@ import { watchRestarts } from '../metrics/metrics.js';
 import { rawKv, type RawKv } from './kv.js';
 import { KeyIndex } from './key-index.js';
 import { HeldChanges } from './held-changes.js';
+import { RefusedKeys } from './refused-keys.js';
 import { onceConnected, withTimeout } from './watch-wait.js';
 export { KeyIndex } from './key-index.js';
 import { forEachPageIn, splitPrefix } from '../etcd/range.js';
@@ -29,6 +30,8 @@ export class KvCache {
   private readonly index = new KeyIndex();
   /** deleted keys -> revision of the delete, so a late put event cannot resurrect them */
   private readonly tombstones = new Map<string, number>();
+  /** keys whose newest value `admit` refused (isRefused) */
+  private readonly refused = new RefusedKeys();
   private watchers: Watcher[] = [];
   private readonly listeners: Array<(c: CacheChange) => void> = [];
   private readonly relistListeners: Array<(revision: number) => void> = [];
@@ -73,6 +76,9 @@ export class KvCache {
     return this.index.data.get(key);
   }
 
+  /** Whether the key is in etcd with a value that does not decode: not in the cache, but not gone. */
+  isRefused(key: string): boolean { return this.refused.has(key); }
+
   /** Entries whose key starts with `prefix` (unordered). */
   entries(prefix = this.prefix): Iterable<RawKv> {
     return this.index.entries(prefix);
@@ -103,21 +109,22 @@ export class KvCache {
    * side; the cache itself changes only afterwards, in one go, so no listener ever sees half
    * a listing.
    */
-  private async listAll(at?: number): Promise<{ kvs: RawKv[]; revision: number }> {
+  private async listAll(at?: number): Promise<{ kvs: RawKv[]; refused: Map<string, number>; revision: number }> {
     const ranges = this.prefixes.flatMap((p) => splitPrefix(p, this.options.listSplits));
     // The revision every range is read at: given, or the current one (a one-key read).
     const revision = at ?? Number((await this.client.kv.range({ key: ranges[0].from, range_end: ranges[0].end, limit: 1, keys_only: true })).header.revision);
+    const refused = new Map<string, number>();
     const parts = await Promise.all(ranges.map(async (r) => {
       const kvs: RawKv[] = [];
       await forEachPageIn(this.client, r, { revision, pageSize: LIST_PAGE_KEYS }, (page) => {
         for (const kv of page) {
           const raw = rawKv(kv);
-          if (this.admitted(raw)) kvs.push(raw);
+          if (this.admitted(raw)) kvs.push(raw); else refused.set(raw.key, Number(raw.modRevision));
         }
       });
       return kvs;
     }));
-    return { kvs: parts.flat(), revision };
+    return { kvs: parts.flat(), refused, revision };
   }
 
   private async relist(at?: number): Promise<number> {
@@ -133,7 +140,7 @@ export class KvCache {
     // cooldown) would never hear of it. Then the listing, then holding again.
     const holding = this.held !== undefined;
     this.release();
-    this.replace(listed.kvs);
+    this.replace(listed.kvs, listed.refused);
     if (holding) this.hold();
     this.tombstones.clear();
     this.seenRevision = listed.revision;
@@ -142,9 +149,12 @@ export class KvCache {
     return listed.revision;
   }
 
-  /** Makes the cache equal to `kvs` (admitted already), telling listeners what differs. */
-  private replace(kvs: RawKv[]): void {
+  /** Makes the cache equal to `kvs` (admitted already) and `refused`, telling listeners what differs. */
+  private replace(kvs: RawKv[], refused: Map<string, number>): void {
     const fresh = new Map(kvs.map((kv) => [kv.key, kv]));
+    const changed = this.refused.replace(refused, (k) => fresh.has(k));
+    for (const k of changed.refused) this.refuse(k, this.index.data.get(k));
+    for (const k of changed.went) this.emit({ key: k, local: false });
     for (const [k, old] of this.index.data) {
       if (!fresh.has(k)) { this.index.remove(k); this.emit({ key: k, prev: old, local: false }); }
     }
@@ -254,11 +264,19 @@ export class KvCache {
     if (this.isOldNews(kv.key, Number(kv.modRevision))) return;
     const old = this.index.data.get(kv.key);
     if (!this.admitted(kv)) {
-      if (old) { this.index.remove(kv.key); this.emit({ key: kv.key, prev: old, local: false, at }); }
+      this.refused.refuse(kv.key, Number(kv.modRevision));
+      this.refuse(kv.key, old, at);
       return;
     }
+    this.refused.accept(kv.key);
     this.index.set(kv);
     this.emit({ key: kv.key, kv, prev: old, local: false, at });
+  }
+
+  /** A key refused: its good value (when it had one) leaves the cache, and listeners hear why. */
+  private refuse(key: string, old: RawKv | undefined, at?: number): void {
+    if (old) this.index.remove(key);
+    this.emit({ key, prev: old, local: false, at, refused: true });
   }
 
   /** The admit option's verdict; a refused (or unjudgeable) key is logged. */
@@ -276,7 +294,9 @@ export class KvCache {
     if (old && Number(old.modRevision) > revision) return;
     const t = this.tombstones.get(key);
     if (t === undefined || t < revision) this.tombstones.set(key, revision);
-    if (!old) return;
+    // A refused key going is news too: what waited for it to go (a deleting NIC's report) may act.
+    const wasRefused = this.refused.deleted(key, revision);
+    if (!old) { if (wasRefused) this.emit({ key, local, at }); return; }
     this.index.remove(key);
     this.emit({ key, prev: old, local, at });
   }
@@ -338,6 +358,7 @@ export class KvCache {
     const t = this.tombstones.get(key);
     if (t !== undefined && t >= Number(revision)) return;
     const kv: RawKv = { key, value, modRevision: revision, createRevision: createRevision ?? old?.createRevision ?? revision, lease, parsed };
+    this.refused.accept(key);
     this.index.set(kv);
     this.emit({ key, kv, prev: old, local: true });
   }

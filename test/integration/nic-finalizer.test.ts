@@ -6,6 +6,7 @@ import { describe, it, expect } from 'vitest';
 import { obj, eventually, statusOf, uniquePrefix, useControllerFixture } from './controller-helpers.js';
 import { NIC_FINALIZER, API_VERSION } from '../../pkg/api/index.js';
 import { Keys } from '../../pkg/store/keys.js';
+import { listEvents } from '../../pkg/events/read.js';
 
 const prefix = uniquePrefix();
 const fx = useControllerFixture(prefix);
@@ -65,5 +66,49 @@ describe('ContainerNic finalizer', () => {
     // reported on it, so the controller lets it go at once
     await fx.store.delete('ContainerNic', 'b-eth1');
     await eventually(async () => ((await raw(nicKey('b-eth1'))) ? undefined : true), 'b-eth1 gone');
+  });
+
+  it('a report that is there but does not decode is not "taken out": the deleting NIC keeps its address until the report goes', async () => {
+    const client = fx.etcd.client();
+    const report = (name: string) => keys.status('ContainerNic', name, { node: 'host-1' });
+    await fx.store.applyAll(['c-eth1', 'd-eth1'].map((n) => obj('ContainerNic', n, { node: 'host-1', container: n, ifName: 'eth1', network: { clusterNetwork: 'default' } })));
+    const ip = await addressOf('c-eth1');
+    await addressOf('d-eth1');
+    const claimKey = async () => Object.entries(await client.getAll().prefix(`${prefix}/ipam/clusternetworks/default/addresses/`).strings())
+      .find(([, v]) => JSON.parse(v).owner?.name === 'c-eth1')?.[0];
+    expect(await claimKey()).toBeDefined();
+    // both nodes' reports: c's then overwritten with bytes no agent version writes
+    for (const n of ['c-eth1', 'd-eth1']) await fx.store.writeStatus('ContainerNic', n, { node: 'host-1' }, { containerId: `id-${n}` });
+    await client.put(report('c-eth1')).value('{"containerId": 7, "conditions": "garbage"');
+    expect(await client.get(report('c-eth1')).string()).toContain('garbage');
+    // d's agent took its NIC out (its report went): d goes, and with it the round that judged c
+    await fx.store.delete('ContainerNic', 'c-eth1');
+    await fx.store.delete('ContainerNic', 'd-eth1');
+    await client.delete().key(report('d-eth1'));
+    await eventually(async () => ((await raw(nicKey('d-eth1'))) ? undefined : true), 'd-eth1 gone');
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await raw(nicKey('c-eth1')))?.value.metadata.deletionTimestamp).toBeDefined();
+    expect(await claimKey()).toBeDefined();
+    // the unreadable report goes: now the address may go too
+    await client.delete().key(report('c-eth1'));
+    await eventually(async () => ((await raw(nicKey('c-eth1'))) ? undefined : true), 'c-eth1 gone once its report went');
+    expect(await claimKey()).toBeUndefined();
+    expect(ip).toMatch(/^10\.77\./);
+  });
+
+  it('a Node whose agent report does not decode is Ready=False ReportUnreadable, not NodeLost', async () => {
+    const client = fx.etcd.client();
+    const report = keys.status('Node', 'host-1', { node: 'host-1' });
+    const ready = async () => statusOf(await fx.store.get('Node', 'host-1')).conditions?.find((c) => c.type === 'Ready');
+    const now = new Date().toISOString();
+    await fx.store.writeStatus('Node', 'host-1', { node: 'host-1' }, { lastHeartbeatTime: now, conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady', message: 'ok', lastTransitionTime: now }] });
+    await eventually(async () => (await ready())?.reason === 'AgentReady' || undefined, 'the agent report shown');
+    await client.put(report).value('not json at all');
+    const cond = await eventually(async () => { const c = await ready(); return c?.reason === 'ReportUnreadable' ? c : undefined; }, 'ReportUnreadable');
+    expect(cond.status).toBe('False');
+    expect(cond.message).toContain('does not decode');
+    await new Promise((r) => setTimeout(r, 500)); // an event is written after the change that caused it
+    const lost = (await listEvents(client, prefix)).items.filter((e) => e.reason === 'NodeLost' && e.involvedObject.name === 'host-1');
+    expect(lost).toEqual([]);
   });
 });
