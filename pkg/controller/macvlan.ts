@@ -5,7 +5,7 @@
 // containers, refilled and returned as the node's agent reports (../dockeripam/node-pool.ts).
 // The MacvlanNet's controller status (nodes[], allocated/free, Ready) is written in the same
 // transaction as the claims it reports.
-import { getCondition, macvlanBaseParent, withVlan, type MacvlanNet, type MacvlanNodeStatus, type Node } from '../api/index.js';
+import { getCondition, ifName, macvlanBaseParent, withVlan, type MacvlanNet, type MacvlanNodeStatus, type Node } from '../api/index.js';
 import { formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { blockOfAddress, macvlanAddressRange, nextFreeMacvlanBlocks } from '../ipam/plan.js';
 import { cidrInterval, type Interval } from '../ipam/ranges.js';
@@ -29,6 +29,14 @@ export interface MacvlanOutcome { result: 'synced' | 'gone'; ready?: boolean; mi
 /** Room kept in the transaction for the status put written last: its compare, its op, ~250 bytes a node. */
 const statusReserve = (nodes: number) => ({ compares: 1, ops: 1, bytes: 1024 + 256 * nodes });
 
+/**
+ * A node's message is copied into the status every node reads, at most this long: a node that
+ * reports a megabyte must not make that status too large to write (and stall every node's
+ * block with it), nor bloat what every agent receives.
+ */
+export const MAX_NODE_MESSAGE = 160;
+const clip = (m: string) => (m.length > MAX_NODE_MESSAGE ? `${m.slice(0, MAX_NODE_MESSAGE - 3)}...` : m);
+
 export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
   const out: Entry<Node>[] = [];
   for (const n of ctx.model.objects<Node>('Node')) if (labelsMatch(m.spec.nodeSelector, n.obj.metadata.labels)) out.push(n);
@@ -42,7 +50,7 @@ function agentReport(ctx: Ctx, node: string, mvn: string): { ready: boolean; mes
   const cond = getCondition(s.conditions, 'Ready');
   const ready = typeof s.ready === 'boolean' ? s.ready : cond?.status === 'True';
   const message = (typeof s.message === 'string' ? s.message : undefined) ?? cond?.message;
-  return { ready, ...(message ? { message } : {}) };
+  return { ready, ...(message ? { message: clip(message) } : {}) };
 }
 
 /** Everything one planning of one MacvlanNet shares between its nodes. */
@@ -194,7 +202,8 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
 function nodeParent(ctx: Ctx, m: MacvlanNet, n: Entry<Node>): string | undefined {
   const node = n.obj.metadata.name;
   const reported = ctx.model.nodeStatus(node, 'MacvlanNet', m.metadata.name)?.parent;
-  if (typeof reported === 'string') return reported;
+  // copied into the status every node reads: an interface name, or not at all
+  if (ifName.safeParse(reported).success) return reported as string;
   const nodeIf = n.obj.spec?.interface
     ?? (ctx.model.nodeStatus(node, 'Node', node)?.interface as string | undefined)
     ?? ctx.model.controllerStatus('Node', node)?.status.interface;

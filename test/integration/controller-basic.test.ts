@@ -184,6 +184,25 @@ describe('controller against a real etcd', () => {
     expect(report.problems, report.text).toBe(0);
   });
 
+  it("one node's oversized MacvlanNet report (a 1.4 MB message, a bogus parent) is not copied into the status every node reads", async () => {
+    await store.applyAll([
+      obj('MacvlanNet', 'mvbig', { subnet: '192.168.210.0/24', blockPrefix: 28, dockerIPAM: 'blocks', nodeSelector: { matchLabels: { big: 'yes' } } }),
+      obj('Node', 'big-1', { interface: 'eth0' }, { big: 'yes' }),
+    ]);
+    const blocks = (s: Status) => (s.nodes as Array<{ name: string; dockerRange?: string; message?: string; parent?: string }> | undefined) ?? [];
+    await waitFor('MacvlanNet', 'mvbig', (s) => blocks(s).some((n) => n.name === 'big-1' && n.dockerRange), 'big-1 has a block');
+    const huge = 'x'.repeat(1_400_000);
+    await store.writeStatus('MacvlanNet', 'mvbig', { node: 'big-1' }, { name: 'big-1', parent: 'p'.repeat(5000), ready: false, message: huge });
+    expect((await etcd.client().get(`${prefix}/registry/status/nodes/big-1/macvlannets/mvbig`).string())?.length).toBeGreaterThan(1_400_000);
+    // a node joining now still gets its block, and the status every node reads stays small
+    await store.applyAll([obj('Node', 'big-2', { interface: 'eth0' }, { big: 'yes' })]);
+    const m = await waitFor('MacvlanNet', 'mvbig', (s) => blocks(s).some((n) => n.name === 'big-2' && n.dockerRange) && blocks(s).some((n) => n.name === 'big-1' && n.message?.startsWith('xxx')), 'big-2 has a block');
+    const big1 = blocks(statusOf(m)!).find((n) => n.name === 'big-1')!;
+    expect(big1.message!.length).toBeLessThanOrEqual(160);
+    expect(big1.parent).toBe('eth0');
+    expect(JSON.stringify(statusOf(m)).length).toBeLessThan(4096);
+  });
+
   it('names HostSubnets <cn>-<node>, with a hash when that name is taken by another pair', async () => {
     await store.applyAll([
       obj('ClusterNetwork', 'a-b', { cidr: '10.201.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { clash: 'yes' } } }),
