@@ -6,6 +6,10 @@ import type { Etcd3, ICompare, Lease, Watcher } from 'etcd3';
 import type { Logger } from '../log.js';
 import { createdAt, keyAbsent, putOp, getOp, txn } from './kv.js';
 import { LEADER_RETRY, backoffDelay } from './backoff.js';
+import { onceConnected, withTimeout } from './watch-wait.js';
+
+/** How long the election key's watch may take to be armed before campaigning goes on without it. */
+const WATCH_ARM_MS = 5000;
 
 /**
  * Default lease TTL of the controller's leadership: a killed leader is replaced within this.
@@ -78,18 +82,27 @@ export class LeaderElector {
         try { await lease.revoke(); } catch { /* an expired lease cannot be revoked; fine */ }
       }
     } finally {
-      await watcher?.cancel().catch(() => undefined);
+      // cancel() waits for etcd's answer; an etcd that is gone never gives one
+      await withTimeout(watcher ? watcher.cancel() : Promise.resolve(), 2000, 'election watch cancel').catch(() => undefined);
     }
   }
 
   /** Watches the election key: its deletion wakes a waiting campaign, a new holder ends our term. */
   private async watchKey(): Promise<Watcher> {
-    const watcher = await this.opts.client.watch().key(this.opts.key).create();
+    const watcher = this.opts.client.watch().key(this.opts.key).watcher();
+    const armed = onceConnected(watcher);
     watcher.on('delete', () => { this.wake?.(); this.endTerm?.(); });
     watcher.on('put', (kv) => {
       if (this.termRevision && String(kv.create_revision) !== this.termRevision) this.endTerm?.();
     });
     watcher.on('error', () => this.wake?.());
+    // Armed before the first campaign so that a deletion is not missed; an etcd that does not
+    // answer is not waited on longer (or past stop()): a waiting campaign re-checks the key
+    // every TTL anyway, and the watch arms itself when etcd comes back.
+    const waited = this.sleep(WATCH_ARM_MS);
+    const why = await Promise.race([armed.then(() => undefined, (e: Error) => e.message), waited.then(() => `not armed within ${WATCH_ARM_MS} ms`)]);
+    this.wake?.(); // the wait's timer goes when the watch won
+    if (why && !this.stopped) this.opts.log?.warn('election watch not armed yet; campaigning without it', { error: why });
     return watcher;
   }
 

@@ -7,6 +7,8 @@ import { KvCache, type CacheChange, type KvCacheOptions } from '../../pkg/runtim
 import { TxnPlan, NotLeaderError } from '../../pkg/controller/txn-plan.js';
 import { PoolExecutor, MAX_ROUND_TXNS } from '../../pkg/controller/pool-executor.js';
 import { eventually, uniquePrefix } from './controller-helpers.js';
+import { startTcpProxy } from '../harness/tcp-proxy.js';
+import { createEtcdClient } from '../../pkg/etcd/client.js';
 import { Model } from '../../pkg/controller/model.js';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
@@ -49,6 +51,28 @@ describe('LeaderElector', () => {
     expect(await client.get(`${key}-probe`).string()).toBe('from b');
     await a.stop(); await b.stop();
     await Promise.all([ra, rb]);
+  });
+
+  it('stops within moments when etcd cannot be reached, its watch never armed', async () => {
+    const proxy = await startTcpProxy(etcd.endpoints[0]);
+    proxy.cut();
+    const client = createEtcdClient({ endpoints: [proxy.endpoint] });
+    const e = new LeaderElector({ client, key: `${uniquePrefix()}/election/controller`, id: 'cut-off', ttlSeconds: 2 });
+    let led = false;
+    let ended = false;
+    const running = e.run({ onStartedLeading: () => { led = true; }, onStoppedLeading: () => undefined }).finally(() => { ended = true; });
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      // the break: nothing reached etcd, and the elector is still campaigning
+      expect(proxy.accepted).toBe(0);
+      expect([led, ended]).toEqual([false, false]);
+      await e.stop();
+      const outcome = await Promise.race([running.then(() => 'ended'), new Promise((r) => setTimeout(() => r('still running 4 s after stop()'), 4000))]);
+      expect(outcome).toBe('ended');
+    } finally {
+      client.close();
+      await proxy.close();
+    }
   });
 });
 
