@@ -2,6 +2,7 @@
 // schema (anything else is skipped and reported by its key: events are written by every node),
 // sorted oldest first like `kubectl get events`.
 import type { Etcd3, IKeyValue } from 'etcd3';
+import { onceConnected, withTimeout } from '../runtime/watch-wait.js';
 import { Keys } from '../store/keys.js';
 import { decodeKey } from '../store/decode.js';
 import type { SkippedKey } from '../store/types.js';
@@ -45,7 +46,9 @@ export interface EventHandlers {
 
 /** Calls onEvent for every event written after `revision` until the signal aborts. */
 export async function watchEvents(client: Etcd3, prefix: string | undefined, revision: number, obj: InvolvedObject | undefined, h: EventHandlers, signal?: AbortSignal): Promise<void> {
-  const w = await client.watch().prefix(new Keys(prefix).events()).startRevision(String(revision + 1)).create();
+  const w = client.watch().prefix(new Keys(prefix).events()).startRevision(String(revision + 1)).watcher();
+  // every call to etcd has a deadline: an etcd gone since the listing fails the command
+  await withTimeout(onceConnected(w), 10_000, 'events watch').catch(async (err) => { await withTimeout(w.cancel(), 2000, 'events watch cancel').catch(() => undefined); throw err; });
   w.on('put', (kv: IKeyValue) => {
     const key = kv.key.toString();
     const e = decodeEvent(key, kv.value.toString());
@@ -57,5 +60,5 @@ export async function watchEvents(client: Etcd3, prefix: string | undefined, rev
     signal?.addEventListener('abort', () => resolve(), { once: true });
     w.on('error', () => resolve());
   });
-  await w.cancel().catch(() => undefined);
+  await withTimeout(w.cancel(), 2000, 'events watch cancel').catch(() => undefined);
 }
