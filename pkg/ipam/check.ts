@@ -4,9 +4,10 @@
 // overlapping addresses in one pool) and unclaimed allocations (a status announcing an
 // address no claim backs).
 import type { Etcd3 } from 'etcd3';
-import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, MacvlanNodeStatus, Status } from '../api/index.js';
+import type { ClusterNetwork, ContainerNic, HostSubnet, Kind, MacvlanNet, MacvlanNodeStatus, Status } from '../api/index.js';
 import { parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
+import { decodeObject, decodeStatus, UndecodableError } from '../store/decode.js';
 import { listPrefix } from '../runtime/kv.js';
 import { decodeClaim, IpamKeys, type Claim } from './keys.js';
 import { cidrInterval, size, subtract, normalize, type Interval } from './ranges.js';
@@ -59,7 +60,7 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
   const keys = new Keys(prefix);
   const ipam = new IpamKeys(prefix);
   const input: AuditInput = { objects: new Map(), statuses: new Map(), claims: [], undecodable: [], containerAddrs: [] };
-  const indexed: Array<{ id: string; node: string; value: string }> = [];
+  const indexed: Array<{ id: string; kind: Kind; key: string; node: string; value: string }> = [];
   for (const { key, value } of kvs) {
     const c = ipam.parse(key);
     if (c) {
@@ -69,19 +70,38 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
       continue;
     }
     const o = keys.parseObjectKey(key);
-    if (o) { try { input.objects.set(`${o.kind}/${o.name}`, JSON.parse(value)); } catch { /* ignore */ } continue; }
+    if (o) {
+      const obj = decodedOr(input, key, 'the object', () => decodeObject(o.kind, o.name, key, value, 0));
+      if (obj) input.objects.set(`${o.kind}/${o.name}`, obj as StoredObject);
+      continue;
+    }
     const ix = keys.parseIndexedStatus(key);
-    if (ix) { indexed.push({ id: `${ix.kind}/${ix.name}`, node: ix.node, value }); continue; }
+    if (ix) { indexed.push({ id: `${ix.kind}/${ix.name}`, kind: ix.kind, key, node: ix.node, value }); continue; }
     const s = keys.parseStatusKey(key);
-    if (s && 'controller' in s.writer) { try { input.statuses.set(`${s.kind}/${s.name}`, JSON.parse(value)); } catch { /* ignore */ } }
+    if (s && 'controller' in s.writer) {
+      const st = decodedOr(input, key, 'the controller\'s status', () => decodeStatus(s.kind, key, value));
+      if (st) input.statuses.set(`${s.kind}/${s.name}`, st);
+    }
     if (s && 'node' in s.writer && s.kind === 'MacvlanNet') { try { input.containerAddrs.push(...containerAddresses(s.name, s.writer.node, JSON.parse(value))); } catch { /* ignore */ } }
   }
   // A status kept in a node's index is the object's only where the object is bound now.
   for (const x of indexed) {
     if ((input.objects.get(x.id) as { spec?: { node?: unknown } } | undefined)?.spec?.node !== x.node) continue;
-    try { input.statuses.set(x.id, JSON.parse(x.value)); } catch { /* ignore */ }
+    const st = decodedOr(input, x.key, 'the controller\'s status', () => decodeStatus(x.kind, x.key, x.value));
+    if (st) input.statuses.set(x.id, st);
   }
   return input;
+}
+
+/** What `decode` returns; a value that does not decode is named among the problems instead. */
+function decodedOr<T>(input: AuditInput, key: string, what: string, decode: () => T): T | undefined {
+  try {
+    return decode();
+  } catch (e) {
+    if (!(e instanceof UndecodableError)) throw e;
+    input.undecodable.push(`${key}: ${what} does not decode (${e.detail})`);
+    return undefined;
+  }
 }
 
 const claimName = (c: ClaimEntry) => `${c.type}/${c.pool} ${c.claim.cidr ?? c.claim.ip} (${c.claim.owner.kind} "${c.claim.owner.name}"${c.claim.node ? ` node ${c.claim.node}` : ''})`;

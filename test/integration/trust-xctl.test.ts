@@ -49,6 +49,19 @@ describe('xctl and keys that do not decode', () => {
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/010\.076\.001\.009: the claim does not decode/);
   });
+
+  it('ipam check names an object and a controller status that do not decode, and audits the rest', async () => {
+    const client = etcd.client();
+    await client.put('/xnet/registry/objects/hostsubnets/empty').value('{}');
+    await client.put('/xnet/registry/status/controller/macvlannets/mvx').value('{"nodes": 5}');
+    expect(await client.get('/xnet/registry/status/controller/macvlannets/mvx').string()).toBe('{"nodes": 5}');
+    const r = await xctl(['ipam', 'check']);
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toMatch(/objects\/hostsubnets\/empty: the object does not decode/);
+    expect(r.out).toMatch(/macvlannets\/mvx: the controller's status does not decode/);
+    // the claim of the test before is still judged
+    expect(r.out).toMatch(/010\.076\.001\.009: the claim does not decode/);
+  });
 });
 
 describe('every key family xctl reads names its bad keys', () => {
