@@ -3,7 +3,7 @@
 // quads ("010.076.001.084") so that keys sort in address order and a block's addresses form
 // one key range (a ranged compare can then prove a block empty).
 import { z } from 'zod';
-import { parseIPv4 } from '../ip/ipv4.js';
+import { IpParseError, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 
 export type PoolType = 'clusternetworks' | 'macvlannets';
 export type ClaimSpace = 'blocks' | 'addresses';
@@ -29,6 +29,16 @@ export const claimSchema = z.object({
   cidr: z.string().optional(),
   ip: z.string().optional(),
   node: z.string().optional(),
+}).superRefine((c, ctx) => {
+  // what the controller computes with: a block claim's cidr, any other claim's ip
+  const block = c.role === 'hostsubnet' || c.role === 'docker-block';
+  const [field, value] = block ? ['cidr', c.cidr] as const : ['ip', c.ip] as const;
+  try {
+    if (value === undefined) throw new Error(`a ${c.role} claim needs ${field}`);
+    if (block) parseCidr(value); else parseIPv4(value);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', path: [field], message: e instanceof IpParseError ? e.why : (e as Error).message });
+  }
 });
 
 /** The claim in `value`, or why it is not one. */

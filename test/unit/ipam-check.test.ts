@@ -2,7 +2,15 @@ import { describe, it, expect } from 'vitest';
 import { auditIpam, formatAudit } from '../../pkg/ipam/check.js';
 
 const P = '/xnet';
-const o = (plural: string, name: string, uid: string, spec: unknown) => ({ key: `${P}/registry/objects/${plural}/${name}`, value: JSON.stringify({ metadata: { name, uid }, spec }) });
+const KINDS: Record<string, string> = { clusternetworks: 'ClusterNetwork', hostsubnets: 'HostSubnet', containernics: 'ContainerNic' };
+/** an object as stored (it must decode: the audit reads objects through their schemas); a NIC gets a container and ifName */
+const o = (plural: string, name: string, uid: string, spec: Record<string, unknown>) => ({
+  key: `${P}/registry/objects/${plural}/${name}`,
+  value: JSON.stringify({
+    apiVersion: 'xnet.io/v1alpha1', kind: KINDS[plural], metadata: { name, uid },
+    spec: plural === 'containernics' ? { container: `c-${name}`, ifName: 'eth1', ...spec } : spec,
+  }),
+});
 const st = (plural: string, name: string, status: unknown) => ({ key: `${P}/registry/status/controller/${plural}/${name}`, value: JSON.stringify(status) });
 /** a NIC's controller status, kept in the index of the node it is bound to */
 const nicSt = (node: string, name: string, status: unknown) => ({ key: `${P}/registry/bynode/${node}/status/controller/containernics/${name}`, value: JSON.stringify(status) });
@@ -72,5 +80,28 @@ describe('ipam audit', () => {
     const a = auditIpam(dup, P);
     expect(a.duplicates).toEqual([expect.stringMatching(/ContainerNic "(a|b)" 10.76.1.2 overlaps ContainerNic "(a|b)"/)]);
     expect(formatAudit(a).problems).toBeGreaterThan(0);
+  });
+
+  it('names an object that does not decode; it owns nothing, so its claim is a leak', () => {
+    const broken = base.map((kv) => kv.key === `${P}/registry/objects/containernics/a` ? { key: kv.key, value: '{}' } : kv);
+    const a = auditIpam(broken, P);
+    expect(a.leaks).toEqual([
+      expect.stringMatching(/objects\/containernics\/a: the object does not decode/),
+      expect.stringMatching(/ContainerNic "a".*owner does not exist/),
+    ]);
+  });
+
+  it('counts a block claim without a readable cidr, or an address claim without an ip, as a problem', () => {
+    const owner = { kind: 'MacvlanNet', name: 'mv', uid: 'mv1' };
+    const a = auditIpam([...base,
+      claim('macvlannets/mv/blocks/192.168.060.016', { owner, role: 'docker-block', node: 'n1' }),
+      claim('macvlannets/mv/blocks/192.168.060.032', { owner, role: 'docker-block', cidr: '192.168.60.32/99', node: 'n1' }),
+      claim('macvlannets/mv/addresses/192.168.060.002', { owner, role: 'shim', ip: 'not-an-ip', node: 'n1' }),
+    ], P);
+    expect(a.leaks).toEqual([
+      expect.stringMatching(/060\.016: the claim does not decode: cidr a docker-block claim needs cidr/),
+      expect.stringMatching(/060\.032: the claim does not decode: cidr /),
+      expect.stringMatching(/060\.002: the claim does not decode: ip /),
+    ]);
   });
 });
