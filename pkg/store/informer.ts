@@ -26,7 +26,7 @@ export class Informer<T extends AnyObject = AnyObject> {
 
   addHandler(h: InformerHandlers<T>): this {
     this.handlers.push(h);
-    if (this.synced) for (const o of this.cache.values()) h.onAdd?.(o);
+    if (this.synced) for (const o of this.cache.values()) this.tell(h, (x) => x.onAdd?.(o));
     return this;
   }
 
@@ -65,11 +65,20 @@ export class Informer<T extends AnyObject = AnyObject> {
     const keep = e.type !== 'DELETED' && this.filter(obj);
     if (keep) {
       this.cache.set(name, obj);
-      for (const h of this.handlers) old ? h.onUpdate?.(obj, old) : h.onAdd?.(obj);
+      this.each((h) => (old ? h.onUpdate?.(obj, old) : h.onAdd?.(obj)));
     } else if (old) {
       this.cache.delete(name);
-      for (const h of this.handlers) h.onDelete?.(old);
+      this.each((h) => h.onDelete?.(old));
     }
+  }
+
+  /** Calls every handler; one that throws is reported (onError) and keeps no other from hearing. */
+  private each(f: (h: InformerHandlers<T>) => void): void {
+    for (const h of this.handlers) this.tell(h, f);
+  }
+
+  private tell(h: InformerHandlers<T>, f: (h: InformerHandlers<T>) => void): void {
+    try { f(h); } catch (err) { this.onError(err instanceof Error ? err : new Error(String(err))); }
   }
 
   private replace(list: ListResult): void {
@@ -78,10 +87,10 @@ export class Informer<T extends AnyObject = AnyObject> {
     for (const o of list.items as T[]) if (this.filter(o)) fresh.set(o.metadata.name, o);
     const old = this.cache;
     this.cache = fresh;
-    for (const [name, o] of old) if (!fresh.has(name)) for (const h of this.handlers) h.onDelete?.(o);
+    for (const [name, o] of old) if (!fresh.has(name)) this.each((h) => h.onDelete?.(o));
     for (const [name, o] of fresh) {
       const prev = old.get(name);
-      for (const h of this.handlers) prev ? h.onUpdate?.(o, prev) : h.onAdd?.(o);
+      this.each((h) => (prev ? h.onUpdate?.(o, prev) : h.onAdd?.(o)));
     }
   }
 }
