@@ -28,7 +28,10 @@ export function planNodePool(held: ReadonlySet<number>, report: NodeIpamReport |
   const gone = new Set([...release, ...external]);
   let free = 0;
   for (const ip of held) if (!inUse.has(ip) && !gone.has(ip)) free++;
+  // `want` asks for that many free addresses beyond the usual TARGET_FREE, counted against what
+  // the node holds free already: the same report read again claims nothing more (a node that
+  // keeps rewriting want: 4096 gets 4096 once, not 4096 per reconcile).
   const want = report?.want ?? 0;
-  const more = free < LOW_WATER || want > 0 ? Math.max(0, TARGET_FREE - free) + want : 0;
+  const more = free < LOW_WATER || want > 0 ? Math.max(0, TARGET_FREE + want - free) : 0;
   return { release, external, requested, more };
 }

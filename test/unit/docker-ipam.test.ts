@@ -23,6 +23,15 @@ describe('per-node address pools (controller side)', () => {
     expect(planNodePool(ips('10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5'), report({ want: 3 })).more).toBe(6);
   });
 
+  it('counts want against what the node already holds free: the same report again claims nothing more', () => {
+    const eleven = ips(...Array.from({ length: 11 }, (_, i) => `10.0.0.${i + 1}`));
+    expect(planNodePool(eleven, report({ want: 3 })).more).toBe(0);
+    // a node asking for 4096 gets them once: with 4104 free it is given nothing more
+    expect(planNodePool(new Set(), report({ want: 4096 })).more).toBe(4104);
+    const held = new Set(Array.from({ length: 4104 }, (_, i) => parseIPv4('10.1.0.0') + i));
+    expect(planNodePool(held, report({ want: 4096 })).more).toBe(0);
+  });
+
   it('releases only what the node returned and does not use; claims what --ip asked for', () => {
     const p = planNodePool(ips('10.0.0.1', '10.0.0.2'), report({ assigned: [{ ip: '10.0.0.2' }], returned: ['10.0.0.1', '10.0.0.2', '10.0.0.9'], requested: ['10.0.0.7', '10.0.0.1'] }));
     expect(p.release).toEqual([parseIPv4('10.0.0.1')]);
