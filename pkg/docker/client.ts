@@ -81,7 +81,7 @@ export class DockerClient {
   /** the long-lived event stream: no request timeout, it is idle for minutes on end */
   private readonly stream: Docker;
 
-  constructor(url?: string, tls?: DockerTlsFiles, timeoutMs = DOCKER_REQUEST_TIMEOUT_MS) {
+  constructor(url?: string, tls?: DockerTlsFiles, private readonly timeoutMs = DOCKER_REQUEST_TIMEOUT_MS) {
     this.docker = new Docker({ ...dockerOptions(url, tls), timeout: timeoutMs });
     this.stream = new Docker(dockerOptions(url, tls));
   }
@@ -180,6 +180,20 @@ export class DockerClient {
    * daemon goes away. onConnect fires on every (re)connection: events may have been missed,
    * so callers resync then.
    */
+  /** The event stream: it has no request timeout (it idles for minutes), but its answer has one. */
+  private async openEvents(): Promise<NodeJS.ReadableStream & { destroy?: () => void }> {
+    const abort = new AbortController();
+    const opening = this.stream.getEvents({ filters: { type: ['container', 'network'] }, abortSignal: abort.signal }) as Promise<NodeJS.ReadableStream & { destroy?: () => void }>;
+    let t: NodeJS.Timeout | undefined;
+    return Promise.race([opening, new Promise<never>((_, reject) => {
+      t = setTimeout(() => {
+        abort.abort(); // the request's socket goes with it
+        void opening.then((x) => x.destroy?.(), () => undefined);
+        reject(new DockerError('DockerUnavailable', `no answer to the event stream request within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+    })]).finally(() => clearTimeout(t));
+  }
+
   events(onEvent: (e: DockerEvent) => void, handlers: { onConnect?: () => void; onError?: (err: DockerError) => void; retryMs?: number } = {}): { close(): void } {
     let closed = false;
     let stream: NodeJS.ReadableStream & { destroy?: () => void } | undefined;
@@ -192,7 +206,7 @@ export class DockerClient {
     const connect = async () => {
       if (closed) return;
       try {
-        const s = (await this.stream.getEvents({ filters: { type: ['container', 'network'] } })) as NodeJS.ReadableStream & { destroy?: () => void };
+        const s = await this.openEvents();
         if (closed) { s.destroy?.(); return; }
         stream = s;
         handlers.onConnect?.();

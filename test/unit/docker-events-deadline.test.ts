@@ -1,0 +1,44 @@
+// The Docker event stream has no request timeout (it idles for minutes), but its answer has
+// one: a daemon that takes the connection and never answers is reported and retried, not
+// waited on for ever. A silent unix socket stands in for that daemon (no Docker needed).
+import { createServer, type Server, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerClient } from '../../pkg/docker/client.js';
+import type { DockerError } from '../../pkg/docker/types.js';
+
+let dir: string;
+let server: Server;
+const sockets = new Set<Socket>();
+let accepted = 0;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'xnet-silent-docker-'));
+  // it reads what it is sent (so it sees a client close its end) and never answers
+  server = createServer((s) => { accepted++; sockets.add(s); s.resume(); s.on('close', () => sockets.delete(s)); });
+  await new Promise<void>((r) => server.listen(join(dir, 'docker.sock'), r));
+});
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => server.close(r));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Docker event stream', () => {
+  it('reports a daemon that never answers within the request budget, and asks again', async () => {
+    const client = new DockerClient(`unix://${join(dir, 'docker.sock')}`, undefined, 300);
+    const errors: DockerError[] = [];
+    const sub = client.events(() => undefined, { onError: (e) => errors.push(e), retryMs: 100 });
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(errors.length).toBeGreaterThanOrEqual(2);
+      expect(errors[0].message).toContain('no answer to the event stream request within 300 ms');
+      // each attempt was a new connection, and one given up on is closed, not left open
+      expect(accepted).toBeGreaterThanOrEqual(2);
+      expect(sockets.size).toBeLessThanOrEqual(1);
+    } finally {
+      sub.close();
+    }
+  });
+});
