@@ -249,12 +249,14 @@ export class Agent {
   private followKernel(): void {
     const m: Monitor = monitor(this.ctx.dp.target, (e) => this.enqueue(keysForMonitorEvent(e, this.scope()), 'kernel'), {
       onRestart: (why) => { this.log.warn('kernel monitor restarted', { why }); this.resyncAll(); },
+      onLineError: (err, line) => this.log.error('kernel monitor line not handled', { line, error: err.message }),
     });
     this.closers.push(() => m.close());
     // iptables here is iptables-nft: a rule removed by hand (or re-ordered by Docker) shows up.
     const r = rulesMonitor(this.ctx.dp.target, () => this.enqueue([KEY_NAT], 'kernel'), {
       onMissing: (why) => this.log.warn('nft not available; iptables drift heals at the periodic resync only', { why }),
       onRestart: (why) => this.log.warn('nft monitor restarted', { why }),
+      onLineError: (err, line) => this.log.error('nft monitor line not handled', { line, error: err.message }),
     });
     this.closers.push(() => r.close());
     this.closers.push(() => this.containers.closeAll());

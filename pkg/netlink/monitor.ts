@@ -36,6 +36,8 @@ export interface WatchOptions {
   onRestart?: (why: string) => void;
   /** the command itself is missing: nothing is restarted */
   onMissing?: (why: string) => void;
+  /** the line handler threw: reported here (the watch goes on), never out of the stream's listener */
+  onLineError?: (err: Error, line: string) => void;
 }
 
 let setpriv: boolean | undefined;
@@ -61,7 +63,9 @@ export function watchLines(cmd: string, args: string[], onLine: (line: string) =
     let stderr = '';
     let missing = false;
     p.stderr!.on('data', (d) => { stderr = (stderr + String(d)).slice(-500); });
-    createInterface({ input: p.stdout! }).on('line', onLine);
+    createInterface({ input: p.stdout! }).on('line', (line) => {
+      try { onLine(line); } catch (err) { opts.onLineError?.(err instanceof Error ? err : new Error(String(err)), line); }
+    });
     p.on('error', (err: NodeJS.ErrnoException) => {
       stderr += err.message;
       if (err.code === 'ENOENT') missing = true;
