@@ -3,7 +3,7 @@
 // no Node may be declared dead, nothing may be reallocated.
 import { writeFileSync } from 'node:fs';
 import { controllerLeader } from '../control-plane.js';
-import { nodesReady, sleep } from '../workload.js';
+import { nodesReady, sleep, waitFor } from '../workload.js';
 import type { Fault } from './types.js';
 
 const JUMP_S = 600;
@@ -15,7 +15,9 @@ export const clockJump: Fault = {
   exercises: 'timers and leases on monotonic time and etcd lease TTLs rather than wall-clock comparisons: the controller\'s '
     + 'leader lease, node liveness (heartbeat age), the address cooldown of released addresses, event ages',
   async inject({ c, say }) {
-    const before = await controllerLeader(c);
+    // a leader first: after a fault that took etcd away (2) the controllers may still be
+    // re-electing, and a leader elected during the watch is not leadership that moved
+    const before = await waitFor('a controller leader', () => controllerLeader(c), 60_000, 100);
     writeFileSync(c.faketimeFile, `+${JUMP_S}\n`);
     say(`controllers' clocks +${JUMP_S / 60} min (leader: controller/${before}); watching for ${WATCH_MS / 1000} s`);
     const seen: string[] = [];
