@@ -22,10 +22,9 @@ export function controllerAdmit(keys: Keys, ipam: IpamKeys): (kv: RawKv) => stri
     }
     const obj = keys.parseObjectKey(kv.key);
     if (obj) {
-      // kept as stored (no defaults filled): what the model has always read, parsed once
-      const raw = parseJson(kv.key, kv.value);
-      decodeParsedObject(obj.kind, obj.name, kv.key, raw, kv.modRevision);
-      kv.parsed = raw;
+      // kept as decoded, the schema's defaults filled in: the controller plans with the same
+      // values as xctl shows and the agent uses, also for an object written without them
+      kv.parsed = decodeParsedObject(obj.kind, obj.name, kv.key, parseJson(kv.key, kv.value), kv.modRevision);
       return undefined;
     }
     const st = keys.parseIndexedStatus(kv.key) ?? keys.parseStatusKey(kv.key);

@@ -184,6 +184,21 @@ describe('controller against a real etcd', () => {
     expect(report.problems, report.text).toBe(0);
   });
 
+  it('plans a MacvlanNet written straight into etcd without its defaulted fields with their defaults (a /28 block, a shim)', async () => {
+    const raw = {
+      apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet',
+      metadata: { name: 'mvraw', uid: 'mvraw-uid', generation: 1, creationTimestamp: new Date().toISOString() },
+      spec: { subnet: '192.168.220.0/24', dockerIPAM: 'blocks', nodeSelector: { matchLabels: { raw: 'yes' } } },
+    };
+    await store.applyAll([obj('Node', 'raw-1', { interface: 'eth0' }, { raw: 'yes' })]);
+    await etcd.client().put(`${prefix}/registry/objects/macvlannets/mvraw`).value(JSON.stringify(raw));
+    const m = await waitFor('MacvlanNet', 'mvraw', (s) => ((s.nodes as Array<{ dockerRange?: string; shimAddress?: string }> | undefined) ?? []).some((n) => n.dockerRange && n.shimAddress), 'raw-1 has a block and a shim');
+    const n = (statusOf(m)!.nodes as Array<{ name: string; dockerRange: string; shimAddress: string }>)[0];
+    expect(n.name).toBe('raw-1');
+    expect(n.dockerRange).toMatch(/^192\.168\.220\.\d+\/28$/);
+    expect(n.shimAddress).toMatch(/^192\.168\.220\./);
+  });
+
   it("one node's oversized MacvlanNet report (a 1.4 MB message, a bogus parent) is not copied into the status every node reads", async () => {
     await store.applyAll([
       obj('MacvlanNet', 'mvbig', { subnet: '192.168.210.0/24', blockPrefix: 28, dockerIPAM: 'blocks', nodeSelector: { matchLabels: { big: 'yes' } } }),
