@@ -11,7 +11,7 @@ import { effectiveParent } from './planner/macvlan.js';
 import type { DesiredRoute } from './planner/routes.js';
 import type { Problem } from './planner/ops.js';
 import { FIELD, fieldError, invalidField, type FieldCheck } from './status-fields.js';
-import { peerRouteWhy, type LocalAddresses } from '../api/rules.js';
+import { clusterCidrWhy, peerRouteWhy, type LocalAddresses } from '../api/rules.js';
 
 export interface HostSubnetView {
   subnet?: string;
@@ -172,7 +172,8 @@ function checkedBridge(h: HostSubnet, cn: ClusterNetwork | undefined): string | 
 export function desiredNat(cns: ClusterNetwork[], localSubnets: HostSubnet[]): DesiredNat {
   const byName = new Map(cns.map((c) => [c.metadata.name, c]));
   return {
-    clusterCidrs: cns.map((c) => c.spec.cidr),
+    // a cidr no validator would pass (written straight into etcd) gets no host-wide rule
+    clusterCidrs: cns.map((c) => c.spec.cidr).filter((c) => !clusterCidrWhy(c)),
     bridges: localSubnets.map((h) => checkedBridge(h, byName.get(h.spec.clusterNetwork))).filter((b): b is string => !!b),
   };
 }

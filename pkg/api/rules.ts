@@ -127,6 +127,18 @@ function localCidrs(local: LocalAddresses): Array<{ text: string; ip: number; ne
 }
 
 /**
+ * Why a ClusterNetwork's cidr cannot be one: shorter than /8 (xnet's NAT and forwarding rules
+ * for it would take in nearly every address the hosts reach, and no route that short is ever
+ * made), or not unicast space. Checked by the validator and by the agent before its rules.
+ */
+export function clusterCidrWhy(cidr: string): string | undefined {
+  const c = parseCidr(cidr, false);
+  if (c.prefix < MIN_ROUTE_PREFIX) return `${cidr} is a /${c.prefix}: a ClusterNetwork must be a /${MIN_ROUTE_PREFIX} or longer`;
+  const special = NOT_UNICAST.find(([x]) => cidrsOverlap(c, parseCidr(x)));
+  return special ? `${cidr} overlaps ${special[0]}, which is not unicast address space` : undefined;
+}
+
+/**
  * Why the agent must not install `dst via via` on a host that holds `local`: a default or very
  * short route, a destination covering one of its own addresses or overlapping a network it is
  * directly on (the underlay, a bridge), or a next hop that is not a peer's unicast address.

@@ -8,7 +8,7 @@ import {
   cidrContains, cidrCovers, formatCidr, parseCidr, parseIPv4, type Cidr,
 } from '../ip/ipv4.js';
 import { KINDS, type KindInfo } from './kinds.js';
-import { reservedAddressWhy } from './rules.js';
+import { clusterCidrWhy, reservedAddressWhy } from './rules.js';
 import { API_VERSION, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet } from './types.js';
 
 export type FieldPath = (string | number)[];
@@ -231,6 +231,8 @@ function dockerNetworkIssues(o: ClusterNetwork | MacvlanNet): FieldIssue[] {
 function clusterNetworkRules(o: ClusterNetwork): FieldIssue[] {
   const out: FieldIssue[] = dockerNetworkIssues(o);
   const cidr = parseCidr(o.spec.cidr);
+  const bad = clusterCidrWhy(o.spec.cidr);
+  if (bad) out.push({ path: ['spec', 'cidr'], message: bad });
   if (o.spec.hostPrefix < cidr.prefix) {
     out.push({ path: ['spec', 'hostPrefix'], message: `must be >= the prefix of cidr ${o.spec.cidr} (/${cidr.prefix}): a host subnet cannot be larger than the pool` });
   }

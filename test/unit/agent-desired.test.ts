@@ -72,6 +72,11 @@ describe('desired state from objects', () => {
     expect(desiredNat([cn], [hs('host-1', 1)])).toEqual({ clusterCidrs: ['10.76.0.0/16'], bridges: ['br01'] });
   });
 
+  it('gives a ClusterNetwork cidr no validator passes (written straight into etcd) no NAT rule', () => {
+    const wide = { ...cn, metadata: { ...cn.metadata, name: 'wide' }, spec: { ...cn.spec, cidr: '0.0.0.0/0' } };
+    expect(desiredNat([cn, wide], [hs('host-1', 1)]).clusterCidrs).toEqual(['10.76.0.0/16']);
+  });
+
   it('builds a MacvlanNet\'s node part: parent override, node block, shim with NIC /32 routes', () => {
     const r = desiredMacvlan(mvn, 'host-1', node('host-1', {}, { interface: 'eth0' }), [nic('a', { macvlanNet: 'macvlan200' }, { ip: '192.168.200.20' }), nic('b', { clusterNetwork: 'default' }, { ip: '10.76.1.5' })]);
     expect(r.desired).toEqual({

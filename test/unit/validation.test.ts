@@ -52,6 +52,8 @@ const bad: [string, unknown, string, RegExp][] = [
   ['hostPrefix not a number', cn({ hostPrefix: '24' }), 'spec.hostPrefix', /must be a number, not a string/],
   ['hostPrefix too large', cn({ hostPrefix: 31 }), 'spec.hostPrefix', /must be <= 30/],
   ['hostPrefix shorter than cidr prefix', cn({ hostPrefix: 12 }), 'spec.hostPrefix', /must be >= the prefix of cidr/],
+  ['cidr shorter than /8 (host-wide NAT rules)', cn({ cidr: '0.0.0.0/0', hostPrefix: 24 }), 'spec.cidr', /a ClusterNetwork must be a \/8 or longer/],
+  ['cidr in multicast space', cn({ cidr: '224.1.0.0/16' }), 'spec.cidr', /overlaps 224\.0\.0\.0\/4/],
   ['reserved outside cidr', cn({ reserved: ['10.76.0.0/24', '10.77.0.0/24'] }), 'spec.reserved[1]', /not inside cidr 10\.76\.0\.0\/16/],
   ['bridgePrefix too long', cn({ bridgePrefix: 'averylongprefix' }), 'spec.bridgePrefix', /1\.\.11/],
   ['mtu too small', cn({ mtu: 100 }), 'spec.mtu', /576/],
