@@ -257,7 +257,14 @@ export function desiredMacvlan(m: MacvlanNet, selfName: string, self: Node | und
       .map((ip) => `${ip}/32`);
     // Containers' addresses: the Docker block, or each address this node's plugin may hand out.
     const docker = xnetIpam ? (ns.addresses ?? []).map((ip) => `${ip}/32`) : [ns.dockerRange!];
-    d.shim = { address: ns.shimAddress, routes: [...docker, ...nicIps] };
+    // only inside the MacvlanNet: a status naming any other address (the etcd endpoint, a DNS
+    // server, 0.0.0.0/0) must not send this host's own traffic for it onto the macvlan LAN
+    d.shim = { address: ns.shimAddress, routes: [...docker, ...nicIps].filter((c) => insideSubnet(m.spec.subnet, c)) };
   }
   return r;
+}
+
+/** Whether `cidr` (an address as /32, or a block) lies inside `subnet`; false when it is not a CIDR. */
+function insideSubnet(subnet: string, cidr: string): boolean {
+  try { return cidrCovers(parseCidr(subnet), parseCidr(cidr, false)); } catch { return false; }
 }

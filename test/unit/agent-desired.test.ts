@@ -92,6 +92,15 @@ describe('desired state from objects', () => {
     expect(h2.pending?.reason).toBe('NotAllocated');
     expect(desiredMacvlan(mvn, 'host-9', node('host-9'), []).problem?.reason).toBe('ParentMissing');
   });
+
+  it('routes through the host shim only addresses inside the MacvlanNet, whatever a status names', () => {
+    const odd = { ...mvn, status: { nodes: [{ name: 'host-1', dockerRange: '0.0.0.0/0', shimAddress: '192.168.200.250' }] } };
+    const r = desiredMacvlan(odd, 'host-1', node('host-1', {}, { interface: 'eth0' }), [
+      nic('in', { macvlanNet: 'macvlan200' }, { ip: '192.168.200.20' }),
+      nic('etcd', { macvlanNet: 'macvlan200' }, { ip: '10.0.0.5' }),
+    ]);
+    expect(r.desired?.shim?.routes).toEqual(['192.168.200.20/32']);
+  });
 });
 
 describe('events to work keys', () => {
