@@ -2,7 +2,7 @@
 // default bridgePrefix get distinct bridges on every node and both carry traffic between hosts;
 // `xctl apply` refuses a Docker network name another object has and a bridge named like a host
 // link; a HostSubnet written around xctl whose bridge is a link xnet did not make is refused by
-// the node's agent (BridgeNameTaken) and that link is left as it was.
+// the node's agent (BridgeNameTaken) and that link is left as it was, also by that HostSubnet's NICs.
 import type { Etcd3 } from 'etcd3';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createEtcdClient } from '../../pkg/etcd/client.js';
@@ -79,10 +79,26 @@ describe('bridge and Docker network names are unique per node', () => {
     const docker = (await lab().docker('host-2', ['network', 'ls', '--format', '{{.Name}}'], { check: true })).stdout;
     expect(docker.split('\n')).not.toContain('gamma');
     expect((await lab().exec('host-2', ['ip', '-d', 'link', 'show', 'userbr0'], { check: true })).stdout).toBe(before);
+    // A NIC on that HostSubnet (the controller gives it an address there) is not put onto the link either.
+    await runContainer(lab(), 'host-2', 'g2', 'bridge');
+    await store.applyAll([{
+      apiVersion: 'xnet.io/v1alpha1', kind: 'ContainerNic', metadata: { name: 'g2-eth1' },
+      spec: { node: 'host-2', container: 'g2', ifName: 'eth1', network: { clusterNetwork: 'gamma' } },
+    } as never]);
+    const { value: nicCond } = await waitFor('g2-eth1 Ready=False BridgeNotReady', async () => {
+      const n = await getObject(lab(), 'containernic', 'g2-eth1');
+      const c = getCondition(n?.status?.conditions, 'Ready');
+      return n?.status?.ip && c?.reason === 'BridgeNotReady' ? c : undefined;
+    }, 60_000);
+    expect(nicCond.message).toContain('userbr0');
+    expect((await lab().exec('host-2', ['ip', '-o', 'link', 'show', 'master', 'userbr0'], { check: true })).stdout).toBe('');
+    expect((await lab().docker('host-2', ['exec', 'g2', 'ip', '-o', 'link', 'show'], { check: true })).stdout).not.toMatch(/ eth1@/);
     await store.close();
-  }, 90_000);
+  }, 120_000);
 
   test('ends with xctl lab verify clean once the refused HostSubnet is deleted', async () => {
+    const nic = await lab().xctl(['delete', 'nic', 'g2-eth1']);
+    expect(nic.exitCode, nic.stderr).toBe(0);
     const del = await lab().xctl(['delete', 'hs', 'stolen']);
     expect(del.exitCode, del.stderr).toBe(0);
     await expectLabVerifyClean(lab());

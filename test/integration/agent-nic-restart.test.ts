@@ -84,6 +84,8 @@ describe('agent: a restarted container\'s veth NIC', () => {
     // the previous pair goes with the container's old namespace, which the kernel destroys in the background
     await eventually(async () => !(await hostExec(host1(), ['ip', '-o', 'link', 'show'])).stdout.includes(`${hv}@`), 'the old pair gone', 20_000);
     await sh(['ip', 'link', 'add', hv, 'type', 'veth', 'peer', 'name', tmp]);
+    // marked as the agent marks both ends before the move (planner/nic.ts)
+    for (const l of [hv, tmp]) await sh(['ip', 'link', 'set', l, 'alias', `xnet:nic:${NIC}`]);
     await sh(['ip', 'link', 'set', hv, 'master', 'br01', 'up']);
     await sh(['ip', 'link', 'set', tmp, 'netns', pid]);
     expect(await sideLinks()).toContain(`${tmp}@`);
@@ -99,5 +101,27 @@ describe('agent: a restarted container\'s veth NIC', () => {
     const { items } = await listEvents(lab.client, '/xnet', { kind: 'ContainerNic', name: NIC });
     const failed = items.filter((e) => e.type === 'Warning' && e.lastTimestamp >= started);
     expect(failed.map((e) => `${e.reason}: ${e.message}`)).toEqual([]);
+  }, 120_000);
+
+  it('collects the host links of a NIC gone while it was stopped, and never a link of that name pattern without the mark', async () => {
+    await lab.stopAgent(host1());
+    const sh = (argv: string[]) => hostExec(host1(), argv).then((x) => mustSucceed(argv.join(' '), x));
+    // the host's own links that happen to match xnet's name pattern: no mark, or another NIC's
+    // (made first: one clean-up batch goes in ifindex order, so they come before the pair below)
+    const [own, other] = [vethHostName('admin-uplink'), tempName('admin-uplink')];
+    await sh(['ip', 'link', 'add', own, 'type', 'bridge']);
+    await sh(['ip', 'link', 'add', other, 'type', 'bridge']);
+    await sh(['ip', 'link', 'set', other, 'alias', 'xnet:nic:gone-eth1']);
+    // a veth pair of a NIC deleted while the agent was down, marked as the agent marks it
+    const [gone, goneTmp] = [vethHostName('gone-eth1'), tempName('gone-eth1')];
+    await sh(['ip', 'link', 'add', gone, 'type', 'veth', 'peer', 'name', goneTmp]);
+    for (const l of [gone, goneTmp]) await sh(['ip', 'link', 'set', l, 'alias', 'xnet:nic:gone-eth1']);
+    const links = async () => (await hostExec(host1(), ['ip', '-o', 'link', 'show'])).stdout;
+    expect(await links()).toContain(`${gone}@`);
+    await lab.startAgent(host1());
+    await eventually(async () => !(await links()).includes(`${gone}@`), 'the gone NIC\'s pair collected', 20_000);
+    expect(await links()).toContain(`: ${own}:`);
+    expect(await links()).toContain(`: ${other}:`);
+    for (const l of [own, other]) await sh(['ip', 'link', 'del', l]);
   }, 120_000);
 });

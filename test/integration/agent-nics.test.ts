@@ -36,6 +36,8 @@ describe('agent: ContainerNics on a ClusterNetwork', () => {
     expect((await inContainer(lab.hosts[0], 'test', ['cat', '/sys/class/net/eth1/address'])).stdout.trim()).toBe('02:42:0a:4c:01:54');
     const nic = (await lab.store.get('ContainerNic', 'test-eth1')) as ContainerNic;
     expect(nic.status).toMatchObject({ ip: '10.76.1.84', hostInterface: vethHostName('test-eth1'), mac: '02:42:0a:4c:01:54' });
+    // Its host end carries the NIC's mark: only so marked links are ever adopted or deleted.
+    expect(await sh(lab.hosts[0], ['ip', '-d', 'link', 'show', vethHostName('test-eth1')])).toContain('alias xnet:nic:test-eth1');
     // The host end is a port of br01: the container is reachable from the other host.
     expect((await inContainer(lab.hosts[1], 'peer', ['ping', '-c', '2', '-W', '2', '10.76.1.84'])).stdout).toContain('2 packets received');
   });

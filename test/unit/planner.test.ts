@@ -131,10 +131,10 @@ describe('planNat', () => {
 const MARK = 'xnet:nic:test-eth1';
 
 describe('planNic', () => {
-  const veth: DesiredNic = { name: 'test-eth1', ifName: 'eth1', cidr: '10.76.1.84/24', gateway: '10.76.1.1', defaultRoute: false, pid: 4242, attach: { kind: 'veth', bridge: 'br01' } };
+  const veth: DesiredNic = { name: 'test-eth1', ifName: 'eth1', cidr: '10.76.1.84/24', gateway: '10.76.1.1', defaultRoute: false, pid: 4242, attach: { kind: 'veth', bridge: 'br01', hostSubnet: 'hs1' } };
   const hv = vethHostName('test-eth1');
   const tmp = tempName('test-eth1');
-  const hostLinks = [link('lo', 1), link('eth0', 2), link('br01', 3, { kind: 'bridge' })];
+  const hostLinks = [link('lo', 1), link('eth0', 2), link('br01', 3, { kind: 'bridge', alias: 'xnet:hostsubnet:hs1' })];
   const noContainer = { links: [link('lo', 1), link('eth0', 9, { kind: 'veth' })], addrs: [], routes: [] };
 
   it('creates a veth pair, moves it, renames, addresses it and brings it up', () => {
@@ -142,11 +142,12 @@ describe('planNic', () => {
     expect(p.problems).toEqual([]);
     expect(p.ops).toEqual([
       { op: 'link.add.veth', name: hv, peer: tmp },
+      { op: 'link.set.alias', name: hv, alias: 'xnet:nic:test-eth1' },
       { op: 'link.set.master', name: hv, master: 'br01' },
       { op: 'link.set.up', name: hv },
+      { op: 'link.set.alias', name: tmp, alias: 'xnet:nic:test-eth1' },
       { op: 'link.set.netns', name: tmp, pid: 4242 },
       { op: 'link.rename', name: tmp, to: 'eth1', netns: 4242 },
-      { op: 'link.set.alias', name: 'eth1', alias: 'xnet:nic:test-eth1', netns: 4242 },
       { op: 'link.set.mac', name: 'eth1', mac: '02:42:0a:4c:01:54', netns: 4242 },
       { op: 'addr.add', dev: 'eth1', cidr: '10.76.1.84/24', netns: 4242 },
       { op: 'link.set.up', name: 'eth1', netns: 4242 },
@@ -156,13 +157,13 @@ describe('planNic', () => {
   });
 
   it('adopts a NIC that is already in place: nothing to do', () => {
-    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11, linkNetnsId: 0 })]);
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, master: 'br01', linkIndex: 11, linkNetnsId: 0 })]);
     const c = { links: [...noContainer.links, link('eth1', 11, { kind: 'veth', alias: MARK })], addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [] };
     expect(planNic(veth, h, c)).toEqual({ ops: [], problems: [] });
   });
 
   it('puts back an address removed by hand and replaces a wrong one', () => {
-    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11 })]);
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, master: 'br01', linkIndex: 11 })]);
     const c = { links: [link('eth1', 11, { kind: 'veth', alias: MARK })], addrs: [{ dev: 'eth1', cidr: '10.76.1.99/24' }], routes: [] };
     expect(planNic(veth, h, c).ops).toEqual([
       { op: 'addr.del', dev: 'eth1', cidr: '10.76.1.99/24', netns: 4242 },
@@ -171,7 +172,7 @@ describe('planNic', () => {
   });
 
   it('changes the MAC of an existing NIC with the link down for the moment', () => {
-    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11 })]);
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, master: 'br01', linkIndex: 11 })]);
     const c = { links: [link('eth1', 11, { kind: 'veth', alias: MARK })], addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [] };
     expect(planNic({ ...veth, mac: '02:42:0A:4C:01:54' }, h, c).ops).toEqual([
       { op: 'link.set.down', name: 'eth1', netns: 4242 },
@@ -182,7 +183,7 @@ describe('planNic', () => {
 
   it('clears leftovers of an interrupted attempt before starting again', () => {
     // two links that are not each other's peer (say, the host end of one attempt and the temporary name of another)
-    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', parent: 'veth9' }), link(tmp, 21, { kind: 'veth' })]);
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, master: 'br01', parent: 'veth9' }), link(tmp, 21, { kind: 'veth', alias: MARK })]);
     expect(planNic(veth, h, noContainer).ops.slice(0, 3)).toEqual([
       { op: 'link.del', name: hv }, { op: 'link.del', name: tmp }, { op: 'link.add.veth', name: hv, peer: tmp },
     ]);
@@ -190,13 +191,13 @@ describe('planNic', () => {
 
   it('deletes a leftover pair once: its temporary name goes with its host end', () => {
     // `ip link del` of the host end deletes the peer; a second `link del` of it would fail and stop the batch
-    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', parent: tmp }), link(tmp, 21, { kind: 'veth', parent: hv })]);
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, master: 'br01', parent: tmp }), link(tmp, 21, { kind: 'veth', alias: MARK, parent: hv })]);
     expect(planNic(veth, h, noContainer).ops.slice(0, 2)).toEqual([{ op: 'link.del', name: hv }, { op: 'link.add.veth', name: hv, peer: tmp }]);
   });
 
   it('redoes a NIC left under its temporary name in the container (stopped between the move and the rename) in one plan', () => {
-    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11, linkNetnsId: 0 })]);
-    const c = { links: [...noContainer.links, link(tmp, 11, { kind: 'veth', linkIndex: 20, linkNetnsId: 0 })], addrs: [], routes: [] };
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, master: 'br01', linkIndex: 11, linkNetnsId: 0 })]);
+    const c = { links: [...noContainer.links, link(tmp, 11, { kind: 'veth', alias: MARK, linkIndex: 20, linkNetnsId: 0 })], addrs: [], routes: [] };
     const ops = planNic(veth, h, c).ops;
     expect(ops.slice(0, 2)).toEqual([{ op: 'link.del', name: hv }, { op: 'link.add.veth', name: hv, peer: tmp }]);
     expect(ops.filter((o) => o.op === 'link.del')).toHaveLength(1);
@@ -205,15 +206,15 @@ describe('planNic', () => {
 
   it('deletes a temporary name in the container that is not the host end\'s peer', () => {
     // the host end's peer is another ifindex: deleting the host end leaves the container's link
-    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 7, linkNetnsId: 1 })]);
-    const c = { links: [...noContainer.links, link(tmp, 11, { kind: 'veth', linkIndex: 30, linkNetnsId: 0 })], addrs: [], routes: [] };
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, master: 'br01', linkIndex: 7, linkNetnsId: 1 })]);
+    const c = { links: [...noContainer.links, link(tmp, 11, { kind: 'veth', alias: MARK, linkIndex: 30, linkNetnsId: 0 })], addrs: [], routes: [] };
     expect(planNic(veth, h, c).ops.slice(0, 3)).toEqual([
       { op: 'link.del', name: hv }, { op: 'link.del', name: tmp, netns: 4242 }, { op: 'link.add.veth', name: hv, peer: tmp },
     ]);
   });
 
   it('refuses to adopt a same-kind link on the right bridge that carries no xnet mark', () => {
-    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11 })]);
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, master: 'br01', linkIndex: 11 })]);
     const c = { links: [link('eth1', 11, { kind: 'veth' })], addrs: [], routes: [] };
     expect(planNic(veth, h, c)).toMatchObject({ ops: [], problems: [{ reason: 'InterfaceNameTaken' }] });
   });
@@ -229,13 +230,21 @@ describe('planNic', () => {
     expect(planNic(veth, host([link('eth0', 2)]), noContainer).problems[0].reason).toBe('BridgeMissing');
   });
 
+  it('puts a veth only onto a bridge marked as its HostSubnet\'s, never onto a link that merely has the name', () => {
+    for (const br of [link('br01', 3, { kind: 'bridge' }), link('br01', 3, { kind: 'bridge', alias: 'xnet:hostsubnet:other' }), link('br01', 3, { kind: 'dummy', alias: 'admin' })]) {
+      const p = planNic(veth, host([link('eth0', 2), br]), noContainer);
+      expect(p.ops).toEqual([]);
+      expect(p.problems).toEqual([{ reason: 'BridgeNotReady', message: expect.stringContaining('HostSubnet hs1') }]);
+    }
+  });
+
   it('makes a macvlan on the parent for a MacvlanNet NIC', () => {
     const mv: DesiredNic = { ...veth, cidr: '192.168.200.20/24', attach: { kind: 'macvlan', parent: 'eth0', mode: 'bridge' } };
     expect(planNic(mv, host(hostLinks), noContainer).ops).toEqual([
       { op: 'link.add.macvlan', name: tmp, parent: 'eth0', mode: 'bridge' },
+      { op: 'link.set.alias', name: tmp, alias: 'xnet:nic:test-eth1' },
       { op: 'link.set.netns', name: tmp, pid: 4242 },
       { op: 'link.rename', name: tmp, to: 'eth1', netns: 4242 },
-      { op: 'link.set.alias', name: 'eth1', alias: 'xnet:nic:test-eth1', netns: 4242 },
       { op: 'addr.add', dev: 'eth1', cidr: '192.168.200.20/24', netns: 4242 },
       { op: 'link.set.up', name: 'eth1', netns: 4242 },
       { op: 'sysctl.set', netns: 4242, values: NIC_ARP_SYSCTLS('eth1') },
@@ -262,7 +271,7 @@ describe('planNic', () => {
   });
 
   it('removes a deleted NIC: the host end of a veth, or the macvlan inside the container', () => {
-    const h = host([...hostLinks, link(hv, 20, { kind: 'veth' })]);
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK })]);
     expect(planNicRemoval({ name: 'test-eth1', ifName: 'eth1', kind: 'veth' }, h, undefined).ops).toEqual([{ op: 'link.del', name: hv }]);
     const c = { links: [link('eth1', 11, { kind: 'macvlan', alias: MARK })], addrs: [], routes: [] };
     expect(planNicRemoval({ name: 'test-eth1', ifName: 'eth1', kind: 'macvlan', pid: 7 }, host(hostLinks), c).ops).toEqual([{ op: 'link.del', name: 'eth1', netns: 7 }]);
@@ -272,8 +281,39 @@ describe('planNic', () => {
   });
 
   it('collects host links of NICs that no longer exist', () => {
-    const h = host([...hostLinks, link(hv, 20, { kind: 'veth' }), link(vethHostName('gone'), 21, { kind: 'veth' }), link('vethabc', 22)]);
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK }), link(vethHostName('gone'), 21, { kind: 'veth', alias: 'xnet:nic:gone' }), link('vethabc', 22)]);
     expect(planNicGarbage(['test-eth1'], h).ops).toEqual([{ op: 'link.del', name: vethHostName('gone') }]);
+  });
+
+  it('never collects a link of xnet\'s name pattern that lacks the mark of the NIC its name is made from', () => {
+    const h = host([...hostLinks,
+      link(vethHostName('a'), 21, { kind: 'dummy' }), // no mark: the host's own
+      link(vethHostName('b'), 22, { kind: 'veth', alias: 'xnet:nic:c' }), // a mark, of another NIC
+      link(tempName('d'), 23, { kind: 'veth', alias: 'admin: uplink' })]);
+    expect(planNicGarbage([], h).ops).toEqual([]);
+  });
+
+  it('removes a deleted NIC\'s host links only when they carry its mark', () => {
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth' }), link(tmp, 21, { kind: 'dummy', alias: 'xnet:nic:other' })]);
+    expect(planNicRemoval({ name: 'test-eth1', ifName: 'eth1', kind: 'veth' }, h, undefined).ops).toEqual([]);
+  });
+
+  it('leaves an unmarked link under the NIC\'s host or temporary name alone and says so', () => {
+    for (const [h, c, where] of [
+      [host([...hostLinks, link(hv, 20, { kind: 'dummy' })]), noContainer, `host interface ${hv}`],
+      [host([...hostLinks, link(tmp, 21, { kind: 'veth' })]), noContainer, `host interface ${tmp}`],
+      [host(hostLinks), { ...noContainer, links: [...noContainer.links, link(tmp, 12, { kind: 'veth' })] }, `container interface ${tmp}`],
+    ] as const) {
+      const p = planNic(veth, h, c);
+      expect(p.ops).toEqual([]);
+      expect(p.problems).toEqual([{ reason: 'InterfaceNameTaken', message: expect.stringContaining(where) }]);
+    }
+  });
+
+  it('marks the host end of a NIC in place that was made before host ends were marked', () => {
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11, linkNetnsId: 0 })]);
+    const c = { links: [...noContainer.links, link('eth1', 11, { kind: 'veth', alias: MARK })], addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [] };
+    expect(planNic(veth, h, c)).toEqual({ ops: [{ op: 'link.set.alias', name: hv, alias: MARK }], problems: [] });
   });
 });
 
@@ -347,9 +387,9 @@ describe('steps', () => {
   it('runs many route changes as one ip -batch, and splits only where the namespace or kind changes', () => {
     const routes = Array.from({ length: 200 }, (_, i) => ({ op: 'route.replace' as const, dst: `10.77.${i}.0/24`, via: '198.18.0.12' }));
     expect(steps(routes)).toEqual([{ kind: 'ip', ops: routes }]);
-    const nic = planNic({ name: 'n', ifName: 'eth1', cidr: '10.76.1.84/24', defaultRoute: false, pid: 7, attach: { kind: 'veth', bridge: 'br01' } },
-      host([link('br01', 3, { kind: 'bridge' })]), { links: [], addrs: [], routes: [] });
-    expect(steps(nic.ops).map((s) => (s.kind === 'ip' ? [s.netns ?? 'host', s.ops.length] : [s.op.op]))).toEqual([['host', 4], [7, 4], ['sysctl.set']]);
+    const nic = planNic({ name: 'n', ifName: 'eth1', cidr: '10.76.1.84/24', defaultRoute: false, pid: 7, attach: { kind: 'veth', bridge: 'br01', hostSubnet: 'hs1' } },
+      host([link('br01', 3, { kind: 'bridge', alias: 'xnet:hostsubnet:hs1' })]), { links: [], addrs: [], routes: [] });
+    expect(steps(nic.ops).map((s) => (s.kind === 'ip' ? [s.netns ?? 'host', s.ops.length] : [s.op.op]))).toEqual([['host', 6], [7, 3], ['sysctl.set']]);
     const mv = steps([{ op: 'link.set.promisc', name: 'eth0', on: true }, { op: 'docker.network.create', spec: {} as never }, { op: 'link.add.macvlan', name: 'x', parent: 'eth0', mode: 'bridge' }]);
     expect(mv.map((s) => s.kind)).toEqual(['ip', 'other', 'ip']);
   });

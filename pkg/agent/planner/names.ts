@@ -21,3 +21,13 @@ export const isNicHostLink = (name: string) => /^x[vt][0-9a-f]{8}$/.test(name);
  * is adopted or removed: an interface of the same name that Docker or a user made is left alone.
  */
 export const nicAlias = (nic: string) => `xnet:nic:${nic}`;
+
+/** The NIC a link's mark names, if it carries one. */
+export const nicOfAlias = (alias: string | undefined) => (alias?.startsWith('xnet:nic:') ? alias.slice('xnet:nic:'.length) : undefined);
+
+/**
+ * The ifalias the agent sets on a HostSubnet's bridge once it has checked that an xnet Docker
+ * network made it: a NIC's veth goes only onto a bridge so marked, never onto a link of the
+ * host's that merely has the name.
+ */
+export const bridgeAlias = (hostSubnet: string) => `xnet:hostsubnet:${hostSubnet}`;

@@ -3,7 +3,7 @@
 // when asked. What already matches is adopted: no operation touches a working NIC.
 import type { Addr, Link, Route } from '../../netlink/types.js';
 import type { HostState } from '../../netlink/ip.js';
-import { isNicHostLink, nicAlias, tempName, vethHostName } from './names.js';
+import { bridgeAlias, isNicHostLink, nicAlias, nicOfAlias, tempName, vethHostName } from './names.js';
 import type { IpOp, Op, Plan, Problem } from './ops.js';
 
 export interface DesiredNic {
@@ -18,7 +18,8 @@ export interface DesiredNic {
   mtu?: number;
   /** the running container's PID: its network namespace */
   pid: number;
-  attach: { kind: 'veth'; bridge: string } | { kind: 'macvlan'; parent: string; mode: string };
+  /** a veth goes onto the bridge of HostSubnet `hostSubnet`, which must carry its mark (bridgeAlias) */
+  attach: { kind: 'veth'; bridge: string; hostSubnet: string } | { kind: 'macvlan'; parent: string; mode: string };
 }
 
 export const NIC_ARP_SYSCTLS = (ifName: string): Record<string, string> => ({
@@ -52,22 +53,40 @@ function ownsContainerLink(d: DesiredNic, c: Link, host: HostState): boolean {
   return c.kind === 'macvlan' && !!parent && c.linkIndex === parent.ifindex;
 }
 
+/**
+ * Before a NIC is made, a link under its host-end or temporary name that lacks its mark: not
+ * xnet's, so never deleted as a leftover (createNic clears only marked ones).
+ */
+function foreignUnderOurNames(d: DesiredNic, host: HostState, container: ContainerState): string | undefined {
+  const mark = nicAlias(d.name);
+  for (const n of [vethHostName(d.name), tempName(d.name)]) if (host.links.some((l) => l.name === n && l.alias !== mark)) return `host interface ${n}`;
+  const tmp = tempName(d.name);
+  if (container.links.some((l) => l.name === tmp && l.alias !== mark)) return `container interface ${tmp}`;
+  return undefined;
+}
+
 export function planNic(d: DesiredNic, host: HostState, container: ContainerState): Plan {
   const inC = container.links.find((l) => l.name === d.ifName);
-  const problem = nicPrerequisiteProblem(d, host, inC);
+  const problem = nicPrerequisiteProblem(d, host, container, inC);
   if (problem) return { ops: [], problems: [problem] };
   return { ops: inC ? convergeNic(d, host, container, inC) : createNic(d, host, container), problems: [] };
 }
 
-/** What stops planning: a foreign interface of that name, a missing bridge or parent. */
-function nicPrerequisiteProblem(d: DesiredNic, host: HostState, inC: Link | undefined): Problem | undefined {
+/** What stops planning: a foreign interface of that name (in the container or under xnet's host names), a missing bridge or parent. */
+function nicPrerequisiteProblem(d: DesiredNic, host: HostState, container: ContainerState, inC: Link | undefined): Problem | undefined {
   if (inC && !ownsContainerLink(d, inC, host)) {
     return { reason: 'InterfaceNameTaken', message: `the container already has an interface ${d.ifName} that xnet did not make; choose another ifName` };
   }
+  const foreign = inC ? undefined : foreignUnderOurNames(d, host, container);
+  if (foreign) {
+    return { reason: 'InterfaceNameTaken', message: `${foreign} is an interface xnet did not make (it carries no ${nicAlias(d.name)} mark) but has the name xnet uses for this NIC; it is left alone, remove or rename it` };
+  }
   if (d.attach.kind === 'veth') {
-    const bridge = d.attach.bridge;
-    if (!host.links.some((l) => l.name === bridge)) {
-      return { reason: 'BridgeMissing', message: `bridge ${bridge} does not exist yet on this node (its Docker network is not made yet)` };
+    const { bridge, hostSubnet } = d.attach;
+    const link = host.links.find((l) => l.name === bridge);
+    if (!link) return { reason: 'BridgeMissing', message: `bridge ${bridge} does not exist yet on this node (its Docker network is not made yet)` };
+    if (link.alias !== bridgeAlias(hostSubnet)) {
+      return { reason: 'BridgeNotReady', message: `bridge ${bridge} is not (yet) marked as the bridge xnet made for HostSubnet ${hostSubnet}; NICs go only onto such a bridge (the HostSubnet's status says why it is not)` };
     }
     return undefined;
   }
@@ -84,9 +103,13 @@ function createNic(d: DesiredNic, host: HostState, container: ContainerState): O
   const ns = d.pid;
   // Leftovers of an interrupted attempt (or of the container's previous life) go first.
   ops.push(...leftoverDeletions(d, host, container));
+  // Every link is marked as it is made, before it moves (the mark goes with it into the
+  // container and through the rename): only marked links are ever adopted or deleted.
+  const mark = nicAlias(d.name);
   if (d.attach.kind === 'veth') {
     ops.push(
       { op: 'link.add.veth', name: hostIf, peer: tmp, ...(d.mtu ? { mtu: d.mtu } : {}) },
+      { op: 'link.set.alias', name: hostIf, alias: mark },
       { op: 'link.set.master', name: hostIf, master: d.attach.bridge },
       { op: 'link.set.up', name: hostIf },
     );
@@ -94,9 +117,9 @@ function createNic(d: DesiredNic, host: HostState, container: ContainerState): O
     ops.push({ op: 'link.add.macvlan', name: tmp, parent: d.attach.parent, mode: d.attach.mode });
   }
   ops.push(
+    { op: 'link.set.alias', name: tmp, alias: mark },
     { op: 'link.set.netns', name: tmp, pid: d.pid },
     { op: 'link.rename', name: tmp, to: d.ifName, netns: ns },
-    { op: 'link.set.alias', name: d.ifName, alias: nicAlias(d.name), netns: ns },
   );
   if (d.mac) ops.push({ op: 'link.set.mac', name: d.ifName, mac: d.mac, netns: ns });
   ops.push({ op: 'addr.add', dev: d.ifName, cidr: d.cidr, netns: ns }, { op: 'link.set.up', name: d.ifName, netns: ns });
@@ -135,6 +158,7 @@ function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, 
   if (d.attach.kind === 'veth') {
     const hostIf = vethHostName(d.name);
     const hostEnd = host.links.find((l) => l.name === hostIf)!;
+    if (hostEnd.alias !== nicAlias(d.name)) ops.push({ op: 'link.set.alias', name: hostIf, alias: nicAlias(d.name) });
     if (hostEnd.master !== d.attach.bridge) ops.push({ op: 'link.set.master', name: hostIf, master: d.attach.bridge });
     if (!hostEnd.up) ops.push({ op: 'link.set.up', name: hostIf });
   }
@@ -194,7 +218,8 @@ export interface RemovedNic {
 /** Deleting the host end of a veth deletes the pair; a macvlan must go from inside. */
 export function planNicRemoval(r: RemovedNic, host: HostState, container: ContainerState | undefined): Plan {
   const ops: IpOp[] = [];
-  for (const n of [vethHostName(r.name), tempName(r.name)]) if (host.links.some((l) => l.name === n)) ops.push({ op: 'link.del', name: n });
+  const mark = nicAlias(r.name);
+  for (const n of [vethHostName(r.name), tempName(r.name)]) if (host.links.some((l) => l.name === n && l.alias === mark)) ops.push({ op: 'link.del', name: n });
   if (r.kind === 'macvlan' && r.pid && container) {
     // Only the link xnet marked: Docker's own macvlan eth0 of a macvlan network is never removed.
     const c = container.links.find((l) => l.name === r.ifName && l.kind === 'macvlan' && l.alias === nicAlias(r.name));
@@ -203,11 +228,20 @@ export function planNicRemoval(r: RemovedNic, host: HostState, container: Contai
   return { ops, problems: [] };
 }
 
-/** Host links xnet made for NICs that no longer exist (the agent was down when they went). */
+/**
+ * Host links xnet made for NICs that no longer exist (the agent was down when they went): named
+ * and marked as some NIC's, the mark naming that NIC (a link of the pattern without it is not ours).
+ */
 export function planNicGarbage(wantedNics: string[], host: HostState): Plan {
   const keep = new Set(wantedNics.flatMap((n) => [vethHostName(n), tempName(n)]));
   const ops: IpOp[] = host.links
-    .filter((l) => isNicHostLink(l.name) && !keep.has(l.name))
+    .filter((l) => isNicHostLink(l.name) && !keep.has(l.name) && isMarkedFor(l))
     .map((l) => ({ op: 'link.del', name: l.name }));
   return { ops, problems: [] };
+}
+
+/** Is the link marked as the NIC its name is derived from (`xv`/`xt` + the hash of that NIC's name)? */
+function isMarkedFor(l: Link): boolean {
+  const nic = nicOfAlias(l.alias);
+  return nic !== undefined && (l.name === vethHostName(nic) || l.name === tempName(nic));
 }

@@ -7,6 +7,9 @@ import { planDockerNetworks } from '../planner/docker-networks.js';
 import { ApplyError } from '../dataplane.js';
 import { DockerError } from '../../docker/types.js';
 import { nodeNameProblems } from '../names.js';
+import { bridgeAlias } from '../planner/names.js';
+import type { Op } from '../planner/ops.js';
+import type { Link } from '../../netlink/types.js';
 
 export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
   return ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node && !isDeleting(h));
@@ -19,9 +22,9 @@ export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
   for (const hs of mine) {
     const spec = specs.get(hs.metadata.name);
     if (!spec) continue;
-    const taken = bridgeTakenWhy(spec, owned, links);
+    const taken = bridgeTakenWhy(spec, owned, links.map((l) => l.name));
     if (taken) await ctx.status.write('HostSubnet', hs, {}, notReady('BridgeNameTaken', taken));
-    else await applyNetwork(ctx, hs, spec, owned);
+    else await applyNetwork(ctx, hs, spec, owned, links);
   }
   await removeStaleNetworks(ctx, specs, owned);
 }
@@ -44,12 +47,12 @@ async function desiredNetworks(ctx: AgentContext, mine: HostSubnet[]): Promise<{
 }
 
 /** The bridge networks Docker has, with a bridge deleted by hand marked as missing. */
-async function observedNetworks(ctx: AgentContext, mine: HostSubnet[], specs: Map<string, DockerNetworkSpec>, pending: Set<string>): Promise<{ owned: DockerNetwork[]; links: string[] }> {
+async function observedNetworks(ctx: AgentContext, mine: HostSubnet[], specs: Map<string, DockerNetworkSpec>, pending: Set<string>): Promise<{ owned: DockerNetwork[]; links: Link[] }> {
   let observed: DockerNetwork[];
-  let links: string[];
+  let links: Link[];
   try {
     observed = await ctx.dp.dockerNetworks([...specs.values()].map((s) => s.name));
-    links = (await ctx.dp.ip.links()).map((l) => l.name);
+    links = await ctx.dp.ip.links();
   } catch (e) {
     if (e instanceof DockerError && e.reason === 'DockerUnavailable') {
       for (const hs of mine) if (specs.has(hs.metadata.name)) await ctx.status.write('HostSubnet', hs, {}, notReady('DockerUnavailable', e.message));
@@ -62,7 +65,7 @@ async function observedNetworks(ctx: AgentContext, mine: HostSubnet[], specs: Ma
     .filter((n) => !pending.has(n.labels[OWNER_LABEL] ?? ''))
     .map((n) => {
       const br = n.options['com.docker.network.bridge.name'];
-      return n.driver === 'bridge' && br && !links.includes(br) ? { ...n, options: { ...n.options, 'com.docker.network.bridge.name': `${br} (missing)` } } : n;
+      return n.driver === 'bridge' && br && !links.some((l) => l.name === br) ? { ...n, options: { ...n.options, 'com.docker.network.bridge.name': `${br} (missing)` } } : n;
     })
     .filter((n) => n.driver === 'bridge');
   return { owned, links };
@@ -81,13 +84,21 @@ function bridgeTakenWhy(spec: DockerNetworkSpec, owned: DockerNetwork[], links: 
 
 const BRIDGE_OPTION = 'com.docker.network.bridge.name';
 
-/** Makes or fixes one HostSubnet's network and reports the outcome in its status. */
-async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: DockerNetworkSpec, owned: DockerNetwork[]): Promise<void> {
+/**
+ * Makes or fixes one HostSubnet's network and reports the outcome in its status. The bridge of
+ * a network in place is marked as this HostSubnet's (NICs attach only to a marked bridge): one
+ * Docker made just now, or one Docker made before the mark existed.
+ */
+async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: DockerNetworkSpec, owned: DockerNetwork[], links: Link[]): Promise<void> {
   const plan = planDockerNetworks([spec], owned.filter((n) => n.name === spec.name), 'HostSubnet');
+  const bridge = spec.options[BRIDGE_OPTION];
+  const mark = bridgeAlias(hs.metadata.name);
+  const ops: Op[] = [...plan.ops];
+  if (!plan.problems.length && (plan.ops.length || links.find((l) => l.name === bridge)?.alias !== mark)) ops.push({ op: 'link.set.alias', name: bridge, alias: mark });
   try {
-    if (plan.ops.length) {
-      ctx.log.info('host subnet network', { hostSubnet: hs.metadata.name, ops: plan.ops.map((o) => o.op) });
-      await ctx.dp.execute(plan.ops);
+    if (ops.length) {
+      ctx.log.info('host subnet network', { hostSubnet: hs.metadata.name, ops: ops.map((o) => o.op) });
+      await ctx.dp.execute(ops);
     }
     const p = plan.problems[0];
     await ctx.status.write('HostSubnet', hs, {}, p ? notReady(p.reason, p.message)

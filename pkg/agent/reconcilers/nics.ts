@@ -61,7 +61,7 @@ function clusterAttachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusVi
   const v = hostSubnetView(hs);
   if (v.problem) return { problem: notReady(v.problem.reason, v.problem.message) };
   if (!v.bridge || !v.subnet) return { problem: notReady('NotAllocated', `HostSubnet ${hs.metadata.name} has no subnet or bridge yet`) };
-  return { attach: { kind: 'veth', bridge: v.bridge }, prefix: parseCidr(v.subnet).prefix, ...(v.gateway ? { gateway: v.gateway } : {}), ...(cn.spec.mtu ? { mtu: cn.spec.mtu } : {}) };
+  return { attach: { kind: 'veth', bridge: v.bridge, hostSubnet: hs.metadata.name }, prefix: parseCidr(v.subnet).prefix, ...(v.gateway ? { gateway: v.gateway } : {}), ...(cn.spec.mtu ? { mtu: cn.spec.mtu } : {}) };
 }
 
 /**
