@@ -51,7 +51,7 @@ export class HollowDataplane implements AgentDataplane {
   async hostState(): Promise<HostState> { return { links: [], addrs: [], routes: [this.connected(), ...this.routes.values()] }; }
   async containerState(): Promise<ContainerState> { return { links: [], addrs: [], routes: [] }; }
   async containerLinks(): Promise<ContainerState['links']> { return []; }
-  async natState(): Promise<ObservedNat> { return { nat: { chains: [], rules: {} }, filter: { chains: [], rules: {} }, ipForward: '1' }; }
+  async natState(): Promise<ObservedNat> { return { nat: { chains: [], rules: {} }, filter: { chains: [], rules: {} }, ipForward: '1', dockerBridges: [] }; }
   async dockerNetworks(): Promise<never[]> { return []; }
 
   async execute(ops: Op[]): Promise<void> {

@@ -94,10 +94,10 @@ export class Dataplane implements AgentDataplane {
   }
 
   async natState(): Promise<ObservedNat> {
-    const [nat, filter, ipForward] = await Promise.all([
-      this.iptables.save('nat'), this.iptables.save('filter'), readSysctl(this.target, 'net.ipv4.ip_forward'),
+    const [nat, filter, ipForward, networks] = await Promise.all([
+      this.iptables.save('nat'), this.iptables.save('filter'), readSysctl(this.target, 'net.ipv4.ip_forward'), this.docker.listNetworks(),
     ]);
-    return { nat, filter, ipForward };
+    return { nat, filter, ipForward, dockerBridges: dockerBridgesOf(networks) };
   }
 
   /**
@@ -162,4 +162,11 @@ export class Dataplane implements AgentDataplane {
       throw new ApplyError('KernelRefused', e.message);
     }
   }
+}
+
+/** The bridges of Docker's bridge networks that xnet did not make (Docker names one it was not told `br-<id[:12]>`). */
+export function dockerBridgesOf(networks: DockerNetwork[]): string[] {
+  return networks
+    .filter((n) => n.driver === 'bridge' && !n.labels[OWNER_LABEL])
+    .map((n) => n.options['com.docker.network.bridge.name'] || `br-${n.id.slice(0, 12)}`);
 }

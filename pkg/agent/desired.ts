@@ -5,7 +5,7 @@ import { macvlanBaseParent, matchLabels, type ClusterNetwork, type ContainerNic,
 import { OWNER_LABEL, type DockerNetworkSpec } from '../docker/types.js';
 import { MVN_OPTION } from '../dockeripam/node-ipam.js';
 import { cidrCovers, formatIPv4, hostRange, parseCidr } from '../ip/ipv4.js';
-import type { DesiredNat } from './planner/nat.js';
+import type { DesiredNat, LocalSubnet } from './planner/nat.js';
 import type { DesiredMacvlan } from './planner/macvlan.js';
 import { effectiveParent } from './planner/macvlan.js';
 import type { DesiredRoute } from './planner/routes.js';
@@ -161,20 +161,20 @@ function subnetOutsideWhy(subnet: string, cn: ClusterNetwork): string | undefine
   return undefined;
 }
 
-/** The bridge of a local HostSubnet whose values pass and whose subnet lies inside its ClusterNetwork. */
-function checkedBridge(h: HostSubnet, cn: ClusterNetwork | undefined): string | undefined {
+/** Bridge and subnet of a local HostSubnet whose values pass and whose subnet lies inside its ClusterNetwork. */
+function checkedLocal(h: HostSubnet, cn: ClusterNetwork | undefined): LocalSubnet | undefined {
   const v = hostSubnetView(h);
   if (!cn || v.problem || !v.bridge || !v.subnet || subnetOutsideWhy(v.subnet, cn)) return undefined;
-  return v.bridge;
+  return { bridge: v.bridge, subnet: v.subnet };
 }
 
-/** Only the bridges of local HostSubnets that pass the checks get forwarding rules. */
+/** Only local HostSubnets that pass the checks get rules. */
 export function desiredNat(cns: ClusterNetwork[], localSubnets: HostSubnet[]): DesiredNat {
   const byName = new Map(cns.map((c) => [c.metadata.name, c]));
   return {
     // a cidr no validator would pass (written straight into etcd) gets no host-wide rule
     clusterCidrs: cns.map((c) => c.spec.cidr).filter((c) => !clusterCidrWhy(c)),
-    bridges: localSubnets.map((h) => checkedBridge(h, byName.get(h.spec.clusterNetwork))).filter((b): b is string => !!b),
+    local: localSubnets.map((h) => checkedLocal(h, byName.get(h.spec.clusterNetwork))).filter((l): l is LocalSubnet => !!l),
   };
 }
 

@@ -2,14 +2,15 @@
 // default bridgePrefix get distinct bridges on every node and both carry traffic between hosts;
 // `xctl apply` refuses a Docker network name another object has and a bridge named like a host
 // link; a HostSubnet written around xctl whose bridge is a link xnet did not make is refused by
-// the node's agent (BridgeNameTaken) and that link is left as it was, also by that HostSubnet's NICs.
+// the node's agent (BridgeNameTaken) and that link is left as it was, also by that HostSubnet's NICs;
+// a user's Docker network inside a ClusterNetwork's CIDR keeps Docker's isolation.
 import type { Etcd3 } from 'etcd3';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createEtcdClient } from '../../pkg/etcd/client.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { getCondition } from '../../pkg/api/index.js';
 import { useTestLab } from '../harness/lab.js';
-import { apply, containerIp, expectLabVerifyClean, getObject, runContainer, unreachableFrom, waitFor, waitReady } from './helpers.js';
+import { apply, containerIp, expectLabVerifyClean, getObject, pingFromContainer, runContainer, unreachableFrom, waitFor, waitReady } from './helpers.js';
 
 const TWO = `
 apiVersion: xnet.io/v1alpha1
@@ -47,6 +48,25 @@ describe('bridge and Docker network names are unique per node', () => {
       expect(await unreachableFrom(lab(), 'host-1', `${cn}1`, [far]), `${cn}: host-1 -> host-2`).toEqual([]);
     }
   }, 240_000);
+
+  test('a user\'s own Docker network inside a ClusterNetwork\'s CIDR keeps Docker\'s isolation; cluster traffic still flows', async () => {
+    // xnet's forward rules accepted any cluster-CIDR pair, above Docker's isolation between networks
+    await lab().docker('host-1', ['network', 'create', '--subnet', '10.81.250.0/24', 'usernet'], { check: true });
+    const id = (await lab().docker('host-1', ['network', 'inspect', '-f', '{{.Id}}', 'usernet'], { check: true })).stdout.trim();
+    for (const c of ['u1', 'u2']) await runContainer(lab(), 'host-1', c, 'usernet');
+    const u1 = await containerIp(lab(), 'host-1', 'u1', 'usernet');
+    expect(u1).toMatch(/^10\.81\.250\./);
+    expect(await unreachableFrom(lab(), 'host-1', 'u2', [u1]), 'u1 answers on its own network').toEqual([]);
+    // the agent has seen the new network (Docker's create event) before the check below
+    await waitFor('the agent\'s rules name the new bridge', async () =>
+      (await lab().exec('host-1', ['iptables', '-S', 'XNET-FORWARD'], { check: true })).stdout.includes(`-o br-${id.slice(0, 12)} -j RETURN`), 30_000);
+    const p = await pingFromContainer(lab(), 'host-1', 'alpha1', u1, 2);
+    expect(p.ok, `alpha1 -> u1 must be dropped by Docker's isolation: ${p.output}`).toBe(false);
+    const far = await containerIp(lab(), 'host-2', 'alpha2', 'alpha');
+    expect(await unreachableFrom(lab(), 'host-1', 'alpha1', [far]), 'alpha1 -> alpha2').toEqual([]);
+    await lab().docker('host-1', ['rm', '-f', 'u1', 'u2'], { check: true });
+    await lab().docker('host-1', ['network', 'rm', 'usernet'], { check: true });
+  }, 90_000);
 
   test('xctl apply refuses a Docker network name another object has and a bridge named like a host link', async () => {
     const mvn = 'apiVersion: xnet.io/v1alpha1\nkind: MacvlanNet\nmetadata: {name: mv}\nspec: {subnet: 192.168.90.0/24, dockerNetwork: beta}\n';

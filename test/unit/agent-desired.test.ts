@@ -69,7 +69,7 @@ describe('desired state from objects', () => {
   });
 
   it('collects cluster CIDRs and local bridges for the NAT rules', () => {
-    expect(desiredNat([cn], [hs('host-1', 1)])).toEqual({ clusterCidrs: ['10.76.0.0/16'], bridges: ['br01'] });
+    expect(desiredNat([cn], [hs('host-1', 1)])).toEqual({ clusterCidrs: ['10.76.0.0/16'], local: [{ bridge: 'br01', subnet: '10.76.1.0/24' }] });
   });
 
   it('gives a ClusterNetwork cidr no validator passes (written straight into etcd) no NAT rule', () => {

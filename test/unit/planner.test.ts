@@ -5,7 +5,7 @@ import type { Link, Route } from '../../pkg/netlink/types.js';
 import type { DockerNetwork, DockerNetworkSpec } from '../../pkg/docker/types.js';
 import {
   planRoutes, planNat, planNic, planNicRemoval, planNicGarbage, planMacvlan, planMacvlanRemoval, planDockerNetworks,
-  vethHostName, tempName, shimName, ipLine, steps, NIC_ARP_SYSCTLS, NAT_CHAIN, FWD_CHAIN, type DesiredNic, type DesiredMacvlan,
+  vethHostName, tempName, shimName, ipLine, steps, NIC_ARP_SYSCTLS, NAT_CHAIN, FWD_CHAIN, natRules, forwardRules, type DesiredNic, type DesiredMacvlan,
 } from '../../pkg/agent/planner/index.js';
 
 const link = (name: string, ifindex: number, extra: Partial<Link> = {}): Link => ({ name, ifindex, mac: '02:00:00:00:00:' + ifindex.toString(16).padStart(2, '0'), mtu: 1500, up: true, promisc: false, ...extra });
@@ -98,31 +98,50 @@ describe('planDockerNetworks', () => {
 });
 
 describe('planNat', () => {
-  const d = { clusterCidrs: ['10.76.0.0/16'], bridges: ['br01'] };
+  const d = { clusterCidrs: ['10.76.0.0/16'], local: [{ bridge: 'br01', subnet: '10.76.1.0/24' }] };
   const empty = { chains: ['PREROUTING', 'POSTROUTING'], rules: {} };
   const dockerNat = { chains: ['POSTROUTING', 'DOCKER'], rules: { POSTROUTING: ['-s 10.76.1.0/24 ! -o br01 -j MASQUERADE'] } };
   const dockerFilter = { chains: ['FORWARD', 'DOCKER', 'DOCKER-USER'], rules: { FORWARD: ['-j DOCKER-USER', '-o br01 -j DOCKER', '-i br01 ! -o br01 -j ACCEPT'], 'DOCKER-USER': ['-j RETURN'] } };
 
   it('keeps cluster->cluster traffic un-NATed ahead of Docker\'s MASQUERADE, and lets it through FORWARD', () => {
-    const p = planNat(d, { nat: dockerNat, filter: dockerFilter, ipForward: '0' });
+    const p = planNat(d, { nat: dockerNat, filter: dockerFilter, ipForward: '0', dockerBridges: [] });
     expect(p.ops).toEqual([
       { op: 'sysctl.set', values: { 'net.ipv4.ip_forward': '1' } },
-      { op: 'iptables.restore', table: 'nat', lines: [`:${NAT_CHAIN} - [0:0]`, `-A ${NAT_CHAIN} -s 10.76.0.0/16 -d 10.76.0.0/16 -j ACCEPT`, `-I POSTROUTING 1 -j ${NAT_CHAIN}`] },
-      { op: 'iptables.restore', table: 'filter', lines: [`:${FWD_CHAIN} - [0:0]`, `-A ${FWD_CHAIN} -i br01 -o br01 -j RETURN`, `-A ${FWD_CHAIN} -s 10.76.0.0/16 -d 10.76.0.0/16 -j ACCEPT`, `-I FORWARD 1 -j ${FWD_CHAIN}`] },
+      { op: 'iptables.restore', table: 'nat', lines: [`:${NAT_CHAIN} - [0:0]`, `-A ${NAT_CHAIN} -s 10.76.1.0/24 -d 10.76.0.0/16 -j ACCEPT`, `-I POSTROUTING 1 -j ${NAT_CHAIN}`] },
+      { op: 'iptables.restore', table: 'filter', lines: [`:${FWD_CHAIN} - [0:0]`, `-A ${FWD_CHAIN} -i br01 -o br01 -j RETURN`, `-A ${FWD_CHAIN} -s 10.76.1.0/24 -d 10.76.0.0/16 -i br01 -j ACCEPT`, `-A ${FWD_CHAIN} -s 10.76.0.0/16 -d 10.76.1.0/24 -o br01 -j ACCEPT`, `-I FORWARD 1 -j ${FWD_CHAIN}`] },
     ]);
-    expect(planNat(d, { nat: empty, filter: empty, ipForward: '1' }).ops).toHaveLength(2);
+    expect(planNat(d, { nat: empty, filter: empty, ipForward: '1', dockerBridges: [] }).ops).toHaveLength(2);
   });
 
   it('adopts rules already in place (Docker\'s own jump above ours is fine)', () => {
-    const nat = { chains: ['POSTROUTING', NAT_CHAIN], rules: { POSTROUTING: [`-j ${NAT_CHAIN}`, '-s 10.76.1.0/24 ! -o br01 -j MASQUERADE'], [NAT_CHAIN]: ['-s 10.76.0.0/16 -d 10.76.0.0/16 -j ACCEPT'] } };
-    const filter = { chains: ['FORWARD', FWD_CHAIN], rules: { FORWARD: ['-j DOCKER-USER', `-j ${FWD_CHAIN}`, '-o br01 -j DOCKER'], [FWD_CHAIN]: ['-i br01 -o br01 -j RETURN', '-s 10.76.0.0/16 -d 10.76.0.0/16 -j ACCEPT'] } };
-    expect(planNat(d, { nat, filter, ipForward: '1' })).toEqual({ ops: [], problems: [] });
+    const nat = { chains: ['POSTROUTING', NAT_CHAIN], rules: { POSTROUTING: [`-j ${NAT_CHAIN}`, '-s 10.76.1.0/24 ! -o br01 -j MASQUERADE'], [NAT_CHAIN]: ['-s 10.76.1.0/24 -d 10.76.0.0/16 -j ACCEPT'] } };
+    const filter = { chains: ['FORWARD', FWD_CHAIN], rules: { FORWARD: ['-j DOCKER-USER', `-j ${FWD_CHAIN}`, '-o br01 -j DOCKER'], [FWD_CHAIN]: ['-i br01 -o br01 -j RETURN', '-s 10.76.1.0/24 -d 10.76.0.0/16 -i br01 -j ACCEPT', '-s 10.76.0.0/16 -d 10.76.1.0/24 -o br01 -j ACCEPT'] } };
+    expect(planNat(d, { nat, filter, ipForward: '1', dockerBridges: [] })).toEqual({ ops: [], problems: [] });
+  });
+
+  it('names a local HostSubnet in every rule: a user\'s Docker network inside a ClusterNetwork CIDR keeps Docker\'s NAT and filtering', () => {
+    const two = { clusterCidrs: ['10.76.0.0/16', '10.81.0.0/16'], local: [{ bridge: 'br01', subnet: '10.76.1.0/24' }] };
+    const user = '10.76.250.0/24'; // docker network create --subnet 10.76.250.0/24 mine
+    expect(natRules(two)).toEqual(['-s 10.76.1.0/24 -d 10.76.0.0/16 -j ACCEPT', '-s 10.76.1.0/24 -d 10.81.0.0/16 -j ACCEPT']);
+    expect(forwardRules(two)).toEqual([
+      '-i br01 -o br01 -j RETURN',
+      '-s 10.76.1.0/24 -d 10.76.0.0/16 -i br01 -j ACCEPT', '-s 10.76.0.0/16 -d 10.76.1.0/24 -o br01 -j ACCEPT',
+      '-s 10.76.1.0/24 -d 10.81.0.0/16 -i br01 -j ACCEPT', '-s 10.81.0.0/16 -d 10.76.1.0/24 -o br01 -j ACCEPT',
+    ]);
+    for (const r of [...natRules(two), ...forwardRules(two)]) expect(r).not.toContain(user);
+    // traffic to or from another Docker network's bridge goes back to Docker's own isolation first
+    expect(forwardRules(two, ['br-0123456789ab', 'docker0', 'br01']).slice(0, 5)).toEqual([
+      '-i br-0123456789ab -j RETURN', '-o br-0123456789ab -j RETURN', '-i docker0 -j RETURN', '-o docker0 -j RETURN', '-i br01 -o br01 -j RETURN',
+    ]);
+    // a node without HostSubnets forwards no cluster traffic and keeps every source's NAT
+    expect(natRules({ ...two, local: [] })).toEqual([]);
+    expect(forwardRules({ ...two, local: [] })).toEqual([]);
   });
 
   it('moves its jump back above a MASQUERADE Docker inserted later', () => {
-    const nat = { chains: ['POSTROUTING', NAT_CHAIN], rules: { POSTROUTING: ['-s 10.76.1.0/24 ! -o br01 -j MASQUERADE', `-j ${NAT_CHAIN}`], [NAT_CHAIN]: ['-s 10.76.0.0/16 -d 10.76.0.0/16 -j ACCEPT'] } };
-    const filter = { chains: ['FORWARD', FWD_CHAIN], rules: { FORWARD: [`-j ${FWD_CHAIN}`], [FWD_CHAIN]: ['-i br01 -o br01 -j RETURN', '-s 10.76.0.0/16 -d 10.76.0.0/16 -j ACCEPT'] } };
-    expect(planNat(d, { nat, filter, ipForward: '1' }).ops).toEqual([
+    const nat = { chains: ['POSTROUTING', NAT_CHAIN], rules: { POSTROUTING: ['-s 10.76.1.0/24 ! -o br01 -j MASQUERADE', `-j ${NAT_CHAIN}`], [NAT_CHAIN]: ['-s 10.76.1.0/24 -d 10.76.0.0/16 -j ACCEPT'] } };
+    const filter = { chains: ['FORWARD', FWD_CHAIN], rules: { FORWARD: [`-j ${FWD_CHAIN}`], [FWD_CHAIN]: ['-i br01 -o br01 -j RETURN', '-s 10.76.1.0/24 -d 10.76.0.0/16 -i br01 -j ACCEPT', '-s 10.76.0.0/16 -d 10.76.1.0/24 -o br01 -j ACCEPT'] } };
+    expect(planNat(d, { nat, filter, ipForward: '1', dockerBridges: [] }).ops).toEqual([
       { op: 'iptables.restore', table: 'nat', lines: [`-D POSTROUTING -j ${NAT_CHAIN}`, `-I POSTROUTING 1 -j ${NAT_CHAIN}`] },
     ]);
   });

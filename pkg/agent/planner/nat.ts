@@ -1,33 +1,59 @@
 // No NAT inside the cluster: a nat rule ahead of Docker's MASQUERADE keeps the source
 // address of cluster->cluster traffic, and a filter rule lets routed cluster traffic reach
-// the bridge (Docker's FORWARD policy is DROP for anything it did not publish).
+// the bridge (Docker's FORWARD policy is DROP for anything it did not publish). Every rule
+// names one of this node's HostSubnets (its subnet, and its bridge where the table allows):
+// a Docker network of the user's whose addresses fall inside a ClusterNetwork's CIDR keeps
+// Docker's own NAT and filtering.
 import type { ChainDump } from '../../netlink/iptables.js';
 import type { Op, Plan } from './ops.js';
 
 export const NAT_CHAIN = 'XNET-POSTROUTING';
 export const FWD_CHAIN = 'XNET-FORWARD';
 
+/** One of this node's HostSubnets as the rules see it. */
+export interface LocalSubnet {
+  bridge: string;
+  subnet: string;
+}
+
 export interface DesiredNat {
   /** every ClusterNetwork CIDR: traffic between any two of them is cluster traffic */
   clusterCidrs: string[];
-  /** local bridges: same-bridge traffic stays under Docker's ICC setting */
-  bridges: string[];
+  /** this node's HostSubnets: same-bridge traffic stays under Docker's ICC setting */
+  local: LocalSubnet[];
 }
+
+const sorted = (xs: string[]) => [...new Set(xs)].sort();
+const localSorted = (d: DesiredNat) => [...new Map(d.local.map((l) => [`${l.bridge} ${l.subnet}`, l])).entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, l]) => l);
 
 export interface ObservedNat {
   nat: ChainDump;
   filter: ChainDump;
   ipForward: string;
+  /** bridges of Docker networks xnet did not make (docker0, the user's own networks) */
+  dockerBridges: string[];
 }
 
+/** From a local HostSubnet to any ClusterNetwork: not masqueraded (POSTROUTING cannot match the in-interface). */
 export function natRules(d: DesiredNat): string[] {
-  const cidrs = [...new Set(d.clusterCidrs)].sort();
-  return cidrs.flatMap((s) => cidrs.map((t) => `-s ${s} -d ${t} -j ACCEPT`));
+  const cidrs = sorted(d.clusterCidrs);
+  return sorted(d.local.map((l) => l.subnet)).flatMap((s) => cidrs.map((t) => `-s ${s} -d ${t} -j ACCEPT`));
 }
 
-export function forwardRules(d: DesiredNat): string[] {
-  const keepIcc = [...new Set(d.bridges)].sort().map((b) => `-i ${b} -o ${b} -j RETURN`);
-  return [...keepIcc, ...natRules(d)];
+/**
+ * Out of a local HostSubnet's bridge to the cluster, and from the cluster into it. Traffic to or
+ * from another Docker network's bridge (`dockerBridges`) goes back to Docker's own chains first:
+ * a user's network inside a ClusterNetwork's CIDR keeps Docker's isolation between networks.
+ */
+export function forwardRules(d: DesiredNat, dockerBridges: string[] = []): string[] {
+  const cidrs = sorted(d.clusterCidrs);
+  const local = localSorted(d);
+  if (!local.length || !cidrs.length) return [];
+  const mine = new Set(local.map((l) => l.bridge));
+  const docker = sorted(dockerBridges).filter((b) => !mine.has(b)).flatMap((b) => [`-i ${b} -j RETURN`, `-o ${b} -j RETURN`]);
+  const keepIcc = sorted([...mine]).map((b) => `-i ${b} -o ${b} -j RETURN`);
+  const accept = local.flatMap((l) => cidrs.flatMap((t) => [`-s ${l.subnet} -d ${t} -i ${l.bridge} -j ACCEPT`, `-s ${t} -d ${l.subnet} -o ${l.bridge} -j ACCEPT`]));
+  return [...docker, ...keepIcc, ...accept];
 }
 
 const JUMP_NAT = `-j ${NAT_CHAIN}`;
@@ -60,7 +86,7 @@ export function planNat(d: DesiredNat, o: ObservedNat): Plan {
   nat.push(...jumpLines('POSTROUTING', JUMP_NAT, o.nat.rules.POSTROUTING, /-j (MASQUERADE|SNAT)( |$)/));
   if (nat.length) ops.push({ op: 'iptables.restore', table: 'nat', lines: nat });
   const filter: string[] = [];
-  const wantF = forwardRules(d);
+  const wantF = forwardRules(d, o.dockerBridges);
   if (!sameList(o.filter.rules[FWD_CHAIN], wantF) || !o.filter.chains.includes(FWD_CHAIN)) filter.push(...chainLines(FWD_CHAIN, wantF));
   filter.push(...jumpLines('FORWARD', JUMP_FWD, o.filter.rules.FORWARD, /-j (DROP|REJECT|DOCKER)( |$)/));
   if (filter.length) ops.push({ op: 'iptables.restore', table: 'filter', lines: filter });
