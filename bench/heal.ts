@@ -147,7 +147,8 @@ async function main(): Promise<void> {
       process.stdout.write(`  ${label}: done\n`);
       return res;
     };
-    const base = { node: 'host-1', store, etcd: client, netns: h.netns, dockerHost: h.dockerHost, log };
+    // stateDir: the lab host's own (the record of parents it changed), never /var/lib/xnet/host-1
+    const base = { node: 'host-1', store, etcd: client, netns: h.netns, dockerHost: h.dockerHost, stateDir: h.dir, log };
     process.stdout.write(`heal: ${SAMPLES} samples per drift (event-driven, periodic resync 1 h away), ${BASELINE_SAMPLES} for the periodic-only baseline (interval ${BASELINE_INTERVAL} ms)\n`);
     // The resync is pushed out of reach so that every event-driven figure comes from events.
     const ev = await run('event-driven', { ...base, resyncMs: 3_600_000 }, SAMPLES, 20_000, 200);

@@ -27,6 +27,8 @@ import { nodeReport, SelfReport, type Underlay } from './node.js';
 import { DEFAULT_WORKER_BUDGET_MS, StuckWatch, stuckMessage } from './stuck.js';
 import { reconcileHostSubnets } from './reconcilers/host-subnets.js';
 import { reconcileMacvlan } from './reconcilers/macvlan.js';
+import { releaseParents } from './reconcilers/parents.js';
+import { ParentRecord } from './parent-record.js';
 import { reconcileNat } from './reconcilers/nat.js';
 import { collectNicGarbage, localNics, reconcileNic, rememberRemoved } from './reconcilers/nics.js';
 import { reconcileRoutes } from './reconcilers/routes.js';
@@ -77,7 +79,7 @@ export interface AgentOptions {
   ipamPlugin?: string;
   /** default /run/docker/plugins */
   pluginDir?: string;
-  /** where the agent keeps its IPAM journal (default /var/lib/xnet/<node>) */
+  /** where the agent keeps its IPAM journal and the record of what it changed on parents (default /var/lib/xnet/<node>) */
   stateDir?: string;
   /** a reconcile running longer than this makes the Node Ready=False AgentStuck (default 120 s) */
   workerBudgetMs?: number;
@@ -142,6 +144,8 @@ export class Agent {
       node: self, store: opts.store, caches: this.caches, dp: opts.dataplane ?? new Dataplane(netnsTarget(opts.netns), opts.dockerHost, opts.dockerTls),
       log, status: new NodeStatusReporter(opts.store, self, this.events, (kind, name) => this.view.ownStatus?.(kind, name)), capabilities: {}, routeProblems: [], removedNics: new Map(), macWaits: new MacWaits(),
       routesDirty: this.routesDirty,
+      // not with a stand-in dataplane (the scale benchmark) unless it names a state directory
+      ...(!opts.dataplane || opts.stateDir ? { parents: ParentRecord.inStateDir(self, opts.stateDir, (msg) => log.warn(msg)) } : {}),
       watchContainer: (pid, nic) => this.watchContainer(pid, nic),
       unwatchNic: (nic, keepPid) => this.containers.unwatch(nic, keepPid),
     };
@@ -362,7 +366,7 @@ export class Agent {
       if (key === KEY_ROUTES) await reconcileRoutes(this.ctx);
       else if (key === KEY_HOST_SUBNETS) await reconcileHostSubnets(this.ctx);
       else if (key === KEY_NAT) await reconcileNat(this.ctx);
-      else if (key === KEY_GC) await collectNicGarbage(this.ctx);
+      else if (key === KEY_GC) { await collectNicGarbage(this.ctx); await releaseParents(this.ctx); }
       else if (key.startsWith('nic/')) return await reconcileNic(this.ctx, key.slice(4));
       else if (key.startsWith('mvn/')) await reconcileMacvlan(this.ctx, key.slice(4));
       else if (key.startsWith(IPAM_KEY)) await this.ipam?.publish(key.slice(IPAM_KEY.length));

@@ -12,6 +12,7 @@ import type { RemovedNic } from './planner/nic.js';
 import type { AddressBook } from '../dockeripam/book.js';
 import type { MacWaits } from './mac-wait.js';
 import type { RoutesDirty } from './routes-delta.js';
+import type { ParentRecord } from './parent-record.js';
 
 export interface Caches {
   nodes: Informer<Node>;
@@ -137,6 +138,8 @@ export interface AgentContext {
   removedNics: Map<string, RemovedNic & { container?: string }>;
   /** macvlan NICs working on the kernel's MAC while their declared one is held elsewhere */
   macWaits: MacWaits;
+  /** what xnet changed on parent interfaces, to undo when no MacvlanNet needs them; absent: nothing is recorded or undone */
+  parents?: ParentRecord;
   /** a NIC is in place in the container with this PID: watch that namespace for drift */
   watchContainer(pid: number, nic: string): Promise<void>;
   /**

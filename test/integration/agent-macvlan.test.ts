@@ -7,6 +7,8 @@ import type { Node } from '../../pkg/api/index.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { shimName } from '../../pkg/agent/planner/names.js';
 import { hostExec } from '../../pkg/lab/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { agentLab, docker, eventually, inContainer, obj, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
@@ -123,5 +125,59 @@ describe('agent: MacvlanNets', () => {
     // the agent removes the network first and the shim in a later step: wait for both
     await eventually(async () => (await docker(lab.hosts[1], ['network', 'ls', '--format', '{{.Name}}'])).split('\n').every((n) => n !== 'macvlan200')
       && !(await sh(lab.hosts[1], ['ip', '-o', 'link', 'show'])).includes(shimName('macvlan200')), 'network and shim gone on host-2');
+  });
+});
+
+// What xnet changed on a parent it did not make (promiscuous mode, brought up) is undone once no
+// MacvlanNet uses the parent; what the host had before stays. The parents are veth ends made by
+// the test in host-1's namespace, so no other MacvlanNet of this file shares them.
+describe('agent: a MacvlanNet\'s parent after the network goes', () => {
+  const h1 = () => lab.hosts[0];
+  /** the flags between <...> of `ip -d link show dev` in host-1's namespace */
+  const flags = async (dev: string) => (await sh(h1(), ['ip', '-d', 'link', 'show', 'dev', dev])).match(/<([^>]*)>/)?.[1].split(',') ?? [];
+  const released = async (dev: string) => { const f = await flags(dev); return !f.includes('PROMISC') && !f.includes('UP'); };
+  const recorded = () => { try { return JSON.parse(readFileSync(join(h1().dir, 'parents.json'), 'utf8')).links as Record<string, unknown>; } catch { return {}; } };
+  let octet = 40;
+  const apply = async (name: string, parent: string) => {
+    octet++;
+    await lab.store.create(obj('MacvlanNet', name, { subnet: `192.168.${octet}.0/24`, parent, dockerIPAM: 'blocks', hostShim: false, nodeSelector: { matchLabels: { 'parent-test': 'yes' } } }));
+    await lab.store.writeStatus('MacvlanNet', name, { controller: true }, { nodes: [{ name: 'host-1', dockerRange: `192.168.${octet}.128/28` }] });
+    await eventually(async () => (await readyOf('host-1', name))?.status === 'True', `${name} Ready on host-1`);
+  };
+  const remove = async (name: string) => {
+    await lab.store.delete('MacvlanNet', name);
+    await eventually(async () => !(await docker(h1(), ['network', 'ls', '--format', '{{.Name}}'])).split('\n').includes(name), `${name}'s Docker network gone from host-1`);
+  };
+
+  beforeAll(async () => {
+    for (const [a, b] of [['xpa0', 'xpa1'], ['xpb0', 'xpb1']]) await hostExec(h1(), ['ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b], { check: true });
+    const n = (await lab.store.get('Node', 'host-1'))!;
+    n.metadata.labels = { ...n.metadata.labels, 'parent-test': 'yes' };
+    await lab.store.update(n);
+  }, 60_000);
+
+  it('turns promiscuous mode off and takes the parent down again once its MacvlanNet goes', async () => {
+    expect(await released('xpa0')).toBe(true);
+    await apply('mvpa', 'xpa0');
+    // the change to undo: xnet put the parent up and in promiscuous mode (and recorded it first)
+    expect(await flags('xpa0')).toEqual(expect.arrayContaining(['PROMISC', 'UP']));
+    expect.soft(recorded().xpa0).toMatchObject({ promisc: true, up: true });
+    // (a parent two MacvlanNets share is kept for the other: Docker refuses a second macvlan
+    // network on one parent, so the planner's unit tests cover that case)
+    await remove('mvpa');
+    await eventually(() => released('xpa0'), 'xpa0 neither promiscuous nor up', 10_000);
+    expect(recorded().xpa0).toBeUndefined();
+  });
+
+  it('leaves a parent that was up and promiscuous before xnet as it was', async () => {
+    await hostExec(h1(), ['ip', 'link', 'set', 'xpb0', 'up', 'promisc', 'on'], { check: true });
+    await apply('mvpc', 'xpb0');
+    await apply('mvpd', 'xpa0');
+    expect(recorded().xpb0).toBeUndefined();
+    await remove('mvpc');
+    await remove('mvpd');
+    // xpa0 released: the agent has run a release pass with neither MacvlanNet left, and kept xpb0
+    await eventually(() => released('xpa0'), 'xpa0 released', 10_000);
+    expect(await flags('xpb0')).toEqual(expect.arrayContaining(['PROMISC', 'UP']));
   });
 });

@@ -376,11 +376,12 @@ describe('planMacvlan', () => {
       .toEqual([{ op: 'route.del', dst: '192.168.200.20/32', dev: shim, proto: '76' }]);
   });
 
-  it('plans the VLAN sub-interface <parent>.<vlan> and attaches everything to it', () => {
+  it('plans the VLAN sub-interface <parent>.<vlan>, marked as xnet\'s, and attaches everything to it', () => {
     const vnet = { ...network, options: { parent: 'eth0.200', macvlan_mode: 'bridge' } };
     const p = planMacvlan({ ...d, vlan: 200, network: vnet, shim: undefined, promiscuous: false }, host(base), []);
     expect(p.ops).toEqual([
       { op: 'link.add.vlan', name: 'eth0.200', parent: 'eth0', vlan: 200 },
+      { op: 'link.set.alias', name: 'eth0.200', alias: 'xnet:vlan' },
       { op: 'link.set.up', name: 'eth0.200' },
       { op: 'docker.network.create', spec: vnet },
     ]);

@@ -5,3 +5,4 @@ export * from './docker-networks.js';
 export * from './nat.js';
 export * from './nic.js';
 export * from './macvlan.js';
+export * from './parents.js';

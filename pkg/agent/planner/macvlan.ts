@@ -21,6 +21,13 @@ export interface DesiredMacvlan {
   shim?: { address: string; routes: string[] };
 }
 
+/**
+ * The ifalias xnet sets on a VLAN sub-interface it makes, in the batch that makes it: only a
+ * link carrying it is deleted when no MacvlanNet uses it (planner/parents.ts); a VLAN link
+ * the host had already is used and left alone.
+ */
+export const VLAN_ALIAS = 'xnet:vlan';
+
 /** The interface macvlans attach to: `<parent>.<vlan>` when a VLAN is set. */
 export function effectiveParent(d: Pick<DesiredMacvlan, 'parent' | 'vlan'>): string {
   return withVlan(d.parent, d.vlan);
@@ -37,7 +44,8 @@ export function planMacvlan(d: DesiredMacvlan, host: HostState, docker: DockerNe
   const parentName = effectiveParent(d);
   let parent = host.links.find((l) => l.name === parentName);
   if (d.vlan && !parent) {
-    ops.push({ op: 'link.add.vlan', name: parentName, parent: d.parent, vlan: d.vlan }, { op: 'link.set.up', name: parentName });
+    ops.push({ op: 'link.add.vlan', name: parentName, parent: d.parent, vlan: d.vlan }, { op: 'link.set.alias', name: parentName, alias: VLAN_ALIAS },
+      { op: 'link.set.up', name: parentName });
   } else if (d.vlan && parent && (parent.kind !== 'vlan' || parent.vlanId !== d.vlan)) {
     problems.push({ reason: 'ParentConflict', message: `${parentName} exists but is not VLAN ${d.vlan} on ${d.parent}` });
     return { ops, problems };

@@ -7,6 +7,8 @@ import { ApplyError } from '../dataplane.js';
 import { desiredMacvlan, isDeleting, macvlanNodeStatus, macvlanParent, selects } from '../desired.js';
 import { syncDockerIpam } from './docker-ipam.js';
 import { effectiveParent, planMacvlan, planMacvlanRemoval } from '../planner/macvlan.js';
+import { parentChanges } from '../planner/parents.js';
+import { recordedUnused, releaseParents } from './parents.js';
 import { localNics } from './nics.js';
 import { nodeNameProblems } from '../names.js';
 
@@ -14,13 +16,19 @@ export function selectsThisNode(ctx: AgentContext, m: MacvlanNet): boolean {
   return !isDeleting(m) && selects(m.spec.nodeSelector, ctx.caches.nodes.get(ctx.node));
 }
 
-/** The MacvlanNet is gone or no longer selects this node: take its part off the host. */
+/**
+ * The MacvlanNet is gone or no longer selects this node: take its part off the host, then undo
+ * what xnet did to parents nothing uses any more. Every MacvlanNet that does not select this
+ * node comes this way: the release runs when something of this one was here or the record
+ * names an unused parent; the agent's garbage pass at each resync catches the rest.
+ */
 async function removeMacvlan(ctx: AgentContext, name: string): Promise<void> {
   const plan = planMacvlanRemoval(name, await ctx.dp.hostState(), await ctx.dp.dockerNetworks([]));
   if (plan.ops.length) {
     ctx.log.info('removing macvlan network from this node', { macvlanNet: name });
     await ctx.dp.execute(plan.ops);
   }
+  if (plan.ops.length || recordedUnused(ctx)) await releaseParents(ctx);
   if (plan.problems.length === 0) {
     await ctx.status.remove('MacvlanNet', name);
     ctx.ipam?.book?.forget(name);
@@ -40,9 +48,10 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   const book = d.network?.ipamDriver ? ctx.ipam?.book : undefined;
   if (book) book.setPool(name, macvlanNodeStatus(m, ctx.node)?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) });
   const fields = { parent: effectiveParent(d), ...(d.network?.ipRange ? { dockerRange: d.network.ipRange } : {}), ...(book ? { ipam: book.report(name) } : {}) };
-  let plan;
+  let plan, host;
   try {
-    plan = planMacvlan(d, await ctx.dp.hostState(), await ctx.dp.dockerNetworks(d.network ? [d.network.name] : []));
+    host = await ctx.dp.hostState();
+    plan = planMacvlan(d, host, await ctx.dp.dockerNetworks(d.network ? [d.network.name] : []));
   } catch (e) {
     if (e instanceof DockerError) await w(notReady(e.reason, e.message), fields);
     throw e;
@@ -57,6 +66,8 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   try {
     if (plan.ops.length) {
       ctx.log.info('macvlan', { macvlanNet: name, ops: plan.ops.map((o) => o.op) });
+      // recorded before the change: a crash in between cannot lose what xnet must undo
+      ctx.parents?.note(parentChanges(d, plan.ops, host));
       await ctx.dp.execute(plan.ops);
     }
   } catch (e) {

@@ -1,0 +1,158 @@
+// What xnet changed on host interfaces it did not make: a MacvlanNet's parent put in
+// promiscuous mode or brought up. The kernel keeps no owner for either, so the agent records
+// them here (one small JSON file in its state directory) before it makes the change, and undoes
+// only what the record says once no MacvlanNet needs the parent (reconcilers/parents.ts).
+// A record holds for one boot (the kernel's boot id) and one link (its ifindex): after a reboot,
+// or for a link made again since, it says nothing. An unreadable file is logged and read as
+// empty: the agent then leaves the host as it is, never throws.
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import type { Link } from '../netlink/types.js';
+
+export const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
+export const PARENT_RECORD_FILE = 'parents.json';
+/** a larger file is not read (treated as empty): the record is a handful of interfaces */
+export const MAX_RECORD_BYTES = 64 * 1024;
+/** no more interfaces than this are recorded (a change beyond it is made, and not undone) */
+export const MAX_RECORDED_LINKS = 256;
+
+const entry = z.object({
+  ifindex: z.number().int().positive(),
+  /** xnet turned promiscuous mode on */
+  promisc: z.boolean().optional(),
+  /** xnet brought the link up */
+  up: z.boolean().optional(),
+});
+const recordFile = z.object({ version: z.literal(1), bootId: z.string().min(1), links: z.record(z.string(), entry) });
+
+export type ParentEntry = z.infer<typeof entry>;
+/** by interface name */
+export type ParentEntries = Record<string, ParentEntry>;
+export interface ParentChange { name: string; ifindex: number; promisc?: boolean; up?: boolean }
+
+/** The entries a file's text holds for this boot; `bad` says why the text is unusable. */
+export function parseRecord(text: string, bootId: string): { links: ParentEntries; bad?: string } {
+  let json: unknown;
+  try { json = JSON.parse(text); } catch (e) { return { links: {}, bad: `not JSON (${(e as Error).message})` }; }
+  const r = recordFile.safeParse(json);
+  if (!r.success) return { links: {}, bad: `not a parent record (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message})` };
+  return { links: r.data.bootId === bootId ? r.data.links : {} };
+}
+
+/** The entries whose link is still there with the same ifindex (not made again since). */
+export function currentEntries(links: ParentEntries, observed: Pick<Link, 'name' | 'ifindex'>[]): ParentEntries {
+  const out: ParentEntries = {};
+  for (const [name, e] of Object.entries(links)) {
+    if (observed.some((l) => l.name === name && l.ifindex === e.ifindex)) out[name] = e;
+  }
+  return out;
+}
+
+/**
+ * The entries with the changes added: a flag once set stays set (xnet set promisc, later brought
+ * the link up: both); a link of another ifindex starts over. Links beyond the cap are not added.
+ */
+export function withChanges(links: ParentEntries, changes: ParentChange[]): { links: ParentEntries; dropped: string[] } {
+  const out: ParentEntries = { ...links };
+  const dropped: string[] = [];
+  for (const c of changes) {
+    const old = out[c.name]?.ifindex === c.ifindex ? out[c.name] : undefined;
+    if (!out[c.name] && Object.keys(out).length >= MAX_RECORDED_LINKS) { dropped.push(c.name); continue; }
+    const e: ParentEntry = { ifindex: c.ifindex };
+    if (c.promisc || old?.promisc) e.promisc = true;
+    if (c.up || old?.up) e.up = true;
+    out[c.name] = e;
+  }
+  return { links: out, dropped };
+}
+
+export function readBootId(): string | undefined {
+  try { return readFileSync(BOOT_ID_PATH, 'utf8').trim() || undefined; } catch { return undefined; }
+}
+
+/** The record file of one agent; read once, then kept in memory (this agent is its only writer). */
+export class ParentRecord {
+  private links?: ParentEntries;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly path: string, private readonly warn: (msg: string) => void, private readonly bootId: () => string | undefined = readBootId) {}
+
+  /** The record under the agent's state directory (default /var/lib/xnet/<node>). */
+  static inStateDir(node: string, stateDir: string | undefined, warn: (msg: string) => void): ParentRecord {
+    return new ParentRecord(join(stateDir ?? `/var/lib/xnet/${node}`, PARENT_RECORD_FILE), warn);
+  }
+
+  /** What the record holds for this boot (links not yet checked against the host: currentEntries). */
+  entries(): ParentEntries {
+    this.links ??= this.load();
+    return this.links;
+  }
+
+  /** Adds changes xnet is about to make; false when they could not be recorded (they will not be undone). */
+  note(changes: ParentChange[]): boolean {
+    if (changes.length === 0) return true;
+    const r = withChanges(this.entries(), changes);
+    if (r.dropped.length) this.warn(`${this.path}: more than ${MAX_RECORDED_LINKS} interfaces recorded; not recording ${r.dropped.join(', ')} (xnet's change there will not be undone)`);
+    if (JSON.stringify(r.links) === JSON.stringify(this.links)) return r.dropped.length === 0;
+    return this.save(r.links) && r.dropped.length === 0;
+  }
+
+  /** Drops the entries of these links (undone, or no longer true). */
+  forget(names: string[]): void {
+    const links = { ...this.entries() };
+    const gone = names.filter((n) => n in links);
+    if (gone.length === 0) return;
+    for (const n of gone) delete links[n];
+    this.save(links);
+  }
+
+  /** Runs f after every f given before has finished: one release pass at a time. */
+  serial<T>(f: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(f, f);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  private load(): ParentEntries {
+    const boot = this.bootId();
+    if (!boot) return {};
+    let text: string;
+    try {
+      if (statSync(this.path).size > MAX_RECORD_BYTES) return this.bad(`larger than ${MAX_RECORD_BYTES} bytes`);
+      text = readFileSync(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.warn(`${this.path}: cannot read the parent record (${(e as Error).message}); treating it as empty`);
+      return {};
+    }
+    const r = parseRecord(text, boot);
+    return r.bad ? this.bad(r.bad) : r.links;
+  }
+
+  /** Keeps the unusable file for a human (<path>.bad) and starts empty. */
+  private bad(why: string): ParentEntries {
+    this.warn(`${this.path}: ${why}; treating the parent record as empty (xnet undoes nothing it recorded there)`);
+    try { renameSync(this.path, `${this.path}.bad`); } catch { /* it stays; the next save replaces it */ }
+    return {};
+  }
+
+  /** Whole file to a temporary name, then renamed into place: a crash leaves the old or the new one. */
+  private save(links: ParentEntries): boolean {
+    const boot = this.bootId();
+    if (!boot) {
+      this.warn(`cannot read ${BOOT_ID_PATH}: xnet's changes to parent interfaces are not recorded and will not be undone`);
+      return false;
+    }
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      const tmp = `${this.path}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ version: 1, bootId: boot, links }));
+      renameSync(tmp, this.path);
+      this.links = links;
+      return true;
+    } catch (e) {
+      this.warn(`${this.path}: cannot write the parent record (${(e as Error).message}); xnet's change there will not be undone`);
+      return false;
+    }
+  }
+}

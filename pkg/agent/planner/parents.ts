@@ -1,0 +1,90 @@
+// Parent interfaces of MacvlanNets: which changes of a plan touch a host interface xnet did not
+// make (recorded before they run: ../parent-record.ts), and, once no MacvlanNet uses a parent,
+// what undoes them. Only what the record says xnet did is undone; a parent that was promiscuous
+// or up before xnet stays so. VLAN sub-interfaces xnet made carry VLAN_ALIAS and are deleted.
+import type { DockerNetwork } from '../../docker/types.js';
+import type { HostState } from '../../netlink/ip.js';
+import type { Link } from '../../netlink/types.js';
+import type { ParentChange, ParentEntries } from '../parent-record.js';
+import { effectiveParent, VLAN_ALIAS, type DesiredMacvlan } from './macvlan.js';
+import type { Op } from './ops.js';
+
+export const isXnetVlan = (l: Link) => l.kind === 'vlan' && l.alias === VLAN_ALIAS;
+
+/**
+ * What a MacvlanNet's plan changes on its parent, to record before the plan runs: promiscuous
+ * mode on, or the link brought up. A parent the plan makes itself (a VLAN link, marked) or a
+ * VLAN link xnet made before needs no record: it is deleted whole.
+ */
+export function parentChanges(d: Pick<DesiredMacvlan, 'parent' | 'vlan'>, ops: Op[], host: HostState): ParentChange[] {
+  const name = effectiveParent(d);
+  const link = host.links.find((l) => l.name === name);
+  if (!link || isXnetVlan(link)) return [];
+  const mine = ops.filter((o) => 'name' in o && o.name === name && !('netns' in o && o.netns !== undefined));
+  const promisc = mine.some((o) => o.op === 'link.set.promisc' && o.on);
+  const up = mine.some((o) => o.op === 'link.set.up');
+  if (!promisc && !up) return [];
+  return [{ name, ifindex: link.ifindex, ...(promisc ? { promisc } : {}), ...(up ? { up } : {}) }];
+}
+
+/**
+ * Interfaces something of xnet's still attaches to: the parents (and VLAN bases) of the
+ * MacvlanNets that select this node, and of xnet's Docker networks still on the host (one whose
+ * removal waits for its containers keeps its parent as it is).
+ */
+export function parentsInUse(macvlans: Pick<DesiredMacvlan, 'parent' | 'vlan'>[], docker: DockerNetwork[], host: HostState): Set<string> {
+  const out = new Set<string>();
+  for (const d of macvlans) out.add(d.parent).add(effectiveParent(d));
+  for (const n of docker) {
+    const p = n.options.parent;
+    if (!p) continue;
+    out.add(p);
+    const base = host.links.find((l) => l.name === p)?.parent;
+    if (base) out.add(base);
+  }
+  return out;
+}
+
+export interface ParentRelease {
+  /** the record, already checked against this boot and the links' ifindexes */
+  records: ParentEntries;
+  inUse: Set<string>;
+  host: HostState;
+  /** the Node's interface: never taken down */
+  nodeInterface?: string;
+}
+
+/**
+ * The host relies on the link for itself: it is the Node's interface, carries an address or a
+ * route, or has links on top of it in the host (macvlan, VLAN...; a veth's peer names it as
+ * its link too, but sits beside it). Such a link is never taken down nor deleted.
+ */
+export function hostRelies(name: string, r: Pick<ParentRelease, 'host' | 'nodeInterface'>): boolean {
+  const h = r.host;
+  return name === r.nodeInterface || h.addrs.some((a) => a.dev === name) || h.routes.some((x) => x.dev === name)
+    || h.links.some((l) => l.parent === name && l.kind !== 'veth');
+}
+
+/**
+ * Undoes what xnet did to parents nothing uses any more: deletes its marked VLAN links, turns
+ * promiscuous mode off and takes a link down where the record says xnet did these (and the link
+ * still is so). `released`: records to drop once the ops ran.
+ */
+export function planParentRelease(r: ParentRelease): { ops: Op[]; released: string[] } {
+  const ops: Op[] = [];
+  const released: string[] = [];
+  const unused = (name: string) => !r.inUse.has(name);
+  for (const l of r.host.links) {
+    if (isXnetVlan(l) && unused(l.name) && !hostRelies(l.name, r)) { ops.push({ op: 'link.del', name: l.name }); released.push(l.name); }
+  }
+  // the host as it is once those are gone (a deleted VLAN link no longer sits on its base)
+  const left = { ...r, host: { ...r.host, links: r.host.links.filter((l) => !released.includes(l.name)) } };
+  for (const [name, e] of Object.entries(r.records)) {
+    const l = left.host.links.find((x) => x.name === name);
+    if (!l || !unused(name)) continue;
+    if (e.promisc && l.promisc) ops.push({ op: 'link.set.promisc', name, on: false });
+    if (e.up && l.up && !hostRelies(name, left)) ops.push({ op: 'link.set.down', name });
+    released.push(name);
+  }
+  return { ops, released };
+}
