@@ -57,6 +57,7 @@ describe('agent: MacvlanNets', () => {
     expect(net.Options).toMatchObject({ parent: 'eth0', macvlan_mode: 'bridge' });
     expect(await sh(lab.hosts[0], ['ip', 'link', 'show', 'eth0'])).toContain('PROMISC');
     expect(await sh(lab.hosts[0], ['ip', '-o', '-4', 'addr', 'show', 'dev', shimName('macvlan200')])).toContain('192.168.200.250/32');
+    expect(await sh(lab.hosts[0], ['ip', '-d', 'link', 'show', 'dev', shimName('macvlan200')])).toContain('alias xnet:shim:macvlan200');
   });
 
   it('containers started with plain docker run on two hosts get addresses from their own blocks and reach each other', async () => {
@@ -179,5 +180,20 @@ describe('agent: a MacvlanNet\'s parent after the network goes', () => {
     // xpa0 released: the agent has run a release pass with neither MacvlanNet left, and kept xpb0
     await eventually(() => released('xpa0'), 'xpa0 released', 10_000);
     expect(await flags('xpb0')).toEqual(expect.arrayContaining(['PROMISC', 'UP']));
+  });
+
+  it('leaves a host link that has a shim\'s name but not its mark alone, also when the MacvlanNet goes', async () => {
+    const shim = shimName('mvshim');
+    await hostExec(h1(), ['ip', 'link', 'add', shim, 'type', 'bridge'], { check: true });
+    const before = await sh(h1(), ['ip', '-d', 'link', 'show', 'dev', shim]);
+    await lab.store.create(obj('MacvlanNet', 'mvshim', { subnet: '192.168.60.0/24', parent: 'xpa0', dockerIPAM: 'blocks', nodeSelector: { matchLabels: { 'parent-test': 'yes' } } }));
+    await lab.store.writeStatus('MacvlanNet', 'mvshim', { controller: true }, { nodes: [{ name: 'host-1', dockerRange: '192.168.60.128/28', shimAddress: '192.168.60.250' }] });
+    const r = await eventually(async () => { const c = await readyOf('host-1', 'mvshim'); return c?.reason === 'InterfaceNameTaken' ? c : undefined; }, 'mvshim InterfaceNameTaken');
+    expect(r.message).toContain(shim);
+    await lab.store.delete('MacvlanNet', 'mvshim');
+    // the agent has taken the MacvlanNet off this node once its status there is gone
+    await eventually(async () => (await nodeStatus('host-1', 'mvshim')) === undefined, 'mvshim\'s status on host-1 gone');
+    expect(await sh(h1(), ['ip', '-d', 'link', 'show', 'dev', shim])).toBe(before);
+    await hostExec(h1(), ['ip', 'link', 'del', shim], { check: true });
   });
 });

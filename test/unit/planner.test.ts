@@ -344,12 +344,14 @@ describe('planMacvlan', () => {
   const d: DesiredMacvlan = { name: 'macvlan200', parent: 'eth0', promiscuous: true, network, shim: { address: '192.168.200.2', routes: ['192.168.200.128/28', '192.168.200.20/32'] } };
   const shim = shimName('macvlan200');
   const base = [link('lo', 1), link('eth0', 2)];
+  const SHIM_MARK = 'xnet:shim:macvlan200';
 
   it('sets promiscuous mode, makes the Docker network and the shim with its routes', () => {
     expect(planMacvlan(d, host(base), []).ops).toEqual([
       { op: 'link.set.promisc', name: 'eth0', on: true },
       { op: 'docker.network.create', spec: network },
       { op: 'link.add.macvlan', name: shim, parent: 'eth0', mode: 'bridge' },
+      { op: 'link.set.alias', name: shim, alias: SHIM_MARK },
       { op: 'addr.add', dev: shim, cidr: '192.168.200.2/32' },
       { op: 'link.set.up', name: shim },
       { op: 'route.replace', dst: '192.168.200.128/28', dev: shim },
@@ -359,7 +361,7 @@ describe('planMacvlan', () => {
 
   it('adopts a converged node: nothing to do', () => {
     const h = host(
-      [link('lo', 1), link('eth0', 2, { promisc: true }), link(shim, 5, { kind: 'macvlan', parent: 'eth0' })],
+      [link('lo', 1), link('eth0', 2, { promisc: true }), link(shim, 5, { kind: 'macvlan', parent: 'eth0', alias: SHIM_MARK })],
       [{ dst: '192.168.200.128/28', dev: shim, proto: '76' }, { dst: '192.168.200.20', dev: shim, proto: '76' }],
       [{ dev: shim, cidr: '192.168.200.2/32' }],
     );
@@ -368,7 +370,7 @@ describe('planMacvlan', () => {
 
   it('drops the shim route of a NIC that went away', () => {
     const h = host(
-      [link('lo', 1), link('eth0', 2, { promisc: true }), link(shim, 5, { kind: 'macvlan', parent: 'eth0' })],
+      [link('lo', 1), link('eth0', 2, { promisc: true }), link(shim, 5, { kind: 'macvlan', parent: 'eth0', alias: SHIM_MARK })],
       [{ dst: '192.168.200.128/28', dev: shim, proto: '76' }, { dst: '192.168.200.20', dev: shim, proto: '76' }],
       [{ dev: shim, cidr: '192.168.200.2/32' }],
     );
@@ -395,11 +397,25 @@ describe('planMacvlan', () => {
   });
 
   it('removes the shim when hostShim is off, and everything when the network goes', () => {
-    const h = host([link('eth0', 2, { promisc: true }), link(shim, 5, { kind: 'macvlan', parent: 'eth0' })]);
+    const h = host([link('eth0', 2, { promisc: true }), link(shim, 5, { kind: 'macvlan', parent: 'eth0', alias: SHIM_MARK })]);
     expect(planMacvlan({ ...d, shim: undefined }, h, [{ ...network, id: 'x', containers: 0 }]).ops).toEqual([{ op: 'link.del', name: shim }]);
     expect(planMacvlanRemoval('macvlan200', h, [{ ...network, id: 'x', containers: 0 }]).ops).toEqual([
       { op: 'docker.network.remove', name: 'macvlan200' }, { op: 'link.del', name: shim },
     ]);
+  });
+
+  it('leaves a link under the shim name alone unless it is the marked shim; marks one an older agent made', () => {
+    const routes = [{ dst: '192.168.200.128/28', dev: shim, proto: '76' }, { dst: '192.168.200.20', dev: shim, proto: '76' }];
+    const addrs = [{ dev: shim, cidr: '192.168.200.2/32' }];
+    const older = host([link('eth0', 2, { promisc: true }), link(shim, 5, { kind: 'macvlan', parent: 'eth0' })], routes, addrs);
+    expect(planMacvlan(d, older, [{ ...network, id: 'x', containers: 0 }]).ops).toEqual([{ op: 'link.set.alias', name: shim, alias: SHIM_MARK }]);
+    for (const other of [link(shim, 5, { kind: 'bridge' }), link(shim, 5, { kind: 'macvlan', parent: 'eth0', alias: 'admin' }), link(shim, 5, { kind: 'macvlan', parent: 'eth9' })]) {
+      const h = host([link('eth0', 2, { promisc: true }), link('eth9', 3), other]);
+      const p = planMacvlan(d, h, [{ ...network, id: 'x', containers: 0 }]);
+      expect(p.problems).toEqual([{ reason: 'InterfaceNameTaken', message: expect.stringContaining(shim) }]);
+      expect(planMacvlan({ ...d, shim: undefined }, h, []).ops.filter((o) => o.op === 'link.del')).toEqual([]);
+      expect(planMacvlanRemoval('macvlan200', h, []).ops).toEqual([]);
+    }
   });
 });
 

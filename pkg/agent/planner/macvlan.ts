@@ -5,7 +5,8 @@ import { withVlan } from '../../api/macvlan-parent.js';
 import type { DockerNetwork, DockerNetworkSpec } from '../../docker/types.js';
 import type { HostState } from '../../netlink/ip.js';
 import { planDockerNetworks } from './docker-networks.js';
-import { shimName } from './names.js';
+import { shimAlias, shimName } from './names.js';
+import type { Link } from '../../netlink/types.js';
 import type { Op, Plan, Problem } from './ops.js';
 import { planRoutes, type DesiredRoute } from './routes.js';
 
@@ -60,11 +61,17 @@ export function planMacvlan(d: DesiredMacvlan, host: HostState, docker: DockerNe
 
   const shim = shimName(d.name);
   const haveShim = host.links.find((l) => l.name === shim);
+  const shimOwner = haveShim && shimOwnership(d.name, haveShim, parentName);
+  if (shimOwner === 'foreign') {
+    problems.push({ reason: 'InterfaceNameTaken', message: `host interface ${shim} is not the shim xnet made for MacvlanNet ${d.name} (no ${shimAlias(d.name)} mark); it is left alone, remove or rename it` });
+    return { ops, problems };
+  }
+  if (shimOwner === 'unmarked') ops.push({ op: 'link.set.alias', name: shim, alias: shimAlias(d.name) });
   if (d.shim) {
     const cidr = `${d.shim.address}/32`;
     if (haveShim && haveShim.parent !== parentName) ops.push({ op: 'link.del', name: shim });
     const fresh = !haveShim || haveShim.parent !== parentName;
-    if (fresh) ops.push({ op: 'link.add.macvlan', name: shim, parent: parentName, mode: 'bridge' });
+    if (fresh) ops.push({ op: 'link.add.macvlan', name: shim, parent: parentName, mode: 'bridge' }, { op: 'link.set.alias', name: shim, alias: shimAlias(d.name) });
     const addrs = fresh ? [] : host.addrs.filter((a) => a.dev === shim);
     for (const a of addrs) if (a.cidr !== cidr) ops.push({ op: 'addr.del', dev: shim, cidr: a.cidr });
     if (!addrs.some((a) => a.cidr === cidr)) ops.push({ op: 'addr.add', dev: shim, cidr });
@@ -81,10 +88,20 @@ export function planMacvlan(d: DesiredMacvlan, host: HostState, docker: DockerNe
   return { ops, problems };
 }
 
-/** The MacvlanNet is gone (or no longer selects this node): its Docker network and shim go. */
+/**
+ * Whose is the link under a MacvlanNet's shim name: 'marked' (xnet's), 'unmarked' (a macvlan on
+ * the parent with no alias: a shim an agent made before shims were marked, adopted and marked
+ * now) or 'foreign' (anything else: left alone).
+ */
+function shimOwnership(net: string, l: Link, parentName: string): 'marked' | 'unmarked' | 'foreign' {
+  if (l.alias === shimAlias(net)) return 'marked';
+  return l.alias === undefined && l.kind === 'macvlan' && l.parent === parentName ? 'unmarked' : 'foreign';
+}
+
+/** The MacvlanNet is gone (or no longer selects this node): its Docker network and its marked shim go. */
 export function planMacvlanRemoval(name: string, host: HostState, docker: DockerNetwork[]): Plan {
   const nets = planDockerNetworks([], docker.filter((n) => n.labels['io.xnet.owner'] === `MacvlanNet/${name}`), 'MacvlanNet');
   const ops: Op[] = [...nets.ops];
-  if (host.links.some((l) => l.name === shimName(name))) ops.push({ op: 'link.del', name: shimName(name) });
+  if (host.links.some((l) => l.name === shimName(name) && l.alias === shimAlias(name))) ops.push({ op: 'link.del', name: shimName(name) });
   return { ops, problems: nets.problems };
 }

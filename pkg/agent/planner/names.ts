@@ -31,3 +31,6 @@ export const nicOfAlias = (alias: string | undefined) => (alias?.startsWith('xne
  * host's that merely has the name.
  */
 export const bridgeAlias = (hostSubnet: string) => `xnet:hostsubnet:${hostSubnet}`;
+
+/** The ifalias of a MacvlanNet's host shim: only a shim so marked is changed or deleted. */
+export const shimAlias = (net: string) => `xnet:shim:${net}`;
