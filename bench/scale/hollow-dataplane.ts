@@ -39,6 +39,7 @@ export class HollowDataplane implements AgentDataplane {
     inspectContainer: async () => undefined,
     networkEndpoints: async () => undefined,
     reconnect: async () => undefined,
+    listNetworks: async () => [],
   } as unknown as AgentDataplane['docker'];
 
   private connected(): Route {
@@ -51,7 +52,7 @@ export class HollowDataplane implements AgentDataplane {
   async hostState(): Promise<HostState> { return { links: [], addrs: [], routes: [this.connected(), ...this.routes.values()] }; }
   async containerState(): Promise<ContainerState> { return { links: [], addrs: [], routes: [] }; }
   async containerLinks(): Promise<ContainerState['links']> { return []; }
-  async natState(): Promise<ObservedNat> { return { nat: { chains: [], rules: {} }, filter: { chains: [], rules: {} }, ipForward: '1', dockerBridges: [] }; }
+  async natState(): Promise<ObservedNat> { return { nat: { chains: [], rules: {} }, filter: { chains: [], rules: {} }, ipForward: '1', dockerNetworks: [] }; }
   async dockerNetworks(): Promise<never[]> { return []; }
 
   async execute(ops: Op[]): Promise<void> {

@@ -1,7 +1,7 @@
 // The agent's hands and eyes: reads of the observed state and execution of planned ops, for
 // one managed host (a namespace) and the containers on it. Everything else is pure.
 import { DockerClient, type DockerTlsFiles } from '../docker/client.js';
-import { OWNER_LABEL, type DockerNetwork } from '../docker/types.js';
+import { DockerError, OWNER_LABEL, type DockerNetwork } from '../docker/types.js';
 import { IpBatchArgumentError, IpBatchError, IpRunner, type HostState, type IpLine } from '../netlink/ip.js';
 import { Iptables, IptablesInputError, readSysctl, writeSysctls } from '../netlink/iptables.js';
 import { CommandError } from '../netlink/exec.js';
@@ -9,7 +9,7 @@ import { netnsPath, pidTarget, type NetTarget } from '../netlink/target.js';
 import { stat } from 'node:fs/promises';
 import { ipLine, steps, type IpOp, type Op } from './planner/ops.js';
 import type { ContainerState } from './planner/nic.js';
-import type { ObservedNat } from './planner/nat.js';
+import type { ForeignNetwork, ObservedNat } from './planner/nat.js';
 import { DataplaneError } from '../errors.js';
 import { countOps } from './heal.js';
 import { detectUnderlay, probeCapabilities, type Underlay } from './node.js';
@@ -27,7 +27,7 @@ export interface AgentDataplane {
   /** execute() only records the ops (verify): there is no change to read back */
   readonly dryRun?: boolean;
   readonly ip: Pick<IpRunner, 'routes' | 'links'>;
-  readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'networkEndpoints' | 'disconnect' | 'connect'>;
+  readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'networkEndpoints' | 'disconnect' | 'connect' | 'listNetworks'>;
   underlay(): Promise<Underlay>;
   inHostNetns(pid: number): Promise<boolean>;
   capabilities(iface: string | undefined): Promise<Record<string, boolean>>;
@@ -94,10 +94,24 @@ export class Dataplane implements AgentDataplane {
   }
 
   async natState(): Promise<ObservedNat> {
-    const [nat, filter, ipForward, networks] = await Promise.all([
-      this.iptables.save('nat'), this.iptables.save('filter'), readSysctl(this.target, 'net.ipv4.ip_forward'), this.docker.listNetworks(),
+    const [nat, filter, ipForward, dockerNetworks] = await Promise.all([
+      this.iptables.save('nat'), this.iptables.save('filter'), readSysctl(this.target, 'net.ipv4.ip_forward'), this.foreignNetworks(),
     ]);
-    return { nat, filter, ipForward, dockerBridges: dockerBridgesOf(networks) };
+    return { nat, filter, ipForward, dockerNetworks };
+  }
+
+  /**
+   * Docker's networks xnet did not make; while Docker does not answer, the last ones read: the
+   * cluster's rules (a firewall reload wipes them) do not wait for Docker.
+   */
+  private lastForeign: ForeignNetwork[] = [];
+  private async foreignNetworks(): Promise<ForeignNetwork[]> {
+    try {
+      this.lastForeign = foreignNetworksOf(await this.docker.listNetworks());
+    } catch (e) {
+      if (!(e instanceof DockerError)) throw e;
+    }
+    return this.lastForeign;
   }
 
   /**
@@ -164,9 +178,9 @@ export class Dataplane implements AgentDataplane {
   }
 }
 
-/** The bridges of Docker's bridge networks that xnet did not make (Docker names one it was not told `br-<id[:12]>`). */
-export function dockerBridgesOf(networks: DockerNetwork[]): string[] {
+/** Docker's bridge networks that xnet did not make, by bridge (Docker names one it was not told `br-<id[:12]>`) and subnet. */
+export function foreignNetworksOf(networks: DockerNetwork[]): ForeignNetwork[] {
   return networks
-    .filter((n) => n.driver === 'bridge' && !n.labels[OWNER_LABEL])
-    .map((n) => n.options['com.docker.network.bridge.name'] || `br-${n.id.slice(0, 12)}`);
+    .filter((n) => n.driver === 'bridge' && !n.labels[OWNER_LABEL] && n.subnet)
+    .map((n) => ({ bridge: n.options['com.docker.network.bridge.name'] || `br-${n.id.slice(0, 12)}`, subnet: n.subnet }));
 }

@@ -182,6 +182,18 @@ describe('agent: a MacvlanNet\'s parent after the network goes', () => {
     expect(await flags('xpb0')).toEqual(expect.arrayContaining(['PROMISC', 'UP']));
   });
 
+  it('keeps a parent the user\'s own Docker network uses when the MacvlanNet goes', async () => {
+    await apply('mvpf', 'xpa0');
+    expect(await flags('xpa0')).toEqual(expect.arrayContaining(['PROMISC', 'UP']));
+    // an ipvlan network of the user's on the same parent (Docker takes it beside a macvlan one)
+    await docker(h1(), ['network', 'create', '-d', 'ipvlan', '-o', 'parent=xpa0', '--subnet', '192.168.71.0/24', 'userip']);
+    await remove('mvpf');
+    // the removal (and its release pass) is over once mvpf's status on host-1 is gone
+    await eventually(async () => (await nodeStatus('host-1', 'mvpf')) === undefined, 'mvpf\'s status on host-1 gone');
+    expect(await flags('xpa0')).toEqual(expect.arrayContaining(['PROMISC', 'UP']));
+    await docker(h1(), ['network', 'rm', 'userip']);
+  });
+
   it('leaves a host link that has a shim\'s name but not its mark alone, also when the MacvlanNet goes', async () => {
     const shim = shimName('mvshim');
     await hostExec(h1(), ['ip', 'link', 'add', shim, 'type', 'bridge'], { check: true });

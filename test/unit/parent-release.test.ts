@@ -64,6 +64,14 @@ describe('planParentRelease: undo only what xnet did, only when nothing uses the
     expect(planParentRelease({ records, inUse: parentsInUse([], [vlanNet('eth1.300')], h), host: h }).ops).toEqual([]);
   });
 
+  it('leaves a parent (and an xnet VLAN link) a Docker network of the user\'s uses', () => {
+    const h = host([link('eth1', 3, { promisc: true }), link('eth1.300', 9, { kind: 'vlan', parent: 'eth1', alias: 'xnet:vlan' })]);
+    const users = [{ ...vlanNet('eth1.300'), name: 'mine', driver: 'ipvlan' as never, labels: {} }];
+    const all = { eth1: { ifindex: 3, promisc: true, up: true } };
+    expect(planParentRelease({ records: all, inUse: parentsInUse([], users, h), host: h }).ops).toEqual([]);
+    expect(planParentRelease({ records: all, inUse: parentsInUse([], [], h), host: h }).ops.length).toBeGreaterThan(0);
+  });
+
   it('keeps what the host had: a parent promiscuous or up before xnet (no record) stays so', () => {
     const h = host([link('eth1', 3, { promisc: true })]);
     expect(planParentRelease({ records: {}, inUse: new Set(), host: h })).toEqual({ ops: [], released: [] });

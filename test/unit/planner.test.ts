@@ -104,19 +104,19 @@ describe('planNat', () => {
   const dockerFilter = { chains: ['FORWARD', 'DOCKER', 'DOCKER-USER'], rules: { FORWARD: ['-j DOCKER-USER', '-o br01 -j DOCKER', '-i br01 ! -o br01 -j ACCEPT'], 'DOCKER-USER': ['-j RETURN'] } };
 
   it('keeps cluster->cluster traffic un-NATed ahead of Docker\'s MASQUERADE, and lets it through FORWARD', () => {
-    const p = planNat(d, { nat: dockerNat, filter: dockerFilter, ipForward: '0', dockerBridges: [] });
+    const p = planNat(d, { nat: dockerNat, filter: dockerFilter, ipForward: '0', dockerNetworks: [] });
     expect(p.ops).toEqual([
       { op: 'sysctl.set', values: { 'net.ipv4.ip_forward': '1' } },
       { op: 'iptables.restore', table: 'nat', lines: [`:${NAT_CHAIN} - [0:0]`, `-A ${NAT_CHAIN} -s 10.76.1.0/24 -d 10.76.0.0/16 -j ACCEPT`, `-I POSTROUTING 1 -j ${NAT_CHAIN}`] },
-      { op: 'iptables.restore', table: 'filter', lines: [`:${FWD_CHAIN} - [0:0]`, `-A ${FWD_CHAIN} -i br01 -o br01 -j RETURN`, `-A ${FWD_CHAIN} -s 10.76.1.0/24 -d 10.76.0.0/16 -i br01 -j ACCEPT`, `-A ${FWD_CHAIN} -s 10.76.0.0/16 -d 10.76.1.0/24 -o br01 -j ACCEPT`, `-I FORWARD 1 -j ${FWD_CHAIN}`] },
+      { op: 'iptables.restore', table: 'filter', lines: [`:${FWD_CHAIN} - [0:0]`, `-A ${FWD_CHAIN} -i br01 -o br01 -j RETURN`, `-A ${FWD_CHAIN} -s 10.76.1.0/24 -d 10.76.0.0/16 -i br01 -j ACCEPT`, `-A ${FWD_CHAIN} -s 10.76.0.0/16 -d 10.76.1.0/24 -o br01 -j ACCEPT`, `-I FORWARD 2 -j ${FWD_CHAIN}`] },
     ]);
-    expect(planNat(d, { nat: empty, filter: empty, ipForward: '1', dockerBridges: [] }).ops).toHaveLength(2);
+    expect(planNat(d, { nat: empty, filter: empty, ipForward: '1', dockerNetworks: [] }).ops).toHaveLength(2);
   });
 
   it('adopts rules already in place (Docker\'s own jump above ours is fine)', () => {
     const nat = { chains: ['POSTROUTING', NAT_CHAIN], rules: { POSTROUTING: [`-j ${NAT_CHAIN}`, '-s 10.76.1.0/24 ! -o br01 -j MASQUERADE'], [NAT_CHAIN]: ['-s 10.76.1.0/24 -d 10.76.0.0/16 -j ACCEPT'] } };
     const filter = { chains: ['FORWARD', FWD_CHAIN], rules: { FORWARD: ['-j DOCKER-USER', `-j ${FWD_CHAIN}`, '-o br01 -j DOCKER'], [FWD_CHAIN]: ['-i br01 -o br01 -j RETURN', '-s 10.76.1.0/24 -d 10.76.0.0/16 -i br01 -j ACCEPT', '-s 10.76.0.0/16 -d 10.76.1.0/24 -o br01 -j ACCEPT'] } };
-    expect(planNat(d, { nat, filter, ipForward: '1', dockerBridges: [] })).toEqual({ ops: [], problems: [] });
+    expect(planNat(d, { nat, filter, ipForward: '1', dockerNetworks: [] })).toEqual({ ops: [], problems: [] });
   });
 
   it('names a local HostSubnet in every rule: a user\'s Docker network inside a ClusterNetwork CIDR keeps Docker\'s NAT and filtering', () => {
@@ -129,19 +129,37 @@ describe('planNat', () => {
       '-s 10.76.1.0/24 -d 10.81.0.0/16 -i br01 -j ACCEPT', '-s 10.81.0.0/16 -d 10.76.1.0/24 -o br01 -j ACCEPT',
     ]);
     for (const r of [...natRules(two), ...forwardRules(two)]) expect(r).not.toContain(user);
-    // traffic to or from another Docker network's bridge goes back to Docker's own isolation first
-    expect(forwardRules(two, ['br-0123456789ab', 'docker0', 'br01']).slice(0, 5)).toEqual([
-      '-i br-0123456789ab -j RETURN', '-o br-0123456789ab -j RETURN', '-i docker0 -j RETURN', '-o docker0 -j RETURN', '-i br01 -o br01 -j RETURN',
+    // another Docker network inside a cluster CIDR goes back to Docker's own isolation first, by
+    // bridge and subnet; docker0 (outside every CIDR) and xnet's own bridge get no such rule
+    const docker = [{ bridge: 'br-0123456789ab', subnet: user }, { bridge: 'docker0', subnet: '172.17.0.0/16' }, { bridge: 'br01', subnet: '10.76.1.0/24' }];
+    expect(forwardRules(two, docker).slice(0, 3)).toEqual([
+      `-s ${user} -i br-0123456789ab -j RETURN`, `-d ${user} -o br-0123456789ab -j RETURN`, '-i br01 -o br01 -j RETURN',
     ]);
+    // the host's underlay as a Docker bridge (dockerd --bridge=br0): cluster traffic through it still matches the ACCEPTs
+    const underlay = forwardRules(two, [{ bridge: 'br0', subnet: '198.18.0.0/24' }]);
+    expect(underlay.filter((r) => / br0 /.test(r))).toEqual([]);
     // a node without HostSubnets forwards no cluster traffic and keeps every source's NAT
     expect(natRules({ ...two, local: [] })).toEqual([]);
     expect(forwardRules({ ...two, local: [] })).toEqual([]);
   });
 
+  it('puts its FORWARD jump below the admin\'s DOCKER-USER and above Docker\'s own chains', () => {
+    const chains = (forward: string[]) => ({ chains: ['FORWARD', FWD_CHAIN], rules: { FORWARD: forward, [FWD_CHAIN]: forwardRules(d) } });
+    const natOk = { chains: ['POSTROUTING', NAT_CHAIN], rules: { POSTROUTING: [`-j ${NAT_CHAIN}`], [NAT_CHAIN]: natRules(d) } };
+    const plan = (forward: string[]) => planNat(d, { nat: natOk, filter: chains(forward), ipForward: '1', dockerNetworks: [] }).ops;
+    const docker28 = ['-j DOCKER-USER', '-j DOCKER-FORWARD'];
+    expect(plan(['-j DOCKER-USER', `-j ${FWD_CHAIN}`, '-j DOCKER-FORWARD'])).toEqual([]);
+    expect(plan([`-j ${FWD_CHAIN}`, ...docker28])).toEqual([{ op: 'iptables.restore', table: 'filter', lines: [`-D FORWARD -j ${FWD_CHAIN}`, `-I FORWARD 2 -j ${FWD_CHAIN}`] }]);
+    expect(plan([...docker28, `-j ${FWD_CHAIN}`])).toEqual([{ op: 'iptables.restore', table: 'filter', lines: [`-D FORWARD -j ${FWD_CHAIN}`, `-I FORWARD 2 -j ${FWD_CHAIN}`] }]);
+    expect(plan(['-j DOCKER-USER', '-j DOCKER-ISOLATION-STAGE-1'])).toEqual([{ op: 'iptables.restore', table: 'filter', lines: [`-I FORWARD 2 -j ${FWD_CHAIN}`] }]);
+    // no DOCKER-USER (or one below a drop): at the top
+    expect(plan(['-j DROP', '-j DOCKER-USER'])).toEqual([{ op: 'iptables.restore', table: 'filter', lines: [`-I FORWARD 1 -j ${FWD_CHAIN}`] }]);
+    expect(plan([`-j ${FWD_CHAIN}`, '-j DROP', '-j DOCKER-USER'])).toEqual([]);  });
+
   it('moves its jump back above a MASQUERADE Docker inserted later', () => {
     const nat = { chains: ['POSTROUTING', NAT_CHAIN], rules: { POSTROUTING: ['-s 10.76.1.0/24 ! -o br01 -j MASQUERADE', `-j ${NAT_CHAIN}`], [NAT_CHAIN]: ['-s 10.76.1.0/24 -d 10.76.0.0/16 -j ACCEPT'] } };
     const filter = { chains: ['FORWARD', FWD_CHAIN], rules: { FORWARD: [`-j ${FWD_CHAIN}`], [FWD_CHAIN]: ['-i br01 -o br01 -j RETURN', '-s 10.76.1.0/24 -d 10.76.0.0/16 -i br01 -j ACCEPT', '-s 10.76.0.0/16 -d 10.76.1.0/24 -o br01 -j ACCEPT'] } };
-    expect(planNat(d, { nat, filter, ipForward: '1', dockerBridges: [] }).ops).toEqual([
+    expect(planNat(d, { nat, filter, ipForward: '1', dockerNetworks: [] }).ops).toEqual([
       { op: 'iptables.restore', table: 'nat', lines: [`-D POSTROUTING -j ${NAT_CHAIN}`, `-I POSTROUTING 1 -j ${NAT_CHAIN}`] },
     ]);
   });
@@ -162,9 +180,9 @@ describe('planNic', () => {
     expect(p.ops).toEqual([
       { op: 'link.add.veth', name: hv, peer: tmp },
       { op: 'link.set.alias', name: hv, alias: 'xnet:nic:test-eth1' },
+      { op: 'link.set.alias', name: tmp, alias: 'xnet:nic:test-eth1' },
       { op: 'link.set.master', name: hv, master: 'br01' },
       { op: 'link.set.up', name: hv },
-      { op: 'link.set.alias', name: tmp, alias: 'xnet:nic:test-eth1' },
       { op: 'link.set.netns', name: tmp, pid: 4242 },
       { op: 'link.rename', name: tmp, to: 'eth1', netns: 4242 },
       { op: 'link.set.mac', name: 'eth1', mac: '02:42:0a:4c:01:54', netns: 4242 },
@@ -254,7 +272,24 @@ describe('planNic', () => {
       const p = planNic(veth, host([link('eth0', 2), br]), noContainer);
       expect(p.ops).toEqual([]);
       expect(p.problems).toEqual([{ reason: 'BridgeNotReady', message: expect.stringContaining('HostSubnet hs1') }]);
+      // a host end to put back onto it: the same
+      const off = host([link('eth0', 2), br, link(hv, 20, { kind: 'veth', alias: MARK, linkIndex: 11, linkNetnsId: 0 })]);
+      const inPlace = { links: [link('eth1', 11, { kind: 'veth', alias: MARK })], addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [] };
+      expect(planNic(veth, off, inPlace).problems.map((x) => x.reason)).toEqual(['BridgeNotReady']);
     }
+  });
+
+  it('converges a NIC in place on its bridge before the bridge is marked (an upgrade; a network waiting for containers to leave)', () => {
+    const h = host([link('eth0', 2), link('br01', 3, { kind: 'bridge' }), link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11, linkNetnsId: 0 })]);
+    const c = { links: [link('eth1', 11, { kind: 'veth', alias: MARK })], addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [] };
+    expect(planNic(veth, h, c)).toEqual({ ops: [{ op: 'link.set.alias', name: hv, alias: MARK }], problems: [] });
+  });
+
+  it('takes an unmarked temporary name that is the marked host end\'s own peer as a leftover (a batch stopped between the marks)', () => {
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, parent: tmp }), link(tmp, 21, { kind: 'veth', parent: hv })]);
+    const p = planNic(veth, h, noContainer);
+    expect(p.problems).toEqual([]);
+    expect(p.ops.slice(0, 2)).toEqual([{ op: 'link.del', name: hv }, { op: 'link.add.veth', name: hv, peer: tmp }]);
   });
 
   it('makes a macvlan on the parent for a MacvlanNet NIC', () => {
@@ -409,7 +444,13 @@ describe('planMacvlan', () => {
     const addrs = [{ dev: shim, cidr: '192.168.200.2/32' }];
     const older = host([link('eth0', 2, { promisc: true }), link(shim, 5, { kind: 'macvlan', parent: 'eth0' })], routes, addrs);
     expect(planMacvlan(d, older, [{ ...network, id: 'x', containers: 0 }]).ops).toEqual([{ op: 'link.set.alias', name: shim, alias: SHIM_MARK }]);
-    for (const other of [link(shim, 5, { kind: 'bridge' }), link(shim, 5, { kind: 'macvlan', parent: 'eth0', alias: 'admin' }), link(shim, 5, { kind: 'macvlan', parent: 'eth9' })]) {
+    // an older agent's shim on a parent changed meanwhile: adopted, then made again on the new one; removed with the network
+    const moved = host([link('eth0', 2, { promisc: true }), link('eth9', 3), link(shim, 5, { kind: 'macvlan', parent: 'eth9' })], routes, addrs);
+    expect(planMacvlan(d, moved, [{ ...network, id: 'x', containers: 0 }]).ops.slice(0, 3)).toEqual([
+      { op: 'link.set.alias', name: shim, alias: SHIM_MARK }, { op: 'link.del', name: shim }, { op: 'link.add.macvlan', name: shim, parent: 'eth0', mode: 'bridge' },
+    ]);
+    expect(planMacvlanRemoval('macvlan200', moved, []).ops).toEqual([{ op: 'link.del', name: shim }]);
+    for (const other of [link(shim, 5, { kind: 'bridge' }), link(shim, 5, { kind: 'macvlan', parent: 'eth0', alias: 'admin' })]) {
       const h = host([link('eth0', 2, { promisc: true }), link('eth9', 3), other]);
       const p = planMacvlan(d, h, [{ ...network, id: 'x', containers: 0 }]);
       expect(p.problems).toEqual([{ reason: 'InterfaceNameTaken', message: expect.stringContaining(shim) }]);

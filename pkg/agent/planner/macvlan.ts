@@ -61,7 +61,7 @@ export function planMacvlan(d: DesiredMacvlan, host: HostState, docker: DockerNe
 
   const shim = shimName(d.name);
   const haveShim = host.links.find((l) => l.name === shim);
-  const shimOwner = haveShim && shimOwnership(d.name, haveShim, parentName);
+  const shimOwner = haveShim && shimOwnership(d.name, haveShim);
   if (shimOwner === 'foreign') {
     problems.push({ reason: 'InterfaceNameTaken', message: `host interface ${shim} is not the shim xnet made for MacvlanNet ${d.name} (no ${shimAlias(d.name)} mark); it is left alone, remove or rename it` });
     return { ops, problems };
@@ -89,19 +89,20 @@ export function planMacvlan(d: DesiredMacvlan, host: HostState, docker: DockerNe
 }
 
 /**
- * Whose is the link under a MacvlanNet's shim name: 'marked' (xnet's), 'unmarked' (a macvlan on
- * the parent with no alias: a shim an agent made before shims were marked, adopted and marked
- * now) or 'foreign' (anything else: left alone).
+ * Whose is the link under a MacvlanNet's shim name (`xs` + a hash of the MacvlanNet's name):
+ * 'marked' (xnet's), 'unmarked' (a macvlan with no alias: a shim an agent made before shims
+ * were marked, on whatever parent; adopted and marked now) or 'foreign' (anything else: left alone).
  */
-function shimOwnership(net: string, l: Link, parentName: string): 'marked' | 'unmarked' | 'foreign' {
+function shimOwnership(net: string, l: Link): 'marked' | 'unmarked' | 'foreign' {
   if (l.alias === shimAlias(net)) return 'marked';
-  return l.alias === undefined && l.kind === 'macvlan' && l.parent === parentName ? 'unmarked' : 'foreign';
+  return l.alias === undefined && l.kind === 'macvlan' ? 'unmarked' : 'foreign';
 }
 
-/** The MacvlanNet is gone (or no longer selects this node): its Docker network and its marked shim go. */
+/** The MacvlanNet is gone (or no longer selects this node): its Docker network and its shim (marked, or an older agent's) go. */
 export function planMacvlanRemoval(name: string, host: HostState, docker: DockerNetwork[]): Plan {
   const nets = planDockerNetworks([], docker.filter((n) => n.labels['io.xnet.owner'] === `MacvlanNet/${name}`), 'MacvlanNet');
   const ops: Op[] = [...nets.ops];
-  if (host.links.some((l) => l.name === shimName(name) && l.alias === shimAlias(name))) ops.push({ op: 'link.del', name: shimName(name) });
+  const shim = host.links.find((l) => l.name === shimName(name));
+  if (shim && shimOwnership(name, shim) !== 'foreign') ops.push({ op: 'link.del', name: shim.name });
   return { ops, problems: nets.problems };
 }

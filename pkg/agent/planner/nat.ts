@@ -5,6 +5,7 @@
 // a Docker network of the user's whose addresses fall inside a ClusterNetwork's CIDR keeps
 // Docker's own NAT and filtering.
 import type { ChainDump } from '../../netlink/iptables.js';
+import { cidrsOverlap, formatCidr, parseCidr } from '../../ip/ipv4.js';
 import type { Op, Plan } from './ops.js';
 
 export const NAT_CHAIN = 'XNET-POSTROUTING';
@@ -30,8 +31,13 @@ export interface ObservedNat {
   nat: ChainDump;
   filter: ChainDump;
   ipForward: string;
-  /** bridges of Docker networks xnet did not make (docker0, the user's own networks) */
-  dockerBridges: string[];
+  /** Docker's bridge networks xnet did not make (docker0, the user's own): bridge and subnet */
+  dockerNetworks: ForeignNetwork[];
+}
+
+export interface ForeignNetwork {
+  bridge: string;
+  subnet: string;
 }
 
 /** From a local HostSubnet to any ClusterNetwork: not masqueraded (POSTROUTING cannot match the in-interface). */
@@ -41,19 +47,34 @@ export function natRules(d: DesiredNat): string[] {
 }
 
 /**
- * Out of a local HostSubnet's bridge to the cluster, and from the cluster into it. Traffic to or
- * from another Docker network's bridge (`dockerBridges`) goes back to Docker's own chains first:
- * a user's network inside a ClusterNetwork's CIDR keeps Docker's isolation between networks.
+ * Out of a local HostSubnet's bridge to the cluster, and from the cluster into it. Another Docker
+ * network whose subnet lies in a ClusterNetwork's CIDR (only such traffic could match an ACCEPT
+ * below) has its traffic sent back to Docker's own chains first, by its bridge and its subnet
+ * both: a user's network there keeps Docker's isolation, and a bridge that is also the host's
+ * underlay (dockerd --bridge=br0) still carries the cluster's traffic.
  */
-export function forwardRules(d: DesiredNat, dockerBridges: string[] = []): string[] {
+export function forwardRules(d: DesiredNat, dockerNetworks: ForeignNetwork[] = []): string[] {
   const cidrs = sorted(d.clusterCidrs);
   const local = localSorted(d);
   if (!local.length || !cidrs.length) return [];
   const mine = new Set(local.map((l) => l.bridge));
-  const docker = sorted(dockerBridges).filter((b) => !mine.has(b)).flatMap((b) => [`-i ${b} -j RETURN`, `-o ${b} -j RETURN`]);
+  const docker = foreignInCluster(dockerNetworks, cidrs, mine).flatMap((n) => [`-s ${n.subnet} -i ${n.bridge} -j RETURN`, `-d ${n.subnet} -o ${n.bridge} -j RETURN`]);
   const keepIcc = sorted([...mine]).map((b) => `-i ${b} -o ${b} -j RETURN`);
   const accept = local.flatMap((l) => cidrs.flatMap((t) => [`-s ${l.subnet} -d ${t} -i ${l.bridge} -j ACCEPT`, `-s ${t} -d ${l.subnet} -o ${l.bridge} -j ACCEPT`]));
   return [...docker, ...keepIcc, ...accept];
+}
+
+/** The foreign networks overlapping a cluster CIDR, sorted; one with an unreadable subnet is left out. */
+function foreignInCluster(nets: ForeignNetwork[], cidrs: string[], mine: Set<string>): ForeignNetwork[] {
+  const cluster = cidrs.map((c) => parseCidr(c, false));
+  const out = new Map<string, ForeignNetwork>();
+  for (const n of nets) {
+    if (mine.has(n.bridge)) continue;
+    let c;
+    try { c = parseCidr(n.subnet); } catch { continue; }
+    if (cluster.some((x) => cidrsOverlap(x, c))) out.set(`${n.bridge} ${formatCidr(c)}`, { bridge: n.bridge, subnet: formatCidr(c) });
+  }
+  return [...out.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, n]) => n);
 }
 
 const JUMP_NAT = `-j ${NAT_CHAIN}`;
@@ -68,14 +89,23 @@ function sameList(a: string[] | undefined, b: string[]): boolean {
   return !!a && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** The jump must sit above every rule whose target could decide first (`targets`). */
-function jumpLines(builtin: string, jump: string, rules: string[] | undefined, blocking: RegExp): string[] {
+/**
+ * The jump must sit above every rule whose target could decide first (`blocking`), and below
+ * `after` (the admin's own chain, DOCKER-USER, which Docker runs first) when that is above them.
+ */
+function jumpLines(builtin: string, jump: string, rules: string[] | undefined, blocking: RegExp, after?: string): string[] {
   const list = rules ?? [];
   const at = list.indexOf(jump);
   const firstBlocking = list.findIndex((r) => blocking.test(r));
-  if (at >= 0 && (firstBlocking < 0 || at < firstBlocking)) return [];
-  return [...(at >= 0 ? [`-D ${builtin} ${jump}`] : []), `-I ${builtin} 1 ${jump}`];
+  const limit = (l: string[]) => { const b = l.findIndex((r) => blocking.test(r)); return b < 0 ? l.length : b; };
+  const afterAt = (l: string[]) => { const i = after ? l.indexOf(after) : -1; return i < limit(l) ? i : -1; };
+  if (at >= 0 && at > afterAt(list) && (firstBlocking < 0 || at < firstBlocking)) return [];
+  const rest = list.filter((r) => r !== jump);
+  return [...(at >= 0 ? [`-D ${builtin} ${jump}`] : []), `-I ${builtin} ${afterAt(rest) + 2} ${jump}`];
 }
+
+/** What decides a forwarded packet before our chain could: a drop, or any of Docker's chains but the admin's DOCKER-USER. */
+const FORWARD_BLOCKING = /-j (DROP|REJECT|DOCKER(?!-USER( |$))[A-Z0-9-]*)( |$)/;
 
 export function planNat(d: DesiredNat, o: ObservedNat): Plan {
   const ops: Op[] = [];
@@ -86,9 +116,9 @@ export function planNat(d: DesiredNat, o: ObservedNat): Plan {
   nat.push(...jumpLines('POSTROUTING', JUMP_NAT, o.nat.rules.POSTROUTING, /-j (MASQUERADE|SNAT)( |$)/));
   if (nat.length) ops.push({ op: 'iptables.restore', table: 'nat', lines: nat });
   const filter: string[] = [];
-  const wantF = forwardRules(d, o.dockerBridges);
+  const wantF = forwardRules(d, o.dockerNetworks);
   if (!sameList(o.filter.rules[FWD_CHAIN], wantF) || !o.filter.chains.includes(FWD_CHAIN)) filter.push(...chainLines(FWD_CHAIN, wantF));
-  filter.push(...jumpLines('FORWARD', JUMP_FWD, o.filter.rules.FORWARD, /-j (DROP|REJECT|DOCKER)( |$)/));
+  filter.push(...jumpLines('FORWARD', JUMP_FWD, o.filter.rules.FORWARD, FORWARD_BLOCKING, '-j DOCKER-USER'));
   if (filter.length) ops.push({ op: 'iptables.restore', table: 'filter', lines: filter });
   return { ops, problems: [] };
 }

@@ -59,8 +59,13 @@ function ownsContainerLink(d: DesiredNic, c: Link, host: HostState): boolean {
  */
 function foreignUnderOurNames(d: DesiredNic, host: HostState, container: ContainerState): string | undefined {
   const mark = nicAlias(d.name);
-  for (const n of [vethHostName(d.name), tempName(d.name)]) if (host.links.some((l) => l.name === n && l.alias !== mark)) return `host interface ${n}`;
+  const hostEnd = host.links.find((l) => l.name === vethHostName(d.name));
+  if (hostEnd && hostEnd.alias !== mark) return `host interface ${hostEnd.name}`;
   const tmp = tempName(d.name);
+  // the marked host end's own peer, left unmarked by a batch stopped between the two marks
+  const peerOfMarked = (l: Link) => !!hostEnd && hostEnd.parent === tmp && hostEnd.linkNetnsId === undefined && l.parent === hostEnd.name;
+  const hostTmp = host.links.find((l) => l.name === tmp);
+  if (hostTmp && hostTmp.alias !== mark && !peerOfMarked(hostTmp)) return `host interface ${tmp}`;
   if (container.links.some((l) => l.name === tmp && l.alias !== mark)) return `container interface ${tmp}`;
   return undefined;
 }
@@ -69,7 +74,21 @@ export function planNic(d: DesiredNic, host: HostState, container: ContainerStat
   const inC = container.links.find((l) => l.name === d.ifName);
   const problem = nicPrerequisiteProblem(d, host, container, inC);
   if (problem) return { ops: [], problems: [problem] };
-  return { ops: inC ? convergeNic(d, host, container, inC) : createNic(d, host, container), problems: [] };
+  const ops = inC ? convergeNic(d, host, container, inC) : createNic(d, host, container);
+  const unmarked = unmarkedBridgeProblem(d, host, ops);
+  return unmarked ? { ops: [], problems: [unmarked] } : { ops, problems: [] };
+}
+
+/**
+ * A veth is put onto the bridge only when the bridge carries its HostSubnet's mark; a NIC
+ * already on it (made before bridges were marked, or while its network waits for containers to
+ * leave) is converged as it is.
+ */
+function unmarkedBridgeProblem(d: DesiredNic, host: HostState, ops: Op[]): Problem | undefined {
+  if (d.attach.kind !== 'veth' || !ops.some((o) => o.op === 'link.set.master')) return undefined;
+  const { bridge, hostSubnet } = d.attach;
+  if (host.links.find((l) => l.name === bridge)?.alias === bridgeAlias(hostSubnet)) return undefined;
+  return { reason: 'BridgeNotReady', message: `bridge ${bridge} is not (yet) marked as the bridge xnet made for HostSubnet ${hostSubnet}; NICs go only onto such a bridge (the HostSubnet's status says why it is not)` };
 }
 
 /** What stops planning: a foreign interface of that name (in the container or under xnet's host names), a missing bridge or parent. */
@@ -82,11 +101,9 @@ function nicPrerequisiteProblem(d: DesiredNic, host: HostState, container: Conta
     return { reason: 'InterfaceNameTaken', message: `${foreign} is an interface xnet did not make (it carries no ${nicAlias(d.name)} mark) but has the name xnet uses for this NIC; it is left alone, remove or rename it` };
   }
   if (d.attach.kind === 'veth') {
-    const { bridge, hostSubnet } = d.attach;
-    const link = host.links.find((l) => l.name === bridge);
-    if (!link) return { reason: 'BridgeMissing', message: `bridge ${bridge} does not exist yet on this node (its Docker network is not made yet)` };
-    if (link.alias !== bridgeAlias(hostSubnet)) {
-      return { reason: 'BridgeNotReady', message: `bridge ${bridge} is not (yet) marked as the bridge xnet made for HostSubnet ${hostSubnet}; NICs go only onto such a bridge (the HostSubnet's status says why it is not)` };
+    const bridge = d.attach.bridge;
+    if (!host.links.some((l) => l.name === bridge)) {
+      return { reason: 'BridgeMissing', message: `bridge ${bridge} does not exist yet on this node (its Docker network is not made yet)` };
     }
     return undefined;
   }
@@ -110,14 +127,14 @@ function createNic(d: DesiredNic, host: HostState, container: ContainerState): O
     ops.push(
       { op: 'link.add.veth', name: hostIf, peer: tmp, ...(d.mtu ? { mtu: d.mtu } : {}) },
       { op: 'link.set.alias', name: hostIf, alias: mark },
+      { op: 'link.set.alias', name: tmp, alias: mark },
       { op: 'link.set.master', name: hostIf, master: d.attach.bridge },
       { op: 'link.set.up', name: hostIf },
     );
   } else {
-    ops.push({ op: 'link.add.macvlan', name: tmp, parent: d.attach.parent, mode: d.attach.mode });
+    ops.push({ op: 'link.add.macvlan', name: tmp, parent: d.attach.parent, mode: d.attach.mode }, { op: 'link.set.alias', name: tmp, alias: mark });
   }
   ops.push(
-    { op: 'link.set.alias', name: tmp, alias: mark },
     { op: 'link.set.netns', name: tmp, pid: d.pid },
     { op: 'link.rename', name: tmp, to: d.ifName, netns: ns },
   );

@@ -28,9 +28,9 @@ export function parentChanges(d: Pick<DesiredMacvlan, 'parent' | 'vlan'>, ops: O
 }
 
 /**
- * Interfaces something of xnet's still attaches to: the parents (and VLAN bases) of the
- * MacvlanNets that select this node, and of xnet's Docker networks still on the host (one whose
- * removal waits for its containers keeps its parent as it is).
+ * Interfaces something still attaches to: the parents (and VLAN bases) of the MacvlanNets that
+ * select this node, and of every Docker network on the host with a parent (xnet's, one whose
+ * removal waits for its containers; the user's own macvlan or ipvlan network on it).
  */
 export function parentsInUse(macvlans: Pick<DesiredMacvlan, 'parent' | 'vlan'>[], docker: DockerNetwork[], host: HostState): Set<string> {
   const out = new Set<string>();

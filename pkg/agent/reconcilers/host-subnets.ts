@@ -94,7 +94,10 @@ async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: DockerNetwo
   const bridge = spec.options[BRIDGE_OPTION];
   const mark = bridgeAlias(hs.metadata.name);
   const ops: Op[] = [...plan.ops];
-  if (!plan.problems.length && (plan.ops.length || links.find((l) => l.name === bridge)?.alias !== mark)) ops.push({ op: 'link.set.alias', name: bridge, alias: mark });
+  // xnet's own network on this bridge, also one waiting for its containers to leave (NetworkInUse):
+  // its NICs stay converged and its bridge is marked
+  const ours = !plan.problems.length || owned.some((n) => n.labels[OWNER_LABEL] === `HostSubnet/${hs.metadata.name}` && n.options[BRIDGE_OPTION] === bridge);
+  if (ours && (plan.ops.length || links.find((l) => l.name === bridge)?.alias !== mark)) ops.push({ op: 'link.set.alias', name: bridge, alias: mark });
   try {
     if (ops.length) {
       ctx.log.info('host subnet network', { hostSubnet: hs.metadata.name, ops: ops.map((o) => o.op) });

@@ -6,7 +6,7 @@ import { notReady, ready, type AgentContext, type Ready } from '../context.js';
 import { ApplyError } from '../dataplane.js';
 import { desiredMacvlan, isDeleting, macvlanNodeStatus, macvlanParent, selects } from '../desired.js';
 import { syncDockerIpam } from './docker-ipam.js';
-import { effectiveParent, planMacvlan, planMacvlanRemoval } from '../planner/macvlan.js';
+import { effectiveParent, planMacvlan, planMacvlanRemoval, type DesiredMacvlan } from '../planner/macvlan.js';
 import { parentChanges } from '../planner/parents.js';
 import { recordedUnused, releaseParents } from './parents.js';
 import { localNics } from './nics.js';
@@ -48,20 +48,33 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   const book = d.network?.ipamDriver ? ctx.ipam?.book : undefined;
   if (book) book.setPool(name, macvlanNodeStatus(m, ctx.node)?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) });
   const fields = { parent: effectiveParent(d), ...(d.network?.ipRange ? { dockerRange: d.network.ipRange } : {}), ...(book ? { ipam: book.report(name) } : {}) };
+  // One at a time with a release of unused parents: that pass must not undo what this one
+  // is about to rely on (a parent just made promiscuous, a VLAN link just adopted).
+  const serial = <T>(f: () => Promise<T>) => (ctx.parents ? ctx.parents.serial(f) : f());
+  if (!(await serial(() => applyMacvlan(ctx, name, d, (x) => w(x, fields))))) return;
+  if (r.pending) return w(notReady(r.pending.reason, r.pending.message), fields);
+  if (book) {
+    await syncDockerIpam(ctx, book, m, d.network!.name);
+    fields.ipam = book.report(name);
+  }
+  await w(ready(`Docker network ${d.network!.name} on ${effectiveParent(d)}${d.shim ? ` with host shim ${d.shim.address}` : ''}`), fields);
+}
+
+/** Plans the MacvlanNet's part on this host and carries it out; false when it stopped on a problem (reported). */
+async function applyMacvlan(ctx: AgentContext, name: string, d: DesiredMacvlan, w: (r: Ready) => Promise<void>): Promise<boolean> {
   let plan, host;
   try {
     host = await ctx.dp.hostState();
     plan = planMacvlan(d, host, await ctx.dp.dockerNetworks(d.network ? [d.network.name] : []));
   } catch (e) {
-    if (e instanceof DockerError) await w(notReady(e.reason, e.message), fields);
+    if (e instanceof DockerError) await w(notReady(e.reason, e.message));
     throw e;
   }
-  if (plan.problems.length) return w(notReady(plan.problems[0].reason, plan.problems[0].message), fields);
-  if (d.vlan && ctx.capabilities.vlan === false) {
-    // The plan (VLAN interface first) is known; the kernel here cannot carry it out.
-    const first = plan.ops[0];
-    const msg = `VLAN ${d.vlan} needs interface ${effectiveParent(d)}, but this node's kernel has no 802.1Q support`;
-    if (!first || first.op === 'link.add.vlan') return w(notReady('VlanUnsupported', msg), fields);
+  if (plan.problems.length) { await w(notReady(plan.problems[0].reason, plan.problems[0].message)); return false; }
+  // The plan (VLAN interface first) is known; the kernel here cannot carry it out.
+  if (d.vlan && ctx.capabilities.vlan === false && (!plan.ops[0] || plan.ops[0].op === 'link.add.vlan')) {
+    await w(notReady('VlanUnsupported', `VLAN ${d.vlan} needs interface ${effectiveParent(d)}, but this node's kernel has no 802.1Q support`));
+    return false;
   }
   try {
     if (plan.ops.length) {
@@ -72,14 +85,9 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
     }
   } catch (e) {
     const reason = e instanceof ApplyError || e instanceof DockerError ? e.reason : 'Failed';
-    await w(notReady(reason, (e as Error).message), fields);
-    if (reason === 'VlanUnsupported') return;
+    await w(notReady(reason, (e as Error).message));
+    if (reason === 'VlanUnsupported') return false;
     throw e;
   }
-  if (r.pending) return w(notReady(r.pending.reason, r.pending.message), fields);
-  if (book) {
-    await syncDockerIpam(ctx, book, m, d.network!.name);
-    fields.ipam = book.report(name);
-  }
-  await w(ready(`Docker network ${d.network!.name} on ${effectiveParent(d)}${d.shim ? ` with host shim ${d.shim.address}` : ''}`), fields);
+  return true;
 }

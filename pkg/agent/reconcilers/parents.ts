@@ -47,7 +47,8 @@ export async function releaseParents(ctx: AgentContext): Promise<void> {
     // made again since, or gone: the entry says nothing about the link of that name now
     record.forget(Object.keys(all).filter((n) => !(n in records)));
     if (Object.keys(records).length === 0 && !host.links.some(isXnetVlan)) return;
-    const docker = await ctx.dp.dockerNetworks([]);
+    // every Docker network, the user's too: a user's macvlan on a parent xnet changed keeps it
+    const docker = await ctx.dp.docker.listNetworks();
     // read last: a MacvlanNet that arrived meanwhile keeps its parent
     const users = macvlanUsers(ctx);
     if (!users) return;
