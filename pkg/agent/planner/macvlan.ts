@@ -59,6 +59,14 @@ export function planMacvlan(d: DesiredMacvlan, host: HostState, docker: DockerNe
   ops.push(...nets.ops);
   problems.push(...nets.problems);
 
+  const sh = planShim(d, host, parentName);
+  return { ops: [...ops, ...sh.ops], problems: [...problems, ...sh.problems] };
+}
+
+/** The host shim: made on the parent with its /32 and routes, fixed, or removed; a foreign link of its name stops the plan. */
+function planShim(d: DesiredMacvlan, host: HostState, parentName: string): Plan {
+  const ops: Op[] = [];
+  const problems: Problem[] = [];
   const shim = shimName(d.name);
   const haveShim = host.links.find((l) => l.name === shim);
   const shimOwner = haveShim && shimOwnership(d.name, haveShim);
