@@ -14,11 +14,15 @@ const quote = (argv: string[]) => argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'
  * Throws with both outputs when the break command failed or did not take effect. When both are
  * `ip` commands they run as one `ip -batch`, the probe microseconds after the break: an agent
  * that heals within the few milliseconds a second `ip` process takes to start (a deleted route
- * comes back that fast) would otherwise make a break that happened look as if it had not.
+ * comes back that fast) would otherwise make a break that happened look as if it had not. That
+ * batch runs at a real-time priority where the kernel allows it (`chrt -f`): on a loaded
+ * machine an `ip` preempted between the two lines for the 40 ms a heal takes saw the route back
+ * (a full-suite run, 2026-12-02).
  */
 export async function breakVerified(exec: Exec, argv: string[], probe: { argv: string[]; gone: string }): Promise<void> {
   const batch = ipBatch(argv, probe.argv);
-  const run = batch ? `out=$(${batch} 2>&1) || { echo "break failed: $out" >&2; exit 90; }`
+  const run = batch ? `if chrt -f 10 true 2>/dev/null; then rt='chrt -f 10'; else rt=''; fi
+out=$(${batch} 2>&1) || { echo "break failed: $out" >&2; exit 90; }`
     : `${quote(argv)} || { echo "break failed: exit $?" >&2; exit 90; }
 out=$(${quote(probe.argv)} 2>&1)`;
   const script = `${run}
@@ -34,5 +38,5 @@ function ipBatch(breakArgv: string[], probeArgv: string[]): string | undefined {
   const b = split(breakArgv);
   const p = split(probeArgv);
   const opts = [...new Set([...b.opts, ...p.opts])];
-  return `printf '%s\\n' ${quote([b.cmd.join(' '), p.cmd.join(' ')])} | ${quote(['ip', ...opts, '-batch', '-'])}`;
+  return `printf '%s\\n' ${quote([b.cmd.join(' '), p.cmd.join(' ')])} | $rt ${quote(['ip', ...opts, '-batch', '-'])}`;
 }
