@@ -15,23 +15,18 @@ import { runWorkers, type ReconcileResult } from '../runtime/workers.js';
 import { AGENT_QUEUE_BACKOFF, retryUntilStopped } from '../runtime/backoff.js';
 import { NodeStatusReporter, type AgentContext, type Caches } from './context.js';
 import { Dataplane, type AgentDataplane } from './dataplane.js';
-import { macvlanParent } from './desired.js';
-import { effectiveParent } from './planner/macvlan.js';
+import { macvlanParentsOn } from './desired.js';
 import {
   fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, mvnKey, nicKey,
   HostSubnetNodes, KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES, routePeers, type EventScope,
 } from './events.js';
 import { RoutesDirty } from './routes-delta.js';
-import { AgentIpam, IPAM_KEY } from './ipam-host.js';
+import { AgentIpam } from './ipam-host.js';
 import { nodeReport, SelfReport, type Underlay } from './node.js';
 import { DEFAULT_WORKER_BUDGET_MS, StuckWatch, stuckMessage } from './stuck.js';
-import { reconcileHostSubnets } from './reconcilers/host-subnets.js';
-import { reconcileMacvlan } from './reconcilers/macvlan.js';
-import { releaseParents } from './reconcilers/parents.js';
+import { reconcileAgentKey } from './reconcilers/index.js';
 import { ParentRecord } from './parent-record.js';
-import { reconcileNat } from './reconcilers/nat.js';
-import { collectNicGarbage, localNics, reconcileNic, rememberRemoved } from './reconcilers/nics.js';
-import { reconcileRoutes } from './reconcilers/routes.js';
+import { localNics, rememberRemoved } from './reconcilers/nics.js';
 import { DriftTracker, keyKind, type Trigger } from './heal.js';
 import { EventRecorder } from '../events/recorder.js';
 import { ObservedReporter } from '../verify/report.js';
@@ -328,16 +323,6 @@ export class Agent {
     }
   }
 
-  private macvlanParents(): Map<string, string> {
-    const self = this.caches.nodes.get(this.opts.node);
-    const macvlanParents = new Map<string, string>();
-    for (const m of this.caches.macvlanNets.list()) {
-      const p = macvlanParent(m, self, this.opts.node);
-      if (p) macvlanParents.set(m.metadata.name, effectiveParent({ parent: p, vlan: m.spec.vlan }));
-    }
-    return macvlanParents;
-  }
-
   /**
    * What an event is mapped with. Every field is computed when the mapping reads it: a peer's
    * HostSubnet or Node event (every agent gets one per peer) reads none of the lists, so it
@@ -350,7 +335,7 @@ export class Agent {
       get nics() { return localNics(agent.ctx); },
       get hostSubnets() { return agent.caches.hostSubnets.list(); },
       get macvlanNets() { return agent.caches.macvlanNets.list(); },
-      get macvlanParents() { return agent.macvlanParents(); },
+      get macvlanParents() { return macvlanParentsOn(agent.caches.macvlanNets.list(), agent.caches.nodes.get(agent.opts.node), agent.opts.node); },
       nodeHasHostSubnet: (n) => this.hostSubnetNodes.has(n),
     };
   }
@@ -363,13 +348,7 @@ export class Agent {
   /** A NIC may ask to be looked at again soon (its declared MAC held elsewhere: mac-wait.ts). */
   private async reconcileKey(key: string): Promise<ReconcileResult | void> {
     try {
-      if (key === KEY_ROUTES) await reconcileRoutes(this.ctx);
-      else if (key === KEY_HOST_SUBNETS) await reconcileHostSubnets(this.ctx);
-      else if (key === KEY_NAT) await reconcileNat(this.ctx);
-      else if (key === KEY_GC) { await collectNicGarbage(this.ctx); await releaseParents(this.ctx); }
-      else if (key.startsWith('nic/')) return await reconcileNic(this.ctx, key.slice(4));
-      else if (key.startsWith('mvn/')) await reconcileMacvlan(this.ctx, key.slice(4));
-      else if (key.startsWith(IPAM_KEY)) await this.ipam?.publish(key.slice(IPAM_KEY.length));
+      return await reconcileAgentKey(this.ctx, key, this.ipam && ((mvn) => this.ipam!.publish(mvn)));
     } finally {
       if (this.pendingFirst.delete(key) && this.pendingFirst.size === 0) this.firstPassDone();
       this.selfCheck?.poke();

@@ -268,3 +268,13 @@ export function desiredMacvlan(m: MacvlanNet, selfName: string, self: Node | und
 function insideSubnet(subnet: string, cidr: string): boolean {
   try { return cidrCovers(parseCidr(subnet), parseCidr(cidr, false)); } catch { return false; }
 }
+
+/** The interface each MacvlanNet attaches to on this node (its VLAN link when it has one), by MacvlanNet. */
+export function macvlanParentsOn(mvns: MacvlanNet[], self: Node | undefined, node: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of mvns) {
+    const p = macvlanParent(m, self, node);
+    if (p) out.set(m.metadata.name, effectiveParent({ parent: p, vlan: m.spec.vlan }));
+  }
+  return out;
+}
