@@ -141,6 +141,7 @@ export class Agent {
       routesDirty: this.routesDirty,
       // not with a stand-in dataplane (the scale benchmark) unless it names a state directory
       ...(!opts.dataplane || opts.stateDir ? { parents: ParentRecord.inStateDir(self, opts.stateDir, (msg) => log.warn(msg)) } : {}),
+      enqueue: (keys) => this.enqueue(keys),
       watchContainer: (pid, nic) => this.watchContainer(pid, nic),
       unwatchNic: (nic, keepPid) => this.containers.unwatch(nic, keepPid),
     };

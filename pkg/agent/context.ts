@@ -140,6 +140,8 @@ export interface AgentContext {
   macWaits: MacWaits;
   /** what xnet changed on parent interfaces, to undo when no MacvlanNet needs them; absent: nothing is recorded or undone */
   parents?: ParentRecord;
+  /** looks at these work-queue keys again (a bridge just marked: its HostSubnet's NICs) */
+  enqueue?(keys: string[]): void;
   /** a NIC is in place in the container with this PID: watch that namespace for drift */
   watchContainer(pid: number, nic: string): Promise<void>;
   /**

@@ -7,6 +7,8 @@ import { planDockerNetworks } from '../planner/docker-networks.js';
 import { ApplyError } from '../dataplane.js';
 import { DockerError } from '../../docker/types.js';
 import { nodeNameProblems } from '../names.js';
+import { nicKey } from '../events.js';
+import { localNics } from './nics.js';
 import { bridgeAlias } from '../planner/names.js';
 import type { Op } from '../planner/ops.js';
 import type { Link } from '../../netlink/types.js';
@@ -97,12 +99,15 @@ async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: DockerNetwo
   // xnet's own network on this bridge, also one waiting for its containers to leave (NetworkInUse):
   // its NICs stay converged and its bridge is marked
   const ours = !plan.problems.length || owned.some((n) => n.labels[OWNER_LABEL] === `HostSubnet/${hs.metadata.name}` && n.options[BRIDGE_OPTION] === bridge);
-  if (ours && (plan.ops.length || links.find((l) => l.name === bridge)?.alias !== mark)) ops.push({ op: 'link.set.alias', name: bridge, alias: mark });
+  const marking = ours && (plan.ops.length > 0 || links.find((l) => l.name === bridge)?.alias !== mark);
+  if (marking) ops.push({ op: 'link.set.alias', name: bridge, alias: mark });
   try {
     if (ops.length) {
       ctx.log.info('host subnet network', { hostSubnet: hs.metadata.name, ops: ops.map((o) => o.op) });
       await ctx.dp.execute(ops);
     }
+    // its NICs waited for the mark (BridgeNotReady): they go onto the bridge now
+    if (marking) ctx.enqueue?.(localNics(ctx).filter((n) => n.spec.network.clusterNetwork === hs.spec.clusterNetwork).map((n) => nicKey(n.metadata.name)));
     const p = plan.problems[0];
     await ctx.status.write('HostSubnet', hs, {}, p ? notReady(p.reason, p.message)
       : ready(`Docker network ${spec.name} on bridge ${spec.options['com.docker.network.bridge.name']} is in place`));

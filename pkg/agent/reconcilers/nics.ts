@@ -106,7 +106,7 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<Rec
   };
   const [host, inside] = await nicStates(ctx, d);
   const plan = planNic(d, host, inside);
-  if (plan.problems.length) return waitWithProblem(plan.problems[0], (r) => w(r, { containerId: c.id }));
+  if (plan.problems.length) return w(notReady(plan.problems[0].reason, plan.problems[0].message), { containerId: c.id });
   const fields: Record<string, unknown> = { containerId: c.id };
   if (a.attach.kind === 'veth') fields.hostInterface = vethHostName(name);
   if (plan.ops.length) await reportAttaching(ctx, nic, d, c.name, !inside.links.some((l) => l.name === d.ifName), (r) => w(r, fields));
@@ -118,17 +118,6 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<Rec
   if (macRefused) return waitForMac(ctx, d, c.name, inC?.mac, macRefused, (r) => w(r, fields));
   ctx.macWaits.clear(name);
   await w(ready(`${d.ifName} is in container ${c.name} with ${d.cidr}`), fields);
-}
-
-/**
- * A problem the NIC waits out: reported, and looked at again in a while for a bridge not made or
- * not marked yet (the bridge's own kernel event wakes only NICs the cache shows as not ready,
- * and this NIC's report may not be in the cache yet).
- */
-export const BRIDGE_WAIT_MS = 5_000;
-async function waitWithProblem(p: { reason: string; message: string }, w: (r: Ready) => Promise<void>): Promise<ReconcileResult | void> {
-  await w(notReady(p.reason, p.message));
-  if (p.reason === 'BridgeMissing' || p.reason === 'BridgeNotReady') return { requeueAfterMs: BRIDGE_WAIT_MS };
 }
 
 /**
