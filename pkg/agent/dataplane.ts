@@ -101,16 +101,20 @@ export class Dataplane implements AgentDataplane {
   }
 
   /**
-   * Docker's networks xnet did not make; while Docker does not answer, the last ones read: the
-   * cluster's rules (a firewall reload wipes them) do not wait for Docker.
+   * Docker's networks xnet did not make. While Docker does not answer (refused, or not within
+   * FOREIGN_WAIT_MS: a hung daemon's request lasts 30 s), the last ones read, or undefined
+   * before any: the cluster's rules (a firewall reload wipes them) do not wait for Docker, and
+   * Docker's network events ask for the rules again once it answers.
    */
-  private lastForeign: ForeignNetwork[] = [];
-  private async foreignNetworks(): Promise<ForeignNetwork[]> {
-    try {
-      this.lastForeign = foreignNetworksOf(await this.docker.listNetworks());
-    } catch (e) {
-      if (!(e instanceof DockerError)) throw e;
-    }
+  private lastForeign?: ForeignNetwork[];
+  private foreignInFlight?: Promise<void>;
+  private async foreignNetworks(): Promise<ForeignNetwork[] | undefined> {
+    this.foreignInFlight ??= this.docker.listNetworks()
+      .then((nets) => { this.lastForeign = foreignNetworksOf(nets); }, (e) => { if (!(e instanceof DockerError)) throw e; })
+      .finally(() => { this.foreignInFlight = undefined; });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((r) => { timer = setTimeout(r, FOREIGN_WAIT_MS); });
+    try { await Promise.race([this.foreignInFlight, late]); } finally { clearTimeout(timer); }
     return this.lastForeign;
   }
 
@@ -178,9 +182,13 @@ export class Dataplane implements AgentDataplane {
   }
 }
 
-/** Docker's bridge networks that xnet did not make, by bridge (Docker names one it was not told `br-<id[:12]>`) and subnet. */
+/** How long the NAT pass waits for Docker's network list before it uses the last one. */
+export const FOREIGN_WAIT_MS = 2_000;
+
+/** Docker's bridge networks that xnet did not make, by bridge (Docker names one it was not told `br-<id[:12]>`) and each IPv4 subnet. */
 export function foreignNetworksOf(networks: DockerNetwork[]): ForeignNetwork[] {
   return networks
-    .filter((n) => n.driver === 'bridge' && !n.labels[OWNER_LABEL] && n.subnet)
-    .map((n) => ({ bridge: n.options['com.docker.network.bridge.name'] || `br-${n.id.slice(0, 12)}`, subnet: n.subnet }));
+    .filter((n) => n.driver === 'bridge' && !n.labels[OWNER_LABEL])
+    .flatMap((n) => (n.subnets ?? [n.subnet]).filter((c) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c))
+      .map((subnet) => ({ bridge: n.options['com.docker.network.bridge.name'] || `br-${n.id.slice(0, 12)}`, subnet })));
 }

@@ -66,6 +66,8 @@ export function toNetwork(n: RawNetwork): DockerNetwork {
     subnet: c.Subnet ?? '', options: n.Options ?? {}, labels: n.Labels ?? {},
     containers: Object.keys(n.Containers ?? {}).length,
   };
+  const subnets = (n.IPAM?.Config ?? []).map((x) => x.Subnet).filter((x): x is string => !!x);
+  if (subnets.length > 1) net.subnets = subnets;
   if (c.Gateway) net.gateway = c.Gateway;
   if (c.IPRange) net.ipRange = c.IPRange;
   if (n.IPAM?.Driver && n.IPAM.Driver !== 'default') net.ipamDriver = n.IPAM.Driver;

@@ -20,6 +20,8 @@ export interface DockerNetworkSpec {
 
 export interface DockerNetwork extends DockerNetworkSpec {
   id: string;
+  /** every subnet of its IPAM config when it has more than one (subnet is the first; IPv6 ones too) */
+  subnets?: string[];
   /** number of containers attached right now */
   containers: number;
 }

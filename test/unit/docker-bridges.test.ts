@@ -9,14 +9,16 @@ const net = (name: string, extra: Partial<DockerNetwork> = {}): DockerNetwork =>
 });
 
 describe('foreignNetworksOf', () => {
-  it('names docker0 and a user network\'s br-<id[:12]> with their subnets, never xnet\'s bridges, other drivers or a network without a subnet', () => {
+  it('names docker0 and a user network\'s br-<id[:12]> with every IPv4 subnet, never xnet\'s bridges, other drivers or a network without a subnet', () => {
     expect(foreignNetworksOf([
       net('bridge', { subnet: '172.17.0.0/16', options: { 'com.docker.network.bridge.name': 'docker0' } }),
       net('usernet', { subnet: '10.81.250.0/24' }),
       net('nosubnet'),
+      net('dual', { subnet: 'fd00::/64', subnets: ['fd00::/64', '10.82.7.0/24', '10.82.8.0/24'] }),
       net('alpha', { options: { 'com.docker.network.bridge.name': 'xbr0' }, labels: { 'io.xnet.owner': 'HostSubnet/alpha-host-1' } }),
       net('mv', { driver: 'macvlan' }),
       net('host', { driver: 'host' as never }),
-    ])).toEqual([{ bridge: 'docker0', subnet: '172.17.0.0/16' }, { bridge: 'br-usernet00000', subnet: '10.81.250.0/24' }]);
+    ])).toEqual([{ bridge: 'docker0', subnet: '172.17.0.0/16' }, { bridge: 'br-usernet00000', subnet: '10.81.250.0/24' },
+      { bridge: 'br-dual00000000', subnet: '10.82.7.0/24' }, { bridge: 'br-dual00000000', subnet: '10.82.8.0/24' }]);
   });
 });

@@ -135,9 +135,17 @@ describe('planNat', () => {
     expect(forwardRules(two, docker).slice(0, 3)).toEqual([
       `-s ${user} -i br-0123456789ab -j RETURN`, `-d ${user} -o br-0123456789ab -j RETURN`, '-i br01 -o br01 -j RETURN',
     ]);
-    // the host's underlay as a Docker bridge (dockerd --bridge=br0): cluster traffic through it still matches the ACCEPTs
-    const underlay = forwardRules(two, [{ bridge: 'br0', subnet: '198.18.0.0/24' }]);
-    expect(underlay.filter((r) => / br0 /.test(r))).toEqual([]);
+    // the host's underlay as a Docker bridge (dockerd --bridge=br0), also one around a cluster
+    // CIDR (10.0.0.0/8): cluster traffic through it still matches the ACCEPTs
+    for (const subnet of ['198.18.0.0/24', '10.0.0.0/8']) {
+      expect(forwardRules(two, [{ bridge: 'br0', subnet }]).filter((r) => / br0 /.test(r)), subnet).toEqual([]);
+    }
+    // a subnet written with host bits is still returned, by its network address
+    expect(forwardRules(two, [{ bridge: 'br-x', subnet: '10.76.250.7/24' }])[0]).toBe('-s 10.76.250.0/24 -i br-x -j RETURN');
+    // Docker not answered yet: the returns already in the chain stay as they are
+    const current = forwardRules(two, docker);
+    expect(forwardRules(two, undefined, current)).toEqual(current);
+    expect(forwardRules(two, undefined, [])).toEqual(forwardRules(two, []));
     // a node without HostSubnets forwards no cluster traffic and keeps every source's NAT
     expect(natRules({ ...two, local: [] })).toEqual([]);
     expect(forwardRules({ ...two, local: [] })).toEqual([]);
@@ -154,7 +162,10 @@ describe('planNat', () => {
     expect(plan(['-j DOCKER-USER', '-j DOCKER-ISOLATION-STAGE-1'])).toEqual([{ op: 'iptables.restore', table: 'filter', lines: [`-I FORWARD 2 -j ${FWD_CHAIN}`] }]);
     // no DOCKER-USER (or one below a drop): at the top
     expect(plan(['-j DROP', '-j DOCKER-USER'])).toEqual([{ op: 'iptables.restore', table: 'filter', lines: [`-I FORWARD 1 -j ${FWD_CHAIN}`] }]);
-    expect(plan([`-j ${FWD_CHAIN}`, '-j DROP', '-j DOCKER-USER'])).toEqual([]);  });
+    expect(plan([`-j ${FWD_CHAIN}`, '-j DROP', '-j DOCKER-USER'])).toEqual([]);
+    // two copies above the admin's chain (two agents, a script): both go, one comes back below it
+    expect(plan([`-j ${FWD_CHAIN}`, `-j ${FWD_CHAIN}`, ...docker28])).toEqual([{ op: 'iptables.restore', table: 'filter', lines: [
+      `-D FORWARD -j ${FWD_CHAIN}`, `-D FORWARD -j ${FWD_CHAIN}`, `-I FORWARD 2 -j ${FWD_CHAIN}`] }]);  });
 
   it('moves its jump back above a MASQUERADE Docker inserted later', () => {
     const nat = { chains: ['POSTROUTING', NAT_CHAIN], rules: { POSTROUTING: ['-s 10.76.1.0/24 ! -o br01 -j MASQUERADE', `-j ${NAT_CHAIN}`], [NAT_CHAIN]: ['-s 10.76.1.0/24 -d 10.76.0.0/16 -j ACCEPT'] } };
@@ -283,6 +294,19 @@ describe('planNic', () => {
     const h = host([link('eth0', 2), link('br01', 3, { kind: 'bridge' }), link(hv, 20, { kind: 'veth', master: 'br01', linkIndex: 11, linkNetnsId: 0 })]);
     const c = { links: [link('eth1', 11, { kind: 'veth', alias: MARK })], addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [] };
     expect(planNic(veth, h, c)).toEqual({ ops: [{ op: 'link.set.alias', name: hv, alias: MARK }], problems: [] });
+  });
+
+  it('takes what a batch stopped before the marks left as leftovers: an unmarked pair under both names, a macvlan on the parent', () => {
+    const pair = host([...hostLinks, link(hv, 20, { kind: 'veth', parent: tmp }), link(tmp, 21, { kind: 'veth', parent: hv })]);
+    const p = planNic(veth, pair, noContainer);
+    expect(p.problems).toEqual([]);
+    expect(p.ops.slice(0, 2)).toEqual([{ op: 'link.del', name: hv }, { op: 'link.add.veth', name: hv, peer: tmp }]);
+    const mv: DesiredNic = { ...veth, attach: { kind: 'macvlan', parent: 'eth0', mode: 'bridge' } };
+    const onParent = planNic(mv, host([...hostLinks, link(tmp, 21, { kind: 'macvlan', parent: 'eth0' })]), noContainer);
+    expect(onParent.problems).toEqual([]);
+    expect(onParent.ops[0]).toEqual({ op: 'link.del', name: tmp });
+    // a macvlan of that name on another interface is not this NIC's
+    expect(planNic(mv, host([...hostLinks, link(tmp, 21, { kind: 'macvlan', parent: 'br01' })]), noContainer).problems.map((x) => x.reason)).toEqual(['InterfaceNameTaken']);
   });
 
   it('takes an unmarked temporary name that is the marked host end\'s own peer as a leftover (a batch stopped between the marks)', () => {

@@ -5,7 +5,7 @@
 // a Docker network of the user's whose addresses fall inside a ClusterNetwork's CIDR keeps
 // Docker's own NAT and filtering.
 import type { ChainDump } from '../../netlink/iptables.js';
-import { cidrsOverlap, formatCidr, parseCidr } from '../../ip/ipv4.js';
+import { cidrCovers, formatCidr, parseCidr } from '../../ip/ipv4.js';
 import type { Op, Plan } from './ops.js';
 
 export const NAT_CHAIN = 'XNET-POSTROUTING';
@@ -31,8 +31,11 @@ export interface ObservedNat {
   nat: ChainDump;
   filter: ChainDump;
   ipForward: string;
-  /** Docker's bridge networks xnet did not make (docker0, the user's own): bridge and subnet */
-  dockerNetworks: ForeignNetwork[];
+  /**
+   * Docker's bridge networks xnet did not make (docker0, the user's own): bridge and subnet;
+   * undefined while Docker has not answered yet (the chain's returns for them are kept as they are)
+   */
+  dockerNetworks?: ForeignNetwork[];
 }
 
 export interface ForeignNetwork {
@@ -53,26 +56,34 @@ export function natRules(d: DesiredNat): string[] {
  * both: a user's network there keeps Docker's isolation, and a bridge that is also the host's
  * underlay (dockerd --bridge=br0) still carries the cluster's traffic.
  */
-export function forwardRules(d: DesiredNat, dockerNetworks: ForeignNetwork[] = []): string[] {
+export function forwardRules(d: DesiredNat, dockerNetworks?: ForeignNetwork[], current: string[] = []): string[] {
   const cidrs = sorted(d.clusterCidrs);
   const local = localSorted(d);
   if (!local.length || !cidrs.length) return [];
   const mine = new Set(local.map((l) => l.bridge));
-  const docker = foreignInCluster(dockerNetworks, cidrs, mine).flatMap((n) => [`-s ${n.subnet} -i ${n.bridge} -j RETURN`, `-d ${n.subnet} -o ${n.bridge} -j RETURN`]);
+  const docker = dockerNetworks === undefined ? current.filter((r) => FOREIGN_RETURN.test(r))
+    : foreignInCluster(dockerNetworks, cidrs, mine).flatMap((n) => [`-s ${n.subnet} -i ${n.bridge} -j RETURN`, `-d ${n.subnet} -o ${n.bridge} -j RETURN`]);
   const keepIcc = sorted([...mine]).map((b) => `-i ${b} -o ${b} -j RETURN`);
   const accept = local.flatMap((l) => cidrs.flatMap((t) => [`-s ${l.subnet} -d ${t} -i ${l.bridge} -j ACCEPT`, `-s ${t} -d ${l.subnet} -o ${l.bridge} -j ACCEPT`]));
   return [...docker, ...keepIcc, ...accept];
 }
 
-/** The foreign networks overlapping a cluster CIDR, sorted; one with an unreadable subnet is left out. */
+/** A return of another Docker network's traffic, as forwardRules writes it (the ICC line has both -i and -o). */
+const FOREIGN_RETURN = /^-(s|d) \S+ -(i|o) \S+ -j RETURN$/;
+
+/**
+ * The foreign networks inside a cluster CIDR, sorted; one with an unreadable subnet is left out.
+ * A network around a cluster CIDR (the host's underlay as a Docker bridge on 10.0.0.0/8) is not
+ * returned: the cluster's traffic crosses it.
+ */
 function foreignInCluster(nets: ForeignNetwork[], cidrs: string[], mine: Set<string>): ForeignNetwork[] {
   const cluster = cidrs.map((c) => parseCidr(c, false));
   const out = new Map<string, ForeignNetwork>();
   for (const n of nets) {
     if (mine.has(n.bridge)) continue;
     let c;
-    try { c = parseCidr(n.subnet); } catch { continue; }
-    if (cluster.some((x) => cidrsOverlap(x, c))) out.set(`${n.bridge} ${formatCidr(c)}`, { bridge: n.bridge, subnet: formatCidr(c) });
+    try { c = parseCidr(n.subnet, false); } catch { continue; }
+    if (cluster.some((x) => cidrCovers(x, c))) out.set(`${n.bridge} ${formatCidr(c)}`, { bridge: n.bridge, subnet: formatCidr(c) });
   }
   return [...out.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, n]) => n);
 }
@@ -100,8 +111,9 @@ function jumpLines(builtin: string, jump: string, rules: string[] | undefined, b
   const limit = (l: string[]) => { const b = l.findIndex((r) => blocking.test(r)); return b < 0 ? l.length : b; };
   const afterAt = (l: string[]) => { const i = after ? l.indexOf(after) : -1; return i < limit(l) ? i : -1; };
   if (at >= 0 && at > afterAt(list) && (firstBlocking < 0 || at < firstBlocking)) return [];
+  // every copy goes (one -D deletes one): a copy left above the admin's chain would stay first
   const rest = list.filter((r) => r !== jump);
-  return [...(at >= 0 ? [`-D ${builtin} ${jump}`] : []), `-I ${builtin} ${afterAt(rest) + 2} ${jump}`];
+  return [...Array.from({ length: list.length - rest.length }, () => `-D ${builtin} ${jump}`), `-I ${builtin} ${afterAt(rest) + 2} ${jump}`];
 }
 
 /** What decides a forwarded packet before our chain could: a drop, or any of Docker's chains but the admin's DOCKER-USER. */
@@ -116,7 +128,7 @@ export function planNat(d: DesiredNat, o: ObservedNat): Plan {
   nat.push(...jumpLines('POSTROUTING', JUMP_NAT, o.nat.rules.POSTROUTING, /-j (MASQUERADE|SNAT)( |$)/));
   if (nat.length) ops.push({ op: 'iptables.restore', table: 'nat', lines: nat });
   const filter: string[] = [];
-  const wantF = forwardRules(d, o.dockerNetworks);
+  const wantF = forwardRules(d, o.dockerNetworks, o.filter.rules[FWD_CHAIN]);
   if (!sameList(o.filter.rules[FWD_CHAIN], wantF) || !o.filter.chains.includes(FWD_CHAIN)) filter.push(...chainLines(FWD_CHAIN, wantF));
   filter.push(...jumpLines('FORWARD', JUMP_FWD, o.filter.rules.FORWARD, FORWARD_BLOCKING, '-j DOCKER-USER'));
   if (filter.length) ops.push({ op: 'iptables.restore', table: 'filter', lines: filter });

@@ -60,14 +60,24 @@ function ownsContainerLink(d: DesiredNic, c: Link, host: HostState): boolean {
 function foreignUnderOurNames(d: DesiredNic, host: HostState, container: ContainerState): string | undefined {
   const mark = nicAlias(d.name);
   const hostEnd = host.links.find((l) => l.name === vethHostName(d.name));
-  if (hostEnd && hostEnd.alias !== mark) return `host interface ${hostEnd.name}`;
   const tmp = tempName(d.name);
-  // the marked host end's own peer, left unmarked by a batch stopped between the two marks
-  const peerOfMarked = (l: Link) => !!hostEnd && hostEnd.parent === tmp && hostEnd.linkNetnsId === undefined && l.parent === hostEnd.name;
   const hostTmp = host.links.find((l) => l.name === tmp);
-  if (hostTmp && hostTmp.alias !== mark && !peerOfMarked(hostTmp)) return `host interface ${tmp}`;
+  const ours = (l: Link) => l.alias === mark || leftUnmarked(d, l, hostEnd, hostTmp);
+  if (hostEnd && !ours(hostEnd)) return `host interface ${hostEnd.name}`;
+  if (hostTmp && !ours(hostTmp)) return `host interface ${tmp}`;
   if (container.links.some((l) => l.name === tmp && l.alias !== mark)) return `container interface ${tmp}`;
   return undefined;
+}
+
+/**
+ * An unmarked link under this NIC's host names that a batch stopped before its mark left: the
+ * veth pair under both names, each the other's peer in the host (both names are derived from
+ * the NIC's: no one else's pair is that), or a macvlan under the temporary name on the NIC's parent.
+ */
+function leftUnmarked(d: DesiredNic, l: Link, hostEnd: Link | undefined, hostTmp: Link | undefined): boolean {
+  if (d.attach.kind === 'macvlan') return l === hostTmp && l.kind === 'macvlan' && l.parent === d.attach.parent;
+  return !!hostEnd && !!hostTmp && hostEnd.parent === hostTmp.name && hostTmp.parent === hostEnd.name
+    && hostEnd.linkNetnsId === undefined && hostTmp.linkNetnsId === undefined;
 }
 
 export function planNic(d: DesiredNic, host: HostState, container: ContainerState): Plan {

@@ -50,8 +50,12 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   const fields = { parent: effectiveParent(d), ...(d.network?.ipRange ? { dockerRange: d.network.ipRange } : {}), ...(book ? { ipam: book.report(name) } : {}) };
   // One at a time with a release of unused parents: that pass must not undo what this one
   // is about to rely on (a parent just made promiscuous, a VLAN link just adopted).
+  // Only the plan and its execution hold the lock; the status is written after it.
   const serial = <T>(f: () => Promise<T>) => (ctx.parents ? ctx.parents.serial(f) : f());
-  if (!(await serial(() => applyMacvlan(ctx, name, d, (x) => w(x, fields))))) return;
+  const out = await serial(() => applyMacvlan(ctx, name, d));
+  if (out.stopped) await w(out.stopped, fields);
+  if (out.error) throw out.error;
+  if (out.stopped) return;
   if (r.pending) return w(notReady(r.pending.reason, r.pending.message), fields);
   if (book) {
     await syncDockerIpam(ctx, book, m, d.network!.name);
@@ -60,21 +64,22 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   await w(ready(`Docker network ${d.network!.name} on ${effectiveParent(d)}${d.shim ? ` with host shim ${d.shim.address}` : ''}`), fields);
 }
 
-/** Plans the MacvlanNet's part on this host and carries it out; false when it stopped on a problem (reported). */
-async function applyMacvlan(ctx: AgentContext, name: string, d: DesiredMacvlan, w: (r: Ready) => Promise<void>): Promise<boolean> {
+/** What applyMacvlan ended with: `stopped` on a problem (to report), `error` to throw after it. */
+interface ApplyOutcome { stopped?: Ready; error?: unknown }
+
+/** Plans the MacvlanNet's part on this host and carries it out. */
+async function applyMacvlan(ctx: AgentContext, name: string, d: DesiredMacvlan): Promise<ApplyOutcome> {
   let plan, host;
   try {
     host = await ctx.dp.hostState();
     plan = planMacvlan(d, host, await ctx.dp.dockerNetworks(d.network ? [d.network.name] : []));
   } catch (e) {
-    if (e instanceof DockerError) await w(notReady(e.reason, e.message));
-    throw e;
+    return e instanceof DockerError ? { stopped: notReady(e.reason, e.message), error: e } : { error: e };
   }
-  if (plan.problems.length) { await w(notReady(plan.problems[0].reason, plan.problems[0].message)); return false; }
+  if (plan.problems.length) return { stopped: notReady(plan.problems[0].reason, plan.problems[0].message) };
   // The plan (VLAN interface first) is known; the kernel here cannot carry it out.
   if (d.vlan && ctx.capabilities.vlan === false && (!plan.ops[0] || plan.ops[0].op === 'link.add.vlan')) {
-    await w(notReady('VlanUnsupported', `VLAN ${d.vlan} needs interface ${effectiveParent(d)}, but this node's kernel has no 802.1Q support`));
-    return false;
+    return { stopped: notReady('VlanUnsupported', `VLAN ${d.vlan} needs interface ${effectiveParent(d)}, but this node's kernel has no 802.1Q support`) };
   }
   try {
     if (plan.ops.length) {
@@ -85,9 +90,7 @@ async function applyMacvlan(ctx: AgentContext, name: string, d: DesiredMacvlan, 
     }
   } catch (e) {
     const reason = e instanceof ApplyError || e instanceof DockerError ? e.reason : 'Failed';
-    await w(notReady(reason, (e as Error).message));
-    if (reason === 'VlanUnsupported') return false;
-    throw e;
+    return { stopped: notReady(reason, (e as Error).message), ...(reason === 'VlanUnsupported' ? {} : { error: e }) };
   }
-  return true;
+  return {};
 }
