@@ -100,23 +100,8 @@ export class Dataplane implements AgentDataplane {
     return { nat, filter, ipForward, dockerNetworks };
   }
 
-  /**
-   * Docker's networks xnet did not make. While Docker does not answer (refused, or not within
-   * FOREIGN_WAIT_MS: a hung daemon's request lasts 30 s), the last ones read, or undefined
-   * before any: the cluster's rules (a firewall reload wipes them) do not wait for Docker, and
-   * Docker's network events ask for the rules again once it answers.
-   */
-  private lastForeign?: ForeignNetwork[];
-  private foreignInFlight?: Promise<void>;
-  private async foreignNetworks(): Promise<ForeignNetwork[] | undefined> {
-    this.foreignInFlight ??= this.docker.listNetworks()
-      .then((nets) => { this.lastForeign = foreignNetworksOf(nets); }, (e) => { if (!(e instanceof DockerError)) throw e; })
-      .finally(() => { this.foreignInFlight = undefined; });
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((r) => { timer = setTimeout(r, FOREIGN_WAIT_MS); });
-    try { await Promise.race([this.foreignInFlight, late]); } finally { clearTimeout(timer); }
-    return this.lastForeign;
-  }
+  private readonly foreign = new ForeignNetworks(() => this.docker.listNetworks());
+  private foreignNetworks(): Promise<ForeignNetwork[] | undefined> { return this.foreign.get(); }
 
   /**
    * Docker networks named in `names` or labelled as xnet's, with attached-container counts
@@ -184,6 +169,29 @@ export class Dataplane implements AgentDataplane {
 
 /** How long the NAT pass waits for Docker's network list before it uses the last one. */
 export const FOREIGN_WAIT_MS = 2_000;
+
+/**
+ * Docker's networks xnet did not make, for the NAT pass. While Docker does not answer (refused,
+ * or not within `waitMs`: a hung daemon's request lasts 30 s), the last ones read, or undefined
+ * before any: the cluster's rules (a firewall reload wipes them) do not wait for Docker, and
+ * Docker's network events ask for the rules again once it answers. One request at a time.
+ */
+export class ForeignNetworks {
+  private last?: ForeignNetwork[];
+  private inFlight?: Promise<void>;
+
+  constructor(private readonly list: () => Promise<DockerNetwork[]>, private readonly waitMs = FOREIGN_WAIT_MS) {}
+
+  async get(): Promise<ForeignNetwork[] | undefined> {
+    this.inFlight ??= this.list()
+      .then((nets) => { this.last = foreignNetworksOf(nets); }, (e) => { if (!(e instanceof DockerError)) throw e; })
+      .finally(() => { this.inFlight = undefined; });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((r) => { timer = setTimeout(r, this.waitMs); });
+    try { await Promise.race([this.inFlight, late]); } finally { clearTimeout(timer); }
+    return this.last;
+  }
+}
 
 /** Docker's bridge networks that xnet did not make, by bridge (Docker names one it was not told `br-<id[:12]>`) and each IPv4 subnet. */
 export function foreignNetworksOf(networks: DockerNetwork[]): ForeignNetwork[] {

@@ -1,7 +1,8 @@
 // Which bridges the NAT reconciler hands back to Docker's own chains: those of Docker's bridge
 // networks that xnet did not make, under the name Docker gives them.
 import { describe, expect, it } from 'vitest';
-import { foreignNetworksOf } from '../../pkg/agent/dataplane.js';
+import { ForeignNetworks, foreignNetworksOf } from '../../pkg/agent/dataplane.js';
+import { DockerError } from '../../pkg/docker/types.js';
 import type { DockerNetwork } from '../../pkg/docker/types.js';
 
 const net = (name: string, extra: Partial<DockerNetwork> = {}): DockerNetwork => ({
@@ -20,5 +21,29 @@ describe('foreignNetworksOf', () => {
       net('host', { driver: 'host' as never }),
     ])).toEqual([{ bridge: 'docker0', subnet: '172.17.0.0/16' }, { bridge: 'br-usernet00000', subnet: '10.81.250.0/24' },
       { bridge: 'br-dual00000000', subnet: '10.82.7.0/24' }, { bridge: 'br-dual00000000', subnet: '10.82.8.0/24' }]);
+  });
+});
+
+describe('ForeignNetworks: what the NAT pass gets while Docker is slow or down', () => {
+  const user = net('usernet', { subnet: '10.81.250.0/24' });
+  const hung = () => new Promise<DockerNetwork[]>(() => {});
+
+  it('undefined before Docker ever answered, within the wait, when the daemon hangs', async () => {
+    const t0 = Date.now();
+    expect(await new ForeignNetworks(hung, 100).get()).toBeUndefined();
+    expect(Date.now() - t0).toBeLessThan(2_000);
+  });
+
+  it('the last list while Docker hangs or refuses, one request at a time', async () => {
+    let calls = 0;
+    let answer: () => Promise<DockerNetwork[]> = async () => [user];
+    const f = new ForeignNetworks(() => { calls++; return answer(); }, 100);
+    expect(await f.get()).toEqual([{ bridge: 'br-usernet00000', subnet: '10.81.250.0/24' }]);
+    answer = hung;
+    expect(await f.get()).toEqual([{ bridge: 'br-usernet00000', subnet: '10.81.250.0/24' }]);
+    expect(await f.get()).toHaveLength(1);
+    expect(calls).toBe(2); // the hung request is not asked again while it runs
+    const refused = new ForeignNetworks(async () => { throw new DockerError('DockerUnavailable', 'connect ECONNREFUSED'); }, 100);
+    expect(await refused.get()).toBeUndefined();
   });
 });
