@@ -124,4 +124,32 @@ describe('agent: a restarted container\'s veth NIC', () => {
     expect(await links()).toContain(`: ${other}:`);
     for (const l of [own, other]) await sh(['ip', 'link', 'del', l]);
   }, 120_000);
+
+  it('puts a NIC that waited for its bridge\'s mark onto the bridge once the HostSubnet marks it (no kernel events, no resync)', async () => {
+    // kernel events off: nothing but the HostSubnet's own pass can wake the NIC (the resync is an hour away)
+    await lab.stopAgent(host1());
+    await lab.startAgent(host1(), { events: { kernel: false } });
+    const sh = (argv: string[]) => hostExec(host1(), argv).then((x) => mustSucceed(argv.join(' '), x));
+    const bridge = async () => (await sh(['ip', '-d', 'link', 'show', 'dev', 'br01'])).stdout;
+    // cleared until it stays so: the agent's Docker event stream, once connected, makes it look
+    // at everything once (and mark br01 again)
+    for (let i = 0; i < 5 && (i === 0 || (await bridge()).includes('alias xnet:hostsubnet:')); i++) {
+      await sh(['ip', 'link', 'set', 'dev', 'br01', 'alias', '']);
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    expect(await bridge()).not.toContain('alias xnet:hostsubnet:');
+    await lab.store.create(obj('ContainerNic', 'side-eth2', { node: 'host-1', container: 'side', ifName: 'eth2', network: { clusterNetwork: 'default' } }));
+    await allocateNic(lab.store, 'side-eth2', '10.76.1.86');
+    let seen: unknown;
+    const why = await eventually(async () => { const c = await readyCondition(lab.store, 'ContainerNic', 'side-eth2'); seen = c; return c?.reason === 'BridgeNotReady' ? c : undefined; }, 'side-eth2 BridgeNotReady', 20_000)
+      .catch((e) => { throw new Error(`${(e as Error).message}; Ready: ${JSON.stringify(seen)}`); });
+    expect(why.message).toContain('br01');
+    // a Docker network event makes the agent look at its HostSubnets, which mark br01 again
+    mustSucceed('docker network create', await hostDocker(host1(), ['network', 'create', 'wake']));
+    await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'side-eth2'))?.status === 'True', 'side-eth2 Ready', 10_000);
+    expect(await bridge()).toContain('alias xnet:hostsubnet:default-host-1');
+    expect(await sideAddrs()).toContain('10.76.1.86/24');
+    mustSucceed('docker network rm', await hostDocker(host1(), ['network', 'rm', 'wake']));
+    await lab.store.delete('ContainerNic', 'side-eth2');
+  }, 120_000);
 });
