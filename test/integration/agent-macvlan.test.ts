@@ -194,6 +194,19 @@ describe('agent: a MacvlanNet\'s parent after the network goes', () => {
     await docker(h1(), ['network', 'rm', 'userip']);
   });
 
+  it('gives a parent back as soon as its MacvlanNet moves to another parent', async () => {
+    for (const [a, b] of [['xpc0', 'xpc1'], ['xpd0', 'xpd1']]) await hostExec(h1(), ['ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b], { check: true });
+    await apply('mvpg', 'xpc0');
+    expect(await flags('xpc0')).toEqual(expect.arrayContaining(['PROMISC', 'UP']));
+    const m = (await lab.store.get('MacvlanNet', 'mvpg'))!;
+    await lab.store.update({ ...m, spec: { ...m.spec, parent: 'xpd0' } } as typeof m);
+    await eventually(async () => (await nodeStatus('host-1', 'mvpg'))?.parent === 'xpd0' && (await readyOf('host-1', 'mvpg'))?.status === 'True', 'mvpg Ready on xpd0');
+    expect(await flags('xpd0')).toEqual(expect.arrayContaining(['PROMISC', 'UP']));
+    // the resync is an hour away: the move itself gives xpc0 back
+    await eventually(() => released('xpc0'), 'xpc0 neither promiscuous nor up', 10_000);
+    await remove('mvpg');
+  });
+
   it('leaves a host link that has a shim\'s name but not its mark alone, also when the MacvlanNet goes', async () => {
     const shim = shimName('mvshim');
     await hostExec(h1(), ['ip', 'link', 'add', shim, 'type', 'bridge'], { check: true });

@@ -56,6 +56,9 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   if (out.stopped) await w(out.stopped, fields);
   if (out.error) throw out.error;
   if (out.stopped) return;
+  // a parent this MacvlanNet just left (its spec.parent or the node's override changed) is
+  // given back now, not at the next gc pass; answered from memory when there is none
+  if (recordedUnused(ctx)) await releaseParents(ctx);
   if (r.pending) return w(notReady(r.pending.reason, r.pending.message), fields);
   if (book) {
     await syncDockerIpam(ctx, book, m, d.network!.name);
