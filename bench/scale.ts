@@ -198,11 +198,23 @@ async function allocateXnet(env: Env): Promise<Pick<Figures, 'nicS' | 'applyS'>>
   await hollowProfiles(env, true);
   const cpu = phaseCpu(env);
   const t0 = performance.now();
+  const progress: string[] = [];
+  const sample = async (): Promise<number> => {
+    const n = await countKeys(env.client, addressesOf('default'));
+    progress.push(`${((performance.now() - t0) / 1000).toFixed(1)} s ${n}`);
+    return n;
+  };
+  let applied = false;
+  const sampler = (async () => { while (!applied) { await sample(); await sleep(250); } })();
   await createEtcdStore(env.client, PREFIX).applyAll(nicObjects(env.nodes));
   const applyS = (performance.now() - t0) / 1000;
+  applied = true;
+  await sampler;
+  const atApply = await sample();
   while ((await countKeys(env.client, addressesOf('default'))) < NICS) await sleep(100);
   const nicS = (performance.now() - t0) / 1000;
   console.log(`xnet: the NICs' ${cpu()}`);
+  console.log(`xnet: ${atApply} of ${NICS} NICs had addresses when the apply returned; addresses over time: ${progress.join(', ')}`);
   await hollowProfiles(env, false);
   return { nicS, applyS };
 }
