@@ -6,11 +6,25 @@
 // Object copies in a node's index are never read for what they say, only compared byte for
 // byte with the decoded key they copy (context.ts): a copy that is not JSON is simply not
 // equal, and rewritten. The controller statuses kept there are decoded like any status, and
-// their parse kept like an object's.
+// their parse kept like an object's. A key of the registry or IPAM prefixes that is none of
+// these (a name the layout cannot have) is refused too.
 import { decodeParsedObject, decodeParsedStatus, decodeStatus, parseJson } from '../store/decode.js';
 import type { Keys } from '../store/keys.js';
 import { decodeClaim, type IpamKeys } from '../ipam/keys.js';
 import type { RawKv } from '../runtime/kv.js';
+
+/**
+ * Why a key under xnet's registry or IPAM prefixes is none of the keys the layout has
+ * (docs/design.md), e.g. `objects/nodes/` or `objects/clusternetworks/a/b` written by hand:
+ * refused like a value that does not decode, so that no scan of a kind's prefix meets a key
+ * whose name it cannot parse, nor a value nothing checked.
+ */
+function outsideLayout(keys: Keys, ipam: IpamKeys, key: string): string | undefined {
+  const what = key.startsWith(ipam.root()) ? 'an IPAM claim (ipam/<type>/<pool>/<space>/<address>)'
+    : key.startsWith(keys.registry()) && !keys.parseIndexedObject(key) ? 'a registry key (objects/<plural>/<name>, status/..., bynode/<node>/...)'
+      : undefined;
+  return what && `the key is not ${what} of xnet's layout; ignored`;
+}
 
 export function controllerAdmit(keys: Keys, ipam: IpamKeys): (kv: RawKv) => string | undefined {
   return (kv) => {
@@ -28,7 +42,7 @@ export function controllerAdmit(keys: Keys, ipam: IpamKeys): (kv: RawKv) => stri
       return undefined;
     }
     const st = keys.parseIndexedStatus(kv.key) ?? keys.parseStatusKey(kv.key);
-    if (!st) return undefined;
+    if (!st) return outsideLayout(keys, ipam, kv.key);
     if ('writer' in st && !('controller' in st.writer)) {
       // an agent's report is decoded, not kept parsed: most are only looked up by key
       decodeStatus(st.kind, kv.key, kv.value);

@@ -21,6 +21,9 @@ export function indexNode(obj: { kind: Kind; spec?: unknown } | undefined): stri
 /** Node index prefixes kept built (a bound: node names come from etcd) */
 const MAX_REMEMBERED_NODES = 10_000;
 
+/** What follows `bynode/<node>/` in an object key's copy kept in a node's index. */
+const INDEXED_OBJECT_PART = 'objects/';
+
 /** What follows `bynode/<node>/` in a controller status kept in a node's index. */
 const INDEXED_STATUS_PART = 'status/controller/';
 
@@ -116,6 +119,15 @@ export class Keys {
     const [plural, name, ...more] = key.slice(slash + 1 + INDEXED_STATUS_PART.length).split('/');
     const kind = KIND_OF_PLURAL.get(plural);
     return kind && INDEXED_KINDS.includes(kind) && name && more.length === 0 ? { node: key.slice(root.length, slash), kind, name } : undefined;
+  }
+  /** An object key's copy in a node's index (nodeIndex): node, kind and name. */
+  parseIndexedObject(key: string): { node: string; kind: Kind; name: string } | undefined {
+    const root = this.indexRoot;
+    if (!key.startsWith(root)) return undefined;
+    const slash = key.indexOf('/', root.length);
+    if (slash <= root.length || !key.startsWith(INDEXED_OBJECT_PART, slash + 1)) return undefined;
+    const o = this.parseObjectKey(this.objectsRoot + key.slice(slash + 1 + INDEXED_OBJECT_PART.length));
+    return o && INDEXED_KINDS.includes(o.kind) ? { node: key.slice(root.length, slash), ...o } : undefined;
   }
   /** The registry key an index key copies (undefined when `key` is not in `node`'s index). */
   unindexed(node: string, key: string): string | undefined {
