@@ -19,6 +19,7 @@ import type { RoundState } from './pool-executor.js';
 import { labelsMatch, type Entry, type ClaimEntry } from './model.js';
 import { roundPool } from './nics.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
+import { reportedHost } from './nodes.js';
 
 /**
  * `more`: some nodes' parts did not fit this transaction; reconcile again for the rest (at once
@@ -205,8 +206,8 @@ function nodeParent(ctx: Ctx, m: MacvlanNet, n: Entry<Node>): string | undefined
   // copied into the status every node reads: an interface name, or not at all
   if (ifName.safeParse(reported).success) return reported as string;
   const nodeIf = n.obj.spec?.interface
-    ?? (ctx.model.nodeStatus(node, 'Node', node)?.interface as string | undefined)
-    ?? ctx.model.controllerStatus('Node', node)?.status.interface;
+    ?? reportedHost(ctx.model.nodeStatus(node, 'Node', node)).interface
+    ?? reportedHost(ctx.model.controllerStatus('Node', node)?.status).interface;
   const base = macvlanBaseParent(m.spec, node, nodeIf);
   return base ? withVlan(base, m.spec.vlan) : undefined;
 }

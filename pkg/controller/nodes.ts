@@ -4,7 +4,7 @@
 // condition that applies once the agent's lease-bound report is gone — and decides which
 // HostSubnets the node should have.
 import { randomUUID } from 'node:crypto';
-import { API_VERSION, kindInfo, type Node } from '../api/index.js';
+import { API_VERSION, ifName, kindInfo, type Node } from '../api/index.js';
 import { conditions, type Ctx, type Status } from './context.js';
 import { judgeNodeAddress, type AddressVerdict } from './node-address.js';
 import type { TxnPlan } from './txn-plan.js';
@@ -48,6 +48,28 @@ export class LastSeen {
   forget(node: string): void { this.seen.delete(node); }
 }
 
+/** What of a node's report about its host the controller copies, each field checked. */
+export interface ReportedHost { interface?: string; agentVersion?: string; lastHeartbeatTime?: string }
+
+const VERSION = /^[\x21-\x7e]{1,64}$/;
+
+/**
+ * The fields of a node's report about itself that the controller copies into statuses every
+ * node reads (the Node's, a MacvlanNet's parent): an interface name, a short version, a time.
+ * The report is the node's to write, up to etcd's 1.5 MiB, and its schema checks only that
+ * these are strings: a field that is not what it says is left out, so one node cannot make a
+ * status that no transaction can carry.
+ */
+export function reportedHost(report: Status | undefined): ReportedHost {
+  const out: ReportedHost = {};
+  if (!report) return out;
+  if (ifName.safeParse(report.interface).success) out.interface = report.interface as string;
+  if (typeof report.agentVersion === 'string' && VERSION.test(report.agentVersion)) out.agentVersion = report.agentVersion;
+  const at = report.lastHeartbeatTime;
+  if (typeof at === 'string' && at.length <= 40 && Number.isFinite(Date.parse(at))) out.lastHeartbeatTime = at;
+  return out;
+}
+
 export function desiredNodeStatus(ctx: Ctx, node: Node, lastSeen: LastSeen): Status {
   const name = node.metadata.name;
   const prev = ctx.model.controllerStatus('Node', name)?.status;
@@ -56,16 +78,17 @@ export function desiredNodeStatus(ctx: Ctx, node: Node, lastSeen: LastSeen): Sta
   // The controller's status holds only an address that passed its check (node-address.ts).
   const verdict = judgeNodeAddress(ctx, name, last?.address, prev?.address);
   const address = verdict.address;
-  const iface = (last?.interface as string | undefined) ?? prev?.interface;
-  const seenAt = agent ? prev?.lastHeartbeatTime ?? (agent.lastHeartbeatTime as string | undefined)
-    : (last?.lastHeartbeatTime as string | undefined) ?? prev?.lastHeartbeatTime;
+  const [seen, kept, now] = [reportedHost(last), reportedHost(prev), agent && reportedHost(agent)];
+  const iface = seen.interface ?? kept.interface;
+  const seenAt = now ? kept.lastHeartbeatTime ?? now.lastHeartbeatTime : seen.lastHeartbeatTime ?? kept.lastHeartbeatTime;
+  const version = now ? now.agentVersion ?? kept.agentVersion : kept.agentVersion;
   const cond = readyWithoutReport(ctx, name, !!(last || prev?.address || prev?.lastHeartbeatTime), seenAt);
   return {
     observedGeneration: node.metadata.generation,
     ...(address ? { address } : {}),
     ...(iface ? { interface: iface } : {}),
     ...(seenAt ? { lastHeartbeatTime: seenAt } : {}),
-    ...(agent?.agentVersion ? { agentVersion: agent.agentVersion } : prev?.agentVersion ? { agentVersion: prev.agentVersion } : {}),
+    ...(version ? { agentVersion: version } : {}),
     conditions: conditions(prev, [cond, addressCondition(verdict)]),
   };
 }

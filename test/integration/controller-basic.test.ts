@@ -218,6 +218,27 @@ describe('controller against a real etcd', () => {
     expect(JSON.stringify(statusOf(m)).length).toBeLessThan(4096);
   });
 
+  it("one node's oversized report about itself (a 1.5 MB interface name) is not copied into its Node's status nor taken as a parent", async () => {
+    await store.applyAll([
+      obj('MacvlanNet', 'mvself', { subnet: '192.168.211.0/24', blockPrefix: 28, dockerIPAM: 'blocks', nodeSelector: { matchLabels: { self: 'yes' } } }),
+      obj('Node', 'self-1', {}, { self: 'yes' }),
+    ]);
+    // the most etcd takes in one request, under the node's own key for its report about itself
+    await store.writeStatus('Node', 'self-1', { node: 'self-1' }, { interface: 'e'.repeat(1_560_000), agentVersion: 'v'.repeat(5000), lastHeartbeatTime: 'not a time' });
+    expect((await etcd.client().get(`${prefix}/registry/status/nodes/self-1/nodes/self-1`).string())?.length).toBeGreaterThan(1_560_000);
+    await store.applyAll([obj('Node', 'self-2', { interface: 'eth0' }, { self: 'yes' })]);
+    const parts = (s: Status) => (s.nodes as Array<{ name: string; dockerRange?: string; parent?: string }> | undefined) ?? [];
+    const m = await waitFor('MacvlanNet', 'mvself', (s) => ['self-1', 'self-2'].every((n) => parts(s).some((p) => p.name === n && p.dockerRange)), 'both nodes have blocks');
+    expect(parts(statusOf(m)!).find((p) => p.name === 'self-1')?.parent).toBeUndefined();
+    expect(parts(statusOf(m)!).find((p) => p.name === 'self-2')?.parent).toBe('eth0');
+    // the controller's own status of the Node (what the merged view falls back on) stays small
+    const own = await eventually(() => etcd.client().get(`${prefix}/registry/status/controller/nodes/self-1`).string(), "self-1's controller status");
+    expect(own.length).toBeLessThan(4096);
+    expect(JSON.parse(own)).not.toHaveProperty('agentVersion');
+    expect(JSON.parse(own!)).not.toHaveProperty('interface');
+    expect(JSON.parse(own!)).not.toHaveProperty('lastHeartbeatTime');
+  });
+
   it('names HostSubnets <cn>-<node>, with a hash when that name is taken by another pair', async () => {
     await store.applyAll([
       obj('ClusterNetwork', 'a-b', { cidr: '10.201.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { clash: 'yes' } } }),
