@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Etcd3, type IOptions } from 'etcd3';
+import { Etcd3, GRPCResourceExhastedError, isRecoverableError, type IOptions } from 'etcd3';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
 import { UsageError } from '../errors.js';
 import { etcdRequestDuration, etcdRequestErrors, timed } from '../metrics/metrics.js';
 
@@ -26,6 +27,22 @@ export const ETCD_RECEIVE_LIMIT_BYTES = 64 * 1024 * 1024;
 /** gRPC channel options every xnet etcd client uses. */
 export function etcdChannelOptions(): NonNullable<IOptions['grpcOptions']> {
   return { 'grpc.max_receive_message_length': ETCD_RECEIVE_LIMIT_BYTES };
+}
+
+/**
+ * etcd3's own fault handling (a host's circuit opens after 3 failures in a row, for 5 s; a
+ * failed call is tried 3 times), except that a response larger than this client takes
+ * (RESOURCE_EXHAUSTED) is neither tried again nor the host's fault: it is that request's, a
+ * page of values some node made large, and the lister asks again for a smaller page
+ * (pkg/etcd/range.ts). etcd3's default counted it, so one such page refused every call to
+ * the host for 5 s, the controller's lease renewals too.
+ */
+export function etcdFaultHandling(): NonNullable<IOptions['faultHandling']> {
+  const hostFault = handleWhen((e) => isRecoverableError(e) && !(e instanceof GRPCResourceExhastedError));
+  return {
+    host: () => circuitBreaker(hostFault, { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(3) }),
+    global: retry(hostFault, { maxAttempts: 3 }),
+  };
 }
 
 /** Every unary etcd call (range, txn, lease grant, ...) fails after this long instead of hanging. */
@@ -62,7 +79,7 @@ export function quietIpServernameWarning(): void {
 export function createEtcdClient(conn: EtcdConnection): Etcd3 {
   if (conn.endpoints.length === 0) throw new EtcdConfigError('no etcd endpoints given');
   if (conn.endpoints.some((e) => e.startsWith('https:'))) quietIpServernameWarning();
-  const opts: IOptions = { hosts: conn.endpoints, dialTimeout: 5000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions() };
+  const opts: IOptions = { hosts: conn.endpoints, dialTimeout: 5000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), faultHandling: etcdFaultHandling() };
   if (conn.cacert || conn.cert || conn.key) {
     if (!conn.cacert) throw new EtcdConfigError('--cert/--key need --cacert');
     const read = (f: string, flag: string) => {

@@ -2,7 +2,7 @@
 // (ETCD_RECEIVE_LIMIT_BYTES, 64 MiB), and a large prefix in one response would also hold etcd
 // and this process up at once, so large prefixes are read in pages, all pinned to the
 // revision of the first page.
-import type { Etcd3, IKeyValue } from 'etcd3';
+import { GRPCResourceExhastedError, type Etcd3, type IKeyValue } from 'etcd3';
 
 /** The first key after every key that starts with `prefix` (etcd's range_end). */
 export function prefixEnd(prefix: string): Buffer {
@@ -46,11 +46,27 @@ export function forEachPage(client: Etcd3, prefix: string, opts: RangeOptions, o
   return forEachPageIn(client, { from: Buffer.from(prefix), end: prefixEnd(prefix) }, opts, onPage);
 }
 
-/** forEachPage over the keys in [from, end). */
+/**
+ * forEachPage over the keys in [from, end). A page too large for the client (values some node
+ * made as large as etcd takes, 1.5 MiB each, beyond ETCD_RECEIVE_LIMIT_BYTES together) is
+ * asked for again with half as many keys, and the rest of the listing keeps the smaller size:
+ * at most log2(pageSize) retries, down to one key a page.
+ */
 export async function forEachPageIn(client: Etcd3, range: KeyRange, opts: RangeOptions, onPage: (kvs: IKeyValue[], revision: string) => void): Promise<string> {
   const { end } = range;
   let revision = opts.revision !== undefined ? String(opts.revision) : undefined;
-  const page = (from: Buffer) => client.kv.range({ key: from, range_end: end, limit: opts.pageSize ?? 2000, keys_only: !!opts.keysOnly, ...(revision ? { revision } : {}) });
+  let size = opts.pageSize ?? 2000;
+  const page = async (from: Buffer) => {
+    for (;;) {
+      const limit = size;
+      try {
+        return await client.kv.range({ key: from, range_end: end, limit, keys_only: !!opts.keysOnly, ...(revision ? { revision } : {}) });
+      } catch (err) {
+        if (!(err instanceof GRPCResourceExhastedError) || limit === 1) throw err;
+        size = Math.min(size, Math.max(1, limit >> 1));
+      }
+    }
+  };
   let next = page(range.from);
   for (;;) {
     const res = await next;

@@ -8,7 +8,7 @@ import { etcdClientCredentials, startEtcdServer, startEtcdCluster, type EtcdServ
 import { clusterIdentities, connectionAs, loopbackServerTls, nodeIdentity, type ClusterIdentities } from '../../pkg/auth/bootstrap.js';
 import { addNodeAuth, initAuth } from '../../pkg/auth/etcd-auth.js';
 import type { Identity } from '../../pkg/auth/pki.js';
-import { callDeadlines, createEtcdClient, etcdChannelOptions, instrument, type EtcdConnection } from '../../pkg/etcd/client.js';
+import { callDeadlines, createEtcdClient, etcdChannelOptions, etcdFaultHandling, instrument, type EtcdConnection } from '../../pkg/etcd/client.js';
 
 export interface TestEtcd {
   endpoints: string[];
@@ -85,7 +85,7 @@ export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; a
     auth,
     ...(opts.tls ? { tls: opts.tls } : {}),
     client() {
-      const c = instrument(new Etcd3({ hosts: endpoints, dialTimeout: 3000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), ...(opts.tls ? { credentials: etcdClientCredentials(opts.tls) } : {}) }));
+      const c = instrument(new Etcd3({ hosts: endpoints, dialTimeout: 3000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), faultHandling: etcdFaultHandling(), ...(opts.tls ? { credentials: etcdClientCredentials(opts.tls) } : {}) }));
       clients.push(c);
       return c;
     },

@@ -6,7 +6,7 @@ import { Etcd3 } from 'etcd3';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { forEachPageIn, splitPrefix } from '../../pkg/etcd/range.js';
 import { KvCache } from '../../pkg/runtime/kv-cache.js';
-import { createEtcdClient } from '../../pkg/etcd/client.js';
+import { callDeadlines, createEtcdClient, etcdFaultHandling } from '../../pkg/etcd/client.js';
 import { listPrefix } from '../../pkg/runtime/kv.js';
 
 let etcd: TestEtcd;
@@ -34,6 +34,29 @@ describe('paged listing', () => {
     } finally {
       await cache.close();
       xnet.close();
+    }
+  });
+
+  it('asks again for smaller pages when one is larger than the client takes, and the host stays usable', async () => {
+    // 12 values of 400 KB, 4.8 MB in one page; this client takes 4 MiB (xnet's takes 64: a
+    // node's keys of 1.5 MiB each reach that at 43)
+    const big = 'y'.repeat(400 * 1024);
+    for (let i = 0; i < 12; i++) await client.put(`/big2/k${String(i).padStart(2, '0')}`).value(big);
+    const small = new Etcd3({
+      hosts: etcd.endpoints, defaultCallOptions: callDeadlines(), faultHandling: etcdFaultHandling(),
+      grpcOptions: { 'grpc.max_receive_message_length': 4 * 1024 * 1024 },
+    });
+    // the break: one page of them is refused
+    await expect(small.kv.range({ key: Buffer.from('/big2/'), range_end: Buffer.from('/big20'), limit: 5000 })).rejects.toThrow(/RESOURCE_EXHAUSTED|larger than max/);
+    const cache = new KvCache(small, '/big2/');
+    try {
+      await cache.start();
+      expect(cache.size).toBe(12);
+      // the refused pages did not open the host's circuit breaker: the next call goes through
+      expect(await small.get('/big2/k00').string()).toHaveLength(400 * 1024);
+    } finally {
+      await cache.close();
+      small.close();
     }
   });
 
