@@ -183,9 +183,25 @@ function planClaims(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, choice:
   return changed;
 }
 
+/**
+ * A change of subnet whose release and claims cannot commit in one transaction (a /18 moved
+ * to another /18: 64 deletes and 64 puts, over stock etcd's 128) is refused: the old subnet
+ * and its claims stay as they are, and the status says why and how to get there in steps.
+ * Splitting it would leave, after a crash between the steps, either claims no status announces
+ * (the third state gc.ts relies on never existing; `xctl ipam check` reports them as leaks) or,
+ * released first, a HostSubnet that holds nothing if the claims then fail.
+ */
+function tooLarge(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, subnet: string): AllocationError {
+  const was = ctx.model.controllerStatus('HostSubnet', hs.metadata.name)?.status?.subnet;
+  return new AllocationError('SubnetChangeTooLarge', `moving ${was ? `subnet ${was}` : 'the subnet'} to ${subnet} takes more `
+    + `than one etcd transaction allows (--max-txn-ops ${ctx.maxTxnOps}); the old subnet is kept. Change it in steps `
+    + `(shrink it to one /${cn.obj.spec.hostPrefix}, move that, then grow it), or delete the HostSubnet and create it again`);
+}
+
 function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: RoundState): HsOutcome {
   const name = hs.obj.metadata.name;
   const cn = ctx.model.clusterNetwork(hs.obj.spec.clusterNetwork);
+  const start = plan.mark();
   plan.sameIncarnation(ctx.model.keys.object('HostSubnet', name), hs.kv);
   if (!cn) {
     const f = new AllocationError('InvalidSpec', `ClusterNetwork "${hs.obj.spec.clusterNetwork}" does not exist`);
@@ -193,6 +209,7 @@ function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: Round
     return { result: 'failed', name, reason: 'ClusterNetworkNotFound', message: f.message };
   }
   plan.unchanged(ctx.model.keys.object('ClusterNetwork', cn.obj.metadata.name), cn.kv);
+  const pinned = plan.mark();
   const refuse = (err: AllocationError): HsOutcome => {
     putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, undefined, err));
     return { result: 'failed', name, reason: err.reason, message: err.message };
@@ -209,6 +226,10 @@ function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: Round
   }
   let changed = planClaims(ctx, hs.obj, cn, choice, plan, state);
   if (putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, layout))) changed = true;
+  if (!plan.fitsAloneSince(start)) {
+    plan.rollback(pinned);
+    return refuse(tooLarge(ctx, hs.obj, cn, choice.subnet));
+  }
   const taken = takenSlots(state, cn.obj.metadata.name);
   for (const slot of choice.slots) taken.add(slot);
   return { result: changed ? 'allocated' : 'unchanged', name };

@@ -49,4 +49,38 @@ describe('re-subnetting a hand-written HostSubnet', () => {
     });
     await expectNoIpamProblems();
   });
+
+  it('refuses moving a /18 to another /18 (one transaction cannot hold it) with a reason, keeps the old subnet, and takes the move in steps', async () => {
+    await fx.store.applyAll([
+      pool('wide', '10.64.0.0/16'),
+      obj('HostSubnet', 'wide-1', { node: 'host-w1', clusterNetwork: 'wide', subnet: '10.64.0.0/18' }),
+      obj('Node', 'host-w1', {}, { pool: 'wide' }),
+    ]);
+    await waitFor('wide-1', (s) => s.subnet === '10.64.0.0/18', 'wide-1 allocated');
+    const hs = (subnet: string) => obj('HostSubnet', 'wide-1', { node: 'host-w1', clusterNetwork: 'wide', subnet });
+    await fx.store.applyAll([hs('10.64.128.0/18'), obj('Node', 'host-w2', {}, { pool: 'wide' })]);
+    const refused = await waitFor('wide-1', (s) => cond(s, 'Ready')?.reason === 'SubnetChangeTooLarge', 'wide-1 refused with SubnetChangeTooLarge');
+    expect(refused).toMatchObject({ subnet: '10.64.0.0/18', observedGeneration: 2 });
+    expect(cond(refused, 'Allocated')).toMatchObject({ status: 'False', reason: 'SubnetChangeTooLarge' });
+    expect(cond(refused, 'Ready')?.message).toContain('10.64.128.0/18');
+    await waitFor('wide-host-w2', (x) => x.subnet === '10.64.64.0/24', 'the new node allocated 10.64.64.0/24');
+    const held = await blockClaims('wide');
+    expect(Object.keys(held)).toHaveLength(65);
+    expect(Object.values(held).filter((c) => c === '10.64.0.0/18')).toHaveLength(64);
+    await expectNoIpamProblems();
+
+    // What the reason's message advises: shrink to one block, move it, grow it again.
+    await fx.store.applyAll([hs('10.64.0.0/24')]);
+    await waitFor('wide-1', (s) => s.subnet === '10.64.0.0/24' && cond(s, 'Allocated')?.status === 'True', 'wide-1 shrunk');
+    await fx.store.applyAll([hs('10.64.128.0/24')]);
+    await waitFor('wide-1', (s) => s.subnet === '10.64.128.0/24', 'wide-1 moved');
+    await fx.store.applyAll([hs('10.64.128.0/18')]);
+    await waitFor('wide-1', (s) => s.subnet === '10.64.128.0/18' && s.observedGeneration === 5, 'wide-1 grown at its new place');
+    const after = await blockClaims('wide');
+    expect(Object.keys(after)).toHaveLength(65);
+    expect(after['010.064.064.000']).toBe('10.64.64.0/24');
+    expect(Object.entries(after).filter(([k, c]) => k.startsWith('010.064.1') && c === '10.64.128.0/18')).toHaveLength(64);
+    expect(after['010.064.000.000']).toBeUndefined();
+    await expectNoIpamProblems();
+  });
 });
