@@ -13,7 +13,7 @@
 //                    store/txn-writer.ts (TooLargeError)
 //   UsageError       etcd/client.ts (EtcdConfigError); CLI flags and arguments
 //   IpamError        ipam/plan.ts (AllocationError), controller/nics.ts (WaitingError)
-//   ControllerError  controller/term.ts (RetryLater), controller/txn-plan.ts (NotLeaderError),
+//   ControllerError  controller/term.ts (RetryLater), controller/txn-plan.ts (NotLeaderError, DuplicateKeyError),
 //                    controller/pool-executor.ts (ConflictRetriesExceeded)
 //   DataplaneError   agent/dataplane.ts (ApplyError), netlink/{exec,ip,iptables}.ts, docker/types.ts
 //   LabError         lab/* and etcd/server.ts (EtcdStartError)

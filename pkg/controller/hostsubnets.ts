@@ -153,17 +153,67 @@ function claimFor(hs: HostSubnet, subnet: string): Claim {
   return { owner: { kind: 'HostSubnet', name: hs.metadata.name, uid: hs.metadata.uid! }, role: 'hostsubnet', cidr: subnet };
 }
 
+/**
+ * Plans the claims of a HostSubnet's chosen slots: claims it holds elsewhere (another
+ * ClusterNetwork after an edit, slots it no longer covers) are deleted; a slot it keeps but
+ * with another cidr (10.0.0.0/24 grown to /23) is rewritten in place by one put guarded by
+ * the old claim, as etcd refuses a delete and a put of one key in one transaction. Returns
+ * whether anything is written.
+ */
+function planClaims(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, choice: SlotChoice, plan: TxnPlan, state: RoundState): boolean {
+  const uid = hs.metadata.uid!;
+  const want = new Set(choice.slots);
+  const blocks = ctx.model.ipam.space('clusternetworks', cn.obj.metadata.name, 'blocks');
+  let changed = false;
+  for (const c of ctx.model.claimsOf(uid)) {
+    if (c.key.startsWith(blocks) && want.has(slotIndex(cn, c.ip))) continue;
+    plan.unchanged(c.key, c.kv).del(c.key);
+    changed = true;
+  }
+  const claims = slotClaims(ctx, cn, state);
+  for (const slot of choice.slots) {
+    const cur = claims.get(slot);
+    const mine = cur?.claim.owner.uid === uid ? cur : undefined;
+    if (mine && mine.claim.cidr === choice.subnet) { plan.unchanged(mine.key, mine.kv); continue; }
+    const key = ctx.model.ipam.claim('clusternetworks', cn.obj.metadata.name, 'blocks', slotCidr(cn.obj.spec, slot).base);
+    if (mine) plan.unchanged(key, mine.kv); else plan.absent(key);
+    plan.put(key, claimFor(hs, choice.subnet));
+    changed = true;
+  }
+  return changed;
+}
+
+/**
+ * A change of subnet whose release and claims cannot commit in one transaction (a /18 moved
+ * to another /18: 64 deletes and 64 puts, over stock etcd's 128) is refused: the old subnet
+ * and its claims stay as they are, and the status says why and how to get there in steps.
+ * Splitting it would leave, after a crash between the steps, either claims no status announces
+ * (the third state gc.ts relies on never existing; `xctl ipam check` reports them as leaks) or,
+ * released first, a HostSubnet that holds nothing if the claims then fail.
+ */
+function tooLarge(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, subnet: string): AllocationError {
+  const was = ctx.model.controllerStatus('HostSubnet', hs.metadata.name)?.status?.subnet;
+  return new AllocationError('SubnetChangeTooLarge', `moving ${was ? `subnet ${was}` : 'the subnet'} to ${subnet} takes more `
+    + `than one etcd transaction allows (--max-txn-ops ${ctx.maxTxnOps}); the old subnet is kept. Change it in steps `
+    + `(shrink it to one /${cn.obj.spec.hostPrefix}, move that, then grow it), or delete the HostSubnet and create it again`);
+}
+
 function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: RoundState): HsOutcome {
   const name = hs.obj.metadata.name;
   const cn = ctx.model.clusterNetwork(hs.obj.spec.clusterNetwork);
-  const hsKey = ctx.model.keys.object('HostSubnet', name);
-  plan.sameIncarnation(hsKey, hs.kv);
+  const start = plan.mark();
+  plan.sameIncarnation(ctx.model.keys.object('HostSubnet', name), hs.kv);
   if (!cn) {
     const f = new AllocationError('InvalidSpec', `ClusterNetwork "${hs.obj.spec.clusterNetwork}" does not exist`);
     putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, undefined, f));
     return { result: 'failed', name, reason: 'ClusterNetworkNotFound', message: f.message };
   }
   plan.unchanged(ctx.model.keys.object('ClusterNetwork', cn.obj.metadata.name), cn.kv);
+  const pinned = plan.mark();
+  const refuse = (err: AllocationError): HsOutcome => {
+    putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, undefined, err));
+    return { result: 'failed', name, reason: err.reason, message: err.message };
+  };
   let choice: SlotChoice;
   let layout: HostSubnetLayout;
   try {
@@ -172,32 +222,16 @@ function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: Round
     settleBridge(ctx, hs.obj, cn, layout);
   } catch (err) {
     if (!(err instanceof AllocationError)) throw err;
-    putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, undefined, err));
-    return { result: 'failed', name, reason: err.reason, message: err.message };
+    return refuse(err);
   }
-  const uid = hs.obj.metadata.uid!;
-  const want = new Set(choice.slots);
-  const claims = slotClaims(ctx, cn, state);
-  let changed = false;
-  // Claims of this HostSubnet anywhere (another ClusterNetwork after an edit, or slots it no longer covers) go.
-  for (const c of ctx.model.claimsOf(uid)) {
-    const inThisPool = c.key.startsWith(ctx.model.ipam.space('clusternetworks', cn.obj.metadata.name, 'blocks'));
-    const slot = inThisPool ? slotIndex(cn, c.ip) : undefined;
-    if (slot !== undefined && want.has(slot) && c.claim.cidr === choice.subnet) continue;
-    plan.unchanged(c.key, c.kv).del(c.key);
-    changed = true;
+  let changed = planClaims(ctx, hs.obj, cn, choice, plan, state);
+  if (putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, layout))) changed = true;
+  if (!plan.fitsAloneSince(start)) {
+    plan.rollback(pinned);
+    return refuse(tooLarge(ctx, hs.obj, cn, choice.subnet));
   }
   const taken = takenSlots(state, cn.obj.metadata.name);
-  for (const slot of choice.slots) {
-    taken.add(slot);
-    const cur = claims.get(slot);
-    if (cur && cur.claim.owner.uid === uid && cur.claim.cidr === choice.subnet) { plan.unchanged(cur.key, cur.kv); continue; }
-    const key = ctx.model.ipam.claim('clusternetworks', cn.obj.metadata.name, 'blocks', slotCidr(cn.obj.spec, slot).base);
-    if (!cur || cur.claim.owner.uid !== uid) plan.absent(key);
-    plan.put(key, claimFor(hs.obj, choice.subnet));
-    changed = true;
-  }
-  if (putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, layout))) changed = true;
+  for (const slot of choice.slots) taken.add(slot);
   return { result: changed ? 'allocated' : 'unchanged', name };
 }
 

@@ -15,6 +15,15 @@ export class NotLeaderError extends ControllerError {
 }
 
 /**
+ * A planner bug: etcd refuses a transaction in which a put meets another op on its key
+ * ("duplicate key given in txn request"), and with it every batch-mate planned into it. Thrown
+ * while planning instead, it rejects only the item whose planner wrote the key twice.
+ */
+export class DuplicateKeyError extends ControllerError {
+  constructor(key: string) { super('DuplicateKey', `transaction plan writes ${key} twice; etcd refuses a key in a put and another op of one transaction`); }
+}
+
+/**
  * However high etcd's --max-txn-ops is set, one transaction stays at or below this: a refused
  * one is followed by a read of every compared key, and that response must stay under gRPC's 4 MiB.
  */
@@ -28,6 +37,9 @@ export class TxnPlan {
   private readonly reads: Array<{ key: string; end?: string }> = [];
   private readonly puts: Array<{ key: string; value: string; parsed?: unknown }> = [];
   private readonly dels: string[] = [];
+  /** keys put, and keys deleted (with how often: etcd accepts two deletes of one key) */
+  private readonly putKeys = new Set<string>();
+  private readonly delKeys = new Map<string, number>();
   private readonly compared = new Map<string, ICompare>();
   /** the id of each compare after the guard, in order (what a rollback forgets) */
   private readonly compareIds: string[] = [];
@@ -35,6 +47,8 @@ export class TxnPlan {
   private readonly maxOps: number;
   /** estimated encoded size: compares, success ops and failure reads together */
   private bytes = REQUEST_BYTES_BASE;
+  /** the bytes of the plan before anything was added (the guard and its read) */
+  private readonly emptyBytes: number;
 
   /**
    * `maxBytes`: etcd's --max-request-bytes. The controller keeps the default 1.5 MiB whatever
@@ -46,6 +60,7 @@ export class TxnPlan {
     this.compares.push(guard);
     this.reads.push({ key: leaderKey });
     this.bytes += 2 * entryBytes(leaderKey);
+    this.emptyBytes = this.bytes;
   }
 
   /** What the plan holds so far, against etcd's limits (test/unit/etcd-limits.test.ts). */
@@ -59,7 +74,12 @@ export class TxnPlan {
   rollback(m: Mark): void {
     this.compares.splice(m.c);
     for (const id of this.compareIds.splice(m.c - 1)) this.compared.delete(id);
-    this.ops.splice(m.o); this.reads.splice(m.r); this.puts.splice(m.p); this.dels.splice(m.d);
+    this.ops.splice(m.o); this.reads.splice(m.r);
+    for (const p of this.puts.splice(m.p)) this.putKeys.delete(p.key);
+    for (const d of this.dels.splice(m.d)) {
+      const n = this.delKeys.get(d)! - 1;
+      if (n) this.delKeys.set(d, n); else this.delKeys.delete(d);
+    }
     this.bytes = m.b;
   }
 
@@ -67,6 +87,16 @@ export class TxnPlan {
   fits(): boolean {
     return this.compares.length <= this.maxOps && this.ops.length <= this.maxOps && this.reads.length <= this.maxOps
       && this.bytes <= this.maxBytes;
+  }
+
+  /**
+   * Whether what was added since `m` would fit a transaction of its own (the leader guard and
+   * its read besides): what does not can never commit, however it is batched.
+   */
+  fitsAloneSince(m: Mark): boolean {
+    const c = this.compares.length - m.c + 1;
+    return c <= this.maxOps && this.reads.length - m.r + 1 <= this.maxOps && this.ops.length - m.o <= this.maxOps
+      && this.bytes - m.b + this.emptyBytes <= this.maxBytes;
   }
 
   /**
@@ -142,6 +172,8 @@ export class TxnPlan {
    * cached key on commit, so no reader parses the value again). An object value is its own.
    */
   put(key: string, value: unknown, parsed?: unknown): this {
+    if (this.putKeys.has(key) || this.delKeys.has(key)) throw new DuplicateKeyError(key);
+    this.putKeys.add(key);
     const v = typeof value === 'string' ? value : JSON.stringify(value);
     this.ops.push({ request_put: { key: this.bytesOf(key), value: this.valueBytes(v) } });
     this.puts.push({ key, value: v, parsed: typeof value === 'string' ? parsed : value });
@@ -150,6 +182,8 @@ export class TxnPlan {
   }
 
   del(key: string): this {
+    if (this.putKeys.has(key)) throw new DuplicateKeyError(key);
+    this.delKeys.set(key, (this.delKeys.get(key) ?? 0) + 1);
     this.ops.push(deleteOp(key));
     this.dels.push(key);
     this.bytes += entryBytes(key);

@@ -14,7 +14,8 @@ import { hostSubnetXnetRange, macvlanRange } from '../api/rules.js';
 export { hostSubnetXnetRange, macvlanRange };
 
 /** A reason a user can act on, used as the Ready condition's reason. */
-export type AllocationFailure = 'OutOfRange' | 'IPConflict' | 'PoolExhausted' | 'SubnetConflict' | 'InvalidSpec' | 'WaitingForHostSubnet' | 'BridgeConflict';
+export type AllocationFailure = 'OutOfRange' | 'IPConflict' | 'PoolExhausted' | 'SubnetConflict' | 'InvalidSpec' | 'WaitingForHostSubnet' | 'BridgeConflict'
+  | 'SubnetChangeTooLarge';
 
 export class AllocationError extends IpamError {
   declare readonly reason: AllocationFailure;

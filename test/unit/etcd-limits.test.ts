@@ -73,4 +73,31 @@ describe('etcd limits', () => {
     pinned.sameIncarnation('/nic', { ...kv, modRevision: '10' });
     expect(pinned.size.compares).toBe(3);
   });
+
+  it('TxnPlan: a second write of one key throws when planned (etcd would refuse the whole transaction), and rollback forgets it', () => {
+    const plan = new TxnPlan(guard, '/leader');
+    plan.put('/a', { v: 1 });
+    expect(() => plan.put('/a', { v: 2 })).toThrow(/\/a.*twice|twice.*\/a/);
+    expect(() => plan.del('/a')).toThrow(/twice/);
+    plan.del('/b');
+    expect(() => plan.put('/b', {})).toThrow(/twice/);
+    // etcd accepts two deletes of one key (only a put may not meet another op on its key)
+    plan.del('/b');
+    const m = plan.mark();
+    plan.put('/c', {});
+    plan.rollback(m);
+    plan.put('/c', { again: true });
+    expect(plan.size.ops).toBe(4);
+  });
+
+  it('TxnPlan: fitsAloneSince says whether what was added since a mark fits an otherwise empty transaction', () => {
+    const plan = new TxnPlan(guard, '/leader');
+    for (let i = 0; i < 100; i++) plan.absent(`/x/${i}`).put(`/x/${i}`, {});
+    const m = plan.mark();
+    for (let i = 0; i < 127; i++) plan.absent(`/y/${i}`).put(`/y/${i}`, {});
+    expect(plan.fits()).toBe(false);
+    expect(plan.fitsAloneSince(m)).toBe(true);
+    plan.absent('/y/last').put('/y/last', {});
+    expect(plan.fitsAloneSince(m)).toBe(false);
+  });
 });
