@@ -106,6 +106,34 @@ describe('deleting an object that 200 nodes report on, at etcd default limits', 
     expect(await reporters('again')).toEqual([...fresh].sort());
   });
 
+  it('keeps a status written between the cleanup\'s read and its delete (the object made again meanwhile)', async () => {
+    await withStatuses('window', nodes(200));
+    const racer = createEtcdStore(etcd.client());
+    const txn = client.kv.txn.bind(client.kv);
+    let raced = false;
+    client.kv.txn = (async (req: Parameters<typeof txn>[0]) => {
+      const statusKey = store.keys.status('MacvlanNet', 'window', { node: 'node-0' });
+      const takesIt = req.success?.some((op) => op.request_delete_range?.key?.toString() === statusKey);
+      const objectToo = req.success?.some((op) => op.request_delete_range?.key?.toString() === store.keys.object('MacvlanNet', 'window'));
+      if (!raced && takesIt && !objectToo) {
+        // the cleanup has read node-0's old status as an orphan and is about to delete it
+        raced = true;
+        await racer.applyAll([mvn('window')]);
+        await racer.writeStatus('MacvlanNet', 'window', { node: 'node-0' }, { name: 'node-0', fresh: true });
+      }
+      return txn(req);
+    }) as typeof client.kv.txn;
+    try {
+      expect(await store.deleteAll([{ kind: 'MacvlanNet', name: 'window' }])).toEqual(['deleted']);
+    } finally {
+      client.kv.txn = txn;
+    }
+    expect(raced).toBe(true);
+    expect(await reporters('window')).toEqual(['node-0']);
+    const kv = await client.get(store.keys.status('MacvlanNet', 'window', { node: 'node-0' })).json();
+    expect(kv).toMatchObject({ fresh: true });
+  });
+
   it('deleting again finishes a cleanup that stopped: the statuses of a gone object go, nothing else', async () => {
     // what a delete that committed and then lost etcd leaves: the statuses without their object
     await withStatuses('orphaned', nodes(150));
