@@ -56,8 +56,9 @@ export function controllerRole(keys = new Keys()): RoleSpec {
 /**
  * What xctl uses: reads everything (get, describe, ipam check, events) and writes the
  * registry. Writing objects is its job; it also writes status keys because deleting an object
- * removes the object's status keys in the same transaction (nothing is left to resurrect it),
- * and the node index, whose copies it writes with the objects they copy.
+ * removes the object's status keys (the controller's in the same transaction, the nodes' right
+ * after it: store/status-cleanup.ts), and the node index, whose copies it writes with the
+ * objects they copy.
  * It never writes IPAM claims, leases or the election key.
  */
 export function adminRole(keys = new Keys()): RoleSpec {

@@ -1,12 +1,15 @@
 // Frees claims whose owner is gone (or is a new object with the same name: compare uid), or
 // no longer points at the claim's pool. This is how a new leader finishes what a killed one
 // left: claims and statuses were written together, so a claim is either announced by a live
-// owner or garbage — there is no third state to repair.
+// owner or garbage — there is no third state to repair. Node statuses of deleted objects are
+// swept here too: a delete removes them after the object (store/status-cleanup.ts), and one
+// that stopped midway leaves them.
 import type { ContainerNic, HostSubnet } from '../api/index.js';
 import { TxnPlan } from './txn-plan.js';
 import type { ClaimEntry } from './model.js';
 import type { Ctx } from './context.js';
 import { INDEXED_KINDS } from '../store/keys.js';
+import { orphaned } from '../store/status-cleanup.js';
 
 function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
   const o = c.claim.owner;
@@ -24,7 +27,8 @@ function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
 /**
  * Deletes garbage claims (all, or only those of one owner uid); returns how many went. A sweep
  * of all also deletes the controller statuses of indexed kinds left under status/controller/,
- * where they were kept before they moved into the nodes' indexes (keys.controllerStatus).
+ * where they were kept before they moved into the nodes' indexes (keys.controllerStatus), and
+ * node statuses whose object is gone (orphanedNodeStatuses).
  */
 export async function collectGarbage(ctx: Ctx, onlyUid?: string): Promise<number> {
   const garbage = (onlyUid ? ctx.model.claimsOf(onlyUid) : [...ctx.model.allClaims()]).filter((c) => isGarbage(ctx, c));
@@ -37,7 +41,36 @@ export async function collectGarbage(ctx: Ctx, onlyUid?: string): Promise<number
   const old = INDEXED_KINDS.flatMap((kind) => [...ctx.model.cache.entries(ctx.model.keys.controllerStatuses(kind))]);
   const moved = await commitInBatches(ctx, old.map((kv) => (plan: TxnPlan) => { plan.unchanged(kv.key, kv).del(kv.key); }));
   if (moved) ctx.log.info('deleted statuses left where xnet kept them before they moved into the node indexes', { deleted: moved });
+  const orphans = await commitInBatches(ctx, orphanedNodeStatuses(ctx));
+  if (orphans) ctx.log.info('deleted node statuses of objects that are gone', { deleted: orphans });
   return freed;
+}
+
+/**
+ * Node statuses of no stored object (status-cleanup.ts, orphaned): what a delete left when
+ * its cleanup stopped midway while the agents, which remove their own, were down. Each delete
+ * is pinned to the status as cached and to the object's incarnation (absent, or created at
+ * the cached revision): a status of an object made again meanwhile is never taken.
+ */
+function orphanedNodeStatuses(ctx: Ctx): Array<(plan: TxnPlan) => void> {
+  const { keys, cache } = ctx.model;
+  const steps: Array<(plan: TxnPlan) => void> = [];
+  for (const kv of cache.entries(keys.nodeStatuses())) {
+    const p = keys.parseStatusKey(kv.key);
+    // a Node's own report is written with or without a Node object (it is how Nodes are made)
+    if (!p || !('node' in p.writer) || p.kind === 'Node') continue;
+    const objectKey = keys.object(p.kind, p.name);
+    // an object that does not decode is there, not gone
+    if (cache.isRefused(objectKey)) continue;
+    const obj = cache.get(objectKey);
+    if (!orphaned(p.kind, Number(kv.modRevision), obj ? Number(obj.createRevision) : 0)) continue;
+    steps.push((plan) => {
+      plan.unchanged(kv.key, kv);
+      if (obj) plan.sameIncarnation(objectKey, obj); else plan.absent(objectKey);
+      plan.del(kv.key);
+    });
+  }
+  return steps;
 }
 
 /** Commits `steps` (each adds compares and deletes) in as few transactions as they fit; returns how many landed. */

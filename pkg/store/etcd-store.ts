@@ -15,6 +15,7 @@ import { STORE_TXN_RETRY } from '../runtime/backoff.js';
 import { ETCD_DEFAULT_LIMITS, type EtcdLimits } from '../etcd/limits.js';
 import { planDelete, planWrite, type Current, type ObjectRef, type Stored, type WriteMode, type WriteStep } from './write-plan.js';
 import { packSteps, writeSteps } from './txn-writer.js';
+import { removeOrphanedNodeStatuses } from './status-cleanup.js';
 import {
   ConflictError, NotFoundError, StoreError,
   type ApplyChange, type ApplyOptions, type DeleteResult, type SkippedKey, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
@@ -192,6 +193,7 @@ export class EtcdStore implements Store {
       conflict: ([first]) => new ConflictError(first.ref.kind, first.ref.name, 'the object was modified concurrently'),
       onProgress: opts.onProgress,
     });
+    await this.cleanUpNodeStatuses(written.filter((w) => w.step.removes).map((w) => w.step.ref));
     return written.map(({ step, revision }) => {
       if (revision) step.result.object.metadata.resourceVersion = revision;
       return step.result;
@@ -200,7 +202,7 @@ export class EtcdStore implements Store {
 
   private async planWrites(batch: Wanted[], mode: WriteMode): Promise<WriteStep<ApplyChange>[]> {
     const current = await this.readCurrent(batch.map((b) => b.ref));
-    return this.withNodeStatusRemovals(batch.map((b, i) => planWrite(this.keys, b.wanted, b.rv, current[i], mode)));
+    return batch.map((b, i) => planWrite(this.keys, b.wanted, b.rv, current[i], mode));
   }
 
   /** The stored objects, read in transactions of at most --max-txn-ops ranges each. */
@@ -225,17 +227,19 @@ export class EtcdStore implements Store {
     return obj ?? { apiVersion: API_VERSION, kind: ref.kind, metadata: { name: ref.name, resourceVersion: String(kv.mod_revision) }, spec: {} } as AnyObject;
   }
 
-  /** Objects that go take their per-node status keys with them, in the same transaction. */
-  private async withNodeStatusRemovals<R>(steps: WriteStep<R>[]): Promise<WriteStep<R>[]> {
-    const removed = new Map(steps.filter((s) => s.removes).map((s) => [refId(s.ref), s]));
-    if (removed.size === 0) return steps;
-    const all = await this.range(this.keys.nodeStatuses());
-    for (const kv of all.kvs) {
-      const p = this.keys.parseStatusKey(kv.key.toString());
-      const step = p && removed.get(refId(p));
-      if (step) step.ops.push({ request_delete_range: { key: kv.key } });
+  /**
+   * After the objects' own transactions: the node statuses of those that went (or, for a
+   * delete, were not found: a delete run again finishes a cleanup that stopped). A failure
+   * here fails no delete, which is committed: what is left is garbage the agents and the
+   * controller's sweep remove (status-cleanup.ts).
+   */
+  private async cleanUpNodeStatuses(refs: ObjectRef[]): Promise<void> {
+    try {
+      const r = await removeOrphanedNodeStatuses(this, refs);
+      if (r.left) this.log.warn('node statuses of deleted objects kept changing; left to their agents and the controller', { left: r.left });
+    } catch (e) {
+      this.log.warn('could not delete the node statuses of deleted objects; left to their agents and the controller', { error: (e as Error).message });
     }
-    return steps;
   }
 
   async delete(kind: Kind, name: string, opts: { resourceVersion?: string } = {}): Promise<boolean> {
@@ -249,7 +253,7 @@ export class EtcdStore implements Store {
     const byId = new Map(refs.map((r) => [refId(r), r]));
     const plan = async (part: Array<ObjectRef & { resourceVersion?: string }>) => {
       const current = await this.readCurrent(part);
-      return this.withNodeStatusRemovals(part.map((r, i) => planDelete(this.keys, r, current[i], r.resourceVersion)));
+      return part.map((r, i) => planDelete(this.keys, r, current[i], r.resourceVersion));
     };
     const written = await writeSteps(this.client, await plan(refs), {
       limits: this.limits,
@@ -258,6 +262,7 @@ export class EtcdStore implements Store {
       conflict: ([first]) => new ConflictError(first.ref.kind, first.ref.name, 'the object kept changing while it was being deleted'),
       onProgress: opts.onProgress,
     });
+    await this.cleanUpNodeStatuses(written.filter((w) => w.step.result !== 'marked').map((w) => w.step.ref));
     return written.map((w) => w.step.result);
   }
 

@@ -17,7 +17,10 @@ export interface WriteStep<R> {
   ref: ObjectRef;
   compares: ICompare[];
   ops: IRequestOp[];
-  /** the object goes: its per-node status keys must go in the same transaction */
+  /**
+   * the object goes: its node statuses are deleted after the transaction (status-cleanup.ts),
+   * not in it, so that its size does not grow with the number of nodes reporting on it
+   */
   removes?: boolean;
   result: R;
 }
@@ -147,7 +150,7 @@ export function planWrite(keys: Keys, wanted: Stored, rv: string | undefined, cu
 
 /**
  * Delete of one object: an object with finalizers is marked (deletionTimestamp) and goes when
- * they are gone; otherwise it goes now, with its statuses.
+ * they are gone; otherwise it goes now, with its controller status (its nodes' statuses follow).
  */
 export function planDelete(keys: Keys, ref: ObjectRef, cur: Current | undefined, rv?: string): WriteStep<DeleteResult> {
   if (!cur) return { ref, compares: [], ops: [], result: 'notfound' };

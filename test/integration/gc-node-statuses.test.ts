@@ -1,0 +1,88 @@
+// The controller's garbage pass sweeps node statuses whose object is gone, or that were
+// written for an earlier object of the same name: what a delete whose status cleanup
+// stopped midway (status-cleanup.ts) left while the object's agents were down. It never
+// takes a status of the object stored now, nor a Node's own report (written with or without
+// a Node object).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Etcd3 } from 'etcd3';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
+import { KvCache } from '../../pkg/runtime/kv-cache.js';
+import { Model } from '../../pkg/controller/model.js';
+import { controllerAdmit } from '../../pkg/controller/admit.js';
+import { collectGarbage } from '../../pkg/controller/gc.js';
+import { IpamKeys } from '../../pkg/ipam/keys.js';
+import { createLogger } from '../../pkg/log.js';
+import { prefixEnd } from '../../pkg/etcd/range.js';
+import type { Ctx } from '../../pkg/controller/context.js';
+import { obj } from './helpers.js';
+import { uniquePrefix } from './controller-helpers.js';
+
+let etcd: TestEtcd;
+let client: Etcd3;
+let store: EtcdStore;
+const prefix = uniquePrefix();
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  client = etcd.client();
+  store = createEtcdStore(client, prefix);
+});
+afterAll(async () => { await etcd?.stop(); });
+
+const mvn = (name: string) => obj('MacvlanNet', name, { subnet: '10.20.0.0/16' });
+const nodes = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `node-${from + i}`);
+
+async function report(name: string, from: string[]): Promise<void> {
+  await Promise.all(from.map((node) => store.writeStatus('MacvlanNet', name, { node }, { name: node, ready: true })));
+}
+
+/** The object key goes alone: what a delete leaves when its status cleanup never ran. */
+const dropObject = (name: string) => client.delete().key(store.keys.object('MacvlanNet', name));
+
+async function statusKeys(): Promise<string[]> {
+  const p = store.keys.nodeStatuses();
+  const r = await client.kv.range({ key: Buffer.from(p), range_end: prefixEnd(p), keys_only: true });
+  return r.kvs.map((kv) => kv.key.toString());
+}
+const reporters = (keys: string[], kind: string, name: string) => keys.map((k) => store.keys.parseStatusKey(k)!)
+  .filter((p) => p.kind === kind && p.name === name).map((p) => ('node' in p.writer ? p.writer.node : '')).sort();
+
+/** A leader's context over a cache of the whole prefix, as a term has it. */
+async function leaderCtx(): Promise<Ctx> {
+  const log = createLogger('test-gc');
+  const cache = new KvCache(client, `${prefix}/`, { log, admit: controllerAdmit(store.keys, new IpamKeys(prefix)) });
+  await cache.start();
+  const leaderKey = store.keys.election();
+  const put = await client.kv.txn({ compare: [], success: [{ request_put: { key: Buffer.from(leaderKey), value: Buffer.from('me') } }], failure: [] });
+  const guard = { key: Buffer.from(leaderKey), target: 'Create' as const, result: 'Equal' as const, create_revision: put.header.revision };
+  return { client, model: new Model(cache, prefix), log, guard, leaderKey, maxTxnOps: 128, addressCooldownMs: 0 };
+}
+
+describe('controller garbage pass: node statuses of deleted objects', () => {
+  it('deletes the orphaned ones at etcd default limits and keeps every current one', async () => {
+    await store.applyAll([mvn('gone'), mvn('again'), mvn('live')]);
+    await report('gone', nodes(150));
+    await report('again', nodes(10));
+    await report('live', nodes(5));
+    await dropObject('gone');
+    // made again: nodes 0-2 report on the new one, 3-9 are left from the old
+    await dropObject('again');
+    await store.applyAll([mvn('again')]);
+    await report('again', nodes(3));
+    // a node's own report, with no Node object: the controller makes the Node from it
+    await client.put(store.keys.status('Node', 'node-0', { node: 'node-0' })).value(JSON.stringify({ address: '192.0.2.1' }));
+
+    const ctx = await leaderCtx();
+    try {
+      await collectGarbage(ctx);
+    } finally {
+      await ctx.model.cache.close();
+    }
+    const left = await statusKeys();
+    expect(reporters(left, 'MacvlanNet', 'gone')).toEqual([]);
+    expect(reporters(left, 'MacvlanNet', 'again')).toEqual(nodes(3).sort());
+    expect(reporters(left, 'MacvlanNet', 'live')).toEqual(nodes(5).sort());
+    expect(reporters(left, 'Node', 'node-0')).toEqual(['node-0']);
+  });
+});
