@@ -15,6 +15,15 @@ export class NotLeaderError extends ControllerError {
 }
 
 /**
+ * etcd refuses a whole transaction that writes one key twice ("duplicate key given in txn
+ * request"), every batch-mate with it, at every retry. A plan refuses the second write instead,
+ * while it is planned: the pool executor rejects only the item that made it.
+ */
+export class DuplicateKeyError extends ControllerError {
+  constructor(key: string) { super('DuplicateKey', `planning error: ${key} is written twice in one transaction`); }
+}
+
+/**
  * However high etcd's --max-txn-ops is set, one transaction stays at or below this: a refused
  * one is followed by a read of every compared key, and that response must stay under gRPC's 4 MiB.
  */
@@ -28,6 +37,8 @@ export class TxnPlan {
   private readonly reads: Array<{ key: string; end?: string }> = [];
   private readonly puts: Array<{ key: string; value: string; parsed?: unknown }> = [];
   private readonly dels: string[] = [];
+  /** every key put or deleted: at most once each */
+  private readonly written = new Set<string>();
   private readonly compared = new Map<string, ICompare>();
   /** the id of each compare after the guard, in order (what a rollback forgets) */
   private readonly compareIds: string[] = [];
@@ -59,7 +70,9 @@ export class TxnPlan {
   rollback(m: Mark): void {
     this.compares.splice(m.c);
     for (const id of this.compareIds.splice(m.c - 1)) this.compared.delete(id);
-    this.ops.splice(m.o); this.reads.splice(m.r); this.puts.splice(m.p); this.dels.splice(m.d);
+    for (const p of this.puts.splice(m.p)) this.written.delete(p.key);
+    for (const d of this.dels.splice(m.d)) this.written.delete(d);
+    this.ops.splice(m.o); this.reads.splice(m.r);
     this.bytes = m.b;
   }
 
@@ -142,6 +155,7 @@ export class TxnPlan {
    * cached key on commit, so no reader parses the value again). An object value is its own.
    */
   put(key: string, value: unknown, parsed?: unknown): this {
+    this.writeOnce(key);
     const v = typeof value === 'string' ? value : JSON.stringify(value);
     this.ops.push({ request_put: { key: this.bytesOf(key), value: this.valueBytes(v) } });
     this.puts.push({ key, value: v, parsed: typeof value === 'string' ? parsed : value });
@@ -150,10 +164,16 @@ export class TxnPlan {
   }
 
   del(key: string): this {
+    this.writeOnce(key);
     this.ops.push(deleteOp(key));
     this.dels.push(key);
     this.bytes += entryBytes(key);
     return this;
+  }
+
+  private writeOnce(key: string): void {
+    if (this.written.has(key)) throw new DuplicateKeyError(key);
+    this.written.add(key);
   }
 
   /**
