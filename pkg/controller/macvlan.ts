@@ -76,6 +76,10 @@ interface MvnRound {
   more: boolean;
   /** the node being planned has an item no transaction holds: the rest of its part is skipped */
   skipping: boolean;
+  /** own blocks are deleted in this round: a node left without one may get one in the next */
+  freeing: boolean;
+  /** a node waits for a block this round frees: plan again once it has committed */
+  again: boolean;
 }
 
 export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState): MacvlanOutcome {
@@ -99,7 +103,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   const allReady = nodes.length > 0 && statusNodes.every((s) => s.ready);
   const progress = plan.size.ops > opsBefore;
   writeMacvlanStatus(ctx, r, plan, statusNodes, missing);
-  return { result: 'synced', ready: allReady, missing, more: r.more, progress };
+  return { result: 'synced', ready: allReady, missing, more: r.more || r.again, progress };
 }
 
 /** Sorts this MacvlanNet's claims into those that stay (one per node and role) and those deleted. */
@@ -116,24 +120,25 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     rp: (state.get(`mvn/${name}`) as MvnRound['rp'] | undefined) ?? { blocks: [], addrs: new Set<number>() },
     // NICs in this round share the pool's RoundPool: mark what they took too.
     nicTaken: roundPool(state, `macvlannets/${name}`).taken,
-    reserve, more: false, skipping: false,
+    reserve, more: false, skipping: false, freeing: false, again: false,
   };
   state.set(`mvn/${name}`, r.rp);
   const poolPrefix = ctx.model.ipam.pool('macvlannets', name);
-  const undeleted = new Set<string>();
   for (const c of ctx.model.claimsOf(uid)) {
     if (c.claim.role === 'external' && c.key.startsWith(poolPrefix)) continue;
     if (c.key.startsWith(poolPrefix) && keepOwnClaim(r, c, selected)) continue;
     const mark = plan.mark();
     plan.unchanged(c.key, c.kv).del(c.key);
-    if (!plan.fitsWith(reserve)) { plan.rollback(mark); undeleted.add(c.key); r.more = true; }
+    if (!plan.fitsWith(reserve)) { plan.rollback(mark); r.more = true; }
   }
   const blocks = ctx.model.claimsIn('macvlannets', name, 'blocks');
   const addrs = ctx.model.claimsIn('macvlannets', name, 'addresses');
   for (const ip of [...addrs.keys(), ...r.rp.addrs, ...r.nicTaken]) r.takenAddrs.add(ip);
-  // Own claims being deleted in this round free their blocks; everyone else's stay taken.
+  // Every block stays taken in this round, own ones deleted in it too (free in the next): a new
+  // block at the same base would put the key this transaction deletes, which etcd refuses.
   for (const c of blocks.values()) {
-    if (c.claim.owner.uid !== uid || r.blocks.get(c.claim.node!)?.key === c.key || undeleted.has(c.key)) r.takenBlocks.push(cidrInterval(parseCidr(c.claim.cidr!)));
+    r.takenBlocks.push(cidrInterval(parseCidr(c.claim.cidr!)));
+    if (c.claim.owner.uid === uid && r.blocks.get(c.claim.node!)?.key !== c.key) r.freeing = true;
   }
   r.takenBlocks.push(...r.rp.blocks);
   return r;
@@ -170,9 +175,13 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
   const addresses = r.xnetIpam ? ensureNodePool(ctx, r, node, plan) : undefined;
   const report = agentReport(ctx, node, r.name);
   const skipped = r.skipping ? 'its part needs more than one etcd transaction holds; skipped' : undefined;
-  const waiting = !skipped && r.more && ((!r.xnetIpam && !block) || (r.m.spec.hostShim && !shim)) ? 'waiting for the next transaction of this pool' : undefined;
-  const lacking = skipped || waiting ? undefined : !r.xnetIpam && !block ? `no free /${r.m.spec.blockPrefix} block left for Docker`
-    : r.m.spec.hostShim && !shim ? 'no free address left for the host shim' : undefined;
+  const noBlock = !r.xnetIpam && !block;
+  const noShim = r.m.spec.hostShim && !shim;
+  // a block this transaction deletes may be the room this node needs: plan again after it
+  if (noBlock && r.freeing) r.again = true;
+  const waiting = !skipped && (r.more || r.again) && (noBlock || noShim) ? 'waiting for the next transaction of this pool' : undefined;
+  const lacking = skipped || waiting ? undefined : noBlock ? `no free /${r.m.spec.blockPrefix} block left for Docker`
+    : noShim ? 'no free address left for the host shim' : undefined;
   const ready = !lacking && !waiting && !skipped && report?.ready === true;
   const parent = nodeParent(ctx, r.m, n);
   return {

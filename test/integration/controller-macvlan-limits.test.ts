@@ -1,6 +1,6 @@
 // A MacvlanNet's per-node parts against stock etcd's limits (128 compares and 128 ops per
 // transaction, a key at most once per transaction): one node's large part is committed in
-// pieces and never holds back the nodes after it.
+// pieces and never holds back the nodes after it; a blockPrefix change converges.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import type { Controller } from '../../pkg/controller/controller.js';
@@ -89,5 +89,26 @@ describe('MacvlanNet node parts on a stock etcd', () => {
     expect(requested.filter((ip) => claims.get(ip)?.node !== 'req-b')).toEqual([]);
     const check = await ipamCheck(etcd.client(), prefix);
     expect(check.problems, check.text).toBe(0);
+  }, 60_000);
+
+  it('re-blocks three nodes when blockPrefix changes from 28 to 27, and a NIC applied with the change gets its address', async () => {
+    const spec = (blockPrefix: number) => ({ subnet: '10.20.0.0/24', dockerIPAM: 'blocks', hostShim: false, blockPrefix, nodeSelector: { matchLabels: { bp: 'yes' } } });
+    await store.applyAll([obj('MacvlanNet', 'mvbp', spec(28)), ...['bp-1', 'bp-2', 'bp-3'].map((n) => obj('Node', n, { interface: 'eth0' }, { bp: 'yes' }))]);
+    const ranges = (ps: NodePart[]) => ps.map((p) => p.dockerRange ?? '');
+    await eventually(async () => { const ps = await parts('mvbp'); return ps.length === 3 && ranges(ps).every((r) => r.endsWith('/28')); }, 'three /28 blocks');
+    await store.applyAll([
+      obj('MacvlanNet', 'mvbp', spec(27)),
+      obj('ContainerNic', 'bp-nic', { node: 'bp-1', container: 'x', ifName: 'eth1', network: { macvlanNet: 'mvbp' } }),
+    ]);
+    const after = await eventually(async () => {
+      const m = await store.get('MacvlanNet', 'mvbp');
+      const ps = await parts('mvbp');
+      return statusOf(m).observedGeneration === m?.metadata.generation && ps.length === 3 && ranges(ps).every((r) => r.endsWith('/27')) && ps;
+    }, 'three /27 blocks', 30_000);
+    expect(new Set(ranges(after)).size).toBe(3);
+    const nic = await eventually(async () => statusOf(await store.get('ContainerNic', 'bp-nic')).ip as string | undefined, 'bp-nic gets an address');
+    expect(nic).toMatch(/^10\.20\.0\./);
+    const check = await eventually(async () => { const r = await ipamCheck(etcd.client(), prefix); return r.problems === 0 && r; }, 'ipam check clean', 10_000);
+    expect(check.problems).toBe(0);
   }, 60_000);
 });
