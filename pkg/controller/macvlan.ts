@@ -13,7 +13,6 @@ import { padIp, type Claim, type ClaimOwner } from '../ipam/keys.js';
 import { macvlanUsage } from '../ipam/macvlan-usage.js';
 import { decodeReport } from '../dockeripam/report.js';
 import { planNodePool } from '../dockeripam/node-pool.js';
-import { byAddress } from '../dockeripam/book.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { RoundState } from './pool-executor.js';
 import { labelsMatch, type Entry, type ClaimEntry } from './model.js';
@@ -76,6 +75,12 @@ interface MvnRound {
   reserve: ReturnType<typeof statusReserve>;
   /** something did not fit this transaction: the rest follows in the next */
   more: boolean;
+  /** the node being planned has an item no transaction holds: the rest of its part is skipped */
+  skipping: boolean;
+  /** own blocks are deleted in this round: a node left without one may get one in the next */
+  freeing: boolean;
+  /** a node waits for a block this round frees: plan again once it has committed */
+  again: boolean;
 }
 
 export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState): MacvlanOutcome {
@@ -99,7 +104,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   const allReady = nodes.length > 0 && statusNodes.every((s) => s.ready);
   const progress = plan.size.ops > opsBefore;
   writeMacvlanStatus(ctx, r, plan, statusNodes, missing);
-  return { result: 'synced', ready: allReady, missing, more: r.more, progress };
+  return { result: 'synced', ready: allReady, missing, more: r.more || r.again, progress };
 }
 
 /** Sorts this MacvlanNet's claims into those that stay (one per node and role) and those deleted. */
@@ -116,24 +121,25 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     rp: (state.get(`mvn/${name}`) as MvnRound['rp'] | undefined) ?? { blocks: [], addrs: new Set<number>() },
     // NICs in this round share the pool's RoundPool: mark what they took too.
     nicTaken: roundPool(state, `macvlannets/${name}`).taken,
-    reserve, more: false,
+    reserve, more: false, skipping: false, freeing: false, again: false,
   };
   state.set(`mvn/${name}`, r.rp);
   const poolPrefix = ctx.model.ipam.pool('macvlannets', name);
-  const undeleted = new Set<string>();
   for (const c of ctx.model.claimsOf(uid)) {
     if (c.claim.role === 'external' && c.key.startsWith(poolPrefix)) continue;
     if (c.key.startsWith(poolPrefix) && keepOwnClaim(r, c, selected)) continue;
     const mark = plan.mark();
     plan.unchanged(c.key, c.kv).del(c.key);
-    if (!plan.fitsWith(reserve)) { plan.rollback(mark); undeleted.add(c.key); r.more = true; }
+    if (!plan.fitsWith(reserve)) { plan.rollback(mark); r.more = true; }
   }
   const blocks = ctx.model.claimsIn('macvlannets', name, 'blocks');
   const addrs = ctx.model.claimsIn('macvlannets', name, 'addresses');
   for (const ip of [...addrs.keys(), ...r.rp.addrs, ...r.nicTaken]) r.takenAddrs.add(ip);
-  // Own claims being deleted in this round free their blocks; everyone else's stay taken.
+  // Every block stays taken in this round, own ones deleted in it too (free in the next): a new
+  // block at the same base would put the key this transaction deletes, which etcd refuses.
   for (const c of blocks.values()) {
-    if (c.claim.owner.uid !== uid || r.blocks.get(c.claim.node!)?.key === c.key || undeleted.has(c.key)) r.takenBlocks.push(cidrInterval(parseCidr(c.claim.cidr!)));
+    r.takenBlocks.push(cidrInterval(parseCidr(c.claim.cidr!)));
+    if (c.claim.owner.uid === uid && r.blocks.get(c.claim.node!)?.key !== c.key) r.freeing = true;
   }
   r.takenBlocks.push(...r.rp.blocks);
   return r;
@@ -162,28 +168,22 @@ interface NodePart { status: MacvlanNodeStatus; lacking?: string }
 
 function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): NodePart {
   const node = n.obj.metadata.name;
-  const mark = plan.mark();
-  let block: string | undefined;
-  let shim: string | undefined;
-  let addresses: string[] | undefined;
-  if (!r.more) {
-    block = r.xnetIpam ? undefined : ensureBlock(r, node, plan);
-    shim = ensureShim(r, node, plan);
-    addresses = r.xnetIpam ? ensureNodePool(ctx, r, node, plan) : undefined;
-  }
-  if (r.more || !plan.fitsWith(r.reserve)) {
-    // this node's part waits for the next transaction (what it picked stays out of this round)
-    plan.rollback(mark);
-    r.more = true;
-    block = r.blocks.get(node)?.claim.cidr;
-    shim = r.shims.get(node)?.claim.ip;
-    addresses = r.xnetIpam ? (r.pools.get(node) ?? []).map((c) => c.claim.ip!).sort(byAddress) : undefined;
-  }
+  // Each item goes in only if it fits (tryAdd): once one does not, the round is `more` and
+  // this node and those after it report what they hold now; the next round goes on from there.
+  r.skipping = false;
+  const block = r.xnetIpam ? undefined : ensureBlock(r, node, plan);
+  const shim = ensureShim(r, node, plan);
+  const addresses = r.xnetIpam ? ensureNodePool(ctx, r, node, plan) : undefined;
   const report = agentReport(ctx, node, r.name);
-  const waiting = r.more && ((!r.xnetIpam && !block) || (r.m.spec.hostShim && !shim)) ? 'waiting for the next transaction of this pool' : undefined;
-  const lacking = waiting ? undefined : !r.xnetIpam && !block ? `no free /${r.m.spec.blockPrefix} block left for Docker`
-    : r.m.spec.hostShim && !shim ? 'no free address left for the host shim' : undefined;
-  const ready = !lacking && !waiting && report?.ready === true;
+  const skipped = r.skipping ? 'its part needs more than one etcd transaction holds; skipped' : undefined;
+  const noBlock = !r.xnetIpam && !block;
+  const noShim = r.m.spec.hostShim && !shim;
+  // a block this transaction deletes may be the room this node needs: plan again after it
+  if (noBlock && r.freeing) r.again = true;
+  const waiting = !skipped && (r.more || r.again) && (noBlock || noShim) ? 'waiting for the next transaction of this pool' : undefined;
+  const lacking = skipped || waiting ? undefined : noBlock ? `no free /${r.m.spec.blockPrefix} block left for Docker`
+    : noShim ? 'no free address left for the host shim' : undefined;
+  const ready = !lacking && !waiting && !skipped && report?.ready === true;
   const parent = nodeParent(ctx, r.m, n);
   return {
     lacking,
@@ -194,9 +194,27 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
       ...(shim ? { shimAddress: shim } : {}),
       ...(addresses ? { addresses } : {}),
       ready,
-      message: lacking ?? waiting ?? report?.message ?? (report ? (ready ? 'ready' : 'not ready') : 'waiting for the node\'s agent'),
+      message: lacking ?? skipped ?? waiting ?? report?.message ?? (report ? (ready ? 'ready' : 'not ready') : 'waiting for the node\'s agent'),
     },
   };
+}
+
+/**
+ * Adds one item of a node's part (a claim, a release) when it fits this transaction with room
+ * left for the status, else undoes it. An item that does not fit after others marks the round
+ * `more`: what fitted commits, the rest follows in the next transaction, so a part of any size
+ * goes through in pieces. One that does not fit even a plan holding nothing else never will:
+ * that node's part is skipped (its status says so) and the nodes after it go on.
+ */
+function tryAdd(r: MvnRound, plan: TxnPlan, add: () => void): boolean {
+  if (r.more || r.skipping) return false;
+  const m = plan.mark();
+  add();
+  if (plan.fitsWith(r.reserve)) return true;
+  plan.rollback(m);
+  if (m.o === 0) r.skipping = true;
+  else r.more = true;
+  return false;
 }
 
 /** The parent the node's agent reports using, else the one the shared precedence rule gives. */
@@ -216,14 +234,15 @@ function nodeParent(ctx: Ctx, m: MacvlanNet, n: Entry<Node>): string | undefined
 function ensureBlock(r: MvnRound, node: string, plan: TxnPlan): string | undefined {
   const have = r.blocks.get(node)?.claim.cidr;
   if (have) return have;
+  if (r.more || r.skipping) return undefined;
   const [b] = nextFreeMacvlanBlocks(r.m.spec, r.takenBlocks, r.takenAddrs, 1);
   if (!b) return undefined;
   const iv = cidrInterval(b);
-  r.takenBlocks.push(iv);
-  r.rp.blocks.push(iv);
   const key = r.blockSpace + padIp(b.base);
   const claim: Claim = { owner: r.owner, role: 'docker-block', cidr: formatCidr(b), node };
-  plan.absent(key).rangeAbsent(r.addrSpace + padIp(iv.first), r.addrSpace + padIp(iv.last) + '\u0000').put(key, claim);
+  if (!tryAdd(r, plan, () => plan.absent(key).rangeAbsent(r.addrSpace + padIp(iv.first), r.addrSpace + padIp(iv.last) + '\u0000').put(key, claim))) return undefined;
+  r.takenBlocks.push(iv);
+  r.rp.blocks.push(iv);
   return formatCidr(b);
 }
 
@@ -237,26 +256,27 @@ function freeAddresses(r: MvnRound, n: number): number[] {
   return out;
 }
 
-/** Claims one address for the node (guarded: no such claim, no block over it). */
-function claimAddress(r: MvnRound, ip: number, claim: Claim, plan: TxnPlan): void {
+/** Claims one address for the node (guarded: no such claim, no block over it), if it fits. */
+function claimAddress(r: MvnRound, ip: number, claim: Claim, plan: TxnPlan): boolean {
+  const key = r.addrSpace + padIp(ip);
+  if (!tryAdd(r, plan, () => plan.absent(key).absent(r.blockSpace + padIp(blockOfAddress(r.m.spec, ip).base)).put(key, claim))) return false;
   r.takenAddrs.add(ip);
   r.rp.addrs.add(ip);
   r.nicTaken.add(ip);
-  const key = r.addrSpace + padIp(ip);
-  plan.absent(key).absent(r.blockSpace + padIp(blockOfAddress(r.m.spec, ip).base)).put(key, claim);
+  return true;
 }
 
 function ensureShim(r: MvnRound, node: string, plan: TxnPlan): string | undefined {
   const have = r.shims.get(node);
   if (!r.m.spec.hostShim) {
-    if (have) plan.del(have.key);
+    if (have) tryAdd(r, plan, () => plan.del(have.key));
     return undefined;
   }
   if (have) return have.claim.ip;
+  if (r.more || r.skipping) return undefined;
   const [ip] = freeAddresses(r, 1);
   if (ip === undefined) return undefined;
-  claimAddress(r, ip, { owner: r.owner, role: 'shim', ip: formatIPv4(ip), node }, plan);
-  return formatIPv4(ip);
+  return claimAddress(r, ip, { owner: r.owner, role: 'shim', ip: formatIPv4(ip), node }, plan) ? formatIPv4(ip) : undefined;
 }
 
 /**
@@ -271,17 +291,19 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): str
   // returned or external stays out of its hands, so acting on an older report is safe.
   const report = decodeReport(ctx.model.nodeStatus(node, 'MacvlanNet', r.name)?.ipam);
   const p = planNodePool(held, report);
-  for (const ip of p.release) { plan.del(entries.get(ip)!.key); held.delete(ip); }
+  // Item by item, so a node that returned hundreds of addresses gives them back over several
+  // transactions; `held` is what the node holds once this one commits.
+  for (const ip of p.release) if (tryAdd(r, plan, () => plan.del(entries.get(ip)!.key))) held.delete(ip);
   for (const ip of p.external) {
-    plan.put(entries.get(ip)!.key, { owner: r.owner, role: 'external', ip: formatIPv4(ip), node } satisfies Claim);
-    held.delete(ip);
+    const external: Claim = { owner: r.owner, role: 'external', ip: formatIPv4(ip), node };
+    if (tryAdd(r, plan, () => plan.put(entries.get(ip)!.key, external))) held.delete(ip);
   }
   const claim = (ip: number) => {
-    claimAddress(r, ip, { owner: r.owner, role: 'node-pool', ip: formatIPv4(ip), node }, plan);
-    held.add(ip);
+    if (claimAddress(r, ip, { owner: r.owner, role: 'node-pool', ip: formatIPv4(ip), node }, plan)) held.add(ip);
   };
   const range = macvlanAddressRange(r.m.spec, r.takenBlocks);
   for (const ip of p.requested) if (!r.takenAddrs.has(ip) && range.some((x) => ip >= x.first && ip <= x.last)) claim(ip);
+  if (r.more || r.skipping) return [...held].sort((a, b) => a - b).map(formatIPv4);
   // Never hand a node back an address it is returning: it could not tell the two apart.
   const returned = new Set((report?.returned ?? []).map(parseIPv4));
   for (const ip of freeAddresses(r, p.more + returned.size).filter((a) => !returned.has(a)).slice(0, p.more)) claim(ip);

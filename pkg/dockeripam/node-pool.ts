@@ -18,7 +18,8 @@ export interface NodePoolPlan {
   more: number;
 }
 
-const nums = (list: string[]) => list.map(parseIPv4);
+/** Each address once: the report is untrusted, and a key twice in one etcd transaction is refused. */
+const nums = (list: string[]) => [...new Set(list.map(parseIPv4))];
 
 export function planNodePool(held: ReadonlySet<number>, report: NodeIpamReport | undefined): NodePoolPlan {
   const inUse = new Set(nums((report?.assigned ?? []).map((a) => a.ip)));

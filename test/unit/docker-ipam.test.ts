@@ -37,6 +37,11 @@ describe('per-node address pools (controller side)', () => {
     expect(p.release).toEqual([parseIPv4('10.0.0.1')]);
     expect(p.requested).toEqual([parseIPv4('10.0.0.7')]);
   });
+
+  it('acts on an address listed twice once (a key twice in one etcd transaction is refused)', () => {
+    const p = planNodePool(ips('10.0.0.1', '10.0.0.2'), report({ returned: ['10.0.0.1', '10.0.0.1'], external: ['10.0.0.2', '10.0.0.2'], requested: ['10.0.0.7', '10.0.0.7'] }));
+    expect(p).toMatchObject({ release: [parseIPv4('10.0.0.1')], external: [parseIPv4('10.0.0.2')], requested: [parseIPv4('10.0.0.7')] });
+  });
 });
 
 describe('the agent\'s address book and plugin answers', () => {
