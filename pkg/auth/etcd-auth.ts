@@ -23,23 +23,27 @@ function ignore(pattern: RegExp) {
   };
 }
 
-/** Makes the role hold exactly the spec's grants (adds what is missing, revokes the rest). */
+const rangeId = (p: { key?: Buffer; range_end?: Buffer }) => permId({ key: p.key, range_end: p.range_end });
+
+/**
+ * Makes the role hold exactly the spec's grants: adds what is missing first, then revokes the
+ * rest, so a run that fails midway leaves the role with more than before, never less (its
+ * user keeps working until the run is repeated). A range whose access changes is updated in
+ * place by its grant (etcd keeps one permission per range), so it is not revoked after.
+ */
 export async function syncRole(client: Etcd3, role: RoleSpec): Promise<void> {
   await client.auth.roleAdd({ name: role.name }).catch(ignore(/role name already exists/i));
   const want = role.grants.map(toPermission);
   const have = (await client.auth.roleGet({ role: role.name })).perm ?? [];
-  const wanted = new Set(want.map(permId));
   const held = new Set(have.map(permId));
-  for (const p of have) {
-    // etcd reports READ as 0 and omits it; normalise both sides by type name
-    if (!wanted.has(permId(p))) {
-      await client.auth.roleRevokePermission({ role: role.name, key: p.key, range_end: p.range_end });
-    }
-  }
   // One at a time: with auth on, each change is checked against the auth store's revision
   // when it is proposed, and a concurrent change moves that revision on; etcd then refuses the
   // other with "revision of auth store is old" (seen as a lab up failure under load).
   for (const perm of want.filter((p) => !held.has(permId(p)))) await client.auth.roleGrantPermission({ name: role.name, perm });
+  const wantedRanges = new Set(want.map(rangeId));
+  for (const p of have) {
+    if (!wantedRanges.has(rangeId(p))) await client.auth.roleRevokePermission({ role: role.name, key: p.key, range_end: p.range_end });
+  }
 }
 
 /** A user that can only authenticate with a certificate (no password), holding `roles`. */
