@@ -48,7 +48,9 @@ export class NodeStatusReporter {
     // belong to the controller and must not be copied into this node's status.
     const prev = this.conditions.get(key) ?? ((obj.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).filter((c) => c.type === 'Ready');
     const conditions = setCondition(prev, { type: 'Ready', ...ready, observedGeneration: obj.metadata.generation });
-    const status = { ...fields, observedGeneration: obj.metadata.generation, conditions };
+    // objectUid: which object of that name this is about, so that an object deleted and made
+    // again never shows (nor is taken to have) the report of the one before (store/merge.ts)
+    const status = { ...fields, ...(obj.metadata.uid ? { objectUid: obj.metadata.uid } : {}), observedGeneration: obj.metadata.generation, conditions };
     const text = JSON.stringify(status);
     if (this.last.get(key) === text) return;
     if (!this.last.has(key) && this.stored?.(kind, obj.metadata.name) === text) {

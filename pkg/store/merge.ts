@@ -21,9 +21,19 @@ export function mergeStatus(controller: Status | undefined, node: Status | undef
   return out;
 }
 
+/**
+ * The node's status unless it says it is about another object of the same name (objectUid,
+ * written by agents: NodeStatusReporter): one deleted and made again keeps no report of the
+ * one before, whose node status a delete removes only after the object (status-cleanup.ts).
+ */
+function ofThisObject(obj: AnyObject, st: Status | undefined): Status | undefined {
+  const uid = st?.objectUid;
+  return typeof uid === 'string' && obj.metadata.uid && uid !== obj.metadata.uid ? undefined : st;
+}
+
 export function withStatus<T extends AnyObject>(obj: T, controller: Status | undefined, nodeStatuses: Map<string, Status>): T {
   const node = boundNode(obj);
-  const status = mergeStatus(controller, node ? nodeReportable(obj.kind, nodeStatuses.get(node)) : undefined);
+  const status = mergeStatus(controller, node ? nodeReportable(obj.kind, ofThisObject(obj, nodeStatuses.get(node))) : undefined);
   const out = { ...obj } as T;
   if (status) (out as { status?: unknown }).status = status;
   else delete (out as { status?: unknown }).status;
