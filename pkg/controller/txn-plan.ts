@@ -5,6 +5,7 @@
 // every compared key, so a retry plans from fresh data. (Reading them in the failure branch
 // itself sent and logged a third more ops with every transaction, almost all of which commit.)
 import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
+import { isResponseTooLarge } from '../etcd/client.js';
 import { MAX_TXN_OPS, deleteOp, rangeAbsent, rawKv, type RawKv } from '../runtime/kv.js';
 import type { KvCache } from '../runtime/kv-cache.js';
 import { ETCD_DEFAULT_LIMITS, REQUEST_BYTES_BASE, entryBytes } from '../etcd/limits.js';
@@ -215,7 +216,16 @@ export class TxnPlan {
    * revision). Values newer than the refusal are as good: the retry plans from the newest.
    */
   private async readBack(client: Etcd3, cache: KvCache): Promise<void> {
-    const res = await client.kv.txn({ compare: [], success: this.reads.map(readOp), failure: [] });
+    let res;
+    try {
+      res = await client.kv.txn({ compare: [], success: this.reads.map(readOp), failure: [] });
+    } catch (err) {
+      // Values too large for the client together (a node's own keys, up to 1.5 MiB each, that
+      // a plan compared): the watch brings the same news a moment later, so the refusal stands
+      // without the read-back rather than failing the plan's whole batch.
+      if (isResponseTooLarge(err)) return;
+      throw err;
+    }
     const rev = String(res.header.revision);
     this.reads.forEach((r, i) => {
       const kvs = (res.responses[i]?.response_range?.kvs ?? []).map(rawKv);

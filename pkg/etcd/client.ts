@@ -30,6 +30,15 @@ export function etcdChannelOptions(): NonNullable<IOptions['grpcOptions']> {
 }
 
 /**
+ * A response larger than this client takes (gRPC's RESOURCE_EXHAUSTED, raised by the client
+ * itself); not etcd's own RESOURCE_EXHAUSTED answers ("too many requests", "database space
+ * exceeded"), which etcd3 still retries and counts.
+ */
+export function isResponseTooLarge(err: unknown): boolean {
+  return err instanceof GRPCResourceExhastedError && /larger than max/i.test(err.message);
+}
+
+/**
  * etcd3's own fault handling (a host's circuit opens after 3 failures in a row, for 5 s; a
  * failed call is tried 3 times), except that a response larger than this client takes
  * (RESOURCE_EXHAUSTED) is neither tried again nor the host's fault: it is that request's, a
@@ -38,7 +47,7 @@ export function etcdChannelOptions(): NonNullable<IOptions['grpcOptions']> {
  * the host for 5 s, the controller's lease renewals too.
  */
 export function etcdFaultHandling(): NonNullable<IOptions['faultHandling']> {
-  const hostFault = handleWhen((e) => isRecoverableError(e) && !(e instanceof GRPCResourceExhastedError));
+  const hostFault = handleWhen((e) => isRecoverableError(e) && !isResponseTooLarge(e));
   return {
     host: () => circuitBreaker(hostFault, { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(3) }),
     global: retry(hostFault, { maxAttempts: 3 }),

@@ -2,7 +2,8 @@
 // (ETCD_RECEIVE_LIMIT_BYTES, 64 MiB), and a large prefix in one response would also hold etcd
 // and this process up at once, so large prefixes are read in pages, all pinned to the
 // revision of the first page.
-import { GRPCResourceExhastedError, type Etcd3, type IKeyValue } from 'etcd3';
+import type { Etcd3, IKeyValue } from 'etcd3';
+import { isResponseTooLarge } from './client.js';
 
 /** The first key after every key that starts with `prefix` (etcd's range_end). */
 export function prefixEnd(prefix: string): Buffer {
@@ -62,7 +63,7 @@ export async function forEachPageIn(client: Etcd3, range: KeyRange, opts: RangeO
       try {
         return await client.kv.range({ key: from, range_end: end, limit, keys_only: !!opts.keysOnly, ...(revision ? { revision } : {}) });
       } catch (err) {
-        if (!(err instanceof GRPCResourceExhastedError) || limit === 1) throw err;
+        if (!isResponseTooLarge(err) || limit === 1) throw err;
         size = Math.min(size, Math.max(1, limit >> 1));
       }
     }
