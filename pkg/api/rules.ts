@@ -50,13 +50,19 @@ export function hostSubnetXnetRange(layout: SubnetLayout): Interval[] {
   ]);
 }
 
-/** Where xnet may hand out addresses on a MacvlanNet: ipRange ∩ subnet minus exclude, gateway, network, broadcast. */
+/**
+ * Where xnet may hand out addresses on a MacvlanNet: ipRange ∩ subnet minus exclude, gateway,
+ * network, broadcast. Without spec.gateway the subnet's first address is Docker's gateway on
+ * every node (Docker's own IPAM picks it, and xnet's plugin answers Docker with it), so it is
+ * held back the same.
+ */
 export function macvlanRange(spec: MacvlanNet['spec']): Interval[] {
   const subnet = parseCidr(spec.subnet);
   const range = spec.ipRange ? parseCidr(spec.ipRange) : subnet;
   const cut: Interval[] = (spec.exclude ?? []).map((e) => cidrInterval(parseCidr(e)));
   cut.push({ first: subnet.base, last: subnet.base }, { first: lastAddress(subnet), last: lastAddress(subnet) });
-  if (spec.gateway) { const g = parseIPv4(spec.gateway); cut.push({ first: g, last: g }); }
+  const g = spec.gateway ? parseIPv4(spec.gateway) : subnet.base + 1;
+  cut.push({ first: g, last: g });
   return subtract(intersect([cidrInterval(subnet)], [cidrInterval(range)]), cut);
 }
 

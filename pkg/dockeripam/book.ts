@@ -241,6 +241,14 @@ export class AddressBook {
     this.persist(mvn);
   }
 
+  /** Stops asking for a --ip address (refused, or given up on). */
+  unask(mvn: string, ip: string): void {
+    const b = this.book(mvn);
+    if (!b.requested.includes(ip)) return;
+    b.requested = b.requested.filter((a) => a !== ip);
+    this.persist(mvn);
+  }
+
   /** Resolves when the pool changes next (or after ms). */
   poolChanged(mvn: string, ms: number): Promise<void> {
     return new Promise((resolve) => {

@@ -1,7 +1,7 @@
 // The agent's local journal of its own address book (one JSON file per agent), written whole
 // and renamed into place before Docker hears an answer: a crash leaves the old or the new
 // book, never half of one. Read once at start, so the plugin answers before etcd is reachable.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 
@@ -54,21 +54,33 @@ export class FileJournal implements Journal {
   load(): JournalState {
     let text: string;
     try { text = readFileSync(this.path, 'utf8'); } catch { return { version: 1, nets: {} }; }
-    const r = journalState.safeParse(JSON.parse(text));
+    let raw: unknown;
+    try { raw = JSON.parse(text); } catch (e) { raw = e; }
+    const r = journalState.safeParse(raw);
     if (!r.success) {
       // Keep the unreadable file for a human; start empty (the controller's claims still stand).
-      this.onBad?.(`${this.path}: not a valid journal (${r.error.issues[0]?.message}); starting empty`);
+      const why = raw instanceof Error ? `not JSON: ${raw.message}` : r.error.issues[0]?.message;
+      this.onBad?.(`${this.path}: not a valid journal (${why}); starting empty`);
       renameSync(this.path, `${this.path}.bad`);
       return { version: 1, nets: {} };
     }
     return r.data;
   }
 
+  /**
+   * Written whole to a temporary file, synced, renamed into place and the directory synced:
+   * after a power loss the journal is the old book or the new one, never an empty file (a
+   * rename alone is atomic against a crash of the process, not of the machine).
+   */
   save(s: JournalState): void {
-    mkdirSync(dirname(this.path), { recursive: true });
+    const dir = dirname(this.path);
+    mkdirSync(dir, { recursive: true });
     const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, JSON.stringify(s));
+    const fd = openSync(tmp, 'w', 0o600);
+    try { writeSync(fd, JSON.stringify(s)); fsyncSync(fd); } finally { closeSync(fd); }
     renameSync(tmp, this.path);
+    const d = openSync(dir, 'r');
+    try { fsyncSync(d); } finally { closeSync(d); }
   }
 }
 

@@ -133,11 +133,14 @@ export class NodeIpam implements IpamBackend {
       // it as Docker's own IPAM would let them (the stopped one then gets another on restart).
       if (book.isKept(mvn, ip)) { book.assign(mvn, ip); return ip; }
       const mine = book.holder(mvn, ip);
-      if (mine) throw new XnetIpamError('AddressInUse', `${ip} on MacvlanNet ${mvn} is in use by ${mine} on this node`);
+      // A refused --ip is no longer asked of the controller: stale requests would pile up in
+      // the node's report until it no longer decodes (at most 256) and the node is ignored.
+      const refuse = (why: string) => { book.unask(mvn, ip); return new XnetIpamError('AddressInUse', why); };
+      if (mine) throw refuse(`${ip} on MacvlanNet ${mvn} is in use by ${mine} on this node`);
       if (book.free(mvn).includes(ip)) { book.assign(mvn, ip); return ip; }
       const other = this.o.otherHolder(mvn, ip);
-      if (other) throw new XnetIpamError('AddressInUse', `${ip} on MacvlanNet ${mvn} is held by ${other}`);
-      if (Date.now() > deadline) throw new XnetIpamError('AddressInUse', `${ip} on MacvlanNet ${mvn} was not granted to this node (is it outside ipRange, excluded, or taken?)`);
+      if (other) throw refuse(`${ip} on MacvlanNet ${mvn} is held by ${other}`);
+      if (Date.now() > deadline) throw refuse(`${ip} on MacvlanNet ${mvn} was not granted to this node (is it outside ipRange, excluded, or taken?)`);
       book.ask(mvn, { ip });
       await book.poolChanged(mvn, Math.max(10, deadline - Date.now()));
     }
@@ -152,12 +155,17 @@ export class NodeIpam implements IpamBackend {
     const back = book.guess(mvn, this.restoring());
     if (back) { book.lend(mvn, back); return back; }
     for (;;) {
+      let moved = false;
       for (const ip of book.free(mvn)) {
         if (this.o.probe && !book.isProbed(mvn, ip) && !this.judge(mvn, ip, await this.o.probe(mvn, ip))) continue;
+        // The probe awaited: meanwhile the address may have been returned to the controller
+        // (containers removed, the book's surplus given back) or taken. Only a free one goes.
+        if (!book.free(mvn).includes(ip)) { moved = true; continue; }
         book.assign(mvn, ip);
         return ip;
       }
       if (Date.now() > deadline) throw new XnetIpamError('PoolExhausted', `no free address on MacvlanNet ${mvn} for this node (the controller gave none in time; is ipRange used up?)`);
+      if (moved) continue; // the book changed while probing: look again at what is free now
       book.ask(mvn, { more: 1 });
       await book.poolChanged(mvn, Math.max(10, deadline - Date.now()));
     }
