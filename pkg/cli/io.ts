@@ -5,7 +5,7 @@ import { readStdin } from '../manifest/load.js';
 export interface CliIO {
   out(text: string): void;
   err(text: string): void;
-  stdin(): Promise<string>;
+  stdin(): Promise<Buffer | string>;
   env: Record<string, string | undefined>;
   /** stderr is a terminal: progress lines are drawn there only */
   errIsTTY?: boolean;

@@ -8,6 +8,7 @@ import { crossObjectIssues, duplicateIssues, type ObjectIssue } from '../api/val
 import type { AnyObject } from '../api/types.js';
 import { ManifestError, type ManifestIssue } from './errors.js';
 import { parseManifestText, type ParsedDoc } from './parse.js';
+import { decodeManifest } from './utf8.js';
 
 export const STDIN = '-';
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
@@ -24,21 +25,26 @@ export interface LoadedObject {
   doc: ParsedDoc;
 }
 
-export type StdinReader = () => Promise<string>;
+/** stdin's bytes (checked as UTF-8 like a file's), or text a caller already has */
+export type StdinReader = () => Promise<Buffer | string>;
 
-export async function readStdin(): Promise<string> {
+export async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Expands each -f argument: a file, a directory (its *.yaml, *.yml, *.json, sorted, not recursive) or - for stdin. */
 export async function readSources(args: string[], stdin: StdinReader = readStdin): Promise<ManifestSource[]> {
   const out: ManifestSource[] = [];
   const issues: ManifestIssue[] = [];
+  const add = (file: string, bytes: Buffer | string) => {
+    const d = typeof bytes === 'string' ? { text: bytes } : decodeManifest(bytes, file);
+    if ('issue' in d) issues.push(d.issue); else out.push({ file, text: d.text });
+  };
   for (const arg of args) {
     if (arg === STDIN) {
-      out.push({ file: '<stdin>', text: await stdin() });
+      add('<stdin>', await stdin());
       continue;
     }
     try {
@@ -46,9 +52,9 @@ export async function readSources(args: string[], stdin: StdinReader = readStdin
       if (st.isDirectory()) {
         const names = (await readdir(arg)).filter((n) => MANIFEST_FILE.test(n)).sort();
         if (names.length === 0) issues.push({ file: arg, reason: 'directory holds no *.yaml, *.yml or *.json files' });
-        for (const n of names) out.push({ file: join(arg, n), text: await readFile(join(arg, n), 'utf8') });
+        for (const n of names) add(join(arg, n), await readFile(join(arg, n)));
       } else {
-        out.push({ file: arg, text: await readFile(arg, 'utf8') });
+        add(arg, await readFile(arg));
       }
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;

@@ -77,6 +77,19 @@ describe('xctl apply', () => {
     expect((await xctl(['get', 'cn', 'aon-1'])).code).toBe(4);
   });
 
+  it('refuses a manifest that is not UTF-8, naming where, instead of storing it changed', async () => {
+    // a Latin-1 "é" in an annotation on line 6; Node's utf8 decoding made it U+FFFD and stored that
+    const latin1 = Buffer.concat([Buffer.from(`${V}\nkind: Node\nmetadata:\n  name: latin1-node\n  annotations:\n    note: "caf`), Buffer.from([0xe9]), Buffer.from('"\nspec: {}\n')]);
+    const p = join(dir, 'latin1.yaml');
+    writeFileSync(p, latin1);
+    const rev = await revision();
+    const r = await xctl(['apply', '-f', p]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${p}:6:15: not UTF-8 (byte 0xe9)`);
+    expect(await revision()).toBe(rev);
+    expect((await xctl(['get', 'node', 'latin1-node'])).code).toBe(4);
+  });
+
   it('is all-or-nothing for apply-time checks too: a static IP taken by a stored NIC', async () => {
     const f = file('taken.yaml', `${cnDoc('aon-2', '10.91.0.0/16')}---\n${nodeDoc('aon-node-2')}---\n${nicDoc('aon-nic-2', '10.76.1.84')}`);
     const rev = await revision();
