@@ -34,6 +34,12 @@ export async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** `listed`: the directory listed the file, so a missing one is a link to nothing */
+function unreadable(file: string, e: unknown, listed = false): ManifestIssue {
+  if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { file, reason: (e as Error).message };
+  return { file, reason: listed ? 'a link to a file that does not exist' : 'no such file or directory' };
+}
+
 /** Expands each -f argument: a file, a directory (its *.yaml, *.yml, *.json, sorted, not recursive) or - for stdin. */
 export async function readSources(args: string[], stdin: StdinReader = readStdin): Promise<ManifestSource[]> {
   const out: ManifestSource[] = [];
@@ -50,15 +56,15 @@ export async function readSources(args: string[], stdin: StdinReader = readStdin
     try {
       const st = await stat(arg);
       if (st.isDirectory()) {
-        const names = (await readdir(arg)).filter((n) => MANIFEST_FILE.test(n)).sort();
+        const names = (await readdir(arg, { withFileTypes: true })).filter((n) => MANIFEST_FILE.test(n.name) && !n.isDirectory()).map((n) => n.name).sort();
         if (names.length === 0) issues.push({ file: arg, reason: 'directory holds no *.yaml, *.yml or *.json files' });
-        for (const n of names) add(join(arg, n), await readFile(join(arg, n)));
+        // a file of the directory that cannot be read is named, and the others are still read
+        for (const n of names) await readFile(join(arg, n)).then((b) => add(join(arg, n), b), (e) => issues.push(unreadable(join(arg, n), e, true)));
       } else {
         add(arg, await readFile(arg));
       }
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      issues.push({ file: arg, reason: code === 'ENOENT' ? 'no such file or directory' : (e as Error).message });
+      issues.push(unreadable(arg, e));
     }
   }
   if (issues.length) throw new ManifestError(issues);

@@ -1,5 +1,5 @@
 // xctl against a real etcd, run in-process through runXctl (the same code the program runs).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,21 @@ describe('xctl apply', () => {
     expect(r.err).toContain('nothing was written');
     expect(await revision()).toBe(rev);
     expect((await xctl(['get', 'cn', 'aon-1'])).code).toBe(4);
+  });
+
+  it('names the file of a directory it cannot read, and skips subdirectories as kubectl does without -R', async () => {
+    const d = join(dir, 'with-bad-link');
+    mkdirSync(join(d, 'sub.yaml'), { recursive: true });
+    writeFileSync(join(d, 'a.yaml'), cnDoc('dir-ok', '10.91.0.0/16'));
+    symlinkSync(join(d, 'gone.yaml'), join(d, 'broken.yaml'));
+    const rev = await revision();
+    const r = await xctl(['apply', '-f', d]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${join(d, 'broken.yaml')}: a link to a file that does not exist`);
+    expect(r.err).not.toContain('sub.yaml');
+    expect(await revision()).toBe(rev);
+    rmSync(join(d, 'broken.yaml'));
+    expect((await xctl(['apply', '-f', d])).out).toBe('clusternetwork/dir-ok created\n');
   });
 
   it('refuses a manifest that is not UTF-8, naming where, instead of storing it changed', async () => {
