@@ -19,6 +19,7 @@ import { labelsMatch, type Entry, type ClaimEntry } from './model.js';
 import { roundPool } from './nics.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
 import { reportedHost } from './nodes.js';
+import { heldByLeavingNode, leavingStatus, type LeavingParts } from './macvlan-leaving.js';
 
 /**
  * `more`: some nodes' parts did not fit this transaction; reconcile again for the rest (at once
@@ -81,6 +82,8 @@ interface MvnRound {
   freeing: boolean;
   /** a node waits for a block this round frees: plan again once it has committed */
   again: boolean;
+  /** what nodes no longer selected still hold (macvlan-leaving.ts) */
+  leaving: LeavingParts;
 }
 
 export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState): MacvlanOutcome {
@@ -93,7 +96,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   // cached), the status. A kept claim or a selected Node that changes meanwhile wakes this
   // reconcile again, and on a stock etcd (128 compares) a compare per node would cap a
   // MacvlanNet at ~40 nodes.
-  const r = startRound(ctx, m.obj, new Set(nodes.map((n) => n.obj.metadata.name)), plan, state, statusReserve(nodes.length));
+  const r = startRound(ctx, m.obj, new Set(nodes.map((n) => n.obj.metadata.name)), plan, state, statusReserve(nodes.length + 2));
   const statusNodes: MacvlanNodeStatus[] = [];
   let missing = 0;
   for (const n of nodes) {
@@ -102,6 +105,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
     statusNodes.push(part.status);
   }
   const allReady = nodes.length > 0 && statusNodes.every((s) => s.ready);
+  statusNodes.push(...leavingStatus(r.leaving));
   const progress = plan.size.ops > opsBefore;
   writeMacvlanStatus(ctx, r, plan, statusNodes, missing);
   return { result: 'synced', ready: allReady, missing, more: r.more || r.again, progress };
@@ -121,13 +125,13 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     rp: (state.get(`mvn/${name}`) as MvnRound['rp'] | undefined) ?? { blocks: [], addrs: new Set<number>() },
     // NICs in this round share the pool's RoundPool: mark what they took too.
     nicTaken: roundPool(state, `macvlannets/${name}`).taken,
-    reserve, more: false, skipping: false, freeing: false, again: false,
+    reserve, more: false, skipping: false, freeing: false, again: false, leaving: new Map(),
   };
   state.set(`mvn/${name}`, r.rp);
   const poolPrefix = ctx.model.ipam.pool('macvlannets', name);
   for (const c of ctx.model.claimsOf(uid)) {
     if (c.claim.role === 'external' && c.key.startsWith(poolPrefix)) continue;
-    if (c.key.startsWith(poolPrefix) && keepOwnClaim(r, c, selected)) continue;
+    if (c.key.startsWith(poolPrefix) && (keepOwnClaim(r, c, selected) || heldByLeavingNode(ctx, name, selected, c, r.leaving))) continue;
     const mark = plan.mark();
     plan.unchanged(c.key, c.kv).del(c.key);
     if (!plan.fitsWith(reserve)) { plan.rollback(mark); r.more = true; }

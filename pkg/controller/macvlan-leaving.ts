@@ -1,0 +1,49 @@
+// A node that leaves a MacvlanNet (its labels or the selector changed) may still have
+// containers on it using the network: its agent cannot remove Docker's network until they
+// go, and it reports on the MacvlanNet until then (agent/reconcilers/macvlan.ts removes its
+// report only once the network is off the host). Until that report goes, the node keeps its
+// Docker block, its shim address and the pre-claimed addresses its report lists as assigned:
+// freed at once, another node could be given an address a container here still answers for on
+// the shared segment. What it keeps is announced in the status (a part that is not ready), so
+// `xctl ipam check` finds every claim announced. A deleted Node keeps nothing: nobody is left
+// on it to hold anything.
+import type { MacvlanNodeStatus } from '../api/index.js';
+import { decodeReport } from '../dockeripam/report.js';
+import { byAddress } from '../dockeripam/book.js';
+import type { ClaimEntry } from './model.js';
+import type { Ctx } from './context.js';
+
+/** What leaving nodes keep, by node. */
+export type LeavingParts = Map<string, { dockerRange?: string; shimAddress?: string; addresses: string[] }>;
+
+/**
+ * Whether the own claim `c` (of MacvlanNet `mvn`) is held by a node no longer selected; if so
+ * it is filed into `parts`.
+ */
+export function heldByLeavingNode(ctx: Ctx, mvn: string, selected: Set<string>, c: ClaimEntry, parts: LeavingParts): boolean {
+  const node = c.claim.node;
+  if (!node || selected.has(node) || !ctx.model.node(node)) return false;
+  const report = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
+  if (!report) return false;
+  const role = c.claim.role;
+  if (role === 'node-pool' && !decodeReport(report.ipam)?.assigned.some((a) => a.ip === c.claim.ip)) return false;
+  if (role !== 'node-pool' && role !== 'docker-block' && role !== 'shim') return false;
+  const part = parts.get(node) ?? { addresses: [] };
+  parts.set(node, part);
+  if (role === 'docker-block') { if (part.dockerRange) return false; part.dockerRange = c.claim.cidr; }
+  else if (role === 'shim') { if (part.shimAddress) return false; part.shimAddress = c.claim.ip; }
+  else part.addresses.push(c.claim.ip!);
+  return true;
+}
+
+/** The status parts of the nodes that left and still hold something, sorted by name. */
+export function leavingStatus(parts: LeavingParts): MacvlanNodeStatus[] {
+  return [...parts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, p]) => ({
+    name,
+    ...(p.dockerRange ? { dockerRange: p.dockerRange } : {}),
+    ...(p.shimAddress ? { shimAddress: p.shimAddress } : {}),
+    ...(p.addresses.length ? { addresses: [...p.addresses].sort(byAddress) } : {}),
+    ready: false,
+    message: 'no longer selected: kept until its agent has taken the network off the host (containers there still use it)',
+  }));
+}

@@ -1,0 +1,54 @@
+// A node taken out of a MacvlanNet's selector while containers there still use the network
+// keeps what they use (its shim, the addresses its agent reports as assigned) until its agent
+// has taken the network off the host (its report goes); the rest is freed at once. Found by
+// review: everything was freed at once, and another node could be given a live address.
+// Real etcd, in-process controller; the node's agent is its status key, written by the test.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import type { Controller } from '../../pkg/controller/controller.js';
+import type { EtcdStore } from '../../pkg/store/index.js';
+import { ipamCheck } from '../../pkg/ipam/check.js';
+import { IpamKeys } from '../../pkg/ipam/keys.js';
+import { obj, eventually, startController, storeFor, uniquePrefix, statusOf } from './controller-helpers.js';
+
+let etcd: TestEtcd;
+let c: Controller | undefined;
+let store: EtcdStore;
+const prefix = uniquePrefix();
+beforeAll(async () => { etcd = await startEtcd(); store = storeFor(etcd.client(), prefix); c = await startController(etcd.client(), prefix); });
+afterAll(async () => {
+  await Promise.race([c?.stop(), new Promise((r) => setTimeout(r, 5000))]).catch(() => undefined);
+  await etcd?.stop();
+});
+
+type Part = { name: string; shimAddress?: string; addresses?: string[]; ready?: boolean; message?: string };
+const parts = async () => (statusOf(await store.get('MacvlanNet', 'mvl')).nodes as Part[] | undefined) ?? [];
+const claimsOf = async (node: string) => {
+  const kvs = await etcd.client().getAll().prefix(new IpamKeys(prefix).space('macvlannets', 'mvl', 'addresses')).strings();
+  return Object.values(kvs).map((v) => JSON.parse(v) as { ip: string; node?: string; role: string }).filter((cl) => cl.node === node).map((cl) => cl.ip).sort();
+};
+const check = async () => { const r = await ipamCheck(etcd.client(), prefix); expect(r.problems, r.text).toBe(0); };
+
+describe('a node that leaves a MacvlanNet', () => {
+  it('keeps its shim and the addresses its containers use until its agent has taken the network off', async () => {
+    await store.applyAll([
+      obj('MacvlanNet', 'mvl', { subnet: '10.79.0.0/24', dockerIPAM: 'xnet', hostShim: true, nodeSelector: { matchLabels: { lv: 'yes' } } }),
+      obj('Node', 'lv-a', { interface: 'eth0' }, { lv: 'yes' }),
+      obj('Node', 'lv-b', { interface: 'eth0' }, { lv: 'yes' }),
+    ]);
+    const a = await eventually(async () => (await parts()).find((p) => p.name === 'lv-a' && p.shimAddress && p.addresses?.length === 8), 'lv-a has its shim and 8 addresses');
+    const used = a.addresses!.slice(0, 2);
+    // lv-a's agent: two containers use two of its addresses
+    await store.writeStatus('MacvlanNet', 'mvl', { node: 'lv-a' }, { name: 'lv-a', ready: true, ipam: { assigned: used.map((ip) => ({ ip })), returned: [], external: [], requested: [], want: 0 } });
+    await store.applyAll([obj('Node', 'lv-a', { interface: 'eth0' }, { lv: 'no' })]);
+    const left = await eventually(async () => (await parts()).find((p) => p.name === 'lv-a' && p.ready === false && p.message?.startsWith('no longer selected')), "lv-a's part says it left");
+    expect(left.addresses).toEqual(used);
+    expect(await claimsOf('lv-a')).toEqual([...used, a.shimAddress!].sort());
+    await check();
+    // the agent took the network off the host: its report goes, and so does what it kept
+    await store.deleteStatus('MacvlanNet', 'mvl', { node: 'lv-a' });
+    await eventually(async () => (await claimsOf('lv-a')).length === 0 || undefined, "lv-a's claims freed");
+    expect((await parts()).map((p) => p.name)).toEqual(['lv-b']);
+    await check();
+  });
+});
