@@ -3,6 +3,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { formatPath, type FieldPath } from '../api/validate.js';
 import type { ManifestIssue } from './errors.js';
+import { isUnclosedError, unclosedOpening } from './unclosed.js';
 
 export interface ParsedDoc {
   file: string;
@@ -32,8 +33,11 @@ export function parseManifestText(text: string, file: string): ParseResult {
     const document = i + 1;
     if (doc.errors.length) {
       for (const e of doc.errors) {
-        const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
-        issues.push({ file, document, line: pos.line, column: pos.col, reason: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '') });
+        // an unclosed quote or bracket: where it opened, not where the input ran out
+        const opened = isUnclosedError(e) ? unclosedOpening(text, e.pos[0]) : undefined;
+        const pos = opened !== undefined ? lc.linePos(opened) : e.linePos?.[0] ?? lc.linePos(e.pos[0]);
+        const reason = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+        issues.push({ file, document, line: pos.line, column: pos.col, reason: opened !== undefined ? `${reason} (opened here)` : reason });
       }
       return;
     }

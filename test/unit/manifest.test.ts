@@ -69,7 +69,7 @@ spec:
   ifName: eth1
   network: {}
 `, 1, 8, 'spec.network', /exactly one network/],
-  ['YAML syntax error', `${CN}---\nkind: [Node\nmetadata: x\n`, 2, 10, '', /Flow sequence|must be sufficiently indented|end with a \]/],
+  ['YAML syntax error', `${CN}---\nkind: [Node\nmetadata: x\n`, 2, 9, '', /Flow sequence|must be sufficiently indented|end with a \]/],
   ['duplicate key', `${CN}  cidr: 10.0.0.0/8\n`, 1, 8, '', /unique/],
   ['wrong kind', `apiVersion: xnet.io/v1alpha1\nkind: Pod\nmetadata: {name: p}\n`, 1, 2, 'kind', /unknown kind "Pod"/],
   ['scalar document', `${CN}---\njust a string\n`, 2, 9, '', /must be a mapping/],
@@ -154,5 +154,30 @@ spec:
       expect((e as ManifestError).issues).toEqual([expect.objectContaining({ file: 'n.yaml', document: 2, line: 14, path: 'spec.ip', object: 'containernic/b' })]);
       expect((e as Error).message).toMatch(/already used by ContainerNic "a"/);
     }
+  });
+});
+
+describe('an unclosed quote or bracket', () => {
+  const issuesOf = (text: string): ManifestIssue[] => {
+    try { parseSources([{ file: 'm.yaml', text }]); } catch (e) { return (e as ManifestError).issues; }
+    return [];
+  };
+  const cn = (name: string) => `apiVersion: xnet.io/v1alpha1\nkind: ClusterNetwork\nmetadata:\n  name: ${name}\nspec:\n  cidr: 10.0.0.0/16\n  hostPrefix: 24\n`;
+
+  it('is reported where it opened, not at the end of the file', () => {
+    // the quote opens on line 4 of a 13-line file; the parser runs out of input at its end
+    const quote = issuesOf(`${cn('"default')}---\n${cn('other')}`);
+    expect(quote).toHaveLength(1);
+    expect(formatIssue(quote[0])).toBe('m.yaml:4:9: document 1: Missing closing "quote (opened here)');
+    // a flow sequence opened on line 8 of the third document (line 24 of the file)
+    const flow = issuesOf(`${cn('a')}---\n${cn('b')}---\n${cn('c').replace('hostPrefix: 24', 'hostPrefix: 24\n  reserved: [10.0.0.0/24, 10.0.1.0/24')}x: 1\n`);
+    expect(flow[0]).toMatchObject({ document: 3, line: 24, column: 13 });
+    expect(flow[0].reason).toMatch(/\(opened here\)$/);
+  });
+
+  it('leaves other syntax errors where the parser found them', () => {
+    const tab = issuesOf(`${cn('t')}\tbad: 1\n`);
+    expect(tab[0]).toMatchObject({ line: 8 });
+    expect(tab[0].reason).not.toMatch(/opened here/);
   });
 });
