@@ -9,6 +9,7 @@ import { clusterIdentities, connectionAs, loopbackServerTls, nodeIdentity, type 
 import { addNodeAuth, initAuth } from '../../pkg/auth/etcd-auth.js';
 import type { Identity } from '../../pkg/auth/pki.js';
 import { callDeadlines, createEtcdClient, etcdChannelOptions, etcdFaultHandling, instrument, type EtcdConnection } from '../../pkg/etcd/client.js';
+import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 
 export interface TestEtcd {
   endpoints: string[];
@@ -95,4 +96,11 @@ export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; a
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A test file's etcd (default limits), a client of it and a store over that client: what store tests start with. */
+export async function startStoreEtcd(): Promise<{ etcd: TestEtcd; client: Etcd3; store: EtcdStore }> {
+  const etcd = await startEtcd();
+  const client = etcd.client();
+  return { etcd, client, store: createEtcdStore(client) };
 }

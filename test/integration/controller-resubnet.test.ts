@@ -27,14 +27,19 @@ async function expectNoIpamProblems(): Promise<void> {
 const pool = (name: string, cidr: string) =>
   obj('ClusterNetwork', name, { cidr, hostPrefix: 24, bridgePrefix: name.slice(0, 4), nodeSelector: { matchLabels: { pool: name } } });
 
+/** ClusterNetwork `cn` (its own nodes: label pool=<cn>) with HostSubnet `<cn>-1` written by hand on `node`, allocated. */
+async function handWritten(cn: string, cidr: string, node: string, subnet: string): Promise<void> {
+  await fx.store.applyAll([
+    pool(cn, cidr),
+    obj('HostSubnet', `${cn}-1`, { node, clusterNetwork: cn, subnet }),
+    obj('Node', node, {}, { pool: cn }),
+  ]);
+  await waitFor(`${cn}-1`, (s) => s.subnet === subnet, `${cn}-1 allocated`);
+}
+
 describe('re-subnetting a hand-written HostSubnet', () => {
   it('grows 10.60.2.0/24 to /23 (the slot it keeps changes its cidr) while a new node gets its block', async () => {
-    await fx.store.applyAll([
-      pool('grow', '10.60.0.0/16'),
-      obj('HostSubnet', 'grow-1', { node: 'host-g1', clusterNetwork: 'grow', subnet: '10.60.2.0/24' }),
-      obj('Node', 'host-g1', {}, { pool: 'grow' }),
-    ]);
-    await waitFor('grow-1', (s) => s.subnet === '10.60.2.0/24', 'grow-1 allocated');
+    await handWritten('grow', '10.60.0.0/16', 'host-g1', '10.60.2.0/24');
     await fx.store.applyAll([
       obj('HostSubnet', 'grow-1', { node: 'host-g1', clusterNetwork: 'grow', subnet: '10.60.2.0/23' }),
       obj('Node', 'host-g2', {}, { pool: 'grow' }),
@@ -51,12 +56,7 @@ describe('re-subnetting a hand-written HostSubnet', () => {
   });
 
   it('refuses moving a /18 to another /18 (one transaction cannot hold it) with a reason, keeps the old subnet, and takes the move in steps', async () => {
-    await fx.store.applyAll([
-      pool('wide', '10.64.0.0/16'),
-      obj('HostSubnet', 'wide-1', { node: 'host-w1', clusterNetwork: 'wide', subnet: '10.64.0.0/18' }),
-      obj('Node', 'host-w1', {}, { pool: 'wide' }),
-    ]);
-    await waitFor('wide-1', (s) => s.subnet === '10.64.0.0/18', 'wide-1 allocated');
+    await handWritten('wide', '10.64.0.0/16', 'host-w1', '10.64.0.0/18');
     const hs = (subnet: string) => obj('HostSubnet', 'wide-1', { node: 'host-w1', clusterNetwork: 'wide', subnet });
     await fx.store.applyAll([hs('10.64.128.0/18'), obj('Node', 'host-w2', {}, { pool: 'wide' })]);
     const refused = await waitFor('wide-1', (s) => cond(s, 'Ready')?.reason === 'SubnetChangeTooLarge', 'wide-1 refused with SubnetChangeTooLarge');

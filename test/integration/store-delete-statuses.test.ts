@@ -4,7 +4,7 @@
 // (made while the old one's statuses are being cleaned up) is never taken with them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { startStoreEtcd, type TestEtcd } from '../harness/etcd.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import { runXctl } from '../../pkg/cli/program.js';
 import { prefixEnd } from '../../pkg/etcd/range.js';
@@ -14,11 +14,7 @@ let etcd: TestEtcd;
 let client: Etcd3;
 let store: EtcdStore;
 
-beforeAll(async () => {
-  etcd = await startEtcd();
-  client = etcd.client();
-  store = createEtcdStore(client);
-});
+beforeAll(async () => { ({ etcd, client, store } = await startStoreEtcd()); });
 afterAll(async () => { await etcd?.stop(); });
 
 async function xctl(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -43,6 +39,19 @@ async function withStatuses(name: string, from: string[]): Promise<void> {
     await Promise.all(from.slice(i, i + 50).map((node) => store.writeStatus('MacvlanNet', name, { node }, { name: node, ready: true })));
   }
 }
+
+type Txn = Etcd3['kv']['txn'];
+type TxnRequest = Parameters<Txn>[0];
+
+/** Runs `body` with every transaction of the test's client passed through `hook` (it sends one with `send`), then puts the client back. */
+async function throughTxnHook<T>(hook: (req: TxnRequest, send: Txn) => ReturnType<Txn>, body: () => Promise<T>): Promise<T> {
+  const send = client.kv.txn.bind(client.kv) as Txn;
+  client.kv.txn = ((req: TxnRequest) => hook(req, send)) as Txn;
+  try { return await body(); } finally { client.kv.txn = send; }
+}
+
+/** Whether the transaction deletes `key`. */
+const deletes = (req: TxnRequest, key: string) => !!req.success?.some((op) => op.request_delete_range?.key?.toString() === key);
 
 /** Every node that has a status key of the MacvlanNet in etcd. */
 async function reporters(name: string): Promise<string[]> {
@@ -84,23 +93,17 @@ describe('deleting an object that 200 nodes report on, at etcd default limits', 
     const racing = etcd.client();
     const racer = createEtcdStore(racing);
     const fresh = [...nodes(30, 0), ...nodes(30, 500)];
-    const txn = client.kv.txn.bind(client.kv);
     let raced = false;
-    client.kv.txn = (async (req: Parameters<typeof txn>[0]) => {
-      const res = await txn(req);
-      const deletesObject = req.success?.some((op) => op.request_delete_range?.key?.toString() === store.keys.object('MacvlanNet', 'again'));
-      if (!raced && deletesObject && res.succeeded) {
+    const done = await throughTxnHook(async (req, send) => {
+      const res = await send(req);
+      if (!raced && deletes(req, store.keys.object('MacvlanNet', 'again')) && res.succeeded) {
         raced = true;
         await racer.applyAll([mvn('again')]);
         await Promise.all(fresh.map((node) => racer.writeStatus('MacvlanNet', 'again', { node }, { name: node, ready: true, fresh: true })));
       }
       return res;
-    }) as typeof client.kv.txn;
-    try {
-      expect(await store.deleteAll([{ kind: 'MacvlanNet', name: 'again' }])).toEqual(['deleted']);
-    } finally {
-      client.kv.txn = txn;
-    }
+    }, () => store.deleteAll([{ kind: 'MacvlanNet', name: 'again' }]));
+    expect(done).toEqual(['deleted']);
     expect(raced).toBe(true);
     expect(await stored('again')).toBe(true);
     expect(await reporters('again')).toEqual([...fresh].sort());
@@ -109,25 +112,18 @@ describe('deleting an object that 200 nodes report on, at etcd default limits', 
   it('keeps a status written between the cleanup\'s read and its delete (the object made again meanwhile)', async () => {
     await withStatuses('window', nodes(200));
     const racer = createEtcdStore(etcd.client());
-    const txn = client.kv.txn.bind(client.kv);
     let raced = false;
-    client.kv.txn = (async (req: Parameters<typeof txn>[0]) => {
-      const statusKey = store.keys.status('MacvlanNet', 'window', { node: 'node-0' });
-      const takesIt = req.success?.some((op) => op.request_delete_range?.key?.toString() === statusKey);
-      const objectToo = req.success?.some((op) => op.request_delete_range?.key?.toString() === store.keys.object('MacvlanNet', 'window'));
-      if (!raced && takesIt && !objectToo) {
+    const done = await throughTxnHook(async (req, send) => {
+      const takesIt = deletes(req, store.keys.status('MacvlanNet', 'window', { node: 'node-0' }));
+      if (!raced && takesIt && !deletes(req, store.keys.object('MacvlanNet', 'window'))) {
         // the cleanup has read node-0's old status as an orphan and is about to delete it
         raced = true;
         await racer.applyAll([mvn('window')]);
         await racer.writeStatus('MacvlanNet', 'window', { node: 'node-0' }, { name: 'node-0', fresh: true });
       }
-      return txn(req);
-    }) as typeof client.kv.txn;
-    try {
-      expect(await store.deleteAll([{ kind: 'MacvlanNet', name: 'window' }])).toEqual(['deleted']);
-    } finally {
-      client.kv.txn = txn;
-    }
+      return send(req);
+    }, () => store.deleteAll([{ kind: 'MacvlanNet', name: 'window' }]));
+    expect(done).toEqual(['deleted']);
     expect(raced).toBe(true);
     expect(await reporters('window')).toEqual(['node-0']);
     const kv = await client.get(store.keys.status('MacvlanNet', 'window', { node: 'node-0' })).json();

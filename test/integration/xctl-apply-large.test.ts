@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { startStoreEtcd, type TestEtcd } from '../harness/etcd.js';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import { PartialWriteError } from '../../pkg/store/txn-writer.js';
@@ -22,9 +22,7 @@ let store: EtcdStore;
 let dir: string;
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  client = etcd.client();
-  store = createEtcdStore(client);
+  ({ etcd, client, store } = await startStoreEtcd());
   dir = mkdtempSync(join(tmpdir(), 'xctl-large-'));
 });
 afterAll(async () => {
