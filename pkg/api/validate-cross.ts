@@ -5,6 +5,7 @@ import { cidrCovers, cidrsOverlap, parseCidr } from '../ip/ipv4.js';
 import type { Kind } from './kinds.js';
 import { clusterStaticIpWhy, macvlanStaticIpWhy } from './rules.js';
 import { nameIssues } from './validate-names.js';
+import { setOnceIssues } from './set-once.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet } from './types.js';
 import type { FieldIssue } from './validate.js';
 
@@ -42,7 +43,16 @@ const reportable = (mine: Entry, other: Entry) => other.batchIndex === undefined
  */
 export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[]): ObjectIssue[] {
   const m = mergeBatch(batch, existing);
-  return [...poolOverlapIssues(m), ...hostSubnetIssues(m), ...staticIpIssues(m), ...nameIssues(m.all)];
+  return [...changedSetOnceIssues(batch, existing), ...poolOverlapIssues(m), ...hostSubnetIssues(m), ...staticIpIssues(m), ...nameIssues(m.all)];
+}
+
+/** A batch object that changes a set-once field of the stored object it replaces (set-once.ts). */
+function changedSetOnceIssues(batch: AnyObject[], existing: AnyObject[]): ObjectIssue[] {
+  const stored = new Map(existing.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+  return batch.flatMap((o, index) => {
+    const old = stored.get(`${o.kind}/${o.metadata.name}`);
+    return old ? setOnceIssues(old, o).map((i) => ({ ...i, index })) : [];
+  });
 }
 
 function mergeBatch(batch: AnyObject[], existing: AnyObject[]): Merged {

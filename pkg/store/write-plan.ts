@@ -3,7 +3,9 @@
 // the key to the revision the plan saw, so a concurrent writer makes its transaction fail.
 import { randomUUID } from 'node:crypto';
 import type { IKeyValue, ICompare, IRequestOp } from 'etcd3';
-import { kindInfo, type AnyObject, type Kind } from '../api/index.js';
+import { formatPath, kindInfo, type AnyObject, type Kind } from '../api/index.js';
+import { setOnceIssues } from '../api/set-once.js';
+import { ValidationError } from '../errors.js';
 import { indexNode, type Keys } from './keys.js';
 import { AlreadyExistsError, ConflictError, NotFoundError, type ApplyChange, type DeleteResult } from './types.js';
 
@@ -129,6 +131,10 @@ function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, ob
     throw new ConflictError(kind, name, `resourceVersion ${rv} is stale (stored: ${old.metadata.resourceVersion})`);
   }
   if (old.metadata.deletionTimestamp && mode === 'apply') throw new ConflictError(kind, name, 'it is being deleted');
+  // held here too, against the version this step's compare pins: xctl checked it with a read
+  // that a concurrent writer may have overtaken, and other writers do not check at all
+  const setOnce = setOnceIssues(old, wanted);
+  if (setOnce.length) throw new ValidationError('Invalid', `${kind} "${name}": ${setOnce.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
   const next = nextVersion(old, wanted, mode);
   if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) {
     // the last finalizer went: the object goes with it

@@ -39,56 +39,57 @@ beforeAll(async () => {
 });
 afterAll(async () => { await etcd?.stop(); });
 
-const cn = (name: string, hostPrefix: number, labels?: Record<string, string>) => obj('ClusterNetwork', name, { cidr: '10.50.0.0/16', hostPrefix }, labels);
+// mtu is the spec field these tests change (hostPrefix is set once: pkg/api/set-once.ts)
+const cn = (name: string, mtu: number, labels?: Record<string, string>) => obj('ClusterNetwork', name, { cidr: '10.50.0.0/16', hostPrefix: 24, mtu }, labels);
 const stored = async (name: string) => JSON.parse((await client.get(new Keys(PREFIX).object('ClusterNetwork', name)).string())!);
 
 describe('generation', () => {
   it('does not move when only labels (or annotations) change, and moves by one on a spec change', async () => {
-    await store.applyAll([cn('gen', 24)]);
+    await store.applyAll([cn('gen', 1400)]);
     expect((await store.get('ClusterNetwork', 'gen'))!.metadata.generation).toBe(1);
-    const [labelled] = await store.applyAll([cn('gen', 24, { team: 'net' })]);
+    const [labelled] = await store.applyAll([cn('gen', 1400, { team: 'net' })]);
     expect(labelled.action).toBe('configured');
     const afterLabel = (await store.get('ClusterNetwork', 'gen'))!;
     expect(afterLabel.metadata.labels).toEqual({ team: 'net' });
     expect(afterLabel.metadata.generation).toBe(1);
-    await store.applyAll([{ ...cn('gen', 24, { team: 'net' }), metadata: { name: 'gen', labels: { team: 'net' }, annotations: { note: 'x' } } } as AnyObject]);
+    await store.applyAll([{ ...cn('gen', 1400, { team: 'net' }), metadata: { name: 'gen', labels: { team: 'net' }, annotations: { note: 'x' } } } as AnyObject]);
     expect((await store.get('ClusterNetwork', 'gen'))!.metadata.generation).toBe(1);
-    await store.applyAll([cn('gen', 25, { team: 'net' })]);
+    await store.applyAll([cn('gen', 1450, { team: 'net' })]);
     expect((await store.get('ClusterNetwork', 'gen'))!.metadata.generation).toBe(2);
   });
 });
 
 describe('a concurrent modification between read and commit', () => {
   it('makes an update fail with a conflict, leaving the other writer\'s change in place', async () => {
-    const o = await store.create(cn('upd', 24));
-    const hook = beforeNextCommit(() => other.applyAll([cn('upd', 26)]));
-    await expect(store.update({ ...o, spec: { ...o.spec, hostPrefix: 25 } } as AnyObject)).rejects.toBeInstanceOf(ConflictError);
+    const o = await store.create(cn('upd', 1400));
+    const hook = beforeNextCommit(() => other.applyAll([cn('upd', 1500)]));
+    await expect(store.update({ ...o, spec: { ...o.spec, mtu: 1450 } } as AnyObject)).rejects.toBeInstanceOf(ConflictError);
     expect(hook.fired()).toBe(1);
     const now = await stored('upd');
-    expect(now.spec.hostPrefix).toBe(26);
+    expect(now.spec.mtu).toBe(1500);
     expect(now.metadata.generation).toBe(2);
   });
 
   it('makes an apply carrying the resourceVersion it read refused as a conflict, writing nothing of its batch', async () => {
-    const o = (await store.applyAll([cn('rv', 24)]))[0].object;
-    const hook = beforeNextCommit(() => other.applyAll([cn('rv', 26)]));
+    const o = (await store.applyAll([cn('rv', 1400)]))[0].object;
+    const hook = beforeNextCommit(() => other.applyAll([cn('rv', 1500)]));
     // as `xctl get -o yaml | edit | xctl apply -f -` sends it, with a second object in the batch
-    const edited = { ...o, spec: { ...o.spec, hostPrefix: 25 } } as AnyObject;
-    await expect(store.applyAll([edited, cn('rv-companion', 24)])).rejects.toBeInstanceOf(ConflictError);
+    const edited = { ...o, spec: { ...o.spec, mtu: 1450 } } as AnyObject;
+    await expect(store.applyAll([edited, cn('rv-companion', 1400)])).rejects.toBeInstanceOf(ConflictError);
     expect(hook.fired()).toBe(1);
-    expect((await stored('rv')).spec.hostPrefix).toBe(26);
+    expect((await stored('rv')).spec.mtu).toBe(1500);
     expect(await store.get('ClusterNetwork', 'rv-companion')).toBeUndefined();
   });
 
   it('makes a plain apply plan again against the new state: nothing half-written, generation counted once per change', async () => {
-    await store.applyAll([cn('re', 24)]);
-    const hook = beforeNextCommit(() => other.applyAll([cn('re', 26)]));
-    const [change] = await store.applyAll([cn('re', 25)]);
+    await store.applyAll([cn('re', 1400)]);
+    const hook = beforeNextCommit(() => other.applyAll([cn('re', 1500)]));
+    const [change] = await store.applyAll([cn('re', 1450)]);
     expect(hook.fired()).toBe(1);
     expect(change.action).toBe('configured');
     const now = await stored('re');
-    expect(now.spec.hostPrefix).toBe(25);
-    // 24 -> 26 (the other writer) -> 25 (our apply, planned again on top of it)
+    expect(now.spec.mtu).toBe(1450);
+    // 1400 -> 1500 (the other writer) -> 1450 (our apply, planned again on top of it)
     expect(now.metadata.generation).toBe(3);
   });
 });

@@ -23,10 +23,10 @@ describe('EtcdStore', () => {
 
   it('refuses an update carrying a stale resourceVersion', async () => {
     const o = (await store.get('ClusterNetwork', 'a'))!;
-    await store.update({ ...o, spec: { ...o.spec, hostPrefix: 25 } } as AnyObject);
-    await expect(store.update({ ...o, spec: { ...o.spec, hostPrefix: 26 } } as AnyObject)).rejects.toBeInstanceOf(ConflictError);
+    await store.update({ ...o, spec: { ...o.spec, mtu: 1450 } } as AnyObject);
+    await expect(store.update({ ...o, spec: { ...o.spec, mtu: 1500 } } as AnyObject)).rejects.toBeInstanceOf(ConflictError);
     const now = (await store.get('ClusterNetwork', 'a'))!;
-    expect((now.spec as { hostPrefix: number }).hostPrefix).toBe(25);
+    expect((now.spec as { mtu: number }).mtu).toBe(1450);
     expect(now.metadata.generation).toBe(2);
   });
 

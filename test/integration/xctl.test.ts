@@ -124,10 +124,12 @@ describe('xctl apply', () => {
     await xctl(['apply', '-f', '-'], { stdin: cnDoc('rv', '10.92.0.0/16') });
     const old = (await xctl(['get', 'cn', 'rv', '-o', 'yaml'])).out;
     expect(parse(old).metadata.resourceVersion).toMatch(/^\d+$/);
-    const changed = await xctl(['apply', '-f', '-'], { stdin: old.replace('hostPrefix: 24', 'hostPrefix: 25') });
+    expect(old).toContain('masquerade: true');
+    expect(old).toContain('bridgePrefix: br');
+    const changed = await xctl(['apply', '-f', '-'], { stdin: old.replace('masquerade: true', 'masquerade: false') });
     expect(changed.out).toBe('clusternetwork/rv configured\n');
     const rev = await revision();
-    const stale = await xctl(['apply', '-f', '-'], { stdin: `${nodeDoc('rv-node')}---\n${old.replace('hostPrefix: 24', 'hostPrefix: 26')}` });
+    const stale = await xctl(['apply', '-f', '-'], { stdin: `${nodeDoc('rv-node')}---\n${old.replace('bridgePrefix: br', 'bridgePrefix: bx')}` });
     expect(stale.code).toBe(3);
     expect(stale.err).toMatch(/ClusterNetwork "rv": resourceVersion \d+ is stale/);
     expect(await revision()).toBe(rev);
@@ -135,6 +137,24 @@ describe('xctl apply', () => {
     // get -o yaml | apply round-trips: the fresh copy applies cleanly, status and all
     const fresh = (await xctl(['get', 'cn', 'rv', '-o', 'yaml'])).out;
     expect((await xctl(['apply', '-f', '-'], { stdin: fresh })).out).toBe('clusternetwork/rv unchanged\n');
+  });
+
+  it('refuses a changed hostPrefix on a stored ClusterNetwork, naming the line, and writes nothing', async () => {
+    expect((await xctl(['apply', '-f', '-'], { stdin: cnDoc('once', '10.98.0.0/16') })).code).toBe(0);
+    const rev = await revision();
+    const r = await xctl(['apply', '-f', '-'], { stdin: `${nodeDoc('once-node')}---\n${cnDoc('once', '10.98.0.0/16').replace('hostPrefix: 24', 'hostPrefix: 25')}` });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/<stdin>:14: document 2 \(clusternetwork\/once\): spec\.hostPrefix: is set once, when the ClusterNetwork is created \(stored: 24\)/);
+    expect(await revision()).toBe(rev);
+    expect(parse((await xctl(['get', 'cn', 'once', '-o', 'yaml'])).out).spec.hostPrefix).toBe(24);
+  });
+
+  it('the store holds hostPrefix set once for writers that skip xctl\'s checks too', async () => {
+    await xctl(['apply', '-f', '-'], { stdin: cnDoc('once-store', '10.99.0.0/16') });
+    const stored = (await store.get('ClusterNetwork', 'once-store'))!;
+    const rev = await revision();
+    await expect(store.applyAll([{ ...stored, spec: { ...stored.spec, hostPrefix: 26 } }])).rejects.toThrow(/ClusterNetwork "once-store": spec\.hostPrefix: is set once/);
+    expect(await revision()).toBe(rev);
   });
 
   it('--dry-run reports what would happen and writes nothing', async () => {

@@ -165,6 +165,7 @@ describe('crossObjectIssues', () => {
     ['static IP taken by a stored NIC\'s spec.ip', [ok(nic({ ip: '10.76.1.84' }, 'b'))], [ok(cn()), ok(nic({ ip: '10.76.1.84' }, 'a'))], 0, 'spec.ip', /already used by ContainerNic "a" \(its spec\.ip\)/],
     ['static IP taken by an allocated status.ip', [ok(nic({ ip: '10.76.1.84' }, 'b'))], [ok(cn()), withStatus(ok(nic({}, 'a')), { ip: '10.76.1.84' })], 0, 'spec.ip', /its status\.ip/],
     ['two NICs in one batch with one IP', [ok(cn()), ok(nic({ ip: '10.76.1.84' }, 'a')), ok(nic({ ip: '10.76.1.84' }, 'b'))], [], 2, 'spec.ip', /already used by ContainerNic "a"/],
+    ['a stored ClusterNetwork\'s hostPrefix changed', [ok(cn({ hostPrefix: 25 }))], [ok(cn())], 0, 'spec.hostPrefix', /is set once, when the ClusterNetwork is created \(stored: 24\)/],
   ];
   it.each(cases)('refuses %s', (_, batch, existing, index, path, why) => {
     const issues = crossObjectIssues(batch, existing);
@@ -187,6 +188,9 @@ describe('crossObjectIssues', () => {
   it('accepts both examples together', () => {
     const batch = [ok(cn({ reserved: ['10.76.0.0/24'] })), ok(hs({ subnet: '10.76.1.0/24', gateway: '10.76.1.1' })), ok(nic({ ip: '10.76.1.84' })), ok(mvn())];
     expect(crossObjectIssues(batch, [])).toEqual([]);
+  });
+  it('accepts a hostPrefix on a new ClusterNetwork and the stored one unchanged', () => {
+    expect(crossObjectIssues([ok(cn({ cidr: '10.77.0.0/16', hostPrefix: 26 }, 'new')), ok(cn({ masquerade: false }))], [ok(cn())])).toEqual([]);
   });
   it('does not blame a stored pair that already overlaps on an unrelated apply', () => {
     expect(crossObjectIssues([ok(node())], [ok(cn()), ok(cn({}, 'other'))])).toEqual([]);
