@@ -3,23 +3,23 @@
 // either (dockerIPAM: blocks) one blockPrefix block for the node's own Docker IPAM, or
 // (dockerIPAM: xnet) a small set of pre-claimed addresses the node's IPAM plugin hands to
 // containers, refilled and returned as the node's agent reports (../dockeripam/node-pool.ts).
-// The MacvlanNet's controller status (nodes[], allocated/free, Ready) is written in the same
-// transaction as the claims it reports.
+// The MacvlanNet's controller status (nodes[], allocated/free, Ready; macvlan-status.ts) is
+// written in the same transaction as the claims it reports.
 import { getCondition, ifName, macvlanBaseParent, withVlan, type MacvlanNet, type MacvlanNodeStatus, type Node } from '../api/index.js';
 import { formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { blockOfAddress, macvlanAddressRange, nextFreeMacvlanBlocks } from '../ipam/plan.js';
 import { cidrInterval, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim, type ClaimOwner } from '../ipam/keys.js';
-import { macvlanUsage } from '../ipam/macvlan-usage.js';
 import { decodeReport } from '../dockeripam/report.js';
 import { planNodePool } from '../dockeripam/node-pool.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { RoundState } from './pool-executor.js';
 import { labelsMatch, type Entry, type ClaimEntry } from './model.js';
 import { roundPool } from './nics.js';
-import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
+import type { Ctx } from './context.js';
 import { reportedHost } from './nodes.js';
 import { heldByLeavingNode, leavingStatus, type LeavingParts } from './macvlan-leaving.js';
+import { writeMacvlanStatus } from './macvlan-status.js';
 
 /**
  * `more`: some nodes' parts did not fit this transaction; reconcile again for the rest (at once
@@ -107,7 +107,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   const allReady = nodes.length > 0 && statusNodes.every((s) => s.ready);
   statusNodes.push(...leavingStatus(r.leaving));
   const progress = plan.size.ops > opsBefore;
-  writeMacvlanStatus(ctx, r, plan, statusNodes, missing);
+  writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, missing);
   return { result: 'synced', ready: allReady, missing, more: r.more || r.again, progress };
 }
 
@@ -312,41 +312,4 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): str
   const returned = new Set((report?.returned ?? []).map(parseIPv4));
   for (const ip of freeAddresses(r, p.more + returned.size).filter((a) => !returned.has(a)).slice(0, p.more)) claim(ip);
   return [...held].sort((a, b) => a - b).map(formatIPv4);
-}
-
-function macvlanCondition(statusNodes: MacvlanNodeStatus[], missing: number) {
-  const n = statusNodes.length;
-  if (n === 0) return { type: 'Ready', status: 'False' as const, reason: 'NoNodes', message: 'no node matches nodeSelector' };
-  if (missing) return { type: 'Ready', status: 'False' as const, reason: 'PoolExhausted', message: `${missing} node(s) could not get a Docker block or shim address` };
-  const notReady = statusNodes.filter((s) => !s.ready).map((s) => s.name);
-  if (notReady.length === 0) return { type: 'Ready', status: 'True' as const, reason: 'AllNodesReady', message: `ready on ${n} node(s)` };
-  return { type: 'Ready', status: 'False' as const, reason: 'NodesNotReady', message: `not ready on: ${notReady.join(', ')}` };
-}
-
-function writeMacvlanStatus(ctx: Ctx, r: MvnRound, plan: TxnPlan, statusNodes: MacvlanNodeStatus[], missing: number): void {
-  const claims = [...ctx.model.claimsIn('macvlannets', r.name, 'addresses').values(), ...ctx.model.claimsIn('macvlannets', r.name, 'blocks').values()];
-  const held = [
-    ...claims.filter((c) => c.claim.owner.uid !== r.owner.uid).map((c) => c.claim),
-    ...statusNodes.flatMap((s) => [
-      ...(s.dockerRange ? [{ cidr: s.dockerRange }] : []), ...(s.shimAddress ? [{ ip: s.shimAddress }] : []), ...(s.addresses ?? []).map((ip) => ({ ip })),
-    ]),
-    ...claims.filter((c) => c.claim.role === 'external').map((c) => c.claim),
-  ];
-  const external = claims.filter((c) => c.claim.role === 'external' && c.claim.owner.uid === r.owner.uid).map((c) => c.claim.ip!).sort();
-  const used = r.xnetIpam ? statusNodes.reduce((s, n) => s + usedOn(ctx, r.name, n.name), 0) : undefined;
-  const prev = ctx.model.controllerStatus('MacvlanNet', r.name)?.status;
-  putStatusIfChanged(ctx, plan, 'MacvlanNet', r.name, {
-    observedGeneration: r.m.metadata.generation,
-    ...macvlanUsage(r.m.spec, held),
-    ...(used !== undefined ? { used } : {}),
-    ...(external.length ? { external } : {}),
-    nodes: statusNodes,
-    conditions: conditions(prev, [macvlanCondition(statusNodes, missing)]),
-  });
-}
-
-/** How many addresses the node's IPAM plugin has given to containers, by its report. */
-function usedOn(ctx: Ctx, mvn: string, node: string): number {
-  const s = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
-  return decodeReport(s?.ipam)?.assigned.length ?? 0;
 }
