@@ -92,10 +92,10 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   plan.unchanged(ctx.model.keys.object('MacvlanNet', name), m.kv);
   const nodes = selectedNodes(ctx, m.obj);
   const opsBefore = plan.size.ops;
-  // Only what this transaction writes is compared: new claims (absent), freed claims (as
-  // cached), the status. A kept claim or a selected Node that changes meanwhile wakes this
-  // reconcile again, and on a stock etcd (128 compares) a compare per node would cap a
-  // MacvlanNet at ~40 nodes.
+  // Only what this transaction writes is compared: new claims (absent), freed claims and
+  // claims marked external (as cached), the status. A kept claim or a selected Node that
+  // changes meanwhile wakes this reconcile again, and on a stock etcd (128 compares) a compare
+  // per node would cap a MacvlanNet at ~40 nodes.
   const r = startRound(ctx, m.obj, new Set(nodes.map((n) => n.obj.metadata.name)), plan, state, statusReserve(nodes.length + 2));
   const statusNodes: MacvlanNodeStatus[] = [];
   let missing = 0;
@@ -133,7 +133,7 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     if (c.claim.role === 'external' && c.key.startsWith(poolPrefix)) continue;
     if (c.key.startsWith(poolPrefix) && (keepOwnClaim(r, c, selected) || heldByLeavingNode(ctx, name, selected, c, r.leaving))) continue;
     const mark = plan.mark();
-    plan.unchanged(c.key, c.kv).del(c.key);
+    freeClaim(plan, c);
     if (!plan.fitsWith(reserve)) { plan.rollback(mark); r.more = true; }
   }
   const blocks = ctx.model.claimsIn('macvlannets', name, 'blocks');
@@ -147,6 +147,14 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
   }
   r.takenBlocks.push(...r.rp.blocks);
   return r;
+}
+
+/**
+ * Deletes an own claim as cached: one another writer changed meanwhile fails the transaction,
+ * and the read-back has the next plan see what it holds now instead of deleting it blind.
+ */
+function freeClaim(plan: TxnPlan, c: ClaimEntry): void {
+  plan.unchanged(c.key, c.kv).del(c.key);
 }
 
 /** Whether an own claim is still wanted; files it under its node when so. */
@@ -273,7 +281,7 @@ function claimAddress(r: MvnRound, ip: number, claim: Claim, plan: TxnPlan): boo
 function ensureShim(r: MvnRound, node: string, plan: TxnPlan): string | undefined {
   const have = r.shims.get(node);
   if (!r.m.spec.hostShim) {
-    if (have) tryAdd(r, plan, () => plan.del(have.key));
+    if (have) tryAdd(r, plan, () => freeClaim(plan, have));
     return undefined;
   }
   if (have) return have.claim.ip;
@@ -297,10 +305,11 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): str
   const p = planNodePool(held, report);
   // Item by item, so a node that returned hundreds of addresses gives them back over several
   // transactions; `held` is what the node holds once this one commits.
-  for (const ip of p.release) if (tryAdd(r, plan, () => plan.del(entries.get(ip)!.key))) held.delete(ip);
+  for (const ip of p.release) if (tryAdd(r, plan, () => freeClaim(plan, entries.get(ip)!))) held.delete(ip);
   for (const ip of p.external) {
+    const e = entries.get(ip)!;
     const external: Claim = { owner: r.owner, role: 'external', ip: formatIPv4(ip), node };
-    if (tryAdd(r, plan, () => plan.put(entries.get(ip)!.key, external))) held.delete(ip);
+    if (tryAdd(r, plan, () => plan.unchanged(e.key, e.kv).put(e.key, external))) held.delete(ip);
   }
   const claim = (ip: number) => {
     if (claimAddress(r, ip, { owner: r.owner, role: 'node-pool', ip: formatIPv4(ip), node }, plan)) held.add(ip);
