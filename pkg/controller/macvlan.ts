@@ -3,23 +3,23 @@
 // either (dockerIPAM: blocks) one blockPrefix block for the node's own Docker IPAM, or
 // (dockerIPAM: xnet) a small set of pre-claimed addresses the node's IPAM plugin hands to
 // containers, refilled and returned as the node's agent reports (../dockeripam/node-pool.ts).
-// The MacvlanNet's controller status (nodes[], allocated/free, Ready) is written in the same
-// transaction as the claims it reports.
+// The MacvlanNet's controller status (nodes[], allocated/free, Ready; macvlan-status.ts) is
+// written in the same transaction as the claims it reports.
 import { getCondition, ifName, macvlanBaseParent, withVlan, type MacvlanNet, type MacvlanNodeStatus, type Node } from '../api/index.js';
 import { formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { blockOfAddress, macvlanAddressRange, nextFreeMacvlanBlocks } from '../ipam/plan.js';
 import { cidrInterval, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim, type ClaimOwner } from '../ipam/keys.js';
-import { macvlanUsage } from '../ipam/macvlan-usage.js';
 import { decodeReport } from '../dockeripam/report.js';
 import { planNodePool } from '../dockeripam/node-pool.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { RoundState } from './pool-executor.js';
 import { labelsMatch, type Entry, type ClaimEntry } from './model.js';
 import { roundPool } from './nics.js';
-import { conditions, putStatusIfChanged, type Ctx, type Status } from './context.js';
+import type { Ctx } from './context.js';
 import { reportedHost } from './nodes.js';
 import { heldByLeavingNode, leavingStatus, type LeavingParts } from './macvlan-leaving.js';
+import { writeMacvlanStatus } from './macvlan-status.js';
 
 /**
  * `more`: some nodes' parts did not fit this transaction; reconcile again for the rest (at once
@@ -92,10 +92,10 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   plan.unchanged(ctx.model.keys.object('MacvlanNet', name), m.kv);
   const nodes = selectedNodes(ctx, m.obj);
   const opsBefore = plan.size.ops;
-  // Only what this transaction writes is compared: new claims (absent), freed claims (as
-  // cached), the status. A kept claim or a selected Node that changes meanwhile wakes this
-  // reconcile again, and on a stock etcd (128 compares) a compare per node would cap a
-  // MacvlanNet at ~40 nodes.
+  // Only what this transaction writes is compared: new claims (absent), freed claims and
+  // claims marked external (as cached), the status. A kept claim or a selected Node that
+  // changes meanwhile wakes this reconcile again, and on a stock etcd (128 compares) a compare
+  // per node would cap a MacvlanNet at ~40 nodes.
   const r = startRound(ctx, m.obj, new Set(nodes.map((n) => n.obj.metadata.name)), plan, state, statusReserve(nodes.length + 2));
   const statusNodes: MacvlanNodeStatus[] = [];
   let missing = 0;
@@ -107,7 +107,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   const allReady = nodes.length > 0 && statusNodes.every((s) => s.ready);
   statusNodes.push(...leavingStatus(r.leaving));
   const progress = plan.size.ops > opsBefore;
-  writeMacvlanStatus(ctx, r, plan, statusNodes, missing);
+  writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, missing);
   return { result: 'synced', ready: allReady, missing, more: r.more || r.again, progress };
 }
 
@@ -133,7 +133,7 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     if (c.claim.role === 'external' && c.key.startsWith(poolPrefix)) continue;
     if (c.key.startsWith(poolPrefix) && (keepOwnClaim(r, c, selected) || heldByLeavingNode(ctx, name, selected, c, r.leaving))) continue;
     const mark = plan.mark();
-    plan.unchanged(c.key, c.kv).del(c.key);
+    freeClaim(plan, c);
     if (!plan.fitsWith(reserve)) { plan.rollback(mark); r.more = true; }
   }
   const blocks = ctx.model.claimsIn('macvlannets', name, 'blocks');
@@ -147,6 +147,14 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
   }
   r.takenBlocks.push(...r.rp.blocks);
   return r;
+}
+
+/**
+ * Deletes an own claim as cached: one another writer changed meanwhile fails the transaction,
+ * and the read-back has the next plan see what it holds now instead of deleting it blind.
+ */
+function freeClaim(plan: TxnPlan, c: ClaimEntry): void {
+  plan.unchanged(c.key, c.kv).del(c.key);
 }
 
 /** Whether an own claim is still wanted; files it under its node when so. */
@@ -273,7 +281,7 @@ function claimAddress(r: MvnRound, ip: number, claim: Claim, plan: TxnPlan): boo
 function ensureShim(r: MvnRound, node: string, plan: TxnPlan): string | undefined {
   const have = r.shims.get(node);
   if (!r.m.spec.hostShim) {
-    if (have) tryAdd(r, plan, () => plan.del(have.key));
+    if (have) tryAdd(r, plan, () => freeClaim(plan, have));
     return undefined;
   }
   if (have) return have.claim.ip;
@@ -297,10 +305,11 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): str
   const p = planNodePool(held, report);
   // Item by item, so a node that returned hundreds of addresses gives them back over several
   // transactions; `held` is what the node holds once this one commits.
-  for (const ip of p.release) if (tryAdd(r, plan, () => plan.del(entries.get(ip)!.key))) held.delete(ip);
+  for (const ip of p.release) if (tryAdd(r, plan, () => freeClaim(plan, entries.get(ip)!))) held.delete(ip);
   for (const ip of p.external) {
+    const e = entries.get(ip)!;
     const external: Claim = { owner: r.owner, role: 'external', ip: formatIPv4(ip), node };
-    if (tryAdd(r, plan, () => plan.put(entries.get(ip)!.key, external))) held.delete(ip);
+    if (tryAdd(r, plan, () => plan.unchanged(e.key, e.kv).put(e.key, external))) held.delete(ip);
   }
   const claim = (ip: number) => {
     if (claimAddress(r, ip, { owner: r.owner, role: 'node-pool', ip: formatIPv4(ip), node }, plan)) held.add(ip);
@@ -312,41 +321,4 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): str
   const returned = new Set((report?.returned ?? []).map(parseIPv4));
   for (const ip of freeAddresses(r, p.more + returned.size).filter((a) => !returned.has(a)).slice(0, p.more)) claim(ip);
   return [...held].sort((a, b) => a - b).map(formatIPv4);
-}
-
-function macvlanCondition(statusNodes: MacvlanNodeStatus[], missing: number) {
-  const n = statusNodes.length;
-  if (n === 0) return { type: 'Ready', status: 'False' as const, reason: 'NoNodes', message: 'no node matches nodeSelector' };
-  if (missing) return { type: 'Ready', status: 'False' as const, reason: 'PoolExhausted', message: `${missing} node(s) could not get a Docker block or shim address` };
-  const notReady = statusNodes.filter((s) => !s.ready).map((s) => s.name);
-  if (notReady.length === 0) return { type: 'Ready', status: 'True' as const, reason: 'AllNodesReady', message: `ready on ${n} node(s)` };
-  return { type: 'Ready', status: 'False' as const, reason: 'NodesNotReady', message: `not ready on: ${notReady.join(', ')}` };
-}
-
-function writeMacvlanStatus(ctx: Ctx, r: MvnRound, plan: TxnPlan, statusNodes: MacvlanNodeStatus[], missing: number): void {
-  const claims = [...ctx.model.claimsIn('macvlannets', r.name, 'addresses').values(), ...ctx.model.claimsIn('macvlannets', r.name, 'blocks').values()];
-  const held = [
-    ...claims.filter((c) => c.claim.owner.uid !== r.owner.uid).map((c) => c.claim),
-    ...statusNodes.flatMap((s) => [
-      ...(s.dockerRange ? [{ cidr: s.dockerRange }] : []), ...(s.shimAddress ? [{ ip: s.shimAddress }] : []), ...(s.addresses ?? []).map((ip) => ({ ip })),
-    ]),
-    ...claims.filter((c) => c.claim.role === 'external').map((c) => c.claim),
-  ];
-  const external = claims.filter((c) => c.claim.role === 'external' && c.claim.owner.uid === r.owner.uid).map((c) => c.claim.ip!).sort();
-  const used = r.xnetIpam ? statusNodes.reduce((s, n) => s + usedOn(ctx, r.name, n.name), 0) : undefined;
-  const prev = ctx.model.controllerStatus('MacvlanNet', r.name)?.status;
-  putStatusIfChanged(ctx, plan, 'MacvlanNet', r.name, {
-    observedGeneration: r.m.metadata.generation,
-    ...macvlanUsage(r.m.spec, held),
-    ...(used !== undefined ? { used } : {}),
-    ...(external.length ? { external } : {}),
-    nodes: statusNodes,
-    conditions: conditions(prev, [macvlanCondition(statusNodes, missing)]),
-  });
-}
-
-/** How many addresses the node's IPAM plugin has given to containers, by its report. */
-function usedOn(ctx: Ctx, mvn: string, node: string): number {
-  const s = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
-  return decodeReport(s?.ipam)?.assigned.length ?? 0;
 }

@@ -1,5 +1,6 @@
 // What every integration test needs, whatever it runs: objects written the way a manifest
 // would, and polling for an outcome the user would see (tests assert outcomes, not timings).
+import type { Etcd3 } from 'etcd3';
 import { API_VERSION, type AnyObject, type Kind } from '../../pkg/api/index.js';
 
 export function obj(kind: Kind, name: string, spec: Record<string, unknown>, labels?: Record<string, string>): AnyObject {
@@ -30,4 +31,18 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, wh
 /** eventually() for a condition on local state (events seen, an informer's cache). */
 export async function until(cond: () => boolean, what = 'the condition', timeoutMs = 20_000): Promise<void> {
   await eventually(async () => cond(), what, timeoutMs);
+}
+
+export type Txn = Etcd3['kv']['txn'];
+export type TxnRequest = Parameters<Txn>[0];
+
+/**
+ * Runs `body` with every transaction `client` sends passed through `hook` (it sends one with
+ * `send`), then puts the client back: how a test makes another writer's change land between a
+ * writer's read and its commit.
+ */
+export async function throughTxnHook<T>(client: Etcd3, hook: (req: TxnRequest, send: Txn) => ReturnType<Txn>, body: () => Promise<T>): Promise<T> {
+  const send = client.kv.txn.bind(client.kv) as Txn;
+  client.kv.txn = ((req: TxnRequest) => hook(req, send)) as Txn;
+  try { return await body(); } finally { client.kv.txn = send; }
 }

@@ -8,7 +8,7 @@ import { startStoreEtcd, type TestEtcd } from '../harness/etcd.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import { runXctl } from '../../pkg/cli/program.js';
 import { prefixEnd } from '../../pkg/etcd/range.js';
-import { obj } from './helpers.js';
+import { obj, throughTxnHook, type TxnRequest } from './helpers.js';
 
 let etcd: TestEtcd;
 let client: Etcd3;
@@ -38,16 +38,6 @@ async function withStatuses(name: string, from: string[]): Promise<void> {
   for (let i = 0; i < from.length; i += 50) {
     await Promise.all(from.slice(i, i + 50).map((node) => store.writeStatus('MacvlanNet', name, { node }, { name: node, ready: true })));
   }
-}
-
-type Txn = Etcd3['kv']['txn'];
-type TxnRequest = Parameters<Txn>[0];
-
-/** Runs `body` with every transaction of the test's client passed through `hook` (it sends one with `send`), then puts the client back. */
-async function throughTxnHook<T>(hook: (req: TxnRequest, send: Txn) => ReturnType<Txn>, body: () => Promise<T>): Promise<T> {
-  const send = client.kv.txn.bind(client.kv) as Txn;
-  client.kv.txn = ((req: TxnRequest) => hook(req, send)) as Txn;
-  try { return await body(); } finally { client.kv.txn = send; }
 }
 
 /** Whether the transaction deletes `key`. */
@@ -94,7 +84,7 @@ describe('deleting an object that 200 nodes report on, at etcd default limits', 
     const racer = createEtcdStore(racing);
     const fresh = [...nodes(30, 0), ...nodes(30, 500)];
     let raced = false;
-    const done = await throughTxnHook(async (req, send) => {
+    const done = await throughTxnHook(client, async (req, send) => {
       const res = await send(req);
       if (!raced && deletes(req, store.keys.object('MacvlanNet', 'again')) && res.succeeded) {
         raced = true;
@@ -113,7 +103,7 @@ describe('deleting an object that 200 nodes report on, at etcd default limits', 
     await withStatuses('window', nodes(200));
     const racer = createEtcdStore(etcd.client());
     let raced = false;
-    const done = await throughTxnHook(async (req, send) => {
+    const done = await throughTxnHook(client, async (req, send) => {
       const takesIt = deletes(req, store.keys.status('MacvlanNet', 'window', { node: 'node-0' }));
       if (!raced && takesIt && !deletes(req, store.keys.object('MacvlanNet', 'window'))) {
         // the cleanup has read node-0's old status as an orphan and is about to delete it

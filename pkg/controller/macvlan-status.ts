@@ -1,0 +1,50 @@
+// A MacvlanNet's controller status: what each node holds (macvlan.ts plans it), the pool's
+// allocated/free/used counts, the addresses marked external, and the Ready condition.
+import type { MacvlanNet, MacvlanNodeStatus } from '../api/index.js';
+import { macvlanUsage } from '../ipam/macvlan-usage.js';
+import { decodeReport } from '../dockeripam/report.js';
+import type { TxnPlan } from './txn-plan.js';
+import { conditions, putStatusIfChanged, type Ctx } from './context.js';
+
+function macvlanCondition(statusNodes: MacvlanNodeStatus[], missing: number) {
+  const n = statusNodes.length;
+  if (n === 0) return { type: 'Ready', status: 'False' as const, reason: 'NoNodes', message: 'no node matches nodeSelector' };
+  if (missing) return { type: 'Ready', status: 'False' as const, reason: 'PoolExhausted', message: `${missing} node(s) could not get a Docker block or shim address` };
+  const notReady = statusNodes.filter((s) => !s.ready).map((s) => s.name);
+  if (notReady.length === 0) return { type: 'Ready', status: 'True' as const, reason: 'AllNodesReady', message: `ready on ${n} node(s)` };
+  return { type: 'Ready', status: 'False' as const, reason: 'NodesNotReady', message: `not ready on: ${notReady.join(', ')}` };
+}
+
+/**
+ * Puts the MacvlanNet's controller status (when it changed) into the transaction that makes the
+ * claims it reports: every node's part, allocated/free counted from the claims as they will be.
+ */
+export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetIpam: boolean, statusNodes: MacvlanNodeStatus[], missing: number): void {
+  const name = m.metadata.name;
+  const uid = m.metadata.uid!;
+  const claims = [...ctx.model.claimsIn('macvlannets', name, 'addresses').values(), ...ctx.model.claimsIn('macvlannets', name, 'blocks').values()];
+  const held = [
+    ...claims.filter((c) => c.claim.owner.uid !== uid).map((c) => c.claim),
+    ...statusNodes.flatMap((s) => [
+      ...(s.dockerRange ? [{ cidr: s.dockerRange }] : []), ...(s.shimAddress ? [{ ip: s.shimAddress }] : []), ...(s.addresses ?? []).map((ip) => ({ ip })),
+    ]),
+    ...claims.filter((c) => c.claim.role === 'external').map((c) => c.claim),
+  ];
+  const external = claims.filter((c) => c.claim.role === 'external' && c.claim.owner.uid === uid).map((c) => c.claim.ip!).sort();
+  const used = xnetIpam ? statusNodes.reduce((s, n) => s + usedOn(ctx, name, n.name), 0) : undefined;
+  const prev = ctx.model.controllerStatus('MacvlanNet', name)?.status;
+  putStatusIfChanged(ctx, plan, 'MacvlanNet', name, {
+    observedGeneration: m.metadata.generation,
+    ...macvlanUsage(m.spec, held),
+    ...(used !== undefined ? { used } : {}),
+    ...(external.length ? { external } : {}),
+    nodes: statusNodes,
+    conditions: conditions(prev, [macvlanCondition(statusNodes, missing)]),
+  });
+}
+
+/** How many addresses the node's IPAM plugin has given to containers, by its report. */
+function usedOn(ctx: Ctx, mvn: string, node: string): number {
+  const s = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
+  return decodeReport(s?.ipam)?.assigned.length ?? 0;
+}
