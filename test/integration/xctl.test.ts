@@ -114,6 +114,23 @@ describe('xctl apply', () => {
     expect(await revision()).toBe(rev);
   });
 
+  it('refuses a name defined twice across files, naming both copies, writing nothing', async () => {
+    const a = file('dup-a.yaml', nicDoc('dup-nic', '10.76.1.91'));
+    const b = file('dup-b.yaml', `${nodeDoc('dup-node')}---\n${cnDoc('dup-cn', '10.93.0.0/16')}---\n${nicDoc('dup-nic', '10.76.1.92')}`);
+    const rev = await revision();
+    const r = await xctl(['apply', '-f', a, '-f', b]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    // line 4 of a copy's document is "  name: dup-nic"; the second copy is document 3 of dup-b.yaml (from line 16)
+    expect(r.err).toBe(`error: invalid manifest: ${b}:19: document 3 (containernic/dup-nic): metadata.name: ` +
+      `ContainerNic "dup-nic" is already defined at ${a}:4: document 1; keep one\nnothing was written\n`);
+    expect(await revision()).toBe(rev);
+    expect((await xctl(['get', 'no', 'dup-node'])).code).toBe(4);
+    const del = await xctl(['delete', '-f', a, '-f', b]);
+    expect(del.code).toBe(2);
+    expect(del.err).toContain(`is already defined at ${a}:4: document 1`);
+  });
+
   it('refuses a ClusterNetwork overlapping a stored MacvlanNet', async () => {
     const r = await xctl(['apply', '-f', '-'], { stdin: cnDoc('overlap', '198.19.0.0/16') });
     expect(r.code).toBe(2);

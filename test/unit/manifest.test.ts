@@ -6,8 +6,12 @@ import { validateObject } from '../../pkg/api/validate.js';
 import type { AnyObject } from '../../pkg/api/types.js';
 
 function refuse(text: string, file = 'm.yaml'): ManifestIssue[] {
+  return refuseAll([{ file, text }]);
+}
+
+function refuseAll(sources: { file: string; text: string }[]): ManifestIssue[] {
   try {
-    parseSources([{ file, text }]);
+    parseSources(sources);
   } catch (e) {
     expect(e).toBeInstanceOf(ManifestError);
     return (e as ManifestError).issues;
@@ -113,13 +117,25 @@ describe('parseSources', () => {
     }
   });
 
-  it('refuses duplicates across files, at the second one', () => {
-    try {
-      parseSources([{ file: 'a.yaml', text: CN }, { file: 'b.yaml', text: `# c\n${CN}` }]);
-      throw new Error('accepted');
-    } catch (e) {
-      expect((e as ManifestError).issues).toEqual([expect.objectContaining({ file: 'b.yaml', document: 1, line: 5, path: 'metadata.name', object: 'clusternetwork/default' })]);
-    }
+  it('refuses duplicates across files, at the second one, naming where the first one is', () => {
+    const issues = refuseAll([{ file: 'a.yaml', text: CN }, { file: 'b.yaml', text: `# c\n${NODE}---\n${CN}` }]);
+    expect(issues).toEqual([expect.objectContaining({ file: 'b.yaml', document: 2, line: 10, path: 'metadata.name', object: 'clusternetwork/default' })]);
+    // line 4 of a.yaml is the first copy's "  name: default"
+    expect(formatIssue(issues[0])).toBe('b.yaml:10: document 2 (clusternetwork/default): metadata.name: ClusterNetwork "default" is already defined at a.yaml:4: document 1; keep one');
+  });
+
+  it('names the first copy of a duplicate in the same file, and an item of a List by its path', () => {
+    const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+      { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'a' }, spec: {} },
+      { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'a' }, spec: {} },
+    ] }, null, 2);
+    const inList = refuse(list, 'l.json');
+    expect(inList).toHaveLength(1);
+    expect(inList[0]).toMatchObject({ document: 1, path: 'items[1].metadata.name' });
+    const firstLine = list.split('\n').findIndex((l) => l.includes('"name": "a"')) + 1;
+    expect(inList[0].reason).toBe(`Node "a" is already defined at l.json:${firstLine}: document 1: items[0]; keep one`);
+    const twice = refuse(`${NODE}---\n${NODE}`);
+    expect(formatIssue(twice[0])).toBe('m.yaml:8: document 2 (node/host-1): metadata.name: Node "host-1" is already defined at m.yaml:3: document 1; keep one');
   });
 
   it('refuses input without objects', () => {
