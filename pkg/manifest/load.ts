@@ -107,6 +107,15 @@ export function checkAgainstStore(loaded: LoadedObject[], existing: AnyObject[])
   if (issues.length) throw new ManifestError(issues);
 }
 
+/**
+ * An issue about the batch object of this kind and name (unique in a batch: duplicates are
+ * refused), at the field `path` or its nearest parent; undefined when no such object is loaded.
+ */
+export function objectIssue(loaded: LoadedObject[], ref: { kind: string; name: string }, path: FieldPath, reason: string): ManifestIssue | undefined {
+  const l = loaded.find((x) => x.object.kind === ref.kind && x.object.metadata.name === ref.name);
+  return l && issueAt(l.doc, path, reason, `${l.object.kind.toLowerCase()}/${l.object.metadata.name}`);
+}
+
 function objectIssues(loaded: LoadedObject[], issues: ObjectIssue[]): ManifestIssue[] {
   return issues.map((i) => {
     const l = loaded[i.index];

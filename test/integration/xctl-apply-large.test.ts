@@ -63,6 +63,7 @@ async function stored(group: string): Promise<Map<string, { uid: string; created
 }
 
 const lines = (s: string) => s.trim().split('\n');
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('the test etcd is a stock etcd', () => {
   it('refuses 129 operations and a request over 1.5 MiB; what TxnBudget accepts at its edge is accepted', async () => {
@@ -137,14 +138,21 @@ describe('xctl apply of any size', () => {
     expect(await store.revision()).toBe(rev);
   });
 
-  it('refuses an object too large for one etcd request, writing nothing of the batch', async () => {
-    const f = join(dir, 'huge.yaml');
-    writeFileSync(f, `${nodeDoc('huge-0')}---\n${V}\nkind: Node\nmetadata:\n  name: huge-1\n  annotations: {blob: ${'b'.repeat(1600 * 1024)}}\nspec: {}\n`);
+  it('refuses an object too large for one etcd request, naming where it is, writing nothing of a batch of several transactions', async () => {
+    // 200 small Nodes (two transactions' worth) and then one with a 1.6 MiB annotation: document 201
+    const huge = `${V}\nkind: Node\nmetadata:\n  name: huge-200\n  annotations: {blob: ${'b'.repeat(1600 * 1024)}}\nspec: {}\n`;
+    const f = manifest('huge', 201, (name) => (name === 'huge-200' ? huge : nodeDoc(name)));
+    const line = 200 * 7 + 1;   // each Node document is 6 lines and a "---"
     const rev = await store.revision();
-    const r = await xctl(['apply', '-f', f]);
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/Node "huge-1" does not fit one etcd transaction \(about \d+ bytes > --max-request-bytes 1572864\); nothing was written/);
+    for (const args of [['apply', '-f', f], ['apply', '--dry-run', '-f', f]]) {
+      const r = await xctl(args);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(new RegExp(`^error: invalid manifest: ${escapeRe(f)}:${line}: document 201 \\(node/huge-200\\): ` +
+        'does not fit one etcd transaction \\(about \\d+ bytes > --max-request-bytes 1572864\\)\nnothing was written\n$'));
+    }
     expect(await store.revision()).toBe(rev);
+    expect((await stored('huge')).size).toBe(0);
   });
 
   it('stops with etcd gone after the first transaction, says how far it got, and the same apply converges', async () => {

@@ -6,6 +6,7 @@ import { checkedBatch, loadBatch } from './batch.js';
 import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure } from './progress.js';
+import { locateWriteError } from './locate.js';
 
 export interface ApplyOptions { filename?: string[]; dryRun?: boolean }
 
@@ -22,7 +23,7 @@ export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptio
   try {
     changes = await session.store().applyAll(objects, { dryRun: !!opts.dryRun, onProgress: reporter.onProgress });
   } catch (e) {
-    throw partialWriteFailure(e, {
+    throw partialWriteFailure(locateWriteError(e, loaded), {
       command: 'apply', refs: objects.map(ref),
       rerun: 'Re-running the same apply converges: it writes the rest and leaves what is already applied unchanged.',
     });
