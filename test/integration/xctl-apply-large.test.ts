@@ -185,6 +185,42 @@ describe('xctl apply of any size', () => {
   }, 60_000);
 });
 
+describe('xctl apply of a stale resourceVersion across transactions', () => {
+  it('keeps the transactions already committed and names the stale object by file, document and line', async () => {
+    // rvp-200 is stored; the manifest carries its resourceVersion and changes it. The initial
+    // plan finds that resourceVersion current; once the first of 3 transactions is committed,
+    // another writer changes rvp-200, so the second transaction (rvp-128..255) fails its compare,
+    // is planned again, and now rvp-200's resourceVersion is stale.
+    await store.applyAll([obj('Node', 'rvp-200', {}, { batch: 'before' })]);
+    const rv = (await store.get('Node', 'rvp-200'))!.metadata.resourceVersion!;
+    const withRv = (name: string) => nodeDoc(name).replace(`  name: ${name}\n`, `  name: ${name}\n  resourceVersion: "${rv}"\n`);
+    const f = manifest('rvp', 300, (name) => (name === 'rvp-200' ? withRv(name) : nodeDoc(name)));
+    const line = 200 * 7 + 5;   // document 201: its 5th line is resourceVersion
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { holdMs: 300 });
+    const watcher = await client.watch().prefix(`${store.keys.objects('Node')}rvp-`).create();
+    watcher.once('put', () => { void store.applyAll([obj('Node', 'rvp-200', {}, { batch: 'someone-else' })]); });
+    let r: Run;
+    try {
+      r = await xctl(['apply', '-f', f], { endpoints: proxy.endpoint });
+    } finally {
+      await watcher.cancel();
+      await proxy.close();
+    }
+    expect(r.code).toBe(3);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(new RegExp('^error: apply stopped after 1 of 3 transactions: 128 of 300 objects written ' +
+      '\\(the first 128 in manifest order are done, up to and including node/rvp-127\\): ' +
+      `conflict: ${escapeRe(f)}:${line}: document 201 \\(node/rvp-200\\): metadata\\.resourceVersion: the object has been modified since resourceVersion ${rv} \\(stored: \\d+\\); get it again and reapply your change\n` +
+      'What was written stays\\. '));
+    // the same apply again would be refused the same way: the hint says what makes it converge
+    expect(r.err).toContain('What was written stays. Re-running converges once node/rvp-200 in the manifest carries its current resourceVersion (or none); what is already applied is left unchanged.\n');
+    // what the first transaction wrote stays; the rest was not written
+    const s = await stored('rvp');
+    expect([...s.keys()].sort()).toEqual([...Array.from({ length: 128 }, (_, i) => `rvp-${i}`), 'rvp-200'].sort());
+    expect((await store.get('Node', 'rvp-200'))!.metadata.labels).toEqual({ batch: 'someone-else' });
+  }, 60_000);
+});
+
 describe('EtcdStore.applyAll across transactions', () => {
   it('a concurrent conflicting write in a later transaction stops it there; the same apply then converges', async () => {
     const conflictStore = createEtcdStore(etcd.client());

@@ -144,11 +144,19 @@ describe('xctl apply', () => {
     const changed = await xctl(['apply', '-f', '-'], { stdin: old.replace('hostPrefix: 24', 'hostPrefix: 25') });
     expect(changed.out).toBe('clusternetwork/rv configured\n');
     const rev = await revision();
-    const stale = await xctl(['apply', '-f', '-'], { stdin: `${nodeDoc('rv-node')}---\n${old.replace('hostPrefix: 24', 'hostPrefix: 26')}` });
+    const stdin = `${nodeDoc('rv-node')}---\n${old.replace('hostPrefix: 24', 'hostPrefix: 26')}`;
+    const stale = await xctl(['apply', '-f', '-'], { stdin });
     expect(stale.code).toBe(3);
-    expect(stale.err).toMatch(/ClusterNetwork "rv": resourceVersion \d+ is stale/);
+    expect(stale.out).toBe('');
+    // the ClusterNetwork is document 2; its resourceVersion line is the one the user must refresh
+    const line = stdin.split('\n').findIndex((l) => l.trim().startsWith('resourceVersion:')) + 1;
+    expect(stale.err).toMatch(new RegExp(`^error: conflict: <stdin>:${line}: document 2 \\(clusternetwork/rv\\): metadata\\.resourceVersion: ` +
+      'the object has been modified since resourceVersion \\d+ \\(stored: \\d+\\); get it again and reapply your change\nnothing was written\n$'));
     expect(await revision()).toBe(rev);
     expect((await xctl(['get', 'no', 'rv-node'])).code).toBe(4);
+    const diff = await xctl(['diff', '-f', '-'], { stdin });
+    expect(diff.code).toBe(3);
+    expect(diff.err).toContain(`error: conflict: <stdin>:${line}: document 2 (clusternetwork/rv): metadata.resourceVersion: the object has been modified`);
     // get -o yaml | apply round-trips: the fresh copy applies cleanly, status and all
     const fresh = (await xctl(['get', 'cn', 'rv', '-o', 'yaml'])).out;
     expect((await xctl(['apply', '-f', '-'], { stdin: fresh })).out).toBe('clusternetwork/rv unchanged\n');
