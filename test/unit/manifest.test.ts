@@ -148,6 +148,41 @@ describe('parseSources', () => {
   });
 });
 
+describe('rules across the fields of one object', () => {
+  const where = (issues: ManifestIssue[]) => issues.map((i) => `${i.line} ${i.path}: ${i.reason}`);
+
+  it('run even when another field of the object is invalid, so one run reports every problem', () => {
+    const issues = refuse(`apiVersion: xnet.io/v1alpha1
+kind: MacvlanNet
+metadata: {name: m}
+spec:
+  subnet: 198.19.200.0/24
+  vlan: 5000
+  exclude:
+    - 198.19.201.0/31
+`);
+    expect(where(issues)).toEqual(['6 spec.vlan: must be <= 4094', '8 spec.exclude[0]: 198.19.201.0/31 is not inside subnet 198.19.200.0/24']);
+    const cn = refuse(`${CN}  cidrs: [1]\n  reserved: [10.99.0.0/24]\n`);
+    expect(where(cn)).toEqual([
+      expect.stringMatching(/^8 spec\.cidrs: unknown field/),
+      '9 spec.reserved[0]: 10.99.0.0/24 is not inside cidr 10.76.0.0/16',
+    ]);
+  });
+
+  it('do not run on a field that did not decode: its own error is the one reported', () => {
+    const issues = refuse(`apiVersion: xnet.io/v1alpha1
+kind: HostSubnet
+metadata: {name: hs}
+spec:
+  node: host-1
+  clusterNetwork: default
+  subnet: 10.76.1.1/24
+  gateway: 10.99.0.1
+`);
+    expect(issues.map((i) => i.path)).toEqual(['spec.subnet']);
+  });
+});
+
 describe('checkAgainstStore', () => {
   it('maps a cross-object problem back to the file, document and line', () => {
     const loaded = parseSources([{ file: 'n.yaml', text: `${NODE}---
