@@ -4,7 +4,7 @@
 // changing anything. Callers branch on the class, never on the message text.
 //
 // The domain bases live here; the concrete errors live beside the code that throws them:
-//   StoreError       store/types.ts (NotFound, AlreadyExists, Conflict), store/etcd-store.ts (Invalid),
+//   StoreError       store/types.ts (NotFound, AlreadyExists, Conflict and its StaleResourceVersion), store/etcd-store.ts (Invalid),
 //                    store/txn-writer.ts (PartialWriteError: a write of many transactions stopped midway),
 //                    EtcdUnavailableError / EtcdCompactedError / EtcdPermissionError below
 //   XnetError        auth/pki.ts (PkiError)

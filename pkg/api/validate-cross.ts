@@ -14,15 +14,19 @@ export interface ObjectIssue extends FieldIssue {
   index: number;
 }
 
-/** Two objects of the same kind and name in one apply: which one would win is not obvious, so refuse. */
-export function duplicateIssues(batch: AnyObject[]): ObjectIssue[] {
+/**
+ * Two objects of the same kind and name in one apply: which one would win is not obvious, so
+ * refuse the later one. `whereIs` says where an object of the batch is, so the message points
+ * at the first copy (xctl: its file, line and document).
+ */
+export function duplicateIssues(batch: AnyObject[], whereIs: (index: number) => string = (i) => `object ${i + 1}`): ObjectIssue[] {
   const seen = new Map<string, number>();
   const out: ObjectIssue[] = [];
   batch.forEach((o, index) => {
     const key = `${o.kind}/${o.metadata.name}`;
     const first = seen.get(key);
     if (first === undefined) seen.set(key, index);
-    else out.push({ index, path: ['metadata', 'name'], message: `${o.kind} "${o.metadata.name}" appears twice in this apply (first as object ${first + 1}); keep one` });
+    else out.push({ index, path: ['metadata', 'name'], message: `${o.kind} "${o.metadata.name}" is already defined at ${whereIs(first)}; keep one` });
   });
   return out;
 }

@@ -1,23 +1,15 @@
 // Validation beyond what a zod schema says on its own: the document envelope (apiVersion,
-// kind), readable messages for zod's issues, rules that relate fields of one object, and
-// rules that relate objects to each other (run at apply time against the store's contents).
+// kind), readable messages for zod's issues, and the rules that relate fields of one object
+// (field-rules.ts); rules that relate objects to each other are in validate-cross.ts.
 // Everything here is pure so the same checks serve xctl, the controller and unit tests.
-import { reservedDockerNetworkWhy } from './docker-network.js';
 import type { z } from 'zod';
-import {
-  cidrContains, cidrCovers, formatCidr, parseCidr, parseIPv4, type Cidr,
-} from '../ip/ipv4.js';
 import { KINDS, type KindInfo } from './kinds.js';
-import { clusterCidrWhy, reservedAddressWhy } from './rules.js';
-import { API_VERSION, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet } from './types.js';
+import { decodedFieldRuleIssues, fieldRuleIssues } from './field-rules.js';
+import type { FieldIssue, FieldPath } from './field-issue.js';
+import { API_VERSION, type AnyObject } from './types.js';
 
-export type FieldPath = (string | number)[];
-
-export interface FieldIssue {
-  /** path inside the object, e.g. ['spec', 'network', 'clusterNetwork'] */
-  path: FieldPath;
-  message: string;
-}
+export type { FieldIssue, FieldPath };
+export { fieldRuleIssues };
 
 /** Renders a path the way users write it: spec.exclude[1], metadata.labels.app */
 export function formatPath(path: FieldPath): string {
@@ -56,6 +48,8 @@ export function validateObject(raw: unknown): ValidationResult {
   const parsed = info.schema.safeParse(rest);
   if (!parsed.success) {
     issues.push(...zodIssues(parsed.error.issues, rest, info.schema));
+    // the rules across fields whose fields are fine still run: one run shows every problem
+    issues.push(...decodedFieldRuleIssues(info, rest));
     return { issues: dedupe(issues), info };
   }
   if (issues.length) return { issues, info };
@@ -203,95 +197,4 @@ function describeValue(v: unknown): string {
   if (v === null || v === undefined) return 'an empty document';
   if (Array.isArray(v)) return 'a list';
   return `a ${typeof v}`;
-}
-
-// ---------------------------------------------------------------- rules within one object
-
-/** Cross-field rules of one (schema-valid) object. */
-export function fieldRuleIssues(obj: AnyObject): FieldIssue[] {
-  switch (obj.kind) {
-    case 'ClusterNetwork': return clusterNetworkRules(obj);
-    case 'HostSubnet': return hostSubnetRules(obj);
-    case 'ContainerNic': return containerNicRules(obj);
-    case 'MacvlanNet': return macvlanNetRules(obj);
-    default: return [];
-  }
-}
-
-/**
- * An explicit spec.dockerNetwork that Docker keeps for itself is refused. A name derived from
- * metadata.name (`default` is the contract's own example name) is not refused here, so existing
- * manifests that set dockerNetwork keep applying; the agent reports it as ReservedDockerNetwork.
- */
-function dockerNetworkIssues(o: ClusterNetwork | MacvlanNet): FieldIssue[] {
-  const why = o.spec.dockerNetwork !== undefined ? reservedDockerNetworkWhy(o.spec.dockerNetwork) : undefined;
-  return why ? [{ path: ['spec', 'dockerNetwork'], message: why }] : [];
-}
-
-function clusterNetworkRules(o: ClusterNetwork): FieldIssue[] {
-  const out: FieldIssue[] = dockerNetworkIssues(o);
-  const cidr = parseCidr(o.spec.cidr);
-  const bad = clusterCidrWhy(o.spec.cidr);
-  if (bad) out.push({ path: ['spec', 'cidr'], message: bad });
-  if (o.spec.hostPrefix < cidr.prefix) {
-    out.push({ path: ['spec', 'hostPrefix'], message: `must be >= the prefix of cidr ${o.spec.cidr} (/${cidr.prefix}): a host subnet cannot be larger than the pool` });
-  }
-  o.spec.reserved?.forEach((r, i) => {
-    if (!cidrCovers(cidr, parseCidr(r))) out.push({ path: ['spec', 'reserved', i], message: `${r} is not inside cidr ${o.spec.cidr}` });
-  });
-  return out;
-}
-
-function hostSubnetRules(o: HostSubnet): FieldIssue[] {
-  const out: FieldIssue[] = [];
-  if (!o.spec.subnet) {
-    if (o.spec.gateway) out.push({ path: ['spec', 'gateway'], message: 'needs spec.subnet: a gateway can only be pinned together with the subnet it belongs to' });
-    if (o.spec.dockerRange) out.push({ path: ['spec', 'dockerRange'], message: 'needs spec.subnet: a dockerRange can only be pinned together with the subnet it belongs to' });
-    return out;
-  }
-  const subnet = parseCidr(o.spec.subnet);
-  if (o.spec.gateway) out.push(...gatewayIssues(['spec', 'gateway'], o.spec.gateway, subnet, o.spec.subnet));
-  if (o.spec.dockerRange) out.push(...insideIssues(['spec', 'dockerRange'], o.spec.dockerRange, subnet, 'subnet', o.spec.subnet));
-  return out;
-}
-
-function containerNicRules(o: ContainerNic): FieldIssue[] {
-  const n = o.spec.network;
-  const set = [n.clusterNetwork, n.macvlanNet].filter((x) => x !== undefined).length;
-  if (set === 1) return [];
-  return [{
-    path: ['spec', 'network'],
-    message: set === 0 ? 'must name exactly one network: set clusterNetwork or macvlanNet' : 'must name exactly one network: clusterNetwork and macvlanNet are both set',
-  }];
-}
-
-function macvlanNetRules(o: MacvlanNet): FieldIssue[] {
-  const out: FieldIssue[] = dockerNetworkIssues(o);
-  const s = o.spec;
-  const subnet = parseCidr(s.subnet);
-  if (s.gateway) out.push(...gatewayIssues(['spec', 'gateway'], s.gateway, subnet, s.subnet));
-  if (s.ipRange) out.push(...insideIssues(['spec', 'ipRange'], s.ipRange, subnet, 'subnet', s.subnet));
-  s.exclude?.forEach((e, i) => out.push(...insideIssues(['spec', 'exclude', i], e, subnet, 'subnet', s.subnet)));
-  const pool = s.ipRange ? parseCidr(s.ipRange) : subnet;
-  if (s.blockPrefix < pool.prefix) {
-    out.push({ path: ['spec', 'blockPrefix'], message: `must be >= /${pool.prefix}, the prefix of ${s.ipRange ? 'ipRange' : 'subnet'} ${formatCidr(pool)}: blocks are carved from it` });
-  }
-  const seen = new Map<string, number>();
-  s.nodes?.forEach((n, i) => {
-    const first = seen.get(n.name);
-    if (first !== undefined) out.push({ path: ['spec', 'nodes', i, 'name'], message: `node "${n.name}" is listed twice (also at spec.nodes[${first}])` });
-    else seen.set(n.name, i);
-  });
-  return out;
-}
-
-function gatewayIssues(path: FieldPath, gw: string, subnet: Cidr, subnetText: string): FieldIssue[] {
-  const ip = parseIPv4(gw);
-  if (!cidrContains(subnet, ip)) return [{ path, message: `${gw} is not inside subnet ${subnetText}` }];
-  const reserved = reservedAddressWhy(subnet, ip);
-  return reserved ? [{ path, message: `${gw} is the ${reserved} address of ${subnetText}; use a host address` }] : [];
-}
-
-function insideIssues(path: FieldPath, inner: string, outer: Cidr, outerName: string, outerText: string): FieldIssue[] {
-  return cidrCovers(outer, parseCidr(inner)) ? [] : [{ path, message: `${inner} is not inside ${outerName} ${outerText}` }];
 }

@@ -20,13 +20,18 @@ export interface ManifestIssue {
 
 /** file:line: document N (kind/name): path: reason — the file:line prefix lets editors jump there. */
 export function formatIssue(i: ManifestIssue): string {
+  return `${formatLocation(i)}: ${i.reason}`;
+}
+
+/** file:line: document N (kind/name): path — where an issue is, or where another message points to. */
+export function formatLocation(i: Omit<ManifestIssue, 'reason'>): string {
   let where = i.file;
   if (i.line !== undefined) where += `:${i.line}`;
   if (i.line !== undefined && i.column !== undefined) where += `:${i.column}`;
   const parts = [where];
   if (i.document !== undefined) parts.push(`document ${i.document}` + (i.object ? ` (${i.object})` : ''));
   if (i.path) parts.push(i.path);
-  return `${parts.join(': ')}: ${i.reason}`;
+  return parts.join(': ');
 }
 
 export class ManifestError extends ValidationError {

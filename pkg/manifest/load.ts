@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { validateObject, type FieldPath } from '../api/validate.js';
 import { crossObjectIssues, duplicateIssues, type ObjectIssue } from '../api/validate-cross.js';
 import type { AnyObject } from '../api/types.js';
-import { ManifestError, type ManifestIssue } from './errors.js';
+import { formatLocation, ManifestError, type ManifestIssue } from './errors.js';
 import { parseManifestText, type ParsedDoc } from './parse.js';
 import { decodeManifest } from './utf8.js';
 
@@ -90,7 +90,8 @@ export function parseSources(sources: ManifestSource[]): LoadedObject[] {
     // top to bottom, as an editor shows the file (sort is stable: same line keeps its order)
     issues.push(...fileIssues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
   }
-  issues.push(...objectIssues(loaded, duplicateIssues(loaded.map((l) => l.object))));
+  const whereIs = (i: number) => nameLocation(loaded[i].doc);
+  issues.push(...objectIssues(loaded, duplicateIssues(loaded.map((l) => l.object), whereIs)));
   if (issues.length) throw new ManifestError(issues);
   if (loaded.length === 0) throw new ManifestError([{ file: sources.map((s) => s.file).join(', ') || '(none)', reason: 'no objects found' }]);
   return loaded;
@@ -106,6 +107,15 @@ export function checkAgainstStore(loaded: LoadedObject[], existing: AnyObject[])
   if (issues.length) throw new ManifestError(issues);
 }
 
+/**
+ * An issue about the batch object of this kind and name (unique in a batch: duplicates are
+ * refused), at the field `path` or its nearest parent; undefined when no such object is loaded.
+ */
+export function objectIssue(loaded: LoadedObject[], ref: { kind: string; name: string }, path: FieldPath, reason: string): ManifestIssue | undefined {
+  const l = loaded.find((x) => x.object.kind === ref.kind && x.object.metadata.name === ref.name);
+  return l && issueAt(l.doc, path, reason, `${l.object.kind.toLowerCase()}/${l.object.metadata.name}`);
+}
+
 function objectIssues(loaded: LoadedObject[], issues: ObjectIssue[]): ManifestIssue[] {
   return issues.map((i) => {
     const l = loaded[i.index];
@@ -115,6 +125,11 @@ function objectIssues(loaded: LoadedObject[], issues: ObjectIssue[]): ManifestIs
 
 function issueAt(doc: ParsedDoc, path: FieldPath, reason: string, object?: string): ManifestIssue {
   return { file: doc.file, document: doc.document, line: doc.lineOf(path), path: doc.pathText(path), object, reason };
+}
+
+/** file:line: document N (: items[i]) of an object's metadata.name: where a duplicate's first copy is. */
+function nameLocation(doc: ParsedDoc): string {
+  return formatLocation({ file: doc.file, line: doc.lineOf(['metadata', 'name']), document: doc.document, path: doc.pathText([]) });
 }
 
 function objectLabel(raw: unknown): string | undefined {

@@ -12,7 +12,8 @@ import type { WriteStep } from './write-plan.js';
 
 /** One object whose writes exceed what one etcd transaction may hold. Nothing was written. */
 export class TooLargeError extends ValidationError {
-  constructor(readonly kind: string, readonly objectName: string, excess: string) {
+  /** excess: what is over which limit ("about 1642855 bytes > --max-request-bytes 1572864") */
+  constructor(readonly kind: string, readonly objectName: string, readonly excess: string) {
     super('TooLarge', `${kind} "${objectName}" does not fit one etcd transaction (${excess}); nothing was written`);
   }
 }

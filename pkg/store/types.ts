@@ -175,3 +175,13 @@ export class ConflictError extends StoreError {
     super("Conflict", `${kind} "${objectName}": ${detail}; get the object again and reapply your change`);
   }
 }
+/**
+ * The object carried a resourceVersion that is no longer the stored one: it was modified since
+ * it was read (kubectl's "the object has been modified"). A conflict of its own class so that
+ * xctl can point at the manifest's resourceVersion field.
+ */
+export class StaleResourceVersionError extends ConflictError {
+  constructor(kind: Kind, objectName: string, readonly resourceVersion: string, readonly stored: string) {
+    super(kind, objectName, `resourceVersion ${resourceVersion} is stale (stored: ${stored})`);
+  }
+}

@@ -7,7 +7,7 @@ import { formatPath, kindInfo, type AnyObject, type Kind } from '../api/index.js
 import { setOnceIssues } from '../api/set-once.js';
 import { ValidationError } from '../errors.js';
 import { indexNode, type Keys } from './keys.js';
-import { AlreadyExistsError, ConflictError, NotFoundError, type ApplyChange, type DeleteResult } from './types.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, StaleResourceVersionError, type ApplyChange, type DeleteResult } from './types.js';
 
 export type Stored = Omit<AnyObject, 'status'>;
 export type WriteMode = 'create' | 'update' | 'apply';
@@ -128,7 +128,7 @@ function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, ob
   const ref = { kind, name };
   if (mode === 'create') throw new AlreadyExistsError(kind, name);
   if (rv !== undefined && rv !== old.metadata.resourceVersion) {
-    throw new ConflictError(kind, name, `resourceVersion ${rv} is stale (stored: ${old.metadata.resourceVersion})`);
+    throw new StaleResourceVersionError(kind, name, rv, String(old.metadata.resourceVersion));
   }
   if (old.metadata.deletionTimestamp && mode === 'apply') throw new ConflictError(kind, name, 'it is being deleted');
   // held here too, against the version this step's compare pins: xctl checked it with a read
@@ -162,7 +162,7 @@ export function planDelete(keys: Keys, ref: ObjectRef, cur: Current | undefined,
   if (!cur) return { ref, compares: [], ops: [], result: 'notfound' };
   const { kv, obj } = cur;
   if (rv && rv !== String(kv.mod_revision)) {
-    throw new ConflictError(ref.kind, ref.name, `resourceVersion ${rv} is stale (stored: ${kv.mod_revision})`);
+    throw new StaleResourceVersionError(ref.kind, ref.name, rv, String(kv.mod_revision));
   }
   if (!obj.metadata.finalizers?.length) return { ref, compares: [unpinned(kv)], ops: removalOps(keys, ref, obj), removes: true, result: 'deleted' };
   if (obj.metadata.deletionTimestamp) return { ref, compares: [], ops: [], result: 'marked' };

@@ -63,6 +63,7 @@ async function stored(group: string): Promise<Map<string, { uid: string; created
 }
 
 const lines = (s: string) => s.trim().split('\n');
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('the test etcd is a stock etcd', () => {
   it('refuses 129 operations and a request over 1.5 MiB; what TxnBudget accepts at its edge is accepted', async () => {
@@ -137,14 +138,21 @@ describe('xctl apply of any size', () => {
     expect(await store.revision()).toBe(rev);
   });
 
-  it('refuses an object too large for one etcd request, writing nothing of the batch', async () => {
-    const f = join(dir, 'huge.yaml');
-    writeFileSync(f, `${nodeDoc('huge-0')}---\n${V}\nkind: Node\nmetadata:\n  name: huge-1\n  annotations: {blob: ${'b'.repeat(1600 * 1024)}}\nspec: {}\n`);
+  it('refuses an object too large for one etcd request, naming where it is, writing nothing of a batch of several transactions', async () => {
+    // 200 small Nodes (two transactions' worth) and then one with a 1.6 MiB annotation: document 201
+    const huge = `${V}\nkind: Node\nmetadata:\n  name: huge-200\n  annotations: {blob: ${'b'.repeat(1600 * 1024)}}\nspec: {}\n`;
+    const f = manifest('huge', 201, (name) => (name === 'huge-200' ? huge : nodeDoc(name)));
+    const line = 200 * 7 + 1;   // each Node document is 6 lines and a "---"
     const rev = await store.revision();
-    const r = await xctl(['apply', '-f', f]);
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/Node "huge-1" does not fit one etcd transaction \(about \d+ bytes > --max-request-bytes 1572864\); nothing was written/);
+    for (const args of [['apply', '-f', f], ['apply', '--dry-run', '-f', f]]) {
+      const r = await xctl(args);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(new RegExp(`^error: invalid manifest: ${escapeRe(f)}:${line}: document 201 \\(node/huge-200\\): ` +
+        'does not fit one etcd transaction \\(about \\d+ bytes > --max-request-bytes 1572864\\)\nnothing was written\n$'));
+    }
     expect(await store.revision()).toBe(rev);
+    expect((await stored('huge')).size).toBe(0);
   });
 
   it('stops with etcd gone after the first transaction, says how far it got, and the same apply converges', async () => {
@@ -174,6 +182,42 @@ describe('xctl apply of any size', () => {
     const all = await stored('cut');
     expect(all.size).toBe(600);
     for (const [name, v] of half) expect(all.get(name)!.uid).toBe(v.uid);
+  }, 60_000);
+});
+
+describe('xctl apply of a stale resourceVersion across transactions', () => {
+  it('keeps the transactions already committed and names the stale object by file, document and line', async () => {
+    // rvp-200 is stored; the manifest carries its resourceVersion and changes it. The initial
+    // plan finds that resourceVersion current; once the first of 3 transactions is committed,
+    // another writer changes rvp-200, so the second transaction (rvp-128..255) fails its compare,
+    // is planned again, and now rvp-200's resourceVersion is stale.
+    await store.applyAll([obj('Node', 'rvp-200', {}, { batch: 'before' })]);
+    const rv = (await store.get('Node', 'rvp-200'))!.metadata.resourceVersion!;
+    const withRv = (name: string) => nodeDoc(name).replace(`  name: ${name}\n`, `  name: ${name}\n  resourceVersion: "${rv}"\n`);
+    const f = manifest('rvp', 300, (name) => (name === 'rvp-200' ? withRv(name) : nodeDoc(name)));
+    const line = 200 * 7 + 5;   // document 201: its 5th line is resourceVersion
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { holdMs: 300 });
+    const watcher = await client.watch().prefix(`${store.keys.objects('Node')}rvp-`).create();
+    watcher.once('put', () => { void store.applyAll([obj('Node', 'rvp-200', {}, { batch: 'someone-else' })]); });
+    let r: Run;
+    try {
+      r = await xctl(['apply', '-f', f], { endpoints: proxy.endpoint });
+    } finally {
+      await watcher.cancel();
+      await proxy.close();
+    }
+    expect(r.code).toBe(3);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(new RegExp('^error: apply stopped after 1 of 3 transactions: 128 of 300 objects written ' +
+      '\\(the first 128 in manifest order are done, up to and including node/rvp-127\\): ' +
+      `conflict: ${escapeRe(f)}:${line}: document 201 \\(node/rvp-200\\): metadata\\.resourceVersion: the object has been modified since resourceVersion ${rv} \\(stored: \\d+\\); get it again and reapply your change\n` +
+      'What was written stays\\. '));
+    // the same apply again would be refused the same way: the hint says what makes it converge
+    expect(r.err).toContain('What was written stays. Re-running converges once node/rvp-200 in the manifest carries its current resourceVersion (or none); what is already applied is left unchanged.\n');
+    // what the first transaction wrote stays; the rest was not written
+    const s = await stored('rvp');
+    expect([...s.keys()].sort()).toEqual([...Array.from({ length: 128 }, (_, i) => `rvp-${i}`), 'rvp-200'].sort());
+    expect((await store.get('Node', 'rvp-200'))!.metadata.labels).toEqual({ batch: 'someone-else' });
   }, 60_000);
 });
 

@@ -114,6 +114,23 @@ describe('xctl apply', () => {
     expect(await revision()).toBe(rev);
   });
 
+  it('refuses a name defined twice across files, naming both copies, writing nothing', async () => {
+    const a = file('dup-a.yaml', nicDoc('dup-nic', '10.76.1.91'));
+    const b = file('dup-b.yaml', `${nodeDoc('dup-node')}---\n${cnDoc('dup-cn', '10.93.0.0/16')}---\n${nicDoc('dup-nic', '10.76.1.92')}`);
+    const rev = await revision();
+    const r = await xctl(['apply', '-f', a, '-f', b]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    // line 4 of a copy's document is "  name: dup-nic"; the second copy is document 3 of dup-b.yaml (from line 16)
+    expect(r.err).toBe(`error: invalid manifest: ${b}:19: document 3 (containernic/dup-nic): metadata.name: ` +
+      `ContainerNic "dup-nic" is already defined at ${a}:4: document 1; keep one\nnothing was written\n`);
+    expect(await revision()).toBe(rev);
+    expect((await xctl(['get', 'no', 'dup-node'])).code).toBe(4);
+    const del = await xctl(['delete', '-f', a, '-f', b]);
+    expect(del.code).toBe(2);
+    expect(del.err).toContain(`is already defined at ${a}:4: document 1`);
+  });
+
   it('refuses a ClusterNetwork overlapping a stored MacvlanNet', async () => {
     const r = await xctl(['apply', '-f', '-'], { stdin: cnDoc('overlap', '198.19.0.0/16') });
     expect(r.code).toBe(2);
@@ -129,11 +146,19 @@ describe('xctl apply', () => {
     const changed = await xctl(['apply', '-f', '-'], { stdin: old.replace('masquerade: true', 'masquerade: false') });
     expect(changed.out).toBe('clusternetwork/rv configured\n');
     const rev = await revision();
-    const stale = await xctl(['apply', '-f', '-'], { stdin: `${nodeDoc('rv-node')}---\n${old.replace('bridgePrefix: br', 'bridgePrefix: bx')}` });
+    const stdin = `${nodeDoc('rv-node')}---\n${old.replace('bridgePrefix: br', 'bridgePrefix: bx')}`;
+    const stale = await xctl(['apply', '-f', '-'], { stdin });
     expect(stale.code).toBe(3);
-    expect(stale.err).toMatch(/ClusterNetwork "rv": resourceVersion \d+ is stale/);
+    expect(stale.out).toBe('');
+    // the ClusterNetwork is document 2; its resourceVersion line is the one the user must refresh
+    const line = stdin.split('\n').findIndex((l) => l.trim().startsWith('resourceVersion:')) + 1;
+    expect(stale.err).toMatch(new RegExp(`^error: conflict: <stdin>:${line}: document 2 \\(clusternetwork/rv\\): metadata\\.resourceVersion: ` +
+      'the object has been modified since resourceVersion \\d+ \\(stored: \\d+\\); get it again and reapply your change\nnothing was written\n$'));
     expect(await revision()).toBe(rev);
     expect((await xctl(['get', 'no', 'rv-node'])).code).toBe(4);
+    const diff = await xctl(['diff', '-f', '-'], { stdin });
+    expect(diff.code).toBe(3);
+    expect(diff.err).toContain(`error: conflict: <stdin>:${line}: document 2 (clusternetwork/rv): metadata.resourceVersion: the object has been modified`);
     // get -o yaml | apply round-trips: the fresh copy applies cleanly, status and all
     const fresh = (await xctl(['get', 'cn', 'rv', '-o', 'yaml'])).out;
     expect((await xctl(['apply', '-f', '-'], { stdin: fresh })).out).toBe('clusternetwork/rv unchanged\n');

@@ -6,8 +6,12 @@ import { validateObject } from '../../pkg/api/validate.js';
 import type { AnyObject } from '../../pkg/api/types.js';
 
 function refuse(text: string, file = 'm.yaml'): ManifestIssue[] {
+  return refuseAll([{ file, text }]);
+}
+
+function refuseAll(sources: { file: string; text: string }[]): ManifestIssue[] {
   try {
-    parseSources([{ file, text }]);
+    parseSources(sources);
   } catch (e) {
     expect(e).toBeInstanceOf(ManifestError);
     return (e as ManifestError).issues;
@@ -113,13 +117,25 @@ describe('parseSources', () => {
     }
   });
 
-  it('refuses duplicates across files, at the second one', () => {
-    try {
-      parseSources([{ file: 'a.yaml', text: CN }, { file: 'b.yaml', text: `# c\n${CN}` }]);
-      throw new Error('accepted');
-    } catch (e) {
-      expect((e as ManifestError).issues).toEqual([expect.objectContaining({ file: 'b.yaml', document: 1, line: 5, path: 'metadata.name', object: 'clusternetwork/default' })]);
-    }
+  it('refuses duplicates across files, at the second one, naming where the first one is', () => {
+    const issues = refuseAll([{ file: 'a.yaml', text: CN }, { file: 'b.yaml', text: `# c\n${NODE}---\n${CN}` }]);
+    expect(issues).toEqual([expect.objectContaining({ file: 'b.yaml', document: 2, line: 10, path: 'metadata.name', object: 'clusternetwork/default' })]);
+    // line 4 of a.yaml is the first copy's "  name: default"
+    expect(formatIssue(issues[0])).toBe('b.yaml:10: document 2 (clusternetwork/default): metadata.name: ClusterNetwork "default" is already defined at a.yaml:4: document 1; keep one');
+  });
+
+  it('names the first copy of a duplicate in the same file, and an item of a List by its path', () => {
+    const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+      { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'a' }, spec: {} },
+      { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'a' }, spec: {} },
+    ] }, null, 2);
+    const inList = refuse(list, 'l.json');
+    expect(inList).toHaveLength(1);
+    expect(inList[0]).toMatchObject({ document: 1, path: 'items[1].metadata.name' });
+    const firstLine = list.split('\n').findIndex((l) => l.includes('"name": "a"')) + 1;
+    expect(inList[0].reason).toBe(`Node "a" is already defined at l.json:${firstLine}: document 1: items[0]; keep one`);
+    const twice = refuse(`${NODE}---\n${NODE}`);
+    expect(formatIssue(twice[0])).toBe('m.yaml:8: document 2 (node/host-1): metadata.name: Node "host-1" is already defined at m.yaml:3: document 1; keep one');
   });
 
   it('refuses input without objects', () => {
@@ -129,6 +145,41 @@ describe('parseSources', () => {
   it('formats an issue as file:line: document N (kind/name): path: reason', () => {
     expect(formatIssue({ file: 'a.yaml', document: 3, line: 14, path: 'spec.ip', object: 'containernic/x', reason: 'is bad' }))
       .toBe('a.yaml:14: document 3 (containernic/x): spec.ip: is bad');
+  });
+});
+
+describe('rules across the fields of one object', () => {
+  const where = (issues: ManifestIssue[]) => issues.map((i) => `${i.line} ${i.path}: ${i.reason}`);
+
+  it('run even when another field of the object is invalid, so one run reports every problem', () => {
+    const issues = refuse(`apiVersion: xnet.io/v1alpha1
+kind: MacvlanNet
+metadata: {name: m}
+spec:
+  subnet: 198.19.200.0/24
+  vlan: 5000
+  exclude:
+    - 198.19.201.0/31
+`);
+    expect(where(issues)).toEqual(['6 spec.vlan: must be <= 4094', '8 spec.exclude[0]: 198.19.201.0/31 is not inside subnet 198.19.200.0/24']);
+    const cn = refuse(`${CN}  cidrs: [1]\n  reserved: [10.99.0.0/24]\n`);
+    expect(where(cn)).toEqual([
+      expect.stringMatching(/^8 spec\.cidrs: unknown field/),
+      '9 spec.reserved[0]: 10.99.0.0/24 is not inside cidr 10.76.0.0/16',
+    ]);
+  });
+
+  it('do not run on a field that did not decode: its own error is the one reported', () => {
+    const issues = refuse(`apiVersion: xnet.io/v1alpha1
+kind: HostSubnet
+metadata: {name: hs}
+spec:
+  node: host-1
+  clusterNetwork: default
+  subnet: 10.76.1.1/24
+  gateway: 10.99.0.1
+`);
+    expect(issues.map((i) => i.path)).toEqual(['spec.subnet']);
   });
 });
 

@@ -6,6 +6,9 @@ import { checkedBatch, loadBatch } from './batch.js';
 import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure } from './progress.js';
+import { locateWriteError } from './locate.js';
+import { PartialWriteError } from '../../store/txn-writer.js';
+import { StaleResourceVersionError } from '../../store/types.js';
 
 export interface ApplyOptions { filename?: string[]; dryRun?: boolean }
 
@@ -22,10 +25,7 @@ export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptio
   try {
     changes = await session.store().applyAll(objects, { dryRun: !!opts.dryRun, onProgress: reporter.onProgress });
   } catch (e) {
-    throw partialWriteFailure(e, {
-      command: 'apply', refs: objects.map(ref),
-      rerun: 'Re-running the same apply converges: it writes the rest and leaves what is already applied unchanged.',
-    });
+    throw partialWriteFailure(locateWriteError(e, loaded), { command: 'apply', refs: objects.map(ref), rerun: rerunHint(e) });
   } finally {
     reporter.clear();
   }
@@ -37,6 +37,19 @@ export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptio
       `${countsText(['created', 'configured', 'unchanged'], changes.map((c) => c.action))}${suffix}\n`);
   }
   return EXIT.OK;
+}
+
+/**
+ * What makes a re-run of an apply that stopped midway converge: the same apply, unless it
+ * stopped on a resourceVersion the manifest carries, which a re-run would find stale again.
+ */
+function rerunHint(e: unknown): string {
+  const cause = e instanceof PartialWriteError ? e.cause : undefined;
+  if (cause instanceof StaleResourceVersionError) {
+    return `Re-running converges once ${cause.kind.toLowerCase()}/${cause.objectName} in the manifest carries its current resourceVersion (or none); ` +
+      'what is already applied is left unchanged.';
+  }
+  return 'Re-running the same apply converges: it writes the rest and leaves what is already applied unchanged.';
 }
 
 export const registerApply: RegisterCommand = (program, { io, run }) => {

@@ -5,6 +5,7 @@ import { CliError, EXIT, exitCodeFor } from '../exit.js';
 import { ref, toYaml } from '../format.js';
 import { textDiff } from '../diff.js';
 import { checkedBatch, loadBatch } from './batch.js';
+import { locateWriteError } from './locate.js';
 import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
 
@@ -28,7 +29,8 @@ async function diff(session: Session, io: CliIO, opts: DiffOptions): Promise<num
   const loaded = await loadBatch(io, opts.filename);
   const objects = await checkedBatch(session, loaded);
   const store = session.store();
-  const changes = await store.applyAll(objects, { dryRun: true });
+  // a refusal names the object's place in the manifests, as apply's does
+  const changes = await store.applyAll(objects, { dryRun: true }).catch((e: unknown) => { throw locateWriteError(e, loaded); });
   let differs = false;
   for (const [i, c] of changes.entries()) {
     if (c.action === 'unchanged') continue;

@@ -1,0 +1,36 @@
+// The store names an object it refuses to write by kind and name; the user wrote it somewhere.
+// These map such refusals back to the file, document and line of the object, in the form
+// every manifest problem is reported (manifest/errors.ts), keeping the error's exit code.
+import { objectIssue, type LoadedObject } from '../../manifest/load.js';
+import { formatIssue, ManifestError } from '../../manifest/errors.js';
+import { PartialWriteError, TooLargeError } from '../../store/txn-writer.js';
+import { StaleResourceVersionError } from '../../store/types.js';
+import { CliError, EXIT } from '../exit.js';
+
+/**
+ * The store's error with the object's location when it names one object of the batch. A
+ * write that stopped midway keeps its progress (what was committed stays) and gets its
+ * cause located. Anything else passes through.
+ */
+export function locateWriteError(e: unknown, loaded: LoadedObject[]): unknown {
+  if (e instanceof PartialWriteError) return new PartialWriteError(e.progress, located(e.cause, loaded, false) ?? e.cause);
+  return located(e, loaded, true) ?? e;
+}
+
+/**
+ * TooLargeError: a ManifestError (exit 2), always before anything is written (the batch is
+ * packed before its first transaction). StaleResourceVersionError: a conflict (exit 3) at the
+ * manifest's metadata.resourceVersion; `nothingWritten` when no transaction was committed.
+ */
+function located(e: unknown, loaded: LoadedObject[], nothingWritten: boolean): Error | undefined {
+  if (e instanceof TooLargeError) {
+    const issue = objectIssue(loaded, { kind: e.kind, name: e.objectName }, [], `does not fit one etcd transaction (${e.excess})`);
+    return issue && new ManifestError([issue]);
+  }
+  if (e instanceof StaleResourceVersionError) {
+    const issue = objectIssue(loaded, { kind: e.kind, name: e.objectName }, ['metadata', 'resourceVersion'],
+      `the object has been modified since resourceVersion ${e.resourceVersion} (stored: ${e.stored}); get it again and reapply your change`);
+    return issue && new CliError(EXIT.CONFLICT, `conflict: ${formatIssue(issue)}${nothingWritten ? '\nnothing was written' : ''}`);
+  }
+  return undefined;
+}
