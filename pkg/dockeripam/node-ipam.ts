@@ -20,7 +20,11 @@ export interface NodeIpamOptions {
   /** ARP probe of ip on the MacvlanNet's parent; undefined: no probing */
   probe?(mvn: string, ip: string): Promise<ProbeResult>;
   log: Logger;
-  /** how long a request waits for the controller (refill, --ip) before it is refused */
+  /**
+   * How long a RequestAddress may take from its arrival, waiting behind earlier requests on
+   * its MacvlanNet and for the controller (refill, --ip) included, before it is refused.
+   * Docker's plugin client gives up on a call after 30 s and replays it with an empty body.
+   */
   waitMs?: number;
 }
 
@@ -66,8 +70,11 @@ export class NodeIpam implements IpamBackend {
 
   requestAddress(r: AddressRequest): Promise<string> {
     const mvn = r.PoolID ?? '';
-    return this.locked(mvn, () => this.pick(mvn, r.Address || undefined, r.Options?.RequestAddressType === GATEWAY_REQUEST));
+    const deadline = Date.now() + this.waitMs();
+    return this.locked(mvn, () => this.pick(mvn, r.Address || undefined, r.Options?.RequestAddressType === GATEWAY_REQUEST, deadline), deadline);
   }
+
+  private waitMs(): number { return this.o.waitMs ?? 20_000; }
 
   releaseAddress(mvn: string, address: string): Promise<void> {
     return this.locked(mvn, async () => {
@@ -104,14 +111,29 @@ export class NodeIpam implements IpamBackend {
     return true;
   }
 
-  private async locked<T>(mvn: string, f: () => Promise<T>): Promise<T> {
+  /**
+   * Runs f once the earlier calls on this MacvlanNet are done. With a deadline, a call still
+   * waiting for its turn then is refused and never runs; one whose turn came runs to its end
+   * (it checks the deadline itself, and an address it hands out must reach Docker).
+   */
+  private locked<T>(mvn: string, f: () => Promise<T>, deadline?: number): Promise<T> {
     const prev = this.locks.get(mvn) ?? Promise.resolve();
-    const next = prev.then(f, f);
+    let turn: 'waiting' | 'started' | 'gave up' = 'waiting';
+    const mine = () => { if (turn === 'gave up') return undefined; turn = 'started'; return f(); };
+    const next = prev.then(mine, mine) as Promise<T>;
     this.locks.set(mvn, next.catch(() => undefined));
-    return next;
+    if (deadline === undefined) return next;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (turn !== 'waiting') return;
+        turn = 'gave up';
+        reject(new XnetIpamError('Busy', `no answer within ${this.waitMs()} ms: earlier requests on MacvlanNet ${mvn} were still being answered (waiting for the controller or ARP probes); try again`));
+      }, Math.max(0, deadline - Date.now()));
+      next.then(resolve, reject).finally(() => clearTimeout(timer));
+    });
   }
 
-  private async pick(mvn: string, want: string | undefined, gateway: boolean): Promise<string> {
+  private async pick(mvn: string, want: string | undefined, gateway: boolean, deadline: number): Promise<string> {
     const net = this.o.book.net(mvn);
     if (!net) throw new XnetIpamError('UnknownPool', `MacvlanNet ${mvn} is not known on this node`);
     const subnet = parseCidr(net.subnet);
@@ -119,15 +141,14 @@ export class NodeIpam implements IpamBackend {
     if (gateway) return withPrefix(want ?? net.gateway ?? formatIPv4(subnet.base + 1));
     if (want) {
       if (!cidrContains(subnet, parseIPv4(want))) throw new XnetIpamError('OutOfRange', `${want} is outside MacvlanNet ${mvn} (${net.subnet})`);
-      return withPrefix(await this.take(mvn, want));
+      return withPrefix(await this.take(mvn, want, deadline));
     }
-    return withPrefix(await this.next(mvn));
+    return withPrefix(await this.next(mvn, deadline));
   }
 
   /** docker run --ip: free in our pool, else asked of the controller; refused naming the holder. */
-  private async take(mvn: string, ip: string): Promise<string> {
+  private async take(mvn: string, ip: string, deadline: number): Promise<string> {
     const { book } = this.o;
-    const deadline = Date.now() + (this.o.waitMs ?? 20_000);
     for (;;) {
       // Kept for a stopped container: --ip is that container coming back pinned, or a user taking
       // it as Docker's own IPAM would let them (the stopped one then gets another on restart).
@@ -147,9 +168,8 @@ export class NodeIpam implements IpamBackend {
   }
 
   /** A restarting container's kept address, else any free address of our pool that no one answers for; waits for a refill when out. */
-  private async next(mvn: string): Promise<string> {
+  private async next(mvn: string, deadline: number): Promise<string> {
     const { book } = this.o;
-    const deadline = Date.now() + (this.o.waitMs ?? 20_000);
     // A container starting again (Docker says not which): the kept address guessed for it;
     // the agent moves one that got another's home.
     const back = book.guess(mvn, this.restoring());
