@@ -110,7 +110,8 @@ export class AddressBook {
     };
     let best: { ip: string; rank: number; released: number } | undefined;
     for (const [ip, a] of Object.entries(this.book(mvn).assigned)) {
-      if (a.released === undefined || a.pinned) continue;
+      // Kept, but no longer this node's to hand out (the controller moved or shrank its pool).
+      if (a.released === undefined || a.pinned || !this.inPool(mvn, ip)) continue;
       const r = rank(a);
       if (r === undefined || (best && (r > best.rank || (r === best.rank && a.released < best.released)))) continue;
       best = { ip, rank: r, released: a.released };
@@ -140,6 +141,9 @@ export class AddressBook {
   }
 
   isKept(mvn: string, ip: string): boolean { return this.book(mvn).assigned[ip]?.released !== undefined; }
+
+  /** ip is among the addresses the controller currently gives this node. */
+  inPool(mvn: string, ip: string): boolean { return this.book(mvn).pool.includes(ip); }
 
   /** Gives an address kept for a container to a starting one (most likely that container, restarting). */
   lend(mvn: string, ip: string): void {

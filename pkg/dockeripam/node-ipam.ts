@@ -152,8 +152,10 @@ export class NodeIpam implements IpamBackend {
     for (;;) {
       // Kept for a stopped container: --ip is that container coming back pinned, or a user taking
       // it as Docker's own IPAM would let them (the stopped one then gets another on restart).
-      if (book.isKept(mvn, ip)) { book.assign(mvn, ip); return ip; }
-      const mine = book.holder(mvn, ip);
+      // Only while it is in the node's pool: one the controller took back is asked for again.
+      const kept = book.isKept(mvn, ip);
+      if (kept && book.inPool(mvn, ip)) { book.assign(mvn, ip); return ip; }
+      const mine = kept ? undefined : book.holder(mvn, ip);
       // A refused --ip is no longer asked of the controller: stale requests would pile up in
       // the node's report until it no longer decodes (at most 256) and the node is ignored.
       const refuse = (why: string) => { book.unask(mvn, ip); return new XnetIpamError('AddressInUse', why); };
