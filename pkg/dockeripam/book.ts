@@ -183,6 +183,19 @@ export class AddressBook {
     return undefined;
   }
 
+  /** Docker shows ip live on container (read at start, ./adopt.ts): in use by it, whatever the book said. */
+  adopt(mvn: string, ip: string, container: string, name: string): void {
+    const b = this.book(mvn);
+    b.assigned[ip] ??= { at: Date.now() };
+    this.identify(mvn, ip, container, name);
+  }
+
+  /** Addresses containers here use that the controller does not give this node (adopted from Docker). */
+  outsidePool(mvn: string): Assigned[] {
+    const pool = new Set(this.book(mvn).pool);
+    return this.assigned(mvn).filter((a) => a.released === undefined && !pool.has(a.ip));
+  }
+
   /** Records which container an address went to (learnt from Docker afterwards). */
   identify(mvn: string, ip: string, container: string, name: string): void {
     const a = this.book(mvn).assigned[ip];

@@ -7,6 +7,7 @@ import type { AddressBook } from './book.js';
 import { XnetIpamError } from './errors.js';
 import type { AddressRequest, IpamBackend, PoolRequest } from './server.js';
 import type { ProbeResult } from './arp.js';
+import { Adoption, type AdoptionOptions, type SeenEndpoint } from './adopt.js';
 
 export const MVN_OPTION = 'xnet.macvlannet';
 /** Longest a dockerd's restore is taken to last when the agent never sees its API come back. */
@@ -21,6 +22,12 @@ export interface NodeIpamOptions {
   probe?(mvn: string, ip: string): Promise<ProbeResult>;
   log: Logger;
   /**
+   * The addresses Docker's containers hold on this plugin's networks: when given, they are
+   * recorded (./adopt.ts) before any address is handed out.
+   */
+  dockerEndpoints?(): Promise<SeenEndpoint[]>;
+  adoptRetry?: AdoptionOptions['retry'];
+  /**
    * How long a RequestAddress may take from its arrival, waiting behind earlier requests on
    * its MacvlanNet and for the controller (refill, --ip) included, before it is refused.
    * Docker's plugin client gives up on a call after 30 s and replays it with an empty body.
@@ -31,7 +38,15 @@ export interface NodeIpamOptions {
 export class NodeIpam implements IpamBackend {
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly o: NodeIpamOptions) {}
+  private readonly adoption: Adoption | undefined;
+
+  constructor(private readonly o: NodeIpamOptions) {
+    const list = o.dockerEndpoints;
+    this.adoption = list && new Adoption({ book: o.book, log: o.log, list: () => list(), retry: o.adoptRetry });
+  }
+
+  /** Reads what Docker's containers hold (bounded tries); run at start and whenever Docker answers again until done. */
+  adopt(): Promise<void> { return this.adoption?.run() ?? Promise.resolve(); }
 
   private dockerUp = false;
   private restoringSince: number | undefined;
@@ -48,7 +63,7 @@ export class NodeIpam implements IpamBackend {
   /** The agent's view of Docker's API: answering (restore over) or gone. */
   dockerAnswers(up: boolean): void {
     this.dockerUp = up;
-    if (up) this.restoringSince = undefined;
+    if (up) { this.restoringSince = undefined; void this.adopt(); }
   }
 
   private restoring(): boolean {
@@ -71,7 +86,20 @@ export class NodeIpam implements IpamBackend {
   requestAddress(r: AddressRequest): Promise<string> {
     const mvn = r.PoolID ?? '';
     const deadline = Date.now() + this.waitMs();
-    return this.locked(mvn, () => this.pick(mvn, r.Address || undefined, r.Options?.RequestAddressType === GATEWAY_REQUEST, deadline), deadline);
+    return this.adopted(deadline)
+      .then(() => this.locked(mvn, () => this.pick(mvn, r.Address || undefined, r.Options?.RequestAddressType === GATEWAY_REQUEST, deadline), deadline));
+  }
+
+  /**
+   * Waits (within the request's deadline) until what Docker's containers hold is recorded.
+   * Not while a dockerd restores: it released every address it held before asking again, so
+   * it holds none the book does not know, and its API (to read them from) answers only after.
+   */
+  private async adopted(deadline: number): Promise<void> {
+    if (!this.adoption || this.adoption.adopted || this.restoring()) return;
+    if (await this.adoption.wait(deadline)) return;
+    throw new XnetIpamError('Busy', 'xnet IPAM has not yet read from Docker which addresses its containers on this node hold '
+      + '(its journal of them may be lost, and Docker\'s API did not answer the agent): it hands out none before that; try again');
   }
 
   private waitMs(): number { return this.o.waitMs ?? 20_000; }
