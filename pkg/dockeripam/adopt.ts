@@ -72,8 +72,14 @@ export class Adoption {
   wait(deadline: number): Promise<boolean> {
     if (this.done) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(this.done), Math.max(0, deadline - Date.now()));
-      this.waiters.push(() => { clearTimeout(t); resolve(true); });
+      const waiter = () => { clearTimeout(t); resolve(true); };
+      // A request refused at its deadline leaves no waiter behind (Docker may stay unreadable for long).
+      const t = setTimeout(() => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve(this.done);
+      }, Math.max(0, deadline - Date.now()));
+      this.waiters.push(waiter);
     });
   }
 
