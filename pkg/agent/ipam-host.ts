@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { withVlan } from '../api/index.js';
 import { AddressBook } from '../dockeripam/book.js';
 import { FileJournal } from '../dockeripam/journal.js';
-import { NodeIpam } from '../dockeripam/node-ipam.js';
+import { MVN_OPTION, NodeIpam } from '../dockeripam/node-ipam.js';
+import type { SeenEndpoint } from '../dockeripam/adopt.js';
+import type { DockerClient } from '../docker/client.js';
 import { servePlugin } from '../dockeripam/server.js';
 import { arpProbe } from '../dockeripam/arp.js';
 import type { AgentContext } from './context.js';
@@ -36,6 +38,7 @@ export class AgentIpam {
     this.nodeIpam = new NodeIpam({
       book, log: ctx.log,
       otherHolder: (mvn, ip) => otherHolder(ctx, mvn, ip),
+      dockerEndpoints: () => pluginEndpoints(ctx.dp.docker, opts.plugin),
       probe: (mvn, ip) => {
         const m = ctx.caches.macvlanNets.get(mvn);
         const parent = m && macvlanParent(m, ctx.caches.nodes.get(ctx.node), ctx.node);
@@ -59,6 +62,23 @@ export class AgentIpam {
     const socket = join(this.opts.pluginDir ?? '/run/docker/plugins', `${this.opts.plugin}.sock`);
     const server = await servePlugin(socket, this.nodeIpam, (path, err) => this.ctx.log.info('IPAM request refused', { path, error: err.message }));
     this.ctx.log.info('serving Docker IPAM plugin', { socket });
+    // Requests wait for it: what Docker's containers hold is recorded before any address goes out.
+    void this.nodeIpam.adopt();
     return () => server.close();
   }
+}
+
+/**
+ * The addresses Docker's containers hold on the networks using this plugin (each Docker call
+ * bounded by the client's request timeout). The MacvlanNet is the network's IPAM option, as
+ * the agent creates it (./desired.ts).
+ */
+export async function pluginEndpoints(docker: Pick<DockerClient, 'listNetworks' | 'networkEndpoints'>, plugin: string): Promise<SeenEndpoint[]> {
+  const nets = (await docker.listNetworks()).filter((n) => n.ipamDriver === plugin && n.ipamOptions?.[MVN_OPTION]);
+  const out: SeenEndpoint[] = [];
+  for (const n of nets) {
+    const mvn = n.ipamOptions![MVN_OPTION];
+    for (const e of (await docker.networkEndpoints(n.id)) ?? []) out.push({ mvn, ip: e.ip, container: e.container, name: e.name });
+  }
+  return out;
 }

@@ -110,7 +110,8 @@ export class AddressBook {
     };
     let best: { ip: string; rank: number; released: number } | undefined;
     for (const [ip, a] of Object.entries(this.book(mvn).assigned)) {
-      if (a.released === undefined || a.pinned) continue;
+      // Kept, but no longer this node's to hand out (the controller moved or shrank its pool).
+      if (a.released === undefined || a.pinned || !this.inPool(mvn, ip)) continue;
       const r = rank(a);
       if (r === undefined || (best && (r > best.rank || (r === best.rank && a.released < best.released)))) continue;
       best = { ip, rank: r, released: a.released };
@@ -140,6 +141,9 @@ export class AddressBook {
   }
 
   isKept(mvn: string, ip: string): boolean { return this.book(mvn).assigned[ip]?.released !== undefined; }
+
+  /** ip is among the addresses the controller currently gives this node. */
+  inPool(mvn: string, ip: string): boolean { return this.book(mvn).pool.includes(ip); }
 
   /** Gives an address kept for a container to a starting one (most likely that container, restarting). */
   lend(mvn: string, ip: string): void {
@@ -177,6 +181,19 @@ export class AddressBook {
     if (a) return a.released !== undefined ? `${who} (stopped; the address is kept for it)` : who;
     if (this.book(mvn).external.includes(ip)) return 'a host outside xnet (it answered an ARP probe)';
     return undefined;
+  }
+
+  /** Docker shows ip live on container (read at start, ./adopt.ts): in use by it, whatever the book said. */
+  adopt(mvn: string, ip: string, container: string, name: string): void {
+    const b = this.book(mvn);
+    b.assigned[ip] ??= { at: Date.now() };
+    this.identify(mvn, ip, container, name);
+  }
+
+  /** Addresses containers here use that the controller does not give this node (adopted from Docker). */
+  outsidePool(mvn: string): Assigned[] {
+    const pool = new Set(this.book(mvn).pool);
+    return this.assigned(mvn).filter((a) => a.released === undefined && !pool.has(a.ip));
   }
 
   /** Records which container an address went to (learnt from Docker afterwards). */

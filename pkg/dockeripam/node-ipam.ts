@@ -7,6 +7,7 @@ import type { AddressBook } from './book.js';
 import { XnetIpamError } from './errors.js';
 import type { AddressRequest, IpamBackend, PoolRequest } from './server.js';
 import type { ProbeResult } from './arp.js';
+import { Adoption, type AdoptionOptions, type SeenEndpoint } from './adopt.js';
 
 export const MVN_OPTION = 'xnet.macvlannet';
 /** Longest a dockerd's restore is taken to last when the agent never sees its API come back. */
@@ -20,14 +21,32 @@ export interface NodeIpamOptions {
   /** ARP probe of ip on the MacvlanNet's parent; undefined: no probing */
   probe?(mvn: string, ip: string): Promise<ProbeResult>;
   log: Logger;
-  /** how long a request waits for the controller (refill, --ip) before it is refused */
+  /**
+   * The addresses Docker's containers hold on this plugin's networks: when given, they are
+   * recorded (./adopt.ts) before any address is handed out.
+   */
+  dockerEndpoints?(): Promise<SeenEndpoint[]>;
+  adoptRetry?: AdoptionOptions['retry'];
+  /**
+   * How long a RequestAddress may take from its arrival, waiting behind earlier requests on
+   * its MacvlanNet and for the controller (refill, --ip) included, before it is refused.
+   * Docker's plugin client gives up on a call after 30 s and replays it with an empty body.
+   */
   waitMs?: number;
 }
 
 export class NodeIpam implements IpamBackend {
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly o: NodeIpamOptions) {}
+  private readonly adoption: Adoption | undefined;
+
+  constructor(private readonly o: NodeIpamOptions) {
+    const list = o.dockerEndpoints;
+    this.adoption = list && new Adoption({ book: o.book, log: o.log, list: () => list(), retry: o.adoptRetry });
+  }
+
+  /** Reads what Docker's containers hold (bounded tries); run at start and whenever Docker answers again until done. */
+  adopt(): Promise<void> { return this.adoption?.run() ?? Promise.resolve(); }
 
   private dockerUp = false;
   private restoringSince: number | undefined;
@@ -44,7 +63,7 @@ export class NodeIpam implements IpamBackend {
   /** The agent's view of Docker's API: answering (restore over) or gone. */
   dockerAnswers(up: boolean): void {
     this.dockerUp = up;
-    if (up) this.restoringSince = undefined;
+    if (up) { this.restoringSince = undefined; void this.adopt(); }
   }
 
   private restoring(): boolean {
@@ -66,8 +85,24 @@ export class NodeIpam implements IpamBackend {
 
   requestAddress(r: AddressRequest): Promise<string> {
     const mvn = r.PoolID ?? '';
-    return this.locked(mvn, () => this.pick(mvn, r.Address || undefined, r.Options?.RequestAddressType === GATEWAY_REQUEST));
+    const deadline = Date.now() + this.waitMs();
+    return this.adopted(deadline)
+      .then(() => this.locked(mvn, () => this.pick(mvn, r.Address || undefined, r.Options?.RequestAddressType === GATEWAY_REQUEST, deadline), deadline));
   }
+
+  /**
+   * Waits (within the request's deadline) until what Docker's containers hold is recorded.
+   * Not while a dockerd restores: it released every address it held before asking again, so
+   * it holds none the book does not know, and its API (to read them from) answers only after.
+   */
+  private async adopted(deadline: number): Promise<void> {
+    if (!this.adoption || this.adoption.adopted || this.restoring()) return;
+    if (await this.adoption.wait(deadline)) return;
+    throw new XnetIpamError('Busy', 'xnet IPAM has not yet read from Docker which addresses its containers on this node hold '
+      + '(its journal of them may be lost, and Docker\'s API did not answer the agent): it hands out none before that; try again');
+  }
+
+  private waitMs(): number { return this.o.waitMs ?? 20_000; }
 
   releaseAddress(mvn: string, address: string): Promise<void> {
     return this.locked(mvn, async () => {
@@ -104,14 +139,29 @@ export class NodeIpam implements IpamBackend {
     return true;
   }
 
-  private async locked<T>(mvn: string, f: () => Promise<T>): Promise<T> {
+  /**
+   * Runs f once the earlier calls on this MacvlanNet are done. With a deadline, a call still
+   * waiting for its turn then is refused and never runs; one whose turn came runs to its end
+   * (it checks the deadline itself, and an address it hands out must reach Docker).
+   */
+  private locked<T>(mvn: string, f: () => Promise<T>, deadline?: number): Promise<T> {
     const prev = this.locks.get(mvn) ?? Promise.resolve();
-    const next = prev.then(f, f);
+    let turn: 'waiting' | 'started' | 'gave up' = 'waiting';
+    const mine = () => { if (turn === 'gave up') return undefined; turn = 'started'; return f(); };
+    const next = prev.then(mine, mine) as Promise<T>;
     this.locks.set(mvn, next.catch(() => undefined));
-    return next;
+    if (deadline === undefined) return next;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (turn !== 'waiting') return;
+        turn = 'gave up';
+        reject(new XnetIpamError('Busy', `no answer within ${this.waitMs()} ms: earlier requests on MacvlanNet ${mvn} were still being answered (waiting for the controller or ARP probes); try again`));
+      }, Math.max(0, deadline - Date.now()));
+      next.then(resolve, reject).finally(() => clearTimeout(timer));
+    });
   }
 
-  private async pick(mvn: string, want: string | undefined, gateway: boolean): Promise<string> {
+  private async pick(mvn: string, want: string | undefined, gateway: boolean, deadline: number): Promise<string> {
     const net = this.o.book.net(mvn);
     if (!net) throw new XnetIpamError('UnknownPool', `MacvlanNet ${mvn} is not known on this node`);
     const subnet = parseCidr(net.subnet);
@@ -119,20 +169,21 @@ export class NodeIpam implements IpamBackend {
     if (gateway) return withPrefix(want ?? net.gateway ?? formatIPv4(subnet.base + 1));
     if (want) {
       if (!cidrContains(subnet, parseIPv4(want))) throw new XnetIpamError('OutOfRange', `${want} is outside MacvlanNet ${mvn} (${net.subnet})`);
-      return withPrefix(await this.take(mvn, want));
+      return withPrefix(await this.take(mvn, want, deadline));
     }
-    return withPrefix(await this.next(mvn));
+    return withPrefix(await this.next(mvn, deadline));
   }
 
   /** docker run --ip: free in our pool, else asked of the controller; refused naming the holder. */
-  private async take(mvn: string, ip: string): Promise<string> {
+  private async take(mvn: string, ip: string, deadline: number): Promise<string> {
     const { book } = this.o;
-    const deadline = Date.now() + (this.o.waitMs ?? 20_000);
     for (;;) {
       // Kept for a stopped container: --ip is that container coming back pinned, or a user taking
       // it as Docker's own IPAM would let them (the stopped one then gets another on restart).
-      if (book.isKept(mvn, ip)) { book.assign(mvn, ip); return ip; }
-      const mine = book.holder(mvn, ip);
+      // Only while it is in the node's pool: one the controller took back is asked for again.
+      const kept = book.isKept(mvn, ip);
+      if (kept && book.inPool(mvn, ip)) { book.assign(mvn, ip); return ip; }
+      const mine = kept ? undefined : book.holder(mvn, ip);
       // A refused --ip is no longer asked of the controller: stale requests would pile up in
       // the node's report until it no longer decodes (at most 256) and the node is ignored.
       const refuse = (why: string) => { book.unask(mvn, ip); return new XnetIpamError('AddressInUse', why); };
@@ -147,9 +198,8 @@ export class NodeIpam implements IpamBackend {
   }
 
   /** A restarting container's kept address, else any free address of our pool that no one answers for; waits for a refill when out. */
-  private async next(mvn: string): Promise<string> {
+  private async next(mvn: string, deadline: number): Promise<string> {
     const { book } = this.o;
-    const deadline = Date.now() + (this.o.waitMs ?? 20_000);
     // A container starting again (Docker says not which): the kept address guessed for it;
     // the agent moves one that got another's home.
     const back = book.guess(mvn, this.restoring());

@@ -79,3 +79,22 @@ describe('xnet IPAM plugin', () => {
     expect(await ipam.requestAddress({ PoolID: 'm' })).toBe('10.9.0.2/24');
   });
 });
+
+describe('xnet IPAM plugin: the bound on a Docker request', () => {
+  it('counts the wait behind earlier requests on the same MacvlanNet: a queued request is answered within waitMs of its arrival', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    book.setPool('m', [A(10)], { subnet: '10.9.0.0/24' });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe: async () => { await gate; return 'free'; }, waitMs: 100 });
+    const first = ipam.requestAddress({ PoolID: 'm' }); // its probe hangs: it holds the MacvlanNet's turn
+    const arrived = Date.now();
+    const queued = ipam.requestAddress({ PoolID: 'm' }).then(() => 'answered', (e: Error) => e.message);
+    const outcome = await Promise.race([queued, new Promise((r) => setTimeout(() => r('still waiting'), 1000))]);
+    expect(outcome).toMatch(/no answer within 100 ms/);
+    expect(Date.now() - arrived).toBeLessThan(900);
+    release();
+    expect(await first).toBe('10.9.0.10/24'); // the one it waited behind goes on, untouched
+    expect(book.report('m').want).toBe(0); // the refused one asked nothing of the controller
+  });
+});

@@ -94,6 +94,23 @@ describe('the agent\'s address book and plugin answers', () => {
     expect(book.free('mv')).toContain(a);
   });
 
+  it('lends a kept address again only while it is in the node\'s pool: moved out, a restart gets a fresh one and --ip asks the controller', async () => {
+    const { book, ipam } = make();
+    book.setPool('mv', ['10.9.0.10', '10.9.0.11'], net);
+    const a = (await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0];
+    book.identify('mv', a, 'c1', 'web');
+    await ipam.releaseAddress('mv', a); // docker restart web: stop...
+    book.setPool('mv', ['10.9.0.11', '10.9.0.12'], net); // the controller no longer has a for this node
+    expect(await ipam.requestAddress({ PoolID: 'mv' })).toBe('10.9.0.11/24'); // ...start: not a
+    expect(book.holder('mv', a)).toBe('container web (stopped; the address is kept for it)');
+    // --ip of it: asked of the controller like any address outside the pool, given once granted
+    const pinned = ipam.requestAddress({ PoolID: 'mv', Address: a });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(book.report('mv').requested).toEqual([a]);
+    book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], net);
+    expect(await pinned).toBe(`${a}/24`);
+  });
+
   it('several containers restarting at once may swap addresses; each keeps a way home, and --ip takes a kept address', async () => {
     const { book, ipam } = make();
     book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], net);

@@ -1,6 +1,7 @@
 // MacvlanNets that select this node: parent (or VLAN sub-interface), promiscuous mode, the
 // Docker macvlan network on this node's block, the host shim and its routes.
 import type { MacvlanNet } from '../../api/index.js';
+import type { AddressBook } from '../../dockeripam/book.js';
 import { DockerError } from '../../docker/types.js';
 import { notReady, ready, type AgentContext, type Ready } from '../context.js';
 import { ApplyError } from '../dataplane.js';
@@ -64,7 +65,16 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
     await syncDockerIpam(ctx, book, m, d.network!.name);
     fields.ipam = book.report(name);
   }
-  await w(ready(`Docker network ${d.network!.name} on ${effectiveParent(d)}${d.shim ? ` with host shim ${d.shim.address}` : ''}`), fields);
+  const outside = book ? outsidePoolNote(book, name) : '';
+  await w(ready(`Docker network ${d.network!.name} on ${effectiveParent(d)}${d.shim ? ` with host shim ${d.shim.address}` : ''}${outside}`), fields);
+}
+
+/** Containers here on addresses the controller does not give this node (adopted from Docker at start, ../../dockeripam/adopt.ts). */
+function outsidePoolNote(book: AddressBook, mvn: string): string {
+  const list = book.outsidePool(mvn);
+  if (!list.length) return '';
+  const named = list.slice(0, 5).map((a) => `${a.ip} (${a.name ?? a.container?.slice(0, 12) ?? 'container'})`).join(', ');
+  return `; ${list.length} address(es) in use here outside this node's pool, not handed out again: ${named}${list.length > 5 ? ', ...' : ''} (see xctl ipam check)`;
 }
 
 /** What applyMacvlan ended with: `stopped` on a problem (to report), `error` to throw after it. */

@@ -1,0 +1,111 @@
+// Adopting what Docker has. The journal is the plugin's only memory of the addresses it gave
+// Docker; lost or cut short (disk loss, a .bad file after a parse error, an old copy), the
+// endpoints Docker still has on this node are unknown to the book, whose free list would hand
+// their addresses to new containers. So at start the plugin reads Docker's own view (its
+// networks using this IPAM driver and their containers' endpoints) and records each address
+// in use, journaled, before it answers any RequestAddress (./node-ipam.ts waits for it).
+//
+// An adopted address outside the node's pool stays recorded as in use: never handed out
+// here (it is not free, and a kept one outside the pool is not lent, see ./book.ts), listed in
+// the node's report as assigned (so `xctl ipam check` names it as unclaimed, or as a
+// duplicate when another node holds it), and named in the node's MacvlanNet status message
+// (../agent/reconcilers/macvlan.ts). The controller is not asked to claim it: a human decides.
+import { isIPv4 } from '../ip/ipv4.js';
+import type { Logger } from '../log.js';
+import { sleep } from '../runtime/backoff.js';
+import { withTimeout } from '../runtime/watch-wait.js';
+import type { AddressBook, Assigned } from './book.js';
+
+/** An address Docker shows on a container attached to a network of this plugin. */
+export interface SeenEndpoint { mvn: string; ip: string; container: string; name: string }
+
+/**
+ * The endpoints to record as in use: every one with an IPv4 address the book does not hold
+ * live for that very container (unknown, handed out but not identified yet, kept for another
+ * container or lent). An address shown twice is adopted once, for the first container.
+ */
+export function planAdoption(seen: SeenEndpoint[], assigned: (mvn: string) => Assigned[]): SeenEndpoint[] {
+  const books = new Map<string, Map<string, Assigned>>();
+  const bookOf = (mvn: string) => {
+    let b = books.get(mvn);
+    if (!b) books.set(mvn, b = new Map(assigned(mvn).map((a) => [a.ip, a])));
+    return b;
+  };
+  const out = new Map<string, SeenEndpoint>();
+  for (const e of seen) {
+    const key = `${e.mvn} ${e.ip}`;
+    if (!e.mvn || !isIPv4(e.ip) || out.has(key)) continue;
+    const a = bookOf(e.mvn).get(e.ip);
+    if (a && a.container === e.container && a.released === undefined) continue;
+    out.set(key, e);
+  }
+  return [...out.values()];
+}
+
+export interface AdoptionOptions {
+  book: AddressBook;
+  /** Docker's endpoints on this plugin's networks (each Docker call has its own timeout) */
+  list(): Promise<SeenEndpoint[]>;
+  log: Logger;
+  /** tries per run and the pause between them; one try's bound */
+  retry?: { attempts?: number; everyMs?: number; tryMs?: number };
+}
+
+/** One adoption per plugin start: tried a bounded number of times, again whenever asked (Docker answers again) until it succeeds. */
+export class Adoption {
+  private done = false;
+  private running: Promise<void> | undefined;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(private readonly o: AdoptionOptions) {}
+
+  get adopted(): boolean { return this.done; }
+
+  /** Reads Docker and records what its containers hold; one run at a time, none once adopted. */
+  run(): Promise<void> {
+    if (this.done) return Promise.resolve();
+    this.running ??= this.tries().finally(() => { this.running = undefined; });
+    return this.running;
+  }
+
+  /** true once adopted, false if still not at the deadline. */
+  wait(deadline: number): Promise<boolean> {
+    if (this.done) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = () => { clearTimeout(t); resolve(true); };
+      // A request refused at its deadline leaves no waiter behind (Docker may stay unreadable for long).
+      const t = setTimeout(() => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve(this.done);
+      }, Math.max(0, deadline - Date.now()));
+      this.waiters.push(waiter);
+    });
+  }
+
+  private async tries(): Promise<void> {
+    const { attempts = 5, everyMs = 2000, tryMs = 15_000 } = this.o.retry ?? {};
+    for (let i = 1; i <= attempts; i++) {
+      try {
+        this.record(await withTimeout(this.o.list(), tryMs, "reading Docker's endpoints"));
+        return;
+      } catch (e) {
+        this.o.log.warn("IPAM: could not read from Docker which addresses its containers hold; no address is handed out until it is read",
+          { attempt: i, of: attempts, error: (e as Error).message });
+      }
+      if (i < attempts) await sleep(everyMs);
+    }
+  }
+
+  private record(seen: SeenEndpoint[]): void {
+    const { book, log } = this.o;
+    const adopt = planAdoption(seen, (mvn) => book.assigned(mvn));
+    for (const e of adopt) book.adopt(e.mvn, e.ip, e.container, e.name);
+    if (adopt.length) {
+      log.warn('IPAM: adopted addresses Docker\'s containers hold that the journal did not have as theirs (journal lost or stale?)',
+        { addresses: adopt.map((e) => `${e.mvn} ${e.ip} ${e.name || e.container.slice(0, 12)}`) });
+    }
+    this.done = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+}

@@ -1,0 +1,75 @@
+// The IPAM plugin's journal lost: a real dockerd, the real controller and agent. Containers run
+// on a MacvlanNet, the agent stops, its journal is cut short (as a power loss or a full disk
+// leaves it), the agent starts again: the addresses Docker's containers hold are adopted from
+// Docker before any new container gets one, so the next `docker run` gets another address.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isReady, type MacvlanNet } from '../../pkg/api/index.js';
+import type { Controller } from '../../pkg/controller/controller.js';
+import { decodeReport } from '../../pkg/dockeripam/report.js';
+import { auditIpam } from '../../pkg/ipam/check.js';
+import { listPrefix } from '../../pkg/runtime/kv.js';
+import { Keys } from '../../pkg/store/keys.js';
+import { agentLabWithController, docker, eventually, obj, runContainer, type AgentLab } from './agent-harness.js';
+
+let lab: AgentLab;
+let controller: Controller | undefined;
+
+beforeAll(async () => {
+  ({ lab, controller } = await agentLabWithController(1));
+  await lab.store.applyAll([obj('MacvlanNet', 'kept', { subnet: '192.168.211.0/24', gateway: '192.168.211.1', ipRange: '192.168.211.128/25' })]);
+  await lab.startAgent(lab.hosts[0]);
+  await eventually(async () => {
+    const m = (await lab.store.get('MacvlanNet', 'kept')) as MacvlanNet | undefined;
+    return m && isReady(m);
+  }, 'MacvlanNet Ready', 90_000);
+}, 300_000);
+
+afterAll(async () => {
+  await controller?.stop().catch(() => undefined);
+  await lab?.down();
+}, 180_000);
+
+type JournalFile = { nets: Record<string, { assigned: Record<string, { container?: string; name?: string }> }> };
+
+describe('xnet IPAM plugin after its journal is lost', () => {
+  it('adopts the addresses running containers hold: a new container gets another one, and the journal and report hold them', async () => {
+    const h = lab.hosts[0];
+    const journal = join(h.dir, 'ipam-journal.json');
+    const read = () => JSON.parse(readFileSync(journal, 'utf8')) as JournalFile;
+    const names = ['old0', 'old1', 'old2'];
+    for (const n of names) await runContainer(h, n, ['--net', 'kept']);
+    const ipOf = (n: string) => docker(h, ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', n]);
+    const held = await Promise.all(names.map(ipOf));
+    await eventually(async () => held.every((ip, i) => read().nets.kept?.assigned[ip]?.name === names[i]) || undefined,
+      'the agent learnt which container holds which address', 30_000);
+
+    await lab.stopAgent(h);
+    const text = readFileSync(journal, 'utf8');
+    writeFileSync(journal, text.slice(0, Math.floor(text.length / 2))); // cut short
+    await lab.startAgent(h);
+    expect(existsSync(`${journal}.bad`)).toBe(true);
+
+    await runContainer(h, 'late', ['--net', 'kept']);
+    const late = await ipOf('late');
+    expect(late).toMatch(/^192\.168\.211\./);
+    expect(held).not.toContain(late);
+    const assigned = read().nets.kept.assigned;
+    for (const [i, ip] of held.entries()) expect(assigned[ip], ip).toMatchObject({ name: names[i] });
+    await eventually(async () => {
+      const v = (await lab.client.get(new Keys('/xnet').status('MacvlanNet', 'kept', { node: h.name })).json()) as { ipam?: unknown } | null;
+      const ips = decodeReport(v?.ipam)?.assigned.map((a) => a.ip) ?? [];
+      return [...held, late].every((ip) => ips.includes(ip)) || undefined;
+    }, 'the report lists all four addresses', 30_000);
+    const a = await eventually(async () => {
+      const { kvs } = await listPrefix(lab.client, '/xnet/');
+      const x = auditIpam(kvs, '/xnet');
+      return [...x.leaks, ...x.duplicates, ...x.unclaimed].length === 0 ? x : undefined;
+    }, 'ipam check clean', 60_000).catch(async () => {
+      const { kvs } = await listPrefix(lab.client, '/xnet/');
+      return auditIpam(kvs, '/xnet');
+    });
+    expect([...a.leaks, ...a.duplicates, ...a.unclaimed]).toEqual([]);
+  }, 300_000);
+});

@@ -1,0 +1,102 @@
+// The IPAM plugin adopting what Docker has: with its journal lost or cut short, the addresses
+// Docker's containers on this node still hold are recorded as in use (and journaled) before
+// any RequestAddress is answered. Pure: Docker's endpoint list is given, no Docker, no etcd.
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { planAdoption, type SeenEndpoint } from '../../pkg/dockeripam/adopt.js';
+import { AddressBook } from '../../pkg/dockeripam/book.js';
+import { FileJournal, MemoryJournal } from '../../pkg/dockeripam/journal.js';
+import { NodeIpam } from '../../pkg/dockeripam/node-ipam.js';
+import { createLogger } from '../../pkg/log.js';
+
+const log = createLogger('agent');
+log.level = 'error';
+const net = { subnet: '10.9.0.0/24', gateway: '10.9.0.1' };
+const ep = (ip: string, container: string, mvn = 'mv'): SeenEndpoint => ({ mvn, ip, container, name: `n-${container}` });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('what the plugin adopts from Docker\'s endpoints', () => {
+  it('adopts every live address the book does not hold for that container, once', () => {
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12', '10.9.0.13'], net);
+    book.assign('mv', '10.9.0.10'); book.identify('mv', '10.9.0.10', 'c1', 'one'); // known, live
+    book.assign('mv', '10.9.0.11'); // handed out, its container not seen yet
+    book.assign('mv', '10.9.0.12'); book.identify('mv', '10.9.0.12', 'c3', 'three');
+    book.dockerReleased('mv', '10.9.0.12'); // kept for c3, but Docker shows c4 on it
+    const seen = [ep('10.9.0.10', 'c1'), ep('10.9.0.11', 'c2'), ep('10.9.0.12', 'c4'), ep('10.9.0.20', 'c5'),
+      ep('10.9.0.20', 'c6'), ep('', 'c7'), ep('10.9.0.21', 'c8', 'other')];
+    expect(planAdoption(seen, (m) => book.assigned(m))).toEqual([ep('10.9.0.11', 'c2'), ep('10.9.0.12', 'c4'), ep('10.9.0.20', 'c5'), ep('10.9.0.21', 'c8', 'other')]);
+  });
+});
+
+describe('the plugin adopts what Docker has before answering', () => {
+  /** A book whose journal was lost: the controller's pool is back, what was handed out is not. */
+  const lostJournal = () => {
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], net);
+    return book;
+  };
+
+  it('a journal cut short: the address a running container holds is not handed out again, and the journal holds it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xnet-adopt-'));
+    try {
+      const path = join(dir, 'ipam-journal.json');
+      writeFileSync(path, '{"version":1,"nets":{"mv":{"pool":["10.9');
+      const book = new AddressBook(new FileJournal(path), () => {});
+      book.setPool('mv', ['10.9.0.10', '10.9.0.11'], net);
+      let answer!: (eps: SeenEndpoint[]) => void;
+      const listed = new Promise<SeenEndpoint[]>((r) => { answer = r; });
+      const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, dockerEndpoints: () => listed, waitMs: 2000 });
+      void ipam.adopt();
+      const request = ipam.requestAddress({ PoolID: 'mv' }); // arrives while Docker is being read
+      await sleep(20);
+      answer([ep('10.9.0.10', 'c1')]);
+      expect(await request).toBe('10.9.0.11/24');
+      expect(readdirSync(dir)).toContain('ipam-journal.json.bad');
+      const journal = JSON.parse(readFileSync(path, 'utf8')) as { nets: Record<string, { assigned: Record<string, { container?: string; name?: string }> }> };
+      expect(journal.nets.mv.assigned['10.9.0.10']).toMatchObject({ container: 'c1', name: 'n-c1' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an adopted address outside the node\'s pool is reported and never handed out, even once the pool holds it', async () => {
+    const book = lostJournal();
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, dockerEndpoints: async () => [ep('10.9.0.77', 'c9')], waitMs: 50 });
+    await ipam.adopt();
+    expect(book.report('mv').assigned).toEqual([{ ip: '10.9.0.77', container: 'c9', name: 'n-c9' }]);
+    expect(book.outsidePool('mv').map((a) => a.ip)).toEqual(['10.9.0.77']);
+    await expect(ipam.requestAddress({ PoolID: 'mv', Address: '10.9.0.77' })).rejects.toThrow(/in use by container n-c9/);
+    book.setPool('mv', ['10.9.0.77'], net); // the controller gives it to this node: backed now, still in use
+    expect(book.outsidePool('mv')).toEqual([]);
+    await expect(ipam.requestAddress({ PoolID: 'mv' })).rejects.toThrow(/no free address/);
+  });
+
+  it('Docker not answering: requests are refused, saying why, and the tries are bounded', async () => {
+    const book = lostJournal();
+    let calls = 0;
+    const ipam = new NodeIpam({
+      book, log, otherHolder: () => undefined, waitMs: 100,
+      dockerEndpoints: async () => { calls++; throw new Error('connect ENOENT /var/run/docker.sock'); },
+      adoptRetry: { attempts: 3, everyMs: 10 },
+    });
+    await ipam.adopt();
+    expect(calls).toBe(3);
+    await expect(ipam.requestAddress({ PoolID: 'mv' })).rejects.toThrow(/not yet read from Docker which addresses its containers on this node hold/);
+    expect(book.report('mv').assigned).toEqual([]);
+    // Docker's API answers again (the agent's event stream connected): read again, then served
+    ipam.dockerAnswers(true);
+    await expect(ipam.requestAddress({ PoolID: 'mv' })).rejects.toThrow(/not yet read/);
+    expect(calls).toBe(6);
+  });
+
+  it('a restoring dockerd (its API not answering yet) is answered without waiting: it released every address it held', async () => {
+    const book = lostJournal();
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs: 100, dockerEndpoints: () => new Promise<SeenEndpoint[]>(() => {}) });
+    void ipam.adopt();
+    await ipam.activate();
+    expect(await ipam.requestAddress({ PoolID: 'mv' })).toBe('10.9.0.10/24');
+  });
+});
