@@ -75,6 +75,22 @@ export function toNetwork(n: RawNetwork): DockerNetwork {
   return net;
 }
 
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/**
+ * A network's containers as Docker's inspect shows them, read defensively: a field of another
+ * type (a Docker bug, a proxy) gives an empty name or address, which callers skip, not a throw
+ * that would stop what reads them (the IPAM plugin's adoption).
+ */
+export function endpointsOf(n: { Containers?: unknown } | null | undefined): NetworkEndpoint[] {
+  const containers = n?.Containers;
+  if (!containers || typeof containers !== 'object') return [];
+  return Object.entries(containers as Record<string, unknown>).map(([id, c]) => {
+    const ep = (c && typeof c === 'object' ? c : {}) as { Name?: unknown; IPv4Address?: unknown };
+    return { container: id, name: text(ep.Name), ip: text(ep.IPv4Address).split('/')[0] };
+  });
+}
+
 /** Budget of one Docker API request; the socket is dropped after it (the event stream has none). */
 export const DOCKER_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -136,12 +152,11 @@ export class DockerClient {
   /** The containers attached to a network with their IPv4 addresses; undefined when no such network. */
   async networkEndpoints(name: string): Promise<NetworkEndpoint[] | undefined> {
     let n: RawNetwork;
-    try { n = (await this.docker.getNetwork(name).inspect()) as RawNetwork; } catch (e) {
+    try { n = (await this.call('inspect_network', () => this.docker.getNetwork(name).inspect())) as RawNetwork; } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
       throw wrap(e, `inspect network ${name}`);
     }
-    return Object.entries((n.Containers ?? {}) as Record<string, { Name?: string; IPv4Address?: string }>)
-      .map(([id, c]) => ({ container: id, name: c.Name ?? '', ip: (c.IPv4Address ?? '').split('/')[0] }));
+    return endpointsOf(n);
   }
 
   /** Takes a container off a network (its address goes back to the network's IPAM). */

@@ -42,6 +42,22 @@ export function planAdoption(seen: SeenEndpoint[], assigned: (mvn: string) => As
   return [...out.values()];
 }
 
+/**
+ * Addresses Docker shows on two or more containers of one network ("<mvn> <ip>: a, b"): what a
+ * lost journal may already have caused. Adoption keeps one; a person must move the other.
+ */
+export function sharedAddresses(seen: SeenEndpoint[]): string[] {
+  const holders = new Map<string, string[]>();
+  for (const e of seen) {
+    if (!e.mvn || !isIPv4(e.ip)) continue;
+    const key = `${e.mvn} ${e.ip}`;
+    const who = e.name || e.container.slice(0, 12);
+    const list = holders.get(key);
+    if (!list) holders.set(key, [who]); else if (!list.includes(who)) list.push(who);
+  }
+  return [...holders].filter(([, who]) => who.length > 1).map(([key, who]) => `${key}: ${who.join(', ')}`);
+}
+
 export interface AdoptionOptions {
   book: AddressBook;
   /** Docker's endpoints on this plugin's networks (each Docker call has its own timeout) */
@@ -51,15 +67,27 @@ export interface AdoptionOptions {
   retry?: { attempts?: number; everyMs?: number; tryMs?: number };
 }
 
-/** One adoption per plugin start: tried a bounded number of times, again whenever asked (Docker answers again) until it succeeds. */
+/**
+ * One adoption per plugin start: a run is a bounded number of tries; another run starts
+ * whenever asked (a request that must wait for it, Docker's API answering again) until one
+ * succeeds.
+ */
 export class Adoption {
   private done = false;
   private running: Promise<void> | undefined;
   private readonly waiters: Array<() => void> = [];
+  /**
+   * Addresses Docker released since the list being read was asked for: that list is older,
+   * and would make a stopped container's kept address live again.
+   */
+  private releasedMeanwhile: Set<string> | undefined;
 
   constructor(private readonly o: AdoptionOptions) {}
 
   get adopted(): boolean { return this.done; }
+
+  /** Docker released ip (ReleaseAddress): a list read before now must not make it live again. */
+  noteReleased(mvn: string, ip: string): void { this.releasedMeanwhile?.add(`${mvn} ${ip}`); }
 
   /** Reads Docker and records what its containers hold; one run at a time, none once adopted. */
   run(): Promise<void> {
@@ -86,12 +114,15 @@ export class Adoption {
   private async tries(): Promise<void> {
     const { attempts = 5, everyMs = 2000, tryMs = 15_000 } = this.o.retry ?? {};
     for (let i = 1; i <= attempts; i++) {
+      this.releasedMeanwhile = new Set();
       try {
         this.record(await withTimeout(this.o.list(), tryMs, "reading Docker's endpoints"));
         return;
       } catch (e) {
         this.o.log.warn("IPAM: could not read from Docker which addresses its containers hold; no address is handed out until it is read",
           { attempt: i, of: attempts, error: (e as Error).message });
+      } finally {
+        this.releasedMeanwhile = undefined;
       }
       if (i < attempts) await sleep(everyMs);
     }
@@ -99,12 +130,16 @@ export class Adoption {
 
   private record(seen: SeenEndpoint[]): void {
     const { book, log } = this.o;
-    const adopt = planAdoption(seen, (mvn) => book.assigned(mvn));
+    const gone = this.releasedMeanwhile;
+    const current = gone?.size ? seen.filter((e) => !gone.has(`${e.mvn} ${e.ip}`)) : seen;
+    const adopt = planAdoption(current, (mvn) => book.assigned(mvn));
     for (const e of adopt) book.adopt(e.mvn, e.ip, e.container, e.name);
     if (adopt.length) {
       log.warn('IPAM: adopted addresses Docker\'s containers hold that the journal did not have as theirs (journal lost or stale?)',
         { addresses: adopt.map((e) => `${e.mvn} ${e.ip} ${e.name || e.container.slice(0, 12)}`) });
     }
+    const shared = sharedAddresses(current);
+    if (shared.length) log.error('IPAM: Docker shows one address on several containers; one keeps it, move the others (docker network disconnect/connect)', { shared });
     this.done = true;
     for (const w of this.waiters.splice(0)) w();
   }

@@ -97,6 +97,9 @@ export class NodeIpam implements IpamBackend {
    */
   private async adopted(deadline: number): Promise<void> {
     if (!this.adoption || this.adoption.adopted || this.restoring()) return;
+    // a run that gave up (Docker slow, an inspect failing) is tried again by whoever needs it:
+    // the event stream that would ask may have stayed connected throughout
+    void this.adoption.run();
     if (await this.adoption.wait(deadline)) return;
     throw new XnetIpamError('Busy', 'xnet IPAM has not yet read from Docker which addresses its containers on this node hold '
       + '(its journal of them may be lost, and Docker\'s API did not answer the agent): it hands out none before that; try again');
@@ -108,6 +111,7 @@ export class NodeIpam implements IpamBackend {
     return this.locked(mvn, async () => {
       const ip = address.split('/')[0];
       if (ip === this.o.book.net(mvn)?.gateway) return;
+      this.adoption?.noteReleased(mvn, ip);
       this.o.book.dockerReleased(mvn, ip);
     });
   }
@@ -207,7 +211,12 @@ export class NodeIpam implements IpamBackend {
     for (;;) {
       let moved = false;
       for (const ip of book.free(mvn)) {
-        if (this.o.probe && !book.isProbed(mvn, ip) && !this.judge(mvn, ip, await this.o.probe(mvn, ip))) continue;
+        if (this.o.probe && !book.isProbed(mvn, ip)) {
+          // a probe takes up to seconds: none begins past the request's bound (Docker's client
+          // gives up at 30 s and replays the call with an empty body)
+          if (Date.now() > deadline) throw new XnetIpamError('Busy', `no address on MacvlanNet ${mvn} could be checked by ARP within ${this.waitMs()} ms of the request; try again`);
+          if (!this.judge(mvn, ip, await this.o.probe(mvn, ip))) continue;
+        }
         // The probe awaited: meanwhile the address may have been returned to the controller
         // (containers removed, the book's surplus given back) or taken. Only a free one goes.
         if (!book.free(mvn).includes(ip)) { moved = true; continue; }

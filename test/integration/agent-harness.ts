@@ -14,7 +14,7 @@ import type { Identity } from '../../pkg/auth/pki.js';
 import { createUnderlay, createHost, startDockerd, ensureBusyboxImage, destroyLab, hostDocker, hostExec, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
 import { Agent, type AgentOptions } from '../../pkg/agent/agent.js';
 import { labIpamPlugin } from '../../pkg/lab/services.js';
-import { getCondition, type Condition, type Kind } from '../../pkg/api/index.js';
+import { getCondition, isReady, type Condition, type Kind, type MacvlanNet } from '../../pkg/api/index.js';
 import { createLogger } from '../../pkg/log.js';
 import { Controller } from '../../pkg/controller/controller.js';
 import { HEAL_TEST_RESYNC_S, type ExecResult } from '../harness/heal.js';
@@ -128,6 +128,22 @@ export async function agentLabWithController(n: number): Promise<{ lab: AgentLab
   log.level = process.env.XNET_LOG_LEVEL ?? 'warn';
   const controller = new Controller({ client: lab.controllerClient(), log, leaseTtlSeconds: 5 });
   await controller.start();
+  return { lab, controller };
+}
+
+/**
+ * A lab of `n` hosts with the controller, a MacvlanNet `name` (Docker's IPAM from xnet, the
+ * default) applied before the agents start (so they join it late), and every agent running
+ * until it is Ready.
+ */
+export async function macvlanIpamLab(n: number, name: string, spec: Record<string, unknown>): Promise<{ lab: AgentLab; controller: Controller }> {
+  const { lab, controller } = await agentLabWithController(n);
+  await lab.store.applyAll([obj('MacvlanNet', name, spec)]);
+  for (const h of lab.hosts) await lab.startAgent(h);
+  await eventually(async () => {
+    const m = (await lab.store.get('MacvlanNet', name)) as MacvlanNet | undefined;
+    return m && isReady(m);
+  }, `MacvlanNet ${name} Ready on ${n} host(s)`, 90_000);
   return { lab, controller };
 }
 

@@ -77,30 +77,22 @@ async function twoNodes(mvn: string, subnet: string, hostShim: boolean): Promise
 }
 
 describe('a MacvlanNet per-node claim changed by another writer before the controller commits', () => {
-  it('is not deleted by the release of the address the node returned', async () => {
-    const [a] = await twoNodes('mvrel', '10.81.0.0/24', false);
+  // the node's report that makes the controller write the claim: a returned address (released),
+  // one in use outside xnet (marked external)
+  it.each([
+    ['deleted by the release of the address the node returned', 'mvrel', '10.81.0.0/24', deletes, 'returned'],
+    ['overwritten by the external mark of an address the node reported in use outside xnet', 'mvext', '10.82.0.0/24', marksExternal, 'external'],
+  ] as const)('is not %s', async (_, mvn, subnet, write, field) => {
+    const [a] = await twoNodes(mvn, subnet, false);
     const ip = a.addresses![0];
-    const key = claimKey('mvrel', ip);
-    const raced = await changedBeforeCommit(key, deletes, (cl) => ({ ...cl, node: 'mvrel-b' }), async () => {
-      await report('mvrel', 'mvrel-a', { returned: [ip] });
-      await eventually(async () => !(await partOf('mvrel', 'mvrel-a'))?.addresses?.includes(ip), 'mvrel-a no longer holds it');
+    const key = claimKey(mvn, ip);
+    const raced = await changedBeforeCommit(key, write, (cl) => ({ ...cl, node: `${mvn}-b` }), async () => {
+      await report(mvn, `${mvn}-a`, { [field]: [ip] });
+      await eventually(async () => !(await partOf(mvn, `${mvn}-a`))?.addresses?.includes(ip), `${mvn}-a no longer holds it`);
     });
     expect(raced).toBe(true);
-    expect(await claimAt(key)).toMatchObject({ role: 'node-pool', ip, node: 'mvrel-b' });
-    await eventually(async () => (await partOf('mvrel', 'mvrel-b'))?.addresses?.includes(ip), 'mvrel-b holds it');
-  });
-
-  it('is not overwritten by the external mark of an address the node reported in use outside xnet', async () => {
-    const [a] = await twoNodes('mvext', '10.82.0.0/24', false);
-    const ip = a.addresses![0];
-    const key = claimKey('mvext', ip);
-    const raced = await changedBeforeCommit(key, marksExternal, (cl) => ({ ...cl, node: 'mvext-b' }), async () => {
-      await report('mvext', 'mvext-a', { external: [ip] });
-      await eventually(async () => !(await partOf('mvext', 'mvext-a'))?.addresses?.includes(ip), 'mvext-a no longer holds it');
-    });
-    expect(raced).toBe(true);
-    expect(await claimAt(key)).toMatchObject({ role: 'node-pool', ip, node: 'mvext-b' });
-    await eventually(async () => (await partOf('mvext', 'mvext-b'))?.addresses?.includes(ip), 'mvext-b holds it');
+    expect(await claimAt(key)).toMatchObject({ role: 'node-pool', ip, node: `${mvn}-b` });
+    await eventually(async () => (await partOf(mvn, `${mvn}-b`))?.addresses?.includes(ip), `${mvn}-b holds it`);
   });
 
   it('is not deleted with the shim when hostShim is turned off', async () => {

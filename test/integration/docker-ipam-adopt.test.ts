@@ -5,25 +5,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isReady, type MacvlanNet } from '../../pkg/api/index.js';
 import type { Controller } from '../../pkg/controller/controller.js';
 import { decodeReport } from '../../pkg/dockeripam/report.js';
 import { auditIpam } from '../../pkg/ipam/check.js';
 import { listPrefix } from '../../pkg/runtime/kv.js';
 import { Keys } from '../../pkg/store/keys.js';
-import { agentLabWithController, docker, eventually, obj, runContainer, type AgentLab } from './agent-harness.js';
+import { docker, eventually, macvlanIpamLab, runContainer, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 let controller: Controller | undefined;
 
 beforeAll(async () => {
-  ({ lab, controller } = await agentLabWithController(1));
-  await lab.store.applyAll([obj('MacvlanNet', 'kept', { subnet: '192.168.211.0/24', gateway: '192.168.211.1', ipRange: '192.168.211.128/25' })]);
-  await lab.startAgent(lab.hosts[0]);
-  await eventually(async () => {
-    const m = (await lab.store.get('MacvlanNet', 'kept')) as MacvlanNet | undefined;
-    return m && isReady(m);
-  }, 'MacvlanNet Ready', 90_000);
+  ({ lab, controller } = await macvlanIpamLab(1, 'kept', { subnet: '192.168.211.0/24', gateway: '192.168.211.1', ipRange: '192.168.211.128/25' }));
 }, 300_000);
 
 afterAll(async () => {

@@ -2,7 +2,7 @@
 // controller and agents: plain `docker run --net <MacvlanNet>` containers on two hosts get
 // addresses from one shared pool, each a claim `xctl ipam check` sees.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isReady, type MacvlanNet } from '../../pkg/api/index.js';
+import type { MacvlanNet } from '../../pkg/api/index.js';
 import type { Controller } from '../../pkg/controller/controller.js';
 import { auditIpam } from '../../pkg/ipam/check.js';
 import { listPrefix } from '../../pkg/runtime/kv.js';
@@ -12,7 +12,7 @@ import { decodeReport, type NodeIpamReport } from '../../pkg/dockeripam/report.j
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clearDeadContainerd, hostDocker, startDockerd, stopDockerd, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
-import { agentLabWithController, docker, eventually, inContainer, obj, runContainer, type AgentLab } from './agent-harness.js';
+import { docker, eventually, inContainer, macvlanIpamLab, runContainer, type AgentLab } from './agent-harness.js';
 
 // The issue's size, 40 + 10, passes (XNET_IPAM_HOST1=40 XNET_IPAM_HOST2=10): its placement
 // step alone took 225 s of `docker run` and the whole file 9 min on this 2-core machine shared
@@ -26,14 +26,8 @@ let lab: AgentLab;
 let controller: Controller | undefined;
 
 beforeAll(async () => {
-  ({ lab, controller } = await agentLabWithController(2));
   // Applied before the agents start: late joiners get their part too.
-  await lab.store.applyAll([obj('MacvlanNet', 'shared', { subnet: '192.168.210.0/24', gateway: '192.168.210.1', ipRange: '192.168.210.128/25' })]);
-  for (const h of lab.hosts) await lab.startAgent(h);
-  await eventually(async () => {
-    const m = (await lab.store.get('MacvlanNet', 'shared')) as MacvlanNet | undefined;
-    return m && isReady(m);
-  }, 'MacvlanNet Ready on both hosts', 90_000);
+  ({ lab, controller } = await macvlanIpamLab(2, 'shared', { subnet: '192.168.210.0/24', gateway: '192.168.210.1', ipRange: '192.168.210.128/25' }));
 }, 300_000);
 
 afterAll(async () => {

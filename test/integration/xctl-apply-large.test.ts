@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
 import { startStoreEtcd, type TestEtcd } from '../harness/etcd.js';
-import { startTcpProxy } from '../harness/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import { PartialWriteError } from '../../pkg/store/txn-writer.js';
 import { runXctl } from '../../pkg/cli/program.js';
@@ -159,16 +159,7 @@ describe('xctl apply of any size', () => {
     const f = manifest('cut', 600);
     // requests wait 300 ms in the proxy: once the first transaction is seen committed, the
     // second is still held there and is dropped by the cut
-    const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { holdMs: 300 });
-    const watcher = await client.watch().prefix(`${store.keys.objects('Node')}cut-`).create();
-    watcher.once('put', () => { setTimeout(() => proxy.cut(), 100); });
-    let r: Run;
-    try {
-      r = await xctl(['apply', '-f', f], { endpoints: proxy.endpoint });
-    } finally {
-      await watcher.cancel();
-      await proxy.close();
-    }
+    const r = await applyThroughSlowProxy(f, 'cut-', (proxy) => { setTimeout(() => proxy.cut(), 100); });
     expect(r.code).toBe(5);
     expect(r.out).toBe('');
     expect(r.err).toContain('error: apply stopped after 1 of 5 transactions: 128 of 600 objects written (the first 128 in manifest order are done, up to and including node/cut-127)');
@@ -185,6 +176,22 @@ describe('xctl apply of any size', () => {
   }, 60_000);
 });
 
+/**
+ * Applies `file` through a proxy that holds each request 300 ms, calling `onFirstCommit` when
+ * the first Node named `<prefix>...` is seen committed: the next transaction is still held then.
+ */
+async function applyThroughSlowProxy(file: string, prefix: string, onFirstCommit: (proxy: TcpProxy) => void): Promise<Run> {
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { holdMs: 300 });
+  const watcher = await client.watch().prefix(`${store.keys.objects('Node')}${prefix}`).create();
+  watcher.once('put', () => onFirstCommit(proxy));
+  try {
+    return await xctl(['apply', '-f', file], { endpoints: proxy.endpoint });
+  } finally {
+    await watcher.cancel();
+    await proxy.close();
+  }
+}
+
 describe('xctl apply of a stale resourceVersion across transactions', () => {
   it('keeps the transactions already committed and names the stale object by file, document and line', async () => {
     // rvp-200 is stored; the manifest carries its resourceVersion and changes it. The initial
@@ -196,16 +203,7 @@ describe('xctl apply of a stale resourceVersion across transactions', () => {
     const withRv = (name: string) => nodeDoc(name).replace(`  name: ${name}\n`, `  name: ${name}\n  resourceVersion: "${rv}"\n`);
     const f = manifest('rvp', 300, (name) => (name === 'rvp-200' ? withRv(name) : nodeDoc(name)));
     const line = 200 * 7 + 5;   // document 201: its 5th line is resourceVersion
-    const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { holdMs: 300 });
-    const watcher = await client.watch().prefix(`${store.keys.objects('Node')}rvp-`).create();
-    watcher.once('put', () => { void store.applyAll([obj('Node', 'rvp-200', {}, { batch: 'someone-else' })]); });
-    let r: Run;
-    try {
-      r = await xctl(['apply', '-f', f], { endpoints: proxy.endpoint });
-    } finally {
-      await watcher.cancel();
-      await proxy.close();
-    }
+    const r = await applyThroughSlowProxy(f, 'rvp-', () => { void store.applyAll([obj('Node', 'rvp-200', {}, { batch: 'someone-else' })]); });
     expect(r.code).toBe(3);
     expect(r.out).toBe('');
     expect(r.err).toMatch(new RegExp('^error: apply stopped after 1 of 3 transactions: 128 of 300 objects written ' +

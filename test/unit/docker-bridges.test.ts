@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ForeignNetworks, foreignNetworksOf } from '../../pkg/agent/dataplane.js';
 import { DockerError } from '../../pkg/docker/types.js';
+import { endpointsOf } from '../../pkg/docker/client.js';
 import type { DockerNetwork } from '../../pkg/docker/types.js';
 
 const net = (name: string, extra: Partial<DockerNetwork> = {}): DockerNetwork => ({
@@ -45,5 +46,17 @@ describe('ForeignNetworks: what the NAT pass gets while Docker is slow or down',
     expect(calls).toBe(2); // the hung request is not asked again while it runs
     const refused = new ForeignNetworks(async () => { throw new DockerError('DockerUnavailable', 'connect ECONNREFUSED'); }, 100);
     expect(await refused.get()).toBeUndefined();
+  });
+});
+
+describe('endpointsOf (a network inspect, read as untrusted)', () => {
+  it('gives an empty name or address for a field of another type instead of throwing', () => {
+    expect(endpointsOf({ Containers: { a: null, b: { IPv4Address: 5, Name: ['x'] }, c: { Name: 'web', IPv4Address: '10.0.0.2/24' } } })).toEqual([
+      { container: 'a', name: '', ip: '' },
+      { container: 'b', name: '', ip: '' },
+      { container: 'c', name: 'web', ip: '10.0.0.2' },
+    ]);
+    expect(endpointsOf({ Containers: 'nonsense' })).toEqual([]);
+    expect(endpointsOf(null)).toEqual([]);
   });
 });

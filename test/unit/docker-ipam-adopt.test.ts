@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planAdoption, type SeenEndpoint } from '../../pkg/dockeripam/adopt.js';
+import { planAdoption, sharedAddresses, type SeenEndpoint } from '../../pkg/dockeripam/adopt.js';
 import { AddressBook } from '../../pkg/dockeripam/book.js';
 import { FileJournal, MemoryJournal } from '../../pkg/dockeripam/journal.js';
 import { NodeIpam } from '../../pkg/dockeripam/node-ipam.js';
@@ -28,6 +28,13 @@ describe('what the plugin adopts from Docker\'s endpoints', () => {
     const seen = [ep('10.9.0.10', 'c1'), ep('10.9.0.11', 'c2'), ep('10.9.0.12', 'c4'), ep('10.9.0.20', 'c5'),
       ep('10.9.0.20', 'c6'), ep('', 'c7'), ep('10.9.0.21', 'c8', 'other')];
     expect(planAdoption(seen, (m) => book.assigned(m))).toEqual([ep('10.9.0.11', 'c2'), ep('10.9.0.12', 'c4'), ep('10.9.0.20', 'c5'), ep('10.9.0.21', 'c8', 'other')]);
+  });
+});
+
+describe('addresses Docker shows on several containers', () => {
+  it('are named with their holders, once each', () => {
+    expect(sharedAddresses([ep('10.9.0.20', 'c5'), ep('10.9.0.20', 'c6'), ep('10.9.0.21', 'c7'), ep('10.9.0.20', 'c5'), ep('10.9.0.21', 'c8', 'other')]))
+      .toEqual(['mv 10.9.0.20: n-c5, n-c6']);
   });
 });
 
@@ -86,10 +93,40 @@ describe('the plugin adopts what Docker has before answering', () => {
     expect(calls).toBe(3);
     await expect(ipam.requestAddress({ PoolID: 'mv' })).rejects.toThrow(/not yet read from Docker which addresses its containers on this node hold/);
     expect(book.report('mv').assigned).toEqual([]);
-    // Docker's API answers again (the agent's event stream connected): read again, then served
+    expect(calls).toBe(6); // the request started another bounded run
+    // Docker's API answers again (the agent's event stream connected): read again (the request joins that run)
     ipam.dockerAnswers(true);
     await expect(ipam.requestAddress({ PoolID: 'mv' })).rejects.toThrow(/not yet read/);
-    expect(calls).toBe(6);
+    expect(calls).toBe(9);
+  });
+
+  it('a run that gave up is tried again by the next request, not only when Docker\'s event stream reconnects', async () => {
+    const book = lostJournal();
+    let calls = 0;
+    const ipam = new NodeIpam({
+      book, log, otherHolder: () => undefined, waitMs: 500,
+      dockerEndpoints: async () => { if (++calls <= 2) throw new Error('HTTP 500 inspect network'); return [ep('10.9.0.10', 'c1')]; },
+      adoptRetry: { attempts: 2, everyMs: 10 },
+    });
+    await ipam.adopt();
+    expect(calls).toBe(2); // the run gave up; the event stream stays connected, so nothing calls dockerAnswers
+    expect(await ipam.requestAddress({ PoolID: 'mv' })).toBe('10.9.0.11/24');
+    expect(calls).toBe(3);
+    expect(book.report('mv').assigned.map((a) => a.ip).sort()).toEqual(['10.9.0.10', '10.9.0.11']);
+  });
+
+  it('an address Docker released while its endpoints were being read is not taken back by the older list', async () => {
+    const book = lostJournal();
+    book.assign('mv', '10.9.0.10'); book.identify('mv', '10.9.0.10', 'c1', 'web'); // the journal's part that survived
+    let answer!: (eps: SeenEndpoint[]) => void;
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs: 2000,
+      dockerEndpoints: () => new Promise<SeenEndpoint[]>((r) => { answer = r; }) });
+    const run = ipam.adopt();
+    await sleep(10);
+    await ipam.releaseAddress('mv', '10.9.0.10'); // docker stop web, while Docker's list is on its way
+    answer([{ mvn: 'mv', ip: '10.9.0.10', container: 'c1', name: 'web' }]); // listed before the stop
+    await run;
+    expect(book.isKept('mv', '10.9.0.10')).toBe(true); // still kept for web's restart, not live again
   });
 
   it('a restoring dockerd (its API not answering yet) is answered without waiting: it released every address it held', async () => {

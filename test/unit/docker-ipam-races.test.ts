@@ -97,4 +97,15 @@ describe('xnet IPAM plugin: the bound on a Docker request', () => {
     expect(await first).toBe('10.9.0.10/24'); // the one it waited behind goes on, untouched
     expect(book.report('m').want).toBe(0); // the refused one asked nothing of the controller
   });
+
+  it('holds for the request whose turn it is too: no ARP probe begins past its deadline', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    book.setPool('m', [A(10), A(11), A(12), A(13), A(14)], { subnet: '10.9.0.0/24' });
+    let probes = 0;
+    // every address answers (someone outside xnet has it), each probe taking 60 ms
+    const probe = async () => { probes++; await new Promise((r) => setTimeout(r, 60)); return 'answered' as const; };
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe, waitMs: 100 });
+    await expect(ipam.requestAddress({ PoolID: 'm' })).rejects.toThrow(/no (free )?address on MacvlanNet m/);
+    expect(probes).toBeLessThanOrEqual(2); // 60 ms each: a third would begin past the 100 ms bound
+  });
 });
