@@ -40,6 +40,7 @@ export class HollowDataplane implements AgentDataplane {
     networkEndpoints: async () => undefined,
     reconnect: async () => undefined,
     listNetworks: async () => [],
+    ping: async () => undefined,
   } as unknown as AgentDataplane['docker'];
 
   private connected(): Route {

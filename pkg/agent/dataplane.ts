@@ -27,7 +27,7 @@ export interface AgentDataplane {
   /** execute() only records the ops (verify): there is no change to read back */
   readonly dryRun?: boolean;
   readonly ip: Pick<IpRunner, 'routes' | 'links'>;
-  readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'networkEndpoints' | 'disconnect' | 'connect' | 'listNetworks'>;
+  readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'networkEndpoints' | 'disconnect' | 'connect' | 'listNetworks' | 'ping'>;
   underlay(): Promise<Underlay>;
   inHostNetns(pid: number): Promise<boolean>;
   capabilities(iface: string | undefined): Promise<Record<string, boolean>>;

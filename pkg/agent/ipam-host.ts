@@ -13,6 +13,10 @@ import type { AgentContext } from './context.js';
 import { macvlanParent } from './desired.js';
 import { mvnKey } from './events.js';
 import { otherHolder } from './reconcilers/docker-ipam.js';
+import { withTimeout } from '../runtime/watch-wait.js';
+
+/** How long an Activate waits to learn whether Docker's API answers (Docker's plugin client allows 30 s a call). */
+const DOCKER_PING_MS = 2000;
 
 /** work-queue key: write this MacvlanNet's IPAM report now */
 export const IPAM_KEY = 'ipam/';
@@ -39,6 +43,7 @@ export class AgentIpam {
       book, log: ctx.log,
       otherHolder: (mvn, ip) => otherHolder(ctx, mvn, ip),
       dockerEndpoints: () => pluginEndpoints(ctx.dp.docker, opts.plugin),
+      dockerPing: () => withTimeout(ctx.dp.docker.ping(), DOCKER_PING_MS, 'pinging Docker').then(() => true, () => false),
       probe: (mvn, ip) => {
         const m = ctx.caches.macvlanNets.get(mvn);
         const parent = m && macvlanParent(m, ctx.caches.nodes.get(ctx.node), ctx.node);

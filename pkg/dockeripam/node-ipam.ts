@@ -28,6 +28,11 @@ export interface NodeIpamOptions {
   dockerEndpoints?(): Promise<SeenEndpoint[]>;
   adoptRetry?: AdoptionOptions['retry'];
   /**
+   * Whether Docker's API answers now (bounded by the caller): an Activate from a dockerd whose
+   * API answers is no restore, also before the agent's event stream first connected.
+   */
+  dockerPing?(): Promise<boolean>;
+  /**
    * How long a RequestAddress may take from its arrival, waiting behind earlier requests on
    * its MacvlanNet and for the controller (refill, --ip) included, before it is refused.
    * Docker's plugin client gives up on a call after 30 s and replays it with an empty body.
@@ -57,7 +62,11 @@ export class NodeIpam implements IpamBackend {
    * every container its restart policies say).
    */
   async activate(): Promise<void> {
-    if (!this.dockerUp) this.restoringSince = Date.now();
+    if (this.dockerUp) return;
+    // The agent may not have heard from Docker yet (it just started): ask, rather than take
+    // its silence for a restore that would let requests skip the adoption.
+    if (this.o.dockerPing && await this.o.dockerPing().catch(() => false)) return;
+    this.restoringSince = Date.now();
   }
 
   /** The agent's view of Docker's API: answering (restore over) or gone. */

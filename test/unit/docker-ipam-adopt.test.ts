@@ -129,9 +129,22 @@ describe('the plugin adopts what Docker has before answering', () => {
     expect(book.isKept('mv', '10.9.0.10')).toBe(true); // still kept for web's restart, not live again
   });
 
+  it('an Activate before the agent\'s event stream first connected, from a dockerd whose API answers, is no restore: requests wait for adoption', async () => {
+    const book = lostJournal();
+    let answer!: (eps: SeenEndpoint[]) => void;
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs: 2000,
+      dockerEndpoints: () => new Promise<SeenEndpoint[]>((r) => { answer = r; }), dockerPing: async () => true });
+    void ipam.adopt();
+    await ipam.activate(); // the agent just started: dockerAnswers(true) not heard yet
+    const request = ipam.requestAddress({ PoolID: 'mv' });
+    await sleep(20);
+    answer([ep('10.9.0.10', 'c1')]);
+    expect(await request).toBe('10.9.0.11/24');
+  });
+
   it('a restoring dockerd (its API not answering yet) is answered without waiting: it released every address it held', async () => {
     const book = lostJournal();
-    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs: 100, dockerEndpoints: () => new Promise<SeenEndpoint[]>(() => {}) });
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs: 100, dockerEndpoints: () => new Promise<SeenEndpoint[]>(() => {}), dockerPing: async () => false });
     void ipam.adopt();
     await ipam.activate();
     expect(await ipam.requestAddress({ PoolID: 'mv' })).toBe('10.9.0.10/24');
