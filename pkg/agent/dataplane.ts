@@ -18,6 +18,12 @@ import { removeMarkedNicLinks, removeStaleNicLinks, type StaleNicLink } from './
 /** A failed operation, with a reason a user can act on (it becomes the Ready reason). */
 export class ApplyError extends DataplaneError {}
 
+/** The condition reason of a failed host command the dataplane ran for `op` (docs/api.md). */
+export function commandFailureReason(op: string, e: CommandError): 'CommandTimedOut' | 'SysctlFailed' | 'IptablesFailed' {
+  if (e.reason === 'CommandTimedOut') return 'CommandTimedOut';
+  return op === 'sysctl.set' ? 'SysctlFailed' : 'IptablesFailed';
+}
+
 /**
  * What the agent needs of a host: reads of the observed state and execution of planned ops.
  * Dataplane below is the real one; the scale benchmark runs agents on a recording one.
@@ -132,7 +138,7 @@ export class Dataplane implements AgentDataplane {
           case 'sysctl.set': await writeSysctls(o.netns === undefined ? this.target : pidTarget(o.netns), o.values); break;
         }
       } catch (e) {
-        if (e instanceof CommandError) throw new ApplyError(e.reason === 'CommandTimedOut' ? 'CommandTimedOut' : 'IptablesFailed', e.message);
+        if (e instanceof CommandError) throw new ApplyError(commandFailureReason(o.op, e), e.message);
         if (e instanceof IptablesInputError) throw new ApplyError(e.reason, e.message);
         throw e;
       }

@@ -9,6 +9,8 @@ import {
   EtcdCompactedError, EtcdPermissionError, EtcdUnavailableError, ValidationError, XnetError,
 } from '../../pkg/errors.js';
 import { fromEtcdError } from '../../pkg/etcd/errors.js';
+import { CommandError } from '../../pkg/netlink/exec.js';
+import { commandFailureReason } from '../../pkg/agent/dataplane.js';
 import { EtcdConfigError } from '../../pkg/etcd/client.js';
 import { CliError, EXIT, UsageError, exitCodeFor } from '../../pkg/cli/exit.js';
 import { AlreadyExistsError, ConflictError, NotFoundError, StoreError } from '../../pkg/store/types.js';
@@ -106,5 +108,15 @@ describe('exitCodeFor', () => {
       [new Error('boom'), EXIT.FAILED],
     ];
     for (const [e, code] of cases) expect(exitCodeFor(e), (e as Error).constructor.name).toBe(code);
+  });
+});
+
+describe('the condition reason of a failed host command', () => {
+  const failed = (reason: 'CommandFailed' | 'CommandNotFound' | 'CommandTimedOut') => new CommandError(reason, ['x'], 1, 'boom');
+  it('names the program that failed: sysctl is not iptables', () => {
+    expect(commandFailureReason('sysctl.set', failed('CommandFailed'))).toBe('SysctlFailed');
+    expect(commandFailureReason('sysctl.set', failed('CommandNotFound'))).toBe('SysctlFailed');
+    expect(commandFailureReason('iptables.restore', failed('CommandFailed'))).toBe('IptablesFailed');
+    expect(commandFailureReason('sysctl.set', failed('CommandTimedOut'))).toBe('CommandTimedOut');
   });
 });
