@@ -59,3 +59,34 @@ describe('get KIND NAME...', () => {
     expect(several.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual(['k-1', 'k-2']);
   });
 });
+
+describe('KIND/NAME, the form xctl prints', () => {
+  it('get, describe and wait take it, as kubectl does', async () => {
+    const got = await xctl(['get', 'no/k-1', 'node/k-2']);
+    expect(got).toMatchObject({ code: 0, err: '' });
+    expect(names(got.out)).toEqual(['k-1', 'k-2']);
+    const described = await xctl(['describe', 'nodes/k-1']);
+    expect(described.code).toBe(0);
+    expect(described.out).toMatch(/^Name:\s+k-1$/m);
+    const waited = await xctl(['wait', 'no/k-1', '--for', 'condition=Ready', '--timeout', '100ms']);
+    expect(waited).toMatchObject({ code: 1, err: 'error: timed out after 100ms waiting for node/k-1 to reach condition Ready=True; it has no Ready condition yet\n' });
+  });
+
+  it('delete takes it, also for several kinds at once, and removes them from etcd', async () => {
+    await xctl(['apply', '-f', '-'], { stdin: `${nodeDoc('gone-1', 'x')}---\n${V}\nkind: ClusterNetwork\nmetadata:\n  name: gone-cn\nspec:\n  cidr: 10.200.0.0/16\n  hostPrefix: 24\n` });
+    const r = await xctl(['delete', 'node/gone-1', 'cn/gone-cn']);
+    expect(r).toMatchObject({ code: 0, out: 'node/gone-1 deleted\nclusternetwork/gone-cn deleted\n', err: '' });
+    expect(await store.get('Node', 'gone-1')).toBeUndefined();
+    expect(await store.get('ClusterNetwork', 'gone-cn')).toBeUndefined();
+  });
+
+  it('refuses a KIND followed by KIND/NAME, and get or describe of two kinds, as usage errors', async () => {
+    const mixed = await xctl(['get', 'node', 'node/k-1']);
+    expect(mixed).toMatchObject({ code: 2, out: '' });
+    expect(mixed.err).toBe('error: give KIND NAME... or KIND/NAME..., not both: "xctl get node k-1" or "xctl get node/k-1"\n');
+    const kinds = await xctl(['get', 'no/k-1', 'cn/default']);
+    expect(kinds).toMatchObject({ code: 2, out: '', err: 'error: get shows one kind at a time; run it once per kind\n' });
+    expect((await xctl(['get', 'pods/x'])).err).toMatch(/^error: unknown kind "pods"; expected one of clusternetwork/);
+    expect((await xctl(['describe', 'no/'])).err).toBe('error: "no/": expected KIND/NAME, e.g. node/host-1\n');
+  });
+});

@@ -1,4 +1,4 @@
-import { resolveKind, type Kind, type KindInfo } from '../../api/kinds.js';
+import type { Kind, KindInfo } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
 import { matchLabels } from '../../api/labels.js';
 import { NotFoundError } from '../../store/types.js';
@@ -9,6 +9,7 @@ import { asList, columnWidths, skippedLines, renderTable, tableHeader, tableRow,
 import { eventsCommand, isEventsKind } from './events.js';
 import type { Command } from 'commander';
 import { KIND_HELP, collect, type RegisterCommand } from '../command.js';
+import { namesOfOneKind, type NamesOfKind } from './targets.js';
 
 export interface GetOptions { output?: string; selector?: string[]; watch?: boolean }
 
@@ -33,8 +34,7 @@ export function parseSelector(args: string[] | undefined): Record<string, string
 const matches = (o: AnyObject, sel: Record<string, string> | undefined) =>
   matchLabels(sel, o.metadata.labels);
 
-export async function getCommand(session: Session, io: CliIO, kindArg: string, names: string[], opts: GetOptions): Promise<number> {
-  const info = resolveKind(kindArg);
+export async function getCommand(session: Session, io: CliIO, { info, names }: NamesOfKind, opts: GetOptions): Promise<number> {
   const format = parseOutput(opts.output);
   const selector = parseSelector(opts.selector);
   const { items, revision, missing } = names.length
@@ -150,7 +150,7 @@ export function untilAborted(signal: AbortSignal | undefined): Promise<void> {
 export const registerGet: RegisterCommand = (program, { io, run }) => {
   program.command('get')
     .description('list objects of a kind, or show one')
-    .argument('<kind>', KIND_HELP)
+    .argument('<kind>', `${KIND_HELP}; or KIND/NAME...`)
     .argument('[names...]')
     .option('-o, --output <format>', 'wide, yaml or json')
     .option('-l, --selector <k=v>', 'label selector, k=v[,k=v]; repeatable', collect)
@@ -158,5 +158,5 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
     .option('--for <kind/name>', 'get events: only those of this object')
     .action((kind: string, names: string[], opts: GetOptions & { for?: string }, cmd: Command) => run((s) => (isEventsKind(kind)
       ? eventsCommand(s, io, names[0], opts)
-      : getCommand(s, io, kind, names, opts)), cmd));
+      : getCommand(s, io, namesOfOneKind('get', [kind, ...names]), opts)), cmd));
 };

@@ -1,6 +1,6 @@
 import { getCondition } from '../../api/conditions.js';
 import type { Condition } from '../../api/fields.js';
-import { resolveKind } from '../../api/kinds.js';
+import type { KindInfo } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
@@ -8,6 +8,7 @@ import { CliError, EXIT, UsageError } from '../exit.js';
 import { ref } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
+import { oneObject } from './targets.js';
 
 export interface WaitOptions { for?: string; timeout?: string }
 
@@ -54,8 +55,7 @@ function satisfied(goal: Goal, o: AnyObject | undefined): boolean {
  * Waits for the condition, also for objects that do not exist yet (HostSubnets appear once the
  * controller has made them). Exit 1 with the last observed state when the timeout passes.
  */
-export async function waitCommand(session: Session, io: CliIO, kindArg: string, name: string, opts: WaitOptions): Promise<number> {
-  const info = resolveKind(kindArg);
+export async function waitCommand(session: Session, io: CliIO, { info, name }: { info: KindInfo; name: string }, opts: WaitOptions): Promise<number> {
   const goal = parseFor(opts.for);
   const timeoutMs = parseDuration(opts.timeout);
   const store = session.store();
@@ -97,9 +97,10 @@ export async function waitCommand(session: Session, io: CliIO, kindArg: string, 
 export const registerWait: RegisterCommand = (program, { io, run }) => {
   program.command('wait')
     .description('wait until an object reaches a condition')
-    .argument('<kind>', KIND_HELP)
-    .argument('<name>')
+    .argument('<kind>', `${KIND_HELP}; or KIND/NAME`)
+    .argument('[name]')
     .option('--for <condition>', 'condition=Ready, condition=TYPE=False, or delete', 'condition=Ready')
     .option('--timeout <duration>', 'give up after this long (e.g. 30s, 2m)', '60s')
-    .action((kind: string, name: string, opts: WaitOptions, cmd: Command) => run((s) => waitCommand(s, io, kind, name, opts), cmd));
+    .action((kind: string, name: string | undefined, opts: WaitOptions, cmd: Command) =>
+      run((s) => waitCommand(s, io, oneObject('wait', name === undefined ? [kind] : [kind, name]), opts), cmd));
 };
