@@ -90,3 +90,19 @@ describe('KIND/NAME, the form xctl prints', () => {
     expect((await xctl(['describe', 'no/'])).err).toBe('error: "no/": expected KIND/NAME, e.g. node/host-1\n');
   });
 });
+
+describe('get -o name', () => {
+  it('prints KIND/NAME a line, which delete takes back', async () => {
+    await xctl(['apply', '-f', '-'], { stdin: `${nodeDoc('pipe-1', 'pipe')}---\n${nodeDoc('pipe-2', 'pipe')}` });
+    const listed = await xctl(['get', 'no', '-l', 'role=pipe', '-o', 'name']);
+    expect(listed).toMatchObject({ code: 0, out: 'node/pipe-1\nnode/pipe-2\n', err: '' });
+    expect(await xctl(['get', 'nodes', 'k-1', '-o', 'name'])).toMatchObject({ code: 0, out: 'node/k-1\n' });
+    const deleted = await xctl(['delete', ...listed.out.trim().split('\n')]);
+    expect(deleted).toMatchObject({ code: 0, out: 'node/pipe-1 deleted\nnode/pipe-2 deleted\n' });
+    expect((await store.list('Node', { labelSelector: { role: 'pipe' } })).items).toEqual([]);
+  });
+
+  it('prints nothing for an empty list, as json and yaml print no message', async () => {
+    expect(await xctl(['get', 'no', '-l', 'role=none', '-o', 'name'])).toEqual({ code: 0, out: '', err: '' });
+  });
+});

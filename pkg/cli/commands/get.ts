@@ -5,7 +5,7 @@ import { NotFoundError } from '../../store/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
-import { asList, columnWidths, skippedLines, renderTable, tableHeader, tableRow, toJson, toYaml, type OutputFormat } from '../format.js';
+import { asList, columnWidths, ref, skippedLines, renderTable, tableHeader, tableRow, toJson, toYaml, type OutputFormat } from '../format.js';
 import { eventsCommand, isEventsKind } from './events.js';
 import type { Command } from 'commander';
 import { KIND_HELP, collect, type RegisterCommand } from '../command.js';
@@ -15,8 +15,8 @@ export interface GetOptions { output?: string; selector?: string[]; watch?: bool
 
 export function parseOutput(o: string | undefined): OutputFormat {
   if (o === undefined) return 'table';
-  if (o === 'wide' || o === 'yaml' || o === 'json') return o;
-  throw new UsageError(`unknown output format "${o}"; use wide, yaml or json`);
+  if (o === 'wide' || o === 'yaml' || o === 'json' || o === 'name') return o;
+  throw new UsageError(`unknown output format "${o}"; use wide, yaml, json or name`);
 }
 
 /** -l k=v[,k2=v2] (repeatable): every pair must match, as kubectl's equality selectors. */
@@ -87,7 +87,10 @@ function printObjects(io: CliIO, kind: Kind, items: AnyObject[], format: OutputF
     io.out(renderTable(rows, widths));
     return widths;
   }
-  if (how.watch) {
+  if (format === 'name') {
+    // KIND/NAME a line, for scripts: what get, describe, delete and wait take back
+    for (const o of items) io.out(`${ref(o)}\n`);
+  } else if (how.watch) {
     // a stream: one document per object and per change
     for (const o of items) io.out(format === 'json' ? toJson(o) : `---\n${toYaml(o)}`);
   } else if (how.single && items.length === 1) {
@@ -116,6 +119,7 @@ async function watchRows(session: Session, io: CliIO, info: KindInfo, names: str
   revision: number, format: OutputFormat, widths: number[] | undefined): Promise<number> {
   const print = (o: AnyObject) => {
     if (format === 'json') io.out(toJson(o));
+    else if (format === 'name') io.out(`${ref(o)}\n`);
     else if (format === 'yaml') io.out(`---\n${toYaml(o)}`);
     else io.out(renderTable([tableRow(o, format === 'wide')], widths));
   };
@@ -152,7 +156,7 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
     .description('list objects of a kind, or show one')
     .argument('<kind>', `${KIND_HELP}; or KIND/NAME...`)
     .argument('[names...]')
-    .option('-o, --output <format>', 'wide, yaml or json')
+    .option('-o, --output <format>', 'wide, yaml, json or name (KIND/NAME a line)')
     .option('-l, --selector <k=v>', 'label selector, k=v[,k=v]; repeatable', collect)
     .option('-w, --watch', 'after listing, print objects as they change')
     .option('--for <kind/name>', 'get events: only those of this object')
