@@ -106,3 +106,10 @@ describe('get -o name', () => {
     expect(await xctl(['get', 'no', '-l', 'role=none', '-o', 'name'])).toEqual({ code: 0, out: '', err: '' });
   });
 });
+
+describe('get NAME -l', () => {
+  it('is a usage error, as in kubectl, instead of showing an object the selector does not match', async () => {
+    const r = await xctl(['get', 'no', 'k-1', '-l', 'role=linecard']);
+    expect(r).toEqual({ code: 2, out: '', err: 'error: give NAMEs or a label selector (-l), not both\n' });
+  });
+});

@@ -37,6 +37,8 @@ const matches = (o: AnyObject, sel: Record<string, string> | undefined) =>
 export async function getCommand(session: Session, io: CliIO, { info, names }: NamesOfKind, opts: GetOptions): Promise<number> {
   const format = parseOutput(opts.output);
   const selector = parseSelector(opts.selector);
+  // kubectl refuses it too: the selector would be silently ignored, showing a NAME it does not match
+  if (selector && names.length) throw new UsageError('give NAMEs or a label selector (-l), not both');
   const { items, revision, missing } = names.length
     ? await readNamed(session, io, info.kind, names)
     : await readListed(session, io, info.kind, selector);
