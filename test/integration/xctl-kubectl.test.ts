@@ -113,3 +113,14 @@ describe('get NAME -l', () => {
     expect(r).toEqual({ code: 2, out: '', err: 'error: give NAMEs or a label selector (-l), not both\n' });
   });
 });
+
+describe('wait --for condition=TYPE', () => {
+  it('matches the condition type in any case, as kubectl does', async () => {
+    await store.create({ apiVersion: 'xnet.io/v1alpha1', kind: 'HostSubnet', metadata: { name: 'w-ready' }, spec: { node: 'k-1', clusterNetwork: 'default', icc: true } } as never);
+    await store.writeStatus('HostSubnet', 'w-ready', { node: 'k-1' }, { conditions: [{ type: 'Ready', status: 'True' }] });
+    const r = await xctl(['wait', 'hs/w-ready', '--for=condition=ready', '--timeout', '1s']);
+    expect(r).toEqual({ code: 0, out: 'hostsubnet/w-ready condition met (Ready=True)\n', err: '' });
+    const other = await xctl(['wait', 'hs', 'w-ready', '--for', 'condition=READY=false', '--timeout', '100ms']);
+    expect(other).toMatchObject({ code: 1, err: 'error: timed out after 100ms waiting for hostsubnet/w-ready to reach condition Ready=False; Ready=True\n' });
+  });
+});
