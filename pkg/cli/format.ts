@@ -5,7 +5,7 @@ import type { Condition } from '../api/fields.js';
 import type { Kind } from '../api/kinds.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../api/types.js';
 
-export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json';
+export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name';
 
 export function ref(o: { kind: string; metadata: { name: string } }): string {
   return `${o.kind.toLowerCase()}/${o.metadata.name}`;

@@ -35,7 +35,8 @@ describe('flags', () => {
   it('accepts only known output formats', () => {
     expect(parseOutput(undefined)).toBe('table');
     expect(parseOutput('wide')).toBe('wide');
-    expect(() => parseOutput('xml')).toThrow(/wide, yaml or json/);
+    expect(parseOutput('name')).toBe('name');
+    expect(() => parseOutput('xml')).toThrow('unknown output format "xml"; use wide, yaml, json or name');
   });
 });
 

@@ -1,4 +1,3 @@
-import { resolveKind } from '../../api/kinds.js';
 import type { Kind } from '../../api/kinds.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
@@ -7,6 +6,7 @@ import { loadBatch } from './batch.js';
 import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure } from './progress.js';
+import { targetsOfAnyKind } from './targets.js';
 
 export interface DeleteOptions { filename?: string[]; ignoreNotFound?: boolean }
 
@@ -45,7 +45,7 @@ export async function deleteCommand(session: Session, io: CliIO, args: string[],
 export const registerDelete: RegisterCommand = (program, { io, run }) => {
   program.command('delete')
     .description('delete objects by kind and name, or those in manifests')
-    .argument('[kind-and-names...]', 'KIND NAME...')
+    .argument('[kind-and-names...]', 'KIND NAME..., or KIND/NAME...')
     .addOption(fileOption())
     .option('--ignore-not-found', 'an object that does not exist is not an error')
     .action((args: string[], opts: DeleteOptions, cmd: Command) => run((s) => deleteCommand(s, io, args, opts), cmd));
@@ -56,8 +56,7 @@ async function deleteTargets(io: CliIO, args: string[], opts: DeleteOptions): Pr
     if (args.length) throw new UsageError('give either KIND NAME or -f, not both');
     return (await loadBatch(io, opts.filename)).map((l) => ({ kind: l.object.kind, name: l.object.metadata.name }));
   }
-  const [kindArg, ...names] = args;
-  if (!kindArg || names.length === 0) throw new UsageError('usage: xctl delete KIND NAME... | -f FILE|DIR|-');
-  const { kind } = resolveKind(kindArg);
-  return names.map((name) => ({ kind, name }));
+  const targets = args.length ? targetsOfAnyKind('delete', args) : [];
+  if (targets.length === 0) throw new UsageError('usage: xctl delete KIND NAME... | KIND/NAME... | -f FILE|DIR|-');
+  return targets;
 }

@@ -1,5 +1,5 @@
-import { resolveKind } from '../../api/kinds.js';
 import type { Condition } from '../../api/fields.js';
+import type { KindInfo } from '../../api/kinds.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT } from '../exit.js';
@@ -8,10 +8,10 @@ import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
 import { describeEvents } from './events.js';
 import { readOne } from './get.js';
+import { oneObject } from './targets.js';
 
 /** kubectl-describe-like: identity, spec, status, then the conditions as a table. */
-export async function describeCommand(session: Session, io: CliIO, kindArg: string, name: string): Promise<number> {
-  const info = resolveKind(kindArg);
+export async function describeCommand(session: Session, io: CliIO, { info, name }: { info: KindInfo; name: string }): Promise<number> {
   const o = await readOne(session, io, info.kind, name);
   const m = o.metadata;
   const kv = (r: Record<string, string> | undefined) => (r && Object.keys(r).length ? Object.entries(r).map(([k, v]) => `${k}=${v}`).join('\n              ') : '<none>');
@@ -49,7 +49,8 @@ function indent(text: string): string {
 export const registerDescribe: RegisterCommand = (program, { io, run }) => {
   program.command('describe')
     .description('show an object: spec, status and conditions')
-    .argument('<kind>', KIND_HELP)
-    .argument('<name>')
-    .action((kind: string, name: string, _opts: unknown, cmd: Command) => run((s) => describeCommand(s, io, kind, name), cmd));
+    .argument('<kind>', `${KIND_HELP}; or KIND/NAME`)
+    .argument('[name]')
+    .action((kind: string, name: string | undefined, _opts: unknown, cmd: Command) =>
+      run((s) => describeCommand(s, io, oneObject('describe', name === undefined ? [kind] : [kind, name])), cmd));
 };

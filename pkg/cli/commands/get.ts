@@ -1,21 +1,22 @@
-import { resolveKind, type Kind, type KindInfo } from '../../api/kinds.js';
+import type { Kind, KindInfo } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
 import { matchLabels } from '../../api/labels.js';
 import { NotFoundError } from '../../store/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
-import { asList, columnWidths, skippedLines, renderTable, tableHeader, tableRow, toJson, toYaml, type OutputFormat } from '../format.js';
+import { asList, columnWidths, ref, skippedLines, renderTable, tableHeader, tableRow, toJson, toYaml, type OutputFormat } from '../format.js';
 import { eventsCommand, isEventsKind } from './events.js';
 import type { Command } from 'commander';
 import { KIND_HELP, collect, type RegisterCommand } from '../command.js';
+import { namesOfOneKind, type NamesOfKind } from './targets.js';
 
 export interface GetOptions { output?: string; selector?: string[]; watch?: boolean }
 
 export function parseOutput(o: string | undefined): OutputFormat {
   if (o === undefined) return 'table';
-  if (o === 'wide' || o === 'yaml' || o === 'json') return o;
-  throw new UsageError(`unknown output format "${o}"; use wide, yaml or json`);
+  if (o === 'wide' || o === 'yaml' || o === 'json' || o === 'name') return o;
+  throw new UsageError(`unknown output format "${o}"; use wide, yaml, json or name`);
 }
 
 /** -l k=v[,k2=v2] (repeatable): every pair must match, as kubectl's equality selectors. */
@@ -33,43 +34,73 @@ export function parseSelector(args: string[] | undefined): Record<string, string
 const matches = (o: AnyObject, sel: Record<string, string> | undefined) =>
   matchLabels(sel, o.metadata.labels);
 
-export async function getCommand(session: Session, io: CliIO, kindArg: string, name: string | undefined, opts: GetOptions): Promise<number> {
-  const info = resolveKind(kindArg);
+export async function getCommand(session: Session, io: CliIO, { info, names }: NamesOfKind, opts: GetOptions): Promise<number> {
   const format = parseOutput(opts.output);
   const selector = parseSelector(opts.selector);
-  const store = session.store();
-  let items: AnyObject[];
-  let revision: number;
-  if (name) {
-    revision = await store.revision();
-    items = [await readOne(session, io, info.kind, name)];
-  } else {
-    const list = await store.list(info.kind, { labelSelector: selector });
-    items = list.items;
-    revision = list.revision;
-    // A key that does not decode is not the list's failure: the good objects print, and one
-    // line per bad key says what was left out (exit 0).
-    io.err(skippedLines(list.skipped));
+  // kubectl refuses it too: the selector would be silently ignored, showing a NAME it does not match
+  if (selector && names.length) throw new UsageError('give NAMEs or a label selector (-l), not both');
+  const { items, revision, missing } = names.length
+    ? await readNamed(session, io, info.kind, names)
+    : await readListed(session, io, info.kind, selector);
+  if (items.length === 0 && !opts.watch && (format === 'table' || format === 'wide')) {
+    // a missing name has said so already; an empty list says it here, as kubectl does
+    if (!names.length) io.err(`No ${info.plural} found.\n`);
+    return missing ? EXIT.NOT_FOUND : EXIT.OK;
   }
-  const wide = format === 'wide';
-  let widths: number[] | undefined;
-  if (format === 'table' || wide) {
-    if (items.length === 0 && !opts.watch) {
-      io.err(`No ${info.plural} found.\n`);
-      return EXIT.OK;
+  const widths = printObjects(io, info.kind, items, format, { single: names.length === 1, watch: !!opts.watch });
+  // a watch of names that do not exist would never print them: the missing ones end it
+  if (missing) return EXIT.NOT_FOUND;
+  if (!opts.watch) return EXIT.OK;
+  return watchRows(session, io, info, names, selector, revision, format, widths);
+}
+
+interface Fetched { items: AnyObject[]; revision: number; missing: number }
+
+/** The named objects that exist, in the order given; each missing one is named on stderr and the rest still print, as kubectl does. */
+async function readNamed(session: Session, io: CliIO, kind: Kind, names: string[]): Promise<Fetched> {
+  const revision = await session.store().revision();
+  const items: AnyObject[] = [];
+  let missing = 0;
+  for (const name of names) {
+    try {
+      items.push(await readOne(session, io, kind, name));
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+      missing++;
+      io.err(`error: ${e.message}\n`);
     }
-    const rows = [tableHeader(info.kind, wide), ...items.map((o) => tableRow(o, wide))];
-    widths = columnWidths(rows);
+  }
+  return { items, revision, missing };
+}
+
+async function readListed(session: Session, io: CliIO, kind: Kind, selector: Record<string, string> | undefined): Promise<Fetched> {
+  const list = await session.store().list(kind, { labelSelector: selector });
+  // A key that does not decode is not the list's failure: the good objects print, and one
+  // line per bad key says what was left out (exit 0).
+  io.err(skippedLines(list.skipped));
+  return { items: list.items, revision: list.revision, missing: 0 };
+}
+
+/** The table (returns its column widths, which a watch's rows keep) or the documents: one object for a single NAME, else a List. */
+function printObjects(io: CliIO, kind: Kind, items: AnyObject[], format: OutputFormat, how: { single: boolean; watch: boolean }): number[] | undefined {
+  if (format === 'table' || format === 'wide') {
+    const rows = [tableHeader(kind, format === 'wide'), ...items.map((o) => tableRow(o, format === 'wide'))];
+    const widths = columnWidths(rows);
     io.out(renderTable(rows, widths));
-  } else if (opts.watch) {
+    return widths;
+  }
+  if (format === 'name') {
+    // KIND/NAME a line, for scripts: what get, describe, delete and wait take back
+    for (const o of items) io.out(`${ref(o)}\n`);
+  } else if (how.watch) {
     // a stream: one document per object and per change
     for (const o of items) io.out(format === 'json' ? toJson(o) : `---\n${toYaml(o)}`);
+  } else if (how.single && items.length === 1) {
+    io.out(format === 'json' ? toJson(items[0]) : toYaml(items[0]));
   } else {
-    const doc = name ? items[0] : asList(items);
-    io.out(format === 'json' ? toJson(doc) : toYaml(doc));
+    io.out(format === 'json' ? toJson(asList(items)) : toYaml(asList(items)));
   }
-  if (!opts.watch) return EXIT.OK;
-  return watchRows(session, io, info, name, selector, revision, format, widths);
+  return undefined;
 }
 
 /**
@@ -86,19 +117,21 @@ export async function readOne(session: Session, io: CliIO, kind: Kind, name: str
 }
 
 /** Prints each change as it happens, until interrupted; deleted objects print once more, as kubectl does. */
-async function watchRows(session: Session, io: CliIO, info: KindInfo, name: string | undefined, selector: Record<string, string> | undefined,
+async function watchRows(session: Session, io: CliIO, info: KindInfo, names: string[], selector: Record<string, string> | undefined,
   revision: number, format: OutputFormat, widths: number[] | undefined): Promise<number> {
   const print = (o: AnyObject) => {
     if (format === 'json') io.out(toJson(o));
+    else if (format === 'name') io.out(`${ref(o)}\n`);
     else if (format === 'yaml') io.out(`---\n${toYaml(o)}`);
     else io.out(renderTable([tableRow(o, format === 'wide')], widths));
   };
+  const wanted = (o: AnyObject) => (names.length ? names.includes(o.metadata.name) : matches(o, selector));
   const w = await session.store().watch(info.kind, revision, {
     onEvent: (e) => {
-      if (name ? e.object.metadata.name === name : matches(e.object, selector)) print(e.object);
+      if (wanted(e.object)) print(e.object);
     },
     onRelist: (l) => {
-      for (const o of l.items) if (name ? o.metadata.name === name : matches(o, selector)) print(o);
+      for (const o of l.items) if (wanted(o)) print(o);
       io.err(skippedLines(l.skipped));
     },
     onSkipped: (s) => io.err(skippedLines([s])),
@@ -123,13 +156,13 @@ export function untilAborted(signal: AbortSignal | undefined): Promise<void> {
 export const registerGet: RegisterCommand = (program, { io, run }) => {
   program.command('get')
     .description('list objects of a kind, or show one')
-    .argument('<kind>', KIND_HELP)
-    .argument('[name]')
-    .option('-o, --output <format>', 'wide, yaml or json')
+    .argument('<kind>', `${KIND_HELP}; or KIND/NAME...`)
+    .argument('[names...]')
+    .option('-o, --output <format>', 'wide, yaml, json or name (KIND/NAME a line)')
     .option('-l, --selector <k=v>', 'label selector, k=v[,k=v]; repeatable', collect)
     .option('-w, --watch', 'after listing, print objects as they change')
     .option('--for <kind/name>', 'get events: only those of this object')
-    .action((kind: string, name: string | undefined, opts: GetOptions & { for?: string }, cmd: Command) => run((s) => (isEventsKind(kind)
-      ? eventsCommand(s, io, name, opts)
-      : getCommand(s, io, kind, name, opts)), cmd));
+    .action((kind: string, names: string[], opts: GetOptions & { for?: string }, cmd: Command) => run((s) => (isEventsKind(kind)
+      ? eventsCommand(s, io, names[0], opts)
+      : getCommand(s, io, namesOfOneKind('get', [kind, ...names]), opts)), cmd));
 };

@@ -1,6 +1,5 @@
-import { getCondition } from '../../api/conditions.js';
 import type { Condition } from '../../api/fields.js';
-import { resolveKind } from '../../api/kinds.js';
+import type { KindInfo } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
@@ -8,6 +7,7 @@ import { CliError, EXIT, UsageError } from '../exit.js';
 import { ref } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
+import { oneObject } from './targets.js';
 
 export interface WaitOptions { for?: string; timeout?: string }
 
@@ -35,37 +35,55 @@ export function parseDuration(s: string | undefined, dflt = 60_000): number {
   return total;
 }
 
+/**
+ * The goal's condition on the object. Its type matches in any case, as kubectl's wait does
+ * (`--for condition=ready`): a wait for a spelling no one writes could never end.
+ */
+function conditionOf(goal: Goal, o: AnyObject | undefined): Condition | undefined {
+  if (goal.type !== 'condition' || !o) return undefined;
+  const want = goal.condition.toLowerCase();
+  return (o.status as { conditions?: Condition[] } | undefined)?.conditions?.find((c) => c.type.toLowerCase() === want);
+}
+
+/** "deletion" or "condition Ready=True", with the type as the object spells it once it has it. */
+function goalText(goal: Goal, o: AnyObject | undefined): string {
+  if (goal.type === 'delete') return 'deletion';
+  return `condition ${conditionOf(goal, o)?.type ?? goal.condition}=${goal.status}`;
+}
+
 function describeState(goal: Goal, o: AnyObject | undefined): string {
   if (!o) return 'it does not exist';
   if (goal.type === 'delete') return 'it still exists';
-  const c = getCondition((o.status as { conditions?: Condition[] } | undefined)?.conditions, goal.condition);
+  const c = conditionOf(goal, o);
   if (!c) return `it has no ${goal.condition} condition yet`;
   return `${c.type}=${c.status}${c.reason ? `, reason ${c.reason}` : ''}${c.message ? `: ${c.message}` : ''}`;
 }
 
 function satisfied(goal: Goal, o: AnyObject | undefined): boolean {
   if (goal.type === 'delete') return !o;
-  if (!o) return false;
-  const c = getCondition((o.status as { conditions?: Condition[] } | undefined)?.conditions, goal.condition);
-  return c?.status === goal.status;
+  return conditionOf(goal, o)?.status === goal.status;
+}
+
+/** What wait prints when the goal is reached: "deleted" or "condition met (Ready=True)". */
+function reachedText(label: string, goal: Goal, o: AnyObject | undefined): string {
+  if (goal.type === 'delete') return `${label} deleted\n`;
+  return `${label} condition met (${conditionOf(goal, o)?.type ?? goal.condition}=${goal.status})\n`;
 }
 
 /**
  * Waits for the condition, also for objects that do not exist yet (HostSubnets appear once the
  * controller has made them). Exit 1 with the last observed state when the timeout passes.
  */
-export async function waitCommand(session: Session, io: CliIO, kindArg: string, name: string, opts: WaitOptions): Promise<number> {
-  const info = resolveKind(kindArg);
+export async function waitCommand(session: Session, io: CliIO, { info, name }: { info: KindInfo; name: string }, opts: WaitOptions): Promise<number> {
   const goal = parseFor(opts.for);
   const timeoutMs = parseDuration(opts.timeout);
   const store = session.store();
   const label = `${info.kind.toLowerCase()}/${name}`;
-  const goalText = goal.type === 'delete' ? 'deletion' : `condition ${goal.condition}=${goal.status}`;
 
   const revision = await store.revision();
   let last = await store.get(info.kind, name);
   if (satisfied(goal, last)) {
-    io.out(`${label} ${goal.type === 'delete' ? 'deleted' : `condition met (${goal.condition}=${goal.status})`}\n`);
+    io.out(reachedText(label, goal, last));
     return EXIT.OK;
   }
   let done!: (ok: boolean) => void;
@@ -82,11 +100,11 @@ export async function waitCommand(session: Session, io: CliIO, kindArg: string, 
   try {
     const ok = await finished;
     if (ok) {
-      io.out(`${label} ${goal.type === 'delete' ? 'deleted' : `condition met (${(goal as { condition: string }).condition}=${(goal as { status: string }).status})`}\n`);
+      io.out(reachedText(label, goal, last));
       return EXIT.OK;
     }
     const why = io.signal?.aborted ? 'interrupted' : `timed out after ${opts.timeout ?? '60s'}`;
-    throw new CliError(EXIT.FAILED, `${why} waiting for ${last ? ref(last) : label} to reach ${goalText}; ${describeState(goal, last)}`);
+    throw new CliError(EXIT.FAILED, `${why} waiting for ${last ? ref(last) : label} to reach ${goalText(goal, last)}; ${describeState(goal, last)}`);
   } finally {
     clearTimeout(timer);
     io.signal?.removeEventListener('abort', onAbort);
@@ -97,9 +115,10 @@ export async function waitCommand(session: Session, io: CliIO, kindArg: string, 
 export const registerWait: RegisterCommand = (program, { io, run }) => {
   program.command('wait')
     .description('wait until an object reaches a condition')
-    .argument('<kind>', KIND_HELP)
-    .argument('<name>')
+    .argument('<kind>', `${KIND_HELP}; or KIND/NAME`)
+    .argument('[name]')
     .option('--for <condition>', 'condition=Ready, condition=TYPE=False, or delete', 'condition=Ready')
     .option('--timeout <duration>', 'give up after this long (e.g. 30s, 2m)', '60s')
-    .action((kind: string, name: string, opts: WaitOptions, cmd: Command) => run((s) => waitCommand(s, io, kind, name, opts), cmd));
+    .action((kind: string, name: string | undefined, opts: WaitOptions, cmd: Command) =>
+      run((s) => waitCommand(s, io, oneObject('wait', name === undefined ? [kind] : [kind, name]), opts), cmd));
 };

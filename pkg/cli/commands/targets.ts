@@ -1,0 +1,49 @@
+// Which objects a command names: `KIND NAME...` or `KIND/NAME...`, as kubectl takes them. The
+// second is the form xctl itself prints (`node/host-1 created`, `get -o name`, the OBJECT
+// column of events), so a line of its output can be pasted back into get, describe, delete
+// or wait.
+import { resolveKind, type Kind, type KindInfo } from '../../api/kinds.js';
+import { UsageError } from '../exit.js';
+
+export interface Target { kind: Kind; name: string }
+export interface NamesOfKind { info: KindInfo; names: string[] }
+
+const isSlashed = (arg: string) => arg.includes('/');
+
+/** `KIND NAME...` (names may be none) or `KIND/NAME...` of a single kind. */
+export function namesOfOneKind(command: string, args: string[]): NamesOfKind {
+  const [first, ...rest] = args;
+  if (!isSlashed(first)) {
+    const info = resolveKind(first);
+    const pasted = rest.find(isSlashed);
+    if (pasted !== undefined) {
+      throw new UsageError(`give KIND NAME... or KIND/NAME..., not both: "xctl ${command} ${first} ${pasted.split('/').pop()}" or "xctl ${command} ${pasted}"`);
+    }
+    return { info, names: rest };
+  }
+  const targets = args.map(slashed);
+  if (targets.some((t) => t.info.kind !== targets[0].info.kind)) {
+    throw new UsageError(`${command} shows one kind at a time; run it once per kind`);
+  }
+  return { info: targets[0].info, names: targets.map((t) => t.name) };
+}
+
+/** delete's objects: `KIND NAME...`, or `KIND/NAME...` of any kinds. */
+export function targetsOfAnyKind(command: string, args: string[]): Target[] {
+  if (args.every(isSlashed)) return args.map(slashed).map((t) => ({ kind: t.info.kind, name: t.name }));
+  const { info, names } = namesOfOneKind(command, args);
+  return names.map((name) => ({ kind: info.kind, name }));
+}
+
+/** Exactly one object, for describe and wait. */
+export function oneObject(command: string, args: string[]): { info: KindInfo; name: string } {
+  const { info, names } = namesOfOneKind(command, args);
+  if (names.length !== 1) throw new UsageError(`usage: xctl ${command} KIND NAME, or KIND/NAME`);
+  return { info, name: names[0] };
+}
+
+function slashed(arg: string): { info: KindInfo; name: string } {
+  const m = /^([^/]+)\/([^/]+)$/.exec(arg);
+  if (!m) throw new UsageError(`"${arg}": expected KIND/NAME, e.g. node/host-1`);
+  return { info: resolveKind(m[1]), name: m[2] };
+}
