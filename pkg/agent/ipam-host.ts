@@ -69,7 +69,7 @@ export class AgentIpam {
     this.ctx.log.info('serving Docker IPAM plugin', { socket });
     // Requests wait for it: what Docker's containers hold is recorded before any address goes out.
     void this.nodeIpam.adopt();
-    return () => server.close();
+    return async () => { await server.close(); await this.nodeIpam.close(); };
   }
 }
 

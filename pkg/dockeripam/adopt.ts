@@ -89,9 +89,14 @@ export class Adoption {
   /** Docker released ip (ReleaseAddress): a list read before now must not make it live again. */
   noteReleased(mvn: string, ip: string): void { this.releasedMeanwhile?.add(`${mvn} ${ip}`); }
 
+  private closed = false;
+
+  /** The plugin stops: no further try, and a list still on its way is not recorded. */
+  close(): void { this.closed = true; }
+
   /** Reads Docker and records what its containers hold; one run at a time, none once adopted. */
   run(): Promise<void> {
-    if (this.done) return Promise.resolve();
+    if (this.done || this.closed) return Promise.resolve();
     this.running ??= this.tries().finally(() => { this.running = undefined; });
     return this.running;
   }
@@ -113,7 +118,7 @@ export class Adoption {
 
   private async tries(): Promise<void> {
     const { attempts = 5, everyMs = 2000, tryMs = 15_000 } = this.o.retry ?? {};
-    for (let i = 1; i <= attempts; i++) {
+    for (let i = 1; i <= attempts && !this.closed; i++) {
       this.releasedMeanwhile = new Set();
       try {
         this.record(await withTimeout(this.o.list(), tryMs, "reading Docker's endpoints"));
@@ -129,6 +134,7 @@ export class Adoption {
   }
 
   private record(seen: SeenEndpoint[]): void {
+    if (this.closed) return;
     const { book, log } = this.o;
     const gone = this.releasedMeanwhile;
     const current = gone?.size ? seen.filter((e) => !gone.has(`${e.mvn} ${e.ip}`)) : seen;

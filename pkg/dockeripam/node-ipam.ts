@@ -125,19 +125,40 @@ export class NodeIpam implements IpamBackend {
     });
   }
 
-  private warming = new Set<string>();
+  /** background probe passes in flight, per MacvlanNet */
+  private warming = new Map<string, Promise<void>>();
+  private closed = false;
 
   /** Probes the free addresses not probed yet in the background, so requests rarely wait for one. */
-  async warm(mvn: string): Promise<void> {
+  warm(mvn: string): Promise<void> {
     const probe = this.o.probe;
-    if (!probe || this.warming.has(mvn)) return;
-    this.warming.add(mvn);
-    try {
-      const todo = this.o.book.free(mvn).filter((ip) => !this.o.book.isProbed(mvn, ip));
-      for (let i = 0; i < todo.length; i += 4) {
-        await Promise.all(todo.slice(i, i + 4).map(async (ip) => this.judge(mvn, ip, await probe(mvn, ip))));
-      }
-    } finally { this.warming.delete(mvn); }
+    if (!probe || this.closed) return Promise.resolve();
+    let run = this.warming.get(mvn);
+    if (!run) {
+      run = this.probeFree(mvn, probe).finally(() => this.warming.delete(mvn));
+      this.warming.set(mvn, run);
+    }
+    return run;
+  }
+
+  private async probeFree(mvn: string, probe: NonNullable<NodeIpamOptions['probe']>): Promise<void> {
+    const todo = this.o.book.free(mvn).filter((ip) => !this.o.book.isProbed(mvn, ip));
+    for (let i = 0; i < todo.length && !this.closed; i += 4) {
+      await Promise.all(todo.slice(i, i + 4).map(async (ip) => this.judge(mvn, ip, await probe(mvn, ip))));
+    }
+  }
+
+  /**
+   * Stops background work: the probe passes end after their batch in flight (awaited, at most
+   * one probe's bound), the adoption records nothing more. An agent started next then reads a
+   * journal no pass of this one rewrites. (A Docker request still being answered is not
+   * awaited: one waiting for the controller may take its 20 s bound, and Docker's connection
+   * is closed under it anyway.)
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.adoption?.close();
+    await Promise.allSettled([...this.warming.values()]);
   }
 
   /** Records a probe's outcome; true when the address may be handed out. */

@@ -150,3 +150,18 @@ describe('the plugin adopts what Docker has before answering', () => {
     expect(await ipam.requestAddress({ PoolID: 'mv' })).toBe('10.9.0.10/24');
   });
 });
+
+describe('the plugin stopping while Docker is being read', () => {
+  it('records nothing from a list that arrives after close()', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    book.setPool('mv', ['10.9.0.10'], net);
+    let answer!: (eps: SeenEndpoint[]) => void;
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, dockerEndpoints: () => new Promise<SeenEndpoint[]>((r) => { answer = r; }) });
+    const run = ipam.adopt();
+    await sleep(10);
+    await ipam.close();
+    answer([ep('10.9.0.10', 'c1')]);
+    await run;
+    expect(book.report('mv').assigned).toEqual([]); // the agent that starts next reads the journal and Docker itself
+  });
+});

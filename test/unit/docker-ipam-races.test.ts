@@ -109,3 +109,23 @@ describe('xnet IPAM plugin: the bound on a Docker request', () => {
     expect(probes).toBeLessThanOrEqual(2); // 60 ms each: a third would begin past the 100 ms bound
   });
 });
+
+describe('xnet IPAM plugin: stopping', () => {
+  it('close() waits for the background probes: nothing writes the journal after it', async () => {
+    let saves = 0;
+    const journal = new MemoryJournal();
+    const save = journal.save.bind(journal);
+    journal.save = (s) => { saves++; save(s); };
+    const book = new AddressBook(journal, () => {});
+    book.setPool('m', [A(10), A(11), A(12), A(13), A(14), A(15), A(16), A(17)], { subnet: '10.9.0.0/24' });
+    const probe = async () => { await new Promise((r) => setTimeout(r, 40)); return 'free' as const; };
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe });
+    void ipam.warm('m');
+    await new Promise((r) => setTimeout(r, 10)); // the first four probes are out
+    await ipam.close();
+    const atClose = saves;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(saves).toBe(atClose);
+    expect(book.free('m').filter((ip) => !book.isProbed('m', ip))).toHaveLength(4); // the pass stopped after its batch
+  });
+});
