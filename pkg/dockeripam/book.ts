@@ -60,7 +60,7 @@ export class AddressBook {
   /** The controller's current list of this node's addresses (from MacvlanNet status). */
   setPool(mvn: string, addresses: string[], net: { subnet: string; gateway?: string }): void {
     const b = this.book(mvn);
-    if (b.subnet !== net.subnet || b.gateway !== net.gateway) { b.subnet = net.subnet; b.gateway = net.gateway; this.journal.save(this.state); }
+    if (b.subnet !== net.subnet || b.gateway !== net.gateway) { b.subnet = net.subnet; b.gateway = net.gateway; this.save(); }
     const pool = new Set(addresses);
     const same = b.pool.length === pool.size && b.pool.every((a) => pool.has(a));
     // Returned/external entries are done once the controller has dropped them; requests once granted.
@@ -124,7 +124,7 @@ export class AddressBook {
     const a = this.book(mvn).assigned[ip];
     if (!a || a.container !== container || (a.restarts === facts.restarts && a.pinned === facts.pinned)) return;
     a.restarts = facts.restarts; a.pinned = facts.pinned;
-    this.journal.save(this.state);
+    this.save();
   }
 
   /** What was learnt of a container is stale (docker update): learnt again at the next sync. */
@@ -137,7 +137,7 @@ export class AddressBook {
         changed = true;
       }
     }
-    if (changed) this.journal.save(this.state);
+    if (changed) this.save();
   }
 
   isKept(mvn: string, ip: string): boolean { return this.book(mvn).assigned[ip]?.released !== undefined; }
@@ -247,7 +247,7 @@ export class AddressBook {
 
   markProbed(mvn: string, ip: string): void {
     const b = this.book(mvn);
-    if (!b.probed.includes(ip)) { b.probed.push(ip); this.journal.save(this.state); }
+    if (!b.probed.includes(ip)) { b.probed.push(ip); this.save(); }
   }
 
   /** Asks the controller for a specific address (docker run --ip) or for more addresses. */
@@ -279,7 +279,7 @@ export class AddressBook {
   forget(mvn: string): void {
     if (!this.state.nets[mvn]) return;
     delete this.state.nets[mvn];
-    this.journal.save(this.state);
+    this.save();
   }
 
   /** What goes into this node's MacvlanNet status for the controller. */
@@ -293,8 +293,23 @@ export class AddressBook {
     };
   }
 
+  private closed = false;
+
+  /**
+   * The agent stops: the journal is written no more, so what a request or probe still in
+   * flight changes dies with this process, as after a crash, and the agent started next reads
+   * the journal as this one left it.
+   */
+  close(): void { this.closed = true; }
+
+  /** Writes the journal, unless closed. */
+  private save(): void {
+    if (!this.closed) this.journal.save(this.state);
+  }
+
   private persist(mvn: string): void {
-    this.journal.save(this.state);
+    if (this.closed) return;
+    this.save();
     this.onChange(mvn);
   }
 }

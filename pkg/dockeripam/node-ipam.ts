@@ -66,6 +66,8 @@ export class NodeIpam implements IpamBackend {
     // The agent may not have heard from Docker yet (it just started): ask, rather than take
     // its silence for a restore that would let requests skip the adoption.
     if (this.o.dockerPing && await this.o.dockerPing().catch(() => false)) return;
+    // the event stream may have connected while the ping was out: Docker answers, no restore
+    if (this.dockerUp) return;
     this.restoringSince = Date.now();
   }
 
@@ -135,7 +137,10 @@ export class NodeIpam implements IpamBackend {
     if (!probe || this.closed) return Promise.resolve();
     let run = this.warming.get(mvn);
     if (!run) {
-      run = this.probeFree(mvn, probe).finally(() => this.warming.delete(mvn));
+      run = this.probeFree(mvn, probe)
+        // e.g. the journal cannot be written (disk full): logged, never an unhandled rejection
+        .catch((e) => { this.o.log.warn('IPAM: background ARP probes stopped', { macvlanNet: mvn, error: String(e) }); })
+        .finally(() => this.warming.delete(mvn));
       this.warming.set(mvn, run);
     }
     return run;
@@ -149,16 +154,15 @@ export class NodeIpam implements IpamBackend {
   }
 
   /**
-   * Stops background work: the probe passes end after their batch in flight (awaited, at most
-   * one probe's bound), the adoption records nothing more. An agent started next then reads a
-   * journal no pass of this one rewrites. (A Docker request still being answered is not
-   * awaited: one waiting for the controller may take its 20 s bound, and Docker's connection
-   * is closed under it anyway.)
+   * The plugin stops: the book writes its journal no more (an agent started next reads it as
+   * this one left it, whatever a probe, a request or the adoption still in flight does), the
+   * probe passes end after their batch, the adoption records nothing more. Nothing is awaited:
+   * a request may wait 20 s for the controller, a probe seconds.
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.o.book.close();
     this.adoption?.close();
-    await Promise.allSettled([...this.warming.values()]);
   }
 
   /** Records a probe's outcome; true when the address may be handed out. */
@@ -240,11 +244,12 @@ export class NodeIpam implements IpamBackend {
     if (back) { book.lend(mvn, back); return back; }
     for (;;) {
       let moved = false;
+      let unchecked = false;
       for (const ip of book.free(mvn)) {
         if (this.o.probe && !book.isProbed(mvn, ip)) {
           // a probe takes up to seconds: none begins past the request's bound (Docker's client
-          // gives up at 30 s and replays the call with an empty body)
-          if (Date.now() > deadline) throw new XnetIpamError('Busy', `no address on MacvlanNet ${mvn} could be checked by ARP within ${this.waitMs()} ms of the request; try again`);
+          // gives up at 30 s and replays the call with an empty body); one checked already may still go
+          if (Date.now() > deadline) { unchecked = true; continue; }
           if (!this.judge(mvn, ip, await this.o.probe(mvn, ip))) continue;
         }
         // The probe awaited: meanwhile the address may have been returned to the controller
@@ -253,6 +258,7 @@ export class NodeIpam implements IpamBackend {
         book.assign(mvn, ip);
         return ip;
       }
+      if (unchecked) throw new XnetIpamError('Busy', `no address on MacvlanNet ${mvn} could be checked by ARP within ${this.waitMs()} ms of the request; try again`);
       if (Date.now() > deadline) throw new XnetIpamError('PoolExhausted', `no free address on MacvlanNet ${mvn} for this node (the controller gave none in time; is ipRange used up?)`);
       if (moved) continue; // the book changed while probing: look again at what is free now
       book.ask(mvn, { more: 1 });

@@ -142,6 +142,18 @@ describe('the plugin adopts what Docker has before answering', () => {
     expect(await request).toBe('10.9.0.11/24');
   });
 
+  it('Docker answering while an Activate\'s ping is out is no restore, whatever the ping says', async () => {
+    const book = lostJournal();
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs: 300,
+      dockerEndpoints: () => new Promise<SeenEndpoint[]>(() => {}),
+      dockerPing: async () => { await sleep(50); return false; } });
+    const activated = ipam.activate();
+    await sleep(10);
+    ipam.dockerAnswers(true); // the agent's event stream connects while the ping is out
+    await activated;
+    await expect(ipam.requestAddress({ PoolID: 'mv' })).rejects.toThrow(/not yet read/); // waits for adoption, not served
+  });
+
   it('a restoring dockerd (its API not answering yet) is answered without waiting: it released every address it held', async () => {
     const book = lostJournal();
     const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs: 100, dockerEndpoints: () => new Promise<SeenEndpoint[]>(() => {}), dockerPing: async () => false });
