@@ -102,7 +102,7 @@ export function tableRow(o: AnyObject, wide: boolean): string[] {
 /** Columns padded to the widest cell plus three spaces, as kubectl prints them. */
 export function renderTable(rows: string[][], widths?: number[]): string {
   const w = widths ?? columnWidths(rows);
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i] + 3))).join('').trimEnd() + '\n').join('');
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.max(w[i] ?? 0, c.length) + 3))).join('').trimEnd() + '\n').join('');
 }
 
 export function columnWidths(rows: string[][]): number[] {

@@ -124,3 +124,16 @@ describe('wait --for condition=TYPE', () => {
     expect(other).toMatchObject({ code: 1, err: 'error: timed out after 100ms waiting for hostsubnet/w-ready to reach condition Ready=False; Ready=True\n' });
   });
 });
+
+describe('get --no-headers', () => {
+  it('prints the rows alone, columns aligned among themselves, as kubectl does', async () => {
+    const r = await xctl(['get', 'no', '-l', 'role=linecard', '--no-headers']);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(['k-2', 'k-3']);
+    expect(r.out).not.toMatch(/NAME/);
+    const wide = await xctl(['get', 'no', 'k-1', '-o', 'wide', '--no-headers']);
+    expect(wide.out.trimEnd().split('\n')).toHaveLength(1);
+    expect(wide.out).toMatch(/^k-1\s/);
+  });
+});

@@ -85,3 +85,10 @@ describe('output', () => {
     expect(textDiff('same\n', 'same\n')).toBe('');
   });
 });
+
+describe('renderTable with the widths of earlier rows (a watch)', () => {
+  it('keeps columns apart when a row is wider than, or has no, known widths', () => {
+    expect(renderTable([['abc', 'd', 'e']], [])).toBe('abc   d   e\n');
+    expect(renderTable([['abcdef', 'x']], [2])).toBe('abcdef   x\n');
+  });
+});

@@ -11,7 +11,11 @@ import type { Command } from 'commander';
 import { KIND_HELP, collect, type RegisterCommand } from '../command.js';
 import { namesOfOneKind, type NamesOfKind } from './targets.js';
 
-export interface GetOptions { output?: string; selector?: string[]; watch?: boolean }
+export interface GetOptions {
+  output?: string; selector?: string[]; watch?: boolean;
+  /** --no-headers sets it false: the table's rows without its header line */
+  headers?: boolean;
+}
 
 export function parseOutput(o: string | undefined): OutputFormat {
   if (o === undefined) return 'table';
@@ -47,7 +51,7 @@ export async function getCommand(session: Session, io: CliIO, { info, names }: N
     if (!names.length) io.err(`No ${info.plural} found.\n`);
     return missing ? EXIT.NOT_FOUND : EXIT.OK;
   }
-  const widths = printObjects(io, info.kind, items, format, { single: names.length === 1, watch: !!opts.watch });
+  const widths = printObjects(io, info.kind, items, format, { single: names.length === 1, watch: !!opts.watch, headers: opts.headers !== false });
   // a watch of names that do not exist would never print them: the missing ones end it
   if (missing) return EXIT.NOT_FOUND;
   if (!opts.watch) return EXIT.OK;
@@ -82,9 +86,9 @@ async function readListed(session: Session, io: CliIO, kind: Kind, selector: Rec
 }
 
 /** The table (returns its column widths, which a watch's rows keep) or the documents: one object for a single NAME, else a List. */
-function printObjects(io: CliIO, kind: Kind, items: AnyObject[], format: OutputFormat, how: { single: boolean; watch: boolean }): number[] | undefined {
+function printObjects(io: CliIO, kind: Kind, items: AnyObject[], format: OutputFormat, how: { single: boolean; watch: boolean; headers: boolean }): number[] | undefined {
   if (format === 'table' || format === 'wide') {
-    const rows = [tableHeader(kind, format === 'wide'), ...items.map((o) => tableRow(o, format === 'wide'))];
+    const rows = [...(how.headers ? [tableHeader(kind, format === 'wide')] : []), ...items.map((o) => tableRow(o, format === 'wide'))];
     const widths = columnWidths(rows);
     io.out(renderTable(rows, widths));
     return widths;
@@ -161,6 +165,7 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
     .option('-o, --output <format>', 'wide, yaml, json or name (KIND/NAME a line)')
     .option('-l, --selector <k=v>', 'label selector, k=v[,k=v]; repeatable', collect)
     .option('-w, --watch', 'after listing, print objects as they change')
+    .option('--no-headers', 'tables without their header line')
     .option('--for <kind/name>', 'get events: only those of this object')
     .action((kind: string, names: string[], opts: GetOptions & { for?: string }, cmd: Command) => run((s) => (isEventsKind(kind)
       ? eventsCommand(s, io, names[0], opts)
