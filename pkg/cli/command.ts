@@ -22,3 +22,17 @@ export const collect = (v: string, prev: string[] | undefined): string[] => [...
 
 export const fileOption = (): Option =>
   new Option('-f, --filename <path>', 'manifest file, directory (*.yaml, *.yml, *.json) or - for stdin; repeatable').argParser(collect);
+
+/**
+ * Adds a command tree built on its own (new Command) under `parent` with the settings that
+ * `parent.command()` would have given it: output through the CLI's io, the usage hint after
+ * errors, errors thrown to xctl instead of exiting the process.
+ */
+export function addInheriting(parent: Command, child: Command): void {
+  parent.addCommand(child);
+  const inherit = (from: Command, to: Command) => {
+    to.copyInheritedSettings(from);
+    for (const sub of to.commands) inherit(to, sub);
+  };
+  inherit(parent, child);
+}

@@ -207,6 +207,19 @@ describe('xctl apply', () => {
     expect(help.code).toBe(0);
     expect(help.out).toContain('Exit codes');
   });
+
+  it('auth and lab usage errors and help go where every other command\'s go, with the same hint', async () => {
+    const auth = await xctl(['auth', 'add-node', 'n1']);
+    expect(auth.code).toBe(2);
+    expect(auth.err).toContain("error: required option '--ca-dir <dir>' not specified");
+    expect(auth.err).toContain('(run with --help for usage)');
+    const lab = await xctl(['lab', 'exec']);
+    expect(lab.code).toBe(2);
+    expect(lab.err).toContain("error: missing required argument 'host'");
+    const help = await xctl(['lab', 'up', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('--controllers <n>');
+  });
 });
 
 describe('xctl diff', () => {

@@ -12,7 +12,7 @@ import { DEFAULT_PREFIX, Keys } from '../../store/keys.js';
 import { connection, type GlobalOptions } from '../connect.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
 import type { CliIO } from '../io.js';
-import type { RegisterCommand } from '../command.js';
+import { addInheriting, type RegisterCommand } from '../command.js';
 
 type Out = (s: string) => void;
 
@@ -113,5 +113,5 @@ export function authCommand(io: CliIO): Command {
 }
 
 export const registerAuth: RegisterCommand = (program, { io }) => {
-  program.addCommand(authCommand(io));
+  addInheriting(program, authCommand(io));
 };

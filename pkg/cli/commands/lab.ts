@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { Command, InvalidArgumentError } from 'commander';
 import { CliError } from '../exit.js';
 import type { CliIO } from '../io.js';
-import type { RegisterCommand } from '../command.js';
+import { addInheriting, type RegisterCommand } from '../command.js';
 import { parseEndpoints } from '../../etcd/client.js';
 import { destroyLab } from '../../lab/down.js';
 import { LabError } from '../../lab/errors.js';
@@ -126,5 +126,5 @@ export function labCommand(io: CliIO): Command {
 }
 
 export const registerLab: RegisterCommand = (program, { io }) => {
-  program.addCommand(labCommand(io));
+  addInheriting(program, labCommand(io));
 };
