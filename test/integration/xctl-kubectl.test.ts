@@ -80,6 +80,15 @@ describe('KIND/NAME, the form xctl prints', () => {
     expect(await store.get('ClusterNetwork', 'gone-cn')).toBeUndefined();
   });
 
+  it('delete of one object named twice (both forms) deletes it once', async () => {
+    await xctl(['apply', '-f', '-'], { stdin: nodeDoc('twice', 'x') });
+    const r = await xctl(['delete', 'node', 'twice', 'twice']);
+    expect(r).toMatchObject({ code: 0, out: 'node/twice deleted\n', err: '' });
+    expect(await store.get('Node', 'twice')).toBeUndefined();
+    await xctl(['apply', '-f', '-'], { stdin: nodeDoc('twice', 'x') });
+    expect(await xctl(['delete', 'no/twice', 'node/twice'])).toMatchObject({ code: 0, out: 'node/twice deleted\n' });
+  });
+
   it('refuses a KIND followed by KIND/NAME, and get or describe of two kinds, as usage errors', async () => {
     const mixed = await xctl(['get', 'node', 'node/k-1']);
     expect(mixed).toMatchObject({ code: 2, out: '' });

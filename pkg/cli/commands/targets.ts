@@ -28,11 +28,21 @@ export function namesOfOneKind(command: string, args: string[]): NamesOfKind {
   return { info: targets[0].info, names: targets.map((t) => t.name) };
 }
 
-/** delete's objects: `KIND NAME...`, or `KIND/NAME...` of any kinds. */
+/**
+ * delete's objects: `KIND NAME...`, or `KIND/NAME...` of any kinds. An object named twice (a
+ * repeated NAME, `no/a node/a`) is deleted once: the user means that object, and a second
+ * delete of it in the same request could only report it gone.
+ */
 export function targetsOfAnyKind(command: string, args: string[]): Target[] {
-  if (args.every(isSlashed)) return args.map(slashed).map((t) => ({ kind: t.info.kind, name: t.name }));
-  const { info, names } = namesOfOneKind(command, args);
-  return names.map((name) => ({ kind: info.kind, name }));
+  let all: Target[];
+  if (args.every(isSlashed)) {
+    all = args.map(slashed).map((t) => ({ kind: t.info.kind, name: t.name }));
+  } else {
+    const { info, names } = namesOfOneKind(command, args);
+    all = names.map((name) => ({ kind: info.kind, name }));
+  }
+  const seen = new Set<string>();
+  return all.filter((t) => !seen.has(`${t.kind}/${t.name}`) && seen.add(`${t.kind}/${t.name}`));
 }
 
 /** Exactly one object, for describe and wait. */
