@@ -32,8 +32,9 @@ import { EventRecorder } from '../events/recorder.js';
 import { ObservedReporter } from '../verify/report.js';
 import { SelfCheck } from '../verify/self-check.js';
 import { RecordingDataplane } from '../verify/verify.js';
+import { XNET_VERSION } from '../version.js';
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION = XNET_VERSION;
 /** keys whose reconcile touches only the kernel (no Docker): the agent's kernel lane */
 const KERNEL_ONLY_KEYS = new Set([KEY_ROUTES, KEY_NAT]);
 

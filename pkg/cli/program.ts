@@ -18,6 +18,7 @@ import { registerVerify } from './commands/verify.js';
 import { registerTopology } from './commands/topology.js';
 import { registerAuth } from './commands/auth.js';
 import { registerLab } from './commands/lab.js';
+import { registerVersion } from './commands/version.js';
 
 /**
  * Every top-level command, in the order `xctl --help` lists them. A new command is a
@@ -36,6 +37,7 @@ const COMMANDS: RegisterCommand[] = [
   registerVerify,
   registerTopology,
   registerCompletion,
+  registerVersion,
 ];
 
 /** The program with its global flags and help, no commands yet. */

@@ -6,6 +6,8 @@ import { humanAge, renderTable } from '../../pkg/cli/format.js';
 import { textDiff } from '../../pkg/cli/diff.js';
 import { resolveEndpoints, DEFAULT_ENDPOINT } from '../../pkg/cli/connect.js';
 import { exitCodeFor, EXIT } from '../../pkg/cli/exit.js';
+import { readFileSync } from 'node:fs';
+import { runXctl } from '../../pkg/cli/program.js';
 import { ConflictError, NotFoundError } from '../../pkg/store/types.js';
 import { ManifestError } from '../../pkg/manifest/errors.js';
 import { UnknownKindError } from '../../pkg/api/kinds.js';
@@ -90,5 +92,15 @@ describe('renderTable with the widths of earlier rows (a watch)', () => {
   it('keeps columns apart when a row is wider than, or has no, known widths', () => {
     expect(renderTable([['abc', 'd', 'e']], [])).toBe('abc   d   e\n');
     expect(renderTable([['abcdef', 'x']], [2])).toBe('abcdef   x\n');
+  });
+});
+
+describe('xctl version', () => {
+  it('prints package.json\'s version, without etcd', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    let out = '';
+    const code = await runXctl(['version'], { out: (t) => { out += t; }, err: () => undefined, stdin: async () => '', env: { XCTL_ENDPOINTS: 'http://127.0.0.1:1' } });
+    expect(code).toBe(0);
+    expect(out).toBe(`Client Version: v${pkg.version}\n`);
   });
 });
