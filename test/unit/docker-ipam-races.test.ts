@@ -121,40 +121,38 @@ describe('xnet IPAM plugin: the bound, without giving up a checked address', () 
   });
 });
 
+/** A plugin whose pool holds `n` addresses, each ARP probe taking 40 ms, counting journal writes. */
+function probingPlugin(n: number): { book: AddressBook; ipam: NodeIpam; saves: () => number } {
+  let saves = 0;
+  const journal = new MemoryJournal();
+  const save = journal.save.bind(journal);
+  journal.save = (st) => { saves++; save(st); };
+  const book = new AddressBook(journal, () => {});
+  book.setPool('m', Array.from({ length: n }, (_, i) => A(10 + i)), { subnet: '10.9.0.0/24' });
+  const probe = async () => { await new Promise((r) => setTimeout(r, 40)); return 'free' as const; };
+  return { book, ipam: new NodeIpam({ book, log, otherHolder: () => undefined, probe }), saves: () => saves };
+}
+
 describe('xnet IPAM plugin: stopping', () => {
   it('a request still being answered when the plugin closes writes no journal after close()', async () => {
-    let saves = 0;
-    const journal = new MemoryJournal();
-    const save = journal.save.bind(journal);
-    journal.save = (s) => { saves++; save(s); };
-    const book = new AddressBook(journal, () => {});
-    book.setPool('m', [A(10), A(11)], { subnet: '10.9.0.0/24' });
-    const probe = async () => { await new Promise((r) => setTimeout(r, 40)); return 'free' as const; };
-    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe });
+    const { ipam, saves } = probingPlugin(2);
     const request = ipam.requestAddress({ PoolID: 'm' }); // its probe is out when the agent stops
     await new Promise((r) => setTimeout(r, 10));
     await ipam.close();
-    const atClose = saves;
+    const atClose = saves();
     await request.catch(() => undefined);
     await new Promise((r) => setTimeout(r, 100));
-    expect(saves).toBe(atClose);
+    expect(saves()).toBe(atClose);
   });
 
   it('after close() the background probes write no journal and stop after their batch', async () => {
-    let saves = 0;
-    const journal = new MemoryJournal();
-    const save = journal.save.bind(journal);
-    journal.save = (s) => { saves++; save(s); };
-    const book = new AddressBook(journal, () => {});
-    book.setPool('m', [A(10), A(11), A(12), A(13), A(14), A(15), A(16), A(17)], { subnet: '10.9.0.0/24' });
-    const probe = async () => { await new Promise((r) => setTimeout(r, 40)); return 'free' as const; };
-    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe });
+    const { book, ipam, saves } = probingPlugin(8);
     void ipam.warm('m');
     await new Promise((r) => setTimeout(r, 10)); // the first four probes are out
     await ipam.close();
-    const atClose = saves;
+    const atClose = saves();
     await new Promise((r) => setTimeout(r, 150));
-    expect(saves).toBe(atClose);
+    expect(saves()).toBe(atClose);
     expect(book.free('m').filter((ip) => !book.isProbed('m', ip))).toHaveLength(4); // the pass stopped after its batch
   });
 });
