@@ -18,6 +18,7 @@ import { getCondition, isReady, type Condition, type Kind, type MacvlanNet } fro
 import { createLogger } from '../../pkg/log.js';
 import { Controller } from '../../pkg/controller/controller.js';
 import { HEAL_TEST_RESYNC_S, type ExecResult } from '../harness/heal.js';
+import { afterAll, beforeAll } from 'vitest';
 import { eventually, obj } from './helpers.js';
 
 export { eventually, obj };
@@ -127,7 +128,12 @@ export async function agentLabWithController(n: number): Promise<{ lab: AgentLab
   const log = createLogger('controller');
   log.level = process.env.XNET_LOG_LEVEL ?? 'warn';
   const controller = new Controller({ client: lab.controllerClient(), log, leaseTtlSeconds: 5 });
-  await controller.start();
+  try {
+    await controller.start();
+  } catch (e) {
+    await lab.down();
+    throw e;
+  }
   return { lab, controller };
 }
 
@@ -138,13 +144,39 @@ export async function agentLabWithController(n: number): Promise<{ lab: AgentLab
  */
 export async function macvlanIpamLab(n: number, name: string, spec: Record<string, unknown>): Promise<{ lab: AgentLab; controller: Controller }> {
   const { lab, controller } = await agentLabWithController(n);
-  await lab.store.applyAll([obj('MacvlanNet', name, spec)]);
-  for (const h of lab.hosts) await lab.startAgent(h);
-  await eventually(async () => {
-    const m = (await lab.store.get('MacvlanNet', name)) as MacvlanNet | undefined;
-    return m && isReady(m);
-  }, `MacvlanNet ${name} Ready on ${n} host(s)`, 90_000);
+  try {
+    await lab.store.applyAll([obj('MacvlanNet', name, spec)]);
+    for (const h of lab.hosts) await lab.startAgent(h);
+    await eventually(async () => {
+      const m = (await lab.store.get('MacvlanNet', name)) as MacvlanNet | undefined;
+      return m && isReady(m);
+    }, `MacvlanNet ${name} Ready on ${n} host(s)`, 90_000);
+  } catch (e) {
+    // the caller never gets the lab to take down: what was built goes here
+    await controller.stop().catch(() => undefined);
+    await lab.down();
+    throw e;
+  }
   return { lab, controller };
+}
+
+/** The lab of a test file that runs on one MacvlanNet (macvlanIpamLab), up before its tests, down after. */
+export interface IpamLabEnv { readonly lab: AgentLab }
+
+/**
+ * Registers the file's beforeAll (macvlanIpamLab) and afterAll (`beforeDown`, the controller
+ * stopped, the lab down, also after a failure) and returns the lab once it is up.
+ */
+export function useMacvlanIpamLab(n: number, name: string, spec: Record<string, unknown>, beforeDown?: (lab: AgentLab) => void): IpamLabEnv {
+  let lab: AgentLab | undefined;
+  let controller: Controller | undefined;
+  beforeAll(async () => { ({ lab, controller } = await macvlanIpamLab(n, name, spec)); }, 300_000);
+  afterAll(async () => {
+    if (lab) beforeDown?.(lab);
+    await controller?.stop().catch(() => undefined);
+    await lab?.down();
+  }, 180_000);
+  return { get lab() { if (!lab) throw new Error('the lab is not up'); return lab; } };
 }
 
 export async function createDefaultNetwork(store: Store, hosts = 2): Promise<void> {

@@ -2,33 +2,22 @@
 // on a MacvlanNet, the agent stops, its journal is cut short (as a power loss or a full disk
 // leaves it), the agent starts again: the addresses Docker's containers hold are adopted from
 // Docker before any new container gets one, so the next `docker run` gets another address.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Controller } from '../../pkg/controller/controller.js';
 import { decodeReport } from '../../pkg/dockeripam/report.js';
 import { auditIpam } from '../../pkg/ipam/check.js';
 import { listPrefix } from '../../pkg/runtime/kv.js';
 import { Keys } from '../../pkg/store/keys.js';
-import { docker, eventually, macvlanIpamLab, runContainer, type AgentLab } from './agent-harness.js';
+import { docker, eventually, runContainer, useMacvlanIpamLab } from './agent-harness.js';
 
-let lab: AgentLab;
-let controller: Controller | undefined;
-
-beforeAll(async () => {
-  ({ lab, controller } = await macvlanIpamLab(1, 'kept', { subnet: '192.168.211.0/24', gateway: '192.168.211.1', ipRange: '192.168.211.128/25' }));
-}, 300_000);
-
-afterAll(async () => {
-  await controller?.stop().catch(() => undefined);
-  await lab?.down();
-}, 180_000);
+const env = useMacvlanIpamLab(1, 'kept', { subnet: '192.168.211.0/24', gateway: '192.168.211.1', ipRange: '192.168.211.128/25' });
 
 type JournalFile = { nets: Record<string, { assigned: Record<string, { container?: string; name?: string }> }> };
 
 describe('xnet IPAM plugin after its journal is lost', () => {
   it('adopts the addresses running containers hold: a new container gets another one, and the journal and report hold them', async () => {
-    const h = lab.hosts[0];
+    const h = env.lab.hosts[0];
     const journal = join(h.dir, 'ipam-journal.json');
     const read = () => JSON.parse(readFileSync(journal, 'utf8')) as JournalFile;
     const names = ['old0', 'old1', 'old2'];
@@ -38,10 +27,10 @@ describe('xnet IPAM plugin after its journal is lost', () => {
     await eventually(async () => held.every((ip, i) => read().nets.kept?.assigned[ip]?.name === names[i]) || undefined,
       'the agent learnt which container holds which address', 30_000);
 
-    await lab.stopAgent(h);
+    await env.lab.stopAgent(h);
     const text = readFileSync(journal, 'utf8');
     writeFileSync(journal, text.slice(0, Math.floor(text.length / 2))); // cut short
-    await lab.startAgent(h);
+    await env.lab.startAgent(h);
     expect(existsSync(`${journal}.bad`)).toBe(true);
 
     await runContainer(h, 'late', ['--net', 'kept']);
@@ -51,16 +40,16 @@ describe('xnet IPAM plugin after its journal is lost', () => {
     const assigned = read().nets.kept.assigned;
     for (const [i, ip] of held.entries()) expect(assigned[ip], ip).toMatchObject({ name: names[i] });
     await eventually(async () => {
-      const v = (await lab.client.get(new Keys('/xnet').status('MacvlanNet', 'kept', { node: h.name })).json()) as { ipam?: unknown } | null;
+      const v = (await env.lab.client.get(new Keys('/xnet').status('MacvlanNet', 'kept', { node: h.name })).json()) as { ipam?: unknown } | null;
       const ips = decodeReport(v?.ipam)?.assigned.map((a) => a.ip) ?? [];
       return [...held, late].every((ip) => ips.includes(ip)) || undefined;
     }, 'the report lists all four addresses', 30_000);
     const a = await eventually(async () => {
-      const { kvs } = await listPrefix(lab.client, '/xnet/');
+      const { kvs } = await listPrefix(env.lab.client, '/xnet/');
       const x = auditIpam(kvs, '/xnet');
       return [...x.leaks, ...x.duplicates, ...x.unclaimed].length === 0 ? x : undefined;
     }, 'ipam check clean', 60_000).catch(async () => {
-      const { kvs } = await listPrefix(lab.client, '/xnet/');
+      const { kvs } = await listPrefix(env.lab.client, '/xnet/');
       return auditIpam(kvs, '/xnet');
     });
     expect([...a.leaks, ...a.duplicates, ...a.unclaimed]).toEqual([]);

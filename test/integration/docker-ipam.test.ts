@@ -1,9 +1,8 @@
 // Issue 11: xnet as Docker's IPAM plugin. Real dockerds (one per lab host), the real
 // controller and agents: plain `docker run --net <MacvlanNet>` containers on two hosts get
 // addresses from one shared pool, each a claim `xctl ipam check` sees.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MacvlanNet } from '../../pkg/api/index.js';
-import type { Controller } from '../../pkg/controller/controller.js';
 import { auditIpam } from '../../pkg/ipam/check.js';
 import { listPrefix } from '../../pkg/runtime/kv.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
@@ -12,7 +11,7 @@ import { decodeReport, type NodeIpamReport } from '../../pkg/dockeripam/report.j
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clearDeadContainerd, hostDocker, startDockerd, stopDockerd, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
-import { docker, eventually, inContainer, macvlanIpamLab, runContainer, type AgentLab } from './agent-harness.js';
+import { docker, eventually, inContainer, runContainer, useMacvlanIpamLab, type AgentLab } from './agent-harness.js';
 
 // The issue's size, 40 + 10, passes (XNET_IPAM_HOST1=40 XNET_IPAM_HOST2=10): its placement
 // step alone took 225 s of `docker run` and the whole file 9 min on this 2-core machine shared
@@ -22,19 +21,8 @@ const ON_HOST_1 = Number(process.env.XNET_IPAM_HOST1 ?? 20);
 const ON_HOST_2 = Number(process.env.XNET_IPAM_HOST2 ?? 5);
 const CHURN = Math.max(1, Math.min(10, ON_HOST_1 - 2));
 
-let lab: AgentLab;
-let controller: Controller | undefined;
-
-beforeAll(async () => {
-  // Applied before the agents start: late joiners get their part too.
-  ({ lab, controller } = await macvlanIpamLab(2, 'shared', { subnet: '192.168.210.0/24', gateway: '192.168.210.1', ipRange: '192.168.210.128/25' }));
-}, 300_000);
-
-afterAll(async () => {
-  resumeEtcd();
-  await controller?.stop().catch(() => undefined);
-  await lab?.down();
-}, 180_000);
+// Applied before the agents start: late joiners get their part too.
+const env = useMacvlanIpamLab(2, 'shared', { subnet: '192.168.210.0/24', gateway: '192.168.210.1', ipRange: '192.168.210.128/25' }, (lab) => resumeEtcd(lab));
 
 async function ipOf(h: LabHost, name: string): Promise<string> {
   return docker(h, ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name]);
@@ -54,28 +42,28 @@ async function restoreReport(h: LabHost, names: string[]): Promise<string> {
 }
 
 /** etcd stopped (SIGSTOP) is unreachable for everyone: requests time out, nothing is refused. */
-function pauseEtcd(): void { for (const m of lab.etcd.members) process.kill(m.pid, 'SIGSTOP'); }
-function resumeEtcd(): void { for (const m of lab?.etcd.members ?? []) { try { process.kill(m.pid, 'SIGCONT'); } catch { /* gone */ } } }
+function pauseEtcd(): void { for (const m of env.lab.etcd.members) process.kill(m.pid, 'SIGSTOP'); }
+function resumeEtcd(lab: AgentLab = env.lab): void { for (const m of lab.etcd.members) { try { process.kill(m.pid, 'SIGCONT'); } catch { /* gone */ } } }
 
 async function used(): Promise<number | undefined> {
-  return ((await lab.store.get('MacvlanNet', 'shared')) as MacvlanNet | undefined)?.status?.used as number | undefined;
+  return ((await env.lab.store.get('MacvlanNet', 'shared')) as MacvlanNet | undefined)?.status?.used as number | undefined;
 }
 
 /** What host's agent reports about its containers' addresses (its own status key). */
 async function reportOf(node: string): Promise<NodeIpamReport | undefined> {
-  const v = (await lab.client.get(new Keys('/xnet').status('MacvlanNet', 'shared', { node })).json()) as { ipam?: unknown } | null;
+  const v = (await env.lab.client.get(new Keys('/xnet').status('MacvlanNet', 'shared', { node })).json()) as { ipam?: unknown } | null;
   return decodeReport(v?.ipam);
 }
 
 async function audit() {
-  const { kvs } = await listPrefix(lab.client, '/xnet/');
+  const { kvs } = await listPrefix(env.lab.client, '/xnet/');
   return auditIpam(kvs, '/xnet');
 }
 
 describe('xnet IPAM plugin for docker run', () => {
   const names1 = Array.from({ length: ON_HOST_1 }, (_, i) => `a${i}`);
   const names2 = Array.from({ length: ON_HOST_2 }, (_, i) => `b${i}`);
-  const [h1, h2] = [() => lab.hosts[0], () => lab.hosts[1]];
+  const [h1, h2] = [() => env.lab.hosts[0], () => env.lab.hosts[1]];
 
   it(`gives ${ON_HOST_1} + ${ON_HOST_2} containers on two hosts distinct addresses from ipRange, each claimed`, async () => {
     await Promise.all([runMany(h1(), names1), runMany(h2(), names2)]);
