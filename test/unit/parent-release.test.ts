@@ -1,9 +1,9 @@
 // What xnet changed on a MacvlanNet's parent is recorded and undone once no MacvlanNet uses it;
 // what the host had before stays (the parent planner and the record file).
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { HostState } from '../../pkg/netlink/ip.js';
 import type { Link } from '../../pkg/netlink/types.js';
 import type { DockerNetwork } from '../../pkg/docker/types.js';
@@ -12,6 +12,13 @@ import { currentEntries, parseRecord, ParentRecord, withChanges, MAX_RECORDED_LI
 
 const link = (name: string, ifindex: number, extra: Partial<Link> = {}): Link => ({ name, ifindex, mac: '02:00:00:00:00:' + ifindex.toString(16).padStart(2, '0'), mtu: 1500, up: true, promisc: false, ...extra });
 const host = (links: Link[], addrs: HostState['addrs'] = [], routes: HostState['routes'] = []): HostState => ({ links, addrs, routes });
+const tempDirs: string[] = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'xnet-parents-'));
+  tempDirs.push(dir);
+  return dir;
+};
+afterAll(() => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 const d: DesiredMacvlan = { name: 'mv', parent: 'eth1', promiscuous: true };
 const vlanNet = (parent: string): DockerNetwork => ({
   id: 'x', containers: 1, name: 'other', driver: 'macvlan', subnet: '192.168.5.0/24', options: { parent }, labels: { 'io.xnet.owner': 'MacvlanNet/other' },
@@ -157,7 +164,7 @@ describe('the parent record', () => {
   });
 
   it('writes the file whole under its boot id, reads it back, and treats a broken file as empty without throwing', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'xnet-parents-'));
+    const dir = tempDir();
     const warnings: string[] = [];
     const rec = new ParentRecord(join(dir, 'sub', 'parents.json'), (m) => warnings.push(m), () => BOOT);
     expect(rec.note([{ name: 'eth1', ifindex: 3, promisc: true }])).toBe(true);
@@ -178,7 +185,7 @@ describe('the parent record', () => {
 
   it('records nothing without a boot id (the change would not be undone), and says so', () => {
     const warnings: string[] = [];
-    const rec = new ParentRecord(join(mkdtempSync(join(tmpdir(), 'xnet-parents-')), 'parents.json'), (m) => warnings.push(m), () => undefined);
+    const rec = new ParentRecord(join(tempDir(), 'parents.json'), (m) => warnings.push(m), () => undefined);
     expect(rec.note([{ name: 'eth1', ifindex: 3, promisc: true }])).toBe(false);
     expect(existsSync(rec.path)).toBe(false);
     expect(warnings[0]).toMatch(/boot_id/);
