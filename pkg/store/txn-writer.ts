@@ -10,11 +10,15 @@ import { backoffDelay, mayRetry, sleep, type BackoffPolicy } from '../runtime/ba
 export type { WriteProgress };
 import type { WriteStep } from './write-plan.js';
 
-/** One object whose writes exceed what one etcd transaction may hold. Nothing was written. */
+/**
+ * One object whose writes exceed what one etcd transaction may hold. Found when the batch is
+ * packed, before its first transaction (nothing was written), or when a conflicting
+ * transaction is planned again after earlier ones committed (PartialWriteError carries it).
+ */
 export class TooLargeError extends ValidationError {
   /** excess: what is over which limit ("about 1642855 bytes > --max-request-bytes 1572864") */
-  constructor(readonly kind: string, readonly objectName: string, readonly excess: string) {
-    super('TooLarge', `${kind} "${objectName}" does not fit one etcd transaction (${excess}); nothing was written`);
+  constructor(readonly kind: string, readonly objectName: string, readonly excess: string, nothingWritten = true) {
+    super('TooLarge', `${kind} "${objectName}" does not fit one etcd transaction (${excess})${nothingWritten ? '; nothing was written' : ''}`);
   }
 }
 
@@ -108,7 +112,8 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
     }
   } catch (e) {
     if (p.transactions === 0) throw e;
-    throw new PartialWriteError({ ...p }, e);
+    const cause = e instanceof TooLargeError ? new TooLargeError(e.kind, e.objectName, e.excess, false) : e;
+    throw new PartialWriteError({ ...p }, cause);
   }
   return out;
 }

@@ -10,7 +10,8 @@ import type { Etcd3 } from 'etcd3';
 import { startStoreEtcd, type TestEtcd } from '../harness/etcd.js';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
-import { PartialWriteError } from '../../pkg/store/txn-writer.js';
+import { PartialWriteError, writeSteps } from '../../pkg/store/txn-writer.js';
+import { planWrite } from '../../pkg/store/write-plan.js';
 import { runXctl } from '../../pkg/cli/program.js';
 import { TxnBudget } from '../../pkg/etcd/limits.js';
 import { prefixEnd } from '../../pkg/etcd/range.js';
@@ -246,6 +247,38 @@ describe('EtcdStore.applyAll across transactions', () => {
     expect(changes.filter((c) => c.action === 'unchanged')).toHaveLength(256);
     expect(changes.filter((c) => c.action === 'created')).toHaveLength(44);
     expect((await stored('race')).size).toBe(300);
+  });
+});
+
+describe('writeSteps: an object that only outgrows a transaction when planned again', () => {
+  it('after a commit, says how far it got and does not claim that nothing was written', async () => {
+    const limits = { maxTxnOps: 1, maxRequestBytes: 8192 };
+    const plan = (name: string, note = '') => planWrite(store.keys, obj('Node', name, {}, note ? { note } : undefined), undefined, undefined, 'apply');
+    const names = ['grow-0', 'grow-1', 'grow-2'];
+    let committed = 0;
+    const writerClient = etcd.client();
+    const kv = writerClient.kv;
+    const txn = kv.txn.bind(kv);
+    // after the first commit another writer creates grow-1: its create-if-absent fails, and the
+    // plan made again (here, from a writer that grew it) no longer fits one transaction
+    kv.txn = async (req) => {
+      const res = await txn(req);
+      if (res.succeeded && ++committed === 1) await store.create(obj('Node', 'grow-1', {}));
+      return res;
+    };
+    try {
+      const err = await writeSteps(writerClient, names.map((n) => plan(n)), {
+        limits, retry: { initialMs: 1, maxMs: 1, factor: 1, jitter: 0, maxAttempts: 3 },
+        replan: async () => [plan('grow-1', 'x'.repeat(8000))],
+        conflict: () => new Error('kept conflicting'),
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PartialWriteError);
+      expect((err as Error).message).toMatch(/^stopped after 1 of 3 transactions \(1 of 3 objects done, 1 written\): Node "grow-1" does not fit one etcd transaction \(about \d+ bytes > --max-request-bytes 8192\)$/);
+      expect((err as Error).message).not.toContain('nothing was written');
+    } finally {
+      kv.txn = txn;
+      writerClient.close();
+    }
   });
 });
 

@@ -18,8 +18,9 @@ export function locateWriteError(e: unknown, loaded: LoadedObject[]): unknown {
 }
 
 /**
- * TooLargeError: a ManifestError (exit 2), always before anything is written (the batch is
- * packed before its first transaction). StaleResourceVersionError: a conflict (exit 3) at the
+ * TooLargeError: a ManifestError (exit 2); found when the batch is packed, before anything is
+ * written, or (inside a PartialWriteError) when a later transaction is planned again after a
+ * conflict and the object has grown meanwhile. StaleResourceVersionError: a conflict (exit 3) at the
  * manifest's metadata.resourceVersion; `nothingWritten` when no transaction was committed.
  */
 function located(e: unknown, loaded: LoadedObject[], nothingWritten: boolean): Error | undefined {
