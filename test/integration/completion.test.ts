@@ -83,6 +83,15 @@ describe('xctl completion', () => {
     expect(await complete('xctl wait cn cn-a --for ')).toEqual(['condition=Ready', 'delete']);
   });
 
+  it('offers the output formats of the command being typed after -o', async () => {
+    expect(await complete('xctl get nic -o ')).toEqual(['json', 'name', 'wide', 'yaml']);
+    expect(await complete('xctl get -o n')).toEqual(['name']);
+    expect(await complete('xctl topology -o ')).toEqual(['dot', 'svg', 'text']);
+    expect(await complete('xctl lab status --output ')).toEqual(['json']);
+    expect(await complete('xctl get events -o ')).toEqual(['json', 'yaml']);
+    expect(await complete('xctl get ev --output y')).toEqual(['yaml']);
+  });
+
   it('completes names from XCTL_ENDPOINTS, and offers nothing (no error text) when etcd is unreachable', async () => {
     expect(await complete('xctl get nodes ', { XCTL_ENDPOINTS: etcd.endpoints.join(',') })).toEqual(['compl-node']);
     expect(await complete('xctl get nodes ', { XCTL_ENDPOINTS: 'http://127.0.0.1:1' })).toEqual([]);

@@ -8,6 +8,8 @@ import { EXIT, UsageError } from '../exit.js';
 import { columnWidths, humanAge, renderTable, skippedLines, toJson, toYaml } from '../format.js';
 
 export const EVENT_NAMES = ['events', 'event', 'ev'];
+/** What `get events -o` takes (also what completion offers after it). */
+export const EVENT_OUTPUTS = ['json', 'yaml'] as const;
 export const isEventsKind = (kind: string) => EVENT_NAMES.includes(kind.toLowerCase());
 
 export interface EventsOptions { for?: string; output?: string; watch?: boolean }
@@ -28,7 +30,7 @@ const row = (e: XnetEvent) => [
 
 export async function eventsCommand(session: Session, io: CliIO, name: string | undefined, opts: EventsOptions): Promise<number> {
   if (name !== undefined) throw new UsageError('get events takes no NAME; use --for KIND/NAME');
-  if (opts.output !== undefined && opts.output !== 'json' && opts.output !== 'yaml') throw new UsageError(`unknown output format "${opts.output}" for events; use json or yaml`);
+  if (opts.output !== undefined && !(EVENT_OUTPUTS as readonly string[]).includes(opts.output)) throw new UsageError(`unknown output format "${opts.output}" for events; use json or yaml`);
   const obj = parseFor(opts.for);
   const list = await listEvents(session.client(), undefined, obj);
   io.err(skippedLines(list.skipped));

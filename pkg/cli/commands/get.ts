@@ -17,9 +17,12 @@ export interface GetOptions {
   headers?: boolean;
 }
 
+/** What `get -o` takes (also what completion offers after it). */
+export const GET_OUTPUTS = ['wide', 'yaml', 'json', 'name'] as const;
+
 export function parseOutput(o: string | undefined): OutputFormat {
   if (o === undefined) return 'table';
-  if (o === 'wide' || o === 'yaml' || o === 'json' || o === 'name') return o;
+  if ((GET_OUTPUTS as readonly string[]).includes(o)) return o as OutputFormat;
   throw new UsageError(`unknown output format "${o}"; use wide, yaml, json or name`);
 }
 

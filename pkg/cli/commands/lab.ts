@@ -72,8 +72,11 @@ function printStatus(out: Out, st: LabStatus): void {
   out(table([['PROCESS', 'PID', 'STATE', 'LOG'], ...st.processes.map((p) => [p.id, p.pid ? String(p.pid) : '-', p.state, p.log])]));
 }
 
+/** What `lab status -o` takes (also what completion offers after it). */
+export const LAB_STATUS_OUTPUTS = ['json'];
+
 async function status(out: Out, opts: { output?: string }): Promise<void> {
-  if (opts.output !== undefined && opts.output !== 'json') throw new CliError(2, `unknown output format "${opts.output}"; use json`);
+  if (opts.output !== undefined && !LAB_STATUS_OUTPUTS.includes(opts.output)) throw new CliError(2, `unknown output format "${opts.output}"; use json`);
   const st = await labStatus(defaultLabDir());
   if (!st) throw new CliError(1, 'no lab is up (build one with `xctl lab up`)');
   if (opts.output === 'json') {

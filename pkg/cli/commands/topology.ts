@@ -20,8 +20,11 @@ async function readCluster(session: Session, io: CliIO): Promise<Cluster> {
   return { nodes: nodes as Node[], clusterNetworks: clusterNetworks as ClusterNetwork[], hostSubnets: hostSubnets as HostSubnet[], nics: nics as ContainerNic[], macvlanNets: macvlanNets as MacvlanNet[] };
 }
 
+/** What `topology -o` takes (also what completion offers after it). */
+export const TOPOLOGY_OUTPUTS = ['text', 'dot', 'svg'];
+
 export async function topologyCommand(session: Session, io: CliIO, output = 'text'): Promise<number> {
-  if (!['text', 'dot', 'svg'].includes(output)) throw new UsageError(`unknown output format "${output}"; use text, dot or svg`);
+  if (!TOPOLOGY_OUTPUTS.includes(output)) throw new UsageError(`unknown output format "${output}"; use text, dot or svg`);
   const cluster = await readCluster(session, io);
   if (output === 'text') { io.out(renderText(cluster)); return EXIT.OK; }
   const dot = renderDot(cluster);
