@@ -52,11 +52,18 @@ async function readReports(session: Session, io: CliIO, opts: VerifyOptions): Pr
   return { hosts: nodes, diffs };
 }
 
+/** The line of a clean verify: what the hosts hold (read directly) or what their agents report. */
+export function noDifferencesLine(hosts: string[], direct: boolean): string {
+  const one = hosts.length === 1;
+  const verb = direct ? (one ? 'holds' : 'hold') : (one ? 'reports it holds' : 'report they hold');
+  return `no differences: ${hosts.join(', ')} ${verb} what etcd declares\n`;
+}
+
 export async function verifyCommand(session: Session, io: CliIO, opts: VerifyOptions): Promise<number> {
-  const { hosts, diffs } = opts.local || opts.lab ? await readHosts(session, opts) : await readReports(session, io, opts);
+  const direct = !!(opts.local || opts.lab);
+  const { hosts, diffs } = direct ? await readHosts(session, opts) : await readReports(session, io, opts);
   if (!diffs.length) {
-    const source = opts.local || opts.lab ? 'hold' : 'report they hold';
-    io.out(`no differences: ${hosts.join(', ')} ${source}${hosts.length === 1 && source === 'hold' ? 's' : ''} what etcd declares\n`);
+    io.out(noDifferencesLine(hosts, direct));
     return EXIT.OK;
   }
   io.out(formatDifferences(diffs));
