@@ -198,8 +198,22 @@ function tooLarge(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, subnet: s
     + `(shrink it to one /${cn.obj.spec.hostPrefix}, move that, then grow it), or delete the HostSubnet and create it again`);
 }
 
+/**
+ * A Node's reconcile and the HostSubnet's own can ask for the same HostSubnet in one round
+ * (seed 000's apply writes Nodes and their pinned HostSubnets in one transaction). When the
+ * first request's writes are already in this transaction, they serve the second too: planned
+ * again, it would put the status twice (DuplicateKeyError) or find its own slots taken.
+ */
+function plannedInThisTxn(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState): boolean {
+  const mark = `ensured/${name}`;
+  if (state.get(mark) === plan && plan.writes(ctx.model.keys.status('HostSubnet', name, { controller: true }))) return true;
+  state.set(mark, plan);
+  return false;
+}
+
 function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: RoundState): HsOutcome {
   const name = hs.obj.metadata.name;
+  if (plannedInThisTxn(ctx, name, plan, state)) return { result: 'unchanged', name };
   const cn = ctx.model.clusterNetwork(hs.obj.spec.clusterNetwork);
   const start = plan.mark();
   plan.sameIncarnation(ctx.model.keys.object('HostSubnet', name), hs.kv);

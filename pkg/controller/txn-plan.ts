@@ -182,6 +182,11 @@ export class TxnPlan {
     return this;
   }
 
+  /** Whether this plan already puts `key` (a second put of it would be refused). */
+  writes(key: string): boolean {
+    return this.putKeys.has(key);
+  }
+
   del(key: string): this {
     if (this.putKeys.has(key)) throw new DuplicateKeyError(key);
     this.delKeys.set(key, (this.delKeys.get(key) ?? 0) + 1);
