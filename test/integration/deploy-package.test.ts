@@ -1,0 +1,27 @@
+// What `npm install -g <this package>` puts on a machine holds what deploy/README.md has the
+// operator use from it: the systemd units, xnet.default, and the README the units' own
+// Documentation= line points at (/usr/lib/node_modules/xnet/deploy/README.md).
+import { readFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+
+const UNITS = ['deploy/systemd/xnet-agent.service', 'deploy/systemd/xnet-controller.service'];
+
+async function packedFiles(): Promise<string[]> {
+  const r = await execa('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { reject: false, timeout: 60_000 });
+  expect(r.exitCode, r.stderr).toBe(0);
+  const [pack] = JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>;
+  return pack.files.map((f) => f.path);
+}
+
+describe('the npm package', () => {
+  it('holds the units, xnet.default and the README their Documentation= names', async () => {
+    const files = await packedFiles();
+    expect(files).toEqual(expect.arrayContaining([...UNITS, 'deploy/xnet.default', 'deploy/README.md']));
+    for (const u of UNITS) {
+      const doc = /^Documentation=file:\/usr\/lib\/node_modules\/xnet\/(\S+)$/m.exec(readFileSync(u, 'utf8'));
+      expect(doc, `${u} has a Documentation= line inside the installed package`).not.toBeNull();
+      expect(files).toContain(doc![1]);
+    }
+  });
+});
