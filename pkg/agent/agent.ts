@@ -27,7 +27,7 @@ import { DEFAULT_WORKER_BUDGET_MS, StuckWatch, stuckMessage } from './stuck.js';
 import { reconcileAgentKey } from './reconcilers/index.js';
 import { ParentRecord } from './parent-record.js';
 import { localNics, rememberRemoved } from './reconcilers/nics.js';
-import { DriftTracker, keyKind, type Trigger } from './heal.js';
+import { DriftTracker, keyKind, wasInPlace, type Trigger } from './heal.js';
 import { EventRecorder } from '../events/recorder.js';
 import { ObservedReporter } from '../verify/report.js';
 import { SelfCheck } from '../verify/self-check.js';
@@ -126,7 +126,7 @@ export class Agent {
       const obj = key.startsWith('nic/') ? { kind: 'ContainerNic', name: key.slice(4) } : key.startsWith('mvn/') ? { kind: 'MacvlanNet', name: key.slice(4) } : { kind: 'Node', name: self };
       const after = trigger === 'resync' ? 'found by the periodic resync' : `${ms} ms after the ${trigger} event that showed it`;
       void this.events?.record(obj, 'Normal', 'Healed', `repaired ${kind} drift on node ${self}, ${after}`);
-    });
+    }, (key) => wasInPlace(key, this.caches.nics, this.ctx.status));
     // One view of what concerns this node (store/node-view.ts); every informer reads from it.
     this.view = opts.store.nodeView(self);
     this.caches = {

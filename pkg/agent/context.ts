@@ -32,6 +32,8 @@ export interface Ready {
 export class NodeStatusReporter {
   private last = new Map<string, string>();
   private conditions = new Map<string, Condition[]>();
+  /** objects this process has reported Ready True (wasReady) */
+  private readyOnce = new Set<string>();
 
   /**
    * `stored`: this node's status key of the object as etcd holds it (the node's view), so
@@ -44,6 +46,7 @@ export class NodeStatusReporter {
   async write(kind: Kind, obj: { metadata: { name: string; uid?: string; generation?: number }; status?: unknown }, fields: Record<string, unknown>, ready: Ready): Promise<void> {
     // By uid: an object deleted and made again under the same name has no status yet.
     const key = `${kind}/${obj.metadata.name}/${obj.metadata.uid ?? ''}`;
+    if (ready.status === 'True') this.readyOnce.add(key);
     // After a restart, the merged view's Ready keeps its lastTransitionTime; other types in it
     // belong to the controller and must not be copied into this node's status.
     const prev = this.conditions.get(key) ?? ((obj.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).filter((c) => c.type === 'Ready');
@@ -100,6 +103,14 @@ export class NodeStatusReporter {
   }
 
   /**
+   * Whether this process has reported the object Ready True (also when etcd held that report
+   * already): a NIC that never was in place is being attached, not healed (heal.ts).
+   */
+  wasReady(kind: Kind, obj: { metadata: { name: string; uid?: string } }): boolean {
+    return this.readyOnce.has(`${kind}/${obj.metadata.name}/${obj.metadata.uid ?? ''}`);
+  }
+
+  /**
    * Whether this node's status key of the object exists: written by this process, else as
    * etcd holds it now (after a restart). The controller keeps a deleted NIC's address while it does.
    */
@@ -111,6 +122,7 @@ export class NodeStatusReporter {
   async remove(kind: Kind, name: string): Promise<void> {
     await this.store.deleteStatus(kind, name, { node: this.node });
     for (const m of [this.last, this.conditions]) for (const k of [...m.keys()]) if (k.startsWith(`${kind}/${name}/`)) m.delete(k);
+    for (const k of [...this.readyOnce]) if (k.startsWith(`${kind}/${name}/`)) this.readyOnce.delete(k);
   }
 }
 

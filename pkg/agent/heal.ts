@@ -2,10 +2,14 @@
 // said something changed is "drift"; when its next reconcile runs any op, the agent healed it
 // (xnet_drift_healed_total) and the time since the first such event is the heal latency. A
 // reconcile that runs no op found the host as declared (e.g. the event was the agent's own
-// change coming back), which is not a heal.
+// change coming back), which is not a heal; nor is a NIC's first attach (its container started
+// after the NIC was declared): the agent says which keys were in place before (`wasInPlace`).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { driftHealed, healLatency } from '../metrics/metrics.js';
 import { KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES } from './events.js';
+import type { ContainerNic } from '../api/index.js';
+import type { Informer } from '../store/informer.js';
+import type { NodeStatusReporter } from './context.js';
 
 export type Trigger = 'kernel' | 'docker' | 'resync';
 
@@ -49,10 +53,18 @@ export function keyKind(key: string): string {
   return 'other';
 }
 
+/** A NIC's ops heal drift only once it was in place (reported Ready); until then they are its first attach. */
+export function wasInPlace(key: string, nics: Pick<Informer<ContainerNic>, 'get'>, status: Pick<NodeStatusReporter, 'wasReady'>): boolean {
+  if (!key.startsWith('nic/')) return true;
+  const nic = nics.get(key.slice(4));
+  return !nic || status.wasReady('ContainerNic', nic);
+}
+
 export type OnHeal = (key: string, kind: string, trigger: Trigger, ms: number) => void;
 
 export class DriftTracker {
-  constructor(private readonly onHeal?: OnHeal) {}
+  /** wasInPlace: whether the key's object was in place once, so that ops on it repair drift (default: always) */
+  constructor(private readonly onHeal?: OnHeal, private readonly wasInPlace: (key: string) => boolean = () => true) {}
 
   private readonly pending = new Map<string, { since: number; trigger: Trigger }>();
   /** off until the start-up pass is done: setting a host up is not healing it */
@@ -68,7 +80,7 @@ export class DriftTracker {
   async reconcile<T>(key: string, f: () => Promise<T>): Promise<T> {
     const marker = this.pending.get(key);
     this.pending.delete(key);
-    if (!marker) return f();
+    if (!marker || !this.wasInPlace(key)) return f();
     const { result, ops } = await countingOps(f);
     if (ops > 0) this.healed(key, marker);
     return result;

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerNic } from '../../pkg/api/index.js';
 import { Keys } from '../../pkg/store/keys.js';
+import { listEvents } from '../../pkg/events/read.js';
 import { vethHostName } from '../../pkg/agent/planner/names.js';
 import { breakAndCheck, breakVerified, mustSucceed } from '../harness/heal.js';
 import { hostDocker, hostExec } from '../../pkg/lab/index.js';
@@ -14,6 +15,8 @@ let lab: AgentLab;
 const ready = (name: string) => readyCondition(lab.store, 'ContainerNic', name);
 const eth1 = async (container: string) => (await inContainer(lab.hosts[0], container, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'])).stdout;
 const allocate = (name: string, ip: string) => allocateNic(lab.store, name, ip);
+/** The reasons of the NIC's events, oldest first, as `xctl get events --for` lists them. */
+const eventReasons = async (name: string) => (await listEvents(lab.client, '/xnet', { kind: 'ContainerNic', name })).items.map((e) => e.reason);
 
 beforeAll(async () => {
   lab = await agentLab(2);
@@ -49,6 +52,18 @@ describe('agent: ContainerNics on a ClusterNetwork', () => {
     expect(c.message).toContain('ghost');
     await lab.store.delete('ContainerNic', 'ghost-eth1');
   });
+
+  it('attaches a NIC whose container starts later, and reports it as attached, not as a heal', async () => {
+    await lab.store.create(obj('ContainerNic', 'late-eth1', { node: 'host-1', container: 'late', ifName: 'eth1', network: { clusterNetwork: 'default' } }));
+    await allocate('late-eth1', '10.76.1.86');
+    await eventually(async () => (await ready('late-eth1'))?.reason === 'ContainerNotFound', 'ContainerNotFound');
+    await runContainer(lab.hosts[0], 'late');
+    await eventually(async () => (await ready('late-eth1'))?.status === 'True', 'Ready', 20_000);
+    const reasons = await eventually(async () => { const r = await eventReasons('late-eth1'); return r.includes('Attached') ? r : undefined; }, 'Attached event');
+    // the container's start is the first time the NIC could be made: nothing drifted
+    expect(reasons).not.toContain('Healed');
+    await lab.store.delete('ContainerNic', 'late-eth1');
+  }, 60_000);
 
   // The heals below come from events only: the agents run with their resync an hour away
   // (agent-harness), and each wait is a few seconds (breakAndCheck).
@@ -86,6 +101,8 @@ describe('agent: ContainerNics on a ClusterNetwork', () => {
     });
     expect((await inContainer(lab.hosts[0], 'test', ['cat', '/sys/class/net/eth1/address'])).stdout.trim()).toBe(MAC);
     expect((await inContainer(lab.hosts[1], 'peer', ['ping', '-c', '1', '-W', '2', '10.76.1.84'])).stdout).toContain('1 packets received');
+    // a NIC that was in place and came back is a heal (unlike a first attach, above)
+    await eventually(async () => (await eventReasons('test-eth1')).includes('Healed'), 'Healed event of test-eth1');
   });
 
   it('keeps the MAC Docker\'s convention gives a NIC without one across a container restart', async () => {

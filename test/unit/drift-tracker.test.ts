@@ -2,7 +2,7 @@
 // count is kept per reconcile also when several run at once; reconciles nothing marked are
 // not measured, and no measuring context stays enabled once none is in flight.
 import { describe, expect, it } from 'vitest';
-import { countOps, DriftTracker, measuringOps } from '../../pkg/agent/heal.js';
+import { countOps, DriftTracker, measuringOps, wasInPlace } from '../../pkg/agent/heal.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
@@ -37,5 +37,23 @@ describe('DriftTracker', () => {
     await t.reconcile('routes', async () => { expect(measuringOps()).toBe(true); countOps(3); });
     expect(heals).toEqual(['routes']);
     expect(measuringOps()).toBe(false);
+  });
+
+  it('does not count the ops of a NIC that was never in place (its first attach), and counts them once it was', async () => {
+    const heals: string[] = [];
+    const readyOnce = new Set<string>();
+    const nics = { get: (name: string) => (name === 'gone' ? undefined : { metadata: { name } }) as never };
+    const status = { wasReady: (_: string, o: { metadata: { name: string } }) => readyOnce.has(o.metadata.name) };
+    const t = new DriftTracker((key) => heals.push(key), (key) => wasInPlace(key, nics, status));
+    t.enabled = true;
+    t.mark(['nic/late', 'routes', 'nic/gone'], 'docker');
+    await t.reconcile('nic/late', async () => { countOps(4); readyOnce.add('late'); });
+    await t.reconcile('routes', async () => { countOps(1); });
+    // a NIC no longer declared: its links removed after a host event are a repair
+    await t.reconcile('nic/gone', async () => { countOps(1); });
+    expect(heals).toEqual(['routes', 'nic/gone']);
+    t.mark(['nic/late'], 'docker');
+    await t.reconcile('nic/late', async () => { countOps(4); });
+    expect(heals).toEqual(['routes', 'nic/gone', 'nic/late']);
   });
 });
