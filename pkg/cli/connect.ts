@@ -31,6 +31,15 @@ export function resolveEndpoints(opts: GlobalOptions, env: CliIO['env'], lab: ()
   return [DEFAULT_ENDPOINT];
 }
 
+/** Where a connection's endpoints came from (messages name it). */
+export type EndpointSource = '--endpoints' | 'XCTL_ENDPOINTS' | 'lab' | 'default';
+
+export function endpointSource(opts: GlobalOptions, env: CliIO['env'], conn: EtcdConnection): EndpointSource {
+  if (opts.endpoints) return '--endpoints';
+  if (env.XCTL_ENDPOINTS) return 'XCTL_ENDPOINTS';
+  return conn.endpoints.length === 1 && conn.endpoints[0] === DEFAULT_ENDPOINT ? 'default' : 'lab';
+}
+
 /**
  * Endpoints as resolveEndpoints says; TLS files from the flags, else, when the endpoints are
  * the running lab's, the lab's CA and admin identity (its etcd admits no one without one).

@@ -1,7 +1,7 @@
 // The xctl command tree (docs/api.md). Each run builds a fresh commander program so
 // that tests can run many commands in one process.
 import { Command, CommanderError } from 'commander';
-import { connection, Session, type GlobalOptions } from './connect.js';
+import { connection, endpointSource, Session, type EndpointSource, type GlobalOptions } from './connect.js';
 import { CliError, exitCodeFor, EXIT } from './exit.js';
 import type { CliIO } from './io.js';
 import { ManifestError } from '../manifest/errors.js';
@@ -64,8 +64,12 @@ export function buildProgram(io: CliIO, run: RunInSession): Command {
 /** Runs one xctl invocation; returns the exit code. Errors are printed to io.err. */
 export async function runXctl(argv: string[], io: CliIO): Promise<number> {
   let code: number = EXIT.OK;
+  let target: UnreachableTarget | undefined;
   const run = async (fn: (s: Session) => Promise<number>, cmd: Command) => {
-    const session = new Session(connection(cmd.optsWithGlobals() as GlobalOptions, io.env));
+    const opts = cmd.optsWithGlobals() as GlobalOptions;
+    const conn = connection(opts, io.env);
+    target = { endpoints: conn.endpoints, source: endpointSource(opts, io.env, conn) };
+    const session = new Session(conn);
     try {
       code = await fn(session);
     } finally {
@@ -79,21 +83,29 @@ export async function runXctl(argv: string[], io: CliIO): Promise<number> {
   } catch (e) {
     const exit = exitCodeFor(e);
     // commander has already printed its own usage errors and help
-    if (!(e instanceof CommanderError)) io.err(errorText(e, exit));
+    if (!(e instanceof CommanderError)) io.err(errorText(e, exit, target));
     return exit;
   }
 }
 
-function errorText(e: unknown, exit: number): string {
+interface UnreachableTarget { endpoints: string[]; source: EndpointSource }
+
+/** What to check when etcd does not answer: the TLS files, or the endpoints where they came from. */
+function unreachableHint(why: string, at?: UnreachableTarget): string {
+  if (/SSL|TLS|certificate/i.test(why)) return 'the TLS handshake failed: check --cacert, --cert and --key';
+  if (!at || at.source === 'default') return 'set --endpoints or XCTL_ENDPOINTS, or start the lab with "xctl lab up"';
+  const where = at.endpoints.join(',');
+  if (at.source === 'lab') return `no etcd answers at ${where}, the running lab's: see "xctl lab status"`;
+  return `no etcd answers at ${where}, taken from ${at.source}: check the address and that etcd runs there`;
+}
+
+function errorText(e: unknown, exit: number, at?: UnreachableTarget): string {
   if (e instanceof ManifestError) return `error: ${e.message}\nnothing was written\n`;
   const msg = (e as Error)?.message ?? String(e);
   // a CliError's message is the command's own (e.g. how far a write got before etcd went away)
   if (exit === EXIT.UNREACHABLE && !(e instanceof CliError)) {
     const why = msg.replace(/\.?\s*Resolution note:.*$/s, '').trim();
-    const hint = /SSL|TLS|certificate/i.test(why)
-      ? 'the TLS handshake failed: check --cacert, --cert and --key'
-      : 'set --endpoints or XCTL_ENDPOINTS, or start the lab with "xctl lab up"';
-    return `error: cannot reach etcd: ${why}\n(${hint})\n`;
+    return `error: cannot reach etcd: ${why}\n(${unreachableHint(why, at)})\n`;
   }
   return `error: ${msg}\n`;
 }

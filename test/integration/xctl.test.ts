@@ -381,6 +381,11 @@ describe('connection', () => {
     const r = await xctl(['get', 'cn'], { endpoints: `http://127.0.0.1:${port}` });
     expect(r.code).toBe(5);
     expect(r.err).toMatch(/^error: cannot reach etcd/);
+    // the hint names where the endpoints came from, not a setting the user already made
+    expect(r.err).toContain(`(no etcd answers at http://127.0.0.1:${port}, taken from XCTL_ENDPOINTS: check the address and that etcd runs there)`);
+    const flag = await xctl(['--endpoints', `http://127.0.0.1:${port}`, 'get', 'cn']);
+    expect(flag.code).toBe(5);
+    expect(flag.err).toContain(`(no etcd answers at http://127.0.0.1:${port}, taken from --endpoints: check the address and that etcd runs there)`);
   });
 
   it('--endpoints wins over XCTL_ENDPOINTS', async () => {
