@@ -65,7 +65,9 @@ export function buildProgram(io: CliIO, run: RunInSession): Command {
 export async function runXctl(argv: string[], io: CliIO): Promise<number> {
   let code: number = EXIT.OK;
   let target: UnreachableTarget | undefined;
+  let command = '';
   const run = async (fn: (s: Session) => Promise<number>, cmd: Command) => {
+    command = cmd.name();
     const opts = cmd.optsWithGlobals() as GlobalOptions;
     const conn = connection(opts, io.env);
     target = { endpoints: conn.endpoints, source: endpointSource(opts, io.env, conn) };
@@ -83,7 +85,7 @@ export async function runXctl(argv: string[], io: CliIO): Promise<number> {
   } catch (e) {
     const exit = exitCodeFor(e);
     // commander has already printed its own usage errors and help
-    if (!(e instanceof CommanderError)) io.err(errorText(e, exit, target));
+    if (!(e instanceof CommanderError)) io.err(errorText(e, exit, target, command));
     return exit;
   }
 }
@@ -99,8 +101,11 @@ function unreachableHint(why: string, at?: UnreachableTarget): string {
   return `no etcd answers at ${where}, taken from ${at.source}: check the address and that etcd runs there`;
 }
 
-function errorText(e: unknown, exit: number, at?: UnreachableTarget): string {
-  if (e instanceof ManifestError) return `error: ${e.message}\nnothing was written\n`;
+/** What a refused manifest left undone: nothing was written (apply), deleted (delete); diff writes nothing anyway. */
+const NOTHING_DONE: Record<string, string> = { delete: 'nothing was deleted\n', diff: '' };
+
+function errorText(e: unknown, exit: number, at?: UnreachableTarget, command = ''): string {
+  if (e instanceof ManifestError) return `error: ${e.message}\n${NOTHING_DONE[command] ?? 'nothing was written\n'}`;
   const msg = (e as Error)?.message ?? String(e);
   // a CliError's message is the command's own (e.g. how far a write got before etcd went away)
   if (exit === EXIT.UNREACHABLE && !(e instanceof CliError)) {

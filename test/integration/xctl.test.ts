@@ -129,6 +129,7 @@ describe('xctl apply', () => {
     const del = await xctl(['delete', '-f', a, '-f', b]);
     expect(del.code).toBe(2);
     expect(del.err).toContain(`is already defined at ${a}:4: document 1`);
+    expect(del.err).toMatch(/\nnothing was deleted\n$/);
   });
 
   it('refuses a ClusterNetwork overlapping a stored MacvlanNet', async () => {
@@ -245,6 +246,8 @@ describe('xctl diff', () => {
     const r = await xctl(['diff', '-f', '-'], { stdin: cnDoc('x', '10.95.0.1/16') });
     expect(r.code).toBe(2);
     expect(r.err).toContain('spec.cidr: host bits are set');
+    // diff never writes: no 'nothing was written' after its error
+    expect(r.err).toMatch(/host bits are set[^\n]*\n$/);
   });
 });
 
