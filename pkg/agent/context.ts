@@ -9,6 +9,7 @@ import type { Store } from '../store/types.js';
 import type { Logger } from '../log.js';
 import type { AgentDataplane } from './dataplane.js';
 import type { RemovedNic } from './planner/nic.js';
+import type { Problem } from './planner/ops.js';
 import type { AddressBook } from '../dockeripam/book.js';
 import type { MacWaits } from './mac-wait.js';
 import type { RoutesDirty } from './routes-delta.js';
@@ -144,8 +145,11 @@ export interface AgentContext {
   status: NodeStatusReporter;
   /** filled at start-up by capability probes */
   capabilities: Record<string, boolean>;
-  /** problems of peer routes, shown on the Node's RoutesReady condition */
-  routeProblems: string[];
+  /**
+   * problems of peer routes, shown on the Node's RoutesReady condition: the first one's reason
+   * (refusals first, then conflicts, then failures), every message
+   */
+  routeProblems: Problem[];
   /** which peers changed since the last routes pass; without it every pass looks at every peer */
   routesDirty?: RoutesDirty;
   /** last known shape of deleted ContainerNics, until their NIC is gone */

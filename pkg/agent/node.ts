@@ -8,6 +8,7 @@ import { setCondition, type Condition, type Node } from '../api/index.js';
 import { IpBatchError, IpRunner } from '../netlink/ip.js';
 import type { NodeLease, Store } from '../store/types.js';
 import { parseRoutes } from '../netlink/parse.js';
+import type { Problem } from './planner/ops.js';
 
 export interface Underlay {
   address?: string;
@@ -55,7 +56,7 @@ export interface ReportInput {
   underlay: Underlay;
   capabilities: Record<string, boolean>;
   agentVersion: string;
-  routeProblems: string[];
+  routeProblems: Problem[];
   /** set while a worker is stuck past its budget (stuck.ts): the Node is not Ready */
   stuck?: string;
   previous?: Condition[];
@@ -71,9 +72,7 @@ export function nodeReport(node: Node | undefined, h: ReportInput): Record<strin
   let conditions = setCondition(h.previous, h.stuck
     ? { type: 'Ready', status: 'False', reason: 'AgentStuck', message: h.stuck }
     : { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'the agent is running and holds its etcd lease' }, now);
-  conditions = setCondition(conditions, h.routeProblems.length
-    ? { type: 'RoutesReady', status: 'False', reason: 'RoutesFailed', message: h.routeProblems.join('; ') }
-    : { type: 'RoutesReady', status: 'True', reason: 'Converged', message: 'routes to every peer subnet are in place' }, now);
+  conditions = setCondition(conditions, routesReady(h.routeProblems), now);
   return {
     address: node?.spec?.address ?? h.underlay.address,
     interface: node?.spec?.interface ?? h.underlay.interface,
@@ -82,6 +81,17 @@ export function nodeReport(node: Node | undefined, h: ReportInput): Record<strin
     observedGeneration: node?.metadata.generation,
     conditions,
   };
+}
+
+/**
+ * RoutesReady from the routes pass's problems. The reason is the first problem's: a refused
+ * peer route (UnsafeRoute) comes before a foreign route in the way (RouteConflict) and both
+ * before a change the kernel refused (RoutesFailed), so an admin filtering on the reason sees
+ * a refusal even when other peers failed too; the message names every problem.
+ */
+function routesReady(problems: Problem[]): Condition {
+  if (!problems.length) return { type: 'RoutesReady', status: 'True', reason: 'Converged', message: 'routes to every peer subnet are in place' };
+  return { type: 'RoutesReady', status: 'False', reason: problems[0].reason, message: problems.map((p) => p.message).join('; ') };
 }
 
 /**

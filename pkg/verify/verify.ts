@@ -112,7 +112,7 @@ export async function differences(i: DifferencesInput): Promise<Difference[]> {
   for (const [what, pass] of passes) {
     try { await pass(); } catch (e) { out.push({ host: i.node, what, expected: 'readable state', found: `error: ${(e as Error).message}` }); }
   }
-  for (const r of ctx.routeProblems) out.push({ host: i.node, what: 'route', expected: 'a route xnet can set', found: r });
+  for (const r of ctx.routeProblems) out.push({ host: i.node, what: 'route', expected: 'a route xnet can set', found: r.message });
   for (const n of status.notReady) out.push({ host: i.node, what: `${n.kind.toLowerCase()}/${n.name}`, expected: 'Ready', found: `${n.ready.reason}: ${n.ready.message}` });
   for (const op of i.dp.take()) out.push({ host: i.node, ...describeOp(op) });
   return out;

@@ -222,7 +222,7 @@ describe('node registration pieces', () => {
     const later = nodeReport(undefined, { ...input, previous: first.conditions as never, now: new Date('2026-01-01T00:05:00Z') });
     expect(JSON.stringify(later)).toBe(JSON.stringify(first));
     expect(later).not.toHaveProperty('lastHeartbeatTime');
-    const broken = nodeReport(undefined, { ...input, previous: first.conditions as never, routeProblems: ['10.76.9.0/24 via 203.0.113.9'], now: new Date('2026-01-01T00:06:00Z') });
+    const broken = nodeReport(undefined, { ...input, previous: first.conditions as never, routeProblems: [{ reason: 'RoutesFailed', message: '10.76.9.0/24 via 203.0.113.9' }], now: new Date('2026-01-01T00:06:00Z') });
     expect(JSON.stringify(broken)).not.toBe(JSON.stringify(first));
   });
 });

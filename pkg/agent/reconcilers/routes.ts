@@ -65,7 +65,7 @@ function fullPlan(ctx: AgentContext, observed: Route[]): Plan {
   const parts = new Map<string, PeerPart>();
   const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), ctx.caches.nodes, local, peerRouteMemo(ctx), parts);
   const plan = planRoutes(desired.routes, observed, ownsPeerRoute, desired.keep);
-  ctx.routeProblems = [...desired.problems, ...plan.problems].map((p) => p.message);
+  ctx.routeProblems = [...desired.problems, ...plan.problems];
   const memory = ctx.routeProblems.length === 0 ? rememberPass(local.join(','), parts) : undefined;
   if (memory) memories.set(ctx, memory); else memories.delete(ctx);
   return plan;
@@ -78,7 +78,7 @@ async function execute(ctx: AgentContext, plan: Plan): Promise<void> {
     // must not hold back the rest.
     await ctx.dp.execute(plan.ops, { independent: true });
   } catch (e) {
-    ctx.routeProblems = [...ctx.routeProblems, (e as Error).message];
+    ctx.routeProblems = [...ctx.routeProblems, { reason: 'RoutesFailed', message: (e as Error).message }];
     throw e;
   }
 }

@@ -1,0 +1,66 @@
+// What a real agent says on its Node's RoutesReady when it does not install a peer route
+// (docs/security.md "What the agent checks before it acts", docs/api.md "Condition reasons"):
+// a refused route is `UnsafeRoute` and a foreign route in the way `RouteConflict`, each named
+// in the message, and the kernel keeps what it had. Both once showed as `RoutesFailed`, the
+// reason of a change the kernel refused, so an admin could not tell a refusal from a failure.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getCondition } from '../../pkg/api/index.js';
+import { agentLab, createDefaultNetwork, eventually, obj, routes, sh, type AgentLab } from './agent-harness.js';
+
+let lab: AgentLab;
+
+beforeAll(async () => {
+  lab = await agentLab(1);
+  await createDefaultNetwork(lab.store, 1);
+  await lab.startAgent(lab.hosts[0]);
+}, 240_000);
+
+afterAll(async () => { await lab?.down(); }, 120_000);
+
+const routesReady = async () => getCondition((await lab.store.get('Node', 'host-1'))?.status?.conditions, 'RoutesReady');
+
+async function waitRoutesReady(reason: string, text: string) {
+  return eventually(async () => {
+    const c = await routesReady();
+    return c?.status === 'False' && c.reason === reason && c.message.includes(text) ? c : undefined;
+  }, `RoutesReady=False ${reason} naming ${text}`, 20_000);
+}
+
+async function peer(name: string, address: string, subnet: string): Promise<void> {
+  await lab.store.applyAll([
+    obj('Node', name, { address }),
+    obj('HostSubnet', `default-${name}`, { node: name, clusterNetwork: 'default', subnet, bridge: 'brx' }),
+  ]);
+}
+
+async function dropPeer(name: string): Promise<void> {
+  await lab.store.delete('HostSubnet', `default-${name}`);
+  await lab.store.delete('Node', name);
+  await eventually(async () => (await routesReady())?.status === 'True', 'RoutesReady True again');
+}
+
+describe('agent: why a peer route is not installed', () => {
+  it('a peer whose next hop is this host\'s own address is refused as UnsafeRoute', async () => {
+    const [h1] = lab.hosts;
+    await peer('liar', '198.18.0.11', '10.76.40.0/24');
+    const c = await waitRoutesReady('UnsafeRoute', 'HostSubnet default-liar');
+    expect(c.message).toContain('10.76.40.0/24');
+    expect((await routes(h1)).some((r) => r.dst === '10.76.40.0/24')).toBe(false);
+    await dropPeer('liar');
+  });
+
+  it('a route xnet did not make for a peer subnet is RouteConflict, and left alone', async () => {
+    const [h1] = lab.hosts;
+    await sh(h1, ['ip', 'route', 'add', '10.76.41.0/24', 'via', '198.18.0.1']);
+    try {
+      await peer('other', '198.18.0.41', '10.76.41.0/24');
+      await waitRoutesReady('RouteConflict', '10.76.41.0/24');
+      const mine = (await routes(h1)).find((r) => r.dst === '10.76.41.0/24');
+      expect(mine).toMatchObject({ gateway: '198.18.0.1' });
+      expect(mine?.protocol).not.toBe('76');
+    } finally {
+      await sh(h1, ['ip', 'route', 'del', '10.76.41.0/24']).catch(() => undefined);
+    }
+    await dropPeer('other');
+  });
+});
