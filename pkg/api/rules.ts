@@ -91,10 +91,15 @@ export function clusterStaticIpWhy(
   return undefined;
 }
 
-export interface MacvlanNodePart { name: string; dockerRange?: string; shimAddress?: string }
+export interface MacvlanNodePart { name: string; dockerRange?: string; shimAddress?: string; addresses?: string[] }
 
-/** Why a NIC may not have `ipText` on MacvlanNet `m` (whose nodes hold `nodes`' blocks and shims). */
-export function macvlanStaticIpWhy(m: { name: string; spec: MacvlanNet['spec'] }, ipText: string, nodes: MacvlanNodePart[] = []): string | undefined {
+/**
+ * Why a NIC may not have `ipText` on MacvlanNet `m` (whose nodes hold `nodes`' blocks, shims
+ * and, with `dockerIPAM: xnet`, the addresses claimed for their IPAM plugins; `external` the
+ * addresses that answered an ARP probe). Each of those is a claim the allocator will not give
+ * a NIC (IPConflict), so `xctl apply` refuses it too.
+ */
+export function macvlanStaticIpWhy(m: { name: string; spec: MacvlanNet['spec'] }, ipText: string, nodes: MacvlanNodePart[] = [], external: string[] = []): string | undefined {
   const s = m.spec;
   const ip = parseIPv4(ipText);
   const sub = parseCidr(s.subnet);
@@ -110,7 +115,9 @@ export function macvlanStaticIpWhy(m: { name: string; spec: MacvlanNet['spec'] }
     if (n.dockerRange && cidrContains(parseCidr(n.dockerRange), ip)) {
       return `${ipText} is in ${n.dockerRange}, node ${n.name}'s block that Docker hands out itself on MacvlanNet "${m.name}"`;
     }
+    if (n.addresses?.includes(ipText)) return `${ipText} is claimed for node ${n.name}'s Docker IPAM plugin on MacvlanNet "${m.name}" (its containers' addresses and those at hand)`;
   }
+  if (external.includes(ipText)) return `${ipText} answered an ARP probe on MacvlanNet "${m.name}": someone outside xnet uses it`;
   return undefined;
 }
 

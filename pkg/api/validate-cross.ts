@@ -149,7 +149,7 @@ function staticIpNetworkIssue(nic: ContainerNic, net: AnyObject | undefined, hos
       : undefined;
     return clusterStaticIpWhy({ name: net.metadata.name, cidr: net.spec.cidr, reserved: net.spec.reserved }, ipText, part);
   }
-  if (net.kind === 'MacvlanNet') return macvlanStaticIpWhy({ name: net.metadata.name, spec: net.spec }, ipText, net.status?.nodes ?? []);
+  if (net.kind === 'MacvlanNet') return macvlanStaticIpWhy({ name: net.metadata.name, spec: net.spec }, ipText, net.status?.nodes ?? [], net.status?.external ?? []);
   return undefined;
 }
 
