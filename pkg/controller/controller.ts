@@ -105,6 +105,7 @@ export class Controller {
       if (c.prev) this.lastSeen.record(st.name, JSON.parse(c.prev.value));
       if (c.kv) this.lastSeen.record(st.name, JSON.parse(c.kv.value));
       // the agent's lease-bound status is gone: its heartbeats stopped
+      if (!c.kv && c.prev && !c.refused) this.lastSeen.recordLost(st.name);
       if (!c.kv && c.prev && !c.refused && this.term && this.model.node(st.name)) {
         void this.events.record({ kind: 'Node', name: st.name }, 'Warning', 'NodeLost', 'the agent\'s etcd lease expired (it stopped, or lost etcd for longer than its TTL); its subnets are kept until the Node is deleted');
       }

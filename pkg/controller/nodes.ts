@@ -4,7 +4,7 @@
 // condition that applies once the agent's lease-bound report is gone — and decides which
 // HostSubnets the node should have.
 import { randomUUID } from 'node:crypto';
-import { API_VERSION, ifName, kindInfo, type Node } from '../api/index.js';
+import { API_VERSION, ifName, kindInfo, type Condition, type Node } from '../api/index.js';
 import { conditions, type Ctx, type Status } from './context.js';
 import { judgeNodeAddress, type AddressVerdict } from './node-address.js';
 import type { TxnPlan } from './txn-plan.js';
@@ -40,12 +40,29 @@ function addressCondition(v: AddressVerdict) {
     : { type: 'AddressAccepted', status: 'True' as const, reason: 'Checked', message: v.address ? `peers route via ${v.address}` : 'no address known yet' };
 }
 
-/** Last agent status seen per node, so a lost node's status can name its last heartbeat. */
+/**
+ * Last agent status seen per node, so a lost node's status can name its last heartbeat, and
+ * when this controller saw each node's report go (its lease expired).
+ */
 export class LastSeen {
   private readonly seen = new Map<string, Status>();
+  private readonly lost = new Map<string, string>();
   record(node: string, s: Status | undefined): void { if (s) this.seen.set(node, s); }
   get(node: string): Status | undefined { return this.seen.get(node); }
-  forget(node: string): void { this.seen.delete(node); }
+  recordLost(node: string, at = new Date()): void { this.lost.set(node, at.toISOString()); }
+  lostAt(node: string): string | undefined { return this.lost.get(node); }
+  forget(node: string): void { this.seen.delete(node); this.lost.delete(node); }
+}
+
+/**
+ * The controller writes its Ready=False long before it shows (readyWithoutReport), so
+ * setCondition keeps the time of that first write. Once the report is gone, Ready turned
+ * False when this controller saw it go: that is its lastTransitionTime (a controller that
+ * started after the loss does not know it and keeps the time it has).
+ */
+function lostSince(list: Condition[], lostAt: string | undefined): Condition[] {
+  if (!lostAt) return list;
+  return list.map((c) => c.type === 'Ready' && c.status === 'False' && (c.lastTransitionTime ?? '') < lostAt ? { ...c, lastTransitionTime: lostAt } : c);
 }
 
 /** What of a node's report about its host the controller copies, each field checked. */
@@ -89,7 +106,7 @@ export function desiredNodeStatus(ctx: Ctx, node: Node, lastSeen: LastSeen): Sta
     ...(iface ? { interface: iface } : {}),
     ...(seenAt ? { lastHeartbeatTime: seenAt } : {}),
     ...(version ? { agentVersion: version } : {}),
-    conditions: conditions(prev, [cond, addressCondition(verdict)]),
+    conditions: lostSince(conditions(prev, [cond, addressCondition(verdict)]), agent ? undefined : lastSeen.lostAt(name)),
   };
 }
 

@@ -136,6 +136,12 @@ describe('joining without writing objects, liveness on the lease (TLS + auth etc
     }, 'Node host-2 not Ready', (LEASE_TTL_S + 10) * 1000);
     const ms = Date.now() - t0;
     expect(lost.reason).toBe('NodeLost');
+    // Ready turned False now, not when the controller first wrote the condition it keeps
+    // for this moment (at the join): describe's AGE and -o json must say so
+    await eventually(async () => {
+      const c = await readyCondition(lab.store, 'Node', h2.name);
+      return c && Date.parse(c.lastTransitionTime) >= t0 ? c : undefined;
+    }, 'NodeLost\'s lastTransitionTime after the kill', 10_000);
     // etcd ends the lease at most one TTL after the last keep-alive (sent every TTL/3); its
     // expiry check, the revoke's commit, the controller's write and the polls add a margin that
     // a loaded machine stretches (controller-ha.test.ts allows the same)
