@@ -17,6 +17,9 @@ export interface EtcdFlags extends GlobalOptions {
 
 export function addEtcdFlags(cmd: Command): Command {
   return cmd
+    // commander exits 1 on an unknown option, a missing required one or a missing value: those
+    // are usage errors too (exit 2, docs/api.md); --help and --version still exit 0
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .option('--endpoints <urls>', `etcd endpoints, comma-separated (default: $XCTL_ENDPOINTS, else ${DEFAULT_ENDPOINT})`)
     .option('--cacert <file>', 'etcd CA certificate')
     .option('--cert <file>', 'etcd client certificate')

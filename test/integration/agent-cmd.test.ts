@@ -36,7 +36,7 @@ describe('xnet-agent flags', () => {
 
   it('requires --node', async () => {
     const r = await agent(['--netns', ns]);
-    expect(r.exitCode).not.toBe(0);
+    expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('--node');
   });
 });

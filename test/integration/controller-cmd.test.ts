@@ -10,6 +10,9 @@ describe('xnet-controller flags', () => {
   it.each([
     [['--workers', '0'], '--workers must be a positive integer'],
     [['--lease-ttl', 'soon'], '--lease-ttl must be a positive integer'],
+    // commander's own refusals are usage errors too
+    [['--no-such-flag'], "unknown option '--no-such-flag'"],
+    [['--lease-ttl'], "option '--lease-ttl <seconds>' argument missing"],
     [['--metrics-addr', 'nowhere'], '--metrics-addr nowhere: expected host:port'],
     [['--endpoints', 'https://127.0.0.1:1', '--cert', '/nonexistent.pem'], '--cert/--key need --cacert'],
     [['--endpoints', 'https://127.0.0.1:1', '--cacert', '/nonexistent-ca.pem'], '--cacert /nonexistent-ca.pem'],
