@@ -47,7 +47,9 @@ export function validateObject(raw: unknown): ValidationResult {
   const { status: _ignored, ...rest } = raw;
   const parsed = info.schema.safeParse(rest);
   if (!parsed.success) {
-    issues.push(...zodIssues(parsed.error.issues, rest, info.schema));
+    // a wrong apiVersion is already named above; the schema's literal would name it again
+    const versionNamed = issues.some((i) => i.path[0] === 'apiVersion');
+    issues.push(...zodIssues(parsed.error.issues, rest, info.schema).filter((i) => !(versionNamed && i.path[0] === 'apiVersion')));
     // the rules across fields whose fields are fine still run: one run shows every problem
     issues.push(...decodedFieldRuleIssues(info, rest));
     return { issues: dedupe(issues), info };

@@ -124,6 +124,11 @@ describe('validateObject', () => {
     expect(validateObject(without(node(), 'spec')).object!.spec).toEqual({});
   });
 
+  it('names a wrong apiVersion once', () => {
+    const r = validateObject({ ...cn(), apiVersion: 'xnet.io/v1' });
+    expect(r.issues.map((i) => `${formatPath(i.path)}: ${i.message}`)).toEqual(['apiVersion: must be xnet.io/v1alpha1, got "xnet.io/v1"']);
+  });
+
   it('reports every problem of a document, not just the first', () => {
     const r = validateObject(nic({ ifName: 'x'.repeat(20), ip: 'nope', extra: true }));
     expect(r.issues.map((i) => formatPath(i.path)).sort()).toEqual(['spec.extra', 'spec.ifName', 'spec.ip']);
