@@ -8,6 +8,8 @@ import { setCondition, type Condition, type Node } from '../api/index.js';
 import { IpBatchError, IpRunner } from '../netlink/ip.js';
 import type { NodeLease, Store } from '../store/types.js';
 import { parseRoutes } from '../netlink/parse.js';
+import { fromEtcdError } from '../etcd/errors.js';
+import { EtcdPermissionError } from '../errors.js';
 import type { Problem } from './planner/ops.js';
 
 export interface Underlay {
@@ -120,6 +122,25 @@ export class SelfReport {
    * a node whose access was revoked learns it here (the read is refused).
    */
   async sync(report: Record<string, unknown>, now = new Date()): Promise<boolean> {
+    try {
+      return await this.write(report, now);
+    } catch (e) {
+      // A node whose access was revoked (xctl auth remove-node) is refused every request but
+      // the lease keep-alive, which etcd does not check: kept alive, the report would show the
+      // Node Ready for as long as this agent runs. Let the lease expire and the report go with
+      // it (NodeLost); the next sync that is let through takes a new lease.
+      if (fromEtcdError(e) instanceof EtcdPermissionError) this.dropLease();
+      throw e;
+    }
+  }
+
+  private dropLease(): void {
+    this.lease?.release();
+    this.lease = undefined;
+    this.written = undefined;
+  }
+
+  private async write(report: Record<string, unknown>, now: Date): Promise<boolean> {
     const text = JSON.stringify(report);
     if (this.written && !(await this.store.nodeReported(this.node))) this.written = undefined;
     if (text === this.written) return false;
