@@ -4,6 +4,7 @@ import { getCondition } from '../api/conditions.js';
 import type { Condition } from '../api/fields.js';
 import type { Kind } from '../api/kinds.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../api/types.js';
+import { printable } from '../printable.js';
 
 export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name';
 
@@ -99,20 +100,33 @@ export function tableRow(o: AnyObject, wide: boolean): string[] {
   return wide ? [...t.row(o), ...t.wideRow(o)] : t.row(o);
 }
 
-/** Columns padded to the widest cell plus three spaces, as kubectl prints them. */
+/**
+ * Columns padded to the widest cell plus three spaces, as kubectl prints them. Cells hold what
+ * nodes wrote (a MAC, a condition's or an event's message): control characters are escaped.
+ */
 export function renderTable(rows: string[][], widths?: number[]): string {
-  const w = widths ?? columnWidths(rows);
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.max(w[i] ?? 0, c.length) + 3))).join('').trimEnd() + '\n').join('');
+  const safe = rows.map((r) => r.map(printable));
+  const w = widths ?? columnWidths(safe);
+  return safe.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.max(w[i] ?? 0, c.length) + 3))).join('').trimEnd() + '\n').join('');
 }
 
 export function columnWidths(rows: string[][]): number[] {
   const w: number[] = [];
-  for (const r of rows) r.forEach((c, i) => { w[i] = Math.max(w[i] ?? 0, c.length); });
+  for (const r of rows) r.forEach((c, i) => { w[i] = Math.max(w[i] ?? 0, printable(c).length); });
   return w;
 }
 
 export function toYaml(v: unknown): string {
   return stringify(v, { lineWidth: 0 });
+}
+
+/**
+ * YAML for a human (describe): the library escapes C0 controls in the strings it quotes but
+ * prints DEL and C1 controls (U+009B is a CSI) as they are; those are escaped too.
+ */
+export function toHumanYaml(v: unknown): string {
+  // eslint-disable-next-line no-control-regex
+  return toYaml(v).replace(/[\x7f-\x9f]/g, (c) => printable(c));
 }
 
 export function toJson(v: unknown): string {
@@ -128,8 +142,5 @@ export function asList(items: AnyObject[]): { apiVersion: 'v1'; kind: 'List'; it
  * command that reads keys written by others reports them the same way and shows the rest.
  */
 export function skippedLines(skipped: ReadonlyArray<{ key: string; error: string }> | undefined): string {
-  return (skipped ?? []).map((s) => `warning: skipped ${oneLine(s.key)}: ${oneLine(s.error)}\n`).join('');
+  return (skipped ?? []).map((s) => `warning: skipped ${printable(s.key)}: ${printable(s.error)}\n`).join('');
 }
-
-/** Control characters (a newline in a key written around xctl) as JSON escapes: one line stays one line. */
-const oneLine = (t: string) => t.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));

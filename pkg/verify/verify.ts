@@ -18,6 +18,7 @@ import { netnsTarget } from '../netlink/target.js';
 import { Informer } from '../store/informer.js';
 import type { Store } from '../store/types.js';
 import { MacWaits } from '../agent/mac-wait.js';
+import { printable } from '../printable.js';
 
 export interface Difference {
   host: string;
@@ -145,7 +146,8 @@ export function describeOp(op: Op): Omit<Difference, 'host'> {
 
 /** One line per difference, columns aligned: HOST WHAT EXPECTED FOUND. */
 export function formatDifferences(diffs: Difference[]): string {
-  const rows = [['HOST', 'WHAT', 'EXPECTED', 'FOUND'], ...diffs.map((d) => [d.host, d.what, d.expected, d.found])];
+  // a node's own report is printed here too: its text is escaped (../printable.ts)
+  const rows = [['HOST', 'WHAT', 'EXPECTED', 'FOUND'], ...diffs.map((d) => [d.host, d.what, d.expected, d.found].map(printable))];
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(w[i] + 3) : c)).join('').trimEnd()).join('\n') + '\n';
 }

@@ -3,7 +3,7 @@ import type { KindInfo } from '../../api/kinds.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT } from '../exit.js';
-import { humanAge, renderTable, toYaml } from '../format.js';
+import { humanAge, renderTable, toHumanYaml } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
 import { describeEvents } from './events.js';
@@ -28,9 +28,9 @@ export async function describeCommand(session: Session, io: CliIO, { info, name 
   if (m.deletionTimestamp) lines.push(`Deleting:     since ${m.deletionTimestamp}, waiting for finalizers ${(m.finalizers ?? []).join(', ')}`);
   else if (m.finalizers?.length) lines.push(`Finalizers:   ${m.finalizers.join(', ')}`);
   io.out(lines.join('\n') + '\n');
-  io.out(`Spec:\n${indent(toYaml(o.spec))}`);
+  io.out(`Spec:\n${indent(toHumanYaml(o.spec))}`);
   const { conditions, ...status } = (o.status ?? {}) as { conditions?: Condition[] } & Record<string, unknown>;
-  io.out(`Status:\n${Object.keys(status).length ? indent(toYaml(status)) : '  <none>\n'}`);
+  io.out(`Status:\n${Object.keys(status).length ? indent(toHumanYaml(status)) : '  <none>\n'}`);
   io.out('Conditions:\n');
   if (!conditions?.length) {
     io.out('  <none>\n');

@@ -8,6 +8,7 @@ import { ref } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
 import { oneObject } from './targets.js';
+import { printable } from '../../printable.js';
 
 export interface WaitOptions { for?: string; timeout?: string }
 
@@ -56,7 +57,7 @@ function describeState(goal: Goal, o: AnyObject | undefined): string {
   if (goal.type === 'delete') return 'it still exists';
   const c = conditionOf(goal, o);
   if (!c) return `it has no ${goal.condition} condition yet`;
-  return `${c.type}=${c.status}${c.reason ? `, reason ${c.reason}` : ''}${c.message ? `: ${c.message}` : ''}`;
+  return `${c.type}=${c.status}${c.reason ? `, reason ${c.reason}` : ''}${c.message ? `: ${printable(c.message)}` : ''}`;
 }
 
 function satisfied(goal: Goal, o: AnyObject | undefined): boolean {
