@@ -105,8 +105,19 @@ export class DockerClient {
   }
 
   /** Every Docker API call goes through here, so its latency is measured in one place. */
-  private call<T>(operation: string, f: () => Promise<T>): Promise<T> {
-    return timed(dockerRequestDuration, { operation }, f);
+  private async call<T>(operation: string, f: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    try {
+      return await timed(dockerRequestDuration, { operation }, f);
+    } catch (e) {
+      // docker-modem ends a request past its timeout by destroying the socket, which fails it
+      // as ECONNRESET "socket hang up", as if the daemon had died; only the time tells a hung
+      // daemon (DockerTimedOut) from a gone one (DockerUnavailable).
+      if ((e as { code?: string }).code === 'ECONNRESET' && Date.now() - t0 >= this.timeoutMs) {
+        throw Object.assign(new Error(`no answer within ${this.timeoutMs} ms (timeout)`), { code: 'ETIMEDOUT' });
+      }
+      throw e;
+    }
   }
 
   async ping(): Promise<void> {

@@ -42,3 +42,18 @@ describe('Docker event stream', () => {
     }
   });
 });
+
+describe('Docker requests', () => {
+  it('a daemon that takes the request and never answers is DockerTimedOut, not DockerUnavailable', async () => {
+    const client = new DockerClient(`unix://${join(dir, 'docker.sock')}`, undefined, 300);
+    const err = await client.inspectContainer('test').catch((e: DockerError) => e);
+    expect((err as DockerError).reason).toBe('DockerTimedOut');
+    expect((err as DockerError).message).toContain('inspect container test: Docker did not answer in time');
+  });
+
+  it('a daemon that is not there is DockerUnavailable', async () => {
+    const client = new DockerClient(`unix://${join(dir, 'nobody.sock')}`, undefined, 300);
+    const err = await client.inspectContainer('test').catch((e: DockerError) => e);
+    expect((err as DockerError).reason).toBe('DockerUnavailable');
+  });
+});

@@ -56,8 +56,8 @@ async function observedNetworks(ctx: AgentContext, mine: HostSubnet[], specs: Ma
     observed = await ctx.dp.dockerNetworks([...specs.values()].map((s) => s.name));
     links = await ctx.dp.ip.links();
   } catch (e) {
-    if (e instanceof DockerError && e.reason === 'DockerUnavailable') {
-      for (const hs of mine) if (specs.has(hs.metadata.name)) await ctx.status.write('HostSubnet', hs, {}, notReady('DockerUnavailable', e.message));
+    if (e instanceof DockerError && (e.reason === 'DockerUnavailable' || e.reason === 'DockerTimedOut')) {
+      for (const hs of mine) if (specs.has(hs.metadata.name)) await ctx.status.write('HostSubnet', hs, {}, notReady(e.reason, e.message));
     }
     throw e;
   }
