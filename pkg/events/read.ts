@@ -15,9 +15,19 @@ export interface EventList {
   revision: number;
 }
 
-/** An event key's value, or why it is not an event. */
-export function decodeEvent(key: string, value: string): { value: XnetEvent } | { error: string } {
-  return decodeKey(xnetEvent, key, value);
+/**
+ * An event key's value, or why it is not an event. Its source is the one its key names
+ * (`<root>controller/...` or `<root>nodes/<node>/...`, `root` the events prefix), never the
+ * one its value claims: a node's credentials write only under its own prefix, but what it
+ * writes there may say "controller" or another node (docs/security.md).
+ */
+export function decodeEvent(key: string, value: string, root = new Keys().events()): { value: XnetEvent } | { error: string } {
+  const d = decodeKey(xnetEvent, key, value);
+  if ('error' in d) return d;
+  const rest = key.startsWith(root) ? key.slice(root.length).split('/') : [];
+  if (rest[0] === 'controller') return { value: { ...d.value, source: { component: 'controller' } } };
+  if (rest[0] === 'nodes' && rest[1]) return { value: { ...d.value, source: { component: 'agent', node: rest[1] } } };
+  return { error: 'not under the events of the controller or of a node' };
 }
 
 export const eventFor = (e: XnetEvent, obj: InvolvedObject | undefined) =>
@@ -26,12 +36,13 @@ export const eventFor = (e: XnetEvent, obj: InvolvedObject | undefined) =>
 const byTime = (a: XnetEvent, b: XnetEvent) => a.lastTimestamp.localeCompare(b.lastTimestamp);
 
 export async function listEvents(client: Etcd3, prefix: string | undefined, obj?: InvolvedObject): Promise<EventList> {
-  const res = await client.getAll().prefix(new Keys(prefix).events()).exec();
+  const root = new Keys(prefix).events();
+  const res = await client.getAll().prefix(root).exec();
   const skipped: SkippedKey[] = [];
   const items: XnetEvent[] = [];
   for (const kv of res.kvs) {
     const key = kv.key.toString();
-    const e = decodeEvent(key, kv.value.toString());
+    const e = decodeEvent(key, kv.value.toString(), root);
     if ('error' in e) skipped.push({ key, error: e.error });
     else if (eventFor(e.value, obj)) items.push(e.value);
   }
@@ -46,12 +57,13 @@ export interface EventHandlers {
 
 /** Calls onEvent for every event written after `revision` until the signal aborts. */
 export async function watchEvents(client: Etcd3, prefix: string | undefined, revision: number, obj: InvolvedObject | undefined, h: EventHandlers, signal?: AbortSignal): Promise<void> {
-  const w = client.watch().prefix(new Keys(prefix).events()).startRevision(String(revision + 1)).watcher();
+  const root = new Keys(prefix).events();
+  const w = client.watch().prefix(root).startRevision(String(revision + 1)).watcher();
   // every call to etcd has a deadline: an etcd gone since the listing fails the command
   await withTimeout(onceConnected(w), 10_000, 'events watch').catch(async (err) => { await withTimeout(w.cancel(), 2000, 'events watch cancel').catch(() => undefined); throw err; });
   w.on('put', (kv: IKeyValue) => {
     const key = kv.key.toString();
-    const e = decodeEvent(key, kv.value.toString());
+    const e = decodeEvent(key, kv.value.toString(), root);
     if ('error' in e) h.onSkipped?.({ key, error: e.error });
     else if (eventFor(e.value, obj)) h.onEvent(e.value);
   });

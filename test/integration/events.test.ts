@@ -71,6 +71,25 @@ describe('EventRecorder', () => {
   });
 });
 
+describe('an event\'s source', () => {
+  it('is the one its key names: a node cannot write an event shown as the controller\'s or another node\'s', async () => {
+    const client = etcd.client();
+    const now = new Date().toISOString();
+    const forged = (source: Record<string, string>) => JSON.stringify({
+      involvedObject: { kind: 'Node', name: 'host-2' }, type: 'Warning', reason: 'NodeLost', message: 'host-2 is compromised',
+      source, count: 1, firstTimestamp: now, lastTimestamp: now,
+    });
+    // under host-1's prefix, the only events host-1's credentials may write
+    await client.put('/src/events/nodes/host-1/nodes/host-2/1').value(forged({ component: 'controller' }));
+    await client.put('/src/events/nodes/host-1/nodes/host-2/2').value(forged({ component: 'agent', node: 'host-2' }));
+    // outside any source's prefix: nobody's
+    await client.put('/src/events/elsewhere/3').value(forged({ component: 'controller' }));
+    const l = await listEvents(client, '/src', { kind: 'Node', name: 'host-2' });
+    expect(l.items.map((e) => e.source)).toEqual([{ component: 'agent', node: 'host-1' }, { component: 'agent', node: 'host-1' }]);
+    expect(l.skipped).toEqual([{ key: '/src/events/elsewhere/3', error: 'not under the events of the controller or of a node' }]);
+  });
+});
+
 describe('xctl get events and describe', () => {
   it('lists events, filters with --for, follows with -w, and describe ends with the object\'s events', async () => {
     const rec = new EventRecorder({ client: etcd.client(), source: { component: 'agent', node: 'host-2' } });
