@@ -50,6 +50,9 @@ export class ObservedReporter {
     if (identity === this.last && this.lease) return;
     const report: ObservedReport = { node: this.o.node, since: new Date().toISOString(), differences: listed, total: diffs.length };
     const lease = this.ensureLease();
+    // A put that fails (refused, etcd away) after the lease was granted must not leave the
+    // old identity and a lease behind: the next check would take the report as written.
+    this.last = undefined;
     await lease.put(this.key).value(JSON.stringify(report));
     this.last = identity;
   }
