@@ -35,7 +35,9 @@ export const ifName = z
 export const mac = z
   .string()
   .regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, 'must be a MAC address such as 02:42:0a:4c:01:54')
-  .refine((v) => (parseInt(v.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (the lowest bit of the first octet clear)');
+  .refine((v) => (parseInt(v.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (the lowest bit of the first octet clear)')
+  // the kernel refuses it ("Cannot assign requested address"): the NIC would stay half-made
+  .refine((v) => !/^00(:00){5}$/.test(v), 'must not be 00:00:00:00:00:00, which no interface may have');
 
 export const labels = z.record(
   z.string().max(253).regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'invalid label key'),

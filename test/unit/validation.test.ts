@@ -71,6 +71,7 @@ const bad: [string, unknown, string, RegExp][] = [
   ['HostSubnet dockerRange outside subnet', hs({ subnet: '10.76.1.0/24', dockerRange: '10.76.2.128/25' }), 'spec.dockerRange', /not inside subnet/],
   ['HostSubnet bridge name too long', hs({ bridge: 'bridge-name-too-long' }), 'spec.bridge', /at most 15/],
   ['ContainerNic with no network', nic({ network: {} }), 'spec.network', /exactly one network: set clusterNetwork or macvlanNet/],
+  ['ContainerNic with the all-zero MAC', nic({ mac: '00:00:00:00:00:00' }), 'spec.mac', /must not be 00:00:00:00:00:00/],
   ['ContainerNic with two networks', nic({ network: { clusterNetwork: 'default', macvlanNet: 'm' } }), 'spec.network', /both set/],
   ['ContainerNic ip not IPv4', nic({ ip: '10.76.1.256' }), 'spec.ip', /IPv4/],
   ['ContainerNic bad MAC', nic({ mac: '02:42:0a:4c:01' }), 'spec.mac', /MAC address/],
