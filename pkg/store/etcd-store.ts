@@ -2,6 +2,7 @@
 // (docs/design.md); this file is the only place that knows how they are combined.
 import type { Etcd3, IKeyValue, IRequestOp } from 'etcd3';
 import { API_VERSION, kindInfo, matchLabels, type AnyObject, type Kind, type Status } from '../api/index.js';
+import { name as nameSchema } from '../api/fields.js';
 import { EtcdNodeLease } from './node-lease.js';
 import { Keys, DEFAULT_PREFIX, INDEXED_KINDS, indexNode } from './keys.js';
 import { rangePrefix } from '../etcd/range.js';
@@ -224,7 +225,7 @@ export class EtcdStore implements Store {
     const skipped = new Map<string, string>();
     const obj = orSkip(skipped, kv.key.toString(), () => storedObject(ref.kind, ref.name, kv));
     for (const [key, error] of skipped) this.log.warn('overwriting a key that does not decode', { key, error });
-    return obj ?? { apiVersion: API_VERSION, kind: ref.kind, metadata: { name: ref.name, resourceVersion: String(kv.mod_revision) }, spec: {} } as AnyObject;
+    return obj ?? { apiVersion: API_VERSION, kind: ref.kind, metadata: { name: ref.name, resourceVersion: String(kv.mod_revision) }, spec: rawNode(kv) } as AnyObject;
   }
 
   /**
@@ -338,6 +339,20 @@ export class EtcdStore implements Store {
 
   async close(): Promise<void> {
     this.client.close();
+  }
+}
+
+/**
+ * The node a value that does not decode is bound to, when it still names one: its copies in
+ * that node's index (which the agent may still decode, e.g. one of another version) then go
+ * with it, instead of leaving the agent a NIC whose address the controller releases.
+ */
+function rawNode(kv: IKeyValue): { node?: string } {
+  try {
+    const node = (JSON.parse(kv.value.toString()) as { spec?: { node?: unknown } } | null)?.spec?.node;
+    return nameSchema.safeParse(node).success ? { node: node as string } : {};
+  } catch {
+    return {};
   }
 }
 

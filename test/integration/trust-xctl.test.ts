@@ -64,6 +64,24 @@ describe('xctl and keys that do not decode', () => {
   });
 });
 
+describe('xctl delete of a NIC whose object does not decode for it', () => {
+  it('deletes its copies in its node\'s index too, which that node\'s agent may still read', async () => {
+    const store = createEtcdStore(etcd.client(), '/xnet');
+    await store.applyAll([obj('ContainerNic', 'skew', { node: 'host-5', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
+    await store.close();
+    const c = etcd.client();
+    const key = keys.object('ContainerNic', 'skew');
+    // written by a newer xctl, or stored before a rule this xctl has: JSON that names its node
+    const skewed = JSON.stringify({ ...JSON.parse((await c.get(key).string())!), spec: { node: 'host-5', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'default' }, future: true } });
+    await c.put(key).value(skewed);
+    await c.put(keys.indexed('host-5', key)).value(skewed);
+    await c.put(keys.controllerStatus('ContainerNic', 'skew', 'host-5')!).value('{"ip":"10.76.1.9"}');
+    const r = await xctl(['delete', 'nic', 'skew']);
+    expect(r.code, r.err).toBe(0);
+    expect(await c.getAll().prefix(keys.prefix + '/registry/').keys()).not.toEqual(expect.arrayContaining([expect.stringContaining('containernics/skew')]));
+  });
+});
+
 describe('every key family xctl reads names its bad keys', () => {
   const own = keys.nodeStatuses('host-7');
   const bad = {
