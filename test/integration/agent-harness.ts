@@ -179,6 +179,22 @@ export function useMacvlanIpamLab(n: number, name: string, spec: Record<string, 
   return { get lab() { if (!lab) throw new Error('the lab is not up'); return lab; } };
 }
 
+/**
+ * One host on the default network (createDefaultNetwork) with its agent started (`agentOpts`:
+ * its options, from the host); the lab is taken down again when a step of this fails.
+ */
+export async function oneHostAgentLab(agentOpts: (h: LabHost) => Partial<AgentOptions> = () => ({})): Promise<AgentLab> {
+  const lab = await agentLab(1);
+  try {
+    await createDefaultNetwork(lab.store, 1);
+    await lab.startAgent(lab.hosts[0], agentOpts(lab.hosts[0]));
+    return lab;
+  } catch (e) {
+    await lab.down();
+    throw e;
+  }
+}
+
 export async function createDefaultNetwork(store: Store, hosts = 2): Promise<void> {
   await store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' }));
   for (let i = 1; i <= hosts; i++) {

@@ -9,7 +9,7 @@ import { Dataplane } from '../../pkg/agent/dataplane.js';
 import type { Op } from '../../pkg/agent/planner/ops.js';
 import { netnsTarget } from '../../pkg/netlink/target.js';
 import type { LabHost } from '../../pkg/lab/index.js';
-import { agentLab, createDefaultNetwork, eventually, obj, routes, type AgentLab } from './agent-harness.js';
+import { eventually, obj, oneHostAgentLab, routes, type AgentLab } from './agent-harness.js';
 import { until } from './helpers.js';
 
 /**
@@ -37,11 +37,8 @@ let lab: AgentLab;
 let dp: CountingDataplane;
 
 beforeAll(async () => {
-  lab = await agentLab(1);
-  await createDefaultNetwork(lab.store, 1);
-  dp = new CountingDataplane(lab.hosts[0]);
   // a window far wider than the gap below, so that a loaded machine cannot stretch one past the other
-  await lab.startAgent(lab.hosts[0], { dataplane: dp, routesSettleMs: 1500 });
+  lab = await oneHostAgentLab((h) => ({ dataplane: (dp = new CountingDataplane(h)), routesSettleMs: 1500 }));
   // Quiet first: the start-up's own changes (its bridge's route, seen by the route monitor)
   // start passes of their own, and one that started during the burst below would take half.
   await until(() => Date.now() - dp.lastRoutesRead > 3000, 'no routes pass for 3 s', 60_000);

@@ -7,7 +7,7 @@ import { getCondition } from '../../pkg/api/index.js';
 import { Dataplane, type AgentDataplane } from '../../pkg/agent/dataplane.js';
 import { netnsTarget } from '../../pkg/netlink/target.js';
 import { createLogger } from '../../pkg/log.js';
-import { agentLab, createDefaultNetwork, eventually, obj, routes, type AgentLab } from './agent-harness.js';
+import { eventually, oneHostAgentLab, obj, routes, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 let gate: Promise<void> | undefined;
@@ -36,10 +36,7 @@ const log = createLogger('agent', { node: 'host-1' });
 const nodeReady = async () => getCondition((await lab.store.get('Node', 'host-1'))?.status?.conditions, 'Ready');
 
 beforeAll(async () => {
-  lab = await agentLab(1);
-  await createDefaultNetwork(lab.store, 1);
-  const h = lab.hosts[0];
-  await lab.startAgent(h, { dataplane: hangingRoutes(new Dataplane(netnsTarget(h.netns), h.dockerHost)), workerBudgetMs: 1500, heartbeatMs: 300, log });
+  lab = await oneHostAgentLab((h) => ({ dataplane: hangingRoutes(new Dataplane(netnsTarget(h.netns), h.dockerHost)), workerBudgetMs: 1500, heartbeatMs: 300, log }));
 }, 240_000);
 afterAll(async () => { release(); await lab?.down(); }, 120_000);
 

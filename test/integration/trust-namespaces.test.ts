@@ -3,14 +3,10 @@
 // as it was; an interface of the NIC's name that xnet did not mark is neither adopted nor
 // removed. Real etcd, a real namespace host with its own dockerd.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, inContainerNetns, obj, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
+import { allocateNic, docker, oneHostAgentLab, eventually, inContainerNetns, obj, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
-beforeAll(async () => {
-  lab = await agentLab(1);
-  await createDefaultNetwork(lab.store, 1);
-  await lab.startAgent(lab.hosts[0]);
-}, 240_000);
+beforeAll(async () => { lab = await oneHostAgentLab(); }, 240_000);
 afterAll(async () => { await lab?.down(); }, 120_000);
 
 /** Everything of the host's network state a NIC could touch, as text. */

@@ -5,15 +5,11 @@
 // reason of a change the kernel refused, so an admin could not tell a refusal from a failure.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getCondition } from '../../pkg/api/index.js';
-import { agentLab, createDefaultNetwork, eventually, obj, routes, sh, type AgentLab } from './agent-harness.js';
+import { eventually, oneHostAgentLab, obj, routes, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 
-beforeAll(async () => {
-  lab = await agentLab(1);
-  await createDefaultNetwork(lab.store, 1);
-  await lab.startAgent(lab.hosts[0]);
-}, 240_000);
+beforeAll(async () => { lab = await oneHostAgentLab(); }, 240_000);
 
 afterAll(async () => { await lab?.down(); }, 120_000);
 
@@ -22,7 +18,7 @@ const routesReady = async () => getCondition((await lab.store.get('Node', 'host-
 async function waitRoutesReady(reason: string, text: string) {
   return eventually(async () => {
     const c = await routesReady();
-    return c?.status === 'False' && c.reason === reason && c.message.includes(text) ? c : undefined;
+    return c?.status === 'False' && c.reason === reason && (c.message ?? '').includes(text) ? c : undefined;
   }, `RoutesReady=False ${reason} naming ${text}`, 20_000);
 }
 
