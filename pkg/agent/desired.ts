@@ -11,7 +11,7 @@ import { effectiveParent } from './planner/macvlan.js';
 import type { DesiredRoute } from './planner/routes.js';
 import type { Problem } from './planner/ops.js';
 import { FIELD, fieldError, invalidField, type FieldCheck } from './status-fields.js';
-import { clusterCidrWhy, peerRouteWhy, type LocalAddresses } from '../api/rules.js';
+import { clusterCidrWhy, macvlanSubnetWhy, peerRouteWhy, type LocalAddresses } from '../api/rules.js';
 
 export interface HostSubnetView {
   subnet?: string;
@@ -222,6 +222,8 @@ export interface MacvlanResult {
 export function desiredMacvlan(m: MacvlanNet, selfName: string, self: Node | undefined, localNics: ContainerNic[], ipamPlugin?: string): MacvlanResult {
   const reserved = reservedDockerNetworkWhy(dockerMacvlanName(m));
   if (reserved) return { problem: { reason: 'ReservedDockerNetwork', message: reserved } };
+  const notUnicast = macvlanSubnetWhy(m.spec.subnet);
+  if (notUnicast) return { problem: { reason: 'InvalidSpec', message: `MacvlanNet ${m.metadata.name}: spec.subnet ${notUnicast}` } };
   const parent = macvlanParent(m, self, selfName);
   if (!parent) {
     const bad = nodeView(self).problem;

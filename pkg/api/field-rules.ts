@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { reservedDockerNetworkWhy } from './docker-network.js';
 import { cidrContains, cidrCovers, formatCidr, parseCidr, parseIPv4, type Cidr } from '../ip/ipv4.js';
 import type { KindInfo } from './kinds.js';
-import { clusterCidrWhy, reservedAddressWhy } from './rules.js';
+import { clusterCidrWhy, macvlanSubnetWhy, reservedAddressWhy } from './rules.js';
 import type { Kind } from './kinds.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet } from './types.js';
 import type { FieldIssue, FieldPath } from './field-issue.js';
@@ -71,6 +71,10 @@ const CONTAINER_NIC_RULES: FieldRule<NicSpec>[] = [
 
 const MACVLAN_NET_RULES: FieldRule<MvnSpec>[] = [
   dockerNetworkRule<MvnSpec>(),
+  rule(['subnet'], (s) => {
+    const bad = macvlanSubnetWhy(s.subnet);
+    return bad ? issue(['spec', 'subnet'], bad) : [];
+  }),
   rule(['subnet', 'gateway'], (s) => (s.gateway ? gatewayIssues(['spec', 'gateway'], s.gateway, parseCidr(s.subnet), s.subnet) : [])),
   rule(['subnet', 'ipRange'], (s) => (s.ipRange ? insideIssues(['spec', 'ipRange'], s.ipRange, parseCidr(s.subnet), 'subnet', s.subnet) : [])),
   rule(['subnet', 'exclude'], (s) => (s.exclude ?? []).flatMap((e, i) => insideIssues(['spec', 'exclude', i], e, parseCidr(s.subnet), 'subnet', s.subnet))),

@@ -147,8 +147,22 @@ function localCidrs(local: LocalAddresses): Array<{ text: string; ip: number; ne
 export function clusterCidrWhy(cidr: string): string | undefined {
   const c = parseCidr(cidr, false);
   if (c.prefix < MIN_ROUTE_PREFIX) return `${cidr} is a /${c.prefix}: a ClusterNetwork must be a /${MIN_ROUTE_PREFIX} or longer`;
+  return unicastSpaceWhy(cidr);
+}
+
+function unicastSpaceWhy(cidr: string): string | undefined {
+  const c = parseCidr(cidr, false);
   const special = NOT_UNICAST.find(([x]) => cidrsOverlap(c, parseCidr(x)));
   return special ? `${cidr} overlaps ${special[0]}, which is not unicast address space` : undefined;
+}
+
+/**
+ * Why a MacvlanNet's subnet cannot be one: it is a segment of real hosts' addresses, so it
+ * must be unicast space (not loopback, link-local, multicast, "this network" or reserved).
+ * Checked by the validator and by the agent before it makes the segment.
+ */
+export function macvlanSubnetWhy(cidr: string): string | undefined {
+  return unicastSpaceWhy(cidr);
 }
 
 /**

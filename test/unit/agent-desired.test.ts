@@ -52,6 +52,12 @@ describe('desired state from objects', () => {
     expect(m.problem?.reason).toBe('ReservedDockerNetwork');
   });
 
+  it('makes no macvlan segment on a subnet outside unicast space (a MacvlanNet written past xctl)', () => {
+    const m = desiredMacvlan({ ...mvn, spec: { ...mvn.spec, subnet: '127.1.0.0/24' } }, 'host-1', node('host-1', {}, { interface: 'eth0' }), []);
+    expect(m.desired).toBeUndefined();
+    expect(m.problem).toEqual({ reason: 'InvalidSpec', message: 'MacvlanNet macvlan200: spec.subnet 127.1.0.0/24 overlaps 127.0.0.0/8, which is not unicast address space' });
+  });
+
   it('routes peers via HostSubnet status.nodeAddress, else the Node\'s spec.address; keeps routes of peers with none', () => {
     const nodes = new Map([['host-3', node('host-3', { address: '198.18.0.13' })], ['host-4', node('host-4', {}, { address: '198.18.0.14' })]]);
     const r = peerRoutes('host-1', [hs('host-1', 1), hs('host-2', 2, { nodeAddress: '198.18.0.12' }), hs('host-3', 3), hs('host-4', 4), hs('host-5', 5)], nodes);

@@ -118,6 +118,12 @@ describe('validateObject', () => {
     }
   });
 
+  it.each(['127.1.0.0/24', '169.254.10.0/24', '224.0.1.0/24', '0.0.0.0/24', '240.0.0.0/24'])('refuses a MacvlanNet subnet outside unicast space (%s)', (subnet) => {
+    const r = validateObject(mvn({ subnet }));
+    expect(r.object).toBeUndefined();
+    expect(r.issues.find((i) => formatPath(i.path) === 'spec.subnet')?.message).toMatch(/overlaps \S+, which is not unicast address space$/);
+  });
+
   it('applies defaults so that stored objects compare equal to re-applied ones', () => {
     const r = validateObject(mvn());
     expect(r.object!.spec).toMatchObject({ mode: 'bridge', promiscuous: true, hostShim: true, blockPrefix: 28 });
