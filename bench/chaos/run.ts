@@ -19,6 +19,9 @@ const BASELINE_MS = 10_000;
 const T0 = Date.now();
 const say = (s: string) => console.log(`[${((Date.now() - T0) / 1000).toFixed(1).padStart(6)} s] ${s}`);
 
+/** A bad flag: printed as one line, without a stack (exit 2). */
+class UsageError extends Error {}
+
 function options() {
   const { values } = parseArgs({
     options: {
@@ -30,8 +33,11 @@ function options() {
       keep: { type: 'boolean', default: false },
     },
   });
-  const ids = values.faults!.split(',').map(Number);
-  const faults = ids.map((id) => ALL_FAULTS.find((f) => f.id === id) ?? (() => { throw new Error(`no fault ${id} (1..${ALL_FAULTS.length})`); })());
+  const faults = values.faults!.split(',').map((id) => {
+    const f = ALL_FAULTS.find((x) => String(x.id) === id.trim());
+    if (!f) throw new UsageError(`--faults: no fault "${id}" (1..${ALL_FAULTS.length})`);
+    return f;
+  });
   const opts: ChaosOptions = { nics: Number(values.nics), etcdOutageMs: Number(values['etcd-outage']) * 1000, linkOutageMs: Number(values['link-outage']) * 1000 };
   return { faults, opts, keep: values.keep!, maxMs: Number(values['max-minutes']) * 60_000 };
 }
@@ -103,6 +109,6 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => process.exit(code), (e) => {
-  console.error(`chaos: ${(e as Error).stack ?? e}`);
+  console.error(`chaos: ${e instanceof UsageError ? e.message : (e as Error).stack ?? e}`);
   process.exit(2);
 });
