@@ -17,7 +17,7 @@ import { NodeStatusReporter, type AgentContext, type Caches } from './context.js
 import { Dataplane, type AgentDataplane } from './dataplane.js';
 import { macvlanParentsOn } from './desired.js';
 import {
-  fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, mvnKey, nicKey,
+  fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, mvnKey, nicKey, ownStatusKeys,
   HostSubnetNodes, KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES, routePeers, type EventScope,
 } from './events.js';
 import { RoutesDirty } from './routes-delta.js';
@@ -146,6 +146,7 @@ export class Agent {
       watchContainer: (pid, nic) => this.watchContainer(pid, nic),
       unwatchNic: (nic, keepPid) => this.containers.unwatch(nic, keepPid),
     };
+    this.view.onOwnStatus?.((kind, name, value) => { if (this.ctx.status.forgetIfChanged(kind, name, value)) this.enqueue(ownStatusKeys(kind, name)); });
     this.report = new SelfReport(opts.store, self, opts.leaseTtlSec ?? 10,
       (err) => log.warn('etcd lease lost (the report went with it); a new one is taken at the next heartbeat', { error: err.message }));
     this.firstPass = new Promise((r) => { this.firstPassDone = r; });

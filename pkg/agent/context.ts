@@ -35,6 +35,8 @@ export class NodeStatusReporter {
   private conditions = new Map<string, Condition[]>();
   /** objects this process has reported Ready True (wasReady) */
   private readyOnce = new Set<string>();
+  /** `kind/name/` -> the key of `last` written for it (an object's uid changes when it is made again) */
+  private lastKeyOf = new Map<string, string>();
 
   /**
    * `stored`: this node's status key of the object as etcd holds it (the node's view), so
@@ -58,15 +60,33 @@ export class NodeStatusReporter {
     const text = JSON.stringify(status);
     if (this.last.get(key) === text) return;
     if (!this.last.has(key) && this.stored?.(kind, obj.metadata.name) === text) {
-      this.last.set(key, text);
+      this.remember(key, text);
       this.conditions.set(key, conditions);
       return;
     }
     await this.store.writeStatus(kind, obj.metadata.name, { node: this.node }, status);
-    this.last.set(key, text);
+    this.remember(key, text);
     this.conditions.set(key, conditions);
     const before = prev.find((c) => c.type === 'Ready');
     if (before?.status !== ready.status || before?.reason !== ready.reason) this.announce(kind, obj.metadata.name, fields, ready);
+  }
+
+  private remember(key: string, text: string): void {
+    this.last.set(key, text);
+    this.lastKeyOf.set(key.slice(0, key.lastIndexOf('/') + 1), key);
+  }
+
+  /**
+   * This node's status key of an object changed in etcd. Our own writes come back equal to what
+   * was written; anything else (deleted by hand, an etcd restored from an older backup) makes
+   * this forget its write, so that the next write() puts the report back. True when so.
+   */
+  forgetIfChanged(kind: Kind, name: string, value: string | undefined): boolean {
+    const key = this.lastKeyOf.get(`${kind}/${name}/`);
+    if (key === undefined || this.last.get(key) === value) return false;
+    this.last.delete(key);
+    this.lastKeyOf.delete(`${kind}/${name}/`);
+    return true;
   }
 
   /** An event when Ready changes: attached/ready, or the reason it is not. */
@@ -90,7 +110,7 @@ export class NodeStatusReporter {
     const text = JSON.stringify(status);
     if (text === last) return true;
     await this.store.writeStatus(kind, obj.metadata.name, { node: this.node }, status);
-    this.last.set(key, text);
+    this.remember(key, text);
     return true;
   }
 
@@ -124,6 +144,7 @@ export class NodeStatusReporter {
     await this.store.deleteStatus(kind, name, { node: this.node });
     for (const m of [this.last, this.conditions]) for (const k of [...m.keys()]) if (k.startsWith(`${kind}/${name}/`)) m.delete(k);
     for (const k of [...this.readyOnce]) if (k.startsWith(`${kind}/${name}/`)) this.readyOnce.delete(k);
+    this.lastKeyOf.delete(`${kind}/${name}/`);
   }
 }
 

@@ -13,6 +13,16 @@ export const KEY_GC = 'gc';
 export const nicKey = (name: string) => `nic/${name}`;
 export const mvnKey = (name: string) => `mvn/${name}`;
 
+/**
+ * The reconcile that writes this node's report of an object: run again when someone else
+ * deleted or changed the report (by hand, an etcd restored from an older backup), it puts it back.
+ */
+export function ownStatusKeys(kind: string, name: string): string[] {
+  if (kind === 'ContainerNic') return [nicKey(name)];
+  if (kind === 'MacvlanNet') return [mvnKey(name)];
+  return kind === 'HostSubnet' ? [KEY_HOST_SUBNETS] : [];
+}
+
 /** What the agent knows when it maps an event: the current caches. */
 export interface EventScope {
   node: string;

@@ -73,6 +73,14 @@ export class NodeView implements NodeWatch {
     return this.cache.get(this.keys.status(kind, name, { node: this.node }))?.value;
   }
 
+  onOwnStatus(fn: (kind: Kind, name: string, value: string | undefined) => void): void {
+    const root = this.keys.nodeStatuses(this.node);
+    this.cache.onChange((c) => {
+      const st = c.key.startsWith(root) ? this.keys.parseStatusKey(c.key) : undefined;
+      if (st) fn(st.kind, st.name, c.kv?.value);
+    });
+  }
+
   /** The view's objects of `kind` as of now (start() first). */
   async list(kind: Kind): Promise<ListResult> {
     return this.snapshot(kind);

@@ -98,6 +98,8 @@ export interface NodeWatch extends WatchSource {
   close(): Promise<void>;
   /** This node's own status key of the object as the view holds it now (raw JSON), if any. */
   ownStatus?(kind: Kind, name: string): string | undefined;
+  /** Called when one of this node's own status keys changes: its value now, undefined when deleted. */
+  onOwnStatus?(fn: (kind: Kind, name: string, value: string | undefined) => void): void;
 }
 
 export interface Store {

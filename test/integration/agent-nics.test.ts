@@ -72,6 +72,17 @@ describe('agent: ContainerNics on a ClusterNetwork', () => {
   const host1 = (argv: string[]) => hostExec(lab.hosts[0], argv);
   const inTest = (argv: string[]) => inContainerNetns(lab.hosts[0], 'test', argv);
 
+  it('writes its report of a NIC again when someone deletes it (e.g. an etcd restored from an older backup)', async () => {
+    const key = new Keys('/xnet').status('ContainerNic', 'test-eth1', { node: 'host-1' });
+    expect((await ready('test-eth1'))?.status).toBe('True');
+    await lab.client.delete().key(key);
+    expect(await lab.client.get(key).string(), 'the report is gone').toBeNull();
+    // the agent heard its own key go; nothing else changed, and the resync is an hour away
+    await eventually(async () => (await ready('test-eth1'))?.status === 'True', 'the report written again', 10_000);
+    const back = JSON.parse((await lab.client.get(key).string()) ?? '{}') as { conditions?: Array<{ type: string; status: string }> };
+    expect(back.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+  });
+
   it('makes the NIC again when its host end is deleted by hand', async () => {
     const veth = vethHostName('test-eth1');
     await breakAndCheck('NIC host end deleted', {
