@@ -37,6 +37,8 @@ export class NodeStatusReporter {
   private readyOnce = new Set<string>();
   /** `kind/name/` -> the key of `last` written for it (an object's uid changes when it is made again) */
   private lastKeyOf = new Map<string, string>();
+  /** key -> the write before the last: its watch event may come after the last write (forgetIfChanged) */
+  private before = new Map<string, string>();
 
   /**
    * `stored`: this node's status key of the object as etcd holds it (the node's view), so
@@ -72,19 +74,22 @@ export class NodeStatusReporter {
   }
 
   private remember(key: string, text: string): void {
+    const prev = this.last.get(key);
+    if (prev !== undefined) this.before.set(key, prev);
     this.last.set(key, text);
     this.lastKeyOf.set(key.slice(0, key.lastIndexOf('/') + 1), key);
   }
 
   /**
    * This node's status key of an object changed in etcd. Our own writes come back equal to what
-   * was written; anything else (deleted by hand, an etcd restored from an older backup) makes
+   * was written (the last one, or the one before when they were close); anything else (deleted by hand, an etcd restored from an older backup) makes
    * this forget its write, so that the next write() puts the report back. True when so.
    */
   forgetIfChanged(kind: Kind, name: string, value: string | undefined): boolean {
     const key = this.lastKeyOf.get(`${kind}/${name}/`);
-    if (key === undefined || this.last.get(key) === value) return false;
+    if (key === undefined || this.last.get(key) === value || this.before.get(key) === value) return false;
     this.last.delete(key);
+    this.before.delete(key);
     this.lastKeyOf.delete(`${kind}/${name}/`);
     return true;
   }
@@ -142,7 +147,7 @@ export class NodeStatusReporter {
 
   async remove(kind: Kind, name: string): Promise<void> {
     await this.store.deleteStatus(kind, name, { node: this.node });
-    for (const m of [this.last, this.conditions]) for (const k of [...m.keys()]) if (k.startsWith(`${kind}/${name}/`)) m.delete(k);
+    for (const m of [this.last, this.conditions, this.before]) for (const k of [...m.keys()]) if (k.startsWith(`${kind}/${name}/`)) m.delete(k);
     for (const k of [...this.readyOnce]) if (k.startsWith(`${kind}/${name}/`)) this.readyOnce.delete(k);
     this.lastKeyOf.delete(`${kind}/${name}/`);
   }

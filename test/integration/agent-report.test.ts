@@ -48,4 +48,24 @@ describe('NodeStatusReporter', () => {
     await restarted.write('ContainerNic', again, { containerId: 'abc' }, notReady('ContainerNotRunning', 'container r is not running'));
     expect(await writes('r-eth1')).toBe(2);
   });
+
+  it('writes a report again after someone else deleted it; its own writes coming back late change nothing', async () => {
+    await store.applyAll([obj('ContainerNic', 'g-eth1', { node: 'host-1', container: 'g', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
+    const nic = await eventually(() => viewed('g-eth1'), 'the NIC in the view');
+    const rep = new NodeStatusReporter(store, 'host-1', undefined, (kind, name) => view.ownStatus?.(kind, name));
+    const attaching = notReady('Attaching', 'putting eth1 into container g');
+    await rep.write('ContainerNic', nic, {}, attaching);
+    const first = view.ownStatus ? await eventually(() => view.ownStatus!('ContainerNic', 'g-eth1'), 'the first report in the view') : undefined;
+    await rep.write('ContainerNic', nic, { containerId: 'c1' }, notReady('ContainerNotRunning', 'container g is not running'));
+    expect(await writes('g-eth1')).toBe(2);
+    // the first write's event arriving after the second: our own, nothing to do
+    expect(rep.forgetIfChanged('ContainerNic', 'g-eth1', first)).toBe(false);
+    expect(rep.forgetIfChanged('ContainerNic', 'g-eth1', '{"conditions":[]}')).toBe(true);
+    // deleted (as by hand): the same report is written again by the next reconcile
+    await etcd.client().delete().key(store.keys.status('ContainerNic', 'g-eth1', { node: 'host-1' }));
+    await eventually(async () => view.ownStatus?.('ContainerNic', 'g-eth1') === undefined, 'the report gone from the view');
+    expect(rep.forgetIfChanged('ContainerNic', 'g-eth1', undefined)).toBe(false);
+    await rep.write('ContainerNic', nic, { containerId: 'c1' }, notReady('ContainerNotRunning', 'container g is not running'));
+    expect(await writes('g-eth1')).toBe(1);
+  });
 });
