@@ -87,7 +87,7 @@ export class NodeStatusReporter {
    */
   forgetIfChanged(kind: Kind, name: string, value: string | undefined): boolean {
     const key = this.lastKeyOf.get(`${kind}/${name}/`);
-    if (key === undefined || this.last.get(key) === value || this.before.get(key) === value) return false;
+    if (key === undefined || this.last.get(key) === value || (value !== undefined && this.before.get(key) === value)) return false;
     this.last.delete(key);
     this.before.delete(key);
     this.lastKeyOf.delete(`${kind}/${name}/`);

@@ -68,4 +68,12 @@ describe('NodeStatusReporter', () => {
     await rep.write('ContainerNic', nic, { containerId: 'c1' }, notReady('ContainerNotRunning', 'container g is not running'));
     expect(await writes('g-eth1')).toBe(1);
   });
+
+  it('takes the delete of a report written once for someone else\'s change', async () => {
+    await store.applyAll([obj('ContainerNic', 'h-eth1', { node: 'host-1', container: 'h', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
+    const nic = await eventually(() => viewed('h-eth1'), 'the NIC in the view');
+    const rep = new NodeStatusReporter(store, 'host-1', undefined, (kind, name) => view.ownStatus?.(kind, name));
+    await rep.write('ContainerNic', nic, {}, notReady('ContainerNotFound', 'no container "h" on node host-1'));
+    expect(rep.forgetIfChanged('ContainerNic', 'h-eth1', undefined)).toBe(true);
+  });
 });
