@@ -94,7 +94,7 @@ describe('hostile data in etcd', () => {
   /**
    * xctl ARGS: its exit code (0: the rest is shown) and one stderr line per key that does not
    * decode, naming it and why. `again`: keys host-1's real agent may rewrite on its own (its
-   * report, its MacvlanNet status, its observed state): written again with host-1's
+   * report, its HostSubnet and MacvlanNet status, its observed state): written again with host-1's
    * certificate before each of up to three reads.
    */
   async function warnsAbout(args: string[], badKeys: string[], exitCode = 0, again: Array<[string, string]> = []): Promise<void> {
@@ -136,12 +136,14 @@ describe('hostile data in etcd', () => {
     cases.push([`${own}hostsubnets/bad name`, GARBAGE[8]], [`${own}containernics/new\nline"quote`, '[]']);
     cases.push([keys.nodeLease('host-1'), 'not json'], [keys.nodeEvents('host-1') + 'x', '[1]'], [keys.nodeObserved('host-1'), `{"d":"${MIB}"}`]);
     await batch(host1, cases, async () => {
-      await warnsAbout(['get', 'hostsubnets'], [`${own}hostsubnets/default-host-1`, `${own}hostsubnets/default-host-2`]);
+      const again = (k: string): Array<[string, string]> => cases.filter(([c]) => c === k);
+      // host-1's agent puts its own HostSubnet report back when it sees it changed
+      const hsReport = `${own}hostsubnets/default-host-1`;
+      await warnsAbout(['get', 'hostsubnets'], [hsReport, `${own}hostsubnets/default-host-2`], 0, again(hsReport));
       await warnsAbout(['get', 'clusternetworks'], [`${own}clusternetworks/default`]);
       // one corpus entry per key family xctl reads: its report (liveness), its MacvlanNet and
       // NIC status keys, its events, its observed-state report (`xctl verify`, exit 1: host-1
       // has no readable report)
-      const again = (k: string): Array<[string, string]> => cases.filter(([c]) => c === k);
       const report = `${own}nodes/host-1`, mvn = `${own}macvlannets/mv`, observed = keys.nodeObserved('host-1');
       await warnsAbout(['get', 'nodes'], [report], 0, again(report));
       await warnsAbout(['describe', 'node', 'host-1'], [report, keys.nodeEvents('host-1') + 'x'], 0, again(report));
