@@ -137,6 +137,12 @@ export async function agentLabWithController(n: number): Promise<{ lab: AgentLab
   return { lab, controller };
 }
 
+/** Stops the controller (an error stopping it is not the test's) and takes the lab down; either may be unset after a failed set-up. */
+export async function downWithController(lab: AgentLab | undefined, controller: Controller | undefined): Promise<void> {
+  await controller?.stop().catch(() => undefined);
+  await lab?.down();
+}
+
 /**
  * A lab of `n` hosts with the controller, a MacvlanNet `name` (Docker's IPAM from xnet, the
  * default) applied before the agents start (so they join it late), and every agent running
@@ -173,8 +179,7 @@ export function useMacvlanIpamLab(n: number, name: string, spec: Record<string, 
   beforeAll(async () => { ({ lab, controller } = await macvlanIpamLab(n, name, spec)); }, 300_000);
   afterAll(async () => {
     if (lab) beforeDown?.(lab);
-    await controller?.stop().catch(() => undefined);
-    await lab?.down();
+    await downWithController(lab, controller);
   }, 180_000);
   return { get lab() { if (!lab) throw new Error('the lab is not up'); return lab; } };
 }

@@ -29,6 +29,13 @@ async function writes(name: string): Promise<number> {
 
 const viewed = async (name: string) => (await view.list('ContainerNic')).items.find((n) => n.metadata.name === name) as ContainerNic | undefined;
 
+/** A NIC of host-1 applied and seen in the view, and a fresh reporter reading the view's own status keys. */
+async function nicAndReporter(name: string): Promise<{ nic: ContainerNic; rep: NodeStatusReporter }> {
+  await store.applyAll([obj('ContainerNic', name, { node: 'host-1', container: name.split('-')[0], ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
+  const nic = await eventually(() => viewed(name), 'the NIC in the view');
+  return { nic, rep: new NodeStatusReporter(store, 'host-1', undefined, (kind, n) => view.ownStatus?.(kind, n)) };
+}
+
 describe('NodeStatusReporter', () => {
   it('writes an unchanged report once, also across a restart; a changed one is written', async () => {
     await store.applyAll([obj('ContainerNic', 'r-eth1', { node: 'host-1', container: 'r', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
@@ -50,12 +57,10 @@ describe('NodeStatusReporter', () => {
   });
 
   it('writes a report again after someone else deleted it; its own writes coming back late change nothing', async () => {
-    await store.applyAll([obj('ContainerNic', 'g-eth1', { node: 'host-1', container: 'g', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
-    const nic = await eventually(() => viewed('g-eth1'), 'the NIC in the view');
-    const rep = new NodeStatusReporter(store, 'host-1', undefined, (kind, name) => view.ownStatus?.(kind, name));
+    const { nic, rep } = await nicAndReporter('g-eth1');
     const attaching = notReady('Attaching', 'putting eth1 into container g');
     await rep.write('ContainerNic', nic, {}, attaching);
-    const first = view.ownStatus ? await eventually(() => view.ownStatus!('ContainerNic', 'g-eth1'), 'the first report in the view') : undefined;
+    const first = view.ownStatus ? await eventually(async () => view.ownStatus!('ContainerNic', 'g-eth1'), 'the first report in the view') : undefined;
     await rep.write('ContainerNic', nic, { containerId: 'c1' }, notReady('ContainerNotRunning', 'container g is not running'));
     expect(await writes('g-eth1')).toBe(2);
     // the first write's event arriving after the second: our own, nothing to do
@@ -70,9 +75,7 @@ describe('NodeStatusReporter', () => {
   });
 
   it('takes the delete of a report written once for someone else\'s change', async () => {
-    await store.applyAll([obj('ContainerNic', 'h-eth1', { node: 'host-1', container: 'h', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
-    const nic = await eventually(() => viewed('h-eth1'), 'the NIC in the view');
-    const rep = new NodeStatusReporter(store, 'host-1', undefined, (kind, name) => view.ownStatus?.(kind, name));
+    const { nic, rep } = await nicAndReporter('h-eth1');
     await rep.write('ContainerNic', nic, {}, notReady('ContainerNotFound', 'no container "h" on node host-1'));
     expect(rep.forgetIfChanged('ContainerNic', 'h-eth1', undefined)).toBe(true);
   });

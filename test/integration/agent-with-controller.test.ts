@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isReady, type ContainerNic, type HostSubnet, type MacvlanNet } from '../../pkg/api/index.js';
 import type { Controller } from '../../pkg/controller/controller.js';
-import { agentLabWithController, eventually, inContainer, obj, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
+import { agentLabWithController, eventually, inContainer, obj, routes, runContainer, sh, downWithController, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 let controller: Controller | undefined;
@@ -24,10 +24,7 @@ beforeAll(async () => {
   ]);
 }, 240_000);
 
-afterAll(async () => {
-  await controller?.stop().catch(() => undefined);
-  await lab?.down();
-}, 120_000);
+afterAll(() => downWithController(lab, controller), 120_000);
 
 describe('agent + controller', () => {
   it('every HostSubnet the controller made is Ready through its node\'s agent, and peers route to it', async () => {

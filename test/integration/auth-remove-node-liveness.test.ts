@@ -4,9 +4,8 @@
 // NodeLost within the lease's TTL (docs/design.md, "Node liveness"), as for a stopped agent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeNodeAuth } from '../../pkg/auth/etcd-auth.js';
-import { Controller } from '../../pkg/controller/controller.js';
-import { createLogger } from '../../pkg/log.js';
-import { agentLab, eventually, obj, readyCondition, type AgentLab } from './agent-harness.js';
+import type { Controller } from '../../pkg/controller/controller.js';
+import { agentLabWithController, eventually, obj, readyCondition, downWithController, type AgentLab } from './agent-harness.js';
 
 /** the agent's lease TTL (its default) and heartbeat interval */
 const LEASE_TTL_S = 10;
@@ -16,19 +15,12 @@ let lab: AgentLab;
 let controller: Controller | undefined;
 
 beforeAll(async () => {
-  lab = await agentLab(1, { nodes: 'controller' });
-  const log = createLogger('controller');
-  log.level = process.env.XNET_LOG_LEVEL ?? 'warn';
-  controller = new Controller({ client: lab.controllerClient(), log, leaseTtlSeconds: 5 });
-  await controller.start();
+  ({ lab, controller } = await agentLabWithController(1));
   await lab.store.create(obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' }));
   await lab.startAgent(lab.hosts[0]);
 }, 240_000);
 
-afterAll(async () => {
-  await controller?.stop().catch(() => undefined);
-  await lab?.down();
-}, 120_000);
+afterAll(() => downWithController(lab, controller), 120_000);
 
 describe('a node removed with xctl auth remove-node while its agent runs', () => {
   it('turns NodeLost instead of staying Ready on its lease keep-alive', async () => {

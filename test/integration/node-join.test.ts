@@ -14,7 +14,7 @@ import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { nodeViewPrefixes } from '../../pkg/store/node-view.js';
 import { createLogger } from '../../pkg/log.js';
-import { agentLab, eventually, obj, readyCondition, type AgentLab } from './agent-harness.js';
+import { agentLab, eventually, obj, readyCondition, downWithController, type AgentLab } from './agent-harness.js';
 
 const AGENT_BIN = resolve('dist/cmd/xnet-agent.js');
 /** the xnet-agent command's heartbeat interval and lease TTL (its defaults) */
@@ -40,8 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
-  await controller?.stop().catch(() => undefined);
-  await lab?.down();
+  await downWithController(lab, controller);
 }, 120_000);
 
 /** host-2's agent as users run it: the built command, with host-2's certificate. */

@@ -11,7 +11,7 @@ import type { Op } from '../../pkg/agent/planner/ops.js';
 import { netnsTarget } from '../../pkg/netlink/target.js';
 import type { LabHost } from '../../pkg/lab/index.js';
 import type { Controller } from '../../pkg/controller/controller.js';
-import { agentLab, eventually, inContainerNetns, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
+import { agentLab, eventually, inContainerNetns, obj, readyCondition, runContainer, downWithController, type AgentLab } from './agent-harness.js';
 import { startController, statusOf } from './controller-helpers.js';
 
 const COOLDOWN_MS = 1000;
@@ -30,10 +30,7 @@ beforeAll(async () => {
   await runContainer(lab.hosts[0], 'c1');
 }, 240_000);
 
-afterAll(async () => {
-  await controller?.stop().catch(() => undefined);
-  await lab?.down();
-}, 120_000);
+afterAll(() => downWithController(lab, controller), 120_000);
 
 const nic = (name: string, extra: Record<string, unknown> = {}) =>
   obj('ContainerNic', name, { node: 'host-1', container: 'c1', ifName: 'eth1', network: { macvlanNet: 'mv' }, ...extra });
