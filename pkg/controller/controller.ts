@@ -1,6 +1,6 @@
-// xnet-controller: a KvCache of the whole prefix (listed and watched on standbys too, so a new
-// leader starts from memory, not from a list), a LeaderElector, and per term (term.ts) a work
-// queue, workers and one PoolExecutor per pool.
+// xnet-controller: a KvCache of the registry and IPAM prefixes (listed and watched on standbys
+// too, so a new leader starts from memory, not from a list), a LeaderElector, and per term
+// (term.ts) a work queue, workers and one PoolExecutor per pool.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { createLogger, type Logger } from '../log.js';
@@ -37,10 +37,14 @@ export class Controller {
     this.id = opts.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.log = opts.log ?? createLogger('controller', { id: this.id });
     const keys = new Keys(prefix);
-    this.cache = new KvCache(opts.client, `${prefix}/`, {
-      log: this.log, admit: controllerAdmit(keys, new IpamKeys(prefix)),
+    const ipam = new IpamKeys(prefix);
+    // Objects, statuses and claims only: the nodes' events, leases and observed reports are
+    // theirs to write and xctl's to read, and a node may write them as large and as often as
+    // its credentials let it; watched, every one would reach both controllers and stay there.
+    this.cache = new KvCache(opts.client, [keys.registry(), ipam.root()], {
+      log: this.log, admit: controllerAdmit(keys, ipam),
       // the big parts of the layout, listed side by side at start-up
-      listSplits: [keys.nodeIndexRoot(), keys.objects(), keys.statusRoot(), new IpamKeys(prefix).root()],
+      listSplits: [keys.nodeIndexRoot(), keys.objects(), keys.statusRoot()],
     });
     this.model = new Model(this.cache, prefix);
     this.nodeStatuses = this.model.keys.nodeStatuses();

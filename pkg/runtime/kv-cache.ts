@@ -79,9 +79,9 @@ export class KvCache {
   /** Whether the key is in etcd with a value that does not decode: not in the cache, but not gone. */
   isRefused(key: string): boolean { return this.refused.has(key); }
 
-  /** Entries whose key starts with `prefix` (unordered). */
-  entries(prefix = this.prefix): Iterable<RawKv> {
-    return this.index.entries(prefix);
+  /** Entries whose key starts with `prefix`; without one, every entry of every prefix (unordered). */
+  entries(prefix?: string): Iterable<RawKv> {
+    return prefix === undefined ? this.index.data.values() : this.index.entries(prefix);
   }
 
   get size(): number {
