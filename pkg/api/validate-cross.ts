@@ -3,10 +3,10 @@
 // Pure, like validate.ts (the rules within one object), so xctl and unit tests share them.
 import { cidrCovers, cidrsOverlap, parseCidr } from '../ip/ipv4.js';
 import type { Kind } from './kinds.js';
-import { clusterStaticIpWhy, macvlanStaticIpWhy } from './rules.js';
+import { clusterStaticIpWhy, macvlanStaticIpWhy, nodeAddressWhy, type AddressPool } from './rules.js';
 import { nameIssues } from './validate-names.js';
 import { setOnceIssues } from './set-once.js';
-import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet } from './types.js';
+import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, Node } from './types.js';
 import type { FieldIssue } from './validate.js';
 
 export interface ObjectIssue extends FieldIssue {
@@ -47,7 +47,7 @@ const reportable = (mine: Entry, other: Entry) => other.batchIndex === undefined
  */
 export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[]): ObjectIssue[] {
   const m = mergeBatch(batch, existing);
-  return [...changedSetOnceIssues(batch, existing), ...poolOverlapIssues(m), ...hostSubnetIssues(m), ...staticIpIssues(m), ...nameIssues(m.all)];
+  return [...changedSetOnceIssues(batch, existing), ...poolOverlapIssues(m), ...hostSubnetIssues(m), ...staticIpIssues(m), ...nodeAddressIssues(m), ...nameIssues(m.all)];
 }
 
 /** A batch object that changes a set-once field of the stored object it replaces (set-once.ts). */
@@ -153,5 +153,40 @@ function staticIpNetworkIssue(nic: ContainerNic, net: AnyObject | undefined, hos
   return undefined;
 }
 
-/** The kinds whose stored objects crossObjectIssues needs to see. */
-export const CROSS_CHECKED_KINDS: readonly Kind[] = ['ClusterNetwork', 'MacvlanNet', 'HostSubnet', 'ContainerNic'];
+/**
+ * An admin's Node.spec.address passes the rule the controller applies to a reported address
+ * (rules.ts nodeAddressWhy): unicast, outside every pool xnet hands out, no other Node's (its
+ * spec.address, else the address the controller accepted for it). Peers route the Node's
+ * subnets there, and a set spec.address is never overridden by what the agent reports.
+ */
+function nodeAddressIssues(m: Merged): ObjectIssue[] {
+  const pools: AddressPool[] = m.all.flatMap((e) => {
+    if (e.obj.kind === 'ClusterNetwork') return [{ what: `ClusterNetwork "${e.obj.metadata.name}"`, cidr: e.obj.spec.cidr }];
+    if (e.obj.kind === 'MacvlanNet') return [{ what: `MacvlanNet "${e.obj.metadata.name}"`, cidr: e.obj.spec.subnet }];
+    return [];
+  });
+  const nodes = m.all.filter((e) => e.obj.kind === 'Node') as (Entry & { obj: Node })[];
+  const out: ObjectIssue[] = [];
+  for (const n of nodes) {
+    const address = n.obj.spec?.address;
+    if (n.batchIndex === undefined || !address) continue;
+    const others = nodes.filter((o) => o !== n && reportable(n, o)).map((o) => ({ node: o.obj.metadata.name, address: o.obj.spec?.address ?? o.obj.status?.address }));
+    const why = nodeAddressWhy(n.obj.metadata.name, address, pools, others);
+    if (why) out.push({ index: n.batchIndex, path: ['spec', 'address'], message: why });
+  }
+  return out;
+}
+
+const POOL_KINDS: readonly Kind[] = ['ClusterNetwork', 'MacvlanNet', 'HostSubnet', 'ContainerNic'];
+
+/**
+ * The kinds whose stored objects crossObjectIssues needs to see for this batch (none: no
+ * check against the store). A batch of Nodes alone needs the pools and the Nodes, not the
+ * ContainerNics, of which there may be tens of thousands.
+ */
+export function storedKindsToCheck(batch: Pick<AnyObject, 'kind'>[]): Kind[] {
+  const out = new Set<Kind>();
+  if (batch.some((o) => POOL_KINDS.includes(o.kind))) POOL_KINDS.forEach((k) => out.add(k));
+  if (batch.some((o) => o.kind === 'Node')) (['ClusterNetwork', 'MacvlanNet', 'Node'] as const).forEach((k) => out.add(k));
+  return [...out];
+}

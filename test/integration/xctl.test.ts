@@ -138,6 +138,15 @@ describe('xctl apply', () => {
     expect(r.err).toMatch(/<stdin>:6: document 1 \(clusternetwork\/overlap\): spec\.cidr: 198\.19\.0\.0\/16 overlaps MacvlanNet "macvlan200"/);
   });
 
+  it('refuses a Node whose address lies in a pool xnet hands out, naming the line, writing nothing', async () => {
+    const rev = await revision();
+    const r = await xctl(['apply', '-f', '-'], { stdin: `${V}\nkind: Node\nmetadata:\n  name: addr-node\nspec:\n  address: 10.76.9.9\n` });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/<stdin>:6: document 1 \(node\/addr-node\): spec\.address: 10\.76\.9\.9 is inside ClusterNetwork "default" \(10\.76\.0\.0\/16\)/);
+    expect(await revision()).toBe(rev);
+    expect((await xctl(['get', 'node', 'addr-node'])).code).toBe(4);
+  });
+
   it('refuses a stale resourceVersion as a conflict (exit 3), writing nothing of the batch', async () => {
     await xctl(['apply', '-f', '-'], { stdin: cnDoc('rv', '10.92.0.0/16') });
     const old = (await xctl(['get', 'cn', 'rv', '-o', 'yaml'])).out;

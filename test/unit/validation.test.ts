@@ -1,7 +1,7 @@
 // Table of good and bad objects: each bad one must be refused naming the field at fault.
 import { describe, expect, it } from 'vitest';
 import { formatPath, validateObject } from '../../pkg/api/validate.js';
-import { crossObjectIssues, duplicateIssues } from '../../pkg/api/validate-cross.js';
+import { crossObjectIssues, duplicateIssues, storedKindsToCheck } from '../../pkg/api/validate-cross.js';
 import type { AnyObject } from '../../pkg/api/types.js';
 
 const V = 'xnet.io/v1alpha1';
@@ -179,6 +179,12 @@ describe('crossObjectIssues', () => {
     ['static IP taken by a stored NIC\'s spec.ip', [ok(nic({ ip: '10.76.1.84' }, 'b'))], [ok(cn()), ok(nic({ ip: '10.76.1.84' }, 'a'))], 0, 'spec.ip', /already used by ContainerNic "a" \(its spec\.ip\)/],
     ['static IP taken by an allocated status.ip', [ok(nic({ ip: '10.76.1.84' }, 'b'))], [ok(cn()), withStatus(ok(nic({}, 'a')), { ip: '10.76.1.84' })], 0, 'spec.ip', /its status\.ip/],
     ['two NICs in one batch with one IP', [ok(cn()), ok(nic({ ip: '10.76.1.84' }, 'a')), ok(nic({ ip: '10.76.1.84' }, 'b'))], [], 2, 'spec.ip', /already used by ContainerNic "a"/],
+    ['a Node address on loopback', [ok(node({ address: '127.0.0.2' }))], [], 0, 'spec.address', /127\.0\.0\.2 is a loopback address/],
+    ['a Node address inside a ClusterNetwork', [ok(node({ address: '10.76.3.4' }))], [ok(cn())], 0, 'spec.address', /inside ClusterNetwork "default" \(10\.76\.0\.0\/16\), whose addresses xnet hands out/],
+    ['a Node address inside a MacvlanNet applied with it', [ok(mvn()), ok(node({ address: '198.19.200.7' }))], [], 1, 'spec.address', /inside MacvlanNet "macvlan200"/],
+    ['a Node address = another Node\'s spec.address', [ok(node({ address: '198.18.0.12' }))], [ok(node({ address: '198.18.0.12' }, { name: 'host-2' }))], 0, 'spec.address', /already the address of Node "host-2"/],
+    ['a Node address = the address accepted for another Node', [ok(node({ address: '198.18.0.12' }))], [withStatus(ok(node({}, { name: 'host-2' })), { address: '198.18.0.12' })], 0, 'spec.address', /already the address of Node "host-2"/],
+    ['two Nodes in one batch with one address', [ok(node({ address: '198.18.0.12' })), ok(node({ address: '198.18.0.12' }, { name: 'host-2' }))], [], 1, 'spec.address', /already the address of Node "host-1"/],
     ['a stored ClusterNetwork\'s hostPrefix changed', [ok(cn({ hostPrefix: 25 }))], [ok(cn())], 0, 'spec.hostPrefix', /is set once, when the ClusterNetwork is created \(stored: 24\)/],
   ];
   it.each(cases)('refuses %s', (_, batch, existing, index, path, why) => {
@@ -205,6 +211,21 @@ describe('crossObjectIssues', () => {
   });
   it('accepts a hostPrefix on a new ClusterNetwork and the stored one unchanged', () => {
     expect(crossObjectIssues([ok(cn({ cidr: '10.77.0.0/16', hostPrefix: 26 }, 'new')), ok(cn({ masquerade: false }))], [ok(cn())])).toEqual([]);
+  });
+  it('accepts a Node re-applied with the address accepted for it', () => {
+    expect(crossObjectIssues([ok(node({ address: '198.18.0.11' }))], [withStatus(ok(node()), { address: '198.18.0.11' })])).toEqual([]);
+  });
+  it('accepts the way out of a squatted address: both Nodes\' spec.address in one apply', () => {
+    // host-2 reported host-1's address first and had it accepted (docs/security.md)
+    const stored = [withStatus(ok(node()), {}), withStatus(ok(node({}, { name: 'host-2' })), { address: '198.18.0.11' })];
+    expect(crossObjectIssues([ok(node({ address: '198.18.0.11' })), ok(node({ address: '198.18.0.12' }, { name: 'host-2' }))], stored)).toEqual([]);
+    // host-1's alone is refused while host-2 keeps the address
+    expect(crossObjectIssues([ok(node({ address: '198.18.0.11' }))], stored).map((i) => i.message)).toEqual(['198.18.0.11 is already the address of Node "host-2"']);
+  });
+  it('reads only the stored kinds a batch needs: a batch of Nodes lists no ContainerNics', () => {
+    expect(storedKindsToCheck([ok(node())]).sort()).toEqual(['ClusterNetwork', 'MacvlanNet', 'Node']);
+    expect(storedKindsToCheck([ok(nic())]).sort()).toEqual(['ClusterNetwork', 'ContainerNic', 'HostSubnet', 'MacvlanNet']);
+    expect(storedKindsToCheck([ok(nic()), ok(node())])).toHaveLength(5);
   });
   it('does not blame a stored pair that already overlaps on an unrelated apply', () => {
     expect(crossObjectIssues([ok(node())], [ok(cn()), ok(cn({}, 'other'))])).toEqual([]);

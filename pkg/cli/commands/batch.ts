@@ -1,6 +1,6 @@
 // What apply and diff share: read and validate the manifests before touching etcd, then check
 // them against what is stored.
-import { CROSS_CHECKED_KINDS } from '../../api/validate-cross.js';
+import { storedKindsToCheck } from '../../api/validate-cross.js';
 import type { AnyObject } from '../../api/types.js';
 import { checkAgainstStore, loadManifests, type LoadedObject } from '../../manifest/load.js';
 import type { Session } from '../connect.js';
@@ -12,12 +12,13 @@ export async function loadBatch(io: CliIO, filenames: string[] | undefined): Pro
   return loadManifests(filenames, io.stdin);
 }
 
-/** Batch validated against stored objects: overlaps, static IPs outside or taken. */
+/** Batch validated against stored objects: overlaps, static IPs outside or taken, Node addresses. */
 export async function checkedBatch(session: Session, loaded: LoadedObject[]): Promise<AnyObject[]> {
   const objects = loaded.map((l) => l.object);
-  if (objects.some((o) => CROSS_CHECKED_KINDS.includes(o.kind))) {
+  const kinds = storedKindsToCheck(objects);
+  if (kinds.length) {
     const store = session.store();
-    const lists = await Promise.all(CROSS_CHECKED_KINDS.map((k) => store.list(k)));
+    const lists = await Promise.all(kinds.map((k) => store.list(k)));
     checkAgainstStore(loaded, lists.flatMap((l) => l.items));
   }
   return objects;
