@@ -1,5 +1,5 @@
 // Watched changes a KvCache holds instead of applying (KvCache.hold): the newest per key, kept
-// in revision order, raw (not yet admitted). A standby controller holds what it watches and
+// in the order they arrived (revision order per watched prefix), raw (not yet admitted). A standby controller holds what it watches and
 // decodes it only when it starts leading.
 import type { RawKv } from './kv.js';
 

@@ -248,8 +248,12 @@ export class KvCache {
     }
   }
 
+  /** Drops tombstones once their key's own watch delivered past them (etcd orders no two watches). */
   private pruneTombstones(): void {
-    for (const [k, r] of this.tombstones) if (r <= this.seenRevision) this.tombstones.delete(k);
+    for (const [k, r] of this.tombstones) {
+      const p = this.prefixes.find((x) => k.startsWith(x));
+      if (r <= (p === undefined ? this.seenRevision : (this.resumeAt.get(p) ?? 0) - 1)) this.tombstones.delete(k);
+    }
   }
 
   /** Whether a put of `key` at `rev` is already in the cache, or was deleted after it. */
@@ -370,6 +374,8 @@ export class KvCache {
 
   /** Records what a read returned (e.g. the read-back of a refused transaction's compared keys). */
   applyRead(key: string, kv: RawKv | undefined, revision: string): void {
+    // a key no watch of this cache keeps fresh (a plan's read of the election key) stays out
+    if (!this.prefixes.some((p) => key.startsWith(p))) return;
     if (kv) this.applyRemote(kv);
     else this.applyDelete(key, Number(revision), false);
   }

@@ -102,7 +102,6 @@ export class KindView {
   constructor(cache: KvCache, private readonly keys: Keys, readonly kind: Kind, private readonly log?: Logger,
     private readonly registryKey: (key: string) => string = (k) => k) {
     for (const kv of cache.entries()) this.file(kv.key, kv.value, kv.modRevision);
-    for (const p of cache.prefixes.slice(1)) for (const kv of cache.entries(p)) this.file(kv.key, kv.value, kv.modRevision);
     this.state.revision = cache.revision;
     cache.onChange((c) => this.onChange(c, cache.revision));
   }
