@@ -190,19 +190,35 @@ export function peerRouteWhy(dst: string, via: string | undefined, local: LocalA
 
 // ---------------------------------------------------------------- the address a node reports
 
-export interface AddressPool { what: string; cidr: string }
+/** Addresses xnet hands out: `what` names the object, `cidr` says where, `ranges` (when given) exactly which. */
+export interface AddressPool { what: string; cidr: string; ranges?: Interval[] }
+
+/** A ClusterNetwork's whole cidr: its HostSubnets are routed to the nodes that hold them. */
+export const clusterNetworkPool = (name: string, cidr: string): AddressPool => ({ what: `ClusterNetwork "${name}"`, cidr });
 
 /**
- * Why the controller must not take `address`, reported by `node`, as where peers reach it: not a
- * unicast IPv4 address, inside a pool xnet hands out (ClusterNetwork, MacvlanNet), or already
- * the address of another Node.
+ * What a MacvlanNet hands out (ipRange less exclude and the gateway): the rest of its subnet may
+ * be the hosts' own LAN addresses, which `exclude` is for. undefined for a spec that does not parse.
+ */
+export function macvlanNetPool(name: string, spec: MacvlanNet['spec']): AddressPool | undefined {
+  try { return { what: `MacvlanNet "${name}"`, cidr: spec.ipRange ?? spec.subnet, ranges: macvlanRange(spec) }; } catch { return undefined; }
+}
+
+function poolHolding(pools: AddressPool[], ip: number): AddressPool | undefined {
+  return pools.find((p) => { try { return p.ranges ? contains(p.ranges, ip) : cidrContains(parseCidr(p.cidr), ip); } catch { return false; } });
+}
+
+/**
+ * Why `address` must not be where peers reach `node` (reported by its agent, or an admin's
+ * spec.address): not a unicast IPv4 address, one a pool of xnet hands out, or already the
+ * address of another Node.
  */
 export function nodeAddressWhy(node: string, address: unknown, pools: AddressPool[], others: Array<{ node: string; address?: string }>): string | undefined {
   if (typeof address !== 'string') return `${JSON.stringify(address)} is not an IPv4 address`;
   const bad = unicastWhy(address);
   if (bad) return `${address} ${bad}`;
-  const ip = parseIPv4(address);
-  const pool = pools.find((p) => { try { return cidrContains(parseCidr(p.cidr), ip); } catch { return false; } });
+  const pool = poolHolding(pools, parseIPv4(address));
+  if (pool?.ranges) return `${address} is one of the addresses ${pool.what} hands out (${pool.cidr}); a host's own address belongs in its spec.exclude`;
   if (pool) return `${address} is inside ${pool.what} (${pool.cidr}), whose addresses xnet hands out`;
   const other = others.find((o) => o.node !== node && o.address === address);
   if (other) return `${address} is already the address of Node "${other.node}"`;

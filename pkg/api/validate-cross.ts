@@ -3,7 +3,7 @@
 // Pure, like validate.ts (the rules within one object), so xctl and unit tests share them.
 import { cidrCovers, cidrsOverlap, parseCidr } from '../ip/ipv4.js';
 import type { Kind } from './kinds.js';
-import { clusterStaticIpWhy, macvlanStaticIpWhy, nodeAddressWhy, type AddressPool } from './rules.js';
+import { clusterNetworkPool, clusterStaticIpWhy, macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, type AddressPool } from './rules.js';
 import { nameIssues } from './validate-names.js';
 import { setOnceIssues } from './set-once.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, Node } from './types.js';
@@ -155,23 +155,23 @@ function staticIpNetworkIssue(nic: ContainerNic, net: AnyObject | undefined, hos
 
 /**
  * An admin's Node.spec.address passes the rule the controller applies to a reported address
- * (rules.ts nodeAddressWhy): unicast, outside every pool xnet hands out, no other Node's (its
- * spec.address, else the address the controller accepted for it). Peers route the Node's
- * subnets there, and a set spec.address is never overridden by what the agent reports.
+ * (rules.ts nodeAddressWhy): unicast, none that a pool of xnet hands out, not another Node's
+ * spec.address. Peers route the Node's subnets there, and a set spec.address always wins over
+ * what its agent reports. Addresses that nodes reported are not compared: they are the nodes'
+ * to write, and must not block an admin's choice (docs/xctl.md says how to move one).
  */
 function nodeAddressIssues(m: Merged): ObjectIssue[] {
-  const pools: AddressPool[] = m.all.flatMap((e) => {
-    if (e.obj.kind === 'ClusterNetwork') return [{ what: `ClusterNetwork "${e.obj.metadata.name}"`, cidr: e.obj.spec.cidr }];
-    if (e.obj.kind === 'MacvlanNet') return [{ what: `MacvlanNet "${e.obj.metadata.name}"`, cidr: e.obj.spec.subnet }];
-    return [];
+  const pools = m.all.flatMap((e): AddressPool[] => {
+    if (e.obj.kind === 'ClusterNetwork') return [clusterNetworkPool(e.obj.metadata.name, e.obj.spec.cidr)];
+    const p = e.obj.kind === 'MacvlanNet' ? macvlanNetPool(e.obj.metadata.name, e.obj.spec) : undefined;
+    return p ? [p] : [];
   });
-  const nodes = m.all.filter((e) => e.obj.kind === 'Node') as (Entry & { obj: Node })[];
+  const nodes = m.all.filter((e) => e.obj.kind === 'Node' && e.obj.spec?.address) as (Entry & { obj: Node })[];
   const out: ObjectIssue[] = [];
   for (const n of nodes) {
-    const address = n.obj.spec?.address;
-    if (n.batchIndex === undefined || !address) continue;
-    const others = nodes.filter((o) => o !== n && reportable(n, o)).map((o) => ({ node: o.obj.metadata.name, address: o.obj.spec?.address ?? o.obj.status?.address }));
-    const why = nodeAddressWhy(n.obj.metadata.name, address, pools, others);
+    if (n.batchIndex === undefined) continue;
+    const others = nodes.filter((o) => o !== n && reportable(n, o)).map((o) => ({ node: o.obj.metadata.name, address: o.obj.spec.address }));
+    const why = nodeAddressWhy(n.obj.metadata.name, n.obj.spec.address, pools, others);
     if (why) out.push({ index: n.batchIndex, path: ['spec', 'address'], message: why });
   }
   return out;
@@ -180,13 +180,13 @@ function nodeAddressIssues(m: Merged): ObjectIssue[] {
 const POOL_KINDS: readonly Kind[] = ['ClusterNetwork', 'MacvlanNet', 'HostSubnet', 'ContainerNic'];
 
 /**
- * The kinds whose stored objects crossObjectIssues needs to see for this batch (none: no
- * check against the store). A batch of Nodes alone needs the pools and the Nodes, not the
- * ContainerNics, of which there may be tens of thousands.
+ * The stored objects crossObjectIssues needs for this batch (none: no check against the store),
+ * and whether with their status. The Node rule reads specs only, so a batch of Nodes alone
+ * reads no status, of which there is one per ContainerNic.
  */
-export function storedKindsToCheck(batch: Pick<AnyObject, 'kind'>[]): Kind[] {
-  const out = new Set<Kind>();
-  if (batch.some((o) => POOL_KINDS.includes(o.kind))) POOL_KINDS.forEach((k) => out.add(k));
-  if (batch.some((o) => o.kind === 'Node')) (['ClusterNetwork', 'MacvlanNet', 'Node'] as const).forEach((k) => out.add(k));
-  return [...out];
+export function storedKindsToCheck(batch: Pick<AnyObject, 'kind'>[]): Array<{ kind: Kind; withStatus: boolean }> {
+  const out = new Map<Kind, boolean>();
+  if (batch.some((o) => POOL_KINDS.includes(o.kind))) POOL_KINDS.forEach((k) => out.set(k, true));
+  if (batch.some((o) => o.kind === 'Node')) for (const k of ['ClusterNetwork', 'MacvlanNet', 'Node'] as const) out.set(k, out.get(k) ?? false);
+  return [...out].map(([kind, withStatus]) => ({ kind, withStatus }));
 }

@@ -1,10 +1,10 @@
 // The address peers route to is the controller's to decide. A node's agent reports what it
 // detected, under keys its own credentials can write; the controller takes that value only
-// after checking it (../api/rules.ts nodeAddressWhy): a unicast IPv4 address, outside every
-// pool xnet hands out, not another Node's. A refused address is named on the Node's
+// after checking it (../api/rules.ts nodeAddressWhy): a unicast IPv4 address, none that a
+// pool of xnet hands out, not another Node's. A refused address is named on the Node's
 // AddressAccepted condition and the last accepted one stays in use.
 import type { ClusterNetwork, MacvlanNet, Node } from '../api/index.js';
-import { nodeAddressWhy, type AddressPool } from '../api/rules.js';
+import { clusterNetworkPool, macvlanNetPool, nodeAddressWhy, type AddressPool } from '../api/rules.js';
 import type { Ctx, Status } from './context.js';
 
 export interface AddressVerdict {
@@ -16,8 +16,8 @@ export interface AddressVerdict {
 
 function pools(ctx: Ctx): AddressPool[] {
   const out: AddressPool[] = [];
-  for (const c of ctx.model.objects<ClusterNetwork>('ClusterNetwork')) out.push({ what: `ClusterNetwork "${c.obj.metadata.name}"`, cidr: c.obj.spec.cidr });
-  for (const m of ctx.model.objects<MacvlanNet>('MacvlanNet')) out.push({ what: `MacvlanNet "${m.obj.metadata.name}"`, cidr: m.obj.spec.subnet });
+  for (const c of ctx.model.objects<ClusterNetwork>('ClusterNetwork')) out.push(clusterNetworkPool(c.obj.metadata.name, c.obj.spec.cidr));
+  for (const m of ctx.model.objects<MacvlanNet>('MacvlanNet')) { const p = macvlanNetPool(m.obj.metadata.name, m.obj.spec); if (p) out.push(p); }
   return out;
 }
 

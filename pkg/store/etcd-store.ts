@@ -97,11 +97,11 @@ export class EtcdStore implements Store {
   }
 
   /** Objects, controller status and node status of a kind, all read at one revision. */
-  async readKind(kind: Kind, revision?: number): Promise<KindState> {
+  async readKind(kind: Kind, revision?: number, opts: { withoutStatus?: boolean } = {}): Promise<KindState> {
     const objs = await this.range(this.keys.objects(kind), revision);
     const at = revision ?? Number(objs.revision);
     // an indexed kind's controller statuses are in the nodes' indexes (keys.controllerStatus)
-    const [ctrl, nodes] = await Promise.all([
+    const [ctrl, nodes] = opts.withoutStatus ? [{ kvs: [] }, { kvs: [] }] : await Promise.all([
       this.range(INDEXED_KINDS.includes(kind) ? this.keys.nodeIndexRoot() : this.keys.controllerStatuses(kind), at),
       this.range(this.keys.nodeStatuses(), at),
     ]);
@@ -112,8 +112,8 @@ export class EtcdStore implements Store {
   }
 
   /** Reads a kind with all its status at one revision. */
-  async snapshot(kind: Kind, revision?: number): Promise<ListResult> {
-    const s = await this.readKind(kind, revision);
+  async snapshot(kind: Kind, revision?: number, opts: { withoutStatus?: boolean } = {}): Promise<ListResult> {
+    const s = await this.readKind(kind, revision, opts);
     return { items: mergedItems(s), revision: s.revision, skipped: skippedKeys(s) };
   }
 
@@ -152,7 +152,7 @@ export class EtcdStore implements Store {
   }
 
   async list(kind: Kind, opts: ListOptions = {}): Promise<ListResult> {
-    const r = await this.snapshot(kind);
+    const r = await this.snapshot(kind, undefined, { withoutStatus: opts.withoutStatus });
     const sel = opts.labelSelector;
     if (!sel) return r;
     return { ...r, items: r.items.filter((o) => matchLabels(sel, o.metadata.labels)) };

@@ -8,6 +8,8 @@ export type StatusWriter = { controller: true } | { node: string };
 export interface ListOptions {
   /** k=v pairs that metadata.labels must all match */
   labelSelector?: Record<string, string>;
+  /** the objects as stored, without reading any status (cheaper: one status per node per object) */
+  withoutStatus?: boolean;
 }
 
 /** A key that was read but did not decode; the rest of a list or watch goes on without it. */

@@ -2,7 +2,7 @@
 // applies them: the validator, the allocator, the agent's route check, the store's merge.
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, crossObjectIssues, type AnyObject, type HostSubnet, type Node } from '../../pkg/api/index.js';
-import { macvlanStaticIpWhy, nodeAddressWhy, peerRouteWhy, unicastWhy } from '../../pkg/api/rules.js';
+import { macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, peerRouteWhy, unicastWhy } from '../../pkg/api/rules.js';
 import { nodeReportable, unauthorizedFields } from '../../pkg/api/authority.js';
 import { macvlanRange } from '../../pkg/ipam/plan.js';
 import { contains } from '../../pkg/ipam/ranges.js';
@@ -86,6 +86,12 @@ describe('a node\'s reported address', () => {
   it('a unicast underlay address is accepted', () => {
     expect(nodeAddressWhy('host-1', '198.18.0.11', pools, [{ node: 'host-1', address: '198.18.0.11' }])).toBeUndefined();
     expect(unicastWhy('198.18.0.11')).toBeUndefined();
+  });
+  it('on a MacvlanNet\'s LAN, only the addresses it hands out are refused: hosts\' own ones are excluded', () => {
+    const mv = macvlanNetPool('mv', { subnet: '192.168.1.0/24', ipRange: '192.168.1.128/25', exclude: ['192.168.1.200/32'], mode: 'bridge', promiscuous: true, hostShim: true, blockPrefix: 28 })!;
+    expect(nodeAddressWhy('host-1', '192.168.1.10', [mv], [])).toBeUndefined();
+    expect(nodeAddressWhy('host-1', '192.168.1.200', [mv], [])).toBeUndefined();
+    expect(nodeAddressWhy('host-1', '192.168.1.130', [mv], [])).toMatch(/one of the addresses MacvlanNet "mv" hands out \(192\.168\.1\.128\/25\)/);
   });
 });
 

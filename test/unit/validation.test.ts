@@ -181,9 +181,8 @@ describe('crossObjectIssues', () => {
     ['two NICs in one batch with one IP', [ok(cn()), ok(nic({ ip: '10.76.1.84' }, 'a')), ok(nic({ ip: '10.76.1.84' }, 'b'))], [], 2, 'spec.ip', /already used by ContainerNic "a"/],
     ['a Node address on loopback', [ok(node({ address: '127.0.0.2' }))], [], 0, 'spec.address', /127\.0\.0\.2 is a loopback address/],
     ['a Node address inside a ClusterNetwork', [ok(node({ address: '10.76.3.4' }))], [ok(cn())], 0, 'spec.address', /inside ClusterNetwork "default" \(10\.76\.0\.0\/16\), whose addresses xnet hands out/],
-    ['a Node address inside a MacvlanNet applied with it', [ok(mvn()), ok(node({ address: '198.19.200.7' }))], [], 1, 'spec.address', /inside MacvlanNet "macvlan200"/],
+    ['a Node address a MacvlanNet applied with it hands out', [ok(mvn()), ok(node({ address: '198.19.200.7' }))], [], 1, 'spec.address', /198\.19\.200\.7 is one of the addresses MacvlanNet "macvlan200" hands out \(198\.19\.200\.0\/24\); a host's own address belongs in its spec\.exclude/],
     ['a Node address = another Node\'s spec.address', [ok(node({ address: '198.18.0.12' }))], [ok(node({ address: '198.18.0.12' }, { name: 'host-2' }))], 0, 'spec.address', /already the address of Node "host-2"/],
-    ['a Node address = the address accepted for another Node', [ok(node({ address: '198.18.0.12' }))], [withStatus(ok(node({}, { name: 'host-2' })), { address: '198.18.0.12' })], 0, 'spec.address', /already the address of Node "host-2"/],
     ['two Nodes in one batch with one address', [ok(node({ address: '198.18.0.12' })), ok(node({ address: '198.18.0.12' }, { name: 'host-2' }))], [], 1, 'spec.address', /already the address of Node "host-1"/],
     ['a stored ClusterNetwork\'s hostPrefix changed', [ok(cn({ hostPrefix: 25 }))], [ok(cn())], 0, 'spec.hostPrefix', /is set once, when the ClusterNetwork is created \(stored: 24\)/],
   ];
@@ -212,20 +211,20 @@ describe('crossObjectIssues', () => {
   it('accepts a hostPrefix on a new ClusterNetwork and the stored one unchanged', () => {
     expect(crossObjectIssues([ok(cn({ cidr: '10.77.0.0/16', hostPrefix: 26 }, 'new')), ok(cn({ masquerade: false }))], [ok(cn())])).toEqual([]);
   });
-  it('accepts a Node re-applied with the address accepted for it', () => {
-    expect(crossObjectIssues([ok(node({ address: '198.18.0.11' }))], [withStatus(ok(node()), { address: '198.18.0.11' })])).toEqual([]);
+  it('accepts a Node address on a MacvlanNet\'s LAN that the MacvlanNet excludes, or outside its ipRange', () => {
+    expect(crossObjectIssues([ok(node({ address: '198.19.200.7' }))], [ok(mvn({ exclude: ['198.19.200.0/28'] }))])).toEqual([]);
+    expect(crossObjectIssues([ok(node({ address: '198.19.200.7' }))], [ok(mvn({ ipRange: '198.19.200.128/25' }))])).toEqual([]);
   });
-  it('accepts the way out of a squatted address: both Nodes\' spec.address in one apply', () => {
-    // host-2 reported host-1's address first and had it accepted (docs/security.md)
-    const stored = [withStatus(ok(node()), {}), withStatus(ok(node({}, { name: 'host-2' })), { address: '198.18.0.11' })];
-    expect(crossObjectIssues([ok(node({ address: '198.18.0.11' })), ok(node({ address: '198.18.0.12' }, { name: 'host-2' }))], stored)).toEqual([]);
-    // host-1's alone is refused while host-2 keeps the address
-    expect(crossObjectIssues([ok(node({ address: '198.18.0.11' }))], stored).map((i) => i.message)).toEqual(['198.18.0.11 is already the address of Node "host-2"']);
+  it('does not let what a node reported block an admin\'s spec.address', () => {
+    // host-2's agent reported host-1's address (its merged status shows it): an admin pins host-1 to it
+    const stored = [ok(node()), withStatus(ok(node({}, { name: 'host-2' })), { address: '198.18.0.11' })];
+    expect(crossObjectIssues([ok(node({ address: '198.18.0.11' }))], stored)).toEqual([]);
   });
-  it('reads only the stored kinds a batch needs: a batch of Nodes lists no ContainerNics', () => {
-    expect(storedKindsToCheck([ok(node())]).sort()).toEqual(['ClusterNetwork', 'MacvlanNet', 'Node']);
-    expect(storedKindsToCheck([ok(nic())]).sort()).toEqual(['ClusterNetwork', 'ContainerNic', 'HostSubnet', 'MacvlanNet']);
-    expect(storedKindsToCheck([ok(nic()), ok(node())])).toHaveLength(5);
+  it('reads only what a batch needs: a batch of Nodes reads specs, no status', () => {
+    const of = (batch: AnyObject[]) => storedKindsToCheck(batch).map((k) => `${k.kind}${k.withStatus ? '+status' : ''}`).sort();
+    expect(of([ok(node())])).toEqual(['ClusterNetwork', 'MacvlanNet', 'Node']);
+    expect(of([ok(nic())])).toEqual(['ClusterNetwork+status', 'ContainerNic+status', 'HostSubnet+status', 'MacvlanNet+status']);
+    expect(of([ok(nic()), ok(node())])).toEqual(['ClusterNetwork+status', 'ContainerNic+status', 'HostSubnet+status', 'MacvlanNet+status', 'Node']);
   });
   it('does not blame a stored pair that already overlaps on an unrelated apply', () => {
     expect(crossObjectIssues([ok(node())], [ok(cn()), ok(cn({}, 'other'))])).toEqual([]);
