@@ -35,7 +35,7 @@ describe('xctl program', () => {
   });
 
   it('stops quietly when the reader closes the pipe early (xctl ... | head)', async () => {
-    const nodes = Array.from({ length: 300 }, (_, i) => NODE.replace('bin-1', `pipe-${i}`).replace('198.18.0.11', `198.18.1.${i % 250 + 1}`)).join('---\n');
+    const nodes = Array.from({ length: 300 }, (_, i) => NODE.replace('bin-1', `pipe-${i}`).replace('198.18.0.11', `198.18.${1 + Math.floor(i / 250)}.${i % 250 + 1}`)).join('---\n');
     expect((await xctl(['apply', '-f', '-'], { input: nodes })).exitCode).toBe(0);
     // the reader takes one line and goes away while xctl is still writing
     const r = await execa('bash', ['-c', `node ${BIN} get nodes -o yaml | head -n 1`], { reject: false, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') } });
