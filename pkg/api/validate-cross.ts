@@ -158,7 +158,8 @@ function staticIpNetworkIssue(nic: ContainerNic, net: AnyObject | undefined, hos
  * (rules.ts nodeAddressWhy): unicast, none that a pool of xnet hands out, not another Node's
  * spec.address. Peers route the Node's subnets there, and a set spec.address always wins over
  * what its agent reports. Addresses that nodes reported are not compared: they are the nodes'
- * to write, and must not block an admin's choice (docs/xctl.md says how to move one).
+ * to write, and must not block an admin's choice (the controller takes a pinned address from
+ * a Node that reported it first: controller/node-address.ts).
  */
 function nodeAddressIssues(m: Merged): ObjectIssue[] {
   const pools = m.all.flatMap((e): AddressPool[] => {

@@ -1,7 +1,7 @@
 // Pure mapping from a change in the controller's cache to the work it causes: the work-queue
 // keys ("<Kind>/<name>", "gc/uid/<uid>") to reconcile again, and the pools whose waiting
 // ContainerNics may now get an address. The controller applies the result (controller.ts).
-import type { ContainerNic, HostSubnet, Kind, MacvlanNet } from '../api/index.js';
+import type { ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
 import type { CacheChange } from '../runtime/kv-cache.js';
 import type { IpamKeys } from '../ipam/keys.js';
 import type { Keys } from '../store/keys.js';
@@ -14,6 +14,10 @@ export interface ChangeScope {
   hostSubnet(name: string): Entry<HostSubnet> | undefined;
   hostSubnetsOnNode(node: string): Entry<HostSubnet>[];
   objects<T extends ContainerNic | MacvlanNet>(kind: T['kind']): Iterable<Entry<T>>;
+  /** the Node whose controller status holds this address */
+  nodeAccepting(address: string): string | undefined;
+  /** the Nodes whose agents report this address */
+  nodesReporting(address: string): string[];
 }
 
 export interface ChangeEffects {
@@ -62,6 +66,7 @@ function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope
   if (kind === 'HostSubnet' && prev) out.keys.push(objectKey('Node', (prev as HostSubnet).spec.node));
   if (kind === 'HostSubnet') bridgeRivals(s, [s.hostSubnet(name)?.obj, prev as HostSubnet | undefined], out);
   if (kind === 'Node') macvlanNetsOf(s, out);
+  if (kind === 'Node') pinMoved(s, name, (prev as Node | undefined)?.spec?.address, ch.kv ? (JSON.parse(ch.kv.value) as Node).spec?.address : undefined, out);
   if (kind === 'Node' && !ch.kv) {
     // nobody is left on that node to hold the addresses of its deleting NICs
     for (const n of s.objects<ContainerNic>('ContainerNic')) {
@@ -110,6 +115,7 @@ function controllerStatusEffects(ch: CacheChange, kind: Kind, name: string, s: C
       }
     }
   }
+  if (kind === 'Node') freedAddress(ch, name, s, out);
   // Someone else removed our status: write it again.
   if (!ch.local && !ch.kv) out.keys.push(objectKey(kind, name));
   return out;
@@ -126,6 +132,33 @@ function indexedStatusEffects(ch: CacheChange, s: ChangeScope, out: ChangeEffect
 /** status.subnet of a HostSubnet's controller status, as stored. */
 function subnetIn(value: string | undefined): unknown {
   return value === undefined ? undefined : (JSON.parse(value) as { subnet?: unknown }).subnet;
+}
+
+/** status.address of a Node's controller status, as stored. */
+function addressIn(value: string | undefined): unknown {
+  return value === undefined ? undefined : (JSON.parse(value) as { address?: unknown }).address;
+}
+
+/**
+ * An admin set or moved a Node's spec.address (node-address.ts: a pin wins): the Node that had
+ * the new address accepted loses it. (The old one, once the Node's status lets it go, is
+ * freed for others below: freedAddress.)
+ */
+function pinMoved(s: ChangeScope, node: string, before: string | undefined, after: string | undefined, out: ChangeEffects): void {
+  if (before === after || after === undefined) return;
+  const holder = s.nodeAccepting(after);
+  if (holder && holder !== node) out.keys.push(objectKey('Node', holder));
+}
+
+/**
+ * A Node's controller status no longer holds the address it held (its pin moved, the Node was
+ * deleted, its agent reported another): a Node whose agent reports that address and was
+ * refused it may have it now. A scan of the Nodes, only when a routed address changes.
+ */
+function freedAddress(ch: CacheChange, name: string, s: ChangeScope, out: ChangeEffects): void {
+  const before = addressIn(ch.prev?.value);
+  if (typeof before !== 'string' || before === addressIn(ch.kv?.value)) return;
+  for (const n of s.nodesReporting(before)) if (n !== name) out.keys.push(objectKey('Node', n));
 }
 
 /** Every MacvlanNet: a Node that appears or changes may be selected by any of them. */

@@ -29,12 +29,19 @@ export class Model {
    */
   private readonly hsByNode = new Map<string, Map<string, Set<string>>>();
 
+  /** spec.address -> the Nodes an admin set it on (node-address.ts: such a pin wins) */
+  private readonly pinned = new Map<string, Set<string>>();
+  /** address in a Node's controller status (the one peers route to) -> that Node */
+  private readonly accepted = new Map<string, string>();
+  private readonly nodeStatusRoot: string;
+
   /** "<type>/<pool>/<ip>" -> when that NIC address claim went (ms), for the reuse cooldown */
   private readonly released = new Map<string, number>();
 
   constructor(readonly cache: KvCache, readonly prefix: string) {
     this.keys = new Keys(prefix);
     this.ipam = new IpamKeys(prefix);
+    this.nodeStatusRoot = this.keys.controllerStatuses('Node');
     cache.onChange((c) => this.index(c));
   }
 
@@ -63,7 +70,9 @@ export class Model {
       }
       return;
     }
+    if (c.key.startsWith(this.nodeStatusRoot)) return this.fileAccepted(c.key.slice(this.nodeStatusRoot.length), c);
     const ok = this.keys.parseObjectKey(c.key);
+    if (ok?.kind === 'Node') this.filePin(ok.name, c);
     if (ok?.kind === 'HostSubnet') {
       if (c.prev) this.unfileHostSubnet(parse<HostSubnet>(c.prev), ok.name);
       if (c.kv) {
@@ -171,6 +180,39 @@ export class Model {
       const kv = this.cache.get(key);
       const ck = this.ipam.parse(key);
       if (kv && ck) out.push({ key, claim: parse<Claim>(kv), kv, ip: ck.ip, space: ck.space });
+    }
+    return out;
+  }
+
+  private filePin(node: string, c: CacheChange): void {
+    const before = c.prev && parse<Node>(c.prev).spec?.address;
+    const after = c.kv && parse<Node>(c.kv).spec?.address;
+    if (before) { const s = this.pinned.get(before); s?.delete(node); if (s?.size === 0) this.pinned.delete(before); }
+    if (after) { let s = this.pinned.get(after); if (!s) this.pinned.set(after, (s = new Set())); s.add(node); }
+  }
+
+  private fileAccepted(node: string, c: CacheChange): void {
+    const before = c.prev && parse<Status>(c.prev).address;
+    const after = c.kv && parse<Status>(c.kv).address;
+    if (typeof before === 'string' && this.accepted.get(before) === node) this.accepted.delete(before);
+    if (typeof after === 'string') this.accepted.set(after, node);
+  }
+
+  /** A Node other than `self` whose spec.address is `address`. */
+  pinnedBy(address: string, self: string): string | undefined {
+    for (const n of this.pinned.get(address) ?? []) if (n !== self) return n;
+    return undefined;
+  }
+
+  /** The Node the controller routes `address` to, per its status. */
+  nodeAccepting(address: string): string | undefined { return this.accepted.get(address); }
+
+  /** The Nodes whose agent reports `address` (a scan: for an admin's rare edit of a pin). */
+  nodesReporting(address: string): string[] {
+    const out: string[] = [];
+    for (const n of this.objects<Node>('Node')) {
+      const name = n.obj.metadata.name;
+      if (this.nodeStatus(name, 'Node', name)?.address === address) out.push(name);
     }
     return out;
   }

@@ -31,15 +31,22 @@ function otherAddresses(ctx: Ctx, self: string): Array<{ node: string; address?:
   return out;
 }
 
-/** Checks `reported` for `node`; `accepted` is the address the controller accepted before. */
+/**
+ * Checks `reported` for `node`; `accepted` is the address the controller accepted before. An
+ * admin's spec.address on another Node takes an accepted address away (a node that reported
+ * it first, a squatter, loses it), as it would refuse it if it were reported now.
+ */
 export function judgeNodeAddress(ctx: Ctx, node: string, reported: unknown, accepted: string | undefined): AddressVerdict {
   const spec = ctx.model.node(node)?.obj.spec?.address;
   if (spec) return { address: spec };
-  if (reported === undefined) return accepted ? { address: accepted } : {};
-  // Heartbeats repeat the same address every few seconds: only a new one needs the full check.
-  if (reported === accepted) return { address: accepted };
+  const pinner = accepted === undefined ? undefined : ctx.model.pinnedBy(accepted, node);
+  const kept = pinner ? {} : accepted ? { address: accepted } : {};
+  // The same address as before needs no full check: only whether an admin pinned it since.
+  if (reported === undefined || reported === accepted) {
+    return pinner ? { refused: `${accepted} is the spec.address of Node "${pinner}"` } : kept;
+  }
   const refused = nodeAddressWhy(node, reported, pools(ctx), otherAddresses(ctx, node));
-  if (refused) return { ...(accepted ? { address: accepted } : {}), refused };
+  if (refused) return { ...kept, refused };
   return { address: reported as string };
 }
 

@@ -34,6 +34,8 @@ const scope: ChangeScope = {
   hostSubnetsOnNode: (node) => onN1.filter((o) => o.spec.node === node).map((o) => entry(o)),
   objects: <T extends ContainerNic | MacvlanNet>(kind: T['kind']) =>
     ((kind === 'ContainerNic' ? nics : mvns) as T[]).map((o) => entry(o)),
+  nodeAccepting: (address) => (address === '198.18.0.31' ? 'squatter' : undefined),
+  nodesReporting: (address) => (address === '198.18.0.31' ? ['squatter', 'n1'] : []),
 };
 
 const change = (key: string, c: Partial<CacheChange> = {}): CacheChange => ({ key, local: false, ...c });
@@ -65,6 +67,21 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(nodeKey, { kv: kv(nodeKey, {}) }), scope).keys).toEqual(['Node/n1', 'MacvlanNet/lan', 'MacvlanNet/wan']);
     const hsKey = keys.object('HostSubnet', 'default-n1');
     expect(effectsOfChange(change(hsKey, { kv: kv(hsKey, hs), prev: kv(hsKey, hs) }), scope).keys).toEqual(['HostSubnet/default-n1', 'Node/n1']);
+  });
+
+  it('a Node given the spec.address another Node had accepted queues that Node, which loses it', () => {
+    const key = keys.object('Node', 'admin-pinned');
+    const pinned = { kind: 'Node', metadata: { name: 'admin-pinned' }, spec: { address: '198.18.0.31' } };
+    expect(effectsOfChange(change(key, { kv: kv(key, pinned) }), scope).keys).toEqual(['Node/admin-pinned', 'MacvlanNet/lan', 'MacvlanNet/wan', 'Node/squatter']);
+    // the same pin applied again changes nothing for the others
+    expect(effectsOfChange(change(key, { kv: kv(key, pinned), prev: kv(key, pinned) }), scope).keys).toEqual(['Node/admin-pinned', 'MacvlanNet/lan', 'MacvlanNet/wan']);
+  });
+
+  it('an address a Node\'s controller status lets go queues the other Nodes whose agents report it, its own commit too', () => {
+    const key = keys.status('Node', 'squatter', { controller: true });
+    const held = { address: '198.18.0.31' };
+    expect(effectsOfChange(change(key, { prev: kv(key, held), kv: kv(key, {}), local: true }), scope).keys).toEqual(['Node/n1']);
+    expect(effectsOfChange(change(key, { prev: kv(key, held), kv: kv(key, held), local: true }), scope).keys).toEqual([]);
   });
 
   it('wakes a MacvlanNet pool on any change to it, but skips the reconciles for its own commits', () => {
