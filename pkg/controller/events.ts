@@ -3,6 +3,7 @@
 // ContainerNics may now get an address. The controller applies the result (controller.ts).
 import type { ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
 import type { CacheChange } from '../runtime/kv-cache.js';
+import type { RawKv } from '../runtime/kv.js';
 import type { IpamKeys } from '../ipam/keys.js';
 import type { Keys } from '../store/keys.js';
 import type { Entry } from './model.js';
@@ -14,8 +15,8 @@ export interface ChangeScope {
   hostSubnet(name: string): Entry<HostSubnet> | undefined;
   hostSubnetsOnNode(node: string): Entry<HostSubnet>[];
   objects<T extends ContainerNic | MacvlanNet>(kind: T['kind']): Iterable<Entry<T>>;
-  /** the Node whose controller status holds this address */
-  nodeAccepting(address: string): string | undefined;
+  /** the Nodes whose controller status holds this address */
+  nodesAccepting(address: string): string[];
   /** the Nodes whose agents report this address */
   nodesReporting(address: string): string[];
 }
@@ -66,7 +67,7 @@ function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope
   if (kind === 'HostSubnet' && prev) out.keys.push(objectKey('Node', (prev as HostSubnet).spec.node));
   if (kind === 'HostSubnet') bridgeRivals(s, [s.hostSubnet(name)?.obj, prev as HostSubnet | undefined], out);
   if (kind === 'Node') macvlanNetsOf(s, out);
-  if (kind === 'Node') pinMoved(s, name, (prev as Node | undefined)?.spec?.address, ch.kv ? (JSON.parse(ch.kv.value) as Node).spec?.address : undefined, out);
+  if (kind === 'Node') pinMoved(s, name, (prev as Node | undefined)?.spec?.address, (ch.kv && parsedOf<Node>(ch.kv))?.spec?.address, out);
   if (kind === 'Node' && !ch.kv) {
     // nobody is left on that node to hold the addresses of its deleting NICs
     for (const n of s.objects<ContainerNic>('ContainerNic')) {
@@ -134,9 +135,9 @@ function subnetIn(value: string | undefined): unknown {
   return value === undefined ? undefined : (JSON.parse(value) as { subnet?: unknown }).subnet;
 }
 
-/** status.address of a Node's controller status, as stored. */
-function addressIn(value: string | undefined): unknown {
-  return value === undefined ? undefined : (JSON.parse(value) as { address?: unknown }).address;
+/** A cached value as parsed (by admission, the Model, or the writer), parsed here when not yet. */
+function parsedOf<T>(kv: RawKv): T {
+  return (kv.parsed ?? JSON.parse(kv.value)) as T;
 }
 
 /**
@@ -146,19 +147,20 @@ function addressIn(value: string | undefined): unknown {
  */
 function pinMoved(s: ChangeScope, node: string, before: string | undefined, after: string | undefined, out: ChangeEffects): void {
   if (before === after || after === undefined) return;
-  const holder = s.nodeAccepting(after);
-  if (holder && holder !== node) out.keys.push(objectKey('Node', holder));
+  for (const holder of s.nodesAccepting(after)) if (holder !== node) out.keys.push(objectKey('Node', holder));
 }
 
 /**
  * A Node's controller status no longer holds the address it held (its pin moved, the Node was
- * deleted, its agent reported another): a Node whose agent reports that address and was
- * refused it may have it now. A scan of the Nodes, only when a routed address changes.
+ * deleted, its agent reported another): the first (by name) other Node whose agent reports
+ * it may have it now. One only: Nodes planned together check each other's cached statuses, so
+ * two queued at once could both take it. A scan, only when a routed address changes.
  */
 function freedAddress(ch: CacheChange, name: string, s: ChangeScope, out: ChangeEffects): void {
-  const before = addressIn(ch.prev?.value);
-  if (typeof before !== 'string' || before === addressIn(ch.kv?.value)) return;
-  for (const n of s.nodesReporting(before)) if (n !== name) out.keys.push(objectKey('Node', n));
+  const before = ch.prev && parsedOf<{ address?: unknown }>(ch.prev).address;
+  if (typeof before !== 'string' || before === (ch.kv && parsedOf<{ address?: unknown }>(ch.kv).address)) return;
+  const next = s.nodesReporting(before).filter((n) => n !== name).sort()[0];
+  if (next) out.keys.push(objectKey('Node', next));
 }
 
 /** Every MacvlanNet: a Node that appears or changes may be selected by any of them. */

@@ -31,8 +31,8 @@ export class Model {
 
   /** spec.address -> the Nodes an admin set it on (node-address.ts: such a pin wins) */
   private readonly pinned = new Map<string, Set<string>>();
-  /** address in a Node's controller status (the one peers route to) -> that Node */
-  private readonly accepted = new Map<string, string>();
+  /** address in a Node's controller status (the one peers route to) -> the Nodes holding it */
+  private readonly accepted = new Map<string, Set<string>>();
   private readonly nodeStatusRoot: string;
 
   /** "<type>/<pool>/<ip>" -> when that NIC address claim went (ms), for the reuse cooldown */
@@ -194,8 +194,8 @@ export class Model {
   private fileAccepted(node: string, c: CacheChange): void {
     const before = c.prev && parse<Status>(c.prev).address;
     const after = c.kv && parse<Status>(c.kv).address;
-    if (typeof before === 'string' && this.accepted.get(before) === node) this.accepted.delete(before);
-    if (typeof after === 'string') this.accepted.set(after, node);
+    if (typeof before === 'string') { const s = this.accepted.get(before); s?.delete(node); if (s?.size === 0) this.accepted.delete(before); }
+    if (typeof after === 'string') { let s = this.accepted.get(after); if (!s) this.accepted.set(after, (s = new Set())); s.add(node); }
   }
 
   /** A Node other than `self` whose spec.address is `address`. */
@@ -204,8 +204,8 @@ export class Model {
     return undefined;
   }
 
-  /** The Node the controller routes `address` to, per its status. */
-  nodeAccepting(address: string): string | undefined { return this.accepted.get(address); }
+  /** The Nodes the controller routes `address` to, per their statuses (more than one only in a race). */
+  nodesAccepting(address: string): string[] { return [...this.accepted.get(address) ?? []]; }
 
   /** The Nodes whose agent reports `address` (a scan: for an admin's rare edit of a pin). */
   nodesReporting(address: string): string[] {

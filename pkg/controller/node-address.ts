@@ -2,7 +2,8 @@
 // detected, under keys its own credentials can write; the controller takes that value only
 // after checking it (../api/rules.ts nodeAddressWhy): a unicast IPv4 address, none that a
 // pool of xnet hands out, not another Node's. A refused address is named on the Node's
-// AddressAccepted condition and the last accepted one stays in use.
+// AddressAccepted condition and the last accepted one stays in use, unless an admin has made
+// it another Node's spec.address since (a pin always wins).
 import type { ClusterNetwork, MacvlanNet, Node } from '../api/index.js';
 import { clusterNetworkPool, macvlanNetPool, nodeAddressWhy, type AddressPool } from '../api/rules.js';
 import type { Ctx, Status } from './context.js';
@@ -43,7 +44,7 @@ export function judgeNodeAddress(ctx: Ctx, node: string, reported: unknown, acce
   const kept = pinner ? {} : accepted ? { address: accepted } : {};
   // The same address as before needs no full check: only whether an admin pinned it since.
   if (reported === undefined || reported === accepted) {
-    return pinner ? { refused: `${accepted} is the spec.address of Node "${pinner}"` } : kept;
+    return pinner ? { refused: `${accepted} is already the address of Node "${pinner}"` } : kept;
   }
   const refused = nodeAddressWhy(node, reported, pools(ctx), otherAddresses(ctx, node));
   if (refused) return { ...kept, refused };

@@ -34,8 +34,8 @@ const scope: ChangeScope = {
   hostSubnetsOnNode: (node) => onN1.filter((o) => o.spec.node === node).map((o) => entry(o)),
   objects: <T extends ContainerNic | MacvlanNet>(kind: T['kind']) =>
     ((kind === 'ContainerNic' ? nics : mvns) as T[]).map((o) => entry(o)),
-  nodeAccepting: (address) => (address === '198.18.0.31' ? 'squatter' : undefined),
-  nodesReporting: (address) => (address === '198.18.0.31' ? ['squatter', 'n1'] : []),
+  nodesAccepting: (address) => (address === '198.18.0.31' ? ['squatter'] : []),
+  nodesReporting: (address) => (address === '198.18.0.31' ? ['squatter', 'n2', 'n1'] : []),
 };
 
 const change = (key: string, c: Partial<CacheChange> = {}): CacheChange => ({ key, local: false, ...c });
@@ -77,7 +77,7 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(key, { kv: kv(key, pinned), prev: kv(key, pinned) }), scope).keys).toEqual(['Node/admin-pinned', 'MacvlanNet/lan', 'MacvlanNet/wan']);
   });
 
-  it('an address a Node\'s controller status lets go queues the other Nodes whose agents report it, its own commit too', () => {
+  it('an address a Node\'s controller status lets go queues one other Node whose agent reports it (the first by name), its own commit too', () => {
     const key = keys.status('Node', 'squatter', { controller: true });
     const held = { address: '198.18.0.31' };
     expect(effectsOfChange(change(key, { prev: kv(key, held), kv: kv(key, {}), local: true }), scope).keys).toEqual(['Node/n1']);
