@@ -158,7 +158,12 @@ function pinMoved(s: ChangeScope, node: string, before: string | undefined, afte
  */
 function freedAddress(ch: CacheChange, name: string, s: ChangeScope, out: ChangeEffects): void {
   const before = ch.prev && parsedOf<{ address?: unknown }>(ch.prev).address;
-  if (typeof before !== 'string' || before === (ch.kv && parsedOf<{ address?: unknown }>(ch.kv).address)) return;
+  const after = ch.kv && parsedOf<{ address?: unknown }>(ch.kv).address;
+  if (before === after) return;
+  // two Nodes hold it now (a race of two reports): both looked at again, the first by name keeps it
+  const holders = typeof after === 'string' ? s.nodesAccepting(after) : [];
+  if (holders.length > 1) for (const n of holders.sort()) out.keys.push(objectKey('Node', n));
+  if (typeof before !== 'string') return;
   const next = s.nodesReporting(before).filter((n) => n !== name).sort()[0];
   if (next) out.keys.push(objectKey('Node', next));
 }

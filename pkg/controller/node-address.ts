@@ -40,11 +40,14 @@ function otherAddresses(ctx: Ctx, self: string): Array<{ node: string; address?:
 export function judgeNodeAddress(ctx: Ctx, node: string, reported: unknown, accepted: string | undefined): AddressVerdict {
   const spec = ctx.model.node(node)?.obj.spec?.address;
   if (spec) return { address: spec };
-  const pinner = accepted === undefined ? undefined : ctx.model.pinnedBy(accepted, node);
-  const kept = pinner ? {} : accepted ? { address: accepted } : {};
-  // The same address as before needs no full check: only whether an admin pinned it since.
+  // Another Node has it: pinned by an admin, or (a race of two reports checked in one round)
+  // accepted too, when the first by name keeps it.
+  const other = accepted === undefined ? undefined
+    : ctx.model.pinnedBy(accepted, node) ?? ctx.model.nodesAccepting(accepted).filter((n) => n < node).sort()[0];
+  const kept = other ? {} : accepted ? { address: accepted } : {};
+  // The same address as before needs no full check: only whether another Node has it now.
   if (reported === undefined || reported === accepted) {
-    return pinner ? { refused: `${accepted} is already the address of Node "${pinner}"` } : kept;
+    return other ? { refused: `${accepted} is already the address of Node "${other}"` } : kept;
   }
   const refused = nodeAddressWhy(node, reported, pools(ctx), otherAddresses(ctx, node));
   if (refused) return { ...kept, refused };

@@ -34,7 +34,7 @@ const scope: ChangeScope = {
   hostSubnetsOnNode: (node) => onN1.filter((o) => o.spec.node === node).map((o) => entry(o)),
   objects: <T extends ContainerNic | MacvlanNet>(kind: T['kind']) =>
     ((kind === 'ContainerNic' ? nics : mvns) as T[]).map((o) => entry(o)),
-  nodesAccepting: (address) => (address === '198.18.0.31' ? ['squatter'] : []),
+  nodesAccepting: (address) => (address === '198.18.0.31' ? ['squatter'] : address === '198.18.0.40' ? ['n2', 'n1'] : []),
   nodesReporting: (address) => (address === '198.18.0.31' ? ['squatter', 'n2', 'n1'] : []),
 };
 
@@ -82,6 +82,11 @@ describe('effectsOfChange', () => {
     const held = { address: '198.18.0.31' };
     expect(effectsOfChange(change(key, { prev: kv(key, held), kv: kv(key, {}), local: true }), scope).keys).toEqual(['Node/n1']);
     expect(effectsOfChange(change(key, { prev: kv(key, held), kv: kv(key, held), local: true }), scope).keys).toEqual([]);
+  });
+
+  it('an address two Nodes\' controller statuses hold (two reports accepted in one round) queues both', () => {
+    const key = keys.status('Node', 'n2', { controller: true });
+    expect(effectsOfChange(change(key, { prev: kv(key, {}), kv: kv(key, { address: '198.18.0.40' }), local: true }), scope).keys).toEqual(['Node/n1', 'Node/n2']);
   });
 
   it('wakes a MacvlanNet pool on any change to it, but skips the reconciles for its own commits', () => {
