@@ -16,6 +16,7 @@ import { STORE_TXN_RETRY } from '../runtime/backoff.js';
 import { ETCD_DEFAULT_LIMITS, type EtcdLimits } from '../etcd/limits.js';
 import { planDelete, planWrite, type Current, type ObjectRef, type Stored, type WriteMode, type WriteStep } from './write-plan.js';
 import { packSteps, writeSteps } from './txn-writer.js';
+import { keepOwnOutcomes, ownApplyOutcome, ownDeleteOutcome } from './own-writes.js';
 import { removeOrphanedNodeStatuses } from './status-cleanup.js';
 import {
   ConflictError, NotFoundError, StoreError,
@@ -190,7 +191,7 @@ export class EtcdStore implements Store {
     const written = await writeSteps(this.client, steps, {
       limits: this.limits,
       retry: opts.mode === 'apply' ? STORE_TXN_RETRY : undefined,
-      replan: (run) => plan(run.map((s) => byId.get(refId(s.ref))!)),
+      replan: async (run) => keepOwnOutcomes(run, await plan(run.map((s) => byId.get(refId(s.ref))!)), ownApplyOutcome),
       conflict: ([first]) => new ConflictError(first.ref.kind, first.ref.name, 'the object was modified concurrently'),
       onProgress: opts.onProgress,
     });
@@ -259,7 +260,7 @@ export class EtcdStore implements Store {
     const written = await writeSteps(this.client, await plan(refs), {
       limits: this.limits,
       retry: STORE_TXN_RETRY,
-      replan: (run) => plan(run.map((s) => byId.get(refId(s.ref))!)),
+      replan: async (run) => keepOwnOutcomes(run, await plan(run.map((s) => byId.get(refId(s.ref))!)), ownDeleteOutcome),
       conflict: ([first]) => new ConflictError(first.ref.kind, first.ref.name, 'the object kept changing while it was being deleted'),
       onProgress: opts.onProgress,
     });

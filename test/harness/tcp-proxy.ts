@@ -1,7 +1,8 @@
 // A TCP proxy in front of a real etcd, for faults at a chosen moment (in the spirit of
 // microsoft/etcd3's tests): requests can be held for a while before they are forwarded;
 // cut() drops whatever is held, closes every connection and refuses new ones until heal().
-// Used by the store's watch tests, the large-apply tests and the chaos suite.
+// loseReplies() lets a request reach etcd and its answer get lost. Used by the store's watch
+// tests, the large-apply tests, the tests of writes sent twice and the chaos suite.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Etcd3 } from 'etcd3';
 import { callDeadlines } from '../../pkg/etcd/client.js';
@@ -15,6 +16,11 @@ export interface TcpProxy {
   cut(): void;
   /** accepts connections again after a cut */
   heal(): void;
+  /**
+   * From now on etcd's replies are dropped; after `ms`, every connection is closed and new
+   * ones are accepted: what a client sent meanwhile reached etcd, its answer never came.
+   */
+  loseReplies(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,6 +41,7 @@ export async function startTcpProxy(target: Target, opts: { holdMs?: number } = 
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let cut = false;
+  let losing = false;
   let accepted = 0;
   const server: Server = createServer((client) => {
     if (cut) { client.destroy(); return; }
@@ -47,7 +54,7 @@ export async function startTcpProxy(target: Target, opts: { holdMs?: number } = 
       timers.add(t);
     };
     client.on('data', forward);
-    upstream.on('data', (chunk) => { if (!cut) client.write(chunk); });
+    upstream.on('data', (chunk) => { if (!cut && !losing) client.write(chunk); });
     const end = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);
@@ -65,6 +72,13 @@ export async function startTcpProxy(target: Target, opts: { holdMs?: number } = 
     get accepted() { return accepted; },
     cut: cutAll,
     heal() { cut = false; },
+    async loseReplies(ms: number) {
+      losing = true;
+      await new Promise((r) => setTimeout(r, ms));
+      cutAll();
+      losing = false;
+      cut = false;
+    },
     async close() {
       cutAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));

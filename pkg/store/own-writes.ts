@@ -1,0 +1,37 @@
+// A transaction whose reply was lost may have committed: etcd3 sends a call again after a
+// transport error (UNAVAILABLE, DEADLINE_EXCEEDED; pkg/etcd/client.ts, etcdFaultHandling),
+// and the second send of a committed transaction fails its compares. The write is then
+// planned again from what is stored, and that plan finds the write already done: nothing left
+// to write. What the user is told must be what the first plan did, not "unchanged" for an
+// object this very request created, nor "not found" for one it deleted.
+import type { ApplyChange, DeleteResult } from './types.js';
+import type { WriteStep } from './write-plan.js';
+
+/**
+ * An apply's step planned again: a create whose object is now stored with the uid this
+ * request gave it was this request's own (a uid is random per create), and a change whose
+ * replan has nothing left to write stays reported as made (the stored object is what it
+ * wanted, and no one can tell a lost reply from another writer who wrote the same).
+ */
+export function ownApplyOutcome(first: WriteStep<ApplyChange>, again: WriteStep<ApplyChange>): WriteStep<ApplyChange> {
+  if (again.ops.length || again.result.action !== 'unchanged') return again;
+  const was = first.result;
+  if (was.action === 'created' && was.object.metadata.uid !== again.result.object.metadata.uid) return again;
+  if (was.action === 'unchanged') return again;
+  return { ...again, result: { action: was.action, object: again.result.object } };
+}
+
+/**
+ * A delete planned again: an object this request deleted, or marked and saw go, is "not
+ * found" now; it was deleted (by this request, or by another at the same time: either way the
+ * user's object is gone, as asked).
+ */
+export function ownDeleteOutcome(first: WriteStep<DeleteResult>, again: WriteStep<DeleteResult>): WriteStep<DeleteResult> {
+  if (again.result !== 'notfound' || first.result === 'notfound') return again;
+  return { ...again, result: 'deleted' };
+}
+
+/** Pairs each replanned step with the step it replaces (same order, same objects). */
+export function keepOwnOutcomes<R>(first: WriteStep<R>[], again: WriteStep<R>[], own: (a: WriteStep<R>, b: WriteStep<R>) => WriteStep<R>): WriteStep<R>[] {
+  return again.map((s, i) => own(first[i], s));
+}

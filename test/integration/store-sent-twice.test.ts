@@ -1,0 +1,77 @@
+// A write whose reply is lost after etcd committed it: the client (etcd3's retry, as xctl and
+// the daemons configure it) sends the transaction again, which fails its compares, and the
+// store plans the write again from what is stored. The user must hear what the write did.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Etcd3 } from 'etcd3';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js';
+import { callDeadlines, etcdFaultHandling } from '../../pkg/etcd/client.js';
+import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
+import type { WriteProgress } from '../../pkg/store/types.js';
+import { cn } from './helpers.js';
+
+let etcd: TestEtcd;
+let raw: Etcd3;
+let proxy: TcpProxy;
+let client: Etcd3;
+let store: EtcdStore;
+beforeAll(async () => {
+  etcd = await startEtcd();
+  raw = etcd.client();
+  proxy = await startTcpProxy(etcd.endpoints[0]);
+  client = new Etcd3({ hosts: proxy.endpoint, dialTimeout: 2000, defaultCallOptions: callDeadlines(3000), faultHandling: etcdFaultHandling() });
+  store = createEtcdStore(client, '/twice');
+});
+afterAll(async () => { client?.close(); await proxy?.close(); await etcd?.stop(); });
+
+/** onProgress before the first transaction: from then on its reply is lost, and the connection cut 300 ms later. */
+function loseFirstReply(): { onProgress(p: WriteProgress): void; lost: Promise<void> } {
+  let lost: Promise<void> | undefined;
+  let armed!: () => void;
+  const done = new Promise<void>((r) => { armed = r; });
+  return {
+    onProgress: (p) => {
+      if (p.transactions > 0 || lost) return;
+      lost = proxy.loseReplies(300);
+      void lost.then(armed);
+    },
+    lost: done,
+  };
+}
+
+const objectKey = (name: string) => `/twice/registry/objects/clusternetworks/${name}`;
+
+describe('a write sent twice because its reply was lost', () => {
+  it('apply reports the object it created as created, stored once with its uid', async () => {
+    const before = proxy.accepted;
+    const fault = loseFirstReply();
+    const [change] = await store.applyAll([cn('c1', '10.30.0.0/16')], { onProgress: fault.onProgress });
+    await fault.lost;
+    // the fault happened: the client had to connect again
+    expect(proxy.accepted).toBeGreaterThan(before);
+    const stored = JSON.parse((await raw.get(objectKey('c1')).string())!);
+    expect(change.action).toBe('created');
+    expect(change.object.metadata.uid).toBe(stored.metadata.uid);
+    expect((await raw.getAll().prefix(objectKey('c1')).keys()).length).toBe(1);
+  });
+
+  it('apply reports a change it made as configured', async () => {
+    const fault = loseFirstReply();
+    const before = proxy.accepted;
+    const [change] = await store.applyAll([{ ...cn('c1', '10.30.0.0/16'), metadata: { name: 'c1', labels: { tier: 'b' } } }], { onProgress: fault.onProgress });
+    await fault.lost;
+    expect(proxy.accepted).toBeGreaterThan(before);
+    expect(change.action).toBe('configured');
+    expect(JSON.parse((await raw.get(objectKey('c1')).string())!).metadata.labels).toEqual({ tier: 'b' });
+  });
+
+  it('delete reports the object it deleted as deleted, not as not found', async () => {
+    const fault = loseFirstReply();
+    const before = proxy.accepted;
+    const [result] = await store.deleteAll([{ kind: 'ClusterNetwork', name: 'c1' }], { onProgress: fault.onProgress });
+    await fault.lost;
+    expect(proxy.accepted).toBeGreaterThan(before);
+    expect(await raw.get(objectKey('c1')).string()).toBeNull();
+    expect(result).toBe('deleted');
+  });
+});
