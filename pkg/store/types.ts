@@ -113,7 +113,8 @@ export interface Store {
   create(obj: AnyObject): Promise<AnyObject>;
   /**
    * Replaces spec/labels/annotations/finalizers. When obj.metadata.resourceVersion is set
-   * and stale: ConflictError. generation grows when spec changes. Status is ignored.
+   * and stale, and the object would change: ConflictError. generation grows when spec
+   * changes. Status is ignored.
    */
   update(obj: AnyObject): Promise<AnyObject>;
   /**
@@ -121,8 +122,8 @@ export interface Store {
    * written). A batch that fits one etcd transaction (etcd's limits on operations and bytes)
    * is written in one, all or nothing; a larger one in order, in consecutive transactions that
    * each fit: a failure after the first throws PartialWriteError (what was written stays; the
-   * same apply again converges). Unchanged objects are not written. A carried
-   * resourceVersion that is stale is a conflict.
+   * same apply again converges). Unchanged objects are not written (and their carried
+   * resourceVersion is not checked). A carried resourceVersion that is stale is a conflict.
    */
   applyAll(objs: AnyObject[], opts?: ApplyOptions): Promise<ApplyChange[]>;
   /**

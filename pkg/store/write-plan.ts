@@ -127,20 +127,23 @@ function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, ob
   const { kind, metadata: { name } } = wanted;
   const ref = { kind, name };
   if (mode === 'create') throw new AlreadyExistsError(kind, name);
+  const next = nextVersion(old, wanted, mode);
+  const deleting = !!old.metadata.deletionTimestamp && mode === 'apply';
+  // the last finalizer went: the object goes with it
+  const goes = !!next.metadata.deletionTimestamp && !next.metadata.finalizers?.length;
+  // Already as wanted: nothing is written, so a carried resourceVersion cannot lose an update
+  // and is not checked. Re-running an apply that carries one (after it stopped midway, or
+  // after it succeeded) thus converges instead of finding its own writes stale.
+  if (!deleting && !goes && same(withoutVersion(old), next)) return { ref, compares: [], ops: [], result: { action: 'unchanged', object: old } };
   if (rv !== undefined && rv !== old.metadata.resourceVersion) {
     throw new StaleResourceVersionError(kind, name, rv, String(old.metadata.resourceVersion));
   }
-  if (old.metadata.deletionTimestamp && mode === 'apply') throw new ConflictError(kind, name, 'it is being deleted');
+  if (deleting) throw new ConflictError(kind, name, 'it is being deleted');
   // held here too, against the version this step's compare pins: xctl checked it with a read
   // that a concurrent writer may have overtaken, and other writers do not check at all
   const setOnce = setOnceIssues(old, wanted);
   if (setOnce.length) throw new ValidationError('Invalid', `${kind} "${name}": ${setOnce.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
-  const next = nextVersion(old, wanted, mode);
-  if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) {
-    // the last finalizer went: the object goes with it
-    return { ref, compares: [unpinned(kv)], ops: removalOps(keys, ref, old), removes: true, result: { action: 'configured', object: next as AnyObject } };
-  }
-  if (same(withoutVersion(old), next)) return { ref, compares: [], ops: [], result: { action: 'unchanged', object: old } };
+  if (goes) return { ref, compares: [unpinned(kv)], ops: removalOps(keys, ref, old), removes: true, result: { action: 'configured', object: next as AnyObject } };
   return {
     ref,
     compares: [unpinned(kv)],
