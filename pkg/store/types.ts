@@ -176,17 +176,20 @@ export class AlreadyExistsError extends StoreError {
   constructor(readonly kind: Kind, readonly objectName: string) { super("AlreadyExists", `${kind} "${objectName}" already exists`); }
 }
 export class ConflictError extends StoreError {
-  constructor(readonly kind: Kind, readonly objectName: string, detail: string) {
-    super("Conflict", `${kind} "${objectName}": ${detail}; get the object again and reapply your change`);
+  constructor(readonly kind: Kind, readonly objectName: string, detail: string, advice = 'get the object again and reapply your change') {
+    super("Conflict", `${kind} "${objectName}": ${detail}; ${advice}`);
   }
 }
 /**
  * The object carried a resourceVersion that is no longer the stored one: it was modified since
- * it was read (kubectl's "the object has been modified"). A conflict of its own class so that
- * xctl can point at the manifest's resourceVersion field.
+ * it was read (kubectl's "the object has been modified"), or, `stored` undefined, no object is
+ * stored any more (deleted since it was read: Kubernetes too refuses a create that carries a
+ * resourceVersion). A conflict of its own class so that xctl can point at the manifest's
+ * resourceVersion field.
  */
 export class StaleResourceVersionError extends ConflictError {
-  constructor(kind: Kind, objectName: string, readonly resourceVersion: string, readonly stored: string) {
-    super(kind, objectName, `resourceVersion ${resourceVersion} is stale (stored: ${stored})`);
+  constructor(kind: Kind, objectName: string, readonly resourceVersion: string, readonly stored: string | undefined) {
+    super(kind, objectName, `resourceVersion ${resourceVersion} is stale (${stored === undefined ? 'the object no longer exists' : `stored: ${stored}`})`,
+      stored === undefined ? 'remove metadata.resourceVersion to create it again' : undefined);
   }
 }

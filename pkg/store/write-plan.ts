@@ -154,7 +154,11 @@ function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, ob
 
 /** Create, update or apply of one normalized object, given its stored key (undefined: absent). */
 export function planWrite(keys: Keys, wanted: Stored, rv: string | undefined, cur: Current | undefined, mode: WriteMode): WriteStep<ApplyChange> {
-  return cur ? planChange(keys, wanted, rv, cur, mode) : planCreate(keys, wanted, mode);
+  if (cur) return planChange(keys, wanted, rv, cur, mode);
+  // A resourceVersion names a stored version that is gone: the object was deleted since it was
+  // read. Creating it anew would bring back what someone removed (Kubernetes refuses it too).
+  if (rv !== undefined && mode !== 'create') throw new StaleResourceVersionError(wanted.kind, wanted.metadata.name, rv, undefined);
+  return planCreate(keys, wanted, mode);
 }
 
 /**

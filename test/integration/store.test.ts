@@ -30,6 +30,18 @@ describe('EtcdStore', () => {
     expect(now.metadata.generation).toBe(2);
   });
 
+  it('refuses to re-create a deleted object from the resourceVersion it had (apply and update), writing nothing', async () => {
+    const o = await store.create(cn('gone', '10.9.0.0/16'));
+    expect(await store.delete('ClusterNetwork', 'gone')).toBe(true);
+    const rev = await store.revision();
+    const msg = `ClusterNetwork "gone": resourceVersion ${o.metadata.resourceVersion} is stale (the object no longer exists); remove metadata.resourceVersion to create it again`;
+    await expect(store.applyAll([o])).rejects.toThrow(msg);
+    await expect(store.update(o)).rejects.toThrow(msg);
+    await expect(store.applyAll([o])).rejects.toBeInstanceOf(ConflictError);
+    expect(await store.revision()).toBe(rev);
+    expect(await store.get('ClusterNetwork', 'gone')).toBeUndefined();
+  });
+
   it('applies many objects in one transaction, and an unchanged re-apply writes nothing', async () => {
     const before = await store.revision();
     const r = await store.applyAll([cn('b', '10.2.0.0/16'), cn('c', '10.3.0.0/16')]);

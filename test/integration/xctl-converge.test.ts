@@ -41,6 +41,7 @@ function file(name: string, text: string): string {
   return p;
 }
 
+const lineOf = (text: string, start: string) => text.split('\n').findIndex((l) => l.trim().startsWith(start)) + 1;
 const V = 'apiVersion: xnet.io/v1alpha1';
 const cnDoc = (name: string, cidr: string) => `${V}\nkind: ClusterNetwork\nmetadata:\n  name: ${name}\nspec:\n  cidr: ${cidr}\n  hostPrefix: 24\n`;
 
@@ -65,5 +66,28 @@ describe('xctl apply of a manifest carrying metadata.resourceVersion', () => {
     expect(changed.code).toBe(3);
     expect(changed.err).toContain('metadata.resourceVersion: the object has been modified since resourceVersion');
     expect((await store.get('ClusterNetwork', 'rerun'))!.spec).toMatchObject({ bridgePrefix: 'br', masquerade: false });
+  });
+
+  it('does not re-create a deleted object: exit 3 at the resourceVersion line, nothing written', async () => {
+    expect((await xctl(['apply', '-f', '-'], cnDoc('gone', '10.111.0.0/16'))).code).toBe(0);
+    const saved = (await xctl(['get', 'cn', 'gone', '-o', 'yaml'])).out;
+    const rv = parse(saved).metadata.resourceVersion as string;
+    const f = file('gone.yaml', saved);
+    expect((await xctl(['delete', 'cn', 'gone'])).code).toBe(0);
+    expect((await xctl(['get', 'cn', 'gone'])).code).toBe(4);
+    const rev = await store.revision();
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.code).toBe(3);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(`error: conflict: ${f}:${lineOf(saved, 'resourceVersion:')}: document 1 (clusternetwork/gone): metadata.resourceVersion: ` +
+      `the object no longer exists (deleted since resourceVersion ${rv}); remove metadata.resourceVersion to create it again\nnothing was written\n`);
+    expect(await store.revision()).toBe(rev);
+    expect((await xctl(['get', 'cn', 'gone'])).code).toBe(4);
+    const diff = await xctl(['diff', '-f', f]);
+    expect(diff.code).toBe(3);
+    expect(diff.err).toContain('metadata.resourceVersion: the object no longer exists');
+    // without the resourceVersion it is a create, as the message says
+    const fresh = await xctl(['apply', '-f', '-'], saved.replace(/^ {2}resourceVersion:.*\n/m, ''));
+    expect(fresh).toMatchObject({ code: 0, out: 'clusternetwork/gone created\n' });
   });
 });

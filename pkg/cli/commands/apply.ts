@@ -46,8 +46,8 @@ export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptio
 function rerunHint(e: unknown): string {
   const cause = e instanceof PartialWriteError ? e.cause : undefined;
   if (cause instanceof StaleResourceVersionError) {
-    return `Re-running converges once ${cause.kind.toLowerCase()}/${cause.objectName} in the manifest carries its current resourceVersion (or none); ` +
-      'what is already applied is left unchanged.';
+    const fix = cause.stored === undefined ? 'carries no resourceVersion' : 'carries its current resourceVersion (or none)';
+    return `Re-running converges once ${cause.kind.toLowerCase()}/${cause.objectName} in the manifest ${fix}; what is already applied is left unchanged.`;
   }
   return 'Re-running the same apply converges: it writes the rest and leaves what is already applied unchanged.';
 }

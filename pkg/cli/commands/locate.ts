@@ -29,9 +29,16 @@ function located(e: unknown, loaded: LoadedObject[], nothingWritten: boolean): E
     return issue && new ManifestError([issue]);
   }
   if (e instanceof StaleResourceVersionError) {
-    const issue = objectIssue(loaded, { kind: e.kind, name: e.objectName }, ['metadata', 'resourceVersion'],
-      `the object has been modified since resourceVersion ${e.resourceVersion} (stored: ${e.stored}); get it again and reapply your change`);
+    const issue = objectIssue(loaded, { kind: e.kind, name: e.objectName }, ['metadata', 'resourceVersion'], staleWhy(e));
     return issue && new CliError(EXIT.CONFLICT, `conflict: ${formatIssue(issue)}${nothingWritten ? '\nnothing was written' : ''}`);
   }
   return undefined;
+}
+
+/** What a stale resourceVersion means for the user and what to do about it. */
+function staleWhy(e: StaleResourceVersionError): string {
+  if (e.stored === undefined) {
+    return `the object no longer exists (deleted since resourceVersion ${e.resourceVersion}); remove metadata.resourceVersion to create it again`;
+  }
+  return `the object has been modified since resourceVersion ${e.resourceVersion} (stored: ${e.stored}); get it again and reapply your change`;
 }
