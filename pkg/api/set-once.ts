@@ -4,6 +4,7 @@
 // "can only be set when the pool is created" for the same reason). One rule, used by xctl's
 // apply-time check, which names the file and line, and by the store's write plan, which
 // holds it against the stored version its transaction is pinned to.
+import { sameJson } from './key-order.js';
 import type { AnyObject } from './types.js';
 import type { FieldIssue } from './validate.js';
 
@@ -28,7 +29,7 @@ export function setOnceIssues(stored: Pick<AnyObject, 'kind' | 'spec'>, wanted: 
   for (const f of SET_ONCE[stored.kind] ?? []) {
     const was = valueAt(stored, f.path);
     const now = valueAt(wanted, f.path);
-    if (was === undefined || JSON.stringify(was) === JSON.stringify(now)) continue;
+    if (was === undefined || sameJson(was, now)) continue;
     out.push({ path: f.path, message: `is set once, when the ${stored.kind} is created (stored: ${JSON.stringify(was)}); ${f.change}` });
   }
   return out;

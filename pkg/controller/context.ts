@@ -3,6 +3,7 @@ import type { Etcd3, ICompare } from 'etcd3';
 import type { Logger } from '../log.js';
 import type { AnyObject, Kind } from '../api/index.js';
 import { setCondition, type Condition, type Status } from '../api/index.js';
+import { sameJson } from '../api/key-order.js';
 import type { Entry, Model } from './model.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { RawKv } from '../runtime/kv.js';
@@ -69,27 +70,4 @@ function putIndexedStatus(ctx: Ctx, plan: TxnPlan, at: { key?: string; entry?: E
   if (!copyFresh) plan.put(objCopy, e.kv.value);
   if (!same) plan.unchanged(at.key, at.cur).put(at.key, JSON.stringify(desired), desired);
   return true;
-}
-
-/**
- * Whether a and b serialise to the same JSON up to key order (keys holding undefined count as
- * absent), compared in place: a term start checks every NIC's status this way, and building
- * sorted copies of both to compare their strings was a tenth of a restart's CPU.
- */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
-  }
-  if (!a || !b || typeof a !== 'object' || typeof b !== 'object') return false;
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  let defined = 0;
-  for (const k in x) {
-    if (x[k] === undefined) continue;
-    defined++;
-    if (!Object.hasOwn(y, k) || !sameJson(x[k], y[k])) return false;
-  }
-  for (const k in y) if (y[k] !== undefined) defined--;
-  return defined === 0;
 }

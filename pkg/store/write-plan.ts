@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IKeyValue, ICompare, IRequestOp } from 'etcd3';
 import { formatPath, kindInfo, type AnyObject, type Kind } from '../api/index.js';
+import { sameJson } from '../api/key-order.js';
 import { setOnceIssues } from '../api/set-once.js';
 import { ValidationError } from '../errors.js';
 import { indexNode, type Keys } from './keys.js';
@@ -27,7 +28,8 @@ export interface WriteStep<R> {
   result: R;
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+// key order never counts (labels, annotations and matchLabels keep the manifest's order)
+const same = (a: unknown, b: unknown) => sameJson(a ?? null, b ?? null);
 const unpinned = (kv: IKeyValue): ICompare => ({ key: kv.key, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision });
 
 /** A stored object: its key as read and its decoded value (resourceVersion set). */

@@ -66,6 +66,16 @@ describe('xctl program', () => {
     expect(r.stdout).toContain('--- node/bin-1 (does not exist)');
   });
 
+  it('diff exits 0 and apply says unchanged when only the order of a map\'s keys differs', async () => {
+    const cn = (m: string) => `apiVersion: xnet.io/v1alpha1\nkind: ClusterNetwork\nmetadata: {name: bin-keys, labels: ${m}}\n` +
+      `spec: {cidr: 10.98.0.0/16, hostPrefix: 24, nodeSelector: {matchLabels: ${m}}}\n`;
+    expect((await xctl(['apply', '-f', '-'], { input: cn('{b: "2", a: "1"}') })).stdout).toBe('clusternetwork/bin-keys created');
+    const d = await xctl(['diff', '-f', '-'], { input: cn('{a: "1", b: "2"}') });
+    expect(d).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
+    expect((await xctl(['apply', '-f', '-'], { input: cn('{a: "1", b: "2"}') })).stdout).toBe('clusternetwork/bin-keys unchanged');
+    expect((await xctl(['diff', '-f', '-'], { input: cn('{a: "1", b: "3"}') })).exitCode).toBe(1);
+  });
+
   it('get -w runs until Ctrl-C and then exits 0', async () => {
     await xctl(['apply', '-f', '-'], { input: NODE.replace('bin-1', 'bin-w') });
     const p = execa('node', [BIN, 'get', 'nodes', '-w'], { reject: false, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') } });

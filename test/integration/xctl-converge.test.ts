@@ -91,3 +91,35 @@ describe('xctl apply of a manifest carrying metadata.resourceVersion', () => {
     expect(fresh).toMatchObject({ code: 0, out: 'clusternetwork/gone created\n' });
   });
 });
+
+describe('the order of a map\'s keys', () => {
+  const keyed = (order: 'ba' | 'ab') => {
+    const m = order === 'ba' ? '{b: "2", a: "1"}' : '{a: "1", b: "2"}';
+    return `${V}\nkind: ClusterNetwork\nmetadata:\n  name: keys\n  labels: ${m}\n  annotations: ${m}\n` +
+      `spec:\n  cidr: 10.112.0.0/16\n  hostPrefix: 24\n  nodeSelector:\n    matchLabels: ${m}\n`;
+  };
+
+  it('is no change: apply says unchanged and writes nothing, diff exits 0', async () => {
+    expect((await xctl(['apply', '-f', '-'], keyed('ba'))).out).toBe('clusternetwork/keys created\n');
+    const before = (await store.get('ClusterNetwork', 'keys'))!;
+    const rev = await store.revision();
+    const diff = await xctl(['diff', '-f', '-'], keyed('ab'));
+    expect(diff).toMatchObject({ code: 0, out: '' });
+    const r = await xctl(['apply', '-f', '-'], keyed('ab'));
+    expect(r).toMatchObject({ code: 0, out: 'clusternetwork/keys unchanged\n' });
+    const after = (await store.get('ClusterNetwork', 'keys'))!;
+    expect(await store.revision()).toBe(rev);
+    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect(after.metadata.generation).toBe(1);
+  });
+
+  it('still sees a changed value among reordered keys', async () => {
+    const changed = keyed('ab').replace('matchLabels: {a: "1", b: "2"}', 'matchLabels: {a: "1", b: "3"}');
+    const diff = await xctl(['diff', '-f', '-'], changed);
+    expect(diff.code).toBe(1);
+    expect(diff.out).toMatch(/-\s+b: "2"\n\+\s+b: "3"\n/);
+    const r = await xctl(['apply', '-f', '-'], changed);
+    expect(r).toMatchObject({ code: 0, out: 'clusternetwork/keys configured\n' });
+    expect((await store.get('ClusterNetwork', 'keys'))!.metadata.generation).toBe(2);
+  });
+});

@@ -1,4 +1,5 @@
 import type { AnyObject } from '../../api/types.js';
+import { sortKeys } from '../../api/key-order.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT, exitCodeFor } from '../exit.js';
@@ -52,14 +53,6 @@ export function applied(o: AnyObject): unknown {
   if (o.metadata.labels && Object.keys(o.metadata.labels).length) metadata.labels = o.metadata.labels;
   if (o.metadata.annotations && Object.keys(o.metadata.annotations).length) metadata.annotations = o.metadata.annotations;
   return sortKeys({ metadata, spec: o.spec });
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
-  }
-  return v;
 }
 
 export const registerDiff: RegisterCommand = (program, { io, run }) => {

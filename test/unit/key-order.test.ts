@@ -1,8 +1,9 @@
-// sameJson (pkg/controller/context.ts) decides whether the controller writes a status again: a
-// false "same" would leave a stale status for good, a false "different" rewrites every NIC's
-// status at each term start. It must agree with comparing the JSON the two would be stored as.
+// sameJson (pkg/api/key-order.ts) decides whether the controller writes a status again and
+// whether apply writes an object: a false "same" would leave a stale status (or object) for
+// good, a false "different" rewrites every NIC's status at each term start. It must agree with
+// comparing the JSON the two would be stored as, keys sorted (sortKeys, what xctl diff shows).
 import { describe, expect, it } from 'vitest';
-import { sameJson } from '../../pkg/controller/context.js';
+import { sameJson, sortKeys } from '../../pkg/api/key-order.js';
 
 const stored = { ip: '10.64.0.2', prefixLength: 12, hostSubnet: 'default-host-1', conditions: [{ type: 'Allocated', status: 'True', reason: 'Allocated', message: 'x', lastTransitionTime: '2026-12-02T07:00:00.000Z' }] };
 
@@ -41,5 +42,25 @@ describe('sameJson', () => {
     const canonical = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
     const variants = [stored, { ...stored, ip: '10.64.0.9' }, { ...stored, conditions: [] }, { ...stored, extra: { a: 1, b: [1, 2] } }, { ...stored, extra: { b: [1, 2], a: 1 } }, { ...stored, extra: { a: 1, b: [2, 1] } }];
     for (const a of variants) for (const b of variants) expect(sameJson(a, b)).toBe(canonical(a) === canonical(b));
+  });
+});
+
+describe('sortKeys', () => {
+  it('prints two objects alike exactly when sameJson calls them the same (what xctl diff shows)', () => {
+    const labels = (order: string[]) => Object.fromEntries(order.map((k) => [k, `v-${k}`]));
+    const variants = [
+      { metadata: { labels: labels(['b', 'a']) }, spec: { nodeSelector: { matchLabels: labels(['y', 'x']) } } },
+      { spec: { nodeSelector: { matchLabels: labels(['x', 'y']) } }, metadata: { labels: labels(['a', 'b']) } },
+      { metadata: { labels: labels(['a', 'c']) }, spec: { nodeSelector: { matchLabels: labels(['x', 'y']) } } },
+      { metadata: { labels: labels(['a', 'b']) }, spec: { nodeSelector: { matchLabels: labels(['y']) } } },
+      { metadata: { labels: labels(['a', 'b']) }, spec: { list: [labels(['b', 'a']), labels(['a'])] } },
+      { metadata: { labels: labels(['b', 'a']) }, spec: { list: [labels(['a', 'b']), labels(['a'])] } },
+      { metadata: { labels: labels(['b', 'a']) }, spec: { list: [labels(['a']), labels(['a', 'b'])] } },
+    ];
+    for (const a of variants) {
+      for (const b of variants) expect(JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b))).toBe(sameJson(a, b));
+    }
+    expect(sameJson(variants[0], variants[1])).toBe(true);
+    expect(sameJson(variants[4], variants[6])).toBe(false);
   });
 });
