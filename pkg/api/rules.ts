@@ -91,6 +91,19 @@ export function clusterStaticIpWhy(
   return undefined;
 }
 
+/**
+ * Why an address of the subnet that passed the checks above is still not one macvlanRange
+ * hands out: outside the ipRange, or (no spec.gateway) the first address, Docker's gateway.
+ */
+function heldBackWhy(m: { name: string; spec: MacvlanNet['spec'] }, ipText: string, ip: number): string {
+  const s = m.spec;
+  if (s.ipRange && !cidrContains(parseCidr(s.ipRange), ip)) return `${ipText} is outside MacvlanNet "${m.name}"'s ipRange ${s.ipRange}, the part xnet hands out`;
+  if (!s.gateway && ip === parseCidr(s.subnet).base + 1) {
+    return `${ipText} is the default gateway Docker uses on ${s.subnet} (MacvlanNet "${m.name}" sets no spec.gateway), so xnet never hands it out; set spec.gateway or pick another address`;
+  }
+  return `${ipText} is not among the addresses MacvlanNet "${m.name}" hands out on ${s.subnet}`;
+}
+
 export interface MacvlanNodePart { name: string; dockerRange?: string; shimAddress?: string; addresses?: string[] }
 
 /**
@@ -109,7 +122,7 @@ export function macvlanStaticIpWhy(m: { name: string; spec: MacvlanNet['spec'] }
   if (bad) return `${ipText} is the ${bad} address of ${s.subnet}`;
   const ex = s.exclude?.find((x) => cidrContains(parseCidr(x), ip));
   if (ex) return `${ipText} is in MacvlanNet "${m.name}"'s exclude range ${ex}`;
-  if (!contains(macvlanRange(s), ip)) return `${ipText} is outside MacvlanNet "${m.name}"'s ipRange ${s.ipRange}, the part xnet hands out`;
+  if (!contains(macvlanRange(s), ip)) return heldBackWhy(m, ipText, ip);
   for (const n of nodes) {
     if (n.shimAddress && n.shimAddress.split('/')[0] === ipText) return `${ipText} is node ${n.name}'s host shim address on MacvlanNet "${m.name}"`;
     if (n.dockerRange && cidrContains(parseCidr(n.dockerRange), ip)) {

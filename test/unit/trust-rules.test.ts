@@ -112,6 +112,37 @@ describe('one static-IP rule for apply and the allocator', () => {
   });
 });
 
+describe('a static IP on a MacvlanNet without spec.gateway', () => {
+  const spec = { subnet: '192.168.50.0/24', mode: 'bridge' as const, promiscuous: true, hostShim: true, blockPrefix: 28, dockerIPAM: 'xnet' as const };
+  const nicOn = (ip: string) => ({ apiVersion: API_VERSION, kind: 'ContainerNic', metadata: { name: 'n' }, spec: { node: 'host-1', container: 'c', ifName: 'eth1', network: { macvlanNet: 'm1' }, ip, defaultRoute: false } } as AnyObject);
+  const mvn = (s: object) => ({ apiVersion: API_VERSION, kind: 'MacvlanNet', metadata: { name: 'm1' }, spec: s } as AnyObject);
+  const text = (ip: number) => [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
+
+  it('names the subnet\'s first address as the gateway Docker uses, and what to do', () => {
+    const why = 'is the default gateway Docker uses on 192.168.50.0/24 (MacvlanNet "m1" sets no spec.gateway), so xnet never hands it out; set spec.gateway or pick another address';
+    expect(macvlanStaticIpWhy({ name: 'm1', spec }, '192.168.50.1')).toBe(`192.168.50.1 ${why}`);
+    expect(crossObjectIssues([nicOn('192.168.50.1')], [mvn(spec)]).map((i) => i.message)).toEqual([`192.168.50.1 ${why}`]);
+    // inside an ipRange the same; outside one, the ipRange is the reason
+    expect(macvlanStaticIpWhy({ name: 'm1', spec: { ...spec, ipRange: '192.168.50.0/25' } }, '192.168.50.1')).toBe(`192.168.50.1 ${why}`);
+    expect(macvlanStaticIpWhy({ name: 'm1', spec: { ...spec, ipRange: '192.168.50.128/25' } }, '192.168.50.1'))
+      .toBe('192.168.50.1 is outside MacvlanNet "m1"\'s ipRange 192.168.50.128/25, the part xnet hands out');
+    // with a gateway elsewhere it is an ordinary address
+    expect(macvlanStaticIpWhy({ name: 'm1', spec: { ...spec, gateway: '192.168.50.254' } }, '192.168.50.1')).toBeUndefined();
+  });
+
+  it('gives every address xnet holds back a reason that names no undefined value', () => {
+    for (const s of [spec, { ...spec, subnet: '10.9.0.0/30' }, { ...spec, ipRange: '192.168.50.0/26' }, { ...spec, exclude: ['192.168.50.8/29'] }]) {
+      const sub = parseIPv4(s.subnet.split('/')[0]);
+      const size = 2 ** (32 - Number(s.subnet.split('/')[1]));
+      for (let ip = sub; ip < sub + size; ip++) {
+        const why = macvlanStaticIpWhy({ name: 'm1', spec: s }, text(ip));
+        expect(why === undefined, `${text(ip)} on ${JSON.stringify(s)}: ${why}`).toBe(contains(macvlanRange(s), ip));
+        expect(why ?? '').not.toMatch(/undefined/);
+      }
+    }
+  });
+});
+
 describe('field authority in the merged view', () => {
   it('a node\'s status can carry only what it observes', () => {
     const node = { subnet: '0.0.0.0/0', nodeAddress: '1.2.3.4', observedGeneration: 2, conditions: [{ type: 'Ready', status: 'True' }, { type: 'Allocated', status: 'True' }] };
