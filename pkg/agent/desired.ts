@@ -11,7 +11,7 @@ import { effectiveParent } from './planner/macvlan.js';
 import type { DesiredRoute } from './planner/routes.js';
 import type { Problem } from './planner/ops.js';
 import { FIELD, fieldError, invalidField, type FieldCheck } from './status-fields.js';
-import { clusterCidrWhy, macvlanSubnetWhy, peerRouteWhy, type LocalAddresses } from '../api/rules.js';
+import { clusterCidrWhy, hostSubnetFitWhy, macvlanSubnetWhy } from '../api/rules.js';
 
 export interface HostSubnetView {
   subnet?: string;
@@ -133,7 +133,7 @@ export function bridgeNetworkSpec(hs: HostSubnet, cn: ClusterNetwork | undefined
   if (!v.subnet || !v.bridge) {
     return { problem: { reason: 'NotAllocated', message: 'waiting for the controller to allocate the subnet and bridge name' } };
   }
-  const outside = subnetOutsideWhy(v.subnet, cn);
+  const outside = subnetOutsideWhy(hs, v.subnet, cn);
   if (outside) return { problem: { reason: 'InvalidSpec', message: outside } };
   // after the value checks: a bad status or spec is named as such before the name is judged
   const reserved = reservedDockerNetworkWhy(dockerNetworkName(cn));
@@ -153,18 +153,16 @@ export function bridgeNetworkSpec(hs: HostSubnet, cn: ClusterNetwork | undefined
   return { spec };
 }
 
-/** The agent's own check of a local HostSubnet: inside its ClusterNetwork, no larger than hostPrefix. */
-function subnetOutsideWhy(subnet: string, cn: ClusterNetwork): string | undefined {
-  const s = parseCidr(subnet);
-  if (!cidrCovers(parseCidr(cn.spec.cidr), s)) return `subnet ${subnet} is not inside ClusterNetwork ${cn.metadata.name} (${cn.spec.cidr}); nothing is made for it`;
-  if (s.prefix < cn.spec.hostPrefix) return `subnet ${subnet} is larger than the ClusterNetwork's hostPrefix /${cn.spec.hostPrefix}; nothing is made for it`;
-  return undefined;
+/** The agent's own check of a local HostSubnet: the shared rule (hostSubnetFitWhy), as every peer applies it before it routes the subnet. */
+function subnetOutsideWhy(hs: HostSubnet, subnet: string, cn: ClusterNetwork): string | undefined {
+  const why = hostSubnetFitWhy(subnet, { name: cn.metadata.name, cidr: cn.spec.cidr, hostPrefix: cn.spec.hostPrefix }, hs.spec.subnet != null);
+  return why && `subnet ${why}; nothing is made for it`;
 }
 
 /** Bridge and subnet of a local HostSubnet whose values pass and whose subnet lies inside its ClusterNetwork. */
 function checkedLocal(h: HostSubnet, cn: ClusterNetwork | undefined): LocalSubnet | undefined {
   const v = hostSubnetView(h);
-  if (!cn || v.problem || !v.bridge || !v.subnet || subnetOutsideWhy(v.subnet, cn)) return undefined;
+  if (!cn || v.problem || !v.bridge || !v.subnet || subnetOutsideWhy(h, v.subnet, cn)) return undefined;
   return { bridge: v.bridge, subnet: v.subnet };
 }
 

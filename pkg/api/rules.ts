@@ -4,7 +4,7 @@
 // it touches the kernel. A rule that lived in two places would drift (an address `apply`
 // accepted that the allocator then refused).
 import {
-  cidrContains, cidrsOverlap, formatCidr, lastAddress, parseCidr, parseIPv4, type Cidr,
+  cidrContains, cidrCovers, cidrsOverlap, formatCidr, lastAddress, parseCidr, parseIPv4, type Cidr,
 } from '../ip/ipv4.js';
 import { cidrInterval, contains, intersect, subtract, type Interval } from '../ipam/ranges.js';
 import type { MacvlanNet } from './types.js';
@@ -131,6 +131,34 @@ export function macvlanStaticIpWhy(m: { name: string; spec: MacvlanNet['spec'] }
     if (n.addresses?.includes(ipText)) return `${ipText} is claimed for node ${n.name}'s Docker IPAM plugin on MacvlanNet "${m.name}" (its containers' addresses and those at hand)`;
   }
   if (external.includes(ipText)) return `${ipText} answered an ARP probe on MacvlanNet "${m.name}": someone outside xnet uses it`;
+  return undefined;
+}
+
+// ---------------------------------------------------------------- a HostSubnet inside its ClusterNetwork
+
+/** Most hostPrefix blocks one HostSubnet may span: each is a claim in the one transaction that allocates it. */
+export const MAX_HOST_SUBNET_BLOCKS = 64;
+
+/** What hostSubnetFitWhy reads of a ClusterNetwork. */
+export interface HostSubnetPool { name: string; cidr: string; hostPrefix: number }
+
+/**
+ * Why `subnet` cannot be a HostSubnet's subnet in ClusterNetwork `cn`: the cidr is no
+ * ClusterNetwork's (clusterCidrWhy), the subnet lies outside it, or it is
+ * larger than one hostPrefix block although the HostSubnet pins no subnet (`pinned`: it has a
+ * spec.subnet; the controller gives an unpinned one exactly one block, a pinned one the blocks
+ * it covers), or more blocks than the controller claims for one HostSubnet. Checked by
+ * `xctl apply`, the controller and every agent: on its own HostSubnets and before it routes a peer's.
+ */
+export function hostSubnetFitWhy(subnet: string, cn: HostSubnetPool, pinned: boolean): string | undefined {
+  const pool = clusterCidrWhy(cn.cidr);
+  if (pool) return `ClusterNetwork "${cn.name}" is no pool xnet routes: ${pool}`;
+  const s = parseCidr(subnet, false);
+  if (!cidrCovers(parseCidr(cn.cidr, false), s)) return `${subnet} is not inside ClusterNetwork "${cn.name}" (${cn.cidr})`;
+  if (s.prefix >= cn.hostPrefix) return undefined;
+  if (!pinned) return `${subnet} is larger than ClusterNetwork "${cn.name}"'s hostPrefix /${cn.hostPrefix}, and the HostSubnet pins no spec.subnet`;
+  const blocks = 2 ** (cn.hostPrefix - s.prefix);
+  if (blocks > MAX_HOST_SUBNET_BLOCKS) return `${subnet} spans ${blocks} /${cn.hostPrefix} blocks of ClusterNetwork "${cn.name}"; at most ${MAX_HOST_SUBNET_BLOCKS} are supported`;
   return undefined;
 }
 

@@ -1,9 +1,9 @@
 // Validation rules that relate objects to each other: the apply's batch against itself
 // (duplicates) and against the store's contents (overlapping pools, HostSubnets, static IPs).
 // Pure, like validate.ts (the rules within one object), so xctl and unit tests share them.
-import { cidrCovers, cidrsOverlap, parseCidr } from '../ip/ipv4.js';
+import { cidrsOverlap, parseCidr } from '../ip/ipv4.js';
 import type { Kind } from './kinds.js';
-import { clusterNetworkPool, clusterStaticIpWhy, macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, type AddressPool } from './rules.js';
+import { clusterNetworkPool, clusterStaticIpWhy, hostSubnetFitWhy, macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, type AddressPool } from './rules.js';
 import { nameIssues } from './validate-names.js';
 import { setOnceIssues } from './set-once.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, Node } from './types.js';
@@ -101,9 +101,8 @@ function hostSubnetIssues(m: Merged): ObjectIssue[] {
     if (h.batchIndex === undefined || !h.obj.spec.subnet) continue;
     const mine = parseCidr(h.obj.spec.subnet);
     const cn = m.byKey.get(`ClusterNetwork/${h.obj.spec.clusterNetwork}`)?.obj as ClusterNetwork | undefined;
-    if (cn && !cidrCovers(parseCidr(cn.spec.cidr), mine)) {
-      out.push({ index: h.batchIndex, path: ['spec', 'subnet'], message: `${h.obj.spec.subnet} is not inside ClusterNetwork "${cn.metadata.name}" (${cn.spec.cidr})` });
-    }
+    const outside = cn && hostSubnetFitWhy(h.obj.spec.subnet, { name: cn.metadata.name, cidr: cn.spec.cidr, hostPrefix: cn.spec.hostPrefix }, true);
+    if (outside) out.push({ index: h.batchIndex, path: ['spec', 'subnet'], message: outside });
     for (const o of hostSubnets) {
       const theirs = o.obj.spec.subnet ?? o.obj.status?.subnet;
       if (o === h || !theirs || !reportable(h, o)) continue;

@@ -5,6 +5,7 @@
 // status announces a subnet nobody holds.
 import { randomUUID, createHash } from 'node:crypto';
 import { API_VERSION, type ClusterNetwork, type HostSubnet } from '../api/index.js';
+import { MAX_HOST_SUBNET_BLOCKS } from '../api/rules.js';
 import { formatCidr, parseCidr, blockIndex } from '../ip/ipv4.js';
 import {
   AllocationError, hostSubnetLayout, nextFreeSlots, slotCidr, slotsOf, type HostSubnetLayout,
@@ -97,8 +98,8 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
   const ownerOf = (slot: number) => claims.get(slot)?.claim.owner;
   if (hs.spec.subnet) {
     const slots = slotsOf(cn.obj.spec, parseCidr(hs.spec.subnet));
-    if (slots.length > 64) {
-      throw new AllocationError('InvalidSpec', `subnet ${hs.spec.subnet} spans ${slots.length} /${cn.obj.spec.hostPrefix} blocks; at most 64 are supported`);
+    if (slots.length > MAX_HOST_SUBNET_BLOCKS) {
+      throw new AllocationError('InvalidSpec', `subnet ${hs.spec.subnet} spans ${slots.length} /${cn.obj.spec.hostPrefix} blocks; at most ${MAX_HOST_SUBNET_BLOCKS} are supported`);
     }
     for (const s of slots) {
       const o = ownerOf(s);

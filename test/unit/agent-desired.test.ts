@@ -42,6 +42,18 @@ describe('desired state from objects', () => {
     expect(bridgeNetworkSpec(pending, cn).problem?.reason).toBe('NotAllocated');
   });
 
+  it('makes the bridge of a pinned subnet of several hostPrefix blocks, and refuses one outside the ClusterNetwork or larger than hostPrefix unpinned', () => {
+    const pinned = { ...hs('host-1', 1, { subnet: '10.76.64.0/22', gateway: '10.76.64.1', dockerRange: '10.76.67.0/24' }) };
+    pinned.spec = { ...pinned.spec, subnet: '10.76.64.0/22' };
+    expect(bridgeNetworkSpec(pinned, cn).spec?.subnet).toBe('10.76.64.0/22');
+    expect(desiredNat([cn], [pinned]).local).toEqual([{ bridge: 'br01', subnet: '10.76.64.0/22' }]);
+    const unpinned = hs('host-1', 1, { subnet: '10.76.64.0/22', gateway: '10.76.64.1', dockerRange: '10.76.67.0/24' });
+    expect(bridgeNetworkSpec(unpinned, cn).problem).toEqual({ reason: 'InvalidSpec', message: expect.stringMatching(/^subnet 10\.76\.64\.0\/22 is larger than ClusterNetwork "default"'s hostPrefix \/24.*nothing is made for it$/) });
+    const outside = hs('host-1', 1, { subnet: '172.16.0.0/12', gateway: '172.16.0.1', dockerRange: '172.16.0.128/25' });
+    expect(bridgeNetworkSpec(outside, cn).problem?.message).toMatch(/172\.16\.0\.0\/12 is not inside ClusterNetwork "default" \(10\.76\.0\.0\/16\)/);
+    expect(desiredNat([cn], [unpinned, outside]).local).toEqual([]);
+  });
+
   it('refuses a Docker network name Docker keeps for itself (a ClusterNetwork or MacvlanNet named "default" without dockerNetwork)', () => {
     const named = { ...cn, metadata: { ...cn.metadata, name: 'default' }, spec: { ...cn.spec, dockerNetwork: undefined } };
     const r = bridgeNetworkSpec(hs('host-1', 1), named);

@@ -2,7 +2,7 @@
 // applies them: the validator, the allocator, the agent's route check, the store's merge.
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, crossObjectIssues, type AnyObject, type HostSubnet, type Node } from '../../pkg/api/index.js';
-import { macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, peerRouteWhy, unicastWhy } from '../../pkg/api/rules.js';
+import { hostSubnetFitWhy, macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, peerRouteWhy, unicastWhy } from '../../pkg/api/rules.js';
 import { nodeReportable, unauthorizedFields } from '../../pkg/api/authority.js';
 import { macvlanRange } from '../../pkg/ipam/plan.js';
 import { contains } from '../../pkg/ipam/ranges.js';
@@ -140,6 +140,33 @@ describe('a static IP on a MacvlanNet without spec.gateway', () => {
         expect(why ?? '').not.toMatch(/undefined/);
       }
     }
+  });
+});
+
+describe('a HostSubnet inside its ClusterNetwork (one rule: xctl apply, the controller, the agent on its own and its peers\' HostSubnets)', () => {
+  const pool = { name: 'default', cidr: '10.76.0.0/16', hostPrefix: 24 };
+  it.each([
+    ['172.16.0.0/12', false, /172\.16\.0\.0\/12 is not inside ClusterNetwork "default" \(10\.76\.0\.0\/16\)/],
+    ['10.0.0.0/8', true, /not inside ClusterNetwork "default"/],
+    ['10.77.1.0/24', false, /not inside/],
+    ['10.76.0.0/22', false, /larger than ClusterNetwork "default"'s hostPrefix \/24, and the HostSubnet pins no spec\.subnet/],
+    ['10.76.0.0/17', true, /spans 128 \/24 blocks of ClusterNetwork "default"; at most 64/],
+  ])('refuses %s (pinned: %s)', (subnet, pinned, why) => {
+    expect(hostSubnetFitWhy(subnet, pool, pinned)).toMatch(why);
+  });
+  it('accepts what the controller allocates: one hostPrefix block, a smaller pinned subnet, a pinned subnet of up to 64 blocks', () => {
+    expect(hostSubnetFitWhy('10.76.5.0/24', pool, false)).toBeUndefined();
+    expect(hostSubnetFitWhy('10.76.5.0/26', pool, true)).toBeUndefined();
+    expect(hostSubnetFitWhy('10.76.64.0/18', pool, true)).toBeUndefined();
+  });
+  it('refuses every subnet of a ClusterNetwork whose cidr is no pool (written around xctl)', () => {
+    expect(hostSubnetFitWhy('8.8.8.0/24', { name: 'wide', cidr: '0.0.0.0/1', hostPrefix: 24 }, false)).toMatch(/ClusterNetwork "wide" is no pool xnet routes: 0\.0\.0\.0\/1 is a \/1/);
+  });
+  it('xctl apply refuses a pinned subnet the controller would refuse', () => {
+    const cn = { apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: { name: 'default' }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24 } } as AnyObject;
+    const hs = (subnet: string) => ({ apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: 'x' }, spec: { node: 'host-1', clusterNetwork: 'default', subnet, icc: true } }) as AnyObject;
+    expect(crossObjectIssues([hs('10.76.0.0/17')], [cn]).map((i) => i.message)).toEqual([expect.stringMatching(/spans 128 \/24 blocks/)]);
+    expect(crossObjectIssues([hs('10.76.0.0/18')], [cn])).toEqual([]);
   });
 });
 
