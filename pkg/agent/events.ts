@@ -1,6 +1,6 @@
 // Pure mapping from what happened (store change, Docker event, kernel notification) to the
 // work-queue keys that must look again.
-import { isReady, type AnyObject, type ContainerNic, type HostSubnet, type MacvlanNet } from '../api/index.js';
+import { isReady, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet } from '../api/index.js';
 import type { DockerEvent } from '../docker/types.js';
 import type { MonitorEvent } from '../netlink/monitor.js';
 import { hostSubnetView } from './desired.js';
@@ -110,6 +110,12 @@ const allMacvlan = (s: EventScope) => s.macvlanNets.map((m) => mvnKey(m.metadata
 const routable = (h: HostSubnet | undefined) => (h?.status as { subnet?: unknown } | undefined)?.subnet != null || h?.spec.subnet != null;
 
 /**
+ * A ClusterNetwork that came, went or has another cidr: which peers' subnets lie inside it
+ * (peer-routes.ts) may have changed. Its status (counts that change as nodes join) is not.
+ */
+const poolChanged = (cn: ClusterNetwork, old: ClusterNetwork | undefined) => !old || old.spec.cidr !== cn.spec.cidr || old.spec.hostPrefix !== cn.spec.hostPrefix;
+
+/**
  * `old`: the object before an update. A routes pass looks at every peer, so at a thousand hosts
  * a pass is not free: a peer's Node matters to routes only as the next hop of its HostSubnets,
  * and a peer's HostSubnet only once it has a subnet (a new node's Node and its HostSubnet
@@ -124,7 +130,7 @@ export function keysForObject(o: AnyObject, s: EventScope, old?: AnyObject): str
       return [...routes, ...allMacvlan(s), ...(self ? s.nics.filter((n) => n.spec.network.macvlanNet).map((n) => nicKey(n.metadata.name)) : [])];
     }
     case 'ClusterNetwork':
-      return [KEY_HOST_SUBNETS, KEY_NAT, ...nicsOnClusterNetwork(s, o.metadata.name)];
+      return [...(poolChanged(o, old as ClusterNetwork | undefined) ? [KEY_ROUTES] : []), KEY_HOST_SUBNETS, KEY_NAT, ...nicsOnClusterNetwork(s, o.metadata.name)];
     case 'HostSubnet':
       if (o.spec.node === s.node) return [KEY_HOST_SUBNETS, KEY_NAT, ...nicsOnClusterNetwork(s, o.spec.clusterNetwork)];
       return routable(o) || routable(old as HostSubnet | undefined) ? [KEY_ROUTES] : [];

@@ -72,7 +72,7 @@ describe('desired state from objects', () => {
 
   it('routes peers via HostSubnet status.nodeAddress, else the Node\'s spec.address; keeps routes of peers with none', () => {
     const nodes = new Map([['host-3', node('host-3', { address: '198.18.0.13' })], ['host-4', node('host-4', {}, { address: '198.18.0.14' })]]);
-    const r = peerRoutes('host-1', [hs('host-1', 1), hs('host-2', 2, { nodeAddress: '198.18.0.12' }), hs('host-3', 3), hs('host-4', 4), hs('host-5', 5)], nodes);
+    const r = peerRoutes('host-1', [hs('host-1', 1), hs('host-2', 2, { nodeAddress: '198.18.0.12' }), hs('host-3', 3), hs('host-4', 4), hs('host-5', 5)], { nodes, clusterNetworks: new Map([['default', cn]]) });
     expect(r).toEqual({
       routes: [{ dst: '10.76.2.0/24', via: '198.18.0.12' }, { dst: '10.76.3.0/24', via: '198.18.0.13' }],
       // host-4's address is only what host-4 says about itself: nobody checked it, no route
@@ -132,6 +132,13 @@ describe('events to work keys', () => {
     expect(keysForObject(hs('host-1', 1), scope)).toEqual(['hostsubnets', 'nat', 'nic/test-eth1']);
     expect(keysForObject(scope.nics[1], scope)).toEqual(['nic/test-mv', 'mvn/macvlan200']);
     expect(keysForObject(mvn, scope)).toEqual(['mvn/macvlan200', 'nic/test-mv']);
+  });
+
+  it('wakes a routes pass when a ClusterNetwork comes, goes or has another cidr, not when only its status changes', () => {
+    // which peers' subnets lie inside it (peer-routes.ts) depends on its cidr and hostPrefix
+    expect(keysForObject(cn, scope)).toEqual(['routes', 'hostsubnets', 'nat', 'nic/test-eth1']);
+    expect(keysForObject({ ...cn, spec: { ...cn.spec, cidr: '10.77.0.0/16' } }, scope, cn)).toContain('routes');
+    expect(keysForObject({ ...cn, status: { allocated: 9, free: 247 } }, scope, cn)).not.toContain('routes');
   });
 
   it('wakes no routes pass for a new node until its HostSubnet has a subnet, and one when a peer\'s subnet comes or goes', () => {

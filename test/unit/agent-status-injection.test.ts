@@ -57,7 +57,7 @@ describe('status values are checked before they become desired state', () => {
   it('makes no route to a peer whose HostSubnet or Node holds an invalid value, and says why', () => {
     // a Node's reported status.address is never a next hop (the controller checks and copies it); its spec is
     const nodes = new Map([['host-3', { ...node('host-3'), spec: { address: '198.18.0.13\nroute del default' } }]]);
-    const d = peerRoutes('host-1', [hs('host-2', 2, { nodeAddress: '198.18.0.12 dev lo' }), hs('host-3', 3), hs('host-4', 4, { nodeAddress: '198.18.0.14' })], nodes);
+    const d = peerRoutes('host-1', [hs('host-2', 2, { nodeAddress: '198.18.0.12 dev lo' }), hs('host-3', 3), hs('host-4', 4, { nodeAddress: '198.18.0.14' })], { nodes, clusterNetworks: new Map([['default', cn]]) });
     expect(d.routes).toEqual([{ dst: '10.76.4.0/24', via: '198.18.0.14' }]);
     // the routes that work stay while the bad next hop is fixed
     expect(d.keep).toEqual(['10.76.2.0/24', '10.76.3.0/24']);
@@ -68,7 +68,7 @@ describe('status values are checked before they become desired state', () => {
   });
 
   it('keeps no route when the peer\'s subnet itself is bad', () => {
-    const d = peerRoutes('host-1', [hs('host-2', 2, { subnet: '10.76.2.0/24\nroute del default' })], new Map());
+    const d = peerRoutes('host-1', [hs('host-2', 2, { subnet: '10.76.2.0/24\nroute del default' })], { nodes: new Map(), clusterNetworks: new Map([['default', cn]]) });
     expect(d).toMatchObject({ routes: [], keep: [], problems: [{ reason: 'InvalidStatus' }] });
   });
 

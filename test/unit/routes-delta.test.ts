@@ -6,7 +6,7 @@
 // pass has to decide: a problem, two peers on one destination, this host's addresses changed,
 // a pass that failed, or a resync.
 import { describe, expect, it } from 'vitest';
-import { API_VERSION, type HostSubnet, type Node } from '../../pkg/api/index.js';
+import { API_VERSION, type ClusterNetwork, type HostSubnet, type Node } from '../../pkg/api/index.js';
 import type { AgentContext } from '../../pkg/agent/context.js';
 import type { Op } from '../../pkg/agent/planner/ops.js';
 import { reconcileRoutes } from '../../pkg/agent/reconcilers/routes.js';
@@ -28,6 +28,7 @@ class Host {
   connected: Route = { dst: '198.18.0.0/16', dev: 'eth0', proto: 'kernel', scope: 'link', prefsrc: addr(0) };
   walks = 0;
   failNext = false;
+  clusterNetworksListed = true;
   readonly ctx: AgentContext;
 
   constructor(readonly world: World, readonly dirty?: RoutesDirty) {
@@ -37,6 +38,7 @@ class Host {
       caches: {
         hostSubnets: { get: (n: string) => world.subnets.get(n), list: () => { host.walks++; return [...world.subnets.values()]; } },
         nodes: { get: (n: string) => world.nodes.get(n) },
+        clusterNetworks: { get: (n: string) => world.clusterNetworks.get(n), hasSynced: () => host.clusterNetworksListed },
       },
       dp: {
         ip: { routes: async () => [host.connected, ...host.kernel.values()] },
@@ -61,6 +63,9 @@ class Host {
 class World {
   subnets = new Map<string, HostSubnet>();
   nodes = new Map<string, Node>();
+  clusterNetworks = new Map<string, ClusterNetwork>([['default', {
+    apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: { name: 'default' }, spec: { cidr: '10.64.0.0/10', hostPrefix: 24, bridgePrefix: 'br', masquerade: true },
+  }]]);
   readonly index = new HostSubnetNodes();
   readonly told = new RoutesDirty();
   readonly delta = new Host(this, this.told);
@@ -155,6 +160,24 @@ describe('a routes pass for the peers that changed', () => {
     expect(w.delta.kernel.has('10.64.64.0/24')).toBe(true);
     w.tell(undefined); // a resync, a kernel route event, this host's own Node
     expect(await w.step()).toBe(1);
+  });
+
+  it('looks at every peer when a ClusterNetwork changes, and decides nothing before the ClusterNetworks are listed', async () => {
+    const w = await world(20);
+    const wide = w.clusterNetworks.get('default')!;
+    const narrowed: ClusterNetwork = { ...wide, spec: { ...wide.spec, cidr: '10.64.0.0/20' } };
+    w.clusterNetworks.set('default', narrowed);
+    w.tell(routePeers(narrowed, 'host-0', w.index));
+    expect(await w.step()).toBe(1);
+    expect([...w.delta.kernel.keys()].sort()).toEqual(Array.from({ length: 15 }, (_, i) => `10.64.${i + 1}.0/24`).sort());
+    expect(w.delta.ctx.routeProblems.map((p) => p.message)).toEqual(Array.from({ length: 5 }, (_, i) => expect.stringContaining(`default-host-${16 + i}: no route for 10.64.${16 + i}.0/24`)));
+    // an agent whose ClusterNetworks are not listed yet would see every peer's as deleted
+    w.delta.clusterNetworksListed = false;
+    w.clusterNetworks.clear();
+    w.tell(undefined);
+    const before = [...w.delta.kernel.keys()];
+    await w.delta.pass();
+    expect([...w.delta.kernel.keys()]).toEqual(before);
   });
 
   it('walks every peer once more than MAX_DELTA_PEERS changed', async () => {

@@ -1,7 +1,7 @@
 // The one rules module (pkg/api/rules.ts) and the field authority table, as every party
 // applies them: the validator, the allocator, the agent's route check, the store's merge.
 import { describe, expect, it } from 'vitest';
-import { API_VERSION, crossObjectIssues, type AnyObject, type HostSubnet, type Node } from '../../pkg/api/index.js';
+import { API_VERSION, crossObjectIssues, type AnyObject, type ClusterNetwork, type HostSubnet, type Node } from '../../pkg/api/index.js';
 import { hostSubnetFitWhy, macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, peerRouteWhy, unicastWhy } from '../../pkg/api/rules.js';
 import { nodeReportable, unauthorizedFields } from '../../pkg/api/authority.js';
 import { macvlanRange } from '../../pkg/ipam/plan.js';
@@ -12,6 +12,9 @@ import { localAddresses } from '../../pkg/agent/reconcilers/routes.js';
 import { mergeStatus, withStatus } from '../../pkg/store/merge.js';
 
 const LOCAL = ['198.18.0.11/24', '127.0.0.1/8', '10.76.1.1/24'];
+const CLUSTER = new Map<string, ClusterNetwork>([['default', {
+  apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: { name: 'default' }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24, bridgePrefix: 'br', masquerade: true },
+}]]);
 
 describe('routes the agent refuses', () => {
   it.each([
@@ -58,7 +61,7 @@ describe('routes the agent refuses', () => {
       hs('host-2', 2, { subnet: '0.0.0.0/0', nodeAddress: '198.18.0.12' }),
       hs('host-3', 3, { nodeAddress: '198.18.0.11' }),
       hs('host-4', 4, { nodeAddress: '198.18.0.14' }),
-    ], new Map<string, Node>(), LOCAL);
+    ], { nodes: new Map<string, Node>(), clusterNetworks: CLUSTER }, LOCAL);
     expect(r.routes).toEqual([{ dst: '10.76.4.0/24', via: '198.18.0.14' }]);
     expect(r.keep).toEqual(['10.76.3.0/24']);
     expect(r.problems.map((p) => p.reason)).toEqual(['UnsafeRoute', 'UnsafeRoute']);
@@ -69,7 +72,7 @@ describe('routes the agent refuses', () => {
     const nodes = new Map<string, Node>([
       ['host-2', { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'host-2' }, spec: {}, status: { address: '198.18.0.12' } }],
     ]);
-    const r = peerRoutes('host-1', [hs('host-2', 2, {})], nodes, LOCAL);
+    const r = peerRoutes('host-1', [hs('host-2', 2, {})], { nodes, clusterNetworks: CLUSTER }, LOCAL);
     expect(r.routes).toEqual([]);
     expect(r.keep).toEqual(['10.76.2.0/24']);
   });

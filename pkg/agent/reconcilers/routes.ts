@@ -1,7 +1,8 @@
-// Peers' subnets via their underlay address. Runs when a peer's routable HostSubnet or the
-// Node of a peer with one changes (events.ts), whenever the kernel reports a route change,
-// and at each resync. A pass after store events about a few peers plans only their
-// destinations (routes-delta.ts); any other pass looks at every peer.
+// Peers' subnets via their underlay address. Runs when a peer's routable HostSubnet, the
+// Node of a peer with one or a ClusterNetwork (came, went, other cidr) changes (events.ts),
+// whenever the kernel reports a route change, and at each resync. A pass after store events
+// about a few peers plans only their destinations (routes-delta.ts); any other pass looks at
+// every peer.
 import { isXnetRoute, type Route } from '../../netlink/types.js';
 import type { LocalAddresses } from '../../api/rules.js';
 import { PeerRouteMemo, peerRoutes, peerShare, type PeerPart } from '../peer-routes.js';
@@ -36,6 +37,9 @@ const ownsPeerRoute = (r: Route) => isXnetRoute(r) && !!r.via && r.dst !== 'defa
 export async function reconcileRoutes(ctx: AgentContext): Promise<void> {
   const changes = ctx.routesDirty?.take() ?? { all: true };
   try {
+    // Each peer's subnet is checked against its ClusterNetwork: before they are listed every
+    // one would look deleted, and every peer route would go (the agent lists them first).
+    if (!ctx.caches.clusterNetworks.hasSynced()) throw new Error('ClusterNetworks are not listed yet: no routes pass before they are');
     const observed = await ctx.dp.ip.routes();
     const plan = (!changes.all && deltaPlan(ctx, changes.names, observed)) || fullPlan(ctx, observed);
     if (plan.ops.length) await execute(ctx, plan);
@@ -55,7 +59,7 @@ function deltaPlan(ctx: AgentContext, names: string[], observed: Route[]): Plan 
   if (!memory || memory.localKey !== localKey) return undefined;
   const share = (name: string) => {
     const hs = ctx.caches.hostSubnets.get(name);
-    return hs && peerShare(ctx.node, hs, ctx.caches.nodes, local, localKey, peerRouteMemo(ctx));
+    return hs && peerShare(ctx.node, hs, ctx.caches, local, localKey, peerRouteMemo(ctx));
   };
   return planDelta(memory, new Map(names.map((n) => [n, share(n)])), observed, ownsPeerRoute);
 }
@@ -63,7 +67,7 @@ function deltaPlan(ctx: AgentContext, names: string[], observed: Route[]): Plan 
 function fullPlan(ctx: AgentContext, observed: Route[]): Plan {
   const local = localAddresses(observed);
   const parts = new Map<string, PeerPart>();
-  const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), ctx.caches.nodes, local, peerRouteMemo(ctx), parts);
+  const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), ctx.caches, local, peerRouteMemo(ctx), parts);
   const plan = planRoutes(desired.routes, observed, ownsPeerRoute, desired.keep);
   ctx.routeProblems = [...desired.problems, ...plan.problems];
   const memory = ctx.routeProblems.length === 0 ? rememberPass(local.join(','), parts) : undefined;
