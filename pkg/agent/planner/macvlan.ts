@@ -16,7 +16,11 @@ export interface DesiredMacvlan {
   parent: string;
   vlan?: number;
   promiscuous: boolean;
-  /** undefined until the controller has given this node a block */
+  /**
+   * undefined while pending: the controller has not given this node its block, or this node's
+   * entry (or the whole status) is missing or did not decode. The plan is then the parent's
+   * only, and the Docker network and shim already here are left as they are.
+   */
   network?: DockerNetworkSpec;
   /** undefined when hostShim is false or the controller has not given a shim address yet */
   shim?: { address: string; routes: string[] };
@@ -54,8 +58,13 @@ export function planMacvlan(d: DesiredMacvlan, host: HostState, docker: DockerNe
     ops.push({ op: 'link.set.up', name: parentName });
   }
   if (d.promiscuous && !parent?.promisc) ops.push({ op: 'link.set.promisc', name: parentName, on: true });
+  // Pending: the MacvlanNet still selects this node, so its network and shim stay (removing them
+  // would cut the host off its macvlan containers) until the block is known again. A MacvlanNet
+  // deleted or no longer selecting the node goes through planMacvlanRemoval instead.
+  const net = d.network;
+  if (!net) return { ops, problems };
 
-  const nets = planDockerNetworks(d.network ? [d.network] : [], docker.filter((n) => n.name === d.network?.name || n.labels['io.xnet.owner'] === `MacvlanNet/${d.name}`), 'MacvlanNet');
+  const nets = planDockerNetworks([net], docker.filter((n) => n.name === net.name || n.labels['io.xnet.owner'] === `MacvlanNet/${d.name}`), 'MacvlanNet');
   ops.push(...nets.ops);
   problems.push(...nets.problems);
 

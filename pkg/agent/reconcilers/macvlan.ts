@@ -60,6 +60,7 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   // a parent this MacvlanNet just left (its spec.parent or the node's override changed) is
   // given back now, not at the next gc pass; answered from memory when there is none
   if (recordedUnused(ctx)) await releaseParents(ctx);
+  // pending: the plan above was the parent's only; the network and shim here were left alone
   if (r.pending) return w(notReady(r.pending.reason, r.pending.message), fields);
   if (book) {
     await syncDockerIpam(ctx, book, m, d.network!.name);
@@ -85,7 +86,8 @@ async function applyMacvlan(ctx: AgentContext, name: string, d: DesiredMacvlan):
   let plan, host;
   try {
     host = await ctx.dp.hostState();
-    plan = planMacvlan(d, host, await ctx.dp.dockerNetworks(d.network ? [d.network.name] : []));
+    // pending (no network to plan): the plan is the parent's only, and needs nothing of Docker
+    plan = planMacvlan(d, host, d.network ? await ctx.dp.dockerNetworks([d.network.name]) : []);
   } catch (e) {
     return e instanceof DockerError ? { stopped: notReady(e.reason, e.message), error: e } : { error: e };
   }
