@@ -7,7 +7,7 @@ import type { Underlay } from '../../pkg/agent/node.js';
 import type { Op } from '../../pkg/agent/planner/ops.js';
 import type { ContainerState } from '../../pkg/agent/planner/nic.js';
 import type { ObservedNat } from '../../pkg/agent/planner/nat.js';
-import type { HostState } from '../../pkg/netlink/ip.js';
+import type { HostState, HostUse } from '../../pkg/netlink/ip.js';
 import type { Route } from '../../pkg/netlink/types.js';
 import { XNET_RT_PROTO } from '../../pkg/netlink/types.js';
 import type { NetTarget } from '../../pkg/netlink/target.js';
@@ -51,6 +51,8 @@ export class HollowDataplane implements AgentDataplane {
   async inHostNetns(): Promise<boolean> { return false; }
   async capabilities(): Promise<Record<string, boolean>> { return {}; }
   async hostState(): Promise<HostState> { return { links: [], addrs: [], routes: [this.connected(), ...this.routes.values()] }; }
+  /** the same host: no addresses, and its routes are all in the main table */
+  async hostUse(): Promise<HostUse> { const { addrs, routes } = await this.hostState(); return { addrs, routes }; }
   async containerState(): Promise<ContainerState> { return { links: [], addrs: [], routes: [] }; }
   async containerLinks(): Promise<ContainerState['links']> { return []; }
   async natState(): Promise<ObservedNat> { return { nat: { chains: [], rules: {} }, filter: { chains: [], rules: {} }, ipForward: '1', dockerNetworks: [] }; }

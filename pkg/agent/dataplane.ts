@@ -2,7 +2,7 @@
 // one managed host (a namespace) and the containers on it. Everything else is pure.
 import { DockerClient, type DockerTlsFiles } from '../docker/client.js';
 import { DockerError, OWNER_LABEL, type DockerNetwork } from '../docker/types.js';
-import { IpBatchArgumentError, IpBatchError, IpRunner, type HostState, type IpLine } from '../netlink/ip.js';
+import { IpBatchArgumentError, IpBatchError, IpRunner, type HostState, type HostUse, type IpLine } from '../netlink/ip.js';
 import { Iptables, IptablesInputError, readSysctl, writeSysctls } from '../netlink/iptables.js';
 import { CommandError } from '../netlink/exec.js';
 import { netnsPath, pidTarget, type NetTarget } from '../netlink/target.js';
@@ -38,6 +38,8 @@ export interface AgentDataplane {
   inHostNetns(pid: number): Promise<boolean>;
   capabilities(iface: string | undefined): Promise<Record<string, boolean>>;
   hostState(): Promise<HostState>;
+  /** every address and route of the host (all families, all tables): read only before a parent is released */
+  hostUse(): Promise<HostUse>;
   /** `routes: false`: links and addresses only (one `ip` process fewer) */
   containerState(pid: number, opts?: { routes?: boolean }): Promise<ContainerState>;
   natState(): Promise<ObservedNat>;
@@ -90,6 +92,10 @@ export class Dataplane implements AgentDataplane {
 
   hostState(): Promise<HostState> {
     return this.ip.state();
+  }
+
+  hostUse(): Promise<HostUse> {
+    return this.ip.use();
   }
 
   async containerState(pid: number, opts: { routes?: boolean } = {}): Promise<ContainerState> {

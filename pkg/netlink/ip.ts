@@ -1,7 +1,7 @@
 // `ip` in one namespace: JSON reads, batched writes. Never one process per change.
-import { run, CommandError } from './exec.js';
+import { run, CommandError, type RunOptions } from './exec.js';
 import { ipArgv, type NetTarget, describeTarget } from './target.js';
-import { parseAddrs, parseLinks, parseRoutes } from './parse.js';
+import { parseAddrs, parseLinks, parseRouteHops, parseRoutes } from './parse.js';
 import type { Addr, Link, Route } from './types.js';
 import { DataplaneError } from '../errors.js';
 
@@ -56,12 +56,26 @@ export interface HostState {
   routes: Route[];
 }
 
+/**
+ * What ties the host to its links beyond HostState's view (IPv4 addresses, the IPv4 main
+ * table): addresses of every family and routes of every table, IPv4 and IPv6. Read only before
+ * xnet takes a parent down or deletes a VLAN link it made, which is rare.
+ */
+export interface HostUse {
+  addrs: Addr[];
+  /** a multipath route once per next hop */
+  routes: Route[];
+}
+
+/** The bound of each read of HostUse: a release can wait for the next pass, a worker should not. */
+export const HOST_USE_TIMEOUT_MS = 10_000;
+
 export class IpRunner {
   constructor(readonly target: NetTarget) {}
 
-  async json(args: string[]): Promise<unknown> {
+  async json(args: string[], opts: RunOptions = {}): Promise<unknown> {
     const [cmd, argv] = ipArgv(this.target, ['-json', ...args]);
-    const out = await this.wrap(() => run(cmd, argv), undefined);
+    const out = await this.wrap(() => run(cmd, argv, undefined, opts), undefined);
     return out.trim() ? JSON.parse(out) : [];
   }
 
@@ -92,6 +106,15 @@ export class IpRunner {
   async state(): Promise<HostState> {
     const [links, addrs, routes] = await Promise.all([this.links(), this.addrs(), this.routes()]);
     return { links, addrs, routes };
+  }
+
+  /** Three reads (`addr show`, `-4`/`-6 route show table all`), each bounded by HOST_USE_TIMEOUT_MS. */
+  async use(): Promise<HostUse> {
+    const t = { timeoutMs: HOST_USE_TIMEOUT_MS };
+    const [addrs, v4, v6] = await Promise.all([
+      this.json(['addr', 'show'], t), this.json(['-4', 'route', 'show', 'table', 'all'], t), this.json(['-6', 'route', 'show', 'table', 'all'], t),
+    ]);
+    return { addrs: parseAddrs(addrs, ['inet', 'inet6']), routes: [...parseRouteHops(v4), ...parseRouteHops(v6)] };
   }
 
   private async wrap<T>(f: () => Promise<T>, lines: IpLine[] | undefined): Promise<T> {

@@ -32,17 +32,19 @@ export function parseLinks(raw: unknown): Link[] {
 
 interface RawAddrLink { ifname: string; addr_info?: Array<{ family: string; local: string; prefixlen: number }> }
 
-export function parseAddrs(raw: unknown): Addr[] {
+/** The addresses of `families` (IPv4 only unless told: the planners compare IPv4 CIDRs). */
+export function parseAddrs(raw: unknown, families: readonly string[] = ['inet']): Addr[] {
   const out: Addr[] = [];
   for (const l of raw as RawAddrLink[]) {
     for (const a of l.addr_info ?? []) {
-      if (a.family === 'inet') out.push({ dev: l.ifname, cidr: `${a.local}/${a.prefixlen}` });
+      if (families.includes(a.family)) out.push({ dev: l.ifname, cidr: `${a.local}/${a.prefixlen}` });
     }
   }
   return out;
 }
 
-interface RawRoute { dst: string; gateway?: string; dev?: string; protocol?: string | number; table?: string; scope?: string; prefsrc?: string }
+interface RawHop { gateway?: string; dev?: string }
+interface RawRoute extends RawHop { dst: string; protocol?: string | number; table?: string; scope?: string; prefsrc?: string; nexthops?: RawHop[] }
 
 export function parseRoutes(raw: unknown): Route[] {
   return (raw as RawRoute[]).map((r) => {
@@ -53,5 +55,18 @@ export function parseRoutes(raw: unknown): Route[] {
     if (r.scope) route.scope = r.scope;
     if (r.prefsrc) route.prefsrc = r.prefsrc;
     return route;
+  });
+}
+
+/**
+ * Routes as parseRoutes reads them, but a multipath route once per next hop, with that hop's
+ * device and gateway: which links the host routes through (a multipath route has no `dev` of
+ * its own, and `ip route show dev X` leaves it out).
+ */
+export function parseRouteHops(raw: unknown): Route[] {
+  return (raw as RawRoute[]).flatMap((r) => {
+    const [route] = parseRoutes([r]);
+    if (!r.nexthops?.length) return [route];
+    return r.nexthops.map((h) => ({ ...route, ...(h.gateway ? { via: h.gateway } : {}), ...(h.dev ? { dev: h.dev } : {}) }));
   });
 }

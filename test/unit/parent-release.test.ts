@@ -4,10 +4,12 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { HostState } from '../../pkg/netlink/ip.js';
+import type { HostState, HostUse } from '../../pkg/netlink/ip.js';
 import type { Link } from '../../pkg/netlink/types.js';
 import type { DockerNetwork } from '../../pkg/docker/types.js';
 import { planMacvlan, parentChanges, parentsInUse, planParentRelease, type DesiredMacvlan } from '../../pkg/agent/planner/index.js';
+import { releasePlan } from '../../pkg/agent/reconcilers/parents.js';
+import { parseAddrs, parseRouteHops } from '../../pkg/netlink/parse.js';
 import { currentEntries, parseRecord, ParentRecord, withChanges, MAX_RECORDED_LINKS, type ParentEntries } from '../../pkg/agent/parent-record.js';
 
 const link = (name: string, ifindex: number, extra: Partial<Link> = {}): Link => ({ name, ifindex, mac: '02:00:00:00:00:' + ifindex.toString(16).padStart(2, '0'), mtu: 1500, up: true, promisc: false, ...extra });
@@ -20,6 +22,8 @@ const tempDir = (): string => {
 };
 afterAll(() => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 const d: DesiredMacvlan = { name: 'mv', parent: 'eth1', promiscuous: true };
+/** nothing beyond the host read's own IPv4 view */
+const NO_USE: HostUse = { addrs: [], routes: [] };
 const vlanNet = (parent: string): DockerNetwork => ({
   id: 'x', containers: 1, name: 'other', driver: 'macvlan', subnet: '192.168.5.0/24', options: { parent }, labels: { 'io.xnet.owner': 'MacvlanNet/other' },
 });
@@ -54,7 +58,7 @@ describe('planParentRelease: undo only what xnet did, only when nothing uses the
 
   it('turns promiscuous mode off and takes the link down when the record says xnet did both', () => {
     const h = host([link('eth0', 2), link('eth1', 3, { promisc: true })]);
-    expect(planParentRelease({ records, inUse: new Set(), host: h })).toEqual({
+    expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: h })).toEqual({
       ops: [{ op: 'link.set.promisc', name: 'eth1', on: false }, { op: 'link.set.down', name: 'eth1' }],
       released: ['eth1'],
     });
@@ -62,50 +66,50 @@ describe('planParentRelease: undo only what xnet did, only when nothing uses the
 
   it('leaves a parent another MacvlanNet uses (directly or as its VLAN base) as it is', () => {
     const h = host([link('eth1', 3, { promisc: true })]);
-    expect(planParentRelease({ records, inUse: parentsInUse([{ parent: 'eth1' }], [], h), host: h })).toEqual({ ops: [], released: [] });
-    expect(planParentRelease({ records, inUse: parentsInUse([{ parent: 'eth1', vlan: 7 }], [], h), host: h })).toEqual({ ops: [], released: [] });
+    expect(planParentRelease({ use: NO_USE, records, inUse: parentsInUse([{ parent: 'eth1' }], [], h), host: h })).toEqual({ ops: [], released: [] });
+    expect(planParentRelease({ use: NO_USE, records, inUse: parentsInUse([{ parent: 'eth1', vlan: 7 }], [], h), host: h })).toEqual({ ops: [], released: [] });
   });
 
   it('leaves a parent whose Docker network still waits for its containers', () => {
     const h = host([link('eth1', 3, { promisc: true }), link('eth1.300', 9, { kind: 'vlan', parent: 'eth1', alias: 'xnet:vlan' })]);
-    expect(planParentRelease({ records, inUse: parentsInUse([], [vlanNet('eth1.300')], h), host: h }).ops).toEqual([]);
+    expect(planParentRelease({ use: NO_USE, records, inUse: parentsInUse([], [vlanNet('eth1.300')], h), host: h }).ops).toEqual([]);
   });
 
   it('leaves a parent (and an xnet VLAN link) a Docker network of the user\'s uses', () => {
     const h = host([link('eth1', 3, { promisc: true }), link('eth1.300', 9, { kind: 'vlan', parent: 'eth1', alias: 'xnet:vlan' })]);
     const users = [{ ...vlanNet('eth1.300'), name: 'mine', driver: 'ipvlan' as never, labels: {} }];
     const all = { eth1: { ifindex: 3, promisc: true, up: true } };
-    expect(planParentRelease({ records: all, inUse: parentsInUse([], users, h), host: h }).ops).toEqual([]);
-    expect(planParentRelease({ records: all, inUse: parentsInUse([], [], h), host: h }).ops.length).toBeGreaterThan(0);
+    expect(planParentRelease({ use: NO_USE, records: all, inUse: parentsInUse([], users, h), host: h }).ops).toEqual([]);
+    expect(planParentRelease({ use: NO_USE, records: all, inUse: parentsInUse([], [], h), host: h }).ops.length).toBeGreaterThan(0);
   });
 
   it('keeps what the host had: a parent promiscuous or up before xnet (no record) stays so', () => {
     const h = host([link('eth1', 3, { promisc: true })]);
-    expect(planParentRelease({ records: {}, inUse: new Set(), host: h })).toEqual({ ops: [], released: [] });
+    expect(planParentRelease({ use: NO_USE, records: {}, inUse: new Set(), host: h })).toEqual({ ops: [], released: [] });
     // xnet set promiscuous mode only: the link stays up
-    expect(planParentRelease({ records: { eth1: { ifindex: 3, promisc: true } }, inUse: new Set(), host: h }).ops)
+    expect(planParentRelease({ use: NO_USE, records: { eth1: { ifindex: 3, promisc: true } }, inUse: new Set(), host: h }).ops)
       .toEqual([{ op: 'link.set.promisc', name: 'eth1', on: false }]);
   });
 
   it('never takes down a link the host relies on: the Node\'s interface, one with an address, a route or links on it', () => {
     const on = link('eth1', 3, { promisc: true });
     const off = [{ op: 'link.set.promisc', name: 'eth1', on: false }];
-    expect(planParentRelease({ records, inUse: new Set(), host: host([on]), nodeInterface: 'eth1' }).ops).toEqual(off);
-    expect(planParentRelease({ records, inUse: new Set(), host: host([on], [{ dev: 'eth1', cidr: '198.18.0.11/24' }]) }).ops).toEqual(off);
-    expect(planParentRelease({ records, inUse: new Set(), host: host([on], [], [{ dst: '10.1.0.0/16', dev: 'eth1', proto: 'static' }]) }).ops).toEqual(off);
-    expect(planParentRelease({ records, inUse: new Set(), host: host([on, link('mine', 8, { kind: 'macvlan', parent: 'eth1' })]) }).ops).toEqual(off);
+    expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: host([on]), nodeInterface: 'eth1' }).ops).toEqual(off);
+    expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: host([on], [{ dev: 'eth1', cidr: '198.18.0.11/24' }]) }).ops).toEqual(off);
+    expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: host([on], [], [{ dst: '10.1.0.0/16', dev: 'eth1', proto: 'static' }]) }).ops).toEqual(off);
+    expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: host([on, link('mine', 8, { kind: 'macvlan', parent: 'eth1' })]) }).ops).toEqual(off);
   });
 
   it('takes down a veth end xnet brought up: its peer names it as its link but is no upper', () => {
     const h = host([link('xpa0', 3, { kind: 'veth', parent: 'xpa1', promisc: true }), link('xpa1', 4, { kind: 'veth', parent: 'xpa0', up: false })]);
-    expect(planParentRelease({ records: { xpa0: { ifindex: 3, promisc: true, up: true } }, inUse: new Set(), host: h }).ops).toEqual([
+    expect(planParentRelease({ use: NO_USE, records: { xpa0: { ifindex: 3, promisc: true, up: true } }, inUse: new Set(), host: h }).ops).toEqual([
       { op: 'link.set.promisc', name: 'xpa0', on: false }, { op: 'link.set.down', name: 'xpa0' },
     ]);
   });
 
   it('does nothing to a link someone already changed back, and drops the record', () => {
     const h = host([link('eth1', 3, { up: false })]);
-    expect(planParentRelease({ records, inUse: new Set(), host: h })).toEqual({ ops: [], released: ['eth1'] });
+    expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: h })).toEqual({ ops: [], released: ['eth1'] });
   });
 
   it('deletes a VLAN link only when it carries xnet\'s mark and nothing uses it, then undoes its base', () => {
@@ -113,21 +117,110 @@ describe('planParentRelease: undo only what xnet did, only when nothing uses the
     const hosts = link('eth1.400', 10, { kind: 'vlan', vlanId: 400, parent: 'eth1' });
     const h = host([link('eth1', 3, { promisc: true }), marked, hosts]);
     // the host's own eth1.400 sits on eth1: eth1 stays up
-    expect(planParentRelease({ records, inUse: new Set(), host: h })).toEqual({
+    expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: h })).toEqual({
       ops: [{ op: 'link.del', name: 'eth1.300' }, { op: 'link.set.promisc', name: 'eth1', on: false }],
       released: ['eth1.300', 'eth1'],
     });
     // in use by a remaining MacvlanNet: stays, and so does its base
-    expect(planParentRelease({ records, inUse: parentsInUse([{ parent: 'eth1', vlan: 300 }], [], h), host: h }).ops).toEqual([]);
+    expect(planParentRelease({ use: NO_USE, records, inUse: parentsInUse([{ parent: 'eth1', vlan: 300 }], [], h), host: h }).ops).toEqual([]);
     // the base goes down once xnet's VLAN link (its only upper) is gone
-    expect(planParentRelease({ records, inUse: new Set(), host: host([link('eth1', 3, { promisc: true }), marked]) }).ops).toEqual([
+    expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: host([link('eth1', 3, { promisc: true }), marked]) }).ops).toEqual([
       { op: 'link.del', name: 'eth1.300' }, { op: 'link.set.promisc', name: 'eth1', on: false }, { op: 'link.set.down', name: 'eth1' },
     ]);
   });
 
   it('keeps a marked VLAN link the host put an address on', () => {
     const h = host([link('eth1', 3), link('eth1.300', 9, { kind: 'vlan', parent: 'eth1', alias: 'xnet:vlan' })], [{ dev: 'eth1.300', cidr: '10.3.0.1/24' }]);
-    expect(planParentRelease({ records: {}, inUse: new Set(), host: h }).ops).toEqual([]);
+    expect(planParentRelease({ use: NO_USE, records: {}, inUse: new Set(), host: h }).ops).toEqual([]);
+  });
+});
+
+describe('hostRelies: what the host uses beyond IPv4 main-table routes keeps a link up (and an xnet VLAN link in place)', () => {
+  const records: ParentEntries = { eth1: { ifindex: 3, promisc: true, up: true } };
+  const on = link('eth1', 3, { promisc: true });
+  const off = [{ op: 'link.set.promisc', name: 'eth1', on: false }];
+  const down = [...off, { op: 'link.set.down', name: 'eth1' }];
+  const release = (h: HostState, use: HostUse = NO_USE) => planParentRelease({ records, inUse: new Set(), host: h, use }).ops;
+  // what the kernel gives every up link with IPv6 on, and nothing of the host's own
+  const auto: HostUse = {
+    addrs: [{ dev: 'eth1', cidr: 'fe80::e823:4ff:fe71:915/64' }],
+    routes: [
+      { dst: 'fe80::/64', dev: 'eth1', proto: 'kernel' },
+      { dst: 'fe80::e823:4ff:fe71:915', dev: 'eth1', proto: 'kernel', table: 'local' },
+      { dst: 'ff00::/8', dev: 'eth1', proto: 'kernel', table: 'local' },
+    ],
+  };
+
+  it('keeps a link that is a port of a bond or bridge (it has a master) up', () => {
+    expect(release(host([link('eth1', 3, { promisc: true, master: 'bond0' }), link('bond0', 4, { kind: 'bond' })]))).toEqual(off);
+  });
+
+  it('keeps a bond or bridge with ports enslaved to it up', () => {
+    expect(release(host([on, link('eth5', 6, { master: 'eth1' })]))).toEqual(off);
+  });
+
+  it('keeps a link with an IPv6 address other than link-local up', () => {
+    expect(release(host([on]), { addrs: [...auto.addrs, { dev: 'eth1', cidr: '2001:db8::5/64' }], routes: auto.routes })).toEqual(off);
+    expect(release(host([on]), { addrs: [{ dev: 'eth1', cidr: 'fd00:1::5/64' }], routes: [] })).toEqual(off);
+  });
+
+  it('keeps a link named by a route of any table or family up', () => {
+    expect(release(host([on]), { addrs: [], routes: [{ dst: '10.20.0.0/16', dev: 'eth1', proto: 'boot', table: '100' }] })).toEqual(off);
+    expect(release(host([on]), { addrs: [], routes: [{ dst: '2001:db8:5::/48', dev: 'eth1', proto: 'boot', table: '200' }] })).toEqual(off);
+    expect(release(host([on]), { addrs: [], routes: [{ dst: 'default', via: 'fe80::1', dev: 'eth1', proto: 'ra' }] })).toEqual(off);
+  });
+
+  it('still takes down a link that has only what the kernel autoconfigures (IPv6 link-local address and its routes)', () => {
+    expect(release(host([on]), auto)).toEqual(down);
+  });
+
+  it('keeps a VLAN link xnet made when the host enslaved it, addressed it in IPv6 or routes through it in another table', () => {
+    const vlan = (extra: Partial<Link> = {}) => link('eth1.300', 9, { kind: 'vlan', vlanId: 300, parent: 'eth1', alias: 'xnet:vlan', ...extra });
+    const keep = (h: HostState, use: HostUse = NO_USE) => planParentRelease({ records: {}, inUse: new Set(), host: h, use }).ops;
+    expect(keep(host([link('eth1', 3), vlan({ master: 'br0' }), link('br0', 10, { kind: 'bridge' })]))).toEqual([]);
+    expect(keep(host([link('eth1', 3), vlan()]), { addrs: [{ dev: 'eth1.300', cidr: '2001:db8::5/64' }], routes: [] })).toEqual([]);
+    expect(keep(host([link('eth1', 3), vlan()]), { addrs: [], routes: [{ dst: '10.20.0.0/16', dev: 'eth1.300', proto: 'boot', table: '100' }] })).toEqual([]);
+    expect(keep(host([link('eth1', 3), vlan()]), { addrs: [{ dev: 'eth1.300', cidr: 'fe80::1/64' }], routes: [] })).toEqual([{ op: 'link.del', name: 'eth1.300' }]);
+  });
+});
+
+describe('reading the host\'s use of its links, only when a release would take one away', () => {
+  it('reads IPv6 addresses and every route of every table, a multipath route once per next hop', () => {
+    // `ip -j addr show` and `ip -j -4/-6 route show table all` of a lab namespace
+    const addrs = [{ ifname: 'eth1', addr_info: [{ family: 'inet', local: '10.9.0.1', prefixlen: 24 }, { family: 'inet6', local: '2001:db8::1', prefixlen: 64 }, { family: 'inet6', local: 'fe80::e823:4ff:fe71:915', prefixlen: 64 }] }];
+    expect(parseAddrs(addrs)).toEqual([{ dev: 'eth1', cidr: '10.9.0.1/24' }]);
+    expect(parseAddrs(addrs, ['inet', 'inet6'])).toEqual([
+      { dev: 'eth1', cidr: '10.9.0.1/24' }, { dev: 'eth1', cidr: '2001:db8::1/64' }, { dev: 'eth1', cidr: 'fe80::e823:4ff:fe71:915/64' },
+    ]);
+    const routes = [
+      { dst: '10.20.0.0/16', dev: 'eth1', table: '100', scope: 'link', flags: [] },
+      { dst: '10.30.0.0/16', flags: [], nexthops: [{ dev: 'eth1', weight: 1, flags: [] }, { gateway: '10.9.0.7', dev: 'eth2p', weight: 1, flags: [] }] },
+      { type: 'multicast', dst: 'ff00::/8', dev: 'eth1', table: 'local', protocol: 'kernel', metric: 256, flags: [], pref: 'medium' },
+    ];
+    expect(parseRouteHops(routes)).toEqual([
+      { dst: '10.20.0.0/16', dev: 'eth1', proto: 'boot', table: '100', scope: 'link' },
+      { dst: '10.30.0.0/16', dev: 'eth1', proto: 'boot' },
+      { dst: '10.30.0.0/16', via: '10.9.0.7', dev: 'eth2p', proto: 'boot' },
+      { dst: 'ff00::/8', dev: 'eth1', proto: 'kernel', table: 'local' },
+    ]);
+  });
+
+  it('reads it only for a plan that takes a link down or deletes one, and plans again with it', async () => {
+    let reads = 0;
+    const read = (use: HostUse) => async () => { reads++; return use; };
+    const records: ParentEntries = { eth1: { ifindex: 3, promisc: true, up: true } };
+    const h = host([link('eth1', 3, { promisc: true })]);
+    // promiscuous mode off only (xnet did not bring it up): nothing more is read
+    expect((await releasePlan({ records: { eth1: { ifindex: 3, promisc: true } }, inUse: new Set(), host: h }, read(NO_USE))).ops).toEqual([{ op: 'link.set.promisc', name: 'eth1', on: false }]);
+    expect(reads).toBe(0);
+    // a route in table 100 the IPv4 main-table view does not show keeps it up
+    const table100: HostUse = { addrs: [], routes: [{ dst: '10.20.0.0/16', dev: 'eth1', proto: 'boot', table: '100' }] };
+    expect((await releasePlan({ records, inUse: new Set(), host: h }, read(table100))).ops).toEqual([{ op: 'link.set.promisc', name: 'eth1', on: false }]);
+    expect(reads).toBe(1);
+    expect((await releasePlan({ records, inUse: new Set(), host: h }, read(NO_USE))).ops).toEqual([
+      { op: 'link.set.promisc', name: 'eth1', on: false }, { op: 'link.set.down', name: 'eth1' },
+    ]);
+    expect(reads).toBe(2);
   });
 });
 

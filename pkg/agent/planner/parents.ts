@@ -3,8 +3,9 @@
 // what undoes them. Only what the record says xnet did is undone; a parent that was promiscuous
 // or up before xnet stays so. VLAN sub-interfaces xnet made carry VLAN_ALIAS and are deleted.
 import type { DockerNetwork } from '../../docker/types.js';
-import type { HostState } from '../../netlink/ip.js';
-import type { Link } from '../../netlink/types.js';
+import ipaddr from 'ipaddr.js';
+import type { HostState, HostUse } from '../../netlink/ip.js';
+import type { Addr, Link, Route } from '../../netlink/types.js';
 import type { ParentChange, ParentEntries } from '../parent-record.js';
 import { effectiveParent, VLAN_ALIAS, type DesiredMacvlan } from './macvlan.js';
 import type { Op } from './ops.js';
@@ -50,19 +51,48 @@ export interface ParentRelease {
   records: ParentEntries;
   inUse: Set<string>;
   host: HostState;
+  /**
+   * every address and route of the host (IpRunner.use). The host read's own IPv4 view (`host`
+   * itself) only finds candidates: more of the host's use only ever keeps links (releasePlan).
+   */
+  use: HostUse;
   /** the Node's interface: never taken down */
   nodeInterface?: string;
 }
 
+/** Whether a plan takes a link away (down, or deleted): only such a plan needs the host's whole use. */
+export const takesLinkAway = (ops: Op[]): boolean => ops.some((o) => o.op === 'link.set.down' || o.op === 'link.del');
+
+/** The text of an IPv6 address or CIDR in fe80::/10 (link-local) or ff00::/8 (multicast). */
+function linkLocalOrMulticast6(text: string): boolean {
+  const ip = text.split('/')[0];
+  if (!ipaddr.IPv6.isValid(ip)) return false;
+  const range = ipaddr.IPv6.parse(ip).range();
+  return range === 'linkLocal' || range === 'multicast';
+}
+
 /**
- * The host relies on the link for itself: it is the Node's interface, carries an address or a
- * route, or has links on top of it in the host (macvlan, VLAN...; a veth's peer names it as
- * its link too, but sits beside it). Such a link is never taken down nor deleted.
+ * What the kernel gives every up link with IPv6 on, and so says nothing of the host's use: an
+ * IPv6 link-local address, and the kernel's routes for link-local and multicast space (fe80::/64,
+ * the address in table local, ff00::/8). Anything else counts, IPv4 link-local 169.254/16 too
+ * (no kernel puts it there by itself).
  */
-export function hostRelies(name: string, r: Pick<ParentRelease, 'host' | 'nodeInterface'>): boolean {
-  const h = r.host;
-  return name === r.nodeInterface || h.addrs.some((a) => a.dev === name) || h.routes.some((x) => x.dev === name)
-    || h.links.some((l) => l.parent === name && l.kind !== 'veth');
+const autoAddr = (a: Addr): boolean => linkLocalOrMulticast6(a.cidr);
+const autoRoute = (r: Route): boolean => r.proto === 'kernel' && linkLocalOrMulticast6(r.dst);
+
+/**
+ * The host relies on the link for itself, and it is never taken down nor deleted: it is the
+ * Node's interface; a port of a bond, bridge or VRF (it has a master) or one with ports; it
+ * has links on top of it in the host (macvlan, VLAN...; a veth's peer names it as its link too,
+ * but sits beside it); it carries an address (IPv4, or IPv6 other than link-local) or is named
+ * by a route of any table or family (the kernel's own IPv6 link-local routes aside).
+ */
+export function hostRelies(name: string, r: Pick<ParentRelease, 'host' | 'use' | 'nodeInterface'>): boolean {
+  if (name === r.nodeInterface) return true;
+  const { links, addrs, routes } = r.host;
+  if (links.some((l) => (l.name === name && l.master !== undefined) || l.master === name || (l.parent === name && l.kind !== 'veth'))) return true;
+  return [...addrs, ...r.use.addrs].some((a) => a.dev === name && !autoAddr(a))
+    || [...routes, ...r.use.routes].some((x) => x.dev === name && !autoRoute(x));
 }
 
 /**

@@ -4,8 +4,9 @@
 import type { AgentContext } from '../context.js';
 import { isDeleting, macvlanParent, nodeInterface, selects } from '../desired.js';
 import { currentEntries } from '../parent-record.js';
-import { ipLine, isIpOp } from '../planner/ops.js';
-import { isXnetVlan, parentsInUse, planParentRelease } from '../planner/parents.js';
+import { ipLine, isIpOp, type Op } from '../planner/ops.js';
+import { isXnetVlan, parentsInUse, planParentRelease, takesLinkAway, type ParentRelease } from '../planner/parents.js';
+import type { HostUse } from '../../netlink/ip.js';
 
 /**
  * The parents of the MacvlanNets that select this node; undefined when one of them has none
@@ -52,11 +53,25 @@ export async function releaseParents(ctx: AgentContext): Promise<void> {
     // read last: a MacvlanNet that arrived meanwhile keeps its parent
     const users = macvlanUsers(ctx);
     if (!users) return;
-    const plan = planParentRelease({ records, inUse: parentsInUse(users, docker, host), host, nodeInterface: nodeInterface(ctx.caches.nodes.get(ctx.node)) });
+    const r = { records, inUse: parentsInUse(users, docker, host), host, nodeInterface: nodeInterface(ctx.caches.nodes.get(ctx.node)) };
+    const plan = await releasePlan(r, () => ctx.dp.hostUse());
     if (plan.ops.length) {
       ctx.log.info('undoing what xnet changed on parent interfaces no MacvlanNet uses', { ops: plan.ops.map((o) => (isIpOp(o) ? ipLine(o).join(' ') : o.op)) });
       await ctx.dp.execute(plan.ops);
     }
     record.forget(plan.released);
   });
+}
+
+/**
+ * The release plan. Planned first against the host read's own view (IPv4 addresses, the IPv4
+ * main table): only when that plan takes a link down or deletes one is the host's whole use of
+ * its links read (every address family, every routing table: three `ip` reads) and the plan
+ * made again with it. More use only ever keeps links, so the second plan is the first or less.
+ * A read that fails throws: nothing is released this pass, in doubt.
+ */
+export async function releasePlan(r: Omit<ParentRelease, 'use'>, readUse: () => Promise<HostUse>): Promise<{ ops: Op[]; released: string[] }> {
+  const first = planParentRelease({ ...r, use: r.host });
+  if (!takesLinkAway(first.ops)) return first;
+  return planParentRelease({ ...r, use: await readUse() });
 }
