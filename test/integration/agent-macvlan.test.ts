@@ -208,6 +208,39 @@ describe('agent: a MacvlanNet\'s parent after the network goes', () => {
     await remove('mvpg');
   });
 
+  it('keeps a parent up that the host made a bridge port of, or routes through in another table, when its MacvlanNet goes', async () => {
+    for (const [a, b] of [['xpe0', 'xpe1'], ['xpf0', 'xpf1']]) await hostExec(h1(), ['ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b], { check: true });
+    await apply('mvpe', 'xpe0');
+    await apply('mvpr', 'xpf0');
+    // the host's own use, made after xnet brought the parents up: the IPv4 main table shows neither
+    await hostExec(h1(), ['ip', 'link', 'add', 'xpbr', 'type', 'bridge'], { check: true });
+    await hostExec(h1(), ['ip', 'link', 'set', 'xpe0', 'master', 'xpbr'], { check: true });
+    await hostExec(h1(), ['ip', 'route', 'add', '10.99.0.0/16', 'dev', 'xpf0', 'table', '100'], { check: true });
+    await remove('mvpe');
+    await remove('mvpr');
+    await eventually(() => recorded().xpe0 === undefined && recorded().xpf0 === undefined, 'xpe0 and xpf0 released', 10_000);
+    for (const dev of ['xpe0', 'xpf0']) {
+      expect(await flags(dev), dev).toContain('UP');
+      expect(await flags(dev), dev).not.toContain('PROMISC');
+    }
+    await hostExec(h1(), ['ip', 'link', 'del', 'xpbr'], { check: true });
+  });
+
+  it('keeps the Docker network and shim of a MacvlanNet whose status no longer names this node (pending)', async () => {
+    const shim = shimName('mvpend');
+    await lab.store.create(obj('MacvlanNet', 'mvpend', { subnet: '192.168.61.0/24', parent: 'xpa0', dockerIPAM: 'blocks', nodeSelector: { matchLabels: { 'parent-test': 'yes' } } }));
+    await lab.store.writeStatus('MacvlanNet', 'mvpend', { controller: true }, { nodes: [{ name: 'host-1', dockerRange: '192.168.61.128/28', shimAddress: '192.168.61.250' }] });
+    await eventually(async () => (await readyOf('host-1', 'mvpend'))?.status === 'True', 'mvpend Ready on host-1');
+    const before = { net: await docker(h1(), ['network', 'inspect', '-f', '{{.Id}}', 'mvpend']), shim: await sh(h1(), ['ip', '-4', 'addr', 'show', 'dev', shim]) };
+    await lab.store.writeStatus('MacvlanNet', 'mvpend', { controller: true }, { nodes: [] });
+    await eventually(async () => (await readyOf('host-1', 'mvpend'))?.reason === 'NotAllocated', 'mvpend NotAllocated on host-1');
+    expect(await docker(h1(), ['network', 'inspect', '-f', '{{.Id}}', 'mvpend'])).toBe(before.net);
+    expect(await sh(h1(), ['ip', '-4', 'addr', 'show', 'dev', shim])).toBe(before.shim);
+    // deleted, it goes as before
+    await remove('mvpend');
+    await eventually(async () => !(await sh(h1(), ['ip', '-o', 'link', 'show'])).includes(shim), `${shim} gone`);
+  });
+
   it('leaves a host link that has a shim\'s name but not its mark alone, also when the MacvlanNet goes', async () => {
     const shim = shimName('mvshim');
     await hostExec(h1(), ['ip', 'link', 'add', shim, 'type', 'bridge'], { check: true });
