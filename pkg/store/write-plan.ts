@@ -104,6 +104,21 @@ function planCreate(keys: Keys, wanted: Stored, mode: WriteMode): WriteStep<Appl
   };
 }
 
+/** Labels of xnet's own prefix (e.g. `xnet.io/managed-by`, which marks what the controller made). */
+const SYSTEM_LABEL_PREFIX = 'xnet.io/';
+
+/**
+ * The manifest's labels, plus the stored labels of xnet's own prefix that it does not name: a
+ * hand-written manifest of a HostSubnet the controller made (to pin its bridge, say) must not
+ * take away the label that makes it the controller's, or deleting its Node would leave it
+ * behind. kubectl apply too leaves alone the labels it never set. A manifest may still set such
+ * a label to another value.
+ */
+function withSystemLabels(stored: Record<string, string> | undefined, wanted: Record<string, string> | undefined): Record<string, string> | undefined {
+  const kept = Object.entries(stored ?? {}).filter(([k]) => k.startsWith(SYSTEM_LABEL_PREFIX) && !(wanted && Object.hasOwn(wanted, k)));
+  return kept.length ? { ...wanted, ...Object.fromEntries(kept) } : wanted;
+}
+
 /** The stored object with the wanted spec, labels, annotations (and, for update, finalizers). */
 function nextVersion(old: AnyObject, wanted: Stored, mode: WriteMode): Stored {
   const next = {
@@ -111,7 +126,7 @@ function nextVersion(old: AnyObject, wanted: Stored, mode: WriteMode): Stored {
     spec: wanted.spec,
     metadata: {
       ...old.metadata,
-      labels: wanted.metadata.labels,
+      labels: mode === 'apply' ? withSystemLabels(old.metadata.labels, wanted.metadata.labels) : wanted.metadata.labels,
       annotations: wanted.metadata.annotations,
       // apply leaves system-managed finalizers alone; update (controllers) sets them
       finalizers: mode === 'update' ? wanted.metadata.finalizers : old.metadata.finalizers,

@@ -52,6 +52,25 @@ describe('EtcdStore', () => {
     expect(await store.revision()).toBe(before + 1);
   });
 
+  it('keeps the xnet.io/ labels a manifest does not name (the controller\'s mark), and replaces the others', async () => {
+    const hs = (labels: Record<string, string> | undefined, bridge: string) => ({
+      apiVersion: cn('x', '10.9.0.0/16').apiVersion, kind: 'HostSubnet', metadata: { name: 'lab-hs', ...(labels ? { labels } : {}) },
+      spec: { node: 'host-1', clusterNetwork: 'default', bridge },
+    }) as AnyObject;
+    // as the controller makes it, with a user's label too
+    await store.applyAll([hs({ 'xnet.io/managed-by': 'xnet-controller', team: 'a' }, 'br01')]);
+    // a hand-written manifest that pins the bridge and names no labels
+    const [r] = await store.applyAll([hs(undefined, 'brx')]);
+    expect(r.action).toBe('configured');
+    const got = await store.get('HostSubnet', 'lab-hs');
+    expect(got?.spec).toMatchObject({ bridge: 'brx' });
+    expect(got?.metadata.labels).toEqual({ 'xnet.io/managed-by': 'xnet-controller' });
+    // the same manifest again changes nothing; one that sets the label gives it its value
+    expect((await store.applyAll([hs(undefined, 'brx')]))[0].action).toBe('unchanged');
+    await store.applyAll([hs({ 'xnet.io/managed-by': 'someone' }, 'brx')]);
+    expect((await store.get('HostSubnet', 'lab-hs'))?.metadata.labels).toEqual({ 'xnet.io/managed-by': 'someone' });
+  });
+
   it('writes nothing when one object of an apply is invalid', async () => {
     const before = await store.revision();
     await expect(store.applyAll([cn('d', '10.4.0.0/16'), cn('e', '10.5.0.1/16')])).rejects.toThrow(/spec.cidr/);

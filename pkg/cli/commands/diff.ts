@@ -39,7 +39,8 @@ async function diff(session: Session, io: CliIO, opts: DiffOptions): Promise<num
     const wanted = objects[i];
     const live = c.action === 'created' ? undefined : await store.get(wanted.kind, wanted.metadata.name);
     const before = live ? toYaml(applied(live)) : '';
-    const after = toYaml(applied(wanted));
+    // what apply would store (labels of xnet's own prefix it keeps included), not the manifest as written
+    const after = toYaml(applied(c.object));
     io.out(`--- ${ref(wanted)} ${live ? `(live, resourceVersion ${live.metadata.resourceVersion})` : '(does not exist)'}\n`);
     io.out(`+++ ${ref(wanted)} (manifest)\n`);
     io.out(textDiff(before, after));
