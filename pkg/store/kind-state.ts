@@ -1,6 +1,11 @@
 // One kind at one revision, before merging: objects, the controller's status and each node's
 // status, decoded key by key (keys that do not decode are kept aside as skipped). The store's
 // list and its watches both file keys through here; ./merge.ts makes the merged view.
+//
+// Unreadable is not absent (docs/security.md): a put whose value does not decode leaves the
+// key's last good value in place (an object, a status) and records the key as skipped; only a
+// delete of the key removes its value. A fresh state (a list, `xctl get`) has no last good
+// value: there the key is only named as skipped.
 import type { AnyObject, Kind } from '../api/index.js';
 import type { Logger } from '../log.js';
 import type { CacheChange, KvCache } from '../runtime/kv-cache.js';
@@ -29,31 +34,42 @@ export interface Filed {
   name: string;
   /** the object key itself (not one of its status keys) */
   object: boolean;
+  /** a put that did not decode: the state kept the key's last good value (if any), nothing changed */
+  refused?: boolean;
 }
 
 /**
  * Files one key's put (`value`) or delete (undefined) into the state. Returns which object it
- * concerns, or undefined when the key is not of this kind.
+ * concerns, or undefined when the key is not of this kind. A put that does not decode changes
+ * nothing but the skipped keys (`refused`).
  */
 export function fileKey(s: KindState, keys: Keys, kind: Kind, key: string, value: string | undefined, modRevision: string | number): Filed | undefined {
   const ok = keys.parseObjectKey(key);
   if (ok) {
     if (ok.kind !== kind) return undefined;
-    const o = value === undefined ? undefined : orSkip(s.skipped, key, () => decodeObject(kind, ok.name, key, value, modRevision));
-    if (value === undefined) s.skipped.delete(key);
-    if (o) s.objects.set(ok.name, o); else s.objects.delete(ok.name);
-    return { name: ok.name, object: true };
+    const filed = { name: ok.name, object: true };
+    if (value === undefined) {
+      s.skipped.delete(key);
+      s.objects.delete(ok.name);
+      return filed;
+    }
+    const o = orSkip(s.skipped, key, () => decodeObject(kind, ok.name, key, value, modRevision));
+    if (!o) return { ...filed, refused: true };
+    s.objects.set(ok.name, o);
+    return filed;
   }
   const ix = keys.parseIndexedStatus(key);
   const st = ix ? { kind: ix.kind, name: ix.name, writer: { controller: true as const } } : keys.parseStatusKey(key);
   if (!st || st.kind !== kind) return undefined;
-  const status = value === undefined ? undefined : orSkip(s.skipped, key, () => decodeStatus(kind, key, value));
+  const filed = { name: st.name, object: false };
   if (value === undefined) s.skipped.delete(key);
+  const status = value === undefined ? undefined : orSkip(s.skipped, key, () => decodeStatus(kind, key, value));
+  if (value !== undefined && !status) return { ...filed, refused: true };
   if (ix) setPerNode(s.indexedStatus, st.name, ix.node, status);
   else if ('controller' in st.writer) {
     if (status) s.controllerStatus.set(st.name, status); else s.controllerStatus.delete(st.name);
   } else setPerNode(s.nodeStatus, st.name, st.writer.node, status);
-  return { name: st.name, object: false };
+  return filed;
 }
 
 function setPerNode(m: Map<string, Map<string, Status>>, name: string, node: string, status: Status | undefined): void {
@@ -88,7 +104,8 @@ export function skippedKeys(s: KindState): SkippedKey[] {
 
 /**
  * The merged objects of one kind, kept up to date from a KvCache: every cache change of the
- * kind becomes an ADDED/MODIFIED/DELETED event of the merged view.
+ * kind becomes an ADDED/MODIFIED/DELETED event of the merged view. A put that does not decode
+ * becomes no event: the key is reported skipped (onSkipped) and its last good value stays.
  */
 export class KindView {
   readonly state: KindState = emptyKindState();
@@ -136,7 +153,8 @@ export class KindView {
     const rev = Number(c.kv?.modRevision ?? revision);
     const f = this.file(c.key, c.kv?.value, rev);
     this.state.revision = Math.max(this.state.revision, rev);
-    if (!f) return;
+    // refused: the last good value stays, so there is nothing to tell (the key was reported skipped)
+    if (!f || f.refused) return;
     const after = merged(this.state, f.name);
     if (!after && before) this.emit({ type: 'DELETED', object: before, revision: rev });
     else if (after && !before) this.emit({ type: 'ADDED', object: after, revision: rev });

@@ -10,7 +10,7 @@ import { NodeView } from '../../pkg/store/node-view.js';
 import { Informer } from '../../pkg/store/informer.js';
 import type { CacheChange } from '../../pkg/runtime/kv-cache.js';
 import type { AnyObject, ContainerNic } from '../../pkg/api/index.js';
-import { cn, nic, obj } from './helpers.js';
+import { cn, eventually, nic, obj } from './helpers.js';
 
 let etcd: TestEtcd;
 let raw: Etcd3;
@@ -104,6 +104,87 @@ describe("a node's view", () => {
     expect(l.items.map((n) => n.metadata.name)).toContain('after-junk');
     expect(l.skipped?.map((s) => s.error).join()).toMatch(/not JSON/);
     await raw.delete().key(junk);
+  });
+});
+
+/**
+ * Unreadable is not absent (docs/security.md): a key of the view that stops decoding (an
+ * etcdctl edit, or a newer xctl writing a spec field this version does not know) keeps its
+ * last good value and is reported skipped; only a delete of the key deletes.
+ */
+describe("a node's view of a key that stops decoding", () => {
+  let client: Etcd3;
+  let view: NodeView;
+  let nics: Informer<ContainerNic>;
+  const deleted: string[] = [];
+  const updated: ContainerNic[] = [];
+  const objectKey = () => store.keys.object('ContainerNic', 'skew');
+  /** where the controller keeps its status of the NIC (host-4's index), and the key the view names it by */
+  const statusKey = () => store.keys.controllerStatus('ContainerNic', 'skew-status', 'host-4')!;
+  const statusName = () => store.keys.status('ContainerNic', 'skew-status', { controller: true });
+  const skipped = async () => ((await view.list('ContainerNic')).skipped ?? []).map((s) => s.key);
+  /** The NIC's object key and its copy in host-4's index, as a newer writer would put them. */
+  const putObject = async (f: (o: { spec: Record<string, unknown> }) => void) => {
+    const o = JSON.parse((await raw.get(objectKey()).string())!) as { spec: Record<string, unknown> };
+    f(o);
+    for (const k of [objectKey(), store.keys.indexed('host-4', objectKey())]) await raw.put(k).value(JSON.stringify(o));
+  };
+  beforeAll(async () => {
+    await store.create(nic('skew', 'host-4'));
+    await store.writeStatus('ContainerNic', 'skew', { controller: true }, { ip: '10.76.4.2' });
+    client = etcd.client();
+    view = new NodeView(client, store.keys, 'host-4');
+    await view.start();
+    nics = new Informer<ContainerNic>(view, 'ContainerNic');
+    nics.addHandler({ onUpdate: (o) => updated.push(o), onDelete: (o) => deleted.push(o.metadata.name) });
+    await nics.start();
+  });
+  afterAll(async () => { await nics?.stop(); await view?.close(); client?.close(); });
+
+  it('keeps the last good object while its key does not decode, and deletes it only when the key goes', async () => {
+    const good = nics.get('skew')!;
+    expect(good.spec.ifName).toBe('eth1');
+    await putObject((o) => { o.spec.ifName = 'eth9'; o.spec.comesLater = true; });
+    await eventually(async () => (await skipped()).includes(objectKey()), 'the refused object key reported skipped');
+    expect(deleted).toEqual([]);
+    expect(nics.get('skew')).toEqual(good);
+    expect((await view.list('ContainerNic')).items.find((n) => n.metadata.name === 'skew')?.spec).toEqual(good.spec);
+
+    await putObject((o) => { o.spec.ifName = 'eth2'; delete o.spec.comesLater; });
+    await waitFor(() => nics.get('skew')?.spec.ifName === 'eth2', 'the good value again');
+    expect(updated.at(-1)?.spec.ifName).toBe('eth2');
+    expect(ipOf(nics.get('skew'))).toBe('10.76.4.2');
+    expect(await skipped()).not.toContain(objectKey());
+
+    await putObject((o) => { o.spec.comesLater = true; });
+    await eventually(async () => (await skipped()).includes(objectKey()), 'refused again');
+    await raw.delete().key(objectKey());
+    await raw.delete().key(store.keys.indexed('host-4', objectKey()));
+    await waitFor(() => deleted.includes('skew'), 'DELETED on the real delete');
+    expect(nics.get('skew')).toBeUndefined();
+    expect(await skipped()).not.toContain(objectKey());
+  });
+
+  it("keeps the controller's last good status of a NIC in its index while it does not decode", async () => {
+    await store.create(nic('skew-status', 'host-4'));
+    await store.writeStatus('ContainerNic', 'skew-status', { controller: true }, { ip: '10.76.4.5' });
+    await waitFor(() => ipOf(nics.get('skew-status')) === '10.76.4.5', 'the NIC and its address');
+    const before = updated.length;
+    await raw.put(statusKey()).value(JSON.stringify({ ip: 42 }));
+    await eventually(async () => (await skipped()).includes(statusName()), 'the refused status reported skipped');
+    expect(ipOf(nics.get('skew-status'))).toBe('10.76.4.5');
+    expect(updated.slice(before).map(ipOf)).not.toContain(undefined);
+
+    await raw.put(statusKey()).value(JSON.stringify({ ip: '10.76.4.6' }));
+    await waitFor(() => ipOf(nics.get('skew-status')) === '10.76.4.6', 'the good status again');
+    expect(await skipped()).not.toContain(statusName());
+
+    await raw.put(statusKey()).value('not json');
+    await eventually(async () => (await skipped()).includes(statusName()), 'refused again');
+    expect(ipOf(nics.get('skew-status'))).toBe('10.76.4.6');
+    await raw.delete().key(statusKey());
+    await waitFor(() => nics.get('skew-status') !== undefined && ipOf(nics.get('skew-status')) === undefined, 'the status gone on the real delete');
+    expect(deleted).not.toContain('skew-status');
   });
 });
 

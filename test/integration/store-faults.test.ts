@@ -56,6 +56,51 @@ describe('values that do not decode', () => {
   });
 });
 
+/**
+ * Unreadable is not absent (docs/security.md): the store's watch keeps a key's last good value
+ * while the key does not decode (a newer writer's spec field, an etcdctl edit) and reports the
+ * key; a list (xctl get) has no last good value and names the key as skipped, as before.
+ */
+describe('a key that stops decoding during a watch', () => {
+  const objectKey = '/f/registry/objects/containernics/skew';
+  const statusKey = '/f/registry/status/nodes/host-2/containernics/skew';
+  const macOf = (o: AnyObject | undefined) => (o?.status as { mac?: string } | undefined)?.mac;
+
+  it('keeps the last good object and node status, and deletes the object only when its key goes', async () => {
+    await store.create(nic('skew', 'host-2'));
+    await store.writeStatus('ContainerNic', 'skew', { node: 'host-2' }, { mac: '02:42:0a:0a:02:05' });
+    const skipped: string[] = [];
+    const events: WatchEvent[] = [];
+    const inf = new Informer(store, 'ContainerNic');
+    await inf.start();
+    const w = await store.watch('ContainerNic', inf.revision, { onEvent: (e) => events.push(e), onSkipped: (s) => skipped.push(s.key) });
+    const good = inf.get('skew')!;
+    const stored = JSON.parse((await raw.get(objectKey).string())!) as { spec: Record<string, unknown> };
+
+    await raw.put(objectKey).value(JSON.stringify({ ...stored, spec: { ...stored.spec, comesLater: true } }));
+    await raw.put(statusKey).value(JSON.stringify({ mac: 7 }));
+    await until(() => skipped.includes(objectKey) && skipped.includes(statusKey), 'both keys reported skipped');
+    expect(events).toEqual([]);
+    expect(inf.get('skew')).toEqual(good);
+    expect(macOf(inf.get('skew'))).toBe('02:42:0a:0a:02:05');
+    // xctl get: a fresh list has no last good value; the key is named, the object left out
+    const l = await store.list('ContainerNic');
+    expect(l.items.map((o) => o.metadata.name)).not.toContain('skew');
+    expect(l.skipped?.map((s) => s.key)).toEqual(expect.arrayContaining([objectKey, statusKey]));
+
+    await raw.put(objectKey).value(JSON.stringify({ ...stored, spec: { ...stored.spec, ifName: 'eth2' } }));
+    await until(() => events.some((e) => e.type === 'MODIFIED' && (e.object.spec as { ifName: string }).ifName === 'eth2'), 'MODIFIED with the good value');
+    expect(macOf(inf.get('skew'))).toBe('02:42:0a:0a:02:05');
+
+    await raw.delete().key(objectKey);
+    await until(() => events.some((e) => e.type === 'DELETED'), 'DELETED on the real delete');
+    expect(inf.get('skew')).toBeUndefined();
+    expect(events.filter((e) => e.type === 'DELETED')).toHaveLength(1);
+    await w.close();
+    await inf.stop();
+  });
+});
+
 describe('watches through a TCP proxy', () => {
   let proxy: TcpProxy;
   let viaProxy: EtcdStore;
