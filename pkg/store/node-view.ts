@@ -8,7 +8,8 @@
 //   - its own index (keys.ts): its ContainerNics and their allocations, and no other node's.
 // Not watched: other nodes' status (heartbeats, NIC reports), other nodes' NICs, IPAM claims,
 // events. Each cached key is decoded against its kind's schema (decode.ts): a key that does not
-// decode is skipped and logged. On any cancel the cache relists (kv-cache.ts) and the
+// decode is skipped and logged, and its last good value stays (kind-state.ts); unreadable()
+// names the objects whose key is so. On any cancel the cache relists (kv-cache.ts) and the
 // differences arrive as events; a lost connection resumes from the last delivered revision.
 import type { Etcd3 } from 'etcd3';
 import { KINDS, type Kind } from '../api/index.js';
@@ -67,6 +68,20 @@ export class NodeView implements NodeWatch {
   private snapshot(kind: Kind, revision = this.cache.revision): ListResult {
     const s = this.views.get(kind)!.state;
     return { items: mergedItems(s), revision, skipped: skippedKeys(s) };
+  }
+
+  /**
+   * Objects of `kind` whose key in the view does not decode: the view holds their last good
+   * value, or nothing when the key was unreadable from the start. Not gone: nothing of theirs is
+   * to be removed (docs/security.md, "Unreadable is not absent").
+   */
+  unreadable(kind: Kind): string[] {
+    const out: string[] = [];
+    for (const key of this.views.get(kind)!.state.skipped.keys()) {
+      const o = this.keys.parseObjectKey(key);
+      if (o?.kind === kind) out.push(o.name);
+    }
+    return out;
   }
 
   ownStatus(kind: Kind, name: string): string | undefined {

@@ -81,7 +81,7 @@ export interface WatchHandlers {
   onEvent: (e: WatchEvent) => void;
   onRelist?: (list: ListResult) => void;
   onError?: (err: Error) => void;
-  /** a key of the kind written during the watch that does not decode (left out of the objects) */
+  /** a key of the kind written during the watch that does not decode (its last good value stays) */
   onSkipped?: (s: SkippedKey) => void;
 }
 
@@ -98,6 +98,8 @@ export interface WatchSource {
 export interface NodeWatch extends WatchSource {
   start(): Promise<void>;
   close(): Promise<void>;
+  /** Names of objects of `kind` whose key in the view does not decode (kept at their last good value, if any). */
+  unreadable?(kind: Kind): string[];
   /** This node's own status key of the object as the view holds it now (raw JSON), if any. */
   ownStatus?(kind: Kind, name: string): string | undefined;
   /** Called when one of this node's own status keys changes: its value now, undefined when deleted. */

@@ -147,6 +147,7 @@ describe("a node's view of a key that stops decoding", () => {
     await putObject((o) => { o.spec.ifName = 'eth9'; o.spec.comesLater = true; });
     await eventually(async () => (await skipped()).includes(objectKey()), 'the refused object key reported skipped');
     expect(deleted).toEqual([]);
+    expect(view.unreadable('ContainerNic')).toEqual(['skew']);
     expect(nics.get('skew')).toEqual(good);
     expect((await view.list('ContainerNic')).items.find((n) => n.metadata.name === 'skew')?.spec).toEqual(good.spec);
 
@@ -155,6 +156,7 @@ describe("a node's view of a key that stops decoding", () => {
     expect(updated.at(-1)?.spec.ifName).toBe('eth2');
     expect(ipOf(nics.get('skew'))).toBe('10.76.4.2');
     expect(await skipped()).not.toContain(objectKey());
+    expect(view.unreadable('ContainerNic')).toEqual([]);
 
     await putObject((o) => { o.spec.comesLater = true; });
     await eventually(async () => (await skipped()).includes(objectKey()), 'refused again');
