@@ -193,6 +193,18 @@ export interface AgentContext {
    * container's); resolves once a watcher that held a dead container's namespace has exited.
    */
   unwatchNic(nic: string, keepPid?: number): Promise<void>;
+  /** names of objects of `kind` whose key in the node's view does not decode (NodeWatch.unreadable) */
+  unreadable?(kind: Kind): string[];
+}
+
+/**
+ * Objects of `kind` whose key is in etcd but does not decode (docs/security.md, "Unreadable is
+ * not absent"). While the agent runs the caches keep their last good value; an agent that
+ * started after the key went bad has none, and must not take that for a delete: nothing of
+ * theirs (a NIC in its container, a network, a shim, a parent, a route) is removed.
+ */
+export function unreadable(ctx: Pick<AgentContext, 'unreadable'>, kind: Kind): Set<string> {
+  return new Set(ctx.unreadable?.(kind) ?? []);
 }
 
 export const ready = (message = 'converged'): Ready => ({ status: 'True', reason: 'Converged', message });

@@ -2,7 +2,7 @@
 import type { HostSubnet } from '../../api/index.js';
 import { OWNER_LABEL, type DockerNetwork, type DockerNetworkSpec } from '../../docker/types.js';
 import { bridgeNetworkSpec, isDeleting } from '../desired.js';
-import { notReady, ready, type AgentContext } from '../context.js';
+import { notReady, ready, unreadable, type AgentContext } from '../context.js';
 import { planDockerNetworks } from '../planner/docker-networks.js';
 import { ApplyError } from '../dataplane.js';
 import { DockerError } from '../../docker/types.js';
@@ -118,10 +118,14 @@ async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: DockerNetwo
   }
 }
 
-/** Networks of HostSubnets that are gone or no longer on this node. */
+/**
+ * Networks of HostSubnets that are gone or no longer on this node; not those of HostSubnets
+ * whose key does not decode (unreadable is not absent).
+ */
 async function removeStaleNetworks(ctx: AgentContext, specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[]): Promise<void> {
   const wanted = new Set([...specs.values()].map((s) => s.name));
-  const stale = owned.filter((n) => !wanted.has(n.name) && (n.labels[OWNER_LABEL] ?? '').startsWith('HostSubnet/'));
+  const kept = new Set([...unreadable(ctx, 'HostSubnet')].map((n) => `HostSubnet/${n}`));
+  const stale = owned.filter((n) => !wanted.has(n.name) && (n.labels[OWNER_LABEL] ?? '').startsWith('HostSubnet/') && !kept.has(n.labels[OWNER_LABEL]));
   const gc = planDockerNetworks([], stale, 'HostSubnet');
   if (gc.ops.length) {
     ctx.log.info('removing Docker networks of gone HostSubnets', { networks: stale.map((n) => n.name) });

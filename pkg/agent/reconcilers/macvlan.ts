@@ -3,7 +3,7 @@
 import type { MacvlanNet } from '../../api/index.js';
 import type { AddressBook } from '../../dockeripam/book.js';
 import { DockerError } from '../../docker/types.js';
-import { notReady, ready, type AgentContext, type Ready } from '../context.js';
+import { notReady, ready, unreadable, type AgentContext, type Ready } from '../context.js';
 import { ApplyError } from '../dataplane.js';
 import { desiredMacvlan, isDeleting, macvlanNodeStatus, macvlanParent, selects } from '../desired.js';
 import { syncDockerIpam } from './docker-ipam.js';
@@ -36,9 +36,22 @@ async function removeMacvlan(ctx: AgentContext, name: string): Promise<void> {
   }
 }
 
+/**
+ * Whether the MacvlanNet, or this node's Node (its labels decide which MacvlanNets select it),
+ * has a key that does not decode: then its absence or not selecting proves nothing, and what
+ * it has on this host stays.
+ */
+function inDoubt(ctx: AgentContext, name: string): boolean {
+  return unreadable(ctx, 'MacvlanNet').has(name) || unreadable(ctx, 'Node').has(ctx.node);
+}
+
 export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise<void> {
   const m = ctx.caches.macvlanNets.get(name);
-  if (!m || !selectsThisNode(ctx, m)) return removeMacvlan(ctx, name);
+  if (!m || !selectsThisNode(ctx, m)) {
+    if (!inDoubt(ctx, name)) return removeMacvlan(ctx, name);
+    ctx.log.warn('a key it depends on does not decode; the MacvlanNet\'s part on this host is left as it is', { macvlanNet: name });
+    return;
+  }
   const self = ctx.caches.nodes.get(ctx.node);
   const w = (r: Ready, fields: Record<string, unknown> = {}) =>
     ctx.status.write('MacvlanNet', m, { name: ctx.node, parent: macvlanParent(m, self, ctx.node), ready: r.status === 'True', message: r.message, ...fields }, r);

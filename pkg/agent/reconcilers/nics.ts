@@ -3,7 +3,7 @@
 import type { ContainerNic } from '../../api/index.js';
 import { DockerError } from '../../docker/types.js';
 import { parseCidr } from '../../ip/ipv4.js';
-import { notReady, ready, type AgentContext, type Ready } from '../context.js';
+import { notReady, ready, unreadable, type AgentContext, type Ready } from '../context.js';
 import { ApplyError } from '../dataplane.js';
 import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
@@ -79,6 +79,7 @@ async function sharedNamespaceWhy(ctx: AgentContext, c: { name: string; pid: num
 
 export async function reconcileNic(ctx: AgentContext, name: string): Promise<ReconcileResult | void> {
   const nic = ctx.caches.nics.get(name);
+  if (!nic && unreadable(ctx, 'ContainerNic').has(name)) return leaveUnreadable(ctx, name);
   if (!nic || nic.spec.node !== ctx.node || isDeleting(nic)) return removeNic(ctx, name, nic);
   ctx.removedNics.delete(name);
   const w = (r: Ready, fields: Record<string, unknown> = {}) => ctx.status.write('ContainerNic', nic, fields, r);
@@ -239,6 +240,16 @@ async function inspectOrReport(ctx: AgentContext, container: string, w: (r: Read
   }
 }
 
+/**
+ * The NIC's key does not decode and the agent has no last good value of it (it started after
+ * the key went bad): not deleted, so its interface stays in the container and its status key
+ * (the controller keeps its address while it exists) stays in etcd, until the key is readable
+ * again or deleted.
+ */
+function leaveUnreadable(ctx: AgentContext, name: string): void {
+  ctx.log.warn('the NIC\'s key does not decode; its interface and status are left as they are', { nic: name });
+}
+
 async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | undefined): Promise<void> {
   await ctx.unwatchNic(name);
   if (nic && nic.spec.node === ctx.node && isDeleting(nic)) rememberRemoved(ctx, nic);
@@ -261,9 +272,13 @@ async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | un
   ctx.macWaits.clear(name);
 }
 
-/** Host ends of NICs deleted while the agent was not running. */
+/**
+ * Host ends of NICs deleted while the agent was not running. A NIC whose key does not decode is
+ * not garbage: its host end (marked with its name) stays, and with it the container's end.
+ */
 export async function collectNicGarbage(ctx: AgentContext): Promise<void> {
-  const plan = planNicGarbage(localNics(ctx).map((n) => n.metadata.name), await ctx.dp.hostState());
+  const wanted = [...localNics(ctx).map((n) => n.metadata.name), ...unreadable(ctx, 'ContainerNic')];
+  const plan = planNicGarbage(wanted, await ctx.dp.hostState());
   if (plan.ops.length) {
     ctx.log.info('removing host ends of gone NICs', { links: plan.ops.length });
     await ctx.dp.execute(plan.ops);

@@ -1,7 +1,7 @@
 // Parents no MacvlanNet uses any more: undo what xnet recorded doing to them (promiscuous mode,
 // brought up) and delete the VLAN sub-interfaces it made. Runs after a MacvlanNet leaves this
 // node and in the agent's garbage pass (so also for MacvlanNets deleted while it was down).
-import type { AgentContext } from '../context.js';
+import { unreadable, type AgentContext } from '../context.js';
 import { isDeleting, macvlanParent, nodeInterface, selects } from '../desired.js';
 import { currentEntries } from '../parent-record.js';
 import { ipLine, isIpOp, type Op } from '../planner/ops.js';
@@ -10,11 +10,12 @@ import type { HostUse } from '../../netlink/ip.js';
 
 /**
  * The parents of the MacvlanNets that select this node; undefined when one of them has none
- * known yet (the Node's interface not reported yet): then nothing is released, in doubt.
+ * known yet (the Node's interface not reported yet), or when a MacvlanNet's or this Node's
+ * key does not decode (its parent or labels are unknown): then nothing is released, in doubt.
  */
 function macvlanUsers(ctx: AgentContext): { parent: string; vlan?: number }[] | undefined {
   const self = ctx.caches.nodes.get(ctx.node);
-  if (!self) return undefined;
+  if (!self || unreadable(ctx, 'MacvlanNet').size || unreadable(ctx, 'Node').has(ctx.node)) return undefined;
   const out: { parent: string; vlan?: number }[] = [];
   for (const m of ctx.caches.macvlanNets.list()) {
     if (isDeleting(m) || !selects(m.spec.nodeSelector, self)) continue;

@@ -6,7 +6,7 @@
 import { isXnetRoute, type Route } from '../../netlink/types.js';
 import type { LocalAddresses } from '../../api/rules.js';
 import { PeerRouteMemo, peerRoutes, peerShare, type PeerPart } from '../peer-routes.js';
-import type { AgentContext } from '../context.js';
+import { unreadable, type AgentContext } from '../context.js';
 import type { Plan } from '../planner/ops.js';
 import { planRoutes } from '../planner/routes.js';
 import { planDelta, rememberPass, type RoutesMemory } from '../routes-delta.js';
@@ -64,11 +64,17 @@ function deltaPlan(ctx: AgentContext, names: string[], observed: Route[]): Plan 
   return planDelta(memory, new Map(names.map((n) => [n, share(n)])), observed, ownsPeerRoute);
 }
 
+/**
+ * Every peer's routes. While a HostSubnet's key does not decode (and the agent has no last good
+ * value of it), which subnet it routes is unknown: no peer route is deleted, in doubt.
+ */
 function fullPlan(ctx: AgentContext, observed: Route[]): Plan {
   const local = localAddresses(observed);
   const parts = new Map<string, PeerPart>();
   const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), ctx.caches, local, peerRouteMemo(ctx), parts);
-  const plan = planRoutes(desired.routes, observed, ownsPeerRoute, desired.keep);
+  // a HostSubnet or ClusterNetwork whose key does not decode may be what a route is for: keep them all
+  const doubt = unreadable(ctx, 'HostSubnet').size || unreadable(ctx, 'ClusterNetwork').size ? observed.filter(ownsPeerRoute).map((r) => r.dst) : [];
+  const plan = planRoutes(desired.routes, observed, ownsPeerRoute, [...desired.keep, ...doubt]);
   ctx.routeProblems = [...desired.problems, ...plan.problems];
   const memory = ctx.routeProblems.length === 0 ? rememberPass(local.join(','), parts) : undefined;
   if (memory) memories.set(ctx, memory); else memories.delete(ctx);
