@@ -65,8 +65,8 @@ function deltaPlan(ctx: AgentContext, names: string[], observed: Route[]): Plan 
 }
 
 /**
- * Every peer's routes. While a HostSubnet's key does not decode (and the agent has no last good
- * value of it), which subnet it routes is unknown: no peer route is deleted, in doubt.
+ * Every peer's routes. While a HostSubnet's key does not decode no peer route is deleted, in
+ * doubt: an agent that started after the key went bad does not know which subnet it routes.
  */
 function fullPlan(ctx: AgentContext, observed: Route[]): Plan {
   const local = localAddresses(observed);
