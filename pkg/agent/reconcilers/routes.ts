@@ -65,14 +65,14 @@ function deltaPlan(ctx: AgentContext, names: string[], observed: Route[]): Plan 
 }
 
 /**
- * Every peer's routes. While a HostSubnet's key does not decode no peer route is deleted, in
- * doubt: an agent that started after the key went bad does not know which subnet it routes.
+ * Every peer's routes. While a HostSubnet's or ClusterNetwork's key does not decode no peer
+ * route is deleted, in doubt: an agent that started after the key went bad does not know which
+ * subnet it routes, nor (since peers route only inside their ClusterNetwork) which it allows.
  */
 function fullPlan(ctx: AgentContext, observed: Route[]): Plan {
   const local = localAddresses(observed);
   const parts = new Map<string, PeerPart>();
   const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), ctx.caches, local, peerRouteMemo(ctx), parts);
-  // a HostSubnet or ClusterNetwork whose key does not decode may be what a route is for: keep them all
   const doubt = unreadable(ctx, 'HostSubnet').size || unreadable(ctx, 'ClusterNetwork').size ? observed.filter(ownsPeerRoute).map((r) => r.dst) : [];
   const plan = planRoutes(desired.routes, observed, ownsPeerRoute, [...desired.keep, ...doubt]);
   ctx.routeProblems = [...desired.problems, ...plan.problems];
