@@ -1,4 +1,5 @@
 export * from './target.js';
+export * from './pinned.js';
 export * from './exec.js';
 export * from './types.js';
 export * from './parse.js';

@@ -223,6 +223,9 @@ describe('netlink parsing and argv', () => {
     expect(ipArgv({ kind: 'netns', name: 'h1' }, ['-json', 'link'])).toEqual(['ip', ['-n', 'h1', '-json', 'link']]);
     expect(ipArgv({ kind: 'pid', pid: 42 }, ['link'])).toEqual(['nsenter', ['-t', '42', '-n', 'ip', 'link']]);
     expect(inNetns({ kind: 'netns', name: 'h1' }, 'iptables-save', ['-t', 'nat'])).toEqual(['nsenter', ['--net=/var/run/netns/h1', 'iptables-save', '-t', 'nat']]);
+    // a pinned namespace is entered through its file, whatever its PID has become
+    expect(ipArgv({ kind: 'pinned', path: '/proc/7/fd/21', pid: 42 }, ['-batch', '-'])).toEqual(['nsenter', ['--net=/proc/7/fd/21', 'ip', '-batch', '-']]);
+    expect(inNetns({ kind: 'pinned', path: '/proc/7/fd/21' }, 'sysctl', ['-q', '-w', 'a=1'])).toEqual(['nsenter', ['--net=/proc/7/fd/21', 'sysctl', '-q', '-w', 'a=1']]);
   });
 });
 
