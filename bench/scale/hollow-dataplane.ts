@@ -48,6 +48,7 @@ export class HollowDataplane implements AgentDataplane {
   }
 
   async underlay(): Promise<Underlay> { return { interface: 'eth0', address: this.address }; }
+  async pinNetns(): Promise<never> { throw new Error('a hollow host has no containers to pin'); }
   async inHostNetns(): Promise<boolean> { return false; }
   async capabilities(): Promise<Record<string, boolean>> { return {}; }
   async hostState(): Promise<HostState> { return { links: [], addrs: [], routes: [this.connected(), ...this.routes.values()] }; }

@@ -5,9 +5,10 @@ import { DockerError, OWNER_LABEL, type DockerNetwork } from '../docker/types.js
 import { IpBatchArgumentError, IpBatchError, IpRunner, type HostState, type HostUse, type IpLine } from '../netlink/ip.js';
 import { Iptables, IptablesInputError, readSysctl, writeSysctls } from '../netlink/iptables.js';
 import { CommandError } from '../netlink/exec.js';
-import { netnsPath, pidTarget, type NetTarget } from '../netlink/target.js';
+import { netnsPath, pinnedTarget, type NetTarget } from '../netlink/target.js';
+import { pinNetns as pinProcessNetns, type PinnedNetns } from '../netlink/pinned.js';
 import { stat } from 'node:fs/promises';
-import { ipLine, steps, type IpOp, type Op } from './planner/ops.js';
+import { ipLine, steps, type ContainerNs, type IpOp, type Op } from './planner/ops.js';
 import type { ContainerState } from './planner/nic.js';
 import type { ForeignNetwork, ObservedNat } from './planner/nat.js';
 import { DataplaneError } from '../errors.js';
@@ -19,6 +20,11 @@ import { removeMarkedNicLinks, removeStaleNicLinks, type StaleNicLink } from './
 export class ApplyError extends DataplaneError {}
 
 /** The condition reason of a failed host command the dataplane ran for `op` (docs/api.md). */
+/** Where a container's ops and reads run: the namespace file the agent pinned, never its PID. */
+export function containerTarget(ns: ContainerNs): NetTarget {
+  return pinnedTarget(ns.path, ns.pid);
+}
+
 export function commandFailureReason(op: string, e: CommandError): 'CommandTimedOut' | 'SysctlFailed' | 'IptablesFailed' {
   if (e.reason === 'CommandTimedOut') return 'CommandTimedOut';
   return op === 'sysctl.set' ? 'SysctlFailed' : 'IptablesFailed';
@@ -35,18 +41,21 @@ export interface AgentDataplane {
   readonly ip: Pick<IpRunner, 'routes' | 'links'>;
   readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'networkEndpoints' | 'disconnect' | 'connect' | 'listNetworks' | 'ping'>;
   underlay(): Promise<Underlay>;
-  inHostNetns(pid: number): Promise<boolean>;
+  /** opens the network namespace process `pid` is in now (netlink/pinned.ts); the caller closes it */
+  pinNetns(pid: number): Promise<PinnedNetns>;
+  /** is the pinned namespace the managed host's own? */
+  inHostNetns(ns: Pick<PinnedNetns, 'dev' | 'ino'>): Promise<boolean>;
   capabilities(iface: string | undefined): Promise<Record<string, boolean>>;
   hostState(): Promise<HostState>;
   /** every address and route of the host (all families, all tables): read only before a parent is released */
   hostUse(): Promise<HostUse>;
   /** `routes: false`: links and addresses only (one `ip` process fewer) */
-  containerState(pid: number, opts?: { routes?: boolean }): Promise<ContainerState>;
+  containerState(target: NetTarget, opts?: { routes?: boolean }): Promise<ContainerState>;
   natState(): Promise<ObservedNat>;
   dockerNetworks(names: string[]): Promise<DockerNetwork[]>;
   execute(ops: Op[], opts?: { independent?: boolean }): Promise<void>;
-  /** deletes NIC `nic`'s marked links with `mac` in namespaces other than container `pid`'s and the host's */
-  removeStaleNicLinks?(nic: string, mac: string, pid: number, parent: string): Promise<StaleNicLink[]>;
+  /** deletes NIC `nic`'s marked links with `mac` in namespaces other than the container's (the file `netns`) and the host's */
+  removeStaleNicLinks?(nic: string, mac: string, netns: string, parent: string): Promise<StaleNicLink[]>;
   /** deletes the links marked as these NICs' in the namespace at `netns` (a dead container's) */
   removeNicLinksIn?(netns: string, nics: string[]): Promise<StaleNicLink[]>;
 }
@@ -62,20 +71,24 @@ export class Dataplane implements AgentDataplane {
     this.docker = new DockerClient(dockerHost, dockerTls);
   }
 
-  /** Does the process `pid` live in the managed host's own network namespace? */
-  async inHostNetns(pid: number): Promise<boolean> {
-    const [host, proc] = await Promise.all([stat(netnsPath(this.target)), stat(netnsPath(pidTarget(pid)))]);
-    return host.ino === proc.ino && host.dev === proc.dev;
+  pinNetns(pid: number): Promise<PinnedNetns> {
+    return pinProcessNetns(pid);
+  }
+
+  /** Is the pinned namespace the managed host's own? */
+  async inHostNetns(ns: Pick<PinnedNetns, 'dev' | 'ino'>): Promise<boolean> {
+    const host = await stat(netnsPath(this.target));
+    return host.ino === ns.ino && host.dev === ns.dev;
   }
 
   /**
    * A restarted container's previous namespace, kept alive (a process, a bind mount), holds the
    * NIC's old macvlan of `parent` and with it the MAC (stale-nic.ts).
    */
-  async removeStaleNicLinks(nic: string, mac: string, pid: number, parent: string): Promise<StaleNicLink[]> {
+  async removeStaleNicLinks(nic: string, mac: string, netns: string, parent: string): Promise<StaleNicLink[]> {
     const lower = (await this.ip.links()).find((l) => l.name === parent);
     if (!lower) return [];
-    return removeStaleNicLinks(nic, mac, lower.ifindex, [netnsPath(pidTarget(pid)), netnsPath(this.target), '/proc/self/ns/net']);
+    return removeStaleNicLinks(nic, mac, lower.ifindex, [netns, netnsPath(this.target), '/proc/self/ns/net']);
   }
 
   removeNicLinksIn(netns: string, nics: string[]): Promise<StaleNicLink[]> {
@@ -98,8 +111,8 @@ export class Dataplane implements AgentDataplane {
     return this.ip.use();
   }
 
-  async containerState(pid: number, opts: { routes?: boolean } = {}): Promise<ContainerState> {
-    const ip = new IpRunner(pidTarget(pid));
+  async containerState(target: NetTarget, opts: { routes?: boolean } = {}): Promise<ContainerState> {
+    const ip = new IpRunner(target);
     if (opts.routes !== false) return ip.state();
     const [links, addrs] = await Promise.all([ip.links(), ip.addrs()]);
     return { links, addrs, routes: [] };
@@ -141,7 +154,7 @@ export class Dataplane implements AgentDataplane {
           case 'docker.network.create': await this.docker.createNetwork(o.spec); break;
           case 'docker.network.remove': await this.docker.removeNetwork(o.name); break;
           case 'iptables.restore': await this.iptables.restore(o.table, o.lines); break;
-          case 'sysctl.set': await writeSysctls(o.netns === undefined ? this.target : pidTarget(o.netns), o.values); break;
+          case 'sysctl.set': await writeSysctls(o.netns === undefined ? this.target : containerTarget(o.netns), o.values); break;
         }
       } catch (e) {
         if (e instanceof CommandError) throw new ApplyError(commandFailureReason(o.op, e), e.message);
@@ -151,8 +164,8 @@ export class Dataplane implements AgentDataplane {
     }
   }
 
-  private async runIp(netns: number | undefined, group: IpOp[], independent: boolean): Promise<void> {
-    const runner = netns === undefined ? this.ip : new IpRunner(pidTarget(netns));
+  private async runIp(netns: ContainerNs | undefined, group: IpOp[], independent: boolean): Promise<void> {
+    const runner = netns === undefined ? this.ip : new IpRunner(containerTarget(netns));
     const lines: IpLine[] = group.map(ipLine);
     try {
       await runner.batch(lines, { force: independent });

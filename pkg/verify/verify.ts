@@ -123,7 +123,7 @@ const MISSING = 'missing or different';
 
 /** One op the planner wanted, as a difference a user reads: what, expected, found. */
 export function describeOp(op: Op): Omit<Difference, 'host'> {
-  const inContainer = 'netns' in op && op.netns !== undefined ? ` (container pid ${op.netns})` : '';
+  const inContainer = 'netns' in op && op.netns !== undefined ? ` (container pid ${op.netns.pid})` : '';
   switch (op.op) {
     case 'route.replace': return { what: `route${inContainer}`, expected: `${op.dst}${op.via ? ` via ${op.via}` : ''}${op.dev ? ` dev ${op.dev}` : ''} proto 76`, found: MISSING };
     case 'route.del': return { what: `route${inContainer}`, expected: 'absent', found: `${op.dst}${op.via ? ` via ${op.via}` : ''}${op.dev ? ` dev ${op.dev}` : ''} proto ${op.proto}` };
@@ -136,7 +136,7 @@ export function describeOp(op: Op): Omit<Difference, 'host'> {
     case 'docker.network.create': return { what: 'docker network', expected: `${op.spec.name} ${op.spec.driver} ${op.spec.subnet}`, found: MISSING };
     case 'docker.network.remove': return { what: 'docker network', expected: 'absent', found: op.name };
     case 'iptables.restore': return { what: `iptables ${op.table}`, expected: `xnet's ${op.lines.length} rule line(s)`, found: MISSING };
-    case 'sysctl.set': return { what: `sysctl${op.netns !== undefined ? ` (container pid ${op.netns})` : ''}`, expected: Object.entries(op.values).map(([k, v]) => `${k}=${v}`).join(' '), found: 'different' };
+    case 'sysctl.set': return { what: `sysctl${op.netns !== undefined ? ` (container pid ${op.netns.pid})` : ''}`, expected: Object.entries(op.values).map(([k, v]) => `${k}=${v}`).join(' '), found: 'different' };
     default: {
       const o = op as Op;
       return isIpOp(o) ? { what: `link${inContainer}`, expected: ipLine(o).join(' '), found: 'different' } : { what: o.op, expected: JSON.stringify(o), found: 'different' };

@@ -7,7 +7,8 @@ import { nicAlias, nicDifferences, planNic, type ContainerState, type DesiredNic
 
 const link = (name: string, ifindex: number, extra: Partial<Link> = {}): Link => ({ name, ifindex, mac: '02:00:00:00:00:0' + ifindex, mtu: 1500, up: true, promisc: false, ...extra });
 const MAC = '02:42:c0:a8:dc:14';
-const d: DesiredNic = { name: 'web-mv', ifName: 'mv0', cidr: '192.168.220.20/24', mac: MAC, defaultRoute: false, pid: 77, attach: { kind: 'macvlan', parent: 'eth0', mode: 'bridge' } };
+const NS = { path: '/proc/1/fd/77', pid: 77 };
+const d: DesiredNic = { name: 'web-mv', ifName: 'mv0', cidr: '192.168.220.20/24', mac: MAC, defaultRoute: false, netns: NS, attach: { kind: 'macvlan', parent: 'eth0', mode: 'bridge' } };
 const host = { links: [link('lo', 1), link('eth0', 2)], addrs: [], routes: [] };
 const mv0 = (extra: Partial<Link>): Link => link('mv0', 5, { kind: 'macvlan', linkIndex: 2, alias: nicAlias('web-mv'), ...extra });
 const whole: ContainerState = { links: [mv0({ mac: MAC })], addrs: [{ dev: 'mv0', cidr: '192.168.220.20/24' }], routes: [] };
@@ -18,10 +19,10 @@ describe('a macvlan NIC half made in a restarted container', () => {
     expect(planNic(d, host, halfMade)).toEqual({
       problems: [],
       ops: [
-        { op: 'addr.add', dev: 'mv0', cidr: '192.168.220.20/24', netns: 77 },
-        { op: 'link.set.up', name: 'mv0', netns: 77 },
-        { op: 'sysctl.set', netns: 77, values: { 'net.ipv4.conf.mv0.arp_notify': '1' } },
-        { op: 'link.set.mac', name: 'mv0', mac: MAC, netns: 77 },
+        { op: 'addr.add', dev: 'mv0', cidr: '192.168.220.20/24', netns: NS },
+        { op: 'link.set.up', name: 'mv0', netns: NS },
+        { op: 'sysctl.set', netns: NS, values: { 'net.ipv4.conf.mv0.arp_notify': '1' } },
+        { op: 'link.set.mac', name: 'mv0', mac: MAC, netns: NS },
       ],
     });
   });

@@ -12,6 +12,9 @@ const link = (name: string, ifindex: number, extra: Partial<Link> = {}): Link =>
 const route = (dst: string, extra: Partial<Route> = {}): Route => ({ dst, proto: 'kernel', ...extra });
 const host = (links: Link[], routes: Route[] = [], addrs: HostState['addrs'] = []): HostState => ({ links, routes, addrs });
 const xnet = (dst: string, via: string): Route => ({ dst, via, dev: 'eth0', proto: '76' });
+/** a container's namespace as the agent pins it: a handle's path (what ops enter) and the PID (messages only) */
+const NS = { path: '/proc/1/fd/42', pid: 4242 };
+const NS7 = { path: '/proc/1/fd/7', pid: 7 };
 
 describe('planRoutes', () => {
   const observed = [route('198.18.0.0/24', { dev: 'eth0' }), route('default', { via: '198.18.0.1', dev: 'eth0', proto: 'boot' })];
@@ -179,7 +182,7 @@ describe('planNat', () => {
 const MARK = 'xnet:nic:test-eth1';
 
 describe('planNic', () => {
-  const veth: DesiredNic = { name: 'test-eth1', ifName: 'eth1', cidr: '10.76.1.84/24', gateway: '10.76.1.1', defaultRoute: false, pid: 4242, attach: { kind: 'veth', bridge: 'br01', hostSubnet: 'hs1' } };
+  const veth: DesiredNic = { name: 'test-eth1', ifName: 'eth1', cidr: '10.76.1.84/24', gateway: '10.76.1.1', defaultRoute: false, netns: NS, attach: { kind: 'veth', bridge: 'br01', hostSubnet: 'hs1' } };
   const hv = vethHostName('test-eth1');
   const tmp = tempName('test-eth1');
   const hostLinks = [link('lo', 1), link('eth0', 2), link('br01', 3, { kind: 'bridge', alias: 'xnet:hostsubnet:hs1' })];
@@ -194,14 +197,16 @@ describe('planNic', () => {
       { op: 'link.set.alias', name: tmp, alias: 'xnet:nic:test-eth1' },
       { op: 'link.set.master', name: hv, master: 'br01' },
       { op: 'link.set.up', name: hv },
-      { op: 'link.set.netns', name: tmp, pid: 4242 },
-      { op: 'link.rename', name: tmp, to: 'eth1', netns: 4242 },
-      { op: 'link.set.mac', name: 'eth1', mac: '02:42:0a:4c:01:54', netns: 4242 },
-      { op: 'addr.add', dev: 'eth1', cidr: '10.76.1.84/24', netns: 4242 },
-      { op: 'link.set.up', name: 'eth1', netns: 4242 },
-      { op: 'route.default', via: '10.76.1.1', dev: 'eth1', netns: 4242 },
-      { op: 'sysctl.set', netns: 4242, values: { 'net.ipv4.conf.all.arp_ignore': '1', 'net.ipv4.conf.eth1.arp_ignore': '1', 'net.ipv4.conf.eth1.arp_announce': '2', 'net.ipv4.conf.eth1.arp_notify': '1' } },
+      { op: 'link.set.netns', name: tmp, into: NS },
+      { op: 'link.rename', name: tmp, to: 'eth1', netns: NS },
+      { op: 'link.set.mac', name: 'eth1', mac: '02:42:0a:4c:01:54', netns: NS },
+      { op: 'addr.add', dev: 'eth1', cidr: '10.76.1.84/24', netns: NS },
+      { op: 'link.set.up', name: 'eth1', netns: NS },
+      { op: 'route.default', via: '10.76.1.1', dev: 'eth1', netns: NS },
+      { op: 'sysctl.set', netns: NS, values: { 'net.ipv4.conf.all.arp_ignore': '1', 'net.ipv4.conf.eth1.arp_ignore': '1', 'net.ipv4.conf.eth1.arp_announce': '2', 'net.ipv4.conf.eth1.arp_notify': '1' } },
     ]);
+    // the link moves into the pinned namespace file, never to the PID (which may be another process's by then)
+    expect(ipLine(p.ops[5] as never)).toEqual(['link', 'set', tmp, 'netns', '/proc/1/fd/42']);
   });
 
   it('adopts a NIC that is already in place: nothing to do', () => {
@@ -214,8 +219,8 @@ describe('planNic', () => {
     const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, master: 'br01', linkIndex: 11 })]);
     const c = { links: [link('eth1', 11, { kind: 'veth', alias: MARK })], addrs: [{ dev: 'eth1', cidr: '10.76.1.99/24' }], routes: [] };
     expect(planNic(veth, h, c).ops).toEqual([
-      { op: 'addr.del', dev: 'eth1', cidr: '10.76.1.99/24', netns: 4242 },
-      { op: 'addr.add', dev: 'eth1', cidr: '10.76.1.84/24', netns: 4242 },
+      { op: 'addr.del', dev: 'eth1', cidr: '10.76.1.99/24', netns: NS },
+      { op: 'addr.add', dev: 'eth1', cidr: '10.76.1.84/24', netns: NS },
     ]);
   });
 
@@ -223,9 +228,9 @@ describe('planNic', () => {
     const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, master: 'br01', linkIndex: 11 })]);
     const c = { links: [link('eth1', 11, { kind: 'veth', alias: MARK })], addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [] };
     expect(planNic({ ...veth, mac: '02:42:0A:4C:01:54' }, h, c).ops).toEqual([
-      { op: 'link.set.down', name: 'eth1', netns: 4242 },
-      { op: 'link.set.mac', name: 'eth1', mac: '02:42:0A:4C:01:54', netns: 4242 },
-      { op: 'link.set.up', name: 'eth1', netns: 4242 },
+      { op: 'link.set.down', name: 'eth1', netns: NS },
+      { op: 'link.set.mac', name: 'eth1', mac: '02:42:0A:4C:01:54', netns: NS },
+      { op: 'link.set.up', name: 'eth1', netns: NS },
     ]);
   });
 
@@ -249,7 +254,7 @@ describe('planNic', () => {
     const ops = planNic(veth, h, c).ops;
     expect(ops.slice(0, 2)).toEqual([{ op: 'link.del', name: hv }, { op: 'link.add.veth', name: hv, peer: tmp }]);
     expect(ops.filter((o) => o.op === 'link.del')).toHaveLength(1);
-    expect(ops).toContainEqual({ op: 'link.rename', name: tmp, to: 'eth1', netns: 4242 });
+    expect(ops).toContainEqual({ op: 'link.rename', name: tmp, to: 'eth1', netns: NS });
   });
 
   it('deletes a temporary name in the container that is not the host end\'s peer', () => {
@@ -257,7 +262,7 @@ describe('planNic', () => {
     const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, master: 'br01', linkIndex: 7, linkNetnsId: 1 })]);
     const c = { links: [...noContainer.links, link(tmp, 11, { kind: 'veth', alias: MARK, linkIndex: 30, linkNetnsId: 0 })], addrs: [], routes: [] };
     expect(planNic(veth, h, c).ops.slice(0, 3)).toEqual([
-      { op: 'link.del', name: hv }, { op: 'link.del', name: tmp, netns: 4242 }, { op: 'link.add.veth', name: hv, peer: tmp },
+      { op: 'link.del', name: hv }, { op: 'link.del', name: tmp, netns: NS }, { op: 'link.add.veth', name: hv, peer: tmp },
     ]);
   });
 
@@ -321,11 +326,11 @@ describe('planNic', () => {
     expect(planNic(mv, host(hostLinks), noContainer).ops).toEqual([
       { op: 'link.add.macvlan', name: tmp, parent: 'eth0', mode: 'bridge' },
       { op: 'link.set.alias', name: tmp, alias: 'xnet:nic:test-eth1' },
-      { op: 'link.set.netns', name: tmp, pid: 4242 },
-      { op: 'link.rename', name: tmp, to: 'eth1', netns: 4242 },
-      { op: 'addr.add', dev: 'eth1', cidr: '192.168.200.20/24', netns: 4242 },
-      { op: 'link.set.up', name: 'eth1', netns: 4242 },
-      { op: 'sysctl.set', netns: 4242, values: NIC_ARP_SYSCTLS('eth1') },
+      { op: 'link.set.netns', name: tmp, into: NS },
+      { op: 'link.rename', name: tmp, to: 'eth1', netns: NS },
+      { op: 'addr.add', dev: 'eth1', cidr: '192.168.200.20/24', netns: NS },
+      { op: 'link.set.up', name: 'eth1', netns: NS },
+      { op: 'sysctl.set', netns: NS, values: NIC_ARP_SYSCTLS('eth1') },
     ]);
     const c = { links: [link('eth1', 11, { kind: 'macvlan', linkIndex: 2, alias: MARK })], addrs: [{ dev: 'eth1', cidr: '192.168.200.20/24' }], routes: [] };
     expect(planNic(mv, host(hostLinks), c)).toEqual({ ops: [], problems: [] });
@@ -335,14 +340,14 @@ describe('planNic', () => {
   it('changes a working macvlan NIC\'s MAC live and last, never taking it down (a refusal leaves it working)', () => {
     const mv: DesiredNic = { ...veth, cidr: '192.168.200.20/24', mac: '02:42:C0:A8:C8:14', attach: { kind: 'macvlan', parent: 'eth0', mode: 'bridge' } };
     const up = { links: [link('eth1', 11, { kind: 'macvlan', linkIndex: 2, alias: MARK })], addrs: [{ dev: 'eth1', cidr: '192.168.200.20/24' }], routes: [] };
-    const garp = { op: 'sysctl.set', netns: 4242, values: { 'net.ipv4.conf.eth1.arp_notify': '1' } };
-    const setMac = { op: 'link.set.mac', name: 'eth1', mac: '02:42:C0:A8:C8:14', netns: 4242 };
+    const garp = { op: 'sysctl.set', netns: NS, values: { 'net.ipv4.conf.eth1.arp_notify': '1' } };
+    const setMac = { op: 'link.set.mac', name: 'eth1', mac: '02:42:C0:A8:C8:14', netns: NS };
     expect(planNic(mv, host(hostLinks), up).ops).toEqual([garp, setMac]);
     // down and without its address: address and up first, the MAC after them
     const down = { links: [link('eth1', 11, { kind: 'macvlan', linkIndex: 2, alias: MARK, up: false })], addrs: [], routes: [] };
     expect(planNic(mv, host(hostLinks), down).ops).toEqual([
-      { op: 'addr.add', dev: 'eth1', cidr: '192.168.200.20/24', netns: 4242 },
-      { op: 'link.set.up', name: 'eth1', netns: 4242 },
+      { op: 'addr.add', dev: 'eth1', cidr: '192.168.200.20/24', netns: NS },
+      { op: 'link.set.up', name: 'eth1', netns: NS },
       garp, setMac,
     ]);
     expect(planNic({ ...mv, mac: '02:00:00:00:00:0b' }, host(hostLinks), up).ops).toEqual([]);
@@ -352,10 +357,10 @@ describe('planNic', () => {
     const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK })]);
     expect(planNicRemoval({ name: 'test-eth1', ifName: 'eth1', kind: 'veth' }, h, undefined).ops).toEqual([{ op: 'link.del', name: hv }]);
     const c = { links: [link('eth1', 11, { kind: 'macvlan', alias: MARK })], addrs: [], routes: [] };
-    expect(planNicRemoval({ name: 'test-eth1', ifName: 'eth1', kind: 'macvlan', pid: 7 }, host(hostLinks), c).ops).toEqual([{ op: 'link.del', name: 'eth1', netns: 7 }]);
+    expect(planNicRemoval({ name: 'test-eth1', ifName: 'eth1', kind: 'macvlan', netns: NS7 }, host(hostLinks), c).ops).toEqual([{ op: 'link.del', name: 'eth1', netns: NS7 }]);
     // Docker's own macvlan of the same name (no xnet mark) stays
     const docker = { links: [link('eth1', 11, { kind: 'macvlan' })], addrs: [], routes: [] };
-    expect(planNicRemoval({ name: 'test-eth1', ifName: 'eth1', kind: 'macvlan', pid: 7 }, host(hostLinks), docker).ops).toEqual([]);
+    expect(planNicRemoval({ name: 'test-eth1', ifName: 'eth1', kind: 'macvlan', netns: NS7 }, host(hostLinks), docker).ops).toEqual([]);
   });
 
   it('collects host links of NICs that no longer exist', () => {
@@ -488,9 +493,9 @@ describe('steps', () => {
   it('runs many route changes as one ip -batch, and splits only where the namespace or kind changes', () => {
     const routes = Array.from({ length: 200 }, (_, i) => ({ op: 'route.replace' as const, dst: `10.77.${i}.0/24`, via: '198.18.0.12' }));
     expect(steps(routes)).toEqual([{ kind: 'ip', ops: routes }]);
-    const nic = planNic({ name: 'n', ifName: 'eth1', cidr: '10.76.1.84/24', defaultRoute: false, pid: 7, attach: { kind: 'veth', bridge: 'br01', hostSubnet: 'hs1' } },
+    const nic = planNic({ name: 'n', ifName: 'eth1', cidr: '10.76.1.84/24', defaultRoute: false, netns: NS7, attach: { kind: 'veth', bridge: 'br01', hostSubnet: 'hs1' } },
       host([link('br01', 3, { kind: 'bridge', alias: 'xnet:hostsubnet:hs1' })]), { links: [], addrs: [], routes: [] });
-    expect(steps(nic.ops).map((s) => (s.kind === 'ip' ? [s.netns ?? 'host', s.ops.length] : [s.op.op]))).toEqual([['host', 6], [7, 3], ['sysctl.set']]);
+    expect(steps(nic.ops).map((s) => (s.kind === 'ip' ? [s.netns?.path ?? 'host', s.ops.length] : [s.op.op]))).toEqual([['host', 6], ['/proc/1/fd/7', 3], ['sysctl.set']]);
     const mv = steps([{ op: 'link.set.promisc', name: 'eth0', on: true }, { op: 'docker.network.create', spec: {} as never }, { op: 'link.add.macvlan', name: 'x', parent: 'eth0', mode: 'bridge' }]);
     expect(mv.map((s) => s.kind)).toEqual(['ip', 'other', 'ip']);
   });

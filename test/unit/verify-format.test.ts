@@ -8,7 +8,7 @@ describe('verify differences', () => {
       .toEqual({ what: 'route', expected: '10.76.2.0/24 via 198.18.0.12 proto 76', found: 'missing or different' });
     expect(describeOp({ op: 'route.del', dst: '10.76.9.0/24', via: '198.18.0.19', proto: '76' }))
       .toEqual({ what: 'route', expected: 'absent', found: '10.76.9.0/24 via 198.18.0.19 proto 76' });
-    expect(describeOp({ op: 'addr.add', dev: 'eth1', cidr: '10.76.1.5/24', netns: 42 }))
+    expect(describeOp({ op: 'addr.add', dev: 'eth1', cidr: '10.76.1.5/24', netns: { path: '/proc/1/fd/9', pid: 42 } }))
       .toEqual({ what: 'address (container pid 42)', expected: '10.76.1.5/24 on eth1', found: 'missing' });
     expect(describeOp({ op: 'link.set.promisc', name: 'eth0', on: true }).expected).toBe('link set eth0 promisc on');
     expect(describeOp({ op: 'docker.network.remove', name: 'old' })).toEqual({ what: 'docker network', expected: 'absent', found: 'old' });

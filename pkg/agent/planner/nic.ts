@@ -4,7 +4,7 @@
 import type { Addr, Link, Route } from '../../netlink/types.js';
 import type { HostState } from '../../netlink/ip.js';
 import { bridgeAlias, isNicHostLink, nicAlias, nicOfAlias, tempName, vethHostName } from './names.js';
-import type { IpOp, Op, Plan, Problem } from './ops.js';
+import type { ContainerNs, IpOp, Op, Plan, Problem } from './ops.js';
 
 export interface DesiredNic {
   /** the ContainerNic's name */
@@ -16,8 +16,8 @@ export interface DesiredNic {
   gateway?: string;
   defaultRoute: boolean;
   mtu?: number;
-  /** the running container's PID: its network namespace */
-  pid: number;
+  /** the running container's network namespace, as the agent pinned it */
+  netns: ContainerNs;
   /** a veth goes onto the bridge of HostSubnet `hostSubnet`, which must carry its mark (bridgeAlias) */
   attach: { kind: 'veth'; bridge: string; hostSubnet: string } | { kind: 'macvlan'; parent: string; mode: string };
 }
@@ -127,7 +127,7 @@ function createNic(d: DesiredNic, host: HostState, container: ContainerState): O
   const ops: Op[] = [];
   const hostIf = vethHostName(d.name);
   const tmp = tempName(d.name);
-  const ns = d.pid;
+  const ns = d.netns;
   // Leftovers of an interrupted attempt (or of the container's previous life) go first.
   ops.push(...leftoverDeletions(d, host, container));
   // Every link is marked as it is made, before it moves (the mark goes with it into the
@@ -145,7 +145,7 @@ function createNic(d: DesiredNic, host: HostState, container: ContainerState): O
     ops.push({ op: 'link.add.macvlan', name: tmp, parent: d.attach.parent, mode: d.attach.mode }, { op: 'link.set.alias', name: tmp, alias: mark });
   }
   ops.push(
-    { op: 'link.set.netns', name: tmp, pid: d.pid },
+    { op: 'link.set.netns', name: tmp, into: ns },
     { op: 'link.rename', name: tmp, to: d.ifName, netns: ns },
   );
   if (d.mac) ops.push({ op: 'link.set.mac', name: d.ifName, mac: d.mac, netns: ns });
@@ -174,14 +174,14 @@ function leftoverDeletions(d: DesiredNic, host: HostState, container: ContainerS
   const inContainer = container.links.find((l) => l.name === tmp);
   // each the other's peer (ifindexes are per namespace: one match alone could be a coincidence)
   const peerOfHostEnd = !!hostEnd && !!inContainer && hostEnd.linkIndex === inContainer.ifindex && inContainer.linkIndex === hostEnd.ifindex;
-  if (inContainer && !peerOfHostEnd) ops.push({ op: 'link.del', name: tmp, netns: d.pid });
+  if (inContainer && !peerOfHostEnd) ops.push({ op: 'link.del', name: tmp, netns: d.netns });
   return ops;
 }
 
 /** The NIC exists: converge its properties only (bridge port, MAC, address, up, default route). */
 function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, inC: Link): Op[] {
   const ops: Op[] = [];
-  const ns = d.pid;
+  const ns = d.netns;
   if (d.attach.kind === 'veth') {
     const hostIf = vethHostName(d.name);
     const hostEnd = host.links.find((l) => l.name === hostIf)!;
@@ -238,8 +238,8 @@ export interface RemovedNic {
   name: string;
   ifName: string;
   kind: 'veth' | 'macvlan';
-  /** PID of the container when it still runs (a macvlan lives only in the container) */
-  pid?: number;
+  /** the container's namespace, pinned, when it still runs (a macvlan lives only in the container) */
+  netns?: ContainerNs;
 }
 
 /** Deleting the host end of a veth deletes the pair; a macvlan must go from inside. */
@@ -247,10 +247,10 @@ export function planNicRemoval(r: RemovedNic, host: HostState, container: Contai
   const ops: IpOp[] = [];
   const mark = nicAlias(r.name);
   for (const n of [vethHostName(r.name), tempName(r.name)]) if (host.links.some((l) => l.name === n && l.alias === mark)) ops.push({ op: 'link.del', name: n });
-  if (r.kind === 'macvlan' && r.pid && container) {
+  if (r.kind === 'macvlan' && r.netns && container) {
     // Only the link xnet marked: Docker's own macvlan eth0 of a macvlan network is never removed.
     const c = container.links.find((l) => l.name === r.ifName && l.kind === 'macvlan' && l.alias === nicAlias(r.name));
-    if (c) ops.push({ op: 'link.del', name: r.ifName, netns: r.pid });
+    if (c) ops.push({ op: 'link.del', name: r.ifName, netns: r.netns });
   }
   return { ops, problems: [] };
 }

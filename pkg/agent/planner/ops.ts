@@ -4,8 +4,15 @@ import type { DockerNetworkSpec } from '../../docker/types.js';
 import { XNET_RT_PROTO } from '../../netlink/types.js';
 import type { IpLine } from '../../netlink/ip.js';
 
-/** `netns`: the PID of a container whose namespace the op runs in; absent = the host. */
-interface InNs { netns?: number }
+/**
+ * A container's network namespace as ops name it: `path`, the file it is entered through (the
+ * agent's pinned handle, `/proc/<agent pid>/fd/<fd>`: never the PID, which may be another
+ * process's by then), and the container's PID for messages only.
+ */
+export interface ContainerNs { path: string; pid: number }
+
+/** `netns`: the container namespace the op runs in; absent = the host. */
+interface InNs { netns?: ContainerNs }
 
 export type IpOp =
   | ({ op: 'route.replace'; dst: string; via?: string; dev?: string } & InNs)
@@ -15,7 +22,7 @@ export type IpOp =
   | ({ op: 'link.add.vlan'; name: string; parent: string; vlan: number } & InNs)
   | ({ op: 'link.del'; name: string } & InNs)
   | ({ op: 'link.set.master'; name: string; master: string } & InNs)
-  | ({ op: 'link.set.netns'; name: string; pid: number } & InNs)
+  | ({ op: 'link.set.netns'; name: string; into: ContainerNs } & InNs)
   | ({ op: 'link.rename'; name: string; to: string } & InNs)
   | ({ op: 'link.set.mac'; name: string; mac: string } & InNs)
   | ({ op: 'link.set.up'; name: string } & InNs)
@@ -31,8 +38,8 @@ export type Op =
   | { op: 'docker.network.create'; spec: DockerNetworkSpec }
   | { op: 'docker.network.remove'; name: string }
   | { op: 'iptables.restore'; table: 'nat' | 'filter'; lines: string[] }
-  /** one `sysctl -w k=v ...` in the host, or in a container's namespace (`netns` = its PID) */
-  | { op: 'sysctl.set'; values: Record<string, string>; netns?: number };
+  /** one `sysctl -w k=v ...` in the host, or in a container's namespace */
+  | { op: 'sysctl.set'; values: Record<string, string>; netns?: ContainerNs };
 
 export function isIpOp(o: Op): o is IpOp {
   return o.op.startsWith('route.') || o.op.startsWith('link.') || o.op.startsWith('addr.');
@@ -57,7 +64,8 @@ export function ipLine(o: IpOp): IpLine {
       return ['link', 'add', o.name, 'link', o.parent, 'type', 'vlan', 'id', String(o.vlan)];
     case 'link.del': return ['link', 'del', o.name];
     case 'link.set.master': return ['link', 'set', o.name, 'master', o.master];
-    case 'link.set.netns': return ['link', 'set', o.name, 'netns', String(o.pid)];
+    // ip opens a value with a "/" as a namespace file (a PID would be looked up when it runs)
+    case 'link.set.netns': return ['link', 'set', o.name, 'netns', o.into.path];
     case 'link.rename': return ['link', 'set', o.name, 'name', o.to];
     case 'link.set.mac': return ['link', 'set', o.name, 'address', o.mac];
     case 'link.set.up': return ['link', 'set', o.name, 'up'];
@@ -82,7 +90,7 @@ export interface Plan {
 }
 
 /** A run of operations executed together: one `ip -batch` per namespace, or one other op. */
-export type Step = { kind: 'ip'; netns?: number; ops: IpOp[] } | { kind: 'other'; op: Exclude<Op, IpOp> };
+export type Step = { kind: 'ip'; netns?: ContainerNs; ops: IpOp[] } | { kind: 'other'; op: Exclude<Op, IpOp> };
 
 /** Groups consecutive `ip` ops of one namespace, keeping the plan's order. */
 export function steps(ops: Op[]): Step[] {
@@ -90,7 +98,7 @@ export function steps(ops: Op[]): Step[] {
   for (const o of ops) {
     const last = out[out.length - 1];
     if (!isIpOp(o)) out.push({ kind: 'other', op: o as Exclude<Op, IpOp> });
-    else if (last?.kind === 'ip' && last.netns === o.netns) last.ops.push(o);
+    else if (last?.kind === 'ip' && last.netns?.path === o.netns?.path) last.ops.push(o);
     else out.push({ kind: 'ip', ...(o.netns !== undefined ? { netns: o.netns } : {}), ops: [o] });
   }
   return out;

@@ -120,7 +120,7 @@ async function announce(ctx: AgentContext, e: NetworkEndpoint): Promise<void> {
   const info = await ctx.dp.docker.inspectContainer(e.container).catch(() => undefined);
   if (!info?.pid) return;
   const t = pidTarget(info.pid);
-  const addrs = await ctx.dp.containerState(info.pid).catch(() => undefined);
+  const addrs = await ctx.dp.containerState(t).catch(() => undefined);
   const dev = addrs?.addrs.find((a) => a.cidr.split('/')[0] === e.ip)?.dev;
   if (dev && !(await gratuitousArp(t, dev, e.ip))) ctx.log.debug('gratuitous ARP not sent', { ip: e.ip, container: e.name });
 }

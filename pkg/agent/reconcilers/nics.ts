@@ -4,7 +4,8 @@ import type { ContainerNic } from '../../api/index.js';
 import { DockerError } from '../../docker/types.js';
 import { parseCidr } from '../../ip/ipv4.js';
 import { notReady, ready, unreadable, type AgentContext, type Ready } from '../context.js';
-import { ApplyError } from '../dataplane.js';
+import { ApplyError, containerTarget } from '../dataplane.js';
+import { PinError, type PinnedNetns } from '../../netlink/pinned.js';
 import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
 import { vethHostName } from '../planner/names.js';
@@ -66,58 +67,92 @@ function clusterAttachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusVi
 
 /**
  * Why the container's network namespace is not its own: `--network host`, `--network
- * container:X`, or a PID that lives in the host's namespace. xnet never adds a NIC, address,
+ * container:X`, or a pinned namespace that is the host's. xnet never adds a NIC, address,
  * route or sysctl there: it would change the host (or another container) itself.
  */
-async function sharedNamespaceWhy(ctx: AgentContext, c: { name: string; pid: number; networkMode?: string }): Promise<string | undefined> {
+async function sharedNamespaceWhy(ctx: AgentContext, c: { name: string; networkMode?: string }, ns: PinnedNetns): Promise<string | undefined> {
   const tail = 'xnet adds NICs only to containers with a network namespace of their own; nothing was changed';
   if (c.networkMode === 'host') return `container ${c.name} uses --network host, the host's own namespace; ${tail}`;
   if (c.networkMode?.startsWith('container:')) return `container ${c.name} shares the namespace of another container (--network ${c.networkMode}); ${tail}`;
-  if (await ctx.dp.inHostNetns(c.pid)) return `container ${c.name} runs in the host's network namespace; ${tail}`;
+  if (await ctx.dp.inHostNetns(ns)) return `container ${c.name} runs in the host's network namespace; ${tail}`;
   return undefined;
 }
+
+/**
+ * The namespace of the running container's PID, opened at once (netlink/pinned.ts): the check
+ * that it is not the host's and every read and change of this reconcile use that handle, so a
+ * container that dies meanwhile, its PID going to a process of the host, cannot turn them on
+ * the host. undefined: the process is gone already.
+ */
+async function pinContainer(ctx: AgentContext, c: { pid: number }): Promise<PinnedNetns | undefined> {
+  try {
+    return await ctx.dp.pinNetns(c.pid);
+  } catch (e) {
+    if (e instanceof PinError) return undefined;
+    throw e;
+  }
+}
+
+type Write = (r: Ready, fields?: Record<string, unknown>) => Promise<void>;
+type Container = NonNullable<Awaited<ReturnType<AgentContext['dp']['docker']['inspectContainer']>>>;
 
 export async function reconcileNic(ctx: AgentContext, name: string): Promise<ReconcileResult | void> {
   const nic = ctx.caches.nics.get(name);
   if (!nic && unreadable(ctx, 'ContainerNic').has(name)) return leaveUnreadable(ctx, name);
   if (!nic || nic.spec.node !== ctx.node || isDeleting(nic)) return removeNic(ctx, name, nic);
   ctx.removedNics.delete(name);
-  const w = (r: Ready, fields: Record<string, unknown> = {}) => ctx.status.write('ContainerNic', nic, fields, r);
+  const w: Write = (r, fields = {}) => ctx.status.write('ContainerNic', nic, fields, r);
 
   const c = await inspectOrReport(ctx, nic.spec.container, w);
-  // Our watcher of the container's previous namespace (a restart gives it a new one) goes
-  // first: it would keep that namespace, and the NIC's MAC on the parent, alive.
-  await ctx.unwatchNic(name, c?.running ? c.pid : undefined);
-  if (!c) return w(notReady('ContainerNotFound', `no container "${nic.spec.container}" on node ${ctx.node}; the NIC is added when it starts`));
-  if (!c.running || !c.pid) return w(notReady('ContainerNotRunning', `container ${nic.spec.container} is not running; the NIC is added when it starts`), { containerId: c.id });
-  const shared = await sharedNamespaceWhy(ctx, c);
-  if (shared) return w(notReady('HostNetworkContainer', shared), { containerId: c.id });
-  const st = nicStatusView(nic);
-  if (st.problem) return w(notReady(st.problem.reason, st.problem.message), { containerId: c.id });
-  const ip = st.ip;
-  if (!ip) return w(notReady('NoAddress', 'waiting for the controller to allocate an address'), { containerId: c.id });
-  const a = attachment(ctx, nic, st);
-  if ('problem' in a) return w(a.problem, { containerId: c.id });
+  const ns = c?.running && c.pid ? await pinContainer(ctx, c) : undefined;
+  try {
+    // Our watcher of the container's previous namespace (a restart gives it a new one) goes
+    // first: it would keep that namespace, and the NIC's MAC on the parent, alive.
+    await ctx.unwatchNic(name, ns ? c!.pid : undefined);
+    if (!c) return await w(notReady('ContainerNotFound', `no container "${nic.spec.container}" on node ${ctx.node}; the NIC is added when it starts`));
+    if (!ns) return await w(notReady('ContainerNotRunning', `container ${nic.spec.container} is not running; the NIC is added when it starts`), { containerId: c.id });
+    const d = await desiredNic(ctx, nic, c, ns);
+    if ('problem' in d) return await w(d.problem, { containerId: c.id });
+    return await convergeNic(ctx, nic, c, d, ns, w);
+  } finally {
+    await ns?.close();
+  }
+}
 
+/** The NIC as it should be in the pinned namespace, or why it cannot be made there (yet). */
+async function desiredNic(ctx: AgentContext, nic: ContainerNic, c: Container, ns: PinnedNetns): Promise<DesiredNic | { problem: Ready }> {
+  const shared = await sharedNamespaceWhy(ctx, c, ns);
+  if (shared) return { problem: notReady('HostNetworkContainer', shared) };
+  const st = nicStatusView(nic);
+  if (st.problem) return { problem: notReady(st.problem.reason, st.problem.message) };
+  const ip = st.ip;
+  if (!ip) return { problem: notReady('NoAddress', 'waiting for the controller to allocate an address') };
+  const a = attachment(ctx, nic, st);
+  if ('problem' in a) return a;
   const prefix = st.prefixLength ?? a.prefix;
   const gateway = st.gateway ?? a.gateway;
-  const d: DesiredNic = {
-    name, ifName: nic.spec.ifName, cidr: `${ip}/${prefix}`, defaultRoute: nic.spec.defaultRoute ?? false, pid: c.pid, attach: a.attach,
+  return {
+    name: nic.metadata.name, ifName: nic.spec.ifName, cidr: `${ip}/${prefix}`, defaultRoute: nic.spec.defaultRoute ?? false,
+    netns: { path: ns.path, pid: ns.pid }, attach: a.attach,
     mac: nic.spec.mac ?? macFromIp(ip), ...(gateway ? { gateway } : {}), ...(a.mtu ? { mtu: a.mtu } : {}),
   };
+}
+
+/** Plans and applies `d`, reports Attaching first when it changes anything, then the outcome. */
+async function convergeNic(ctx: AgentContext, nic: ContainerNic, c: Container, d: DesiredNic, ns: PinnedNetns, w: Write): Promise<ReconcileResult | void> {
   const [host, inside] = await nicStates(ctx, d);
   const plan = planNic(d, host, inside);
   if (plan.problems.length) return w(notReady(plan.problems[0].reason, plan.problems[0].message), { containerId: c.id });
   const fields: Record<string, unknown> = { containerId: c.id };
-  if (a.attach.kind === 'veth') fields.hostInterface = vethHostName(name);
+  if (d.attach.kind === 'veth') fields.hostInterface = vethHostName(d.name);
   if (plan.ops.length) await reportAttaching(ctx, nic, d, c.name, !inside.links.some((l) => l.name === d.ifName), (r) => w(r, fields));
   const { state: now, macRefused } = await applyNic(ctx, d, plan.ops, inside, (r) => w(r, fields), c.name);
   const inC = now.links.find((l) => l.name === d.ifName);
   // Status shows the MAC the kernel has (what peers see).
   if (inC) fields.mac = inC.mac;
-  await ctx.watchContainer(c.pid, name);
+  await ctx.watchContainer(ns.pid, d.name);
   if (macRefused) return waitForMac(ctx, d, c.name, inC?.mac, macRefused, (r) => w(r, fields));
-  ctx.macWaits.clear(name);
+  ctx.macWaits.clear(d.name);
   await w(ready(`${d.ifName} is in container ${c.name} with ${d.cidr}`), fields);
 }
 
@@ -155,7 +190,7 @@ async function applyNic(ctx: AgentContext, d: DesiredNic, ops: Op[], inside: Con
     if (outcome === 'kernel-mac') macRefused = (e as Error).message;
   }
   if (ctx.dp.dryRun) return { state: inside };
-  const after = await ctx.dp.containerState(d.pid, { routes: wantsRoutes(d) });
+  const after = await ctx.dp.containerState(containerTarget(d.netns), { routes: wantsRoutes(d) });
   const diff = nicDifferences(macRefused ? { ...d, mac: undefined } : d, after);
   if (diff.length === 0) return { state: after, macRefused };
   const msg = `${d.ifName} in container ${container} is not as declared after the change: ${diff.join('; ')}`;
@@ -174,7 +209,7 @@ async function applyNic(ctx: AgentContext, d: DesiredNic, ops: Op[], inside: Con
  */
 async function recoveredMacInUse(ctx: AgentContext, d: DesiredNic, e: unknown): Promise<'declared' | 'kernel-mac' | undefined> {
   if (!(e instanceof ApplyError && e.reason === 'MacAddressInUse' && d.mac && d.attach.kind === 'macvlan')) return undefined;
-  const freed = !ctx.macWaits.searchDue(d.name) ? [] : await ctx.dp.removeStaleNicLinks?.(d.name, d.mac, d.pid, d.attach.parent).catch((err: Error) => {
+  const freed = !ctx.macWaits.searchDue(d.name) ? [] : await ctx.dp.removeStaleNicLinks?.(d.name, d.mac, d.netns.path, d.attach.parent).catch((err: Error) => {
     ctx.log.warn('looking for the stale holder of a NIC\'s MAC failed', { nic: d.name, error: err.message });
     return [];
   }) ?? [];
@@ -202,7 +237,7 @@ const wantsRoutes = (d: DesiredNic) => !!(d.defaultRoute && d.gateway);
  * (chaos fault 7: 1-2.6 s a process on the loaded 2-core machine).
  */
 async function nicStates(ctx: AgentContext, d: DesiredNic): Promise<[HostState, ContainerState]> {
-  const [links, inside] = await Promise.all([ctx.dp.ip.links(), ctx.dp.containerState(d.pid, { routes: wantsRoutes(d) })]);
+  const [links, inside] = await Promise.all([ctx.dp.ip.links(), ctx.dp.containerState(containerTarget(d.netns), { routes: wantsRoutes(d) })]);
   return [{ links, addrs: [], routes: [] }, inside];
 }
 
@@ -254,15 +289,17 @@ async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | un
   await ctx.unwatchNic(name);
   if (nic && nic.spec.node === ctx.node && isDeleting(nic)) rememberRemoved(ctx, nic);
   const r = ctx.removedNics.get(name) ?? { name, ifName: '', kind: 'veth' as const };
-  let pid: number | undefined;
-  if (r.kind === 'macvlan' && r.container) {
-    const c = await ctx.dp.docker.inspectContainer(r.container);
-    if (c?.running && c.pid && !(await sharedNamespaceWhy(ctx, c))) pid = c.pid;
-  }
-  const plan = planNicRemoval({ ...r, ...(pid ? { pid } : {}) }, await ctx.dp.hostState(), pid ? await ctx.dp.containerState(pid) : undefined);
-  if (plan.ops.length) {
-    ctx.log.info('removing nic', { nic: name });
-    await ctx.dp.execute(plan.ops);
+  // a macvlan is deleted from inside the container: through its pinned namespace
+  const ns = r.kind === 'macvlan' && r.container ? await pinOwnNamespace(ctx, r.container) : undefined;
+  try {
+    const netns = ns ? { path: ns.path, pid: ns.pid } : undefined;
+    const plan = planNicRemoval({ ...r, ...(netns ? { netns } : {}) }, await ctx.dp.hostState(), netns ? await ctx.dp.containerState(containerTarget(netns)) : undefined);
+    if (plan.ops.length) {
+      ctx.log.info('removing nic', { nic: name });
+      await ctx.dp.execute(plan.ops);
+    }
+  } finally {
+    await ns?.close();
   }
   // A NIC moved to another node keeps the object: only this node's status goes. For a deleting
   // NIC that removal is the report the controller waits for before it frees the address.
@@ -270,6 +307,21 @@ async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | un
   if (nic && isDeleting(nic)) ctx.log.info('nic removed; its address may be released', { nic: name });
   ctx.removedNics.delete(name);
   ctx.macWaits.clear(name);
+}
+
+/** The running container's namespace, pinned, when it is its own (not the host's, not shared); undefined otherwise. */
+async function pinOwnNamespace(ctx: AgentContext, container: string): Promise<PinnedNetns | undefined> {
+  const c = await ctx.dp.docker.inspectContainer(container);
+  const ns = c?.running && c.pid ? await pinContainer(ctx, c) : undefined;
+  if (!c || !ns) return undefined;
+  try {
+    if (!(await sharedNamespaceWhy(ctx, c, ns))) return ns;
+  } catch (e) {
+    await ns.close();
+    throw e;
+  }
+  await ns.close();
+  return undefined;
 }
 
 /**
