@@ -143,7 +143,7 @@ export class Agent {
       // not with a stand-in dataplane (the scale benchmark) unless it names a state directory
       ...(!opts.dataplane || opts.stateDir ? { parents: ParentRecord.inStateDir(self, opts.stateDir, (msg) => log.warn(msg)) } : {}),
       enqueue: (keys) => this.enqueue(keys),
-      watchContainer: (pid, nic) => this.watchContainer(pid, nic),
+      watchContainer: async (ns, nic) => { if (this.kernelEvents && !this.stopped) await this.containers.watch(ns, nic); },
       unwatchNic: (nic, keepPid) => this.containers.unwatch(nic, keepPid),
     };
     this.view.onOwnStatus?.((kind, name, value) => { if (this.ctx.status.forgetIfChanged(kind, name, value)) this.enqueue(ownStatusKeys(kind, name)); });
@@ -303,10 +303,6 @@ export class Agent {
   private async releaseDeadNamespace(netns: string, nics: string[]): Promise<void> {
     const gone = await this.ctx.dp.removeNicLinksIn?.(netns, nics);
     if (gone?.length) this.log.info('deleted the NICs\' links in a dead container\'s namespace', { links: gone.map((l) => `${l.name} ${l.mac}`), netns });
-  }
-
-  private async watchContainer(pid: number, nic: string): Promise<void> {
-    if (this.kernelEvents && !this.stopped) await this.containers.watch(pid, nic);
   }
 
   resyncAll(): void {

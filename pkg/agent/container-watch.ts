@@ -11,11 +11,16 @@
 // there first (`release`), which frees macvlans' MACs (and veths' host ends) at once. Let go with them, the namespace
 // would be destroyed by the kernel in the background, which took up to 48 s under load, the
 // MAC held all along (stale-nic.ts cannot enter a namespace being destroyed).
+//
+// A watcher enters the namespace the NIC's reconcile pinned, never the PID (which may be a
+// host process's by then): through a handle of its own on that namespace, opened from the
+// reconcile's before that one closes, and closed when the watcher ends. `release` goes
+// through that handle too.
 import { readFileSync } from 'node:fs';
 import { monitor, type Monitor } from '../netlink/monitor.js';
-import { pidTarget } from '../netlink/target.js';
+import { repin, type PinnedNetns } from '../netlink/pinned.js';
 
-interface Entry { monitor: Monitor; nics: Set<string> }
+interface Entry { monitor: Monitor; nics: Set<string>; ns: PinnedNetns }
 
 /** Is the process alive (a zombie has left its namespaces already)? */
 export function processAlive(pid: number): boolean {
@@ -41,18 +46,30 @@ export class ContainerWatches {
     private readonly release?: (netns: string, nics: string[]) => Promise<void>,
   ) {}
 
-  /** The NIC is in place in the container with this PID: watch that namespace. */
-  async watch(pid: number, nic: string): Promise<void> {
+  /** The NIC is in place in the container whose namespace `pinned` holds (open until this resolves): watch that namespace. */
+  async watch(pinned: PinnedNetns, nic: string): Promise<void> {
+    const pid = pinned.pid;
     await this.unwatch(nic, pid);
-    const have = this.byPid.get(pid);
-    if (have) { have.nics.add(nic); return; }
-    const entry: Entry = { nics: new Set([nic]), monitor: undefined as unknown as Monitor };
-    entry.monitor = monitor(pidTarget(pid), () => this.onChange([...entry.nics]), {
+    if (this.join(pid, nic)) return;
+    const ns = await repin(pinned);
+    // another NIC of the container may have begun the watcher meanwhile
+    if (this.join(pid, nic)) { await ns.close(); return; }
+    const entry: Entry = { nics: new Set([nic]), ns, monitor: undefined as unknown as Monitor };
+    entry.monitor = monitor(ns.target, () => this.onChange([...entry.nics]), {
       restart: false,
-      // the namespace went away and the monitor with it
-      onRestart: () => { if (this.byPid.get(pid) === entry) this.byPid.delete(pid); },
+      // the watcher ended by itself (killed): the namespace is let go
+      onRestart: () => {
+        if (this.byPid.get(pid) === entry) this.byPid.delete(pid);
+        void ns.close();
+      },
     });
     this.byPid.set(pid, entry);
+  }
+
+  private join(pid: number, nic: string): boolean {
+    const have = this.byPid.get(pid);
+    have?.nics.add(nic);
+    return !!have;
   }
 
   /**
@@ -73,7 +90,7 @@ export class ContainerWatches {
       entry.nics.clear();
       if (dead) others.push(...nics.filter((n) => n !== nic));
       this.byPid.delete(pid);
-      const end = this.end(entry.monitor, dead ? nics : []);
+      const end = this.end(entry, dead ? nics : []);
       for (const n of nics) this.endings.set(n, end);
       void end.finally(() => { for (const n of nics) if (this.endings.get(n) === end) this.endings.delete(n); });
       ending.push(end);
@@ -82,11 +99,14 @@ export class ContainerWatches {
     if (others.length) this.onChange(others);
   }
 
-  /** Ends a watcher; the NICs' links in a dead container's namespace go first, through it. */
-  private async end(m: Monitor, release: string[]): Promise<void> {
-    const watcher = m.pid;
-    if (watcher && release.length && this.release) await this.release(`/proc/${watcher}/ns/net`, release).catch(() => undefined);
-    await m.close();
+  /** Ends a watcher; the NICs' links in a dead container's namespace go first, through its handle. */
+  private async end(e: Entry, release: string[]): Promise<void> {
+    try {
+      if (release.length && this.release) await this.release(e.ns.path, release).catch(() => undefined);
+      await e.monitor.close();
+    } finally {
+      await e.ns.close();
+    }
   }
 
   /** The PIDs watched, with their NICs (tests, diagnostics). */
@@ -97,6 +117,6 @@ export class ContainerWatches {
   async closeAll(): Promise<void> {
     const all = [...this.byPid.values()];
     this.byPid.clear();
-    await Promise.all(all.map((e) => e.monitor.close()));
+    await Promise.all(all.map((e) => e.monitor.close().finally(() => e.ns.close())));
   }
 }

@@ -14,6 +14,7 @@ import type { AddressBook } from '../dockeripam/book.js';
 import type { MacWaits } from './mac-wait.js';
 import type { RoutesDirty } from './routes-delta.js';
 import type { ParentRecord } from './parent-record.js';
+import type { PinnedNetns } from '../netlink/pinned.js';
 
 export interface Caches {
   nodes: Informer<Node>;
@@ -186,8 +187,11 @@ export interface AgentContext {
   parents?: ParentRecord;
   /** looks at these work-queue keys again (a bridge just marked: its HostSubnet's NICs) */
   enqueue?(keys: string[]): void;
-  /** a NIC is in place in the container with this PID: watch that namespace for drift */
-  watchContainer(pid: number, nic: string): Promise<void>;
+  /**
+   * a NIC is in place in the container whose namespace `ns` holds: watch that namespace for
+   * drift (through a handle of the watcher's own: `ns` is closed when the reconcile ends)
+   */
+  watchContainer(ns: PinnedNetns, nic: string): Promise<void>;
   /**
    * Stop watching for the NIC in any container namespace but keepPid's (the running
    * container's); resolves once a watcher that held a dead container's namespace has exited.

@@ -9,11 +9,22 @@ import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ContainerWatches, processAlive } from '../../pkg/agent/container-watch.js';
 import { removeMarkedNicLinks } from '../../pkg/agent/stale-nic.js';
+import { pinNetns } from '../../pkg/netlink/pinned.js';
 
 const spawned: ResultPromise[] = [];
 afterEach(async () => {
   for (const p of spawned.splice(0)) { p.kill('SIGKILL'); await p.catch(() => undefined); }
 });
+
+/** Watches the NICs in pid's namespace as a reconcile does: through its pinned handle, closed once watch resolves. */
+async function watch(w: ContainerWatches, pid: number, nics: string[]): Promise<void> {
+  const ns = await pinNetns(pid);
+  try {
+    for (const nic of nics) await w.watch(ns, nic);
+  } finally {
+    await ns.close();
+  }
+}
 
 const inNs = (netns: string, argv: string[]) => execa('nsenter', [`--net=${netns}`, ...argv], { reject: false, timeout: 10_000 });
 
@@ -55,8 +66,7 @@ describe('ContainerWatches: a dead container\'s namespace held by its watcher', 
       const deleted = (await removeMarkedNicLinks(netns, nics)).map((l) => l.name);
       seen.push({ netns, before, after: (await links(netns)).map((l) => l.name), deleted });
     });
-    await w.watch(pid, 'a');
-    await w.watch(pid, 'b');
+    await watch(w, pid, ['a', 'b']);
     await new Promise((r) => setTimeout(r, 300));
     const [watched] = [...w.watched().keys()];
     expect(watched).toBe(pid);
@@ -83,8 +93,7 @@ describe('ContainerWatches: a dead container\'s namespace held by its watcher', 
       await new Promise((r) => setTimeout(r, 500));
       await removeMarkedNicLinks(netns, nics);
     });
-    await w.watch(pid, 'a');
-    await w.watch(pid, 'b');
+    await watch(w, pid, ['a', 'b']);
     await new Promise((r) => setTimeout(r, 300));
     process.kill(pid, 'SIGKILL');
     await spawned[0];
@@ -103,8 +112,7 @@ describe('ContainerWatches: a dead container\'s namespace held by its watcher', 
     const pid = await container();
     const released: string[][] = [];
     const w = new ContainerWatches(() => undefined, processAlive, async (_netns, nics) => { released.push(nics); });
-    await w.watch(pid, 'a');
-    await w.watch(pid, 'other');
+    await watch(w, pid, ['a', 'other']);
     await w.unwatch('a', 4242);
     expect(w.watched().get(pid)).toEqual(['other']);
     await w.unwatch('other', 4242);

@@ -150,7 +150,7 @@ async function convergeNic(ctx: AgentContext, nic: ContainerNic, c: Container, d
   const inC = now.links.find((l) => l.name === d.ifName);
   // Status shows the MAC the kernel has (what peers see).
   if (inC) fields.mac = inC.mac;
-  await ctx.watchContainer(ns.pid, d.name);
+  await ctx.watchContainer(ns, d.name);
   if (macRefused) return waitForMac(ctx, d, c.name, inC?.mac, macRefused, (r) => w(r, fields));
   ctx.macWaits.clear(d.name);
   await w(ready(`${d.ifName} is in container ${c.name} with ${d.cidr}`), fields);
