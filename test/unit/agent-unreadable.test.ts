@@ -30,7 +30,7 @@ interface World { unreadable?: Partial<Record<Kind, string[]>>; links?: Link[]; 
 function agentOn(w: World) {
   const executed: Op[] = [];
   const statusRemoved: string[] = [];
-  const empty = { get: () => undefined, list: () => [] };
+  const empty = { get: () => undefined, list: () => [], hasSynced: () => true };
   const ctx = {
     node: 'host-1', routeProblems: [], removedNics: new Map(), macWaits: new MacWaits(),
     log: { info: () => undefined, warn: () => undefined, debug: () => undefined },
