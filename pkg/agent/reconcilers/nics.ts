@@ -329,8 +329,11 @@ async function pinOwnNamespace(ctx: AgentContext, container: string): Promise<Pi
  * not garbage: its host end (marked with its name) stays, and with it the container's end.
  */
 export async function collectNicGarbage(ctx: AgentContext): Promise<void> {
+  // The host first, the NICs after: a NIC made while the host is read (by its own reconcile,
+  // which may run beside this pass) was in the cache before its link was, so it is wanted here.
+  const host = await ctx.dp.hostState();
   const wanted = [...localNics(ctx).map((n) => n.metadata.name), ...unreadable(ctx, 'ContainerNic')];
-  const plan = planNicGarbage(wanted, await ctx.dp.hostState());
+  const plan = planNicGarbage(wanted, host);
   if (plan.ops.length) {
     ctx.log.info('removing host ends of gone NICs', { links: plan.ops.length });
     await ctx.dp.execute(plan.ops);
