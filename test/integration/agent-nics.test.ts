@@ -53,6 +53,20 @@ describe('agent: ContainerNics on a ClusterNetwork', () => {
     await lab.store.delete('ContainerNic', 'ghost-eth1');
   });
 
+  it('configures no address its HostSubnet does not hand out (a status written around the controller), and the right one once allocated', async () => {
+    await lab.store.create(obj('ContainerNic', 'odd-eth2', { node: 'host-1', container: 'test', ifName: 'eth2', network: { clusterNetwork: 'default' } }));
+    // inside the subnet, but in Docker's half: a container of Docker's may hold it
+    await allocate('odd-eth2', '10.76.1.200');
+    const c = await eventually(async () => { const r = await ready('odd-eth2'); return r?.reason === 'InvalidStatus' ? r : undefined; }, 'InvalidStatus');
+    expect(c.message).toContain('status.ip 10.76.1.200 is not an address HostSubnet default-host-1 (10.76.1.0/24) hands out');
+    expect((await inContainer(lab.hosts[0], 'test', ['ip', '-o', 'link', 'show'])).stdout).not.toContain('eth2');
+    await allocate('odd-eth2', '10.76.1.90');
+    await eventually(async () => (await ready('odd-eth2'))?.status === 'True', 'Ready');
+    expect((await inContainer(lab.hosts[0], 'test', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth2'])).stdout).toContain('inet 10.76.1.90/24');
+    await lab.store.delete('ContainerNic', 'odd-eth2');
+    await eventually(async () => !(await inContainer(lab.hosts[0], 'test', ['ip', '-o', 'link', 'show'])).stdout.includes('eth2'), 'eth2 removed');
+  });
+
   it('attaches a NIC whose container starts later, and reports it as attached, not as a heal', async () => {
     await lab.store.create(obj('ContainerNic', 'late-eth1', { node: 'host-1', container: 'late', ifName: 'eth1', network: { clusterNetwork: 'default' } }));
     await allocate('late-eth1', '10.76.1.86');

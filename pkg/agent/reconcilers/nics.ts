@@ -8,6 +8,7 @@ import { ApplyError, containerTarget } from '../dataplane.js';
 import { PinError, type PinnedNetns } from '../../netlink/pinned.js';
 import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
+import { hostSubnetPool, macvlanNetPool, nicAddressProblem, type NicPool } from '../nic-address.js';
 import { vethHostName } from '../planner/names.js';
 import { nicDifferences, planNic, planNicGarbage, planNicRemoval, type ContainerState, type DesiredNic } from '../planner/nic.js';
 import type { Op } from '../planner/ops.js';
@@ -27,7 +28,7 @@ export function rememberRemoved(ctx: AgentContext, nic: ContainerNic): void {
   });
 }
 
-type Attach = { attach: DesiredNic['attach']; prefix: number; gateway?: string; mtu?: number } | { problem: Ready };
+type Attach = { attach: DesiredNic['attach']; prefix: number; gateway?: string; mtu?: number; pool: NicPool } | { problem: Ready };
 
 function attachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): Attach {
   if (nic.spec.network.clusterNetwork) return clusterAttachment(ctx, nic, st);
@@ -41,7 +42,7 @@ function attachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): At
   }
   return {
     attach: { kind: 'macvlan', parent: effectiveParent(r.desired), mode: m.spec.mode ?? 'bridge' },
-    prefix: parseCidr(m.spec.subnet).prefix, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}),
+    prefix: parseCidr(m.spec.subnet).prefix, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}), pool: macvlanNetPool(m),
   };
 }
 
@@ -62,7 +63,10 @@ function clusterAttachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusVi
   const v = hostSubnetView(hs);
   if (v.problem) return { problem: notReady(v.problem.reason, v.problem.message) };
   if (!v.bridge || !v.subnet) return { problem: notReady('NotAllocated', `HostSubnet ${hs.metadata.name} has no subnet or bridge yet`) };
-  return { attach: { kind: 'veth', bridge: v.bridge, hostSubnet: hs.metadata.name }, prefix: parseCidr(v.subnet).prefix, ...(v.gateway ? { gateway: v.gateway } : {}), ...(cn.spec.mtu ? { mtu: cn.spec.mtu } : {}) };
+  return {
+    attach: { kind: 'veth', bridge: v.bridge, hostSubnet: hs.metadata.name }, prefix: parseCidr(v.subnet).prefix,
+    ...(v.gateway ? { gateway: v.gateway } : {}), ...(cn.spec.mtu ? { mtu: cn.spec.mtu } : {}), pool: hostSubnetPool(hs, { ...v, subnet: v.subnet }),
+  };
 }
 
 /**
@@ -129,6 +133,8 @@ async function desiredNic(ctx: AgentContext, nic: ContainerNic, c: Container, ns
   if (!ip) return { problem: notReady('NoAddress', 'waiting for the controller to allocate an address') };
   const a = attachment(ctx, nic, st);
   if ('problem' in a) return a;
+  const bad = nicAddressProblem(nic.metadata.name, { ...st, ip }, a.pool);
+  if (bad) return { problem: notReady(bad.reason, bad.message) };
   const prefix = st.prefixLength ?? a.prefix;
   const gateway = st.gateway ?? a.gateway;
   return {
