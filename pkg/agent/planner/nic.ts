@@ -22,10 +22,17 @@ export interface DesiredNic {
   attach: { kind: 'veth'; bridge: string; hostSubnet: string } | { kind: 'macvlan'; parent: string; mode: string };
 }
 
+/**
+ * An interface's sysctl key. sysctl reads dots as separators, so `eth1.5` (an ifName may hold
+ * a dot) would name conf/eth1/5; written with slashes, the dots of the name stay its own.
+ */
+export const confKey = (ifName: string, leaf: string): string =>
+  (ifName.includes('.') ? `net/ipv4/conf/${ifName}/${leaf}` : `net.ipv4.conf.${ifName}.${leaf}`);
+
 export const NIC_ARP_SYSCTLS = (ifName: string): Record<string, string> => ({
   'net.ipv4.conf.all.arp_ignore': '1',
-  [`net.ipv4.conf.${ifName}.arp_ignore`]: '1',
-  [`net.ipv4.conf.${ifName}.arp_announce`]: '2',
+  [confKey(ifName, 'arp_ignore')]: '1',
+  [confKey(ifName, 'arp_announce')]: '2',
   ...ARP_NOTIFY(ifName),
 });
 
@@ -34,7 +41,7 @@ export const NIC_ARP_SYSCTLS = (ifName: string): Record<string, string> => ({
  * that learnt the kernel's MAC while the declared one was held elsewhere switch at once,
  * instead of sending to a MAC nobody has until their neighbour entry ages out.
  */
-const ARP_NOTIFY = (ifName: string): Record<string, string> => ({ [`net.ipv4.conf.${ifName}.arp_notify`]: '1' });
+const ARP_NOTIFY = (ifName: string): Record<string, string> => ({ [confKey(ifName, 'arp_notify')]: '1' });
 
 export interface ContainerState {
   links: Link[];
