@@ -85,6 +85,14 @@ function createdFinalizers(wanted: Stored, mode: WriteMode): string[] | undefine
   return own ? [...own] : undefined;
 }
 
+/** An empty list or map is the same as none: `labels: {}` is stored as no labels, and is no change against them. */
+function dropEmpty(m: Stored['metadata']): void {
+  for (const k of ['labels', 'annotations', 'finalizers'] as const) {
+    const v = m[k];
+    if (v === undefined || Object.keys(v).length === 0) delete m[k];
+  }
+}
+
 function planCreate(keys: Keys, wanted: Stored, mode: WriteMode): WriteStep<ApplyChange> {
   const { kind, metadata: { name } } = wanted;
   if (mode === 'update') throw new NotFoundError(kind, name);
@@ -93,7 +101,7 @@ function planCreate(keys: Keys, wanted: Stored, mode: WriteMode): WriteStep<Appl
     metadata: { ...wanted.metadata, uid: randomUUID(), generation: 1, creationTimestamp: new Date().toISOString() },
   } as Stored;
   created.metadata.finalizers = createdFinalizers(wanted, mode);
-  if (!created.metadata.finalizers?.length) delete created.metadata.finalizers;
+  dropEmpty(created.metadata);
   delete created.metadata.deletionTimestamp;
   const key = Buffer.from(keys.object(kind, name));
   return {
@@ -132,9 +140,7 @@ function nextVersion(old: AnyObject, wanted: Stored, mode: WriteMode): Stored {
       finalizers: mode === 'update' ? wanted.metadata.finalizers : old.metadata.finalizers,
     },
   } as Stored;
-  for (const k of ['labels', 'annotations', 'finalizers'] as const) {
-    if (next.metadata[k] === undefined || (k === 'finalizers' && next.metadata.finalizers?.length === 0)) delete next.metadata[k];
-  }
+  dropEmpty(next.metadata);
   delete (next.metadata as { resourceVersion?: string }).resourceVersion;
   if (!same(old.spec, next.spec)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
   return next;

@@ -71,6 +71,19 @@ describe('EtcdStore', () => {
     expect((await store.get('HostSubnet', 'lab-hs'))?.metadata.labels).toEqual({ 'xnet.io/managed-by': 'someone' });
   });
 
+  it('takes empty labels or annotations for none: no change against an object stored without them', async () => {
+    await store.applyAll([cn('bare', '10.8.0.0/16')]);
+    const before = await store.revision();
+    const empty = { ...cn('bare', '10.8.0.0/16'), metadata: { name: 'bare', labels: {}, annotations: {} } } as AnyObject;
+    expect((await store.applyAll([empty]))[0].action).toBe('unchanged');
+    expect(await store.revision()).toBe(before);
+    // created with them: stored without, and the same manifest again is no change
+    const fresh = { ...empty, metadata: { ...empty.metadata, name: 'bare2' } } as AnyObject;
+    expect((await store.applyAll([fresh]))[0].action).toBe('created');
+    expect((await store.get('ClusterNetwork', 'bare2'))?.metadata.labels).toBeUndefined();
+    expect((await store.applyAll([fresh]))[0].action).toBe('unchanged');
+  });
+
   it('writes nothing when one object of an apply is invalid', async () => {
     const before = await store.revision();
     await expect(store.applyAll([cn('d', '10.4.0.0/16'), cn('e', '10.5.0.1/16')])).rejects.toThrow(/spec.cidr/);
