@@ -454,6 +454,17 @@ describe('planMacvlan', () => {
     expect(ipLine(p.ops[0] as never)).toEqual(['link', 'add', 'eth0.200', 'link', 'eth0', 'type', 'vlan', 'id', '200']);
   });
 
+  it('uses an existing <parent>.<vlan> only when it is that VLAN of that parent', () => {
+    const vnet = { ...network, options: { parent: 'eth0.200', macvlan_mode: 'bridge' } };
+    const want = { ...d, vlan: 200, network: vnet, shim: undefined, promiscuous: false };
+    const vlanOf = (lower: string) => host([...base, link('eth1', 3), link('eth0.200', 4, { kind: 'vlan', vlanId: 200, parent: lower, alias: 'xnet:vlan' })]);
+    expect(planMacvlan(want, vlanOf('eth0'), []).problems).toEqual([]);
+    // a host's link of that name on another interface (renamed, or made by hand) is not ours
+    const other = planMacvlan(want, vlanOf('eth1'), []);
+    expect(other.ops).toEqual([]);
+    expect(other.problems).toEqual([{ reason: 'ParentConflict', message: 'eth0.200 exists but is not VLAN 200 on eth0' }]);
+  });
+
   it('reports a missing parent and plans nothing', () => {
     const p = planMacvlan({ ...d, parent: 'enp0s5' }, host(base), []);
     expect(p.ops).toEqual([]);

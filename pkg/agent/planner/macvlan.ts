@@ -51,7 +51,8 @@ export function planMacvlan(d: DesiredMacvlan, host: HostState, docker: DockerNe
   if (d.vlan && !parent) {
     ops.push({ op: 'link.add.vlan', name: parentName, parent: d.parent, vlan: d.vlan }, { op: 'link.set.alias', name: parentName, alias: VLAN_ALIAS },
       { op: 'link.set.up', name: parentName });
-  } else if (d.vlan && parent && (parent.kind !== 'vlan' || parent.vlanId !== d.vlan)) {
+  } else if (d.vlan && parent && (parent.kind !== 'vlan' || parent.vlanId !== d.vlan || (parent.parent !== undefined && parent.parent !== d.parent))) {
+    // a host's own link of that name (VLAN 100 of another interface, say) is not ours to use
     problems.push({ reason: 'ParentConflict', message: `${parentName} exists but is not VLAN ${d.vlan} on ${d.parent}` });
     return { ops, problems };
   } else if (parent && !parent.up) {
