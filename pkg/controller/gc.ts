@@ -14,6 +14,9 @@ import { orphaned } from '../store/status-cleanup.js';
 function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
   const o = c.claim.owner;
   const owner = ctx.model.object(o.kind, o.name);
+  // an owner whose key does not decode is not gone: what it holds stays (and a delete pinned
+  // to its absence could never commit, failing the whole batch with it every pass)
+  if (!owner && ctx.model.cache.isRefused(ctx.model.keys.object(o.kind, o.name))) return false;
   if (!owner || owner.obj.metadata.uid !== o.uid) return true;
   const parsed = ctx.model.ipam.parse(c.key)!;
   if (o.kind === 'ContainerNic') {

@@ -6,7 +6,8 @@
 // freed at once, another node could be given an address a container here still answers for on
 // the shared segment. What it keeps is announced in the status (a part that is not ready), so
 // `xctl ipam check` finds every claim announced. A deleted Node keeps nothing: nobody is left
-// on it to hold anything.
+// on it to hold anything. A Node whose key does not decode keeps everything (unreadable is
+// not absent).
 import type { MacvlanNodeStatus } from '../api/index.js';
 import { decodeReport } from '../dockeripam/report.js';
 import { byAddress } from '../dockeripam/book.js';
@@ -14,7 +15,7 @@ import type { ClaimEntry } from './model.js';
 import type { Ctx } from './context.js';
 
 /** What leaving nodes keep, by node. */
-export type LeavingParts = Map<string, { dockerRange?: string; shimAddress?: string; addresses: string[] }>;
+export type LeavingParts = Map<string, { dockerRange?: string; shimAddress?: string; addresses: string[]; why: string }>;
 
 /**
  * Whether the own claim `c` (of MacvlanNet `mvn`) is held by a node no longer selected; if so
@@ -22,17 +23,30 @@ export type LeavingParts = Map<string, { dockerRange?: string; shimAddress?: str
  */
 export function heldByLeavingNode(ctx: Ctx, mvn: string, selected: Set<string>, c: ClaimEntry, parts: LeavingParts): boolean {
   const node = c.claim.node;
-  if (!node || selected.has(node) || !ctx.model.node(node)) return false;
+  if (!node || selected.has(node)) return false;
+  // A Node whose key does not decode is not deleted, and whether it is still selected cannot
+  // be read: it keeps all it holds here, as it was (its agent keeps the network too).
+  if (!ctx.model.node(node)) return ctx.model.cache.isRefused(ctx.model.keys.object('Node', node)) && file(parts, node, c, UNREADABLE);
   const report = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
   if (!report) return false;
   const role = c.claim.role;
   if (role === 'node-pool' && !decodeReport(report.ipam)?.assigned.some((a) => a.ip === c.claim.ip)) return false;
   if (role !== 'node-pool' && role !== 'docker-block' && role !== 'shim') return false;
-  const part = parts.get(node) ?? { addresses: [] };
+  return file(parts, node, c, LEAVING);
+}
+
+const LEAVING = 'no longer selected: kept until its agent has taken the network off the host (containers there still use it)';
+const UNREADABLE = 'its Node does not decode: what it holds is kept as it was until the Node is readable or deleted';
+
+/** Files a kept claim into its node's part; false when the part has one of its kind already (a second is not kept). */
+function file(parts: LeavingParts, node: string, c: ClaimEntry, why: string): boolean {
+  const part = parts.get(node) ?? { addresses: [], why };
   parts.set(node, part);
+  const role = c.claim.role;
   if (role === 'docker-block') { if (part.dockerRange) return false; part.dockerRange = c.claim.cidr; }
   else if (role === 'shim') { if (part.shimAddress) return false; part.shimAddress = c.claim.ip; }
-  else part.addresses.push(c.claim.ip!);
+  else if (role === 'node-pool') part.addresses.push(c.claim.ip!);
+  else return false;
   return true;
 }
 
@@ -44,6 +58,6 @@ export function leavingStatus(parts: LeavingParts): MacvlanNodeStatus[] {
     ...(p.shimAddress ? { shimAddress: p.shimAddress } : {}),
     ...(p.addresses.length ? { addresses: [...p.addresses].sort(byAddress) } : {}),
     ready: false,
-    message: 'no longer selected: kept until its agent has taken the network off the host (containers there still use it)',
+    message: p.why,
   }));
 }

@@ -63,7 +63,7 @@ export class WaitingError extends AllocationError {
  * HostSubnet's bridge instead of choosing again. Worked out once per round state and node
  * (pinned to the status it was made from); a pinned spec.ip chooses for itself.
  */
-function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundState): Target {
+function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundState, held: ClaimEntry[]): Target {
   const cnName = nic.spec.network.clusterNetwork!;
   // network -> node -> choice: looked up by the strings the NIC holds, none built per NIC
   let memo = state.get('targets') as Map<string, Map<string, TargetChoice>> | undefined;
@@ -71,8 +71,13 @@ function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundS
   let byNode = memo.get(cnName);
   if (!byNode) memo.set(cnName, (byNode = new Map()));
   const hit = nic.spec.ip ? undefined : byNode.get(nic.spec.node);
-  const chosen = hit ?? chooseHostSubnet(ctx, nic);
+  let chosen = hit ?? chooseHostSubnet(ctx, nic);
   if (!hit && !nic.spec.ip) byNode.set(nic.spec.node, chosen);
+  // A NIC that holds an address in another of its node's HostSubnets stays there (a HostSubnet
+  // added later that sorts first must not move every NIC of the node).
+  const space = ctx.model.ipam.space('clusternetworks', cnName, 'addresses');
+  const mine = nic.spec.ip ? undefined : held.find((c) => c.key.startsWith(space));
+  if (mine && !contains(chosen.target.ranges, mine.ip)) chosen = chooseHostSubnet(ctx, nic, mine.ip);
   // The status the choice was made from: the round state outlives a round in flight, and a
   // HostSubnet status changed since then fails this compare instead of passing with the new one.
   plan.unchanged(chosen.statusKey, chosen.statusKv);
@@ -81,7 +86,7 @@ function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundS
 
 interface TargetChoice { target: Target; statusKey: string; statusKv: RawKv }
 
-function chooseHostSubnet(ctx: Ctx, nic: ContainerNic): TargetChoice {
+function chooseHostSubnet(ctx: Ctx, nic: ContainerNic, holds?: number): TargetChoice {
   const cnName = nic.spec.network.clusterNetwork!;
   if (!ctx.model.clusterNetwork(cnName)) throw new AllocationError('InvalidSpec', `ClusterNetwork "${cnName}" does not exist`);
   const candidates: Array<{ hs: Entry<HostSubnet>; st: Status; kv: RawKv }> = [];
@@ -92,7 +97,7 @@ function chooseHostSubnet(ctx: Ctx, nic: ContainerNic): TargetChoice {
   if (!candidates.length) {
     throw new WaitingError('WaitingForHostSubnet', `node "${nic.spec.node}" has no allocated HostSubnet on ClusterNetwork "${cnName}" yet`);
   }
-  const want = nic.spec.ip ? parseIPv4(nic.spec.ip) : undefined;
+  const want = nic.spec.ip ? parseIPv4(nic.spec.ip) : holds;
   const pick = (want !== undefined && candidates.find((c) => contains([cidrInterval(parseCidr(c.st.subnet as string))], want))) || candidates[0];
   const layout = { subnet: pick.st.subnet as string, gateway: pick.st.gateway as string, dockerRange: pick.st.dockerRange as string };
   const hsName = pick.hs.obj.metadata.name;
@@ -222,8 +227,10 @@ function planNic(job: NicJob): NicOutcome {
   try {
     const pool = nicPool(job.nic);
     if (!pool) throw new AllocationError('InvalidSpec', 'spec.network must name a clusterNetwork or a macvlanNet');
-    const target = pool.type === 'clusternetworks' ? clusterTarget(ctx, job.nic, plan, state) : macvlanTarget(ctx, job.nic, plan, state);
+    const target = pool.type === 'clusternetworks' ? clusterTarget(ctx, job.nic, plan, state, job.mine) : macvlanTarget(ctx, job.nic, plan, state);
     const choice = chooseAddress(job, pool, target);
+    // moving it would drop what it holds: not while what it depends on cannot be read
+    if (!choice.keep && job.mine.length && pathUnreadable(ctx, job.nic)) throw new WaitingError('Unreadable', 'unreadable');
     const claimed = claimAddress(job, pool, target, choice);
     return writeAllocated(job, target, choice.ip, claimed);
   } catch (err) {
@@ -232,9 +239,26 @@ function planNic(job: NicJob): NicOutcome {
   }
 }
 
-/** Drops every claim of the NIC and says why it has no address. */
+/**
+ * Whether a key the NIC's address depends on is in etcd but does not decode (KvCache.isRefused):
+ * its network, or any HostSubnet (a refused one's node cannot be read, so any). Unreadable is
+ * not absent: the NIC keeps what it holds until the key is readable or deleted.
+ */
+function pathUnreadable(ctx: Ctx, nic: ContainerNic): boolean {
+  const { clusterNetwork, macvlanNet } = nic.spec.network;
+  const { keys, cache } = ctx.model;
+  if (macvlanNet) return cache.isRefused(keys.object('MacvlanNet', macvlanNet));
+  if (!clusterNetwork) return false;
+  return cache.isRefused(keys.object('ClusterNetwork', clusterNetwork)) || cache.anyRefusedUnder(keys.objects('HostSubnet'))
+    || cache.anyRefusedUnder(keys.controllerStatuses('HostSubnet'));
+}
+
+/** Drops every claim of the NIC and says why it has no address (unless what it depends on is unreadable: then nothing). */
 function failNic(job: NicJob, err: AllocationError): NicOutcome {
   const { ctx, plan, nic } = job;
+  if (job.mine.length && pathUnreadable(ctx, nic)) {
+    return { result: 'waiting', reason: 'Unreadable', message: `a key NIC "${job.name}" depends on does not decode; it keeps its address until the key is readable or deleted` };
+  }
   for (const c of job.mine) plan.unchanged(c.key, c.kv).del(c.key);
   putStatusIfChanged(ctx, plan, 'ContainerNic', job.name, {
     observedGeneration: nic.metadata.generation,

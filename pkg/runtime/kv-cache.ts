@@ -79,6 +79,9 @@ export class KvCache {
   /** Whether the key is in etcd with a value that does not decode: not in the cache, but not gone. */
   isRefused(key: string): boolean { return this.refused.has(key); }
 
+  /** Whether some key under `prefix` is in etcd with a value that does not decode (isRefused). */
+  anyRefusedUnder(prefix: string): boolean { return this.refused.anyUnder(prefix); }
+
   /** Entries whose key starts with `prefix`; without one, every entry of every prefix (unordered). */
   entries(prefix?: string): Iterable<RawKv> {
     return prefix === undefined ? this.index.data.values() : this.index.entries(prefix);

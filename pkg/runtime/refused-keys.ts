@@ -8,6 +8,12 @@ export class RefusedKeys {
 
   has(key: string): boolean { return this.keys.has(key); }
 
+  /** Whether any refused key starts with `prefix` (few are ever refused: a scan of them). */
+  anyUnder(prefix: string): boolean {
+    for (const k of this.keys.keys()) if (k.startsWith(prefix)) return true;
+    return false;
+  }
+
   refuse(key: string, revision: number): void { this.keys.set(key, revision); }
 
   /** The key now holds a value that decodes. */

@@ -1,0 +1,123 @@
+// Unreadable is not absent, in the controller's plans: a key that is in etcd but does not
+// decode (a newer xctl's field, an etcdctl edit) frees nothing that depends on it. The plans
+// run on the controller's real cache and admission, seeded in memory (etcd takes every
+// transaction: what is planned is the concern here, as in macvlan-node-skip.test.ts).
+import { describe, expect, it } from 'vitest';
+import type { Etcd3 } from 'etcd3';
+import { KvCache } from '../../pkg/runtime/kv-cache.js';
+import { Model } from '../../pkg/controller/model.js';
+import { TxnPlan } from '../../pkg/controller/txn-plan.js';
+import { allocateNic } from '../../pkg/controller/nics.js';
+import { planMacvlanNodes } from '../../pkg/controller/macvlan.js';
+import { collectGarbage } from '../../pkg/controller/gc.js';
+import { controllerAdmit } from '../../pkg/controller/admit.js';
+import type { Ctx } from '../../pkg/controller/context.js';
+import { Keys } from '../../pkg/store/keys.js';
+import { IpamKeys } from '../../pkg/ipam/keys.js';
+import { API_VERSION } from '../../pkg/api/index.js';
+import { createLogger } from '../../pkg/log.js';
+import { parseIPv4 } from '../../pkg/ip/ipv4.js';
+
+const P = '/x';
+const leaderKey = `${P}/election/controller`;
+const guard = { key: Buffer.from(leaderKey), target: 'Create' as const, result: 'Equal' as const, create_revision: '7' };
+const client = { kv: { txn: async () => ({ succeeded: true, header: { revision: '1000' }, responses: [] }) } } as unknown as Etcd3;
+const meta = (name: string, extra: object = {}) => ({ name, uid: `${name}-uid`, generation: 1, ...extra });
+
+function fixture() {
+  const log = createLogger('test'); log.level = 'error';
+  const cache = new KvCache(client, [`${P}/registry/`, `${P}/ipam/`], { log, admit: controllerAdmit(new Keys(P), new IpamKeys(P)) });
+  const model = new Model(cache, P);
+  let rev = 10;
+  const seed = (key: string, value: unknown) => { rev++; cache.applyRead(key, { key, value: JSON.stringify(value), modRevision: String(rev), createRevision: String(rev), lease: '0' }, String(rev)); };
+  const ctx: Ctx = { client, model, log, guard, leaderKey, maxTxnOps: 128, addressCooldownMs: 0 };
+  return { model, seed, ctx, cache };
+}
+const deletes = (plan: TxnPlan) => (plan as unknown as { dels: string[] }).dels;
+const puts = (plan: TxnPlan) => (plan as unknown as { puts: Array<{ key: string }> }).puts.map((p) => p.key);
+
+/** A ClusterNetwork, node n1 with HostSubnet c-n1 (10.76.0.0/24), and NIC k holding 10.76.0.2 in it. */
+function allocatedNic() {
+  const f = fixture();
+  const { model, seed } = f;
+  const cn = { apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: meta('c'), spec: { cidr: '10.76.0.0/16', hostPrefix: 24 } };
+  seed(model.keys.object('ClusterNetwork', 'c'), cn);
+  seed(model.keys.object('Node', 'n1'), { apiVersion: API_VERSION, kind: 'Node', metadata: meta('n1'), spec: {} });
+  const hostSubnet = (name: string, subnet: string, bridge: string) => {
+    seed(model.keys.object('HostSubnet', name), { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: meta(name), spec: { node: 'n1', clusterNetwork: 'c' } });
+    seed(model.keys.status('HostSubnet', name, { controller: true }), { subnet, gateway: subnet.replace(/0\/24$/, '1'), dockerRange: subnet.replace(/0\/24$/, '128/25'), bridge });
+  };
+  hostSubnet('c-n1', '10.76.0.0/24', 'br00');
+  seed(model.keys.object('ContainerNic', 'k'), { apiVersion: API_VERSION, kind: 'ContainerNic', metadata: meta('k', { finalizers: ['xnet.io/address-in-use'] }), spec: { node: 'n1', container: 'ct', ifName: 'eth1', network: { clusterNetwork: 'c' } } });
+  const claim = model.ipam.claim('clusternetworks', 'c', 'addresses', parseIPv4('10.76.0.2'));
+  seed(claim, { owner: { kind: 'ContainerNic', name: 'k', uid: 'k-uid' }, role: 'nic', ip: '10.76.0.2', node: 'n1' });
+  return { ...f, cn, claim, hostSubnet };
+}
+
+describe('a NIC whose network or HostSubnet does not decode', () => {
+  it('keeps its address when its ClusterNetwork\'s key does not decode, and frees it when the key is deleted', () => {
+    const { model, seed, ctx, cache, cn, claim } = allocatedNic();
+    seed(model.keys.object('ClusterNetwork', 'c'), { ...cn, spec: { ...cn.spec, futureField: 1 } });
+    expect(cache.isRefused(model.keys.object('ClusterNetwork', 'c'))).toBe(true);
+    const plan = new TxnPlan(guard, leaderKey);
+    expect(allocateNic(ctx, 'k', plan, new Map())).toMatchObject({ result: 'waiting', reason: 'Unreadable' });
+    expect(deletes(plan)).toEqual([]);
+    expect(puts(plan)).toEqual([]);
+    // deleted for real: the NIC has no network, and its claim goes
+    cache.applyRead(model.keys.object('ClusterNetwork', 'c'), undefined, '900');
+    const after = new TxnPlan(guard, leaderKey);
+    expect(allocateNic(ctx, 'k', after, new Map())).toMatchObject({ result: 'failed', reason: 'InvalidSpec' });
+    expect(deletes(after)).toEqual([claim]);
+  });
+
+  it('stays on its HostSubnet when the status of that HostSubnet does not decode, though the node has another', () => {
+    const { model, seed, ctx, hostSubnet } = allocatedNic();
+    hostSubnet('b-other', '10.76.5.0/24', 'br05');
+    seed(model.keys.status('HostSubnet', 'c-n1', { controller: true }), { subnet: 42 });
+    const plan = new TxnPlan(guard, leaderKey);
+    expect(allocateNic(ctx, 'k', plan, new Map())).toMatchObject({ result: 'waiting', reason: 'Unreadable' });
+    expect(deletes(plan)).toEqual([]);
+  });
+
+  it('keeps the HostSubnet that holds its address when one that sorts first is added to its node', () => {
+    const { ctx, hostSubnet, claim } = allocatedNic();
+    hostSubnet('a-first', '10.76.9.0/24', 'br09');
+    const plan = new TxnPlan(guard, leaderKey);
+    expect(allocateNic(ctx, 'k', plan, new Map())).toMatchObject({ ip: '10.76.0.2' });
+    expect(deletes(plan)).not.toContain(claim);
+  });
+});
+
+describe('a Node whose key does not decode', () => {
+  it('keeps what it holds of a MacvlanNet, announced in the status', () => {
+    const { model, seed, ctx, cache } = fixture();
+    const node = { apiVersion: API_VERSION, kind: 'Node', metadata: meta('n1'), spec: {} };
+    seed(model.keys.object('Node', 'n1'), node);
+    const owner = { kind: 'MacvlanNet', name: 'lan', uid: 'lan-uid' };
+    seed(model.keys.object('MacvlanNet', 'lan'), { apiVersion: API_VERSION, kind: 'MacvlanNet', metadata: { name: 'lan', uid: 'lan-uid', generation: 1 }, spec: { subnet: '10.20.0.0/24', parent: 'eth0', mode: 'bridge', hostShim: true, blockPrefix: 28, dockerIPAM: 'xnet' } });
+    const held = ['10.20.0.10', '10.20.0.11'];
+    for (const ip of held) seed(model.ipam.claim('macvlannets', 'lan', 'addresses', parseIPv4(ip)), { owner, role: 'node-pool', ip, node: 'n1' });
+    seed(model.ipam.claim('macvlannets', 'lan', 'addresses', parseIPv4('10.20.0.2')), { owner, role: 'shim', ip: '10.20.0.2', node: 'n1' });
+    seed(model.keys.object('Node', 'n1'), { ...node, spec: { futureField: 1 } });
+    expect(cache.isRefused(model.keys.object('Node', 'n1'))).toBe(true);
+    const plan = new TxnPlan(guard, leaderKey);
+    planMacvlanNodes(ctx, 'lan', plan, new Map());
+    expect(deletes(plan)).toEqual([]);
+    const status = (plan as unknown as { puts: Array<{ key: string; parsed: { nodes: Array<Record<string, unknown>> } }> }).puts
+      .find((p) => p.key === model.keys.status('MacvlanNet', 'lan', { controller: true }))!.parsed;
+    expect(status.nodes).toEqual([expect.objectContaining({ name: 'n1', shimAddress: '10.20.0.2', addresses: held, ready: false, message: expect.stringMatching(/does not decode/) })]);
+  });
+});
+
+describe('garbage collection', () => {
+  it('takes an owner whose key does not decode for there, and still frees real garbage', async () => {
+    const { model, seed, ctx, cn, claim } = allocatedNic();
+    const gone = model.ipam.claim('clusternetworks', 'c', 'addresses', parseIPv4('10.76.0.3'));
+    seed(gone, { owner: { kind: 'ContainerNic', name: 'gone', uid: 'gone-uid' }, role: 'nic', ip: '10.76.0.3', node: 'n1' });
+    seed(model.keys.object('ContainerNic', 'k'), { apiVersion: API_VERSION, kind: 'ContainerNic', metadata: meta('k'), spec: { node: 'n1', container: 'ct', ifName: 'eth1', network: { clusterNetwork: 'c' }, futureField: 1 } });
+    void cn;
+    expect(await collectGarbage(ctx)).toBe(1);
+    expect(model.cache.get(claim)).toBeDefined();
+    expect(model.cache.get(gone)).toBeUndefined();
+  });
+});
