@@ -236,7 +236,7 @@ export class Term implements Ctx {
       const work: Promise<HsOutcome>[] = [];
       for (const hs of this.model.objects<HostSubnet>('HostSubnet')) {
         if (hs.obj.spec.node === name && isControllerMade(hs.obj)) {
-          work.push(this.hsExecutor(hs.obj.spec.clusterNetwork).submit({ type: 'delete', name: hs.obj.metadata.name }));
+          work.push(this.deleteHostSubnet(hs.obj, { type: 'delete', name: hs.obj.metadata.name }));
         }
       }
       await Promise.all(work);
@@ -260,7 +260,7 @@ export class Term implements Ctx {
         }
       } else {
         for (const hs of existing) {
-          if (isControllerMade(hs.obj)) work.push(this.hsExecutor(cnName).submit({ type: 'delete', name: hs.obj.metadata.name, nodeKv: node.kv }));
+          if (isControllerMade(hs.obj)) work.push(this.deleteHostSubnet(hs.obj, { type: 'delete', name: hs.obj.metadata.name, nodeKv: node.kv }));
         }
       }
     }
@@ -282,6 +282,20 @@ export class Term implements Ctx {
     return true;
   }
 
+  /**
+   * Deletes a HostSubnet the controller made. Its slot is free for the next node, so the
+   * addresses its NICs hold in it must not stay: they are looked at again (a commit of our own
+   * wakes no reconcile), and, with no HostSubnet left on their node, wait without them.
+   */
+  private async deleteHostSubnet(hs: HostSubnet, item: Extract<HsItem, { type: 'delete' }>): Promise<HsOutcome> {
+    const o = await this.hsExecutor(hs.spec.clusterNetwork).submit(item);
+    if (o.result !== 'deleted') return o;
+    for (const n of this.model.objects<ContainerNic>('ContainerNic')) {
+      if (n.obj.spec.node === hs.spec.node && n.obj.spec.network.clusterNetwork === hs.spec.clusterNetwork) this.enqueue('ContainerNic', n.obj.metadata.name);
+    }
+    return o;
+  }
+
   private countsLater(): void {
     for (const cn of this.model.objects('ClusterNetwork')) this.enqueue('ClusterNetwork', cn.obj.metadata.name, 1000);
   }
@@ -293,7 +307,7 @@ export class Term implements Ctx {
       for (const hs of this.model.objects<HostSubnet>('HostSubnet')) {
         if (hs.obj.spec.clusterNetwork !== name) continue;
         if (isControllerMade(hs.obj)) {
-          work.push(this.hsExecutor(name).submit({ type: 'delete', name: hs.obj.metadata.name, nodeKv: this.model.node(hs.obj.spec.node)?.kv }));
+          work.push(this.deleteHostSubnet(hs.obj, { type: 'delete', name: hs.obj.metadata.name, nodeKv: this.model.node(hs.obj.spec.node)?.kv }));
         } else this.enqueue('HostSubnet', hs.obj.metadata.name);
       }
       await Promise.all(work);
@@ -325,7 +339,7 @@ export class Term implements Ctx {
     const cn = this.model.clusterNetwork(cnName);
     const node = this.model.node(hs.obj.spec.node);
     if (isControllerMade(hs.obj) && (!node || !cn || !labelsMatch(cn.obj.spec.nodeSelector, node.obj.metadata.labels))) {
-      await this.hsExecutor(cnName).submit({ type: 'delete', name, nodeKv: node?.kv, cnKv: cn?.kv });
+      await this.deleteHostSubnet(hs.obj, { type: 'delete', name, nodeKv: node?.kv, cnKv: cn?.kv });
       this.countsLater();
       return;
     }

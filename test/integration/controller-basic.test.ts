@@ -129,11 +129,21 @@ describe('controller against a real etcd', () => {
   });
 
   it('deletes a deleted node\'s HostSubnets, frees their blocks, and reuses them for the next node', async () => {
-    await store.applyAll([obj('Node', 'host-x', {})]);
+    await store.applyAll([obj('Node', 'host-x', {}), obj('ContainerNic', 'x-eth1', { node: 'host-x', container: 'x', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
     const hs = await waitFor('HostSubnet', 'default-host-x', (s) => !!s.subnet, 'default-host-x');
     const subnet = statusOf(hs)!.subnet;
+    const x = await waitFor('ContainerNic', 'x-eth1', (s) => !!s.ip, 'NIC x-eth1');
+    const claimed = async () => Object.values(await etcd.client().getAll().prefix(`${prefix}/ipam/clusternetworks/default/addresses/`).strings()).filter((v) => v.includes('"x-eth1"')).length;
+    expect(await claimed()).toBe(1);
     await store.delete('Node', 'host-x');
     await eventually(async () => !(await get('HostSubnet', 'default-host-x')), 'default-host-x deleted');
+    // its slot goes to the next node: the NIC's address in it goes too, at once (not at a
+    // failover), and the NIC waits for a HostSubnet of its node
+    const waiting = await waitFor('ContainerNic', 'x-eth1', (s) => !s.ip, 'x-eth1 without its address');
+    expect(statusOf(x)!.ip).toMatch(/^10\.76\./);
+    expect(getCondition(statusOf(waiting)!.conditions, 'Allocated')).toMatchObject({ status: 'False', reason: 'WaitingForHostSubnet' });
+    expect(await claimed()).toBe(0);
+    await store.delete('ContainerNic', 'x-eth1');
     await store.applyAll([obj('Node', 'host-y', {})]);
     const y = await waitFor('HostSubnet', 'default-host-y', (s) => !!s.subnet, 'default-host-y');
     expect(statusOf(y)!.subnet).toBe(subnet);
