@@ -15,7 +15,7 @@ import { hostExec } from '../../pkg/lab/index.js';
 let lab: AgentLab;
 let holder: ResultPromise<{ reject: false }>;
 const NIC = 'web-mvh';
-const IP = '192.168.221.20';
+const IP = '192.168.221.200';
 const MAC = macFromIp(IP);
 /** Less than any periodic resync (the agents' is an hour away) and than the queue's 10 s backoff cap. */
 const MAC_TAKEN_WITHIN_MS = 6_000;

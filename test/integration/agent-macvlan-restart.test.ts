@@ -15,7 +15,7 @@ import { agentLab, twoHostMacvlanNet, docker, eventually, inContainer, inContain
 
 let lab: AgentLab;
 const NIC = 'web-mv';
-const IP = '192.168.220.20';
+const IP = '192.168.220.200';
 const MAC = macFromIp(IP);
 
 interface Seen { pid: string; mac?: string; up: boolean; cidrs: string[] }

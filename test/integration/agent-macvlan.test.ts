@@ -80,12 +80,12 @@ describe('agent: MacvlanNets', () => {
   it('gives a container a ContainerNic on the macvlan, reachable from its host and from the other host', async () => {
     await runContainer(lab.hosts[0], 'test');
     await lab.store.create(obj('ContainerNic', 'test-mv', { node: 'host-1', container: 'test', ifName: 'eth1', network: { macvlanNet: 'macvlan200' } }));
-    await lab.store.writeStatus('ContainerNic', 'test-mv', { controller: true }, { ip: '192.168.200.20', prefixLength: 24 });
+    await lab.store.writeStatus('ContainerNic', 'test-mv', { controller: true }, { ip: '192.168.200.200', prefixLength: 24 });
     await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'test-mv'))?.status === 'True', 'NIC Ready');
-    expect((await inContainer(lab.hosts[0], 'test', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'])).stdout).toContain('192.168.200.20/24');
-    await eventually(async () => (await sh(lab.hosts[0], ['ip', 'route', 'show', '192.168.200.20'])).includes(shimName('macvlan200')), 'shim /32 route');
-    expect(await sh(lab.hosts[0], ['ping', '-c', '1', '-W', '2', '192.168.200.20'])).toContain('1 packets received');
-    expect((await inContainer(lab.hosts[1], 'm2', ['ping', '-c', '1', '-W', '2', '192.168.200.20'])).stdout).toContain('1 packets received');
+    expect((await inContainer(lab.hosts[0], 'test', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'])).stdout).toContain('192.168.200.200/24');
+    await eventually(async () => (await sh(lab.hosts[0], ['ip', 'route', 'show', '192.168.200.200'])).includes(shimName('macvlan200')), 'shim /32 route');
+    expect(await sh(lab.hosts[0], ['ping', '-c', '1', '-W', '2', '192.168.200.200'])).toContain('1 packets received');
+    expect((await inContainer(lab.hosts[1], 'm2', ['ping', '-c', '1', '-W', '2', '192.168.200.200'])).stdout).toContain('1 packets received');
   });
 
   it('gives a container a ContainerNic on a MacvlanNet in dockerIPAM xnet mode, the default (found by the chaos suite: IpamPluginOff)', async () => {
