@@ -21,7 +21,8 @@ import { HIGH_WATER, TARGET_FREE, type NodeIpamReport } from './report.js';
 /** A kept address released this recently goes to the next request without --ip (a restart). */
 export const RESTART_WINDOW_MS = 60_000;
 
-export type Assigned = { ip: string } & NetBook['assigned'][string];
+/** An entry as read, with its revision (see AddressBook.unchanged). */
+export type Assigned = { ip: string; rev: number } & NetBook['assigned'][string];
 
 /** What Docker says of a container that matters for guessing (see ./journal.ts). */
 export interface ContainerFacts { restarts: boolean; pinned: boolean }
@@ -38,6 +39,13 @@ const emptyBook = (): NetBook => ({ pool: [], assigned: {}, returned: [], extern
 export class AddressBook {
   private readonly state: JournalState;
   private readonly waiters = new Map<string, Array<() => void>>();
+  /**
+   * Each entry's revision, in memory only: a new number at every change of the entry (handed
+   * out, identified, learnt, kept, lent, dropped), so whoever read it and then waited (on
+   * Docker) can tell whether it is still the same entry. 0: untouched since the journal was read.
+   */
+  private readonly revs = new Map<string, number>();
+  private lastRev = 0;
 
   constructor(private readonly journal: Journal, private readonly onChange: (mvn: string) => void) {
     this.state = journal.load();
@@ -84,12 +92,29 @@ export class AddressBook {
   }
 
   assigned(mvn: string): Assigned[] {
-    return Object.entries(this.book(mvn).assigned).map(([ip, a]) => ({ ip, ...a }));
+    return Object.entries(this.book(mvn).assigned).map(([ip, a]) => ({ ip, rev: this.revOf(mvn, ip), ...a }));
   }
+
+  /** The entry of ip as it is now, if any. */
+  entry(mvn: string, ip: string): Assigned | undefined {
+    const a = this.state.nets[mvn]?.assigned[ip];
+    return a && { ip, rev: this.revOf(mvn, ip), ...a };
+  }
+
+  /** The entry `a` was read from is still there and has not changed since (nor been replaced). */
+  unchanged(mvn: string, a: Assigned): boolean {
+    return !!this.state.nets[mvn]?.assigned[a.ip] && this.revOf(mvn, a.ip) === a.rev;
+  }
+
+  private revOf(mvn: string, ip: string): number { return this.revs.get(`${mvn} ${ip}`) ?? 0; }
+
+  /** ip's entry changed (or went): whoever holds an older read of it must not act on that read. */
+  private touch(mvn: string, ip: string): void { this.revs.set(`${mvn} ${ip}`, ++this.lastRev); }
 
   /** Hands out ip (free, or kept for a container and asked for by --ip) to a container to be; journaled first. */
   assign(mvn: string, ip: string): void {
     this.book(mvn).assigned[ip] = { at: Date.now() };
+    this.touch(mvn, ip);
     this.persist(mvn);
   }
 
@@ -124,16 +149,18 @@ export class AddressBook {
     const a = this.book(mvn).assigned[ip];
     if (!a || a.container !== container || (a.restarts === facts.restarts && a.pinned === facts.pinned)) return;
     a.restarts = facts.restarts; a.pinned = facts.pinned;
+    this.touch(mvn, ip);
     this.save();
   }
 
   /** What was learnt of a container is stale (docker update): learnt again at the next sync. */
   unlearn(container: string): void {
     let changed = false;
-    for (const b of Object.values(this.state.nets)) {
-      for (const a of Object.values(b.assigned)) {
+    for (const [mvn, b] of Object.entries(this.state.nets)) {
+      for (const [ip, a] of Object.entries(b.assigned)) {
         if (a.container !== container || (a.restarts === undefined && a.pinned === undefined)) continue;
         delete a.restarts; delete a.pinned;
+        this.touch(mvn, ip);
         changed = true;
       }
     }
@@ -151,6 +178,7 @@ export class AddressBook {
     if (!a?.container) return this.assign(mvn, ip);
     const { container, name, restarts, pinned } = a;
     this.book(mvn).assigned[ip] = { at: Date.now(), lentFrom: { container, ...defined({ name, restarts, pinned }) } };
+    this.touch(mvn, ip);
     this.persist(mvn);
   }
 
@@ -171,6 +199,7 @@ export class AddressBook {
     if (a.released !== undefined) return this.drop(mvn, ip);
     if (!a.lentFrom) return;
     delete a.lentFrom;
+    this.touch(mvn, ip);
     this.persist(mvn);
   }
 
@@ -186,7 +215,7 @@ export class AddressBook {
   /** Docker shows ip live on container (read at start, ./adopt.ts): in use by it, whatever the book said. */
   adopt(mvn: string, ip: string, container: string, name: string): void {
     const b = this.book(mvn);
-    b.assigned[ip] ??= { at: Date.now() };
+    if (!b.assigned[ip]) { b.assigned[ip] = { at: Date.now() }; this.touch(mvn, ip); }
     this.identify(mvn, ip, container, name);
   }
 
@@ -204,6 +233,7 @@ export class AddressBook {
     a.container = container; a.name = name;
     delete a.released;
     if (a.lentFrom?.container === container) delete a.lentFrom;
+    this.touch(mvn, ip);
     this.persist(mvn);
   }
 
@@ -222,6 +252,7 @@ export class AddressBook {
       a.released = Date.now();
       delete a.lentFrom;
     } else return this.drop(mvn, ip);
+    this.touch(mvn, ip);
     this.persist(mvn);
   }
 
@@ -230,6 +261,7 @@ export class AddressBook {
     const b = this.book(mvn);
     if (!b.assigned[ip]) return;
     delete b.assigned[ip];
+    this.touch(mvn, ip);
     // Idle: more free than needed goes back to the controller (never handed out again here).
     const free = this.free(mvn);
     if (free.length > HIGH_WATER) b.returned.push(...free.slice(TARGET_FREE));
