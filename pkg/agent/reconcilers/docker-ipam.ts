@@ -34,30 +34,50 @@ export function factsOf(c: ContainerInfo, network: string): ContainerFacts {
  * Learns holders from Docker (and, once per container, its restart policy and --ip), keeps
  * stopped containers' addresses for them, frees those of removed containers, and moves a
  * container that came back on another address home.
+ *
+ * The plugin answers Docker meanwhile (its requests do not wait for this), so every Docker
+ * answer here may be older than the book: the entries are read before Docker is, and one is
+ * acted on only while it is still exactly as read (AddressBook.unchanged), checked again after
+ * each wait on Docker, right before the book is changed. One that changed (a ReleaseAddress,
+ * a restart given its kept address back, a new container borrowing it) is left to the next sync.
  */
 export async function syncDockerIpam(ctx: AgentContext, book: AddressBook, m: MacvlanNet, network: string): Promise<void> {
   const mvn = m.metadata.name;
+  const entries = book.assigned(mvn);
   const eps = await ctx.dp.docker.networkEndpoints(network);
   if (!eps) return;
   const seen = new Map<string, NetworkEndpoint>();
   for (const e of eps) if (e.ip) seen.set(e.ip, e);
   const fresh: NetworkEndpoint[] = [];
-  for (const a of book.assigned(mvn)) {
+  for (const a of entries) {
+    if (!book.unchanged(mvn, a)) continue;
     const e = seen.get(a.ip);
-    if (e) {
-      if (a.container !== e.container || a.released !== undefined) fresh.push(e);
-      book.identify(mvn, a.ip, e.container, e.name);
-      if (a.container !== e.container || a.restarts === undefined) {
-        const c = await ctx.dp.docker.inspectContainer(e.container).catch(() => undefined);
-        if (c) book.learn(mvn, a.ip, e.container, factsOf(c, network));
-      }
-    } else await settleUnseen(ctx, book, mvn, a, network);
+    if (!e) await settleUnseen(ctx, book, mvn, a, network);
+    else if (await settleSeen(ctx, book, mvn, a, e, network)) fresh.push(e);
   }
   for (const e of fresh) void announce(ctx, e);
   await bringHome(ctx, book, mvn, network, eps);
 }
 
-/** An address no container on the network holds: kept while its container exists, else free. */
+/**
+ * An address Docker shows on a container (entry unchanged since Docker was read): in use by
+ * it, and what Docker says of it learnt once. True when the address is new on that container.
+ */
+async function settleSeen(ctx: AgentContext, book: AddressBook, mvn: string, a: Assigned, e: NetworkEndpoint, network: string): Promise<boolean> {
+  book.identify(mvn, a.ip, e.container, e.name);
+  if (a.container !== e.container || a.restarts === undefined) {
+    const now = book.entry(mvn, a.ip)!;
+    const c = await ctx.dp.docker.inspectContainer(e.container).catch(() => undefined);
+    if (c && book.unchanged(mvn, now)) book.learn(mvn, a.ip, e.container, factsOf(c, network));
+  }
+  return a.container !== e.container || a.released !== undefined;
+}
+
+/**
+ * An address no container on the network holds: kept while its container exists, else free.
+ * Only if its entry is still as read once Docker answered: meanwhile Docker may have released
+ * it and given it back to the restarting container, or lent it to a new one.
+ */
 async function settleUnseen(ctx: AgentContext, book: AddressBook, mvn: string, a: Assigned, network: string): Promise<void> {
   if (!a.container) {
     // Handed out, never seen on a container: Docker gave up on it (or the agent missed it).
@@ -67,6 +87,7 @@ async function settleUnseen(ctx: AgentContext, book: AddressBook, mvn: string, a
   }
   const c = await ctx.dp.docker.inspectContainer(a.container).catch(() => null);
   if (c === null) return; // Docker did not answer: decide next time
+  if (!book.unchanged(mvn, a)) return; // the plugin changed it meanwhile: decide next time
   if (!c) {
     ctx.log.info('freeing the address of a removed container', { macvlanNet: mvn, ip: a.ip, container: a.name ?? a.container });
     book.drop(mvn, a.ip);

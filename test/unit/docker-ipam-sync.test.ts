@@ -1,0 +1,123 @@
+// The agent's IPAM sync (pkg/agent/reconcilers/docker-ipam.ts) against the plugin's requests
+// arriving while it waits on Docker: a review reproduced (/tmp/review-ipam/race.mjs, race2.mjs)
+// the sync acting on its older copy of an address's entry after an inspect, handing out an
+// address a running container holds. Pure: the real book and NodeIpam, a fake Docker whose
+// inspect the test holds open.
+import { describe, expect, it } from 'vitest';
+import type { AgentContext } from '../../pkg/agent/context.js';
+import { syncDockerIpam } from '../../pkg/agent/reconcilers/docker-ipam.js';
+import type { ContainerInfo, NetworkEndpoint } from '../../pkg/docker/types.js';
+import { AddressBook } from '../../pkg/dockeripam/book.js';
+import { MemoryJournal } from '../../pkg/dockeripam/journal.js';
+import { NodeIpam } from '../../pkg/dockeripam/node-ipam.js';
+import { createLogger } from '../../pkg/log.js';
+
+const log = createLogger('agent');
+log.level = 'error';
+
+/** A Docker whose inspect of `held` waits until release(); `inspecting` resolves once it is asked. */
+function fakeDocker(endpoints: NetworkEndpoint[], containers: Record<string, ContainerInfo | undefined>, held: string) {
+  let release!: () => void;
+  let asked!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const inspecting = new Promise<void>((r) => { asked = r; });
+  const docker = {
+    networkEndpoints: async () => endpoints,
+    inspectContainer: async (id: string) => {
+      if (id === held) { asked(); await gate; }
+      return containers[id];
+    },
+    disconnect: async () => {}, connect: async () => {},
+  };
+  const ctx = { log, node: 'h1', caches: { macvlanNets: { get: () => undefined } }, dp: { docker, containerState: async () => undefined } };
+  return { ctx: ctx as unknown as AgentContext, release, inspecting };
+}
+
+/** A plugin on MacvlanNet m with three addresses, container C running on the first (identified, learnt). */
+async function withRunningC() {
+  const book = new AddressBook(new MemoryJournal(), () => {});
+  book.setPool('m', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' });
+  const ipam = new NodeIpam({ book, log, otherHolder: () => undefined });
+  const x = await address(ipam);
+  book.identify('m', x, 'C', 'c');
+  book.learn('m', x, 'C', { restarts: false, pinned: false });
+  return { book, ipam, x };
+}
+
+const address = async (ipam: NodeIpam) => (await ipam.requestAddress({ PoolID: 'm' })).split('/')[0];
+const running = (id: string): ContainerInfo => ({ id, name: id.toLowerCase(), running: true, pid: 0, restartPolicy: 'no' });
+
+describe('IPAM sync while the plugin answers Docker', () => {
+  it('docker restart C during the sync\'s inspect of C: C keeps its address, no other container gets it', async () => {
+    const { book, ipam, x } = await withRunningC();
+    // read while C's endpoint is gone, before Docker's ReleaseAddress arrives; inspect(C) blocks
+    const docker = fakeDocker([], { C: running('C') }, 'C');
+    const sync = syncDockerIpam(docker.ctx, book, { metadata: { name: 'm' } } as never, 'net');
+    await docker.inspecting;
+    await ipam.releaseAddress('m', `${x}/24`); // C stops: X kept for it
+    expect(await address(ipam)).toBe(x); // C starts again on X (lent)
+    docker.release();
+    await sync;
+    expect(book.isKept('m', x)).toBe(false); // not taken back for a "stopped" C
+    expect(await address(ipam)).not.toBe(x); // the next docker run gets another
+  });
+
+  it('docker rm C; docker run D during the sync\'s inspect of C: D keeps the address it borrowed', async () => {
+    const { book, ipam, x } = await withRunningC();
+    await ipam.releaseAddress('m', `${x}/24`); // C stopped: X kept for C
+    const docker = fakeDocker([], { C: undefined }, 'C'); // docker rm C: the destroy event's sync
+    const sync = syncDockerIpam(docker.ctx, book, { metadata: { name: 'm' } } as never, 'net');
+    await docker.inspecting;
+    const d = await address(ipam); // docker run D meanwhile
+    expect(d).toBe(x);
+    docker.release(); // "no such container C"
+    await sync;
+    expect(book.assigned('m').map((a) => a.ip)).toContain(d); // D's entry is not dropped
+    expect(await address(ipam)).not.toBe(d);
+  });
+
+  it('an address released after Docker listed it live is not made live again from that list', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    book.setPool('m', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' });
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined });
+    // the sync looks at W's address first (the book's order); W's inspect blocks
+    const w = await address(ipam);
+    book.identify('m', w, 'W', 'w');
+    const x = await address(ipam);
+    book.identify('m', x, 'C', 'c');
+    book.learn('m', x, 'C', { restarts: false, pinned: false });
+    const docker = fakeDocker([{ container: 'C', name: 'c', ip: x }], { W: running('W'), C: running('C') }, 'W');
+    const sync = syncDockerIpam(docker.ctx, book, { metadata: { name: 'm' } } as never, 'net');
+    await docker.inspecting;
+    await ipam.releaseAddress('m', `${x}/24`); // C stops after Docker listed it on X
+    docker.release();
+    await sync;
+    expect(book.isKept('m', x)).toBe(true); // still kept for stopped C, its restart gets it back
+    expect(await address(ipam)).toBe(x);
+  });
+});
+
+describe('address book entry revisions', () => {
+  it('an entry read before any change of it, or before it went and came back, is no longer unchanged', async () => {
+    const { book, ipam, x } = await withRunningC();
+    const read = () => book.entry('m', x)!;
+    const steps: Array<[string, () => unknown]> = [
+      ['released (kept)', () => ipam.releaseAddress('m', `${x}/24`)],
+      ['lent', () => address(ipam)],
+      ['identified', () => book.identify('m', x, 'C', 'c')],
+      ['learnt', () => book.learn('m', x, 'C', { restarts: true, pinned: false })],
+      ['unlearnt', () => book.unlearn('C')],
+      ['dropped and handed out again', async () => { book.drop('m', x); expect(await address(ipam)).toBe(x); }],
+    ];
+    for (const [what, change] of steps) {
+      const before = read();
+      expect(book.unchanged('m', before), what).toBe(true);
+      await change();
+      expect(book.unchanged('m', before), what).toBe(false);
+    }
+    book.identify('m', x, 'D', 'd');
+    const after = read();
+    book.identify('m', x, 'D', 'd'); // says nothing new: the entry stays as read
+    expect(book.unchanged('m', after)).toBe(true);
+  });
+});
