@@ -9,6 +9,7 @@ import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { Agent, AGENT_VERSION } from '../pkg/agent/agent.js';
 import { createLogger } from '../pkg/log.js';
 import { name as nameSchema } from '../pkg/api/fields.js';
+import { JournalUnreadableError } from '../pkg/dockeripam/journal.js';
 
 const program = addMetricsFlag(addEtcdFlags(new Command('xnet-agent')
   .description('xnet node agent: routes, bridges, NICs and macvlan networks of one host')
@@ -49,10 +50,22 @@ try {
 checkMetricsAddr('xnet-agent', o.metricsAddr);
 const etcd = etcdFromFlags('xnet-agent', o);
 const store = createEtcdStore(etcd, o.prefix);
-const agent = new Agent({
-  node: o.node, store, etcd, prefix: o.prefix, netns: o.netns, dockerHost: o.dockerHost, dockerTls, resyncMs: o.resync * 1000, workerBudgetMs: o.workerBudget * 1000, log,
-  ...(o.ipamPlugin ? { ipamPlugin: o.ipamPlugin, pluginDir: o.pluginDir } : {}), ...(o.stateDir ? { stateDir: o.stateDir } : {}),
-});
+/** The agent; an IPAM journal that exists but cannot be read stops it here (exit 1), before it serves anything. */
+function makeAgent(): Agent {
+  try {
+    return new Agent({
+      node: o.node, store, etcd, prefix: o.prefix, netns: o.netns, dockerHost: o.dockerHost, dockerTls, resyncMs: o.resync * 1000, workerBudgetMs: o.workerBudget * 1000, log,
+      ...(o.ipamPlugin ? { ipamPlugin: o.ipamPlugin, pluginDir: o.pluginDir } : {}), ...(o.stateDir ? { stateDir: o.stateDir } : {}),
+    });
+  } catch (e) {
+    if (!(e instanceof JournalUnreadableError)) throw e;
+    log.error('agent failed to start', { error: e.message });
+    // winston writes asynchronously; the same line on stderr survives the exit
+    process.stderr.write(`xnet-agent: ${e.message}\n`);
+    process.exit(1);
+  }
+}
+const agent = makeAgent();
 
 const signals = stopOnSignals(log, 'stopping; the dataplane stays as it is', async () => {
   await agent.stop();

@@ -4,6 +4,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { IpamError } from '../errors.js';
 
 /**
  * What Docker says of the container (learnt by the agent while Docker answers): `restarts`,
@@ -48,12 +49,32 @@ export interface Journal {
   save(s: JournalState): void;
 }
 
+/**
+ * The journal exists but cannot be read (EISDIR, EACCES, EIO...). Unlike one that is absent
+ * (a new node) or unparsable (set aside as `.bad`: it will never read better), it may read
+ * fine once someone fixes it or the disk recovers, and it is the only record of the addresses
+ * kept for stopped containers: the plugin does not start on it, and never writes over it.
+ */
+export class JournalUnreadableError extends IpamError {
+  constructor(readonly path: string, cause: unknown) {
+    super('JournalUnreadable', `cannot read the IPAM journal ${path} (${(cause as Error).message}): the plugin does not start without it, `
+      + 'as it might hand out addresses it keeps for stopped containers; make it readable, or move it away to start with an empty journal '
+      + '(what running containers hold is then adopted from Docker)', { cause });
+  }
+}
+
 export class FileJournal implements Journal {
   constructor(readonly path: string, private readonly onBad?: (msg: string) => void) {}
 
+  /** Only a journal that does not exist is an empty one; one that cannot be read throws JournalUnreadableError. */
   load(): JournalState {
     let text: string;
-    try { text = readFileSync(this.path, 'utf8'); } catch { return { version: 1, nets: {} }; }
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, nets: {} };
+      throw new JournalUnreadableError(this.path, e);
+    }
     let raw: unknown;
     try { raw = JSON.parse(text); } catch (e) { raw = e; }
     const r = journalState.safeParse(raw);
@@ -70,17 +91,27 @@ export class FileJournal implements Journal {
   /**
    * Written whole to a temporary file, synced, renamed into place and the directory synced:
    * after a power loss the journal is the old book or the new one, never an empty file (a
-   * rename alone is atomic against a crash of the process, not of the machine).
+   * rename alone is atomic against a crash of the process, not of the machine). write(2) may
+   * take only part of the buffer: it is called again for the rest until every byte is written.
    */
   save(s: JournalState): void {
     const dir = dirname(this.path);
     mkdirSync(dir, { recursive: true });
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, 'w', 0o600);
-    try { writeSync(fd, JSON.stringify(s)); fsyncSync(fd); } finally { closeSync(fd); }
+    try { writeAll(fd, Buffer.from(JSON.stringify(s), 'utf8'), tmp); fsyncSync(fd); } finally { closeSync(fd); }
     renameSync(tmp, this.path);
     const d = openSync(dir, 'r');
     try { fsyncSync(d); } finally { closeSync(d); }
+  }
+}
+
+/** Writes buf whole, whatever each write(2) takes; one that takes nothing throws (never an endless loop). */
+function writeAll(fd: number, buf: Buffer, what: string): void {
+  for (let done = 0; done < buf.length;) {
+    const n = writeSync(fd, buf, done, buf.length - done);
+    if (!(n > 0)) throw new Error(`${what}: wrote ${done} of ${buf.length} bytes (write returned ${n})`);
+    done += n;
   }
 }
 

@@ -3,6 +3,9 @@
 // exist): a check that wrongly passed would start an agent, and it must never be on the root
 // namespace.
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -32,6 +35,25 @@ describe('xnet-agent flags', () => {
     const r = await agent(args);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(text);
+  });
+
+  // Its own plugin directory, Docker socket and an etcd nobody serves: were the journal read
+  // as empty, the agent would start there (and in its own namespace), not on this host's.
+  it('refuses to start, exit 1, on an IPAM journal it cannot read (a directory: EISDIR), and leaves it as it is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xnet-agent-journal-'));
+    try {
+      mkdirSync(join(dir, 'state', 'ipam-journal.json'), { recursive: true });
+      const r = await execa(process.execPath, ['dist/cmd/xnet-agent.js', '--node', 'host-1', '--netns', ns, '--endpoints', 'http://127.0.0.1:1',
+        '--docker-host', `unix://${join(dir, 'docker.sock')}`, '--plugin-dir', join(dir, 'plugins'), '--state-dir', join(dir, 'state')],
+      { reject: false, timeout: 20_000 });
+      expect(r.timedOut, 'the agent started instead of refusing').toBe(false);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/cannot read the IPAM journal .*ipam-journal\.json \(EISDIR/);
+      expect(readdirSync(join(dir, 'state'))).toEqual(['ipam-journal.json']);
+      expect(existsSync(join(dir, 'plugins', 'xnet.sock'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('requires --node', async () => {
