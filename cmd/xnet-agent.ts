@@ -39,8 +39,10 @@ if (o.netns && !existsSync(`/var/run/netns/${o.netns}`)) {
   usageExit('xnet-agent', `--netns ${o.netns}: no such network namespace (see \`ip netns list\`)`);
 }
 if (o.ipamPlugin && !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(o.ipamPlugin)) usageExit('xnet-agent', `--ipam-plugin ${o.ipamPlugin}: expected lower-case letters, digits, '.', '_' or '-'`);
-if (!(o.resync > 0)) usageExit('xnet-agent', "--resync: expected a positive number of seconds");
-if (!(o.workerBudget > 0)) usageExit('xnet-agent', "--worker-budget: expected a positive number of seconds");
+// Bounded above: Node runs a timer of more than 2^31-1 ms (24.8 days; 1e10 s, Infinity) after 1 ms.
+for (const [flag, v, max, text] of [['--resync', o.resync, 86_400, 'a day'], ['--worker-budget', o.workerBudget, 3600, 'an hour']] as const) {
+  if (!(v > 0 && v <= max)) usageExit('xnet-agent', `${flag}: expected a positive number of seconds, at most ${max} (${text})`);
+}
 try {
   dockerOptions(o.dockerHost, dockerTls);
 } catch (e) {

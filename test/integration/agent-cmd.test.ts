@@ -10,7 +10,9 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // the built program, as a user runs it (the test command builds dist/ first)
-const agent = (args: string[]) => execa(process.execPath, ['dist/cmd/xnet-agent.js', ...args], { reject: false });
+const agent = (args: string[]) => execa(process.execPath, ['dist/cmd/xnet-agent.js', ...args], { reject: false, timeout: 20_000 });
+/** Were a check to pass wrongly, the agent would start on nothing of this host's: no plugin, no etcd, no Docker. */
+const NOWHERE = ['--no-ipam-plugin', '--endpoints', 'http://127.0.0.1:1', '--docker-host', 'unix:///nonexistent/docker.sock'];
 
 describe('xnet-agent flags', () => {
   // Checks that come after the --netns check need a namespace that exists.
@@ -30,6 +32,12 @@ describe('xnet-agent flags', () => {
     [['--node', 'host-1', '--netns', ns, '--docker-host', 'tcp://127.0.0.1:2376', '--docker-tls-ca', '/nonexistent/ca.pem', '--docker-tls-cert', '/x', '--docker-tls-key', '/y'], '--docker-tls-ca /nonexistent/ca.pem: ENOENT'],
     [['--node', 'host-1', '--netns', ns, '--docker-tls-ca', '/x/ca.pem'], '--docker-tls-* apply to --docker-host tcp://host:port only'],
     [['--node', 'host-1', '--netns', ns, '--resync', 'often'], '--resync: expected a positive number of seconds'],
+    // Node would run such a timer after 1 ms: a resync loop, not a safety net
+    [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--resync', '1e10'], '--resync: expected a positive number of seconds, at most 86400 (a day)'],
+    [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--resync', 'Infinity'], '--resync: expected a positive number of seconds, at most 86400'],
+    [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--resync', '86401'], '--resync: expected a positive number of seconds, at most 86400'],
+    [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--worker-budget', 'Infinity'], '--worker-budget: expected a positive number of seconds, at most 3600 (an hour)'],
+    [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--worker-budget', '1e10'], '--worker-budget: expected a positive number of seconds, at most 3600'],
   ])('%j -> exit 2', async (args, text) => {
     expect(args).toContain('--netns');
     const r = await agent(args);
