@@ -65,7 +65,8 @@ export class AgentIpam {
   /** Serves Docker before anything needs etcd: the journal answers while etcd is unreachable. Returns its closer. */
   async serve(): Promise<() => unknown> {
     const socket = join(this.opts.pluginDir ?? '/run/docker/plugins', `${this.opts.plugin}.sock`);
-    const server = await servePlugin(socket, this.nodeIpam, (path, err) => this.ctx.log.info('IPAM request refused', { path, error: err.message }));
+    const server = await servePlugin(socket, this.nodeIpam, (path, err) => this.ctx.log.info('IPAM request refused', { path, error: err.message }),
+      (err) => this.ctx.log.error('IPAM plugin socket error; still serving', { socket, error: err.message }));
     this.ctx.log.info('serving Docker IPAM plugin', { socket });
     // Requests wait for it: what Docker's containers hold is recorded before any address goes out.
     void this.nodeIpam.adopt();

@@ -57,7 +57,7 @@ export async function serveMetrics(program: string, addr: string | undefined, la
   if (addr === undefined) return;
   initProcessMetrics(labels);
   try {
-    const s = await startMetricsServer(addr, ready);
+    const s = await startMetricsServer(addr, ready, (err) => log.error('metrics endpoint error; still serving', { error: err.message }));
     log.info('serving metrics', { url: `${s.url}/metrics` });
   } catch (e) {
     process.stderr.write(`${program}: --metrics-addr ${addr}: ${(e as Error).message}\n`);

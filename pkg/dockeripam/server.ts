@@ -63,7 +63,14 @@ async function answer(path: string, b: Record<string, unknown>, be: IpamBackend)
 
 export interface PluginServer { socket: string; close(): Promise<void> }
 
-export async function servePlugin(socket: string, be: IpamBackend, onError?: (path: string, err: Error) => void): Promise<PluginServer> {
+/**
+ * onError: a request refused; onServerError: an error of the listening server itself (EMFILE
+ * on accept, say), logged and survived (by default on stderr): with no listener it is thrown.
+ */
+export async function servePlugin(
+  socket: string, be: IpamBackend, onError?: (path: string, err: Error) => void,
+  onServerError: (err: Error) => void = (err) => { process.stderr.write(`IPAM plugin ${socket}: ${err.message}\n`); },
+): Promise<PluginServer> {
   mkdirSync(dirname(socket), { recursive: true });
   rmSync(socket, { force: true });
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -80,7 +87,11 @@ export async function servePlugin(socket: string, be: IpamBackend, onError?: (pa
   });
   // Never time an idle connection out: Docker reuses it whenever it likes (see the top).
   server.keepAliveTimeout = 0;
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(socket, () => resolve()); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socket, () => { server.off('error', reject); resolve(); });
+  });
+  server.on('error', onServerError);
   return {
     socket,
     close: () => new Promise<void>((resolve) => {

@@ -29,7 +29,12 @@ export function parseMetricsAddr(addr: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-export async function startMetricsServer(addr: string, ready: Readiness): Promise<MetricsServer> {
+/** Where an error of the listening server goes (by default stderr); it never ends the process. */
+export type ServerErrorLog = (err: Error) => void;
+
+const toStderr: ServerErrorLog = (err) => { process.stderr.write(`metrics endpoint: ${err.message}\n`); };
+
+export async function startMetricsServer(addr: string, ready: Readiness, onError: ServerErrorLog = toStderr): Promise<MetricsServer> {
   const { host, port } = parseMetricsAddr(addr);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -55,6 +60,8 @@ export async function startMetricsServer(addr: string, ready: Readiness): Promis
     server.once('error', reject);
     server.listen(port, host, () => { server.off('error', reject); resolve(); });
   });
+  // For good: an 'error' event with no listener is thrown, and the daemon would exit (EMFILE on accept).
+  server.on('error', onError);
   server.unref();
   const bound = server.address() as AddressInfo;
   const shown = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
