@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { dockerOptions } from '../pkg/docker/client.js';
-import { addEtcdFlags, addMetricsFlag, checkMetricsAddr, etcdFromFlags, exitOnUncaught, serveMetrics, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
+import { addEtcdFlags, addMetricsFlag, checkMetricsAddr, etcdFromFlags, exitOnUncaught, serveMetrics, startOrExit, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
 import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { Agent, AGENT_VERSION } from '../pkg/agent/agent.js';
 import { createLogger } from '../pkg/log.js';
@@ -69,7 +69,7 @@ function makeAgent(): Agent {
 }
 const agent = makeAgent();
 
-const signals = stopOnSignals(log, 'stopping; the dataplane stays as it is', async () => {
+const signals = stopOnSignals(log, 'xnet-agent', 'stopping; the dataplane stays as it is', async () => {
   await agent.stop();
   await store.close().catch(() => undefined);
   etcd.close();
@@ -79,14 +79,7 @@ let firstPassDone = false;
 await serveMetrics('xnet-agent', o.metricsAddr, { component: 'agent', node: o.node },
   () => (firstPassDone ? undefined : 'the first pass over every object has not finished'), log);
 
-try {
-  await agent.start();
-  await agent.firstPass;
+if (await startOrExit(signals, log, 'xnet-agent', async () => { await agent.start(); await agent.firstPass; })) {
   firstPassDone = true;
   log.info('first pass done; following events');
-} catch (e) {
-  if (!signals.stopping) {
-    log.error('agent failed to start', { error: (e as Error).message });
-    process.exit(1);
-  }
 }

@@ -3,7 +3,7 @@
 // HostSubnets, NIC addresses and MacvlanNet blocks; the others watch and hold what changes
 // (decoded when they start leading) and take over when the leader's lease expires.
 import { Command, Option } from 'commander';
-import { addEtcdFlags, addMetricsFlag, checkMetricsAddr, etcdFromFlags, exitOnUncaught, serveMetrics, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
+import { addEtcdFlags, addMetricsFlag, checkMetricsAddr, etcdFromFlags, exitOnUncaught, serveMetrics, startOrExit, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
 import { Controller, DEFAULT_WORKERS } from '../pkg/controller/controller.js';
 import { DEFAULT_LEADER_TTL_SECONDS } from '../pkg/runtime/leader.js';
 import { createLogger } from '../pkg/log.js';
@@ -37,17 +37,14 @@ let started = false;
 await serveMetrics('xnet-controller', o.metricsAddr, { component: 'controller' },
   () => (started ? undefined : 'loading the cache from etcd'), log);
 
-stopOnSignals(log, 'resigning and stopping', async () => {
+const signals = stopOnSignals(log, 'xnet-controller', 'resigning and stopping', async () => {
   await controller.stop();
   client.close();
 });
 
-try {
-  await controller.start();
+// a SIGTERM while it starts makes the start fail (its client closed): the stop's exit code stands
+if (await startOrExit(signals, log, 'xnet-controller', () => controller.start())) {
   started = true;
   // startupMs: from the process's start (loading its modules included) to a loaded cache
   log.info('started; campaigning for leadership', { id: controller.id, leaseTtlSeconds: o.leaseTtl, startupMs: Math.round(process.uptime() * 1000) });
-} catch (e) {
-  log.error('controller failed to start', { error: (e as Error).message });
-  process.exit(1);
 }

@@ -67,20 +67,52 @@ export async function serveMetrics(program: string, addr: string | undefined, la
 
 const STOP_GRACE_MS = 10_000;
 
-/** The first SIGTERM/SIGINT runs stop, then exits 0; a stop still running after 10 s exits 1
- * so that a supervisor's restart is not blocked by a hung etcd call. */
-export function stopOnSignals(log: Logger, what: string, stop: () => Promise<void>): { readonly stopping: boolean } {
+/** Logs on stderr too: winston writes asynchronously, and the process is about to exit. */
+function logBeforeExit(log: Logger, program: string, message: string, err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  log.error(message, { error: e.message });
+  process.stderr.write(`${program}: ${message}: ${e.message}\n`);
+}
+
+/**
+ * The first SIGTERM/SIGINT runs stop, then exits 0 when it worked and 1 when it threw (logged);
+ * a stop still running after 10 s exits 1 so that a supervisor's restart is not blocked by a
+ * hung etcd call.
+ */
+export function stopOnSignals(log: Logger, program: string, what: string, stop: () => Promise<void>): { readonly stopping: boolean } {
   const state = { stopping: false };
   const onSignal = async (sig: string) => {
     if (state.stopping) return;
     state.stopping = true;
     log.info(`${sig}: ${what}`);
     setTimeout(() => process.exit(1), STOP_GRACE_MS).unref();
-    try { await stop(); } finally { process.exit(0); }
+    try {
+      await stop();
+    } catch (e) {
+      logBeforeExit(log, program, 'stopping failed', e);
+      process.exit(1);
+    }
+    process.exit(0);
   };
   process.on('SIGTERM', () => void onSignal('SIGTERM'));
   process.on('SIGINT', () => void onSignal('SIGINT'));
   return state;
+}
+
+/**
+ * Runs a daemon's start-up; true once it is done. A failure is logged and exits 1, unless a
+ * signal is stopping the daemon: a start cut short by the stop (its clients closed under it)
+ * is no failure, and the stop decides the exit code (stopOnSignals).
+ */
+export async function startOrExit(signals: { readonly stopping: boolean }, log: Logger, program: string, start: () => Promise<void>): Promise<boolean> {
+  try {
+    await start();
+    return true;
+  } catch (e) {
+    if (signals.stopping) return false;
+    logBeforeExit(log, program, `${program} failed to start`, e);
+    process.exit(1);
+  }
 }
 
 /** Exit code of a daemon that stopped on an error nothing else caught (EX_SOFTWARE). */

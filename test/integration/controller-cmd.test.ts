@@ -1,6 +1,7 @@
 // The xnet-controller command refuses bad flags before touching etcd, with exit code 2 and a
 // message that says what to fix (the etcd flags are the agent's and xctl's).
 import { execa } from 'execa';
+import { createServer, type Server, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 
 // the built program, as a user runs it (the test command builds dist/ first)
@@ -20,5 +21,30 @@ describe('xnet-controller flags', () => {
     const r = await controller(args);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(text);
+  });
+});
+
+describe('xnet-controller stopped while it starts', () => {
+  // etcd that accepts connections and never answers (nothing of this host's is touched): the
+  // controller is still loading its cache when SIGTERM comes, and the stop closes its client
+  // under the start. That is a stop like any other: exit 0, no 'failed to start'.
+  it('exits 0 on SIGTERM before its cache is loaded', async () => {
+    const held: Socket[] = [];
+    const silent: Server = createServer((s) => { held.push(s); s.on('error', () => undefined); });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { port } = silent.address() as { port: number };
+      const p = execa(process.execPath, ['dist/cmd/xnet-controller.js', '--endpoints', `http://127.0.0.1:${port}`], { reject: false, timeout: 40_000 });
+      // it has connected to etcd: its signal handlers are in place, its start is under way
+      await new Promise<void>((r) => { const t = setInterval(() => { if (held.length) { clearInterval(t); r(); } }, 50); });
+      await new Promise((r) => setTimeout(r, 500));
+      p.kill('SIGTERM');
+      const r = await p;
+      expect(r.stderr).not.toContain('failed to start');
+      expect(r.exitCode).toBe(0);
+    } finally {
+      for (const s of held) s.destroy();
+      silent.close();
+    }
   });
 });

@@ -75,3 +75,65 @@ describe('uncaught errors in a daemon', () => {
     expect(r.stderr).toContain('nobody awaited me');
   });
 });
+
+// A daemon stops on SIGTERM with exit 0 only when its stop worked; a SIGTERM that arrives while
+// it is still starting (its start then fails, cut short by the stop) is a stop like any other.
+describe('exit codes of a daemon stopped by a signal', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xnet-stop-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const daemon = resolve('pkg/cli/daemon.ts');
+  const log = resolve('pkg/log.ts');
+  /** Runs body as a daemon's main module; once it prints 'ready', sends SIGTERM (unless told not to). */
+  const stopped = async (body: string, signal = true) => {
+    const f = join(dir, `s${Math.random().toString(36).slice(2)}.ts`);
+    writeFileSync(f, [
+      `import { startOrExit, stopOnSignals } from ${JSON.stringify(daemon)};`,
+      `import { createLogger } from ${JSON.stringify(log)};`,
+      'const log = createLogger(\'test\');',
+      // vite-node's own server closes and exits on SIGTERM; a daemon has no such listener
+      'process.removeAllListeners(\'SIGTERM\');',
+      body,
+      'setTimeout(() => { console.log("still running"); }, 20000);',
+    ].join('\n'));
+    const p = execa('node_modules/.bin/vite-node', [f], { reject: false, timeout: 40_000 });
+    if (signal) {
+      // (a script that dies first is not waited for)
+      const ready = await Promise.race([
+        new Promise<boolean>((r) => p.stdout!.on('data', (d) => { if (String(d).includes('ready')) r(true); })), p.then(() => false)]);
+      if (ready) p.kill('SIGTERM');
+    }
+    return p;
+  };
+
+  it('exits 0 when stop worked', async () => {
+    const r = await stopped('stopOnSignals(log, "xnet-test", "stopping", async () => undefined); console.log("ready");');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).not.toContain('still running');
+  });
+
+  it('exits 1, logging why, when stop threw', async () => {
+    const r = await stopped('stopOnSignals(log, "xnet-test", "stopping", async () => { throw new Error("etcd would not close"); }); console.log("ready");');
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).not.toContain('still running');
+    expect(r.stderr).toContain('etcd would not close');
+  });
+
+  it('exits 0 when the signal came during start-up and cut the start short', async () => {
+    const r = await stopped([
+      'let cut!: (e: Error) => void;',
+      // stop makes the start fail at once, then takes a while of its own (closing clients)
+      'const signals = stopOnSignals(log, "xnet-test", "stopping", async () => { cut(new Error("client closed")); await new Promise((r) => setTimeout(r, 500)); });',
+      'await startOrExit(signals, log, "xnet-test", () => new Promise<void>((_, reject) => { cut = reject; console.log("ready"); }));',
+    ].join('\n'));
+    expect(r.stderr).not.toContain('failed to start');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('exits 1 when start failed and no signal was stopping it', async () => {
+    const r = await stopped('await startOrExit(stopOnSignals(log, "xnet-test", "stopping", async () => undefined), log, "xnet-test", async () => { throw new Error("no etcd"); });', false);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).not.toContain('still running');
+    expect(r.stderr).toContain('xnet-test failed to start');
+    expect(r.stderr).toContain('no etcd');
+  });
+});
