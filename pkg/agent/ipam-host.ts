@@ -8,7 +8,7 @@ import { MVN_OPTION, NodeIpam } from '../dockeripam/node-ipam.js';
 import type { SeenEndpoint } from '../dockeripam/adopt.js';
 import type { DockerClient } from '../docker/client.js';
 import { servePlugin } from '../dockeripam/server.js';
-import { arpProbe } from '../dockeripam/arp.js';
+import { arpProber } from '../dockeripam/arp.js';
 import type { AgentContext } from './context.js';
 import { macvlanParent } from './desired.js';
 import { mvnKey } from './events.js';
@@ -39,6 +39,7 @@ export class AgentIpam {
     const journal = new FileJournal(join(opts.stateDir ?? `/var/lib/xnet/${ctx.node}`, 'ipam-journal.json'), (msg) => ctx.log.warn(msg));
     const book = new AddressBook(journal, (mvn) => { opts.enqueue(`${IPAM_KEY}${mvn}`); void this.nodeIpam?.warm(mvn); });
     ctx.ipam = { plugin: opts.plugin, book };
+    const arpProbe = arpProber(ctx.log);
     this.nodeIpam = new NodeIpam({
       book, log: ctx.log,
       otherHolder: (mvn, ip) => otherHolder(ctx, mvn, ip),

@@ -3,21 +3,44 @@
 // gratuitous ARP tells the segment where it lives now. Both use `arping` from iputils
 // (Debian iputils-arping) inside the managed host's (or the container's) network namespace.
 import { execa } from 'execa';
+import type { Logger } from '../log.js';
+import { arpProbes } from '../metrics/metrics.js';
 import { inNetns, type NetTarget } from '../netlink/target.js';
 
 export type ProbeResult = 'free' | 'answered' | 'unavailable';
 
-/** arping -D: exit 0 when nobody answered, 1 when someone did. */
-export async function arpProbe(target: NetTarget, dev: string, ip: string, timeoutMs = 4000): Promise<ProbeResult> {
+/**
+ * arping -D: exit 0 when nobody answered, 1 when someone did. Anything else (no arping, no
+ * packet socket: `RestrictAddressFamilies` without AF_PACKET, which nsenter's children inherit;
+ * no such device) is 'unavailable', and onUnavailable hears why. Every probe is counted by result.
+ */
+export async function arpProbe(target: NetTarget, dev: string, ip: string,
+  opts: { timeoutMs?: number; onUnavailable?: (why: string) => void } = {}): Promise<ProbeResult> {
   const [cmd, args] = inNetns(target, 'arping', ['-D', '-q', '-c', '2', '-w', '2', '-I', dev, ip]);
-  try {
-    const r = await execa(cmd, args, { reject: false, timeout: timeoutMs });
-    if (r.exitCode === 0) return 'free';
-    if (r.exitCode === 1 && !r.stderr.trim()) return 'answered';
-    return 'unavailable';
-  } catch {
-    return 'unavailable';
-  }
+  // reject: false resolves every outcome (a failed spawn too: no exitCode); the catch is for the unforeseen
+  const r = await execa(cmd, args, { reject: false, timeout: opts.timeoutMs ?? 4000 })
+    .catch((e: Error) => ({ exitCode: undefined, stderr: '', shortMessage: e.message }));
+  const result: ProbeResult = r.exitCode === 0 ? 'free' : r.exitCode === 1 && !r.stderr.trim() ? 'answered' : 'unavailable';
+  arpProbes.inc({ result });
+  if (result === 'unavailable') opts.onUnavailable?.(r.stderr.trim() || r.shortMessage || `exit ${r.exitCode}`);
+  return result;
+}
+
+/**
+ * The agent's probe: arpProbe, and the first probe that cannot look is logged (once: every
+ * later one is only counted, xnet_arp_probes_total{result="unavailable"}). Such an address is
+ * not held back: it goes to its container without a look at the segment.
+ */
+export function arpProber(log: Logger): (target: NetTarget, dev: string, ip: string) => Promise<ProbeResult> {
+  let warned = false;
+  return (target, dev, ip) => arpProbe(target, dev, ip, {
+    onUnavailable: (why) => {
+      if (warned) return;
+      warned = true;
+      log.warn('ARP probe unavailable: addresses go to containers without a look at the segment (needs arping from iputils-arping, '
+        + 'and AF_PACKET sockets: RestrictAddressFamilies in the unit); logged once, counted in xnet_arp_probes_total', { dev, ip, why });
+    },
+  });
 }
 
 /** Unsolicited ARP (-U) from the interface that now holds ip. Best effort. */

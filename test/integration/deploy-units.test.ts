@@ -40,3 +40,16 @@ describe.skipIf(!!missing)(`systemd units${missing ? ` (skipped: ${missing})` : 
     expect(readFileSync('deploy/xnet.default', 'utf8')).not.toMatch(/\.pem|KEY/);
   });
 });
+
+const unitText = (u: string) => readFileSync(u, 'utf8');
+/** Every value of key in a unit's text, in order (a key may be given more than once). */
+const values = (text: string, key: string) => [...text.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => m[1].trim());
+
+// What each unit says, read as text: runs with or without systemd-analyze.
+describe('what the agent unit allows', () => {
+  it('lets arping open its packet socket (AF_PACKET), which the IPAM plugin\'s ARP probes need, also under nsenter', () => {
+    const families = values(unitText(UNITS[0]), 'RestrictAddressFamilies').join(' ').split(/\s+/);
+    expect(families).toEqual(expect.arrayContaining(['AF_UNIX', 'AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_PACKET']));
+    expect(readFileSync('deploy/README.md', 'utf8')).toMatch(/iputils-arping/);
+  });
+});

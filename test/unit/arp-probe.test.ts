@@ -1,0 +1,67 @@
+// The IPAM plugin's ARP probe when it cannot look: arping missing, or refused its packet socket
+// (a unit without AF_PACKET in RestrictAddressFamilies). Such a probe counts as 'unavailable'
+// and the address goes out unprobed: the agent says so once, and counts every probe by result.
+// `arping` here is a script on PATH, run in this namespace (target SELF): nothing is sent.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { arpProbe, arpProber } from '../../pkg/dockeripam/arp.js';
+import { arpProbes } from '../../pkg/metrics/metrics.js';
+import { SELF } from '../../pkg/netlink/target.js';
+import type { Logger } from '../../pkg/log.js';
+
+let dir: string;
+const PATH = process.env.PATH;
+beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'xnet-arping-')); process.env.PATH = `${dir}:${PATH}`; });
+afterEach(() => { process.env.PATH = PATH; rmSync(dir, { recursive: true, force: true }); });
+
+/** An `arping` that prints err on stderr and exits with code. */
+function fakeArping(code: number, err = ''): void {
+  writeFileSync(join(dir, 'arping'), `#!/bin/sh\n${err ? `echo '${err}' >&2\n` : ''}exit ${code}\n`);
+  chmodSync(join(dir, 'arping'), 0o755);
+}
+
+async function counted(result: string): Promise<number> {
+  return (await arpProbes.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
+}
+
+function recordingLog(): { log: Logger; warnings: Array<[string, unknown]> } {
+  const warnings: Array<[string, unknown]> = [];
+  const log = { warn: (msg: string, meta?: unknown) => { warnings.push([msg, meta]); } } as unknown as Logger;
+  return { log, warnings };
+}
+
+describe('ARP probe', () => {
+  it('reads arping -D: 0 is free, 1 without an error is answered; each counted by result', async () => {
+    const [free, answered] = [await counted('free'), await counted('answered')];
+    fakeArping(0);
+    expect(await arpProbe(SELF, 'eth9', '10.9.0.5')).toBe('free');
+    fakeArping(1);
+    let why = '';
+    expect(await arpProbe(SELF, 'eth9', '10.9.0.5', { onUnavailable: (w) => { why = w; } }), why).toBe('answered');
+    expect(await counted('free')).toBe(free + 1);
+    expect(await counted('answered')).toBe(answered + 1);
+  });
+
+  it('a probe refused its socket is unavailable: warned once, with why, and every one counted', async () => {
+    fakeArping(2, 'arping: socket: Address family not supported by protocol');
+    const before = await counted('unavailable');
+    const { log, warnings } = recordingLog();
+    const probe = arpProber(log);
+    expect(await probe(SELF, 'eth9', '10.9.0.5')).toBe('unavailable');
+    expect(await probe(SELF, 'eth9', '10.9.0.6')).toBe('unavailable');
+    expect(await counted('unavailable')).toBe(before + 2);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0][0]).toMatch(/ARP probe unavailable.*without/);
+    expect(warnings[0][1]).toMatchObject({ dev: 'eth9', ip: '10.9.0.5', why: expect.stringContaining('Address family not supported') });
+  });
+
+  it('no arping at all is unavailable too, and says so', async () => {
+    process.env.PATH = dir; // holds no arping
+    const { log, warnings } = recordingLog();
+    expect(await arpProber(log)(SELF, 'eth9', '10.9.0.5')).toBe('unavailable');
+    expect(warnings).toHaveLength(1);
+    expect((warnings[0][1] as { why: string }).why).toMatch(/ENOENT/);
+  });
+});
