@@ -2,7 +2,7 @@
 // running systemd (it runs in containers too). It comes with Debian's `systemd` package, which
 // scripts/setup.sh does not install (in a container it would bring an init system that never
 // runs); where it is absent the test skips and says what it measured.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -30,6 +30,16 @@ describe.skipIf(!!missing)(`systemd units${missing ? ` (skipped: ${missing})` : 
     expect(r.stderr).toMatch(/xnet-agent\.service:\d+: Unknown key .LoadCredentail./);
   });
 
+  // verify starts each unit in a transaction with what it pulls in, Docker's own units where
+  // installed (Debian's docker.io: After=network-online.target docker.socket containerd.service):
+  // the empty output above then also says the agent's order against docker.service has no cycle.
+  it.skipIf(!existsSync('/lib/systemd/system/docker.service'))('verify does report an ordering cycle with docker.service (the check above can fail)', async () => {
+    const bad = join(dir, 'xnet-agent.service');
+    writeFileSync(bad, readFileSync(UNITS[0], 'utf8').replace(/^Before=docker\.service$/m, 'Before=docker.service\nAfter=docker.service'));
+    const r = await verify([bad]);
+    expect(r.stderr).toMatch(/Found ordering cycle/);
+  });
+
   it('keys reach the programs only as credential files, never through argv or the environment', () => {
     for (const u of UNITS) {
       const text = readFileSync(u, 'utf8');
@@ -47,6 +57,20 @@ const values = (text: string, key: string) => [...text.matchAll(new RegExp(`^${k
 
 // What each unit says, read as text: runs with or without systemd-analyze.
 describe('what the agent unit allows', () => {
+  // Docker's plugin docs: a plugin starts before Docker and stops after it. Ordered after
+  // docker.service (and Requires= it), the plugin's socket was missing while a booting or
+  // restarted dockerd restarted its containers, and a `systemctl restart docker` restarted
+  // the agent too.
+  it('starts before docker.service and stops after it, wanting it without requiring it', () => {
+    const text = unitText(UNITS[0]);
+    const list = (key: string) => values(text, key).join(' ').split(/\s+/).filter(Boolean);
+    expect(list('Before')).toContain('docker.service');
+    expect(list('Wants')).toContain('docker.service');
+    for (const key of ['After', 'Requires', 'Requisite', 'BindsTo', 'PartOf']) expect(list(key), key).not.toContain('docker.service');
+    expect(list('After')).toContain('network-online.target');
+    expect(readFileSync('deploy/README.md', 'utf8')).toMatch(/Before=docker\.service/);
+  });
+
   it('lets arping open its packet socket (AF_PACKET), which the IPAM plugin\'s ARP probes need, also under nsenter', () => {
     const families = values(unitText(UNITS[0]), 'RestrictAddressFamilies').join(' ').split(/\s+/);
     expect(families).toEqual(expect.arrayContaining(['AF_UNIX', 'AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_PACKET']));

@@ -9,6 +9,7 @@ import { decodeReport } from '../../pkg/dockeripam/report.js';
 import { auditIpam } from '../../pkg/ipam/check.js';
 import { listPrefix } from '../../pkg/runtime/kv.js';
 import { Keys } from '../../pkg/store/keys.js';
+import { clearDeadContainerd, startDockerd, stopDockerd } from '../../pkg/lab/index.js';
 import { docker, eventually, runContainer, useMacvlanIpamLab } from './agent-harness.js';
 
 const env = useMacvlanIpamLab(1, 'kept', { subnet: '192.168.211.0/24', gateway: '192.168.211.1', ipRange: '192.168.211.128/25' });
@@ -54,4 +55,32 @@ describe('xnet IPAM plugin after its journal is lost', () => {
     });
     expect([...a.leaks, ...a.duplicates, ...a.unclaimed]).toEqual([]);
   }, 300_000);
+
+  // deploy/systemd/xnet-agent.service: Before=docker.service, so at boot the agent starts while
+  // Docker is not running yet, and at shutdown Docker stops first. The agent serves the plugin
+  // without Docker's API; dockerd, starting next, restarts its restart-always containers, which
+  // ask the plugin for addresses before dockerd's API answers.
+  it('boot order: the agent starts with Docker down, then dockerd restarts its containers on their addresses', async () => {
+    const h = env.lab.hosts[0];
+    const journal = () => JSON.parse(readFileSync(join(h.dir, 'ipam-journal.json'), 'utf8')) as { nets: Record<string, { assigned: Record<string, { restarts?: boolean }> }> };
+    const ipOf = (n: string) => docker(h, ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', n]);
+    const names = ['boot0', 'boot1'];
+    for (const n of names) await runContainer(h, n, ['--net', 'kept', '--restart', 'always']);
+    const before = await Promise.all(names.map(ipOf));
+    await eventually(async () => before.every((ip) => journal().nets.kept?.assigned[ip]?.restarts === true) || undefined,
+      'the agent learnt their restart policy', 30_000);
+    // shutdown in the units' order: Docker, then the agent
+    await stopDockerd(h);
+    await clearDeadContainerd(h);
+    await env.lab.stopAgent(h);
+    // boot: the agent first, with no dockerd at all
+    await env.lab.startAgent(h);
+    await startDockerd(h, { timeoutMs: 240_000 });
+    const after = await eventually(async () => {
+      const ips = await Promise.all(names.map((n) => ipOf(n).catch(() => '')));
+      return ips.every((ip, i) => ip === before[i]) ? ips : undefined;
+    }, 'the restart-always containers back on their own addresses', 120_000);
+    expect(after).toEqual(before);
+    for (const n of names) expect(await docker(h, ['inspect', '-f', '{{.State.Running}}', n])).toBe('true');
+  }, 600_000);
 });
