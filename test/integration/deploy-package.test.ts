@@ -1,6 +1,7 @@
 // What `npm install -g <this package>` puts on a machine holds what deploy/README.md has the
 // operator use from it: the systemd units, xnet.default, and the README the units' own
-// Documentation= line points at (/usr/lib/node_modules/xnet/deploy/README.md).
+// Documentation= line points at (deploy/README.md under npm's global root, /usr/lib/node_modules
+// or /usr/local/lib/node_modules: both are named).
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -19,9 +20,12 @@ describe('the npm package', () => {
     const files = await packedFiles();
     expect(files).toEqual(expect.arrayContaining([...UNITS, 'deploy/xnet.default', 'deploy/README.md']));
     for (const u of UNITS) {
-      const doc = /^Documentation=file:\/usr\/lib\/node_modules\/xnet\/(\S+)$/m.exec(readFileSync(u, 'utf8'));
-      expect(doc, `${u} has a Documentation= line inside the installed package`).not.toBeNull();
-      expect(files).toContain(doc![1]);
+      const docs = (/^Documentation=(.*)$/m.exec(readFileSync(u, 'utf8'))?.[1] ?? '').split(/\s+/).filter(Boolean);
+      // npm's global root: /usr/lib/node_modules with NodeSource's nodejs (its own npm, prefix
+      // /usr), /usr/local/lib/node_modules with Debian's npm package (prefix /usr/local)
+      expect(docs, `${u} names the README under both global roots`).toEqual([
+        'file:/usr/lib/node_modules/xnet/deploy/README.md', 'file:/usr/local/lib/node_modules/xnet/deploy/README.md']);
+      for (const d of docs) expect(files).toContain(d.replace(/^file:\/usr\/(local\/)?lib\/node_modules\/xnet\//, ''));
     }
   });
 });

@@ -77,3 +77,23 @@ describe('what the agent unit allows', () => {
     expect(readFileSync('deploy/README.md', 'utf8')).toMatch(/iputils-arping/);
   });
 });
+
+// %H is the full host name: h1.example.com, or one with capitals, fails xnet-agent's --node
+// check (a DNS-1123 label) and the agent never starts. The unit's node name is XNET_NODE: the
+// short host name (%l) unless /etc/default/xnet sets it; its certificate files do not depend on it.
+describe('the agent unit\'s node name', () => {
+  const text = unitText(UNITS[0]);
+  it('is XNET_NODE, defaulting to the short host name, which /etc/default/xnet overrides', () => {
+    expect(text).not.toMatch(/%H/);
+    expect(values(text, 'ExecStart')[0]).toMatch(/ xnet-agent --node \$\{XNET_NODE\} /);
+    expect(values(text, 'Environment')).toContain('XNET_NODE=%l');
+    // systemd: variables from EnvironmentFile= override Environment=
+    expect(values(text, 'EnvironmentFile')).toEqual(['/etc/default/xnet']);
+    expect(readFileSync('deploy/xnet.default', 'utf8')).toMatch(/^#\s*XNET_NODE=/m);
+    expect(readFileSync('deploy/README.md', 'utf8')).toMatch(/XNET_NODE/);
+  });
+
+  it('loads the node\'s certificate and key from names that do not depend on it', () => {
+    expect(values(text, 'LoadCredential')).toEqual(['etcd-ca:/etc/xnet/ca.pem', 'etcd-cert:/etc/xnet/node.pem', 'etcd-key:/etc/xnet/node-key.pem']);
+  });
+});
