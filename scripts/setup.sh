@@ -44,6 +44,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$made_policy" = 1 ] && rm -f "$policy" && made_policy=0
 fi
 
+# xnet needs Node.js 20 or later (package.json engines); Debian 12's own nodejs is 18
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$major" -lt 20 ]; then
+  echo "xnet setup: Node.js $(node -v) is too old; xnet needs Node.js 20 or later." >&2
+  echo "  Install it from NodeSource (deploy/README.md, section 3, Programs), then run this again." >&2
+  exit 2
+fi
+
 # npm ci when node_modules is missing or older than the lock file
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
