@@ -1,45 +1,12 @@
 // xctl apply and diff against a real etcd, in-process through runXctl (the code the program
 // runs): what counts as a change, and what a carried metadata.resourceVersion means.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
-import { runXctl } from '../../pkg/cli/program.js';
+import { xctlInProcess } from '../harness/xctl-in-process.js';
 
-let etcd: TestEtcd;
-let store: EtcdStore;
-let dir: string;
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-  store = createEtcdStore(etcd.client());
-  dir = mkdtempSync(join(tmpdir(), 'xctl-converge-'));
-});
-afterAll(async () => {
-  await etcd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-interface Run { code: number; out: string; err: string }
-async function xctl(args: string[], stdin = ''): Promise<Run> {
-  const r = { code: -1, out: '', err: '' };
-  r.code = await runXctl(args, {
-    out: (t) => { r.out += t; },
-    err: (t) => { r.err += t; },
-    stdin: async () => stdin,
-    env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') },
-  });
-  return r;
-}
-
-function file(name: string, text: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-}
+const lab = xctlInProcess('xctl-converge');
+const xctl = (args: string[], stdin = '') => lab.xctl(args, { stdin });
+const file = (name: string, text: string) => lab.file(name, text);
 
 const lineOf = (text: string, start: string) => text.split('\n').findIndex((l) => l.trim().startsWith(start)) + 1;
 const V = 'apiVersion: xnet.io/v1alpha1';
@@ -53,19 +20,19 @@ describe('xctl apply of a manifest carrying metadata.resourceVersion', () => {
     const edited = file('rerun.yaml', old.replace('masquerade: true', 'masquerade: false'));
     const first = await xctl(['apply', '-f', edited]);
     expect(first).toMatchObject({ code: 0, out: 'clusternetwork/rerun configured\n' });
-    const after = (await store.get('ClusterNetwork', 'rerun'))!;
-    const rev = await store.revision();
+    const after = (await lab.store.get('ClusterNetwork', 'rerun'))!;
+    const rev = await lab.store.revision();
     // the same apply again (as after one that stopped midway): nothing to write, so nothing stale
     const again = await xctl(['apply', '-f', edited]);
     expect(again).toMatchObject({ code: 0, out: 'clusternetwork/rerun unchanged\n', err: '' });
-    expect(await store.revision()).toBe(rev);
-    expect((await store.get('ClusterNetwork', 'rerun'))!.metadata.resourceVersion).toBe(after.metadata.resourceVersion);
+    expect(await lab.store.revision()).toBe(rev);
+    expect((await lab.store.get('ClusterNetwork', 'rerun'))!.metadata.resourceVersion).toBe(after.metadata.resourceVersion);
     expect((await xctl(['diff', '-f', edited])).code).toBe(0);
     // the same resourceVersion with a change it would overwrite: the lost update is refused
     const changed = await xctl(['apply', '-f', '-'], old.replace('masquerade: true', 'masquerade: false').replace('bridgePrefix: br', 'bridgePrefix: bx'));
     expect(changed.code).toBe(3);
     expect(changed.err).toContain('metadata.resourceVersion: the object has been modified since resourceVersion');
-    expect((await store.get('ClusterNetwork', 'rerun'))!.spec).toMatchObject({ bridgePrefix: 'br', masquerade: false });
+    expect((await lab.store.get('ClusterNetwork', 'rerun'))!.spec).toMatchObject({ bridgePrefix: 'br', masquerade: false });
   });
 
   it('does not re-create a deleted object: exit 3 at the resourceVersion line, nothing written', async () => {
@@ -75,13 +42,13 @@ describe('xctl apply of a manifest carrying metadata.resourceVersion', () => {
     const f = file('gone.yaml', saved);
     expect((await xctl(['delete', 'cn', 'gone'])).code).toBe(0);
     expect((await xctl(['get', 'cn', 'gone'])).code).toBe(4);
-    const rev = await store.revision();
+    const rev = await lab.store.revision();
     const r = await xctl(['apply', '-f', f]);
     expect(r.code).toBe(3);
     expect(r.out).toBe('');
     expect(r.err).toBe(`error: conflict: ${f}:${lineOf(saved, 'resourceVersion:')}: document 1 (clusternetwork/gone): metadata.resourceVersion: ` +
       `the object no longer exists (deleted since resourceVersion ${rv}); remove metadata.resourceVersion to create it again\nnothing was written\n`);
-    expect(await store.revision()).toBe(rev);
+    expect(await lab.store.revision()).toBe(rev);
     expect((await xctl(['get', 'cn', 'gone'])).code).toBe(4);
     const diff = await xctl(['diff', '-f', f]);
     expect(diff.code).toBe(3);
@@ -101,14 +68,14 @@ describe('the order of a map\'s keys', () => {
 
   it('is no change: apply says unchanged and writes nothing, diff exits 0', async () => {
     expect((await xctl(['apply', '-f', '-'], keyed('ba'))).out).toBe('clusternetwork/keys created\n');
-    const before = (await store.get('ClusterNetwork', 'keys'))!;
-    const rev = await store.revision();
+    const before = (await lab.store.get('ClusterNetwork', 'keys'))!;
+    const rev = await lab.store.revision();
     const diff = await xctl(['diff', '-f', '-'], keyed('ab'));
     expect(diff).toMatchObject({ code: 0, out: '' });
     const r = await xctl(['apply', '-f', '-'], keyed('ab'));
     expect(r).toMatchObject({ code: 0, out: 'clusternetwork/keys unchanged\n' });
-    const after = (await store.get('ClusterNetwork', 'keys'))!;
-    expect(await store.revision()).toBe(rev);
+    const after = (await lab.store.get('ClusterNetwork', 'keys'))!;
+    expect(await lab.store.revision()).toBe(rev);
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
     expect(after.metadata.generation).toBe(1);
   });
@@ -120,6 +87,6 @@ describe('the order of a map\'s keys', () => {
     expect(diff.out).toMatch(/-\s+b: "2"\n\+\s+b: "3"\n/);
     const r = await xctl(['apply', '-f', '-'], changed);
     expect(r).toMatchObject({ code: 0, out: 'clusternetwork/keys configured\n' });
-    expect((await store.get('ClusterNetwork', 'keys'))!.metadata.generation).toBe(2);
+    expect((await lab.store.get('ClusterNetwork', 'keys'))!.metadata.generation).toBe(2);
   });
 });

@@ -1,48 +1,16 @@
 // xctl against a real etcd, run in-process through runXctl (the same code the program runs).
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
-import { runXctl } from '../../pkg/cli/program.js';
 import { freePort } from '../../pkg/etcd/server.js';
+import { xctlInProcess, type XctlRun } from '../harness/xctl-in-process.js';
 
-let etcd: TestEtcd;
-let store: EtcdStore;
-let dir: string;
+const lab = xctlInProcess('xctl-it');
+const xctl = (args: string[], opts?: Parameters<typeof lab.xctl>[1]): Promise<XctlRun> => lab.xctl(args, opts);
+const file = (name: string, text: string) => lab.file(name, text);
 
-beforeAll(async () => {
-  etcd = await startEtcd();
-  store = createEtcdStore(etcd.client());
-  dir = mkdtempSync(join(tmpdir(), 'xctl-it-'));
-});
-afterAll(async () => {
-  await etcd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-interface Run { code: number; out: string; err: string }
-async function xctl(args: string[], opts: { stdin?: string; signal?: AbortSignal; endpoints?: string; onOut?: (all: string) => void } = {}): Promise<Run> {
-  const r = { code: -1, out: '', err: '' };
-  r.code = await runXctl(args, {
-    out: (t) => { r.out += t; opts.onOut?.(r.out); },
-    err: (t) => { r.err += t; },
-    stdin: async () => opts.stdin ?? '',
-    env: { XCTL_ENDPOINTS: opts.endpoints ?? etcd.endpoints.join(',') },
-    signal: opts.signal,
-  });
-  return r;
-}
-
-function file(name: string, text: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-}
-
-const revision = () => store.revision();
+const revision = () => lab.store.revision();
 const V = 'apiVersion: xnet.io/v1alpha1';
 const cnDoc = (name: string, cidr: string, extra = '') => `${V}\nkind: ClusterNetwork\nmetadata:\n  name: ${name}\n${extra}spec:\n  cidr: ${cidr}\n  hostPrefix: 24\n`;
 const nodeDoc = (name: string, labels = '{}') => `${V}\nkind: Node\nmetadata:\n  name: ${name}\n  labels: ${labels}\nspec: {}\n`;
@@ -78,7 +46,7 @@ describe('xctl apply', () => {
   });
 
   it('names the file of a directory it cannot read, and skips subdirectories as kubectl does without -R', async () => {
-    const d = join(dir, 'with-bad-link');
+    const d = join(lab.dir, 'with-bad-link');
     mkdirSync(join(d, 'sub.yaml'), { recursive: true });
     writeFileSync(join(d, 'a.yaml'), cnDoc('dir-ok', '10.91.0.0/16'));
     symlinkSync(join(d, 'gone.yaml'), join(d, 'broken.yaml'));
@@ -95,7 +63,7 @@ describe('xctl apply', () => {
   it('refuses a manifest that is not UTF-8, naming where, instead of storing it changed', async () => {
     // a Latin-1 "é" in an annotation on line 6; Node's utf8 decoding made it U+FFFD and stored that
     const latin1 = Buffer.concat([Buffer.from(`${V}\nkind: Node\nmetadata:\n  name: latin1-node\n  annotations:\n    note: "caf`), Buffer.from([0xe9]), Buffer.from('"\nspec: {}\n')]);
-    const p = join(dir, 'latin1.yaml');
+    const p = join(lab.dir, 'latin1.yaml');
     writeFileSync(p, latin1);
     const rev = await revision();
     const r = await xctl(['apply', '-f', p]);
@@ -186,9 +154,9 @@ describe('xctl apply', () => {
 
   it('the store holds hostPrefix set once for writers that skip xctl\'s checks too', async () => {
     await xctl(['apply', '-f', '-'], { stdin: cnDoc('once-store', '10.99.0.0/16') });
-    const stored = (await store.get('ClusterNetwork', 'once-store'))!;
+    const stored = (await lab.store.get('ClusterNetwork', 'once-store'))!;
     const rev = await revision();
-    await expect(store.applyAll([{ ...stored, spec: { ...stored.spec, hostPrefix: 26 } }])).rejects.toThrow(/ClusterNetwork "once-store": spec\.hostPrefix: is set once/);
+    await expect(lab.store.applyAll([{ ...stored, spec: { ...stored.spec, hostPrefix: 26 } }])).rejects.toThrow(/ClusterNetwork "once-store": spec\.hostPrefix: is set once/);
     expect(await revision()).toBe(rev);
   });
 
@@ -209,7 +177,7 @@ describe('xctl apply', () => {
 
   it('usage errors exit 2', async () => {
     expect((await xctl(['apply'])).code).toBe(2);
-    expect((await xctl(['apply', '-f', join(dir, 'missing.yaml')])).err).toContain('missing.yaml: no such file or directory');
+    expect((await xctl(['apply', '-f', join(lab.dir, 'missing.yaml')])).err).toContain('missing.yaml: no such file or directory');
     expect((await xctl(['frobnicate'])).code).toBe(2);
     expect((await xctl(['get', 'pods'])).code).toBe(2);
     expect((await xctl(['get', 'cn', '-o', 'xml'])).code).toBe(2);
@@ -273,7 +241,7 @@ describe('xctl get', () => {
   });
 
   it('-o yaml prints the object with its status', async () => {
-    await store.writeStatus('Node', 'host-2', { node: 'host-2' }, { address: '198.18.0.12', conditions: [{ type: 'Ready', status: 'True', reason: 'AgentUp' }] });
+    await lab.store.writeStatus('Node', 'host-2', { node: 'host-2' }, { address: '198.18.0.12', conditions: [{ type: 'Ready', status: 'True', reason: 'AgentUp' }] });
     const y = parse((await xctl(['get', 'no', 'host-2', '-o', 'yaml'])).out);
     expect(y.status).toMatchObject({ address: '198.18.0.12', conditions: [{ type: 'Ready', status: 'True' }] });
   });
@@ -360,8 +328,8 @@ describe('xctl wait', () => {
 
   it('returns as soon as the condition holds, also for an object that appears later', async () => {
     const waiting = xctl(['wait', 'hs', 'late', '--for', 'condition=Ready', '--timeout', '60s']);
-    await store.create({ apiVersion: 'xnet.io/v1alpha1', kind: 'HostSubnet', metadata: { name: 'late' }, spec: { node: 'host-1', clusterNetwork: 'default', icc: true } } as never);
-    await store.writeStatus('HostSubnet', 'late', { node: 'host-1' }, { conditions: [{ type: 'Ready', status: 'True' }] });
+    await lab.store.create({ apiVersion: 'xnet.io/v1alpha1', kind: 'HostSubnet', metadata: { name: 'late' }, spec: { node: 'host-1', clusterNetwork: 'default', icc: true } } as never);
+    await lab.store.writeStatus('HostSubnet', 'late', { node: 'host-1' }, { conditions: [{ type: 'Ready', status: 'True' }] });
     const r = await waiting;
     expect(r).toMatchObject({ code: 0, out: 'hostsubnet/late condition met (Ready=True)\n' });
     const already = await xctl(['wait', 'no', 'host-2']);
@@ -402,12 +370,12 @@ describe('connection', () => {
 
   it('--endpoints wins over XCTL_ENDPOINTS', async () => {
     const port = await freePort();
-    const r = await xctl(['--endpoints', etcd.endpoints.join(','), 'get', 'cn', 'default'], { endpoints: `http://127.0.0.1:${port}` });
+    const r = await xctl(['--endpoints', lab.etcd.endpoints.join(','), 'get', 'cn', 'default'], { endpoints: `http://127.0.0.1:${port}` });
     expect(r.code).toBe(0);
   });
 
   it('a TLS file that cannot be read is a usage error', async () => {
-    const r = await xctl(['--cacert', join(dir, 'nope.pem'), 'get', 'cn']);
+    const r = await xctl(['--cacert', join(lab.dir, 'nope.pem'), 'get', 'cn']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('--cacert');
   });
