@@ -133,13 +133,17 @@ export class AddressBook {
       if (!restoring) return recent ? 0 : undefined;
       return a.restarts === true ? 0 : a.restarts === undefined && recent ? 1 : undefined;
     };
-    let best: { ip: string; rank: number; released: number } | undefined;
+    // Among equals, the one released last, and of those released in the same millisecond the
+    // one changed last (its revision): never the book's order.
+    let best: { ip: string; rank: number; released: number; rev: number } | undefined;
     for (const [ip, a] of Object.entries(this.book(mvn).assigned)) {
       // Kept, but no longer this node's to hand out (the controller moved or shrank its pool).
       if (a.released === undefined || a.pinned || !this.inPool(mvn, ip)) continue;
       const r = rank(a);
-      if (r === undefined || (best && (r > best.rank || (r === best.rank && a.released < best.released)))) continue;
-      best = { ip, rank: r, released: a.released };
+      const rev = this.revOf(mvn, ip);
+      if (r === undefined || (best && (r > best.rank || (r === best.rank && (a.released < best.released
+        || (a.released === best.released && rev < best.rev)))))) continue;
+      best = { ip, rank: r, released: a.released, rev };
     }
     return best?.ip;
   }
@@ -240,16 +244,17 @@ export class AddressBook {
   /**
    * Docker released ip (ReleaseAddress, or the agent saw its container stopped): an address
    * lent away goes back to the container it is kept for; a container's own address is kept
-   * for it, unless it has another one kept (then this one is free).
+   * for it, unless it has another one kept (then this one is free). `at`: when Docker let go of
+   * it, by default now (a ReleaseAddress); a release the agent inferred passes an earlier time.
    */
-  dockerReleased(mvn: string, ip: string): void {
+  dockerReleased(mvn: string, ip: string, at = Date.now()): void {
     const a = this.book(mvn).assigned[ip];
     if (!a) return;
     if (a.lentFrom && a.lentFrom.container !== a.container) {
       const { container, name, restarts, pinned } = a.lentFrom;
-      this.book(mvn).assigned[ip] = { at: a.at, container, ...defined({ name, restarts, pinned }), released: Date.now() };
+      this.book(mvn).assigned[ip] = { at: a.at, container, ...defined({ name, restarts, pinned }), released: at };
     } else if (a.container && !this.homeOf(mvn, a.container, ip)) {
-      a.released = Date.now();
+      a.released = at;
       delete a.lentFrom;
     } else return this.drop(mvn, ip);
     this.touch(mvn, ip);

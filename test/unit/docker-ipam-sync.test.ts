@@ -3,7 +3,7 @@
 // the sync acting on its older copy of an address's entry after an inspect, handing out an
 // address a running container holds. Pure: the real book and NodeIpam, a fake Docker whose
 // inspect the test holds open.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AgentContext } from '../../pkg/agent/context.js';
 import { syncDockerIpam } from '../../pkg/agent/reconcilers/docker-ipam.js';
 import type { ContainerInfo, NetworkEndpoint } from '../../pkg/docker/types.js';
@@ -76,26 +76,42 @@ describe('IPAM sync while the plugin answers Docker', () => {
     expect(await address(ipam)).not.toBe(d);
   });
 
-  it('an address released after Docker listed it live is not made live again from that list', async () => {
-    const book = new AddressBook(new MemoryJournal(), () => {});
-    book.setPool('m', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' });
-    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined });
-    // the sync looks at W's address first (the book's order); W's inspect blocks
-    const w = await address(ipam);
-    book.identify('m', w, 'W', 'w');
-    const x = await address(ipam);
-    book.identify('m', x, 'C', 'c');
-    book.learn('m', x, 'C', { restarts: false, pinned: false });
-    const docker = fakeDocker([{ container: 'C', name: 'c', ip: x }], { W: running('W'), C: running('C') }, 'W');
-    const sync = syncDockerIpam(docker.ctx, book, { metadata: { name: 'm' } } as never, 'net');
-    await docker.inspecting;
-    await ipam.releaseAddress('m', `${x}/24`); // C stops after Docker listed it on X
-    docker.release();
-    await sync;
-    expect(book.isKept('m', x)).toBe(true); // still kept for stopped C, its restart gets it back
-    expect(await address(ipam)).toBe(x);
+  it('an address released after Docker listed it live is not made live again from that list', stopDuringSync);
+
+  // Under load the sync's inspect of W outlasts a millisecond: W's missed release, stamped
+  // when the sync noticed it, came after C's ReleaseAddress and C's restart got W's address.
+  // In one millisecond it came out right only by the book's order.
+  afterEach(() => { vi.restoreAllMocks(); });
+  it.each([
+    ['a clock that moves on every read', () => { let t = 1_000_000; return () => ++t; }],
+    ['a clock that stands still', () => () => 1_000_000],
+  ])('the same with %s: the restart gets its own address, not the one the sync found stopped', async (_, clock) => {
+    vi.spyOn(Date, 'now').mockImplementation(clock());
+    await stopDuringSync();
   });
 });
+
+/** W stopped unseen (its release missed), C stops while the sync waits on Docker for W. */
+async function stopDuringSync() {
+  const book = new AddressBook(new MemoryJournal(), () => {});
+  book.setPool('m', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' });
+  const ipam = new NodeIpam({ book, log, otherHolder: () => undefined });
+  // the sync looks at W's address first (the book's order); W's inspect blocks
+  const w = await address(ipam);
+  book.identify('m', w, 'W', 'w');
+  const x = await address(ipam);
+  book.identify('m', x, 'C', 'c');
+  book.learn('m', x, 'C', { restarts: false, pinned: false });
+  const docker = fakeDocker([{ container: 'C', name: 'c', ip: x }], { W: running('W'), C: running('C') }, 'W');
+  const sync = syncDockerIpam(docker.ctx, book, { metadata: { name: 'm' } } as never, 'net');
+  await docker.inspecting;
+  await ipam.releaseAddress('m', `${x}/24`); // C stops after Docker listed it on X
+  docker.release();
+  await sync;
+  expect(book.isKept('m', w)).toBe(true); // W's missed release: kept for W
+  expect(book.isKept('m', x)).toBe(true); // still kept for stopped C, its restart gets it back
+  expect(await address(ipam)).toBe(x);
+}
 
 describe('address book entry revisions', () => {
   it('an entry read before any change of it, or before it went and came back, is no longer unchanged', async () => {
@@ -119,5 +135,22 @@ describe('address book entry revisions', () => {
     const after = read();
     book.identify('m', x, 'D', 'd'); // says nothing new: the entry stays as read
     expect(book.unchanged('m', after)).toBe(true);
+  });
+});
+
+describe('the restart guess among addresses released in one millisecond', () => {
+  afterEach(() => { vi.restoreAllMocks(); });
+  it('is the one released last, whatever the book\'s order', async () => {
+    vi.spyOn(Date, 'now').mockReturnValue(1_000_000);
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    book.setPool('m', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' });
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined });
+    const a = await address(ipam);
+    book.identify('m', a, 'A', 'a');
+    const b = await address(ipam);
+    book.identify('m', b, 'B', 'b');
+    await ipam.releaseAddress('m', `${b}/24`);
+    await ipam.releaseAddress('m', `${a}/24`); // docker restart A, in the same millisecond
+    expect(await address(ipam)).toBe(a);
   });
 });

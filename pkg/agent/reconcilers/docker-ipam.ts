@@ -44,6 +44,10 @@ export function factsOf(c: ContainerInfo, network: string): ContainerFacts {
 export async function syncDockerIpam(ctx: AgentContext, book: AddressBook, m: MacvlanNet, network: string): Promise<void> {
   const mvn = m.metadata.name;
   const entries = book.assigned(mvn);
+  // An address missing from Docker's list was let go of before Docker was asked: kept for its
+  // container as released then, before any ReleaseAddress heard while this sync waits (that
+  // one is the stop of a `docker restart` whose start the next request is).
+  const before = Date.now() - 1;
   const eps = await ctx.dp.docker.networkEndpoints(network);
   if (!eps) return;
   const seen = new Map<string, NetworkEndpoint>();
@@ -52,7 +56,7 @@ export async function syncDockerIpam(ctx: AgentContext, book: AddressBook, m: Ma
   for (const a of entries) {
     if (!book.unchanged(mvn, a)) continue;
     const e = seen.get(a.ip);
-    if (!e) await settleUnseen(ctx, book, mvn, a, network);
+    if (!e) await settleUnseen(ctx, book, mvn, a, network, before);
     else if (await settleSeen(ctx, book, mvn, a, e, network)) fresh.push(e);
   }
   for (const e of fresh) void announce(ctx, e);
@@ -76,13 +80,14 @@ async function settleSeen(ctx: AgentContext, book: AddressBook, mvn: string, a: 
 /**
  * An address no container on the network holds: kept while its container exists, else free.
  * Only if its entry is still as read once Docker answered: meanwhile Docker may have released
- * it and given it back to the restarting container, or lent it to a new one.
+ * it and given it back to the restarting container, or lent it to a new one. A release
+ * inferred here is dated `released` (before Docker was read), never now.
  */
-async function settleUnseen(ctx: AgentContext, book: AddressBook, mvn: string, a: Assigned, network: string): Promise<void> {
+async function settleUnseen(ctx: AgentContext, book: AddressBook, mvn: string, a: Assigned, network: string, released: number): Promise<void> {
   if (!a.container) {
     // Handed out, never seen on a container: Docker gave up on it (or the agent missed it).
     if (Date.now() - a.at <= UNSEEN_GRACE_MS) return;
-    if (a.lentFrom) book.dockerReleased(mvn, a.ip); else book.drop(mvn, a.ip);
+    if (a.lentFrom) book.dockerReleased(mvn, a.ip, released); else book.drop(mvn, a.ip);
     return;
   }
   const c = await ctx.dp.docker.inspectContainer(a.container).catch(() => null);
@@ -92,7 +97,7 @@ async function settleUnseen(ctx: AgentContext, book: AddressBook, mvn: string, a
     ctx.log.info('freeing the address of a removed container', { macvlanNet: mvn, ip: a.ip, container: a.name ?? a.container });
     book.drop(mvn, a.ip);
   } else {
-    if (a.released === undefined) book.dockerReleased(mvn, a.ip); // stopped, ReleaseAddress missed
+    if (a.released === undefined) book.dockerReleased(mvn, a.ip, released); // stopped, ReleaseAddress missed
     book.learn(mvn, a.ip, a.container, factsOf(c, network));
   }
 }
