@@ -34,10 +34,15 @@ function fakeDocker(endpoints: NetworkEndpoint[], containers: Record<string, Con
 }
 
 /** A plugin on MacvlanNet m with three addresses, container C running on the first (identified, learnt). */
-async function withRunningC() {
+/** A book whose MacvlanNet m has three addresses at hand, and the plugin that answers from it. */
+function threeAddresses() {
   const book = new AddressBook(new MemoryJournal(), () => {});
   book.setPool('m', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' });
-  const ipam = new NodeIpam({ book, log, otherHolder: () => undefined });
+  return { book, ipam: new NodeIpam({ book, log, otherHolder: () => undefined }) };
+}
+
+async function withRunningC() {
+  const { book, ipam } = threeAddresses();
   const x = await address(ipam);
   book.identify('m', x, 'C', 'c');
   book.learn('m', x, 'C', { restarts: false, pinned: false });
@@ -93,9 +98,7 @@ describe('IPAM sync while the plugin answers Docker', () => {
 
 /** W stopped unseen (its release missed), C stops while the sync waits on Docker for W. */
 async function stopDuringSync() {
-  const book = new AddressBook(new MemoryJournal(), () => {});
-  book.setPool('m', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' });
-  const ipam = new NodeIpam({ book, log, otherHolder: () => undefined });
+  const { book, ipam } = threeAddresses();
   // the sync looks at W's address first (the book's order); W's inspect blocks
   const w = await address(ipam);
   book.identify('m', w, 'W', 'w');
@@ -142,9 +145,7 @@ describe('the restart guess among addresses released in one millisecond', () => 
   afterEach(() => { vi.restoreAllMocks(); });
   it('is the one released last, whatever the book\'s order', async () => {
     vi.spyOn(Date, 'now').mockReturnValue(1_000_000);
-    const book = new AddressBook(new MemoryJournal(), () => {});
-    book.setPool('m', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' });
-    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined });
+    const { book, ipam } = threeAddresses();
     const a = await address(ipam);
     book.identify('m', a, 'A', 'a');
     const b = await address(ipam);
