@@ -194,7 +194,7 @@ export class DockerClient {
         if (ip) pinnedIps[net] = ip;
       }
       return {
-        id: c.Id, name: c.Name.replace(/^\//, ''), running: c.State.Running, pid: c.State.Pid ?? 0, networkMode: c.HostConfig?.NetworkMode ?? '',
+        id: c.Id, name: c.Name.replace(/^\//, ''), running: c.State.Running, pid: c.State.Pid ?? 0, startedAt: text(c.State.StartedAt), networkMode: c.HostConfig?.NetworkMode ?? '',
         restartPolicy: c.HostConfig?.RestartPolicy?.Name ?? '', pinnedIps,
       };
     } catch (e) {

@@ -40,6 +40,11 @@ export interface ContainerInfo {
   running: boolean;
   /** 0 when not running */
   pid: number;
+  /**
+   * State.StartedAt as Docker gives it ('' when it gives none): with the PID, what tells this
+   * run of the container from the next (`docker restart` keeps the id).
+   */
+  startedAt: string;
   /** HostConfig.NetworkMode: "bridge", "host", "container:<id>", "none", a network name */
   networkMode?: string;
   /** HostConfig.RestartPolicy.Name: "", "no", "always", "unless-stopped", "on-failure" */
