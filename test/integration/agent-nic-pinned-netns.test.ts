@@ -92,7 +92,7 @@ async function container(h: LabHost): Promise<{ pid: number; ns: string; path: s
 /** An agent context on host-1 whose Docker says container "test" runs as `pid`; `onWrite` sees each status written. */
 function agentContext(h: LabHost, pid: number, onWrite: (r: Ready) => Promise<void>): AgentContext {
   const dp = new Dataplane(netnsTarget(h.netns));
-  Object.assign(dp, { docker: { inspectContainer: async () => ({ id: 'c0ffee', name: 'test', running: true, pid, networkMode: 'bridge' }) } });
+  Object.assign(dp, { docker: { inspectContainer: async () => ({ id: 'c0ffee', name: 'test', running: true, pid, startedAt: '2026-03-01T10:00:00Z', networkMode: 'bridge' }) } });
   const watches = new ContainerWatches(() => undefined);
   watchers.push(watches);
   const log = createLogger('agent', { node: 'host-1' });

@@ -37,11 +37,11 @@ async function startContainer(): Promise<ChildProcess> {
   return p;
 }
 
-/** The host's dataplane, with a Docker that knows only container "box" (every other call fails: no daemon). */
+/** The host's dataplane, with a Docker that knows only container "box" (by name or id; every other call fails: no daemon). */
 function dataplane(): Dataplane {
   const dp = new Dataplane(netnsTarget(host.netns), `unix://${lab.dir}/no-docker.sock`);
-  dp.docker.inspectContainer = async (name: string) => (name === 'box'
-    ? { id: 'b0x', name: 'box', running: true, pid: container!.pid!, networkMode: 'none' } : undefined);
+  dp.docker.inspectContainer = async (name: string) => (name === 'box' || name === 'b0x'
+    ? { id: 'b0x', name: 'box', running: true, pid: container!.pid!, startedAt: '2026-03-01T10:00:00Z', networkMode: 'none' } : undefined);
   return dp;
 }
 

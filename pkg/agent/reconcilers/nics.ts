@@ -5,7 +5,8 @@ import { DockerError } from '../../docker/types.js';
 import { parseCidr } from '../../ip/ipv4.js';
 import { notReady, ready, unreadable, type AgentContext, type Ready } from '../context.js';
 import { ApplyError, containerTarget } from '../dataplane.js';
-import { PinError, type PinnedNetns } from '../../netlink/pinned.js';
+import type { PinnedNetns } from '../../netlink/pinned.js';
+import { pinContainerNetns, type ContainerPin } from '../container-pin.js';
 import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
 import { hostSubnetPool, macvlanNetPool, nicAddressProblem, type NicPool } from '../nic-address.js';
@@ -82,21 +83,6 @@ async function sharedNamespaceWhy(ctx: AgentContext, c: { name: string; networkM
   return undefined;
 }
 
-/**
- * The namespace of the running container's PID, opened at once (netlink/pinned.ts): the check
- * that it is not the host's and every read and change of this reconcile use that handle, so a
- * container that dies meanwhile, its PID going to a process of the host, cannot turn them on
- * the host. undefined: the process is gone already.
- */
-async function pinContainer(ctx: AgentContext, c: { pid: number }): Promise<PinnedNetns | undefined> {
-  try {
-    return await ctx.dp.pinNetns(c.pid);
-  } catch (e) {
-    if (e instanceof PinError) return undefined;
-    throw e;
-  }
-}
-
 type Write = (r: Ready, fields?: Record<string, unknown>) => Promise<void>;
 type Container = NonNullable<Awaited<ReturnType<AgentContext['dp']['docker']['inspectContainer']>>>;
 
@@ -107,14 +93,15 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<Rec
   ctx.removedNics.delete(name);
   const w: Write = (r, fields = {}) => ctx.status.write('ContainerNic', nic, fields, r);
 
-  const c = await inspectOrReport(ctx, nic.spec.container, w);
-  const ns = c?.running && c.pid ? await pinContainer(ctx, c) : undefined;
+  const c = await reportingDocker(w, () => ctx.dp.docker.inspectContainer(nic.spec.container));
+  const pin = c ? await reportingDocker(w, () => pinContainerNetns(ctx.dp, c)) : undefined;
+  const ns = pin?.ns;
   try {
     // Our watcher of the container's previous namespace (a restart gives it a new one) goes
     // first: it would keep that namespace, and the NIC's MAC on the parent, alive.
     await ctx.unwatchNic(name, ns ? c!.pid : undefined);
     if (!c) return await w(notReady('ContainerNotFound', `no container "${nic.spec.container}" on node ${ctx.node}; the NIC is added when it starts`));
-    if (!ns) return await w(notReady('ContainerNotRunning', `container ${nic.spec.container} is not running; the NIC is added when it starts`), { containerId: c.id });
+    if (!ns) return await w(notReady('ContainerNotRunning', notRunningMessage(nic.spec.container, pin!.life)), { containerId: c.id });
     const d = await desiredNic(ctx, nic, c, ns);
     if ('problem' in d) return await w(d.problem, { containerId: c.id });
     return await convergeNic(ctx, nic, c, d, ns, w);
@@ -271,14 +258,23 @@ async function reportAttaching(ctx: AgentContext, nic: ContainerNic, d: DesiredN
   await w({ status: 'Unknown', reason: 'Attaching', message: `adding ${d.ifName} with ${d.cidr} to container ${container}` });
 }
 
-/** The container as Docker sees it; a Docker failure is written to the NIC's status, then thrown (retried). */
-async function inspectOrReport(ctx: AgentContext, container: string, w: (r: Ready) => Promise<void>) {
+/** A Docker read of the reconcile; its failure is written to the NIC's status, then thrown (retried). */
+async function reportingDocker<T>(w: (r: Ready) => Promise<void>, read: () => Promise<T>): Promise<T> {
   try {
-    return await ctx.dp.docker.inspectContainer(container);
+    return await read();
   } catch (e) {
     if (e instanceof DockerError) await w(notReady(e.reason, e.message));
     throw e;
   }
+}
+
+/**
+ * A container with no namespace to act on. 'restarted': it runs again, but not in the
+ * namespace the agent opened; its start event brings the reconcile back.
+ */
+function notRunningMessage(container: string, life: ContainerPin['life']): string {
+  if (life === 'restarted') return `container ${container} restarted while the agent opened its network namespace; the NIC is added in its new one`;
+  return `container ${container} is not running; the NIC is added when it starts`;
 }
 
 /**
@@ -318,7 +314,7 @@ async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | un
 /** The running container's namespace, pinned, when it is its own (not the host's, not shared); undefined otherwise. */
 async function pinOwnNamespace(ctx: AgentContext, container: string): Promise<PinnedNetns | undefined> {
   const c = await ctx.dp.docker.inspectContainer(container);
-  const ns = c?.running && c.pid ? await pinContainer(ctx, c) : undefined;
+  const ns = c ? (await pinContainerNetns(ctx.dp, c)).ns : undefined;
   if (!c || !ns) return undefined;
   try {
     if (!(await sharedNamespaceWhy(ctx, c, ns))) return ns;
