@@ -11,20 +11,18 @@
 // host's namespace, exactly as for a PID reused by a host process, while the container's
 // namespace is left with no process in it. Nothing here touches the test's own namespace.
 import { execa, type ResultPromise } from 'execa';
-import { closeSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_VERSION, type AnyObject } from '../../pkg/api/index.js';
 import { ContainerWatches } from '../../pkg/agent/container-watch.js';
 import type { AgentContext, Ready } from '../../pkg/agent/context.js';
 import { Dataplane } from '../../pkg/agent/dataplane.js';
-import { MacWaits } from '../../pkg/agent/mac-wait.js';
 import { reconcileNic } from '../../pkg/agent/reconcilers/nics.js';
 import { hostExec, type LabHost } from '../../pkg/lab/index.js';
 import { pidsInNetns } from '../../pkg/lab/proc.js';
-import { createLogger } from '../../pkg/log.js';
 import { netnsTarget } from '../../pkg/netlink/target.js';
 import { useTestLab } from '../harness/lab.js';
 import { eventually } from './helpers.js';
+import { handlesOn, markedBridge, nicContext, nsOf, runIn as run } from './nic-reconcile-context.js';
 
 const lab = useTestLab({ hosts: 1, docker: false });
 const spawned: ResultPromise[] = [];
@@ -36,25 +34,7 @@ afterEach(async () => {
   for (const fd of fds.splice(0)) closeSync(fd);
 });
 
-const meta = (name: string) => ({ name, generation: 1 });
-const NIC = {
-  apiVersion: API_VERSION, kind: 'ContainerNic', metadata: meta('test-eth1'),
-  spec: { node: 'host-1', container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' }, defaultRoute: true },
-  status: { ip: '10.76.1.84', prefixLength: 24, gateway: '10.76.1.1', hostSubnet: 'default-host-1' },
-} as unknown as AnyObject;
-const CN = { apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: meta('default'), spec: { cidr: '10.76.0.0/16', hostPrefix: 24 } } as unknown as AnyObject;
-const HS = {
-  apiVersion: API_VERSION, kind: 'HostSubnet', metadata: meta('default-host-1'),
-  spec: { node: 'host-1', clusterNetwork: 'default' }, status: { subnet: '10.76.1.0/24', gateway: '10.76.1.1', bridge: 'br01' },
-} as unknown as AnyObject;
-const cache = (...objs: AnyObject[]) => ({ get: (n: string) => objs.find((o) => o.metadata.name === n), list: () => objs });
-
-/** The namespace a file names, as device:inode (a /proc link or a bind mount alike); 'gone' when it cannot be read. */
-const nsOf = (path: string) => { try { const s = statSync(path); return `${s.dev}:${s.ino}`; } catch { return 'gone'; } };
-/** This process's open handles on the namespace `ns`. */
-const handlesOn = (ns: string) => readdirSync('/proc/self/fd').filter((fd) => nsOf(`/proc/self/fd/${fd}`) === ns).length;
 const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '); } catch { return ''; } };
-const run = (netns: string, argv: string[]) => execa('nsenter', [`--net=${netns}`, ...argv], { reject: false, timeout: 10_000 });
 
 /** The host's state the NIC must never reach: link names, IPv4 addresses and routes (every table), ARP sysctls. */
 async function hostState(h: LabHost): Promise<Record<string, string>> {
@@ -95,22 +75,7 @@ function agentContext(h: LabHost, pid: number, onWrite: (r: Ready) => Promise<vo
   Object.assign(dp, { docker: { inspectContainer: async () => ({ id: 'c0ffee', name: 'test', running: true, pid, startedAt: '2026-03-01T10:00:00Z', networkMode: 'bridge' }) } });
   const watches = new ContainerWatches(() => undefined);
   watchers.push(watches);
-  const log = createLogger('agent', { node: 'host-1' });
-  log.level = 'error';
-  return {
-    node: 'host-1', dp, log, capabilities: {}, routeProblems: [], removedNics: new Map(), macWaits: new MacWaits(),
-    caches: { nics: cache(NIC), clusterNetworks: cache(CN), hostSubnets: cache(HS), macvlanNets: cache(), nodes: cache() },
-    status: { write: async (_k: unknown, _o: unknown, _f: unknown, r: Ready) => onWrite(r), reported: async () => false, readyStatus: () => undefined, remove: async () => undefined },
-    // passed through as the reconcile gives them (a pinned namespace; before the fix, a PID)
-    watchContainer: (ns: never, nic: string) => watches.watch(ns, nic),
-    unwatchNic: (nic: string, keep?: number) => watches.unwatch(nic, keep),
-  } as unknown as AgentContext;
-}
-
-async function markedBridge(h: LabHost): Promise<void> {
-  const have = await hostExec(h, ['ip', 'link', 'show', 'br01']);
-  if (have.exitCode === 0) return;
-  await hostExec(h, ['ip', '-batch', '-'], { check: true, input: 'link add br01 type bridge\nlink set br01 alias xnet:hostsubnet:default-host-1\nlink set br01 up\n' });
+  return nicContext(dp, onWrite, watches);
 }
 
 describe('a NIC reconcile whose container PID turns into a host process midway', () => {
