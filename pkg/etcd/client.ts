@@ -24,9 +24,19 @@ export class EtcdConfigError extends UsageError {
  */
 export const ETCD_RECEIVE_LIMIT_BYTES = 64 * 1024 * 1024;
 
+/**
+ * gRPC keepalive: a ping every 10 s on a connection with a call open, the connection dropped
+ * when none is answered within 5 s. A watch stream sends nothing once made, so without it a
+ * connection that went silent (a member's host powered off, a partition: no FIN, no RST)
+ * left every watch on it dead until the kernel's TCP timeout, minutes later, while unary calls
+ * went on over other connections (test/integration/store-blackhole.test.ts). etcd refuses
+ * pings more often than --grpc-keepalive-min-time (5 s) and any ping with no call open.
+ */
+const KEEPALIVE = { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000 };
+
 /** gRPC channel options every xnet etcd client uses. */
 export function etcdChannelOptions(): NonNullable<IOptions['grpcOptions']> {
-  return { 'grpc.max_receive_message_length': ETCD_RECEIVE_LIMIT_BYTES };
+  return { 'grpc.max_receive_message_length': ETCD_RECEIVE_LIMIT_BYTES, ...KEEPALIVE };
 }
 
 /**
