@@ -226,11 +226,23 @@ export class KvCache {
   }
 
   private restart(mode: 'relist' | 'resume', why: Error): void {
-    if (this.closed || this.restarting) return;
+    if (this.closed) return;
+    // A watch this restart already made broke or was cancelled before the restart ended: left
+    // alone, etcd3 would resume it from its last response's header revision, past events it
+    // had not delivered yet. It is restarted again once this restart is over.
+    if (this.restarting) { this.again = this.again === 'relist' ? 'relist' : mode; return; }
     watchRestarts.inc({ watch: this.options.name ?? 'cache' });
     this.log?.warn(mode === 'relist' ? 'cache watch cancelled; relisting' : 'cache watch disconnected; resuming', { prefix: this.prefix, error: why.message });
-    this.restarting = this.restartLoop(mode).finally(() => { this.restarting = undefined; });
+    this.restarting = this.restartLoop(mode).finally(() => {
+      this.restarting = undefined;
+      const again = this.again;
+      this.again = undefined;
+      if (again) this.restart(again, new Error('a watch broke while the cache was restarting'));
+    });
   }
+
+  /** a restart asked for while one was running (restart()) */
+  private again?: 'relist' | 'resume';
 
   private async restartLoop(mode: 'relist' | 'resume'): Promise<void> {
     await this.stopWatchers();
