@@ -18,7 +18,7 @@ import { HeldChanges } from './held-changes.js';
 import { RefusedKeys } from './refused-keys.js';
 import { onceConnected, withTimeout } from './watch-wait.js';
 export { KeyIndex } from './key-index.js';
-import { forEachPageIn, splitPrefix } from '../etcd/range.js';
+import { listPrefixes, type Listing } from './kv-list.js';
 import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdCompactedError } from '../errors.js';
 import { backoffDelay, RECONNECT_BACKOFF, sleep } from './backoff.js';
@@ -106,28 +106,8 @@ export class KvCache {
     await this.watchAll(() => rev + 1);
   }
 
-  /**
-   * Every prefix at one revision, admitted keys only. Each page is copied out and admitted
-   * (decoded) while etcd reads the next one, and the parts listSplits cuts are read side by
-   * side; the cache itself changes only afterwards, in one go, so no listener ever sees half
-   * a listing.
-   */
-  private async listAll(at?: number): Promise<{ kvs: RawKv[]; refused: Map<string, number>; revision: number }> {
-    const ranges = this.prefixes.flatMap((p) => splitPrefix(p, this.options.listSplits));
-    // The revision every range is read at: given, or the current one (a one-key read).
-    const revision = at ?? Number((await this.client.kv.range({ key: ranges[0].from, range_end: ranges[0].end, limit: 1, keys_only: true })).header.revision);
-    const refused = new Map<string, number>();
-    const parts = await Promise.all(ranges.map(async (r) => {
-      const kvs: RawKv[] = [];
-      await forEachPageIn(this.client, r, { revision, pageSize: LIST_PAGE_KEYS }, (page) => {
-        for (const kv of page) {
-          const raw = rawKv(kv);
-          if (this.admitted(raw)) kvs.push(raw); else refused.set(raw.key, Number(raw.modRevision));
-        }
-      });
-      return kvs;
-    }));
-    return { kvs: parts.flat(), refused, revision };
+  private listAll(at?: number): Promise<Listing> {
+    return listPrefixes(this.client, this.prefixes, { at, splits: this.options.listSplits, admitted: (kv) => this.admitted(kv) });
   }
 
   private async relist(at?: number): Promise<number> {
@@ -412,10 +392,3 @@ export class KvCache {
 /** Held changes applied between two turns of the event loop (releaseGradually): some 70 ms. */
 const RELEASE_PART = 5000;
 
-/**
- * Keys per page of a listing. etcd 3.4 counts every key left in the range for each page it
- * serves, so small pages cost it the square of a big prefix: 20,000 keys took it 160-230 ms at
- * 2,000 a page, about 110 ms at 4,000. 5,000 keys stay under the client's 64 MiB receive limit
- * while values average under 13 KB.
- */
-const LIST_PAGE_KEYS = 5000;

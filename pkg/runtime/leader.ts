@@ -91,7 +91,10 @@ export class LeaderElector {
   private async watchKey(): Promise<Watcher> {
     const watcher = this.opts.client.watch().key(this.opts.key).watcher();
     const armed = onceConnected(watcher);
-    watcher.on('delete', () => { this.wake?.(); this.endTerm?.(); });
+    watcher.on('delete', (kv) => {
+      this.wake?.();
+      if (deleteEndsTerm(kv.mod_revision, this.termRevision)) this.endTerm?.();
+    });
     watcher.on('put', (kv) => {
       if (this.termRevision && String(kv.create_revision) !== this.termRevision) this.endTerm?.();
     });
@@ -187,4 +190,15 @@ export class LeaderElector {
     this.endTerm?.();
     if (lease) await lease.revoke().catch(() => undefined);
   }
+}
+
+/**
+ * Whether a delete of the election key seen at `deleteRevision` ends the term that began at
+ * `termRevision`. A watch that lags (etcd3 re-attached it after a disconnect) can deliver the
+ * delete that let this term begin after the campaign already won by its own re-check: that
+ * delete is older than the term and must not end it (every write is guarded anyway; this only
+ * spares a needless change of leader).
+ */
+export function deleteEndsTerm(deleteRevision: string | number, termRevision: string | undefined): boolean {
+  return termRevision === undefined || Number(deleteRevision) > Number(termRevision);
 }
