@@ -52,8 +52,8 @@ export class HollowDataplane implements AgentDataplane {
   async inHostNetns(): Promise<boolean> { return false; }
   async capabilities(): Promise<Record<string, boolean>> { return {}; }
   async hostState(): Promise<HostState> { return { links: [], addrs: [], routes: [this.connected(), ...this.routes.values()] }; }
-  /** the same host: no addresses, and its routes are all in the main table */
-  async hostUse(): Promise<HostUse> { const { addrs, routes } = await this.hostState(); return { addrs, routes }; }
+  /** the same host: no addresses, its routes are all in the main table, and it has no policy rules */
+  async hostUse(): Promise<HostUse> { const { addrs, routes } = await this.hostState(); return { addrs, routes, rules: [] }; }
   async containerState(): Promise<ContainerState> { return { links: [], addrs: [], routes: [] }; }
   async containerLinks(): Promise<ContainerState['links']> { return []; }
   async natState(): Promise<ObservedNat> { return { nat: { chains: [], rules: {} }, filter: { chains: [], rules: {} }, ipForward: '1', dockerNetworks: [] }; }

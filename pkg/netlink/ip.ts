@@ -1,8 +1,8 @@
 // `ip` in one namespace: JSON reads, batched writes. Never one process per change.
 import { run, CommandError, type RunOptions } from './exec.js';
 import { ipArgv, type NetTarget, describeTarget } from './target.js';
-import { parseAddrs, parseLinks, parseRouteHops, parseRoutes } from './parse.js';
-import type { Addr, Link, Route } from './types.js';
+import { parseAddrs, parseLinks, parseRouteHops, parseRoutes, parseRules } from './parse.js';
+import type { Addr, Link, Route, Rule } from './types.js';
 import { DataplaneError } from '../errors.js';
 
 /** One line of an `ip -batch` file, as arguments (no quoting needed: names are validated). */
@@ -58,13 +58,15 @@ export interface HostState {
 
 /**
  * What ties the host to its links beyond HostState's view (IPv4 addresses, the IPv4 main
- * table): addresses of every family and routes of every table, IPv4 and IPv6. Read only before
- * xnet takes a parent down or deletes a VLAN link it made, which is rare.
+ * table): addresses of every family, routes of every table and policy rules, IPv4 and IPv6.
+ * Read only before xnet takes a parent down or deletes a VLAN link it made, which is rare.
  */
 export interface HostUse {
   addrs: Addr[];
   /** a multipath route once per next hop */
   routes: Route[];
+  /** the `ip rule`s (both families) that name a link as `iif` or `oif` */
+  rules: Rule[];
 }
 
 /** The bound of each read of HostUse: a release can wait for the next pass, a worker should not. */
@@ -108,13 +110,21 @@ export class IpRunner {
     return { links, addrs, routes };
   }
 
-  /** Three reads (`addr show`, `-4`/`-6 route show table all`), each bounded by HOST_USE_TIMEOUT_MS. */
+  /**
+   * Five reads (`addr show`, `-4`/`-6 route show table all`, `-4`/`-6 rule show`), each bounded
+   * by HOST_USE_TIMEOUT_MS.
+   */
   async use(): Promise<HostUse> {
     const t = { timeoutMs: HOST_USE_TIMEOUT_MS };
-    const [addrs, v4, v6] = await Promise.all([
+    const [addrs, v4, v6, rules4, rules6] = await Promise.all([
       this.json(['addr', 'show'], t), this.json(['-4', 'route', 'show', 'table', 'all'], t), this.json(['-6', 'route', 'show', 'table', 'all'], t),
+      this.json(['-4', 'rule', 'show'], t), this.json(['-6', 'rule', 'show'], t),
     ]);
-    return { addrs: parseAddrs(addrs, ['inet', 'inet6']), routes: [...parseRouteHops(v4), ...parseRouteHops(v6)] };
+    return {
+      addrs: parseAddrs(addrs, ['inet', 'inet6']),
+      routes: [...parseRouteHops(v4), ...parseRouteHops(v6)],
+      rules: [...parseRules(rules4, 'inet'), ...parseRules(rules6, 'inet6')],
+    };
   }
 
   private async wrap<T>(f: () => Promise<T>, lines: IpLine[] | undefined): Promise<T> {

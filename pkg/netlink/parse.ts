@@ -1,5 +1,5 @@
 // Pure parsers of `ip -json` output into ./types.ts values.
-import type { Addr, Link, Route } from './types.js';
+import type { Addr, Link, Route, Rule } from './types.js';
 
 interface RawLink {
   ifindex: number; ifname: string; flags?: string[]; mtu?: number; master?: string; address?: string;
@@ -69,4 +69,31 @@ export function parseRouteHops(raw: unknown): Route[] {
     if (!r.nexthops?.length) return [route];
     return r.nexthops.map((h) => ({ ...route, ...(h.gateway ? { via: h.gateway } : {}), ...(h.dev ? { dev: h.dev } : {}) }));
   });
+}
+
+interface RawRule { priority?: number; iif?: unknown; oif?: unknown; not?: unknown; table?: unknown; goto?: unknown; action?: unknown }
+
+/** What a rule does, as `ip rule show` says it: "lookup 100", "goto 32766", "blackhole". */
+function ruleAction(r: RawRule): string {
+  if (r.table !== undefined) return `lookup ${String(r.table)}`;
+  if (r.goto !== undefined) return `goto ${String(r.goto)}`;
+  return r.action !== undefined ? String(r.action) : 'unknown action';
+}
+
+/**
+ * The rules of `ip -j -4|-6 rule show` that name a link (`iif`, `oif`); the rest (the kernel's
+ * own local/main/default lookups, rules on addresses or marks) say nothing of any link.
+ */
+export function parseRules(raw: unknown, family: Rule['family']): Rule[] {
+  const out: Rule[] = [];
+  for (const r of raw as RawRule[]) {
+    const iif = typeof r.iif === 'string' ? r.iif : undefined;
+    const oif = typeof r.oif === 'string' ? r.oif : undefined;
+    if (iif === undefined && oif === undefined) continue;
+    out.push({
+      family, priority: Number(r.priority ?? 0), action: ruleAction(r),
+      ...(iif !== undefined ? { iif } : {}), ...(oif !== undefined ? { oif } : {}), ...('not' in r ? { not: true as const } : {}),
+    });
+  }
+  return out;
 }

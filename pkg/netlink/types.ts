@@ -46,6 +46,27 @@ export interface Route {
   prefsrc?: string;
 }
 
+/**
+ * A policy routing rule (`ip rule`), as far as it names links: a rule with `iif` or `oif`
+ * (negated or not, the device present or not) makes the host rely on a link of that name.
+ */
+export interface Rule {
+  family: 'inet' | 'inet6';
+  priority: number;
+  iif?: string;
+  oif?: string;
+  /** `not`: the rule matches packets that do not come in or go out there */
+  not?: true;
+  /** what it does: "lookup 100", "goto 32766", "blackhole"... */
+  action: string;
+}
+
+/** One line naming the rule for a person: "ip -6 rule 32765: iif eth1 lookup 100". */
+export function describeRule(r: Rule): string {
+  const dev = [r.iif !== undefined ? `iif ${r.iif}` : '', r.oif !== undefined ? `oif ${r.oif}` : ''].filter(Boolean).join(' ');
+  return `ip${r.family === 'inet6' ? ' -6' : ''} rule ${r.priority}: ${r.not ? 'not ' : ''}${dev} ${r.action}`.replace(/\s+/g, ' ').trim();
+}
+
 export function isXnetRoute(r: Route): boolean {
   return r.proto === String(XNET_RT_PROTO);
 }

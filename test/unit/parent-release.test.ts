@@ -9,7 +9,8 @@ import type { Link } from '../../pkg/netlink/types.js';
 import type { DockerNetwork } from '../../pkg/docker/types.js';
 import { planMacvlan, parentChanges, parentsInUse, planParentRelease, type DesiredMacvlan } from '../../pkg/agent/planner/index.js';
 import { releasePlan } from '../../pkg/agent/reconcilers/parents.js';
-import { parseAddrs, parseRouteHops } from '../../pkg/netlink/parse.js';
+import { parseAddrs, parseRouteHops, parseRules } from '../../pkg/netlink/parse.js';
+import { describeRule } from '../../pkg/netlink/types.js';
 import { currentEntries, parseRecord, ParentRecord, withChanges, MAX_RECORDED_LINKS, type ParentEntries } from '../../pkg/agent/parent-record.js';
 
 const link = (name: string, ifindex: number, extra: Partial<Link> = {}): Link => ({ name, ifindex, mac: '02:00:00:00:00:' + ifindex.toString(16).padStart(2, '0'), mtu: 1500, up: true, promisc: false, ...extra });
@@ -23,7 +24,7 @@ const tempDir = (): string => {
 afterAll(() => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 const d: DesiredMacvlan = { name: 'mv', parent: 'eth1', promiscuous: true };
 /** nothing beyond the host read's own IPv4 view */
-const NO_USE: HostUse = { addrs: [], routes: [] };
+const NO_USE: HostUse = { addrs: [], routes: [], rules: [] };
 const vlanNet = (parent: string): DockerNetwork => ({
   id: 'x', containers: 1, name: 'other', driver: 'macvlan', subnet: '192.168.5.0/24', options: { parent }, labels: { 'io.xnet.owner': 'MacvlanNet/other' },
 });
@@ -149,6 +150,7 @@ describe('hostRelies: what the host uses beyond IPv4 main-table routes keeps a l
       { dst: 'fe80::e823:4ff:fe71:915', dev: 'eth1', proto: 'kernel', table: 'local' },
       { dst: 'ff00::/8', dev: 'eth1', proto: 'kernel', table: 'local' },
     ],
+    rules: [],
   };
 
   it('keeps a link that is a port of a bond or bridge (it has a master) up', () => {
@@ -205,6 +207,35 @@ describe('reading the host\'s use of its links, only when a release would take o
     ]);
   });
 
+  it('reads the policy rules of both families that name a link as iif or oif, and only those', () => {
+    // `ip -j rule show` and `ip -6 -j rule show` of a lab namespace (iproute2 6.1): the kernel's
+    // own lookups, a rule on addresses only, and rules naming links (one gone: "_detached")
+    const v4 = [
+      { priority: 0, src: 'all', table: 'local' },
+      { priority: 7, not: null, src: 'all', iif: 'a1', iif_detached: null, table: '11' },
+      { priority: 8, src: 'all', fwmark: '0x3', iif: 'a1', oif: 'a0', table: '9' },
+      { priority: 10, src: 'all', oif: 'a0', goto: 32766 },
+      { priority: 49, src: '10.0.0.0', srclen: 8, table: '5' },
+      { priority: 32765, src: 'all', iif: 'a0', action: 'blackhole' },
+      { priority: 32766, src: 'all', table: 'main' },
+      { priority: 32767, src: 'all', table: 'default' },
+    ];
+    const v6 = [{ priority: 0, src: 'all', table: 'local' }, { priority: 32764, src: 'all', oif: 'a1', table: '300' }, { priority: 32766, src: 'all', table: 'main' }];
+    const rules = [...parseRules(v4, 'inet'), ...parseRules(v6, 'inet6')];
+    expect(rules).toEqual([
+      { family: 'inet', priority: 7, iif: 'a1', not: true, action: 'lookup 11' },
+      { family: 'inet', priority: 8, iif: 'a1', oif: 'a0', action: 'lookup 9' },
+      { family: 'inet', priority: 10, oif: 'a0', action: 'goto 32766' },
+      { family: 'inet', priority: 32765, iif: 'a0', action: 'blackhole' },
+      { family: 'inet6', priority: 32764, oif: 'a1', action: 'lookup 300' },
+    ]);
+    expect(rules.map(describeRule)).toEqual([
+      'ip rule 7: not iif a1 lookup 11', 'ip rule 8: iif a1 oif a0 lookup 9', 'ip rule 10: oif a0 goto 32766',
+      'ip rule 32765: iif a0 blackhole', 'ip -6 rule 32764: oif a1 lookup 300',
+    ]);
+    expect(parseRules([], 'inet6')).toEqual([]);
+  });
+
   it('reads it only for a plan that takes a link down or deletes one, and plans again with it', async () => {
     let reads = 0;
     const read = (use: HostUse) => async () => { reads++; return use; };
@@ -214,7 +245,7 @@ describe('reading the host\'s use of its links, only when a release would take o
     expect((await releasePlan({ records: { eth1: { ifindex: 3, promisc: true } }, inUse: new Set(), host: h }, read(NO_USE))).ops).toEqual([{ op: 'link.set.promisc', name: 'eth1', on: false }]);
     expect(reads).toBe(0);
     // a route in table 100 the IPv4 main-table view does not show keeps it up
-    const table100: HostUse = { addrs: [], routes: [{ dst: '10.20.0.0/16', dev: 'eth1', proto: 'boot', table: '100' }] };
+    const table100: HostUse = { addrs: [], routes: [{ dst: '10.20.0.0/16', dev: 'eth1', proto: 'boot', table: '100' }], rules: [] };
     expect((await releasePlan({ records, inUse: new Set(), host: h }, read(table100))).ops).toEqual([{ op: 'link.set.promisc', name: 'eth1', on: false }]);
     expect(reads).toBe(1);
     expect((await releasePlan({ records, inUse: new Set(), host: h }, read(NO_USE))).ops).toEqual([

@@ -72,7 +72,7 @@ export async function releaseParents(ctx: AgentContext): Promise<void> {
  * A read that fails throws: nothing is released this pass, in doubt.
  */
 export async function releasePlan(r: Omit<ParentRelease, 'use'>, readUse: () => Promise<HostUse>): Promise<{ ops: Op[]; released: string[] }> {
-  const first = planParentRelease({ ...r, use: r.host });
+  const first = planParentRelease({ ...r, use: { ...r.host, rules: [] } });
   if (!takesLinkAway(first.ops)) return first;
   return planParentRelease({ ...r, use: await readUse() });
 }
