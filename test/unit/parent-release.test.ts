@@ -8,9 +8,10 @@ import type { HostState, HostUse } from '../../pkg/netlink/ip.js';
 import type { Link } from '../../pkg/netlink/types.js';
 import type { DockerNetwork } from '../../pkg/docker/types.js';
 import { planMacvlan, parentChanges, parentsInUse, planParentRelease, type DesiredMacvlan } from '../../pkg/agent/planner/index.js';
+import { hostReliance } from '../../pkg/agent/planner/parents.js';
 import { releasePlan } from '../../pkg/agent/reconcilers/parents.js';
 import { parseAddrs, parseRouteHops, parseRules } from '../../pkg/netlink/parse.js';
-import { describeRule } from '../../pkg/netlink/types.js';
+import { describeRule, type Rule } from '../../pkg/netlink/types.js';
 import { currentEntries, parseRecord, ParentRecord, withChanges, MAX_RECORDED_LINKS, type ParentEntries } from '../../pkg/agent/parent-record.js';
 
 const link = (name: string, ifindex: number, extra: Partial<Link> = {}): Link => ({ name, ifindex, mac: '02:00:00:00:00:' + ifindex.toString(16).padStart(2, '0'), mtu: 1500, up: true, promisc: false, ...extra });
@@ -62,13 +63,14 @@ describe('planParentRelease: undo only what xnet did, only when nothing uses the
     expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: h })).toEqual({
       ops: [{ op: 'link.set.promisc', name: 'eth1', on: false }, { op: 'link.set.down', name: 'eth1' }],
       released: ['eth1'],
+      kept: [],
     });
   });
 
   it('leaves a parent another MacvlanNet uses (directly or as its VLAN base) as it is', () => {
     const h = host([link('eth1', 3, { promisc: true })]);
-    expect(planParentRelease({ use: NO_USE, records, inUse: parentsInUse([{ parent: 'eth1' }], [], h), host: h })).toEqual({ ops: [], released: [] });
-    expect(planParentRelease({ use: NO_USE, records, inUse: parentsInUse([{ parent: 'eth1', vlan: 7 }], [], h), host: h })).toEqual({ ops: [], released: [] });
+    expect(planParentRelease({ use: NO_USE, records, inUse: parentsInUse([{ parent: 'eth1' }], [], h), host: h })).toEqual({ ops: [], released: [], kept: [] });
+    expect(planParentRelease({ use: NO_USE, records, inUse: parentsInUse([{ parent: 'eth1', vlan: 7 }], [], h), host: h })).toEqual({ ops: [], released: [], kept: [] });
   });
 
   it('leaves a parent whose Docker network still waits for its containers', () => {
@@ -86,7 +88,7 @@ describe('planParentRelease: undo only what xnet did, only when nothing uses the
 
   it('keeps what the host had: a parent promiscuous or up before xnet (no record) stays so', () => {
     const h = host([link('eth1', 3, { promisc: true })]);
-    expect(planParentRelease({ use: NO_USE, records: {}, inUse: new Set(), host: h })).toEqual({ ops: [], released: [] });
+    expect(planParentRelease({ use: NO_USE, records: {}, inUse: new Set(), host: h })).toEqual({ ops: [], released: [], kept: [] });
     // xnet set promiscuous mode only: the link stays up
     expect(planParentRelease({ use: NO_USE, records: { eth1: { ifindex: 3, promisc: true } }, inUse: new Set(), host: h }).ops)
       .toEqual([{ op: 'link.set.promisc', name: 'eth1', on: false }]);
@@ -110,7 +112,7 @@ describe('planParentRelease: undo only what xnet did, only when nothing uses the
 
   it('does nothing to a link someone already changed back, and drops the record', () => {
     const h = host([link('eth1', 3, { up: false })]);
-    expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: h })).toEqual({ ops: [], released: ['eth1'] });
+    expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: h })).toEqual({ ops: [], released: ['eth1'], kept: [] });
   });
 
   it('deletes a VLAN link only when it carries xnet\'s mark and nothing uses it, then undoes its base', () => {
@@ -121,6 +123,7 @@ describe('planParentRelease: undo only what xnet did, only when nothing uses the
     expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: h })).toEqual({
       ops: [{ op: 'link.del', name: 'eth1.300' }, { op: 'link.set.promisc', name: 'eth1', on: false }],
       released: ['eth1.300', 'eth1'],
+      kept: [{ name: 'eth1', why: 'eth1.400 (vlan) sits on it' }],
     });
     // in use by a remaining MacvlanNet: stays, and so does its base
     expect(planParentRelease({ use: NO_USE, records, inUse: parentsInUse([{ parent: 'eth1', vlan: 300 }], [], h), host: h }).ops).toEqual([]);
@@ -136,12 +139,12 @@ describe('planParentRelease: undo only what xnet did, only when nothing uses the
   });
 });
 
-describe('hostRelies: what the host uses beyond IPv4 main-table routes keeps a link up (and an xnet VLAN link in place)', () => {
+describe('hostReliance: what the host uses beyond IPv4 main-table routes keeps a link up (and an xnet VLAN link in place)', () => {
   const records: ParentEntries = { eth1: { ifindex: 3, promisc: true, up: true } };
   const on = link('eth1', 3, { promisc: true });
   const off = [{ op: 'link.set.promisc', name: 'eth1', on: false }];
   const down = [...off, { op: 'link.set.down', name: 'eth1' }];
-  const release = (h: HostState, use: HostUse = NO_USE) => planParentRelease({ records, inUse: new Set(), host: h, use }).ops;
+  const release = (h: HostState, use: Partial<HostUse> = {}) => planParentRelease({ records, inUse: new Set(), host: h, use: { ...NO_USE, ...use } }).ops;
   // what the kernel gives every up link with IPv6 on, and nothing of the host's own
   const auto: HostUse = {
     addrs: [{ dev: 'eth1', cidr: 'fe80::e823:4ff:fe71:915/64' }],
@@ -178,11 +181,43 @@ describe('hostRelies: what the host uses beyond IPv4 main-table routes keeps a l
 
   it('keeps a VLAN link xnet made when the host enslaved it, addressed it in IPv6 or routes through it in another table', () => {
     const vlan = (extra: Partial<Link> = {}) => link('eth1.300', 9, { kind: 'vlan', vlanId: 300, parent: 'eth1', alias: 'xnet:vlan', ...extra });
-    const keep = (h: HostState, use: HostUse = NO_USE) => planParentRelease({ records: {}, inUse: new Set(), host: h, use }).ops;
+    const keep = (h: HostState, use: Partial<HostUse> = {}) => planParentRelease({ records: {}, inUse: new Set(), host: h, use: { ...NO_USE, ...use } }).ops;
     expect(keep(host([link('eth1', 3), vlan({ master: 'br0' }), link('br0', 10, { kind: 'bridge' })]))).toEqual([]);
     expect(keep(host([link('eth1', 3), vlan()]), { addrs: [{ dev: 'eth1.300', cidr: '2001:db8::5/64' }], routes: [] })).toEqual([]);
     expect(keep(host([link('eth1', 3), vlan()]), { addrs: [], routes: [{ dst: '10.20.0.0/16', dev: 'eth1.300', proto: 'boot', table: '100' }] })).toEqual([]);
     expect(keep(host([link('eth1', 3), vlan()]), { addrs: [{ dev: 'eth1.300', cidr: 'fe80::1/64' }], routes: [] })).toEqual([{ op: 'link.del', name: 'eth1.300' }]);
+  });
+
+  // policy rules, as parseRules reads them from `ip -j -4|-6 rule show`
+  const rule = (extra: Partial<Rule>): Rule => ({ family: 'inet', priority: 32765, action: 'lookup 100', ...extra });
+
+  it('keeps a link named by a policy rule of either family, as iif or oif, up and says which rule', () => {
+    const plan = (rules: Rule[]) => planParentRelease({ records, inUse: new Set(), host: host([on]), use: { ...NO_USE, rules } });
+    expect(plan([rule({ iif: 'eth1' })])).toEqual({ ops: off, released: ['eth1'], kept: [{ name: 'eth1', why: 'the policy rule "ip rule 32765: iif eth1 lookup 100" names it' }] });
+    expect(plan([rule({ family: 'inet6', priority: 50, oif: 'eth1', action: 'lookup 200' })]).kept)
+      .toEqual([{ name: 'eth1', why: 'the policy rule "ip -6 rule 50: oif eth1 lookup 200" names it' }]);
+    // a negated rule still names the link: what it means changes with the link
+    expect(plan([rule({ iif: 'eth1', not: true, action: 'blackhole' })]).ops).toEqual(off);
+    // a rule on another link, or on none, says nothing of eth1
+    expect(plan([rule({ iif: 'eth2' }), rule({ oif: 'eth1.7' })])).toEqual({ ops: down, released: ['eth1'], kept: [] });
+  });
+
+  it('keeps a VLAN link xnet made while a policy rule names it, and deletes it once the rule is gone', () => {
+    const h = host([link('eth1', 3), link('eth1.300', 9, { kind: 'vlan', vlanId: 300, parent: 'eth1', alias: 'xnet:vlan' })]);
+    const plan = (rules: Rule[]) => planParentRelease({ records: {}, inUse: new Set(), host: h, use: { ...NO_USE, rules } });
+    expect(plan([rule({ oif: 'eth1.300' })])).toEqual({ ops: [], released: [], kept: [{ name: 'eth1.300', why: 'the policy rule "ip rule 32765: oif eth1.300 lookup 100" names it' }] });
+    expect(plan([])).toEqual({ ops: [{ op: 'link.del', name: 'eth1.300' }], released: ['eth1.300'], kept: [] });
+  });
+
+  it('says why it keeps a link, for each kind of reliance', () => {
+    const why = (h: HostState, use: Partial<HostUse> = {}, nodeInterface?: string) => hostReliance('eth1', { host: h, use: { ...NO_USE, ...use }, nodeInterface });
+    expect(why(host([on]), {}, 'eth1')).toBe('it is the Node\'s interface');
+    expect(why(host([link('eth1', 3, { master: 'bond0' })]))).toBe('it is a port of bond0');
+    expect(why(host([on, link('eth5', 6, { master: 'eth1' })]))).toBe('eth5 is a port of it');
+    expect(why(host([on, link('mine', 8, { kind: 'macvlan', parent: 'eth1' })]))).toBe('mine (macvlan) sits on it');
+    expect(why(host([on]), { addrs: [{ dev: 'eth1', cidr: '2001:db8::5/64' }] })).toBe('it carries the address 2001:db8::5/64');
+    expect(why(host([on]), { routes: [{ dst: '10.20.0.0/16', dev: 'eth1', proto: 'boot', table: '100' }] })).toBe('the route 10.20.0.0/16 in table 100 goes through it');
+    expect(why(host([on]), auto)).toBeUndefined();
   });
 });
 
@@ -252,6 +287,13 @@ describe('reading the host\'s use of its links, only when a release would take o
       { op: 'link.set.promisc', name: 'eth1', on: false }, { op: 'link.set.down', name: 'eth1' },
     ]);
     expect(reads).toBe(2);
+    // a policy rule, which the host read's own view does not have, keeps it up and says so
+    const ruled: HostUse = { ...NO_USE, rules: [{ family: 'inet', priority: 32765, iif: 'eth1', action: 'lookup 100' }] };
+    expect(await releasePlan({ records, inUse: new Set(), host: h }, read(ruled))).toEqual({
+      ops: [{ op: 'link.set.promisc', name: 'eth1', on: false }], released: ['eth1'],
+      kept: [{ name: 'eth1', why: 'the policy rule "ip rule 32765: iif eth1 lookup 100" names it' }],
+    });
+    expect(reads).toBe(3);
   });
 });
 

@@ -5,7 +5,7 @@
 import type { DockerNetwork } from '../../docker/types.js';
 import ipaddr from 'ipaddr.js';
 import type { HostState, HostUse } from '../../netlink/ip.js';
-import type { Addr, Link, Route } from '../../netlink/types.js';
+import { describeRule, type Addr, type Link, type Route } from '../../netlink/types.js';
 import type { ParentChange, ParentEntries } from '../parent-record.js';
 import { effectiveParent, VLAN_ALIAS, type DesiredMacvlan } from './macvlan.js';
 import type { Op } from './ops.js';
@@ -52,8 +52,9 @@ export interface ParentRelease {
   inUse: Set<string>;
   host: HostState;
   /**
-   * every address and route of the host (IpRunner.use). The host read's own IPv4 view (`host`
-   * itself) only finds candidates: more of the host's use only ever keeps links (releasePlan).
+   * every address, route and policy rule of the host (IpRunner.use). The host read's own IPv4
+   * view (`host` itself, no rules) only finds candidates: more of the host's use only ever
+   * keeps links (releasePlan).
    */
   use: HostUse;
   /** the Node's interface: never taken down */
@@ -80,41 +81,73 @@ function linkLocalOrMulticast6(text: string): boolean {
 const autoAddr = (a: Addr): boolean => linkLocalOrMulticast6(a.cidr);
 const autoRoute = (r: Route): boolean => r.proto === 'kernel' && linkLocalOrMulticast6(r.dst);
 
+/** How a link of the host's own is tied to other links: a master, ports, links on top of it. */
+function linkReliance(name: string, links: Link[]): string | undefined {
+  const self = links.find((l) => l.name === name);
+  if (self?.master !== undefined) return `it is a port of ${self.master}`;
+  const port = links.find((l) => l.master === name);
+  if (port) return `${port.name} is a port of it`;
+  // a veth's peer names it as its link too, but sits beside it
+  const upper = links.find((l) => l.parent === name && l.kind !== 'veth');
+  return upper ? `${upper.name}${upper.kind ? ` (${upper.kind})` : ''} sits on it` : undefined;
+}
+
+/** An address, a route or a policy rule of the host's on the link (what the kernel adds by itself aside). */
+function useReliance(name: string, r: Pick<ParentRelease, 'host' | 'use'>): string | undefined {
+  const addr = [...r.host.addrs, ...r.use.addrs].find((a) => a.dev === name && !autoAddr(a));
+  if (addr) return `it carries the address ${addr.cidr}`;
+  const route = [...r.host.routes, ...r.use.routes].find((x) => x.dev === name && !autoRoute(x));
+  if (route) return `the route ${route.dst}${route.table ? ` in table ${route.table}` : ''} goes through it`;
+  const rule = r.use.rules.find((x) => x.iif === name || x.oif === name);
+  return rule ? `the policy rule "${describeRule(rule)}" names it` : undefined;
+}
+
 /**
- * The host relies on the link for itself, and it is never taken down nor deleted: it is the
- * Node's interface; a port of a bond, bridge or VRF (it has a master) or one with ports; it
- * has links on top of it in the host (macvlan, VLAN...; a veth's peer names it as its link too,
- * but sits beside it); it carries an address (IPv4, or IPv6 other than link-local) or is named
- * by a route of any table or family (the kernel's own IPv6 link-local routes aside).
+ * Why the host relies on the link for itself (undefined: it does not); such a link is never
+ * taken down nor deleted. It is the Node's interface; a port of a bond, bridge or VRF (it has a
+ * master) or one with ports; it has links on top of it in the host (macvlan, VLAN...); it
+ * carries an address (IPv4, or IPv6 other than link-local), is named by a route of any table or
+ * family (the kernel's own IPv6 link-local routes aside), or by a policy rule (`ip rule`, either
+ * family) as `iif` or `oif`.
  */
-export function hostRelies(name: string, r: Pick<ParentRelease, 'host' | 'use' | 'nodeInterface'>): boolean {
-  if (name === r.nodeInterface) return true;
-  const { links, addrs, routes } = r.host;
-  if (links.some((l) => (l.name === name && l.master !== undefined) || l.master === name || (l.parent === name && l.kind !== 'veth'))) return true;
-  return [...addrs, ...r.use.addrs].some((a) => a.dev === name && !autoAddr(a))
-    || [...routes, ...r.use.routes].some((x) => x.dev === name && !autoRoute(x));
+export function hostReliance(name: string, r: Pick<ParentRelease, 'host' | 'use' | 'nodeInterface'>): string | undefined {
+  if (name === r.nodeInterface) return 'it is the Node\'s interface';
+  return linkReliance(name, r.host.links) ?? useReliance(name, r);
+}
+
+export interface ParentReleasePlan {
+  ops: Op[];
+  /** records to drop once the ops ran */
+  released: string[];
+  /** links the release would have taken down or deleted but leaves, the host relying on them, and why */
+  kept: { name: string; why: string }[];
 }
 
 /**
  * Undoes what xnet did to parents nothing uses any more: deletes its marked VLAN links, turns
  * promiscuous mode off and takes a link down where the record says xnet did these (and the link
- * still is so). `released`: records to drop once the ops ran.
+ * still is so), unless the host relies on it (then it is `kept`).
  */
-export function planParentRelease(r: ParentRelease): { ops: Op[]; released: string[] } {
-  const ops: Op[] = [];
-  const released: string[] = [];
+export function planParentRelease(r: ParentRelease): ParentReleasePlan {
+  const plan: ParentReleasePlan = { ops: [], released: [], kept: [] };
   const unused = (name: string) => !r.inUse.has(name);
   for (const l of r.host.links) {
-    if (isXnetVlan(l) && unused(l.name) && !hostRelies(l.name, r)) { ops.push({ op: 'link.del', name: l.name }); released.push(l.name); }
+    if (!isXnetVlan(l) || !unused(l.name)) continue;
+    const why = hostReliance(l.name, r);
+    if (why) plan.kept.push({ name: l.name, why });
+    else { plan.ops.push({ op: 'link.del', name: l.name }); plan.released.push(l.name); }
   }
   // the host as it is once those are gone (a deleted VLAN link no longer sits on its base)
-  const left = { ...r, host: { ...r.host, links: r.host.links.filter((l) => !released.includes(l.name)) } };
+  const left = { ...r, host: { ...r.host, links: r.host.links.filter((l) => !plan.released.includes(l.name)) } };
   for (const [name, e] of Object.entries(r.records)) {
     const l = left.host.links.find((x) => x.name === name);
     if (!l || !unused(name)) continue;
-    if (e.promisc && l.promisc) ops.push({ op: 'link.set.promisc', name, on: false });
-    if (e.up && l.up && !hostRelies(name, left)) ops.push({ op: 'link.set.down', name });
-    released.push(name);
+    if (e.promisc && l.promisc) plan.ops.push({ op: 'link.set.promisc', name, on: false });
+    const takeDown = e.up && l.up;
+    const why = takeDown ? hostReliance(name, left) : undefined;
+    if (why) plan.kept.push({ name, why });
+    else if (takeDown) plan.ops.push({ op: 'link.set.down', name });
+    plan.released.push(name);
   }
-  return { ops, released };
+  return plan;
 }

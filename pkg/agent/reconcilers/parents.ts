@@ -4,8 +4,8 @@
 import { unreadable, type AgentContext } from '../context.js';
 import { isDeleting, macvlanParent, nodeInterface, selects } from '../desired.js';
 import { currentEntries } from '../parent-record.js';
-import { ipLine, isIpOp, type Op } from '../planner/ops.js';
-import { isXnetVlan, parentsInUse, planParentRelease, takesLinkAway, type ParentRelease } from '../planner/parents.js';
+import { ipLine, isIpOp } from '../planner/ops.js';
+import { isXnetVlan, parentsInUse, planParentRelease, takesLinkAway, type ParentRelease, type ParentReleasePlan } from '../planner/parents.js';
 import type { HostUse } from '../../netlink/ip.js';
 
 /**
@@ -56,6 +56,9 @@ export async function releaseParents(ctx: AgentContext): Promise<void> {
     if (!users) return;
     const r = { records, inUse: parentsInUse(users, docker, host), host, nodeInterface: nodeInterface(ctx.caches.nodes.get(ctx.node)) };
     const plan = await releasePlan(r, () => ctx.dp.hostUse());
+    if (plan.kept.length) {
+      ctx.log.info('leaving up (or in place) links xnet changed or made that the host relies on', { kept: plan.kept.map((k) => `${k.name}: ${k.why}`) });
+    }
     if (plan.ops.length) {
       ctx.log.info('undoing what xnet changed on parent interfaces no MacvlanNet uses', { ops: plan.ops.map((o) => (isIpOp(o) ? ipLine(o).join(' ') : o.op)) });
       await ctx.dp.execute(plan.ops);
@@ -67,11 +70,12 @@ export async function releaseParents(ctx: AgentContext): Promise<void> {
 /**
  * The release plan. Planned first against the host read's own view (IPv4 addresses, the IPv4
  * main table): only when that plan takes a link down or deletes one is the host's whole use of
- * its links read (every address family, every routing table: three `ip` reads) and the plan
- * made again with it. More use only ever keeps links, so the second plan is the first or less.
+ * its links read (every address family, every routing table, the policy rules: five `ip`
+ * reads) and the plan made again with it. More use only ever keeps links, so the second plan
+ * is the first or less.
  * A read that fails throws: nothing is released this pass, in doubt.
  */
-export async function releasePlan(r: Omit<ParentRelease, 'use'>, readUse: () => Promise<HostUse>): Promise<{ ops: Op[]; released: string[] }> {
+export async function releasePlan(r: Omit<ParentRelease, 'use'>, readUse: () => Promise<HostUse>): Promise<ParentReleasePlan> {
   const first = planParentRelease({ ...r, use: { ...r.host, rules: [] } });
   if (!takesLinkAway(first.ops)) return first;
   return planParentRelease({ ...r, use: await readUse() });
