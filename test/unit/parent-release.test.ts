@@ -193,9 +193,9 @@ describe('hostReliance: what the host uses beyond IPv4 main-table routes keeps a
 
   it('keeps a link named by a policy rule of either family, as iif or oif, up and says which rule', () => {
     const plan = (rules: Rule[]) => planParentRelease({ records, inUse: new Set(), host: host([on]), use: { ...NO_USE, rules } });
-    expect(plan([rule({ iif: 'eth1' })])).toEqual({ ops: off, released: ['eth1'], kept: [{ name: 'eth1', why: 'the policy rule "ip rule 32765: iif eth1 lookup 100" names it' }] });
+    expect(plan([rule({ iif: 'eth1' })])).toEqual({ ops: off, released: ['eth1'], kept: [{ name: 'eth1', why: 'a policy rule names it (ip rule 32765: iif eth1 lookup 100)' }] });
     expect(plan([rule({ family: 'inet6', priority: 50, oif: 'eth1', action: 'lookup 200' })]).kept)
-      .toEqual([{ name: 'eth1', why: 'the policy rule "ip -6 rule 50: oif eth1 lookup 200" names it' }]);
+      .toEqual([{ name: 'eth1', why: 'a policy rule names it (ip -6 rule 50: oif eth1 lookup 200)' }]);
     // a negated rule still names the link: what it means changes with the link
     expect(plan([rule({ iif: 'eth1', not: true, action: 'blackhole' })]).ops).toEqual(off);
     // a rule on another link, or on none, says nothing of eth1
@@ -205,7 +205,7 @@ describe('hostReliance: what the host uses beyond IPv4 main-table routes keeps a
   it('keeps a VLAN link xnet made while a policy rule names it, and deletes it once the rule is gone', () => {
     const h = host([link('eth1', 3), link('eth1.300', 9, { kind: 'vlan', vlanId: 300, parent: 'eth1', alias: 'xnet:vlan' })]);
     const plan = (rules: Rule[]) => planParentRelease({ records: {}, inUse: new Set(), host: h, use: { ...NO_USE, rules } });
-    expect(plan([rule({ oif: 'eth1.300' })])).toEqual({ ops: [], released: [], kept: [{ name: 'eth1.300', why: 'the policy rule "ip rule 32765: oif eth1.300 lookup 100" names it' }] });
+    expect(plan([rule({ oif: 'eth1.300' })])).toEqual({ ops: [], released: [], kept: [{ name: 'eth1.300', why: 'a policy rule names it (ip rule 32765: oif eth1.300 lookup 100)' }] });
     expect(plan([])).toEqual({ ops: [{ op: 'link.del', name: 'eth1.300' }], released: ['eth1.300'], kept: [] });
   });
 
@@ -291,7 +291,7 @@ describe('reading the host\'s use of its links, only when a release would take o
     const ruled: HostUse = { ...NO_USE, rules: [{ family: 'inet', priority: 32765, iif: 'eth1', action: 'lookup 100' }] };
     expect(await releasePlan({ records, inUse: new Set(), host: h }, read(ruled))).toEqual({
       ops: [{ op: 'link.set.promisc', name: 'eth1', on: false }], released: ['eth1'],
-      kept: [{ name: 'eth1', why: 'the policy rule "ip rule 32765: iif eth1 lookup 100" names it' }],
+      kept: [{ name: 'eth1', why: 'a policy rule names it (ip rule 32765: iif eth1 lookup 100)' }],
     });
     expect(reads).toBe(3);
   });

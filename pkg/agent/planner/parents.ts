@@ -99,7 +99,7 @@ function useReliance(name: string, r: Pick<ParentRelease, 'host' | 'use'>): stri
   const route = [...r.host.routes, ...r.use.routes].find((x) => x.dev === name && !autoRoute(x));
   if (route) return `the route ${route.dst}${route.table ? ` in table ${route.table}` : ''} goes through it`;
   const rule = r.use.rules.find((x) => x.iif === name || x.oif === name);
-  return rule ? `the policy rule "${describeRule(rule)}" names it` : undefined;
+  return rule ? `a policy rule names it (${describeRule(rule)})` : undefined;
 }
 
 /**
