@@ -3,10 +3,13 @@
 // ContainerNics on the macvlan. VLAN sub-interfaces carry traffic where the kernel has 802.1Q;
 // where it has not (these build machines), the test measures that and says so when it skips.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import winston from 'winston';
+import { Writable } from 'node:stream';
 import type { Node } from '../../pkg/api/index.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { shimName } from '../../pkg/agent/planner/names.js';
 import { hostExec } from '../../pkg/lab/index.js';
+import { createLogger } from '../../pkg/log.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentLab, docker, eventually, inContainer, obj, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
@@ -14,6 +17,15 @@ import { agentLab, docker, eventually, inContainer, obj, readyCondition, runCont
 let lab: AgentLab;
 /** why the kernel refused a VLAN link, measured in host-1's namespace (empty when it has 802.1Q) */
 let vlanRefusal = '';
+/** what host-1's agent logs, line by line (also on stderr as usual) */
+const h1Log: string[] = [];
+const recordingLog = (node: string) => {
+  const log = createLogger('agent', { node });
+  // at info whatever XNET_LOG_LEVEL says: a test below reads an info line
+  log.level = 'info';
+  log.add(new winston.transports.Stream({ stream: new Writable({ write(chunk, _enc, done) { h1Log.push(String(chunk)); done(); } }) }));
+  return log;
+};
 
 const nodeStatus = async (node: string, name: string) => {
   const v = await lab.client.get(new Keys('/xnet').status('MacvlanNet', name, { node })).string();
@@ -33,7 +45,7 @@ beforeAll(async () => {
       { name: 'host-2', dockerRange: '192.168.200.144/28', shimAddress: '192.168.200.251' },
     ],
   });
-  await Promise.all(lab.hosts.map((h) => lab.startAgent(h)));
+  await Promise.all(lab.hosts.map((h, i) => lab.startAgent(h, i === 0 ? { log: recordingLog(h.name) } : {})));
   // Our own measurement, independent of the agent's probe (the test below compares the two).
   const probe = await hostExec(lab.hosts[0], ['ip', 'link', 'add', 'xvprobe', 'link', 'eth0', 'type', 'vlan', 'id', '4093']);
   if (probe.exitCode === 0) await hostExec(lab.hosts[0], ['ip', 'link', 'del', 'xvprobe']);
@@ -224,6 +236,40 @@ describe('agent: a MacvlanNet\'s parent after the network goes', () => {
       expect(await flags(dev), dev).not.toContain('PROMISC');
     }
     await hostExec(h1(), ['ip', 'link', 'del', 'xpbr'], { check: true });
+  });
+
+  it('keeps a parent up while a policy rule of the host names it (IPv4 iif, IPv6 oif), logs which rule, and takes it down once the rule is gone', async () => {
+    const parents = { xpg0: ['ip', 'rule', 'add', 'iif', 'xpg0', 'table', '100', 'priority', '1234'], xph0: ['ip', '-6', 'rule', 'add', 'oif', 'xph0', 'table', '200', 'priority', '1235'] };
+    const why = { xpg0: 'xpg0: a policy rule names it (ip rule 1234: iif xpg0 lookup 100)', xph0: 'xph0: a policy rule names it (ip -6 rule 1235: oif xph0 lookup 200)' };
+    const rules = async () => `${await sh(h1(), ['ip', 'rule', 'show'])}${await sh(h1(), ['ip', '-6', 'rule', 'show'])}`;
+    for (const [a, b] of [['xpg0', 'xpg1'], ['xph0', 'xph1']]) await hostExec(h1(), ['ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b], { check: true });
+    await apply('mvpi', 'xpg0');
+    await apply('mvpj', 'xph0');
+    // the host's own policy routing, made after xnet brought the parents up: no address or route names them
+    for (const add of Object.values(parents)) await hostExec(h1(), add, { check: true });
+    expect(await rules()).toMatch(/^1234:\s+from all iif xpg0 lookup 100/m);
+    expect(await rules()).toMatch(/^1235:\s+from all oif xph0 lookup 200/m);
+    const logged = h1Log.length;
+    await remove('mvpi');
+    await remove('mvpj');
+    await eventually(() => recorded().xpg0 === undefined && recorded().xph0 === undefined, 'xpg0 and xph0 released', 10_000);
+    for (const dev of ['xpg0', 'xph0'] as const) {
+      expect(await flags(dev), dev).toContain('UP');
+      expect(await flags(dev), dev).not.toContain('PROMISC');
+      expect(h1Log.slice(logged).join(''), dev).toContain(why[dev]);
+    }
+    // without the rules the same parents go down: the rules, nothing else, kept them up. The host
+    // took the kept links over (their records are dropped), so they are given back as they were
+    // before xnet (down) and used again
+    for (const add of Object.values(parents)) await hostExec(h1(), add.map((w) => (w === 'add' ? 'del' : w)), { check: true });
+    expect(await rules()).not.toMatch(/xpg0|xph0/);
+    for (const dev of ['xpg0', 'xph0']) await hostExec(h1(), ['ip', 'link', 'set', dev, 'down'], { check: true });
+    await apply('mvpk', 'xpg0');
+    await apply('mvpl', 'xph0');
+    expect(recorded()).toMatchObject({ xpg0: { up: true }, xph0: { up: true } });
+    await remove('mvpk');
+    await remove('mvpl');
+    await eventually(async () => (await released('xpg0')) && (await released('xph0')), 'xpg0 and xph0 neither promiscuous nor up', 10_000);
   });
 
   it('keeps the Docker network and shim of a MacvlanNet whose status no longer names this node (pending)', async () => {
