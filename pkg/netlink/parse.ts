@@ -44,7 +44,7 @@ export function parseAddrs(raw: unknown, families: readonly string[] = ['inet'])
 }
 
 interface RawHop { gateway?: string; dev?: string }
-interface RawRoute extends RawHop { dst: string; protocol?: string | number; table?: string; scope?: string; prefsrc?: string; nexthops?: RawHop[] }
+interface RawRoute extends RawHop { dst: string; protocol?: string | number; table?: string; scope?: string; prefsrc?: string; metric?: number; nexthops?: RawHop[] }
 
 export function parseRoutes(raw: unknown): Route[] {
   return (raw as RawRoute[]).map((r) => {
@@ -54,6 +54,7 @@ export function parseRoutes(raw: unknown): Route[] {
     if (r.table) route.table = r.table;
     if (r.scope) route.scope = r.scope;
     if (r.prefsrc) route.prefsrc = r.prefsrc;
+    if (typeof r.metric === 'number' && r.metric > 0) route.metric = r.metric;
     return route;
   });
 }

@@ -44,6 +44,8 @@ export interface Route {
   scope?: string;
   /** the local source address of a connected route: one of the host's own addresses */
   prefsrc?: string;
+  /** the route's priority, when not 0 (`ip` prints none then): of two routes to one destination the lower wins */
+  metric?: number;
 }
 
 /**

@@ -151,7 +151,7 @@ describe('hostReliance: what the host uses beyond IPv4 main-table routes keeps a
     routes: [
       { dst: 'fe80::/64', dev: 'eth1', proto: 'kernel' },
       { dst: 'fe80::e823:4ff:fe71:915', dev: 'eth1', proto: 'kernel', table: 'local' },
-      { dst: 'ff00::/8', dev: 'eth1', proto: 'kernel', table: 'local' },
+      { dst: 'ff00::/8', dev: 'eth1', proto: 'kernel', table: 'local', metric: 256 },
     ],
     rules: [],
   };
@@ -238,7 +238,7 @@ describe('reading the host\'s use of its links, only when a release would take o
       { dst: '10.20.0.0/16', dev: 'eth1', proto: 'boot', table: '100', scope: 'link' },
       { dst: '10.30.0.0/16', dev: 'eth1', proto: 'boot' },
       { dst: '10.30.0.0/16', via: '10.9.0.7', dev: 'eth2p', proto: 'boot' },
-      { dst: 'ff00::/8', dev: 'eth1', proto: 'kernel', table: 'local' },
+      { dst: 'ff00::/8', dev: 'eth1', proto: 'kernel', table: 'local', metric: 256 },
     ]);
   });
 
