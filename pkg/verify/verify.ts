@@ -125,7 +125,7 @@ const MISSING = 'missing or different';
 export function describeOp(op: Op): Omit<Difference, 'host'> {
   const inContainer = 'netns' in op && op.netns !== undefined ? ` (container pid ${op.netns.pid})` : '';
   switch (op.op) {
-    case 'route.replace': return { what: `route${inContainer}`, expected: `${op.dst}${op.via ? ` via ${op.via}` : ''}${op.dev ? ` dev ${op.dev}` : ''} proto 76`, found: MISSING };
+    case 'route.replace': return { what: `route${inContainer}`, expected: `${op.dst}${op.via ? ` via ${op.via}` : ''}${op.dev ? ` dev ${op.dev}` : ''}${op.metric ? ` metric ${op.metric}` : ''} proto 76`, found: MISSING };
     case 'route.del': return { what: `route${inContainer}`, expected: 'absent', found: `${op.dst}${op.via ? ` via ${op.via}` : ''}${op.dev ? ` dev ${op.dev}` : ''} proto ${op.proto}` };
     case 'route.default': return { what: `default route${inContainer}`, expected: `via ${op.via} dev ${op.dev}`, found: MISSING };
     case 'link.add.veth': case 'link.add.macvlan': case 'link.add.vlan':

@@ -4,5 +4,6 @@ export * from './routes.js';
 export * from './docker-networks.js';
 export * from './nat.js';
 export * from './nic.js';
+export * from './default-route.js';
 export * from './macvlan.js';
 export * from './parents.js';

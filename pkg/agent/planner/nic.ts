@@ -1,8 +1,9 @@
 // One ContainerNic: a veth pair on the node's bridge or a macvlan on the parent, its container
 // end moved into the container's namespace, renamed, addressed, up, with the default route
-// when asked. What already matches is adopted: no operation touches a working NIC.
+// when asked (default-route.ts). What already matches is adopted: no operation touches a working NIC.
 import type { Addr, Link, Route } from '../../netlink/types.js';
 import type { HostState } from '../../netlink/ip.js';
+import { defaultRouteDifference, planDefaultRoute } from './default-route.js';
 import { bridgeAlias, isNicHostLink, nicAlias, nicOfAlias, tempName, vethHostName } from './names.js';
 import type { ContainerNs, IpOp, Op, Plan, Problem } from './ops.js';
 
@@ -89,9 +90,10 @@ function leftUnmarked(d: DesiredNic, l: Link, hostEnd: Link | undefined, hostTmp
 
 export function planNic(d: DesiredNic, host: HostState, container: ContainerState): Plan {
   const inC = container.links.find((l) => l.name === d.ifName);
-  const problem = nicPrerequisiteProblem(d, host, container, inC);
+  const route = planDefaultRoute(d, container.routes);
+  const problem = nicPrerequisiteProblem(d, host, container, inC) ?? route.problem;
   if (problem) return { ops: [], problems: [problem] };
-  const ops = inC ? convergeNic(d, host, container, inC) : createNic(d, host, container);
+  const ops = inC ? convergeNic(d, host, container, inC, route.ops) : createNic(d, host, container, route.ops);
   const unmarked = unmarkedBridgeProblem(d, host, ops);
   return unmarked ? { ops: [], problems: [unmarked] } : { ops, problems: [] };
 }
@@ -129,8 +131,8 @@ function nicPrerequisiteProblem(d: DesiredNic, host: HostState, container: Conta
   return undefined;
 }
 
-/** A new NIC: clear leftovers, make the link, move it in, rename, mark, address, bring up. */
-function createNic(d: DesiredNic, host: HostState, container: ContainerState): Op[] {
+/** A new NIC: clear leftovers, make the link, move it in, rename, mark, address, bring up, then `routeOps`. */
+function createNic(d: DesiredNic, host: HostState, container: ContainerState, routeOps: IpOp[]): Op[] {
   const ops: Op[] = [];
   const hostIf = vethHostName(d.name);
   const tmp = tempName(d.name);
@@ -157,7 +159,7 @@ function createNic(d: DesiredNic, host: HostState, container: ContainerState): O
   );
   if (d.mac) ops.push({ op: 'link.set.mac', name: d.ifName, mac: d.mac, netns: ns });
   ops.push({ op: 'addr.add', dev: d.ifName, cidr: d.cidr, netns: ns }, { op: 'link.set.up', name: d.ifName, netns: ns });
-  if (d.defaultRoute && d.gateway) ops.push({ op: 'route.default', via: d.gateway, dev: d.ifName, netns: ns });
+  ops.push(...routeOps);
   // Several NICs of one container often share a subnet. By default every interface answers
   // ARP for every local address ("ARP flux"), so peers would map this NIC's address to
   // another interface's MAC; each interface must answer for its own addresses only.
@@ -185,8 +187,8 @@ function leftoverDeletions(d: DesiredNic, host: HostState, container: ContainerS
   return ops;
 }
 
-/** The NIC exists: converge its properties only (bridge port, MAC, address, up, default route). */
-function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, inC: Link): Op[] {
+/** The NIC exists: converge its properties only (bridge port, MAC, address, up, then `routeOps`: its default route). */
+function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, inC: Link, routeOps: IpOp[]): Op[] {
   const ops: Op[] = [];
   const ns = d.netns;
   if (d.attach.kind === 'veth') {
@@ -207,10 +209,7 @@ function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, 
   if (!inC.up || ops.some((o) => o.op === 'link.set.down')) {
     if (!ops.some((o) => o.op === 'link.set.up' && (o as { name: string }).name === d.ifName)) ops.push({ op: 'link.set.up', name: d.ifName, netns: ns });
   }
-  if (d.defaultRoute && d.gateway) {
-    const def = container.routes.find((r) => r.dst === 'default');
-    if (!def || def.via !== d.gateway || def.dev !== d.ifName) ops.push({ op: 'route.default', via: d.gateway, dev: d.ifName, netns: ns });
-  }
+  ops.push(...routeOps);
   // A macvlan takes a new MAC while up, and last: the kernel refuses it while another macvlan
   // of the parent has it (MacAddressInUse), and a refusal then leaves the NIC up, addressed and
   // carrying traffic; retrying it never takes a working NIC down.
@@ -234,10 +233,8 @@ export function nicDifferences(d: DesiredNic, container: ContainerState): string
   const mine = container.addrs.filter((a) => a.dev === d.ifName).map((a) => a.cidr);
   if (!mine.includes(d.cidr)) diff.push(`${d.cidr} missing`);
   for (const c of mine) if (c !== d.cidr) diff.push(`undeclared address ${c}`);
-  if (d.defaultRoute && d.gateway) {
-    const def = container.routes.find((r) => r.dst === 'default');
-    if (!def || def.via !== d.gateway || def.dev !== d.ifName) diff.push(`no default route via ${d.gateway} on ${d.ifName}`);
-  }
+  const route = defaultRouteDifference(d, container.routes);
+  if (route) diff.push(route);
   return diff;
 }
 

@@ -15,7 +15,8 @@ export interface ContainerNs { path: string; pid: number }
 interface InNs { netns?: ContainerNs }
 
 export type IpOp =
-  | ({ op: 'route.replace'; dst: string; via?: string; dev?: string } & InNs)
+  /** `metric`: only the container's fallback default route has one (planner/default-route.ts) */
+  | ({ op: 'route.replace'; dst: string; via?: string; dev?: string; metric?: number } & InNs)
   | ({ op: 'route.del'; dst: string; via?: string; dev?: string; proto: string } & InNs)
   | ({ op: 'link.add.veth'; name: string; peer: string; mtu?: number } & InNs)
   | ({ op: 'link.add.macvlan'; name: string; parent: string; mode: string } & InNs)
@@ -51,7 +52,7 @@ const PROTO = ['proto', String(XNET_RT_PROTO)];
 export function ipLine(o: IpOp): IpLine {
   switch (o.op) {
     case 'route.replace':
-      return ['route', 'replace', o.dst, ...(o.via ? ['via', o.via] : []), ...(o.dev ? ['dev', o.dev] : []), ...PROTO];
+      return ['route', 'replace', o.dst, ...(o.via ? ['via', o.via] : []), ...(o.dev ? ['dev', o.dev] : []), ...(o.metric ? ['metric', String(o.metric)] : []), ...PROTO];
     case 'route.del':
       return ['route', 'del', o.dst, ...(o.via ? ['via', o.via] : []), ...(o.dev ? ['dev', o.dev] : []), 'proto', o.proto];
     case 'link.add.veth': {
