@@ -56,6 +56,7 @@ export class HollowDataplane implements AgentDataplane {
   async hostUse(): Promise<HostUse> { const { addrs, routes } = await this.hostState(); return { addrs, routes, rules: [] }; }
   async containerState(): Promise<ContainerState> { return { links: [], addrs: [], routes: [] }; }
   async containerLinks(): Promise<ContainerState['links']> { return []; }
+  async containerRoutes(): Promise<ContainerState['routes']> { return []; }
   async natState(): Promise<ObservedNat> { return { nat: { chains: [], rules: {} }, filter: { chains: [], rules: {} }, ipForward: '1', dockerNetworks: [] }; }
   async dockerNetworks(): Promise<never[]> { return []; }
 

@@ -5,6 +5,7 @@ import { DockerError, OWNER_LABEL, type DockerNetwork } from '../docker/types.js
 import { IpBatchArgumentError, IpBatchError, IpRunner, type HostState, type HostUse, type IpLine } from '../netlink/ip.js';
 import { Iptables, IptablesInputError, readSysctl, writeSysctls } from '../netlink/iptables.js';
 import { CommandError } from '../netlink/exec.js';
+import type { Route } from '../netlink/types.js';
 import { netnsPath, pinnedTarget, type NetTarget } from '../netlink/target.js';
 import { pinNetns as pinProcessNetns, type PinnedNetns } from '../netlink/pinned.js';
 import { stat } from 'node:fs/promises';
@@ -51,6 +52,8 @@ export interface AgentDataplane {
   hostUse(): Promise<HostUse>;
   /** `routes: false`: links and addresses only (one `ip` process fewer) */
   containerState(target: NetTarget, opts?: { routes?: boolean }): Promise<ContainerState>;
+  /** the container's IPv4 routes (main table) alone: one `ip` process */
+  containerRoutes(target: NetTarget): Promise<Route[]>;
   natState(): Promise<ObservedNat>;
   dockerNetworks(names: string[]): Promise<DockerNetwork[]>;
   execute(ops: Op[], opts?: { independent?: boolean }): Promise<void>;
@@ -116,6 +119,10 @@ export class Dataplane implements AgentDataplane {
     if (opts.routes !== false) return ip.state();
     const [links, addrs] = await Promise.all([ip.links(), ip.addrs()]);
     return { links, addrs, routes: [] };
+  }
+
+  containerRoutes(target: NetTarget): Promise<Route[]> {
+    return new IpRunner(target).routes();
   }
 
   async natState(): Promise<ObservedNat> {

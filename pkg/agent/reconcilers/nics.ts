@@ -183,7 +183,7 @@ async function applyNic(ctx: AgentContext, d: DesiredNic, ops: Op[], inside: Con
     if (outcome === 'kernel-mac') macRefused = (e as Error).message;
   }
   if (ctx.dp.dryRun) return { state: inside };
-  const after = await ctx.dp.containerState(containerTarget(d.netns), { routes: wantsRoutes(d) });
+  const after = await readContainer(ctx, d);
   const diff = nicDifferences(macRefused ? { ...d, mac: undefined } : d, after);
   if (diff.length === 0) return { state: after, macRefused };
   const msg = `${d.ifName} in container ${container} is not as declared after the change: ${diff.join('; ')}`;
@@ -225,13 +225,25 @@ const wantsRoutes = (d: DesiredNic) => !!(d.defaultRoute && d.gateway);
 
 /**
  * What planning a NIC reads: the host's links (its bridge or parent, the NIC's host end) and
- * the container's links and addresses, its routes only for a NIC that is its default route.
- * Each read is an `ip` process, and a NIC made anew under load waits on every one of them
- * (chaos fault 7: 1-2.6 s a process on the loaded 2-core machine).
+ * the container's (readContainer). Each read is an `ip` process, and a NIC made anew under load
+ * waits on every one of them (chaos fault 7: 1-2.6 s a process on the loaded 2-core machine).
  */
 async function nicStates(ctx: AgentContext, d: DesiredNic): Promise<[HostState, ContainerState]> {
-  const [links, inside] = await Promise.all([ctx.dp.ip.links(), ctx.dp.containerState(containerTarget(d.netns), { routes: wantsRoutes(d) })]);
+  const [links, inside] = await Promise.all([ctx.dp.ip.links(), readContainer(ctx, d)]);
   return [{ links, addrs: [], routes: [] }, inside];
+}
+
+/**
+ * The container's links and addresses, and its routes where the plan decides on them: for a NIC
+ * that is the default route, read with the rest; for one that is not but is in the container,
+ * read after (xnet's default route through it, left from when it was, goes). A NIC made anew
+ * that is not the default route reads none: a route through it went with its link.
+ */
+async function readContainer(ctx: AgentContext, d: DesiredNic): Promise<ContainerState> {
+  const target = containerTarget(d.netns);
+  const state = await ctx.dp.containerState(target, { routes: wantsRoutes(d) });
+  if (wantsRoutes(d) || !state.links.some((l) => l.name === d.ifName)) return state;
+  return { ...state, routes: await ctx.dp.containerRoutes(target) };
 }
 
 /** Reads the host and the container again and runs the plan that makes `d` so. */
