@@ -1,0 +1,42 @@
+// Review repro (revctl), FAILS on dd4e48f: a ClusterNetwork's spec.cidr may be edited (only
+// hostPrefix is set once, pkg/api/set-once.ts), but a controller-made HostSubnet keeps the
+// subnet it had whatever the new cidr: chooseSlots (hostsubnets.ts) keeps the one claim it
+// holds when `slotCidr(cn, slotIndex(cn, claim))` gives back the claim's cidr, which it does
+// for any hostPrefix-aligned block, inside the pool or not (a negative slot index). The
+// status keeps Allocated=True with a subnet outside the ClusterNetwork (every agent refuses
+// it: hostSubnetFitWhy), and the old range, now free for another ClusterNetwork, is handed
+// out again: two HostSubnets announce one subnet.
+import { describe, expect, it } from 'vitest';
+import { obj, eventually, statusOf, useControllerFixture, uniquePrefix } from './controller-helpers.js';
+import { parseCidr } from '../../pkg/ip/ipv4.js';
+
+const fx = useControllerFixture(uniquePrefix());
+const inside = (subnet: string, cidr: string) => {
+  const s = parseCidr(subnet); const p = parseCidr(cidr);
+  return s.prefix >= p.prefix && (s.base >>> (32 - p.prefix)) === (p.base >>> (32 - p.prefix));
+};
+
+describe('a ClusterNetwork whose cidr is edited', () => {
+  it('moves its controller-made HostSubnets inside the new cidr (or says they are not)', async () => {
+    const { store } = fx;
+    await store.applyAll([obj('ClusterNetwork', 'cn', { cidr: '10.80.0.0/16', hostPrefix: 24 }), obj('Node', 'a', {}, { role: 'a' })]);
+    const first = await eventually(async () => statusOf(await store.get('HostSubnet', 'cn-a')).subnet as string | undefined, 'cn-a allocated');
+    expect(first).toBe('10.80.0.0/24');
+    await store.applyAll([obj('ClusterNetwork', 'cn', { cidr: '10.81.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { role: 'a' } } })]);
+    // the old range is nobody's now: another ClusterNetwork may take it
+    await store.applyAll([
+      obj('ClusterNetwork', 'cn2', { cidr: '10.80.0.0/16', hostPrefix: 24, bridgePrefix: 'bq', nodeSelector: { matchLabels: { role: 'b' } } }),
+      obj('Node', 'b', {}, { role: 'b' }),
+    ]);
+    const other = await eventually(async () => statusOf(await store.get('HostSubnet', 'cn2-b')).subnet as string | undefined, 'cn2-b allocated');
+    // give the controller time to act on the edit
+    await new Promise((r) => setTimeout(r, 3000));
+    const st = statusOf(await store.get('HostSubnet', 'cn-a'));
+    const allocated = st.conditions?.find((c) => c.type === 'Allocated');
+    console.log({ cnA: st.subnet, allocated: allocated?.status, cn2B: other });
+    // A user reads either a subnet inside the ClusterNetwork, or Allocated=False saying why not.
+    expect(allocated?.status === 'True' ? inside(st.subnet as string, '10.81.0.0/16') : true).toBe(true);
+    // and never one subnet announced for two nodes
+    expect(allocated?.status === 'True' && st.subnet === other).toBe(false);
+  }, 60_000);
+});
