@@ -14,7 +14,7 @@ export interface ChangeScope {
   ipam: IpamKeys;
   hostSubnet(name: string): Entry<HostSubnet> | undefined;
   hostSubnetsOnNode(node: string): Entry<HostSubnet>[];
-  objects<T extends ContainerNic | MacvlanNet>(kind: T['kind']): Iterable<Entry<T>>;
+  objects<T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']): Iterable<Entry<T>>;
   /** the Nodes whose controller status holds this address */
   nodesAccepting(address: string): string[];
   /** the Nodes whose agents report this address */
@@ -74,6 +74,10 @@ function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope
       if (n.obj.spec.node === name && n.obj.metadata.deletionTimestamp) out.keys.push(objectKey('ContainerNic', n.obj.metadata.name));
     }
   }
+  // A ClusterNetwork made or edited (cidr, reserved, bridgePrefix): each of its HostSubnets is
+  // planned again, a controller-made one moving off a slot the network no longer hands out.
+  // (Its Nodes are queued by its reconcile, but a Node only plans a HostSubnet it lacks.)
+  if (kind === 'ClusterNetwork' && ch.kv) hostSubnetsOf(s, name, out);
   if (kind === 'ClusterNetwork' || kind === 'MacvlanNet') {
     // A changed or deleted network may leave its NICs' addresses outside it: look again.
     for (const n of s.objects<ContainerNic>('ContainerNic')) {
@@ -166,6 +170,13 @@ function freedAddress(ch: CacheChange, name: string, s: ChangeScope, out: Change
   if (typeof before !== 'string') return;
   const next = s.nodesReporting(before).filter((n) => n !== name).sort()[0];
   if (next) out.keys.push(objectKey('Node', next));
+}
+
+/** The HostSubnets on ClusterNetwork `cn`. A scan, only when a ClusterNetwork is applied. */
+function hostSubnetsOf(s: ChangeScope, cn: string, out: ChangeEffects): void {
+  for (const h of s.objects<HostSubnet>('HostSubnet')) {
+    if (h.obj.spec?.clusterNetwork === cn) out.keys.push(objectKey('HostSubnet', h.obj.metadata.name));
+  }
 }
 
 /** Every MacvlanNet: a Node that appears or changes may be selected by any of them. */

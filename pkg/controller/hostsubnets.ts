@@ -8,7 +8,7 @@ import { API_VERSION, type ClusterNetwork, type HostSubnet } from '../api/index.
 import { MAX_HOST_SUBNET_BLOCKS } from '../api/rules.js';
 import { formatCidr, parseCidr, blockIndex } from '../ip/ipv4.js';
 import {
-  AllocationError, hostSubnetLayout, nextFreeSlots, slotCidr, slotsOf, type HostSubnetLayout,
+  AllocationError, hostSubnetLayout, nextFreeSlots, slotCidr, slotHandedOut, slotsOf, type HostSubnetLayout,
 } from '../ipam/plan.js';
 import type { Claim } from '../ipam/keys.js';
 import type { RawKv } from '../runtime/kv.js';
@@ -54,9 +54,15 @@ export function isControllerMade(hs: HostSubnet): boolean {
   return hs.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
 }
 
-function takenSlots(state: RoundState, cn: string): Set<number> {
-  let s = state.get(`slots/${cn}`) as Set<number> | undefined;
-  if (!s) state.set(`slots/${cn}`, (s = new Set()));
+/**
+ * Slot indexes count from the cidr's base, so what a round state keeps by slot is filed under
+ * the cidr too: rounds in flight across an edit of the cidr do not mix the two numberings.
+ */
+const slotsId = (cn: Entry<ClusterNetwork>) => `${cn.obj.metadata.name}@${cn.obj.spec.cidr}`;
+
+function takenSlots(state: RoundState, cn: Entry<ClusterNetwork>): Set<number> {
+  let s = state.get(`slots/${slotsId(cn)}`) as Set<number> | undefined;
+  if (!s) state.set(`slots/${slotsId(cn)}`, (s = new Set()));
   return s;
 }
 
@@ -73,7 +79,7 @@ export function planHostSubnet(ctx: Ctx, item: HsItem, plan: TxnPlan, state: Rou
  * flight): a slot claimed meanwhile by someone else fails its create-if-absent compare.
  */
 function slotClaims(ctx: Ctx, cn: Entry<ClusterNetwork>, state: RoundState): Map<number, ClaimEntry> {
-  const memo = `slotClaims/${cn.obj.metadata.name}`;
+  const memo = `slotClaims/${slotsId(cn)}`;
   const hit = state.get(memo) as Map<number, ClaimEntry> | undefined;
   if (hit) return hit;
   const pool = parseCidr(cn.obj.spec.cidr);
@@ -94,7 +100,7 @@ interface SlotChoice { slots: number[]; subnet: string }
 function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state: RoundState): SlotChoice {
   const uid = hs.metadata.uid!;
   const claims = slotClaims(ctx, cn, state);
-  const taken = takenSlots(state, cn.obj.metadata.name);
+  const taken = takenSlots(state, cn);
   const ownerOf = (slot: number) => claims.get(slot)?.claim.owner;
   if (hs.spec.subnet) {
     const slots = slotsOf(cn.obj.spec, parseCidr(hs.spec.subnet));
@@ -112,11 +118,15 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
   const blocks = ctx.model.ipam.space('clusternetworks', cn.obj.metadata.name, 'blocks');
   const mine = ctx.model.claimsOf(uid).filter((c) => c.key.startsWith(blocks));
   if (mine.length === 1) {
+    // Kept while the ClusterNetwork still hands that slot out: after an edit of its cidr or
+    // reserved, a new slot is chosen below and planClaims deletes this claim in the same txn.
     const slot = slotIndex(cn, mine[0].ip);
-    if (mine[0].claim.cidr === formatCidr(slotCidr(cn.obj.spec, slot))) return { slots: [slot], subnet: mine[0].claim.cidr! };
+    if (slotHandedOut(cn.obj.spec, slot) && mine[0].claim.cidr === formatCidr(slotCidr(cn.obj.spec, slot))) {
+      return { slots: [slot], subnet: mine[0].claim.cidr! };
+    }
   }
   // Within one round every slot below the cursor is claimed or reserved: resume there.
-  const cursorKey = `slotCursor/${cn.obj.metadata.name}`;
+  const cursorKey = `slotCursor/${slotsId(cn)}`;
   const isTaken = { has: (i: number) => claims.has(i) || taken.has(i) } as ReadonlySet<number>;
   const [slot] = nextFreeSlots(cn.obj.spec, isTaken, 1, (state.get(cursorKey) as number | undefined) ?? 0);
   if (slot !== undefined) state.set(cursorKey, slot + 1);
@@ -245,7 +255,7 @@ function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: Round
     plan.rollback(pinned);
     return refuse(tooLarge(ctx, hs.obj, cn, choice.subnet));
   }
-  const taken = takenSlots(state, cn.obj.metadata.name);
+  const taken = takenSlots(state, cn);
   for (const slot of choice.slots) taken.add(slot);
   return { result: changed ? 'allocated' : 'unchanged', name };
 }
@@ -286,7 +296,7 @@ function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, pl
     const layout = hostSubnetLayout(cn.obj.spec, hs.spec, choice.subnet);
     settleBridge(ctx, hs, cn, layout);
     const slot = choice.slots[0];
-    takenSlots(state, item.clusterNetwork).add(slot);
+    takenSlots(state, cn).add(slot);
     const key = ctx.model.ipam.claim('clusternetworks', item.clusterNetwork, 'blocks', slotCidr(cn.obj.spec, slot).base);
     plan.absent(key).put(key, claimFor(hs, choice.subnet));
     plan.unchanged(statusKey, stale).put(statusKey, hsStatus(ctx, hs, layout));

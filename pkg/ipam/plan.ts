@@ -44,6 +44,21 @@ function reservedIntervals(cn: ClusterNetwork['spec']): Interval[] {
   return (cn.reserved ?? []).map((r) => cidrInterval(parseCidr(r)));
 }
 
+/**
+ * Whether slot `i` is one the ClusterNetwork hands out: a whole hostPrefix block inside its
+ * cidr that overlaps no reserved range. A claim on any other slot (one an edited cidr left
+ * outside, one a new reserved range covers) is not kept: its HostSubnet moves.
+ */
+function isHandedOut(pool: Cidr, hostPrefix: number, reserved: Interval[], i: number): boolean {
+  return Number.isInteger(i) && i >= 0 && i < blockCount(pool, hostPrefix)
+    && !overlaps(reserved, cidrInterval(nthBlock(pool, hostPrefix, i)));
+}
+
+/** isHandedOut for one slot of a ClusterNetwork spec. */
+export function slotHandedOut(cn: ClusterNetwork['spec'], slot: number): boolean {
+  return isHandedOut(parseCidr(cn.cidr), cn.hostPrefix, reservedIntervals(cn), slot);
+}
+
 /** The next `n` free hostPrefix blocks, lowest first, skipping reserved and claimed slots. */
 export function nextFreeSlots(cn: ClusterNetwork['spec'], claimed: ReadonlySet<number>, n: number, from = 0): number[] {
   const pool = parseCidr(cn.cidr);
@@ -51,9 +66,7 @@ export function nextFreeSlots(cn: ClusterNetwork['spec'], claimed: ReadonlySet<n
   const total = blockCount(pool, cn.hostPrefix);
   const out: number[] = [];
   for (let i = from; i < total && out.length < n; i++) {
-    if (claimed.has(i)) continue;
-    if (overlaps(reserved, cidrInterval(nthBlock(pool, cn.hostPrefix, i)))) continue;
-    out.push(i);
+    if (!claimed.has(i) && isHandedOut(pool, cn.hostPrefix, reserved, i)) out.push(i);
   }
   return out;
 }
@@ -63,7 +76,7 @@ export function slotCount(cn: ClusterNetwork['spec']): number {
   const reserved = reservedIntervals(cn);
   let n = 0;
   const total = blockCount(pool, cn.hostPrefix);
-  for (let i = 0; i < total; i++) if (!overlaps(reserved, cidrInterval(nthBlock(pool, cn.hostPrefix, i)))) n++;
+  for (let i = 0; i < total; i++) if (isHandedOut(pool, cn.hostPrefix, reserved, i)) n++;
   return n;
 }
 

@@ -22,6 +22,9 @@ describe('a ClusterNetwork whose cidr is edited', () => {
     await store.applyAll([obj('ClusterNetwork', 'cn', { cidr: '10.80.0.0/16', hostPrefix: 24 }), obj('Node', 'a', {}, { role: 'a' })]);
     const first = await eventually(async () => statusOf(await store.get('HostSubnet', 'cn-a')).subnet as string | undefined, 'cn-a allocated');
     expect(first).toBe('10.80.0.0/24');
+    await store.applyAll([obj('ContainerNic', 'a-eth1', { node: 'a', container: 'c1', ifName: 'eth1', network: { clusterNetwork: 'cn' } })]);
+    const nicIp = async () => statusOf(await store.get('ContainerNic', 'a-eth1')).ip as string | undefined;
+    expect(await eventually(nicIp, 'a-eth1 has an address')).toMatch(/^10\.80\.0\./);
     await store.applyAll([obj('ClusterNetwork', 'cn', { cidr: '10.81.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { role: 'a' } } })]);
     // the old range is nobody's now: another ClusterNetwork may take it
     await store.applyAll([
@@ -38,5 +41,23 @@ describe('a ClusterNetwork whose cidr is edited', () => {
     expect(allocated?.status === 'True' ? inside(st.subnet as string, '10.81.0.0/16') : true).toBe(true);
     // and never one subnet announced for two nodes
     expect(allocated?.status === 'True' && st.subnet === other).toBe(false);
+    // the NIC on the moved HostSubnet moves with it: an address in the new subnet
+    if (allocated?.status === 'True') {
+      const ip = await eventually(async () => { const x = await nicIp(); return x && inside(`${x}/32`, st.subnet as string) ? x : undefined; },
+        `a-eth1 has an address in ${st.subnet}`, 10_000).catch((e: Error) => e);
+      expect(ip instanceof Error ? `${ip.message} (has ${await nicIp()})` : 'moved').toBe('moved');
+    }
   }, 60_000);
+
+  it('moves a controller-made HostSubnet off a block the admin then reserves', async () => {
+    const { store } = fx;
+    const spec = { cidr: '10.82.0.0/16', hostPrefix: 24, bridgePrefix: 'br', nodeSelector: { matchLabels: { role: 'r' } } };
+    await store.applyAll([obj('ClusterNetwork', 'cr', spec), obj('Node', 'r', {}, { role: 'r' })]);
+    const subnet = async () => statusOf(await store.get('HostSubnet', 'cr-r')).subnet as string | undefined;
+    expect(await eventually(subnet, 'cr-r allocated')).toBe('10.82.0.0/24');
+    await store.applyAll([obj('ClusterNetwork', 'cr', { ...spec, reserved: ['10.82.0.0/23'] })]);
+    const moved = await eventually(async () => { const x = await subnet(); return x !== '10.82.0.0/24' ? x : undefined; },
+      'cr-r moved off the reserved 10.82.0.0/23', 8_000).catch((e: Error) => e);
+    expect(moved instanceof Error ? moved.message : moved).toBe('10.82.2.0/24');
+  }, 30_000);
 });

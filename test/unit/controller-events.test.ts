@@ -27,13 +27,14 @@ const mvns = [{ kind: 'MacvlanNet', metadata: { name: 'lan' } }, { kind: 'Macvla
 
 const withBridge = (name: string, bridge: string | undefined): HostSubnet => ({ ...hs, metadata: { name }, spec: { ...hs.spec, ...(bridge ? { bridge } : {}) } }) as HostSubnet;
 const onN1 = [hs, withBridge('young', 'brx'), withBridge('old', 'brx'), withBridge('third', 'bry')];
+const onOther = { ...hs, metadata: { name: 'other-n2' }, spec: { ...hs.spec, node: 'n2', clusterNetwork: 'other' } } as HostSubnet;
 
 const scope: ChangeScope = {
   keys, ipam,
   hostSubnet: (name) => { const h = onN1.find((o) => o.metadata.name === name); return h && entry(h); },
   hostSubnetsOnNode: (node) => onN1.filter((o) => o.spec.node === node).map((o) => entry(o)),
-  objects: <T extends ContainerNic | MacvlanNet>(kind: T['kind']) =>
-    ((kind === 'ContainerNic' ? nics : mvns) as T[]).map((o) => entry(o)),
+  objects: <T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']) =>
+    ((kind === 'ContainerNic' ? nics : kind === 'HostSubnet' ? [...onN1, onOther] : mvns) as T[]).map((o) => entry(o)),
   nodesAccepting: (address) => (address === '198.18.0.31' ? ['squatter'] : address === '198.18.0.40' ? ['n2', 'n1'] : []),
   nodesReporting: (address) => (address === '198.18.0.31' ? ['squatter', 'n2', 'n1'] : []),
 };
@@ -61,8 +62,15 @@ describe('effectsOfChange', () => {
 
   it('re-queues an edited object and the objects that depend on it', () => {
     const cnKey = keys.object('ClusterNetwork', 'default');
-    expect(effectsOfChange(change(cnKey, { kv: kv(cnKey, {}) }), scope).keys)
-      .toEqual(['ClusterNetwork/default', 'ContainerNic/a', 'ContainerNic/b']);
+    // a ClusterNetwork's HostSubnets (an edited cidr moves them) before its NICs
+    expect(effectsOfChange(change(cnKey, { kv: kv(cnKey, {}), prev: kv(cnKey, {}) }), scope).keys).toEqual([
+      'ClusterNetwork/default', 'HostSubnet/default-n1', 'HostSubnet/young', 'HostSubnet/old', 'HostSubnet/third',
+      'ContainerNic/a', 'ContainerNic/b',
+    ]);
+    // deleted: its reconcile deletes or re-queues its HostSubnets itself
+    expect(effectsOfChange(change(cnKey, { prev: kv(cnKey, {}) }), scope).keys).toEqual(['ClusterNetwork/default', 'ContainerNic/a', 'ContainerNic/b']);
+    // its own commits (none edits a spec) queue nothing
+    expect(effectsOfChange(change(cnKey, { kv: kv(cnKey, {}), prev: kv(cnKey, {}), local: true }), scope).keys).toEqual([]);
     const nodeKey = keys.object('Node', 'n1');
     expect(effectsOfChange(change(nodeKey, { kv: kv(nodeKey, {}) }), scope).keys).toEqual(['Node/n1', 'MacvlanNet/lan', 'MacvlanNet/wan']);
     const hsKey = keys.object('HostSubnet', 'default-n1');

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import {
-  nextFreeSlots, slotsOf, slotCidr, slotCount, bridgeName, hostSubnetLayout, hostSubnetXnetRange,
+  nextFreeSlots, slotsOf, slotCidr, slotCount, slotHandedOut, bridgeName, hostSubnetLayout, hostSubnetXnetRange,
   macvlanRange, nextFreeMacvlanBlocks, macvlanAddressRange, blockOfAddress, AllocationError,
 } from '../../pkg/ipam/plan.js';
 import { subtract, intersect, firstFree, size, normalize, contains } from '../../pkg/ipam/ranges.js';
@@ -29,6 +29,13 @@ describe('ClusterNetwork blocks', () => {
     expect(nextFreeSlots(spec, new Set([1, 4]), 2)).toEqual([5, 6]);
     expect(formatCidr(slotCidr(spec, 1))).toBe('10.76.1.0/24');
     expect(slotCount(spec)).toBe(256 - 3);
+  });
+
+  it('hands out a slot only inside the cidr and outside reserved (a claim elsewhere is not kept)', () => {
+    const spec = cn({ reserved: ['10.76.2.0/23'] });
+    expect([0, 1, 255].map((i) => slotHandedOut(spec, i))).toEqual([true, true, true]);
+    // reserved, then outside the cidr on either side (an edited cidr leaves old claims there)
+    expect([2, 3, -256, 256, 0.5].map((i) => slotHandedOut(spec, i))).toEqual([false, false, false, false, false]);
   });
 
   it('maps a given subnet to every slot it touches, and refuses one outside the cidr', () => {
