@@ -7,8 +7,8 @@
 // written in the same transaction as the claims it reports.
 import { getCondition, ifName, macvlanBaseParent, withVlan, type MacvlanNet, type MacvlanNodeStatus, type Node } from '../api/index.js';
 import { formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
-import { blockOfAddress, macvlanAddressRange, nextFreeMacvlanBlocks } from '../ipam/plan.js';
-import { cidrInterval, type Interval } from '../ipam/ranges.js';
+import { blockOfAddress, macvlanAddressRange, macvlanBlockFits, nextFreeMacvlanBlocks } from '../ipam/plan.js';
+import { cidrInterval, contains, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim, type ClaimOwner } from '../ipam/keys.js';
 import { decodeReport } from '../dockeripam/report.js';
 import { planNodePool } from '../dockeripam/node-pool.js';
@@ -66,6 +66,8 @@ interface MvnRound {
   blocks: Map<string, ClaimEntry>;
   shims: Map<string, ClaimEntry>;
   pools: Map<string, ClaimEntry[]>;
+  /** where a shim or pre-claimed address may stay: macvlanAddressRange as the round starts */
+  addrRange: Interval[];
   /** every address and block taken in the pool, including what this round claimed */
   takenAddrs: Set<number>;
   takenBlocks: Interval[];
@@ -116,11 +118,13 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
   const name = m.metadata.name;
   const uid = m.metadata.uid!;
   const xnetIpam = (m.spec.dockerIPAM ?? 'xnet') === 'xnet';
+  const blocks = ctx.model.claimsIn('macvlannets', name, 'blocks');
   const r: MvnRound = {
     name, m, owner: { kind: 'MacvlanNet', name, uid }, xnetIpam,
     addrSpace: ctx.model.ipam.space('macvlannets', name, 'addresses'),
     blockSpace: ctx.model.ipam.space('macvlannets', name, 'blocks'),
     blocks: new Map(), shims: new Map(), pools: new Map(),
+    addrRange: macvlanAddressRange(m.spec, [...blocks.values()].map((c) => cidrInterval(parseCidr(c.claim.cidr!)))),
     takenAddrs: new Set(), takenBlocks: [],
     rp: (state.get(`mvn/${name}`) as MvnRound['rp'] | undefined) ?? { blocks: [], addrs: new Set<number>() },
     // NICs in this round share the pool's RoundPool: mark what they took too.
@@ -136,7 +140,6 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     freeClaim(plan, c);
     if (!plan.fitsWith(reserve)) { plan.rollback(mark); r.more = true; }
   }
-  const blocks = ctx.model.claimsIn('macvlannets', name, 'blocks');
   const addrs = ctx.model.claimsIn('macvlannets', name, 'addresses');
   for (const ip of [...addrs.keys(), ...r.rp.addrs, ...r.nicTaken]) r.takenAddrs.add(ip);
   // Every block stays taken in this round, own ones deleted in it too (free in the next): a new
@@ -157,10 +160,20 @@ function freeClaim(plan: TxnPlan, c: ClaimEntry): void {
   plan.unchanged(c.key, c.kv).del(c.key);
 }
 
-/** Whether an own claim is still wanted; files it under its node when so. */
+/**
+ * Whether an own claim is still wanted; files it under its node when so. One the edited range
+ * (subnet, ipRange, exclude, gateway, blockPrefix) no longer covers is not: it is freed in this
+ * transaction and the node gets another from the range below, as a new node would.
+ */
 function keepOwnClaim(r: MvnRound, c: ClaimEntry, selected: Set<string>): boolean {
   const node = c.claim.node;
   if (!node || !selected.has(node)) return false;
+  if (c.claim.role === 'docker-block') {
+    if (r.xnetIpam || !macvlanBlockFits(r.m.spec, parseCidr(c.claim.cidr!)) || r.blocks.has(node)) return false;
+    r.blocks.set(node, c);
+    return true;
+  }
+  if (!contains(r.addrRange, c.ip)) return false;
   if (c.claim.role === 'node-pool') {
     if (!r.xnetIpam) return false;
     const list = r.pools.get(node) ?? [];
@@ -168,11 +181,8 @@ function keepOwnClaim(r: MvnRound, c: ClaimEntry, selected: Set<string>): boolea
     r.pools.set(node, list);
     return true;
   }
-  const isBlock = c.claim.role === 'docker-block';
-  if (isBlock && (!r.xnetIpam ? parseCidr(c.claim.cidr!).prefix !== r.m.spec.blockPrefix : true)) return false;
-  const map = isBlock ? r.blocks : r.shims;
-  if (map.has(node)) return false;
-  map.set(node, c);
+  if (c.claim.role !== 'shim' || r.shims.has(node)) return false;
+  r.shims.set(node, c);
   return true;
 }
 

@@ -147,6 +147,18 @@ export function nextFreeMacvlanBlocks(
   return out;
 }
 
+/**
+ * Whether a node's Docker block may stay where it is: a blockPrefix-aligned block of that size
+ * lying wholly inside macvlanRange (so clear of every exclude, the gateway, network and
+ * broadcast), as nextFreeMacvlanBlocks would choose it. An edited subnet, ipRange, exclude or
+ * blockPrefix can leave a block it chose earlier outside: that one is given up for another.
+ */
+export function macvlanBlockFits(spec: MacvlanNet['spec'], block: Cidr): boolean {
+  const p = spec.blockPrefix ?? 28;
+  return block.prefix === p && blockOf(block.base, p).base === block.base
+    && subtract([cidrInterval(block)], macvlanRange(spec)).length === 0;
+}
+
 /** Address ranges for NICs and shims: the MacvlanNet range minus every node's Docker block. */
 export function macvlanAddressRange(spec: MacvlanNet['spec'], takenBlocks: Interval[]): Interval[] {
   return subtract(macvlanRange(spec), takenBlocks);

@@ -35,4 +35,21 @@ describe('a MacvlanNet whose range is edited', () => {
     if (p instanceof Error) console.log('m1 part after the subnet edit', JSON.stringify(await partOf('m1')), JSON.stringify((await fx.store.get('MacvlanNet', 'mv'))?.spec));
     expect(p instanceof Error ? p.message : 'moved').toBe('moved');
   }, 30_000);
+
+  it('moves a Docker block and pre-claimed addresses off a range excluded later', async () => {
+    const part = async (mvn: string) => ((statusOf(await fx.store.get('MacvlanNet', mvn)).nodes as Part[] | undefined) ?? []).find((p) => p.name === 'm1');
+    const blocks = { subnet: '10.77.0.0/24', gateway: '10.77.0.1', dockerIPAM: 'blocks', blockPrefix: 28, hostShim: false };
+    const pooled = { subnet: '10.76.0.0/24', gateway: '10.76.0.1', dockerIPAM: 'xnet', hostShim: false };
+    await fx.store.applyAll([obj('MacvlanNet', 'mvb', blocks), obj('MacvlanNet', 'mvx', pooled)]);
+    const b = await eventually(async () => (await part('mvb'))?.dockerRange, 'm1 has a block on mvb');
+    const x = await eventually(async () => { const a = (await part('mvx') as (Part & { addresses?: string[] }) | undefined)?.addresses; return a?.length ? a : undefined; }, 'm1 has addresses on mvx');
+    await fx.store.applyAll([obj('MacvlanNet', 'mvb', { ...blocks, exclude: [b] }), obj('MacvlanNet', 'mvx', { ...pooled, exclude: [`${x[0]}/32`] })]);
+    const moved = await eventually(async () => {
+      const nb = (await part('mvb'))?.dockerRange;
+      const nx = (await part('mvx') as (Part & { addresses?: string[] }) | undefined)?.addresses;
+      return nb && nb !== b && nx?.length && !nx.includes(x[0]) ? { nb, nx } : undefined;
+    }, `m1's block off ${b} and its addresses off ${x[0]}`, 8_000).catch((e: Error) => e);
+    if (moved instanceof Error) console.log('after the excludes', JSON.stringify(await part('mvb')), JSON.stringify(await part('mvx')));
+    expect(moved instanceof Error ? moved.message : 'moved').toBe('moved');
+  }, 30_000);
 });

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import {
   nextFreeSlots, slotsOf, slotCidr, slotCount, slotHandedOut, bridgeName, hostSubnetLayout, hostSubnetXnetRange,
-  macvlanRange, nextFreeMacvlanBlocks, macvlanAddressRange, blockOfAddress, AllocationError,
+  macvlanRange, nextFreeMacvlanBlocks, macvlanAddressRange, macvlanBlockFits, blockOfAddress, AllocationError,
 } from '../../pkg/ipam/plan.js';
 import { subtract, intersect, firstFree, size, normalize, contains } from '../../pkg/ipam/ranges.js';
 import { padIp, unpadIp, IpamKeys } from '../../pkg/ipam/keys.js';
@@ -77,6 +77,19 @@ describe('MacvlanNet', () => {
     expect(nextFreeMacvlanBlocks(mv, [], used, 1).map(formatCidr)).toEqual(['192.168.200.208/28']);
     const taken = [{ first: ip('192.168.200.208'), last: ip('192.168.200.239') }];
     expect(nextFreeMacvlanBlocks(mv, taken, new Set(), 1).map(formatCidr)).toEqual(['192.168.200.192/28']);
+  });
+
+  it('lets a Docker block stay only as nextFreeMacvlanBlocks would choose it (after an edit of the range)', () => {
+    const fits = (spec: typeof mv, c: string) => macvlanBlockFits(spec, parseCidr(c));
+    expect(fits(mv, '192.168.200.224/28')).toBe(true);
+    // an exclude over it, outside ipRange, the old subnet, another size, not aligned
+    expect(fits({ ...mv, exclude: ['192.168.200.230/32'] }, '192.168.200.224/28')).toBe(false);
+    expect(fits(mv, '192.168.200.64/28')).toBe(false);
+    expect(fits({ ...mv, subnet: '192.168.201.0/24', gateway: '192.168.201.1', ipRange: undefined, exclude: undefined }, '192.168.200.224/28')).toBe(false);
+    expect(fits({ ...mv, blockPrefix: 27 }, '192.168.200.224/28')).toBe(false);
+    expect(macvlanBlockFits(mv, { base: ip('192.168.200.232'), prefix: 28 })).toBe(false);
+    // one holding the broadcast address never fits
+    expect(fits(mv, '192.168.200.240/28')).toBe(false);
   });
 
   it('keeps NIC addresses out of every Docker block', () => {
