@@ -37,12 +37,15 @@ export function hostSubnetName(clusterNetwork: string, node: string): string {
 
 /**
  * `<cn>-<node>` unless that is longer than a name may be or already names the HostSubnet of
- * another pair ("a-b" + "c" and "a" + "b-c"): then a stable hash of the pair is appended.
+ * another pair ("a-b" + "c" and "a" + "b-c"): then a stable hash of the pair is appended. A
+ * key there that does not decode is not absent (KvCache.isRefused): the name is taken, by
+ * whom cannot be read, so the hashed one is used rather than a create that fails for ever.
  */
 export function hostSubnetNameFor(ctx: Ctx, clusterNetwork: string, node: string): string {
   const plain = hostSubnetName(clusterNetwork, node);
   const other = ctx.model.hostSubnet(plain);
-  const clash = other && (other.obj.spec.node !== node || other.obj.spec.clusterNetwork !== clusterNetwork);
+  const clash = other ? other.obj.spec.node !== node || other.obj.spec.clusterNetwork !== clusterNetwork
+    : ctx.model.cache.isRefused(ctx.model.keys.object('HostSubnet', plain));
   if (plain.length <= 63 && !clash) return plain;
   const hash = createHash('sha256').update(`${clusterNetwork}/${node}`).digest('hex').slice(0, 8);
   return `${plain.slice(0, 54).replace(/-+$/, '')}-${hash}`;

@@ -26,5 +26,10 @@ describe('a HostSubnet name taken by a key that does not decode', () => {
     console.log('nodes without a HostSubnet after 15 s:', left);
     expect(done ? [] : left.filter((n) => n !== 'b'), 'nodes planned next to b').toEqual([]);
     expect(done ? [] : left).toEqual([]);
+    // b's is under the hashed name, and the key that does not decode is left as it was
+    const list = (await fx.store.list('HostSubnet')).items as Array<{ metadata: { name: string }; spec: { node: string } }>;
+    expect(list.find((h) => h.spec.node === 'b')?.metadata.name).toMatch(/^cn-b-[0-9a-f]{8}$/);
+    const raw = await fx.etcd.client().get(new Keys(prefix).object('HostSubnet', 'cn-b')).string();
+    expect(raw).toBe('not json');
   }, 60_000);
 });

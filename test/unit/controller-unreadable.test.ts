@@ -10,6 +10,7 @@ import { TxnPlan } from '../../pkg/controller/txn-plan.js';
 import { allocateNic } from '../../pkg/controller/nics.js';
 import { planMacvlanNodes } from '../../pkg/controller/macvlan.js';
 import { collectGarbage } from '../../pkg/controller/gc.js';
+import { hostSubnetNameFor } from '../../pkg/controller/hostsubnets.js';
 import { controllerAdmit } from '../../pkg/controller/admit.js';
 import type { Ctx } from '../../pkg/controller/context.js';
 import { Keys } from '../../pkg/store/keys.js';
@@ -119,5 +120,16 @@ describe('garbage collection', () => {
     expect(await collectGarbage(ctx)).toBe(1);
     expect(model.cache.get(claim)).toBeDefined();
     expect(model.cache.get(gone)).toBeUndefined();
+  });
+});
+
+describe('a HostSubnet name held by a key that does not decode', () => {
+  it('is taken: the pair gets the hashed name instead of a create at that key', () => {
+    const { model, seed, ctx } = fixture();
+    seed(model.keys.object('Node', 'b'), { apiVersion: API_VERSION, kind: 'Node', metadata: meta('b'), spec: {} });
+    expect(hostSubnetNameFor(ctx, 'c', 'b')).toBe('c-b');
+    seed(model.keys.object('HostSubnet', 'c-b'), { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: meta('c-b'), spec: { node: 'b', clusterNetwork: 'c', futureField: 1 } });
+    expect(model.cache.isRefused(model.keys.object('HostSubnet', 'c-b'))).toBe(true);
+    expect(hostSubnetNameFor(ctx, 'c', 'b')).toMatch(/^c-b-[0-9a-f]{8}$/);
   });
 });
