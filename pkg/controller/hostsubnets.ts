@@ -268,9 +268,13 @@ function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, pl
   const existing = ctx.model.hostSubnet(name);
   if (existing) return planEnsure(ctx, existing, plan, state);
   if (ctx.model.hostSubnetsOf(item.clusterNetwork, item.node).length) return { result: 'skipped', name };
-  const made = state.get('made') as Set<string> | undefined ?? new Set<string>();
+  // Another request for the pair in the rounds in flight made it: skipped, unless the
+  // executor rolled that create back (it did not fit its transaction; plan.writes no longer
+  // holds it), in which case this is the create, planned again in a later round.
+  const made = state.get('made') as Map<string, TxnPlan> | undefined ?? new Map<string, TxnPlan>();
   state.set('made', made);
-  if (made.has(`${item.clusterNetwork}/${item.node}`)) return { result: 'skipped', name };
+  const objKey = ctx.model.keys.object('HostSubnet', name);
+  if (made.get(`${item.clusterNetwork}/${item.node}`)?.writes(objKey)) return { result: 'skipped', name };
   const node = ctx.model.node(item.node);
   const cn = ctx.model.clusterNetwork(item.clusterNetwork);
   if (!node || !cn) return { result: 'skipped', name };
@@ -286,11 +290,10 @@ function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, pl
     },
     spec: { node: item.node, clusterNetwork: item.clusterNetwork, icc: true },
   };
-  const objKey = ctx.model.keys.object('HostSubnet', name);
   plan.absent(objKey).put(objKey, hs);
   plan.sameIncarnation(ctx.model.keys.object('Node', item.node), node.kv);
   plan.unchanged(ctx.model.keys.object('ClusterNetwork', item.clusterNetwork), cn.kv);
-  made.add(`${item.clusterNetwork}/${item.node}`);
+  made.set(`${item.clusterNetwork}/${item.node}`, plan);
   const statusKey = ctx.model.keys.status('HostSubnet', name, { controller: true });
   // A status left by an earlier incarnation would otherwise block the create (absent compare).
   const stale = ctx.model.cache.get(statusKey);
