@@ -67,15 +67,25 @@ describe('two ContainerNics with one ifName in one container', () => {
   });
 });
 
-describe('get events -l', () => {
-  it('does not list events the selector does not match (it was silently ignored)', async () => {
+describe('options get does not apply', () => {
+  it('are refused or honoured, not silently ignored: get events -l, get KIND --for, get events --no-headers', async () => {
     const rec = new EventRecorder({ client: lab.etcd.client(), source: { component: 'controller' } });
     await rec.record({ kind: 'ContainerNic', name: 'if-a' }, 'Normal', 'Allocated', 'address 10.81.1.2 allocated');
+    await rec.close();
     const all = await xctl(['get', 'events']);
     expect(all.out).toContain('containernic/if-a');
-    // events carry no labels: kubectl prints "No resources found"; xctl printed every event
-    await rec.close();
-    const r = await xctl(['get', 'events', '-l', 'no-such=label']);
-    expect(r.out).not.toContain('containernic/if-a');
+    // events carry no labels: xctl printed every event, as if the selector matched them all
+    const sel = await xctl(['get', 'events', '-l', 'no-such=label']);
+    expect(sel.out).not.toContain('containernic/if-a');
+    expect(sel.code).toBe(2);
+    expect(sel.err).toContain('get events takes no label selector (-l)');
+    // --for is get events' option: get cn --for printed every ClusterNetwork
+    const forCn = await xctl(['get', 'cn', '--for', 'cn/rv-cn']);
+    expect(forCn.out).toBe('');
+    expect(forCn.code).toBe(2);
+    const bare = await xctl(['get', 'events', '--no-headers']);
+    expect(bare.code).toBe(0);
+    expect(bare.out).toContain('containernic/if-a');
+    expect(bare.out).not.toContain('LAST SEEN');
   });
 });

@@ -12,7 +12,13 @@ export const EVENT_NAMES = ['events', 'event', 'ev'];
 export const EVENT_OUTPUTS = ['json', 'yaml'] as const;
 export const isEventsKind = (kind: string) => EVENT_NAMES.includes(kind.toLowerCase());
 
-export interface EventsOptions { for?: string; output?: string; watch?: boolean }
+export interface EventsOptions {
+  for?: string; output?: string; watch?: boolean;
+  /** get's -l: events carry no labels, so a selector is refused rather than ignored */
+  selector?: string[];
+  /** --no-headers sets it false */
+  headers?: boolean;
+}
 
 /** KIND/NAME with KIND in any of its spellings. */
 export function parseFor(arg: string | undefined): InvolvedObject | undefined {
@@ -30,6 +36,7 @@ const row = (e: XnetEvent) => [
 
 export async function eventsCommand(session: Session, io: CliIO, name: string | undefined, opts: EventsOptions): Promise<number> {
   if (name !== undefined) throw new UsageError('get events takes no NAME; use --for KIND/NAME');
+  if (opts.selector?.length) throw new UsageError('get events takes no label selector (-l): events carry no labels; use --for KIND/NAME');
   if (opts.output !== undefined && !(EVENT_OUTPUTS as readonly string[]).includes(opts.output)) throw new UsageError(`unknown output format "${opts.output}" for events; use json or yaml`);
   const obj = parseFor(opts.for);
   const list = await listEvents(session.client(), undefined, obj);
@@ -39,7 +46,7 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
   const print = (items: XnetEvent[], first: boolean) => {
     if (opts.output === 'json') io.out(opts.watch ? items.map((e) => toJson(e)).join('') : toJson({ apiVersion: 'v1', kind: 'List', items }));
     else if (opts.output === 'yaml') io.out(items.map((e) => `---\n${toYaml(e)}`).join(''));
-    else io.out(renderTable(first ? [HEADER, ...items.map(row)] : items.map(row), widths));
+    else io.out(renderTable(first && opts.headers !== false ? [HEADER, ...items.map(row)] : items.map(row), widths));
   };
   if (list.items.length === 0 && !opts.watch && !opts.output) io.err('No events found.\n');
   else print(list.items, true);

@@ -170,7 +170,11 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
     .option('-w, --watch', 'after listing, print objects as they change')
     .option('--no-headers', 'tables without their header line')
     .option('--for <kind/name>', 'get events: only those of this object')
-    .action((kind: string, names: string[], opts: GetOptions & { for?: string }, cmd: Command) => run((s) => (isEventsKind(kind)
-      ? eventsCommand(s, io, names[0], opts)
-      : getCommand(s, io, namesOfOneKind('get', [kind, ...names]), opts)), cmd));
+    .action((kind: string, names: string[], opts: GetOptions & { for?: string }, cmd: Command) => {
+      // an option that does not apply is refused, not ignored: the output would not be what was asked
+      if (!isEventsKind(kind) && opts.for !== undefined) throw new UsageError('--for KIND/NAME is for "get events"; use get KIND NAME');
+      return run((s) => (isEventsKind(kind)
+        ? eventsCommand(s, io, names[0], opts)
+        : getCommand(s, io, namesOfOneKind('get', [kind, ...names]), opts)), cmd);
+    });
 };
