@@ -36,6 +36,21 @@ describe('a pinned HostSubnet in its ClusterNetwork\'s reserved range', () => {
   });
 });
 
+describe('a ClusterNetwork whose cidr is changed to leave its HostSubnets outside', () => {
+  it('is refused at spec.cidr, writing nothing (every agent then refuses those subnets: no bridge, no peer routes)', async () => {
+    const cn = (cidr: string) => `${V}\nkind: ClusterNetwork\nmetadata:\n  name: shrink-cn\nspec:\n  cidr: ${cidr}\n  hostPrefix: 24\n`;
+    const made = await xctl(['apply', '-f', '-'], { stdin: `${cn('10.82.0.0/16')}---\n${hsDoc('shrink-hs', 'host-2', 'shrink-cn', '10.82.2.0/24')}` });
+    expect(made.code, made.err).toBe(0);
+    const rev = await revision();
+    // 10.82.0.0/23 no longer holds 10.82.2.0/24; apply said "configured" and exit 0, the
+    // controller kept the HostSubnet Allocated and the ClusterNetwork Ready
+    const r = await xctl(['apply', '-f', '-'], { stdin: cn('10.82.0.0/23') });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/<stdin>:6: document 1 \(clusternetwork\/shrink-cn\): spec\.cidr: .*shrink-hs/);
+    expect(await revision()).toBe(rev);
+  });
+});
+
 describe('a JSON stream (several JSON objects one after another)', () => {
   it('applies each object, as kubectl does (what `get -w -o json` and `jq -c .items[]` print)', async () => {
     const stream = `${nodeJson('js-1')}\n${nodeJson('js-2')}\n`;
