@@ -1,11 +1,13 @@
-// What a kubectl user feeds xctl, found refused or accepted wrongly in a review of xctl's
-// input handling (bad manifests, read commands). Each case is what the user sees (exit code,
-// stdout, stderr) and, for writes, what etcd holds after. Run in-process against a real etcd.
+// What a kubectl user feeds xctl: manifests xctl must refuse (a ClusterNetwork edit that
+// strands its HostSubnets, a HostSubnet on a reserved range, two NICs with one name in one
+// container) or accept (a JSON stream, null fields), and read options that must not be
+// silently ignored. Each case is what the user sees (exit code, stdout, stderr) and, for
+// writes, what etcd holds after. Run in-process against a real etcd.
 import { describe, expect, it } from 'vitest';
 import { xctlInProcess, type XctlRun } from '../harness/xctl-in-process.js';
 import { EventRecorder } from '../../pkg/events/recorder.js';
 
-const lab = xctlInProcess('xctl-input-review');
+const lab = xctlInProcess('xctl-input');
 const xctl = (args: string[], opts?: Parameters<typeof lab.xctl>[1]): Promise<XctlRun> => lab.xctl(args, opts);
 const revision = () => lab.store.revision();
 
