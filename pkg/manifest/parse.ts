@@ -3,6 +3,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { formatPath, type FieldPath } from '../api/validate.js';
 import type { ManifestIssue } from './errors.js';
+import { jsonStreamSpans } from './json-stream.js';
 import { isUnclosedError, unclosedOpening } from './unclosed.js';
 
 export interface ParsedDoc {
@@ -23,22 +24,34 @@ export interface ParseResult {
   issues: ManifestIssue[];
 }
 
+/** Offset in the file's text -> 1-based line and column. */
+type PosOf = (offset: number) => { line: number; col: number };
+
+/**
+ * The documents of one file: YAML documents separated by `---`, or, when the text is a JSON
+ * stream (json-stream.ts), one document per JSON value, numbered in order like YAML's.
+ */
 export function parseManifestText(text: string, file: string): ParseResult {
   const lc = new LineCounter();
-  const streamDocs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
-  if (!Array.isArray(streamDocs)) return { docs: [], issues: [] };
-  const docs: ParsedDoc[] = [];
-  const issues: ManifestIssue[] = [];
+  lc.addNewLine(0);
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
+  const out: ParseResult = { docs: [], issues: [] };
+  let documents = 0;
+  for (const span of jsonStreamSpans(text) ?? [{ start: 0, end: text.length }]) {
+    const part = span.start === 0 && span.end === text.length ? text : text.slice(span.start, span.end);
+    documents = parsePart(part, file, documents, (offset) => lc.linePos(span.start + offset), out);
+  }
+  return out;
+}
+
+/** Parses `text` (a part of the file at posOf) whose documents follow `before` others; returns how many there now are. */
+function parsePart(text: string, file: string, before: number, posOf: PosOf, out: ParseResult): number {
+  const streamDocs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
+  if (!Array.isArray(streamDocs)) return before;
   streamDocs.forEach((doc, i) => {
-    const document = i + 1;
+    const document = before + i + 1;
     if (doc.errors.length) {
-      for (const e of doc.errors) {
-        // an unclosed quote or bracket: where it opened, not where the input ran out
-        const opened = isUnclosedError(e) ? unclosedOpening(text, e.pos[0]) : undefined;
-        const pos = opened !== undefined ? lc.linePos(opened) : e.linePos?.[0] ?? lc.linePos(e.pos[0]);
-        const reason = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-        issues.push({ file, document, line: pos.line, column: pos.col, reason: opened !== undefined ? `${reason} (opened here)` : reason });
-      }
+      out.issues.push(...syntaxIssues(doc, text, file, document, posOf));
       return;
     }
     if (doc.contents === null) return;   // empty or comment-only document: skipped, as kubectl does
@@ -46,31 +59,41 @@ export function parseManifestText(text: string, file: string): ParseResult {
     try {
       raw = doc.toJS({ maxAliasCount: 100 });
     } catch (e) {
-      issues.push({ file, document, line: lc.linePos(doc.range?.[0] ?? 0).line, reason: (e as Error).message });
+      out.issues.push({ file, document, line: posOf(doc.range?.[0] ?? 0).line, reason: (e as Error).message });
       return;
     }
     if (raw === null || raw === undefined) return;
     const mk = (prefix: FieldPath, value: unknown): ParsedDoc => ({
       file, document, prefix, raw: value,
-      lineOf: (path) => lineOfPath(doc, lc, [...prefix, ...path]),
+      lineOf: (path) => posOf(offsetOfPath(doc, [...prefix, ...path])).line,
       pathText: (path) => (path.length || prefix.length ? formatPath([...prefix, ...path]) : ''),
     });
     // A JSON/YAML `kind: List` (what `get -o json` prints) carries its objects in items.
     if (isRecord(raw) && raw.kind === 'List' && Array.isArray(raw.items)) {
-      raw.items.forEach((item, j) => docs.push(mk(['items', j], item)));
+      raw.items.forEach((item, j) => out.docs.push(mk(['items', j], item)));
       return;
     }
-    docs.push(mk([], raw));
+    out.docs.push(mk([], raw));
   });
-  return { docs, issues };
+  return before + streamDocs.length;
+}
+
+function syntaxIssues(doc: Document, text: string, file: string, document: number, posOf: PosOf): ManifestIssue[] {
+  return doc.errors.map((e) => {
+    // an unclosed quote or bracket: where it opened, not where the input ran out
+    const opened = isUnclosedError(e) ? unclosedOpening(text, e.pos[0]) : undefined;
+    const pos = posOf(opened ?? e.pos[0]);
+    const reason = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    return { file, document, line: pos.line, column: pos.col, reason: opened !== undefined ? `${reason} (opened here)` : reason };
+  });
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** Follows the path through the syntax tree; stops at the deepest node that exists. */
-export function lineOfPath(doc: Document, lc: LineCounter, path: FieldPath): number {
+/** Follows the path through the syntax tree; stops at the deepest node that exists. Returns its offset. */
+function offsetOfPath(doc: Document, path: FieldPath): number {
   let node: unknown = doc.contents;
   let offset = rangeStart(node) ?? doc.range?.[0] ?? 0;
   for (const p of path) {
@@ -88,7 +111,7 @@ export function lineOfPath(doc: Document, lc: LineCounter, path: FieldPath): num
       break;
     }
   }
-  return lc.linePos(offset).line;
+  return offset;
 }
 
 function rangeStart(node: unknown): number | undefined {

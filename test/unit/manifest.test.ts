@@ -232,3 +232,36 @@ describe('an unclosed quote or bracket', () => {
     expect(tab[0].reason).not.toMatch(/opened here/);
   });
 });
+
+describe('a JSON stream (JSON values one after another, as `get -w -o json` and `jq` print)', () => {
+  const node = (name: string, spec: object = {}) => ({ apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name }, spec });
+
+  it('is one document per value, compact or pretty-printed, a List among them', () => {
+    const list = { apiVersion: 'v1', kind: 'List', items: [node('c'), node('d')] };
+    const text = `${JSON.stringify(node('a'))}\n${JSON.stringify(node('b'), null, 2)}\n  ${JSON.stringify(list)}{"apiVersion":"xnet.io/v1alpha1","kind":"Node","metadata":{"name":"e","annotations":{"n":"}{[\\"]"}},"spec":{}}`;
+    const got = parseSources([{ file: 's.json', text }]);
+    expect(got.map((g) => [g.object.metadata.name, g.doc.document])).toEqual([['a', 1], ['b', 2], ['c', 3], ['d', 3], ['e', 4]]);
+  });
+
+  it('names the file, line and document of a value that is refused', () => {
+    const text = [node('a'), node('b'), node('c', { address: 'x' })].map((n) => JSON.stringify(n)).join('\n') + '\n';
+    const issues = refuse(text, 's.json');
+    expect(issues.map(formatIssue)).toEqual(['s.json:3: document 3 (node/c): spec.address: must be an IPv4 address such as 10.76.1.84']);
+  });
+
+  it('reports a syntax error once, in its own value, and an unclosed value where it opened', () => {
+    const text = `${JSON.stringify(node('a'))}\n{"apiVersion": "xnet.io/v1alpha1" "kind": "Node"}\n${JSON.stringify(node('c'))}\n`;
+    const issues = refuse(text, 's.json');
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues.every((i) => i.document === 2 && i.line === 2), JSON.stringify(issues)).toBe(true);
+    const unclosed = refuse(`${JSON.stringify(node('a'))}\n\n{"apiVersion": "xnet.io/v1alpha1",\n "kind": "Node"\n`, 's.json');
+    expect(unclosed).toHaveLength(1);
+    expect(unclosed[0]).toMatchObject({ document: 2, line: 3, column: 1 });
+    expect(unclosed[0].reason).toMatch(/opened here/);
+  });
+
+  it('is not taken for a JSON object followed by YAML documents, which stay YAML', () => {
+    const got = parseSources([{ file: 'm.yaml', text: `${JSON.stringify(node('a'))}\n---\n${NODE}` }]);
+    expect(got.map((g) => [g.object.metadata.name, g.doc.document])).toEqual([['a', 1], ['host-1', 2]]);
+  });
+});
