@@ -63,6 +63,7 @@ function parsePart(text: string, file: string, before: number, posOf: PosOf, out
       return;
     }
     if (raw === null || raw === undefined) return;
+    raw = withoutNullFields(raw);
     const mk = (prefix: FieldPath, value: unknown): ParsedDoc => ({
       file, document, prefix, raw: value,
       lineOf: (path) => posOf(offsetOfPath(doc, [...prefix, ...path])).line,
@@ -86,6 +87,19 @@ function syntaxIssues(doc: Document, text: string, file: string, document: numbe
     const reason = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     return { file, document, line: pos.line, column: pos.col, reason: opened !== undefined ? `${reason} (opened here)` : reason };
   });
+}
+
+/**
+ * The value with every null-valued mapping entry left out, at every depth: `labels:` whose
+ * entries are all commented out, or an empty `spec:`, reads as absent, as kubectl reads it.
+ * A required field that is null is then reported missing, at its own line (lineOf follows
+ * the syntax tree, which still holds the key). A null list element is kept: it is an entry.
+ */
+function withoutNullFields(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNullFields);
+  if (!isRecord(v)) return v;
+  // fromEntries defines each key as its own (a "__proto__" key stays a field, as toJS made it)
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNullFields(x)]));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

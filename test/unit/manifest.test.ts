@@ -265,3 +265,56 @@ describe('a JSON stream (JSON values one after another, as `get -w -o json` and 
     expect(got.map((g) => [g.object.metadata.name, g.doc.document])).toEqual([['a', 1], ['host-1', 2]]);
   });
 });
+
+describe('null fields, read as absent (as kubectl reads them)', () => {
+  it('are left out: labels with every entry commented out, an empty spec, a null entry deeper down', () => {
+    const got = parseSources([{ file: 'm.yaml', text: `apiVersion: xnet.io/v1alpha1
+kind: Node
+metadata:
+  name: n
+  labels:
+    # rack: r1
+  annotations: {a: "1", b: null}
+spec:
+---
+apiVersion: xnet.io/v1alpha1
+kind: MacvlanNet
+metadata: {name: m}
+spec:
+  subnet: 198.19.200.0/24
+  gateway:
+  nodes: [{name: host-1, parent: null}]
+` }]);
+    expect(got[0].object.metadata).toEqual({ name: 'n', annotations: { a: '1' } });
+    expect(got[0].object.spec).toEqual({});
+    const m = got[1].object as Extract<AnyObject, { kind: 'MacvlanNet' }>;
+    expect(m.spec.gateway).toBeUndefined();
+    expect(m.spec.nodes).toEqual([{ name: 'host-1' }]);
+  });
+
+  it('still report a required field that is null as missing, at its own line', () => {
+    const issues = refuse(`apiVersion: xnet.io/v1alpha1
+kind: ClusterNetwork
+metadata:
+  name:
+spec:
+  cidr: 10.76.0.0/16
+  hostPrefix:
+---
+apiVersion: xnet.io/v1alpha1
+kind: HostSubnet
+metadata: {name: hs}
+spec:
+`);
+    expect(issues.map(formatIssue)).toEqual([
+      'm.yaml:4: document 1: metadata.name: is required (string)',
+      'm.yaml:7: document 1: spec.hostPrefix: is required (number)',
+      'm.yaml:12: document 2 (hostsubnet/hs): spec: is required (object)',
+    ]);
+  });
+
+  it('are kept as list entries, where null is a value the schema refuses', () => {
+    const issues = refuse(`${CN}  reserved: [null]\n`);
+    expect(issues.map((i) => `${i.line} ${i.path}`)).toEqual(['8 spec.reserved[0]']);
+  });
+});
