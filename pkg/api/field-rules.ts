@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { reservedDockerNetworkWhy } from './docker-network.js';
 import { cidrContains, cidrCovers, formatCidr, parseCidr, parseIPv4, type Cidr } from '../ip/ipv4.js';
 import type { KindInfo } from './kinds.js';
+import { containerIfNameWhy } from './names.js';
 import { clusterCidrWhy, macvlanSubnetWhy, reservedAddressWhy } from './rules.js';
 import type { Kind } from './kinds.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet } from './types.js';
@@ -62,6 +63,10 @@ const HOST_SUBNET_RULES: FieldRule<HsSpec>[] = [
 ];
 
 const CONTAINER_NIC_RULES: FieldRule<NicSpec>[] = [
+  rule(['ifName'], (s) => {
+    const why = containerIfNameWhy(s.ifName);
+    return why ? issue(['spec', 'ifName'], why) : [];
+  }),
   rule(['network'], ({ network: n }) => {
     const set = [n.clusterNetwork, n.macvlanNet].filter((x) => x !== undefined).length;
     if (set === 1) return [];

@@ -5,7 +5,8 @@
 // - two ClusterNetworks with the same bridgePrefix get distinct default bridges on a node;
 // - a name two objects want on one node goes to the older object (creationTimestamp, then
 //   name); the younger is refused with a condition naming the holder;
-// - a bridge never takes the name of a host link xnet did not make (eth0, docker0, lo...).
+// - a bridge never takes the name of a host link xnet did not make (eth0, docker0, lo...);
+// - a ContainerNic never takes the name of a container's own interface (lo, eth0).
 import { createHash } from 'node:crypto';
 
 interface Named { metadata: { name: string; creationTimestamp?: string } }
@@ -25,6 +26,21 @@ export const HOST_LINK_NAMES: readonly string[] = ['lo', 'eth0', 'docker0', 'doc
 export function hostLinkBridgeWhy(name: string): string | undefined {
   if (HOST_LINK_NAMES.includes(name)) return `"${name}" is a host interface xnet does not own; choose another bridge name`;
   if (/^(x[vts][0-9a-f]{8}|veth)/.test(name)) return `"${name}" is a name xnet or Docker gives to other links; choose another bridge name`;
+  return undefined;
+}
+
+/**
+ * Interfaces every container has of its own: its loopback, and eth0, where Docker puts the
+ * container's first network (the contract's NICs are eth1 and up). A ContainerNic of either
+ * name collides with them (InterfaceNameTaken at best, a container without its Docker network
+ * in a `--net none` one), so `xctl apply` refuses both.
+ */
+export const CONTAINER_OWN_IFNAMES: readonly string[] = ['lo', 'eth0'];
+
+/** Why a ContainerNic may not be called `ifName` inside its container, or undefined. */
+export function containerIfNameWhy(ifName: string): string | undefined {
+  if (ifName === 'lo') return '"lo" is the container\'s loopback interface; choose another ifName, such as eth1';
+  if (CONTAINER_OWN_IFNAMES.includes(ifName)) return `"${ifName}" is the interface Docker gives the container on its first network; choose another ifName, such as eth1`;
   return undefined;
 }
 

@@ -1,10 +1,11 @@
 // `xctl apply`'s part of the naming rules (./names.ts): a Docker network name belongs to one
 // ClusterNetwork or MacvlanNet (checked cluster-wide: which nodes an object selects can change
 // with a label), and an explicit HostSubnet bridge is neither a host's own link nor the bridge
-// of another HostSubnet of the same node.
+// of another HostSubnet of the same node; a ContainerNic's ifName is no other NIC's in the same
+// container.
 import { dockerNetworkOf } from './docker-network.js';
 import { hostLinkBridgeWhy } from './names.js';
-import type { AnyObject, HostSubnet } from './types.js';
+import type { AnyObject, ContainerNic, HostSubnet } from './types.js';
 
 interface Entry { obj: AnyObject; batchIndex?: number }
 interface NameIssue { index: number; path: (string | number)[]; message: string }
@@ -42,6 +43,30 @@ function bridgeNameIssues(all: Entry[]): NameIssue[] {
   return out;
 }
 
+/**
+ * Two ContainerNics with one ifName in one container (node and container as written): the
+ * agent can make only one, the other reports InterfaceNameTaken. A NIC being deleted is not
+ * counted: its interface goes with it, and the newer NIC then gets the name.
+ */
+function nicIfNameIssues(all: Entry[]): NameIssue[] {
+  const nics = all.filter((e) => e.obj.kind === 'ContainerNic' && !e.obj.metadata.deletionTimestamp) as Array<Entry & { obj: ContainerNic }>;
+  const bySlot = new Map<string, Array<Entry & { obj: ContainerNic }>>();
+  for (const n of nics) {
+    const slot = JSON.stringify([n.obj.spec.node, n.obj.spec.container, n.obj.spec.ifName]);
+    bySlot.set(slot, [...(bySlot.get(slot) ?? []), n]);
+  }
+  const out: NameIssue[] = [];
+  for (const group of bySlot.values()) {
+    for (const n of group) {
+      const other = n.batchIndex === undefined ? undefined : group.find((o) => o !== n && reportable(n, o));
+      if (!other) continue;
+      const s = n.obj.spec;
+      out.push({ index: n.batchIndex!, path: ['spec', 'ifName'], message: `${s.ifName} is already the interface of ContainerNic "${other.obj.metadata.name}" in container ${s.container} on node ${s.node}; choose another ifName` });
+    }
+  }
+  return out;
+}
+
 export function nameIssues(all: Entry[]): NameIssue[] {
-  return [...dockerNetworkNameIssues(all), ...bridgeNameIssues(all)];
+  return [...dockerNetworkNameIssues(all), ...bridgeNameIssues(all), ...nicIfNameIssues(all)];
 }

@@ -77,6 +77,8 @@ const bad: [string, unknown, string, RegExp][] = [
   ['ContainerNic bad MAC', nic({ mac: '02:42:0a:4c:01' }), 'spec.mac', /MAC address/],
   ['ContainerNic multicast MAC', nic({ mac: '01:00:5e:00:00:01' }), 'spec.mac', /unicast/],
   ['ContainerNic ifName too long', nic({ ifName: 'eth1234567890123' }), 'spec.ifName', /at most 15/],
+  ['ContainerNic ifName lo', nic({ ifName: 'lo' }), 'spec.ifName', /"lo" is the container's loopback interface/],
+  ['ContainerNic ifName eth0', nic({ ifName: 'eth0' }), 'spec.ifName', /"eth0" is the interface Docker gives the container on its first network/],
   ['ContainerNic container name', nic({ container: '-bad' }), 'spec.container', /container name/],
   ['ContainerNic defaultRoute not boolean', nic({ defaultRoute: 'yes' }), 'spec.defaultRoute', /must be a boolean, not a string/],
   ['MacvlanNet vlan 0', mvn({ vlan: 0 }), 'spec.vlan', /must be >= 1/],
@@ -176,14 +178,16 @@ describe('crossObjectIssues', () => {
     ['static IP = a host shim address', [ok(nic({ ip: '198.19.200.254', network: { macvlanNet: 'macvlan200' } }))], [withStatus(ok(mvn()), { nodes: [{ name: 'host-1', shimAddress: '198.19.200.254/32' }] })], 0, 'spec.ip', /host shim address/],
     ['static IP claimed for a node\'s IPAM plugin', [ok(nic({ ip: '198.19.200.129', network: { macvlanNet: 'macvlan200' } }))], [withStatus(ok(mvn()), { nodes: [{ name: 'host-1', addresses: ['198.19.200.129'] }] })], 0, 'spec.ip', /claimed for node host-1's Docker IPAM plugin/],
     ['static IP that answered an ARP probe', [ok(nic({ ip: '198.19.200.140', network: { macvlanNet: 'macvlan200' } }))], [withStatus(ok(mvn()), { external: ['198.19.200.140'] })], 0, 'spec.ip', /answered an ARP probe/],
-    ['static IP taken by a stored NIC\'s spec.ip', [ok(nic({ ip: '10.76.1.84' }, 'b'))], [ok(cn()), ok(nic({ ip: '10.76.1.84' }, 'a'))], 0, 'spec.ip', /already used by ContainerNic "a" \(its spec\.ip\)/],
-    ['static IP taken by an allocated status.ip', [ok(nic({ ip: '10.76.1.84' }, 'b'))], [ok(cn()), withStatus(ok(nic({}, 'a')), { ip: '10.76.1.84' })], 0, 'spec.ip', /its status\.ip/],
-    ['two NICs in one batch with one IP', [ok(cn()), ok(nic({ ip: '10.76.1.84' }, 'a')), ok(nic({ ip: '10.76.1.84' }, 'b'))], [], 2, 'spec.ip', /already used by ContainerNic "a"/],
+    ['static IP taken by a stored NIC\'s spec.ip', [ok(nic({ ip: '10.76.1.84', ifName: 'eth2' }, 'b'))], [ok(cn()), ok(nic({ ip: '10.76.1.84' }, 'a'))], 0, 'spec.ip', /already used by ContainerNic "a" \(its spec\.ip\)/],
+    ['static IP taken by an allocated status.ip', [ok(nic({ ip: '10.76.1.84', ifName: 'eth2' }, 'b'))], [ok(cn()), withStatus(ok(nic({}, 'a')), { ip: '10.76.1.84' })], 0, 'spec.ip', /its status\.ip/],
+    ['two NICs in one batch with one IP', [ok(cn()), ok(nic({ ip: '10.76.1.84' }, 'a')), ok(nic({ ip: '10.76.1.84', container: 'other' }, 'b'))], [], 2, 'spec.ip', /already used by ContainerNic "a"/],
     ['a Node address on loopback', [ok(node({ address: '127.0.0.2' }))], [], 0, 'spec.address', /127\.0\.0\.2 is a loopback address/],
     ['a Node address inside a ClusterNetwork', [ok(node({ address: '10.76.3.4' }))], [ok(cn())], 0, 'spec.address', /inside ClusterNetwork "default" \(10\.76\.0\.0\/16\), whose addresses xnet hands out/],
     ['a Node address a MacvlanNet applied with it hands out', [ok(mvn()), ok(node({ address: '198.19.200.7' }))], [], 1, 'spec.address', /198\.19\.200\.7 is one of the addresses MacvlanNet "macvlan200" hands out \(198\.19\.200\.0\/24\); a host's own address belongs in its spec\.exclude/],
     ['a Node address = another Node\'s spec.address', [ok(node({ address: '198.18.0.12' }))], [ok(node({ address: '198.18.0.12' }, { name: 'host-2' }))], 0, 'spec.address', /already the address of Node "host-2"/],
     ['two Nodes in one batch with one address', [ok(node({ address: '198.18.0.12' })), ok(node({ address: '198.18.0.12' }, { name: 'host-2' }))], [], 1, 'spec.address', /already the address of Node "host-1"/],
+    ['a NIC whose ifName a stored NIC has in the same container', [ok(nic({}, 'b'))], [ok(nic({}, 'a'))], 0, 'spec.ifName', /eth1 is already the interface of ContainerNic "a" in container test on node host-1/],
+    ['two NICs in one batch with one ifName in one container', [ok(nic({}, 'a')), ok(nic({ network: { macvlanNet: 'm' } }, 'b'))], [], 1, 'spec.ifName', /ContainerNic "a"/],
     ['a stored ClusterNetwork\'s hostPrefix changed', [ok(cn({ hostPrefix: 25 }))], [ok(cn())], 0, 'spec.hostPrefix', /is set once, when the ClusterNetwork is created \(stored: 24\)/],
   ];
   it.each(cases)('refuses %s', (_, batch, existing, index, path, why) => {
@@ -194,13 +198,19 @@ describe('crossObjectIssues', () => {
     expect(issues[0].message).toMatch(why);
   });
 
+  it('accepts one ifName in other containers or on other nodes, and the name of a NIC being deleted', () => {
+    const stored = [ok(nic({}, 'a')), ok(nic({ node: 'host-2' }, 'b'))];
+    expect(crossObjectIssues([ok(nic({ container: 'other' }, 'c'))], stored)).toEqual([]);
+    const deleting = { ...ok(nic({}, 'a')), metadata: { name: 'a', deletionTimestamp: '2026-01-01T00:00:00Z' } } as AnyObject;
+    expect(crossObjectIssues([ok(nic({}, 'c'))], [deleting])).toEqual([]);
+  });
   it('accepts a re-applied object: it does not overlap or collide with itself', () => {
     const a = ok(nic({ ip: '10.76.1.84' }, 'a'));
     expect(crossObjectIssues([ok(cn()), a], [ok(cn()), withStatus(a, { ip: '10.76.1.84' })])).toEqual([]);
   });
   it('accepts the same IP on different networks and references to networks not created yet', () => {
     expect(crossObjectIssues(
-      [ok(nic({ ip: '10.76.1.84' }, 'a')), ok(nic({ ip: '10.76.1.84', network: { clusterNetwork: 'other' } }, 'b')), ok(nic({ ip: '1.2.3.4', network: { macvlanNet: 'later' } }, 'c'))],
+      [ok(nic({ ip: '10.76.1.84' }, 'a')), ok(nic({ ip: '10.76.1.84', ifName: 'eth2', network: { clusterNetwork: 'other' } }, 'b')), ok(nic({ ip: '1.2.3.4', ifName: 'eth3', network: { macvlanNet: 'later' } }, 'c'))],
       [ok(cn())],
     )).toEqual([]);
   });
