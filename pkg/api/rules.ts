@@ -162,6 +162,25 @@ export function hostSubnetFitWhy(subnet: string, cn: HostSubnetPool, pinned: boo
   return undefined;
 }
 
+/** A HostSubnet on a reserved range of its ClusterNetwork: which entry of spec.reserved, and why. */
+export interface ReservedOverlap { index: number; range: string; message: string }
+
+/**
+ * Where `subnet` overlaps ClusterNetwork `cn`'s reserved ranges, which are never handed out
+ * (the allocator skips them: ../ipam/plan.ts). A HostSubnet there would hand its addresses
+ * to containers. Checked by `xctl apply` on a pinned spec.subnet and on a ClusterNetwork
+ * edit that reserves a block a HostSubnet holds. Not part of hostSubnetFitWhy: that rule is
+ * also the agents' check before they make a bridge or route a subnet, and a reserved range is
+ * an allocation rule, not a routing one (an agent must not tear a bridge down over it).
+ */
+export function hostSubnetReservedWhy(subnet: string, cn: { name: string; reserved?: string[] }): ReservedOverlap | undefined {
+  const s = parseCidr(subnet, false);
+  const index = (cn.reserved ?? []).findIndex((r) => cidrsOverlap(s, parseCidr(r, false)));
+  if (index < 0) return undefined;
+  const range = cn.reserved![index];
+  return { index, range, message: `${subnet} overlaps ClusterNetwork "${cn.name}"'s reserved range ${range}, which is never handed out` };
+}
+
 // ---------------------------------------------------------------- what a node may be told to route
 
 /** Shortest prefix the agent ever routes: a /0-/7 would capture a large part of the Internet. */

@@ -3,7 +3,8 @@
 // Pure, like validate.ts (the rules within one object), so xctl and unit tests share them.
 import { cidrsOverlap, parseCidr } from '../ip/ipv4.js';
 import type { Kind } from './kinds.js';
-import { clusterNetworkPool, clusterStaticIpWhy, hostSubnetFitWhy, macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, type AddressPool } from './rules.js';
+import { clusterNetworkPool, clusterStaticIpWhy, hostSubnetFitWhy, hostSubnetReservedWhy, macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, type AddressPool } from './rules.js';
+import { poolOf, strandedHostSubnetIssues } from './validate-stranded.js';
 import { nameIssues } from './validate-names.js';
 import { setOnceIssues } from './set-once.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, Node } from './types.js';
@@ -47,7 +48,10 @@ const reportable = (mine: Entry, other: Entry) => other.batchIndex === undefined
  */
 export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[]): ObjectIssue[] {
   const m = mergeBatch(batch, existing);
-  return [...changedSetOnceIssues(batch, existing), ...poolOverlapIssues(m), ...hostSubnetIssues(m), ...staticIpIssues(m), ...nodeAddressIssues(m), ...nameIssues(m.all)];
+  return [
+    ...changedSetOnceIssues(batch, existing), ...strandedHostSubnetIssues(m, existing), ...poolOverlapIssues(m),
+    ...hostSubnetIssues(m), ...staticIpIssues(m), ...nodeAddressIssues(m), ...nameIssues(m.all),
+  ];
 }
 
 /** A batch object that changes a set-once field of the stored object it replaces (set-once.ts). */
@@ -93,7 +97,10 @@ function poolOverlapIssues(m: Merged): ObjectIssue[] {
 
 const hostSubnetsOf = (m: Merged) => m.all.filter((e) => e.obj.kind === 'HostSubnet') as (Entry & { obj: HostSubnet })[];
 
-/** A pinned HostSubnet subnet lies inside its ClusterNetwork and overlaps no other HostSubnet. */
+/**
+ * A pinned HostSubnet subnet lies inside its ClusterNetwork, off its reserved ranges, and
+ * overlaps no other HostSubnet.
+ */
 function hostSubnetIssues(m: Merged): ObjectIssue[] {
   const out: ObjectIssue[] = [];
   const hostSubnets = hostSubnetsOf(m);
@@ -101,7 +108,7 @@ function hostSubnetIssues(m: Merged): ObjectIssue[] {
     if (h.batchIndex === undefined || !h.obj.spec.subnet) continue;
     const mine = parseCidr(h.obj.spec.subnet);
     const cn = m.byKey.get(`ClusterNetwork/${h.obj.spec.clusterNetwork}`)?.obj as ClusterNetwork | undefined;
-    const outside = cn && hostSubnetFitWhy(h.obj.spec.subnet, { name: cn.metadata.name, cidr: cn.spec.cidr, hostPrefix: cn.spec.hostPrefix }, true);
+    const outside = cn && (hostSubnetFitWhy(h.obj.spec.subnet, poolOf(cn), true) ?? hostSubnetReservedWhy(h.obj.spec.subnet, poolOf(cn))?.message);
     if (outside) out.push({ index: h.batchIndex, path: ['spec', 'subnet'], message: outside });
     for (const o of hostSubnets) {
       const theirs = o.obj.spec.subnet ?? o.obj.status?.subnet;

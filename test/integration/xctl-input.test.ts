@@ -51,6 +51,18 @@ describe('a ClusterNetwork whose cidr is changed to leave its HostSubnets outsid
     expect(r.err).toMatch(/<stdin>:6: document 1 \(clusternetwork\/shrink-cn\): spec\.cidr: .*shrink-hs/);
     expect(await revision()).toBe(rev);
   });
+
+  it('is allowed when every HostSubnet stays inside; a reserved range over one is refused at that entry', async () => {
+    const cn = (extra: string) => `${V}\nkind: ClusterNetwork\nmetadata:\n  name: shrink-cn\nspec:\n  cidr: 10.82.0.0/20\n  hostPrefix: 24\n${extra}`;
+    const grown = await xctl(['apply', '-f', '-'], { stdin: cn('') });
+    expect(grown.err).toBe('');
+    expect(grown.out).toBe('clusternetwork/shrink-cn configured\n');
+    const rev = await revision();
+    const r = await xctl(['apply', '-f', '-'], { stdin: cn('  reserved:\n    - 10.82.0.0/24\n    - 10.82.2.128/25\n') });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/<stdin>:10: document 1 \(clusternetwork\/shrink-cn\): spec\.reserved\[1\]: reserved range 10\.82\.2\.128\/25 holds HostSubnet "shrink-hs"/);
+    expect(await revision()).toBe(rev);
+  });
 });
 
 describe('a JSON stream (several JSON objects one after another)', () => {
