@@ -1,6 +1,8 @@
 // Validation rules that relate objects to each other: the apply's batch against itself
-// (duplicates) and against the store's contents (overlapping pools, HostSubnets, static IPs).
-// Pure, like validate.ts (the rules within one object), so xctl and unit tests share them.
+// (duplicates) and against the store's contents (overlapping pools, HostSubnets, static IPs;
+// a ClusterNetwork edit that strands its HostSubnets: validate-stranded.ts; names:
+// validate-names.ts). Pure, like validate.ts (the rules within one object), so xctl and unit
+// tests share them.
 import { cidrsOverlap, parseCidr } from '../ip/ipv4.js';
 import type { Kind } from './kinds.js';
 import { clusterNetworkPool, clusterStaticIpWhy, hostSubnetFitWhy, hostSubnetReservedWhy, macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, type AddressPool } from './rules.js';
