@@ -151,14 +151,22 @@ export interface HostSubnetPool { name: string; cidr: string; hostPrefix: number
  * `xctl apply`, the controller and every agent: on its own HostSubnets and before it routes a peer's.
  */
 export function hostSubnetFitWhy(subnet: string, cn: HostSubnetPool, pinned: boolean): string | undefined {
+  return hostSubnetFit(subnet, cn, pinned)?.message;
+}
+
+/**
+ * hostSubnetFitWhy with the controller's reason: `OutOfRange` for a subnet outside the
+ * ClusterNetwork, `InvalidSpec` for the rest (a pool xnet does not route, too many blocks).
+ */
+export function hostSubnetFit(subnet: string, cn: HostSubnetPool, pinned: boolean): { reason: 'OutOfRange' | 'InvalidSpec'; message: string } | undefined {
   const pool = clusterCidrWhy(cn.cidr);
-  if (pool) return `ClusterNetwork "${cn.name}" is no pool xnet routes: ${pool}`;
+  if (pool) return { reason: 'InvalidSpec', message: `ClusterNetwork "${cn.name}" is no pool xnet routes: ${pool}` };
   const s = parseCidr(subnet, false);
-  if (!cidrCovers(parseCidr(cn.cidr, false), s)) return `${subnet} is not inside ClusterNetwork "${cn.name}" (${cn.cidr})`;
+  if (!cidrCovers(parseCidr(cn.cidr, false), s)) return { reason: 'OutOfRange', message: `${subnet} is not inside ClusterNetwork "${cn.name}" (${cn.cidr})` };
   if (s.prefix >= cn.hostPrefix) return undefined;
-  if (!pinned) return `${subnet} is larger than ClusterNetwork "${cn.name}"'s hostPrefix /${cn.hostPrefix}, and the HostSubnet pins no spec.subnet`;
+  if (!pinned) return { reason: 'InvalidSpec', message: `${subnet} is larger than ClusterNetwork "${cn.name}"'s hostPrefix /${cn.hostPrefix}, and the HostSubnet pins no spec.subnet` };
   const blocks = 2 ** (cn.hostPrefix - s.prefix);
-  if (blocks > MAX_HOST_SUBNET_BLOCKS) return `${subnet} spans ${blocks} /${cn.hostPrefix} blocks of ClusterNetwork "${cn.name}"; at most ${MAX_HOST_SUBNET_BLOCKS} are supported`;
+  if (blocks > MAX_HOST_SUBNET_BLOCKS) return { reason: 'InvalidSpec', message: `${subnet} spans ${blocks} /${cn.hostPrefix} blocks of ClusterNetwork "${cn.name}"; at most ${MAX_HOST_SUBNET_BLOCKS} are supported` };
   return undefined;
 }
 

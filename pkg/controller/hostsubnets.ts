@@ -5,7 +5,7 @@
 // status announces a subnet nobody holds.
 import { randomUUID, createHash } from 'node:crypto';
 import { API_VERSION, type ClusterNetwork, type HostSubnet } from '../api/index.js';
-import { MAX_HOST_SUBNET_BLOCKS } from '../api/rules.js';
+import { hostSubnetFit } from '../api/rules.js';
 import { formatCidr, parseCidr, blockIndex } from '../ip/ipv4.js';
 import {
   AllocationError, hostSubnetLayout, nextFreeSlots, slotCidr, slotHandedOut, slotsOf, type HostSubnetLayout,
@@ -106,10 +106,10 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
   const taken = takenSlots(state, cn);
   const ownerOf = (slot: number) => claims.get(slot)?.claim.owner;
   if (hs.spec.subnet) {
+    // the rule xctl and every agent apply to it (pkg/api/rules.ts)
+    const unfit = hostSubnetFit(hs.spec.subnet, { name: cn.obj.metadata.name, cidr: cn.obj.spec.cidr, hostPrefix: cn.obj.spec.hostPrefix }, true);
+    if (unfit) throw new AllocationError(unfit.reason, unfit.message);
     const slots = slotsOf(cn.obj.spec, parseCidr(hs.spec.subnet));
-    if (slots.length > MAX_HOST_SUBNET_BLOCKS) {
-      throw new AllocationError('InvalidSpec', `subnet ${hs.spec.subnet} spans ${slots.length} /${cn.obj.spec.hostPrefix} blocks; at most ${MAX_HOST_SUBNET_BLOCKS} are supported`);
-    }
     for (const s of slots) {
       const o = ownerOf(s);
       if ((o && o.uid !== uid) || (!o && taken.has(s))) {

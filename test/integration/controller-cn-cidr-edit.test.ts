@@ -1,11 +1,8 @@
-// Review repro (revctl), FAILS on dd4e48f: a ClusterNetwork's spec.cidr may be edited (only
-// hostPrefix is set once, pkg/api/set-once.ts), but a controller-made HostSubnet keeps the
-// subnet it had whatever the new cidr: chooseSlots (hostsubnets.ts) keeps the one claim it
-// holds when `slotCidr(cn, slotIndex(cn, claim))` gives back the claim's cidr, which it does
-// for any hostPrefix-aligned block, inside the pool or not (a negative slot index). The
-// status keeps Allocated=True with a subnet outside the ClusterNetwork (every agent refuses
-// it: hostSubnetFitWhy), and the old range, now free for another ClusterNetwork, is handed
-// out again: two HostSubnets announce one subnet.
+// A ClusterNetwork's cidr or reserved edited around xctl (xctl apply refuses an edit that
+// strands a HostSubnet: xctl-input.test.ts): the controller moves its own HostSubnets inside,
+// their NICs follow, the old range is never announced twice, and a hand-written subnet left
+// outside says why (the rule xctl and the agents apply: hostSubnetFitWhy). Before the fix a
+// controller-made HostSubnet kept any hostPrefix-aligned block, inside the pool or not.
 import { describe, expect, it } from 'vitest';
 import { obj, eventually, statusOf, useControllerFixture, uniquePrefix } from './controller-helpers.js';
 import { parseCidr } from '../../pkg/ip/ipv4.js';
@@ -59,5 +56,18 @@ describe('a ClusterNetwork whose cidr is edited', () => {
     const moved = await eventually(async () => { const x = await subnet(); return x !== '10.82.0.0/24' ? x : undefined; },
       'cr-r moved off the reserved 10.82.0.0/23', 8_000).catch((e: Error) => e);
     expect(moved instanceof Error ? moved.message : moved).toBe('10.82.2.0/24');
+  }, 30_000);
+
+  it('says why a hand-written subnet the edit left outside is not allocated', async () => {
+    const { store } = fx;
+    const spec = { cidr: '10.83.0.0/16', hostPrefix: 24, bridgePrefix: 'bp', nodeSelector: { matchLabels: { role: 'p' } } };
+    await store.applyAll([obj('ClusterNetwork', 'cp', spec), obj('Node', 'p', {}, { role: 'p' }),
+      obj('HostSubnet', 'cp-pinned', { clusterNetwork: 'cp', node: 'p', subnet: '10.83.7.0/24' })]);
+    const allocated = async () => statusOf(await store.get('HostSubnet', 'cp-pinned')).conditions?.find((c) => c.type === 'Allocated');
+    expect((await eventually(async () => { const c = await allocated(); return c?.status === 'True' ? c : undefined; }, 'cp-pinned allocated')).status).toBe('True');
+    await store.applyAll([obj('ClusterNetwork', 'cp', { ...spec, cidr: '10.84.0.0/16' })]);
+    const refused = await eventually(async () => { const c = await allocated(); return c?.status === 'False' ? c : undefined; }, 'cp-pinned refused', 8_000);
+    expect(refused.reason).toBe('OutOfRange');
+    expect(refused.message).toContain('10.83.7.0/24 is not inside ClusterNetwork "cp" (10.84.0.0/16)');
   }, 30_000);
 });
