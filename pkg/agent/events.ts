@@ -162,8 +162,15 @@ export function monitorIfName(text: string): string | undefined {
   return /^\d+:\s+([^:@\s]+)/.exec(text)?.[1];
 }
 
+/**
+ * IPv4 forwarding of the whole host (net.ipv4.ip_forward: "inet all forwarding on|off"), which
+ * the nat pass keeps on; not a single interface's, nor its other settings (mc_forwarding).
+ */
+export const isHostForwardingLine = (text: string) => /^inet\s+all\s(.*\s)?forwarding\s/.test(`${text} `);
+
 export function keysForMonitorEvent(e: MonitorEvent, s: EventScope): string[] {
   if (e.object === 'route') return [KEY_ROUTES, ...allMacvlan(s)];
+  if (e.object === 'netconf') return isHostForwardingLine(e.text) ? [KEY_NAT] : [];
   if (e.object !== 'link' && e.object !== 'addr') return [];
   const name = monitorIfName(e.text);
   if (!name) return [];

@@ -1,4 +1,5 @@
-// The kernel's own change notifications for links, addresses and routes, via `ip monitor`.
+// The kernel's own change notifications for links, addresses, routes and (host only) IP
+// settings such as forwarding, via `ip monitor`.
 // The agent treats every event as "look again": it never trusts the event's content alone.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -6,17 +7,19 @@ import { createInterface } from 'node:readline';
 import { inNetns, ipArgv, type NetTarget } from './target.js';
 
 export interface MonitorEvent {
-  object: 'link' | 'addr' | 'route' | 'other';
+  object: 'link' | 'addr' | 'route' | 'netconf' | 'other';
   deleted: boolean;
   /** the line as ip printed it, without the label */
   text: string;
 }
 
-/** Parses one line of `ip monitor label link address route`. */
+const OBJECTS = { LINK: 'link', ADDR: 'addr', ROUTE: 'route', NETCONF: 'netconf' } as const;
+
+/** Parses one line of `ip monitor label link address route [netconf]`. */
 export function parseMonitorLine(line: string): MonitorEvent | undefined {
-  const m = /^\[(LINK|ADDR|ROUTE)\]\s*(.*)$/.exec(line.trim());
+  const m = /^\[(LINK|ADDR|ROUTE|NETCONF)\]\s*(.*)$/.exec(line.trim());
   if (!m) return line.trim() ? { object: 'other', deleted: false, text: line.trim() } : undefined;
-  const object = m[1] === 'LINK' ? 'link' : m[1] === 'ADDR' ? 'addr' : 'route';
+  const object = OBJECTS[m[1] as keyof typeof OBJECTS];
   const text = m[2];
   return { object, deleted: text.startsWith('Deleted '), text: text.replace(/^Deleted /, '') };
 }
@@ -105,9 +108,17 @@ function endChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** `ip monitor` of links, addresses and routes in the target namespace. */
-export function monitor(target: NetTarget, onEvent: (e: MonitorEvent) => void, opts: WatchOptions = {}): Monitor {
-  const [cmd, args] = ipArgv(target, ['monitor', 'label', 'link', 'address', 'route']);
+export interface MonitorOptions extends WatchOptions {
+  /**
+   * also IP settings ("[NETCONF]inet all forwarding off"): the host's, where the agent keeps
+   * ip_forward on; not a container's, whose every new interface prints a line of its own
+   */
+  netconf?: boolean;
+}
+
+/** `ip monitor` of links, addresses and routes (and with `netconf`, IP settings) in the target namespace. */
+export function monitor(target: NetTarget, onEvent: (e: MonitorEvent) => void, opts: MonitorOptions = {}): Monitor {
+  const [cmd, args] = ipArgv(target, ['monitor', 'label', 'link', 'address', 'route', ...(opts.netconf ? ['netconf'] : [])]);
   return watchLines(cmd, args, (line) => {
     const e = parseMonitorLine(line);
     if (e) onEvent(e);

@@ -204,6 +204,21 @@ describe('events to work keys', () => {
     expect(keysForMonitorEvent(parseMonitorLine('[LINK]Deleted 5: br01: <BROADCAST,MULTICAST> mtu 1500')!, ready)).toEqual(['hostsubnets', 'nic/test-eth1']);
     expect(ev('[LINK]12: veth1234@if11: <BROADCAST> mtu 1500')).toEqual([]);
   });
+
+  it('maps the host\'s IPv4 forwarding turned off or on to the nat pass, and no other IP setting', () => {
+    const ev = (line: string) => keysForMonitorEvent(parseMonitorLine(line)!, scope);
+    // lines as `ip monitor label netconf` prints them for sysctl -w net.ipv4.ip_forward=0
+    expect(parseMonitorLine('[NETCONF]inet all forwarding off ')).toEqual({ object: 'netconf', deleted: false, text: 'inet all forwarding off' });
+    expect(ev('[NETCONF]inet all forwarding off ')).toEqual(['nat']);
+    expect(ev('[NETCONF]inet all forwarding on')).toEqual(['nat']);
+    expect(ev('[NETCONF]inet all forwarding off rp_filter off mc_forwarding off proxy_neigh off')).toEqual(['nat']);
+    // one interface's settings (every new veth prints one), IPv6, other settings of all: nothing
+    expect(ev('[NETCONF]inet default forwarding off')).toEqual([]);
+    expect(ev('[NETCONF]inet br01 forwarding off rp_filter off mc_forwarding off proxy_neigh off ignore_routes_with_linkdown off')).toEqual([]);
+    expect(ev('[NETCONF]inet6 all forwarding off')).toEqual([]);
+    expect(ev('[NETCONF]inet all rp_filter strict')).toEqual([]);
+    expect(ev('[NETCONF]inet all mc_forwarding off')).toEqual([]);
+  });
 });
 
 describe('netlink parsing and argv', () => {
