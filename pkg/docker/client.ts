@@ -40,7 +40,12 @@ export function dockerOptions(url: string | undefined, tls: DockerTlsFiles = {})
   return { host: m[2], port: Number(m[3] ?? 2376), protocol: 'https', ...readTls(url, tls) };
 }
 
-function wrap(e: unknown, what: string): DockerError {
+/**
+ * A dockerode failure as a DockerError with the reason a user acts on. Docker answers 403 both
+ * to removing a network that has containers and to making one whose subnet overlaps another
+ * network's: told apart by the message.
+ */
+export function toDockerError(e: unknown, what: string): DockerError {
   const err = e as { code?: string; statusCode?: number; json?: { message?: string }; message?: string };
   if (/timeout/i.test(err.message ?? '') && !err.statusCode) {
     return new DockerError('DockerTimedOut', `${what}: Docker did not answer in time (${err.message}); the request was abandoned`);
@@ -49,7 +54,8 @@ function wrap(e: unknown, what: string): DockerError {
     return new DockerError('DockerUnavailable', `${what}: Docker daemon not reachable (${err.code}); is dockerd running?`);
   }
   const msg = err.json?.message ?? err.message ?? String(e);
-  if (err.statusCode === 403 || /has active endpoints/.test(msg)) return new DockerError('NetworkInUse', `${what}: ${msg}`);
+  if (/has active endpoints/.test(msg)) return new DockerError('NetworkInUse', `${what}: ${msg}`);
+  if (/pool overlaps/i.test(msg)) return new DockerError('SubnetOverlap', `${what}: ${msg} (another Docker network on this host holds an overlapping subnet)`);
   return new DockerError('DockerRequestFailed', `${what}: ${msg}`);
 }
 
@@ -121,12 +127,12 @@ export class DockerClient {
   }
 
   async ping(): Promise<void> {
-    try { await this.call('ping', () => this.docker.ping()); } catch (e) { throw wrap(e, 'ping'); }
+    try { await this.call('ping', () => this.docker.ping()); } catch (e) { throw toDockerError(e, 'ping'); }
   }
 
   async listNetworks(): Promise<DockerNetwork[]> {
     let list: RawNetwork[];
-    try { list = (await this.call('list_networks', () => this.docker.listNetworks())) as RawNetwork[]; } catch (e) { throw wrap(e, 'list networks'); }
+    try { list = (await this.call('list_networks', () => this.docker.listNetworks())) as RawNetwork[]; } catch (e) { throw toDockerError(e, 'list networks'); }
     // The list call leaves Containers empty; inspect the few we care about when asked.
     return list.map(toNetwork);
   }
@@ -136,7 +142,7 @@ export class DockerClient {
       return toNetwork((await this.call('inspect_network', () => this.docker.getNetwork(name).inspect())) as RawNetwork);
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-      throw wrap(e, `inspect network ${name}`);
+      throw toDockerError(e, `inspect network ${name}`);
     }
   }
 
@@ -150,13 +156,13 @@ export class DockerClient {
         IPAM: { Driver: s.ipamDriver ?? 'default', Config: [cfg], ...(s.ipamOptions ? { Options: s.ipamOptions } : {}) }, Options: s.options, Labels: s.labels,
       }));
       return n.id;
-    } catch (e) { throw wrap(e, `create network ${s.name}`); }
+    } catch (e) { throw toDockerError(e, `create network ${s.name}`); }
   }
 
   async removeNetwork(nameOrId: string): Promise<void> {
     try { await this.call('remove_network', () => this.docker.getNetwork(nameOrId).remove()); } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return;
-      throw wrap(e, `remove network ${nameOrId}`);
+      throw toDockerError(e, `remove network ${nameOrId}`);
     }
   }
 
@@ -165,7 +171,7 @@ export class DockerClient {
     let n: RawNetwork;
     try { n = (await this.call('inspect_network', () => this.docker.getNetwork(name).inspect())) as RawNetwork; } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-      throw wrap(e, `inspect network ${name}`);
+      throw toDockerError(e, `inspect network ${name}`);
     }
     return endpointsOf(n);
   }
@@ -174,14 +180,14 @@ export class DockerClient {
   async disconnect(network: string, container: string): Promise<void> {
     try {
       await this.call('network_disconnect', () => this.docker.getNetwork(network).disconnect({ Container: container, Force: true }));
-    } catch (e) { throw wrap(e, `disconnect ${container} from ${network}`); }
+    } catch (e) { throw toDockerError(e, `disconnect ${container} from ${network}`); }
   }
 
   /** Attaches a container to a network, with a given address when `ip` is set (docker network connect --ip). */
   async connect(network: string, container: string, ip?: string): Promise<void> {
     try {
       await this.call('network_connect', () => this.docker.getNetwork(network).connect({ Container: container, ...(ip ? { EndpointConfig: { IPAMConfig: { IPv4Address: ip } } } : {}) }));
-    } catch (e) { throw wrap(e, `connect ${container} to ${network}${ip ? ` with ${ip}` : ''}`); }
+    } catch (e) { throw toDockerError(e, `connect ${container} to ${network}${ip ? ` with ${ip}` : ''}`); }
   }
 
   /** undefined when no such container exists. */
@@ -199,7 +205,7 @@ export class DockerClient {
       };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-      throw wrap(e, `inspect container ${nameOrId}`);
+      throw toDockerError(e, `inspect container ${nameOrId}`);
     }
   }
 
@@ -228,7 +234,7 @@ export class DockerClient {
     let timer: NodeJS.Timeout | undefined;
     const retry = (err: unknown) => {
       if (closed) return;
-      handlers.onError?.(err instanceof DockerError ? err : wrap(err, 'events'));
+      handlers.onError?.(err instanceof DockerError ? err : toDockerError(err, 'events'));
       timer = setTimeout(connect, handlers.retryMs ?? 1000);
     };
     const connect = async () => {

@@ -65,9 +65,11 @@ export interface DockerEvent {
   timeNano: number;
 }
 
+export type DockerErrorReason = 'DockerUnavailable' | 'DockerRequestFailed' | 'NetworkInUse' | 'SubnetOverlap' | 'DockerTimedOut';
+
 export class DockerError extends DataplaneError {
-  declare readonly reason: 'DockerUnavailable' | 'DockerRequestFailed' | 'NetworkInUse' | 'DockerTimedOut';
-  constructor(reason: 'DockerUnavailable' | 'DockerRequestFailed' | 'NetworkInUse' | 'DockerTimedOut', message: string) {
+  declare readonly reason: DockerErrorReason;
+  constructor(reason: DockerErrorReason, message: string) {
     super(reason, message, { retryable: reason === 'DockerUnavailable' || reason === 'DockerTimedOut' });
   }
 }
