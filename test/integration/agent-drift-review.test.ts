@@ -62,10 +62,13 @@ describe('agent drift (review revdp)', () => {
     await lab.stopAgent(h);
     await lab.startAgent(h);
     const nets = async () => (await docker(h, ['network', 'ls', '--format', '{{.Name}}'])).split('\n');
+    // by its ID: a healing agent makes net1 again before a `docker network ls` after the rm runs
+    const net1 = async () => (await docker(h, ['network', 'ls', '--filter', 'name=^net1$', '--format', '{{.ID}}'])).trim();
+    const before = await net1();
+    expect(before).not.toBe('');
     await docker(h, ['network', 'rm', 'net1']);
-    expect(await nets()).not.toContain('net1');
     try {
-      await eventually(async () => (await nets()).includes('net1'), 'net1 made again beside the failing aaa-host-1', 10_000).catch(async (e) => {
+      await eventually(async () => { const now = await net1(); return now !== '' && now !== before; }, 'net1 made again beside the failing aaa-host-1', 10_000).catch(async (e) => {
         throw new Error(`${(e as Error).message}; default-host-1 Ready: ${JSON.stringify(await readyCondition(lab.store, 'HostSubnet', 'default-host-1'))}; aaa-host-1 Ready: ${JSON.stringify(await readyCondition(lab.store, 'HostSubnet', 'aaa-host-1'))}`);
       });
     } finally {

@@ -12,18 +12,36 @@ export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
   return ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node && !isDeleting(h));
 }
 
+/**
+ * Each HostSubnet on its own: one whose network Docker refuses (its status says why) keeps
+ * neither the others nor the removal of stale networks from running. What failed is thrown
+ * at the end, as one error, so that the work queue tries again with backoff.
+ */
 export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
   const mine = localHostSubnets(ctx);
   const { specs, pending } = await desiredNetworks(ctx, mine);
   const { owned, links } = await observedNetworks(ctx, mine, specs, pending);
+  const failed: Failure[] = [];
   for (const hs of mine) {
     const spec = specs.get(hs.metadata.name);
     if (!spec) continue;
-    const taken = bridgeTakenWhy(spec, owned, links.map((l) => l.name));
-    if (taken) await ctx.status.write('HostSubnet', hs, {}, notReady('BridgeNameTaken', taken));
-    else await applyNetwork(ctx, hs, spec, owned, links);
+    try {
+      const taken = bridgeTakenWhy(spec, owned, links.map((l) => l.name));
+      if (taken) await ctx.status.write('HostSubnet', hs, {}, notReady('BridgeNameTaken', taken));
+      else await applyNetwork(ctx, hs, spec, owned, links);
+    } catch (e) { failed.push({ what: `HostSubnet ${hs.metadata.name}`, error: e }); }
   }
-  await removeStaleNetworks(ctx, specs, owned);
+  try { await removeStaleNetworks(ctx, specs, owned); } catch (e) { failed.push({ what: 'removing stale networks', error: e }); }
+  if (failed.length) throw oneError(failed);
+}
+
+interface Failure { what: string; error: unknown }
+
+/** The one failure as it was (its class and reason), several as one error naming each. */
+function oneError(failed: Failure[]): unknown {
+  if (failed.length === 1) return failed[0].error;
+  const each = failed.map((f) => `${f.what}: ${f.error instanceof Error ? f.error.message : String(f.error)}`);
+  return new AggregateError(failed.map((f) => f.error), `${failed.length} HostSubnet changes failed: ${each.join('; ')}`);
 }
 
 /** The Docker network each HostSubnet wants; those that cannot have one yet report why. */
