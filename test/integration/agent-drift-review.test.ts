@@ -84,6 +84,8 @@ describe('agent drift (review revdp)', () => {
     const h = lab.hosts[0];
     const cn = await lab.store.get('ClusterNetwork', 'default');
     expect(await docker(h, ['network', 'ls', '--format', '{{.Name}}'])).toContain('net1');
+    const was = await readyCondition(lab.store, 'HostSubnet', 'default-host-1');
+    expect(was?.status).toBe('True');
     await lab.store.update({ ...cn!, spec: { ...cn!.spec, dockerNetwork: 'net2' } } as never);
     const names = async () => (await docker(h, ['network', 'ls', '--format', '{{.Name}}'])).split('\n');
     const moved = await eventually(async () => {
@@ -93,6 +95,12 @@ describe('agent drift (review revdp)', () => {
       throw new Error(`${(e as Error).message}; networks: ${(await names()).join(',')}; HostSubnet Ready: ${JSON.stringify(await readyCondition(lab.store, 'HostSubnet', 'default-host-1'))}`);
     });
     expect(moved).toContain('net2');
-    await eventually(async () => (await readyCondition(lab.store, 'HostSubnet', 'default-host-1'))?.status === 'True', 'HostSubnet Ready', 15_000);
+    const now = await eventually(async () => {
+      const c = await readyCondition(lab.store, 'HostSubnet', 'default-host-1');
+      return c?.status === 'True' && c.message?.includes('net2') ? c : undefined;
+    }, 'HostSubnet Ready on net2', 15_000);
+    // Ready throughout: the move is no failure retried (Docker refusing net2 while net1 holds
+    // the subnet would have turned it False, and moved lastTransitionTime)
+    expect(now.lastTransitionTime).toBe(was!.lastTransitionTime);
   }, 60_000);
 });

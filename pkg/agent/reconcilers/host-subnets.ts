@@ -16,12 +16,17 @@ export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
  * Each HostSubnet on its own: one whose network Docker refuses (its status says why) keeps
  * neither the others nor the removal of stale networks from running. What failed is thrown
  * at the end, as one error, so that the work queue tries again with backoff.
+ * Stale networks go first: the network a renamed `dockerNetwork` leaves behind still holds the
+ * subnet, and Docker refuses the new one while it does (SubnetOverlap). Only networks without
+ * containers are removed, so nothing is cut off in between; one that still has containers
+ * keeps the new one waiting, and says so.
  */
 export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
   const mine = localHostSubnets(ctx);
   const { specs, pending } = await desiredNetworks(ctx, mine);
   const { owned, links } = await observedNetworks(ctx, mine, specs, pending);
   const failed: Failure[] = [];
+  try { await removeStaleNetworks(ctx, specs, owned); } catch (e) { failed.push({ what: 'removing stale networks', error: e }); }
   for (const hs of mine) {
     const spec = specs.get(hs.metadata.name);
     if (!spec) continue;
@@ -31,7 +36,6 @@ export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
       else await applyNetwork(ctx, hs, spec, owned, links);
     } catch (e) { failed.push({ what: `HostSubnet ${hs.metadata.name}`, error: e }); }
   }
-  try { await removeStaleNetworks(ctx, specs, owned); } catch (e) { failed.push({ what: 'removing stale networks', error: e }); }
   if (failed.length) throw oneError(failed);
 }
 
