@@ -29,6 +29,7 @@ export class HollowDataplane implements AgentDataplane {
   readonly ip = {
     routes: async (): Promise<Route[]> => { this.onRoutesRead?.(); return [this.connected(), ...this.routes.values()]; },
     links: async () => [],
+    addrs: async () => [],
   };
 
   readonly docker = {

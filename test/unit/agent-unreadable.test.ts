@@ -41,7 +41,7 @@ function agentOn(w: World) {
     unwatchNic: async () => undefined,
     dp: {
       hostState: async () => ({ links: w.links ?? [], addrs: [], routes: [] }),
-      ip: { links: async () => w.links ?? [], routes: async () => w.routes ?? [] },
+      ip: { links: async () => w.links ?? [], addrs: async () => [], routes: async () => w.routes ?? [] },
       dockerNetworks: async () => w.networks ?? [],
       docker: { inspectContainer: async () => undefined },
       execute: async (ops: Op[]) => { executed.push(...ops); },

@@ -7,26 +7,22 @@ import { ApplyError } from '../dataplane.js';
 import { nicKey } from '../events.js';
 import { localNics } from './nics.js';
 import { bridgeAlias } from '../planner/names.js';
-import type { Op } from '../planner/ops.js';
-import type { Link } from '../../netlink/types.js';
+import type { Op, Plan } from '../planner/ops.js';
+import { gatewayCidr, planBridgeState } from '../planner/bridge.js';
+import type { Addr, Link } from '../../netlink/types.js';
 
 export const BRIDGE_OPTION = 'com.docker.network.bridge.name';
+
+/** What the host has: xnet's bridge networks (and those named as wanted), links, IPv4 addresses. */
+export interface ObservedHost { owned: DockerNetwork[]; links: Link[]; addrs: Addr[] }
 
 /**
  * Makes or fixes one HostSubnet's network and reports the outcome in its status. The bridge of
  * a network in place is marked as this HostSubnet's (NICs attach only to a marked bridge): one
  * Docker made just now, or one Docker made before the mark existed.
  */
-export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: DockerNetworkSpec, owned: DockerNetwork[], links: Link[]): Promise<void> {
-  const plan = planDockerNetworks([spec], owned.filter((n) => n.name === spec.name), 'HostSubnet');
-  const bridge = spec.options[BRIDGE_OPTION];
-  const mark = bridgeAlias(hs.metadata.name);
-  const ops: Op[] = [...plan.ops];
-  // xnet's own network on this bridge, also one waiting for its containers to leave (NetworkInUse):
-  // its NICs stay converged and its bridge is marked
-  const ours = !plan.problems.length || owned.some((n) => n.labels[OWNER_LABEL] === `HostSubnet/${hs.metadata.name}` && n.options[BRIDGE_OPTION] === bridge);
-  const marking = ours && (plan.ops.length > 0 || links.find((l) => l.name === bridge)?.alias !== mark);
-  if (marking) ops.push({ op: 'link.set.alias', name: bridge, alias: mark });
+export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost): Promise<void> {
+  const { plan, ops, marking } = networkOps(hs, spec, host);
   try {
     if (ops.length) {
       ctx.log.info('host subnet network', { hostSubnet: hs.metadata.name, ops: ops.map((o) => o.op) });
@@ -36,10 +32,31 @@ export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: Dock
     if (marking) ctx.enqueue?.(localNics(ctx).filter((n) => n.spec.network.clusterNetwork === hs.spec.clusterNetwork).map((n) => nicKey(n.metadata.name)));
     const p = plan.problems[0];
     await ctx.status.write('HostSubnet', hs, {}, p ? notReady(p.reason, p.message)
-      : ready(`Docker network ${spec.name} on bridge ${spec.options['com.docker.network.bridge.name']} is in place`));
+      : ready(`Docker network ${spec.name} on bridge ${spec.options[BRIDGE_OPTION]} is in place`));
   } catch (e) {
     const reason = e instanceof DockerError || e instanceof ApplyError ? e.reason : 'Failed';
     await ctx.status.write('HostSubnet', hs, {}, notReady(reason, (e as Error).message));
     throw e;
   }
+}
+
+/**
+ * The Docker ops of the network, the bridge's mark, and for a network in place as declared,
+ * its bridge's own state (up, with the gateway): Docker set it when it made the bridge and
+ * never looks again. A network Docker makes now gets its bridge from Docker.
+ */
+function networkOps(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost): { plan: Plan; ops: Op[]; marking: boolean } {
+  const plan = planDockerNetworks([spec], host.owned.filter((n) => n.name === spec.name), 'HostSubnet');
+  const bridge = spec.options[BRIDGE_OPTION];
+  const link = host.links.find((l) => l.name === bridge);
+  const mark = bridgeAlias(hs.metadata.name);
+  const ops: Op[] = [...plan.ops];
+  // xnet's own network on this bridge, also one waiting for its containers to leave (NetworkInUse):
+  // its NICs stay converged and its bridge is marked
+  const ours = !plan.problems.length || host.owned.some((n) => n.labels[OWNER_LABEL] === `HostSubnet/${hs.metadata.name}` && n.options[BRIDGE_OPTION] === bridge);
+  const marking = ours && (plan.ops.length > 0 || link?.alias !== mark);
+  if (marking) ops.push({ op: 'link.set.alias', name: bridge, alias: mark });
+  const gateway = spec.gateway && gatewayCidr(spec.gateway, spec.subnet);
+  if (!plan.ops.length && !plan.problems.length) ops.push(...planBridgeState(link, host.addrs, gateway));
+  return { plan, ops, marking };
 }

@@ -5,8 +5,8 @@ import { bridgeNetworkSpec, isDeleting } from '../desired.js';
 import { notReady, unreadable, type AgentContext } from '../context.js';
 import { planDockerNetworks } from '../planner/docker-networks.js';
 import { nodeNameProblems } from '../names.js';
-import type { Link } from '../../netlink/types.js';
-import { applyNetwork, BRIDGE_OPTION } from './host-subnet-network.js';
+import type { Addr, Link } from '../../netlink/types.js';
+import { applyNetwork, BRIDGE_OPTION, type ObservedHost } from './host-subnet-network.js';
 
 export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
   return ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node && !isDeleting(h));
@@ -24,16 +24,16 @@ export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
 export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
   const mine = localHostSubnets(ctx);
   const { specs, pending } = await desiredNetworks(ctx, mine);
-  const { owned, links } = await observedNetworks(ctx, mine, specs, pending);
+  const host = await observedHost(ctx, mine, specs, pending);
   const failed: Failure[] = [];
-  try { await removeStaleNetworks(ctx, specs, owned); } catch (e) { failed.push({ what: 'removing stale networks', error: e }); }
+  try { await removeStaleNetworks(ctx, specs, host.owned); } catch (e) { failed.push({ what: 'removing stale networks', error: e }); }
   for (const hs of mine) {
     const spec = specs.get(hs.metadata.name);
     if (!spec) continue;
     try {
-      const taken = bridgeTakenWhy(spec, owned, links.map((l) => l.name));
+      const taken = bridgeTakenWhy(spec, host.owned, host.links.map((l) => l.name));
       if (taken) await ctx.status.write('HostSubnet', hs, {}, notReady('BridgeNameTaken', taken));
-      else await applyNetwork(ctx, hs, spec, owned, links);
+      else await applyNetwork(ctx, hs, spec, host);
     } catch (e) { failed.push({ what: `HostSubnet ${hs.metadata.name}`, error: e }); }
   }
   if (failed.length) throw oneError(failed);
@@ -65,13 +65,14 @@ async function desiredNetworks(ctx: AgentContext, mine: HostSubnet[]): Promise<{
   return { specs, pending };
 }
 
-/** The bridge networks Docker has, with a bridge deleted by hand marked as missing. */
-async function observedNetworks(ctx: AgentContext, mine: HostSubnet[], specs: Map<string, DockerNetworkSpec>, pending: Set<string>): Promise<{ owned: DockerNetwork[]; links: Link[] }> {
+/** The bridge networks Docker has, with a bridge deleted by hand marked as missing; links and addresses. */
+async function observedHost(ctx: AgentContext, mine: HostSubnet[], specs: Map<string, DockerNetworkSpec>, pending: Set<string>): Promise<ObservedHost> {
   let observed: DockerNetwork[];
   let links: Link[];
+  let addrs: Addr[];
   try {
     observed = await ctx.dp.dockerNetworks([...specs.values()].map((s) => s.name));
-    links = await ctx.dp.ip.links();
+    [links, addrs] = await Promise.all([ctx.dp.ip.links(), ctx.dp.ip.addrs()]);
   } catch (e) {
     if (e instanceof DockerError && (e.reason === 'DockerUnavailable' || e.reason === 'DockerTimedOut')) {
       for (const hs of mine) if (specs.has(hs.metadata.name)) await ctx.status.write('HostSubnet', hs, {}, notReady(e.reason, e.message));
@@ -87,7 +88,7 @@ async function observedNetworks(ctx: AgentContext, mine: HostSubnet[], specs: Ma
       return n.driver === 'bridge' && br && !links.some((l) => l.name === br) ? { ...n, options: { ...n.options, 'com.docker.network.bridge.name': `${br} (missing)` } } : n;
     })
     .filter((n) => n.driver === 'bridge');
-  return { owned, links };
+  return { owned, links, addrs };
 }
 
 /**

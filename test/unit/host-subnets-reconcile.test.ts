@@ -1,0 +1,110 @@
+// A node's HostSubnets pass against a recorded dataplane: what it asks of Docker and the kernel,
+// in which order, and what each HostSubnet's status says. Drift of the bridge (down, gateway
+// gone) is put back; one HostSubnet Docker refuses stops no other; a renamed network's old one
+// is removed before the new one is made (Docker refuses overlapping subnets).
+import { describe, expect, it } from 'vitest';
+import { API_VERSION, type ClusterNetwork, type HostSubnet, type Node } from '../../pkg/api/index.js';
+import type { AgentContext } from '../../pkg/agent/context.js';
+import { ApplyError } from '../../pkg/agent/dataplane.js';
+import { bridgeNetworkSpec } from '../../pkg/agent/desired.js';
+import { gatewayCidr, planBridgeState } from '../../pkg/agent/planner/bridge.js';
+import type { Op } from '../../pkg/agent/planner/ops.js';
+import { bridgeAlias } from '../../pkg/agent/planner/names.js';
+import { reconcileHostSubnets } from '../../pkg/agent/reconcilers/host-subnets.js';
+import { DockerError, type DockerNetwork } from '../../pkg/docker/types.js';
+import type { Addr, Link } from '../../pkg/netlink/types.js';
+
+const meta = (name: string) => ({ name, generation: 1 });
+const cn = (name: string, cidr: string, dockerNetwork: string): ClusterNetwork =>
+  ({ apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: meta(name), spec: { cidr, hostPrefix: 24, dockerNetwork } });
+const hs = (name: string, clusterNetwork: string, subnet: string, bridge: string): HostSubnet =>
+  ({ apiVersion: API_VERSION, kind: 'HostSubnet', metadata: meta(name), spec: { node: 'host-1', clusterNetwork, subnet, bridge } });
+const self: Node = { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'host-1' }, spec: {} };
+const bridge = (name: string, up: boolean, alias?: string): Link => ({ ifindex: 5, name, kind: 'bridge', mac: '02:42:00:00:00:01', mtu: 1500, up, promisc: false, ...(alias ? { alias } : {}) });
+
+/** The Docker network Docker made for h (in place, as declared) under `name`. */
+function made(h: HostSubnet, c: ClusterNetwork, name = c.spec.dockerNetwork!): DockerNetwork {
+  const s = bridgeNetworkSpec(h, c).spec!;
+  return { id: name, name, driver: 'bridge', subnet: s.subnet, gateway: s.gateway, ipRange: s.ipRange, options: s.options, labels: s.labels, containers: 0 };
+}
+
+interface World { cns: ClusterNetwork[]; hostSubnets: HostSubnet[]; networks: DockerNetwork[]; links: Link[]; addrs: Addr[]; refuse?: (o: Op) => Error | undefined }
+
+function hostOf(w: World) {
+  const executed: Op[] = [];
+  const status = new Map<string, { status: string; reason: string }>();
+  const list = <T extends { metadata: { name: string } }>(xs: T[]) => ({ list: () => xs, get: (n: string) => xs.find((x) => x.metadata.name === n) });
+  const ctx = {
+    node: 'host-1', log: { info: () => undefined, warn: () => undefined, debug: () => undefined },
+    caches: { hostSubnets: list(w.hostSubnets), clusterNetworks: list(w.cns), macvlanNets: list([]), nics: list([]), nodes: list([self]) },
+    status: { write: async (_k: string, o: HostSubnet, _f: unknown, r: { status: string; reason: string }) => { status.set(o.metadata.name, r); } },
+    dp: {
+      ip: { links: async () => w.links, addrs: async () => w.addrs },
+      dockerNetworks: async () => w.networks,
+      execute: async (ops: Op[]) => { for (const o of ops) { const e = w.refuse?.(o); if (e) throw e; executed.push(o); } },
+    },
+  } as unknown as AgentContext;
+  return { ctx, executed, status };
+}
+
+const dflt = cn('default', '10.76.0.0/16', 'net1');
+const h1 = hs('default-host-1', 'default', '10.76.1.0/24', 'br01');
+
+describe('a HostSubnet bridge set down or stripped of its gateway', () => {
+  it('is brought back up and given its gateway again; Ready once done', async () => {
+    const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [made(h1, dflt)], links: [bridge('br01', false, bridgeAlias('default-host-1'))], addrs: [] });
+    await reconcileHostSubnets(w.ctx);
+    expect(w.executed).toEqual([{ op: 'addr.add', dev: 'br01', cidr: '10.76.1.1/24' }, { op: 'link.set.up', name: 'br01' }]);
+    expect(w.status.get('default-host-1')?.status).toBe('True');
+  });
+
+  it('is not Ready while the kernel refuses to bring it up', async () => {
+    const refuse = (o: Op) => (o.op === 'link.set.up' ? new ApplyError('KernelRefused', 'ip link set br01 up: refused') : undefined);
+    const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [made(h1, dflt)], links: [bridge('br01', false, bridgeAlias('default-host-1'))], addrs: [{ dev: 'br01', cidr: '10.76.1.1/24' }], refuse });
+    await expect(reconcileHostSubnets(w.ctx)).rejects.toThrow(/refused/);
+    expect(w.status.get('default-host-1')).toMatchObject({ status: 'False', reason: 'KernelRefused' });
+  });
+
+  it('plans only what is missing, and never removes an address xnet did not put there', () => {
+    const up = bridge('br01', true);
+    expect(planBridgeState(up, [{ dev: 'br01', cidr: '10.76.1.1/24' }, { dev: 'br01', cidr: '192.0.2.7/24' }], '10.76.1.1/24')).toEqual([]);
+    // the same address on another link, or with another prefix length, is not the gateway
+    expect(planBridgeState(up, [{ dev: 'eth0', cidr: '10.76.1.1/24' }, { dev: 'br01', cidr: '10.76.1.1/16' }], '10.76.1.1/24'))
+      .toEqual([{ op: 'addr.add', dev: 'br01', cidr: '10.76.1.1/24' }]);
+    // a bridge that is gone comes back with its network (Docker makes it)
+    expect(planBridgeState(undefined, [], '10.76.1.1/24')).toEqual([]);
+    expect(gatewayCidr('10.76.64.1', '10.76.64.0/22')).toBe('10.76.64.1/22');
+  });
+});
+
+describe('a node with several HostSubnets', () => {
+  const aaa = cn('aaa', '10.77.0.0/16', 'aaanet');
+  const a1 = hs('aaa-host-1', 'aaa', '10.77.1.0/24', 'br77');
+  const refuseAaa = (o: Op) => (o.op === 'docker.network.create' && o.spec.name === 'aaanet' ? new DockerError('DockerRequestFailed', 'create network aaanet: Address already in use') : undefined);
+
+  it('makes the others\' networks when Docker refuses one, says why on that one, and throws once at the end', async () => {
+    const w = hostOf({ cns: [aaa, dflt], hostSubnets: [a1, h1], networks: [], links: [], addrs: [], refuse: refuseAaa });
+    await expect(reconcileHostSubnets(w.ctx)).rejects.toMatchObject({ reason: 'DockerRequestFailed' });
+    expect(w.executed.filter((o) => o.op === 'docker.network.create').map((o) => o.op === 'docker.network.create' && o.spec.name)).toEqual(['net1']);
+    expect(w.status.get('aaa-host-1')).toMatchObject({ status: 'False', reason: 'DockerRequestFailed' });
+    expect(w.status.get('default-host-1')?.status).toBe('True');
+  });
+
+  it('still removes a gone HostSubnet\'s network, and names every failure in one error', async () => {
+    const gone = made(hs('gone-host-1', 'default', '10.76.9.0/24', 'br09'), dflt, 'oldnet');
+    const refuse = (o: Op) => refuseAaa(o) ?? (o.op === 'docker.network.remove' ? new DockerError('DockerRequestFailed', 'remove network oldnet: refused') : undefined);
+    const w = hostOf({ cns: [aaa, dflt], hostSubnets: [a1, h1], networks: [gone], links: [], addrs: [], refuse });
+    const err = await reconcileHostSubnets(w.ctx).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(AggregateError);
+    expect((err as Error).message).toMatch(/^2 HostSubnet changes failed: removing stale networks: remove network oldnet: refused; HostSubnet aaa-host-1: create network aaanet/);
+    expect(w.status.get('default-host-1')?.status).toBe('True');
+  });
+
+  it('removes the network a renamed dockerNetwork leaves behind before it makes the new one', async () => {
+    const renamed = cn('default', '10.76.0.0/16', 'net2');
+    const w = hostOf({ cns: [renamed], hostSubnets: [h1], networks: [made(h1, dflt)], links: [bridge('br01', true, bridgeAlias('default-host-1'))], addrs: [{ dev: 'br01', cidr: '10.76.1.1/24' }] });
+    await reconcileHostSubnets(w.ctx);
+    expect(w.executed.map((o) => (o.op === 'docker.network.create' ? `create ${o.spec.name}` : o.op === 'docker.network.remove' ? `remove ${o.name}` : o.op)))
+      .toEqual(['remove net1', 'create net2', 'link.set.alias']);
+  });
+});
