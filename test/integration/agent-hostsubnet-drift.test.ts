@@ -1,6 +1,8 @@
-// Drift a review found unhealed (revdp): the HostSubnet's bridge set down or stripped of its
-// gateway address, IPv4 forwarding turned off, a ClusterNetwork's Docker network renamed.
-// Each heal test breaks the state (checked) and waits seconds, far below the agents' resync.
+// What a node's HostSubnets and forwarding heal from, by events alone: the bridge set down or
+// stripped of its gateway address, IPv4 forwarding turned off, the Docker network deleted; one
+// HostSubnet Docker refuses keeps no other from its network; a ClusterNetwork's dockerNetwork
+// renamed moves the network without a failure. Each heal test breaks the state (checked) and
+// waits seconds, far below the agents' resync (an hour here).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostExec } from '../../pkg/lab/index.js';
 import { breakAndCheck, breakVerified } from '../harness/heal.js';
@@ -17,7 +19,7 @@ afterAll(async () => { await lab?.down(); }, 120_000);
 const bridge = async () => JSON.parse(await sh(lab.hosts[0], ['ip', '-json', 'addr', 'show', 'dev', 'br01']))[0] as
   { flags: string[]; addr_info: Array<{ family: string; local: string; prefixlen: number }> };
 
-describe('agent drift (review revdp)', () => {
+describe('agent: HostSubnet bridge, forwarding and Docker network drift', () => {
   it('brings the HostSubnet\'s bridge back up when it is set down by hand', async () => {
     const h = lab.hosts[0];
     await breakAndCheck('bridge set down', {
