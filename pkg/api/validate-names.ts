@@ -2,7 +2,7 @@
 // ClusterNetwork or MacvlanNet (checked cluster-wide: which nodes an object selects can change
 // with a label), and an explicit HostSubnet bridge is neither a host's own link nor the bridge
 // of another HostSubnet of the same node; a ContainerNic's ifName is no other NIC's in the same
-// container.
+// container, and at most one NIC of a container is its default route.
 import { dockerNetworkOf } from './docker-network.js';
 import { hostLinkBridgeWhy } from './names.js';
 import type { AnyObject, ContainerNic, HostSubnet } from './types.js';
@@ -43,30 +43,49 @@ function bridgeNameIssues(all: Entry[]): NameIssue[] {
   return out;
 }
 
+type NicEntry = Entry & { obj: ContainerNic };
+
+/** Each NIC of the apply that another live NIC (stored, or earlier in the apply) shares a slot with, and that other one. */
+function nicClashes(all: Entry[], slotOf: (n: ContainerNic) => string | undefined): Array<{ n: NicEntry; other: NicEntry }> {
+  const nics = all.filter((e) => e.obj.kind === 'ContainerNic' && !e.obj.metadata.deletionTimestamp) as NicEntry[];
+  const bySlot = new Map<string, NicEntry[]>();
+  for (const n of nics) {
+    const slot = slotOf(n.obj);
+    if (slot !== undefined) bySlot.set(slot, [...(bySlot.get(slot) ?? []), n]);
+  }
+  const out: Array<{ n: NicEntry; other: NicEntry }> = [];
+  for (const group of bySlot.values()) {
+    for (const n of group) {
+      const other = n.batchIndex === undefined ? undefined : group.find((o) => o !== n && reportable(n, o));
+      if (other) out.push({ n, other });
+    }
+  }
+  return out;
+}
+
 /**
  * Two ContainerNics with one ifName in one container (node and container as written): the
  * agent can make only one, the other reports InterfaceNameTaken. A NIC being deleted is not
  * counted: its interface goes with it, and the newer NIC then gets the name.
  */
 function nicIfNameIssues(all: Entry[]): NameIssue[] {
-  const nics = all.filter((e) => e.obj.kind === 'ContainerNic' && !e.obj.metadata.deletionTimestamp) as Array<Entry & { obj: ContainerNic }>;
-  const bySlot = new Map<string, Array<Entry & { obj: ContainerNic }>>();
-  for (const n of nics) {
-    const slot = JSON.stringify([n.obj.spec.node, n.obj.spec.container, n.obj.spec.ifName]);
-    bySlot.set(slot, [...(bySlot.get(slot) ?? []), n]);
-  }
-  const out: NameIssue[] = [];
-  for (const group of bySlot.values()) {
-    for (const n of group) {
-      const other = n.batchIndex === undefined ? undefined : group.find((o) => o !== n && reportable(n, o));
-      if (!other) continue;
-      const s = n.obj.spec;
-      out.push({ index: n.batchIndex!, path: ['spec', 'ifName'], message: `${s.ifName} is already the interface of ContainerNic "${other.obj.metadata.name}" in container ${s.container} on node ${s.node}; choose another ifName` });
-    }
-  }
-  return out;
+  return nicClashes(all, (n) => JSON.stringify([n.spec.node, n.spec.container, n.spec.ifName])).map(({ n, other }) => {
+    const s = n.obj.spec;
+    return { index: n.batchIndex!, path: ['spec', 'ifName'], message: `${s.ifName} is already the interface of ContainerNic "${other.obj.metadata.name}" in container ${s.container} on node ${s.node}; choose another ifName` };
+  });
+}
+
+/**
+ * Two ContainerNics of one container that both want to be its default route: the agent would
+ * hand the route from one to the other on every pass. One per container.
+ */
+function defaultRouteIssues(all: Entry[]): NameIssue[] {
+  return nicClashes(all, (n) => (n.spec.defaultRoute ? JSON.stringify([n.spec.node, n.spec.container]) : undefined)).map(({ n, other }) => {
+    const s = n.obj.spec;
+    return { index: n.batchIndex!, path: ['spec', 'defaultRoute'], message: `ContainerNic "${other.obj.metadata.name}" is already the default route of container ${s.container} on node ${s.node}; only one NIC of a container may set defaultRoute` };
+  });
 }
 
 export function nameIssues(all: Entry[]): NameIssue[] {
-  return [...dockerNetworkNameIssues(all), ...bridgeNameIssues(all), ...nicIfNameIssues(all)];
+  return [...dockerNetworkNameIssues(all), ...bridgeNameIssues(all), ...nicIfNameIssues(all), ...defaultRouteIssues(all)];
 }

@@ -188,6 +188,8 @@ describe('crossObjectIssues', () => {
     ['two Nodes in one batch with one address', [ok(node({ address: '198.18.0.12' })), ok(node({ address: '198.18.0.12' }, { name: 'host-2' }))], [], 1, 'spec.address', /already the address of Node "host-1"/],
     ['a NIC whose ifName a stored NIC has in the same container', [ok(nic({}, 'b'))], [ok(nic({}, 'a'))], 0, 'spec.ifName', /eth1 is already the interface of ContainerNic "a" in container test on node host-1/],
     ['two NICs in one batch with one ifName in one container', [ok(nic({}, 'a')), ok(nic({ network: { macvlanNet: 'm' } }, 'b'))], [], 1, 'spec.ifName', /ContainerNic "a"/],
+    ['a second default-route NIC in a container with a stored one', [ok(nic({ defaultRoute: true, ifName: 'eth2' }, 'b'))], [ok(nic({ defaultRoute: true }, 'a'))], 0, 'spec.defaultRoute', /ContainerNic "a" is already the default route of container test on node host-1/],
+    ['two default-route NICs of one container in one batch', [ok(nic({ defaultRoute: true }, 'a')), ok(nic({ defaultRoute: true, ifName: 'eth2' }, 'b'))], [], 1, 'spec.defaultRoute', /only one NIC of a container may set defaultRoute/],
     ['a stored ClusterNetwork\'s hostPrefix changed', [ok(cn({ hostPrefix: 25 }))], [ok(cn())], 0, 'spec.hostPrefix', /is set once, when the ClusterNetwork is created \(stored: 24\)/],
   ];
   it.each(cases)('refuses %s', (_, batch, existing, index, path, why) => {
@@ -203,6 +205,11 @@ describe('crossObjectIssues', () => {
     expect(crossObjectIssues([ok(nic({ container: 'other' }, 'c'))], stored)).toEqual([]);
     const deleting = { ...ok(nic({}, 'a')), metadata: { name: 'a', deletionTimestamp: '2026-01-01T00:00:00Z' } } as AnyObject;
     expect(crossObjectIssues([ok(nic({}, 'c'))], [deleting])).toEqual([]);
+  });
+  it('accepts one default-route NIC per container, and a re-applied one', () => {
+    const a = ok(nic({ defaultRoute: true }, 'a'));
+    expect(crossObjectIssues([ok(nic({ defaultRoute: true, container: 'other' }, 'c')), ok(nic({ ifName: 'eth2' }, 'd'))], [a])).toEqual([]);
+    expect(crossObjectIssues([a], [a])).toEqual([]);
   });
   it('accepts a re-applied object: it does not overlap or collide with itself', () => {
     const a = ok(nic({ ip: '10.76.1.84' }, 'a'));
