@@ -1,0 +1,39 @@
+// The agent's own verify (pkg/verify/self-check.ts) runs at every resync interval "as a safety
+// net", and 2 s after the last reconcile. On a host where something is reconciled more often
+// than every 2 s (a flapping container, a busy cluster's routes), each reconcile's poke()
+// clears the pending timer, the periodic one included: the check never runs and `xctl verify`
+// keeps showing the last report, however old.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+const checks = vi.hoisted(() => ({ n: 0 }));
+vi.mock('../../pkg/verify/verify.js', () => ({
+  differences: async () => { checks.n++; return []; },
+}));
+
+const { SelfCheck } = await import('../../pkg/verify/self-check.js');
+
+beforeEach(() => { vi.useFakeTimers(); checks.n = 0; });
+afterEach(() => { vi.useRealTimers(); });
+
+function selfCheck() {
+  const reporter = { publish: async () => undefined, close: () => undefined };
+  const log = { warn: () => undefined };
+  return new SelfCheck({ node: 'host-1', store: {}, caches: {}, dp: {}, reporter, everyMs: 30_000, settleMs: 2000, log } as never);
+}
+
+describe('SelfCheck', () => {
+  it('still checks at every interval while reconciles keep coming (one a second)', async () => {
+    const sc = selfCheck();
+    sc.start();
+    await vi.advanceTimersByTimeAsync(3000);
+    const afterStart = checks.n;
+    expect(afterStart).toBe(1);
+    // five minutes of one reconcile a second: ten periodic intervals
+    for (let s = 0; s < 300; s++) {
+      sc.poke();
+      await vi.advanceTimersByTimeAsync(1000);
+    }
+    expect(checks.n - afterStart).toBeGreaterThanOrEqual(9);
+    await sc.stop();
+  });
+});
