@@ -31,7 +31,8 @@ export class SelfCheck {
   constructor(private readonly o: SelfCheckOptions) {}
 
   start(): void {
-    this.periodic = setInterval(() => this.poke(0), this.o.everyMs);
+    // run() directly: a poke() from a reconcile would clear a periodic run left as a timer
+    this.periodic = setInterval(() => void this.run(), this.o.everyMs);
     this.poke();
   }
 
