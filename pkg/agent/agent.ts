@@ -125,7 +125,7 @@ export class Agent {
     this.drift = new DriftTracker((key, kind, trigger, ms) => {
       const obj = key.startsWith('nic/') ? { kind: 'ContainerNic', name: key.slice(4) } : key.startsWith('mvn/') ? { kind: 'MacvlanNet', name: key.slice(4) } : { kind: 'Node', name: self };
       const after = trigger === 'resync' ? 'found by the periodic resync' : `${ms} ms after the ${trigger} event that showed it`;
-      void this.events?.record(obj, 'Normal', 'Healed', `repaired ${kind} drift on node ${self}, ${after}`);
+      void this.events?.record(obj, 'Normal', 'Healed', `repaired ${kind} drift on node ${self}, ${after}`, `${kind}/${trigger}`);
     }, (key) => wasInPlace(key, this.caches.nics, this.ctx.status));
     // One view of what concerns this node (store/node-view.ts); every informer reads from it.
     this.view = opts.store.nodeView(self);

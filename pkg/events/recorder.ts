@@ -49,11 +49,17 @@ export class EventRecorder {
     return `${root}${kindInfo(obj.kind as Kind).plural}/${obj.name}/${id}`;
   }
 
-  /** Records an event; resolves when it is written (or dropped). Never rejects. */
-  record(obj: InvolvedObject, type: EventType, reason: string, message: string): Promise<void> {
+  /**
+   * Records an event; resolves when it is written (or dropped). Never rejects. Events of one
+   * object with the same type, reason and message are one event with a count; `series`, when
+   * given, stands for the message in that identity (a message that carries a measurement, such
+   * as a heal's latency, would otherwise make every occurrence an event of its own), and the
+   * event then shows the newest message.
+   */
+  record(obj: InvolvedObject, type: EventType, reason: string, message: string, series?: string): Promise<void> {
     if (this.closed || !this.take()) { if (!this.closed) this.dropped++; return Promise.resolve(); }
     const text = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message;
-    const id = createHash('sha256').update(`${type}\0${reason}\0${text}`).digest('hex').slice(0, 16);
+    const id = createHash('sha256').update(`${type}\0${reason}\0${series === undefined ? text : `series\0${series}`}`).digest('hex').slice(0, 16);
     const key = this.keyFor(obj, id);
     const now = new Date().toISOString();
     const prev = this.remembered.get(key);
