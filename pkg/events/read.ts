@@ -1,6 +1,8 @@
 // Reading events back: every source's events under <prefix>/events/, decoded against their
 // schema (anything else is skipped and reported by its key: events are written by every node),
 // sorted oldest first like `kubectl get events`.
+import { fromEtcdError } from '../etcd/errors.js';
+import { EtcdCompactedError } from '../errors.js';
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { onceConnected, withTimeout } from '../runtime/watch-wait.js';
 import { Keys } from '../store/keys.js';
@@ -67,10 +69,16 @@ export async function watchEvents(client: Etcd3, prefix: string | undefined, rev
     if ('error' in e) h.onSkipped?.({ key, error: e.error });
     else if (eventFor(e.value, obj)) h.onEvent(e.value);
   });
-  await new Promise<void>((resolve) => {
-    if (signal?.aborted) { resolve(); return; }
-    signal?.addEventListener('abort', () => resolve(), { once: true });
-    w.on('error', () => resolve());
+  // A watch etcd ends (its start compacted away, etcd gone) is an error, never a quiet exit 0.
+  const failed = await new Promise<Error | undefined>((resolve) => {
+    if (signal?.aborted) { resolve(undefined); return; }
+    signal?.addEventListener('abort', () => resolve(undefined), { once: true });
+    w.on('error', (err: Error) => resolve(err));
   });
   await withTimeout(w.cancel(), 2000, 'events watch cancel').catch(() => undefined);
+  if (!failed) return;
+  const known = fromEtcdError(failed);
+  if (known && !(known instanceof EtcdCompactedError)) throw known;
+  // etcd cancels a watch whose start was compacted with an empty reason (only compact_revision)
+  throw new EtcdCompactedError(`the events watch was ended by etcd (${failed.message || 'cancelled'}): the events after revision ${revision} may have been compacted away; run the command again`, failed);
 }

@@ -1,7 +1,8 @@
 // Writes events the way Kubernetes' event recorder does: the same (object, type, reason,
 // message) from one source is one event whose count and lastTimestamp move; bursts are cut by
-// a token bucket (dropped events are counted, never queued without bound); every write
+// a token bucket (dropped events are counted, xnet_events_dropped_total, never queued without bound); every write
 // carries a lease so events expire. Recording never throws and never blocks the caller.
+import { eventsDropped } from '../metrics/metrics.js';
 import { createHash } from 'node:crypto';
 import type { Etcd3, Lease } from 'etcd3';
 import { kindInfo, type Kind } from '../api/kinds.js';
@@ -57,7 +58,10 @@ export class EventRecorder {
    * event then shows the newest message.
    */
   record(obj: InvolvedObject, type: EventType, reason: string, message: string, series?: string): Promise<void> {
-    if (this.closed || !this.take()) { if (!this.closed) this.dropped++; return Promise.resolve(); }
+    if (this.closed || !this.take()) {
+      if (!this.closed) { this.dropped++; eventsDropped.inc({ component: this.o.source.component }); }
+      return Promise.resolve();
+    }
     const text = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message;
     const id = createHash('sha256').update(`${type}\0${reason}\0${series === undefined ? text : `series\0${series}`}`).digest('hex').slice(0, 16);
     const key = this.keyFor(obj, id);

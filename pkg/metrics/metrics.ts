@@ -24,6 +24,7 @@ export const healLatency = histogram('xnet_heal_latency_seconds', 'From the kern
 export const commandDuration = histogram('xnet_command_duration_seconds', 'Host commands the agent ran (ip, iptables-save/restore, nsenter...), by program', ['command']);
 export const commandErrors = counter('xnet_command_errors_total', 'Host commands that failed, by program', ['command']);
 export const arpProbes = counter('xnet_arp_probes_total', 'ARP probes (arping -D) the agent\'s IPAM plugin ran before handing out an address, by result: free, answered, unavailable (could not look)', ['result']);
+export const eventsDropped = counter('xnet_events_dropped_total', 'Events the recorder dropped at its rate limit instead of writing them, by component', ['component']);
 export const dockerRequestDuration = histogram('xnet_docker_request_duration_seconds', 'Docker API calls, by operation', ['operation']);
 export const leader = new Gauge({ name: 'xnet_leader', help: '1 while this controller leads, else 0', registers: [registry] });
 export const leaderTerms = counter('xnet_leader_terms_total', 'Leadership terms this controller has started', []);

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { EventRecorder } from '../../pkg/events/recorder.js';
-import { listEvents } from '../../pkg/events/read.js';
+import { eventsDropped } from '../../pkg/metrics/metrics.js';
+import { listEvents, watchEvents } from '../../pkg/events/read.js';
 import { runXctl } from '../../pkg/cli/program.js';
 import { eventually, startController, storeFor, uniquePrefix } from './controller-helpers.js';
 import type { Controller } from '../../pkg/controller/controller.js';
@@ -50,12 +51,16 @@ describe('EventRecorder', () => {
     await rec.close();
   });
 
-  it('a burst beyond the rate limit is dropped and counted, not queued', async () => {
+  it('a burst beyond the rate limit is dropped and counted (also in xnet_events_dropped_total), not queued', async () => {
     const client = etcd.client();
+    const droppedMetric = async () => (await eventsDropped.get()).values.find((v) => v.labels.component === 'controller')?.value ?? 0;
+    const before = await droppedMetric();
     const rec = new EventRecorder({ client, prefix: '/burst', source: { component: 'controller' }, perSecond: 0.001, burst: 5 });
     await Promise.all(Array.from({ length: 20 }, (_, i) => rec.record({ kind: 'Node', name: `n${i}` }, 'Normal', 'Allocated', 'x')));
     expect((await listEvents(client, '/burst')).items).toHaveLength(5);
     expect(rec.dropped).toBe(15);
+    // and an operator sees it: xnet_events_dropped_total
+    expect(await droppedMetric() - before).toBe(15);
     await rec.close();
   });
 
@@ -145,5 +150,26 @@ describe('the controller records events', () => {
     const lost = await eventually(async () => (await events()).find((e) => e.reason === 'NodeLost'), 'a NodeLost event');
     expect(lost.involvedObject).toEqual({ kind: 'Node', name: 'e-1' });
     expect(lost.source).toEqual({ component: 'controller' });
+  });
+});
+
+describe('watchEvents', () => {
+  it('fails, never ends quietly, when etcd ends the watch (its start revision compacted away)', async () => {
+    const client = etcd.client();
+    const prefix = uniquePrefix();
+    const rec = new EventRecorder({ client, prefix, source: { component: 'controller' } });
+    await rec.record({ kind: 'Node', name: 'w-1' }, 'Normal', 'Allocated', 'first');
+    const listed = (await listEvents(client, prefix)).revision;
+    await rec.record({ kind: 'Node', name: 'w-1' }, 'Normal', 'Allocated', 'second');
+    await rec.record({ kind: 'Node', name: 'w-1' }, 'Normal', 'Allocated', 'third');
+    const now = Number((await client.kv.range({ key: Buffer.from('/nothing'), limit: 1 })).header.revision);
+    await client.kv.compact({ revision: String(now), physical: true });
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), 10_000);
+    const outcome = await watchEvents(client, prefix, listed, undefined, { onEvent: () => undefined }, ac.signal).then(() => 'ended quietly', (e: Error) => e.message);
+    clearTimeout(timer);
+    expect(ac.signal.aborted).toBe(false);
+    expect(outcome).toMatch(/^the events watch was ended by etcd \(Watcher canceled: \): the events after revision \d+ may have been compacted away; run the command again$/);
+    await rec.close();
   });
 });
