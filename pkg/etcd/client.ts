@@ -1,3 +1,4 @@
+import { guardWatchResponses } from './watch-guard.js';
 import { readFileSync } from 'node:fs';
 import { Etcd3, GRPCResourceExhastedError, isRecoverableError, type IOptions } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
@@ -142,12 +143,13 @@ export async function retryOldAuthRevision<T>(call: () => Promise<T>, retry = AU
 }
 
 /**
- * Times every unary etcd request (xnet_etcd_request_duration_seconds) and sends again one that
+ * Guards the client's watch stream (watch-guard.ts) and times every unary etcd request (xnet_etcd_request_duration_seconds) and sends again one that
  * raced a change of etcd's auth store (retryOldAuthRevision). etcd3 sends them all through its
  * connection pool's exec(); wrapping that one method covers KV, lease, lock and auth calls
  * alike without touching their callers. A client without it is left as it is.
  */
 export function instrument(client: Etcd3): Etcd3 {
+  guardWatchResponses((id) => process.stderr.write(`xnet: dropped a response for etcd watch ${id}, which the client no longer tracks (etcd3 would have thrown it at the process); counted, logged once\n`));
   const pool = (client as unknown as { pool?: { exec?: Exec } }).pool;
   if (!pool || typeof pool.exec !== 'function') return client;
   const exec = pool.exec.bind(pool);
