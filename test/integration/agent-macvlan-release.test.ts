@@ -1,7 +1,7 @@
-// Review of a MacvlanNet's release on one host (branch revmv): what is left behind, or taken away
-// too early, when a MacvlanNet goes, stops selecting the node, or stops asking for promiscuous
-// mode. Each parent is a veth end this file makes in host-1's namespace, down and not
-// promiscuous, so what the agent changed on it shows.
+// A MacvlanNet's release on one host: nothing left behind, and nothing taken away too early,
+// when a MacvlanNet goes, stops selecting the node, or stops asking for promiscuous mode. Each
+// parent is a veth end this file makes in host-1's namespace, down and not promiscuous, so what
+// the agent changed on it shows (its peer is up, so that a parent up has carrier).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keys } from '../../pkg/store/keys.js';
 import { hostExec } from '../../pkg/lab/index.js';
@@ -10,7 +10,8 @@ import { agentLab, docker, eventually, inContainerNetns, obj, readyCondition, ru
 let lab: AgentLab;
 const h1 = () => lab.hosts[0];
 const flags = async (dev: string) => (await sh(h1(), ['ip', '-d', 'link', 'show', 'dev', dev])).match(/<([^>]*)>/)?.[1].split(',') ?? [];
-const nodeStatus = async (name: string) => lab.client.get(new Keys('/xnet').status('MacvlanNet', name, { node: 'host-1' })).string();
+// etcd3 answers null for a missing key
+const nodeStatus = async (name: string) => (await lab.client.get(new Keys('/xnet').status('MacvlanNet', name, { node: 'host-1' })).string()) ?? undefined;
 const readyOf = async (name: string) => {
   const v = await nodeStatus(name);
   return v ? (JSON.parse(v) as { conditions?: Array<{ type: string; status: string; reason: string }> }).conditions?.find((c) => c.type === 'Ready') : undefined;
@@ -27,7 +28,11 @@ async function apply(name: string, parent: string, octet: number, extra: Record<
 
 beforeAll(async () => {
   lab = await agentLab(1);
-  for (const [a, b] of [['xra0', 'xra1'], ['xrb0', 'xrb1'], ['xrc0', 'xrc1']]) await hostExec(lab.hosts[0], ['ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b], { check: true });
+  for (const [a, b] of [['xra0', 'xra1'], ['xrb0', 'xrb1'], ['xrc0', 'xrc1']]) {
+    await hostExec(lab.hosts[0], ['ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b], { check: true });
+    // the peer up: a parent the agent brings up has carrier, so a macvlan on it is not LOWERLAYERDOWN
+    await hostExec(lab.hosts[0], ['ip', 'link', 'set', b, 'up'], { check: true });
+  }
   await lab.admitNode('host-1');
   const n = (await lab.store.get('Node', 'host-1'))!;
   await lab.store.update({ ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, review: 'yes' } } });
@@ -36,10 +41,9 @@ beforeAll(async () => {
 
 afterAll(async () => { await lab?.down(); }, 120_000);
 
-describe('review: a MacvlanNet\'s part on a host when it goes', () => {
-  // FAILS on revmv: removeMacvlan is reached only through mvn/<name>, and every event (network
-  // disconnect, container destroy, resync) asks for the mvn keys of the MacvlanNets still in the
-  // cache: a deleted one is not there, so its network (waiting for its container) is never removed.
+describe('a MacvlanNet\'s part on a host when it goes', () => {
+  // The deleted MacvlanNet is in no cache: its network, refused while rvc1 is on it, is found
+  // again from Docker's side (the network labelled as its own) when the container goes.
   it('removes the Docker network of a deleted MacvlanNet once its last container leaves, and gives the parent back', async () => {
     await apply('rvdel', 'xra0', 81);
     await runContainer(h1(), 'rvc1', ['--net', 'rvdel']);
@@ -54,10 +58,8 @@ describe('review: a MacvlanNet\'s part on a host when it goes', () => {
     await eventually(async () => (await nodeStatus('rvdel')) === undefined, 'host-1\'s report on rvdel gone', 5_000);
   });
 
-  // FAILS on revmv: the NIC's attachment (reconcilers/nics.ts attachment()) does not look at the
-  // selector, and the release (reconcilers/parents.ts macvlanUsers/parentsInUse) counts only
-  // selecting MacvlanNets and Docker networks: the macvlan NIC in the container is not a use, so
-  // xnet takes the parent it brought up down under it, and the NIC stays Ready True.
+  // The macvlan NIC in the container is a use of its parent whatever its MacvlanNet selects; the
+  // NIC itself is no longer what is declared, and says so.
   it('does not take a parent down under a macvlan ContainerNic when the MacvlanNet stops selecting the node', async () => {
     await apply('rvsel', 'xrb0', 82);
     await runContainer(h1(), 'rvc2');
@@ -70,16 +72,17 @@ describe('review: a MacvlanNet\'s part on a host when it goes', () => {
     // the node's part is taken off (network without containers, report) ...
     await eventually(async () => !(await networks()).includes('rvsel'), 'rvsel\'s Docker network gone', 10_000);
     await sleep(2_000);
-    const nicReady = (await readyCondition(lab.store, 'ContainerNic', 'rvnic'))?.status;
+    const nicReady = await readyCondition(lab.store, 'ContainerNic', 'rvnic');
     const inside = (await inContainerNetns(h1(), 'rvc2', ['ip', '-o', 'link', 'show', 'dev', 'eth1'])).stdout;
-    // ... but the NIC still reports Ready True, so its parent must still carry it
-    expect(nicReady).toBe('True');
+    // ... the NIC says why it is not Ready, and its link in the container still works on its parent
+    expect(nicReady).toMatchObject({ status: 'False', reason: 'MacvlanNetNotOnNode' });
+    expect(nicReady?.message).toContain('does not select node host-1');
+    expect(inside).toContain('eth1');
     expect(inside).not.toContain('LOWERLAYERDOWN');
     expect(await flags('xrb0')).toContain('UP');
   });
 
-  // FAILS on revmv: planMacvlan only ever turns promiscuous mode on; the release undoes it only
-  // once no MacvlanNet uses the parent, whatever their spec.promiscuous says.
+  // The parent stays in use (rvpro's network is on it): only the promiscuous mode xnet set goes.
   it('turns promiscuous mode off again when spec.promiscuous is set to false', async () => {
     await apply('rvpro', 'xrc0', 83);
     expect(await flags('xrc0')).toEqual(expect.arrayContaining(['UP', 'PROMISC']));
@@ -88,5 +91,9 @@ describe('review: a MacvlanNet\'s part on a host when it goes', () => {
     await sleep(1_000);
     await eventually(async () => (await readyOf('rvpro'))?.status === 'True', 'rvpro Ready after the edit');
     await eventually(async () => !(await flags('xrc0')).includes('PROMISC'), 'xrc0 no longer promiscuous', 10_000);
+    // still rvpro's parent: up, its network on it, Ready
+    expect(await flags('xrc0')).toContain('UP');
+    expect(await networks()).toContain('rvpro');
+    expect((await readyOf('rvpro'))?.status).toBe('True');
   });
 });
