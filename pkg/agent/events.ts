@@ -10,6 +10,8 @@ export const KEY_ROUTES = 'routes';
 export const KEY_HOST_SUBNETS = 'hostsubnets';
 export const KEY_NAT = 'nat';
 export const KEY_GC = 'gc';
+/** Docker networks of MacvlanNets no longer in the view, removed (reconcilers/macvlan.ts) */
+export const KEY_MACVLAN_LEFTOVERS = 'mvn-leftovers';
 export const nicKey = (name: string) => `nic/${name}`;
 export const mvnKey = (name: string) => `mvn/${name}`;
 
@@ -142,17 +144,19 @@ export function keysForObject(o: AnyObject, s: EventScope, old?: AnyObject): str
 }
 
 export function keysForDockerEvent(e: DockerEvent, s: EventScope): string[] {
+  // A container or network went: a deleted MacvlanNet's network that waited for it may go now.
+  const left = ['disconnect', 'destroy', 'die'].includes(e.action) ? [KEY_MACVLAN_LEFTOVERS] : [];
   if (e.type === 'network' && (e.action === 'create' || e.action === 'destroy')) {
     // Docker puts its MASQUERADE rule on top when it makes a network: ours must go back above.
-    return [KEY_HOST_SUBNETS, KEY_NAT, ...allMacvlan(s)];
+    return [KEY_HOST_SUBNETS, KEY_NAT, ...allMacvlan(s), ...left];
   }
   // dockerIPAM xnet: the address book learns (and frees) holders from the network's endpoints.
-  if (e.type === 'network' && (e.action === 'connect' || e.action === 'disconnect')) return allMacvlan(s);
+  if (e.type === 'network' && (e.action === 'connect' || e.action === 'disconnect')) return [...allMacvlan(s), ...left];
   if (e.type !== 'container' || !['start', 'restart', 'die', 'destroy', 'create', 'rename', 'update'].includes(e.action)) return [];
   // dockerIPAM xnet keeps a stopped container's address until the container is removed, and
   // learns again what an update changed (its restart policy).
   const removed = e.action === 'destroy' || e.action === 'update' ? allMacvlan(s) : [];
-  return [...removed, ...s.nics
+  return [...removed, ...left, ...s.nics
     .filter((n) => n.spec.container === e.name || n.spec.container === e.id || e.id.startsWith(n.spec.container) || n.status?.containerId === e.id)
     .map((n) => nicKey(n.metadata.name))];
 }

@@ -6,7 +6,7 @@
 // after the NIC was declared): the agent says which keys were in place before (`wasInPlace`).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { driftHealed, healLatency } from '../metrics/metrics.js';
-import { KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES } from './events.js';
+import { KEY_GC, KEY_HOST_SUBNETS, KEY_MACVLAN_LEFTOVERS, KEY_NAT, KEY_ROUTES } from './events.js';
 import type { ContainerNic } from '../api/index.js';
 import type { Informer } from '../store/informer.js';
 import type { NodeStatusReporter } from './context.js';
@@ -45,7 +45,7 @@ export function countOps(n: number): void {
 /** The kind a work-queue key reconciles (the metrics label). */
 export function keyKind(key: string): string {
   if (key.startsWith('nic/')) return 'ContainerNic';
-  if (key.startsWith('mvn/')) return 'MacvlanNet';
+  if (key.startsWith('mvn/') || key === KEY_MACVLAN_LEFTOVERS) return 'MacvlanNet';
   if (key === KEY_HOST_SUBNETS) return 'HostSubnet';
   if (key === KEY_ROUTES) return 'Route';
   if (key === KEY_NAT) return 'NAT';

@@ -2,7 +2,8 @@
 // Docker macvlan network limited to this node's block, and the host shim with routes to the
 // node's own macvlan containers (a host cannot talk to its macvlan children through the parent).
 import { withVlan } from '../../api/macvlan-parent.js';
-import type { DockerNetwork, DockerNetworkSpec } from '../../docker/types.js';
+import { OWNER_LABEL, type DockerNetwork, type DockerNetworkSpec } from '../../docker/types.js';
+import { DNS1123_LABEL } from '../../api/fields.js';
 import type { HostState } from '../../netlink/ip.js';
 import { planDockerNetworks } from './docker-networks.js';
 import { shimAlias, shimName } from './names.js';
@@ -32,6 +33,9 @@ export interface DesiredMacvlan {
  * the host had already is used and left alone.
  */
 export const VLAN_ALIAS = 'xnet:vlan';
+
+/** The value of OWNER_LABEL on a MacvlanNet's Docker network, before the MacvlanNet's name. */
+const MACVLAN_OWNER = 'MacvlanNet/';
 
 /** The interface macvlans attach to: `<parent>.<vlan>` when a VLAN is set. */
 export function effectiveParent(d: Pick<DesiredMacvlan, 'parent' | 'vlan'>): string {
@@ -123,4 +127,22 @@ export function planMacvlanRemoval(name: string, host: HostState, docker: Docker
   const shim = host.links.find((l) => l.name === shimName(name));
   if (shim && shimOwnership(name, shim) !== 'foreign') ops.push({ op: 'link.del', name: shim.name });
   return { ops, problems: nets.problems };
+}
+
+/**
+ * The MacvlanNets whose Docker network xnet made (labelled `io.xnet.owner=MacvlanNet/<name>`)
+ * is still here while they are not in the view (`known`): deleted, their network's removal
+ * refused while a container was on it, or deleted while the agent was down. Their removal runs
+ * again. A name whose key does not decode (`unreadable`) is not absent; a label that names no
+ * valid object is not xnet's (anyone can label a network).
+ */
+export function macvlanLeftovers(docker: Pick<DockerNetwork, 'labels'>[], known: Set<string>, unreadable: Set<string>): string[] {
+  const out = new Set<string>();
+  for (const n of docker) {
+    const owner = n.labels[OWNER_LABEL] ?? '';
+    if (!owner.startsWith(MACVLAN_OWNER)) continue;
+    const name = owner.slice(MACVLAN_OWNER.length);
+    if (name.length <= 63 && DNS1123_LABEL.test(name) && !known.has(name) && !unreadable.has(name)) out.add(name);
+  }
+  return [...out];
 }

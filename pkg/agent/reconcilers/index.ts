@@ -1,10 +1,10 @@
 // One work-queue key of the agent to the reconciler that owns it (pkg/agent/events.ts names the keys).
 import type { ReconcileResult } from '../../runtime/workers.js';
 import type { AgentContext } from '../context.js';
-import { KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES } from '../events.js';
+import { KEY_GC, KEY_HOST_SUBNETS, KEY_MACVLAN_LEFTOVERS, KEY_NAT, KEY_ROUTES } from '../events.js';
 import { IPAM_KEY } from '../ipam-host.js';
 import { reconcileHostSubnets } from './host-subnets.js';
-import { reconcileMacvlan } from './macvlan.js';
+import { reconcileMacvlan, removeMacvlanLeftovers } from './macvlan.js';
 import { reconcileNat } from './nat.js';
 import { collectNicGarbage, reconcileNic } from './nics.js';
 import { releaseParents } from './parents.js';
@@ -15,7 +15,8 @@ export async function reconcileAgentKey(ctx: AgentContext, key: string, publish?
   if (key === KEY_ROUTES) return reconcileRoutes(ctx);
   if (key === KEY_HOST_SUBNETS) return reconcileHostSubnets(ctx);
   if (key === KEY_NAT) return reconcileNat(ctx);
-  if (key === KEY_GC) { await collectNicGarbage(ctx); return releaseParents(ctx); }
+  if (key === KEY_GC) { await collectNicGarbage(ctx); await releaseParents(ctx); return removeMacvlanLeftovers(ctx); }
+  if (key === KEY_MACVLAN_LEFTOVERS) return removeMacvlanLeftovers(ctx);
   if (key.startsWith('nic/')) return reconcileNic(ctx, key.slice(4));
   if (key.startsWith('mvn/')) return reconcileMacvlan(ctx, key.slice(4));
   if (key.startsWith(IPAM_KEY)) return publish?.(key.slice(IPAM_KEY.length));

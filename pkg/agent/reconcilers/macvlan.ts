@@ -7,7 +7,8 @@ import { notReady, ready, unreadable, type AgentContext, type Ready } from '../c
 import { ApplyError } from '../dataplane.js';
 import { desiredMacvlan, isDeleting, macvlanNodeStatus, macvlanParent, selects } from '../desired.js';
 import { syncDockerIpam } from './docker-ipam.js';
-import { effectiveParent, planMacvlan, planMacvlanRemoval, type DesiredMacvlan } from '../planner/macvlan.js';
+import { effectiveParent, macvlanLeftovers, planMacvlan, planMacvlanRemoval, type DesiredMacvlan } from '../planner/macvlan.js';
+import { mvnKey } from '../events.js';
 import { parentChanges } from '../planner/parents.js';
 import { recordedUnused, releaseParents } from './parents.js';
 import { localNics } from './nics.js';
@@ -34,6 +35,20 @@ async function removeMacvlan(ctx: AgentContext, name: string): Promise<void> {
     await ctx.status.remove('MacvlanNet', name);
     ctx.ipam?.book?.forget(name);
   }
+}
+
+/**
+ * The removal of MacvlanNets no longer in the view whose Docker network is still here, asked
+ * again (their `mvn/<name>` key): nothing else names them once they left the caches, and a
+ * network whose removal waited for its containers would stay for good. Run by the gc pass and
+ * when Docker says a container or network went.
+ */
+export async function removeMacvlanLeftovers(ctx: AgentContext): Promise<void> {
+  const known = new Set(ctx.caches.macvlanNets.list().map((m) => m.metadata.name));
+  const names = macvlanLeftovers(await ctx.dp.docker.listNetworks(), known, unreadable(ctx, 'MacvlanNet'));
+  if (names.length === 0) return;
+  if (ctx.enqueue) return ctx.enqueue(names.map(mvnKey));
+  for (const n of names) await reconcileMacvlan(ctx, n);
 }
 
 /**
