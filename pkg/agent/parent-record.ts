@@ -107,6 +107,17 @@ export class ParentRecord {
     this.save(links);
   }
 
+  /** Drops the promiscuous-mode flag of these links (turned off again; they stay in use), and an entry left with no flag. */
+  forgetPromisc(names: string[]): void {
+    const links = { ...this.entries() };
+    const had = names.filter((n) => links[n]?.promisc);
+    if (had.length === 0) return;
+    for (const n of had) {
+      if (links[n].up) links[n] = { ifindex: links[n].ifindex, up: true }; else delete links[n];
+    }
+    this.save(links);
+  }
+
   /** Runs f after every f given before has finished: one release pass at a time. */
   serial<T>(f: () => Promise<T>): Promise<T> {
     const p = this.chain.then(f, f);

@@ -62,15 +62,15 @@ describe('planParentRelease: undo only what xnet did, only when nothing uses the
     const h = host([link('eth0', 2), link('eth1', 3, { promisc: true })]);
     expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: h })).toEqual({
       ops: [{ op: 'link.set.promisc', name: 'eth1', on: false }, { op: 'link.set.down', name: 'eth1' }],
-      released: ['eth1'],
+      released: ['eth1'], promiscReleased: [],
       kept: [],
     });
   });
 
   it('leaves a parent another MacvlanNet uses (directly or as its VLAN base) as it is', () => {
     const h = host([link('eth1', 3, { promisc: true })]);
-    expect(planParentRelease({ use: NO_USE, records, inUse: parentsInUse([{ parent: 'eth1' }], [], h), host: h })).toEqual({ ops: [], released: [], kept: [] });
-    expect(planParentRelease({ use: NO_USE, records, inUse: parentsInUse([{ parent: 'eth1', vlan: 7 }], [], h), host: h })).toEqual({ ops: [], released: [], kept: [] });
+    expect(planParentRelease({ use: NO_USE, records, inUse: parentsInUse([{ parent: 'eth1' }], [], h), host: h })).toEqual({ ops: [], released: [], promiscReleased: [], kept: [] });
+    expect(planParentRelease({ use: NO_USE, records, inUse: parentsInUse([{ parent: 'eth1', vlan: 7 }], [], h), host: h })).toEqual({ ops: [], released: [], promiscReleased: [], kept: [] });
   });
 
   it('leaves a parent whose Docker network still waits for its containers', () => {
@@ -88,7 +88,7 @@ describe('planParentRelease: undo only what xnet did, only when nothing uses the
 
   it('keeps what the host had: a parent promiscuous or up before xnet (no record) stays so', () => {
     const h = host([link('eth1', 3, { promisc: true })]);
-    expect(planParentRelease({ use: NO_USE, records: {}, inUse: new Set(), host: h })).toEqual({ ops: [], released: [], kept: [] });
+    expect(planParentRelease({ use: NO_USE, records: {}, inUse: new Set(), host: h })).toEqual({ ops: [], released: [], promiscReleased: [], kept: [] });
     // xnet set promiscuous mode only: the link stays up
     expect(planParentRelease({ use: NO_USE, records: { eth1: { ifindex: 3, promisc: true } }, inUse: new Set(), host: h }).ops)
       .toEqual([{ op: 'link.set.promisc', name: 'eth1', on: false }]);
@@ -112,7 +112,7 @@ describe('planParentRelease: undo only what xnet did, only when nothing uses the
 
   it('does nothing to a link someone already changed back, and drops the record', () => {
     const h = host([link('eth1', 3, { up: false })]);
-    expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: h })).toEqual({ ops: [], released: ['eth1'], kept: [] });
+    expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: h })).toEqual({ ops: [], released: ['eth1'], promiscReleased: [], kept: [] });
   });
 
   it('deletes a VLAN link only when it carries xnet\'s mark and nothing uses it, then undoes its base', () => {
@@ -122,7 +122,7 @@ describe('planParentRelease: undo only what xnet did, only when nothing uses the
     // the host's own eth1.400 sits on eth1: eth1 stays up
     expect(planParentRelease({ use: NO_USE, records, inUse: new Set(), host: h })).toEqual({
       ops: [{ op: 'link.del', name: 'eth1.300' }, { op: 'link.set.promisc', name: 'eth1', on: false }],
-      released: ['eth1.300', 'eth1'],
+      released: ['eth1.300', 'eth1'], promiscReleased: [],
       kept: [{ name: 'eth1', why: 'eth1.400 (vlan) sits on it' }],
     });
     // in use by a remaining MacvlanNet: stays, and so does its base
@@ -193,20 +193,20 @@ describe('hostReliance: what the host uses beyond IPv4 main-table routes keeps a
 
   it('keeps a link named by a policy rule of either family, as iif or oif, up and says which rule', () => {
     const plan = (rules: Rule[]) => planParentRelease({ records, inUse: new Set(), host: host([on]), use: { ...NO_USE, rules } });
-    expect(plan([rule({ iif: 'eth1' })])).toEqual({ ops: off, released: ['eth1'], kept: [{ name: 'eth1', why: 'a policy rule names it (ip rule 32765: iif eth1 lookup 100)' }] });
+    expect(plan([rule({ iif: 'eth1' })])).toEqual({ ops: off, released: ['eth1'], promiscReleased: [], kept: [{ name: 'eth1', why: 'a policy rule names it (ip rule 32765: iif eth1 lookup 100)' }] });
     expect(plan([rule({ family: 'inet6', priority: 50, oif: 'eth1', action: 'lookup 200' })]).kept)
       .toEqual([{ name: 'eth1', why: 'a policy rule names it (ip -6 rule 50: oif eth1 lookup 200)' }]);
     // a negated rule still names the link: what it means changes with the link
     expect(plan([rule({ iif: 'eth1', not: true, action: 'blackhole' })]).ops).toEqual(off);
     // a rule on another link, or on none, says nothing of eth1
-    expect(plan([rule({ iif: 'eth2' }), rule({ oif: 'eth1.7' })])).toEqual({ ops: down, released: ['eth1'], kept: [] });
+    expect(plan([rule({ iif: 'eth2' }), rule({ oif: 'eth1.7' })])).toEqual({ ops: down, released: ['eth1'], promiscReleased: [], kept: [] });
   });
 
   it('keeps a VLAN link xnet made while a policy rule names it, and deletes it once the rule is gone', () => {
     const h = host([link('eth1', 3), link('eth1.300', 9, { kind: 'vlan', vlanId: 300, parent: 'eth1', alias: 'xnet:vlan' })]);
     const plan = (rules: Rule[]) => planParentRelease({ records: {}, inUse: new Set(), host: h, use: { ...NO_USE, rules } });
-    expect(plan([rule({ oif: 'eth1.300' })])).toEqual({ ops: [], released: [], kept: [{ name: 'eth1.300', why: 'a policy rule names it (ip rule 32765: oif eth1.300 lookup 100)' }] });
-    expect(plan([])).toEqual({ ops: [{ op: 'link.del', name: 'eth1.300' }], released: ['eth1.300'], kept: [] });
+    expect(plan([rule({ oif: 'eth1.300' })])).toEqual({ ops: [], released: [], promiscReleased: [], kept: [{ name: 'eth1.300', why: 'a policy rule names it (ip rule 32765: oif eth1.300 lookup 100)' }] });
+    expect(plan([])).toEqual({ ops: [{ op: 'link.del', name: 'eth1.300' }], released: ['eth1.300'], promiscReleased: [], kept: [] });
   });
 
   it('says why it keeps a link, for each kind of reliance', () => {
@@ -290,7 +290,7 @@ describe('reading the host\'s use of its links, only when a release would take o
     // a policy rule, which the host read's own view does not have, keeps it up and says so
     const ruled: HostUse = { ...NO_USE, rules: [{ family: 'inet', priority: 32765, iif: 'eth1', action: 'lookup 100' }] };
     expect(await releasePlan({ records, inUse: new Set(), host: h }, read(ruled))).toEqual({
-      ops: [{ op: 'link.set.promisc', name: 'eth1', on: false }], released: ['eth1'],
+      ops: [{ op: 'link.set.promisc', name: 'eth1', on: false }], released: ['eth1'], promiscReleased: [],
       kept: [{ name: 'eth1', why: 'a policy rule names it (ip rule 32765: iif eth1 lookup 100)' }],
     });
     expect(reads).toBe(3);

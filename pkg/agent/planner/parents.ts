@@ -2,7 +2,7 @@
 // make (recorded before they run: ../parent-record.ts), and, once no MacvlanNet uses a parent,
 // what undoes them. Only what the record says xnet did is undone; a parent that was promiscuous
 // or up before xnet stays so. VLAN sub-interfaces xnet made carry VLAN_ALIAS and are deleted.
-import type { DockerNetwork } from '../../docker/types.js';
+import { OWNER_LABEL, type DockerNetwork } from '../../docker/types.js';
 import ipaddr from 'ipaddr.js';
 import type { HostState, HostUse } from '../../netlink/ip.js';
 import { describeRule, type Addr, type Link, type Route } from '../../netlink/types.js';
@@ -28,10 +28,14 @@ export function parentChanges(d: Pick<DesiredMacvlan, 'parent' | 'vlan'>, ops: O
   return [{ name, ifindex: link.ifindex, ...(promisc ? { promisc } : {}), ...(up ? { up } : {}) }];
 }
 
+/** A MacvlanNet (or a macvlan ContainerNic of one) on this node: its parent, and whether it wants it promiscuous. */
+export type ParentUser = Pick<DesiredMacvlan, 'parent' | 'vlan' | 'promiscuous'>;
+
 /**
  * Interfaces something still attaches to: the parents (and VLAN bases) of the MacvlanNets that
- * select this node, and of every Docker network on the host with a parent (xnet's, one whose
- * removal waits for its containers; the user's own macvlan or ipvlan network on it).
+ * select this node and of this node's macvlan ContainerNics, and of every Docker network on the
+ * host with a parent (xnet's, one whose removal waits for its containers; the user's own
+ * macvlan or ipvlan network on it).
  */
 export function parentsInUse(macvlans: Pick<DesiredMacvlan, 'parent' | 'vlan'>[], docker: DockerNetwork[], host: HostState): Set<string> {
   const out = new Set<string>();
@@ -46,10 +50,32 @@ export function parentsInUse(macvlans: Pick<DesiredMacvlan, 'parent' | 'vlan'>[]
   return out;
 }
 
+/**
+ * Interfaces something wants promiscuous: the one a user with `promiscuous: true` attaches to,
+ * and the parent of every Docker network but a MacvlanNet's own whose MacvlanNet (`wishes`, by
+ * name) says `promiscuous: false`. A network of a MacvlanNet no longer known (waiting for its
+ * containers) or of the user's own keeps the mode: its containers may rely on it.
+ */
+export function parentsWantingPromisc(users: ParentUser[], docker: DockerNetwork[], wishes: Map<string, boolean>): Set<string> {
+  const out = new Set<string>();
+  for (const d of users) if (d.promiscuous) out.add(effectiveParent(d));
+  for (const n of docker) {
+    const owner = n.labels[OWNER_LABEL] ?? '';
+    const mvn = owner.startsWith('MacvlanNet/') ? owner.slice('MacvlanNet/'.length) : undefined;
+    if (n.options.parent && !(mvn !== undefined && wishes.get(mvn) === false)) out.add(n.options.parent);
+  }
+  return out;
+}
+
 export interface ParentRelease {
   /** the record, already checked against this boot and the links' ifindexes */
   records: ParentEntries;
   inUse: Set<string>;
+  /**
+   * the parents something wants promiscuous (parentsWantingPromisc; default: `inUse`): xnet's
+   * promiscuous mode on a parent in use but not in here is turned off
+   */
+  wantPromisc?: Set<string>;
   host: HostState;
   /**
    * every address, route and policy rule of the host (IpRunner.use). The host read's own IPv4
@@ -119,6 +145,8 @@ export interface ParentReleasePlan {
   ops: Op[];
   /** records to drop once the ops ran */
   released: string[];
+  /** records whose promiscuous mode is given back (the parent stays in use): their `promisc` is dropped once the ops ran */
+  promiscReleased: string[];
   /** links the release would have taken down or deleted but leaves, the host relying on them, and why */
   kept: { name: string; why: string }[];
 }
@@ -126,10 +154,11 @@ export interface ParentReleasePlan {
 /**
  * Undoes what xnet did to parents nothing uses any more: deletes its marked VLAN links, turns
  * promiscuous mode off and takes a link down where the record says xnet did these (and the link
- * still is so), unless the host relies on it (then it is `kept`).
+ * still is so), unless the host relies on it (then it is `kept`). A parent still in use that no
+ * user wants promiscuous any more has only xnet's promiscuous mode turned off.
  */
 export function planParentRelease(r: ParentRelease): ParentReleasePlan {
-  const plan: ParentReleasePlan = { ops: [], released: [], kept: [] };
+  const plan: ParentReleasePlan = { ops: [], released: [], promiscReleased: [], kept: [] };
   const unused = (name: string) => !r.inUse.has(name);
   for (const l of r.host.links) {
     if (!isXnetVlan(l) || !unused(l.name)) continue;
@@ -139,9 +168,16 @@ export function planParentRelease(r: ParentRelease): ParentReleasePlan {
   }
   // the host as it is once those are gone (a deleted VLAN link no longer sits on its base)
   const left = { ...r, host: { ...r.host, links: r.host.links.filter((l) => !plan.released.includes(l.name)) } };
+  const wantPromisc = r.wantPromisc ?? r.inUse;
   for (const [name, e] of Object.entries(r.records)) {
     const l = left.host.links.find((x) => x.name === name);
-    if (!l || !unused(name)) continue;
+    if (!l) continue;
+    if (!unused(name)) {
+      if (!e.promisc || wantPromisc.has(name)) continue;
+      if (l.promisc) plan.ops.push({ op: 'link.set.promisc', name, on: false });
+      plan.promiscReleased.push(name);
+      continue;
+    }
     if (e.promisc && l.promisc) plan.ops.push({ op: 'link.set.promisc', name, on: false });
     const takeDown = e.up && l.up;
     const why = takeDown ? hostReliance(name, left) : undefined;

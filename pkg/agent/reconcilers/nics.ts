@@ -7,8 +7,9 @@ import { notReady, ready, unreadable, type AgentContext, type Ready } from '../c
 import { ApplyError, containerTarget } from '../dataplane.js';
 import type { PinnedNetns } from '../../netlink/pinned.js';
 import { pinContainerNetns, type ContainerPin } from '../container-pin.js';
-import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, type NicStatusView } from '../desired.js';
+import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, selects, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
+import { recordedUnused, releaseParents } from './parents.js';
 import { hostSubnetPool, macvlanNetPool, nicAddressProblem, type NicPool } from '../nic-address.js';
 import { vethHostName } from '../planner/names.js';
 import { nicDifferences, planNic, planNicGarbage, planNicRemoval, type ContainerState, type DesiredNic } from '../planner/nic.js';
@@ -36,7 +37,14 @@ function attachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): At
   const net = nic.spec.network;
   const m = ctx.caches.macvlanNets.get(net.macvlanNet ?? '');
   if (!m) return { problem: notReady('MacvlanNetMissing', `MacvlanNet ${net.macvlanNet} does not exist`) };
-  const r = desiredMacvlan(m, ctx.node, ctx.caches.nodes.get(ctx.node), [], ctx.ipam?.plugin);
+  const self = ctx.caches.nodes.get(ctx.node);
+  // Its part on this node is taken off (Docker network, shim, report); the NIC's link stays in
+  // the container, and keeps its parent in use (parent-users.ts), but is not what is declared.
+  if (isDeleting(m) || !selects(m.spec.nodeSelector, self)) {
+    const why = isDeleting(m) ? 'is being deleted' : `does not select node ${ctx.node} (spec.nodeSelector)`;
+    return { problem: notReady('MacvlanNetNotOnNode', `MacvlanNet ${m.metadata.name} ${why}: the NIC is not added, nor kept up to date; its interface already in the container is left as it is`) };
+  }
+  const r = desiredMacvlan(m, ctx.node, self, [], ctx.ipam?.plugin);
   if (!r.desired) return { problem: notReady(r.problem!.reason, r.problem!.message) };
   if (r.desired.vlan && ctx.capabilities.vlan === false) {
     return { problem: notReady('VlanUnsupported', `MacvlanNet ${m.metadata.name} uses VLAN ${r.desired.vlan} but this node's kernel has no 802.1Q support`) };
@@ -321,6 +329,11 @@ async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | un
   if (nic && isDeleting(nic)) ctx.log.info('nic removed; its address may be released', { nic: name });
   ctx.removedNics.delete(name);
   ctx.macWaits.clear(name);
+  // the NIC kept its parent in use (a MacvlanNet that no longer selects this node): given back
+  // now, not at the next gc pass; a failure leaves that to the gc pass, the NIC is gone
+  if (r.kind === 'macvlan' && recordedUnused(ctx)) {
+    await releaseParents(ctx).catch((e: Error) => ctx.log.warn('giving back parents after a macvlan NIC went failed', { nic: name, error: e.message }));
+  }
 }
 
 /** The running container's namespace, pinned, when it is its own (not the host's, not shared); undefined otherwise. */

@@ -1,42 +1,38 @@
 // Parents no MacvlanNet uses any more: undo what xnet recorded doing to them (promiscuous mode,
-// brought up) and delete the VLAN sub-interfaces it made. Runs after a MacvlanNet leaves this
+// brought up) and delete the VLAN sub-interfaces it made; a parent still used that no user wants
+// promiscuous any more has xnet's promiscuous mode turned off. Runs after a MacvlanNet leaves this
 // node and in the agent's garbage pass (so also for MacvlanNets deleted while it was down).
 import { unreadable, type AgentContext } from '../context.js';
-import { isDeleting, macvlanParent, nodeInterface, selects } from '../desired.js';
+import { nodeInterface } from '../desired.js';
+import { parentUsers, promiscuousWishes } from '../parent-users.js';
 import { currentEntries } from '../parent-record.js';
 import { ipLine, isIpOp } from '../planner/ops.js';
-import { isXnetVlan, parentsInUse, planParentRelease, takesLinkAway, type ParentRelease, type ParentReleasePlan } from '../planner/parents.js';
+import {
+  isXnetVlan, parentsInUse, parentsWantingPromisc, planParentRelease, takesLinkAway, type ParentRelease, type ParentReleasePlan, type ParentUser,
+} from '../planner/parents.js';
 import type { HostUse } from '../../netlink/ip.js';
 
-/**
- * The parents of the MacvlanNets that select this node; undefined when one of them has none
- * known yet (the Node's interface not reported yet), or when a MacvlanNet's or this Node's
- * key does not decode (its parent or labels are unknown): then nothing is released, in doubt.
- */
-function macvlanUsers(ctx: AgentContext): { parent: string; vlan?: number }[] | undefined {
-  const self = ctx.caches.nodes.get(ctx.node);
-  if (!self || unreadable(ctx, 'MacvlanNet').size || unreadable(ctx, 'Node').has(ctx.node)) return undefined;
-  const out: { parent: string; vlan?: number }[] = [];
-  for (const m of ctx.caches.macvlanNets.list()) {
-    if (isDeleting(m) || !selects(m.spec.nodeSelector, self)) continue;
-    const parent = macvlanParent(m, self, ctx.node);
-    if (!parent) return undefined;
-    out.push({ parent, ...(m.spec.vlan ? { vlan: m.spec.vlan } : {}) });
-  }
-  return out;
+/** What uses parents on this node (parent-users.ts); undefined: in doubt, nothing is released. */
+function macvlanUsers(ctx: AgentContext): ParentUser[] | undefined {
+  return parentUsers({
+    node: ctx.node, self: ctx.caches.nodes.get(ctx.node), macvlanNets: ctx.caches.macvlanNets.list(), nics: ctx.caches.nics.list(),
+    unreadable: { macvlanNets: unreadable(ctx, 'MacvlanNet'), nodes: unreadable(ctx, 'Node'), nics: unreadable(ctx, 'ContainerNic') },
+  });
 }
 
 /**
- * Whether the record names a parent no MacvlanNet in the caches uses: a release may have work.
- * Answered from memory, so the many MacvlanNets that do not select this node cost nothing.
+ * Whether the record names a parent no user in the caches needs (not attached to, or not
+ * wanted promiscuous where xnet made it so): a release may have work. Answered from memory,
+ * so the many MacvlanNets that do not select this node cost nothing.
  */
 export function recordedUnused(ctx: AgentContext): boolean {
-  const names = Object.keys(ctx.parents?.entries() ?? {});
-  if (names.length === 0) return false;
+  const entries = Object.entries(ctx.parents?.entries() ?? {});
+  if (entries.length === 0) return false;
   const users = macvlanUsers(ctx);
   if (!users) return false;
   const inUse = parentsInUse(users, [], { links: [], addrs: [], routes: [] });
-  return names.some((n) => !inUse.has(n));
+  const promisc = parentsWantingPromisc(users, [], new Map());
+  return entries.some(([n, e]) => !inUse.has(n) || (e.promisc && !promisc.has(n)));
 }
 
 export async function releaseParents(ctx: AgentContext): Promise<void> {
@@ -54,7 +50,8 @@ export async function releaseParents(ctx: AgentContext): Promise<void> {
     // read last: a MacvlanNet that arrived meanwhile keeps its parent
     const users = macvlanUsers(ctx);
     if (!users) return;
-    const r = { records, inUse: parentsInUse(users, docker, host), host, nodeInterface: nodeInterface(ctx.caches.nodes.get(ctx.node)) };
+    const wantPromisc = parentsWantingPromisc(users, docker, promiscuousWishes(ctx.caches.macvlanNets.list()));
+    const r = { records, inUse: parentsInUse(users, docker, host), wantPromisc, host, nodeInterface: nodeInterface(ctx.caches.nodes.get(ctx.node)) };
     const plan = await releasePlan(r, () => ctx.dp.hostUse());
     if (plan.kept.length) {
       ctx.log.info('leaving up (or in place) links xnet changed or made that the host relies on', { kept: plan.kept.map((k) => `${k.name}: ${k.why}`) });
@@ -64,6 +61,7 @@ export async function releaseParents(ctx: AgentContext): Promise<void> {
       await ctx.dp.execute(plan.ops);
     }
     record.forget(plan.released);
+    record.forgetPromisc(plan.promiscReleased);
   });
 }
 
