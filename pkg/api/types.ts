@@ -103,6 +103,8 @@ export const macvlanNodeStatus = z.looseObject({
   name: z.string(),
   parent: z.string().optional(),
   dockerRange: z.string().optional(),
+  /** the block this node's Docker network still has after an edit moved it; claimed until the agent reports the new one */
+  previousDockerRange: z.string().optional(),
   shimAddress: z.string().optional(),
   /** dockerIPAM xnet: the addresses the controller pre-claimed for this node's IPAM plugin */
   addresses: z.array(z.string()).optional(),

@@ -26,7 +26,7 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
   const held = [
     ...claims.filter((c) => c.claim.owner.uid !== uid).map((c) => c.claim),
     ...statusNodes.flatMap((s) => [
-      ...(s.dockerRange ? [{ cidr: s.dockerRange }] : []), ...(s.shimAddress ? [{ ip: s.shimAddress }] : []), ...(s.addresses ?? []).map((ip) => ({ ip })),
+      ...(s.dockerRange ? [{ cidr: s.dockerRange }] : []), ...(s.previousDockerRange ? [{ cidr: s.previousDockerRange }] : []), ...(s.shimAddress ? [{ ip: s.shimAddress }] : []), ...(s.addresses ?? []).map((ip) => ({ ip })),
     ]),
     ...claims.filter((c) => c.claim.role === 'external').map((c) => c.claim),
   ];

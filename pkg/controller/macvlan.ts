@@ -20,6 +20,7 @@ import type { Ctx } from './context.js';
 import { reportedHost } from './nodes.js';
 import { heldByLeavingNode, leavingStatus, type LeavingParts } from './macvlan-leaving.js';
 import { writeMacvlanStatus } from './macvlan-status.js';
+import { freedOnReport, inUseByDocker } from './macvlan-moving.js';
 
 /**
  * `more`: some nodes' parts did not fit this transaction; reconcile again for the rest (at once
@@ -27,8 +28,8 @@ import { writeMacvlanStatus } from './macvlan-status.js';
  */
 export interface MacvlanOutcome { result: 'synced' | 'gone'; ready?: boolean; missing?: number; more?: boolean; progress?: boolean }
 
-/** Room kept in the transaction for the status put written last: its compare, its op, ~250 bytes a node. */
-const statusReserve = (nodes: number) => ({ compares: 1, ops: 1, bytes: 1024 + 256 * nodes });
+/** Room kept in the transaction for the status put written last: its compare, its op, ~300 bytes a node. */
+const statusReserve = (nodes: number) => ({ compares: 1, ops: 1, bytes: 1024 + 300 * nodes });
 
 /**
  * A node's message is copied into the status every node reads, at most this long: a node that
@@ -64,6 +65,8 @@ interface MvnRound {
   blockSpace: string;
   /** this MacvlanNet's own per-node claims that stay, by node */
   blocks: Map<string, ClaimEntry>;
+  /** a block the node's Docker network still has after an edit moved it (macvlan-moving.ts), by node */
+  previous: Map<string, ClaimEntry>;
   shims: Map<string, ClaimEntry>;
   pools: Map<string, ClaimEntry[]>;
   /** where a shim or pre-claimed address may stay: macvlanAddressRange as the round starts */
@@ -80,7 +83,7 @@ interface MvnRound {
   more: boolean;
   /** the node being planned has an item no transaction holds: the rest of its part is skipped */
   skipping: boolean;
-  /** own blocks are deleted in this round: a node left without one may get one in the next */
+  /** an own block is deleted in this round: a node left without one may get one in the next */
   freeing: boolean;
   /** a node waits for a block this round frees: plan again once it has committed */
   again: boolean;
@@ -123,7 +126,7 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     name, m, owner: { kind: 'MacvlanNet', name, uid }, xnetIpam,
     addrSpace: ctx.model.ipam.space('macvlannets', name, 'addresses'),
     blockSpace: ctx.model.ipam.space('macvlannets', name, 'blocks'),
-    blocks: new Map(), shims: new Map(), pools: new Map(),
+    blocks: new Map(), previous: new Map(), shims: new Map(), pools: new Map(),
     addrRange: macvlanAddressRange(m.spec, [...blocks.values()].map((c) => cidrInterval(parseCidr(c.claim.cidr!)))),
     takenAddrs: new Set(), takenBlocks: [],
     rp: (state.get(`mvn/${name}`) as MvnRound['rp'] | undefined) ?? { blocks: [], addrs: new Set<number>() },
@@ -135,19 +138,18 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
   const poolPrefix = ctx.model.ipam.pool('macvlannets', name);
   for (const c of ctx.model.claimsOf(uid)) {
     if (c.claim.role === 'external' && c.key.startsWith(poolPrefix)) continue;
-    if (c.key.startsWith(poolPrefix) && (keepOwnClaim(r, c, selected) || heldByLeavingNode(ctx, name, selected, c, r.leaving))) continue;
+    if (c.key.startsWith(poolPrefix) && (keepOwnClaim(r, c, selected) || inUseByDocker(ctx, name, uid, c, selected, r.previous)
+      || heldByLeavingNode(ctx, name, selected, c, r.leaving))) continue;
     const mark = plan.mark();
+    freedOnReport(ctx, plan, name, c);
     freeClaim(plan, c);
-    if (!plan.fitsWith(reserve)) { plan.rollback(mark); r.more = true; }
+    if (!plan.fitsWith(reserve)) { plan.rollback(mark); r.more = true; } else if (c.claim.role === 'docker-block') r.freeing = true;
   }
   const addrs = ctx.model.claimsIn('macvlannets', name, 'addresses');
   for (const ip of [...addrs.keys(), ...r.rp.addrs, ...r.nicTaken]) r.takenAddrs.add(ip);
   // Every block stays taken in this round, own ones deleted in it too (free in the next): a new
   // block at the same base would put the key this transaction deletes, which etcd refuses.
-  for (const c of blocks.values()) {
-    r.takenBlocks.push(cidrInterval(parseCidr(c.claim.cidr!)));
-    if (c.claim.owner.uid === uid && r.blocks.get(c.claim.node!)?.key !== c.key) r.freeing = true;
-  }
+  for (const c of blocks.values()) r.takenBlocks.push(cidrInterval(parseCidr(c.claim.cidr!)));
   r.takenBlocks.push(...r.rp.blocks);
   return r;
 }
@@ -194,6 +196,7 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
   // this node and those after it report what they hold now; the next round goes on from there.
   r.skipping = false;
   const block = r.xnetIpam ? undefined : ensureBlock(r, node, plan);
+  const previous = r.previous.get(node)?.claim.cidr;
   const shim = ensureShim(r, node, plan);
   const addresses = r.xnetIpam ? ensureNodePool(ctx, r, node, plan) : undefined;
   const report = agentReport(ctx, node, r.name);
@@ -205,7 +208,8 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
   const waiting = !skipped && (r.more || r.again) && (noBlock || noShim) ? 'waiting for the next transaction of this pool' : undefined;
   const lacking = skipped || waiting ? undefined : noBlock ? `no free /${r.m.spec.blockPrefix} block left for Docker`
     : noShim ? 'no free address left for the host shim' : undefined;
-  const ready = !lacking && !waiting && !skipped && report?.ready === true;
+  // Docker there still hands out the old block: the node's part is not in place yet
+  const ready = !lacking && !waiting && !skipped && !previous && report?.ready === true;
   const parent = nodeParent(ctx, r.m, n);
   return {
     lacking,
@@ -213,10 +217,11 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
       name: node,
       ...(parent ? { parent } : {}),
       ...(block ? { dockerRange: block } : {}),
+      ...(previous ? { previousDockerRange: previous } : {}),
       ...(shim ? { shimAddress: shim } : {}),
       ...(addresses ? { addresses } : {}),
       ready,
-      message: lacking ?? skipped ?? waiting ?? report?.message ?? (report ? (ready ? 'ready' : 'not ready') : 'waiting for the node\'s agent'),
+      message: lacking ?? skipped ?? waiting ?? (previous && report?.ready !== false ? `its Docker network still has ${previous}` : undefined) ?? report?.message ?? (report ? (ready ? 'ready' : 'not ready') : 'waiting for the node\'s agent'),
     },
   };
 }

@@ -129,7 +129,7 @@ function ownerAnnounces(c: ClaimEntry, owner: StoredObject, st: Status | undefin
   }
   if (c.claim.role === 'hostsubnet') return st?.subnet === c.claim.cidr && (owner.spec as HostSubnet['spec']).clusterNetwork === c.pool;
   const n = ((st?.nodes ?? []) as MacvlanNodeStatus[]).find((x) => x.name === c.claim.node);
-  if (c.claim.role === 'docker-block') return n?.dockerRange === c.claim.cidr;
+  if (c.claim.role === 'docker-block') return n?.dockerRange === c.claim.cidr || n?.previousDockerRange === c.claim.cidr;
   if (c.claim.role === 'node-pool') return !!n?.addresses?.includes(c.claim.ip!);
   if (c.claim.role === 'external') return ((st?.external ?? []) as string[]).includes(c.claim.ip!);
   return n?.shimAddress === c.claim.ip;
@@ -179,10 +179,11 @@ function hostSubnetAnnounced(name: string, o: StoredObject, st: Status, backed: 
 function macvlanAnnounced(name: string, st: Status, backed: Set<string>, announce: Announce): string[] {
   const out: string[] = [];
   for (const n of (st.nodes ?? []) as MacvlanNodeStatus[]) {
-    if (n.dockerRange) {
-      const iv = cidrIv(n.dockerRange);
-      if (iv) announce(`macvlannets/${name}`, iv, `MacvlanNet "${name}" Docker block of node ${n.name} ${n.dockerRange}`);
-      if (!backed.has(`MacvlanNet/${name}/docker-block/${n.dockerRange}/${n.name}`)) out.push(`MacvlanNet "${name}" announces Docker block ${n.dockerRange} for node ${n.name} but no claim backs it`);
+    for (const range of [n.dockerRange, n.previousDockerRange]) {
+      if (!range) continue;
+      const iv = cidrIv(range);
+      if (iv) announce(`macvlannets/${name}`, iv, `MacvlanNet "${name}" Docker block of node ${n.name} ${range}`);
+      if (!backed.has(`MacvlanNet/${name}/docker-block/${range}/${n.name}`)) out.push(`MacvlanNet "${name}" announces Docker block ${range} for node ${n.name} but no claim backs it`);
     }
     if (n.shimAddress) {
       const ip = ipNum(n.shimAddress);
