@@ -121,6 +121,20 @@ export class NodeStatusReporter {
   }
 
   /**
+   * What this node last reported for the object: written by this process, else as etcd holds
+   * it (after a restart); undefined when neither.
+   */
+  lastReported(kind: Kind, obj: { metadata: { name: string; uid?: string } }): Record<string, unknown> | undefined {
+    const text = this.last.get(`${kind}/${obj.metadata.name}/${obj.metadata.uid ?? ''}`) ?? this.stored?.(kind, obj.metadata.name);
+    try {
+      const v: unknown = text === undefined ? undefined : JSON.parse(text);
+      return v && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * The Ready status this node last reported for the object: written by this process, else as
    * the object's merged view holds it (after a restart).
    */

@@ -2,10 +2,10 @@
 // Docker macvlan network on this node's block, the host shim and its routes.
 import type { MacvlanNet } from '../../api/index.js';
 import type { AddressBook } from '../../dockeripam/book.js';
-import { DockerError } from '../../docker/types.js';
+import { DockerError, OWNER_LABEL, type DockerNetwork } from '../../docker/types.js';
 import { notReady, ready, unreadable, type AgentContext, type Ready } from '../context.js';
 import { ApplyError } from '../dataplane.js';
-import { desiredMacvlan, isDeleting, macvlanNodeStatus, macvlanParent, selects } from '../desired.js';
+import { desiredMacvlan, dockerMacvlanName, isDeleting, macvlanNodeStatus, macvlanParent, selects } from '../desired.js';
 import { syncDockerIpam } from './docker-ipam.js';
 import { effectiveParent, macvlanLeftovers, planMacvlan, planMacvlanRemoval, type DesiredMacvlan } from '../planner/macvlan.js';
 import { mvnKey } from '../events.js';
@@ -72,16 +72,24 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
     ctx.status.write('MacvlanNet', m, { name: ctx.node, parent: macvlanParent(m, self, ctx.node), ready: r.status === 'True', message: r.message, ...fields }, r);
   const r = desiredMacvlan(m, ctx.node, self, localNics(ctx), ctx.ipam?.plugin);
   const problem = r.problem ?? nodeNameProblems(ctx).get(`MacvlanNet/${name}`);
-  if (problem || !r.desired) return w(notReady(problem!.reason, problem!.message));
+  // nothing is done to Docker here: the range last reported still holds
+  if (problem || !r.desired) return w(notReady(problem!.reason, problem!.message), lastDockerRange(ctx, m));
   const d = r.desired;
   const book = d.network?.ipamDriver ? ctx.ipam?.book : undefined;
   if (book) book.setPool(name, macvlanNodeStatus(m, ctx.node)?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) });
-  const fields = { parent: effectiveParent(d), ...(d.network?.ipRange ? { dockerRange: d.network.ipRange } : {}), ...(book ? { ipam: book.report(name) } : {}) };
   // One at a time with a release of unused parents: that pass must not undo what this one
   // is about to rely on (a parent just made promiscuous, a VLAN link just adopted).
   // Only the plan and its execution hold the lock; the status is written after it.
   const serial = <T>(f: () => Promise<T>) => (ctx.parents ? ctx.parents.serial(f) : f());
-  const out = await serial(() => applyMacvlan(ctx, name, d));
+  const out = await serial(() => applyMacvlan(ctx, name, d, dockerMacvlanName(m)));
+  // The ip-range Docker has, not the one asked for: the controller keeps a block claimed while
+  // the node says its Docker hands it out (controller/macvlan-moving.ts). Docker unreadable:
+  // the range last reported stands.
+  const fields: Record<string, unknown> = {
+    parent: effectiveParent(d),
+    ...(out.dockerRange === UNKNOWN ? lastDockerRange(ctx, m) : out.dockerRange ? { dockerRange: out.dockerRange } : {}),
+    ...(book ? { ipam: book.report(name) } : {}),
+  };
   if (out.stopped) await w(out.stopped, fields);
   if (out.error) throw out.error;
   if (out.stopped) return;
@@ -98,6 +106,12 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   await w(ready(`Docker network ${d.network!.name} on ${effectiveParent(d)}${d.shim ? ` with host shim ${d.shim.address}` : ''}${outside}`), fields);
 }
 
+/** The dockerRange this node last reported for the MacvlanNet, as report fields. */
+function lastDockerRange(ctx: AgentContext, m: MacvlanNet): { dockerRange?: string } {
+  const range = ctx.status.lastReported('MacvlanNet', m)?.dockerRange;
+  return typeof range === 'string' ? { dockerRange: range } : {};
+}
+
 /** Containers here on addresses the controller does not give this node (adopted from Docker at start, ../../dockeripam/adopt.ts). */
 function outsidePoolNote(book: AddressBook, mvn: string): string {
   const list = book.outsidePool(mvn);
@@ -106,23 +120,38 @@ function outsidePoolNote(book: AddressBook, mvn: string): string {
   return `; ${list.length} address(es) in use here outside this node's pool, not handed out again: ${named}${list.length > 5 ? ', ...' : ''} (see xctl ipam check)`;
 }
 
-/** What applyMacvlan ended with: `stopped` on a problem (to report), `error` to throw after it. */
-interface ApplyOutcome { stopped?: Ready; error?: unknown }
+const UNKNOWN = Symbol('unknown');
 
-/** Plans the MacvlanNet's part on this host and carries it out. */
-async function applyMacvlan(ctx: AgentContext, name: string, d: DesiredMacvlan): Promise<ApplyOutcome> {
-  let plan, host;
+/**
+ * What applyMacvlan ended with: `stopped` on a problem (to report), `error` to throw after it,
+ * and the ip-range of this MacvlanNet's Docker network here as it stands (UNKNOWN when Docker
+ * could not be read).
+ */
+interface ApplyOutcome { stopped?: Ready; error?: unknown; dockerRange: string | undefined | typeof UNKNOWN }
+
+/** The ip-range of xnet's Docker network `net` of MacvlanNet `mvn` among `nets` (a foreign one of that name is not ours to report). */
+export function dockerRangeOf(nets: DockerNetwork[], net: string, mvn: string): string | undefined {
+  return nets.find((n) => n.name === net && n.labels[OWNER_LABEL] === `MacvlanNet/${mvn}`)?.ipRange;
+}
+
+/** Plans the MacvlanNet's part on this host (its Docker network `net`) and carries it out. */
+async function applyMacvlan(ctx: AgentContext, name: string, d: DesiredMacvlan, net: string): Promise<ApplyOutcome> {
+  let plan, host, nets;
   try {
     host = await ctx.dp.hostState();
-    // pending (no network to plan): the plan is the parent's only, and needs nothing of Docker
-    plan = planMacvlan(d, host, d.network ? await ctx.dp.dockerNetworks([d.network.name]) : []);
+    // pending (no network to plan): the plan is the parent's only, the network is only read
+    nets = d.network ? await ctx.dp.dockerNetworks([net]) : await ctx.dp.dockerNetworks([net]).catch(() => undefined);
+    plan = planMacvlan(d, host, d.network ? nets! : []);
   } catch (e) {
-    return e instanceof DockerError ? { stopped: notReady(e.reason, e.message), error: e } : { error: e };
+    const dockerRange = nets ? dockerRangeOf(nets, net, name) : UNKNOWN;
+    return e instanceof DockerError ? { stopped: notReady(e.reason, e.message), error: e, dockerRange } : { error: e, dockerRange };
   }
-  if (plan.problems.length) return { stopped: notReady(plan.problems[0].reason, plan.problems[0].message) };
+  // what Docker has until the plan has run: a network it could not make again keeps its range
+  const before = nets ? dockerRangeOf(nets, net, name) : UNKNOWN;
+  if (plan.problems.length) return { stopped: notReady(plan.problems[0].reason, plan.problems[0].message), dockerRange: before };
   // The plan (VLAN interface first) is known; the kernel here cannot carry it out.
   if (d.vlan && ctx.capabilities.vlan === false && (!plan.ops[0] || plan.ops[0].op === 'link.add.vlan')) {
-    return { stopped: notReady('VlanUnsupported', `VLAN ${d.vlan} needs interface ${effectiveParent(d)}, but this node's kernel has no 802.1Q support`) };
+    return { stopped: notReady('VlanUnsupported', `VLAN ${d.vlan} needs interface ${effectiveParent(d)}, but this node's kernel has no 802.1Q support`), dockerRange: before };
   }
   try {
     if (plan.ops.length) {
@@ -133,7 +162,9 @@ async function applyMacvlan(ctx: AgentContext, name: string, d: DesiredMacvlan):
     }
   } catch (e) {
     const reason = e instanceof ApplyError || e instanceof DockerError ? e.reason : 'Failed';
-    return { stopped: notReady(reason, (e as Error).message), ...(reason === 'VlanUnsupported' ? {} : { error: e }) };
+    // half done: the old range is reported until a read shows otherwise (it stays claimed longer, never shorter)
+    return { stopped: notReady(reason, (e as Error).message), ...(reason === 'VlanUnsupported' ? {} : { error: e }), dockerRange: before };
   }
-  return {};
+  // carried out: the network is as wanted (made again when its range differed)
+  return { dockerRange: d.network ? d.network.ipRange : before };
 }
