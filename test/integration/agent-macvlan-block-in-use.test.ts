@@ -22,7 +22,7 @@ const inside = (ip: string, cidr: string) => {
   const size = 2 ** (32 - Number(len));
   return n(ip) >= n(base) && n(ip) < n(base) + size;
 };
-const spec = { subnet: '192.168.91.0/24', gateway: '192.168.91.1', ipRange: '192.168.91.128/26', dockerIPAM: 'blocks', blockPrefix: 28, hostShim: false, parent: 'eth0' };
+const spec = { subnet: '192.168.91.0/24', gateway: '192.168.91.1', ipRange: '192.168.91.128/27', dockerIPAM: 'blocks', blockPrefix: 28, hostShim: false, parent: 'eth0' };
 
 beforeAll(async () => {
   ({ lab, controller } = await agentLabWithController(1));
@@ -49,19 +49,22 @@ describe('a node\'s Docker block moved while its network is in use', () => {
     await new Promise((r) => setTimeout(r, 2_000));
     expect(await ipRangeOnHost()).toBe(old);
     const moving = await part();
-    expect(moving?.previousDockerRange, JSON.stringify(moving)).toBe(old);
-    expect(moving?.ready).toBe(false);
+    expect.soft(moving?.previousDockerRange, JSON.stringify(moving)).toBe(old);
+    expect.soft(moving?.ready).toBe(false);
     // Docker on host-1 hands out only what the controller holds for host-1
     const c2 = await runContainer(lab.hosts[0], 'bc2', ['--net', 'mvmv']).then(() => ipOf('bc2'), (e: Error) => `refused: ${e.message}`);
     console.log('old block', old, 'new block', now, 'bc1', ip1, 'bc2', c2);
     expect(c2.startsWith('refused') || inside(c2, old) || inside(c2, now), `bc2 got ${c2}, outside host-1's blocks ${old} and ${now}`).toBe(true);
-    // and a ContainerNic the controller allocates never gets an address of the block Docker hands out
+    // and a ContainerNic never gets an address of the block Docker hands out: the /27 holds
+    // just the two blocks, so it waits (PoolExhausted) rather than take one of bc1's neighbours
     await runContainer(lab.hosts[0], 'bc3');
     await lab.store.create(obj('ContainerNic', 'bcnic', { node: 'host-1', container: 'bc3', ifName: 'eth1', network: { macvlanNet: 'mvmv' } }));
-    const nicIp = await eventually(async () => (await lab.store.get('ContainerNic', 'bcnic'))?.status?.ip as string | undefined, 'bcnic allocated', 30_000);
-    console.log('bcnic', nicIp);
-    expect(inside(nicIp, old), `bcnic got ${nicIp}, in ${old} which host-1's Docker still hands out`).toBe(false);
-    expect([ip1, c2]).not.toContain(nicIp);
+    const nic = await eventually(async () => {
+      const st = (await lab.store.get('ContainerNic', 'bcnic'))?.status as { ip?: string; conditions?: Array<{ reason?: string }> } | undefined;
+      return st?.ip ?? (st?.conditions?.some((c) => c.reason === 'PoolExhausted') ? 'PoolExhausted' : undefined);
+    }, 'bcnic allocated or waiting', 30_000);
+    console.log('bcnic', nic);
+    expect(nic === 'PoolExhausted' || !inside(nic, old), `bcnic got ${nic}, in ${old} which host-1's Docker still hands out (bc1 ${ip1}, bc2 ${c2})`).toBe(true);
 
     // the containers go: the agent makes the network on the new block and the old one is freed.
     // Nothing wakes the agent when a container leaves (its periodic resync would, pushed out
@@ -73,5 +76,8 @@ describe('a node\'s Docker block moved while its network is in use', () => {
     expect(after.dockerRange).toBe(now);
     const bc4 = await runContainer(lab.hosts[0], 'bc4', ['--net', 'mvmv']).then(() => ipOf('bc4'));
     expect(inside(bc4, now), `bc4 got ${bc4}`).toBe(true);
+    // the freed block's addresses are the pool's again: the waiting NIC gets one
+    const nicIp = await eventually(async () => (await lab.store.get('ContainerNic', 'bcnic'))?.status?.ip as string | undefined, 'bcnic allocated', 60_000);
+    expect(inside(nicIp, old), `bcnic got ${nicIp}`).toBe(true);
   }, 240_000);
 });
