@@ -104,4 +104,16 @@ describe('ipam audit', () => {
       expect.stringMatching(/060\.002: the claim does not decode: ip /),
     ]);
   });
+  it('counts a moved Docker block its node\'s Docker still has (previousDockerRange) as announced, and one no status names as a leak', () => {
+    const owner = { kind: 'MacvlanNet', name: 'mv', uid: 'mv1' };
+    const mvn = { key: `${P}/registry/objects/macvlannets/mv`, value: JSON.stringify({ apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'mv', uid: 'mv1' }, spec: { subnet: '192.168.60.0/24', dockerIPAM: 'blocks' } }) };
+    const blocks = [
+      claim('macvlannets/mv/blocks/192.168.060.016', { owner, role: 'docker-block', cidr: '192.168.60.16/28', node: 'n1' }),
+      claim('macvlannets/mv/blocks/192.168.060.032', { owner, role: 'docker-block', cidr: '192.168.60.32/28', node: 'n1' }),
+    ];
+    const moving = auditIpam([...base, mvn, ...blocks, st('macvlannets', 'mv', { nodes: [{ name: 'n1', dockerRange: '192.168.60.16/28', previousDockerRange: '192.168.60.32/28' }] })], P);
+    expect([...moving.leaks, ...moving.unclaimed, ...moving.duplicates]).toEqual([]);
+    const settled = auditIpam([...base, mvn, ...blocks, st('macvlannets', 'mv', { nodes: [{ name: 'n1', dockerRange: '192.168.60.16/28' }] })], P);
+    expect(settled.leaks).toEqual([expect.stringMatching(/192\.168\.60\.32\/28 .*does not announce it/)]);
+  });
 });
