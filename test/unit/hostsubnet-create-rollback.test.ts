@@ -4,28 +4,16 @@
 // node would be left without a HostSubnet until something else queued it). A second request
 // for a pair whose create is still in a plan is skipped.
 import { describe, expect, it } from 'vitest';
+import { guard, leaderKey, plannerCtx } from './planner-ctx.js';
 import type { Etcd3 } from 'etcd3';
-import { KvCache } from '../../pkg/runtime/kv-cache.js';
-import { Model } from '../../pkg/controller/model.js';
 import { TxnPlan } from '../../pkg/controller/txn-plan.js';
 import { planHostSubnet } from '../../pkg/controller/hostsubnets.js';
-import type { Ctx } from '../../pkg/controller/context.js';
 import type { RoundState } from '../../pkg/controller/pool-executor.js';
-import { createLogger } from '../../pkg/log.js';
-import { MAX_TXN_OPS } from '../../pkg/runtime/kv.js';
 
-const P = '/x';
-const leaderKey = `${P}/election/controller`;
-const guard = { key: Buffer.from(leaderKey), target: 'Create' as const, result: 'Equal' as const, create_revision: '7' };
 const client = {} as unknown as Etcd3;
 
 function fixture() {
-  const cache = new KvCache(client, P);
-  const model = new Model(cache, P);
-  let rev = 10;
-  const seed = (key: string, value: unknown) => { rev++; cache.applyLocalPut(key, JSON.stringify(value), String(rev), String(rev)); };
-  const log = createLogger('test'); log.level = 'error';
-  const ctx: Ctx = { client, model, log, guard, leaderKey, maxTxnOps: MAX_TXN_OPS, addressCooldownMs: 0 };
+  const { model, seed, ctx } = plannerCtx(client);
   seed(model.keys.object('ClusterNetwork', 'cn'), { apiVersion: 'xnet.io/v1alpha1', kind: 'ClusterNetwork', metadata: { name: 'cn', uid: 'cn', generation: 1 }, spec: { cidr: '10.80.0.0/16', hostPrefix: 24 } });
   seed(model.keys.object('Node', 'n'), { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'n', uid: 'n', generation: 1 }, spec: {} });
   return { ctx, objKey: model.keys.object('HostSubnet', 'cn-n') };

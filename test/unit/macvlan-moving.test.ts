@@ -4,22 +4,15 @@
 // Pure planning against a seeded cache; the real thing is
 // test/integration/agent-macvlan-block-in-use.test.ts.
 import { describe, expect, it } from 'vitest';
+import { guard, leaderKey, plannerCtx } from './planner-ctx.js';
 import type { Etcd3 } from 'etcd3';
-import { KvCache } from '../../pkg/runtime/kv-cache.js';
-import { Model } from '../../pkg/controller/model.js';
 import { TxnPlan } from '../../pkg/controller/txn-plan.js';
 import { planMacvlanNodes } from '../../pkg/controller/macvlan.js';
 import { reportedDockerRange } from '../../pkg/controller/macvlan-moving.js';
 import { dockerRangeOf } from '../../pkg/agent/reconcilers/macvlan.js';
-import type { Ctx } from '../../pkg/controller/context.js';
 import type { DockerNetwork } from '../../pkg/docker/types.js';
-import { createLogger } from '../../pkg/log.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
-import { MAX_TXN_OPS } from '../../pkg/runtime/kv.js';
 
-const P = '/x';
-const leaderKey = `${P}/election/controller`;
-const guard = { key: Buffer.from(leaderKey), target: 'Create' as const, result: 'Equal' as const, create_revision: '7' };
 const OLD = '192.168.91.144/28';
 const NEW = '192.168.91.128/28';
 const uid = 'lan-uid';
@@ -41,12 +34,7 @@ function fakeEtcd() {
 /** n1 holds OLD; the exclude now covers an address in it (the ipRange /27 holds two /28 blocks) */
 function fixture(reports: Record<string, unknown>) {
   const { client, seen } = fakeEtcd();
-  const cache = new KvCache(client, P);
-  const model = new Model(cache, P);
-  let rev = 10;
-  const seed = (key: string, value: unknown) => { rev++; cache.applyLocalPut(key, JSON.stringify(value), String(rev), String(rev)); };
-  const log = createLogger('test'); log.level = 'error';
-  const ctx: Ctx = { client, model, log, guard, leaderKey, maxTxnOps: MAX_TXN_OPS, addressCooldownMs: 0 };
+  const { model, seed, ctx } = plannerCtx(client);
   for (const n of ['n1', 'n2']) seed(model.keys.object('Node', n), { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: n, uid: n, generation: 1 }, spec: {} });
   seed(model.keys.object('MacvlanNet', 'lan'), {
     apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'lan', uid, generation: 2 },

@@ -5,30 +5,18 @@
 // the node after it (measured, whatever each of its items costs), and the skipped node's first
 // item is a claim, which costs more than that part's one release.
 import { describe, expect, it } from 'vitest';
+import { guard, leaderKey, plannerCtx } from './planner-ctx.js';
 import type { Etcd3 } from 'etcd3';
-import { KvCache } from '../../pkg/runtime/kv-cache.js';
-import { Model } from '../../pkg/controller/model.js';
 import { TxnPlan } from '../../pkg/controller/txn-plan.js';
 import { planMacvlanNodes } from '../../pkg/controller/macvlan.js';
-import type { Ctx } from '../../pkg/controller/context.js';
-import { createLogger } from '../../pkg/log.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
-import { MAX_TXN_OPS } from '../../pkg/runtime/kv.js';
 
-const P = '/x';
-const leaderKey = `${P}/election/controller`;
-const guard = { key: Buffer.from(leaderKey), target: 'Create' as const, result: 'Equal' as const, create_revision: '7' };
 
 /** etcd that takes every transaction (the plan's size is the test's concern, not conflicts) */
 const client = { kv: { txn: async () => ({ succeeded: true, header: { revision: '100' }, responses: [] }) } } as unknown as Etcd3;
 
 function fixture() {
-  const cache = new KvCache(client, P);
-  const model = new Model(cache, P);
-  let rev = 10;
-  const seed = (key: string, value: unknown) => { rev++; cache.applyLocalPut(key, JSON.stringify(value), String(rev), String(rev)); };
-  const log = createLogger('test'); log.level = 'error';
-  const ctx: Ctx = { client, model, log, guard, leaderKey, maxTxnOps: MAX_TXN_OPS, addressCooldownMs: 0 };
+  const { model, seed, ctx } = plannerCtx(client);
   return { model, seed, ctx };
 }
 
