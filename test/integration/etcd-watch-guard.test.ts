@@ -5,6 +5,7 @@
 // its watch the way a cancel racing an event leaves it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { pollUntil } from './helpers.js';
 import { strayWatchResponses } from '../../pkg/etcd/watch-guard.js';
 
 let etcd: TestEtcd;
@@ -23,8 +24,7 @@ describe('a response for a watch the client no longer tracks', () => {
     const before = strayWatchResponses();
     await client.put('/stray/a').value('1');
     await client.put('/stray/b').value('2');
-    const deadline = Date.now() + 5000;
-    while ((strayWatchResponses() === before || seen.length === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await pollUntil(() => strayWatchResponses() > before && seen.length > 0, 5000);
     expect(strayWatchResponses() - before).toBe(1);
     expect(seen).toEqual(['2']);
     await kept.cancel();

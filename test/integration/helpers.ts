@@ -46,3 +46,17 @@ export async function throughTxnHook<T>(client: Etcd3, hook: (req: TxnRequest, s
   client.kv.txn = ((req: TxnRequest) => hook(req, send)) as Txn;
   try { return await body(); } finally { client.kv.txn = send; }
 }
+
+/**
+ * Polls a synchronous condition (what a cache or listener holds now) until it holds or `ms`
+ * pass; resolves whether it held, for a test that asserts the outcome with its own message.
+ */
+export async function pollUntil(cond: () => boolean, ms: number, everyMs = 50): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return true;
+}
+

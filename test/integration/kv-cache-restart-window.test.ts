@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Etcd3, Watcher } from 'etcd3';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { pollUntil } from './helpers.js';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
 import { createEtcdClient } from '../../pkg/etcd/client.js';
 import { KvCache } from '../../pkg/runtime/kv-cache.js';
@@ -31,15 +32,6 @@ function spyWatchers(client: Etcd3, onWatcher: (w: Watcher, key: string) => void
   };
 }
 
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
-
 describe('a connection lost again while a KvCache resumes its watches', () => {
   it('still delivers the change the resumed watch was catching up on', async () => {
     const proxy = await startTcpProxy(etcd.endpoints[0]);
@@ -62,7 +54,7 @@ describe('a connection lost again while a KvCache resumes its watches', () => {
     try {
       await cache.start();
       await direct.put('/rw/a/0').value('0');
-      expect(await waitFor(() => cache.get('/rw/a/0') !== undefined, 10_000)).toBe(true);
+      expect(await pollUntil(() => cache.get('/rw/a/0') !== undefined, 10_000)).toBe(true);
 
       proxy.cut();
       await new Promise((r) => setTimeout(r, 500));
@@ -70,13 +62,13 @@ describe('a connection lost again while a KvCache resumes its watches', () => {
       armed = true;
       proxy.heal();
 
-      expect(await waitFor(() => brokeAgain, 15_000), 'the resume made the watch of /rw/a/').toBe(true);
+      expect(await pollUntil(() => brokeAgain, 15_000), 'the resume made the watch of /rw/a/').toBe(true);
       // the cache is live again: a later change of the other prefix arrives
       await new Promise((r) => setTimeout(r, 1000));
       await direct.put('/rw/b/2').value('2');
-      expect(await waitFor(() => cache.get('/rw/b/2') !== undefined, 20_000), 'a later change arrives').toBe(true);
+      expect(await pollUntil(() => cache.get('/rw/b/2') !== undefined, 20_000), 'a later change arrives').toBe(true);
       await direct.put('/rw/a/3').value('3');
-      expect(await waitFor(() => cache.get('/rw/a/3') !== undefined, 20_000), 'a later change of /rw/a/ arrives').toBe(true);
+      expect(await pollUntil(() => cache.get('/rw/a/3') !== undefined, 20_000), 'a later change of /rw/a/ arrives').toBe(true);
 
       // etcd has /rw/a/1; the cache must too
       expect(await direct.get('/rw/a/1').string()).toBe('1');

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Etcd3 } from 'etcd3';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { pollUntil } from './helpers.js';
 import { createEtcdClient } from '../../pkg/etcd/client.js';
 import { KvCache } from '../../pkg/runtime/kv-cache.js';
 
@@ -54,7 +55,7 @@ describe('a watch whose connection went silent', () => {
     try {
       await cache.start();
       await direct.put('/bh/before').value('1');
-      await waitFor(() => cache.get('/bh/before') !== undefined, 10_000);
+      await pollUntil(() => cache.get('/bh/before') !== undefined, 10_000);
 
       proxy.silence();
       const silencedAt = Date.now();
@@ -62,7 +63,7 @@ describe('a watch whose connection went silent', () => {
       // etcd has it, and a new connection reads it at once
       expect(await direct.get('/bh/after').string()).toBe('2');
 
-      const seen = await waitFor(() => cache.get('/bh/after') !== undefined, 40_000);
+      const seen = await pollUntil(() => cache.get('/bh/after') !== undefined, 40_000);
       const info = `reads ${reads}, failed ${failedReads}, connections ${proxy.accepted()}, waited ${Date.now() - silencedAt} ms`;
       expect(seen, `the cache never saw /bh/after (${info})`).toBe(true);
     } finally {
@@ -74,11 +75,3 @@ describe('a watch whose connection went silent', () => {
   }, 70_000);
 });
 
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return true;
-}
