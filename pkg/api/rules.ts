@@ -104,7 +104,7 @@ function heldBackWhy(m: { name: string; spec: MacvlanNet['spec'] }, ipText: stri
   return `${ipText} is not among the addresses MacvlanNet "${m.name}" hands out on ${s.subnet}`;
 }
 
-export interface MacvlanNodePart { name: string; dockerRange?: string; shimAddress?: string; addresses?: string[] }
+export interface MacvlanNodePart { name: string; dockerRange?: string; previousDockerRange?: string; shimAddress?: string; addresses?: string[] }
 
 /**
  * Why a NIC may not have `ipText` on MacvlanNet `m` (whose nodes hold `nodes`' blocks, shims
@@ -127,6 +127,10 @@ export function macvlanStaticIpWhy(m: { name: string; spec: MacvlanNet['spec'] }
     if (n.shimAddress && n.shimAddress.split('/')[0] === ipText) return `${ipText} is node ${n.name}'s host shim address on MacvlanNet "${m.name}"`;
     if (n.dockerRange && cidrContains(parseCidr(n.dockerRange), ip)) {
       return `${ipText} is in ${n.dockerRange}, node ${n.name}'s block that Docker hands out itself on MacvlanNet "${m.name}"`;
+    }
+    // a moved block stays claimed while the node's Docker still has it (controller/macvlan-moving.ts)
+    if (n.previousDockerRange && cidrContains(parseCidr(n.previousDockerRange), ip)) {
+      return `${ipText} is in ${n.previousDockerRange}, the block node ${n.name}'s Docker still hands out on MacvlanNet "${m.name}" (it moved to ${n.dockerRange ?? 'another block'}; freed once its containers leave it)`;
     }
     if (n.addresses?.includes(ipText)) return `${ipText} is claimed for node ${n.name}'s Docker IPAM plugin on MacvlanNet "${m.name}" (its containers' addresses and those at hand)`;
   }

@@ -115,6 +115,20 @@ describe('one static-IP rule for apply and the allocator', () => {
   });
 });
 
+describe('a static IP inside a Docker block the node still holds after a move', () => {
+  const spec = { subnet: '192.168.200.0/24', gateway: '192.168.200.1', mode: 'bridge' as const, promiscuous: true, hostShim: true, blockPrefix: 28, dockerIPAM: 'blocks' as const };
+  const node = { name: 'host-1', dockerRange: '192.168.200.32/28', previousDockerRange: '192.168.200.16/28' };
+  it('is refused by xctl apply, as the allocator refuses it while the old block stays claimed', () => {
+    expect(macvlanStaticIpWhy({ name: 'mv', spec }, '192.168.200.20', [node])).toBe(
+      '192.168.200.20 is in 192.168.200.16/28, the block node host-1\'s Docker still hands out on MacvlanNet "mv" (it moved to 192.168.200.32/28; freed once its containers leave it)');
+    const mvn = { apiVersion: API_VERSION, kind: 'MacvlanNet', metadata: { name: 'mv' }, spec, status: { nodes: [node] } } as AnyObject;
+    const nic = { apiVersion: API_VERSION, kind: 'ContainerNic', metadata: { name: 'n' }, spec: { node: 'host-2', container: 'c', ifName: 'eth1', network: { macvlanNet: 'mv' }, ip: '192.168.200.20', defaultRoute: false } } as AnyObject;
+    expect(crossObjectIssues([nic], [mvn]).map((i) => i.message)).toEqual([expect.stringMatching(/192\.168\.200\.16\/28, the block node host-1's Docker still hands out/)]);
+    // the block it left is no reason once the node has let it go
+    expect(macvlanStaticIpWhy({ name: 'mv', spec }, '192.168.200.20', [{ ...node, previousDockerRange: undefined }])).toBeUndefined();
+  });
+});
+
 describe('a static IP on a MacvlanNet without spec.gateway', () => {
   const spec = { subnet: '192.168.50.0/24', mode: 'bridge' as const, promiscuous: true, hostShim: true, blockPrefix: 28, dockerIPAM: 'xnet' as const };
   const nicOn = (ip: string) => ({ apiVersion: API_VERSION, kind: 'ContainerNic', metadata: { name: 'n' }, spec: { node: 'host-1', container: 'c', ifName: 'eth1', network: { macvlanNet: 'm1' }, ip, defaultRoute: false } } as AnyObject);
