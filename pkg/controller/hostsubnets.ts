@@ -234,7 +234,7 @@ function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: Round
   if (!cn) {
     const f = new AllocationError('InvalidSpec', `ClusterNetwork "${hs.obj.spec.clusterNetwork}" does not exist`);
     putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, undefined, f));
-    return { result: 'failed', name, reason: 'ClusterNetworkNotFound', message: f.message };
+    return { result: 'failed', name, reason: f.reason, message: f.message };
   }
   plan.unchanged(ctx.model.keys.object('ClusterNetwork', cn.obj.metadata.name), cn.kv);
   const pinned = plan.mark();

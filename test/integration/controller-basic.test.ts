@@ -4,6 +4,7 @@ import type { Controller } from '../../pkg/controller/controller.js';
 import type { EtcdStore } from '../../pkg/store/index.js';
 import { getCondition, type AnyObject } from '../../pkg/api/index.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
+import { listEvents } from '../../pkg/events/read.js';
 import { obj, startController, eventually, storeFor, uniquePrefix } from './controller-helpers.js';
 
 let etcd: TestEtcd;
@@ -272,6 +273,15 @@ describe('controller against a real etcd', () => {
     await store.applyAll([obj('HostSubnet', 'manual-1', { node: 'host-m1', clusterNetwork: 'hand', subnet: '10.50.7.0/24', bridge: 'mybr' })]);
     await waitFor('HostSubnet', 'manual-1', (s) => s.subnet === '10.50.7.0/24', 'manual-1 moved');
     await waitFor('ContainerNic', 'm-eth1', (s) => s.ip === '10.50.7.2', 'm-eth1 follows to 10.50.7.0/24');
+  });
+
+  it('a HostSubnet on a ClusterNetwork that does not exist: InvalidSpec in its conditions and in its Warning event alike', async () => {
+    await store.applyAll([obj('HostSubnet', 'nowhere-host-1', { node: 'host-1', clusterNetwork: 'nowhere' })]);
+    const hs = await waitFor('HostSubnet', 'nowhere-host-1', (s) => ready(s)?.status === 'False', 'HostSubnet nowhere-host-1 refused');
+    expect(ready(statusOf(hs)!)).toMatchObject({ reason: 'InvalidSpec', message: 'ClusterNetwork "nowhere" does not exist' });
+    const ev = await eventually(async () => (await listEvents(etcd.client(), prefix, { kind: 'HostSubnet', name: 'nowhere-host-1' })).items.find((e) => e.type === 'Warning'), 'its Warning event');
+    expect(ev).toMatchObject({ reason: 'InvalidSpec', message: 'ClusterNetwork "nowhere" does not exist' });
+    await store.delete('HostSubnet', 'nowhere-host-1');
   });
 
   it('frees, when a controller starts again, what owners deleted while none ran held', async () => {
