@@ -1,5 +1,6 @@
 // xnet-agent: watches what concerns its node, converges kernel and Docker, reports status and
 // heals drift as soon as the store, Docker or the kernel says something changed.
+import { HostEnds } from './host-ends.js';
 import type { DockerTlsFiles } from '../docker/client.js';
 import type { Etcd3 } from 'etcd3';
 import type { AnyObject, ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
@@ -138,7 +139,7 @@ export class Agent {
     };
     this.ctx = {
       node: self, store: opts.store, caches: this.caches, dp: opts.dataplane ?? new Dataplane(netnsTarget(opts.netns), opts.dockerHost, opts.dockerTls),
-      log, status: new NodeStatusReporter(opts.store, self, this.events, (kind, name) => this.view.ownStatus?.(kind, name)), capabilities: {}, routeProblems: [], removedNics: new Map(), macWaits: new MacWaits(),
+      log, status: new NodeStatusReporter(opts.store, self, this.events, (kind, name) => this.view.ownStatus?.(kind, name)), capabilities: {}, routeProblems: [], removedNics: new Map(), hostEnds: new HostEnds(), macWaits: new MacWaits(),
       routesDirty: this.routesDirty, unreadable: (kind) => this.view.unreadable?.(kind) ?? [],
       // not with a stand-in dataplane (the scale benchmark) unless it names a state directory
       ...(!opts.dataplane || opts.stateDir ? { parents: ParentRecord.inStateDir(self, opts.stateDir, (msg) => log.warn(msg)) } : {}),
@@ -336,7 +337,7 @@ export class Agent {
       get hostSubnets() { return agent.caches.hostSubnets.list(); },
       get macvlanNets() { return agent.caches.macvlanNets.list(); },
       get macvlanParents() { return macvlanParentsOn(agent.caches.macvlanNets.list(), agent.caches.nodes.get(agent.opts.node), agent.opts.node); },
-      nodeHasHostSubnet: (n) => this.hostSubnetNodes.has(n),
+      nodeHasHostSubnet: (n) => this.hostSubnetNodes.has(n), nicOfHostIfindex: (i) => this.ctx.hostEnds?.nicOf(i),
     };
   }
 

@@ -1,6 +1,7 @@
 // What every reconciler of the agent shares: its node, the store and caches, the dataplane,
 // and a status writer that writes only when something changed (our own status writes come
 // back as watch events; unchanged writes would make the agent chase its own tail).
+import type { HostEnds } from './host-ends.js';
 import type { ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { setCondition } from '../api/index.js';
@@ -195,6 +196,11 @@ export interface AgentContext {
   routesDirty?: RoutesDirty;
   /** last known shape of deleted ContainerNics, until their NIC is gone */
   removedNics: Map<string, RemovedNic & { container?: string }>;
+  /**
+   * ifindex of each veth NIC's host end as last put in place -> the NIC: a host end renamed by
+   * hand is reported under its new name, which names no NIC (events.ts)
+   */
+  hostEnds?: HostEnds;
   /** macvlan NICs working on the kernel's MAC while their declared one is held elsewhere */
   macWaits: MacWaits;
   /** what xnet changed on parent interfaces, to undo when no MacvlanNet needs them; absent: nothing is recorded or undone */

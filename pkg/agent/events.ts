@@ -38,6 +38,8 @@ export interface EventScope {
    * Node event costs no pass over every peer's HostSubnet; without it, hostSubnets is searched.
    */
   nodeHasHostSubnet?(node: string): boolean;
+  /** the NIC whose host end had this ifindex when last put in place (renamed since: another name) */
+  nicOfHostIfindex?(ifindex: number): string | undefined;
 }
 
 /**
@@ -180,6 +182,8 @@ export function keysForMonitorEvent(e: MonitorEvent, s: EventScope): string[] {
   if (!name) return [];
   const keys: string[] = [];
   for (const n of s.nics) if (name === vethHostName(n.metadata.name) || name === tempName(n.metadata.name)) keys.push(nicKey(n.metadata.name));
+  const renamed = e.object === 'link' ? s.nicOfHostIfindex?.(Number(/^(\d+):/.exec(e.text)?.[1])) : undefined;
+  if (renamed) keys.push(nicKey(renamed));
   for (const m of s.macvlanNets) if (name === shimName(m.metadata.name)) keys.push(mvnKey(m.metadata.name));
   // A bridge or parent changes state whenever a port comes or goes (every container start):
   // only NICs that are not in place yet (they may wait for it) look again, else n NICs made

@@ -205,6 +205,14 @@ describe('events to work keys', () => {
     expect(ev('[LINK]12: veth1234@if11: <BROADCAST> mtu 1500')).toEqual([]);
   });
 
+  it('maps a NIC\'s host end renamed by hand (its event names only the new name) to the NIC, by the ifindex it had', () => {
+    const withEnds = { ...scope, nicOfHostIfindex: (i: number) => (i === 9 ? 'test-eth1' : undefined) };
+    expect(keysForMonitorEvent(parseMonitorLine('[LINK]9: renamed0@if8: <BROADCAST,MULTICAST,UP> mtu 1500')!, withEnds)).toEqual(['nic/test-eth1']);
+    expect(keysForMonitorEvent(parseMonitorLine('[LINK]12: veth1234@if11: <BROADCAST> mtu 1500')!, withEnds)).toEqual([]);
+    // an address line names an ifindex too, but only a link's rename loses the name
+    expect(keysForMonitorEvent(parseMonitorLine('[ADDR]9: renamed0    inet 10.0.0.1/24 scope global')!, withEnds)).toEqual([]);
+  });
+
   it('maps the host\'s IPv4 forwarding turned off or on to the nat pass, and no other IP setting', () => {
     const ev = (line: string) => keysForMonitorEvent(parseMonitorLine(line)!, scope);
     // lines as `ip monitor label netconf` prints them for sysctl -w net.ipv4.ip_forward=0

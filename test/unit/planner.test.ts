@@ -4,7 +4,7 @@ import type { HostState } from '../../pkg/netlink/ip.js';
 import type { Link, Route } from '../../pkg/netlink/types.js';
 import type { DockerNetwork, DockerNetworkSpec } from '../../pkg/docker/types.js';
 import {
-  planRoutes, planNat, planNic, planNicRemoval, planNicGarbage, planMacvlan, planMacvlanRemoval, planDockerNetworks,
+  planRoutes, planNat, planNic, planNicRemoval, planNicGarbage, nicDifferences, planMacvlan, planMacvlanRemoval, planDockerNetworks,
   vethHostName, tempName, shimName, ipLine, steps, NIC_ARP_SYSCTLS, NAT_CHAIN, FWD_CHAIN, natRules, forwardRules, type DesiredNic, type DesiredMacvlan,
 } from '../../pkg/agent/planner/index.js';
 
@@ -391,6 +391,35 @@ describe('planNic', () => {
       expect(p.ops).toEqual([]);
       expect(p.problems).toEqual([{ reason: 'InterfaceNameTaken', message: expect.stringContaining(where) }]);
     }
+  });
+
+  it('makes a NIC again whose marked link is not the declared one: deleted first, in the container', () => {
+    const mv: DesiredNic = { ...veth, attach: { kind: 'macvlan', parent: 'eth0', mode: 'bridge' } };
+    const mvLink = link('eth1', 11, { kind: 'macvlan', alias: MARK, linkIndex: 2 });
+    // a macvlan NIC renamed: the old name goes before the new macvlan takes its MAC
+    const renamed = planNic({ ...mv, ifName: 'eth2', mac: '02:42:0a:4c:01:54' }, host(hostLinks), { ...noContainer, links: [...noContainer.links, mvLink] });
+    expect(renamed.problems).toEqual([]);
+    expect(renamed.ops.slice(0, 2)).toEqual([{ op: 'link.del', name: 'eth1', netns: NS }, { op: 'link.add.macvlan', name: tmp, parent: 'eth0', mode: 'bridge' }]);
+    // a macvlan NIC moved to a ClusterNetwork (a veth in its place), under the same name
+    const toVeth = planNic(veth, host(hostLinks), { ...noContainer, links: [...noContainer.links, mvLink] });
+    expect(toVeth.ops.slice(0, 2)).toEqual([{ op: 'link.del', name: 'eth1', netns: NS }, { op: 'link.add.veth', name: hv, peer: tmp }]);
+    // a veth NIC moved to a MacvlanNet: its container end goes with its host end, deleted once
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, master: 'br01', linkIndex: 11, linkNetnsId: 0 })]);
+    const vethIn = { ...noContainer, links: [...noContainer.links, link('eth1', 11, { kind: 'veth', alias: MARK, linkIndex: 20, linkNetnsId: 0 })] };
+    const toMv = planNic(mv, h, vethIn).ops;
+    expect(toMv.slice(0, 2)).toEqual([{ op: 'link.del', name: hv }, { op: 'link.add.macvlan', name: tmp, parent: 'eth0', mode: 'bridge' }]);
+    expect(toMv.filter((o) => o.op === 'link.del')).toHaveLength(1);
+    // a veth whose host end was renamed: its container end (taking the renamed end along), then a new pair
+    const cut = planNic(veth, host(hostLinks), { ...noContainer, links: [...noContainer.links, link('eth1', 11, { kind: 'veth', alias: MARK, linkIndex: 33, linkNetnsId: 0 })] });
+    expect(cut.ops.slice(0, 2)).toEqual([{ op: 'link.del', name: 'eth1', netns: NS }, { op: 'link.add.veth', name: hv, peer: tmp }]);
+  });
+
+  it('gives both ends of a NIC in place the MTU its ClusterNetwork now declares', () => {
+    const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, master: 'br01', linkIndex: 11, linkNetnsId: 0 })]);
+    const c = { links: [...noContainer.links, link('eth1', 11, { kind: 'veth', alias: MARK })], addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [] };
+    expect(planNic({ ...veth, mtu: 1400 }, h, c).ops).toEqual([{ op: 'link.set.mtu', name: hv, mtu: 1400 }, { op: 'link.set.mtu', name: 'eth1', mtu: 1400, netns: NS }]);
+    expect(nicDifferences({ ...veth, mtu: 1400 }, c)).toEqual(['MTU 1500, declared 1400']);
+    expect(planNic(veth, h, c).ops).toEqual([]);
   });
 
   it('marks the host end of a NIC in place that was made before host ends were marked', () => {

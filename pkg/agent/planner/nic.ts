@@ -89,11 +89,17 @@ function leftUnmarked(d: DesiredNic, l: Link, hostEnd: Link | undefined, hostTmp
 }
 
 export function planNic(d: DesiredNic, host: HostState, container: ContainerState): Plan {
-  const inC = container.links.find((l) => l.name === d.ifName);
-  const route = planDefaultRoute(d, container.routes);
-  const problem = nicPrerequisiteProblem(d, host, container, inC) ?? route.problem;
+  const found = container.links.find((l) => l.name === d.ifName);
+  // A link of the NIC's own (marked) that is not what the spec now asks for (another kind,
+  // parent or host end: the NIC moved to another network, or its host end was renamed) is
+  // made again, like one under an old ifName.
+  const inC = found && (ownsContainerLink(d, found, host) || found.alias !== nicAlias(d.name)) ? found : undefined;
+  const stale = staleContainerLinks(d, host, container, inC);
+  const gone = new Set(stale.map((l) => l.name));
+  const route = planDefaultRoute(d, container.routes.filter((r) => !r.dev || !gone.has(r.dev)));
+  const problem = nicPrerequisiteProblem(d, host, container, found) ?? route.problem;
   if (problem) return { ops: [], problems: [problem] };
-  const ops = inC ? convergeNic(d, host, container, inC, route.ops) : createNic(d, host, container, route.ops);
+  const ops = inC ? convergeNic(d, host, container, inC, stale, route.ops) : createNic(d, host, container, stale, route.ops);
   const unmarked = unmarkedBridgeProblem(d, host, ops);
   return unmarked ? { ops: [], problems: [unmarked] } : { ops, problems: [] };
 }
@@ -110,12 +116,24 @@ function unmarkedBridgeProblem(d: DesiredNic, host: HostState, ops: Op[]): Probl
   return { reason: 'BridgeNotReady', message: `bridge ${bridge} is not (yet) marked as the bridge xnet made for HostSubnet ${hostSubnet}; NICs go only onto such a bridge (the HostSubnet's status says why it is not)` };
 }
 
+/**
+ * The container's links marked as this NIC's that are not the one converged (`keep`): under an
+ * earlier ifName, of another kind or parent, or cut from its host end. A veth whose peer is the
+ * NIC's host end is left out: it goes with that end (leftoverDeletions), and a second `link del`
+ * would fail and stop the batch. So is the temporary name, which leftoverDeletions handles.
+ */
+function staleContainerLinks(d: DesiredNic, host: HostState, container: ContainerState, keep: Link | undefined): Link[] {
+  const hostEnd = host.links.find((l) => l.name === vethHostName(d.name));
+  const peerOfHostEnd = (c: Link) => !!hostEnd && hostEnd.linkIndex === c.ifindex && c.linkIndex === hostEnd.ifindex;
+  return container.links.filter((c) => c !== keep && c.alias === nicAlias(d.name) && c.name !== tempName(d.name) && !(c.kind === 'veth' && peerOfHostEnd(c)));
+}
+
 /** What stops planning: a foreign interface of that name (in the container or under xnet's host names), a missing bridge or parent. */
 function nicPrerequisiteProblem(d: DesiredNic, host: HostState, container: ContainerState, inC: Link | undefined): Problem | undefined {
-  if (inC && !ownsContainerLink(d, inC, host)) {
+  if (inC && inC.alias !== nicAlias(d.name)) {
     return { reason: 'InterfaceNameTaken', message: `the container already has an interface ${d.ifName} that xnet did not make; choose another ifName` };
   }
-  const foreign = inC ? undefined : foreignUnderOurNames(d, host, container);
+  const foreign = inC && ownsContainerLink(d, inC, host) ? undefined : foreignUnderOurNames(d, host, container);
   if (foreign) {
     return { reason: 'InterfaceNameTaken', message: `${foreign} is an interface xnet did not make (it carries no ${nicAlias(d.name)} mark) but has the name xnet uses for this NIC; it is left alone, remove or rename it` };
   }
@@ -131,14 +149,18 @@ function nicPrerequisiteProblem(d: DesiredNic, host: HostState, container: Conta
   return undefined;
 }
 
-/** A new NIC: clear leftovers, make the link, move it in, rename, mark, address, bring up, then `routeOps`. */
-function createNic(d: DesiredNic, host: HostState, container: ContainerState, routeOps: IpOp[]): Op[] {
+/**
+ * A new NIC: clear leftovers and `stale` links of its own, make the link, move it in, rename,
+ * mark, address, bring up, then `routeOps`.
+ */
+function createNic(d: DesiredNic, host: HostState, container: ContainerState, stale: Link[], routeOps: IpOp[]): Op[] {
   const ops: Op[] = [];
   const hostIf = vethHostName(d.name);
   const tmp = tempName(d.name);
   const ns = d.netns;
-  // Leftovers of an interrupted attempt (or of the container's previous life) go first.
-  ops.push(...leftoverDeletions(d, host, container));
+  // Leftovers of an interrupted attempt (or of the container's previous life) go first; the
+  // container's stale links before the host's, so a macvlan's MAC is free for the new one.
+  ops.push(...stale.map((l): IpOp => ({ op: 'link.del', name: l.name, netns: ns })), ...leftoverDeletions(d, host, container));
   // Every link is marked as it is made, before it moves (the mark goes with it into the
   // container and through the rename): only marked links are ever adopted or deleted.
   const mark = nicAlias(d.name);
@@ -187,17 +209,23 @@ function leftoverDeletions(d: DesiredNic, host: HostState, container: ContainerS
   return ops;
 }
 
-/** The NIC exists: converge its properties only (bridge port, MAC, address, up, then `routeOps`: its default route). */
-function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, inC: Link, routeOps: IpOp[]): Op[] {
-  const ops: Op[] = [];
+/**
+ * The NIC exists: converge its properties only (bridge port, MTU, MAC, address, up, then
+ * `routeOps`: its default route); `stale` links of its own elsewhere in the container go first.
+ */
+function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, inC: Link, stale: Link[], routeOps: IpOp[]): Op[] {
   const ns = d.netns;
+  const ops: Op[] = stale.map((l): IpOp => ({ op: 'link.del', name: l.name, netns: ns }));
   if (d.attach.kind === 'veth') {
     const hostIf = vethHostName(d.name);
     const hostEnd = host.links.find((l) => l.name === hostIf)!;
     if (hostEnd.alias !== nicAlias(d.name)) ops.push({ op: 'link.set.alias', name: hostIf, alias: nicAlias(d.name) });
     if (hostEnd.master !== d.attach.bridge) ops.push({ op: 'link.set.master', name: hostIf, master: d.attach.bridge });
+    // the MTU a ClusterNetwork edit gave: both ends (a veth made before it kept the old one)
+    if (d.mtu && hostEnd.mtu !== d.mtu) ops.push({ op: 'link.set.mtu', name: hostIf, mtu: d.mtu });
     if (!hostEnd.up) ops.push({ op: 'link.set.up', name: hostIf });
   }
+  if (d.mtu && inC.mtu !== d.mtu) ops.push({ op: 'link.set.mtu', name: d.ifName, mtu: d.mtu, netns: ns });
   const macvlanMac = d.attach.kind === 'macvlan' && d.mac && inC.mac !== d.mac.toLowerCase();
   if (d.mac && inC.mac !== d.mac.toLowerCase() && !macvlanMac) {
     ops.push({ op: 'link.set.down', name: d.ifName, netns: ns }, { op: 'link.set.mac', name: d.ifName, mac: d.mac, netns: ns });
@@ -230,6 +258,7 @@ export function nicDifferences(d: DesiredNic, container: ContainerState): string
   if (inC.alias !== nicAlias(d.name)) diff.push(`${d.ifName} is not marked as ${nicAlias(d.name)}`);
   if (d.mac && inC.mac !== d.mac.toLowerCase()) diff.push(`MAC ${inC.mac}, declared ${d.mac.toLowerCase()}`);
   if (!inC.up) diff.push(`${d.ifName} is down`);
+  if (d.mtu && inC.mtu !== d.mtu) diff.push(`MTU ${inC.mtu}, declared ${d.mtu}`);
   const mine = container.addrs.filter((a) => a.dev === d.ifName).map((a) => a.cidr);
   if (!mine.includes(d.cidr)) diff.push(`${d.cidr} missing`);
   for (const c of mine) if (c !== d.cidr) diff.push(`undeclared address ${c}`);

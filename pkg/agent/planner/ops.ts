@@ -26,6 +26,7 @@ export type IpOp =
   | ({ op: 'link.set.netns'; name: string; into: ContainerNs } & InNs)
   | ({ op: 'link.rename'; name: string; to: string } & InNs)
   | ({ op: 'link.set.mac'; name: string; mac: string } & InNs)
+  | ({ op: 'link.set.mtu'; name: string; mtu: number } & InNs)
   | ({ op: 'link.set.up'; name: string } & InNs)
   | ({ op: 'link.set.down'; name: string } & InNs)
   | ({ op: 'link.set.promisc'; name: string; on: boolean } & InNs)
@@ -69,6 +70,7 @@ export function ipLine(o: IpOp): IpLine {
     case 'link.set.netns': return ['link', 'set', o.name, 'netns', o.into.path];
     case 'link.rename': return ['link', 'set', o.name, 'name', o.to];
     case 'link.set.mac': return ['link', 'set', o.name, 'address', o.mac];
+    case 'link.set.mtu': return ['link', 'set', o.name, 'mtu', String(o.mtu)];
     case 'link.set.up': return ['link', 'set', o.name, 'up'];
     case 'link.set.down': return ['link', 'set', o.name, 'down'];
     case 'link.set.promisc': return ['link', 'set', o.name, 'promisc', o.on ? 'on' : 'off'];

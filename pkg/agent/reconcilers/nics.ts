@@ -151,10 +151,19 @@ async function convergeNic(ctx: AgentContext, nic: ContainerNic, c: Container, d
   const inC = now.links.find((l) => l.name === d.ifName);
   // Status shows the MAC the kernel has (what peers see).
   if (inC) fields.mac = inC.mac;
+  rememberHostEnd(ctx, d, inC);
   await ctx.watchContainer(ns, d.name);
   if (macRefused) return waitForMac(ctx, d, c.name, inC?.mac, macRefused, (r) => w(r, fields));
   ctx.macWaits.clear(d.name);
   await w(ready(`${d.ifName} is in container ${c.name} with ${d.cidr}`), fields);
+}
+
+/**
+ * A veth's container end names its host end's ifindex: kept, so that a host end renamed by hand
+ * (its event names only the new name) still wakes its NIC.
+ */
+function rememberHostEnd(ctx: AgentContext, d: DesiredNic, inC: { linkIndex?: number } | undefined): void {
+  ctx.hostEnds?.set(d.name, d.attach.kind === 'veth' ? inC?.linkIndex : undefined);
 }
 
 /**
@@ -329,6 +338,7 @@ async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | un
   if (nic && isDeleting(nic)) ctx.log.info('nic removed; its address may be released', { nic: name });
   ctx.removedNics.delete(name);
   ctx.macWaits.clear(name);
+  ctx.hostEnds?.set(name, undefined);
   // the NIC kept its parent in use (a MacvlanNet that no longer selects this node): given back
   // now, not at the next gc pass; a failure leaves that to the gc pass, the NIC is gone
   if (r.kind === 'macvlan' && recordedUnused(ctx)) {
