@@ -104,6 +104,47 @@ describe('agent: a live NIC whose spec is edited', () => {
   });
 });
 
+describe('agent: a live NIC moved or re-addressed', () => {
+  const defaults = async (c: string) => (await inContainerNetns(h1(), c, ['ip', '-4', 'route', 'show', 'default'])).stdout.trim().split('\n').sort();
+
+  it('a new MAC, then made the default route: both in place, Docker\'s route kept as the fallback', async () => {
+    await editNic('edit-a', (s) => ({ ...s, mac: '02:00:00:00:aa:01' }));
+    await eventually(async () => (await inContainerNetns(h1(), 'edit', ['ip', '-o', 'link', 'show', 'eth6'])).stdout.includes('link/ether 02:00:00:00:aa:01 ') ? true : undefined, 'eth6 with the new MAC', 30_000);
+    await editNic('edit-a', (s) => ({ ...s, defaultRoute: true }));
+    await eventually(async () => (await defaults('edit'))[0]?.startsWith('default via 10.76.1.1 dev eth6 proto 76') ? true : undefined, 'default route via eth6', 30_000);
+    expect((await defaults('edit')).join('\n')).toMatch(/dev eth0 proto 76 metric 10076/);
+  });
+
+  it('a veth NIC moved to another container: there once, nothing of it left in the first', async () => {
+    await runContainer(h1(), 'edit3');
+    await editNic('edit-a', (s) => ({ ...s, container: 'edit3', defaultRoute: false }));
+    await eventually(async () => (await containerLinks('edit3')).length === 1 ? true : undefined, 'eth6 in edit3', 30_000);
+    await readyAs('edit-a', 'eth6');
+    expect(await containerLinks('edit3')).toEqual([`eth6 veth 1500 xnet:nic:edit-a`]);
+    expect(await containerLinks('edit')).toEqual([]);
+    expect(await markedOnHost('edit-a')).toHaveLength(1);
+    // the first container's default route is Docker's again (xnet's went with eth6)
+    expect((await defaults('edit')).join('\n')).toMatch(/^default via \S+ dev eth0/);
+  });
+
+  it('a macvlan NIC moved to another container (and renamed): there once, with its MAC; nothing left in the first', async () => {
+    await editNic('edit-m', (s) => ({ ...s, container: 'edit3', ifName: 'eth9' }));
+    await readyAs('edit-m', 'eth9');
+    expect(await containerLinks('edit2')).toEqual([]);
+    expect((await containerLinks('edit3')).sort()).toEqual([`eth6 veth 1500 xnet:nic:edit-a`, `eth9 macvlan 1500 xnet:nic:edit-m`]);
+    expect((await inContainerNetns(h1(), 'edit3', ['ip', '-o', 'link', 'show', 'eth9'])).stdout).toContain('link/ether 02:42:c0:a8:e6:c9 ');
+  });
+
+  it('a macvlan NIC moved to another container with a new MAC: nothing of it left in the first (no MAC clash to find it by)', async () => {
+    await editNic('edit-m', (s) => ({ ...s, container: 'edit2', mac: '02:00:00:00:bb:02' }));
+    await eventually(async () => (await containerLinks('edit2')).length === 1 ? true : undefined, 'eth9 in edit2', 30_000);
+    await readyAs('edit-m', 'eth9');
+    expect(await containerLinks('edit2')).toEqual([`eth9 macvlan 1500 xnet:nic:edit-m`]);
+    await eventually(async () => (await containerLinks('edit3')).length === 1 ? true : undefined, 'eth9 gone from edit3', 5_000);
+    expect(await containerLinks('edit3')).toEqual([`eth6 veth 1500 xnet:nic:edit-a`]);
+  });
+});
+
 describe('agent: a NIC\'s host end changed by hand heals from events', () => {
   const hv = vethHostName('drift-a');
   beforeAll(async () => {

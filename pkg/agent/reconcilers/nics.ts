@@ -7,6 +7,7 @@ import { notReady, ready, unreadable, type AgentContext, type Ready } from '../c
 import { ApplyError, containerTarget } from '../dataplane.js';
 import type { PinnedNetns } from '../../netlink/pinned.js';
 import { pinContainerNetns, type ContainerPin } from '../container-pin.js';
+import { pinOwnNamespace, removeFromPreviousContainer, sharedNamespaceWhy } from './nic-namespace.js';
 import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, selects, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
 import { recordedUnused, releaseParents } from './parents.js';
@@ -78,19 +79,6 @@ function clusterAttachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusVi
   };
 }
 
-/**
- * Why the container's network namespace is not its own: `--network host`, `--network
- * container:X`, or a pinned namespace that is the host's. xnet never adds a NIC, address,
- * route or sysctl there: it would change the host (or another container) itself.
- */
-async function sharedNamespaceWhy(ctx: AgentContext, c: { name: string; networkMode?: string }, ns: PinnedNetns): Promise<string | undefined> {
-  const tail = 'xnet adds NICs only to containers with a network namespace of their own; nothing was changed';
-  if (c.networkMode === 'host') return `container ${c.name} uses --network host, the host's own namespace; ${tail}`;
-  if (c.networkMode?.startsWith('container:')) return `container ${c.name} shares the namespace of another container (--network ${c.networkMode}); ${tail}`;
-  if (await ctx.dp.inHostNetns(ns)) return `container ${c.name} runs in the host's network namespace; ${tail}`;
-  return undefined;
-}
-
 type Write = (r: Ready, fields?: Record<string, unknown>) => Promise<void>;
 type Container = NonNullable<Awaited<ReturnType<AgentContext['dp']['docker']['inspectContainer']>>>;
 
@@ -112,6 +100,7 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<Rec
     if (!ns) return await w(notReady('ContainerNotRunning', notRunningMessage(nic.spec.container, pin!.life)), { containerId: c.id });
     const d = await desiredNic(ctx, nic, c, ns);
     if ('problem' in d) return await w(d.problem, { containerId: c.id });
+    await removeFromPreviousContainer(ctx, nic, c.id);
     return await convergeNic(ctx, nic, c, d, ns, w);
   } finally {
     await ns?.close();
@@ -344,21 +333,6 @@ async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | un
   if (r.kind === 'macvlan' && recordedUnused(ctx)) {
     await releaseParents(ctx).catch((e: Error) => ctx.log.warn('giving back parents after a macvlan NIC went failed', { nic: name, error: e.message }));
   }
-}
-
-/** The running container's namespace, pinned, when it is its own (not the host's, not shared); undefined otherwise. */
-async function pinOwnNamespace(ctx: AgentContext, container: string): Promise<PinnedNetns | undefined> {
-  const c = await ctx.dp.docker.inspectContainer(container);
-  const ns = c ? (await pinContainerNetns(ctx.dp, c)).ns : undefined;
-  if (!c || !ns) return undefined;
-  try {
-    if (!(await sharedNamespaceWhy(ctx, c, ns))) return ns;
-  } catch (e) {
-    await ns.close();
-    throw e;
-  }
-  await ns.close();
-  return undefined;
 }
 
 /**

@@ -1,0 +1,63 @@
+// A NIC's container namespaces other than the one its reconcile pinned and converges: whether
+// a container's namespace is its own, pinning it for a removal, and the NIC's link left in the
+// container it was in before `spec.container` was edited.
+import type { ContainerNic } from '../../api/index.js';
+import type { AgentContext } from '../context.js';
+import { containerTarget } from '../dataplane.js';
+import type { PinnedNetns } from '../../netlink/pinned.js';
+import { pinContainerNetns } from '../container-pin.js';
+import { nicAlias } from '../planner/names.js';
+import type { IpOp } from '../planner/ops.js';
+
+/**
+ * Why the container's network namespace is not its own: `--network host`, `--network
+ * container:X`, or a pinned namespace that is the host's. xnet never adds a NIC, address,
+ * route or sysctl there: it would change the host (or another container) itself.
+ */
+export async function sharedNamespaceWhy(ctx: AgentContext, c: { name: string; networkMode?: string }, ns: PinnedNetns): Promise<string | undefined> {
+  const tail = 'xnet adds NICs only to containers with a network namespace of their own; nothing was changed';
+  if (c.networkMode === 'host') return `container ${c.name} uses --network host, the host's own namespace; ${tail}`;
+  if (c.networkMode?.startsWith('container:')) return `container ${c.name} shares the namespace of another container (--network ${c.networkMode}); ${tail}`;
+  if (await ctx.dp.inHostNetns(ns)) return `container ${c.name} runs in the host's network namespace; ${tail}`;
+  return undefined;
+}
+
+/** The running container's namespace, pinned, when it is its own (not the host's, not shared); undefined otherwise. */
+export async function pinOwnNamespace(ctx: AgentContext, container: string): Promise<PinnedNetns | undefined> {
+  const c = await ctx.dp.docker.inspectContainer(container);
+  const ns = c ? (await pinContainerNetns(ctx.dp, c)).ns : undefined;
+  if (!c || !ns) return undefined;
+  try {
+    if (!(await sharedNamespaceWhy(ctx, c, ns))) return ns;
+  } catch (e) {
+    await ns.close();
+    throw e;
+  }
+  await ns.close();
+  return undefined;
+}
+
+/**
+ * A NIC moved to another container (`spec.container` edited): its links in the container it was
+ * last reported in (status.containerId) go, while that one still runs. A veth's would go with
+ * its host end when the NIC is made again, but a macvlan lives only in the container: left
+ * there, it kept the NIC's address beside the new one (and its MAC, unless the move changed it).
+ * Only links marked as this NIC's; a failure is thrown (retried), the status still naming the
+ * old container until this is done.
+ */
+export async function removeFromPreviousContainer(ctx: AgentContext, nic: ContainerNic, now: string): Promise<void> {
+  const was = nic.status?.containerId;
+  if (typeof was !== 'string' || !was || was === now) return;
+  const ns = await pinOwnNamespace(ctx, was);
+  if (!ns) return;
+  try {
+    const netns = { path: ns.path, pid: ns.pid };
+    const { links } = await ctx.dp.containerState(containerTarget(netns));
+    const ops = links.filter((l) => l.alias === nicAlias(nic.metadata.name)).map((l): IpOp => ({ op: 'link.del', name: l.name, netns }));
+    if (!ops.length) return;
+    ctx.log.info('removing the nic from the container it was in', { nic: nic.metadata.name, container: was, links: ops.length });
+    await ctx.dp.execute(ops);
+  } finally {
+    await ns.close();
+  }
+}
