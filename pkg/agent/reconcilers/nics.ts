@@ -135,7 +135,7 @@ async function convergeNic(ctx: AgentContext, nic: ContainerNic, c: Container, d
   if (plan.problems.length) return w(notReady(plan.problems[0].reason, plan.problems[0].message), { containerId: c.id });
   const fields: Record<string, unknown> = { containerId: c.id };
   if (d.attach.kind === 'veth') fields.hostInterface = vethHostName(d.name);
-  if (plan.ops.length) await reportAttaching(ctx, nic, d, c.name, !inside.links.some((l) => l.name === d.ifName), (r) => w(r, fields));
+  if (plan.ops.length) await reportAttaching(ctx, nic, d, c.name, plan.ops.some((o) => o.op.startsWith('link.add.')), (r) => w(r, fields));
   const { state: now, macRefused } = await applyNic(ctx, d, plan.ops, inside, (r) => w(r, fields), c.name);
   const inC = now.links.find((l) => l.name === d.ifName);
   // Status shows the MAC the kernel has (what peers see).
@@ -265,8 +265,8 @@ async function planAndExecute(ctx: AgentContext, d: DesiredNic): Promise<void> {
  * first reported Attaching, and only once that is in etcd does the address reach the container.
  * An agent that dies in between leaves the address claimed.
  *
- * `anew`: the container has no such interface (it restarted, or the veth's host end was
- * deleted, which takes the container end with it). A Ready True reported for the NIC's
+ * `anew`: the plan makes the NIC's link again (the container restarted, the veth's host end
+ * was deleted, which takes the container end with it, or the NIC moved to another network). A Ready True reported for the NIC's
  * previous life is taken back first: `docker restart` keeps the container's id, so nothing else
  * in the status would tell a reader that the NIC is not in the container now.
  */
