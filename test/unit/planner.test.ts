@@ -406,6 +406,9 @@ describe('planNic', () => {
     // a veth NIC moved to a MacvlanNet: its container end goes with its host end, deleted once
     const h = host([...hostLinks, link(hv, 20, { kind: 'veth', alias: MARK, master: 'br01', linkIndex: 11, linkNetnsId: 0 })]);
     const vethIn = { ...noContainer, links: [...noContainer.links, link('eth1', 11, { kind: 'veth', alias: MARK, linkIndex: 20, linkNetnsId: 0 })] };
+    // its default route through the veth goes with the link: nothing deletes it again (the batch would fail)
+    const withRoute = { ...vethIn, routes: [{ dst: 'default', via: '10.76.1.1', dev: 'eth1', proto: '76' }] };
+    expect(planNic({ ...mv, defaultRoute: true, gateway: undefined }, h, withRoute).ops.filter((o) => o.op === 'route.del')).toEqual([]);
     const toMv = planNic(mv, h, vethIn).ops;
     expect(toMv.slice(0, 2)).toEqual([{ op: 'link.del', name: hv }, { op: 'link.add.macvlan', name: tmp, parent: 'eth0', mode: 'bridge' }]);
     expect(toMv.filter((o) => o.op === 'link.del')).toHaveLength(1);

@@ -95,7 +95,8 @@ export function planNic(d: DesiredNic, host: HostState, container: ContainerStat
   // made again, like one under an old ifName.
   const inC = found && (ownsContainerLink(d, found, host) || found.alias !== nicAlias(d.name)) ? found : undefined;
   const stale = staleContainerLinks(d, host, container, inC);
-  const gone = new Set(stale.map((l) => l.name));
+  // routes through links this plan deletes (the found one too, when made again) go with them
+  const gone = new Set([...stale, ...(found && !inC ? [found] : [])].map((l) => l.name));
   const route = planDefaultRoute(d, container.routes.filter((r) => !r.dev || !gone.has(r.dev)));
   const problem = nicPrerequisiteProblem(d, host, container, found) ?? route.problem;
   if (problem) return { ops: [], problems: [problem] };
