@@ -45,7 +45,7 @@ async function whole(id: string, what: string): Promise<void> {
 beforeAll(async () => {
   lab = await agentLab(1);
   await createDefaultNetwork(lab.store, 1);
-  await lab.store.create(obj('MacvlanNet', 'mv231', { subnet: '192.168.231.0/24', ipRange: '192.168.231.128/25', dockerIPAM: 'blocks', parent: 'eth0' }));
+  await lab.store.create(obj('MacvlanNet', 'mv231', { subnet: '192.168.231.0/24', gateway: '192.168.231.1', ipRange: '192.168.231.128/25', dockerIPAM: 'blocks', parent: 'eth0' }));
   await lab.store.writeStatus('MacvlanNet', 'mv231', { controller: true }, { nodes: [{ name: 'host-1', dockerRange: '192.168.231.128/28', shimAddress: '192.168.231.250' }] });
   await lab.startAgent(h1());
   await runContainer(h1(), 'life', ['--restart', 'always']);
@@ -104,6 +104,27 @@ describe('agent: two NICs of one container through its life', () => {
     const id = await idOf();
     expect(id).not.toBe(old);
     await whole(id, 're-created');
+  });
+
+  it('two NICs of the container both set defaultRoute (one names it by id, which xctl cannot match): one keeps it, the other says DefaultRouteConflict, no flapping', async () => {
+    const edit = async (name: string, change: (s: ContainerNic['spec']) => ContainerNic['spec']) => {
+      const nic = (await lab.store.get('ContainerNic', name)) as ContainerNic;
+      await lab.store.update({ ...nic, spec: change(nic.spec) } as ContainerNic);
+    };
+    await edit('life-v', (s) => ({ ...s, defaultRoute: true }));
+    await eventually(async () => (await inContainerNetns(h1(), 'life', ['ip', 'route', 'show', 'default'])).stdout.includes('default via 10.76.1.1 dev eth1 proto 76 '), 'eth1 the default route', 30_000);
+    const id = await idOf();
+    await edit('life-m', (s) => ({ ...s, container: id, defaultRoute: true }));
+    await eventually(async () => (await ready('life-m'))?.reason === 'DefaultRouteConflict' ? true : undefined, 'life-m DefaultRouteConflict', 30_000);
+    // the container's default route stays put: no route event for 3 s
+    const mon = await inContainerNetns(h1(), 'life', ['timeout', '3', 'ip', 'monitor', 'route']);
+    expect(mon.stdout.trim()).toBe('');
+    expect((await inContainerNetns(h1(), 'life', ['ip', 'route', 'show', 'default'])).stdout).toMatch(/^default via 10\.76\.1\.1 dev eth1 proto 76 /);
+    expect((await ready('life-v'))?.status).toBe('True');
+    // the first gives it up: the second takes it
+    await edit('life-v', (s) => ({ ...s, defaultRoute: false }));
+    await eventually(async () => (await inContainerNetns(h1(), 'life', ['ip', 'route', 'show', 'default'])).stdout.includes('default via 192.168.231.1 dev eth2 proto 76 '), 'eth2 the default route', 30_000);
+    await eventually(async () => (await ready('life-m'))?.status === 'True' ? true : undefined, 'life-m Ready', 30_000);
   });
 
   it('its dockerd crashed and started again: back once', async () => {

@@ -155,3 +155,14 @@ it('reads a route\'s metric from ip -json (none printed for metric 0)', () => {
   const raw = [{ dst: 'default', gateway: '10.76.1.1', dev: 'eth1', protocol: '76', flags: [] }, { dst: 'default', gateway: '172.17.0.1', dev: 'eth0', protocol: '76', metric: 10076, flags: [] }];
   expect(parseRoutes(raw)).toEqual([NICS, FALLBACK]);
 });
+
+describe('two NICs of one container that both set defaultRoute', () => {
+  it('the second does not take the first one\'s route over (they replaced each other for ever): DefaultRouteConflict, nothing changed', () => {
+    const second: DesiredNic = { ...nic, name: 'web-eth2', ifName: 'eth2', gateway: '192.168.231.1' };
+    const p = planDefaultRoute(second, [FALLBACK, NICS, CONNECTED]);
+    expect(p.ops).toEqual([]);
+    expect(p.problem).toEqual({ reason: 'DefaultRouteConflict', message: expect.stringContaining('default via 10.76.1.1 dev eth1 proto 76') });
+    // its own route with another gateway (the network's gateway edited) is still replaced
+    expect(planDefaultRoute(nic, [FALLBACK, { ...NICS, via: '10.76.1.254' }]).ops).toEqual([{ op: 'route.default', via: '10.76.1.1', dev: 'eth1', netns: NS }]);
+  });
+});

@@ -60,6 +60,12 @@ export function planDefaultRoute(d: DefaultRouteNic, routes: Route[]): DefaultRo
     return { ops: unwanted(d, all).map((r): IpOp => ({ op: 'route.del', dst: 'default', ...(r.via ? { via: r.via } : {}), dev: d.ifName, proto: r.proto, netns: d.netns })) };
   }
   if (inPlace(d, all)) return { ops: [] };
+  // Another NIC's default route (xnet's, at metric 0, on another link) is not taken over: the
+  // two NICs' reconciles replaced each other's for ever, each change waking the other.
+  const rival = all.find((r) => metricOf(r) === 0 && isXnetRoute(r) && r.dev !== d.ifName);
+  if (rival) {
+    return { ops: [], problem: { reason: 'DefaultRouteConflict', message: `the container's default route is already xnet's through another NIC (${describe(rival)}); only one NIC of a container may set defaultRoute, so ${d.ifName} is not made the default route and nothing was changed` } };
+  }
   const ops: IpOp[] = [];
   const own = all.find((r) => metricOf(r) === 0 && !isXnetRoute(r));
   if (own) {
