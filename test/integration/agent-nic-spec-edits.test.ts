@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterNetwork, ContainerNic } from '../../pkg/api/index.js';
 import { vethHostName } from '../../pkg/agent/planner/names.js';
-import { agentLab, allocateNic, createDefaultNetwork, eventually, inContainerNetns, obj, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
+import { BUSYBOX_IMAGE } from '../../pkg/lab/index.js';
+import { agentLab, allocateNic, docker, createDefaultNetwork, eventually, inContainerNetns, obj, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 const h1 = () => lab.hosts[0];
@@ -142,6 +143,16 @@ describe('agent: a live NIC moved or re-addressed', () => {
     expect(await containerLinks('edit2')).toEqual([`eth9 macvlan 1500 xnet:nic:edit-m`]);
     await eventually(async () => (await containerLinks('edit3')).length === 1 ? true : undefined, 'eth9 gone from edit3', 5_000);
     expect(await containerLinks('edit3')).toEqual([`eth6 veth 1500 xnet:nic:edit-a`]);
+  });
+
+  it('a macvlan NIC moved to a container that is not running yet: gone from the first at once, made when the new one starts', async () => {
+    await docker(h1(), ['create', '--name', 'edit4', BUSYBOX_IMAGE, 'sleep', '100000']);
+    await editNic('edit-m', (s) => ({ ...s, container: 'edit4' }));
+    await eventually(async () => (await ready('edit-m'))?.reason === 'ContainerNotRunning' ? true : undefined, 'ContainerNotRunning', 30_000);
+    await eventually(async () => (await containerLinks('edit2')).length === 0 ? true : undefined, 'eth9 gone from edit2', 5_000);
+    await docker(h1(), ['start', 'edit4']);
+    await readyAs('edit-m', 'eth9');
+    expect(await containerLinks('edit4')).toEqual([`eth9 macvlan 1500 xnet:nic:edit-m`]);
   });
 });
 

@@ -96,11 +96,12 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<Rec
     // Our watcher of the container's previous namespace (a restart gives it a new one) goes
     // first: it would keep that namespace, and the NIC's MAC on the parent, alive.
     await ctx.unwatchNic(name, ns ? c!.pid : undefined);
+    // before any write: each carries the new container's id, the one this needs
+    if (c) await removeFromPreviousContainer(ctx, nic, c.id);
     if (!c) return await w(notReady('ContainerNotFound', `no container "${nic.spec.container}" on node ${ctx.node}; the NIC is added when it starts`));
     if (!ns) return await w(notReady('ContainerNotRunning', notRunningMessage(nic.spec.container, pin!.life)), { containerId: c.id });
     const d = await desiredNic(ctx, nic, c, ns);
     if ('problem' in d) return await w(d.problem, { containerId: c.id });
-    await removeFromPreviousContainer(ctx, nic, c.id);
     return await convergeNic(ctx, nic, c, d, ns, w);
   } finally {
     await ns?.close();
