@@ -6,7 +6,7 @@
 // has is refused and changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerNic } from '../../pkg/api/index.js';
-import { crashAndRestartDockerd } from '../../pkg/lab/index.js';
+import { crashAndRestartDockerd, hostDocker } from '../../pkg/lab/index.js';
 import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, inContainerNetns, obj, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
@@ -125,6 +125,15 @@ describe('agent: two NICs of one container through its life', () => {
     await edit('life-v', (s) => ({ ...s, defaultRoute: false }));
     await eventually(async () => (await inContainerNetns(h1(), 'life', ['ip', 'route', 'show', 'default'])).stdout.includes('default via 192.168.231.1 dev eth2 proto 76 '), 'eth2 the default route', 30_000);
     await eventually(async () => (await ready('life-m'))?.status === 'True' ? true : undefined, 'life-m Ready', 30_000);
+  });
+
+  it('a Docker network connected later, which Docker names eth1 (an xnet NIC\'s name): Docker refuses it, both NICs stay whole', async () => {
+    await docker(h1(), ['network', 'create', 'side9', '--subnet', '172.29.0.0/24']);
+    const r = await hostDocker(h1(), ['network', 'connect', 'side9', 'life']);
+    // Docker names a container's interfaces by position and does not look for a free name
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain('"eth1": file exists');
+    await whole(await idOf(), 'after the refused connect');
   });
 
   it('its dockerd crashed and started again: back once', async () => {
