@@ -114,6 +114,12 @@ describe('agent: a live NIC moved or re-addressed', () => {
     await editNic('edit-a', (s) => ({ ...s, defaultRoute: true }));
     await eventually(async () => (await defaults('edit'))[0]?.startsWith('default via 10.76.1.1 dev eth6 proto 76') ? true : undefined, 'default route via eth6', 30_000);
     expect((await defaults('edit')).join('\n')).toMatch(/dev eth0 proto 76 metric 10076/);
+    // renamed while it is the default route: its route follows it (the old one was its own, not a rival's)
+    for (const ifName of ['eth4', 'eth6']) {
+      await editNic('edit-a', (s) => ({ ...s, ifName }));
+      await readyAs('edit-a', ifName);
+      expect((await defaults('edit'))[0]).toMatch(new RegExp(`^default via 10\\.76\\.1\\.1 dev ${ifName} proto 76`));
+    }
   });
 
   it('a veth NIC moved to another container: there once, nothing of it left in the first', async () => {

@@ -166,3 +166,17 @@ describe('two NICs of one container that both set defaultRoute', () => {
     expect(planDefaultRoute(nic, [FALLBACK, { ...NICS, via: '10.76.1.254' }]).ops).toEqual([{ op: 'route.default', via: '10.76.1.1', dev: 'eth1', netns: NS }]);
   });
 });
+
+describe('a default-route NIC made again (renamed, moved to another network)', () => {
+  it('takes no route through its own old link for another NIC\'s: the old link and its route go, the new one is the default route', () => {
+    const hv = vethHostName('web-eth1');
+    const host = { links: [link('br01', 3, { kind: 'bridge', alias: 'xnet:hostsubnet:hs1' }), link(hv, 20, { kind: 'veth', alias: nicAlias('web-eth1'), master: 'br01', linkIndex: 11, linkNetnsId: 0 })], addrs: [], routes: [] };
+    const c: ContainerState = {
+      links: [link('eth0', 9, { kind: 'veth' }), link('eth1', 11, { kind: 'veth', alias: nicAlias('web-eth1'), linkIndex: 20, linkNetnsId: 0 })],
+      addrs: [{ dev: 'eth1', cidr: '10.76.1.84/24' }], routes: [FALLBACK, NICS, CONNECTED],
+    };
+    const p = planNic({ ...nic, ifName: 'eth5' }, host, c);
+    expect(p.problems).toEqual([]);
+    expect(p.ops).toContainEqual({ op: 'route.default', via: '10.76.1.1', dev: 'eth5', netns: NS });
+  });
+});

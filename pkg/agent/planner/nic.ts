@@ -95,8 +95,11 @@ export function planNic(d: DesiredNic, host: HostState, container: ContainerStat
   // made again, like one under an old ifName.
   const inC = found && (ownsContainerLink(d, found, host) || found.alias !== nicAlias(d.name)) ? found : undefined;
   const stale = staleContainerLinks(d, host, container, inC);
-  // routes through links this plan deletes (the found one too, when made again) go with them
-  const gone = new Set([...stale, ...(found && !inC ? [found] : [])].map((l) => l.name));
+  // Routes through links this plan deletes go with them. Made again, every link of the NIC's in
+  // the container goes (the stale ones, and the host end's peer with the host end): its default
+  // route through an old name is its own, not another NIC's.
+  const mark = nicAlias(d.name);
+  const gone = new Set((inC ? stale : container.links.filter((l) => l.alias === mark)).map((l) => l.name));
   const route = planDefaultRoute(d, container.routes.filter((r) => !r.dev || !gone.has(r.dev)));
   const problem = nicPrerequisiteProblem(d, host, container, found) ?? route.problem;
   if (problem) return { ops: [], problems: [problem] };
