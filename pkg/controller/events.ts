@@ -66,6 +66,7 @@ function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope
   const prev = ch.prev ? JSON.parse(ch.prev.value) : undefined;
   if (kind === 'HostSubnet' && prev) out.keys.push(objectKey('Node', (prev as HostSubnet).spec.node));
   if (kind === 'HostSubnet') bridgeRivals(s, [s.hostSubnet(name)?.obj, prev as HostSubnet | undefined], out);
+  if (kind === 'HostSubnet' && prev) strandedNics(s, prev as HostSubnet, ch.kv && parsedOf<HostSubnet>(ch.kv), out);
   if (kind === 'Node') macvlanNetsOf(s, out);
   if (kind === 'Node') pinMoved(s, name, (prev as Node | undefined)?.spec?.address, (ch.kv && parsedOf<Node>(ch.kv))?.spec?.address, out);
   if (kind === 'Node' && !ch.kv) {
@@ -101,6 +102,20 @@ function bridgeRivals(s: ChangeScope, versions: Array<HostSubnet | undefined>, o
     for (const o of s.hostSubnetsOnNode(h.spec.node)) {
       if (o.obj.metadata.name !== h.metadata.name && o.obj.spec.bridge === h.spec.bridge) out.keys.push(objectKey('HostSubnet', o.obj.metadata.name));
     }
+  }
+}
+
+/**
+ * A HostSubnet deleted (or re-bound to another node or network) by someone else: the NICs of
+ * its old node and network may hold addresses in a block that is free now. Looked at again,
+ * they move to the node's other HostSubnet or wait for one (the controller's own deletes
+ * queue them itself: term.ts, deleteHostSubnet). Rare, so a scan is fine.
+ */
+function strandedNics(s: ChangeScope, prev: HostSubnet, now: HostSubnet | undefined, out: ChangeEffects): void {
+  const was = prev.spec;
+  if (!was || (now?.spec?.node === was.node && now?.spec?.clusterNetwork === was.clusterNetwork)) return;
+  for (const n of s.objects<ContainerNic>('ContainerNic')) {
+    if (n.obj.spec.node === was.node && n.obj.spec.network.clusterNetwork === was.clusterNetwork) out.keys.push(objectKey('ContainerNic', n.obj.metadata.name));
   }
 }
 

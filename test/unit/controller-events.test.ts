@@ -77,6 +77,16 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(hsKey, { kv: kv(hsKey, hs), prev: kv(hsKey, hs) }), scope).keys).toEqual(['HostSubnet/default-n1', 'Node/n1']);
   });
 
+  it('a HostSubnet deleted or re-bound by someone else re-queues the NICs of its old node and network (their block may be free)', () => {
+    const hsKey = keys.object('HostSubnet', 'default-n1');
+    expect(effectsOfChange(change(hsKey, { prev: kv(hsKey, hs) }), scope).keys).toContain('ContainerNic/a');
+    const moved = { ...hs, spec: { ...hs.spec, node: 'n2' } };
+    const rebound = effectsOfChange(change(hsKey, { kv: kv(hsKey, moved), prev: kv(hsKey, hs) }), scope).keys;
+    expect(rebound).toContain('ContainerNic/a');
+    expect(rebound).not.toContain('ContainerNic/b');
+    expect(rebound).not.toContain('ContainerNic/c');
+  });
+
   it('a Node given the spec.address another Node had accepted queues that Node, which loses it', () => {
     const key = keys.object('Node', 'admin-pinned');
     const pinned = { kind: 'Node', metadata: { name: 'admin-pinned' }, spec: { address: '198.18.0.31' } };

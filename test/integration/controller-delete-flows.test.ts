@@ -1,0 +1,44 @@
+// Deleting objects others depend on, as `xctl delete` does it (the store's deleteAll), with a
+// controller running: nothing keeps an address in a block that was freed, nothing of the old
+// incarnation of a name survives into a new one, and `xctl ipam check` stays clean.
+import { describe, it, expect } from 'vitest';
+import { ipamCheck } from '../../pkg/ipam/check.js';
+import { parseCidr } from '../../pkg/ip/ipv4.js';
+import { cidrInterval, contains } from '../../pkg/ipam/ranges.js';
+import { parseIPv4 } from '../../pkg/ip/ipv4.js';
+import { obj, eventually, statusOf, uniquePrefix, useControllerFixture } from './controller-helpers.js';
+
+const prefix = uniquePrefix();
+const fx = useControllerFixture(prefix, { addressCooldownMs: 0 });
+
+const inside = (cidr: string, ip: string) => contains([cidrInterval(parseCidr(cidr))], parseIPv4(ip));
+const cleanCheck = async () => {
+  const r = await eventually(async () => { const r = await ipamCheck(fx.etcd.client(), prefix); return r.problems === 0 ? r : undefined; }, 'ipam check clean', 10_000)
+    .catch(async () => ipamCheck(fx.etcd.client(), prefix));
+  expect(r.problems, r.text).toBe(0);
+};
+
+describe('deleting what others depend on', () => {
+  it('a hand-written HostSubnet deleted under its NICs: they move to the HostSubnet made in its place', async () => {
+    const { store } = fx;
+    await store.applyAll([
+      obj('ClusterNetwork', 'hsdel', { cidr: '10.61.0.0/16', hostPrefix: 24 }),
+      obj('HostSubnet', 'hand-1', { node: 'hd-1', clusterNetwork: 'hsdel', subnet: '10.61.9.0/24' }),
+      obj('Node', 'hd-1', {}),
+    ]);
+    // the NIC comes once its HostSubnet is there: it never waited for one
+    await eventually(async () => statusOf(await store.get('HostSubnet', 'hand-1')).subnet || undefined, 'hand-1 allocated');
+    await store.applyAll([
+      obj('ContainerNic', 'hd-eth1', { node: 'hd-1', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'hsdel' } }),
+    ]);
+    await eventually(async () => statusOf(await store.get('ContainerNic', 'hd-eth1')).ip === '10.61.9.2' || undefined, 'NIC in hand-1');
+    expect(await store.delete('HostSubnet', 'hand-1')).toBe(true);
+    const made = await eventually(async () => statusOf(await store.get('HostSubnet', 'hsdel-hd-1')).subnet as string | undefined, 'a HostSubnet made for hd-1 in its place');
+    const nic = await eventually(async () => {
+      const s = statusOf(await store.get('ContainerNic', 'hd-eth1'));
+      return typeof s.ip === 'string' && inside(made, s.ip) ? s : undefined;
+    }, `the NIC's address moved into ${made}`, 10_000);
+    expect(nic.hostSubnet).toBe('hsdel-hd-1');
+    await cleanCheck();
+  });
+});
