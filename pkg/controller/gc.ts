@@ -8,7 +8,7 @@ import type { ContainerNic, HostSubnet } from '../api/index.js';
 import { TxnPlan } from './txn-plan.js';
 import type { ClaimEntry } from './model.js';
 import type { Ctx } from './context.js';
-import { INDEXED_KINDS } from '../store/keys.js';
+import { INDEXED_KINDS, indexNode } from '../store/keys.js';
 import { orphaned } from '../store/status-cleanup.js';
 
 function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
@@ -31,7 +31,8 @@ function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
  * Deletes garbage claims (all, or only those of one owner uid); returns how many went. A sweep
  * of all also deletes the controller statuses of indexed kinds left under status/controller/,
  * where they were kept before they moved into the nodes' indexes (keys.controllerStatus), and
- * node statuses whose object is gone (orphanedNodeStatuses).
+ * node statuses whose object is gone (orphanedNodeStatuses), and node-index keys of no object
+ * bound to that node (orphanedIndexKeys).
  */
 export async function collectGarbage(ctx: Ctx, onlyUid?: string): Promise<number> {
   const garbage = (onlyUid ? ctx.model.claimsOf(onlyUid) : [...ctx.model.allClaims()]).filter((c) => isGarbage(ctx, c));
@@ -46,7 +47,36 @@ export async function collectGarbage(ctx: Ctx, onlyUid?: string): Promise<number
   if (moved) ctx.log.info('deleted statuses left where xnet kept them before they moved into the node indexes', { deleted: moved });
   const orphans = await commitInBatches(ctx, orphanedNodeStatuses(ctx));
   if (orphans) ctx.log.info('deleted node statuses of objects that are gone', { deleted: orphans });
+  const unindexed = await commitInBatches(ctx, orphanedIndexKeys(ctx));
+  if (unindexed) ctx.log.info('deleted node-index keys of objects that are gone or bound to another node', { deleted: unindexed });
   return freed;
+}
+
+/**
+ * Keys in a node's index (an object's copy, the controller's status) of no object stored now
+ * bound to that node: what a delete or move written around xctl (a raw etcd delete of the
+ * object key) left. The node's agent reads its NICs from its index, so a copy left there keeps
+ * the NIC in its container, with the address this pass frees as the owner's claim. Each delete
+ * is pinned to the key as cached and to the object as cached (absent, or this revision).
+ */
+function orphanedIndexKeys(ctx: Ctx): Array<(plan: TxnPlan) => void> {
+  const { keys, cache } = ctx.model;
+  const steps: Array<(plan: TxnPlan) => void> = [];
+  for (const kv of cache.entries(keys.nodeIndexRoot())) {
+    const p = keys.parseIndexedObject(kv.key) ?? keys.parseIndexedStatus(kv.key);
+    if (!p) continue;
+    const objectKey = keys.object(p.kind, p.name);
+    // an object that does not decode is there, not gone: where it is bound cannot be read
+    if (cache.isRefused(objectKey)) continue;
+    const obj = ctx.model.object(p.kind, p.name);
+    if (obj && indexNode(obj.obj) === p.node) continue;
+    steps.push((plan) => {
+      plan.unchanged(kv.key, kv);
+      if (obj) plan.unchanged(objectKey, obj.kv); else plan.absent(objectKey);
+      plan.del(kv.key);
+    });
+  }
+  return steps;
 }
 
 /**

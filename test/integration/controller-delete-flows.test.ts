@@ -9,7 +9,7 @@ import { parseIPv4 } from '../../pkg/ip/ipv4.js';
 import { obj, eventually, statusOf, uniquePrefix, useControllerFixture } from './controller-helpers.js';
 
 const prefix = uniquePrefix();
-const fx = useControllerFixture(prefix, { addressCooldownMs: 0 });
+const fx = useControllerFixture(prefix, { addressCooldownMs: 0, gcIntervalMs: 1000 });
 
 const inside = (cidr: string, ip: string) => contains([cidrInterval(parseCidr(cidr))], parseIPv4(ip));
 const cleanCheck = async () => {
@@ -39,6 +39,31 @@ describe('deleting what others depend on', () => {
       return typeof s.ip === 'string' && inside(made, s.ip) ? s : undefined;
     }, `the NIC's address moved into ${made}`, 10_000);
     expect(nic.hostSubnet).toBe('hsdel-hd-1');
+    await cleanCheck();
+  });
+});
+
+describe('node-index keys of a NIC deleted around xctl', () => {
+  it('the garbage pass deletes its object copy and status in the node index (the agent keeps a NIC while the copy is there)', async () => {
+    const { store, etcd } = fx;
+    const client = etcd.client();
+    await store.applyAll([
+      obj('ClusterNetwork', 'ixdel', { cidr: '10.62.0.0/16', hostPrefix: 24 }),
+      obj('Node', 'ix-1', {}),
+      obj('ContainerNic', 'ix-eth1', { node: 'ix-1', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'ixdel' } }),
+      obj('ContainerNic', 'ix-keep', { node: 'ix-1', container: 'c', ifName: 'eth2', network: { clusterNetwork: 'ixdel' } }),
+    ]);
+    for (const n of ['ix-eth1', 'ix-keep']) await eventually(async () => statusOf(await store.get('ContainerNic', n)).ip || undefined, `${n} allocated`);
+    const objKey = store.keys.object('ContainerNic', 'ix-eth1');
+    const copy = store.keys.indexed('ix-1', objKey);
+    const indexStatus = store.keys.controllerStatus('ContainerNic', 'ix-eth1', 'ix-1')!;
+    const keep = [store.keys.indexed('ix-1', store.keys.object('ContainerNic', 'ix-keep')), store.keys.controllerStatus('ContainerNic', 'ix-keep', 'ix-1')!];
+    for (const k of [copy, indexStatus, ...keep]) expect(await client.get(k).string(), k).not.toBeNull();
+    // what `etcdctl del` of the object key (or a tool that knows no index) does
+    await client.delete().key(objKey);
+    expect(await client.get(copy).string()).not.toBeNull();
+    await eventually(async () => (await client.get(copy).string()) === null && (await client.get(indexStatus).string()) === null || undefined, 'the index copy and status of the gone NIC deleted', 15_000);
+    for (const k of keep) expect(await client.get(k).string(), k).not.toBeNull();
     await cleanCheck();
   });
 });
