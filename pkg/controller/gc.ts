@@ -4,7 +4,7 @@
 // owner or garbage — there is no third state to repair. Node statuses of deleted objects are
 // swept here too: a delete removes them after the object (store/status-cleanup.ts), and one
 // that stopped midway leaves them.
-import type { ContainerNic, HostSubnet } from '../api/index.js';
+import { KINDS, type ContainerNic, type HostSubnet } from '../api/index.js';
 import { TxnPlan } from './txn-plan.js';
 import type { ClaimEntry } from './model.js';
 import type { Ctx } from './context.js';
@@ -45,6 +45,8 @@ export async function collectGarbage(ctx: Ctx, onlyUid?: string): Promise<number
   const old = INDEXED_KINDS.flatMap((kind) => [...ctx.model.cache.entries(ctx.model.keys.controllerStatuses(kind))]);
   const moved = await commitInBatches(ctx, old.map((kv) => (plan: TxnPlan) => { plan.unchanged(kv.key, kv).del(kv.key); }));
   if (moved) ctx.log.info('deleted statuses left where xnet kept them before they moved into the node indexes', { deleted: moved });
+  const left = await commitInBatches(ctx, orphanedControllerStatuses(ctx));
+  if (left) ctx.log.info('deleted controller statuses of objects that are gone', { deleted: left });
   const orphans = await commitInBatches(ctx, orphanedNodeStatuses(ctx));
   if (orphans) ctx.log.info('deleted node statuses of objects that are gone', { deleted: orphans });
   const unindexed = await commitInBatches(ctx, orphanedIndexKeys(ctx));
@@ -75,6 +77,30 @@ function orphanedIndexKeys(ctx: Ctx): Array<(plan: TxnPlan) => void> {
       if (obj) plan.unchanged(objectKey, obj.kv); else plan.absent(objectKey);
       plan.del(kv.key);
     });
+  }
+  return steps;
+}
+
+/**
+ * The controller's statuses (of the kinds kept under status/controller/) of no stored object:
+ * what a delete written around xctl (a raw etcd delete of the object key) left. An object
+ * applied again under that name would show them, and the agents act on a HostSubnet's and a
+ * MacvlanNet's (subnet, bridge, Docker blocks) before the controller writes the new one.
+ * Each delete is pinned to the status as cached and to the object's absence.
+ */
+function orphanedControllerStatuses(ctx: Ctx): Array<(plan: TxnPlan) => void> {
+  const { keys, cache } = ctx.model;
+  const steps: Array<(plan: TxnPlan) => void> = [];
+  for (const { kind } of KINDS) {
+    if (INDEXED_KINDS.includes(kind)) continue;
+    for (const kv of cache.entries(keys.controllerStatuses(kind))) {
+      const p = keys.parseStatusKey(kv.key);
+      if (!p) continue;
+      const objectKey = keys.object(p.kind, p.name);
+      // an object that does not decode is there, not gone
+      if (cache.get(objectKey) || cache.isRefused(objectKey)) continue;
+      steps.push((plan) => { plan.unchanged(kv.key, kv).absent(objectKey).del(kv.key); });
+    }
   }
   return steps;
 }

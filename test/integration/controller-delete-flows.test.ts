@@ -67,3 +67,27 @@ describe('node-index keys of a NIC deleted around xctl', () => {
     await cleanCheck();
   });
 });
+
+describe('controller statuses of objects deleted around xctl', () => {
+  it('the garbage pass deletes them (an object applied again under the name would show them, and agents act on a HostSubnet\'s and a MacvlanNet\'s)', async () => {
+    const { store, etcd } = fx;
+    const client = etcd.client();
+    await store.applyAll([
+      obj('ClusterNetwork', 'stdel', { cidr: '10.63.0.0/16', hostPrefix: 24 }),
+      obj('HostSubnet', 'st-hand', { node: 'st-1', clusterNetwork: 'stdel', subnet: '10.63.7.0/24' }),
+      obj('MacvlanNet', 'st-mvn', { subnet: '10.64.0.0/24', nodeSelector: { matchLabels: { mvn: 'st' } } }),
+      obj('Node', 'st-1', {}, { mvn: 'st' }),
+    ]);
+    const st = (kind: 'HostSubnet' | 'MacvlanNet' | 'ClusterNetwork', name: string) => store.keys.status(kind, name, { controller: true });
+    await eventually(async () => statusOf(await store.get('HostSubnet', 'st-hand')).subnet === '10.63.7.0/24' || undefined, 'st-hand allocated');
+    await eventually(async () => (statusOf(await store.get('MacvlanNet', 'st-mvn')).nodes as unknown[] | undefined)?.length === 1 || undefined, 'st-mvn planned');
+    const gone = [st('HostSubnet', 'st-hand'), st('MacvlanNet', 'st-mvn')];
+    for (const k of gone) expect(await client.get(k).string(), k).not.toBeNull();
+    // what `etcdctl del` of the object keys does
+    await client.delete().key(store.keys.object('HostSubnet', 'st-hand'));
+    await client.delete().key(store.keys.object('MacvlanNet', 'st-mvn'));
+    await eventually(async () => (await Promise.all(gone.map((k) => client.get(k).string()))).every((v) => v === null) || undefined, 'the controller statuses of the gone objects deleted', 15_000);
+    expect(await client.get(st('ClusterNetwork', 'stdel')).string()).not.toBeNull();
+    await cleanCheck();
+  });
+});
