@@ -91,3 +91,44 @@ describe('controller statuses of objects deleted around xctl', () => {
     await cleanCheck();
   });
 });
+
+describe('deleted and applied again at once (a new uid)', () => {
+  it('a MacvlanNet with a NIC on it: the new one plans its node, the NIC has an address again, nothing of the old uid is left', async () => {
+    const { store, etcd } = fx;
+    const mvn = obj('MacvlanNet', 'again-mvn', { subnet: '10.67.0.0/24', nodeSelector: { matchLabels: { again: 'yes' } } });
+    await store.applyAll([
+      mvn, obj('Node', 'again-1', {}, { again: 'yes' }),
+      obj('ContainerNic', 'again-eth1', { node: 'again-1', container: 'c', ifName: 'eth1', network: { macvlanNet: 'again-mvn' } }),
+    ]);
+    await eventually(async () => statusOf(await store.get('ContainerNic', 'again-eth1')).ip || undefined, 'NIC allocated');
+    const old = (await store.get('MacvlanNet', 'again-mvn'))!.metadata.uid;
+    expect(await store.delete('MacvlanNet', 'again-mvn')).toBe(true);
+    await store.applyAll([mvn]);
+    const now = (await store.get('MacvlanNet', 'again-mvn'))!.metadata.uid;
+    expect(now).not.toBe(old);
+    await eventually(async () => (statusOf(await store.get('MacvlanNet', 'again-mvn')).nodes as unknown[] | undefined)?.length === 1 || undefined, 'the new MacvlanNet planned');
+    await eventually(async () => statusOf(await store.get('ContainerNic', 'again-eth1')).ip || undefined, 'NIC has an address again', 15_000);
+    const claims = Object.values(await etcd.client().getAll().prefix(`${prefix}/ipam/macvlannets/again-mvn/`).strings());
+    expect(claims.filter((v) => v.includes(old!))).toEqual([]);
+    await cleanCheck();
+  });
+
+  it('a ClusterNetwork with a NIC on it: the node gets a HostSubnet of the new one, the NIC an address in it', async () => {
+    const { store, etcd } = fx;
+    const cn = obj('ClusterNetwork', 'again-cn', { cidr: '10.68.0.0/16', hostPrefix: 24 });
+    await store.applyAll([
+      cn, obj('Node', 'again-2', {}),
+      obj('ContainerNic', 'again-eth2', { node: 'again-2', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'again-cn' } }),
+    ]);
+    await eventually(async () => statusOf(await store.get('ContainerNic', 'again-eth2')).ip || undefined, 'NIC allocated');
+    const hsOld = (await store.get('HostSubnet', 'again-cn-again-2'))!.metadata.uid;
+    expect(await store.delete('ClusterNetwork', 'again-cn')).toBe(true);
+    await store.applyAll([cn]);
+    const hs = await eventually(async () => { const h = await store.get('HostSubnet', 'again-cn-again-2'); return h && statusOf(h).subnet ? h : undefined; }, 'a HostSubnet on the new ClusterNetwork');
+    const nic = await eventually(async () => { const s = statusOf(await store.get('ContainerNic', 'again-eth2')); return s.ip && inside(statusOf(hs).subnet as string, s.ip as string) ? s : undefined; }, 'NIC in it', 15_000);
+    expect(nic.hostSubnet).toBe('again-cn-again-2');
+    const claims = Object.values(await etcd.client().getAll().prefix(`${prefix}/ipam/clusternetworks/again-cn/`).strings());
+    expect(claims.filter((v) => v.includes(hsOld!) && hs.metadata.uid !== hsOld)).toEqual([]);
+    await cleanCheck();
+  });
+});
