@@ -3,10 +3,9 @@
 // incarnation of a name survives into a new one, and `xctl ipam check` stays clean.
 import { describe, it, expect } from 'vitest';
 import { ipamCheck } from '../../pkg/ipam/check.js';
-import { parseCidr } from '../../pkg/ip/ipv4.js';
+import { parseCidr, parseIPv4 } from '../../pkg/ip/ipv4.js';
 import { cidrInterval, contains } from '../../pkg/ipam/ranges.js';
-import { parseIPv4 } from '../../pkg/ip/ipv4.js';
-import { obj, eventually, statusOf, uniquePrefix, useControllerFixture } from './controller-helpers.js';
+import { obj, eventually, startController, statusOf, uniquePrefix, useControllerFixture } from './controller-helpers.js';
 
 const prefix = uniquePrefix();
 const fx = useControllerFixture(prefix, { addressCooldownMs: 0, gcIntervalMs: 1000 });
@@ -129,6 +128,33 @@ describe('deleted and applied again at once (a new uid)', () => {
     expect(nic.hostSubnet).toBe('again-cn-again-2');
     const claims = Object.values(await etcd.client().getAll().prefix(`${prefix}/ipam/clusternetworks/again-cn/`).strings());
     expect(claims.filter((v) => v.includes(hsOld!) && hs.metadata.uid !== hsOld)).toEqual([]);
+    await cleanCheck();
+  });
+});
+
+describe('deleting while no controller runs', () => {
+  it('a NIC deleted and taken out by its agent while no controller ran goes, with its claim, when one starts; what owners deleted meanwhile held is freed', async () => {
+    const { store, etcd } = fx;
+    await store.applyAll([
+      obj('ClusterNetwork', 'down-cn', { cidr: '10.69.0.0/16', hostPrefix: 24 }),
+      obj('HostSubnet', 'down-hand', { node: 'down-1', clusterNetwork: 'down-cn', subnet: '10.69.9.0/24' }),
+      obj('Node', 'down-1', {}),
+      obj('ContainerNic', 'down-eth1', { node: 'down-1', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'down-cn' } }),
+      obj('ContainerNic', 'down-eth2', { node: 'down-1', container: 'c', ifName: 'eth2', network: { clusterNetwork: 'down-cn' } }),
+    ]);
+    for (const n of ['down-eth1', 'down-eth2']) await eventually(async () => statusOf(await store.get('ContainerNic', n)).ip || undefined, `${n} allocated`);
+    // the agent has reported the NIC: its address is on the wire
+    await store.writeStatus('ContainerNic', 'down-eth1', { node: 'down-1' }, { conditions: [{ type: 'Ready', status: 'True', reason: 'Converged', message: 'in', lastTransitionTime: new Date().toISOString() }] });
+    await fx.c.stop();
+    await store.delete('ContainerNic', 'down-eth1');
+    await store.delete('HostSubnet', 'down-hand');
+    expect((await store.get('ContainerNic', 'down-eth1'))?.metadata.deletionTimestamp).toBeDefined();
+    // the agent takes it out of the container and says so by deleting its report
+    await store.deleteStatus('ContainerNic', 'down-eth1', { node: 'down-1' });
+    fx.c = await startController(etcd.client(), prefix, { addressCooldownMs: 0, gcIntervalMs: 1000 });
+    await eventually(async () => (await store.get('ContainerNic', 'down-eth1')) === undefined || undefined, 'down-eth1 gone', 15_000);
+    const made = await eventually(async () => statusOf(await store.get('HostSubnet', 'down-cn-down-1')).subnet as string | undefined, 'a HostSubnet made in place of the deleted one');
+    await eventually(async () => { const s = statusOf(await store.get('ContainerNic', 'down-eth2')); return typeof s.ip === 'string' && inside(made, s.ip) || undefined; }, 'down-eth2 moved into it', 15_000);
     await cleanCheck();
   });
 });
