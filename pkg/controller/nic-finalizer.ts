@@ -49,19 +49,41 @@ export function nicStillHeldWhy(ctx: Ctx, nic: ContainerNic, claims: ClaimEntry[
 
 export type NicDeletion = { result: 'gone' } | { result: 'unchanged'; message: string };
 
-/** A deleting NIC: everything of it goes in one transaction once its address is no longer held. */
+/**
+ * A deleting NIC: once its address is no longer held, its claims and statuses go in one
+ * transaction, and with them the NIC, or, while other programs' finalizers remain (a delete
+ * waits for every one, as in Kubernetes), only this one: the NIC and its node-index copy are
+ * rewritten without it and go when the last finalizer is taken off.
+ */
 export function finishNicDeletion(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNic>): NicDeletion {
   const name = e.obj.metadata.name;
   const claims = ctx.model.claimsOf(e.obj.metadata.uid!);
+  const others = (e.obj.metadata.finalizers ?? []).filter((f) => f !== NIC_FINALIZER);
+  if (others.length && !hasNicFinalizer(e.obj) && !claims.length) return { result: 'unchanged', message: `waiting for finalizers ${others.join(', ')}` };
   const held = nicStillHeldWhy(ctx, e.obj, claims);
   if (held) return { result: 'unchanged', message: held };
   const k = ctx.model.keys;
   const key = k.object('ContainerNic', name);
-  plan.unchanged(key, e.kv).del(key);
-  plan.del(k.status('ContainerNic', name, { node: e.obj.spec.node }));
   const node = indexNode(e.obj);
-  if (node) plan.del(k.indexed(node, key)).del(k.controllerStatus('ContainerNic', name, node)!);
+  plan.unchanged(key, e.kv);
+  if (others.length) {
+    if (hasNicFinalizer(e.obj)) withoutOwnFinalizer(plan, key, e, node && k.indexed(node, key), others);
+  } else {
+    plan.del(key);
+    if (node) plan.del(k.indexed(node, key));
+  }
+  plan.del(k.status('ContainerNic', name, { node: e.obj.spec.node }));
+  if (node) plan.del(k.controllerStatus('ContainerNic', name, node)!);
   for (const c of claims) plan.unchanged(c.key, c.kv).del(c.key);
   ctx.log.info('address released: the NIC is out of its container', { nic: name, addresses: claims.map((c) => c.claim.ip ?? c.claim.cidr) });
   return { result: 'gone' };
+}
+
+/** The NIC as stored, and its node-index copy, rewritten with only the others' finalizers. */
+function withoutOwnFinalizer(plan: TxnPlan, key: string, e: Entry<ContainerNic>, copy: string | undefined, others: string[]): void {
+  const stored = JSON.parse(e.kv.value) as ContainerNic;
+  stored.metadata.finalizers = others;
+  const value = JSON.stringify(stored);
+  plan.put(key, value);
+  if (copy) plan.put(copy, value);
 }

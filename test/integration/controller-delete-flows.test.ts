@@ -158,3 +158,27 @@ describe('deleting while no controller runs', () => {
     await cleanCheck();
   });
 });
+
+describe('finalizers of others on a deleting NIC', () => {
+  it('the controller releases the address and takes only its own finalizer; the NIC goes when the last one does', async () => {
+    const { store, etcd } = fx;
+    await store.applyAll([obj('ClusterNetwork', 'fin-cn', { cidr: '10.70.0.0/16', hostPrefix: 24 }), obj('Node', 'fin-1', {})]);
+    // a program's finalizer next to xnet's (Store.create keeps what it is given, as kubectl create does)
+    const nicObj = obj('ContainerNic', 'fin-eth1', { node: 'fin-1', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'fin-cn' } });
+    await store.create({ ...nicObj, metadata: { ...nicObj.metadata, finalizers: ['xnet.io/address-in-use', 'example.com/backup'] } });
+    await eventually(async () => statusOf(await store.get('ContainerNic', 'fin-eth1')).ip || undefined, 'NIC allocated');
+    await store.delete('ContainerNic', 'fin-eth1');
+    const claims = async () => Object.values(await etcd.client().getAll().prefix(`${prefix}/ipam/clusternetworks/fin-cn/addresses/`).strings()).length;
+    // no agent ever reported on it: nothing holds the address
+    await eventually(async () => (await claims()) === 0 || undefined, 'the address released', 10_000);
+    const left = await store.get('ContainerNic', 'fin-eth1');
+    expect(left?.metadata.deletionTimestamp).toBeDefined();
+    expect(left?.metadata.finalizers).toEqual(['example.com/backup']);
+    // its node's agent reads it from its index: the copy says the same
+    const copy = await etcd.client().get(store.keys.indexed('fin-1', store.keys.object('ContainerNic', 'fin-eth1'))).string();
+    expect(JSON.parse(copy!).metadata.finalizers).toEqual(['example.com/backup']);
+    await store.update({ ...left!, metadata: { ...left!.metadata, finalizers: [] } });
+    expect(await store.get('ContainerNic', 'fin-eth1')).toBeUndefined();
+    await cleanCheck();
+  });
+});
