@@ -23,12 +23,15 @@ export interface KindInfo {
 /** Keeps a ContainerNic (and its address) until its node's agent took it out (controller/nic-finalizer.ts). */
 export const NIC_FINALIZER = 'xnet.io/address-in-use';
 
+/** Keeps a MacvlanNet (and what each node holds of it) until every node's agent took its network off (controller/macvlan-deleting.ts). */
+export const MVN_FINALIZER = 'xnet.io/network-in-use';
+
 export const KINDS: readonly KindInfo[] = [
   { kind: 'ClusterNetwork', plural: 'clusternetworks', short: 'cn', schema: t.clusterNetwork, status: t.clusterNetworkStatus },
   { kind: 'Node', plural: 'nodes', short: 'no', schema: t.node, status: t.nodeStatus },
   { kind: 'HostSubnet', plural: 'hostsubnets', short: 'hs', schema: t.hostSubnet, status: t.hostSubnetStatus },
   { kind: 'ContainerNic', plural: 'containernics', short: 'nic', schema: t.containerNic, status: t.containerNicStatus, createdWith: [NIC_FINALIZER] },
-  { kind: 'MacvlanNet', plural: 'macvlannets', short: 'mvn', schema: t.macvlanNet, status: t.macvlanNetStatus },
+  { kind: 'MacvlanNet', plural: 'macvlannets', short: 'mvn', schema: t.macvlanNet, status: t.macvlanNetStatus, createdWith: [MVN_FINALIZER] },
 ];
 
 export class UnknownKindError extends ValidationError {

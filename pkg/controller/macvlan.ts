@@ -21,6 +21,7 @@ import { reportedHost } from './nodes.js';
 import { heldByLeavingNode, leavingStatus, type LeavingParts } from './macvlan-leaving.js';
 import { writeMacvlanStatus } from './macvlan-status.js';
 import { freedOnReport, inUseByDocker } from './macvlan-moving.js';
+import { ensureMacvlanFinalizer, finishMacvlanDeletion, isDeletingMacvlan } from './macvlan-deleting.js';
 
 /**
  * `more`: some nodes' parts did not fit this transaction; reconcile again for the rest (at once
@@ -89,19 +90,28 @@ interface MvnRound {
   again: boolean;
   /** what nodes no longer selected still hold (macvlan-leaving.ts) */
   leaving: LeavingParts;
+  /** own claims neither kept nor freed by the round (external marks): a finished delete takes them */
+  unfreed: ClaimEntry[];
 }
 
 export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState): MacvlanOutcome {
   const m = ctx.model.macvlanNet(name);
   if (!m) return { result: 'gone' };
   plan.unchanged(ctx.model.keys.object('MacvlanNet', name), m.kv);
-  const nodes = selectedNodes(ctx, m.obj);
+  // A deleting one selects no node: each keeps what it holds until its network is off its host.
+  const deleting = isDeletingMacvlan(m.obj);
+  if (!deleting) ensureMacvlanFinalizer(ctx, plan, m);
+  const nodes = deleting ? [] : selectedNodes(ctx, m.obj);
   const opsBefore = plan.size.ops;
   // Only what this transaction writes is compared: new claims (absent), freed claims and
   // claims marked external (as cached), the status. A kept claim or a selected Node that
   // changes meanwhile wakes this reconcile again, and on a stock etcd (128 compares) a compare
   // per node would cap a MacvlanNet at ~40 nodes.
   const r = startRound(ctx, m.obj, new Set(nodes.map((n) => n.obj.metadata.name)), plan, state, statusReserve(nodes.length + 2));
+  if (deleting && !r.leaving.size && !r.more) {
+    finishMacvlanDeletion(ctx, plan, m, r.unfreed);
+    return { result: 'gone' };
+  }
   const statusNodes: MacvlanNodeStatus[] = [];
   let missing = 0;
   for (const n of nodes) {
@@ -132,12 +142,12 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     rp: (state.get(`mvn/${name}`) as MvnRound['rp'] | undefined) ?? { blocks: [], addrs: new Set<number>() },
     // NICs in this round share the pool's RoundPool: mark what they took too.
     nicTaken: roundPool(state, `macvlannets/${name}`).taken,
-    reserve, more: false, skipping: false, freeing: false, again: false, leaving: new Map(),
+    reserve, more: false, skipping: false, freeing: false, again: false, leaving: new Map(), unfreed: [],
   };
   state.set(`mvn/${name}`, r.rp);
   const poolPrefix = ctx.model.ipam.pool('macvlannets', name);
   for (const c of ctx.model.claimsOf(uid)) {
-    if (c.claim.role === 'external' && c.key.startsWith(poolPrefix)) continue;
+    if (c.claim.role === 'external' && c.key.startsWith(poolPrefix)) { r.unfreed.push(c); continue; }
     if (c.key.startsWith(poolPrefix) && (keepOwnClaim(r, c, selected) || inUseByDocker(ctx, name, uid, c, selected, r.previous)
       || heldByLeavingNode(ctx, name, selected, c, r.leaving))) continue;
     const mark = plan.mark();

@@ -123,6 +123,7 @@ function macvlanTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundS
   const name = nic.spec.network.macvlanNet!;
   const m = ctx.model.macvlanNet(name);
   if (!m) throw new AllocationError('InvalidSpec', `MacvlanNet "${name}" does not exist`);
+  if (m.obj.metadata.deletionTimestamp) throw new AllocationError('InvalidSpec', `MacvlanNet "${name}" is being deleted`);
   plan.unchanged(ctx.model.keys.object('MacvlanNet', name), m.kv);
   return {
     // Blocks claimed earlier in this same round are not in the cache yet.

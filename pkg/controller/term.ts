@@ -373,6 +373,8 @@ export class Term implements Ctx {
     const m = this.model.macvlanNet(name);
     if (!m) { this.queue.add('gc/all'); return; }
     const o = await this.addrExecutor(`macvlannets/${name}`).submit({ type: 'mvn', name }) as MacvlanOutcome;
+    // its delete finished (macvlan-deleting.ts), a commit of our own: its NICs are told it is gone
+    if (o.result === 'gone') for (const n of this.model.objects<ContainerNic>('ContainerNic')) if (n.obj.spec.network.macvlanNet === name) this.enqueue('ContainerNic', n.obj.metadata.name);
     // more nodes than one transaction holds: the next part at once, not after a backoff
     if (o.more) this.enqueue('MacvlanNet', name, o.progress ? undefined : 200);
     if (o.missing) throw new RetryLater('PoolExhausted', `MacvlanNet "${name}": ${o.missing} node(s) lack a block or shim address`);

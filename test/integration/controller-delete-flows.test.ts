@@ -102,6 +102,8 @@ describe('deleted and applied again at once (a new uid)', () => {
     await eventually(async () => statusOf(await store.get('ContainerNic', 'again-eth1')).ip || undefined, 'NIC allocated');
     const old = (await store.get('MacvlanNet', 'again-mvn'))!.metadata.uid;
     expect(await store.delete('MacvlanNet', 'again-mvn')).toBe(true);
+    // no agent reports on it: nothing holds its network, its delete finishes at once
+    await eventually(async () => (await store.get('MacvlanNet', 'again-mvn')) === undefined || undefined, 'the old MacvlanNet gone');
     await store.applyAll([mvn]);
     const now = (await store.get('MacvlanNet', 'again-mvn'))!.metadata.uid;
     expect(now).not.toBe(old);

@@ -25,7 +25,7 @@ describe('MacvlanNet node parts', () => {
     const { model, seed, ctx } = fixture();
     const owner = { kind: 'MacvlanNet', name: 'lan', uid: 'lan-uid' };
     const node = (n: string) => seed(model.keys.object('Node', n), { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: n, uid: n, generation: 1 }, spec: {} });
-    seed(model.keys.object('MacvlanNet', 'lan'), { apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'lan', uid: owner.uid, generation: 1 }, spec: { subnet: '10.20.0.0/24', parent: 'eth0', mode: 'bridge', hostShim: false, blockPrefix: 28, dockerIPAM: 'xnet' } });
+    seed(model.keys.object('MacvlanNet', 'lan'), { apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'lan', uid: owner.uid, generation: 1, finalizers: ['xnet.io/network-in-use'] }, spec: { subnet: '10.20.0.0/24', parent: 'eth0', mode: 'bridge', hostShim: false, blockPrefix: 28, dockerIPAM: 'xnet' } });
     // n2 holds 8 and returned one: its part is that release (and nothing to claim).
     const held = Array.from({ length: 8 }, (_, i) => `10.20.0.${10 + i}`);
     for (const ip of held) seed(model.ipam.claim('macvlannets', 'lan', 'addresses', parseIPv4(ip)), { owner, role: 'node-pool', ip, node: 'n2' });
