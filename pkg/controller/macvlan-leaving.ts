@@ -36,6 +36,13 @@ export function heldByLeavingNode(ctx: Ctx, mvn: string, selected: Set<string>, 
 }
 
 const LEAVING = 'no longer selected: kept until its agent has taken the network off the host (containers there still use it)';
+const DELETING = 'the MacvlanNet is being deleted: kept until its agent has taken the network off the host (containers there still use it)';
+
+/** The parts of a deleting MacvlanNet's nodes say so (they were not deselected). */
+export function deletingParts(parts: LeavingParts): void {
+  for (const p of parts.values()) if (p.why === LEAVING) p.why = DELETING;
+}
+
 const UNREADABLE = 'its Node does not decode: what it holds is kept as it was until the Node is readable or deleted';
 
 /** Files a kept claim into its node's part; false when the part has one of its kind already (a second is not kept). */

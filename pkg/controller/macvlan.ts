@@ -18,7 +18,7 @@ import { labelsMatch, type Entry, type ClaimEntry } from './model.js';
 import { roundPool } from './nics.js';
 import type { Ctx } from './context.js';
 import { reportedHost } from './nodes.js';
-import { heldByLeavingNode, leavingStatus, type LeavingParts } from './macvlan-leaving.js';
+import { deletingParts, heldByLeavingNode, leavingStatus, type LeavingParts } from './macvlan-leaving.js';
 import { writeMacvlanStatus } from './macvlan-status.js';
 import { freedOnReport, inUseByDocker } from './macvlan-moving.js';
 import { ensureMacvlanFinalizer, finishMacvlanDeletion, isDeletingMacvlan } from './macvlan-deleting.js';
@@ -112,6 +112,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
     finishMacvlanDeletion(ctx, plan, m, r.unfreed);
     return { result: 'gone' };
   }
+  if (deleting) deletingParts(r.leaving);
   const statusNodes: MacvlanNodeStatus[] = [];
   let missing = 0;
   for (const n of nodes) {

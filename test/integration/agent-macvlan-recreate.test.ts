@@ -39,6 +39,7 @@ describe('a MacvlanNet deleted under a running container', () => {
     const held = await eventually(async () => { const x = await get(); const n = x?.status?.nodes ?? []; return n.length === 1 && n[0].name === 'host-1' ? x : undefined; }, 'only host-1\'s part kept', 30_000);
     expect(held!.metadata.deletionTimestamp).toBeDefined();
     expect(held!.status!.nodes![0]).toMatchObject({ dockerRange: block1, ready: false });
+    expect(held!.status!.nodes![0].message).toContain('being deleted');
     const node = (await lab.store.get('Node', 'host-2'))!;
     await lab.store.update({ ...node, metadata: { ...node.metadata, labels: { only: 'yes' } } });
     await expect(lab.store.applyAll([mvn({ only: 'yes' })])).rejects.toBeInstanceOf(ConflictError);
