@@ -38,8 +38,8 @@ async function whole(): Promise<{ hs: HostSubnet[]; nic: ContainerNic }> {
 }
 
 describe('deleting under running agents', () => {
-  it('a ClusterNetwork deleted: every host takes its bridge network, routes and NAT rules away; applied again, it comes back whole', async () => {
-    await whole();
+  it('a ClusterNetwork deleted: every host takes its bridge network, routes and NAT rules away, its NIC leaves the container; applied again, it comes back whole', async () => {
+    const before = await whole();
     expect(await lab.store.delete('ClusterNetwork', 'default')).toBe(true);
     await eventually(async () => (await hostSubnets()).length === 0 || undefined, 'HostSubnets deleted');
     for (const i of [0, 1]) {
@@ -48,7 +48,11 @@ describe('deleting under running agents', () => {
       await eventually(async () => (await natLines(i)).length === 0 || undefined, `host-${i + 1}: iptables rules of 10.76.0.0/16 removed`, 30_000);
     }
     // the NIC stays, without an address, and says why
-    await eventually(async () => { const x = await nic(); return x && !x.status?.ip && !isReady(x) ? x : undefined; }, 'NIC without address, not Ready', 30_000);
+    const released = await eventually(async () => { const x = await nic(); return x && !x.status?.ip && !isReady(x) ? x : undefined; }, 'NIC without address, not Ready', 30_000);
+    // ... and the container no longer holds the released address (another NIC may get it after the cooldown)
+    await eventually(async () => !/^\d+: eth1[@:]/m.test((await inContainer(lab.hosts[0], 'test', ['ip', '-o', 'link'])).stdout) || undefined, 'eth1 taken out of the container', 10_000);
+    expect((await inContainer(lab.hosts[0], 'test', ['ip', '-o', '-4', 'addr'])).stdout).not.toContain(`${before.nic.status!.ip}/`);
+    expect(released.metadata.uid).toBe(before.nic.metadata.uid);
     await lab.store.applyAll([cnDoc]);
     await whole();
     const r = await ipamCheck(lab.client, '/xnet');

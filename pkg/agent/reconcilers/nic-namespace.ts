@@ -1,7 +1,7 @@
 // A NIC's container namespaces other than the one its reconcile pinned and converges: whether
 // a container's namespace is its own, pinning it for a removal, and the NIC's link left in the
 // container it was in before `spec.container` was edited.
-import type { ContainerNic } from '../../api/index.js';
+import { getCondition, type Condition, type ContainerNic } from '../../api/index.js';
 import type { AgentContext } from '../context.js';
 import { containerTarget } from '../dataplane.js';
 import type { PinnedNetns } from '../../netlink/pinned.js';
@@ -60,4 +60,31 @@ export async function removeFromPreviousContainer(ctx: AgentContext, nic: Contai
   } finally {
     await ns.close();
   }
+}
+
+/**
+ * Whether the controller took the NIC's address back: its status says Allocated False and names
+ * no address. That happens only with the address claim deleted in the same transaction
+ * (controller/nics.ts, failNic: the network, HostSubnet or pinned ip went or changed), so after
+ * the cooldown the address may be handed to another NIC: a link still holding it must go. A
+ * status that does not decode, or none yet, is not a release.
+ */
+export function addressReleased(nic: ContainerNic): boolean {
+  const st = nic.status as { ip?: unknown; conditions?: Condition[] } | undefined;
+  return !!st && st.ip == null && getCondition(st.conditions, 'Allocated')?.status === 'False';
+}
+
+/**
+ * Takes the NIC's links (marked as its own) out of the pinned container namespace: a veth's
+ * host end goes with its container end. Returns how many went.
+ */
+export async function takeOutOfContainer(ctx: AgentContext, nic: ContainerNic, ns: PinnedNetns): Promise<number> {
+  const netns = { path: ns.path, pid: ns.pid };
+  const { links } = await ctx.dp.containerState(containerTarget(netns));
+  const ops = links.filter((l) => l.alias === nicAlias(nic.metadata.name)).map((l): IpOp => ({ op: 'link.del', name: l.name, netns }));
+  if (!ops.length) return 0;
+  ctx.log.info('taking the nic out of its container: the controller released its address', { nic: nic.metadata.name, links: ops.length });
+  await ctx.dp.execute(ops);
+  ctx.hostEnds?.set(nic.metadata.name, undefined);
+  return ops.length;
 }

@@ -7,7 +7,7 @@ import { notReady, ready, unreadable, type AgentContext, type Ready } from '../c
 import { ApplyError, containerTarget } from '../dataplane.js';
 import type { PinnedNetns } from '../../netlink/pinned.js';
 import { pinContainerNetns, type ContainerPin } from '../container-pin.js';
-import { pinOwnNamespace, removeFromPreviousContainer, sharedNamespaceWhy } from './nic-namespace.js';
+import { addressReleased, pinOwnNamespace, removeFromPreviousContainer, sharedNamespaceWhy, takeOutOfContainer } from './nic-namespace.js';
 import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, selects, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
 import { recordedUnused, releaseParents } from './parents.js';
@@ -101,7 +101,7 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<Rec
     if (!c) return await w(notReady('ContainerNotFound', `no container "${nic.spec.container}" on node ${ctx.node}; the NIC is added when it starts`));
     if (!ns) return await w(notReady('ContainerNotRunning', notRunningMessage(nic.spec.container, pin!.life)), { containerId: c.id });
     const d = await desiredNic(ctx, nic, c, ns);
-    if ('problem' in d) return await w(d.problem, { containerId: c.id });
+    if ('problem' in d) return await w(await withoutReleased(ctx, nic, ns, d.problem), { containerId: c.id });
     return await convergeNic(ctx, nic, c, d, ns, w);
   } finally {
     await ns?.close();
@@ -127,6 +127,17 @@ async function desiredNic(ctx: AgentContext, nic: ContainerNic, c: Container, ns
     netns: { path: ns.path, pid: ns.pid }, attach: a.attach,
     mac: nic.spec.mac ?? macFromIp(ip), ...(gateway ? { gateway } : {}), ...(a.mtu ? { mtu: a.mtu } : {}),
   };
+}
+
+/**
+ * A NIC whose address the controller released (addressReleased) is taken out of its container
+ * before it is reported: its address may soon be another NIC's. Not for a container sharing the
+ * host's namespace (desiredNic says so first, and nothing is ever added there).
+ */
+async function withoutReleased(ctx: AgentContext, nic: ContainerNic, ns: PinnedNetns, problem: Ready): Promise<Ready> {
+  if (problem.reason !== 'NoAddress' || !addressReleased(nic)) return problem;
+  if (!(await takeOutOfContainer(ctx, nic, ns))) return problem;
+  return { ...problem, message: `${problem.message}; its interface was taken out of the container, as the controller released its address` };
 }
 
 /** Plans and applies `d`, reports Attaching first when it changes anything, then the outcome. */
