@@ -160,6 +160,16 @@ describe('agent: a live NIC moved or re-addressed', () => {
     await readyAs('edit-m', 'eth9');
     expect(await containerLinks('edit4')).toEqual([`eth9 macvlan 1500 xnet:nic:edit-m`]);
   });
+
+  it('a macvlan NIC moved to a container that does not exist yet: gone from the first at once, made when the new one is run', async () => {
+    await editNic('edit-m', (s) => ({ ...s, container: 'edit5' }));
+    await eventually(async () => (await ready('edit-m'))?.reason === 'ContainerNotFound' ? true : undefined, 'ContainerNotFound', 30_000);
+    await eventually(async () => (await containerLinks('edit4')).length === 0 ? true : undefined, 'eth9 gone from edit4', 5_000);
+    await runContainer(h1(), 'edit5');
+    await readyAs('edit-m', 'eth9');
+    expect(await containerLinks('edit5')).toEqual([`eth9 macvlan 1500 xnet:nic:edit-m`]);
+    expect(await containerLinks('edit4')).toEqual([]);
+  });
 });
 
 describe('agent: a NIC\'s host end changed by hand heals from events', () => {

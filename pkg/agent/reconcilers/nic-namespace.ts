@@ -43,9 +43,10 @@ export async function pinOwnNamespace(ctx: AgentContext, container: string): Pro
  * its host end when the NIC is made again, but a macvlan lives only in the container: left
  * there, it kept the NIC's address beside the new one (and its MAC, unless the move changed it).
  * Only links marked as this NIC's; a failure is thrown (retried), the status still naming the
- * old container until this is done.
+ * old container until this is done. `now`: the container the NIC names now, undefined when none
+ * exists (a container renamed away from the NIC's spec.container is no longer its container).
  */
-export async function removeFromPreviousContainer(ctx: AgentContext, nic: ContainerNic, now: string): Promise<void> {
+export async function removeFromPreviousContainer(ctx: AgentContext, nic: ContainerNic, now: string | undefined): Promise<void> {
   const was = nic.status?.containerId;
   if (typeof was !== 'string' || !was || was === now) return;
   const ns = await pinOwnNamespace(ctx, was);

@@ -97,7 +97,8 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<Rec
     // first: it would keep that namespace, and the NIC's MAC on the parent, alive.
     await ctx.unwatchNic(name, ns ? c!.pid : undefined);
     // before any write: each carries the new container's id, the one this needs
-    if (c) await removeFromPreviousContainer(ctx, nic, c.id);
+    // also when there is none now: a NIC moved to a container not made yet leaves the old one
+    await removeFromPreviousContainer(ctx, nic, c?.id);
     if (!c) return await w(notReady('ContainerNotFound', `no container "${nic.spec.container}" on node ${ctx.node}; the NIC is added when it starts`));
     if (!ns) return await w(notReady('ContainerNotRunning', notRunningMessage(nic.spec.container, pin!.life)), { containerId: c.id });
     const d = await desiredNic(ctx, nic, c, ns);
