@@ -38,6 +38,7 @@ export class HollowDataplane implements AgentDataplane {
       return { close: () => clearTimeout(t) };
     },
     inspectContainer: async () => undefined,
+    runningContainers: async () => [],
     networkEndpoints: async () => undefined,
     reconnect: async () => undefined,
     listNetworks: async () => [],

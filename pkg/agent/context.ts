@@ -194,6 +194,8 @@ export interface AgentContext {
   routeProblems: Problem[];
   /** which peers changed since the last routes pass; without it every pass looks at every peer */
   routesDirty?: RoutesDirty;
+  /** whether the running containers were looked through for links of NICs gone (reconcilers/nic-leftovers.ts) */
+  containersSwept?: boolean;
   /** last known shape of deleted ContainerNics, until their NIC is gone */
   removedNics: Map<string, RemovedNic & { container?: string }>;
   /**

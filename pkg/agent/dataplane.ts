@@ -40,7 +40,7 @@ export interface AgentDataplane {
   /** execute() only records the ops (verify): there is no change to read back */
   readonly dryRun?: boolean;
   readonly ip: Pick<IpRunner, 'routes' | 'links' | 'addrs'>;
-  readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'networkEndpoints' | 'disconnect' | 'connect' | 'listNetworks' | 'ping'>;
+  readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'runningContainers' | 'networkEndpoints' | 'disconnect' | 'connect' | 'listNetworks' | 'ping'>;
   underlay(): Promise<Underlay>;
   /** opens the network namespace process `pid` is in now (netlink/pinned.ts); the caller closes it */
   pinNetns(pid: number): Promise<PinnedNetns>;

@@ -130,6 +130,14 @@ export class DockerClient {
     try { await this.call('ping', () => this.docker.ping()); } catch (e) { throw toDockerError(e, 'ping'); }
   }
 
+  /** The ids of the running containers. */
+  async runningContainers(): Promise<string[]> {
+    try {
+      const list = await this.call('list_containers', () => this.docker.listContainers({ all: false }));
+      return list.map((c) => c.Id);
+    } catch (e) { throw toDockerError(e, 'list containers'); }
+  }
+
   async listNetworks(): Promise<DockerNetwork[]> {
     let list: RawNetwork[];
     try { list = (await this.call('list_networks', () => this.docker.listNetworks())) as RawNetwork[]; } catch (e) { throw toDockerError(e, 'list networks'); }

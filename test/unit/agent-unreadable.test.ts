@@ -43,7 +43,7 @@ function agentOn(w: World) {
       hostState: async () => ({ links: w.links ?? [], addrs: [], routes: [] }),
       ip: { links: async () => w.links ?? [], addrs: async () => [], routes: async () => w.routes ?? [] },
       dockerNetworks: async () => w.networks ?? [],
-      docker: { inspectContainer: async () => undefined },
+      docker: { inspectContainer: async () => undefined, runningContainers: async () => [] },
       execute: async (ops: Op[]) => { executed.push(...ops); },
     },
   } as unknown as AgentContext;

@@ -7,6 +7,7 @@ import { notReady, ready, unreadable, type AgentContext, type Ready } from '../c
 import { ApplyError, containerTarget } from '../dataplane.js';
 import type { PinnedNetns } from '../../netlink/pinned.js';
 import { pinContainerNetns, type ContainerPin } from '../container-pin.js';
+import { sweepContainerNics } from './nic-leftovers.js';
 import { addressReleased, pinOwnNamespace, removeFromPreviousContainer, sharedNamespaceWhy, takeOutOfContainer } from './nic-namespace.js';
 import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, selects, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
@@ -321,7 +322,11 @@ function leaveUnreadable(ctx: AgentContext, name: string): void {
 async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | undefined): Promise<void> {
   await ctx.unwatchNic(name);
   if (nic && nic.spec.node === ctx.node && isDeleting(nic)) rememberRemoved(ctx, nic);
-  const r = ctx.removedNics.get(name) ?? { name, ifName: '', kind: 'veth' as const };
+  const known = ctx.removedNics.get(name);
+  // gone without the deleting phase that records its container (moved to another node, its key
+  // deleted around xctl): a macvlan of it would stay in some container, so they are looked through
+  if (!known) await sweepContainerNics(ctx);
+  const r = known ?? { name, ifName: '', kind: 'veth' as const };
   // a macvlan is deleted from inside the container: through its pinned namespace
   const ns = r.kind === 'macvlan' && r.container ? await pinOwnNamespace(ctx, r.container) : undefined;
   try {
