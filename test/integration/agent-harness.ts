@@ -227,6 +227,16 @@ export async function twoHostMacvlanNet(store: Store, name: string, octet: numbe
   });
 }
 
+/**
+ * MacvlanNet `name` on 192.168.<octet>.0/24 (`dockerIPAM: blocks`, parent eth0) with host-1's part
+ * written as the controller would: its Docker block <octet>.128/28 and, when given, its shim address.
+ */
+export async function oneHostMacvlanNet(store: Store, name: string, octet: number, shimAddress?: string): Promise<void> {
+  const net = `192.168.${octet}`;
+  await store.create(obj('MacvlanNet', name, { subnet: `${net}.0/24`, ipRange: `${net}.128/25`, dockerIPAM: 'blocks', parent: 'eth0' }));
+  await store.writeStatus('MacvlanNet', name, { controller: true }, { nodes: [{ name: 'host-1', dockerRange: `${net}.128/28`, ...(shimAddress ? { shimAddress } : {}) }] });
+}
+
 /** The object's Ready condition in the merged view; undefined while it has none or is gone. */
 export async function readyCondition(store: Store, kind: Kind, name: string): Promise<Condition | undefined> {
   return getCondition((await store.get(kind, name))?.status?.conditions, 'Ready');

@@ -5,7 +5,7 @@
 // while the controller hands it out again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerNic } from '../../pkg/api/index.js';
-import { agentLab, eventually, inContainerNetns, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
+import { agentLab, eventually, inContainerNetns, obj, oneHostMacvlanNet, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 const h1 = () => lab.hosts[0];
@@ -26,8 +26,7 @@ async function macvlanNic(name: string, container: string, ip: string): Promise<
 
 beforeAll(async () => {
   lab = await agentLab(1);
-  await lab.store.create(obj('MacvlanNet', 'mv231', { subnet: '192.168.231.0/24', ipRange: '192.168.231.128/25', dockerIPAM: 'blocks', parent: 'eth0' }));
-  await lab.store.writeStatus('MacvlanNet', 'mv231', { controller: true }, { nodes: [{ name: 'host-1', dockerRange: '192.168.231.128/28' }] });
+  await oneHostMacvlanNet(lab.store, 'mv231', 231);
   await lab.startAgent(h1());
   await runContainer(h1(), 'left1');
   await runContainer(h1(), 'left2');

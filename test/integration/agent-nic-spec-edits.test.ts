@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterNetwork, ContainerNic } from '../../pkg/api/index.js';
 import { vethHostName } from '../../pkg/agent/planner/names.js';
 import { BUSYBOX_IMAGE } from '../../pkg/lab/index.js';
-import { agentLab, allocateNic, docker, createDefaultNetwork, eventually, inContainerNetns, obj, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
+import { agentLab, allocateNic, docker, createDefaultNetwork, eventually, inContainerNetns, obj, oneHostMacvlanNet, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 const h1 = () => lab.hosts[0];
@@ -38,8 +38,7 @@ const readyAs = (name: string, ifName: string) => eventually(async () => {
 beforeAll(async () => {
   lab = await agentLab(1);
   await createDefaultNetwork(lab.store, 1);
-  await lab.store.create(obj('MacvlanNet', 'mv230', { subnet: '192.168.230.0/24', ipRange: '192.168.230.128/25', dockerIPAM: 'blocks', parent: 'eth0' }));
-  await lab.store.writeStatus('MacvlanNet', 'mv230', { controller: true }, { nodes: [{ name: 'host-1', dockerRange: '192.168.230.128/28', shimAddress: '192.168.230.250' }] });
+  await oneHostMacvlanNet(lab.store, 'mv230', 230, '192.168.230.250');
   await lab.startAgent(h1());
   await runContainer(h1(), 'edit');
   await runContainer(h1(), 'drift');
