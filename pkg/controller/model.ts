@@ -6,6 +6,7 @@ import { INDEXED_KINDS, Keys, indexNode } from '../store/keys.js';
 import { IpamKeys, type Claim, type ClaimSpace, type PoolType } from '../ipam/keys.js';
 import type { KvCache, CacheChange } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
+import { monotonicMs } from '../runtime/clock.js';
 
 export interface Entry<T> { obj: T; kv: RawKv }
 export interface ClaimEntry { key: string; claim: Claim; kv: RawKv; ip: number; space: ClaimSpace }
@@ -35,7 +36,7 @@ export class Model {
   private readonly accepted = new Map<string, Set<string>>();
   private readonly nodeStatusRoot: string;
 
-  /** "<type>/<pool>/<ip>" -> when that NIC address claim went (ms), for the reuse cooldown */
+  /** "<type>/<pool>/<ip>" -> when that NIC address claim went (monotonic ms), for the reuse cooldown */
   private readonly released = new Map<string, number>();
 
   constructor(readonly cache: KvCache, readonly prefix: string) {
@@ -50,7 +51,7 @@ export class Model {
     if (ck) {
       const poolId = `${ck.type}/${ck.pool}`;
       const addrId = `${poolId}/${ck.ip}`;
-      if (c.prev && !c.kv && ck.space === 'addresses') this.released.set(addrId, c.at ?? Date.now());
+      if (c.prev && !c.kv && ck.space === 'addresses') this.released.set(addrId, c.at ?? monotonicMs());
       if (c.kv) this.released.delete(addrId);
       if (c.prev) {
         const old = parse<Claim>(c.prev);
@@ -157,7 +158,7 @@ export class Model {
   }
 
   /**
-   * Until when the address stays out of use after its claim went (ms since the epoch), or
+   * Until when the address stays out of use after its claim went (runtime/clock.ts: monotonic ms), or
    * undefined when it is free. Kept in memory: a new leader knows only the releases it saw.
    */
   coolingUntil(type: PoolType, pool: string, ip: number, cooldownMs: number): number | undefined {
@@ -166,7 +167,7 @@ export class Model {
     const id = `${type}/${pool}/${ip}`;
     const at = this.released.get(id);
     if (at === undefined) return undefined;
-    if (Date.now() - at >= cooldownMs) { this.released.delete(id); return undefined; }
+    if (monotonicMs() - at >= cooldownMs) { this.released.delete(id); return undefined; }
     return at + cooldownMs;
   }
 

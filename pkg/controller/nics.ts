@@ -8,6 +8,7 @@ import { AllocationError, type AllocationFailure, blockOfAddress, hostSubnetXnet
 import { contains, cidrInterval, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim, type PoolType } from '../ipam/keys.js';
 import type { TxnPlan } from './txn-plan.js';
+import { monotonicMs } from '../runtime/clock.js';
 import type { RawKv } from '../runtime/kv.js';
 import type { RoundState } from './pool-executor.js';
 import type { Entry, ClaimEntry } from './model.js';
@@ -284,7 +285,7 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
   const picked = pickFree(target.ranges, claims, rp, (ip) => ctx.model.coolingUntil(pool.type, pool.name, ip, ctx.addressCooldownMs));
   if ('ip' in picked) return { ip: picked.ip };
   if (picked.coolingUntil !== undefined) {
-    const wait = Math.max(0, picked.coolingUntil - Date.now());
+    const wait = Math.max(0, picked.coolingUntil - monotonicMs());
     throw new WaitingError('PoolExhausted', `every free address in ${target.describe} was released less than ${Math.round(ctx.addressCooldownMs / 1000)} s ago; the first is reused in ${Math.ceil(wait / 1000)} s`);
   }
   throw new WaitingError('PoolExhausted', `no free address left in ${target.describe}`);

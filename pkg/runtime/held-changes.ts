@@ -2,10 +2,11 @@
 // in the order they arrived (revision order per watched prefix), raw (not yet admitted). A standby controller holds what it watches and
 // decodes it only when it starts leading.
 import type { RawKv } from './kv.js';
+import { monotonicMs } from './clock.js';
 
 /**
  * A put's value; or a delete, with the put before it when that was held too. `at`: when the
- * watch delivered it (ms since the epoch), so what is timed from a change (an address's reuse
+ * watch delivered it (clock.ts: monotonic ms), so what is timed from a change (an address's reuse
  * cooldown) is timed from then, not from the release.
  */
 export interface HeldChange { key: string; rev: number; at: number; kv?: RawKv; lastPut?: RawKv }
@@ -13,12 +14,12 @@ export interface HeldChange { key: string; rev: number; at: number; kv?: RawKv; 
 export class HeldChanges {
   private readonly byKey = new Map<string, HeldChange>();
 
-  put(kv: RawKv, rev: number, at = Date.now()): void {
+  put(kv: RawKv, rev: number, at = monotonicMs()): void {
     this.take(kv.key);
     this.byKey.set(kv.key, { key: kv.key, rev, at, kv });
   }
 
-  delete(key: string, rev: number, at = Date.now()): void {
+  delete(key: string, rev: number, at = monotonicMs()): void {
     const before = this.take(key);
     this.byKey.set(key, { key, rev, at, lastPut: before?.kv ?? before?.lastPut });
   }

@@ -9,7 +9,7 @@ export interface CacheChange {
   prev?: RawKv;
   /** true when the change came from this process's own commit (applyLocal) */
   local: boolean;
-  /** when the watch delivered it, for a change held and released later (KvCache.hold); else now */
+  /** when the watch delivered it (clock.ts: monotonic ms), for a change held and released later (KvCache.hold); else now */
   at?: number;
   /**
    * The key is still in etcd, but its value does not decode: it left the cache (or never
