@@ -71,7 +71,12 @@ export class Controller {
     });
     this.cache.hold();
     this.running = this.elector.run({
-      onStartedLeading: async (t) => { this.termsLed++; leaderTerms.inc(); leader.set(1); await this.catchUp(); this.term = new Term(this, t); this.term.start(); },
+      onStartedLeading: async (t) => {
+        this.termsLed++; leaderTerms.inc(); leader.set(1);
+        // another leader may have counted this one's events since: they go on from etcd's counts
+        this.events.forget();
+        await this.catchUp(); this.term = new Term(this, t); this.term.start();
+      },
       onStoppedLeading: async () => { leader.set(0); const t = this.term; this.term = undefined; await t?.stop(); this.cache.hold(); },
     });
   }

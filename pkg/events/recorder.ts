@@ -1,13 +1,15 @@
 // Writes events the way Kubernetes' event recorder does: the same (object, type, reason,
 // message) from one source is one event whose count and lastTimestamp move; bursts are cut by
 // a token bucket (dropped events are counted, xnet_events_dropped_total, never queued without bound); every write
-// carries a lease so events expire. Recording never throws and never blocks the caller.
+// carries a lease so events expire. An event it does not remember goes on from the count stored
+// in etcd (stored.ts). Recording never throws and never blocks the caller.
 import { eventsDropped } from '../metrics/metrics.js';
 import { createHash } from 'node:crypto';
 import type { Etcd3, Lease } from 'etcd3';
 import { kindInfo, type Kind } from '../api/kinds.js';
 import type { Logger } from '../log.js';
 import { Keys } from '../store/keys.js';
+import { storedOccurrence } from './stored.js';
 import { DEFAULT_EVENT_TTL_SECONDS, type EventType, type InvolvedObject, type XnetEvent } from './types.js';
 
 export interface RecorderOptions {
@@ -23,7 +25,7 @@ export interface RecorderOptions {
 }
 
 const MAX_MESSAGE = 1024;
-/** entries remembered for deduplication; older ones are written with count 1 again */
+/** entries remembered for deduplication; an older one's next occurrence reads its count from etcd */
 const MAX_REMEMBERED = 4096;
 
 export class EventRecorder {
@@ -66,15 +68,32 @@ export class EventRecorder {
     const id = createHash('sha256').update(`${type}\0${reason}\0${series === undefined ? text : `series\0${series}`}`).digest('hex').slice(0, 16);
     const key = this.keyFor(obj, id);
     const now = new Date().toISOString();
-    const prev = this.remembered.get(key);
-    const ev: XnetEvent = {
-      involvedObject: { kind: obj.kind, name: obj.name }, type, reason, message: text,
-      source: { ...this.o.source }, count: (prev?.count ?? 0) + 1, firstTimestamp: prev?.firstTimestamp ?? now, lastTimestamp: now,
-    };
-    this.remember(key, ev);
-    // one write at a time, in order: a count never goes backwards in etcd
-    this.chain = this.chain.then(() => this.write(key, ev));
+    // one occurrence at a time, in order: a count never goes backwards in etcd
+    this.chain = this.chain.then(() => this.occurred(key, { involvedObject: { kind: obj.kind, name: obj.name }, type, reason, message: text }, now));
     return this.chain;
+  }
+
+  /**
+   * Counts and writes one occurrence. An event not remembered (this recorder never wrote it, or
+   * let it go) goes on from its stored occurrence, if any: a new leader's or a restarted
+   * agent's first repeat is count+1, not 1. An event remembered costs no read.
+   */
+  private async occurred(key: string, what: Pick<XnetEvent, 'involvedObject' | 'type' | 'reason' | 'message'>, now: string): Promise<void> {
+    const prev = this.remembered.get(key) ?? await storedOccurrence({
+      client: this.o.client, key, root: this.keys.events(), obj: what.involvedObject, type: what.type, reason: what.reason, log: this.o.log,
+    });
+    const ev: XnetEvent = { ...what, source: { ...this.o.source }, count: (prev?.count ?? 0) + 1, firstTimestamp: prev?.firstTimestamp ?? now, lastTimestamp: now };
+    this.remember(key, ev);
+    await this.write(key, ev);
+  }
+
+  /**
+   * Lets go of every remembered event, in order with the occurrences recorded before: the
+   * next occurrence of each goes on from what is stored. A controller calls it when it starts
+   * leading, since another leader may have counted its events meanwhile.
+   */
+  forget(): void {
+    this.chain = this.chain.then(() => this.remembered.clear());
   }
 
   private async write(key: string, ev: XnetEvent): Promise<void> {
