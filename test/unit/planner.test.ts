@@ -89,6 +89,17 @@ describe('planDockerNetworks', () => {
     expect(busy.ops).toEqual([]);
     expect(busy.problems[0].reason).toBe('NetworkInUse');
   });
+  it('takes driver.mtu on its own network, absent from the spec (a ClusterNetwork\'s mtu removed), for drift; not at Docker\'s 1500, nor on a network it did not make', () => {
+    const mtu = (v: string) => have({ options: { ...spec.options, 'com.docker.network.driver.mtu': v } });
+    expect(planDockerNetworks([spec], [mtu('1400')], 'HostSubnet').ops).toEqual([
+      { op: 'docker.network.remove', name: 'net1' }, { op: 'docker.network.create', spec },
+    ]);
+    const busy = planDockerNetworks([spec], [{ ...mtu('1400'), containers: 1 }], 'HostSubnet');
+    expect(busy.ops).toEqual([]);
+    expect(busy.problems[0]).toMatchObject({ reason: 'NetworkInUse', message: expect.stringContaining('option com.docker.network.driver.mtu is 1400, want unset') });
+    expect(planDockerNetworks([spec], [mtu('1500')], 'HostSubnet')).toEqual({ ops: [], problems: [] });
+    expect(planDockerNetworks([spec], [{ ...mtu('1400'), labels: {} }], 'HostSubnet')).toEqual({ ops: [], problems: [] });
+  });
   it('does not touch a conflicting network xnet did not make', () => {
     const p = planDockerNetworks([spec], [have({ labels: {}, subnet: '10.9.0.0/24' })], 'HostSubnet');
     expect(p.ops).toEqual([]);

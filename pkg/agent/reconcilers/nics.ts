@@ -58,6 +58,14 @@ function attachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): At
 }
 
 /**
+ * The MTU of a veth NIC whose ClusterNetwork declares none: the kernel's default for a new
+ * veth. Declared rather than left out, so that removing `mtu` from a ClusterNetwork takes the
+ * NICs already made back to what a NIC made without it has (as if it had never been set).
+ * Only veths: a macvlan's default is its parent's MTU, and its MTU is never set.
+ */
+export const VETH_DEFAULT_MTU = 1500;
+
+/**
  * The bridge of the HostSubnet the controller chose for this NIC (status.hostSubnet): the
  * agent does not choose again, so with two HostSubnets on one network a veth cannot land on
  * the other one's bridge. The choice is checked: this node's, this network's, not deleting.
@@ -76,7 +84,7 @@ function clusterAttachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusVi
   if (!v.bridge || !v.subnet) return { problem: notReady('NotAllocated', `HostSubnet ${hs.metadata.name} has no subnet or bridge yet`) };
   return {
     attach: { kind: 'veth', bridge: v.bridge, hostSubnet: hs.metadata.name }, prefix: parseCidr(v.subnet).prefix,
-    ...(v.gateway ? { gateway: v.gateway } : {}), ...(cn.spec.mtu ? { mtu: cn.spec.mtu } : {}), pool: hostSubnetPool(hs, { ...v, subnet: v.subnet }),
+    ...(v.gateway ? { gateway: v.gateway } : {}), mtu: cn.spec.mtu ?? VETH_DEFAULT_MTU, pool: hostSubnetPool(hs, { ...v, subnet: v.subnet }),
   };
 }
 
