@@ -1,6 +1,13 @@
 import type { Condition } from './fields.js';
 
 /**
+ * The reason of the controller's condition on a deleting object that says what its delete
+ * waits on (a ContainerNic whose node has not reported it out of its container). The merged
+ * view shows it over the bound node's condition of the same type (store/merge.ts).
+ */
+export const TERMINATING = 'Terminating';
+
+/**
  * Sets a condition the Kubernetes way: lastTransitionTime moves only when status changes,
  * so watchers can tell how long a condition has held.
  */

@@ -7,11 +7,11 @@
 // subtree: the only keys a node may write). The controller then deletes the NIC, its statuses
 // and its claims in one transaction, and the address cools down (model.coolingUntil). Without
 // that report the claim stays, unless the Node is gone (nobody is left to hold the address) or
-// the NIC never got an address.
-import { NIC_FINALIZER, type ContainerNic } from '../api/index.js';
+// the NIC never got an address. Meanwhile its status says why it waits (showTerminating).
+import { NIC_FINALIZER, TERMINATING, setCondition, type ContainerNic } from '../api/index.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { ClaimEntry, Entry } from './model.js';
-import type { Ctx } from './context.js';
+import { putStatusIfChanged, type Ctx } from './context.js';
 import { indexNode } from '../store/keys.js';
 
 export { NIC_FINALIZER };
@@ -59,9 +59,11 @@ export function finishNicDeletion(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNic
   const name = e.obj.metadata.name;
   const claims = ctx.model.claimsOf(e.obj.metadata.uid!);
   const others = (e.obj.metadata.finalizers ?? []).filter((f) => f !== NIC_FINALIZER);
-  if (others.length && !hasNicFinalizer(e.obj) && !claims.length) return { result: 'unchanged', message: `waiting for finalizers ${others.join(', ')}` };
-  const held = nicStillHeldWhy(ctx, e.obj, claims);
-  if (held) return { result: 'unchanged', message: held };
+  const waits = others.length && !hasNicFinalizer(e.obj) && !claims.length ? `waiting for finalizers ${others.join(', ')}` : nicStillHeldWhy(ctx, e.obj, claims);
+  if (waits) {
+    showTerminating(ctx, plan, e, waits);
+    return { result: 'unchanged', message: waits };
+  }
   const k = ctx.model.keys;
   const key = k.object('ContainerNic', name);
   const node = indexNode(e.obj);
@@ -77,6 +79,23 @@ export function finishNicDeletion(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNic
   for (const c of claims) plan.unchanged(c.key, c.kv).del(c.key);
   ctx.log.info('address released: the NIC is out of its container', { nic: name, addresses: claims.map((c) => c.claim.ip ?? c.claim.cidr) });
   return { result: 'gone' };
+}
+
+/**
+ * A deleting NIC that waits says why in its controller status: Ready False `Terminating` with
+ * the message, shown over its node's own Ready (store/merge.ts: the node's may be from before
+ * the delete, its agent down); the address and the other conditions stay as they are (the
+ * address is still held). Written only when it changes (putStatusIfChanged: pinned to the NIC
+ * and to the status as cached), and a status write of the controller's own queues no
+ * reconcile (events.ts), so it cannot loop. A status key that does not decode is left alone.
+ */
+function showTerminating(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNic>, message: string): void {
+  const name = e.obj.metadata.name;
+  const at = ctx.model.controllerStatusAt('ContainerNic', name, e.obj);
+  if (at.key && ctx.model.cache.isRefused(at.key)) return;
+  const prev = at.cur?.status;
+  const conditions = setCondition(prev?.conditions, { type: 'Ready', status: 'False', reason: TERMINATING, message });
+  putStatusIfChanged(ctx, plan, 'ContainerNic', name, { ...prev, conditions }, e, at);
 }
 
 /** The NIC as stored, and its node-index copy, rewritten with only the others' finalizers. */

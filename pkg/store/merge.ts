@@ -2,6 +2,7 @@
 // limited to what that node may report (../api/authority.ts).
 import type { Condition } from '../api/fields.js';
 import { nodeReportable } from '../api/authority.js';
+import { TERMINATING } from '../api/conditions.js';
 import type { AnyObject, Kind, Status } from '../api/index.js';
 
 /** The node whose agent reports on this object, if any. */
@@ -11,12 +12,17 @@ export function boundNode(obj: { kind: Kind; metadata: { name: string }; spec?: 
   return undefined;
 }
 
-export function mergeStatus(controller: Status | undefined, node: Status | undefined): Status | undefined {
+/**
+ * `deleting`: the object is being deleted. Then a controller condition of reason `Terminating`
+ * (what the delete waits on) stays over the node's of the same type: the node's may be its
+ * report from before the delete, its agent down, while the controller knows why it waits.
+ */
+export function mergeStatus(controller: Status | undefined, node: Status | undefined, deleting = false): Status | undefined {
   if (!controller && !node) return undefined;
   const out: Status = { ...(controller ?? {}), ...(node ?? {}) };
   const conds = new Map<string, Condition>();
   for (const c of controller?.conditions ?? []) conds.set(c.type, c);
-  for (const c of node?.conditions ?? []) conds.set(c.type, c);
+  for (const c of node?.conditions ?? []) if (!(deleting && conds.get(c.type)?.reason === TERMINATING)) conds.set(c.type, c);
   if (conds.size) out.conditions = [...conds.values()];
   return out;
 }
@@ -33,7 +39,7 @@ function ofThisObject(obj: AnyObject, st: Status | undefined): Status | undefine
 
 export function withStatus<T extends AnyObject>(obj: T, controller: Status | undefined, nodeStatuses: Map<string, Status>): T {
   const node = boundNode(obj);
-  const status = mergeStatus(controller, node ? nodeReportable(obj.kind, ofThisObject(obj, nodeStatuses.get(node))) : undefined);
+  const status = mergeStatus(controller, node ? nodeReportable(obj.kind, ofThisObject(obj, nodeStatuses.get(node))) : undefined, !!obj.metadata.deletionTimestamp);
   const out = { ...obj } as T;
   if (status) (out as { status?: unknown }).status = status;
   else delete (out as { status?: unknown }).status;

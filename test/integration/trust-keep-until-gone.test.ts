@@ -86,7 +86,12 @@ describe('an address is free only when it is gone', () => {
       const marked = await lab.store.get('ContainerNic', 'early');
       expect(marked?.metadata.deletionTimestamp).toBeDefined();
       // what held it: the agent's own status key of the NIC, written before it made the interface
-      expect(statusOf(marked).conditions?.find((c) => c.type === 'Ready')?.reason).toBe('Attaching');
+      const report = JSON.parse((await lab.client.get(lab.store.keys.status('ContainerNic', 'early', { node: 'host-1' })).string())!);
+      expect(report.conditions.find((c: { type: string }) => c.type === 'Ready')?.reason).toBe('Attaching');
+      // and the NIC says so (over that report, from before the delete)
+      expect(statusOf(marked).conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+        status: 'False', reason: 'Terminating', message: 'node "host-1" has not reported eth1 removed from container "c1" yet',
+      });
     } finally {
       dp.stopped?.resume();
     }

@@ -202,6 +202,21 @@ describe('field authority in the merged view', () => {
     expect(merged.status).toEqual({ subnet: '10.76.1.0/24', nodeAddress: '198.18.0.11' });
     expect(mergeStatus({ a: 1 }, { a: 2 })).toEqual({ a: 2 });
   });
+
+  it('a deleting object\'s Terminating condition from the controller stays over the node\'s, and only then', () => {
+    const nic = (deleting: boolean) => ({ apiVersion: API_VERSION, kind: 'ContainerNic', metadata: { name: 'n', ...(deleting ? { deletionTimestamp: '2026-12-03T00:00:00Z' } : {}) }, spec: { node: 'host-1', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'default' } } }) as AnyObject;
+    const t = '2026-12-03T00:00:00Z';
+    const allocated = { type: 'Allocated', status: 'True' as const, reason: 'Allocated', lastTransitionTime: t };
+    const terminating = { type: 'Ready', status: 'False' as const, reason: 'Terminating', message: 'node "host-1" has not reported eth1 removed', lastTransitionTime: t };
+    const attached = { type: 'Ready', status: 'True' as const, reason: 'Converged', lastTransitionTime: t };
+    const ready = (o: AnyObject) => (o.status as { conditions?: Array<{ type: string; reason?: string }> }).conditions?.find((c) => c.type === 'Ready')?.reason;
+    const node = new Map([['host-1', { conditions: [attached] }]]);
+    expect(ready(withStatus(nic(true), { ip: '10.76.1.5', conditions: [allocated, terminating] }, node))).toBe('Terminating');
+    // not deleting: the node's report, as always
+    expect(ready(withStatus(nic(false), { ip: '10.76.1.5', conditions: [allocated, terminating] }, node))).toBe('Converged');
+    // deleting, the controller's Ready another reason (not yet looked at): the node's
+    expect(ready(withStatus(nic(true), { conditions: [allocated, { ...terminating, reason: 'WaitingForAgent' }] }, node))).toBe('Converged');
+  });
 });
 
 describe('free addresses: next fit with a cooldown', () => {

@@ -1,0 +1,75 @@
+// A deleted ContainerNic whose node has not reported it out of its container keeps its address
+// (nic-finalizer.ts); while it waits, its status says so: Ready False `Terminating`, naming the
+// node, over the node's last report (Ready True from before the delete), with Allocated True
+// and the address kept. The "node's report" is the agent's status key, written here by the
+// test: no agent runs. xctl (in-process) reads it as a user does.
+import { describe, it, expect } from 'vitest';
+import { obj, eventually, statusOf, useControllerFixture } from './controller-helpers.js';
+import { DEFAULT_PREFIX, Keys } from '../../pkg/store/keys.js';
+import { runXctl } from '../../pkg/cli/program.js';
+
+// xctl's own prefix, so that xctl reads what this controller writes
+const fx = useControllerFixture(DEFAULT_PREFIX);
+const keys = new Keys(DEFAULT_PREFIX);
+const node = { node: 'host-1' };
+
+async function xctl(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const r = { code: -1, out: '', err: '' };
+  r.code = await runXctl(args, {
+    out: (t) => { r.out += t; }, err: (t) => { r.err += t; },
+    stdin: async () => '', env: { XCTL_ENDPOINTS: fx.etcd.endpoints.join(',') },
+  });
+  return r;
+}
+
+const condition = async (name: string, type: string) => statusOf(await fx.store.get('ContainerNic', name)).conditions?.find((c) => c.type === type);
+const modOf = async (key: string) => String((await fx.etcd.client().kv.range({ key: Buffer.from(key) })).kvs[0]?.mod_revision ?? 'absent');
+
+describe('a deleting ContainerNic says why it waits', () => {
+  it('shows Ready False Terminating naming its node while the node still reports it, then goes when the report goes', async () => {
+    await fx.store.applyAll([
+      obj('ClusterNetwork', 'default', { cidr: '10.78.0.0/16', hostPrefix: 24 }),
+      obj('Node', 'host-1', { address: '198.18.0.11' }),
+      obj('ContainerNic', 'web-eth1', { node: 'host-1', container: 'web', ifName: 'eth1', network: { clusterNetwork: 'default' } }),
+    ]);
+    const ip = await eventually(async () => statusOf(await fx.store.get('ContainerNic', 'web-eth1')).ip as string | undefined, 'an address');
+    // the agent's last report before the delete: in its container, Ready
+    const now = new Date().toISOString();
+    await fx.store.writeStatus('ContainerNic', 'web-eth1', node, { containerId: 'id-web', conditions: [{ type: 'Ready', status: 'True', reason: 'Converged', message: 'in container web', lastTransitionTime: now }] });
+    await eventually(async () => (await condition('web-eth1', 'Ready'))?.status === 'True' || undefined, 'the node\'s Ready True shown');
+
+    await fx.store.delete('ContainerNic', 'web-eth1');
+    const ready = await eventually(async () => { const c = await condition('web-eth1', 'Ready'); return c?.reason === 'Terminating' ? c : undefined; },
+      'Ready Terminating', 10_000);
+    expect(ready.status).toBe('False');
+    expect(ready.message).toBe('node "host-1" has not reported eth1 removed from container "web" yet');
+    const st = statusOf(await fx.store.get('ContainerNic', 'web-eth1'));
+    expect(st.ip).toBe(ip);
+    expect(st.conditions?.find((c) => c.type === 'Allocated')?.status).toBe('True');
+    // the node's report is still there, untouched
+    expect(await fx.store.hasStatus('ContainerNic', 'web-eth1', node)).toBe(true);
+
+    // what a user runs
+    const get = await xctl(['get', 'containernic', 'web-eth1']);
+    expect(get.code).toBe(0);
+    expect(get.out).toMatch(new RegExp(`web-eth1\\s+host-1\\s+web\\s+eth1\\s+${ip.replace(/\./g, '\\.')}/24\\s+False \\(deleting\\)`));
+    const d = await xctl(['describe', 'containernic', 'web-eth1']);
+    expect(d.code).toBe(0);
+    expect(d.out).toMatch(/Deleting: +since .*waiting for finalizers xnet\.io\/address-in-use/);
+    expect(d.out).toMatch(/Ready +False +Terminating +\S+ +node "host-1" has not reported eth1 removed from container "web" yet/);
+
+    // written once: looked at again (a label on its ClusterNetwork queues its NICs), the
+    // status with the same reason and message is not written again
+    const statusKey = keys.controllerStatus('ContainerNic', 'web-eth1', 'host-1')!;
+    const mod = await modOf(statusKey);
+    await fx.store.applyAll([obj('ClusterNetwork', 'default', { cidr: '10.78.0.0/16', hostPrefix: 24 }, { touched: 'yes' })]);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await modOf(statusKey)).toBe(mod);
+
+    // the node reports it out of its container: the NIC and its address go
+    await fx.store.deleteStatus('ContainerNic', 'web-eth1', node);
+    await eventually(async () => (await fx.store.get('ContainerNic', 'web-eth1')) === undefined || undefined, 'web-eth1 gone once its report went', 10_000);
+    const claims = await fx.etcd.client().getAll().prefix(`${DEFAULT_PREFIX}/ipam/clusternetworks/default/addresses/`).strings();
+    expect(Object.values(claims).filter((v) => JSON.parse(v).owner?.name === 'web-eth1')).toEqual([]);
+  });
+});
