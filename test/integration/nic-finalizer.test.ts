@@ -89,6 +89,10 @@ describe('ContainerNic finalizer', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect((await raw(nicKey('c-eth1')))?.value.metadata.deletionTimestamp).toBeDefined();
     expect(await claimKey()).toBeDefined();
+    // and it says why it waits (the unreadable report adds nothing to the merged view)
+    expect(statusOf(await fx.store.get('ContainerNic', 'c-eth1')).conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False', reason: 'Terminating', message: 'node "host-1"\'s report of eth1 does not decode; the address is kept until that report is readable or removed',
+    });
     // the unreadable report goes: now the address may go too
     await client.delete().key(report('c-eth1'));
     await eventually(async () => ((await raw(nicKey('c-eth1'))) ? undefined : true), 'c-eth1 gone once its report went');
