@@ -18,7 +18,7 @@ import { NodeStatusReporter, type AgentContext, type Caches } from './context.js
 import { Dataplane, type AgentDataplane } from './dataplane.js';
 import { macvlanParentsOn } from './desired.js';
 import {
-  fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, mvnKey, nicKey, ownStatusKeys,
+  fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, mvnKey, nicKey, followView,
   HostSubnetNodes, KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES, routePeers, type EventScope,
 } from './events.js';
 import { RoutesDirty } from './routes-delta.js';
@@ -147,7 +147,7 @@ export class Agent {
       watchContainer: async (ns, nic) => { if (this.kernelEvents && !this.stopped) await this.containers.watch(ns, nic); },
       unwatchNic: (nic, keepPid) => this.containers.unwatch(nic, keepPid),
     };
-    this.view.onOwnStatus?.((kind, name, value) => { if (this.ctx.status.forgetIfChanged(kind, name, value)) this.enqueue(ownStatusKeys(kind, name)); });
+    followView(this.view, this.ctx, () => this.scope());
     this.report = new SelfReport(opts.store, self, opts.leaseTtlSec ?? 10,
       (err) => log.warn('etcd lease lost (the report went with it); a new one is taken at the next heartbeat', { error: err.message }));
     this.firstPass = new Promise((r) => { this.firstPassDone = r; });

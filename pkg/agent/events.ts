@@ -1,10 +1,12 @@
 // Pure mapping from what happened (store change, Docker event, kernel notification) to the
-// work-queue keys that must look again.
+// work-queue keys that must look again; followView hooks the node view's own signals to it.
 import { isReady, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet } from '../api/index.js';
 import type { DockerEvent } from '../docker/types.js';
 import type { MonitorEvent } from '../netlink/monitor.js';
 import { hostSubnetView } from './desired.js';
 import { shimName, tempName, vethHostName } from './planner/names.js';
+import type { NodeWatch } from '../store/types.js';
+import type { AgentContext } from './context.js';
 
 export const KEY_ROUTES = 'routes';
 export const KEY_HOST_SUBNETS = 'hostsubnets';
@@ -143,6 +145,27 @@ export function keysForObject(o: AnyObject, s: EventScope, old?: AnyObject): str
     case 'MacvlanNet':
       return [mvnKey(o.metadata.name), ...nicsOnMacvlan(s, o.metadata.name)];
   }
+}
+
+/**
+ * An object whose key never decoded here was deleted (NodeWatch.onUnreadableGone): what was kept
+ * for it in doubt (routes, NAT chains, Docker networks, a NIC) may go. Its content was never
+ * known, so every pass it could have concerned looks again.
+ */
+export function keysForUnreadableGone(kind: string, name: string, s: EventScope): string[] {
+  if (kind === 'ContainerNic') return [nicKey(name), KEY_GC];
+  if (kind === 'MacvlanNet') return [mvnKey(name), KEY_MACVLAN_LEFTOVERS];
+  if (kind === 'Node') return [KEY_ROUTES, ...allMacvlan(s)];
+  return kind === 'ClusterNetwork' || kind === 'HostSubnet' ? [KEY_ROUTES, KEY_HOST_SUBNETS, KEY_NAT] : [];
+}
+
+/** The view's own signals besides object events: this node's status keys changed by someone else, keys that never decoded deleted. */
+export function followView(view: NodeWatch, ctx: AgentContext, scope: () => EventScope): void {
+  view.onOwnStatus?.((kind, name, value) => { if (ctx.status.forgetIfChanged(kind, name, value)) ctx.enqueue?.(ownStatusKeys(kind, name)); });
+  view.onUnreadableGone?.((kind, name) => {
+    ctx.log.info('a key that did not decode was deleted', { kind, name });
+    ctx.enqueue?.(keysForUnreadableGone(kind, name, scope()));
+  });
 }
 
 export function keysForDockerEvent(e: DockerEvent, s: EventScope): string[] {

@@ -111,6 +111,7 @@ export class KindView {
   readonly state: KindState = emptyKindState();
   private listeners: Array<(e: WatchEvent) => void> = [];
   private skipListeners: Array<(s: SkippedKey) => void> = [];
+  private goneListeners: Array<(name: string) => void> = [];
 
   /**
    * `registryKey`: the registry key a cached key stands for (a node's index holds copies of
@@ -132,6 +133,14 @@ export class KindView {
     this.skipListeners.push(fn);
   }
 
+  /**
+   * Told when the key of an object that never decoded here (no last good value, so no event
+   * named it) is deleted: what kept something in place for it may now let it go.
+   */
+  onUnreadableGone(fn: (name: string) => void): void {
+    this.goneListeners.push(fn);
+  }
+
   private file(cachedKey: string, value: string | undefined, rev: string | number): Filed | undefined {
     const key = this.registryKey(cachedKey);
     const wasSkipped = this.state.skipped.get(key);
@@ -150,15 +159,23 @@ export class KindView {
     const key = this.registryKey(c.key);
     const name = this.keys.parseObjectKey(key)?.name ?? this.keys.parseStatusKey(key)?.name ?? this.keys.parseIndexedStatus(key)?.name;
     const before = name !== undefined && this.state.objects.has(name) ? merged(this.state, name) : undefined;
+    const neverRead = !before && !c.kv && this.state.skipped.has(key) && this.keys.parseObjectKey(key)?.kind === this.kind;
     const rev = Number(c.kv?.modRevision ?? revision);
     const f = this.file(c.key, c.kv?.value, rev);
     this.state.revision = Math.max(this.state.revision, rev);
     // refused: the last good value stays, so there is nothing to tell (the key was reported skipped)
     if (!f || f.refused) return;
     const after = merged(this.state, f.name);
+    if (neverRead && !after) this.tellGone(f.name);
     if (!after && before) this.emit({ type: 'DELETED', object: before, revision: rev });
     else if (after && !before) this.emit({ type: 'ADDED', object: after, revision: rev });
     else if (after) this.emit({ type: 'MODIFIED', object: after, revision: rev });
+  }
+
+  private tellGone(name: string): void {
+    for (const fn of this.goneListeners) {
+      try { fn(name); } catch (err) { this.log?.error('unreadable-gone handler failed', { object: name, error: String(err) }); }
+    }
   }
 
   private emit(e: WatchEvent): void {

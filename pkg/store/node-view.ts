@@ -84,6 +84,11 @@ export class NodeView implements NodeWatch {
     return out;
   }
 
+  /** Told of each deleted key that never decoded here (KindView.onUnreadableGone): no event names it. */
+  onUnreadableGone(fn: (kind: Kind, name: string) => void): void {
+    for (const [kind, view] of this.views) view.onUnreadableGone((name) => fn(kind, name));
+  }
+
   ownStatus(kind: Kind, name: string): string | undefined {
     return this.cache.get(this.keys.status(kind, name, { node: this.node }))?.value;
   }

@@ -104,6 +104,8 @@ export interface NodeWatch extends WatchSource {
   ownStatus?(kind: Kind, name: string): string | undefined;
   /** Called when one of this node's own status keys changes: its value now, undefined when deleted. */
   onOwnStatus?(fn: (kind: Kind, name: string, value: string | undefined) => void): void;
+  /** Called when the key of an object that never decoded in the view (no event named it) is deleted. */
+  onUnreadableGone?(fn: (kind: Kind, name: string) => void): void;
 }
 
 export interface Store {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { API_VERSION, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../../pkg/api/index.js';
 import { bridgeNetworkSpec, desiredMacvlan, desiredNat, macFromIp } from '../../pkg/agent/desired.js';
 import { peerRoutes } from '../../pkg/agent/peer-routes.js';
-import { fingerprint, HostSubnetNodes, keysForDockerEvent, keysForMonitorEvent, keysForObject, type EventScope } from '../../pkg/agent/events.js';
+import { fingerprint, HostSubnetNodes, keysForDockerEvent, keysForMonitorEvent, keysForObject, keysForUnreadableGone, type EventScope } from '../../pkg/agent/events.js';
 import { nodeReport, pickUnderlay } from '../../pkg/agent/node.js';
 import { shimName, vethHostName } from '../../pkg/agent/planner/names.js';
 import { parseAddrs, parseLinks, parseRoutes } from '../../pkg/netlink/parse.js';
@@ -153,6 +153,13 @@ describe('events to work keys', () => {
     // a peer that has a HostSubnet: its Node's spec.address may be the next hop
     expect(keysForObject(node('host-2'), scope)).toContain('routes');
     expect(keysForObject(node('host-1'), scope)).toContain('routes');
+  });
+
+  it('maps the delete of a key that never decoded (no event names it) to every pass that kept something for it', () => {
+    for (const kind of ['ClusterNetwork', 'HostSubnet']) expect(keysForUnreadableGone(kind, 'x', scope)).toEqual(['routes', 'hostsubnets', 'nat']);
+    expect(keysForUnreadableGone('ContainerNic', 'box-eth1', scope)).toEqual(['nic/box-eth1', 'gc']);
+    expect(keysForUnreadableGone('MacvlanNet', 'm', scope)).toEqual(['mvn/m', 'mvn-leftovers']);
+    expect(keysForUnreadableGone('Node', 'host-2', scope)).toEqual(['routes', 'mvn/macvlan200']);
   });
 
   it('maps a peer\'s Node and HostSubnet events without listing every HostSubnet', () => {

@@ -2,7 +2,7 @@
 // not decode has no last good value of it, and must not take its absence for a delete. Its
 // garbage passes leave alone what the unreadable objects have on the host: a NIC's host end
 // (and with it the container's end), a HostSubnet's Docker network, a MacvlanNet's shim, the
-// parents, peer routes. The same passes with the object truly gone remove them.
+// parents, peer routes, xnet's iptables chains. The same passes with the object truly gone remove them.
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, type Kind, type Node } from '../../pkg/api/index.js';
 import type { AgentContext } from '../../pkg/agent/context.js';
@@ -14,6 +14,8 @@ import { reconcileHostSubnets } from '../../pkg/agent/reconcilers/host-subnets.j
 import { reconcileMacvlan } from '../../pkg/agent/reconcilers/macvlan.js';
 import { recordedUnused } from '../../pkg/agent/reconcilers/parents.js';
 import { reconcileRoutes } from '../../pkg/agent/reconcilers/routes.js';
+import { reconcileNat } from '../../pkg/agent/reconcilers/nat.js';
+import { FWD_CHAIN, NAT_CHAIN } from '../../pkg/agent/planner/nat.js';
 import { OWNER_LABEL, type DockerNetwork } from '../../pkg/docker/types.js';
 import { XNET_RT_PROTO, type Link, type Route } from '../../pkg/netlink/types.js';
 
@@ -43,6 +45,11 @@ function agentOn(w: World) {
       hostState: async () => ({ links: w.links ?? [], addrs: [], routes: [] }),
       ip: { links: async () => w.links ?? [], addrs: async () => [], routes: async () => w.routes ?? [] },
       dockerNetworks: async () => w.networks ?? [],
+      natState: async () => ({
+        nat: { chains: ['POSTROUTING', NAT_CHAIN], rules: { POSTROUTING: [`-j ${NAT_CHAIN}`], [NAT_CHAIN]: [] } },
+        filter: { chains: ['FORWARD', FWD_CHAIN], rules: { FORWARD: [`-j ${FWD_CHAIN}`], [FWD_CHAIN]: [] } },
+        ipForward: '1', dockerNetworks: [],
+      }),
       docker: { inspectContainer: async () => undefined, runningContainers: async () => [] },
       execute: async (ops: Op[]) => { executed.push(...ops); },
     },
@@ -102,5 +109,19 @@ describe('an agent with keys that do not decode and no last good value of them',
     const b = agentOn({ routes });
     await reconcileRoutes(b.ctx);
     expect(b.executed).toMatchObject([{ op: 'route.del', dst: '10.76.9.0/24' }]);
+  });
+
+  it("keeps xnet's chains and jumps while a ClusterNetwork or HostSubnet does not decode, and takes them off once none needs them", async () => {
+    for (const unreadable of [{ ClusterNetwork: ['default'] }, { HostSubnet: ['default-host-1'] }]) {
+      const a = agentOn({ unreadable });
+      await reconcileNat(a.ctx);
+      expect(a.executed, JSON.stringify(unreadable)).toEqual([]);
+    }
+    const b = agentOn({});
+    await reconcileNat(b.ctx);
+    expect(b.executed).toEqual([
+      { op: 'iptables.restore', table: 'nat', lines: [`-D POSTROUTING -j ${NAT_CHAIN}`, `:${NAT_CHAIN} - [0:0]`, `-X ${NAT_CHAIN}`] },
+      { op: 'iptables.restore', table: 'filter', lines: [`-D FORWARD -j ${FWD_CHAIN}`, `:${FWD_CHAIN} - [0:0]`, `-X ${FWD_CHAIN}`] },
+    ]);
   });
 });

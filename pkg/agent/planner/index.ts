@@ -7,3 +7,4 @@ export * from './nic.js';
 export * from './default-route.js';
 export * from './macvlan.js';
 export * from './parents.js';
+export * from './nat-teardown.js';

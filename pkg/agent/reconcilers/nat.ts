@@ -1,12 +1,18 @@
-// No NAT inside the cluster, forwarding of cluster traffic, IP forwarding on.
+// No NAT inside the cluster, forwarding of cluster traffic, IP forwarding on; and once nothing
+// on the node needs them, xnet's chains and jumps off the host (planner/nat-teardown.ts).
 import { desiredNat } from '../desired.js';
-import type { AgentContext } from '../context.js';
+import { unreadable, type AgentContext } from '../context.js';
 import { planNat } from '../planner/nat.js';
+import { natNeeded, planNatTeardown } from '../planner/nat-teardown.js';
 import { localHostSubnets } from './host-subnets.js';
 
 export async function reconcileNat(ctx: AgentContext): Promise<void> {
   const d = desiredNat(ctx.caches.clusterNetworks.list(), localHostSubnets(ctx));
-  const plan = planNat(d, await ctx.dp.natState());
+  const observed = await ctx.dp.natState();
+  // A ClusterNetwork or HostSubnet whose key does not decode is not absent (docs/security.md):
+  // it may be what needs the chains, so they stay while any is so.
+  const doubt = unreadable(ctx, 'ClusterNetwork').size > 0 || unreadable(ctx, 'HostSubnet').size > 0;
+  const plan = natNeeded(d) || doubt ? planNat(d, observed) : planNatTeardown(observed);
   if (plan.ops.length) {
     ctx.log.info('nat', { ops: plan.ops.map((o) => o.op) });
     await ctx.dp.execute(plan.ops);
