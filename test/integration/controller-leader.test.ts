@@ -12,6 +12,7 @@ import { createEtcdClient } from '../../pkg/etcd/client.js';
 import { Model } from '../../pkg/controller/model.js';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
+import { monotonicMs } from '../../pkg/runtime/clock.js';
 
 let etcd: TestEtcd;
 beforeAll(async () => { etcd = await startEtcd(); });
@@ -216,7 +217,8 @@ describe('KvCache.hold and the address cooldown', () => {
     const model = new Model(cache, prefix);
     await cache.start();
     cache.hold();
-    const freedAt = Date.now();
+    // the model's clock (runtime/clock.ts), not Date.now: a monotonic reading less a wall-clock one is always negative
+    const freedAt = monotonicMs();
     const deleted = Number((await client.delete().key(key).exec()).header.revision);
     await eventually(async () => cache.revision >= deleted, 'the watch delivered the delete');
     await new Promise((r) => setTimeout(r, 1500));
@@ -225,6 +227,7 @@ describe('KvCache.hold and the address cooldown', () => {
     const until = model.coolingUntil('clusternetworks', 'default', ip, 60_000);
     expect(until).toBeDefined();
     // from the delete's delivery (shortly after freedAt), not from the release 1.5 s later
+    expect(until! - 60_000 - freedAt).toBeGreaterThanOrEqual(0);
     expect(until! - 60_000 - freedAt).toBeLessThan(1000);
     await cache.close();
   });
