@@ -72,4 +72,19 @@ describe('a deleting ContainerNic says why it waits', () => {
     const claims = await fx.etcd.client().getAll().prefix(`${DEFAULT_PREFIX}/ipam/clusternetworks/default/addresses/`).strings();
     expect(Object.values(claims).filter((v) => JSON.parse(v).owner?.name === 'web-eth1')).toEqual([]);
   });
+
+  it('a NIC whose address went but that waits for another program\'s finalizer says so', async () => {
+    await fx.store.applyAll([obj('ClusterNetwork', 'default', { cidr: '10.78.0.0/16', hostPrefix: 24 }), obj('Node', 'host-1', { address: '198.18.0.11' })]);
+    const nicObj = obj('ContainerNic', 'bk-eth1', { node: 'host-1', container: 'bk', ifName: 'eth1', network: { clusterNetwork: 'default' } });
+    await fx.store.create({ ...nicObj, metadata: { ...nicObj.metadata, finalizers: ['xnet.io/address-in-use', 'example.com/backup'] } });
+    await eventually(async () => statusOf(await fx.store.get('ContainerNic', 'bk-eth1')).ip || undefined, 'an address');
+    await fx.store.delete('ContainerNic', 'bk-eth1');
+    // no agent ever reported on it: the address goes, and only xnet's finalizer with it
+    await eventually(async () => (await fx.store.get('ContainerNic', 'bk-eth1'))?.metadata.finalizers?.join() === 'example.com/backup' || undefined, 'own finalizer off', 10_000);
+    const ready = await eventually(async () => { const c = await condition('bk-eth1', 'Ready'); return c?.reason === 'Terminating' ? c : undefined; },
+      'Ready Terminating while the other finalizer stays', 5_000);
+    expect(ready).toMatchObject({ status: 'False', message: 'waiting for finalizers example.com/backup' });
+    const get = await xctl(['get', 'containernic', 'bk-eth1']);
+    expect(get.out).toMatch(/bk-eth1\s+host-1\s+bk\s+eth1\s+\S+\s+False \(deleting\)/);
+  });
 });
