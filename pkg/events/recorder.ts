@@ -9,6 +9,7 @@ import type { Etcd3, Lease } from 'etcd3';
 import { kindInfo, type Kind } from '../api/kinds.js';
 import type { Logger } from '../log.js';
 import { Keys } from '../store/keys.js';
+import { monotonicMs } from '../runtime/clock.js';
 import { storedOccurrence } from './stored.js';
 import { DEFAULT_EVENT_TTL_SECONDS, type EventType, type InvolvedObject, type XnetEvent } from './types.js';
 
@@ -32,7 +33,8 @@ export class EventRecorder {
   private readonly keys: Keys;
   private readonly remembered = new Map<string, XnetEvent>();
   private tokens: number;
-  private refilledAt = Date.now();
+  /** runtime/clock.ts: monotonic ms (a wall clock set back must not empty the bucket for as long) */
+  private refilledAt = monotonicMs();
   private lease?: { lease: Lease; grantedAt: number };
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
@@ -122,7 +124,7 @@ export class EventRecorder {
   private take(): boolean {
     const rate = this.o.perSecond ?? 5;
     const burst = this.o.burst ?? 25;
-    const now = Date.now();
+    const now = monotonicMs();
     this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) / 1000) * rate);
     this.refilledAt = now;
     if (this.tokens < 1) return false;
