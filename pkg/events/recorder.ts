@@ -112,7 +112,8 @@ export class EventRecorder {
    * 11/12 ttl and ttl after its last occurrence, and no lease is kept alive.
    */
   private async currentLease(): Promise<Lease> {
-    const now = Date.now();
+    // monotonic (runtime/clock.ts): with a wall clock set back, a lease etcd let expire was used on
+    const now = monotonicMs();
     if (this.lease && now - this.lease.grantedAt < (this.ttl * 1000) / 12) return this.lease.lease;
     const lease = this.o.client.lease(this.ttl, { autoKeepAlive: false });
     lease.on('lost', () => undefined);

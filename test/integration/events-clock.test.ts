@@ -27,4 +27,18 @@ describe('events when the wall clock is set back an hour', () => {
     await rec.close();
     expect({ dropped: rec.dropped, counts: await counts(prefix) }).toEqual({ dropped: 0, counts: [2] });
   });
+
+  it('are still written once the lease granted before goes: it is renewed on time', async () => {
+    const prefix = uniquePrefix();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    // a lease of 3 s is renewed every 250 ms of the recorder's time
+    const rec = new EventRecorder({ client: etcd.client(), prefix, source, ttlSeconds: 3 });
+    await rec.record(nic, 'Warning', 'ContainerNotFound', 'no container "x"');
+    vi.setSystemTime(Date.now() - 3_600_000);
+    await new Promise((r) => setTimeout(r, 3500)); // the first lease has run out in etcd
+    await rec.record(nic, 'Warning', 'ContainerNotFound', 'no container "x"');
+    await rec.close();
+    expect(await counts(prefix)).toEqual([2]);
+  });
 });
+
