@@ -1,4 +1,5 @@
 import { backoffDelay, WORKQUEUE_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { monotonicMs } from './clock.js';
 
 /**
  * A deduplicating work queue in the manner of client-go's workqueue:
@@ -41,7 +42,8 @@ export class WorkQueue<K = string> {
   addAfter(key: K, ms: number): void {
     if (this.shuttingDown) return;
     if (ms <= 0) { this.add(key); return; }
-    const due = Date.now() + ms;
+    // monotonic (clock.ts): a wall clock set forward must not keep a pending longer delay first
+    const due = monotonicMs() + ms;
     const pending = this.timers.get(key);
     if (pending && pending.due <= due) return;
     if (pending) clearTimeout(pending.timer);

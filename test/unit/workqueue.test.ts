@@ -85,6 +85,17 @@ describe('WorkQueue', () => {
     q.shutDown();
   });
 
+  it('a short delay still wins over a pending long one after the wall clock is put an hour forward', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const q = new WorkQueue<string>();
+    q.addAfter('a', 10_000);  // a failed reconcile's backoff
+    vi.setSystemTime(Date.now() + 3_600_000);
+    q.addAfter('a', 50);      // a reconcile that asks to look again soon
+    await new Promise((r) => setTimeout(r, 300));
+    expect(q.len()).toBe(1);
+    q.shutDown();
+  });
+
   it('shutDown releases waiting workers with undefined', async () => {
     const q = new WorkQueue<string>();
     const p = q.get();
