@@ -59,7 +59,7 @@ export function finishNicDeletion(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNic
   const name = e.obj.metadata.name;
   const claims = ctx.model.claimsOf(e.obj.metadata.uid!);
   const others = (e.obj.metadata.finalizers ?? []).filter((f) => f !== NIC_FINALIZER);
-  const waits = others.length && !hasNicFinalizer(e.obj) && !claims.length ? `waiting for finalizers ${others.join(', ')}` : nicStillHeldWhy(ctx, e.obj, claims);
+  const waits = others.length && !hasNicFinalizer(e.obj) && !claims.length ? waitingFor(others) : nicStillHeldWhy(ctx, e.obj, claims);
   if (waits) {
     showTerminating(ctx, plan, e, waits);
     return { result: 'unchanged', message: waits };
@@ -75,7 +75,9 @@ export function finishNicDeletion(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNic
     if (node) plan.del(k.indexed(node, key));
   }
   plan.del(k.status('ContainerNic', name, { node: e.obj.spec.node }));
-  if (node) plan.del(k.controllerStatus('ContainerNic', name, node)!);
+  // a NIC left for others' finalizers says so from this transaction on (it is queued by nothing after it)
+  if (node && others.length) plan.put(k.controllerStatus('ContainerNic', name, node)!, { conditions: setCondition(undefined, terminating(waitingFor(others))) });
+  else if (node) plan.del(k.controllerStatus('ContainerNic', name, node)!);
   for (const c of claims) plan.unchanged(c.key, c.kv).del(c.key);
   ctx.log.info('address released: the NIC is out of its container', { nic: name, addresses: claims.map((c) => c.claim.ip ?? c.claim.cidr) });
   return { result: 'gone' };
@@ -94,9 +96,12 @@ function showTerminating(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNic>, messag
   const at = ctx.model.controllerStatusAt('ContainerNic', name, e.obj);
   if (at.key && ctx.model.cache.isRefused(at.key)) return;
   const prev = at.cur?.status;
-  const conditions = setCondition(prev?.conditions, { type: 'Ready', status: 'False', reason: TERMINATING, message });
+  const conditions = setCondition(prev?.conditions, terminating(message));
   putStatusIfChanged(ctx, plan, 'ContainerNic', name, { ...prev, conditions }, e, at);
 }
+
+const waitingFor = (others: string[]) => `waiting for finalizers ${others.join(', ')}`;
+const terminating = (message: string) => ({ type: 'Ready', status: 'False' as const, reason: TERMINATING, message });
 
 /** The NIC as stored, and its node-index copy, rewritten with only the others' finalizers. */
 function withoutOwnFinalizer(plan: TxnPlan, key: string, e: Entry<ContainerNic>, copy: string | undefined, others: string[]): void {

@@ -73,7 +73,7 @@ describe('a deleting ContainerNic says why it waits', () => {
     expect(Object.values(claims).filter((v) => JSON.parse(v).owner?.name === 'web-eth1')).toEqual([]);
   });
 
-  it('a NIC whose address went but that waits for another program\'s finalizer says so', async () => {
+  it('a NIC whose address went but that waits for another program\'s finalizer says so, from the transaction that released it', async () => {
     await fx.store.applyAll([obj('ClusterNetwork', 'default', { cidr: '10.78.0.0/16', hostPrefix: 24 }), obj('Node', 'host-1', { address: '198.18.0.11' })]);
     const nicObj = obj('ContainerNic', 'bk-eth1', { node: 'host-1', container: 'bk', ifName: 'eth1', network: { clusterNetwork: 'default' } });
     await fx.store.create({ ...nicObj, metadata: { ...nicObj.metadata, finalizers: ['xnet.io/address-in-use', 'example.com/backup'] } });
@@ -81,6 +81,10 @@ describe('a deleting ContainerNic says why it waits', () => {
     await fx.store.delete('ContainerNic', 'bk-eth1');
     // no agent ever reported on it: the address goes, and only xnet's finalizer with it
     await eventually(async () => (await fx.store.get('ContainerNic', 'bk-eth1'))?.metadata.finalizers?.join() === 'example.com/backup' || undefined, 'own finalizer off', 10_000);
+    // from the very transaction that took xnet's finalizer off (nothing queues the NIC after it)
+    const released = (await fx.etcd.client().kv.range({ key: Buffer.from(keys.object('ContainerNic', 'bk-eth1')) })).kvs[0].mod_revision;
+    const atRelease = (await fx.etcd.client().kv.range({ key: Buffer.from(keys.controllerStatus('ContainerNic', 'bk-eth1', 'host-1')!), revision: released })).kvs[0];
+    expect(atRelease && JSON.parse(atRelease.value.toString()).conditions).toMatchObject([{ type: 'Ready', reason: 'Terminating', message: 'waiting for finalizers example.com/backup' }]);
     const ready = await eventually(async () => { const c = await condition('bk-eth1', 'Ready'); return c?.reason === 'Terminating' ? c : undefined; },
       'Ready Terminating while the other finalizer stays', 5_000);
     expect(ready).toMatchObject({ status: 'False', message: 'waiting for finalizers example.com/backup' });
