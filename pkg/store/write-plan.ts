@@ -51,10 +51,15 @@ function indexCopies(keys: Keys, { kind, name }: ObjectRef, node: string): strin
 /**
  * The object key, the controller's status key (and, for an object of an indexed kind, its
  * keys in the bound node's index): what removing an object deletes (node statuses aside).
+ * A Node's own report goes in the same transaction: the controller makes a Node for every
+ * report it sees without one (controller/nodes.ts, joining), so a report left for the cleanup
+ * after the transaction made the Node again, with its HostSubnets, when the agent had stopped
+ * within its lease TTL (test/integration/host-lifecycle.test.ts).
  */
 export function removalOps(keys: Keys, ref: ObjectRef, old?: AnyObject): IRequestOp[] {
   const node = indexNode(old);
-  return [keys.object(ref.kind, ref.name), keys.status(ref.kind, ref.name, { controller: true }), ...(node ? indexCopies(keys, ref, node) : [])].map(del);
+  const report = ref.kind === 'Node' ? [keys.status('Node', ref.name, { node: ref.name })] : [];
+  return [keys.object(ref.kind, ref.name), keys.status(ref.kind, ref.name, { controller: true }), ...report, ...(node ? indexCopies(keys, ref, node) : [])].map(del);
 }
 
 /**

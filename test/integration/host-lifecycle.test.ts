@@ -1,0 +1,118 @@
+// A host's life cycle in a running cluster, as an operator runs it (real etcd with auth, the
+// controller, an agent per lab host, a dockerd per host): the host leaves (agent stopped,
+// `xctl delete node`) and comes back; its agent comes back on another underlay address; a
+// ClusterNetwork's nodeSelector stops and starts matching it. After each step the test checks
+// what a user would: HostSubnets and claims in etcd, `xctl get`, the peers' routes, Docker's
+// networks on the host, and a ping between containers on the two hosts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isReady, type HostSubnet, type Node } from '../../pkg/api/index.js';
+import { tlsArgs } from '../../pkg/auth/bootstrap.js';
+import { runXctl } from '../../pkg/cli/program.js';
+import type { Controller } from '../../pkg/controller/controller.js';
+import { ipamCheck } from '../../pkg/ipam/check.js';
+import { agentLabWithController, docker, downWithController, eventually, inContainer, obj, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
+
+let lab: AgentLab;
+let controller: Controller | undefined;
+const cnDoc = obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/16', hostPrefix: 24, reserved: ['10.76.0.0/24'], dockerNetwork: 'net1' });
+
+beforeAll(async () => {
+  ({ lab, controller } = await agentLabWithController(2));
+  await lab.store.applyAll([cnDoc]);
+  for (const h of lab.hosts) await lab.startAgent(h);
+}, 240_000);
+
+afterAll(() => downWithController(lab, controller), 120_000);
+
+async function xctl(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const r = { code: -1, out: '', err: '' };
+  const auth = lab.etcd.auth!;
+  r.code = await runXctl(['--endpoints', lab.etcd.endpoints.join(','), ...tlsArgs(auth.ids.ca.caCert, auth.ids.admin), ...args], {
+    out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '', env: {},
+  });
+  return r;
+}
+
+const hsOf = async (cn: string, node: string) => (await lab.store.get('HostSubnet', `${cn}-${node}`)) as HostSubnet | undefined;
+const readyHs = (cn: string, node: string, what = `${cn}-${node} Ready`) =>
+  eventually(async () => { const h = await hsOf(cn, node); return h && isReady(h) && h.status?.subnet ? h : undefined; }, what, 30_000);
+/** host i's xnet routes (proto 76) inside `prefix` (e.g. '10.76.') */
+const xnetRoutes = async (i: number, prefix: string) => (await routes(lab.hosts[i])).filter((r) => r.protocol === '76' && r.dst.startsWith(prefix));
+const networks = async (i: number) => (await docker(lab.hosts[i], ['network', 'ls', '--format', '{{.Name}}'])).split('\n');
+const ipOf = async (i: number, container: string, net: string) => docker(lab.hosts[i], ['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, container]);
+/** the container, on `net`, made when missing (a journey may run on its own) */
+const ensureContainer = async (i: number, name: string, net: string) => {
+  if (!(await docker(lab.hosts[i], ['ps', '-a', '--format', '{{.Names}}'])).split('\n').includes(name)) await runContainer(lab.hosts[i], name, ['--net', net]);
+};
+const pings = async (i: number, container: string, ip: string) => (await inContainer(lab.hosts[i], container, ['ping', '-c', '1', '-W', '1', ip])).stdout.includes('1 packets received');
+
+/** each host routes the other's subnet of `cn` via the other's underlay address, and nothing else of it */
+async function routedBothWays(cn: string, prefix: string): Promise<void> {
+  const [a, b] = [await readyHs(cn, 'host-1'), await readyHs(cn, 'host-2')];
+  for (const [i, peer] of [[0, b], [1, a]] as const) {
+    await eventually(async () => {
+      const r = await xnetRoutes(i, prefix);
+      return r.length === 1 && r[0].dst === peer.status!.subnet && r[0].gateway === peer.status!.nodeAddress || undefined;
+    }, `host-${i + 1} routes ${peer.status!.subnet} via ${peer.status!.nodeAddress}`, 15_000);
+  }
+}
+
+describe('a host leaves the cluster and comes back', () => {
+  it('agent stopped and `xctl delete node`: its HostSubnet and claim go, the peer drops its route within seconds; restarted, it gets a subnet again and containers ping across', async () => {
+    await routedBothWays('default', '10.76.');
+    const before = await readyHs('default', 'host-2');
+    await lab.stopAgent(lab.hosts[1]);
+    const del = await xctl(['delete', 'node', 'host-2']);
+    expect(del.code, del.err).toBe(0);
+    // what the docs promise: the HostSubnet made for it deleted, its block freed, peers stop routing to it
+    await eventually(async () => !(await hsOf('default', 'host-2')) || undefined, 'HostSubnet default-host-2 deleted', 10_000);
+    const t0 = Date.now();
+    await eventually(async () => (await xnetRoutes(0, '10.76.')).length === 0 || undefined, 'host-1 drops its route to host-2', 10_000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const r = await ipamCheck(lab.client, '/xnet');
+    expect(r.problems, r.text).toBe(0);
+    expect(r.text).not.toContain(String(before.status!.subnet));
+    const gone = await xctl(['get', 'node']);
+    expect(gone.out).not.toMatch(/^host-2\b/m);
+    expect((await xctl(['get', 'hs'])).out).not.toContain('host-2');
+    // the same host comes back: its agent is started again and re-registers
+    await lab.startAgent(lab.hosts[1]);
+    await eventually(async () => { const n = await lab.store.get('Node', 'host-2') as Node | undefined; return n && isReady(n) ? n : undefined; }, 'host-2 made again and Ready', 30_000);
+    await routedBothWays('default', '10.76.');
+    await runContainer(lab.hosts[0], 'c1', ['--net', 'net1']);
+    await runContainer(lab.hosts[1], 'c2', ['--net', 'net1']);
+    const ip2 = await ipOf(1, 'c2', 'net1');
+    const hs2 = await readyHs('default', 'host-2');
+    expect(ip2.startsWith(String(hs2.status!.subnet).replace(/0\/24$/, ''))).toBe(true);
+    await eventually(async () => await pings(0, 'c1', ip2) || undefined, `c1 on host-1 pings c2 (${ip2}) on host-2`, 20_000);
+    expect((await xctl(['get', 'node'])).out).toMatch(/^host-2\b/m);
+    const r2 = await ipamCheck(lab.client, '/xnet');
+    expect(r2.problems, r2.text).toBe(0);
+  }, 120_000);
+});
+
+describe('a host whose underlay address changes', () => {
+  it('its agent restarted on another address: the Node reports it, peers route via it within seconds, containers ping across', async () => {
+    await routedBothWays('default', '10.76.');
+    await ensureContainer(0, 'c1', 'net1');
+    await ensureContainer(1, 'c2', 'net1');
+    const h2 = lab.hosts[1];
+    await lab.stopAgent(h2);
+    await sh(h2, ['ip', 'addr', 'del', `${h2.address}/${h2.prefixLength}`, 'dev', h2.iface]);
+    await sh(h2, ['ip', 'addr', 'add', `198.18.0.42/${h2.prefixLength}`, 'dev', h2.iface]);
+    await sh(h2, ['ip', 'route', 'replace', 'default', 'via', `198.18.0.1`, 'dev', h2.iface]);
+    expect(await sh(h2, ['ip', '-4', '-o', 'addr', 'show', 'dev', h2.iface])).toContain('198.18.0.42/');
+    await lab.startAgent(h2);
+    const t0 = Date.now();
+    await eventually(async () => { const n = await lab.store.get('Node', 'host-2') as Node | undefined; return n?.status?.address === '198.18.0.42' || undefined; }, 'Node host-2 reports 198.18.0.42', 15_000);
+    const hs2 = await readyHs('default', 'host-2');
+    await eventually(async () => {
+      const r = await xnetRoutes(0, '10.76.');
+      return r.length === 1 && r[0].dst === hs2.status!.subnet && r[0].gateway === '198.18.0.42' || undefined;
+    }, `host-1 routes ${hs2.status!.subnet} via 198.18.0.42`, 15_000);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect((await lab.store.get('HostSubnet', 'default-host-2'))?.status?.nodeAddress).toBe('198.18.0.42');
+    const ip2 = await ipOf(1, 'c2', 'net1');
+    await eventually(async () => await pings(0, 'c1', ip2) || undefined, `c1 on host-1 pings c2 (${ip2}) on host-2`, 20_000);
+  }, 90_000);
+});
