@@ -176,7 +176,10 @@ export function keysForDockerEvent(e: DockerEvent, s: EventScope): string[] {
     return [KEY_HOST_SUBNETS, KEY_NAT, ...allMacvlan(s), ...left];
   }
   // dockerIPAM xnet: the address book learns (and frees) holders from the network's endpoints.
-  if (e.type === 'network' && (e.action === 'connect' || e.action === 'disconnect')) return [...allMacvlan(s), ...left];
+  if (e.type === 'network' && e.action === 'connect') return [...allMacvlan(s), ...left];
+  // A container left a network: the network of a HostSubnet gone from this node (or one to be
+  // made again on another subnet) that waited for its containers (NetworkInUse) may go now.
+  if (e.type === 'network' && e.action === 'disconnect') return [KEY_HOST_SUBNETS, ...allMacvlan(s), ...left];
   if (e.type !== 'container' || !['start', 'restart', 'die', 'destroy', 'create', 'rename', 'update'].includes(e.action)) return [];
   // dockerIPAM xnet keeps a stopped container's address until the container is removed, and
   // learns again what an update changed (its restart policy).

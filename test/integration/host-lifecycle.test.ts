@@ -116,3 +116,36 @@ describe('a host whose underlay address changes', () => {
     await eventually(async () => await pings(0, 'c1', ip2) || undefined, `c1 on host-1 pings c2 (${ip2}) on host-2`, 20_000);
   }, 90_000);
 });
+describe('a ClusterNetwork whose nodeSelector stops matching a host', () => {
+  const sel = obj('ClusterNetwork', 'sel', { cidr: '10.77.0.0/16', hostPrefix: 24, dockerNetwork: 'net2', nodeSelector: { matchLabels: { net2: 'yes' } } });
+  const label = async (node: string, labels: Record<string, string>) => {
+    const n = await lab.store.get('Node', node);
+    await lab.store.update({ ...n!, metadata: { ...n!.metadata, labels } });
+  };
+
+  it('label removed: its HostSubnet goes, peers drop the route, its Docker network goes once no container uses it; label back: all of it returns and containers ping across', async () => {
+    await label('host-1', { net2: 'yes' });
+    await label('host-2', { net2: 'yes' });
+    await lab.store.applyAll([sel]);
+    await routedBothWays('sel', '10.77.');
+    await eventually(async () => (await networks(1)).includes('net2') || undefined, 'host-2 has Docker network net2', 15_000);
+    await runContainer(lab.hosts[0], 's1', ['--net', 'net2']);
+    await runContainer(lab.hosts[1], 's2', ['--net', 'net2']);
+    await label('host-2', {});
+    await eventually(async () => !(await hsOf('sel', 'host-2')) || undefined, 'HostSubnet sel-host-2 deleted', 10_000);
+    await eventually(async () => (await xnetRoutes(0, '10.77.')).length === 0 || undefined, 'host-1 drops its route to host-2 on sel', 10_000);
+    const r = await ipamCheck(lab.client, '/xnet');
+    expect(r.problems, r.text).toBe(0);
+    // a container still on it keeps Docker's network on the host; it goes when the container does
+    expect(await networks(1)).toContain('net2');
+    await docker(lab.hosts[1], ['rm', '-f', 's2']);
+    await eventually(async () => !(await networks(1)).includes('net2') || undefined, 'host-2 removes Docker network net2 once s2 is gone', 15_000);
+    // and back
+    await label('host-2', { net2: 'yes' });
+    await routedBothWays('sel', '10.77.');
+    await eventually(async () => (await networks(1)).includes('net2') || undefined, 'host-2 has Docker network net2 again', 15_000);
+    await runContainer(lab.hosts[1], 's2', ['--net', 'net2']);
+    const ip2 = await ipOf(1, 's2', 'net2');
+    await eventually(async () => await pings(0, 's1', ip2) || undefined, `s1 on host-1 pings s2 (${ip2}) on host-2`, 20_000);
+  }, 120_000);
+});

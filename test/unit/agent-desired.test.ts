@@ -193,10 +193,11 @@ describe('events to work keys', () => {
     expect(fingerprint(n1)).toBe(fingerprint(node('host-2', {}, { address: '198.18.0.12', lastHeartbeatTime: '2' })));
   });
 
-  it('maps Docker events: a started container wakes its NICs, a new network wakes NAT', () => {
+  it('maps Docker events: a started container wakes its NICs, a new network wakes NAT, a container leaving a network wakes the host subnets (a stale network waiting for it)', () => {
     expect(keysForDockerEvent({ type: 'container', action: 'start', id: 'abcdef123456', name: 'test', timeNano: 0 }, scope)).toEqual(['nic/test-eth1', 'nic/test-mv']);
     expect(keysForDockerEvent({ type: 'container', action: 'exec_start', id: 'x', name: 'test', timeNano: 0 }, scope)).toEqual([]);
     expect(keysForDockerEvent({ type: 'network', action: 'create', id: 'n', timeNano: 0 }, scope)).toContain('nat');
+    expect(keysForDockerEvent({ type: 'network', action: 'disconnect', id: 'n', timeNano: 0 }, scope)).toContain('hostsubnets');
   });
 
   it('maps kernel notifications: routes, a NIC\'s host end, a shim, a bridge', () => {
