@@ -5,7 +5,7 @@
 // what a user would: HostSubnets and claims in etcd, `xctl get`, the peers' routes, Docker's
 // networks on the host, and a ping between containers on the two hosts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isReady, type HostSubnet, type Node } from '../../pkg/api/index.js';
+import { isReady, type ContainerNic, type HostSubnet, type Node } from '../../pkg/api/index.js';
 import { tlsArgs } from '../../pkg/auth/bootstrap.js';
 import { runXctl } from '../../pkg/cli/program.js';
 import type { Controller } from '../../pkg/controller/controller.js';
@@ -46,6 +46,12 @@ const ensureContainer = async (i: number, name: string, net: string) => {
 };
 const pings = async (i: number, container: string, ip: string) => (await inContainer(lab.hosts[i], container, ['ping', '-c', '1', '-W', '1', ip])).stdout.includes('1 packets received');
 
+/** NIC n2-eth1 Ready with an address in `subnet` (a /24) */
+const readyNic = (subnet: string) => eventually(async () => {
+  const n = await lab.store.get('ContainerNic', 'n2-eth1') as ContainerNic | undefined;
+  return n && isReady(n) && String(n.status?.ip).startsWith(subnet.replace(/0\/24$/, '')) ? n : undefined;
+}, `NIC n2-eth1 Ready in ${subnet}`, 30_000);
+
 /** each host routes the other's subnet of `cn` via the other's underlay address, and nothing else of it */
 async function routedBothWays(cn: string, prefix: string): Promise<void> {
   const [a, b] = [await readyHs(cn, 'host-1'), await readyHs(cn, 'host-2')];
@@ -61,6 +67,10 @@ describe('a host leaves the cluster and comes back', () => {
   it('agent stopped and `xctl delete node`: its HostSubnet and claim go, the peer drops its route within seconds; restarted, it gets a subnet again and containers ping across', async () => {
     await routedBothWays('default', '10.76.');
     const before = await readyHs('default', 'host-2');
+    // a container with an extra NIC on host-2's subnet
+    await runContainer(lab.hosts[1], 'n2');
+    await lab.store.applyAll([obj('ContainerNic', 'n2-eth1', { node: 'host-2', container: 'n2', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
+    await readyNic(String(before.status!.subnet));
     await lab.stopAgent(lab.hosts[1]);
     const del = await xctl(['delete', 'node', 'host-2']);
     expect(del.code, del.err).toBe(0);
@@ -72,6 +82,8 @@ describe('a host leaves the cluster and comes back', () => {
     const r = await ipamCheck(lab.client, '/xnet');
     expect(r.problems, r.text).toBe(0);
     expect(r.text).not.toContain(String(before.status!.subnet));
+    // the NIC stays, its address released with the block
+    await eventually(async () => { const n = await lab.store.get('ContainerNic', 'n2-eth1') as ContainerNic | undefined; return n && !n.status?.ip || undefined; }, 'NIC n2-eth1 without an address', 10_000);
     const gone = await xctl(['get', 'node']);
     expect(gone.out).not.toMatch(/^host-2\b/m);
     expect((await xctl(['get', 'hs'])).out).not.toContain('host-2');
@@ -85,6 +97,10 @@ describe('a host leaves the cluster and comes back', () => {
     const hs2 = await readyHs('default', 'host-2');
     expect(ip2.startsWith(String(hs2.status!.subnet).replace(/0\/24$/, ''))).toBe(true);
     await eventually(async () => await pings(0, 'c1', ip2) || undefined, `c1 on host-1 pings c2 (${ip2}) on host-2`, 20_000);
+    // the NIC is back in its container with an address of the host's subnet, reached from host-1
+    const nic = await readyNic(String(hs2.status!.subnet));
+    expect((await inContainer(lab.hosts[1], 'n2', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'])).stdout).toContain(`${nic.status!.ip}/24`);
+    await eventually(async () => await pings(0, 'c1', String(nic.status!.ip)) || undefined, `c1 on host-1 pings NIC n2-eth1 (${nic.status!.ip})`, 20_000);
     expect((await xctl(['get', 'node'])).out).toMatch(/^host-2\b/m);
     const r2 = await ipamCheck(lab.client, '/xnet');
     expect(r2.problems, r2.text).toBe(0);
