@@ -23,7 +23,7 @@ import {
 } from './events.js';
 import { RoutesDirty } from './routes-delta.js';
 import { AgentIpam } from './ipam-host.js';
-import { nodeReport, SelfReport, type Underlay } from './node.js';
+import { nodeReport, readUnderlay, SelfReport, type Underlay } from './node.js';
 import { DEFAULT_WORKER_BUDGET_MS, StuckWatch, stuckMessage } from './stuck.js';
 import { reconcileAgentKey } from './reconcilers/index.js';
 import { ParentRecord } from './parent-record.js';
@@ -158,7 +158,6 @@ export class Agent {
   }
 
   private readonly stuck: StuckWatch;
-
   private readonly selfCheck?: SelfCheck;
 
   /** The agent's own verify, reported for `xctl verify`; not with a stand-in dataplane. */
@@ -201,7 +200,7 @@ export class Agent {
   private async register(): Promise<void> {
     const { node } = this.opts;
     await this.servePlugin();
-    this.underlay = await this.ctx.dp.underlay().catch((e) => { this.log.warn('underlay detection failed', { error: (e as Error).message }); return {}; });
+    this.underlay = await readUnderlay(this.ctx.dp, this.underlay, this.log);
     await retry(() => this.view.start(), this.log, 'watch what concerns this node', () => this.stopped);
     this.closers.push(() => this.view.close());
     await retry(() => this.caches.nodes.start(), this.log, 'list nodes', () => this.stopped);
@@ -366,6 +365,7 @@ export class Agent {
   }
 
   private async beat(): Promise<void> {
+    this.underlay = await readUnderlay(this.ctx.dp, this.underlay, this.log);
     const self = this.caches.nodes.get(this.opts.node);
     const report = nodeReport(self, {
       underlay: this.underlay, capabilities: this.ctx.capabilities, agentVersion: AGENT_VERSION,

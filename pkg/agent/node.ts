@@ -11,6 +11,7 @@ import { parseRoutes } from '../netlink/parse.js';
 import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdPermissionError } from '../errors.js';
 import type { Problem } from './planner/ops.js';
+import type { Logger } from '../log.js';
 
 export interface Underlay {
   address?: string;
@@ -28,6 +29,22 @@ export function pickUnderlay(defaultDev: string | undefined, addrs: Array<{ dev:
 export async function detectUnderlay(ip: IpRunner): Promise<Underlay> {
   const def = parseRoutes(await ip.json(['-4', 'route', 'show', 'default'])).find((r) => r.dst === 'default');
   return pickUnderlay(def?.dev, await ip.addrs());
+}
+
+/**
+ * The underlay read again, at start and at every heartbeat: a host's address may change under
+ * a running agent (DHCP, an admin's `ip addr`), and peers route via what it reports. The last
+ * one known when the read fails.
+ */
+export async function readUnderlay(dp: { underlay(): Promise<Underlay> }, last: Underlay, log: Logger): Promise<Underlay> {
+  try {
+    const now = await dp.underlay();
+    if (last.address && (now.address !== last.address || now.interface !== last.interface)) log.info('the underlay changed', { from: last, to: now });
+    return now;
+  } catch (e) {
+    log.warn('underlay detection failed', { error: (e as Error).message });
+    return last;
+  }
 }
 
 /**

@@ -128,10 +128,34 @@ describe('a host whose underlay address changes', () => {
     }, `host-1 routes ${hs2.status!.subnet} via 198.18.0.42`, 15_000);
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect((await lab.store.get('HostSubnet', 'default-host-2'))?.status?.nodeAddress).toBe('198.18.0.42');
+    expect((await xctl(['get', 'node', 'host-2'])).out).toMatch(/^host-2\s+198\.18\.0\.42\s/m);
+    expect((await xctl(['get', 'hs', 'default-host-2', '-o', 'wide'])).out).toMatch(/^default-host-2\s.*\s198\.18\.0\.42\s*$/m);
     const ip2 = await ipOf(1, 'c2', 'net1');
     await eventually(async () => await pings(0, 'c1', ip2) || undefined, `c1 on host-1 pings c2 (${ip2}) on host-2`, 20_000);
   }, 90_000);
 });
+describe('a host whose underlay address changes while its agent runs', () => {
+  it('no restart: the Node reports the new address, peers route via it within seconds, containers ping across', async () => {
+    await routedBothWays('default', '10.76.');
+    await ensureContainer(0, 'c1', 'net1');
+    await ensureContainer(1, 'c2', 'net1');
+    const h2 = lab.hosts[1];
+    const was = (await lab.store.get('Node', 'host-2') as Node | undefined)?.status?.address;
+    const next = was === '198.18.0.43' ? '198.18.0.44' : '198.18.0.43';
+    await sh(h2, ['ip', 'addr', 'flush', 'dev', h2.iface]);
+    await sh(h2, ['ip', 'addr', 'add', `${next}/${h2.prefixLength}`, 'dev', h2.iface]);
+    await sh(h2, ['ip', 'route', 'replace', 'default', 'via', '198.18.0.1', 'dev', h2.iface]);
+    await eventually(async () => { const n = await lab.store.get('Node', 'host-2') as Node | undefined; return n?.status?.address === next || undefined; }, `Node host-2 reports ${next}`, 15_000);
+    const hs2 = await readyHs('default', 'host-2');
+    await eventually(async () => {
+      const r = await xnetRoutes(0, '10.76.');
+      return r.length === 1 && r[0].dst === hs2.status!.subnet && r[0].gateway === next || undefined;
+    }, `host-1 routes ${hs2.status!.subnet} via ${next}`, 15_000);
+    const ip2 = await ipOf(1, 'c2', 'net1');
+    await eventually(async () => await pings(0, 'c1', ip2) || undefined, `c1 on host-1 pings c2 (${ip2}) on host-2`, 20_000);
+  }, 90_000);
+});
+
 describe('a ClusterNetwork whose nodeSelector stops matching a host', () => {
   const sel = obj('ClusterNetwork', 'sel', { cidr: '10.77.0.0/16', hostPrefix: 24, dockerNetwork: 'net2', nodeSelector: { matchLabels: { net2: 'yes' } } });
   const label = async (node: string, labels: Record<string, string>) => {
@@ -150,6 +174,7 @@ describe('a ClusterNetwork whose nodeSelector stops matching a host', () => {
     await label('host-2', {});
     await eventually(async () => !(await hsOf('sel', 'host-2')) || undefined, 'HostSubnet sel-host-2 deleted', 10_000);
     await eventually(async () => (await xnetRoutes(0, '10.77.')).length === 0 || undefined, 'host-1 drops its route to host-2 on sel', 10_000);
+    expect((await xctl(['get', 'hs'])).out).not.toContain('sel-host-2');
     const r = await ipamCheck(lab.client, '/xnet');
     expect(r.problems, r.text).toBe(0);
     // a container still on it keeps Docker's network on the host; it goes when the container does
