@@ -189,4 +189,24 @@ describe('a ClusterNetwork whose nodeSelector stops matching a host', () => {
     const ip2 = await ipOf(1, 's2', 'net2');
     await eventually(async () => await pings(0, 's1', ip2) || undefined, `s1 on host-1 pings s2 (${ip2}) on host-2`, 20_000);
   }, 120_000);
+
+  it('label removed and put back while a container stays on the network: the block is free still, so the host gets it back and the container is reached again', async () => {
+    await routedBothWays('sel', '10.77.');
+    await ensureContainer(0, 's1', 'net2');
+    await ensureContainer(1, 's2', 'net2');
+    const before = await readyHs('sel', 'host-2');
+    const ip2 = await ipOf(1, 's2', 'net2');
+    await eventually(async () => await pings(0, 's1', ip2) || undefined, `s1 pings s2 (${ip2})`, 20_000);
+    await label('host-2', {});
+    await eventually(async () => !(await hsOf('sel', 'host-2')) || undefined, 'HostSubnet sel-host-2 deleted', 10_000);
+    await eventually(async () => (await xnetRoutes(0, '10.77.')).length === 0 || undefined, 'host-1 drops its route to host-2 on sel', 10_000);
+    expect(await pings(0, 's1', ip2)).toBe(false);
+    await label('host-2', { net2: 'yes' });
+    const after = await readyHs('sel', 'host-2');
+    expect(after.metadata.uid).not.toBe(before.metadata.uid);
+    expect(after.status!.subnet).toBe(before.status!.subnet);
+    await routedBothWays('sel', '10.77.');
+    expect(await ipOf(1, 's2', 'net2')).toBe(ip2);
+    await eventually(async () => await pings(0, 's1', ip2) || undefined, `s1 on host-1 pings s2 (${ip2}) again`, 20_000);
+  }, 90_000);
 });
