@@ -10,6 +10,8 @@ import { tlsArgs } from '../../pkg/auth/bootstrap.js';
 import { runXctl } from '../../pkg/cli/program.js';
 import type { Controller } from '../../pkg/controller/controller.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
+import { IpamKeys } from '../../pkg/ipam/keys.js';
+import { parseCidr } from '../../pkg/ip/ipv4.js';
 import { agentLabWithController, docker, downWithController, eventually, inContainer, obj, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
@@ -46,6 +48,9 @@ const ensureContainer = async (i: number, name: string, net: string) => {
 };
 const pings = async (i: number, container: string, ip: string) => (await inContainer(lab.hosts[i], container, ['ping', '-c', '1', '-W', '1', ip])).stdout.includes('1 packets received');
 
+/** whether the block claim of `subnet` (a ClusterNetwork default's HostSubnet) is in etcd */
+const claimed = async (subnet: string) => (await lab.client.get(new IpamKeys('/xnet').claim('clusternetworks', 'default', 'blocks', parseCidr(subnet).base))) !== null;
+
 /** NIC n2-eth1 Ready with an address in `subnet` (a /24) */
 const readyNic = (subnet: string) => eventually(async () => {
   const n = await lab.store.get('ContainerNic', 'n2-eth1') as ContainerNic | undefined;
@@ -71,6 +76,7 @@ describe('a host leaves the cluster and comes back', () => {
     await runContainer(lab.hosts[1], 'n2');
     await lab.store.applyAll([obj('ContainerNic', 'n2-eth1', { node: 'host-2', container: 'n2', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
     await readyNic(String(before.status!.subnet));
+    expect(await claimed(String(before.status!.subnet))).toBe(true);
     await lab.stopAgent(lab.hosts[1]);
     const del = await xctl(['delete', 'node', 'host-2']);
     expect(del.code, del.err).toBe(0);
@@ -79,9 +85,9 @@ describe('a host leaves the cluster and comes back', () => {
     const t0 = Date.now();
     await eventually(async () => (await xnetRoutes(0, '10.76.')).length === 0 || undefined, 'host-1 drops its route to host-2', 10_000);
     expect(Date.now() - t0).toBeLessThan(10_000);
+    await eventually(async () => !(await claimed(String(before.status!.subnet))) || undefined, `the claim of ${before.status!.subnet} deleted`, 5_000);
     const r = await ipamCheck(lab.client, '/xnet');
     expect(r.problems, r.text).toBe(0);
-    expect(r.text).not.toContain(String(before.status!.subnet));
     // the NIC stays, its address released with the block
     await eventually(async () => { const n = await lab.store.get('ContainerNic', 'n2-eth1') as ContainerNic | undefined; return n && !n.status?.ip || undefined; }, 'NIC n2-eth1 without an address', 10_000);
     const gone = await xctl(['get', 'node']);
