@@ -281,6 +281,17 @@ function poolHolding(pools: AddressPool[], ip: number): AddressPool | undefined 
 }
 
 /**
+ * The other side of nodeAddressWhy: why a pool (new, or edited) must not take in a Node's
+ * spec.address, where peers route that node's subnets. undefined when it holds none of them.
+ */
+export function poolOverNodeWhy(pool: AddressPool, nodes: Array<{ node: string; address: string }>): string | undefined {
+  const n = nodes.find((x) => !unicastWhy(x.address) && poolHolding([pool], parseIPv4(x.address)));
+  if (!n) return undefined;
+  if (pool.ranges) return `${pool.what} would hand out ${n.address}, the spec.address of Node "${n.node}"; a host's own address belongs in spec.exclude`;
+  return `${pool.cidr} holds ${n.address}, the spec.address of Node "${n.node}": a ClusterNetwork's addresses are handed out and routed to the nodes, so it must not hold the hosts' own (underlay) addresses`;
+}
+
+/**
  * Why `address` must not be where peers reach `node` (reported by its agent, or an admin's
  * spec.address): not a unicast IPv4 address, one a pool of xnet hands out, or already the
  * address of another Node.

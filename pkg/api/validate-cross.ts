@@ -5,11 +5,11 @@
 // tests share them.
 import { cidrsOverlap, parseCidr } from '../ip/ipv4.js';
 import type { Kind } from './kinds.js';
-import { clusterNetworkPool, clusterStaticIpWhy, hostSubnetFitWhy, hostSubnetReservedWhy, macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, type AddressPool } from './rules.js';
+import { clusterNetworkPool, clusterStaticIpWhy, hostSubnetFitWhy, hostSubnetReservedWhy, macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, poolOverNodeWhy, type AddressPool } from './rules.js';
 import { poolOf, strandedHostSubnetIssues } from './validate-stranded.js';
 import { nameIssues } from './validate-names.js';
 import { setOnceIssues } from './set-once.js';
-import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, Node } from './types.js';
+import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from './types.js';
 import type { FieldIssue } from './validate.js';
 
 export interface ObjectIssue extends FieldIssue {
@@ -52,7 +52,7 @@ export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[]): Ob
   const m = mergeBatch(batch, existing);
   return [
     ...changedSetOnceIssues(batch, existing), ...strandedHostSubnetIssues(m, existing), ...poolOverlapIssues(m),
-    ...hostSubnetIssues(m), ...staticIpIssues(m), ...nodeAddressIssues(m), ...nameIssues(m.all),
+    ...hostSubnetIssues(m), ...staticIpIssues(m), ...nodeAddressIssues(m), ...poolOverNodeIssues(m, existing), ...nameIssues(m.all),
   ];
 }
 
@@ -169,12 +169,13 @@ function staticIpNetworkIssue(nic: ContainerNic, net: AnyObject | undefined, hos
  * to write, and must not block an admin's choice (the controller takes a pinned address from
  * a Node that reported it first: controller/node-address.ts).
  */
+function addressPoolOf(o: AnyObject): AddressPool | undefined {
+  if (o.kind === 'ClusterNetwork') return clusterNetworkPool(o.metadata.name, o.spec.cidr);
+  return o.kind === 'MacvlanNet' ? macvlanNetPool(o.metadata.name, o.spec) : undefined;
+}
+
 function nodeAddressIssues(m: Merged): ObjectIssue[] {
-  const pools = m.all.flatMap((e): AddressPool[] => {
-    if (e.obj.kind === 'ClusterNetwork') return [clusterNetworkPool(e.obj.metadata.name, e.obj.spec.cidr)];
-    const p = e.obj.kind === 'MacvlanNet' ? macvlanNetPool(e.obj.metadata.name, e.obj.spec) : undefined;
-    return p ? [p] : [];
-  });
+  const pools = m.all.flatMap((e) => addressPoolOf(e.obj) ?? []);
   const nodes = m.all.filter((e) => e.obj.kind === 'Node' && e.obj.spec?.address) as (Entry & { obj: Node })[];
   const out: ObjectIssue[] = [];
   for (const n of nodes) {
@@ -184,6 +185,29 @@ function nodeAddressIssues(m: Merged): ObjectIssue[] {
     if (why) out.push({ index: n.batchIndex, path: ['spec', 'address'], message: why });
   }
   return out;
+}
+
+/**
+ * A pool of the batch that takes in a stored Node's spec.address (a ClusterNetwork over the
+ * hosts' underlay, a MacvlanNet whose range holds a host's LAN address): the rule of
+ * nodeAddressIssues seen from the pool, reported on the pool's field. A Node of the batch is
+ * reported there instead, and one the stored version of the pool already held does not block
+ * re-applying it (written around xctl: the controller refuses that address, InvalidNodeAddress).
+ */
+function poolOverNodeIssues(m: Merged, existing: AnyObject[]): ObjectIssue[] {
+  const nodes = m.all.flatMap((e) => e.obj.kind === 'Node' && e.obj.spec?.address && e.batchIndex === undefined ? [{ node: e.obj.metadata.name, address: e.obj.spec.address }] : []);
+  const stored = new Map(existing.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+  return m.all.flatMap((e): ObjectIssue[] => {
+    const pool = e.batchIndex === undefined ? undefined : addressPoolOf(e.obj);
+    if (!pool) return [];
+    const old = stored.get(`${e.obj.kind}/${e.obj.metadata.name}`);
+    const oldPool = old && addressPoolOf(old);
+    const fresh = oldPool ? nodes.filter((n) => !poolOverNodeWhy(oldPool, [n])) : nodes;
+    const why = poolOverNodeWhy(pool, fresh);
+    if (!why) return [];
+    const path = e.obj.kind === 'ClusterNetwork' ? ['spec', 'cidr'] : ['spec', (e.obj as MacvlanNet).spec.ipRange ? 'ipRange' : 'subnet'];
+    return [{ index: e.batchIndex!, path, message: why }];
+  });
 }
 
 const POOL_KINDS: readonly Kind[] = ['ClusterNetwork', 'MacvlanNet', 'HostSubnet', 'ContainerNic'];
@@ -196,6 +220,8 @@ const POOL_KINDS: readonly Kind[] = ['ClusterNetwork', 'MacvlanNet', 'HostSubnet
 export function storedKindsToCheck(batch: Pick<AnyObject, 'kind'>[]): Array<{ kind: Kind; withStatus: boolean }> {
   const out = new Map<Kind, boolean>();
   if (batch.some((o) => POOL_KINDS.includes(o.kind))) POOL_KINDS.forEach((k) => out.set(k, true));
+  // a new or edited pool is checked against the Nodes' spec.address (poolOverNodeIssues)
+  if (batch.some((o) => o.kind === 'ClusterNetwork' || o.kind === 'MacvlanNet')) out.set('Node', false);
   if (batch.some((o) => o.kind === 'Node')) for (const k of ['ClusterNetwork', 'MacvlanNet', 'Node'] as const) out.set(k, out.get(k) ?? false);
   return [...out].map(([kind, withStatus]) => ({ kind, withStatus }));
 }

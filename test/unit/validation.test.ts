@@ -190,6 +190,8 @@ describe('crossObjectIssues', () => {
     ['two NICs in one batch with one ifName in one container', [ok(nic({}, 'a')), ok(nic({ network: { macvlanNet: 'm' } }, 'b'))], [], 1, 'spec.ifName', /ContainerNic "a"/],
     ['a second default-route NIC in a container with a stored one', [ok(nic({ defaultRoute: true, ifName: 'eth2' }, 'b'))], [ok(nic({ defaultRoute: true }, 'a'))], 0, 'spec.defaultRoute', /ContainerNic "a" is already the default route of container test on node host-1/],
     ['two default-route NICs of one container in one batch', [ok(nic({ defaultRoute: true }, 'a')), ok(nic({ defaultRoute: true, ifName: 'eth2' }, 'b'))], [], 1, 'spec.defaultRoute', /only one NIC of a container may set defaultRoute/],
+    ['a ClusterNetwork over a stored Node\'s spec.address (the hosts\' underlay)', [ok(cn({ cidr: '198.18.0.0/16' }, 'under'))], [ok(node({ address: '198.18.0.11' }))], 0, 'spec.cidr', /198\.18\.0\.0\/16 holds 198\.18\.0\.11, the spec\.address of Node "host-1"/],
+    ['a MacvlanNet that would hand out a stored Node\'s spec.address', [ok(mvn({ ipRange: '198.19.200.0/25' }))], [ok(node({ address: '198.19.200.7' }))], 0, 'spec.ipRange', /hand out 198\.19\.200\.7, the spec\.address of Node "host-1"; a host's own address belongs in spec\.exclude/],
     ['a stored ClusterNetwork\'s hostPrefix changed', [ok(cn({ hostPrefix: 25 }))], [ok(cn())], 0, 'spec.hostPrefix', /is set once, when the ClusterNetwork is created \(stored: 24\)/],
   ];
   it.each(cases)('refuses %s', (_, batch, existing, index, path, why) => {
@@ -242,6 +244,14 @@ describe('crossObjectIssues', () => {
     expect(of([ok(node())])).toEqual(['ClusterNetwork', 'MacvlanNet', 'Node']);
     expect(of([ok(nic())])).toEqual(['ClusterNetwork+status', 'ContainerNic+status', 'HostSubnet+status', 'MacvlanNet+status']);
     expect(of([ok(nic()), ok(node())])).toEqual(['ClusterNetwork+status', 'ContainerNic+status', 'HostSubnet+status', 'MacvlanNet+status', 'Node']);
+  });
+  it('accepts a MacvlanNet that excludes a Node\'s address, and a re-applied pool that already held one', () => {
+    expect(crossObjectIssues([ok(mvn({ exclude: ['198.19.200.7/32'] }))], [ok(node({ address: '198.19.200.7' }))])).toEqual([]);
+    const under = ok(cn({ cidr: '198.18.0.0/16' }, 'under'));
+    expect(crossObjectIssues([ok(cn({ cidr: '198.18.0.0/16', masquerade: false }, 'under'))], [under, ok(node({ address: '198.18.0.11' }))])).toEqual([]);
+  });
+  it('reads the Nodes\' specs for a batch of pools', () => {
+    expect(storedKindsToCheck([ok(cn())]).find((k) => k.kind === 'Node')).toEqual({ kind: 'Node', withStatus: false });
   });
   it('does not blame a stored pair that already overlaps on an unrelated apply', () => {
     expect(crossObjectIssues([ok(node())], [ok(cn()), ok(cn({}, 'other'))])).toEqual([]);
