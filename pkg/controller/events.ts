@@ -59,7 +59,7 @@ function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope
   if (kind === 'MacvlanNet') out.wake.push(`macvlannets/${name}`);
   // A Node the controller itself made for a node that reported itself (nodes.ts, joining):
   // nothing planned the MacvlanNets that now select it, so they are queued as for any new Node.
-  if (ch.local && kind === 'Node' && ch.kv && !ch.prev) return macvlanNetsOf(s, out);
+  if (ch.local && kind === 'Node' && ch.kv && !ch.prev) return boundToNode(s, name, macvlanNetsOf(s, out));
   // Our own commits were planned from this cache already.
   if (ch.local) return out;
   out.keys.push(objectKey(kind, name));
@@ -68,6 +68,7 @@ function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope
   if (kind === 'HostSubnet') bridgeRivals(s, [s.hostSubnet(name)?.obj, prev as HostSubnet | undefined], out);
   if (kind === 'HostSubnet' && prev) strandedNics(s, prev as HostSubnet, ch.kv && parsedOf<HostSubnet>(ch.kv), out);
   if (kind === 'Node') macvlanNetsOf(s, out);
+  if (kind === 'Node' && (!ch.prev || !ch.kv)) boundToNode(s, name, out);
   if (kind === 'Node') pinMoved(s, name, (prev as Node | undefined)?.spec?.address, (ch.kv && parsedOf<Node>(ch.kv))?.spec?.address, out);
   if (kind === 'Node' && !ch.kv) {
     // nobody is left on that node to hold the addresses of its deleting NICs
@@ -87,6 +88,16 @@ function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope
     }
   }
   if (!ch.kv && prev?.metadata?.uid) out.keys.push(gcKey(prev.metadata.uid));
+  return out;
+}
+
+/**
+ * A Node made or deleted: the HostSubnets and ContainerNics bound to it say in their waiting
+ * messages whether it exists (node-missing.ts). Rare, so a scan of the NICs is fine.
+ */
+function boundToNode(s: ChangeScope, node: string, out: ChangeEffects): ChangeEffects {
+  for (const h of s.hostSubnetsOnNode(node)) out.keys.push(objectKey('HostSubnet', h.obj.metadata.name));
+  for (const n of s.objects<ContainerNic>('ContainerNic')) if (n.obj.spec.node === node) out.keys.push(objectKey('ContainerNic', n.obj.metadata.name));
   return out;
 }
 

@@ -18,6 +18,7 @@ import type { Entry, ClaimEntry } from './model.js';
 import { nodeAddress } from './node-address.js';
 import { settleBridge } from './bridge-names.js';
 import { conditions, putStatusIfChanged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Ctx, type Status } from './context.js';
+import { missingNodeNote } from './node-missing.js';
 
 export type HsItem =
   | { type: 'ensure'; name: string }
@@ -153,7 +154,7 @@ function hsStatus(ctx: Ctx, hs: HostSubnet, layout: HostSubnetLayout | undefined
       ]
     : [
         { type: 'Allocated', status: 'True' as const, reason: 'Allocated', message: `subnet ${fields.subnet} allocated` },
-        { type: 'Ready', status: 'False' as const, reason: 'WaitingForAgent', message: `waiting for the agent of node "${hs.spec.node}" to set up bridge ${fields.bridge}` },
+        { type: 'Ready', status: 'False' as const, reason: 'WaitingForAgent', message: `waiting for the agent of node "${hs.spec.node}" to set up bridge ${fields.bridge}${missingNodeNote(ctx.model, hs.spec.node)}` },
       ];
   return {
     observedGeneration: hs.metadata.generation,

@@ -14,6 +14,7 @@ import type { RoundState } from './pool-executor.js';
 import type { Entry, ClaimEntry } from './model.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status, type StatusAt } from './context.js';
 import { ensureNicFinalizer, finishNicDeletion } from './nic-finalizer.js';
+import { missingNodeNote } from './node-missing.js';
 
 export interface NicOutcome {
   result: 'allocated' | 'unchanged' | 'failed' | 'waiting' | 'gone';
@@ -96,7 +97,7 @@ function chooseHostSubnet(ctx: Ctx, nic: ContainerNic, holds?: number): TargetCh
     if (st?.status.subnet && st.status.gateway && st.status.dockerRange) candidates.push({ hs, st: st.status, kv: st.kv });
   }
   if (!candidates.length) {
-    throw new WaitingError('WaitingForHostSubnet', `node "${nic.spec.node}" has no allocated HostSubnet on ClusterNetwork "${cnName}" yet`);
+    throw new WaitingError('WaitingForHostSubnet', `node "${nic.spec.node}" has no allocated HostSubnet on ClusterNetwork "${cnName}" yet${missingNodeNote(ctx.model, nic.spec.node)}`);
   }
   const want = nic.spec.ip ? parseIPv4(nic.spec.ip) : holds;
   const pick = (want !== undefined && candidates.find((c) => contains([cidrInterval(parseCidr(c.st.subnet as string))], want))) || candidates[0];
@@ -335,7 +336,7 @@ function writeAllocated(job: NicJob, target: Target, ip: number, claimed: boolea
     ...(nic.spec.mac ? { mac: nic.spec.mac } : {}),
     conditions: conditions(job.prev, [
       { type: 'Allocated', status: 'True', reason: 'Allocated', message: `${ipText}/${target.prefixLength} allocated` },
-      { type: 'Ready', status: 'False', reason: 'WaitingForAgent', message: `waiting for the agent of node "${nic.spec.node}" to put ${nic.spec.ifName} into container "${nic.spec.container}"` },
+      { type: 'Ready', status: 'False', reason: 'WaitingForAgent', message: `waiting for the agent of node "${nic.spec.node}" to put ${nic.spec.ifName} into container "${nic.spec.container}"${missingNodeNote(job.ctx.model, nic.spec.node)}` },
     ]),
   }, job.entry, job.statusAt);
   return { result: claimed || wrote ? 'allocated' : 'unchanged', ip: ipText };

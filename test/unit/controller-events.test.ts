@@ -72,7 +72,13 @@ describe('effectsOfChange', () => {
     // its own commits (none edits a spec) queue nothing
     expect(effectsOfChange(change(cnKey, { kv: kv(cnKey, {}), prev: kv(cnKey, {}), local: true }), scope).keys).toEqual([]);
     const nodeKey = keys.object('Node', 'n1');
-    expect(effectsOfChange(change(nodeKey, { kv: kv(nodeKey, {}) }), scope).keys).toEqual(['Node/n1', 'MacvlanNet/lan', 'MacvlanNet/wan']);
+    // a new Node: its MacvlanNets, and what is bound to it (their messages said no such Node: node-missing.ts)
+    expect(effectsOfChange(change(nodeKey, { kv: kv(nodeKey, {}) }), scope).keys).toEqual([
+      'Node/n1', 'MacvlanNet/lan', 'MacvlanNet/wan', 'HostSubnet/default-n1', 'HostSubnet/young', 'HostSubnet/old', 'HostSubnet/third',
+      'ContainerNic/a', 'ContainerNic/c', 'ContainerNic/m',
+    ]);
+    // an edited Node: its MacvlanNets only
+    expect(effectsOfChange(change(nodeKey, { kv: kv(nodeKey, {}), prev: kv(nodeKey, {}) }), scope).keys).toEqual(['Node/n1', 'MacvlanNet/lan', 'MacvlanNet/wan']);
     const hsKey = keys.object('HostSubnet', 'default-n1');
     expect(effectsOfChange(change(hsKey, { kv: kv(hsKey, hs), prev: kv(hsKey, hs) }), scope).keys).toEqual(['HostSubnet/default-n1', 'Node/n1']);
   });
@@ -113,9 +119,9 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(key, { kv: kv(key, {}) }), scope)).toEqual({ wake: ['macvlannets/lan'], keys: ['MacvlanNet/lan', 'ContainerNic/m'] });
   });
 
-  it('queues every MacvlanNet for a Node the controller made itself (a node that joined), not for its other own Node commits', () => {
+  it('queues every MacvlanNet, and the NICs bound to it, for a Node the controller made itself (a node that joined), not for its other own Node commits', () => {
     const nodeKey = keys.object('Node', 'n2');
-    expect(effectsOfChange(change(nodeKey, { kv: kv(nodeKey, {}), local: true }), scope).keys).toEqual(['MacvlanNet/lan', 'MacvlanNet/wan']);
+    expect(effectsOfChange(change(nodeKey, { kv: kv(nodeKey, {}), local: true }), scope).keys).toEqual(['MacvlanNet/lan', 'MacvlanNet/wan', 'ContainerNic/b']);
     expect(effectsOfChange(change(nodeKey, { kv: kv(nodeKey, {}), prev: kv(nodeKey, {}), local: true }), scope).keys).toEqual([]);
   });
 

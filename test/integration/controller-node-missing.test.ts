@@ -1,0 +1,37 @@
+// An operator's typo in spec.node (host1 for host-1): xctl accepts it (the node may join later),
+// so the object's status must say that no such Node exists, not only "waiting for the agent",
+// and stop saying it once the Node is there.
+import { describe, it, expect } from 'vitest';
+import { getCondition, type AnyObject } from '../../pkg/api/index.js';
+import { obj, eventually, statusOf, uniquePrefix, useControllerFixture } from './controller-helpers.js';
+
+const ready = (o: AnyObject | undefined) => getCondition(statusOf(o).conditions as never, 'Ready') as { reason?: string; message?: string } | undefined;
+
+describe('objects bound to a node that does not exist', () => {
+  const f = useControllerFixture(uniquePrefix(), { addressCooldownMs: 0 });
+  const readyOf = (kind: string, name: string) => async () => ready(await f.store.get(kind as never, name));
+  const until = (kind: string, name: string, match: RegExp, what: string) =>
+    eventually(async () => { const r = await readyOf(kind, name)(); return r?.message && match.test(r.message) ? r : undefined; }, what, 10_000);
+
+  it('say in their Ready condition that no Node of that name exists, until one does', async () => {
+    await f.store.applyAll([
+      obj('ClusterNetwork', 'cn', { cidr: '10.76.0.0/16', hostPrefix: 24 }),
+      obj('MacvlanNet', 'mv', { subnet: '192.168.200.0/24' }),
+      obj('Node', 'host-1', { address: '198.18.0.11' }),
+      obj('ContainerNic', 'on-cn', { node: 'host1', container: 'web', ifName: 'eth1', network: { clusterNetwork: 'cn' } }),
+      obj('ContainerNic', 'on-mv', { node: 'host1', container: 'web', ifName: 'eth2', network: { macvlanNet: 'mv' } }),
+      obj('HostSubnet', 'pinned', { node: 'host2', clusterNetwork: 'cn', subnet: '10.76.200.0/24' }),
+    ]);
+    const missing = (n: string) => new RegExp(`no Node "${n}" exists.*spec\\.node`);
+    expect(await until('ContainerNic', 'on-cn', missing('host1'), 'on-cn says host1 is missing')).toMatchObject({ reason: 'WaitingForHostSubnet' });
+    expect(await until('ContainerNic', 'on-mv', missing('host1'), 'on-mv says host1 is missing')).toMatchObject({ reason: 'WaitingForAgent' });
+    expect(await until('HostSubnet', 'pinned', missing('host2'), 'pinned says host2 is missing')).toMatchObject({ reason: 'WaitingForAgent' });
+    // the Node comes (an admin made it before its agent): the messages stop blaming spec.node
+    await f.store.applyAll([obj('Node', 'host1', { address: '198.18.0.21' }), obj('Node', 'host2', { address: '198.18.0.22' })]);
+    const waiting = /^waiting for the agent of node "host\d" [^;]*$/;
+    await until('ContainerNic', 'on-cn', waiting, 'on-cn waits for host1\'s agent');
+    await until('ContainerNic', 'on-mv', waiting, 'on-mv waits for host1\'s agent');
+    await until('HostSubnet', 'pinned', waiting, 'pinned waits for host2\'s agent');
+    for (const [k, n] of [['ContainerNic', 'on-cn'], ['ContainerNic', 'on-mv'], ['HostSubnet', 'pinned']]) expect((await readyOf(k, n)())?.message).not.toMatch(/no Node/);
+  });
+});
