@@ -19,7 +19,9 @@ export const cidr = z.string().superRefine((v, ctx) => {
   try {
     parseCidr(v);
   } catch (e) {
-    ctx.addIssue({ code: 'custom', message: e instanceof IpParseError ? e.why : String(e) });
+    const why = e instanceof IpParseError ? e.why : String(e);
+    // a bare address where a range is wanted (exclude: [10.0.0.7]): name the /32 it would be
+    ctx.addIssue({ code: 'custom', message: isIPv4(v) ? `${why}; did you mean ${v}/32?` : why });
   }
 }).meta({ pattern: '^[0-9.]+/[0-9]{1,2}$' });
 
@@ -39,9 +41,15 @@ export const mac = z
   // the kernel refuses it ("Cannot assign requested address"): the NIC would stay half-made
   .refine((v) => !/^00(:00){5}$/.test(v), 'must not be 00:00:00:00:00:00, which no interface may have');
 
+// Kubernetes' label syntax: the messages say the rule, since "invalid label key" alone leaves
+// the operator guessing which character is wrong.
+const LABEL_KEY_RULE = 'a key is [prefix/]name: name of letters, digits, "-", "_" and ".", starting and ending with a letter or digit; prefix a DNS subdomain (lower-case letters, digits, "-" and ".")';
+const LABEL_VALUE_RULE = 'at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit (or empty)';
+
 export const labels = z.record(
-  z.string().max(253).regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'invalid label key'),
-  z.string().max(63).regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/, 'invalid label value'),
+  z.string().max(253, `invalid label key: at most 253 characters; ${LABEL_KEY_RULE}`)
+    .regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, `invalid label key: ${LABEL_KEY_RULE}`),
+  z.string().max(63, `invalid label value: ${LABEL_VALUE_RULE}`).regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/, `invalid label value: ${LABEL_VALUE_RULE}`),
 );
 
 export const nodeSelector = z.strictObject({

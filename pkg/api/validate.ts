@@ -90,13 +90,24 @@ function zodIssues(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny): 
     }
     if (i.code === 'invalid_key' || i.code === 'invalid_element') {
       // the interesting message is the nested one (e.g. the label-key regex's)
-      const inner = i.issues.map((x) => x.message).join('; ');
-      out.push({ path, message: `${i.code === 'invalid_key' ? 'key' : 'value'}: ${inner.replace(/^Invalid input: /, '')}` });
+      const inner = i.issues.map((x) => x.message).join('; ').replace(/^Invalid input: /, '');
+      // ("invalid label key: ..." says which already)
+      out.push({ path, message: /^invalid label/.test(inner) ? inner : `${i.code === 'invalid_key' ? 'key' : 'value'}: ${inner}` });
       continue;
     }
-    out.push({ path, message: plainMessage(i) });
+    out.push({ path, message: plainMessage(i) + quoteHint(i, valueAt(raw, path)) });
   }
   return out;
+}
+
+/**
+ * A string field that YAML read as a number or boolean (labels: {rack: 1}, name: 1234): say
+ * how to write it, since the manifest's author did mean a string.
+ */
+function quoteHint(i: z.core.$ZodIssue, v: unknown): string {
+  if (i.code !== 'invalid_type' || i.expected !== 'string' || (typeof v !== 'number' && typeof v !== 'boolean')) return '';
+  const shown = typeof v === 'boolean' || Number.isSafeInteger(v) ? `unquoted ${String(v)}` : 'it';
+  return `; put the value in quotes (YAML reads ${shown} as a ${typeof v})`;
 }
 
 /** zod's default wording, rephrased the way the rest of xctl's messages read; custom messages are kept. */
