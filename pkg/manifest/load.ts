@@ -91,10 +91,28 @@ export function parseSources(sources: ManifestSource[]): LoadedObject[] {
     issues.push(...fileIssues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
   }
   const whereIs = (i: number) => nameLocation(loaded[i].doc);
-  issues.push(...objectIssues(loaded, duplicateIssues(loaded.map((l) => l.object), whereIs)));
-  if (issues.length) throw new ManifestError(issues);
+  const dups = duplicateIssues(loaded.map((l) => l.object), whereIs);
+  issues.push(...objectIssues(loaded, dups));
+  // a refused second copy is not checked against the store: it would clash with its first
+  if (issues.length) throw new InvalidBatchError(issues, loaded.filter((_, i) => !dups.some((d) => d.index === i)), sources.map((x) => x.file));
   if (loaded.length === 0) throw new ManifestError([{ file: sources.map((s) => s.file).join(', ') || '(none)', reason: 'no objects found' }]);
   return loaded;
+}
+
+/**
+ * The manifests' own problems, with the objects that passed them: the caller checks those
+ * against the store too (checkAgainstStore), so that one run shows every problem.
+ */
+export class InvalidBatchError extends ManifestError {
+  /** `files`: the sources' names in the order given */
+  constructor(issues: ManifestIssue[], readonly valid: LoadedObject[], private readonly files: string[]) { super(issues); }
+
+  /** these problems and `more`, file by file (in the order given) and top to bottom */
+  with(more: ManifestIssue[]): InvalidBatchError {
+    const rank = (i: ManifestIssue) => this.files.indexOf(i.file);
+    const all = [...this.issues, ...more].sort((a, b) => rank(a) - rank(b) || (a.line ?? 0) - (b.line ?? 0));
+    return new InvalidBatchError(all, this.valid, this.files);
+  }
 }
 
 export async function loadManifests(args: string[], stdin?: StdinReader): Promise<LoadedObject[]> {

@@ -90,8 +90,10 @@ describe('xctl apply', () => {
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     // line 4 of a copy's document is "  name: dup-nic"; the second copy is document 3 of dup-b.yaml (from line 16)
-    expect(r.err).toBe(`error: invalid manifest: ${b}:19: document 3 (containernic/dup-nic): metadata.name: ` +
-      `ContainerNic "dup-nic" is already defined at ${a}:4: document 1; keep one\nnothing was written\n`);
+    // the first copy is checked against the store in the same run: its eth1 is a stored NIC's in container test
+    expect(r.err).toBe(`error: invalid manifests (2 problems):\n` +
+      `  ${a}:8: document 1 (containernic/dup-nic): spec.ifName: eth1 is already the interface of ContainerNic "host-1-test-eth1" in container test on node host-1; choose another ifName\n` +
+      `  ${b}:19: document 3 (containernic/dup-nic): metadata.name: ContainerNic "dup-nic" is already defined at ${a}:4: document 1; keep one\nnothing was written\n`);
     expect(await revision()).toBe(rev);
     expect((await xctl(['get', 'no', 'dup-node'])).code).toBe(4);
     const del = await xctl(['delete', '-f', a, '-f', b]);

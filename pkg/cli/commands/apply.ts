@@ -2,7 +2,7 @@ import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT } from '../exit.js';
 import { ref } from '../format.js';
-import { checkedBatch, loadBatch } from './batch.js';
+import { loadCheckedBatch } from './batch.js';
 import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure } from './progress.js';
@@ -18,8 +18,7 @@ export interface ApplyOptions { filename?: string[]; dryRun?: boolean }
  * fit, with a progress line on a terminal and a summary (docs/xctl.md).
  */
 export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptions): Promise<number> {
-  const loaded = await loadBatch(io, opts.filename);
-  const objects = await checkedBatch(session, loaded);
+  const { loaded, objects } = await loadCheckedBatch(session, io, opts.filename);
   const reporter = new WriteReporter(io, 'applying');
   let changes;
   try {

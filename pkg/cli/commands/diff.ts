@@ -5,7 +5,7 @@ import type { CliIO } from '../io.js';
 import { CliError, EXIT, exitCodeFor } from '../exit.js';
 import { ref, toYaml } from '../format.js';
 import { textDiff } from '../diff.js';
-import { checkedBatch, loadBatch } from './batch.js';
+import { loadCheckedBatch } from './batch.js';
 import { locateWriteError } from './locate.js';
 import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
@@ -27,8 +27,7 @@ export async function diffCommand(session: Session, io: CliIO, opts: DiffOptions
 }
 
 async function diff(session: Session, io: CliIO, opts: DiffOptions): Promise<number> {
-  const loaded = await loadBatch(io, opts.filename);
-  const objects = await checkedBatch(session, loaded);
+  const { loaded, objects } = await loadCheckedBatch(session, io, opts.filename);
   const store = session.store();
   // a refusal names the object's place in the manifests, as apply's does
   const changes = await store.applyAll(objects, { dryRun: true }).catch((e: unknown) => { throw locateWriteError(e, loaded); });
