@@ -12,7 +12,13 @@ export const name = z
 
 export const ipv4 = z
   .string()
-  .refine(isIPv4, 'must be an IPv4 address such as 10.76.1.84')
+  .superRefine((v, ctx) => {
+    if (isIPv4(v)) return;
+    // an address written as a CIDR (ip: 10.76.1.84/24): the network says its prefix length
+    const bare = v.split('/')[0];
+    const hint = v.includes('/') && isIPv4(bare) ? `; did you mean ${bare}? (the prefix length comes from the network)` : '';
+    ctx.addIssue({ code: 'custom', message: `must be an IPv4 address such as 10.76.1.84${hint}` });
+  })
   .meta({ format: 'ipv4' });
 
 export const cidr = z.string().superRefine((v, ctx) => {

@@ -79,6 +79,10 @@ function zodIssues(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny): 
     if (i.code === 'unrecognized_keys') {
       const allowed = allowedKeys(schema, path);
       for (const key of i.keys) {
+        if (path.length === 1 && path[0] === 'metadata' && key === 'namespace') {
+          out.push({ path: [...path, key], message: 'unknown field: xnet objects are cluster-wide and have no namespace; remove it' });
+          continue;
+        }
         const hint = allowed.length ? suggestion(key, allowed) : '';
         out.push({ path: [...path, key], message: `unknown field${hint}` + (allowed.length ? `; allowed here: ${allowed.join(', ')}` : '') });
       }
@@ -95,17 +99,21 @@ function zodIssues(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny): 
       out.push({ path, message: /^invalid label/.test(inner) ? inner : `${i.code === 'invalid_key' ? 'key' : 'value'}: ${inner}` });
       continue;
     }
-    out.push({ path, message: plainMessage(i) + quoteHint(i, valueAt(raw, path)) });
+    out.push({ path, message: plainMessage(i) + valueHint(i, valueAt(raw, path)) });
   }
   return out;
 }
 
 /**
- * A string field that YAML read as a number or boolean (labels: {rack: 1}, name: 1234): say
- * how to write it, since the manifest's author did mean a string.
+ * How to write what the author meant: a string field that YAML read as a number or boolean
+ * (labels: {rack: 1}, name: 1234) in quotes; a list given one value as a list; an option in
+ * another case (mode: Bridge) as the option.
  */
-function quoteHint(i: z.core.$ZodIssue, v: unknown): string {
-  if (i.code !== 'invalid_type' || i.expected !== 'string' || (typeof v !== 'number' && typeof v !== 'boolean')) return '';
+function valueHint(i: z.core.$ZodIssue, v: unknown): string {
+  if (i.code === 'invalid_value' && typeof v === 'string') return suggestion(v, i.values.map(String));
+  if (i.code !== 'invalid_type') return '';
+  if (i.expected === 'array' && (typeof v === 'string' || typeof v === 'number')) return `; write it as [${String(v)}]`;
+  if (i.expected !== 'string' || (typeof v !== 'number' && typeof v !== 'boolean')) return '';
   const shown = typeof v === 'boolean' || Number.isSafeInteger(v) ? `unquoted ${String(v)}` : 'it';
   return `; put the value in quotes (YAML reads ${shown} as a ${typeof v})`;
 }
@@ -128,7 +136,8 @@ function plainMessage(i: z.core.$ZodIssue): string {
   }
   if (i.code === 'invalid_type' && /^Invalid input: expected \w+, received \w+$/.test(m)) {
     const [, want, got] = /expected (\w+), received (\w+)/.exec(m)!;
-    return `must be ${want === 'int' ? 'an integer' : `a ${want}`}, not ${/^[aeiou]/.test(got) ? 'an' : 'a'} ${got}`;
+    const a = (w: string) => `${/^[aeiou]/.test(w) ? 'an' : 'a'} ${w}`;
+    return `must be ${want === 'int' ? 'an integer' : want === 'array' ? 'a list' : a(want)}, not ${a(got)}`;
   }
   return m.replace(/^Invalid input: /, '');
 }
