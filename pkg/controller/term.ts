@@ -28,6 +28,7 @@ import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, type ControllerOptions } 
 import { ControllerError } from '../errors.js';
 import { allocationLatency, allocations } from '../metrics/metrics.js';
 import type { EventRecorder } from '../events/recorder.js';
+import { noNodeSelected } from './node-missing.js';
 
 /** What a term needs of the Controller that runs it. */
 export interface TermHost {
@@ -326,7 +327,7 @@ export class Term implements Ctx {
       free: Math.max(0, total - claimed),
       conditions: conditions(prev, [{
         type: 'Ready', status: 'True', reason: 'Ready',
-        message: `${claimed} of ${total} /${cn.obj.spec.hostPrefix} blocks allocated (${blockCount(pool, cn.obj.spec.hostPrefix)} in ${cn.obj.spec.cidr})`,
+        message: `${claimed} of ${total} /${cn.obj.spec.hostPrefix} blocks allocated (${blockCount(pool, cn.obj.spec.hostPrefix)} in ${cn.obj.spec.cidr})${claimed ? '' : noNodeSelected(this.model, cn.obj)}`,
       }]),
     });
     await this.commit(plan, `ClusterNetwork "${name}"`);

@@ -35,3 +35,19 @@ describe('objects bound to a node that does not exist', () => {
     for (const [k, n] of [['ContainerNic', 'on-cn'], ['ContainerNic', 'on-mv'], ['HostSubnet', 'pinned']]) expect((await readyOf(k, n)())?.message).not.toMatch(/no Node/);
   });
 });
+
+describe('a ClusterNetwork whose nodeSelector matches no Node', () => {
+  const f = useControllerFixture(uniquePrefix());
+
+  it('says so in its Ready message (a label typo), and stops once a Node matches', async () => {
+    await f.store.applyAll([
+      obj('Node', 'host-1', { address: '198.18.0.11' }),
+      obj('ClusterNetwork', 'picky', { cidr: '10.90.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { rack: 'r9' } } }),
+    ]);
+    const msg = async () => ready(await f.store.get('ClusterNetwork', 'picky'))?.message;
+    await eventually(async () => /no Node matches nodeSelector rack=r9/.test((await msg()) ?? ''), 'picky says no Node matches', 10_000);
+    await f.store.applyAll([obj('Node', 'host-1', { address: '198.18.0.11' }, { rack: 'r9' })]);
+    await eventually(async () => /^1 of 256 \/24 blocks allocated/.test((await msg()) ?? ''), 'picky allocates for host-1', 10_000);
+    expect(await msg()).not.toMatch(/no Node/);
+  });
+});
