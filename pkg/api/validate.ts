@@ -187,7 +187,8 @@ function allowedKeys(schema: unknown, path: FieldPath): string[] {
   return d?.type === 'object' && d.shape ? Object.keys(d.shape) : [];
 }
 
-function suggestion(key: string, allowed: string[]): string {
+/** ` (did you mean "x"?)` for the closest of `allowed` when one is close, else '' (also the controller's, for a name no object has) */
+export function suggestion(key: string, allowed: string[]): string {
   let best: string | undefined;
   let bestD = Infinity;
   for (const a of allowed) {

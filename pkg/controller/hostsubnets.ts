@@ -18,7 +18,7 @@ import type { Entry, ClaimEntry } from './model.js';
 import { nodeAddress } from './node-address.js';
 import { settleBridge } from './bridge-names.js';
 import { conditions, putStatusIfChanged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Ctx, type Status } from './context.js';
-import { missingNodeNote } from './node-missing.js';
+import { missingNetwork, missingNodeNote } from './node-missing.js';
 
 export type HsItem =
   | { type: 'ensure'; name: string }
@@ -233,7 +233,7 @@ function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: Round
   const start = plan.mark();
   plan.sameIncarnation(ctx.model.keys.object('HostSubnet', name), hs.kv);
   if (!cn) {
-    const f = new AllocationError('InvalidSpec', `ClusterNetwork "${hs.obj.spec.clusterNetwork}" does not exist`);
+    const f = new AllocationError('InvalidSpec', missingNetwork(ctx.model, 'ClusterNetwork', hs.obj.spec.clusterNetwork));
     putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, undefined, f));
     return { result: 'failed', name, reason: f.reason, message: f.message };
   }

@@ -14,7 +14,7 @@ import type { RoundState } from './pool-executor.js';
 import type { Entry, ClaimEntry } from './model.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status, type StatusAt } from './context.js';
 import { ensureNicFinalizer, finishNicDeletion } from './nic-finalizer.js';
-import { missingNodeNote } from './node-missing.js';
+import { missingNetwork, missingNodeNote } from './node-missing.js';
 
 export interface NicOutcome {
   result: 'allocated' | 'unchanged' | 'failed' | 'waiting' | 'gone';
@@ -90,7 +90,7 @@ interface TargetChoice { target: Target; statusKey: string; statusKv: RawKv }
 
 function chooseHostSubnet(ctx: Ctx, nic: ContainerNic, holds?: number): TargetChoice {
   const cnName = nic.spec.network.clusterNetwork!;
-  if (!ctx.model.clusterNetwork(cnName)) throw new AllocationError('InvalidSpec', `ClusterNetwork "${cnName}" does not exist`);
+  if (!ctx.model.clusterNetwork(cnName)) throw new AllocationError('InvalidSpec', missingNetwork(ctx.model, 'ClusterNetwork', cnName));
   const candidates: Array<{ hs: Entry<HostSubnet>; st: Status; kv: RawKv }> = [];
   for (const hs of ctx.model.hostSubnetsOf(cnName, nic.spec.node).sort((a, b) => a.obj.metadata.name.localeCompare(b.obj.metadata.name))) {
     const st = ctx.model.controllerStatus('HostSubnet', hs.obj.metadata.name);
@@ -124,7 +124,7 @@ function blockIntervals(ctx: Ctx, mvn: string): Interval[] {
 function macvlanTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundState): Target {
   const name = nic.spec.network.macvlanNet!;
   const m = ctx.model.macvlanNet(name);
-  if (!m) throw new AllocationError('InvalidSpec', `MacvlanNet "${name}" does not exist`);
+  if (!m) throw new AllocationError('InvalidSpec', missingNetwork(ctx.model, 'MacvlanNet', name));
   if (m.obj.metadata.deletionTimestamp) throw new AllocationError('InvalidSpec', `MacvlanNet "${name}" is being deleted`);
   plan.unchanged(ctx.model.keys.object('MacvlanNet', name), m.kv);
   return {

@@ -4,7 +4,8 @@
 // such Node exists, so that an operator can tell a typo from an agent that is not started;
 // events.ts looks at those objects again when their Node comes or goes.
 import { matchLabels } from '../api/labels.js';
-import type { ClusterNetwork, Node } from '../api/index.js';
+import { suggestion } from '../api/validate.js';
+import type { ClusterNetwork, MacvlanNet, Node } from '../api/index.js';
 import type { Model } from './model.js';
 
 export function missingNodeNote(model: Pick<Model, 'node' | 'cache' | 'keys'>, node: string): string {
@@ -22,4 +23,10 @@ export function noNodeSelected(model: Pick<Model, 'objects'>, cn: ClusterNetwork
   if (!want || !Object.keys(want).length) return '';
   for (const n of model.objects<Node>('Node')) if (matchLabels(want, n.obj.metadata.labels)) return '';
   return `; no Node matches nodeSelector ${Object.entries(want).map(([k, v]) => `${k}=${v}`).join(',')}`;
+}
+
+/** A network a NIC or HostSubnet names that no object has: says so, with the closest name there is (a typo). */
+export function missingNetwork(model: Pick<Model, 'objects'>, kind: 'ClusterNetwork' | 'MacvlanNet', name: string): string {
+  const names = [...model.objects<ClusterNetwork | MacvlanNet>(kind)].map((o) => o.obj.metadata.name);
+  return `${kind} "${name}" does not exist${suggestion(name, names)}`;
 }

@@ -51,3 +51,22 @@ describe('a ClusterNetwork whose nodeSelector matches no Node', () => {
     expect(await msg()).not.toMatch(/no Node/);
   });
 });
+
+describe('objects naming a network that does not exist', () => {
+  const f = useControllerFixture(uniquePrefix());
+
+  it('name the closest one that does (a typo)', async () => {
+    await f.store.applyAll([
+      obj('ClusterNetwork', 'pods', { cidr: '10.76.0.0/16', hostPrefix: 24 }),
+      obj('MacvlanNet', 'lan200', { subnet: '192.168.200.0/24' }),
+      obj('Node', 'host-1', { address: '198.18.0.11' }),
+      obj('ContainerNic', 'to-pod', { node: 'host-1', container: 'web', ifName: 'eth1', network: { clusterNetwork: 'pod' } }),
+      obj('ContainerNic', 'to-lan', { node: 'host-1', container: 'web', ifName: 'eth2', network: { macvlanNet: 'lan-200' } }),
+      obj('HostSubnet', 'by-hand', { node: 'host-1', clusterNetwork: 'podz' }),
+    ]);
+    const msg = async (k: string, n: string) => ready(await f.store.get(k as never, n))?.message ?? '';
+    await eventually(async () => (await msg('ContainerNic', 'to-pod')) === 'ClusterNetwork "pod" does not exist (did you mean "pods"?)', 'to-pod names pods', 10_000);
+    await eventually(async () => (await msg('ContainerNic', 'to-lan')) === 'MacvlanNet "lan-200" does not exist (did you mean "lan200"?)', 'to-lan names lan200', 10_000);
+    await eventually(async () => (await msg('HostSubnet', 'by-hand')) === 'ClusterNetwork "podz" does not exist (did you mean "pods"?)', 'by-hand names pods', 10_000);
+  });
+});
