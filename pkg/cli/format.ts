@@ -90,14 +90,16 @@ function labelsText(o: AnyObject): string {
   return l && Object.keys(l).length ? Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',') : NONE;
 }
 
+// -o wide ends with the Ready condition's reason, so that a list says why each object is not
+// ready (ContainerNotFound, WaitingForAgent...) without a describe of each; the message is in describe.
 export function tableHeader(kind: Kind, wide: boolean): string[] {
   const t = TABLES[kind] as Columns<AnyObject>;
-  return wide ? [...t.head, ...t.wide] : t.head;
+  return wide ? [...t.head, ...t.wide, 'REASON'] : t.head;
 }
 
 export function tableRow(o: AnyObject, wide: boolean): string[] {
   const t = TABLES[o.kind] as Columns<AnyObject>;
-  return wide ? [...t.row(o), ...t.wideRow(o)] : t.row(o);
+  return wide ? [...t.row(o), ...t.wideRow(o), show(getCondition(conditions(o), 'Ready')?.reason)] : t.row(o);
 }
 
 /**

@@ -265,7 +265,7 @@ describe('xctl get', () => {
     expect(hs[0].split(/\s+/)).toEqual(['NAME', 'NODE', 'SUBNET', 'BRIDGE', 'READY', 'AGE']);
     expect(hs[1]).toMatch(/^default-host-1\s+host-1\s+10\.76\.1\.0\/24\s+br01\s+Unknown\s+\d+s$/);
     const nic = (await xctl(['get', 'nic', '-o', 'wide'])).out.split('\n');
-    expect(nic[0].split(/\s+/)).toEqual(['NAME', 'NODE', 'CONTAINER', 'IFNAME', 'IP', 'READY', 'AGE', 'NETWORK', 'MAC', 'GATEWAY', 'HOSTINTERFACE']);
+    expect(nic[0].split(/\s+/)).toEqual(['NAME', 'NODE', 'CONTAINER', 'IFNAME', 'IP', 'READY', 'AGE', 'NETWORK', 'MAC', 'GATEWAY', 'HOSTINTERFACE', 'REASON']);
     const no = (await xctl(['get', 'no'])).out;
     expect(no).toMatch(/host-2\s+198\.18\.0\.12\s+True\s/);
     const mvn = (await xctl(['get', 'mvn'])).out.split('\n');
