@@ -101,6 +101,16 @@ export function macFromIp(ip: string): string {
   return ['02', '42', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
 }
 
+/**
+ * A ClusterNetwork's MTU when it declares none: the kernel's default for a new veth and Docker's
+ * for a bridge network. Declared rather than left out, on both ends of every veth NIC and on
+ * the Docker network, so that removing `mtu` takes what was made with it back to what is made
+ * without it (as if it had never been set), and so that a daemon default (Docker's
+ * `default-network-opts`) cannot make xnet's network differ from its spec. Never on a macvlan:
+ * its default is its parent's MTU.
+ */
+export const DEFAULT_CLUSTER_MTU = 1500;
+
 export const isDeleting = (o: { metadata: { deletionTimestamp?: string } }) => !!o.metadata.deletionTimestamp;
 
 /** undefined also when the Node holds an invalid value (nodeView says which) */
@@ -142,8 +152,8 @@ export function bridgeNetworkSpec(hs: HostSubnet, cn: ClusterNetwork | undefined
     'com.docker.network.bridge.name': v.bridge,
     'com.docker.network.bridge.enable_icc': String(hs.spec.icc ?? true),
     'com.docker.network.bridge.enable_ip_masquerade': String(cn.spec.masquerade ?? true),
+    'com.docker.network.driver.mtu': String(cn.spec.mtu ?? DEFAULT_CLUSTER_MTU),
   };
-  if (cn.spec.mtu) options['com.docker.network.driver.mtu'] = String(cn.spec.mtu);
   const spec: DockerNetworkSpec = {
     name: dockerNetworkName(cn), driver: 'bridge', subnet: v.subnet, options,
     labels: { [OWNER_LABEL]: `HostSubnet/${hs.metadata.name}` },

@@ -42,6 +42,11 @@ describe('desired state from objects', () => {
     expect(bridgeNetworkSpec(pending, cn).problem?.reason).toBe('NotAllocated');
   });
 
+  it('declares Docker\'s 1500 on the network of a ClusterNetwork without mtu, so that a daemon default (default-network-opts) cannot make it differ', () => {
+    const noMtu = { ...cn, spec: { ...cn.spec, mtu: undefined } };
+    expect(bridgeNetworkSpec(hs('host-1', 1), noMtu).spec?.options['com.docker.network.driver.mtu']).toBe('1500');
+  });
+
   it('makes the bridge of a pinned subnet of several hostPrefix blocks, and refuses one outside the ClusterNetwork or larger than hostPrefix unpinned', () => {
     const pinned = { ...hs('host-1', 1, { subnet: '10.76.64.0/22', gateway: '10.76.64.1', dockerRange: '10.76.67.0/24' }) };
     pinned.spec = { ...pinned.spec, subnet: '10.76.64.0/22' };

@@ -89,16 +89,25 @@ describe('planDockerNetworks', () => {
     expect(busy.ops).toEqual([]);
     expect(busy.problems[0].reason).toBe('NetworkInUse');
   });
-  it('takes driver.mtu on its own network, absent from the spec (a ClusterNetwork\'s mtu removed), for drift; not at Docker\'s 1500, nor on a network it did not make', () => {
-    const mtu = (v: string) => have({ options: { ...spec.options, 'com.docker.network.driver.mtu': v } });
-    expect(planDockerNetworks([spec], [mtu('1400')], 'HostSubnet').ops).toEqual([
-      { op: 'docker.network.remove', name: 'net1' }, { op: 'docker.network.create', spec },
+  it('takes an old driver.mtu (a ClusterNetwork\'s mtu removed: 1500 declared) for drift on its own network; a network without the option is at Docker\'s 1500', () => {
+    const want = { ...spec, options: { ...spec.options, 'com.docker.network.driver.mtu': '1500' } };
+    const mtu = (v?: string) => {
+      const options: Record<string, string> = { ...spec.options };
+      if (v) options['com.docker.network.driver.mtu'] = v;
+      return have({ options });
+    };
+    expect(planDockerNetworks([want], [mtu('1400')], 'HostSubnet').ops).toEqual([
+      { op: 'docker.network.remove', name: 'net1' }, { op: 'docker.network.create', spec: want },
     ]);
-    const busy = planDockerNetworks([spec], [{ ...mtu('1400'), containers: 1 }], 'HostSubnet');
+    const busy = planDockerNetworks([want], [{ ...mtu('1400'), containers: 1 }], 'HostSubnet');
     expect(busy.ops).toEqual([]);
-    expect(busy.problems[0]).toMatchObject({ reason: 'NetworkInUse', message: expect.stringContaining('option com.docker.network.driver.mtu is 1400, want unset') });
-    expect(planDockerNetworks([spec], [mtu('1500')], 'HostSubnet')).toEqual({ ops: [], problems: [] });
-    expect(planDockerNetworks([spec], [{ ...mtu('1400'), labels: {} }], 'HostSubnet')).toEqual({ ops: [], problems: [] });
+    expect(busy.problems[0]).toMatchObject({ reason: 'NetworkInUse', message: expect.stringContaining('option com.docker.network.driver.mtu is 1400, want 1500') });
+    expect(planDockerNetworks([want], [mtu('1500')], 'HostSubnet')).toEqual({ ops: [], problems: [] });
+    expect(planDockerNetworks([want], [mtu()], 'HostSubnet')).toEqual({ ops: [], problems: [] });
+    // a network xnet did not make is reported, never made again
+    const theirs = planDockerNetworks([want], [{ ...mtu('1400'), labels: {} }], 'HostSubnet');
+    expect(theirs.ops).toEqual([]);
+    expect(theirs.problems[0].reason).toBe('NetworkConflict');
   });
   it('does not touch a conflicting network xnet did not make', () => {
     const p = planDockerNetworks([spec], [have({ labels: {}, subnet: '10.9.0.0/24' })], 'HostSubnet');

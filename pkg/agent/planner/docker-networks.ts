@@ -8,14 +8,9 @@ const DOCKER_DEFAULTS: Record<string, string> = {
   'com.docker.network.bridge.enable_icc': 'true',
   'com.docker.network.bridge.enable_ip_masquerade': 'true',
   macvlan_mode: 'bridge',
+  // a network made before xnet declared the MTU on every network (desired.ts DEFAULT_CLUSTER_MTU)
+  'com.docker.network.driver.mtu': '1500',
 };
-
-/**
- * Options xnet sets on some of its networks and leaves out on others (a ClusterNetwork's `mtu`).
- * On xnet's own network, one the spec no longer has is drift (the field was removed), unless
- * it holds the value Docker takes when it is absent. Docker adds none of these by itself.
- */
-const OPTIONAL_OPTIONS: Record<string, string> = { 'com.docker.network.driver.mtu': '1500' };
 
 export function networkMatches(want: DockerNetworkSpec, have: DockerNetwork): string | undefined {
   if (have.driver !== want.driver) return `driver is ${have.driver}, want ${want.driver}`;
@@ -27,15 +22,6 @@ export function networkMatches(want: DockerNetworkSpec, have: DockerNetwork): st
   for (const [k, v] of Object.entries(want.options)) {
     const got = have.options[k] ?? DOCKER_DEFAULTS[k];
     if (got !== v) return `option ${k} is ${have.options[k] ?? 'unset'}, want ${v}`;
-  }
-  return have.labels[OWNER_LABEL] ? undeclaredOption(want, have) : undefined;
-}
-
-/** An option of OPTIONAL_OPTIONS on the network that the spec leaves out, with a value other than Docker's default. */
-function undeclaredOption(want: DockerNetworkSpec, have: DockerNetwork): string | undefined {
-  for (const [k, dflt] of Object.entries(OPTIONAL_OPTIONS)) {
-    const got = have.options[k];
-    if (!(k in want.options) && got !== undefined && got !== dflt) return `option ${k} is ${got}, want unset`;
   }
   return undefined;
 }

@@ -9,7 +9,7 @@ import type { PinnedNetns } from '../../netlink/pinned.js';
 import { pinContainerNetns, type ContainerPin } from '../container-pin.js';
 import { sweepContainerNics } from './nic-leftovers.js';
 import { addressReleased, pinOwnNamespace, removeFromPreviousContainer, sharedNamespaceWhy, takeOutOfContainer } from './nic-namespace.js';
-import { desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, selects, type NicStatusView } from '../desired.js';
+import { DEFAULT_CLUSTER_MTU, desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, selects, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
 import { recordedUnused, releaseParents } from './parents.js';
 import { hostSubnetPool, macvlanNetPool, nicAddressProblem, type NicPool } from '../nic-address.js';
@@ -57,13 +57,6 @@ function attachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): At
   };
 }
 
-/**
- * The MTU of a veth NIC whose ClusterNetwork declares none: the kernel's default for a new
- * veth. Declared rather than left out, so that removing `mtu` from a ClusterNetwork takes the
- * NICs already made back to what a NIC made without it has (as if it had never been set).
- * Only veths: a macvlan's default is its parent's MTU, and its MTU is never set.
- */
-export const VETH_DEFAULT_MTU = 1500;
 
 /**
  * The bridge of the HostSubnet the controller chose for this NIC (status.hostSubnet): the
@@ -84,7 +77,7 @@ function clusterAttachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusVi
   if (!v.bridge || !v.subnet) return { problem: notReady('NotAllocated', `HostSubnet ${hs.metadata.name} has no subnet or bridge yet`) };
   return {
     attach: { kind: 'veth', bridge: v.bridge, hostSubnet: hs.metadata.name }, prefix: parseCidr(v.subnet).prefix,
-    ...(v.gateway ? { gateway: v.gateway } : {}), mtu: cn.spec.mtu ?? VETH_DEFAULT_MTU, pool: hostSubnetPool(hs, { ...v, subnet: v.subnet }),
+    ...(v.gateway ? { gateway: v.gateway } : {}), mtu: cn.spec.mtu ?? DEFAULT_CLUSTER_MTU, pool: hostSubnetPool(hs, { ...v, subnet: v.subnet }),
   };
 }
 
