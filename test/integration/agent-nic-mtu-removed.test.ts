@@ -1,7 +1,7 @@
 // A ClusterNetwork's `mtu` removed (applied again without the field) means the default, as if
 // it had never been set: a veth NIC in place goes back to the kernel's 1500 on both ends, and
-// xnet's Docker network, made with `com.docker.network.driver.mtu`, is made again without it
-// while no container is attached (NetworkInUse while one is: the NICs still go to 1500). Each
+// xnet's Docker network, made with `com.docker.network.driver.mtu` 1400, is made again with 1500
+// (xnet always declares it) while no container is attached (NetworkInUse while one is: the NICs still go to 1500). Each
 // step waits seconds, far below the resync.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterNetwork } from '../../pkg/api/index.js';
@@ -43,15 +43,14 @@ beforeAll(async () => {
 afterAll(async () => { await lab?.down(); }, 120_000);
 
 describe('agent: a ClusterNetwork\'s mtu removed', () => {
-  it('a NIC in place goes back to 1500 on both ends; the idle Docker network is made again without driver.mtu', async () => {
+  it('a NIC in place goes back to 1500 on both ends; the idle Docker network is made again with driver.mtu 1500', async () => {
     await nicAt('mtu1', 'mtu-a', 1400);
     expect((await netOptions())[MTU_OPTION]).toBe('1400');
     const before = await netId();
     await setMtu(undefined);
     await nicAt('mtu1', 'mtu-a', 1500);
     await eventually(async () => (await netId()) !== before ? true : undefined, 'net1 made again', 15_000);
-    // Docker adds no driver.mtu of its own to a network made without it
-    expect(await netOptions()).not.toHaveProperty(MTU_OPTION);
+    expect((await netOptions())[MTU_OPTION]).toBe('1500');
     await eventually(async () => (await hostMtu('br01')) === 1500 ? true : undefined, 'br01 at MTU 1500', 15_000);
     await eventually(async () => (await readyCondition(lab.store, 'HostSubnet', 'default-host-1'))?.status === 'True' ? true : undefined, 'HostSubnet Ready', 15_000);
     await nicAt('mtu1', 'mtu-a', 1500);
@@ -71,7 +70,7 @@ describe('agent: a ClusterNetwork\'s mtu removed', () => {
     await setMtu(undefined);
     await nicAt('mtu1', 'mtu-a', 1500);
     const hs = await eventually(async () => { const r = await readyCondition(lab.store, 'HostSubnet', 'default-host-1'); return r?.reason === 'NetworkInUse' ? r : undefined; }, 'HostSubnet NetworkInUse', 15_000);
-    expect(hs.message).toMatch(/option com\.docker\.network\.driver\.mtu is 1400, want unset/);
+    expect(hs.message).toMatch(/option com\.docker\.network\.driver\.mtu is 1400, want 1500/);
     expect(await netId()).toBe(inUse);
     expect((await netOptions())[MTU_OPTION]).toBe('1400');
     // meanwhile the bridge keeps the MTU Docker gave it (docs/agent.md says so)
@@ -79,7 +78,7 @@ describe('agent: a ClusterNetwork\'s mtu removed', () => {
 
     await docker(h1(), ['rm', '-f', 'attached']);
     await eventually(async () => (await netId()) !== inUse ? true : undefined, 'net1 made again once the container left', 15_000);
-    expect(await netOptions()).not.toHaveProperty(MTU_OPTION);
+    expect((await netOptions())[MTU_OPTION]).toBe('1500');
     await nicAt('mtu1', 'mtu-a', 1500);
     await eventually(async () => (await hostMtu('br01')) === 1500 ? true : undefined, 'br01 at MTU 1500', 15_000);
   }, 90_000);
