@@ -6,14 +6,12 @@
 // absent: an agent that starts with it so keeps the chains (docs/security.md).
 // Everything is read inside the lab host's namespace, never the root one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostExec } from '../../pkg/lab/index.js';
 import { Keys } from '../../pkg/store/keys.js';
-import { mustSucceed } from '../harness/heal.js';
+import { addAdminRules } from './admin-iptables.js';
 import { agentLab, createDefaultNetwork, eventually, obj, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 const h1 = () => lab.hosts[0];
-const ipt = async (argv: string[]) => { mustSucceed(`iptables ${argv.join(' ')}`, await hostExec(h1(), ['iptables', ...argv])); };
 const rules = async (table: string) => (await sh(h1(), ['iptables', '-t', table, '-S'])).split('\n').filter(Boolean);
 const both = async () => [...await rules('nat'), ...await rules('filter')];
 /** every line of either table that names one of xnet's chains */
@@ -39,10 +37,7 @@ const chainsGone = (what: string) => eventually(async () => ((await xnetLines())
 
 beforeAll(async () => {
   lab = await agentLab(1);
-  await ipt(['-t', 'nat', '-N', 'USER-NAT']);
-  await ipt(['-t', 'nat', '-A', 'USER-NAT', '-s', '10.98.0.0/16', '-j', 'RETURN']);
-  await ipt(['-t', 'nat', '-A', 'POSTROUTING', '-j', 'USER-NAT']);
-  await ipt(['-t', 'filter', '-A', 'FORWARD', '-s', '10.99.0.0/16', '-j', 'ACCEPT']);
+  await addAdminRules(h1());
   await lab.startAgent(h1());
 }, 240_000);
 

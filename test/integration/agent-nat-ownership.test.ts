@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostExec } from '../../pkg/lab/index.js';
 import { mustSucceed } from '../harness/heal.js';
+import { addAdminRules } from './admin-iptables.js';
 import { agentLab, createDefaultNetwork, eventually, obj, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
@@ -19,10 +20,7 @@ beforeAll(async () => {
   lab = await agentLab(1);
   await createDefaultNetwork(lab.store, 1);
   // the admin's own rules, there before the agent starts
-  await ipt(['-t', 'nat', '-N', 'USER-NAT']);
-  await ipt(['-t', 'nat', '-A', 'USER-NAT', '-s', '10.98.0.0/16', '-j', 'RETURN']);
-  await ipt(['-t', 'nat', '-A', 'POSTROUTING', '-j', 'USER-NAT']);
-  await ipt(['-t', 'filter', '-A', 'FORWARD', '-s', '10.99.0.0/16', '-j', 'ACCEPT']);
+  await addAdminRules(h1());
   await lab.startAgent(h1());
 }, 240_000);
 
