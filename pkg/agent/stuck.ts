@@ -4,6 +4,7 @@
 // The heartbeat, which runs on its own timer, then reports the Node Ready=False, reason
 // AgentStuck, and the log names the key and how long it has run.
 import type { Logger } from '../log.js';
+import { monotonicMs } from '../runtime/clock.js';
 
 /** The default budget of one reconcile: several calls, each bounded at 30 s, fit in it. */
 export const DEFAULT_WORKER_BUDGET_MS = 120_000;
@@ -17,16 +18,16 @@ export class StuckWatch {
 
   constructor(readonly budgetMs: number, private readonly log: Logger) {}
 
-  start(key: string): void { this.running.set(key, Date.now()); }
+  start(key: string): void { this.running.set(key, monotonicMs()); }
 
   end(key: string): void {
     const t0 = this.running.get(key);
     this.running.delete(key);
-    if (this.reported.delete(key)) this.log.warn('worker no longer stuck', { key, ranMs: t0 === undefined ? undefined : Date.now() - t0 });
+    if (this.reported.delete(key)) this.log.warn('worker no longer stuck', { key, ranMs: t0 === undefined ? undefined : monotonicMs() - t0 });
   }
 
   /** The reconciles running past the budget now; each is logged once when it first is. */
-  check(now = Date.now()): StuckWorker[] {
+  check(now = monotonicMs()): StuckWorker[] {
     const out: StuckWorker[] = [];
     for (const [key, t0] of this.running) {
       const ms = now - t0;

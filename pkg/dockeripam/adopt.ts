@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { sleep } from '../runtime/backoff.js';
 import { withTimeout } from '../runtime/watch-wait.js';
 import type { AddressBook, Assigned } from './book.js';
+import { monotonicMs } from '../runtime/clock.js';
 
 /** An address Docker shows on a container attached to a network of this plugin. */
 export interface SeenEndpoint { mvn: string; ip: string; container: string; name: string }
@@ -111,7 +112,7 @@ export class Adoption {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
         resolve(this.done);
-      }, Math.max(0, deadline - Date.now()));
+      }, Math.max(0, deadline - monotonicMs()));
       this.waiters.push(waiter);
     });
   }

@@ -8,6 +8,7 @@ import { XnetIpamError } from './errors.js';
 import type { AddressRequest, IpamBackend, PoolRequest } from './server.js';
 import type { ProbeResult } from './arp.js';
 import { Adoption, type AdoptionOptions, type SeenEndpoint } from './adopt.js';
+import { monotonicMs } from '../runtime/clock.js';
 
 export const MVN_OPTION = 'xnet.macvlannet';
 /** Longest a dockerd's restore is taken to last when the agent never sees its API come back. */
@@ -68,7 +69,7 @@ export class NodeIpam implements IpamBackend {
     if (this.o.dockerPing && await this.o.dockerPing().catch(() => false)) return;
     // the event stream may have connected while the ping was out: Docker answers, no restore
     if (this.dockerUp) return;
-    this.restoringSince = Date.now();
+    this.restoringSince = monotonicMs();
   }
 
   /** The agent's view of Docker's API: answering (restore over) or gone. */
@@ -78,7 +79,7 @@ export class NodeIpam implements IpamBackend {
   }
 
   private restoring(): boolean {
-    return this.restoringSince !== undefined && Date.now() - this.restoringSince < RESTORE_MAX_MS;
+    return this.restoringSince !== undefined && monotonicMs() - this.restoringSince < RESTORE_MAX_MS;
   }
 
   async requestPool(r: PoolRequest): Promise<{ PoolID: string; Pool: string }> {
@@ -96,7 +97,7 @@ export class NodeIpam implements IpamBackend {
 
   requestAddress(r: AddressRequest): Promise<string> {
     const mvn = r.PoolID ?? '';
-    const deadline = Date.now() + this.waitMs();
+    const deadline = monotonicMs() + this.waitMs();
     return this.adopted(deadline)
       .then(() => this.locked(mvn, () => this.pick(mvn, r.Address || undefined, r.Options?.RequestAddressType === GATEWAY_REQUEST, deadline), deadline));
   }
@@ -194,7 +195,7 @@ export class NodeIpam implements IpamBackend {
         if (turn !== 'waiting') return;
         turn = 'gave up';
         reject(new XnetIpamError('Busy', `no answer within ${this.waitMs()} ms: earlier requests on MacvlanNet ${mvn} were still being answered (waiting for the controller or ARP probes); try again`));
-      }, Math.max(0, deadline - Date.now()));
+      }, Math.max(0, deadline - monotonicMs()));
       next.then(resolve, reject).finally(() => clearTimeout(timer));
     });
   }
@@ -229,9 +230,9 @@ export class NodeIpam implements IpamBackend {
       if (book.free(mvn).includes(ip)) { book.assign(mvn, ip); return ip; }
       const other = this.o.otherHolder(mvn, ip);
       if (other) throw refuse(`${ip} on MacvlanNet ${mvn} is held by ${other}`);
-      if (Date.now() > deadline) throw refuse(`${ip} on MacvlanNet ${mvn} was not granted to this node (is it outside ipRange, excluded, or taken?)`);
+      if (monotonicMs() > deadline) throw refuse(`${ip} on MacvlanNet ${mvn} was not granted to this node (is it outside ipRange, excluded, or taken?)`);
       book.ask(mvn, { ip });
-      await book.poolChanged(mvn, Math.max(10, deadline - Date.now()));
+      await book.poolChanged(mvn, Math.max(10, deadline - monotonicMs()));
     }
   }
 
@@ -249,7 +250,7 @@ export class NodeIpam implements IpamBackend {
         if (this.o.probe && !book.isProbed(mvn, ip)) {
           // a probe takes up to seconds: none begins past the request's bound (Docker's client
           // gives up at 30 s and replays the call with an empty body); one checked already may still go
-          if (Date.now() > deadline) { unchecked = true; continue; }
+          if (monotonicMs() > deadline) { unchecked = true; continue; }
           if (!this.judge(mvn, ip, await this.o.probe(mvn, ip))) continue;
         }
         // The probe awaited: meanwhile the address may have been returned to the controller
@@ -259,10 +260,10 @@ export class NodeIpam implements IpamBackend {
         return ip;
       }
       if (unchecked) throw new XnetIpamError('Busy', `no address on MacvlanNet ${mvn} could be checked by ARP within ${this.waitMs()} ms of the request; try again`);
-      if (Date.now() > deadline) throw new XnetIpamError('PoolExhausted', `no free address on MacvlanNet ${mvn} for this node (the controller gave none in time; is ipRange used up?)`);
+      if (monotonicMs() > deadline) throw new XnetIpamError('PoolExhausted', `no free address on MacvlanNet ${mvn} for this node (the controller gave none in time; is ipRange used up?)`);
       if (moved) continue; // the book changed while probing: look again at what is free now
       book.ask(mvn, { more: 1 });
-      await book.poolChanged(mvn, Math.max(10, deadline - Date.now()));
+      await book.poolChanged(mvn, Math.max(10, deadline - monotonicMs()));
     }
   }
 }
