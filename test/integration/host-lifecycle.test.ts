@@ -13,6 +13,7 @@ import { ipamCheck } from '../../pkg/ipam/check.js';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
 import { parseCidr } from '../../pkg/ip/ipv4.js';
 import { agentLabWithController, docker, downWithController, eventually, inContainer, obj, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
+import type { LabHost } from '../../pkg/lab/index.js';
 
 let lab: AgentLab;
 let controller: Controller | undefined;
@@ -113,6 +114,29 @@ describe('a host leaves the cluster and comes back', () => {
   }, 120_000);
 });
 
+/** Moves a lab host's underlay to `addr` (the lab's /24, its gateway .1), checked before anything relies on it. */
+async function readdress(h: LabHost, addr: string): Promise<void> {
+  await sh(h, ['ip', 'addr', 'flush', 'dev', h.iface]);
+  await sh(h, ['ip', 'addr', 'add', `${addr}/${h.prefixLength}`, 'dev', h.iface]);
+  await sh(h, ['ip', 'route', 'replace', 'default', 'via', '198.18.0.1', 'dev', h.iface]);
+  expect(await sh(h, ['ip', '-4', '-o', 'addr', 'show', 'dev', h.iface])).toContain(`${addr}/`);
+}
+
+/** host-2 at `addr`: its Node reports it and host-1 routes host-2's subnet via it. */
+async function peersRouteVia(addr: string): Promise<void> {
+  await eventually(async () => { const n = await lab.store.get('Node', 'host-2') as Node | undefined; return n?.status?.address === addr || undefined; }, `Node host-2 reports ${addr}`, 15_000);
+  const hs2 = await readyHs('default', 'host-2');
+  await eventually(async () => {
+    const r = await xnetRoutes(0, '10.76.');
+    return r.length === 1 && r[0].dst === hs2.status!.subnet && r[0].gateway === addr || undefined;
+  }, `host-1 routes ${hs2.status!.subnet} via ${addr}`, 15_000);
+}
+
+async function c1PingsC2(): Promise<void> {
+  const ip2 = await ipOf(1, 'c2', 'net1');
+  await eventually(async () => await pings(0, 'c1', ip2) || undefined, `c1 on host-1 pings c2 (${ip2}) on host-2`, 20_000);
+}
+
 describe('a host whose underlay address changes', () => {
   it('its agent restarted on another address: the Node reports it, peers route via it within seconds, containers ping across', async () => {
     await routedBothWays('default', '10.76.');
@@ -120,24 +144,15 @@ describe('a host whose underlay address changes', () => {
     await ensureContainer(1, 'c2', 'net1');
     const h2 = lab.hosts[1];
     await lab.stopAgent(h2);
-    await sh(h2, ['ip', 'addr', 'del', `${h2.address}/${h2.prefixLength}`, 'dev', h2.iface]);
-    await sh(h2, ['ip', 'addr', 'add', `198.18.0.42/${h2.prefixLength}`, 'dev', h2.iface]);
-    await sh(h2, ['ip', 'route', 'replace', 'default', 'via', `198.18.0.1`, 'dev', h2.iface]);
-    expect(await sh(h2, ['ip', '-4', '-o', 'addr', 'show', 'dev', h2.iface])).toContain('198.18.0.42/');
+    await readdress(h2, '198.18.0.42');
     await lab.startAgent(h2);
     const t0 = Date.now();
-    await eventually(async () => { const n = await lab.store.get('Node', 'host-2') as Node | undefined; return n?.status?.address === '198.18.0.42' || undefined; }, 'Node host-2 reports 198.18.0.42', 15_000);
-    const hs2 = await readyHs('default', 'host-2');
-    await eventually(async () => {
-      const r = await xnetRoutes(0, '10.76.');
-      return r.length === 1 && r[0].dst === hs2.status!.subnet && r[0].gateway === '198.18.0.42' || undefined;
-    }, `host-1 routes ${hs2.status!.subnet} via 198.18.0.42`, 15_000);
+    await peersRouteVia('198.18.0.42');
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect((await lab.store.get('HostSubnet', 'default-host-2'))?.status?.nodeAddress).toBe('198.18.0.42');
     expect((await xctl(['get', 'node', 'host-2'])).out).toMatch(/^host-2\s+198\.18\.0\.42\s/m);
     expect((await xctl(['get', 'hs', 'default-host-2', '-o', 'wide'])).out).toMatch(/^default-host-2\s.*\s198\.18\.0\.42(\s|$)/m);
-    const ip2 = await ipOf(1, 'c2', 'net1');
-    await eventually(async () => await pings(0, 'c1', ip2) || undefined, `c1 on host-1 pings c2 (${ip2}) on host-2`, 20_000);
+    await c1PingsC2();
   }, 90_000);
 });
 describe('a host whose underlay address changes while its agent runs', () => {
@@ -148,17 +163,9 @@ describe('a host whose underlay address changes while its agent runs', () => {
     const h2 = lab.hosts[1];
     const was = (await lab.store.get('Node', 'host-2') as Node | undefined)?.status?.address;
     const next = was === '198.18.0.43' ? '198.18.0.44' : '198.18.0.43';
-    await sh(h2, ['ip', 'addr', 'flush', 'dev', h2.iface]);
-    await sh(h2, ['ip', 'addr', 'add', `${next}/${h2.prefixLength}`, 'dev', h2.iface]);
-    await sh(h2, ['ip', 'route', 'replace', 'default', 'via', '198.18.0.1', 'dev', h2.iface]);
-    await eventually(async () => { const n = await lab.store.get('Node', 'host-2') as Node | undefined; return n?.status?.address === next || undefined; }, `Node host-2 reports ${next}`, 15_000);
-    const hs2 = await readyHs('default', 'host-2');
-    await eventually(async () => {
-      const r = await xnetRoutes(0, '10.76.');
-      return r.length === 1 && r[0].dst === hs2.status!.subnet && r[0].gateway === next || undefined;
-    }, `host-1 routes ${hs2.status!.subnet} via ${next}`, 15_000);
-    const ip2 = await ipOf(1, 'c2', 'net1');
-    await eventually(async () => await pings(0, 'c1', ip2) || undefined, `c1 on host-1 pings c2 (${ip2}) on host-2`, 20_000);
+    await readdress(h2, next);
+    await peersRouteVia(next);
+    await c1PingsC2();
   }, 90_000);
 });
 
