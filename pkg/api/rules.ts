@@ -281,14 +281,25 @@ function poolHolding(pools: AddressPool[], ip: number): AddressPool | undefined 
 }
 
 /**
- * The other side of nodeAddressWhy: why a pool (new, or edited) must not take in a Node's
- * spec.address, where peers route that node's subnets. undefined when it holds none of them.
+ * A Node's address as peers route by it, and where it comes from: the admin's spec.address, or
+ * (`status`) the address its agent reported and the controller accepted (the controller's own
+ * status.address: controller/node-address.ts).
  */
-export function poolOverNodeWhy(pool: AddressPool, nodes: Array<{ node: string; address: string }>): string | undefined {
+export interface RoutedNodeAddress { node: string; address: string; from: 'spec' | 'status' }
+
+const whoseAddress = (n: RoutedNodeAddress) => (n.from === 'spec'
+  ? `the spec.address of Node "${n.node}"`
+  : `the address Node "${n.node}" reported (its status.address, which the controller accepted)`);
+
+/**
+ * The other side of nodeAddressWhy: why a pool (new, or edited) must not take in the address
+ * where peers route a Node's subnets. undefined when it holds none of them.
+ */
+export function poolOverNodeWhy(pool: AddressPool, nodes: RoutedNodeAddress[]): string | undefined {
   const n = nodes.find((x) => !unicastWhy(x.address) && poolHolding([pool], parseIPv4(x.address)));
   if (!n) return undefined;
-  if (pool.ranges) return `${pool.what} would hand out ${n.address}, the spec.address of Node "${n.node}"; a host's own address belongs in spec.exclude`;
-  return `${pool.cidr} holds ${n.address}, the spec.address of Node "${n.node}": a ClusterNetwork's addresses are handed out and routed to the nodes, so it must not hold the hosts' own (underlay) addresses`;
+  if (pool.ranges) return `${pool.what} would hand out ${n.address}, ${whoseAddress(n)}; a host's own address belongs in spec.exclude`;
+  return `${pool.cidr} holds ${n.address}, ${whoseAddress(n)}: a ClusterNetwork's addresses are handed out and routed to the nodes, so it must not hold the hosts' own (underlay) addresses`;
 }
 
 /**

@@ -5,7 +5,7 @@
 // tests share them.
 import { cidrsOverlap, parseCidr } from '../ip/ipv4.js';
 import type { Kind } from './kinds.js';
-import { clusterNetworkPool, clusterStaticIpWhy, hostSubnetFitWhy, hostSubnetReservedWhy, macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, poolOverNodeWhy, type AddressPool } from './rules.js';
+import { clusterNetworkPool, clusterStaticIpWhy, hostSubnetFitWhy, hostSubnetReservedWhy, macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, poolOverNodeWhy, type AddressPool, type RoutedNodeAddress } from './rules.js';
 import { poolOf, strandedHostSubnetIssues } from './validate-stranded.js';
 import { nameIssues } from './validate-names.js';
 import { setOnceIssues } from './set-once.js';
@@ -188,14 +188,30 @@ function nodeAddressIssues(m: Merged): ObjectIssue[] {
 }
 
 /**
- * A pool of the batch that takes in a stored Node's spec.address (a ClusterNetwork over the
- * hosts' underlay, a MacvlanNet whose range holds a host's LAN address): the rule of
- * nodeAddressIssues seen from the pool, reported on the pool's field. A Node of the batch is
- * reported there instead, and one the stored version of the pool already held does not block
- * re-applying it (written around xctl: the controller refuses that address, InvalidNodeAddress).
+ * Where peers route each Node of `m` (rules.ts RoutedNodeAddress): a stored Node's
+ * spec.address, else its status.address, which the caller reads from the controller's status
+ * alone (storedKindsToCheck): the address the controller accepted, never a node's own report,
+ * which a node may write at will and the controller may have refused. A Node of the batch with
+ * a spec.address is left out (nodeAddressIssues reports it); one without keeps its stored status.
+ */
+function routedNodeAddresses(m: Merged): RoutedNodeAddress[] {
+  return m.all.flatMap((e): RoutedNodeAddress[] => {
+    if (e.obj.kind !== 'Node') return [];
+    const node = e.obj.metadata.name;
+    if (e.obj.spec?.address) return e.batchIndex === undefined ? [{ node, address: e.obj.spec.address, from: 'spec' }] : [];
+    const reported = e.obj.status?.address;
+    return typeof reported === 'string' ? [{ node, address: reported, from: 'status' }] : [];
+  });
+}
+
+/**
+ * A pool of the batch that takes in a stored Node's address (a ClusterNetwork over the hosts'
+ * underlay, a MacvlanNet whose range holds a host's LAN address): the rule of
+ * nodeAddressIssues seen from the pool, reported on the pool's field. One the stored version
+ * of the pool already held does not block re-applying it (written around xctl).
  */
 function poolOverNodeIssues(m: Merged, existing: AnyObject[]): ObjectIssue[] {
-  const nodes = m.all.flatMap((e) => e.obj.kind === 'Node' && e.obj.spec?.address && e.batchIndex === undefined ? [{ node: e.obj.metadata.name, address: e.obj.spec.address }] : []);
+  const nodes = routedNodeAddresses(m);
   const stored = new Map(existing.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
   return m.all.flatMap((e): ObjectIssue[] => {
     const pool = e.batchIndex === undefined ? undefined : addressPoolOf(e.obj);
@@ -212,16 +228,21 @@ function poolOverNodeIssues(m: Merged, existing: AnyObject[]): ObjectIssue[] {
 
 const POOL_KINDS: readonly Kind[] = ['ClusterNetwork', 'MacvlanNet', 'HostSubnet', 'ContainerNic'];
 
+/** A kind to read for the checks: `withStatus` merged, or with `controllerStatusOnly` the controller's status alone. */
+export interface StoredKindRead { kind: Kind; withStatus: boolean; controllerStatusOnly?: true }
+
 /**
  * The stored objects crossObjectIssues needs for this batch (none: no check against the store),
  * and whether with their status. The Node rule reads specs only, so a batch of Nodes alone
- * reads no status, of which there is one per ContainerNic.
+ * reads no status, of which there is one per ContainerNic. A batch with a pool reads the Nodes
+ * with the controller's status alone (a Node's accepted address; no node's own report).
  */
-export function storedKindsToCheck(batch: Pick<AnyObject, 'kind'>[]): Array<{ kind: Kind; withStatus: boolean }> {
-  const out = new Map<Kind, boolean>();
-  if (batch.some((o) => POOL_KINDS.includes(o.kind))) POOL_KINDS.forEach((k) => out.set(k, true));
-  // a new or edited pool is checked against the Nodes' spec.address (poolOverNodeIssues)
-  if (batch.some((o) => o.kind === 'ClusterNetwork' || o.kind === 'MacvlanNet')) out.set('Node', false);
-  if (batch.some((o) => o.kind === 'Node')) for (const k of ['ClusterNetwork', 'MacvlanNet', 'Node'] as const) out.set(k, out.get(k) ?? false);
-  return [...out].map(([kind, withStatus]) => ({ kind, withStatus }));
+export function storedKindsToCheck(batch: Pick<AnyObject, 'kind'>[]): StoredKindRead[] {
+  const out = new Map<Kind, Omit<StoredKindRead, 'kind'>>();
+  if (batch.some((o) => POOL_KINDS.includes(o.kind))) POOL_KINDS.forEach((k) => out.set(k, { withStatus: true }));
+  // a new or edited pool is checked against the address each Node is routed by: its
+  // spec.address, else the one the controller accepted (poolOverNodeIssues)
+  if (batch.some((o) => o.kind === 'ClusterNetwork' || o.kind === 'MacvlanNet')) out.set('Node', { withStatus: true, controllerStatusOnly: true });
+  if (batch.some((o) => o.kind === 'Node')) for (const k of ['ClusterNetwork', 'MacvlanNet', 'Node'] as const) out.set(k, out.get(k) ?? { withStatus: false });
+  return [...out].map(([kind, read]) => ({ kind, ...read }));
 }

@@ -43,6 +43,9 @@ export function normalize(obj: AnyObject): Stored {
   return out;
 }
 
+/** Which status parts a read of a kind takes (ListOptions). */
+type StatusParts = Pick<ListOptions, 'withoutStatus' | 'controllerStatusOnly'>;
+
 interface Wanted { ref: ObjectRef; wanted: Stored; rv?: string }
 
 const refId = (r: ObjectRef) => `${r.kind}/${r.name}`;
@@ -97,14 +100,15 @@ export class EtcdStore implements Store {
     return rangePrefix(this.client, prefix, { revision });
   }
 
-  /** Objects, controller status and node status of a kind, all read at one revision. */
-  async readKind(kind: Kind, revision?: number, opts: { withoutStatus?: boolean } = {}): Promise<KindState> {
+  /** Objects, controller status and node status of a kind (as opts say), all read at one revision. */
+  async readKind(kind: Kind, revision?: number, opts: StatusParts = {}): Promise<KindState> {
     const objs = await this.range(this.keys.objects(kind), revision);
     const at = revision ?? Number(objs.revision);
+    const none = Promise.resolve({ kvs: [] as IKeyValue[] });
     // an indexed kind's controller statuses are in the nodes' indexes (keys.controllerStatus)
-    const [ctrl, nodes] = opts.withoutStatus ? [{ kvs: [] }, { kvs: [] }] : await Promise.all([
-      this.range(INDEXED_KINDS.includes(kind) ? this.keys.nodeIndexRoot() : this.keys.controllerStatuses(kind), at),
-      this.range(this.keys.nodeStatuses(), at),
+    const [ctrl, nodes] = await Promise.all([
+      opts.withoutStatus ? none : this.range(INDEXED_KINDS.includes(kind) ? this.keys.nodeIndexRoot() : this.keys.controllerStatuses(kind), at),
+      opts.withoutStatus || opts.controllerStatusOnly ? none : this.range(this.keys.nodeStatuses(), at),
     ]);
     const s = emptyKindState(at);
     for (const kv of [...objs.kvs, ...ctrl.kvs, ...nodes.kvs]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
@@ -113,7 +117,7 @@ export class EtcdStore implements Store {
   }
 
   /** Reads a kind with all its status at one revision. */
-  async snapshot(kind: Kind, revision?: number, opts: { withoutStatus?: boolean } = {}): Promise<ListResult> {
+  async snapshot(kind: Kind, revision?: number, opts: StatusParts = {}): Promise<ListResult> {
     const s = await this.readKind(kind, revision, opts);
     return { items: mergedItems(s), revision: s.revision, skipped: skippedKeys(s) };
   }
@@ -153,7 +157,7 @@ export class EtcdStore implements Store {
   }
 
   async list(kind: Kind, opts: ListOptions = {}): Promise<ListResult> {
-    const r = await this.snapshot(kind, undefined, { withoutStatus: opts.withoutStatus });
+    const r = await this.snapshot(kind, undefined, { withoutStatus: opts.withoutStatus, controllerStatusOnly: opts.controllerStatusOnly });
     const sel = opts.labelSelector;
     if (!sel) return r;
     return { ...r, items: r.items.filter((o) => matchLabels(sel, o.metadata.labels)) };

@@ -10,6 +10,8 @@ export interface ListOptions {
   labelSelector?: Record<string, string>;
   /** the objects as stored, without reading any status (cheaper: one status per node per object) */
   withoutStatus?: boolean;
+  /** the objects with the controller's status alone, no node's report (what the controller decided, as a Node's accepted address) */
+  controllerStatusOnly?: boolean;
 }
 
 /** A key that was read but did not decode; the rest of a list or watch goes on without it. */

@@ -61,4 +61,46 @@ describe('xctl apply of a manifest with mistakes', () => {
     expect(r.stderr).toContain(`${f}:5: document 1 (clusternetwork/wide): spec.cidr: 198.18.0.0/16 holds 198.18.0.11, the spec.address of Node "host-1"`);
     expect(await keys()).toEqual(before);
   });
+
+  describe('Nodes without spec.address: the address their agent reported and the controller accepted', () => {
+    const at = new Date().toISOString();
+    const put = (key: string, status: Record<string, unknown>) => etcd.client().put(`/xnet/registry/status/${key}`).value(JSON.stringify(status));
+    beforeAll(async () => {
+      const nodes = file('nodes.yaml', `${H}\nkind: Node\nmetadata: {name: host-2}\n---\n${H}\nkind: Node\nmetadata: {name: host-3}\n`);
+      expect((await xctl(['apply', '-f', nodes])).exitCode).toBe(0);
+      // host-2: its agent reported 172.20.1.3 and the controller accepted it (status.address)
+      await put('nodes/host-2/nodes/host-2', { address: '172.20.1.3', conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady', message: 'ok', lastTransitionTime: at }] });
+      await put('controller/nodes/host-2', { address: '172.20.1.3', conditions: [{ type: 'AddressAccepted', status: 'True', reason: 'Checked', message: 'ok', lastTransitionTime: at }] });
+      // host-3: its agent reports 192.168.77.7, which the controller refused: its status holds no address
+      await put('nodes/host-3/nodes/host-3', { address: '192.168.77.7', conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady', message: 'ok', lastTransitionTime: at }] });
+      await put('controller/nodes/host-3', { conditions: [{ type: 'AddressAccepted', status: 'False', reason: 'InvalidNodeAddress', message: 'refused', lastTransitionTime: at }] });
+      const shown = await xctl(['get', 'nodes']);
+      expect(shown.stdout).toMatch(/^host-2\s.*172\.20\.1\.3/m);
+      // the merged view shows host-3's report over the controller's status, which has no address
+      expect(shown.stdout).toMatch(/^host-3\s.*192\.168\.77\.7/m);
+    });
+
+    it('refuses a ClusterNetwork and a MacvlanNet over it, naming the Node and where its address comes from', async () => {
+      const before = await keys();
+      const whose = 'the address Node "host-2" reported (its status.address, which the controller accepted)';
+      const f = file('reported.yaml', `${H}\nkind: ClusterNetwork\nmetadata: {name: wide}\nspec:\n  cidr: 172.16.0.0/12\n  hostPrefix: 24\n`);
+      const r = await xctl(['apply', '-f', f]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(`${f}:5: document 1 (clusternetwork/wide): spec.cidr: 172.16.0.0/12 holds 172.20.1.3, ${whose}`);
+      expect(r.stderr).toMatch(/nothing was written$/m);
+      const m = file('reported-lan.yaml', `${H}\nkind: MacvlanNet\nmetadata: {name: lan}\nspec:\n  subnet: 172.20.1.0/24\n`);
+      const rm = await xctl(['apply', '-f', m]);
+      expect(rm.exitCode).toBe(2);
+      expect(rm.stderr).toContain(`${m}:5: document 1 (macvlannet/lan): spec.subnet: MacvlanNet "lan" would hand out 172.20.1.3, ${whose}; a host's own address belongs in spec.exclude`);
+      expect(await keys()).toEqual(before);
+    });
+
+    it('does not compare an address the controller refused (the agent\'s report alone)', async () => {
+      const f = file('refused.yaml', `${H}\nkind: ClusterNetwork\nmetadata: {name: lan-pods}\nspec:\n  cidr: 192.168.0.0/16\n  hostPrefix: 24\n`);
+      const r = await xctl(['apply', '-f', f]);
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+      expect(await etcd.client().get('/xnet/registry/objects/clusternetworks/lan-pods').string()).toBeTruthy();
+    });
+  });
 });

@@ -203,6 +203,9 @@ describe('crossObjectIssues', () => {
     ['two default-route NICs of one container in one batch', [ok(nic({ defaultRoute: true }, 'a')), ok(nic({ defaultRoute: true, ifName: 'eth2' }, 'b'))], [], 1, 'spec.defaultRoute', /only one NIC of a container may set defaultRoute/],
     ['a ClusterNetwork over a stored Node\'s spec.address (the hosts\' underlay)', [ok(cn({ cidr: '198.18.0.0/16' }, 'under'))], [ok(node({ address: '198.18.0.11' }))], 0, 'spec.cidr', /198\.18\.0\.0\/16 holds 198\.18\.0\.11, the spec\.address of Node "host-1"/],
     ['a MacvlanNet that would hand out a stored Node\'s spec.address', [ok(mvn({ ipRange: '198.19.200.0/25' }))], [ok(node({ address: '198.19.200.7' }))], 0, 'spec.ipRange', /hand out 198\.19\.200\.7, the spec\.address of Node "host-1"; a host's own address belongs in spec\.exclude/],
+    ['a ClusterNetwork over the address a stored Node without spec.address reported (its controller status)', [ok(cn({ cidr: '172.16.0.0/12' }, 'wide'))], [withStatus(ok(node()), { address: '172.20.1.3' })], 0, 'spec.cidr', /172\.16\.0\.0\/12 holds 172\.20\.1\.3, the address Node "host-1" reported \(its status\.address, which the controller accepted\)/],
+    ['a MacvlanNet that would hand out the address a stored Node reported', [ok(mvn({ ipRange: '198.19.200.0/25' }))], [withStatus(ok(node()), { address: '198.19.200.7' })], 0, 'spec.ipRange', /hand out 198\.19\.200\.7, the address Node "host-1" reported \(its status\.address, which the controller accepted\); a host's own address belongs in spec\.exclude/],
+    ['a ClusterNetwork applied with a Node without spec.address over the address it reported', [ok(node()), ok(cn({ cidr: '172.16.0.0/12' }, 'wide'))], [withStatus(ok(node()), { address: '172.20.1.3' })], 1, 'spec.cidr', /holds 172\.20\.1\.3, the address Node "host-1" reported/],
     ['a stored ClusterNetwork\'s hostPrefix changed', [ok(cn({ hostPrefix: 25 }))], [ok(cn())], 0, 'spec.hostPrefix', /is set once, when the ClusterNetwork is created \(stored: 24\)/],
   ];
   it.each(cases)('refuses %s', (_, batch, existing, index, path, why) => {
@@ -261,8 +264,17 @@ describe('crossObjectIssues', () => {
     const under = ok(cn({ cidr: '198.18.0.0/16' }, 'under'));
     expect(crossObjectIssues([ok(cn({ cidr: '198.18.0.0/16', masquerade: false }, 'under'))], [under, ok(node({ address: '198.18.0.11' }))])).toEqual([]);
   });
-  it('reads the Nodes\' specs for a batch of pools', () => {
-    expect(storedKindsToCheck([ok(cn())]).find((k) => k.kind === 'Node')).toEqual({ kind: 'Node', withStatus: false });
+  it('reads the Nodes with the controller\'s status alone for a batch of pools (the address it accepted, not a node\'s report)', () => {
+    expect(storedKindsToCheck([ok(cn())]).find((k) => k.kind === 'Node')).toEqual({ kind: 'Node', withStatus: true, controllerStatusOnly: true });
+    expect(storedKindsToCheck([ok(mvn()), ok(node())]).find((k) => k.kind === 'Node')).toEqual({ kind: 'Node', withStatus: true, controllerStatusOnly: true });
+  });
+  it('compares a Node\'s spec.address, not its status.address, when it has one', () => {
+    const pinned = withStatus(ok(node({ address: '198.18.0.11' })), { address: '172.20.1.3' });
+    expect(crossObjectIssues([ok(cn({ cidr: '172.16.0.0/12' }, 'wide'))], [pinned])).toEqual([]);
+    expect(crossObjectIssues([ok(cn({ cidr: '198.18.0.0/16' }, 'wide'))], [pinned])[0]?.message).toMatch(/the spec\.address of Node "host-1"/);
+  });
+  it('skips a status.address that is not an IPv4 address', () => {
+    expect(crossObjectIssues([ok(cn({ cidr: '172.16.0.0/12' }, 'wide'))], [withStatus(ok(node()), { address: 'not-an-ip' })])).toEqual([]);
   });
   it('does not blame a stored pair that already overlaps on an unrelated apply', () => {
     expect(crossObjectIssues([ok(node())], [ok(cn()), ok(cn({}, 'other'))])).toEqual([]);

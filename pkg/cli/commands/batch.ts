@@ -19,7 +19,7 @@ export async function checkedBatch(session: Session, loaded: LoadedObject[]): Pr
   const kinds = storedKindsToCheck(objects);
   if (kinds.length) {
     const store = session.store();
-    const lists = await Promise.all(kinds.map((k) => store.list(k.kind, { withoutStatus: !k.withStatus })));
+    const lists = await Promise.all(kinds.map((k) => store.list(k.kind, { withoutStatus: !k.withStatus, controllerStatusOnly: k.controllerStatusOnly })));
     checkAgainstStore(loaded, lists.flatMap((l) => l.items));
   }
   return objects;
