@@ -303,6 +303,18 @@ export function poolOverNodeWhy(pool: AddressPool, nodes: RoutedNodeAddress[]): 
 }
 
 /**
+ * The pool part of nodeAddressWhy: why a (unicast IPv4) node address must not be routed to,
+ * being inside a pool xnet hands out. Also asked of an address accepted before, since a pool
+ * can be made over it later (around xctl's check, which refuses that: poolOverNodeWhy).
+ */
+export function nodeAddressInPoolWhy(address: string, pools: AddressPool[]): string | undefined {
+  const pool = poolHolding(pools, parseIPv4(address));
+  if (pool?.ranges) return `${address} is one of the addresses ${pool.what} hands out (${pool.cidr}); a host's own address belongs in its spec.exclude`;
+  if (pool) return `${address} is inside ${pool.what} (${pool.cidr}), whose addresses xnet hands out`;
+  return undefined;
+}
+
+/**
  * Why `address` must not be where peers reach `node` (reported by its agent, or an admin's
  * spec.address): not a unicast IPv4 address, one a pool of xnet hands out, or already the
  * address of another Node.
@@ -311,9 +323,8 @@ export function nodeAddressWhy(node: string, address: unknown, pools: AddressPoo
   if (typeof address !== 'string') return `${JSON.stringify(address)} is not an IPv4 address`;
   const bad = unicastWhy(address);
   if (bad) return `${address} ${bad}`;
-  const pool = poolHolding(pools, parseIPv4(address));
-  if (pool?.ranges) return `${address} is one of the addresses ${pool.what} hands out (${pool.cidr}); a host's own address belongs in its spec.exclude`;
-  if (pool) return `${address} is inside ${pool.what} (${pool.cidr}), whose addresses xnet hands out`;
+  const inPool = nodeAddressInPoolWhy(address, pools);
+  if (inPool) return inPool;
   const other = others.find((o) => o.node !== node && o.address === address);
   if (other) return `${address} is already the address of Node "${other.node}"`;
   return undefined;

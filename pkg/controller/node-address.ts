@@ -5,7 +5,7 @@
 // AddressAccepted condition and the last accepted one stays in use, unless an admin has made
 // it another Node's spec.address since (a pin always wins).
 import type { ClusterNetwork, MacvlanNet, Node } from '../api/index.js';
-import { clusterNetworkPool, macvlanNetPool, nodeAddressWhy, type AddressPool } from '../api/rules.js';
+import { clusterNetworkPool, macvlanNetPool, nodeAddressInPoolWhy, nodeAddressWhy, type AddressPool } from '../api/rules.js';
 import type { Ctx, Status } from './context.js';
 
 export interface AddressVerdict {
@@ -44,12 +44,17 @@ export function judgeNodeAddress(ctx: Ctx, node: string, reported: unknown, acce
   // accepted too, when the first by name keeps it.
   const other = accepted === undefined ? undefined
     : ctx.model.pinnedBy(accepted, node) ?? ctx.model.nodesAccepting(accepted).filter((n) => n < node).sort()[0];
-  const kept = other ? {} : accepted ? { address: accepted } : {};
-  // The same address as before needs no full check: only whether another Node has it now.
+  // A pool made since over the accepted address (written around xctl, which refuses it) takes
+  // it away too: peers must not route a node's subnets via an address xnet hands out.
+  const all = pools(ctx);
+  const inPool = accepted === undefined || other ? undefined : nodeAddressInPoolWhy(accepted, all);
+  const kept = other || inPool ? {} : accepted ? { address: accepted } : {};
+  // The same address as before needs no full check: only whether another Node or a pool has it now.
   if (reported === undefined || reported === accepted) {
-    return other ? { refused: `${accepted} is already the address of Node "${other}"` } : kept;
+    if (other) return { refused: `${accepted} is already the address of Node "${other}"` };
+    return inPool ? { refused: inPool } : kept;
   }
-  const refused = nodeAddressWhy(node, reported, pools(ctx), otherAddresses(ctx, node));
+  const refused = nodeAddressWhy(node, reported, all, otherAddresses(ctx, node));
   if (refused) return { ...kept, refused };
   return { address: reported as string };
 }

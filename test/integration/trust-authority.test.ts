@@ -80,4 +80,22 @@ describe('authority per field', () => {
     await waitFor('HostSubnet', 'default-host-2', (s) => s.nodeAddress === '198.18.0.12', 'host-2 routed via .12 again');
     await waitFor('Node', 'host-2', (s) => s.conditions?.some((x) => x.type === 'AddressAccepted' && x.status === 'True') ?? false, 'host-2 AddressAccepted=True');
   });
+
+  it('a pool made over an accepted address around xctl takes it away; deleting the pool gives it back', async () => {
+    // host-1's agent reports .21 (accepted above); xctl refuses this pool, a raw write does not
+    const ctrlAddress = async () => JSON.parse((await fx.etcd.client().get(`${prefix}/registry/status/controller/nodes/host-1`).string()) ?? '{}').address;
+    expect(await ctrlAddress()).toBe('198.18.0.21');
+    await fx.store.applyAll([obj('ClusterNetwork', 'over', { cidr: '198.18.0.20/30', hostPrefix: 30 })]);
+    await waitFor('Node', 'host-1', (s) => s.conditions?.some((x) => x.type === 'AddressAccepted' && x.status === 'False' && /198\.18\.0\.21 is inside ClusterNetwork "over"/.test(x.message ?? '')) ?? false, 'host-1 AddressAccepted=False');
+    expect(await ctrlAddress()).toBeUndefined();
+    await waitFor('HostSubnet', 'default-host-1', (s) => s.nodeAddress === undefined, 'no route to host-1 via an address xnet hands out');
+    // a MacvlanNet is a pool too: its range takes host-2's .12 away
+    await fx.store.applyAll([obj('MacvlanNet', 'lan', { subnet: '198.18.0.0/28' })]);
+    await waitFor('Node', 'host-2', (s) => s.conditions?.some((x) => x.type === 'AddressAccepted' && x.status === 'False' && /MacvlanNet "lan" hands out/.test(x.message ?? '')) ?? false, 'host-2 AddressAccepted=False');
+    // both pools go: the addresses their agents still report are accepted again
+    await fx.store.delete('MacvlanNet', 'lan');
+    await fx.store.delete('ClusterNetwork', 'over');
+    await waitFor('HostSubnet', 'default-host-1', (s) => s.nodeAddress === '198.18.0.21', 'host-1 routed via .21 again');
+    await waitFor('HostSubnet', 'default-host-2', (s) => s.nodeAddress === '198.18.0.12', 'host-2 routed via .12 again');
+  });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Ctx } from '../../pkg/controller/context.js';
 import { judgeNodeAddress } from '../../pkg/controller/node-address.js';
 
-interface World { specs?: Record<string, string>; accepted?: Record<string, string> }
+interface World { specs?: Record<string, string>; accepted?: Record<string, string>; clusterNetworks?: Record<string, string> }
 
 /** The model's answers for a few Nodes: their spec.address and the address accepted for each. */
 function ctxOf(w: World): Ctx {
@@ -15,7 +15,8 @@ function ctxOf(w: World): Ctx {
   const entry = (name: string) => ({ obj: { kind: 'Node', metadata: { name }, spec: specs[name] ? { address: specs[name] } : {} } });
   const model = {
     node: (name: string) => (names.includes(name) ? entry(name) : undefined),
-    objects: (kind: string) => (kind === 'Node' ? names.map(entry) : []),
+    objects: (kind: string) => (kind === 'Node' ? names.map(entry)
+      : kind === 'ClusterNetwork' ? Object.entries(w.clusterNetworks ?? {}).map(([name, cidr]) => ({ obj: { kind, metadata: { name }, spec: { cidr } } })) : []),
     controllerStatus: (_kind: string, name: string) => (accepted[name] ? { status: { address: accepted[name] } } : undefined),
     pinnedBy: (address: string, self: string) => names.find((n) => n !== self && specs[n] === address),
     nodesAccepting: (address: string) => names.filter((n) => accepted[n] === address),
@@ -48,5 +49,18 @@ describe('judgeNodeAddress', () => {
       .toEqual({ address: '198.18.0.12', refused: '127.0.0.1 is a loopback address' });
     expect(judgeNodeAddress(ctxOf({ specs: { pinned: '198.18.0.12' }, accepted: { b: '198.18.0.12' } }), 'b', '127.0.0.1', '198.18.0.12'))
       .toEqual({ refused: '127.0.0.1 is a loopback address' });
+  });
+
+  it('gives up an accepted address that a ClusterNetwork made since holds, with the report unchanged or gone', () => {
+    // a pool applied around xctl's check (which refuses it) over an address accepted before
+    const ctx = ctxOf({ accepted: { b: '10.20.0.5' }, clusterNetworks: { wide: '10.0.0.0/8' } });
+    for (const reported of ['10.20.0.5', undefined]) {
+      expect(judgeNodeAddress(ctx, 'b', reported, '10.20.0.5'))
+        .toEqual({ refused: '10.20.0.5 is inside ClusterNetwork "wide" (10.0.0.0/8), whose addresses xnet hands out' });
+    }
+    // and a refused new report does not fall back to it
+    expect(judgeNodeAddress(ctx, 'b', '127.0.0.1', '10.20.0.5')).toEqual({ refused: '127.0.0.1 is a loopback address' });
+    // outside every pool it is kept as before
+    expect(judgeNodeAddress(ctxOf({ accepted: { b: '198.18.0.12' }, clusterNetworks: { wide: '10.0.0.0/8' } }), 'b', '198.18.0.12', '198.18.0.12')).toEqual({ address: '198.18.0.12' });
   });
 });
