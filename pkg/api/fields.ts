@@ -49,12 +49,32 @@ export const mac = z
 
 // Kubernetes' label syntax: the messages say the rule, since "invalid label key" alone leaves
 // the operator guessing which character is wrong.
-const LABEL_KEY_RULE = 'a key is [prefix/]name: name of letters, digits, "-", "_" and ".", starting and ending with a letter or digit; prefix a DNS subdomain (lower-case letters, digits, "-" and ".")';
+const LABEL_KEY_RULE = 'a key is [prefix/]name: name of letters, digits, "-", "_" and ".", starting and ending with a letter or digit, at most 63 characters; prefix a DNS subdomain (lower-case letters, digits, "-" and ".", each dot-separated part starting and ending with a letter or digit), at most 253 characters';
 const LABEL_VALUE_RULE = 'at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit (or empty)';
+const DNS1123_SUBDOMAIN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
+const LABEL_NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?';
+const LABEL_KEY_SYNTAX = new RegExp(`^(${DNS1123_SUBDOMAIN}/)?${LABEL_NAME}$`);
+
+/** What is wrong with a label key (Kubernetes' rule), or undefined when it is a good one. */
+export function labelKeyProblem(key: string): string | undefined {
+  if (!LABEL_KEY_SYNTAX.test(key)) return LABEL_KEY_RULE;
+  const slash = key.indexOf('/');
+  const [prefix, keyName] = slash < 0 ? ['', key] : [key.slice(0, slash), key.slice(slash + 1)];
+  if (prefix.length > 253) return `the prefix (before the "/") has ${prefix.length} characters, at most 253; ${LABEL_KEY_RULE}`;
+  if (keyName.length > 63) return `the name (after any "/") has ${keyName.length} characters, at most 63; ${LABEL_KEY_RULE}`;
+  return undefined;
+}
+
+const labelKey = z.string().superRefine((k, ctx) => {
+  const why = labelKeyProblem(k);
+  if (why) ctx.addIssue({ code: 'custom', message: `invalid label key: ${why}` });
+}).meta({
+  // the same rule for editors: a prefix of 1..253 characters, a name of 1..63
+  pattern: `^((?=[^/]{1,253}/)${DNS1123_SUBDOMAIN}/)?(?=[^/]{1,63}$)${LABEL_NAME}$`,
+});
 
 export const labels = z.record(
-  z.string().max(253, `invalid label key: at most 253 characters; ${LABEL_KEY_RULE}`)
-    .regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, `invalid label key: ${LABEL_KEY_RULE}`),
+  labelKey,
   z.string().max(63, `invalid label value: ${LABEL_VALUE_RULE}`).regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/, `invalid label value: ${LABEL_VALUE_RULE}`),
 );
 

@@ -53,6 +53,16 @@ describe('xctl apply of a manifest with mistakes', () => {
     expect(r.stderr).not.toContain('cannot reach etcd');
   });
 
+  it('refuses a label key whose name part is longer than 63 characters, naming file, line and the rule', async () => {
+    const before = await keys();
+    const long = `xnet.io/${'n'.repeat(64)}`;
+    const f = file('long-label.yaml', `${H}\nkind: Node\nmetadata:\n  name: host-3\n  labels:\n    ${long}: r1\n`);
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${f}:6: document 1 (node/host-3): metadata.labels.${long}: invalid label key: the name (after any "/") has 64 characters, at most 63`);
+    expect(await keys()).toEqual(before);
+  });
+
   it('refuses a ClusterNetwork over the hosts\' underlay, naming the Node whose address it holds', async () => {
     const before = await keys();
     const f = file('underlay.yaml', `${H}\nkind: ClusterNetwork\nmetadata: {name: wide}\nspec:\n  cidr: 198.18.0.0/16\n  hostPrefix: 24\n`);
