@@ -12,6 +12,7 @@ import type { DesiredRoute } from './planner/routes.js';
 import type { Problem } from './planner/ops.js';
 import { FIELD, fieldError, invalidField, type FieldCheck } from './status-fields.js';
 import { clusterCidrWhy, hostSubnetFitWhy, macvlanSubnetWhy } from '../api/rules.js';
+import { missingNetworkMessage } from '../api/validate.js';
 
 export interface HostSubnetView {
   subnet?: string;
@@ -137,7 +138,8 @@ export interface BridgeNetworkResult {
 
 /** The local Docker bridge network of one of this node's HostSubnets. */
 export function bridgeNetworkSpec(hs: HostSubnet, cn: ClusterNetwork | undefined): BridgeNetworkResult {
-  if (!cn) return { problem: { reason: 'ClusterNetworkMissing', message: `ClusterNetwork ${hs.spec.clusterNetwork} does not exist` } };
+  // the caller names the closest ClusterNetwork there is (missing-network.ts); this knows none
+  if (!cn) return { problem: { reason: 'ClusterNetworkMissing', message: missingNetworkMessage('ClusterNetwork', hs.spec.clusterNetwork, []) } };
   const v = hostSubnetView(hs);
   if (v.problem) return { problem: v.problem };
   if (!v.subnet || !v.bridge) {

@@ -187,7 +187,7 @@ function allowedKeys(schema: unknown, path: FieldPath): string[] {
   return d?.type === 'object' && d.shape ? Object.keys(d.shape) : [];
 }
 
-/** ` (did you mean "x"?)` for the closest of `allowed` when one is close, else '' (also the controller's, for a name no object has) */
+/** ` (did you mean "x"?)` for the closest of `allowed` when one is close, else '' (also for a name no object has: missingNetworkMessage) */
 export function suggestion(key: string, allowed: string[]): string {
   let best: string | undefined;
   let bestD = Infinity;
@@ -196,6 +196,14 @@ export function suggestion(key: string, allowed: string[]): string {
     if (d < bestD) { bestD = d; best = a; }
   }
   return best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean "${best}"?)` : '';
+}
+
+/**
+ * A network a NIC or HostSubnet names that no object has, with the closest name there is (a
+ * typo): the controller's and the agent's status messages alike.
+ */
+export function missingNetworkMessage(kind: 'ClusterNetwork' | 'MacvlanNet', name: string, existing: Iterable<string>): string {
+  return `${kind} "${name}" does not exist${suggestion(name, [...existing])}`;
 }
 
 function editDistance(a: string, b: string): number {

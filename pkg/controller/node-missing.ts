@@ -4,7 +4,7 @@
 // such Node exists, so that an operator can tell a typo from an agent that is not started;
 // events.ts looks at those objects again when their Node comes or goes.
 import { matchLabels } from '../api/labels.js';
-import { suggestion } from '../api/validate.js';
+import { missingNetworkMessage } from '../api/validate.js';
 import type { ClusterNetwork, MacvlanNet, Node } from '../api/index.js';
 import type { Model } from './model.js';
 
@@ -27,6 +27,5 @@ export function noNodeSelected(model: Pick<Model, 'objects'>, cn: ClusterNetwork
 
 /** A network a NIC or HostSubnet names that no object has: says so, with the closest name there is (a typo). */
 export function missingNetwork(model: Pick<Model, 'objects'>, kind: 'ClusterNetwork' | 'MacvlanNet', name: string): string {
-  const names = [...model.objects<ClusterNetwork | MacvlanNet>(kind)].map((o) => o.obj.metadata.name);
-  return `${kind} "${name}" does not exist${suggestion(name, names)}`;
+  return missingNetworkMessage(kind, name, [...model.objects<ClusterNetwork | MacvlanNet>(kind)].map((o) => o.obj.metadata.name));
 }

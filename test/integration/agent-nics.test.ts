@@ -53,6 +53,22 @@ describe('agent: ContainerNics on a ClusterNetwork', () => {
     await lab.store.delete('ContainerNic', 'ghost-eth1');
   });
 
+  it('names the closest network there is when a NIC or HostSubnet names one that does not exist (a typo)', async () => {
+    // a MacvlanNet that selects no node: nothing of it is made on any host
+    await lab.store.create(obj('MacvlanNet', 'lan200', { subnet: '192.168.200.0/24', nodeSelector: { matchLabels: { rack: 'nowhere' } } }));
+    await lab.store.create(obj('ContainerNic', 'typo-eth3', { node: 'host-1', container: 'test', ifName: 'eth3', network: { clusterNetwork: 'defualt' } }));
+    await lab.store.create(obj('ContainerNic', 'typo-eth4', { node: 'host-1', container: 'test', ifName: 'eth4', network: { macvlanNet: 'lan-200' } }));
+    await lab.store.create(obj('HostSubnet', 'typo-host-1', { node: 'host-1', clusterNetwork: 'defualt' }));
+    await allocate('typo-eth3', '10.76.1.91');
+    await allocate('typo-eth4', '10.76.1.92');
+    const reason = (kind: 'ContainerNic' | 'HostSubnet', name: string, want: string) =>
+      eventually(async () => { const r = await readyCondition(lab.store, kind, name); return r?.reason === want ? r : undefined; }, `${name} ${want}`);
+    expect((await reason('ContainerNic', 'typo-eth3', 'ClusterNetworkMissing')).message).toBe('ClusterNetwork "defualt" does not exist (did you mean "default"?)');
+    expect((await reason('ContainerNic', 'typo-eth4', 'MacvlanNetMissing')).message).toBe('MacvlanNet "lan-200" does not exist (did you mean "lan200"?)');
+    expect((await reason('HostSubnet', 'typo-host-1', 'ClusterNetworkMissing')).message).toBe('ClusterNetwork "defualt" does not exist (did you mean "default"?)');
+    for (const [kind, name] of [['ContainerNic', 'typo-eth3'], ['ContainerNic', 'typo-eth4'], ['HostSubnet', 'typo-host-1'], ['MacvlanNet', 'lan200']] as const) await lab.store.delete(kind, name);
+  });
+
   it('configures no address its HostSubnet does not hand out (a status written around the controller), and the right one once allocated', async () => {
     await lab.store.create(obj('ContainerNic', 'odd-eth2', { node: 'host-1', container: 'test', ifName: 'eth2', network: { clusterNetwork: 'default' } }));
     // inside the subnet, but in Docker's half: a container of Docker's may hold it

@@ -2,6 +2,7 @@
 import type { HostSubnet } from '../../api/index.js';
 import { DockerError, OWNER_LABEL, type DockerNetwork, type DockerNetworkSpec } from '../../docker/types.js';
 import { bridgeNetworkSpec, isDeleting } from '../desired.js';
+import { networkMissing } from '../missing-network.js';
 import { notReady, unreadable, type AgentContext } from '../context.js';
 import { planDockerNetworks } from '../planner/docker-networks.js';
 import { nodeNameProblems } from '../names.js';
@@ -54,7 +55,8 @@ async function desiredNetworks(ctx: AgentContext, mine: HostSubnet[]): Promise<{
   const pending = new Set<string>();
   const clashes = nodeNameProblems(ctx);
   for (const hs of mine) {
-    const r = bridgeNetworkSpec(hs, ctx.caches.clusterNetworks.get(hs.spec.clusterNetwork));
+    const cn = ctx.caches.clusterNetworks.get(hs.spec.clusterNetwork);
+    const r = cn ? bridgeNetworkSpec(hs, cn) : { problem: networkMissing(ctx.caches, 'ClusterNetwork', hs.spec.clusterNetwork) };
     const problem = r.problem ?? clashes.get(`HostSubnet/${hs.metadata.name}`);
     if (!problem) specs.set(hs.metadata.name, r.spec!);
     else {

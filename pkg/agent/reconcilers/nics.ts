@@ -11,6 +11,7 @@ import { sweepContainerNics } from './nic-leftovers.js';
 import { addressReleased, pinOwnNamespace, removeFromPreviousContainer, sharedNamespaceWhy, takeOutOfContainer } from './nic-namespace.js';
 import { DEFAULT_CLUSTER_MTU, desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, selects, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
+import { networkMissing } from '../missing-network.js';
 import { recordedUnused, releaseParents } from './parents.js';
 import { hostSubnetPool, macvlanNetPool, nicAddressProblem, type NicPool } from '../nic-address.js';
 import { vethHostName } from '../planner/names.js';
@@ -38,7 +39,7 @@ function attachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): At
   if (nic.spec.network.clusterNetwork) return clusterAttachment(ctx, nic, st);
   const net = nic.spec.network;
   const m = ctx.caches.macvlanNets.get(net.macvlanNet ?? '');
-  if (!m) return { problem: notReady('MacvlanNetMissing', `MacvlanNet ${net.macvlanNet} does not exist`) };
+  if (!m) return missing(ctx, 'MacvlanNet', net.macvlanNet ?? '');
   const self = ctx.caches.nodes.get(ctx.node);
   // Its part on this node is taken off (Docker network, shim, report); the NIC's link stays in
   // the container, and keeps its parent in use (parent-users.ts), but is not what is declared.
@@ -58,6 +59,11 @@ function attachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): At
 }
 
 
+function missing(ctx: AgentContext, kind: 'ClusterNetwork' | 'MacvlanNet', name: string): Attach {
+  const p = networkMissing(ctx.caches, kind, name);
+  return { problem: notReady(p.reason, p.message) };
+}
+
 /**
  * The bridge of the HostSubnet the controller chose for this NIC (status.hostSubnet): the
  * agent does not choose again, so with two HostSubnets on one network a veth cannot land on
@@ -66,7 +72,7 @@ function attachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): At
 function clusterAttachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): Attach {
   const cnName = nic.spec.network.clusterNetwork!;
   const cn = ctx.caches.clusterNetworks.get(cnName);
-  if (!cn) return { problem: notReady('ClusterNetworkMissing', `ClusterNetwork ${cnName} does not exist`) };
+  if (!cn) return missing(ctx, 'ClusterNetwork', cnName);
   if (!st.hostSubnet) return { problem: notReady('NotAllocated', `waiting for the controller to choose the HostSubnet of node ${ctx.node} on ClusterNetwork ${cnName}`) };
   const hs = ctx.caches.hostSubnets.get(st.hostSubnet);
   if (!hs || hs.spec.node !== ctx.node || hs.spec.clusterNetwork !== cnName || isDeleting(hs)) {
