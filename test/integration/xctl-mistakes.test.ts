@@ -2,11 +2,13 @@
 // what it prints (file, document, line, field), its exit code, and that nothing is written.
 import { existsSync } from 'node:fs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { ETCD_CALL_TIMEOUT_MS } from '../../pkg/etcd/client.js';
 
 const BIN = resolve('dist/cmd/xctl.js');
 const H = 'apiVersion: xnet.io/v1alpha1';
@@ -113,4 +115,35 @@ describe('xctl apply of a manifest with mistakes', () => {
       expect(await etcd.client().get('/xnet/registry/objects/clusternetworks/lan-pods').string()).toBeTruthy();
     });
   });
+});
+
+describe('xctl apply of an invalid manifest against an etcd that accepts connections and never answers', () => {
+  const held: Socket[] = [];
+  const hung = createServer((c) => { held.push(c); c.on('error', () => undefined); });
+  let endpoint = '';
+  beforeAll(async () => {
+    await new Promise<void>((ok) => hung.listen(0, '127.0.0.1', ok));
+    endpoint = `http://127.0.0.1:${(hung.address() as { port: number }).port}`;
+  });
+  afterAll(async () => { for (const c of held) c.destroy(); await new Promise((ok) => hung.close(ok)); });
+
+  it('reports the manifest\'s own problems, exit 2, in well under the etcd call deadline', async () => {
+    // the ClusterNetwork is valid on its own: its clash check needs etcd, which never answers
+    const f = file('hung.yaml', `${H}\nkind: ClusterNetwork\nmetadata: {name: fine}\nspec: {cidr: 10.77.0.0/16, hostPrefix: 24}\n---\n${H}\nkind: Node\nmetadata: {name: Host_2}\n`);
+    const timed = async (at: string) => {
+      const start = Date.now();
+      const r = await execa('node', [BIN, 'apply', '-f', f], { reject: false, timeout: 60_000, env: { XCTL_ENDPOINTS: at } });
+      return { r, took: Date.now() - start };
+    };
+    // the same run against a port that refuses at once: what starting xctl costs on this machine now
+    const refused = await timed('http://127.0.0.1:1');
+    const { r, took } = await timed(endpoint);
+    expect(held.length).toBeGreaterThan(0); // xctl did reach the listener, which never answered
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${f}:8: document 2 (node/Host_2): metadata.name: must be a DNS-1123 label`);
+    expect(r.stderr).toMatch(/nothing was written$/m);
+    expect(r.stderr).toBe(refused.r.stderr);
+    // waited for etcd well under the call deadline (the old code waited all of it, and more)
+    expect(took - refused.took).toBeLessThan(ETCD_CALL_TIMEOUT_MS / 2);
+  }, 90_000);
 });

@@ -3,7 +3,7 @@
 import { storedKindsToCheck } from '../../api/validate-cross.js';
 import type { AnyObject } from '../../api/types.js';
 import { checkAgainstStore, InvalidBatchError, loadManifests, type LoadedObject } from '../../manifest/load.js';
-import { ManifestError } from '../../manifest/errors.js';
+import { ManifestError, type ManifestIssue } from '../../manifest/errors.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { UsageError } from '../exit.js';
@@ -26,9 +26,18 @@ export async function checkedBatch(session: Session, loaded: LoadedObject[]): Pr
 }
 
 /**
+ * How long a batch already refused for its own problems waits for etcd to check its other
+ * documents against the store: an etcd that does not answer must not hold back problems found
+ * without it for the whole call deadline (ETCD_CALL_TIMEOUT_MS).
+ */
+export const STORE_CHECK_BUDGET_MS = 1_500;
+
+/**
  * loadBatch, then checkedBatch (apply, diff). A batch refused for its own problems is still
  * checked against the store (the objects that passed), so that one run reports every problem;
- * when the store cannot be read, the manifests' own problems are reported alone.
+ * when the store cannot be read, or does not answer within STORE_CHECK_BUDGET_MS, the
+ * manifests' own problems are reported alone. A batch with no problems of its own is checked
+ * against the store with the full call deadline.
  */
 export async function loadCheckedBatch(session: Session, io: CliIO, filenames: string[] | undefined): Promise<{ loaded: LoadedObject[]; objects: AnyObject[] }> {
   let loaded: LoadedObject[];
@@ -36,8 +45,15 @@ export async function loadCheckedBatch(session: Session, io: CliIO, filenames: s
     loaded = await loadBatch(io, filenames);
   } catch (e) {
     if (!(e instanceof InvalidBatchError) || !e.valid.length) throw e;
-    const more = await checkedBatch(session, e.valid).then(() => [], (x: unknown) => (x instanceof ManifestError ? x.issues : []));
-    throw e.with(more);
+    throw e.with(await storeIssuesWithin(session, e.valid, STORE_CHECK_BUDGET_MS));
   }
   return { loaded, objects: await checkedBatch(session, loaded) };
+}
+
+/** The problems checkedBatch finds, or none when etcd cannot be read or does not answer within `ms`. */
+async function storeIssuesWithin(session: Session, valid: LoadedObject[], ms: number): Promise<ManifestIssue[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<ManifestIssue[]>((done) => { timer = setTimeout(() => done([]), ms); });
+  const check = checkedBatch(session, valid).then(() => [], (x: unknown) => (x instanceof ManifestError ? x.issues : []));
+  return Promise.race([check, late]).finally(() => clearTimeout(timer));
 }
