@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { reservedDockerNetworkWhy } from './docker-network.js';
 import { cidrContains, cidrCovers, formatCidr, parseCidr, parseIPv4, type Cidr } from '../ip/ipv4.js';
 import type { KindInfo } from './kinds.js';
-import { containerIfNameWhy } from './names.js';
+import { containerIfNameWhy, hostLinkBridgeWhy } from './names.js';
 import { clusterCidrWhy, macvlanSubnetWhy, reservedAddressWhy } from './rules.js';
 import type { Kind } from './kinds.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet } from './types.js';
@@ -50,6 +50,10 @@ const CLUSTER_NETWORK_RULES: FieldRule<CnSpec>[] = [
 ];
 
 const HOST_SUBNET_RULES: FieldRule<HsSpec>[] = [
+  rule(['bridge'], (s) => {
+    const why = s.bridge !== undefined ? hostLinkBridgeWhy(s.bridge) : undefined;
+    return why ? issue(['spec', 'bridge'], why) : [];
+  }),
   rule(['subnet', 'gateway'], (s) => {
     if (!s.gateway) return [];
     if (!s.subnet) return issue(['spec', 'gateway'], 'needs spec.subnet: a gateway can only be pinned together with the subnet it belongs to');

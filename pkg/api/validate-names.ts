@@ -1,10 +1,10 @@
 // `xctl apply`'s part of the naming rules (./names.ts): a Docker network name belongs to one
 // ClusterNetwork or MacvlanNet (checked cluster-wide: which nodes an object selects can change
-// with a label), and an explicit HostSubnet bridge is neither a host's own link nor the bridge
-// of another HostSubnet of the same node; a ContainerNic's ifName is no other NIC's in the same
-// container, and at most one NIC of a container is its default route.
+// with a label), and an explicit HostSubnet bridge is not the bridge of another HostSubnet of
+// the same node (that it is no host's own link is a rule of the object alone: field-rules.ts);
+// a ContainerNic's ifName is no other NIC's in the same container, and at most one NIC of a
+// container is its default route.
 import { dockerNetworkOf } from './docker-network.js';
-import { hostLinkBridgeWhy } from './names.js';
 import type { AnyObject, ContainerNic, HostSubnet } from './types.js';
 
 interface Entry { obj: AnyObject; batchIndex?: number }
@@ -35,10 +35,9 @@ function bridgeNameIssues(all: Entry[]): NameIssue[] {
   for (const h of hs) {
     const bridge = h.obj.spec.bridge;
     if (h.batchIndex === undefined || bridge === undefined) continue;
-    const why = hostLinkBridgeWhy(bridge);
+    // a host link's name (eth0) is the object's own field rule (field-rules.ts), reported with its other problems
     const other = hs.find((o) => o !== h && o.obj.spec.node === h.obj.spec.node && reportable(h, o) && (o.obj.spec.bridge ?? o.obj.status?.bridge) === bridge);
-    const message = why ?? (other ? `bridge ${bridge} is already used on node ${h.obj.spec.node} by HostSubnet "${other.obj.metadata.name}"` : undefined);
-    if (message) out.push({ index: h.batchIndex, path: ['spec', 'bridge'], message });
+    if (other) out.push({ index: h.batchIndex, path: ['spec', 'bridge'], message: `bridge ${bridge} is already used on node ${h.obj.spec.node} by HostSubnet "${other.obj.metadata.name}"` });
   }
   return out;
 }

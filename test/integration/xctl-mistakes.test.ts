@@ -65,6 +65,16 @@ describe('xctl apply of a manifest with mistakes', () => {
     expect(await keys()).toEqual(before);
   });
 
+  it('reports a HostSubnet\'s bridge that is a host link in the same run as the document\'s other mistakes', async () => {
+    const before = await keys();
+    const f = file('hs-bridge.yaml', `${H}\nkind: HostSubnet\nmetadata: {name: pods-host-1}\nspec:\n  node: host-1\n  clusterNetwork: pods\n  subnet: 10.76.9.0/24\n  gateway: 10.76.9\n  bridge: eth0\n`);
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${f}:8: document 1 (hostsubnet/pods-host-1): spec.gateway: must be an IPv4 address`);
+    expect(r.stderr).toContain(`${f}:9: document 1 (hostsubnet/pods-host-1): spec.bridge: "eth0" is a host interface xnet does not own; choose another bridge name`);
+    expect(await keys()).toEqual(before);
+  });
+
   it('refuses a ClusterNetwork over the hosts\' underlay, naming the Node whose address it holds', async () => {
     const before = await keys();
     const f = file('underlay.yaml', `${H}\nkind: ClusterNetwork\nmetadata: {name: wide}\nspec:\n  cidr: 198.18.0.0/16\n  hostPrefix: 24\n`);

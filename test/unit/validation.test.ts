@@ -87,6 +87,8 @@ const bad: [string, unknown, string, RegExp][] = [
   ['HostSubnet gateway without subnet', hs({ gateway: '10.76.1.1' }), 'spec.gateway', /needs spec\.subnet/],
   ['HostSubnet dockerRange outside subnet', hs({ subnet: '10.76.1.0/24', dockerRange: '10.76.2.128/25' }), 'spec.dockerRange', /not inside subnet/],
   ['HostSubnet bridge name too long', hs({ bridge: 'bridge-name-too-long' }), 'spec.bridge', /at most 15/],
+  ['HostSubnet bridge that is a host interface', hs({ bridge: 'eth0' }), 'spec.bridge', /^"eth0" is a host interface xnet does not own; choose another bridge name$/],
+  ['HostSubnet bridge with a name Docker gives to veths', hs({ bridge: 'veth1234' }), 'spec.bridge', /^"veth1234" is a name xnet or Docker gives to other links; choose another bridge name$/],
   ['ContainerNic with no network', nic({ network: {} }), 'spec.network', /exactly one network: set clusterNetwork or macvlanNet/],
   ['ContainerNic with the all-zero MAC', nic({ mac: '00:00:00:00:00:00' }), 'spec.mac', /must not be 00:00:00:00:00:00/],
   ['ContainerNic with two networks', nic({ network: { clusterNetwork: 'default', macvlanNet: 'm' } }), 'spec.network', /both set/],
@@ -158,6 +160,15 @@ describe('validateObject', () => {
   it('reports every problem of a document, not just the first', () => {
     const r = validateObject(nic({ ifName: 'x'.repeat(20), ip: 'nope', extra: true }));
     expect(r.issues.map((i) => formatPath(i.path)).sort()).toEqual(['spec.extra', 'spec.ifName', 'spec.ip']);
+  });
+
+  it('reports a HostSubnet\'s bridge that is a host link together with its other problems', () => {
+    const r = validateObject(hs({ subnet: '10.76.1.0/24', gateway: 'nope', bridge: 'docker0', extra: true }));
+    expect(r.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).sort()).toEqual([
+      'spec.bridge: "docker0" is a host interface xnet does not own; choose another bridge name',
+      expect.stringMatching(/^spec\.extra: unknown field/),
+      expect.stringMatching(/^spec\.gateway: must be an IPv4 address/),
+    ]);
   });
 });
 
