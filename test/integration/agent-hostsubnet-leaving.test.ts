@@ -1,0 +1,69 @@
+// A node taken out of a ClusterNetwork (its label removed) while a container is still on its
+// Docker network: the agent cannot remove that network until the container goes, so its
+// subnet stays live on the host. Its HostSubnet goes, but the block claim is kept until the
+// agent's report on it goes (once the network is off the host), so a node that joins meanwhile
+// gets another block, not one a container here still uses. Real etcd, the controller, an
+// agent and a dockerd on host-1; host-2 is only a Node the admin applies.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isReady, type HostSubnet } from '../../pkg/api/index.js';
+import type { Controller } from '../../pkg/controller/controller.js';
+import { ipamCheck } from '../../pkg/ipam/check.js';
+import { IpamKeys } from '../../pkg/ipam/keys.js';
+import { parseCidr } from '../../pkg/ip/ipv4.js';
+import { Keys } from '../../pkg/store/keys.js';
+import { agentLabWithController, docker, downWithController, eventually, obj, runContainer, type AgentLab } from './agent-harness.js';
+
+let lab: AgentLab;
+let controller: Controller | undefined;
+// exactly two /24 blocks: with host-1's freed, host-2 would get it (the lowest free one)
+const cnDoc = obj('ClusterNetwork', 'lv', { cidr: '10.79.0.0/23', hostPrefix: 24, dockerNetwork: 'lvnet', nodeSelector: { matchLabels: { lv: 'yes' } } });
+
+beforeAll(async () => {
+  ({ lab, controller } = await agentLabWithController(1));
+  await lab.store.applyAll([cnDoc]);
+  await lab.startAgent(lab.hosts[0]);
+  await eventually(async () => (await lab.store.get('Node', 'host-1')) ?? undefined, 'Node host-1 made from its report', 30_000);
+}, 240_000);
+
+afterAll(() => downWithController(lab, controller), 120_000);
+
+const hs = async (node: string) => (await lab.store.get('HostSubnet', `lv-${node}`)) as HostSubnet | undefined;
+const label = async (node: string, labels: Record<string, string>) => {
+  const n = await lab.store.get('Node', node);
+  await lab.store.update({ ...n!, metadata: { ...n!.metadata, labels } });
+};
+const networks = async () => (await docker(lab.hosts[0], ['network', 'ls', '--format', '{{.Name}}'])).split('\n');
+const claimed = async (subnet: string) => (await lab.client.get(new IpamKeys('/xnet').claim('clusternetworks', 'lv', 'blocks', parseCidr(subnet).base))) !== null;
+const reported = async (name: string) => (await lab.client.get(new Keys('/xnet').status('HostSubnet', name, { node: 'host-1' }))) !== null;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('a node taken out of a ClusterNetwork with a container still on its network', () => {
+  it('keeps its block claimed until the network is off the host: a node joining meanwhile gets another block; the claim goes within seconds of the container', async () => {
+    await label('host-1', { lv: 'yes' });
+    const mine = await eventually(async () => { const h = await hs('host-1'); return h && isReady(h) && h.status?.subnet ? h : undefined; }, 'lv-host-1 Ready', 30_000);
+    const subnet = String(mine.status!.subnet);
+    await runContainer(lab.hosts[0], 'lv1', ['--net', 'lvnet']);
+    await label('host-1', {});
+    await eventually(async () => !(await hs('host-1')) || undefined, 'HostSubnet lv-host-1 deleted', 10_000);
+    // the container keeps the network (and the subnet) on host-1, so the block stays claimed
+    await sleep(2_000);
+    expect(await networks()).toContain('lvnet');
+    expect(await claimed(subnet), `the claim of ${subnet} is kept`).toBe(true);
+    expect(await reported('lv-host-1'), 'host-1 still reports on lv-host-1').toBe(true);
+    const kept = await ipamCheck(lab.client, '/xnet');
+    expect(kept.problems, kept.text).toBe(0);
+    // a node joining now gets the other block
+    await lab.store.create(obj('Node', 'host-2', {}, { lv: 'yes' }));
+    const theirs = await eventually(async () => { const h = await hs('host-2'); return h?.status?.subnet ? h : undefined; }, 'lv-host-2 allocated', 15_000);
+    expect(theirs.status!.subnet).not.toBe(subnet);
+    // the container goes: the network, the report and the claim follow within seconds
+    await docker(lab.hosts[0], ['rm', '-f', 'lv1']);
+    const t0 = Date.now();
+    await eventually(async () => !(await networks()).includes('lvnet') || undefined, 'lvnet removed from host-1', 10_000);
+    await eventually(async () => !(await claimed(subnet)) || undefined, `the claim of ${subnet} freed`, 10_000);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(await reported('lv-host-1')).toBe(false);
+    const after = await ipamCheck(lab.client, '/xnet');
+    expect(after.problems, after.text).toBe(0);
+  }, 120_000);
+});
