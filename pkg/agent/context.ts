@@ -221,6 +221,8 @@ export interface AgentContext {
   unwatchNic(nic: string, keepPid?: number): Promise<void>;
   /** names of objects of `kind` whose key in the node's view does not decode (NodeWatch.unreadable) */
   unreadable?(kind: Kind): string[];
+  /** names of objects of `kind` this node has a report of (NodeWatch.ownReports) */
+  ownReports?(kind: Kind): string[];
 }
 
 /**

@@ -46,13 +46,26 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
   const st = s.keys.parseStatusKey(ch.key);
   if (!st) return indexedStatusEffects(ch, s, out);
   if ('controller' in st.writer) return controllerStatusEffects(ch, st.kind, st.name, s, out);
-  // An agent's report: its own Node's liveness, a MacvlanNet's parent and addresses.
+  // An agent's report: its own Node's liveness, a MacvlanNet's parent and addresses, a gone HostSubnet's block.
   if (ch.local) return out;
   if (st.kind === 'Node' && st.writer.node === st.name) out.keys.push(objectKey('Node', st.name));
   if (st.kind === 'MacvlanNet') out.keys.push(objectKey('MacvlanNet', st.name));
   // the agent took a deleting NIC out of its container: its address may go (nic-finalizer.ts)
   if (st.kind === 'ContainerNic' && !ch.kv) out.keys.push(objectKey('ContainerNic', st.name));
+  // the agent's network of a gone HostSubnet is off the host: the block it kept may go (hostsubnet-leaving.ts)
+  const was = st.kind === 'HostSubnet' ? reportUid(ch.prev?.value) : undefined;
+  if (was && reportUid(ch.kv?.value) !== was) out.keys.push(gcKey(was));
   return out;
+}
+
+/** objectUid of an agent's report as stored (untrusted: anything else is none). */
+function reportUid(value: string | undefined): string | undefined {
+  try {
+    const uid = value === undefined ? undefined : (JSON.parse(value) as { objectUid?: unknown } | null)?.objectUid;
+    return typeof uid === 'string' ? uid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope, out: ChangeEffects): ChangeEffects {

@@ -1,7 +1,8 @@
 // Frees claims whose owner is gone (or is a new object with the same name: compare uid), or
 // no longer points at the claim's pool. This is how a new leader finishes what a killed one
 // left: claims and statuses were written together, so a claim is either announced by a live
-// owner or garbage — there is no third state to repair. Node statuses of deleted objects are
+// owner or garbage — there is no third state to repair. (One exception, announced by the node
+// instead: a gone HostSubnet's block kept while its network is still on the host.) Node statuses of deleted objects are
 // swept here too: a delete removes them after the object (store/status-cleanup.ts), and one
 // that stopped midway leaves them.
 import { KINDS, type ContainerNic, type HostSubnet } from '../api/index.js';
@@ -10,6 +11,7 @@ import type { ClaimEntry } from './model.js';
 import type { Ctx } from './context.js';
 import { INDEXED_KINDS, indexNode } from '../store/keys.js';
 import { orphaned } from '../store/status-cleanup.js';
+import { keptBy, reportKeepsClaims } from './hostsubnet-leaving.js';
 
 function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
   const o = c.claim.owner;
@@ -17,7 +19,8 @@ function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
   // an owner whose key does not decode is not gone: what it holds stays (and a delete pinned
   // to its absence could never commit, failing the whole batch with it every pass)
   if (!owner && ctx.model.cache.isRefused(ctx.model.keys.object(o.kind, o.name))) return false;
-  if (!owner || owner.obj.metadata.uid !== o.uid) return true;
+  // a HostSubnet's block stays while its node's network still holds it (hostsubnet-leaving.ts)
+  if (!owner || owner.obj.metadata.uid !== o.uid) return o.kind !== 'HostSubnet' || keptBy(ctx, o) === undefined;
   const parsed = ctx.model.ipam.parse(c.key)!;
   if (o.kind === 'ContainerNic') {
     const net = (owner.obj as ContainerNic).spec.network;
@@ -118,6 +121,8 @@ function orphanedNodeStatuses(ctx: Ctx): Array<(plan: TxnPlan) => void> {
     const p = keys.parseStatusKey(kv.key);
     // a Node's own report is written with or without a Node object (it is how Nodes are made)
     if (!p || !('node' in p.writer) || p.kind === 'Node') continue;
+    // a HostSubnet's report that keeps its block: its agent removes it once the network is gone
+    if (p.kind === 'HostSubnet' && reportKeepsClaims(ctx, p.writer.node, p.name, ctx.model.nodeStatus(p.writer.node, p.kind, p.name) ?? {})) continue;
     const objectKey = keys.object(p.kind, p.name);
     // an object that does not decode is there, not gone
     if (cache.isRefused(objectKey)) continue;

@@ -19,6 +19,7 @@ import { nodeAddress } from './node-address.js';
 import { settleBridge } from './bridge-names.js';
 import { conditions, putStatusIfChanged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Ctx, type Status } from './context.js';
 import { missingNetwork, missingNodeNote } from './node-missing.js';
+import { adoptable, reportKeeps } from './hostsubnet-leaving.js';
 
 export type HsItem =
   | { type: 'ensure'; name: string }
@@ -99,13 +100,15 @@ function slotIndex(cn: Entry<ClusterNetwork>, base: number): number {
   return blockIndex(parseCidr(cn.obj.spec.cidr), { base, prefix: cn.obj.spec.hostPrefix });
 }
 
-interface SlotChoice { slots: number[]; subnet: string }
+/** `adopt`: claims kept for the node by a HostSubnet of it that went (hostsubnet-leaving.ts), taken over */
+interface SlotChoice { slots: number[]; subnet: string; adopt?: ClaimEntry[] }
 
 function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state: RoundState): SlotChoice {
   const uid = hs.metadata.uid!;
   const claims = slotClaims(ctx, cn, state);
   const taken = takenSlots(state, cn);
-  const ownerOf = (slot: number) => claims.get(slot)?.claim.owner;
+  const adopt = adoptable(ctx, hs.spec.node, ctx.model.ipam.space('clusternetworks', cn.obj.metadata.name, 'blocks'));
+  const ownerOf = (slot: number) => { const c = claims.get(slot); return c && !adopt.some((a) => a.key === c.key) ? c.claim.owner : undefined; };
   if (hs.spec.subnet) {
     // the rule xctl and every agent apply to it (pkg/api/rules.ts)
     const unfit = hostSubnetFit(hs.spec.subnet, { name: cn.obj.metadata.name, cidr: cn.obj.spec.cidr, hostPrefix: cn.obj.spec.hostPrefix }, true);
@@ -117,7 +120,7 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
         throw new AllocationError('SubnetConflict', `subnet ${hs.spec.subnet} overlaps ${o ? `HostSubnet "${o.name}"` : 'a subnet allocated at the same time'} (${formatCidr(slotCidr(cn.obj.spec, s))})`);
       }
     }
-    return { slots, subnet: hs.spec.subnet };
+    return { slots, subnet: hs.spec.subnet, adopt };
   }
   const blocks = ctx.model.ipam.space('clusternetworks', cn.obj.metadata.name, 'blocks');
   const mine = ctx.model.claimsOf(uid).filter((c) => c.key.startsWith(blocks));
@@ -129,6 +132,8 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
       return { slots: [slot], subnet: mine[0].claim.cidr! };
     }
   }
+  const back = adopt.find((c) => c.claim.cidr === formatCidr(slotCidr(cn.obj.spec, slotIndex(cn, c.ip))) && slotHandedOut(cn.obj.spec, slotIndex(cn, c.ip)));
+  if (back && !mine.length && !taken.has(slotIndex(cn, back.ip))) return { slots: [slotIndex(cn, back.ip)], subnet: back.claim.cidr!, adopt: [back] };
   // Within one round every slot below the cursor is claimed or reserved: resume there.
   const cursorKey = `slotCursor/${slotsId(cn)}`;
   const isTaken = { has: (i: number) => claims.has(i) || taken.has(i) } as ReadonlySet<number>;
@@ -191,7 +196,7 @@ function planClaims(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, choice:
     const mine = cur?.claim.owner.uid === uid ? cur : undefined;
     if (mine && mine.claim.cidr === choice.subnet) { plan.unchanged(mine.key, mine.kv); continue; }
     const key = ctx.model.ipam.claim('clusternetworks', cn.obj.metadata.name, 'blocks', slotCidr(cn.obj.spec, slot).base);
-    if (mine) plan.unchanged(key, mine.kv); else plan.absent(key);
+    plan.unchanged(key, mine?.kv ?? choice.adopt?.find((c) => c.key === key)?.kv);
     plan.put(key, claimFor(hs, choice.subnet));
     changed = true;
   }
@@ -305,7 +310,7 @@ function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, pl
     const slot = choice.slots[0];
     takenSlots(state, cn).add(slot);
     const key = ctx.model.ipam.claim('clusternetworks', item.clusterNetwork, 'blocks', slotCidr(cn.obj.spec, slot).base);
-    plan.absent(key).put(key, claimFor(hs, choice.subnet));
+    plan.unchanged(key, choice.adopt?.find((c) => c.key === key)?.kv).put(key, claimFor(hs, choice.subnet));
     plan.unchanged(statusKey, stale).put(statusKey, hsStatus(ctx, hs, layout));
     return { result: 'created', name };
   } catch (err) {
@@ -325,7 +330,15 @@ function planDelete(ctx: Ctx, item: { name: string; nodeKv?: RawKv; cnKv?: RawKv
   }
   plan.unchanged(k.object('HostSubnet', item.name), hs.kv).del(k.object('HostSubnet', item.name));
   plan.del(k.status('HostSubnet', item.name, { controller: true }));
-  plan.del(k.status('HostSubnet', item.name, { node: hs.obj.spec.node }));
+  const node = hs.obj.spec.node;
+  const report = k.status('HostSubnet', item.name, { node });
+  if (reportKeeps(ctx, node, item.name, hs.obj.metadata.uid!)) {
+    // its network may still be on the host: the block stays until the agent's report goes
+    // (hostsubnet-leaving.ts), which is pinned so that a report gone meanwhile frees it now
+    if (!ctx.model.cache.isRefused(report)) plan.unchanged(report, ctx.model.cache.get(report));
+    return { result: 'deleted', name: item.name, message: `block kept until node "${node}" reports its network gone` };
+  }
+  plan.del(report);
   for (const c of ctx.model.claimsOf(hs.obj.metadata.uid!)) plan.unchanged(c.key, c.kv).del(c.key);
   return { result: 'deleted', name: item.name };
 }

@@ -14,6 +14,7 @@ import { cidrInterval, size, subtract, normalize, type Interval } from './ranges
 import { hostSubnetXnetRange, slotCount } from './plan.js';
 import { macvlanUsage } from './macvlan-usage.js';
 import { decodeReport } from '../dockeripam/report.js';
+import { keptByNode, readHsReport, type HsReport } from './check-leaving.js';
 
 export interface IpamCheckReport { text: string; problems: number }
 
@@ -40,13 +41,20 @@ interface AuditInput {
   /** claims that do not decode: nobody can tell whose they are, yet they hold their address */
   undecodable: string[];
   containerAddrs: ContainerAddress[];
+  /** nodes' reports on HostSubnets, by HostSubnet name (check-leaving.ts) */
+  hsReports: Map<string, HsReport[]>;
+  /** "<Kind>/<name>" of objects whose key does not decode */
+  unreadable: Set<string>;
 }
+
+/** A claim of a gone HostSubnet kept by its node's report, and that node. */
+type Kept = { c: ClaimEntry; node: string };
 
 /** Pure audit of the keys under one prefix. */
 export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
   const input = readAuditInput(kvs, prefix);
-  const { leaks, backed } = checkClaims(input);
-  const { announced, unclaimed } = checkAnnounced(input, backed);
+  const { leaks, backed, kept } = checkClaims(input);
+  const { announced, unclaimed } = checkAnnounced(input, backed, kept);
   return {
     pools: poolUses(input),
     leaks: [...input.undecodable, ...leaks],
@@ -59,7 +67,7 @@ export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
 function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
   const keys = new Keys(prefix);
   const ipam = new IpamKeys(prefix);
-  const input: AuditInput = { objects: new Map(), statuses: new Map(), claims: [], undecodable: [], containerAddrs: [] };
+  const input: AuditInput = { objects: new Map(), statuses: new Map(), claims: [], undecodable: [], containerAddrs: [], hsReports: new Map(), unreadable: new Set() };
   const indexed: Array<{ id: string; kind: Kind; key: string; node: string; value: string }> = [];
   for (const { key, value } of kvs) {
     const c = ipam.parse(key);
@@ -72,7 +80,7 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
     const o = keys.parseObjectKey(key);
     if (o) {
       const obj = decodedOr(input, key, 'the object', () => decodeObject(o.kind, o.name, key, value, 0));
-      if (obj) input.objects.set(`${o.kind}/${o.name}`, obj as StoredObject);
+      if (obj) input.objects.set(`${o.kind}/${o.name}`, obj as StoredObject); else input.unreadable.add(`${o.kind}/${o.name}`);
       continue;
     }
     const ix = keys.parseIndexedStatus(key);
@@ -82,6 +90,7 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
       const st = decodedOr(input, key, 'the controller\'s status', () => decodeStatus(s.kind, key, value));
       if (st) input.statuses.set(`${s.kind}/${s.name}`, st);
     }
+    if (s && 'node' in s.writer && s.kind === 'HostSubnet') input.hsReports.set(s.name, [...input.hsReports.get(s.name) ?? [], readHsReport(s.writer.node, value)]);
     if (s && 'node' in s.writer && s.kind === 'MacvlanNet') { try { input.containerAddrs.push(...containerAddresses(s.name, s.writer.node, JSON.parse(value))); } catch { /* ignore */ } }
   }
   // A status kept in a node's index is the object's only where the object is bound now.
@@ -107,18 +116,22 @@ function decodedOr<T>(input: AuditInput, key: string, what: string, decode: () =
 const claimName = (c: ClaimEntry) => `${c.type}/${c.pool} ${c.claim.cidr ?? c.claim.ip} (${c.claim.owner.kind} "${c.claim.owner.name}"${c.claim.node ? ` node ${c.claim.node}` : ''})`;
 
 /** Claims -> owner must exist with the same uid and announce the claim. */
-function checkClaims(input: AuditInput): { leaks: string[]; backed: Set<string> } {
+function checkClaims(input: AuditInput): { leaks: string[]; backed: Set<string>; kept: Kept[] } {
   const leaks: string[] = [];
   const backed = new Set<string>();
+  const kept: Kept[] = [];
+  const nodeHolds = (n: string) => input.objects.has(`Node/${n}`) || input.unreadable.has(`Node/${n}`);
   for (const c of input.claims) {
     const o = c.claim.owner;
     const owner = input.objects.get(`${o.kind}/${o.name}`);
+    const keptBy = o.kind === 'HostSubnet' && owner?.metadata.uid !== o.uid ? keptByNode(input.hsReports.get(o.name), o.uid, nodeHolds) : undefined;
+    if (keptBy) { kept.push({ c, node: keptBy }); continue; }
     if (!owner) { leaks.push(`${claimName(c)}: owner does not exist`); continue; }
     if (owner.metadata.uid !== o.uid) { leaks.push(`${claimName(c)}: owner was deleted and re-created (uid ${o.uid} is gone)`); continue; }
     if (!ownerAnnounces(c, owner, input.statuses.get(`${o.kind}/${o.name}`))) leaks.push(`${claimName(c)}: the owner's status does not announce it`);
     else backed.add(`${o.kind}/${o.name}/${c.claim.role}/${c.claim.cidr ?? c.claim.ip}/${c.claim.node ?? ''}`);
   }
-  return { leaks, backed };
+  return { leaks, backed, kept };
 }
 
 function ownerAnnounces(c: ClaimEntry, owner: StoredObject, st: Status | undefined): boolean {
@@ -138,7 +151,7 @@ function ownerAnnounces(c: ClaimEntry, owner: StoredObject, st: Status | undefin
 type Announced = Map<string, Array<{ iv: Interval; who: string }>>;
 
 /** Statuses -> every announced allocation must be backed by a claim. */
-function checkAnnounced(input: AuditInput, backed: Set<string>): { announced: Announced; unclaimed: string[] } {
+function checkAnnounced(input: AuditInput, backed: Set<string>, kept: Kept[]): { announced: Announced; unclaimed: string[] } {
   const announced: Announced = new Map();
   const announce: Announce = (pool, iv, who) => {
     let l = announced.get(pool);
@@ -155,6 +168,10 @@ function checkAnnounced(input: AuditInput, backed: Set<string>): { announced: An
     else if (kind === 'MacvlanNet') unclaimed.push(...macvlanAnnounced(name, st, backed, announce));
   }
   unclaimed.push(...checkContainerAddresses(input.containerAddrs, input.statuses, announce));
+  for (const { c, node } of kept) {
+    const iv = cidrIv(c.claim.cidr ?? '');
+    if (iv) announce(`${c.type}/${c.pool}#blocks`, iv, `HostSubnet "${c.claim.owner.name}" ${c.claim.cidr} (deleted; kept while its network is on node ${node})`);
+  }
   return { announced, unclaimed };
 }
 

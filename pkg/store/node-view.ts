@@ -93,6 +93,15 @@ export class NodeView implements NodeWatch {
     return this.cache.get(this.keys.status(kind, name, { node: this.node }))?.value;
   }
 
+  ownReports(kind: Kind): string[] {
+    const out: string[] = [];
+    for (const kv of this.cache.entries(this.keys.status(kind, '', { node: this.node }))) {
+      const st = this.keys.parseStatusKey(kv.key);
+      if (st?.kind === kind) out.push(st.name);
+    }
+    return out;
+  }
+
   onOwnStatus(fn: (kind: Kind, name: string, value: string | undefined) => void): void {
     const root = this.keys.nodeStatuses(this.node);
     this.cache.onChange((c) => {

@@ -104,6 +104,8 @@ export interface NodeWatch extends WatchSource {
   unreadable?(kind: Kind): string[];
   /** This node's own status key of the object as the view holds it now (raw JSON), if any. */
   ownStatus?(kind: Kind, name: string): string | undefined;
+  /** The names of the objects of `kind` this node has a status key of in the view now. */
+  ownReports?(kind: Kind): string[];
   /** Called when one of this node's own status keys changes: its value now, undefined when deleted. */
   onOwnStatus?(fn: (kind: Kind, name: string, value: string | undefined) => void): void;
   /** Called when the key of an object that never decoded in the view (no event named it) is deleted. */

@@ -164,4 +164,14 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(nicSt, { kv: kv(nicSt, {}) }), scope).keys).toEqual([]);
     expect(effectsOfChange(change('/elsewhere/x', { kv: kv('/elsewhere/x', {}) }), scope)).toEqual({ wake: [], keys: [] });
   });
+
+  it('looks at the claims a node\'s HostSubnet report kept once the report goes or is about another incarnation', () => {
+    const hsSt = keys.status('HostSubnet', 'gone', { node: 'n1' });
+    expect(effectsOfChange(change(hsSt, { prev: kv(hsSt, { objectUid: 'u1' }) }), scope).keys).toEqual(['gc/uid/u1']);
+    expect(effectsOfChange(change(hsSt, { prev: kv(hsSt, { objectUid: 'u1' }), kv: kv(hsSt, { objectUid: 'u2' }) }), scope).keys).toEqual(['gc/uid/u1']);
+    expect(effectsOfChange(change(hsSt, { prev: kv(hsSt, { objectUid: 'u1' }), kv: kv(hsSt, { objectUid: 'u1', x: 1 }) }), scope).keys).toEqual([]);
+    // untrusted: a report that says nothing readable names no claims
+    expect(effectsOfChange(change(hsSt, { prev: { ...kv(hsSt, {}), value: 'not json' } }), scope).keys).toEqual([]);
+    expect(effectsOfChange(change(hsSt, { prev: kv(hsSt, { objectUid: 7 }) }), scope).keys).toEqual([]);
+  });
 });

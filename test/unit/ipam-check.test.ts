@@ -68,6 +68,19 @@ describe('ipam audit', () => {
     expect(formatAudit(a).problems).toBe(2);
   });
 
+  it('counts a gone HostSubnet\'s block as held while its node reports on it (its network is still on the host), and as a leak once that node is deleted', () => {
+    const report = (value: string) => ({ key: `${P}/registry/status/nodes/n2/hostsubnets/default-n2`, value });
+    const node = { key: `${P}/registry/objects/nodes/n2`, value: JSON.stringify({ apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'n2', uid: 'node2' }, spec: {} }) };
+    const left = [...base, claim('clusternetworks/default/blocks/010.076.002.000', { owner: { kind: 'HostSubnet', name: 'default-n2', uid: 'hs2' }, role: 'hostsubnet', cidr: '10.76.2.0/24' })];
+    for (const r of [JSON.stringify({ objectUid: 'hs2' }), '{}', 'not json']) expect(formatAudit(auditIpam([...left, node, report(r)], P)).problems, r).toBe(0);
+    // a report about another incarnation of that name, or on a node that is gone, keeps nothing
+    expect(auditIpam([...left, node, report(JSON.stringify({ objectUid: 'hs3' }))], P).leaks).toEqual([expect.stringContaining('owner does not exist')]);
+    expect(auditIpam([...left, report(JSON.stringify({ objectUid: 'hs2' }))], P).leaks).toEqual([expect.stringContaining('owner does not exist')]);
+    // still a holder of its block: a HostSubnet announcing the same block is a duplicate
+    const twice = [...left, node, report('{}'), o('hostsubnets', 'default-n3', 'hs3', { node: 'n3', clusterNetwork: 'default' }), st('hostsubnets', 'default-n3', { subnet: '10.76.2.0/24' })];
+    expect(auditIpam(twice, P).duplicates).toEqual([expect.stringContaining('kept while its network is on node n2')]);
+  });
+
   it('reads a NIC\'s status only from the index of the node it is bound to', () => {
     // the NIC moved to n2: what is left in n1's index announces nothing
     const moved = base.map((kv) => kv.key === `${P}/registry/objects/containernics/a` ? o('containernics', 'a', 'nic-a', { node: 'n2', network: { clusterNetwork: 'default' } }) : kv);

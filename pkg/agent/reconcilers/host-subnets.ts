@@ -8,6 +8,7 @@ import { planDockerNetworks } from '../planner/docker-networks.js';
 import { nodeNameProblems } from '../names.js';
 import type { Addr, Link } from '../../netlink/types.js';
 import { applyNetwork, BRIDGE_OPTION, type ObservedHost } from './host-subnet-network.js';
+import { removeLeftReports } from './host-subnet-reports.js';
 
 export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
   return ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node && !isDeleting(h));
@@ -27,7 +28,9 @@ export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
   const { specs, pending } = await desiredNetworks(ctx, mine);
   const host = await observedHost(ctx, mine, specs, pending);
   const failed: Failure[] = [];
-  try { await removeStaleNetworks(ctx, specs, host.owned); } catch (e) { failed.push({ what: 'removing stale networks', error: e }); }
+  try {
+    await removeLeftReports(ctx, mine, await removeStaleNetworks(ctx, specs, host.owned));
+  } catch (e) { failed.push({ what: 'removing stale networks', error: e }); }
   for (const hs of mine) {
     const spec = specs.get(hs.metadata.name);
     if (!spec) continue;
@@ -106,9 +109,10 @@ function bridgeTakenWhy(spec: DockerNetworkSpec, owned: DockerNetwork[], links: 
 
 /**
  * Networks of HostSubnets that are gone or no longer on this node; not those of HostSubnets
- * whose key does not decode (unreadable is not absent).
+ * whose key does not decode (unreadable is not absent). Returns the owner labels of xnet's
+ * networks still on the host after it (one with containers attached waits for them).
  */
-async function removeStaleNetworks(ctx: AgentContext, specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[]): Promise<void> {
+async function removeStaleNetworks(ctx: AgentContext, specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[]): Promise<Set<string>> {
   const wanted = new Set([...specs.values()].map((s) => s.name));
   const kept = new Set([...unreadable(ctx, 'HostSubnet')].map((n) => `HostSubnet/${n}`));
   const stale = owned.filter((n) => !wanted.has(n.name) && (n.labels[OWNER_LABEL] ?? '').startsWith('HostSubnet/') && !kept.has(n.labels[OWNER_LABEL]));
@@ -117,4 +121,6 @@ async function removeStaleNetworks(ctx: AgentContext, specs: Map<string, DockerN
     ctx.log.info('removing Docker networks of gone HostSubnets', { networks: stale.map((n) => n.name) });
     await ctx.dp.execute(gc.ops);
   }
+  const removed = new Set(gc.ops.map((o) => (o.op === 'docker.network.remove' ? o.name : '')));
+  return new Set(owned.filter((n) => !removed.has(n.name)).map((n) => n.labels[OWNER_LABEL] ?? ''));
 }
