@@ -203,7 +203,7 @@ describe('a ClusterNetwork whose nodeSelector stops matching a host', () => {
     await eventually(async () => await pings(0, 's1', ip2) || undefined, `s1 on host-1 pings s2 (${ip2}) on host-2`, 20_000);
   }, 120_000);
 
-  it('label removed and put back while a container stays on the network: the block is free still, so the host gets it back and the container is reached again', async () => {
+  it('label removed and put back while a container stays on the network: the block is kept for the host (its network still holds it), so it gets it back and the container is reached again', async () => {
     await routedBothWays('sel', '10.77.');
     await ensureContainer(0, 's1', 'net2');
     await ensureContainer(1, 's2', 'net2');

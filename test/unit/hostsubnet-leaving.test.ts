@@ -1,0 +1,107 @@
+// A gone HostSubnet's block stays claimed while its node's report on it is there (the agent
+// keeps it until the Docker network is off the host): controller/hostsubnet-leaving.ts in the
+// delete path, the garbage pass and a re-created HostSubnet of that node. The plans run on the
+// controller's real cache and admission, seeded in memory (as controller-unreadable.test.ts).
+import { describe, expect, it } from 'vitest';
+import type { Etcd3 } from 'etcd3';
+import { KvCache } from '../../pkg/runtime/kv-cache.js';
+import { Model } from '../../pkg/controller/model.js';
+import { TxnPlan } from '../../pkg/controller/txn-plan.js';
+import { collectGarbage } from '../../pkg/controller/gc.js';
+import { planHostSubnet } from '../../pkg/controller/hostsubnets.js';
+import { controllerAdmit } from '../../pkg/controller/admit.js';
+import type { Ctx } from '../../pkg/controller/context.js';
+import { Keys } from '../../pkg/store/keys.js';
+import { IpamKeys } from '../../pkg/ipam/keys.js';
+import { API_VERSION } from '../../pkg/api/index.js';
+import { createLogger } from '../../pkg/log.js';
+import { parseIPv4 } from '../../pkg/ip/ipv4.js';
+
+const P = '/x';
+const leaderKey = `${P}/election/controller`;
+const guard = { key: Buffer.from(leaderKey), target: 'Create' as const, result: 'Equal' as const, create_revision: '7' };
+const client = { kv: { txn: async () => ({ succeeded: true, header: { revision: '1000' }, responses: [] }) } } as unknown as Etcd3;
+const deletes = (plan: TxnPlan) => (plan as unknown as { dels: string[] }).dels;
+const puts = (plan: TxnPlan) => (plan as unknown as { puts: Array<{ key: string }> }).puts.map((p) => p.key);
+
+/** ClusterNetwork c (10.76.0.0/23: two /24 blocks), Node n1, and the block 10.76.0.0/24 claimed by HostSubnet c-n1 of uid `old`, which is gone. */
+function fixture() {
+  const log = createLogger('test'); log.level = 'error';
+  const keys = new Keys(P);
+  const cache = new KvCache(client, [`${P}/registry/`, `${P}/ipam/`], { log, admit: controllerAdmit(keys, new IpamKeys(P)) });
+  const model = new Model(cache, P);
+  let rev = 10;
+  const raw = (key: string, value: string) => { rev++; cache.applyRead(key, { key, value, modRevision: String(rev), createRevision: String(rev), lease: '0' }, String(rev)); };
+  const seed = (key: string, value: unknown) => raw(key, JSON.stringify(value));
+  const drop = (key: string) => { rev++; cache.applyRead(key, undefined, String(rev)); };
+  const ctx: Ctx = { client, model, log, guard, leaderKey, maxTxnOps: 128, addressCooldownMs: 0 };
+  seed(keys.object('ClusterNetwork', 'c'), { apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: { name: 'c', uid: 'c-uid', generation: 1 }, spec: { cidr: '10.76.0.0/23', hostPrefix: 24 } });
+  const node = keys.object('Node', 'n1');
+  seed(node, { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n1', uid: 'n1-uid', generation: 1 }, spec: {} });
+  const claim = model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.0.0'));
+  seed(claim, { owner: { kind: 'HostSubnet', name: 'c-n1', uid: 'old' }, role: 'hostsubnet', cidr: '10.76.0.0/24' });
+  const report = keys.status('HostSubnet', 'c-n1', { node: 'n1' });
+  return { model, ctx, cache, raw, seed, drop, node, claim, report };
+}
+
+describe('a gone HostSubnet\'s block and its node\'s report', () => {
+  it('is kept by the garbage pass while the report is about it, and freed once the report goes', async () => {
+    const { model, ctx, seed, drop, claim, report } = fixture();
+    seed(report, { objectUid: 'old', conditions: [] });
+    expect(await collectGarbage(ctx)).toBe(0);
+    expect(model.cache.get(claim)).toBeDefined();
+    // nor is the report swept as the status of a gone object: its agent removes it
+    expect(model.cache.get(report)).toBeDefined();
+    drop(report);
+    expect(await collectGarbage(ctx, 'old')).toBe(1);
+    expect(model.cache.get(claim)).toBeUndefined();
+  });
+
+  it('is kept by a report that does not decode, or on a Node that does not decode; not by one about another incarnation, nor on a deleted Node', async () => {
+    const unreadable = fixture();
+    unreadable.raw(unreadable.report, 'not json');
+    expect(unreadable.cache.isRefused(unreadable.report)).toBe(true);
+    expect(await collectGarbage(unreadable.ctx)).toBe(0);
+    const nodeUnreadable = fixture();
+    nodeUnreadable.seed(nodeUnreadable.report, { objectUid: 'old' });
+    nodeUnreadable.seed(nodeUnreadable.node, { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n1' }, spec: { futureField: 1 } });
+    expect(nodeUnreadable.cache.isRefused(nodeUnreadable.node)).toBe(true);
+    expect(await collectGarbage(nodeUnreadable.ctx)).toBe(0);
+    const other = fixture();
+    other.seed(other.report, { objectUid: 'newer' });
+    expect(await collectGarbage(other.ctx)).toBe(1);
+    const nodeGone = fixture();
+    nodeGone.seed(nodeGone.report, { objectUid: 'old' });
+    nodeGone.drop(nodeGone.node);
+    expect(await collectGarbage(nodeGone.ctx)).toBe(1);
+  });
+
+  it('the delete keeps the claims and the report (compared) while the report is there, and frees both without it', () => {
+    const { model, ctx, seed, drop, claim, report } = fixture();
+    const hs = model.keys.object('HostSubnet', 'c-n1');
+    seed(hs, { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: 'c-n1', uid: 'old', generation: 1 }, spec: { node: 'n1', clusterNetwork: 'c' } });
+    seed(report, { objectUid: 'old' });
+    const kept = new TxnPlan(guard, leaderKey);
+    expect(planHostSubnet(ctx, { type: 'delete', name: 'c-n1', nodeKv: model.cache.get(model.keys.object('Node', 'n1')) }, kept, new Map())).toMatchObject({ result: 'deleted' });
+    expect(deletes(kept)).toEqual([hs, model.keys.status('HostSubnet', 'c-n1', { controller: true })]);
+    // the report as cached: gone meanwhile, the transaction fails and is planned again (freed)
+    expect((kept as unknown as { compared: Map<string, { target: string; mod_revision?: string }> }).compared.get(`${report}||Mod`)).toMatchObject({ target: 'Mod', mod_revision: model.cache.get(report)!.modRevision });
+    drop(report);
+    const freed = new TxnPlan(guard, leaderKey);
+    planHostSubnet(ctx, { type: 'delete', name: 'c-n1', nodeKv: model.cache.get(model.keys.object('Node', 'n1')) }, freed, new Map());
+    expect(deletes(freed)).toEqual(expect.arrayContaining([hs, report, claim]));
+  });
+
+  it('goes back to the same node when it is selected again; another node gets the other block', () => {
+    const { model, ctx, seed, claim, report } = fixture();
+    seed(report, { objectUid: 'old' });
+    seed(model.keys.object('Node', 'n2'), { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n2', uid: 'n2-uid', generation: 1 }, spec: {} });
+    const theirs = new TxnPlan(guard, leaderKey);
+    expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: 'n2' }, theirs, new Map())).toMatchObject({ result: 'created' });
+    expect(puts(theirs)).not.toContain(claim);
+    expect(puts(theirs)).toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.1.0')));
+    const mine = new TxnPlan(guard, leaderKey);
+    expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: 'n1' }, mine, new Map())).toMatchObject({ result: 'created' });
+    expect(puts(mine)).toContain(claim);
+  });
+});
