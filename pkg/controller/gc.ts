@@ -20,7 +20,7 @@ function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
   // to its absence could never commit, failing the whole batch with it every pass)
   if (!owner && ctx.model.cache.isRefused(ctx.model.keys.object(o.kind, o.name))) return false;
   // a HostSubnet's block stays while its node's network still holds it (hostsubnet-leaving.ts)
-  if (!owner || owner.obj.metadata.uid !== o.uid) return o.kind !== 'HostSubnet' || keptBy(ctx, o) === undefined;
+  if (!owner || owner.obj.metadata.uid !== o.uid) return keptBy(ctx, c) === undefined;
   const parsed = ctx.model.ipam.parse(c.key)!;
   if (o.kind === 'ContainerNic') {
     const net = (owner.obj as ContainerNic).spec.network;
@@ -122,7 +122,7 @@ function orphanedNodeStatuses(ctx: Ctx): Array<(plan: TxnPlan) => void> {
     // a Node's own report is written with or without a Node object (it is how Nodes are made)
     if (!p || !('node' in p.writer) || p.kind === 'Node') continue;
     // a HostSubnet's report that keeps its block: its agent removes it once the network is gone
-    if (p.kind === 'HostSubnet' && reportKeepsClaims(ctx, p.writer.node, p.name, ctx.model.nodeStatus(p.writer.node, p.kind, p.name) ?? {})) continue;
+    if (p.kind === 'HostSubnet' && reportKeepsClaims(ctx, p.writer.node, ctx.model.nodeStatus(p.writer.node, p.kind, p.name) ?? {})) continue;
     const objectKey = keys.object(p.kind, p.name);
     // an object that does not decode is there, not gone
     if (cache.isRefused(objectKey)) continue;

@@ -3,13 +3,17 @@
 // and with it the subnet they have addresses in. The node's agent keeps its report on the
 // HostSubnet until that network is off the host, also after the HostSubnet is deleted
 // (agent/reconcilers/host-subnet-reports.ts). While that report is there, the block claims of
-// the HostSubnet it is about (its objectUid) are kept: freed at once, the next node to join got
-// the same block, and two hosts held one subnet. Kept claims are still claims: no other node is
-// given the block, `xctl ipam check` counts them as held by that report (ipam/check-leaving.ts),
-// and the same node, selected again, takes its own block back (adoptable). A deleted Node keeps
-// nothing: nobody is left on it to hold anything. A Node whose key does not decode, and a report
-// that does not decode, keep everything (unreadable is not absent). As macvlan-leaving.ts.
+// the HostSubnet it is about (its objectUid) are kept, the delete writing the node into them
+// (keepClaims): freed at once, the next node to join got the same block, and two hosts held
+// one subnet. Kept claims are still claims: no other node is given the block, `xctl ipam
+// check` counts them as held by that report (ipam/check-leaving.ts), and the same node,
+// selected again, takes its own block back (adoptable). Only the node a claim names keeps it,
+// so no other node's report, true or forged, holds a block of a HostSubnet not its own. A
+// deleted Node keeps nothing: nobody is left on it to hold anything. A Node whose key does not
+// decode, and a report that does not decode, keep everything (unreadable is not absent). As
+// macvlan-leaving.ts.
 import type { ClaimEntry } from './model.js';
+import type { TxnPlan } from './txn-plan.js';
 import type { Ctx } from './context.js';
 
 /** Whether `node` can hold anything: its Node is there, or its key does not decode. */
@@ -29,24 +33,34 @@ export function reportKeeps(ctx: Ctx, node: string, name: string, uid: string): 
 }
 
 /**
- * The node whose report keeps the claims of the HostSubnet incarnation `owner` (one that is
- * gone), or undefined: nothing keeps them. Asked of the few claims whose owner is gone.
+ * The node whose report keeps claim `c` of a HostSubnet incarnation that is gone, or undefined:
+ * nothing keeps it. Only the node the claim names counts (the delete writes it into the claims
+ * it keeps): another node's report, true or not, keeps nothing of a HostSubnet not its own.
  */
-export function keptBy(ctx: Ctx, owner: { name: string; uid: string }): string | undefined {
-  const { keys, cache } = ctx.model;
-  const refused = cache.refusedUnder(keys.objects('Node')).map((k) => keys.parseObjectKey(k)?.name);
-  const nodes = [...[...ctx.model.objects('Node')].map((n) => n.obj.metadata.name), ...refused];
-  return nodes.find((n): n is string => !!n && reportKeeps(ctx, n, owner.name, owner.uid));
+export function keptBy(ctx: Ctx, c: ClaimEntry): string | undefined {
+  const { node, owner } = c.claim;
+  return node && owner.kind === 'HostSubnet' && reportKeeps(ctx, node, owner.name, owner.uid) ? node : undefined;
+}
+
+/**
+ * The claims of the HostSubnet `hs` (being deleted, bound to `node`), rewritten to name that
+ * node where they do not yet: what keptBy reads once the HostSubnet is gone.
+ */
+export function keepClaims(ctx: Ctx, plan: TxnPlan, uid: string, node: string): void {
+  for (const c of ctx.model.claimsOf(uid)) {
+    plan.unchanged(c.key, c.kv);
+    if (c.claim.node !== node) plan.put(c.key, { ...c.claim, node });
+  }
 }
 
 /**
  * Whether this node report (of a HostSubnet that is gone) keeps a claim now: the sweep of
  * orphaned statuses leaves it to its agent, which removes it once the network is gone.
  */
-export function reportKeepsClaims(ctx: Ctx, node: string, name: string, report: Record<string, unknown>): boolean {
+export function reportKeepsClaims(ctx: Ctx, node: string, report: Record<string, unknown>): boolean {
   if (!nodeHolds(ctx, node)) return false;
   const uid = report.objectUid;
-  return uid === undefined || (typeof uid === 'string' && ctx.model.claimsOf(uid).length > 0 && reportKeeps(ctx, node, name, uid));
+  return uid === undefined || (typeof uid === 'string' && ctx.model.claimsOf(uid).some((c) => keptBy(ctx, c) === node));
 }
 
 /**
@@ -62,7 +76,7 @@ export function adoptable(ctx: Ctx, node: string, blocks: string): ClaimEntry[] 
     const uid = name === undefined ? undefined : ctx.model.nodeStatus(node, 'HostSubnet', name)?.objectUid;
     // a HostSubnet whose key does not decode is not gone: what it holds stays its own
     if (typeof uid !== 'string' || ctx.model.hostSubnet(name!)?.obj.metadata.uid === uid || cache.isRefused(keys.object('HostSubnet', name!))) continue;
-    out.push(...ctx.model.claimsOf(uid).filter((c) => c.key.startsWith(blocks) && c.claim.owner.kind === 'HostSubnet'));
+    out.push(...ctx.model.claimsOf(uid).filter((c) => c.key.startsWith(blocks) && keptBy(ctx, c) === node));
   }
   return out;
 }

@@ -19,7 +19,7 @@ import { nodeAddress } from './node-address.js';
 import { settleBridge } from './bridge-names.js';
 import { conditions, putStatusIfChanged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Ctx, type Status } from './context.js';
 import { missingNetwork, missingNodeNote } from './node-missing.js';
-import { adoptable, reportKeeps } from './hostsubnet-leaving.js';
+import { adoptable, keepClaims, reportKeeps } from './hostsubnet-leaving.js';
 
 export type HsItem =
   | { type: 'ensure'; name: string }
@@ -336,6 +336,7 @@ function planDelete(ctx: Ctx, item: { name: string; nodeKv?: RawKv; cnKv?: RawKv
     // its network may still be on the host: the block stays until the agent's report goes
     // (hostsubnet-leaving.ts), which is pinned so that a report gone meanwhile frees it now
     if (!ctx.model.cache.isRefused(report)) plan.unchanged(report, ctx.model.cache.get(report));
+    keepClaims(ctx, plan, hs.obj.metadata.uid!, node);
     return { result: 'deleted', name: item.name, message: `block kept until node "${node}" reports its network gone` };
   }
   plan.del(report);

@@ -2,8 +2,9 @@
 // still on their node's host (containers attached): the controller keeps such a block claimed
 // while the node's report on the HostSubnet is there (controller/hostsubnet-leaving.ts). The
 // report announces the claim: not a leak, and still a holder of its block (duplicates). The
-// same rule: the report is about that HostSubnet (objectUid, or it does not say) or does not
-// decode, and its Node is there or does not decode (a deleted Node keeps nothing).
+// same rule: the report is the one of the node the claim names, it is about that HostSubnet
+// (objectUid, or it does not say) or does not decode, and its Node is there or does not decode
+// (a deleted Node keeps nothing).
 
 /** A node's report on a HostSubnet, as far as the audit needs it. */
 export interface HsReport { node: string; uid?: string; unreadable: boolean }
@@ -21,7 +22,12 @@ export function readHsReport(node: string, value: string): HsReport {
   }
 }
 
-/** The node whose report keeps the claims of the gone HostSubnet incarnation `uid`, if any. */
-export function keptByNode(reports: HsReport[] | undefined, uid: string, nodeHolds: (node: string) => boolean): string | undefined {
-  return reports?.find((r) => nodeHolds(r.node) && (r.unreadable || r.uid === undefined || r.uid === uid))?.node;
+/**
+ * Whether the report of `node` (the node the claim names: no other node's counts) keeps the
+ * claims of the gone HostSubnet incarnation `uid`.
+ */
+export function keptByNode(reports: HsReport[] | undefined, node: string | undefined, uid: string, nodeHolds: (node: string) => boolean): boolean {
+  if (!node || !nodeHolds(node)) return false;
+  const r = reports?.find((x) => x.node === node);
+  return !!r && (r.unreadable || r.uid === undefined || r.uid === uid);
 }

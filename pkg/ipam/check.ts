@@ -124,8 +124,8 @@ function checkClaims(input: AuditInput): { leaks: string[]; backed: Set<string>;
   for (const c of input.claims) {
     const o = c.claim.owner;
     const owner = input.objects.get(`${o.kind}/${o.name}`);
-    const keptBy = o.kind === 'HostSubnet' && owner?.metadata.uid !== o.uid ? keptByNode(input.hsReports.get(o.name), o.uid, nodeHolds) : undefined;
-    if (keptBy) { kept.push({ c, node: keptBy }); continue; }
+    const node = c.claim.node;
+    if (o.kind === 'HostSubnet' && owner?.metadata.uid !== o.uid && keptByNode(input.hsReports.get(o.name), node, o.uid, nodeHolds)) { kept.push({ c, node: node! }); continue; }
     if (!owner) { leaks.push(`${claimName(c)}: owner does not exist`); continue; }
     if (owner.metadata.uid !== o.uid) { leaks.push(`${claimName(c)}: owner was deleted and re-created (uid ${o.uid} is gone)`); continue; }
     if (!ownerAnnounces(c, owner, input.statuses.get(`${o.kind}/${o.name}`))) leaks.push(`${claimName(c)}: the owner's status does not announce it`);

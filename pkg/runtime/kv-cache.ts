@@ -82,9 +82,6 @@ export class KvCache {
   /** Whether some key under `prefix` is in etcd with a value that does not decode (isRefused). */
   anyRefusedUnder(prefix: string): boolean { return this.refused.anyUnder(prefix); }
 
-  /** The keys under `prefix` that are in etcd with a value that does not decode (isRefused). */
-  refusedUnder(prefix: string): string[] { return this.refused.under(prefix); }
-
   /** Entries whose key starts with `prefix`; without one, every entry of every prefix (unordered). */
   entries(prefix?: string): Iterable<RawKv> {
     return prefix === undefined ? this.index.data.values() : this.index.entries(prefix);

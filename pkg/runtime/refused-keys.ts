@@ -14,9 +14,6 @@ export class RefusedKeys {
     return false;
   }
 
-  /** The refused keys that start with `prefix` (few are ever refused: a scan of them). */
-  under(prefix: string): string[] { return [...this.keys.keys()].filter((k) => k.startsWith(prefix)); }
-
   refuse(key: string, revision: number): void { this.keys.set(key, revision); }
 
   /** The key now holds a value that decodes. */

@@ -39,7 +39,8 @@ function fixture() {
   const node = keys.object('Node', 'n1');
   seed(node, { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n1', uid: 'n1-uid', generation: 1 }, spec: {} });
   const claim = model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.0.0'));
-  seed(claim, { owner: { kind: 'HostSubnet', name: 'c-n1', uid: 'old' }, role: 'hostsubnet', cidr: '10.76.0.0/24' });
+  // as the delete that kept it left it: naming its node
+  seed(claim, { owner: { kind: 'HostSubnet', name: 'c-n1', uid: 'old' }, role: 'hostsubnet', cidr: '10.76.0.0/24', node: 'n1' });
   const report = keys.status('HostSubnet', 'c-n1', { node: 'n1' });
   return { model, ctx, cache, raw, seed, drop, node, claim, report };
 }
@@ -70,6 +71,11 @@ describe('a gone HostSubnet\'s block and its node\'s report', () => {
     const other = fixture();
     other.seed(other.report, { objectUid: 'newer' });
     expect(await collectGarbage(other.ctx)).toBe(1);
+    // only the node the claim names keeps it: another node's report (true or forged) does not
+    const forged = fixture();
+    forged.seed(forged.model.keys.object('Node', 'n2'), { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n2', uid: 'n2-uid', generation: 1 }, spec: {} });
+    forged.seed(forged.model.keys.status('HostSubnet', 'c-n1', { node: 'n2' }), { objectUid: 'old' });
+    expect(await collectGarbage(forged.ctx)).toBe(1);
     const nodeGone = fixture();
     nodeGone.seed(nodeGone.report, { objectUid: 'old' });
     nodeGone.drop(nodeGone.node);
@@ -80,10 +86,15 @@ describe('a gone HostSubnet\'s block and its node\'s report', () => {
     const { model, ctx, seed, drop, claim, report } = fixture();
     const hs = model.keys.object('HostSubnet', 'c-n1');
     seed(hs, { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: 'c-n1', uid: 'old', generation: 1 }, spec: { node: 'n1', clusterNetwork: 'c' } });
+    // a claim made before claims named their node
+    seed(claim, { owner: { kind: 'HostSubnet', name: 'c-n1', uid: 'old' }, role: 'hostsubnet', cidr: '10.76.0.0/24' });
     seed(report, { objectUid: 'old' });
     const kept = new TxnPlan(guard, leaderKey);
     expect(planHostSubnet(ctx, { type: 'delete', name: 'c-n1', nodeKv: model.cache.get(model.keys.object('Node', 'n1')) }, kept, new Map())).toMatchObject({ result: 'deleted' });
     expect(deletes(kept)).toEqual([hs, model.keys.status('HostSubnet', 'c-n1', { controller: true })]);
+    // the kept claim now names the node whose report keeps it
+    const written = (kept as unknown as { puts: Array<{ key: string; value: string }> }).puts.find((p) => p.key === claim);
+    expect(JSON.parse(written!.value)).toMatchObject({ owner: { uid: 'old' }, node: 'n1' });
     // the report as cached: gone meanwhile, the transaction fails and is planned again (freed)
     expect((kept as unknown as { compared: Map<string, { target: string; mod_revision?: string }> }).compared.get(`${report}||Mod`)).toMatchObject({ target: 'Mod', mod_revision: model.cache.get(report)!.modRevision });
     drop(report);
