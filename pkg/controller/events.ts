@@ -13,6 +13,7 @@ export interface ChangeScope {
   keys: Keys;
   ipam: IpamKeys;
   hostSubnet(name: string): Entry<HostSubnet> | undefined;
+  object<T extends ContainerNic>(kind: T['kind'], name: string): Entry<T> | undefined;
   hostSubnetsOnNode(node: string): Entry<HostSubnet>[];
   objects<T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']): Iterable<Entry<T>>;
   /** the Nodes whose controller status holds this address */
@@ -46,12 +47,11 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
   const st = s.keys.parseStatusKey(ch.key);
   if (!st) return indexedStatusEffects(ch, s, out);
   if ('controller' in st.writer) return controllerStatusEffects(ch, st.kind, st.name, s, out);
-  // An agent's report: its own Node's liveness, a MacvlanNet's parent and addresses, a gone HostSubnet's block.
+  // An agent's report: its own Node's liveness, a MacvlanNet's parent and addresses, a deleting NIC's, a gone HostSubnet's block.
   if (ch.local) return out;
   if (st.kind === 'Node' && st.writer.node === st.name) out.keys.push(objectKey('Node', st.name));
   if (st.kind === 'MacvlanNet') out.keys.push(objectKey('MacvlanNet', st.name));
-  // the agent took a deleting NIC out of its container: its address may go (nic-finalizer.ts)
-  if (st.kind === 'ContainerNic' && !ch.kv) out.keys.push(objectKey('ContainerNic', st.name));
+  if (st.kind === 'ContainerNic' && deletingNicReport(ch, st.name, s)) out.keys.push(objectKey('ContainerNic', st.name));
   // the agent's network of a gone HostSubnet is off the host: the block it kept may go (hostsubnet-leaving.ts)
   const was = st.kind === 'HostSubnet' ? reportUid(ch.prev?.value) : undefined;
   if (was && reportUid(ch.kv?.value) !== was) out.keys.push(gcKey(was));
@@ -66,6 +66,18 @@ function reportUid(value: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A node's report of a ContainerNic that matters to the NIC's delete (nic-finalizer.ts): it
+ * went (the agent took the NIC out of its container: its address may go), or it turned
+ * unreadable (`refused`, no value), or it appeared (no previous good value: readable again, or
+ * a first report) on a deleting NIC. Each changes why the NIC waits, which its Terminating
+ * message says. Any other report (its agent rewriting a readable one) changes nothing there.
+ */
+function deletingNicReport(ch: CacheChange, name: string, s: ChangeScope): boolean {
+  if (!ch.kv) return true;
+  return !ch.prev && !!s.object<ContainerNic>('ContainerNic', name)?.obj.metadata.deletionTimestamp;
 }
 
 function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope, out: ChangeEffects): ChangeEffects {

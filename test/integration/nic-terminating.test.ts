@@ -73,6 +73,37 @@ describe('a deleting ContainerNic says why it waits', () => {
     expect(Object.values(claims).filter((v) => JSON.parse(v).owner?.name === 'web-eth1')).toEqual([]);
   });
 
+  it('rewrites its message when its node\'s report turns unreadable, and again when it is readable', async () => {
+    await fx.store.applyAll([
+      obj('ClusterNetwork', 'default', { cidr: '10.78.0.0/16', hostPrefix: 24 }),
+      obj('Node', 'host-1', { address: '198.18.0.11' }),
+      obj('ContainerNic', 'rr-eth1', { node: 'host-1', container: 'rr', ifName: 'eth1', network: { clusterNetwork: 'default' } }),
+    ]);
+    await eventually(async () => statusOf(await fx.store.get('ContainerNic', 'rr-eth1')).ip as string | undefined, 'an address');
+    const report = { containerId: 'id-rr', conditions: [{ type: 'Ready', status: 'True', reason: 'Converged', message: 'in container rr', lastTransitionTime: new Date().toISOString() }] };
+    await fx.store.writeStatus('ContainerNic', 'rr-eth1', node, report);
+    await eventually(async () => (await condition('rr-eth1', 'Ready'))?.status === 'True' || undefined, 'the node\'s Ready True shown');
+    await fx.store.delete('ContainerNic', 'rr-eth1');
+    const notYet = 'node "host-1" has not reported eth1 removed from container "rr" yet';
+    const unreadable = 'node "host-1"\'s report of eth1 does not decode; the address is kept until that report is readable or removed';
+    const message = async () => (await condition('rr-eth1', 'Ready'))?.message;
+    await eventually(async () => (await message()) === notYet || undefined, 'Terminating: not reported yet', 10_000);
+
+    // the report turns unreadable (bytes no agent writes): the message says so, well before a resync
+    const client = fx.etcd.client();
+    const reportKey = keys.status('ContainerNic', 'rr-eth1', node);
+    await client.put(reportKey).value('{"containerId": 7, "conditions": "garbage"');
+    expect(await client.get(reportKey).string()).toContain('garbage');
+    await eventually(async () => (await message()) === unreadable || undefined, 'Terminating: the report does not decode', 5_000);
+
+    // readable again (the agent wrote it anew): back to "not reported yet"
+    await fx.store.writeStatus('ContainerNic', 'rr-eth1', node, report);
+    expect(await client.get(reportKey).string()).not.toContain('garbage');
+    await eventually(async () => (await message()) === notYet || undefined, 'Terminating: not reported yet, once the report decodes again', 5_000);
+    // still held: the report is there
+    expect((await fx.store.get('ContainerNic', 'rr-eth1'))?.metadata.deletionTimestamp).toBeDefined();
+  });
+
   it('a NIC whose address went but that waits for another program\'s finalizer says so, from the transaction that released it', async () => {
     await fx.store.applyAll([obj('ClusterNetwork', 'default', { cidr: '10.78.0.0/16', hostPrefix: 24 }), obj('Node', 'host-1', { address: '198.18.0.11' })]);
     const nicObj = obj('ContainerNic', 'bk-eth1', { node: 'host-1', container: 'bk', ifName: 'eth1', network: { clusterNetwork: 'default' } });

@@ -23,6 +23,8 @@ const nics = [
   nic('c', 'n1', { clusterNetwork: 'other' }),
   nic('m', 'n1', { macvlanNet: 'lan' }),
 ];
+// deleted, waiting for its node's report to go (nic-finalizer.ts)
+const deletingNic = { ...nic('z', 'n1', { clusterNetwork: 'default' }), metadata: { name: 'z', deletionTimestamp: '2026-01-01T00:00:00Z' } } as ContainerNic;
 const mvns = [{ kind: 'MacvlanNet', metadata: { name: 'lan' } }, { kind: 'MacvlanNet', metadata: { name: 'wan' } }] as MacvlanNet[];
 
 const withBridge = (name: string, bridge: string | undefined): HostSubnet => ({ ...hs, metadata: { name }, spec: { ...hs.spec, ...(bridge ? { bridge } : {}) } }) as HostSubnet;
@@ -35,6 +37,10 @@ const scope: ChangeScope = {
   hostSubnetsOnNode: (node) => onN1.filter((o) => o.spec.node === node).map((o) => entry(o)),
   objects: <T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']) =>
     ((kind === 'ContainerNic' ? nics : kind === 'HostSubnet' ? [...onN1, onOther] : mvns) as T[]).map((o) => entry(o)),
+  object: <T extends ContainerNic>(kind: T['kind'], name: string) => {
+    const n = kind === 'ContainerNic' ? [...nics, deletingNic].find((o) => o.metadata.name === name) : undefined;
+    return n && entry(n as T);
+  },
   nodesAccepting: (address) => (address === '198.18.0.31' ? ['squatter'] : address === '198.18.0.40' ? ['n2', 'n1'] : []),
   nodesReporting: (address) => (address === '198.18.0.31' ? ['squatter', 'n2', 'n1'] : []),
 };
@@ -173,5 +179,17 @@ describe('effectsOfChange', () => {
     // untrusted: a report that says nothing readable names no claims
     expect(effectsOfChange(change(hsSt, { prev: { ...kv(hsSt, {}), value: 'not json' } }), scope).keys).toEqual([]);
     expect(effectsOfChange(change(hsSt, { prev: kv(hsSt, { objectUid: 7 }) }), scope).keys).toEqual([]);
+  });
+
+  it('re-queues a deleting NIC when its node\'s report goes, turns unreadable or appears (readable again), not when it is rewritten', () => {
+    const z = keys.status('ContainerNic', 'z', { node: 'n1' });
+    const a = keys.status('ContainerNic', 'a', { node: 'n1' });
+    expect(effectsOfChange(change(z, { prev: kv(z, {}) }), scope).keys).toEqual(['ContainerNic/z']);
+    expect(effectsOfChange(change(z, { prev: kv(z, {}), refused: true }), scope).keys).toEqual(['ContainerNic/z']);
+    expect(effectsOfChange(change(z, { kv: kv(z, {}) }), scope).keys).toEqual(['ContainerNic/z']);
+    expect(effectsOfChange(change(z, { kv: kv(z, {}), prev: kv(z, {}) }), scope).keys).toEqual([]);
+    // a NIC not being deleted: its first report queues nothing (its delete is not waiting)
+    expect(effectsOfChange(change(a, { kv: kv(a, {}) }), scope).keys).toEqual([]);
+    expect(effectsOfChange(change(z, { kv: kv(z, {}), local: true }), scope).keys).toEqual([]);
   });
 });
