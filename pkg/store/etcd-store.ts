@@ -9,7 +9,7 @@ import { rangePrefix } from '../etcd/range.js';
 import { startWatch, type WatchHandlers } from './watch.js';
 import { NodeView } from './node-view.js';
 import { decodeObject, orSkip } from './decode.js';
-import { emptyKindState, fileKey, merged, mergedItems, skippedKeys, type KindState } from './kind-state.js';
+import { emptyKindState, fileKey, hiddenOf, merged, mergedItems, skippedKeys, type KindState } from './kind-state.js';
 import { createLogger, type Logger } from '../log.js';
 import { ValidationError } from '../errors.js';
 import { STORE_TXN_RETRY } from '../runtime/backoff.js';
@@ -20,7 +20,7 @@ import { keepOwnOutcomes, ownApplyOutcome, ownDeleteOutcome } from './own-writes
 import { removeOrphanedNodeStatuses } from './status-cleanup.js';
 import {
   ConflictError, NotFoundError, StoreError,
-  type ApplyChange, type ApplyOptions, type DeleteResult, type SkippedKey, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
+  type ApplyChange, type ApplyOptions, type DeleteResult, type ReadResult, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
 } from './types.js';
 
 export class InvalidObjectError extends ValidationError {
@@ -134,7 +134,7 @@ export class EtcdStore implements Store {
    * did not decode (the object key, the controller's status, any node's status of it), all
    * read at one revision. No object when its key is absent or does not decode.
    */
-  async read(kind: Kind, name: string): Promise<{ object?: AnyObject; skipped: SkippedKey[] }> {
+  async read(kind: Kind, name: string): Promise<ReadResult> {
     const obj = await this.client.kv.range({ key: Buffer.from(this.keys.object(kind, name)) });
     if (obj.kvs.length === 0) return { skipped: [] };
     const s = emptyKindState(Number(obj.header.revision));
@@ -144,7 +144,7 @@ export class EtcdStore implements Store {
     const statusKeys = [...(ctrlKey ? [ctrlKey] : []), ...await this.nodeStatusKeys(kind, name, s.revision)];
     const parts = await Promise.all(statusKeys.map((k) => this.client.kv.range({ key: Buffer.from(k), revision: s.revision })));
     for (const kv of [...obj.kvs, ...parts.flatMap((p) => p.kvs)]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
-    return { object: merged(s, name), skipped: skippedKeys(s) };
+    return { object: merged(s, name), skipped: skippedKeys(s), hidden: hiddenOf(s, name) };
   }
 
   /** Every node's status key of this object (any node may write one under its own subtree). */

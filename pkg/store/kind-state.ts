@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { CacheChange, KvCache } from '../runtime/kv-cache.js';
 import { decodeObject, decodeStatus, orSkip, type SkippedKey, type Status } from './decode.js';
 import { indexNode, type Keys } from './keys.js';
-import { withStatus } from './merge.js';
+import { hiddenNodeConditions, withStatus, type NodeConditions } from './merge.js';
 import type { WatchEvent } from './types.js';
 
 export interface KindState {
@@ -92,6 +92,12 @@ function controllerStatusOf(s: KindState, o: AnyObject): Status | undefined {
 export function merged(s: KindState, name: string): AnyObject | undefined {
   const o = s.objects.get(name);
   return o && withStatus(o, controllerStatusOf(s, o), s.nodeStatus.get(name) ?? new Map());
+}
+
+/** The bound node's conditions of the object that its merged view hides (merge.ts, hiddenNodeConditions). */
+export function hiddenOf(s: KindState, name: string): NodeConditions | undefined {
+  const o = s.objects.get(name);
+  return o && hiddenNodeConditions(o, controllerStatusOf(s, o), s.nodeStatus.get(name) ?? new Map());
 }
 
 export function mergedItems(s: KindState): AnyObject[] {

@@ -22,10 +22,14 @@ export function mergeStatus(controller: Status | undefined, node: Status | undef
   const out: Status = { ...(controller ?? {}), ...(node ?? {}) };
   const conds = new Map<string, Condition>();
   for (const c of controller?.conditions ?? []) conds.set(c.type, c);
-  for (const c of node?.conditions ?? []) if (!(deleting && conds.get(c.type)?.reason === TERMINATING)) conds.set(c.type, c);
+  for (const c of node?.conditions ?? []) if (!shownOver(controller, c, deleting)) conds.set(c.type, c);
   if (conds.size) out.conditions = [...conds.values()];
   return out;
 }
+
+/** Whether the controller's condition of this node condition's type is shown over it (mergeStatus). */
+const shownOver = (controller: Status | undefined, c: Condition, deleting: boolean) =>
+  deleting && controller?.conditions?.some((o) => o.type === c.type && o.reason === TERMINATING) === true;
 
 /**
  * The node's status unless it says it is about another object of the same name (objectUid,
@@ -37,11 +41,31 @@ function ofThisObject(obj: AnyObject, st: Status | undefined): Status | undefine
   return typeof uid === 'string' && obj.metadata.uid && uid !== obj.metadata.uid ? undefined : st;
 }
 
-export function withStatus<T extends AnyObject>(obj: T, controller: Status | undefined, nodeStatuses: Map<string, Status>): T {
+/** The bound node's status of the object, limited to what that node may report. */
+function boundNodeStatus(obj: AnyObject, nodeStatuses: Map<string, Status>): Status | undefined {
   const node = boundNode(obj);
-  const status = mergeStatus(controller, node ? nodeReportable(obj.kind, ofThisObject(obj, nodeStatuses.get(node))) : undefined, !!obj.metadata.deletionTimestamp);
+  return node ? nodeReportable(obj.kind, ofThisObject(obj, nodeStatuses.get(node))) : undefined;
+}
+
+export function withStatus<T extends AnyObject>(obj: T, controller: Status | undefined, nodeStatuses: Map<string, Status>): T {
+  const status = mergeStatus(controller, boundNodeStatus(obj, nodeStatuses), !!obj.metadata.deletionTimestamp);
   const out = { ...obj } as T;
   if (status) (out as { status?: unknown }).status = status;
   else delete (out as { status?: unknown }).status;
   return out;
+}
+
+/** A node's own conditions of an object that the merged view does not show (see NodeConditions). */
+export interface NodeConditions { node: string; conditions: Condition[] }
+
+/**
+ * The bound node's conditions that the merged view shows the controller's `Terminating` over
+ * (a deleting object: mergeStatus), for `xctl describe` to show beside it: why the node has
+ * not finished (its last report, maybe from before the delete). Undefined when none is hidden.
+ */
+export function hiddenNodeConditions(obj: AnyObject, controller: Status | undefined, nodeStatuses: Map<string, Status>): NodeConditions | undefined {
+  const node = boundNode(obj);
+  const deleting = !!obj.metadata.deletionTimestamp;
+  const hidden = (boundNodeStatus(obj, nodeStatuses)?.conditions ?? []).filter((c) => shownOver(controller, c, deleting));
+  return node && hidden.length ? { node, conditions: hidden } : undefined;
 }

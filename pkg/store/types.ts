@@ -2,6 +2,7 @@
 // (keys, revisions, transactions) stays behind this interface.
 import type { AnyObject, Kind } from '../api/index.js';
 import { StoreError } from '../errors.js';
+import type { NodeConditions } from './merge.js';
 
 export type StatusWriter = { controller: true } | { node: string };
 
@@ -112,10 +113,15 @@ export interface NodeWatch extends WatchSource {
   onUnreadableGone?(fn: (kind: Kind, name: string) => void): void;
 }
 
+export interface ReadResult { object?: AnyObject; skipped: SkippedKey[]; hidden?: NodeConditions }
+
 export interface Store {
   get(kind: Kind, name: string): Promise<AnyObject | undefined>;
-  /** get, and every key of the object that did not decode (left out of the object) */
-  read(kind: Kind, name: string): Promise<{ object?: AnyObject; skipped: SkippedKey[] }>;
+  /**
+   * get, and every key of the object that did not decode (left out of the object), and the
+   * bound node's conditions its merged view hides (a deleting object's, under Terminating)
+   */
+  read(kind: Kind, name: string): Promise<ReadResult>;
   list(kind: Kind, opts?: ListOptions): Promise<ListResult>;
   /** Fails with AlreadyExistsError. Sets uid, generation=1, creationTimestamp. */
   create(obj: AnyObject): Promise<AnyObject>;

@@ -104,6 +104,29 @@ describe('a deleting ContainerNic says why it waits', () => {
     expect((await fx.store.get('ContainerNic', 'rr-eth1'))?.metadata.deletionTimestamp).toBeDefined();
   });
 
+  it('describe shows the node\'s own Ready of a deleting NIC, which Terminating hides in the merged view', async () => {
+    await fx.store.applyAll([
+      obj('ClusterNetwork', 'default', { cidr: '10.78.0.0/16', hostPrefix: 24 }),
+      obj('Node', 'host-1', { address: '198.18.0.11' }),
+      obj('ContainerNic', 'nd-eth1', { node: 'host-1', container: 'nd', ifName: 'eth1', network: { clusterNetwork: 'default' } }),
+    ]);
+    await eventually(async () => statusOf(await fx.store.get('ContainerNic', 'nd-eth1')).ip as string | undefined, 'an address');
+    const why = 'removing eth1 from container nd: its network namespace is gone';
+    await fx.store.writeStatus('ContainerNic', 'nd-eth1', node, { containerId: 'id-nd', conditions: [{ type: 'Ready', status: 'False', reason: 'Failed', message: why, lastTransitionTime: new Date().toISOString() }] });
+    await eventually(async () => (await condition('nd-eth1', 'Ready'))?.reason === 'Failed' || undefined, 'the node\'s Ready False shown');
+    await fx.store.delete('ContainerNic', 'nd-eth1');
+    await eventually(async () => (await condition('nd-eth1', 'Ready'))?.reason === 'Terminating' || undefined, 'Ready Terminating', 10_000);
+
+    const d = await xctl(['describe', 'containernic', 'nd-eth1']);
+    expect(d.code).toBe(0);
+    expect(d.out).toMatch(/\n +Ready +False +Terminating +\S+ +node "host-1" has not reported eth1 removed from container "nd" yet\n/);
+    // the node's own, in its own row, named by its node
+    expect(d.out).toMatch(/\n +Ready \(node host-1\) +False +Failed +\S+ +removing eth1 from container nd: its network namespace is gone\n/);
+    // the merged view (get -o yaml, the API) is unchanged: one Ready, the controller's
+    const y = await xctl(['get', 'containernic', 'nd-eth1', '-o', 'json']);
+    expect(JSON.parse(y.out).status.conditions.filter((c: { type: string }) => c.type === 'Ready')).toMatchObject([{ reason: 'Terminating' }]);
+  });
+
   it('a NIC whose address went but that waits for another program\'s finalizer says so, from the transaction that released it', async () => {
     await fx.store.applyAll([obj('ClusterNetwork', 'default', { cidr: '10.78.0.0/16', hostPrefix: 24 }), obj('Node', 'host-1', { address: '198.18.0.11' })]);
     const nicObj = obj('ContainerNic', 'bk-eth1', { node: 'host-1', container: 'bk', ifName: 'eth1', network: { clusterNetwork: 'default' } });

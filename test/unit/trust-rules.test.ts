@@ -9,7 +9,7 @@ import { contains } from '../../pkg/ipam/ranges.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
 import { peerRoutes } from '../../pkg/agent/peer-routes.js';
 import { localAddresses } from '../../pkg/agent/reconcilers/routes.js';
-import { mergeStatus, withStatus } from '../../pkg/store/merge.js';
+import { hiddenNodeConditions, mergeStatus, withStatus } from '../../pkg/store/merge.js';
 
 const LOCAL = ['198.18.0.11/24', '127.0.0.1/8', '10.76.1.1/24'];
 const CLUSTER = new Map<string, ClusterNetwork>([['default', {
@@ -216,6 +216,12 @@ describe('field authority in the merged view', () => {
     expect(ready(withStatus(nic(false), { ip: '10.76.1.5', conditions: [allocated, terminating] }, node))).toBe('Converged');
     // deleting, the controller's Ready another reason (not yet looked at): the node's
     expect(ready(withStatus(nic(true), { conditions: [allocated, { ...terminating, reason: 'WaitingForAgent' }] }, node))).toBe('Converged');
+    // what it hides is told apart (describe shows it), and only that
+    expect(hiddenNodeConditions(nic(true), { conditions: [allocated, terminating] }, node)).toEqual({ node: 'host-1', conditions: [attached] });
+    expect(hiddenNodeConditions(nic(false), { conditions: [allocated, terminating] }, node)).toBeUndefined();
+    expect(hiddenNodeConditions(nic(true), { conditions: [allocated, { ...terminating, reason: 'WaitingForAgent' }] }, node)).toBeUndefined();
+    // another node's report is nobody's to show
+    expect(hiddenNodeConditions(nic(true), { conditions: [allocated, terminating] }, new Map([['host-2', { conditions: [attached] }]]))).toBeUndefined();
   });
 });
 

@@ -2,6 +2,7 @@ import type { Kind, KindInfo } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
 import { matchLabels } from '../../api/labels.js';
 import { NotFoundError } from '../../store/types.js';
+import type { NodeConditions } from '../../store/merge.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
@@ -116,9 +117,14 @@ function printObjects(io: CliIO, kind: Kind, items: AnyObject[], format: OutputF
  * to show (exit 1: `xctl apply` a good one over it, or `xctl delete` it).
  */
 export async function readOne(session: Session, io: CliIO, kind: Kind, name: string): Promise<AnyObject> {
-  const { object, skipped } = await session.store().read(kind, name);
+  return (await readOneWithHidden(session, io, kind, name)).object;
+}
+
+/** readOne, with the bound node's conditions its merged view hides (describe shows them too). */
+export async function readOneWithHidden(session: Session, io: CliIO, kind: Kind, name: string): Promise<{ object: AnyObject; hidden?: NodeConditions }> {
+  const { object, skipped, hidden } = await session.store().read(kind, name);
   io.err(skippedLines(skipped));
-  if (object) return object;
+  if (object) return { object, hidden };
   if (skipped.length) throw new CliError(EXIT.FAILED, `${kind} "${name}" does not decode (above); apply a good one over it or delete it`);
   throw new NotFoundError(kind, name);
 }
