@@ -105,13 +105,17 @@ export function parseSources(sources: ManifestSource[]): LoadedObject[] {
  */
 export class InvalidBatchError extends ManifestError {
   /** `files`: the sources' names in the order given */
-  constructor(issues: ManifestIssue[], readonly valid: LoadedObject[], private readonly files: string[]) { super(issues); }
+  constructor(issues: ManifestIssue[], readonly valid: LoadedObject[], private readonly files: string[], note?: string) {
+    super(issues);
+    // a `note:` line after the problems (e.g. that some were not looked for)
+    if (note) this.message += `\nnote: ${note}`;
+  }
 
-  /** these problems and `more`, file by file (in the order given) and top to bottom */
-  with(more: ManifestIssue[]): InvalidBatchError {
+  /** these problems and `more`, file by file (in the order given) and top to bottom; `note` said after them */
+  with(more: ManifestIssue[], note?: string): InvalidBatchError {
     const rank = (i: ManifestIssue) => this.files.indexOf(i.file);
     const all = [...this.issues, ...more].sort((a, b) => rank(a) - rank(b) || (a.line ?? 0) - (b.line ?? 0));
-    return new InvalidBatchError(all, this.valid, this.files);
+    return new InvalidBatchError(all, this.valid, this.files, note);
   }
 }
 

@@ -45,15 +45,23 @@ export async function loadCheckedBatch(session: Session, io: CliIO, filenames: s
     loaded = await loadBatch(io, filenames);
   } catch (e) {
     if (!(e instanceof InvalidBatchError) || !e.valid.length) throw e;
-    throw e.with(await storeIssuesWithin(session, e.valid, STORE_CHECK_BUDGET_MS));
+    const more = await storeIssuesWithin(session, e.valid, STORE_CHECK_BUDGET_MS);
+    throw e.with(more.issues, more.unchecked && `the other documents were not checked against what is stored (${more.unchecked}); fixing these problems may show more`);
   }
   return { loaded, objects: await checkedBatch(session, loaded) };
 }
 
-/** The problems checkedBatch finds, or none when etcd cannot be read or does not answer within `ms`. */
-async function storeIssuesWithin(session: Session, valid: LoadedObject[], ms: number): Promise<ManifestIssue[]> {
+/**
+ * The problems checkedBatch finds; none when etcd cannot be read or does not answer within
+ * `ms`, and then `unchecked` says which, so the list is not taken for all there is.
+ */
+async function storeIssuesWithin(session: Session, valid: LoadedObject[], ms: number): Promise<{ issues: ManifestIssue[]; unchecked?: string }> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<ManifestIssue[]>((done) => { timer = setTimeout(() => done([]), ms); });
-  const check = checkedBatch(session, valid).then(() => [], (x: unknown) => (x instanceof ManifestError ? x.issues : []));
+  const late = new Promise<{ issues: ManifestIssue[]; unchecked?: string }>((done) => {
+    timer = setTimeout(() => done({ issues: [], unchecked: `etcd did not answer within ${ms / 1000} s` }), ms);
+  });
+  const check = checkedBatch(session, valid).then(() => ({ issues: [] }), (x: unknown) => (x instanceof ManifestError
+    ? { issues: x.issues }
+    : { issues: [], unchecked: 'etcd could not be read' }));
   return Promise.race([check, late]).finally(() => clearTimeout(timer));
 }
