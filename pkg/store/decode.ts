@@ -20,8 +20,19 @@ export function parseJson(key: string, value: string): unknown {
   }
 }
 
-function issues(err: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  return err.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(value)'}: ${i.message}`).join('; ');
+interface Issue { path: PropertyKey[]; message: string; code?: string; issues?: Issue[] }
+
+/**
+ * An issue's message; for a record key or value that does not decode, the nested one that says
+ * which rule it breaks ("invalid label key: ..."), not zod's "Invalid key in record".
+ */
+function messageOf(i: Issue): string {
+  if ((i.code === 'invalid_key' || i.code === 'invalid_element') && i.issues?.length) return i.issues.map((x) => x.message).join('; ');
+  return i.message;
+}
+
+function issues(err: { issues: Issue[] }): string {
+  return err.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(value)'}: ${messageOf(i)}`).join('; ');
 }
 
 /**
