@@ -229,8 +229,18 @@ export class Term implements Ctx {
     }
   }
 
+  /**
+   * An object key in etcd that does not decode: not gone (docs/security.md), so nothing is
+   * deleted or made for it (a delete guarded by its absence would fail and retry for ever);
+   * its key's change (readable again, or deleted) queues this work again.
+   */
+  private unreadable(kind: Kind, name: string): boolean {
+    return this.model.cache.isRefused(this.model.keys.object(kind, name));
+  }
+
   private async reconcileNode(name: string): Promise<void> {
     const node = this.model.node(name);
+    if (!node && this.unreadable('Node', name)) return;
     if (!node && (await this.joinNode(name))) return;
     if (!node) {
       this.c.lastSeen.forget(name);
@@ -303,6 +313,7 @@ export class Term implements Ctx {
 
   private async reconcileClusterNetwork(name: string): Promise<void> {
     const cn = this.model.clusterNetwork(name);
+    if (!cn && this.unreadable('ClusterNetwork', name)) return;
     if (!cn) {
       const work: Promise<HsOutcome>[] = [];
       for (const hs of this.model.objects<HostSubnet>('HostSubnet')) {
@@ -339,6 +350,7 @@ export class Term implements Ctx {
     const cnName = hs.obj.spec.clusterNetwork;
     const cn = this.model.clusterNetwork(cnName);
     const node = this.model.node(hs.obj.spec.node);
+    if ((!node && this.unreadable('Node', hs.obj.spec.node)) || (!cn && this.unreadable('ClusterNetwork', cnName))) return;
     if (isControllerMade(hs.obj) && (!node || !cn || !labelsMatch(cn.obj.spec.nodeSelector, node.obj.metadata.labels))) {
       await this.deleteHostSubnet(hs.obj, { type: 'delete', name, nodeKv: node?.kv, cnKv: cn?.kv });
       this.countsLater();

@@ -7,9 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { obj, eventually, statusOf, useControllerFixture, uniquePrefix } from './controller-helpers.js';
 import { Keys } from '../../pkg/store/keys.js';
 import type { Kind } from '../../pkg/api/index.js';
+import { createLogger } from '../../pkg/log.js';
+
+/** The controller's failed reconciles, by key: one that takes an unreadable key for a deleted one fails its guard and retries for ever. */
+const failed: string[] = [];
+const log = createLogger('controller', { id: 'label-rule' });
+log.level = 'warn';
+log.on('data', (i: { message?: string; key?: string }) => { if (i.message === 'reconcile failed; retrying' && i.key) failed.push(i.key); });
 
 const prefix = uniquePrefix();
-const fx = useControllerFixture(prefix);
+const fx = useControllerFixture(prefix, { log });
 const keys = new Keys(prefix);
 const LONG = `xnet.io/${'n'.repeat(64)}`;
 
@@ -43,6 +50,8 @@ describe('objects whose stored label the label-key rule now refuses', () => {
     // well past the controller's reaction to a change (well under a second here)
     await new Promise((r) => setTimeout(r, 3_000));
     expect(await subnetOf('cn', 'n1')).toBe(before);
+    // and it does not take it for deleted: no delete tried (and refused by its guard) over and over
+    expect(failed).toEqual([]);
   }, 60_000);
 
   it('a Node: its HostSubnet stays', async () => {
@@ -53,9 +62,14 @@ describe('objects whose stored label the label-key rule now refuses', () => {
     expect((await fx.store.list('Node')).skipped.map((s) => s.key)).toEqual([key]);
     await new Promise((r) => setTimeout(r, 3_000));
     expect(await subnetOf('cn2', 'n2')).toBe(kept);
+    expect(failed).toEqual([]);
     // the way out docs/api.md gives: apply the object with the label mended, over the stored one
     await fx.store.applyAll([obj('Node', 'n2', {}, { 'xnet.io/short': 'x' })]);
     expect((await fx.store.list('Node')).skipped).toEqual([]);
     expect(await subnetOf('cn2', 'n2')).toBe(kept);
+    // a delete of the key is a delete, readable or not: the Node's HostSubnet goes
+    await labelAroundTheRule('Node', 'n2');
+    await fx.etcd.client().delete().key(keys.object('Node', 'n2'));
+    await eventually(async () => (await subnetOf('cn2', 'n2')) === undefined && (await fx.store.list('HostSubnet')).items.every((h) => (h.spec as { node: string }).node !== 'n2'), 'n2\'s HostSubnet deleted', 10_000);
   }, 60_000);
 });
