@@ -43,13 +43,29 @@ export function keptBy(ctx: Ctx, c: ClaimEntry): string | undefined {
 }
 
 /**
- * The claims of the HostSubnet `hs` (being deleted, bound to `node`), rewritten to name that
- * node where they do not yet: what keptBy reads once the HostSubnet is gone.
+ * Which incarnation the delete of HostSubnet `name` (incarnation `uid`, bound to `node`) keeps
+ * its claims for, or undefined: no report of `node` keeps them. A report about an earlier
+ * incarnation of the name keeps them too, for that one: the node was selected again (the new
+ * HostSubnet took the kept block back) while its agent, down or behind, never reported on the
+ * new one, and the network of the name it reports on may still hold the block.
  */
-export function keepClaims(ctx: Ctx, plan: TxnPlan, uid: string, node: string): void {
+export function deleteKeepsFor(ctx: Ctx, node: string, name: string, uid: string): string | undefined {
+  if (!nodeHolds(ctx, node)) return undefined;
+  if (ctx.model.cache.isRefused(ctx.model.keys.status('HostSubnet', name, { node }))) return uid;
+  const report = ctx.model.nodeStatus(node, 'HostSubnet', name);
+  if (!report) return undefined;
+  return typeof report.objectUid === 'string' ? report.objectUid : uid;
+}
+
+/**
+ * The claims of the HostSubnet incarnation `uid` (being deleted, bound to `node`), rewritten
+ * to name that node, and the incarnation `keptFor` the report is about, where they do not
+ * yet: what keptBy reads once the HostSubnet is gone.
+ */
+export function keepClaims(ctx: Ctx, plan: TxnPlan, uid: string, node: string, keptFor = uid): void {
   for (const c of ctx.model.claimsOf(uid)) {
     plan.unchanged(c.key, c.kv);
-    if (c.claim.node !== node) plan.put(c.key, { ...c.claim, node });
+    if (c.claim.node !== node || keptFor !== uid) plan.put(c.key, { ...c.claim, owner: { ...c.claim.owner, uid: keptFor }, node });
   }
 }
 

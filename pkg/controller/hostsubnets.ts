@@ -19,7 +19,7 @@ import { nodeAddress } from './node-address.js';
 import { settleBridge } from './bridge-names.js';
 import { conditions, putStatusIfChanged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Ctx, type Status } from './context.js';
 import { missingNetwork, missingNodeNote } from './node-missing.js';
-import { adoptable, keepClaims, reportKeeps } from './hostsubnet-leaving.js';
+import { adoptable, deleteKeepsFor, keepClaims } from './hostsubnet-leaving.js';
 
 export type HsItem =
   | { type: 'ensure'; name: string }
@@ -332,11 +332,12 @@ function planDelete(ctx: Ctx, item: { name: string; nodeKv?: RawKv; cnKv?: RawKv
   plan.del(k.status('HostSubnet', item.name, { controller: true }));
   const node = hs.obj.spec.node;
   const report = k.status('HostSubnet', item.name, { node });
-  if (reportKeeps(ctx, node, item.name, hs.obj.metadata.uid!)) {
+  const keptFor = deleteKeepsFor(ctx, node, item.name, hs.obj.metadata.uid!);
+  if (keptFor !== undefined) {
     // its network may still be on the host: the block stays until the agent's report goes
     // (hostsubnet-leaving.ts), which is pinned so that a report gone meanwhile frees it now
     if (!ctx.model.cache.isRefused(report)) plan.unchanged(report, ctx.model.cache.get(report));
-    keepClaims(ctx, plan, hs.obj.metadata.uid!, node);
+    keepClaims(ctx, plan, hs.obj.metadata.uid!, node, keptFor);
     return { result: 'deleted', name: item.name, message: `block kept until node "${node}" reports its network gone` };
   }
   plan.del(report);

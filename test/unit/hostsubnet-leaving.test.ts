@@ -116,3 +116,32 @@ describe('a gone HostSubnet\'s block and its node\'s report', () => {
     expect(puts(mine)).toContain(claim);
   });
 });
+
+describe('a kept block taken back by the same node, and that node deselected again before its agent reported on the new HostSubnet', () => {
+  it('stays kept (the agent, down or behind, still reports on the network of the name), in the delete and in the garbage pass', async () => {
+    const { model, ctx, seed, drop, claim, report } = fixture();
+    seed(report, { objectUid: 'old', conditions: [] });
+    const create = new TxnPlan(guard, leaderKey);
+    expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: 'n1' }, create, new Map())).toMatchObject({ result: 'created' });
+    const made = (create as unknown as { puts: Array<{ key: string; value: string }> }).puts;
+    const hsKey = model.keys.object('HostSubnet', 'c-n1');
+    // the create committed: the new HostSubnet holds the kept block; the agent has not reported on it
+    for (const p of made) seed(p.key, JSON.parse(p.value));
+    const uid = model.hostSubnet('c-n1')!.obj.metadata.uid!;
+    expect(model.claimsOf(uid).map((c) => c.key)).toEqual([claim]);
+    const del = new TxnPlan(guard, leaderKey);
+    expect(planHostSubnet(ctx, { type: 'delete', name: 'c-n1', nodeKv: model.cache.get(model.keys.object('Node', 'n1')) }, del, new Map())).toMatchObject({ result: 'deleted' });
+    expect(deletes(del)).not.toContain(claim);
+    expect(deletes(del)).not.toContain(report);
+    // the delete committed
+    for (const p of (del as unknown as { puts: Array<{ key: string; value: string }> }).puts) seed(p.key, JSON.parse(p.value));
+    for (const k of deletes(del)) drop(k);
+    expect(model.cache.get(hsKey)).toBeUndefined();
+    expect(await collectGarbage(ctx)).toBe(0);
+    expect(model.cache.get(claim)).toBeDefined();
+    // the agent comes back, finds the network gone and deletes its report: the block goes
+    drop(report);
+    expect(await collectGarbage(ctx, 'old')).toBe(1);
+    expect(model.cache.get(claim)).toBeUndefined();
+  });
+});
