@@ -6,7 +6,7 @@
 import { randomUUID, createHash } from 'node:crypto';
 import { API_VERSION, type ClusterNetwork, type HostSubnet } from '../api/index.js';
 import { hostSubnetFit } from '../api/rules.js';
-import { formatCidr, parseCidr, blockIndex } from '../ip/ipv4.js';
+import { formatCidr, parseCidr, blockIndex, type Cidr } from '../ip/ipv4.js';
 import {
   AllocationError, hostSubnetLayout, nextFreeSlots, slotCidr, slotHandedOut, slotsOf, type HostSubnetLayout,
 } from '../ipam/plan.js';
@@ -90,10 +90,32 @@ function slotClaims(ctx: Ctx, cn: Entry<ClusterNetwork>, state: RoundState): Map
   const pool = parseCidr(cn.obj.spec.cidr);
   const out = new Map<number, ClaimEntry>();
   state.set(memo, out);
-  for (const c of ctx.model.claimsIn('clusternetworks', cn.obj.metadata.name, 'blocks').values()) {
-    out.set(blockIndex(pool, { base: c.ip, prefix: cn.obj.spec.hostPrefix }), c);
+  const all = [...ctx.model.claimsIn('clusternetworks', cn.obj.metadata.name, 'blocks').values()];
+  for (const c of all) {
+    const i = blockIndex(pool, { base: c.ip, prefix: cn.obj.spec.hostPrefix });
+    if (Number.isInteger(i)) out.set(i, c);
   }
+  // A claim made under other blocks (one kept across the ClusterNetwork's delete while its
+  // network stays on its host, hostsubnet-leaving.ts, and the network applied again with
+  // another hostPrefix) holds every slot its subnet covers, not only the one its key names.
+  for (const c of all) for (const i of coveredSlots(pool, cn.obj.spec.hostPrefix, c)) if (!out.has(i)) out.set(i, c);
   return out;
+}
+
+/** The slots (of `hostPrefix` blocks of `pool`) that claim `c`'s subnet overlaps. */
+function coveredSlots(pool: Cidr, hostPrefix: number, c: ClaimEntry): number[] {
+  const held = (c.claim.cidr ? parseCidrOrUndefined(c.claim.cidr) : undefined) ?? { base: c.ip, prefix: hostPrefix };
+  const lo = Math.max(held.base, pool.base);
+  const hi = Math.min(held.base + 2 ** (32 - held.prefix), pool.base + 2 ** (32 - pool.prefix));
+  if (lo >= hi) return [];
+  const size = 2 ** (32 - hostPrefix);
+  const first = Math.floor((lo - pool.base) / size);
+  const last = Math.floor((hi - 1 - pool.base) / size);
+  return Array.from({ length: last - first + 1 }, (_, k) => first + k);
+}
+
+function parseCidrOrUndefined(text: string): Cidr | undefined {
+  try { return parseCidr(text); } catch { return undefined; }
 }
 
 function slotIndex(cn: Entry<ClusterNetwork>, base: number): number {

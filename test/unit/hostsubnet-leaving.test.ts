@@ -145,3 +145,18 @@ describe('a kept block taken back by the same node, and that node deselected aga
     expect(model.cache.get(claim)).toBeUndefined();
   });
 });
+
+describe('a block kept across the delete of its ClusterNetwork', () => {
+  it('is not handed out in part when the ClusterNetwork is made again with smaller blocks', () => {
+    const { model, ctx, seed, report } = fixture();
+    seed(report, { objectUid: 'old', conditions: [] });
+    // the ClusterNetwork deleted (its HostSubnets with it, the block kept) and applied again, /25 blocks now
+    seed(model.keys.object('ClusterNetwork', 'c'), { apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: { name: 'c', uid: 'c-uid2', generation: 1 }, spec: { cidr: '10.76.0.0/23', hostPrefix: 25 } });
+    seed(model.keys.object('Node', 'n2'), { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n2', uid: 'n2-uid', generation: 1 }, spec: {} });
+    const theirs = new TxnPlan(guard, leaderKey);
+    expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: 'n2' }, theirs, new Map())).toMatchObject({ result: 'created' });
+    // 10.76.0.0/24 is still n1's: n2 gets the first /25 after it
+    expect(puts(theirs)).toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.1.0')));
+    expect(puts(theirs)).not.toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.0.128')));
+  });
+});
