@@ -159,4 +159,18 @@ describe('a block kept across the delete of its ClusterNetwork', () => {
     expect(puts(theirs)).toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.1.0')));
     expect(puts(theirs)).not.toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.0.128')));
   });
+
+  it('is not handed out whole when the ClusterNetwork is made again with larger blocks', () => {
+    const { model, ctx, seed, claim, drop, report } = fixture();
+    // kept from the network as it was, with /26 blocks: 10.76.0.64/26
+    drop(claim);
+    const small = model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.0.64'));
+    seed(small, { owner: { kind: 'HostSubnet', name: 'c-n1', uid: 'old' }, role: 'hostsubnet', cidr: '10.76.0.64/26', node: 'n1' });
+    seed(report, { objectUid: 'old', conditions: [] });
+    seed(model.keys.object('Node', 'n2'), { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n2', uid: 'n2-uid', generation: 1 }, spec: {} });
+    const theirs = new TxnPlan(guard, leaderKey);
+    expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: 'n2' }, theirs, new Map())).toMatchObject({ result: 'created' });
+    expect(puts(theirs)).toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.1.0')));
+    expect(puts(theirs)).not.toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.0.0')));
+  });
 });
