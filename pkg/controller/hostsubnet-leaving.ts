@@ -54,7 +54,25 @@ export function deleteKeepsFor(ctx: Ctx, node: string, name: string, uid: string
   if (ctx.model.cache.isRefused(ctx.model.keys.status('HostSubnet', name, { node }))) return uid;
   const report = ctx.model.nodeStatus(node, 'HostSubnet', name);
   if (!report) return undefined;
-  return typeof report.objectUid === 'string' ? report.objectUid : uid;
+  const earlier = report.objectUid;
+  if (typeof earlier !== 'string' || earlier === uid) return uid;
+  return earlierIncarnation(ctx, node, name, earlier) ? earlier : undefined;
+}
+
+/**
+ * Whether `uid` may be an earlier incarnation of HostSubnet `name` of `node`, as the node's
+ * report says (untrusted): what it holds, if anything, is blocks kept for that node under
+ * that name, and no object now has that uid. Claims handed to the uid of a live object would
+ * be taken as its own (its plans free or reuse whatever claims carry its uid). Scans the
+ * owners of claims only here: the agent behind on a delete of a node selected again.
+ */
+function earlierIncarnation(ctx: Ctx, node: string, name: string, uid: string): boolean {
+  const ours = (c: ClaimEntry) => c.claim.owner.kind === 'HostSubnet' && c.claim.owner.name === name && c.claim.node === node;
+  if (!ctx.model.claimsOf(uid).every(ours)) return false;
+  for (const kind of ['HostSubnet', 'ContainerNic', 'MacvlanNet'] as const) {
+    for (const e of ctx.model.objects(kind)) if (e.obj.metadata.uid === uid) return false;
+  }
+  return true;
 }
 
 /**

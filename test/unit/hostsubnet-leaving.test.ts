@@ -174,3 +174,23 @@ describe('a block kept across the delete of its ClusterNetwork', () => {
     expect(puts(theirs)).not.toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.0.0')));
   });
 });
+
+describe('a report naming another object\'s uid', () => {
+  it('does not hand the deleted HostSubnet\'s block to that object: a live HostSubnet of another node keeps only its own block', () => {
+    const { model, ctx, seed, drop, claim, report } = fixture();
+    seed(model.keys.object('Node', 'n2'), { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n2', uid: 'n2-uid', generation: 1 }, spec: {} });
+    const theirs = model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.1.0'));
+    seed(model.keys.object('HostSubnet', 'c-n2'), { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: 'c-n2', uid: 'y-uid', generation: 1 }, spec: { node: 'n2', clusterNetwork: 'c' } });
+    seed(theirs, { owner: { kind: 'HostSubnet', name: 'c-n2', uid: 'y-uid' }, role: 'hostsubnet', cidr: '10.76.1.0/24' });
+    // n1's HostSubnet, live, and n1's report on it naming c-n2's uid (a lying node)
+    seed(model.keys.object('HostSubnet', 'c-n1'), { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: 'c-n1', uid: 'cur', generation: 1 }, spec: { node: 'n1', clusterNetwork: 'c' } });
+    seed(claim, { owner: { kind: 'HostSubnet', name: 'c-n1', uid: 'cur' }, role: 'hostsubnet', cidr: '10.76.0.0/24' });
+    seed(report, { objectUid: 'y-uid', conditions: [] });
+    const del = new TxnPlan(guard, leaderKey);
+    planHostSubnet(ctx, { type: 'delete', name: 'c-n1', nodeKv: model.cache.get(model.keys.object('Node', 'n1')) }, del, new Map());
+    for (const p of (del as unknown as { puts: Array<{ key: string; value: string }> }).puts) seed(p.key, JSON.parse(p.value));
+    for (const k of deletes(del)) drop(k);
+    // whatever became of n1's block, it is not c-n2's
+    expect(model.claimsOf('y-uid').map((c) => c.key)).toEqual([theirs]);
+  });
+});
