@@ -194,3 +194,15 @@ describe('a report naming another object\'s uid', () => {
     expect(model.claimsOf('y-uid').map((c) => c.key)).toEqual([theirs]);
   });
 });
+
+describe('a delete that finds no report', () => {
+  it('frees the block only if no report was written meanwhile (the agent reporting on a network it just made): the report\'s absence is compared', () => {
+    const { model, ctx, seed, report } = fixture();
+    seed(model.keys.object('HostSubnet', 'c-n1'), { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: 'c-n1', uid: 'old', generation: 1 }, spec: { node: 'n1', clusterNetwork: 'c' } });
+    const del = new TxnPlan(guard, leaderKey);
+    planHostSubnet(ctx, { type: 'delete', name: 'c-n1', nodeKv: model.cache.get(model.keys.object('Node', 'n1')) }, del, new Map());
+    expect(deletes(del)).toContain(report);
+    // a report in etcd that the cache has not seen yet fails the transaction: planned again, it keeps the block
+    expect((del as unknown as { compared: Map<string, { target: string; create_revision?: number }> }).compared.get(`${report}||Create`)).toMatchObject({ target: 'Create', create_revision: 0 });
+  });
+});
