@@ -205,8 +205,7 @@ export class Term implements Ctx {
   }
 
   private async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
-    if (key === 'gc/all') { await collectGarbage(this); return; }
-    if (key.startsWith('gc/uid/')) { await collectGarbage(this, key.slice('gc/uid/'.length)); return; }
+    if (key === 'gc/all' || key.startsWith('gc/uid/')) return this.garbage(key === 'gc/all' ? undefined : key.slice('gc/uid/'.length));
     const i = key.indexOf('/');
     const kind = key.slice(0, i) as Kind;
     const name = key.slice(i + 1);
@@ -217,6 +216,16 @@ export class Term implements Ctx {
       case 'ContainerNic': return this.reconcileNic(name);
       case 'MacvlanNet': return this.reconcileMacvlan(name);
     }
+  }
+
+  /**
+   * A block freed here (a gone HostSubnet's, kept while its network stayed on its host:
+   * hostsubnet-leaving.ts) changes the ClusterNetworks' counts, and a node waiting with
+   * PoolExhausted may get it: recounted, which looks at every Node again.
+   */
+  private async garbage(uid?: string): Promise<void> {
+    const blocks = uid === undefined || this.model.claimsOf(uid).some((c) => this.model.ipam.parse(c.key)?.type === 'clusternetworks');
+    if ((await collectGarbage(this, uid)) > 0 && blocks) this.countsLater();
   }
 
   private async commit(plan: TxnPlan, what: string): Promise<void> {
