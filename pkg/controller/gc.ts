@@ -11,7 +11,7 @@ import type { ClaimEntry } from './model.js';
 import type { Ctx } from './context.js';
 import { INDEXED_KINDS, indexNode } from '../store/keys.js';
 import { orphaned } from '../store/status-cleanup.js';
-import { keptBy, reportKeepsClaims } from './hostsubnet-leaving.js';
+import { keptBy, reportKeepsClaims, reportOnOwnHostSubnet } from './hostsubnet-leaving.js';
 
 function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
   const o = c.claim.owner;
@@ -122,7 +122,9 @@ function orphanedNodeStatuses(ctx: Ctx): Array<(plan: TxnPlan) => void> {
     // a Node's own report is written with or without a Node object (it is how Nodes are made)
     if (!p || !('node' in p.writer) || p.kind === 'Node') continue;
     // a HostSubnet's report that keeps its block: its agent removes it once the network is gone
-    if (p.kind === 'HostSubnet' && reportKeepsClaims(ctx, p.writer.node, ctx.model.nodeStatus(p.writer.node, p.kind, p.name) ?? {})) continue;
+    // (or is on the node's own HostSubnet, made again while its agent was away: deleteKeepsFor)
+    if (p.kind === 'HostSubnet' && (reportOnOwnHostSubnet(ctx, p.writer.node, p.name)
+      || reportKeepsClaims(ctx, p.writer.node, ctx.model.nodeStatus(p.writer.node, p.kind, p.name) ?? {}))) continue;
     const objectKey = keys.object(p.kind, p.name);
     // an object that does not decode is there, not gone
     if (cache.isRefused(objectKey)) continue;

@@ -98,6 +98,16 @@ export function reportKeepsClaims(ctx: Ctx, node: string, report: Record<string,
 }
 
 /**
+ * Whether `node`'s report on HostSubnet `name` is on the one bound to that node now, whatever
+ * incarnation it is about: one about an earlier incarnation (the node selected again while its
+ * agent is down or behind) is what keeps the block if this one is deleted before the agent
+ * writes it anew (deleteKeepsFor), so the sweep of orphaned statuses leaves it to the agent.
+ */
+export function reportOnOwnHostSubnet(ctx: Ctx, node: string, name: string): boolean {
+  return ctx.model.hostSubnet(name)?.obj.spec.node === node;
+}
+
+/**
  * Block claims under `blocks` (one ClusterNetwork's) kept for `node` by its reports on
  * HostSubnets that are gone: a HostSubnet of that node and network, made again (the node
  * selected again), takes them over, so its containers still on the network keep their subnet.
