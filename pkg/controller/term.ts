@@ -26,7 +26,7 @@ import { effectsOfChange, objectKey } from './events.js';
 import { conditions, putStatusIfChanged, type Ctx } from './context.js';
 import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, type ControllerOptions } from './options.js';
 import { ControllerError } from '../errors.js';
-import { allocationLatency, allocations } from '../metrics/metrics.js';
+import { recordAllocation } from './record-allocation.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { noNodeSelected } from './node-missing.js';
 
@@ -48,24 +48,6 @@ export class RetryLater extends ControllerError {
 /** node: the NIC's node when it was queued, which only groups it with its node's NICs in a round */
 type AddrItem = { type: 'nic'; name: string; node: string } | { type: 'mvn'; name: string };
 type AddrOutcome = NicOutcome | MacvlanOutcome;
-
-interface AllocationOutcome { result: string; name?: string; ip?: string; reason?: string; message?: string }
-
-/**
- * Counts an allocation made or refused (a made one also records creation-to-stored latency)
- * and tells the user with an event on the object.
- */
-function recordAllocation(events: EventRecorder, kind: Kind, created: string | undefined, o: AllocationOutcome): void {
-  const result = o.result === 'created' ? 'allocated' : o.result;
-  if (result !== 'allocated' && result !== 'failed') return;
-  allocations.inc({ kind, result });
-  if (o.name) {
-    if (result === 'failed') void events.record({ kind, name: o.name }, 'Warning', o.reason ?? 'AllocationFailed', o.message ?? 'allocation failed');
-    else void events.record({ kind, name: o.name }, 'Normal', 'Allocated', o.ip ? `address ${o.ip} allocated` : `${kind === 'HostSubnet' ? 'subnet' : 'address'} allocated`);
-  }
-  const t = created ? Date.parse(created) : NaN;
-  if (result === 'allocated' && Number.isFinite(t)) allocationLatency.observe({ kind }, Math.max(0, (Date.now() - t) / 1000));
-}
 
 const names = (entries: Iterable<{ obj: { metadata: { name: string } } }>): string[] => [...entries].map((e) => e.obj.metadata.name);
 

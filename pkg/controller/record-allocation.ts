@@ -1,0 +1,23 @@
+// What the controller tells about each allocation it made or refused: a counter, the latency
+// from the object's creation, and an event on the object (rate-limited by the recorder).
+import type { Kind } from '../api/index.js';
+import type { EventRecorder } from '../events/recorder.js';
+import { allocationLatency, allocations } from '../metrics/metrics.js';
+
+export interface AllocationOutcome { result: string; name?: string; ip?: string; reason?: string; message?: string }
+
+/**
+ * Counts an allocation made or refused (a made one also records creation-to-stored latency)
+ * and tells the user with an event on the object.
+ */
+export function recordAllocation(events: EventRecorder, kind: Kind, created: string | undefined, o: AllocationOutcome): void {
+  const result = o.result === 'created' ? 'allocated' : o.result;
+  if (result !== 'allocated' && result !== 'failed') return;
+  allocations.inc({ kind, result });
+  if (o.name) {
+    if (result === 'failed') void events.record({ kind, name: o.name }, 'Warning', o.reason ?? 'AllocationFailed', o.message ?? 'allocation failed');
+    else void events.record({ kind, name: o.name }, 'Normal', 'Allocated', o.ip ? `address ${o.ip} allocated` : `${kind === 'HostSubnet' ? 'subnet' : 'address'} allocated`);
+  }
+  const t = created ? Date.parse(created) : NaN;
+  if (result === 'allocated' && Number.isFinite(t)) allocationLatency.observe({ kind }, Math.max(0, (Date.now() - t) / 1000));
+}
