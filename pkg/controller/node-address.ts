@@ -44,15 +44,16 @@ export function judgeNodeAddress(ctx: Ctx, node: string, reported: unknown, acce
   // accepted too, when the first by name keeps it.
   const other = accepted === undefined ? undefined
     : ctx.model.pinnedBy(accepted, node) ?? ctx.model.nodesAccepting(accepted).filter((n) => n < node).sort()[0];
-  // A pool made since over the accepted address (written around xctl, which refuses it) takes
-  // it away too: peers must not route a node's subnets via an address xnet hands out.
+  const kept = other ? {} : accepted ? { address: accepted } : {};
   const all = pools(ctx);
-  const inPool = accepted === undefined || other ? undefined : nodeAddressInPoolWhy(accepted, all);
-  const kept = other || inPool ? {} : accepted ? { address: accepted } : {};
   // The same address as before needs no full check: only whether another Node or a pool has it now.
   if (reported === undefined || reported === accepted) {
     if (other) return { refused: `${accepted} is already the address of Node "${other}"` };
-    return inPool ? { refused: inPool } : kept;
+    // A pool that came after the address was accepted (written around xctl, which refuses it,
+    // or stored before xctl checked reported addresses) is named, but does not cut the node
+    // off: peers keep routing via the address until the pool or the address changes.
+    const inPool = accepted === undefined ? undefined : nodeAddressInPoolWhy(accepted, all);
+    return inPool ? { ...kept, refused: `${inPool}; accepted before that pool held it, so peers still route via it: exclude it from the pool (or move the pool)` } : kept;
   }
   const refused = nodeAddressWhy(node, reported, all, otherAddresses(ctx, node));
   if (refused) return { ...kept, refused };

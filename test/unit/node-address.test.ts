@@ -51,16 +51,17 @@ describe('judgeNodeAddress', () => {
       .toEqual({ refused: '127.0.0.1 is a loopback address' });
   });
 
-  it('gives up an accepted address that a ClusterNetwork made since holds, with the report unchanged or gone', () => {
-    // a pool applied around xctl's check (which refuses it) over an address accepted before
+  it('names a ClusterNetwork made since over an accepted address, and keeps routing via it, with the report unchanged or gone', () => {
+    // a pool applied around xctl's check (which refuses it), or stored before that check existed
     const ctx = ctxOf({ accepted: { b: '10.20.0.5' }, clusterNetworks: { wide: '10.0.0.0/8' } });
     for (const reported of ['10.20.0.5', undefined]) {
-      expect(judgeNodeAddress(ctx, 'b', reported, '10.20.0.5'))
-        .toEqual({ refused: '10.20.0.5 is inside ClusterNetwork "wide" (10.0.0.0/8), whose addresses xnet hands out' });
+      const v = judgeNodeAddress(ctx, 'b', reported, '10.20.0.5');
+      expect(v.address).toBe('10.20.0.5');
+      expect(v.refused).toMatch(/^10\.20\.0\.5 is inside ClusterNetwork "wide" \(10\.0\.0\.0\/8\), whose addresses xnet hands out; accepted before that pool held it/);
     }
-    // and a refused new report does not fall back to it
-    expect(judgeNodeAddress(ctx, 'b', '127.0.0.1', '10.20.0.5')).toEqual({ refused: '127.0.0.1 is a loopback address' });
-    // outside every pool it is kept as before
+    // a new report inside the pool is refused as any, and the accepted one kept
+    expect(judgeNodeAddress(ctx, 'b', '10.20.0.6', '10.20.0.5')).toEqual({ address: '10.20.0.5', refused: '10.20.0.6 is inside ClusterNetwork "wide" (10.0.0.0/8), whose addresses xnet hands out' });
+    // outside every pool nothing is said
     expect(judgeNodeAddress(ctxOf({ accepted: { b: '198.18.0.12' }, clusterNetworks: { wide: '10.0.0.0/8' } }), 'b', '198.18.0.12', '198.18.0.12')).toEqual({ address: '198.18.0.12' });
   });
 });
