@@ -7,30 +7,22 @@ import { notReady, ready, unreadable, type AgentContext, type Ready } from '../c
 import { ApplyError, containerTarget } from '../dataplane.js';
 import type { PinnedNetns } from '../../netlink/pinned.js';
 import { pinContainerNetns, type ContainerPin } from '../container-pin.js';
-import { sweepContainerNics } from './nic-leftovers.js';
-import { addressReleased, pinOwnNamespace, removeFromPreviousContainer, sharedNamespaceWhy, takeOutOfContainer } from './nic-namespace.js';
+import { removeNic } from './nic-removal.js';
+import { addressReleased, removeFromPreviousContainer, sharedNamespaceWhy, takeOutOfContainer } from './nic-namespace.js';
 import { DEFAULT_CLUSTER_MTU, desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, selects, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
 import { networkMissing } from '../missing-network.js';
-import { recordedUnused, releaseParents } from './parents.js';
 import { hostSubnetPool, macvlanNetPool, nicAddressProblem, type NicPool } from '../nic-address.js';
 import { vethHostName } from '../planner/names.js';
-import { nicDifferences, planNic, planNicGarbage, planNicRemoval, type ContainerState, type DesiredNic } from '../planner/nic.js';
+import { nicDifferences, planNic, planNicGarbage, type ContainerState, type DesiredNic } from '../planner/nic.js';
 import type { Op } from '../planner/ops.js';
 import type { HostState } from '../../netlink/ip.js';
 import type { ReconcileResult } from '../../runtime/workers.js';
 
+export { rememberRemoved } from './nic-removal.js';
+
 export function localNics(ctx: AgentContext): ContainerNic[] {
   return ctx.caches.nics.list().filter((n) => n.spec.node === ctx.node);
-}
-
-/** Keeps the last known shape of a deleted NIC, so that its removal knows what to undo. */
-export function rememberRemoved(ctx: AgentContext, nic: ContainerNic): void {
-  ctx.removedNics.set(nic.metadata.name, {
-    name: nic.metadata.name, ifName: nic.spec.ifName,
-    kind: nic.spec.network.macvlanNet ? 'macvlan' : 'veth',
-    container: (nic.status?.containerId as string | undefined) ?? nic.spec.container,
-  });
 }
 
 type Attach = { attach: DesiredNic['attach']; prefix: number; gateway?: string; mtu?: number; pool: NicPool } | { problem: Ready };
@@ -324,40 +316,6 @@ function notRunningMessage(container: string, life: ContainerPin['life']): strin
  */
 function leaveUnreadable(ctx: AgentContext, name: string): void {
   ctx.log.warn('the NIC\'s key does not decode; its interface and status are left as they are', { nic: name });
-}
-
-async function removeNic(ctx: AgentContext, name: string, nic: ContainerNic | undefined): Promise<void> {
-  await ctx.unwatchNic(name);
-  if (nic && nic.spec.node === ctx.node && isDeleting(nic)) rememberRemoved(ctx, nic);
-  const known = ctx.removedNics.get(name);
-  // gone without the deleting phase that records its container (moved to another node, its key
-  // deleted around xctl): a macvlan of it would stay in some container, so they are looked through
-  if (!known) await sweepContainerNics(ctx);
-  const r = known ?? { name, ifName: '', kind: 'veth' as const };
-  // a macvlan is deleted from inside the container: through its pinned namespace
-  const ns = r.kind === 'macvlan' && r.container ? await pinOwnNamespace(ctx, r.container) : undefined;
-  try {
-    const netns = ns ? { path: ns.path, pid: ns.pid } : undefined;
-    const plan = planNicRemoval({ ...r, ...(netns ? { netns } : {}) }, await ctx.dp.hostState(), netns ? await ctx.dp.containerState(containerTarget(netns)) : undefined);
-    if (plan.ops.length) {
-      ctx.log.info('removing nic', { nic: name });
-      await ctx.dp.execute(plan.ops);
-    }
-  } finally {
-    await ns?.close();
-  }
-  // A NIC moved to another node keeps the object: only this node's status goes. For a deleting
-  // NIC that removal is the report the controller waits for before it frees the address.
-  if (!nic || nic.spec.node !== ctx.node || isDeleting(nic)) await ctx.status.remove('ContainerNic', name);
-  if (nic && isDeleting(nic)) ctx.log.info('nic removed; its address may be released', { nic: name });
-  ctx.removedNics.delete(name);
-  ctx.macWaits.clear(name);
-  ctx.hostEnds?.set(name, undefined);
-  // the NIC kept its parent in use (a MacvlanNet that no longer selects this node): given back
-  // now, not at the next gc pass; a failure leaves that to the gc pass, the NIC is gone
-  if (r.kind === 'macvlan' && recordedUnused(ctx)) {
-    await releaseParents(ctx).catch((e: Error) => ctx.log.warn('giving back parents after a macvlan NIC went failed', { nic: name, error: e.message }));
-  }
 }
 
 /**
