@@ -5,6 +5,7 @@ import type { HostEnds } from './host-ends.js';
 import type { ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { setCondition } from '../api/index.js';
+import { HOSTSUBNET_REPORT_MARK } from '../api/hostsubnet-report.js';
 import type { Informer } from '../store/informer.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../log.js';
@@ -59,8 +60,10 @@ export class NodeStatusReporter {
     const prev = this.conditions.get(key) ?? ((obj.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).filter((c) => c.type === 'Ready');
     const conditions = setCondition(prev, { type: 'Ready', ...ready, observedGeneration: obj.metadata.generation });
     // objectUid: which object of that name this is about, so that an object deleted and made
-    // again never shows (nor is taken to have) the report of the one before (store/merge.ts)
-    const status = { ...fields, ...(obj.metadata.uid ? { objectUid: obj.metadata.uid } : {}), observedGeneration: obj.metadata.generation, conditions };
+    // again never shows (nor is taken to have) the report of the one before (store/merge.ts);
+    // a HostSubnet's marked as one this agent removes itself (api/hostsubnet-report.ts)
+    const mark = kind === 'HostSubnet' ? HOSTSUBNET_REPORT_MARK : {};
+    const status = { ...fields, ...mark, ...(obj.metadata.uid ? { objectUid: obj.metadata.uid } : {}), observedGeneration: obj.metadata.generation, conditions };
     const text = JSON.stringify(status);
     if (this.last.get(key) === text) return;
     if (!this.last.has(key) && this.stored?.(kind, obj.metadata.name) === text) {

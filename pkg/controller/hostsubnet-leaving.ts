@@ -10,8 +10,11 @@
 // selected again, takes its own block back (adoptable). Only the node a claim names keeps it,
 // so no other node's report, true or forged, holds a block of a HostSubnet not its own. A
 // deleted Node keeps nothing: nobody is left on it to hold anything. A Node whose key does not
-// decode, and a report that does not decode, keep everything (unreadable is not absent). As
-// macvlan-leaving.ts.
+// decode, and a report that does not decode, keep everything (unreadable is not absent). Only a
+// report its agent marks as one it removes itself keeps anything (api/hostsubnet-report.ts, the
+// rule `xctl ipam check` shares): an agent before the mark never removes it, so its HostSubnet's
+// delete frees the block and removes the report, as before. As macvlan-leaving.ts.
+import { ANY_INCARNATION, reportKeepsFor } from '../api/hostsubnet-report.js';
 import type { ClaimEntry } from './model.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { Ctx } from './context.js';
@@ -21,15 +24,20 @@ function nodeHolds(ctx: Ctx, node: string): boolean {
   return !!ctx.model.node(node) || ctx.model.cache.isRefused(ctx.model.keys.object('Node', node));
 }
 
+/** The incarnation whose block `node`'s report on HostSubnet `name` keeps (reportKeepsFor). */
+function keepsFor(ctx: Ctx, node: string, name: string): ReturnType<typeof reportKeepsFor> {
+  const refused = ctx.model.cache.isRefused(ctx.model.keys.status('HostSubnet', name, { node }));
+  return reportKeepsFor(refused ? 'unreadable' : ctx.model.nodeStatus(node, 'HostSubnet', name));
+}
+
 /**
  * Whether `node`'s report on HostSubnet `name` keeps what the incarnation `uid` of it holds: a
- * report about that one (or that does not say which), or one that does not decode.
+ * marked report about that one (or that does not say which), or one that does not decode.
  */
 export function reportKeeps(ctx: Ctx, node: string, name: string, uid: string): boolean {
   if (!nodeHolds(ctx, node)) return false;
-  if (ctx.model.cache.isRefused(ctx.model.keys.status('HostSubnet', name, { node }))) return true;
-  const report = ctx.model.nodeStatus(node, 'HostSubnet', name);
-  return !!report && (report.objectUid === undefined || report.objectUid === uid);
+  const k = keepsFor(ctx, node, name);
+  return k === ANY_INCARNATION || k === uid;
 }
 
 /**
@@ -51,11 +59,9 @@ export function keptBy(ctx: Ctx, c: ClaimEntry): string | undefined {
  */
 export function deleteKeepsFor(ctx: Ctx, node: string, name: string, uid: string): string | undefined {
   if (!nodeHolds(ctx, node)) return undefined;
-  if (ctx.model.cache.isRefused(ctx.model.keys.status('HostSubnet', name, { node }))) return uid;
-  const report = ctx.model.nodeStatus(node, 'HostSubnet', name);
-  if (!report) return undefined;
-  const earlier = report.objectUid;
-  if (typeof earlier !== 'string' || earlier === uid) return uid;
+  const earlier = keepsFor(ctx, node, name);
+  if (earlier === undefined) return undefined;
+  if (earlier === ANY_INCARNATION || earlier === uid) return uid;
   return earlierIncarnation(ctx, node, name, earlier) ? earlier : undefined;
 }
 
@@ -93,8 +99,9 @@ export function keepClaims(ctx: Ctx, plan: TxnPlan, uid: string, node: string, k
  */
 export function reportKeepsClaims(ctx: Ctx, node: string, report: Record<string, unknown>): boolean {
   if (!nodeHolds(ctx, node)) return false;
-  const uid = report.objectUid;
-  return uid === undefined || (typeof uid === 'string' && ctx.model.claimsOf(uid).some((c) => keptBy(ctx, c) === node));
+  const uid = reportKeepsFor(report);
+  if (uid === undefined) return false;
+  return uid === ANY_INCARNATION || ctx.model.claimsOf(uid).some((c) => keptBy(ctx, c) === node);
 }
 
 /**

@@ -362,9 +362,10 @@ function planDelete(ctx: Ctx, item: { name: string; nodeKv?: RawKv; cnKv?: RawKv
     keepClaims(ctx, plan, hs.obj.metadata.uid!, node, keptFor);
     return { result: 'deleted', name: item.name, message: `block kept until node "${node}" reports its network gone` };
   }
-  // none cached: one written meanwhile (the agent's first, on the network it just made) would
-  // keep the block, so the transaction fails and this is planned again
-  if (!ctx.model.cache.get(report) && !ctx.model.cache.isRefused(report)) plan.absent(report);
+  // none cached, or an agent's before the mark (hostsubnet-leaving.ts): one written meanwhile
+  // (the agent's first, on the network it just made; its agent upgraded) would keep the block,
+  // so the transaction fails and this is planned again
+  if (!ctx.model.cache.isRefused(report)) plan.unchanged(report, ctx.model.cache.get(report));
   plan.del(report);
   for (const c of ctx.model.claimsOf(hs.obj.metadata.uid!)) plan.unchanged(c.key, c.kv).del(c.key);
   return { result: 'deleted', name: item.name };

@@ -2,23 +2,22 @@
 // still on their node's host (containers attached): the controller keeps such a block claimed
 // while the node's report on the HostSubnet is there (controller/hostsubnet-leaving.ts). The
 // report announces the claim: not a leak, and still a holder of its block (duplicates). The
-// same rule: the report is the one of the node the claim names, it is about that HostSubnet
-// (objectUid, or it does not say) or does not decode, and its Node is there or does not decode
-// (a deleted Node keeps nothing).
+// same rule (api/hostsubnet-report.ts): the report is the one of the node the claim names, it
+// is marked by an agent that removes it itself and is about that HostSubnet (objectUid, or it
+// does not say), or does not decode, and its Node is there or does not decode (a deleted Node
+// keeps nothing).
+import { ANY_INCARNATION, reportKeepsFor } from '../api/hostsubnet-report.js';
 
-/** A node's report on a HostSubnet, as far as the audit needs it. */
-export interface HsReport { node: string; uid?: string; unreadable: boolean }
+/** A node's report on a HostSubnet, as far as the audit needs it: the incarnation it keeps (reportKeepsFor). */
+export interface HsReport { node: string; keeps: ReturnType<typeof reportKeepsFor> }
 
 /** The report read from its stored value (untrusted: one that is not a JSON object does not decode). */
 export function readHsReport(node: string, value: string): HsReport {
   try {
     const v = JSON.parse(value) as unknown;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) return { node, unreadable: true };
-    const uid = (v as { objectUid?: unknown }).objectUid;
-    if (uid !== undefined && typeof uid !== 'string') return { node, unreadable: true };
-    return { node, unreadable: false, ...(uid === undefined ? {} : { uid }) };
+    return { node, keeps: reportKeepsFor(!v || typeof v !== 'object' || Array.isArray(v) ? 'unreadable' : v) };
   } catch {
-    return { node, unreadable: true };
+    return { node, keeps: reportKeepsFor('unreadable') };
   }
 }
 
@@ -28,6 +27,6 @@ export function readHsReport(node: string, value: string): HsReport {
  */
 export function keptByNode(reports: HsReport[] | undefined, node: string | undefined, uid: string, nodeHolds: (node: string) => boolean): boolean {
   if (!node || !nodeHolds(node)) return false;
-  const r = reports?.find((x) => x.node === node);
-  return !!r && (r.unreadable || r.uid === undefined || r.uid === uid);
+  const k = reports?.find((x) => x.node === node)?.keeps;
+  return k === ANY_INCARNATION || k === uid;
 }

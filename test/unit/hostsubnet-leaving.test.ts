@@ -18,6 +18,8 @@ import { createLogger } from '../../pkg/log.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
 
 const P = '/x';
+// what an agent that removes its report once the network is off the host writes into it
+const MARK = { keptUntilNetworkGone: true };
 const leaderKey = `${P}/election/controller`;
 const guard = { key: Buffer.from(leaderKey), target: 'Create' as const, result: 'Equal' as const, create_revision: '7' };
 const client = { kv: { txn: async () => ({ succeeded: true, header: { revision: '1000' }, responses: [] }) } } as unknown as Etcd3;
@@ -48,7 +50,7 @@ function fixture() {
 describe('a gone HostSubnet\'s block and its node\'s report', () => {
   it('is kept by the garbage pass while the report is about it, and freed once the report goes', async () => {
     const { model, ctx, seed, drop, claim, report } = fixture();
-    seed(report, { objectUid: 'old', conditions: [] });
+    seed(report, { ...MARK, objectUid: 'old', conditions: [] });
     expect(await collectGarbage(ctx)).toBe(0);
     expect(model.cache.get(claim)).toBeDefined();
     // nor is the report swept as the status of a gone object: its agent removes it
@@ -64,20 +66,20 @@ describe('a gone HostSubnet\'s block and its node\'s report', () => {
     expect(unreadable.cache.isRefused(unreadable.report)).toBe(true);
     expect(await collectGarbage(unreadable.ctx)).toBe(0);
     const nodeUnreadable = fixture();
-    nodeUnreadable.seed(nodeUnreadable.report, { objectUid: 'old' });
+    nodeUnreadable.seed(nodeUnreadable.report, { ...MARK, objectUid: 'old' });
     nodeUnreadable.seed(nodeUnreadable.node, { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n1' }, spec: { futureField: 1 } });
     expect(nodeUnreadable.cache.isRefused(nodeUnreadable.node)).toBe(true);
     expect(await collectGarbage(nodeUnreadable.ctx)).toBe(0);
     const other = fixture();
-    other.seed(other.report, { objectUid: 'newer' });
+    other.seed(other.report, { ...MARK, objectUid: 'newer' });
     expect(await collectGarbage(other.ctx)).toBe(1);
     // only the node the claim names keeps it: another node's report (true or forged) does not
     const forged = fixture();
     forged.seed(forged.model.keys.object('Node', 'n2'), { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n2', uid: 'n2-uid', generation: 1 }, spec: {} });
-    forged.seed(forged.model.keys.status('HostSubnet', 'c-n1', { node: 'n2' }), { objectUid: 'old' });
+    forged.seed(forged.model.keys.status('HostSubnet', 'c-n1', { node: 'n2' }), { ...MARK, objectUid: 'old' });
     expect(await collectGarbage(forged.ctx)).toBe(1);
     const nodeGone = fixture();
-    nodeGone.seed(nodeGone.report, { objectUid: 'old' });
+    nodeGone.seed(nodeGone.report, { ...MARK, objectUid: 'old' });
     nodeGone.drop(nodeGone.node);
     expect(await collectGarbage(nodeGone.ctx)).toBe(1);
   });
@@ -88,7 +90,7 @@ describe('a gone HostSubnet\'s block and its node\'s report', () => {
     seed(hs, { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: 'c-n1', uid: 'old', generation: 1 }, spec: { node: 'n1', clusterNetwork: 'c' } });
     // a claim made before claims named their node
     seed(claim, { owner: { kind: 'HostSubnet', name: 'c-n1', uid: 'old' }, role: 'hostsubnet', cidr: '10.76.0.0/24' });
-    seed(report, { objectUid: 'old' });
+    seed(report, { ...MARK, objectUid: 'old' });
     const kept = new TxnPlan(guard, leaderKey);
     expect(planHostSubnet(ctx, { type: 'delete', name: 'c-n1', nodeKv: model.cache.get(model.keys.object('Node', 'n1')) }, kept, new Map())).toMatchObject({ result: 'deleted' });
     expect(deletes(kept)).toEqual([hs, model.keys.status('HostSubnet', 'c-n1', { controller: true })]);
@@ -105,7 +107,7 @@ describe('a gone HostSubnet\'s block and its node\'s report', () => {
 
   it('goes back to the same node when it is selected again; another node gets the other block', () => {
     const { model, ctx, seed, claim, report } = fixture();
-    seed(report, { objectUid: 'old' });
+    seed(report, { ...MARK, objectUid: 'old' });
     seed(model.keys.object('Node', 'n2'), { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n2', uid: 'n2-uid', generation: 1 }, spec: {} });
     const theirs = new TxnPlan(guard, leaderKey);
     expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: 'n2' }, theirs, new Map())).toMatchObject({ result: 'created' });
@@ -120,7 +122,7 @@ describe('a gone HostSubnet\'s block and its node\'s report', () => {
 describe('a kept block taken back by the same node, and that node deselected again before its agent reported on the new HostSubnet', () => {
   it('stays kept (the agent, down or behind, still reports on the network of the name), in the delete and in the garbage pass', async () => {
     const { model, ctx, seed, drop, claim, report } = fixture();
-    seed(report, { objectUid: 'old', conditions: [] });
+    seed(report, { ...MARK, objectUid: 'old', conditions: [] });
     const create = new TxnPlan(guard, leaderKey);
     expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: 'n1' }, create, new Map())).toMatchObject({ result: 'created' });
     const made = (create as unknown as { puts: Array<{ key: string; value: string }> }).puts;
@@ -152,7 +154,7 @@ describe('a kept block taken back by the same node, and that node deselected aga
 describe('a block kept across the delete of its ClusterNetwork', () => {
   it('is not handed out in part when the ClusterNetwork is made again with smaller blocks', () => {
     const { model, ctx, seed, report } = fixture();
-    seed(report, { objectUid: 'old', conditions: [] });
+    seed(report, { ...MARK, objectUid: 'old', conditions: [] });
     // the ClusterNetwork deleted (its HostSubnets with it, the block kept) and applied again, /25 blocks now
     seed(model.keys.object('ClusterNetwork', 'c'), { apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: { name: 'c', uid: 'c-uid2', generation: 1 }, spec: { cidr: '10.76.0.0/23', hostPrefix: 25 } });
     seed(model.keys.object('Node', 'n2'), { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n2', uid: 'n2-uid', generation: 1 }, spec: {} });
@@ -169,7 +171,7 @@ describe('a block kept across the delete of its ClusterNetwork', () => {
     drop(claim);
     const small = model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.0.64'));
     seed(small, { owner: { kind: 'HostSubnet', name: 'c-n1', uid: 'old' }, role: 'hostsubnet', cidr: '10.76.0.64/26', node: 'n1' });
-    seed(report, { objectUid: 'old', conditions: [] });
+    seed(report, { ...MARK, objectUid: 'old', conditions: [] });
     seed(model.keys.object('Node', 'n2'), { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n2', uid: 'n2-uid', generation: 1 }, spec: {} });
     const theirs = new TxnPlan(guard, leaderKey);
     expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: 'n2' }, theirs, new Map())).toMatchObject({ result: 'created' });
@@ -188,7 +190,7 @@ describe('a report naming another object\'s uid', () => {
     // n1's HostSubnet, live, and n1's report on it naming c-n2's uid (a lying node)
     seed(model.keys.object('HostSubnet', 'c-n1'), { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: 'c-n1', uid: 'cur', generation: 1 }, spec: { node: 'n1', clusterNetwork: 'c' } });
     seed(claim, { owner: { kind: 'HostSubnet', name: 'c-n1', uid: 'cur' }, role: 'hostsubnet', cidr: '10.76.0.0/24' });
-    seed(report, { objectUid: 'y-uid', conditions: [] });
+    seed(report, { ...MARK, objectUid: 'y-uid', conditions: [] });
     const del = new TxnPlan(guard, leaderKey);
     planHostSubnet(ctx, { type: 'delete', name: 'c-n1', nodeKv: model.cache.get(model.keys.object('Node', 'n1')) }, del, new Map());
     for (const p of (del as unknown as { puts: Array<{ key: string; value: string }> }).puts) seed(p.key, JSON.parse(p.value));
@@ -207,5 +209,35 @@ describe('a delete that finds no report', () => {
     expect(deletes(del)).toContain(report);
     // a report in etcd that the cache has not seen yet fails the transaction: planned again, it keeps the block
     expect((del as unknown as { compared: Map<string, { target: string; create_revision?: number }> }).compared.get(`${report}||Create`)).toMatchObject({ target: 'Create', create_revision: 0 });
+  });
+});
+
+describe('a report written by an agent that never removes it (one before the mark: a rolling upgrade)', () => {
+  it('keeps nothing: the delete frees the block and removes the report, as before', () => {
+    const { model, ctx, seed, claim, report } = fixture();
+    const hs = model.keys.object('HostSubnet', 'c-n1');
+    seed(hs, { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: 'c-n1', uid: 'old', generation: 1 }, spec: { node: 'n1', clusterNetwork: 'c' } });
+    seed(report, { objectUid: 'old', observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'Converged', lastTransitionTime: '2026-01-01T00:00:00Z' }] });
+    const del = new TxnPlan(guard, leaderKey);
+    expect(planHostSubnet(ctx, { type: 'delete', name: 'c-n1', nodeKv: model.cache.get(model.keys.object('Node', 'n1')) }, del, new Map())).toEqual({ result: 'deleted', name: 'c-n1' });
+    expect(deletes(del)).toEqual(expect.arrayContaining([hs, report, claim]));
+    // pinned as cached: the agent, upgraded meanwhile, marking it fails the transaction (planned again, kept)
+    expect((del as unknown as { compared: Map<string, { target: string; mod_revision?: string }> }).compared.get(`${report}||Mod`)).toMatchObject({ target: 'Mod', mod_revision: model.cache.get(report)!.modRevision });
+  });
+
+  it('keeps nothing in the garbage pass either (a claim a controller before the mark kept for it): the claim and the report go', async () => {
+    const { model, ctx, seed, claim, report } = fixture();
+    seed(report, { objectUid: 'old', conditions: [] });
+    expect(await collectGarbage(ctx)).toBe(1);
+    expect(model.cache.get(claim)).toBeUndefined();
+    expect(model.cache.get(report)).toBeUndefined();
+  });
+
+  it('is not taken back by the same node selected again', () => {
+    const { model, ctx, seed, claim, report } = fixture();
+    seed(report, { objectUid: 'old' });
+    const mine = new TxnPlan(guard, leaderKey);
+    expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: 'n1' }, mine, new Map())).toMatchObject({ result: 'created' });
+    expect(puts(mine)).not.toContain(claim);
   });
 });

@@ -72,16 +72,21 @@ describe('ipam audit', () => {
     const report = (value: string) => ({ key: `${P}/registry/status/nodes/n2/hostsubnets/default-n2`, value });
     const node = { key: `${P}/registry/objects/nodes/n2`, value: JSON.stringify({ apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'n2', uid: 'node2' }, spec: {} }) };
     const left = [...base, claim('clusternetworks/default/blocks/010.076.002.000', { owner: { kind: 'HostSubnet', name: 'default-n2', uid: 'hs2' }, role: 'hostsubnet', cidr: '10.76.2.0/24', node: 'n2' })];
-    for (const r of [JSON.stringify({ objectUid: 'hs2' }), '{}', 'not json']) expect(formatAudit(auditIpam([...left, node, report(r)], P)).problems, r).toBe(0);
+    const marked = (r: object) => JSON.stringify({ keptUntilNetworkGone: true, ...r });
+    for (const r of [marked({ objectUid: 'hs2' }), marked({}), 'not json']) expect(formatAudit(auditIpam([...left, node, report(r)], P)).problems, r).toBe(0);
+    // a report without the mark (an agent that never removes it: before the mark) keeps nothing
+    for (const r of [JSON.stringify({ objectUid: 'hs2' }), '{}', marked({ objectUid: 'hs2', keptUntilNetworkGone: 'yes' })]) {
+      expect(auditIpam([...left, node, report(r)], P).leaks, r).toEqual([expect.stringContaining('owner does not exist')]);
+    }
     // a report about another incarnation of that name, or on a node that is gone, keeps nothing
-    expect(auditIpam([...left, node, report(JSON.stringify({ objectUid: 'hs3' }))], P).leaks).toEqual([expect.stringContaining('owner does not exist')]);
-    expect(auditIpam([...left, report(JSON.stringify({ objectUid: 'hs2' }))], P).leaks).toEqual([expect.stringContaining('owner does not exist')]);
+    expect(auditIpam([...left, node, report(marked({ objectUid: 'hs3' }))], P).leaks).toEqual([expect.stringContaining('owner does not exist')]);
+    expect(auditIpam([...left, report(marked({ objectUid: 'hs2' }))], P).leaks).toEqual([expect.stringContaining('owner does not exist')]);
     // only the node the claim names keeps it: another node's report on that name keeps nothing
-    const n1Report = { key: `${P}/registry/status/nodes/n1/hostsubnets/default-n2`, value: JSON.stringify({ objectUid: 'hs2' }) };
+    const n1Report = { key: `${P}/registry/status/nodes/n1/hostsubnets/default-n2`, value: marked({ objectUid: 'hs2' }) };
     const n1 = { key: `${P}/registry/objects/nodes/n1`, value: JSON.stringify({ apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'n1', uid: 'node1' }, spec: {} }) };
     expect(auditIpam([...left, n1, n1Report], P).leaks).toEqual([expect.stringContaining('owner does not exist')]);
     // still a holder of its block: a HostSubnet announcing the same block is a duplicate
-    const twice = [...left, node, report('{}'), o('hostsubnets', 'default-n3', 'hs3', { node: 'n3', clusterNetwork: 'default' }), st('hostsubnets', 'default-n3', { subnet: '10.76.2.0/24' })];
+    const twice = [...left, node, report(marked({})), o('hostsubnets', 'default-n3', 'hs3', { node: 'n3', clusterNetwork: 'default' }), st('hostsubnets', 'default-n3', { subnet: '10.76.2.0/24' })];
     expect(auditIpam(twice, P).duplicates).toEqual([expect.stringContaining('kept while its network is on node n2')]);
   });
 
