@@ -194,6 +194,8 @@ describe('field authority in the merged view', () => {
     expect(unauthorizedFields('HostSubnet', node)).toEqual(['subnet', 'nodeAddress', 'conditions[type=Allocated]']);
     expect(nodeReportable('ContainerNic', { ip: '10.0.0.1', mac: '02:42:0a:00:00:01' })).toEqual({ mac: '02:42:0a:00:00:01' });
     expect(nodeReportable('HostSubnet', 'not an object' as never)).toBeUndefined();
+    // the agent's marks on its HostSubnet report are for the controller alone, never shown
+    expect(nodeReportable('HostSubnet', { keptUntilNetworkGone: true, objectUid: 'u', observedGeneration: 1 })).toEqual({ observedGeneration: 1 });
   });
 
   it('withStatus keeps the controller\'s allocation whatever the bound node wrote', () => {
