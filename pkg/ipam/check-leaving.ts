@@ -7,16 +7,21 @@
 // does not say), or does not decode, and its Node is there or does not decode (a deleted Node
 // keeps nothing).
 import { ANY_INCARNATION, reportKeepsFor } from '../api/hostsubnet-report.js';
+import { decodeStatus, UndecodableError } from '../store/decode.js';
 
 /** A node's report on a HostSubnet, as far as the audit needs it: the incarnation it keeps (reportKeepsFor). */
 export interface HsReport { node: string; keeps: ReturnType<typeof reportKeepsFor> }
 
-/** The report read from its stored value (untrusted: one that is not a JSON object does not decode). */
+/**
+ * The report read from its stored value (untrusted): one that does not decode as a HostSubnet
+ * status (not JSON, not an object, a field of the wrong type) is unreadable, as the controller's
+ * cache refuses it (controller/admit.ts), and keeps the block whatever it says.
+ */
 export function readHsReport(node: string, value: string): HsReport {
   try {
-    const v = JSON.parse(value) as unknown;
-    return { node, keeps: reportKeepsFor(!v || typeof v !== 'object' || Array.isArray(v) ? 'unreadable' : v) };
-  } catch {
+    return { node, keeps: reportKeepsFor(decodeStatus('HostSubnet', `report of node ${node}`, value)) };
+  } catch (e) {
+    if (!(e instanceof UndecodableError)) throw e;
     return { node, keeps: reportKeepsFor('unreadable') };
   }
 }
