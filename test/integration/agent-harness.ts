@@ -20,6 +20,7 @@ import { Controller } from '../../pkg/controller/controller.js';
 import { HEAL_TEST_RESYNC_S, type ExecResult } from '../harness/heal.js';
 import { afterAll, beforeAll } from 'vitest';
 import { eventually, obj } from './helpers.js';
+import { runXctl } from '../../pkg/cli/program.js';
 
 export { eventually, obj };
 
@@ -273,3 +274,14 @@ export async function inContainerNetns(h: LabHost, name: string, argv: string[])
   if (!/^[1-9]\d*$/.test(pid)) throw new Error(`container ${name} on ${h.name} is not running (pid ${pid})`);
   return hostExec(h, ['nsenter', `--net=/proc/${pid}/ns/net`, ...argv]);
 }
+
+/** `xctl ARGS` in-process as the lab's admin (TLS + auth): its exit code, stdout and stderr. */
+export async function labXctl(lab: AgentLab, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const r = { code: -1, out: '', err: '' };
+  const auth = lab.etcd.auth!;
+  r.code = await runXctl(['--endpoints', lab.etcd.endpoints.join(','), ...tlsArgs(auth.ids.ca.caCert, auth.ids.admin), ...args], {
+    out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '', env: {},
+  });
+  return r;
+}
+

@@ -6,13 +6,11 @@
 // networks on the host, and a ping between containers on the two hosts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isReady, type ContainerNic, type HostSubnet, type Node } from '../../pkg/api/index.js';
-import { tlsArgs } from '../../pkg/auth/bootstrap.js';
-import { runXctl } from '../../pkg/cli/program.js';
 import type { Controller } from '../../pkg/controller/controller.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
 import { parseCidr } from '../../pkg/ip/ipv4.js';
-import { agentLabWithController, docker, downWithController, eventually, inContainer, obj, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
+import { agentLabWithController, docker, downWithController, eventually, inContainer, obj, routes, runContainer, sh, labXctl, type AgentLab } from './agent-harness.js';
 import type { LabHost } from '../../pkg/lab/index.js';
 
 let lab: AgentLab;
@@ -27,14 +25,7 @@ beforeAll(async () => {
 
 afterAll(() => downWithController(lab, controller), 120_000);
 
-async function xctl(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = { code: -1, out: '', err: '' };
-  const auth = lab.etcd.auth!;
-  r.code = await runXctl(['--endpoints', lab.etcd.endpoints.join(','), ...tlsArgs(auth.ids.ca.caCert, auth.ids.admin), ...args], {
-    out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '', env: {},
-  });
-  return r;
-}
+const xctl = (args: string[]) => labXctl(lab, args);
 
 const hsOf = async (cn: string, node: string) => (await lab.store.get('HostSubnet', `${cn}-${node}`)) as HostSubnet | undefined;
 const readyHs = (cn: string, node: string, what = `${cn}-${node} Ready`) =>

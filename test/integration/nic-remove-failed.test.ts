@@ -10,14 +10,12 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tlsArgs } from '../../pkg/auth/bootstrap.js';
-import { runXctl } from '../../pkg/cli/program.js';
 import { clearDeadContainerd, hostDocker, startDockerd, type LabHost } from '../../pkg/lab/index.js';
 import { Dataplane } from '../../pkg/agent/dataplane.js';
 import { DockerClient } from '../../pkg/docker/client.js';
 import { netnsTarget } from '../../pkg/netlink/target.js';
 import type { Controller } from '../../pkg/controller/controller.js';
-import { agentLab, downWithController, eventually, inContainerNetns, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
+import { agentLab, downWithController, eventually, inContainerNetns, obj, readyCondition, runContainer, labXctl, type AgentLab } from './agent-harness.js';
 import { startController, statusOf } from './controller-helpers.js';
 
 let lab: AgentLab;
@@ -52,14 +50,7 @@ function quickDockerDataplane(h: LabHost): Dataplane {
 
 const dockerdPid = (h: LabHost) => { try { return Number(readFileSync(join(h.dir, 'dockerd.pid'), 'utf8').trim()); } catch { return undefined; } };
 
-async function xctl(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = { code: -1, out: '', err: '' };
-  const auth = lab.etcd.auth!;
-  r.code = await runXctl(['--endpoints', lab.etcd.endpoints.join(','), ...tlsArgs(auth.ids.ca.caCert, auth.ids.admin), ...args], {
-    out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '', env: {},
-  });
-  return r;
-}
+const xctl = (args: string[]) => labXctl(lab, args);
 
 /** The addresses of the link marked as this NIC's (xnet:nic:web-mv) in the namespace of process `pid`. */
 async function markedAddrs(pid: number, nic: string): Promise<string[] | undefined> {
