@@ -31,6 +31,10 @@ afterEach(async () => {
   await Promise.all(watchers.splice(0).map((w) => w.closeAll()));
   for (const fd of fds.splice(0)) closeSync(fd);
   await lab().docker(h(), ['rm', '-f', 'test']);
+  // The kernel destroys a removed container's namespace, and the veth in it with its host end,
+  // asynchronously: under load the host end of one test's NIC was still there when the next
+  // test looked for it. Wait (bounded) until it is gone.
+  for (let i = 0; i < 100 && (await hostLinks()).includes(vethHostName('test-eth1')); i++) await new Promise((r) => setTimeout(r, 100));
 });
 beforeAll(async () => { await markedBridge(h()); });
 
