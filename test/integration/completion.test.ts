@@ -1,21 +1,18 @@
 // `xctl completion bash|zsh` as a shell uses it: the script parses (bash -n, zsh -n when zsh is
 // installed), and sourced into a real bash it completes commands, flags, kinds and the names
 // of objects stored in a real etcd (read through the hidden `xctl __complete`).
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { XCTL_BIN as BIN, useBuiltXctl } from './built-xctl.js';
 
-const BIN = resolve('dist/cmd/xctl.js');
-let etcd: TestEtcd;
+const built = useBuiltXctl();
 let binDir: string;
 let script: string;
 
 beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npx tsc" first`);
-  etcd = await startEtcd();
   // the script calls `xctl` from PATH, as it would after a global install
   binDir = mkdtempSync(join(tmpdir(), 'xnet-completion-'));
   writeFileSync(join(binDir, 'xctl'), `#!/bin/sh\nexec node ${BIN} "$@"\n`);
@@ -26,11 +23,10 @@ beforeAll(async () => {
   writeFileSync(script, r.stdout);
   const manifest = ['cn-a', 'cn-b'].map((n, i) => `apiVersion: xnet.io/v1alpha1\nkind: ClusterNetwork\nmetadata: {name: ${n}}\nspec: {cidr: 10.${80 + i}.0.0/16, hostPrefix: 24}\n`).join('---\n')
     + '---\napiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata: {name: compl-node}\nspec: {}\n';
-  const applied = await execa('node', [BIN, 'apply', '-f', '-'], { input: manifest, reject: false, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') } });
+  const applied = await execa('node', [BIN, 'apply', '-f', '-'], { input: manifest, reject: false, env: { XCTL_ENDPOINTS: built.etcd.endpoints.join(',') } });
   expect(applied.exitCode, applied.stderr).toBe(0);
 });
 afterAll(async () => {
-  await etcd?.stop();
   if (binDir) rmSync(binDir, { recursive: true, force: true });
 });
 
@@ -70,7 +66,7 @@ describe('xctl completion', () => {
 
   it('completes kinds, then the names stored in etcd (endpoints from the command line)', async () => {
     expect(await complete('xctl get clustern')).toEqual(['clusternetwork', 'clusternetworks']);
-    const endpoints = etcd.endpoints.join(',');
+    const endpoints = built.etcd.endpoints.join(',');
     expect(await complete(`xctl --endpoints ${endpoints} get cn `)).toEqual(['cn-a', 'cn-b']);
     expect(await complete(`xctl --endpoints ${endpoints} describe cn cn-b`)).toEqual(['cn-b']);
     expect(await complete(`xctl --endpoints ${endpoints} delete no `)).toEqual(['compl-node']);
@@ -93,7 +89,7 @@ describe('xctl completion', () => {
   });
 
   it('completes names from XCTL_ENDPOINTS, and offers nothing (no error text) when etcd is unreachable', async () => {
-    expect(await complete('xctl get nodes ', { XCTL_ENDPOINTS: etcd.endpoints.join(',') })).toEqual(['compl-node']);
+    expect(await complete('xctl get nodes ', { XCTL_ENDPOINTS: built.etcd.endpoints.join(',') })).toEqual(['compl-node']);
     expect(await complete('xctl get nodes ', { XCTL_ENDPOINTS: 'http://127.0.0.1:1' })).toEqual([]);
   });
 });

@@ -123,6 +123,14 @@ async function peersRouteVia(addr: string): Promise<void> {
   }, `host-1 routes ${hs2.status!.subnet} via ${addr}`, 15_000);
 }
 
+/** Both hosts routed to each other, c1 on host-1 and c2 on host-2 on net1; host-2. */
+async function c1AndC2Routed(): Promise<LabHost> {
+  await routedBothWays('default', '10.76.');
+  await ensureContainer(0, 'c1', 'net1');
+  await ensureContainer(1, 'c2', 'net1');
+  return lab.hosts[1];
+}
+
 async function c1PingsC2(): Promise<void> {
   const ip2 = await ipOf(1, 'c2', 'net1');
   await eventually(async () => await pings(0, 'c1', ip2) || undefined, `c1 on host-1 pings c2 (${ip2}) on host-2`, 20_000);
@@ -130,10 +138,7 @@ async function c1PingsC2(): Promise<void> {
 
 describe('a host whose underlay address changes', () => {
   it('its agent restarted on another address: the Node reports it, peers route via it within seconds, containers ping across', async () => {
-    await routedBothWays('default', '10.76.');
-    await ensureContainer(0, 'c1', 'net1');
-    await ensureContainer(1, 'c2', 'net1');
-    const h2 = lab.hosts[1];
+    const h2 = await c1AndC2Routed();
     await lab.stopAgent(h2);
     await readdress(h2, '198.18.0.42');
     await lab.startAgent(h2);
@@ -148,10 +153,7 @@ describe('a host whose underlay address changes', () => {
 });
 describe('a host whose underlay address changes while its agent runs', () => {
   it('no restart: the Node reports the new address, peers route via it within seconds, containers ping across', async () => {
-    await routedBothWays('default', '10.76.');
-    await ensureContainer(0, 'c1', 'net1');
-    await ensureContainer(1, 'c2', 'net1');
-    const h2 = lab.hosts[1];
+    const h2 = await c1AndC2Routed();
     const was = (await lab.store.get('Node', 'host-2') as Node | undefined)?.status?.address;
     const next = was === '198.18.0.43' ? '198.18.0.44' : '198.18.0.43';
     await readdress(h2, next);

@@ -22,17 +22,22 @@ async function xctl(args: string[]): Promise<{ code: number; out: string; err: s
   return r;
 }
 
+/** NIC <container>-eth1 on host-1 (ClusterNetwork default, host-1 made too), once it has an address: that address. */
+async function allocatedNic(container: string): Promise<string> {
+  await fx.store.applyAll([
+    obj('ClusterNetwork', 'default', { cidr: '10.78.0.0/16', hostPrefix: 24 }),
+    obj('Node', 'host-1', { address: '198.18.0.11' }),
+    obj('ContainerNic', `${container}-eth1`, { node: 'host-1', container, ifName: 'eth1', network: { clusterNetwork: 'default' } }),
+  ]);
+  return eventually(async () => statusOf(await fx.store.get('ContainerNic', `${container}-eth1`)).ip as string | undefined, 'an address');
+}
+
 const condition = async (name: string, type: string) => statusOf(await fx.store.get('ContainerNic', name)).conditions?.find((c) => c.type === type);
 const modOf = async (key: string) => String((await fx.etcd.client().kv.range({ key: Buffer.from(key) })).kvs[0]?.mod_revision ?? 'absent');
 
 describe('a deleting ContainerNic says why it waits', () => {
   it('shows Ready False Terminating naming its node while the node still reports it, then goes when the report goes', async () => {
-    await fx.store.applyAll([
-      obj('ClusterNetwork', 'default', { cidr: '10.78.0.0/16', hostPrefix: 24 }),
-      obj('Node', 'host-1', { address: '198.18.0.11' }),
-      obj('ContainerNic', 'web-eth1', { node: 'host-1', container: 'web', ifName: 'eth1', network: { clusterNetwork: 'default' } }),
-    ]);
-    const ip = await eventually(async () => statusOf(await fx.store.get('ContainerNic', 'web-eth1')).ip as string | undefined, 'an address');
+    const ip = await allocatedNic('web');
     // the agent's last report before the delete: in its container, Ready
     const now = new Date().toISOString();
     await fx.store.writeStatus('ContainerNic', 'web-eth1', node, { containerId: 'id-web', conditions: [{ type: 'Ready', status: 'True', reason: 'Converged', message: 'in container web', lastTransitionTime: now }] });
@@ -74,12 +79,7 @@ describe('a deleting ContainerNic says why it waits', () => {
   });
 
   it('rewrites its message when its node\'s report turns unreadable, and again when it is readable', async () => {
-    await fx.store.applyAll([
-      obj('ClusterNetwork', 'default', { cidr: '10.78.0.0/16', hostPrefix: 24 }),
-      obj('Node', 'host-1', { address: '198.18.0.11' }),
-      obj('ContainerNic', 'rr-eth1', { node: 'host-1', container: 'rr', ifName: 'eth1', network: { clusterNetwork: 'default' } }),
-    ]);
-    await eventually(async () => statusOf(await fx.store.get('ContainerNic', 'rr-eth1')).ip as string | undefined, 'an address');
+    await allocatedNic('rr');
     const report = { containerId: 'id-rr', conditions: [{ type: 'Ready', status: 'True', reason: 'Converged', message: 'in container rr', lastTransitionTime: new Date().toISOString() }] };
     await fx.store.writeStatus('ContainerNic', 'rr-eth1', node, report);
     await eventually(async () => (await condition('rr-eth1', 'Ready'))?.status === 'True' || undefined, 'the node\'s Ready True shown');
@@ -105,12 +105,7 @@ describe('a deleting ContainerNic says why it waits', () => {
   });
 
   it('describe shows the node\'s own Ready of a deleting NIC, which Terminating hides in the merged view', async () => {
-    await fx.store.applyAll([
-      obj('ClusterNetwork', 'default', { cidr: '10.78.0.0/16', hostPrefix: 24 }),
-      obj('Node', 'host-1', { address: '198.18.0.11' }),
-      obj('ContainerNic', 'nd-eth1', { node: 'host-1', container: 'nd', ifName: 'eth1', network: { clusterNetwork: 'default' } }),
-    ]);
-    await eventually(async () => statusOf(await fx.store.get('ContainerNic', 'nd-eth1')).ip as string | undefined, 'an address');
+    await allocatedNic('nd');
     const why = 'removing eth1 from container nd: its network namespace is gone';
     await fx.store.writeStatus('ContainerNic', 'nd-eth1', node, { containerId: 'id-nd', conditions: [{ type: 'Ready', status: 'False', reason: 'Failed', message: why, lastTransitionTime: new Date().toISOString() }] });
     await eventually(async () => (await condition('nd-eth1', 'Ready'))?.reason === 'Failed' || undefined, 'the node\'s Ready False shown');

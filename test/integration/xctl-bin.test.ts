@@ -1,22 +1,13 @@
 // The built `xctl` program as users run it: argv, stdin, stdout/stderr and exit codes.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { describe, expect, it } from 'vitest';
+import { XCTL_BIN as BIN, useBuiltXctl } from './built-xctl.js';
 import { freePort } from '../../pkg/etcd/server.js';
 
-const BIN = resolve('dist/cmd/xctl.js');
-let etcd: TestEtcd;
-
-beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npx tsc" (the test command builds it) first`);
-  etcd = await startEtcd();
-});
-afterAll(async () => { await etcd?.stop(); });
+const built = useBuiltXctl();
 
 const xctl = (args: string[], opts: { input?: string; env?: Record<string, string> } = {}) =>
-  execa('node', [BIN, ...args], { reject: false, input: opts.input ?? '', env: { XCTL_ENDPOINTS: etcd.endpoints.join(','), ...opts.env } });
+  execa('node', [BIN, ...args], { reject: false, input: opts.input ?? '', env: { XCTL_ENDPOINTS: built.etcd.endpoints.join(','), ...opts.env } });
 
 const NODE = 'apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata: {name: bin-1}\nspec: {address: 198.18.0.11}\n';
 
@@ -28,7 +19,7 @@ describe('xctl program', () => {
   });
 
   it('runs as `npx xctl` from the repository root, as the README tells users (the built programs are executable)', async () => {
-    const r = await execa('npx', ['--no-install', 'xctl', '--help'], { reject: false, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') } });
+    const r = await execa('npx', ['--no-install', 'xctl', '--help'], { reject: false, env: { XCTL_ENDPOINTS: built.etcd.endpoints.join(',') } });
     expect(r.stderr).not.toContain('Permission denied');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^  apply\b/m);
@@ -38,7 +29,7 @@ describe('xctl program', () => {
     const nodes = Array.from({ length: 300 }, (_, i) => NODE.replace('bin-1', `pipe-${i}`).replace('198.18.0.11', `198.18.${1 + Math.floor(i / 250)}.${i % 250 + 1}`)).join('---\n');
     expect((await xctl(['apply', '-f', '-'], { input: nodes })).exitCode).toBe(0);
     // the reader takes one line and goes away while xctl is still writing
-    const r = await execa('bash', ['-c', `node ${BIN} get nodes -o yaml | head -n 1`], { reject: false, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') } });
+    const r = await execa('bash', ['-c', `node ${BIN} get nodes -o yaml | head -n 1`], { reject: false, env: { XCTL_ENDPOINTS: built.etcd.endpoints.join(',') } });
     expect(r.stdout).toBe('apiVersion: v1');
     expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
     expect(r.exitCode).toBe(0);
@@ -78,7 +69,7 @@ describe('xctl program', () => {
 
   it('get -w runs until Ctrl-C and then exits 0', async () => {
     await xctl(['apply', '-f', '-'], { input: NODE.replace('bin-1', 'bin-w') });
-    const p = execa('node', [BIN, 'get', 'nodes', '-w'], { reject: false, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') } });
+    const p = execa('node', [BIN, 'get', 'nodes', '-w'], { reject: false, env: { XCTL_ENDPOINTS: built.etcd.endpoints.join(',') } });
     await new Promise<void>((resolve) => p.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('bin-w')) resolve(); }));
     p.kill('SIGINT');
     const r = await p;
@@ -101,11 +92,11 @@ describe('xctl program', () => {
     // what a controller that crashed between claiming and recording would leave: a claim
     // whose owner does not exist
     const key = '/xnet/ipam/clusternetworks/leaky/addresses/010.099.001.007';
-    await etcd.client().put(key).value(JSON.stringify({ owner: { kind: 'ContainerNic', name: 'gone', uid: 'uid-gone' }, role: 'nic', ip: '10.99.1.7' }));
+    await built.etcd.client().put(key).value(JSON.stringify({ owner: { kind: 'ContainerNic', name: 'gone', uid: 'uid-gone' }, role: 'nic', ip: '10.99.1.7' }));
     const leak = await xctl(['ipam', 'check']);
     expect(leak.exitCode).toBe(1);
     expect(leak.stdout).toMatch(/10\.99\.1\.7 \(ContainerNic "gone"\): owner does not exist/);
-    await etcd.client().delete().key(key);
+    await built.etcd.client().delete().key(key);
     expect((await xctl(['ipam', 'check'])).exitCode).toBe(0);
   }, 180_000);
 });

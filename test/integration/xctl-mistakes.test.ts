@@ -1,31 +1,27 @@
 // Operators' usual slips in manifests, through the built `xctl` program against a real etcd:
 // what it prints (file, document, line, field), its exit code, and that nothing is written.
-import { existsSync } from 'node:fs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { XCTL_BIN as BIN, useBuiltXctl } from './built-xctl.js';
 import { ETCD_CALL_TIMEOUT_MS } from '../../pkg/etcd/client.js';
 
-const BIN = resolve('dist/cmd/xctl.js');
 const H = 'apiVersion: xnet.io/v1alpha1';
-let etcd: TestEtcd;
+const built = useBuiltXctl();
 let dir: string;
 
 beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npm run build" first`);
-  etcd = await startEtcd();
   dir = mkdtempSync(join(tmpdir(), 'xctl-mistakes-'));
 });
-afterAll(async () => { await etcd?.stop(); if (dir) rmSync(dir, { recursive: true, force: true }); });
+afterAll(async () => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
-const xctl = (args: string[]) => execa('node', [BIN, ...args], { reject: false, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') } });
+const xctl = (args: string[]) => execa('node', [BIN, ...args], { reject: false, env: { XCTL_ENDPOINTS: built.etcd.endpoints.join(',') } });
 const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
 /** every key under /xnet, to compare before and after a refused apply */
-const keys = async () => (await etcd.client().getAll().prefix('/xnet').keys()).sort();
+const keys = async () => (await built.etcd.client().getAll().prefix('/xnet').keys()).sort();
 
 describe('xctl apply of a manifest with mistakes', () => {
   beforeAll(async () => {
@@ -90,7 +86,7 @@ describe('xctl apply of a manifest with mistakes', () => {
 
   describe('Nodes without spec.address: the address their agent reported and the controller accepted', () => {
     const at = new Date().toISOString();
-    const put = (key: string, status: Record<string, unknown>) => etcd.client().put(`/xnet/registry/status/${key}`).value(JSON.stringify(status));
+    const put = (key: string, status: Record<string, unknown>) => built.etcd.client().put(`/xnet/registry/status/${key}`).value(JSON.stringify(status));
     beforeAll(async () => {
       const nodes = file('nodes.yaml', `${H}\nkind: Node\nmetadata: {name: host-2}\n---\n${H}\nkind: Node\nmetadata: {name: host-3}\n`);
       expect((await xctl(['apply', '-f', nodes])).exitCode).toBe(0);
@@ -126,7 +122,7 @@ describe('xctl apply of a manifest with mistakes', () => {
       const r = await xctl(['apply', '-f', f]);
       expect(r.stderr).toBe('');
       expect(r.exitCode).toBe(0);
-      expect(await etcd.client().get('/xnet/registry/objects/clusternetworks/lan-pods').string()).toBeTruthy();
+      expect(await built.etcd.client().get('/xnet/registry/objects/clusternetworks/lan-pods').string()).toBeTruthy();
     });
   });
 });

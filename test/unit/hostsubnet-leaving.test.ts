@@ -44,7 +44,14 @@ function fixture() {
   // as the delete that kept it left it: naming its node
   seed(claim, { owner: { kind: 'HostSubnet', name: 'c-n1', uid: 'old' }, role: 'hostsubnet', cidr: '10.76.0.0/24', node: 'n1' });
   const report = keys.status('HostSubnet', 'c-n1', { node: 'n1' });
-  return { model, ctx, cache, raw, seed, drop, node, claim, report };
+  /** Node `name` made, and its HostSubnet on c planned (created): the keys that plan puts. */
+  const createFor = (name: string): string[] => {
+    seed(keys.object('Node', name), { apiVersion: API_VERSION, kind: 'Node', metadata: { name, uid: `${name}-uid`, generation: 1 }, spec: {} });
+    const plan = new TxnPlan(guard, leaderKey);
+    expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: name }, plan, new Map())).toMatchObject({ result: 'created' });
+    return puts(plan);
+  };
+  return { model, ctx, cache, raw, seed, drop, node, claim, report, createFor };
 }
 
 describe('a gone HostSubnet\'s block and its node\'s report', () => {
@@ -106,13 +113,11 @@ describe('a gone HostSubnet\'s block and its node\'s report', () => {
   });
 
   it('goes back to the same node when it is selected again; another node gets the other block', () => {
-    const { model, ctx, seed, claim, report } = fixture();
+    const { model, ctx, seed, claim, report, createFor } = fixture();
     seed(report, { ...MARK, objectUid: 'old' });
-    seed(model.keys.object('Node', 'n2'), { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n2', uid: 'n2-uid', generation: 1 }, spec: {} });
-    const theirs = new TxnPlan(guard, leaderKey);
-    expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: 'n2' }, theirs, new Map())).toMatchObject({ result: 'created' });
-    expect(puts(theirs)).not.toContain(claim);
-    expect(puts(theirs)).toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.1.0')));
+    const theirs = createFor('n2');
+    expect(theirs).not.toContain(claim);
+    expect(theirs).toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.1.0')));
     const mine = new TxnPlan(guard, leaderKey);
     expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: 'n1' }, mine, new Map())).toMatchObject({ result: 'created' });
     expect(puts(mine)).toContain(claim);
@@ -153,30 +158,26 @@ describe('a kept block taken back by the same node, and that node deselected aga
 
 describe('a block kept across the delete of its ClusterNetwork', () => {
   it('is not handed out in part when the ClusterNetwork is made again with smaller blocks', () => {
-    const { model, ctx, seed, report } = fixture();
+    const { model, ctx, seed, report, createFor } = fixture();
     seed(report, { ...MARK, objectUid: 'old', conditions: [] });
     // the ClusterNetwork deleted (its HostSubnets with it, the block kept) and applied again, /25 blocks now
     seed(model.keys.object('ClusterNetwork', 'c'), { apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: { name: 'c', uid: 'c-uid2', generation: 1 }, spec: { cidr: '10.76.0.0/23', hostPrefix: 25 } });
-    seed(model.keys.object('Node', 'n2'), { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n2', uid: 'n2-uid', generation: 1 }, spec: {} });
-    const theirs = new TxnPlan(guard, leaderKey);
-    expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: 'n2' }, theirs, new Map())).toMatchObject({ result: 'created' });
+    const theirs = createFor('n2');
     // 10.76.0.0/24 is still n1's: n2 gets the first /25 after it
-    expect(puts(theirs)).toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.1.0')));
-    expect(puts(theirs)).not.toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.0.128')));
+    expect(theirs).toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.1.0')));
+    expect(theirs).not.toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.0.128')));
   });
 
   it('is not handed out whole when the ClusterNetwork is made again with larger blocks', () => {
-    const { model, ctx, seed, claim, drop, report } = fixture();
+    const { model, ctx, seed, claim, drop, report, createFor } = fixture();
     // kept from the network as it was, with /26 blocks: 10.76.0.64/26
     drop(claim);
     const small = model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.0.64'));
     seed(small, { owner: { kind: 'HostSubnet', name: 'c-n1', uid: 'old' }, role: 'hostsubnet', cidr: '10.76.0.64/26', node: 'n1' });
     seed(report, { ...MARK, objectUid: 'old', conditions: [] });
-    seed(model.keys.object('Node', 'n2'), { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n2', uid: 'n2-uid', generation: 1 }, spec: {} });
-    const theirs = new TxnPlan(guard, leaderKey);
-    expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: 'n2' }, theirs, new Map())).toMatchObject({ result: 'created' });
-    expect(puts(theirs)).toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.1.0')));
-    expect(puts(theirs)).not.toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.0.0')));
+    const theirs = createFor('n2');
+    expect(theirs).toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.1.0')));
+    expect(theirs).not.toContain(model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.0.0')));
   });
 });
 
