@@ -1,6 +1,6 @@
 // Starts a real etcd process: used by the test harness and by `xctl lab up`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, fstatSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
@@ -47,6 +47,8 @@ export interface EtcdServerOptions {
   limits?: EtcdLimits;
   /** the etcd binary: a name looked up on PATH, or a path ("etcd" when absent) */
   binary?: string;
+  /** picks a free loopback port for a port not given (freePort when absent; tests pick taken ones) */
+  pickPort?: () => Promise<number>;
 }
 
 export interface EtcdServer {
@@ -56,6 +58,9 @@ export interface EtcdServer {
   peerPort: number;
   pid: number;
   process: ChildProcess;
+  /** where its output goes, and the size that file had before this process started */
+  logFile: string;
+  logStart: number;
   stop(): Promise<void>;
 }
 
@@ -85,26 +90,49 @@ function tlsFlags(tls: EtcdTlsOptions): string[] {
   ];
 }
 
+/**
+ * Starts attempts until one binds: a port picked free can be bound by another process before
+ * etcd binds it (the parallel suite's outgoing connections draw from the same range), and etcd
+ * then exits at once, before it writes its data dir. Ports given by the caller are not re-picked.
+ */
+const PORT_ATTEMPTS = 5;
+
 export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer> {
-  const name = o.name ?? 'default';
-  const clientPort = o.clientPort ?? (await freePort());
-  const peerPort = o.peerPort ?? (await freePort());
-  const tls = o.tls ? tlsFlags(o.tls) : [];
-  mkdirSync(o.dataDir, { recursive: true });
-  const client = `${o.tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
-  const peer = `http://127.0.0.1:${peerPort}`;
-  const args = [
+  const pick = o.pickPort ?? freePort;
+  for (let attempt = 1; ; attempt++) {
+    const clientPort = o.clientPort ?? (await pick());
+    let peerPort = o.peerPort ?? (await pick());
+    for (let i = 0; peerPort === clientPort && o.peerPort === undefined && i < PORT_ATTEMPTS; i++) peerPort = await pick();
+    try {
+      return await startEtcdProcess(o, clientPort, peerPort);
+    } catch (e) {
+      const repickable = o.clientPort === undefined || o.peerPort === undefined;
+      if (!(e instanceof EtcdPortInUseError) || !repickable || attempt >= PORT_ATTEMPTS) throw e;
+    }
+  }
+}
+
+function etcdArgs(o: EtcdServerOptions, name: string, client: string, peer: string, clientPort: number): string[] {
+  return [
     '--name', name, '--data-dir', join(o.dataDir, name),
     '--listen-client-urls', client, '--advertise-client-urls', client,
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
     '--initial-cluster', o.initialCluster ?? `${name}=${peer}`,
     '--initial-cluster-state', 'new', '--initial-cluster-token', o.clusterToken ?? `xnet-${name}-${clientPort}`,
     '--logger', 'zap', '--log-outputs', 'stderr',
-    ...tls,
+    ...(o.tls ? tlsFlags(o.tls) : []),
     ...(o.limits ? etcdLimitFlags(o.limits) : []),
   ];
+}
+
+async function startEtcdProcess(o: EtcdServerOptions, clientPort: number, peerPort: number): Promise<EtcdServer> {
+  const name = o.name ?? 'default';
+  const client = `${o.tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
+  const args = etcdArgs(o, name, client, `http://127.0.0.1:${peerPort}`, clientPort);
+  mkdirSync(o.dataDir, { recursive: true });
   const logFile = o.logFile ?? join(o.dataDir, `${name}.log`);
   const logFd = openSync(logFile, 'a');
+  const logStart = fstatSync(logFd).size;
   const child = spawn(o.binary ?? 'etcd', args, { stdio: ['ignore', logFd, logFd], detached: !!o.detached });
   closeSync(logFd);
   if (o.detached) child.unref();
@@ -114,24 +142,37 @@ export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer>
   // exception, and a start (a cluster member's too) would wait the whole health deadline.
   const spawnError = await new Promise<Error | undefined>((r) => { child.once('spawn', () => r(undefined)); child.once('error', r); });
   if (spawnError) throw new EtcdStartError(`cannot run ${o.binary ?? 'etcd'}: ${spawnError.message} (is etcd installed and on PATH? scripts/setup.sh installs it)`);
-  const stop = async () => {
-    if (exited || child.exitCode !== null) return;
-    const done = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await done;
-    clearTimeout(t);
-  };
-  const server: EtcdServer = { name, endpoints: [client], clientPort, peerPort, pid: child.pid!, process: child, stop };
+  const stop = () => stopChild(child, () => exited);
+  const server: EtcdServer = { name, endpoints: [client], clientPort, peerPort, pid: child.pid!, process: child, logFile, logStart, stop };
   if (!o.initialCluster) {
     try {
       await waitHealthy(server.endpoints, { exited: () => exited, logFile, ...(o.tls ? { tls: o.tls } : {}) });
     } catch (e) {
       await stop();
-      throw e;
+      throw exited ? startFailure(server, e) : e;
     }
   }
   return server;
+}
+
+async function stopChild(child: ChildProcess, exited: () => boolean): Promise<void> {
+  if (exited() || child.exitCode !== null) return;
+  const done = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await done;
+  clearTimeout(t);
+}
+
+/** A port another process bound first; the start may be tried again on other ports. */
+export class EtcdPortInUseError extends EtcdStartError {}
+
+/** The error for an etcd that exited during start-up, naming a port in use when its log says so. */
+function startFailure(server: EtcdServer, e: unknown): unknown {
+  let log = '';
+  try { log = readFileSync(server.logFile).subarray(server.logStart).toString(); } catch { /* no log: the plain error */ }
+  const bind = /listen tcp [^\s"]+: bind: address already in use/.exec(log);
+  return bind ? new EtcdPortInUseError(`etcd exited during start-up: ${bind[0]} (see ${server.logFile})`) : e;
 }
 
 export interface WaitHealthyOptions {
@@ -162,11 +203,39 @@ export async function waitHealthy(endpoints: string[], o: WaitHealthyOptions = {
 }
 
 /** A cluster of n members on loopback (tests of quorum loss and failover). */
-export async function startEtcdCluster(n: number, dataDir: string, limits?: EtcdLimits): Promise<EtcdServer[]> {
-  const ports = await Promise.all(Array.from({ length: n }, async () => ({ c: await freePort(), p: await freePort() })));
+export async function startEtcdCluster(n: number, dataDir: string, limits?: EtcdLimits, pickPort: () => Promise<number> = freePort): Promise<EtcdServer[]> {
+  for (let attempt = 1; ; attempt++) {
+    const members = await startClusterMembers(n, dataDir, limits, pickPort);
+    const exited = (m: EtcdServer) => m.process.exitCode !== null || m.process.signalCode !== null;
+    let failed = false; // ends the other members' waits once one has failed
+    try {
+      // each member through its own endpoint: two members alone would answer for all three
+      await Promise.all(members.map((m) => waitHealthy(m.endpoints, { exited: () => failed || exited(m), logFile: m.logFile })));
+      return members;
+    } catch (e) {
+      failed = true;
+      await Promise.all(members.map((m) => m.stop()));
+      const failure = members.map((m) => (exited(m) ? startFailure(m, e) : e)).find((x) => x instanceof EtcdPortInUseError) ?? e;
+      if (!(failure instanceof EtcdPortInUseError) || attempt >= PORT_ATTEMPTS) throw failure;
+      // a new cluster on new ports: what a member wrote under the old ones must not join it
+      members.forEach((m) => rmSync(join(dataDir, m.name), { recursive: true, force: true }));
+    }
+  }
+}
+
+async function startClusterMembers(n: number, dataDir: string, limits: EtcdLimits | undefined, pick: () => Promise<number>): Promise<EtcdServer[]> {
+  const ports: { c: number; p: number }[] = [];
+  const used = new Set<number>();
+  const pickUnused = async () => { let p = await pick(); for (let i = 0; used.has(p) && i < PORT_ATTEMPTS; i++) p = await pick(); used.add(p); return p; };
+  for (let i = 0; i < n; i++) ports.push({ c: await pickUnused(), p: await pickUnused() });
   const initialCluster = ports.map((x, i) => `m${i}=http://127.0.0.1:${x.p}`).join(',');
   const clusterToken = `xnet-cluster-${ports[0].c}`;
-  const members = await Promise.all(ports.map((x, i) => startEtcdServer({ dataDir, name: `m${i}`, clientPort: x.c, peerPort: x.p, initialCluster, clusterToken, limits })));
-  await waitHealthy(members.flatMap((m) => m.endpoints));
+  const started = await Promise.allSettled(ports.map((x, i) => startEtcdServer({ dataDir, name: `m${i}`, clientPort: x.c, peerPort: x.p, initialCluster, clusterToken, limits })));
+  const members = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(members.map((m) => m.stop()));
+    throw failed.reason;
+  }
   return members;
 }

@@ -1,10 +1,13 @@
 // Starting etcd when its binary is missing fails at once with an error that says what to do,
-// instead of an uncaught spawn error and a wait for the whole health deadline.
+// instead of an uncaught spawn error and a wait for the whole health deadline; a port taken
+// between picking it and etcd's bind (CI saw it once under the parallel suite) means new ports.
 import { describe, it, expect } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEtcdServer } from '../../pkg/etcd/server.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { Etcd3 } from 'etcd3';
+import { freePort, startEtcdCluster, startEtcdServer } from '../../pkg/etcd/server.js';
 
 describe('starting etcd', () => {
   it('without its binary: a clear error, not a wait for the health deadline', async () => {
@@ -16,6 +19,84 @@ describe('starting etcd', () => {
       const member = startEtcdServer({ dataDir: dir, name: 'm1', binary: join(dir, 'no-such-etcd'), initialCluster: 'm1=http://127.0.0.1:1' });
       await expect(member).rejects.toThrow(missing);
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('starting etcd on ports picked for it', () => {
+  it('picks other ports and starts when a picked port was taken before etcd could bind it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xnet-etcd-port-taken-'));
+    // another process (here: this test) binds the first port picked, as a parallel test's
+    // outgoing connection did in CI between picking the port and etcd's bind
+    const taken = createServer((s) => s.destroy()); // a peer that hangs up: no health wait on it
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const takenPort = (taken.address() as AddressInfo).port;
+    let picks = 0;
+    const pickPort = async () => (++picks === 1 ? takenPort : freePort());
+    try {
+      const server = await startEtcdServer({ dataDir: dir, pickPort });
+      try {
+        expect(picks).toBeGreaterThan(2); // the taken pick, the peer's, then a new pair
+        expect(server.clientPort).not.toBe(takenPort);
+        const c = new Etcd3({ hosts: server.endpoints });
+        await c.put('k').value('v');
+        expect(await c.get('k').string()).toBe('v');
+        c.close();
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      taken.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up after a bounded number of attempts, naming the port in use', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xnet-etcd-port-taken-'));
+    const taken = createServer((s) => s.destroy()); // a peer that hangs up: no health wait on it
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const takenPort = (taken.address() as AddressInfo).port;
+    let picks = 0;
+    // every client port picked is taken; the peer ports are free
+    const pickPort = async () => (++picks % 2 === 1 ? takenPort : freePort());
+    try {
+      // a start that wrongly succeeds is stopped, so the failing test leaves no etcd behind
+      const started = startEtcdServer({ dataDir: dir, pickPort }).then(async (s) => { await s.stop(); return s; });
+      await expect(started).rejects.toThrow(new RegExp(`address already in use.*${takenPort}|${takenPort}.*address already in use`));
+      expect(picks).toBeLessThanOrEqual(10);
+    } finally {
+      taken.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('starting a three-member etcd cluster on ports picked for it', () => {
+  it('starts all three members on new ports when a picked port was taken', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xnet-etcd-port-taken-'));
+    const taken = createServer((s) => s.destroy());
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const takenPort = (taken.address() as AddressInfo).port;
+    let picks = 0;
+    // the last member's peer port is the taken one: two members would reach quorum without it
+    const pickPort = async () => (++picks === 6 ? takenPort : freePort());
+    try {
+      const members = await startEtcdCluster(3, dir, undefined, pickPort);
+      try {
+        expect(picks).toBeGreaterThanOrEqual(12); // the failed cluster's six picks, then six new
+        expect(members.map((m) => m.peerPort)).not.toContain(takenPort);
+        for (const m of members) {
+          const c = new Etcd3({ hosts: m.endpoints });
+          await c.put(`k-${m.name}`).value(m.name);
+          expect(await c.get(`k-${m.name}`).string()).toBe(m.name);
+          c.close();
+        }
+      } finally {
+        await Promise.all(members.map((m) => m.stop()));
+      }
+    } finally {
+      taken.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
