@@ -158,6 +158,8 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
   }
   const addrs = ctx.model.claimsIn('macvlannets', name, 'addresses');
   for (const ip of [...addrs.keys(), ...r.rp.addrs, ...r.nicTaken]) r.takenAddrs.add(ip);
+  // no block, shim or node-pool address over a Node's own address (Model.nodeRoutedBy)
+  for (const ip of ctx.model.routedAddressesIn(parseCidr(m.spec.subnet))) r.takenAddrs.add(ip);
   // Every block stays taken in this round, own ones deleted in it too (free in the next): a new
   // block at the same base would put the key this transaction deletes, which etcd refuses.
   for (const c of blocks.values()) r.takenBlocks.push(cidrInterval(parseCidr(c.claim.cidr!)));

@@ -7,6 +7,8 @@ import { IpamKeys, type Claim, type ClaimSpace, type PoolType } from '../ipam/ke
 import type { KvCache, CacheChange } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
 import { monotonicMs } from '../runtime/clock.js';
+import { isIPv4, parseIPv4, type Cidr } from '../ip/ipv4.js';
+import { cidrInterval, contains } from '../ipam/ranges.js';
 
 export interface Entry<T> { obj: T; kv: RawKv }
 export interface ClaimEntry { key: string; claim: Claim; kv: RawKv; ip: number; space: ClaimSpace }
@@ -203,6 +205,25 @@ export class Model {
   pinnedBy(address: string, self: string): string | undefined {
     for (const n of this.pinned.get(address) ?? []) if (n !== self) return n;
     return undefined;
+  }
+
+  /**
+   * A Node routed by `address`: its spec.address (an admin's pin) or the report the controller
+   * accepted. Pools of xnet hand out no such address (a pool made over it around xctl, or before
+   * xctl checked, would otherwise give a container the host's own address on the LAN).
+   */
+  nodeRoutedBy(address: string): string | undefined {
+    for (const n of this.pinned.get(address) ?? []) return n;
+    for (const n of this.accepted.get(address) ?? []) return n;
+    return undefined;
+  }
+
+  /** Every address inside `subnet` that some Node is routed by (see nodeRoutedBy). */
+  routedAddressesIn(subnet: Cidr): number[] {
+    const inside = [cidrInterval(subnet)];
+    const out = new Set<number>();
+    for (const a of [...this.pinned.keys(), ...this.accepted.keys()]) if (isIPv4(a) && contains(inside, parseIPv4(a))) out.add(parseIPv4(a));
+    return [...out];
   }
 
   /** The Nodes the controller routes `address` to, per their statuses (more than one only in a race). */

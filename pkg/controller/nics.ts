@@ -155,14 +155,17 @@ type Pick = { ip: number } | { coolingUntil?: number };
  * address is therefore not the next one handed out (neighbours' ARP caches on a shared L2
  * still map it to the old MAC), and one released less than the cooldown ago is skipped.
  */
-export function pickFree(ranges: Interval[], claims: ReadonlyMap<number, unknown>, rp: RoundPool, coolingUntil: (ip: number) => number | undefined): Pick {
+export function pickFree(
+  ranges: Interval[], claims: ReadonlyMap<number, unknown>, rp: RoundPool,
+  coolingUntil: (ip: number) => number | undefined, routed: (ip: number) => boolean = () => false,
+): Pick {
   rp.next ??= highestClaimed(ranges, claims) + 1;
   const start = rp.next;
   let soonest: number | undefined;
   const scan = (from: number, to: number): number | undefined => {
     for (const r of ranges) {
       for (let ip = Math.max(r.first, from); ip <= Math.min(r.last, to); ip++) {
-        if (claims.has(ip) || rp.taken.has(ip)) continue;
+        if (claims.has(ip) || rp.taken.has(ip) || routed(ip)) continue;
         const until = coolingUntil(ip);
         if (until === undefined) return ip;
         soonest = Math.min(soonest ?? until, until);
@@ -283,7 +286,8 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
   if (want !== undefined) return { ip: checkWanted(job, pool, target, want) };
   const claims = ctx.model.claimsIn(pool.type, pool.name, 'addresses');
   const rp = targetPool(job.state, target);
-  const picked = pickFree(target.ranges, claims, rp, (ip) => ctx.model.coolingUntil(pool.type, pool.name, ip, ctx.addressCooldownMs));
+  const picked = pickFree(target.ranges, claims, rp, (ip) => ctx.model.coolingUntil(pool.type, pool.name, ip, ctx.addressCooldownMs),
+    (ip) => ctx.model.nodeRoutedBy(formatIPv4(ip)) !== undefined);
   if ('ip' in picked) return { ip: picked.ip };
   if (picked.coolingUntil !== undefined) {
     const wait = Math.max(0, picked.coolingUntil - monotonicMs());
@@ -303,6 +307,8 @@ function checkWanted(job: NicJob, pool: { type: PoolType; name: string }, target
     if (block) throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is inside ${block.claim.cidr}, the Docker block of node "${block.claim.node}" on MacvlanNet "${pool.name}"`);
     throw new AllocationError('OutOfRange', `ip ${nic.spec.ip} is outside ${target.describe}`);
   }
+  const node = ctx.model.nodeRoutedBy(formatIPv4(want));
+  if (node) throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is the address Node "${node}" is routed by`);
   const holder = ctx.model.claimsIn(pool.type, pool.name, 'addresses').get(want);
   if ((holder && holder.claim.owner.uid !== job.uid) || targetPool(job.state, target).taken.has(want)) {
     const who = holder ? `${holder.claim.owner.kind} "${holder.claim.owner.name}"${holder.claim.node ? ` on node "${holder.claim.node}"` : ''}` : 'another ContainerNic allocated at the same time';
