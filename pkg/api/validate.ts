@@ -7,6 +7,7 @@ import { KINDS, type KindInfo } from './kinds.js';
 import { decodedFieldRuleIssues, fieldRuleIssues } from './field-rules.js';
 import type { FieldIssue, FieldPath } from './field-issue.js';
 import { API_VERSION, type AnyObject } from './types.js';
+import { name as objectName } from './fields.js';
 
 export type { FieldIssue, FieldPath };
 export { fieldRuleIssues };
@@ -33,17 +34,10 @@ export interface ValidationResult {
  * `get -o yaml | apply -f -` must round-trip whatever the agents wrote there.
  */
 export function validateObject(raw: unknown): ValidationResult {
-  if (!isPlainObject(raw)) {
-    return { issues: [{ path: [], message: `a manifest document must be a mapping with apiVersion, kind, metadata and spec; got ${describeValue(raw)}` }] };
-  }
-  const issues: FieldIssue[] = [];
-  if (raw.apiVersion === undefined) issues.push({ path: ['apiVersion'], message: `is required (use ${API_VERSION})` });
-  else if (raw.apiVersion !== API_VERSION) issues.push({ path: ['apiVersion'], message: `must be ${API_VERSION}, got ${JSON.stringify(raw.apiVersion)}` });
-  const info = typeof raw.kind === 'string' ? KINDS.find((k) => k.kind === raw.kind) : undefined;
-  if (!info) {
-    issues.push({ path: ['kind'], message: unknownKindMessage(raw.kind) });
-    return { issues };
-  }
+  const head = validateHead(raw);
+  const { info } = head;
+  if (!isPlainObject(raw) || !info) return { issues: head.issues };
+  const issues = head.issues;
   const { status: _ignored, ...rest } = raw;
   const parsed = info.schema.safeParse(rest);
   if (!parsed.success) {
@@ -58,6 +52,34 @@ export function validateObject(raw: unknown): ValidationResult {
   const object = parsed.data as AnyObject;
   const ruleIssues = fieldRuleIssues(object);
   return ruleIssues.length ? { issues: ruleIssues, info } : { object, info, issues: [] };
+}
+
+/** The document's apiVersion and kind: what every command that reads a manifest needs first. */
+function validateHead(raw: unknown): { info?: KindInfo; issues: FieldIssue[] } {
+  if (!isPlainObject(raw)) {
+    return { issues: [{ path: [], message: `a manifest document must be a mapping with apiVersion, kind, metadata and spec; got ${describeValue(raw)}` }] };
+  }
+  const issues: FieldIssue[] = [];
+  if (raw.apiVersion === undefined) issues.push({ path: ['apiVersion'], message: `is required (use ${API_VERSION})` });
+  else if (raw.apiVersion !== API_VERSION) issues.push({ path: ['apiVersion'], message: `must be ${API_VERSION}, got ${JSON.stringify(raw.apiVersion)}` });
+  const info = typeof raw.kind === 'string' ? KINDS.find((k) => k.kind === raw.kind) : undefined;
+  if (!info) issues.push({ path: ['kind'], message: unknownKindMessage(raw.kind) });
+  return { info, issues };
+}
+
+/**
+ * What `delete -f` needs of a document: apiVersion, kind and metadata.name, checked as apply
+ * checks them, and nothing else (as kubectl): a manifest applied under an older xctl, whose
+ * labels or spec a newer one refuses, still deletes what it made.
+ */
+export function validateReference(raw: unknown): { ref?: { kind: AnyObject['kind']; name: string }; issues: FieldIssue[] } {
+  const { info, issues } = validateHead(raw);
+  if (!info || !isPlainObject(raw)) return { issues };
+  const meta = raw.metadata;
+  const parsed = objectName.safeParse(isPlainObject(meta) ? meta.name : undefined);
+  if (!isPlainObject(meta)) issues.push({ path: ['metadata'], message: 'is required (a mapping with name)' });
+  else if (!parsed.success) issues.push(...zodIssues(parsed.error.issues, meta.name, objectName).map((i) => ({ ...i, path: ['metadata', 'name', ...i.path] })));
+  return issues.length ? { issues } : { ref: { kind: info.kind as AnyObject['kind'], name: parsed.data as string }, issues };
 }
 
 function unknownKindMessage(kind: unknown): string {

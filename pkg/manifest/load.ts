@@ -3,7 +3,7 @@
 // ../api/validate.ts) run on the objects the caller read.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { validateObject, type FieldPath } from '../api/validate.js';
+import { validateObject, validateReference, type FieldPath } from '../api/validate.js';
 import { crossObjectIssues, duplicateIssues, type ObjectIssue } from '../api/validate-cross.js';
 import type { AnyObject } from '../api/types.js';
 import { formatLocation, ManifestError, type ManifestIssue } from './errors.js';
@@ -71,32 +71,56 @@ export async function readSources(args: string[], stdin: StdinReader = readStdin
   return out;
 }
 
-/** Parses and validates sources; throws ManifestError naming every problem, or returns every object. */
-export function parseSources(sources: ManifestSource[]): LoadedObject[] {
+/**
+ * Every document of every source through `check`: what it accepted, and the problems of all
+ * files, file by file in the order given and top to bottom (as an editor shows a file).
+ */
+function checkDocuments<T>(sources: ManifestSource[], check: (doc: ParsedDoc) => { value?: T; issues: { path: FieldPath; message: string }[] }): { values: Array<{ value: T; doc: ParsedDoc }>; issues: ManifestIssue[] } {
   const issues: ManifestIssue[] = [];
-  const loaded: LoadedObject[] = [];
+  const values: Array<{ value: T; doc: ParsedDoc }> = [];
   for (const src of sources) {
     const parsed = parseManifestText(src.text, src.file);
     const fileIssues: ManifestIssue[] = [...parsed.issues];
     for (const doc of parsed.docs) {
-      const r = validateObject(doc.raw);
-      if (r.object) {
-        loaded.push({ object: r.object, doc });
-        continue;
-      }
-      const object = objectLabel(doc.raw);
-      for (const i of r.issues) fileIssues.push(issueAt(doc, i.path, i.message, object));
+      const r = check(doc);
+      if (r.value !== undefined) values.push({ value: r.value, doc });
+      else for (const i of r.issues) fileIssues.push(issueAt(doc, i.path, i.message, objectLabel(doc.raw)));
     }
-    // top to bottom, as an editor shows the file (sort is stable: same line keeps its order)
+    // sort is stable: the same line keeps its order
     issues.push(...fileIssues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
   }
+  return { values, issues };
+}
+
+const noObjects = (sources: ManifestSource[]) => new ManifestError([{ file: sources.map((s) => s.file).join(', ') || '(none)', reason: 'no objects found' }]);
+
+/** Parses and validates sources; throws ManifestError naming every problem, or returns every object. */
+export function parseSources(sources: ManifestSource[]): LoadedObject[] {
+  const checked = checkDocuments(sources, (doc) => { const r = validateObject(doc.raw); return { value: r.object, issues: r.issues }; });
+  const issues = checked.issues;
+  const loaded: LoadedObject[] = checked.values.map((v) => ({ object: v.value, doc: v.doc }));
   const whereIs = (i: number) => nameLocation(loaded[i].doc);
   const dups = duplicateIssues(loaded.map((l) => l.object), whereIs);
   issues.push(...objectIssues(loaded, dups));
   // a refused second copy is not checked against the store: it would clash with its first
   if (issues.length) throw new InvalidBatchError(issues, loaded.filter((_, i) => !dups.some((d) => d.index === i)), sources.map((x) => x.file));
-  if (loaded.length === 0) throw new ManifestError([{ file: sources.map((s) => s.file).join(', ') || '(none)', reason: 'no objects found' }]);
+  if (loaded.length === 0) throw noObjects(sources);
   return loaded;
+}
+
+/**
+ * The kind and name of every document (`delete -f`), each named once in the order first met;
+ * only apiVersion, kind and metadata.name are checked (validateReference). Throws ManifestError
+ * naming every problem.
+ */
+export async function loadReferences(args: string[], stdin?: StdinReader): Promise<Array<{ kind: AnyObject['kind']; name: string }>> {
+  const sources = await readSources(args, stdin);
+  const checked = checkDocuments(sources, (doc) => { const r = validateReference(doc.raw); return { value: r.ref, issues: r.issues }; });
+  if (checked.issues.length) throw new ManifestError(checked.issues);
+  const seen = new Map<string, { kind: AnyObject['kind']; name: string }>();
+  for (const { value } of checked.values) if (!seen.has(`${value.kind}/${value.name}`)) seen.set(`${value.kind}/${value.name}`, value);
+  if (seen.size === 0) throw noObjects(sources);
+  return [...seen.values()];
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Kind } from '../../api/kinds.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
-import { loadBatch } from './batch.js';
+import { loadReferences } from '../../manifest/load.js';
 import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure } from './progress.js';
@@ -54,7 +54,7 @@ export const registerDelete: RegisterCommand = (program, { io, run }) => {
 async function deleteTargets(io: CliIO, args: string[], opts: DeleteOptions): Promise<{ kind: Kind; name: string }[]> {
   if (opts.filename?.length) {
     if (args.length) throw new UsageError('give either KIND NAME or -f, not both');
-    return (await loadBatch(io, opts.filename)).map((l) => ({ kind: l.object.kind, name: l.object.metadata.name }));
+    return loadReferences(opts.filename, io.stdin);
   }
   const targets = args.length ? targetsOfAnyKind('delete', args) : [];
   if (targets.length === 0) throw new UsageError('usage: xctl delete KIND NAME... | KIND/NAME... | -f FILE|DIR|-');
