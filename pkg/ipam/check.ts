@@ -24,6 +24,8 @@ export interface IpamAudit {
   leaks: string[];
   duplicates: string[];
   unclaimed: string[];
+  /** claims over an address a Node is routed by (nodeAddressClashes) */
+  nodeAddresses: string[];
   claims: number;
 }
 
@@ -60,8 +62,35 @@ export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
     leaks: [...input.undecodable, ...leaks],
     duplicates: overlaps(announced),
     unclaimed,
+    nodeAddresses: nodeAddressClashes(input),
     claims: input.claims.length,
   };
+}
+
+/**
+ * Claims over an address a Node is routed by (its spec.address, else the address the
+ * controller accepted, as in controller/model.ts nodeRoutedBy): a container given the host's
+ * own LAN address, or a block holding it. The controller hands out no such address now, but
+ * keeps one it handed out before the Node was routed by it, and xctl refuses pools over one;
+ * a pool written around xctl (or stored before it checked) can still have it.
+ */
+function nodeAddressClashes(input: AuditInput): string[] {
+  const routed = new Map<number, string>();
+  for (const [id, o] of input.objects) {
+    if (!id.startsWith('Node/')) continue;
+    const address = (o.spec as { address?: unknown } | undefined)?.address ?? input.statuses.get(id)?.address;
+    const ip = typeof address === 'string' ? ipNum(address) : undefined;
+    if (ip !== undefined) routed.set(ip, o.metadata.name);
+  }
+  const out: string[] = [];
+  for (const c of input.claims) {
+    // an address marked external answered a probe: held outside xnet, a host's own among them
+    const iv = c.claim.role === 'external' ? undefined : c.claim.cidr ? cidrIv(c.claim.cidr) : { first: c.ip, last: c.ip };
+    if (!iv) continue;
+    const hit = iv.first === iv.last ? (routed.has(iv.first) ? iv.first : undefined) : [...routed.keys()].find((ip) => ip >= iv.first && ip <= iv.last);
+    if (hit !== undefined) out.push(`${claimName(c)} holds the address Node "${routed.get(hit)}" is routed by`);
+  }
+  return out;
 }
 
 function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
@@ -296,7 +325,8 @@ export function formatAudit(a: IpamAudit): IpamCheckReport {
   section('leaks', a.leaks);
   section('duplicates', a.duplicates);
   section('unclaimed', a.unclaimed);
-  const problems = a.leaks.length + a.duplicates.length + a.unclaimed.length;
+  section('node addresses', a.nodeAddresses);
+  const problems = a.leaks.length + a.duplicates.length + a.unclaimed.length + a.nodeAddresses.length;
   lines.push(problems ? `${problems} problem(s) found` : `ok: ${a.claims} claims, no leaks, no duplicates`);
   return { text: lines.join('\n') + '\n', problems };
 }

@@ -27,6 +27,22 @@ const base = [
 ];
 
 describe('ipam audit', () => {
+  it('names a claim over an address a Node is routed by: its spec.address, else the address the controller accepted', () => {
+    const node = (name: string, spec: Record<string, unknown>) => ({ key: `${P}/registry/objects/nodes/${name}`, value: JSON.stringify({ apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name, uid: `u-${name}` }, spec }) });
+    const pinned = [...base, node('n2', { address: '10.76.1.2' })];
+    const a = auditIpam(pinned, P);
+    expect(a.nodeAddresses).toEqual([
+      'clusternetworks/default 10.76.1.0/24 (HostSubnet "default-n1") holds the address Node "n2" is routed by',
+      'clusternetworks/default 10.76.1.2 (ContainerNic "a") holds the address Node "n2" is routed by',
+    ]);
+    expect(formatAudit(a)).toMatchObject({ problems: 2, text: expect.stringContaining('node addresses: 2\n') });
+    // accepted by the controller (its status), not a pin
+    const accepted = [...base, node('n3', {}), st('nodes', 'n3', { address: '10.76.1.2' })];
+    expect(auditIpam(accepted, P).nodeAddresses).toHaveLength(2);
+    // elsewhere: nothing to name
+    expect(auditIpam([...base, node('n4', { address: '192.168.1.4' })], P).nodeAddresses).toEqual([]);
+  });
+
   it('reports use per pool and no problem for a consistent state', () => {
     const a = auditIpam(base, P);
     expect(a.leaks).toEqual([]);
