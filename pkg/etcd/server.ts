@@ -4,6 +4,7 @@ import { mkdirSync, openSync, closeSync, fstatSync, readFileSync, rmSync } from 
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
+import { noop } from 'cockatiel';
 import { etcdLimitFlags, type EtcdLimits } from './limits.js';
 import { LabError } from '../errors.js';
 import { callDeadlines, quietIpServernameWarning } from './client.js';
@@ -106,8 +107,10 @@ export async function startEtcdServer(o: EtcdServerOptions): Promise<EtcdServer>
     try {
       return await startEtcdProcess(o, clientPort, peerPort);
     } catch (e) {
-      const repickable = o.clientPort === undefined || o.peerPort === undefined;
-      if (!(e instanceof EtcdPortInUseError) || !repickable || attempt >= PORT_ATTEMPTS) throw e;
+      // only a port this start picked is picked again: a port the caller gave stays taken
+      const picked = e instanceof EtcdPortInUseError
+        && ((e.port === clientPort && o.clientPort === undefined) || (e.port === peerPort && o.peerPort === undefined));
+      if (!picked || attempt >= PORT_ATTEMPTS) throw e;
     }
   }
 }
@@ -146,7 +149,7 @@ async function startEtcdProcess(o: EtcdServerOptions, clientPort: number, peerPo
   const server: EtcdServer = { name, endpoints: [client], clientPort, peerPort, pid: child.pid!, process: child, logFile, logStart, stop };
   if (!o.initialCluster) {
     try {
-      await waitHealthy(server.endpoints, { exited: () => exited, logFile, ...(o.tls ? { tls: o.tls } : {}) });
+      await waitHealthy(server.endpoints, { exited: () => exited, logFile, peerUrl: `http://127.0.0.1:${peerPort}`, ...(o.tls ? { tls: o.tls } : {}) });
     } catch (e) {
       await stop();
       throw exited ? startFailure(server, e) : e;
@@ -164,15 +167,17 @@ async function stopChild(child: ChildProcess, exited: () => boolean): Promise<vo
   clearTimeout(t);
 }
 
-/** A port another process bound first; the start may be tried again on other ports. */
-export class EtcdPortInUseError extends EtcdStartError {}
+/** A port another process bound first (`port`); the start may be tried again on other ports. */
+export class EtcdPortInUseError extends EtcdStartError {
+  constructor(message: string, readonly port: number) { super(message); }
+}
 
 /** The error for an etcd that exited during start-up, naming a port in use when its log says so. */
 function startFailure(server: EtcdServer, e: unknown): unknown {
   let log = '';
   try { log = readFileSync(server.logFile).subarray(server.logStart).toString(); } catch { /* no log: the plain error */ }
-  const bind = /listen tcp [^\s"]+: bind: address already in use/.exec(log);
-  return bind ? new EtcdPortInUseError(`etcd exited during start-up: ${bind[0]} (see ${server.logFile})`) : e;
+  const bind = /listen tcp [^\s"]+:(\d+): bind: address already in use/.exec(log);
+  return bind ? new EtcdPortInUseError(`etcd exited during start-up: ${bind[0]} (see ${server.logFile})`, Number(bind[1])) : e;
 }
 
 export interface WaitHealthyOptions {
@@ -183,22 +188,42 @@ export interface WaitHealthyOptions {
   timeoutMs?: number;
   /** https endpoints: verify with the CA and present the client certificate */
   tls?: EtcdTlsOptions;
+  /** the started etcd's peer URL: an etcd answering without it among its members is another one, on a port picked taken */
+  peerUrl?: string;
 }
 
 export async function waitHealthy(endpoints: string[], o: WaitHealthyOptions = {}): Promise<void> {
   const { exited = () => false, logFile = '', timeoutMs = 20000 } = o;
   const deadline = Date.now() + timeoutMs;
   if (o.tls) quietIpServernameWarning();
-  const c = new Etcd3({ hosts: endpoints, dialTimeout: 1000, defaultCallOptions: callDeadlines(2000), ...(o.tls ? { credentials: etcdClientCredentials(o.tls) } : {}) });
+  // No fault handling: this loop is the retry. etcd3's default tries a refused call 3 times and
+  // then keeps the host's circuit open for 5 s, so a probe sent before etcd listened made every
+  // start wait those 5 s (seen: ready after 0.85 s, healthy after 5.07 s).
+  const c = new Etcd3({
+    hosts: endpoints, dialTimeout: 1000, defaultCallOptions: callDeadlines(2000), faultHandling: { host: () => noop, global: noop },
+    ...(o.tls ? { credentials: etcdClientCredentials(o.tls) } : {}),
+  });
   try {
     for (;;) {
       if (exited()) throw new EtcdStartError(`etcd exited during start-up (see ${logFile || 'its log'})`);
-      try { await c.get('health').string(); return; } catch { /* not yet */ }
+      const answers = await c.get('health').string().then(() => true, () => false);
+      const member = answers ? (o.peerUrl ? await isMember(c, o.peerUrl) : true) : undefined;
+      if (member) return;
+      if (member === false && !exited()) throw new EtcdPortInUseError(`another etcd answers at ${endpoints.join(',')}: ${o.peerUrl} is not among its members`, Number(new URL(endpoints[0]).port));
       if (Date.now() > deadline) throw new EtcdStartError(`etcd at ${endpoints.join(',')} not healthy after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
     c.close();
+  }
+}
+
+/** Whether `peerUrl` is a member of the cluster `c` reaches; undefined when that cannot be read yet. */
+async function isMember(c: Etcd3, peerUrl: string): Promise<boolean | undefined> {
+  try {
+    return (await c.cluster.memberList({})).members.some((m) => m.peerURLs.includes(peerUrl));
+  } catch {
+    return undefined;
   }
 }
 
@@ -210,7 +235,7 @@ export async function startEtcdCluster(n: number, dataDir: string, limits?: Etcd
     let failed = false; // ends the other members' waits once one has failed
     try {
       // each member through its own endpoint: two members alone would answer for all three
-      await Promise.all(members.map((m) => waitHealthy(m.endpoints, { exited: () => failed || exited(m), logFile: m.logFile })));
+      await Promise.all(members.map((m) => waitHealthy(m.endpoints, { exited: () => failed || exited(m), logFile: m.logFile, peerUrl: `http://127.0.0.1:${m.peerPort}` })));
       return members;
     } catch (e) {
       failed = true;
