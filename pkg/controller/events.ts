@@ -20,6 +20,8 @@ export interface ChangeScope {
   nodesAccepting(address: string): string[];
   /** the Nodes whose agents report this address */
   nodesReporting(address: string): string[];
+  /** the Nodes whose agent reports, or whose controller status holds, an address inside `cidr` (a scan) */
+  nodesWithAddressIn(cidr: string): string[];
 }
 
 export interface ChangeEffects {
@@ -82,6 +84,10 @@ function deletingNicReport(ch: CacheChange, name: string, s: ChangeScope): boole
 
 function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope, out: ChangeEffects): ChangeEffects {
   if (kind === 'MacvlanNet') out.wake.push(`macvlannets/${name}`);
+  // a pool gone, also by the controller's own commit (a MacvlanNet's finalizer done), or changed by someone
+  if ((kind === 'ClusterNetwork' || kind === 'MacvlanNet') && (!ch.local || !ch.kv)) {
+    poolAddressesMoved(s, [ch.prev && parsedOf(ch.prev), ch.kv && parsedOf(ch.kv)], out);
+  }
   // A Node the controller itself made for a node that reported itself (nodes.ts, joining):
   // nothing planned the MacvlanNets that now select it, so they are queued as for any new Node.
   if (ch.local && kind === 'Node' && ch.kv && !ch.prev) return boundToNode(s, name, macvlanNetsOf(s, out));
@@ -221,6 +227,21 @@ function freedAddress(ch: CacheChange, name: string, s: ChangeScope, out: Change
   if (typeof before !== 'string') return;
   const next = s.nodesReporting(before).filter((n) => n !== name).sort()[0];
   if (next) out.keys.push(objectKey('Node', next));
+}
+
+/**
+ * A pool made, moved or deleted: the Nodes with an address inside it before or after are
+ * judged again (node-address.ts), so a refused or flagged address is accepted again once the
+ * pool is gone, without waiting for the periodic resync. A scan, only when a pool changes.
+ */
+function poolAddressesMoved(s: ChangeScope, versions: unknown[], out: ChangeEffects): void {
+  const ranges = new Set<string>();
+  for (const v of versions) {
+    const spec = (v as { spec?: { cidr?: unknown; subnet?: unknown } } | undefined)?.spec;
+    const range = spec?.cidr ?? spec?.subnet;
+    if (typeof range === 'string') ranges.add(range);
+  }
+  for (const r of ranges) for (const n of s.nodesWithAddressIn(r)) out.keys.push(objectKey('Node', n));
 }
 
 /** The HostSubnets on ClusterNetwork `cn`. A scan, only when a ClusterNetwork is applied. */

@@ -6,7 +6,7 @@
 import { randomUUID, createHash } from 'node:crypto';
 import { API_VERSION, type ClusterNetwork, type HostSubnet } from '../api/index.js';
 import { hostSubnetFit } from '../api/rules.js';
-import { formatCidr, parseCidr, blockIndex, type Cidr } from '../ip/ipv4.js';
+import { blockOf, formatCidr, parseCidr, blockIndex, type Cidr } from '../ip/ipv4.js';
 import {
   AllocationError, hostSubnetLayout, nextFreeSlots, slotCidr, slotHandedOut, slotsOf, type HostSubnetLayout,
 } from '../ipam/plan.js';
@@ -118,6 +118,20 @@ function parseCidrOrUndefined(text: string): Cidr | undefined {
   try { return parseCidr(text); } catch { return undefined; }
 }
 
+/**
+ * Slots holding an address a Node is routed by (Model.nodeRoutedBy), once per round state: no
+ * new HostSubnet gets one (its gateway, a NIC or Docker's half could be the host's own address).
+ */
+function routedSlots(ctx: Ctx, cn: Entry<ClusterNetwork>, state: RoundState): Set<number> {
+  const memo = `routedSlots/${slotsId(cn)}`;
+  let out = state.get(memo) as Set<number> | undefined;
+  if (out) return out;
+  state.set(memo, (out = new Set()));
+  const block = (ip: number) => blockOf(ip, cn.obj.spec.hostPrefix).base;
+  for (const ip of ctx.model.routedAddressesIn(parseCidr(cn.obj.spec.cidr))) out.add(slotIndex(cn, block(ip)));
+  return out;
+}
+
 function slotIndex(cn: Entry<ClusterNetwork>, base: number): number {
   return blockIndex(parseCidr(cn.obj.spec.cidr), { base, prefix: cn.obj.spec.hostPrefix });
 }
@@ -158,7 +172,8 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
   if (back && !mine.length && !taken.has(slotIndex(cn, back.ip))) return { slots: [slotIndex(cn, back.ip)], subnet: back.claim.cidr!, adopt: [back] };
   // Within one round every slot below the cursor is claimed or reserved: resume there.
   const cursorKey = `slotCursor/${slotsId(cn)}`;
-  const isTaken = { has: (i: number) => claims.has(i) || taken.has(i) } as ReadonlySet<number>;
+  const routed = routedSlots(ctx, cn, state);
+  const isTaken = { has: (i: number) => claims.has(i) || taken.has(i) || routed.has(i) } as ReadonlySet<number>;
   const [slot] = nextFreeSlots(cn.obj.spec, isTaken, 1, (state.get(cursorKey) as number | undefined) ?? 0);
   if (slot !== undefined) state.set(cursorKey, slot + 1);
   if (slot === undefined) {

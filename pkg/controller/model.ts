@@ -7,7 +7,7 @@ import { IpamKeys, type Claim, type ClaimSpace, type PoolType } from '../ipam/ke
 import type { KvCache, CacheChange } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
 import { monotonicMs } from '../runtime/clock.js';
-import { isIPv4, parseIPv4, type Cidr } from '../ip/ipv4.js';
+import { isIPv4, parseCidr, parseIPv4, type Cidr } from '../ip/ipv4.js';
 import { cidrInterval, contains } from '../ipam/ranges.js';
 
 export interface Entry<T> { obj: T; kv: RawKv }
@@ -228,6 +228,19 @@ export class Model {
 
   /** The Nodes the controller routes `address` to, per their statuses (more than one only in a race). */
   nodesAccepting(address: string): string[] { return [...this.accepted.get(address) ?? []]; }
+
+  /** The Nodes whose agent reports, or whose controller status holds, an address inside `cidr` (a scan: a pool changed). */
+  nodesWithAddressIn(cidr: string): string[] {
+    let inside: ReturnType<typeof cidrInterval>[];
+    try { inside = [cidrInterval(parseCidr(cidr))]; } catch { return []; }
+    const isInside = (a: unknown) => typeof a === 'string' && isIPv4(a) && contains(inside, parseIPv4(a));
+    const out: string[] = [];
+    for (const n of this.objects<Node>('Node')) {
+      const name = n.obj.metadata.name;
+      if (isInside(this.nodeStatus(name, 'Node', name)?.address) || isInside(this.controllerStatus('Node', name)?.status.address)) out.push(name);
+    }
+    return out;
+  }
 
   /** The Nodes whose agent reports `address` (a scan: for an admin's rare edit of a pin). */
   nodesReporting(address: string): string[] {

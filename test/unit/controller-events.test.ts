@@ -43,6 +43,7 @@ const scope: ChangeScope = {
   },
   nodesAccepting: (address) => (address === '198.18.0.31' ? ['squatter'] : address === '198.18.0.40' ? ['n2', 'n1'] : []),
   nodesReporting: (address) => (address === '198.18.0.31' ? ['squatter', 'n2', 'n1'] : []),
+  nodesWithAddressIn: (cidr) => (cidr === '198.18.0.0/24' ? ['n1'] : cidr === '198.18.1.0/24' ? ['n2'] : []),
 };
 
 const change = (key: string, c: Partial<CacheChange> = {}): CacheChange => ({ key, local: false, ...c });
@@ -117,6 +118,20 @@ describe('effectsOfChange', () => {
   it('an address two Nodes\' controller statuses hold (two reports accepted in one round) queues both', () => {
     const key = keys.status('Node', 'n2', { controller: true });
     expect(effectsOfChange(change(key, { prev: kv(key, {}), kv: kv(key, { address: '198.18.0.40' }), local: true }), scope).keys).toEqual(['Node/n1', 'Node/n2']);
+  });
+
+  it('a pool made, moved or deleted queues the Nodes with an address inside it before or after (judged again at once)', () => {
+    const cn = keys.object('ClusterNetwork', 'over');
+    const at = (cidr: string) => kv(cn, { kind: 'ClusterNetwork', metadata: { name: 'over' }, spec: { cidr, hostPrefix: 24 } });
+    expect(effectsOfChange(change(cn, { prev: at('198.18.0.0/24') }), scope).keys).toContain('Node/n1');
+    expect(effectsOfChange(change(cn, { prev: at('198.18.0.0/24'), kv: at('198.18.1.0/24') }), scope).keys).toEqual(expect.arrayContaining(['Node/n1', 'Node/n2']));
+    expect(effectsOfChange(change(cn, { kv: at('10.1.0.0/16') }), scope).keys.filter((k) => k.startsWith('Node/'))).toEqual([]);
+    // a MacvlanNet's last step is the controller's own delete (its finalizer done): that wakes them too
+    const mv = keys.object('MacvlanNet', 'lan');
+    const lan = kv(mv, { kind: 'MacvlanNet', metadata: { name: 'lan' }, spec: { subnet: '198.18.0.0/24' } });
+    expect(effectsOfChange(change(mv, { prev: lan, local: true }), scope).keys).toEqual(['Node/n1']);
+    // not its own other commits (the finalizer added)
+    expect(effectsOfChange(change(mv, { prev: lan, kv: lan, local: true }), scope).keys).toEqual([]);
   });
 
   it('wakes a MacvlanNet pool on any change to it, but skips the reconciles for its own commits', () => {

@@ -245,4 +245,10 @@ describe('free addresses: next fit with a cooldown', () => {
     expect(pickFree(ranges, claims, { taken: new Set() }, () => undefined)).toEqual({ ip: 11 });
     expect(pickFree(ranges, new Map([...claims, [11, 1]]), { taken: new Set() }, () => undefined)).toEqual({});
   });
+  it('never picks an address a Node is routed by, also when it is the only one free', async () => {
+    const { pickFree } = await import('../../pkg/controller/nics.js');
+    const routed = (ip: number) => ip === 10 || ip === 11;
+    expect(pickFree(ranges, new Map(), { taken: new Set() }, () => undefined, routed)).toEqual({ ip: 12 });
+    expect(pickFree(ranges, new Map([[12, 1], [13, 1], [14, 1]]), { taken: new Set() }, () => undefined, routed)).toEqual({});
+  });
 });
