@@ -77,7 +77,7 @@ export function validateReference(raw: unknown): { ref?: { kind: AnyObject['kind
   if (!info || !isPlainObject(raw)) return { issues };
   const meta = raw.metadata;
   const parsed = objectName.safeParse(isPlainObject(meta) ? meta.name : undefined);
-  if (!isPlainObject(meta)) issues.push({ path: ['metadata'], message: 'is required (a mapping with name)' });
+  if (!isPlainObject(meta)) issues.push({ path: ['metadata'], message: meta === undefined ? 'is required (a mapping with name)' : `must be a mapping with name; got ${describeValue(meta)}` });
   else if (!parsed.success) issues.push(...zodIssues(parsed.error.issues, meta.name, objectName).map((i) => ({ ...i, path: ['metadata', 'name', ...i.path] })));
   return issues.length ? { issues } : { ref: { kind: info.kind as AnyObject['kind'], name: parsed.data as string }, issues };
 }
