@@ -7,6 +7,8 @@ import { Controller, type ControllerOptions } from '../../pkg/controller/control
 import { createLogger } from '../../pkg/log.js';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 
+import { eventually } from './helpers.js';
+
 export { obj, eventually } from './helpers.js';
 
 /** An object's merged status as the tests read it (untyped fields, typed conditions). */
@@ -48,4 +50,19 @@ export function useControllerFixture(prefix: string, extra: Partial<ControllerOp
 
 export function uniquePrefix(): string {
   return `/xt${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** What a node's agent writes about itself each heartbeat: its address, Ready. */
+export function nodeHeartbeat(address: string): Record<string, unknown> {
+  const now = new Date().toISOString();
+  return {
+    address, interface: 'eth0', agentVersion: 'test', lastHeartbeatTime: now,
+    conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady', message: 'ok', lastTransitionTime: now }],
+  };
+}
+
+/** Waits until the object's merged status passes `pred`; returns the object. */
+export function statusWaiter(fx: ControllerFixture) {
+  return (kind: string, name: string, pred: (s: Status) => boolean, what: string) =>
+    eventually(async () => { const o = await fx.store.get(kind as never, name); return pred(statusOf(o)) ? o : undefined; }, what);
 }

@@ -7,22 +7,18 @@ import { describe, expect, it } from 'vitest';
 import { IpamKeys, type Claim } from '../../pkg/ipam/keys.js';
 import { cidrInterval, contains } from '../../pkg/ipam/ranges.js';
 import { parseCidr, parseIPv4 } from '../../pkg/ip/ipv4.js';
-import { obj, useControllerFixture, eventually, uniquePrefix, statusOf, type Status } from './controller-helpers.js';
+import { obj, useControllerFixture, eventually, uniquePrefix, statusOf, nodeHeartbeat, statusWaiter } from './controller-helpers.js';
 
 const prefix = uniquePrefix();
 const fx = useControllerFixture(prefix);
 
-const heartbeat = (address: string) => ({
-  address, interface: 'eth0', agentVersion: 'test', lastHeartbeatTime: new Date().toISOString(),
-  conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady', message: 'ok', lastTransitionTime: new Date().toISOString() }],
-});
-const waitFor = (kind: string, name: string, pred: (s: Status) => boolean, what: string) =>
-  eventually(async () => { const o = await fx.store.get(kind as never, name); return pred(statusOf(o)) ? o : undefined; }, what);
+const heartbeat = nodeHeartbeat;
+const waitFor = statusWaiter(fx);
 const claims = async (mvn: string, space: 'addresses' | 'blocks') =>
   Object.values(await fx.etcd.client().getAll().prefix(new IpamKeys(prefix).space('macvlannets', mvn, space)).strings()).map((v) => JSON.parse(v) as Claim);
 
 // host-1 is routed by the address its agent reported (accepted before any pool held it),
-// host-2 and host-3 by an admin's spec.address
+// host-2, host-3 and host-4 by an admin's spec.address
 const NODE_ADDRESSES = ['192.168.210.2', '192.168.210.3', '192.168.211.230', '192.168.216.5'];
 
 describe('pools made over addresses Nodes are routed by', () => {

@@ -5,7 +5,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Etcd3 } from 'etcd3';
 import { freePort, startEtcdCluster, startEtcdServer } from '../../pkg/etcd/server.js';
 
@@ -24,14 +24,19 @@ describe('starting etcd', () => {
   });
 });
 
+/** A loopback port held by a listener that hangs up at once (no health wait on it). */
+async function holdPort(): Promise<{ taken: Server; takenPort: number }> {
+  const taken = createServer((s) => s.destroy());
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+  return { taken, takenPort: (taken.address() as AddressInfo).port };
+}
+
 describe('starting etcd on ports picked for it', () => {
   it('picks other ports and starts when a picked port was taken before etcd could bind it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'xnet-etcd-port-taken-'));
     // another process (here: this test) binds the first port picked, as a parallel test's
     // outgoing connection did in CI between picking the port and etcd's bind
-    const taken = createServer((s) => s.destroy()); // a peer that hangs up: no health wait on it
-    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
-    const takenPort = (taken.address() as AddressInfo).port;
+    const { taken, takenPort } = await holdPort();
     let picks = 0;
     const pickPort = async () => (++picks === 1 ? takenPort : freePort());
     try {
@@ -54,9 +59,7 @@ describe('starting etcd on ports picked for it', () => {
 
   it('gives up after a bounded number of attempts, naming the port in use', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'xnet-etcd-port-taken-'));
-    const taken = createServer((s) => s.destroy()); // a peer that hangs up: no health wait on it
-    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
-    const takenPort = (taken.address() as AddressInfo).port;
+    const { taken, takenPort } = await holdPort();
     let picks = 0;
     // every client port picked is taken; the peer ports are free
     const pickPort = async () => (++picks % 2 === 1 ? takenPort : freePort());
@@ -101,9 +104,7 @@ describe('starting etcd on a port another etcd holds', () => {
 describe('starting a three-member etcd cluster on ports picked for it', () => {
   it('starts all three members on new ports when a picked port was taken', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'xnet-etcd-port-taken-'));
-    const taken = createServer((s) => s.destroy());
-    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
-    const takenPort = (taken.address() as AddressInfo).port;
+    const { taken, takenPort } = await holdPort();
     let picks = 0;
     // the last member's peer port is the taken one: two members would reach quorum without it
     const pickPort = async () => (++picks === 6 ? takenPort : freePort());

@@ -3,18 +3,14 @@
 // address a node reports reaches its peers only after the controller checked it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnyObject } from '../../pkg/api/index.js';
-import { obj, useControllerFixture, eventually, uniquePrefix, statusOf, type Status } from './controller-helpers.js';
+import { obj, useControllerFixture, eventually, uniquePrefix, statusOf, nodeHeartbeat, statusWaiter } from './controller-helpers.js';
 
 
 const prefix = uniquePrefix();
 const fx = useControllerFixture(prefix);
 
-const heartbeat = (address: string) => ({
-  address, interface: 'eth0', agentVersion: 'test', lastHeartbeatTime: new Date().toISOString(),
-  conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady', message: 'ok', lastTransitionTime: new Date().toISOString() }],
-});
-const waitFor = (kind: string, name: string, pred: (s: Status) => boolean, what: string) =>
-  eventually(async () => { const o = await fx.store.get(kind as never, name); return pred(statusOf(o)) ? o : undefined; }, what);
+const heartbeat = nodeHeartbeat;
+const waitFor = statusWaiter(fx);
 
 describe('authority per field', () => {
   beforeAll(async () => {
