@@ -31,48 +31,61 @@ async function holdPort(): Promise<{ taken: Server; takenPort: number }> {
   return { taken, takenPort: (taken.address() as AddressInfo).port };
 }
 
-describe('starting etcd on ports picked for it', () => {
-  it('picks other ports and starts when a picked port was taken before etcd could bind it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'xnet-etcd-port-taken-'));
-    // another process (here: this test) binds the first port picked, as a parallel test's
-    // outgoing connection did in CI between picking the port and etcd's bind
-    const { taken, takenPort } = await holdPort();
-    let picks = 0;
-    const pickPort = async () => (++picks === 1 ? takenPort : freePort());
-    try {
-      const server = await startEtcdServer({ dataDir: dir, pickPort });
-      try {
-        expect(picks).toBeGreaterThan(2); // the taken pick, the peer's, then a new pair
-        expect(server.clientPort).not.toBe(takenPort);
-        const c = new Etcd3({ hosts: server.endpoints });
-        await c.put('k').value('v');
-        expect(await c.get('k').string()).toBe('v');
-        c.close();
-      } finally {
-        await server.stop();
-      }
-    } finally {
-      taken.close();
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+interface TakenPortRun {
+  dir: string;
+  takenPort: number;
+  /** the picker under test: the taken port for the picks `takenAt` names, else a free one */
+  pickPort: () => Promise<number>;
+  /** how many ports were picked so far */
+  picks: () => number;
+}
 
-  it('gives up after a bounded number of attempts, naming the port in use', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'xnet-etcd-port-taken-'));
-    const { taken, takenPort } = await holdPort();
-    let picks = 0;
-    // every client port picked is taken; the peer ports are free
-    const pickPort = async () => (++picks % 2 === 1 ? takenPort : freePort());
+/** Runs `body` with a port held by another process, a temporary data dir and a counting picker; cleans up after. */
+async function withTakenPort(takenAt: (pick: number) => boolean, body: (run: TakenPortRun) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'xnet-etcd-port-taken-'));
+  const { taken, takenPort } = await holdPort();
+  let picks = 0;
+  const pickPort = async () => (takenAt(++picks) ? takenPort : freePort());
+  try {
+    await body({ dir, takenPort, pickPort, picks: () => picks });
+  } finally {
+    taken.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A put through `endpoints` reads back: the etcd there serves. */
+async function expectServes(endpoints: string[], key: string): Promise<void> {
+  const c = new Etcd3({ hosts: endpoints });
+  try {
+    await c.put(key).value(key);
+    expect(await c.get(key).string()).toBe(key);
+  } finally {
+    c.close();
+  }
+}
+
+describe('starting etcd on ports picked for it', () => {
+  // another process (here: this test) binds the first port picked, as a parallel test's
+  // outgoing connection did in CI between picking the port and etcd's bind
+  it('picks other ports and starts when a picked port was taken before etcd could bind it', () => withTakenPort((n) => n === 1, async (run) => {
+    const server = await startEtcdServer({ dataDir: run.dir, pickPort: run.pickPort });
     try {
-      // a start that wrongly succeeds is stopped, so the failing test leaves no etcd behind
-      const started = startEtcdServer({ dataDir: dir, pickPort }).then(async (s) => { await s.stop(); return s; });
-      await expect(started).rejects.toThrow(new RegExp(`address already in use.*${takenPort}|${takenPort}.*address already in use`));
-      expect(picks).toBe(10); // five attempts, a client and a peer port each
+      expect(run.picks()).toBeGreaterThan(2); // the taken pick, the peer's, then a new pair
+      expect(server.clientPort).not.toBe(run.takenPort);
+      await expectServes(server.endpoints, 'k');
     } finally {
-      taken.close();
-      await rm(dir, { recursive: true, force: true });
+      await server.stop();
     }
-  });
+  }));
+
+  // every client port picked is taken; the peer ports are free
+  it('gives up after a bounded number of attempts, naming the port in use', () => withTakenPort((n) => n % 2 === 1, async (run) => {
+    // a start that wrongly succeeds is stopped, so the failing test leaves no etcd behind
+    const started = startEtcdServer({ dataDir: run.dir, pickPort: run.pickPort }).then(async (s) => { await s.stop(); return s; });
+    await expect(started).rejects.toThrow(new RegExp(`address already in use.*${run.takenPort}|${run.takenPort}.*address already in use`));
+    expect(run.picks()).toBe(10); // five attempts, a client and a peer port each
+  }));
 });
 
 describe('starting etcd on a port another etcd holds', () => {
@@ -102,29 +115,15 @@ describe('starting etcd on a port another etcd holds', () => {
 });
 
 describe('starting a three-member etcd cluster on ports picked for it', () => {
-  it('starts all three members on new ports when a picked port was taken', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'xnet-etcd-port-taken-'));
-    const { taken, takenPort } = await holdPort();
-    let picks = 0;
-    // the last member's peer port is the taken one: two members would reach quorum without it
-    const pickPort = async () => (++picks === 6 ? takenPort : freePort());
+  // the last member's peer port is the taken one: two members would reach quorum without it
+  it('starts all three members on new ports when a picked port was taken', () => withTakenPort((n) => n === 6, async (run) => {
+    const members = await startEtcdCluster(3, run.dir, undefined, run.pickPort);
     try {
-      const members = await startEtcdCluster(3, dir, undefined, pickPort);
-      try {
-        expect(picks).toBeGreaterThanOrEqual(12); // the failed cluster's six picks, then six new
-        expect(members.map((m) => m.peerPort)).not.toContain(takenPort);
-        for (const m of members) {
-          const c = new Etcd3({ hosts: m.endpoints });
-          await c.put(`k-${m.name}`).value(m.name);
-          expect(await c.get(`k-${m.name}`).string()).toBe(m.name);
-          c.close();
-        }
-      } finally {
-        await Promise.all(members.map((m) => m.stop()));
-      }
+      expect(run.picks()).toBeGreaterThanOrEqual(12); // the failed cluster's six picks, then six new
+      expect(members.map((m) => m.peerPort)).not.toContain(run.takenPort);
+      for (const m of members) await expectServes(m.endpoints, `k-${m.name}`);
     } finally {
-      taken.close();
-      await rm(dir, { recursive: true, force: true });
+      await Promise.all(members.map((m) => m.stop()));
     }
-  });
+  }));
 });
