@@ -5,7 +5,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { XnetError } from '../errors.js';
 
 /** Making a CA or a certificate failed (openssl missing or refusing, a half-present CA). */
@@ -25,6 +24,9 @@ const LEAF_DAYS = 825;
 const CN = /^[a-z0-9][a-z0-9.-]{0,62}$/;
 
 async function openssl(args: string[]): Promise<void> {
+  // imported here: xctl loads this module for its auth commands, and execa's hundred files
+  // would slow every xctl start for the few commands that make certificates
+  const { execa } = await import('execa');
   const r = await execa('openssl', args, { timeout: OPENSSL_TIMEOUT_MS, reject: false, stdin: 'ignore' });
   if (r.exitCode === undefined && !r.timedOut) {
     throw new PkiError(`cannot run openssl: ${r.shortMessage} (install it: apt-get install openssl)`);

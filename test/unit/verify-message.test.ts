@@ -1,6 +1,6 @@
 // The line `xctl verify` prints when nothing differs, as a user reads it for one host or several.
 import { describe, expect, it } from 'vitest';
-import { noDifferencesLine } from '../../pkg/cli/commands/verify.js';
+import { noDifferencesLine } from '../../pkg/cli/commands/verify-run.js';
 
 describe('xctl verify: the no-differences line', () => {
   it('speaks of one host in the singular, from agents\' reports or read directly', () => {

@@ -1,18 +1,17 @@
 // `xctl lab up [--hosts N] | down | status [-o json] | exec HOST -- CMD...` (docs/api.md).
 // The lab needs no etcd session of its own, so these actions run outside xctl's session
-// helper; failures are thrown and printed by xctl like any other error.
+// helper; failures are thrown and printed by xctl like any other error. What builds, reads and
+// removes a lab (pkg/lab: dockerd, etcd, the controller and agent code) is imported by the
+// subcommand that runs, so that no other xctl command pays for loading it at start.
 import { spawn } from 'node:child_process';
 import { Command, InvalidArgumentError } from 'commander';
 import { CliError } from '../exit.js';
 import type { CliIO } from '../io.js';
 import { addInheriting, type RegisterCommand } from '../command.js';
 import { parseEndpoints } from '../../etcd/client.js';
-import { destroyLab } from '../../lab/down.js';
 import { LabError } from '../../lab/errors.js';
-import { hostEnv, hostExecArgv } from '../../lab/exec.js';
 import { defaultLabDir, readRecord, userLabId } from '../../lab/record.js';
-import { labStatus, labStatusJson, type LabStatus } from '../../lab/status.js';
-import { labUp } from '../../lab/up.js';
+import type { LabStatus } from '../../lab/status.js';
 
 type Out = (s: string) => void;
 
@@ -40,6 +39,7 @@ async function up(out: Out, env: CliIO['env'], opts: { hosts: number; controller
   const g = cmd.optsWithGlobals() as { endpoints?: string };
   const endpoints = g.endpoints ? parseEndpoints(g.endpoints) : env.XCTL_ENDPOINTS ? parseEndpoints(env.XCTL_ENDPOINTS) : undefined;
   const t0 = Date.now();
+  const { labUp } = await import('../../lab/up.js');
   try {
     const r = await labUp({ id: userLabId(), dir: defaultLabDir(), hosts: opts.hosts, controllers: opts.controllers, endpoints, progress: (l) => out(`· ${l}`) });
     out(`lab up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${r.hosts.map((h) => h.name).join(', ')}; etcd ${r.endpoints.join(',')}`);
@@ -56,6 +56,7 @@ async function down(out: Out): Promise<void> {
     out('no lab is up; nothing to remove');
     return;
   }
+  const { destroyLab } = await import('../../lab/down.js');
   const r = await destroyLab(defaultLabDir(), { progress: (l) => out(`· ${l}`) });
   out(`lab ${r.labId} removed: ${r.stopped.length} processes stopped, ${r.netns.length} namespaces deleted`);
 }
@@ -77,6 +78,7 @@ export const LAB_STATUS_OUTPUTS = ['json'];
 
 async function status(out: Out, opts: { output?: string }): Promise<void> {
   if (opts.output !== undefined && !LAB_STATUS_OUTPUTS.includes(opts.output)) throw new CliError(2, `unknown output format "${opts.output}"; use json`);
+  const { labStatus, labStatusJson } = await import('../../lab/status.js');
   const st = await labStatus(defaultLabDir());
   if (!st) throw new CliError(1, 'no lab is up (build one with `xctl lab up`)');
   if (opts.output === 'json') {
@@ -93,6 +95,7 @@ async function exec(hostName: string, argv: string[]): Promise<void> {
   if (!rec) throw new CliError(1, 'no lab is up (build one with `xctl lab up`)');
   const host = rec.hosts.find((h) => h.name === hostName);
   if (!host) throw new CliError(4, `no host ${hostName} in the lab (hosts: ${rec.hosts.map((h) => h.name).join(', ')})`);
+  const { hostEnv, hostExecArgv } = await import('../../lab/exec.js');
   const full = hostExecArgv(host, argv);
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn(full[0], full.slice(1), { stdio: 'inherit', env: { ...process.env, ...hostEnv(host) } });

@@ -1,7 +1,6 @@
 // `xctl topology [-o text|dot|svg]`: the cluster drawn from etcd (pkg/topology). svg pipes the
 // DOT through Graphviz's `dot` when it is installed and says how to install it when not.
 import type { Command } from 'commander';
-import { execa } from 'execa';
 import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../../api/index.js';
 import { renderDot, renderText, type Cluster } from '../../topology/render.js';
 import type { Session } from '../connect.js';
@@ -30,6 +29,8 @@ export async function topologyCommand(session: Session, io: CliIO, output = 'tex
   const dot = renderDot(cluster);
   if (output === 'dot') { io.out(dot); return EXIT.OK; }
   try {
+    // execa is loaded here, for svg only: it is a hundred files xctl's other commands never use
+    const { execa } = await import('execa');
     const r = await execa('dot', ['-Tsvg'], { input: dot, timeout: DOT_TIMEOUT_MS });
     io.out(r.stdout + '\n');
   } catch (e) {

@@ -1,74 +1,15 @@
 // `xctl verify [--node NAME] [--local]` and `xctl lab verify`: declared state against what
-// each host's kernel and Docker hold (pkg/verify), one line per difference, exit 1 on any.
-// Three sources: the agents' reports of their observed state (plain `verify`, from anywhere),
-// this host read directly (`--local`), every lab host read directly (`lab verify`).
-import { hostname } from 'node:os';
+// each host's kernel and Docker hold, one line per difference, exit 1 on any. The work is in
+// verify-run.ts, imported when the command runs: it reads hosts through the agent's dataplane
+// code (Docker, netlink), which every other xctl command would otherwise load at start.
 import type { Command } from 'commander';
-import { defaultLabDir, readRecord } from '../../lab/record.js';
-import { readObservedReports } from '../../verify/report.js';
-import { formatDifferences, verifyHost, type Difference, type VerifyHostOptions } from '../../verify/verify.js';
-import { labIpamPlugin } from '../../lab/services.js';
+import type { RegisterCommand } from '../command.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
-import { EXIT, UsageError } from '../exit.js';
-import type { RegisterCommand } from '../command.js';
-import { skippedLines } from '../format.js';
+import type { VerifyOptions } from './verify-run.js';
 
-export interface VerifyOptions { node?: string; local?: boolean; lab?: boolean; ipamPlugin?: string }
-
-/** The hosts to read directly: this one (--local), or the lab's. */
-function targets(opts: VerifyOptions): Omit<VerifyHostOptions, 'store'>[] {
-  if (opts.local) return [{ node: opts.node ?? hostname(), ipamPlugin: opts.ipamPlugin }];
-  const rec = readRecord(defaultLabDir());
-  if (!rec) throw new UsageError('no lab is running here (`xctl lab up`); `xctl verify` reads the agents\' reports, `xctl verify --local` this host');
-  const hosts = rec.hosts.filter((h) => !opts.node || h.name === opts.node);
-  if (!hosts.length) throw new UsageError(`no host ${opts.node} in the lab (hosts: ${rec.hosts.map((h) => h.name).join(', ')})`);
-  return hosts.map((h) => ({ node: h.name, netns: h.netns, dockerHost: h.dockerHost, ipamPlugin: labIpamPlugin(h) }));
-}
-
-async function readHosts(session: Session, opts: VerifyOptions): Promise<{ hosts: string[]; diffs: Difference[] }> {
-  const hosts = targets(opts);
-  const diffs: Difference[] = [];
-  for (const h of hosts) diffs.push(...await verifyHost({ ...h, store: session.store() }));
-  return { hosts: hosts.map((h) => h.node), diffs };
-}
-
-const NO_REPORT = 'none: its agent is not running or cannot reach etcd';
-
-/** What each Node's agent last reported; a Node with no report is itself a difference. */
-async function readReports(session: Session, io: CliIO, opts: VerifyOptions): Promise<{ hosts: string[]; diffs: Difference[] }> {
-  const nodes = (await session.store().list('Node')).items.map((n) => n.metadata.name).filter((n) => !opts.node || n === opts.node);
-  if (opts.node && !nodes.length) throw new UsageError(`no Node ${opts.node}`);
-  const { reports, skipped } = await readObservedReports(session.client());
-  io.err(skippedLines(skipped));
-  const diffs: Difference[] = [];
-  for (const node of nodes) {
-    const r = reports.get(node);
-    if (!r) { diffs.push({ host: node, what: 'agent report', expected: 'a report of its observed state', found: NO_REPORT }); continue; }
-    // a node speaks for itself only: its report's lines are its own host's
-    diffs.push(...r.differences.map((d) => ({ ...d, host: node })));
-    if (r.total > r.differences.length) diffs.push({ host: node, what: 'agent report', expected: 'every difference listed', found: `${r.total - r.differences.length} more not listed` });
-  }
-  return { hosts: nodes, diffs };
-}
-
-/** The line of a clean verify: what the hosts hold (read directly) or what their agents report. */
-export function noDifferencesLine(hosts: string[], direct: boolean): string {
-  const one = hosts.length === 1;
-  const verb = direct ? (one ? 'holds' : 'hold') : (one ? 'reports it holds' : 'report they hold');
-  return `no differences: ${hosts.join(', ')} ${verb} what etcd declares\n`;
-}
-
-export async function verifyCommand(session: Session, io: CliIO, opts: VerifyOptions): Promise<number> {
-  const direct = !!(opts.local || opts.lab);
-  const { hosts, diffs } = direct ? await readHosts(session, opts) : await readReports(session, io, opts);
-  if (!diffs.length) {
-    io.out(noDifferencesLine(hosts, direct));
-    return EXIT.OK;
-  }
-  io.out(formatDifferences(diffs));
-  io.err(`${diffs.length} difference(s)\n`);
-  return EXIT.FAILED;
+async function verifyCommand(session: Session, io: CliIO, opts: VerifyOptions): Promise<number> {
+  return (await import('./verify-run.js')).verifyCommand(session, io, opts);
 }
 
 export const registerVerify: RegisterCommand = (program, { io, run }) => {
