@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { connectionAs } from '../../pkg/auth/bootstrap.js';
 import { createEtcdClient } from '../../pkg/etcd/client.js';
-import { freePort, startEtcdServer, waitHealthy, type EtcdServerOptions, type EtcdTlsOptions } from '../../pkg/etcd/server.js';
+import { startEtcdCluster as startEtcdMembers, startEtcdServer, waitHealthy, type EtcdServer, type EtcdServerOptions, type EtcdTlsOptions } from '../../pkg/etcd/server.js';
 import { enableLabAuth, prepareLabAuth } from '../../pkg/lab/auth.js';
 import { processStartTime } from '../../pkg/lab/proc.js';
 import { readRecord, updateRecord } from '../../pkg/lab/record.js';
@@ -42,23 +42,35 @@ export async function startMember(lab: Lab, m: Member): Promise<void> {
   record(lab, m, s.pid);
 }
 
-/** Three members with the lab's TLS and auth; the lab's record names their endpoints. */
+/** A member's own options, from its first start: a restart binds the same ports and data dir. */
+function memberOf(lab: Lab, s: EtcdServer, initialCluster: string, tls: EtcdTlsOptions): Member {
+  return {
+    name: s.name,
+    endpoint: s.endpoints[0],
+    options: {
+      dataDir: join(lab.dir, 'etcd'), name: s.name, clientPort: s.clientPort, peerPort: s.peerPort, initialCluster,
+      clusterToken: `xnet-chaos-${lab.id}`, logFile: s.logFile, tls,
+    },
+  };
+}
+
+/**
+ * Three members with the lab's TLS and auth; the lab's record names their endpoints. The first
+ * start picks the ports (again, when one was taken before etcd bound it: pkg/etcd/server.ts).
+ */
 export async function startEtcdCluster(lab: Lab, size = 3): Promise<EtcdCluster> {
   const tls = await prepareLabAuth(lab);
-  const ports = [];
-  for (let i = 0; i < size; i++) ports.push({ c: await freePort(), p: await freePort() });
-  const initialCluster = ports.map((x, i) => `m${i}=http://127.0.0.1:${x.p}`).join(',');
-  const members: Member[] = ports.map((x, i) => ({
-    name: `m${i}`,
-    endpoint: `https://127.0.0.1:${x.c}`,
-    options: {
-      dataDir: join(lab.dir, 'etcd'), name: `m${i}`, clientPort: x.c, peerPort: x.p, initialCluster,
-      clusterToken: `xnet-chaos-${lab.id}`, logFile: join(lab.dir, `etcd-m${i}.log`), tls,
-    },
-  }));
-  await Promise.all(members.map((m) => startMember(lab, m)));
+  const servers = await startEtcdMembers(size, join(lab.dir, 'etcd'), {
+    tls, clusterToken: `xnet-chaos-${lab.id}`, logFile: (name) => join(lab.dir, `etcd-${name}.log`),
+  });
+  const initialCluster = servers.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(',');
+  const members = servers.map((s) => {
+    s.process.unref();
+    const m = memberOf(lab, s, initialCluster, tls);
+    record(lab, m, s.pid);
+    return m;
+  });
   const endpoints = members.map((m) => m.endpoint);
-  await waitHealthy(endpoints, { tls, timeoutMs: 30_000 });
   setLabEndpoints(lab, endpoints);
   await enableLabAuth(lab);
   return { members, endpoints, tls };

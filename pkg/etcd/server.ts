@@ -227,15 +227,26 @@ async function isMember(c: Etcd3, peerUrl: string): Promise<boolean | undefined>
   }
 }
 
-/** A cluster of n members on loopback (tests of quorum loss and failover). */
-export async function startEtcdCluster(n: number, dataDir: string, limits?: EtcdLimits, pickPort: () => Promise<number> = freePort): Promise<EtcdServer[]> {
+export interface EtcdClusterOptions {
+  /** raised request limits; etcd's defaults when absent */
+  limits?: EtcdLimits;
+  /** serve clients over https (members talk to each other over plain http on loopback) */
+  tls?: EtcdTlsOptions;
+  /** each member's log (default: <dataDir>/<name>.log) */
+  logFile?: (name: string) => string;
+  clusterToken?: string;
+  pickPort?: () => Promise<number>;
+}
+
+/** A cluster of n members (m0, m1...) on loopback (tests of quorum loss and failover, the chaos lab). */
+export async function startEtcdCluster(n: number, dataDir: string, o: EtcdClusterOptions = {}): Promise<EtcdServer[]> {
   for (let attempt = 1; ; attempt++) {
-    const members = await startClusterMembers(n, dataDir, limits, pickPort);
+    const members = await startClusterMembers(n, dataDir, o);
     const exited = (m: EtcdServer) => m.process.exitCode !== null || m.process.signalCode !== null;
     let failed = false; // ends the other members' waits once one has failed
     try {
       // each member through its own endpoint: two members alone would answer for all three
-      await Promise.all(members.map((m) => waitHealthy(m.endpoints, { exited: () => failed || exited(m), logFile: m.logFile, peerUrl: `http://127.0.0.1:${m.peerPort}` })));
+      await Promise.all(members.map((m) => waitHealthy(m.endpoints, { exited: () => failed || exited(m), logFile: m.logFile, peerUrl: `http://127.0.0.1:${m.peerPort}`, ...(o.tls ? { tls: o.tls } : {}) })));
       return members;
     } catch (e) {
       failed = true;
@@ -248,14 +259,18 @@ export async function startEtcdCluster(n: number, dataDir: string, limits?: Etcd
   }
 }
 
-async function startClusterMembers(n: number, dataDir: string, limits: EtcdLimits | undefined, pick: () => Promise<number>): Promise<EtcdServer[]> {
+async function startClusterMembers(n: number, dataDir: string, o: EtcdClusterOptions): Promise<EtcdServer[]> {
+  const pick = o.pickPort ?? freePort;
   const ports: { c: number; p: number }[] = [];
   const used = new Set<number>();
   const pickUnused = async () => { let p = await pick(); for (let i = 0; used.has(p) && i < PORT_ATTEMPTS; i++) p = await pick(); used.add(p); return p; };
   for (let i = 0; i < n; i++) ports.push({ c: await pickUnused(), p: await pickUnused() });
   const initialCluster = ports.map((x, i) => `m${i}=http://127.0.0.1:${x.p}`).join(',');
-  const clusterToken = `xnet-cluster-${ports[0].c}`;
-  const started = await Promise.allSettled(ports.map((x, i) => startEtcdServer({ dataDir, name: `m${i}`, clientPort: x.c, peerPort: x.p, initialCluster, clusterToken, limits })));
+  const clusterToken = o.clusterToken ?? `xnet-cluster-${ports[0].c}`;
+  const member = (x: { c: number; p: number }, name: string): EtcdServerOptions => ({
+    dataDir, name, clientPort: x.c, peerPort: x.p, initialCluster, clusterToken, limits: o.limits, tls: o.tls, logFile: o.logFile?.(name),
+  });
+  const started = await Promise.allSettled(ports.map((x, i) => startEtcdServer(member(x, `m${i}`))));
   const members = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {

@@ -52,7 +52,7 @@ export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; a
       opts = { ...opts, tls: await loopbackServerTls(ids) };
     }
     members = opts.members === 3
-      ? await startEtcdCluster(3, dataDir, opts.limits)
+      ? await startEtcdCluster(3, dataDir, { limits: opts.limits, tls: opts.tls })
       : [await startEtcdServer({ dataDir, limits: opts.limits, ...(opts.tls ? { tls: opts.tls } : {}) })];
     if (ids) {
       const root = createEtcdClient(connectionAs(members[0].endpoints, ids.ca.caCert, ids.root));

@@ -6,7 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
+import { clusterIdentities, connectionAs, loopbackServerTls } from '../../pkg/auth/bootstrap.js';
+import { createEtcdClient } from '../../pkg/etcd/client.js';
 import { freePort, startEtcdCluster, startEtcdServer } from '../../pkg/etcd/server.js';
 
 describe('starting etcd', () => {
@@ -117,7 +120,7 @@ describe('starting etcd on a port another etcd holds', () => {
 describe('starting a three-member etcd cluster on ports picked for it', () => {
   // the last member's peer port is the taken one: two members would reach quorum without it
   it('starts all three members on new ports when a picked port was taken', () => withTakenPort((n) => n === 6, async (run) => {
-    const members = await startEtcdCluster(3, run.dir, undefined, run.pickPort);
+    const members = await startEtcdCluster(3, run.dir, { pickPort: run.pickPort });
     try {
       expect(run.picks()).toBeGreaterThanOrEqual(12); // the failed cluster's six picks, then six new
       expect(members.map((m) => m.peerPort)).not.toContain(run.takenPort);
@@ -126,4 +129,26 @@ describe('starting a three-member etcd cluster on ports picked for it', () => {
       await Promise.all(members.map((m) => m.stop()));
     }
   }));
+});
+
+describe('a three-member etcd cluster serving TLS (the chaos lab\'s, the harness\'s with auth)', () => {
+  it('serves https on each member, waits for each through TLS, and logs where it was told', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xnet-etcd-tls-cluster-'));
+    const ids = await clusterIdentities(join(dir, 'pki'));
+    const members = await startEtcdCluster(3, join(dir, 'etcd'), { tls: await loopbackServerTls(ids), logFile: (name) => join(dir, `etcd-${name}.log`), clusterToken: 'tls-cluster' });
+    try {
+      for (const m of members) {
+        expect(m.endpoints[0]).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+        const c = createEtcdClient(connectionAs(m.endpoints, ids.ca.caCert, ids.root));
+        try {
+          await c.put(`k-${m.name}`).value(m.name);
+          expect(await c.get(`k-${m.name}`).string()).toBe(m.name);
+        } finally { c.close(); }
+        expect(readFileSync(join(dir, `etcd-${m.name}.log`), 'utf8')).toContain('tls-cluster');
+      }
+    } finally {
+      await Promise.all(members.map((m) => m.stop()));
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
