@@ -78,6 +78,17 @@ export class NodeStatusReporter {
     if (before?.status !== ready.status || before?.reason !== ready.reason) this.announce(kind, obj.metadata.name, fields, ready);
   }
 
+  /**
+   * Whether this node has a report on this object (by uid) in etcd: one this process wrote, or
+   * one etcd held when the agent started (its view of its own status keys).
+   */
+  hasReport(kind: Kind, obj: { metadata: { name: string; uid?: string } }): boolean {
+    if (this.last.has(`${kind}/${obj.metadata.name}/${obj.metadata.uid ?? ''}`)) return true;
+    const stored = this.stored?.(kind, obj.metadata.name);
+    if (stored === undefined) return false;
+    try { return (JSON.parse(stored) as { objectUid?: unknown }).objectUid === obj.metadata.uid; } catch { return false; }
+  }
+
   private remember(key: string, text: string): void {
     const prev = this.last.get(key);
     if (prev !== undefined) this.before.set(key, prev);

@@ -11,6 +11,10 @@ import { ipamCheck } from '../../pkg/ipam/check.js';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
 import { parseCidr } from '../../pkg/ip/ipv4.js';
 import { Keys } from '../../pkg/store/keys.js';
+import { Dataplane, type AgentDataplane } from '../../pkg/agent/dataplane.js';
+import type { Op } from '../../pkg/agent/planner/ops.js';
+import { netnsTarget } from '../../pkg/netlink/target.js';
+import type { LabHost } from '../../pkg/lab/index.js';
 import { agentLabWithController, docker, downWithController, eventually, obj, runContainer, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
@@ -69,5 +73,60 @@ describe('a node taken out of a ClusterNetwork with a container still on its net
     await eventually(async () => (await counted()) === 1 || undefined, 'ClusterNetwork lv counts 1 block allocated', 5_000);
     const after = await ipamCheck(lab.client, '/xnet');
     expect(after.problems, after.text).toBe(0);
+  }, 120_000);
+});
+
+/**
+ * host-1's real dataplane, except that its first `docker network create` of `network` waits
+ * for the test: `reached` resolves when the agent asks for it, `release(during)` lets it run,
+ * then runs `during` (what happens on the host right after Docker made the network) before the
+ * agent goes on.
+ */
+function gatedCreate(h: LabHost, network: string) {
+  const real = new Dataplane(netnsTarget(h.netns), h.dockerHost);
+  let reach!: () => void;
+  let open!: (during: () => Promise<void>) => void;
+  const reached = new Promise<void>((r) => { reach = r; });
+  const released = new Promise<() => Promise<void>>((r) => { open = r; });
+  let gated = false;
+  const execute = async (ops: Op[], opts?: { independent?: boolean }) => {
+    if (gated || !ops.some((o) => o.op === 'docker.network.create' && o.spec.name === network)) return real.execute(ops, opts);
+    gated = true;
+    reach();
+    const during = await released;
+    await real.execute(ops, opts);
+    await during();
+  };
+  const dataplane = new Proxy(real, {
+    get: (t, p) => (p === 'execute' ? execute : typeof Reflect.get(t, p) === 'function' ? Reflect.get(t, p).bind(t) : Reflect.get(t, p)),
+  }) as AgentDataplane;
+  return { dataplane, reached, release: (during: () => Promise<void>) => open(during) };
+}
+
+describe('a HostSubnet deleted while the agent makes its Docker network', () => {
+  it('keeps the block claimed (the report was written before the network was made) while a container attached meanwhile keeps the network', async () => {
+    await lab.stopAgent(lab.hosts[0]);
+    const gate = gatedCreate(lab.hosts[0], 'lvnet');
+    await lab.startAgent(lab.hosts[0], { dataplane: gate.dataplane });
+    await label('host-1', { lv: 'yes' });
+    await Promise.race([gate.reached, sleep(30_000).then(() => { throw new Error('the agent never asked Docker for lvnet'); })]);
+    const subnet = String((await hs('host-1'))!.status!.subnet);
+    expect(await networks(), 'lvnet is not made yet').not.toContain('lvnet');
+    // the HostSubnet goes while Docker makes its network, and a container attaches to it
+    await label('host-1', {});
+    await eventually(async () => !(await hs('host-1')) || undefined, 'HostSubnet lv-host-1 deleted', 10_000);
+    gate.release(async () => { await runContainer(lab.hosts[0], 'lv2', ['--net', 'lvnet']); });
+    await eventually(async () => (await docker(lab.hosts[0], ['ps', '--filter', 'name=lv2', '--format', '{{.Names}}'])) === 'lv2' || undefined, 'container lv2 running on lvnet', 30_000);
+    await sleep(2_000);
+    expect(await networks()).toContain('lvnet');
+    expect(await claimed(subnet), `the claim of ${subnet}, live on host-1, is kept`).toBe(true);
+    expect(await reported('lv-host-1'), 'host-1 reports on lv-host-1').toBe(true);
+    const kept = await ipamCheck(lab.client, '/xnet');
+    expect(kept.problems, kept.text).toBe(0);
+    // the container goes: the network, the report and the claim follow
+    await docker(lab.hosts[0], ['rm', '-f', 'lv2']);
+    await eventually(async () => !(await networks()).includes('lvnet') || undefined, 'lvnet removed from host-1', 10_000);
+    await eventually(async () => !(await claimed(subnet)) || undefined, `the claim of ${subnet} freed`, 10_000);
+    expect(await reported('lv-host-1')).toBe(false);
   }, 120_000);
 });

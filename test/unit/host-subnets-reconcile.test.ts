@@ -33,18 +33,23 @@ interface World { cns: ClusterNetwork[]; hostSubnets: HostSubnet[]; networks: Do
 function hostOf(w: World) {
   const executed: Op[] = [];
   const status = new Map<string, { status: string; reason: string }>();
+  /** status writes and ops, in the order they happened */
+  const timeline: string[] = [];
   const list = <T extends { metadata: { name: string } }>(xs: T[]) => ({ list: () => xs, get: (n: string) => xs.find((x) => x.metadata.name === n) });
   const ctx = {
     node: 'host-1', log: { info: () => undefined, warn: () => undefined, debug: () => undefined },
     caches: { hostSubnets: list(w.hostSubnets), clusterNetworks: list(w.cns), macvlanNets: list([]), nics: list([]), nodes: list([self]) },
-    status: { write: async (_k: string, o: HostSubnet, _f: unknown, r: { status: string; reason: string }) => { status.set(o.metadata.name, r); } },
+    status: {
+      write: async (_k: string, o: HostSubnet, _f: unknown, r: { status: string; reason: string }) => { status.set(o.metadata.name, r); timeline.push(`report ${o.metadata.name} ${r.status}/${r.reason}`); },
+      hasReport: (_k: string, o: HostSubnet) => status.has(o.metadata.name),
+    },
     dp: {
       ip: { links: async () => w.links, addrs: async () => w.addrs },
       dockerNetworks: async () => w.networks,
-      execute: async (ops: Op[]) => { for (const o of ops) { const e = w.refuse?.(o); if (e) throw e; executed.push(o); } },
+      execute: async (ops: Op[]) => { for (const o of ops) { const e = w.refuse?.(o); if (e) throw e; executed.push(o); timeline.push(o.op); } },
     },
   } as unknown as AgentContext;
-  return { ctx, executed, status };
+  return { ctx, executed, status, timeline };
 }
 
 const dflt = cn('default', '10.76.0.0/16', 'net1');
@@ -106,5 +111,21 @@ describe('a node with several HostSubnets', () => {
     await reconcileHostSubnets(w.ctx);
     expect(w.executed.map((o) => (o.op === 'docker.network.create' ? `create ${o.spec.name}` : o.op === 'docker.network.remove' ? `remove ${o.name}` : o.op)))
       .toEqual(['remove net1', 'create net2', 'link.set.alias']);
+  });
+});
+
+describe('the first report on a HostSubnet', () => {
+  it('is written before Docker is asked for its network (a delete meanwhile keeps the block), then Ready', async () => {
+    const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [], links: [], addrs: [] });
+    await reconcileHostSubnets(w.ctx);
+    expect(w.timeline).toEqual(['report default-host-1 Unknown/CreatingNetwork', 'docker.network.create', 'link.set.alias', 'report default-host-1 True/Converged']);
+  });
+
+  it('is not written again when a network already reported on is made again (its Ready stays as it was)', async () => {
+    const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [], links: [], addrs: [] });
+    await reconcileHostSubnets(w.ctx);
+    w.timeline.length = 0;
+    await reconcileHostSubnets(w.ctx);
+    expect(w.timeline).toEqual(['docker.network.create', 'link.set.alias', 'report default-host-1 True/Converged']);
   });
 });

@@ -24,6 +24,7 @@ export interface ObservedHost { owned: DockerNetwork[]; links: Link[]; addrs: Ad
 export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost): Promise<void> {
   const { plan, ops, marking } = networkOps(hs, spec, host);
   try {
+    if (ops.some((o) => o.op === 'docker.network.create') && !ctx.status.hasReport('HostSubnet', hs)) await reportMaking(ctx, hs, spec);
     if (ops.length) {
       ctx.log.info('host subnet network', { hostSubnet: hs.metadata.name, ops: ops.map((o) => o.op) });
       await ctx.dp.execute(ops);
@@ -38,6 +39,18 @@ export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: Dock
     await ctx.status.write('HostSubnet', hs, {}, notReady(reason, (e as Error).message));
     throw e;
   }
+}
+
+/**
+ * This node's first report on a HostSubnet, written before Docker is asked to make its network
+ * (a network made again, its report already there, keeps its Ready): the report keeps the HostSubnet's
+ * block claimed after a delete while xnet's network of it is on the host (host-subnet-reports.ts).
+ * Written after, a delete between the two found no report, the block was freed at once, and a
+ * container attached meanwhile kept the network, and the subnet, live here while another node
+ * could be given it. A HostSubnet already deleted fails this write (NotFound): nothing is made.
+ */
+async function reportMaking(ctx: AgentContext, hs: HostSubnet, spec: DockerNetworkSpec): Promise<void> {
+  await ctx.status.write('HostSubnet', hs, {}, { status: 'Unknown', reason: 'CreatingNetwork', message: `making Docker network ${spec.name} on bridge ${spec.options[BRIDGE_OPTION]}` });
 }
 
 /**
