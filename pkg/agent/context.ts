@@ -5,7 +5,7 @@ import type { HostEnds } from './host-ends.js';
 import type { ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { setCondition } from '../api/index.js';
-import { HOSTSUBNET_REPORT_MARK } from '../api/hostsubnet-report.js';
+import { HOSTSUBNET_REPORT_MARK, reportKeepsFor } from '../api/hostsubnet-report.js';
 import type { Informer } from '../store/informer.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../log.js';
@@ -80,13 +80,17 @@ export class NodeStatusReporter {
 
   /**
    * Whether this node has a report on this object (by uid) in etcd: one this process wrote, or
-   * one etcd held when the agent started (its view of its own status keys).
+   * one its view of its own status keys holds (written before a restart). A HostSubnet's counts
+   * only with the mark that makes the controller keep the block (an older agent's has none).
    */
   hasReport(kind: Kind, obj: { metadata: { name: string; uid?: string } }): boolean {
     if (this.last.has(`${kind}/${obj.metadata.name}/${obj.metadata.uid ?? ''}`)) return true;
     const stored = this.stored?.(kind, obj.metadata.name);
     if (stored === undefined) return false;
-    try { return (JSON.parse(stored) as { objectUid?: unknown }).objectUid === obj.metadata.uid; } catch { return false; }
+    let report: unknown;
+    try { report = JSON.parse(stored); } catch { return false; }
+    if (kind === 'HostSubnet') return reportKeepsFor(report) === obj.metadata.uid;
+    return (report as { objectUid?: unknown } | null)?.objectUid === obj.metadata.uid;
   }
 
   private remember(key: string, text: string): void {

@@ -49,6 +49,8 @@ class RecordingStatus extends NodeStatusReporter {
   override async remove(): Promise<void> {}
   /** nothing is made while verifying: no Attaching report to write first */
   override async reported(): Promise<boolean> { return true; }
+  /** nor a HostSubnet's first report before its network is made */
+  override hasReport(): boolean { return true; }
   /** nor a Ready to take back before a NIC is made again */
   override readyStatus(): undefined { return undefined; }
 }

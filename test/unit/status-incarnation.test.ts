@@ -47,3 +47,33 @@ describe("a node's status of an earlier object of the same name", () => {
     expect(withStatus(hostSubnet('u2'), waiting, new Map([['n1', old]])).status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
 });
+
+describe("whether this node has a report on an object (the agent's first HostSubnet report is written before its network)", () => {
+  const stored = (text: string | undefined) => new NodeStatusReporter(memoryStore().store, 'n1', undefined, () => text);
+
+  it('counts its own write, for that incarnation only', async () => {
+    const r = new NodeStatusReporter(memoryStore().store, 'n1', undefined, () => undefined);
+    expect(r.hasReport('HostSubnet', hostSubnet('u1'))).toBe(false);
+    await r.write('HostSubnet', hostSubnet('u1'), {}, inPlace());
+    expect(r.hasReport('HostSubnet', hostSubnet('u1'))).toBe(true);
+    expect(r.hasReport('HostSubnet', hostSubnet('u2'))).toBe(false);
+  });
+
+  it('counts a marked report etcd holds for that incarnation (written before a restart)', () => {
+    const r = stored(JSON.stringify({ keptUntilNetworkGone: true, objectUid: 'u1', conditions: [] }));
+    expect(r.hasReport('HostSubnet', hostSubnet('u1'))).toBe(true);
+    expect(r.hasReport('HostSubnet', hostSubnet('u2'))).toBe(false);
+  });
+
+  it("does not count an older agent's unmarked HostSubnet report, which keeps no block, nor one that does not decode", () => {
+    expect(stored(JSON.stringify({ objectUid: 'u1', conditions: [] })).hasReport('HostSubnet', hostSubnet('u1'))).toBe(false);
+    expect(stored('not json').hasReport('HostSubnet', hostSubnet('u1'))).toBe(false);
+    expect(stored('null').hasReport('HostSubnet', hostSubnet('u1'))).toBe(false);
+  });
+
+  it('needs no mark on other kinds: the uid decides', () => {
+    const nic = { metadata: { name: 'hs1', uid: 'u1' } };
+    expect(stored(JSON.stringify({ objectUid: 'u1' })).hasReport('ContainerNic', nic)).toBe(true);
+    expect(stored(JSON.stringify({ objectUid: 'u0' })).hasReport('ContainerNic', nic)).toBe(false);
+  });
+});
