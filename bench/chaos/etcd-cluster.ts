@@ -26,12 +26,12 @@ export interface EtcdCluster {
   tls: EtcdTlsOptions;
 }
 
-function record(lab: Lab, m: Member, pid: number): void {
-  m.pid = pid;
+/** The member's process in the lab record, so that destroyLab ends it even when the runner died. */
+function record(lab: Lab, name: string, dataDir: string, log: string, pid: number): void {
   updateRecord(lab.dir, (r) => {
-    const id = `etcd/${m.name}`;
+    const id = `etcd/${name}`;
     r.processes = r.processes.filter((p) => p.id !== id);
-    r.processes.push({ id, role: 'etcd', argv: ['etcd', '--data-dir', m.options.dataDir], log: m.options.logFile!, pid, startTime: processStartTime(pid) });
+    r.processes.push({ id, role: 'etcd', argv: ['etcd', '--data-dir', dataDir], log, pid, startTime: processStartTime(pid) });
   });
 }
 
@@ -39,7 +39,8 @@ function record(lab: Lab, m: Member, pid: number): void {
 export async function startMember(lab: Lab, m: Member): Promise<void> {
   const s = await startEtcdServer(m.options);
   s.process.unref();
-  record(lab, m, s.pid);
+  m.pid = s.pid;
+  record(lab, m.name, m.options.dataDir, m.options.logFile!, s.pid);
 }
 
 /** A member's own options, from its first start: a restart binds the same ports and data dir. */
@@ -60,16 +61,14 @@ function memberOf(lab: Lab, s: EtcdServer, initialCluster: string, tls: EtcdTlsO
  */
 export async function startEtcdCluster(lab: Lab, size = 3): Promise<EtcdCluster> {
   const tls = await prepareLabAuth(lab);
-  const servers = await startEtcdMembers(size, join(lab.dir, 'etcd'), {
-    tls, clusterToken: `xnet-chaos-${lab.id}`, logFile: (name) => join(lab.dir, `etcd-${name}.log`),
+  const dataDir = join(lab.dir, 'etcd');
+  const servers = await startEtcdMembers(size, dataDir, {
+    tls, clusterToken: `xnet-chaos-${lab.id}`, logFile: (name) => join(lab.dir, `etcd-${name}.log`), healthTimeoutMs: 30_000,
+    // recorded as each starts, not once all are healthy: a runner killed during the wait leaves none behind
+    onSpawn: (s) => { s.process.unref(); record(lab, s.name, dataDir, s.logFile, s.pid); },
   });
   const initialCluster = servers.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(',');
-  const members = servers.map((s) => {
-    s.process.unref();
-    const m = memberOf(lab, s, initialCluster, tls);
-    record(lab, m, s.pid);
-    return m;
-  });
+  const members = servers.map((s) => ({ ...memberOf(lab, s, initialCluster, tls), pid: s.pid }));
   const endpoints = members.map((m) => m.endpoint);
   setLabEndpoints(lab, endpoints);
   await enableLabAuth(lab);

@@ -236,6 +236,10 @@ export interface EtcdClusterOptions {
   logFile?: (name: string) => string;
   clusterToken?: string;
   pickPort?: () => Promise<number>;
+  /** each member's health wait (default waitHealthy's) */
+  healthTimeoutMs?: number;
+  /** called as each member's process starts, before the health waits: a lab records its pid at once */
+  onSpawn?: (member: EtcdServer) => void;
 }
 
 /** A cluster of n members (m0, m1...) on loopback (tests of quorum loss and failover, the chaos lab). */
@@ -246,7 +250,7 @@ export async function startEtcdCluster(n: number, dataDir: string, o: EtcdCluste
     let failed = false; // ends the other members' waits once one has failed
     try {
       // each member through its own endpoint: two members alone would answer for all three
-      await Promise.all(members.map((m) => waitHealthy(m.endpoints, { exited: () => failed || exited(m), logFile: m.logFile, peerUrl: `http://127.0.0.1:${m.peerPort}`, ...(o.tls ? { tls: o.tls } : {}) })));
+      await Promise.all(members.map((m) => waitHealthy(m.endpoints, { exited: () => failed || exited(m), logFile: m.logFile, peerUrl: `http://127.0.0.1:${m.peerPort}`, timeoutMs: o.healthTimeoutMs, ...(o.tls ? { tls: o.tls } : {}) })));
       return members;
     } catch (e) {
       failed = true;
@@ -270,7 +274,7 @@ async function startClusterMembers(n: number, dataDir: string, o: EtcdClusterOpt
   const member = (x: { c: number; p: number }, name: string): EtcdServerOptions => ({
     dataDir, name, clientPort: x.c, peerPort: x.p, initialCluster, clusterToken, limits: o.limits, tls: o.tls, logFile: o.logFile?.(name),
   });
-  const started = await Promise.allSettled(ports.map((x, i) => startEtcdServer(member(x, `m${i}`))));
+  const started = await Promise.allSettled(ports.map(async (x, i) => { const m = await startEtcdServer(member(x, `m${i}`)); o.onSpawn?.(m); return m; }));
   const members = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {

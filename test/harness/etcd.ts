@@ -36,7 +36,7 @@ export interface TestEtcdAuth {
 }
 
 /**
- * `tls`: one member serving https (clusters are plain HTTP); client() then uses its CA and client certificate.
+ * `tls`: every member serves https; client() then uses its CA and client certificate.
  * `auth`: TLS with client certificates and etcd auth enabled (roles of pkg/auth/roles.ts); client() is root.
  *   Without it, only for tests acting as the controller or the admin, whose roles auth would not
  *   restrict (docs/contributing.md, "Which etcd").

@@ -135,8 +135,13 @@ describe('a three-member etcd cluster serving TLS (the chaos lab\'s, the harness
   it('serves https on each member, waits for each through TLS, and logs where it was told', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'xnet-etcd-tls-cluster-'));
     const ids = await clusterIdentities(join(dir, 'pki'));
-    const members = await startEtcdCluster(3, join(dir, 'etcd'), { tls: await loopbackServerTls(ids), logFile: (name) => join(dir, `etcd-${name}.log`), clusterToken: 'tls-cluster' });
+    const spawned: number[] = [];
+    const members = await startEtcdCluster(3, join(dir, 'etcd'), {
+      tls: await loopbackServerTls(ids), logFile: (name) => join(dir, `etcd-${name}.log`), clusterToken: 'tls-cluster', onSpawn: (m) => spawned.push(m.pid),
+    });
     try {
+      // each process was announced as it started (the chaos lab records it before the health waits)
+      expect(spawned.sort()).toEqual(members.map((m) => m.pid).sort());
       for (const m of members) {
         expect(m.endpoints[0]).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
         const c = createEtcdClient(connectionAs(m.endpoints, ids.ca.caCert, ids.root));
