@@ -30,6 +30,7 @@ export class HollowDataplane implements AgentDataplane {
     routes: async (): Promise<Route[]> => { this.onRoutesRead?.(); return [this.connected(), ...this.routes.values()]; },
     links: async () => [],
     addrs: async () => [],
+    linksAndAddrs: async () => ({ links: [], addrs: [] }),
   };
 
   readonly docker = {

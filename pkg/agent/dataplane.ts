@@ -39,7 +39,7 @@ export interface AgentDataplane {
   readonly target: NetTarget;
   /** execute() only records the ops (verify): there is no change to read back */
   readonly dryRun?: boolean;
-  readonly ip: Pick<IpRunner, 'routes' | 'links' | 'addrs'>;
+  readonly ip: Pick<IpRunner, 'routes' | 'links' | 'addrs' | 'linksAndAddrs'>;
   readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'runningContainers' | 'networkEndpoints' | 'disconnect' | 'connect' | 'listNetworks' | 'ping'>;
   underlay(): Promise<Underlay>;
   /** opens the network namespace process `pid` is in now (netlink/pinned.ts); the caller closes it */
@@ -50,7 +50,7 @@ export interface AgentDataplane {
   hostState(): Promise<HostState>;
   /** every address and route of the host (all families, all tables): read only before a parent is released */
   hostUse(): Promise<HostUse>;
-  /** `routes: false`: links and addresses only (one `ip` process fewer) */
+  /** `routes: false`: links and addresses only (one `ip` process, not two) */
   containerState(target: NetTarget, opts?: { routes?: boolean }): Promise<ContainerState>;
   /** the container's IPv4 routes (main table) alone: one `ip` process */
   containerRoutes(target: NetTarget): Promise<Route[]>;
@@ -117,8 +117,7 @@ export class Dataplane implements AgentDataplane {
   async containerState(target: NetTarget, opts: { routes?: boolean } = {}): Promise<ContainerState> {
     const ip = new IpRunner(target);
     if (opts.routes !== false) return ip.state();
-    const [links, addrs] = await Promise.all([ip.links(), ip.addrs()]);
-    return { links, addrs, routes: [] };
+    return { ...await ip.linksAndAddrs(), routes: [] };
   }
 
   containerRoutes(target: NetTarget): Promise<Route[]> {

@@ -43,7 +43,7 @@ function agentOn(w: World) {
     unwatchNic: async () => undefined,
     dp: {
       hostState: async () => ({ links: w.links ?? [], addrs: [], routes: [] }),
-      ip: { links: async () => w.links ?? [], addrs: async () => [], routes: async () => w.routes ?? [] },
+      ip: { links: async () => w.links ?? [], addrs: async () => [], linksAndAddrs: async () => ({ links: w.links ?? [], addrs: [] }), routes: async () => w.routes ?? [] },
       dockerNetworks: async () => w.networks ?? [],
       natState: async () => ({
         nat: { chains: ['POSTROUTING', NAT_CHAIN], rules: { POSTROUTING: [`-j ${NAT_CHAIN}`], [NAT_CHAIN]: [] } },

@@ -44,7 +44,7 @@ function hostOf(w: World) {
       hasReport: (_k: string, o: HostSubnet) => status.has(o.metadata.name),
     },
     dp: {
-      ip: { links: async () => w.links, addrs: async () => w.addrs },
+      ip: { linksAndAddrs: async () => ({ links: w.links, addrs: w.addrs }) },
       dockerNetworks: async () => w.networks,
       execute: async (ops: Op[]) => { for (const o of ops) { const e = w.refuse?.(o); if (e) throw e; executed.push(o); timeline.push(o.op); } },
     },

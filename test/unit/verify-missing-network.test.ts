@@ -17,7 +17,7 @@ function input(): DifferencesInput {
   const list = <T extends { metadata: { name: string } }>(xs: T[]) => ({ list: () => xs, get: (n: string) => xs.find((x) => x.metadata.name === n) });
   const recorded: Op[] = [];
   const dp = {
-    ip: { links: async () => [], addrs: async () => [], routes: async () => [] },
+    ip: { links: async () => [], addrs: async () => [], linksAndAddrs: async () => ({ links: [], addrs: [] }), routes: async () => [] },
     dockerNetworks: async () => [],
     execute: async (ops: Op[]) => { recorded.push(...ops); },
     take: () => recorded.splice(0),

@@ -77,7 +77,7 @@ async function observedHost(ctx: AgentContext, mine: HostSubnet[], specs: Map<st
   let addrs: Addr[];
   try {
     observed = await ctx.dp.dockerNetworks([...specs.values()].map((s) => s.name));
-    [links, addrs] = await Promise.all([ctx.dp.ip.links(), ctx.dp.ip.addrs()]);
+    ({ links, addrs } = await ctx.dp.ip.linksAndAddrs());
   } catch (e) {
     if (e instanceof DockerError && (e.reason === 'DockerUnavailable' || e.reason === 'DockerTimedOut')) {
       for (const hs of mine) if (specs.has(hs.metadata.name)) await ctx.status.write('HostSubnet', hs, {}, notReady(e.reason, e.message));
