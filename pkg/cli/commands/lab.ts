@@ -39,8 +39,8 @@ async function up(out: Out, env: CliIO['env'], opts: { hosts: number; controller
   const g = cmd.optsWithGlobals() as { endpoints?: string };
   const endpoints = g.endpoints ? parseEndpoints(g.endpoints) : env.XCTL_ENDPOINTS ? parseEndpoints(env.XCTL_ENDPOINTS) : undefined;
   const t0 = Date.now();
-  const { labUp } = await import('../../lab/up.js');
   try {
+    const { labUp } = await import('../../lab/up.js');
     const r = await labUp({ id: userLabId(), dir: defaultLabDir(), hosts: opts.hosts, controllers: opts.controllers, endpoints, progress: (l) => out(`· ${l}`) });
     out(`lab up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${r.hosts.map((h) => h.name).join(', ')}; etcd ${r.endpoints.join(',')}`);
     out('next: xctl get nodes · xctl lab exec host-1 -- docker ps · xctl lab status · xctl lab down');
