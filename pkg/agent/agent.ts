@@ -10,6 +10,7 @@ import { netnsTarget } from '../netlink/target.js';
 import { ContainerWatches, processAlive } from './container-watch.js';
 import { MacWaits } from './mac-wait.js';
 import { Informer } from '../store/informer.js';
+import { watchRestarts } from '../metrics/metrics.js';
 import type { NodeWatch, Store } from '../store/types.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers, type ReconcileResult } from '../runtime/workers.js';
@@ -129,7 +130,7 @@ export class Agent {
       void this.events?.record(obj, 'Normal', 'Healed', `repaired ${kind} drift on node ${self}, ${after}`, `${kind}/${trigger}`);
     }, (key) => wasInPlace(key, this.caches.nics, this.ctx.status));
     // One view of what concerns this node (store/node-view.ts); every informer reads from it.
-    this.view = opts.store.nodeView(self);
+    this.view = opts.store.nodeView(self, () => watchRestarts.inc({ watch: 'node-view' }));
     this.caches = {
       nodes: new Informer<Node>(this.view, 'Node', undefined, onError),
       clusterNetworks: new Informer<ClusterNetwork>(this.view, 'ClusterNetwork', undefined, onError),

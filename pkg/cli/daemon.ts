@@ -7,7 +7,7 @@ import type { Etcd3 } from 'etcd3';
 import { createEtcdClient, EtcdConfigError } from '../etcd/client.js';
 import { DEFAULT_PREFIX } from '../store/keys.js';
 import type { Logger } from '../log.js';
-import { initProcessMetrics } from '../metrics/metrics.js';
+import { initProcessMetrics, timeEtcdRequest } from '../metrics/metrics.js';
 import { parseMetricsAddr, startMetricsServer, type Readiness } from '../metrics/server.js';
 import { connection, DEFAULT_ENDPOINT, type GlobalOptions } from './connect.js';
 
@@ -36,7 +36,7 @@ export function usageExit(program: string, reason: string): never {
 /** A client for the flags; a missing TLS file or --cert without --cacert exits 2. */
 export function etcdFromFlags(program: string, o: EtcdFlags): Etcd3 {
   try {
-    return createEtcdClient(connection(o, process.env, () => undefined));
+    return createEtcdClient(connection(o, process.env, () => undefined), timeEtcdRequest);
   } catch (e) {
     usageExit(program, e instanceof EtcdConfigError ? e.message : String(e));
   }

@@ -14,7 +14,7 @@ import { LastSeen } from './nodes.js';
 import { controllerAdmit } from './admit.js';
 import { Term } from './term.js';
 import type { ControllerOptions } from './options.js';
-import { leader, leaderTerms } from '../metrics/metrics.js';
+import { leader, leaderTerms, watchRestarts } from '../metrics/metrics.js';
 import { EventRecorder } from '../events/recorder.js';
 
 export { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, type ControllerOptions } from './options.js';
@@ -42,7 +42,7 @@ export class Controller {
     // theirs to write and xctl's to read, and a node may write them as large and as often as
     // its credentials let it; watched, every one would reach both controllers and stay there.
     this.cache = new KvCache(opts.client, [keys.registry(), ipam.root()], {
-      log: this.log, admit: controllerAdmit(keys, ipam),
+      log: this.log, admit: controllerAdmit(keys, ipam), onRestart: () => watchRestarts.inc({ watch: 'cache' }),
       // the big parts of the layout, listed side by side at start-up
       listSplits: [keys.nodeIndexRoot(), keys.objects(), keys.statusRoot()],
     });

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { Etcd3, GRPCResourceExhastedError, isRecoverableError, type IOptions } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
 import { UsageError } from '../errors.js';
-import { etcdRequestDuration, etcdRequestErrors, timed } from '../metrics/metrics.js';
 
 export interface EtcdConnection {
   endpoints: string[];
@@ -95,8 +94,18 @@ export function quietIpServernameWarning(): void {
   }) as typeof process.emitWarning;
 }
 
-/** Builds an etcd3 client; TLS files are read here so a missing file fails before any I/O. */
-export function createEtcdClient(conn: EtcdConnection): Etcd3 {
+/**
+ * Times one unary etcd request (`service.method`, e.g. KV.txn). The daemons pass the one that
+ * feeds xnet_etcd_request_duration_seconds (metrics.ts); xctl passes none, and so never loads
+ * prom-client, a tenth of a CPU second of every xctl run's start.
+ */
+export type RequestTimer = <T>(method: string, call: () => Promise<T>) => Promise<T>;
+
+/**
+ * Builds an etcd3 client; TLS files are read here so a missing file fails before any I/O.
+ * `timer` times every unary request (see instrument()).
+ */
+export function createEtcdClient(conn: EtcdConnection, timer?: RequestTimer): Etcd3 {
   if (conn.endpoints.length === 0) throw new EtcdConfigError('no etcd endpoints given');
   if (conn.endpoints.some((e) => e.startsWith('https:'))) quietIpServernameWarning();
   const opts: IOptions = { hosts: conn.endpoints, dialTimeout: 5000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), faultHandling: etcdFaultHandling() };
@@ -111,7 +120,7 @@ export function createEtcdClient(conn: EtcdConnection): Etcd3 {
       ...(conn.key ? { privateKey: read(conn.key, '--key') } : {}),
     };
   }
-  return instrument(new Etcd3(opts));
+  return instrument(new Etcd3(opts), timer);
 }
 
 type Exec = (service: string, method: string, payload: unknown, options?: unknown) => Promise<unknown>;
@@ -143,18 +152,19 @@ export async function retryOldAuthRevision<T>(call: () => Promise<T>, retry = AU
 }
 
 /**
- * Guards the client's watch stream (watch-guard.ts) and times every unary etcd request (xnet_etcd_request_duration_seconds) and sends again one that
- * raced a change of etcd's auth store (retryOldAuthRevision). etcd3 sends them all through its
- * connection pool's exec(); wrapping that one method covers KV, lease, lock and auth calls
- * alike without touching their callers. A client without it is left as it is.
+ * Guards the client's watch stream (watch-guard.ts), times every unary etcd request when given a
+ * timer, and sends again one that raced a change of etcd's auth store (retryOldAuthRevision).
+ * etcd3 sends them all through its connection pool's exec(); wrapping that one method covers
+ * KV, lease, lock and auth calls alike without touching their callers. A client without it is
+ * left as it is.
  */
-export function instrument(client: Etcd3): Etcd3 {
+export function instrument(client: Etcd3, timer?: RequestTimer): Etcd3 {
   guardWatchResponses((id) => process.stderr.write(`xnet: dropped a response for etcd watch ${id}, which the client no longer tracks (etcd3 would have thrown it at the process); counted, logged once\n`));
   const pool = (client as unknown as { pool?: { exec?: Exec } }).pool;
   if (!pool || typeof pool.exec !== 'function') return client;
   const exec = pool.exec.bind(pool);
-  pool.exec = (service, method, payload, options) =>
-    timed(etcdRequestDuration, { method: `${service}.${method}` }, () => retryOldAuthRevision(() => exec(service, method, payload, options)), etcdRequestErrors);
+  const send: Exec = (service, method, payload, options) => retryOldAuthRevision(() => exec(service, method, payload, options));
+  pool.exec = timer ? (service, method, payload, options) => timer(`${service}.${method}`, () => send(service, method, payload, options)) : send;
   return client;
 }
 

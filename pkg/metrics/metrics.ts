@@ -2,6 +2,7 @@
 // process. Code that does the work records into these; pkg/metrics/server.ts serves them.
 // Names follow Prometheus conventions: base units (seconds), _total for counters.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestTimer } from '../etcd/client.js';
 
 export const registry = new Registry();
 
@@ -47,6 +48,9 @@ export function initProcessMetrics(labels: Record<string, string>): void {
   registry.setDefaultLabels(labels);
   if (!defaultsOn) { collectDefaultMetrics({ register: registry }); defaultsOn = true; }
 }
+
+/** The daemons' etcd request timer (createEtcdClient): xnet_etcd_request_duration_seconds and _errors_total. */
+export const timeEtcdRequest: RequestTimer = (method, call) => timed(etcdRequestDuration, { method }, call, etcdRequestErrors);
 
 /** Runs f and records its duration in h (and a failure in errors), whatever the outcome. */
 export async function timed<T>(h: Histogram<string>, labels: Record<string, string>, f: () => Promise<T>, errors?: Counter<string>): Promise<T> {

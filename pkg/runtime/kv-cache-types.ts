@@ -22,8 +22,12 @@ export interface KvCacheOptions {
   log?: Logger;
   /** waits between failed (re)starts; default RECONNECT_BACKOFF (200 ms doubling to 5 s) */
   backoff?: BackoffPolicy;
-  /** the `watch` label of the watch-restart metric (default "cache") */
-  name?: string;
+  /**
+   * Called at each restart of the watches (a relist or a resume): the daemons count it in
+   * xnet_watch_restarts_total (metrics.ts), which this module does not load, so that xctl's
+   * `get -w` never loads prom-client.
+   */
+  onRestart?: () => void;
   /** how long creating a watch may take before it counts as failed */
   watchCreateTimeoutMs?: number;
   /**

@@ -11,7 +11,6 @@
 // only later (a standby controller) can hold what its watches deliver (hold/release).
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { Logger } from '../log.js';
-import { watchRestarts } from '../metrics/metrics.js';
 import { rawKv, type RawKv } from './kv.js';
 import { KeyIndex } from './key-index.js';
 import { HeldChanges } from './held-changes.js';
@@ -211,7 +210,7 @@ export class KvCache {
     // alone, etcd3 would resume it from its last response's header revision, past events it
     // had not delivered yet. It is restarted again once this restart is over.
     if (this.restarting) { this.again = this.again === 'relist' ? 'relist' : mode; return; }
-    watchRestarts.inc({ watch: this.options.name ?? 'cache' });
+    this.options.onRestart?.();
     this.log?.warn(mode === 'relist' ? 'cache watch cancelled; relisting' : 'cache watch disconnected; resuming', { prefix: this.prefix, error: why.message });
     this.restarting = this.restartLoop(mode).finally(() => {
       this.restarting = undefined;

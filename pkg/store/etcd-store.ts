@@ -338,8 +338,8 @@ export class EtcdStore implements Store {
     return startWatch(this.client, this.keys, kind, fromRevision, handlers, this.log);
   }
 
-  nodeView(node: string): NodeWatch {
-    return new NodeView(this.client, this.keys, node, this.log);
+  nodeView(node: string, onRestart?: () => void): NodeWatch {
+    return new NodeView(this.client, this.keys, node, this.log, onRestart);
   }
 
   async close(): Promise<void> {

@@ -35,8 +35,8 @@ export class NodeView implements NodeWatch {
   private readonly views = new Map<Kind, KindView>();
   private readonly subscribers = new Map<Kind, Set<WatchHandlers>>();
 
-  constructor(client: Etcd3, private readonly keys: Keys, readonly node: string, private readonly log?: Logger) {
-    this.cache = new KvCache(client, nodeViewPrefixes(keys, node), { log, name: 'node-view' });
+  constructor(client: Etcd3, private readonly keys: Keys, readonly node: string, private readonly log?: Logger, onRestart?: () => void) {
+    this.cache = new KvCache(client, nodeViewPrefixes(keys, node), { log, onRestart });
     const registryKey = (k: string) => keys.unindexed(node, k) ?? k;
     for (const { kind } of KINDS) {
       const view = new KindView(this.cache, keys, kind, log, registryKey);

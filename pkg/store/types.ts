@@ -175,8 +175,11 @@ export interface Store {
    * Keys that do not decode are skipped (logged); no handler exception escapes.
    */
   watch(kind: Kind, fromRevision: number, handlers: WatchHandlers): Promise<{ close(): Promise<void> }>;
-  /** What `node`'s agent watches: only the keys that concern that node (docs/design.md). */
-  nodeView(node: string): NodeWatch;
+  /**
+   * What `node`'s agent watches: only the keys that concern that node (docs/design.md).
+   * `onRestart` is called when its watch restarts (the agent counts it in a metric).
+   */
+  nodeView(node: string, onRestart?: () => void): NodeWatch;
   /** The current etcd revision of the store. */
   revision(): Promise<number>;
   close(): Promise<void>;

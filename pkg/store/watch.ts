@@ -16,7 +16,7 @@ export async function startWatch(
 ): Promise<{ close(): Promise<void> }> {
   // One prefix, one watch: an object's and its status's writes arrive in commit order, so
   // the events (ADDED, MODIFIED by a status write, DELETED) are the ones that happened.
-  const cache = new KvCache(client, keys.registry(), { log, name: kind });
+  const cache = new KvCache(client, keys.registry(), { log });
   const view = new KindView(cache, keys, kind, log);
   // The first list only seeds the view at the caller's revision: the caller has those objects.
   let seeded = false;

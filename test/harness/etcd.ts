@@ -10,6 +10,7 @@ import { addNodeAuth, initAuth } from '../../pkg/auth/etcd-auth.js';
 import type { Identity } from '../../pkg/auth/pki.js';
 import { callDeadlines, createEtcdClient, etcdChannelOptions, etcdFaultHandling, instrument, type EtcdConnection } from '../../pkg/etcd/client.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
+import { timeEtcdRequest } from '../../pkg/metrics/metrics.js';
 
 export interface TestEtcd {
   endpoints: string[];
@@ -68,7 +69,8 @@ export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; a
     ids,
     connection: (id) => connectionAs(endpoints, ids.ca.caCert, id),
     clientAs(id) {
-      const c = createEtcdClient(connectionAs(endpoints, ids.ca.caCert, id));
+      // timed as the daemons' clients are: in-process daemons' metrics include their etcd requests
+      const c = createEtcdClient(connectionAs(endpoints, ids.ca.caCert, id), timeEtcdRequest);
       clients.push(c);
       return c;
     },
@@ -86,7 +88,7 @@ export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; a
     auth,
     ...(opts.tls ? { tls: opts.tls } : {}),
     client() {
-      const c = instrument(new Etcd3({ hosts: endpoints, dialTimeout: 3000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), faultHandling: etcdFaultHandling(), ...(opts.tls ? { credentials: etcdClientCredentials(opts.tls) } : {}) }));
+      const c = instrument(new Etcd3({ hosts: endpoints, dialTimeout: 3000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), faultHandling: etcdFaultHandling(), ...(opts.tls ? { credentials: etcdClientCredentials(opts.tls) } : {}) }), timeEtcdRequest);
       clients.push(c);
       return c;
     },

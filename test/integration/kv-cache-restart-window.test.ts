@@ -50,7 +50,8 @@ describe('a connection lost again while a KvCache resumes its watches', () => {
     });
     const warnings: string[] = [];
     const log = { warn: (m: string, f?: unknown) => warnings.push(`${m} ${JSON.stringify(f)}`), error: () => undefined, info: () => undefined, debug: () => undefined } as never;
-    const cache = new KvCache(client, ['/rw/a/', '/rw/b/'], { log });
+    let restarts = 0; // what the daemons count in xnet_watch_restarts_total
+    const cache = new KvCache(client, ['/rw/a/', '/rw/b/'], { log, onRestart: () => restarts++ });
     try {
       await cache.start();
       await direct.put('/rw/a/0').value('0');
@@ -63,6 +64,7 @@ describe('a connection lost again while a KvCache resumes its watches', () => {
       proxy.heal();
 
       expect(await pollUntil(() => brokeAgain, 15_000), 'the resume made the watch of /rw/a/').toBe(true);
+      expect(restarts, 'onRestart called for the cut').toBeGreaterThanOrEqual(1);
       // the cache is live again: a later change of the other prefix arrives
       await new Promise((r) => setTimeout(r, 1000));
       await direct.put('/rw/b/2').value('2');
