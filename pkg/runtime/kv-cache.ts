@@ -10,6 +10,7 @@
 // for the same revision is recognised as old news and dropped. A reader that needs the cache
 // only later (a standby controller) can hold what its watches deliver (hold/release).
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import { ClientClosedError } from 'etcd3';
 import type { Logger } from '../log.js';
 import { rawKv, type RawKv } from './kv.js';
 import { KeyIndex } from './key-index.js';
@@ -234,6 +235,12 @@ export class KvCache {
         else await this.watchAll((p) => this.resumeAt.get(p) ?? this.seenRevision + 1);
         return;
       } catch (err) {
+        // A closed client never answers again: whoever closed it is shutting down and has not
+        // closed this cache (yet). Retrying would go on for the life of the process.
+        if (err instanceof ClientClosedError) {
+          this.log?.warn('cache stops: its etcd client was closed', { prefix: this.prefix });
+          return;
+        }
         // Resuming from a compacted revision gets a cancel, not an exception; anything else
         // (etcd down) is retried the same way, from a list to be safe.
         mode = 'relist';
