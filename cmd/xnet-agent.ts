@@ -51,7 +51,7 @@ try {
 
 checkMetricsAddr('xnet-agent', o.metricsAddr);
 const etcd = etcdFromFlags('xnet-agent', o);
-const store = createEtcdStore(etcd, o.prefix);
+const store = createEtcdStore(etcd, o.prefix, createLogger('store', { node: o.node }));
 /** The agent; an IPAM journal that exists but cannot be read stops it here (exit 1), before it serves anything. */
 function makeAgent(): Agent {
   try {

@@ -1,10 +1,13 @@
 import winston from 'winston';
+import { formatLine, type Logger } from './log-line.js';
+
+export type { Logger } from './log-line.js';
 
 /**
  * One logger per component. Logs go to stderr so that programs' stdout stays machine-readable.
  * XNET_LOG_LEVEL picks the level (default info); XNET_LOG_FORMAT=json for log shippers.
  */
-export function createLogger(component: string, fields: Record<string, unknown> = {}): winston.Logger {
+export function createLogger(component: string, fields: Record<string, unknown> = {}): winston.Logger & Logger {
   const json = process.env.XNET_LOG_FORMAT === 'json';
   return skipBelowLevel(winston.createLogger({
     level: process.env.XNET_LOG_LEVEL ?? 'info',
@@ -13,10 +16,7 @@ export function createLogger(component: string, fields: Record<string, unknown> 
       ? winston.format.combine(winston.format.timestamp(), winston.format.json())
       : winston.format.combine(
           winston.format.timestamp(),
-          winston.format.printf(({ timestamp, level, message, component: c, ...rest }) => {
-            const extra = Object.keys(rest).length ? ' ' + JSON.stringify(rest) : '';
-            return `${timestamp} ${level} [${c}] ${message}${extra}`;
-          }),
+          winston.format.printf(({ timestamp, level, message, component: c, ...rest }) => formatLine(String(timestamp), level, c, message, rest)),
         ),
     transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] })],
   }));
@@ -42,4 +42,3 @@ function skipBelowLevel(logger: winston.Logger): winston.Logger {
   }
   return logger;
 }
-export type Logger = winston.Logger;

@@ -6,12 +6,11 @@ import { runningLabConnection, runningLabEndpoints, type LabConnection } from '.
 import { createEtcdStore } from '../store/etcd-store.js';
 import type { Store } from '../store/types.js';
 import type { CliIO } from './io.js';
-import { createLogger } from '../log.js';
+import { stderrLogger } from '../log-line.js';
 
+/** The store's log in xctl: errors only, on stderr, without loading winston (log-line.ts). */
 function quietStoreLog() {
-  const l = createLogger('store');
-  l.level = 'error';
-  return l;
+  return stderrLogger('store', 'error');
 }
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379';

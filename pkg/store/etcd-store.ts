@@ -10,7 +10,7 @@ import { startWatch, type WatchHandlers } from './watch.js';
 import { NodeView } from './node-view.js';
 import { decodeObject, orSkip } from './decode.js';
 import { emptyKindState, fileKey, hiddenOf, merged, mergedItems, skippedKeys, type KindState } from './kind-state.js';
-import { createLogger, type Logger } from '../log.js';
+import { stderrLogger, type Logger } from '../log-line.js';
 import { ValidationError } from '../errors.js';
 import { STORE_TXN_RETRY } from '../runtime/backoff.js';
 import { ETCD_DEFAULT_LIMITS, type EtcdLimits } from '../etcd/limits.js';
@@ -88,7 +88,7 @@ export class EtcdStore implements Store {
 
   constructor(readonly client: Etcd3, prefix = DEFAULT_PREFIX, log?: Logger) {
     this.keys = new Keys(prefix);
-    this.log = log ?? createLogger('store');
+    this.log = log ?? stderrLogger('store');
   }
 
   async revision(): Promise<number> {

@@ -51,10 +51,10 @@ describe('xctl start', () => {
     }
   });
 
-  test('loads no agent, controller, lab, Docker, metrics or process-spawning code', () => {
+  test('loads no agent, controller, lab, Docker, metrics, winston or process-spawning code', () => {
     const heavy = [...loaded.keys()].filter((m) =>
       /^pkg\/(agent|controller|lab\/(up|down|status|exec|services)|dockeripam|netlink|verify\/verify)\b/.test(m) ||
-      ['dockerode', 'execa', 'prom-client'].includes(m));
+      ['dockerode', 'execa', 'prom-client', 'winston'].includes(m));
     expect(heavy.map((m) => chain(loaded, m))).toEqual([]);
   });
 });
