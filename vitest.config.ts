@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const TESTS = ['test/unit', 'test/integration', 'test/e2e'];
@@ -8,9 +9,9 @@ const TESTS = ['test/unit', 'test/integration', 'test/e2e'];
  * Test files that replace a module (`vi.mock`): they need a module registry of their own. Read
  * from the files themselves, so a new one cannot land in the shared project by mistake.
  */
-export function filesThatMockModules(root = '.'): string[] {
+export function filesThatMockModules(root = dirname(fileURLToPath(import.meta.url))): string[] {
   const mocks = /\bvi\.(?:do)?[mM]ock\(/;
-  return TESTS.flatMap((dir) => readdirSync(join(root, dir))
+  return TESTS.flatMap((dir) => (readdirSync(join(root, dir), { recursive: true }) as string[])
     .filter((f) => f.endsWith('.test.ts'))
     .map((f) => `${dir}/${f}`)
     .filter((f) => mocks.test(readFileSync(join(root, f), 'utf8'))));

@@ -21,13 +21,29 @@ export function formatLine(timestamp: string, level: string, component: unknown,
   return `${timestamp} ${level} [${component}] ${message}${extra}`;
 }
 
-/** A Logger that writes formatLine lines to stderr, synchronously; `level` as XNET_LOG_LEVEL says (default info). */
+/** The fields a log call passed: an Error (what some callers catch) is kept as its message and stack. */
+function fieldsOf(meta: object | undefined): Record<string, unknown> {
+  if (meta instanceof Error) return { error: meta.message, stack: meta.stack };
+  return { ...meta };
+}
+
+/**
+ * A Logger that writes to stderr, synchronously, as createLogger's (log.ts) does: formatLine
+ * lines, or JSON ones with XNET_LOG_FORMAT=json; `level` as XNET_LOG_LEVEL says (default info).
+ * A level it does not know writes nothing, as winston's check does.
+ */
 export function stderrLogger(component: string, level = process.env.XNET_LOG_LEVEL ?? 'info'): Logger {
+  const json = process.env.XNET_LOG_FORMAT === 'json';
   const logger: Logger = {
     level,
-    log(at, message, meta = {}) {
-      if ((LEVELS[at] ?? 0) > (LEVELS[logger.level] ?? LEVELS.info)) return logger;
-      process.stderr.write(formatLine(new Date().toISOString(), at, component, message, { ...meta }) + '\n');
+    log(at, message, meta) {
+      const limit = LEVELS[logger.level];
+      if (limit === undefined || (LEVELS[at] ?? 0) > limit) return logger;
+      const timestamp = new Date().toISOString();
+      const fields = fieldsOf(meta);
+      process.stderr.write((json
+        ? JSON.stringify({ component, ...fields, level: at, message, timestamp })
+        : formatLine(timestamp, at, component, message, fields)) + '\n');
       return logger;
     },
     error: (m, meta) => logger.log('error', m, meta),

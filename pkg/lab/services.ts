@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startEtcdServer } from '../etcd/server.js';
 import { ETCD_DEFAULT_LIMITS } from '../etcd/limits.js';
 import { DEFAULT_LEADER_TTL_SECONDS } from '../runtime/leader.js';
-import { DEFAULT_WORKERS } from '../controller/controller.js';
+import { DEFAULT_WORKERS } from '../controller/options.js';
 import { LabError } from './errors.js';
 import { enableLabAuth, hostCredentials, labTlsArgs, prepareLabAuth } from './auth.js';
 import { isAlive, processStartTime, spawnDetached, stopProcess } from './proc.js';

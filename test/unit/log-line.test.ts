@@ -6,8 +6,22 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { stderrLogger } from '../../pkg/log-line.js';
 import { createLogger } from '../../pkg/log.js';
 
-const LEVEL = process.env.XNET_LOG_LEVEL;
-afterEach(() => { if (LEVEL === undefined) delete process.env.XNET_LOG_LEVEL; else process.env.XNET_LOG_LEVEL = LEVEL; });
+const ENV = { XNET_LOG_LEVEL: process.env.XNET_LOG_LEVEL, XNET_LOG_FORMAT: process.env.XNET_LOG_FORMAT };
+afterEach(() => {
+  for (const [k, v] of Object.entries(ENV)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+});
+
+/** What the winston logger (log.ts) writes for one warn line, read from a stream transport. */
+async function winstonLine(message: string, meta: object): Promise<string> {
+  const w = createLogger('store');
+  for (const t of w.transports) t.silent = true; // its console: the stream below reads the line
+  const out: string[] = [];
+  w.add(new winston.transports.Stream({ stream: new Writable({ write(chunk, _enc, done) { out.push(String(chunk)); done(); } }) }));
+  w.warn(message, meta);
+  await new Promise((r) => setImmediate(r));
+  expect(out).toHaveLength(1);
+  return out[0];
+}
 
 function captured(f: () => void): string[] {
   const lines: string[] = [];
@@ -39,15 +53,24 @@ describe('stderrLogger', () => {
   });
 
   test('writes the same text as the winston logger for the same message', async () => {
-    const w = createLogger('store');
-    for (const t of w.transports) t.silent = true; // its console: the stream below reads the line
-    const out: string[] = [];
-    w.add(new winston.transports.Stream({ stream: new Writable({ write(chunk, _enc, done) { out.push(String(chunk)); done(); } }) }));
-    w.warn('same', { a: 1 });
-    await new Promise((r) => setImmediate(r));
+    const fromWinston = await winstonLine('same', { a: 1 });
     const [fromLite] = captured(() => stderrLogger('store').warn('same', { a: 1 }));
     const strip = (l: string) => l.replace(/^\S+ /, '').trimEnd();
-    expect(out).toHaveLength(1);
-    expect(strip(fromLite)).toBe(strip(out[0]));
+    expect(strip(fromLite)).toBe(strip(fromWinston));
+  });
+
+  test('writes the same JSON as the winston logger with XNET_LOG_FORMAT=json', async () => {
+    process.env.XNET_LOG_FORMAT = 'json';
+    const fromWinston = JSON.parse(await winstonLine('same', { a: 1 })) as Record<string, unknown>;
+    const [fromLite] = captured(() => stderrLogger('store').warn('same', { a: 1 }));
+    const lite = JSON.parse(fromLite) as Record<string, unknown>;
+    expect(typeof lite.timestamp).toBe('string');
+    expect({ ...lite, timestamp: 't' }).toEqual({ ...fromWinston, timestamp: 't' });
+  });
+
+  test('writes nothing at a level it does not know, and keeps an Error passed as the fields', () => {
+    expect(captured(() => stderrLogger('store', 'silent').error('dropped'))).toEqual([]);
+    const [line] = captured(() => stderrLogger('store').warn('watch failed', new Error('etcd gone') as object));
+    expect(line).toMatch(/ warn \[store\] watch failed \{"error":"etcd gone","stack":"Error: etcd gone\\n/);
   });
 });

@@ -19,14 +19,15 @@ function file(path: string, text: string): void {
 }
 
 describe('the files that run with a module registry of their own', () => {
-  test('are those that call vi.mock or vi.doMock, in any test directory', () => {
+  test('are those that call vi.mock or vi.doMock, in any test directory or one below it', () => {
     for (const d of ['test/unit', 'test/integration', 'test/e2e']) mkdirSync(join(root, d), { recursive: true });
     file('test/unit/mocks-fs.test.ts', `${vi_}mock('node:fs', async () => ({}));\n`);
     file('test/integration/later.test.ts', `const m = ${vi_}doMock('../x.js');\n`);
     file('test/e2e/spies.test.ts', "vi.spyOn(log, 'error'); vi.fn();\n");
     file('test/unit/mentions.test.ts', '// mocking nothing: vimock, vi.mocked(x)\n');
     file('test/unit/helper.ts', `${vi_}mock('node:fs');\n`);
-    expect(filesThatMockModules(root).sort()).toEqual(['test/integration/later.test.ts', 'test/unit/mocks-fs.test.ts']);
+    file('test/unit/deeper/nested.test.ts', `${vi_}mock('node:os');\n`);
+    expect(filesThatMockModules(root).sort()).toEqual(['test/integration/later.test.ts', 'test/unit/deeper/nested.test.ts', 'test/unit/mocks-fs.test.ts']);
   });
 
   test('include the suite\'s own mocking files', () => {
