@@ -81,7 +81,10 @@ describe('agent: a restarted container\'s veth NIC', () => {
     const tmp = tempName(NIC);
     const pid = await docker(host1(), ['inspect', '-f', '{{.State.Pid}}', 'side']);
     const sh = (argv: string[]) => hostExec(host1(), argv).then((x) => mustSucceed(argv.join(' '), x));
-    // the previous pair goes with the container's old namespace, which the kernel destroys in the background
+    // The previous pair goes with the container's old namespace, which the kernel destroys in
+    // the background, one namespace after another for the whole machine: with other tests'
+    // namespaces going too it once took more than 20 s. Deleted here instead (or gone already).
+    await hostExec(host1(), ['ip', 'link', 'del', hv]);
     await eventually(async () => !(await hostExec(host1(), ['ip', '-o', 'link', 'show'])).stdout.includes(`${hv}@`), 'the old pair gone', 20_000);
     await sh(['ip', 'link', 'add', hv, 'type', 'veth', 'peer', 'name', tmp]);
     // marked as the agent marks both ends before the move (planner/nic.ts)
