@@ -66,23 +66,28 @@ describe('ContainerWatches: a dead container\'s namespace held by its watcher', 
       const deleted = (await removeMarkedNicLinks(netns, nics)).map((l) => l.name);
       seen.push({ netns, before, after: (await links(netns)).map((l) => l.name), deleted });
     });
-    await watch(w, pid, ['a', 'b']);
-    await new Promise((r) => setTimeout(r, 300));
-    const [watched] = [...w.watched().keys()];
-    expect(watched).toBe(pid);
-    // the container dies: only the watcher holds its namespace now
-    process.kill(pid, 'SIGKILL');
-    await spawned[0];
-    expect(processAlive(pid)).toBe(false);
-    await w.unwatch('a', 4242);
-    expect(seen).toHaveLength(1);
-    expect(seen[0].before).toEqual(expect.arrayContaining(['m0', 'm1', 'm2', 'v0', 'v1']));
-    expect(seen[0].deleted.sort()).toEqual(['m0', 'v0']);
-    expect(seen[0].after).toEqual(expect.arrayContaining(['p0', 'p1', 'm1', 'm2']));
-    for (const gone of ['m0', 'v0', 'v1']) expect(seen[0].after).not.toContain(gone);
-    expect(w.watched().size).toBe(0);
-    // the watcher ended: the namespace is no longer reachable through it
-    expect(await links(seen[0].netns)).toEqual([]);
+    try {
+      await watch(w, pid, ['a', 'b']);
+      await new Promise((r) => setTimeout(r, 300));
+      const [watched] = [...w.watched().keys()];
+      expect(watched).toBe(pid);
+      // the container dies: only the watcher holds its namespace now
+      process.kill(pid, 'SIGKILL');
+      await spawned[0];
+      expect(processAlive(pid)).toBe(false);
+      await w.unwatch('a', 4242);
+      expect(seen).toHaveLength(1);
+      expect(seen[0].before).toEqual(expect.arrayContaining(['m0', 'm1', 'm2', 'v0', 'v1']));
+      expect(seen[0].deleted.sort()).toEqual(['m0', 'v0']);
+      expect(seen[0].after).toEqual(expect.arrayContaining(['p0', 'p1', 'm1', 'm2']));
+      for (const gone of ['m0', 'v0', 'v1']) expect(seen[0].after).not.toContain(gone);
+      expect(w.watched().size).toBe(0);
+      // the watcher ended: the namespace is no longer reachable through it
+      expect(await links(seen[0].netns)).toEqual([]);
+    } finally {
+      // its watchers are `ip monitor` children: ended also when the test fails (a no-op once unwatched)
+      await w.closeAll();
+    }
   }, 30_000);
 
   it('makes a NIC of the same dead container wait until another NIC\'s unwatch has deleted its links', async () => {
@@ -93,30 +98,38 @@ describe('ContainerWatches: a dead container\'s namespace held by its watcher', 
       await new Promise((r) => setTimeout(r, 500));
       await removeMarkedNicLinks(netns, nics);
     });
-    await watch(w, pid, ['a', 'b']);
-    await new Promise((r) => setTimeout(r, 300));
-    process.kill(pid, 'SIGKILL');
-    await spawned[0];
-    const first = w.unwatch('a', 4242);   // ends the watcher, deleting a's and b's links
-    await new Promise((r) => setTimeout(r, 100));
-    expect(releasing.sort()).toEqual(['a', 'b']);
-    let bDone = false;
-    const second = w.unwatch('b', 4242).then(() => { bDone = true; });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(bDone, 'b\'s unwatch waits for the release still running').toBe(false);
-    await Promise.all([first, second]);
-    expect(bDone).toBe(true);
+    try {
+      await watch(w, pid, ['a', 'b']);
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(pid, 'SIGKILL');
+      await spawned[0];
+      const first = w.unwatch('a', 4242);   // ends the watcher, deleting a's and b's links
+      await new Promise((r) => setTimeout(r, 100));
+      expect(releasing.sort()).toEqual(['a', 'b']);
+      let bDone = false;
+      const second = w.unwatch('b', 4242).then(() => { bDone = true; });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(bDone, 'b\'s unwatch waits for the release still running').toBe(false);
+      await Promise.all([first, second]);
+      expect(bDone).toBe(true);
+    } finally {
+      await w.closeAll();
+    }
   }, 30_000);
 
   it('deletes nothing in a live container\'s namespace, which keeps its other NICs watched', async () => {
     const pid = await container();
     const released: string[][] = [];
     const w = new ContainerWatches(() => undefined, processAlive, async (_netns, nics) => { released.push(nics); });
-    await watch(w, pid, ['a', 'other']);
-    await w.unwatch('a', 4242);
-    expect(w.watched().get(pid)).toEqual(['other']);
-    await w.unwatch('other', 4242);
-    expect(released).toEqual([]);
-    expect((await links(`/proc/${pid}/ns/net`)).map((l) => l.name)).toEqual(expect.arrayContaining(['m0', 'm1', 'm2', 'v0', 'v1']));
+    try {
+      await watch(w, pid, ['a', 'other']);
+      await w.unwatch('a', 4242);
+      expect(w.watched().get(pid)).toEqual(['other']);
+      await w.unwatch('other', 4242);
+      expect(released).toEqual([]);
+      expect((await links(`/proc/${pid}/ns/net`)).map((l) => l.name)).toEqual(expect.arrayContaining(['m0', 'm1', 'm2', 'v0', 'v1']));
+    } finally {
+      await w.closeAll();
+    }
   }, 30_000);
 });

@@ -1,6 +1,6 @@
 // The runtime's etcd parts on their own: leader election with its write guard, and the
 // revision-ordered cache.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, onTestFinished } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { LeaderElector, type LeaderTerm } from '../../pkg/runtime/leader.js';
 import { KvCache, type CacheChange, type KvCacheOptions } from '../../pkg/runtime/kv-cache.js';
@@ -31,27 +31,32 @@ describe('LeaderElector', () => {
       onStoppedLeading: () => { leading.delete(id); },
     });
     const ra = run(a, 'a');
-    await eventually(async () => leading.has('a'), 'a leads');
-    const rb = run(b, 'b');
-    await new Promise((r) => setTimeout(r, 300));
-    expect([...leading]).toEqual(['a']);
-    const client = etcd.client();
-    expect(await client.get(key).string()).toBe('a');
+    let rb: Promise<void> | undefined;
+    try {
+      await eventually(async () => leading.has('a'), 'a leads');
+      rb = run(b, 'b');
+      await new Promise((r) => setTimeout(r, 300));
+      expect([...leading]).toEqual(['a']);
+      const client = etcd.client();
+      expect(await client.get(key).string()).toBe('a');
 
-    // Depose a the way a lease expiry would: its key goes. b takes over.
-    const aTerm = terms.get('a')!;
-    await client.delete().key(key);
-    await eventually(async () => leading.has('b'), 'b leads after a\'s key went');
-    // a's writes, still carrying a's term, must not land.
-    const plan = new TxnPlan(aTerm.guard, key).put(`${key}-probe`, 'from a deposed leader');
-    const cache = new KvCache(client, `${key}-`);
-    await expect(plan.commit(client, cache)).rejects.toBeInstanceOf(NotLeaderError);
-    expect(await client.get(`${key}-probe`).string()).toBeNull();
-    const bPlan = new TxnPlan(terms.get('b')!.guard, key).put(`${key}-probe`, 'from b');
-    expect(await bPlan.commit(client, cache)).toBe(true);
-    expect(await client.get(`${key}-probe`).string()).toBe('from b');
-    await a.stop(); await b.stop();
-    await Promise.all([ra, rb]);
+      // Depose a the way a lease expiry would: its key goes. b takes over.
+      const aTerm = terms.get('a')!;
+      await client.delete().key(key);
+      await eventually(async () => leading.has('b'), 'b leads after a\'s key went');
+      // a's writes, still carrying a's term, must not land.
+      const plan = new TxnPlan(aTerm.guard, key).put(`${key}-probe`, 'from a deposed leader');
+      const cache = new KvCache(client, `${key}-`);
+      await expect(plan.commit(client, cache)).rejects.toBeInstanceOf(NotLeaderError);
+      expect(await client.get(`${key}-probe`).string()).toBeNull();
+      const bPlan = new TxnPlan(terms.get('b')!.guard, key).put(`${key}-probe`, 'from b');
+      expect(await bPlan.commit(client, cache)).toBe(true);
+      expect(await client.get(`${key}-probe`).string()).toBe('from b');
+    } finally {
+      // a campaign left running would keep its lease and timers into the worker's next file
+      await a.stop(); await b.stop();
+      await Promise.all([ra, rb]);
+    }
   });
 
   it('stops within moments when etcd cannot be reached, its watch never armed', async () => {
@@ -71,6 +76,8 @@ describe('LeaderElector', () => {
       const outcome = await Promise.race([running.then(() => 'ended'), new Promise((r) => setTimeout(() => r('still running 4 s after stop()'), 4000))]);
       expect(outcome).toBe('ended');
     } finally {
+      // stop() again is harmless; it matters when an expect above failed before it
+      await e.stop();
       client.close();
       await proxy.close();
     }
@@ -89,6 +96,8 @@ async function startedCache<T>(describe: (c: CacheChange, prefix: string) => T, 
   const seen: T[] = [];
   cache.onChange((c) => seen.push(describe(c, prefix)));
   await cache.start();
+  // closed also when the test fails, not to watch on into the worker's next file
+  onTestFinished(() => cache.close());
   return { prefix, client, cache, seen };
 }
 
@@ -118,9 +127,9 @@ describe('KvCache', () => {
     await client.put(`${prefix}a/2`).value('TWO');
     const again = new KvCache(client, prefix);
     await again.start();
+    onTestFinished(() => again.close());
     expect(again.get(`${prefix}a/1`)).toBeUndefined();
     expect(again.get(`${prefix}a/2`)?.value).toBe('TWO');
-    await again.close();
   });
 });
 
@@ -156,7 +165,6 @@ describe('KvCache.hold', () => {
     // released: changes apply as they come again
     await client.put(`${prefix}a/3`).value('three');
     await eventually(async () => cache.get(`${prefix}a/3`)?.value === 'three', 'a/3 applied after the release');
-    await cache.close();
   });
 });
 
@@ -180,7 +188,6 @@ describe('KvCache.releaseGradually', () => {
     await client.put(`${prefix}k/later`).value('x');
     await eventually(async () => cache.get(`${prefix}k/later`)?.value === 'x', 'a later put applied');
     expect(cache.heldCount).toBe(0);
-    await cache.close();
   });
 });
 
@@ -201,7 +208,6 @@ describe('KvCache.hold and a relist', () => {
     await client.put(`${prefix}later`).value('y');
     await eventually(async () => cache.heldCount === 1, 'a later change held');
     expect(cache.get(`${prefix}later`)).toBeUndefined();
-    await cache.close();
   });
 });
 
@@ -216,6 +222,7 @@ describe('KvCache.hold and the address cooldown', () => {
     const cache = new KvCache(client, `${prefix}/`);
     const model = new Model(cache, prefix);
     await cache.start();
+    onTestFinished(() => cache.close());
     cache.hold();
     // the model's clock (runtime/clock.ts), not Date.now: a monotonic reading less a wall-clock one is always negative
     const freedAt = monotonicMs();
@@ -229,7 +236,6 @@ describe('KvCache.hold and the address cooldown', () => {
     // from the delete's delivery (shortly after freedAt), not from the release 1.5 s later
     expect(until! - 60_000 - freedAt).toBeGreaterThanOrEqual(0);
     expect(until! - 60_000 - freedAt).toBeLessThan(1000);
-    await cache.close();
   });
 });
 
@@ -265,6 +271,8 @@ async function leaderOf(prefix: string) {
   const guard = { key: Buffer.from(guardKey), target: 'Create' as const, result: 'Equal' as const, create_revision: rev };
   const cache = new KvCache(client, prefix);
   await cache.start();
+  // closed also when the test fails, not to watch on into the worker's next file
+  onTestFinished(() => cache.close());
   return { client, guardKey, guard, cache };
 }
 
@@ -306,7 +314,6 @@ describe('PoolExecutor', () => {
     const settled = await Promise.allSettled(more);
     expect(settled.every((r) => r.status === 'fulfilled' || r.reason instanceof NotLeaderError)).toBe(true);
     client.kv.txn = orig;
-    await cache.close();
   });
 
   it('commits a burst larger than one transaction as one round of transactions side by side', async () => {
@@ -322,7 +329,6 @@ describe('PoolExecutor', () => {
     expect(txns.most).toBeGreaterThan(1);
     expect(new Set(got).size).toBe(100);
     expect(await client.getAll().prefix(`${prefix}slot/`).count()).toBe(100);
-    await cache.close();
   });
 
   it('plans the next round while the last one commits, and the rounds in flight never hand out a number twice', async () => {
@@ -339,7 +345,6 @@ describe('PoolExecutor', () => {
     expect(txns.refused).toBe(0);
     expect(new Set(got).size).toBe(300);
     expect(await client.getAll().prefix(`${prefix}slot/`).count()).toBe(300);
-    await cache.close();
   });
 
   it('plans the items of one group next to each other, so that a compare they share is paid once per transaction', async () => {
@@ -366,6 +371,5 @@ describe('PoolExecutor', () => {
     expect(await client.getAll().prefix(`${prefix}grouped/item/`).count()).toBe(64);
     // 16 compares each: mixed, 7 items (each with its group's compare); grouped, 10 to 13
     expect(grouped).toBeLessThanOrEqual(mixed - 3);
-    await cache.close();
   });
 });

@@ -109,18 +109,24 @@ describe('an agent restarted (a new recorder of the same source)', () => {
     const prefix = uniquePrefix();
     const source = { component: 'agent' as const, node: 'host-1' };
     const first = new EventRecorder({ client: etcd.client(), prefix, source });
-    await record(first);
-    await record(first);
-    await first.close();
+    try {
+      await record(first);
+      await record(first);
+    } finally {
+      await first.close();
+    }
     const before = (await listEvents(etcd.client(), prefix, nic)).items[0];
     const { client, reads } = countingClient();
     const second = new EventRecorder({ client, prefix, source });
-    await record(second);
-    expect(reads.n).toBe(1);
-    await record(second);
-    await record(second);
-    expect(reads.n).toBe(1);
-    await second.close();
+    try {
+      await record(second);
+      expect(reads.n).toBe(1);
+      await record(second);
+      await record(second);
+      expect(reads.n).toBe(1);
+    } finally {
+      await second.close();
+    }
     const after = (await listEvents(etcd.client(), prefix, nic)).items;
     expect(after.map((e) => [e.count, e.firstTimestamp])).toEqual([[5, before.firstTimestamp]]);
   });
@@ -129,16 +135,22 @@ describe('an agent restarted (a new recorder of the same source)', () => {
     const prefix = uniquePrefix();
     const source = { component: 'agent' as const, node: 'host-1' };
     const first = new EventRecorder({ client: etcd.client(), prefix, source });
-    await record(first);
-    await first.close();
+    try {
+      await record(first);
+    } finally {
+      await first.close();
+    }
     const client = etcd.client();
     let asked = 0;
     client.kv.range = (() => { asked++; return new Promise(() => undefined); }) as typeof client.kv.range;
     const second = new EventRecorder({ client, prefix, source });
-    const t0 = Date.now();
-    await record(second);
-    expect({ asked, late: Date.now() - t0 >= 5000 }).toEqual({ asked: 1, late: false });
-    await second.close();
+    try {
+      const t0 = Date.now();
+      await record(second);
+      expect({ asked, late: Date.now() - t0 >= 5000 }).toEqual({ asked: 1, late: false });
+    } finally {
+      await second.close();
+    }
     expect((await listEvents(etcd.client(), prefix, nic)).items.map((e) => e.count)).toEqual([1]);
   });
 
@@ -146,16 +158,22 @@ describe('an agent restarted (a new recorder of the same source)', () => {
     const prefix = uniquePrefix();
     const source = { component: 'agent' as const, node: 'host-1' };
     const probe = new EventRecorder({ client: etcd.client(), prefix, source });
-    await record(probe);
-    await probe.close();
+    try {
+      await record(probe);
+    } finally {
+      await probe.close();
+    }
     const key = (await etcd.client().getAll().prefix(new Keys(prefix).nodeEvents('host-1')).keys())[0];
     const now = new Date().toISOString();
     const stored = { involvedObject: nic, type: 'Warning', reason: 'ContainerNotFound', message: 'x', source, count: 7, firstTimestamp: now, lastTimestamp: now };
     for (const value of ['not json', JSON.stringify({ ...stored, count: -3 }), JSON.stringify({ ...stored, involvedObject: { kind: 'ContainerNic', name: 'other' } }), JSON.stringify({ ...stored, reason: 'Attached' })]) {
       await etcd.client().put(key).value(value);
       const rec = new EventRecorder({ client: etcd.client(), prefix, source });
-      await expect(record(rec)).resolves.toBeUndefined();
-      await rec.close();
+      try {
+        await expect(record(rec)).resolves.toBeUndefined();
+      } finally {
+        await rec.close();
+      }
       const got = (await listEvents(etcd.client(), prefix, nic)).items;
       expect({ value, counts: got.map((e) => e.count) }).toEqual({ value, counts: [1] });
     }

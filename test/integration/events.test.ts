@@ -1,7 +1,7 @@
 // Events against a real etcd: deduplicated (count + lastTimestamp), rate-limited, stored with a
 // lease so they expire, outside registry/; `xctl get events [--for] [-w]` and describe's
 // Events section read them; the controller records allocations, refusals and lost nodes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { EventRecorder } from '../../pkg/events/recorder.js';
 import { eventsDropped } from '../../pkg/metrics/metrics.js';
@@ -27,6 +27,8 @@ describe('EventRecorder', () => {
   it('stores one event per (object, type, reason, message) and counts repeats, under events/ with a 1 h lease', async () => {
     const client = etcd.client();
     const rec = new EventRecorder({ client, source: { component: 'agent', node: 'host-1' } });
+    // closed also when the test fails: its writes end before the worker's next file
+    onTestFinished(() => rec.close());
     const nic = { kind: 'ContainerNic', name: 'dedup-eth1' };
     await rec.record(nic, 'Warning', 'ContainerNotFound', 'no container "x" on host-1');
     await rec.record(nic, 'Warning', 'ContainerNotFound', 'no container "x" on host-1');
@@ -39,16 +41,15 @@ describe('EventRecorder', () => {
     const ttl = await client.leaseClient.leaseTimeToLive({ ID: kvs[0].lease });
     expect(Number(ttl.grantedTTL)).toBe(3600);
     expect((await client.getAll().prefix('/xnet/registry/').keys())).toEqual([]);
-    await rec.close();
   });
 
   it('events expire with their lease', async () => {
     const client = etcd.client();
     const rec = new EventRecorder({ client, source: { component: 'controller' }, ttlSeconds: 2 });
+    onTestFinished(() => rec.close());
     await rec.record({ kind: 'Node', name: 'expiring' }, 'Warning', 'NodeLost', 'gone');
     expect((await listEvents(client, undefined, { kind: 'Node', name: 'expiring' })).items).toHaveLength(1);
     await eventually(async () => (await listEvents(client, undefined, { kind: 'Node', name: 'expiring' })).items.length === 0, 'the event to expire', 15_000);
-    await rec.close();
   });
 
   it('a burst beyond the rate limit is dropped and counted (also in xnet_events_dropped_total), not queued', async () => {
@@ -56,23 +57,23 @@ describe('EventRecorder', () => {
     const droppedMetric = async () => (await eventsDropped.get()).values.find((v) => v.labels.component === 'controller')?.value ?? 0;
     const before = await droppedMetric();
     const rec = new EventRecorder({ client, prefix: '/burst', source: { component: 'controller' }, perSecond: 0.001, burst: 5 });
+    onTestFinished(() => rec.close());
     await Promise.all(Array.from({ length: 20 }, (_, i) => rec.record({ kind: 'Node', name: `n${i}` }, 'Normal', 'Allocated', 'x')));
     expect((await listEvents(client, '/burst')).items).toHaveLength(5);
     expect(rec.dropped).toBe(15);
     // and an operator sees it: xnet_events_dropped_total
     expect(await droppedMetric() - before).toBe(15);
-    await rec.close();
   });
 
   it('a value that is not an event is skipped, not fatal', async () => {
     const client = etcd.client();
     await client.put('/skip/events/nodes/evil/nodes/x/1').value('{"not":"an event"}');
     const rec = new EventRecorder({ client, prefix: '/skip', source: { component: 'controller' } });
+    onTestFinished(() => rec.close());
     await rec.record({ kind: 'Node', name: 'x' }, 'Normal', 'Ready', 'ok');
     const l = await listEvents(client, '/skip');
     expect(l.items.length).toBe(1);
     expect(l.skipped).toEqual([{ key: '/skip/events/nodes/evil/nodes/x/1', error: expect.stringMatching(/Required|expected/) }]);
-    await rec.close();
   });
 });
 
@@ -98,6 +99,7 @@ describe('an event\'s source', () => {
 describe('xctl get events and describe', () => {
   it('lists events, filters with --for, follows with -w, and describe ends with the object\'s events', async () => {
     const rec = new EventRecorder({ client: etcd.client(), source: { component: 'agent', node: 'host-2' } });
+    onTestFinished(() => rec.close());
     await rec.record({ kind: 'ContainerNic', name: 'cli-eth1' }, 'Normal', 'Attached', 'attached on node host-2 with 10.76.2.9');
     await rec.record({ kind: 'HostSubnet', name: 'cli-hs' }, 'Warning', 'NetworkConflict', 'Docker network net1 exists and was not made by xnet');
     const all = await xctl(['get', 'events']);
@@ -109,6 +111,8 @@ describe('xctl get events and describe', () => {
     expect((await xctl(['get', 'events', '--for', 'nonsense'])).code).toBe(2);
 
     const ac = new AbortController();
+    // ends the -w watch also when the test fails before its output aborts it
+    onTestFinished(() => ac.abort());
     const watching = xctl(['get', 'events', '--for', 'hostsubnet/cli-hs', '-w'], ac.signal, (out) => { if (/IpCommandFailed/.test(out)) ac.abort(); });
     await new Promise((r) => setTimeout(r, 500));
     await rec.record({ kind: 'HostSubnet', name: 'cli-hs' }, 'Warning', 'IpCommandFailed', 'ip link add failed');
@@ -123,7 +127,6 @@ describe('xctl get events and describe', () => {
     const d = await xctl(['describe', 'node', 'cli-node']);
     expect(d.code, d.err).toBe(0);
     expect(d.out).toMatch(/Conditions:[\s\S]*Events:\n  TYPE\s+REASON\s+AGE\s+COUNT\s+FROM\s+MESSAGE\n  Normal\s+Healed\s+\S+\s+2\s+agent\/host-2\s+repaired Route drift on node cli-node\n$/);
-    await rec.close();
   });
 });
 
@@ -158,6 +161,7 @@ describe('watchEvents', () => {
     const client = etcd.client();
     const prefix = uniquePrefix();
     const rec = new EventRecorder({ client, prefix, source: { component: 'controller' } });
+    onTestFinished(() => rec.close());
     await rec.record({ kind: 'Node', name: 'w-1' }, 'Normal', 'Allocated', 'first');
     const listed = (await listEvents(client, prefix)).revision;
     await rec.record({ kind: 'Node', name: 'w-1' }, 'Normal', 'Allocated', 'second');
@@ -166,10 +170,11 @@ describe('watchEvents', () => {
     await client.kv.compact({ revision: String(now), physical: true });
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), 10_000);
+    // a watch still running when the test ends (failed or timed out) is ended, not left to the next file
+    onTestFinished(() => { clearTimeout(timer); ac.abort(); });
     const outcome = await watchEvents(client, prefix, listed, undefined, { onEvent: () => undefined }, ac.signal).then(() => 'ended quietly', (e: Error) => e.message);
     clearTimeout(timer);
     expect(ac.signal.aborted).toBe(false);
     expect(outcome).toMatch(/^the events watch was ended by etcd \(Watcher canceled: \): the events after revision \d+ may have been compacted away; run the command again$/);
-    await rec.close();
   });
 });

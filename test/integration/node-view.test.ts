@@ -78,21 +78,25 @@ describe("a node's view", () => {
     const nics = new Informer<ContainerNic>(view, 'ContainerNic');
     const subnets = new Informer(view, 'HostSubnet');
     await nics.start();
-    await subnets.start();
-    await store.writeStatus('ContainerNic', 'mine', { controller: true }, { ip: '10.76.1.3' });
-    await store.create(obj('HostSubnet', 'default-host-2', { node: 'host-2', clusterNetwork: 'default', subnet: '10.76.2.0/24' }));
-    await store.writeStatus('HostSubnet', 'default-host-2', { controller: true }, { subnet: '10.76.2.0/24', nodeAddress: '198.18.0.12' });
-    await waitFor(() => ipOf(nics.get('mine')) === '10.76.1.3', 'the allocation');
-    await waitFor(() => (subnets.get('default-host-2')?.status as { nodeAddress?: string } | undefined)?.nodeAddress === '198.18.0.12', 'the peer subnet');
-    // moved to another node: it leaves this view (the index copies move with it)
-    await store.applyAll([nic('mine', 'host-2')]);
-    await waitFor(() => nics.get('mine') === undefined, 'the moved NIC to leave');
-    expect(await raw.getAll().prefix(store.keys.nodeIndex('host-1')).keys()).toEqual([
-      store.keys.indexed('host-1', store.keys.object('ContainerNic', 'mine-before')),
-      store.keys.indexed('host-1', store.keys.status('ContainerNic', 'mine-before', { controller: true })),
-    ].sort());
-    await nics.stop();
-    await subnets.stop();
+    try {
+      await subnets.start();
+      await store.writeStatus('ContainerNic', 'mine', { controller: true }, { ip: '10.76.1.3' });
+      await store.create(obj('HostSubnet', 'default-host-2', { node: 'host-2', clusterNetwork: 'default', subnet: '10.76.2.0/24' }));
+      await store.writeStatus('HostSubnet', 'default-host-2', { controller: true }, { subnet: '10.76.2.0/24', nodeAddress: '198.18.0.12' });
+      await waitFor(() => ipOf(nics.get('mine')) === '10.76.1.3', 'the allocation');
+      await waitFor(() => (subnets.get('default-host-2')?.status as { nodeAddress?: string } | undefined)?.nodeAddress === '198.18.0.12', 'the peer subnet');
+      // moved to another node: it leaves this view (the index copies move with it)
+      await store.applyAll([nic('mine', 'host-2')]);
+      await waitFor(() => nics.get('mine') === undefined, 'the moved NIC to leave');
+      expect(await raw.getAll().prefix(store.keys.nodeIndex('host-1')).keys()).toEqual([
+        store.keys.indexed('host-1', store.keys.object('ContainerNic', 'mine-before')),
+        store.keys.indexed('host-1', store.keys.status('ContainerNic', 'mine-before', { controller: true })),
+      ].sort());
+    } finally {
+      // stopping an informer that never started is a no-op
+      await nics.stop();
+      await subnets.stop();
+    }
   });
 
   it('skips a copy in its index that does not decode, and goes on', async () => {
@@ -204,13 +208,16 @@ describe("a node's view through a TCP proxy", () => {
   it('follows a change made while its connection was cut', async () => {
     const nics = new Informer<ContainerNic>(view, 'ContainerNic');
     await nics.start();
-    proxy.cut();
-    await store.create(nic('cut-1', 'host-3'));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(nics.get('cut-1')).toBeUndefined();
-    proxy.heal();
-    await waitFor(() => nics.get('cut-1') !== undefined, 'the NIC made during the cut');
-    await nics.stop();
+    try {
+      proxy.cut();
+      await store.create(nic('cut-1', 'host-3'));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(nics.get('cut-1')).toBeUndefined();
+      proxy.heal();
+      await waitFor(() => nics.get('cut-1') !== undefined, 'the NIC made during the cut');
+    } finally {
+      await nics.stop();
+    }
   });
 
   it('relists when etcd compacted past its watch while it was cut off', async () => {
@@ -218,17 +225,20 @@ describe("a node's view through a TCP proxy", () => {
     const deleted: string[] = [];
     nics.addHandler({ onDelete: (o) => deleted.push(o.metadata.name) });
     await nics.start();
-    const relists = view.cache.relists;
-    proxy.cut();
-    await store.delete('ContainerNic', 'cut-1');
-    await store.create(nic('compacted', 'host-3'));
-    await store.writeStatus('ContainerNic', 'compacted', { controller: true }, { ip: '10.76.3.9' });
-    await raw.kv.compact({ revision: await store.revision(), physical: true });
-    proxy.heal();
-    await waitFor(() => ipOf(nics.get('compacted')) === '10.76.3.9' && deleted.includes('cut-1'), 'the relist');
-    expect(view.cache.relists).toBeGreaterThan(relists);
-    await store.create(nic('after-compaction', 'host-3'));
-    await waitFor(() => nics.get('after-compaction') !== undefined, 'a change after the relist');
-    await nics.stop();
+    try {
+      const relists = view.cache.relists;
+      proxy.cut();
+      await store.delete('ContainerNic', 'cut-1');
+      await store.create(nic('compacted', 'host-3'));
+      await store.writeStatus('ContainerNic', 'compacted', { controller: true }, { ip: '10.76.3.9' });
+      await raw.kv.compact({ revision: await store.revision(), physical: true });
+      proxy.heal();
+      await waitFor(() => ipOf(nics.get('compacted')) === '10.76.3.9' && deleted.includes('cut-1'), 'the relist');
+      expect(view.cache.relists).toBeGreaterThan(relists);
+      await store.create(nic('after-compaction', 'host-3'));
+      await waitFor(() => nics.get('after-compaction') !== undefined, 'a change after the relist');
+    } finally {
+      await nics.stop();
+    }
   });
 });

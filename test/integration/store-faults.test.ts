@@ -31,17 +31,20 @@ describe('values that do not decode', () => {
 
     const events: WatchEvent[] = [];
     const w = await store.watch('ContainerNic', (await store.list('ContainerNic')).revision, { onEvent: (e) => events.push(e) });
-    await raw.put('/f/registry/status/nodes/host-1/containernics/n1').value('not json');
-    // a NIC's controller status is kept in its node's index (keys.controllerStatus)
-    await raw.put('/f/registry/bynode/host-1/status/controller/containernics/n1').value(JSON.stringify({ ip: 42 }));
-    const got = await store.get('ContainerNic', 'n1');
-    expect(got?.metadata.name).toBe('n1');
-    expect(got?.status).toBeUndefined();
-    await store.writeStatus('ContainerNic', 'n1', { controller: true }, { ip: '10.10.1.5' });
-    await store.create(nic('n2', 'host-1'));
-    await until(() => events.some((e) => e.object.metadata.name === 'n2'));
-    expect(events.find((e) => e.object.metadata.name === 'n1' && (e.object.status as { ip?: string } | undefined)?.ip === '10.10.1.5')).toBeTruthy();
-    await w.close();
+    try {
+      await raw.put('/f/registry/status/nodes/host-1/containernics/n1').value('not json');
+      // a NIC's controller status is kept in its node's index (keys.controllerStatus)
+      await raw.put('/f/registry/bynode/host-1/status/controller/containernics/n1').value(JSON.stringify({ ip: 42 }));
+      const got = await store.get('ContainerNic', 'n1');
+      expect(got?.metadata.name).toBe('n1');
+      expect(got?.status).toBeUndefined();
+      await store.writeStatus('ContainerNic', 'n1', { controller: true }, { ip: '10.10.1.5' });
+      await store.create(nic('n2', 'host-1'));
+      await until(() => events.some((e) => e.object.metadata.name === 'n2'));
+      expect(events.find((e) => e.object.metadata.name === 'n1' && (e.object.status as { ip?: string } | undefined)?.ip === '10.10.1.5')).toBeTruthy();
+    } finally {
+      await w.close();
+    }
   });
 
   it('a handler that throws does not end the watch', async () => {
@@ -49,10 +52,13 @@ describe('values that do not decode', () => {
     const w = await store.watch('ClusterNetwork', await store.revision(), {
       onEvent: (e) => { seen.push(e.object.metadata.name); throw new Error('handler bug'); },
     });
-    await store.create(cn('t1', '10.11.0.0/16'));
-    await store.create(cn('t2', '10.12.0.0/16'));
-    await until(() => seen.includes('t2'));
-    await w.close();
+    try {
+      await store.create(cn('t1', '10.11.0.0/16'));
+      await store.create(cn('t2', '10.12.0.0/16'));
+      await until(() => seen.includes('t2'));
+    } finally {
+      await w.close();
+    }
   });
 });
 
@@ -118,17 +124,20 @@ describe('watches through a TCP proxy', () => {
   it('an informer follows changes made while its connection was cut', async () => {
     const inf = new Informer(viaProxy, 'ClusterNetwork');
     await inf.start();
-    const before = proxy.accepted;
-    proxy.cut();
-    await store.create(cn('during-cut', '10.20.0.0/16'));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(inf.get('during-cut')).toBeUndefined();
-    proxy.heal();
-    await until(() => inf.get('during-cut') !== undefined);
-    expect(proxy.accepted).toBeGreaterThan(before);
-    await store.create(cn('after-cut', '10.21.0.0/16'));
-    await until(() => inf.get('after-cut') !== undefined);
-    await inf.stop();
+    try {
+      const before = proxy.accepted;
+      proxy.cut();
+      await store.create(cn('during-cut', '10.20.0.0/16'));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(inf.get('during-cut')).toBeUndefined();
+      proxy.heal();
+      await until(() => inf.get('during-cut') !== undefined);
+      expect(proxy.accepted).toBeGreaterThan(before);
+      await store.create(cn('after-cut', '10.21.0.0/16'));
+      await until(() => inf.get('after-cut') !== undefined);
+    } finally {
+      await inf.stop();
+    }
   });
 
   it('an informer relists when etcd compacted past its watch while it was cut off', async () => {
@@ -136,20 +145,23 @@ describe('watches through a TCP proxy', () => {
     const deleted: string[] = [];
     inf.addHandler({ onDelete: (o) => deleted.push(o.metadata.name) });
     await inf.start();
-    expect(inf.get('during-cut')).toBeDefined();
-    proxy.cut();
-    await store.delete('ClusterNetwork', 'during-cut');
-    await store.create(cn('compacted', '10.22.0.0/16'));
-    const old = inf.revision;
-    const rev = await store.revision();
-    await raw.kv.compact({ revision: rev, physical: true });
-    await expect(raw.kv.range({ key: Buffer.from('/f/'), revision: old + 1 })).rejects.toThrow(/compacted/);
-    expect(inf.get('compacted')).toBeUndefined();
-    proxy.heal();
-    // Resuming from the old revision is cancelled (compact_revision set, empty reason): relist.
-    await until(() => inf.get('compacted') !== undefined && deleted.includes('during-cut'));
-    await store.create(cn('after-compaction', '10.23.0.0/16'));
-    await until(() => inf.get('after-compaction') !== undefined);
-    await inf.stop();
+    try {
+      expect(inf.get('during-cut')).toBeDefined();
+      proxy.cut();
+      await store.delete('ClusterNetwork', 'during-cut');
+      await store.create(cn('compacted', '10.22.0.0/16'));
+      const old = inf.revision;
+      const rev = await store.revision();
+      await raw.kv.compact({ revision: rev, physical: true });
+      await expect(raw.kv.range({ key: Buffer.from('/f/'), revision: old + 1 })).rejects.toThrow(/compacted/);
+      expect(inf.get('compacted')).toBeUndefined();
+      proxy.heal();
+      // Resuming from the old revision is cancelled (compact_revision set, empty reason): relist.
+      await until(() => inf.get('compacted') !== undefined && deleted.includes('during-cut'));
+      await store.create(cn('after-compaction', '10.23.0.0/16'));
+      await until(() => inf.get('after-compaction') !== undefined);
+    } finally {
+      await inf.stop();
+    }
   });
 });

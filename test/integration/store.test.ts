@@ -122,8 +122,11 @@ describe('EtcdStore', () => {
     await store.delete('ContainerNic', 'w1');
     const events: WatchEvent[] = [];
     const w = await store.watch('ContainerNic', from, { onEvent: (e) => events.push(e) });
-    await until(() => events.length >= 3);
-    await w.close();
+    try {
+      await until(() => events.length >= 3);
+    } finally {
+      await w.close();
+    }
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
     expect(events[1].object.status).toMatchObject({ ip: '10.76.2.9' });
   });
@@ -136,11 +139,14 @@ describe('EtcdStore', () => {
     let relisted: string[] | undefined;
     const events: WatchEvent[] = [];
     const w = await store.watch('ContainerNic', old, { onEvent: (e) => events.push(e), onRelist: (l) => { relisted = l.items.map((i) => i.metadata.name); } });
-    await until(() => relisted !== undefined);
-    expect(relisted).toContain('c1');
-    await store.create(nic('c2', 'host-1'));
-    await until(() => events.some((e) => e.object.metadata.name === 'c2'));
-    await w.close();
+    try {
+      await until(() => relisted !== undefined);
+      expect(relisted).toContain('c1');
+      await store.create(nic('c2', 'host-1'));
+      await until(() => events.some((e) => e.object.metadata.name === 'c2'));
+    } finally {
+      await w.close();
+    }
   });
 });
 
@@ -156,12 +162,15 @@ describe('Informer', () => {
       onDelete: (o) => seen.push(`delete ${o.metadata.name}`),
     });
     await inf.start();
-    expect(seen).toContain('add b');
-    await store.create(cn('g', '10.7.0.0/16'));
-    await store.delete('ClusterNetwork', 'g');
-    await until(() => seen.includes('delete g'));
-    expect(inf.get('g')).toBeUndefined();
-    expect(inf.get('b')?.spec).toMatchObject({ cidr: '10.2.0.0/16' });
-    await inf.stop();
+    try {
+      expect(seen).toContain('add b');
+      await store.create(cn('g', '10.7.0.0/16'));
+      await store.delete('ClusterNetwork', 'g');
+      await until(() => seen.includes('delete g'));
+      expect(inf.get('g')).toBeUndefined();
+      expect(inf.get('b')?.spec).toMatchObject({ cidr: '10.2.0.0/16' });
+    } finally {
+      await inf.stop();
+    }
   });
 });
