@@ -1,11 +1,19 @@
 // Waiting on an etcd watch and on promises with a deadline: every call to etcd has a timeout.
-import type { Watcher } from 'etcd3';
+import { ClientClosedError, type Watcher } from 'etcd3';
 
-/** Resolves when the watch is created on etcd's side; rejects on its first error. */
+/**
+ * Resolves when the watch is created on etcd's side; rejects on its first error, and on a
+ * disconnect caused by its client being closed (etcd3 keeps re-establishing a broken stream,
+ * so any other disconnect is waited out; a closed client would only be waited out until the
+ * caller's timeout).
+ */
 export function onceConnected(w: Watcher): Promise<void> {
   return new Promise((resolve, reject) => {
-    w.once('connected', () => resolve());
+    // 'error' stays a once-listener, as before: an error with no listener at all would throw
+    const onDisconnected = (err: Error) => { if (err instanceof ClientClosedError) reject(err); };
+    w.once('connected', () => { w.off('disconnected', onDisconnected); resolve(); });
     w.once('error', reject);
+    w.on('disconnected', onDisconnected);
   });
 }
 
