@@ -3,7 +3,7 @@
 import { HostEnds } from './host-ends.js';
 import type { DockerTlsFiles } from '../docker/client.js';
 import type { Etcd3 } from 'etcd3';
-import type { AnyObject, ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
+import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../api/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { monitor, rulesMonitor, type Monitor } from '../netlink/monitor.js';
 import { netnsTarget } from '../netlink/target.js';
@@ -24,8 +24,8 @@ import {
 } from './events.js';
 import { RoutesDirty } from './routes-delta.js';
 import { AgentIpam } from './ipam-host.js';
-import { nodeReport, readUnderlay, SelfReport, type Underlay } from './node.js';
-import { DEFAULT_WORKER_BUDGET_MS, StuckWatch, stuckMessage } from './stuck.js';
+import { NodeHeartbeat } from './heartbeat.js';
+import { DEFAULT_WORKER_BUDGET_MS, StuckWatch } from './stuck.js';
 import { reconcileAgentKey } from './reconcilers/index.js';
 import { ParentRecord } from './parent-record.js';
 import { localNics, rememberRemoved } from './reconcilers/nics.js';
@@ -34,9 +34,8 @@ import { EventRecorder } from '../events/recorder.js';
 import { ObservedReporter } from '../verify/report.js';
 import { SelfCheck } from '../verify/self-check.js';
 import { RecordingDataplane } from '../verify/verify.js';
-import { XNET_VERSION } from '../version.js';
 
-export const AGENT_VERSION = XNET_VERSION;
+export { AGENT_VERSION } from './heartbeat.js';
 /** keys whose reconcile touches only the kernel (no Docker): the agent's kernel lane */
 const KERNEL_ONLY_KEYS = new Set([KEY_ROUTES, KEY_NAT]);
 
@@ -79,6 +78,8 @@ export interface AgentOptions {
   pluginDir?: string;
   /** where the agent keeps its IPAM journal and the record of what it changed on parents (default /var/lib/xnet/<node>) */
   stateDir?: string;
+  /** how often a capability the kernel lacked is probed for again (default CAPABILITY_REPROBE_MS) */
+  capabilityReprobeMs?: number;
   /** a reconcile running longer than this makes the Node Ready=False AgentStuck (default 120 s) */
   workerBudgetMs?: number;
   /** event sources; all on by default (the heal benchmark turns them off for its baseline) */
@@ -97,11 +98,9 @@ export class Agent {
   private readonly kernelQueue = new WorkQueue<string>(AGENT_QUEUE_BACKOFF);
   private readonly caches: Caches;
   private readonly view: NodeWatch;
-  private underlay: Underlay = {};
   private closers: Array<() => unknown> = [];
   private workers?: Promise<void>;
-  private readonly report: SelfReport;
-  private heartbeatConditions?: Condition[];
+  private readonly heartbeat: NodeHeartbeat;
   private stopped = false;
   /** resolves when the first full pass over everything has run */
   readonly firstPass: Promise<void>;
@@ -149,13 +148,12 @@ export class Agent {
       unwatchNic: (nic, keepPid) => this.containers.unwatch(nic, keepPid),
     };
     followView(this.view, this.ctx, () => this.scope());
-    this.report = new SelfReport(opts.store, self, opts.leaseTtlSec ?? 10,
-      (err) => log.warn('etcd lease lost (the report went with it); a new one is taken at the next heartbeat', { error: err.message }));
     this.firstPass = new Promise((r) => { this.firstPassDone = r; });
     void this.firstPass.then(() => { this.drift.enabled = true; });
     if (opts.ipamPlugin) this.ipam = new AgentIpam(this.ctx, { plugin: opts.ipamPlugin, stateDir: opts.stateDir, pluginDir: opts.pluginDir, enqueue: (k) => this.queue.add(k) });
     this.selfCheck = this.makeSelfCheck();
     this.stuck = new StuckWatch(opts.workerBudgetMs ?? DEFAULT_WORKER_BUDGET_MS, log);
+    this.heartbeat = new NodeHeartbeat(this.ctx, { ...opts, stuck: this.stuck, onCapabilitiesChanged: () => this.resyncAll() });
   }
 
   private readonly stuck: StuckWatch;
@@ -184,9 +182,9 @@ export class Agent {
     const ev = { store: true, docker: true, kernel: true, ...this.opts.events };
     await this.register();
     await this.startInformers(ev.store);
-    await this.heartbeat();
-    this.followOwnNode();
-    const hb = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 5000);
+    await this.heartbeat.beat();
+    this.heartbeat.followOwnNode();
+    const hb = setInterval(() => void this.heartbeat.beat(), this.opts.heartbeatMs ?? 5000);
     this.closers.push(() => clearInterval(hb));
     if (ev.docker) this.followDocker();
     if (ev.kernel) this.followKernel();
@@ -201,13 +199,11 @@ export class Agent {
   private async register(): Promise<void> {
     const { node } = this.opts;
     await this.servePlugin();
-    this.underlay = await readUnderlay(this.ctx.dp, this.underlay, this.log);
     await retry(() => this.view.start(), this.log, 'watch what concerns this node', () => this.stopped);
     this.closers.push(() => this.view.close());
     await retry(() => this.caches.nodes.start(), this.log, 'list nodes', () => this.stopped);
-    const pinned = this.caches.nodes.get(node)?.spec ?? {};
-    this.ctx.capabilities = await this.ctx.dp.capabilities(pinned.interface ?? this.underlay.interface);
-    this.log.info('starting', { underlay: this.underlay, pinned, capabilities: this.ctx.capabilities });
+    await this.heartbeat.readHost();
+    this.log.info('starting', { underlay: this.heartbeat.underlay, pinned: this.caches.nodes.get(node)?.spec ?? {}, capabilities: this.ctx.capabilities });
   }
 
   private async startInformers(storeEvents: boolean): Promise<void> {
@@ -288,7 +284,7 @@ export class Agent {
     await this.events?.close();
     // The lease is not revoked: an agent restarted within its TTL never shows its Node as
     // gone, and peers see no change at all. A stopped agent's report expires with the lease.
-    this.report.release();
+    this.heartbeat.release();
   }
 
   /** Every key there is: the safety net and the start-up pass. */
@@ -354,42 +350,6 @@ export class Agent {
       if (this.pendingFirst.delete(key) && this.pendingFirst.size === 0) this.firstPassDone();
       this.selfCheck?.poke();
     }
-  }
-
-  private heartbeatInFlight = false;
-
-  private async heartbeat(): Promise<void> {
-    // A heartbeat stuck on an unreachable etcd must not pile up behind the timer.
-    if (this.heartbeatInFlight) return;
-    this.heartbeatInFlight = true;
-    try { await this.beat(); } finally { this.heartbeatInFlight = false; }
-  }
-
-  private async beat(): Promise<void> {
-    this.underlay = await readUnderlay(this.ctx.dp, this.underlay, this.log);
-    const self = this.caches.nodes.get(this.opts.node);
-    const report = nodeReport(self, {
-      underlay: this.underlay, capabilities: this.ctx.capabilities, agentVersion: AGENT_VERSION,
-      routeProblems: this.ctx.routeProblems, stuck: stuckMessage(this.stuck.check(), this.stuck.budgetMs),
-      previous: this.heartbeatConditions ?? ((self?.status?.conditions ?? []) as Condition[]).filter((c) => c.type === 'Ready' || c.type === 'RoutesReady'),
-    });
-    try {
-      await this.report.sync(report);
-      this.heartbeatConditions = report.conditions as Condition[];
-    } catch (e) {
-      this.log.warn('heartbeat failed; the dataplane is left as it is', { error: (e as Error).message });
-    }
-  }
-
-  /** Our Node appeared (made by the controller), changed (spec, generation) or was deleted, which deletes our report: report again. */
-  private followOwnNode(): void {
-    const self = this.opts.node;
-    const again = (o: Node) => { if (o.metadata.name === self) void this.heartbeat(); };
-    this.caches.nodes.addHandler({
-      onAdd: again,
-      onUpdate: again,
-      onDelete: (o) => { if (o.metadata.name === self) this.report.invalidate(); again(o); },
-    });
   }
 }
 

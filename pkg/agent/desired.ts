@@ -8,9 +8,8 @@ import { cidrCovers, formatIPv4, hostRange, parseCidr } from '../ip/ipv4.js';
 import type { DesiredNat, LocalSubnet } from './planner/nat.js';
 import type { DesiredMacvlan } from './planner/macvlan.js';
 import { effectiveParent } from './planner/macvlan.js';
-import type { DesiredRoute } from './planner/routes.js';
 import type { Problem } from './planner/ops.js';
-import { FIELD, fieldError, invalidField, type FieldCheck } from './status-fields.js';
+import { FIELD, invalidField, type FieldCheck } from './status-fields.js';
 import { clusterCidrWhy, hostSubnetFitWhy, macvlanSubnetWhy } from '../api/rules.js';
 import { missingNetworkMessage } from '../api/validate.js';
 

@@ -6,7 +6,7 @@
 // it another Node's spec.address since (a pin always wins).
 import type { ClusterNetwork, MacvlanNet, Node } from '../api/index.js';
 import { clusterNetworkPool, macvlanNetPool, nodeAddressInPoolWhy, nodeAddressWhy, type AddressPool } from '../api/rules.js';
-import type { Ctx, Status } from './context.js';
+import type { Ctx } from './context.js';
 
 export interface AddressVerdict {
   /** the address to use: the admin's spec, else the reported one when it passed, else the last accepted */

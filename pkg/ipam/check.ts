@@ -10,7 +10,7 @@ import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
 import { decodeObject, decodeStatus, UndecodableError } from '../store/decode.js';
 import { listPrefix } from '../runtime/kv.js';
 import { decodeClaim, IpamKeys, type Claim } from './keys.js';
-import { cidrInterval, size, subtract, normalize, type Interval } from './ranges.js';
+import { cidrInterval, size, type Interval } from './ranges.js';
 import { hostSubnetXnetRange, slotCount } from './plan.js';
 import { macvlanUsage } from './macvlan-usage.js';
 import { decodeReport } from '../dockeripam/report.js';

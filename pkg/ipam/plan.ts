@@ -3,7 +3,7 @@
 // (../controller/txn-plan.ts), so a plan made from a stale view fails instead of colliding.
 import {
   parseCidr, parseIPv4, formatCidr, formatIPv4, nthBlock, blockCount, blockIndex,
-  blockOf, cidrContains, cidrCovers, lastAddress, sizeOf, type Cidr,
+  blockOf, cidrContains, cidrCovers, sizeOf, type Cidr,
 } from '../ip/ipv4.js';
 import type { ClusterNetwork, HostSubnet, MacvlanNet } from '../api/index.js';
 import { cidrInterval, subtract, overlaps, type Interval } from './ranges.js';

@@ -1,0 +1,88 @@
+// The agent's report about its own node, kept current: the underlay and the kernel's
+// capabilities read again at every beat, the report written when it changed (node.ts), and
+// again at once when our Node changes or is deleted (which deletes the report).
+import type { Condition, Node } from '../api/index.js';
+import type { Store } from '../store/types.js';
+import type { AgentContext } from './context.js';
+import { NodeCapabilities } from './capabilities.js';
+import { nodeReport, readUnderlay, SelfReport, type Underlay } from './node.js';
+import { stuckMessage, type StuckWatch } from './stuck.js';
+import { XNET_VERSION } from '../version.js';
+
+export const AGENT_VERSION = XNET_VERSION;
+
+export interface HeartbeatOptions {
+  store: Store;
+  leaseTtlSec?: number;
+  capabilityReprobeMs?: number;
+  stuck: StuckWatch;
+  /** what the agent does when the kernel's capabilities changed: reconcile everything */
+  onCapabilitiesChanged: () => void;
+}
+
+export class NodeHeartbeat {
+  underlay: Underlay = {};
+  private readonly report: SelfReport;
+  private readonly capabilities: NodeCapabilities;
+  private conditions?: Condition[];
+  private inFlight = false;
+
+  constructor(private readonly ctx: AgentContext, private readonly o: HeartbeatOptions) {
+    this.report = new SelfReport(o.store, ctx.node, o.leaseTtlSec ?? 10,
+      (err) => ctx.log.warn('etcd lease lost (the report went with it); a new one is taken at the next heartbeat', { error: err.message }));
+    this.capabilities = new NodeCapabilities((iface) => ctx.dp.capabilities(iface), o.capabilityReprobeMs);
+  }
+
+  /** At start: the underlay and the capabilities, read before the first beat. */
+  async readHost(): Promise<void> {
+    this.underlay = await readUnderlay(this.ctx.dp, this.underlay, this.ctx.log);
+    await this.readCapabilities();
+  }
+
+  /** What the kernel can do on the underlay interface (the Node's pinned one first); a change is reconciled at once. */
+  private async readCapabilities(): Promise<void> {
+    const iface = this.ctx.caches.nodes.get(this.ctx.node)?.spec?.interface ?? this.underlay.interface;
+    const r = await this.capabilities.read(iface);
+    this.ctx.capabilities = r.found;
+    if (!r.changed) return;
+    this.ctx.log.info('the kernel\'s capabilities changed', { interface: iface, capabilities: r.found });
+    this.o.onCapabilitiesChanged();
+  }
+
+  async beat(): Promise<void> {
+    // A heartbeat stuck on an unreachable etcd must not pile up behind the timer.
+    if (this.inFlight) return;
+    this.inFlight = true;
+    try { await this.beatOnce(); } finally { this.inFlight = false; }
+  }
+
+  private async beatOnce(): Promise<void> {
+    await this.readHost();
+    const self = this.ctx.caches.nodes.get(this.ctx.node);
+    const report = nodeReport(self, {
+      underlay: this.underlay, capabilities: this.ctx.capabilities, agentVersion: AGENT_VERSION,
+      routeProblems: this.ctx.routeProblems, stuck: stuckMessage(this.o.stuck.check(), this.o.stuck.budgetMs),
+      previous: this.conditions ?? ((self?.status?.conditions ?? []) as Condition[]).filter((c) => c.type === 'Ready' || c.type === 'RoutesReady'),
+    });
+    try {
+      await this.report.sync(report);
+      this.conditions = report.conditions as Condition[];
+    } catch (e) {
+      this.ctx.log.warn('heartbeat failed; the dataplane is left as it is', { error: (e as Error).message });
+    }
+  }
+
+  /** Our Node appeared (made by the controller), changed (spec, generation) or was deleted, which deletes our report: report again. */
+  followOwnNode(): void {
+    const self = this.ctx.node;
+    const again = (o: Node) => { if (o.metadata.name === self) void this.beat(); };
+    this.ctx.caches.nodes.addHandler({
+      onAdd: again,
+      onUpdate: again,
+      onDelete: (o) => { if (o.metadata.name === self) this.report.invalidate(); again(o); },
+    });
+  }
+
+  /** The lease is not revoked: an agent restarted within its TTL never shows its Node as gone. */
+  release(): void { this.report.release(); }
+}

@@ -1,0 +1,60 @@
+// When the agent probes what the kernel can do again: on another interface, and every
+// CAPABILITY_REPROBE_MS while a capability is missing; never while all are there.
+import { describe, expect, it } from 'vitest';
+import { NodeCapabilities, sameCapabilities, type Capabilities } from '../../pkg/agent/capabilities.js';
+
+function probed(answers: Capabilities[]) {
+  const calls: Array<string | undefined> = [];
+  let t = 0;
+  const caps = new NodeCapabilities(async (iface) => {
+    calls.push(iface);
+    const a = answers[Math.min(calls.length - 1, answers.length - 1)];
+    if (!a) throw new Error('probe failed');
+    return a;
+  }, 1000, () => t);
+  return { caps, calls, advance: (ms: number) => { t += ms; } };
+}
+
+describe('NodeCapabilities', () => {
+  it('probes once while everything is there', async () => {
+    const { caps, calls, advance } = probed([{ macvlan: true, vlan: true }]);
+    expect(await caps.read('eth0')).toEqual({ found: { macvlan: true, vlan: true }, changed: false });
+    advance(10_000);
+    expect(await caps.read('eth0')).toEqual({ found: { macvlan: true, vlan: true }, changed: false });
+    expect(calls).toEqual(['eth0']);
+  });
+
+  it('probes a missing capability again once the interval has passed, and says when it appeared', async () => {
+    const { caps, calls, advance } = probed([{ macvlan: true, vlan: false }, { macvlan: true, vlan: false }, { macvlan: true, vlan: true }]);
+    await caps.read('eth0');
+    advance(999);
+    expect((await caps.read('eth0')).changed).toBe(false);
+    expect(calls).toHaveLength(1);
+    advance(1);
+    expect(await caps.read('eth0')).toEqual({ found: { macvlan: true, vlan: false }, changed: false });
+    advance(1000);
+    expect(await caps.read('eth0')).toEqual({ found: { macvlan: true, vlan: true }, changed: true });
+    advance(10_000);
+    await caps.read('eth0');
+    expect(calls).toHaveLength(3);
+  });
+
+  it('probes again at once on another interface', async () => {
+    const { caps, calls } = probed([{ macvlan: true, vlan: true }, { macvlan: false, vlan: false }]);
+    await caps.read('eth0');
+    expect(await caps.read('eth1')).toEqual({ found: { macvlan: false, vlan: false }, changed: true });
+    expect(calls).toEqual(['eth0', 'eth1']);
+  });
+
+  it('keeps the last answer when a probe throws', async () => {
+    const { caps, advance } = probed([{ macvlan: true, vlan: false }, undefined as unknown as Capabilities]);
+    await caps.read('eth0');
+    advance(1000);
+    expect(await caps.read('eth0')).toEqual({ found: { macvlan: true, vlan: false }, changed: false });
+  });
+
+  it('compares capability sets by value, a missing key unlike false', () => {
+    expect(sameCapabilities({ vlan: false, macvlan: true }, { macvlan: true, vlan: false })).toBe(true);
+    expect(sameCapabilities({ vlan: false }, {})).toBe(false);
+  });
+});
