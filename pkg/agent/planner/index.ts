@@ -8,3 +8,4 @@ export * from './default-route.js';
 export * from './macvlan.js';
 export * from './parents.js';
 export * from './nat-teardown.js';
+export * from './cluster-route.js';

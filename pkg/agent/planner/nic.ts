@@ -1,9 +1,11 @@
 // One ContainerNic: a veth pair on the node's bridge or a macvlan on the parent, its container
 // end moved into the container's namespace, renamed, addressed, up, with the default route
-// when asked (default-route.ts). What already matches is adopted: no operation touches a working NIC.
+// when asked (default-route.ts) and a route to the rest of its ClusterNetwork where the
+// container has none (cluster-route.ts). What already matches is adopted: no operation touches a working NIC.
 import type { Addr, Link, Route } from '../../netlink/types.js';
 import type { HostState } from '../../netlink/ip.js';
 import { defaultRouteDifference, planDefaultRoute } from './default-route.js';
+import { clusterRouteDifference, planClusterRoute } from './cluster-route.js';
 import { bridgeAlias, isNicHostLink, nicAlias, nicOfAlias, tempName, vethHostName } from './names.js';
 import type { ContainerNs, IpOp, Op, Plan, Problem } from './ops.js';
 
@@ -16,6 +18,8 @@ export interface DesiredNic {
   mac?: string;
   gateway?: string;
   defaultRoute: boolean;
+  /** a ClusterNetwork NIC's network CIDR: routed through the NIC where the container has no route to it */
+  clusterCidr?: string;
   mtu?: number;
   /** the running container's network namespace, as the agent pinned it */
   netns: ContainerNs;
@@ -100,10 +104,12 @@ export function planNic(d: DesiredNic, host: HostState, container: ContainerStat
   // route through an old name is its own, not another NIC's.
   const mark = nicAlias(d.name);
   const gone = new Set((inC ? stale : container.links.filter((l) => l.alias === mark)).map((l) => l.name));
-  const route = planDefaultRoute(d, container.routes.filter((r) => !r.dev || !gone.has(r.dev)));
+  const staying = container.routes.filter((r) => !r.dev || !gone.has(r.dev));
+  const route = planDefaultRoute(d, staying);
   const problem = nicPrerequisiteProblem(d, host, container, found) ?? route.problem;
   if (problem) return { ops: [], problems: [problem] };
-  const ops = inC ? convergeNic(d, host, container, inC, stale, route.ops) : createNic(d, host, container, stale, route.ops);
+  const routeOps = [...route.ops, ...planClusterRoute(d, staying)];
+  const ops = inC ? convergeNic(d, host, container, inC, stale, routeOps) : createNic(d, host, container, stale, routeOps);
   const unmarked = unmarkedBridgeProblem(d, host, ops);
   return unmarked ? { ops: [], problems: [unmarked] } : { ops, problems: [] };
 }
@@ -268,6 +274,8 @@ export function nicDifferences(d: DesiredNic, container: ContainerState): string
   for (const c of mine) if (c !== d.cidr) diff.push(`undeclared address ${c}`);
   const route = defaultRouteDifference(d, container.routes);
   if (route) diff.push(route);
+  const cluster = clusterRouteDifference(d, container.routes);
+  if (cluster) diff.push(cluster);
   return diff;
 }
 

@@ -25,7 +25,7 @@ export function localNics(ctx: AgentContext): ContainerNic[] {
   return ctx.caches.nics.list().filter((n) => n.spec.node === ctx.node);
 }
 
-type Attach = { attach: DesiredNic['attach']; prefix: number; gateway?: string; mtu?: number; pool: NicPool } | { problem: Ready };
+type Attach = { attach: DesiredNic['attach']; prefix: number; gateway?: string; mtu?: number; clusterCidr?: string; pool: NicPool } | { problem: Ready };
 
 function attachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): Attach {
   if (nic.spec.network.clusterNetwork) return clusterAttachment(ctx, nic, st);
@@ -75,7 +75,7 @@ function clusterAttachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusVi
   if (!v.bridge || !v.subnet) return { problem: notReady('NotAllocated', `HostSubnet ${hs.metadata.name} has no subnet or bridge yet`) };
   return {
     attach: { kind: 'veth', bridge: v.bridge, hostSubnet: hs.metadata.name }, prefix: parseCidr(v.subnet).prefix,
-    ...(v.gateway ? { gateway: v.gateway } : {}), mtu: cn.spec.mtu ?? DEFAULT_CLUSTER_MTU, pool: hostSubnetPool(hs, { ...v, subnet: v.subnet }),
+    ...(v.gateway ? { gateway: v.gateway } : {}), mtu: cn.spec.mtu ?? DEFAULT_CLUSTER_MTU, clusterCidr: cn.spec.cidr, pool: hostSubnetPool(hs, { ...v, subnet: v.subnet }),
   };
 }
 
@@ -127,6 +127,7 @@ async function desiredNic(ctx: AgentContext, nic: ContainerNic, c: Container, ns
     name: nic.metadata.name, ifName: nic.spec.ifName, cidr: `${ip}/${prefix}`, defaultRoute: nic.spec.defaultRoute ?? false,
     netns: { path: ns.path, pid: ns.pid }, attach: a.attach,
     mac: nic.spec.mac ?? macFromIp(ip), ...(gateway ? { gateway } : {}), ...(a.mtu ? { mtu: a.mtu } : {}),
+    ...(a.clusterCidr ? { clusterCidr: a.clusterCidr } : {}),
   };
 }
 
@@ -240,7 +241,8 @@ async function recoveredMacInUse(ctx: AgentContext, d: DesiredNic, e: unknown): 
   });
 }
 
-const wantsRoutes = (d: DesiredNic) => !!(d.defaultRoute && d.gateway);
+/** The container's routes decide the NIC's: its default route, or its route to its ClusterNetwork (cluster-route.ts). */
+const wantsRoutes = (d: DesiredNic) => !!(d.gateway && (d.defaultRoute || d.clusterCidr));
 
 /**
  * What planning a NIC reads: the host's links (its bridge or parent, the NIC's host end) and
@@ -254,8 +256,9 @@ async function nicStates(ctx: AgentContext, d: DesiredNic): Promise<[HostState, 
 
 /**
  * The container's links and addresses, and its routes where the plan decides on them: for a NIC
- * that is the default route, read with the rest; for one that is not but is in the container,
- * read after (xnet's default route through it, left from when it was, goes). A NIC made anew
+ * that is the default route or a ClusterNetwork NIC (whose route to its network depends on the
+ * container's), read with the rest; for another one that is in the container, read after
+ * (xnet's default route through it, left from when it was, goes). A MacvlanNet NIC made anew
  * that is not the default route reads none: a route through it went with its link.
  */
 async function readContainer(ctx: AgentContext, d: DesiredNic): Promise<ContainerState> {
