@@ -45,7 +45,7 @@ export interface TestEtcdAuth {
  */
 export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; auth?: boolean; limits?: EtcdLimits } = {}): Promise<TestEtcd> {
   const dataDir = mkdtempSync(join(tmpdir(), 'xnet-etcd-'));
-  let members: EtcdServer[];
+  let members: EtcdServer[] = [];
   let ids: ClusterIdentities | undefined;
   try {
     if (opts.auth) {
@@ -60,6 +60,8 @@ export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; a
       await initAuth(root).finally(() => root.close());
     }
   } catch (e) {
+    // members already running when auth's set-up failed are stopped, not left to the worker's next files
+    await Promise.all(members.map((m) => m.stop().catch(() => undefined)));
     rmSync(dataDir, { recursive: true, force: true });
     throw e;
   }
