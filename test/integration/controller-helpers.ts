@@ -35,7 +35,13 @@ export function storeFor(client: Etcd3, prefix: string): EtcdStore {
 /** A test file's real etcd, a store and a running controller, all under `prefix`. */
 export async function startControllerFixture(prefix: string, extra: Partial<ControllerOptions> = {}): Promise<{ etcd: TestEtcd; store: EtcdStore; c: Controller }> {
   const etcd = await startEtcd();
-  return { etcd, store: storeFor(etcd.client(), prefix), c: await startController(etcd.client(), prefix, extra) };
+  try {
+    return { etcd, store: storeFor(etcd.client(), prefix), c: await startController(etcd.client(), prefix, extra) };
+  } catch (e) {
+    // the caller never gets this etcd to stop when the controller fails to start
+    await etcd.stop();
+    throw e;
+  }
 }
 
 export interface ControllerFixture { etcd: TestEtcd; store: EtcdStore; c: Controller }
@@ -44,7 +50,8 @@ export interface ControllerFixture { etcd: TestEtcd; store: EtcdStore; c: Contro
 export function useControllerFixture(prefix: string, extra: Partial<ControllerOptions> = {}): ControllerFixture {
   const fx = {} as ControllerFixture;
   beforeAll(async () => { Object.assign(fx, await startControllerFixture(prefix, extra)); });
-  afterAll(async () => { await fx.c?.stop(); await fx.etcd?.stop(); });
+  // etcd is stopped also when stopping the controller throws
+  afterAll(async () => { try { await fx.c?.stop(); } finally { await fx.etcd?.stop(); } });
   return fx;
 }
 
