@@ -78,9 +78,14 @@ describe('controller against a real etcd', () => {
     expect(statusOf(b)).toMatchObject({ ip: '10.76.1.84', prefixLength: 24 });
     // the node's agent sees its NICs with their addresses in its own index (issue 10 part 3)
     const view = store.nodeView(node);
-    await view.start();
-    const seen = (await view.list('ContainerNic')).items.map((n) => `${n.metadata.name} ${statusOf(n).ip}`).sort();
-    await view.close();
+    let seen: string[];
+    try {
+      await view.start();
+      seen = (await view.list('ContainerNic')).items.map((n) => `${n.metadata.name} ${statusOf(n).ip}`).sort();
+    } finally {
+      // closed also when its start or list fails: its watches end before the file's next test
+      await view.close();
+    }
     expect(seen).toEqual(['a-eth1 10.76.1.2', 'b-eth1 10.76.1.84']);
     const report = await ipamCheck(etcd.client(), prefix);
     expect(report.problems, report.text).toBe(0);
