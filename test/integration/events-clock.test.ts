@@ -1,7 +1,7 @@
 // The event recorder's rate limit and lease renewal time intervals inside one process: a wall
 // clock set back (NTP, an admin, a VM resumed) must not stop events from being written for as
 // long as it was set back. Only Date is faked here; etcd and its leases run in real time.
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { EventRecorder } from '../../pkg/events/recorder.js';
 import { listEvents } from '../../pkg/events/read.js';
@@ -21,6 +21,8 @@ describe('events when the wall clock is set back an hour', () => {
     const prefix = uniquePrefix();
     vi.useFakeTimers({ toFake: ['Date'] });
     const rec = new EventRecorder({ client: etcd.client(), prefix, source });
+    // closed also when the test fails before its own close: its writes end before the worker's next file
+    onTestFinished(() => rec.close());
     await rec.record(nic, 'Warning', 'ContainerNotFound', 'no container "x"');
     vi.setSystemTime(Date.now() - 3_600_000);
     await rec.record(nic, 'Warning', 'ContainerNotFound', 'no container "x"');
@@ -33,6 +35,7 @@ describe('events when the wall clock is set back an hour', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     // a lease of 3 s is renewed every 250 ms of the recorder's time
     const rec = new EventRecorder({ client: etcd.client(), prefix, source, ttlSeconds: 3 });
+    onTestFinished(() => rec.close());
     await rec.record(nic, 'Warning', 'ContainerNotFound', 'no container "x"');
     vi.setSystemTime(Date.now() - 3_600_000);
     await new Promise((r) => setTimeout(r, 3500)); // the first lease has run out in etcd

@@ -3,7 +3,7 @@
 // container) or accept (a JSON stream, null fields), and read options that must not be
 // silently ignored. Each case is what the user sees (exit code, stdout, stderr) and, for
 // writes, what etcd holds after. Run in-process against a real etcd.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { xctlInProcess, type XctlRun } from '../harness/xctl-in-process.js';
 import { EventRecorder } from '../../pkg/events/recorder.js';
 
@@ -99,6 +99,8 @@ describe('two ContainerNics with one ifName in one container', () => {
 describe('options get does not apply', () => {
   it('are refused or honoured, not silently ignored: get events -l, get KIND --for, get events --no-headers', async () => {
     const rec = new EventRecorder({ client: lab.etcd.client(), source: { component: 'controller' } });
+    // closed also when its record fails: its writes end before the worker's next file
+    onTestFinished(() => rec.close());
     await rec.record({ kind: 'ContainerNic', name: 'if-a' }, 'Normal', 'Allocated', 'address 10.81.1.2 allocated');
     await rec.close();
     const all = await xctl(['get', 'events']);
