@@ -3,7 +3,7 @@
 // an object whose own key does not decode cannot be shown (exit 1); `get events` and `verify`
 // name their bad keys the same way; `ipam check` counts a claim that does not decode as a
 // problem (exit 1). One corpus entry per key family xctl reads.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { Keys } from '../../pkg/store/keys.js';
@@ -174,6 +174,8 @@ describe('every key family xctl reads names its bad keys', () => {
     ];
     for (const [args, key] of cases) {
       const ac = new AbortController();
+      // ends this -w watch also when its listing is never seen (the abort below is not reached)
+      onTestFinished(() => ac.abort());
       let err = '';
       const watching = xctl(args, ac.signal, (all) => { err = all; });
       // the list is printed before the watch starts from its revision: a write after the

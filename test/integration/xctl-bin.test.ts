@@ -1,6 +1,6 @@
 // The built `xctl` program as users run it: argv, stdin, stdout/stderr and exit codes.
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { XCTL_BIN as BIN, useBuiltXctl } from './built-xctl.js';
 import { freePort } from '../../pkg/etcd/server.js';
 
@@ -70,6 +70,8 @@ describe('xctl program', () => {
   it('get -w runs until Ctrl-C and then exits 0', async () => {
     await xctl(['apply', '-f', '-'], { input: NODE.replace('bin-1', 'bin-w') });
     const p = execa('node', [BIN, 'get', 'nodes', '-w'], { reject: false, env: { XCTL_ENDPOINTS: built.etcd.endpoints.join(',') } });
+    // killed also when the test fails or times out before its Ctrl-C (a no-op once it exited)
+    onTestFinished(() => { p.kill('SIGKILL'); });
     await new Promise<void>((resolve) => p.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('bin-w')) resolve(); }));
     p.kill('SIGINT');
     const r = await p;

@@ -1,7 +1,7 @@
 // xctl against a real etcd, run in-process through runXctl (the same code the program runs).
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parse } from 'yaml';
 import { freePort } from '../../pkg/etcd/server.js';
 import { Keys } from '../../pkg/store/keys.js';
@@ -290,6 +290,8 @@ describe('xctl get', () => {
 
   it('-w prints rows as they change, until interrupted', async () => {
     const ac = new AbortController();
+    // ends the -w watch also when the test fails or times out before its own abort
+    onTestFinished(() => ac.abort());
     let listed!: () => void, seen!: () => void;
     const listPrinted = new Promise<void>((r) => { listed = r; });
     const changed = new Promise<void>((r) => { seen = r; });
