@@ -3,7 +3,7 @@
 // stopped midway (status-cleanup.ts) left while the object's agents were down. It never
 // takes a status of the object stored now, nor a Node's own report (written with or without
 // a Node object).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Etcd3 } from 'etcd3';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
@@ -52,6 +52,8 @@ const reporters = (keys: string[], kind: string, name: string) => keys.map((k) =
 async function leaderCtx(): Promise<Ctx> {
   const log = createLogger('test-gc');
   const cache = new KvCache(client, `${prefix}/`, { log, admit: controllerAdmit(store.keys, new IpamKeys(prefix)) });
+  // closed also when its start or the leader key's write fails, before the test has the context to close
+  onTestFinished(() => cache.close());
   await cache.start();
   const leaderKey = store.keys.election();
   const put = await client.kv.txn({ compare: [], success: [{ request_put: { key: Buffer.from(leaderKey), value: Buffer.from('me') } }], failure: [] });

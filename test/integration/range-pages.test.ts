@@ -74,9 +74,10 @@ describe('paged listing', () => {
   it('a KvCache given listSplits holds the same keys as one without', async () => {
     const split = new KvCache(client, '/sp/', { listSplits: ['/sp/b/', '/sp/c/', '/elsewhere/'] });
     const whole = new KvCache(client, '/sp/');
-    await split.start();
-    await whole.start();
     try {
+      // inside the try: when the second start fails, the first cache is closed too
+      await split.start();
+      await whole.start();
       expect([...split.entries()].map((kv) => kv.key).sort()).toEqual([...whole.entries()].map((kv) => kv.key).sort());
       expect(split.size).toBe(8);
     } finally {
