@@ -32,8 +32,14 @@ const statusKey = keys.status('ContainerNic', NIC, { node: 'host-1' });
 /** A process in a network namespace of its own, standing in for a container's. */
 async function startContainer(): Promise<ChildProcess> {
   const p = spawn('unshare', ['--net', '--', 'sleep', '600'], { stdio: 'ignore' });
-  const own = await readlink('/proc/self/ns/net');
-  await eventually(async () => (await readlink(`/proc/${p.pid}/ns/net`).catch(() => own)) !== own, 'the container\'s own namespace', 10_000);
+  try {
+    const own = await readlink('/proc/self/ns/net');
+    await eventually(async () => (await readlink(`/proc/${p.pid}/ns/net`).catch(() => own)) !== own, 'the container\'s own namespace', 10_000);
+  } catch (e) {
+    // not yet `container`, which afterAll kills: a start that failed kills its own sleep
+    p.kill('SIGKILL');
+    throw e;
+  }
   return p;
 }
 
@@ -82,8 +88,12 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await lab?.down();
-  if (container?.exitCode === null) container.kill('SIGKILL');
+  try {
+    await lab?.down();
+  } finally {
+    // killed also when taking the lab down throws
+    if (container?.exitCode === null) container.kill('SIGKILL');
+  }
 }, 120_000);
 
 describe('agent: a ContainerNic whose key does not decode', () => {
