@@ -19,7 +19,8 @@ beforeAll(async () => {
   view = store.nodeView('host-1');
   await view.start();
 });
-afterAll(async () => { await view?.close(); await etcd?.stop(); });
+// etcd is stopped also when closing the view throws
+afterAll(async () => { try { await view?.close(); } finally { await etcd?.stop(); } });
 
 /** How many times the report key was written (etcd's version of the key). */
 async function writes(name: string): Promise<number> {

@@ -21,7 +21,8 @@ function recordingLog(): winston.Logger {
 }
 
 beforeAll(async () => { etcd = await startEtcd(); });
-afterAll(async () => { await c?.stop(); await etcd?.stop(); });
+// etcd is stopped also when stopping the controller throws
+afterAll(async () => { try { await c?.stop(); } finally { await etcd?.stop(); } });
 
 describe('pinned HostSubnets applied with their Nodes', () => {
   it('are allocated with no reconcile failure in the controller log', async () => {

@@ -9,7 +9,8 @@ import { eventually, obj, startController, statusOf, storeFor, uniquePrefix, typ
 const prefix = uniquePrefix();
 const f = {} as ControllerFixture;
 beforeAll(async () => { f.etcd = await startEtcd(); f.store = storeFor(f.etcd.client(), prefix); });
-afterAll(async () => { await f.c?.stop(); await f.etcd?.stop(); });
+// etcd is stopped also when stopping the controller throws
+afterAll(async () => { try { await f.c?.stop(); } finally { await f.etcd?.stop(); } });
 
 const cached = (root: string) => [...f.c.cache.entries(root)].map((kv) => kv.key);
 

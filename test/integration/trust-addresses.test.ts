@@ -17,7 +17,14 @@ let store: EtcdStore;
 const prefix = uniquePrefix();
 beforeAll(async () => { ({ etcd, store, c } = await startControllerFixture(prefix, { addressCooldownMs: COOLDOWN_MS })); });
 let standby: Controller | undefined;
-afterAll(async () => { await standby?.stop(); await c?.stop(); await etcd?.stop(); });
+// each is stopped also when stopping the one before it throws
+afterAll(async () => {
+  try {
+    await standby?.stop();
+  } finally {
+    try { await c?.stop(); } finally { await etcd?.stop(); }
+  }
+});
 
 const waitFor = (kind: string, name: string, pred: (s: Status) => boolean, what: string, ms?: number) =>
   eventually(async () => { const o = await store.get(kind as never, name); return o && pred(statusOf(o)) ? o : undefined; }, what, ms);
