@@ -132,6 +132,8 @@ export async function agentLabWithController(n: number): Promise<{ lab: AgentLab
   try {
     await controller.start();
   } catch (e) {
+    // what the start made (its cache's watches) is stopped too, as macvlanIpamLab does
+    await controller.stop().catch(() => undefined);
     await lab.down();
     throw e;
   }
