@@ -2,7 +2,7 @@
 // message that says what to fix (the etcd flags are the agent's and xctl's).
 import { execa } from 'execa';
 import { createServer, type Server, type Socket } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 // the built program, as a user runs it (the test command builds dist/ first)
 const controller = (args: string[]) => execa(process.execPath, ['dist/cmd/xnet-controller.js', ...args], { reject: false });
@@ -32,19 +32,23 @@ describe('xnet-controller stopped while it starts', () => {
     const held: Socket[] = [];
     const silent: Server = createServer((s) => { held.push(s); s.on('error', () => undefined); });
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
-    try {
-      const { port } = silent.address() as { port: number };
-      const p = execa(process.execPath, ['dist/cmd/xnet-controller.js', '--endpoints', `http://127.0.0.1:${port}`], { reject: false, timeout: 40_000 });
-      // it has connected to etcd: its signal handlers are in place, its start is under way
-      await new Promise<void>((r) => { const t = setInterval(() => { if (held.length) { clearInterval(t); r(); } }, 50); });
-      await new Promise((r) => setTimeout(r, 500));
-      p.kill('SIGTERM');
-      const r = await p;
-      expect(r.stderr).not.toContain('failed to start');
-      expect(r.exitCode).toBe(0);
-    } finally {
+    let poll: NodeJS.Timeout | undefined;
+    // not a finally: when the controller never connects, the wait below times the test out
+    // unsettled, and the poll, the sockets and the server are ended here all the same
+    onTestFinished(() => {
+      clearInterval(poll);
       for (const s of held) s.destroy();
       silent.close();
-    }
+    });
+    const { port } = silent.address() as { port: number };
+    const p = execa(process.execPath, ['dist/cmd/xnet-controller.js', '--endpoints', `http://127.0.0.1:${port}`], { reject: false, timeout: 40_000 });
+    onTestFinished(() => { p.kill('SIGKILL'); });
+    // it has connected to etcd: its signal handlers are in place, its start is under way
+    await new Promise<void>((r) => { poll = setInterval(() => { if (held.length) { clearInterval(poll); r(); } }, 50); });
+    await new Promise((r) => setTimeout(r, 500));
+    p.kill('SIGTERM');
+    const r = await p;
+    expect(r.stderr).not.toContain('failed to start');
+    expect(r.exitCode).toBe(0);
   });
 });
