@@ -4,7 +4,7 @@
 // agent's report on it goes (once the network is off the host), so a node that joins meanwhile
 // gets another block, not one a container here still uses. Real etcd, the controller, an
 // agent and a dockerd on host-1; host-2 is only a Node the admin applies.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isReady, type HostSubnet } from '../../pkg/api/index.js';
 import type { Controller } from '../../pkg/controller/controller.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
@@ -107,6 +107,9 @@ describe('a HostSubnet deleted while the agent makes its Docker network', () => 
   it('keeps the block claimed (the report was written before the network was made) while a container attached meanwhile keeps the network', async () => {
     await lab.stopAgent(lab.hosts[0]);
     const gate = gatedCreate(lab.hosts[0], 'lvnet');
+    // let go also when the test fails before its own release: a worker held at the gate would
+    // keep the agent's stop (lab.down in afterAll) waiting, and the lab and etcd would never go
+    onTestFinished(() => gate.release(async () => undefined));
     await lab.startAgent(lab.hosts[0], { dataplane: gate.dataplane });
     await label('host-1', { lv: 'yes' });
     await Promise.race([gate.reached, sleep(30_000).then(() => { throw new Error('the agent never asked Docker for lvnet'); })]);
