@@ -32,6 +32,14 @@ export interface Ready {
   message: string;
 }
 
+/**
+ * Not Ready only because the controller has not yet done its part (an address, a HostSubnet, a
+ * block): every new object passes through these for a moment, so they are told as Normal
+ * events, as Kubernetes tells a pod's scheduling; a Warning is something a user may act on. A
+ * wait that lasts has the controller's own Warning next to it (PoolExhausted, InvalidSpec).
+ */
+export const WAITING_REASONS: ReadonlySet<string> = new Set(['NoAddress', 'NotAllocated']);
+
 /** This node's status reports (its own status keys), written only when they change. */
 export class NodeStatusReporter {
   private last = new Map<string, string>();
@@ -118,7 +126,7 @@ export class NodeStatusReporter {
   private announce(kind: Kind, name: string, fields: Record<string, unknown>, ready: Ready): void {
     if (!this.events || ready.status === 'Unknown') return;
     const obj = { kind, name };
-    if (ready.status === 'False') { void this.events.record(obj, 'Warning', ready.reason, ready.message); return; }
+    if (ready.status === 'False') { void this.events.record(obj, WAITING_REASONS.has(ready.reason) ? 'Normal' : 'Warning', ready.reason, ready.message); return; }
     if (kind === 'ContainerNic') void this.events.record(obj, 'Normal', 'Attached', `attached on node ${this.node}${fields.ip ? ` with ${String(fields.ip)}` : ''}${fields.hostInterface ? ` (host side ${String(fields.hostInterface)})` : ''}`);
     else void this.events.record(obj, 'Normal', 'Ready', `ready on node ${this.node}: ${ready.message}`);
   }
