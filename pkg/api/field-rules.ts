@@ -27,9 +27,8 @@ type NicSpec = ContainerNic['spec'];
 type MvnSpec = MacvlanNet['spec'];
 
 /**
- * An explicit spec.dockerNetwork that Docker keeps for itself is refused. A name derived from
- * metadata.name (`default` is the contract's own example name) is not refused here, so existing
- * manifests that set dockerNetwork keep applying; the agent reports it as ReservedDockerNetwork.
+ * An explicit spec.dockerNetwork that Docker keeps for itself is refused; one taken from
+ * metadata.name is an object's rule, not its spec's (docker-network.ts, derivedDockerNetworkIssues).
  */
 const dockerNetworkRule = <S extends { dockerNetwork?: string }>(): FieldRule<S> => rule<S>(['dockerNetwork'], (s) => {
   const why = s.dockerNetwork !== undefined ? reservedDockerNetworkWhy(s.dockerNetwork) : undefined;

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { KINDS, type KindInfo } from './kinds.js';
 import { decodedFieldRuleIssues, fieldRuleIssues } from './field-rules.js';
+import { derivedDockerNetworkIssues } from './docker-network.js';
 import type { FieldIssue, FieldPath } from './field-issue.js';
 import { API_VERSION, type AnyObject } from './types.js';
 import { name as objectName } from './fields.js';
@@ -50,7 +51,7 @@ export function validateObject(raw: unknown): ValidationResult {
   }
   if (issues.length) return { issues, info };
   const object = parsed.data as AnyObject;
-  const ruleIssues = fieldRuleIssues(object);
+  const ruleIssues = [...fieldRuleIssues(object), ...derivedDockerNetworkIssues(object)];
   return ruleIssues.length ? { issues: ruleIssues, info } : { object, info, issues: [] };
 }
 

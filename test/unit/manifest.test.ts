@@ -27,6 +27,8 @@ spec:
   cidr: 10.76.0.0/16
   hostPrefix: 24
 `;
+/** CN with its Docker network named (a ClusterNetwork called default needs one): one line more at its end */
+const CN_NET = CN.replace('  hostPrefix: 24\n', '  hostPrefix: 24\n  dockerNetwork: net1\n');
 const NODE = `apiVersion: xnet.io/v1alpha1
 kind: Node
 metadata: {name: host-1}
@@ -89,7 +91,7 @@ describe('parseSources', () => {
   });
 
   it('reads multi-document YAML, skipping empty documents, and numbers documents in the stream', () => {
-    const got = parseSources([{ file: 'a.yaml', text: `---\n${CN}---\n# only a comment\n---\n${NODE}` }]);
+    const got = parseSources([{ file: 'a.yaml', text: `---\n${CN_NET}---\n# only a comment\n---\n${NODE}` }]);
     expect(got.map((g) => [g.object.kind, g.doc.document])).toEqual([['ClusterNetwork', 1], ['Node', 3]]);
   });
 
@@ -118,7 +120,7 @@ describe('parseSources', () => {
   });
 
   it('refuses duplicates across files, at the second one, naming where the first one is', () => {
-    const issues = refuseAll([{ file: 'a.yaml', text: CN }, { file: 'b.yaml', text: `# c\n${NODE}---\n${CN}` }]);
+    const issues = refuseAll([{ file: 'a.yaml', text: CN_NET }, { file: 'b.yaml', text: `# c\n${NODE}---\n${CN_NET}` }]);
     expect(issues).toEqual([expect.objectContaining({ file: 'b.yaml', document: 2, line: 10, path: 'metadata.name', object: 'clusternetwork/default' })]);
     // line 4 of a.yaml is the first copy's "  name: default"
     expect(formatIssue(issues[0])).toBe('b.yaml:10: document 2 (clusternetwork/default): metadata.name: ClusterNetwork "default" is already defined at a.yaml:4: document 1; keep one');
@@ -196,7 +198,7 @@ spec:
   network: {clusterNetwork: default}
   ip: 10.76.1.84
 ` }]);
-    const cn = validateObject({ apiVersion: 'xnet.io/v1alpha1', kind: 'ClusterNetwork', metadata: { name: 'default' }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24 } }).object!;
+    const cn = validateObject({ apiVersion: 'xnet.io/v1alpha1', kind: 'ClusterNetwork', metadata: { name: 'default' }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' } }).object!;
     const other = { ...validateObject({ apiVersion: 'xnet.io/v1alpha1', kind: 'ContainerNic', metadata: { name: 'a' }, spec: { node: 'host-2', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'default' } } }).object!, status: { ip: '10.76.1.84' } } as AnyObject;
     try {
       checkAgainstStore(loaded, [cn, other]);

@@ -300,7 +300,7 @@ describe('planNic', () => {
   });
 
   it('reports a missing bridge instead of planning', () => {
-    expect(planNic(veth, host([link('eth0', 2)]), noContainer).problems[0].reason).toBe('BridgeMissing');
+    expect(planNic(veth, host([link('eth0', 2)]), noContainer).problems[0]).toMatchObject({ reason: 'BridgeMissing', message: expect.stringMatching(/HostSubnet \S+'s Ready condition says why\)$/) });
   });
 
   it('puts a veth only onto a bridge marked as its HostSubnet\'s, never onto a link that merely has the name', () => {

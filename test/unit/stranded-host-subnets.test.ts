@@ -10,7 +10,7 @@ import type { AnyObject } from '../../pkg/api/types.js';
 const V = 'xnet.io/v1alpha1';
 type Raw = Record<string, unknown>;
 const ok = (raw: Raw) => validateObject(raw).object! as AnyObject;
-const cn = (spec: Raw = {}): AnyObject => ok({ apiVersion: V, kind: 'ClusterNetwork', metadata: { name: 'default' }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24, ...spec } });
+const cn = (spec: Raw = {}): AnyObject => ok({ apiVersion: V, kind: 'ClusterNetwork', metadata: { name: 'default' }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1', ...spec } });
 const hs = (name: string, spec: Raw = {}, status?: Raw): AnyObject => {
   const o = ok({ apiVersion: V, kind: 'HostSubnet', metadata: { name }, spec: { node: name, clusterNetwork: 'default', ...spec } });
   return (status ? { ...o, status } : o) as AnyObject;

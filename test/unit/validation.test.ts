@@ -6,7 +6,7 @@ import type { AnyObject } from '../../pkg/api/types.js';
 
 const V = 'xnet.io/v1alpha1';
 type Raw = Record<string, any>;
-const cn = (spec: Raw = {}, name = 'default'): Raw => ({ apiVersion: V, kind: 'ClusterNetwork', metadata: { name }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24, ...spec } });
+const cn = (spec: Raw = {}, name = 'default'): Raw => ({ apiVersion: V, kind: 'ClusterNetwork', metadata: { name }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: `net-${name}`, ...spec } });
 const node = (spec: Raw = {}, meta: Raw = {}): Raw => ({ apiVersion: V, kind: 'Node', metadata: { name: 'host-1', ...meta }, spec });
 const hs = (spec: Raw = {}, name = 'default-host-1'): Raw => ({ apiVersion: V, kind: 'HostSubnet', metadata: { name }, spec: { node: 'host-1', clusterNetwork: 'default', ...spec } });
 const nic = (spec: Raw = {}, name = 'test-eth1'): Raw => ({ apiVersion: V, kind: 'ContainerNic', metadata: { name }, spec: { node: 'host-1', container: 'test', ifName: 'eth1', network: { clusterNetwork: 'default' }, ...spec } });
@@ -137,6 +137,18 @@ describe('validateObject', () => {
       expect(r.object).toBeUndefined();
       expect(r.issues.find((i) => formatPath(i.path) === 'spec.dockerNetwork')?.message).toMatch(/Docker's predefined networks/);
     }
+  });
+
+  it.each(['bridge', 'host', 'none', 'default'])('refuses a ClusterNetwork or MacvlanNet named %s without spec.dockerNetwork, at metadata.name', (name) => {
+    for (const raw of [cn({ dockerNetwork: undefined }, name), mvn({}, name)]) {
+      const r = validateObject(JSON.parse(JSON.stringify(raw)));
+      expect(r.object).toBeUndefined();
+      expect(r.issues.map((i) => formatPath(i.path))).toEqual(['metadata.name']);
+      expect(r.issues[0].message).toBe(`also names the Docker network on every host when spec.dockerNetwork is not set, and "${name}" is one of Docker's predefined networks (bridge, host, none, default); set spec.dockerNetwork to another name`);
+    }
+    // named otherwise on Docker, the same names are fine
+    expect(validateObject(cn({ dockerNetwork: 'net1' }, name)).issues).toEqual([]);
+    expect(validateObject(mvn({ dockerNetwork: 'lan' }, name)).issues).toEqual([]);
   });
 
   it.each(['127.1.0.0/24', '169.254.10.0/24', '224.0.1.0/24', '0.0.0.0/24', '240.0.0.0/24'])('refuses a MacvlanNet subnet outside unicast space (%s)', (subnet) => {
