@@ -169,6 +169,11 @@ export async function startControlPlane(lab: Lab, opts: { controllers?: number; 
   return { endpoints, started };
 }
 
+/** Starts a recorded daemon again with the command line it was started with (lab up on a running lab). */
+export function restartRecorded(lab: Lab, entry: ProcessEntry): Started {
+  return startRecorded(lab, { ...entry, pid: undefined, startTime: undefined });
+}
+
 /** Stops one recorded process (e.g. an agent, to test a restart) and waits until it is gone. */
 export async function stopLabProcess(lab: Lab, id: string, graceMs = 5000): Promise<boolean> {
   const e = readRecord(lab.dir)?.processes.find((p) => p.id === id);

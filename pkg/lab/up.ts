@@ -1,5 +1,5 @@
 // `lab up`: the whole lab in one call (used by `xctl lab up`, the demo and the e2e tests).
-import { createHost, createUnderlay } from './hosts.js';
+import { createHost, createUnderlay, openLab } from './hosts.js';
 import { startDockerd } from './dockerd.js';
 import { ensureBusyboxImage } from './image.js';
 import { DEFAULT_LAB_ID, labDirFor, readRecord, updateRecord } from './record.js';
@@ -7,6 +7,7 @@ import { startAgent, startControlPlane, type Started } from './services.js';
 import { LabError } from './errors.js';
 import { addLabHostIdentity } from './auth.js';
 import { destroyLab, labLeftovers } from './down.js';
+import { restartDeadDaemons } from './restart.js';
 import type { Lab, LabHost } from './types.js';
 
 export interface LabUpOptions {
@@ -28,6 +29,8 @@ export interface LabUp {
   hosts: LabHost[];
   endpoints: string[];
   started: Started[];
+  /** the lab was up already: only daemons that had died were started */
+  restarted?: boolean;
 }
 
 export async function labUp(o: LabUpOptions = {}): Promise<LabUp> {
@@ -41,7 +44,9 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabUp> {
     // a record whose namespaces, processes and mounts are all gone (the machine rebooted):
     // nothing to protect, so clear it instead of making the user run `down` first
     if ((await labLeftovers(existing)).length > 0) {
-      throw new LabError('LabExists', `a lab is already up in ${dir}`, 'see `xctl lab status`, or remove it with `xctl lab down`');
+      // already up: the xnet daemons that died are started again (restart.ts)
+      const started = restartDeadDaemons(existing, say);
+      return { lab: openLab(dir)!, hosts: existing.hosts, endpoints: existing.endpoints ?? [], started, restarted: true };
     }
     say(`clearing the record of a lab that is no longer running (${dir})`);
     await destroyLab(dir);

@@ -92,6 +92,39 @@ describe('xctl lab', () => {
     expect(out).toContain('host-2');
   }, 60_000);
 
+  test('up on a running lab starts again the agent and controller that died, and nothing else', async () => {
+    const rec = readRecord(dir)!;
+    const agent = rec.processes.find((p) => p.id === 'agent/host-2')!;
+    const controller = rec.processes.find((p) => p.id === 'controller/2')!;
+    const etcdPid = rec.processes.find((p) => p.id === 'etcd')!.pid;
+    process.kill(agent.pid!, 'SIGKILL');
+    process.kill(controller.pid!, 'SIGKILL');
+    // both gone before up looks (a killed process lingers until reaped by init)
+    const st = async () => (await xctl('lab', 'status')).stdout;
+    for (let i = 0; i < 50 && !/^agent\/host-2\s+\d+\s+dead/m.test(await st()); i++) await new Promise((r) => setTimeout(r, 100));
+    const before = await st();
+    expect(before).toMatch(/^agent\/host-2\s+\d+\s+dead/m);
+    expect(before).toMatch(/^controller\/2\s+\d+\s+dead/m);
+    const r = await xctl('lab', 'up');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/lab already up: host-1, host-2; started again: (controller\/2, agent\/host-2|agent\/host-2, controller\/2)$/m);
+    const after = readRecord(dir)!;
+    expect(after.processes.find((p) => p.id === 'agent/host-2')!.pid).not.toBe(agent.pid);
+    expect(after.processes.find((p) => p.id === 'etcd')!.pid, 'etcd was running: left alone').toBe(etcdPid);
+    const now = await st();
+    for (const p of ['etcd', 'controller/1', 'controller/2', 'agent/host-1', 'agent/host-2']) expect(now, p).toMatch(new RegExp(`^${p.replace('/', '\\/')}\\s+\\d+\\s+running`, 'm'));
+    // with everything running, up changes nothing and says so
+    const again = await xctl('lab', 'up');
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toContain('already up');
+    // what the lab itself provides is not remade: with etcd gone, up says so and starts nothing
+    process.kill(etcdPid!, 'SIGKILL');
+    for (let i = 0; i < 50 && !/^etcd\s+\d+\s+dead/m.test(await st()); i++) await new Promise((r) => setTimeout(r, 100));
+    const broken = await xctl('lab', 'up');
+    expect(broken.exitCode).toBe(1);
+    expect(broken.stderr).toContain('is up but etcd is not running, which `up` does not start again');
+  }, 60_000);
+
   test('down removes the lab and can run again', async () => {
     const r = await xctl('lab', 'down');
     expect(r.exitCode).toBe(0);
