@@ -53,10 +53,17 @@ describe('a ClusterNetwork NIC in a container on Docker\'s default bridge', () =
     expect((await inContainer(lab.hosts[0], 'ca', ['ping', '-c', '1', '-W', '2', await nicIp('cb-eth1')])).stdout).toContain('1 packets received');
   });
 
+  it('follows the ClusterNetwork\'s cidr when it grows: the old route goes, the new one comes', async () => {
+    await lab.store.applyAll([obj('ClusterNetwork', 'default', { cidr: '10.76.0.0/15', hostPrefix: 24, dockerNetwork: 'net1' })]);
+    await eventually(async () => /^10\.76\.0\.0\/15 via .* dev eth1/m.test(await containerRoutes(0, 'ca')) || undefined, 'the /15 route', 20_000);
+    await eventually(async () => !/^10\.76\.0\.0\/16/m.test(await containerRoutes(0, 'ca')) || undefined, 'the /16 route gone', 20_000);
+    expect((await inContainer(lab.hosts[0], 'ca', ['ping', '-c', '1', '-W', '2', await nicIp('cb-eth1')])).stdout).toContain('1 packets received');
+  });
+
   it('is not added in a container whose default route is the xnet bridge already', async () => {
     const routes = await containerRoutes(0, 'cc');
     expect(routes).toMatch(/^default via 10\.76\.\d+\.1 dev eth0/m);
-    expect(routes).not.toMatch(/^10\.76\.0\.0\/16/m);
+    expect(routes).not.toMatch(/^10\.76\.0\.0\/1[56]/m);
     expect((await inContainer(lab.hosts[0], 'cc', ['ping', '-c', '1', '-W', '2', await nicIp('cb-eth1')])).stdout).toContain('1 packets received');
   });
 });

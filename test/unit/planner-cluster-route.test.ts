@@ -55,6 +55,22 @@ describe('the route to the rest of the ClusterNetwork', () => {
     expect(planClusterRoute({ ...nic, gateway: undefined }, DOCKER_BRIDGE)).toEqual([]);
   });
 
+  it('replaces the route to a ClusterNetwork CIDR that was changed, and goes when the NIC becomes the default route', () => {
+    const old = { ...OURS, dst: '10.76.0.0/17' };
+    const grown = { ...nic, clusterCidr: '10.76.0.0/15' };
+    expect(planClusterRoute(grown, [...DOCKER_BRIDGE, CONNECTED, old])).toEqual([
+      { op: 'route.del', dst: '10.76.0.0/17', via: '10.76.1.1', dev: 'eth1', proto: '76', netns: NS },
+      { op: 'route.replace', dst: '10.76.0.0/15', via: '10.76.1.1', dev: 'eth1', netns: NS },
+    ]);
+    expect(clusterRouteDifference(grown, [...DOCKER_BRIDGE, CONNECTED, old])).toBe('xnet\'s route to 10.76.0.0/17 through eth1 is left over');
+    expect(planClusterRoute({ ...nic, defaultRoute: true }, [...DOCKER_BRIDGE, CONNECTED, OURS])).toEqual([
+      { op: 'route.del', dst: '10.76.0.0/16', via: '10.76.1.1', dev: 'eth1', proto: '76', netns: NS },
+    ]);
+    // never the default route (default-route.ts), nor a route of another NIC or of the user
+    const others: Route[] = [{ dst: 'default', via: '10.76.1.1', dev: 'eth1', proto: '76' }, { ...OURS, dev: 'eth2' }, { dst: '10.99.0.0/16', via: '10.76.1.1', dev: 'eth1', proto: 'boot' }];
+    expect(planClusterRoute({ ...nic, defaultRoute: true }, [...DOCKER_BRIDGE, ...others])).toEqual([]);
+  });
+
   it('comes after the address and the link up in a NIC made anew, and counts in nicDifferences', () => {
     const host = { links: [link('lo', 1), link('eth0', 2), link('br01', 3, { kind: 'bridge', alias: bridgeAlias('hs1') })], addrs: [], routes: [] };
     const container: ContainerState = { links: [link('lo', 1), link('eth0', 2)], addrs: [], routes: DOCKER_BRIDGE };

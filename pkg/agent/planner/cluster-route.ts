@@ -59,14 +59,27 @@ function wanted(d: ClusterRouteNic, routes: Route[]): { cidr: Cidr; own?: Route 
   return def && viaInside(def, cidr) ? undefined : { cidr };
 }
 
-/** The ops that give the NIC its ClusterNetwork route (replacing xnet's own with another gateway). */
+/**
+ * xnet's routes through the NIC to somewhere other than the route it should carry: one to the
+ * CIDR the ClusterNetwork had before it was changed (grown or shrunk), or one no longer wanted
+ * (the NIC became the default route). The default route is default-route.ts's.
+ */
+function leftOver(d: ClusterRouteNic, routes: Route[], keep: Cidr | undefined): Route[] {
+  return routes.filter((r) => mainTable(r) && isXnetRoute(r) && r.dev === d.ifName && r.dst !== 'default' && !(keep && sameCidr(r.dst, keep)));
+}
+
+/** The ops that give the NIC its ClusterNetwork route (replacing xnet's own with another gateway) and take left-over ones away. */
 export function planClusterRoute(d: ClusterRouteNic, routes: Route[]): IpOp[] {
   const w = wanted(d, routes);
-  if (!w || (w.own && w.own.via === d.gateway)) return [];
-  return [{ op: 'route.replace', dst: formatCidr(w.cidr), via: d.gateway!, dev: d.ifName, netns: d.netns }];
+  const ops: IpOp[] = leftOver(d, routes, w?.cidr).map((r) => ({ op: 'route.del', dst: r.dst, ...(r.via ? { via: r.via } : {}), dev: d.ifName, proto: r.proto, netns: d.netns }));
+  if (w && !(w.own && w.own.via === d.gateway)) ops.push({ op: 'route.replace', dst: formatCidr(w.cidr), via: d.gateway!, dev: d.ifName, netns: d.netns });
+  return ops;
 }
 
 /** What differs from the NIC's ClusterNetwork route (undefined: nothing). */
 export function clusterRouteDifference(d: ClusterRouteNic, routes: Route[]): string | undefined {
-  return planClusterRoute(d, routes).length ? `no route to ClusterNetwork ${d.clusterCidr} via ${d.gateway} on ${d.ifName}` : undefined;
+  const w = wanted(d, routes);
+  const left = leftOver(d, routes, w?.cidr)[0];
+  if (left) return `xnet's route to ${left.dst} through ${d.ifName} is left over`;
+  return w && !(w.own && w.own.via === d.gateway) ? `no route to ClusterNetwork ${d.clusterCidr} via ${d.gateway} on ${d.ifName}` : undefined;
 }
