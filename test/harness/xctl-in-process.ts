@@ -9,7 +9,7 @@ import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import { runXctl } from '../../pkg/cli/program.js';
 
 export interface XctlRun { code: number; out: string; err: string }
-export interface XctlOptions { stdin?: string; signal?: AbortSignal; endpoints?: string; onOut?: (all: string) => void }
+export interface XctlOptions { stdin?: string; signal?: AbortSignal; endpoints?: string; onOut?: (all: string) => void; onErr?: (all: string) => void }
 
 /** What a test file gets: set once its beforeAll ran. */
 export interface XctlLab {
@@ -28,7 +28,7 @@ export function xctlInProcess(tag: string): XctlLab {
       const r = { code: -1, out: '', err: '' };
       r.code = await runXctl(args, {
         out: (t) => { r.out += t; opts.onOut?.(r.out); },
-        err: (t) => { r.err += t; },
+        err: (t) => { r.err += t; opts.onErr?.(r.err); },
         stdin: async () => opts.stdin ?? '',
         env: { XCTL_ENDPOINTS: opts.endpoints ?? lab.etcd.endpoints.join(',') },
         signal: opts.signal,

@@ -312,6 +312,33 @@ describe('xctl get', () => {
   });
 });
 
+describe('xctl get -w of an empty list', () => {
+  it('says so, then prints the header with the first row, aligned to it', async () => {
+    const ac = new AbortController();
+    onTestFinished(() => ac.abort());
+    let listed!: () => void, seen!: () => void;
+    const listRead = new Promise<void>((r) => { listed = r; });
+    const changed = new Promise<void>((r) => { seen = r; });
+    const watching = xctl(['get', 'cn', '-w', '-l', 'watch=empty'], {
+      signal: ac.signal,
+      onErr: (all) => { if (all.includes('No clusternetworks found.')) listed(); },
+      onOut: (all) => { if (all.includes('\nempty-watched ')) seen(); },
+    });
+    await listRead;
+    await xctl(['apply', '-f', '-'], { stdin: cnDoc('empty-watched', '10.97.0.0/16', '  labels: {watch: empty}\n') });
+    await changed;
+    ac.abort();
+    const r = await watching;
+    expect(r.code).toBe(0);
+    const [header, row] = r.out.split('\n');
+    expect(header).toMatch(/^NAME\s+CIDR\s+HOSTPREFIX/);
+    expect(row).toMatch(/^empty-watched\s+10\.97\.0\.0\/16\s+\/24/);
+    // every column starts where its header does
+    for (const col of ['CIDR', 'HOSTPREFIX']) expect(row.slice(header.indexOf(col)), col).toMatch(/^\S/);
+    expect(row.indexOf('10.97.0.0/16')).toBe(header.indexOf('CIDR'));
+  });
+});
+
 describe('xctl describe', () => {
   it('shows spec, status and a conditions table', async () => {
     const r = await xctl(['describe', 'node', 'host-2']);

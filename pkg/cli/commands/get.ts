@@ -50,16 +50,20 @@ export async function getCommand(session: Session, io: CliIO, { info, names }: N
   const { items, revision, missing } = names.length
     ? await readNamed(session, io, info.kind, names)
     : await readListed(session, io, info.kind, selector);
-  if (items.length === 0 && !opts.watch && (format === 'table' || format === 'wide')) {
+  const table = format === 'table' || format === 'wide';
+  const headers = opts.headers !== false;
+  if (items.length === 0 && table) {
     // a missing name has said so already; an empty list says it here, as kubectl does
     if (!names.length) io.err(`No ${info.plural} found.\n`);
-    return missing ? EXIT.NOT_FOUND : EXIT.OK;
+    if (!opts.watch || missing) return missing ? EXIT.NOT_FOUND : EXIT.OK;
+    // watching: the header comes with the first row, aligned to it (as kubectl prints it)
+    return watchRows(session, io, info, { names, selector, revision, format, headers });
   }
-  const widths = printObjects(io, info.kind, items, format, { single: names.length === 1, watch: !!opts.watch, headers: opts.headers !== false });
+  const widths = printObjects(io, info.kind, items, format, { single: names.length === 1, watch: !!opts.watch, headers });
   // a watch of names that do not exist would never print them: the missing ones end it
   if (missing) return EXIT.NOT_FOUND;
   if (!opts.watch) return EXIT.OK;
-  return watchRows(session, io, info, names, selector, revision, format, widths);
+  return watchRows(session, io, info, { names, selector, revision, format, widths, headers: false });
 }
 
 interface Fetched { items: AnyObject[]; revision: number; missing: number }
@@ -130,13 +134,29 @@ export async function readOneWithHidden(session: Session, io: CliIO, kind: Kind,
 }
 
 /** Prints each change as it happens, until interrupted; deleted objects print once more, as kubectl does. */
-async function watchRows(session: Session, io: CliIO, info: KindInfo, names: string[], selector: Record<string, string> | undefined,
-  revision: number, format: OutputFormat, widths: number[] | undefined): Promise<number> {
+interface WatchFrom {
+  names: string[];
+  selector: Record<string, string> | undefined;
+  revision: number;
+  format: OutputFormat;
+  /** the listed table's column widths, which the rows keep; none: the first row sets them */
+  widths?: number[];
+  /** print the table's header with the first row (the list was empty) */
+  headers: boolean;
+}
+
+async function watchRows(session: Session, io: CliIO, info: KindInfo, from: WatchFrom): Promise<number> {
+  const { names, selector, revision, format } = from;
+  let widths = from.widths;
   const print = (o: AnyObject) => {
     if (format === 'json') io.out(toJson(o));
     else if (format === 'name') io.out(`${ref(o)}\n`);
     else if (format === 'yaml') io.out(`---\n${toYaml(o)}`);
-    else io.out(renderTable([tableRow(o, format === 'wide')], widths));
+    else {
+      const rows = [...(widths === undefined && from.headers ? [tableHeader(info.kind, format === 'wide')] : []), tableRow(o, format === 'wide')];
+      widths ??= columnWidths(rows);
+      io.out(renderTable(rows, widths));
+    }
   };
   const wanted = (o: AnyObject) => (names.length ? names.includes(o.metadata.name) : matches(o, selector));
   const w = await session.store().watch(info.kind, revision, {
