@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isReady, type ContainerNic, type HostSubnet } from '../../pkg/api/index.js';
 import type { Controller } from '../../pkg/controller/controller.js';
+import { listEvents } from '../../pkg/events/read.js';
 import { agentLabWithController, downWithController, eventually, inContainer, inContainerNetns, obj, runContainer, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
@@ -58,6 +59,26 @@ describe('a ClusterNetwork NIC in a container on Docker\'s default bridge', () =
     await eventually(async () => /^10\.76\.0\.0\/15 via .* dev eth1/m.test(await containerRoutes(0, 'ca')) || undefined, 'the /15 route', 20_000);
     await eventually(async () => !/^10\.76\.0\.0\/16/m.test(await containerRoutes(0, 'ca')) || undefined, 'the /16 route gone', 20_000);
     expect((await inContainer(lab.hosts[0], 'ca', ['ping', '-c', '1', '-W', '2', await nicIp('cb-eth1')])).stdout).toContain('1 packets received');
+  });
+
+  it('is made again in the plan that moves the NIC to another address, and after it stops being the default route', async () => {
+    const now = ((await lab.store.get('ContainerNic', 'ca-eth1')) as ContainerNic).status!.ip as string;
+    const moved = now.replace(/\.\d+$/, '.100');
+    const spec = { node: 'host-1', container: 'ca', ifName: 'eth1', network: { clusterNetwork: 'default' } };
+    await lab.store.applyAll([obj('ContainerNic', 'ca-eth1', { ...spec, ip: moved })]);
+    // the address change drops the NIC's routes in the kernel; the same plan makes them again, so
+    // the NIC is Ready with the new address (a plan without them ends NotInPlace)
+    await eventually(async () => { const n = (await lab.store.get('ContainerNic', 'ca-eth1')) as ContainerNic; return n.status?.ip === moved && isReady(n); }, 'Ready on the new address', 20_000);
+    expect(await containerRoutes(0, 'ca')).toMatch(/^10\.76\.0\.0\/15 via .* dev eth1/m);
+    await lab.store.applyAll([obj('ContainerNic', 'ca-eth1', { ...spec, ip: moved, defaultRoute: true })]);
+    await eventually(async () => /^default via 10\.76\.\d+\.1 dev eth1/m.test(await containerRoutes(0, 'ca')) || undefined, 'the NIC is the default route', 20_000);
+    await lab.store.applyAll([obj('ContainerNic', 'ca-eth1', { ...spec, ip: moved, defaultRoute: false })]);
+    await eventually(async () => { const r = await containerRoutes(0, 'ca'); return (!/^default via 10\.76/m.test(r) && /^10\.76\.0\.0\/15 via .* dev eth1/m.test(r)) || undefined; }, 'back to the cluster route', 20_000);
+    const n = (await lab.store.get('ContainerNic', 'ca-eth1')) as ContainerNic;
+    expect(isReady(n), JSON.stringify(n.status?.conditions)).toBe(true);
+    // no plan of these left the NIC short of a route (the agent says NotInPlace when one does)
+    const events = (await listEvents(lab.client, '/xnet', { kind: 'ContainerNic', name: 'ca-eth1' })).items;
+    expect(events.filter((e) => e.reason === 'NotInPlace').map((e) => e.message)).toEqual([]);
   });
 
   it('is not added in a container whose default route is the xnet bridge already', async () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Link, Route } from '../../pkg/netlink/types.js';
 import {
-  bridgeAlias, clusterRouteDifference, ipLine, nicAlias, nicDifferences, planClusterRoute, planNic,
+  bridgeAlias, clusterRouteDifference, FALLBACK_DEFAULT_METRIC, ipLine, nicAlias, nicDifferences, planClusterRoute, planNic, vethHostName,
   type ContainerState, type DesiredNic,
 } from '../../pkg/agent/planner/index.js';
 
@@ -88,5 +88,50 @@ describe('the route to the rest of the ClusterNetwork', () => {
     };
     expect(nicDifferences(nic, made)).toEqual(['no route to ClusterNetwork 10.76.0.0/16 via 10.76.1.1 on eth1']);
     expect(nicDifferences(nic, { ...made, routes: [...made.routes, OURS] })).toEqual([]);
+  });
+});
+
+// Found by review: routes planned against what the same plan (or the kernel, as it runs) removes.
+const hostWithEnd = { links: [link('lo', 1), link('eth0', 2), link('br01', 3, { kind: 'bridge', alias: bridgeAlias('hs1') }),
+  link(vethHostName(nic.name), 10, { kind: 'veth', alias: nicAlias(nic.name), master: 'br01', linkIndex: 9 })], addrs: [], routes: [] };
+const inContainer = link('eth1', 9, { kind: 'veth', alias: nicAlias(nic.name), mac: nic.mac, linkIndex: 10 });
+
+/** the container's routes once the plan's route ops ran (a crude model of the kernel) */
+function routesAfter(routes: Route[], ops: { op: string; dst?: string; dev?: string; via?: string; metric?: number }[], flushDev?: string): Route[] {
+  let r = flushDev ? routes.filter((x) => x.dev !== flushDev || x.proto === 'kernel') : [...routes];
+  for (const o of ops) {
+    if (o.op === 'route.del') r = r.filter((x) => !(x.dst === o.dst && x.dev === o.dev));
+    if (o.op === 'route.replace' || o.op === 'route.default') {
+      const dst = o.op === 'route.default' ? 'default' : o.dst!;
+      r = r.filter((x) => !(x.dst === dst && (x.metric ?? 0) === (o.metric ?? 0)));
+      r.push({ dst, via: o.via, dev: o.dev, proto: '76', ...(o.metric ? { metric: o.metric } : {}) });
+    }
+  }
+  return r;
+}
+
+describe('the NIC\'s routes in a plan that changes them', () => {
+  it('defaultRoute turned off: the cluster route comes in the same plan (else NotInPlace after it)', () => {
+    const routes: Route[] = [
+      { dst: 'default', via: '10.76.1.1', dev: 'eth1', proto: '76' },
+      { dst: 'default', via: '172.17.0.1', dev: 'eth0', proto: '76', metric: FALLBACK_DEFAULT_METRIC },
+      { dst: '172.17.0.0/16', dev: 'eth0', proto: 'kernel', scope: 'link' }, CONNECTED,
+    ];
+    const container: ContainerState = { links: [link('lo', 1), link('eth0', 2), inContainer], addrs: [{ dev: 'eth1', cidr: nic.cidr }], routes };
+    const plan = planNic(nic, hostWithEnd, container);
+    expect(plan.problems).toEqual([]);
+    const state = { ...container, routes: routesAfter(routes, plan.ops as never) };
+    expect(nicDifferences(nic, state)).toEqual([]);
+  });
+
+  it('an address change (spec.ip) flushes the cluster route: the plan must put it back', () => {
+    const routes: Route[] = [{ dst: 'default', via: '172.17.0.1', dev: 'eth0', proto: 'boot' }, CONNECTED, OURS];
+    const moved = { ...nic, cidr: '10.76.1.85/24' };
+    const container: ContainerState = { links: [link('lo', 1), link('eth0', 2), inContainer], addrs: [{ dev: 'eth1', cidr: nic.cidr }], routes };
+    const plan = planNic(moved, hostWithEnd, container);
+    expect(plan.ops.map((o) => o.op)).toContain('addr.del');
+    // the kernel drops every route through eth1 when its last address goes (checked with ip netns)
+    const state = { ...container, addrs: [{ dev: 'eth1', cidr: moved.cidr }], routes: routesAfter(routes, plan.ops as never, 'eth1') };
+    expect(nicDifferences(moved, state)).toEqual([]);
   });
 });

@@ -55,7 +55,10 @@ function wanted(d: ClusterRouteNic, routes: Route[]): { cidr: Cidr; own?: Route 
   const own = toCidr.find((r) => isXnetRoute(r) && r.dev === d.ifName);
   if (own) return { cidr, own };
   if (toCidr.length) return undefined;
-  const def = main.filter((r) => r.dst === 'default').sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))[0];
+  // xnet's default route through this NIC is going (it is not the default route: default-route.ts
+  // deletes it in the same plan), so the container's next default route is what counts
+  const goes = (r: Route) => isXnetRoute(r) && r.dev === d.ifName;
+  const def = main.filter((r) => r.dst === 'default' && !goes(r)).sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))[0];
   return def && viaInside(def, cidr) ? undefined : { cidr };
 }
 

@@ -108,8 +108,13 @@ export function planNic(d: DesiredNic, host: HostState, container: ContainerStat
   const route = planDefaultRoute(d, staying);
   const problem = nicPrerequisiteProblem(d, host, container, found) ?? route.problem;
   if (problem) return { ops: [], problems: [problem] };
-  const routeOps = [...route.ops, ...planClusterRoute(d, staying)];
-  const ops = inC ? convergeNic(d, host, container, inC, stale, routeOps) : createNic(d, host, container, stale, routeOps);
+  const routeOps = (flushed: boolean): IpOp[] => {
+    // The kernel drops a device's gateway routes when it goes down or loses its address: a
+    // plan that does either plans the NIC's routes as if none were there (they are made again).
+    const seen = flushed ? staying.filter((r) => r.dev !== d.ifName || r.proto === 'kernel') : staying;
+    return [...(flushed ? planDefaultRoute(d, seen).ops : route.ops), ...planClusterRoute(d, seen)];
+  };
+  const ops = inC ? convergeNic(d, host, container, inC, stale, routeOps) : createNic(d, host, container, stale, routeOps(false));
   const unmarked = unmarkedBridgeProblem(d, host, ops);
   return unmarked ? { ops: [], problems: [unmarked] } : { ops, problems: [] };
 }
@@ -223,7 +228,7 @@ function leftoverDeletions(d: DesiredNic, host: HostState, container: ContainerS
  * The NIC exists: converge its properties only (bridge port, MTU, MAC, address, up, then
  * `routeOps`: its default route); `stale` links of its own elsewhere in the container go first.
  */
-function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, inC: Link, stale: Link[], routeOps: IpOp[]): Op[] {
+function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, inC: Link, stale: Link[], routeOps: (flushed: boolean) => IpOp[]): Op[] {
   const ns = d.netns;
   const ops: Op[] = stale.map((l): IpOp => ({ op: 'link.del', name: l.name, netns: ns }));
   if (d.attach.kind === 'veth') {
@@ -247,12 +252,17 @@ function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, 
   if (!inC.up || ops.some((o) => o.op === 'link.set.down')) {
     if (!ops.some((o) => o.op === 'link.set.up' && (o as { name: string }).name === d.ifName)) ops.push({ op: 'link.set.up', name: d.ifName, netns: ns });
   }
-  ops.push(...routeOps);
+  ops.push(...routeOps(ops.some((o) => flushesRoutes(o, d.ifName))));
   // A macvlan takes a new MAC while up, and last: the kernel refuses it while another macvlan
   // of the parent has it (MacAddressInUse), and a refusal then leaves the NIC up, addressed and
   // carrying traffic; retrying it never takes a working NIC down.
   if (macvlanMac) ops.push({ op: 'sysctl.set', netns: ns, values: ARP_NOTIFY(d.ifName) }, { op: 'link.set.mac', name: d.ifName, mac: d.mac!, netns: ns });
   return ops;
+}
+
+/** An op after which the kernel has dropped the gateway routes through `ifName` (down, or an address deleted). */
+function flushesRoutes(o: Op, ifName: string): boolean {
+  return (o.op === 'link.set.down' && o.name === ifName) || (o.op === 'addr.del' && o.dev === ifName);
 }
 
 /**
