@@ -35,8 +35,9 @@ export interface Ready {
 /**
  * Not Ready only because the controller has not yet done its part (an address, a HostSubnet, a
  * block): every new object passes through these for a moment, so they are told as Normal
- * events, as Kubernetes tells a pod's scheduling; a Warning is something a user may act on. A
- * wait that lasts has the controller's own Warning next to it (PoolExhausted, InvalidSpec).
+ * events, as Kubernetes tells a pod's scheduling; a Warning is something a user may act on.
+ * Only on the way in: an object that was Ready and is back to waiting (its address released)
+ * is a Warning. A refused allocation has the controller's own Warning too (PoolExhausted).
  */
 export const WAITING_REASONS: ReadonlySet<string> = new Set(['NoAddress', 'NotAllocated']);
 
@@ -83,7 +84,7 @@ export class NodeStatusReporter {
     this.remember(key, text);
     this.conditions.set(key, conditions);
     const before = prev.find((c) => c.type === 'Ready');
-    if (before?.status !== ready.status || before?.reason !== ready.reason) this.announce(kind, obj.metadata.name, fields, ready);
+    if (before?.status !== ready.status || before?.reason !== ready.reason) this.announce(kind, obj.metadata.name, fields, ready, before?.status === 'True');
   }
 
   /**
@@ -123,10 +124,11 @@ export class NodeStatusReporter {
   }
 
   /** An event when Ready changes: attached/ready, or the reason it is not. */
-  private announce(kind: Kind, name: string, fields: Record<string, unknown>, ready: Ready): void {
+  private announce(kind: Kind, name: string, fields: Record<string, unknown>, ready: Ready, wasReady: boolean): void {
     if (!this.events || ready.status === 'Unknown') return;
     const obj = { kind, name };
-    if (ready.status === 'False') { void this.events.record(obj, WAITING_REASONS.has(ready.reason) ? 'Normal' : 'Warning', ready.reason, ready.message); return; }
+    // waiting is Normal only on the way in: an object that was Ready and lost its part (an address the controller released) is a Warning
+    if (ready.status === 'False') { void this.events.record(obj, WAITING_REASONS.has(ready.reason) && !wasReady ? 'Normal' : 'Warning', ready.reason, ready.message); return; }
     if (kind === 'ContainerNic') void this.events.record(obj, 'Normal', 'Attached', `attached on node ${this.node}${fields.ip ? ` with ${String(fields.ip)}` : ''}${fields.hostInterface ? ` (host side ${String(fields.hostInterface)})` : ''}`);
     else void this.events.record(obj, 'Normal', 'Ready', `ready on node ${this.node}: ${ready.message}`);
   }

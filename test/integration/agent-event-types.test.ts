@@ -34,5 +34,11 @@ describe('the agent\'s events on a NIC that is not Ready', () => {
       return l.length === 3 ? new Map(l.map((e) => [e.involvedObject.name, `${e.type}/${e.reason}`])) : undefined;
     }, 'three events');
     expect(Object.fromEntries(types)).toEqual({ 'waits': 'Normal/NoAddress', 'waits-hs': 'Normal/NotAllocated', 'lost': 'Warning/ContainerNotFound' });
+    // Ready, then its address released: back to NoAddress, now a Warning (a working NIC went)
+    const was = await nic('released');
+    await status.write('ContainerNic', was, {}, { status: 'True', reason: 'Converged', message: 'eth1 is in container web' });
+    await status.write('ContainerNic', was, {}, { status: 'False', reason: 'NoAddress', message: 'waiting for the controller to allocate an address' });
+    const released = await eventually(async () => (await listEvents(admin, '/xnet', { kind: 'ContainerNic', name: 'released' })).items.find((e) => e.reason === 'NoAddress'), 'the released NIC\'s event');
+    expect(released.type).toBe('Warning');
   });
 });
