@@ -284,7 +284,7 @@ export class Agent {
     await this.events?.close();
     // The lease is not revoked: an agent restarted within its TTL never shows its Node as
     // gone, and peers see no change at all. A stopped agent's report expires with the lease.
-    this.heartbeat.release();
+    await this.heartbeat.stop();
   }
 
   /** Every key there is: the safety net and the start-up pass. */

@@ -12,7 +12,7 @@ export type Capabilities = Record<string, boolean>;
 export interface CapabilityRead { found: Capabilities; changed: boolean }
 
 export class NodeCapabilities {
-  private last?: { iface: string | undefined; found: Capabilities; at: number };
+  private last?: { iface: string | undefined; found: Capabilities; at: number; failed: boolean };
 
   constructor(
     private readonly probe: (iface: string | undefined) => Promise<Capabilities>,
@@ -22,26 +22,39 @@ export class NodeCapabilities {
 
   /**
    * The capabilities on `iface`, probed when due (never yet, another interface, or one missing
-   * for reprobeMs); `changed` when they differ from the last known. A probe that throws keeps
-   * the last answer (nothing, before the first).
+   * or the last probe failed, for reprobeMs); `changed` when they differ from the last known.
+   * On the same interface a capability once found stays: only the missing ones are asked about
+   * again (a later probe can fail for a passing reason, e.g. a passthru macvlan holding the
+   * parent). A probe that throws (no answer: a timeout) keeps what was known.
    */
   async read(iface: string | undefined): Promise<CapabilityRead> {
     const last = this.last;
     if (last && !this.due(last, iface)) return { found: last.found, changed: false };
+    const known = last && last.iface === iface ? last.found : {};
     let found: Capabilities;
+    let failed = false;
     try {
-      found = await this.probe(iface);
+      found = keepFound(known, await this.probe(iface));
     } catch {
-      found = last?.found ?? {};
+      found = known;
+      failed = true;
     }
-    this.last = { iface, found, at: this.now() };
+    this.last = { iface, found, at: this.now(), failed };
     return { found, changed: last !== undefined && !sameCapabilities(last.found, found) };
   }
 
-  private due(last: { iface: string | undefined; found: Capabilities; at: number }, iface: string | undefined): boolean {
+  private due(last: { iface: string | undefined; found: Capabilities; at: number; failed: boolean }, iface: string | undefined): boolean {
     if (last.iface !== iface) return true;
-    return Object.values(last.found).some((v) => !v) && this.now() - last.at >= this.reprobeMs;
+    const incomplete = last.failed || Object.values(last.found).some((v) => !v);
+    return incomplete && this.now() - last.at >= this.reprobeMs;
   }
+}
+
+/** The probe's answer, with what was found before on the same interface kept. */
+function keepFound(known: Capabilities, probed: Capabilities): Capabilities {
+  const out = { ...probed };
+  for (const [k, v] of Object.entries(known)) if (v) out[k] = true;
+  return out;
 }
 
 export function sameCapabilities(a: Capabilities, b: Capabilities): boolean {

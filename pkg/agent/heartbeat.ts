@@ -25,7 +25,8 @@ export class NodeHeartbeat {
   private readonly report: SelfReport;
   private readonly capabilities: NodeCapabilities;
   private conditions?: Condition[];
-  private inFlight = false;
+  private inFlight?: Promise<void>;
+  private stopped = false;
 
   constructor(private readonly ctx: AgentContext, private readonly o: HeartbeatOptions) {
     this.report = new SelfReport(o.store, ctx.node, o.leaseTtlSec ?? 10,
@@ -51,9 +52,9 @@ export class NodeHeartbeat {
 
   async beat(): Promise<void> {
     // A heartbeat stuck on an unreachable etcd must not pile up behind the timer.
-    if (this.inFlight) return;
-    this.inFlight = true;
-    try { await this.beatOnce(); } finally { this.inFlight = false; }
+    if (this.inFlight || this.stopped) return;
+    this.inFlight = this.beatOnce().finally(() => { this.inFlight = undefined; });
+    await this.inFlight;
   }
 
   private async beatOnce(): Promise<void> {
@@ -83,6 +84,13 @@ export class NodeHeartbeat {
     });
   }
 
-  /** The lease is not revoked: an agent restarted within its TTL never shows its Node as gone. */
-  release(): void { this.report.release(); }
+  /**
+   * No beat after this, and the one in flight (a probe making links, a report) ends first. The
+   * lease is not revoked: an agent restarted within its TTL never shows its Node as gone.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.inFlight?.catch(() => undefined);
+    this.report.release();
+  }
 }

@@ -57,17 +57,20 @@ export async function probeCapabilities(ip: IpRunner, iface: string | undefined)
   const names = [`xcm${tag}`, `xcv${tag}`];
   // Both probes in one forced batch (each line runs whatever the other does), then one
   // clean-up batch: two `ip` processes instead of four.
-  let failed = [0, 1];
+  let failed: number[] = [];
+  let error: unknown;
   try {
     await ip.batch([
       ['link', 'add', names[0], 'link', iface, 'type', 'macvlan', 'mode', 'bridge'],
       ['link', 'add', names[1], 'link', iface, 'type', 'vlan', 'id', '4094'],
     ], { force: true });
-    failed = [];
   } catch (e) {
+    // the kernel refusing a line is the answer; a timeout or a spawn failure is no answer at all
     if (e instanceof IpBatchError && e.failedLines.length) failed = e.failedLines;
+    else error = e;
   }
   await ip.batch(names.map((n) => ['link', 'del', n]), { force: true }).catch(() => undefined);
+  if (error) throw error;
   return { macvlan: !failed.includes(0), vlan: !failed.includes(1) };
 }
 

@@ -2,6 +2,16 @@
 // CAPABILITY_REPROBE_MS while a capability is missing; never while all are there.
 import { describe, expect, it } from 'vitest';
 import { NodeCapabilities, sameCapabilities, type Capabilities } from '../../pkg/agent/capabilities.js';
+import { probeCapabilities } from '../../pkg/agent/node.js';
+import { IpBatchError, type IpRunner } from '../../pkg/netlink/ip.js';
+
+/** An `ip` whose probe batch ends with `err` (the clean-up batch succeeds); what it was asked. */
+function ipFailing(err: Error | undefined) {
+  const batches: string[][][] = [];
+  const ip = { batch: async (lines: string[][]) => { batches.push(lines); if (batches.length === 1 && err) throw err; } } as unknown as IpRunner;
+  return { ip, batches };
+}
+const refused = (lines: number[]) => Object.assign(new IpBatchError('IpCommandFailed', { kind: 'host' } as never, undefined, 'Error: Unknown device type.'), { failedLines: lines });
 
 function probed(answers: Capabilities[]) {
   const calls: Array<string | undefined> = [];
@@ -53,8 +63,41 @@ describe('NodeCapabilities', () => {
     expect(await caps.read('eth0')).toEqual({ found: { macvlan: true, vlan: false }, changed: false });
   });
 
+  it('keeps a capability found on the interface when a later probe (for a missing one) fails it', async () => {
+    // a passthru macvlan holding the parent makes the macvlan probe fail; the kernel still has it
+    const { caps, advance } = probed([{ macvlan: true, vlan: false }, { macvlan: false, vlan: false }, { macvlan: false, vlan: true }]);
+    await caps.read('eth0');
+    advance(1000);
+    expect(await caps.read('eth0')).toEqual({ found: { macvlan: true, vlan: false }, changed: false });
+    advance(1000);
+    expect(await caps.read('eth0')).toEqual({ found: { macvlan: true, vlan: true }, changed: true });
+  });
+
+  it('tries again after the interval when the first probe gave no answer, and then says what it found', async () => {
+    const { caps, calls, advance } = probed([undefined as unknown as Capabilities, { macvlan: true, vlan: true }]);
+    expect(await caps.read('eth0')).toEqual({ found: {}, changed: false });
+    await caps.read('eth0');
+    expect(calls).toHaveLength(1);
+    advance(1000);
+    expect(await caps.read('eth0')).toEqual({ found: { macvlan: true, vlan: true }, changed: true });
+  });
+
   it('compares capability sets by value, a missing key unlike false', () => {
     expect(sameCapabilities({ vlan: false, macvlan: true }, { macvlan: true, vlan: false })).toBe(true);
     expect(sameCapabilities({ vlan: false }, {})).toBe(false);
+  });
+});
+
+describe('probeCapabilities', () => {
+  it('reads a line the kernel refused as a missing capability, and cleans up either way', async () => {
+    const { ip, batches } = ipFailing(refused([1]));
+    expect(await probeCapabilities(ip, 'eth0')).toEqual({ macvlan: true, vlan: false });
+    expect(batches[1].map((l) => l.slice(0, 2).join(' '))).toEqual(['link del', 'link del']);
+  });
+
+  it('throws when ip gave no answer (a timeout): that is not a capability gone', async () => {
+    const { ip, batches } = ipFailing(new IpBatchError('CommandTimedOut', { kind: 'host' } as never, undefined, 'timed out after 10000 ms'));
+    await expect(probeCapabilities(ip, 'eth0')).rejects.toThrow(/timed out/);
+    expect(batches).toHaveLength(2);
   });
 });
