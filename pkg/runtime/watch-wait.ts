@@ -12,7 +12,7 @@ export function onceConnected(w: Watcher): Promise<void> {
     // 'error' stays a once-listener, as before: an error with no listener at all would throw
     const onDisconnected = (err: Error) => { if (err instanceof ClientClosedError) reject(err); };
     w.once('connected', () => { w.off('disconnected', onDisconnected); resolve(); });
-    w.once('error', reject);
+    w.once('error', (err: Error) => { w.off('disconnected', onDisconnected); reject(err); });
     w.on('disconnected', onDisconnected);
   });
 }

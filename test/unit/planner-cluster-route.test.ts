@@ -38,7 +38,7 @@ describe('the route to the rest of the ClusterNetwork', () => {
   });
 
   it('is moved to the NIC\'s gateway when xnet\'s route through the NIC has another', () => {
-    expect(planClusterRoute(nic, [...DOCKER_BRIDGE, { ...OURS, via: '10.76.1.254' }])).toHaveLength(1);
+    expect(planClusterRoute(nic, [...DOCKER_BRIDGE, { ...OURS, via: '10.76.1.254' }])).toEqual([{ op: 'route.replace', dst: '10.76.0.0/16', via: '10.76.1.1', dev: 'eth1', netns: NS }]);
   });
 
   it('is not added where the container reaches the CIDR already', () => {

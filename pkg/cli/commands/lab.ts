@@ -44,7 +44,8 @@ async function up(out: Out, env: CliIO['env'], opts: { hosts: number; controller
     const r = await labUp({ id: userLabId(), dir: defaultLabDir(), hosts: opts.hosts, controllers: opts.controllers, endpoints, progress: (l) => out(`· ${l}`) });
     if (r.restarted) {
       const size = opts.hosts !== r.hosts.length ? ` (--hosts ${opts.hosts} does not resize it: \`xctl lab down\` first)` : '';
-      out(`lab already up: ${r.hosts.map((h) => h.name).join(', ')}${size}; started again: ${r.started.map((s) => s.id).join(', ')}`);
+      const started = r.started.filter((s) => !s.missing).map((s) => s.id);
+      out(`lab already up: ${r.hosts.map((h) => h.name).join(', ')}${size}; started again: ${started.join(', ') || 'nothing (not built: npm run build)'}`);
       return;
     }
     out(`lab up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${r.hosts.map((h) => h.name).join(', ')}; etcd ${r.endpoints.join(',')}`);
