@@ -17,6 +17,8 @@ function dead(p: ProcessEntry): boolean {
   return !(fromFile && isAlive(fromFile));
 }
 const XNET_DAEMONS: ReadonlySet<ProcessEntry['role']> = new Set(['agent', 'controller']);
+/** how long a daemon started again must stay up to count as started (a bad flag ends it sooner) */
+const STAY_UP_MS = 500;
 /** what the lab itself provides: with one of these gone it is not whole */
 const LAB_PARTS: ReadonlySet<ProcessEntry['role']> = new Set(['etcd', 'dockerd']);
 
@@ -25,7 +27,7 @@ const LAB_PARTS: ReadonlySet<ProcessEntry['role']> = new Set(['etcd', 'dockerd']
  * LabExists when every process runs (nothing to do: the lab is up), when the lab never finished
  * coming up, or when etcd or a dockerd died (the lab is not whole).
  */
-export function restartDeadDaemons(rec: LabRecord, say: (line: string) => void): Started[] {
+export async function restartDeadDaemons(rec: LabRecord, say: (line: string) => void): Promise<Started[]> {
   const hint = 'see `xctl lab status`, or remove it with `xctl lab down`';
   if (!rec.complete) throw new LabError('LabExists', `a lab that did not finish coming up is in ${rec.dir}`, hint);
   const gone = rec.processes.filter((p) => (XNET_DAEMONS.has(p.role) || LAB_PARTS.has(p.role)) && dead(p));
@@ -35,9 +37,21 @@ export function restartDeadDaemons(rec: LabRecord, say: (line: string) => void):
   }
   if (!gone.length) throw new LabError('LabExists', `a lab is already up in ${rec.dir}, every process running`, hint);
   const lab = openLab(rec.dir)!;
-  return gone.map((p) => {
-    const s = restartRecorded(lab, p);
+  const started: Started[] = [];
+  for (const p of gone) {
+    const s = await restartRecorded(lab, p);
     say(s.missing ? `${p.id}: not built (${s.missing} missing), not started` : `${p.id} was not running: started again (pid ${s.pid})`);
-    return s;
-  });
+    started.push(s);
+  }
+  await stillRunning(started, gone);
+  return started;
+}
+
+/** A daemon that ends at once (a flag it no longer takes, etcd refusing it) is named with its log. */
+async function stillRunning(started: Started[], entries: ProcessEntry[]): Promise<void> {
+  await new Promise((r) => setTimeout(r, STAY_UP_MS));
+  const died = started.filter((s) => s.pid && !isAlive(s.pid));
+  if (!died.length) return;
+  const logs = died.map((s) => `${s.id} (log ${entries.find((e) => e.id === s.id)?.log})`).join(', ');
+  throw new LabError('UpFailed', `started again but ended at once: ${logs}`, 'see the log; `xctl lab down` then `xctl lab up` builds a new lab');
 }

@@ -169,9 +169,16 @@ export async function startControlPlane(lab: Lab, opts: { controllers?: number; 
   return { endpoints, started };
 }
 
-/** Starts a recorded daemon again with the command line it was started with (lab up on a running lab). */
-export function restartRecorded(lab: Lab, entry: ProcessEntry): Started {
-  return startRecorded(lab, { ...entry, pid: undefined, startTime: undefined });
+/**
+ * Starts a recorded daemon again with the command line it was started with (lab up on a running
+ * lab), on a metrics port free now: the old one may have been taken since.
+ */
+export async function restartRecorded(lab: Lab, entry: ProcessEntry): Promise<Started> {
+  const at = entry.argv.indexOf('--metrics-addr');
+  if (at < 0) return startRecorded(lab, { ...entry, pid: undefined, startTime: undefined });
+  const m = await metricsAddress();
+  const argv = [...entry.argv.slice(0, at), ...m.flag, ...entry.argv.slice(at + 2)];
+  return startRecorded(lab, { ...entry, argv, metrics: m.url, pid: undefined, startTime: undefined });
 }
 
 /** Stops one recorded process (e.g. an agent, to test a restart) and waits until it is gone. */

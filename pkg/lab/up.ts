@@ -45,7 +45,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabUp> {
     // nothing to protect, so clear it instead of making the user run `down` first
     if ((await labLeftovers(existing)).length > 0) {
       // already up: the xnet daemons that died are started again (restart.ts)
-      const started = restartDeadDaemons(existing, say);
+      const started = await restartDeadDaemons(existing, say);
       return { lab: openLab(dir)!, hosts: existing.hosts, endpoints: existing.endpoints ?? [], started, restarted: true };
     }
     say(`clearing the record of a lab that is no longer running (${dir})`);

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { destroyLab, labDirFor, labLeftovers, readRecord } from '../../pkg/lab/index.js';
+import { updateRecord } from '../../pkg/lab/record.js';
 import { labProgramsMentioning } from '../../pkg/lab/proc.js';
 import { run } from '../../pkg/lab/run.js';
 import { randomLabId, xctlPath } from '../harness/lab.js';
@@ -109,7 +110,15 @@ describe('xctl lab', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/lab already up: host-1, host-2; started again: (controller\/2, agent\/host-2|agent\/host-2, controller\/2)$/m);
     const after = readRecord(dir)!;
-    expect(after.processes.find((p) => p.id === 'agent/host-2')!.pid).not.toBe(agent.pid);
+    const restarted = after.processes.find((p) => p.id === 'agent/host-2')!;
+    expect(restarted.pid).not.toBe(agent.pid);
+    // on a metrics port free now, recorded: what lab status lists answers
+    let metrics = 0;
+    for (let i = 0; i < 50 && metrics !== 200; i++) {
+      metrics = await fetch(restarted.metrics!).then((res) => res.status, () => 0);
+      if (metrics !== 200) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(metrics, restarted.metrics).toBe(200);
     expect(after.processes.find((p) => p.id === 'etcd')!.pid, 'etcd was running: left alone').toBe(etcdPid);
     const now = await st();
     for (const p of ['etcd', 'controller/1', 'controller/2', 'agent/host-1', 'agent/host-2']) expect(now, p).toMatch(new RegExp(`^${p.replace('/', '\\/')}\\s+\\d+\\s+running`, 'm'));
@@ -117,6 +126,14 @@ describe('xctl lab', () => {
     const again = await xctl('lab', 'up');
     expect(again.exitCode).toBe(1);
     expect(again.stderr).toContain('already up');
+    // a daemon that ends at once is named with its log, not reported started
+    const h1 = readRecord(dir)!.processes.find((p) => p.id === 'agent/host-1')!;
+    updateRecord(dir, (rec) => { rec.processes.find((p) => p.id === 'agent/host-1')!.argv.push('--no-such-flag'); });
+    process.kill(h1.pid!, 'SIGKILL');
+    for (let i = 0; i < 50 && !/^agent\/host-1\s+\d+\s+dead/m.test(await st()); i++) await new Promise((r) => setTimeout(r, 100));
+    const bad = await xctl('lab', 'up');
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toContain(`started again but ended at once: agent/host-1 (log ${h1.log})`);
     // what the lab itself provides is not remade: with etcd gone, up says so and starts nothing
     process.kill(etcdPid!, 'SIGKILL');
     for (let i = 0; i < 50 && !/^etcd\s+\d+\s+dead/m.test(await st()); i++) await new Promise((r) => setTimeout(r, 100));
