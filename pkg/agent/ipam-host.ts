@@ -13,6 +13,7 @@ import type { AgentContext } from './context.js';
 import { macvlanParent } from './desired.js';
 import { mvnKey } from './events.js';
 import { otherHolder } from './reconcilers/docker-ipam.js';
+import { macvlanStaticIpWhy } from '../api/rules.js';
 import { withTimeout } from '../runtime/watch-wait.js';
 
 /** How long an Activate waits to learn whether Docker's API answers (Docker's plugin client allows 30 s a call). */
@@ -43,6 +44,7 @@ export class AgentIpam {
     this.nodeIpam = new NodeIpam({
       book, log: ctx.log,
       otherHolder: (mvn, ip) => otherHolder(ctx, mvn, ip),
+      neverHandedOut: (mvn, ip) => { const m = ctx.caches.macvlanNets.get(mvn); return m ? macvlanStaticIpWhy({ name: mvn, spec: m.spec }, ip) : undefined; },
       dockerEndpoints: () => pluginEndpoints(ctx.dp.docker, opts.plugin),
       dockerPing: () => withTimeout(ctx.dp.docker.ping(), DOCKER_PING_MS, 'pinging Docker').then(() => true, () => false),
       probe: (mvn, ip) => {

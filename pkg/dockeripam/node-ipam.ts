@@ -19,6 +19,8 @@ export interface NodeIpamOptions {
   book: AddressBook;
   /** who else holds ip on this MacvlanNet (another node, an external host), for refusals */
   otherHolder(mvn: string, ip: string): string | undefined;
+  /** why the MacvlanNet never hands ip out (outside ipRange, excluded, its gateway), for an --ip refused at once */
+  neverHandedOut?(mvn: string, ip: string): string | undefined;
   /** ARP probe of ip on the MacvlanNet's parent; undefined: no probing */
   probe?(mvn: string, ip: string): Promise<ProbeResult>;
   log: Logger;
@@ -230,6 +232,9 @@ export class NodeIpam implements IpamBackend {
       if (book.free(mvn).includes(ip)) { book.assign(mvn, ip); return ip; }
       const other = this.o.otherHolder(mvn, ip);
       if (other) throw refuse(`${ip} on MacvlanNet ${mvn} is held by ${other}`);
+      // the controller would never grant it: said now, not after the request's 20 s
+      const never = this.o.neverHandedOut?.(mvn, ip);
+      if (never) throw refuse(never);
       if (monotonicMs() > deadline) throw refuse(`${ip} on MacvlanNet ${mvn} was not granted to this node (is it outside ipRange, excluded, or taken?)`);
       book.ask(mvn, { ip });
       await book.poolChanged(mvn, Math.max(10, deadline - monotonicMs()));

@@ -66,6 +66,16 @@ describe('the agent\'s address book and plugin answers', () => {
     expect(await ipam.requestAddress({ PoolID: 'mv', Address: '10.9.0.1', Options: { RequestAddressType: 'com.docker.network.gateway' } })).toBe('10.9.0.1/24');
   });
 
+  it('refuses an --ip the MacvlanNet never hands out at once, saying why', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => undefined);
+    const log = createLogger('test'); log.level = 'error';
+    const never = (_m: string, ip: string) => (ip === '10.9.0.5' ? '10.9.0.5 is in MacvlanNet "mv"\'s exclude range 10.9.0.0/28' : undefined);
+    // a long wait: the old answer came only once it was over ("was not granted to this node")
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, neverHandedOut: never, waitMs: 30_000 });
+    book.setPool('mv', ['10.9.0.20'], net);
+    await expect(ipam.requestAddress({ PoolID: 'mv', Address: '10.9.0.5' })).rejects.toThrow('10.9.0.5 is in MacvlanNet "mv"\'s exclude range 10.9.0.0/28');
+  });
+
   it('answers from the journal after a restart, without etcd', async () => {
     const { book, ipam, journal } = make();
     book.setPool('mv', ['10.9.0.10', '10.9.0.11'], net);
