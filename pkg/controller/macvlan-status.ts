@@ -10,9 +10,28 @@ function macvlanCondition(statusNodes: MacvlanNodeStatus[], missing: number) {
   const n = statusNodes.length;
   if (n === 0) return { type: 'Ready', status: 'False' as const, reason: 'NoNodes', message: 'no node matches nodeSelector' };
   if (missing) return { type: 'Ready', status: 'False' as const, reason: 'PoolExhausted', message: `${missing} node(s) could not get a Docker block or shim address` };
-  const notReady = statusNodes.filter((s) => !s.ready).map((s) => s.name);
+  const notReady = statusNodes.filter((s) => !s.ready);
   if (notReady.length === 0) return { type: 'Ready', status: 'True' as const, reason: 'AllNodesReady', message: `ready on ${n} node(s)` };
-  return { type: 'Ready', status: 'False' as const, reason: 'NodesNotReady', message: `not ready on: ${notReady.join(', ')}` };
+  return { type: 'Ready', status: 'False' as const, reason: 'NodesNotReady', message: notReadyMessage(notReady) };
+}
+
+/** Most distinct reasons the Ready message spells out; the rest are in status.nodes. */
+const MAX_REASONS = 3;
+
+/**
+ * The nodes that are not ready, grouped by what each says (`xctl describe` shows why, not only
+ * where): "not ready on host-1, host-2: the MacvlanNet is being deleted: ...".
+ */
+export function notReadyMessage(nodes: Array<{ name: string; message?: string }>): string {
+  const byWhy = new Map<string, string[]>();
+  for (const s of nodes) {
+    const why = s.message ?? '';
+    const list = byWhy.get(why);
+    if (list) list.push(s.name); else byWhy.set(why, [s.name]);
+  }
+  const parts = [...byWhy].slice(0, MAX_REASONS).map(([why, names]) => `${names.join(', ')}${why ? `: ${why}` : ''}`);
+  const more = byWhy.size > MAX_REASONS ? `; and ${byWhy.size - MAX_REASONS} more reason(s) in status.nodes` : '';
+  return `not ready on ${parts.join('; ')}${more}`;
 }
 
 /**
