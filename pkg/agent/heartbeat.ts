@@ -2,6 +2,7 @@
 // capabilities read again at every beat, the report written when it changed (node.ts), and
 // again at once when our Node changes or is deleted (which deletes the report).
 import type { Condition, Node } from '../api/index.js';
+import { STATUS_AUTHORITY } from '../api/authority.js';
 import type { Store } from '../store/types.js';
 import type { AgentContext } from './context.js';
 import { NodeCapabilities } from './capabilities.js';
@@ -63,7 +64,7 @@ export class NodeHeartbeat {
     const report = nodeReport(self, {
       underlay: this.underlay, capabilities: this.ctx.capabilities, agentVersion: AGENT_VERSION,
       routeProblems: this.ctx.routeProblems, stuck: stuckMessage(this.o.stuck.check(), this.o.stuck.budgetMs),
-      previous: this.conditions ?? ((self?.status?.conditions ?? []) as Condition[]).filter((c) => c.type === 'Ready' || c.type === 'RoutesReady'),
+      previous: this.conditions ?? ((self?.status?.conditions ?? []) as Condition[]).filter((c) => STATUS_AUTHORITY.Node.nodeConditions.includes(c.type)),
     });
     try {
       await this.report.sync(report);

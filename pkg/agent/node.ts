@@ -16,6 +16,8 @@ import type { Logger } from '../log.js';
 export interface Underlay {
   address?: string;
   interface?: string;
+  /** every IPv4 address of the host (lo's aside): a pinned spec.address is checked against them */
+  local?: string[];
 }
 
 /** Pure: the interface of the default route, else the first non-lo interface with IPv4. */
@@ -23,7 +25,7 @@ export function pickUnderlay(defaultDev: string | undefined, addrs: Array<{ dev:
   const v4 = addrs.filter((a) => a.dev !== 'lo' && !a.cidr.startsWith('127.'));
   const dev = defaultDev && v4.some((a) => a.dev === defaultDev) ? defaultDev : v4[0]?.dev;
   const a = v4.find((x) => x.dev === dev);
-  return { ...(dev ? { interface: dev } : {}), ...(a ? { address: a.cidr.split('/')[0] } : {}) };
+  return { ...(dev ? { interface: dev } : {}), ...(a ? { address: a.cidr.split('/')[0] } : {}), local: v4.map((x) => x.cidr.split('/')[0]) };
 }
 
 export async function detectUnderlay(ip: IpRunner): Promise<Underlay> {
@@ -95,6 +97,8 @@ export function nodeReport(node: Node | undefined, h: ReportInput): Record<strin
     ? { type: 'Ready', status: 'False', reason: 'AgentStuck', message: h.stuck }
     : { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'the agent is running and holds its etcd lease' }, now);
   conditions = setCondition(conditions, routesReady(h.routeProblems), now);
+  const onHost = addressOnHost(node?.spec?.address, h.underlay);
+  conditions = onHost ? setCondition(conditions, onHost, now) : conditions.filter((c) => c.type !== 'AddressOnHost');
   return {
     address: node?.spec?.address ?? h.underlay.address,
     interface: node?.spec?.interface ?? h.underlay.interface,
@@ -103,6 +107,19 @@ export function nodeReport(node: Node | undefined, h: ReportInput): Record<strin
     observedGeneration: node?.metadata.generation,
     conditions,
   };
+}
+
+/**
+ * AddressOnHost, only while spec.address pins the address peers route this node's subnets to:
+ * whether the host has it. A typo there sends every peer's traffic for this node to nobody,
+ * with every route "in place"; the agent is the one that can tell.
+ */
+function addressOnHost(pinned: string | undefined, u: Underlay): Condition | undefined {
+  if (!pinned || !u.local) return undefined;
+  if (u.local.includes(pinned)) return { type: 'AddressOnHost', status: 'True', reason: 'OnHost', message: `${pinned}, which peers route this node's subnets to, is an address of this host` };
+  const has = u.local.length ? `it has ${u.local.join(', ')}` : 'it has no IPv4 address';
+  const fix = u.address ? `; fix spec.address, or remove it to use the detected ${u.address}` : '';
+  return { type: 'AddressOnHost', status: 'False', reason: 'NotOnHost', message: `spec.address ${pinned} is not an address of this host (${has}): peers route this node's subnets to it${fix}` };
 }
 
 /**

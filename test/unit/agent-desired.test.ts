@@ -268,9 +268,10 @@ describe('netlink parsing and argv', () => {
 describe('node registration pieces', () => {
   it('picks the default route\'s interface, else the first non-lo interface with IPv4', () => {
     const addrs = [{ dev: 'lo', cidr: '127.0.0.1/8' }, { dev: 'eth1', cidr: '10.0.0.5/24' }, { dev: 'eth0', cidr: '198.18.0.11/24' }];
-    expect(pickUnderlay('eth0', addrs)).toEqual({ interface: 'eth0', address: '198.18.0.11' });
-    expect(pickUnderlay(undefined, addrs)).toEqual({ interface: 'eth1', address: '10.0.0.5' });
-    expect(pickUnderlay(undefined, [{ dev: 'lo', cidr: '127.0.0.1/8' }])).toEqual({});
+    const local = ['10.0.0.5', '198.18.0.11'];
+    expect(pickUnderlay('eth0', addrs)).toEqual({ interface: 'eth0', address: '198.18.0.11', local });
+    expect(pickUnderlay(undefined, addrs)).toEqual({ interface: 'eth1', address: '10.0.0.5', local });
+    expect(pickUnderlay(undefined, [{ dev: 'lo', cidr: '127.0.0.1/8' }])).toEqual({ local: [] });
   });
 
   it('reports pinned address/interface over detected ones, capabilities and Ready', () => {
@@ -278,6 +279,19 @@ describe('node registration pieces', () => {
     const s = nodeReport(node('host-1', { address: '198.18.0.99' }), { underlay: { address: '198.18.0.11', interface: 'eth0' }, capabilities: { macvlan: true, vlan: false }, agentVersion: '0.1.0', routeProblems: [], now });
     expect(s).toMatchObject({ address: '198.18.0.99', interface: 'eth0', capabilities: { macvlan: true, vlan: false } });
     expect((s.conditions as Array<{ type: string; status: string }>).map((c) => [c.type, c.status])).toEqual([['Ready', 'True'], ['RoutesReady', 'True']]);
+  });
+
+  it('says whether a pinned spec.address is an address of this host (AddressOnHost), only while one is pinned', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const underlay = { address: '198.18.0.12', interface: 'eth0', local: ['198.18.0.12', '10.0.0.7'] };
+    const base = { underlay, capabilities: {}, agentVersion: '0.1.0', routeProblems: [], now };
+    const cond = (s: Record<string, unknown>) => (s.conditions as Array<{ type: string; status: string; reason: string; message: string }>).find((c) => c.type === 'AddressOnHost');
+    const typo = nodeReport(node('host-2', { address: '198.18.0.99' }), base);
+    expect(cond(typo)).toMatchObject({ status: 'False', reason: 'NotOnHost', message: 'spec.address 198.18.0.99 is not an address of this host (it has 198.18.0.12, 10.0.0.7): peers route this node\'s subnets to it; fix spec.address, or remove it to use the detected 198.18.0.12' });
+    // another interface of the host is fine: peers reach it on its own link
+    expect(cond(nodeReport(node('host-2', { address: '10.0.0.7' }), { ...base, previous: typo.conditions as never }))).toMatchObject({ status: 'True', reason: 'OnHost' });
+    // unpinned: the condition goes (the detected address is the host's by construction)
+    expect(cond(nodeReport(node('host-2', {}), { ...base, previous: typo.conditions as never }))).toBeUndefined();
   });
 
   it('reports the same state with the same report later (nothing to rewrite on a timer)', () => {

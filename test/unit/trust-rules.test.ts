@@ -194,6 +194,9 @@ describe('field authority in the merged view', () => {
     expect(unauthorizedFields('HostSubnet', node)).toEqual(['subnet', 'nodeAddress', 'conditions[type=Allocated]']);
     expect(nodeReportable('ContainerNic', { ip: '10.0.0.1', mac: '02:42:0a:00:00:01' })).toEqual({ mac: '02:42:0a:00:00:01' });
     expect(nodeReportable('HostSubnet', 'not an object' as never)).toBeUndefined();
+    // a Node's own facts: whether its pinned address is on the host is the agent's to say
+    const own = { conditions: [{ type: 'AddressOnHost', status: 'False' }, { type: 'AddressAccepted', status: 'True' }] };
+    expect(nodeReportable('Node', own as never)).toEqual({ conditions: [{ type: 'AddressOnHost', status: 'False' }] });
     // the agent's marks on its HostSubnet report are for the controller alone, never shown
     expect(nodeReportable('HostSubnet', { keptUntilNetworkGone: true, objectUid: 'u', observedGeneration: 1 })).toEqual({ observedGeneration: 1 });
   });
