@@ -289,22 +289,9 @@ describe('xctl get', () => {
   });
 
   it('-w prints rows as they change, until interrupted', async () => {
-    const ac = new AbortController();
-    // ends the -w watch also when the test fails or times out before its own abort
-    onTestFinished(() => ac.abort());
-    let listed!: () => void, seen!: () => void;
-    const listPrinted = new Promise<void>((r) => { listed = r; });
-    const changed = new Promise<void>((r) => { seen = r; });
-    const watching = xctl(['get', 'cn', '-w'], {
-      signal: ac.signal,
-      onOut: (all) => { if (all.startsWith('NAME')) listed(); if (all.includes('\nwatched ')) seen(); },
-    });
     // the change lands after the list was read, so only the watch can print it
-    await listPrinted;
-    await xctl(['apply', '-f', '-'], { stdin: cnDoc('watched', '10.96.0.0/16') });
-    await changed;
-    ac.abort();
-    const r = await watching;
+    const r = await watchWhile(['get', 'cn', '-w'], { listed: (out) => out.startsWith('NAME'), seen: (out) => out.includes('\nwatched ') },
+      () => xctl(['apply', '-f', '-'], { stdin: cnDoc('watched', '10.96.0.0/16') }));
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+CIDR/);
@@ -312,23 +299,33 @@ describe('xctl get', () => {
   });
 });
 
+/**
+ * Runs `xctl args` (a -w watch) until `seen` holds of its output, running `change` once the
+ * list was read (`listed`, on stdout or stderr); the watch is ended also when the test fails.
+ */
+async function watchWhile(args: string[], when: { listed: (out: string, err: string) => boolean; seen: (out: string) => boolean }, change: () => Promise<unknown>): Promise<XctlRun> {
+  const ac = new AbortController();
+  onTestFinished(() => ac.abort());
+  let listed!: () => void, seen!: () => void;
+  const listRead = new Promise<void>((r) => { listed = r; });
+  const changed = new Promise<void>((r) => { seen = r; });
+  let out = '', err = '';
+  const watching = xctl(args, {
+    signal: ac.signal,
+    onOut: (all) => { out = all; if (when.listed(out, err)) listed(); if (when.seen(all)) seen(); },
+    onErr: (all) => { err = all; if (when.listed(out, err)) listed(); },
+  });
+  await listRead;
+  await change();
+  await changed;
+  ac.abort();
+  return watching;
+}
+
 describe('xctl get -w of an empty list', () => {
   it('says so, then prints the header with the first row, aligned to it', async () => {
-    const ac = new AbortController();
-    onTestFinished(() => ac.abort());
-    let listed!: () => void, seen!: () => void;
-    const listRead = new Promise<void>((r) => { listed = r; });
-    const changed = new Promise<void>((r) => { seen = r; });
-    const watching = xctl(['get', 'cn', '-w', '-l', 'watch=empty'], {
-      signal: ac.signal,
-      onErr: (all) => { if (all.includes('No clusternetworks found.')) listed(); },
-      onOut: (all) => { if (all.includes('\nempty-watched ')) seen(); },
-    });
-    await listRead;
-    await xctl(['apply', '-f', '-'], { stdin: cnDoc('empty-watched', '10.97.0.0/16', '  labels: {watch: empty}\n') });
-    await changed;
-    ac.abort();
-    const r = await watching;
+    const r = await watchWhile(['get', 'cn', '-w', '-l', 'watch=empty'], { listed: (_o, err) => err.includes('No clusternetworks found.'), seen: (out) => out.includes('\nempty-watched ') },
+      () => xctl(['apply', '-f', '-'], { stdin: cnDoc('empty-watched', '10.97.0.0/16', '  labels: {watch: empty}\n') }));
     expect(r.code).toBe(0);
     const [header, row] = r.out.split('\n');
     expect(header).toMatch(/^NAME\s+CIDR\s+HOSTPREFIX/);
