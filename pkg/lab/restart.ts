@@ -8,6 +8,7 @@ import { LabError } from './errors.js';
 import { isAlive, readPidFile } from './proc.js';
 import { restartRecorded, type Started } from './services.js';
 import { openLab } from './hosts.js';
+import { readRecord } from './record.js';
 import type { LabRecord, ProcessEntry } from './types.js';
 
 /** Not running: by its recorded pid, or (a dockerd whose pid was never recorded) its own pid file. */
@@ -17,8 +18,8 @@ function dead(p: ProcessEntry): boolean {
   return !(fromFile && isAlive(fromFile));
 }
 const XNET_DAEMONS: ReadonlySet<ProcessEntry['role']> = new Set(['agent', 'controller']);
-/** how long a daemon started again must stay up to count as started (a bad flag ends it sooner) */
-const STAY_UP_MS = 500;
+/** how long a daemon started again may take to serve its metrics (loading its modules, reading its flags) */
+const READY_WITHIN_MS = 20_000;
 /** what the lab itself provides: with one of these gone it is not whole */
 const LAB_PARTS: ReadonlySet<ProcessEntry['role']> = new Set(['etcd', 'dockerd']);
 
@@ -43,15 +44,39 @@ export async function restartDeadDaemons(rec: LabRecord, say: (line: string) => 
     say(s.missing ? `${p.id}: not built (${s.missing} missing), not started` : `${p.id} was not running: started again (pid ${s.pid})`);
     started.push(s);
   }
-  await stillRunning(started, gone);
+  await stillRunning(rec.dir, started);
   return started;
 }
 
-/** A daemon that ends at once (a flag it no longer takes, etcd refusing it) is named with its log. */
-async function stillRunning(started: Started[], entries: ProcessEntry[]): Promise<void> {
-  await new Promise((r) => setTimeout(r, STAY_UP_MS));
-  const died = started.filter((s) => s.pid && !isAlive(s.pid));
+/**
+ * Waits until each daemon started again serves its metrics (it parsed its flags and runs) or
+ * ends; one that ends (a flag it no longer takes, etcd refusing it) is named with its log. A
+ * fixed wait would not do: on a loaded machine a daemon takes seconds to load its modules
+ * before it even reads its flags.
+ */
+async function stillRunning(dir: string, started: Started[]): Promise<void> {
+  const entries = readRecord(dir)?.processes ?? [];
+  const outcome = await Promise.all(started.filter((s) => s.pid).map(async (s) => {
+    const e = entries.find((x) => x.id === s.id);
+    return { id: s.id, log: e?.log, up: await readyOrGone(s.pid!, e?.metrics) };
+  }));
+  const died = outcome.filter((o) => !o.up);
   if (!died.length) return;
-  const logs = died.map((s) => `${s.id} (log ${entries.find((e) => e.id === s.id)?.log})`).join(', ');
+  const logs = died.map((o) => `${o.id} (log ${o.log})`).join(', ');
   throw new LabError('UpFailed', `started again but ended at once: ${logs}`, 'see the log; `xctl lab down` then `xctl lab up` builds a new lab');
 }
+
+/** true once the daemon answers on its metrics URL (or, without one, is alive after a while); false once it ended. */
+async function readyOrGone(pid: number, metrics: string | undefined): Promise<boolean> {
+  const until = Date.now() + READY_WITHIN_MS;
+  while (Date.now() < until) {
+    if (!isAlive(pid)) return false;
+    if (!metrics) { await sleep(1000); return isAlive(pid); }
+    const ok = await fetch(metrics, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    if (ok) return true;
+    await sleep(100);
+  }
+  return isAlive(pid);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
