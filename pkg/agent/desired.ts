@@ -4,7 +4,7 @@ import { dockerNetworkOf, reservedDockerNetworkWhy } from '../api/docker-network
 import { macvlanBaseParent, matchLabels, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../api/index.js';
 import { OWNER_LABEL, type DockerNetworkSpec } from '../docker/types.js';
 import { MVN_OPTION } from '../dockeripam/node-ipam.js';
-import { cidrCovers, formatIPv4, hostRange, parseCidr } from '../ip/ipv4.js';
+import { cidrContains, cidrCovers, formatIPv4, hostRange, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import type { DesiredNat, LocalSubnet } from './planner/nat.js';
 import type { DesiredMacvlan } from './planner/macvlan.js';
 import { effectiveParent } from './planner/macvlan.js';
@@ -174,7 +174,11 @@ function subnetOutsideWhy(hs: HostSubnet, subnet: string, cn: ClusterNetwork): s
 function checkedLocal(h: HostSubnet, cn: ClusterNetwork | undefined): LocalSubnet | undefined {
   const v = hostSubnetView(h);
   if (!cn || v.problem || !v.bridge || !v.subnet || subnetOutsideWhy(h, v.subnet, cn)) return undefined;
-  return { bridge: v.bridge, subnet: v.subnet };
+  const l: LocalSubnet = { bridge: v.bridge, subnet: v.subnet };
+  // the address the host's own cluster traffic leaves from (nat.ts): only one of the subnet's
+  if (v.gateway && cidrContains(parseCidr(v.subnet, false), parseIPv4(v.gateway))) l.gateway = v.gateway;
+  if (!clusterCidrWhy(cn.spec.cidr)) l.clusterCidr = cn.spec.cidr;
+  return l;
 }
 
 /** Only local HostSubnets that pass the checks get rules. */

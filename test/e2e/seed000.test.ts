@@ -79,6 +79,19 @@ describe('seed 000: direct routing and extra NICs', () => {
     expect(seen).not.toContain('198.18.0.12:');
   });
 
+  test('a host reaches the other host\'s containers, which see its gateway on its own HostSubnet as the source', async () => {
+    const rx = await containerIp(lab(), 'host-1', 'rx', 'net1');
+    const gw2 = (await getObject(lab(), 'hostsubnet', 'default-host-2')).status.gateway;
+    // a TCP client run by the host itself (in its namespace), as `curl <container>` would be
+    const client = `const s = require('net').connect(7000, '${rx}'); let out = ''; s.on('data', (d) => { out += d; });
+      s.on('close', () => { process.stdout.write(out); }); s.on('error', (e) => { console.error(String(e)); process.exit(1); }); setTimeout(() => process.exit(2), 3000).unref();`;
+    let seen = '';
+    for (let i = 0; i < 10 && !seen.includes(`${gw2}:`); i++) seen = (await lab().exec('host-2', [process.execPath, '-e', client])).stdout;
+    expect(seen).toContain(`${gw2}:`);
+    expect(seen).not.toContain('198.18.0.12:');
+    expect((await lab().ping('host-2', addrs['host-1'][1])).ok).toBe(true);
+  });
+
   test('a third host joining later is reachable from the first two with no manual step', async () => {
     await lab().addHost(3);
     await waitReady(lab(), 'node', 'host-3');

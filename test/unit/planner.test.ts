@@ -190,6 +190,20 @@ describe('planNat', () => {
     expect(plan([`-j ${FWD_CHAIN}`, `-j ${FWD_CHAIN}`, ...docker28])).toEqual([{ op: 'iptables.restore', table: 'filter', lines: [
       `-D FORWARD -j ${FWD_CHAIN}`, `-D FORWARD -j ${FWD_CHAIN}`, `-I FORWARD 2 -j ${FWD_CHAIN}`] }]);  });
 
+  it('sends the host\'s own traffic into a ClusterNetwork from its gateway on a local HostSubnet of it, and nothing else', () => {
+    const local = [
+      { bridge: 'br02', subnet: '10.76.2.0/24', gateway: '10.76.2.1', clusterCidr: '10.76.0.0/16' },
+      { bridge: 'br01', subnet: '10.76.1.0/24', gateway: '10.76.1.1', clusterCidr: '10.76.0.0/16' },
+    ];
+    // 10.81.0.0/16 has no HostSubnet on this host: its traffic stays as it is
+    const rules = natRules({ clusterCidrs: ['10.81.0.0/16', '10.76.0.0/16'], local });
+    expect(rules.filter((r) => r.includes('SNAT'))).toEqual(['! -s 10.76.0.0/16 -d 10.76.0.0/16 -m addrtype --src-type LOCAL -j SNAT --to-source 10.76.1.1']);
+    // after the ACCEPTs, which keep the containers' own addresses
+    expect(rules.findIndex((r) => r.includes('SNAT'))).toBe(rules.length - 1);
+    // no gateway known (or none inside the subnet): no rule
+    expect(natRules({ clusterCidrs: ['10.76.0.0/16'], local: [{ bridge: 'br01', subnet: '10.76.1.0/24', clusterCidr: '10.76.0.0/16' }] })).toEqual(['-s 10.76.1.0/24 -d 10.76.0.0/16 -j ACCEPT']);
+  });
+
   it('moves its jump back above a MASQUERADE Docker inserted later', () => {
     const nat = { chains: ['POSTROUTING', NAT_CHAIN], rules: { POSTROUTING: ['-s 10.76.1.0/24 ! -o br01 -j MASQUERADE', `-j ${NAT_CHAIN}`], [NAT_CHAIN]: ['-s 10.76.1.0/24 -d 10.76.0.0/16 -j ACCEPT'] } };
     const filter = { chains: ['FORWARD', FWD_CHAIN], rules: { FORWARD: [`-j ${FWD_CHAIN}`], [FWD_CHAIN]: ['-i br01 -o br01 -j RETURN', '-s 10.76.1.0/24 -d 10.76.0.0/16 -i br01 -j ACCEPT', '-s 10.76.0.0/16 -d 10.76.1.0/24 -o br01 -j ACCEPT'] } };

@@ -3,7 +3,9 @@
 // the bridge (Docker's FORWARD policy is DROP for anything it did not publish). Every rule
 // names one of this node's HostSubnets (its subnet, and its bridge where the table allows):
 // a Docker network of the user's whose addresses fall inside a ClusterNetwork's CIDR keeps
-// Docker's own NAT and filtering.
+// Docker's own NAT and filtering. The host itself reaches other hosts' containers from its
+// gateway address on a HostSubnet of the same ClusterNetwork (hostSnatRules): flannel and
+// Calico users expect `curl <container>` from any host to work.
 import type { ChainDump } from '../../netlink/iptables.js';
 import { cidrCovers, formatCidr, parseCidr } from '../../ip/ipv4.js';
 import type { Op, Plan } from './ops.js';
@@ -15,6 +17,10 @@ export const FWD_CHAIN = 'XNET-FORWARD';
 export interface LocalSubnet {
   bridge: string;
   subnet: string;
+  /** the bridge's address in the subnet (the containers' gateway) */
+  gateway?: string;
+  /** the CIDR of the ClusterNetwork the subnet belongs to */
+  clusterCidr?: string;
 }
 
 export interface DesiredNat {
@@ -46,7 +52,27 @@ export interface ForeignNetwork {
 /** From a local HostSubnet to any ClusterNetwork: not masqueraded (POSTROUTING cannot match the in-interface). */
 export function natRules(d: DesiredNat): string[] {
   const cidrs = sorted(d.clusterCidrs);
-  return sorted(d.local.map((l) => l.subnet)).flatMap((s) => cidrs.map((t) => `-s ${s} -d ${t} -j ACCEPT`));
+  const keep = sorted(d.local.map((l) => l.subnet)).flatMap((s) => cidrs.map((t) => `-s ${s} -d ${t} -j ACCEPT`));
+  return [...keep, ...hostSnatRules(d)];
+}
+
+/**
+ * The host's own traffic into a ClusterNetwork, from an address outside it (its underlay
+ * address, say), leaves from its gateway on a local HostSubnet of that ClusterNetwork: every
+ * other host's XNET-FORWARD admits cluster sources only, and the answer is routed back to this
+ * host's subnet. As the source address a route's `src` would pick, but a route with a `src` is
+ * flushed by the kernel with its address (a bridge deleted would take every peer route with
+ * it). In the rules' text as iptables-save prints it; the first local subnet (sorted as the
+ * rules are) gives the address. Forwarded traffic (a source that is not the host's) is left
+ * to Docker.
+ */
+function hostSnatRules(d: DesiredNat): string[] {
+  const from = new Map<string, string>();
+  for (const l of localSorted(d)) if (l.clusterCidr && l.gateway && !from.has(l.clusterCidr)) from.set(l.clusterCidr, l.gateway);
+  return sorted(d.clusterCidrs).flatMap((c) => {
+    const gw = from.get(c);
+    return gw ? [`! -s ${c} -d ${c} -m addrtype --src-type LOCAL -j SNAT --to-source ${gw}`] : [];
+  });
 }
 
 /**
