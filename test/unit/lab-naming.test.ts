@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hostFor, MAX_HOSTS } from '../../pkg/lab/hosts.js';
 import { checkLabId, labDirFor, DEFAULT_LAB_ID } from '../../pkg/lab/record.js';
 import { hostExecArgv, hostEnv } from '../../pkg/lab/exec.js';
+import { resizeHint } from '../../pkg/cli/commands/lab.js';
 
 describe('lab naming and addressing', () => {
   const lab = { id: 'tabc123', dir: '/tmp/xnet-lab-tabc123' };
@@ -30,5 +31,12 @@ describe('lab naming and addressing', () => {
     const h = hostFor(lab, 1);
     expect(hostExecArgv(h, ['ip', 'route'])).toEqual(['nsenter', '--net=/var/run/netns/tabc123-host-1', 'ip', 'route']);
     expect(hostEnv(h).DOCKER_HOST).toBe('unix:///tmp/xnet-lab-tabc123/host-1/docker.sock');
+  });
+
+  it('says --hosts does not resize a running lab only when the user gave another --hosts', () => {
+    // `xctl lab up` on a 3-host lab: the default of 2 was not asked for
+    expect(resizeHint(undefined, 3)).toBe('');
+    expect(resizeHint(3, 3)).toBe('');
+    expect(resizeHint(4, 3)).toBe(' (--hosts 4 does not resize it: `xctl lab down` first)');
   });
 });

@@ -34,6 +34,11 @@ function count(max: number) {
   };
 }
 
+/** What `up` on a running lab says about a `--hosts` the user gave (the default asks for no size). */
+export function resizeHint(asked: number | undefined, has: number): string {
+  return asked !== undefined && asked !== has ? ` (--hosts ${asked} does not resize it: \`xctl lab down\` first)` : '';
+}
+
 async function up(out: Out, env: CliIO['env'], opts: { hosts: number; controllers: number }, cmd: Command): Promise<void> {
   requireRoot();
   const g = cmd.optsWithGlobals() as { endpoints?: string };
@@ -43,7 +48,7 @@ async function up(out: Out, env: CliIO['env'], opts: { hosts: number; controller
     const { labUp } = await import('../../lab/up.js');
     const r = await labUp({ id: userLabId(), dir: defaultLabDir(), hosts: opts.hosts, controllers: opts.controllers, endpoints, progress: (l) => out(`· ${l}`) });
     if (r.restarted) {
-      const size = opts.hosts !== r.hosts.length ? ` (--hosts ${opts.hosts} does not resize it: \`xctl lab down\` first)` : '';
+      const size = resizeHint(cmd.getOptionValueSource('hosts') === 'cli' ? opts.hosts : undefined, r.hosts.length);
       const started = r.started.filter((s) => !s.missing).map((s) => s.id);
       out(`lab already up: ${r.hosts.map((h) => h.name).join(', ')}${size}; started again: ${started.join(', ') || 'nothing (not built: npm run build)'}`);
       return;
