@@ -227,7 +227,9 @@ export class Agent {
 
   /** A store event's keys; a routes pass for it looks at the peers it concerns only. */
   private storeEvent(o: AnyObject, old?: AnyObject): void {
-    this.enqueue(keysForObject(o, this.scope(), old), undefined, routePeers(o, this.opts.node, this.hostSubnetNodes, old));
+    const keys = keysForObject(o, this.scope(), old);
+    this.drift.declare(keys);
+    this.enqueue(keys, undefined, routePeers(o, this.opts.node, this.hostSubnetNodes, old));
   }
 
   private followDocker(): void {

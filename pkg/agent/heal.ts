@@ -4,6 +4,10 @@
 // reconcile that runs no op found the host as declared (e.g. the event was the agent's own
 // change coming back), which is not a heal; nor is a NIC's first attach (its container started
 // after the NIC was declared): the agent says which keys were in place before (`wasInPlace`).
+// Nor is a reconcile whose key the store also changed since the last one (`declare`): a
+// MacvlanNet's pool grown while Docker's event of the container that needed it marks the key,
+// its new routes are the declared change carried out, not a repair. A real drift in that same
+// moment is repaired by that reconcile all the same, only not counted.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { driftHealed, healLatency } from '../metrics/metrics.js';
 import { KEY_GC, KEY_HOST_SUBNETS, KEY_MACVLAN_LEFTOVERS, KEY_NAT, KEY_ROUTES } from './events.js';
@@ -67,6 +71,8 @@ export class DriftTracker {
   constructor(private readonly onHeal?: OnHeal, private readonly wasInPlace: (key: string) => boolean = () => true) {}
 
   private readonly pending = new Map<string, { since: number; trigger: Trigger }>();
+  /** keys whose declared state the store changed since their last reconcile */
+  private readonly declared = new Set<string>();
   /** off until the start-up pass is done: setting a host up is not healing it */
   enabled = false;
 
@@ -76,11 +82,18 @@ export class DriftTracker {
     for (const k of keys) if (!this.pending.has(k)) this.pending.set(k, { since: now, trigger });
   }
 
-  /** Runs one reconcile of key; records a heal when it was triggered as drift and ran ops. */
+  /** The store changed what these keys declare: their next reconcile carries that out, whatever marked them too. */
+  declare(keys: string[]): void {
+    if (!this.enabled) return;
+    for (const k of keys) this.declared.add(k);
+  }
+
+  /** Runs one reconcile of key; records a heal when it was triggered as drift only and ran ops. */
   async reconcile<T>(key: string, f: () => Promise<T>): Promise<T> {
     const marker = this.pending.get(key);
     this.pending.delete(key);
-    if (!marker || !this.wasInPlace(key)) return f();
+    const declared = this.declared.delete(key);
+    if (!marker || declared || !this.wasInPlace(key)) return f();
     const { result, ops } = await countingOps(f);
     if (ops > 0) this.healed(key, marker);
     return result;

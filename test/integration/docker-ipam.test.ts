@@ -11,6 +11,7 @@ import { decodeReport, type NodeIpamReport } from '../../pkg/dockeripam/report.j
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clearDeadContainerd, hostDocker, startDockerd, stopDockerd, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
+import { listEvents } from '../../pkg/events/read.js';
 import { docker, eventually, inContainer, runContainer, useMacvlanIpamLab, type AgentLab } from './agent-harness.js';
 
 // The issue's size, 40 + 10, passes (XNET_IPAM_HOST1=40 XNET_IPAM_HOST2=10): its placement
@@ -78,6 +79,10 @@ describe('xnet IPAM plugin for docker run', () => {
     expect([...a.leaks, ...a.duplicates, ...a.unclaimed]).toEqual([]);
     // The controller counts them from the agents' reports in its next pass.
     await eventually(async () => (await used()) === ON_HOST_1 + ON_HOST_2, `MacvlanNet status used = ${ON_HOST_1 + ON_HOST_2}`, 60_000);
+    // host-1's part grew with its containers (more addresses, their host-shim routes): the
+    // declared change carried out while Docker's events marked the network, not a repair
+    const events = (await listEvents(env.lab.client, '/xnet', { kind: 'MacvlanNet', name: 'shared' })).items;
+    expect(events.filter((e) => e.reason === 'Healed').map((e) => e.message)).toEqual([]);
   }, 900_000);
 
   it('containers on the two hosts reach each other', async () => {
