@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterEach } from 'vitest';
+import { useBuilt } from './built.js';
 import {
   createHost, createUnderlay, destroyLab, ensureBusyboxImage, hostDocker, hostExec, killLabProcess, labDirFor,
   labEndpoints, labUp, programPath, startAgent, startDockerd, stopLabProcess,
@@ -182,20 +183,13 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
  * Failing tests print the lab's state; the lab is removed in afterAll even after failures.
  */
 export function useTestLab(opts: TestLabOptions): () => TestLab {
-  let tl: TestLab | undefined;
-  beforeAll(async () => {
-    tl = await buildTestLab(opts);
-  }, 180_000);
+  // a build that outlives beforeAll's timeout is still taken down (built.ts)
+  const lab = useBuilt(() => buildTestLab(opts), (tl) => tl.down(), { buildMs: 180_000, downMs: 120_000 }, 'lab');
   afterEach(async (ctx) => {
-    if (tl && ctx.task.result?.state === 'fail') {
-      console.error(`lab ${tl.id} state after failed test "${ctx.task.name}":\n${await tl.dump()}`);
-    }
+    if (ctx.task.result?.state !== 'fail') return;
+    let tl: TestLab;
+    try { tl = lab(); } catch { return; }
+    console.error(`lab ${tl.id} state after failed test "${ctx.task.name}":\n${await tl.dump()}`);
   });
-  afterAll(async () => {
-    await tl?.down();
-  }, 120_000);
-  return () => {
-    if (!tl) throw new Error('lab not built (did beforeAll fail? see its error above)');
-    return tl;
-  };
+  return lab;
 }

@@ -18,7 +18,7 @@ import { getCondition, isReady, type Condition, type Kind, type MacvlanNet } fro
 import { createLogger } from '../../pkg/log.js';
 import { Controller } from '../../pkg/controller/controller.js';
 import { HEAL_TEST_RESYNC_S, type ExecResult } from '../harness/heal.js';
-import { afterAll, beforeAll } from 'vitest';
+import { useBuilt } from '../harness/built.js';
 import { eventually, obj } from './helpers.js';
 import { runXctl } from '../../pkg/cli/program.js';
 
@@ -177,14 +177,12 @@ export interface IpamLabEnv { readonly lab: AgentLab }
  * stopped, the lab down, also after a failure) and returns the lab once it is up.
  */
 export function useMacvlanIpamLab(n: number, name: string, spec: Record<string, unknown>, beforeDown?: (lab: AgentLab) => void): IpamLabEnv {
-  let lab: AgentLab | undefined;
-  let controller: Controller | undefined;
-  beforeAll(async () => { ({ lab, controller } = await macvlanIpamLab(n, name, spec)); }, 300_000);
-  afterAll(async () => {
-    if (lab) beforeDown?.(lab);
+  // a build that outlives beforeAll's timeout is still taken down (test/harness/built.ts)
+  const built = useBuilt(() => macvlanIpamLab(n, name, spec), async ({ lab, controller }) => {
+    beforeDown?.(lab);
     await downWithController(lab, controller);
-  }, 180_000);
-  return { get lab() { if (!lab) throw new Error('the lab is not up'); return lab; } };
+  }, { buildMs: 300_000, downMs: 180_000 }, 'the lab');
+  return { get lab() { return built().lab; } };
 }
 
 /**
