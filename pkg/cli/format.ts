@@ -48,7 +48,8 @@ const TABLES: { [K in Kind]: Columns<Extract<AnyObject, { kind: K }>> } = {
   },
   Node: {
     head: ['NAME', 'ADDRESS', 'READY', 'AGE'],
-    wide: ['INTERFACE', 'AGENT', 'LAST-HEARTBEAT', 'LABELS'],
+    // REPORTED: when the agent last wrote its report (start, new lease, change); liveness is READY (the lease)
+    wide: ['INTERFACE', 'AGENT', 'REPORTED', 'LABELS'],
     row: (o: Node) => [o.metadata.name, show(o.status?.address ?? o.spec.address), readyOf(o), humanAge(o.metadata.creationTimestamp)],
     wideRow: (o: Node) => [show(o.status?.interface ?? o.spec.interface), show(o.status?.agentVersion), o.status?.lastHeartbeatTime ? `${humanAge(o.status.lastHeartbeatTime)} ago` : NONE, labelsText(o)],
   },

@@ -22,4 +22,7 @@ describe('get -o wide REASON column', () => {
     expect(tableRow(nic(undefined), true).at(-1)).toBe('<none>');
     expect(tableRow(notFound, false)).not.toContain('ContainerNotFound');
   });
+  it('names the time of a Node\'s last report for what it is (not a heartbeat: liveness is the lease, READY)', () => {
+    expect(tableHeader('Node', true)).toEqual(['NAME', 'ADDRESS', 'READY', 'AGE', 'INTERFACE', 'AGENT', 'REPORTED', 'LABELS', 'REASON']);
+  });
 });
