@@ -166,7 +166,11 @@ function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, ob
   if (rv !== undefined && rv !== old.metadata.resourceVersion) {
     throw new StaleResourceVersionError(kind, name, rv, String(old.metadata.resourceVersion));
   }
-  if (deleting) throw new ConflictError(kind, name, 'it is being deleted');
+  // getting it again would not help: it goes once its finalizers are done (kubectl's "object is being deleted")
+  if (deleting) {
+    throw new ConflictError(kind, name, `it is being deleted (it waits for its finalizers: ${(old.metadata.finalizers ?? []).join(', ')})`,
+      `apply it again once it is gone: xctl wait ${kind.toLowerCase()} ${name} --for delete`);
+  }
   // held here too, against the version this step's compare pins: xctl checked it with a read
   // that a concurrent writer may have overtaken, and other writers do not check at all
   const setOnce = setOnceIssues(old, wanted);

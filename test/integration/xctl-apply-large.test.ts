@@ -238,7 +238,7 @@ describe('EtcdStore.applyAll across transactions', () => {
     const err = await conflictStore.applyAll(nodes).catch((e) => e);
     expect(err).toBeInstanceOf(PartialWriteError);
     expect(err.progress).toMatchObject({ total: 300, transactions: 2, planned: 3, written: 256, done: 256 });
-    expect(err.message).toMatch(/Node "race-299": it is being deleted/);
+    expect(err.message).toMatch(/Node "race-299": it is being deleted \(it waits for its finalizers: test\/hold\); apply it again once it is gone: xctl wait node race-299 --for delete/);
     expect((await stored('race')).size).toBe(256 + 1);
     kv.txn = txn;
     // the user removes the finalizer (as a controller would) and the object goes; the same apply converges
