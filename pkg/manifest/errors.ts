@@ -34,11 +34,26 @@ export function formatLocation(i: Omit<ManifestIssue, 'reason'>): string {
   return parts.join(': ');
 }
 
+/**
+ * Issues in the order a reader meets them: files as first named, then document and line (the
+ * checks that find them run per rule, so their own order jumps around the file). Stable.
+ */
+export function inFileOrder(issues: ManifestIssue[]): ManifestIssue[] {
+  const fileRank = new Map<string, number>();
+  for (const i of issues) if (!fileRank.has(i.file)) fileRank.set(i.file, fileRank.size);
+  const at = (n: number | undefined) => n ?? Number.MAX_SAFE_INTEGER;
+  return issues.map((i, k) => ({ i, k })).sort((a, b) => (fileRank.get(a.i.file)! - fileRank.get(b.i.file)!)
+    || at(a.i.document) - at(b.i.document) || at(a.i.line) - at(b.i.line) || a.k - b.k).map((x) => x.i);
+}
+
 export class ManifestError extends ValidationError {
-  constructor(readonly issues: ManifestIssue[]) {
+  readonly issues: ManifestIssue[];
+  constructor(found: ManifestIssue[]) {
+    const issues = inFileOrder(found);
     super('InvalidManifest', issues.length === 1
       ? `invalid manifest: ${formatIssue(issues[0])}`
       : `invalid manifests (${issues.length} problems):\n${issues.map((i) => '  ' + formatIssue(i)).join('\n')}`);
+    this.issues = issues;
     this.name = 'ManifestError';
   }
 }

@@ -320,3 +320,20 @@ spec:
     expect(issues.map((i) => `${i.line} ${i.path}`)).toEqual(['8 spec.reserved[0]']);
   });
 });
+
+describe('several problems', () => {
+  it('are listed in the order a reader meets them: files as named, then document and line', () => {
+    // as the cross-object checks find them: grouped by the NIC each conflicts with
+    const found = [
+      { file: 'b.yaml', document: 1, line: 4, reason: 'b1' },
+      { file: 'a.yaml', document: 4, line: 20, reason: 'a4' },
+      { file: 'a.yaml', document: 7, line: 35, reason: 'a7' },
+      { file: 'a.yaml', document: 5, line: 25, reason: 'a5' },
+      { file: 'a.yaml', reason: 'a, no place' },
+      { file: 'a.yaml', document: 5, line: 25, reason: 'a5 again' },
+    ];
+    const e = new ManifestError(found);
+    expect(e.issues.map((i) => i.reason)).toEqual(['b1', 'a4', 'a5', 'a5 again', 'a7', 'a, no place']);
+    expect(e.message.split('\n').slice(1, 3)).toEqual(['  b.yaml:4: document 1: b1', '  a.yaml:20: document 4: a4']);
+  });
+});
