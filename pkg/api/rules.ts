@@ -4,7 +4,7 @@
 // it touches the kernel. A rule that lived in two places would drift (an address `apply`
 // accepted that the allocator then refused).
 import {
-  cidrContains, cidrCovers, cidrsOverlap, formatCidr, lastAddress, parseCidr, parseIPv4, type Cidr,
+  cidrContains, cidrCovers, cidrsOverlap, formatCidr, formatIPv4, lastAddress, parseCidr, parseIPv4, type Cidr,
 } from '../ip/ipv4.js';
 import { cidrInterval, contains, intersect, subtract, type Interval } from '../ipam/ranges.js';
 import type { MacvlanNet } from './types.js';
@@ -69,6 +69,17 @@ export function macvlanRange(spec: MacvlanNet['spec']): Interval[] {
 // ---------------------------------------------------------------- a ContainerNic's static address
 
 /** Why a NIC may not have `ipText` on ClusterNetwork `cn`, given its node's HostSubnet when known. */
+/**
+ * What a HostSubnet that leaves them out gets (the controller's layout, and every check that
+ * runs before the controller filled them in): the gateway is the first address, Docker's
+ * range the upper half.
+ */
+export function hostSubnetDefaults(subnetText: string): { gateway: string; dockerRange: string } {
+  const subnet = parseCidr(subnetText);
+  const size = 2 ** (32 - subnet.prefix);
+  return { gateway: formatIPv4(subnet.base + 1), dockerRange: formatCidr({ base: subnet.base + size / 2, prefix: Math.min(32, subnet.prefix + 1) }) };
+}
+
 export function clusterStaticIpWhy(
   cn: { name: string; cidr: string; reserved?: string[] }, ipText: string,
   hs?: { name: string; node: string; subnet: string; gateway?: string; dockerRange?: string },
@@ -80,13 +91,15 @@ export function clusterStaticIpWhy(
   if (!hs) return undefined;
   const sub = parseCidr(hs.subnet);
   if (!cidrContains(sub, ip)) return `${ipText} is outside node ${hs.node}'s subnet ${hs.subnet} (HostSubnet "${hs.name}")`;
-  if (hs.gateway === ipText) return `${ipText} is the gateway of HostSubnet "${hs.name}"`;
+  // before the controller filled them in, the ones it will fill in
+  const { gateway = hostSubnetDefaults(hs.subnet).gateway, dockerRange = hostSubnetDefaults(hs.subnet).dockerRange } = hs;
+  if (gateway === ipText) return `${ipText} is the gateway of HostSubnet "${hs.name}"${hs.gateway ? '' : ' (its first address: it sets no gateway)'}`;
   const bad = reservedAddressWhy(sub, ip);
   if (bad) return `${ipText} is the ${bad} address of ${hs.subnet}`;
   // Docker's own IPAM hands out the dockerRange without asking xnet: a static IP there
   // would sooner or later be given to a container too.
-  if (hs.dockerRange && cidrContains(parseCidr(hs.dockerRange), ip)) {
-    return `${ipText} is in ${hs.dockerRange}, the dockerRange of HostSubnet "${hs.name}" that Docker hands out itself`;
+  if (cidrContains(parseCidr(dockerRange), ip)) {
+    return `${ipText} is in ${dockerRange}, the dockerRange of HostSubnet "${hs.name}" that Docker hands out itself${hs.dockerRange ? '' : ' (its upper half: it sets no dockerRange)'}`;
   }
   return undefined;
 }

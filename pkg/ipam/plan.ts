@@ -2,13 +2,13 @@
 // No I/O here; the controller proves each choice in etcd with a guarded transaction
 // (../controller/txn-plan.ts), so a plan made from a stale view fails instead of colliding.
 import {
-  parseCidr, parseIPv4, formatCidr, formatIPv4, nthBlock, blockCount, blockIndex,
-  blockOf, cidrContains, cidrCovers, sizeOf, type Cidr,
+  parseCidr, parseIPv4, formatCidr, nthBlock, blockCount, blockIndex,
+  blockOf, cidrContains, cidrCovers, type Cidr,
 } from '../ip/ipv4.js';
 import type { ClusterNetwork, HostSubnet, MacvlanNet } from '../api/index.js';
 import { cidrInterval, subtract, overlaps, type Interval } from './ranges.js';
 import { IpamError, type XnetErrorOptions } from '../errors.js';
-import { hostSubnetXnetRange, macvlanRange } from '../api/rules.js';
+import { hostSubnetDefaults, hostSubnetXnetRange, macvlanRange } from '../api/rules.js';
 
 // The range rules live in the one rules module; the allocator re-exports what its callers use.
 export { hostSubnetXnetRange, macvlanRange };
@@ -107,11 +107,12 @@ export interface HostSubnetLayout {
  */
 export function hostSubnetLayout(cn: ClusterNetwork['spec'], spec: HostSubnet['spec'], subnetText: string): HostSubnetLayout {
   const subnet = parseCidr(subnetText);
-  const gateway = spec.gateway ?? formatIPv4(subnet.base + 1);
+  const defaults = hostSubnetDefaults(subnetText);
+  const gateway = spec.gateway ?? defaults.gateway;
   if (!cidrContains(subnet, parseIPv4(gateway))) {
     throw new AllocationError('InvalidSpec', `gateway ${gateway} is outside subnet ${subnetText}`);
   }
-  const dockerRange = spec.dockerRange ?? formatCidr({ base: subnet.base + sizeOf(subnet) / 2, prefix: Math.min(32, subnet.prefix + 1) });
+  const dockerRange = spec.dockerRange ?? defaults.dockerRange;
   if (!cidrCovers(subnet, parseCidr(dockerRange))) {
     throw new AllocationError('InvalidSpec', `dockerRange ${dockerRange} is outside subnet ${subnetText}`);
   }
