@@ -86,9 +86,11 @@ const MACVLAN_NET_RULES: FieldRule<MvnSpec>[] = [
   rule(['subnet', 'gateway'], (s) => (s.gateway ? gatewayIssues(['spec', 'gateway'], s.gateway, parseCidr(s.subnet), s.subnet) : [])),
   rule(['subnet', 'ipRange'], (s) => (s.ipRange ? insideIssues(['spec', 'ipRange'], s.ipRange, parseCidr(s.subnet), 'subnet', s.subnet) : [])),
   rule(['subnet', 'exclude'], (s) => (s.exclude ?? []).flatMap((e, i) => insideIssues(['spec', 'exclude', i], e, parseCidr(s.subnet), 'subnet', s.subnet))),
-  rule(['subnet', 'ipRange', 'blockPrefix'], (s) => {
+  // only Docker blocks are carved out: with xnet's IPAM plugin (the default) blockPrefix, even
+  // its default of 28, does nothing, and a /29 segment is fine
+  rule(['subnet', 'ipRange', 'blockPrefix', 'dockerIPAM'], (s) => {
     const pool = s.ipRange ? parseCidr(s.ipRange) : parseCidr(s.subnet);
-    if (s.blockPrefix >= pool.prefix) return [];
+    if (s.dockerIPAM !== 'blocks' || s.blockPrefix >= pool.prefix) return [];
     return issue(['spec', 'blockPrefix'], `must be >= /${pool.prefix}, the prefix of ${s.ipRange ? 'ipRange' : 'subnet'} ${formatCidr(pool)}: blocks are carved from it`);
   }),
   rule(['nodes'], (s) => {

@@ -69,6 +69,8 @@ interface MvnRound {
   /** a block the node's Docker network still has after an edit moved it (macvlan-moving.ts), by node */
   previous: Map<string, ClaimEntry>;
   shims: Map<string, ClaimEntry>;
+  /** shim addresses claimed in this transaction, per node */
+  newShims: Map<string, string>;
   pools: Map<string, ClaimEntry[]>;
   /** where a shim or pre-claimed address may stay: macvlanAddressRange as the round starts */
   addrRange: Interval[];
@@ -113,6 +115,9 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
     return { result: 'gone' };
   }
   if (deleting) deletingParts(r.leaving);
+  // Every node's shim before any node's addresses at hand: on a small segment the first node's
+  // refill would otherwise take the addresses the others need to be Ready at all.
+  if (r.xnetIpam) for (const n of nodes) ensureShim(r, n.obj.metadata.name, plan);
   const statusNodes: MacvlanNodeStatus[] = [];
   let missing = 0;
   for (const n of nodes) {
@@ -137,7 +142,7 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     name, m, owner: { kind: 'MacvlanNet', name, uid }, xnetIpam,
     addrSpace: ctx.model.ipam.space('macvlannets', name, 'addresses'),
     blockSpace: ctx.model.ipam.space('macvlannets', name, 'blocks'),
-    blocks: new Map(), previous: new Map(), shims: new Map(), pools: new Map(),
+    blocks: new Map(), previous: new Map(), shims: new Map(), newShims: new Map(), pools: new Map(),
     addrRange: macvlanAddressRange(m.spec, [...blocks.values()].map((c) => cidrInterval(parseCidr(c.claim.cidr!)))),
     takenAddrs: new Set(), takenBlocks: [],
     rp: (state.get(`mvn/${name}`) as MvnRound['rp'] | undefined) ?? { blocks: [], addrs: new Set<number>() },
@@ -313,10 +318,13 @@ function ensureShim(r: MvnRound, node: string, plan: TxnPlan): string | undefine
     return undefined;
   }
   if (have) return have.claim.ip;
+  const fresh = r.newShims.get(node);
+  if (fresh) return fresh;
   if (r.more || r.skipping) return undefined;
   const [ip] = freeAddresses(r, 1);
-  if (ip === undefined) return undefined;
-  return claimAddress(r, ip, { owner: r.owner, role: 'shim', ip: formatIPv4(ip), node }, plan) ? formatIPv4(ip) : undefined;
+  if (ip === undefined || !claimAddress(r, ip, { owner: r.owner, role: 'shim', ip: formatIPv4(ip), node }, plan)) return undefined;
+  r.newShims.set(node, formatIPv4(ip));
+  return formatIPv4(ip);
 }
 
 /**

@@ -38,6 +38,21 @@ describe('MacvlanNet node parts on a stock etcd', () => {
   });
   afterAll(async () => { await c?.stop(); });
 
+  it('gives every node its host shim before any node its addresses at hand, on a segment too small for both', async () => {
+    // a /29 with a gateway: 5 addresses; three nodes' shims take 3, and the first node's refill
+    // (8 at hand) used to take every one of them before the other two had a shim
+    await store.applyAll([
+      obj('MacvlanNet', 'mvsmall', { subnet: '10.78.0.0/29', gateway: '10.78.0.1', nodeSelector: { matchLabels: { small: 'yes' } } }),
+      ...['sm-a', 'sm-b', 'sm-c'].map((n) => obj('Node', n, { interface: 'eth0' }, { small: 'yes' })),
+    ]);
+    const all = await eventually(async () => { const p = await parts('mvsmall'); return p.length === 3 && p.every((n) => n.shimAddress) && p; }, 'a shim on each of the three nodes');
+    expect(new Set(all.map((n) => n.shimAddress)).size).toBe(3);
+    // what is left is at hand for one of them: 5 addresses in all, none twice
+    const held = all.flatMap((n) => [n.shimAddress!, ...(n.addresses ?? [])]);
+    expect(new Set(held).size).toBe(held.length);
+    expect(held.length).toBe(5);
+  });
+
   it('releases 200 addresses a node returned while no controller ran, and the node after it still gets its shim and addresses', async () => {
     await store.applyAll([
       obj('MacvlanNet', 'mvret', { subnet: '10.77.0.0/16', dockerIPAM: 'xnet', hostShim: true, nodeSelector: { matchLabels: { ret: 'yes' } } }),
