@@ -5,7 +5,7 @@
 // objects written behind its back.
 import type { ClusterNetwork, HostSubnet, MacvlanNet } from '../api/index.js';
 import { dockerNetworkOf } from '../api/docker-network.js';
-import { nameLosers, type NameClaim } from '../api/names.js';
+import { nameLosers, olderFirst, type NameClaim } from '../api/names.js';
 import type { Problem } from './planner/ops.js';
 import { hostSubnetView, isDeleting, selects } from './desired.js';
 import type { AgentContext } from './context.js';
@@ -24,6 +24,10 @@ export function localNameProblems(hostSubnets: HostSubnet[], cns: Map<string, Cl
     if (cn) networks.push({ name: dockerNetworkOf(cn), owner: cn, label: `ClusterNetwork "${cn.metadata.name}"`, who: [`HostSubnet/${hs.metadata.name}`] });
   }
   for (const m of mvns) networks.push({ name: dockerNetworkOf(m), owner: m, label: `MacvlanNet "${m.metadata.name}"`, who: [`MacvlanNet/${m.metadata.name}`] });
+  for (const [lost, holder] of secondHostSubnets(hostSubnets)) {
+    const net = cns.get(lost.spec.clusterNetwork);
+    out.set(`HostSubnet/${lost.metadata.name}`, { reason: 'DockerNetworkConflict', message: `Docker network ${net ? dockerNetworkOf(net) : ''} of ClusterNetwork "${lost.spec.clusterNetwork}" is already HostSubnet "${holder.metadata.name}"'s on this node (one HostSubnet per node and ClusterNetwork)` });
+  }
   for (const [lost, holder] of nameLosers(bridges)) {
     out.set(`HostSubnet/${lost.owner.metadata.name}`, { reason: 'BridgeConflict', message: `bridge ${lost.name} is already used on this node by ${holder.label}` });
   }
@@ -31,6 +35,21 @@ export function localNameProblems(hostSubnets: HostSubnet[], cns: Map<string, Cl
     for (const w of (lost as typeof networks[number]).who) {
       out.set(w, { reason: 'DockerNetworkConflict', message: `Docker network ${lost.name} is already used on this node by ${holder.label}; set spec.dockerNetwork to another name` });
     }
+  }
+  return out;
+}
+
+/**
+ * HostSubnets of this node on a ClusterNetwork that already has an older one here (written
+ * around xctl, which refuses them): the ClusterNetwork's one Docker network is the older one's.
+ */
+function secondHostSubnets(hostSubnets: HostSubnet[]): Map<HostSubnet, HostSubnet> {
+  const out = new Map<HostSubnet, HostSubnet>();
+  const byNetwork = new Map<string, HostSubnet[]>();
+  for (const h of hostSubnets) byNetwork.set(h.spec.clusterNetwork, [...(byNetwork.get(h.spec.clusterNetwork) ?? []), h]);
+  for (const group of byNetwork.values()) {
+    const [first, ...rest] = [...group].sort(olderFirst);
+    for (const h of rest) out.set(h, first);
   }
   return out;
 }

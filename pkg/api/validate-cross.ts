@@ -52,7 +52,7 @@ export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[]): Ob
   const m = mergeBatch(batch, existing);
   return [
     ...changedSetOnceIssues(batch, existing), ...strandedHostSubnetIssues(m, existing), ...poolOverlapIssues(m),
-    ...hostSubnetIssues(m), ...staticIpIssues(m), ...nodeAddressIssues(m), ...poolOverNodeIssues(m, existing), ...nameIssues(m.all),
+    ...hostSubnetIssues(m), ...hostSubnetPairIssues(m), ...staticIpIssues(m), ...nodeAddressIssues(m), ...poolOverNodeIssues(m, existing), ...nameIssues(m.all),
   ];
 }
 
@@ -121,6 +121,23 @@ function hostSubnetIssues(m: Merged): ObjectIssue[] {
     }
   }
   return out;
+}
+
+/**
+ * One HostSubnet per node and ClusterNetwork: its agent makes one Docker network of the
+ * ClusterNetwork's name on the node, and a second HostSubnet would want it with another subnet
+ * (remade back and forth). Edit the one there is, or delete it first.
+ */
+function hostSubnetPairIssues(m: Merged): ObjectIssue[] {
+  const hostSubnets = hostSubnetsOf(m).filter((h) => !h.obj.metadata.deletionTimestamp);
+  return hostSubnets.flatMap((h) => {
+    if (h.batchIndex === undefined) return [];
+    const o = hostSubnets.find((x) => x !== h && x.obj.spec.node === h.obj.spec.node && x.obj.spec.clusterNetwork === h.obj.spec.clusterNetwork && reportable(h, x));
+    return o ? [{
+      index: h.batchIndex, path: ['spec', 'node'],
+      message: `node ${h.obj.spec.node} already has HostSubnet "${o.obj.metadata.name}" on ClusterNetwork "${h.obj.spec.clusterNetwork}" (one per node and ClusterNetwork: its Docker network); edit that one, or delete it first`,
+    }] : [];
+  });
 }
 
 const netKey = (n: ContainerNic) => n.spec.network.clusterNetwork !== undefined ? `ClusterNetwork/${n.spec.network.clusterNetwork}` : `MacvlanNet/${n.spec.network.macvlanNet}`;

@@ -47,7 +47,8 @@ describe('xctl apply refuses clashing names', () => {
 
   it('a bridge another HostSubnet of the node holds (a host link is the object\'s own problem: validation.test.ts)', () => {
     const stored = hs('x-n1', '1', { node: 'n1', clusterNetwork: 'x' }, { bridge: 'br05' });
-    const same = hs('y', '2', { node: 'n1', clusterNetwork: 'x', bridge: 'br05' });
+    // on another ClusterNetwork: a second one of x on n1 is refused anyway (one per node and ClusterNetwork)
+    const same = hs('y', '2', { node: 'n1', clusterNetwork: 'y', bridge: 'br05' });
     const other = hs('z', '2', { node: 'n2', clusterNetwork: 'x', bridge: 'br05' });
     const issues = crossObjectIssues([same, other], [stored]);
     expect(issues.map((i) => i.index).sort()).toEqual([0]);
@@ -65,5 +66,14 @@ describe('the agent re-checks names on its node', () => {
     expect(p.has('HostSubnet/a-n')).toBe(false);
     const mvn = { apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: meta('a', '3'), spec: { subnet: '192.168.9.0/24' } } as never;
     expect(localNameProblems([h1], new Map([['a', a]]), [mvn]).get('MacvlanNet/a')?.reason).toBe('DockerNetworkConflict');
+  });
+
+  it('the younger of two HostSubnets of the node on one ClusterNetwork (written around xctl) is refused: one Docker network each', () => {
+    const a = cn('a', '1');
+    const older = hs('a-n', '1', { node: 'n', clusterNetwork: 'a' }, { bridge: 'br01', subnet: '10.76.1.0/24' });
+    const younger = hs('a-n-2', '2', { node: 'n', clusterNetwork: 'a' }, { bridge: 'br09', subnet: '10.76.9.0/24' });
+    const p = localNameProblems([younger, older], new Map([['a', a]]), []);
+    expect(p.get('HostSubnet/a-n-2')).toEqual({ reason: 'DockerNetworkConflict', message: 'Docker network a of ClusterNetwork "a" is already HostSubnet "a-n"\'s on this node (one HostSubnet per node and ClusterNetwork)' });
+    expect(p.has('HostSubnet/a-n')).toBe(false);
   });
 });

@@ -209,6 +209,8 @@ describe('crossObjectIssues', () => {
     ['ClusterNetwork overlapping a stored MacvlanNet', [ok(cn({ cidr: '198.19.0.0/16', hostPrefix: 24 }, 'c'))], [ok(mvn())], 0, 'spec.cidr', /overlaps MacvlanNet "macvlan200"/],
     ['HostSubnet overlapping another HostSubnet', [ok(hs({ subnet: '10.76.1.0/24', node: 'host-2' }, 'x'))], [ok(cn()), ok(hs({ subnet: '10.76.1.0/24' }))], 0, 'spec.subnet', /overlaps HostSubnet "default-host-1"/],
     ['HostSubnet overlapping an allocated one (status)', [ok(hs({ subnet: '10.76.1.0/25', node: 'host-2' }, 'x'))], [withStatus(ok(hs()), { subnet: '10.76.1.0/24' })], 0, 'spec.subnet', /overlaps HostSubnet "default-host-1" \(10\.76\.1\.0\/24\)/],
+    ['a second HostSubnet of a node on one ClusterNetwork (stored first)', [ok(hs({ subnet: '10.76.9.0/24' }, 'second'))], [ok(cn()), ok(hs())], 0, 'spec.node', /node host-1 already has HostSubnet "default-host-1" on ClusterNetwork "default" \(one per node and ClusterNetwork: its Docker network\); edit that one, or delete it first/],
+    ['a second HostSubnet of a node on one ClusterNetwork (same batch)', [ok(cn()), ok(hs()), ok(hs({}, 'second'))], [], 2, 'spec.node', /already has HostSubnet "default-host-1"/],
     ['HostSubnet outside its ClusterNetwork', [ok(hs({ subnet: '10.77.1.0/24' }))], [ok(cn())], 0, 'spec.subnet', /not inside ClusterNetwork "default"/],
     ['static IP outside its ClusterNetwork', [ok(nic({ ip: '10.1.1.5' }))], [ok(cn())], 0, 'spec.ip', /outside ClusterNetwork "default"/],
     ['static IP in the reserved range', [ok(nic({ ip: '10.76.0.5' }))], [ok(cn({ reserved: ['10.76.0.0/24'] }))], 0, 'spec.ip', /reserved range 10\.76\.0\.0\/24/],
