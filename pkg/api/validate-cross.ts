@@ -1,6 +1,7 @@
 // Validation rules that relate objects to each other: the apply's batch against itself
 // (duplicates) and against the store's contents (overlapping pools, HostSubnets, static IPs;
-// a ClusterNetwork edit that strands its HostSubnets: validate-stranded.ts; names:
+// a ClusterNetwork edit that strands its HostSubnets: validate-stranded.ts; a HostSubnet or
+// MacvlanNet edit that strands NIC addresses: validate-stranded-nics.ts; names:
 // validate-names.ts). Pure, like validate.ts (the rules within one object), so xctl and unit
 // tests share them.
 import { cidrsOverlap, parseCidr } from '../ip/ipv4.js';
@@ -8,6 +9,7 @@ import type { Kind } from './kinds.js';
 import { clusterNetworkPool, clusterStaticIpWhy, hostSubnetFitWhy, hostSubnetReservedWhy, macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, poolOverNodeWhy, type AddressPool, type RoutedNodeAddress } from './rules.js';
 import { poolOf, strandedHostSubnetIssues } from './validate-stranded.js';
 import { nameIssues } from './validate-names.js';
+import { strandedNicIssues } from './validate-stranded-nics.js';
 import { setOnceIssues } from './set-once.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from './types.js';
 import type { FieldIssue } from './validate.js';
@@ -51,7 +53,7 @@ const reportable = (mine: Entry, other: Entry) => other.batchIndex === undefined
 export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[]): ObjectIssue[] {
   const m = mergeBatch(batch, existing);
   return [
-    ...changedSetOnceIssues(batch, existing), ...strandedHostSubnetIssues(m, existing), ...poolOverlapIssues(m),
+    ...changedSetOnceIssues(batch, existing), ...strandedHostSubnetIssues(m, existing), ...strandedNicIssues(m, existing), ...poolOverlapIssues(m),
     ...hostSubnetIssues(m), ...hostSubnetPairIssues(m), ...staticIpIssues(m), ...nodeAddressIssues(m), ...poolOverNodeIssues(m, existing), ...nameIssues(m.all),
   ];
 }

@@ -211,6 +211,12 @@ describe('crossObjectIssues', () => {
     ['HostSubnet overlapping an allocated one (status)', [ok(hs({ subnet: '10.76.1.0/25', node: 'host-2' }, 'x'))], [withStatus(ok(hs()), { subnet: '10.76.1.0/24' })], 0, 'spec.subnet', /overlaps HostSubnet "default-host-1" \(10\.76\.1\.0\/24\)/],
     ['a second HostSubnet of a node on one ClusterNetwork (stored first)', [ok(hs({ subnet: '10.76.9.0/24' }, 'second'))], [ok(cn()), ok(hs())], 0, 'spec.node', /node host-1 already has HostSubnet "default-host-1" on ClusterNetwork "default" \(one per node and ClusterNetwork: its Docker network\); edit that one, or delete it first/],
     ['a second HostSubnet of a node on one ClusterNetwork (same batch)', [ok(cn()), ok(hs()), ok(hs({}, 'second'))], [], 2, 'spec.node', /already has HostSubnet "default-host-1"/],
+    // an edit of a HostSubnet or MacvlanNet that takes addresses NICs hold (validate-stranded-nics.ts)
+    ['dockerRange edited over a pinned NIC address', [ok(hs({ subnet: '10.76.1.0/24', dockerRange: '10.76.1.0/25' }))], [ok(cn()), ok(hs({ subnet: '10.76.1.0/24' })), ok(nic({ ip: '10.76.1.84' }))], 0, 'spec.dockerRange', /leaves the pinned address of ContainerNic "test-eth1" \(spec\.ip 10\.76\.1\.84\) out of what HostSubnet "default-host-1" hands out, so the NIC would lose it \(OutOfRange\)/],
+    ['gateway edited onto an allocated NIC address', [ok(hs({ subnet: '10.76.1.0/24', gateway: '10.76.1.2' }))], [ok(cn()), ok(hs({ subnet: '10.76.1.0/24' })), withStatus(ok(nic()), { ip: '10.76.1.2' })], 0, 'spec.gateway', /the new gateway is the address of ContainerNic "test-eth1" \(status\.ip 10\.76\.1\.2\)/],
+    ['subnet moved away from a pinned NIC address', [ok(hs({ subnet: '10.76.4.0/24' }))], [ok(cn()), ok(hs({ subnet: '10.76.1.0/24' })), ok(nic({ ip: '10.76.1.84' }))], 0, 'spec.subnet', /pinned address of ContainerNic "test-eth1"/],
+    ['MacvlanNet exclude edited over a pinned NIC address', [ok(mvn({ ipRange: '198.19.200.128/25', exclude: ['198.19.200.150/32'] }))], [ok(mvn({ ipRange: '198.19.200.128/25' })), ok(nic({ ip: '198.19.200.150', network: { macvlanNet: 'macvlan200' } }))], 0, 'spec.exclude[0]', /pinned address of ContainerNic "test-eth1" \(spec\.ip 198\.19\.200\.150\) out of what MacvlanNet "macvlan200" hands out/],
+    ['MacvlanNet ipRange shrunk off a pinned NIC address', [ok(mvn({ ipRange: '198.19.200.192/26' }))], [ok(mvn({ ipRange: '198.19.200.128/25' })), ok(nic({ ip: '198.19.200.150', network: { macvlanNet: 'macvlan200' } }))], 0, 'spec.ipRange', /pinned address/],
     ['HostSubnet outside its ClusterNetwork', [ok(hs({ subnet: '10.77.1.0/24' }))], [ok(cn())], 0, 'spec.subnet', /not inside ClusterNetwork "default"/],
     ['static IP outside its ClusterNetwork', [ok(nic({ ip: '10.1.1.5' }))], [ok(cn())], 0, 'spec.ip', /outside ClusterNetwork "default"/],
     ['static IP in the reserved range', [ok(nic({ ip: '10.76.0.5' }))], [ok(cn({ reserved: ['10.76.0.0/24'] }))], 0, 'spec.ip', /reserved range 10\.76\.0\.0\/24/],
@@ -259,6 +265,17 @@ describe('crossObjectIssues', () => {
     expect(crossObjectIssues([ok(nic({ container: 'other' }, 'c'))], stored)).toEqual([]);
     const deleting = { ...ok(nic({}, 'a')), metadata: { name: 'a', deletionTimestamp: '2026-01-01T00:00:00Z' } } as AnyObject;
     expect(crossObjectIssues([ok(nic({}, 'c'))], [deleting])).toEqual([]);
+  });
+  it('accepts a HostSubnet or MacvlanNet edit that takes no address a NIC holds, and one that moves only allocated NICs', () => {
+    const pinned = ok(nic({ ip: '10.76.1.84' }));
+    const allocated = withStatus(ok(nic({}, 'b')), { ip: '10.76.1.3' });
+    const stored = [ok(cn()), ok(hs({ subnet: '10.76.1.0/24' })), pinned, allocated];
+    // Docker's range shrunk, the gateway moved to a free address: nothing held is taken
+    expect(crossObjectIssues([ok(hs({ subnet: '10.76.1.0/24', dockerRange: '10.76.1.192/26', gateway: '10.76.1.100' }))], stored)).toEqual([]);
+    // over an allocated NIC only: the controller gives it a new address (docs/api.md)
+    expect(crossObjectIssues([ok(hs({ subnet: '10.76.1.0/24', dockerRange: '10.76.1.0/30' }))], stored)).toEqual([]);
+    // a pinned address that was already outside (written around xctl) is not this edit's doing
+    expect(crossObjectIssues([ok(mvn({ ipRange: '198.19.200.192/26' }))], [ok(mvn({ ipRange: '198.19.200.128/26' })), ok(nic({ ip: '198.19.200.10', network: { macvlanNet: 'macvlan200' } }))])).toEqual([]);
   });
   it('accepts one default-route NIC per container, and a re-applied one', () => {
     const a = ok(nic({ defaultRoute: true }, 'a'));
