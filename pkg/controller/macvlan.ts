@@ -74,7 +74,7 @@ interface MvnRound {
   pools: Map<string, ClaimEntry[]>;
   /** where a shim or pre-claimed address may stay: macvlanAddressRange as the round starts */
   addrRange: Interval[];
-  /** every address and block taken in the pool, including what this round claimed */
+  /** every address and block taken in the pool, including what this round claimed, and the addresses held back (routed by a Node, pinned by a NIC) */
   takenAddrs: Set<number>;
   takenBlocks: Interval[];
   /** what this round claimed, shared with NICs planned in the same transaction */
@@ -163,8 +163,11 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
   }
   const addrs = ctx.model.claimsIn('macvlannets', name, 'addresses');
   for (const ip of [...addrs.keys(), ...r.rp.addrs, ...r.nicTaken]) r.takenAddrs.add(ip);
-  // no block, shim or node-pool address over a Node's own address (Model.nodeRoutedBy)
+  // no block, shim or node-pool address over a Node's own address (Model.nodeRoutedBy), nor
+  // over one a ContainerNic pins (Model.nicPinning), also a NIC this round has not planned yet.
+  // Not marked in nicTaken: the pinning NIC itself checks that pool when it claims its address.
   for (const ip of ctx.model.routedAddressesIn(parseCidr(m.spec.subnet))) r.takenAddrs.add(ip);
+  for (const ip of ctx.model.nicPinnedAddresses('macvlannets', name)) r.takenAddrs.add(ip);
   // Every block stays taken in this round, own ones deleted in it too (free in the next): a new
   // block at the same base would put the key this transaction deletes, which etcd refuses.
   for (const c of blocks.values()) r.takenBlocks.push(cidrInterval(parseCidr(c.claim.cidr!)));

@@ -38,6 +38,9 @@ export class Model {
   private readonly accepted = new Map<string, Set<string>>();
   private readonly nodeStatusRoot: string;
 
+  /** "<type>/<pool>" -> address -> the ContainerNics whose spec.ip pins it there (nicPinning) */
+  private readonly nicPins = new Map<string, Map<number, Set<string>>>();
+
   /** "<type>/<pool>/<ip>" -> when that NIC address claim went (monotonic ms), for the reuse cooldown */
   private readonly released = new Map<string, number>();
 
@@ -76,6 +79,7 @@ export class Model {
     if (c.key.startsWith(this.nodeStatusRoot)) return this.fileAccepted(c.key.slice(this.nodeStatusRoot.length), c);
     const ok = this.keys.parseObjectKey(c.key);
     if (ok?.kind === 'Node') this.filePin(ok.name, c);
+    if (ok?.kind === 'ContainerNic') this.fileNicPin(ok.name, c);
     if (ok?.kind === 'HostSubnet') {
       if (c.prev) this.unfileHostSubnet(parse<HostSubnet>(c.prev), ok.name);
       if (c.kv) {
@@ -194,6 +198,25 @@ export class Model {
     if (after) { let s = this.pinned.get(after); if (!s) this.pinned.set(after, (s = new Set())); s.add(node); }
   }
 
+  private fileNicPin(nic: string, c: CacheChange): void {
+    const before = c.prev && pinOf(parse<ContainerNic>(c.prev));
+    const after = c.kv && pinOf(parse<ContainerNic>(c.kv));
+    if (before) {
+      const byIp = this.nicPins.get(before.poolId);
+      const s = byIp?.get(before.ip);
+      s?.delete(nic);
+      if (s?.size === 0) byIp!.delete(before.ip);
+      if (byIp?.size === 0) this.nicPins.delete(before.poolId);
+    }
+    if (after) {
+      let byIp = this.nicPins.get(after.poolId);
+      if (!byIp) this.nicPins.set(after.poolId, (byIp = new Map()));
+      let s = byIp.get(after.ip);
+      if (!s) byIp.set(after.ip, (s = new Set()));
+      s.add(nic);
+    }
+  }
+
   private fileAccepted(node: string, c: CacheChange): void {
     const before = c.prev && parse<Status>(c.prev).address;
     const after = c.kv && parse<Status>(c.kv).address;
@@ -226,6 +249,23 @@ export class Model {
     return [...out];
   }
 
+  /**
+   * A ContainerNic whose spec.ip pins `ip` in the pool. The controller picks such an address for
+   * no one else: no other NIC, no MacvlanNet node's shim, Docker block or pre-claimed address.
+   * A static address stored first wins, also over a pick planned before its NIC (a starting
+   * controller plans the MacvlanNets' node parts before the NICs); one claimed before the pin
+   * was stored stays with its holder (the NIC waits, IPConflict).
+   */
+  nicPinning(type: PoolType, pool: string, ip: number): string | undefined {
+    for (const n of this.nicPins.get(`${type}/${pool}`)?.get(ip) ?? []) return n;
+    return undefined;
+  }
+
+  /** Every address of the pool that a ContainerNic's spec.ip pins (see nicPinning). */
+  nicPinnedAddresses(type: PoolType, pool: string): number[] {
+    return [...this.nicPins.get(`${type}/${pool}`)?.keys() ?? []];
+  }
+
   /** The Nodes the controller routes `address` to, per their statuses (more than one only in a race). */
   nodesAccepting(address: string): string[] { return [...this.accepted.get(address) ?? []]; }
 
@@ -255,6 +295,20 @@ export class Model {
   *allClaims(): Iterable<ClaimEntry> {
     for (const spaces of this.claims.values()) for (const m of spaces.values()) yield* m.values();
   }
+}
+
+/** The pool a ContainerNic draws its address from. */
+export function nicPool(nic: ContainerNic): { type: PoolType; name: string } | undefined {
+  if (nic.spec.network.clusterNetwork) return { type: 'clusternetworks', name: nic.spec.network.clusterNetwork };
+  if (nic.spec.network.macvlanNet) return { type: 'macvlannets', name: nic.spec.network.macvlanNet };
+  return undefined;
+}
+
+/** Where a ContainerNic's spec.ip pins an address, if it does. */
+function pinOf(nic: ContainerNic): { poolId: string; ip: number } | undefined {
+  const pool = nicPool(nic);
+  const ip = nic.spec.ip;
+  return pool && ip && isIPv4(ip) ? { poolId: `${pool.type}/${pool.name}`, ip: parseIPv4(ip) } : undefined;
 }
 
 export function labelsMatch(selector: { matchLabels?: Record<string, string> } | undefined, labels: Record<string, string> | undefined): boolean {

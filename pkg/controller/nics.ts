@@ -11,7 +11,7 @@ import type { TxnPlan } from './txn-plan.js';
 import { monotonicMs } from '../runtime/clock.js';
 import type { RawKv } from '../runtime/kv.js';
 import type { RoundState } from './pool-executor.js';
-import type { Entry, ClaimEntry } from './model.js';
+import { nicPool, type Entry, type ClaimEntry } from './model.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status, type StatusAt } from './context.js';
 import { ensureNicFinalizer, finishNicDeletion } from './nic-finalizer.js';
 import { missingNetwork, missingNodeNote } from './node-missing.js';
@@ -21,12 +21,6 @@ export interface NicOutcome {
   ip?: string;
   reason?: string;
   message?: string;
-}
-
-export function nicPool(nic: ContainerNic): { type: PoolType; name: string } | undefined {
-  if (nic.spec.network.clusterNetwork) return { type: 'clusternetworks', name: nic.spec.network.clusterNetwork };
-  if (nic.spec.network.macvlanNet) return { type: 'macvlannets', name: nic.spec.network.macvlanNet };
-  return undefined;
 }
 
 interface Target {
@@ -147,6 +141,16 @@ function guardAddress(ctx: Ctx, plan: TxnPlan, pool: { type: PoolType; name: str
   plan.absent(ctx.model.ipam.claim('macvlannets', pool.name, 'blocks', block.base));
 }
 
+/**
+ * Whether an unclaimed address of the pool is kept from a NIC that picks one: the address a
+ * Node is routed by (Model.nodeRoutedBy), or one a ContainerNic's spec.ip pins
+ * (Model.nicPinning: that NIC's, even when it is planned later). A pinned NIC asks for its
+ * address by name (checkWanted) and never picks.
+ */
+function heldBackFromPicks(ctx: Ctx, pool: { type: PoolType; name: string }, ip: number): boolean {
+  return ctx.model.nicPinning(pool.type, pool.name, ip) !== undefined || ctx.model.nodeRoutedBy(formatIPv4(ip)) !== undefined;
+}
+
 /** What a free-address scan found: an address, or only addresses still cooling down. */
 type Pick = { ip: number } | { coolingUntil?: number };
 
@@ -154,10 +158,11 @@ type Pick = { ip: number } | { coolingUntil?: number };
  * Next fit: the first free address after the highest one claimed, wrapping around. A released
  * address is therefore not the next one handed out (neighbours' ARP caches on a shared L2
  * still map it to the old MAC), and one released less than the cooldown ago is skipped.
+ * `heldBack`: unclaimed addresses the pool still hands to no one picking (heldBackFromPicks).
  */
 export function pickFree(
   ranges: Interval[], claims: ReadonlyMap<number, unknown>, rp: RoundPool,
-  coolingUntil: (ip: number) => number | undefined, routed: (ip: number) => boolean = () => false,
+  coolingUntil: (ip: number) => number | undefined, heldBack: (ip: number) => boolean = () => false,
 ): Pick {
   rp.next ??= highestClaimed(ranges, claims) + 1;
   const start = rp.next;
@@ -165,7 +170,7 @@ export function pickFree(
   const scan = (from: number, to: number): number | undefined => {
     for (const r of ranges) {
       for (let ip = Math.max(r.first, from); ip <= Math.min(r.last, to); ip++) {
-        if (claims.has(ip) || rp.taken.has(ip) || routed(ip)) continue;
+        if (claims.has(ip) || rp.taken.has(ip) || heldBack(ip)) continue;
         const until = coolingUntil(ip);
         if (until === undefined) return ip;
         soonest = Math.min(soonest ?? until, until);
@@ -287,7 +292,7 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
   const claims = ctx.model.claimsIn(pool.type, pool.name, 'addresses');
   const rp = targetPool(job.state, target);
   const picked = pickFree(target.ranges, claims, rp, (ip) => ctx.model.coolingUntil(pool.type, pool.name, ip, ctx.addressCooldownMs),
-    (ip) => ctx.model.nodeRoutedBy(formatIPv4(ip)) !== undefined);
+    (ip) => heldBackFromPicks(ctx, pool, ip));
   if ('ip' in picked) return { ip: picked.ip };
   if (picked.coolingUntil !== undefined) {
     const wait = Math.max(0, picked.coolingUntil - monotonicMs());
