@@ -198,6 +198,18 @@ export class ConflictError extends StoreError {
   }
 }
 /**
+ * The object is being deleted and waits for its finalizers: no write changes it (kubectl's
+ * "object is being deleted"), and getting it again would not help. Its own class so that xctl
+ * can point at the object in the manifest.
+ */
+export class BeingDeletedError extends ConflictError {
+  constructor(kind: Kind, objectName: string, readonly finalizers: string[]) {
+    super(kind, objectName, `it is being deleted (it waits for its finalizers: ${finalizers.join(', ')})`, `apply it again once it is gone: ${BeingDeletedError.waitCommand(kind, objectName)}`);
+  }
+
+  static waitCommand(kind: Kind, name: string): string { return `xctl wait ${kind.toLowerCase()} ${name} --for delete`; }
+}
+/**
  * The object carried a resourceVersion that is no longer the stored one: it was modified since
  * it was read (kubectl's "the object has been modified"), or, `stored` undefined, no object is
  * stored any more (deleted since it was read: Kubernetes too refuses a create that carries a

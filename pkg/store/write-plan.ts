@@ -8,7 +8,7 @@ import { sameJson } from '../api/key-order.js';
 import { setOnceIssues } from '../api/set-once.js';
 import { ValidationError } from '../errors.js';
 import { indexNode, type Keys } from './keys.js';
-import { AlreadyExistsError, ConflictError, NotFoundError, StaleResourceVersionError, type ApplyChange, type DeleteResult } from './types.js';
+import { AlreadyExistsError, BeingDeletedError, NotFoundError, StaleResourceVersionError, type ApplyChange, type DeleteResult } from './types.js';
 
 export type Stored = Omit<AnyObject, 'status'>;
 export type WriteMode = 'create' | 'update' | 'apply';
@@ -167,10 +167,7 @@ function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, ob
     throw new StaleResourceVersionError(kind, name, rv, String(old.metadata.resourceVersion));
   }
   // getting it again would not help: it goes once its finalizers are done (kubectl's "object is being deleted")
-  if (deleting) {
-    throw new ConflictError(kind, name, `it is being deleted (it waits for its finalizers: ${(old.metadata.finalizers ?? []).join(', ')})`,
-      `apply it again once it is gone: xctl wait ${kind.toLowerCase()} ${name} --for delete`);
-  }
+  if (deleting) throw new BeingDeletedError(kind, name, old.metadata.finalizers ?? []);
   // held here too, against the version this step's compare pins: xctl checked it with a read
   // that a concurrent writer may have overtaken, and other writers do not check at all
   const setOnce = setOnceIssues(old, wanted);

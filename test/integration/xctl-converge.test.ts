@@ -89,4 +89,20 @@ describe('the order of a map\'s keys', () => {
     expect(r).toMatchObject({ code: 0, out: 'clusternetwork/keys configured\n' });
     expect((await lab.store.get('ClusterNetwork', 'keys'))!.metadata.generation).toBe(2);
   });
+
+  it('refuses an apply of an object being deleted at its name, saying what it waits for and how to wait: exit 3, nothing written', async () => {
+    // a ContainerNic is created with the finalizer xnet.io/address-in-use; no controller runs here to remove it
+    const doc = `${V}\nkind: ContainerNic\nmetadata:\n  name: leaving\nspec:\n  node: host-1\n  container: c\n  ifName: eth1\n  network: {clusterNetwork: default}\n`;
+    const f = file('leaving.yaml', doc);
+    expect((await xctl(['apply', '-f', f])).code).toBe(0);
+    expect((await xctl(['delete', '-f', f])).code).toBe(0);
+    expect((await lab.store.get('ContainerNic', 'leaving'))!.metadata.deletionTimestamp).toBeDefined();
+    const rev = await lab.store.revision();
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.code).toBe(3);
+    expect(r.err).toBe(`error: conflict: ${f}:${lineOf(doc, 'name:')}: document 1 (containernic/leaving): metadata.name: is being deleted ` +
+      '(it waits for its finalizers: xnet.io/address-in-use); apply it again once it is gone: xctl wait containernic leaving --for delete\nnothing was written\n');
+    expect(await lab.store.revision()).toBe(rev);
+  });
 });
+
