@@ -2,7 +2,7 @@
 // with its location. Nothing here talks to etcd: the checks against stored objects (crossObjectIssues in
 // ../api/validate.ts) run on the objects the caller read.
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { validateObject, validateReference, type FieldPath } from '../api/validate.js';
 import { crossObjectIssues, duplicateIssues, type ObjectIssue } from '../api/validate-cross.js';
 import type { AnyObject } from '../api/types.js';
@@ -44,7 +44,11 @@ function unreadable(file: string, e: unknown, listed = false): ManifestIssue {
 export async function readSources(args: string[], stdin: StdinReader = readStdin): Promise<ManifestSource[]> {
   const out: ManifestSource[] = [];
   const issues: ManifestIssue[] = [];
+  // a file named twice (`-f d -f d`, or a file and its directory) is read once, as if once named
+  const seen = new Set<string>();
   const add = (file: string, bytes: Buffer | string) => {
+    if (file !== '<stdin>' && seen.has(resolve(file))) return;
+    seen.add(resolve(file));
     const d = typeof bytes === 'string' ? { text: bytes } : decodeManifest(bytes, file);
     if ('issue' in d) issues.push(d.issue); else out.push({ file, text: d.text });
   };

@@ -46,7 +46,8 @@ export function parseManifestText(text: string, file: string): ParseResult {
 
 /** Parses `text` (a part of the file at posOf) whose documents follow `before` others; returns how many there now are. */
 function parsePart(text: string, file: string, before: number, posOf: PosOf, out: ParseResult): number {
-  const streamDocs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
+  // merge keys (`<<: *defaults`) as kubectl's YAML reader takes them
+  const streamDocs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true, merge: true });
   if (!Array.isArray(streamDocs)) return before;
   streamDocs.forEach((doc, i) => {
     const document = before + i + 1;

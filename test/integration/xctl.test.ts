@@ -59,6 +59,8 @@ describe('xctl apply', () => {
     expect(await revision()).toBe(rev);
     rmSync(join(d, 'broken.yaml'));
     expect((await xctl(['apply', '-f', d])).out).toBe('clusternetwork/dir-ok created\n');
+    // a file named twice (the directory twice, a file of it besides) is read once, not a duplicate of itself
+    expect(await xctl(['apply', '-f', d, '-f', d, '-f', join(d, 'a.yaml')])).toMatchObject({ code: 0, out: 'clusternetwork/dir-ok unchanged\n' });
   });
 
   it('refuses a manifest that is not UTF-8, naming where, instead of storing it changed', async () => {

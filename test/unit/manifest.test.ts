@@ -95,6 +95,17 @@ describe('parseSources', () => {
     expect(got.map((g) => [g.object.kind, g.doc.document])).toEqual([['ClusterNetwork', 1], ['Node', 3]]);
   });
 
+  it('reads YAML merge keys (<<: *anchor), as kubectl does', () => {
+    // an anchor lives in its document: a List whose second NIC takes the first one's spec
+    const text = `apiVersion: v1\nkind: List\nitems:\n- apiVersion: xnet.io/v1alpha1\n  kind: ContainerNic\n  metadata: {name: web-eth1}\n  spec: &web\n    node: host-1\n    container: web\n    ifName: eth1\n    network: {clusterNetwork: default}\n` +
+      `- apiVersion: xnet.io/v1alpha1\n  kind: ContainerNic\n  metadata: {name: web-eth2}\n  spec:\n    <<: *web\n    ifName: eth2\n`;
+    const got = parseSources([{ file: 'm.yaml', text }]);
+    expect(got.map((g) => g.object.spec)).toEqual([
+      expect.objectContaining({ node: 'host-1', container: 'web', ifName: 'eth1' }),
+      expect.objectContaining({ node: 'host-1', container: 'web', ifName: 'eth2', network: { clusterNetwork: 'default' } }),
+    ]);
+  });
+
   it('reads JSON and a JSON List, naming items[i] in errors', () => {
     const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
       { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'a' }, spec: {} },
