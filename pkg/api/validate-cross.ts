@@ -54,7 +54,7 @@ export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[]): Ob
   const m = mergeBatch(batch, existing);
   return [
     ...changedSetOnceIssues(batch, existing), ...strandedHostSubnetIssues(m, existing), ...strandedNicIssues(m, existing), ...poolOverlapIssues(m),
-    ...hostSubnetIssues(m), ...hostSubnetPairIssues(m), ...staticIpIssues(m), ...nodeAddressIssues(m), ...poolOverNodeIssues(m, existing), ...nameIssues(m.all),
+    ...hostSubnetIssues(m), ...hostSubnetPairIssues(m), ...staticIpIssues(m), ...macIssues(m), ...nodeAddressIssues(m), ...poolOverNodeIssues(m, existing), ...nameIssues(m.all),
   ];
 }
 
@@ -139,6 +139,22 @@ function hostSubnetPairIssues(m: Merged): ObjectIssue[] {
       index: h.batchIndex, path: ['spec', 'node'],
       message: `node ${h.obj.spec.node} already has HostSubnet "${o.obj.metadata.name}" on ClusterNetwork "${h.obj.spec.clusterNetwork}" (one per node and ClusterNetwork: its Docker network); edit that one, or delete it first`,
     }] : [];
+  });
+}
+
+/**
+ * One spec.mac per L2 segment: a MacvlanNet is one segment across hosts, a ClusterNetwork one
+ * per node (its bridge; hosts route between them). Two NICs with one MAC there would take each
+ * other's frames.
+ */
+function macIssues(m: Merged): ObjectIssue[] {
+  const nics = (m.all.filter((e) => e.obj.kind === 'ContainerNic' && !e.obj.metadata.deletionTimestamp) as (Entry & { obj: ContainerNic })[]).filter((e) => e.obj.spec.mac);
+  const segment = (n: ContainerNic) => n.spec.network.macvlanNet !== undefined ? `MacvlanNet "${n.spec.network.macvlanNet}"` : `ClusterNetwork "${n.spec.network.clusterNetwork}" on node ${n.spec.node}`;
+  return nics.flatMap((n) => {
+    if (n.batchIndex === undefined) return [];
+    const mac = n.obj.spec.mac!.toLowerCase();
+    const o = nics.find((x) => x !== n && reportable(n, x) && x.obj.spec.mac!.toLowerCase() === mac && segment(x.obj) === segment(n.obj));
+    return o ? [{ index: n.batchIndex, path: ['spec', 'mac'], message: `${n.obj.spec.mac} is already the MAC of ContainerNic "${o.obj.metadata.name}" on ${segment(n.obj)} (one L2 segment); pick another or leave mac unset` }] : [];
   });
 }
 

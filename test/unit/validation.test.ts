@@ -217,6 +217,8 @@ describe('crossObjectIssues', () => {
     ['subnet moved away from a pinned NIC address', [ok(hs({ subnet: '10.76.4.0/24' }))], [ok(cn()), ok(hs({ subnet: '10.76.1.0/24' })), ok(nic({ ip: '10.76.1.84' }))], 0, 'spec.subnet', /pinned address of ContainerNic "test-eth1"/],
     ['MacvlanNet exclude edited over a pinned NIC address', [ok(mvn({ ipRange: '198.19.200.128/25', exclude: ['198.19.200.150/32'] }))], [ok(mvn({ ipRange: '198.19.200.128/25' })), ok(nic({ ip: '198.19.200.150', network: { macvlanNet: 'macvlan200' } }))], 0, 'spec.exclude[0]', /pinned address of ContainerNic "test-eth1" \(spec\.ip 198\.19\.200\.150\) out of what MacvlanNet "macvlan200" hands out/],
     ['MacvlanNet ipRange shrunk off a pinned NIC address', [ok(mvn({ ipRange: '198.19.200.192/26' }))], [ok(mvn({ ipRange: '198.19.200.128/25' })), ok(nic({ ip: '198.19.200.150', network: { macvlanNet: 'macvlan200' } }))], 0, 'spec.ipRange', /pinned address/],
+    ['a MAC another NIC has on the same node\'s bridge', [ok(nic({ mac: '02:00:00:00:00:AA', ifName: 'eth2' }, 'b'))], [ok(nic({ mac: '02:00:00:00:00:aa', container: 'other' }, 'a'))], 0, 'spec.mac', /02:00:00:00:00:AA is already the MAC of ContainerNic "a" on ClusterNetwork "default" on node host-1 \(one L2 segment\)/],
+    ['a MAC another NIC has on the same MacvlanNet, on another node', [ok(nic({ mac: '02:00:00:00:00:aa', network: { macvlanNet: 'm' } }, 'a')), ok(nic({ mac: '02:00:00:00:00:aa', node: 'host-2', network: { macvlanNet: 'm' } }, 'b'))], [], 1, 'spec.mac', /MacvlanNet "m"/],
     ['HostSubnet outside its ClusterNetwork', [ok(hs({ subnet: '10.77.1.0/24' }))], [ok(cn())], 0, 'spec.subnet', /not inside ClusterNetwork "default"/],
     ['static IP outside its ClusterNetwork', [ok(nic({ ip: '10.1.1.5' }))], [ok(cn())], 0, 'spec.ip', /outside ClusterNetwork "default"/],
     ['static IP in the reserved range', [ok(nic({ ip: '10.76.0.5' }))], [ok(cn({ reserved: ['10.76.0.0/24'] }))], 0, 'spec.ip', /reserved range 10\.76\.0\.0\/24/],
@@ -276,6 +278,11 @@ describe('crossObjectIssues', () => {
     expect(crossObjectIssues([ok(hs({ subnet: '10.76.1.0/24', dockerRange: '10.76.1.0/30' }))], stored)).toEqual([]);
     // a pinned address that was already outside (written around xctl) is not this edit's doing
     expect(crossObjectIssues([ok(mvn({ ipRange: '198.19.200.192/26' }))], [ok(mvn({ ipRange: '198.19.200.128/26' })), ok(nic({ ip: '198.19.200.10', network: { macvlanNet: 'macvlan200' } }))])).toEqual([]);
+  });
+  it('accepts one MAC on different segments (other nodes of a ClusterNetwork, other networks) and a re-applied NIC', () => {
+    const a = ok(nic({ mac: '02:00:00:00:00:aa' }, 'a'));
+    expect(crossObjectIssues([ok(nic({ mac: '02:00:00:00:00:aa', node: 'host-2' }, 'b')), ok(nic({ mac: '02:00:00:00:00:aa', ifName: 'eth2', network: { macvlanNet: 'm' } }, 'c'))], [a])).toEqual([]);
+    expect(crossObjectIssues([a], [a])).toEqual([]);
   });
   it('accepts one default-route NIC per container, and a re-applied one', () => {
     const a = ok(nic({ defaultRoute: true }, 'a'));
