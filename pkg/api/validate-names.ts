@@ -3,9 +3,10 @@
 // with a label), and an explicit HostSubnet bridge is not the bridge of another HostSubnet of
 // the same node (that it is no host's own link is a rule of the object alone: field-rules.ts);
 // a ContainerNic's ifName is no other NIC's in the same container, and at most one NIC of a
-// container is its default route.
+// container is its default route; two MacvlanNets that can meet on a node use different parents.
 import { dockerNetworkOf } from './docker-network.js';
-import type { AnyObject, ContainerNic, HostSubnet } from './types.js';
+import { withVlan } from './macvlan-parent.js';
+import type { AnyObject, ContainerNic, HostSubnet, MacvlanNet } from './types.js';
 
 interface Entry { obj: AnyObject; batchIndex?: number }
 interface NameIssue { index: number; path: (string | number)[]; message: string }
@@ -85,6 +86,34 @@ function defaultRouteIssues(all: Entry[]): NameIssue[] {
   });
 }
 
+/** Whether two nodeSelectors can select one node: unless some label must have two values. */
+function selectorsMeet(a: MacvlanNet['spec']['nodeSelector'], b: MacvlanNet['spec']['nodeSelector']): boolean {
+  const x = a?.matchLabels ?? {};
+  const y = b?.matchLabels ?? {};
+  return !Object.keys(x).some((k) => k in y && y[k] !== x[k]);
+}
+
+/** A MacvlanNet's parent where no spec.nodes entry overrides it: spec.parent (else each node's interface), with its VLAN. */
+const defaultParent = (s: MacvlanNet['spec']) => withVlan(s.parent ?? '<the node\'s interface>', s.vlan);
+
+/**
+ * Docker makes one macvlan network per parent interface ("network ... is already using parent
+ * interface"): two MacvlanNets with one default parent and VLAN, whose selectors can meet on a
+ * node, would leave one of them failing there. Per-node overrides (spec.nodes) are left to the
+ * node's agent, which reports Docker's refusal.
+ */
+function macvlanParentIssues(all: Entry[]): NameIssue[] {
+  const mvns = all.filter((e) => e.obj.kind === 'MacvlanNet' && !e.obj.metadata.deletionTimestamp) as Array<Entry & { obj: MacvlanNet }>;
+  return mvns.flatMap((m) => {
+    if (m.batchIndex === undefined) return [];
+    const parent = defaultParent(m.obj.spec);
+    const other = mvns.find((o) => o !== m && reportable(m, o) && defaultParent(o.obj.spec) === parent && selectorsMeet(m.obj.spec.nodeSelector, o.obj.spec.nodeSelector));
+    if (!other) return [];
+    const path = m.obj.spec.vlan !== undefined ? ['spec', 'vlan'] : m.obj.spec.parent !== undefined ? ['spec', 'parent'] : ['metadata', 'name'];
+    return [{ index: m.batchIndex, path, message: `MacvlanNet "${other.obj.metadata.name}" already uses parent ${parent} on the nodes both select; Docker makes one macvlan network per parent interface: set another spec.vlan (a VLAN sub-interface is a parent of its own), another spec.parent, or nodeSelectors that do not meet` }];
+  });
+}
+
 export function nameIssues(all: Entry[]): NameIssue[] {
-  return [...dockerNetworkNameIssues(all), ...bridgeNameIssues(all), ...nicIfNameIssues(all), ...defaultRouteIssues(all)];
+  return [...dockerNetworkNameIssues(all), ...bridgeNameIssues(all), ...nicIfNameIssues(all), ...defaultRouteIssues(all), ...macvlanParentIssues(all)];
 }

@@ -219,6 +219,8 @@ describe('crossObjectIssues', () => {
     ['MacvlanNet ipRange shrunk off a pinned NIC address', [ok(mvn({ ipRange: '198.19.200.192/26' }))], [ok(mvn({ ipRange: '198.19.200.128/25' })), ok(nic({ ip: '198.19.200.150', network: { macvlanNet: 'macvlan200' } }))], 0, 'spec.ipRange', /pinned address/],
     ['a MAC another NIC has on the same node\'s bridge', [ok(nic({ mac: '02:00:00:00:00:AA', ifName: 'eth2' }, 'b'))], [ok(nic({ mac: '02:00:00:00:00:aa', container: 'other' }, 'a'))], 0, 'spec.mac', /02:00:00:00:00:AA is already the MAC of ContainerNic "a" on ClusterNetwork "default" on node host-1 \(one L2 segment\)/],
     ['a MAC another NIC has on the same MacvlanNet, on another node', [ok(nic({ mac: '02:00:00:00:00:aa', network: { macvlanNet: 'm' } }, 'a')), ok(nic({ mac: '02:00:00:00:00:aa', node: 'host-2', network: { macvlanNet: 'm' } }, 'b'))], [], 1, 'spec.mac', /MacvlanNet "m"/],
+    ['a MacvlanNet on the parent another one uses (Docker: one macvlan network per parent)', [ok(mvn({ subnet: '198.19.201.0/24', parent: 'eth0' }, 'second'))], [ok(mvn({ parent: 'eth0' }))], 0, 'spec.parent', /MacvlanNet "macvlan200" already uses parent eth0 on the nodes both select; Docker makes one macvlan network per parent interface/],
+    ['two MacvlanNets on each node\'s own interface, no VLAN', [ok(mvn()), ok(mvn({ subnet: '198.19.201.0/24' }, 'second'))], [], 1, 'metadata.name', /already uses parent <the node's interface>/],
     ['HostSubnet outside its ClusterNetwork', [ok(hs({ subnet: '10.77.1.0/24' }))], [ok(cn())], 0, 'spec.subnet', /not inside ClusterNetwork "default"/],
     ['static IP outside its ClusterNetwork', [ok(nic({ ip: '10.1.1.5' }))], [ok(cn())], 0, 'spec.ip', /outside ClusterNetwork "default"/],
     ['static IP in the reserved range', [ok(nic({ ip: '10.76.0.5' }))], [ok(cn({ reserved: ['10.76.0.0/24'] }))], 0, 'spec.ip', /reserved range 10\.76\.0\.0\/24/],
@@ -282,6 +284,12 @@ describe('crossObjectIssues', () => {
   it('accepts one MAC on different segments (other nodes of a ClusterNetwork, other networks) and a re-applied NIC', () => {
     const a = ok(nic({ mac: '02:00:00:00:00:aa' }, 'a'));
     expect(crossObjectIssues([ok(nic({ mac: '02:00:00:00:00:aa', node: 'host-2' }, 'b')), ok(nic({ mac: '02:00:00:00:00:aa', ifName: 'eth2', network: { macvlanNet: 'm' } }, 'c'))], [a])).toEqual([]);
+    expect(crossObjectIssues([a], [a])).toEqual([]);
+  });
+  it('accepts MacvlanNets on one parent with other VLANs, or whose nodeSelectors cannot meet', () => {
+    const a = ok(mvn({ parent: 'eth0', nodeSelector: { matchLabels: { rack: 'r1' } } }));
+    expect(crossObjectIssues([ok(mvn({ subnet: '198.19.201.0/24', parent: 'eth0', vlan: 201 }, 'b'))], [a])).toEqual([]);
+    expect(crossObjectIssues([ok(mvn({ subnet: '198.19.202.0/24', parent: 'eth0', nodeSelector: { matchLabels: { rack: 'r2' } } }, 'c'))], [a])).toEqual([]);
     expect(crossObjectIssues([a], [a])).toEqual([]);
   });
   it('accepts one default-route NIC per container, and a re-applied one', () => {
