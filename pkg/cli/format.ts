@@ -31,10 +31,10 @@ const NONE = '<none>';
 const show = (v: unknown, dflt = NONE): string => (v === undefined || v === null || v === '' ? dflt : String(v));
 const conditions = (o: AnyObject): Condition[] | undefined => (o.status as { conditions?: Condition[] } | undefined)?.conditions;
 
+/** READY: the Ready condition's status (Unknown until someone reports it), marked for any object being deleted. */
 export function readyOf(o: AnyObject): string {
-  const c = getCondition(conditions(o), 'Ready');
-  if (!c) return 'Unknown';
-  return o.metadata.deletionTimestamp ? `${c.status} (deleting)` : c.status;
+  const status = getCondition(conditions(o), 'Ready')?.status ?? 'Unknown';
+  return o.metadata.deletionTimestamp ? `${status} (deleting)` : status;
 }
 
 interface Columns<T> { head: string[]; wide: string[]; row(o: T): string[]; wideRow(o: T): string[] }

@@ -1,4 +1,4 @@
-// `xctl get -o wide` says why an object is not ready: the Ready condition's reason, last column.
+// `xctl get` READY and `-o wide`'s REASON: the Ready condition, and whether the object is being deleted.
 import { describe, expect, it } from 'vitest';
 import { tableHeader, tableRow } from '../../pkg/cli/format.js';
 import type { AnyObject } from '../../pkg/api/types.js';
@@ -24,5 +24,19 @@ describe('get -o wide REASON column', () => {
   });
   it('names the time of a Node\'s last report for what it is (not a heartbeat: liveness is the lease, READY)', () => {
     expect(tableHeader('Node', true)).toEqual(['NAME', 'ADDRESS', 'READY', 'AGE', 'INTERFACE', 'AGENT', 'REPORTED', 'LABELS', 'REASON']);
+  });
+});
+
+describe('get READY column', () => {
+  const deleting = (o: AnyObject) => ({ ...o, metadata: { ...o.metadata, deletionTimestamp: '2026-01-10T00:00:00Z' } }) as AnyObject;
+  const ready = (o: AnyObject) => tableRow(o, false)[5];
+  it('is Unknown until someone reports Ready, the condition\'s status after', () => {
+    expect(ready(nic(undefined))).toBe('Unknown');
+    expect(ready(nic({ conditions: [{ type: 'Ready', status: 'False', reason: 'ContainerNotFound' }] }))).toBe('False');
+  });
+  it('marks an object being deleted, also before any Ready condition (docs/xctl.md, get)', () => {
+    expect(ready(deleting(nic(undefined)))).toBe('Unknown (deleting)');
+    expect(ready(deleting(nic({ conditions: [{ type: 'Allocated', status: 'True', reason: 'Allocated' }] })))).toBe('Unknown (deleting)');
+    expect(ready(deleting(nic({ conditions: [{ type: 'Ready', status: 'False', reason: 'Terminating' }] })))).toBe('False (deleting)');
   });
 });
