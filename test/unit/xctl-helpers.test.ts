@@ -34,6 +34,20 @@ describe('flags', () => {
     expect(() => parseSelector(['a'])).toThrow(/key=value/);
     expect(() => parseSelector(['a!=b'])).toThrow(/key=value/);
   });
+  it('refuses an empty requirement in a selector, naming the selector (kubectl does too)', () => {
+    expect(() => parseSelector(['role=master,'])).toThrow('invalid label selector "role=master,": empty requirement after the last ","; use key=value[,key=value]');
+    expect(() => parseSelector([',role=master'])).toThrow('invalid label selector ",role=master": empty requirement before the first ","');
+    expect(() => parseSelector(['a=b, ,c=d'])).toThrow('invalid label selector "a=b, ,c=d": empty requirement between two ","');
+    expect(() => parseSelector(['a=b', ','])).toThrow('invalid label selector ",": empty requirement before the first ","');
+    // an empty -l is no requirement at all: it selects everything, as kubectl's -l ''
+    expect(parseSelector([''])).toEqual({});
+    expect(parseSelector([' a=b , c=d '])).toEqual({ a: 'b', c: 'd' });
+  });
+  it('an empty requirement is a usage error, exit 2, before etcd is asked (it would say 5)', async () => {
+    let err = '';
+    const code = await runXctl(['get', 'no', '-l', 'role=master,'], { out: () => undefined, err: (t) => { err += t; }, stdin: async () => '', env: { XCTL_ENDPOINTS: 'http://127.0.0.1:1' } });
+    expect({ code, err }).toEqual({ code: EXIT.USAGE, err: 'error: invalid label selector "role=master,": empty requirement after the last ","; use key=value[,key=value]\n' });
+  });
   it('accepts only known output formats', () => {
     expect(parseOutput(undefined)).toBe('table');
     expect(parseOutput('wide')).toBe('wide');

@@ -27,16 +27,30 @@ export function parseOutput(o: string | undefined): OutputFormat {
   throw new UsageError(`unknown output format "${o}"; use wide, yaml, json or name`);
 }
 
-/** -l k=v[,k2=v2] (repeatable): every pair must match, as kubectl's equality selectors. */
+/**
+ * -l k=v[,k2=v2] (repeatable): every pair must match, as kubectl's equality selectors. As in
+ * kubectl, an empty -l selects everything, and an empty requirement (`role=master,`) is refused:
+ * a pair lost from a script's selector must not widen what it selects.
+ */
 export function parseSelector(args: string[] | undefined): Record<string, string> | undefined {
   if (!args?.length) return undefined;
   const sel: Record<string, string> = {};
-  for (const part of args.flatMap((a) => a.split(',')).map((s) => s.trim()).filter(Boolean)) {
-    const m = /^([^=!\s]+)==?([^=\s]*)$/.exec(part);
-    if (!m) throw new UsageError(`invalid label selector "${part}"; use key=value[,key=value]`);
-    sel[m[1]] = m[2];
+  for (const arg of args.filter((a) => a.trim() !== '')) {
+    const parts = arg.split(',').map((s) => s.trim());
+    parts.forEach((part, i) => {
+      if (!part) throw new UsageError(`invalid label selector "${arg}": empty requirement ${emptyAt(i, parts.length)}; use key=value[,key=value]`);
+      const m = /^([^=!\s]+)==?([^=\s]*)$/.exec(part);
+      if (!m) throw new UsageError(`invalid label selector "${part}"; use key=value[,key=value]`);
+      sel[m[1]] = m[2];
+    });
   }
   return sel;
+}
+
+/** Where an empty requirement is, by its index among a selector's comma-separated parts. */
+function emptyAt(i: number, count: number): string {
+  if (i === 0) return 'before the first ","';
+  return i === count - 1 ? 'after the last ","' : 'between two ","';
 }
 
 const matches = (o: AnyObject, sel: Record<string, string> | undefined) =>
