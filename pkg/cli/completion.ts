@@ -40,7 +40,9 @@ function nodes(cmd: Command, path: string, inherited: Option[]): Node[] {
     path,
     subcommands: subs.map((c) => c.name()),
     flags: [...opts.flatMap(flagNames), '--help'],
-    valueFlags: opts.filter((o) => o.required || o.optional).flatMap(flagNames),
+    // a flag whose value is optional (--dry-run[=server]) completes as a flag alone, its value
+    // written after "=": the word after it is the next flag (`--dry-run -f x`), not its value
+    valueFlags: opts.filter((o) => o.required).flatMap(flagNames),
     takesKind: first === 'kind' || first === 'kind-and-names',
     words: cmd.name() === 'completion' ? ['bash', 'zsh'] : [],
     // `xctl get events` reads events where a kind would stand; only `get` takes it

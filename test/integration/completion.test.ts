@@ -62,6 +62,8 @@ describe('xctl completion', () => {
     expect(await complete('xctl get --w')).toEqual(['--watch']);
     expect(await complete('xctl get -o ')).toEqual(expect.arrayContaining(['json', 'wide', 'yaml']));
     expect(await complete('xctl completion ')).toEqual(['bash', 'zsh']);
+    // --dry-run's value is optional (--dry-run=server): the word after it is the next flag
+    expect(await complete('xctl apply --dry-run -')).toEqual(expect.arrayContaining(['--filename', '-f']));
   });
 
   it('completes kinds, then the names stored in etcd (endpoints from the command line)', async () => {

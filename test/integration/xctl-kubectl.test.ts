@@ -146,3 +146,28 @@ describe('get --no-headers', () => {
     expect(wide.out).toMatch(/^k-1\s/);
   });
 });
+
+describe('apply --dry-run[=client|server|none]', () => {
+  it('client and server are xctl\'s dry run (checked against the store, nothing written); none applies', async () => {
+    const before = await etcd.client().getAll().prefix('/xnet').keys();
+    for (const flag of ['--dry-run', '--dry-run=client', '--dry-run=server']) {
+      const r = await xctl(['apply', flag, '-f', '-'], { stdin: nodeDoc('dry-1', 'dry') });
+      expect({ flag, ...r }).toEqual({ flag, code: 0, out: 'node/dry-1 created (dry run)\n', err: '' });
+    }
+    // checked against what is stored, as kubectl's server dry run: k-1 exists, so it is configured
+    const changed = await xctl(['apply', '--dry-run=client', '-f', '-'], { stdin: nodeDoc('k-1', 'boss') });
+    expect(changed).toEqual({ code: 0, out: 'node/k-1 configured (dry run)\n', err: '' });
+    expect(await etcd.client().getAll().prefix('/xnet').keys()).toEqual(before);
+    const applied = await xctl(['apply', '--dry-run=none', '-f', '-'], { stdin: nodeDoc('dry-1', 'dry') });
+    expect(applied).toEqual({ code: 0, out: 'node/dry-1 created\n', err: '' });
+    expect(await store.get('Node', 'dry-1')).toBeDefined();
+  });
+
+  it('any other value is a usage error naming the allowed ones, before anything is read', async () => {
+    const r = await xctl(['apply', '--dry-run=true', '-f', '-'], { stdin: nodeDoc('dry-2', 'dry') });
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^error: option '--dry-run \[strategy\]' argument 'true' is invalid\. Allowed choices are client, server, none\.\n/);
+    expect(await store.get('Node', 'dry-2')).toBeUndefined();
+  });
+});

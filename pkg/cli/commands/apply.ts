@@ -3,7 +3,7 @@ import type { CliIO } from '../io.js';
 import { EXIT } from '../exit.js';
 import { ref } from '../format.js';
 import { loadCheckedBatch } from './batch.js';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure } from './progress.js';
 import { locateWriteError } from './locate.js';
@@ -51,10 +51,25 @@ function rerunHint(e: unknown): string {
   return 'Re-running the same apply converges: it writes the rest and leaves what is already applied unchanged.';
 }
 
+/** What --dry-run takes: kubectl's spellings; plain --dry-run is client. */
+export const DRY_RUN_STRATEGIES = ['client', 'server', 'none'] as const;
+type DryRunStrategy = typeof DRY_RUN_STRATEGIES[number];
+
+/**
+ * Whether a --dry-run value asks for a dry run. xctl's dry run checks the batch against what
+ * is stored, as kubectl's server dry run does; there is no lesser, client-only one to offer,
+ * so client and server both mean it, and none (kubectl's default) means none.
+ */
+export function isDryRun(strategy: DryRunStrategy | undefined): boolean {
+  return strategy !== undefined && strategy !== 'none';
+}
+
 export const registerApply: RegisterCommand = (program, { io, run }) => {
   program.command('apply')
     .description('create or update the objects of the manifests: in one transaction when they fit, else in order in several')
     .addOption(fileOption())
-    .option('--dry-run', 'validate and show what would change, write nothing')
-    .action((opts: ApplyOptions, cmd: Command) => run((s) => applyCommand(s, io, opts), cmd));
+    .addOption(new Option('--dry-run [strategy]', 'check against what is stored, show what would change, write nothing (client and server both mean it; none: apply)')
+      .choices(DRY_RUN_STRATEGIES).preset('client'))
+    .action((opts: { filename?: string[]; dryRun?: DryRunStrategy }, cmd: Command) =>
+      run((s) => applyCommand(s, io, { filename: opts.filename, dryRun: isDryRun(opts.dryRun) }), cmd));
 };
