@@ -70,6 +70,9 @@ describe('KIND/NAME, the form xctl prints', () => {
     expect(described.out).toMatch(/^Name:\s+k-1$/m);
     const waited = await xctl(['wait', 'no/k-1', '--for', 'condition=Ready', '--timeout', '100ms']);
     expect(waited).toMatchObject({ code: 1, err: 'error: timed out after 100ms waiting for node/k-1 to reach condition Ready=True; it has no Ready condition yet\n' });
+    // a bare number is seconds, as in kubectl; the message says so
+    const bare = await xctl(['wait', 'no/k-1', '--timeout', '0.1']);
+    expect(bare).toMatchObject({ code: 1, err: 'error: timed out after 0.1s waiting for node/k-1 to reach condition Ready=True; it has no Ready condition yet\n' });
   });
 
   it('delete takes it, also for several kinds at once, and removes them from etcd', async () => {

@@ -1,6 +1,6 @@
 // The pure helpers behind xctl's flags and output (no etcd needed).
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseFor } from '../../pkg/cli/commands/wait.js';
+import { durationText, MAX_TIMEOUT_MS, parseDuration, parseFor, parseTimeout } from '../../pkg/cli/commands/wait.js';
 import { parseOutput, parseSelector } from '../../pkg/cli/commands/get.js';
 import { humanAge, renderTable } from '../../pkg/cli/format.js';
 import { textDiff } from '../../pkg/cli/diff.js';
@@ -21,6 +21,24 @@ describe('flags', () => {
     expect(parseDuration('2h')).toBe(7_200_000);
     expect(() => parseDuration('soon')).toThrow(/invalid duration/);
     expect(() => parseDuration('5x')).toThrow(/invalid duration/);
+  });
+  it('refuses a --timeout longer than a timer can wait (Node would fire it at once), naming the limit', () => {
+    expect(parseTimeout('596h')).toBe(596 * 3_600_000);
+    expect(parseTimeout(`${MAX_TIMEOUT_MS}ms`)).toBe(2_147_483_647);
+    expect(() => parseTimeout('600h')).toThrow('--timeout 600h is too long: at most 2147483647ms (about 24.8 days)');
+    expect(() => parseTimeout(`${MAX_TIMEOUT_MS + 1}ms`)).toThrow(/too long/);
+    expect(() => parseTimeout('9'.repeat(400))).toThrow(/too long/);
+  });
+  it('says a bare number of seconds with its unit', () => {
+    expect(durationText('5')).toBe('5s');
+    expect(durationText('1.5')).toBe('1.5s');
+    expect(durationText('1m30s')).toBe('1m30s');
+    expect(durationText('500ms')).toBe('500ms');
+  });
+  it('a --timeout too long is a usage error, exit 2, before etcd is asked (it would say 5)', async () => {
+    let err = '';
+    const code = await runXctl(['wait', 'no/host-1', '--timeout', '600h'], { out: () => undefined, err: (t) => { err += t; }, stdin: async () => '', env: { XCTL_ENDPOINTS: 'http://127.0.0.1:1' } });
+    expect({ code, err }).toEqual({ code: EXIT.USAGE, err: 'error: --timeout 600h is too long: at most 2147483647ms (about 24.8 days)\n' });
   });
   it('parses --for', () => {
     expect(parseFor('condition=Ready')).toEqual({ type: 'condition', condition: 'Ready', status: 'True' });

@@ -36,6 +36,24 @@ export function parseDuration(s: string | undefined, dflt = 60_000): number {
   return total;
 }
 
+/** The longest delay a Node timer takes (2^31-1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * --timeout in milliseconds. One longer than a timer can wait is refused rather than cut to
+ * the limit: Node would fire it at once, and a shortened wait would time out earlier than asked.
+ */
+export function parseTimeout(s: string | undefined): number {
+  const ms = parseDuration(s);
+  if (ms > MAX_TIMEOUT_MS) throw new UsageError(`--timeout ${s} is too long: at most ${MAX_TIMEOUT_MS}ms (about 24.8 days)`);
+  return ms;
+}
+
+/** A duration as given, with the unit a bare number is read in: `5` waits 5s, and says so. */
+export function durationText(s: string): string {
+  return /^\d+(\.\d+)?$/.test(s) ? `${s}s` : s;
+}
+
 /**
  * The goal's condition on the object. Its type matches in any case, as kubectl's wait does
  * (`--for condition=ready`): a wait for a spelling no one writes could never end.
@@ -77,7 +95,7 @@ function reachedText(label: string, goal: Goal, o: AnyObject | undefined): strin
  */
 export async function waitCommand(session: Session, io: CliIO, { info, name }: { info: KindInfo; name: string }, opts: WaitOptions): Promise<number> {
   const goal = parseFor(opts.for);
-  const timeoutMs = parseDuration(opts.timeout);
+  const timeoutMs = parseTimeout(opts.timeout);
   const store = session.store();
   const label = `${info.kind.toLowerCase()}/${name}`;
 
@@ -104,7 +122,7 @@ export async function waitCommand(session: Session, io: CliIO, { info, name }: {
       io.out(reachedText(label, goal, last));
       return EXIT.OK;
     }
-    const why = io.signal?.aborted ? 'interrupted' : `timed out after ${opts.timeout ?? '60s'}`;
+    const why = io.signal?.aborted ? 'interrupted' : `timed out after ${durationText(opts.timeout ?? '60s')}`;
     throw new CliError(EXIT.FAILED, `${why} waiting for ${last ? ref(last) : label} to reach ${goalText(goal, last)}; ${describeState(goal, last)}`);
   } finally {
     clearTimeout(timer);
