@@ -1,7 +1,8 @@
 // Which etcd xctl talks to: --endpoints, else XCTL_ENDPOINTS, else the running lab, else the
 // local default, so that `xctl get nodes` just works after `xctl lab up`.
 import type { Etcd3 } from 'etcd3';
-import { createEtcdClient, parseEndpoints, type EtcdConnection } from '../etcd/client.js';
+import { createEtcdClient, type EtcdConnection } from '../etcd/client.js';
+import { parseEndpoints } from '../etcd/endpoints.js';
 import { runningLabConnection, runningLabEndpoints, type LabConnection } from '../lab/state.js';
 import { createEtcdStore } from '../store/etcd-store.js';
 import type { Store } from '../store/types.js';
@@ -22,9 +23,20 @@ export interface GlobalOptions {
   key?: string;
 }
 
+/**
+ * The endpoints the user gave, checked (a bad one is a usage error): --endpoints, also when
+ * given empty (a script's unset variable must not reach another etcd, such as the lab's), else
+ * XCTL_ENDPOINTS. An empty XCTL_ENDPOINTS counts as unset, as kubectl counts an empty KUBECONFIG.
+ */
+export function givenEndpoints(opts: GlobalOptions, env: CliIO['env']): string[] | undefined {
+  if (opts.endpoints !== undefined) return parseEndpoints(opts.endpoints, '--endpoints');
+  if (env.XCTL_ENDPOINTS) return parseEndpoints(env.XCTL_ENDPOINTS, 'XCTL_ENDPOINTS');
+  return undefined;
+}
+
 export function resolveEndpoints(opts: GlobalOptions, env: CliIO['env'], lab: () => string[] | undefined = runningLabEndpoints): string[] {
-  if (opts.endpoints) return parseEndpoints(opts.endpoints);
-  if (env.XCTL_ENDPOINTS) return parseEndpoints(env.XCTL_ENDPOINTS);
+  const given = givenEndpoints(opts, env);
+  if (given) return given;
   const fromLab = lab();
   if (fromLab?.length) return fromLab;
   return [DEFAULT_ENDPOINT];
@@ -34,7 +46,7 @@ export function resolveEndpoints(opts: GlobalOptions, env: CliIO['env'], lab: ()
 export type EndpointSource = '--endpoints' | 'XCTL_ENDPOINTS' | 'lab' | 'default';
 
 export function endpointSource(opts: GlobalOptions, env: CliIO['env'], conn: EtcdConnection): EndpointSource {
-  if (opts.endpoints) return '--endpoints';
+  if (opts.endpoints !== undefined) return '--endpoints';
   if (env.XCTL_ENDPOINTS) return 'XCTL_ENDPOINTS';
   return conn.endpoints.length === 1 && conn.endpoints[0] === DEFAULT_ENDPOINT ? 'default' : 'lab';
 }
@@ -45,7 +57,9 @@ export function endpointSource(opts: GlobalOptions, env: CliIO['env'], conn: Etc
  */
 export function connection(opts: GlobalOptions, env: CliIO['env'], lab: () => LabConnection | undefined = runningLabConnection): EtcdConnection {
   const flags = { cacert: opts.cacert, cert: opts.cert, key: opts.key };
-  const fromLab = opts.endpoints || env.XCTL_ENDPOINTS ? undefined : lab();
+  const given = givenEndpoints(opts, env);
+  if (given) return { endpoints: given, ...flags };
+  const fromLab = lab();
   if (fromLab?.endpoints.length && !(opts.cacert || opts.cert || opts.key)) return { ...fromLab };
   return { endpoints: resolveEndpoints(opts, env, () => fromLab?.endpoints), ...flags };
 }

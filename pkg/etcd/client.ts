@@ -167,7 +167,3 @@ export function instrument(client: Etcd3, timer?: RequestTimer): Etcd3 {
   pool.exec = timer ? (service, method, payload, options) => timer(`${service}.${method}`, () => send(service, method, payload, options)) : send;
   return client;
 }
-
-export function parseEndpoints(s: string): string[] {
-  return s.split(',').map((x) => x.trim()).filter(Boolean);
-}

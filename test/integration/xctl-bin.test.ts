@@ -1,4 +1,8 @@
 // The built `xctl` program as users run it: argv, stdin, stdout/stderr and exit codes.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { XCTL_BIN as BIN, useBuiltXctl } from './built-xctl.js';
@@ -101,4 +105,48 @@ describe('xctl program', () => {
     await built.etcd.client().delete().key(key);
     expect((await xctl(['ipam', 'check'])).exitCode).toBe(0);
   }, 180_000);
+});
+
+describe('xctl --endpoints and XCTL_ENDPOINTS', () => {
+  /** A running lab of the test's own (XNET_LAB_DIR) whose etcd is a listener that counts who connects and hangs up. */
+  async function fakeLab() {
+    const connected: Socket[] = [];
+    const server = createServer((c) => { connected.push(c); c.destroy(); });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const dir = mkdtempSync(join(tmpdir(), 'xctl-endpoints-'));
+    writeFileSync(join(dir, 'lab.json'), JSON.stringify({ endpoints: [`http://127.0.0.1:${(server.address() as { port: number }).port}`] }));
+    onTestFinished(async () => { await new Promise((ok) => server.close(ok)); rmSync(dir, { recursive: true, force: true }); });
+    return { connected, env: { XNET_LAB_DIR: dir, XCTL_ENDPOINTS: '' } };
+  }
+
+  it('an --endpoints given empty is a usage error, exit 2, and contacts no etcd, not even the running lab\'s', async () => {
+    const lab = await fakeLab();
+    // without --endpoints, and with XCTL_ENDPOINTS empty (as if unset), xctl goes to the lab
+    const fallback = await xctl(['get', 'no'], { env: lab.env });
+    expect(fallback.exitCode).toBe(5);
+    expect(fallback.stderr).toContain('the running lab\'s');
+    const reached = lab.connected.length;
+    expect(reached).toBeGreaterThan(0);
+    for (const args of [['--endpoints', ''], ['--endpoints=']]) {
+      const r = await xctl([...args, 'get', 'no'], { env: lab.env });
+      expect(r).toMatchObject({ exitCode: 2, stdout: '', stderr: 'error: --endpoints is empty; give etcd\'s URLs, e.g. http://127.0.0.1:2379' });
+    }
+    expect(lab.connected.length).toBe(reached);
+  });
+
+  it('a malformed endpoint is a usage error, exit 2, naming it and where it came from', async () => {
+    const lab = await fakeLab();
+    const cases: Array<[string[], Record<string, string>, string]> = [
+      [['--endpoints', 'http://'], {}, 'error: invalid endpoint "http://" in --endpoints: no host; e.g. http://127.0.0.1:2379'],
+      [['--endpoints', 'ftp://127.0.0.1:23791'], {}, 'error: invalid endpoint "ftp://127.0.0.1:23791" in --endpoints: scheme "ftp" is not one etcd serves; use http or https'],
+      [['--endpoints', 'http://127.0.0.1:99999'], {}, 'error: invalid endpoint "http://127.0.0.1:99999" in --endpoints: port "99999" is not a number from 1 to 65535'],
+      [['--endpoints', 'http://127.0.0.1:23791/path'], {}, 'error: invalid endpoint "http://127.0.0.1:23791/path" in --endpoints: "/path" is not part of an etcd endpoint; give http://HOST[:PORT] without a path or query'],
+      [[], { XCTL_ENDPOINTS: 'http://127.0.0.1:23791/path' }, 'error: invalid endpoint "http://127.0.0.1:23791/path" in XCTL_ENDPOINTS: "/path" is not part of an etcd endpoint; give http://HOST[:PORT] without a path or query'],
+    ];
+    for (const [flags, env, message] of cases) {
+      const r = await xctl([...flags, 'get', 'no'], { env: { ...lab.env, ...env } });
+      expect({ code: r.exitCode, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 2, stdout: '', stderr: message });
+    }
+    expect(lab.connected).toHaveLength(0);
+  });
 });

@@ -5,6 +5,8 @@ import { parseOutput, parseSelector } from '../../pkg/cli/commands/get.js';
 import { humanAge, renderTable } from '../../pkg/cli/format.js';
 import { textDiff } from '../../pkg/cli/diff.js';
 import { resolveEndpoints, DEFAULT_ENDPOINT } from '../../pkg/cli/connect.js';
+import { EtcdConfigError } from '../../pkg/etcd/client.js';
+import { parseEndpoints } from '../../pkg/etcd/endpoints.js';
 import { exitCodeFor, EXIT } from '../../pkg/cli/exit.js';
 import { readFileSync } from 'node:fs';
 import { runXctl } from '../../pkg/cli/program.js';
@@ -82,7 +84,48 @@ describe('endpoints', () => {
     expect(resolveEndpoints({}, {}, lab)).toEqual(['http://198.18.0.1:2379']);
     expect(resolveEndpoints({}, {}, () => undefined)).toEqual([DEFAULT_ENDPOINT]);
   });
+  it('an --endpoints given empty is a usage error, not a fall through to the lab; an empty XCTL_ENDPOINTS counts as unset', () => {
+    const noLab = () => { throw new Error('the lab was looked up'); };
+    for (const endpoints of ['', ' ']) {
+      expect(() => resolveEndpoints({ endpoints }, { XCTL_ENDPOINTS: 'http://c:3' }, noLab)).toThrow(EtcdConfigError);
+      expect(() => resolveEndpoints({ endpoints }, {}, noLab)).toThrow('--endpoints is empty; give etcd\'s URLs, e.g. http://127.0.0.1:2379');
+    }
+    expect(resolveEndpoints({}, { XCTL_ENDPOINTS: '' }, lab)).toEqual(['http://198.18.0.1:2379']);
+    expect(() => resolveEndpoints({}, { XCTL_ENDPOINTS: 'ftp://c:3' }, noLab)).toThrow('invalid endpoint "ftp://c:3" in XCTL_ENDPOINTS');
+  });
+  it('are http(s)://HOST[:PORT], all of one scheme; the scheme in lower case, a trailing / dropped', () => {
+    expect(parseEndpoints(' http://a:1 , http://b.example:2 ')).toEqual(['http://a:1', 'http://b.example:2']);
+    expect(parseEndpoints('HTTPS://10.0.0.1:2379/,https://[::1]:2379,https://etcd-0')).toEqual(['https://10.0.0.1:2379', 'https://[::1]:2379', 'https://etcd-0']);
+    expect(parseEndpoints('http://127.0.0.1:1,http://127.0.0.1:65535')).toHaveLength(2);
+  });
+  it('refuse a malformed endpoint as a usage error naming it, before any connection', () => {
+    const refused: Array<[string, string]> = [
+      ['http://', 'invalid endpoint "http://" in --endpoints: no host; e.g. http://127.0.0.1:2379'],
+      ['http://:2379', 'invalid endpoint "http://:2379" in --endpoints: no host'],
+      ['ftp://127.0.0.1:23791', 'invalid endpoint "ftp://127.0.0.1:23791" in --endpoints: scheme "ftp" is not one etcd serves; use http or https'],
+      ['http://127.0.0.1:99999', 'invalid endpoint "http://127.0.0.1:99999" in --endpoints: port "99999" is not a number from 1 to 65535'],
+      ['http://127.0.0.1:0', 'port "0" is not a number from 1 to 65535'],
+      ['http://127.0.0.1:', 'port "" is not a number from 1 to 65535'],
+      ['http://127.0.0.1:x1', 'port "x1" is not a number from 1 to 65535'],
+      ['http://127.0.0.1:23791/path', 'invalid endpoint "http://127.0.0.1:23791/path" in --endpoints: "/path" is not part of an etcd endpoint; give http://HOST[:PORT] without a path or query'],
+      ['http://127.0.0.1:23791?a=1', '"?a=1" is not part of an etcd endpoint'],
+      ['127.0.0.1:2379', 'invalid endpoint "127.0.0.1:2379" in --endpoints: not a URL; write http://127.0.0.1:2379 (or https://)'],
+      ['http://root:pw@127.0.0.1:2379', 'no user name or password in an endpoint'],
+      ['http://a b:2379', '"a b" is not a host name or address'],
+      ['http://a:1,', 'invalid --endpoints "http://a:1,": an empty endpoint (a comma with nothing before or after it)'],
+      ['http://a:1,https://b:2', 'invalid --endpoints "http://a:1,https://b:2": mixes http and https endpoints; give one scheme for all'],
+    ];
+    for (const [value, message] of refused) {
+      expect(() => parseEndpoints(value), value).toThrow(message);
+      expect(exitCodeFor(catchError(() => parseEndpoints(value))), value).toBe(EXIT.USAGE);
+    }
+  });
 });
+
+function catchError(fn: () => unknown): unknown {
+  try { fn(); } catch (e) { return e; }
+  throw new Error('did not throw');
+}
 
 describe('exit codes', () => {
   it('map errors to the documented codes', () => {

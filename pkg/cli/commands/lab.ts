@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { Command, InvalidArgumentError } from 'commander';
 import { CliError } from '../exit.js';
 import type { CliIO } from '../io.js';
+import { givenEndpoints } from '../connect.js';
 import { addInheriting, type RegisterCommand } from '../command.js';
-import { parseEndpoints } from '../../etcd/client.js';
 import { LabError } from '../../lab/errors.js';
 import { defaultLabDir, readRecord, userLabId } from '../../lab/record.js';
 import type { LabStatus } from '../../lab/status.js';
@@ -42,7 +42,7 @@ export function resizeHint(asked: number | undefined, has: number): string {
 async function up(out: Out, env: CliIO['env'], opts: { hosts: number; controllers: number }, cmd: Command): Promise<void> {
   requireRoot();
   const g = cmd.optsWithGlobals() as { endpoints?: string };
-  const endpoints = g.endpoints ? parseEndpoints(g.endpoints) : env.XCTL_ENDPOINTS ? parseEndpoints(env.XCTL_ENDPOINTS) : undefined;
+  const endpoints = givenEndpoints(g, env);
   const t0 = Date.now();
   try {
     const { labUp } = await import('../../lab/up.js');
