@@ -1,5 +1,6 @@
 import { guardWatchResponses } from './watch-guard.js';
 import { readFileSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { Etcd3, GRPCResourceExhastedError, isRecoverableError, type IOptions } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
 import { UsageError } from '../errors.js';
@@ -107,20 +108,49 @@ export type RequestTimer = <T>(method: string, call: () => Promise<T>) => Promis
  */
 export function createEtcdClient(conn: EtcdConnection, timer?: RequestTimer): Etcd3 {
   if (conn.endpoints.length === 0) throw new EtcdConfigError('no etcd endpoints given');
-  if (conn.endpoints.some((e) => e.startsWith('https:'))) quietIpServernameWarning();
   const opts: IOptions = { hosts: conn.endpoints, dialTimeout: 5000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), faultHandling: etcdFaultHandling() };
   if (conn.cacert || conn.cert || conn.key) {
     if (!conn.cacert) throw new EtcdConfigError('--cert/--key need --cacert');
-    const read = (f: string, flag: string) => {
-      try { return readFileSync(f); } catch (e) { throw new EtcdConfigError(`${flag} ${f}: ${(e as Error).message}`); }
-    };
     opts.credentials = {
-      rootCertificate: read(conn.cacert, '--cacert'),
-      ...(conn.cert ? { certChain: read(conn.cert, '--cert') } : {}),
-      ...(conn.key ? { privateKey: read(conn.key, '--key') } : {}),
+      rootCertificate: readPemCertificates(conn.cacert, '--cacert'),
+      ...(conn.cert ? { certChain: readPemCertificates(conn.cert, '--cert') } : {}),
+      ...(conn.key ? { privateKey: readPemPrivateKey(conn.key, '--key') } : {}),
     };
   }
+  // etcd3 speaks TLS to every endpoint when given TLS files, whatever their scheme says
+  if (opts.credentials || conn.endpoints.some((e) => e.startsWith('https:'))) quietIpServernameWarning();
   return instrument(new Etcd3(opts), timer);
+}
+
+function readTlsFile(file: string, flag: string): Buffer {
+  try { return readFileSync(file); } catch (e) { throw new EtcdConfigError(`${flag} ${file}: ${(e as Error).message}`); }
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+/**
+ * A file of PEM certificates (a CA bundle, a chain), each one parsed. gRPC drops what is not
+ * PEM without a word (a CA that is no CA fails every handshake, reported as etcd unreachable),
+ * so a file that holds none is a usage error here, naming the flag and the file.
+ */
+function readPemCertificates(file: string, flag: string): Buffer {
+  const pem = readTlsFile(file, flag);
+  const blocks = pem.toString('latin1').match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) throw new EtcdConfigError(`${flag} ${file}: not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block)`);
+  for (const block of blocks) {
+    try { new X509Certificate(block); } catch (e) { throw new EtcdConfigError(`${flag} ${file}: not a valid PEM certificate: ${(e as Error).message}`); }
+  }
+  return pem;
+}
+
+/** A PEM private key that Node can use as it is (no passphrase: gRPC could not give one). */
+function readPemPrivateKey(file: string, flag: string): Buffer {
+  const pem = readTlsFile(file, flag);
+  if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(pem.toString('latin1'))) {
+    throw new EtcdConfigError(`${flag} ${file}: not a PEM private key (no "-----BEGIN ... PRIVATE KEY-----" block)`);
+  }
+  try { createPrivateKey(pem); } catch (e) { throw new EtcdConfigError(`${flag} ${file}: not a usable PEM private key: ${(e as Error).message}`); }
+  return pem;
 }
 
 type Exec = (service: string, method: string, payload: unknown, options?: unknown) => Promise<unknown>;

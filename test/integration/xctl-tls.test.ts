@@ -8,6 +8,7 @@ import { runXctl } from '../../pkg/cli/program.js';
 import { startEtcdServer } from '../../pkg/etcd/server.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { XCTL_BIN } from './built-xctl.js';
 
 let dir: string;
 let etcd: TestEtcd | undefined;
@@ -73,5 +74,38 @@ describe('xctl over TLS', () => {
     expect(r.code).toBe(5);
     expect(r.err).toMatch(/^error: cannot reach etcd: .*bad certificate/);
     expect(r.err).toContain('check --cacert, --cert and --key');
+  });
+});
+
+describe('xctl TLS files that are not PEM', () => {
+  it('are usage errors, exit 2, naming the flag and the file, before any connection', async () => {
+    const notPem = f('hostname');
+    writeFileSync(notPem, 'host-1\n');
+    const brokenCert = f('broken.pem');
+    writeFileSync(brokenCert, '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
+    const id = ['--cert', f('client.pem'), '--key', f('client.key')];
+    const cases: Array<[string[], RegExp | string]> = [
+      [['--cacert', notPem], `error: --cacert ${notPem}: not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block)\n`],
+      [['--cacert', f('ca.key')], `error: --cacert ${f('ca.key')}: not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block)\n`],
+      [['--cacert', brokenCert], new RegExp(`^error: --cacert ${brokenCert}: not a valid PEM certificate: .+\n$`)],
+      [['--cacert', f('ca.pem'), '--cert', f('client.key'), '--key', f('client.key')], `error: --cert ${f('client.key')}: not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block)\n`],
+      [['--cacert', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client.pem')], `error: --key ${f('client.pem')}: not a PEM private key (no "-----BEGIN ... PRIVATE KEY-----" block)\n`],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await xctl(['--endpoints', endpoint, ...flags, 'get', 'nodes']);
+      expect(r.code, flags.join(' ')).toBe(2);
+      if (typeof message === 'string') expect(r.err).toBe(message);
+      else expect(r.err).toMatch(message);
+    }
+    // the same identity in PEM works
+    expect((await xctl(['--endpoints', endpoint, '--cacert', f('ca.pem'), ...id, 'get', 'nodes'])).code).toBe(0);
+  });
+
+  it('an http:// endpoint with TLS files speaks TLS, and Node\'s warning about an IP as TLS server name does not reach the user', async () => {
+    // etcd3 uses TLS for every endpoint once given TLS files; gRPC then sends the IP as server name (DEP0123)
+    const plain = endpoint.replace(/^https:/, 'http:');
+    const r = await execa('node', [XCTL_BIN, '--endpoints', plain, '--cacert', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client.key'), 'get', 'nodes', '-o', 'name'], { reject: false });
+    expect({ code: r.exitCode, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toContain('node/tls-1');
   });
 });
