@@ -4,34 +4,16 @@
 // planned later). The plans run on the controller's real cache and admission, seeded in memory
 // (etcd takes every transaction: what is planned is the concern here).
 import { describe, expect, it } from 'vitest';
-import type { Etcd3 } from 'etcd3';
-import { KvCache } from '../../pkg/runtime/kv-cache.js';
 import { Model } from '../../pkg/controller/model.js';
 import { TxnPlan } from '../../pkg/controller/txn-plan.js';
 import { allocateNic } from '../../pkg/controller/nics.js';
 import { planMacvlanNodes } from '../../pkg/controller/macvlan.js';
-import { controllerAdmit } from '../../pkg/controller/admit.js';
-import type { Ctx } from '../../pkg/controller/context.js';
-import { Keys } from '../../pkg/store/keys.js';
-import { IpamKeys } from '../../pkg/ipam/keys.js';
 import { API_VERSION } from '../../pkg/api/index.js';
-import { createLogger } from '../../pkg/log.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
-
-const P = '/x';
-const leaderKey = `${P}/election/controller`;
-const guard = { key: Buffer.from(leaderKey), target: 'Create' as const, result: 'Equal' as const, create_revision: '7' };
-const client = { kv: { txn: async () => ({ succeeded: true, header: { revision: '1000' }, responses: [] }) } } as unknown as Etcd3;
-const meta = (name: string) => ({ name, uid: `${name}-uid`, generation: 1 });
+import { guard, leaderKey, meta, modelFixture } from './model-fixture.js';
 
 function fixture() {
-  const log = createLogger('test'); log.level = 'error';
-  const cache = new KvCache(client, [`${P}/registry/`, `${P}/ipam/`], { log, admit: controllerAdmit(new Keys(P), new IpamKeys(P)) });
-  const model = new Model(cache, P);
-  let rev = 10;
-  const seed = (key: string, value: unknown) => { rev++; cache.applyRead(key, { key, value: JSON.stringify(value), modRevision: String(rev), createRevision: String(rev), lease: '0' }, String(rev)); };
-  const drop = (key: string) => { rev++; cache.applyRead(key, undefined, String(rev)); };
-  const ctx: Ctx = { client, model, log, guard, leaderKey, maxTxnOps: 128, addressCooldownMs: 0 };
+  const { model, seed, drop, ctx } = modelFixture();
   const nic = (name: string, network: Record<string, string>, ip?: string) =>
     seed(model.keys.object('ContainerNic', name), { apiVersion: API_VERSION, kind: 'ContainerNic', metadata: meta(name), spec: { node: 'n1', container: name, ifName: 'eth1', network, ...(ip ? { ip } : {}) } });
   seed(model.keys.object('Node', 'n1'), { apiVersion: API_VERSION, kind: 'Node', metadata: meta('n1'), spec: {} });
