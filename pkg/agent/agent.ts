@@ -38,6 +38,8 @@ import { RecordingDataplane } from '../verify/verify.js';
 export { AGENT_VERSION } from './heartbeat.js';
 /** keys whose reconcile touches only the kernel (no Docker): the agent's kernel lane */
 const KERNEL_ONLY_KEYS = new Set([KEY_ROUTES, KEY_NAT]);
+/** How long Docker's iptables rewrites after xnet made or removed a network are xnet's own follow-up (heal.ts) */
+const OWN_DOCKER_FOLLOW_UP_MS = 2_000;
 
 /**
  * A routes pass that the store asked for starts this long after the first change: peers that
@@ -144,6 +146,7 @@ export class Agent {
       // not with a stand-in dataplane (the scale benchmark) unless it names a state directory
       ...(!opts.dataplane || opts.stateDir ? { parents: ParentRecord.inStateDir(self, opts.stateDir, (msg) => log.warn(msg)) } : {}),
       enqueue: (keys) => this.enqueue(keys),
+      ownNatChange: () => this.drift.expectFollowUps([KEY_NAT], OWN_DOCKER_FOLLOW_UP_MS),
       watchContainer: async (ns, nic) => { if (this.kernelEvents && !this.stopped) await this.containers.watch(ns, nic); },
       unwatchNic: (nic, keepPid) => this.containers.unwatch(nic, keepPid),
     };

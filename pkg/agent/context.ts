@@ -238,6 +238,11 @@ export interface AgentContext {
   /** looks at these work-queue keys again (a bridge just marked: its HostSubnet's NICs) */
   enqueue?(keys: string[]): void;
   /**
+   * xnet is about to change (or just changed) Docker's networks: the iptables rules Docker
+   * rewrites for them come from xnet's own act, so the NAT pass that follows is not a heal (heal.ts)
+   */
+  ownNatChange?(): void;
+  /**
    * a NIC is in place in the container whose namespace `ns` holds: watch that namespace for
    * drift (through a handle of the watcher's own: `ns` is closed when the reconcile ends)
    */

@@ -73,6 +73,8 @@ export class DriftTracker {
   private readonly pending = new Map<string, { since: number; trigger: Trigger }>();
   /** keys whose declared state the store changed since their last reconcile */
   private readonly declared = new Set<string>();
+  /** keys whose reconciles until then follow up on the agent's own act (expectFollowUps) */
+  private readonly quietUntil = new Map<string, number>();
   /** off until the start-up pass is done: setting a host up is not healing it */
   enabled = false;
 
@@ -88,12 +90,30 @@ export class DriftTracker {
     for (const k of keys) this.declared.add(k);
   }
 
+  /**
+   * The agent acts on the host in a way that makes others change it in turn, in several steps
+   * (Docker rewrites its iptables rules, filter then nat, when xnet makes a network): the
+   * reconciles of `keys` for `ms` from now follow up on that act and are not heals.
+   */
+  expectFollowUps(keys: string[], ms: number, now = Date.now()): void {
+    if (!this.enabled) return;
+    for (const k of keys) this.quietUntil.set(k, Math.max(this.quietUntil.get(k) ?? 0, now + ms));
+  }
+
+  private followingUp(key: string, now: number): boolean {
+    const until = this.quietUntil.get(key);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.quietUntil.delete(key);
+    return false;
+  }
+
   /** Runs one reconcile of key; records a heal when it was triggered as drift only and ran ops. */
   async reconcile<T>(key: string, f: () => Promise<T>): Promise<T> {
     const marker = this.pending.get(key);
     this.pending.delete(key);
     const declared = this.declared.delete(key);
-    if (!marker || declared || !this.wasInPlace(key)) return f();
+    if (!marker || declared || this.followingUp(key, Date.now()) || !this.wasInPlace(key)) return f();
     const { result, ops } = await countingOps(f);
     if (ops > 0) this.healed(key, marker);
     return result;

@@ -74,4 +74,21 @@ describe('DriftTracker', () => {
     await t.reconcile('mvn/a', async () => { countOps(1); });
     expect(heals).toEqual(['mvn/a']);
   });
+
+  it('counts no reconcile of a key while it follows up on the agent\'s own act, and counts again after', async () => {
+    const heals: string[] = [];
+    const t = new DriftTracker((key) => heals.push(key));
+    t.enabled = true;
+    // xnet made a Docker network: Docker rewrites its rules in several steps, each a kernel event
+    t.expectFollowUps(['nat'], 60);
+    for (let i = 0; i < 3; i++) {
+      t.mark(['nat'], 'kernel');
+      await t.reconcile('nat', async () => { countOps(1); });
+    }
+    expect(heals).toEqual([]);
+    await new Promise((r) => setTimeout(r, 80));
+    t.mark(['nat'], 'kernel');
+    await t.reconcile('nat', async () => { countOps(1); });
+    expect(heals).toEqual(['nat']);
+  });
 });

@@ -27,7 +27,7 @@ export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: Dock
     if (ops.some((o) => o.op === 'docker.network.create') && !ctx.status.hasReport('HostSubnet', hs)) await reportMaking(ctx, hs, spec);
     if (ops.length) {
       ctx.log.info('host subnet network', { hostSubnet: hs.metadata.name, ops: ops.map((o) => o.op) });
-      await ctx.dp.execute(ops);
+      await executeDockerOwned(ctx, ops);
     }
     // its NICs waited for the mark (BridgeNotReady): they go onto the bridge now
     if (marking) ctx.enqueue?.(localNics(ctx).filter((n) => n.spec.network.clusterNetwork === hs.spec.clusterNetwork).map((n) => nicKey(n.metadata.name)));
@@ -39,6 +39,19 @@ export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: Dock
     await ctx.status.write('HostSubnet', hs, {}, notReady(reason, (e as Error).message));
     throw e;
   }
+}
+
+/**
+ * Runs ops that may make or remove Docker networks: Docker rewrites its iptables rules for them
+ * (a MASQUERADE above xnet's jump), and the NAT pass that puts xnet's jump back on top is the
+ * follow-up of xnet's own act, not a heal. Said before (a NAT pass may run while Docker works)
+ * and after (Docker's rules may land after a pass that used the first).
+ */
+export async function executeDockerOwned(ctx: AgentContext, ops: Op[]): Promise<void> {
+  const docker = ops.some((o) => o.op === 'docker.network.create' || o.op === 'docker.network.remove');
+  if (docker) ctx.ownNatChange?.();
+  await ctx.dp.execute(ops);
+  if (docker) ctx.ownNatChange?.();
 }
 
 /**

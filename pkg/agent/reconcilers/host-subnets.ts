@@ -7,7 +7,7 @@ import { notReady, unreadable, type AgentContext } from '../context.js';
 import { planDockerNetworks } from '../planner/docker-networks.js';
 import { nodeNameProblems } from '../names.js';
 import type { Addr, Link } from '../../netlink/types.js';
-import { applyNetwork, BRIDGE_OPTION, type ObservedHost } from './host-subnet-network.js';
+import { applyNetwork, BRIDGE_OPTION, executeDockerOwned, type ObservedHost } from './host-subnet-network.js';
 import { removeLeftReports } from './host-subnet-reports.js';
 
 export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
@@ -119,7 +119,7 @@ async function removeStaleNetworks(ctx: AgentContext, specs: Map<string, DockerN
   const gc = planDockerNetworks([], stale, 'HostSubnet');
   if (gc.ops.length) {
     ctx.log.info('removing Docker networks of gone HostSubnets', { networks: stale.map((n) => n.name) });
-    await ctx.dp.execute(gc.ops);
+    await executeDockerOwned(ctx, gc.ops);
   }
   const removed = new Set(gc.ops.map((o) => (o.op === 'docker.network.remove' ? o.name : '')));
   return new Set(owned.filter((n) => !removed.has(n.name)).map((n) => n.labels[OWNER_LABEL] ?? ''));
