@@ -68,7 +68,6 @@ export function macvlanRange(spec: MacvlanNet['spec']): Interval[] {
 
 // ---------------------------------------------------------------- a ContainerNic's static address
 
-/** Why a NIC may not have `ipText` on ClusterNetwork `cn`, given its node's HostSubnet when known. */
 /**
  * What a HostSubnet that leaves them out gets (the controller's layout, and every check that
  * runs before the controller filled them in): the gateway is the first address, Docker's
@@ -80,6 +79,7 @@ export function hostSubnetDefaults(subnetText: string): { gateway: string; docke
   return { gateway: formatIPv4(subnet.base + 1), dockerRange: formatCidr({ base: subnet.base + size / 2, prefix: Math.min(32, subnet.prefix + 1) }) };
 }
 
+/** Why a NIC may not have `ipText` on ClusterNetwork `cn`, given its node's HostSubnet when known. */
 export function clusterStaticIpWhy(
   cn: { name: string; cidr: string; reserved?: string[] }, ipText: string,
   hs?: { name: string; node: string; subnet: string; gateway?: string; dockerRange?: string },

@@ -36,7 +36,8 @@ export function duplicateIssues(batch: AnyObject[], whereIs: (index: number) => 
   return out;
 }
 
-interface Entry { obj: AnyObject; batchIndex?: number }
+/** `stored`: for a batch object, the stored one it replaces (without its status) */
+interface Entry { obj: AnyObject; batchIndex?: number; stored?: AnyObject }
 
 /** The batch laid over what is stored: the objects the rules see, and which of them are the batch's. */
 interface Merged { byKey: Map<string, Entry>; all: Entry[] }
@@ -74,7 +75,7 @@ function mergeBatch(batch: AnyObject[], existing: AnyObject[]): Merged {
   batch.forEach((o, batchIndex) => {
     const prev = byKey.get(key(o));
     const status = (prev?.obj as { status?: unknown } | undefined)?.status;
-    byKey.set(key(o), { obj: (status ? { ...o, status } : o) as AnyObject, batchIndex });
+    byKey.set(key(o), { obj: (status ? { ...o, status } : o) as AnyObject, batchIndex, ...(prev ? { stored: prev.obj } : {}) });
   });
   return { byKey, all: [...byKey.values()] };
 }
@@ -128,12 +129,15 @@ function hostSubnetIssues(m: Merged): ObjectIssue[] {
 /**
  * One HostSubnet per node and ClusterNetwork: its agent makes one Docker network of the
  * ClusterNetwork's name on the node, and a second HostSubnet would want it with another subnet
- * (remade back and forth). Edit the one there is, or delete it first.
+ * (remade back and forth). Edit the one there is, or delete it first. Only a HostSubnet that
+ * would make a new pair is refused (new, or moved to another node or network): a pair stored
+ * before this rule (or around xctl) can still be edited, and the agent acts on the older.
  */
 function hostSubnetPairIssues(m: Merged): ObjectIssue[] {
   const hostSubnets = hostSubnetsOf(m).filter((h) => !h.obj.metadata.deletionTimestamp);
+  const samePlace = (a: HostSubnet, b: HostSubnet) => a.spec.node === b.spec.node && a.spec.clusterNetwork === b.spec.clusterNetwork;
   return hostSubnets.flatMap((h) => {
-    if (h.batchIndex === undefined) return [];
+    if (h.batchIndex === undefined || (h.stored && samePlace(h.stored as HostSubnet, h.obj))) return [];
     const o = hostSubnets.find((x) => x !== h && x.obj.spec.node === h.obj.spec.node && x.obj.spec.clusterNetwork === h.obj.spec.clusterNetwork && reportable(h, x));
     return o ? [{
       index: h.batchIndex, path: ['spec', 'node'],

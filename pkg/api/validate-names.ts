@@ -8,7 +8,7 @@ import { dockerNetworkOf } from './docker-network.js';
 import { withVlan } from './macvlan-parent.js';
 import type { AnyObject, ContainerNic, HostSubnet, MacvlanNet } from './types.js';
 
-interface Entry { obj: AnyObject; batchIndex?: number }
+interface Entry { obj: AnyObject; batchIndex?: number; stored?: AnyObject }
 interface NameIssue { index: number; path: (string | number)[]; message: string }
 
 const reportable = (mine: Entry, other: Entry) => other.batchIndex === undefined || other.batchIndex < mine.batchIndex!;
@@ -93,19 +93,25 @@ function selectorsMeet(a: MacvlanNet['spec']['nodeSelector'], b: MacvlanNet['spe
   return !Object.keys(x).some((k) => k in y && y[k] !== x[k]);
 }
 
+const sameParentPlace = (a: MacvlanNet['spec'], b: MacvlanNet['spec']) =>
+  defaultParent(a) === defaultParent(b) && JSON.stringify(a.nodeSelector ?? {}) === JSON.stringify(b.nodeSelector ?? {});
+
 /** A MacvlanNet's parent where no spec.nodes entry overrides it: spec.parent (else each node's interface), with its VLAN. */
 const defaultParent = (s: MacvlanNet['spec']) => withVlan(s.parent ?? '<the node\'s interface>', s.vlan);
 
 /**
  * Docker makes one macvlan network per parent interface ("network ... is already using parent
  * interface"): two MacvlanNets with one default parent and VLAN, whose selectors can meet on a
- * node, would leave one of them failing there. Per-node overrides (spec.nodes) are left to the
- * node's agent, which reports Docker's refusal.
+ * node, would leave one of them failing there. A MacvlanNet with per-node parents (spec.nodes) is
+ * left to the node's agent, which reports Docker's refusal.
  */
 function macvlanParentIssues(all: Entry[]): NameIssue[] {
-  const mvns = all.filter((e) => e.obj.kind === 'MacvlanNet' && !e.obj.metadata.deletionTimestamp) as Array<Entry & { obj: MacvlanNet }>;
+  // a MacvlanNet with per-node parents is the agents' to judge, node by node
+  const mvns = (all.filter((e) => e.obj.kind === 'MacvlanNet' && !e.obj.metadata.deletionTimestamp) as Array<Entry & { obj: MacvlanNet }>)
+    .filter((m) => !m.obj.spec.nodes?.some((n) => n.parent !== undefined));
   return mvns.flatMap((m) => {
-    if (m.batchIndex === undefined) return [];
+    // only a new one, or one whose parent, VLAN or selector changed: a pair stored before stays editable
+    if (m.batchIndex === undefined || (m.stored && sameParentPlace((m.stored as MacvlanNet).spec, m.obj.spec))) return [];
     const parent = defaultParent(m.obj.spec);
     const other = mvns.find((o) => o !== m && reportable(m, o) && defaultParent(o.obj.spec) === parent && selectorsMeet(m.obj.spec.nodeSelector, o.obj.spec.nodeSelector));
     if (!other) return [];

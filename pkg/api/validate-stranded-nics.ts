@@ -91,7 +91,8 @@ function message(edit: PoolEdit, path: (string | number)[], held: string[]): str
 /** Each edited HostSubnet and MacvlanNet of the batch, against the stored ContainerNics on it. */
 export function strandedNicIssues(m: { all: Entry[] }, existing: AnyObject[]): StrandedIssue[] {
   const stored = new Map(existing.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
-  const nics = m.all.filter((e) => e.obj.kind === 'ContainerNic' && e.batchIndex === undefined).map((e) => e.obj as ContainerNic);
+  // a NIC being deleted gives its address up (its finalizer waits for the agent only)
+  const nics = m.all.filter((e) => e.obj.kind === 'ContainerNic' && e.batchIndex === undefined && !e.obj.metadata.deletionTimestamp).map((e) => e.obj as ContainerNic);
   const out: StrandedIssue[] = [];
   for (const e of m.all) {
     const old = e.batchIndex === undefined ? undefined : stored.get(`${e.obj.kind}/${e.obj.metadata.name}`);

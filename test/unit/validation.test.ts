@@ -292,6 +292,23 @@ describe('crossObjectIssues', () => {
     expect(crossObjectIssues([ok(mvn({ subnet: '198.19.202.0/24', parent: 'eth0', nodeSelector: { matchLabels: { rack: 'r2' } } }, 'c'))], [a])).toEqual([]);
     expect(crossObjectIssues([a], [a])).toEqual([]);
   });
+  it('lets a pair stored before the newer rules be edited: two HostSubnets of a node and network, two MacvlanNets on one parent', () => {
+    const a = ok(hs({ subnet: '10.76.1.0/24' }, 'a'));
+    const b = ok(hs({ subnet: '10.76.9.0/24' }, 'b'));
+    expect(crossObjectIssues([ok(hs({ subnet: '10.76.1.0/24', icc: false }, 'a'))], [ok(cn()), a, b])).toEqual([]);
+    // b stored on host-3, then moved onto host-1, where a is: a new pair, refused
+    const bElsewhere = ok(hs({ subnet: '10.76.9.0/24', node: 'host-3' }, 'b'));
+    expect(crossObjectIssues([b], [ok(cn()), a, bElsewhere]).map((i) => formatPath(i.path))).toEqual(['spec.node']);
+    const m1 = ok(mvn({ parent: 'eth0' }));
+    const m2 = ok(mvn({ subnet: '198.19.201.0/24', parent: 'eth0' }, 'second'));
+    expect(crossObjectIssues([ok(mvn({ subnet: '198.19.201.0/24', parent: 'eth0', mode: 'private' }, 'second'))], [m1, m2])).toEqual([]);
+  });
+  it('leaves a MacvlanNet with per-node parents to the agents, and a NIC being deleted out of edits that would strand it', () => {
+    const perNode = ok(mvn({ subnet: '198.19.201.0/24', nodes: [{ name: 'host-1', parent: 'eth1' }, { name: 'host-2', parent: 'eth1' }] }, 'b'));
+    expect(crossObjectIssues([perNode], [ok(mvn())])).toEqual([]);
+    const leaving = { ...ok(nic({ ip: '10.76.1.84' })), metadata: { name: 'test-eth1', deletionTimestamp: '2026-12-04T00:00:00Z', finalizers: ['xnet.io/address-in-use'] } } as AnyObject;
+    expect(crossObjectIssues([ok(hs({ subnet: '10.76.1.0/24', dockerRange: '10.76.1.0/25' }))], [ok(cn()), ok(hs({ subnet: '10.76.1.0/24' })), leaving])).toEqual([]);
+  });
   it('accepts one default-route NIC per container, and a re-applied one', () => {
     const a = ok(nic({ defaultRoute: true }, 'a'));
     expect(crossObjectIssues([ok(nic({ defaultRoute: true, container: 'other' }, 'c')), ok(nic({ ifName: 'eth2' }, 'd'))], [a])).toEqual([]);
