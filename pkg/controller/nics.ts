@@ -15,6 +15,7 @@ import { nicPool, type Entry, type ClaimEntry } from './model.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status, type StatusAt } from './context.js';
 import { ensureNicFinalizer, finishNicDeletion } from './nic-finalizer.js';
 import { missingNetwork, missingNodeNote } from './node-missing.js';
+import { olderFirst } from '../api/names.js';
 
 export interface NicOutcome {
   result: 'allocated' | 'unchanged' | 'failed' | 'waiting' | 'gone';
@@ -86,7 +87,8 @@ function chooseHostSubnet(ctx: Ctx, nic: ContainerNic, holds?: number): TargetCh
   const cnName = nic.spec.network.clusterNetwork!;
   if (!ctx.model.clusterNetwork(cnName)) throw new AllocationError('InvalidSpec', missingNetwork(ctx.model, 'ClusterNetwork', cnName));
   const candidates: Array<{ hs: Entry<HostSubnet>; st: Status; kv: RawKv }> = [];
-  for (const hs of ctx.model.hostSubnetsOf(cnName, nic.spec.node).sort((a, b) => a.obj.metadata.name.localeCompare(b.obj.metadata.name))) {
+  // older first, as the node's agent, which acts on the older of two (agent/names.ts)
+  for (const hs of ctx.model.hostSubnetsOf(cnName, nic.spec.node).sort((a, b) => olderFirst(a.obj, b.obj))) {
     const st = ctx.model.controllerStatus('HostSubnet', hs.obj.metadata.name);
     if (st?.status.subnet && st.status.gateway && st.status.dockerRange) candidates.push({ hs, st: st.status, kv: st.kv });
   }

@@ -5,9 +5,12 @@ import { unreadable, type AgentContext } from '../context.js';
 import { planNat } from '../planner/nat.js';
 import { natNeeded, planNatTeardown } from '../planner/nat-teardown.js';
 import { localHostSubnets } from './host-subnets.js';
+import { nodeNameProblems } from '../names.js';
 
 export async function reconcileNat(ctx: AgentContext): Promise<void> {
-  const d = desiredNat(ctx.caches.clusterNetworks.list(), localHostSubnets(ctx));
+  // a HostSubnet the agent does not act on (a name another one holds: names.ts) gets no rules
+  const clashes = nodeNameProblems(ctx);
+  const d = desiredNat(ctx.caches.clusterNetworks.list(), localHostSubnets(ctx).filter((h) => !clashes.has(`HostSubnet/${h.metadata.name}`)));
   const observed = await ctx.dp.natState();
   // A ClusterNetwork or HostSubnet whose key does not decode is not absent (docs/security.md):
   // it may be what needs the chains, so they stay while any is so.
