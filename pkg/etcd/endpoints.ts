@@ -9,12 +9,15 @@ const SCHEMES = ['http', 'https'];
 const URL_PARTS = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/;
 /** host, then :port when a colon follows it; an IPv6 address in brackets */
 const AUTHORITY = /^(\[[0-9A-Fa-f:.]*\]|[^:[\]]*)(?::(.*))?$/;
-const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+/** underscores too: container and compose names (etcd_1) resolve on Docker's networks */
+const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+/** HOST:PORT without a scheme, as etcdctl takes it (and etcd3 did): plain http */
+const BARE_HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^:/[\]@?#]+):\d+$/;
 const IPV6_IN_BRACKETS = /^\[[0-9A-Fa-f:.]+\]$/;
 
 /**
  * Comma-separated endpoints, each `http://HOST[:PORT]` or `https://HOST[:PORT]` (a trailing
- * `/` is dropped), all of one scheme. `from` names where the value came from in messages.
+ * `/` is dropped) or a bare `HOST:PORT` (http, as etcdctl reads it), all of one scheme. `from` names where the value came from in messages.
  * Throws EtcdConfigError (a usage error) naming the value that is wrong.
  */
 export function parseEndpoints(value: string, from = '--endpoints'): string[] {
@@ -32,7 +35,7 @@ export function parseEndpoints(value: string, from = '--endpoints'): string[] {
 /** One endpoint, checked, with its scheme in lower case (etcd3 matches `https:` exactly). */
 function checkedEndpoint(e: string, from: string): string {
   const bad = (why: string) => new EtcdConfigError(`invalid endpoint "${e}" in ${from}: ${why}`);
-  const url = URL_PARTS.exec(e);
+  const url = URL_PARTS.exec(BARE_HOST_PORT.test(e) ? `http://${e}` : e);
   if (!url) throw bad(`not a URL; write ${e.includes('://') ? EXAMPLE : `http://${e}`} (or https://)`);
   const scheme = url[1].toLowerCase();
   if (!SCHEMES.includes(scheme)) throw bad(`scheme "${url[1]}" is not one etcd serves; use http or https`);

@@ -97,6 +97,9 @@ describe('endpoints', () => {
     expect(parseEndpoints(' http://a:1 , http://b.example:2 ')).toEqual(['http://a:1', 'http://b.example:2']);
     expect(parseEndpoints('HTTPS://10.0.0.1:2379/,https://[::1]:2379,https://etcd-0')).toEqual(['https://10.0.0.1:2379', 'https://[::1]:2379', 'https://etcd-0']);
     expect(parseEndpoints('http://127.0.0.1:1,http://127.0.0.1:65535')).toHaveLength(2);
+    // a bare HOST:PORT is http, as etcdctl (and xnet's daemons before this check) read it; compose names may hold _
+    expect(parseEndpoints('127.0.0.1:2379,etcd_1:2379,[::1]:2379')).toEqual(['http://127.0.0.1:2379', 'http://etcd_1:2379', 'http://[::1]:2379']);
+    expect(() => parseEndpoints('127.0.0.1:2379,https://b:2')).toThrow('mixes http and https endpoints');
   });
   it('refuse a malformed endpoint as a usage error naming it, before any connection', () => {
     const refused: Array<[string, string]> = [
@@ -109,7 +112,7 @@ describe('endpoints', () => {
       ['http://127.0.0.1:x1', 'port "x1" is not a number from 1 to 65535'],
       ['http://127.0.0.1:23791/path', 'invalid endpoint "http://127.0.0.1:23791/path" in --endpoints: "/path" is not part of an etcd endpoint; give http://HOST[:PORT] without a path or query'],
       ['http://127.0.0.1:23791?a=1', '"?a=1" is not part of an etcd endpoint'],
-      ['127.0.0.1:2379', 'invalid endpoint "127.0.0.1:2379" in --endpoints: not a URL; write http://127.0.0.1:2379 (or https://)'],
+      ['127.0.0.1', 'invalid endpoint "127.0.0.1" in --endpoints: not a URL; write http://127.0.0.1 (or https://)'],
       ['http://root:pw@127.0.0.1:2379', 'no user name or password in an endpoint'],
       ['http://a b:2379', '"a b" is not a host name or address'],
       ['http://a:1,', 'invalid --endpoints "http://a:1,": an empty endpoint (a comma with nothing before or after it)'],
