@@ -117,7 +117,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   if (deleting) deletingParts(r.leaving);
   // Every node's shim before any node's addresses at hand: on a small segment the first node's
   // refill would otherwise take the addresses the others need to be Ready at all.
-  if (r.xnetIpam) for (const n of nodes) ensureShim(r, n.obj.metadata.name, plan);
+  if (r.xnetIpam && r.m.spec.hostShim) for (const n of nodes) ensureShim(r, n.obj.metadata.name, plan);
   const statusNodes: MacvlanNodeStatus[] = [];
   let missing = 0;
   for (const n of nodes) {

@@ -35,12 +35,13 @@ export function formatLocation(i: Omit<ManifestIssue, 'reason'>): string {
 }
 
 /**
- * Issues in the order a reader meets them: files as first named, then document and line (the
- * checks that find them run per rule, so their own order jumps around the file). Stable.
+ * Issues in the order a reader meets them: files in the order given (`files`, as -f named them;
+ * else as the issues first name them), then document and line (the checks that find them run
+ * per rule, so their own order jumps around the file). Stable.
  */
-export function inFileOrder(issues: ManifestIssue[]): ManifestIssue[] {
+export function inFileOrder(issues: ManifestIssue[], files: string[] = []): ManifestIssue[] {
   const fileRank = new Map<string, number>();
-  for (const i of issues) if (!fileRank.has(i.file)) fileRank.set(i.file, fileRank.size);
+  for (const f of [...files, ...issues.map((i) => i.file)]) if (!fileRank.has(f)) fileRank.set(f, fileRank.size);
   const at = (n: number | undefined) => n ?? Number.MAX_SAFE_INTEGER;
   return issues.map((i, k) => ({ i, k })).sort((a, b) => (fileRank.get(a.i.file)! - fileRank.get(b.i.file)!)
     || at(a.i.document) - at(b.i.document) || at(a.i.line) - at(b.i.line) || a.k - b.k).map((x) => x.i);
@@ -48,8 +49,9 @@ export function inFileOrder(issues: ManifestIssue[]): ManifestIssue[] {
 
 export class ManifestError extends ValidationError {
   readonly issues: ManifestIssue[];
-  constructor(found: ManifestIssue[]) {
-    const issues = inFileOrder(found);
+  /** `files`: the manifests in the order they were named, when the issues may not follow it */
+  constructor(found: ManifestIssue[], files?: string[]) {
+    const issues = inFileOrder(found, files);
     super('InvalidManifest', issues.length === 1
       ? `invalid manifest: ${formatIssue(issues[0])}`
       : `invalid manifests (${issues.length} problems):\n${issues.map((i) => '  ' + formatIssue(i)).join('\n')}`);

@@ -154,7 +154,7 @@ export async function loadManifests(args: string[], stdin?: StdinReader): Promis
 /** Apply-time checks of the batch against the stored objects; throws ManifestError when any fails. */
 export function checkAgainstStore(loaded: LoadedObject[], existing: AnyObject[]): void {
   const issues = objectIssues(loaded, crossObjectIssues(loaded.map((l) => l.object), existing));
-  if (issues.length) throw new ManifestError(issues);
+  if (issues.length) throw new ManifestError(issues, loaded.map((l) => l.doc.file));
 }
 
 /**

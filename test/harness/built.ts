@@ -1,14 +1,14 @@
 // A test file's fixture built in beforeAll and taken down in afterAll, also when the build
 // outlives its hook: vitest gives up on a beforeAll at its timeout and runs afterAll while the
 // build goes on, so a lab finished after that would be left behind (namespaces, dockerds,
-// etcd). Here afterAll waits for a build still running (up to `waitMs`) and takes down what it
+// etcd). Here afterAll waits for a build still running (half its time) and takes down what it
 // made; one that ends later still is taken down the moment it ends.
 import { afterAll, beforeAll } from 'vitest';
 
 export interface BuiltOptions {
   /** beforeAll's timeout */
   buildMs: number;
-  /** afterAll's timeout; a running build is waited for a little less than this */
+  /** afterAll's timeout; a running build is waited for half of it, the other half is for the take-down */
   downMs: number;
 }
 
@@ -49,7 +49,8 @@ export class Built<T> {
 export function useBuilt<T>(make: () => Promise<T>, takeDown: (t: T) => Promise<void>, o: BuiltOptions, what = 'fixture'): () => T {
   const b = new Built(make, takeDown);
   beforeAll(() => b.build(), o.buildMs);
-  afterAll(() => b.down(Math.max(0, o.downMs - 20_000)), o.downMs);
+  // half the hook's time to wait for a late build, half to take it down
+  afterAll(() => b.down(o.downMs / 2), o.downMs);
   return () => {
     const v = b.get();
     if (v === undefined) throw new Error(`${what} not built (did beforeAll fail? see its error above)`);

@@ -346,5 +346,7 @@ describe('several problems', () => {
     const e = new ManifestError(found);
     expect(e.issues.map((i) => i.reason)).toEqual(['b1', 'a4', 'a5', 'a5 again', 'a7', 'a, no place']);
     expect(e.message.split('\n').slice(1, 3)).toEqual(['  b.yaml:4: document 1: b1', '  a.yaml:20: document 4: a4']);
+    // the files in the order -f named them, when known: a.yaml first although b.yaml's issue came first
+    expect(new ManifestError(found, ['a.yaml', 'b.yaml']).issues.map((i) => i.reason)).toEqual(['a4', 'a5', 'a5 again', 'a7', 'a, no place', 'b1']);
   });
 });
