@@ -82,6 +82,8 @@ export interface AgentOptions {
   stateDir?: string;
   /** how often a capability the kernel lacked is probed for again (default CAPABILITY_REPROBE_MS) */
   capabilityReprobeMs?: number;
+  /** how long after xnet makes or removes a Docker network Docker's rule rewrites are its follow-up, no heal (default OWN_DOCKER_FOLLOW_UP_MS) */
+  dockerFollowUpMs?: number;
   /** a reconcile running longer than this makes the Node Ready=False AgentStuck (default 120 s) */
   workerBudgetMs?: number;
   /** event sources; all on by default (the heal benchmark turns them off for its baseline) */
@@ -146,7 +148,8 @@ export class Agent {
       // not with a stand-in dataplane (the scale benchmark) unless it names a state directory
       ...(!opts.dataplane || opts.stateDir ? { parents: ParentRecord.inStateDir(self, opts.stateDir, (msg) => log.warn(msg)) } : {}),
       enqueue: (keys) => this.enqueue(keys),
-      ownNatChange: () => this.drift.expectFollowUps([KEY_NAT], OWN_DOCKER_FOLLOW_UP_MS),
+      ownNatChange: () => this.drift.expectFollowUps([KEY_NAT], opts.dockerFollowUpMs ?? OWN_DOCKER_FOLLOW_UP_MS),
+      followingOwnNatChange: () => this.drift.followingUp(KEY_NAT),
       watchContainer: async (ns, nic) => { if (this.kernelEvents && !this.stopped) await this.containers.watch(ns, nic); },
       unwatchNic: (nic, keepPid) => this.containers.unwatch(nic, keepPid),
     };

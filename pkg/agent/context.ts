@@ -242,6 +242,8 @@ export interface AgentContext {
    * rewrites for them come from xnet's own act, so the NAT pass that follows is not a heal (heal.ts)
    */
   ownNatChange?(): void;
+  /** whether NAT passes now follow up on such an act (within a moment of it) */
+  followingOwnNatChange?(): boolean;
   /**
    * a NIC is in place in the container whose namespace `ns` holds: watch that namespace for
    * drift (through a handle of the watcher's own: `ns` is closed when the reconcile ends)

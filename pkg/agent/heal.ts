@@ -40,6 +40,11 @@ async function countingOps<T>(f: () => Promise<T>): Promise<{ result: T; ops: nu
 /** Whether a measured reconcile is running: tests. */
 export const measuringOps = () => measuring > 0;
 
+/** Runs f with its ops counted nowhere: what a reconcile does that is no heal (DriftTracker.expectFollowUps). */
+export function withoutCounting<T>(f: () => Promise<T>): Promise<T> {
+  return opsRun.getStore() ? opsRun.run({ ops: 0 }, f) : f();
+}
+
 /** Called by the dataplane for every op it executes inside a measured reconcile. */
 export function countOps(n: number): void {
   const s = opsRun.getStore();
@@ -92,15 +97,16 @@ export class DriftTracker {
 
   /**
    * The agent acts on the host in a way that makes others change it in turn, in several steps
-   * (Docker rewrites its iptables rules, filter then nat, when xnet makes a network): the
-   * reconciles of `keys` for `ms` from now follow up on that act and are not heals.
+   * (Docker rewrites its iptables rules, filter then nat, when xnet makes a network): for `ms`
+   * from now the reconciler of `keys` may tell that what it fixes is that follow-up (followingUp)
+   * and run it uncounted (withoutCounting); what else it repairs then is still a heal.
    */
   expectFollowUps(keys: string[], ms: number, now = Date.now()): void {
     if (!this.enabled) return;
     for (const k of keys) this.quietUntil.set(k, Math.max(this.quietUntil.get(k) ?? 0, now + ms));
   }
 
-  private followingUp(key: string, now: number): boolean {
+  followingUp(key: string, now = Date.now()): boolean {
     const until = this.quietUntil.get(key);
     if (until === undefined) return false;
     if (until > now) return true;
@@ -113,7 +119,7 @@ export class DriftTracker {
     const marker = this.pending.get(key);
     this.pending.delete(key);
     const declared = this.declared.delete(key);
-    if (!marker || declared || this.followingUp(key, Date.now()) || !this.wasInPlace(key)) return f();
+    if (!marker || declared || !this.wasInPlace(key)) return f();
     const { result, ops } = await countingOps(f);
     if (ops > 0) this.healed(key, marker);
     return result;

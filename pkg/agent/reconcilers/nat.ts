@@ -6,6 +6,8 @@ import { planNat } from '../planner/nat.js';
 import { natNeeded, planNatTeardown } from '../planner/nat-teardown.js';
 import { localHostSubnets } from './host-subnets.js';
 import { nodeNameProblems } from '../names.js';
+import { withoutCounting } from '../heal.js';
+import type { Op } from '../planner/ops.js';
 
 export async function reconcileNat(ctx: AgentContext): Promise<void> {
   // a HostSubnet the agent does not act on (a name another one holds: names.ts) gets no rules
@@ -18,6 +20,18 @@ export async function reconcileNat(ctx: AgentContext): Promise<void> {
   const plan = natNeeded(d) || doubt ? planNat(d, observed) : planNatTeardown(observed);
   if (plan.ops.length) {
     ctx.log.info('nat', { ops: plan.ops.map((o) => o.op) });
-    await ctx.dp.execute(plan.ops);
+    // xnet's jumps put back above the rules Docker just wrote for a network xnet made: no heal
+    const followUp = ctx.followingOwnNatChange?.() && onlyJumpMoves(plan.ops);
+    await (followUp ? withoutCounting(() => ctx.dp.execute(plan.ops)) : ctx.dp.execute(plan.ops));
   }
+}
+
+const JUMP_LINE = /^-(D|I) (POSTROUTING|FORWARD)( \d+)? -j XNET-(POSTROUTING|FORWARD)$/;
+
+/** Whether the ops only move xnet's jumps (each put back is first deleted where it was), not add one that was gone. */
+export function onlyJumpMoves(ops: Op[]): boolean {
+  const lines = ops.flatMap((o) => (o.op === 'iptables.restore' ? o.lines : [`${o.op}`]));
+  if (!lines.every((l) => JUMP_LINE.test(l))) return false;
+  const count = (verb: string) => lines.filter((l) => l.startsWith(verb)).length;
+  return count('-D') >= count('-I');
 }
