@@ -20,7 +20,7 @@ import { Dataplane, type AgentDataplane } from './dataplane.js';
 import { macvlanParentsOn } from './desired.js';
 import {
   fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, mvnKey, nicKey, followView,
-  HostSubnetNodes, KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES, routePeers, type EventScope,
+  HostSubnetNodes, KEY_GC, KEY_HOST_SUBNETS, KEY_NAT, KEY_ROUTES, declaresMore, routePeers, type EventScope,
 } from './events.js';
 import { RoutesDirty } from './routes-delta.js';
 import { AgentIpam } from './ipam-host.js';
@@ -234,7 +234,7 @@ export class Agent {
   /** A store event's keys; a routes pass for it looks at the peers it concerns only. */
   private storeEvent(o: AnyObject, old?: AnyObject): void {
     const keys = keysForObject(o, this.scope(), old);
-    this.drift.declare(keys);
+    if (declaresMore(o, old)) this.drift.declare(keys);
     this.enqueue(keys, undefined, routePeers(o, this.opts.node, this.hostSubnetNodes, old));
   }
 

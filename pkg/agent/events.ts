@@ -1,5 +1,6 @@
 // Pure mapping from what happened (store change, Docker event, kernel notification) to the
 // work-queue keys that must look again; followView hooks the node view's own signals to it.
+import { STATUS_AUTHORITY } from '../api/authority.js';
 import { isReady, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet } from '../api/index.js';
 import type { DockerEvent } from '../docker/types.js';
 import type { MonitorEvent } from '../netlink/monitor.js';
@@ -145,6 +146,24 @@ export function keysForObject(o: AnyObject, s: EventScope, old?: AnyObject): str
     case 'MacvlanNet':
       return [mvnKey(o.metadata.name), ...nicsOnMacvlan(s, o.metadata.name)];
   }
+}
+
+/**
+ * Whether a store event changes what the object declares, not only how it is doing: its
+ * conditions and observedGeneration say the latter, and so does every field a node reports
+ * itself (merged into the status: its own reports come back this way). Only the former makes
+ * the next reconcile of its keys a change carried out rather than a heal (heal.ts, declare); a
+ * created or deleted object always does.
+ */
+export function declaresMore(o: AnyObject, old: AnyObject | undefined): boolean {
+  if (!old) return true;
+  const reported = new Set<string>(['conditions', 'observedGeneration', ...STATUS_AUTHORITY[o.kind].nodeFields]);
+  const what = (x: AnyObject) => {
+    const status = Object.entries((x.status ?? {}) as Record<string, unknown>).filter(([k]) => !reported.has(k));
+    const { resourceVersion: _r, ...metadata } = x.metadata as Record<string, unknown>;
+    return JSON.stringify({ metadata, spec: x.spec, status });
+  };
+  return what(o) !== what(old);
 }
 
 /**

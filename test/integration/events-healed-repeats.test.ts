@@ -9,6 +9,16 @@ import { breakAndCheck, breakVerified } from '../harness/heal.js';
 import { eventually, oneHostAgentLab, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
+
+/** Until `ok` has held for `ms` on end (checked every 100 ms), at most 20 s. */
+async function settled(ok: () => Promise<boolean>, ms: number): Promise<void> {
+  let since = Date.now();
+  for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    if (!(await ok())) since = Date.now();
+    else if (Date.now() - since >= ms) return;
+  }
+  throw new Error(`not settled for ${ms} ms within 20 s`);
+}
 beforeAll(async () => { lab = await oneHostAgentLab(); }, 240_000);
 afterAll(async () => { await lab?.down(); }, 120_000);
 
@@ -17,6 +27,10 @@ describe('agent: Healed events of a recurring drift', () => {
     const [h1] = lab.hosts;
     const node = { kind: 'Node', name: h1.name };
     const jumpOnTop = async () => (await sh(h1, ['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).split('\n')[1]?.includes('-j XNET-POSTROUTING') ?? false;
+    // Docker's rewrites of its rules after the agent made its network settle first: a NAT pass
+    // they started that also puts back the first break's jump, before the break's own event
+    // came, repairs it uncounted (docs/agent.md, known limits)
+    await settled(jumpOnTop, 1_000);
     for (let i = 0; i < 3; i++) {
       await breakAndCheck(`NAT exemption deleted (${i + 1})`, {
         whole: jumpOnTop,

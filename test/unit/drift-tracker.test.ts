@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { countOps, DriftTracker, measuringOps, wasInPlace, withoutCounting } from '../../pkg/agent/heal.js';
 import { onlyJumpMoves } from '../../pkg/agent/reconcilers/nat.js';
+import { declaresMore } from '../../pkg/agent/events.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
@@ -104,5 +105,20 @@ describe('onlyJumpMoves', () => {
     expect(onlyJumpMoves([restore('nat', ['-I POSTROUTING 1 -j XNET-POSTROUTING'])])).toBe(false);
     expect(onlyJumpMoves([restore('nat', [':XNET-POSTROUTING - [0:0]', '-A XNET-POSTROUTING -s 10.76.1.0/24 -d 10.76.0.0/16 -j ACCEPT'])])).toBe(false);
     expect(onlyJumpMoves([{ op: 'sysctl.set', values: { 'net.ipv4.ip_forward': '1' } }])).toBe(false);
+  });
+});
+
+describe('declaresMore', () => {
+  const hs = (status: Record<string, unknown>, rv = '5') => ({
+    apiVersion: 'xnet.io/v1alpha1', kind: 'HostSubnet', metadata: { name: 'h', resourceVersion: rv }, spec: { node: 'n', clusterNetwork: 'c' }, status,
+  }) as never;
+  it('is false when only conditions (and the resourceVersion) changed: the controller copying an agent\'s Ready is no new declaration', () => {
+    const before = hs({ subnet: '10.76.1.0/24', conditions: [{ type: 'Ready', status: 'False' }] });
+    const after = hs({ subnet: '10.76.1.0/24', conditions: [{ type: 'Ready', status: 'True' }], observedGeneration: 1 }, '6');
+    expect(declaresMore(after, before)).toBe(false);
+  });
+  it('is true for a changed spec or status value, a new object and a deleted one', () => {
+    expect(declaresMore(hs({ subnet: '10.76.2.0/24' }), hs({ subnet: '10.76.1.0/24' }))).toBe(true);
+    expect(declaresMore(hs({}), undefined)).toBe(true);
   });
 });
