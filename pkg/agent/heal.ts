@@ -91,7 +91,7 @@ export class DriftTracker {
 
   /** The store changed what these keys declare: their next reconcile carries that out, whatever marked them too. */
   declare(keys: string[]): void {
-    if (!this.enabled) return;
+    // also during the start-up pass: a reconcile just after it may still carry the change out
     for (const k of keys) this.declared.add(k);
   }
 
@@ -102,7 +102,7 @@ export class DriftTracker {
    * and run it uncounted (withoutCounting); what else it repairs then is still a heal.
    */
   expectFollowUps(keys: string[], ms: number, now = Date.now()): void {
-    if (!this.enabled) return;
+    // also during the start-up pass: Docker's rewrites for a network it made go on after it
     for (const k of keys) this.quietUntil.set(k, Math.max(this.quietUntil.get(k) ?? 0, now + ms));
   }
 
