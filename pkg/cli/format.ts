@@ -119,8 +119,13 @@ export function columnWidths(rows: string[][]): number[] {
   return w;
 }
 
+/**
+ * `get -o yaml`. Strings that YAML 1.1 readers (go-yaml, kubectl's; PyYAML) would take for
+ * something else are quoted, as kubectl prints them: a label `pods: "yes"` stays a string in any
+ * tool the output is piped into (xctl itself reads YAML 1.2, where `yes` is a string anyway).
+ */
 export function toYaml(v: unknown): string {
-  return stringify(v, { lineWidth: 0 });
+  return stringify(v, { lineWidth: 0, version: '1.1' });
 }
 
 /**
