@@ -222,3 +222,14 @@ export class StaleResourceVersionError extends ConflictError {
       stored === undefined ? 'remove metadata.resourceVersion to create it again' : undefined);
   }
 }
+/**
+ * The object carried a uid that is not the stored object's: the object it was read from was
+ * deleted and made again under its name since (Kubernetes' "Precondition failed: UID in
+ * precondition"). Writing it would apply an edit meant for the old object to the new one.
+ */
+export class UidMismatchError extends ConflictError {
+  constructor(kind: Kind, objectName: string, readonly uid: string, readonly stored: string) {
+    super(kind, objectName, `uid ${uid} is not the stored object's (${stored}): it was deleted and made again since it was read`,
+      'remove metadata.uid to apply to the object stored now');
+  }
+}

@@ -8,7 +8,7 @@ import { sameJson } from '../api/key-order.js';
 import { setOnceIssues } from '../api/set-once.js';
 import { ValidationError } from '../errors.js';
 import { indexNode, type Keys } from './keys.js';
-import { AlreadyExistsError, BeingDeletedError, NotFoundError, StaleResourceVersionError, type ApplyChange, type DeleteResult } from './types.js';
+import { AlreadyExistsError, BeingDeletedError, NotFoundError, StaleResourceVersionError, UidMismatchError, type ApplyChange, type DeleteResult } from './types.js';
 
 export type Stored = Omit<AnyObject, 'status'>;
 export type WriteMode = 'create' | 'update' | 'apply';
@@ -155,6 +155,9 @@ function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, ob
   const { kind, metadata: { name } } = wanted;
   const ref = { kind, name };
   if (mode === 'create') throw new AlreadyExistsError(kind, name);
+  // before anything else: an edit of another incarnation is no edit of this one, changed or not
+  const uid = wanted.metadata.uid;
+  if (uid !== undefined && uid !== old.metadata.uid) throw new UidMismatchError(kind, name, uid, String(old.metadata.uid));
   const next = nextVersion(old, wanted, mode);
   const deleting = !!old.metadata.deletionTimestamp && mode === 'apply';
   // the last finalizer went: the object goes with it

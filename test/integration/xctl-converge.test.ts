@@ -1,5 +1,5 @@
 // xctl apply and diff against a real etcd, in-process through runXctl (the code the program
-// runs): what counts as a change, and what a carried metadata.resourceVersion means.
+// runs): what counts as a change, and what a carried metadata.resourceVersion or uid means.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { xctlInProcess } from '../harness/xctl-in-process.js';
@@ -56,6 +56,33 @@ describe('xctl apply of a manifest carrying metadata.resourceVersion', () => {
     // without the resourceVersion it is a create, as the message says
     const fresh = await xctl(['apply', '-f', '-'], saved.replace(/^ {2}resourceVersion:.*\n/m, ''));
     expect(fresh).toMatchObject({ code: 0, out: 'clusternetwork/gone created\n' });
+  });
+
+  it('does not apply an edit of a deleted object to the one made again under its name: exit 3 at metadata.uid, nothing written', async () => {
+    expect((await xctl(['apply', '-f', '-'], cnDoc('again', '10.113.0.0/16'))).code).toBe(0);
+    const saved = (await xctl(['get', 'cn', 'again', '-o', 'yaml'])).out;
+    const oldUid = parse(saved).metadata.uid as string;
+    expect((await xctl(['delete', 'cn', 'again'])).code).toBe(0);
+    expect((await xctl(['apply', '-f', '-'], cnDoc('again', '10.113.0.0/16'))).out).toBe('clusternetwork/again created\n');
+    const now = (await lab.store.get('ClusterNetwork', 'again'))!;
+    expect(now.metadata.uid).not.toBe(oldUid);
+    // the saved copy without its resourceVersion (which alone would be stale), with an edit
+    const edited = saved.replace(/^ {2}resourceVersion:.*\n/m, '').replace('masquerade: true', 'masquerade: false');
+    expect(edited).toContain(`uid: ${oldUid}`);
+    const f = file('again.yaml', edited);
+    const rev = await lab.store.revision();
+    for (const cmd of ['apply', 'diff']) {
+      const r = await xctl([cmd, '-f', f]);
+      expect(r.code).toBe(3);
+      expect(r.err).toContain(`error: conflict: ${f}:${lineOf(edited, 'uid:')}: document 1 (clusternetwork/again): metadata.uid: ` +
+        `the object was deleted and made again since it was read (uid ${oldUid}; stored: ${now.metadata.uid}); remove metadata.uid to apply to the object stored now`);
+    }
+    expect(await lab.store.revision()).toBe(rev);
+    expect((await lab.store.get('ClusterNetwork', 'again'))!.spec.masquerade).toBe(true);
+    // its own uid is no conflict: the edit applies
+    const own = await xctl(['apply', '-f', '-'], edited.replace(`uid: ${oldUid}`, `uid: ${now.metadata.uid}`));
+    expect(own).toMatchObject({ code: 0, out: 'clusternetwork/again configured\n' });
+    expect((await lab.store.get('ClusterNetwork', 'again'))!.spec.masquerade).toBe(false);
   });
 });
 

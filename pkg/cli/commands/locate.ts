@@ -4,7 +4,7 @@
 import { objectIssue, type LoadedObject } from '../../manifest/load.js';
 import { formatIssue, ManifestError } from '../../manifest/errors.js';
 import { PartialWriteError, TooLargeError } from '../../store/txn-writer.js';
-import { BeingDeletedError, StaleResourceVersionError } from '../../store/types.js';
+import { BeingDeletedError, StaleResourceVersionError, UidMismatchError, type ConflictError } from '../../store/types.js';
 import { CliError, EXIT } from '../exit.js';
 
 /**
@@ -21,7 +21,7 @@ export function locateWriteError(e: unknown, loaded: LoadedObject[]): unknown {
  * TooLargeError: a ManifestError (exit 2); found when the batch is packed, before anything is
  * written, or (inside a PartialWriteError) when a later transaction is planned again after a
  * conflict and the object has grown meanwhile. StaleResourceVersionError: a conflict (exit 3) at the
- * manifest's metadata.resourceVersion; BeingDeletedError: a conflict (exit 3) at its metadata.name;
+ * manifest's metadata.resourceVersion; UidMismatchError: one at its metadata.uid; BeingDeletedError: a conflict (exit 3) at its metadata.name;
  * `nothingWritten` when no transaction was committed.
  */
 function located(e: unknown, loaded: LoadedObject[], nothingWritten: boolean): Error | undefined {
@@ -29,14 +29,16 @@ function located(e: unknown, loaded: LoadedObject[], nothingWritten: boolean): E
     const issue = objectIssue(loaded, { kind: e.kind, name: e.objectName }, [], `does not fit one etcd transaction (${e.excess})`);
     return issue && new ManifestError([issue]);
   }
-  if (e instanceof StaleResourceVersionError) {
-    const issue = objectIssue(loaded, { kind: e.kind, name: e.objectName }, ['metadata', 'resourceVersion'], staleWhy(e));
+  const conflict = (path: string[], why: string): CliError | undefined => {
+    const issue = objectIssue(loaded, { kind: (e as ConflictError).kind, name: (e as ConflictError).objectName }, path, why);
     return issue && new CliError(EXIT.CONFLICT, `conflict: ${formatIssue(issue)}${nothingWritten ? '\nnothing was written' : ''}`);
+  };
+  if (e instanceof StaleResourceVersionError) return conflict(['metadata', 'resourceVersion'], staleWhy(e));
+  if (e instanceof UidMismatchError) {
+    return conflict(['metadata', 'uid'], `the object was deleted and made again since it was read (uid ${e.uid}; stored: ${e.stored}); remove metadata.uid to apply to the object stored now`);
   }
   if (e instanceof BeingDeletedError) {
-    const why = `is being deleted (it waits for its finalizers: ${e.finalizers.join(', ')}); apply it again once it is gone: ${BeingDeletedError.waitCommand(e.kind, e.objectName)}`;
-    const issue = objectIssue(loaded, { kind: e.kind, name: e.objectName }, ['metadata', 'name'], why);
-    return issue && new CliError(EXIT.CONFLICT, `conflict: ${formatIssue(issue)}${nothingWritten ? '\nnothing was written' : ''}`);
+    return conflict(['metadata', 'name'], `is being deleted (it waits for its finalizers: ${e.finalizers.join(', ')}); apply it again once it is gone: ${BeingDeletedError.waitCommand(e.kind, e.objectName)}`);
   }
   return undefined;
 }
