@@ -96,6 +96,11 @@ describe('KIND/NAME, the form xctl prints', () => {
     const mixed = await xctl(['get', 'node', 'node/k-1']);
     expect(mixed).toMatchObject({ code: 2, out: '' });
     expect(mixed.err).toBe('error: give KIND NAME... or KIND/NAME..., not both: "xctl get node k-1" or "xctl get node/k-1"\n');
+    // a slashed argument that is no KIND/NAME gets no hint built from its parts (which would fail too)
+    for (const arg of ['a/b/c', 'pods/x', 'no/']) {
+      const r = await xctl(['delete', 'no', arg]);
+      expect(r).toEqual({ code: 2, out: '', err: `error: "${arg}" is not a NAME: a name has no "/" (give KIND NAME... or KIND/NAME..., e.g. "xctl delete no NAME")\n` });
+    }
     const kinds = await xctl(['get', 'no/k-1', 'cn/default']);
     expect(kinds).toMatchObject({ code: 2, out: '', err: 'error: get shows one kind at a time; run it once per kind\n' });
     expect((await xctl(['get', 'pods/x'])).err).toMatch(/^error: unknown kind "pods"; expected one of clusternetwork/);

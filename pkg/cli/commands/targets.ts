@@ -16,9 +16,7 @@ export function namesOfOneKind(command: string, args: string[]): NamesOfKind {
   if (!isSlashed(first)) {
     const info = resolveKind(first);
     const pasted = rest.find(isSlashed);
-    if (pasted !== undefined) {
-      throw new UsageError(`give KIND NAME... or KIND/NAME..., not both: "xctl ${command} ${first} ${pasted.split('/').pop()}" or "xctl ${command} ${pasted}"`);
-    }
+    if (pasted !== undefined) throw new UsageError(mixedForms(command, first, pasted));
     return { info, names: rest };
   }
   const targets = args.map(slashed);
@@ -43,6 +41,19 @@ export function targetsOfAnyKind(command: string, args: string[]): Target[] {
   }
   const seen = new Set<string>();
   return all.filter((t) => !seen.has(`${t.kind}/${t.name}`) && seen.add(`${t.kind}/${t.name}`));
+}
+
+/**
+ * A slashed argument after `KIND`: a pasted `KIND/NAME` gets the two commands it may have
+ * meant; anything else is no name at all (names have no "/": api/fields.ts), and a hint built
+ * from its parts would suggest a command that fails too.
+ */
+function mixedForms(command: string, first: string, pasted: string): string {
+  const m = /^([^/]+)\/([^/]+)$/.exec(pasted);
+  let kindOk = !!m;
+  try { if (m) resolveKind(m[1]); } catch { kindOk = false; }
+  if (m && kindOk) return `give KIND NAME... or KIND/NAME..., not both: "xctl ${command} ${first} ${m[2]}" or "xctl ${command} ${pasted}"`;
+  return `"${pasted}" is not a NAME: a name has no "/" (give KIND NAME... or KIND/NAME..., e.g. "xctl ${command} ${first} NAME")`;
 }
 
 /** Exactly one object, for describe and wait. */
