@@ -97,7 +97,7 @@ function unknownKindMessage(kind: unknown): string {
 
 function zodIssues(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny): FieldIssue[] {
   const out: FieldIssue[] = [];
-  for (const i of zi) {
+  for (const i of oneIssuePerBound(zi, raw)) {
     const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
     if (i.code === 'unrecognized_keys') {
       const allowed = allowedKeys(schema, path);
@@ -127,6 +127,30 @@ function zodIssues(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny): 
   return out;
 }
 
+const pathKey = (i: z.core.$ZodIssue) => i.path.map(String).join('\u0000');
+
+/**
+ * One issue where zod reports several for the same fault: int() checks the safe-integer range
+ * beside the schema's own bounds (`hostPrefix: 1e100` broke both, "must be <= 9007199254740991"
+ * first), so only the tightest bound of each side is kept; and an empty string that breaks its
+ * min(1) breaks its pattern too, so it is only "must not be empty".
+ */
+function oneIssuePerBound(zi: z.core.$ZodIssue[], raw: unknown): z.core.$ZodIssue[] {
+  const tightest = new Map<string, z.core.$ZodIssue>();
+  for (const i of zi) {
+    if (i.code !== 'too_big' && i.code !== 'too_small') continue;
+    const k = `${pathKey(i)}\u0000${i.code}`;
+    const cur = tightest.get(k);
+    const tighter = !cur || (i.code === 'too_big' ? Number(i.maximum) < Number((cur as typeof i).maximum) : Number(i.minimum) > Number((cur as typeof i).minimum));
+    if (tighter) tightest.set(k, i);
+  }
+  const emptied = new Set(zi.filter((i) => i.code === 'too_small' && i.origin === 'string' && valueAt(raw, i.path as FieldPath) === '').map(pathKey));
+  return zi.filter((i) => {
+    if (i.code === 'too_big' || i.code === 'too_small') return tightest.get(`${pathKey(i)}\u0000${i.code}`) === i;
+    return !emptied.has(pathKey(i));
+  });
+}
+
 /**
  * How to write what the author meant: a string field that YAML read as a number or boolean
  * (labels: {rack: 1}, name: 1234) in quotes; a list given one value as a list; an option in
@@ -151,7 +175,7 @@ function plainMessage(i: z.core.$ZodIssue): string {
   }
   if (i.code === 'too_small' && /^Too small/.test(m)) {
     if (i.origin === 'number' || i.origin === 'int') return `must be ${i.inclusive === false ? '>' : '>='} ${String(i.minimum)}`;
-    if (i.origin === 'string') return `must be at least ${String(i.minimum)} characters`;
+    if (i.origin === 'string') return Number(i.minimum) === 1 ? 'must not be empty' : `must be at least ${String(i.minimum)} characters`;
     if (i.origin === 'array') return `must have at least ${String(i.minimum)} entries`;
   }
   if (i.code === 'invalid_value' && /^Invalid (option|input)/.test(m)) {

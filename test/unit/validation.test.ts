@@ -173,6 +173,15 @@ describe('validateObject', () => {
     expect(r.issues.map((i) => `${formatPath(i.path)}: ${i.message}`)).toEqual(['apiVersion: must be xnet.io/v1alpha1, got "xnet.io/v1"']);
   });
 
+  it('names one bound per field: the schema\'s, not the safe-integer limit beside it; an empty string as empty', () => {
+    const messages = (o: Raw) => validateObject(o).issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+    expect(messages(cn({ hostPrefix: 1e100 }))).toEqual(['spec.hostPrefix: must be <= 30']);
+    expect(messages(cn({ hostPrefix: -1e100, mtu: 1e20 }))).toEqual(['spec.hostPrefix: must be >= 8', 'spec.mtu: must be <= 65535']);
+    expect(messages(nic({ container: '' }))).toEqual(['spec.container: must not be empty']);
+    // a string that is not empty still gets its pattern's message
+    expect(messages(nic({ container: '-x' }))).toEqual([expect.stringMatching(/^spec\.container: must be a Docker container name or id/)]);
+  });
+
   it('reports every problem of a document, not just the first', () => {
     const r = validateObject(nic({ ifName: 'x'.repeat(20), ip: 'nope', extra: true }));
     expect(r.issues.map((i) => formatPath(i.path)).sort()).toEqual(['spec.extra', 'spec.ifName', 'spec.ip']);
