@@ -7,8 +7,9 @@ import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure } from './progress.js';
 import { targetsOfAnyKind } from './targets.js';
+import { checkNetworksInUse } from './delete-in-use.js';
 
-export interface DeleteOptions { filename?: string[]; ignoreNotFound?: boolean }
+export interface DeleteOptions { filename?: string[]; ignoreNotFound?: boolean; force?: boolean }
 
 /**
  * delete KIND NAME... | -f: deletes what exists, in as few transactions as etcd's limits
@@ -18,6 +19,7 @@ export interface DeleteOptions { filename?: string[]; ignoreNotFound?: boolean }
 export async function deleteCommand(session: Session, io: CliIO, args: string[], opts: DeleteOptions): Promise<number> {
   const targets = await deleteTargets(io, args, opts);
   const label = (t: { kind: Kind; name: string }) => `${t.kind.toLowerCase()}/${t.name}`;
+  await checkNetworksInUse(session.store(), io, targets, !!opts.force);
   const reporter = new WriteReporter(io, 'deleting');
   let results;
   try {
@@ -48,6 +50,7 @@ export const registerDelete: RegisterCommand = (program, { io, run }) => {
     .argument('[kind-and-names...]', 'KIND NAME..., or KIND/NAME...')
     .addOption(fileOption())
     .option('--ignore-not-found', 'an object that does not exist is not an error')
+    .option('--force', 'delete a ClusterNetwork or MacvlanNet even while ContainerNics use it (they lose their addresses)')
     .action((args: string[], opts: DeleteOptions, cmd: Command) => run((s) => deleteCommand(s, io, args, opts), cmd));
 };
 

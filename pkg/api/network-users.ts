@@ -1,0 +1,35 @@
+// Which ContainerNics use a network: the rule `xctl delete` holds a ClusterNetwork or
+// MacvlanNet to. A network deleted while NICs use it takes their addresses at once (the
+// controller releases them, the agents take the interfaces out of their containers), so
+// xctl refuses such a delete unless told (--force), as an admission check would: nothing is
+// marked, so a delete typed by mistake leaves nothing to undo.
+import type { ContainerNic } from './types.js';
+
+export type NetworkKind = 'ClusterNetwork' | 'MacvlanNet';
+
+export const isNetworkKind = (kind: string): kind is NetworkKind => kind === 'ClusterNetwork' || kind === 'MacvlanNet';
+
+/** The network a NIC is on, as "<Kind>/<name>". */
+export function nicNetworkRef(nic: ContainerNic): string | undefined {
+  const n = nic.spec.network;
+  if (n.clusterNetwork) return `ClusterNetwork/${n.clusterNetwork}`;
+  if (n.macvlanNet) return `MacvlanNet/${n.macvlanNet}`;
+  return undefined;
+}
+
+/**
+ * Per network of `networks` ("<Kind>/<name>"), the names of the NICs on it that keep using it:
+ * not being deleted already (their agents take them out whatever happens to the network), and
+ * not named in `going` ("ContainerNic/<name>": deleted in the same request). Sorted by name.
+ */
+export function networkUsers(networks: Iterable<string>, nics: Iterable<ContainerNic>, going: ReadonlySet<string>): Map<string, string[]> {
+  const out = new Map<string, string[]>([...networks].map((n) => [n, []]));
+  for (const nic of nics) {
+    const ref = nicNetworkRef(nic);
+    const users = ref === undefined ? undefined : out.get(ref);
+    if (!users || nic.metadata.deletionTimestamp || going.has(`ContainerNic/${nic.metadata.name}`)) continue;
+    users.push(nic.metadata.name);
+  }
+  for (const users of out.values()) users.sort();
+  return out;
+}

@@ -1,0 +1,67 @@
+// xctl delete of a network ContainerNics use, against a real etcd, in-process through runXctl:
+// refused as a conflict naming the NICs, nothing written, unless they go in the same command
+// or --force is given. (No controller runs: what is asserted is what xctl writes.)
+import { describe, expect, it } from 'vitest';
+import { xctlInProcess } from '../harness/xctl-in-process.js';
+
+const lab = xctlInProcess('xctl-delete-in-use');
+const xctl = (args: string[], stdin = '') => lab.xctl(args, { stdin });
+
+const V = 'apiVersion: xnet.io/v1alpha1';
+const cnDoc = (name: string, cidr: string) => `${V}\nkind: ClusterNetwork\nmetadata:\n  name: ${name}\nspec:\n  cidr: ${cidr}\n  hostPrefix: 24\n  dockerNetwork: d-${name}\n`;
+const mvnDoc = (name: string) => `${V}\nkind: MacvlanNet\nmetadata:\n  name: ${name}\nspec:\n  subnet: 198.19.7.0/24\n`;
+const nicDoc = (name: string, network: string) =>
+  `${V}\nkind: ContainerNic\nmetadata:\n  name: ${name}\nspec:\n  node: host-1\n  container: c-${name}\n  ifName: eth1\n  network: {${network}}\n`;
+const apply = async (...docs: string[]) => expect((await xctl(['apply', '-f', '-'], docs.join('---\n'))).code).toBe(0);
+
+describe('xctl delete of a network in use', () => {
+  it('is refused (exit 3) naming the NICs that use it, not those being deleted or on other networks; nothing is written', async () => {
+    await apply(cnDoc('inuse', '10.120.0.0/16'), cnDoc('other', '10.121.0.0/16'),
+      nicDoc('b', 'clusterNetwork: inuse'), nicDoc('a', 'clusterNetwork: inuse'), nicDoc('c', 'clusterNetwork: inuse'), nicDoc('d', 'clusterNetwork: other'));
+    // c is being deleted already (no controller runs, so its finalizer keeps it marked)
+    expect((await xctl(['delete', 'nic', 'c'])).code).toBe(0);
+    expect((await lab.store.get('ContainerNic', 'c'))?.metadata.deletionTimestamp).toBeTruthy();
+    const rev = await lab.store.revision();
+    const r = await xctl(['delete', 'cn', 'inuse']);
+    expect(r).toEqual({
+      code: 3, out: '',
+      err: 'error: conflict: clusternetwork/inuse is in use by 2 ContainerNics (a, b): deleting it takes their addresses at once and their ' +
+        'interfaces out of their containers; delete them first or in the same command, or pass --force\nnothing was deleted\n',
+    });
+    // a manifest naming it is held to the same rule, and the other objects of the request wait with it
+    const f = lab.file('inuse.yaml', `${cnDoc('other', '10.121.0.0/16')}---\n${cnDoc('inuse', '10.120.0.0/16')}`);
+    const byFile = await xctl(['delete', '-f', f]);
+    expect(byFile.code).toBe(3);
+    expect(byFile.err).toContain('error: conflict: clusternetwork/other is in use by 1 ContainerNic (d); clusternetwork/inuse is in use by 2 ContainerNics (a, b): deleting them takes');
+    expect(await lab.store.revision()).toBe(rev);
+    expect(await lab.store.get('ClusterNetwork', 'inuse')).toBeDefined();
+  });
+
+  it('goes when its NICs are deleted in the same command', async () => {
+    const r = await xctl(['delete', 'cn/inuse', 'nic/a', 'nic/b']);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(r.out).toBe('clusternetwork/inuse deleted\ncontainernic/a deleted\ncontainernic/b deleted\n');
+    expect(await lab.store.get('ClusterNetwork', 'inuse')).toBeUndefined();
+  });
+
+  it('goes with --force, with a warning that names what loses its address', async () => {
+    await apply(mvnDoc('lan'), ...['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7'].map((n) => nicDoc(n, 'macvlanNet: lan')));
+    const refused = await xctl(['delete', 'mvn', 'lan']);
+    expect(refused.code).toBe(3);
+    expect(refused.err).toContain('macvlannet/lan is in use by 7 ContainerNics (n1, n2, n3, n4, n5 and 2 more)');
+    const r = await xctl(['delete', 'mvn', 'lan', '--force']);
+    expect(r).toEqual({
+      code: 0, out: 'macvlannet/lan deleted\n',
+      err: 'warning: macvlannet/lan is in use by 7 ContainerNics (n1, n2, n3, n4, n5 and 2 more): they lose their addresses and are taken out of their containers\n',
+    });
+    // marked: its own finalizer waits for the nodes' Docker networks (no controller here)
+    expect((await lab.store.get('MacvlanNet', 'lan'))?.metadata.deletionTimestamp).toBeTruthy();
+    // deleting it again is no new harm: nothing to refuse
+    expect(await xctl(['delete', 'mvn', 'lan'])).toMatchObject({ code: 0, err: '' });
+  });
+
+  it('is no conflict for a network that does not exist, whatever NICs name it', async () => {
+    await apply(nicDoc('ghost-eth1', 'clusterNetwork: ghost'));
+    expect(await xctl(['delete', 'cn', 'ghost'])).toEqual({ code: 4, out: '', err: 'error: ClusterNetwork "ghost" not found\n' });
+  });
+});
