@@ -5,6 +5,7 @@ import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdCompactedError } from '../errors.js';
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { onceConnected, withTimeout } from '../runtime/watch-wait.js';
+import { rangePrefix } from '../etcd/range.js';
 import { Keys } from '../store/keys.js';
 import { decodeKey } from '../store/decode.js';
 import type { SkippedKey } from '../store/types.js';
@@ -39,7 +40,9 @@ const byTime = (a: XnetEvent, b: XnetEvent) => a.lastTimestamp.localeCompare(b.l
 
 export async function listEvents(client: Etcd3, prefix: string | undefined, obj?: InvolvedObject): Promise<EventList> {
   const root = new Keys(prefix).events();
-  const res = await client.getAll().prefix(root).exec();
+  // In pages: every node writes events, values up to etcd's 1.5 MiB, and one response over the
+  // client's receive limit (64 MiB, some 43 such keys) failed `get events` and every `describe`.
+  const res = await rangePrefix(client, root);
   const skipped: SkippedKey[] = [];
   const items: XnetEvent[] = [];
   for (const kv of res.kvs) {
@@ -48,7 +51,7 @@ export async function listEvents(client: Etcd3, prefix: string | undefined, obj?
     if ('error' in e) skipped.push({ key, error: e.error });
     else if (eventFor(e.value, obj)) items.push(e.value);
   }
-  return { items: items.sort(byTime), skipped, revision: Number(res.header.revision) };
+  return { items: items.sort(byTime), skipped, revision: Number(res.revision) };
 }
 
 export interface EventHandlers {

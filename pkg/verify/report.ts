@@ -6,6 +6,7 @@
 import type { Etcd3, Lease } from 'etcd3';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
+import { rangePrefix } from '../etcd/range.js';
 import { Keys } from '../store/keys.js';
 import { decodeKey } from '../store/decode.js';
 import type { SkippedKey } from '../store/types.js';
@@ -87,9 +88,12 @@ export interface ReadReports {
 export async function readObservedReports(client: Etcd3, prefix?: string): Promise<ReadReports> {
   const keys = new Keys(prefix);
   const root = keys.nodeObserved('');
-  const kvs = await client.getAll().prefix(root).strings();
+  // In pages, as every listing of keys nodes write: one response over the client's receive limit
+  // would fail `xctl verify` as a whole.
+  const { kvs } = await rangePrefix(client, root);
   const out: ReadReports = { reports: new Map(), skipped: [] };
-  for (const [key, value] of Object.entries(kvs)) {
+  for (const kv of kvs) {
+    const [key, value] = [kv.key.toString(), kv.value.toString()];
     const node = key.slice(root.length);
     const r = decodeKey(observedReportSchema, key, value);
     if ('error' in r) out.skipped.push({ key, error: r.error });
