@@ -134,7 +134,7 @@ export function toYaml(v: unknown): string {
  */
 export function toHumanYaml(v: unknown): string {
   // eslint-disable-next-line no-control-regex
-  return toYaml(v).replace(/[\x7f-\x9f]/g, (c) => printable(c));
+  return toYaml(v).replace(/[\x7f-\x9f\p{Cf}\u2028\u2029]/gu, (c) => printable(c));
 }
 
 export function toJson(v: unknown): string {
