@@ -153,7 +153,7 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
   state.set(`mvn/${name}`, r.rp);
   const poolPrefix = ctx.model.ipam.pool('macvlannets', name);
   for (const c of ctx.model.claimsOf(uid)) {
-    if (c.claim.role === 'external' && c.key.startsWith(poolPrefix)) { r.unfreed.push(c); continue; }
+    if (c.claim.role === 'external' && c.key.startsWith(poolPrefix) && externalKept(ctx, c)) { r.unfreed.push(c); continue; }
     if (c.key.startsWith(poolPrefix) && (keepOwnClaim(r, c, selected) || inUseByDocker(ctx, name, uid, c, selected, r.previous)
       || heldByLeavingNode(ctx, name, selected, c, r.leaving))) continue;
     const mark = plan.mark();
@@ -173,6 +173,17 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
   for (const c of blocks.values()) r.takenBlocks.push(cidrInterval(parseCidr(c.claim.cidr!)));
   r.takenBlocks.push(...r.rp.blocks);
   return r;
+}
+
+/**
+ * An address a node's ARP probe found in use outside xnet stays marked while that Node exists
+ * (or does not decode: unreadable is not gone). A deleted Node's word is no longer taken: a
+ * lying node's marks would otherwise hold the pool until the MacvlanNet went. Freed, such an
+ * address is probed again by the next node handed it.
+ */
+function externalKept(ctx: Ctx, c: ClaimEntry): boolean {
+  const node = c.claim.node;
+  return !node || !!ctx.model.node(node) || ctx.model.cache.isRefused(ctx.model.keys.object('Node', node));
 }
 
 /**

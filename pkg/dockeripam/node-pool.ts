@@ -18,6 +18,9 @@ export interface NodePoolPlan {
   more: number;
 }
 
+/** The most free addresses beyond TARGET_FREE a node's `want` gets it: xnet's agent asks for one at a time. */
+export const MAX_WANT = 64;
+
 /** Each address once: the report is untrusted, and a key twice in one etcd transaction is refused. */
 const nums = (list: string[]) => [...new Set(list.map(parseIPv4))];
 
@@ -30,9 +33,10 @@ export function planNodePool(held: ReadonlySet<number>, report: NodeIpamReport |
   let free = 0;
   for (const ip of held) if (!inUse.has(ip) && !gone.has(ip)) free++;
   // `want` asks for that many free addresses beyond the usual TARGET_FREE, counted against what
-  // the node holds free already: the same report read again claims nothing more (a node that
-  // keeps rewriting want: 4096 gets 4096 once, not 4096 per reconcile).
-  const want = report?.want ?? 0;
+  // the node holds free already: the same report read again claims nothing more. Capped
+  // (MAX_WANT): a node writing want: 4096 into its report took a shared segment's every free
+  // address in one round; xnet's agent asks for one at a time.
+  const want = Math.min(report?.want ?? 0, MAX_WANT);
   const more = free < LOW_WATER || want > 0 ? Math.max(0, TARGET_FREE + want - free) : 0;
   return { release, external, requested, more };
 }

@@ -106,6 +106,30 @@ describe('MacvlanNet node parts on a stock etcd', () => {
     expect(check.problems, check.text).toBe(0);
   }, 60_000);
 
+  it('lets a lying node take no more than 72 free addresses at once, and frees its external marks when its Node is deleted', async () => {
+    // a /24 of 253 addresses (gateway .1): one report of want: 4096 took them all in one round
+    await store.applyAll([
+      obj('MacvlanNet', 'mvlie', { subnet: '10.79.0.0/24', gateway: '10.79.0.1', dockerIPAM: 'xnet', hostShim: false, nodeSelector: { matchLabels: { lie: 'yes' } } }),
+      obj('Node', 'lie-a', { interface: 'eth0' }, { lie: 'yes' }),
+      obj('Node', 'lie-b', { interface: 'eth0' }, { lie: 'yes' }),
+    ]);
+    await eventually(async () => (await partOf('mvlie', 'lie-b'))?.addresses?.length === 8, 'lie-b pre-claims 8');
+    await report('mvlie', 'lie-a', { want: 4096 });
+    const held = await eventually(async () => { const a = (await partOf('mvlie', 'lie-a'))?.addresses; return a && a.length >= 72 && a; }, 'lie-a refilled');
+    expect(held.length).toBe(72);
+    // then it says all of them answered an ARP probe: marked external, out of its hands, and
+    // refilled by 72 again, not by the 173 left
+    await report('mvlie', 'lie-a', { want: 4096, external: held });
+    const roles = async () => [...(await claimed('mvlie')).values()].filter((c) => c.node === 'lie-a').map((c) => c.role);
+    await eventually(async () => { const r = await roles(); return r.filter((x) => x === 'external').length === 72 && r.length >= 144 || undefined; }, '72 external marks of lie-a, 72 at hand again');
+    expect((await roles()).length).toBe(144);
+    // the admin deletes the lying node: its marks and its pre-claims go, so lie-b's containers can have them
+    await store.delete('Node', 'lie-a');
+    await eventually(async () => [...(await claimed('mvlie')).values()].every((c) => c.node !== 'lie-a') || undefined, 'nothing of lie-a left', 15_000);
+    const check = await ipamCheck(etcd.client(), prefix);
+    expect(check.problems, check.text).toBe(0);
+  }, 60_000);
+
   it('re-blocks three nodes when blockPrefix changes from 28 to 27, and a NIC applied with the change gets its address', async () => {
     const spec = (blockPrefix: number) => ({ subnet: '10.20.0.0/24', dockerIPAM: 'blocks', hostShim: false, blockPrefix, nodeSelector: { matchLabels: { bp: 'yes' } } });
     await store.applyAll([obj('MacvlanNet', 'mvbp', spec(28)), ...['bp-1', 'bp-2', 'bp-3'].map((n) => obj('Node', n, { interface: 'eth0' }, { bp: 'yes' }))]);

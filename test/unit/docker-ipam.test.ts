@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { planNodePool } from '../../pkg/dockeripam/node-pool.js';
+import { MAX_WANT, planNodePool } from '../../pkg/dockeripam/node-pool.js';
 import { AddressBook } from '../../pkg/dockeripam/book.js';
 import { MemoryJournal } from '../../pkg/dockeripam/journal.js';
 import { NodeIpam } from '../../pkg/dockeripam/node-ipam.js';
@@ -26,9 +26,17 @@ describe('per-node address pools (controller side)', () => {
   it('counts want against what the node already holds free: the same report again claims nothing more', () => {
     const eleven = ips(...Array.from({ length: 11 }, (_, i) => `10.0.0.${i + 1}`));
     expect(planNodePool(eleven, report({ want: 3 })).more).toBe(0);
-    // a node asking for 4096 gets them once: with 4104 free it is given nothing more
-    expect(planNodePool(new Set(), report({ want: 4096 })).more).toBe(4104);
-    const held = new Set(Array.from({ length: 4104 }, (_, i) => parseIPv4('10.1.0.0') + i));
+    // a node asking for 64 gets them once: with 72 free it is given nothing more
+    expect(planNodePool(new Set(), report({ want: 64 })).more).toBe(72);
+    const held = new Set(Array.from({ length: 72 }, (_, i) => parseIPv4('10.1.0.0') + i));
+    expect(planNodePool(held, report({ want: 64 })).more).toBe(0);
+  });
+
+  it('gives a node at most MAX_WANT beyond its usual free addresses, whatever its report wants (it is untrusted)', () => {
+    expect(MAX_WANT).toBe(64);
+    // want: 4096 took a shared segment's every free address in one round
+    expect(planNodePool(new Set(), report({ want: 4096 })).more).toBe(8 + MAX_WANT);
+    const held = new Set(Array.from({ length: 8 + MAX_WANT }, (_, i) => parseIPv4('10.1.0.0') + i));
     expect(planNodePool(held, report({ want: 4096 })).more).toBe(0);
   });
 
