@@ -14,7 +14,7 @@ import type { RoundState } from './pool-executor.js';
 import { nicPool, type Entry, type ClaimEntry } from './model.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status, type StatusAt } from './context.js';
 import { ensureNicFinalizer, finishNicDeletion } from './nic-finalizer.js';
-import { missingNetwork, missingNodeNote } from './node-missing.js';
+import { missingNetwork, missingNodeNote, notSelectedNote } from './node-missing.js';
 import { olderFirst } from '../api/names.js';
 
 export interface NicOutcome {
@@ -85,7 +85,8 @@ interface TargetChoice { target: Target; statusKey: string; statusKv: RawKv }
 
 function chooseHostSubnet(ctx: Ctx, nic: ContainerNic, holds?: number): TargetChoice {
   const cnName = nic.spec.network.clusterNetwork!;
-  if (!ctx.model.clusterNetwork(cnName)) throw new AllocationError('InvalidSpec', missingNetwork(ctx.model, 'ClusterNetwork', cnName));
+  const cn = ctx.model.clusterNetwork(cnName);
+  if (!cn) throw new AllocationError('InvalidSpec', missingNetwork(ctx.model, 'ClusterNetwork', cnName));
   const candidates: Array<{ hs: Entry<HostSubnet>; st: Status; kv: RawKv }> = [];
   // older first, as the node's agent, which acts on the older of two (agent/names.ts)
   for (const hs of ctx.model.hostSubnetsOf(cnName, nic.spec.node).sort((a, b) => olderFirst(a.obj, b.obj))) {
@@ -93,7 +94,7 @@ function chooseHostSubnet(ctx: Ctx, nic: ContainerNic, holds?: number): TargetCh
     if (st?.status.subnet && st.status.gateway && st.status.dockerRange) candidates.push({ hs, st: st.status, kv: st.kv });
   }
   if (!candidates.length) {
-    throw new WaitingError('WaitingForHostSubnet', `node "${nic.spec.node}" has no allocated HostSubnet on ClusterNetwork "${cnName}" yet${missingNodeNote(ctx.model, nic.spec.node)}`);
+    throw new WaitingError('WaitingForHostSubnet', `node "${nic.spec.node}" has no allocated HostSubnet on ClusterNetwork "${cnName}" yet${missingNodeNote(ctx.model, nic.spec.node)}${notSelectedNote(ctx.model, cn.obj, nic.spec.node)}`);
   }
   const want = nic.spec.ip ? parseIPv4(nic.spec.ip) : holds;
   const pick = (want !== undefined && candidates.find((c) => contains([cidrInterval(parseCidr(c.st.subnet as string))], want))) || candidates[0];

@@ -14,6 +14,23 @@ export function missingNodeNote(model: Pick<Model, 'node' | 'cache' | 'keys'>, n
 }
 
 /**
+ * A ContainerNic on a node that its ClusterNetwork's nodeSelector does not select (a label
+ * removed or never set, or the wrong spec.node) waits for a HostSubnet that never comes: says
+ * so, rather than only "no allocated HostSubnet yet". Empty when the node matches, when no
+ * Node of that name exists (missingNodeNote says that) or when a HostSubnet of the pair exists
+ * (one written by hand binds the node whatever the selector).
+ */
+export function notSelectedNote(model: Pick<Model, 'node' | 'hostSubnetsOf'>, cn: ClusterNetwork, node: string): string {
+  const want = cn.spec.nodeSelector?.matchLabels;
+  if (!want || !Object.keys(want).length) return '';
+  const n = model.node(node);
+  if (!n || matchLabels(want, n.obj.metadata.labels)) return '';
+  if (model.hostSubnetsOf(cn.metadata.name, node).length) return '';
+  const fmt = (l: Record<string, string> | undefined) => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || 'none';
+  return `; ClusterNetwork "${cn.metadata.name}" does not select node "${node}" (nodeSelector ${fmt(want)}; the node's labels: ${fmt(n.obj.metadata.labels)}): label the node or change spec.node`;
+}
+
+/**
  * A ClusterNetwork whose nodeSelector matches no Node (a label typo) hands out nothing and
  * would say only "0 of N blocks allocated": its Ready message says why. Its count moves when a
  * Node comes to match (a HostSubnet is allocated), which looks at it again.

@@ -52,6 +52,24 @@ describe('a ClusterNetwork whose nodeSelector matches no Node', () => {
   });
 });
 
+describe('a ContainerNic on a node its ClusterNetwork does not select', () => {
+  const f = useControllerFixture(uniquePrefix());
+
+  it('says the node is not selected (not only "no HostSubnet yet"), until it is', async () => {
+    await f.store.applyAll([
+      obj('Node', 'host-1', { address: '198.18.0.11' }, { zone: 'blue' }),
+      obj('ClusterNetwork', 'red', { cidr: '10.90.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { zone: 'red' } } }),
+      obj('ContainerNic', 'web-eth1', { node: 'host-1', container: 'web', ifName: 'eth1', network: { clusterNetwork: 'red' } }),
+    ]);
+    const allocated = async () => getCondition(statusOf(await f.store.get('ContainerNic', 'web-eth1')).conditions as never, 'Allocated') as { reason?: string; message?: string } | undefined;
+    const until = (match: RegExp, what: string) => eventually(async () => { const c = await allocated(); return c?.message && match.test(c.message) ? c : undefined; }, what, 10_000);
+    expect(await until(/ClusterNetwork "red" does not select node "host-1" \(nodeSelector zone=red; the node's labels: zone=blue\)/, 'web-eth1 says host-1 is not selected'))
+      .toMatchObject({ reason: 'WaitingForHostSubnet' });
+    await f.store.applyAll([obj('Node', 'host-1', { address: '198.18.0.11' }, { zone: 'red' })]);
+    await eventually(async () => (await allocated())?.status === 'True' || undefined, 'web-eth1 gets an address once host-1 is selected', 10_000);
+  });
+});
+
 describe('objects naming a network that does not exist', () => {
   const f = useControllerFixture(uniquePrefix());
 
