@@ -26,8 +26,7 @@ export function notSelectedNote(model: Pick<Model, 'node' | 'hostSubnetsOf'>, cn
   const n = model.node(node);
   if (!n || matchLabels(want, n.obj.metadata.labels)) return '';
   if (model.hostSubnetsOf(cn.metadata.name, node).length) return '';
-  const fmt = (l: Record<string, string> | undefined) => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || 'none';
-  return `; ClusterNetwork "${cn.metadata.name}" does not select node "${node}" (nodeSelector ${fmt(want)}; the node's labels: ${fmt(n.obj.metadata.labels)}): label the node or change spec.node`;
+  return `; ClusterNetwork "${cn.metadata.name}" does not select node "${node}" (nodeSelector ${labelText(want)}; the node's labels: ${labelText(n.obj.metadata.labels) || 'none'}): label the node or change spec.node`;
 }
 
 /**
@@ -39,8 +38,10 @@ export function noNodeSelected(model: Pick<Model, 'objects'>, cn: ClusterNetwork
   const want = cn.spec.nodeSelector?.matchLabels;
   if (!want || !Object.keys(want).length) return '';
   for (const n of model.objects<Node>('Node')) if (matchLabels(want, n.obj.metadata.labels)) return '';
-  return `; no Node matches nodeSelector ${Object.entries(want).map(([k, v]) => `${k}=${v}`).join(',')}`;
+  return `; no Node matches nodeSelector ${labelText(want)}`;
 }
+
+const labelText = (l: Record<string, string> | undefined): string => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
 
 /** A network a NIC or HostSubnet names that no object has: says so, with the closest name there is (a typo). */
 export function missingNetwork(model: Pick<Model, 'objects'>, kind: 'ClusterNetwork' | 'MacvlanNet', name: string): string {
