@@ -50,7 +50,7 @@ const TABLES: { [K in Kind]: Columns<Extract<AnyObject, { kind: K }>> } = {
     head: ['NAME', 'ADDRESS', 'READY', 'AGE'],
     // REPORTED: when the agent last wrote its report (start, new lease, change); liveness is READY (the lease)
     wide: ['INTERFACE', 'AGENT', 'REPORTED', 'LABELS'],
-    row: (o: Node) => [o.metadata.name, show(o.status?.address ?? o.spec.address), readyOf(o), humanAge(o.metadata.creationTimestamp)],
+    row: (o: Node) => [o.metadata.name, nodeAddressOf(o), readyOf(o), humanAge(o.metadata.creationTimestamp)],
     wideRow: (o: Node) => [show(o.status?.interface ?? o.spec.interface), show(o.status?.agentVersion), o.status?.lastHeartbeatTime ? `${humanAge(o.status.lastHeartbeatTime)} ago` : NONE, labelsText(o)],
   },
   HostSubnet: {
@@ -73,6 +73,16 @@ const TABLES: { [K in Kind]: Columns<Extract<AnyObject, { kind: K }>> } = {
   },
 };
 
+/**
+ * The address peers route to: the admin's spec.address, else the one the agent reports, marked
+ * when the controller refused it (peers then keep the last one it accepted: describe says which).
+ */
+function nodeAddressOf(o: Node): string {
+  if (o.spec.address) return o.spec.address;
+  const reported = o.status?.address;
+  if (!reported) return show(reported);
+  return o.status?.conditions?.find((c) => c.type === 'AddressAccepted')?.status === 'False' ? `${reported} (refused)` : reported;
+}
 function ipOf(o: ContainerNic): string {
   const ip = o.status?.ip ?? o.spec.ip;
   if (!ip) return '<pending>';

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { durationText, MAX_TIMEOUT_MS, parseDuration, parseFor, parseTimeout } from '../../pkg/cli/commands/wait.js';
 import { parseOutput, parseSelector } from '../../pkg/cli/commands/get.js';
-import { humanAge, renderTable } from '../../pkg/cli/format.js';
+import { humanAge, renderTable, tableRow } from '../../pkg/cli/format.js';
+import type { AnyObject } from '../../pkg/api/types.js';
 import { textDiff } from '../../pkg/cli/diff.js';
 import { resolveEndpoints, DEFAULT_ENDPOINT } from '../../pkg/cli/connect.js';
 import { EtcdConfigError } from '../../pkg/etcd/client.js';
@@ -180,5 +181,18 @@ describe('xctl version', () => {
     const code = await runXctl(['version'], { out: (t) => { out += t; }, err: () => undefined, stdin: async () => '', env: { XCTL_ENDPOINTS: 'http://127.0.0.1:1' } });
     expect(code).toBe(0);
     expect(out).toBe(`Client Version: v${pkg.version}\n`);
+  });
+});
+
+describe('the Node table\'s ADDRESS', () => {
+  const node = (spec: { address?: string }, status?: { address?: string; accepted?: 'True' | 'False' }) => ({
+    apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'host-2', creationTimestamp: new Date().toISOString() }, spec,
+    status: status && { address: status.address, conditions: status.accepted ? [{ type: 'AddressAccepted', status: status.accepted, reason: 'X', message: '', lastTransitionTime: '' }] : [] },
+  }) as unknown as AnyObject;
+  it('is what peers route to: the admin\'s spec.address, else the reported one, marked when the controller refused it', () => {
+    expect(tableRow(node({}, { address: '198.18.0.12', accepted: 'True' }), false)[1]).toBe('198.18.0.12');
+    expect(tableRow(node({}, { address: '198.18.0.11', accepted: 'False' }), false)[1]).toBe('198.18.0.11 (refused)');
+    expect(tableRow(node({ address: '198.18.0.42' }, { address: '198.18.0.12', accepted: 'True' }), false)[1]).toBe('198.18.0.42');
+    expect(tableRow(node({}), false)[1]).toBe('<none>');
   });
 });
