@@ -118,6 +118,12 @@ export class Controller {
       if (!c.kv && c.prev && !c.refused && this.term && this.model.node(st.name)) {
         void this.events.record({ kind: 'Node', name: st.name }, 'Warning', 'NodeLost', 'the agent\'s etcd lease expired (it stopped, or lost etcd for longer than its TTL); its subnets are kept until the Node is deleted');
       }
+      // back after a loss this controller saw: said too, or the Node's last event stays NodeLost
+      const lostAt = this.lastSeen.lostAt(st.name);
+      if (c.kv && !c.prev && lostAt && this.term && this.model.node(st.name)) {
+        this.lastSeen.back(st.name);
+        void this.events.record({ kind: 'Node', name: st.name }, 'Normal', 'NodeReady', `the agent reports again (its lease was lost at ${lostAt})`);
+      }
     }
   }
 }

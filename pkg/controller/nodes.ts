@@ -51,6 +51,8 @@ export class LastSeen {
   get(node: string): Status | undefined { return this.seen.get(node); }
   recordLost(node: string, at = new Date()): void { this.lost.set(node, at.toISOString()); }
   lostAt(node: string): string | undefined { return this.lost.get(node); }
+  /** the node reports again: its loss is over */
+  back(node: string): void { this.lost.delete(node); }
   forget(node: string): void { this.seen.delete(node); this.lost.delete(node); }
 }
 

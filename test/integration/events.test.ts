@@ -153,6 +153,12 @@ describe('the controller records events', () => {
     const lost = await eventually(async () => (await events()).find((e) => e.reason === 'NodeLost'), 'a NodeLost event');
     expect(lost.involvedObject).toEqual({ kind: 'Node', name: 'e-1' });
     expect(lost.source).toEqual({ component: 'controller' });
+    // no NodeReady for a node's first report, only for one back after a loss
+    expect((await events()).some((e) => e.reason === 'NodeReady')).toBe(false);
+    await store.writeStatus('Node', 'e-1', { node: 'e-1' }, { lastHeartbeatTime: new Date().toISOString() });
+    const back = await eventually(async () => (await events()).find((e) => e.reason === 'NodeReady'), 'a NodeReady event');
+    expect(back).toMatchObject({ type: 'Normal', involvedObject: { kind: 'Node', name: 'e-1' } });
+    expect(back.message).toContain('the agent reports again');
   });
 });
 
