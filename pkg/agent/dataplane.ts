@@ -136,13 +136,19 @@ export class Dataplane implements AgentDataplane {
 
   /**
    * Docker networks named in `names` or labelled as xnet's, with attached-container counts
-   * (the list call does not carry them, so those few are inspected).
+   * (the list call does not carry them, so those few are inspected) and the stopped containers
+   * that reference them (a network made anew would strand those).
    */
   async dockerNetworks(names: string[]): Promise<DockerNetwork[]> {
     const all = await this.docker.listNetworks();
     const want = new Set(names);
     const mine = all.filter((n) => want.has(n.name) || n.labels[OWNER_LABEL]);
-    const full = await Promise.all(mine.map((n) => this.docker.inspectNetwork(n.id)));
+    const full = await Promise.all(mine.map(async (n) => {
+      const net = await this.docker.inspectNetwork(n.id);
+      if (!net) return undefined;
+      const stopped = await this.docker.stoppedContainersOn(net.id);
+      return stopped.length ? { ...net, stopped } : net;
+    }));
     return full.filter((n): n is DockerNetwork => !!n);
   }
 

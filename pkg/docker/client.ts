@@ -138,6 +138,20 @@ export class DockerClient {
     } catch (e) { throw toDockerError(e, 'list containers'); }
   }
 
+  /**
+   * The names of the containers that are not running (stopped, created, restarting) but
+   * reference network `id`: Docker keeps their endpoint settings, with the network's id, for
+   * their next start. By id: Docker's `network` filter matches an id by prefix, and a name
+   * would also match containers stranded by an earlier network of that name.
+   */
+  async stoppedContainersOn(id: string): Promise<string[]> {
+    try {
+      const list = await this.call('list_containers', () => this.docker.listContainers({ all: true, filters: { network: [id] } }));
+      // paused containers keep their endpoint: they count as attached in the network's inspect
+      return list.filter((c) => c.State !== 'running' && c.State !== 'paused').map((c) => (c.Names?.[0] ?? c.Id).replace(/^\//, ''));
+    } catch (e) { throw toDockerError(e, `list containers on network ${id}`); }
+  }
+
   async listNetworks(): Promise<DockerNetwork[]> {
     let list: RawNetwork[];
     try { list = (await this.call('list_networks', () => this.docker.listNetworks())) as RawNetwork[]; } catch (e) { throw toDockerError(e, 'list networks'); }

@@ -22,8 +22,14 @@ export interface DockerNetwork extends DockerNetworkSpec {
   id: string;
   /** every subnet of its IPAM config when it has more than one (subnet is the first; IPv6 ones too) */
   subnets?: string[];
-  /** number of containers attached right now */
+  /** number of containers attached right now (running: only they hold an endpoint) */
   containers: number;
+  /**
+   * names of the stopped containers that reference the network, when read (DockerClient
+   * stoppedContainersOn): they hold no endpoint, but `docker start` asks Docker for the network
+   * by the id they were attached to, so a network made anew under the same name strands them
+   */
+  stopped?: string[];
 }
 
 /** One container attached to a Docker network, as `docker network inspect` shows it. */

@@ -88,6 +88,14 @@ describe('planDockerNetworks', () => {
     const busy = planDockerNetworks([spec], [have({ ipRange: '10.76.1.0/25', containers: 2 })], 'HostSubnet');
     expect(busy.ops).toEqual([]);
     expect(busy.problems[0].reason).toBe('NetworkInUse');
+    expect(busy.problems[0].message).toMatch(/2 container\(s\) are attached; disconnect them .*a stopped container counts too/);
+  });
+  it('counts the stopped containers that reference its own drifted network: made anew, it would strand them', () => {
+    const p = planDockerNetworks([spec], [have({ ipRange: '10.76.1.0/25', stopped: ['s3'] })], 'HostSubnet');
+    expect(p.ops).toEqual([]);
+    expect(p.problems).toEqual([{ reason: 'NetworkInUse', message: expect.stringContaining('but 1 container(s) are attached, 1 of them stopped (s3: a stopped container counts too') }]);
+    const both = planDockerNetworks([spec], [have({ ipRange: '10.76.1.0/25', containers: 1, stopped: ['s3', 's4'] })], 'HostSubnet');
+    expect(both.problems[0].message).toContain('3 container(s) are attached, 2 of them stopped (s3, s4');
   });
   it('takes an old driver.mtu (a ClusterNetwork\'s mtu removed: 1500 declared) for drift on its own network; a network without the option is at Docker\'s 1500', () => {
     const want = { ...spec, options: { ...spec.options, 'com.docker.network.driver.mtu': '1500' } };

@@ -27,6 +27,18 @@ export function networkMatches(want: DockerNetworkSpec, have: DockerNetwork): st
 }
 
 /**
+ * Who keeps a network from being made again: the running containers attached, and the stopped
+ * ones that reference it, which `docker start` would no longer find on a network made anew.
+ */
+function attachedWhy(have: DockerNetwork): string {
+  const stopped = have.stopped ?? [];
+  const n = have.containers + stopped.length;
+  const why = 'a stopped container counts too: it would not start on a network made anew';
+  if (!stopped.length) return `${n} container(s) are attached; disconnect them (docker network disconnect: ${why})`;
+  return `${n} container(s) are attached, ${stopped.length} of them stopped (${stopped.join(', ')}: ${why}); disconnect them (docker network disconnect), or remove the stopped ones`;
+}
+
+/**
  * `ownerKind` limits removals to networks this caller made (label value "<ownerKind>/...").
  * `observed` must carry the attached-container count of the networks named in `desired`.
  */
@@ -42,8 +54,8 @@ export function planDockerNetworks(desired: DockerNetworkSpec[], observed: Docke
     if (!diff) continue;
     if (!have.labels[OWNER_LABEL]) {
       problems.push({ reason: 'NetworkConflict', message: `Docker network ${want.name} exists and was not made by xnet (${diff}); remove or rename it` });
-    } else if (have.containers > 0) {
-      problems.push({ reason: 'NetworkInUse', message: `Docker network ${want.name} must be recreated (${diff}) but ${have.containers} container(s) are attached; disconnect them` });
+    } else if (have.containers + (have.stopped?.length ?? 0) > 0) {
+      problems.push({ reason: 'NetworkInUse', message: `Docker network ${want.name} must be recreated (${diff}) but ${attachedWhy(have)}` });
     } else {
       ops.push({ op: 'docker.network.remove', name: want.name }, { op: 'docker.network.create', spec: want });
     }
