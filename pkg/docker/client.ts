@@ -92,8 +92,8 @@ export function endpointsOf(n: { Containers?: unknown } | null | undefined): Net
   const containers = n?.Containers;
   if (!containers || typeof containers !== 'object') return [];
   return Object.entries(containers as Record<string, unknown>).map(([id, c]) => {
-    const ep = (c && typeof c === 'object' ? c : {}) as { Name?: unknown; IPv4Address?: unknown };
-    return { container: id, name: text(ep.Name), ip: text(ep.IPv4Address).split('/')[0] };
+    const ep = (c && typeof c === 'object' ? c : {}) as { Name?: unknown; IPv4Address?: unknown; MacAddress?: unknown };
+    return { container: id, name: text(ep.Name), ip: text(ep.IPv4Address).split('/')[0], mac: text(ep.MacAddress).toLowerCase() };
   });
 }
 

@@ -38,6 +38,8 @@ export interface NetworkEndpoint {
   name: string;
   /** IPv4 address without prefix; empty when Docker shows none */
   ip: string;
+  /** the endpoint's MAC (lower case) as Docker shows it; empty when it shows none */
+  mac?: string;
 }
 
 export interface ContainerInfo {

@@ -130,7 +130,7 @@ export function describeOp(op: Op): Omit<Difference, 'host'> {
     case 'route.replace': return { what: `route${inContainer}`, expected: `${op.dst}${op.via ? ` via ${op.via}` : ''}${op.dev ? ` dev ${op.dev}` : ''}${op.metric ? ` metric ${op.metric}` : ''} proto 76`, found: MISSING };
     case 'route.del': return { what: `route${inContainer}`, expected: 'absent', found: `${op.dst}${op.via ? ` via ${op.via}` : ''}${op.dev ? ` dev ${op.dev}` : ''} proto ${op.proto}` };
     case 'route.default': return { what: `default route${inContainer}`, expected: `via ${op.via} dev ${op.dev}`, found: MISSING };
-    case 'link.add.veth': case 'link.add.macvlan': case 'link.add.vlan':
+    case 'link.add.veth': case 'link.add.macvlan': case 'link.add.vlan': case 'link.add.bridge':
       return { what: `link${inContainer}`, expected: `${op.name} (${op.op.slice('link.add.'.length)})`, found: 'missing' };
     case 'link.del': return { what: `link${inContainer}`, expected: 'absent', found: op.name };
     case 'addr.add': return { what: `address${inContainer}`, expected: `${op.cidr} on ${op.dev}`, found: 'missing' };

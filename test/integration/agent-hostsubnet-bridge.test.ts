@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterNetwork } from '../../pkg/api/index.js';
 import { hostDocker, hostExec } from '../../pkg/lab/index.js';
 import { breakAndCheck, breakVerified, mustSucceed } from '../harness/heal.js';
-import { agentLab, createDefaultNetwork, docker, eventually, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
+import { listEvents } from '../../pkg/events/read.js';
+import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, inContainer, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 const h1 = () => lab.hosts[0];
@@ -59,4 +60,69 @@ describe('agent: a HostSubnet network that stopped containers reference', () => 
     expect(await netId()).toBe(before);
     await docker(h1(), ['rm', '-f', 's1']);
   }, 60_000);
+});
+
+const BRIDGE = 'br01';
+const MARK = 'xnet:hostsubnet:default-host-1';
+
+/** br01 as Docker made it and xnet marks it: up, the gateway on it, the mark; and net1 the same network (id) as `net`. */
+const bridgeWhole = (net: string) => async () => {
+  const r = await hostExec(h1(), ['ip', '-d', '-j', 'addr', 'show', 'dev', BRIDGE]);
+  if (r.exitCode !== 0) return false;
+  const [l] = JSON.parse(r.stdout) as Array<{ flags: string[]; ifalias?: string; linkinfo?: { info_kind?: string }; addr_info: Array<{ local: string; prefixlen: number }> }>;
+  return l.linkinfo?.info_kind === 'bridge' && l.flags.includes('UP') && l.ifalias === MARK
+    && l.addr_info.some((a) => a.local === '10.76.1.1' && a.prefixlen === 24) && (await netId()) === net;
+};
+
+/**
+ * Deletes br01, proven by its ifindex gone: the agent makes the bridge again within the
+ * milliseconds an `ip` preempted between its break and its probe may take, under a new ifindex.
+ */
+async function deleteBridge(): Promise<void> {
+  const [{ ifindex }] = JSON.parse((await hostExec(h1(), ['ip', '-j', 'link', 'show', BRIDGE])).stdout) as Array<{ ifindex: number }>;
+  await breakVerified((argv) => hostExec(h1(), argv), ['ip', 'link', 'del', BRIDGE], { argv: ['ip', '-o', 'link', 'show'], gone: `\n${ifindex}: ${BRIDGE}:` });
+}
+
+describe('agent: a HostSubnet bridge deleted by hand while containers are on its network', () => {
+  it('makes the bridge again under the network Docker still has: a stopped container starts on it', async () => {
+    await stoppedOnNet1('s2');
+    const net = await netId();
+    await breakAndCheck('bridge deleted under a stopped container', { whole: bridgeWhole(net), breakIt: deleteBridge });
+    mustSucceed('docker start s2', await hostDocker(h1(), ['start', 's2']));
+    await docker(h1(), ['rm', '-f', 's2']);
+  }, 60_000);
+});
+
+describe('agent: a HostSubnet bridge deleted by hand under a running container', () => {
+  const ip = (h: number, c: string) => docker(lab.hosts[h], ['inspect', '-f', '{{.NetworkSettings.Networks.net1.IPAddress}}', c]);
+  const pings = async (h: number, c: string, dst: string) => (await inContainer(lab.hosts[h], c, ['ping', '-c', '1', '-W', '1', dst])).stdout.includes('1 packets received');
+  /**
+   * Every address answers its ping, across the hosts, both ways; run1 sends first: traffic to
+   * it would make the bridge ask run1 for its MAC, which refreshes run1's entry for the gateway.
+   */
+  const reachable = async (run1: string, nic: string, peer: string) =>
+    (await pings(0, 'run1', peer)) && (await pings(1, 'peer', run1)) && (await pings(1, 'peer', nic));
+  const heals = async () => (await listEvents(lab.client, '/xnet', { kind: 'Node', name: 'host-1' })).items
+    .filter((e) => e.reason === 'Healed' && e.message.startsWith('repaired HostSubnet drift')).reduce((n, e) => n + e.count, 0);
+
+  it('makes the bridge again with the container\'s veth and its NIC on it: pings answer across hosts, the container restarts', async () => {
+    await runContainer(h1(), 'run1', ['--net', 'net1']);
+    await runContainer(lab.hosts[1], 'peer', ['--net', 'net1']);
+    await lab.store.create(obj('ContainerNic', 'run1-eth1', { node: 'host-1', container: 'run1', ifName: 'eth1', network: { clusterNetwork: 'default' } }));
+    await allocateNic(lab.store, 'run1-eth1', '10.76.1.90');
+    await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'run1-eth1'))?.status === 'True', 'run1-eth1 Ready', 30_000);
+    const [run1, peer, net] = [await ip(0, 'run1'), await ip(1, 'peer'), await netId()];
+    // traffic first: run1's neighbour entry for the gateway holds the bridge's MAC, as a live container's would
+    expect(await reachable(run1, '10.76.1.90', peer)).toBe(true);
+    const healedBefore = await heals();
+    await breakAndCheck('bridge deleted under a running container', { whole: bridgeWhole(net), breakIt: deleteBridge });
+    await eventually(() => reachable(run1, '10.76.1.90', peer), 'run1 (eth0 and its NIC) and peer answering each other again', 10_000);
+    expect(await heals()).toBeGreaterThan(healedBefore);
+    expect((await readyCondition(lab.store, 'HostSubnet', 'default-host-1'))?.status).toBe('True');
+    await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'run1-eth1'))?.status === 'True', 'run1-eth1 Ready again', 10_000);
+    // Docker finds the bridge by name when it attaches the restarted container
+    mustSucceed('docker restart run1', await hostDocker(h1(), ['restart', '-t', '0', 'run1']));
+    expect(await netId()).toBe(net);
+    await eventually(async () => (await pings(1, 'peer', await ip(0, 'run1'))) && (await pings(1, 'peer', '10.76.1.90')), 'run1 and its NIC answering after the restart', 10_000);
+  }, 120_000);
 });

@@ -51,10 +51,10 @@ describe('ForeignNetworks: what the NAT pass gets while Docker is slow or down',
 
 describe('endpointsOf (a network inspect, read as untrusted)', () => {
   it('gives an empty name or address for a field of another type instead of throwing', () => {
-    expect(endpointsOf({ Containers: { a: null, b: { IPv4Address: 5, Name: ['x'] }, c: { Name: 'web', IPv4Address: '10.0.0.2/24' } } })).toEqual([
-      { container: 'a', name: '', ip: '' },
-      { container: 'b', name: '', ip: '' },
-      { container: 'c', name: 'web', ip: '10.0.0.2' },
+    expect(endpointsOf({ Containers: { a: null, b: { IPv4Address: 5, Name: ['x'], MacAddress: 7 }, c: { Name: 'web', IPv4Address: '10.0.0.2/24', MacAddress: '02:42:0A:00:00:02' } } })).toEqual([
+      { container: 'a', name: '', ip: '', mac: '' },
+      { container: 'b', name: '', ip: '', mac: '' },
+      { container: 'c', name: 'web', ip: '10.0.0.2', mac: '02:42:0a:00:00:02' },
     ]);
     expect(endpointsOf({ Containers: 'nonsense' })).toEqual([]);
     expect(endpointsOf(null)).toEqual([]);

@@ -7,7 +7,8 @@ import { API_VERSION, type ClusterNetwork, type HostSubnet, type Node } from '..
 import type { AgentContext } from '../../pkg/agent/context.js';
 import { ApplyError } from '../../pkg/agent/dataplane.js';
 import { bridgeNetworkSpec } from '../../pkg/agent/desired.js';
-import { gatewayCidr, planBridgeState } from '../../pkg/agent/planner/bridge.js';
+import { bridgeMac, gatewayCidr, planBridgeState } from '../../pkg/agent/planner/bridge.js';
+import { endpointHostEnd } from '../../pkg/agent/reconcilers/host-subnet-ports.js';
 import type { Op } from '../../pkg/agent/planner/ops.js';
 import { bridgeAlias } from '../../pkg/agent/planner/names.js';
 import { reconcileHostSubnets } from '../../pkg/agent/reconcilers/host-subnets.js';
@@ -46,6 +47,8 @@ function hostOf(w: World) {
     dp: {
       ip: { linksAndAddrs: async () => ({ links: w.links, addrs: w.addrs }) },
       dockerNetworks: async () => w.networks,
+      // no container on the networks: a bridge made again has no Docker port to take back
+      docker: { networkEndpoints: async () => [] },
       execute: async (ops: Op[]) => { for (const o of ops) { const e = w.refuse?.(o); if (e) throw e; executed.push(o); timeline.push(o.op); } },
     },
   } as unknown as AgentContext;
@@ -76,9 +79,63 @@ describe('a HostSubnet bridge set down or stripped of its gateway', () => {
     // the same address on another link, or with another prefix length, is not the gateway
     expect(planBridgeState(up, [{ dev: 'eth0', cidr: '10.76.1.1/24' }, { dev: 'br01', cidr: '10.76.1.1/16' }], '10.76.1.1/24'))
       .toEqual([{ op: 'addr.add', dev: 'br01', cidr: '10.76.1.1/24' }]);
-    // a bridge that is gone comes back with its network (Docker makes it)
+    // a bridge that is gone is made again by planBridgeRemake
     expect(planBridgeState(undefined, [], '10.76.1.1/24')).toEqual([]);
     expect(gatewayCidr('10.76.64.1', '10.76.64.0/22')).toBe('10.76.64.1/22');
+  });
+});
+
+describe('a HostSubnet bridge deleted from the kernel while Docker keeps its network', () => {
+  const remade = (mtu: number) => [
+    { op: 'link.add.bridge', name: 'br01', mtu, mac: '02:42:0a:4c:01:01' },
+    { op: 'link.set.alias', name: 'br01', alias: bridgeAlias('default-host-1') },
+    { op: 'addr.add', dev: 'br01', cidr: '10.76.1.1/24' },
+    { op: 'sysctl.set', values: { 'net.ipv4.conf.br01.arp_notify': '1' } },
+    { op: 'link.set.up', name: 'br01' },
+  ];
+
+  it('is made again itself, marked, with the gateway, then up: the network stays (no Docker op); Ready', async () => {
+    const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [made(h1, dflt)], links: [], addrs: [] });
+    await reconcileHostSubnets(w.ctx);
+    expect(w.executed).toEqual(remade(1500));
+    expect(w.status.get('default-host-1')?.status).toBe('True');
+    expect(bridgeMac('10.76.64.1')).toBe('02:42:0a:4c:40:01');
+  });
+
+  it('is made as the network Docker has declares it (its MTU) when that network waits for its containers to leave', async () => {
+    const old = made(h1, dflt);
+    const net = { ...old, containers: 1, options: { ...old.options, 'com.docker.network.driver.mtu': '1400' } };
+    const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [net], links: [], addrs: [] });
+    await reconcileHostSubnets(w.ctx);
+    expect(w.executed).toEqual(remade(1400));
+    expect(w.status.get('default-host-1')).toMatchObject({ status: 'False', reason: 'NetworkInUse' });
+  });
+
+  it('is not made for a network xnet did not make (NetworkConflict): Docker\'s or the user\'s', async () => {
+    const theirs = { ...made(h1, dflt), labels: {}, subnet: '10.9.0.0/24' };
+    const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [theirs], links: [], addrs: [] });
+    await reconcileHostSubnets(w.ctx);
+    expect(w.executed).toEqual([]);
+    expect(w.status.get('default-host-1')).toMatchObject({ status: 'False', reason: 'NetworkConflict' });
+  });
+});
+
+describe('the host end of a Docker endpoint orphaned by a deleted bridge', () => {
+  const veth = (ifindex: number, name: string, mac: string, linkIndex: number, o: Partial<Link> = {}): Link =>
+    ({ ifindex, name, kind: 'veth', mac, mtu: 1500, up: true, promisc: false, linkIndex, linkNetnsId: 0, ...o });
+  const eth0 = veth(9, 'eth0', '02:42:0a:4c:01:80', 10);
+  const hostEnd = veth(10, 'veth1234', 'aa:bb:cc:00:00:01', 9);
+
+  it('is the host veth that is the peer of the container\'s link with the endpoint\'s MAC, and that link\'s peer in turn', () => {
+    expect(endpointHostEnd('02:42:0A:4C:01:80', [eth0], [hostEnd])).toBe('veth1234');
+  });
+  it('is nothing that cannot be proven: another MAC, a one-sided index match, a link on a bridge, a plain device', () => {
+    expect(endpointHostEnd('02:42:0a:4c:01:81', [eth0], [hostEnd])).toBeUndefined();
+    expect(endpointHostEnd('', [eth0], [hostEnd])).toBeUndefined();
+    expect(endpointHostEnd(eth0.mac, [eth0], [{ ...hostEnd, linkIndex: 7 }])).toBeUndefined();
+    expect(endpointHostEnd(eth0.mac, [eth0], [{ ...hostEnd, master: 'br02' }])).toBeUndefined();
+    expect(endpointHostEnd(eth0.mac, [eth0], [{ ...hostEnd, kind: 'bridge' }])).toBeUndefined();
+    expect(endpointHostEnd(eth0.mac, [eth0, { ...eth0, ifindex: 11, name: 'eth1' }], [hostEnd])).toBeUndefined();
   });
 });
 

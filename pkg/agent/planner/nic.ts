@@ -155,7 +155,7 @@ function nicPrerequisiteProblem(d: DesiredNic, host: HostState, container: Conta
   if (d.attach.kind === 'veth') {
     const bridge = d.attach.bridge;
     if (!host.links.some((l) => l.name === bridge)) {
-      return { reason: 'BridgeMissing', message: `bridge ${bridge} does not exist yet on this node (its Docker network is not made yet; HostSubnet ${d.attach.hostSubnet}'s Ready condition says why)` };
+      return { reason: 'BridgeMissing', message: `bridge ${bridge} does not exist on this node (not made yet, or deleted and not yet made again; HostSubnet ${d.attach.hostSubnet}'s Ready condition says why)` };
     }
     return undefined;
   }

@@ -21,6 +21,8 @@ export type IpOp =
   | ({ op: 'link.add.veth'; name: string; peer: string; mtu?: number } & InNs)
   | ({ op: 'link.add.macvlan'; name: string; parent: string; mode: string } & InNs)
   | ({ op: 'link.add.vlan'; name: string; parent: string; vlan: number } & InNs)
+  /** a HostSubnet's bridge made again under its Docker network (planner/bridge.ts planBridgeRemake) */
+  | ({ op: 'link.add.bridge'; name: string; mtu: number; mac: string } & InNs)
   | ({ op: 'link.del'; name: string } & InNs)
   | ({ op: 'link.set.master'; name: string; master: string } & InNs)
   | ({ op: 'link.set.netns'; name: string; into: ContainerNs } & InNs)
@@ -64,6 +66,8 @@ export function ipLine(o: IpOp): IpLine {
       return ['link', 'add', o.name, 'link', o.parent, 'type', 'macvlan', 'mode', o.mode];
     case 'link.add.vlan':
       return ['link', 'add', o.name, 'link', o.parent, 'type', 'vlan', 'id', String(o.vlan)];
+    case 'link.add.bridge':
+      return ['link', 'add', o.name, 'address', o.mac, 'mtu', String(o.mtu), 'type', 'bridge'];
     case 'link.del': return ['link', 'del', o.name];
     case 'link.set.master': return ['link', 'set', o.name, 'master', o.master];
     // ip opens a value with a "/" as a namespace file (a PID would be looked up when it runs)

@@ -8,10 +8,13 @@ import { nicKey } from '../events.js';
 import { localNics } from './nics.js';
 import { bridgeAlias } from '../planner/names.js';
 import type { Op, Plan } from '../planner/ops.js';
-import { gatewayCidr, planBridgeState } from '../planner/bridge.js';
+import { gatewayCidr, planBridgeRemake, planBridgeState, type BridgeRemake } from '../planner/bridge.js';
+import { DEFAULT_CLUSTER_MTU } from '../desired.js';
+import { orphanedEndpointPorts } from './host-subnet-ports.js';
 import type { Addr, Link } from '../../netlink/types.js';
 
 export const BRIDGE_OPTION = 'com.docker.network.bridge.name';
+const MTU_OPTION = 'com.docker.network.driver.mtu';
 
 /** What the host has: xnet's bridge networks (and those named as wanted), links, IPv4 addresses. */
 export interface ObservedHost { owned: DockerNetwork[]; links: Link[]; addrs: Addr[] }
@@ -22,8 +25,10 @@ export interface ObservedHost { owned: DockerNetwork[]; links: Link[]; addrs: Ad
  * Docker made just now, or one Docker made before the mark existed.
  */
 export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost): Promise<void> {
-  const { plan, ops, marking } = networkOps(hs, spec, host);
   try {
+    const gone = bridgeGone(hs, spec, host);
+    const ports = gone ? await orphanedEndpointPorts(ctx, gone.id, host.links) : [];
+    const { plan, ops, marking } = networkOps(hs, spec, host, gone && { network: gone, ports });
     if (ops.some((o) => o.op === 'docker.network.create') && !ctx.status.hasReport('HostSubnet', hs)) await reportMaking(ctx, hs, spec);
     if (ops.length) {
       ctx.log.info('host subnet network', { hostSubnet: hs.metadata.name, ops: ops.map((o) => o.op) });
@@ -66,22 +71,54 @@ async function reportMaking(ctx: AgentContext, hs: HostSubnet, spec: DockerNetwo
   await ctx.status.write('HostSubnet', hs, {}, { status: 'Unknown', reason: 'CreatingNetwork', message: `making Docker network ${spec.name} on bridge ${spec.options[BRIDGE_OPTION]}` });
 }
 
+const planOf = (spec: DockerNetworkSpec, host: ObservedHost): Plan => planDockerNetworks([spec], host.owned.filter((n) => n.name === spec.name), 'HostSubnet');
+
+/**
+ * xnet's own network on the HostSubnet's bridge, also one waiting for its containers to leave
+ * (NetworkInUse): its NICs stay converged and its bridge is marked.
+ */
+function isOurs(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost, plan: Plan): boolean {
+  const bridge = spec.options[BRIDGE_OPTION];
+  return !plan.problems.length || host.owned.some((n) => n.labels[OWNER_LABEL] === `HostSubnet/${hs.metadata.name}` && n.options[BRIDGE_OPTION] === bridge);
+}
+
+/**
+ * The network Docker still has whose bridge is gone from the kernel (deleted by hand): kernel
+ * drift, not a network to make again. Made anew it would be refused while containers are on it
+ * (NetworkInUse, and the bridge stayed gone) and strand stopped ones; the bridge itself is made
+ * again instead, as that network declares it (also one waiting for its containers to leave).
+ */
+function bridgeGone(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost): DockerNetwork | undefined {
+  const bridge = spec.options[BRIDGE_OPTION];
+  const have = host.owned.find((n) => n.name === spec.name);
+  const plan = planOf(spec, host);
+  if (!have || have.driver !== 'bridge' || have.options[BRIDGE_OPTION] !== bridge || !have.gateway) return undefined;
+  if (plan.ops.length || !isOurs(hs, spec, host, plan) || host.links.some((l) => l.name === bridge)) return undefined;
+  return have;
+}
+
+/** The bridge of network `have` as Docker made it: its own MTU and gateway, not the spec's. */
+function remakeOf(have: DockerNetwork, mark: string, ports: string[]): BridgeRemake {
+  const mtu = Number(have.options[MTU_OPTION] ?? DEFAULT_CLUSTER_MTU);
+  return { bridge: have.options[BRIDGE_OPTION], mark, mtu: mtu > 0 ? mtu : DEFAULT_CLUSTER_MTU, gateway: gatewayCidr(have.gateway!, have.subnet), ports };
+}
+
 /**
  * The Docker ops of the network, the bridge's mark, and for a network in place as declared,
  * its bridge's own state (up, with the gateway): Docker set it when it made the bridge and
- * never looks again. A network Docker makes now gets its bridge from Docker.
+ * never looks again. A network Docker makes now gets its bridge from Docker; one Docker has
+ * whose bridge is gone (`gone`, with its orphaned ports) gets its bridge from xnet.
  */
-function networkOps(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost): { plan: Plan; ops: Op[]; marking: boolean } {
-  const plan = planDockerNetworks([spec], host.owned.filter((n) => n.name === spec.name), 'HostSubnet');
+function networkOps(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost, gone?: { network: DockerNetwork; ports: string[] }): { plan: Plan; ops: Op[]; marking: boolean } {
+  const plan = planOf(spec, host);
   const bridge = spec.options[BRIDGE_OPTION];
   const link = host.links.find((l) => l.name === bridge);
   const mark = bridgeAlias(hs.metadata.name);
   const ops: Op[] = [...plan.ops];
-  // xnet's own network on this bridge, also one waiting for its containers to leave (NetworkInUse):
-  // its NICs stay converged and its bridge is marked
-  const ours = !plan.problems.length || host.owned.some((n) => n.labels[OWNER_LABEL] === `HostSubnet/${hs.metadata.name}` && n.options[BRIDGE_OPTION] === bridge);
-  const marking = ours && (plan.ops.length > 0 || link?.alias !== mark);
-  if (marking) ops.push({ op: 'link.set.alias', name: bridge, alias: mark });
+  const marking = isOurs(hs, spec, host, plan) && (plan.ops.length > 0 || link?.alias !== mark);
+  // a bridge made again is marked in the batch that makes it
+  if (gone) ops.push(...planBridgeRemake(remakeOf(gone.network, mark, gone.ports)));
+  else if (marking) ops.push({ op: 'link.set.alias', name: bridge, alias: mark });
   const gateway = spec.gateway && gatewayCidr(spec.gateway, spec.subnet);
   if (!plan.ops.length && !plan.problems.length) ops.push(...planBridgeState(link, host.addrs, gateway));
   return { plan, ops, marking };

@@ -70,7 +70,7 @@ async function desiredNetworks(ctx: AgentContext, mine: HostSubnet[]): Promise<{
   return { specs, pending };
 }
 
-/** The bridge networks Docker has, with a bridge deleted by hand marked as missing; links and addresses. */
+/** The bridge networks Docker has; links and addresses. */
 async function observedHost(ctx: AgentContext, mine: HostSubnet[], specs: Map<string, DockerNetworkSpec>, pending: Set<string>): Promise<ObservedHost> {
   let observed: DockerNetwork[];
   let links: Link[];
@@ -84,15 +84,9 @@ async function observedHost(ctx: AgentContext, mine: HostSubnet[], specs: Map<st
     }
     throw e;
   }
-  // A network whose owner waits for the controller stays; one whose bridge was deleted by hand
-  // no longer matches and is made again.
-  const owned = observed
-    .filter((n) => !pending.has(n.labels[OWNER_LABEL] ?? ''))
-    .map((n) => {
-      const br = n.options['com.docker.network.bridge.name'];
-      return n.driver === 'bridge' && br && !links.some((l) => l.name === br) ? { ...n, options: { ...n.options, 'com.docker.network.bridge.name': `${br} (missing)` } } : n;
-    })
-    .filter((n) => n.driver === 'bridge');
+  // A network whose owner waits for the controller stays. One whose bridge was deleted by hand
+  // is as Docker has it: the bridge alone is made again (host-subnet-network.ts bridgeGone).
+  const owned = observed.filter((n) => !pending.has(n.labels[OWNER_LABEL] ?? '') && n.driver === 'bridge');
   return { owned, links, addrs };
 }
 
