@@ -45,19 +45,22 @@ describe('self-healing', { timeout: 150_000 }, () => {
   });
 
   test('a bridge deleted by hand (ip link del) is made again, and carries traffic', async () => {
-    // before any container joins it: a network in use is not recreated (NetworkInUse)
+    // the bridge alone is made again, under the network Docker keeps (its id stays); with
+    // containers on it too (test/integration/agent-hostsubnet-bridge.test.ts)
     const bridge = (await getObject(lab(), 'hostsubnet', 'default-host-2')).status.bridge as string;
     const onHost2 = (argv: string[]) => lab().exec('host-2', argv);
+    const netId = async () => (await lab().docker('host-2', ['network', 'inspect', '-f', '{{.Id}}', 'net1'], { check: true })).stdout.trim();
+    const id = await netId();
+    const ifindex = (await onHost2(['cat', `/sys/class/net/${bridge}/ifindex`])).stdout.trim();
     const ms = await breakAndCheck('bridge deleted', {
       whole: async () => {
         const link = await onHost2(['ip', '-o', '-4', 'addr', 'show', 'dev', bridge]);
-        const net = await lab().docker('host-2', ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}} {{index .Options "com.docker.network.bridge.name"}}', 'net1']);
-        return link.exitCode === 0 && net.exitCode === 0 && net.stdout.trim() === `${subnet['host-2']} ${bridge}`;
+        const net = await lab().docker('host-2', ['network', 'inspect', '-f', '{{.Id}} {{range .IPAM.Config}}{{.Subnet}}{{end}} {{index .Options "com.docker.network.bridge.name"}}', 'net1']);
+        return link.exitCode === 0 && link.stdout.includes('inet ') && net.exitCode === 0 && net.stdout.trim() === `${id} ${subnet['host-2']} ${bridge}`;
       },
-      breakIt: () => breakVerified(onHost2, ['ip', 'link', 'del', bridge], { argv: ['ip', '-o', 'link', 'show'], gone: `: ${bridge}:` }),
-      // dockerd removes and recreates the network (its iptables rules too): seconds on a loaded
-      // machine, still far from the agents' resync (an hour here)
-      timeoutMs: 10_000,
+      // proven by its ifindex gone: the agent makes the bridge again (new ifindex) within the
+      // milliseconds an `ip` preempted between its break and its probe may take
+      breakIt: () => breakVerified(onHost2, ['ip', 'link', 'del', bridge], { argv: ['ip', '-o', 'link', 'show'], gone: `\n${ifindex}: ${bridge}:` }),
     });
     healed('bridge deleted (ip link del)', ms);
     // traffic: a container on host-1 reaches one on the remade bridge of host-2
