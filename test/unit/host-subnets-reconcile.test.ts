@@ -120,6 +120,43 @@ describe('a HostSubnet bridge deleted from the kernel while Docker keeps its net
   });
 });
 
+describe('a HostSubnet bridge remade only for xnet\'s network, and finished after a remake that stopped midway', () => {
+  it('is not made, nor any port moved, under a network of that name that xnet did not make (no owner label)', async () => {
+    const theirs = { ...made(h1, dflt), labels: {} };
+    const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [theirs], links: [], addrs: [] });
+    await reconcileHostSubnets(w.ctx).catch(() => undefined);
+    expect(w.executed).toEqual([]);
+    expect(w.status.get('default-host-1')).toMatchObject({ status: 'False', reason: 'NetworkConflict' });
+  });
+
+  it('puts the ports still off a remade bridge back on it, with arp_notify, before up', async () => {
+    const veth = (ifindex: number, name: string, mac: string, linkIndex: number, o: Partial<Link> = {}): Link =>
+      ({ ifindex, name, kind: 'veth', mac, mtu: 1500, up: true, promisc: false, linkIndex, linkNetnsId: 0, ...o });
+    // the batch stopped at a port that went meanwhile: br01 made, marked, the gateway on it, down
+    const remadeDown: Link = { ...bridge('br01', false, bridgeAlias('default-host-1')), mac: bridgeMac('10.76.1.1') };
+    const c1eth0 = veth(9, 'eth0', '02:42:0a:4c:01:02', 10);
+    const c2eth0 = veth(9, 'eth0', '02:42:0a:4c:01:03', 11);
+    const c1host = veth(10, 'veth1', 'aa:bb:cc:00:00:01', 9, { master: 'br01' });
+    const c2host = veth(11, 'veth2', 'aa:bb:cc:00:00:02', 9);
+    const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [{ ...made(h1, dflt), containers: 2 }], links: [remadeDown, c1host, c2host], addrs: [{ dev: 'br01', cidr: '10.76.1.1/24' }] });
+    const info = (id: string) => ({ id, name: id, running: true, pid: id === 'c1' ? 101 : 102, startedAt: 't0' });
+    const dp = w.ctx.dp as unknown as Record<string, unknown>;
+    dp.docker = {
+      networkEndpoints: async () => [{ container: 'c1', name: 'c1', ip: '10.76.1.2', mac: c1eth0.mac }, { container: 'c2', name: 'c2', ip: '10.76.1.3', mac: c2eth0.mac }],
+      inspectContainer: async (id: string) => info(id),
+    };
+    dp.pinNetns = async (pid: number) => ({ pid, path: `/proc/self/fd/${pid}`, dev: 1, ino: pid, close: async () => undefined });
+    dp.inHostNetns = async () => false;
+    dp.containerState = async (t: { path?: string }) => ({ links: String(JSON.stringify(t)).includes('101') ? [c1eth0] : [c2eth0], addrs: [] });
+    await reconcileHostSubnets(w.ctx);
+    expect(w.executed).toEqual([
+      { op: 'link.set.master', name: 'veth2', master: 'br01' },
+      { op: 'sysctl.set', values: { 'net.ipv4.conf.br01.arp_notify': '1' } },
+      { op: 'link.set.up', name: 'br01' },
+    ]);
+  });
+});
+
 describe('the host end of a Docker endpoint orphaned by a deleted bridge', () => {
   const veth = (ifindex: number, name: string, mac: string, linkIndex: number, o: Partial<Link> = {}): Link =>
     ({ ifindex, name, kind: 'veth', mac, mtu: 1500, up: true, promisc: false, linkIndex, linkNetnsId: 0, ...o });

@@ -67,3 +67,17 @@ export function planBridgeRemake(r: BridgeRemake): Op[] {
     { op: 'link.set.up', name: r.bridge },
   ];
 }
+
+/**
+ * The rest of a remake whose batch stopped after the bridge was made and marked (a port that
+ * went meanwhile failed its line, or the agent stopped): the ports still off it, arp_notify,
+ * the gateway when missing, then up. Without it the next pass found a marked bridge that only
+ * needed `up`: the ports after the failed line stayed off it, and no gratuitous ARP went out.
+ */
+export function planBridgeResume(r: BridgeRemake, link: Link, addrs: Addr[]): Op[] {
+  return [
+    ...r.ports.map((p): IpOp => ({ op: 'link.set.master', name: p, master: r.bridge })),
+    { op: 'sysctl.set', values: { [confKey(r.bridge, 'arp_notify')]: '1' } },
+    ...planBridgeState(link, addrs, r.gateway),
+  ];
+}

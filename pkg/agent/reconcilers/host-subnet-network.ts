@@ -8,7 +8,7 @@ import { nicKey } from '../events.js';
 import { localNics } from './nics.js';
 import { bridgeAlias } from '../planner/names.js';
 import type { Op, Plan } from '../planner/ops.js';
-import { gatewayCidr, planBridgeRemake, planBridgeState, type BridgeRemake } from '../planner/bridge.js';
+import { bridgeMac, gatewayCidr, planBridgeRemake, planBridgeResume, planBridgeState, type BridgeRemake } from '../planner/bridge.js';
 import { DEFAULT_CLUSTER_MTU } from '../desired.js';
 import { orphanedEndpointPorts } from './host-subnet-ports.js';
 import type { Addr, Link } from '../../netlink/types.js';
@@ -27,8 +27,8 @@ export interface ObservedHost { owned: DockerNetwork[]; links: Link[]; addrs: Ad
 export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost): Promise<void> {
   try {
     const gone = bridgeGone(hs, spec, host);
-    const ports = gone ? await orphanedEndpointPorts(ctx, gone.id, host.links) : [];
-    const { plan, ops, marking } = networkOps(hs, spec, host, gone && { network: gone, ports });
+    const ports = gone ? await orphanedEndpointPorts(ctx, gone.network.id, host.links, gone.link?.name) : [];
+    const { plan, ops, marking } = networkOps(hs, spec, host, gone && { ...gone, ports });
     if (ops.some((o) => o.op === 'docker.network.create') && !ctx.status.hasReport('HostSubnet', hs)) await reportMaking(ctx, hs, spec);
     if (ops.length) {
       ctx.log.info('host subnet network', { hostSubnet: hs.metadata.name, ops: ops.map((o) => o.op) });
@@ -87,14 +87,21 @@ function isOurs(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost, pla
  * drift, not a network to make again. Made anew it would be refused while containers are on it
  * (NetworkInUse, and the bridge stayed gone) and strand stopped ones; the bridge itself is made
  * again instead, as that network declares it (also one waiting for its containers to leave).
+ * Only under a network labelled as this HostSubnet's: the ports of a network xnet did not make
+ * are not xnet's to move. `link`: a bridge xnet made again whose batch stopped before it was
+ * up (a port gone meanwhile, the agent stopped): its remaining ports, arp_notify and up follow.
  */
-function bridgeGone(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost): DockerNetwork | undefined {
+function bridgeGone(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost): { network: DockerNetwork; link?: Link } | undefined {
   const bridge = spec.options[BRIDGE_OPTION];
   const have = host.owned.find((n) => n.name === spec.name);
   const plan = planOf(spec, host);
   if (!have || have.driver !== 'bridge' || have.options[BRIDGE_OPTION] !== bridge || !have.gateway) return undefined;
-  if (plan.ops.length || !isOurs(hs, spec, host, plan) || host.links.some((l) => l.name === bridge)) return undefined;
-  return have;
+  if (have.labels[OWNER_LABEL] !== `HostSubnet/${hs.metadata.name}`) return undefined;
+  if (plan.ops.length || !isOurs(hs, spec, host, plan)) return undefined;
+  const link = host.links.find((l) => l.name === bridge);
+  if (!link) return { network: have };
+  const interrupted = link.kind === 'bridge' && !link.up && link.alias === bridgeAlias(hs.metadata.name) && link.mac === bridgeMac(have.gateway);
+  return interrupted ? { network: have, link } : undefined;
 }
 
 /** The bridge of network `have` as Docker made it: its own MTU and gateway, not the spec's. */
@@ -109,16 +116,25 @@ function remakeOf(have: DockerNetwork, mark: string, ports: string[]): BridgeRem
  * never looks again. A network Docker makes now gets its bridge from Docker; one Docker has
  * whose bridge is gone (`gone`, with its orphaned ports) gets its bridge from xnet.
  */
-function networkOps(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost, gone?: { network: DockerNetwork; ports: string[] }): { plan: Plan; ops: Op[]; marking: boolean } {
+function networkOps(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost, gone?: { network: DockerNetwork; link?: Link; ports: string[] }): { plan: Plan; ops: Op[]; marking: boolean } {
   const plan = planOf(spec, host);
   const bridge = spec.options[BRIDGE_OPTION];
   const link = host.links.find((l) => l.name === bridge);
   const mark = bridgeAlias(hs.metadata.name);
+  const have = host.owned.find((n) => n.name === spec.name);
+  if (!link && have && !plan.ops.length && have.labels[OWNER_LABEL] !== `HostSubnet/${hs.metadata.name}`) {
+    // its bridge is gone and it is not xnet's: neither its bridge nor its containers' ports are made or moved
+    const problem = { reason: 'NetworkConflict', message: `Docker network ${spec.name} exists and was not made by xnet (not labelled ${OWNER_LABEL}=HostSubnet/${hs.metadata.name}), and its bridge ${bridge} is gone; remove or rename it` };
+    return { plan: { ops: [], problems: [problem, ...plan.problems] }, ops: [], marking: false };
+  }
   const ops: Op[] = [...plan.ops];
   const marking = isOurs(hs, spec, host, plan) && (plan.ops.length > 0 || link?.alias !== mark);
   // a bridge made again is marked in the batch that makes it
-  if (gone) ops.push(...planBridgeRemake(remakeOf(gone.network, mark, gone.ports)));
-  else if (marking) ops.push({ op: 'link.set.alias', name: bridge, alias: mark });
+  if (gone) {
+    ops.push(...(gone.link ? planBridgeResume(remakeOf(gone.network, mark, gone.ports), gone.link, host.addrs) : planBridgeRemake(remakeOf(gone.network, mark, gone.ports))));
+    return { plan, ops, marking };
+  }
+  if (marking) ops.push({ op: 'link.set.alias', name: bridge, alias: mark });
   const gateway = spec.gateway && gatewayCidr(spec.gateway, spec.subnet);
   if (!plan.ops.length && !plan.problems.length) ops.push(...planBridgeState(link, host.addrs, gateway));
   return { plan, ops, marking };

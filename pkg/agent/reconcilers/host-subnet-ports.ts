@@ -15,13 +15,13 @@ import { pinOwnNamespace } from './nic-namespace.js';
  * its peer (iflink) a host veth whose own peer is that link (ifindexes are per namespace: one
  * match alone could be a coincidence), on no bridge (a port of another bridge is no orphan).
  */
-export function endpointHostEnd(mac: string | undefined, container: Link[], host: Link[]): string | undefined {
+export function endpointHostEnd(mac: string | undefined, container: Link[], host: Link[], bridge?: string): string | undefined {
   if (!mac) return undefined;
   const inC = container.filter((l) => l.kind === 'veth' && l.mac === mac.toLowerCase());
   if (inC.length !== 1 || inC[0].linkIndex === undefined || inC[0].linkNetnsId === undefined) return undefined;
   const c = inC[0];
   const h = host.find((l) => l.ifindex === c.linkIndex);
-  if (!h || h.kind !== 'veth' || h.linkIndex !== c.ifindex || h.linkNetnsId === undefined || h.master) return undefined;
+  if (!h || h.kind !== 'veth' || h.linkIndex !== c.ifindex || h.linkNetnsId === undefined || (h.master && h.master !== bridge)) return undefined;
   return h.name;
 }
 
@@ -31,23 +31,24 @@ export function endpointHostEnd(mac: string | undefined, container: Link[], host
  * endpoint whose link cannot be proven is left alone (logged). A Docker or `ip` failure is
  * thrown: the bridge is made again only with every port that can be put back.
  */
-export async function orphanedEndpointPorts(ctx: AgentContext, network: string, host: Link[]): Promise<string[]> {
+export async function orphanedEndpointPorts(ctx: AgentContext, network: string, host: Link[], bridge?: string): Promise<string[]> {
   const endpoints = (await ctx.dp.docker.networkEndpoints(network)) ?? [];
   const ports: string[] = [];
   for (const ep of endpoints) {
-    const port = await endpointPort(ctx, ep, host);
-    if (port) ports.push(port);
+    const port = await endpointPort(ctx, ep, host, bridge);
+    // `bridge`: a remake that stopped midway; a port it already put back needs nothing
+    if (port) { if (!host.some((l) => l.name === port && bridge && l.master === bridge)) ports.push(port); }
     else ctx.log.warn('the host end of a container\'s endpoint on a deleted bridge was not found; it is left alone', { network, container: ep.name || ep.container, mac: ep.mac });
   }
   return ports;
 }
 
-async function endpointPort(ctx: AgentContext, ep: NetworkEndpoint, host: Link[]): Promise<string | undefined> {
+async function endpointPort(ctx: AgentContext, ep: NetworkEndpoint, host: Link[], bridge?: string): Promise<string | undefined> {
   const ns = await pinOwnNamespace(ctx, ep.container);
   if (!ns) return undefined;
   try {
     const { links } = await ctx.dp.containerState(containerTarget({ path: ns.path, pid: ns.pid }), { routes: false });
-    return endpointHostEnd(ep.mac, links, host);
+    return endpointHostEnd(ep.mac, links, host, bridge);
   } finally {
     await ns.close();
   }
