@@ -132,7 +132,8 @@ function networkOps(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost,
   // a bridge made again is marked in the batch that makes it
   if (gone) {
     ops.push(...(gone.link ? planBridgeResume(remakeOf(gone.network, mark, gone.ports), gone.link, host.addrs) : planBridgeRemake(remakeOf(gone.network, mark, gone.ports))));
-    return { plan, ops, marking };
+    // its NICs go back on once it is done: also after a remake whose batch failed before they were queued
+    return { plan, ops, marking: true };
   }
   if (marking) ops.push({ op: 'link.set.alias', name: bridge, alias: mark });
   const gateway = spec.gateway && gatewayCidr(spec.gateway, spec.subnet);
