@@ -157,6 +157,25 @@ describe('a HostSubnet bridge remade only for xnet\'s network, and finished afte
   });
 });
 
+describe('xnet\'s marked bridge left without a Docker network', () => {
+  it('is deleted before Docker makes the network (not BridgeNameTaken): made again in the moment a docker network rm had deleted it', async () => {
+    const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [], links: [bridge('br01', true, bridgeAlias('default-host-1'))], addrs: [] });
+    await reconcileHostSubnets(w.ctx);
+    expect(w.executed.map((o) => o.op)).toEqual(['link.del', 'docker.network.create', 'link.set.alias']);
+    expect(w.executed[0]).toEqual({ op: 'link.del', name: 'br01' });
+    expect(w.status.get('default-host-1')?.status).toBe('True');
+  });
+
+  it('is still a taken name when another HostSubnet\'s mark, or none, is on it', async () => {
+    for (const alias of [bridgeAlias('other-host-1'), undefined]) {
+      const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [], links: [bridge('br01', true, alias)], addrs: [] });
+      await reconcileHostSubnets(w.ctx).catch(() => undefined);
+      expect(w.executed).toEqual([]);
+      expect(w.status.get('default-host-1')).toMatchObject({ status: 'False', reason: 'BridgeNameTaken' });
+    }
+  });
+});
+
 describe('the host end of a Docker endpoint orphaned by a deleted bridge', () => {
   const veth = (ifindex: number, name: string, mac: string, linkIndex: number, o: Partial<Link> = {}): Link =>
     ({ ifindex, name, kind: 'veth', mac, mtu: 1500, up: true, promisc: false, linkIndex, linkNetnsId: 0, ...o });

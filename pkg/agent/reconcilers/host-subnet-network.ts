@@ -104,6 +104,18 @@ function bridgeGone(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost)
   return interrupted ? { network: have, link } : undefined;
 }
 
+/**
+ * xnet's marked bridge with no Docker network on it, where Docker is to make the network: one
+ * xnet made again in the moment a `docker network rm` had deleted the bridge but not yet the
+ * network. Deleted first, so that Docker makes its own (its ports went with the network).
+ */
+function leftoverBridge(plan: Plan, link: Link | undefined, mark: string, host: ObservedHost, bridge: string): Op[] {
+  if (!link || link.alias !== mark || !plan.ops.some((o) => o.op === 'docker.network.create')) return [];
+  // a network of Docker's still on it (one made again removes its own bridge)
+  if (host.owned.some((n) => n.options[BRIDGE_OPTION] === bridge)) return [];
+  return [{ op: 'link.del', name: bridge }];
+}
+
 /** The bridge of network `have` as Docker made it: its own MTU and gateway, not the spec's. */
 function remakeOf(have: DockerNetwork, mark: string, ports: string[]): BridgeRemake {
   const mtu = Number(have.options[MTU_OPTION] ?? DEFAULT_CLUSTER_MTU);
@@ -127,7 +139,7 @@ function networkOps(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost,
     const problem = { reason: 'NetworkConflict', message: `Docker network ${spec.name} exists and was not made by xnet (not labelled ${OWNER_LABEL}=HostSubnet/${hs.metadata.name}), and its bridge ${bridge} is gone; remove or rename it` };
     return { plan: { ops: [], problems: [problem, ...plan.problems] }, ops: [], marking: false };
   }
-  const ops: Op[] = [...plan.ops];
+  const ops: Op[] = [...leftoverBridge(plan, link, mark, host, bridge), ...plan.ops];
   const marking = isOurs(hs, spec, host, plan) && (plan.ops.length > 0 || link?.alias !== mark);
   // a bridge made again is marked in the batch that makes it
   if (gone) {

@@ -9,6 +9,7 @@ import { nodeNameProblems } from '../names.js';
 import type { Addr, Link } from '../../netlink/types.js';
 import { applyNetwork, BRIDGE_OPTION, executeDockerOwned, type ObservedHost } from './host-subnet-network.js';
 import { removeLeftReports } from './host-subnet-reports.js';
+import { bridgeAlias } from '../planner/names.js';
 
 export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
   return ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node && !isDeleting(h));
@@ -35,7 +36,7 @@ export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
     const spec = specs.get(hs.metadata.name);
     if (!spec) continue;
     try {
-      const taken = bridgeTakenWhy(spec, host.owned, host.links.map((l) => l.name));
+      const taken = bridgeTakenWhy(hs, spec, host.owned, host.links);
       if (taken) await ctx.status.write('HostSubnet', hs, {}, notReady('BridgeNameTaken', taken));
       else await applyNetwork(ctx, hs, spec, host);
     } catch (e) { failed.push({ what: `HostSubnet ${hs.metadata.name}`, error: e }); }
@@ -94,10 +95,13 @@ async function observedHost(ctx: AgentContext, mine: HostSubnet[], specs: Map<st
  * A bridge name that is a link of this host no xnet Docker network made (eth0, docker0, a
  * user's bridge): Docker would adopt that link as the network's bridge. Never asked for.
  */
-function bridgeTakenWhy(spec: DockerNetworkSpec, owned: DockerNetwork[], links: string[]): string | undefined {
+function bridgeTakenWhy(hs: HostSubnet, spec: DockerNetworkSpec, owned: DockerNetwork[], links: Link[]): string | undefined {
   const bridge = spec.options[BRIDGE_OPTION];
-  if (!links.includes(bridge)) return undefined;
+  const link = links.find((l) => l.name === bridge);
+  if (!link) return undefined;
   if (owned.some((n) => n.labels[OWNER_LABEL] && n.options[BRIDGE_OPTION] === bridge)) return undefined;
+  // xnet's own, left without its network (made again in the moment Docker removed the network)
+  if (link.alias === bridgeAlias(hs.metadata.name)) return undefined;
   return `bridge ${bridge} is an existing link of this host that xnet did not make; choose another bridge name`;
 }
 
