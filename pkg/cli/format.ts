@@ -81,7 +81,8 @@ function nodeAddressOf(o: Node): string {
   if (o.spec.address) return o.spec.address;
   const reported = o.status?.address;
   if (!reported) return show(reported);
-  return o.status?.conditions?.find((c) => c.type === 'AddressAccepted')?.status === 'False' ? `${reported} (refused)` : reported;
+  // AddressInPool: refused as a new address would be, but peers still route via it
+  return o.status?.conditions?.find((c) => c.type === 'AddressAccepted')?.reason === 'InvalidNodeAddress' ? `${reported} (refused)` : reported;
 }
 function ipOf(o: ContainerNic): string {
   const ip = o.status?.ip ?? o.spec.ip;

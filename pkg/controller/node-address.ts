@@ -13,6 +13,8 @@ export interface AddressVerdict {
   address?: string;
   /** why the reported address was refused */
   refused?: string;
+  /** the refused address is the one peers still route via (a pool came over it after it was accepted) */
+  stillRouted?: boolean;
 }
 
 function pools(ctx: Ctx): AddressPool[] {
@@ -53,7 +55,7 @@ export function judgeNodeAddress(ctx: Ctx, node: string, reported: unknown, acce
     // or stored before xctl checked reported addresses) is named, but does not cut the node
     // off: peers keep routing via the address until the pool or the address changes.
     const inPool = accepted === undefined ? undefined : nodeAddressInPoolWhy(accepted, all);
-    return inPool ? { ...kept, refused: `${inPool}; accepted before that pool held it, so peers still route via it: exclude it from the pool (or move the pool)` } : kept;
+    return inPool ? { ...kept, refused: `${inPool}; accepted before that pool held it, so peers still route via it: exclude it from the pool (or move the pool)`, stillRouted: kept.address === accepted } : kept;
   }
   const refused = nodeAddressWhy(node, reported, all, otherAddresses(ctx, node));
   if (refused) return { ...kept, refused };

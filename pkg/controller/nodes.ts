@@ -35,6 +35,7 @@ export function planJoinedNode(ctx: Ctx, name: string, plan: TxnPlan): boolean {
 }
 
 function addressCondition(v: AddressVerdict) {
+  if (v.refused && v.stillRouted) return { type: 'AddressAccepted', status: 'False' as const, reason: 'AddressInPool', message: v.refused };
   return v.refused
     ? { type: 'AddressAccepted', status: 'False' as const, reason: 'InvalidNodeAddress', message: `the address the agent reports is not used: ${v.refused}${v.address ? `; peers keep routing via ${v.address}` : ''}` }
     : { type: 'AddressAccepted', status: 'True' as const, reason: 'Checked', message: v.address ? `peers route via ${v.address}` : 'no address known yet' };

@@ -157,7 +157,7 @@ function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, ob
   if (mode === 'create') throw new AlreadyExistsError(kind, name);
   // before anything else: an edit of another incarnation is no edit of this one, changed or not
   const uid = wanted.metadata.uid;
-  if (uid !== undefined && uid !== old.metadata.uid) throw new UidMismatchError(kind, name, uid, String(old.metadata.uid));
+  if (uid && uid !== old.metadata.uid) throw new UidMismatchError(kind, name, uid, String(old.metadata.uid));
   const next = nextVersion(old, wanted, mode);
   const deleting = !!old.metadata.deletionTimestamp && mode === 'apply';
   // the last finalizer went: the object goes with it

@@ -79,6 +79,8 @@ describe('xctl apply of a manifest carrying metadata.resourceVersion', () => {
     }
     expect(await lab.store.revision()).toBe(rev);
     expect((await lab.store.get('ClusterNetwork', 'again'))!.spec.masquerade).toBe(true);
+    // an empty uid is none, as in Kubernetes
+    expect((await xctl(['diff', '-f', '-'], edited.replace(`uid: ${oldUid}`, 'uid: ""'))).code).toBe(1);
     // its own uid is no conflict: the edit applies
     const own = await xctl(['apply', '-f', '-'], edited.replace(`uid: ${oldUid}`, `uid: ${now.metadata.uid}`));
     expect(own).toMatchObject({ code: 0, out: 'clusternetwork/again configured\n' });

@@ -185,14 +185,16 @@ describe('xctl version', () => {
 });
 
 describe('the Node table\'s ADDRESS', () => {
-  const node = (spec: { address?: string }, status?: { address?: string; accepted?: 'True' | 'False' }) => ({
+  const node = (spec: { address?: string }, status?: { address?: string; accepted?: 'Checked' | 'InvalidNodeAddress' | 'AddressInPool' }) => ({
     apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'host-2', creationTimestamp: new Date().toISOString() }, spec,
-    status: status && { address: status.address, conditions: status.accepted ? [{ type: 'AddressAccepted', status: status.accepted, reason: 'X', message: '', lastTransitionTime: '' }] : [] },
+    status: status && { address: status.address, conditions: status.accepted ? [{ type: 'AddressAccepted', status: status.accepted === 'Checked' ? 'True' : 'False', reason: status.accepted, message: '', lastTransitionTime: '' }] : [] },
   }) as unknown as AnyObject;
   it('is what peers route to: the admin\'s spec.address, else the reported one, marked when the controller refused it', () => {
-    expect(tableRow(node({}, { address: '198.18.0.12', accepted: 'True' }), false)[1]).toBe('198.18.0.12');
-    expect(tableRow(node({}, { address: '198.18.0.11', accepted: 'False' }), false)[1]).toBe('198.18.0.11 (refused)');
-    expect(tableRow(node({ address: '198.18.0.42' }, { address: '198.18.0.12', accepted: 'True' }), false)[1]).toBe('198.18.0.42');
+    expect(tableRow(node({}, { address: '198.18.0.12', accepted: 'Checked' }), false)[1]).toBe('198.18.0.12');
+    expect(tableRow(node({}, { address: '198.18.0.11', accepted: 'InvalidNodeAddress' }), false)[1]).toBe('198.18.0.11 (refused)');
+    // a pool came over it after it was accepted: flagged on the condition, still routed
+    expect(tableRow(node({}, { address: '198.18.0.21', accepted: 'AddressInPool' }), false)[1]).toBe('198.18.0.21');
+    expect(tableRow(node({ address: '198.18.0.42' }, { address: '198.18.0.12', accepted: 'Checked' }), false)[1]).toBe('198.18.0.42');
     expect(tableRow(node({}), false)[1]).toBe('<none>');
   });
 });
