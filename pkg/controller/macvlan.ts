@@ -5,7 +5,7 @@
 // containers, refilled and returned as the node's agent reports (../dockeripam/node-pool.ts).
 // The MacvlanNet's controller status (nodes[], allocated/free, Ready; macvlan-status.ts) is
 // written in the same transaction as the claims it reports.
-import { getCondition, ifName, macvlanBaseParent, withVlan, type MacvlanNet, type MacvlanNodeStatus, type Node } from '../api/index.js';
+import type { MacvlanNet, MacvlanNodeStatus, Node } from '../api/index.js';
 import { formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { blockOfAddress, macvlanAddressRange, macvlanBlockFits, nextFreeMacvlanBlocks } from '../ipam/plan.js';
 import { cidrInterval, contains, type Interval } from '../ipam/ranges.js';
@@ -17,9 +17,9 @@ import type { RoundState } from './pool-executor.js';
 import { labelsMatch, type Entry, type ClaimEntry } from './model.js';
 import { roundPool } from './nics.js';
 import type { Ctx } from './context.js';
-import { reportedHost } from './nodes.js';
 import { deletingParts, heldByLeavingNode, leavingStatus, type LeavingParts } from './macvlan-leaving.js';
 import { writeMacvlanStatus } from './macvlan-status.js';
+import { agentReport, nodeParent } from './macvlan-agent.js';
 import { freedOnReport, inUseByDocker } from './macvlan-moving.js';
 import { ensureMacvlanFinalizer, finishMacvlanDeletion, isDeletingMacvlan } from './macvlan-deleting.js';
 
@@ -32,28 +32,10 @@ export interface MacvlanOutcome { result: 'synced' | 'gone'; ready?: boolean; mi
 /** Room kept in the transaction for the status put written last: its compare, its op, ~300 bytes a node. */
 const statusReserve = (nodes: number) => ({ compares: 1, ops: 1, bytes: 1024 + 300 * nodes });
 
-/**
- * A node's message is copied into the status every node reads, at most this long: a node that
- * reports a megabyte must not make that status too large to write (and stall every node's
- * block with it), nor bloat what every agent receives.
- */
-export const MAX_NODE_MESSAGE = 160;
-const clip = (m: string) => (m.length > MAX_NODE_MESSAGE ? `${m.slice(0, MAX_NODE_MESSAGE - 3)}...` : m);
-
 export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
   const out: Entry<Node>[] = [];
   for (const n of ctx.model.objects<Node>('Node')) if (labelsMatch(m.spec.nodeSelector, n.obj.metadata.labels)) out.push(n);
   return out.sort((a, b) => a.obj.metadata.name.localeCompare(b.obj.metadata.name));
-}
-
-/** What the node's agent reports for this MacvlanNet: {ready, message} or a Ready condition. */
-function agentReport(ctx: Ctx, node: string, mvn: string): { ready: boolean; message?: string } | undefined {
-  const s = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
-  if (!s) return undefined;
-  const cond = getCondition(s.conditions, 'Ready');
-  const ready = typeof s.ready === 'boolean' ? s.ready : cond?.status === 'True';
-  const message = (typeof s.message === 'string' ? s.message : undefined) ?? cond?.message;
-  return { ready, ...(message ? { message: clip(message) } : {}) };
 }
 
 /** Everything one planning of one MacvlanNet shares between its nodes. */
@@ -274,19 +256,6 @@ function tryAdd(r: MvnRound, plan: TxnPlan, add: () => void): boolean {
   if (m.o === 0) r.skipping = true;
   else r.more = true;
   return false;
-}
-
-/** The parent the node's agent reports using, else the one the shared precedence rule gives. */
-function nodeParent(ctx: Ctx, m: MacvlanNet, n: Entry<Node>): string | undefined {
-  const node = n.obj.metadata.name;
-  const reported = ctx.model.nodeStatus(node, 'MacvlanNet', m.metadata.name)?.parent;
-  // copied into the status every node reads: an interface name, or not at all
-  if (ifName.safeParse(reported).success) return reported as string;
-  const nodeIf = n.obj.spec?.interface
-    ?? reportedHost(ctx.model.nodeStatus(node, 'Node', node)).interface
-    ?? reportedHost(ctx.model.controllerStatus('Node', node)?.status).interface;
-  const base = macvlanBaseParent(m.spec, node, nodeIf);
-  return base ? withVlan(base, m.spec.vlan) : undefined;
 }
 
 /** dockerIPAM blocks: the node's Docker block, claimed when it has none. */

@@ -1,0 +1,37 @@
+// What a node's agent says of its part of a MacvlanNet, as the controller copies it into the
+// MacvlanNet's status (macvlan.ts): its Ready and message, clipped, and the parent it uses.
+import { getCondition, ifName, macvlanBaseParent, withVlan, type MacvlanNet, type Node } from '../api/index.js';
+import type { Entry } from './model.js';
+import type { Ctx } from './context.js';
+import { reportedHost } from './nodes.js';
+
+/**
+ * A node's message is copied into the status every node reads, at most this long: a node that
+ * reports a megabyte must not make that status too large to write (and stall every node's
+ * block with it), nor bloat what every agent receives.
+ */
+export const MAX_NODE_MESSAGE = 160;
+const clip = (m: string) => (m.length > MAX_NODE_MESSAGE ? `${m.slice(0, MAX_NODE_MESSAGE - 3)}...` : m);
+
+/** What the node's agent reports for this MacvlanNet: {ready, message} or a Ready condition. */
+export function agentReport(ctx: Ctx, node: string, mvn: string): { ready: boolean; message?: string } | undefined {
+  const s = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
+  if (!s) return undefined;
+  const cond = getCondition(s.conditions, 'Ready');
+  const ready = typeof s.ready === 'boolean' ? s.ready : cond?.status === 'True';
+  const message = (typeof s.message === 'string' ? s.message : undefined) ?? cond?.message;
+  return { ready, ...(message ? { message: clip(message) } : {}) };
+}
+
+/** The parent the node's agent reports using, else the one the shared precedence rule gives. */
+export function nodeParent(ctx: Ctx, m: MacvlanNet, n: Entry<Node>): string | undefined {
+  const node = n.obj.metadata.name;
+  const reported = ctx.model.nodeStatus(node, 'MacvlanNet', m.metadata.name)?.parent;
+  // copied into the status every node reads: an interface name, or not at all
+  if (ifName.safeParse(reported).success) return reported as string;
+  const nodeIf = n.obj.spec?.interface
+    ?? reportedHost(ctx.model.nodeStatus(node, 'Node', node)).interface
+    ?? reportedHost(ctx.model.controllerStatus('Node', node)?.status).interface;
+  const base = macvlanBaseParent(m.spec, node, nodeIf);
+  return base ? withVlan(base, m.spec.vlan) : undefined;
+}
