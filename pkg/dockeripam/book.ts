@@ -16,7 +16,7 @@
 import { parseIPv4 } from '../ip/ipv4.js';
 import { XnetIpamError } from './errors.js';
 import type { Journal, JournalState, NetBook } from './journal.js';
-import { HIGH_WATER, TARGET_FREE, type NodeIpamReport } from './report.js';
+import { surplusOf, type NodeIpamReport } from './report.js';
 
 /** A kept address released this recently goes to the next request without --ip (a restart). */
 export const RESTART_WINDOW_MS = 60_000;
@@ -65,19 +65,35 @@ export class AddressBook {
     return b?.subnet ? { subnet: b.subnet, ...(b.gateway ? { gateway: b.gateway } : {}) } : undefined;
   }
 
-  /** The controller's current list of this node's addresses (from MacvlanNet status). */
-  setPool(mvn: string, addresses: string[], net: { subnet: string; gateway?: string }): void {
+  /**
+   * The most free addresses to hold per MacvlanNet, as the controller last said
+   * (status.nodes[].maxFree, while another node of a small pool has none): in memory, as the
+   * status it comes from is read again at every start.
+   */
+  private readonly limits = new Map<string, number>();
+
+  /**
+   * The controller's current list of this node's addresses (from MacvlanNet status), and its
+   * limit on how many of them to hold free: what is free above it is given back at once.
+   */
+  setPool(mvn: string, addresses: string[], net: { subnet: string; gateway?: string }, limit?: number): void {
     const b = this.book(mvn);
     if (b.subnet !== net.subnet || b.gateway !== net.gateway) { b.subnet = net.subnet; b.gateway = net.gateway; this.save(); }
+    if (limit === undefined) this.limits.delete(mvn); else this.limits.set(mvn, limit);
     const pool = new Set(addresses);
     const same = b.pool.length === pool.size && b.pool.every((a) => pool.has(a));
     // Returned/external entries are done once the controller has dropped them; requests once granted.
     const returned = b.returned.filter((a) => pool.has(a));
     const external = b.external.filter((a) => pool.has(a));
     const requested = b.requested.filter((a) => !pool.has(a));
-    if (same && returned.length === b.returned.length && external.length === b.external.length && requested.length === b.requested.length) return;
+    const changed = !same || returned.length !== b.returned.length || external.length !== b.external.length || requested.length !== b.requested.length;
+    // Only with a limit: without one, a node may hold more than HIGH_WATER free for a moment
+    // (a refill for waiting requests) and gives back only when idle (drop()).
+    const out = new Set([...returned, ...external]);
+    const surplus = limit === undefined ? [] : surplusOf([...pool].sort(byAddress).filter((a) => !b.assigned[a] && !out.has(a)), limit);
+    if (!changed && !surplus.length) return;
     b.pool = [...pool].sort(byAddress);
-    b.returned = returned; b.external = external; b.requested = requested;
+    b.returned = [...returned, ...surplus]; b.external = external; b.requested = requested;
     if (this.free(mvn).length) b.want = 0;
     b.probed = b.probed.filter((a) => pool.has(a));
     this.persist(mvn);
@@ -268,8 +284,7 @@ export class AddressBook {
     delete b.assigned[ip];
     this.touch(mvn, ip);
     // Idle: more free than needed goes back to the controller (never handed out again here).
-    const free = this.free(mvn);
-    if (free.length > HIGH_WATER) b.returned.push(...free.slice(TARGET_FREE));
+    b.returned.push(...surplusOf(this.free(mvn), this.limits.get(mvn)));
     this.persist(mvn);
   }
 

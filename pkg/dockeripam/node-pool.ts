@@ -24,7 +24,22 @@ export const MAX_WANT = 64;
 /** Each address once: the report is untrusted, and a key twice in one etcd transaction is refused. */
 const nums = (list: string[]) => [...new Set(list.map(parseIPv4))];
 
-export function planNodePool(held: ReadonlySet<number>, report: NodeIpamReport | undefined): NodePoolPlan {
+/**
+ * Pre-claims the node has at hand: held, not in use, not returned, not external (what its
+ * agent's book calls free). Addresses the report lists but the node does not hold count for nothing.
+ */
+export function idleCount(held: ReadonlySet<number>, report: NodeIpamReport | undefined): number {
+  const out = new Set(nums([...(report?.assigned ?? []).map((a) => a.ip), ...(report?.returned ?? []), ...(report?.external ?? [])]));
+  let n = 0;
+  for (const ip of held) if (!out.has(ip)) n++;
+  return n;
+}
+
+/**
+ * `cap`: the most free addresses the node may hold after the refill, its fair share of a small
+ * pool (./fair-share.ts); undefined on a pool large enough for every node's refill.
+ */
+export function planNodePool(held: ReadonlySet<number>, report: NodeIpamReport | undefined, cap?: number): NodePoolPlan {
   const inUse = new Set(nums((report?.assigned ?? []).map((a) => a.ip)));
   const release = nums(report?.returned ?? []).filter((ip) => held.has(ip) && !inUse.has(ip));
   const external = nums(report?.external ?? []).filter((ip) => held.has(ip) && !inUse.has(ip) && !release.includes(ip));
@@ -37,6 +52,8 @@ export function planNodePool(held: ReadonlySet<number>, report: NodeIpamReport |
   // (MAX_WANT): a node writing want: 4096 into its report took a shared segment's every free
   // address in one round; xnet's agent asks for one at a time.
   const want = Math.min(report?.want ?? 0, MAX_WANT);
-  const more = free < LOW_WATER || want > 0 ? Math.max(0, TARGET_FREE + want - free) : 0;
+  const refill = free < LOW_WATER || want > 0 ? Math.max(0, TARGET_FREE + want - free) : 0;
+  // --ip requests are not capped: the user named the address, and it is free or refused anyway
+  const more = cap === undefined ? refill : Math.min(refill, Math.max(0, cap - free));
   return { release, external, requested, more };
 }

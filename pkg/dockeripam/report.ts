@@ -41,3 +41,14 @@ export const LOW_WATER = 4;
 export const TARGET_FREE = 8;
 /** above this many free ones the agent gives the surplus back (returned when idle) */
 export const HIGH_WATER = 24;
+
+/**
+ * What the agent gives back of the free addresses it holds (lowest first): above HIGH_WATER all
+ * but TARGET_FREE, and above the controller's `limit` (status.nodes[].maxFree, set while
+ * another node of a small pool has none: ./fair-share.ts) all but `limit`. The lowest stay.
+ */
+export function surplusOf(free: readonly string[], limit?: number): string[] {
+  const high = Math.min(HIGH_WATER, limit ?? HIGH_WATER);
+  if (free.length <= high) return [];
+  return free.slice(Math.min(TARGET_FREE, limit ?? TARGET_FREE));
+}

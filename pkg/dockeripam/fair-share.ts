@@ -1,0 +1,68 @@
+// Fair shares of a small MacvlanNet pool (dockerIPAM: xnet), pure. Refilled in name order with
+// 8 at hand each, the first node of a small pool took every address left (the lab's `tiny`: a
+// /29 ipRange, three shims, host-1 held the five others idle and host-2's `docker run` failed
+// after 20 s). So while the pool is small, a node's refill stops at its share of what is free
+// or idle, and a node that has none while another holds idle ones above its share gets some
+// back: the controller cannot take a pre-claim (the agent may be handing it out this instant,
+// ./node-pool.ts), so it publishes a limit (status.nodes[].maxFree) and the agent returns its
+// free addresses above it (./report.ts surplusOf) like any other surplus.
+import { TARGET_FREE } from './report.js';
+import { MAX_WANT } from './node-pool.js';
+
+/** No refill leaves a node more than this free (TARGET_FREE plus the most `want` counts for): a share this large limits nothing. */
+export const UNCAPPED = TARGET_FREE + MAX_WANT;
+
+/**
+ * Without counting or decoding anything: no share can bind, since even counting every taken
+ * address as inside the range, what is free gives every node UNCAPPED. The usual pool (a /24
+ * or larger, a few nodes) stops here, so the rule costs a large pool nothing.
+ */
+export function shareCannotBind(rangeSize: number, taken: number, nodes: number): boolean {
+  return rangeSize - taken >= UNCAPPED * nodes;
+}
+
+/**
+ * The most free addresses each node may hold after a refill: what is free in the pool plus what
+ * the nodes hold idle, divided among them, at least 1 (a node with one at hand starts a
+ * container without waiting for the controller). Undefined when it would limit nothing.
+ * The remainder stays free for whichever node uses its share first (and for ContainerNics).
+ */
+export function fairShare(free: number, idle: readonly number[]): number | undefined {
+  if (idle.length === 0) return undefined;
+  const share = Math.max(1, Math.floor((free + idle.reduce((s, n) => s + n, 0)) / idle.length));
+  return share >= UNCAPPED ? undefined : share;
+}
+
+export interface NodeNeed {
+  name: string;
+  /** free pre-claims it holds (./node-pool.ts idleCount) */
+  idle: number;
+  /** it has none at hand and its agent asks for more (or it has no shim address) */
+  starving: boolean;
+}
+
+/**
+ * The limit published to the nodes holding more idle addresses than their share, while another
+ * node starves; undefined otherwise: a node keeps what it holds unless someone needs it, so a
+ * pool at rest is not churned.
+ */
+export function rebalanceLimit(needs: readonly NodeNeed[], share: number | undefined): number | undefined {
+  if (share === undefined || !needs.some((n) => n.starving)) return undefined;
+  return needs.some((n) => n.idle > share) ? share : undefined;
+}
+
+/** Holders named in the message; it is copied into a status every node reads. */
+const MAX_HOLDERS = 3;
+const MAX_MESSAGE = 160;
+
+/** Why `self` has no address at hand: the pool is taken, and by whom idle ones are held. */
+export function starvedMessage(poolSize: number, needs: readonly NodeNeed[], self: string, limit?: number): string {
+  const head = `no free address for its containers: all ${poolSize} of the pool's addresses are taken`;
+  const holders = needs.filter((n) => n.name !== self && n.idle > 0).sort((a, b) => b.idle - a.idle || a.name.localeCompare(b.name));
+  if (!holders.length) return `${head}, none idle on another node`;
+  const named = holders.slice(0, MAX_HOLDERS).map((n) => `${n.name} (${n.idle})`).join(', ');
+  const more = holders.length > MAX_HOLDERS ? ` and ${holders.length - MAX_HOLDERS} more` : '';
+  const asked = limit !== undefined ? `, asked to keep at most ${limit}` : '';
+  const m = `${head}; idle ones are held by ${named}${more}${asked}`;
+  return m.length > MAX_MESSAGE ? `${m.slice(0, MAX_MESSAGE - 3)}...` : m;
+}
