@@ -108,6 +108,12 @@ export const macvlanNodeStatus = z.looseObject({
   shimAddress: z.string().optional(),
   /** dockerIPAM xnet: the addresses the controller pre-claimed for this node's IPAM plugin */
   addresses: z.array(z.string()).optional(),
+  /**
+   * dockerIPAM xnet, only while another node of a small pool has no address at hand and this
+   * one holds more idle than its share: the most free pre-claimed addresses its IPAM plugin
+   * keeps; it gives back the rest (an agent before this field ignores it)
+   */
+  maxFree: z.number().int().min(0).optional(),
   ready: z.boolean().optional(),
   message: z.string().optional(),
 });

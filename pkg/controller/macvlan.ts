@@ -10,8 +10,9 @@ import { formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { blockOfAddress, macvlanAddressRange, macvlanBlockFits, nextFreeMacvlanBlocks } from '../ipam/plan.js';
 import { cidrInterval, contains, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim, type ClaimOwner } from '../ipam/keys.js';
-import { decodeReport } from '../dockeripam/report.js';
-import { planNodePool } from '../dockeripam/node-pool.js';
+import { decodeReport, type NodeIpamReport } from '../dockeripam/report.js';
+import { idleCount, planNodePool } from '../dockeripam/node-pool.js';
+import { fairRound, maxFreeOf, starvedWhy, type FairRound } from './macvlan-fair.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { RoundState } from './pool-executor.js';
 import { labelsMatch, type Entry, type ClaimEntry } from './model.js';
@@ -27,7 +28,7 @@ import { ensureMacvlanFinalizer, finishMacvlanDeletion, isDeletingMacvlan } from
  * `more`: some nodes' parts did not fit this transaction; reconcile again for the rest (at once
  * when this one made `progress`, else after a pause: the round may have been full of NICs).
  */
-export interface MacvlanOutcome { result: 'synced' | 'gone'; ready?: boolean; missing?: number; more?: boolean; progress?: boolean }
+export interface MacvlanOutcome { result: 'synced' | 'gone'; ready?: boolean; missing?: number; more?: boolean; progress?: boolean; starved?: string }
 
 /** Room kept in the transaction for the status put written last: its compare, its op, ~300 bytes a node. */
 const statusReserve = (nodes: number) => ({ compares: 1, ops: 1, bytes: 1024 + 300 * nodes });
@@ -76,6 +77,10 @@ interface MvnRound {
   leaving: LeavingParts;
   /** own claims neither kept nor freed by the round (external marks): a finished delete takes them */
   unfreed: ClaimEntry[];
+  /** dockerIPAM xnet on a small pool: the nodes' fair shares (macvlan-fair.ts) */
+  fair?: FairRound;
+  /** each node's IPAM report, decoded once a round */
+  reports: Map<string, NodeIpamReport | undefined>;
 }
 
 export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState): MacvlanOutcome {
@@ -100,18 +105,37 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   // Every node's shim before any node's addresses at hand: on a small segment the first node's
   // refill would otherwise take the addresses the others need to be Ready at all.
   if (r.xnetIpam && r.m.spec.hostShim) for (const n of nodes) ensureShim(r, n.obj.metadata.name, plan);
+  if (r.xnetIpam) r.fair = fairOf(ctx, r, nodes.map((n) => n.obj.metadata.name));
   const statusNodes: MacvlanNodeStatus[] = [];
   let missing = 0;
+  let starved: string | undefined;
   for (const n of nodes) {
     const part = planNodePart(ctx, r, n, plan);
     if (part.lacking) missing++;
+    if (part.starved) starved ??= `${n.obj.metadata.name}: ${part.starved}`;
     statusNodes.push(part.status);
   }
   const allReady = nodes.length > 0 && statusNodes.every((s) => s.ready);
   statusNodes.push(...leavingStatus(r.leaving));
   const progress = plan.size.ops > opsBefore;
   writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, missing);
-  return { result: 'synced', ready: allReady, missing, more: r.more || r.again, progress };
+  return { result: 'synced', ready: allReady, missing, more: r.more || r.again, progress, ...(starved ? { starved } : {}) };
+}
+
+/** The node's IPAM report for this MacvlanNet, decoded once a round. */
+function reportOf(ctx: Ctx, r: MvnRound, node: string): NodeIpamReport | undefined {
+  if (!r.reports.has(node)) r.reports.set(node, decodeReport(ctx.model.nodeStatus(node, 'MacvlanNet', r.name)?.ipam));
+  return r.reports.get(node);
+}
+
+/** The round's fair shares, once every node's shim is claimed (they come first). */
+function fairOf(ctx: Ctx, r: MvnRound, nodes: string[]): FairRound | undefined {
+  return fairRound({
+    range: macvlanAddressRange(r.m.spec, r.takenBlocks), taken: r.takenAddrs, nodes,
+    held: (node) => new Set((r.pools.get(node) ?? []).map((c) => c.ip)),
+    report: (node) => reportOf(ctx, r, node),
+    lacksShim: (node) => !!r.m.spec.hostShim && !r.shims.has(node) && !r.newShims.has(node),
+  });
 }
 
 /** Sorts this MacvlanNet's claims into those that stay (one per node and role) and those deleted. */
@@ -130,7 +154,7 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     rp: (state.get(`mvn/${name}`) as MvnRound['rp'] | undefined) ?? { blocks: [], addrs: new Set<number>() },
     // NICs in this round share the pool's RoundPool: mark what they took too.
     nicTaken: roundPool(state, `macvlannets/${name}`).taken,
-    reserve, more: false, skipping: false, freeing: false, again: false, leaving: new Map(), unfreed: [],
+    reserve, more: false, skipping: false, freeing: false, again: false, leaving: new Map(), unfreed: [], reports: new Map(),
   };
   state.set(`mvn/${name}`, r.rp);
   const poolPrefix = ctx.model.ipam.pool('macvlannets', name);
@@ -202,7 +226,8 @@ function keepOwnClaim(r: MvnRound, c: ClaimEntry, selected: Set<string>): boolea
   return true;
 }
 
-interface NodePart { status: MacvlanNodeStatus; lacking?: string }
+/** starved: why the node has no address at hand while its agent asks for one */
+interface NodePart { status: MacvlanNodeStatus; lacking?: string; starved?: string }
 
 function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): NodePart {
   const node = n.obj.metadata.name;
@@ -212,7 +237,8 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
   const block = r.xnetIpam ? undefined : ensureBlock(r, node, plan);
   const previous = r.previous.get(node)?.claim.cidr;
   const shim = ensureShim(r, node, plan);
-  const addresses = r.xnetIpam ? ensureNodePool(ctx, r, node, plan) : undefined;
+  const pool = r.xnetIpam ? ensureNodePool(ctx, r, node, plan) : undefined;
+  const addresses = pool?.addresses;
   const report = agentReport(ctx, node, r.name);
   const skipped = r.skipping ? 'its part needs more than one etcd transaction holds; skipped' : undefined;
   const noBlock = !r.xnetIpam && !block;
@@ -222,11 +248,13 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
   const waiting = !skipped && (r.more || r.again) && (noBlock || noShim) ? 'waiting for the next transaction of this pool' : undefined;
   const lacking = skipped || waiting ? undefined : noBlock ? `no free /${r.m.spec.blockPrefix} block left for Docker`
     : noShim ? 'no free address left for the host shim' : undefined;
+  const starved = lacking || waiting || skipped || r.more ? undefined : pool?.starved;
+  const maxFree = maxFreeOf(r.fair, node);
   // Docker there still hands out the old block: the node's part is not in place yet
-  const ready = !lacking && !waiting && !skipped && !previous && report?.ready === true;
+  const ready = !lacking && !waiting && !skipped && !starved && !previous && report?.ready === true;
   const parent = nodeParent(ctx, r.m, n);
   return {
-    lacking,
+    lacking, starved,
     status: {
       name: node,
       ...(parent ? { parent } : {}),
@@ -234,8 +262,9 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
       ...(previous ? { previousDockerRange: previous } : {}),
       ...(shim ? { shimAddress: shim } : {}),
       ...(addresses ? { addresses } : {}),
+      ...(maxFree !== undefined ? { maxFree } : {}),
       ready,
-      message: lacking ?? skipped ?? waiting ?? (previous && report?.ready !== false ? `its Docker network still has ${previous}` : undefined) ?? report?.message ?? (report ? (ready ? 'ready' : 'not ready') : 'waiting for the node\'s agent'),
+      message: lacking ?? skipped ?? waiting ?? starved ?? (previous && report?.ready !== false ? `its Docker network still has ${previous}` : undefined) ?? report?.message ?? (report ? (ready ? 'ready' : 'not ready') : 'waiting for the node\'s agent'),
     },
   };
 }
@@ -313,18 +342,21 @@ function ensureShim(r: MvnRound, node: string, plan: TxnPlan): string | undefine
 /**
  * dockerIPAM xnet: applies the node's report to its pre-claimed addresses (release what it
  * returned, mark external what answered a probe, claim what `--ip` asked for, refill below the
- * low-water mark) and returns the addresses the node holds after this transaction.
+ * low-water mark, up to its fair share of a small pool) and returns the addresses the node
+ * holds after this transaction, and why it has none at hand when its agent asks for one.
  */
-function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): string[] {
+function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { addresses: string[]; starved?: string } {
   const entries = new Map((r.pools.get(node) ?? []).map((c) => [c.ip, c]));
   const held = new Set(entries.keys());
   // No compare on the report: whatever the agent writes next, an address it listed as
   // returned or external stays out of its hands, so acting on an older report is safe.
-  const report = decodeReport(ctx.model.nodeStatus(node, 'MacvlanNet', r.name)?.ipam);
-  const p = planNodePool(held, report);
+  const report = reportOf(ctx, r, node);
+  const p = planNodePool(held, report, r.fair?.share);
   // Item by item, so a node that returned hundreds of addresses gives them back over several
   // transactions; `held` is what the node holds once this one commits.
   for (const ip of p.release) if (tryAdd(r, plan, () => freeClaim(plan, entries.get(ip)!))) held.delete(ip);
+  // what it gave back may be what a starving node waits for: planned again once committed
+  if (p.release.length && r.fair && [...r.fair.needs.values()].some((n) => n.starving)) r.again = true;
   for (const ip of p.external) {
     const e = entries.get(ip)!;
     const external: Claim = { owner: r.owner, role: 'external', ip: formatIPv4(ip), node };
@@ -335,9 +367,12 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): str
   };
   const range = macvlanAddressRange(r.m.spec, r.takenBlocks);
   for (const ip of p.requested) if (!r.takenAddrs.has(ip) && range.some((x) => ip >= x.first && ip <= x.last)) claim(ip);
-  if (r.more || r.skipping) return [...held].sort((a, b) => a - b).map(formatIPv4);
+  const addresses = () => [...held].sort((a, b) => a - b).map(formatIPv4);
+  if (r.more || r.skipping) return { addresses: addresses() };
   // Never hand a node back an address it is returning: it could not tell the two apart.
   const returned = new Set((report?.returned ?? []).map(parseIPv4));
   for (const ip of freeAddresses(r, p.more + returned.size).filter((a) => !returned.has(a)).slice(0, p.more)) claim(ip);
-  return [...held].sort((a, b) => a - b).map(formatIPv4);
+  // counted only on a small pool whose node asks: a large pool never runs out under its nodes
+  const starved = r.fair && report?.want ? starvedWhy(r.fair, node, idleCount(held, report), report) : undefined;
+  return { addresses: addresses(), ...(starved ? { starved } : {}) };
 }

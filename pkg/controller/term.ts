@@ -381,6 +381,8 @@ export class Term implements Ctx {
     if (o.result === 'gone') for (const n of this.model.objects<ContainerNic>('ContainerNic')) if (n.obj.spec.network.macvlanNet === name) this.enqueue('ContainerNic', n.obj.metadata.name);
     // more nodes than one transaction holds: the next part at once, not after a backoff
     if (o.more) this.enqueue('MacvlanNet', name, o.progress ? undefined : 200);
+    // a node's containers wait for an address the pool no longer has: said where users look
+    if (o.starved) void this.c.events.record({ kind: 'MacvlanNet', name }, 'Warning', 'PoolExhausted', o.starved);
     if (o.missing) throw new RetryLater('PoolExhausted', `MacvlanNet "${name}": ${o.missing} node(s) lack a block or shim address`);
   }
 }

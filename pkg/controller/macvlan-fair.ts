@@ -1,0 +1,59 @@
+// dockerIPAM xnet on a small MacvlanNet pool: once a round, after every node's shim, each node's
+// fair share of what is free or idle, the limit asked of nodes holding more idle than theirs
+// while another starves, and why a node has no address (the rules: ../dockeripam/fair-share.ts).
+import type { NodeIpamReport } from '../dockeripam/report.js';
+import { idleCount } from '../dockeripam/node-pool.js';
+import { fairShare, rebalanceLimit, shareCannotBind, starvedMessage, type NodeNeed } from '../dockeripam/fair-share.js';
+import { contains, size, type Interval } from '../ipam/ranges.js';
+
+export interface FairRound {
+  /** the most free addresses a node may hold after its refill; undefined: none binds */
+  share?: number;
+  /** status.nodes[].maxFree for the nodes holding more idle than `share` (one starves) */
+  limit?: number;
+  /** each selected node's idle count and need as the round starts */
+  needs: Map<string, NodeNeed>;
+  /** addresses the pool hands out (ipRange less exclude, gateway, blocks) */
+  poolSize: number;
+}
+
+export interface FairInput {
+  range: Interval[];
+  /** every address taken in the pool as the round starts (its shims claimed) */
+  taken: ReadonlySet<number>;
+  nodes: string[];
+  held(node: string): ReadonlySet<number>;
+  report(node: string): NodeIpamReport | undefined;
+  lacksShim(node: string): boolean;
+}
+
+/** The round's fair shares; undefined on a pool too large for any to bind (the usual case, decided in O(1)). */
+export function fairRound(f: FairInput): FairRound | undefined {
+  const poolSize = size(f.range);
+  if (f.nodes.length === 0 || shareCannotBind(poolSize, f.taken.size, f.nodes.length)) return undefined;
+  let free = poolSize;
+  for (const ip of f.taken) if (contains(f.range, ip)) free--;
+  const needs = new Map<string, NodeNeed>();
+  for (const name of f.nodes) {
+    const rep = f.report(name);
+    const idle = idleCount(f.held(name), rep);
+    needs.set(name, { name, idle, starving: f.lacksShim(name) || (idle === 0 && (rep?.want ?? 0) > 0) });
+  }
+  const share = fairShare(free, [...needs.values()].map((n) => n.idle));
+  return { share, limit: rebalanceLimit([...needs.values()], share), needs, poolSize };
+}
+
+/** The limit to publish in the node's part: only to a node holding more idle than it. */
+export function maxFreeOf(fair: FairRound | undefined, node: string): number | undefined {
+  const idle = fair?.needs.get(node)?.idle ?? 0;
+  return fair?.limit !== undefined && idle > fair.limit ? fair.limit : undefined;
+}
+
+/**
+ * Why the node has no address at hand after this round, when its agent asks for one (its
+ * containers wait, then fail): undefined while it has one, or on a pool too large to run out.
+ */
+export function starvedWhy(fair: FairRound | undefined, node: string, idleAfter: number, report: NodeIpamReport | undefined): string | undefined {
+  if (!fair || idleAfter > 0 || (report?.want ?? 0) === 0) return undefined;
+  return starvedMessage(fair.poolSize, [...fair.needs.values()], node, fair.limit);
+}
