@@ -191,7 +191,7 @@ export function desiredNat(cns: ClusterNetwork[], localSubnets: HostSubnet[]): D
   };
 }
 
-type MacvlanNodeStatus = { name: string; parent?: string; dockerRange?: string; shimAddress?: string; addresses?: string[]; problem?: Problem };
+type MacvlanNodeStatus = { name: string; parent?: string; dockerRange?: string; shimAddress?: string; addresses?: string[]; maxFree?: number; problem?: Problem };
 
 /** This node's entry of status.nodes, checked like hostSubnetView. */
 export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatus | undefined {
@@ -212,6 +212,9 @@ export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatu
     if (bad >= 0) return { name: self, problem: { reason: 'InvalidStatus', message: `MacvlanNet ${m.metadata.name}: status.nodes[${i}].addresses${Array.isArray(list) ? `[${bad}]` : ''} is not a list of IPv4 addresses` } };
     out.addresses = list as string[];
   }
+  // the controller's limit on free addresses held (a small pool another node starves in); one
+  // that is no count is as none: the node keeps what it holds, as an agent before the limit did
+  if (Number.isSafeInteger(ns.maxFree) && (ns.maxFree as number) >= 0) out.maxFree = ns.maxFree as number;
   return out;
 }
 

@@ -265,7 +265,7 @@ export class NodeIpam implements IpamBackend {
         return ip;
       }
       if (unchecked) throw new XnetIpamError('Busy', `no address on MacvlanNet ${mvn} could be checked by ARP within ${this.waitMs()} ms of the request; try again`);
-      if (monotonicMs() > deadline) throw new XnetIpamError('PoolExhausted', `no free address on MacvlanNet ${mvn} for this node (the controller gave none in time; is ipRange used up?)`);
+      if (monotonicMs() > deadline) throw new XnetIpamError('PoolExhausted', `no free address on MacvlanNet ${mvn} for this node (the controller gave none in time; is ipRange used up? xctl describe mvn ${mvn} says why)`);
       if (moved) continue; // the book changed while probing: look again at what is free now
       book.ask(mvn, { more: 1 });
       await book.poolChanged(mvn, Math.max(10, deadline - monotonicMs()));

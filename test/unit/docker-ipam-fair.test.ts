@@ -10,6 +10,8 @@ import { surplusOf, HIGH_WATER } from '../../pkg/dockeripam/report.js';
 import { AddressBook } from '../../pkg/dockeripam/book.js';
 import { MemoryJournal } from '../../pkg/dockeripam/journal.js';
 import { formatIPv4, parseIPv4 } from '../../pkg/ip/ipv4.js';
+import { macvlanNodeStatus } from '../../pkg/agent/desired.js';
+import { API_VERSION, type MacvlanNet } from '../../pkg/api/index.js';
 
 const ips = (...l: string[]) => new Set(l.map(parseIPv4));
 const report = (r: Partial<{ assigned: Array<{ ip: string }>; returned: string[]; external: string[]; requested: string[]; want: number }>) =>
@@ -107,5 +109,19 @@ describe('the agent gives back what it holds free above the limit', () => {
     book.setPool('mv', range('10.9.0.11', 5), net, undefined);
     expect(book.report('mv').returned).toEqual([]);
     expect(book.free('mv').length).toBe(5);
+  });
+});
+
+describe('the agent reads the controller\'s limit from its part of the MacvlanNet status', () => {
+  const mvn = (part: Record<string, unknown>): MacvlanNet => ({
+    apiVersion: API_VERSION, kind: 'MacvlanNet', metadata: { name: 'mv', generation: 1 },
+    spec: { subnet: '10.9.0.0/24', mode: 'bridge', promiscuous: true, hostShim: true, blockPrefix: 28, dockerIPAM: 'xnet', parent: 'eth0' },
+    status: { nodes: [{ name: 'host-1', addresses: ['10.9.0.11'], ...part }] },
+  });
+  it('takes a count, and anything else as no limit (the node then keeps what it holds)', () => {
+    expect(macvlanNodeStatus(mvn({ maxFree: 2 }), 'host-1')?.maxFree).toBe(2);
+    expect(macvlanNodeStatus(mvn({ maxFree: 0 }), 'host-1')?.maxFree).toBe(0);
+    for (const bad of [-1, 1.5, '2', null, 1e300]) expect(macvlanNodeStatus(mvn({ maxFree: bad }), 'host-1')?.maxFree).toBeUndefined();
+    expect(macvlanNodeStatus(mvn({}), 'host-1')).toEqual({ name: 'host-1', addresses: ['10.9.0.11'] });
   });
 });

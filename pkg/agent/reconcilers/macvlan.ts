@@ -76,7 +76,10 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   if (problem || !r.desired) return w(notReady(problem!.reason, problem!.message), lastDockerRange(ctx, m));
   const d = r.desired;
   const book = d.network?.ipamDriver ? ctx.ipam?.book : undefined;
-  if (book) book.setPool(name, macvlanNodeStatus(m, ctx.node)?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) });
+  if (book) {
+    const part = macvlanNodeStatus(m, ctx.node);
+    book.setPool(name, part?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, part?.maxFree);
+  }
   // One at a time with a release of unused parents: that pass must not undo what this one
   // is about to rely on (a parent just made promiscuous, a VLAN link just adopted).
   // Only the plan and its execution hold the lock; the status is written after it.
