@@ -191,7 +191,26 @@ export function desiredNat(cns: ClusterNetwork[], localSubnets: HostSubnet[]): D
   };
 }
 
-type MacvlanNodeStatus = { name: string; parent?: string; dockerRange?: string; shimAddress?: string; addresses?: string[]; maxFree?: number; problem?: Problem };
+type MacvlanNodeStatus = {
+  name: string; parent?: string; dockerRange?: string; shimAddress?: string; addresses?: string[]; maxFree?: number;
+  /** address asked for by name (docker run --ip) -> why the controller will not grant it */
+  refused?: Map<string, string>;
+  problem?: Problem;
+};
+
+/**
+ * The controller's refusals of --ip requests, checked: IPv4 addresses with a short reason each
+ * (it becomes a container's error message); anything else is dropped, and the request then
+ * waits as before.
+ */
+function refusedOf(v: unknown): Map<string, string> | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out = new Map<string, string>();
+  for (const e of v.slice(0, 64) as Array<{ ip?: unknown; reason?: unknown }>) {
+    if (typeof e?.ip === 'string' && FIELD.ipv4.safeParse(e.ip).success && typeof e.reason === 'string' && e.reason.length <= 200) out.set(e.ip, e.reason);
+  }
+  return out.size ? out : undefined;
+}
 
 /** This node's entry of status.nodes, checked like hostSubnetView. */
 export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatus | undefined {
@@ -215,6 +234,8 @@ export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatu
   // the controller's limit on free addresses held (a small pool another node starves in); one
   // that is no count is as none: the node keeps what it holds, as an agent before the limit did
   if (Number.isSafeInteger(ns.maxFree) && (ns.maxFree as number) >= 0) out.maxFree = ns.maxFree as number;
+  const refused = refusedOf(ns.refusedRequests);
+  if (refused) out.refused = refused;
   return out;
 }
 

@@ -108,6 +108,8 @@ export const macvlanNodeStatus = z.looseObject({
   shimAddress: z.string().optional(),
   /** dockerIPAM xnet: the addresses the controller pre-claimed for this node's IPAM plugin */
   addresses: z.array(z.string()).optional(),
+  /** dockerIPAM xnet: addresses the node asked for by name (docker run --ip) that it will not be given, and why */
+  refusedRequests: z.array(z.object({ ip: z.string(), reason: z.string() })).optional(),
   /**
    * dockerIPAM xnet, only while another node of a small pool has no address at hand and this
    * one holds more idle than its share: the most free pre-claimed addresses its IPAM plugin

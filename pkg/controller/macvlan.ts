@@ -21,6 +21,9 @@ import type { Ctx } from './context.js';
 import { deletingParts, heldByLeavingNode, leavingStatus, type LeavingParts } from './macvlan-leaving.js';
 import { writeMacvlanStatus } from './macvlan-status.js';
 import { agentReport, nodeParent } from './macvlan-agent.js';
+import { refusedRequests, type AddressLookup } from './macvlan-requests.js';
+
+type RefusedRequest = { ip: string; reason: string };
 import { freedOnReport, inUseByDocker } from './macvlan-moving.js';
 import { ensureMacvlanFinalizer, finishMacvlanDeletion, isDeletingMacvlan } from './macvlan-deleting.js';
 
@@ -263,6 +266,7 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
       ...(shim ? { shimAddress: shim } : {}),
       ...(addresses ? { addresses } : {}),
       ...(maxFree !== undefined ? { maxFree } : {}),
+      ...(pool?.refused.length ? { refusedRequests: pool.refused } : {}),
       ready,
       message: lacking ?? skipped ?? waiting ?? starved ?? (previous && report?.ready !== false ? `its Docker network still has ${previous}` : undefined) ?? report?.message ?? (report ? (ready ? 'ready' : 'not ready') : 'waiting for the node\'s agent'),
     },
@@ -345,7 +349,7 @@ function ensureShim(r: MvnRound, node: string, plan: TxnPlan): string | undefine
  * low-water mark, up to its fair share of a small pool) and returns the addresses the node
  * holds after this transaction, and why it has none at hand when its agent asks for one.
  */
-function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { addresses: string[]; starved?: string } {
+function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { addresses: string[]; refused: RefusedRequest[]; starved?: string } {
   const entries = new Map((r.pools.get(node) ?? []).map((c) => [c.ip, c]));
   const held = new Set(entries.keys());
   // No compare on the report: whatever the agent writes next, an address it listed as
@@ -367,12 +371,24 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   };
   const range = macvlanAddressRange(r.m.spec, r.takenBlocks);
   for (const ip of p.requested) if (!r.takenAddrs.has(ip) && range.some((x) => ip >= x.first && ip <= x.last)) claim(ip);
+  const refused = refusedRequests(p.requested.filter((ip) => !held.has(ip)), node, addressLookup(ctx, r, range), formatIPv4);
   const addresses = () => [...held].sort((a, b) => a - b).map(formatIPv4);
-  if (r.more || r.skipping) return { addresses: addresses() };
+  if (r.more || r.skipping) return { addresses: addresses(), refused };
   // Never hand a node back an address it is returning: it could not tell the two apart.
   const returned = new Set((report?.returned ?? []).map(parseIPv4));
   for (const ip of freeAddresses(r, p.more + returned.size).filter((a) => !returned.has(a)).slice(0, p.more)) claim(ip);
   // counted only on a small pool whose node asks: a large pool never runs out under its nodes
   const starved = r.fair && report?.want ? starvedWhy(r.fair, node, idleCount(held, report), report) : undefined;
-  return { addresses: addresses(), ...(starved ? { starved } : {}) };
+  return { addresses: addresses(), refused, ...(starved ? { starved } : {}) };
+}
+
+/** What the round knows of the pool's addresses, for the reasons of refused --ip requests. */
+function addressLookup(ctx: Ctx, r: MvnRound, range: Interval[]): AddressLookup {
+  const claims = ctx.model.claimsIn('macvlannets', r.name, 'addresses');
+  return {
+    range,
+    claim: (ip) => claims.get(ip)?.claim,
+    pinnedBy: (ip) => ctx.model.nicPinning('macvlannets', r.name, ip),
+    nodeOf: (ip) => ctx.model.nodeRoutedBy(formatIPv4(ip)),
+  };
 }

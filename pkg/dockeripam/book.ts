@@ -76,10 +76,11 @@ export class AddressBook {
    * The controller's current list of this node's addresses (from MacvlanNet status), and its
    * limit on how many of them to hold free: what is free above it is given back at once.
    */
-  setPool(mvn: string, addresses: string[], net: { subnet: string; gateway?: string }, limit?: number): void {
+  setPool(mvn: string, addresses: string[], net: { subnet: string; gateway?: string }, limit?: number, refused?: ReadonlyMap<string, string>): void {
     const b = this.book(mvn);
     if (b.subnet !== net.subnet || b.gateway !== net.gateway) { b.subnet = net.subnet; b.gateway = net.gateway; this.save(); }
     if (limit === undefined) this.limits.delete(mvn); else this.limits.set(mvn, limit);
+    if (this.setRefusals(mvn, refused)) this.wake(mvn);
     const pool = new Set(addresses);
     const same = b.pool.length === pool.size && b.pool.every((a) => pool.has(a));
     // Returned/external entries are done once the controller has dropped them; requests once granted.
@@ -97,8 +98,26 @@ export class AddressBook {
     if (this.free(mvn).length) b.want = 0;
     b.probed = b.probed.filter((a) => pool.has(a));
     this.persist(mvn);
+    this.wake(mvn);
+  }
+
+  private wake(mvn: string): void {
     for (const w of this.waiters.get(mvn)?.splice(0) ?? []) w();
   }
+
+  /** The controller's refusals of this node's --ip requests (status.nodes[].refusedRequests), in memory like the limits. */
+  private readonly refusals = new Map<string, ReadonlyMap<string, string>>();
+
+  /** Whether they changed: a request waiting for its address looks again. */
+  private setRefusals(mvn: string, refused: ReadonlyMap<string, string> | undefined): boolean {
+    const before = this.refusals.get(mvn);
+    const same = (before?.size ?? 0) === (refused?.size ?? 0) && [...(refused ?? [])].every(([ip, why]) => before?.get(ip) === why);
+    if (refused?.size) this.refusals.set(mvn, refused); else this.refusals.delete(mvn);
+    return !same;
+  }
+
+  /** Why the controller will not grant `ip` to this node (docker run --ip), as it last said. */
+  refusal(mvn: string, ip: string): string | undefined { return this.refusals.get(mvn)?.get(ip); }
 
   /** Pool addresses nobody uses, not returned, not external, lowest first. */
   free(mvn: string): string[] {

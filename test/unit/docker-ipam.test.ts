@@ -84,6 +84,31 @@ describe('the agent\'s address book and plugin answers', () => {
     await expect(ipam.requestAddress({ PoolID: 'mv', Address: '10.9.0.5' })).rejects.toThrow('10.9.0.5 is in MacvlanNet "mv"\'s exclude range 10.9.0.0/28');
   });
 
+  it('refuses an --ip at once when the controller says why it will not grant it; a refusal already there counts only once renewed, or at the deadline', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => undefined);
+    const log = createLogger('test'); log.level = 'error';
+    // a long wait: without the controller's word the answer came only once it was over
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs: 30_000 });
+    book.setPool('mv', ['10.9.0.20'], net);
+    const asked = ipam.requestAddress({ PoolID: 'mv', Address: '10.9.0.60' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(book.report('mv').requested).toEqual(['10.9.0.60']);
+    const t0 = Date.now();
+    book.setPool('mv', ['10.9.0.20'], net, undefined, new Map([['10.9.0.60', 'held by ContainerNic "db-eth1"']]));
+    await expect(asked).rejects.toThrow('10.9.0.60 on MacvlanNet mv is held by ContainerNic "db-eth1"');
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(book.report('mv').requested).toEqual([]);
+    // asked again while that refusal is still in the status: it may be the last request's,
+    // from before the address was freed; so it waits for the controller to look again
+    const short = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs: 300 });
+    await expect(short.requestAddress({ PoolID: 'mv', Address: '10.9.0.60' })).rejects.toThrow('10.9.0.60 on MacvlanNet mv was not granted to this node (held by ContainerNic "db-eth1")');
+    const again = ipam.requestAddress({ PoolID: 'mv', Address: '10.9.0.60' });
+    await new Promise((r) => setTimeout(r, 20));
+    book.setPool('mv', ['10.9.0.20'], net); // the controller dropped it (the request went)...
+    book.setPool('mv', ['10.9.0.20', '10.9.0.60'], net); // ...and, asked again, granted it
+    expect(await again).toBe('10.9.0.60/24');
+  });
+
   it('answers from the journal after a restart, without etcd', async () => {
     const { book, ipam, journal } = make();
     book.setPool('mv', ['10.9.0.10', '10.9.0.11'], net);

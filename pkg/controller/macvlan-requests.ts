@@ -1,0 +1,53 @@
+// dockerIPAM xnet: why the controller does not grant an address a node's agent asked for by
+// name (`docker run --ip`). Said in the node's part of the MacvlanNet status (refusedRequests),
+// so the agent refuses the container at once, naming the holder, instead of after waiting out
+// its request (20 s) with "was not granted". The agent itself knows only what every node reads
+// (other nodes' pools and shims, external marks); a ContainerNic's address, one a NIC pins with
+// spec.ip, or a Node's own address on the LAN only the controller sees.
+import type { Claim } from '../ipam/keys.js';
+import { contains, type Interval } from '../ipam/ranges.js';
+
+/** What the controller knows of one address of the pool. */
+export interface AddressLookup {
+  /** the pool's range: ipRange less exclude, gateway and Docker blocks */
+  range: Interval[];
+  claim(ip: number): Claim | undefined;
+  /** the ContainerNic whose spec.ip pins it */
+  pinnedBy(ip: number): string | undefined;
+  /** the Node routed by it */
+  nodeOf(ip: number): string | undefined;
+}
+
+/** At most this many refusals per node part: the status every node reads stays small. */
+export const MAX_REFUSED = 8;
+
+/**
+ * Why `ip` is never granted to `node` as things stand, or undefined when it may be (free now:
+ * claimed in this round or the next, or a claim of this node's own).
+ */
+export function requestRefusal(ip: number, node: string, l: AddressLookup): string | undefined {
+  if (!contains(l.range, ip)) return 'outside the MacvlanNet\'s range (ipRange less exclude, the gateway and Docker blocks)';
+  const c = l.claim(ip);
+  if (c) {
+    if (c.owner.kind === 'ContainerNic') return `held by ContainerNic "${c.owner.name}"`;
+    if (c.role === 'external') return `in use outside xnet (it answered an ARP probe of node "${c.node}")`;
+    if (c.role === 'shim') return c.node === node ? 'this node\'s own host shim address' : `the host shim address of node "${c.node}"`;
+    if (c.role === 'node-pool' && c.node !== node) return `pre-claimed for the containers of node "${c.node}"`;
+  }
+  const pin = l.pinnedBy(ip);
+  if (pin) return `pinned by ContainerNic "${pin}" (spec.ip)`;
+  const owner = l.nodeOf(ip);
+  if (owner) return `the address of Node "${owner}"`;
+  return undefined;
+}
+
+/** The node's requests refused, at most MAX_REFUSED, as its status part lists them. */
+export function refusedRequests(asked: number[], node: string, l: AddressLookup, format: (ip: number) => string): Array<{ ip: string; reason: string }> {
+  const out: Array<{ ip: string; reason: string }> = [];
+  for (const ip of asked) {
+    if (out.length >= MAX_REFUSED) break;
+    const reason = requestRefusal(ip, node, l);
+    if (reason) out.push({ ip: format(ip), reason });
+  }
+  return out;
+}
