@@ -1,7 +1,8 @@
 // Fields set once, when the object is created. What was built from such a field would be
 // stranded by a change: a ClusterNetwork's HostSubnets claim their blocks per `hostPrefix`
 // block, so two of them could fall in one block after a change (Calico's IP pool `blockSize`
-// "can only be set when the pool is created" for the same reason). One rule, used by xctl's
+// "can only be set when the pool is created" for the same reason); a MacvlanNet's `dockerIPAM`
+// likewise (the claims of the running containers' addresses). One rule, used by xctl's
 // apply-time check, which names the file and line, and by the store's write plan, which
 // holds it against the stored version its transaction is pinned to.
 import { sameJson } from './key-order.js';
@@ -14,6 +15,13 @@ const SET_ONCE: Partial<Record<AnyObject['kind'], SetOnceField[]>> = {
   ClusterNetwork: [{
     path: ['spec', 'hostPrefix'],
     change: 'to change it, create a new ClusterNetwork (or delete this one and create it again)',
+  }],
+  // Who hands plain `docker run` containers their addresses: the addresses containers hold were
+  // handed out and claimed under one mode; switched while they ran, the other mode's claims took
+  // their place and the same address went to a container on another host.
+  MacvlanNet: [{
+    path: ['spec', 'dockerIPAM'],
+    change: 'to change it, create a new MacvlanNet (or delete this one, which goes once no host\'s containers use its Docker network, and create it again)',
   }],
 };
 

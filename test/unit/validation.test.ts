@@ -264,6 +264,7 @@ describe('crossObjectIssues', () => {
     ['a MacvlanNet that would hand out the address a stored Node reported', [ok(mvn({ ipRange: '198.19.200.0/25' }))], [withStatus(ok(node()), { address: '198.19.200.7' })], 0, 'spec.ipRange', /hand out 198\.19\.200\.7, the address Node "host-1" reported \(its status\.address, which the controller accepted\); a host's own address belongs in spec\.exclude/],
     ['a ClusterNetwork applied with a Node without spec.address over the address it reported', [ok(node()), ok(cn({ cidr: '172.16.0.0/12' }, 'wide'))], [withStatus(ok(node()), { address: '172.20.1.3' })], 1, 'spec.cidr', /holds 172\.20\.1\.3, the address Node "host-1" reported/],
     ['a stored ClusterNetwork\'s hostPrefix changed', [ok(cn({ hostPrefix: 25 }))], [ok(cn())], 0, 'spec.hostPrefix', /is set once, when the ClusterNetwork is created \(stored: 24\)/],
+    ['a stored MacvlanNet\'s dockerIPAM changed (its containers\' addresses were claimed under the other mode)', [ok(mvn({ dockerIPAM: 'blocks' }))], [ok(mvn())], 0, 'spec.dockerIPAM', /is set once, when the MacvlanNet is created \(stored: "xnet"\); to change it, create a new MacvlanNet/],
   ];
   it.each(cases)('refuses %s', (_, batch, existing, index, path, why) => {
     const issues = crossObjectIssues(batch, existing);
