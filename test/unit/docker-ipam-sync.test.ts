@@ -155,3 +155,34 @@ describe('the restart guess among addresses released in one millisecond', () => 
     expect(await address(ipam)).toBe(a);
   });
 });
+
+// Found in a lab: `docker network disconnect N C; docker network connect --ip Y N C` left C on
+// Y for a moment, then the agent moved it back to the address kept for it since the disconnect
+// ("moving restarted containers back to their addresses") and pinned it there with --ip.
+describe('a container that asked for another address with --ip', () => {
+  it('keeps it: not moved back to the address kept for it, which is freed', async () => {
+    const { book, ipam, x } = await withRunningC();
+    await ipam.releaseAddress('m', `${x}/24`); // docker network disconnect: X kept for C
+    const y = '10.9.0.12';
+    expect((await ipam.requestAddress({ PoolID: 'm', Address: y })).split('/')[0]).toBe(y); // connect --ip Y
+    const moves: string[] = [];
+    const docker = fakeDocker([{ container: 'C', name: 'c', ip: y }], { C: { ...running('C'), pinnedIps: { net: y } } }, 'none');
+    (docker.ctx.dp.docker as unknown as { connect: (n: string, c: string, ip?: string) => Promise<void> }).connect = async (_n, c, ip) => { moves.push(`${c} -> ${ip}`); };
+    await syncDockerIpam(docker.ctx, book, { metadata: { name: 'm' } } as never, 'net');
+    expect(moves).toEqual([]);
+    expect(book.isKept('m', x)).toBe(false);
+    expect(book.free('m')).toContain(x);
+  });
+
+  it('a container that came back on another address without --ip is still moved home', async () => {
+    const { book, ipam, x } = await withRunningC();
+    await ipam.releaseAddress('m', `${x}/24`);
+    const y = '10.9.0.12';
+    await ipam.requestAddress({ PoolID: 'm', Address: y });
+    const moves: string[] = [];
+    const docker = fakeDocker([{ container: 'C', name: 'c', ip: y }], { C: running('C') }, 'none');
+    (docker.ctx.dp.docker as unknown as { connect: (n: string, c: string, ip?: string) => Promise<void> }).connect = async (_n, c, ip) => { moves.push(`${c} -> ${ip}`); };
+    await syncDockerIpam(docker.ctx, book, { metadata: { name: 'm' } } as never, 'net');
+    expect(moves).toEqual([`C -> ${x}`]);
+  });
+});

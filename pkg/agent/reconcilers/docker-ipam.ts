@@ -117,6 +117,15 @@ async function bringHome(ctx: AgentContext, book: AddressBook, mvn: string, netw
     const home = book.homeOf(mvn, e.container, e.ip);
     if (!home) continue;
     const holder = eps.find((x) => x.ip === home);
+    // `docker network connect --ip` (or run/create --ip) of another address than the one kept
+    // for it: the user chose this address; moving it back would undo that (and pin it to the old one)
+    const c = await ctx.dp.docker.inspectContainer(e.container).catch(() => undefined);
+    if (c?.pinnedIps?.[network] === e.ip) {
+      ctx.log.info('a container keeps the address it asked for (--ip); the one kept for it is freed', { macvlanNet: mvn, container: e.name, ip: e.ip, kept: home });
+      book.forgetHome(mvn, home);
+      moveAttempts.delete(e.container);
+      continue;
+    }
     const tries = moveAttempts.get(e.container) ?? 0;
     if ((holder && !book.homeOf(mvn, holder.container, home)) || tries >= MOVE_ATTEMPTS) {
       ctx.log.warn('a container keeps the address it came back with', { macvlanNet: mvn, container: e.name, ip: e.ip, kept: home, why: holder ? `held by ${holder.name}` : 'moves failed' });
