@@ -217,6 +217,9 @@ export class Agent {
       await retry(() => inf.start(), this.log, `list ${inf.kind}`, () => this.stopped);
     }
     this.caches.hostSubnets.addHandler(this.hostSubnetNodes.handlers);
+    // a grant reaches a request waiting for it even while a macvlan pass waits on Docker
+    const ipam = this.ipam;
+    if (ipam) this.caches.macvlanNets.addHandler({ onAdd: (m) => ipam.followPool(m), onUpdate: (m) => ipam.followPool(m) });
     for (const inf of Object.values(this.caches) as Informer<AnyObject>[]) {
       this.closers.push(() => inf.stop());
       if (!storeEvents) continue;

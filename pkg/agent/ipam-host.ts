@@ -10,7 +10,8 @@ import type { DockerClient } from '../docker/client.js';
 import { servePlugin } from '../dockeripam/server.js';
 import { arpProber } from '../dockeripam/arp.js';
 import type { AgentContext } from './context.js';
-import { macvlanParent } from './desired.js';
+import { macvlanNodeStatus, macvlanParent } from './desired.js';
+import type { MacvlanNet } from '../api/index.js';
 import { mvnKey } from './events.js';
 import { otherHolder } from './reconcilers/docker-ipam.js';
 import { macvlanStaticIpWhy } from '../api/rules.js';
@@ -56,6 +57,24 @@ export class AgentIpam {
   }
 
   dockerAnswers(up: boolean): void { this.nodeIpam.dockerAnswers(up); }
+
+  /**
+   * The controller's list of this node's addresses, taken into the book as soon as the
+   * MacvlanNet changes, not only by the next macvlan pass: that pass may be waiting on Docker
+   * (inspecting a container whose lock Docker holds while it waits for this plugin, as in
+   * `docker network connect --ip` of a container that was on the network), and a request
+   * waiting for its grant would then be refused at its 20 s bound although granted long before.
+   * Only for a MacvlanNet the book already serves on the same subnet; the pass does the rest.
+   */
+  followPool(m: MacvlanNet): void {
+    const book = this.ctx.ipam?.book;
+    const name = m.metadata.name;
+    const net = book?.net(name);
+    if (!book || !net || net.subnet !== m.spec.subnet || (m.spec.dockerIPAM ?? 'xnet') !== 'xnet' || m.metadata.deletionTimestamp) return;
+    const ns = macvlanNodeStatus(m, this.ctx.node);
+    if (!ns || ns.problem) return;
+    book.setPool(name, ns.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) });
+  }
 
   /** The IPAM report goes to etcd at once, without a whole macvlan pass (which follows when due). */
   async publish(mvn: string): Promise<void> {
