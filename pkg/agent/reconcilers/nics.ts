@@ -158,7 +158,27 @@ async function convergeNic(ctx: AgentContext, nic: ContainerNic, c: Container, d
   await ctx.watchContainer(ns, d.name);
   if (macRefused) return waitForMac(ctx, d, c.name, inC?.mac, macRefused, (r) => w(r, fields));
   ctx.macWaits.clear(d.name);
+  const noGateway = await gatewayNotOnBridge(ctx, d, c.name);
+  if (noGateway) return w(notReady('BridgeNotReady', noGateway), fields);
   await w(ready(`${d.ifName} is in container ${c.name} with ${d.cidr}`), fields);
+}
+
+/**
+ * A veth NIC whose bridge does not carry its gateway: its HostSubnet was given another subnet
+ * and the Docker network cannot move there while containers are attached (NetworkInUse). The
+ * NIC is made with its new address all the same (it works as soon as the network moves: the
+ * bridge made anew is marked, which wakes its NICs), but is not Ready: nothing beyond the
+ * bridge is reachable through it. Undefined when the host's addresses cannot be read.
+ */
+async function gatewayNotOnBridge(ctx: AgentContext, d: DesiredNic, container: string): Promise<string | undefined> {
+  if (d.attach.kind !== 'veth' || !d.gateway) return undefined;
+  const addrs = await ctx.dp.ip.addrs?.().catch(() => undefined);
+  if (!addrs) return undefined;
+  const { bridge, hostSubnet } = d.attach;
+  const on = addrs.filter((a) => a.dev === bridge).map((a) => a.cidr);
+  if (on.some((cidr) => cidr.split('/')[0] === d.gateway)) return undefined;
+  return `${d.ifName} is in container ${container} with ${d.cidr}, but bridge ${bridge} does not carry its gateway ${d.gateway} `
+    + `(it has ${on.join(', ') || 'no address'}): HostSubnet ${hostSubnet}'s network has not moved to its subnet yet (its Ready condition says why)`;
 }
 
 /**
