@@ -73,7 +73,8 @@ export class AgentIpam {
     if (!book || !net || net.subnet !== m.spec.subnet || (m.spec.dockerIPAM ?? 'xnet') !== 'xnet' || m.metadata.deletionTimestamp) return;
     const ns = macvlanNodeStatus(m, this.ctx.node);
     if (!ns || ns.problem) return;
-    book.setPool(name, ns.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) });
+    // with the controller's limit and refusals too: a setPool without them would drop them
+    book.setPool(name, ns.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, ns.maxFree, ns.refused);
   }
 
   /** The IPAM report goes to etcd at once, without a whole macvlan pass (which follows when due). */
