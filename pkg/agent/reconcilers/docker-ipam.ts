@@ -17,7 +17,8 @@ export function otherHolder(ctx: AgentContext, mvn: string, ip: string): string 
   if (st.external?.includes(ip)) return 'a host outside xnet (it answered an ARP probe)';
   for (const n of st.nodes ?? []) {
     if (n.name === ctx.node) continue;
-    if (n.addresses?.includes(ip)) return `node ${n.name}`;
+    // in use there or only at hand: the controller moves an idle one only when asked (maxFree)
+    if (n.addresses?.includes(ip)) return `node ${n.name} (pre-claimed for its containers, in use or at hand)`;
     if (n.shimAddress === ip) return `the host shim of node ${n.name}`;
   }
   return undefined;
