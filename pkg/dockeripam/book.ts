@@ -90,7 +90,8 @@ export class AddressBook {
     const changed = !same || returned.length !== b.returned.length || external.length !== b.external.length || requested.length !== b.requested.length;
     // Only with a limit: without one, a node may hold more than HIGH_WATER free for a moment
     // (a refill for waiting requests) and gives back only when idle (drop()).
-    const out = new Set([...returned, ...external]);
+    // never an address a --ip request waits for: granted for it, it is not surplus
+    const out = new Set([...returned, ...external, ...this.awaitedOf(mvn)]);
     const surplus = limit === undefined ? [] : surplusOf([...pool].sort(byAddress).filter((a) => !b.assigned[a] && !out.has(a)), limit);
     if (!changed && !surplus.length) return;
     b.pool = [...pool].sort(byAddress);
@@ -146,8 +147,22 @@ export class AddressBook {
   /** ip's entry changed (or went): whoever holds an older read of it must not act on that read. */
   private touch(mvn: string, ip: string): void { this.revs.set(`${mvn} ${ip}`, ++this.lastRev); }
 
+  /**
+   * Addresses a --ip request in flight waits for (asked, not yet handed out nor given up on):
+   * in memory, as the request dies with the process. Once granted such an address is free in
+   * the book until the request wakes and takes it; it must not be given back meanwhile as
+   * surplus above the controller's limit, or the request waits out its 20 s for nothing.
+   */
+  private readonly awaited = new Map<string, Set<string>>();
+  private awaitedOf(mvn: string): Set<string> { return this.awaited.get(mvn) ?? new Set(); }
+  private unawait(mvn: string, ip: string): void {
+    const s = this.awaited.get(mvn);
+    if (s?.delete(ip) && !s.size) this.awaited.delete(mvn);
+  }
+
   /** Hands out ip (free, or kept for a container and asked for by --ip) to a container to be; journaled first. */
   assign(mvn: string, ip: string): void {
+    this.unawait(mvn, ip);
     this.book(mvn).assigned[ip] = { at: Date.now() };
     this.touch(mvn, ip);
     this.persist(mvn);
@@ -303,7 +318,8 @@ export class AddressBook {
     delete b.assigned[ip];
     this.touch(mvn, ip);
     // Idle: more free than needed goes back to the controller (never handed out again here).
-    b.returned.push(...surplusOf(this.free(mvn), this.limits.get(mvn)));
+    const awaited = this.awaitedOf(mvn);
+    b.returned.push(...surplusOf(this.free(mvn).filter((a) => !awaited.has(a)), this.limits.get(mvn)));
     this.persist(mvn);
   }
 
@@ -324,7 +340,11 @@ export class AddressBook {
   /** Asks the controller for a specific address (docker run --ip) or for more addresses. */
   ask(mvn: string, what: { ip?: string; more?: number }): void {
     const b = this.book(mvn);
-    if (what.ip && !b.requested.includes(what.ip)) b.requested.push(what.ip);
+    if (what.ip) {
+      if (!b.requested.includes(what.ip)) b.requested.push(what.ip);
+      const s = this.awaited.get(mvn) ?? new Set<string>();
+      this.awaited.set(mvn, s.add(what.ip));
+    }
     if (what.more) b.want = Math.max(b.want, what.more);
     this.persist(mvn);
   }
@@ -332,6 +352,7 @@ export class AddressBook {
   /** Stops asking for a --ip address (refused, or given up on). */
   unask(mvn: string, ip: string): void {
     const b = this.book(mvn);
+    this.unawait(mvn, ip);
     if (!b.requested.includes(ip)) return;
     b.requested = b.requested.filter((a) => a !== ip);
     this.persist(mvn);

@@ -125,3 +125,24 @@ describe('the agent reads the controller\'s limit from its part of the MacvlanNe
     expect(macvlanNodeStatus(mvn({}), 'host-1')).toEqual({ name: 'host-1', addresses: ['10.9.0.11'] });
   });
 });
+
+describe('an address granted for a --ip request is not given back as surplus', () => {
+  const net = { subnet: '10.9.0.0/24', gateway: '10.9.0.1' };
+  it('keeps the requested address out of the surplus above the limit until the request takes it or gives up', () => {
+    const book = new AddressBook(new MemoryJournal(), () => undefined);
+    const pool = range('10.9.0.11', 3);
+    book.setPool('mv', pool, net);
+    book.ask('mv', { ip: '10.9.0.200' });
+    // the controller grants it while this node is over its limit (another node starves)
+    book.setPool('mv', [...pool, '10.9.0.200'], net, 1);
+    expect(book.report('mv').returned).toEqual(['10.9.0.12', '10.9.0.13']);
+    expect(book.free('mv')).toContain('10.9.0.200');
+    // the other caller of setPool (the macvlan pass after followPool) before the request wakes
+    book.setPool('mv', [...pool, '10.9.0.200'], net, 1);
+    expect(book.free('mv')).toContain('10.9.0.200');
+    // taken: from then on it is in use; dropped later, it is surplus like any other
+    book.assign('mv', '10.9.0.200');
+    book.drop('mv', '10.9.0.200');
+    expect(book.report('mv').returned).toContain('10.9.0.200');
+  });
+});
