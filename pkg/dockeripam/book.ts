@@ -17,6 +17,7 @@ import { parseIPv4 } from '../ip/ipv4.js';
 import { XnetIpamError } from './errors.js';
 import type { Journal, JournalState, NetBook } from './journal.js';
 import { surplusOf, type NodeIpamReport } from './report.js';
+import { AwaitedAddresses, Refusals } from './requests.js';
 
 /** A kept address released this recently goes to the next request without --ip (a restart). */
 export const RESTART_WINDOW_MS = 60_000;
@@ -80,7 +81,7 @@ export class AddressBook {
     const b = this.book(mvn);
     if (b.subnet !== net.subnet || b.gateway !== net.gateway) { b.subnet = net.subnet; b.gateway = net.gateway; this.save(); }
     if (limit === undefined) this.limits.delete(mvn); else this.limits.set(mvn, limit);
-    if (this.setRefusals(mvn, refused)) this.wake(mvn);
+    if (this.refusals.set(mvn, refused)) this.wake(mvn);
     const pool = new Set(addresses);
     const same = b.pool.length === pool.size && b.pool.every((a) => pool.has(a));
     // Returned/external entries are done once the controller has dropped them; requests once granted.
@@ -91,7 +92,7 @@ export class AddressBook {
     // Only with a limit: without one, a node may hold more than HIGH_WATER free for a moment
     // (a refill for waiting requests) and gives back only when idle (drop()).
     // never an address a --ip request waits for: granted for it, it is not surplus
-    const out = new Set([...returned, ...external, ...this.awaitedOf(mvn)]);
+    const out = new Set([...returned, ...external, ...this.awaited.of(mvn)]);
     const surplus = limit === undefined ? [] : surplusOf([...pool].sort(byAddress).filter((a) => !b.assigned[a] && !out.has(a)), limit);
     if (!changed && !surplus.length) return;
     b.pool = [...pool].sort(byAddress);
@@ -106,19 +107,11 @@ export class AddressBook {
     for (const w of this.waiters.get(mvn)?.splice(0) ?? []) w();
   }
 
-  /** The controller's refusals of this node's --ip requests (status.nodes[].refusedRequests), in memory like the limits. */
-  private readonly refusals = new Map<string, ReadonlyMap<string, string>>();
-
-  /** Whether they changed: a request waiting for its address looks again. */
-  private setRefusals(mvn: string, refused: ReadonlyMap<string, string> | undefined): boolean {
-    const before = this.refusals.get(mvn);
-    const same = (before?.size ?? 0) === (refused?.size ?? 0) && [...(refused ?? [])].every(([ip, why]) => before?.get(ip) === why);
-    if (refused?.size) this.refusals.set(mvn, refused); else this.refusals.delete(mvn);
-    return !same;
-  }
+  /** The controller's refusals of this node's --ip requests (status.nodes[].refusedRequests). */
+  private readonly refusals = new Refusals();
 
   /** Why the controller will not grant `ip` to this node (docker run --ip), as it last said. */
-  refusal(mvn: string, ip: string): string | undefined { return this.refusals.get(mvn)?.get(ip); }
+  refusal(mvn: string, ip: string): string | undefined { return this.refusals.get(mvn, ip); }
 
   /** Pool addresses nobody uses, not returned, not external, lowest first. */
   free(mvn: string): string[] {
@@ -153,16 +146,11 @@ export class AddressBook {
    * the book until the request wakes and takes it; it must not be given back meanwhile as
    * surplus above the controller's limit, or the request waits out its 20 s for nothing.
    */
-  private readonly awaited = new Map<string, Set<string>>();
-  private awaitedOf(mvn: string): Set<string> { return this.awaited.get(mvn) ?? new Set(); }
-  private unawait(mvn: string, ip: string): void {
-    const s = this.awaited.get(mvn);
-    if (s?.delete(ip) && !s.size) this.awaited.delete(mvn);
-  }
+  private readonly awaited = new AwaitedAddresses();
 
   /** Hands out ip (free, or kept for a container and asked for by --ip) to a container to be; journaled first. */
   assign(mvn: string, ip: string): void {
-    this.unawait(mvn, ip);
+    this.awaited.delete(mvn, ip);
     this.book(mvn).assigned[ip] = { at: Date.now() };
     this.touch(mvn, ip);
     this.persist(mvn);
@@ -318,7 +306,7 @@ export class AddressBook {
     delete b.assigned[ip];
     this.touch(mvn, ip);
     // Idle: more free than needed goes back to the controller (never handed out again here).
-    const awaited = this.awaitedOf(mvn);
+    const awaited = this.awaited.of(mvn);
     b.returned.push(...surplusOf(this.free(mvn).filter((a) => !awaited.has(a)), this.limits.get(mvn)));
     this.persist(mvn);
   }
@@ -342,8 +330,7 @@ export class AddressBook {
     const b = this.book(mvn);
     if (what.ip) {
       if (!b.requested.includes(what.ip)) b.requested.push(what.ip);
-      const s = this.awaited.get(mvn) ?? new Set<string>();
-      this.awaited.set(mvn, s.add(what.ip));
+      this.awaited.add(mvn, what.ip);
     }
     if (what.more) b.want = Math.max(b.want, what.more);
     this.persist(mvn);
@@ -352,7 +339,7 @@ export class AddressBook {
   /** Stops asking for a --ip address (refused, or given up on). */
   unask(mvn: string, ip: string): void {
     const b = this.book(mvn);
-    this.unawait(mvn, ip);
+    this.awaited.delete(mvn, ip);
     if (!b.requested.includes(ip)) return;
     b.requested = b.requested.filter((a) => a !== ip);
     this.persist(mvn);
