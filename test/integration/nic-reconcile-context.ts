@@ -32,11 +32,11 @@ export const handlesOn = (ns: string) => readdirSync('/proc/self/fd').filter((fd
 /** argv in the namespace the file `netns` names. */
 export const runIn = (netns: string, argv: string[]) => execa('nsenter', [`--net=${netns}`, ...argv], { reject: false, timeout: 10_000 });
 
-/** host-1's bridge br01, marked as HostSubnet default-host-1's (what the agent would have made). */
+/** host-1's bridge br01, marked as HostSubnet default-host-1's, with its gateway (what Docker and the agent would have made). */
 export async function markedBridge(h: LabHost): Promise<void> {
   const have = await hostExec(h, ['ip', 'link', 'show', 'br01']);
   if (have.exitCode === 0) return;
-  await hostExec(h, ['ip', '-batch', '-'], { check: true, input: 'link add br01 type bridge\nlink set br01 alias xnet:hostsubnet:default-host-1\nlink set br01 up\n' });
+  await hostExec(h, ['ip', '-batch', '-'], { check: true, input: 'link add br01 type bridge\nlink set br01 alias xnet:hostsubnet:default-host-1\naddr add 10.76.1.1/24 dev br01\nlink set br01 up\n' });
 }
 
 /** An agent context on host-1 with dataplane `dp`; `onWrite` sees each status written, `watches` gets the NIC's watcher. */
