@@ -78,8 +78,8 @@ beforeAll(async () => {
   host = lab.hosts[0];
   container = await startContainer();
   await createDefaultNetwork(lab.store, 1);
-  // what the agent does once Docker made the HostSubnet's network: the bridge, marked as its
-  for (const argv of [['link', 'add', 'br01', 'type', 'bridge'], ['link', 'set', 'br01', 'alias', bridgeAlias('default-host-1')], ['link', 'set', 'br01', 'up']]) {
+  // what Docker and the agent make of the HostSubnet's network: the bridge with its gateway, marked as its
+  for (const argv of [['link', 'add', 'br01', 'type', 'bridge'], ['link', 'set', 'br01', 'alias', bridgeAlias('default-host-1')], ['addr', 'add', '10.76.1.1/24', 'dev', 'br01'], ['link', 'set', 'br01', 'up']]) {
     await hostExec(host, ['ip', ...argv], { check: true });
   }
   await lab.store.create(obj('ContainerNic', NIC, { node: 'host-1', container: 'box', ifName: 'eth1', network: { clusterNetwork: 'default' } }));
