@@ -17,6 +17,7 @@ import { vethHostName } from '../planner/names.js';
 import { nicDifferences, planNic, planNicGarbage, type ContainerState, type DesiredNic } from '../planner/nic.js';
 import type { Op } from '../planner/ops.js';
 import type { HostState } from '../../netlink/ip.js';
+import type { Addr } from '../../netlink/types.js';
 import type { ReconcileResult } from '../../runtime/workers.js';
 
 export { rememberRemoved } from './nic-removal.js';
@@ -158,7 +159,7 @@ async function convergeNic(ctx: AgentContext, nic: ContainerNic, c: Container, d
   await ctx.watchContainer(ns, d.name);
   if (macRefused) return waitForMac(ctx, d, c.name, inC?.mac, macRefused, (r) => w(r, fields));
   ctx.macWaits.clear(d.name);
-  const noGateway = await gatewayNotOnBridge(ctx, d, c.name);
+  const noGateway = gatewayNotOnBridge(d, host.addrs, c.name);
   if (noGateway) return w(notReady('BridgeNotReady', noGateway), fields);
   await w(ready(`${d.ifName} is in container ${c.name} with ${d.cidr}`), fields);
 }
@@ -168,12 +169,10 @@ async function convergeNic(ctx: AgentContext, nic: ContainerNic, c: Container, d
  * and the Docker network cannot move there while containers are attached (NetworkInUse). The
  * NIC is made with its new address all the same (it works as soon as the network moves: the
  * bridge made anew is marked, which wakes its NICs), but is not Ready: nothing beyond the
- * bridge is reachable through it. Undefined when the host's addresses cannot be read.
+ * bridge is reachable through it. `addrs`: the host's, read with its links before the plan.
  */
-async function gatewayNotOnBridge(ctx: AgentContext, d: DesiredNic, container: string): Promise<string | undefined> {
+function gatewayNotOnBridge(d: DesiredNic, addrs: Addr[], container: string): string | undefined {
   if (d.attach.kind !== 'veth' || !d.gateway) return undefined;
-  const addrs = await ctx.dp.ip.addrs?.().catch(() => undefined);
-  if (!addrs) return undefined;
   const { bridge, hostSubnet } = d.attach;
   const on = addrs.filter((a) => a.dev === bridge).map((a) => a.cidr);
   if (on.some((cidr) => cidr.split('/')[0] === d.gateway)) return undefined;
@@ -270,8 +269,9 @@ const wantsRoutes = (d: DesiredNic) => !!(d.gateway && (d.defaultRoute || d.clus
  * waits on every one of them (chaos fault 7: 1-2.6 s a process on the loaded 2-core machine).
  */
 async function nicStates(ctx: AgentContext, d: DesiredNic): Promise<[HostState, ContainerState]> {
-  const [links, inside] = await Promise.all([ctx.dp.ip.links(), readContainer(ctx, d)]);
-  return [{ links, addrs: [], routes: [] }, inside];
+  // links and addresses in one `ip` run: the bridge's gateway is checked with them (gatewayNotOnBridge)
+  const [{ links, addrs }, inside] = await Promise.all([ctx.dp.ip.linksAndAddrs(), readContainer(ctx, d)]);
+  return [{ links, addrs, routes: [] }, inside];
 }
 
 /**
