@@ -1,6 +1,7 @@
 // `xctl get events [--for KIND/NAME] [-o json|yaml] [-w]` and the Events section of describe.
 import { resolveKind } from '../../api/kinds.js';
 import { listEvents, watchEvents } from '../../events/read.js';
+import { whileEtcdAnswers } from '../watch-liveness.js';
 import type { InvolvedObject, XnetEvent } from '../../events/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
@@ -51,10 +52,22 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
   if (list.items.length === 0 && !opts.watch && !opts.output) io.err('No events found.\n');
   else print(list.items, true);
   if (!opts.watch) return EXIT.OK;
-  await watchEvents(session.client(), undefined, list.revision, obj, {
+  // ended by the user (io.signal) or by an etcd that stopped answering (whileEtcdAnswers)
+  const ac = new AbortController();
+  const onAbort = () => ac.abort();
+  io.signal?.addEventListener('abort', onAbort, { once: true });
+  if (io.signal?.aborted) ac.abort();
+  const watching = watchEvents(session.client(), undefined, list.revision, obj, {
     onEvent: (e) => print([e], false),
     onSkipped: (s) => io.err(skippedLines([s])),
-  }, io.signal);
+  }, ac.signal);
+  try {
+    await Promise.race([watching, whileEtcdAnswers(session.client(), io, ac.signal)]);
+  } finally {
+    io.signal?.removeEventListener('abort', onAbort);
+    ac.abort();
+    await watching.catch(() => undefined);
+  }
   return EXIT.OK;
 }
 

@@ -1,5 +1,6 @@
 import type { Kind, KindInfo } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
+import { whileEtcdAnswers } from '../watch-liveness.js';
 import { matchLabels } from '../../api/labels.js';
 import { NotFoundError } from '../../store/types.js';
 import type { NodeConditions } from '../../store/merge.js';
@@ -185,7 +186,7 @@ async function watchRows(session: Session, io: CliIO, info: KindInfo, from: Watc
     onError: (err) => io.err(`warning: watch: ${err.message}\n`),
   });
   try {
-    await untilAborted(io.signal);
+    await whileEtcdAnswers(session.client(), io, io.signal);
   } finally {
     await w.close();
   }
