@@ -2,43 +2,19 @@
 // real controller; the nodes' reports are written as their agents would. Found in the lab:
 // `tiny` (ipRange a /29, three nodes with shims) gave host-1 all five addresses left after the
 // shims; host-2's `docker run` waited 20 s and failed while Ready stayed True.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import type { Controller } from '../../pkg/controller/controller.js';
-import type { EtcdStore } from '../../pkg/store/index.js';
-import { ipamCheck } from '../../pkg/ipam/check.js';
-import { surplusOf, type NodeIpamReport } from '../../pkg/dockeripam/report.js';
-import { obj, eventually, startController, storeFor, uniquePrefix, statusOf } from './controller-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { surplusOf } from '../../pkg/dockeripam/report.js';
+import { eventually } from './controller-helpers.js';
+import { useMacvlanParts } from './macvlan-parts.js';
 
-let etcd: TestEtcd;
-beforeAll(async () => { etcd = await startEtcd(); });
-afterAll(async () => { await etcd?.stop(); });
-
-type NodePart = { name: string; shimAddress?: string; addresses?: string[]; maxFree?: number; ready?: boolean; message?: string };
+const fx = useMacvlanParts();
+const { parts, partOf, ready, report } = fx;
 
 describe('a small MacvlanNet pool shared by several nodes', () => {
-  let c: Controller;
-  let store: EtcdStore;
-  const prefix = uniquePrefix();
-  const parts = async (mvn: string) => (statusOf(await store.get('MacvlanNet', mvn)).nodes as NodePart[] | undefined) ?? [];
-  const partOf = async (mvn: string, node: string) => (await parts(mvn)).find((n) => n.name === node);
-  const ready = async (mvn: string) => statusOf(await store.get('MacvlanNet', mvn)).conditions?.find((x) => x.type === 'Ready');
-  /** what the node's agent writes (pkg/agent/ipam-host.ts: `ipam: book.report(mvn)`) */
-  const report = (mvn: string, node: string, ipam: Partial<NodeIpamReport>) =>
-    store.writeStatus('MacvlanNet', mvn, { node }, { ready: true, message: 'ready', ipam: { assigned: [], returned: [], external: [], requested: [], want: 0, ...ipam } });
-
-  beforeAll(async () => {
-    store = storeFor(etcd.client(), prefix);
-    c = await startController(etcd.client(), prefix);
-  });
-  afterAll(async () => { await c?.stop(); });
 
   it('gives each node a share of the addresses left after the shims, and says which node has none and why', async () => {
     const nodes = ['ti-1', 'ti-2', 'ti-3'];
-    await store.applyAll([
-      obj('MacvlanNet', 'tiny', { subnet: '198.19.201.0/24', ipRange: '198.19.201.8/29', dockerIPAM: 'xnet', hostShim: true, nodeSelector: { matchLabels: { tiny: 'yes' } } }),
-      ...nodes.map((n) => obj('Node', n, { interface: 'eth0' }, { tiny: 'yes' })),
-    ]);
+    await fx.segment('tiny', { subnet: '198.19.201.0/24', ipRange: '198.19.201.8/29', dockerIPAM: 'xnet', hostShim: true }, 'tiny', nodes);
     for (const n of nodes) await report('tiny', n, {});
     // 8 addresses: three shims, then one at hand for each node (their share of the five left), two free
     const all = await eventually(async () => { const p = await parts('tiny'); return p.length === 3 && p.every((n) => n.shimAddress && n.addresses?.length) && p; }, 'a shim and an address for each node');
@@ -64,20 +40,16 @@ describe('a small MacvlanNet pool shared by several nodes', () => {
     // a container goes: ti-1 has one at hand again and is ready
     await report('tiny', 'ti-1', { assigned: held.slice(1).map((ip) => ({ ip })), want: 0 });
     await eventually(async () => (await ready('tiny'))?.status === 'True', 'tiny Ready again');
-    const check = await ipamCheck(etcd.client(), prefix);
-    expect(check.problems, check.text).toBe(0);
+    await fx.expectClean();
   }, 60_000);
 
   it('asks a node holding the whole pool idle to give back above its share while others have none, and they get it', async () => {
-    await store.applyAll([
-      obj('MacvlanNet', 'late', { subnet: '198.19.202.0/24', ipRange: '198.19.202.8/29', dockerIPAM: 'xnet', hostShim: false, nodeSelector: { matchLabels: { late: 'yes' } } }),
-      obj('Node', 'la-1', { interface: 'eth0' }, { late: 'yes' }),
-    ]);
+    await fx.segment('late', { subnet: '198.19.202.0/24', ipRange: '198.19.202.8/29', dockerIPAM: 'xnet', hostShim: false }, 'late', ['la-1']);
     await report('late', 'la-1', {});
     // alone, la-1 has the whole range at hand
     const all = await eventually(async () => { const a = (await partOf('late', 'la-1'))?.addresses; return a?.length === 8 && a; }, 'la-1 holds 8');
     // two nodes join; their agents ask for an address for their first container
-    await store.applyAll(['la-2', 'la-3'].map((n) => obj('Node', n, { interface: 'eth0' }, { late: 'yes' })));
+    await fx.join('late', ['la-2', 'la-3']);
     for (const n of ['la-2', 'la-3']) await report('late', n, { want: 1 });
     const la2 = await eventually(async () => { const p = await partOf('late', 'la-2'); return p?.ready === false && p.message?.startsWith('no free') && p; }, 'la-2 says why it has none');
     expect(la2.message).toBe('no free address for its containers: all 8 of the pool\'s addresses are taken; idle ones are held by la-1 (8), asked to keep at most 2');
@@ -96,7 +68,6 @@ describe('a small MacvlanNet pool shared by several nodes', () => {
     await report('late', 'la-1', {});
     await eventually(async () => (await ready('late'))?.status === 'True', 'late Ready');
     expect((await parts('late')).some((n) => n.maxFree !== undefined)).toBe(false);
-    const check = await ipamCheck(etcd.client(), prefix);
-    expect(check.problems, check.text).toBe(0);
+    await fx.expectClean();
   }, 60_000);
 });

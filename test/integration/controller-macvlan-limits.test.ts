@@ -1,50 +1,20 @@
 // A MacvlanNet's per-node parts against stock etcd's limits (128 compares and 128 ops per
 // transaction, a key at most once per transaction): one node's large part is committed in
 // pieces and never holds back the nodes after it; a blockPrefix change converges.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import type { Controller } from '../../pkg/controller/controller.js';
-import type { EtcdStore } from '../../pkg/store/index.js';
+import { describe, expect, it } from 'vitest';
 import { ipamCheck } from '../../pkg/ipam/check.js';
-import { IpamKeys } from '../../pkg/ipam/keys.js';
 import { formatIPv4, parseIPv4 } from '../../pkg/ip/ipv4.js';
-import type { NodeIpamReport } from '../../pkg/dockeripam/report.js';
-import { obj, eventually, startController, storeFor, uniquePrefix, statusOf } from './controller-helpers.js';
+import { obj, eventually, statusOf } from './controller-helpers.js';
+import { useMacvlanParts, type NodePart } from './macvlan-parts.js';
 
-let etcd: TestEtcd;
-beforeAll(async () => { etcd = await startEtcd(); });
-afterAll(async () => { await etcd?.stop(); });
-
-type NodePart = { name: string; dockerRange?: string; shimAddress?: string; addresses?: string[]; message?: string };
+const fx = useMacvlanParts();
+const { parts, partOf, report, claimed } = fx;
 
 describe('MacvlanNet node parts on a stock etcd', () => {
-  let c: Controller;
-  let store: EtcdStore;
-  const prefix = uniquePrefix();
-  const parts = async (mvn: string) => (statusOf(await store.get('MacvlanNet', mvn)).nodes as NodePart[] | undefined) ?? [];
-  const partOf = async (mvn: string, node: string) => (await parts(mvn)).find((n) => n.name === node);
-  /** what the node's agent writes (pkg/agent/ipam-host.ts: `ipam: book.report(mvn)`) */
-  const report = (mvn: string, node: string, ipam: Partial<NodeIpamReport>) =>
-    store.writeStatus('MacvlanNet', mvn, { node }, { ready: true, ipam: { assigned: [], returned: [], external: [], requested: [], want: 0, ...ipam } });
-  /** the node names and addresses of the MacvlanNet's address claims in etcd */
-  const claimed = async (mvn: string) => {
-    const kvs = await etcd.client().getAll().prefix(new IpamKeys(`${prefix}`).space('macvlannets', mvn, 'addresses')).strings();
-    return new Map(Object.values(kvs).map((v) => JSON.parse(v) as { ip: string; node?: string; role: string }).map((cl) => [cl.ip, cl]));
-  };
-
-  beforeAll(async () => {
-    store = storeFor(etcd.client(), prefix);
-    c = await startController(etcd.client(), prefix);
-  });
-  afterAll(async () => { await c?.stop(); });
-
   it('gives every node its host shim before any node its addresses at hand, on a segment too small for both', async () => {
     // a /29 with a gateway: 5 addresses; three nodes' shims take 3, and the first node's refill
     // (8 at hand) used to take every one of them before the other two had a shim
-    await store.applyAll([
-      obj('MacvlanNet', 'mvsmall', { subnet: '10.78.0.0/29', gateway: '10.78.0.1', nodeSelector: { matchLabels: { small: 'yes' } } }),
-      ...['sm-a', 'sm-b', 'sm-c'].map((n) => obj('Node', n, { interface: 'eth0' }, { small: 'yes' })),
-    ]);
+    await fx.segment('mvsmall', { subnet: '10.78.0.0/29', gateway: '10.78.0.1' }, 'small', ['sm-a', 'sm-b', 'sm-c']);
     const all = await eventually(async () => { const p = await parts('mvsmall'); return p.length === 3 && p.every((n) => n.shimAddress) && p; }, 'a shim on each of the three nodes');
     expect(new Set(all.map((n) => n.shimAddress)).size).toBe(3);
     // what is left is at hand for one of them: 5 addresses in all, none twice
@@ -54,11 +24,7 @@ describe('MacvlanNet node parts on a stock etcd', () => {
   });
 
   it('releases 200 addresses a node returned while no controller ran, and the node after it still gets its shim and addresses', async () => {
-    await store.applyAll([
-      obj('MacvlanNet', 'mvret', { subnet: '10.77.0.0/16', dockerIPAM: 'xnet', hostShim: true, nodeSelector: { matchLabels: { ret: 'yes' } } }),
-      obj('Node', 'ret-a', { interface: 'eth0' }, { ret: 'yes' }),
-      obj('Node', 'ret-b', { interface: 'eth0' }, { ret: 'yes' }),
-    ]);
+    await fx.segment('mvret', { subnet: '10.77.0.0/16', dockerIPAM: 'xnet', hostShim: true }, 'ret', ['ret-a', 'ret-b']);
     // ret-b runs ever more containers: each time all it holds is in use it asks for 60 more
     let held = (await eventually(async () => { const p = await partOf('mvret', 'ret-b'); return p?.addresses?.length === 8 && p; }, 'ret-b pre-claims 8')).addresses!;
     while (held.length < 200) {
@@ -68,13 +34,13 @@ describe('MacvlanNet node parts on a stock etcd', () => {
     }
     // The controller goes away; every container goes (the agent keeps 8 free and returns the
     // rest, pkg/dockeripam/book.ts drop()), and ret-c joins.
-    await c.stop();
+    await fx.stopController();
     const keep = held.slice(0, 8);
     const returned = held.slice(8);
     await report('mvret', 'ret-b', { returned });
-    await store.applyAll([obj('Node', 'ret-c', { interface: 'eth0' }, { ret: 'yes' })]);
-    c = await startController(etcd.client(), prefix);
-    const retC = await eventually(async () => { const p = await partOf('mvret', 'ret-c'); return p?.shimAddress && (p.addresses?.length ?? 0) >= 8 && p; }, 'ret-c gets its shim and addresses', 30_000);
+    await fx.join('ret', ['ret-c']);
+    await fx.startController();
+    const retC = await eventually(async () => { const p = await partOf('mvret', 'ret-c'); return !!p?.shimAddress && (p.addresses?.length ?? 0) >= 8 && p; }, 'ret-c gets its shim and addresses', 30_000);
     expect(retC.addresses).not.toContain(retC.shimAddress);
     const retB = await eventually(async () => { const p = await partOf('mvret', 'ret-b'); return p?.addresses?.length === 8 && p; }, 'ret-b holds only what it kept');
     expect(retB.addresses).toEqual(keep);
@@ -83,36 +49,26 @@ describe('MacvlanNet node parts on a stock etcd', () => {
     expect(returned.filter((ip) => claims.get(ip)?.node === 'ret-b')).toEqual([]);
     expect(claims.size).toBe(27);
     expect(keep.every((ip) => claims.get(ip)?.node === 'ret-b')).toBe(true);
-    const check = await ipamCheck(etcd.client(), prefix);
-    expect(check.problems, check.text).toBe(0);
+    await fx.expectClean();
   }, 90_000);
 
   it('claims 150 addresses a node asked for with docker run --ip, and the node after it still gets its shim and addresses', async () => {
-    await store.applyAll([
-      obj('MacvlanNet', 'mvreq', { subnet: '10.78.0.0/16', dockerIPAM: 'xnet', hostShim: true, nodeSelector: { matchLabels: { req: 'yes' } } }),
-      obj('Node', 'req-a', { interface: 'eth0' }, { req: 'yes' }),
-      obj('Node', 'req-b', { interface: 'eth0' }, { req: 'yes' }),
-    ]);
+    await fx.segment('mvreq', { subnet: '10.78.0.0/16', dockerIPAM: 'xnet', hostShim: true }, 'req', ['req-a', 'req-b']);
     await eventually(async () => (await partOf('mvreq', 'req-b'))?.addresses?.length === 8, 'req-b pre-claims 8');
     const requested = Array.from({ length: 150 }, (_, i) => formatIPv4(parseIPv4('10.78.100.0') + i));
     await report('mvreq', 'req-b', { requested });
-    await store.applyAll([obj('Node', 'req-c', { interface: 'eth0' }, { req: 'yes' })]);
-    const reqC = await eventually(async () => { const p = await partOf('mvreq', 'req-c'); return p?.shimAddress && (p.addresses?.length ?? 0) >= 8 && p; }, 'req-c gets its shim and addresses', 30_000);
+    await fx.join('req', ['req-c']);
+    const reqC = await eventually(async () => { const p = await partOf('mvreq', 'req-c'); return !!p?.shimAddress && (p.addresses?.length ?? 0) >= 8 && p; }, 'req-c gets its shim and addresses', 30_000);
     expect(requested).not.toContain(reqC.shimAddress);
     await eventually(async () => (await partOf('mvreq', 'req-b'))?.addresses?.filter((ip) => requested.includes(ip)).length === 150, 'req-b holds every address it asked for');
     const claims = await claimed('mvreq');
     expect(requested.filter((ip) => claims.get(ip)?.node !== 'req-b')).toEqual([]);
-    const check = await ipamCheck(etcd.client(), prefix);
-    expect(check.problems, check.text).toBe(0);
+    await fx.expectClean();
   }, 60_000);
 
   it('lets a lying node take no more than 72 free addresses at once, and frees its external marks when its Node is deleted', async () => {
     // a /24 of 253 addresses (gateway .1): one report of want: 4096 took them all in one round
-    await store.applyAll([
-      obj('MacvlanNet', 'mvlie', { subnet: '10.79.0.0/24', gateway: '10.79.0.1', dockerIPAM: 'xnet', hostShim: false, nodeSelector: { matchLabels: { lie: 'yes' } } }),
-      obj('Node', 'lie-a', { interface: 'eth0' }, { lie: 'yes' }),
-      obj('Node', 'lie-b', { interface: 'eth0' }, { lie: 'yes' }),
-    ]);
+    await fx.segment('mvlie', { subnet: '10.79.0.0/24', gateway: '10.79.0.1', dockerIPAM: 'xnet', hostShim: false }, 'lie', ['lie-a', 'lie-b']);
     await eventually(async () => (await partOf('mvlie', 'lie-b'))?.addresses?.length === 8, 'lie-b pre-claims 8');
     await report('mvlie', 'lie-a', { want: 4096 });
     const held = await eventually(async () => { const a = (await partOf('mvlie', 'lie-a'))?.addresses; return a && a.length >= 72 && a; }, 'lie-a refilled');
@@ -124,30 +80,29 @@ describe('MacvlanNet node parts on a stock etcd', () => {
     await eventually(async () => { const r = await roles(); return r.filter((x) => x === 'external').length === 72 && r.length >= 144 || undefined; }, '72 external marks of lie-a, 72 at hand again');
     expect((await roles()).length).toBe(144);
     // the admin deletes the lying node: its marks and its pre-claims go, so lie-b's containers can have them
-    await store.delete('Node', 'lie-a');
+    await fx.store.delete('Node', 'lie-a');
     await eventually(async () => [...(await claimed('mvlie')).values()].every((c) => c.node !== 'lie-a') || undefined, 'nothing of lie-a left', 15_000);
-    const check = await ipamCheck(etcd.client(), prefix);
-    expect(check.problems, check.text).toBe(0);
+    await fx.expectClean();
   }, 60_000);
 
   it('re-blocks three nodes when blockPrefix changes from 28 to 27, and a NIC applied with the change gets its address', async () => {
     const spec = (blockPrefix: number) => ({ subnet: '10.20.0.0/24', dockerIPAM: 'blocks', hostShim: false, blockPrefix, nodeSelector: { matchLabels: { bp: 'yes' } } });
-    await store.applyAll([obj('MacvlanNet', 'mvbp', spec(28)), ...['bp-1', 'bp-2', 'bp-3'].map((n) => obj('Node', n, { interface: 'eth0' }, { bp: 'yes' }))]);
+    await fx.segment('mvbp', spec(28), 'bp', ['bp-1', 'bp-2', 'bp-3']);
     const ranges = (ps: NodePart[]) => ps.map((p) => p.dockerRange ?? '');
     await eventually(async () => { const ps = await parts('mvbp'); return ps.length === 3 && ranges(ps).every((r) => r.endsWith('/28')); }, 'three /28 blocks');
-    await store.applyAll([
+    await fx.store.applyAll([
       obj('MacvlanNet', 'mvbp', spec(27)),
       obj('ContainerNic', 'bp-nic', { node: 'bp-1', container: 'x', ifName: 'eth1', network: { macvlanNet: 'mvbp' } }),
     ]);
     const after = await eventually(async () => {
-      const m = await store.get('MacvlanNet', 'mvbp');
+      const m = await fx.store.get('MacvlanNet', 'mvbp');
       const ps = await parts('mvbp');
       return statusOf(m).observedGeneration === m?.metadata.generation && ps.length === 3 && ranges(ps).every((r) => r.endsWith('/27')) && ps;
     }, 'three /27 blocks', 30_000);
     expect(new Set(ranges(after)).size).toBe(3);
-    const nic = await eventually(async () => statusOf(await store.get('ContainerNic', 'bp-nic')).ip as string | undefined, 'bp-nic gets an address');
+    const nic = await eventually(async () => statusOf(await fx.store.get('ContainerNic', 'bp-nic')).ip as string | undefined, 'bp-nic gets an address');
     expect(nic).toMatch(/^10\.20\.0\./);
-    const check = await eventually(async () => { const r = await ipamCheck(etcd.client(), prefix); return r.problems === 0 && r; }, 'ipam check clean', 10_000);
+    const check = await eventually(async () => { const r = await ipamCheck(fx.etcd.client(), fx.prefix); return r.problems === 0 && r; }, 'ipam check clean', 10_000);
     expect(check.problems).toBe(0);
   }, 60_000);
 });
