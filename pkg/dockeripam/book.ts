@@ -16,7 +16,7 @@
 import { parseIPv4 } from '../ip/ipv4.js';
 import { XnetIpamError } from './errors.js';
 import type { Journal, JournalState, NetBook } from './journal.js';
-import { surplusOf, type NodeIpamReport } from './report.js';
+import { reportedContainer, surplusOf, type NodeIpamReport } from './report.js';
 import { AwaitedAddresses, Refusals } from './requests.js';
 
 /** A kept address released this recently goes to the next request without --ip (a restart). */
@@ -366,7 +366,7 @@ export class AddressBook {
     const b = this.book(mvn);
     return {
       assigned: Object.entries(b.assigned).sort(([x], [y]) => byAddress(x, y))
-        .map(([ip, a]) => ({ ip, ...(a.container ? { container: a.container } : {}), ...(a.name ? { name: a.name } : {}) })),
+        .map(([ip, a]) => ({ ip, ...reportedContainer(a) })),
       returned: [...b.returned].sort(byAddress), external: [...b.external].sort(byAddress),
       requested: [...b.requested].sort(byAddress), want: b.want,
     };

@@ -7,12 +7,20 @@ import { isIPv4 } from '../ip/ipv4.js';
 
 const ip = z.string().refine(isIPv4, 'not an IPv4 address');
 
+/**
+ * The longest container name and id a report carries. Docker sets no limit on a container's
+ * name, so the agent clips it (it is only for messages): one longer name in a report made the
+ * whole report fail to decode, and the controller then ignored the node's pool (no refill).
+ */
+export const MAX_REPORTED_NAME = 256;
+export const MAX_REPORTED_CONTAINER = 128;
+
 export const assignment = z.strictObject({
   ip,
   /** Docker container id, once the agent has seen the endpoint in Docker */
-  container: z.string().max(128).optional(),
+  container: z.string().max(MAX_REPORTED_CONTAINER).optional(),
   /** container name (for messages) */
-  name: z.string().max(256).optional(),
+  name: z.string().max(MAX_REPORTED_NAME).optional(),
 });
 
 export const nodeIpamReport = z.strictObject({
@@ -29,6 +37,17 @@ export const nodeIpamReport = z.strictObject({
 });
 
 export type Assignment = z.infer<typeof assignment>;
+
+/**
+ * Who holds an address, as the report says it: within the limits above (Docker names have
+ * none), so that one long name never makes the whole report undecodable.
+ */
+export function reportedContainer(a: { container?: string; name?: string }): Omit<Assignment, 'ip'> {
+  return {
+    ...(a.container && a.container.length <= MAX_REPORTED_CONTAINER ? { container: a.container } : {}),
+    ...(a.name ? { name: a.name.length > MAX_REPORTED_NAME ? `${a.name.slice(0, MAX_REPORTED_NAME - 3)}...` : a.name } : {}),
+  };
+}
 export type NodeIpamReport = z.infer<typeof nodeIpamReport>;
 
 export function decodeReport(v: unknown): NodeIpamReport | undefined {

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { MAX_WANT, planNodePool } from '../../pkg/dockeripam/node-pool.js';
 import { AddressBook } from '../../pkg/dockeripam/book.js';
 import { MemoryJournal } from '../../pkg/dockeripam/journal.js';
+import { decodeReport } from '../../pkg/dockeripam/report.js';
 import { NodeIpam } from '../../pkg/dockeripam/node-ipam.js';
 import { macvlanUsage } from '../../pkg/ipam/macvlan-usage.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
@@ -216,6 +217,22 @@ describe('the agent\'s address book and plugin answers', () => {
     expect(book.assigned('mv')[0].restarts).toBe(false);
     book.unlearn('c1');
     expect(book.assigned('mv')[0].restarts).toBeUndefined();
+  });
+
+  it('reports a container whose Docker name is longer than a report carries: the controller still reads the report and refills the node', async () => {
+    const { book, ipam } = make();
+    const pool = Array.from({ length: 8 }, (_, i) => `10.9.0.${10 + i}`);
+    book.setPool('mv', pool, net);
+    const got = await Promise.all(pool.slice(0, 5).map(() => ipam.requestAddress({ PoolID: 'mv' })));
+    // Docker takes any length of name: one of 300 characters made the whole report fail to
+    // decode, and the controller then saw no address in use and never refilled the node
+    const long = `c${'a'.repeat(299)}`;
+    got.forEach((a, i) => book.identify('mv', a.split('/')[0], `${i}`.repeat(64), i === 0 ? long : `c${i}`));
+    const decoded = decodeReport(JSON.parse(JSON.stringify(book.report('mv'))));
+    expect(decoded?.assigned).toHaveLength(5);
+    expect(decoded?.assigned[0].name?.startsWith('caaa')).toBe(true);
+    // 3 free of 8 is below the low-water mark: the controller claims more for it
+    expect(planNodePool(new Set(pool.map(parseIPv4)), decoded).more).toBe(5);
   });
 
   it('never hands out an address that answered an ARP probe', async () => {
