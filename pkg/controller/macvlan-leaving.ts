@@ -9,10 +9,10 @@
 // on it to hold anything. A Node whose key does not decode keeps everything (unreadable is
 // not absent).
 import type { MacvlanNodeStatus } from '../api/index.js';
-import { decodeReport } from '../dockeripam/report.js';
 import { byAddress } from '../dockeripam/book.js';
 import type { ClaimEntry } from './model.js';
 import type { Ctx } from './context.js';
+import { reportedInUse } from './ipam-report.js';
 
 /** What leaving nodes keep, by node. */
 export type LeavingParts = Map<string, { dockerRange?: string; shimAddress?: string; addresses: string[]; why: string }>;
@@ -30,7 +30,7 @@ export function heldByLeavingNode(ctx: Ctx, mvn: string, selected: Set<string>, 
   const report = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
   if (!report) return false;
   const role = c.claim.role;
-  if (role === 'node-pool' && !decodeReport(report.ipam)?.assigned.some((a) => a.ip === c.claim.ip)) return false;
+  if (role === 'node-pool' && !reportedInUse(ctx, node, mvn, c.claim.ip!)) return false;
   if (role !== 'node-pool' && role !== 'docker-block' && role !== 'shim') return false;
   return file(parts, node, c, LEAVING);
 }

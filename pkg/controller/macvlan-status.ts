@@ -2,7 +2,7 @@
 // allocated/free/used counts, the addresses marked external, and the Ready condition.
 import type { MacvlanNet, MacvlanNodeStatus } from '../api/index.js';
 import { macvlanUsage } from '../ipam/macvlan-usage.js';
-import { decodeReport } from '../dockeripam/report.js';
+import { nodeIpamReport } from './ipam-report.js';
 import type { TxnPlan } from './txn-plan.js';
 import { conditions, putStatusIfChanged, type Ctx } from './context.js';
 
@@ -64,6 +64,5 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
 
 /** How many addresses the node's IPAM plugin has given to containers, by its report. */
 function usedOn(ctx: Ctx, mvn: string, node: string): number {
-  const s = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
-  return decodeReport(s?.ipam)?.assigned.length ?? 0;
+  return nodeIpamReport(ctx, node, mvn)?.assigned.length ?? 0;
 }

@@ -10,7 +10,8 @@ import { formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { blockOfAddress, macvlanAddressRange, macvlanBlockFits, nextFreeMacvlanBlocks } from '../ipam/plan.js';
 import { cidrInterval, contains, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim, type ClaimOwner } from '../ipam/keys.js';
-import { decodeReport, type NodeIpamReport } from '../dockeripam/report.js';
+import type { NodeIpamReport } from '../dockeripam/report.js';
+import { nodeIpamReport } from './ipam-report.js';
 import { idleCount, planNodePool } from '../dockeripam/node-pool.js';
 import { fairRound, maxFreeOf, starvedWhy, type FairRound } from './macvlan-fair.js';
 import type { TxnPlan } from './txn-plan.js';
@@ -127,7 +128,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
 
 /** The node's IPAM report for this MacvlanNet, decoded once a round. */
 function reportOf(ctx: Ctx, r: MvnRound, node: string): NodeIpamReport | undefined {
-  if (!r.reports.has(node)) r.reports.set(node, decodeReport(ctx.model.nodeStatus(node, 'MacvlanNet', r.name)?.ipam));
+  if (!r.reports.has(node)) r.reports.set(node, nodeIpamReport(ctx, node, r.name));
   return r.reports.get(node);
 }
 

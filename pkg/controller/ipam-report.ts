@@ -1,0 +1,33 @@
+// A node's IPAM report on a MacvlanNet (../dockeripam/report.ts), decoded once per value: the
+// report is untrusted and may list 65,536 assignments (some 1.4 MB, tens of milliseconds to
+// decode). Decoded once per claim, a leaving node's report blocked the controller's event loop
+// for seconds per round (158 claims: its etcd calls, the leader lease's keep-alive, every
+// reconcile waited). The cache is keyed by the status object the model keeps parsed for the
+// key's current value, so a new value is decoded anew and an old one is dropped with it.
+import { decodeReport, type NodeIpamReport } from '../dockeripam/report.js';
+import type { Ctx } from './context.js';
+
+interface Decoded { report?: NodeIpamReport; assigned?: Set<string> }
+
+const decoded = new WeakMap<object, Decoded>();
+
+function decodedOf(ctx: Ctx, node: string, mvn: string): Decoded {
+  const status = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
+  if (!status) return {};
+  let d = decoded.get(status);
+  if (!d) decoded.set(status, (d = { report: decodeReport(status.ipam) }));
+  return d;
+}
+
+/** The node's IPAM report for the MacvlanNet, or undefined when it has none or it does not decode. */
+export function nodeIpamReport(ctx: Ctx, node: string, mvn: string): NodeIpamReport | undefined {
+  return decodedOf(ctx, node, mvn).report;
+}
+
+/** Whether the node's IPAM report lists `ip` as given to a container (undefined: no readable report). */
+export function reportedInUse(ctx: Ctx, node: string, mvn: string, ip: string): boolean | undefined {
+  const d = decodedOf(ctx, node, mvn);
+  if (!d.report) return undefined;
+  d.assigned ??= new Set(d.report.assigned.map((a) => a.ip));
+  return d.assigned.has(ip);
+}
