@@ -4,10 +4,11 @@
 // for seconds per round (158 claims: its etcd calls, the leader lease's keep-alive, every
 // reconcile waited). The cache is keyed by the status object the model keeps parsed for the
 // key's current value, so a new value is decoded anew and an old one is dropped with it.
-import { decodeReport, type NodeIpamReport } from '../dockeripam/report.js';
+import { nodeIpamReport as reportSchema, type NodeIpamReport } from '../dockeripam/report.js';
 import type { Ctx } from './context.js';
 
-interface Decoded { report?: NodeIpamReport; assigned?: Set<string> }
+/** `unreadable`: the status has an `ipam` field that does not decode (not the same as none). */
+interface Decoded { report?: NodeIpamReport; unreadable?: boolean; assigned?: Set<string> }
 
 const decoded = new WeakMap<object, Decoded>();
 
@@ -15,8 +16,18 @@ function decodedOf(ctx: Ctx, node: string, mvn: string): Decoded {
   const status = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
   if (!status) return {};
   let d = decoded.get(status);
-  if (!d) decoded.set(status, (d = { report: decodeReport(status.ipam) }));
+  if (!d) decoded.set(status, (d = decode(ctx, node, mvn, status.ipam)));
   return d;
+}
+
+function decode(ctx: Ctx, node: string, mvn: string, ipam: unknown): Decoded {
+  if (ipam === undefined) return {};
+  const r = reportSchema.safeParse(ipam);
+  if (r.success) return { report: r.data };
+  // once per value written: said where an admin looks when the node gets no addresses
+  const why = r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ');
+  ctx.log.warn('node IPAM report does not decode; ignored', { node, macvlanNet: mvn, error: why });
+  return { unreadable: true };
 }
 
 /** The node's IPAM report for the MacvlanNet, or undefined when it has none or it does not decode. */
@@ -24,10 +35,14 @@ export function nodeIpamReport(ctx: Ctx, node: string, mvn: string): NodeIpamRep
   return decodedOf(ctx, node, mvn).report;
 }
 
-/** Whether the node's IPAM report lists `ip` as given to a container (undefined: no readable report). */
+/**
+ * Whether the node's IPAM report lists `ip` as given to a container; undefined when it has a
+ * report that does not decode (unreadable is not absent: it may list ip).
+ */
 export function reportedInUse(ctx: Ctx, node: string, mvn: string, ip: string): boolean | undefined {
   const d = decodedOf(ctx, node, mvn);
-  if (!d.report) return undefined;
+  if (d.unreadable) return undefined;
+  if (!d.report) return false;
   d.assigned ??= new Set(d.report.assigned.map((a) => a.ip));
   return d.assigned.has(ip);
 }

@@ -2,7 +2,8 @@
 // containers on it using the network: its agent cannot remove Docker's network until they
 // go, and it reports on the MacvlanNet until then (agent/reconcilers/macvlan.ts removes its
 // report only once the network is off the host). Until that report goes, the node keeps its
-// Docker block, its shim address and the pre-claimed addresses its report lists as assigned:
+// Docker block, its shim address and the pre-claimed addresses its report lists as assigned
+// (all of them while the report's IPAM part does not decode):
 // freed at once, another node could be given an address a container here still answers for on
 // the shared segment. What it keeps is announced in the status (a part that is not ready), so
 // `xctl ipam check` finds every claim announced. A deleted Node keeps nothing: nobody is left
@@ -30,7 +31,8 @@ export function heldByLeavingNode(ctx: Ctx, mvn: string, selected: Set<string>, 
   const report = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
   if (!report) return false;
   const role = c.claim.role;
-  if (role === 'node-pool' && !reportedInUse(ctx, node, mvn, c.claim.ip!)) return false;
+  // a report whose IPAM part does not decode (an agent of another version) may list it: kept
+  if (role === 'node-pool' && reportedInUse(ctx, node, mvn, c.claim.ip!) === false) return false;
   if (role !== 'node-pool' && role !== 'docker-block' && role !== 'shim') return false;
   return file(parts, node, c, LEAVING);
 }

@@ -54,6 +54,34 @@ describe('a node that leaves a MacvlanNet', () => {
   });
 });
 
+describe('a leaving node whose IPAM report does not decode', () => {
+  it('keeps the addresses that report may list as in use, until the report goes', async () => {
+    await store.applyAll([
+      obj('MacvlanNet', 'mvu', { subnet: '10.82.0.0/24', dockerIPAM: 'xnet', hostShim: false, nodeSelector: { matchLabels: { lu: 'yes' } } }),
+      obj('Node', 'lu-a', { interface: 'eth0' }, { lu: 'yes' }),
+    ]);
+    const partOf = async () => ((statusOf(await store.get('MacvlanNet', 'mvu')).nodes as Part[] | undefined) ?? []).find((p) => p.name === 'lu-a');
+    const held = (await eventually(async () => { const p = await partOf(); return p?.addresses?.length === 8 && p; }, 'lu-a pre-claims 8')).addresses!;
+    const used = held.slice(0, 2);
+    // as an agent before f819c04 wrote it: a container named with 300 characters (Docker has
+    // no limit) is over the report's 256, and the whole report did not decode
+    const assigned = [{ ip: used[0], name: `c${'a'.repeat(299)}` }, { ip: used[1], name: 'web' }];
+    await store.writeStatus('MacvlanNet', 'mvu', { node: 'lu-a' }, { ready: true, ipam: { assigned, returned: [], external: [], requested: [], want: 0 } });
+    await store.applyAll([obj('Node', 'lu-a', { interface: 'eth0' }, { lu: 'no' })]);
+    const left = await eventually(async () => { const p = await partOf(); return p?.ready === false && p; }, 'lu-a left');
+    // its two containers' addresses were freed at once, to be handed to another node while
+    // still answering on the segment
+    expect(left.addresses).toEqual(expect.arrayContaining(used));
+    const claims = await etcd.client().getAll().prefix(new IpamKeys(prefix).space('macvlannets', 'mvu', 'addresses')).strings();
+    const mine = Object.values(claims).map((v) => JSON.parse(v) as { ip: string; node?: string }).filter((c) => c.node === 'lu-a').map((c) => c.ip);
+    expect(mine).toEqual(expect.arrayContaining(used));
+    await check();
+    // the agent took the network off: its report goes, and so does what it kept
+    await store.deleteStatus('MacvlanNet', 'mvu', { node: 'lu-a' });
+    await eventually(async () => (await partOf()) === undefined || undefined, "lu-a's part gone");
+  });
+});
+
 describe('a leaving node with a report at the size limit', () => {
   it('has its report read once a round: the controller is not stalled by the claims it keeps', async () => {
     await store.applyAll([
