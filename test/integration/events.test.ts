@@ -96,6 +96,26 @@ describe('an event\'s source', () => {
   });
 });
 
+describe('an event nested deep', () => {
+  it('is shown with the fields of an event: get events -o json and -o yaml still print every event', async () => {
+    const client = etcd.client();
+    const now = new Date().toISOString();
+    // what host-1's credentials may write under its own events: 1 MB of nesting in an extra field
+    const deep = `${'['.repeat(250_000)}${']'.repeat(250_000)}`;
+    const key = '/xnet/events/nodes/host-1/nodes/host-2/deep';
+    await client.put(key).value(`{"involvedObject":{"kind":"Node","name":"host-2"},"type":"Warning","reason":"Deep","message":"deep",`
+      + `"source":{"component":"agent"},"count":1,"firstTimestamp":"${now}","lastTimestamp":"${now}","extra":${deep}}`);
+    onTestFinished(async () => { await client.delete().key(key); });
+    for (const format of ['json', 'yaml']) {
+      const r = await xctl(['get', 'events', '--for', 'node/host-2', '-o', format]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('Deep');
+      expect(r.out).not.toContain('extra');
+    }
+  });
+});
+
 describe('xctl get events and describe', () => {
   it('lists events, filters with --for, follows with -w, and describe ends with the object\'s events', async () => {
     const rec = new EventRecorder({ client: etcd.client(), source: { component: 'agent', node: 'host-2' } });
