@@ -8,6 +8,7 @@
 // Calico users expect `curl <container>` from any host to work.
 import type { ChainDump } from '../../netlink/iptables.js';
 import { cidrCovers, formatCidr, parseCidr } from '../../ip/ipv4.js';
+import { ifName } from '../../api/fields.js';
 import type { Op, Plan } from './ops.js';
 
 export const NAT_CHAIN = 'XNET-POSTROUTING';
@@ -100,13 +101,16 @@ const FOREIGN_RETURN = /^-(s|d) \S+ -(i|o) \S+ -j RETURN$/;
 /**
  * The foreign networks inside a cluster CIDR, sorted; one with an unreadable subnet is left out.
  * A network around a cluster CIDR (the host's underlay as a Docker bridge on 10.0.0.0/8) is not
- * returned: the cluster's traffic crosses it.
+ * returned: the cluster's traffic crosses it. So is one whose bridge name is not a plain
+ * interface name (ifName): Docker takes any name the kernel does (`br"x`), and iptables-restore
+ * reads a quote in a rule as the start of a quoted word, so the rule lost its target, never
+ * read back as written, and the agent rewrote its chain in a loop (some 30 times a second).
  */
 function foreignInCluster(nets: ForeignNetwork[], cidrs: string[], mine: Set<string>): ForeignNetwork[] {
   const cluster = cidrs.map((c) => parseCidr(c, false));
   const out = new Map<string, ForeignNetwork>();
   for (const n of nets) {
-    if (mine.has(n.bridge)) continue;
+    if (mine.has(n.bridge) || !ifName.safeParse(n.bridge).success) continue;
     let c;
     try { c = parseCidr(n.subnet, false); } catch { continue; }
     if (cluster.some((x) => cidrCovers(x, c))) out.set(`${n.bridge} ${formatCidr(c)}`, { bridge: n.bridge, subnet: formatCidr(c) });
