@@ -328,14 +328,20 @@ export function nodeAddressInPoolWhy(address: string, pools: AddressPool[]): str
 }
 
 /**
+ * A refused value as a message names it: a node's agent reports what it likes (a megabyte), and
+ * the message goes into the Node's status, which must stay writable and readable.
+ */
+const clipped = (text: string) => (text.length > 64 ? `${text.slice(0, 61)}...` : text);
+
+/**
  * Why `address` must not be where peers reach `node` (reported by its agent, or an admin's
  * spec.address): not a unicast IPv4 address, one a pool of xnet hands out, or already the
  * address of another Node.
  */
 export function nodeAddressWhy(node: string, address: unknown, pools: AddressPool[], others: Array<{ node: string; address?: string }>): string | undefined {
-  if (typeof address !== 'string') return `${JSON.stringify(address)} is not an IPv4 address`;
+  if (typeof address !== 'string') return `${clipped(JSON.stringify(address) ?? String(address))} is not an IPv4 address`;
   const bad = unicastWhy(address);
-  if (bad) return `${address} ${bad}`;
+  if (bad) return `${clipped(address)} ${bad}`;
   const inPool = nodeAddressInPoolWhy(address, pools);
   if (inPool) return inPool;
   const other = others.find((o) => o.node !== node && o.address === address);

@@ -115,18 +115,32 @@ export function tableRow(o: AnyObject, wide: boolean): string[] {
 }
 
 /**
+ * The most characters a cell before the last shows. Every row is padded to its column's widest
+ * cell, and a node writes some of them (its address, interface and agent version, a condition's
+ * reason): one node reporting a 200 KB address padded every row of `xctl get nodes` to 200 KB,
+ * pushing each other node's READY and AGE out of sight. The last column (a message) is not padded.
+ */
+export const MAX_CELL = 160;
+
+/** A cell as printed: control characters escaped, clipped to MAX_CELL unless it is the row's last. */
+function cellText(c: string, last: boolean): string {
+  const t = printable(c);
+  return last || t.length <= MAX_CELL ? t : `${t.slice(0, MAX_CELL - 3)}...`;
+}
+
+/**
  * Columns padded to the widest cell plus three spaces, as kubectl prints them. Cells hold what
  * nodes wrote (a MAC, a condition's or an event's message): control characters are escaped.
  */
 export function renderTable(rows: string[][], widths?: number[]): string {
-  const safe = rows.map((r) => r.map(printable));
-  const w = widths ?? columnWidths(safe);
+  const safe = rows.map((r) => r.map((c, i) => cellText(c, i === r.length - 1)));
+  const w = widths ?? columnWidths(rows);
   return safe.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.max(w[i] ?? 0, c.length) + 3))).join('').trimEnd() + '\n').join('');
 }
 
 export function columnWidths(rows: string[][]): number[] {
   const w: number[] = [];
-  for (const r of rows) r.forEach((c, i) => { w[i] = Math.max(w[i] ?? 0, printable(c).length); });
+  for (const r of rows) r.forEach((c, i) => { w[i] = Math.max(w[i] ?? 0, cellText(c, i === r.length - 1).length); });
   return w;
 }
 

@@ -19,7 +19,7 @@ const now = new Date().toISOString();
 beforeAll(async () => {
   etcd = await startEtcd();
   const store = createEtcdStore(etcd.client(), '/xnet');
-  await store.applyAll([obj('Node', 'host-7', {}), obj('ContainerNic', 'n1', { node: 'host-7', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
+  await store.applyAll([obj('Node', 'host-7', {}), obj('Node', 'host-8', { address: '198.18.0.18' }), obj('ContainerNic', 'n1', { node: 'host-7', container: 'c', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
   await store.close();
   const c = etcd.client();
   // every value below is one host-7's certificate may write (docs/security.md, "Who writes what")
@@ -30,6 +30,10 @@ beforeAll(async () => {
   await c.put(`${keys.nodeEvents('host-7')}containernics/n1/0000000000000001`).value(JSON.stringify({
     involvedObject: { kind: 'ContainerNic', name: 'n1' }, type: 'Normal', reason: 'Attached', message: EVIL,
     source: { component: 'agent', node: 'host-7' }, count: 1, firstTimestamp: now, lastTimestamp: now,
+  }));
+  // its report about itself, each field as large as it likes
+  await c.put(keys.status('Node', 'host-7', { node: 'host-7' })).value(JSON.stringify({
+    address: '1'.repeat(200_000), interface: 'i'.repeat(200_000), agentVersion: 'v'.repeat(200_000), lastHeartbeatTime: now,
   }));
   await c.put(keys.nodeObserved('host-7')).value(JSON.stringify({
     node: 'host-7', since: now, total: 1, differences: [{ host: 'host-7', what: 'route', expected: 'x', found: EVIL }],
@@ -56,6 +60,17 @@ describe('xctl prints what nodes wrote without its control characters', () => {
     expect(r.out).not.toMatch(RAW_CONTROL);
     expect(r.out.trimEnd().split('\n')).toHaveLength(lines as number);
     expect(r.out).toContain('\\u001b[2K\\rhost-9   True\\nfake row\\u009b31m\\u0007');
+  });
+
+  it('get nodes: a node\'s huge report shows clipped, and every other row stays readable', async () => {
+    for (const args of [['get', 'nodes'], ['get', 'nodes', '-o', 'wide']]) {
+      const r = await xctl(args);
+      expect(r.code).toBe(0);
+      // each row was padded to the 200,000 characters of host-7's address
+      for (const line of r.out.trimEnd().split('\n')) expect(line.length, args.join(' ')).toBeLessThan(800);
+      expect(r.out).toMatch(/\nhost-8 +198\.18\.0\.18 +\S+ +\S+/);
+      expect(r.out).toContain(`${'1'.repeat(100)}...`);
+    }
   });
 
   it('describe: the conditions and events tables too', async () => {

@@ -86,6 +86,11 @@ describe('a node\'s reported address', () => {
   ])('%s is refused', (addr, why) => {
     expect(nodeAddressWhy('host-1', addr, pools, [{ node: 'host-2', address: '198.18.0.12' }])).toMatch(why);
   });
+  it('names a refused report of any size in a short message (it goes into the Node\'s status)', () => {
+    const why = nodeAddressWhy('host-1', '1'.repeat(1_400_000), pools, [])!;
+    expect(why).toMatch(/^1{61}\.\.\. is not an IPv4 address$/);
+    expect(nodeAddressWhy('host-1', { a: 'x'.repeat(1_400_000) }, pools, [])!.length).toBeLessThan(100);
+  });
   it('a unicast underlay address is accepted', () => {
     expect(nodeAddressWhy('host-1', '198.18.0.11', pools, [{ node: 'host-1', address: '198.18.0.11' }])).toBeUndefined();
     expect(unicastWhy('198.18.0.11')).toBeUndefined();
