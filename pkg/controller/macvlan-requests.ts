@@ -3,7 +3,10 @@
 // so the agent refuses the container at once, naming the holder, instead of after waiting out
 // its request (20 s) with "was not granted". The agent itself knows only what every node reads
 // (other nodes' pools and shims, external marks); a ContainerNic's address, one a NIC pins with
-// spec.ip, or a Node's own address on the LAN only the controller sees.
+// spec.ip, or a Node's own address on the LAN only the controller sees. Every node reads the
+// MacvlanNet's status, so a ContainerNic is named only to the node it is bound to; to another it
+// is "a ContainerNic on node X": a node that lists addresses as asked for cannot map the names
+// of other nodes' NICs (its credentials read no other node's index).
 import type { Claim } from '../ipam/keys.js';
 import { contains, type Interval } from '../ipam/ranges.js';
 
@@ -16,6 +19,15 @@ export interface AddressLookup {
   pinnedBy(ip: number): string | undefined;
   /** the Node routed by it */
   nodeOf(ip: number): string | undefined;
+  /** the node a ContainerNic is bound to (spec.node) */
+  nicNode(name: string): string | undefined;
+}
+
+/** A ContainerNic as a refusal to `node` names it: by name only to the node it is bound to. */
+function nicAsSeenBy(name: string, node: string, l: AddressLookup): string {
+  const on = l.nicNode(name);
+  if (on === node) return `ContainerNic "${name}"`;
+  return on === undefined ? 'a ContainerNic' : `a ContainerNic on node "${on}"`;
 }
 
 /** At most this many refusals per node part: the status every node reads stays small. */
@@ -29,13 +41,13 @@ export function requestRefusal(ip: number, node: string, l: AddressLookup): stri
   if (!contains(l.range, ip)) return 'outside the MacvlanNet\'s range (ipRange less exclude, the gateway and Docker blocks)';
   const c = l.claim(ip);
   if (c) {
-    if (c.owner.kind === 'ContainerNic') return `held by ContainerNic "${c.owner.name}"`;
+    if (c.owner.kind === 'ContainerNic') return `held by ${nicAsSeenBy(c.owner.name, node, l)}`;
     if (c.role === 'external') return `in use outside xnet (it answered an ARP probe of node "${c.node}")`;
     if (c.role === 'shim') return c.node === node ? 'this node\'s own host shim address' : `the host shim address of node "${c.node}"`;
     if (c.role === 'node-pool' && c.node !== node) return `pre-claimed for the containers of node "${c.node}"`;
   }
   const pin = l.pinnedBy(ip);
-  if (pin) return `pinned by ContainerNic "${pin}" (spec.ip)`;
+  if (pin) return `pinned by ${nicAsSeenBy(pin, node, l)} (spec.ip)`;
   const owner = l.nodeOf(ip);
   if (owner) return `the address of Node "${owner}"`;
   return undefined;

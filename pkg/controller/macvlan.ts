@@ -391,5 +391,6 @@ function addressLookup(ctx: Ctx, r: MvnRound, range: Interval[]): AddressLookup 
     claim: (ip) => claims.get(ip)?.claim,
     pinnedBy: (ip) => ctx.model.nicPinning('macvlannets', r.name, ip),
     nodeOf: (ip) => ctx.model.nodeRoutedBy(formatIPv4(ip)),
+    nicNode: (name) => ctx.model.nic(name)?.obj.spec.node,
   };
 }

@@ -99,7 +99,7 @@ describe('xnet IPAM plugin for docker run', () => {
     await hostDocker(h1(), ['rm', '-f', 'thief']);
   });
 
-  it('docker run --ip of an address a ContainerNic holds is refused naming it, without waiting out the request', async () => {
+  it('docker run --ip of an address a ContainerNic of another node holds is refused naming that node, without waiting out the request', async () => {
     // a NIC on host-2 pinned to an address of the pool: its container need not exist for the claim
     const pinned = '192.168.210.240';
     await env.lab.store.applyAll([{ apiVersion: 'xnet.io/v1alpha1', kind: 'ContainerNic', metadata: { name: 'pin-eth1' },
@@ -107,8 +107,10 @@ describe('xnet IPAM plugin for docker run', () => {
     await eventually(async () => (await env.lab.store.get('ContainerNic', 'pin-eth1'))?.status?.ip === pinned || undefined, 'the NIC holds its address');
     const r = await hostDocker(h1(), ['run', '-d', '--name', 'thief2', '--net', 'shared', '--ip', pinned, BUSYBOX_IMAGE, 'sleep', '1000']);
     expect(r.exitCode).not.toBe(0);
-    // the controller's reason (the agent cannot see other nodes' NICs), not "was not granted" after 20 s
-    expect(r.stderr).toContain('held by ContainerNic "pin-eth1"');
+    // the controller's reason (the agent cannot see other nodes' NICs), not "was not granted" after
+    // 20 s; the NIC's name stays host-2's (every node reads the MacvlanNet status)
+    expect(r.stderr).toContain('held by a ContainerNic on node "host-2"');
+    expect(r.stderr).not.toContain('pin-eth1');
     expect(r.stderr).not.toContain('was not granted');
     await hostDocker(h1(), ['rm', '-f', 'thief2']);
     await env.lab.store.delete('ContainerNic', 'pin-eth1');

@@ -20,19 +20,28 @@ const lookup: AddressLookup = {
   claim: (a) => claims.get(a),
   pinnedBy: (a) => (a === ip('10.9.0.140') ? 'web-eth1' : undefined),
   nodeOf: (a) => (a === ip('10.9.0.141') ? 'host-4' : undefined),
+  nicNode: (name) => ({ 'db-eth1': 'host-2', 'web-eth1': 'host-3', 'own-eth1': 'host-1' } as Record<string, string>)[name],
 };
 const why = (a: string) => requestRefusal(ip(a), 'host-1', lookup);
 
 describe('requestRefusal: why an address asked for by name is not granted to host-1', () => {
   it('names the holder the agent cannot see: a NIC, another node\'s shim or pool, an external mark, a pin, a Node', () => {
     expect(why('10.9.0.10')).toMatch(/^outside the MacvlanNet's range/);
-    expect(why('10.9.0.130')).toBe('held by ContainerNic "db-eth1"');
+    expect(why('10.9.0.130')).toBe('held by a ContainerNic on node "host-2"');
     expect(why('10.9.0.131')).toBe('the host shim address of node "host-2"');
     expect(why('10.9.0.132')).toBe('pre-claimed for the containers of node "host-2"');
     expect(why('10.9.0.133')).toBe('in use outside xnet (it answered an ARP probe of node "host-3")');
     expect(why('10.9.0.134')).toBe('this node\'s own host shim address');
-    expect(why('10.9.0.140')).toBe('pinned by ContainerNic "web-eth1" (spec.ip)');
+    expect(why('10.9.0.140')).toBe('pinned by a ContainerNic on node "host-3" (spec.ip)');
     expect(why('10.9.0.141')).toBe('the address of Node "host-4"');
+  });
+
+  it('names a ContainerNic only to the node it is bound to (every node reads the MacvlanNet status)', () => {
+    const asked = (a: string, nic: string, node: string) => requestRefusal(ip(a), node, { ...lookup, claim: () => ({ owner: owner('ContainerNic', nic), role: 'nic', ip: a }) });
+    expect(asked('10.9.0.150', 'own-eth1', 'host-1')).toBe('held by ContainerNic "own-eth1"');
+    expect(asked('10.9.0.150', 'own-eth1', 'host-2')).toBe('held by a ContainerNic on node "host-1"');
+    expect(asked('10.9.0.150', 'gone-eth1', 'host-2')).toBe('held by a ContainerNic');
+    expect(requestRefusal(ip('10.9.0.140'), 'host-3', lookup)).toBe('pinned by ContainerNic "web-eth1" (spec.ip)');
   });
 
   it('says nothing of an address that may yet be granted: free, or already host-1\'s own', () => {
