@@ -154,6 +154,28 @@ function readPemPrivateKey(file: string, flag: string): Buffer {
 }
 
 type Exec = (service: string, method: string, payload: unknown, options?: unknown) => Promise<unknown>;
+type Metadata = { clone(): Metadata; set(key: string, value: string): void };
+type WithConnection = (service: string, fn: (c: { metadata: Metadata }) => unknown, hosts?: unknown) => Promise<unknown>;
+
+/**
+ * etcd's require-leader metadata (clientv3.WithRequireLeader): a member that has lost its
+ * leader refuses the stream, or ends it after about three election timeouts without one.
+ * Without it, a watch on a member cut off from its peers (a partition; the member itself up)
+ * stays open and silent for as long as the partition lasts, while the rest of the cluster
+ * goes on writing: the controller would not see a new NIC, an agent not its peers' subnets.
+ */
+const REQUIRE_LEADER = ['hasleader', 'true'] as const;
+
+/** Every watch stream of the client asks for a member with a leader (REQUIRE_LEADER). */
+function requireLeaderForWatches(pool: { withConnection?: WithConnection }): void {
+  if (typeof pool.withConnection !== 'function') return;
+  const withConnection = pool.withConnection.bind(pool);
+  pool.withConnection = (service, fn, hosts) => withConnection(service, service !== 'Watch' ? fn : (c) => {
+    const metadata = c.metadata.clone();
+    metadata.set(...REQUIRE_LEADER);
+    return fn({ ...c, metadata });
+  }, hosts);
+}
 
 // With auth on, etcd checks a request against its auth store when it applies it and refuses it
 // with this text when a user, role or grant changed since the request came in (for example
@@ -182,7 +204,8 @@ export async function retryOldAuthRevision<T>(call: () => Promise<T>, retry = AU
 }
 
 /**
- * Guards the client's watch stream (watch-guard.ts), times every unary etcd request when given a
+ * Guards the client's watch stream (watch-guard.ts), makes its watches require a member with a
+ * leader (REQUIRE_LEADER), times every unary etcd request when given a
  * timer, and sends again one that raced a change of etcd's auth store (retryOldAuthRevision).
  * etcd3 sends them all through its connection pool's exec(); wrapping that one method covers
  * KV, lease, lock and auth calls alike without touching their callers. A client without it is
@@ -190,8 +213,9 @@ export async function retryOldAuthRevision<T>(call: () => Promise<T>, retry = AU
  */
 export function instrument(client: Etcd3, timer?: RequestTimer): Etcd3 {
   guardWatchResponses((id) => process.stderr.write(`xnet: dropped a response for etcd watch ${id}, which the client no longer tracks (etcd3 would have thrown it at the process); counted, logged once\n`));
-  const pool = (client as unknown as { pool?: { exec?: Exec } }).pool;
+  const pool = (client as unknown as { pool?: { exec?: Exec; withConnection?: WithConnection } }).pool;
   if (!pool || typeof pool.exec !== 'function') return client;
+  requireLeaderForWatches(pool);
   const exec = pool.exec.bind(pool);
   const send: Exec = (service, method, payload, options) => retryOldAuthRevision(() => exec(service, method, payload, options));
   pool.exec = timer ? (service, method, payload, options) => timer(`${service}.${method}`, () => send(service, method, payload, options)) : send;
