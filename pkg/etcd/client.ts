@@ -155,25 +155,47 @@ function readPemPrivateKey(file: string, flag: string): Buffer {
 
 type Exec = (service: string, method: string, payload: unknown, options?: unknown) => Promise<unknown>;
 type Metadata = { clone(): Metadata; set(key: string, value: string): void };
-type WithConnection = (service: string, fn: (c: { metadata: Metadata }) => unknown, hosts?: unknown) => Promise<unknown>;
+type GrpcClient = Record<string | symbol, unknown>;
+type WithConnection = (service: string, fn: (c: { metadata: Metadata; client: GrpcClient }) => unknown, hosts?: unknown) => Promise<unknown>;
 
 /**
  * etcd's require-leader metadata (clientv3.WithRequireLeader): a member that has lost its
  * leader refuses the stream, or ends it after about three election timeouts without one.
- * Without it, a watch on a member cut off from its peers (a partition; the member itself up)
- * stays open and silent for as long as the partition lasts, while the rest of the cluster
- * goes on writing: the controller would not see a new NIC, an agent not its peers' subnets.
+ * Without it, a stream on a member cut off from its peers (a partition; the member itself up)
+ * stays open for as long as the partition lasts while the rest of the cluster goes on: a watch
+ * is silent (the controller would not see a new NIC, an agent not its peers' subnets), and a
+ * lease keep-alive is never answered, so the lease expires though the majority is reachable
+ * (an agent's Node shown NodeLost, the leading controller deposed).
  */
 const REQUIRE_LEADER = ['hasleader', 'true'] as const;
 
-/** Every watch stream of the client asks for a member with a leader (REQUIRE_LEADER). */
-function requireLeaderForWatches(pool: { withConnection?: WithConnection }): void {
+function withLeader(md: Metadata): Metadata {
+  const copy = md.clone();
+  copy.set(...REQUIRE_LEADER);
+  return copy;
+}
+
+/**
+ * The client's streams, watches and lease keep-alives, ask for a member with a leader
+ * (REQUIRE_LEADER); unary calls are left as they are (during an election they wait for the
+ * new leader rather than fail).
+ */
+function requireLeaderForStreams(pool: { withConnection?: WithConnection }): void {
   if (typeof pool.withConnection !== 'function') return;
   const withConnection = pool.withConnection.bind(pool);
-  pool.withConnection = (service, fn, hosts) => withConnection(service, service !== 'Watch' ? fn : (c) => {
-    const metadata = c.metadata.clone();
-    metadata.set(...REQUIRE_LEADER);
-    return fn({ ...c, metadata });
+  pool.withConnection = (service, fn, hosts) => withConnection(service, (c) => {
+    if (service === 'Watch') return fn({ ...c, metadata: withLeader(c.metadata) });
+    if (service !== 'Lease') return fn(c);
+    // the Lease service also serves unary calls (grant, revoke): only its keep-alive stream
+    const client = new Proxy(c.client, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop, target);
+        if (typeof v !== 'function') return v;
+        if (prop === 'leaseKeepAlive') return (md: Metadata, ...rest: unknown[]) => v.call(target, withLeader(md), ...rest);
+        return v.bind(target);
+      },
+    });
+    return fn({ ...c, client });
   }, hosts);
 }
 
@@ -204,8 +226,8 @@ export async function retryOldAuthRevision<T>(call: () => Promise<T>, retry = AU
 }
 
 /**
- * Guards the client's watch stream (watch-guard.ts), makes its watches require a member with a
- * leader (REQUIRE_LEADER), times every unary etcd request when given a
+ * Guards the client's watch stream (watch-guard.ts), makes its watches and lease keep-alives
+ * require a member with a leader (REQUIRE_LEADER), times every unary etcd request when given a
  * timer, and sends again one that raced a change of etcd's auth store (retryOldAuthRevision).
  * etcd3 sends them all through its connection pool's exec(); wrapping that one method covers
  * KV, lease, lock and auth calls alike without touching their callers. A client without it is
@@ -215,7 +237,7 @@ export function instrument(client: Etcd3, timer?: RequestTimer): Etcd3 {
   guardWatchResponses((id) => process.stderr.write(`xnet: dropped a response for etcd watch ${id}, which the client no longer tracks (etcd3 would have thrown it at the process); counted, logged once\n`));
   const pool = (client as unknown as { pool?: { exec?: Exec; withConnection?: WithConnection } }).pool;
   if (!pool || typeof pool.exec !== 'function') return client;
-  requireLeaderForWatches(pool);
+  requireLeaderForStreams(pool);
   const exec = pool.exec.bind(pool);
   const send: Exec = (service, method, payload, options) => retryOldAuthRevision(() => exec(service, method, payload, options));
   pool.exec = timer ? (service, method, payload, options) => timer(`${service}.${method}`, () => send(service, method, payload, options)) : send;

@@ -1,0 +1,95 @@
+// A member the client's streams run on is cut off from its peers (a network partition) while the
+// other two go on as the cluster: the member stays up and keeps its streams open, but it has no
+// leader, hears of no write again and renews no lease. A KvCache (the controller's model, an
+// agent's view) must move its watch to a member that has a leader and see what is written
+// meanwhile; an agent's node lease must be kept alive through the majority, not expire.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Etcd3 } from 'etcd3';
+import { ConnectionPool } from 'etcd3/lib/connection-pool.js';
+import { startPartitionableEtcd, type PartitionableEtcd } from '../harness/etcd-partition.js';
+import { pollUntil } from './helpers.js';
+import { createEtcdClient } from '../../pkg/etcd/client.js';
+import { createEtcdStore } from '../../pkg/store/etcd-store.js';
+import { KvCache } from '../../pkg/runtime/kv-cache.js';
+
+let etcd: PartitionableEtcd;
+beforeAll(async () => { etcd = await startPartitionableEtcd(); }, 60_000);
+afterEach(() => { ConnectionPool.deterministicOrder = false; etcd.heal(); });
+afterAll(async () => { await etcd?.stop(); });
+
+async function leaderSeenBy(endpoint: string): Promise<string> {
+  const r = await fetch(`${endpoint}/v3/maintenance/status`, { method: 'POST', body: '{}' });
+  return (await r.json() as { leader?: string }).leader ?? '0';
+}
+
+async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+/**
+ * A follower to cut off, an xnet client whose first calls (and so its streams) go to it, and a
+ * client of the other two. etcd3 tries hosts from the end of its list while its order is
+ * deterministic; `onVictim` runs then, and later calls pick hosts at random again.
+ */
+async function onFollower<T>(onVictim: (client: Etcd3) => Promise<T>) {
+  const victim = ((await etcd.leaderIndex()) + 1) % 3;
+  const others = etcd.endpoints.filter((_, i) => i !== victim);
+  ConnectionPool.deterministicOrder = true;
+  const client = createEtcdClient({ endpoints: [...others, etcd.endpoints[victim]] });
+  const made = await onVictim(client);
+  ConnectionPool.deterministicOrder = false;
+  const majority = new Etcd3({ hosts: others, dialTimeout: 2000 });
+  /** cuts the victim off, and proves it: it has no leader, the others have one */
+  const cut = async () => {
+    etcd.isolate(victim);
+    expect(await waitFor(async () => (await leaderSeenBy(etcd.endpoints[victim])) === '0', 15_000), 'the cut-off member has no leader').toBe(true);
+    expect(await leaderSeenBy(others[0])).not.toBe('0');
+  };
+  return { client, majority, made, cut, close: () => { client.close(); majority.close(); } };
+}
+
+describe('a member the client streams to is cut off from its peers', () => {
+  it('a KvCache sees a write made on the majority within 20 s', async () => {
+    let cache!: KvCache;
+    const f = await onFollower(async (client) => { cache = new KvCache(client, '/part/'); await cache.start(); });
+    try {
+      await f.majority.put('/part/before').value('1');
+      expect(await pollUntil(() => cache.get('/part/before') !== undefined, 10_000)).toBe(true);
+      await f.cut();
+      await f.majority.put('/part/after').value('2');
+      const cutAt = Date.now();
+      const seen = await pollUntil(() => cache.get('/part/after') !== undefined, 20_000);
+      expect(seen, `the cache never saw /part/after (waited ${Date.now() - cutAt} ms)`).toBe(true);
+    } finally {
+      await cache.close();
+      f.close();
+    }
+  }, 90_000);
+
+  it('an agent\'s node lease (10 s) stays alive: its key is still there 25 s after the cut', async () => {
+    const key = '/xnet/leases/nodes/part-node';
+    let lost = 0;
+    const f = await onFollower(async (client) => {
+      const lease = createEtcdStore(client).nodeLease('part-node', { ttlSeconds: 10, onLost: () => { lost++; } });
+      await lease.heartbeat({ time: 'now' });
+      // the keep-alive stream is made on the victim too
+      await new Promise((r) => setTimeout(r, 500));
+      return lease;
+    });
+    try {
+      expect(await f.majority.get(key).string()).not.toBeNull();
+      await f.cut();
+      await new Promise((r) => setTimeout(r, 25_000));
+      expect(await f.majority.get(key).string(), 'the lease expired: its key went').not.toBeNull();
+      expect(lost).toBe(0);
+    } finally {
+      f.made.release();
+      f.close();
+    }
+  }, 90_000);
+});
