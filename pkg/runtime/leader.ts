@@ -5,7 +5,7 @@
 import type { Etcd3, ICompare, Lease, Watcher } from 'etcd3';
 import type { Logger } from '../log.js';
 import { createdAt, keyAbsent, putOp, getOp, txn } from './kv.js';
-import { LEADER_RETRY, backoffDelay } from './backoff.js';
+import { LEADER_RETRY, RECONNECT_BACKOFF, backoffDelay } from './backoff.js';
 import { onceConnected, withTimeout } from './watch-wait.js';
 
 /** How long the election key's watch may take to be armed before campaigning goes on without it. */
@@ -50,6 +50,10 @@ export class LeaderElector {
   private wake?: () => void;
   private endTerm?: () => void;
   private termRevision?: string;
+  /** the election key's watch (makeWatcher) */
+  private watcher?: Watcher;
+  /** watches made again since the last one etcd created (rearm) */
+  private rearms = 0;
   /** consecutive failures to reach etcd while campaigning, for LEADER_RETRY */
   private failures = 0;
   readonly ttlSeconds: number;
@@ -67,10 +71,9 @@ export class LeaderElector {
 
   /** Campaigns until stop(): leads while it can, steps down when the lease or key is lost. */
   async run(cb: LeaderCallbacks): Promise<void> {
-    let watcher: Watcher | undefined;
     this.failures = 0;
     try {
-      watcher = await this.watchKey();
+      await this.watchKey();
       while (!this.stopped) {
         const lease = this.opts.client.lease(this.ttlSeconds, { autoKeepAlive: true });
         this.lease = lease;
@@ -83,22 +86,15 @@ export class LeaderElector {
       }
     } finally {
       // cancel() waits for etcd's answer; an etcd that is gone never gives one
+      const watcher = this.watcher;
+      this.watcher = undefined;
       await withTimeout(watcher ? watcher.cancel() : Promise.resolve(), 2000, 'election watch cancel').catch(() => undefined);
     }
   }
 
   /** Watches the election key: its deletion wakes a waiting campaign, a new holder ends our term. */
-  private async watchKey(): Promise<Watcher> {
-    const watcher = this.opts.client.watch().key(this.opts.key).watcher();
-    const armed = onceConnected(watcher);
-    watcher.on('delete', (kv) => {
-      this.wake?.();
-      if (deleteEndsTerm(kv.mod_revision, this.termRevision)) this.endTerm?.();
-    });
-    watcher.on('put', (kv) => {
-      if (this.termRevision && String(kv.create_revision) !== this.termRevision) this.endTerm?.();
-    });
-    watcher.on('error', () => this.wake?.());
+  private async watchKey(): Promise<void> {
+    const armed = this.makeWatcher();
     // Armed before the first campaign so that a deletion is not missed; an etcd that does not
     // answer is not waited on longer (or past stop()): a waiting campaign re-checks the key
     // every TTL anyway, and the watch arms itself when etcd comes back.
@@ -106,7 +102,48 @@ export class LeaderElector {
     const why = await Promise.race([armed.then(() => undefined, (e: Error) => e.message), waited.then(() => `not armed within ${WATCH_ARM_MS} ms`)]);
     this.wake?.(); // the wait's timer goes when the watch won
     if (why && !this.stopped) this.opts.log?.warn('election watch not armed yet; campaigning without it', { error: why });
-    return watcher;
+  }
+
+  /** The election key's watcher, as this.watcher; resolves once etcd has created it. */
+  private makeWatcher(): Promise<unknown> {
+    const watcher = this.opts.client.watch().key(this.opts.key).watcher();
+    this.watcher = watcher;
+    watcher.on('delete', (kv) => {
+      this.wake?.();
+      if (deleteEndsTerm(kv.mod_revision, this.termRevision)) this.endTerm?.();
+    });
+    watcher.on('put', (kv) => {
+      if (this.termRevision && String(kv.create_revision) !== this.termRevision) this.endTerm?.();
+    });
+    watcher.on('error', (err) => { this.wake?.(); if (this.watcher === watcher) this.rearm(err); });
+    return onceConnected(watcher);
+  }
+
+  /**
+   * etcd3 emits 'error' on a watcher only when etcd canceled it, e.g. compacted past the
+   * revision it would resume from after a reconnect, and drops it: without a new one a standby
+   * learns that the leader's key went only at its next re-check (a TTL later), and a leader does
+   * not see another take the key. Made again at once; once armed, a waiting campaign looks at
+   * the key again and a term checks that its key is still its own.
+   */
+  private rearm(err: unknown): void {
+    if (this.stopped) return;
+    // one that etcd keeps refusing (a grant taken away) is tried again ever more slowly
+    const delay = backoffDelay(this.rearms++, RECONNECT_BACKOFF);
+    this.opts.log?.warn('election watch ended by etcd; watching the key again', { error: String(err), inMs: delay });
+    setTimeout(() => {
+      if (this.stopped) return;
+      this.makeWatcher().then(() => { this.rearms = 0; this.wake?.(); this.recheckTerm(this.termRevision); }, () => undefined);
+    }, delay).unref();
+  }
+
+  /** Ends the term that began at `revision` if the key is gone or another's (a missed event). */
+  private recheckTerm(revision: string | undefined): void {
+    if (revision === undefined) return;
+    void this.opts.client.get(this.opts.key).exec().then((r) => {
+      const kv = r.kvs[0];
+      if (this.termRevision === revision && (!kv || String(kv.create_revision) !== revision)) this.endTerm?.();
+    }).catch(() => undefined);
   }
 
   /** The granted lease's id, or undefined after waiting out a failure (LEADER_RETRY). */
@@ -151,10 +188,7 @@ export class LeaderElector {
     const ended = new Promise<void>((resolve) => { this.endTerm = resolve; });
     log?.info('became leader', { revision, leaseId, ttlSeconds: this.ttlSeconds });
     // The key may have vanished between the txn and the watch being armed.
-    void this.opts.client.get(key).exec().then((r) => {
-      const kv = r.kvs[0];
-      if (!kv || String(kv.create_revision) !== revision) this.endTerm?.();
-    }).catch(() => undefined);
+    this.recheckTerm(revision);
     try {
       await cb.onStartedLeading({ revision, leaseId, guard: createdAt(key, revision), ended });
       await ended;

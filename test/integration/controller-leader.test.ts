@@ -13,6 +13,7 @@ import { Model } from '../../pkg/controller/model.js';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
 import { monotonicMs } from '../../pkg/runtime/clock.js';
+import { createLogger } from '../../pkg/log.js';
 
 let etcd: TestEtcd;
 beforeAll(async () => { etcd = await startEtcd(); });
@@ -58,6 +59,53 @@ describe('LeaderElector', () => {
       await Promise.all([ra, rb]);
     }
   });
+
+  it('watches the key again when etcd compacted past its watch while it was cut off, and takes over at once', async () => {
+    const key = `${uniquePrefix()}/election/controller`;
+    const direct = etcd.client();
+    const proxy = await startTcpProxy(etcd.endpoints[0]);
+    const viaProxy = createEtcdClient({ endpoints: [proxy.endpoint] });
+    const warned: string[] = [];
+    const log = createLogger('controller', { id: 'standby' });
+    log.level = 'warn';
+    for (const t of log.transports) t.silent = true;
+    log.on('data', (i: { message?: string }) => { if (i.message) warned.push(i.message); });
+    // a TTL far above the takeover asked for: the standby's periodic re-check cannot be what finds the key gone
+    const a = new LeaderElector({ client: direct, key, id: 'a', ttlSeconds: 30 });
+    const b = new LeaderElector({ client: viaProxy, key, id: 'b', ttlSeconds: 30, log });
+    const leading = new Set<string>();
+    const run = (e: LeaderElector, id: string) => e.run({ onStartedLeading: () => { leading.add(id); }, onStoppedLeading: () => { leading.delete(id); } });
+    const ra = run(a, 'a');
+    let rb: Promise<void> | undefined;
+    try {
+      await eventually(async () => leading.has('a'), 'a leads');
+      rb = run(b, 'b');
+      await new Promise((r) => setTimeout(r, 500));
+      proxy.cut();
+      await direct.put(`${key}-noise`).value('x');
+      const rev = Number((await direct.put(`${key}-noise`).value('y')).header.revision);
+      await direct.kv.compact({ revision: String(rev), physical: true });
+      // the break: b's watch cannot resume where it was (etcd cancels it, etcd3 drops it)
+      await expect(direct.kv.range({ key: Buffer.from(key), revision: String(rev - 1) })).rejects.toThrow(/compacted/);
+      const before = proxy.accepted;
+      proxy.heal();
+      await eventually(async () => proxy.accepted > before || undefined, 'b reconnected', 20_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect([...leading]).toEqual(['a']);
+      await a.stop();
+      await ra;
+      const goneAt = Date.now();
+      // before: b learnt of it at its next re-check, up to a TTL (30 s) later
+      await eventually(async () => leading.has('b'), 'b leads within moments of a resigning', 5_000);
+      expect(Date.now() - goneAt).toBeLessThan(5_000);
+      expect(warned).toContain('election watch ended by etcd; watching the key again');
+    } finally {
+      await a.stop(); await b.stop();
+      await Promise.all([ra, rb]);
+      viaProxy.close();
+      await proxy.close();
+    }
+  }, 60_000);
 
   it('stops within moments when etcd cannot be reached, its watch never armed', async () => {
     const proxy = await startTcpProxy(etcd.endpoints[0]);
