@@ -5,6 +5,7 @@ import type { HostEnds } from './host-ends.js';
 import type { ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { setCondition } from '../api/index.js';
+import { WAITING_FOR_CONTROLLER } from '../api/conditions.js';
 import { HOSTSUBNET_REPORT_MARK, reportKeepsFor } from '../api/hostsubnet-report.js';
 import type { Informer } from '../store/informer.js';
 import type { Store } from '../store/types.js';
@@ -39,7 +40,17 @@ export interface Ready {
  * Only on the way in: an object that was Ready and is back to waiting (its address released)
  * is a Warning. A refused allocation has the controller's own Warning too (PoolExhausted).
  */
-export const WAITING_REASONS: ReadonlySet<string> = new Set(['NoAddress', 'NotAllocated']);
+export const WAITING_REASONS: ReadonlySet<string> = WAITING_FOR_CONTROLLER;
+
+/** The Ready of this node's stored report on the object (of this uid), if it has one. */
+function storedReady(stored: string | undefined, uid: string | undefined): Condition[] | undefined {
+  if (stored === undefined) return undefined;
+  let report: { objectUid?: unknown; conditions?: Condition[] } | null;
+  try { report = JSON.parse(stored) as typeof report; } catch { return undefined; }
+  if (uid && report?.objectUid !== uid) return undefined;
+  const ready = (report?.conditions ?? []).filter((c) => c?.type === 'Ready');
+  return ready.length ? ready : undefined;
+}
 
 /** This node's status reports (its own status keys), written only when they change. */
 export class NodeStatusReporter {
@@ -64,9 +75,12 @@ export class NodeStatusReporter {
     // By uid: an object deleted and made again under the same name has no status yet.
     const key = `${kind}/${obj.metadata.name}/${obj.metadata.uid ?? ''}`;
     if (ready.status === 'True') this.readyOnce.add(key);
-    // After a restart, the merged view's Ready keeps its lastTransitionTime; other types in it
-    // belong to the controller and must not be copied into this node's status.
-    const prev = this.conditions.get(key) ?? ((obj.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).filter((c) => c.type === 'Ready');
+    // After a restart, this node's stored Ready (else the merged view's) keeps its
+    // lastTransitionTime: the merged view may show the controller's Ready over a node's that
+    // waits for it (store/merge.ts); other types in it belong to the controller and must not
+    // be copied into this node's status.
+    const prev = this.conditions.get(key) ?? storedReady(this.stored?.(kind, obj.metadata.name), obj.metadata.uid)
+      ?? ((obj.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).filter((c) => c.type === 'Ready');
     const conditions = setCondition(prev, { type: 'Ready', ...ready, observedGeneration: obj.metadata.generation });
     // objectUid: which object of that name this is about, so that an object deleted and made
     // again never shows (nor is taken to have) the report of the one before (store/merge.ts);

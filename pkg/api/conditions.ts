@@ -8,6 +8,14 @@ import type { Condition } from './fields.js';
 export const TERMINATING = 'Terminating';
 
 /**
+ * A node's `Ready` reasons that say only that it waits for the controller (an address, a
+ * HostSubnet, a block). While the controller's `Allocated` is False, its own `Ready` says why
+ * it does not allocate (`InvalidSpec`, `PoolExhausted`, `WaitingForHostSubnet`...), and the
+ * merged view shows that one over the node's (store/merge.ts).
+ */
+export const WAITING_FOR_CONTROLLER: ReadonlySet<string> = new Set(['NoAddress', 'NotAllocated']);
+
+/**
  * Sets a condition the Kubernetes way: lastTransitionTime moves only when status changes,
  * so watchers can tell how long a condition has held.
  */

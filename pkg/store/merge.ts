@@ -2,7 +2,7 @@
 // limited to what that node may report (../api/authority.ts).
 import type { Condition } from '../api/fields.js';
 import { nodeReportable } from '../api/authority.js';
-import { TERMINATING } from '../api/conditions.js';
+import { TERMINATING, WAITING_FOR_CONTROLLER } from '../api/conditions.js';
 import type { AnyObject, Kind, Status } from '../api/index.js';
 
 /** The node whose agent reports on this object, if any. */
@@ -16,6 +16,8 @@ export function boundNode(obj: { kind: Kind; metadata: { name: string }; spec?: 
  * `deleting`: the object is being deleted. Then a controller condition of reason `Terminating`
  * (what the delete waits on) stays over the node's of the same type: the node's may be its
  * report from before the delete, its agent down, while the controller knows why it waits.
+ * Likewise the controller's `Ready` stays over a node's that only waits for the controller
+ * (`NoAddress`, `NotAllocated`) while the controller's `Allocated` is False: it says why.
  */
 export function mergeStatus(controller: Status | undefined, node: Status | undefined, deleting = false): Status | undefined {
   if (!controller && !node) return undefined;
@@ -29,7 +31,16 @@ export function mergeStatus(controller: Status | undefined, node: Status | undef
 
 /** Whether the controller's condition of this node condition's type is shown over it (mergeStatus). */
 const shownOver = (controller: Status | undefined, c: Condition, deleting: boolean) =>
-  deleting && controller?.conditions?.some((o) => o.type === c.type && o.reason === TERMINATING) === true;
+  (deleting && controller?.conditions?.some((o) => o.type === c.type && o.reason === TERMINATING) === true)
+  || waitsOnRefusal(controller, c);
+
+/** A node's Ready that waits for the controller, which has not allocated and says why in its own Ready. */
+function waitsOnRefusal(controller: Status | undefined, c: Condition): boolean {
+  if (c.type !== 'Ready' || c.status !== 'False' || !WAITING_FOR_CONTROLLER.has(c.reason ?? '')) return false;
+  const conds = controller?.conditions ?? [];
+  const allocated = conds.find((o) => o.type === 'Allocated');
+  return allocated?.status === 'False' && conds.some((o) => o.type === 'Ready' && o.status === 'False');
+}
 
 /**
  * The node's status unless it says it is about another object of the same name (objectUid,
