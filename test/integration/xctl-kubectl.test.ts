@@ -179,3 +179,13 @@ describe('apply --dry-run[=client|server|none]', () => {
     expect(await store.get('Node', 'dry-2')).toBeUndefined();
   });
 });
+
+describe('verify --node NAME of a Node that does not exist', () => {
+  it('is not found, exit 4, as get of that name and lab exec of a host the lab lacks', async () => {
+    const r = await xctl(['verify', '--node', 'k-9']);
+    expect(r.code).toBe(4);
+    expect(r.err).toBe('error: Node "k-9" not found\n');
+    expect(r.out).toBe('');
+    expect((await xctl(['get', 'node', 'k-9'])).code).toBe(4);
+  });
+});

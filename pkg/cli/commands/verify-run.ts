@@ -10,7 +10,7 @@ import { formatDifferences, verifyHost, type Difference, type VerifyHostOptions 
 import { labIpamPlugin } from '../../lab/services.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
-import { EXIT, UsageError } from '../exit.js';
+import { CliError, EXIT, UsageError } from '../exit.js';
 import { skippedLines } from '../format.js';
 
 export interface VerifyOptions { node?: string; local?: boolean; lab?: boolean; ipamPlugin?: string }
@@ -21,7 +21,7 @@ function targets(opts: VerifyOptions): Omit<VerifyHostOptions, 'store'>[] {
   const rec = readRecord(defaultLabDir());
   if (!rec) throw new UsageError('no lab is running here (`xctl lab up`); `xctl verify` reads the agents\' reports, `xctl verify --local` this host');
   const hosts = rec.hosts.filter((h) => !opts.node || h.name === opts.node);
-  if (!hosts.length) throw new UsageError(`no host ${opts.node} in the lab (hosts: ${rec.hosts.map((h) => h.name).join(', ')})`);
+  if (!hosts.length) throw new CliError(EXIT.NOT_FOUND, `no host ${opts.node} in the lab (hosts: ${rec.hosts.map((h) => h.name).join(', ')})`);
   return hosts.map((h) => ({ node: h.name, netns: h.netns, dockerHost: h.dockerHost, ipamPlugin: labIpamPlugin(h) }));
 }
 
@@ -37,7 +37,7 @@ const NO_REPORT = 'none: its agent is not running or cannot reach etcd';
 /** What each Node's agent last reported; a Node with no report is itself a difference. */
 async function readReports(session: Session, io: CliIO, opts: VerifyOptions): Promise<{ hosts: string[]; diffs: Difference[] }> {
   const nodes = (await session.store().list('Node')).items.map((n) => n.metadata.name).filter((n) => !opts.node || n === opts.node);
-  if (opts.node && !nodes.length) throw new UsageError(`no Node ${opts.node}`);
+  if (opts.node && !nodes.length) throw new CliError(EXIT.NOT_FOUND, `Node "${opts.node}" not found`);
   const { reports, skipped } = await readObservedReports(session.client());
   io.err(skippedLines(skipped));
   const diffs: Difference[] = [];
