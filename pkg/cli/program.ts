@@ -19,6 +19,7 @@ import { registerTopology } from './commands/topology.js';
 import { registerAuth } from './commands/auth.js';
 import { registerLab } from './commands/lab.js';
 import { registerVersion } from './commands/version.js';
+import { splitShortFlagEquals } from './argv.js';
 
 /**
  * Every top-level command, in the order `xctl --help` lists them. A new command is a
@@ -80,7 +81,7 @@ export async function runXctl(argv: string[], io: CliIO): Promise<number> {
   };
   const program = buildProgram(io, run);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(splitShortFlagEquals(argv), { from: 'user' });
     return code;
   } catch (e) {
     const exit = exitCodeFor(e);

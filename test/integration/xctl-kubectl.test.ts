@@ -189,3 +189,15 @@ describe('verify --node NAME of a Node that does not exist', () => {
     expect((await xctl(['get', 'node', 'k-9'])).code).toBe(4);
   });
 });
+
+describe('-o=FORMAT, -l=SELECTOR, -f=FILE (a short flag\'s value after =)', () => {
+  it('are read as kubectl reads them', async () => {
+    const r = await xctl(['get', 'node', '-o=name', '-l=role=linecard']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('node/k-2\nnode/k-3\n');
+    const a = await xctl(['apply', '-f=-'], { stdin: nodeDoc('k-1', 'master') });
+    expect(a.code).toBe(0);
+    expect(a.out).toBe('node/k-1 unchanged\n');
+  });
+});
