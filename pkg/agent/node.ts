@@ -114,7 +114,7 @@ export function nodeReport(node: Node | undefined, h: ReportInput): Record<strin
  * whether the host has it. A typo there sends every peer's traffic for this node to nobody,
  * with every route "in place"; the agent is the one that can tell.
  */
-function addressOnHost(pinned: string | undefined, u: Underlay): Condition | undefined {
+export function addressOnHost(pinned: string | undefined, u: Underlay): Condition | undefined {
   if (!pinned || !u.local) return undefined;
   if (u.local.includes(pinned)) return { type: 'AddressOnHost', status: 'True', reason: 'OnHost', message: `${pinned}, which peers route this node's subnets to, is an address of this host` };
   const has = u.local.length ? `it has ${u.local.join(', ')}` : 'it has no IPv4 address';

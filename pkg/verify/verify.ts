@@ -18,6 +18,7 @@ import { netnsTarget } from '../netlink/target.js';
 import { Informer } from '../store/informer.js';
 import type { Store } from '../store/types.js';
 import { MacWaits } from '../agent/mac-wait.js';
+import { addressOnHost } from '../agent/node.js';
 import { printable } from '../printable.js';
 
 export interface Difference {
@@ -104,6 +105,7 @@ export async function differences(i: DifferencesInput): Promise<Difference[]> {
   };
   const out: Difference[] = [];
   const passes: [string, () => Promise<void>][] = [
+    [`node/${i.node}`, async () => { const d = await nodeAddressDifference(i); if (d) out.push(d); }],
     ['routes', () => reconcileRoutes(ctx)],
     ['bridges and Docker networks', () => reconcileHostSubnets(ctx)],
     ['NAT', () => reconcileNat(ctx)],
@@ -122,6 +124,19 @@ export async function differences(i: DifferencesInput): Promise<Difference[]> {
 }
 
 const MISSING = 'missing or different';
+
+/**
+ * A Node's pinned spec.address that the host does not have (AddressOnHost False, NotOnHost):
+ * every peer routes this node's subnets to it, so its containers are reached from nowhere
+ * while every route is "in place" and the Node Ready.
+ */
+async function nodeAddressDifference(i: DifferencesInput): Promise<Difference | undefined> {
+  const pinned = i.caches.nodes.get(i.node)?.spec?.address;
+  if (!pinned) return undefined;
+  const c = addressOnHost(pinned, await i.dp.underlay());
+  if (c?.status !== 'False') return undefined;
+  return { host: i.node, what: `node/${i.node}`, expected: `spec.address ${pinned} on this host`, found: `${c.reason}: ${c.message ?? ''}` };
+}
 
 /** One op the planner wanted, as a difference a user reads: what, expected, found. */
 export function describeOp(op: Op): Omit<Difference, 'host'> {
