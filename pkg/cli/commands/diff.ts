@@ -30,7 +30,7 @@ async function diff(session: Session, io: CliIO, opts: DiffOptions): Promise<num
   const { loaded, objects } = await loadCheckedBatch(session, io, opts.filename);
   const store = session.store();
   // a refusal names the object's place in the manifests, as apply's does
-  const changes = await store.applyAll(objects, { dryRun: true }).catch((e: unknown) => { throw locateWriteError(e, loaded); });
+  const changes = await store.applyAll(objects, { dryRun: true }).catch((e: unknown) => { throw locateWriteError(e, loaded, false); });
   let differs = false;
   for (const [i, c] of changes.entries()) {
     if (c.action === 'unchanged') continue;

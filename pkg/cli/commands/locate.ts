@@ -10,11 +10,12 @@ import { CliError, EXIT } from '../exit.js';
 /**
  * The store's error with the object's location when it names one object of the batch. A
  * write that stopped midway keeps its progress (what was committed stays) and gets its
- * cause located. Anything else passes through.
+ * cause located. Anything else passes through. `writes`: false for diff, which never writes,
+ * so its refusals do not end with "nothing was written" (as its invalid manifests do not).
  */
-export function locateWriteError(e: unknown, loaded: LoadedObject[]): unknown {
+export function locateWriteError(e: unknown, loaded: LoadedObject[], writes = true): unknown {
   if (e instanceof PartialWriteError) return new PartialWriteError(e.progress, located(e.cause, loaded, false) ?? e.cause);
-  return located(e, loaded, true) ?? e;
+  return located(e, loaded, writes) ?? e;
 }
 
 /**
