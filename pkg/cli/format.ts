@@ -56,7 +56,7 @@ const TABLES: { [K in Kind]: Columns<Extract<AnyObject, { kind: K }>> } = {
   HostSubnet: {
     head: ['NAME', 'NODE', 'SUBNET', 'BRIDGE', 'READY', 'AGE'],
     wide: ['CLUSTERNETWORK', 'GATEWAY', 'DOCKERRANGE', 'NODEADDRESS'],
-    row: (o: HostSubnet) => [o.metadata.name, o.spec.node, show(o.status?.subnet ?? o.spec.subnet, '<pending>'), show(o.status?.bridge ?? o.spec.bridge, '<pending>'), readyOf(o), humanAge(o.metadata.creationTimestamp)],
+    row: (o: HostSubnet) => [o.metadata.name, o.spec.node, show(o.status?.subnet, '<pending>'), show(o.status?.bridge ?? o.spec.bridge, '<pending>'), readyOf(o), humanAge(o.metadata.creationTimestamp)],
     wideRow: (o: HostSubnet) => [o.spec.clusterNetwork, show(o.status?.gateway ?? o.spec.gateway), show(o.status?.dockerRange ?? o.spec.dockerRange), show(o.status?.nodeAddress)],
   },
   ContainerNic: {
@@ -84,8 +84,9 @@ function nodeAddressOf(o: Node): string {
   // AddressInPool: refused as a new address would be, but peers still route via it
   return o.status?.conditions?.find((c) => c.type === 'AddressAccepted')?.reason === 'InvalidNodeAddress' ? `${reported} (refused)` : reported;
 }
+/** The allocated address: a pinned spec.ip the controller has not allocated (IPConflict, OutOfRange) is not held. */
 function ipOf(o: ContainerNic): string {
-  const ip = o.status?.ip ?? o.spec.ip;
+  const ip = o.status?.ip;
   if (!ip) return '<pending>';
   return o.status?.prefixLength !== undefined ? `${ip}/${o.status.prefixLength}` : ip;
 }

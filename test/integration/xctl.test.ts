@@ -267,7 +267,8 @@ describe('xctl get', () => {
   it('prints tables with the kind\'s columns; wide adds more', async () => {
     const hs = (await xctl(['get', 'hs'])).out.split('\n');
     expect(hs[0].split(/\s+/)).toEqual(['NAME', 'NODE', 'SUBNET', 'BRIDGE', 'READY', 'AGE']);
-    expect(hs[1]).toMatch(/^default-host-1\s+host-1\s+10\.76\.1\.0\/24\s+br01\s+Unknown\s+\d+s$/);
+    // no controller runs here: the pinned spec.subnet is not allocated yet (docs/xctl.md, get)
+    expect(hs[1]).toMatch(/^default-host-1\s+host-1\s+<pending>\s+br01\s+Unknown\s+\d+s$/);
     const nic = (await xctl(['get', 'nic', '-o', 'wide'])).out.split('\n');
     expect(nic[0].split(/\s+/)).toEqual(['NAME', 'NODE', 'CONTAINER', 'IFNAME', 'IP', 'READY', 'AGE', 'NETWORK', 'MAC', 'GATEWAY', 'HOSTINTERFACE', 'REASON']);
     const no = (await xctl(['get', 'no'])).out;
