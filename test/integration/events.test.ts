@@ -7,6 +7,7 @@ import { EventRecorder } from '../../pkg/events/recorder.js';
 import { eventsDropped } from '../../pkg/metrics/metrics.js';
 import { listEvents, watchEvents } from '../../pkg/events/read.js';
 import { runXctl } from '../../pkg/cli/program.js';
+import { parse as parseYaml } from 'yaml';
 import { eventually, startController, storeFor, uniquePrefix } from './controller-helpers.js';
 import type { Controller } from '../../pkg/controller/controller.js';
 
@@ -128,6 +129,10 @@ describe('xctl get events and describe', () => {
     expect(all.out).toMatch(/Normal\s+Attached\s+containernic\/cli-eth1\s+1\s+agent\/host-2\s+attached on node host-2/);
     const one = await xctl(['get', 'events', '--for', 'nic/cli-eth1', '-o', 'json']);
     expect(JSON.parse(one.out).items.map((e: { reason: string }) => e.reason)).toEqual(['Attached']);
+    // -o yaml: the same List (it was a stream of documents, unlike -o json and get KIND -o yaml)
+    const yaml = await xctl(['get', 'events', '--for', 'nic/cli-eth1', '-o', 'yaml']);
+    expect(yaml.code).toBe(0);
+    expect(parseYaml(yaml.out)).toEqual(JSON.parse(one.out));
     expect((await xctl(['get', 'events', '--for', 'nonsense'])).code).toBe(2);
 
     const ac = new AbortController();

@@ -46,7 +46,8 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
   const widths = columnWidths([HEADER, ...list.items.map(row), ['12m', 'Warning', 'RouteConflict', 'containernic/' + 'x'.repeat(20), '999', 'agent/host-10']]);
   const print = (items: XnetEvent[], first: boolean) => {
     if (opts.output === 'json') io.out(opts.watch ? items.map((e) => toJson(e)).join('') : toJson({ apiVersion: 'v1', kind: 'List', items }));
-    else if (opts.output === 'yaml') io.out(items.map((e) => `---\n${toYaml(e)}`).join(''));
+    // a List, as -o json and `get KIND -o yaml` print it; a watch prints one document per event
+    else if (opts.output === 'yaml') io.out(opts.watch ? items.map((e) => `---\n${toYaml(e)}`).join('') : toYaml({ apiVersion: 'v1', kind: 'List', items }));
     else io.out(renderTable(first && opts.headers !== false ? [HEADER, ...items.map(row)] : items.map(row), widths));
   };
   if (list.items.length === 0 && !opts.watch && !opts.output) io.err('No events found.\n');
