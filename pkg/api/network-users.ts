@@ -3,7 +3,7 @@
 // controller releases them, the agents take the interfaces out of their containers), so
 // xctl refuses such a delete unless told (--force), as an admission check would: nothing is
 // marked, so a delete typed by mistake leaves nothing to undo.
-import type { ContainerNic } from './types.js';
+import type { ContainerNic, HostSubnet } from './types.js';
 
 export type NetworkKind = 'ClusterNetwork' | 'MacvlanNet';
 
@@ -32,4 +32,20 @@ export function networkUsers(networks: Iterable<string>, nics: Iterable<Containe
   }
   for (const users of out.values()) users.sort();
   return out;
+}
+
+/**
+ * The NICs that keep using a HostSubnet: on its node and its ClusterNetwork, not being deleted
+ * and not in `going`. Its delete takes their addresses as a network's does: the controller makes
+ * the node a HostSubnet anew, on another block while the old one's Docker network stays, so each
+ * NIC is renumbered (a pinned spec.ip turns OutOfRange). Sorted by name.
+ */
+export function hostSubnetUsers(hs: HostSubnet, nics: Iterable<ContainerNic>, going: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const nic of nics) {
+    if (nic.spec.node !== hs.spec.node || nic.spec.network.clusterNetwork !== hs.spec.clusterNetwork) continue;
+    if (nic.metadata.deletionTimestamp || going.has(`ContainerNic/${nic.metadata.name}`)) continue;
+    out.push(nic.metadata.name);
+  }
+  return out.sort();
 }

@@ -65,3 +65,29 @@ describe('xctl delete of a network in use', () => {
     expect(await xctl(['delete', 'cn', 'ghost'])).toEqual({ code: 4, out: '', err: 'error: ClusterNetwork "ghost" not found\n' });
   });
 });
+
+// Found in the lab: `xctl delete hs default-host-1` of seed000 went through silently; the
+// controller made host-1 a HostSubnet anew on 10.76.3.0/24 (the old block stays while its
+// Docker network does), and both pinned NICs of host-1 turned OutOfRange.
+describe('xctl delete of a HostSubnet in use', () => {
+  const hsDoc = (name: string, node: string) => `${V}\nkind: HostSubnet\nmetadata:\n  name: ${name}\nspec:\n  node: ${node}\n  clusterNetwork: hsnet\n`;
+
+  it('is refused (exit 3) naming the NICs of its node on its ClusterNetwork; goes with them or with --force', async () => {
+    await apply(cnDoc('hsnet', '10.122.0.0/16'), hsDoc('hsnet-host-1', 'host-1'), hsDoc('hsnet-host-2', 'host-2'),
+      nicDoc('h1', 'clusterNetwork: hsnet'), nicDoc('h2', 'clusterNetwork: hsnet'), nicDoc('elsewhere', 'clusterNetwork: other'));
+    const rev = await lab.store.revision();
+    const r = await xctl(['delete', 'hs', 'hsnet-host-1']);
+    expect(r).toEqual({
+      code: 3, out: '',
+      err: 'error: conflict: hostsubnet/hsnet-host-1 is in use by 2 ContainerNics (h1, h2): deleting it takes their addresses at once and their ' +
+        'interfaces out of their containers; delete them first or in the same command, or pass --force\nnothing was deleted\n',
+    });
+    expect(await lab.store.revision()).toBe(rev);
+    // another node's HostSubnet is no one's to hold
+    expect(await xctl(['delete', 'hs', 'hsnet-host-2'])).toMatchObject({ code: 0, out: 'hostsubnet/hsnet-host-2 deleted\n' });
+    const forced = await xctl(['delete', 'hs', 'hsnet-host-1', '--force']);
+    expect(forced).toMatchObject({ code: 0, out: 'hostsubnet/hsnet-host-1 deleted\n' });
+    expect(forced.err).toContain('warning: hostsubnet/hsnet-host-1 is in use by 2 ContainerNics (h1, h2)');
+    expect(await lab.store.get('HostSubnet', 'hsnet-host-1')).toBeUndefined();
+  });
+});

@@ -1,7 +1,7 @@
-// `xctl delete` of a ClusterNetwork or MacvlanNet that ContainerNics still use (api/network-users.ts):
+// `xctl delete` of a ClusterNetwork, MacvlanNet or HostSubnet that ContainerNics still use (api/network-users.ts):
 // refused as a conflict before anything is written, or, with --force, done with a warning.
-import { isNetworkKind, networkUsers } from '../../api/network-users.js';
-import type { ContainerNic, Kind } from '../../api/index.js';
+import { hostSubnetUsers, isNetworkKind, networkUsers } from '../../api/network-users.js';
+import type { ContainerNic, HostSubnet, Kind } from '../../api/index.js';
 import type { Store } from '../../store/types.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT } from '../exit.js';
@@ -13,21 +13,24 @@ function listed(names: string[]): string {
   return names.length > SHOWN ? `${shown} and ${names.length - SHOWN} more` : shown;
 }
 
-/** "<kind>/<name> is in use by N ContainerNics (a, b, ...)" per network still in use; none when free. */
+/** "<kind>/<name> is in use by N ContainerNics (a, b, ...)" per network or HostSubnet still in use; none when free. */
 async function inUse(store: Store, targets: { kind: Kind; name: string }[]): Promise<string[]> {
   const nets: string[] = [];
+  const subnets: HostSubnet[] = [];
   for (const t of targets) {
-    if (!isNetworkKind(t.kind)) continue;
+    if (!isNetworkKind(t.kind) && t.kind !== 'HostSubnet') continue;
     // one that is gone or already being deleted is no new harm
     const o = await store.get(t.kind, t.name);
-    if (o && !o.metadata.deletionTimestamp) nets.push(`${t.kind}/${t.name}`);
+    if (!o || o.metadata.deletionTimestamp) continue;
+    if (o.kind === 'HostSubnet') subnets.push(o); else nets.push(`${t.kind}/${t.name}`);
   }
-  if (!nets.length) return [];
+  if (!nets.length && !subnets.length) return [];
   const going = new Set(targets.map((t) => `${t.kind}/${t.name}`));
   const nics = (await store.list('ContainerNic')).items as ContainerNic[];
-  return [...networkUsers(nets, nics, going)].filter(([, users]) => users.length).map(([net, users]) => {
-    const [kind, name] = net.split('/');
-    return `${kind.toLowerCase()}/${name} is in use by ${users.length} ContainerNic${users.length === 1 ? '' : 's'} (${listed(users)})`;
+  const users = [...networkUsers(nets, nics, going), ...subnets.map((hs) => [`HostSubnet/${hs.metadata.name}`, hostSubnetUsers(hs, nics, going)] as const)];
+  return users.filter(([, u]) => u.length).map(([what, u]) => {
+    const [kind, name] = what.split('/');
+    return `${kind.toLowerCase()}/${name} is in use by ${u.length} ContainerNic${u.length === 1 ? '' : 's'} (${listed(u)})`;
   });
 }
 
