@@ -19,6 +19,7 @@ import { Informer } from '../store/informer.js';
 import type { Store } from '../store/types.js';
 import { MacWaits } from '../agent/mac-wait.js';
 import { addressOnHost } from '../agent/node.js';
+import { getCondition, WAITING_FOR_CONTROLLER } from '../api/conditions.js';
 import { printable } from '../printable.js';
 
 export interface Difference {
@@ -118,12 +119,29 @@ export async function differences(i: DifferencesInput): Promise<Difference[]> {
     try { await pass(); } catch (e) { out.push({ host: i.node, what, expected: 'readable state', found: `error: ${(e as Error).message}` }); }
   }
   for (const r of ctx.routeProblems) out.push({ host: i.node, what: 'route', expected: 'a route xnet can set', found: r.message });
-  for (const n of status.notReady) out.push({ host: i.node, what: `${n.kind.toLowerCase()}/${n.name}`, expected: 'Ready', found: `${n.ready.reason}: ${n.ready.message}` });
+  for (const n of status.notReady) {
+    const r = controllerWhy(i.caches, n.kind, n.name, n.ready);
+    out.push({ host: i.node, what: `${n.kind.toLowerCase()}/${n.name}`, expected: 'Ready', found: `${r.reason}: ${r.message}` });
+  }
   for (const op of i.dp.take()) out.push({ host: i.node, ...describeOp(op) });
   return out;
 }
 
 const MISSING = 'missing or different';
+
+/**
+ * Why an object the agent finds only waiting for the controller (NoAddress, NotAllocated) is not
+ * Ready: the controller's own Ready when its Allocated is False (InvalidSpec: a ClusterNetwork
+ * that does not exist; PoolExhausted...), as the merged view shows it (store/merge.ts).
+ */
+export function controllerWhy(caches: Pick<Caches, 'nics' | 'hostSubnets'>, kind: Kind, name: string, ready: Ready): Ready {
+  if (!WAITING_FOR_CONTROLLER.has(ready.reason)) return ready;
+  const obj = kind === 'ContainerNic' ? caches.nics.get(name) : kind === 'HostSubnet' ? caches.hostSubnets.get(name) : undefined;
+  const conds = obj?.status?.conditions;
+  const r = getCondition(conds, 'Ready');
+  if (getCondition(conds, 'Allocated')?.status !== 'False' || r?.status !== 'False' || WAITING_FOR_CONTROLLER.has(r.reason ?? '')) return ready;
+  return { status: 'False', reason: r.reason ?? ready.reason, message: r.message ?? ready.message };
+}
 
 /**
  * A Node's pinned spec.address that the host does not have (AddressOnHost False, NotOnHost):
