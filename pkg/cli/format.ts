@@ -68,7 +68,7 @@ const TABLES: { [K in Kind]: Columns<Extract<AnyObject, { kind: K }>> } = {
   MacvlanNet: {
     head: ['NAME', 'SUBNET', 'PARENT', 'VLAN', 'ALLOCATED', 'READY', 'AGE'],
     wide: ['GATEWAY', 'IPRANGE', 'MODE', 'FREE', 'NODES'],
-    row: (o: MacvlanNet) => [o.metadata.name, o.spec.subnet, show(o.spec.parent, '<node default>'), show(o.spec.vlan, '-'), show(o.status?.allocated, '0'), readyOf(o), humanAge(o.metadata.creationTimestamp)],
+    row: (o: MacvlanNet) => [o.metadata.name, o.spec.subnet, show(o.spec.parent, '<node default>'), show(o.spec.vlan), show(o.status?.allocated, '0'), readyOf(o), humanAge(o.metadata.creationTimestamp)],
     wideRow: (o: MacvlanNet) => [show(o.spec.gateway), o.spec.ipRange ?? o.spec.subnet, o.spec.mode, show(o.status?.free), nodesText(o)],
   },
 };

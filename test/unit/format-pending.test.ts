@@ -29,3 +29,11 @@ describe('get: a pinned address or subnet the controller has not allocated', () 
     expect(tableRow(hs({ subnet: '10.76.1.0/24' }), false)[2]).toBe('10.76.1.0/24');
   });
 });
+
+describe('get mvn VLAN', () => {
+  it('shows <none> without a vlan, as every other empty value (it showed "-")', () => {
+    const mvn = (vlan?: number) => ({ apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'lan' }, spec: { subnet: '198.19.7.0/24', mode: 'bridge', ...(vlan ? { vlan } : {}) } }) as AnyObject;
+    expect(tableRow(mvn(), false)[3]).toBe('<none>');
+    expect(tableRow(mvn(200), false)[3]).toBe('200');
+  });
+});
