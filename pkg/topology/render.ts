@@ -24,13 +24,14 @@ export function renderText(c: Cluster): string {
   for (const n of c.nodes) {
     out.push(`node ${n.metadata.name} ${addressOf(n)} [${mark(n)}]`);
     for (const hs of c.hostSubnets.filter((h) => h.spec.node === n.metadata.name)) {
-      out.push(`  subnet ${hs.status?.subnet ?? hs.spec.subnet ?? '<pending>'} bridge ${hs.status?.bridge ?? hs.spec.bridge ?? '<pending>'} (${hs.spec.clusterNetwork}) [${mark(hs)}]`);
+      // what the controller allocated, never a pinned spec it may have refused (as `xctl get`)
+      out.push(`  subnet ${hs.status?.subnet ?? '<pending>'} bridge ${hs.status?.bridge ?? '<pending>'} (${hs.spec.clusterNetwork}) [${mark(hs)}]`);
       const peers = c.nodes.filter((p) => p.metadata.name !== n.metadata.name).map((p) => p.metadata.name);
       if (peers.length && hs.status?.subnet) out.push(`    routed from ${peers.join(', ')} via ${hs.status.nodeAddress ?? addressOf(n)}`);
     }
     for (const nic of c.nics.filter((x) => x.spec.node === n.metadata.name)) {
       const net = nic.spec.network.clusterNetwork ?? `macvlan ${nic.spec.network.macvlanNet}`;
-      out.push(`  container ${nic.spec.container} ${nic.spec.ifName} ${nic.status?.ip ?? nic.spec.ip ?? '<pending>'} on ${net} [${mark(nic)}]`);
+      out.push(`  container ${nic.spec.container} ${nic.spec.ifName} ${nic.status?.ip ?? '<pending>'} on ${net} [${mark(nic)}]`);
     }
   }
   for (const m of c.macvlanNets) {
@@ -48,7 +49,7 @@ export function renderDot(c: Cluster): string {
     out.push(`  subgraph ${q(`cluster_${n.metadata.name}`)} {`, `    label=${q(`${n.metadata.name} ${addressOf(n)}`)}; color=${colour(n)};`);
     out.push(`    ${q(id)} [label=${q(`${n.metadata.name}\\n${addressOf(n)}`)}, color=${colour(n)}];`);
     for (const hs of c.hostSubnets.filter((h) => h.spec.node === n.metadata.name)) {
-      out.push(`    ${q(`hs_${hs.metadata.name}`)} [label=${q(`${hs.status?.bridge ?? '?'}\\n${hs.status?.subnet ?? '<pending>'}`)}, color=${colour(hs)}];`);
+      out.push(`    ${q(`hs_${hs.metadata.name}`)} [label=${q(`${hs.status?.bridge ?? '<pending>'}\\n${hs.status?.subnet ?? '<pending>'}`)}, color=${colour(hs)}];`);
       out.push(`    ${q(id)} -- ${q(`hs_${hs.metadata.name}`)};`);
     }
     for (const nic of c.nics.filter((x) => x.spec.node === n.metadata.name)) {

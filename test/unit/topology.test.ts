@@ -36,6 +36,19 @@ describe('topology', () => {
     ].join('\n'));
   });
 
+  it('shows <pending> for a pinned subnet or address the controller has not allocated (it may have refused it)', () => {
+    const pinned = {
+      ...cluster,
+      hostSubnets: [{ ...cluster.hostSubnets[0], spec: { ...cluster.hostSubnets[0].spec, subnet: '10.76.9.0/24', bridge: 'br09' }, status: notReady }],
+      nics: [{ ...cluster.nics[0], spec: { ...cluster.nics[0].spec, ip: '10.76.9.90' }, status: { ...notReady, conditions: [{ type: 'Ready', status: 'False', reason: 'OutOfRange' }] } }],
+    } as unknown as Cluster;
+    const text = renderText(pinned);
+    expect(text).toContain('  subnet <pending> bridge <pending> (default) [NotReady]');
+    expect(text).toContain('  container test eth1 <pending> on default [NotReady]');
+    expect(text).not.toMatch(/10\.76\.9\./);
+    expect(renderDot(pinned)).not.toMatch(/10\.76\.9\./);
+  });
+
   it('dot: a graph with hosts as clusters on the underlay, route edges and colours', () => {
     const dot = renderDot(cluster);
     expect(dot).toMatch(/^graph xnet \{/);
