@@ -53,7 +53,7 @@ export class Controller {
       ttlSeconds: opts.leaseTtlSeconds ?? DEFAULT_LEADER_TTL_SECONDS, log: this.log,
     });
     this.cache.onChange((c) => this.onChange(c));
-    this.events = new EventRecorder({ client: opts.client, prefix, source: { component: 'controller' }, log: this.log });
+    this.events = new EventRecorder({ client: opts.client, prefix, source: { component: 'controller' }, log: this.log, guard: () => this.term?.guard });
   }
 
   /** what users read with `xctl get events` and `describe`; only the leader records */

@@ -5,7 +5,7 @@
 // in etcd (stored.ts). Recording never throws and never blocks the caller.
 import { eventsDropped } from '../metrics/metrics.js';
 import { createHash } from 'node:crypto';
-import type { Etcd3, Lease } from 'etcd3';
+import type { Etcd3, ICompare, Lease } from 'etcd3';
 import { kindInfo, type Kind } from '../api/kinds.js';
 import type { Logger } from '../log.js';
 import { Keys } from '../store/keys.js';
@@ -23,6 +23,12 @@ export interface RecorderOptions {
   perSecond?: number;
   burst?: number;
   log?: Logger;
+  /**
+   * The controller's term guard (runtime/leader.ts), undefined while it does not lead: each
+   * event is written only while that term lasts. A leader paused past its lease and resumed
+   * would otherwise write its remembered counts over the new leader's (a count going back).
+   */
+  guard?: () => ICompare | undefined;
 }
 
 const MAX_MESSAGE = 1024;
@@ -101,7 +107,12 @@ export class EventRecorder {
   private async write(key: string, ev: XnetEvent): Promise<void> {
     try {
       const lease = await this.currentLease();
-      await lease.put(key).value(JSON.stringify(ev));
+      if (!this.o.guard) { await lease.put(key).value(JSON.stringify(ev)); return; }
+      const guard = this.o.guard();
+      const put = { request_put: { key: Buffer.from(key), value: Buffer.from(JSON.stringify(ev)), lease: await lease.grant() } };
+      if (guard && (await this.o.client.kv.txn({ compare: [guard], success: [put], failure: [] })).succeeded) return;
+      // not leading (any more): the next leader counts from what is stored
+      this.remembered.delete(key);
     } catch (e) {
       this.o.log?.warn('event not recorded', { reason: ev.reason, object: `${ev.involvedObject.kind}/${ev.involvedObject.name}`, error: (e as Error).message });
     }

@@ -44,6 +44,36 @@ describe('EventRecorder', () => {
     expect((await client.getAll().prefix('/xnet/registry/').keys())).toEqual([]);
   });
 
+  it('with a leader\'s guard, writes only while that term lasts: a deposed leader\'s count never lands over the new one\'s', async () => {
+    const client = etcd.client();
+    const prefix = uniquePrefix();
+    const election = `${prefix}/election`;
+    const term = String((await client.put(election).value('old')).header.revision);
+    const guard = { key: Buffer.from(election), target: 'Create' as const, result: 'Equal' as const, create_revision: term };
+    const old = new EventRecorder({ client, prefix, source: { component: 'controller' }, guard: () => guard });
+    onTestFinished(() => old.close());
+    const node = { kind: 'Node', name: 'paused' };
+    const count = async () => (await listEvents(client, prefix, node)).items.map((e) => e.count);
+    await old.record(node, 'Warning', 'NodeLost', 'gone');
+    expect(await count()).toEqual([1]);
+    // the old leader is paused past its lease: its key goes, a new leader takes it and counts on
+    await client.delete().key(election);
+    await client.put(election).value('new');
+    const next = new EventRecorder({ client, prefix, source: { component: 'controller' } });
+    onTestFinished(() => next.close());
+    await next.record(node, 'Warning', 'NodeLost', 'gone');
+    await next.record(node, 'Warning', 'NodeLost', 'gone');
+    expect(await count()).toEqual([3]);
+    // resumed, the old one still remembers count 1: without the guard it wrote 2 over the 3
+    await old.record(node, 'Warning', 'NodeLost', 'gone');
+    expect(await count()).toEqual([3]);
+    // and a recorder of no term (guard undefined) writes nothing
+    const none = new EventRecorder({ client, prefix, source: { component: 'controller' }, guard: () => undefined });
+    onTestFinished(() => none.close());
+    await none.record({ kind: 'Node', name: 'no-term' }, 'Normal', 'NodeReady', 'back');
+    expect((await listEvents(client, prefix, { kind: 'Node', name: 'no-term' })).items).toEqual([]);
+  });
+
   it('events expire with their lease', async () => {
     const client = etcd.client();
     const rec = new EventRecorder({ client, source: { component: 'controller' }, ttlSeconds: 2 });
