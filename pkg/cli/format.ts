@@ -74,11 +74,13 @@ const TABLES: { [K in Kind]: Columns<Extract<AnyObject, { kind: K }>> } = {
 };
 
 /**
- * The address peers route to: the admin's spec.address, else the one the agent reports, marked
- * when the controller refused it (peers then keep the last one it accepted: describe says which).
+ * The address peers route to: the admin's spec.address (marked when the host does not have it),
+ * else the one the agent reports, marked when the controller refused it (peers then keep the
+ * last one it accepted: describe says which).
  */
 function nodeAddressOf(o: Node): string {
-  if (o.spec.address) return o.spec.address;
+  // the agent says its host lacks the pinned address (AddressOnHost False): peers route to nobody
+  if (o.spec.address) return o.status?.conditions?.find((c) => c.type === 'AddressOnHost')?.status === 'False' ? `${o.spec.address} (not on host)` : o.spec.address;
   const reported = o.status?.address;
   if (!reported) return show(reported);
   // AddressInPool: refused as a new address would be, but peers still route via it

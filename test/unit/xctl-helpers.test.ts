@@ -197,4 +197,12 @@ describe('the Node table\'s ADDRESS', () => {
     expect(tableRow(node({ address: '198.18.0.42' }, { address: '198.18.0.12', accepted: 'Checked' }), false)[1]).toBe('198.18.0.42');
     expect(tableRow(node({}), false)[1]).toBe('<none>');
   });
+
+  it('marks a pinned spec.address the node\'s agent does not find on its host (AddressOnHost False)', () => {
+    const onHost = (status: 'True' | 'False') => ({
+      ...node({ address: '198.18.0.99' }), status: { address: '198.18.0.99', conditions: [{ type: 'AddressOnHost', status, reason: status === 'True' ? 'OnHost' : 'NotOnHost', message: '', lastTransitionTime: '' }] },
+    }) as unknown as AnyObject;
+    expect(tableRow(onHost('False'), false)[1]).toBe('198.18.0.99 (not on host)');
+    expect(tableRow(onHost('True'), false)[1]).toBe('198.18.0.99');
+  });
 });
