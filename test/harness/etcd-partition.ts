@@ -61,9 +61,16 @@ export async function startPartitionableEtcd(): Promise<PartitionableEtcd> {
     },
     heal() { isolated = undefined; },
     async leaderIndex() {
-      const r = await fetch(`${endpoints[(isolated ?? 0) === 0 ? 1 : 0]}/v3/maintenance/status`, { method: 'POST', body: '{}' });
-      const leader = BigInt((await r.json() as { leader: string }).leader).toString(16);
-      return ids.indexOf(leader);
+      // after a heal the member that was cut off (its term ahead) makes the others elect again:
+      // no leader for a moment, and status then has no leader field
+      const end = Date.now() + 15_000;
+      for (;;) {
+        const r = await fetch(`${endpoints[(isolated ?? 0) === 0 ? 1 : 0]}/v3/maintenance/status`, { method: 'POST', body: '{}' });
+        const leader = (await r.json() as { leader?: string }).leader;
+        if (leader && leader !== '0') return ids.indexOf(BigInt(leader).toString(16));
+        if (Date.now() > end) throw new Error('the partitionable etcd elected no leader within 15 s');
+        await new Promise((res) => setTimeout(res, 200));
+      }
     },
     stop,
   };
