@@ -38,12 +38,17 @@ export function networkUsers(networks: Iterable<string>, nics: Iterable<Containe
  * The NICs that keep using a HostSubnet: on its node and its ClusterNetwork, not being deleted
  * and not in `going`. Its delete takes their addresses as a network's does: the controller makes
  * the node a HostSubnet anew, on another block while the old one's Docker network stays, so each
- * NIC is renumbered (a pinned spec.ip turns OutOfRange). Sorted by name.
+ * NIC is renumbered (a pinned spec.ip turns OutOfRange). A NIC whose status.hostSubnet names
+ * another HostSubnet is not one of them. Sorted by name.
  */
 export function hostSubnetUsers(hs: HostSubnet, nics: Iterable<ContainerNic>, going: ReadonlySet<string>): string[] {
   const out: string[] = [];
   for (const nic of nics) {
     if (nic.spec.node !== hs.spec.node || nic.spec.network.clusterNetwork !== hs.spec.clusterNetwork) continue;
+    // one the controller put on another HostSubnet (of two made around xctl, the other is the
+    // one DockerNetworkConflict tells the admin to delete) keeps its address
+    const on = nic.status?.hostSubnet;
+    if (on !== undefined && on !== hs.metadata.name) continue;
     if (nic.metadata.deletionTimestamp || going.has(`ContainerNic/${nic.metadata.name}`)) continue;
     out.push(nic.metadata.name);
   }
