@@ -113,7 +113,7 @@ export class LeaderElector {
       if (deleteEndsTerm(kv.mod_revision, this.termRevision)) this.endTerm?.();
     });
     watcher.on('put', (kv) => {
-      if (this.termRevision && String(kv.create_revision) !== this.termRevision) this.endTerm?.();
+      if (putEndsTerm(kv.mod_revision, kv.create_revision, this.termRevision)) this.endTerm?.();
     });
     watcher.on('error', (err) => { this.wake?.(); if (this.watcher === watcher) this.rearm(err); });
     return onceConnected(watcher);
@@ -235,4 +235,14 @@ export class LeaderElector {
  */
 export function deleteEndsTerm(deleteRevision: string | number, termRevision: string | undefined): boolean {
   return termRevision === undefined || Number(deleteRevision) > Number(termRevision);
+}
+
+/**
+ * Whether a put of the election key ends the term that began at `termRevision`: another
+ * holder's key written after the term began. A lagging watch (re-attached after a disconnect)
+ * replays puts from before the term too, e.g. of a holder that took the key and lost it while
+ * this process was cut off; such a put says nothing of this term (as for deleteEndsTerm).
+ */
+export function putEndsTerm(modRevision: string | number, createRevision: string | number, termRevision: string | undefined): boolean {
+  return termRevision !== undefined && String(createRevision) !== termRevision && Number(modRevision) > Number(termRevision);
 }
