@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { Keys } from '../store/keys.js';
 import { monotonicMs } from '../runtime/clock.js';
 import { storedOccurrence } from './stored.js';
+import { putOp, txn } from '../runtime/kv.js';
 import { DEFAULT_EVENT_TTL_SECONDS, type EventType, type InvolvedObject, type XnetEvent } from './types.js';
 
 export interface RecorderOptions {
@@ -32,6 +33,8 @@ export interface RecorderOptions {
 }
 
 const MAX_MESSAGE = 1024;
+/** The term an occurrence was recorded in (compare undefined: recorded while not leading). */
+interface Guard { compare?: ICompare }
 /** entries remembered for deduplication; an older one's next occurrence reads its count from etcd */
 const MAX_REMEMBERED = 4096;
 
@@ -76,8 +79,11 @@ export class EventRecorder {
     const id = createHash('sha256').update(`${type}\0${reason}\0${series === undefined ? text : `series\0${series}`}`).digest('hex').slice(0, 16);
     const key = this.keyFor(obj, id);
     const now = new Date().toISOString();
+    // the term it happened in, taken now: written later, under a newer term of this process,
+    // its count (remembered from the older term) could go over what another leader counted
+    const guard = this.o.guard ? { compare: this.o.guard() } : undefined;
     // one occurrence at a time, in order: a count never goes backwards in etcd
-    this.chain = this.chain.then(() => this.occurred(key, { involvedObject: { kind: obj.kind, name: obj.name }, type, reason, message: text }, now));
+    this.chain = this.chain.then(() => this.occurred(key, { involvedObject: { kind: obj.kind, name: obj.name }, type, reason, message: text }, now, guard));
     return this.chain;
   }
 
@@ -86,13 +92,13 @@ export class EventRecorder {
    * let it go) goes on from its stored occurrence, if any: a new leader's or a restarted
    * agent's first repeat is count+1, not 1. An event remembered costs no read.
    */
-  private async occurred(key: string, what: Pick<XnetEvent, 'involvedObject' | 'type' | 'reason' | 'message'>, now: string): Promise<void> {
+  private async occurred(key: string, what: Pick<XnetEvent, 'involvedObject' | 'type' | 'reason' | 'message'>, now: string, guard?: Guard): Promise<void> {
     const prev = this.remembered.get(key) ?? await storedOccurrence({
       client: this.o.client, key, root: this.keys.events(), obj: what.involvedObject, type: what.type, reason: what.reason, log: this.o.log,
     });
     const ev: XnetEvent = { ...what, source: { ...this.o.source }, count: (prev?.count ?? 0) + 1, firstTimestamp: prev?.firstTimestamp ?? now, lastTimestamp: now };
     this.remember(key, ev);
-    await this.write(key, ev);
+    await this.write(key, ev, guard);
   }
 
   /**
@@ -104,18 +110,23 @@ export class EventRecorder {
     this.chain = this.chain.then(() => this.remembered.clear());
   }
 
-  private async write(key: string, ev: XnetEvent): Promise<void> {
+  /** Writes the occurrence; under `guard`, only while that term lasts (RecorderOptions.guard). */
+  private async write(key: string, ev: XnetEvent, guard?: Guard): Promise<void> {
     try {
+      if (guard && !guard.compare) return this.notLeading(key, ev);
       const lease = await this.currentLease();
-      if (!this.o.guard) { await lease.put(key).value(JSON.stringify(ev)); return; }
-      const guard = this.o.guard();
-      const put = { request_put: { key: Buffer.from(key), value: Buffer.from(JSON.stringify(ev)), lease: await lease.grant() } };
-      if (guard && (await this.o.client.kv.txn({ compare: [guard], success: [put], failure: [] })).succeeded) return;
-      // not leading (any more): the next leader counts from what is stored
-      this.remembered.delete(key);
+      if (!guard?.compare) { await lease.put(key).value(JSON.stringify(ev)); return; }
+      const r = await txn(this.o.client, [guard.compare], [putOp(key, ev, await lease.grant())]);
+      if (!r.succeeded) this.notLeading(key, ev);
     } catch (e) {
       this.o.log?.warn('event not recorded', { reason: ev.reason, object: `${ev.involvedObject.kind}/${ev.involvedObject.name}`, error: (e as Error).message });
     }
+  }
+
+  /** An occurrence recorded outside the term it needs: dropped, its count left to the next leader. */
+  private notLeading(key: string, ev: XnetEvent): void {
+    this.remembered.delete(key);
+    this.o.log?.debug('event not recorded: not leading', { reason: ev.reason, object: `${ev.involvedObject.kind}/${ev.involvedObject.name}` });
   }
 
   /**

@@ -67,6 +67,17 @@ describe('EventRecorder', () => {
     // resumed, the old one still remembers count 1: without the guard it wrote 2 over the 3
     await old.record(node, 'Warning', 'NodeLost', 'gone');
     expect(await count()).toEqual([3]);
+    // an occurrence counts for the term it was recorded in, even when written under a newer one
+    // (this process leads again by the time it is written: term `ours` began meanwhile)
+    await client.delete().key(election);
+    const ours = { ...guard, create_revision: String((await client.put(election).value('ours again')).header.revision) };
+    let now = guard;
+    const again = new EventRecorder({ client, prefix, source: { component: 'controller' }, guard: () => now });
+    onTestFinished(() => again.close());
+    const late = again.record({ kind: 'Node', name: 'late' }, 'Warning', 'NodeLost', 'gone');
+    now = ours;
+    await late;
+    expect((await listEvents(client, prefix, { kind: 'Node', name: 'late' })).items).toEqual([]);
     // and a recorder of no term (guard undefined) writes nothing
     const none = new EventRecorder({ client, prefix, source: { component: 'controller' }, guard: () => undefined });
     onTestFinished(() => none.close());
