@@ -115,7 +115,13 @@ export class LeaderElector {
     watcher.on('put', (kv) => {
       if (putEndsTerm(kv.mod_revision, kv.create_revision, this.termRevision)) this.endTerm?.();
     });
-    watcher.on('error', (err) => { this.wake?.(); if (this.watcher === watcher) this.rearm(err); });
+    watcher.on('error', (err) => {
+      this.wake?.();
+      if (this.watcher !== watcher) return;
+      // etcd3 has dropped it: a stop() before the re-arm must not wait on its cancel
+      this.watcher = undefined;
+      this.rearm(err);
+    });
     return onceConnected(watcher);
   }
 
