@@ -115,7 +115,7 @@ function errorText(e: unknown, exit: number, at?: UnreachableTarget, command = '
     const why = msg.replace(/\.?\s*Resolution note:.*$/s, '').trim();
     return `error: cannot reach etcd: ${why}\n(${unreachableHint(why, at)})\n`;
   }
-  if (fromEtcdError(e) instanceof EtcdPermissionError) return refusedText(msg, command);
+  if (fromEtcdError(e) instanceof EtcdPermissionError) return refusedText(msg);
   return `error: ${msg}\n`;
 }
 
@@ -123,11 +123,9 @@ function errorText(e: unknown, exit: number, at?: UnreachableTarget, command = '
  * etcd refused the identity xctl connects as (e.g. a node's certificate given as --cert): say
  * so and which one xctl needs, instead of gRPC's "7 PERMISSION_DENIED: etcdserver: permission denied".
  */
-function refusedText(msg: string, command: string): string {
+function refusedText(msg: string): string {
   const why = msg.replace(/^\d+ [A-Z_]+: /, '').replace(/^etcdserver: /, '');
-  const who = AUTH_COMMANDS.has(command)
-    ? 'xctl auth acts as etcd\'s root user: give its certificate with --cert and --key, or --ca-dir DIR holding root.pem'
-    : 'xctl reads every xnet key and writes objects as etcd\'s xnet-admin user: give its certificate with --cert and --key, or none against the running lab, which uses it';
+  // (xctl auth's own refusals are said by its asRoot: it acts as etcd's root user)
+  const who = 'xctl reads every xnet key and writes objects as etcd\'s xnet-admin user: give its certificate with --cert and --key, or none against the running lab, which uses it';
   return `error: etcd refused the request: ${why}\n(${who}; docs/security.md)\n`;
 }
-const AUTH_COMMANDS = new Set(['init', 'add-node', 'remove-node']);
