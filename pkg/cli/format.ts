@@ -79,12 +79,19 @@ const TABLES: { [K in Kind]: Columns<Extract<AnyObject, { kind: K }>> } = {
  * last one it accepted: describe says which).
  */
 function nodeAddressOf(o: Node): string {
-  // the agent says its host lacks the pinned address (AddressOnHost False): peers route to nobody
-  if (o.spec.address) return o.status?.conditions?.find((c) => c.type === 'AddressOnHost')?.status === 'False' ? `${o.spec.address} (not on host)` : o.spec.address;
+  if (o.spec.address) return notOnHost(o) ? `${o.spec.address} (not on host)` : o.spec.address;
   const reported = o.status?.address;
   if (!reported) return show(reported);
   // AddressInPool: refused as a new address would be, but peers still route via it
   return o.status?.conditions?.find((c) => c.type === 'AddressAccepted')?.reason === 'InvalidNodeAddress' ? `${reported} (refused)` : reported;
+}
+/**
+ * The agent says its host lacks the pinned address (AddressOnHost False: peers route to nobody),
+ * in a report of this very spec: one about an address since corrected is not shown.
+ */
+function notOnHost(o: Node): boolean {
+  const st = o.status as (Node['status'] & { observedGeneration?: number }) | undefined;
+  return st?.observedGeneration === o.metadata.generation && st?.conditions?.find((c) => c.type === 'AddressOnHost')?.status === 'False';
 }
 /** The allocated address: a pinned spec.ip the controller has not allocated (IPConflict, OutOfRange) is not held. */
 function ipOf(o: ContainerNic): string {

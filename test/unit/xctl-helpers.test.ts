@@ -199,10 +199,13 @@ describe('the Node table\'s ADDRESS', () => {
   });
 
   it('marks a pinned spec.address the node\'s agent does not find on its host (AddressOnHost False)', () => {
-    const onHost = (status: 'True' | 'False') => ({
-      ...node({ address: '198.18.0.99' }), status: { address: '198.18.0.99', conditions: [{ type: 'AddressOnHost', status, reason: status === 'True' ? 'OnHost' : 'NotOnHost', message: '', lastTransitionTime: '' }] },
-    }) as unknown as AnyObject;
+    const onHost = (status: 'True' | 'False', observedGeneration = 2) => {
+      const n = node({ address: '198.18.0.99' }) as unknown as { metadata: Record<string, unknown> };
+      return { ...n, metadata: { ...n.metadata, generation: 2 }, status: { address: '198.18.0.99', observedGeneration, conditions: [{ type: 'AddressOnHost', status, reason: status === 'True' ? 'OnHost' : 'NotOnHost', message: '', lastTransitionTime: '' }] } } as unknown as AnyObject;
+    };
     expect(tableRow(onHost('False'), false)[1]).toBe('198.18.0.99 (not on host)');
     expect(tableRow(onHost('True'), false)[1]).toBe('198.18.0.99');
+    // a report about the spec before (the address since corrected, the agent not there yet)
+    expect(tableRow(onHost('False', 1), false)[1]).toBe('198.18.0.99');
   });
 });
