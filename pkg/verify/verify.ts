@@ -131,16 +131,16 @@ const MISSING = 'missing or different';
 
 /**
  * Why an object the agent finds only waiting for the controller (NoAddress, NotAllocated) is not
- * Ready: the controller's own Ready when its Allocated is False (InvalidSpec: a ClusterNetwork
- * that does not exist; PoolExhausted...), as the merged view shows it (store/merge.ts).
+ * Ready: the controller's reason when its Allocated is False (InvalidSpec: a ClusterNetwork
+ * that does not exist; PoolExhausted...), as the merged view shows it (store/merge.ts). Read
+ * from Allocated, which only the controller writes: the merged Ready may be a node's report.
  */
 export function controllerWhy(caches: Pick<Caches, 'nics' | 'hostSubnets'>, kind: Kind, name: string, ready: Ready): Ready {
   if (!WAITING_FOR_CONTROLLER.has(ready.reason)) return ready;
   const obj = kind === 'ContainerNic' ? caches.nics.get(name) : kind === 'HostSubnet' ? caches.hostSubnets.get(name) : undefined;
-  const conds = obj?.status?.conditions;
-  const r = getCondition(conds, 'Ready');
-  if (getCondition(conds, 'Allocated')?.status !== 'False' || r?.status !== 'False' || WAITING_FOR_CONTROLLER.has(r.reason ?? '')) return ready;
-  return { status: 'False', reason: r.reason ?? ready.reason, message: r.message ?? ready.message };
+  const a = getCondition(obj?.status?.conditions, 'Allocated');
+  if (a?.status !== 'False' || !a.reason || WAITING_FOR_CONTROLLER.has(a.reason)) return ready;
+  return { status: 'False', reason: a.reason, message: a.message ?? ready.message };
 }
 
 /**

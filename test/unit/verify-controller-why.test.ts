@@ -21,4 +21,9 @@ describe('verify of an object the agent finds waiting for a controller that refu
     const other = { status: 'False' as const, reason: 'ContainerNotFound', message: 'no container' };
     expect(controllerWhy(caches(nicWith([])), 'ContainerNic', 'n', other)).toBe(other);
   });
+
+  it('takes the reason from the controller\'s Allocated, not a merged Ready that is a node\'s older report', () => {
+    const stale = nicWith([{ type: 'Allocated', status: 'False', reason: 'InvalidSpec', message: why }, { type: 'Ready', status: 'False', reason: 'ContainerNotFound', message: 'no container' }]);
+    expect(controllerWhy(caches(stale), 'ContainerNic', 'n', waiting)).toEqual({ status: 'False', reason: 'InvalidSpec', message: why });
+  });
 });
