@@ -56,8 +56,9 @@ const TABLES: { [K in Kind]: Columns<Extract<AnyObject, { kind: K }>> } = {
   HostSubnet: {
     head: ['NAME', 'NODE', 'SUBNET', 'BRIDGE', 'READY', 'AGE'],
     wide: ['CLUSTERNETWORK', 'GATEWAY', 'DOCKERRANGE', 'NODEADDRESS'],
-    row: (o: HostSubnet) => [o.metadata.name, o.spec.node, show(o.status?.subnet, '<pending>'), show(o.status?.bridge ?? o.spec.bridge, '<pending>'), readyOf(o), humanAge(o.metadata.creationTimestamp)],
-    wideRow: (o: HostSubnet) => [o.spec.clusterNetwork, show(o.status?.gateway ?? o.spec.gateway), show(o.status?.dockerRange ?? o.spec.dockerRange), show(o.status?.nodeAddress)],
+    row: (o: HostSubnet) => [o.metadata.name, o.spec.node, show(o.status?.subnet, '<pending>'), show(o.status?.bridge, '<pending>'), readyOf(o), humanAge(o.metadata.creationTimestamp)],
+    // what the controller allocated, never a pinned spec it may have refused (as SUBNET)
+    wideRow: (o: HostSubnet) => [o.spec.clusterNetwork, show(o.status?.gateway), show(o.status?.dockerRange), show(o.status?.nodeAddress)],
   },
   ContainerNic: {
     head: ['NAME', 'NODE', 'CONTAINER', 'IFNAME', 'IP', 'READY', 'AGE'],

@@ -28,6 +28,13 @@ describe('get: a pinned address or subnet the controller has not allocated', () 
     expect(tableRow(hs(refused('SubnetConflict')), false)[2]).toBe('<pending>');
     expect(tableRow(hs({ subnet: '10.76.1.0/24' }), false)[2]).toBe('10.76.1.0/24');
   });
+  it('HostSubnet BRIDGE (and -o wide GATEWAY, DOCKERRANGE) show what was allocated, not the pinned spec', () => {
+    const pinned = { ...hs(refused('SubnetConflict')), spec: { ...hs().spec, gateway: '10.76.1.1', dockerRange: '10.76.1.128/25' } } as AnyObject;
+    const row = tableRow(pinned, true);
+    expect(row[3]).toBe('<pending>');
+    expect(row.slice(7, 9)).toEqual(['<none>', '<none>']);
+    expect(tableRow(hs({ subnet: '10.76.1.0/24', bridge: 'br01' }), false)[3]).toBe('br01');
+  });
 });
 
 describe('get mvn VLAN', () => {
