@@ -10,7 +10,7 @@
 // on it to hold anything. A Node whose key does not decode keeps everything (unreadable is
 // not absent).
 import type { MacvlanNodeStatus } from '../api/index.js';
-import { byAddress } from '../dockeripam/book.js';
+import { byAddress } from '../ip/ipv4.js';
 import type { ClaimEntry } from './model.js';
 import type { Ctx } from './context.js';
 import { reportedInUse } from './ipam-report.js';

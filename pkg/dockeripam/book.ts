@@ -13,7 +13,7 @@
 // its containers, only addresses of containers its restart policy starts again, never one a
 // container asks for by --ip. Several restarting at once may swap addresses among
 // themselves; the agent then moves each home (../agent/reconcilers/docker-ipam.ts).
-import { parseIPv4 } from '../ip/ipv4.js';
+import { byAddress } from '../ip/ipv4.js';
 import { XnetIpamError } from './errors.js';
 import type { Journal, JournalState, NetBook } from './journal.js';
 import { reportedContainer, surplusOf, type NodeIpamReport } from './report.js';
@@ -396,10 +396,6 @@ export class AddressBook {
 /** obj without its undefined fields (the journal's entries carry no undefined). */
 function defined<T extends object>(obj: T): Partial<T> {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-export function byAddress(a: string, b: string): number {
-  return parseIPv4(a) - parseIPv4(b);
 }
 
 export { XnetIpamError };

@@ -36,6 +36,11 @@ export function parseIPv4(text: string): number {
   return n;
 }
 
+/** Sorts dotted IPv4 addresses by their value (`10.0.0.9` before `10.0.0.10`). */
+export function byAddress(a: string, b: string): number {
+  return parseIPv4(a) - parseIPv4(b);
+}
+
 export function isIPv4(text: string): boolean {
   try { parseIPv4(text); return true; } catch { return false; }
 }
