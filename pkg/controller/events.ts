@@ -1,7 +1,7 @@
 // Pure mapping from a change in the controller's cache to the work it causes: the work-queue
 // keys ("<Kind>/<name>", "gc/uid/<uid>") to reconcile again, and the pools whose waiting
 // ContainerNics may now get an address. The controller applies the result (controller.ts).
-import type { ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
+import type { ClusterNetwork, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
 import type { CacheChange } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
 import type { IpamKeys } from '../ipam/keys.js';
@@ -13,7 +13,7 @@ export interface ChangeScope {
   keys: Keys;
   ipam: IpamKeys;
   hostSubnet(name: string): Entry<HostSubnet> | undefined;
-  object<T extends ContainerNic>(kind: T['kind'], name: string): Entry<T> | undefined;
+  object<T extends ContainerNic | ClusterNetwork | MacvlanNet>(kind: T['kind'], name: string): Entry<T> | undefined;
   hostSubnetsOnNode(node: string): Entry<HostSubnet>[];
   objects<T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']): Iterable<Entry<T>>;
   /** the Nodes whose controller status holds this address */
@@ -111,13 +111,7 @@ function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope
   // planned again, a controller-made one moving off a slot the network no longer hands out.
   // (Its Nodes are queued by its reconcile, but a Node only plans a HostSubnet it lacks.)
   if (kind === 'ClusterNetwork' && ch.kv) hostSubnetsOf(s, name, out);
-  if (kind === 'ClusterNetwork' || kind === 'MacvlanNet') {
-    // A changed or deleted network may leave its NICs' addresses outside it: look again.
-    for (const n of s.objects<ContainerNic>('ContainerNic')) {
-      const net = n.obj.spec.network;
-      if ((kind === 'ClusterNetwork' ? net.clusterNetwork : net.macvlanNet) === name) out.keys.push(objectKey('ContainerNic', n.obj.metadata.name));
-    }
-  }
+  if (kind === 'ClusterNetwork' || kind === 'MacvlanNet') networkUsers(s, kind, name, !ch.prev || !ch.kv, out);
   if (!ch.kv && prev?.metadata?.uid) out.keys.push(gcKey(prev.metadata.uid));
   return out;
 }
@@ -126,6 +120,26 @@ function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope
  * A Node made or deleted: the HostSubnets and ContainerNics bound to it say in their waiting
  * messages whether it exists (node-missing.ts). Rare, so a scan of the NICs is fine.
  */
+/**
+ * A changed or deleted network may leave its NICs' addresses outside it: they are looked at
+ * again. One made or deleted (`came`) also changes what a NIC (or HostSubnet) on a network that
+ * does not exist is told: its "did you mean" names the closest network there is.
+ */
+function networkUsers(s: ChangeScope, kind: 'ClusterNetwork' | 'MacvlanNet', name: string, came: boolean, out: ChangeEffects): void {
+  for (const n of s.objects<ContainerNic>('ContainerNic')) {
+    const net = n.obj.spec.network;
+    const ref = kind === 'ClusterNetwork' ? net.clusterNetwork : net.macvlanNet;
+    if (ref === undefined) continue;
+    if (ref === name || (came && !s.object<ClusterNetwork | MacvlanNet>(kind, ref))) out.keys.push(objectKey('ContainerNic', n.obj.metadata.name));
+  }
+  if (kind !== 'ClusterNetwork' || !came) return;
+  // likewise a HostSubnet made by hand on a ClusterNetwork that does not exist
+  for (const h of s.objects<HostSubnet>('HostSubnet')) {
+    const cn = h.obj.spec?.clusterNetwork;
+    if (cn !== undefined && cn !== name && !s.object<ClusterNetwork>('ClusterNetwork', cn)) out.keys.push(objectKey('HostSubnet', h.obj.metadata.name));
+  }
+}
+
 function boundToNode(s: ChangeScope, node: string, out: ChangeEffects): ChangeEffects {
   for (const h of s.hostSubnetsOnNode(node)) out.keys.push(objectKey('HostSubnet', h.obj.metadata.name));
   for (const n of s.objects<ContainerNic>('ContainerNic')) if (n.obj.spec.node === node) out.keys.push(objectKey('ContainerNic', n.obj.metadata.name));

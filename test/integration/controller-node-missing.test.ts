@@ -86,5 +86,10 @@ describe('objects naming a network that does not exist', () => {
     await eventually(async () => (await msg('ContainerNic', 'to-pod')) === 'ClusterNetwork "pod" does not exist (did you mean "pods"?)', 'to-pod names pods', 10_000);
     await eventually(async () => (await msg('ContainerNic', 'to-lan')) === 'MacvlanNet "lan-200" does not exist (did you mean "lan200"?)', 'to-lan names lan200', 10_000);
     await eventually(async () => (await msg('HostSubnet', 'by-hand')) === 'ClusterNetwork "podz" does not exist (did you mean "pods"?)', 'by-hand names pods', 10_000);
+    // the networks change under them: the hint follows (it named "pods" for good before)
+    await f.store.applyAll([obj('ClusterNetwork', 'pode', { cidr: '10.77.0.0/16', hostPrefix: 24 })]);
+    await f.store.delete('ClusterNetwork', 'pods');
+    await eventually(async () => (await msg('ContainerNic', 'to-pod')) === 'ClusterNetwork "pod" does not exist (did you mean "pode"?)', 'to-pod names pode', 10_000);
+    await eventually(async () => (await msg('HostSubnet', 'by-hand')) === 'ClusterNetwork "podz" does not exist (did you mean "pode"?)', 'by-hand names pode', 10_000);
   });
 });

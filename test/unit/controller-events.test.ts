@@ -1,6 +1,6 @@
 // The controller's pure mapping from a cache change to the reconciles and pool wake-ups it causes.
 import { describe, expect, it } from 'vitest';
-import type { ContainerNic, HostSubnet, MacvlanNet } from '../../pkg/api/index.js';
+import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet } from '../../pkg/api/index.js';
 import { effectsOfChange, type ChangeScope } from '../../pkg/controller/events.js';
 import type { Entry } from '../../pkg/controller/model.js';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
@@ -37,8 +37,10 @@ const scope: ChangeScope = {
   hostSubnetsOnNode: (node) => onN1.filter((o) => o.spec.node === node).map((o) => entry(o)),
   objects: <T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']) =>
     ((kind === 'ContainerNic' ? nics : kind === 'HostSubnet' ? [...onN1, onOther] : mvns) as T[]).map((o) => entry(o)),
-  object: <T extends ContainerNic>(kind: T['kind'], name: string) => {
-    const n = kind === 'ContainerNic' ? [...nics, deletingNic].find((o) => o.metadata.name === name) : undefined;
+  object: <T extends ContainerNic | ClusterNetwork | MacvlanNet>(kind: T['kind'], name: string) => {
+    const n = kind === 'ContainerNic' ? [...nics, deletingNic].find((o) => o.metadata.name === name)
+      : kind === 'MacvlanNet' ? mvns.find((o) => o.metadata.name === name)
+        : ['default', 'other'].includes(name) ? { kind, metadata: { name } } : undefined;
     return n && entry(n as T);
   },
   nodesAccepting: (address) => (address === '198.18.0.31' ? ['squatter'] : address === '198.18.0.40' ? ['n2', 'n1'] : []),
@@ -65,6 +67,19 @@ describe('effectsOfChange', () => {
     const key = ipam.claim('clusternetworks', 'default', 'addresses', parseIPv4('10.76.0.5'));
     expect(effectsOfChange(change(key, { prev: kv(key, {}) }), scope)).toEqual({ wake: ['clusternetworks/default'], keys: [] });
     expect(effectsOfChange(change(key, { kv: kv(key, {}) }), scope)).toEqual({ wake: [], keys: [] });
+  });
+
+  it('a network made or deleted re-queues the NICs on a network that does not exist (their "did you mean" changes)', () => {
+    const typo = nic('typo', 'n1', { clusterNetwork: 'defualt' });
+    const withTypo: ChangeScope = { ...scope, objects: <T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']) => (kind === 'ContainerNic' ? [...nics, typo].map((o) => entry(o as T)) : scope.objects<T>(kind)) };
+    const cnKey = keys.object('ClusterNetwork', 'default');
+    expect(effectsOfChange(change(cnKey, { kv: kv(cnKey, {}) }), withTypo).keys).toContain('ContainerNic/typo');
+    expect(effectsOfChange(change(cnKey, { prev: kv(cnKey, {}) }), withTypo).keys).toContain('ContainerNic/typo');
+    // an edit changes no name: only its own NICs
+    expect(effectsOfChange(change(cnKey, { kv: kv(cnKey, {}), prev: kv(cnKey, {}) }), withTypo).keys).not.toContain('ContainerNic/typo');
+    // a MacvlanNet made says nothing to a NIC on a ClusterNetwork
+    const mvKey = keys.object('MacvlanNet', 'wan');
+    expect(effectsOfChange(change(mvKey, { kv: kv(mvKey, {}) }), withTypo).keys).not.toContain('ContainerNic/typo');
   });
 
   it('re-queues an edited object and the objects that depend on it', () => {
