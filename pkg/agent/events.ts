@@ -197,15 +197,25 @@ export function keysForDockerEvent(e: DockerEvent, s: EventScope): string[] {
   // dockerIPAM xnet: the address book learns (and frees) holders from the network's endpoints.
   if (e.type === 'network' && e.action === 'connect') return [...allMacvlan(s), ...left];
   // A container left a network: the network of a HostSubnet gone from this node (or one to be
-  // made again on another subnet) that waited for its containers (NetworkInUse) may go now.
-  if (e.type === 'network' && e.action === 'disconnect') return [KEY_HOST_SUBNETS, ...allMacvlan(s), ...left];
+  // made again on another subnet) that waited for its containers (NetworkInUse) may go now; and
+  // the interface Docker took out may be the name a NIC of that container waits for
+  // (InterfaceNameTaken), which no kernel event of ours shows: no watcher runs in a container
+  // until xnet has a NIC there.
+  if (e.type === 'network' && e.action === 'disconnect') {
+    return [KEY_HOST_SUBNETS, ...allMacvlan(s), ...left, ...(e.container ? nicKeysOf(s, e.container) : [])];
+  }
   if (e.type !== 'container' || !['start', 'restart', 'die', 'destroy', 'create', 'rename', 'update'].includes(e.action)) return [];
   // dockerIPAM xnet keeps a stopped container's address until the container is removed, and
   // learns again what an update changed (its restart policy).
   const removed = e.action === 'destroy' || e.action === 'update' ? allMacvlan(s) : [];
-  return [...removed, ...left, ...s.nics
-    .filter((n) => n.spec.container === e.name || n.spec.container === e.id || e.id.startsWith(n.spec.container) || n.status?.containerId === e.id)
-    .map((n) => nicKey(n.metadata.name))];
+  return [...removed, ...left, ...nicKeysOf(s, e.id, e.name)];
+}
+
+/** The keys of the NICs of the container with this id (and name, when the event gives it). */
+function nicKeysOf(s: EventScope, id: string, name?: string): string[] {
+  return s.nics
+    .filter((n) => n.spec.container === name || n.spec.container === id || id.startsWith(n.spec.container) || n.status?.containerId === id)
+    .map((n) => nicKey(n.metadata.name));
 }
 
 /** The interface name in a LINK or ADDR line of `ip monitor` ("5: br01: <...>", "7: xs..  inet ..."). */
