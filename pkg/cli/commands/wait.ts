@@ -70,17 +70,29 @@ function goalText(goal: Goal, o: AnyObject | undefined): string {
   return `condition ${conditionOf(goal, o)?.type ?? goal.condition}=${goal.status}`;
 }
 
+/**
+ * kubectl's rule: a condition computed from an older generation of the spec (its
+ * `observedGeneration` below `metadata.generation`) says nothing about the spec as it is now,
+ * e.g. a ContainerNic's Ready from before an edit its agent has not acted on yet.
+ */
+function staleGeneration(c: Condition, o: AnyObject): boolean {
+  const g = o.metadata.generation;
+  return typeof c.observedGeneration === 'number' && typeof g === 'number' && c.observedGeneration < g;
+}
+
 function describeState(goal: Goal, o: AnyObject | undefined): string {
   if (!o) return 'it does not exist';
   if (goal.type === 'delete') return 'it still exists';
   const c = conditionOf(goal, o);
   if (!c) return `it has no ${goal.condition} condition yet`;
-  return `${c.type}=${c.status}${c.reason ? `, reason ${c.reason}` : ''}${c.message ? `: ${printable(c.message)}` : ''}`;
+  const stale = staleGeneration(c, o) ? ` (of generation ${c.observedGeneration}; the object is at generation ${o.metadata.generation}, not acted on yet)` : '';
+  return `${c.type}=${c.status}${c.reason ? `, reason ${c.reason}` : ''}${stale}${c.message ? `: ${printable(c.message)}` : ''}`;
 }
 
 function satisfied(goal: Goal, o: AnyObject | undefined): boolean {
   if (goal.type === 'delete') return !o;
-  return conditionOf(goal, o)?.status === goal.status;
+  const c = conditionOf(goal, o);
+  return !!c && c.status === goal.status && !staleGeneration(c, o!);
 }
 
 /** What wait prints when the goal is reached: "deleted" or "condition met (Ready=True)". */
