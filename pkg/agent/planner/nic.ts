@@ -94,6 +94,8 @@ function leftUnmarked(d: DesiredNic, l: Link, hostEnd: Link | undefined, hostTmp
 
 export function planNic(d: DesiredNic, host: HostState, container: ContainerState): Plan {
   const found = container.links.find((l) => l.name === d.ifName);
+  const sibling = found && found.alias !== nicAlias(d.name) ? nicOfAlias(found.alias) : undefined;
+  if (sibling) return planNameHeldBySibling(d, host, container, sibling);
   // A link of the NIC's own (marked) that is not what the spec now asks for (another kind,
   // parent or host end: the NIC moved to another network, or its host end was renamed) is
   // made again, like one under an old ifName.
@@ -117,6 +119,23 @@ export function planNic(d: DesiredNic, host: HostState, container: ContainerStat
   const ops = inC ? convergeNic(d, host, container, inC, stale, routeOps) : createNic(d, host, container, stale, routeOps(false));
   const unmarked = unmarkedBridgeProblem(d, host, ops);
   return unmarked ? { ops: [], problems: [unmarked] } : { ops, problems: [] };
+}
+
+/**
+ * The declared ifName is another ContainerNic's interface in this container (xnet made it,
+ * marked as that NIC's): two NICs of one container that swapped names (eth1 <-> eth2), or one
+ * taking the name another gives up. This NIC's own links (under its earlier name, its host end)
+ * go now, rather than with the new link: each waiting for the other's name to be free, the two
+ * would otherwise wait for ever. The other NIC then finds its name free, makes its link and
+ * deletes its old one, whose deletion (the container's watcher) wakes this NIC. While the other
+ * NIC keeps the name (both declare it), this one stays without a link, `InterfaceNameTaken`.
+ */
+function planNameHeldBySibling(d: DesiredNic, host: HostState, container: ContainerState, sibling: string): Plan {
+  const own = staleContainerLinks(d, host, container, undefined).map((l): IpOp => ({ op: 'link.del', name: l.name, netns: d.netns }));
+  return {
+    ops: [...own, ...leftoverDeletions(d, host, container)],
+    problems: [{ reason: 'InterfaceNameTaken', message: `the container's ${d.ifName} is ContainerNic ${sibling}'s interface; this NIC takes the name once ${sibling} gives it up`, watchContainer: true }],
+  };
 }
 
 /**

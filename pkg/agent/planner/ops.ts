@@ -89,6 +89,8 @@ export function ipLine(o: IpOp): IpLine {
 export interface Problem {
   reason: string;
   message: string;
+  /** a NIC's: the container's interfaces decide when it can go on (its watcher must wake it) */
+  watchContainer?: boolean;
 }
 
 export interface Plan {

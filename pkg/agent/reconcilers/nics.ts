@@ -147,7 +147,12 @@ async function withoutReleased(ctx: AgentContext, nic: ContainerNic, ns: PinnedN
 async function convergeNic(ctx: AgentContext, nic: ContainerNic, c: Container, d: DesiredNic, ns: PinnedNetns, w: Write): Promise<ReconcileResult | void> {
   const [host, inside] = await nicStates(ctx, d);
   const plan = planNic(d, host, inside);
-  if (plan.problems.length) return w(notReady(plan.problems[0].reason, plan.problems[0].message), { containerId: c.id });
+  if (plan.problems.length) {
+    // what a problem still plans is the NIC's own links taken out (planNameHeldBySibling)
+    if (plan.ops.length) await ctx.dp.execute(plan.ops);
+    if (plan.problems[0].watchContainer) await ctx.watchContainer(ns, d.name);
+    return w(notReady(plan.problems[0].reason, plan.problems[0].message), { containerId: c.id });
+  }
   const fields: Record<string, unknown> = { containerId: c.id };
   if (d.attach.kind === 'veth') fields.hostInterface = vethHostName(d.name);
   if (plan.ops.length) await reportAttaching(ctx, nic, d, c.name, plan.ops.some((o) => o.op.startsWith('link.add.')), (r) => w(r, fields));
