@@ -3,6 +3,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { formatPath, type FieldPath } from '../api/validate.js';
 import type { ManifestIssue } from './errors.js';
+import { aliasExpansionOverflow, MAX_ALIAS_VALUES } from './aliases.js';
 import { jsonStreamSpans } from './json-stream.js';
 import { isUnclosedError, unclosedOpening } from './unclosed.js';
 
@@ -56,9 +57,16 @@ function parsePart(text: string, file: string, before: number, posOf: PosOf, out
       return;
     }
     if (doc.contents === null) return;   // empty or comment-only document: skipped, as kubectl does
+    const bomb = aliasExpansionOverflow(doc);
+    if (bomb !== undefined) {
+      const pos = posOf(bomb);
+      out.issues.push({ file, document, line: pos.line, column: pos.col, reason: `the aliases up to here stand for more than ${MAX_ALIAS_VALUES} values (an alias bomb?); write the repeated parts out, or share smaller anchors` });
+      return;
+    }
     let raw: unknown;
     try {
-      raw = doc.toJS({ maxAliasCount: 100 });
+      // bounded above by what the aliases stand for, not by how often an anchor is used
+      raw = doc.toJS({ maxAliasCount: -1 });
     } catch (e) {
       out.issues.push({ file, document, line: posOf(doc.range?.[0] ?? 0).line, reason: (e as Error).message });
       return;

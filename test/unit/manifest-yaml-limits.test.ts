@@ -1,0 +1,42 @@
+// What a manifest's YAML can cost to read, and how a refusal says where: aliases that stand
+// for too many values, nesting too deep for the parser, a key given twice.
+import { describe, expect, it } from 'vitest';
+import { parseSources } from '../../pkg/manifest/load.js';
+import { ManifestError, type ManifestIssue } from '../../pkg/manifest/errors.js';
+
+function refuse(text: string): ManifestIssue[] {
+  try {
+    parseSources([{ file: 'm.yaml', text }]);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ManifestError);
+    return (e as ManifestError).issues;
+  }
+  throw new Error('manifest was accepted');
+}
+
+const node = (name: string) => `{apiVersion: xnet.io/v1alpha1, kind: Node, metadata: {name: ${name}}, spec: {}}`;
+
+describe('YAML aliases', () => {
+  it('reads a List of 150 items that share one anchor through merge keys', () => {
+    const items = Array.from({ length: 149 }, (_, i) => `- {<<: *d, metadata: {name: n${i + 1}}}`);
+    const text = `apiVersion: v1\nkind: List\nitems:\n- &d ${node('n0')}\n${items.join('\n')}\n`;
+    const loaded = parseSources([{ file: 'm.yaml', text }]);
+    expect(loaded.map((l) => l.object.metadata.name)).toEqual(Array.from({ length: 150 }, (_, i) => `n${i}`));
+  });
+
+  it('refuses a "billion laughs" at the alias where the values pass the limit', () => {
+    let text = 'a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
+    for (let i = 1; i < 10; i++) text += `a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`;
+    const [issue, ...rest] = refuse(text);
+    expect(rest).toEqual([]);
+    expect(issue).toMatchObject({ file: 'm.yaml', document: 1, line: 7 });
+    expect(issue.reason).toMatch(/aliases up to here stand for more than 1000000 values/);
+  });
+
+  it('refuses a few uses of one huge anchor before reading it into memory', () => {
+    const big = `[${Array(300_000).fill('1').join(',')}]`;
+    const uses = Array.from({ length: 5 }, (_, i) => `  b${i}: *a`).join('\n');
+    const [issue] = refuse(`${node('n1').slice(0, -1)}, status: {}}\n---\nstatus:\n  a: &a ${big}\n${uses}\n`);
+    expect(issue).toMatchObject({ document: 2, line: 8 });
+  });
+});
