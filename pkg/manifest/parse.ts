@@ -6,6 +6,7 @@ import type { ManifestIssue } from './errors.js';
 import { aliasExpansionOverflow, MAX_ALIAS_VALUES } from './aliases.js';
 import { jsonStreamSpans } from './json-stream.js';
 import { isUnclosedError, unclosedOpening } from './unclosed.js';
+import { syntaxReason } from './syntax-reason.js';
 
 export interface ParsedDoc {
   file: string;
@@ -93,8 +94,8 @@ function syntaxIssues(doc: Document, text: string, file: string, document: numbe
     // an unclosed quote or bracket: where it opened, not where the input ran out
     const opened = isUnclosedError(e) ? unclosedOpening(text, e.pos[0]) : undefined;
     const pos = posOf(opened ?? e.pos[0]);
-    const reason = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    return { file, document, line: pos.line, column: pos.col, reason: opened !== undefined ? `${reason} (opened here)` : reason };
+    const { reason, path } = syntaxReason(e, doc, (offset) => posOf(offset).line);
+    return { file, document, line: pos.line, column: pos.col, ...(path ? { path: formatPath(path) } : {}), reason: opened !== undefined ? `${reason} (opened here)` : reason };
   });
 }
 

@@ -40,3 +40,22 @@ describe('YAML aliases', () => {
     expect(issue).toMatchObject({ document: 2, line: 8 });
   });
 });
+
+describe('syntax errors say which field', () => {
+  it('names a key given twice, with the line of its first copy', () => {
+    const text = 'apiVersion: xnet.io/v1alpha1\nkind: ClusterNetwork\nmetadata:\n  name: net1\nspec:\n  cidr: 10.76.0.0/16\n  hostPrefix: 24\n  cidr: 10.77.0.0/16\n';
+    expect(refuse(text)).toEqual([{ file: 'm.yaml', document: 1, line: 8, column: 3, path: 'spec.cidr', reason: 'key given twice (first at line 6); keep one' }]);
+  });
+
+  it('names a key given twice in an item of a List', () => {
+    const text = `apiVersion: v1\nkind: List\nitems:\n- ${node('n0')}\n- apiVersion: xnet.io/v1alpha1\n  kind: Node\n  metadata: {name: n1, labels: {a: b, a: c}}\n`;
+    expect(refuse(text)[0]).toMatchObject({ line: 7, path: 'items[1].metadata.labels.a', reason: 'key given twice (first at line 7); keep one' });
+  });
+
+  it('says that nesting thousands of levels deep is too deep, not that the stack overflowed', () => {
+    const n = 5000;
+    const [issue] = refuse(`${node('n1').slice(0, -1)}, status: {x: ${'['.repeat(n)}${']'.repeat(n)}}}\n`);
+    expect(issue).toMatchObject({ file: 'm.yaml', document: 1, line: 1 });
+    expect(issue.reason).toMatch(/^nested too deeply to read/);
+  });
+});

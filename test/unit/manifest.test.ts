@@ -76,7 +76,7 @@ spec:
   network: {}
 `, 1, 8, 'spec.network', /exactly one network/],
   ['YAML syntax error', `${CN}---\nkind: [Node\nmetadata: x\n`, 2, 9, '', /Flow sequence|must be sufficiently indented|end with a \]/],
-  ['duplicate key', `${CN}  cidr: 10.0.0.0/8\n`, 1, 8, '', /unique/],
+  ['duplicate key', `${CN}  cidr: 10.0.0.0/8\n`, 1, 8, 'spec.cidr', /key given twice \(first at line 6\)/],
   ['wrong kind', `apiVersion: xnet.io/v1alpha1\nkind: Pod\nmetadata: {name: p}\n`, 1, 2, 'kind', /unknown kind "Pod"/],
   ['scalar document', `${CN}---\njust a string\n`, 2, 9, '', /must be a mapping/],
 ];
