@@ -160,9 +160,30 @@ function valueHint(i: z.core.$ZodIssue, v: unknown): string {
   if (i.code === 'invalid_value' && typeof v === 'string') return suggestion(v, i.values.map(String));
   if (i.code !== 'invalid_type') return '';
   if (i.expected === 'array' && (typeof v === 'string' || typeof v === 'number')) return `; write it as [${String(v)}]`;
+  if (typeof v === 'string' && (i.expected === 'number' || i.expected === 'boolean')) return stringForScalarHint(i.expected as 'number' | 'boolean', v);
   if (i.expected !== 'string' || (typeof v !== 'number' && typeof v !== 'boolean')) return '';
   const shown = typeof v === 'boolean' || Number.isSafeInteger(v) ? `unquoted ${String(v)}` : 'it';
   return `; put the value in quotes (YAML reads ${shown} as a ${typeof v})`;
+}
+
+/**
+ * A number or boolean written as YAML 1.2 reads a string: quoted (`"24"`), with `_` (`1_500`),
+ * with a leading zero (`030`: YAML 1.1, which kubectl reads, takes it as octal 24, YAML 1.2 as
+ * 30, so the manifest reads it as neither) or as YAML 1.1's booleans (`yes`, `on`...).
+ */
+function stringForScalarHint(expected: 'number' | 'boolean', v: string): string {
+  if (expected === 'boolean') {
+    const word = v.toLowerCase();
+    if (['y', 'yes', 'on', 'true'].includes(word)) return `; write true${word === 'true' ? ', unquoted' : ` (YAML 1.2 reads ${v} as a string)`}`;
+    if (['n', 'no', 'off', 'false'].includes(word)) return `; write false${word === 'false' ? ', unquoted' : ` (YAML 1.2 reads ${v} as a string)`}`;
+    return '';
+  }
+  if (/^[-+]?0[0-9]+$/.test(v)) {
+    const old = /^[-+]?0[0-7]+$/.test(v) ? `takes ${v} as octal ${parseInt(v, 8)}` : `reads ${v} as text`;
+    return `; a leading zero is ambiguous (YAML 1.1, kubectl's, ${old}; YAML 1.2 as ${Number(v)}): write the number without it`;
+  }
+  const n = Number(v.replace(/_/g, ''));
+  return /^[-+]?[0-9][0-9_]*(\.[0-9]+)?$/.test(v) && Number.isFinite(n) ? `; write it as the number ${n}, unquoted` : '';
 }
 
 /** zod's default wording, rephrased the way the rest of xctl's messages read; custom messages are kept. */

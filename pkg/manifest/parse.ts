@@ -46,10 +46,17 @@ export function parseManifestText(text: string, file: string): ParseResult {
   return out;
 }
 
+/**
+ * `030` is octal 24 to YAML 1.1 (kubectl's reader) and 30 to YAML 1.2: read as the text it is,
+ * so that a field that wants a number refuses it (naming both readings) instead of storing one
+ * of them, and a string field (a label) keeps what was written.
+ */
+const LEADING_ZERO = { identify: () => false, default: true, tag: 'tag:yaml.org,2002:str', test: /^[-+]?0[0-9]+$/, resolve: (s: string) => s };
+
 /** Parses `text` (a part of the file at posOf) whose documents follow `before` others; returns how many there now are. */
 function parsePart(text: string, file: string, before: number, posOf: PosOf, out: ParseResult): number {
   // merge keys (`<<: *defaults`) as kubectl's YAML reader takes them
-  const streamDocs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true, merge: true });
+  const streamDocs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true, merge: true, customTags: (tags) => [LEADING_ZERO, ...tags] });
   if (!Array.isArray(streamDocs)) return before;
   streamDocs.forEach((doc, i) => {
     const document = before + i + 1;

@@ -59,3 +59,33 @@ describe('syntax errors say which field', () => {
     expect(issue.reason).toMatch(/^nested too deeply to read/);
   });
 });
+
+describe('numbers and booleans YAML 1.1 and 1.2 read differently', () => {
+  const cn = (extra: string) => `apiVersion: xnet.io/v1alpha1\nkind: ClusterNetwork\nmetadata:\n  name: net1\nspec:\n  cidr: 10.76.0.0/16\n${extra}`;
+
+  it('refuses a number with a leading zero instead of storing one of its two readings', () => {
+    expect(refuse(cn('  hostPrefix: 030\n'))).toEqual([expect.objectContaining({ line: 7, path: 'spec.hostPrefix',
+      reason: "must be a number, not a string; a leading zero is ambiguous (YAML 1.1, kubectl's, takes 030 as octal 24; YAML 1.2 as 30): write the number without it" })]);
+  });
+
+  it('keeps a label value with a leading zero as written', () => {
+    const [l] = parseSources([{ file: 'm.yaml', text: 'apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: n1\n  labels: {rack: 010}\n' }]);
+    expect(l.object.metadata.labels).toEqual({ rack: '010' });
+  });
+
+  it.each([
+    ['  hostPrefix: "24"\n', 'spec.hostPrefix', '; write it as the number 24, unquoted'],
+    ['  hostPrefix: 24\n  mtu: 1_500\n', 'spec.mtu', '; write it as the number 1500, unquoted'],
+    ['  hostPrefix: 24\n  masquerade: yes\n', 'spec.masquerade', '; write true (YAML 1.2 reads yes as a string)'],
+    ['  hostPrefix: 24\n  masquerade: off\n', 'spec.masquerade', '; write false (YAML 1.2 reads off as a string)'],
+    ['  hostPrefix: 24\n  masquerade: "true"\n', 'spec.masquerade', '; write true, unquoted'],
+  ])('says how to write %j', (extra, path, hint) => {
+    const [issue] = refuse(cn(extra));
+    expect(issue.path).toBe(path);
+    expect(issue.reason.endsWith(hint)).toBe(true);
+  });
+
+  it('reads 0x18 and 0o30 as 24, as both YAML versions do', () => {
+    for (const v of ['0x18', '0o30']) expect(parseSources([{ file: 'm.yaml', text: cn(`  hostPrefix: ${v}\n`) }])[0].object.spec).toMatchObject({ hostPrefix: 24 });
+  });
+});
