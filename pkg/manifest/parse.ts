@@ -34,6 +34,10 @@ type PosOf = (offset: number) => { line: number; col: number };
  * stream (json-stream.ts), one document per JSON value, numbered in order like YAML's.
  */
 export function parseManifestText(text: string, file: string): ParseResult {
+  // YAML lets every document of a stream start with a byte order mark: files joined with
+  // `---` (`cat a.yaml b.yaml`, `type` on Windows) carry one after it. The file's first one
+  // is gone already (utf8.ts); these would be part of the first key (U+FEFF apiVersion).
+  text = text.replace(/^((?:---|\.\.\.)(?:[ \t][^\n]*)?\r?\n)\uFEFF/gm, '$1');
   const lc = new LineCounter();
   lc.addNewLine(0);
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);

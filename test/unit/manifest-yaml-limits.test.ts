@@ -89,3 +89,11 @@ describe('numbers and booleans YAML 1.1 and 1.2 read differently', () => {
     for (const v of ['0x18', '0o30']) expect(parseSources([{ file: 'm.yaml', text: cn(`  hostPrefix: ${v}\n`) }])[0].object.spec).toMatchObject({ hostPrefix: 24 });
   });
 });
+
+describe('byte order marks', () => {
+  it('reads a document that starts with a byte order mark after ---, as YAML allows', () => {
+    const doc = (name: string) => `\uFEFFapiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: ${name}\n`;
+    const loaded = parseSources([{ file: 'm.yaml', text: `${doc('n1').slice(1)}---\r\n${doc('n2')}--- # joined\n${doc('n3')}` }]);
+    expect(loaded.map((l) => l.object.metadata.name)).toEqual(['n1', 'n2', 'n3']);
+  });
+});
