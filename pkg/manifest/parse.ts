@@ -62,42 +62,44 @@ function parsePart(text: string, file: string, before: number, posOf: PosOf, out
   // merge keys (`<<: *defaults`) as kubectl's YAML reader takes them
   const streamDocs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true, merge: true, customTags: (tags) => [LEADING_ZERO, ...tags] });
   if (!Array.isArray(streamDocs)) return before;
-  streamDocs.forEach((doc, i) => {
-    const document = before + i + 1;
-    if (doc.errors.length) {
-      out.issues.push(...syntaxIssues(doc, text, file, document, posOf));
-      return;
-    }
-    if (doc.contents === null) return;   // empty or comment-only document: skipped, as kubectl does
-    const bomb = aliasExpansionOverflow(doc);
-    if (bomb !== undefined) {
-      const pos = posOf(bomb);
-      out.issues.push({ file, document, line: pos.line, column: pos.col, reason: `the aliases up to here stand for more than ${MAX_ALIAS_VALUES} values (an alias bomb?); write the repeated parts out, or share smaller anchors` });
-      return;
-    }
-    let raw: unknown;
-    try {
-      // bounded above by what the aliases stand for, not by how often an anchor is used
-      raw = doc.toJS({ maxAliasCount: -1 });
-    } catch (e) {
-      out.issues.push({ file, document, line: posOf(doc.range?.[0] ?? 0).line, reason: (e as Error).message });
-      return;
-    }
-    if (raw === null || raw === undefined) return;
-    raw = withoutNullFields(raw);
-    const mk = (prefix: FieldPath, value: unknown): ParsedDoc => ({
-      file, document, prefix, raw: value,
-      lineOf: (path) => posOf(offsetOfPath(doc, [...prefix, ...path])).line,
-      pathText: (path) => (path.length || prefix.length ? formatPath([...prefix, ...path]) : ''),
-    });
-    // A JSON/YAML `kind: List` (what `get -o json` prints) carries its objects in items.
-    if (isRecord(raw) && raw.kind === 'List' && Array.isArray(raw.items)) {
-      raw.items.forEach((item, j) => out.docs.push(mk(['items', j], item)));
-      return;
-    }
-    out.docs.push(mk([], raw));
-  });
+  streamDocs.forEach((doc, i) => readDocument(doc, { file, document: before + i + 1, text, posOf }, out));
   return before + streamDocs.length;
+}
+
+/** One document of the stream into `out`: its objects (a List's items), or why it cannot be read. */
+function readDocument(doc: Document, at: { file: string; document: number; text: string; posOf: PosOf }, out: ParseResult): void {
+  const { file, document, posOf } = at;
+  if (doc.errors.length) {
+    out.issues.push(...syntaxIssues(doc, at.text, file, document, posOf));
+    return;
+  }
+  if (doc.contents === null) return;   // empty or comment-only document: skipped, as kubectl does
+  const bomb = aliasExpansionOverflow(doc);
+  if (bomb !== undefined) {
+    const pos = posOf(bomb);
+    out.issues.push({ file, document, line: pos.line, column: pos.col, reason: `the aliases up to here stand for more than ${MAX_ALIAS_VALUES} values (an alias bomb?); write the repeated parts out, or share smaller anchors` });
+    return;
+  }
+  let raw: unknown;
+  try {
+    // bounded above by what the aliases stand for, not by how often an anchor is used
+    raw = doc.toJS({ maxAliasCount: -1 });
+  } catch (e) {
+    out.issues.push({ file, document, line: posOf(doc.range?.[0] ?? 0).line, reason: (e as Error).message });
+    return;
+  }
+  if (raw === null || raw === undefined) return;
+  raw = withoutNullFields(raw);
+  const mk = (prefix: FieldPath, value: unknown): ParsedDoc => ({
+    file, document, prefix, raw: value,
+    lineOf: (path) => posOf(offsetOfPath(doc, [...prefix, ...path])).line,
+    pathText: (path) => (path.length || prefix.length ? formatPath([...prefix, ...path]) : ''),
+  });
+  // A JSON/YAML `kind: List` (what `get -o json` prints) carries its objects in items; a List
+  // without items is empty, as kubectl reads it (a nested List is not flattened: it is refused).
+  if (!isRecord(raw) || raw.kind !== 'List') out.docs.push(mk([], raw));
+  else if (Array.isArray(raw.items) || raw.items === undefined) (raw.items as unknown[] | undefined)?.forEach((item, j) => out.docs.push(mk(['items', j], item)));
+  else out.issues.push({ file, document, line: posOf(offsetOfPath(doc, ['items'])).line, path: 'items', reason: 'must be a list of objects' });
 }
 
 function syntaxIssues(doc: Document, text: string, file: string, document: number, posOf: PosOf): ManifestIssue[] {

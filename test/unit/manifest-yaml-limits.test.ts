@@ -97,3 +97,13 @@ describe('byte order marks', () => {
     expect(loaded.map((l) => l.object.metadata.name)).toEqual(['n1', 'n2', 'n3']);
   });
 });
+
+describe('kind: List', () => {
+  it('refuses items that are not a list at items, not as an unknown kind', () => {
+    expect(refuse('apiVersion: v1\nkind: List\nitems: {a: 1}\n')).toEqual([{ file: 'm.yaml', document: 1, line: 3, path: 'items', reason: 'must be a list of objects' }]);
+  });
+
+  it('reads a List without items as empty, as kubectl does', () => {
+    expect(refuse('apiVersion: v1\nkind: List\n')).toEqual([{ file: 'm.yaml', reason: 'no objects found' }]);
+  });
+});
