@@ -40,6 +40,18 @@ function unreadable(file: string, e: unknown, listed = false): ManifestIssue {
   return { file, reason: listed ? 'a link to a file that does not exist' : 'no such file or directory' };
 }
 
+/**
+ * The *.yaml, *.yml and *.json files directly in `dir`, sorted. Subdirectories are not read, nor
+ * is a link to one (`sub.yaml -> sub`, which readFile would refuse with EISDIR); a link to
+ * nothing is listed, to be named as such.
+ */
+async function manifestNames(dir: string): Promise<string[]> {
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((n) => MANIFEST_FILE.test(n.name) && !n.isDirectory());
+  const isDir = (n: { name: string; isSymbolicLink(): boolean }) => n.isSymbolicLink() && stat(join(dir, n.name)).then((s) => s.isDirectory(), () => false);
+  const dirs = await Promise.all(entries.map(isDir));
+  return entries.filter((_, i) => !dirs[i]).map((n) => n.name).sort();
+}
+
 /** Expands each -f argument: a file, a directory (its *.yaml, *.yml, *.json, sorted, not recursive) or - for stdin. */
 export async function readSources(args: string[], stdin: StdinReader = readStdin): Promise<ManifestSource[]> {
   const out: ManifestSource[] = [];
@@ -60,7 +72,7 @@ export async function readSources(args: string[], stdin: StdinReader = readStdin
     try {
       const st = await stat(arg);
       if (st.isDirectory()) {
-        const names = (await readdir(arg, { withFileTypes: true })).filter((n) => MANIFEST_FILE.test(n.name) && !n.isDirectory()).map((n) => n.name).sort();
+        const names = await manifestNames(arg);
         if (names.length === 0) issues.push({ file: arg, reason: 'directory holds no *.yaml, *.yml or *.json files' });
         // a file of the directory that cannot be read is named, and the others are still read
         for (const n of names) await readFile(join(arg, n)).then((b) => add(join(arg, n), b), (e) => issues.push(unreadable(join(arg, n), e, true)));

@@ -1,7 +1,10 @@
 // What a manifest's YAML can cost to read, and how a refusal says where: aliases that stand
 // for too many values, nesting too deep for the parser, a key given twice.
 import { describe, expect, it } from 'vitest';
-import { parseSources } from '../../pkg/manifest/load.js';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseSources, readSources } from '../../pkg/manifest/load.js';
 import { ManifestError, type ManifestIssue } from '../../pkg/manifest/errors.js';
 
 function refuse(text: string): ManifestIssue[] {
@@ -105,5 +108,20 @@ describe('kind: List', () => {
 
   it('reads a List without items as empty, as kubectl does', () => {
     expect(refuse('apiVersion: v1\nkind: List\n')).toEqual([{ file: 'm.yaml', reason: 'no objects found' }]);
+  });
+});
+
+describe('-f DIR', () => {
+  it('reads no link to a subdirectory, as it reads no subdirectory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xctl-dir-'));
+    try {
+      mkdirSync(join(dir, 'sub'));
+      writeFileSync(join(dir, 'sub', 'x.yaml'), 'kind: Node\n');
+      writeFileSync(join(dir, 'a.yaml'), 'apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata: {name: n1}\n');
+      symlinkSync('sub', join(dir, 'sub.yaml'));
+      expect((await readSources([dir])).map((s) => s.file)).toEqual([join(dir, 'a.yaml')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
