@@ -127,6 +127,13 @@ describe('validateObject', () => {
     expect((r.object as Raw).status).toBeUndefined();
   });
 
+  it('says .inf and .nan as YAML writes them, not "a Infinity"', () => {
+    const msg = (v: number) => validateObject({ apiVersion: 'xnet.io/v1alpha1', kind: 'ClusterNetwork', metadata: { name: 'a' }, spec: { cidr: '10.0.0.0/16', hostPrefix: v } }).issues[0]?.message;
+    expect(msg(Infinity)).toBe('must be a finite number, not .inf');
+    expect(msg(-Infinity)).toBe('must be a finite number, not -.inf');
+    expect(msg(NaN)).toBe('must be a finite number, not .nan');
+  });
+
   it.each(bad)('refuses %s', (_, raw, path, why) => {
     const r = validateObject(raw);
     expect(r.object).toBeUndefined();
