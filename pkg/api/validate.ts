@@ -205,8 +205,8 @@ function plainMessage(i: z.core.$ZodIssue): string {
   if (i.code === 'invalid_type' && /^Invalid input: expected \w+, received -?\w+$/.test(m)) {
     const [, want, got] = /expected (\w+), received (-?\w+)/.exec(m)!;
     // YAML's .inf, -.inf and .nan reach here as numbers zod will not take
-    const yaml: Record<string, string> = { Infinity: '.inf', '-Infinity': '-.inf', NaN: '.nan' };
-    if (yaml[got]) return `must be a finite number, not ${yaml[got]}`;
+    const yaml = new Map([['Infinity', '.inf'], ['-Infinity', '-.inf'], ['NaN', '.nan']]).get(got);
+    if (yaml) return `must be a finite number, not ${yaml}`;
     const a = (w: string) => `${/^[aeiou]/.test(w) ? 'an' : 'a'} ${w}`;
     return `must be ${want === 'int' ? 'an integer' : want === 'array' ? 'a list' : a(want)}, not ${a(got)}`;
   }
