@@ -57,10 +57,19 @@ export function parseManifestText(text: string, file: string): ParseResult {
  */
 const LEADING_ZERO = { identify: () => false, default: true, tag: 'tag:yaml.org,2002:str', test: /^[-+]?0[0-9]+$/, resolve: (s: string) => s };
 
+/**
+ * Two keys of one mapping that name the same field once read as JSON: `1` and `'1'` (or `true`
+ * and `"true"`) are both the key "1", and one value would be lost without a word. The yaml
+ * library's own test compares the values with their types.
+ */
+function sameKey(a: unknown, b: unknown): boolean {
+  return a === b || (isScalar(a) && isScalar(b) && String(a.value) === String(b.value));
+}
+
 /** Parses `text` (a part of the file at posOf) whose documents follow `before` others; returns how many there now are. */
 function parsePart(text: string, file: string, before: number, posOf: PosOf, out: ParseResult): number {
   // merge keys (`<<: *defaults`) as kubectl's YAML reader takes them
-  const streamDocs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true, merge: true, customTags: (tags) => [LEADING_ZERO, ...tags] });
+  const streamDocs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: sameKey, merge: true, customTags: (tags) => [LEADING_ZERO, ...tags] });
   if (!Array.isArray(streamDocs)) return before;
   streamDocs.forEach((doc, i) => readDocument(doc, { file, document: before + i + 1, text, posOf }, out));
   return before + streamDocs.length;

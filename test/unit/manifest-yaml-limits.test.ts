@@ -55,6 +55,11 @@ describe('syntax errors say which field', () => {
     expect(refuse(text)[0]).toMatchObject({ line: 7, path: 'items[1].metadata.labels.a', reason: 'key given twice (first at line 7); keep one' });
   });
 
+  it('names keys that differ in YAML but are one field once read (1 and \'1\')', () => {
+    const text = `apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: n1\n  labels:\n    1: a\n    '1': b\nspec: {}\n`;
+    expect(refuse(text)[0]).toMatchObject({ line: 7, path: 'metadata.labels.1', reason: 'key given twice (first at line 6); keep one' });
+  });
+
   it('says that nesting thousands of levels deep is too deep, not that the stack overflowed', () => {
     const n = 5000;
     const [issue] = refuse(`${node('n1').slice(0, -1)}, status: {x: ${'['.repeat(n)}${']'.repeat(n)}}}\n`);
