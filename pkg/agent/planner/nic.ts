@@ -132,8 +132,11 @@ export function planNic(d: DesiredNic, host: HostState, container: ContainerStat
  */
 function planNameHeldBySibling(d: DesiredNic, host: HostState, container: ContainerState, sibling: string): Plan {
   const own = staleContainerLinks(d, host, container, undefined).map((l): IpOp => ({ op: 'link.del', name: l.name, netns: d.netns }));
+  // leftoverDeletions deletes whatever has the NIC's host-end and temporary names: only when
+  // they are xnet's (createNic runs it after nicPrerequisiteProblem has checked the same)
+  const leftovers = foreignUnderOurNames(d, host, container) ? [] : leftoverDeletions(d, host, container);
   return {
-    ops: [...own, ...leftoverDeletions(d, host, container)],
+    ops: [...own, ...leftovers],
     problems: [{ reason: 'InterfaceNameTaken', message: `the container's ${d.ifName} is ContainerNic ${sibling}'s interface; this NIC takes the name once ${sibling} gives it up`, watchContainer: true }],
   };
 }
