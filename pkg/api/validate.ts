@@ -178,13 +178,21 @@ function stringForScalarHint(expected: 'number' | 'boolean', v: string): string 
     if (['n', 'no', 'off', 'false'].includes(word)) return `; write false${word === 'false' ? ', unquoted' : ` (YAML 1.2 reads ${v} as a string)`}`;
     return '';
   }
-  if (/^[-+]?0[0-9]+$/.test(v)) {
-    const old = /^[-+]?0[0-7]+$/.test(v) ? `takes ${v} as octal ${parseInt(v, 8)}` : `reads ${v} as text`;
+  if (LEADING_ZERO_NUMBER.test(v)) {
+    // go-yaml v2 reads 08 and 09 (no octal) as decimal, like YAML 1.2
+    const old = /^[-+]?0[0-7]+$/.test(v) ? `takes ${v} as octal ${parseInt(v, 8)}` : `reads ${v} as ${Number(v)}`;
     return `; a leading zero is ambiguous (YAML 1.1, kubectl's, ${old}; YAML 1.2 as ${Number(v)}): write the number without it`;
   }
   const n = Number(v.replace(/_/g, ''));
   return /^[-+]?[0-9][0-9_]*(\.[0-9]+)?$/.test(v) && Number.isFinite(n) ? `; write it as the number ${n}, unquoted` : '';
 }
+
+/**
+ * A plain scalar that is a number with a leading zero: YAML 1.1 (kubectl's reader) and 1.2
+ * (xctl's) read `030` differently, so the manifest reader keeps it as text (pkg/manifest/parse.ts)
+ * and a number field refuses it with both readings.
+ */
+export const LEADING_ZERO_NUMBER = /^[-+]?0[0-9]+$/;
 
 /** zod's default wording, rephrased the way the rest of xctl's messages read; custom messages are kept. */
 function plainMessage(i: z.core.$ZodIssue): string {

@@ -1,7 +1,7 @@
 // Splits one file's text into documents and keeps the YAML syntax tree of each, so that a
 // field path found invalid later can be mapped back to the line it came from.
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
-import { formatPath, type FieldPath } from '../api/validate.js';
+import { formatPath, LEADING_ZERO_NUMBER, type FieldPath } from '../api/validate.js';
 import type { ManifestIssue } from './errors.js';
 import { aliasExpansionOverflow, MAX_ALIAS_VALUES } from './aliases.js';
 import { jsonStreamSpans } from './json-stream.js';
@@ -55,7 +55,7 @@ export function parseManifestText(text: string, file: string): ParseResult {
  * so that a field that wants a number refuses it (naming both readings) instead of storing one
  * of them, and a string field (a label) keeps what was written.
  */
-const LEADING_ZERO = { identify: () => false, default: true, tag: 'tag:yaml.org,2002:str', test: /^[-+]?0[0-9]+$/, resolve: (s: string) => s };
+const LEADING_ZERO = { identify: () => false, default: true, tag: 'tag:yaml.org,2002:str', test: LEADING_ZERO_NUMBER, resolve: (s: string) => s };
 
 /**
  * Two keys of one mapping that name the same field once read as JSON: `1` and `'1'` (or `true`

@@ -101,6 +101,10 @@ describe('numbers and booleans YAML 1.1 and 1.2 read differently', () => {
       reason: "must be a number, not a string; a leading zero is ambiguous (YAML 1.1, kubectl's, takes 030 as octal 24; YAML 1.2 as 30): write the number without it" })]);
   });
 
+  it('says 09 (no octal) reads as 9 in both, and still asks for it without the zero', () => {
+    expect(refuse(cn('  hostPrefix: 09\n'))[0].reason).toBe("must be a number, not a string; a leading zero is ambiguous (YAML 1.1, kubectl's, reads 09 as 9; YAML 1.2 as 9): write the number without it");
+  });
+
   it('keeps a label value with a leading zero as written', () => {
     const [l] = parseSources([{ file: 'm.yaml', text: 'apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: n1\n  labels: {rack: 010}\n' }]);
     expect(l.object.metadata.labels).toEqual({ rack: '010' });
