@@ -208,6 +208,8 @@ describe('events to work keys', () => {
     expect(keysForDockerEvent({ type: 'container', action: 'exec_start', id: 'x', name: 'test', timeNano: 0 }, scope)).toEqual([]);
     expect(keysForDockerEvent({ type: 'network', action: 'create', id: 'n', timeNano: 0 }, scope)).toContain('nat');
     expect(keysForDockerEvent({ type: 'network', action: 'disconnect', id: 'n', timeNano: 0 }, scope)).toContain('hostsubnets');
+    // the interface Docker took out may be the name a NIC of that container waits for
+    expect(keysForDockerEvent({ type: 'network', action: 'disconnect', id: 'n', container: 'abcdef123456', timeNano: 0 }, scope)).toContain('nic/test-eth1');
   });
 
   it('maps kernel notifications: routes, a NIC\'s host end, a shim, a bridge', () => {
