@@ -54,13 +54,21 @@ describe('a node that leaves a MacvlanNet', () => {
   });
 });
 
+/**
+ * A MacvlanNet (dockerIPAM xnet, no shim) selecting nodes labelled `<label>: yes`, and one such
+ * node; returns how to read that node's part of the MacvlanNet's status.
+ */
+async function joinedNode(mvn: string, subnet: string, node: string, label: string): Promise<() => Promise<Part | undefined>> {
+  await store.applyAll([
+    obj('MacvlanNet', mvn, { subnet, dockerIPAM: 'xnet', hostShim: false, nodeSelector: { matchLabels: { [label]: 'yes' } } }),
+    obj('Node', node, { interface: 'eth0' }, { [label]: 'yes' }),
+  ]);
+  return async () => ((statusOf(await store.get('MacvlanNet', mvn)).nodes as Part[] | undefined) ?? []).find((p) => p.name === node);
+}
+
 describe('a leaving node whose IPAM report does not decode', () => {
   it('keeps the addresses that report may list as in use, until the report goes', async () => {
-    await store.applyAll([
-      obj('MacvlanNet', 'mvu', { subnet: '10.82.0.0/24', dockerIPAM: 'xnet', hostShim: false, nodeSelector: { matchLabels: { lu: 'yes' } } }),
-      obj('Node', 'lu-a', { interface: 'eth0' }, { lu: 'yes' }),
-    ]);
-    const partOf = async () => ((statusOf(await store.get('MacvlanNet', 'mvu')).nodes as Part[] | undefined) ?? []).find((p) => p.name === 'lu-a');
+    const partOf = await joinedNode('mvu', '10.82.0.0/24', 'lu-a', 'lu');
     const held = (await eventually(async () => { const p = await partOf(); return p?.addresses?.length === 8 && p; }, 'lu-a pre-claims 8')).addresses!;
     const used = held.slice(0, 2);
     // as an agent before f819c04 wrote it: a container named with 300 characters (Docker has
@@ -84,11 +92,7 @@ describe('a leaving node whose IPAM report does not decode', () => {
 
 describe('a leaving node with a report at the size limit', () => {
   it('has its report read once a round: the controller is not stalled by the claims it keeps', async () => {
-    await store.applyAll([
-      obj('MacvlanNet', 'mvh', { subnet: '10.80.0.0/16', dockerIPAM: 'xnet', hostShim: false, nodeSelector: { matchLabels: { lh: 'yes' } } }),
-      obj('Node', 'lh-a', { interface: 'eth0' }, { lh: 'yes' }),
-    ]);
-    const partOf = async () => ((statusOf(await store.get('MacvlanNet', 'mvh')).nodes as Part[] | undefined) ?? []).find((p) => p.name === 'lh-a');
+    const partOf = await joinedNode('mvh', '10.80.0.0/16', 'lh-a', 'lh');
     await eventually(async () => (await partOf())?.addresses?.length === 8, 'lh-a pre-claims 8');
     // its agent asks for 150 more by --ip, then reports every one in use among 65,536 (the
     // most a report may list, some 1.4 MB: each decode of it takes tens of milliseconds)

@@ -12,6 +12,12 @@ const cnDoc = (name: string, cidr: string) => `${V}\nkind: ClusterNetwork\nmetad
 const mvnDoc = (name: string) => `${V}\nkind: MacvlanNet\nmetadata:\n  name: ${name}\nspec:\n  subnet: 198.19.7.0/24\n`;
 const nicDoc = (name: string, network: string) =>
   `${V}\nkind: ContainerNic\nmetadata:\n  name: ${name}\nspec:\n  node: host-1\n  container: c-${name}\n  ifName: eth1\n  network: {${network}}\n`;
+/** xctl's whole answer to the delete of one object `nics` still use: exit 3, nothing on stdout */
+const refused = (what: string, nics: string[]) => ({
+  code: 3, out: '',
+  err: `error: conflict: ${what} is in use by ${nics.length} ContainerNics (${nics.join(', ')}): deleting it takes their addresses at once and their ` +
+    'interfaces out of their containers; delete them first or in the same command, or pass --force\nnothing was deleted\n',
+});
 const apply = async (...docs: string[]) => expect((await xctl(['apply', '-f', '-'], docs.join('---\n'))).code).toBe(0);
 
 describe('xctl delete of a network in use', () => {
@@ -23,11 +29,7 @@ describe('xctl delete of a network in use', () => {
     expect((await lab.store.get('ContainerNic', 'c'))?.metadata.deletionTimestamp).toBeTruthy();
     const rev = await lab.store.revision();
     const r = await xctl(['delete', 'cn', 'inuse']);
-    expect(r).toEqual({
-      code: 3, out: '',
-      err: 'error: conflict: clusternetwork/inuse is in use by 2 ContainerNics (a, b): deleting it takes their addresses at once and their ' +
-        'interfaces out of their containers; delete them first or in the same command, or pass --force\nnothing was deleted\n',
-    });
+    expect(r).toEqual(refused('clusternetwork/inuse', ['a', 'b']));
     // a manifest naming it is held to the same rule, and the other objects of the request wait with it
     const f = lab.file('inuse.yaml', `${cnDoc('other', '10.121.0.0/16')}---\n${cnDoc('inuse', '10.120.0.0/16')}`);
     const byFile = await xctl(['delete', '-f', f]);
@@ -77,11 +79,7 @@ describe('xctl delete of a HostSubnet in use', () => {
       nicDoc('h1', 'clusterNetwork: hsnet'), nicDoc('h2', 'clusterNetwork: hsnet'), nicDoc('elsewhere', 'clusterNetwork: other'));
     const rev = await lab.store.revision();
     const r = await xctl(['delete', 'hs', 'hsnet-host-1']);
-    expect(r).toEqual({
-      code: 3, out: '',
-      err: 'error: conflict: hostsubnet/hsnet-host-1 is in use by 2 ContainerNics (h1, h2): deleting it takes their addresses at once and their ' +
-        'interfaces out of their containers; delete them first or in the same command, or pass --force\nnothing was deleted\n',
-    });
+    expect(r).toEqual(refused('hostsubnet/hsnet-host-1', ['h1', 'h2']));
     expect(await lab.store.revision()).toBe(rev);
     // another node's HostSubnet is no one's to hold
     expect(await xctl(['delete', 'hs', 'hsnet-host-2'])).toMatchObject({ code: 0, out: 'hostsubnet/hsnet-host-2 deleted\n' });
