@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterNetwork, ContainerNic } from '../../pkg/api/index.js';
 import { vethHostName } from '../../pkg/agent/planner/names.js';
-import { BUSYBOX_IMAGE } from '../../pkg/lab/index.js';
+import { BUSYBOX_IMAGE, hostExec } from '../../pkg/lab/index.js';
+import { breakAndCheck, breakVerified } from '../harness/heal.js';
 import { agentLab, allocateNic, docker, createDefaultNetwork, eventually, inContainerNetns, obj, oneHostMacvlanNet, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
@@ -185,22 +186,21 @@ describe('agent: a NIC\'s host end changed by hand heals from events', () => {
     return port.includes(`${hv}@`) && /state UP|,UP/.test(port.split('\n').find((l) => l.includes(hv)) ?? '') && c.length === 1 && c[0].startsWith('eth1 veth') ? true : undefined;
   };
 
+  // Each break is proven in the same `ip -batch` that made it: the agent heals a port taken off
+  // its bridge in milliseconds, before a second `ip` process could see it gone (CI, 2026-12-05).
+  const breakIt = (argv: string[], probe: { argv: string[]; gone: string }) => breakVerified((a) => hostExec(h1(), a), argv, probe);
+  const heal = (what: string, brk: () => Promise<void>) => breakAndCheck(what, { whole: async () => (await whole()) === true, breakIt: brk });
+
   it('taken off its bridge', async () => {
-    await sh(h1(), ['ip', 'link', 'set', hv, 'nomaster']);
-    expect(await sh(h1(), ['ip', '-o', 'link', 'show', 'master', 'br01'])).not.toContain(hv);
-    await eventually(whole, 'host end back on br01', 5_000);
+    await heal('host end back on br01', () => breakIt(['ip', 'link', 'set', hv, 'nomaster'], { argv: ['ip', '-o', 'link', 'show', 'master', 'br01'], gone: `${hv}@` }));
   });
 
   it('set down', async () => {
-    await sh(h1(), ['ip', 'link', 'set', hv, 'down']);
-    expect(await sh(h1(), ['ip', '-o', 'link', 'show', hv])).not.toMatch(/[<,]UP[,>]/);
-    await eventually(whole, 'host end up again', 5_000);
+    await heal('host end up again', () => breakIt(['ip', 'link', 'set', hv, 'down'], { argv: ['ip', '-o', 'link', 'show', hv], gone: ',UP' }));
   });
 
   it('renamed: the NIC is made whole under its own names, no link left under the new name', async () => {
-    await sh(h1(), ['ip', 'link', 'set', hv, 'name', 'renamed0']);
-    expect(await sh(h1(), ['ip', '-o', 'link', 'show'])).toContain('renamed0');
-    await eventually(whole, 'NIC whole again', 5_000);
+    await heal('NIC whole again', () => breakIt(['ip', 'link', 'set', hv, 'name', 'renamed0'], { argv: ['ip', '-o', 'link', 'show'], gone: `${hv}@` }));
     expect(await sh(h1(), ['ip', '-o', 'link', 'show'])).not.toContain('renamed0');
     expect(await addrOf('drift', 'eth1')).toContain('10.76.1.70/24');
     await readyAs('drift-a', 'eth1');
