@@ -168,7 +168,9 @@ function staleContainerLinks(d: DesiredNic, host: HostState, container: Containe
 /** What stops planning: a foreign interface of that name (in the container or under xnet's host names), a missing bridge or parent. */
 function nicPrerequisiteProblem(d: DesiredNic, host: HostState, container: ContainerState, inC: Link | undefined): Problem | undefined {
   if (inC && inC.alias !== nicAlias(d.name)) {
-    return { reason: 'InterfaceNameTaken', message: `the container already has an interface ${d.ifName} that xnet did not make; choose another ifName` };
+    // watched: the container's own link events are what show the name freed (removed or
+    // renamed by hand), and no other watcher runs there until xnet has a NIC in it
+    return { reason: 'InterfaceNameTaken', message: `the container already has an interface ${d.ifName} that xnet did not make; choose another ifName`, watchContainer: true };
   }
   const foreign = inC && ownsContainerLink(d, inC, host) ? undefined : foreignUnderOurNames(d, host, container);
   if (foreign) {
