@@ -126,3 +126,15 @@ describe('agent: a HostSubnet bridge deleted by hand under a running container',
     await eventually(async () => (await pings(1, 'peer', await ip(0, 'run1'))) && (await pings(1, 'peer', '10.76.1.90')), 'run1 and its NIC answering after the restart', 10_000);
   }, 120_000);
 });
+
+describe('agent: a HostSubnet bridge given another MTU by hand', () => {
+  const mtuOf = async () => (JSON.parse((await hostExec(h1(), ['ip', '-j', 'link', 'show', BRIDGE])).stdout) as Array<{ mtu: number }>)[0]?.mtu;
+
+  it('gets its network\'s MTU back (1500, Docker\'s and the ClusterNetwork\'s)', async () => {
+    expect(await docker(h1(), ['network', 'inspect', '-f', '{{index .Options "com.docker.network.driver.mtu"}}', 'net1'])).toBe('1500');
+    await breakAndCheck('bridge MTU lowered by hand', {
+      whole: async () => (await mtuOf()) === 1500,
+      breakIt: () => breakVerified((argv) => hostExec(h1(), argv), ['ip', 'link', 'set', BRIDGE, 'mtu', '1280'], { argv: ['ip', '-o', 'link', 'show', BRIDGE], gone: 'mtu 1500 ' }),
+    });
+  }, 60_000);
+});

@@ -59,6 +59,13 @@ const dflt = cn('default', '10.76.0.0/16', 'net1');
 const h1 = hs('default-host-1', 'default', '10.76.1.0/24', 'br01');
 
 describe('a HostSubnet bridge set down or stripped of its gateway', () => {
+  it('given another MTU by hand: its network\'s MTU is put back', async () => {
+    const lowered = { ...bridge('br01', true, bridgeAlias('default-host-1')), mtu: 1280 };
+    const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [made(h1, dflt)], links: [lowered], addrs: [{ dev: 'br01', cidr: '10.76.1.1/24' }] });
+    await reconcileHostSubnets(w.ctx);
+    expect(w.executed).toEqual([{ op: 'link.set.mtu', name: 'br01', mtu: 1500 }]);
+  });
+
   it('is brought back up and given its gateway again; Ready once done', async () => {
     const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [made(h1, dflt)], links: [bridge('br01', false, bridgeAlias('default-host-1'))], addrs: [] });
     await reconcileHostSubnets(w.ctx);
@@ -81,6 +88,9 @@ describe('a HostSubnet bridge set down or stripped of its gateway', () => {
       .toEqual([{ op: 'addr.add', dev: 'br01', cidr: '10.76.1.1/24' }]);
     // a bridge that is gone is made again by planBridgeRemake
     expect(planBridgeState(undefined, [], '10.76.1.1/24')).toEqual([]);
+    // its network's MTU, put back when changed by hand; left as it is when the MTU is not known
+    expect(planBridgeState(up, [{ dev: 'br01', cidr: '10.76.1.1/24' }], '10.76.1.1/24', 1400)).toEqual([{ op: 'link.set.mtu', name: 'br01', mtu: 1400 }]);
+    expect(planBridgeState(up, [{ dev: 'br01', cidr: '10.76.1.1/24' }], '10.76.1.1/24', 1500)).toEqual([]);
     expect(gatewayCidr('10.76.64.1', '10.76.64.0/22')).toBe('10.76.64.1/22');
   });
 });

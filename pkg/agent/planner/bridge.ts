@@ -1,7 +1,8 @@
 // A HostSubnet's bridge as Docker left it when it made the network: up, with the gateway
-// address. The kernel keeps no owner for either, and Docker does not look again, so a bridge
-// set down or stripped of its gateway by hand (or a tool) stays broken until xnet puts it
-// back. Only what is missing is added: an address some other tool put on the bridge stays.
+// address and the network's MTU. The kernel keeps no owner for any of them, and Docker does not
+// look again, so a bridge set down, stripped of its gateway or given another MTU by hand (or a
+// tool) stays broken until xnet puts it back. Only what is missing is added: an address some
+// other tool put on the bridge stays.
 import type { Addr, Link } from '../../netlink/types.js';
 import { confKey } from './nic.js';
 import type { IpOp, Op } from './ops.js';
@@ -13,12 +14,15 @@ export function gatewayCidr(gateway: string, subnet: string): string {
 
 /**
  * `link` is the bridge as read (undefined when gone: planBridgeRemake makes it again);
- * `gateway` its address with the prefix length (gatewayCidr).
+ * `gateway` its address with the prefix length (gatewayCidr); `mtu` its Docker network's
+ * (networkMtu). A bridge MTU lowered by hand caps every packet its containers send across
+ * hosts; raised, it lets them send what the underlay drops.
  */
-export function planBridgeState(link: Link | undefined, addrs: Addr[], gateway: string | undefined): IpOp[] {
+export function planBridgeState(link: Link | undefined, addrs: Addr[], gateway: string | undefined, mtu?: number): IpOp[] {
   if (!link) return [];
   const ops: IpOp[] = [];
   if (gateway && !addrs.some((a) => a.dev === link.name && a.cidr === gateway)) ops.push({ op: 'addr.add', dev: link.name, cidr: gateway });
+  if (mtu !== undefined && link.mtu !== mtu) ops.push({ op: 'link.set.mtu', name: link.name, mtu });
   if (!link.up) ops.push({ op: 'link.set.up', name: link.name });
   return ops;
 }

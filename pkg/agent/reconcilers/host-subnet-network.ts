@@ -116,10 +116,15 @@ function leftoverBridge(plan: Plan, link: Link | undefined, mark: string, host: 
   return [{ op: 'link.del', name: bridge }];
 }
 
+/** The MTU Docker gave the bridge of network `have` (its option; Docker's 1500 without it). */
+function networkMtu(have: DockerNetwork): number {
+  const mtu = Number(have.options[MTU_OPTION] ?? DEFAULT_CLUSTER_MTU);
+  return Number.isInteger(mtu) && mtu > 0 ? mtu : DEFAULT_CLUSTER_MTU;
+}
+
 /** The bridge of network `have` as Docker made it: its own MTU and gateway, not the spec's. */
 function remakeOf(have: DockerNetwork, mark: string, ports: string[]): BridgeRemake {
-  const mtu = Number(have.options[MTU_OPTION] ?? DEFAULT_CLUSTER_MTU);
-  return { bridge: have.options[BRIDGE_OPTION], mark, mtu: mtu > 0 ? mtu : DEFAULT_CLUSTER_MTU, gateway: gatewayCidr(have.gateway!, have.subnet), ports };
+  return { bridge: have.options[BRIDGE_OPTION], mark, mtu: networkMtu(have), gateway: gatewayCidr(have.gateway!, have.subnet), ports };
 }
 
 /**
@@ -149,6 +154,6 @@ function networkOps(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost,
   }
   if (marking) ops.push({ op: 'link.set.alias', name: bridge, alias: mark });
   const gateway = spec.gateway && gatewayCidr(spec.gateway, spec.subnet);
-  if (!plan.ops.length && !plan.problems.length) ops.push(...planBridgeState(link, host.addrs, gateway));
+  if (!plan.ops.length && !plan.problems.length) ops.push(...planBridgeState(link, host.addrs, gateway, have && networkMtu(have)));
   return { plan, ops, marking };
 }
