@@ -206,7 +206,7 @@ describe('hostile data in etcd', () => {
       // a peer subnet the agents must not route: a /1 half, named on host-1's RoutesReady
       await waitFor('host-1 refuses the /1 half', async () => {
         const c = getCondition((await getObject(lab(), 'node', 'host-1'))?.status?.conditions, 'RoutesReady');
-        return c?.reason === 'UnsafeRoute' && c.message.includes('0.0.0.0/1');
+        return c?.reason === 'UnsafeRoute' && !!c.message?.includes('0.0.0.0/1');
       }, 20_000);
       for (const n of ['halves', 'underlay']) {
         const c = getCondition((await getObject(lab(), 'hostsubnet', n))?.status?.conditions, 'Ready');

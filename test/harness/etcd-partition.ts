@@ -26,7 +26,7 @@ interface Link { target: number; from?: string; sockets: Socket[] }
 
 export async function startPartitionableEtcd(): Promise<PartitionableEtcd> {
   const dir = mkdtempSync(join(tmpdir(), 'xnet-etcd-part-'));
-  const ports = [];
+  const ports: Array<{ client: number; peer: number }> = [];
   for (let i = 0; i < 3; i++) ports.push({ client: await freePort(), peer: await freePort() });
   const links = new Set<Link>();
   const ids: string[] = [];

@@ -92,7 +92,7 @@ describe('deleting under running agents', () => {
   }, 240_000);
 
   it('the Node of a running agent deleted: the controller makes it again, its subnet and the peers\' routes come back', async () => {
-    const before = await whole();
+    await whole();
     // Deleting a Node deletes the HostSubnets made for it and frees their blocks, also while its
     // agent runs (its report goes in the Node's transaction); the one made again when the agent
     // re-registers may be another block, and a container left on the old Docker network would
@@ -101,7 +101,7 @@ describe('deleting under running agents', () => {
     const node = await lab.store.get('Node', 'host-2');
     expect(await lab.store.delete('Node', 'host-2')).toBe(true);
     await eventually(async () => { const n = await lab.store.get('Node', 'host-2'); return n && n.metadata.uid !== node!.metadata.uid && isReady(n) ? n : undefined; }, 'host-2 made again and Ready', 60_000);
-    const after = await whole();
+    await whole();
     expect((await networks(1)).filter((n) => n === 'net1')).toHaveLength(1);
     const r = await ipamCheck(lab.client, '/xnet');
     expect(r.problems, r.text).toBe(0);
@@ -112,7 +112,7 @@ describe('deleting under running agents', () => {
     const node = await lab.store.get('Node', 'host-1');
     expect(await lab.store.delete('Node', 'host-1')).toBe(true);
     await eventually(async () => { const n = await lab.store.get('Node', 'host-1'); return n && n.metadata.uid !== node!.metadata.uid && isReady(n) ? n : undefined; }, 'host-1 made again and Ready', 60_000);
-    const after = await whole();
+    await whole();
     const r = await ipamCheck(lab.client, '/xnet');
     expect(r.problems, r.text).toBe(0);
   }, 240_000);

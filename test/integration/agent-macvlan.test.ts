@@ -180,7 +180,7 @@ describe('agent: a MacvlanNet\'s parent after the network goes', () => {
     await remove('mvpa');
     await eventually(() => released('xpa0'), 'xpa0 neither promiscuous nor up', 10_000);
     // the agent drops the entry after its \`ip -batch\` returns, a moment after the kernel shows it
-    await eventually(() => recorded().xpa0 === undefined, 'xpa0\'s entry gone from the parent record', 5_000);
+    await eventually(async () => recorded().xpa0 === undefined, 'xpa0\'s entry gone from the parent record', 5_000);
   });
 
   it('leaves a parent that was up and promiscuous before xnet as it was', async () => {
@@ -230,7 +230,7 @@ describe('agent: a MacvlanNet\'s parent after the network goes', () => {
     await hostExec(h1(), ['ip', 'route', 'add', '10.99.0.0/16', 'dev', 'xpf0', 'table', '100'], { check: true });
     await remove('mvpe');
     await remove('mvpr');
-    await eventually(() => recorded().xpe0 === undefined && recorded().xpf0 === undefined, 'xpe0 and xpf0 released', 10_000);
+    await eventually(async () => recorded().xpe0 === undefined && recorded().xpf0 === undefined, 'xpe0 and xpf0 released', 10_000);
     for (const dev of ['xpe0', 'xpf0']) {
       expect(await flags(dev), dev).toContain('UP');
       expect(await flags(dev), dev).not.toContain('PROMISC');
@@ -252,7 +252,7 @@ describe('agent: a MacvlanNet\'s parent after the network goes', () => {
     const logged = h1Log.length;
     await remove('mvpi');
     await remove('mvpj');
-    await eventually(() => recorded().xpg0 === undefined && recorded().xph0 === undefined, 'xpg0 and xph0 released', 10_000);
+    await eventually(async () => recorded().xpg0 === undefined && recorded().xph0 === undefined, 'xpg0 and xph0 released', 10_000);
     for (const dev of ['xpg0', 'xph0'] as const) {
       expect(await flags(dev), dev).toContain('UP');
       expect(await flags(dev), dev).not.toContain('PROMISC');

@@ -33,7 +33,7 @@ async function editNic(name: string, change: (spec: ContainerNic['spec']) => Con
 /** Ready True for a NIC whose interface reads back as `ifName` (the agent re-read it after the edit). */
 const readyAs = (name: string, ifName: string) => eventually(async () => {
   const r = await ready(name);
-  return r?.status === 'True' && r.message.startsWith(`${ifName} `) ? r : undefined;
+  return r?.status === 'True' && r.message?.startsWith(`${ifName} `) ? r : undefined;
 }, `${name} Ready as ${ifName}`, 30_000);
 
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/index.js';
 import { NodeStatusReporter, notReady } from '../../pkg/agent/context.js';
 import type { NodeWatch } from '../../pkg/store/types.js';
-import type { ContainerNic } from '../../pkg/api/index.js';
+import type { ContainerNic, Kind } from '../../pkg/api/index.js';
 import { obj, eventually } from './helpers.js';
 
 let etcd: TestEtcd;
@@ -40,7 +40,7 @@ async function nicAndReporter(name: string): Promise<{ nic: ContainerNic; rep: N
 describe('NodeStatusReporter', () => {
   it('writes an unchanged report once, also across a restart; a changed one is written', async () => {
     await store.applyAll([obj('ContainerNic', 'r-eth1', { node: 'host-1', container: 'r', ifName: 'eth1', network: { clusterNetwork: 'default' } })]);
-    const stored = (kind: 'ContainerNic', name: string) => view.ownStatus?.(kind, name);
+    const stored = (kind: Kind, name: string) => view.ownStatus?.(kind, name);
     const first = new NodeStatusReporter(store, 'host-1', undefined, stored);
     const nic = await eventually(() => viewed('r-eth1'), 'the NIC in the view');
     const missing = notReady('ContainerNotFound', 'no container "r" on node host-1');

@@ -24,7 +24,7 @@ class CountingDataplane extends Dataplane {
     const read = this.ip.routes.bind(this.ip);
     this.ip.routes = (table?: string) => { this.lastRoutesRead = Date.now(); return read(table); };
   }
-  async execute(ops: Op[], opts?: { independent?: boolean }): Promise<void> {
+  override async execute(ops: Op[], opts?: { independent?: boolean }): Promise<void> {
     const n = ops.filter((o) => o.op === 'route.replace').length;
     if (n) this.routeBatches.push(n);
     await super.execute(ops, opts);

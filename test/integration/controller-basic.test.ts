@@ -3,6 +3,7 @@ import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import type { Controller } from '../../pkg/controller/controller.js';
 import type { EtcdStore } from '../../pkg/store/index.js';
 import { getCondition, type AnyObject } from '../../pkg/api/index.js';
+import type { Condition } from '../../pkg/api/fields.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
 import { listEvents } from '../../pkg/events/read.js';
 import { obj, startController, eventually, storeFor, uniquePrefix } from './controller-helpers.js';
@@ -11,7 +12,7 @@ let etcd: TestEtcd;
 beforeAll(async () => { etcd = await startEtcd(); });
 afterAll(async () => { await etcd?.stop(); });
 
-type Status = Record<string, unknown> & { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
+type Status = Record<string, unknown> & { conditions?: Condition[] };
 const statusOf = (o: AnyObject | undefined) => o?.status as Status | undefined;
 
 describe('a HostSubnet on a ClusterNetwork that does not exist', () => {
@@ -81,7 +82,7 @@ describe('controller against a real etcd', () => {
     let seen: string[];
     try {
       await view.start();
-      seen = (await view.list('ContainerNic')).items.map((n) => `${n.metadata.name} ${statusOf(n).ip}`).sort();
+      seen = (await view.list('ContainerNic')).items.map((n) => `${n.metadata.name} ${statusOf(n)?.ip}`).sort();
     } finally {
       // closed also when its start or list fails: its watches end before the file's next test
       await view.close();
@@ -135,7 +136,7 @@ describe('controller against a real etcd', () => {
   });
 
   it('keeps a silent node\'s subnet (Ready=False NodeLost) and gives it back on rejoin', async () => {
-    const agentStatus = { address: '198.18.0.21', interface: 'eth0', agentVersion: 'test', lastHeartbeatTime: new Date().toISOString(), conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady' }] };
+    const agentStatus = { address: '198.18.0.21', interface: 'eth0', agentVersion: 'test', lastHeartbeatTime: new Date().toISOString(), conditions: [{ type: 'Ready', status: 'True' as const, reason: 'AgentReady' }] };
     let lease = store.nodeLease('host-r', { ttlSeconds: 2 });
     await lease.heartbeat({});
     await store.applyAll([obj('Node', 'host-r', {})]);
@@ -270,11 +271,11 @@ describe('controller against a real etcd', () => {
     expect(parts(statusOf(m)!).find((p) => p.name === 'self-1')?.parent).toBeUndefined();
     expect(parts(statusOf(m)!).find((p) => p.name === 'self-2')?.parent).toBe('eth0');
     // the controller's own status of the Node (what the merged view falls back on) stays small
-    const own = await eventually(() => etcd.client().get(`${prefix}/registry/status/controller/nodes/self-1`).string(), "self-1's controller status");
+    const own = await eventually(async () => (await etcd.client().get(`${prefix}/registry/status/controller/nodes/self-1`).string()) ?? undefined, "self-1's controller status");
     expect(own.length).toBeLessThan(4096);
     expect(JSON.parse(own)).not.toHaveProperty('agentVersion');
-    expect(JSON.parse(own!)).not.toHaveProperty('interface');
-    expect(JSON.parse(own!)).not.toHaveProperty('lastHeartbeatTime');
+    expect(JSON.parse(own)).not.toHaveProperty('interface');
+    expect(JSON.parse(own)).not.toHaveProperty('lastHeartbeatTime');
   });
 
   it('names HostSubnets <cn>-<node>, with a hash when that name is taken by another pair', async () => {

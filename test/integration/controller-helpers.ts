@@ -6,13 +6,14 @@ import { createEtcdStore, type EtcdStore } from '../../pkg/store/index.js';
 import { Controller, type ControllerOptions } from '../../pkg/controller/controller.js';
 import { createLogger } from '../../pkg/log.js';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import type { Condition } from '../../pkg/api/fields.js';
 
 import { eventually } from './helpers.js';
 
 export { obj, eventually } from './helpers.js';
 
 /** An object's merged status as the tests read it (untyped fields, typed conditions). */
-export type Status = Record<string, unknown> & { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
+export type Status = Record<string, unknown> & { conditions?: Condition[] };
 export const statusOf = (o: { status?: unknown } | undefined) => (o?.status ?? {}) as Status;
 
 export function quietLog(id: string) {

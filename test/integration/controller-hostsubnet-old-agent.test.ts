@@ -25,7 +25,7 @@ const check = async () => { const r = await ipamCheck(fx.etcd.client(), prefix);
 async function selectReportDeselect(node: string, mark: boolean): Promise<string> {
   await fx.store.applyAll([obj('Node', node, { interface: 'eth0' }, { up: 'yes' })]);
   const hs = await eventually(async () => { const h = (await fx.store.get('HostSubnet', `up-${node}`)) as HostSubnet | undefined; return h?.status?.subnet ? h : undefined; }, `up-${node} allocated`, 10_000);
-  const ready = { type: 'Ready', status: 'True', reason: 'Converged', message: '', lastTransitionTime: new Date().toISOString(), observedGeneration: 1 };
+  const ready = { type: 'Ready', status: 'True' as const, reason: 'Converged', message: '', lastTransitionTime: new Date().toISOString(), observedGeneration: 1 };
   await fx.store.writeStatus('HostSubnet', `up-${node}`, { node }, { ...(mark ? { keptUntilNetworkGone: true } : {}), objectUid: hs.metadata.uid, observedGeneration: 1, conditions: [ready] });
   await fx.store.applyAll([obj('Node', node, { interface: 'eth0' }, { up: 'no' })]);
   await eventually(async () => !(await fx.store.get('HostSubnet', `up-${node}`)) || undefined, `HostSubnet up-${node} deleted`, 10_000);

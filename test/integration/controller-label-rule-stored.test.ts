@@ -42,7 +42,7 @@ describe('objects whose stored label the label-key rule now refuses', () => {
     await fx.store.applyAll([obj('ClusterNetwork', 'cn', { cidr: '10.81.0.0/16', hostPrefix: 24 }), obj('Node', 'n1', {})]);
     const before = await eventually(() => subnetOf('cn', 'n1'), 'n1 gets a HostSubnet', 15_000);
     const key = await labelAroundTheRule('ClusterNetwork', 'cn');
-    const skipped = (await fx.store.list('ClusterNetwork')).skipped;
+    const skipped = (await fx.store.list('ClusterNetwork')).skipped!;
     expect(skipped.map((s) => s.key)).toEqual([key]);
     expect(skipped[0].error).toBe(`metadata.labels.${LONG}: invalid label key: the name (after any "/") has 64 characters, at most 63; ` +
       'a key is [prefix/]name: name of letters, digits, "-", "_" and ".", starting and ending with a letter or digit, at most 63 characters; ' +
@@ -59,7 +59,7 @@ describe('objects whose stored label the label-key rule now refuses', () => {
     await fx.store.applyAll([obj('Node', 'n2', {}), obj('ClusterNetwork', 'cn2', { cidr: '10.82.0.0/16', hostPrefix: 24 })]);
     const kept = await eventually(() => subnetOf('cn2', 'n2'), 'n2 gets a HostSubnet of cn2', 15_000);
     const key = await labelAroundTheRule('Node', 'n2');
-    expect((await fx.store.list('Node')).skipped.map((s) => s.key)).toEqual([key]);
+    expect((await fx.store.list('Node')).skipped!.map((s) => s.key)).toEqual([key]);
     await new Promise((r) => setTimeout(r, 3_000));
     expect(await subnetOf('cn2', 'n2')).toBe(kept);
     expect(failed).toEqual([]);

@@ -168,7 +168,7 @@ const selfGuardedPut = (prefix: string, key: string, value: unknown) =>
 
 describe('KvCache', () => {
   it('mirrors a prefix, sees its own commits once, and catches up by relisting', async () => {
-    const { prefix, client, cache, seen } = await startedCache((c) => c, (client, prefix) => client.put(`${prefix}a/1`).value('one'));
+    const { prefix, client, cache, seen } = await startedCache((c) => c, (client, prefix) => client.put(`${prefix}a/1`).value('one').exec());
     expect(cache.get(`${prefix}a/1`)?.value).toBe('one');
     await client.put(`${prefix}a/2`).value('two');
     await eventually(async () => cache.get(`${prefix}a/2`)?.value === 'two', 'watch delivers a/2');
@@ -198,7 +198,7 @@ describe('KvCache.hold', () => {
   it('holds watched changes (answering as before, telling nobody) and applies them in order on release', async () => {
     const { prefix, client, cache, seen } = await startedCache(
       (c, prefix) => `${c.key.slice(prefix.length)} ${c.prev?.value ?? '-'} -> ${c.kv?.value ?? '-'}`,
-      (client, prefix) => client.put(`${prefix}a/1`).value('one'));
+      (client, prefix) => client.put(`${prefix}a/1`).value('one').exec());
     expect(seen).toEqual(['a/1 - -> one']);
     seen.length = 0;
     cache.hold();
@@ -255,7 +255,7 @@ describe('KvCache.releaseGradually', () => {
 describe('KvCache.hold and a relist', () => {
   it('applies what it held before a relist (a key put and deleted meanwhile is heard of), then holds again', async () => {
     const { prefix, client, cache, seen } = await startedCache((c, prefix) => `${c.key.slice(prefix.length)} ${c.kv ? 'put' : 'delete'}`,
-      undefined, { backoff: { initialMs: 10, maxMs: 50, factor: 2 } });
+      undefined, { backoff: { initialMs: 10, maxMs: 50, factor: 2, jitter: 0 } });
     cache.hold();
     await client.put(`${prefix}brief`).value('x');
     const deleted = Number((await client.delete().key(`${prefix}brief`).exec()).header.revision);
@@ -380,7 +380,7 @@ describe('PoolExecutor', () => {
   it('commits a burst larger than one transaction as one round of transactions side by side', async () => {
     const prefix = `${uniquePrefix()}/`;
     const l = await leaderOf(prefix);
-    const { client, cache } = l;
+    const { client } = l;
     const ex = slotExecutor(prefix, l);
     const txns = watchTxns(client, 0);
     const got = await Promise.all(Array.from({ length: 100 }, (_, i) => ex.submit(i)));
@@ -395,7 +395,7 @@ describe('PoolExecutor', () => {
   it('plans the next round while the last one commits, and the rounds in flight never hand out a number twice', async () => {
     const prefix = `${uniquePrefix()}/`;
     const l = await leaderOf(prefix);
-    const { client, cache } = l;
+    const { client } = l;
     const ex = slotExecutor(prefix, l);
     // slow commits: the second round is planned before the first lands
     const txns = watchTxns(client, 50);

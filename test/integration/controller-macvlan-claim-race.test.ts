@@ -72,7 +72,7 @@ async function twoNodes(mvn: string, subnet: string, hostShim: boolean): Promise
     obj('Node', a, { interface: 'eth0' }, { net: mvn }),
     obj('Node', b, { interface: 'eth0' }, { net: mvn }),
   ]);
-  const ready = async (n: string) => { const p = await partOf(mvn, n); return p?.addresses?.length === 8 && (!hostShim || p.shimAddress) && p; };
+  const ready = async (n: string) => { const p = await partOf(mvn, n); return p?.addresses?.length === 8 && (!hostShim || p.shimAddress) ? p : undefined; };
   return [await eventually(() => ready(a), `${a} holds 8`), await eventually(() => ready(b), `${b} holds 8`)];
 }
 

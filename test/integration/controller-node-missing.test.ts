@@ -61,7 +61,7 @@ describe('a ContainerNic on a node its ClusterNetwork does not select', () => {
       obj('ClusterNetwork', 'red', { cidr: '10.90.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { zone: 'red' } } }),
       obj('ContainerNic', 'web-eth1', { node: 'host-1', container: 'web', ifName: 'eth1', network: { clusterNetwork: 'red' } }),
     ]);
-    const allocated = async () => getCondition(statusOf(await f.store.get('ContainerNic', 'web-eth1')).conditions as never, 'Allocated') as { reason?: string; message?: string } | undefined;
+    const allocated = async () => getCondition(statusOf(await f.store.get('ContainerNic', 'web-eth1')).conditions as never, 'Allocated') as { status?: string; reason?: string; message?: string } | undefined;
     const until = (match: RegExp, what: string) => eventually(async () => { const c = await allocated(); return c?.message && match.test(c.message) ? c : undefined; }, what, 10_000);
     expect(await until(/ClusterNetwork "red" does not select node "host-1" \(nodeSelector zone=red; the node's labels: zone=blue\)/, 'web-eth1 says host-1 is not selected'))
       .toMatchObject({ reason: 'WaitingForHostSubnet' });

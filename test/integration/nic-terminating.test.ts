@@ -40,7 +40,7 @@ describe('a deleting ContainerNic says why it waits', () => {
     const ip = await allocatedNic('web');
     // the agent's last report before the delete: in its container, Ready
     const now = new Date().toISOString();
-    await fx.store.writeStatus('ContainerNic', 'web-eth1', node, { containerId: 'id-web', conditions: [{ type: 'Ready', status: 'True', reason: 'Converged', message: 'in container web', lastTransitionTime: now }] });
+    await fx.store.writeStatus('ContainerNic', 'web-eth1', node, { containerId: 'id-web', conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Converged', message: 'in container web', lastTransitionTime: now }] });
     await eventually(async () => (await condition('web-eth1', 'Ready'))?.status === 'True' || undefined, 'the node\'s Ready True shown');
 
     await fx.store.delete('ContainerNic', 'web-eth1');
@@ -80,7 +80,7 @@ describe('a deleting ContainerNic says why it waits', () => {
 
   it('rewrites its message when its node\'s report turns unreadable, and again when it is readable', async () => {
     await allocatedNic('rr');
-    const report = { containerId: 'id-rr', conditions: [{ type: 'Ready', status: 'True', reason: 'Converged', message: 'in container rr', lastTransitionTime: new Date().toISOString() }] };
+    const report = { containerId: 'id-rr', conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Converged', message: 'in container rr', lastTransitionTime: new Date().toISOString() }] };
     await fx.store.writeStatus('ContainerNic', 'rr-eth1', node, report);
     await eventually(async () => (await condition('rr-eth1', 'Ready'))?.status === 'True' || undefined, 'the node\'s Ready True shown');
     await fx.store.delete('ContainerNic', 'rr-eth1');

@@ -139,7 +139,7 @@ describe('joining without writing objects, liveness on the lease (TLS + auth etc
     // for this moment (at the join): describe's AGE and -o json must say so
     await eventually(async () => {
       const c = await readyCondition(lab.store, 'Node', h2.name);
-      return c && Date.parse(c.lastTransitionTime) >= t0 ? c : undefined;
+      return c?.lastTransitionTime && Date.parse(c.lastTransitionTime) >= t0 ? c : undefined;
     }, 'NodeLost\'s lastTransitionTime after the kill', 10_000);
     // etcd ends the lease at most one TTL after the last keep-alive (sent every TTL/3); its
     // expiry check, the revoke's commit, the controller's write and the polls add a margin that

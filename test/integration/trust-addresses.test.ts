@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestEtcd } from '../harness/etcd.js';
 import type { Controller } from '../../pkg/controller/controller.js';
 import type { EtcdStore } from '../../pkg/store/index.js';
-import type { AnyObject } from '../../pkg/api/index.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
 import { obj, startController, startControllerFixture, eventually, uniquePrefix, statusOf, type Status } from './controller-helpers.js';
 

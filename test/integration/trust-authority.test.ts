@@ -2,8 +2,7 @@
 // writes under its own status keys never overrides the controller's allocations, and the
 // address a node reports reaches its peers only after the controller checked it.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AnyObject } from '../../pkg/api/index.js';
-import { obj, useControllerFixture, eventually, uniquePrefix, statusOf, nodeHeartbeat, statusWaiter } from './controller-helpers.js';
+import { obj, useControllerFixture, uniquePrefix, statusOf, nodeHeartbeat, statusWaiter } from './controller-helpers.js';
 
 
 const prefix = uniquePrefix();

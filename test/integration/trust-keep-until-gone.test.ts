@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerNic } from '../../pkg/api/index.js';
 import { Dataplane } from '../../pkg/agent/dataplane.js';
 import type { Op } from '../../pkg/agent/planner/ops.js';
+import { Keys } from '../../pkg/store/keys.js';
 import { netnsTarget } from '../../pkg/netlink/target.js';
 import type { LabHost } from '../../pkg/lab/index.js';
 import type { Controller } from '../../pkg/controller/controller.js';
@@ -47,7 +48,7 @@ class StoppingDataplane extends Dataplane {
   stopped?: { cidr: string; resume: () => void };
   private armed = true;
   constructor(h: LabHost) { super(netnsTarget(h.netns), h.dockerHost); }
-  async execute(ops: Op[], opts?: { independent?: boolean }): Promise<void> {
+  override async execute(ops: Op[], opts?: { independent?: boolean }): Promise<void> {
     await super.execute(ops, opts);
     const add = ops.find((o) => o.op === 'addr.add' && o.netns !== undefined);
     if (!this.armed || !add || add.op !== 'addr.add') return;
@@ -86,7 +87,7 @@ describe('an address is free only when it is gone', () => {
       const marked = await lab.store.get('ContainerNic', 'early');
       expect(marked?.metadata.deletionTimestamp).toBeDefined();
       // what held it: the agent's own status key of the NIC, written before it made the interface
-      const report = JSON.parse((await lab.client.get(lab.store.keys.status('ContainerNic', 'early', { node: 'host-1' })).string())!);
+      const report = JSON.parse((await lab.client.get(new Keys('/xnet').status('ContainerNic', 'early', { node: 'host-1' })).string())!);
       expect(report.conditions.find((c: { type: string }) => c.type === 'Ready')?.reason).toBe('Attaching');
       // and the NIC says so (over that report, from before the delete)
       expect(statusOf(marked).conditions?.find((c) => c.type === 'Ready')).toMatchObject({

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { xctlInProcess } from '../harness/xctl-in-process.js';
+import type { ClusterNetwork } from '../../pkg/api/index.js';
 
 const lab = xctlInProcess('xctl-converge');
 const xctl = (args: string[], stdin = '') => lab.xctl(args, { stdin });
@@ -80,13 +81,13 @@ describe('xctl apply of a manifest carrying metadata.resourceVersion', () => {
         `the object was deleted and made again since it was read (uid ${oldUid}; stored: ${now.metadata.uid}); remove metadata.uid to apply to the object stored now`);
     }
     expect(await lab.store.revision()).toBe(rev);
-    expect((await lab.store.get('ClusterNetwork', 'again'))!.spec.masquerade).toBe(true);
+    expect(((await lab.store.get('ClusterNetwork', 'again')) as ClusterNetwork).spec.masquerade).toBe(true);
     // an empty uid is none, as in Kubernetes
     expect((await xctl(['diff', '-f', '-'], edited.replace(`uid: ${oldUid}`, 'uid: ""'))).code).toBe(1);
     // its own uid is no conflict: the edit applies
     const own = await xctl(['apply', '-f', '-'], edited.replace(`uid: ${oldUid}`, `uid: ${now.metadata.uid}`));
     expect(own).toMatchObject({ code: 0, out: 'clusternetwork/again configured\n' });
-    expect((await lab.store.get('ClusterNetwork', 'again'))!.spec.masquerade).toBe(false);
+    expect(((await lab.store.get('ClusterNetwork', 'again')) as ClusterNetwork).spec.masquerade).toBe(false);
   });
 });
 

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { freePort } from '../../pkg/etcd/server.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { xctlInProcess, type XctlRun } from '../harness/xctl-in-process.js';
+import type { ClusterNetwork } from '../../pkg/api/index.js';
 
 const lab = xctlInProcess('xctl-it');
 const xctl = (args: string[], opts?: Parameters<typeof lab.xctl>[1]): Promise<XctlRun> => lab.xctl(args, opts);
@@ -160,7 +161,7 @@ describe('xctl apply', () => {
 
   it('the store holds hostPrefix set once for writers that skip xctl\'s checks too', async () => {
     await xctl(['apply', '-f', '-'], { stdin: cnDoc('once-store', '10.99.0.0/16') });
-    const stored = (await lab.store.get('ClusterNetwork', 'once-store'))!;
+    const stored = (await lab.store.get('ClusterNetwork', 'once-store')) as ClusterNetwork;
     const rev = await revision();
     await expect(lab.store.applyAll([{ ...stored, spec: { ...stored.spec, hostPrefix: 26 } }])).rejects.toThrow(/ClusterNetwork "once-store": spec\.hostPrefix: is set once/);
     expect(await revision()).toBe(rev);

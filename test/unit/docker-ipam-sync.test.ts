@@ -50,7 +50,7 @@ async function withRunningC() {
 }
 
 const address = async (ipam: NodeIpam) => (await ipam.requestAddress({ PoolID: 'm' })).split('/')[0];
-const running = (id: string): ContainerInfo => ({ id, name: id.toLowerCase(), running: true, pid: 0, restartPolicy: 'no' });
+const running = (id: string): ContainerInfo => ({ id, name: id.toLowerCase(), running: true, pid: 0, restartPolicy: 'no', startedAt: '2026-01-01T00:00:00Z' });
 
 describe('IPAM sync while the plugin answers Docker', () => {
   it('docker restart C during the sync\'s inspect of C: C keeps its address, no other container gets it', async () => {

@@ -25,7 +25,6 @@ import { NotLeaderError } from '../../pkg/controller/txn-plan.js';
 import { ConflictRetriesExceeded } from '../../pkg/controller/pool-executor.js';
 import { ApplyError } from '../../pkg/agent/dataplane.js';
 import { DockerError } from '../../pkg/docker/types.js';
-import { CommandError } from '../../pkg/netlink/exec.js';
 import { LabError } from '../../pkg/lab/errors.js';
 import { EtcdStartError } from '../../pkg/etcd/server.js';
 

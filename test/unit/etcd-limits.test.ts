@@ -62,7 +62,7 @@ describe('etcd limits', () => {
   });
 
   it('TxnPlan: a key pinned at its mod_revision needs no create_revision compare too (a NIC costs 3 compares, not 4)', () => {
-    const kv = { key: '/nic', value: '{}', modRevision: '9', createRevision: '5' };
+    const kv = { key: '/nic', value: '{}', modRevision: '9', createRevision: '5', lease: '0' };
     const alone = new TxnPlan(guard, '/leader');
     alone.sameIncarnation('/nic', kv);
     expect(alone.size.compares).toBe(2);

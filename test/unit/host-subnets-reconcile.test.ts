@@ -17,9 +17,9 @@ import type { Addr, Link } from '../../pkg/netlink/types.js';
 
 const meta = (name: string) => ({ name, generation: 1 });
 const cn = (name: string, cidr: string, dockerNetwork: string): ClusterNetwork =>
-  ({ apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: meta(name), spec: { cidr, hostPrefix: 24, dockerNetwork } });
+  ({ apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: meta(name), spec: { cidr, hostPrefix: 24, dockerNetwork } }) as ClusterNetwork;
 const hs = (name: string, clusterNetwork: string, subnet: string, bridge: string): HostSubnet =>
-  ({ apiVersion: API_VERSION, kind: 'HostSubnet', metadata: meta(name), spec: { node: 'host-1', clusterNetwork, subnet, bridge } });
+  ({ apiVersion: API_VERSION, kind: 'HostSubnet', metadata: meta(name), spec: { node: 'host-1', clusterNetwork, subnet, bridge } }) as HostSubnet;
 const self: Node = { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'host-1' }, spec: {} };
 const bridge = (name: string, up: boolean, alias?: string): Link => ({ ifindex: 5, name, kind: 'bridge', mac: '02:42:00:00:00:01', mtu: 1500, up, promisc: false, ...(alias ? { alias } : {}) });
 

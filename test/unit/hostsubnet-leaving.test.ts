@@ -158,7 +158,7 @@ describe('a kept block taken back by the same node, and that node deselected aga
 
 describe('a block kept across the delete of its ClusterNetwork', () => {
   it('is not handed out in part when the ClusterNetwork is made again with smaller blocks', () => {
-    const { model, ctx, seed, report, createFor } = fixture();
+    const { model, seed, report, createFor } = fixture();
     seed(report, { ...MARK, objectUid: 'old', conditions: [] });
     // the ClusterNetwork deleted (its HostSubnets with it, the block kept) and applied again, /25 blocks now
     seed(model.keys.object('ClusterNetwork', 'c'), { apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: { name: 'c', uid: 'c-uid2', generation: 1 }, spec: { cidr: '10.76.0.0/23', hostPrefix: 25 } });
@@ -169,7 +169,7 @@ describe('a block kept across the delete of its ClusterNetwork', () => {
   });
 
   it('is not handed out whole when the ClusterNetwork is made again with larger blocks', () => {
-    const { model, ctx, seed, claim, drop, report, createFor } = fixture();
+    const { model, seed, claim, drop, report, createFor } = fixture();
     // kept from the network as it was, with /26 blocks: 10.76.0.64/26
     drop(claim);
     const small = model.ipam.claim('clusternetworks', 'c', 'blocks', parseIPv4('10.76.0.64'));
@@ -235,7 +235,7 @@ describe('a report written by an agent that never removes it (one before the mar
   });
 
   it('is not taken back by the same node selected again', () => {
-    const { model, ctx, seed, claim, report } = fixture();
+    const { ctx, seed, claim, report } = fixture();
     seed(report, { objectUid: 'old' });
     const mine = new TxnPlan(guard, leaderKey);
     expect(planHostSubnet(ctx, { type: 'create', clusterNetwork: 'c', node: 'n1' }, mine, new Map())).toMatchObject({ result: 'created' });

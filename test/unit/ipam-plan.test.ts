@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import type { MacvlanNet } from '../../pkg/api/index.js';
 import {
   nextFreeSlots, slotsOf, slotCidr, slotCount, slotHandedOut, bridgeName, hostSubnetLayout, hostSubnetXnetRange,
   macvlanRange, nextFreeMacvlanBlocks, macvlanAddressRange, macvlanBlockFits, blockOfAddress, AllocationError,
@@ -63,7 +64,8 @@ describe('ClusterNetwork blocks', () => {
 });
 
 describe('MacvlanNet', () => {
-  const mv = { subnet: '192.168.200.0/24', gateway: '192.168.200.1', ipRange: '192.168.200.128/25', exclude: ['192.168.200.130/31'], blockPrefix: 28, mode: 'bridge' as const, promiscuous: true, hostShim: true };
+  // a spec as written (no dockerIPAM: its default applies)
+  const mv = { subnet: '192.168.200.0/24', gateway: '192.168.200.1', ipRange: '192.168.200.128/25', exclude: ['192.168.200.130/31'], blockPrefix: 28, mode: 'bridge' as const, promiscuous: true, hostShim: true } as MacvlanNet['spec'];
 
   it('pool = ipRange minus exclude, gateway, network and broadcast', () => {
     expect(ivs(macvlanRange(mv))).toEqual(['192.168.200.128-192.168.200.129', '192.168.200.132-192.168.200.254']);

@@ -1,6 +1,7 @@
 // The pure planner: desired + observed in, the exact ordered operations out.
 import { describe, expect, it } from 'vitest';
 import type { HostState } from '../../pkg/netlink/ip.js';
+import type { ContainerState } from '../../pkg/agent/planner/nic.js';
 import type { Link, Route } from '../../pkg/netlink/types.js';
 import type { DockerNetwork, DockerNetworkSpec } from '../../pkg/docker/types.js';
 import {
@@ -424,11 +425,12 @@ describe('planNic', () => {
   });
 
   it('leaves an unmarked link under the NIC\'s host or temporary name alone and says so', () => {
-    for (const [h, c, where] of [
+    const cases: Array<[HostState, ContainerState, string]> = [
       [host([...hostLinks, link(hv, 20, { kind: 'dummy' })]), noContainer, `host interface ${hv}`],
       [host([...hostLinks, link(tmp, 21, { kind: 'veth' })]), noContainer, `host interface ${tmp}`],
       [host(hostLinks), { ...noContainer, links: [...noContainer.links, link(tmp, 12, { kind: 'veth' })] }, `container interface ${tmp}`],
-    ] as const) {
+    ];
+    for (const [h, c, where] of cases) {
       const p = planNic(veth, h, c);
       expect(p.ops).toEqual([]);
       expect(p.problems).toEqual([{ reason: 'InterfaceNameTaken', message: expect.stringContaining(where) }]);

@@ -195,7 +195,7 @@ describe('routePeers', () => {
     index.add(hs(2));
     index.add({ ...hs(2), metadata: { name: 'other-host-2' } });
     expect(routePeers(hs(3), 'host-0', index)).toEqual(['default-host-3']);
-    expect(routePeers(node(2), 'host-0', index).sort()).toEqual(['default-host-2', 'other-host-2']);
+    expect(routePeers(node(2), 'host-0', index)!.sort()).toEqual(['default-host-2', 'other-host-2']);
     expect(routePeers(node(4), 'host-0', index)).toEqual([]);
     expect(routePeers(node(0), 'host-0', index)).toBeUndefined();
     expect(routePeers(hs(0), 'host-0', index)).toBeUndefined();

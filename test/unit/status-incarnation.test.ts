@@ -43,7 +43,7 @@ describe("a node's status of an earlier object of the same name", () => {
   });
 
   it('a report without objectUid (an older agent) is merged as before', () => {
-    const old = { conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'ok', lastTransitionTime: '2030-01-01T00:00:00.000Z' }] };
+    const old = { conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Ready', message: 'ok', lastTransitionTime: '2030-01-01T00:00:00.000Z' }] };
     expect(withStatus(hostSubnet('u2'), waiting, new Map([['n1', old]])).status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
 });

@@ -1,7 +1,7 @@
 // The one rules module (pkg/api/rules.ts) and the field authority table, as every party
 // applies them: the validator, the allocator, the agent's route check, the store's merge.
 import { describe, expect, it } from 'vitest';
-import { API_VERSION, crossObjectIssues, type AnyObject, type ClusterNetwork, type HostSubnet, type Node } from '../../pkg/api/index.js';
+import { API_VERSION, crossObjectIssues, type AnyObject, type ClusterNetwork, type HostSubnet, type MacvlanNet, type Node } from '../../pkg/api/index.js';
 import { hostSubnetFitWhy, macvlanNetPool, macvlanStaticIpWhy, nodeAddressWhy, peerRouteWhy, unicastWhy } from '../../pkg/api/rules.js';
 import { nodeReportable, unauthorizedFields } from '../../pkg/api/authority.js';
 import { macvlanRange } from '../../pkg/ipam/plan.js';
@@ -96,7 +96,7 @@ describe('a node\'s reported address', () => {
     expect(unicastWhy('198.18.0.11')).toBeUndefined();
   });
   it('on a MacvlanNet\'s LAN, only the addresses it hands out are refused: hosts\' own ones are excluded', () => {
-    const mv = macvlanNetPool('mv', { subnet: '192.168.1.0/24', ipRange: '192.168.1.128/25', exclude: ['192.168.1.200/32'], mode: 'bridge', promiscuous: true, hostShim: true, blockPrefix: 28 })!;
+    const mv = macvlanNetPool('mv', { subnet: '192.168.1.0/24', ipRange: '192.168.1.128/25', exclude: ['192.168.1.200/32'], mode: 'bridge', promiscuous: true, hostShim: true, blockPrefix: 28 } as MacvlanNet['spec'])!;
     expect(nodeAddressWhy('host-1', '192.168.1.10', [mv], [])).toBeUndefined();
     expect(nodeAddressWhy('host-1', '192.168.1.200', [mv], [])).toBeUndefined();
     expect(nodeAddressWhy('host-1', '192.168.1.130', [mv], [])).toMatch(/one of the addresses MacvlanNet "mv" hands out \(192\.168\.1\.128\/25\)/);
@@ -104,7 +104,7 @@ describe('a node\'s reported address', () => {
 });
 
 describe('one static-IP rule for apply and the allocator', () => {
-  const spec = { subnet: '192.168.200.0/24', ipRange: '192.168.200.128/25', gateway: '192.168.200.1', mode: 'bridge' as const, promiscuous: true, hostShim: true, blockPrefix: 28 };
+  const spec = { subnet: '192.168.200.0/24', ipRange: '192.168.200.128/25', gateway: '192.168.200.1', mode: 'bridge' as const, promiscuous: true, hostShim: true, blockPrefix: 28 } as MacvlanNet['spec'];
   it('an address outside ipRange is refused by xctl apply, as the allocator refuses it', () => {
     expect(contains(macvlanRange(spec), parseIPv4('192.168.200.20'))).toBe(false);
     expect(macvlanStaticIpWhy({ name: 'mv', spec }, '192.168.200.20')).toMatch(/outside MacvlanNet "mv"'s ipRange 192\.168\.200\.128\/25/);
@@ -194,7 +194,7 @@ describe('a HostSubnet inside its ClusterNetwork (one rule: xctl apply, the cont
 
 describe('field authority in the merged view', () => {
   it('a node\'s status can carry only what it observes', () => {
-    const node = { subnet: '0.0.0.0/0', nodeAddress: '1.2.3.4', observedGeneration: 2, conditions: [{ type: 'Ready', status: 'True' }, { type: 'Allocated', status: 'True' }] };
+    const node = { subnet: '0.0.0.0/0', nodeAddress: '1.2.3.4', observedGeneration: 2, conditions: [{ type: 'Ready', status: 'True' as const }, { type: 'Allocated', status: 'True' as const }] };
     expect(nodeReportable('HostSubnet', node)).toEqual({ observedGeneration: 2, conditions: [{ type: 'Ready', status: 'True' }] });
     expect(unauthorizedFields('HostSubnet', node)).toEqual(['subnet', 'nodeAddress', 'conditions[type=Allocated]']);
     expect(nodeReportable('ContainerNic', { ip: '10.0.0.1', mac: '02:42:0a:00:00:01' })).toEqual({ mac: '02:42:0a:00:00:01' });

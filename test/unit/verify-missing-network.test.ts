@@ -9,8 +9,8 @@ import type { Op } from '../../pkg/agent/planner/ops.js';
 import { differences, type DifferencesInput } from '../../pkg/verify/verify.js';
 import type { Store } from '../../pkg/store/index.js';
 
-const cn: ClusterNetwork = { apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: { name: 'default', generation: 1 }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' } };
-const hs: HostSubnet = { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: 'default-host-1', uid: 'u1', generation: 1 }, spec: { node: 'host-1', clusterNetwork: 'default', subnet: '10.76.1.0/24', bridge: 'xbr1' } };
+const cn = { apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: { name: 'default', generation: 1 }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork: 'net1' } } as ClusterNetwork;
+const hs = { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: 'default-host-1', uid: 'u1', generation: 1 }, spec: { node: 'host-1', clusterNetwork: 'default', subnet: '10.76.1.0/24', bridge: 'xbr1' } } as HostSubnet;
 const self: Node = { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'host-1' }, spec: {} };
 
 function input(): DifferencesInput {
