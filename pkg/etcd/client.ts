@@ -4,6 +4,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { Etcd3, GRPCResourceExhastedError, isRecoverableError, type IOptions } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
 import { UsageError } from '../errors.js';
+import { HOST_BREAKER_FAILURES, rememberKeepAliveHost, watchKeepAlive, type KeepAlivePool } from './lease-watchdog.js';
 
 export interface EtcdConnection {
   endpoints: string[];
@@ -60,7 +61,7 @@ export function isResponseTooLarge(err: unknown): boolean {
 export function etcdFaultHandling(): NonNullable<IOptions['faultHandling']> {
   const hostFault = handleWhen((e) => isRecoverableError(e) && !isResponseTooLarge(e));
   return {
-    host: () => circuitBreaker(hostFault, { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(3) }),
+    host: () => circuitBreaker(hostFault, { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(HOST_BREAKER_FAILURES) }),
     global: retry(hostFault, { maxAttempts: 3 }),
   };
 }
@@ -156,7 +157,7 @@ function readPemPrivateKey(file: string, flag: string): Buffer {
 type Exec = (service: string, method: string, payload: unknown, options?: unknown) => Promise<unknown>;
 type Metadata = { clone(): Metadata; set(key: string, value: string): void };
 type GrpcClient = Record<string | symbol, unknown>;
-type WithConnection = (service: string, fn: (c: { metadata: Metadata; client: GrpcClient }) => unknown, hosts?: unknown) => Promise<unknown>;
+type WithConnection = (service: string, fn: (c: { metadata: Metadata; client: GrpcClient; resource?: unknown }) => unknown, hosts?: unknown) => Promise<unknown>;
 
 /**
  * etcd's require-leader metadata (clientv3.WithRequireLeader): a member that has lost its
@@ -191,8 +192,12 @@ function requireLeaderForStreams(pool: { withConnection?: WithConnection }): voi
       get(target, prop) {
         const v = Reflect.get(target, prop, target);
         if (typeof v !== 'function') return v;
-        if (prop === 'leaseKeepAlive') return (md: Metadata, ...rest: unknown[]) => v.call(target, withLeader(md), ...rest);
-        return v.bind(target);
+        if (prop !== 'leaseKeepAlive') return v.bind(target);
+        return (md: Metadata, ...rest: unknown[]) => {
+          const stream = v.call(target, withLeader(md), ...rest) as object;
+          rememberKeepAliveHost(stream, c.resource);
+          return stream;
+        };
       },
     });
     return fn({ ...c, client });
@@ -225,6 +230,18 @@ export async function retryOldAuthRevision<T>(call: () => Promise<T>, retry = AU
   }
 }
 
+/** Every lease the client keeps alive itself gets the keep-alive watchdog (lease-watchdog.ts). */
+function watchKeepAlives(client: Etcd3, pool: Partial<KeepAlivePool>): void {
+  if (!Array.isArray(pool.hosts) || typeof pool.markFailed !== 'function') return;
+  const keeper = pool as KeepAlivePool;
+  const lease = client.lease.bind(client);
+  client.lease = (ttl, options) => {
+    const l = lease(ttl, options);
+    if (options?.autoKeepAlive !== false) watchKeepAlive(l, ttl, keeper);
+    return l;
+  };
+}
+
 /**
  * Guards the client's watch stream (watch-guard.ts), makes its watches and lease keep-alives
  * require a member with a leader (REQUIRE_LEADER), times every unary etcd request when given a
@@ -235,9 +252,10 @@ export async function retryOldAuthRevision<T>(call: () => Promise<T>, retry = AU
  */
 export function instrument(client: Etcd3, timer?: RequestTimer): Etcd3 {
   guardWatchResponses((id) => process.stderr.write(`xnet: dropped a response for etcd watch ${id}, which the client no longer tracks (etcd3 would have thrown it at the process); counted, logged once\n`));
-  const pool = (client as unknown as { pool?: { exec?: Exec; withConnection?: WithConnection } }).pool;
+  const pool = (client as unknown as { pool?: { exec?: Exec; withConnection?: WithConnection } & Partial<KeepAlivePool> }).pool;
   if (!pool || typeof pool.exec !== 'function') return client;
   requireLeaderForStreams(pool);
+  watchKeepAlives(client, pool);
   const exec = pool.exec.bind(pool);
   const send: Exec = (service, method, payload, options) => retryOldAuthRevision(() => exec(service, method, payload, options));
   pool.exec = timer ? (service, method, payload, options) => timer(`${service}.${method}`, () => send(service, method, payload, options)) : send;

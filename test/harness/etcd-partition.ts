@@ -3,6 +3,7 @@
 // stays up, answers on its client port, and has no leader. Each member advertises its proxy as
 // its peer URL; a proxy drops every connection to the cut-off member and every connection that
 // member dials (etcd names the dialing member in each peer request's X-Server-From header).
+// A member can also be paused (SIGSTOP): a member that hangs outright, its host frozen.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
@@ -17,6 +18,10 @@ export interface PartitionableEtcd {
   /** cuts member `i` off from its peers (its clients still reach it) */
   isolate(i: number): void;
   heal(): void;
+  /** stops member `i`'s process (SIGSTOP): it hangs outright, answering nothing, ending nothing */
+  pause(i: number): void;
+  /** continues every paused member */
+  resume(): void;
   /** the index of the member that leads now, as the others see it */
   leaderIndex(): Promise<number>;
   stop(): Promise<void>;
@@ -36,7 +41,10 @@ export async function startPartitionableEtcd(): Promise<PartitionableEtcd> {
   const cluster = proxies.map((x, i) => `p${i}=http://127.0.0.1:${x.port}`).join(',');
   const procs: ChildProcess[] = ports.map((p, i) => spawnMember(dir, i, p, proxies[i].port, cluster, `part-${ports[0].client}`));
   const endpoints = ports.map((p) => `http://127.0.0.1:${p.client}`);
+  const paused = new Set<ChildProcess>();
+  const resume = () => { for (const p of paused) p.kill('SIGCONT'); paused.clear(); };
   const stop = async () => {
+    resume();
     await Promise.all(procs.map((c) => stopProcess(c)));
     for (const x of proxies) x.server.close();
     for (const l of links) for (const s of l.sockets) s.destroy();
@@ -60,6 +68,11 @@ export async function startPartitionableEtcd(): Promise<PartitionableEtcd> {
       for (const l of links) if (cut(l)) { for (const s of l.sockets) s.destroy(); links.delete(l); }
     },
     heal() { isolated = undefined; },
+    pause(i) {
+      if (!procs[i].kill('SIGSTOP')) throw new Error(`member p${i} could not be stopped (exited?)`);
+      paused.add(procs[i]);
+    },
+    resume,
     async leaderIndex() {
       // after a heal the member that was cut off (its term ahead) makes the others elect again:
       // no leader for a moment, and status then has no leader field

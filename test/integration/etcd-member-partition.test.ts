@@ -14,7 +14,7 @@ import { KvCache } from '../../pkg/runtime/kv-cache.js';
 
 let etcd: PartitionableEtcd;
 beforeAll(async () => { etcd = await startPartitionableEtcd(); }, 60_000);
-afterEach(() => { ConnectionPool.deterministicOrder = false; etcd.heal(); });
+afterEach(() => { ConnectionPool.deterministicOrder = false; etcd.heal(); etcd.resume(); });
 afterAll(async () => { await etcd?.stop(); });
 
 async function leaderSeenBy(endpoint: string): Promise<string> {
@@ -50,7 +50,13 @@ async function onFollower<T>(onVictim: (client: Etcd3) => Promise<T>) {
     expect(await waitFor(async () => (await leaderSeenBy(etcd.endpoints[victim])) === '0', 15_000), 'the cut-off member has no leader').toBe(true);
     expect(await leaderSeenBy(others[0])).not.toBe('0');
   };
-  return { client, majority, made, cut, close: () => { client.close(); majority.close(); } };
+  /** stops the victim's process, and proves it: it answers nothing within a second */
+  const hang = async () => {
+    etcd.pause(victim);
+    const answered = await fetch(`${etcd.endpoints[victim]}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1000) }).then(() => true, () => false);
+    expect(answered, 'the paused member still answers').toBe(false);
+  };
+  return { client, majority, made, cut, hang, close: () => { client.close(); majority.close(); } };
 }
 
 describe('a member the client streams to is cut off from its peers', () => {
@@ -92,4 +98,34 @@ describe('a member the client streams to is cut off from its peers', () => {
       f.close();
     }
   }, 90_000);
+});
+
+describe('a member the client keeps its leases alive through hangs outright (SIGSTOP)', () => {
+  // etcd3 alone made the keep-alive stream again only after a whole TTL without an answer, when
+  // the lease had expired on the majority (pkg/etcd/lease-watchdog.ts)
+  for (const ttl of [10, 5]) {
+    it(`a ${ttl} s lease stays alive: its key is still there ${2 * ttl} s after the member stopped`, async () => {
+      const key = `/part/hung-${ttl}`;
+      let lost = 0;
+      const f = await onFollower(async (client) => {
+        const lease = client.lease(ttl);
+        lease.on('lost', () => { lost++; });
+        await lease.put(key).value('alive');
+        // the keep-alive stream is made on the victim too
+        await new Promise((r) => setTimeout(r, 500));
+        return lease;
+      });
+      try {
+        expect(await f.majority.get(key).string()).toBe('alive');
+        await f.hang();
+        await new Promise((r) => setTimeout(r, 2 * ttl * 1000));
+        expect(await f.majority.get(key).string(), 'the lease expired: its key went').toBe('alive');
+        expect(lost).toBe(0);
+      } finally {
+        etcd.resume();
+        f.made.release();
+        f.close();
+      }
+    }, 90_000);
+  }
 });
