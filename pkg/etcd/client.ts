@@ -4,7 +4,8 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { Etcd3, GRPCResourceExhastedError, isRecoverableError, type IOptions } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
 import { UsageError } from '../errors.js';
-import { HOST_BREAKER_FAILURES, rememberKeepAliveHost, watchKeepAlive, type KeepAlivePool } from './lease-watchdog.js';
+import { HOST_BREAKER_FAILURES, watchKeepAlive, type KeepAlivePool } from './lease-watchdog.js';
+import { isNoLeader, NO_LEADER, requireLeader, type WithConnection } from './require-leader.js';
 
 export interface EtcdConnection {
   endpoints: string[];
@@ -59,10 +60,14 @@ export function isResponseTooLarge(err: unknown): boolean {
  * the host for 5 s, the controller's lease renewals too.
  */
 export function etcdFaultHandling(): NonNullable<IOptions['faultHandling']> {
-  const hostFault = handleWhen((e) => isRecoverableError(e) && !isResponseTooLarge(e));
+  const callFault = (e: Error) => isRecoverableError(e) && !isResponseTooLarge(e);
+  // a member without a leader (require-leader.ts) is no fault of the member's during an
+  // election, when every member says so: counted, it would open every circuit for 5 s after it
+  const hostFault = handleWhen((e) => callFault(e) && !isNoLeader(e));
   return {
     host: () => circuitBreaker(hostFault, { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(HOST_BREAKER_FAILURES) }),
-    global: retry(hostFault, { maxAttempts: 3 }),
+    // tried again at once on the next member: the one cut off from its peers answers so at once
+    global: retry(handleWhen(callFault), { maxAttempts: 3 }),
   };
 }
 
@@ -155,76 +160,31 @@ function readPemPrivateKey(file: string, flag: string): Buffer {
 }
 
 type Exec = (service: string, method: string, payload: unknown, options?: unknown) => Promise<unknown>;
-type Metadata = { clone(): Metadata; set(key: string, value: string): void };
-type GrpcClient = Record<string | symbol, unknown>;
-type WithConnection = (service: string, fn: (c: { metadata: Metadata; client: GrpcClient; resource?: unknown }) => unknown, hosts?: unknown) => Promise<unknown>;
-
-/**
- * etcd's require-leader metadata (clientv3.WithRequireLeader): a member that has lost its
- * leader refuses the stream, or ends it after about three election timeouts without one.
- * Without it, a stream on a member cut off from its peers (a partition; the member itself up)
- * stays open for as long as the partition lasts while the rest of the cluster goes on: a watch
- * is silent (the controller would not see a new NIC, an agent not its peers' subnets), and a
- * lease keep-alive is never answered, so the lease expires though the majority is reachable
- * (an agent's Node shown NodeLost, the leading controller deposed).
- */
-const REQUIRE_LEADER = ['hasleader', 'true'] as const;
-
-function withLeader(md: Metadata): Metadata {
-  const copy = md.clone();
-  copy.set(...REQUIRE_LEADER);
-  return copy;
-}
-
-/**
- * The client's streams, watches and lease keep-alives, ask for a member with a leader
- * (REQUIRE_LEADER); unary calls are left as they are (during an election they wait for the
- * new leader rather than fail).
- */
-function requireLeaderForStreams(pool: { withConnection?: WithConnection }): void {
-  if (typeof pool.withConnection !== 'function') return;
-  const withConnection = pool.withConnection.bind(pool);
-  pool.withConnection = (service, fn, hosts) => withConnection(service, (c) => {
-    if (service === 'Watch') return fn({ ...c, metadata: withLeader(c.metadata) });
-    if (service !== 'Lease') return fn(c);
-    // the Lease service also serves unary calls (grant, revoke): only its keep-alive stream
-    const client = new Proxy(c.client, {
-      get(target, prop) {
-        const v = Reflect.get(target, prop, target);
-        if (typeof v !== 'function') return v;
-        if (prop !== 'leaseKeepAlive') return v.bind(target);
-        return (md: Metadata, ...rest: unknown[]) => {
-          const stream = v.call(target, withLeader(md), ...rest) as object;
-          rememberKeepAliveHost(stream, c.resource);
-          return stream;
-        };
-      },
-    });
-    return fn({ ...c, client });
-  }, hosts);
-}
-
-// With auth on, etcd checks a request against its auth store when it applies it and refuses it
-// with this text when a user, role or grant changed since the request came in (for example
-// `xctl auth add-node` while the daemons run). The request had no effect, so sending it again
-// is safe; etcd's own Go client does the same.
-const AUTH_REVISION_OLD = /revision of auth store is old/i;
+// Refusals that left the request without effect, so that sending it again is safe (etcd's own
+// Go client does the same). With auth on, etcd checks a request against its auth store when it
+// applies it and refuses it with the first text when a user, role or grant changed since the
+// request came in (for example `xctl auth add-node` while the daemons run). The second is a
+// member without a leader refusing a request that requires one (require-leader.ts): during an
+// election every member says so until a leader is elected.
+const REFUSED_WITHOUT_EFFECT = [/revision of auth store is old/i, NO_LEADER];
 /**
  * How a request refused that way is sent again: after 20 ms, doubling to at most 250 ms apart,
  * for as long as a unary call may take anyway (ETCD_CALL_TIMEOUT_MS). A burst of auth changes
- * (adding a node is about eight) ends long before that; a loaded etcd may take seconds.
+ * (adding a node is about eight) or an election ends long before that; a loaded etcd may take
+ * seconds.
  */
 export const AUTH_REVISION_RETRY = { firstDelayMs: 20, maxDelayMs: 250, budgetMs: ETCD_CALL_TIMEOUT_MS };
 
-/** `call()`, sent again (bounded in time) while etcd refuses it for an old auth store revision. */
-export async function retryOldAuthRevision<T>(call: () => Promise<T>, retry = AUTH_REVISION_RETRY): Promise<T> {
+/** `call()`, sent again (bounded in time) while etcd refuses it without effect (above). */
+export async function retryRefusedWithoutEffect<T>(call: () => Promise<T>, retry = AUTH_REVISION_RETRY): Promise<T> {
   const giveUpAt = Date.now() + retry.budgetMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (e) {
       const delay = Math.min(retry.firstDelayMs * 2 ** (attempt - 1), retry.maxDelayMs);
-      if (Date.now() + delay > giveUpAt || !AUTH_REVISION_OLD.test((e as Error)?.message ?? '')) throw e;
+      const message = (e as Error)?.message ?? '';
+      if (Date.now() + delay > giveUpAt || !REFUSED_WITHOUT_EFFECT.some((r) => r.test(message))) throw e;
       await new Promise((r) => setTimeout(r, delay));
     }
   }
@@ -243,9 +203,10 @@ function watchKeepAlives(client: Etcd3, pool: Partial<KeepAlivePool>): void {
 }
 
 /**
- * Guards the client's watch stream (watch-guard.ts), makes its watches and lease keep-alives
- * require a member with a leader (REQUIRE_LEADER), times every unary etcd request when given a
- * timer, and sends again one that raced a change of etcd's auth store (retryOldAuthRevision).
+ * Guards the client's watch stream (watch-guard.ts), makes every request and stream require a
+ * member with a leader (require-leader.ts), watches lease keep-alives (lease-watchdog.ts), times
+ * every unary etcd request when given a timer, and sends again one that etcd refused without
+ * effect (retryRefusedWithoutEffect).
  * etcd3 sends them all through its connection pool's exec(); wrapping that one method covers
  * KV, lease, lock and auth calls alike without touching their callers. A client without it is
  * left as it is.
@@ -254,10 +215,10 @@ export function instrument(client: Etcd3, timer?: RequestTimer): Etcd3 {
   guardWatchResponses((id) => process.stderr.write(`xnet: dropped a response for etcd watch ${id}, which the client no longer tracks (etcd3 would have thrown it at the process); counted, logged once\n`));
   const pool = (client as unknown as { pool?: { exec?: Exec; withConnection?: WithConnection } & Partial<KeepAlivePool> }).pool;
   if (!pool || typeof pool.exec !== 'function') return client;
-  requireLeaderForStreams(pool);
+  requireLeader(pool);
   watchKeepAlives(client, pool);
   const exec = pool.exec.bind(pool);
-  const send: Exec = (service, method, payload, options) => retryOldAuthRevision(() => exec(service, method, payload, options));
+  const send: Exec = (service, method, payload, options) => retryRefusedWithoutEffect(() => exec(service, method, payload, options));
   pool.exec = timer ? (service, method, payload, options) => timer(`${service}.${method}`, () => send(service, method, payload, options)) : send;
   return client;
 }

@@ -100,6 +100,35 @@ describe('a member the client streams to is cut off from its peers', () => {
   }, 90_000);
 });
 
+describe('a request that lands on a member cut off from its peers', () => {
+  it('is refused there at once ("no leader"), not after etcd\'s request timeout, and served by another member', async () => {
+    const victim = ((await etcd.leaderIndex()) + 1) % 3;
+    const others = etcd.endpoints.filter((_, i) => i !== victim);
+    const alone = createEtcdClient({ endpoints: [etcd.endpoints[victim]] });
+    const majority = new Etcd3({ hosts: others, dialTimeout: 2000 });
+    try {
+      expect(await alone.put('/part/alone').value('1').then(() => 'ok')).toBe('ok');
+      etcd.isolate(victim);
+      expect(await waitFor(async () => (await leaderSeenBy(etcd.endpoints[victim])) === '0', 15_000), 'the cut-off member has no leader').toBe(true);
+      // only the cut-off member to ask: its refusal names the cause (before: "context deadline exceeded", some 20 s later)
+      const refused = await alone.put('/part/alone').value('2').then(() => undefined, (e: Error) => e.message);
+      expect(refused).toMatch(/etcdserver: no leader/);
+      // with every member to ask, the write is made (tried on the cut-off member first)
+      ConnectionPool.deterministicOrder = true;
+      const all = createEtcdClient({ endpoints: [...others, etcd.endpoints[victim]] });
+      try {
+        await all.put('/part/through').value('3');
+      } finally {
+        all.close();
+      }
+      expect(await majority.get('/part/through').string()).toBe('3');
+    } finally {
+      alone.close();
+      majority.close();
+    }
+  }, 90_000);
+});
+
 describe('a member the client keeps its leases alive through hangs outright (SIGSTOP)', () => {
   // etcd3 alone made the keep-alive stream again only after a whole TTL without an answer, when
   // the lease had expired on the majority (pkg/etcd/lease-watchdog.ts)

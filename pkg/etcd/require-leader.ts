@@ -1,0 +1,59 @@
+// etcd's require-leader metadata (clientv3.WithRequireLeader) on every request and stream of an
+// xnet client. A member that has lost its leader refuses such a request at once ("etcdserver:
+// no leader"), and ends such a stream after about three election timeouts without one.
+//
+// Without it, a member cut off from its peers (a partition; the member itself up) kept its
+// streams open for as long as the partition lasted while the rest of the cluster went on: a
+// watch was silent (the controller would not see a new NIC, an agent not its peers' subnets),
+// and a lease keep-alive was never answered, so the lease expired though the majority was
+// reachable (an agent's Node shown NodeLost, the leading controller deposed). And each unary
+// call that landed there waited out etcd's request timeout (about 7 s) before the client tried
+// another member: a 601-object apply took 21 s. Refused at once, the call goes to the next
+// member straight away (client.ts etcdFaultHandling); during an election, when every member
+// refuses, it is sent again until one has a leader (client.ts retryRefusedWithoutEffect).
+import { rememberKeepAliveHost } from './lease-watchdog.js';
+
+type Metadata = { clone(): Metadata; set(key: string, value: string): void };
+type GrpcClient = Record<string | symbol, unknown>;
+export type WithConnection = (service: string, fn: (c: { metadata: Metadata; client: GrpcClient; resource?: unknown }) => unknown, hosts?: unknown) => Promise<unknown>;
+
+const REQUIRE_LEADER = ['hasleader', 'true'] as const;
+
+/** What etcd answers a request that requires a leader on a member without one. */
+export const NO_LEADER = /etcdserver: no leader/i;
+
+export function isNoLeader(err: unknown): boolean {
+  return err instanceof Error && NO_LEADER.test(err.message);
+}
+
+function withLeader(md: Metadata): Metadata {
+  const copy = md.clone();
+  copy.set(...REQUIRE_LEADER);
+  return copy;
+}
+
+/**
+ * Every connection etcd3's pool hands out carries REQUIRE_LEADER; the member each lease
+ * keep-alive stream is opened on is recorded for the keep-alive watchdog (lease-watchdog.ts).
+ */
+export function requireLeader(pool: { withConnection?: WithConnection }): void {
+  if (typeof pool.withConnection !== 'function') return;
+  const withConnection = pool.withConnection.bind(pool);
+  pool.withConnection = (service, fn, hosts) => withConnection(service, (c) => {
+    const metadata = withLeader(c.metadata);
+    if (service !== 'Lease') return fn({ ...c, metadata });
+    const client = new Proxy(c.client, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop, target);
+        if (typeof v !== 'function') return v;
+        if (prop !== 'leaseKeepAlive') return v.bind(target);
+        return (...args: unknown[]) => {
+          const stream = v.apply(target, args) as object;
+          rememberKeepAliveHost(stream, c.resource);
+          return stream;
+        };
+      },
+    });
+    return fn({ ...c, metadata, client });
+  }, hosts);
+}
