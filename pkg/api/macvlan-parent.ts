@@ -1,5 +1,6 @@
 // Which interface a MacvlanNet's macvlans hang off on one node: decided here once, for the
 // controller's status (nodes[].parent) and the agent that makes the links.
+import { suggestion } from './validate.js';
 
 /** Precedence: the per-node override, then the network's parent, then the node's interface. */
 export function macvlanBaseParent(
@@ -11,4 +12,30 @@ export function macvlanBaseParent(
 /** The interface macvlans attach to: `<parent>.<vlan>` when a VLAN is set. */
 export function withVlan(parent: string, vlan: number | undefined): string {
   return vlan ? `${parent}.${vlan}` : parent;
+}
+
+/** Most names of spec.nodes that name no Node a message spells out. */
+const MAX_UNKNOWN_SHOWN = 3;
+
+/**
+ * The names of spec.nodes[] that no Node has (`isNode` says which do), in spec order: an
+ * override is per node, and a typo there (`host2` for `host-2`) applies to no node while the
+ * node it meant silently uses the default parent. Nothing refuses it (the node may join
+ * later), so the controller's status and `xctl apply` say so (unknownOverrideMessage).
+ */
+export function unknownOverrideNodes(spec: { nodes?: Array<{ name: string }> }, isNode: (name: string) => boolean): string[] {
+  return (spec.nodes ?? []).map((n) => n.name).filter((n) => !isNode(n));
+}
+
+/**
+ * `spec.nodes names no Node "host2" (did you mean "host-2"?): its override applies to no node
+ * until a node of that name joins; check spec.nodes[].name`, the closest existing Node name
+ * suggested for each (the first three; the rest counted). '' for none.
+ */
+export function unknownOverrideMessage(unknown: string[], nodes: string[]): string {
+  if (!unknown.length) return '';
+  const shown = unknown.slice(0, MAX_UNKNOWN_SHOWN).map((n) => `"${n}"${suggestion(n, nodes)}`).join(', ');
+  const more = unknown.length > MAX_UNKNOWN_SHOWN ? ` and ${unknown.length - MAX_UNKNOWN_SHOWN} more` : '';
+  const applies = unknown.length === 1 ? 'its override applies to no node until a node of that name joins' : 'their overrides apply to no node until nodes of those names join';
+  return `spec.nodes names no Node ${shown}${more}: ${applies}; check spec.nodes[].name`;
 }

@@ -265,7 +265,11 @@ function hostSubnetsOf(s: ChangeScope, cn: string, out: ChangeEffects): void {
   }
 }
 
-/** Every MacvlanNet: a Node that appears or changes may be selected by any of them. */
+/**
+ * Every MacvlanNet: a Node that appears or changes may be selected by any of them, and one that
+ * appears or goes may be what a MacvlanNet's spec.nodes names (its Ready message says whether
+ * such a Node exists: node-missing.ts).
+ */
 function macvlanNetsOf(s: ChangeScope, out: ChangeEffects): ChangeEffects {
   for (const m of s.objects<MacvlanNet>('MacvlanNet')) out.keys.push(objectKey('MacvlanNet', m.obj.metadata.name));
   return out;

@@ -3,10 +3,17 @@
 import type { MacvlanNet, MacvlanNodeStatus } from '../api/index.js';
 import { macvlanUsage } from '../ipam/macvlan-usage.js';
 import { nodeIpamReport } from './ipam-report.js';
+import { unknownOverrideNote } from './node-missing.js';
 import type { TxnPlan } from './txn-plan.js';
 import { conditions, putStatusIfChanged, type Ctx } from './context.js';
 
-function macvlanCondition(statusNodes: MacvlanNodeStatus[], missing: number) {
+/** Ready from the nodes' parts; `note` (an override naming no Node) is added to its message whatever it says. */
+function macvlanCondition(statusNodes: MacvlanNodeStatus[], missing: number, note: string) {
+  const c = readyOf(statusNodes, missing);
+  return note ? { ...c, message: c.message + note } : c;
+}
+
+function readyOf(statusNodes: MacvlanNodeStatus[], missing: number) {
   const n = statusNodes.length;
   if (n === 0) return { type: 'Ready', status: 'False' as const, reason: 'NoNodes', message: 'no node matches nodeSelector' };
   if (missing) return { type: 'Ready', status: 'False' as const, reason: 'PoolExhausted', message: `${missing} node(s) could not get a Docker block or shim address` };
@@ -58,7 +65,7 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
     ...(used !== undefined ? { used } : {}),
     ...(external.length ? { external } : {}),
     nodes: statusNodes,
-    conditions: conditions(prev, [macvlanCondition(statusNodes, missing)]),
+    conditions: conditions(prev, [macvlanCondition(statusNodes, missing, m.metadata.deletionTimestamp ? '' : unknownOverrideNote(ctx.model, m))]),
   });
 }
 

@@ -34,8 +34,11 @@ import { ensureMacvlanFinalizer, finishMacvlanDeletion, isDeletingMacvlan } from
  */
 export interface MacvlanOutcome { result: 'synced' | 'gone'; ready?: boolean; missing?: number; more?: boolean; progress?: boolean; starved?: string }
 
-/** Room kept in the transaction for the status put written last: its compare, its op, ~300 bytes a node. */
-const statusReserve = (nodes: number) => ({ compares: 1, ops: 1, bytes: 1024 + 300 * nodes });
+/**
+ * Room kept in the transaction for the status put written last: its compare, its op, ~300
+ * bytes a node, and ~640 for a Ready message naming overrides of no Node (node-missing.ts).
+ */
+const statusReserve = (nodes: number) => ({ compares: 1, ops: 1, bytes: 1664 + 300 * nodes });
 
 export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
   const out: Entry<Node>[] = [];

@@ -2,8 +2,10 @@
 // (the Node may come later: the controller makes it when that node's agent joins), so a typo
 // there (host1 for host-1) would only ever say "waiting". The waiting messages say that no
 // such Node exists, so that an operator can tell a typo from an agent that is not started;
-// events.ts looks at those objects again when their Node comes or goes.
+// events.ts looks at those objects again when their Node comes or goes. A MacvlanNet's
+// per-node overrides (spec.nodes[].name) likewise: its Ready message names those of no Node.
 import { matchLabels } from '../api/labels.js';
+import { unknownOverrideMessage, unknownOverrideNodes } from '../api/macvlan-parent.js';
 import { missingNetworkMessage } from '../api/validate.js';
 import type { ClusterNetwork, MacvlanNet, Node } from '../api/index.js';
 import type { Model } from './model.js';
@@ -11,6 +13,17 @@ import type { Model } from './model.js';
 export function missingNodeNote(model: Pick<Model, 'node' | 'cache' | 'keys'>, node: string): string {
   if (model.node(node) || model.cache.isRefused(model.keys.object('Node', node))) return '';
   return `; no Node "${node}" exists (no agent has joined under that name): check spec.node`;
+}
+
+/**
+ * `; spec.nodes names no Node "host2" (did you mean "host-2"?): ...` when an override of the
+ * MacvlanNet names a Node that does not exist (one whose key does not decode exists); '' else.
+ * Every MacvlanNet is looked at again when a Node comes or goes (events.ts, macvlanNetsOf).
+ */
+export function unknownOverrideNote(model: Pick<Model, 'node' | 'cache' | 'keys' | 'objects'>, m: MacvlanNet): string {
+  const unknown = unknownOverrideNodes(m.spec, (n) => !!model.node(n) || model.cache.isRefused(model.keys.object('Node', n)));
+  if (!unknown.length) return '';
+  return `; ${unknownOverrideMessage(unknown, [...model.objects<Node>('Node')].map((n) => n.obj.metadata.name))}`;
 }
 
 /**

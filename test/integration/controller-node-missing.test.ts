@@ -93,3 +93,27 @@ describe('objects naming a network that does not exist', () => {
     await eventually(async () => (await msg('HostSubnet', 'by-hand')) === 'ClusterNetwork "podz" does not exist (did you mean "pode"?)', 'by-hand names pode', 10_000);
   });
 });
+
+describe('a MacvlanNet whose spec.nodes names no Node', () => {
+  const f = useControllerFixture(uniquePrefix());
+
+  it('says so in its Ready message (True/False as before), until the Node joins, and again once it goes', async () => {
+    await f.store.applyAll([
+      obj('Node', 'host-1', { address: '198.18.0.11' }),
+      obj('Node', 'host-2', { address: '198.18.0.12' }),
+      obj('MacvlanNet', 'lan', { subnet: '192.168.210.0/24', nodes: [{ name: 'host2', parent: 'enp0s5' }] }),
+    ]);
+    const readyOfLan = async () => ready(await f.store.get('MacvlanNet', 'lan')) as { status?: string; reason?: string; message?: string } | undefined;
+    const until = (match: (m: string) => boolean, what: string) =>
+      eventually(async () => { const r = await readyOfLan(); return r?.message && match(r.message) ? r : undefined; }, what, 10_000);
+    const typo = 'spec.nodes names no Node "host2" (did you mean "host-2"?): its override applies to no node until a node of that name joins; check spec.nodes[].name';
+    // no agent runs: not ready on either node, and the override's typo is named besides
+    expect(await until((m) => m.endsWith(`; ${typo}`), 'lan names host2 as no Node')).toMatchObject({ status: 'False', reason: 'NodesNotReady' });
+    expect((await readyOfLan())?.message).toMatch(/^not ready on host-1, host-2: waiting for the node's agent; /);
+    await f.store.applyAll([obj('Node', 'host2', { address: '198.18.0.21' })]);
+    const joined = await until((m) => !m.includes('no Node'), 'lan stops naming host2 once its Node exists');
+    expect(joined).toMatchObject({ status: 'False', reason: 'NodesNotReady', message: 'not ready on host-1, host-2, host2: waiting for the node\'s agent' });
+    await f.store.delete('Node', 'host2');
+    expect(await until((m) => m.endsWith(`; ${typo}`), 'lan names host2 again once its Node is deleted')).toMatchObject({ status: 'False', reason: 'NodesNotReady' });
+  });
+});

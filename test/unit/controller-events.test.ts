@@ -99,6 +99,8 @@ describe('effectsOfChange', () => {
       'Node/n1', 'MacvlanNet/lan', 'MacvlanNet/wan', 'HostSubnet/default-n1', 'HostSubnet/young', 'HostSubnet/old', 'HostSubnet/third',
       'ContainerNic/a', 'ContainerNic/c', 'ContainerNic/m',
     ]);
+    // a deleted Node: every MacvlanNet too (one whose spec.nodes names it says so again: node-missing.ts)
+    expect(effectsOfChange(change(nodeKey, { prev: kv(nodeKey, {}) }), scope).keys).toEqual(expect.arrayContaining(['MacvlanNet/lan', 'MacvlanNet/wan']));
     // an edited Node: its MacvlanNets only
     expect(effectsOfChange(change(nodeKey, { kv: kv(nodeKey, {}), prev: kv(nodeKey, {}) }), scope).keys).toEqual(['Node/n1', 'MacvlanNet/lan', 'MacvlanNet/wan']);
     const hsKey = keys.object('HostSubnet', 'default-n1');

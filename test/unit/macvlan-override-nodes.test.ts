@@ -1,0 +1,27 @@
+// A MacvlanNet's per-node overrides (spec.nodes[].name) that name no Node: which, and the
+// message the controller's Ready and `xctl apply` give for them.
+import { describe, expect, it } from 'vitest';
+import { unknownOverrideMessage, unknownOverrideNodes } from '../../pkg/api/macvlan-parent.js';
+
+const nodes = ['host-1', 'host-2', 'host-3'];
+const isNode = (n: string) => nodes.includes(n);
+
+describe('unknownOverrideNodes', () => {
+  it('lists the overrides naming no Node, in spec order; none without spec.nodes', () => {
+    expect(unknownOverrideNodes({ nodes: [{ name: 'host2' }, { name: 'host-1' }, { name: 'hots-3' }] }, isNode)).toEqual(['host2', 'hots-3']);
+    expect(unknownOverrideNodes({ nodes: [{ name: 'host-1' }] }, isNode)).toEqual([]);
+    expect(unknownOverrideNodes({}, isNode)).toEqual([]);
+  });
+});
+
+describe('unknownOverrideMessage', () => {
+  it('names each with the closest Node, says what it means and where to look', () => {
+    expect(unknownOverrideMessage(['host2'], nodes)).toBe('spec.nodes names no Node "host2" (did you mean "host-2"?): its override applies to no node until a node of that name joins; check spec.nodes[].name');
+    expect(unknownOverrideMessage(['host2', 'edge'], nodes)).toBe('spec.nodes names no Node "host2" (did you mean "host-2"?), "edge": their overrides apply to no node until nodes of those names join; check spec.nodes[].name');
+  });
+
+  it('spells out three and counts the rest; empty for none', () => {
+    expect(unknownOverrideMessage(['a', 'b', 'c', 'd', 'e'], [])).toBe('spec.nodes names no Node "a", "b", "c" and 2 more: their overrides apply to no node until nodes of those names join; check spec.nodes[].name');
+    expect(unknownOverrideMessage([], nodes)).toBe('');
+  });
+});
