@@ -39,3 +39,17 @@ export function unknownOverrideMessage(unknown: string[], nodes: string[]): stri
   const applies = unknown.length === 1 ? 'its override applies to no node until a node of that name joins' : 'their overrides apply to no node until nodes of those names join';
   return `spec.nodes names no Node ${shown}${more}: ${applies}; check spec.nodes[].name`;
 }
+
+/**
+ * `xctl apply`'s warnings for the batch (kubectl's `Warning:` lines; the apply goes on): each
+ * MacvlanNet whose spec.nodes names a Node that is neither stored (`nodes`, a key that does not
+ * decode included) nor in the batch. The message is the controller's (unknownOverrideMessage).
+ */
+export function overrideNodeWarnings(batch: Array<{ kind: string; metadata: { name: string }; spec?: unknown }>, nodes: string[]): string[] {
+  const known = new Set([...nodes, ...batch.filter((o) => o.kind === 'Node').map((o) => o.metadata.name)]);
+  return batch.flatMap((o) => {
+    if (o.kind !== 'MacvlanNet') return [];
+    const unknown = unknownOverrideNodes(o.spec as { nodes?: Array<{ name: string }> }, (n) => known.has(n));
+    return unknown.length ? [`macvlannet/${o.metadata.name}: ${unknownOverrideMessage(unknown, [...known])}`] : [];
+  });
+}

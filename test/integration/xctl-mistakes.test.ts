@@ -125,6 +125,20 @@ describe('xctl apply of a manifest with mistakes', () => {
       expect(await built.etcd.client().get('/xnet/registry/objects/clusternetworks/lan-pods').string()).toBeTruthy();
     });
   });
+
+  it('warns, exit 0, of a MacvlanNet override naming a Node neither stored nor in the batch, and applies it', async () => {
+    const lan = `${H}\nkind: MacvlanNet\nmetadata: {name: lan}\nspec:\n  subnet: 10.210.0.0/24\n  nodes:\n  - {name: host2, parent: enp0s5}\n`;
+    const warning = 'Warning: macvlannet/lan: spec.nodes names no Node "host2" (did you mean "host-2"?): its override applies to no node until a node of that name joins; check spec.nodes[].name\n';
+    const dry = await xctl(['apply', '--dry-run', '-f', file('lan.yaml', lan)]);
+    expect(dry).toMatchObject({ exitCode: 0, stdout: 'macvlannet/lan created (dry run)', stderr: warning.trimEnd() });
+    const r = await xctl(['apply', '-f', file('lan.yaml', lan)]);
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'macvlannet/lan created', stderr: warning.trimEnd() });
+    // the Node in the same batch (its agent joins later): nothing to warn of
+    const withNode = await xctl(['apply', '-f', file('lan-node.yaml', `${lan}---\n${H}\nkind: Node\nmetadata: {name: host2}\n`)]);
+    expect(withNode).toMatchObject({ exitCode: 0, stderr: '' });
+    // stored now: re-applied alone, still none
+    expect(await xctl(['apply', '-f', file('lan.yaml', lan)])).toMatchObject({ exitCode: 0, stdout: 'macvlannet/lan unchanged', stderr: '' });
+  });
 });
 
 describe('xctl apply of an invalid manifest against an etcd that accepts connections and never answers', () => {

@@ -1,7 +1,7 @@
 // A MacvlanNet's per-node overrides (spec.nodes[].name) that name no Node: which, and the
 // message the controller's Ready and `xctl apply` give for them.
 import { describe, expect, it } from 'vitest';
-import { unknownOverrideMessage, unknownOverrideNodes } from '../../pkg/api/macvlan-parent.js';
+import { overrideNodeWarnings, unknownOverrideMessage, unknownOverrideNodes } from '../../pkg/api/macvlan-parent.js';
 
 const nodes = ['host-1', 'host-2', 'host-3'];
 const isNode = (n: string) => nodes.includes(n);
@@ -23,5 +23,22 @@ describe('unknownOverrideMessage', () => {
   it('spells out three and counts the rest; empty for none', () => {
     expect(unknownOverrideMessage(['a', 'b', 'c', 'd', 'e'], [])).toBe('spec.nodes names no Node "a", "b", "c" and 2 more: their overrides apply to no node until nodes of those names join; check spec.nodes[].name');
     expect(unknownOverrideMessage([], nodes)).toBe('');
+  });
+});
+
+describe('overrideNodeWarnings (xctl apply)', () => {
+  const lan = (nodes: Array<{ name: string }>) => ({ kind: 'MacvlanNet', metadata: { name: 'lan' }, spec: { subnet: '10.210.0.0/24', nodes } });
+  const node = (name: string) => ({ kind: 'Node', metadata: { name }, spec: {} });
+
+  it('one per MacvlanNet naming a Node neither stored nor in the batch', () => {
+    expect(overrideNodeWarnings([lan([{ name: 'host2' }])], ['host-2'])).toEqual([
+      'macvlannet/lan: spec.nodes names no Node "host2" (did you mean "host-2"?): its override applies to no node until a node of that name joins; check spec.nodes[].name',
+    ]);
+  });
+
+  it('none for a Node stored or in the batch, nor for other kinds', () => {
+    expect(overrideNodeWarnings([lan([{ name: 'host-2' }])], ['host-2'])).toEqual([]);
+    expect(overrideNodeWarnings([lan([{ name: 'host2' }]), node('host2')], [])).toEqual([]);
+    expect(overrideNodeWarnings([node('x'), lan([])], [])).toEqual([]);
   });
 });

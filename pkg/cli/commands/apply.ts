@@ -18,7 +18,7 @@ export interface ApplyOptions { filename?: string[]; dryRun?: boolean }
  * fit, with a progress line on a terminal and a summary (docs/xctl.md).
  */
 export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptions): Promise<number> {
-  const { loaded, objects } = await loadCheckedBatch(session, io, opts.filename);
+  const { loaded, objects, warnings } = await loadCheckedBatch(session, io, opts.filename);
   const reporter = new WriteReporter(io, 'applying');
   let changes;
   try {
@@ -28,6 +28,8 @@ export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptio
   } finally {
     reporter.clear();
   }
+  // as kubectl prints an API server's warnings: on stderr, before what was applied; the exit code stays 0
+  for (const w of warnings) io.err(`Warning: ${w}\n`);
   const suffix = opts.dryRun ? ' (dry run)' : '';
   for (const c of changes) io.out(`${ref(c.object)} ${c.action}${suffix}\n`);
   if (reporter.split) {

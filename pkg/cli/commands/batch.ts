@@ -2,6 +2,8 @@
 // them against what is stored.
 import { storedKindsToCheck } from '../../api/validate-cross.js';
 import type { AnyObject } from '../../api/types.js';
+import { overrideNodeWarnings } from '../../api/macvlan-parent.js';
+import type { ListResult } from '../../store/types.js';
 import { checkAgainstStore, InvalidBatchError, loadManifests, type LoadedObject } from '../../manifest/load.js';
 import { ManifestError, type ManifestIssue } from '../../manifest/errors.js';
 import type { Session } from '../connect.js';
@@ -13,16 +15,25 @@ export async function loadBatch(io: CliIO, filenames: string[] | undefined): Pro
   return loadManifests(filenames, io.stdin);
 }
 
+/** What apply and diff are given: the objects, and kubectl-style warnings (accepted, probably not what was meant). */
+export interface CheckedBatch { objects: AnyObject[]; warnings: string[] }
+
 /** Batch validated against stored objects: overlaps, static IPs outside or taken, Node addresses. */
-export async function checkedBatch(session: Session, loaded: LoadedObject[]): Promise<AnyObject[]> {
+export async function checkedBatch(session: Session, loaded: LoadedObject[]): Promise<CheckedBatch> {
   const objects = loaded.map((l) => l.object);
   const kinds = storedKindsToCheck(objects);
-  if (kinds.length) {
-    const store = session.store();
-    const lists = await Promise.all(kinds.map((k) => store.list(k.kind, { withoutStatus: !k.withStatus, controllerStatusOnly: k.controllerStatusOnly })));
-    checkAgainstStore(loaded, lists.flatMap((l) => l.items));
-  }
-  return objects;
+  if (!kinds.length) return { objects, warnings: [] };
+  const store = session.store();
+  const lists = await Promise.all(kinds.map((k) => store.list(k.kind, { withoutStatus: !k.withStatus, controllerStatusOnly: k.controllerStatusOnly })));
+  checkAgainstStore(loaded, lists.flatMap((l) => l.items));
+  // a batch with a MacvlanNet reads the Nodes already (storedKindsToCheck): its overrides are checked against them
+  const nodes = lists.find((_, i) => kinds[i].kind === 'Node');
+  return { objects, warnings: nodes ? overrideNodeWarnings(objects, storedNames(nodes)) : [] };
+}
+
+/** The names of a list's objects, also of those whose key does not decode (the key's last segment). */
+function storedNames(list: ListResult): string[] {
+  return [...list.items.map((o) => o.metadata.name), ...(list.skipped ?? []).map((s) => s.key.slice(s.key.lastIndexOf('/') + 1))];
 }
 
 /**
@@ -39,7 +50,7 @@ export const STORE_CHECK_BUDGET_MS = 1_500;
  * manifests' own problems are reported alone. A batch with no problems of its own is checked
  * against the store with the full call deadline.
  */
-export async function loadCheckedBatch(session: Session, io: CliIO, filenames: string[] | undefined): Promise<{ loaded: LoadedObject[]; objects: AnyObject[] }> {
+export async function loadCheckedBatch(session: Session, io: CliIO, filenames: string[] | undefined): Promise<CheckedBatch & { loaded: LoadedObject[] }> {
   let loaded: LoadedObject[];
   try {
     loaded = await loadBatch(io, filenames);
@@ -48,7 +59,7 @@ export async function loadCheckedBatch(session: Session, io: CliIO, filenames: s
     const more = await storeIssuesWithin(session, e.valid, STORE_CHECK_BUDGET_MS);
     throw e.with(more.issues, more.unchecked && `the other documents were not checked against what is stored (${more.unchecked}); fixing these problems may show more`);
   }
-  return { loaded, objects: await checkedBatch(session, loaded) };
+  return { loaded, ...await checkedBatch(session, loaded) };
 }
 
 /**
