@@ -257,7 +257,7 @@ export class Agent {
   }
 
   private followKernel(): void {
-    const m: Monitor = monitor(this.ctx.dp.target, (e) => this.enqueue(keysForMonitorEvent(e, this.scope()), 'kernel'), {
+    const m: Monitor = monitor(this.ctx.dp.target, (e) => { this.heartbeat.kernelEvent(e); this.enqueue(keysForMonitorEvent(e, this.scope()), 'kernel'); }, {
       netconf: true,
       onRestart: (why) => { this.log.warn('kernel monitor restarted', { why }); this.resyncAll(); },
       onLineError: (err, line) => this.log.error('kernel monitor line not handled', { line, error: err.message }),

@@ -41,7 +41,8 @@ export interface AgentDataplane {
   readonly dryRun?: boolean;
   readonly ip: Pick<IpRunner, 'routes' | 'links' | 'addrs' | 'linksAndAddrs'>;
   readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'runningContainers' | 'networkEndpoints' | 'disconnect' | 'connect' | 'listNetworks' | 'ping'>;
-  underlay(): Promise<Underlay>;
+  /** `pinned`: the Node's spec.interface, whose presence on the host it reports too */
+  underlay(pinned?: string): Promise<Underlay>;
   /** opens the network namespace process `pid` is in now (netlink/pinned.ts); the caller closes it */
   pinNetns(pid: number): Promise<PinnedNetns>;
   /** is the pinned namespace the managed host's own? */
@@ -98,8 +99,8 @@ export class Dataplane implements AgentDataplane {
     return removeMarkedNicLinks(netns, nics);
   }
 
-  underlay(): Promise<Underlay> {
-    return detectUnderlay(this.ip);
+  underlay(pinned?: string): Promise<Underlay> {
+    return detectUnderlay(this.ip, pinned);
   }
 
   capabilities(iface: string | undefined): Promise<Record<string, boolean>> {

@@ -229,6 +229,21 @@ export function monitorIfName(text: string): string | undefined {
  */
 export const isHostForwardingLine = (text: string) => /^inet\s+all\s(.*\s)?forwarding\s/.test(`${text} `);
 
+/**
+ * Whether a kernel event may make the Node's pinned spec.interface (`pinned`) appear or go, so
+ * that its report (InterfaceOnHost, node.ts) is read again at once: `known` is the ifindex the
+ * last read found it at (none: the host had no such link). A link of that name made or deleted,
+ * or the known one renamed away; not the known link changing state (its carrier, promiscuity,
+ * a macvlan port coming), which says nothing new and happens at every container start.
+ */
+export function nodeInterfaceEvent(e: MonitorEvent, pinned: string | undefined, known: number | undefined): boolean {
+  if (!pinned || e.object !== 'link') return false;
+  const name = monitorIfName(e.text);
+  const index = Number(/^(\d+):/.exec(e.text)?.[1]);
+  if (known === undefined || index !== known) return name === pinned;
+  return e.deleted || name !== pinned;
+}
+
 export function keysForMonitorEvent(e: MonitorEvent, s: EventScope): string[] {
   if (e.object === 'route') return [KEY_ROUTES, ...allMacvlan(s)];
   if (e.object === 'netconf') return isHostForwardingLine(e.text) ? [KEY_NAT] : [];

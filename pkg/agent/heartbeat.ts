@@ -8,6 +8,8 @@ import type { AgentContext } from './context.js';
 import { NodeCapabilities } from './capabilities.js';
 import { nodeReport, readUnderlay, SelfReport, type Underlay } from './node.js';
 import { stuckMessage, type StuckWatch } from './stuck.js';
+import { nodeInterfaceEvent } from './events.js';
+import type { MonitorEvent } from '../netlink/monitor.js';
 import { XNET_VERSION } from '../version.js';
 
 export const AGENT_VERSION = XNET_VERSION;
@@ -27,6 +29,8 @@ export class NodeHeartbeat {
   private readonly capabilities: NodeCapabilities;
   private conditions?: Condition[];
   private inFlight?: Promise<void>;
+  /** a beat was asked for while one was in flight (again) */
+  private pending = false;
   private stopped = false;
 
   constructor(private readonly ctx: AgentContext, private readonly o: HeartbeatOptions) {
@@ -37,13 +41,26 @@ export class NodeHeartbeat {
 
   /** At start: the underlay and the capabilities, read before the first beat. */
   async readHost(): Promise<void> {
-    this.underlay = await readUnderlay(this.ctx.dp, this.underlay, this.ctx.log);
+    this.underlay = await readUnderlay(this.ctx.dp, this.underlay, this.ctx.log, this.pinnedInterface());
     await this.readCapabilities();
+  }
+
+  /** The Node's spec.interface, when the admin pinned one. */
+  private pinnedInterface(): string | undefined {
+    return this.ctx.caches.nodes.get(this.ctx.node)?.spec?.interface;
+  }
+
+  /**
+   * A kernel event that may make the pinned spec.interface appear or go (events.ts,
+   * nodeInterfaceEvent): the report says so at once, not at the next beat.
+   */
+  kernelEvent(e: MonitorEvent): void {
+    if (nodeInterfaceEvent(e, this.pinnedInterface(), this.underlay.pinned?.ifindex)) this.again();
   }
 
   /** What the kernel can do on the underlay interface (the Node's pinned one first); a change is reconciled at once. */
   private async readCapabilities(): Promise<void> {
-    const iface = this.ctx.caches.nodes.get(this.ctx.node)?.spec?.interface ?? this.underlay.interface;
+    const iface = this.pinnedInterface() ?? this.underlay.interface;
     const r = await this.capabilities.read(iface);
     this.ctx.capabilities = r.found;
     if (!r.changed) return;
@@ -54,8 +71,20 @@ export class NodeHeartbeat {
   async beat(): Promise<void> {
     // A heartbeat stuck on an unreachable etcd must not pile up behind the timer.
     if (this.inFlight || this.stopped) return;
-    this.inFlight = this.beatOnce().finally(() => { this.inFlight = undefined; });
+    this.inFlight = this.beatOnce().finally(() => {
+      this.inFlight = undefined;
+      if (this.pending) { this.pending = false; void this.beat(); }
+    });
     await this.inFlight;
+  }
+
+  /**
+   * A beat for something that changed (our Node, the pinned interface): one in flight may have
+   * read the host or the Node before it, so one more follows it (at most one is pending).
+   */
+  private again(): void {
+    if (this.inFlight) this.pending = true;
+    else void this.beat();
   }
 
   private async beatOnce(): Promise<void> {
@@ -77,7 +106,7 @@ export class NodeHeartbeat {
   /** Our Node appeared (made by the controller), changed (spec, generation) or was deleted, which deletes our report: report again. */
   followOwnNode(): void {
     const self = this.ctx.node;
-    const again = (o: Node) => { if (o.metadata.name === self) void this.beat(); };
+    const again = (o: Node) => { if (o.metadata.name === self) this.again(); };
     this.ctx.caches.nodes.addHandler({
       onAdd: again,
       onUpdate: again,

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { setCondition, type Condition, type Node } from '../api/index.js';
 import { IpBatchError, IpRunner } from '../netlink/ip.js';
 import type { NodeLease, Store } from '../store/types.js';
-import { parseRoutes } from '../netlink/parse.js';
+import { parseLinks, parseRoutes } from '../netlink/parse.js';
 import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdPermissionError } from '../errors.js';
 import type { Problem } from './planner/ops.js';
@@ -18,6 +18,11 @@ export interface Underlay {
   interface?: string;
   /** every IPv4 address of the host (lo's aside): a pinned spec.address is checked against them */
   local?: string[];
+  /**
+   * The Node's pinned spec.interface as the host has it (interfaceOnHost): its ifindex, none when
+   * the host has no link of that name; unset when nothing is pinned.
+   */
+  pinned?: { name: string; ifindex?: number };
 }
 
 /** Pure: the interface of the default route, else the first non-lo interface with IPv4. */
@@ -28,9 +33,23 @@ export function pickUnderlay(defaultDev: string | undefined, addrs: Array<{ dev:
   return { ...(dev ? { interface: dev } : {}), ...(a ? { address: a.cidr.split('/')[0] } : {}), local: v4.map((x) => x.cidr.split('/')[0]) };
 }
 
-export async function detectUnderlay(ip: IpRunner): Promise<Underlay> {
+/** `pinned`: the Node's spec.interface, looked up by name (one `ip` run more, only while one is pinned). */
+export async function detectUnderlay(ip: IpRunner, pinned?: string): Promise<Underlay> {
   const def = parseRoutes(await ip.json(['-4', 'route', 'show', 'default'])).find((r) => r.dst === 'default');
-  return pickUnderlay(def?.dev, await ip.addrs());
+  const u = pickUnderlay(def?.dev, await ip.addrs());
+  return pinned ? { ...u, pinned: await linkByName(ip, pinned) } : u;
+}
+
+/** The host's link `name`: its ifindex, or none when ip says there is no such device. */
+async function linkByName(ip: IpRunner, name: string): Promise<{ name: string; ifindex?: number }> {
+  try {
+    const [l] = parseLinks(await ip.json(['link', 'show', 'dev', name]));
+    return l ? { name, ifindex: l.ifindex } : { name };
+  } catch (e) {
+    // `Device "x" does not exist.`: any other failure is no answer (the last read is kept)
+    if (/does not exist/.test((e as Error).message)) return { name };
+    throw e;
+  }
 }
 
 /**
@@ -38,10 +57,13 @@ export async function detectUnderlay(ip: IpRunner): Promise<Underlay> {
  * a running agent (DHCP, an admin's `ip addr`), and peers route via what it reports. The last
  * one known when the read fails.
  */
-export async function readUnderlay(dp: { underlay(): Promise<Underlay> }, last: Underlay, log: Logger): Promise<Underlay> {
+export async function readUnderlay(dp: { underlay(pinned?: string): Promise<Underlay> }, last: Underlay, log: Logger, pinned?: string): Promise<Underlay> {
   try {
-    const now = await dp.underlay();
+    const now = await dp.underlay(pinned);
     if (last.address && (now.address !== last.address || now.interface !== last.interface)) log.info('the underlay changed', { from: last, to: now });
+    if (pinned && last.pinned?.name === pinned && (last.pinned.ifindex === undefined) !== (now.pinned?.ifindex === undefined)) {
+      log.info(now.pinned?.ifindex === undefined ? 'the Node\'s spec.interface is no longer a link of this host' : 'the Node\'s spec.interface is a link of this host now', { interface: pinned });
+    }
     return now;
   } catch (e) {
     log.warn('underlay detection failed', { error: (e as Error).message });
@@ -99,6 +121,8 @@ export function nodeReport(node: Node | undefined, h: ReportInput): Record<strin
   conditions = setCondition(conditions, routesReady(h.routeProblems), now);
   const onHost = addressOnHost(node?.spec?.address, h.underlay);
   conditions = onHost ? setCondition(conditions, onHost, now) : conditions.filter((c) => c.type !== 'AddressOnHost');
+  const ifOnHost = interfaceOnHost(node?.spec?.interface, h.underlay);
+  conditions = ifOnHost ? setCondition(conditions, ifOnHost, now) : conditions.filter((c) => c.type !== 'InterfaceOnHost');
   return {
     address: node?.spec?.address ?? h.underlay.address,
     interface: node?.spec?.interface ?? h.underlay.interface,
@@ -120,6 +144,22 @@ export function addressOnHost(pinned: string | undefined, u: Underlay): Conditio
   const has = u.local.length ? `it has ${u.local.join(', ')}` : 'it has no IPv4 address';
   const fix = u.address ? `; fix spec.address, or remove it to use the detected ${u.address}` : '';
   return { type: 'AddressOnHost', status: 'False', reason: 'NotOnHost', message: `spec.address ${pinned} is not an address of this host (${has}): peers route this node's subnets to it${fix}` };
+}
+
+/**
+ * InterfaceOnHost, only while spec.interface pins the underlay interface: whether the host has a
+ * link of that name. A typo there (enp0s5 for enp0s6) is the default macvlan parent of every
+ * MacvlanNet that names none for this node, and otherwise showed only as their ParentMissing.
+ * Not Ready=False: the agent runs, routes and bridges work; Ready is the agent's liveness.
+ */
+export function interfaceOnHost(pinned: string | undefined, u: Underlay): Condition | undefined {
+  if (!pinned || u.pinned?.name !== pinned) return undefined;
+  if (u.pinned.ifindex !== undefined) return { type: 'InterfaceOnHost', status: 'True', reason: 'OnHost', message: `${pinned}, the Node's spec.interface, is a link of this host` };
+  const fix = u.interface && u.interface !== pinned ? `; fix spec.interface, or remove it to use the detected ${u.interface}` : '';
+  return {
+    type: 'InterfaceOnHost', status: 'False', reason: 'NotOnHost',
+    message: `spec.interface ${pinned} is not a link of this host: a MacvlanNet with no parent of its own for this node has no parent here (ParentMissing)${fix}`,
+  };
 }
 
 /**

@@ -21,7 +21,7 @@ export const STATUS_AUTHORITY: Readonly<Record<Kind, StatusAuthority>> = {
   // address before any peer routes to it (controller/node-address.ts).
   Node: {
     nodeFields: [...OBSERVED, 'address', 'interface', 'agentVersion', 'lastHeartbeatTime', 'capabilities'],
-    nodeConditions: ['Ready', 'RoutesReady', 'AddressOnHost'],
+    nodeConditions: ['Ready', 'RoutesReady', 'AddressOnHost', 'InterfaceOnHost'],
   },
   // subnet, gateway, bridge, dockerRange, nodeAddress: the controller's alone.
   HostSubnet: { nodeFields: [...OBSERVED], nodeConditions: ['Ready'] },

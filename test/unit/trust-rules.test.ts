@@ -202,6 +202,8 @@ describe('field authority in the merged view', () => {
     // a Node's own facts: whether its pinned address is on the host is the agent's to say
     const own = { conditions: [{ type: 'AddressOnHost', status: 'False' }, { type: 'AddressAccepted', status: 'True' }] };
     expect(nodeReportable('Node', own as never)).toEqual({ conditions: [{ type: 'AddressOnHost', status: 'False' }] });
+    // and whether its pinned interface is a link of the host
+    expect(nodeReportable('Node', { conditions: [{ type: 'InterfaceOnHost', status: 'False' }] } as never)).toEqual({ conditions: [{ type: 'InterfaceOnHost', status: 'False' }] });
     // the agent's marks on its HostSubnet report are for the controller alone, never shown
     expect(nodeReportable('HostSubnet', { keptUntilNetworkGone: true, objectUid: 'u', observedGeneration: 1 })).toEqual({ observedGeneration: 1 });
   });
