@@ -51,7 +51,7 @@ const TABLES: { [K in Kind]: Columns<Extract<AnyObject, { kind: K }>> } = {
     // REPORTED: when the agent last wrote its report (start, new lease, change); liveness is READY (the lease)
     wide: ['INTERFACE', 'AGENT', 'REPORTED', 'LABELS'],
     row: (o: Node) => [o.metadata.name, nodeAddressOf(o), readyOf(o), humanAge(o.metadata.creationTimestamp)],
-    wideRow: (o: Node) => [show(o.status?.interface ?? o.spec.interface), show(o.status?.agentVersion), o.status?.lastHeartbeatTime ? `${humanAge(o.status.lastHeartbeatTime)} ago` : NONE, labelsText(o)],
+    wideRow: (o: Node) => [nodeInterfaceOf(o), show(o.status?.agentVersion), o.status?.lastHeartbeatTime ? `${humanAge(o.status.lastHeartbeatTime)} ago` : NONE, labelsText(o)],
   },
   HostSubnet: {
     head: ['NAME', 'NODE', 'SUBNET', 'BRIDGE', 'READY', 'AGE'],
@@ -80,19 +80,25 @@ const TABLES: { [K in Kind]: Columns<Extract<AnyObject, { kind: K }>> } = {
  * last one it accepted: describe says which).
  */
 function nodeAddressOf(o: Node): string {
-  if (o.spec.address) return notOnHost(o) ? `${o.spec.address} (not on host)` : o.spec.address;
+  if (o.spec.address) return notOnHost(o, 'AddressOnHost') ? `${o.spec.address} (not on host)` : o.spec.address;
   const reported = o.status?.address;
   if (!reported) return show(reported);
   // AddressInPool: refused as a new address would be, but peers still route via it
   return o.status?.conditions?.find((c) => c.type === 'AddressAccepted')?.reason === 'InvalidNodeAddress' ? `${reported} (refused)` : reported;
 }
+/** The interface the agent uses, marked when it is a pinned one the host has no link of. */
+function nodeInterfaceOf(o: Node): string {
+  const iface = show(o.status?.interface ?? o.spec.interface);
+  return o.spec.interface && notOnHost(o, 'InterfaceOnHost') ? `${iface} (not on host)` : iface;
+}
 /**
- * The agent says its host lacks the pinned address (AddressOnHost False: peers route to nobody),
- * in a report of this very spec: one about an address since corrected is not shown.
+ * The agent says its host lacks the pinned address (AddressOnHost False: peers route to nobody)
+ * or interface (InterfaceOnHost False: no default macvlan parent), in a report of this very
+ * spec: one about a value since corrected is not shown.
  */
-function notOnHost(o: Node): boolean {
+function notOnHost(o: Node, type: 'AddressOnHost' | 'InterfaceOnHost'): boolean {
   const st = o.status as (Node['status'] & { observedGeneration?: number }) | undefined;
-  return st?.observedGeneration === o.metadata.generation && st?.conditions?.find((c) => c.type === 'AddressOnHost')?.status === 'False';
+  return st?.observedGeneration === o.metadata.generation && st?.conditions?.find((c) => c.type === type)?.status === 'False';
 }
 /** The allocated address: a pinned spec.ip the controller has not allocated (IPConflict, OutOfRange) is not held. */
 function ipOf(o: ContainerNic): string {

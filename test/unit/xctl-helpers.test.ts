@@ -208,4 +208,15 @@ describe('the Node table\'s ADDRESS', () => {
     // a report about the spec before (the address since corrected, the agent not there yet)
     expect(tableRow(onHost('False', 1), false)[1]).toBe('198.18.0.99');
   });
+
+  it('marks, -o wide, a pinned spec.interface the node\'s agent finds no link of (InterfaceOnHost False)', () => {
+    const pinned = (status: 'True' | 'False', observedGeneration = 2) => {
+      const n = node({ interface: 'enp0s5' }) as unknown as { metadata: Record<string, unknown> };
+      return { ...n, metadata: { ...n.metadata, generation: 2 }, status: { interface: 'enp0s5', observedGeneration, conditions: [{ type: 'InterfaceOnHost', status, reason: status === 'True' ? 'OnHost' : 'NotOnHost', message: '', lastTransitionTime: '' }] } } as unknown as AnyObject;
+    };
+    const iface = (o: AnyObject) => tableRow(o, true)[4];
+    expect(iface(pinned('False'))).toBe('enp0s5 (not on host)');
+    expect(iface(pinned('True'))).toBe('enp0s5');
+    expect(iface(pinned('False', 1))).toBe('enp0s5');
+  });
 });
