@@ -185,7 +185,7 @@ describe('xctl version', () => {
 });
 
 describe('the Node table\'s ADDRESS', () => {
-  const node = (spec: { address?: string }, status?: { address?: string; accepted?: 'Checked' | 'InvalidNodeAddress' | 'AddressInPool' }) => ({
+  const node = (spec: { address?: string; interface?: string }, status?: { address?: string; accepted?: 'Checked' | 'InvalidNodeAddress' | 'AddressInPool' }) => ({
     apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'host-2', creationTimestamp: new Date().toISOString() }, spec,
     status: status && { address: status.address, conditions: status.accepted ? [{ type: 'AddressAccepted', status: status.accepted === 'Checked' ? 'True' : 'False', reason: status.accepted, message: '', lastTransitionTime: '' }] : [] },
   }) as unknown as AnyObject;
