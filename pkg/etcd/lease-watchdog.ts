@@ -33,28 +33,69 @@ export function answerWithinMs(ttlSeconds: number): number {
   return Math.min(KEEPALIVE_ANSWER_MS, (ttlSeconds * 1000) / 4);
 }
 
+/**
+ * A keep-alive stream etcd3 has given up (ended: a restart, a release) is cut loose from the
+ * lease. etcd3's handlers on it stay attached, and they act on the lease's *current* stream: an
+ * answer that was waiting on a member that hung came once it resumed and re-armed the old
+ * stream's TTL timer, which a TTL later tore down the current stream and started one more
+ * keep-alive loop; with two such streams (the watchdog gives one up every few seconds while a
+ * lone member hangs) two loops ran, and the one no teardown reached kept the lease alive after
+ * release() (its key never expired) and kept writing forever. Its listeners go, and the call is
+ * cancelled, so a member that comes back has nothing of it left to answer.
+ */
+function cutLooseOnEnd(s: object): void {
+  const st = s as { end?: (...a: unknown[]) => unknown; cancel?: () => void; removeAllListeners?: (ev: string) => unknown; on?: (ev: string, f: () => void) => unknown };
+  if (typeof st.end !== 'function' || typeof st.removeAllListeners !== 'function' || typeof st.on !== 'function') return;
+  const end = st.end.bind(s);
+  st.end = (...a: unknown[]) => {
+    st.removeAllListeners!('data');
+    st.removeAllListeners!('error');
+    st.on!('error', () => undefined);
+    const r = end(...a);
+    st.cancel?.();
+    return r;
+  };
+}
+
 /** Watches `lease`'s keep-alives from now on (see the head of this file). */
 export function watchKeepAlive(lease: Lease, ttlSeconds: number, pool: KeepAlivePool): void {
   const inner = lease as unknown as LeaseInternals;
   if (typeof inner.client?.leaseKeepAlive !== 'function' || typeof inner.handleKeepaliveError !== 'function') return;
   let stream: object | undefined;
   const open = inner.client.leaseKeepAlive.bind(inner.client);
-  inner.client.leaseKeepAlive = (options) => open(options).then((s) => { stream = s; return s; });
+  inner.client.leaseKeepAlive = (options) => open(options).then((s) => { stream = s; cutLooseOnEnd(s); return s; });
+  const window = answerWithinMs(ttlSeconds);
   let overdue: NodeJS.Timeout | undefined;
-  const settle = () => { clearTimeout(overdue); overdue = undefined; };
-  lease.on('keepaliveFired', () => {
-    if (overdue) return;
-    const unanswered = stream;
+  /** bumped by every answer, failure or loss: a check begun before one of them is void */
+  let generation = 0;
+  const settle = () => { clearTimeout(overdue); overdue = undefined; generation++; };
+  const giveUp = (unanswered: object | undefined) => {
+    const err = new GRPCUnavailableError(`lease keep-alive not answered within ${window} ms`);
+    const host = unanswered && streamHosts.get(unanswered);
+    // a lone member stays usable: the stream is made again on it
+    if (host && pool.hosts.length > 1) for (let i = 0; i < HOST_BREAKER_FAILURES; i++) pool.markFailed(host, err);
+    inner.handleKeepaliveError(err);
+  };
+  const arm = (unanswered: object | undefined, gen: number) => {
+    const due = Date.now() + window;
     overdue = setTimeout(() => {
       overdue = undefined;
-      if (stream !== unanswered || lease.revoked()) return;
-      const err = new GRPCUnavailableError(`lease keep-alive not answered within ${answerWithinMs(ttlSeconds)} ms`);
-      const host = unanswered && streamHosts.get(unanswered);
-      // a lone member stays usable: the stream is made again on it
-      if (host && pool.hosts.length > 1) for (let i = 0; i < HOST_BREAKER_FAILURES; i++) pool.markFailed(host, err);
-      inner.handleKeepaliveError(err);
-    }, answerWithinMs(ttlSeconds));
+      if (gen !== generation || stream !== unanswered || lease.revoked()) return;
+      // This process itself stood still (a long synchronous stretch, a GC pause): the answer
+      // may have come meanwhile and wait, unread, behind this timer, or the keep-alive may not
+      // have left yet. The member is given a whole window of this process running again.
+      if (Date.now() - due > window / 4) { arm(unanswered, gen); return; }
+      // what the poll phase reads after this timer (an answer that came just now) goes first
+      setImmediate(() => {
+        if (gen !== generation || stream !== unanswered || lease.revoked()) return;
+        giveUp(unanswered);
+      });
+    }, window);
     overdue.unref?.();
+  };
+  lease.on('keepaliveFired', () => {
+    if (overdue) return;
+    arm(stream, generation);
   });
   lease.on('keepaliveSucceeded', settle);
   lease.on('keepaliveFailed', settle);
