@@ -67,7 +67,8 @@ export function etcdFaultHandling(): NonNullable<IOptions['faultHandling']> {
   return {
     host: () => circuitBreaker(hostFault, { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(HOST_BREAKER_FAILURES) }),
     // tried again at once on the next member: the one cut off from its peers answers so at once
-    global: retry(handleWhen(callFault), { maxAttempts: 3 }),
+    // (a refusal carries no recoverable mark: require-leader.ts keeps the member's connection)
+    global: retry(handleWhen((e) => callFault(e) || isNoLeader(e)), { maxAttempts: 3 }),
   };
 }
 

@@ -8,6 +8,7 @@ import { Etcd3 } from 'etcd3';
 import { ConnectionPool } from 'etcd3/lib/connection-pool.js';
 import { startPartitionableEtcd, type PartitionableEtcd } from '../harness/etcd-partition.js';
 import { pollUntil } from './helpers.js';
+import { startTcpProxy } from '../harness/tcp-proxy.js';
 import { createEtcdClient } from '../../pkg/etcd/client.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { KvCache } from '../../pkg/runtime/kv-cache.js';
@@ -125,6 +126,30 @@ describe('a request that lands on a member cut off from its peers', () => {
     } finally {
       alone.close();
       majority.close();
+    }
+  }, 90_000);
+});
+
+describe('a client that keeps a member cut off from its peers among its endpoints', () => {
+  it('keeps its connection to that member: its refusals ("no leader") dial it again no more', async () => {
+    const victim = ((await etcd.leaderIndex()) + 1) % 3;
+    const others = etcd.endpoints.filter((_, i) => i !== victim);
+    // the client reaches the cut-off member through a proxy that counts the connections made to it
+    const proxy = await startTcpProxy(etcd.endpoints[victim]);
+    const client = createEtcdClient({ endpoints: [...others, proxy.endpoint] });
+    try {
+      for (let i = 0; i < 30; i++) await client.put(`/part/conn-${i}`).value('1');
+      etcd.isolate(victim);
+      expect(await waitFor(async () => (await leaderSeenBy(etcd.endpoints[victim])) === '0', 15_000), 'the cut-off member has no leader').toBe(true);
+      const before = proxy.accepted;
+      // ConnectionPool picks a member at random for each call: a third land on the cut-off one first
+      for (let i = 0; i < 150; i++) await client.put(`/part/conn-${i}`).value('2');
+      expect(await client.get('/part/conn-149').string()).toBe('2');
+      // before: one new connection to it for each call it refused (about 50), a TLS handshake each with TLS
+      expect(proxy.accepted - before, 'connections made to the cut-off member').toBeLessThanOrEqual(1);
+    } finally {
+      client.close();
+      await proxy.close();
     }
   }, 90_000);
 });
