@@ -28,7 +28,7 @@ describe('a lone member that hangs for a few seconds (SIGSTOP), then resumes', (
   afterAll(async () => { resume(); await etcd?.stop(); });
 
   it('leaves one keep-alive loop: the lease, released later, expires and its key goes', async () => {
-    const ttl = 10;
+    const ttl = 15; // the pause below is about 9 s: a renewal, TTL/3, then two 2 s windows
     const client = createEtcdClient({ endpoints: etcd.endpoints });
     const reader: Etcd3 = etcd.client();
     try {
