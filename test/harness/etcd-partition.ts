@@ -5,7 +5,7 @@
 // member dials (etcd names the dialing member in each peer request's X-Server-From header).
 // A member can also be paused (SIGSTOP): a member that hangs outright, its host frozen.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +18,11 @@ export interface PartitionableEtcd {
   /** cuts member `i` off from its peers (its clients still reach it) */
   isolate(i: number): void;
   heal(): void;
-  /** stops member `i`'s process (SIGSTOP): it hangs outright, answering nothing, ending nothing */
-  pause(i: number): void;
+  /**
+   * Stops member `i`'s process (SIGSTOP) and resolves once the kernel shows every thread of it
+   * stopped: it hangs outright, answering nothing, ending nothing.
+   */
+  pause(i: number): Promise<void>;
   /** continues every paused member */
   resume(): void;
   /** the index of the member that leads now, as the others see it */
@@ -68,9 +71,10 @@ export async function startPartitionableEtcd(): Promise<PartitionableEtcd> {
       for (const l of links) if (cut(l)) { for (const s of l.sockets) s.destroy(); links.delete(l); }
     },
     heal() { isolated = undefined; },
-    pause(i) {
+    async pause(i) {
       if (!procs[i].kill('SIGSTOP')) throw new Error(`member p${i} could not be stopped (exited?)`);
       paused.add(procs[i]);
+      await allThreadsStopped(procs[i].pid!);
     },
     resume,
     async leaderIndex() {
@@ -100,6 +104,21 @@ function spawnMember(dir: string, i: number, p: { client: number; peer: number }
   ], { stdio: ['ignore', log, log] });
   closeSync(log);
   return child;
+}
+
+/**
+ * Waits (at most 5 s) until every thread of `pid` is in state T: the signal is queued when
+ * kill() returns, and a thread of etcd's still running on another CPU could answer one more
+ * request before it stops.
+ */
+async function allThreadsStopped(pid: number): Promise<void> {
+  const end = Date.now() + 5_000;
+  for (;;) {
+    const states = readdirSync(`/proc/${pid}/task`).map((t) => /\) (\S)/.exec(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8'))?.[1]);
+    if (states.every((st) => st === 'T' || st === 't')) return;
+    if (Date.now() > end) throw new Error(`member pid ${pid} not stopped within 5 s (thread states ${states.join('')})`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 async function stopProcess(c: ChildProcess): Promise<void> {

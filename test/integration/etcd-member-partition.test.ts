@@ -53,7 +53,7 @@ async function onFollower<T>(onVictim: (client: Etcd3) => Promise<T>) {
   };
   /** stops the victim's process, and proves it: it answers nothing within a second */
   const hang = async () => {
-    etcd.pause(victim);
+    await etcd.pause(victim);
     const answered = await fetch(`${etcd.endpoints[victim]}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1000) }).then(() => true, () => false);
     expect(answered, 'the paused member still answers').toBe(false);
   };
