@@ -59,6 +59,15 @@ export function sharedAddresses(seen: SeenEndpoint[]): string[] {
   return [...holders].filter(([, who]) => who.length > 1).map(([key, who]) => `${key}: ${who.join(', ')}`);
 }
 
+/**
+ * The journal had ip for this container: kept for it (a dockerd that restarted released every
+ * address, then started its containers again) or handed out to a container it had not learnt
+ * yet (the agent stopped in between). Normal after a restart of either; not a lost journal.
+ */
+function journalHad(a: Assigned | undefined, container: string): boolean {
+  return !!a && !a.lentFrom && (a.container === container || a.container === undefined);
+}
+
 export interface AdoptionOptions {
   book: AddressBook;
   /** Docker's endpoints on this plugin's networks (each Docker call has its own timeout) */
@@ -140,11 +149,12 @@ export class Adoption {
     const gone = this.releasedMeanwhile;
     const current = gone?.size ? seen.filter((e) => !gone.has(`${e.mvn} ${e.ip}`)) : seen;
     const adopt = planAdoption(current, (mvn) => book.assigned(mvn));
+    const known = adopt.filter((e) => journalHad(book.entry(e.mvn, e.ip), e.container));
+    const unknown = adopt.filter((e) => !known.includes(e));
     for (const e of adopt) book.adopt(e.mvn, e.ip, e.container, e.name);
-    if (adopt.length) {
-      log.warn('IPAM: adopted addresses Docker\'s containers hold that the journal did not have as theirs (journal lost or stale?)',
-        { addresses: adopt.map((e) => `${e.mvn} ${e.ip} ${e.name || e.container.slice(0, 12)}`) });
-    }
+    const named = (list: SeenEndpoint[]) => ({ addresses: list.map((e) => `${e.mvn} ${e.ip} ${e.name || e.container.slice(0, 12)}`) });
+    if (unknown.length) log.warn('IPAM: adopted addresses Docker\'s containers hold that the journal did not have as theirs (journal lost or stale?)', named(unknown));
+    if (known.length) log.info('IPAM: addresses the journal kept for these containers (or handed out before it learnt to whom) are in use by them again', named(known));
     const shared = sharedAddresses(current);
     if (shared.length) log.error('IPAM: Docker shows one address on several containers; one keeps it, move the others (docker network disconnect/connect)', { shared });
     this.done = true;

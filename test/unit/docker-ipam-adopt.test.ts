@@ -5,11 +5,11 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planAdoption, sharedAddresses, type SeenEndpoint } from '../../pkg/dockeripam/adopt.js';
+import { Adoption, planAdoption, sharedAddresses, type SeenEndpoint } from '../../pkg/dockeripam/adopt.js';
 import { AddressBook } from '../../pkg/dockeripam/book.js';
 import { FileJournal, MemoryJournal } from '../../pkg/dockeripam/journal.js';
 import { NodeIpam } from '../../pkg/dockeripam/node-ipam.js';
-import { createLogger } from '../../pkg/log.js';
+import { createLogger, type Logger } from '../../pkg/log.js';
 
 const log = createLogger('agent');
 log.level = 'error';
@@ -175,5 +175,34 @@ describe('the plugin stopping while Docker is being read', () => {
     answer([ep('10.9.0.10', 'c1')]);
     await run;
     expect(book.report('mv').assigned).toEqual([]); // the agent that starts next reads the journal and Docker itself
+  });
+});
+
+describe('what adoption says in the log', () => {
+  /** Warnings and infos an adoption run logged, by message. */
+  const logged = () => {
+    const lines: Array<{ level: string; msg: string; meta?: { addresses?: string[] } }> = [];
+    const add = (level: string) => (msg: string, meta?: object) => { lines.push({ level, msg, meta: meta as { addresses?: string[] } }); };
+    return { lines, log: { level: 'info', error: add('error'), warn: add('warn'), info: add('info'), debug: add('debug'), log: () => undefined } as Logger };
+  };
+
+  it('a restarted dockerd (or an agent killed mid-request) is no lost journal: only what the journal did not have for that container is warned of', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12', '10.9.0.13'], net);
+    book.assign('mv', '10.9.0.10'); book.identify('mv', '10.9.0.10', 'c1', 'web');
+    book.dockerReleased('mv', '10.9.0.10'); // dockerd restarting released it: kept for web
+    book.assign('mv', '10.9.0.11'); // handed out; the agent died before it saw which container took it
+    book.assign('mv', '10.9.0.12'); book.identify('mv', '10.9.0.12', 'c3', 'db');
+    book.dockerReleased('mv', '10.9.0.12'); // kept for db, but Docker shows another container on it
+    const { lines, log: spy } = logged();
+    const adoption = new Adoption({ book, log: spy, list: async () => [
+      { mvn: 'mv', ip: '10.9.0.10', container: 'c1', name: 'web' }, { mvn: 'mv', ip: '10.9.0.11', container: 'c2', name: 'api' },
+      { mvn: 'mv', ip: '10.9.0.12', container: 'c4', name: 'other' }, { mvn: 'mv', ip: '10.9.0.13', container: 'c5', name: 'new' }] });
+    await adoption.run();
+    const warned = lines.filter((l) => l.level === 'warn').flatMap((l) => l.meta?.addresses ?? []);
+    expect(warned).toEqual(['mv 10.9.0.12 other', 'mv 10.9.0.13 new']);
+    const told = lines.filter((l) => l.level === 'info').flatMap((l) => l.meta?.addresses ?? []);
+    expect(told).toEqual(['mv 10.9.0.10 web', 'mv 10.9.0.11 api']);
+    expect(book.report('mv').assigned.map((a) => `${a.ip} ${a.name}`)).toEqual(['10.9.0.10 web', '10.9.0.11 api', '10.9.0.12 other', '10.9.0.13 new']);
   });
 });
