@@ -1,8 +1,13 @@
 // The agent's own `verify`: after its work settles, and at every resync interval, it runs the
 // verifier against its host through its own caches and reports the differences
-// (pkg/verify/report.ts). Runs never overlap; a poke during a run schedules one more.
+// (pkg/verify/report.ts). Runs never overlap; a poke during a run schedules one more. The
+// first check of a starting agent waits for quiet at most firstWithinMs: the report of the
+// agent before it expires with that one's lease, and until this one writes its own `xctl
+// verify` says the agent is not running (a host where something is reconciled every second
+// would otherwise wait for the first interval, 30 s).
 import type { Caches } from '../agent/context.js';
 import type { Logger } from '../log.js';
+import { monotonicMs } from '../runtime/clock.js';
 import type { Store } from '../store/types.js';
 import type { ObservedReporter } from './report.js';
 import { differences, type RecordingDataplane } from './verify.js';
@@ -18,6 +23,8 @@ export interface SelfCheckOptions {
   everyMs: number;
   /** quiet time after the last reconcile before checking (default 2 s) */
   settleMs?: number;
+  /** the first check runs at the latest this long after start, quiet or not (default 5 s) */
+  firstWithinMs?: number;
   log: Logger;
 }
 
@@ -27,10 +34,13 @@ export class SelfCheck {
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
+  /** until the first check has run: when it is due at the latest (monotonicMs) */
+  private firstDue?: number;
 
   constructor(private readonly o: SelfCheckOptions) {}
 
   start(): void {
+    this.firstDue = monotonicMs() + (this.o.firstWithinMs ?? 5000);
     // run() directly: a poke() from a reconcile would clear a periodic run left as a timer
     this.periodic = setInterval(() => void this.run(), this.o.everyMs);
     this.poke();
@@ -40,7 +50,8 @@ export class SelfCheck {
   poke(delayMs = this.o.settleMs ?? 2000): void {
     if (this.stopped) return;
     clearTimeout(this.settle);
-    this.settle = setTimeout(() => void this.run(), delayMs);
+    const delay = this.firstDue === undefined ? delayMs : Math.max(0, Math.min(delayMs, this.firstDue - monotonicMs()));
+    this.settle = setTimeout(() => void this.run(), delay);
   }
 
   private async run(): Promise<void> {
@@ -51,6 +62,7 @@ export class SelfCheck {
   }
 
   private async check(): Promise<void> {
+    this.firstDue = undefined;
     try {
       const diffs = await differences({ node: this.o.node, store: this.o.store, caches: this.o.caches, dp: this.o.dp, ipamPlugin: this.o.ipamPlugin });
       if (!this.stopped) await this.o.reporter.publish(diffs);

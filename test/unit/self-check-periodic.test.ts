@@ -36,4 +36,18 @@ describe('SelfCheck', () => {
     expect(checks.n - afterStart).toBeGreaterThanOrEqual(9);
     await sc.stop();
   });
+
+  it('a starting agent reports within 5 s even while reconciles keep coming, not at its first interval', async () => {
+    // The report of the agent before it expires with its lease (seconds after that one died):
+    // until the new one writes its own, `xctl verify` says the agent is not running.
+    const sc = selfCheck();
+    sc.start();
+    for (let s = 0; s < 20; s++) { // a container restarting every second on the host
+      sc.poke();
+      await vi.advanceTimersByTimeAsync(1000);
+      if (s === 5) expect(checks.n).toBe(1);
+    }
+    expect(checks.n).toBe(1); // then settled checks only again (and the interval's)
+    await sc.stop();
+  });
 });
