@@ -60,12 +60,19 @@ export function sharedAddresses(seen: SeenEndpoint[]): string[] {
 }
 
 /**
- * The journal had ip for this container: kept for it (a dockerd that restarted released every
- * address, then started its containers again) or handed out to a container it had not learnt
- * yet (the agent stopped in between). Normal after a restart of either; not a lost journal.
+ * The journal had e's address for e's container: kept for it (a dockerd that restarted
+ * released every address, then started its containers again) or lent away from it meanwhile,
+ * handed out to a container it had not learnt yet (the agent stopped in between), or kept for
+ * another container restarted along with it that has its own kept address (swapped by the
+ * restoring dockerd; the agent moves each home, ../agent/reconcilers/docker-ipam.ts). Normal
+ * after a restart; not a lost journal.
  */
-function journalHad(a: Assigned | undefined, container: string): boolean {
-  return !!a && !a.lentFrom && (a.container === container || a.container === undefined);
+function journalHad(book: AddressBook, e: SeenEndpoint): boolean {
+  const a = book.entry(e.mvn, e.ip);
+  if (!a) return false;
+  if (a.container === e.container || a.lentFrom?.container === e.container) return true;
+  if (a.container === undefined && !a.lentFrom) return true;
+  return (a.released !== undefined || a.lentFrom !== undefined) && book.homeOf(e.mvn, e.container, e.ip) !== undefined;
 }
 
 export interface AdoptionOptions {
@@ -149,12 +156,12 @@ export class Adoption {
     const gone = this.releasedMeanwhile;
     const current = gone?.size ? seen.filter((e) => !gone.has(`${e.mvn} ${e.ip}`)) : seen;
     const adopt = planAdoption(current, (mvn) => book.assigned(mvn));
-    const known = adopt.filter((e) => journalHad(book.entry(e.mvn, e.ip), e.container));
+    const known = adopt.filter((e) => journalHad(book, e));
     const unknown = adopt.filter((e) => !known.includes(e));
     for (const e of adopt) book.adopt(e.mvn, e.ip, e.container, e.name);
     const named = (list: SeenEndpoint[]) => ({ addresses: list.map((e) => `${e.mvn} ${e.ip} ${e.name || e.container.slice(0, 12)}`) });
     if (unknown.length) log.warn('IPAM: adopted addresses Docker\'s containers hold that the journal did not have as theirs (journal lost or stale?)', named(unknown));
-    if (known.length) log.info('IPAM: addresses the journal kept for these containers (or handed out before it learnt to whom) are in use by them again', named(known));
+    if (known.length) log.info('IPAM: addresses the journal kept for containers restarted here (or handed out before it learnt to whom) are in use again', named(known));
     const shared = sharedAddresses(current);
     if (shared.length) log.error('IPAM: Docker shows one address on several containers; one keeps it, move the others (docker network disconnect/connect)', { shared });
     this.done = true;

@@ -186,23 +186,28 @@ describe('what adoption says in the log', () => {
     return { lines, log: { level: 'info', error: add('error'), warn: add('warn'), info: add('info'), debug: add('debug'), log: () => undefined } as Logger };
   };
 
-  it('a restarted dockerd (or an agent killed mid-request) is no lost journal: only what the journal did not have for that container is warned of', async () => {
+  it('a restarted dockerd (or an agent killed mid-request) is no lost journal: only what the journal had for no container restarted here is warned of', async () => {
     const book = new AddressBook(new MemoryJournal(), () => {});
-    book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12', '10.9.0.13'], net);
+    book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12', '10.9.0.13', '10.9.0.14', '10.9.0.15', '10.9.0.16'], net);
+    book.assign('mv', '10.9.0.16'); book.identify('mv', '10.9.0.16', 'c8', 'c8'); book.dockerReleased('mv', '10.9.0.16');
+    book.lend('mv', '10.9.0.16'); // to a starting container not learnt yet when the agent stopped: c8 itself
     book.assign('mv', '10.9.0.10'); book.identify('mv', '10.9.0.10', 'c1', 'web');
     book.dockerReleased('mv', '10.9.0.10'); // dockerd restarting released it: kept for web
+    for (const [ip, c] of [['10.9.0.14', 'c6'], ['10.9.0.15', 'c7']]) { book.assign('mv', ip); book.identify('mv', ip, c, c); book.dockerReleased('mv', ip); }
     book.assign('mv', '10.9.0.11'); // handed out; the agent died before it saw which container took it
     book.assign('mv', '10.9.0.12'); book.identify('mv', '10.9.0.12', 'c3', 'db');
     book.dockerReleased('mv', '10.9.0.12'); // kept for db, but Docker shows another container on it
     const { lines, log: spy } = logged();
     const adoption = new Adoption({ book, log: spy, list: async () => [
       { mvn: 'mv', ip: '10.9.0.10', container: 'c1', name: 'web' }, { mvn: 'mv', ip: '10.9.0.11', container: 'c2', name: 'api' },
-      { mvn: 'mv', ip: '10.9.0.12', container: 'c4', name: 'other' }, { mvn: 'mv', ip: '10.9.0.13', container: 'c5', name: 'new' }] });
+      { mvn: 'mv', ip: '10.9.0.12', container: 'c4', name: 'other' }, { mvn: 'mv', ip: '10.9.0.13', container: 'c5', name: 'new' },
+      { mvn: 'mv', ip: '10.9.0.14', container: 'c7', name: 'c7' }, { mvn: 'mv', ip: '10.9.0.15', container: 'c6', name: 'c6' }, // swapped in a restore
+      { mvn: 'mv', ip: '10.9.0.16', container: 'c8', name: 'c8' }] });
     await adoption.run();
     const warned = lines.filter((l) => l.level === 'warn').flatMap((l) => l.meta?.addresses ?? []);
     expect(warned).toEqual(['mv 10.9.0.12 other', 'mv 10.9.0.13 new']);
     const told = lines.filter((l) => l.level === 'info').flatMap((l) => l.meta?.addresses ?? []);
-    expect(told).toEqual(['mv 10.9.0.10 web', 'mv 10.9.0.11 api']);
-    expect(book.report('mv').assigned.map((a) => `${a.ip} ${a.name}`)).toEqual(['10.9.0.10 web', '10.9.0.11 api', '10.9.0.12 other', '10.9.0.13 new']);
+    expect(told).toEqual(['mv 10.9.0.10 web', 'mv 10.9.0.11 api', 'mv 10.9.0.14 c7', 'mv 10.9.0.15 c6', 'mv 10.9.0.16 c8']);
+    expect(book.report('mv').assigned.map((a) => `${a.ip} ${a.name}`)).toEqual(['10.9.0.10 web', '10.9.0.11 api', '10.9.0.12 other', '10.9.0.13 new', '10.9.0.14 c7', '10.9.0.15 c6', '10.9.0.16 c8']);
   });
 });
