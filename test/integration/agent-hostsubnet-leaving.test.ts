@@ -60,17 +60,17 @@ describe('a node taken out of a ClusterNetwork with a container still on its net
     await lab.store.create(obj('Node', 'host-2', {}, { lv: 'yes' }));
     const theirs = await eventually(async () => { const h = await hs('host-2'); return h?.status?.subnet ? h : undefined; }, 'lv-host-2 allocated', 15_000);
     expect(theirs.status!.subnet).not.toBe(subnet);
-    await eventually(async () => ((await lab.store.get('ClusterNetwork', 'lv'))?.status as { allocated?: number } | undefined)?.allocated === 2 || undefined, 'ClusterNetwork lv counts the kept block', 5_000);
+    await eventually(async () => ((await lab.store.get('ClusterNetwork', 'lv'))?.status as { allocated?: number } | undefined)?.allocated === 2 || undefined, 'ClusterNetwork lv counts the kept block', 10_000);
     // the container goes: the network, the report and the claim follow within seconds
     await docker(lab.hosts[0], ['rm', '-f', 'lv1']);
-    const t0 = Date.now();
+    // within seconds: each wait is the bound (the agent's resync is an hour away); a clock read
+    // of 15 s over two waits of 10 s each could fail with both inside their bounds
     await eventually(async () => !(await networks()).includes('lvnet') || undefined, 'lvnet removed from host-1', 10_000);
     await eventually(async () => !(await claimed(subnet)) || undefined, `the claim of ${subnet} freed`, 10_000);
-    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(await reported('lv-host-1')).toBe(false);
     // what `xctl get clusternetwork` shows follows: the kept block counted while kept, not after
     const counted = async () => ((await lab.store.get('ClusterNetwork', 'lv'))?.status as { allocated?: number } | undefined)?.allocated;
-    await eventually(async () => (await counted()) === 1 || undefined, 'ClusterNetwork lv counts 1 block allocated', 5_000);
+    await eventually(async () => (await counted()) === 1 || undefined, 'ClusterNetwork lv counts 1 block allocated', 10_000);
     const after = await ipamCheck(lab.client, '/xnet');
     expect(after.problems, after.text).toBe(0);
   }, 120_000);
