@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keys } from '../../pkg/store/keys.js';
 import { hostExec } from '../../pkg/lab/index.js';
+import { HEAL_WAIT_MS } from '../harness/heal.js';
 import { agentLab, docker, eventually, inContainerNetns, obj, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
@@ -55,7 +56,7 @@ describe('a MacvlanNet\'s part on a host when it goes', () => {
     await docker(h1(), ['rm', '-f', 'rvc1']);
     await eventually(async () => !(await networks()).includes('rvdel'), 'rvdel\'s Docker network gone once rvc1 left', 15_000);
     await eventually(async () => { const f = await flags('xra0'); return !f.includes('UP') && !f.includes('PROMISC'); }, 'xra0 given back', 10_000);
-    await eventually(async () => (await nodeStatus('rvdel')) === undefined, 'host-1\'s report on rvdel gone', 5_000);
+    await eventually(async () => (await nodeStatus('rvdel')) === undefined, 'host-1\'s report on rvdel gone', HEAL_WAIT_MS);
   });
 
   // The macvlan NIC in the container is a use of its parent whatever its MacvlanNet selects; the

@@ -9,6 +9,7 @@ import type { Node } from '../../pkg/api/index.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { shimName } from '../../pkg/agent/planner/names.js';
 import { hostExec } from '../../pkg/lab/index.js';
+import { HEAL_WAIT_MS } from '../harness/heal.js';
 import { createLogger } from '../../pkg/log.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -180,7 +181,7 @@ describe('agent: a MacvlanNet\'s parent after the network goes', () => {
     await remove('mvpa');
     await eventually(() => released('xpa0'), 'xpa0 neither promiscuous nor up', 10_000);
     // the agent drops the entry after its \`ip -batch\` returns, a moment after the kernel shows it
-    await eventually(async () => recorded().xpa0 === undefined, 'xpa0\'s entry gone from the parent record', 5_000);
+    await eventually(async () => recorded().xpa0 === undefined, 'xpa0\'s entry gone from the parent record', HEAL_WAIT_MS);
   });
 
   it('leaves a parent that was up and promiscuous before xnet as it was', async () => {

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keys } from '../../pkg/store/keys.js';
 import { listEvents } from '../../pkg/events/read.js';
+import { HEAL_WAIT_MS } from '../harness/heal.js';
 import { addAdminRules } from './admin-iptables.js';
 import { agentLab, createDefaultNetwork, eventually, obj, sh, type AgentLab } from './agent-harness.js';
 
@@ -32,8 +33,12 @@ const chainsThere = (what: string) => eventually(async () => {
   return XNET.every((l) => all.includes(l)) && all.includes('-A XNET-POSTROUTING -s 10.76.1.0/24 -d 10.76.0.0/16 -j ACCEPT') ? true : undefined;
 }, what, 30_000);
 
-/** Gone in seconds: the test's agents resync only after minutes, so this is the event's doing. */
-const chainsGone = (what: string) => eventually(async () => ((await xnetLines()).length === 0 ? true : undefined), what, 5_000)
+/**
+ * Gone in seconds: the test's agents resync only after an hour, so this is the event's doing.
+ * HEAL_WAIT_MS, not less: the agent also takes the Docker network and bridge down first, which
+ * takes seconds on a loaded 2-core machine.
+ */
+const chainsGone = (what: string) => eventually(async () => ((await xnetLines()).length === 0 ? true : undefined), what, HEAL_WAIT_MS)
   .catch(async (e) => { throw new Error(`${(e as Error).message}; left: ${JSON.stringify(await xnetLines())}`); });
 
 /**

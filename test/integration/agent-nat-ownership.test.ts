@@ -3,7 +3,7 @@
 // ClusterNetwork that goes takes its rules along; an agent restart adds nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostExec } from '../../pkg/lab/index.js';
-import { mustSucceed } from '../harness/heal.js';
+import { HEAL_WAIT_MS, mustSucceed } from '../harness/heal.js';
 import { addAdminRules } from './admin-iptables.js';
 import { agentLab, createDefaultNetwork, eventually, obj, sh, type AgentLab } from './agent-harness.js';
 
@@ -34,7 +34,7 @@ describe('agent: NAT and forwarding rules are xnet\'s own', () => {
     await eventually(async () => (await rules('filter')).some((r) => r.startsWith('-A XNET-FORWARD -s 10.77.1.0/24')) ? true : undefined, 'extra\'s forward rules', 30_000);
     // the admin's MASQUERADE inserted on top afterwards: xnet's jump goes back above it, the rule stays
     await ipt(['-t', 'nat', '-I', 'POSTROUTING', '1', '-s', '10.99.0.0/16', '!', '-d', '10.99.0.0/16', '-j', 'MASQUERADE']);
-    await eventually(async () => (await rules('nat')).find((r) => r.startsWith('-A POSTROUTING')) === '-A POSTROUTING -j XNET-POSTROUTING' ? true : undefined, 'xnet\'s jump on top again', 5_000);
+    await eventually(async () => (await rules('nat')).find((r) => r.startsWith('-A POSTROUTING')) === '-A POSTROUTING -j XNET-POSTROUTING' ? true : undefined, 'xnet\'s jump on top again', HEAL_WAIT_MS);
     const nat = await rules('nat');
     for (const l of USER_NAT) expect(count(nat, l)).toBe(1);
     expect(count(nat, '-A POSTROUTING -j XNET-POSTROUTING')).toBe(1);

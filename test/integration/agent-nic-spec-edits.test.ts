@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterNetwork, ContainerNic } from '../../pkg/api/index.js';
 import { vethHostName } from '../../pkg/agent/planner/names.js';
 import { BUSYBOX_IMAGE, hostExec } from '../../pkg/lab/index.js';
-import { breakAndCheck, breakVerified } from '../harness/heal.js';
+import { HEAL_WAIT_MS, breakAndCheck, breakVerified } from '../harness/heal.js';
 import { agentLab, allocateNic, docker, createDefaultNetwork, eventually, inContainerNetns, obj, oneHostMacvlanNet, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
@@ -147,7 +147,7 @@ describe('agent: a live NIC moved or re-addressed', () => {
     await eventually(async () => (await containerLinks('edit2')).length === 1 ? true : undefined, 'eth9 in edit2', 30_000);
     await readyAs('edit-m', 'eth9');
     expect(await containerLinks('edit2')).toEqual([`eth9 macvlan 1500 xnet:nic:edit-m`]);
-    await eventually(async () => (await containerLinks('edit3')).length === 1 ? true : undefined, 'eth9 gone from edit3', 5_000);
+    await eventually(async () => (await containerLinks('edit3')).length === 1 ? true : undefined, 'eth9 gone from edit3', HEAL_WAIT_MS);
     expect(await containerLinks('edit3')).toEqual([`eth6 veth 1500 xnet:nic:edit-a`]);
   });
 
@@ -155,7 +155,7 @@ describe('agent: a live NIC moved or re-addressed', () => {
     await docker(h1(), ['create', '--name', 'edit4', BUSYBOX_IMAGE, 'sleep', '100000']);
     await editNic('edit-m', (s) => ({ ...s, container: 'edit4' }));
     await eventually(async () => (await ready('edit-m'))?.reason === 'ContainerNotRunning' ? true : undefined, 'ContainerNotRunning', 30_000);
-    await eventually(async () => (await containerLinks('edit2')).length === 0 ? true : undefined, 'eth9 gone from edit2', 5_000);
+    await eventually(async () => (await containerLinks('edit2')).length === 0 ? true : undefined, 'eth9 gone from edit2', HEAL_WAIT_MS);
     await docker(h1(), ['start', 'edit4']);
     await readyAs('edit-m', 'eth9');
     expect(await containerLinks('edit4')).toEqual([`eth9 macvlan 1500 xnet:nic:edit-m`]);
@@ -164,7 +164,7 @@ describe('agent: a live NIC moved or re-addressed', () => {
   it('a macvlan NIC moved to a container that does not exist yet: gone from the first at once, made when the new one is run', async () => {
     await editNic('edit-m', (s) => ({ ...s, container: 'edit5' }));
     await eventually(async () => (await ready('edit-m'))?.reason === 'ContainerNotFound' ? true : undefined, 'ContainerNotFound', 30_000);
-    await eventually(async () => (await containerLinks('edit4')).length === 0 ? true : undefined, 'eth9 gone from edit4', 5_000);
+    await eventually(async () => (await containerLinks('edit4')).length === 0 ? true : undefined, 'eth9 gone from edit4', HEAL_WAIT_MS);
     await runContainer(h1(), 'edit5');
     await readyAs('edit-m', 'eth9');
     expect(await containerLinks('edit5')).toEqual([`eth9 macvlan 1500 xnet:nic:edit-m`]);

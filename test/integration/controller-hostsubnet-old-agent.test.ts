@@ -37,7 +37,7 @@ describe('a node deselected while its agent reports on its HostSubnet', () => {
 
   it('an agent before the mark (its report unmarked): the block is freed and the report removed within seconds', async () => {
     const subnet = await selectReportDeselect('old-1', false);
-    await eventually(async () => !(await claimed(subnet)) || undefined, `the claim of ${subnet} freed`, 5_000);
+    await eventually(async () => !(await claimed(subnet)) || undefined, `the claim of ${subnet} freed`, 10_000);
     expect(await reported('old-1'), 'the old agent\'s report removed with the HostSubnet').toBe(false);
     await check();
   });
@@ -48,7 +48,7 @@ describe('a node deselected while its agent reports on its HostSubnet', () => {
     expect(await claimed(subnet), `the claim of ${subnet} is kept`).toBe(true);
     await check();
     await fx.store.deleteStatus('HostSubnet', 'up-new-1', { node: 'new-1' });
-    await eventually(async () => !(await claimed(subnet)) || undefined, `the claim of ${subnet} freed`, 5_000);
+    await eventually(async () => !(await claimed(subnet)) || undefined, `the claim of ${subnet} freed`, 10_000);
     await check();
   });
 });

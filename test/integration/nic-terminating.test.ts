@@ -94,12 +94,12 @@ describe('a deleting ContainerNic says why it waits', () => {
     const reportKey = keys.status('ContainerNic', 'rr-eth1', node);
     await client.put(reportKey).value('{"containerId": 7, "conditions": "garbage"');
     expect(await client.get(reportKey).string()).toContain('garbage');
-    await eventually(async () => (await message()) === unreadable || undefined, 'Terminating: the report does not decode', 5_000);
+    await eventually(async () => (await message()) === unreadable || undefined, 'Terminating: the report does not decode', 10_000);
 
     // readable again (the agent wrote it anew): back to "not reported yet"
     await fx.store.writeStatus('ContainerNic', 'rr-eth1', node, report);
     expect(await client.get(reportKey).string()).not.toContain('garbage');
-    await eventually(async () => (await message()) === notYet || undefined, 'Terminating: not reported yet, once the report decodes again', 5_000);
+    await eventually(async () => (await message()) === notYet || undefined, 'Terminating: not reported yet, once the report decodes again', 10_000);
     // still held: the report is there
     expect((await fx.store.get('ContainerNic', 'rr-eth1'))?.metadata.deletionTimestamp).toBeDefined();
   });
