@@ -59,8 +59,11 @@ describe('node-index keys of a NIC deleted around xctl', () => {
     const keep = [store.keys.indexed('ix-1', store.keys.object('ContainerNic', 'ix-keep')), store.keys.controllerStatus('ContainerNic', 'ix-keep', 'ix-1')!];
     for (const k of [copy, indexStatus, ...keep]) expect(await client.get(k).string(), k).not.toBeNull();
     // what `etcdctl del` of the object key (or a tool that knows no index) does
-    await client.delete().key(objKey);
-    expect(await client.get(copy).string()).not.toBeNull();
+    // in one transaction with a check that the copy is still there: the controller's garbage
+    // pass (every second here) could delete it before a read sent after the delete
+    const del = await client.if(copy, 'Version', '>', 0).then(client.delete().key(objKey)).commit();
+    expect(del.succeeded, 'the object key deleted while its index copy was there').toBe(true);
+    expect(del.responses[0].response_delete_range?.deleted).toBe('1');
     await eventually(async () => (await client.get(copy).string()) === null && (await client.get(indexStatus).string()) === null || undefined, 'the index copy and status of the gone NIC deleted', 15_000);
     for (const k of keep) expect(await client.get(k).string(), k).not.toBeNull();
     await cleanCheck();
