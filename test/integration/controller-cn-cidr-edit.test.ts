@@ -29,9 +29,13 @@ describe('a ClusterNetwork whose cidr is edited', () => {
       obj('Node', 'b', {}, { role: 'b' }),
     ]);
     const other = await eventually(async () => statusOf(await store.get('HostSubnet', 'cn2-b')).subnet as string | undefined, 'cn2-b allocated');
-    // give the controller time to act on the edit
-    await new Promise((r) => setTimeout(r, 3000));
-    const st = statusOf(await store.get('HostSubnet', 'cn-a'));
+    // the controller has acted on the edit once cn-a is inside the new cidr or says why not (a
+    // fixed 3 s sleep read whatever was there then, on a loaded machine possibly the old subnet)
+    const st = await eventually(async () => {
+      const s = statusOf(await store.get('HostSubnet', 'cn-a'));
+      const a = s.conditions?.find((c) => c.type === 'Allocated');
+      return a?.status === 'False' || (a?.status === 'True' && typeof s.subnet === 'string' && inside(s.subnet, '10.81.0.0/16')) ? s : undefined;
+    }, 'cn-a inside 10.81.0.0/16, or Allocated=False', 10_000).catch(async () => statusOf(await store.get('HostSubnet', 'cn-a')));
     const allocated = st.conditions?.find((c) => c.type === 'Allocated');
     console.log({ cnA: st.subnet, allocated: allocated?.status, cn2B: other });
     // A user reads either a subnet inside the ClusterNetwork, or Allocated=False saying why not.
@@ -54,7 +58,7 @@ describe('a ClusterNetwork whose cidr is edited', () => {
     expect(await eventually(subnet, 'cr-r allocated')).toBe('10.82.0.0/24');
     await store.applyAll([obj('ClusterNetwork', 'cr', { ...spec, reserved: ['10.82.0.0/23'] })]);
     const moved = await eventually(async () => { const x = await subnet(); return x !== '10.82.0.0/24' ? x : undefined; },
-      'cr-r moved off the reserved 10.82.0.0/23', 8_000).catch((e: Error) => e);
+      'cr-r moved off the reserved 10.82.0.0/23', 10_000).catch((e: Error) => e);
     expect(moved instanceof Error ? moved.message : moved).toBe('10.82.2.0/24');
   }, 30_000);
 
@@ -66,7 +70,7 @@ describe('a ClusterNetwork whose cidr is edited', () => {
     const allocated = async () => statusOf(await store.get('HostSubnet', 'cp-pinned')).conditions?.find((c) => c.type === 'Allocated');
     expect((await eventually(async () => { const c = await allocated(); return c?.status === 'True' ? c : undefined; }, 'cp-pinned allocated')).status).toBe('True');
     await store.applyAll([obj('ClusterNetwork', 'cp', { ...spec, cidr: '10.84.0.0/16' })]);
-    const refused = await eventually(async () => { const c = await allocated(); return c?.status === 'False' ? c : undefined; }, 'cp-pinned refused', 8_000);
+    const refused = await eventually(async () => { const c = await allocated(); return c?.status === 'False' ? c : undefined; }, 'cp-pinned refused', 10_000);
     expect(refused.reason).toBe('OutOfRange');
     expect(refused.message).toContain('10.83.7.0/24 is not inside ClusterNetwork "cp" (10.84.0.0/16)');
   }, 30_000);
