@@ -33,7 +33,7 @@ describe('agent: a NIC whose name a Docker network held', () => {
     expect(await eth1()).toContain('172.27.0.');
 
     await docker(h1(), ['network', 'disconnect', 'side7', 'freed']);
-    await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'freed-eth1'))?.status === 'True' ? true : undefined, 'freed-eth1 Ready', 10_000);
+    await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'freed-eth1'))?.status === 'True' ? true : undefined, 'freed-eth1 Ready', 20_000);
     expect(await eth1()).toMatch(/eth1\s+inet 10\.76\.1\.42\/24 /);
   });
 

@@ -149,7 +149,7 @@ describe('agent: a restarted container\'s veth NIC', () => {
     expect(why.message).toContain('br01');
     // a Docker network event makes the agent look at its HostSubnets, which mark br01 again
     mustSucceed('docker network create', await hostDocker(host1(), ['network', 'create', 'wake']));
-    await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'side-eth2'))?.status === 'True', 'side-eth2 Ready', 10_000);
+    await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'side-eth2'))?.status === 'True', 'side-eth2 Ready', 20_000);
     expect(await bridge()).toContain('alias xnet:hostsubnet:default-host-1');
     expect(await sideAddrs()).toContain('10.76.1.86/24');
     mustSucceed('docker network rm', await hostDocker(host1(), ['network', 'rm', 'wake']));
