@@ -53,7 +53,7 @@ describe('metrics in the lab', () => {
     const controller = await scrape(status.processes.find((p) => p.name === 'controller/1')!.metrics!);
     expect(sample(controller, 'xnet_leader')).toBe(1);
     expect(sample(controller, 'xnet_allocations_total', { kind: 'HostSubnet', result: 'allocated' })).toBeGreaterThanOrEqual(2);
-  });
+  }, 180_000); // two Ready waits of up to 60 s each, as seed000's join step: two lab files run at once
 
   test('a route deleted by hand counts as drift healed, with its heal latency', async () => {
     const url = status.hosts.find((h) => h.name === 'host-1')!.agent.metrics!;

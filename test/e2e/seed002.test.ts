@@ -36,7 +36,7 @@ describe('seed 002: macvlan across hosts', () => {
       const nets = await lab().docker(h, ['network', 'ls', '--filter', 'name=macvlan200', '--format', '{{.Driver}}'], { check: true });
       expect(nets.stdout.trim()).toBe('macvlan');
     }
-  });
+  }, 180_000); // three Ready waits of up to 60 s each, as seed000's join step: two lab files run at once
 
   test(`${PER_HOST} containers per host with plain docker run --net and no --ip: all addresses distinct`, async () => {
     for (const h of HOSTS) {
@@ -49,7 +49,7 @@ describe('seed 002: macvlan across hosts', () => {
     const all = HOSTS.flatMap((h) => byHost[h]);
     expect(all.every((a) => /^198\.19\.200\.\d+$/.test(a))).toBe(true);
     expect(new Set(all).size).toBe(HOSTS.length * PER_HOST);
-  }, 120_000);
+  }, 360_000); // twelve docker runs, one after another: ~20 s each on a loaded 2-core machine (seed000)
 
   test('containers reach the other host\'s containers', async () => {
     expect(await unreachableFrom(lab(), 'host-1', 'm1', byHost['host-2'])).toEqual([]);
@@ -86,7 +86,7 @@ spec:
     expect(HOSTS.flatMap((h) => byHost[h])).not.toContain(ip);
     expect(await containerIfAddrs(lab(), 'host-1', 'm1', 'eth1')).toContain(ip);
     expect(await unreachableFrom(lab(), 'host-2', 'm2', [ip])).toEqual([]);
-  });
+  }, 120_000); // a Ready wait of up to 60 s and five xctl and docker processes
 
   test('VLAN sub-interface <parent>.<vlan>', async (ctx) => {
     const probe = await lab().exec('host-1', ['ip', 'link', 'add', 'link', 'eth0', 'name', 'eth0.4000', 'type', 'vlan', 'id', '4000']);
@@ -100,7 +100,7 @@ spec:
     for (const h of HOSTS) await runContainer(lab(), h, 'v1', 'macvlan300');
     const ip2 = await containerIp(lab(), 'host-2', 'v1', 'macvlan300');
     expect(await unreachableFrom(lab(), 'host-1', 'v1', [ip2])).toEqual([]);
-  });
+  }, 180_000); // a Ready wait of up to 60 s and two docker runs
 
   test('ends with xctl lab verify clean: every host holds what etcd declares', async () => {
     await expectLabVerifyClean(lab());
