@@ -208,7 +208,11 @@ export function keysForDockerEvent(e: DockerEvent, s: EventScope): string[] {
   // dockerIPAM xnet keeps a stopped container's address until the container is removed, and
   // learns again what an update changed (its restart policy).
   const removed = e.action === 'destroy' || e.action === 'update' ? allMacvlan(s) : [];
-  return [...removed, ...left, ...nicKeysOf(s, e.id, e.name)];
+  // A stopped container keeps the network of a HostSubnet that must be made again waiting
+  // (NetworkInUse, "remove the stopped ones"); its removal comes with no network event (it left
+  // the network when it stopped), so the destroy itself wakes the host subnets.
+  const stoppedGone = e.action === 'destroy' ? [KEY_HOST_SUBNETS] : [];
+  return [...stoppedGone, ...removed, ...left, ...nicKeysOf(s, e.id, e.name)];
 }
 
 /** The keys of the NICs of the container with this id (and name, when the event gives it). */

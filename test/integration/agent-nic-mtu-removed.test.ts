@@ -82,4 +82,21 @@ describe('agent: a ClusterNetwork\'s mtu removed', () => {
     await nicAt('mtu1', 'mtu-a', 1500);
     await eventually(async () => (await hostMtu('br01')) === 1500 ? true : undefined, 'br01 at MTU 1500', 15_000);
   }, 90_000);
+
+  // `docker rm -f` stops the container (its network disconnect) and then removes it: a pass in
+  // between saw it stopped, which counts (NetworkInUse), and the removal woke nothing (a
+  // full-suite run, 2026-12-05). Here the container is stopped first, so that pass always happens.
+  it('with a stopped container on the Docker network: NetworkInUse names it, and the network is made again once it is removed', async () => {
+    await runContainer(h1(), 'idle', ['--network', 'net1']);
+    await docker(h1(), ['stop', '-t', '0', 'idle']);
+    const inUse = await netId();
+    await setMtu(1400);
+    const hs = await eventually(async () => { const r = await readyCondition(lab.store, 'HostSubnet', 'default-host-1'); return r?.reason === 'NetworkInUse' ? r : undefined; }, 'HostSubnet NetworkInUse', 15_000);
+    expect(hs.message).toContain('1 of them stopped (idle');
+    expect(await netId()).toBe(inUse);
+    await docker(h1(), ['rm', 'idle']);
+    await eventually(async () => (await netId()) !== inUse ? true : undefined, 'net1 made again once the stopped container was removed', 15_000);
+    expect((await netOptions())[MTU_OPTION]).toBe('1400');
+    await eventually(async () => (await readyCondition(lab.store, 'HostSubnet', 'default-host-1'))?.status === 'True' ? true : undefined, 'HostSubnet Ready', 15_000);
+  }, 90_000);
 });

@@ -210,6 +210,9 @@ describe('events to work keys', () => {
     expect(keysForDockerEvent({ type: 'network', action: 'disconnect', id: 'n', timeNano: 0 }, scope)).toContain('hostsubnets');
     // the interface Docker took out may be the name a NIC of that container waits for
     expect(keysForDockerEvent({ type: 'network', action: 'disconnect', id: 'n', container: 'abcdef123456', timeNano: 0 }, scope)).toContain('nic/test-eth1');
+    // a stopped container removed: the network it kept from being made again (NetworkInUse) may go
+    expect(keysForDockerEvent({ type: 'container', action: 'destroy', id: 'f00d', name: 'gone', timeNano: 0 }, scope)).toContain('hostsubnets');
+    expect(keysForDockerEvent({ type: 'container', action: 'die', id: 'f00d', name: 'gone', timeNano: 0 }, scope)).not.toContain('hostsubnets');
   });
 
   it('maps kernel notifications: routes, a NIC\'s host end, a shim, a bridge', () => {
