@@ -32,6 +32,18 @@ async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolea
   return false;
 }
 
+/** A follower of the cluster as it is now, and the endpoints of the other two. */
+async function aFollower(): Promise<{ victim: number; others: string[] }> {
+  const victim = ((await etcd.leaderIndex()) + 1) % 3;
+  return { victim, others: etcd.endpoints.filter((_, i) => i !== victim) };
+}
+
+/** Cuts member `i` off from its peers, and proves it: it has no leader. */
+async function isolateProven(i: number): Promise<void> {
+  etcd.isolate(i);
+  expect(await waitFor(async () => (await leaderSeenBy(etcd.endpoints[i])) === '0', 15_000), 'the cut-off member has no leader').toBe(true);
+}
+
 /**
  * A follower to cut off, an xnet client whose first calls (and so its streams) go to it, and a
  * client of the other two. etcd3 tries hosts from the end of its list while its order is
@@ -103,14 +115,12 @@ describe('a member the client streams to is cut off from its peers', () => {
 
 describe('a request that lands on a member cut off from its peers', () => {
   it('is refused there at once ("no leader"), not after etcd\'s request timeout, and served by another member', async () => {
-    const victim = ((await etcd.leaderIndex()) + 1) % 3;
-    const others = etcd.endpoints.filter((_, i) => i !== victim);
+    const { victim, others } = await aFollower();
     const alone = createEtcdClient({ endpoints: [etcd.endpoints[victim]] });
     const majority = new Etcd3({ hosts: others, dialTimeout: 2000 });
     try {
       expect(await alone.put('/part/alone').value('1').then(() => 'ok')).toBe('ok');
-      etcd.isolate(victim);
-      expect(await waitFor(async () => (await leaderSeenBy(etcd.endpoints[victim])) === '0', 15_000), 'the cut-off member has no leader').toBe(true);
+      await isolateProven(victim);
       // only the cut-off member to ask: its refusal names the cause (before: "context deadline exceeded", some 20 s later)
       const refused = await alone.put('/part/alone').value('2').then(() => undefined, (e: Error) => e.message);
       expect(refused).toMatch(/etcdserver: no leader/);
@@ -132,15 +142,13 @@ describe('a request that lands on a member cut off from its peers', () => {
 
 describe('a client that keeps a member cut off from its peers among its endpoints', () => {
   it('keeps its connection to that member: its refusals ("no leader") dial it again no more', async () => {
-    const victim = ((await etcd.leaderIndex()) + 1) % 3;
-    const others = etcd.endpoints.filter((_, i) => i !== victim);
+    const { victim, others } = await aFollower();
     // the client reaches the cut-off member through a proxy that counts the connections made to it
     const proxy = await startTcpProxy(etcd.endpoints[victim]);
     const client = createEtcdClient({ endpoints: [...others, proxy.endpoint] });
     try {
       for (let i = 0; i < 30; i++) await client.put(`/part/conn-${i}`).value('1');
-      etcd.isolate(victim);
-      expect(await waitFor(async () => (await leaderSeenBy(etcd.endpoints[victim])) === '0', 15_000), 'the cut-off member has no leader').toBe(true);
+      await isolateProven(victim);
       const before = proxy.accepted;
       // ConnectionPool picks a member at random for each call: a third land on the cut-off one first
       for (let i = 0; i < 150; i++) await client.put(`/part/conn-${i}`).value('2');
