@@ -118,7 +118,7 @@ describe('agent: a HostSubnet bridge deleted by hand under a running container',
     await breakAndCheck('bridge deleted under a running container', { whole: bridgeWhole(net), breakIt: deleteBridge });
     await eventually(() => reachable(run1, '10.76.1.90', peer), 'run1 (eth0 and its NIC) and peer answering each other again', 10_000);
     expect(await heals()).toBeGreaterThan(healedBefore);
-    expect((await readyCondition(lab.store, 'HostSubnet', 'default-host-1'))?.status).toBe('True');
+    await eventually(async () => (await readyCondition(lab.store, 'HostSubnet', 'default-host-1'))?.status === 'True', 'default-host-1 Ready again', 10_000);
     await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'run1-eth1'))?.status === 'True', 'run1-eth1 Ready again', 10_000);
     // Docker finds the bridge by name when it attaches the restarted container
     mustSucceed('docker restart run1', await hostDocker(h1(), ['restart', '-t', '0', 'run1']));

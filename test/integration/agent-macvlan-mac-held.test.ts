@@ -137,7 +137,6 @@ describe('agent: a macvlan NIC whose declared MAC another macvlan of the parent 
     const across = await during;
     expect(across.sent).toBe(120);
     expect(across.received, 'pings answered across the switch').toBeGreaterThanOrEqual(119);
-    expect(tookMs).toBeLessThan(MAC_TAKEN_WITHIN_MS);
     await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', NIC))?.status === 'True', 'Ready True', 10_000);
     expect((await lab.store.get('ContainerNic', NIC))?.status).toMatchObject({ mac: MAC });
     expect(await mv0()).toMatchObject({ mac: MAC, up: true, cidrs: [`${IP}/24`] });
