@@ -18,7 +18,7 @@ import { netnsTarget } from '../netlink/target.js';
 import { Informer } from '../store/informer.js';
 import type { Store } from '../store/types.js';
 import { MacWaits } from '../agent/mac-wait.js';
-import { addressOnHost } from '../agent/node.js';
+import { addressOnHost, interfaceOnHost } from '../agent/node.js';
 import { getCondition, WAITING_FOR_CONTROLLER } from '../api/conditions.js';
 import { printable } from '../printable.js';
 
@@ -106,7 +106,7 @@ export async function differences(i: DifferencesInput): Promise<Difference[]> {
   };
   const out: Difference[] = [];
   const passes: [string, () => Promise<void>][] = [
-    [`node/${i.node}`, async () => { const d = await nodeAddressDifference(i); if (d) out.push(d); }],
+    [`node/${i.node}`, async () => { out.push(...(await nodeDifferences(i))); }],
     ['routes', () => reconcileRoutes(ctx)],
     ['bridges and Docker networks', () => reconcileHostSubnets(ctx)],
     ['NAT', () => reconcileNat(ctx)],
@@ -144,16 +144,22 @@ export function controllerWhy(caches: Pick<Caches, 'nics' | 'hostSubnets'>, kind
 }
 
 /**
- * A Node's pinned spec.address that the host does not have (AddressOnHost False, NotOnHost):
- * every peer routes this node's subnets to it, so its containers are reached from nowhere
- * while every route is "in place" and the Node Ready.
+ * What the Node pins that the host does not have, as the agent's conditions say it. A pinned
+ * spec.address (AddressOnHost False, NotOnHost): every peer routes this node's subnets to it,
+ * so its containers are reached from nowhere while every route is "in place" and the Node
+ * Ready. A pinned spec.interface (InterfaceOnHost False): the default parent of every
+ * MacvlanNet with none of its own for this node.
  */
-async function nodeAddressDifference(i: DifferencesInput): Promise<Difference | undefined> {
-  const pinned = i.caches.nodes.get(i.node)?.spec?.address;
-  if (!pinned) return undefined;
-  const c = addressOnHost(pinned, await i.dp.underlay());
-  if (c?.status !== 'False') return undefined;
-  return { host: i.node, what: `node/${i.node}`, expected: `spec.address ${pinned} on this host`, found: `${c.reason}: ${c.message ?? ''}` };
+async function nodeDifferences(i: DifferencesInput): Promise<Difference[]> {
+  const spec = i.caches.nodes.get(i.node)?.spec;
+  if (!spec?.address && !spec?.interface) return [];
+  const u = await i.dp.underlay(spec.interface);
+  const found = [
+    { field: 'spec.address', value: spec.address, c: addressOnHost(spec.address, u) },
+    { field: 'spec.interface', value: spec.interface, c: interfaceOnHost(spec.interface, u) },
+  ];
+  return found.filter((f) => f.c?.status === 'False')
+    .map((f) => ({ host: i.node, what: `node/${i.node}`, expected: `${f.field} ${f.value} on this host`, found: `${f.c!.reason}: ${f.c!.message ?? ''}` }));
 }
 
 /** One op the planner wanted, as a difference a user reads: what, expected, found. */
