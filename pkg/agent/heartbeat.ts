@@ -58,9 +58,9 @@ export class NodeHeartbeat {
     if (nodeInterfaceEvent(e, this.pinnedInterface(), this.underlay.pinned?.ifindex)) this.again();
   }
 
-  /** What the kernel can do on the underlay interface (the Node's pinned one first); a change is reconciled at once. */
+  /** What the kernel can do on the underlay interface (probeInterface); a change is reconciled at once. */
   private async readCapabilities(): Promise<void> {
-    const iface = this.pinnedInterface() ?? this.underlay.interface;
+    const iface = probeInterface(this.pinnedInterface(), this.underlay);
     const r = await this.capabilities.read(iface);
     this.ctx.capabilities = r.found;
     if (!r.changed) return;
@@ -123,4 +123,17 @@ export class NodeHeartbeat {
     await this.inFlight?.catch(() => undefined);
     this.report.release();
   }
+}
+
+/**
+ * The interface the kernel's capabilities are probed on: the Node's pinned spec.interface, but
+ * the detected one while the host has no link of the pinned name (InterfaceOnHost False): a
+ * probe there fails whatever the kernel can do, and the Node reported macvlan and vlan false
+ * beside the condition that names the real cause. The link made later is another interface:
+ * probed again then (capabilities.ts).
+ */
+export function probeInterface(pinned: string | undefined, u: Underlay): string | undefined {
+  if (!pinned) return u.interface;
+  const missing = u.pinned?.name === pinned && u.pinned.ifindex === undefined;
+  return missing && u.interface ? u.interface : pinned;
 }

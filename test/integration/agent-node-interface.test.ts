@@ -28,8 +28,13 @@ const present = (c: Condition) => c.status === 'True';
 describe('a Node pinning an interface the host lacks', () => {
   it('is reported InterfaceOnHost False while the link is not there, True while it is; Ready stays True', async () => {
     expect(await nodeCondition('InterfaceOnHost')).toBeUndefined(); // nothing pinned: nothing said
+    const capabilities = async () => ((await lab.store.get('Node', 'host-1')) as Node | undefined)?.status?.capabilities as Record<string, boolean> | undefined;
+    const kernelCan = await eventually(capabilities, 'the capabilities reported');
+    expect(kernelCan.macvlan).toBe(true);
     await lab.store.applyAll([obj('Node', 'host-1', { interface: 'xlan0' })]);
     const typo = await until(missing, 'the typo reported');
+    // what the kernel can do is still probed on the detected interface, not read false off a link that is not there
+    expect(await capabilities()).toEqual(kernelCan);
     expect(typo).toMatchObject({
       reason: 'NotOnHost',
       message: 'spec.interface xlan0 is not a link of this host: a MacvlanNet with no parent of its own for this node has no parent here (ParentMissing); fix spec.interface, or remove it to use the detected eth0',

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { NodeCapabilities, sameCapabilities, type Capabilities } from '../../pkg/agent/capabilities.js';
 import { probeCapabilities } from '../../pkg/agent/node.js';
+import { probeInterface } from '../../pkg/agent/heartbeat.js';
 import { IpBatchError, type IpRunner } from '../../pkg/netlink/ip.js';
 
 /** An `ip` whose probe batch ends with `err` (the clean-up batch succeeds); what it was asked. */
@@ -99,5 +100,17 @@ describe('probeCapabilities', () => {
     const { ip, batches } = ipFailing(new IpBatchError('CommandTimedOut', { kind: 'host' } as never, undefined, 'timed out after 10000 ms'));
     await expect(probeCapabilities(ip, 'eth0')).rejects.toThrow(/timed out/);
     expect(batches).toHaveLength(2);
+  });
+});
+
+describe('the interface the capabilities are probed on', () => {
+  const detected = { interface: 'eth0', address: '198.18.0.11' };
+  it('is the pinned spec.interface, or the detected one while the host has no link of that name', () => {
+    expect(probeInterface(undefined, detected)).toBe('eth0');
+    expect(probeInterface('eth1', { ...detected, pinned: { name: 'eth1', ifindex: 3 } })).toBe('eth1');
+    // a typo: probed there, every capability read false, beside InterfaceOnHost False
+    expect(probeInterface('enp0s5', { ...detected, pinned: { name: 'enp0s5' } })).toBe('eth0');
+    // not looked up yet (the first read): the pinned one, as before
+    expect(probeInterface('eth1', detected)).toBe('eth1');
   });
 });
