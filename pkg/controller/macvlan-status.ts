@@ -3,7 +3,7 @@
 import type { MacvlanNet, MacvlanNodeStatus } from '../api/index.js';
 import { macvlanUsage } from '../ipam/macvlan-usage.js';
 import { nodeIpamReport } from './ipam-report.js';
-import { unknownOverrideNote } from './node-missing.js';
+import { unknownOverrideNote, unselectedOverrideNote } from './node-missing.js';
 import type { TxnPlan } from './txn-plan.js';
 import { conditions, putStatusIfChanged, type Ctx } from './context.js';
 
@@ -65,11 +65,16 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
     ...(used !== undefined ? { used } : {}),
     ...(external.length ? { external } : {}),
     nodes: statusNodes,
-    conditions: conditions(prev, [macvlanCondition(statusNodes, missing, m.metadata.deletionTimestamp ? '' : unknownOverrideNote(ctx.model, m))]),
+    conditions: conditions(prev, [macvlanCondition(statusNodes, missing, m.metadata.deletionTimestamp ? '' : overrideNotes(ctx, m, statusNodes))]),
   });
 }
 
 /** How many addresses the node's IPAM plugin has given to containers, by its report. */
 function usedOn(ctx: Ctx, mvn: string, node: string): number {
   return nodeIpamReport(ctx, node, mvn)?.assigned.length ?? 0;
+}
+
+/** What the Ready message adds about spec.nodes[] overrides that apply to no node (node-missing.ts). */
+function overrideNotes(ctx: Ctx, m: MacvlanNet, statusNodes: MacvlanNodeStatus[]): string {
+  return unknownOverrideNote(ctx.model, m) + unselectedOverrideNote(ctx.model, m, new Set(statusNodes.map((n) => n.name)));
 }

@@ -36,9 +36,10 @@ export interface MacvlanOutcome { result: 'synced' | 'gone'; ready?: boolean; mi
 
 /**
  * Room kept in the transaction for the status put written last: its compare, its op, ~300
- * bytes a node, and ~640 for a Ready message naming overrides of no Node (node-missing.ts).
+ * bytes a node, ~640 for a Ready message naming overrides of no Node and ~400 for those of a
+ * Node not selected (node-missing.ts).
  */
-const statusReserve = (nodes: number) => ({ compares: 1, ops: 1, bytes: 1664 + 300 * nodes });
+const statusReserve = (nodes: number) => ({ compares: 1, ops: 1, bytes: 2064 + 300 * nodes });
 
 export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
   const out: Entry<Node>[] = [];

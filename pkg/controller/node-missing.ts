@@ -3,7 +3,8 @@
 // there (host1 for host-1) would only ever say "waiting". The waiting messages say that no
 // such Node exists, so that an operator can tell a typo from an agent that is not started;
 // events.ts looks at those objects again when their Node comes or goes. A MacvlanNet's
-// per-node overrides (spec.nodes[].name) likewise: its Ready message names those of no Node.
+// per-node overrides (spec.nodes[].name) likewise: its Ready message names those of no Node,
+// and those of a Node its nodeSelector does not select.
 import { matchLabels } from '../api/labels.js';
 import { unknownOverrideMessage, unknownOverrideNodes } from '../api/macvlan-parent.js';
 import { missingNetworkMessage } from '../api/validate.js';
@@ -25,6 +26,23 @@ export function unknownOverrideNote(model: Pick<Model, 'node' | 'cache' | 'keys'
   if (!unknown.length) return '';
   return `; ${unknownOverrideMessage(unknown, [...model.objects<Node>('Node')].map((n) => n.obj.metadata.name))}`;
 }
+
+/**
+ * `; spec.nodes names "host-3", which nodeSelector does not select: ...` when an override names
+ * a Node that exists but is not one of the MacvlanNet's nodes (`selected`: the names its status
+ * lists), a label missing from the node or a name meant for another: the override applies to
+ * no node. Every MacvlanNet is looked at again when a Node changes (its labels too).
+ */
+export function unselectedOverrideNote(model: Pick<Model, 'node'>, m: MacvlanNet, selected: ReadonlySet<string>): string {
+  const names = (m.spec.nodes ?? []).map((n) => n.name).filter((n) => !!model.node(n) && !selected.has(n));
+  if (!names.length) return '';
+  const shown = names.slice(0, MAX_NAMES_SHOWN).map((n) => `"${n}"`).join(', ') + (names.length > MAX_NAMES_SHOWN ? ` and ${names.length - MAX_NAMES_SHOWN} more` : '');
+  const applies = names.length === 1 ? 'its override applies to no node' : 'their overrides apply to no node';
+  return `; spec.nodes names ${shown}, which nodeSelector does not select: ${applies} until the node is labelled to match; check spec.nodes[].name and the node's labels`;
+}
+
+/** Most names of spec.nodes a note spells out (each at most 63 characters: the status reserve, macvlan.ts). */
+const MAX_NAMES_SHOWN = 3;
 
 /**
  * A ContainerNic on a node that its ClusterNetwork's nodeSelector does not select (a label

@@ -117,3 +117,24 @@ describe('a MacvlanNet whose spec.nodes names no Node', () => {
     expect(await until((m) => m.endsWith(`; ${typo}`), 'lan names host2 again once its Node is deleted')).toMatchObject({ status: 'False', reason: 'NodesNotReady' });
   });
 });
+
+describe('a MacvlanNet whose spec.nodes names a Node its nodeSelector does not select', () => {
+  const f = useControllerFixture(uniquePrefix());
+
+  it('says so in its Ready message, until the node is labelled to match', async () => {
+    await f.store.applyAll([
+      obj('Node', 'host-1', { address: '198.18.0.11' }, { lan: 'yes' }),
+      obj('Node', 'host-3', { address: '198.18.0.13' }),
+      obj('MacvlanNet', 'lan2', { subnet: '192.168.212.0/24', nodeSelector: { matchLabels: { lan: 'yes' } }, nodes: [{ name: 'host-3', parent: 'enp0s5' }] }),
+    ]);
+    const readyOfLan = async () => ready(await f.store.get('MacvlanNet', 'lan2')) as { status?: string; reason?: string; message?: string } | undefined;
+    const until = (match: (m: string) => boolean, what: string) =>
+      eventually(async () => { const r = await readyOfLan(); return r?.message && match(r.message) ? r : undefined; }, what, 10_000);
+    const note = 'spec.nodes names "host-3", which nodeSelector does not select: its override applies to no node until the node is labelled to match; check spec.nodes[].name and the node\'s labels';
+    expect(await until((m) => m.endsWith(`; ${note}`), 'lan2 names host-3 as not selected')).toMatchObject({ status: 'False', reason: 'NodesNotReady' });
+    expect((await readyOfLan())?.message).toMatch(/^not ready on host-1: waiting for the node's agent; /);
+    await f.store.applyAll([obj('Node', 'host-3', { address: '198.18.0.13' }, { lan: 'yes' })]);
+    expect(await until((m) => !m.includes('nodeSelector does not select'), 'lan2 stops naming host-3 once it is selected'))
+      .toMatchObject({ status: 'False', reason: 'NodesNotReady', message: 'not ready on host-1, host-3: waiting for the node\'s agent' });
+  });
+});
