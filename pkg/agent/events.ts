@@ -239,13 +239,15 @@ export const isHostForwardingLine = (text: string) => /^inet\s+all\s(.*\s)?forwa
  * last read found it at (none: the host had no such link). A link of that name made or deleted,
  * or the known one renamed away; not the known link changing state (its carrier, promiscuity,
  * a macvlan port coming), which says nothing new and happens at every container start.
+ * `knownName`: that link's own name, when the pin is one of its altnames (the name otherwise).
  */
-export function nodeInterfaceEvent(e: MonitorEvent, pinned: string | undefined, known: number | undefined): boolean {
+export function nodeInterfaceEvent(e: MonitorEvent, pinned: string | undefined, known: number | undefined, knownName = pinned): boolean {
   if (!pinned || e.object !== 'link') return false;
   const name = monitorIfName(e.text);
   const index = Number(/^(\d+):/.exec(e.text)?.[1]);
   if (known === undefined || index !== known) return name === pinned;
-  return e.deleted || name !== pinned;
+  // an event names a link by its own name, not by the altname it may be pinned as
+  return e.deleted || name !== knownName;
 }
 
 export function keysForMonitorEvent(e: MonitorEvent, s: EventScope): string[] {

@@ -55,7 +55,8 @@ export class NodeHeartbeat {
    * nodeInterfaceEvent): the report says so at once, not at the next beat.
    */
   kernelEvent(e: MonitorEvent): void {
-    if (nodeInterfaceEvent(e, this.pinnedInterface(), this.underlay.pinned?.ifindex)) this.again();
+    const known = this.underlay.pinned;
+    if (nodeInterfaceEvent(e, this.pinnedInterface(), known?.ifindex, known?.ifname)) this.again();
   }
 
   /** What the kernel can do on the underlay interface (probeInterface); a change is reconciled at once. */

@@ -22,7 +22,7 @@ export interface Underlay {
    * The Node's pinned spec.interface as the host has it (interfaceOnHost): its ifindex, none when
    * the host has no link of that name; unset when nothing is pinned.
    */
-  pinned?: { name: string; ifindex?: number };
+  pinned?: { name: string; ifindex?: number; ifname?: string };
 }
 
 /** Pure: the interface of the default route, else the first non-lo interface with IPv4. */
@@ -40,11 +40,15 @@ export async function detectUnderlay(ip: IpRunner, pinned?: string): Promise<Und
   return pinned ? { ...u, pinned: await linkByName(ip, pinned) } : u;
 }
 
-/** The host's link `name`: its ifindex, or none when ip says there is no such device. */
-async function linkByName(ip: IpRunner, name: string): Promise<{ name: string; ifindex?: number }> {
+/**
+ * The host's link `name`: its ifindex and its own name (another when `name` is one of its
+ * altnames: `ip link show dev` finds a link by those too), or none when ip says there is no
+ * such device.
+ */
+async function linkByName(ip: IpRunner, name: string): Promise<{ name: string; ifindex?: number; ifname?: string }> {
   try {
     const [l] = parseLinks(await ip.json(['link', 'show', 'dev', name]));
-    return l ? { name, ifindex: l.ifindex } : { name };
+    return l ? { name, ifindex: l.ifindex, ...(l.name && l.name !== name ? { ifname: l.name } : {}) } : { name };
   } catch (e) {
     // `Device "x" does not exist.`: any other failure is no answer (the last read is kept)
     if (/does not exist/.test((e as Error).message)) return { name };

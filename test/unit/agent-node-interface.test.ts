@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, type Node } from '../../pkg/api/index.js';
 import { nodeInterfaceEvent } from '../../pkg/agent/events.js';
-import { nodeReport } from '../../pkg/agent/node.js';
+import { detectUnderlay, nodeReport } from '../../pkg/agent/node.js';
+import type { IpRunner } from '../../pkg/netlink/ip.js';
 import { parseMonitorLine } from '../../pkg/netlink/monitor.js';
 
 const node = (spec: Node['spec']): Node => ({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'host-2', generation: 1 }, spec });
@@ -61,5 +62,25 @@ describe('nodeInterfaceEvent', () => {
     expect(ev('[LINK]12: veth1234@if11: <BROADCAST> mtu 1500', 'enp0s5', undefined)).toBe(false);
     expect(ev('[ADDR]7: enp0s5    inet 10.0.0.1/24 scope global', 'enp0s5', undefined)).toBe(false);
     expect(ev('[LINK]7: enp0s5: <BROADCAST,MULTICAST> mtu 1500', undefined, undefined)).toBe(false);
+  });
+});
+
+describe('a spec.interface pinned as an altname of a link (systemd gives ens3 the altname enp0s3)', () => {
+  // `ip link show dev enp0s3` finds the link by its altname; `ip monitor` names it ens3
+  const ip = {
+    json: async (args: string[]) => (args.join(' ') === 'link show dev enp0s3'
+      ? [{ ifindex: 2, ifname: 'ens3', flags: ['UP'], mtu: 1500, address: '52:54:00:12:34:56', altnames: ['enp0s3'] }]
+      : []),
+    addrs: async () => [],
+  } as unknown as IpRunner;
+
+  it('is on the host, and a state change of that link (a macvlan port at a container start) does not look again', async () => {
+    const u = await detectUnderlay(ip, 'enp0s3');
+    expect(cond(nodeReport(node({ interface: 'enp0s3' }), { capabilities: {}, agentVersion: '0.1.0', routeProblems: [], underlay: u }))).toMatchObject({ status: 'True' });
+    const ev = (line: string) => nodeInterfaceEvent(parseMonitorLine(line)!, 'enp0s3', u.pinned?.ifindex, u.pinned?.ifname);
+    expect(ev('[LINK]2: ens3: <BROADCAST,MULTICAST,PROMISC,UP,LOWER_UP> mtu 1500')).toBe(false);
+    // renamed (the altname goes with it) or deleted: looked at again
+    expect(ev('[LINK]2: lan0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500')).toBe(true);
+    expect(ev('[LINK]Deleted 2: ens3: <BROADCAST,MULTICAST> mtu 1500')).toBe(true);
   });
 });
