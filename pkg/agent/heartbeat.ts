@@ -41,8 +41,11 @@ export class NodeHeartbeat {
 
   /** At start: the underlay and the capabilities, read before the first beat. */
   async readHost(): Promise<void> {
-    this.underlay = await readUnderlay(this.ctx.dp, this.underlay, this.ctx.log, this.pinnedInterface());
-    await this.readCapabilities();
+    // one pin for both reads: the Node may change while the underlay is read, and a probe on a
+    // pin the read did not look up would run on a name the host may not have (probeInterface)
+    const pinned = this.pinnedInterface();
+    this.underlay = await readUnderlay(this.ctx.dp, this.underlay, this.ctx.log, pinned);
+    await this.readCapabilities(pinned);
   }
 
   /** The Node's spec.interface, when the admin pinned one. */
@@ -60,8 +63,8 @@ export class NodeHeartbeat {
   }
 
   /** What the kernel can do on the underlay interface (probeInterface); a change is reconciled at once. */
-  private async readCapabilities(): Promise<void> {
-    const iface = probeInterface(this.pinnedInterface(), this.underlay);
+  private async readCapabilities(pinned: string | undefined): Promise<void> {
+    const iface = probeInterface(pinned, this.underlay);
     const r = await this.capabilities.read(iface);
     this.ctx.capabilities = r.found;
     if (!r.changed) return;

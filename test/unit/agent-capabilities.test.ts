@@ -114,3 +114,26 @@ describe('the interface the capabilities are probed on', () => {
     expect(probeInterface('eth1', detected)).toBe('eth1');
   });
 });
+
+describe('a heartbeat\'s host read while the Node\'s spec.interface changes under it', () => {
+  it('probes the capabilities for the pin the underlay read looked up, not one it never looked up', async () => {
+    const { NodeHeartbeat } = await import('../../pkg/agent/heartbeat.js');
+    let spec: { interface?: string } = { interface: 'enp0s5' };
+    const probed: Array<string | undefined> = [];
+    const ctx = {
+      node: 'host-1',
+      caches: { nodes: { get: () => ({ spec }) } },
+      log: { info: () => undefined, warn: () => undefined },
+      dp: {
+        // the admin edits the pin (to another name the host lacks) while ip runs
+        underlay: async (pinned?: string) => { spec = { interface: 'enp0s7' }; return { interface: 'eth0', address: '198.18.0.11', ...(pinned ? { pinned: { name: pinned } } : {}) }; },
+        capabilities: async (iface: string | undefined) => { probed.push(iface); return { macvlan: iface === 'eth0', vlan: iface === 'eth0' }; },
+      },
+    };
+    const hb = new NodeHeartbeat(ctx as never, { store: {} as never, stuck: {} as never, onCapabilitiesChanged: () => undefined });
+    await hb.readHost();
+    // enp0s5 was looked up and is not on the host: the detected interface, what the kernel can do there
+    expect(probed).toEqual(['eth0']);
+    expect((ctx as unknown as { capabilities: unknown }).capabilities).toEqual({ macvlan: true, vlan: true });
+  });
+});
