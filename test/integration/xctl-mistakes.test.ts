@@ -139,6 +139,15 @@ describe('xctl apply of a manifest with mistakes', () => {
     // stored now: re-applied alone, still none
     expect(await xctl(['apply', '-f', file('lan.yaml', lan)])).toMatchObject({ exitCode: 0, stdout: 'macvlannet/lan unchanged', stderr: '' });
   });
+
+  it('warns of a MacvlanNet override naming no Node also when the write then fails', async () => {
+    // a stale resourceVersion is found only by the write: the batch was checked, its warning known
+    const lan3 = `${H}\nkind: MacvlanNet\nmetadata: {name: lan3}\nspec:\n  subnet: 10.213.0.0/24\n  nodes:\n  - {name: edge-9, parent: enp0s5}\n`;
+    const gone = `${H}\nkind: ClusterNetwork\nmetadata: {name: gone3, resourceVersion: "123456"}\nspec: {cidr: 10.214.0.0/16, hostPrefix: 24}\n`;
+    const r = await xctl(['apply', '-f', file('lan3.yaml', `${lan3}---\n${gone}`)]);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain('Warning: macvlannet/lan3: spec.nodes names no Node "edge-9"');
+  });
 });
 
 describe('xctl apply of an invalid manifest against an etcd that accepts connections and never answers', () => {

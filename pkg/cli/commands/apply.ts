@@ -19,6 +19,9 @@ export interface ApplyOptions { filename?: string[]; dryRun?: boolean }
  */
 export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptions): Promise<number> {
   const { loaded, objects, warnings } = await loadCheckedBatch(session, io, opts.filename);
+  // as kubectl prints an API server's warnings: on stderr, before what was applied, also when the
+  // write then fails (the batch is what they are about); the exit code stays what the write says
+  for (const w of warnings) io.err(`Warning: ${w}\n`);
   const reporter = new WriteReporter(io, 'applying');
   let changes;
   try {
@@ -28,8 +31,6 @@ export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptio
   } finally {
     reporter.clear();
   }
-  // as kubectl prints an API server's warnings: on stderr, before what was applied; the exit code stays 0
-  for (const w of warnings) io.err(`Warning: ${w}\n`);
   const suffix = opts.dryRun ? ' (dry run)' : '';
   for (const c of changes) io.out(`${ref(c.object)} ${c.action}${suffix}\n`);
   if (reporter.split) {
