@@ -138,6 +138,8 @@ export class NodeHeartbeat {
  */
 export function probeInterface(pinned: string | undefined, u: Underlay): string | undefined {
   if (!pinned) return u.interface;
+  // an altname of a link (InterfaceOnHost False): that link, by its name
+  if (u.pinned?.name === pinned && u.pinned.ifindex !== undefined && u.pinned.ifname) return u.pinned.ifname;
   const missing = u.pinned?.name === pinned && u.pinned.ifindex === undefined;
   return missing && u.interface ? u.interface : pinned;
 }

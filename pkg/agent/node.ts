@@ -158,6 +158,14 @@ export function addressOnHost(pinned: string | undefined, u: Underlay): Conditio
  */
 export function interfaceOnHost(pinned: string | undefined, u: Underlay): Condition | undefined {
   if (!pinned || u.pinned?.name !== pinned) return undefined;
+  // found by an altname (`ip link show dev` takes those): the planner finds a parent by its name
+  // only (planner/macvlan.ts), so every MacvlanNet on the default parent says ParentMissing
+  if (u.pinned.ifindex !== undefined && u.pinned.ifname) {
+    return {
+      type: 'InterfaceOnHost', status: 'False', reason: 'NotOnHost',
+      message: `spec.interface ${pinned} is an altname of ${u.pinned.ifname}, not a link's name: a MacvlanNet with no parent of its own for this node has no parent here (ParentMissing); set spec.interface to ${u.pinned.ifname}`,
+    };
+  }
   if (u.pinned.ifindex !== undefined) return { type: 'InterfaceOnHost', status: 'True', reason: 'OnHost', message: `${pinned}, the Node's spec.interface, is a link of this host` };
   const fix = u.interface && u.interface !== pinned ? `; fix spec.interface, or remove it to use the detected ${u.interface}` : '';
   return {

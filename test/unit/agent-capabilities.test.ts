@@ -110,6 +110,8 @@ describe('the interface the capabilities are probed on', () => {
     expect(probeInterface('eth1', { ...detected, pinned: { name: 'eth1', ifindex: 3 } })).toBe('eth1');
     // a typo: probed there, every capability read false, beside InterfaceOnHost False
     expect(probeInterface('enp0s5', { ...detected, pinned: { name: 'enp0s5' } })).toBe('eth0');
+    // an altname of a link: that link, by its name
+    expect(probeInterface('enp0s3', { ...detected, pinned: { name: 'enp0s3', ifindex: 2, ifname: 'ens3' } })).toBe('ens3');
     // not looked up yet (the first read): the pinned one, as before
     expect(probeInterface('eth1', detected)).toBe('eth1');
   });

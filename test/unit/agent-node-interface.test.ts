@@ -74,9 +74,16 @@ describe('a spec.interface pinned as an altname of a link (systemd gives ens3 th
     addrs: async () => [],
   } as unknown as IpRunner;
 
-  it('is on the host, and a state change of that link (a macvlan port at a container start) does not look again', async () => {
+  it('is not on the host as a parent (macvlans find a parent by its name: ParentMissing), and names the link', async () => {
     const u = await detectUnderlay(ip, 'enp0s3');
-    expect(cond(nodeReport(node({ interface: 'enp0s3' }), { capabilities: {}, agentVersion: '0.1.0', routeProblems: [], underlay: u }))).toMatchObject({ status: 'True' });
+    expect(cond(nodeReport(node({ interface: 'enp0s3' }), { capabilities: {}, agentVersion: '0.1.0', routeProblems: [], underlay: u }))).toMatchObject({
+      status: 'False', reason: 'NotOnHost',
+      message: 'spec.interface enp0s3 is an altname of ens3, not a link\'s name: a MacvlanNet with no parent of its own for this node has no parent here (ParentMissing); set spec.interface to ens3',
+    });
+  });
+
+  it('a state change of that link (a macvlan port at a container start) does not look again', async () => {
+    const u = await detectUnderlay(ip, 'enp0s3');
     const ev = (line: string) => nodeInterfaceEvent(parseMonitorLine(line)!, 'enp0s3', u.pinned?.ifindex, u.pinned?.ifname);
     expect(ev('[LINK]2: ens3: <BROADCAST,MULTICAST,PROMISC,UP,LOWER_UP> mtu 1500')).toBe(false);
     // renamed (the altname goes with it) or deleted: looked at again
