@@ -272,7 +272,9 @@ export function suggestion(key: string, allowed: string[]): string {
   let bestD = Infinity;
   for (const a of allowed) {
     const d = editDistance(key.toLowerCase(), a.toLowerCase());
-    if (d < bestD) { bestD = d; best = a; }
+    // a tie goes to the name that sorts first: the controller (names in the order its cache
+    // met them) and xctl (in etcd's key order) suggest the same one
+    if (d < bestD || (d === bestD && best !== undefined && a < best)) { bestD = d; best = a; }
   }
   return best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean "${best}"?)` : '';
 }
