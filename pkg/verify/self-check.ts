@@ -62,12 +62,20 @@ export class SelfCheck {
   }
 
   private async check(): Promise<void> {
+    const unreported = this.firstDue !== undefined;
     this.firstDue = undefined;
     try {
       const diffs = await differences({ node: this.o.node, store: this.o.store, caches: this.o.caches, dp: this.o.dp, ipamPlugin: this.o.ipamPlugin });
       if (!this.stopped) await this.o.reporter.publish(diffs);
     } catch (e) {
       this.o.log.warn('observed-state check failed', { error: (e as Error).message });
+      // Nothing reported yet (etcd not reachable at start): tried again as the first was,
+      // within firstWithinMs, not left to the interval while xctl verify says "not running".
+      if (unreported && !this.stopped) {
+        const within = this.o.firstWithinMs ?? 5000;
+        this.firstDue = monotonicMs() + within;
+        this.poke(within);
+      }
     }
   }
 

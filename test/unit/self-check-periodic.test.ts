@@ -5,18 +5,19 @@
 // keeps showing the last report, however old.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-const checks = vi.hoisted(() => ({ n: 0 }));
+const checks = vi.hoisted(() => ({ n: 0, failures: 0 }));
 vi.mock('../../pkg/verify/verify.js', () => ({
   differences: async () => { checks.n++; return []; },
 }));
 
 const { SelfCheck } = await import('../../pkg/verify/self-check.js');
 
-beforeEach(() => { vi.useFakeTimers(); checks.n = 0; });
+beforeEach(() => { vi.useFakeTimers(); checks.n = 0; checks.failures = 0; });
 afterEach(() => { vi.useRealTimers(); });
 
 function selfCheck() {
-  const reporter = { publish: async () => undefined, close: () => undefined };
+  // publish fails while checks.failures > 0 (etcd not reachable)
+  const reporter = { publish: async () => { if (checks.failures > 0) { checks.failures--; throw new Error('etcd unavailable'); } }, close: () => undefined };
   const log = { warn: () => undefined };
   return new SelfCheck({ node: 'host-1', store: {}, caches: {}, dp: {}, reporter, everyMs: 30_000, settleMs: 2000, log } as never);
 }
@@ -48,6 +49,21 @@ describe('SelfCheck', () => {
       if (s === 5) expect(checks.n).toBe(1);
     }
     expect(checks.n).toBe(1); // then settled checks only again (and the interval's)
+    await sc.stop();
+  });
+
+  it('a starting agent whose first report failed (etcd not reachable yet) tries again within 5 s, not at its first interval', async () => {
+    checks.failures = 2;
+    const sc = selfCheck();
+    sc.start();
+    await vi.advanceTimersByTimeAsync(2500);
+    expect(checks.n).toBe(1); // the first, failed
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(checks.n).toBe(2); // failed again
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(checks.n).toBe(3); // reported
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(checks.n).toBe(3); // and not again before the interval's (30 s from the start)
     await sc.stop();
   });
 });
