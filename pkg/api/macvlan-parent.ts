@@ -1,5 +1,6 @@
 // Which interface a MacvlanNet's macvlans hang off on one node: decided here once, for the
 // controller's status (nodes[].parent) and the agent that makes the links.
+import { matchLabels } from './labels.js';
 import { suggestion } from './validate.js';
 
 /** Precedence: the per-node override, then the network's parent, then the node's interface. */
@@ -41,15 +42,38 @@ export function unknownOverrideMessage(unknown: string[], nodes: string[]): stri
 }
 
 /**
- * `xctl apply`'s warnings for the batch (kubectl's `Warning:` lines; the apply goes on): each
- * MacvlanNet whose spec.nodes names a Node that is neither stored (`nodes`, a key that does not
- * decode included) nor in the batch. The message is the controller's (unknownOverrideMessage).
+ * `spec.nodes names "host-3", which nodeSelector does not select: ...` for overrides naming Nodes
+ * the MacvlanNet does not select (a label missing on the node): they apply to no node either.
+ * The first three names; '' for none.
  */
-export function overrideNodeWarnings(batch: Array<{ kind: string; metadata: { name: string }; spec?: unknown }>, nodes: string[]): string[] {
-  const known = new Set([...nodes, ...batch.filter((o) => o.kind === 'Node').map((o) => o.metadata.name)]);
+export function unselectedOverrideMessage(names: string[]): string {
+  if (!names.length) return '';
+  const shown = names.slice(0, MAX_UNKNOWN_SHOWN).map((n) => `"${n}"`).join(', ') + (names.length > MAX_UNKNOWN_SHOWN ? ` and ${names.length - MAX_UNKNOWN_SHOWN} more` : '');
+  const applies = names.length === 1 ? 'its override applies to no node' : 'their overrides apply to no node';
+  return `spec.nodes names ${shown}, which nodeSelector does not select: ${applies} until the node is labelled to match; check spec.nodes[].name and the node's labels`;
+}
+
+/** A Node as `xctl apply` knows it: stored or in the batch; labels unknown for a key that does not decode. */
+export interface KnownNode { name: string; labels?: Record<string, string>; unreadable?: boolean }
+
+type BatchObject = { kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: unknown };
+
+/**
+ * `xctl apply`'s warnings for the batch (kubectl's `Warning:` lines; the apply goes on): each
+ * MacvlanNet whose spec.nodes names a Node that is neither stored (`stored`, a key that does not
+ * decode included) nor in the batch, or one its nodeSelector does not select (the batch's labels
+ * over the stored ones). The messages are the controller's (node-missing.ts).
+ */
+export function overrideNodeWarnings(batch: BatchObject[], stored: KnownNode[]): string[] {
+  const known = new Map(stored.map((n) => [n.name, n]));
+  for (const o of batch) if (o.kind === 'Node') known.set(o.metadata.name, { name: o.metadata.name, labels: o.metadata.labels });
   return batch.flatMap((o) => {
     if (o.kind !== 'MacvlanNet') return [];
-    const unknown = unknownOverrideNodes(o.spec as { nodes?: Array<{ name: string }> }, (n) => known.has(n));
-    return unknown.length ? [`macvlannet/${o.metadata.name}: ${unknownOverrideMessage(unknown, [...known])}`] : [];
+    const spec = o.spec as { nodes?: Array<{ name: string }>; nodeSelector?: { matchLabels?: Record<string, string> } };
+    const unknown = unknownOverrideNodes(spec, (n) => known.has(n));
+    const unselected = (spec.nodes ?? []).map((n) => known.get(n.name))
+      .filter((n): n is KnownNode => !!n && !n.unreadable && !matchLabels(spec.nodeSelector?.matchLabels, n.labels)).map((n) => n.name);
+    const warn = (text: string) => (text ? [`macvlannet/${o.metadata.name}: ${text}`] : []);
+    return [...warn(unknownOverrideMessage(unknown, [...known.keys()])), ...warn(unselectedOverrideMessage(unselected))];
   });
 }

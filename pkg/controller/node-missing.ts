@@ -6,7 +6,7 @@
 // per-node overrides (spec.nodes[].name) likewise: its Ready message names those of no Node,
 // and those of a Node its nodeSelector does not select.
 import { matchLabels } from '../api/labels.js';
-import { unknownOverrideMessage, unknownOverrideNodes } from '../api/macvlan-parent.js';
+import { unknownOverrideMessage, unknownOverrideNodes, unselectedOverrideMessage } from '../api/macvlan-parent.js';
 import { missingNetworkMessage } from '../api/validate.js';
 import type { ClusterNetwork, MacvlanNet, Node } from '../api/index.js';
 import type { Model } from './model.js';
@@ -34,15 +34,9 @@ export function unknownOverrideNote(model: Pick<Model, 'node' | 'cache' | 'keys'
  * no node. Every MacvlanNet is looked at again when a Node changes (its labels too).
  */
 export function unselectedOverrideNote(model: Pick<Model, 'node'>, m: MacvlanNet, selected: ReadonlySet<string>): string {
-  const names = (m.spec.nodes ?? []).map((n) => n.name).filter((n) => !!model.node(n) && !selected.has(n));
-  if (!names.length) return '';
-  const shown = names.slice(0, MAX_NAMES_SHOWN).map((n) => `"${n}"`).join(', ') + (names.length > MAX_NAMES_SHOWN ? ` and ${names.length - MAX_NAMES_SHOWN} more` : '');
-  const applies = names.length === 1 ? 'its override applies to no node' : 'their overrides apply to no node';
-  return `; spec.nodes names ${shown}, which nodeSelector does not select: ${applies} until the node is labelled to match; check spec.nodes[].name and the node's labels`;
+  const message = unselectedOverrideMessage((m.spec.nodes ?? []).map((n) => n.name).filter((n) => !!model.node(n) && !selected.has(n)));
+  return message && `; ${message}`;
 }
-
-/** Most names of spec.nodes a note spells out (each at most 63 characters: the status reserve, macvlan.ts). */
-const MAX_NAMES_SHOWN = 3;
 
 /**
  * A ContainerNic on a node that its ClusterNetwork's nodeSelector does not select (a label

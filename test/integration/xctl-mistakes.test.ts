@@ -150,6 +150,17 @@ describe('xctl apply of a manifest with mistakes', () => {
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toContain('Warning: macvlannet/lan3: spec.nodes names no Node "edge-9"');
   });
+
+  it('warns, exit 0, of a MacvlanNet override naming a Node its nodeSelector does not select', async () => {
+    expect((await xctl(['apply', '-f', file('edge-4.yaml', `${H}\nkind: Node\nmetadata: {name: edge-4}\n`)])).exitCode).toBe(0);
+    const lan4 = `${H}\nkind: MacvlanNet\nmetadata: {name: lan4}\nspec:\n  subnet: 10.215.0.0/24\n  nodeSelector: {matchLabels: {lan: "yes"}}\n  nodes:\n  - {name: edge-4, parent: enp0s5}\n`;
+    const r = await xctl(['apply', '-f', file('lan4.yaml', lan4)]);
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'macvlannet/lan4 created' });
+    expect(r.stderr).toBe('Warning: macvlannet/lan4: spec.nodes names "edge-4", which nodeSelector does not select: its override applies to no node until the node is labelled to match; check spec.nodes[].name and the node\'s labels');
+    // the node labelled in the same apply: nothing to warn of
+    const labelled = await xctl(['apply', '-f', file('lan4-node.yaml', `${lan4}---\n${H}\nkind: Node\nmetadata: {name: edge-4, labels: {lan: "yes"}}\n`)]);
+    expect(labelled).toMatchObject({ exitCode: 0, stderr: '' });
+  });
 });
 
 describe('xctl apply of an invalid manifest against an etcd that accepts connections and never answers', () => {

@@ -37,14 +37,27 @@ describe('overrideNodeWarnings (xctl apply)', () => {
   const node = (name: string) => ({ kind: 'Node', metadata: { name }, spec: {} });
 
   it('one per MacvlanNet naming a Node neither stored nor in the batch', () => {
-    expect(overrideNodeWarnings([lan([{ name: 'host2' }])], ['host-2'])).toEqual([
+    expect(overrideNodeWarnings([lan([{ name: 'host2' }])], [{ name: 'host-2' }])).toEqual([
       'macvlannet/lan: spec.nodes names no Node "host2" (did you mean "host-2"?): its override applies to no node until a node of that name joins; check spec.nodes[].name',
     ]);
   });
 
   it('none for a Node stored or in the batch, nor for other kinds', () => {
-    expect(overrideNodeWarnings([lan([{ name: 'host-2' }])], ['host-2'])).toEqual([]);
+    expect(overrideNodeWarnings([lan([{ name: 'host-2' }])], [{ name: 'host-2' }])).toEqual([]);
     expect(overrideNodeWarnings([lan([{ name: 'host2' }]), node('host2')], [])).toEqual([]);
     expect(overrideNodeWarnings([node('x'), lan([])], [])).toEqual([]);
+  });
+
+  it('one for overrides naming Nodes the nodeSelector does not select, by the batch\'s labels over the stored ones', () => {
+    const selective = (nodes: Array<{ name: string }>) => ({ ...lan(nodes), spec: { ...lan(nodes).spec, nodeSelector: { matchLabels: { lan: 'yes' } } } });
+    const stored = [{ name: 'host-1', labels: { lan: 'yes' } }, { name: 'host-3' }, { name: 'bad', unreadable: true }];
+    expect(overrideNodeWarnings([selective([{ name: 'host-1' }, { name: 'host-3' }, { name: 'bad' }])], stored)).toEqual([
+      'macvlannet/lan: spec.nodes names "host-3", which nodeSelector does not select: its override applies to no node until the node is labelled to match; check spec.nodes[].name and the node\'s labels',
+    ]);
+    // labelled in the same batch: selected
+    const labelled = { kind: 'Node', metadata: { name: 'host-3', labels: { lan: 'yes' } }, spec: {} };
+    expect(overrideNodeWarnings([selective([{ name: 'host-3' }]), labelled], stored)).toEqual([]);
+    // no nodeSelector: every Node is selected
+    expect(overrideNodeWarnings([lan([{ name: 'host-3' }])], stored)).toEqual([]);
   });
 });

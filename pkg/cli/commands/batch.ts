@@ -2,7 +2,7 @@
 // them against what is stored.
 import { storedKindsToCheck } from '../../api/validate-cross.js';
 import type { AnyObject } from '../../api/types.js';
-import { overrideNodeWarnings } from '../../api/macvlan-parent.js';
+import { overrideNodeWarnings, type KnownNode } from '../../api/macvlan-parent.js';
 import type { ListResult } from '../../store/types.js';
 import { checkAgainstStore, InvalidBatchError, loadManifests, type LoadedObject } from '../../manifest/load.js';
 import { ManifestError, type ManifestIssue } from '../../manifest/errors.js';
@@ -28,12 +28,15 @@ export async function checkedBatch(session: Session, loaded: LoadedObject[]): Pr
   checkAgainstStore(loaded, lists.flatMap((l) => l.items));
   // a batch with a MacvlanNet reads the Nodes already (storedKindsToCheck): its overrides are checked against them
   const nodes = lists.find((_, i) => kinds[i].kind === 'Node');
-  return { objects, warnings: nodes ? overrideNodeWarnings(objects, storedNames(nodes)) : [] };
+  return { objects, warnings: nodes ? overrideNodeWarnings(objects, storedNodes(nodes)) : [] };
 }
 
-/** The names of a list's objects, also of those whose key does not decode (the key's last segment). */
-function storedNames(list: ListResult): string[] {
-  return [...list.items.map((o) => o.metadata.name), ...(list.skipped ?? []).map((s) => s.key.slice(s.key.lastIndexOf('/') + 1))];
+/** A list's Nodes, also those whose key does not decode (named by the key's last segment, labels unknown). */
+function storedNodes(list: ListResult): KnownNode[] {
+  return [
+    ...list.items.map((o) => ({ name: o.metadata.name, labels: o.metadata.labels })),
+    ...(list.skipped ?? []).map((s) => ({ name: s.key.slice(s.key.lastIndexOf('/') + 1), unreadable: true })),
+  ];
 }
 
 /**
