@@ -56,6 +56,22 @@ async function linkByName(ip: IpRunner, name: string): Promise<{ name: string; i
   }
 }
 
+type PinnedState = 'missing' | 'altname' | 'link';
+
+/** Whether the host has the pinned interface as a link's name, only as an altname, or not at all. */
+function pinnedState(p: Underlay['pinned']): PinnedState | undefined {
+  if (!p) return undefined;
+  if (p.ifindex === undefined) return 'missing';
+  return p.ifname ? 'altname' : 'link';
+}
+
+/** What the agent logs when the pinned interface's state changes (interfaceOnHost says the same on the Node). */
+const PINNED_CHANGE: Record<PinnedState, string> = {
+  missing: 'the Node\'s spec.interface is no longer a link of this host',
+  altname: 'the Node\'s spec.interface names a link of this host only by an altname',
+  link: 'the Node\'s spec.interface is a link of this host now',
+};
+
 /**
  * The underlay read again, at start and at every heartbeat: a host's address may change under
  * a running agent (DHCP, an admin's `ip addr`), and peers route via what it reports. The last
@@ -65,9 +81,8 @@ export async function readUnderlay(dp: { underlay(pinned?: string): Promise<Unde
   try {
     const now = await dp.underlay(pinned);
     if (last.address && (now.address !== last.address || now.interface !== last.interface)) log.info('the underlay changed', { from: last, to: now });
-    if (pinned && last.pinned?.name === pinned && (last.pinned.ifindex === undefined) !== (now.pinned?.ifindex === undefined)) {
-      log.info(now.pinned?.ifindex === undefined ? 'the Node\'s spec.interface is no longer a link of this host' : 'the Node\'s spec.interface is a link of this host now', { interface: pinned });
-    }
+    const [was, is] = [pinnedState(last.pinned), pinnedState(now.pinned)];
+    if (pinned && is && last.pinned?.name === pinned && was !== is) log.info(PINNED_CHANGE[is], { interface: pinned, ...(now.pinned?.ifname ? { link: now.pinned.ifname } : {}) });
     return now;
   } catch (e) {
     log.warn('underlay detection failed', { error: (e as Error).message });

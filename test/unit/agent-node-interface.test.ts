@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, type Node } from '../../pkg/api/index.js';
 import { nodeInterfaceEvent } from '../../pkg/agent/events.js';
-import { detectUnderlay, nodeReport } from '../../pkg/agent/node.js';
+import { detectUnderlay, nodeReport, readUnderlay, type Underlay } from '../../pkg/agent/node.js';
 import type { IpRunner } from '../../pkg/netlink/ip.js';
 import { parseMonitorLine } from '../../pkg/netlink/monitor.js';
 
@@ -89,5 +89,24 @@ describe('a spec.interface pinned as an altname of a link (systemd gives ens3 th
     // renamed (the altname goes with it) or deleted: looked at again
     expect(ev('[LINK]2: lan0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500')).toBe(true);
     expect(ev('[LINK]Deleted 2: ens3: <BROADCAST,MULTICAST> mtu 1500')).toBe(true);
+  });
+});
+
+describe('the agent\'s log line when the pinned interface changes', () => {
+  const base = { address: '198.18.0.12', interface: 'eth0', local: ['198.18.0.12'] };
+  const read = async (last: Underlay, now: Underlay) => {
+    const lines: string[] = [];
+    const log = { info: (m: string, f?: object) => lines.push(`${m} ${JSON.stringify(f ?? {})}`), warn: () => undefined } as never;
+    await readUnderlay({ underlay: async () => now }, last, log, 'enp0s3');
+    return lines;
+  };
+  it('says which: gone, found only by an altname (naming the link), a link again; nothing while unchanged', async () => {
+    const link = { ...base, pinned: { name: 'enp0s3', ifindex: 2 } };
+    const alt = { ...base, pinned: { name: 'enp0s3', ifindex: 2, ifname: 'ens3' } };
+    const gone = { ...base, pinned: { name: 'enp0s3' } };
+    expect(await read(link, gone)).toEqual(['the Node\'s spec.interface is no longer a link of this host {"interface":"enp0s3"}']);
+    expect(await read(gone, alt)).toEqual(['the Node\'s spec.interface names a link of this host only by an altname {"interface":"enp0s3","link":"ens3"}']);
+    expect(await read(alt, link)).toEqual(['the Node\'s spec.interface is a link of this host now {"interface":"enp0s3"}']);
+    expect(await read(alt, alt)).toEqual([]);
   });
 });
