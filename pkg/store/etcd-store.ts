@@ -18,9 +18,10 @@ import { planDelete, planWrite, type Current, type ObjectRef, type Stored, type 
 import { packSteps, writeSteps } from './txn-writer.js';
 import { keepOwnOutcomes, ownApplyOutcome, ownDeleteOutcome } from './own-writes.js';
 import { removeOrphanedNodeStatuses } from './status-cleanup.js';
+import { HeldGuard } from './delete-guard.js';
 import {
   ConflictError, NotFoundError, StoreError,
-  type ApplyChange, type ApplyOptions, type DeleteResult, type ReadResult, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
+  type ApplyChange, type ApplyOptions, type DeleteOptions, type DeleteResult, type ReadResult, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
 } from './types.js';
 
 export class InvalidObjectError extends ValidationError {
@@ -253,19 +254,26 @@ export class EtcdStore implements Store {
     return result !== 'notfound';
   }
 
-  /** Deletes in order, in as few transactions as etcd's limits allow (see commit). */
-  async deleteAll(refs: Array<ObjectRef & { resourceVersion?: string }>, opts: Pick<ApplyOptions, 'onProgress'> = {}): Promise<DeleteResult[]> {
+  /**
+   * Deletes in order, in as few transactions as etcd's limits allow (see commit); with a
+   * guard, the transactions that delete its objects are held to the caller's check (delete-guard.ts).
+   */
+  async deleteAll(refs: Array<ObjectRef & { resourceVersion?: string }>, opts: DeleteOptions = {}): Promise<DeleteResult[]> {
     rejectDuplicates(refs);
     const byId = new Map(refs.map((r) => [refId(r), r]));
+    const guard = opts.guard && new HeldGuard(this.keys, opts.guard);
     const plan = async (part: Array<ObjectRef & { resourceVersion?: string }>) => {
       const current = await this.readCurrent(part);
-      return part.map((r, i) => planDelete(this.keys, r, current[i], r.resourceVersion));
+      return part.map((r, i) => planDelete(this.keys, r, current[i], r.resourceVersion)).map((s) => guard?.hold(s) ?? s);
     };
     const written = await writeSteps(this.client, await plan(refs), {
       limits: this.limits,
       retry: STORE_TXN_RETRY,
-      replan: async (run) => keepOwnOutcomes(run, await plan(run.map((s) => byId.get(refId(s.ref))!)), ownDeleteOutcome),
-      conflict: ([first]) => new ConflictError(first.ref.kind, first.ref.name, 'the object kept changing while it was being deleted'),
+      replan: async (run) => {
+        await guard?.renewAfter(run);
+        return keepOwnOutcomes(run, await plan(run.map((s) => byId.get(refId(s.ref))!)), ownDeleteOutcome);
+      },
+      conflict: (run) => guard?.conflict(run) ?? new ConflictError(run[0].ref.kind, run[0].ref.name, 'the object kept changing while it was being deleted'),
       onProgress: opts.onProgress,
     });
     await this.cleanUpNodeStatuses(written.filter((w) => w.step.result !== 'marked').map((w) => w.step.ref));

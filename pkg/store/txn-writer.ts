@@ -2,7 +2,7 @@
 // nothing), otherwise in consecutive transactions that each fit (each all or nothing, the
 // whole in order). A transaction whose compares fail is planned again from fresh reads; a
 // failure after the first commit says how far the write got, since what was committed stays.
-import type { Etcd3 } from 'etcd3';
+import type { Etcd3, ICompare } from 'etcd3';
 import { TxnBudget, type EtcdLimits } from '../etcd/limits.js';
 import { StoreError, ValidationError } from '../errors.js';
 import type { WriteProgress } from './types.js';
@@ -79,10 +79,22 @@ export function packSteps<R>(steps: WriteStep<R>[], limits: EtcdLimits): WriteSt
 
 const writes = <R>(run: WriteStep<R>[]) => run.some((s) => s.ops.length > 0);
 
+/**
+ * A run's compares, each once: the guarded steps of a delete share their range compares
+ * (delete-guard.ts), and etcd would read the whole range again for every copy.
+ */
+function distinctCompares<R>(run: WriteStep<R>[]): ICompare[] {
+  const seen = new Set<string>();
+  return run.flatMap((s) => s.compares).filter((c) => {
+    const id = JSON.stringify(c);
+    return !seen.has(id) && !!seen.add(id);
+  });
+}
+
 /** Commits one run; the revision, undefined when it had nothing to write, false on a failed compare. */
 async function commitRun<R>(client: Etcd3, run: WriteStep<R>[]): Promise<string | undefined | false> {
   if (!writes(run)) return undefined;
-  const res = await client.kv.txn({ compare: run.flatMap((s) => s.compares), success: run.flatMap((s) => s.ops), failure: [] });
+  const res = await client.kv.txn({ compare: distinctCompares(run), success: run.flatMap((s) => s.ops), failure: [] });
   return res.succeeded ? String(res.header.revision) : false;
 }
 

@@ -67,6 +67,26 @@ export interface ApplyOptions {
 export type DeleteResult = 'deleted' | 'marked' | 'notfound';
 
 /**
+ * A check the caller made of stored objects before a delete (xctl's "network in use"), held
+ * until the delete commits: the transaction that deletes or marks any of `refs` also compares
+ * that no object of `kinds`, and none of `refs`, was created or changed after `revision` (a key
+ * deleted since is not seen). When that transaction fails, `recheck` runs the check again (it
+ * throws to refuse the delete) and returns the revision it read at; the transaction is then
+ * planned anew, held to that one. Other transactions of a split delete carry no guard.
+ */
+export interface DeleteGuard {
+  /** the revision the check read at (a key it read after that is held to it too: one changed since fails the guard) */
+  revision: number;
+  kinds: Kind[];
+  refs: Array<{ kind: Kind; name: string }>;
+  recheck(): Promise<number>;
+}
+
+export interface DeleteOptions extends Pick<ApplyOptions, 'onProgress'> {
+  guard?: DeleteGuard;
+}
+
+/**
  * A node agent's liveness: an etcd lease kept alive by the client (the keep-alive is a stream
  * message, it writes no key and wakes no watcher). Keys written with it go when it expires.
  */
@@ -146,8 +166,12 @@ export interface Store {
    * Returns false when it did not exist.
    */
   delete(kind: Kind, name: string, opts?: { resourceVersion?: string }): Promise<boolean>;
-  /** delete of many objects, in transactions as applyAll writes them; one result per ref, in order */
-  deleteAll(refs: Array<{ kind: Kind; name: string; resourceVersion?: string }>, opts?: Pick<ApplyOptions, 'onProgress'>): Promise<DeleteResult[]>;
+  /**
+   * delete of many objects, in transactions as applyAll writes them; one result per ref, in
+   * order. With a guard (DeleteGuard), a guarded transaction that keeps failing (STORE_TXN_RETRY's
+   * attempts, each after the check ran again) is a ConflictError, and it wrote nothing.
+   */
+  deleteAll(refs: Array<{ kind: Kind; name: string; resourceVersion?: string }>, opts?: DeleteOptions): Promise<DeleteResult[]>;
   /**
    * Replaces the status written by `writer` for this object (merged view is recomputed).
    * Only while the object exists (NotFoundError otherwise). With a lease, the key goes when
