@@ -1,8 +1,10 @@
 // `xctl delete` of a ClusterNetwork, MacvlanNet or HostSubnet that ContainerNics still use (api/network-users.ts):
-// refused as a conflict before anything is written, or, with --force, done with a warning.
+// refused as a conflict before anything is written, or, with --force, done with a warning. The
+// delete is held to the check (store DeleteGuard): a NIC applied between the two makes the
+// check run again instead of going unseen.
 import { hostSubnetUsers, isNetworkKind, networkUsers } from '../../api/network-users.js';
 import type { ContainerNic, HostSubnet, Kind } from '../../api/index.js';
-import type { Store } from '../../store/types.js';
+import type { DeleteGuard, Store } from '../../store/types.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT } from '../exit.js';
 
@@ -13,38 +15,69 @@ function listed(names: string[]): string {
   return names.length > SHOWN ? `${shown} and ${names.length - SHOWN} more` : shown;
 }
 
-/** "<kind>/<name> is in use by N ContainerNics (a, b, ...)" per network or HostSubnet still in use; none when free. */
-async function inUse(store: Store, targets: { kind: Kind; name: string }[]): Promise<string[]> {
+/** The targets the check reads: networks and HostSubnets, found or not (one created after the check must wait for it). */
+const checked = (targets: { kind: Kind; name: string }[]) => targets.filter((t) => isNetworkKind(t.kind) || t.kind === 'HostSubnet');
+
+/**
+ * "<kind>/<name> is in use by N ContainerNics (a, b, ...)" per network or HostSubnet still in
+ * use, none when free; and the revision the NICs were read at. The targets are read after it,
+ * so the delete's guard (DeleteGuard) fails when one of them changed since.
+ */
+async function inUse(store: Store, targets: { kind: Kind; name: string }[]): Promise<{ found: string[]; revision: number }> {
+  const read = await store.list('ContainerNic');
+  const nics = read.items as ContainerNic[];
   const nets: string[] = [];
   const subnets: HostSubnet[] = [];
-  for (const t of targets) {
-    if (!isNetworkKind(t.kind) && t.kind !== 'HostSubnet') continue;
+  for (const t of checked(targets)) {
     // one that is gone or already being deleted is no new harm
     const o = await store.get(t.kind, t.name);
     if (!o || o.metadata.deletionTimestamp) continue;
     if (o.kind === 'HostSubnet') subnets.push(o); else nets.push(`${t.kind}/${t.name}`);
   }
-  if (!nets.length && !subnets.length) return [];
   const going = new Set(targets.map((t) => `${t.kind}/${t.name}`));
-  const nics = (await store.list('ContainerNic')).items as ContainerNic[];
   const users = [...networkUsers(nets, nics, going), ...subnets.map((hs) => [`HostSubnet/${hs.metadata.name}`, hostSubnetUsers(hs, nics, going)] as const)];
-  return users.filter(([, u]) => u.length).map(([what, u]) => {
+  const found = users.filter(([, u]) => u.length).map(([what, u]) => {
     const [kind, name] = what.split('/');
     return `${kind.toLowerCase()}/${name} is in use by ${u.length} ContainerNic${u.length === 1 ? '' : 's'} (${listed(u)})`;
   });
+  return { found, revision: read.revision };
+}
+
+/** The refusal, exit 3. Its message says that nothing was deleted only where that is so (nothingDeleted). */
+export class InUseError extends CliError {
+  constructor(found: string[]) {
+    super(EXIT.CONFLICT, `conflict: ${found.join('; ')}: deleting ${found.length === 1 ? 'it' : 'them'} takes their addresses at once and their ` +
+      'interfaces out of their containers; delete them first or in the same command, or pass --force');
+  }
 }
 
 /**
- * Refuses (exit 3, nothing written) the delete of a network ContainerNics use, naming them:
- * deleting it would take their addresses at once. With `force`, warns and lets it go on.
+ * The refusal as xctl prints it when it reached the user before any transaction of the delete
+ * committed: nothing was deleted. (After some did, the partial write's message says what was.)
  */
-export async function checkNetworksInUse(store: Store, io: CliIO, targets: { kind: Kind; name: string }[], force: boolean): Promise<void> {
-  const found = await inUse(store, targets);
-  if (!found.length) return;
+export function nothingDeleted(e: unknown): unknown {
+  return e instanceof InUseError ? new CliError(e.code, `${e.message}\nnothing was deleted`) : e;
+}
+
+/**
+ * Refuses (InUseError, exit 3) the delete of a network or HostSubnet that ContainerNics use,
+ * naming them: deleting it would take their addresses at once. With `force`, warns and lets it
+ * go on. Otherwise returns the guard that holds the delete to this check: a NIC applied after
+ * it makes the delete's transaction fail and the check run again (refusing then if need be).
+ */
+export async function checkNetworksInUse(store: Store, io: CliIO, targets: { kind: Kind; name: string }[], force: boolean): Promise<DeleteGuard | undefined> {
+  const refs = checked(targets);
+  if (!refs.length) return undefined;
+  const { found, revision } = await inUse(store, targets);
   if (force) {
     for (const f of found) io.err(`warning: ${f}: they lose their addresses and are taken out of their containers\n`);
-    return;
+    return undefined;
   }
-  throw new CliError(EXIT.CONFLICT, `conflict: ${found.join('; ')}: deleting ${found.length === 1 ? 'it' : 'them'} takes their addresses at once and their ` +
-    'interfaces out of their containers; delete them first or in the same command, or pass --force\nnothing was deleted');
+  if (found.length) throw new InUseError(found);
+  const recheck = async () => {
+    const again = await inUse(store, targets);
+    if (again.found.length) throw new InUseError(again.found);
+    return again.revision;
+  };
+  return { revision, kinds: ['ContainerNic'], refs, recheck };
 }

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure } from './progress.js';
 import { targetsOfAnyKind } from './targets.js';
-import { checkNetworksInUse } from './delete-in-use.js';
+import { checkNetworksInUse, nothingDeleted } from './delete-in-use.js';
 
 export interface DeleteOptions { filename?: string[]; ignoreNotFound?: boolean; force?: boolean }
 
@@ -19,16 +19,16 @@ export interface DeleteOptions { filename?: string[]; ignoreNotFound?: boolean; 
 export async function deleteCommand(session: Session, io: CliIO, args: string[], opts: DeleteOptions): Promise<number> {
   const targets = await deleteTargets(io, args, opts);
   const label = (t: { kind: Kind; name: string }) => `${t.kind.toLowerCase()}/${t.name}`;
-  await checkNetworksInUse(session.store(), io, targets, !!opts.force);
   const reporter = new WriteReporter(io, 'deleting');
   let results;
   try {
-    results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress });
+    const guard = await checkNetworksInUse(session.store(), io, targets, !!opts.force);
+    results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress, guard });
   } catch (e) {
-    throw partialWriteFailure(e, {
+    throw nothingDeleted(partialWriteFailure(e, {
       command: 'delete', refs: targets.map(label),
       rerun: `Re-running the same delete converges${opts.ignoreNotFound ? '' : ' (add --ignore-not-found so that what is already gone is not an error)'}.`,
-    });
+    }));
   } finally {
     reporter.clear();
   }
