@@ -10,9 +10,11 @@
 // call that landed there waited out etcd's request timeout (about 7 s) before the client tried
 // another member: a 601-object apply took 21 s. Refused at once, the call goes to the next
 // member straight away (client.ts etcdFaultHandling); during an election, when every member
-// refuses, it is sent again until one has a leader (client.ts retryRefusedWithoutEffect).
+// refuses, it is sent again until one has a leader (client.ts retryRefusedWithoutEffect), and
+// the member that refused is tried after the others for a while (leaderless-members.ts).
 import { RecoverableError } from 'etcd3';
 import { rememberKeepAliveHost } from './lease-watchdog.js';
+import { preferMembersWithLeader, type HostOrder, type LeaderlessMembers } from './leaderless-members.js';
 
 type Metadata = { clone(): Metadata; set(key: string, value: string): void };
 type GrpcClient = Record<string | symbol, unknown>;
@@ -49,20 +51,48 @@ function keepConnectionOnNoLeader(e: unknown): never {
   throw e;
 }
 
+/** What of etcd3's ConnectionPool this module wraps (its instance methods, replaced). */
+export interface LeaderPool extends Partial<HostOrder> {
+  withConnection?: WithConnection;
+  markFailed?: (host: unknown, err: Error) => void;
+}
+
+/**
+ * A unary call's outcome tells whether its member has a leader: a refusal for want of one
+ * (remembered, and its connection kept) or an answer (forgotten).
+ */
+function settledOn(host: unknown, members: LeaderlessMembers | undefined) {
+  return (r: unknown) => {
+    if (!(r instanceof Promise)) return r;
+    return r.then((v: unknown) => { members?.answered(host); return v; }, (e: unknown) => {
+      if (isNoLeader(e)) members?.refused(host);
+      return keepConnectionOnNoLeader(e);
+    });
+  };
+}
+
+/** A stream a member ended for want of a leader is remembered too, and not its failure. */
+function noLeaderNotFailed(pool: LeaderPool, members: LeaderlessMembers | undefined): void {
+  if (typeof pool.markFailed !== 'function') return;
+  const markFailed = pool.markFailed.bind(pool);
+  pool.markFailed = (host, err) => {
+    if (!isNoLeader(err)) markFailed(host, err);
+    else members?.refused(host);
+  };
+}
+
 /**
  * Every connection etcd3's pool hands out carries REQUIRE_LEADER; the member each lease
  * keep-alive stream is opened on is recorded for the keep-alive watchdog (lease-watchdog.ts).
  */
-export function requireLeader(pool: { withConnection?: WithConnection; markFailed?: (host: unknown, err: Error) => void }): void {
+export function requireLeader(pool: LeaderPool): void {
   if (typeof pool.withConnection !== 'function') return;
   const withConnection = pool.withConnection.bind(pool);
-  if (typeof pool.markFailed === 'function') {
-    const markFailed = pool.markFailed.bind(pool);
-    pool.markFailed = (host, err) => { if (!isNoLeader(err)) markFailed(host, err); };
-  }
-  const settled = (r: unknown) => (r instanceof Promise ? r.catch(keepConnectionOnNoLeader) : r);
+  const members = preferMembersWithLeader(pool);
+  noLeaderNotFailed(pool, members);
   pool.withConnection = (service, fn, hosts) => withConnection(service, (c) => {
     const metadata = withLeader(c.metadata);
+    const settled = settledOn(c.resource, members);
     if (service !== 'Lease') return settled(fn({ ...c, metadata }));
     const client = new Proxy(c.client, {
       get(target, prop) {

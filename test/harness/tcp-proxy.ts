@@ -12,6 +12,8 @@ export interface TcpProxy {
   endpoint: string;
   /** connections accepted so far (a client that reconnected shows as more than one) */
   readonly accepted: number;
+  /** gRPC calls clients opened through the proxy so far (the HEADERS frames of plain-text HTTP/2) */
+  readonly requests: number;
   /** drops held requests, closes every connection, refuses new ones (until heal()) */
   cut(): void;
   /** accepts connections again after a cut */
@@ -32,6 +34,33 @@ function parseTarget(t: Target): { host: string; port: number } {
   return { host, port: Number(port) };
 }
 
+const HTTP2_PREFACE_BYTES = 24;
+const HTTP2_FRAME_HEAD_BYTES = 9;
+const HTTP2_HEADERS = 0x1;
+
+/**
+ * Counts the HTTP/2 HEADERS frames in what a client sends (gRPC opens each call, unary or
+ * stream, with one; pings and data are other frames). Frames may span chunks.
+ */
+function http2HeadersCounter(onHeaders: () => void): (chunk: Buffer) => void {
+  let pending = Buffer.alloc(0);
+  let skip = HTTP2_PREFACE_BYTES;
+  return (chunk) => {
+    pending = Buffer.concat([pending, chunk]);
+    for (;;) {
+      if (skip > 0) {
+        const n = Math.min(skip, pending.length);
+        pending = pending.subarray(n);
+        skip -= n;
+        if (skip > 0) return;
+      }
+      if (pending.length < HTTP2_FRAME_HEAD_BYTES) return;
+      if (pending[3] === HTTP2_HEADERS) onHeaders();
+      skip = pending.readUIntBE(0, 3) + HTTP2_FRAME_HEAD_BYTES;
+    }
+  };
+}
+
 /**
  * `target`: {host, port} or "http://host:port". `holdMs`: how long client-to-server data
  * waits before it is forwarded (0: at once).
@@ -43,11 +72,13 @@ export async function startTcpProxy(target: Target, opts: { holdMs?: number } = 
   let cut = false;
   let losing = false;
   let accepted = 0;
+  let requests = 0;
   const server: Server = createServer((client) => {
     if (cut) { client.destroy(); return; }
     accepted++;
     const upstream = connect(to.port, to.host);
     sockets.add(client).add(upstream);
+    client.on('data', http2HeadersCounter(() => { requests++; }));
     const forward = (chunk: Buffer) => {
       if (!opts.holdMs) { upstream.write(chunk); return; }
       const t = setTimeout(() => { timers.delete(t); if (!cut) upstream.write(chunk); }, opts.holdMs);
@@ -70,6 +101,7 @@ export async function startTcpProxy(target: Target, opts: { holdMs?: number } = 
   return {
     endpoint: `http://127.0.0.1:${port}`,
     get accepted() { return accepted; },
+    get requests() { return requests; },
     cut: cutAll,
     heal() { cut = false; },
     async loseReplies(ms: number) {

@@ -10,6 +10,7 @@ import { startPartitionableEtcd, type PartitionableEtcd } from '../harness/etcd-
 import { pollUntil } from './helpers.js';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
 import { createEtcdClient } from '../../pkg/etcd/client.js';
+import { NO_LEADER_AVOID_MS } from '../../pkg/etcd/leaderless-members.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { KvCache } from '../../pkg/runtime/kv-cache.js';
 
@@ -155,6 +156,33 @@ describe('a client that keeps a member cut off from its peers among its endpoint
       expect(await client.get('/part/conn-149').string()).toBe('2');
       // before: one new connection to it for each call it refused (about 50), a TLS handshake each with TLS
       expect(proxy.accepted - before, 'connections made to the cut-off member').toBeLessThanOrEqual(1);
+    } finally {
+      client.close();
+      await proxy.close();
+    }
+  }, 90_000);
+});
+
+describe('a client whose endpoints include a member cut off from its peers', () => {
+  it('sends it about one call per NO_LEADER_AVOID_MS, not a third of all: the others are tried first after its refusal', async () => {
+    const { victim, others } = await aFollower();
+    // the client reaches the cut-off member through a proxy that counts the calls sent to it
+    const proxy = await startTcpProxy(etcd.endpoints[victim]);
+    const client = createEtcdClient({ endpoints: [...others, proxy.endpoint] });
+    try {
+      for (let i = 0; i < 30; i++) await client.put(`/part/pick-${i}`).value('1');
+      expect(proxy.requests, 'calls sent to the member before the cut').toBeGreaterThan(0);
+      await isolateProven(victim);
+      const before = proxy.requests;
+      const start = Date.now();
+      for (let i = 0; i < 150; i++) await client.put(`/part/pick-${i}`).value('2');
+      const elapsed = Date.now() - start;
+      expect(await client.get('/part/pick-149').string()).toBe('2');
+      const refused = proxy.requests - before;
+      // each of these calls was refused ("no leader"); one is enough to learn it, and the member is
+      // asked again only once the last refusal is NO_LEADER_AVOID_MS old (before: about 50 of 150)
+      expect(refused, 'calls sent to the cut-off member').toBeGreaterThanOrEqual(1);
+      expect(refused, `calls sent to the cut-off member over ${elapsed} ms`).toBeLessThanOrEqual(1 + Math.floor(elapsed / NO_LEADER_AVOID_MS));
     } finally {
       client.close();
       await proxy.close();
