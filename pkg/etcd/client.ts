@@ -5,7 +5,7 @@ import { Etcd3, GRPCResourceExhastedError, isRecoverableError, type IOptions } f
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
 import { UsageError } from '../errors.js';
 import { HOST_BREAKER_FAILURES, watchKeepAlive, type KeepAlivePool } from './lease-watchdog.js';
-import { isNoLeader, NO_LEADER, requireLeader, type WithConnection } from './require-leader.js';
+import { isNoLeader, memberAnswers, NO_LEADER, requireLeader, type LeaderPool, type WithConnection } from './require-leader.js';
 
 export interface EtcdConnection {
   endpoints: string[];
@@ -191,10 +191,14 @@ export async function retryRefusedWithoutEffect<T>(call: () => Promise<T>, retry
   }
 }
 
-/** Every lease the client keeps alive itself gets the keep-alive watchdog (lease-watchdog.ts). */
-function watchKeepAlives(client: Etcd3, pool: Partial<KeepAlivePool>): void {
-  if (!Array.isArray(pool.hosts) || typeof pool.markFailed !== 'function') return;
-  const keeper = pool as KeepAlivePool;
+/**
+ * Every lease the client keeps alive itself gets the keep-alive watchdog (lease-watchdog.ts),
+ * which asks a member whether it answers before it opens its circuit.
+ */
+function watchKeepAlives(client: Etcd3, pool: Partial<KeepAlivePool> & LeaderPool): void {
+  const { hosts, markFailed } = pool;
+  if (!Array.isArray(hosts) || typeof markFailed !== 'function') return;
+  const keeper: KeepAlivePool = { hosts, markFailed: markFailed.bind(pool), answers: (host) => memberAnswers(pool, host) };
   const lease = client.lease.bind(client);
   client.lease = (ttl, options) => {
     const l = lease(ttl, options);

@@ -7,6 +7,10 @@
 // milliseconds; the watchdog gives up on a stream whose keep-alive has gone unanswered for
 // answerWithinMs, opens the circuit of the member it ran on (so that the stream, and the
 // client's other calls, go to another member for a while), and has etcd3 make the stream again.
+// A member that answers a short call of its own meanwhile is not the one that hangs: a follower
+// forwards each keep-alive to the leader, so when the *leader* hangs, a healthy follower leaves it
+// unanswered too (for etcd's request timeout, 7 s). Its circuit stays closed, and only the stream
+// is made again (on a member with a leader: the new leader is elected within seconds).
 import { GRPCUnavailableError, type Lease } from 'etcd3';
 
 /** How long a keep-alive may go unanswered, at most (a quarter of the TTL when that is less). */
@@ -22,8 +26,17 @@ export function rememberKeepAliveHost(stream: object, host: unknown): void {
   streamHosts.set(stream, host);
 }
 
-/** What of etcd3's pool and Lease the watchdog uses, beyond their typed surface. */
-export interface KeepAlivePool { hosts: unknown[]; markFailed(host: unknown, err: Error): void }
+/**
+ * What of etcd3's pool the watchdog uses: its members, how to open one's circuit, and whether
+ * one answers a short call of its own (client.ts: require-leader.ts memberAnswers; bounded by a
+ * deadline, never throws).
+ */
+export interface KeepAlivePool {
+  hosts: unknown[];
+  markFailed(host: unknown, err: Error): void;
+  answers?(host: unknown): Promise<boolean>;
+}
+/** What of etcd3's Lease the watchdog uses, beyond its typed surface. */
 interface LeaseInternals {
   client: { leaseKeepAlive(options?: unknown): Promise<object> };
   handleKeepaliveError(err: Error): void;
@@ -69,27 +82,28 @@ export function watchKeepAlive(lease: Lease, ttlSeconds: number, pool: KeepAlive
   /** bumped by every answer, failure or loss: a check begun before one of them is void */
   let generation = 0;
   const settle = () => { clearTimeout(overdue); overdue = undefined; generation++; };
-  const giveUp = (unanswered: object | undefined) => {
+  const stale = (gen: number, unanswered: object | undefined) => gen !== generation || stream !== unanswered || lease.revoked();
+  const giveUp = async (unanswered: object | undefined, gen: number) => {
     const err = new GRPCUnavailableError(`lease keep-alive not answered within ${window} ms`);
     const host = unanswered && streamHosts.get(unanswered);
     // a lone member stays usable: the stream is made again on it
-    if (host && pool.hosts.length > 1) for (let i = 0; i < HOST_BREAKER_FAILURES; i++) pool.markFailed(host, err);
+    const hung = host !== undefined && pool.hosts.length > 1 && !(await pool.answers?.(host));
+    // the keep-alive was answered, or the stream lost, while the member was asked
+    if (stale(gen, unanswered)) return;
+    if (hung) for (let i = 0; i < HOST_BREAKER_FAILURES; i++) pool.markFailed(host, err);
     inner.handleKeepaliveError(err);
   };
   const arm = (unanswered: object | undefined, gen: number) => {
     const due = Date.now() + window;
     overdue = setTimeout(() => {
       overdue = undefined;
-      if (gen !== generation || stream !== unanswered || lease.revoked()) return;
+      if (stale(gen, unanswered)) return;
       // This process itself stood still (a long synchronous stretch, a GC pause): the answer
       // may have come meanwhile and wait, unread, behind this timer, or the keep-alive may not
       // have left yet. The member is given a whole window of this process running again.
       if (Date.now() - due > window / 4) { arm(unanswered, gen); return; }
       // what the poll phase reads after this timer (an answer that came just now) goes first
-      setImmediate(() => {
-        if (gen !== generation || stream !== unanswered || lease.revoked()) return;
-        giveUp(unanswered);
-      });
+      setImmediate(() => { if (!stale(gen, unanswered)) void giveUp(unanswered, gen); });
     }, window);
     overdue.unref?.();
   };

@@ -12,7 +12,7 @@
 // member straight away (client.ts etcdFaultHandling); during an election, when every member
 // refuses, it is sent again until one has a leader (client.ts retryRefusedWithoutEffect), and
 // the member that refused is tried after the others for a while (leaderless-members.ts).
-import { RecoverableError } from 'etcd3';
+import { castGrpcError, RecoverableError } from 'etcd3';
 import { rememberKeepAliveHost } from './lease-watchdog.js';
 import { preferMembersWithLeader, type HostOrder, type LeaderlessMembers } from './leaderless-members.js';
 
@@ -108,4 +108,25 @@ export function requireLeader(pool: LeaderPool): void {
     });
     return settled(fn({ ...c, metadata, client }));
   }, hosts);
+}
+
+/** How long a member has to answer memberAnswers(): answers take milliseconds. */
+export const MEMBER_PROBE_MS = 500;
+
+type StatusClient = { status(req: object, md: Metadata, opts: { deadline: number }, cb: (err: Error | null) => void): void };
+
+/**
+ * Whether `host` (a member of `pool`) answers a Maintenance Status call within `ms`, asked of it
+ * alone: a member that refuses it for want of a leader answered too (its process runs; the
+ * refusal is remembered as any other, leaderless-members.ts). False when it hangs, is
+ * unreachable or has its circuit open. Never throws.
+ */
+export async function memberAnswers(pool: LeaderPool, host: unknown, ms = MEMBER_PROBE_MS): Promise<boolean> {
+  if (typeof pool.withConnection !== 'function') return false;
+  const only = (function* () { for (;;) yield host; })();
+  // an error cast as etcd3 casts its own calls': the member's circuit counts a deadline missed
+  const status = (c: { metadata: Metadata; client: GrpcClient }) => new Promise<void>((resolve, reject) => {
+    (c.client as unknown as StatusClient).status({}, c.metadata, { deadline: Date.now() + ms }, (err) => (err ? reject(castGrpcError(err)) : resolve()));
+  });
+  return pool.withConnection('Maintenance', status, only).then(() => true, (e: unknown) => isNoLeader(e));
 }

@@ -219,3 +219,53 @@ describe('a member the client keeps its leases alive through hangs outright (SIG
     }, 90_000);
   }
 });
+
+/** Appends to the list returned the member (host:port) whose circuit in `client`'s pool opens, each time one does. */
+function circuitsOpened(client: Etcd3): string[] {
+  const opened: string[] = [];
+  const hosts = (client as unknown as { pool: { hosts: Array<{ host: string; faultHandling: { onBreak(f: () => void): unknown } }> } }).pool.hosts;
+  for (const h of hosts) h.faultHandling.onBreak(() => { opened.push(h.host); });
+  return opened;
+}
+
+describe('the leader hangs outright (SIGSTOP) as a keep-alive leaves for a follower', () => {
+  // the follower forwards the keep-alive to the leader and waits for it (etcd's request timeout,
+  // 7 s): before, the watchdog took that for the follower hanging and opened its circuit for 5 s
+  it('the follower answers a call of its own: its circuit stays closed, and the lease (5 s) stays alive', async () => {
+    const ttl = 5;
+    const key = '/part/leader-hung';
+    const leader = await etcd.leaderIndex();
+    const [follower, third] = [(leader + 1) % 3, (leader + 2) % 3];
+    const host = (i: number) => etcd.endpoints[i].replace('http://', '');
+    // etcd3 tries hosts from the end of its list while its order is deterministic: the follower
+    ConnectionPool.deterministicOrder = true;
+    const client = createEtcdClient({ endpoints: [leader, third, follower].map((i) => etcd.endpoints[i]) });
+    const reader = createEtcdClient({ endpoints: [follower, third].map((i) => etcd.endpoints[i]) });
+    try {
+      const lease = client.lease(ttl);
+      let lost = 0;
+      const failed: string[] = [];
+      lease.on('lost', () => { lost++; });
+      lease.on('keepaliveFailed', (e) => { failed.push(String((e as unknown as Error).message)); });
+      await lease.put(key).value('alive');
+      await new Promise<void>((r) => lease.once('keepaliveSucceeded', () => r()));
+      ConnectionPool.deterministicOrder = false;
+      const opened = circuitsOpened(client);
+      // stopped before the keep-alive is written: the follower's forward reaches a leader that hangs
+      await new Promise<void>((done, fail) => lease.once('keepaliveFired', () => { etcd.pause(leader).then(done, fail); }));
+      const answered = await fetch(`${etcd.endpoints[leader]}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1000) }).then(() => true, () => false);
+      expect(answered, 'the paused leader still answers').toBe(false);
+      await new Promise((r) => setTimeout(r, 2 * ttl * 1000));
+      expect(failed.length, 'no keep-alive went unanswered: the leader\'s hang never reached the follower').toBeGreaterThan(0);
+      expect(opened.filter((h) => h !== host(leader)), 'circuits opened of members that answer').toEqual([]);
+      expect(await reader.get(key).string(), 'the lease expired: its key went').toBe('alive');
+      expect(lost).toBe(0);
+      lease.release();
+    } finally {
+      ConnectionPool.deterministicOrder = false;
+      etcd.resume();
+      client.close();
+      reader.close();
+    }
+  }, 90_000);
+});
