@@ -8,11 +8,13 @@
 // and its claims in one transaction, and the address cools down (model.coolingUntil). Without
 // that report the claim stays, unless the Node is gone (nobody is left to hold the address) or
 // the NIC never got an address. Meanwhile its status says why it waits (showTerminating).
-import { NIC_FINALIZER, TERMINATING, setCondition, type ContainerNic } from '../api/index.js';
+import { NIC_FINALIZER, TERMINATING, getCondition, setCondition, type ContainerNic } from '../api/index.js';
+import type { Condition } from '../api/fields.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { ClaimEntry, Entry } from './model.js';
 import { putStatusIfChanged, type Ctx } from './context.js';
 import { indexNode } from '../store/keys.js';
+import { mergeStatus } from '../store/merge.js';
 
 export { NIC_FINALIZER };
 
@@ -96,8 +98,24 @@ function showTerminating(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNic>, messag
   const at = ctx.model.controllerStatusAt('ContainerNic', name, e.obj);
   if (at.key && ctx.model.cache.isRefused(at.key)) return;
   const prev = at.cur?.status;
-  const conditions = setCondition(prev?.conditions, terminating(message));
+  const conditions = setCondition(readyAsShown(ctx, e, prev?.conditions), terminating(message));
   putStatusIfChanged(ctx, plan, 'ContainerNic', name, { ...prev, conditions }, e, at);
+}
+
+/**
+ * The conditions Terminating is set over, with Ready as users saw it before the delete: the
+ * node's (merged view: its Ready True is shown over the controller's own WaitingForAgent),
+ * so that Ready's lastTransitionTime moves when the NIC turns False at its delete, and stays
+ * when it was False already. Once Terminating, the controller's own is what is shown.
+ */
+function readyAsShown(ctx: Ctx, e: Entry<ContainerNic>, own: Condition[] | undefined): Condition[] | undefined {
+  if (getCondition(own, 'Ready')?.reason === TERMINATING) return own;
+  const report = ctx.model.nodeStatus(e.obj.spec.node, 'ContainerNic', e.obj.metadata.name);
+  const uid = report?.objectUid;
+  const ofThis = typeof uid === 'string' && uid !== e.obj.metadata.uid ? undefined : report;
+  const shown = getCondition(mergeStatus({ conditions: own }, ofThis)?.conditions, 'Ready');
+  if (!shown) return own;
+  return own?.some((c) => c.type === 'Ready') ? own.map((c) => (c.type === 'Ready' ? shown : c)) : [...(own ?? []), shown];
 }
 
 const waitingFor = (others: string[]) => `waiting for finalizers ${others.join(', ')}`;

@@ -43,10 +43,14 @@ describe('a deleting ContainerNic says why it waits', () => {
     await fx.store.writeStatus('ContainerNic', 'web-eth1', node, { containerId: 'id-web', conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Converged', message: 'in container web', lastTransitionTime: now }] });
     await eventually(async () => (await condition('web-eth1', 'Ready'))?.status === 'True' || undefined, 'the node\'s Ready True shown');
 
+    const deletedAt = Date.now();
     await fx.store.delete('ContainerNic', 'web-eth1');
     const ready = await eventually(async () => { const c = await condition('web-eth1', 'Ready'); return c?.reason === 'Terminating' ? c : undefined; },
       'Ready Terminating', 10_000);
     expect(ready.status).toBe('False');
+    // Ready, True until the delete, turned False with it: not "False since the NIC was made"
+    // (the controller's own Ready, WaitingForAgent, that the node's True was shown over)
+    expect(Date.parse(ready.lastTransitionTime!)).toBeGreaterThanOrEqual(deletedAt);
     expect(ready.message).toBe('node "host-1" has not reported eth1 removed from container "web" yet');
     const st = statusOf(await fx.store.get('ContainerNic', 'web-eth1'));
     expect(st.ip).toBe(ip);
@@ -109,8 +113,11 @@ describe('a deleting ContainerNic says why it waits', () => {
     const why = 'removing eth1 from container nd: its network namespace is gone';
     await fx.store.writeStatus('ContainerNic', 'nd-eth1', node, { containerId: 'id-nd', conditions: [{ type: 'Ready', status: 'False', reason: 'Failed', message: why, lastTransitionTime: new Date().toISOString() }] });
     await eventually(async () => (await condition('nd-eth1', 'Ready'))?.reason === 'Failed' || undefined, 'the node\'s Ready False shown');
+    const failedSince = (await condition('nd-eth1', 'Ready'))!.lastTransitionTime;
     await fx.store.delete('ContainerNic', 'nd-eth1');
-    await eventually(async () => (await condition('nd-eth1', 'Ready'))?.reason === 'Terminating' || undefined, 'Ready Terminating', 10_000);
+    const ready = await eventually(async () => { const c = await condition('nd-eth1', 'Ready'); return c?.reason === 'Terminating' ? c : undefined; }, 'Ready Terminating', 10_000);
+    // False before the delete (the node's Failed) and after it: no transition, the time stays the node's
+    expect(ready.lastTransitionTime).toBe(failedSince);
 
     const d = await xctl(['describe', 'containernic', 'nd-eth1']);
     expect(d.code).toBe(0);
