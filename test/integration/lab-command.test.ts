@@ -36,6 +36,13 @@ describe('xctl lab', () => {
     const again = await xctl('lab', 'up');
     expect(again.exitCode).toBe(1);
     expect(again.stderr).toContain('already up');
+    expect(again.stderr).not.toContain('resize');
+    // asked for another size, up says it did not make one (as when it starts a daemon again)
+    const bigger = await xctl('lab', 'up', '--hosts', '3');
+    expect(bigger.exitCode).toBe(1);
+    expect(bigger.stderr).toContain('already up');
+    expect(bigger.stderr).toContain('(--hosts 3 does not resize it: `xctl lab down` first)');
+    expect(existsSync(`/var/run/netns/${id}-host-3`)).toBe(false);
   }, 120_000);
 
   test('status lists hosts and processes with their state', async () => {

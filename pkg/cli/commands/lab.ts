@@ -44,11 +44,12 @@ async function up(out: Out, env: CliIO['env'], opts: { hosts: number; controller
   const g = cmd.optsWithGlobals() as { endpoints?: string };
   const endpoints = givenEndpoints(g, env);
   const t0 = Date.now();
+  const askedHosts = cmd.getOptionValueSource('hosts') === 'cli' ? opts.hosts : undefined;
   try {
     const { labUp } = await import('../../lab/up.js');
     const r = await labUp({ id: userLabId(), dir: defaultLabDir(), hosts: opts.hosts, controllers: opts.controllers, endpoints, progress: (l) => out(`· ${l}`) });
     if (r.restarted) {
-      const size = resizeHint(cmd.getOptionValueSource('hosts') === 'cli' ? opts.hosts : undefined, r.hosts.length);
+      const size = resizeHint(askedHosts, r.hosts.length);
       const started = r.started.filter((s) => !s.missing).map((s) => s.id);
       out(`lab already up: ${r.hosts.map((h) => h.name).join(', ')}${size}; started again: ${started.join(', ') || 'nothing (not built: npm run build)'}`);
       return;
@@ -56,7 +57,12 @@ async function up(out: Out, env: CliIO['env'], opts: { hosts: number; controller
     out(`lab up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${r.hosts.map((h) => h.name).join(', ')}; etcd ${r.endpoints.join(',')}`);
     out('next: xctl get nodes · xctl lab exec host-1 -- docker ps · xctl lab status · xctl lab down');
   } catch (e) {
-    if (e instanceof LabError && e.reason === 'LabExists') throw e;
+    if (e instanceof LabError && e.reason === 'LabExists') {
+      // nothing was started again, the lab is as it was: a --hosts of another size was not made either
+      const has = readRecord(defaultLabDir())?.hosts.length;
+      const size = has === undefined ? '' : resizeHint(askedHosts, has);
+      throw size ? new LabError('LabExists', `${e.message}${size}`) : e;
+    }
     throw new LabError('UpFailed', `lab up failed: ${(e as Error).message}`, `logs are in ${defaultLabDir()}; remove what was made with \`xctl lab down\``);
   }
 }
