@@ -19,7 +19,8 @@ export const EXIT = {
 
 /** An error whose exit code and message the command chose. */
 export class CliError extends XnetError {
-  constructor(readonly code: number, message: string) { super('CommandFailed', message); }
+  /** `cause`: the error this one reports under another exit code (diff's), for how it is worded */
+  constructor(readonly code: number, message: string, cause?: unknown) { super('CommandFailed', message, { cause }); }
 }
 
 /** Error class -> exit code, first match wins (subclasses before their bases). */

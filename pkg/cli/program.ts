@@ -115,7 +115,7 @@ function errorText(e: unknown, exit: number, at?: UnreachableTarget, command = '
     const why = msg.replace(/\.?\s*Resolution note:.*$/s, '').trim();
     return `error: cannot reach etcd: ${why}\n(${unreachableHint(why, at)})\n`;
   }
-  if (fromEtcdError(e) instanceof EtcdPermissionError) return refusedText(msg);
+  if (fromEtcdError(e instanceof CliError && e.cause !== undefined ? e.cause : e) instanceof EtcdPermissionError) return refusedText(msg);
   return `error: ${msg}\n`;
 }
 

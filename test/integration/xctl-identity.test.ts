@@ -2,6 +2,9 @@
 // that node's keys): it printed gRPC's "error: 7 PERMISSION_DENIED: etcdserver: permission
 // denied" and nothing about what to do. It now says etcd refused the request and which
 // identity xctl needs; exit 1 (any other failure) as before.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { runXctl } from '../../pkg/cli/program.js';
@@ -27,6 +30,23 @@ describe('xctl as an identity etcd refuses', () => {
     expect(r.out).toBe('');
     expect(r.err).toMatch(/^error: etcd refused the request: permission denied\n\(xctl reads every xnet key and writes objects as etcd's xnet-admin user: give its certificate with --cert and --key/);
     expect(r.err).not.toContain('PERMISSION_DENIED');
+  });
+
+  it('diff says so too, with an error code above 1 (1 means "differs")', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xctl-identity-'));
+    const file = join(dir, 'nic.yaml');
+    // a NIC: checking it reads what only xnet-admin may (a node's certificate reads the shared objects)
+    writeFileSync(file, 'apiVersion: xnet.io/v1alpha1\nkind: ContainerNic\nmetadata:\n  name: web-eth1\n'
+      + 'spec: {node: host-2, container: web, ifName: eth1, network: {clusterNetwork: default}}\n');
+    try {
+      const r = await xctl(['diff', '-f', file], 'node');
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(/^error: etcd refused the request: permission denied\n\(xctl reads every xnet key and writes objects as etcd's xnet-admin user: give its certificate with --cert and --key/);
+      expect(r.err).not.toContain('PERMISSION_DENIED');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('as xnet-admin the same command works', async () => {

@@ -21,7 +21,8 @@ export async function diffCommand(session: Session, io: CliIO, opts: DiffOptions
     return await diff(session, io, opts);
   } catch (e) {
     // exit 1 means "differs" here, so no failure may use it (as kubectl diff)
-    if (exitCodeFor(e) === EXIT.FAILED) throw new CliError(EXIT.USAGE, (e as Error).message);
+    // (the error it stands for kept as its cause, so that xctl words it as it would: an identity etcd refuses)
+    if (exitCodeFor(e) === EXIT.FAILED) throw new CliError(EXIT.USAGE, (e as Error).message, e);
     throw e;
   }
 }
