@@ -9,6 +9,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
+# the lab's directory as xctl picks it (pkg/lab/record.ts, defaultLabDir)
+if [ -n "${XNET_LAB_DIR:-}" ]; then LAB_DIR="$XNET_LAB_DIR"
+elif [ -n "${XNET_LAB_ID:-}" ] && [ "$XNET_LAB_ID" != xnet ]; then LAB_DIR="${TMPDIR:-/tmp}/xnet-lab-$XNET_LAB_ID"
+else LAB_DIR=/var/lib/xnet-lab; fi
+
 T0=$(date +%s)
 step() { printf '\n\033[1m==> %s\033[0m  (%ss)\n' "$*" "$(( $(date +%s) - T0 ))"; }
 show() { printf '  $ %s\n' "$*"; }
@@ -18,7 +23,7 @@ x() { show "xctl $*"; xctl "$@"; }
 fail() { printf '\n\033[31mdemo failed: %s\033[0m\n' "$*" >&2; diagnose; exit 1; }
 diagnose() {
   echo "--- lab status" >&2; xctl lab status >&2 || true
-  local d="${XNET_LAB_DIR:-/var/lib/xnet-lab}"
+  local d="$LAB_DIR"
   for log in "$d"/host-*/agent.log "$d"/controller-*.log; do
     [ -f "$log" ] && { echo "--- $log (last lines)" >&2; tail -n 15 "$log" >&2; }
   done
@@ -33,7 +38,7 @@ if [ "${XNET_DEMO_SKIP_SETUP:-0}" != 1 ] && [ -f scripts/setup.sh ]; then
 fi
 [ -f dist/cmd/xctl.js ] || npm run build
 
-if xctl lab status >/dev/null 2>&1 || [ -f "${XNET_LAB_DIR:-/var/lib/xnet-lab}/lab.json" ]; then
+if xctl lab status >/dev/null 2>&1 || [ -f "$LAB_DIR/lab.json" ]; then
   step "a lab is already up: taking it down to start clean"
   x lab down
 fi
@@ -136,7 +141,7 @@ fi
 step "the cluster as xnet sees it (xctl topology; -o svg draws it with Graphviz)"
 x topology || true
 if command -v dot >/dev/null; then
-  svg="${XNET_LAB_DIR:-/var/lib/xnet-lab}/topology.svg"
+  svg="$LAB_DIR/topology.svg"
   xctl topology -o svg >"$svg" && echo "  drawn: $svg"
 fi
 

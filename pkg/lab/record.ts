@@ -20,12 +20,14 @@ export const RECORD_FILE = 'lab.json';
  * remove even when the machine kept running after a crash; XNET_LAB_DIR moves it.
  */
 export function defaultLabDir(): string {
-  return process.env.XNET_LAB_DIR ?? '/var/lib/xnet-lab';
+  // a lab of another id (XNET_LAB_ID alone) has its own directory: sharing the user's, its
+  // `lab down` took down the user's lab and the user's `lab up` found it "already up"
+  return process.env.XNET_LAB_DIR ?? labDirFor(userLabId());
 }
 
 /** Labs other than the user's (tests) live in the temp dir, one directory per lab id. */
 export function labDirFor(labId: string): string {
-  return labId === DEFAULT_LAB_ID ? defaultLabDir() : join(tmpdir(), `xnet-lab-${labId}`);
+  return labId === DEFAULT_LAB_ID ? process.env.XNET_LAB_DIR ?? '/var/lib/xnet-lab' : join(tmpdir(), `xnet-lab-${labId}`);
 }
 
 // Short and plain because it prefixes namespace and cgroup names, and the lab's unix socket

@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hostFor, MAX_HOSTS } from '../../pkg/lab/hosts.js';
-import { checkLabId, labDirFor, DEFAULT_LAB_ID } from '../../pkg/lab/record.js';
+import { checkLabId, defaultLabDir, labDirFor, DEFAULT_LAB_ID } from '../../pkg/lab/record.js';
 import { hostExecArgv, hostEnv } from '../../pkg/lab/exec.js';
 import { resizeHint } from '../../pkg/cli/commands/lab.js';
 
@@ -25,6 +27,29 @@ describe('lab naming and addressing', () => {
     expect(labDirFor('t1')).not.toBe(labDirFor(DEFAULT_LAB_ID));
     for (const bad of ['', 'Upper', '1abc', 'a-b', 'a'.repeat(17), '../x']) expect(() => checkLabId(bad), bad).toThrow(/not valid/);
     expect(() => checkLabId('xnet')).not.toThrow();
+  });
+
+  describe('the directory xctl lab uses', () => {
+    afterEach(() => { vi.unstubAllEnvs(); });
+
+    it('is the user\'s /var/lib/xnet-lab by default, and XNET_LAB_DIR when set', () => {
+      vi.stubEnv('XNET_LAB_ID', undefined);
+      vi.stubEnv('XNET_LAB_DIR', undefined);
+      expect(defaultLabDir()).toBe('/var/lib/xnet-lab');
+      vi.stubEnv('XNET_LAB_ID', 'u9');
+      vi.stubEnv('XNET_LAB_DIR', '/tmp/somewhere');
+      expect(defaultLabDir()).toBe('/tmp/somewhere');
+    });
+
+    it('of another XNET_LAB_ID alone is that lab\'s own, $TMPDIR/xnet-lab-<id>, not the user\'s lab\'s', () => {
+      vi.stubEnv('XNET_LAB_DIR', undefined);
+      vi.stubEnv('XNET_LAB_ID', 'u9');
+      // else `XNET_LAB_ID=u9 xctl lab down` would take down the lab in /var/lib/xnet-lab
+      expect(defaultLabDir()).toBe(join(tmpdir(), 'xnet-lab-u9'));
+      expect(defaultLabDir()).toBe(labDirFor('u9'));
+      vi.stubEnv('XNET_LAB_ID', DEFAULT_LAB_ID);
+      expect(defaultLabDir()).toBe('/var/lib/xnet-lab');
+    });
   });
 
   it('runs host commands through nsenter --net with that host\'s Docker daemon', () => {
