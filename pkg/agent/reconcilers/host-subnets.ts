@@ -29,15 +29,21 @@ export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
   const { specs, pending } = await desiredNetworks(ctx, mine);
   const host = await observedHost(ctx, mine, specs, pending);
   const failed: Failure[] = [];
+  // xnet's networks on the host after the removal of stale ones (all, should it fail)
+  let left = new Set(host.owned.map((n) => n.labels[OWNER_LABEL] ?? ''));
   try {
-    await removeLeftReports(ctx, mine, await removeStaleNetworks(ctx, specs, host.owned));
+    left = await removeStaleNetworks(ctx, specs, host.owned);
+    await removeLeftReports(ctx, mine, left);
   } catch (e) { failed.push({ what: 'removing stale networks', error: e }); }
+  const wanted = new Set([...specs.values()].map((s) => s.name));
   for (const hs of mine) {
     const spec = specs.get(hs.metadata.name);
     if (!spec) continue;
     try {
       const taken = bridgeTakenWhy(hs, spec, host.owned, host.links);
+      const held = taken ? undefined : bridgeHeldWhy(spec, host.owned.filter((n) => !wanted.has(n.name) && left.has(n.labels[OWNER_LABEL] ?? '')));
       if (taken) await ctx.status.write('HostSubnet', hs, {}, notReady('BridgeNameTaken', taken));
+      else if (held) await ctx.status.write('HostSubnet', hs, {}, notReady('NetworkInUse', held));
       else await applyNetwork(ctx, hs, spec, host);
     } catch (e) { failed.push({ what: `HostSubnet ${hs.metadata.name}`, error: e }); }
   }
@@ -103,6 +109,19 @@ function bridgeTakenWhy(hs: HostSubnet, spec: DockerNetworkSpec, owned: DockerNe
   // xnet's own, left without its network (made again in the moment Docker removed the network)
   if (link.alias === bridgeAlias(hs.metadata.name)) return undefined;
   return `bridge ${bridge} is an existing link of this host that xnet did not make; choose another bridge name`;
+}
+
+/**
+ * The bridge name is still that of xnet's network of a gone HostSubnet (`stale`: kept on the
+ * host while containers are attached): Docker makes no second network on one bridge, so this
+ * one waits for those containers, and is made in the pass that removes that network.
+ */
+function bridgeHeldWhy(spec: DockerNetworkSpec, stale: DockerNetwork[]): string | undefined {
+  const bridge = spec.options[BRIDGE_OPTION];
+  const holder = stale.find((n) => n.options[BRIDGE_OPTION] === bridge);
+  if (!holder) return undefined;
+  return `bridge ${bridge} is still the bridge of Docker network ${holder.name} (${holder.labels[OWNER_LABEL]}, gone), which ${holder.containers} container(s) still use; `
+    + `Docker network ${spec.name} is made on it once they leave (docker network disconnect ${holder.name}, or remove them)`;
 }
 
 /**
