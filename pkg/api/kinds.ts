@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import * as t from './types.js';
 import { ValidationError } from '../errors.js';
+import { suggestion } from './suggest.js';
 
 export type Kind = 'ClusterNetwork' | 'Node' | 'HostSubnet' | 'ContainerNic' | 'MacvlanNet';
 
@@ -36,7 +37,9 @@ export const KINDS: readonly KindInfo[] = [
 
 export class UnknownKindError extends ValidationError {
   constructor(readonly input: string) {
-    super('UnknownKind', `unknown kind "${input}"; expected one of ${KINDS.map((k) => `${k.kind.toLowerCase()}|${k.plural}|${k.short}`).join(', ')}`);
+    const names = KINDS.flatMap((k) => [k.kind.toLowerCase(), k.plural, k.short]);
+    // one edit from a kind's name ("nics", "nicc", "hostsubnt"); not kubectl's "pods" as "nodes"
+    super('UnknownKind', `unknown kind "${input}"${suggestion(input, names, 1)}; expected one of ${KINDS.map((k) => `${k.kind.toLowerCase()}|${k.plural}|${k.short}`).join(', ')}`);
   }
 }
 

@@ -1,7 +1,7 @@
 // Which interface a MacvlanNet's macvlans hang off on one node: decided here once, for the
 // controller's status (nodes[].parent) and the agent that makes the links.
 import { matchLabels } from './labels.js';
-import { suggestion } from './validate.js';
+import { suggestion } from './suggest.js';
 
 /** Precedence: the per-node override, then the network's parent, then the node's interface. */
 export function macvlanBaseParent(

@@ -9,6 +9,7 @@ import { derivedDockerNetworkIssues } from './docker-network.js';
 import type { FieldIssue, FieldPath } from './field-issue.js';
 import { API_VERSION, type AnyObject } from './types.js';
 import { name as objectName } from './fields.js';
+import { suggestion } from './suggest.js';
 
 export type { FieldIssue, FieldPath };
 export { fieldRuleIssues };
@@ -266,39 +267,12 @@ function allowedKeys(schema: unknown, path: FieldPath): string[] {
   return d?.type === 'object' && d.shape ? Object.keys(d.shape) : [];
 }
 
-/** ` (did you mean "x"?)` for the closest of `allowed` when one is close, else '' (also for a name no object has: missingNetworkMessage) */
-export function suggestion(key: string, allowed: string[]): string {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const a of allowed) {
-    const d = editDistance(key.toLowerCase(), a.toLowerCase());
-    // a tie goes to the name that sorts first: the controller (names in the order its cache
-    // met them) and xctl (in etcd's key order) suggest the same one
-    if (d < bestD || (d === bestD && best !== undefined && a < best)) { bestD = d; best = a; }
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean "${best}"?)` : '';
-}
-
 /**
  * A network a NIC or HostSubnet names that no object has, with the closest name there is (a
  * typo): the controller's and the agent's status messages alike.
  */
 export function missingNetworkMessage(kind: 'ClusterNetwork' | 'MacvlanNet', name: string, existing: Iterable<string>): string {
   return `${kind} "${name}" does not exist${suggestion(name, [...existing])}`;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

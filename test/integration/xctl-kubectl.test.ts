@@ -104,6 +104,12 @@ describe('KIND/NAME, the form xctl prints', () => {
     const kinds = await xctl(['get', 'no/k-1', 'cn/default']);
     expect(kinds).toMatchObject({ code: 2, out: '', err: 'error: get shows one kind at a time; run it once per kind\n' });
     expect((await xctl(['get', 'pods/x'])).err).toMatch(/^error: unknown kind "pods"; expected one of clusternetwork/);
+    // one edit from a kind's name: the closest is named (kubectl's "pods" is two from "nodes": none)
+    for (const [typed, meant] of [['nics', 'nic'], ['nicc', 'nic'], ['hostsubnt', 'hostsubnet'], ['MVNS', 'mvn']]) {
+      const r = await xctl(['get', typed]);
+      expect(r).toMatchObject({ code: 2, out: '' });
+      expect(r.err).toMatch(new RegExp(`^error: unknown kind "${typed}" \\(did you mean "${meant}"\\?\\); expected one of`));
+    }
     expect((await xctl(['describe', 'no/'])).err).toBe('error: "no/": expected KIND/NAME, e.g. node/host-1\n');
   });
 });
