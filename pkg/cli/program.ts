@@ -89,9 +89,15 @@ export async function runXctl(argv: string[], io: CliIO): Promise<number> {
     const exit = exitCodeFor(e);
     // commander has already printed its own usage errors and help
     if (!(e instanceof CommanderError)) io.err(errorText(e, exit, target, command));
+    else if (isNamespaceFlag(e)) io.err(NO_NAMESPACES);
     return exit;
   }
 }
+
+/** kubectl's -n/--namespace and -A/--all-namespaces, typed by habit: commander says only "unknown option". */
+const isNamespaceFlag = (e: CommanderError) =>
+  e.code === 'commander.unknownOption' && /'(-n|--namespace|-A|--all-namespaces)(=[^']*)?'/.test(e.message);
+const NO_NAMESPACES = 'xnet objects have no namespaces: every object is cluster-wide, as Nodes are in Kubernetes (drop -n/-A)\n';
 
 interface UnreachableTarget { endpoints: string[]; source: EndpointSource }
 

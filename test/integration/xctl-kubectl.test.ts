@@ -104,6 +104,13 @@ describe('KIND/NAME, the form xctl prints', () => {
     const kinds = await xctl(['get', 'no/k-1', 'cn/default']);
     expect(kinds).toMatchObject({ code: 2, out: '', err: 'error: get shows one kind at a time; run it once per kind\n' });
     expect((await xctl(['get', 'pods/x'])).err).toMatch(/^error: unknown kind "pods"; expected one of clusternetwork/);
+    // kubectl's namespace flags, typed by habit: said why they are unknown, and other flags are not
+    for (const flags of [['-n', 'default'], ['-A'], ['--namespace=x'], ['--all-namespaces']]) {
+      const r = await xctl(['get', 'nic', ...flags]);
+      expect(r).toMatchObject({ code: 2, out: '' });
+      expect(r.err).toMatch(/^error: unknown option '.*'\n[^]*xnet objects have no namespaces: every object is cluster-wide/);
+    }
+    expect((await xctl(['get', 'nic', '--nope'])).err).not.toMatch(/namespaces/);
     // one edit from a kind's name: the closest is named (kubectl's "pods" is two from "nodes": none)
     for (const [typed, meant] of [['nics', 'nic'], ['nicc', 'nic'], ['hostsubnt', 'hostsubnet'], ['MVNS', 'mvn']]) {
       const r = await xctl(['get', typed]);
