@@ -43,9 +43,22 @@ export interface WriteOptions<R> {
 
 export interface Written<R> { step: WriteStep<R>; /** etcd revision of its transaction; none when nothing was written */ revision?: string }
 
-function measure<R>(step: WriteStep<R>, limits: EtcdLimits): TxnBudget {
+/** A compare's identity: two equal ones are sent once (distinctCompares). */
+const compareId = (c: ICompare) => JSON.stringify(c);
+
+/**
+ * What `step` adds to a run whose distinct compares are `sent`: its compares that are not among
+ * them, each once (distinctCompares sends them so), and its ops; `fresh` gets the ids of the
+ * compares it counted.
+ */
+function measure<R>(step: WriteStep<R>, limits: EtcdLimits, sent: ReadonlySet<string> = new Set(), fresh = new Set<string>()): TxnBudget {
   const b = new TxnBudget(limits);
-  for (const c of step.compares) b.compare(c.key ?? '', c.range_end);
+  for (const c of step.compares) {
+    const id = compareId(c);
+    if (sent.has(id) || fresh.has(id)) continue;
+    fresh.add(id);
+    b.compare(c.key ?? '', c.range_end);
+  }
   for (const op of step.ops) {
     if (op.request_put) b.op(op.request_put.key ?? '', op.request_put.value);
     else if (op.request_delete_range) b.op(op.request_delete_range.key ?? '', op.request_delete_range.range_end);
@@ -56,20 +69,25 @@ function measure<R>(step: WriteStep<R>, limits: EtcdLimits): TxnBudget {
 
 /**
  * Splits the steps, in order, into runs that each fit one transaction; steps with nothing to
- * write join the current run. TooLargeError when one step alone does not fit.
+ * write join the current run. A compare several steps of a run carry is counted once, as it is
+ * sent (distinctCompares). TooLargeError when one step alone does not fit.
  */
 export function packSteps<R>(steps: WriteStep<R>[], limits: EtcdLimits): WriteStep<R>[][] {
   const runs: WriteStep<R>[][] = [];
   let run: WriteStep<R>[] = [];
   let budget = new TxnBudget(limits);
+  /** the distinct compares of the run so far: one shared by its steps (delete-guard.ts) is sent once, and counted once */
+  let sent = new Set<string>();
   for (const step of steps) {
     if (step.ops.length) {
-      const own = measure(step, limits);
+      const alone = new Set<string>();
+      const own = measure(step, limits, undefined, alone);
       const excess = own.excess();
       if (excess) throw new TooLargeError(step.ref.kind, step.ref.name, excess);
-      const joined = budget.clone().add(own);
-      if (joined.fits()) budget = joined;
-      else { runs.push(run); run = []; budget = new TxnBudget(limits).add(own); }
+      const fresh = new Set<string>();
+      const joined = budget.clone().add(measure(step, limits, sent, fresh));
+      if (joined.fits()) { budget = joined; for (const id of fresh) sent.add(id); }
+      else { runs.push(run); run = []; budget = new TxnBudget(limits).add(own); sent = alone; }
     }
     run.push(step);
   }
@@ -86,7 +104,7 @@ const writes = <R>(run: WriteStep<R>[]) => run.some((s) => s.ops.length > 0);
 function distinctCompares<R>(run: WriteStep<R>[]): ICompare[] {
   const seen = new Set<string>();
   return run.flatMap((s) => s.compares).filter((c) => {
-    const id = JSON.stringify(c);
+    const id = compareId(c);
     return !seen.has(id) && !!seen.add(id);
   });
 }

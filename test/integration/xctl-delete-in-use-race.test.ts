@@ -185,3 +185,27 @@ describe('xctl delete held to its in-use check, split over transactions', () => 
     for (const n of ['t1', 't2', 't3']) expect((await other.get('ContainerNic', n))?.metadata.deletionTimestamp).toBeTruthy();
   });
 });
+
+describe('xctl delete held to its in-use check, packed', () => {
+  // 60 ClusterNetworks: two deletes each (120 ops) and, held, two compares each plus the one
+  // ContainerNic range compare they share (121 compares sent): one stock-etcd transaction, as
+  // without the guard (one compare each). Counted per network, the shared compare made 180
+  // and split the delete in two, so that it was no longer all or nothing.
+  it('a delete of 60 networks still fits one transaction: the shared range compare is counted once', async () => {
+    const names = Array.from({ length: 60 }, (_, i) => `packed-${i}`);
+    await other.applyAll(names.map((n, i) => obj('ClusterNetwork', n, { cidr: `10.${140 + i}.0.0/16`, hostPrefix: 24 })));
+    let txns = 0;
+    const r = await xctl(['delete', ...names.map((n) => `cn/${n}`)], async () => { txns++; });
+    expect(r).toEqual({ code: 0, out: names.map((n) => `clusternetwork/${n} deleted\n`).join(''), err: '', checks: 1 });
+    expect(txns, 'transactions that wrote').toBe(1);
+    for (const n of names) expect(await other.get('ClusterNetwork', n)).toBeUndefined();
+  });
+
+  it('64 networks held (129 compares sent, 128 ops) are split as etcd\'s --max-txn-ops needs', async () => {
+    const names = Array.from({ length: 64 }, (_, i) => `packed64-${i}`);
+    await other.applyAll(names.map((n, i) => obj('ClusterNetwork', n, { cidr: `10.${200 + Math.floor(i / 4)}.${(i % 4) * 64}.0/18`, hostPrefix: 24 })));
+    const r = await xctl(['delete', ...names.map((n) => `cn/${n}`)]);
+    expect(r).toMatchObject({ code: 0, err: '64 objects in 2 transactions: 64 deleted, 0 not found\n' });
+    for (const n of names) expect(await other.get('ClusterNetwork', n)).toBeUndefined();
+  });
+});
