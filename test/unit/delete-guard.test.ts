@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
 import { HeldGuard } from '../../pkg/store/delete-guard.js';
-import { writeSteps } from '../../pkg/store/txn-writer.js';
+import { packSteps, writeSteps } from '../../pkg/store/txn-writer.js';
 import { planDelete, type WriteStep } from '../../pkg/store/write-plan.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { ETCD_DEFAULT_LIMITS } from '../../pkg/etcd/limits.js';
@@ -59,5 +59,17 @@ describe('HeldGuard', () => {
     expect(sent[0].compare.filter((c) => JSON.stringify(c) === JSON.stringify(nicRange(10)))).toHaveLength(1);
     // each object's own compares: pinned as read, and not changed since the check
     expect(sent[0].compare).toHaveLength(1 + 2 * 2);
+  });
+
+  it('packs the range compare once per transaction, as it is sent: 60 held deletes fit one stock transaction, 64 do not', () => {
+    const names = (n: number) => Array.from({ length: n }, (_, i) => `net-${i}`);
+    const heldSteps = (n: number) => {
+      const held = new HeldGuard(keys, { ...guardOf(), refs: names(n).map((name) => ({ kind: 'ClusterNetwork' as const, name })) });
+      return names(n).map((name) => held.hold(del('ClusterNetwork', name)));
+    };
+    // 60: 120 deletes, 2 * 60 + 1 = 121 compares sent (counted per step, 180)
+    expect(packSteps(heldSteps(60), ETCD_DEFAULT_LIMITS).map((r) => r.length)).toEqual([60]);
+    // 64: 128 deletes, 129 compares: the 64th goes to a second transaction, which carries the range compare too
+    expect(packSteps(heldSteps(64), ETCD_DEFAULT_LIMITS).map((r) => r.length)).toEqual([63, 1]);
   });
 });
