@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { defaultLabDir, readRecord } from '../../lab/record.js';
 import { readObservedReports } from '../../verify/report.js';
+import { unboundObjects } from '../../verify/unbound.js';
 import { formatDifferences, verifyHost, type Difference, type VerifyHostOptions } from '../../verify/verify.js';
 import { labIpamPlugin } from '../../lab/services.js';
 import type { Session } from '../connect.js';
@@ -61,6 +62,8 @@ export function noDifferencesLine(hosts: string[], direct: boolean): string {
 export async function verifyCommand(session: Session, io: CliIO, opts: VerifyOptions): Promise<number> {
   const direct = !!(opts.local || opts.lab);
   const { hosts, diffs } = direct ? await readHosts(session, opts) : await readReports(session, io, opts);
+  // the whole cluster read (no --node, not --local): what is declared for a node no Node has too
+  if (!opts.node && !opts.local) diffs.push(...await unboundObjects(session.store()));
   if (!diffs.length) {
     io.out(noDifferencesLine(hosts, direct));
     return EXIT.OK;
