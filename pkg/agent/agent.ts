@@ -31,6 +31,7 @@ import { ParentRecord } from './parent-record.js';
 import { localNics, rememberRemoved } from './reconcilers/nics.js';
 import { DriftTracker, keyKind, wasInPlace, type Trigger } from './heal.js';
 import { EventRecorder } from '../events/recorder.js';
+import type { InvolvedObject } from '../events/types.js';
 import { ObservedReporter } from '../verify/report.js';
 import { SelfCheck } from '../verify/self-check.js';
 import { RecordingDataplane } from '../verify/verify.js';
@@ -121,6 +122,13 @@ export class Agent {
   private readonly routesDirty = new RoutesDirty();
   private readonly events?: EventRecorder;
 
+  /** The object a heal of drift `key` is about, with its uid as this node sees it now (its incarnation). */
+  private healedObject(key: string): InvolvedObject {
+    if (key.startsWith('nic/')) return { kind: 'ContainerNic', name: key.slice(4), uid: this.caches.nics.get(key.slice(4))?.metadata.uid };
+    if (key.startsWith('mvn/')) return { kind: 'MacvlanNet', name: key.slice(4), uid: this.caches.macvlanNets.get(key.slice(4))?.metadata.uid };
+    return { kind: 'Node', name: this.opts.node, uid: this.caches.nodes.get(this.opts.node)?.metadata.uid };
+  }
+
   constructor(readonly opts: AgentOptions) {
     const log = opts.log ?? createLogger('agent', { node: opts.node });
     const onError = (err: Error) => log.warn('store watch', { error: err.message });
@@ -128,7 +136,7 @@ export class Agent {
     // a node's events go to its own events subtree, the only one its credentials may write
     this.events = opts.etcd ? new EventRecorder({ client: opts.etcd, prefix: opts.prefix, source: { component: 'agent', node: self }, log }) : undefined;
     this.drift = new DriftTracker((key, kind, trigger, ms) => {
-      const obj = key.startsWith('nic/') ? { kind: 'ContainerNic', name: key.slice(4) } : key.startsWith('mvn/') ? { kind: 'MacvlanNet', name: key.slice(4) } : { kind: 'Node', name: self };
+      const obj = this.healedObject(key);
       const after = trigger === 'resync' ? 'found by the periodic resync' : `${ms} ms after the ${trigger} event that showed it`;
       void this.events?.record(obj, 'Normal', 'Healed', `repaired ${kind} drift on node ${self}, ${after}`, `${kind}/${trigger}`);
     }, (key) => wasInPlace(key, this.caches.nics, this.ctx.status));

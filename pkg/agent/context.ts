@@ -98,7 +98,7 @@ export class NodeStatusReporter {
     this.remember(key, text);
     this.conditions.set(key, conditions);
     const before = prev.find((c) => c.type === 'Ready');
-    if (before?.status !== ready.status || before?.reason !== ready.reason) this.announce(kind, obj.metadata.name, fields, ready, before?.status === 'True');
+    if (before?.status !== ready.status || before?.reason !== ready.reason) this.announce({ kind, name: obj.metadata.name, uid: obj.metadata.uid }, fields, ready, before?.status === 'True');
   }
 
   /**
@@ -138,9 +138,9 @@ export class NodeStatusReporter {
   }
 
   /** An event when Ready changes: attached/ready, or the reason it is not. */
-  private announce(kind: Kind, name: string, fields: Record<string, unknown>, ready: Ready, wasReady: boolean): void {
+  private announce(obj: { kind: Kind; name: string; uid?: string }, fields: Record<string, unknown>, ready: Ready, wasReady: boolean): void {
     if (!this.events || ready.status === 'Unknown') return;
-    const obj = { kind, name };
+    const kind = obj.kind;
     // waiting is Normal only on the way in: an object that was Ready and lost its part (an address the controller released) is a Warning
     if (ready.status === 'False') { void this.events.record(obj, WAITING_REASONS.has(ready.reason) && !wasReady ? 'Normal' : 'Warning', ready.reason, ready.message); return; }
     if (kind === 'ContainerNic') void this.events.record(obj, 'Normal', 'Attached', `attached on node ${this.node}${fields.ip ? ` with ${String(fields.ip)}` : ''}${fields.hostInterface ? ` (host side ${String(fields.hostInterface)})` : ''}`);

@@ -115,14 +115,16 @@ export class Controller {
       if (c.kv) this.lastSeen.record(st.name, JSON.parse(c.kv.value));
       // the agent's lease-bound status is gone: its heartbeats stopped
       if (!c.kv && c.prev && !c.refused) this.lastSeen.recordLost(st.name);
-      if (!c.kv && c.prev && !c.refused && this.term && this.model.node(st.name)) {
-        void this.events.record({ kind: 'Node', name: st.name }, 'Warning', 'NodeLost', 'the agent\'s etcd lease expired (it stopped, or lost etcd for longer than its TTL); its subnets are kept until the Node is deleted');
+      const node = this.model.node(st.name);
+      const obj = { kind: 'Node', name: st.name, uid: node?.obj.metadata.uid };
+      if (!c.kv && c.prev && !c.refused && this.term && node) {
+        void this.events.record(obj, 'Warning', 'NodeLost', 'the agent\'s etcd lease expired (it stopped, or lost etcd for longer than its TTL); its subnets are kept until the Node is deleted');
       }
       // back after a loss this controller saw: said too, or the Node's last event stays NodeLost
       const lostAt = this.lastSeen.lostAt(st.name);
-      if (c.kv && !c.prev && lostAt && this.term && this.model.node(st.name)) {
+      if (c.kv && !c.prev && lostAt && this.term && node) {
         this.lastSeen.back(st.name);
-        void this.events.record({ kind: 'Node', name: st.name }, 'Normal', 'NodeReady', `the agent reports again (its lease was lost at ${lostAt})`);
+        void this.events.record(obj, 'Normal', 'NodeReady', `the agent reports again (its lease was lost at ${lostAt})`);
       }
     }
   }

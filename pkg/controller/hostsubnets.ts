@@ -29,6 +29,8 @@ export type HsItem =
 export interface HsOutcome {
   result: 'allocated' | 'unchanged' | 'created' | 'deleted' | 'failed' | 'skipped';
   name?: string;
+  /** the incarnation planned for (its events are that incarnation's) */
+  uid?: string;
   reason?: string;
   message?: string;
 }
@@ -76,7 +78,7 @@ export function planHostSubnet(ctx: Ctx, item: HsItem, plan: TxnPlan, state: Rou
   if (item.type === 'create') return planCreate(ctx, item, plan, state);
   const hs = ctx.model.hostSubnet(item.name);
   if (!hs) return { result: 'skipped', name: item.name };
-  return planEnsure(ctx, hs, plan, state);
+  return { ...planEnsure(ctx, hs, plan, state), uid: hs.obj.metadata.uid };
 }
 
 /**
@@ -309,7 +311,7 @@ function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: Round
 function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, plan: TxnPlan, state: RoundState): HsOutcome {
   const name = hostSubnetNameFor(ctx, item.clusterNetwork, item.node);
   const existing = ctx.model.hostSubnet(name);
-  if (existing) return planEnsure(ctx, existing, plan, state);
+  if (existing) return { ...planEnsure(ctx, existing, plan, state), uid: existing.obj.metadata.uid };
   if (ctx.model.hostSubnetsOf(item.clusterNetwork, item.node).length) return { result: 'skipped', name };
   // Another request for the pair in the rounds in flight made it: skipped, unless the
   // executor rolled that create back (it did not fit its transaction; plan.writes no longer
@@ -349,11 +351,11 @@ function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, pl
     const key = ctx.model.ipam.claim('clusternetworks', item.clusterNetwork, 'blocks', slotCidr(cn.obj.spec, slot).base);
     plan.unchanged(key, choice.adopt?.find((c) => c.key === key)?.kv).put(key, claimFor(hs, choice.subnet));
     plan.unchanged(statusKey, stale).put(statusKey, hsStatus(ctx, hs, layout));
-    return { result: 'created', name };
+    return { result: 'created', name, uid: hs.metadata.uid };
   } catch (err) {
     if (!(err instanceof AllocationError)) throw err;
     plan.unchanged(statusKey, stale).put(statusKey, hsStatus(ctx, hs, undefined, err));
-    return { result: 'failed', name, reason: err.reason, message: err.message };
+    return { result: 'failed', name, uid: hs.metadata.uid, reason: err.reason, message: err.message };
   }
 }
 

@@ -32,7 +32,11 @@ import { ensureMacvlanFinalizer, finishMacvlanDeletion, isDeletingMacvlan } from
  * `more`: some nodes' parts did not fit this transaction; reconcile again for the rest (at once
  * when this one made `progress`, else after a pause: the round may have been full of NICs).
  */
-export interface MacvlanOutcome { result: 'synced' | 'gone'; ready?: boolean; missing?: number; more?: boolean; progress?: boolean; starved?: string }
+export interface MacvlanOutcome {
+  result: 'synced' | 'gone'; ready?: boolean; missing?: number; more?: boolean; progress?: boolean; starved?: string;
+  /** the incarnation planned for (its PoolExhausted event is that incarnation's) */
+  uid?: string;
+}
 
 /**
  * Room kept in the transaction for the status put written last: its compare, its op, ~300
@@ -127,7 +131,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   statusNodes.push(...leavingStatus(r.leaving));
   const progress = plan.size.ops > opsBefore;
   writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, missing);
-  return { result: 'synced', ready: allReady, missing, more: r.more || r.again, progress, ...(starved ? { starved } : {}) };
+  return { result: 'synced', ready: allReady, missing, more: r.more || r.again, progress, uid: m.obj.metadata.uid, ...(starved ? { starved } : {}) };
 }
 
 /** The node's IPAM report for this MacvlanNet, decoded once a round. */

@@ -19,6 +19,8 @@ import { olderFirst } from '../api/names.js';
 
 export interface NicOutcome {
   result: 'allocated' | 'unchanged' | 'failed' | 'waiting' | 'gone';
+  /** the incarnation planned for (its events are that incarnation's) */
+  uid?: string;
   ip?: string;
   reason?: string;
   message?: string;
@@ -233,7 +235,7 @@ export function allocateNic(ctx: Ctx, name: string, plan: TxnPlan, state: RoundS
   const out = planNic(job);
   // Last: the status (kept in the node's index) usually pins the NIC's mod_revision already, which implies this.
   plan.sameIncarnation(ctx.model.keys.object('ContainerNic', name), e.kv);
-  return out;
+  return { ...out, uid };
 }
 
 function planNic(job: NicJob): NicOutcome {

@@ -14,12 +14,13 @@ import type { TxnPlan } from './txn-plan.js';
  * does: an empty spec and no labels (both are the admin's). Only node-<name>'s credentials
  * (or the control plane's) can write that report, so the controller makes Nodes only for
  * nodes that hold credentials. Guarded: the Node still absent, the report the same one.
- * False when there is nothing to make (no report, or a name that is no valid Node name).
+ * The uid of the Node planned (its Joined event is that incarnation's); undefined when there is
+ * nothing to make (no report, or a name that is no valid Node name).
  */
-export function planJoinedNode(ctx: Ctx, name: string, plan: TxnPlan): boolean {
+export function planJoinedNode(ctx: Ctx, name: string, plan: TxnPlan): string | undefined {
   const reportKey = ctx.model.keys.status('Node', name, { node: name });
   const report = ctx.model.cache.get(reportKey);
-  if (!report) return false;
+  if (!report) return undefined;
   const node = {
     apiVersion: API_VERSION, kind: 'Node',
     metadata: { name, uid: randomUUID(), generation: 1, creationTimestamp: new Date().toISOString() },
@@ -27,11 +28,11 @@ export function planJoinedNode(ctx: Ctx, name: string, plan: TxnPlan): boolean {
   };
   if (!kindInfo('Node').schema.safeParse(node).success) {
     ctx.log.warn('a node reported itself under a name that is no valid Node name; no Node made', { name });
-    return false;
+    return undefined;
   }
   const key = ctx.model.keys.object('Node', name);
   plan.absent(key).sameIncarnation(reportKey, report).put(key, node);
-  return true;
+  return node.metadata.uid;
 }
 
 function addressCondition(v: AddressVerdict) {

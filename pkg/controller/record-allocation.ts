@@ -4,7 +4,8 @@ import type { Kind } from '../api/index.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { allocationLatency, allocations } from '../metrics/metrics.js';
 
-export interface AllocationOutcome { result: string; name?: string; ip?: string; reason?: string; message?: string }
+/** uid: the incarnation of the object the allocation was planned for, whose event it is */
+export interface AllocationOutcome { result: string; name?: string; uid?: string; ip?: string; reason?: string; message?: string }
 
 /**
  * Counts an allocation made or refused (a made one also records creation-to-stored latency)
@@ -15,8 +16,9 @@ export function recordAllocation(events: EventRecorder, kind: Kind, created: str
   if (result !== 'allocated' && result !== 'failed') return;
   allocations.inc({ kind, result });
   if (o.name) {
-    if (result === 'failed') void events.record({ kind, name: o.name }, 'Warning', o.reason ?? 'AllocationFailed', o.message ?? 'allocation failed');
-    else void events.record({ kind, name: o.name }, 'Normal', 'Allocated', o.ip ? `address ${o.ip} allocated` : `${kind === 'HostSubnet' ? 'subnet' : 'address'} allocated`);
+    const obj = { kind, name: o.name, uid: o.uid };
+    if (result === 'failed') void events.record(obj, 'Warning', o.reason ?? 'AllocationFailed', o.message ?? 'allocation failed');
+    else void events.record(obj, 'Normal', 'Allocated', o.ip ? `address ${o.ip} allocated` : `${kind === 'HostSubnet' ? 'subnet' : 'address'} allocated`);
   }
   const t = created ? Date.parse(created) : NaN;
   if (result === 'allocated' && Number.isFinite(t)) allocationLatency.observe({ kind }, Math.max(0, (Date.now() - t) / 1000));

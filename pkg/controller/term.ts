@@ -276,9 +276,10 @@ export class Term implements Ctx {
   /** A node that reported itself and has no Node object: make it; true when made. */
   private async joinNode(name: string): Promise<boolean> {
     const plan = new TxnPlan(this.guard, this.leaderKey, this.maxTxnOps);
-    if (!planJoinedNode(this, name, plan)) return false;
+    const uid = planJoinedNode(this, name, plan);
+    if (!uid) return false;
     await this.commit(plan, `Node ${name}`);
-    this.c.events.record({ kind: 'Node', name }, 'Normal', 'Joined', `node ${name} reported itself; Node made`).catch(() => undefined);
+    this.c.events.record({ kind: 'Node', name, uid }, 'Normal', 'Joined', `node ${name} reported itself; Node made`).catch(() => undefined);
     // our own commit wakes no reconcile: the new Node's subnets and status come next
     this.enqueue('Node', name);
     return true;
@@ -382,7 +383,7 @@ export class Term implements Ctx {
     // more nodes than one transaction holds: the next part at once, not after a backoff
     if (o.more) this.enqueue('MacvlanNet', name, o.progress ? undefined : 200);
     // a node's containers wait for an address the pool no longer has: said where users look
-    if (o.starved) void this.c.events.record({ kind: 'MacvlanNet', name }, 'Warning', 'PoolExhausted', o.starved);
+    if (o.starved) void this.c.events.record({ kind: 'MacvlanNet', name, uid: o.uid }, 'Warning', 'PoolExhausted', o.starved);
     if (o.missing) throw new RetryLater('PoolExhausted', `MacvlanNet "${name}": ${o.missing} node(s) lack a block or shim address`);
   }
 }

@@ -33,8 +33,18 @@ export function decodeEvent(key: string, value: string, root = new Keys().events
   return { error: 'not under the events of the controller or of a node' };
 }
 
-export const eventFor = (e: XnetEvent, obj: InvolvedObject | undefined) =>
-  !obj || (e.involvedObject.kind === obj.kind && e.involvedObject.name === obj.name);
+/**
+ * Whether the event is about obj: its kind and name and, when both say one, its incarnation
+ * (uid): an object made again under a name shows none of its predecessor's events. An event
+ * without a uid (written by a version before uids, or by a writer that did not know it) is
+ * shown for whichever object has that name, as before; so is every event of that name when obj
+ * has no uid (no object of that name exists now: what happened to the one that did).
+ */
+export const eventFor = (e: XnetEvent, obj: InvolvedObject | undefined) => {
+  if (!obj) return true;
+  const o = e.involvedObject;
+  return o.kind === obj.kind && o.name === obj.name && (!o.uid || !obj.uid || o.uid === obj.uid);
+};
 
 const byTime = (a: XnetEvent, b: XnetEvent) => a.lastTimestamp.localeCompare(b.lastTimestamp);
 

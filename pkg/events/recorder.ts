@@ -38,6 +38,16 @@ interface Guard { compare?: ICompare }
 /** entries remembered for deduplication; an older one's next occurrence reads its count from etcd */
 const MAX_REMEMBERED = 4096;
 
+/**
+ * An event's identity within its object's events: the object's incarnation (uid), type, reason
+ * and message (or series). An object deleted and made again under its name counts its events
+ * anew. Without a uid the id is the one versions before uids gave, so their counts go on.
+ */
+function eventId(uid: string | undefined, type: EventType, reason: string, what: string): string {
+  const identity = `${type}\0${reason}\0${what}`;
+  return createHash('sha256').update(uid ? `uid\0${uid}\0${identity}` : identity).digest('hex').slice(0, 16);
+}
+
 export class EventRecorder {
   private readonly keys: Keys;
   private readonly remembered = new Map<string, XnetEvent>();
@@ -65,7 +75,8 @@ export class EventRecorder {
 
   /**
    * Records an event; resolves when it is written (or dropped). Never rejects. Events of one
-   * object with the same type, reason and message are one event with a count; `series`, when
+   * object (one incarnation: obj.uid, when given) with the same type, reason and message are
+   * one event with a count; `series`, when
    * given, stands for the message in that identity (a message that carries a measurement, such
    * as a heal's latency, would otherwise make every occurrence an event of its own), and the
    * event then shows the newest message.
@@ -76,14 +87,15 @@ export class EventRecorder {
       return Promise.resolve();
     }
     const text = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message;
-    const id = createHash('sha256').update(`${type}\0${reason}\0${series === undefined ? text : `series\0${series}`}`).digest('hex').slice(0, 16);
+    const id = eventId(obj.uid, type, reason, series === undefined ? text : `series\0${series}`);
     const key = this.keyFor(obj, id);
     const now = new Date().toISOString();
     // the term it happened in, taken now: written later, under a newer term of this process,
     // its count (remembered from the older term) could go over what another leader counted
     const guard = this.o.guard ? { compare: this.o.guard() } : undefined;
     // one occurrence at a time, in order: a count never goes backwards in etcd
-    this.chain = this.chain.then(() => this.occurred(key, { involvedObject: { kind: obj.kind, name: obj.name }, type, reason, message: text }, now, guard));
+    const involvedObject = { kind: obj.kind, name: obj.name, ...(obj.uid ? { uid: obj.uid } : {}) };
+    this.chain = this.chain.then(() => this.occurred(key, { involvedObject, type, reason, message: text }, now, guard));
     return this.chain;
   }
 

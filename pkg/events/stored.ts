@@ -49,8 +49,9 @@ function notTheSame(q: StoredEventQuery, value: string): Occurrence | string {
   const d = decodeEvent(q.key, value, q.root);
   if ('error' in d) return d.error;
   const e = d.value;
-  if (e.involvedObject.kind !== q.obj.kind || e.involvedObject.name !== q.obj.name || e.type !== q.type || e.reason !== q.reason) {
-    return `it is ${e.type} ${e.reason} of ${e.involvedObject.kind}/${e.involvedObject.name}`;
+  const o = e.involvedObject;
+  if (o.kind !== q.obj.kind || o.name !== q.obj.name || o.uid !== q.obj.uid || e.type !== q.type || e.reason !== q.reason) {
+    return `it is ${e.type} ${e.reason} of ${o.kind}/${o.name}${o.uid ? ` (uid ${o.uid})` : ''}`;
   }
   if (!Number.isFinite(Date.parse(e.firstTimestamp))) return `firstTimestamp ${JSON.stringify(e.firstTimestamp.slice(0, 40))} is not a time`;
   if (e.count >= Number.MAX_SAFE_INTEGER) return `count ${e.count} cannot grow`;

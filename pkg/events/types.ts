@@ -11,7 +11,10 @@ export type EventType = z.infer<typeof eventType>;
 // hundreds of thousands of levels deep in an extra field (a node's 1.5 MiB) made `xctl get
 // events -o json` and `-o yaml` fail for everyone ("Maximum call stack size exceeded").
 export const xnetEvent = z.object({
-  involvedObject: z.object({ kind: z.enum(KINDS.map((k) => k.kind) as [string, ...string[]]), name: z.string() }),
+  // uid: the incarnation the event is about (metadata.uid), so that describe shows an object
+  // made again under the same name none of its predecessor's events; absent in events written
+  // by versions before it, or when the writer did not know the object's uid
+  involvedObject: z.object({ kind: z.enum(KINDS.map((k) => k.kind) as [string, ...string[]]), name: z.string(), uid: z.string().min(1).optional() }),
   type: eventType,
   reason: z.string().regex(/^[A-Z][A-Za-z]*$/),
   message: z.string().max(1024),
@@ -22,7 +25,8 @@ export const xnetEvent = z.object({
 });
 export type XnetEvent = z.infer<typeof xnetEvent>;
 
-export interface InvolvedObject { kind: string; name: string }
+/** An object events are about: uid when known (the object's metadata.uid; see xnetEvent). */
+export interface InvolvedObject { kind: string; name: string; uid?: string }
 
 /** How long an event lives after its last occurrence, by default (Kubernetes: 1 h). */
 export const DEFAULT_EVENT_TTL_SECONDS = 3600;

@@ -217,7 +217,8 @@ describe('the controller records events', () => {
     await new Promise((r) => setTimeout(r, 500));
     await store.deleteStatus('Node', 'e-1', { node: 'e-1' });
     const lost = await eventually(async () => (await events()).find((e) => e.reason === 'NodeLost'), 'a NodeLost event');
-    expect(lost.involvedObject).toEqual({ kind: 'Node', name: 'e-1' });
+    // the Node's incarnation too: a Node made again under the name shows none of this one's events
+    expect(lost.involvedObject).toEqual({ kind: 'Node', name: 'e-1', uid: (await store.get('Node', 'e-1'))!.metadata.uid });
     expect(lost.source).toEqual({ component: 'controller' });
     // no NodeReady for a node's first report, only for one back after a loss
     expect((await events()).some((e) => e.reason === 'NodeReady')).toBe(false);
