@@ -33,7 +33,7 @@ export async function describeCommand(session: Session, io: CliIO, { info, name 
   const { conditions, ...status } = (o.status ?? {}) as { conditions?: Condition[] } & Record<string, unknown>;
   io.out(`Status:\n${Object.keys(status).length ? indent(toHumanYaml(status)) : '  <none>\n'}`);
   io.out(`Conditions:\n${conditionTable(conditions ?? [], hidden)}`);
-  io.out(await describeEvents(session, io, { kind: o.kind, name: m.name }));
+  io.out(await describeEvents(session, io, { kind: o.kind, name: m.name, uid: m.uid }));
   return EXIT.OK;
 }
 

@@ -1,5 +1,5 @@
 // `xctl get events [--for KIND/NAME] [-o json|yaml] [-w]` and the Events section of describe.
-import { resolveKind } from '../../api/kinds.js';
+import { resolveKind, type Kind } from '../../api/kinds.js';
 import { listEvents, watchEvents } from '../../events/read.js';
 import { whileEtcdAnswers } from '../watch-liveness.js';
 import type { InvolvedObject, XnetEvent } from '../../events/types.js';
@@ -29,6 +29,16 @@ export function parseFor(arg: string | undefined): InvolvedObject | undefined {
   return { kind: resolveKind(m[1]).kind, name: m[2] };
 }
 
+/**
+ * The object --for names as it is now: with its uid, so that only this incarnation's events
+ * are listed (read.ts, eventFor). None there (deleted, or its key does not decode): every
+ * event of that name, what happened to the one that was.
+ */
+async function current(session: Session, obj: InvolvedObject): Promise<InvolvedObject> {
+  const uid = (await session.store().read(obj.kind as Kind, obj.name)).object?.metadata.uid;
+  return uid ? { ...obj, uid } : obj;
+}
+
 const HEADER = ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'COUNT', 'SOURCE', 'MESSAGE'];
 const row = (e: XnetEvent) => [
   humanAge(e.lastTimestamp), e.type, e.reason, `${e.involvedObject.kind.toLowerCase()}/${e.involvedObject.name}`,
@@ -39,7 +49,8 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
   if (name !== undefined) throw new UsageError('get events takes no NAME; use --for KIND/NAME');
   if (opts.selector?.length) throw new UsageError('get events takes no label selector (-l): events carry no labels; use --for KIND/NAME');
   if (opts.output !== undefined && !(EVENT_OUTPUTS as readonly string[]).includes(opts.output)) throw new UsageError(`unknown output format "${opts.output}" for events; use json or yaml`);
-  const obj = parseFor(opts.for);
+  const named = parseFor(opts.for);
+  const obj = named && await current(session, named);
   const list = await listEvents(session.client(), undefined, obj);
   io.err(skippedLines(list.skipped));
   // widths of the first listing (at least the header's) serve the rows a watch prints later
@@ -58,7 +69,8 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
   const onAbort = () => ac.abort();
   io.signal?.addEventListener('abort', onAbort, { once: true });
   if (io.signal?.aborted) ac.abort();
-  const watching = watchEvents(session.client(), undefined, list.revision, obj, {
+  // the watch follows the name: an object made again meanwhile is what one watches for
+  const watching = watchEvents(session.client(), undefined, list.revision, named, {
     onEvent: (e) => print([e], false),
     onSkipped: (s) => io.err(skippedLines([s])),
   }, ac.signal);
@@ -73,8 +85,9 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
 }
 
 /**
- * describe's last section: the object's events, newest last. An event key that does not decode
- * may have been about this object: each is named on stderr.
+ * describe's last section: the object's events, newest last: those of its incarnation (obj.uid)
+ * and those that name none (read.ts, eventFor). An event key that does not decode may have
+ * been about this object: each is named on stderr.
  */
 export async function describeEvents(session: Session, io: CliIO, obj: InvolvedObject): Promise<string> {
   const { items, skipped } = await listEvents(session.client(), undefined, obj);
