@@ -6,16 +6,15 @@
 // (controller/node-missing.ts), with the closest Node name there is.
 import type { AnyObject } from '../api/index.js';
 import { unknownOverrideMessage, unknownOverrideNodes } from '../api/macvlan-parent.js';
-import { suggestion } from '../api/validate.js';
-import { Keys } from '../store/keys.js';
+import { suggestion } from '../api/suggest.js';
 import type { Store } from '../store/types.js';
 import type { Difference } from './verify.js';
 
 /** The names of every Node, one whose key does not decode too (it exists: an agent may serve it). */
 async function nodeNames(store: Store): Promise<string[]> {
-  const root = new Keys().objects('Node');
   const listed = await store.list('Node');
-  return [...listed.items.map((n) => n.metadata.name), ...(listed.skipped ?? []).map((s) => s.key.slice(root.length))];
+  // a skipped key's name is its last segment, whatever prefix the store has (as batch.ts reads it)
+  return [...listed.items.map((n) => n.metadata.name), ...(listed.skipped ?? []).map((s) => s.key.slice(s.key.lastIndexOf('/') + 1))];
 }
 
 const what = (o: AnyObject) => `${o.kind.toLowerCase()}/${o.metadata.name}`;
