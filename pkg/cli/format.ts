@@ -155,6 +155,21 @@ export function renderTable(rows: string[][], widths?: number[]): string {
   return safe.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.max(w[i] ?? 0, c.length) + 3))).join('').trimEnd() + '\n').join('');
 }
 
+/**
+ * The rows of a watch, one call per row, with the widths of what was listed before (`widths`).
+ * Nothing listed: the header (when given) comes with the first row, and that row with it sets the
+ * widths (at least `floor`'s), as kubectl prints it: a header printed alone, before any row,
+ * could only guess them.
+ */
+export function watchTable(header: string[] | undefined, widths?: number[], floor: string[][] = []): (row: string[]) => string {
+  let w = widths;
+  return (row) => {
+    const rows = w === undefined && header ? [header, row] : [row];
+    w ??= columnWidths([...rows, ...floor]);
+    return renderTable(rows, w);
+  };
+}
+
 export function columnWidths(rows: string[][]): number[] {
   const w: number[] = [];
   for (const r of rows) r.forEach((c, i) => { w[i] = Math.max(w[i] ?? 0, cellText(c, i === r.length - 1).length); });

@@ -196,6 +196,40 @@ describe('xctl get events and describe', () => {
   });
 });
 
+describe('xctl get events -w of no events', () => {
+  it('says so, then prints the header with the first row, aligned to it, as get KIND -w does', async () => {
+    const rec = new EventRecorder({ client: etcd.client(), source: { component: 'agent', node: 'host-2' } });
+    onTestFinished(() => rec.close());
+    // an object name longer than any column width a header printed alone could have guessed
+    const name = `w9-${'n'.repeat(45)}`;
+    const ac = new AbortController();
+    onTestFinished(() => ac.abort());
+    let listed!: () => void;
+    const saidNone = new Promise<void>((r) => { listed = r; });
+    const r = { code: -1, out: '', err: '' };
+    const watching = runXctl(['get', 'events', '-w', '--for', `nic/${name}`], {
+      // the list is read once it said so, or once it printed anything (a header at once)
+      out: (t) => { r.out += t; listed(); if (r.out.includes('ContainerNotFound')) ac.abort(); },
+      err: (t) => { r.err += t; if (r.err.includes('No events found.')) listed(); },
+      stdin: async () => '', env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') }, signal: ac.signal,
+    });
+    await saidNone;
+    // nothing was printed before a row came: the header waits for it
+    expect(r.out).toBe('');
+    await rec.record({ kind: 'ContainerNic', name }, 'Warning', 'ContainerNotFound', `no container "w9" on host-2`);
+    r.code = await watching;
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('No events found.\n');
+    const [header, first] = r.out.split('\n');
+    expect(header).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+COUNT\s+SOURCE\s+MESSAGE$/);
+    expect(first).toMatch(/Warning\s+ContainerNotFound\s+containernic\/w9-n+\s+1\s+agent\/host-2\s+no container "w9" on host-2$/);
+    // every column starts where its header does
+    for (const [col, cell] of [['TYPE', 'Warning'], ['REASON', 'ContainerNotFound'], ['OBJECT', 'containernic/'], ['COUNT', '1 '], ['SOURCE', 'agent/'], ['MESSAGE', 'no container']]) {
+      expect(first.indexOf(cell), col).toBe(header.indexOf(col));
+    }
+  });
+});
+
 describe('the controller records events', () => {
   let c: Controller | undefined;
   afterAll(async () => { await c?.stop(); });

@@ -6,7 +6,7 @@ import type { InvolvedObject, XnetEvent } from '../../events/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
-import { columnWidths, humanAge, renderTable, skippedLines, toJson, toYaml } from '../format.js';
+import { columnWidths, humanAge, renderTable, skippedLines, toJson, toYaml, watchTable } from '../format.js';
 
 export const EVENT_NAMES = ['events', 'event', 'ev'];
 /** What `get events -o` takes (also what completion offers after it). */
@@ -45,6 +45,12 @@ const row = (e: XnetEvent) => [
   String(e.count), e.source.node ? `agent/${e.source.node}` : e.source.component, e.message,
 ];
 
+/**
+ * A usual event's row: the columns of a watch are at least this wide, so that the rows it prints
+ * after the first line up with it more often (a table printed row by row cannot know them all).
+ */
+const USUAL_ROW = ['12m', 'Warning', 'RouteConflict', 'containernic/' + 'x'.repeat(20), '999', 'agent/host-10'];
+
 export async function eventsCommand(session: Session, io: CliIO, name: string | undefined, opts: EventsOptions): Promise<number> {
   if (name !== undefined) throw new UsageError('get events takes no NAME; use --for KIND/NAME');
   if (opts.selector?.length) throw new UsageError('get events takes no label selector (-l): events carry no labels; use --for KIND/NAME');
@@ -53,16 +59,7 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
   const obj = named && await current(session, named);
   const list = await listEvents(session.client(), undefined, obj);
   io.err(skippedLines(list.skipped));
-  // widths of the first listing (at least the header's) serve the rows a watch prints later
-  const widths = columnWidths([HEADER, ...list.items.map(row), ['12m', 'Warning', 'RouteConflict', 'containernic/' + 'x'.repeat(20), '999', 'agent/host-10']]);
-  const print = (items: XnetEvent[], first: boolean) => {
-    if (opts.output === 'json') io.out(opts.watch ? items.map((e) => toJson(e)).join('') : toJson({ apiVersion: 'v1', kind: 'List', items }));
-    // a List, as -o json and `get KIND -o yaml` print it; a watch prints one document per event
-    else if (opts.output === 'yaml') io.out(opts.watch ? items.map((e) => `---\n${toYaml(e)}`).join('') : toYaml({ apiVersion: 'v1', kind: 'List', items }));
-    else io.out(renderTable(first && opts.headers !== false ? [HEADER, ...items.map(row)] : items.map(row), widths));
-  };
-  if (list.items.length === 0 && !opts.watch && !opts.output) io.err('No events found.\n');
-  else print(list.items, true);
+  const print = printListed(io, list.items, opts);
   if (!opts.watch) return EXIT.OK;
   // ended by the user (io.signal) or by an etcd that stopped answering (whileEtcdAnswers)
   const ac = new AbortController();
@@ -71,7 +68,7 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
   if (io.signal?.aborted) ac.abort();
   // the watch follows the name: an object made again meanwhile is what one watches for
   const watching = watchEvents(session.client(), undefined, list.revision, named, {
-    onEvent: (e) => print([e], false),
+    onEvent: (e) => print(e),
     onSkipped: (s) => io.err(skippedLines([s])),
   }, ac.signal);
   try {
@@ -82,6 +79,31 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
     await watching.catch(() => undefined);
   }
   return EXIT.OK;
+}
+
+/**
+ * Prints the listed events; returns how a watch prints each later one. An empty table says so on
+ * stderr, and a watch's header then comes with its first row, aligned to it, as `get KIND -w`
+ * prints it (a header printed at once could only guess the widths of rows not yet seen).
+ */
+function printListed(io: CliIO, items: XnetEvent[], opts: EventsOptions): (e: XnetEvent) => void {
+  if (opts.output === 'json') {
+    // a List, as `get KIND -o json` prints it; a watch prints one document per event
+    io.out(opts.watch ? items.map((e) => toJson(e)).join('') : toJson({ apiVersion: 'v1', kind: 'List', items }));
+    return (e) => io.out(toJson(e));
+  }
+  if (opts.output === 'yaml') {
+    io.out(opts.watch ? items.map((e) => `---\n${toYaml(e)}`).join('') : toYaml({ apiVersion: 'v1', kind: 'List', items }));
+    return (e) => io.out(`---\n${toYaml(e)}`);
+  }
+  const headers = opts.headers !== false;
+  const rows = items.map(row);
+  if (!rows.length) io.err('No events found.\n');
+  // the listing's widths (at least the header's and a usual row's) serve the rows a watch prints later
+  const widths = rows.length ? columnWidths([HEADER, ...rows, USUAL_ROW]) : undefined;
+  if (rows.length) io.out(renderTable(headers ? [HEADER, ...rows] : rows, widths));
+  const rowText = watchTable(headers ? HEADER : undefined, widths, [HEADER, USUAL_ROW]);
+  return (e) => io.out(rowText(row(e)));
 }
 
 /**

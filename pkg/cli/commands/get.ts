@@ -7,7 +7,7 @@ import type { NodeConditions } from '../../store/merge.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
-import { asList, columnWidths, ref, skippedLines, renderTable, tableHeader, tableRow, toJson, toYaml, type OutputFormat } from '../format.js';
+import { asList, columnWidths, ref, skippedLines, renderTable, tableHeader, tableRow, toJson, toYaml, watchTable, type OutputFormat } from '../format.js';
 import { eventsCommand, isEventsKind } from './events.js';
 import type { Command } from 'commander';
 import { KIND_HELP, collect, type RegisterCommand } from '../command.js';
@@ -162,16 +162,12 @@ interface WatchFrom {
 
 async function watchRows(session: Session, io: CliIO, info: KindInfo, from: WatchFrom): Promise<number> {
   const { names, selector, revision, format } = from;
-  let widths = from.widths;
+  const rowText = watchTable(from.headers ? tableHeader(info.kind, format === 'wide') : undefined, from.widths);
   const print = (o: AnyObject) => {
     if (format === 'json') io.out(toJson(o));
     else if (format === 'name') io.out(`${ref(o)}\n`);
     else if (format === 'yaml') io.out(`---\n${toYaml(o)}`);
-    else {
-      const rows = [...(widths === undefined && from.headers ? [tableHeader(info.kind, format === 'wide')] : []), tableRow(o, format === 'wide')];
-      widths ??= columnWidths(rows);
-      io.out(renderTable(rows, widths));
-    }
+    else io.out(rowText(tableRow(o, format === 'wide')));
   };
   const wanted = (o: AnyObject) => (names.length ? names.includes(o.metadata.name) : matches(o, selector));
   const w = await session.store().watch(info.kind, revision, {
