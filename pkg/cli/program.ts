@@ -73,7 +73,7 @@ export async function runXctl(argv: string[], io: CliIO): Promise<number> {
     command = cmd.name();
     const opts = cmd.optsWithGlobals() as GlobalOptions;
     const conn = connection(opts, io.env);
-    target = { endpoints: conn.endpoints, source: endpointSource(opts, io.env, conn) };
+    target = { endpoints: conn.endpoints, source: endpointSource(opts, io.env, conn), clientCert: !!(conn.cert || conn.key) };
     const session = new Session(conn);
     try {
       code = await fn(session);
@@ -99,15 +99,31 @@ const isNamespaceFlag = (e: CommanderError) =>
   e.code === 'commander.unknownOption' && /'(-n|--namespace|-A|--all-namespaces)(=[^']*)?'/.test(e.message);
 const NO_NAMESPACES = 'xnet objects have no namespaces: every object is cluster-wide, as Nodes are in Kubernetes (drop -n/-A)\n';
 
-interface UnreachableTarget { endpoints: string[]; source: EndpointSource }
+interface UnreachableTarget {
+  endpoints: string[]; source: EndpointSource;
+  /** a client certificate or key was given (flags, or the running lab's) */
+  clientCert: boolean;
+}
 
 /** What to check when etcd does not answer: the TLS files, or the endpoints where they came from. */
 function unreachableHint(why: string, at?: UnreachableTarget): string {
-  if (/SSL|TLS|certificate/i.test(why)) return 'the TLS handshake failed: check --cacert, --cert and --key';
+  if (/SSL|TLS|certificate/i.test(why)) return tlsHint(why, at);
   if (!at || at.source === 'default') return 'set --endpoints or XCTL_ENDPOINTS, or start the lab with "xctl lab up"';
   const where = at.endpoints.join(',');
   if (at.source === 'lab') return `no etcd answers at ${where}, the running lab's: see "xctl lab status"`;
   return `no etcd answers at ${where}, taken from ${at.source}: check the address and that etcd runs there`;
+}
+
+/**
+ * The server refused the handshake over the client's certificate (TLS 1.2's "bad certificate"
+ * alert, 1.3's "certificate required"): with none given, that is etcd's --client-cert-auth asking
+ * for one, which "check --cacert, --cert and --key" left to be guessed from an OpenSSL alert.
+ */
+function tlsHint(why: string, at?: UnreachableTarget): string {
+  if (at && !at.clientCert && /alert (bad certificate|certificate required)/i.test(why)) {
+    return 'etcd asks for a client certificate and none was given: give --cert and --key (with --cacert, the CA that signed etcd\'s)';
+  }
+  return 'the TLS handshake failed: check --cacert, --cert and --key';
 }
 
 /** What a refused manifest left undone: nothing was written (apply), deleted (delete); diff writes nothing anyway. */

@@ -69,11 +69,20 @@ describe('xctl over TLS', () => {
     await expect(startEtcdServer({ dataDir: f('unused'), tls })).rejects.toThrow(/needs clientCertFile and clientKeyFile/);
   });
 
-  it('fails without a client certificate when etcd requires one', async () => {
+  it('fails without a client certificate when etcd requires one, and says that etcd asks for one', async () => {
     const r = await xctl(['--endpoints', endpoint, '--cacert', f('ca.pem'), 'get', 'nodes']);
     expect(r.code).toBe(5);
-    expect(r.err).toMatch(/^error: cannot reach etcd: .*bad certificate/);
-    expect(r.err).toContain('check --cacert, --cert and --key');
+    expect(r.err).toMatch(/^error: cannot reach etcd: .*(bad certificate|certificate required)/);
+    expect(r.err).toMatch(/\n\(etcd asks for a client certificate and none was given: give --cert and --key \(with --cacert, the CA that signed etcd's\)\)\n$/);
+  });
+
+  it('with a client certificate etcd refuses (another CA\'s), still says to check the three files', async () => {
+    const other = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'stranger.key', '-out', 'stranger.pem', '-days', '1', '-subj', '/CN=stranger', '-addext', 'extendedKeyUsage=clientAuth'];
+    await openssl(other);
+    const r = await xctl(['--endpoints', endpoint, '--cacert', f('ca.pem'), '--cert', f('stranger.pem'), '--key', f('stranger.key'), 'get', 'nodes']);
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/^error: cannot reach etcd: .*(bad certificate|unknown ca)/);
+    expect(r.err).toMatch(/\n\(the TLS handshake failed: check --cacert, --cert and --key\)\n$/);
   });
 });
 
