@@ -52,12 +52,28 @@ export class HeldGuard {
     if (run.some((s) => this.guards(s))) this.since = await this.guard.recheck();
   }
 
-  /** The error for a guarded transaction that kept failing; undefined for one without the guard. */
+  /**
+   * The error for a guarded transaction that kept failing; undefined for one without the guard.
+   * It names every guarded object of the transaction, which wrote nothing: naming the first
+   * alone told a user who deleted several networks that only that one was kept.
+   */
   conflict(run: WriteStep<unknown>[]): ConflictError | undefined {
-    const held = run.find((s) => this.guards(s));
+    const [held, ...others] = run.filter((s) => this.guards(s));
     if (!held) return undefined;
     const kinds = this.guard.kinds.join(' and ');
     return new ConflictError(held.ref.kind, held.ref.name, `it, or the ${kinds} objects its delete was checked against, kept changing while it was being deleted; ` +
-      `it was not deleted`, 'run the delete again');
+      `it was not deleted${norWere(others.map((s) => s.ref))}`, 'run the delete again');
   }
+}
+
+/** How many of the other objects kept are named; the rest are counted, as xctl's in-use refusal does. */
+const NAMED = 5;
+
+/** ", nor were a/x and b/y" (then "and N more"): the other guarded objects of the failed transaction. */
+function norWere(refs: ObjectRef[]): string {
+  if (!refs.length) return '';
+  const names = refs.slice(0, NAMED).map((r) => `${r.kind.toLowerCase()}/${r.name}`);
+  const more = refs.length - names.length;
+  const list = more ? `${names.join(', ')} and ${more} more` : names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+  return `, nor were ${list}, held to the same check in the same transaction`;
 }

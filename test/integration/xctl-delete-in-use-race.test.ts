@@ -149,6 +149,24 @@ describe('xctl delete held to its in-use check', () => {
     expect(await other.get('ClusterNetwork', 'busy')).toBeDefined();
   });
 
+  it('several networks in the transaction that kept failing: the conflict names each, none was deleted', async () => {
+    const few = ['busy-a', 'busy-b', 'busy-c'];
+    const many = Array.from({ length: 8 }, (_, i) => `busy-m${i}`);
+    await other.applyAll([...few, ...many].map((n, i) => obj('ClusterNetwork', n, { cidr: `10.${110 + i}.0.0/16`, hostPrefix: 24 })));
+    let n = 0;
+    const churn = () => apply(nicOn(`churn-many-${n++}`, 'elsewhere'));
+    const kept = 'it, or the ContainerNic objects its delete was checked against, kept changing while it was being deleted; it was not deleted';
+    const r = await xctl(['delete', ...few.map((c) => `cn/${c}`)], churn);
+    expect(r).toMatchObject({ code: 3, out: '' });
+    expect(r.err).toBe(`error: ClusterNetwork "busy-a": ${kept}, nor were clusternetwork/busy-b and clusternetwork/busy-c, held to the same check in the same transaction; run the delete again\n`);
+    // past five, the rest are counted
+    const m = await xctl(['delete', ...many.map((c) => `cn/${c}`)], churn);
+    expect(m).toMatchObject({ code: 3, out: '' });
+    expect(m.err).toBe(`error: ClusterNetwork "busy-m0": ${kept}, nor were ${many.slice(1, 6).map((c) => `clusternetwork/${c}`).join(', ')} and 2 more, ` +
+      'held to the same check in the same transaction; run the delete again\n');
+    for (const c of [...few, ...many]) expect(await other.get('ClusterNetwork', c), c).toBeDefined();
+  });
+
   it('--force holds nothing: a NIC applied after the check does not stop the delete', async () => {
     await apply(cn('forced'));
     const r = await xctl(['delete', 'cn', 'forced', '--force'], once(() => apply(nicOn('late-forced', 'forced'))));

@@ -17,10 +17,14 @@ describe('named backoff policies', () => {
     expect(s.map((x) => x.retry)).toEqual([true, true, true, true, true, true, true, false]);
   });
 
-  it('store transactions retry at once, 5 attempts in all', () => {
+  it('store transactions retry after 10 ms doubling to 80 ms, jittered down to half, 5 attempts in all', () => {
     const s = schedule(STORE_TXN_RETRY, 5);
-    expect(s.map((x) => x.delay)).toEqual([0, 0, 0, 0, 0]);
     expect(s.filter((x) => x.retry)).toHaveLength(4);
+    // the waits before the 2nd to 5th attempts: never back to back, bounded
+    const longest = [10, 20, 40, 80];
+    expect([1, 2, 3, 4].map((n) => backoffDelay(n, STORE_TXN_RETRY, () => 0))).toEqual(longest);
+    expect([1, 2, 3, 4].map((n) => backoffDelay(n, STORE_TXN_RETRY, () => 0.999999))).toEqual(longest.map((d) => expect.closeTo(d / 2, 3)));
+    for (const [i, x] of s.slice(0, 4).entries()) expect(x.delay).toBeGreaterThan(longest[i] / 2 - 0.001);
   });
 
   it('the leader campaign retries every second, forever', () => {
