@@ -70,6 +70,24 @@ function cutLooseOnEnd(s: object): void {
   };
 }
 
+/**
+ * Whether `host` hangs: it does not answer a short call. memberAnswers never throws; a pool
+ * that did counts as answering, so the stream is still made again, its circuit left closed.
+ */
+async function hangs(pool: KeepAlivePool, host: unknown): Promise<boolean> {
+  try { return !(await pool.answers?.(host)); } catch { return false; }
+}
+
+/**
+ * Opens `host`'s circuit. etcd3's markFailed does not throw; if it did, the stream must still be
+ * made again (the caller goes on to handleKeepaliveError), only the circuit stays as it was.
+ */
+function openCircuit(pool: KeepAlivePool, host: unknown, err: Error): void {
+  try {
+    for (let i = 0; i < HOST_BREAKER_FAILURES; i++) pool.markFailed(host, err);
+  } catch { /* as above */ }
+}
+
 /** Watches `lease`'s keep-alives from now on (see the head of this file). */
 export function watchKeepAlive(lease: Lease, ttlSeconds: number, pool: KeepAlivePool): void {
   const inner = lease as unknown as LeaseInternals;
@@ -87,11 +105,14 @@ export function watchKeepAlive(lease: Lease, ttlSeconds: number, pool: KeepAlive
     const err = new GRPCUnavailableError(`lease keep-alive not answered within ${window} ms`);
     const host = unanswered && streamHosts.get(unanswered);
     // a lone member stays usable: the stream is made again on it
-    const hung = host !== undefined && pool.hosts.length > 1 && !(await pool.answers?.(host));
+    const hung = host !== undefined && pool.hosts.length > 1 && await hangs(pool, host);
     // the keep-alive was answered, or the stream lost, while the member was asked
     if (stale(gen, unanswered)) return;
-    if (hung) for (let i = 0; i < HOST_BREAKER_FAILURES; i++) pool.markFailed(host, err);
-    inner.handleKeepaliveError(err);
+    if (hung) openCircuit(pool, host, err);
+    // etcd3 emits keepaliveFailed first, to listeners of the daemon's: one that throws would
+    // reject this promise, an unhandled rejection that ends the process. etcd3's own timer
+    // remakes the stream a TTL later if this did not.
+    try { inner.handleKeepaliveError(err); } catch { /* as above */ }
   };
   const arm = (unanswered: object | undefined, gen: number) => {
     const due = Date.now() + window;
@@ -103,7 +124,8 @@ export function watchKeepAlive(lease: Lease, ttlSeconds: number, pool: KeepAlive
       // have left yet. The member is given a whole window of this process running again.
       if (Date.now() - due > window / 4) { arm(unanswered, gen); return; }
       // what the poll phase reads after this timer (an answer that came just now) goes first
-      setImmediate(() => { if (!stale(gen, unanswered)) void giveUp(unanswered, gen); });
+      // giveUp never rejects (it runs off a timer: a rejection would end the process)
+      setImmediate(() => { if (!stale(gen, unanswered)) void giveUp(unanswered, gen).catch(() => undefined); });
     }, window);
     overdue.unref?.();
   };
