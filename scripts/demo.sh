@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's demo: a two-host lab on this machine, seeds 000 and 002 reproduced with
 # `xctl apply` alone, then who reaches whom. Every command it runs is printed, so the output
-# doubles as a walkthrough. Run as root from anywhere; `xctl lab down` removes it all.
+# doubles as a walkthrough. Run as root from anywhere; `xctl lab down` removes it all (with the
+# XNET_LAB_ID / XNET_LAB_DIR the demo ran with, which the commands it prints at the end carry).
 #
 #   XNET_DEMO_SKIP_SETUP=1   skip scripts/setup.sh (packages, npm ci, build)
 #   XNET_DEMO_KEEP=0         take the lab down at the end instead of leaving it to explore
@@ -27,7 +28,8 @@ diagnose() {
   for log in "$d"/host-*/agent.log "$d"/controller-*.log; do
     [ -f "$log" ] && { echo "--- $log (last lines)" >&2; tail -n 15 "$log" >&2; }
   done
-  echo "(the lab is left up to inspect: xctl lab status, xctl lab exec host-1 -- ip route; remove it with xctl lab down)" >&2
+  local env; env=$(bash "$ROOT/scripts/demo-explore.sh" env)
+  echo "(the lab is left up to inspect: ${env}xctl lab status, ${env}xctl lab exec host-1 -- ip route; remove it with ${env}xctl lab down)" >&2
 }
 
 if [ "$(id -u)" != 0 ]; then echo "the demo builds network namespaces and Docker daemons: run it as root" >&2; exit 1; fi
