@@ -46,9 +46,9 @@ export const POOL_CONFLICT_BACKOFF: BackoffPolicy = { initialMs: 4, maxMs: 256, 
  * The store's read-compare-write transactions (apply, delete) that lost to a concurrent
  * write: re-read and try again after 10 ms doubling to 80 ms, each wait drawn down to half
  * (150 ms at most in all), 5 attempts in all, then report a conflict. Tried again at once, the
- * 5 attempts of a delete held to its in-use check (delete-guard.ts) all fell inside one burst of
- * NIC writes on a cluster that makes NICs continuously, and the delete ended in a conflict; the
- * jitter keeps xctls that lost to the same write from colliding again.
+ * 5 attempts of a delete held to its in-use check (delete-guard.ts) could all fall inside one
+ * burst of NIC writes on a cluster that makes NICs continuously (any NIC write fails its
+ * guard); the jitter keeps xctls that lost to the same write from colliding again.
  */
 export const STORE_TXN_RETRY: BackoffPolicy = { initialMs: 10, maxMs: 80, factor: 2, jitter: 0.5, maxAttempts: 5 };
 
