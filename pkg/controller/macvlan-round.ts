@@ -1,0 +1,116 @@
+// One planning of one MacvlanNet's per-node parts (macvlan.ts): what the round shares between
+// its nodes, and the steps that add a claim or a release to its transaction only when it fits.
+import { blockOfAddress, macvlanAddressRange } from '../ipam/plan.js';
+import type { Interval } from '../ipam/ranges.js';
+import { padIp, type Claim, type ClaimOwner } from '../ipam/keys.js';
+import type { MacvlanNet } from '../api/index.js';
+import type { NodeIpamReport } from '../dockeripam/report.js';
+import { nodeIpamReport } from './ipam-report.js';
+import type { FairRound } from './macvlan-fair.js';
+import type { LeavingParts } from './macvlan-leaving.js';
+import type { ClaimEntry } from './model.js';
+import type { TxnPlan } from './txn-plan.js';
+import type { Ctx } from './context.js';
+
+/**
+ * Room kept in the transaction for the status put written last: its compare, its op, ~300
+ * bytes a node, ~640 for a Ready message naming overrides of no Node and ~400 for those of a
+ * Node not selected (node-missing.ts).
+ */
+export const statusReserve = (nodes: number) => ({ compares: 1, ops: 1, bytes: 2064 + 300 * nodes });
+
+/** Everything one planning of one MacvlanNet shares between its nodes. */
+export interface MvnRound {
+  name: string;
+  m: MacvlanNet;
+  owner: ClaimOwner;
+  xnetIpam: boolean;
+  addrSpace: string;
+  blockSpace: string;
+  /** this MacvlanNet's own per-node claims that stay, by node */
+  blocks: Map<string, ClaimEntry>;
+  /** a block the node's Docker network still has after an edit moved it (macvlan-moving.ts), by node */
+  previous: Map<string, ClaimEntry>;
+  shims: Map<string, ClaimEntry>;
+  /** shim addresses claimed in this transaction, per node */
+  newShims: Map<string, string>;
+  pools: Map<string, ClaimEntry[]>;
+  /** where a shim or pre-claimed address may stay: macvlanAddressRange as the round starts */
+  addrRange: Interval[];
+  /** every address and block taken in the pool, including what this round claimed, and the addresses held back (routed by a Node, pinned by a NIC) */
+  takenAddrs: Set<number>;
+  takenBlocks: Interval[];
+  /** what this round claimed, shared with NICs planned in the same transaction */
+  rp: { blocks: Interval[]; addrs: Set<number> };
+  nicTaken: Set<number>;
+  /** room kept for the status put */
+  reserve: ReturnType<typeof statusReserve>;
+  /** something did not fit this transaction: the rest follows in the next */
+  more: boolean;
+  /** the node being planned has an item no transaction holds: the rest of its part is skipped */
+  skipping: boolean;
+  /** an own block is deleted in this round: a node left without one may get one in the next */
+  freeing: boolean;
+  /** a node waits for a block this round frees: plan again once it has committed */
+  again: boolean;
+  /** what nodes no longer selected still hold (macvlan-leaving.ts) */
+  leaving: LeavingParts;
+  /** own claims neither kept nor freed by the round (external marks): a finished delete takes them */
+  unfreed: ClaimEntry[];
+  /** dockerIPAM xnet on a small pool: the nodes' fair shares (macvlan-fair.ts) */
+  fair?: FairRound;
+  /** each node's IPAM report, decoded once a round */
+  reports: Map<string, NodeIpamReport | undefined>;
+}
+
+/** The node's IPAM report for this MacvlanNet, decoded once a round. */
+export function reportOf(ctx: Ctx, r: MvnRound, node: string): NodeIpamReport | undefined {
+  if (!r.reports.has(node)) r.reports.set(node, nodeIpamReport(ctx, node, r.name));
+  return r.reports.get(node);
+}
+
+/**
+ * Deletes an own claim as cached: one another writer changed meanwhile fails the transaction,
+ * and the read-back has the next plan see what it holds now instead of deleting it blind.
+ */
+export function freeClaim(plan: TxnPlan, c: ClaimEntry): void {
+  plan.unchanged(c.key, c.kv).del(c.key);
+}
+
+/**
+ * Adds one item of a node's part (a claim, a release) when it fits this transaction with room
+ * left for the status, else undoes it. An item that does not fit after others marks the round
+ * `more`: what fitted commits, the rest follows in the next transaction, so a part of any size
+ * goes through in pieces. One that does not fit even a plan holding nothing else never will:
+ * that node's part is skipped (its status says so) and the nodes after it go on.
+ */
+export function tryAdd(r: MvnRound, plan: TxnPlan, add: () => void): boolean {
+  if (r.more || r.skipping) return false;
+  const m = plan.mark();
+  add();
+  if (plan.fitsWith(r.reserve)) return true;
+  plan.rollback(m);
+  if (m.o === 0) r.skipping = true;
+  else r.more = true;
+  return false;
+}
+
+/** The free addresses of the pool, lowest first, outside every Docker block. */
+export function freeAddresses(r: MvnRound, n: number): number[] {
+  const out: number[] = [];
+  for (const range of macvlanAddressRange(r.m.spec, r.takenBlocks)) {
+    for (let a = range.first; a <= range.last && out.length < n; a++) if (!r.takenAddrs.has(a)) out.push(a);
+    if (out.length >= n) break;
+  }
+  return out;
+}
+
+/** Claims one address for the node (guarded: no such claim, no block over it), if it fits. */
+export function claimAddress(r: MvnRound, ip: number, claim: Claim, plan: TxnPlan): boolean {
+  const key = r.addrSpace + padIp(ip);
+  if (!tryAdd(r, plan, () => plan.absent(key).absent(r.blockSpace + padIp(blockOfAddress(r.m.spec, ip).base)).put(key, claim))) return false;
+  r.takenAddrs.add(ip);
+  r.rp.addrs.add(ip);
+  r.nicTaken.add(ip);
+  return true;
+}
