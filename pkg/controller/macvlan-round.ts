@@ -59,6 +59,8 @@ export interface MvnRound {
   unfreed: ClaimEntry[];
   /** dockerIPAM xnet on a small pool: the nodes' fair shares (macvlan-fair.ts) */
   fair?: FairRound;
+  /** dockerIPAM xnet: addresses in use on a node claimed for it again in this round (macvlan-reclaim.ts), by node */
+  reclaimed: Map<string, number[]>;
   /** each node's IPAM report, decoded once a round */
   reports: Map<string, NodeIpamReport | undefined>;
 }

@@ -49,14 +49,16 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
   const name = m.metadata.name;
   const uid = m.metadata.uid!;
   const claims = [...ctx.model.claimsIn('macvlannets', name, 'addresses').values(), ...ctx.model.claimsIn('macvlannets', name, 'blocks').values()];
+  // a mark this transaction turns into the pre-claim of the node using it is external no more
+  const preClaimed = new Set(statusNodes.flatMap((s) => s.addresses ?? []));
   const held = [
     ...claims.filter((c) => c.claim.owner.uid !== uid).map((c) => c.claim),
     ...statusNodes.flatMap((s) => [
       ...(s.dockerRange ? [{ cidr: s.dockerRange }] : []), ...(s.previousDockerRange ? [{ cidr: s.previousDockerRange }] : []), ...(s.shimAddress ? [{ ip: s.shimAddress }] : []), ...(s.addresses ?? []).map((ip) => ({ ip })),
     ]),
-    ...claims.filter((c) => c.claim.role === 'external').map((c) => c.claim),
+    ...claims.filter((c) => c.claim.role === 'external' && !preClaimed.has(c.claim.ip!)).map((c) => c.claim),
   ];
-  const external = claims.filter((c) => c.claim.role === 'external' && c.claim.owner.uid === uid).map((c) => c.claim.ip!).sort();
+  const external = claims.filter((c) => c.claim.role === 'external' && c.claim.owner.uid === uid && !preClaimed.has(c.claim.ip!)).map((c) => c.claim.ip!).sort();
   const used = xnetIpam ? statusNodes.reduce((s, n) => s + usedOn(ctx, name, n.name), 0) : undefined;
   const prev = ctx.model.controllerStatus('MacvlanNet', name)?.status;
   putStatusIfChanged(ctx, plan, 'MacvlanNet', name, {

@@ -19,6 +19,7 @@ import { roundPool } from './nics.js';
 import type { Ctx } from './context.js';
 import { deletingParts, heldByLeavingNode, leavingStatus } from './macvlan-leaving.js';
 import { writeMacvlanStatus } from './macvlan-status.js';
+import { reclaimInUse } from './macvlan-reclaim.js';
 import { claimAddress, freeAddresses, freeClaim, reportOf, statusReserve, tryAdd, type MvnRound } from './macvlan-round.js';
 import { agentReport, nodeParent } from './macvlan-agent.js';
 import { refusedRequests, type AddressLookup } from './macvlan-requests.js';
@@ -62,6 +63,9 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
     return { result: 'gone' };
   }
   if (deleting) deletingParts(r.leaving);
+  // What the nodes' containers use comes first (it lost its claim with a deleted Node): a shim
+  // or a refill takes the lowest free addresses and would hand it to another node.
+  if (r.xnetIpam) reclaimInUse(ctx, r, nodes.map((n) => n.obj.metadata.name), plan);
   // Every node's shim before any node's addresses at hand: on a small segment the first node's
   // refill would otherwise take the addresses the others need to be Ready at all.
   if (r.xnetIpam && r.m.spec.hostShim) for (const n of nodes) ensureShim(r, n.obj.metadata.name, plan);
@@ -108,7 +112,7 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     rp: (state.get(`mvn/${name}`) as MvnRound['rp'] | undefined) ?? { blocks: [], addrs: new Set<number>() },
     // NICs in this round share the pool's RoundPool: mark what they took too.
     nicTaken: roundPool(state, `macvlannets/${name}`).taken,
-    reserve, more: false, skipping: false, freeing: false, again: false, leaving: new Map(), unfreed: [], reports: new Map(),
+    reserve, more: false, skipping: false, freeing: false, again: false, leaving: new Map(), unfreed: [], reclaimed: new Map(), reports: new Map(),
   };
   state.set(`mvn/${name}`, r.rp);
   const poolPrefix = ctx.model.ipam.pool('macvlannets', name);
@@ -256,7 +260,7 @@ function ensureShim(r: MvnRound, node: string, plan: TxnPlan): string | undefine
  */
 function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { addresses: string[]; refused: RefusedRequest[]; starved?: string } {
   const entries = new Map((r.pools.get(node) ?? []).map((c) => [c.ip, c]));
-  const held = new Set(entries.keys());
+  const held = new Set([...entries.keys(), ...r.reclaimed.get(node) ?? []]);
   // No compare on the report: whatever the agent writes next, an address it listed as
   // returned or external stays out of its hands, so acting on an older report is safe.
   const report = reportOf(ctx, r, node);

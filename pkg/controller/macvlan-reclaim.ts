@@ -1,0 +1,58 @@
+// dockerIPAM xnet: the addresses a selected node's containers use (its report's `assigned`)
+// that no claim of that node backs are claimed for it again. They lose their claim when the
+// Node is deleted while its agent and containers run on: a deleted Node keeps nothing, and the
+// agent, re-registering, has the controller make the Node again (as kubelet's). Meanwhile its
+// addresses in use were free for any node's refill, which takes the lowest free ones, where
+// they usually are: another node handed one probed it, found it answering and marked it
+// `external` (xnet's own container taken for an outsider, held until that Node went), and
+// `xctl ipam check` named it unclaimed for as long as its container ran.
+//
+// The report is untrusted, so only what nobody holds is taken: a free address inside the
+// range (no claim, not pinned by a NIC, not a Node's own address), or one marked `external`
+// (a mark keeps the address from everyone, as the pre-claim of the node using it does, so no
+// holder loses anything; a node that lies about it gets an address that answers ARP, which
+// its own probe marks external again once it is idle). An address another node, a shim or a
+// NIC holds stays with it: which of two users keeps it is a human's call, `ipam check` names it.
+// And one report gets at most MAX_RECLAIM addresses so (its lowest in-use ones), as it gets at
+// most 256 by `requested` and 64 by `want`: a node listing 65,536 containers it does not have
+// would otherwise take a shared segment's every free address at once.
+import { formatIPv4, parseIPv4 } from '../ip/ipv4.js';
+import { macvlanAddressRange } from '../ipam/plan.js';
+import { contains } from '../ipam/ranges.js';
+import type { Claim } from '../ipam/keys.js';
+import type { ClaimEntry } from './model.js';
+import type { TxnPlan } from './txn-plan.js';
+import type { Ctx } from './context.js';
+import { claimAddress, reportOf, tryAdd, type MvnRound } from './macvlan-round.js';
+
+/** The most in-use addresses one report has claimed again for its node (the most `requested` lists). */
+export const MAX_RECLAIM = 256;
+
+/**
+ * Claims for each node the addresses its report lists in use that nobody holds, before any
+ * shim or refill of the round could hand them to another node; files them in `r.reclaimed`.
+ */
+export function reclaimInUse(ctx: Ctx, r: MvnRound, nodes: string[], plan: TxnPlan): void {
+  const range = macvlanAddressRange(r.m.spec, r.takenBlocks);
+  const marks = new Map(r.unfreed.map((c) => [c.ip, c]));
+  for (const node of nodes) {
+    const held = new Set((r.pools.get(node) ?? []).map((c) => c.ip));
+    const assigned = [...new Set((reportOf(ctx, r, node)?.assigned ?? []).map((a) => parseIPv4(a.ip)))].sort((a, b) => a - b);
+    for (const ip of assigned.slice(0, MAX_RECLAIM)) {
+      if (held.has(ip) || !contains(range, ip)) continue;
+      const claim: Claim = { owner: r.owner, role: 'node-pool', ip: formatIPv4(ip), node };
+      const mark = marks.get(ip);
+      const taken = mark ? takeMark(r, plan, mark, claim) : !r.takenAddrs.has(ip) && claimAddress(r, ip, claim, plan);
+      if (!taken) continue;
+      marks.delete(ip);
+      r.reclaimed.set(node, [...(r.reclaimed.get(node) ?? []), ip]);
+    }
+  }
+}
+
+/** Turns an `external` mark into the node's pre-claim (guarded: the mark as cached). */
+function takeMark(r: MvnRound, plan: TxnPlan, mark: ClaimEntry, claim: Claim): boolean {
+  if (!tryAdd(r, plan, () => plan.unchanged(mark.key, mark.kv).put(mark.key, claim))) return false;
+  r.unfreed = r.unfreed.filter((c) => c !== mark);
+  return true;
+}
