@@ -1,0 +1,140 @@
+// A Node deleted while containers on its MacvlanNet run there (`xctl delete -f` of a manifest
+// holding the Nodes, then applied again): a deleted Node keeps nothing, so the addresses its
+// containers use lost their claims. Real dockerds, the real controller and agents, ARP probes
+// on the lab's segment. The user's checks: once the Node is back, `xctl ipam check` is clean,
+// no address of an xnet container is `external`, and a removed container's address can be
+// handed out again. Before the fix the in-use addresses stayed unclaimed for as long as their
+// containers ran (first test), and one another node's refill took was marked external by its
+// ARP probe, for as long as that node existed (second test).
+import { describe, expect, it } from 'vitest';
+import type { MacvlanNet, Node } from '../../pkg/api/index.js';
+import { Keys } from '../../pkg/store/keys.js';
+import { decodeReport, LOW_WATER } from '../../pkg/dockeripam/report.js';
+import type { LabHost } from '../../pkg/lab/index.js';
+import { parseIPv4 } from '../../pkg/ip/ipv4.js';
+import { Controller } from '../../pkg/controller/controller.js';
+import { createLogger } from '../../pkg/log.js';
+import { useBuilt } from '../harness/built.js';
+import { docker, downWithController, eventually, labXctl, macvlanIpamLab, runContainer } from './agent-harness.js';
+
+const NET = 'renode';
+// seed002's network: a /25 with a few nodes (no fair-share limit, each refill takes the lowest
+// free addresses), the parent promiscuous
+const SPEC = { subnet: '192.168.212.0/24', gateway: '192.168.212.1', ipRange: '192.168.212.128/25', parent: 'eth0', promiscuous: true, hostShim: true };
+/** the controller running now: the lab's, or the one a test started in its place */
+let controller: Controller | undefined;
+const built = useBuilt(() => macvlanIpamLab(2, NET, SPEC), async (b) => downWithController(b.lab, controller ?? b.controller),
+  { buildMs: 300_000, downMs: 180_000 }, 'the lab');
+const env = { get lab() { return built().lab; } };
+
+/** Stops the running controller; `start` then starts another under the controller identity. */
+async function stopController(): Promise<{ start(): Promise<void> }> {
+  await (controller ?? built().controller).stop();
+  controller = undefined;
+  const log = createLogger('controller');
+  log.level = process.env.XNET_LOG_LEVEL ?? 'warn';
+  const next = new Controller({ client: env.lab.controllerClient(), log, leaseTtlSeconds: 5 });
+  return { async start() { controller = next; await next.start(); } };
+}
+
+async function ipOf(h: LabHost, name: string): Promise<string> {
+  return docker(h, ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name]);
+}
+
+async function mvnStatus(): Promise<{ external?: string[]; nodes?: Array<{ name: string; addresses?: string[] }> }> {
+  return ((await env.lab.store.get('MacvlanNet', NET)) as MacvlanNet | undefined)?.status ?? {};
+}
+
+async function nodeUid(name: string): Promise<string | undefined> {
+  return ((await env.lab.store.get('Node', name)) as Node | undefined)?.metadata.uid;
+}
+
+/** The addresses the node's agent reports given to containers. */
+async function assignedOn(node: string): Promise<string[]> {
+  const v = (await env.lab.client.get(new Keys('/xnet').status('MacvlanNet', NET, { node })).json()) as { ipam?: unknown } | null;
+  return decodeReport(v?.ipam)?.assigned.map((a) => a.ip) ?? [];
+}
+
+/** `xctl ipam check` exits 0; its output is the error while it does not. */
+async function ipamClean(): Promise<true> {
+  const r = await labXctl(env.lab, ['ipam', 'check']);
+  if (r.code !== 0) throw new Error(`xctl ipam check exit ${r.code}: ${r.out}${r.err}`);
+  return true;
+}
+
+/** Waits until `ip` is `node`'s pre-claim again, not external, and `ipam check` is clean. */
+async function claimedBy(node: string, ip: string, what: string): Promise<void> {
+  await eventually(async () => {
+    const s = await mvnStatus();
+    if (s.external?.includes(ip)) throw new Error(`${ip} is external: ${JSON.stringify(s.external)}`);
+    if (!s.nodes?.find((n) => n.name === node)?.addresses?.includes(ip)) throw new Error(`${ip} not among ${node}'s addresses: ${JSON.stringify(s.nodes)}`);
+    return ipamClean();
+  }, what, 90_000);
+}
+
+/** The container goes; its address is no longer in use, and its node hands it out again (`--ip`). */
+async function freedAfterRemove(h: LabHost, name: string, ip: string): Promise<void> {
+  await docker(h, ['rm', '-f', name]);
+  await eventually(async () => !(await assignedOn(h.name)).includes(ip), `${h.name}'s agent no longer lists ${ip} in use`, 60_000);
+  expect((await mvnStatus()).external ?? []).not.toContain(ip);
+  await runContainer(h, `${name}-again`, ['--net', NET, '--ip', ip]);
+  expect(await ipOf(h, `${name}-again`)).toBe(ip);
+  await eventually(ipamClean, 'xctl ipam check clean with the address handed out again', 60_000);
+}
+
+describe('a Node deleted while its macvlan containers run', () => {
+  const [h1, h2] = [() => env.lab.hosts[0], () => env.lab.hosts[1]];
+
+  it('agents running, both Nodes deleted and made again: the containers\' addresses are their nodes\' claims again', async () => {
+    // addresses far above the lowest free ones: no refill of a Node made again reaches them
+    const [ip1, ip2] = ['192.168.212.249', '192.168.212.250'];
+    await runContainer(h1(), 'c1', ['--net', NET, '--ip', ip1]);
+    await runContainer(h2(), 'c2', ['--net', NET, '--ip', ip2]);
+    await claimedBy('host-1', ip1, 'c1\'s address claimed for host-1');
+    await claimedBy('host-2', ip2, 'c2\'s address claimed for host-2');
+    const uids = [await nodeUid('host-1'), await nodeUid('host-2')];
+    // The controller down meanwhile, as in a failover: a new term plans the MacvlanNet (the
+    // Nodes gone: their parts are freed) before it makes the Nodes the agents report, so the
+    // Nodes come back with nothing claimed whatever the order of events.
+    const stopped = await stopController();
+    const del = await labXctl(env.lab, ['delete', 'node', 'host-1', 'host-2']);
+    expect(del.code, del.err).toBe(0);
+    await stopped.start();
+    // each agent, woken by its Node's deletion, reports itself again and the controller makes the Node again
+    await eventually(async () => {
+      const now = [await nodeUid('host-1'), await nodeUid('host-2')];
+      return now.every((u, i) => u && u !== uids[i]);
+    }, 'both Nodes made again', 60_000);
+    await claimedBy('host-1', ip1, 'c1\'s address host-1\'s claim again, ipam check clean');
+    await claimedBy('host-2', ip2, 'c2\'s address host-2\'s claim again, ipam check clean');
+    await freedAfterRemove(h1(), 'c1', ip1);
+  }, 300_000);
+
+  it('another node\'s refill took the address and its ARP probe marked it external: the Node back, the mark is its claim again', async () => {
+    await runContainer(h2(), 'd2', ['--net', NET]);
+    const ip = await ipOf(h2(), 'd2');
+    // host-2's agent down while its Node is deleted, so the Node is not made again meanwhile
+    await env.lab.stopAgent(h2());
+    const del = await labXctl(env.lab, ['delete', 'node', 'host-2']);
+    expect(del.code, del.err).toBe(0);
+    await eventually(async () => !(await mvnStatus()).nodes?.some((n) => n.name === 'host-2'), 'host-2\'s part freed', 60_000);
+    // host-1 uses its addresses at hand down to below LOW_WATER: its refill takes the lowest
+    // free addresses, host-2's first (d2's is their lowest)
+    const held = (await mvnStatus()).nodes?.find((n) => n.name === 'host-1')?.addresses ?? [];
+    const inUse = await assignedOn('host-1');
+    const atHand = held.filter((a) => !inUse.includes(a)).length;
+    for (let i = 0; i <= atHand - LOW_WATER; i++) await runContainer(h1(), `fill${i}`, ['--net', NET]);
+    await eventually(async () => (await mvnStatus()).nodes?.find((n) => n.name === 'host-1')?.addresses?.includes(ip), `host-1's refill took ${ip}`, 60_000);
+    // host-1 hands out its free addresses lowest first, each after an ARP probe: once one of its
+    // containers has an address above d2's, d2's was probed, answered and was passed over
+    for (let i = 0; parseIPv4(await ipOf(h1(), `more${i - 1}`).catch(() => '0.0.0.0')) < parseIPv4(ip); i++) {
+      if (i > 16) throw new Error(`host-1's containers never got past ${ip}`);
+      await runContainer(h1(), `more${i}`, ['--net', NET]);
+    }
+    await eventually(async () => (await mvnStatus()).external?.includes(ip), `${ip} marked external by host-1's probe`, 60_000);
+    await env.lab.startAgent(h2());
+    await eventually(() => nodeUid('host-2'), 'Node host-2 made again', 60_000);
+    await claimedBy('host-2', ip, 'd2\'s address host-2\'s claim again, not external, ipam check clean');
+    await freedAfterRemove(h2(), 'd2', ip);
+  }, 300_000);
+});
