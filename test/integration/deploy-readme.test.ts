@@ -63,3 +63,19 @@ describe('deploy/README.md: an etcd member\'s server certificate', () => {
     expect(forged.stdout).toMatch(/OK/);
   });
 });
+
+// Without --endpoints or XCTL_ENDPOINTS xctl goes to http://127.0.0.1:2379 (no lab on an admin
+// machine): `xctl auth add-node host-1 --ca-dir ... --out ...` as the README once wrote it
+// stopped with exit 5, ECONNREFUSED 127.0.0.1:2379.
+describe('deploy/README.md: the xctl commands', () => {
+  it('each names etcd: its own --endpoints, or the XCTL_ENDPOINTS exported before it', () => {
+    const blocks = [...README.matchAll(/```\n([\s\S]*?)```/g)].map((m) => m[1]);
+    const lines = blocks.flatMap((b) => b.replace(/\\\n/g, ' ').split('\n')).map((l) => l.trim());
+    const exported = lines.findIndex((l) => /^export XCTL_ENDPOINTS=https:\/\/\S+$/.test(l));
+    const xctl = lines.map((l, i) => [l, i] as const).filter(([l]) => /^xctl /.test(l));
+    expect(xctl.length).toBeGreaterThan(0);
+    for (const [l, i] of xctl) expect(/--endpoints /.test(l) || (exported >= 0 && exported < i), l).toBe(true);
+    // the prose's commands too: `xctl auth remove-node ...` is written inline
+    for (const m of README.matchAll(/`(xctl auth [^`]+)`/g)) expect(exported >= 0 && README.indexOf(m[1]) > README.indexOf('export XCTL_ENDPOINTS='), m[1]).toBe(true);
+  });
+});
