@@ -68,6 +68,8 @@ describe('xctl auth', () => {
       const r = await xctl('auth', 'add-node', n, '--ca-dir', join(dir, 'ca'), '--out', join(dir, n));
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
+      // what its role writes (roles.ts nodeRole): the observed-state report too
+      expect(r.out).toContain(`user and role node-${n}: writes only its own status, heartbeat, events and observed-state keys`);
       expect(statSync(join(dir, n, `node-${n}-key.pem`)).mode & 0o777).toBe(0o600);
       expect(existsSync(join(dir, n, 'ca.pem'))).toBe(true);
       expect(existsSync(join(dir, n, 'ca-key.pem'))).toBe(false);

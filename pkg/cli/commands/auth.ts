@@ -76,7 +76,7 @@ async function addNode(out: Out, io: CliIO, name: string, o: { caDir: string; ou
   await asRoot(rootConnection(g, io.env, o.caDir), (c) => addNodeAuth(c, name, new Keys(o.prefix)));
   out(show(`node ${name}`, id));
   out(`CA certificate: ${caCopy}`);
-  out(`user and role ${nodeUser(name)}: writes only its own status, heartbeat and events keys`);
+  out(`user and role ${nodeUser(name)}: writes only its own status, heartbeat, events and observed-state keys`);
 }
 
 async function removeNode(out: Out, io: CliIO, name: string, o: { caDir?: string }, g: GlobalOptions): Promise<void> {
