@@ -3,7 +3,8 @@
 // `xctl auth init` and `add-node` can be run again after a failure or a change of roles.ts.
 import type { Etcd3, IPermission } from 'etcd3';
 import { prefixEnd } from '../etcd/range.js';
-import { clusterRoles, nodeRole, nodeUser, ROOT_USER, type Grant, type RoleSpec } from './roles.js';
+import { clusterRoles, nodeOfUser, nodeRole, nodeUser, ROOT_USER, type Grant, type RoleSpec } from './roles.js';
+import { name as nameSchema } from '../api/fields.js';
 import { Keys } from '../store/keys.js';
 
 const PERM = { read: 'Read', write: 'Write', readwrite: 'Readwrite' } as const;
@@ -52,15 +53,32 @@ export async function ensureUser(client: Etcd3, user: string, roles: string[]): 
   for (const role of roles) await client.auth.userGrantRole({ user, role });
 }
 
-/** root, the controller and the admin identities with their roles, then `auth enable`. */
-export async function initAuth(client: Etcd3, keys = new Keys()): Promise<void> {
+/**
+ * Every node role etcd already holds (`node-NAME`, NAME a Node name), made to hold what roles.ts
+ * grants now: after an upgrade that changes what an agent reads or writes, `init` updates the
+ * nodes' roles too, not only its own. A removed node (no role) is not made again. The names.
+ */
+export async function syncNodeRoles(client: Etcd3, keys = new Keys()): Promise<string[]> {
+  const { roles = [] } = await client.auth.roleList();
+  const nodes = roles.map((r) => nodeOfUser(r)).filter((n): n is string => n !== undefined && nameSchema.safeParse(n).success).sort();
+  for (const n of nodes) await syncRole(client, nodeRole(n, keys));
+  return nodes;
+}
+
+/**
+ * root, the controller and the admin identities with their roles, the node roles already there
+ * brought up to date (syncNodeRoles), then `auth enable`. Returns the nodes whose role it synced.
+ */
+export async function initAuth(client: Etcd3, keys = new Keys()): Promise<string[]> {
   await ensureUser(client, ROOT_USER, ['root']);
   // sequential for the same reason as syncRole's grants (init runs again after auth enable)
   for (const r of clusterRoles(keys)) {
     await syncRole(client, r);
     await ensureUser(client, r.name, [r.name]);
   }
+  const nodes = await syncNodeRoles(client, keys);
   await client.auth.authEnable();
+  return nodes;
 }
 
 export async function addNodeAuth(client: Etcd3, node: string, keys = new Keys()): Promise<void> {

@@ -77,6 +77,28 @@ describe('xctl auth', () => {
     expect((await xctl('auth', 'add-node', 'Bad_Name', '--ca-dir', join(dir, 'ca'), '--out', join(dir, 'x'))).code).toBe(2);
   });
 
+  // An upgrade that changes what an agent reads or writes (roles.ts) reaches the nodes' roles at
+  // the next `init`, as deploy/README.md says: without it an older node role (here one without
+  // the observed-state report, added later) stayed as it was until add-node ran again per node.
+  it('init again brings every node role etcd holds to what roles.ts grants now', async () => {
+    const root = clientAs(ca().identity('root'));
+    const held = async (role: string) => ((await root.auth.roleGet({ role })).perm ?? [])
+      .map((p) => `${p.permType}|${p.key?.toString()}|${p.range_end?.toString('hex')}`).sort();
+    const want = await held('node-host-1');
+    const stale = keys.nodeObserved('host-1');
+    await root.auth.roleRevokePermission({ role: 'node-host-1', key: Buffer.from(stale), range_end: Buffer.alloc(0) });
+    await root.auth.roleGrantPermission({ name: 'node-host-1', perm: { permType: 'Readwrite', key: Buffer.from(keys.election()), range_end: Buffer.alloc(0) } });
+    expect(await held('node-host-1')).not.toEqual(want);
+    const r = await xctl('auth', 'init', '--ca-dir', join(dir, 'ca'));
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('node roles brought up to date: node-host-1, node-host-2');
+    expect(await held('node-host-1')).toEqual(want);
+    expect(want.some((p) => p.includes(stale))).toBe(true);
+    // the users' roles are untouched: no role is made for a node that has none
+    expect((await root.getRoles()).map((x) => x.name).sort()).toEqual(['node-host-1', 'node-host-2', 'xnet-admin', 'xnet-controller']);
+  });
+
   it('only root changes users and roles', async () => {
     const admin = ca().identity('xnet-admin');
     const r = await xctl('--cacert', ca().caCert, '--cert', admin.cert, '--key', admin.key, 'auth', 'remove-node', 'host-2');

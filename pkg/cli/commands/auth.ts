@@ -63,7 +63,8 @@ async function init(out: Out, io: CliIO, o: { caDir: string; prefix: string }, g
   const ids = await clusterIdentities(o.caDir);
   out(`CA ${made ? 'created' : 'kept'}: ${ca.caCert}`);
   for (const [what, id] of [['root', ids.root], ['xnet-controller', ids.controller], ['xnet-admin', ids.admin]] as const) out(show(what, id));
-  await asRoot(rootConnection(g, io.env, o.caDir), (c) => initAuth(c, new Keys(o.prefix)));
+  const nodes = await asRoot(rootConnection(g, io.env, o.caDir), (c) => initAuth(c, new Keys(o.prefix)));
+  if (nodes.length) out(`node roles brought up to date: ${nodes.map(nodeUser).join(', ')}`);
   out('users and roles root, xnet-controller, xnet-admin are in place; etcd auth is enabled');
 }
 
