@@ -102,6 +102,7 @@ const bad: [string, unknown, string, RegExp][] = [
   ['ContainerNic ifName lo', nic({ ifName: 'lo' }), 'spec.ifName', /"lo" is the container's loopback interface/],
   ['ContainerNic ifName eth0', nic({ ifName: 'eth0' }), 'spec.ifName', /"eth0" is the interface Docker gives the container on its first network/],
   ['ContainerNic container name', nic({ container: '-bad' }), 'spec.container', /container name/],
+  ['ContainerNic container name starting with "_" (docs/api.md: a letter or digit first, as Docker names)', nic({ container: '_x' }), 'spec.container', /container name/],
   ['ContainerNic defaultRoute not boolean', nic({ defaultRoute: 'yes' }), 'spec.defaultRoute', /must be a boolean, not a string/],
   ['MacvlanNet vlan 0', mvn({ vlan: 0 }), 'spec.vlan', /must be >= 1/],
   ['MacvlanNet vlan 4095', mvn({ vlan: 4095 }), 'spec.vlan', /must be <= 4094/],
