@@ -48,6 +48,7 @@ const bad: [string, unknown, string, RegExp][] = [
   ['name too long', cn({}, 'a'.repeat(64)), 'metadata.name', /at most 63/],
   ['bad label key', node({}, { labels: { 'bad key': 'x' } }), 'metadata.labels.bad key', /label key/],
   ['bad label value', node({}, { labels: { rack: 'has space' } }), 'metadata.labels.rack', /label value/],
+  ['a label value ending with "-" (docs/api.md: starts and ends with a letter or digit)', node({}, { labels: { rack: 'r1-' } }), 'metadata.labels.rack', /label value/],
   ['bad label key, saying what a key may be', node({}, { labels: { 'rack/': 'x' } }), 'metadata.labels.rack/', /^invalid label key: a key is \[prefix\/\]name: name of letters, digits/],
   ['label key whose name part is 64 characters', node({}, { labels: { ['n'.repeat(64)]: 'x' } }), `metadata.labels.${'n'.repeat(64)}`, /^invalid label key: the name \(after any "\/"\) has 64 characters, at most 63; a key is \[prefix\/\]name: /],
   ['label key with a prefix and a 64-character name part', node({}, { labels: { [`xnet.io/${'n'.repeat(64)}`]: 'x' } }), `metadata.labels.xnet.io/${'n'.repeat(64)}`, /the name \(after any "\/"\) has 64 characters, at most 63/],
