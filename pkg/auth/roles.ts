@@ -57,14 +57,18 @@ export function controllerRole(keys = new Keys()): RoleSpec {
  * What xctl uses: reads everything (get, describe, ipam check, events) and writes the
  * registry. Writing objects is its job; it also writes status keys because deleting an object
  * removes the object's status keys (the controller's in the same transaction, the nodes' right
- * after it: store/status-cleanup.ts), and the node index, whose copies it writes with the
- * objects they copy.
+ * after it: store/status-cleanup.ts), the nodes' observed-state reports, which a Node's delete
+ * takes in its transaction (store/write-plan.ts removalOps), and the node index, whose copies
+ * it writes with the objects they copy.
  * It never writes IPAM claims, leases or the election key.
  */
 export function adminRole(keys = new Keys()): RoleSpec {
   return {
     name: ADMIN_USER,
-    grants: [prefix('read', `${keys.prefix}/`), prefix('readwrite', keys.objects()), prefix('readwrite', keys.statusRoot()), prefix('readwrite', keys.nodeIndexRoot())],
+    grants: [
+      prefix('read', `${keys.prefix}/`), prefix('readwrite', keys.objects()), prefix('readwrite', keys.statusRoot()), prefix('readwrite', keys.nodeIndexRoot()),
+      prefix('readwrite', keys.nodeObserved('')),
+    ],
   };
 }
 

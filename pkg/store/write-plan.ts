@@ -54,11 +54,13 @@ function indexCopies(keys: Keys, { kind, name }: ObjectRef, node: string): strin
  * A Node's own report goes in the same transaction: the controller makes a Node for every
  * report it sees without one (controller/nodes.ts, joining), so a report left for the cleanup
  * after the transaction made the Node again, with its HostSubnets, when the agent had stopped
- * within its lease TTL (test/integration/host-lifecycle.test.ts).
+ * within its lease TTL (test/integration/host-lifecycle.test.ts). So does its agent's
+ * observed-state report (verify/report.ts): left, a Node made again within that report's lease
+ * showed in `xctl verify` what a stopped agent last found (a running one writes it again).
  */
 export function removalOps(keys: Keys, ref: ObjectRef, old?: AnyObject): IRequestOp[] {
   const node = indexNode(old);
-  const report = ref.kind === 'Node' ? [keys.status('Node', ref.name, { node: ref.name })] : [];
+  const report = ref.kind === 'Node' ? [keys.status('Node', ref.name, { node: ref.name }), keys.nodeObserved(ref.name)] : [];
   return [keys.object(ref.kind, ref.name), keys.status(ref.kind, ref.name, { controller: true }), ...report, ...(node ? indexCopies(keys, ref, node) : [])].map(del);
 }
 

@@ -1,8 +1,8 @@
 // What each agent reports of its observed state: the differences its own verifier finds
 // between what etcd declares for its node and what its kernel and Docker hold. The report
 // lives at /observed/nodes/<node> (outside registry/: no agent watches it), bound to a lease
-// of its own so it disappears with the agent, and is written only when the result changes:
-// a healthy cluster writes nothing here. `xctl verify` reads these reports from anywhere.
+// of its own so it disappears with the agent (and with its Node: xctl's delete takes it), and
+// is written only when the result changes or the key is gone: a healthy cluster writes nothing here. `xctl verify` reads these reports from anywhere.
 import type { Etcd3, Lease } from 'etcd3';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
@@ -48,7 +48,9 @@ export class ObservedReporter {
   async publish(diffs: Difference[]): Promise<void> {
     const listed = diffs.slice(0, MAX_LISTED);
     const identity = JSON.stringify(listed) + diffs.length;
-    if (identity === this.last && this.lease) return;
+    // Unchanged, it is written again only when gone: a Node's delete takes it (store/write-plan.ts
+    // removalOps) while this agent runs on. A keys-only read per check, which wakes no watcher.
+    if (identity === this.last && this.lease && await this.o.client.get(this.key).exists()) return;
     const report: ObservedReport = { node: this.o.node, since: new Date().toISOString(), differences: listed, total: diffs.length };
     const lease = this.ensureLease();
     // A put that fails (refused, etcd away) after the lease was granted must not leave the

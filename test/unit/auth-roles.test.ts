@@ -24,9 +24,9 @@ describe('etcd roles', () => {
     ]);
   });
 
-  it('the admin writes the registry only; the controller the whole prefix', () => {
+  it("the admin writes the registry and the nodes' observed-state reports (a Node's delete takes its own) only; the controller the whole prefix", () => {
     const writes = adminRole().grants.filter((g) => g.access !== 'read').map((g) => g.key);
-    expect(writes).toEqual(['/xnet/registry/objects/', '/xnet/registry/status/', '/xnet/registry/bynode/']);
+    expect(writes).toEqual(['/xnet/registry/objects/', '/xnet/registry/status/', '/xnet/registry/bynode/', '/xnet/observed/nodes/']);
     expect(controllerRole().grants).toEqual([{ access: 'readwrite', key: '/xnet/', prefix: true }]);
   });
 

@@ -29,12 +29,12 @@ describe('planWrite / planDelete', () => {
     expect(changed.compares[0]).toMatchObject({ target: 'Mod', mod_revision: '7' });
   });
 
-  it('delete: the object and its controller status go (a Node\'s own report too); absent: notfound; with finalizers: marked', () => {
+  it('delete: the object and its controller status go (a Node\'s own report and observed-state report too); absent: notfound; with finalizers: marked', () => {
     expect(planDelete(keys, { kind: 'Node', name: 'gone' }, undefined).result).toBe('notfound');
     const d = planDelete(keys, { kind: 'Node', name: 'a' }, stored(create('a').result.object, 3));
     expect(d.result).toBe('deleted');
     expect(d.removes).toBe(true);
-    expect(d.ops.map((o) => String(o.request_delete_range?.key))).toEqual(['/x/registry/objects/nodes/a', '/x/registry/status/controller/nodes/a', '/x/registry/status/nodes/a/nodes/a']);
+    expect(d.ops.map((o) => String(o.request_delete_range?.key))).toEqual(['/x/registry/objects/nodes/a', '/x/registry/status/controller/nodes/a', '/x/registry/status/nodes/a/nodes/a', '/x/observed/nodes/a']);
     const held = { ...create('b').result.object, metadata: { ...create('b').result.object.metadata, finalizers: ['f'] } };
     const m = planDelete(keys, { kind: 'Node', name: 'b' }, stored(held, 4));
     expect(m.result).toBe('marked');
