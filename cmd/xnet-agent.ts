@@ -8,13 +8,14 @@ import { addEtcdFlags, addMetricsFlag, checkMetricsAddr, etcdFromFlags, exitOnUn
 import { createEtcdStore } from '../pkg/store/etcd-store.js';
 import { Agent, AGENT_VERSION } from '../pkg/agent/agent.js';
 import { createLogger } from '../pkg/log.js';
+import { defaultNodeName } from '../pkg/cli/node-name.js';
 import { name as nameSchema } from '../pkg/api/fields.js';
 import { JournalUnreadableError } from '../pkg/dockeripam/journal.js';
 
 const program = addMetricsFlag(addEtcdFlags(new Command('xnet-agent')
   .description('xnet node agent: routes, bridges, NICs and macvlan networks of one host')
   .version(AGENT_VERSION)
-  .requiredOption('--node <name>', 'this host\'s Node name')))
+  .option('--node <name>', 'this host\'s Node name (default: the short host name, as the systemd unit\'s %l)')))
   .option('--netns <name>', 'manage this network namespace (a simulated host) instead of our own')
   .option('--docker-host <url>', 'Docker daemon of the managed host (unix:///path, or tcp://host:port with the --docker-tls-* files)')
   .option('--docker-tls-ca <file>', 'CA that signed the daemon\'s certificate (tcp:// only)')
@@ -28,13 +29,14 @@ const program = addMetricsFlag(addEtcdFlags(new Command('xnet-agent')
   .addOption(new Option('--worker-budget <seconds>', 'a reconcile running longer makes the Node Ready=False, reason AgentStuck').default(120).argParser(Number));
 
 program.parse();
-const o = program.opts<EtcdFlags & { node: string; netns?: string; dockerHost?: string; dockerTlsCa?: string; dockerTlsCert?: string; dockerTlsKey?: string; resync: number; workerBudget: number; metricsAddr?: string; ipamPlugin: string | false; pluginDir: string; stateDir?: string }>();
+const o = program.opts<EtcdFlags & { node?: string; netns?: string; dockerHost?: string; dockerTlsCa?: string; dockerTlsCert?: string; dockerTlsKey?: string; resync: number; workerBudget: number; metricsAddr?: string; ipamPlugin: string | false; pluginDir: string; stateDir?: string }>();
+const node = o.node ?? defaultNodeName();
 const dockerTls = { ca: o.dockerTlsCa, cert: o.dockerTlsCert, key: o.dockerTlsKey };
 
-const log = createLogger('agent', { node: o.node });
+const log = createLogger('agent', { node });
 exitOnUncaught(log, 'xnet-agent');
-const checked = nameSchema.safeParse(o.node);
-if (!checked.success) usageExit('xnet-agent', `--node ${o.node}: ${checked.error.issues[0].message}`);
+const checked = nameSchema.safeParse(node);
+if (!checked.success) usageExit('xnet-agent', `--node ${node}${o.node === undefined ? ' (the short host name: none given)' : ''}: ${checked.error.issues[0].message}`);
 if (o.netns && !existsSync(`/var/run/netns/${o.netns}`)) {
   usageExit('xnet-agent', `--netns ${o.netns}: no such network namespace (see \`ip netns list\`)`);
 }
@@ -51,12 +53,12 @@ try {
 
 checkMetricsAddr('xnet-agent', o.metricsAddr);
 const etcd = etcdFromFlags('xnet-agent', o);
-const store = createEtcdStore(etcd, o.prefix, createLogger('store', { node: o.node }));
+const store = createEtcdStore(etcd, o.prefix, createLogger('store', { node }));
 /** The agent; an IPAM journal that exists but cannot be read stops it here (exit 1), before it serves anything. */
 function makeAgent(): Agent {
   try {
     return new Agent({
-      node: o.node, store, etcd, prefix: o.prefix, netns: o.netns, dockerHost: o.dockerHost, dockerTls, resyncMs: o.resync * 1000, workerBudgetMs: o.workerBudget * 1000, log,
+      node, store, etcd, prefix: o.prefix, netns: o.netns, dockerHost: o.dockerHost, dockerTls, resyncMs: o.resync * 1000, workerBudgetMs: o.workerBudget * 1000, log,
       ...(o.ipamPlugin ? { ipamPlugin: o.ipamPlugin, pluginDir: o.pluginDir } : {}), ...(o.stateDir ? { stateDir: o.stateDir } : {}),
     });
   } catch (e) {
@@ -76,7 +78,7 @@ const signals = stopOnSignals(log, 'xnet-agent', 'stopping; the dataplane stays 
 });
 
 let firstPassDone = false;
-await serveMetrics('xnet-agent', o.metricsAddr, { component: 'agent', node: o.node },
+await serveMetrics('xnet-agent', o.metricsAddr, { component: 'agent', node },
   () => (firstPassDone ? undefined : 'the first pass over every object has not finished'), log);
 
 if (await startOrExit(signals, log, 'xnet-agent', async () => { await agent.start(); await agent.firstPass; })) {

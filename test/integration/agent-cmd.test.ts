@@ -64,9 +64,14 @@ describe('xnet-agent flags', () => {
     }
   });
 
-  it('requires --node', async () => {
-    const r = await agent(['--netns', ns]);
+  // Without --node it takes the short host name, as its systemd unit (%l) and `xctl verify
+  // --local` do (pkg/cli/node-name.ts). Run in a UTS namespace of its own, whose host name is
+  // set to one whose short name is no Node name: the agent names it and stops (exit 2).
+  it('without --node, takes the short host name (here refused: not a DNS-1123 label)', async () => {
+    const script = 'hostname "$1" && shift && exec "$@"';
+    const r = await execa('unshare', ['--uts', 'sh', '-c', script, 'sh', 'Host1.example.com', process.execPath, 'dist/cmd/xnet-agent.js', '--netns', ns, ...NOWHERE],
+      { reject: false, timeout: 20_000 });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('--node');
+    expect(r.stderr).toContain('--node Host1 (the short host name: none given): must be a DNS-1123 label');
   });
 });

@@ -3,7 +3,6 @@
 // difference, exit 1 on any.
 // Three sources: the agents' reports of their observed state (plain `verify`, from anywhere),
 // this host read directly (`--local`), every lab host read directly (`lab verify`).
-import { hostname } from 'node:os';
 import { defaultLabDir, readRecord } from '../../lab/record.js';
 import { readObservedReports } from '../../verify/report.js';
 import { unboundObjects } from '../../verify/unbound.js';
@@ -13,12 +12,13 @@ import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
 import { skippedLines } from '../format.js';
+import { defaultNodeName } from '../node-name.js';
 
 export interface VerifyOptions { node?: string; local?: boolean; lab?: boolean; ipamPlugin?: string }
 
 /** The hosts to read directly: this one (--local), or the lab's. */
 function targets(opts: VerifyOptions): Omit<VerifyHostOptions, 'store'>[] {
-  if (opts.local) return [{ node: opts.node ?? hostname(), ipamPlugin: opts.ipamPlugin }];
+  if (opts.local) return [{ node: opts.node ?? defaultNodeName(), ipamPlugin: opts.ipamPlugin }];
   const rec = readRecord(defaultLabDir());
   if (!rec) throw new UsageError('no lab is running here (`xctl lab up`); `xctl verify` reads the agents\' reports, `xctl verify --local` this host');
   const hosts = rec.hosts.filter((h) => !opts.node || h.name === opts.node);

@@ -16,7 +16,7 @@ export const registerVerify: RegisterCommand = (program, { io, run }) => {
   program.command('verify')
     .description('declared state against what each host\'s kernel and Docker hold, as its agent reports it; one line per difference; exit 1 on any')
     .option('--node <name>', 'only this host')
-    .option('--local', 'read this host (its kernel and Docker) instead of the agents\' reports; --node names it (default: hostname)')
+    .option('--local', 'read this host (its kernel and Docker) instead of the agents\' reports; --node names it (default: the short host name, as the agent\'s)')
     .option('--ipam-plugin <name>', 'with --local: the name this host\'s agent serves Docker\'s IPAM plugin under', 'xnet')
     .action((opts: VerifyOptions, cmd: Command) => run((s) => verifyCommand(s, io, opts), cmd));
   // `xctl lab verify` is `xctl verify` over every lab host (the lab command is registered before)
