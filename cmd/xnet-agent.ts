@@ -2,19 +2,17 @@
 // xnet-agent: one per host. Converges this host (or, with --netns/--docker-host, one simulated
 // host of the lab) to what etcd declares, and keeps it so.
 import { existsSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Option } from 'commander';
 import { dockerOptions } from '../pkg/docker/client.js';
-import { addEtcdFlags, addMetricsFlag, checkMetricsAddr, etcdFromFlags, exitOnUncaught, serveMetrics, startOrExit, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
+import { addEtcdFlags, addMetricsFlag, checkMetricsAddr, daemonCommand, etcdFromFlags, exitOnUncaught, serveMetrics, startOrExit, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
 import { createEtcdStore } from '../pkg/store/etcd-store.js';
-import { Agent, AGENT_VERSION } from '../pkg/agent/agent.js';
+import { Agent } from '../pkg/agent/agent.js';
 import { createLogger } from '../pkg/log.js';
 import { defaultNodeName } from '../pkg/cli/node-name.js';
 import { name as nameSchema } from '../pkg/api/fields.js';
 import { JournalUnreadableError } from '../pkg/dockeripam/journal.js';
 
-const program = addMetricsFlag(addEtcdFlags(new Command('xnet-agent')
-  .description('xnet node agent: routes, bridges, NICs and macvlan networks of one host')
-  .version(AGENT_VERSION)
+const program = addMetricsFlag(addEtcdFlags(daemonCommand('xnet-agent', 'xnet node agent: routes, bridges, NICs and macvlan networks of one host')
   .option('--node <name>', 'this host\'s Node name (default: the short host name, as the systemd unit\'s %l)')))
   .option('--netns <name>', 'manage this network namespace (a simulated host) instead of our own')
   .option('--docker-host <url>', 'Docker daemon of the managed host (unix:///path, or tcp://host:port with the --docker-tls-* files)')

@@ -2,14 +2,13 @@
 // xnet-controller: run two or more; one leads (etcd lease, --lease-ttl seconds) and allocates
 // HostSubnets, NIC addresses and MacvlanNet blocks; the others watch and hold what changes
 // (decoded when they start leading) and take over when the leader's lease expires.
-import { Command, Option } from 'commander';
-import { addEtcdFlags, addMetricsFlag, checkMetricsAddr, etcdFromFlags, exitOnUncaught, serveMetrics, startOrExit, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
+import { Option } from 'commander';
+import { addEtcdFlags, addMetricsFlag, checkMetricsAddr, daemonCommand, etcdFromFlags, exitOnUncaught, serveMetrics, startOrExit, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
 import { Controller, DEFAULT_WORKERS } from '../pkg/controller/controller.js';
 import { DEFAULT_LEADER_TTL_SECONDS } from '../pkg/runtime/leader.js';
 import { createLogger } from '../pkg/log.js';
 
-const program = addMetricsFlag(addEtcdFlags(new Command('xnet-controller')
-  .description('xnet controller: host subnets, NIC addresses and MacvlanNet blocks, leader-elected'))
+const program = addMetricsFlag(addEtcdFlags(daemonCommand('xnet-controller', 'xnet controller: host subnets, NIC addresses and MacvlanNet blocks, leader-elected'))
   .option('--id <id>', 'identity in the leader election (default host:pid:random)'))
   .addOption(new Option('--lease-ttl <seconds>', 'leader lease TTL: a dead leader is replaced within this').default(DEFAULT_LEADER_TTL_SECONDS).argParser(Number))
   .addOption(new Option('--workers <n>', 'concurrent reconciles').default(DEFAULT_WORKERS).argParser(Number))

@@ -1,8 +1,8 @@
-// What xnet-controller and xnet-agent share as programs: the etcd flags (the names and meaning
-// of xctl's, resolved by the same code), refusing bad flags with exit 2 before any I/O, and a
-// stop on SIGTERM/SIGINT that cannot hang. Daemons do not fall back to a running lab: whoever
+// What xnet-controller and xnet-agent share as programs: their command with `-V, --version`,
+// the etcd flags (the names and meaning of xctl's, resolved by the same code), refusing bad
+// flags with exit 2 before any I/O, and a stop on SIGTERM/SIGINT that cannot hang. Daemons do not fall back to a running lab: whoever
 // starts one says where etcd is.
-import type { Command } from 'commander';
+import { Command } from 'commander';
 import type { Etcd3 } from 'etcd3';
 import { createEtcdClient, EtcdConfigError } from '../etcd/client.js';
 import { DEFAULT_PREFIX } from '../store/keys.js';
@@ -10,9 +10,19 @@ import type { Logger } from '../log.js';
 import { initProcessMetrics, timeEtcdRequest } from '../metrics/metrics.js';
 import { parseMetricsAddr, startMetricsServer, type Readiness } from '../metrics/server.js';
 import { connection, DEFAULT_ENDPOINT, type GlobalOptions } from './connect.js';
+import { XNET_VERSION } from '../version.js';
 
 export interface EtcdFlags extends GlobalOptions {
   prefix: string;
+}
+
+/**
+ * A daemon's command: its name, what it does, and `-V, --version`, answered the same way by
+ * every daemon (`xnet-agent v0.1.0` on stdout, exit 0, before anything runs), as it is made
+ * here only. xctl answers `xctl version` instead, as kubectl.
+ */
+export function daemonCommand(name: string, description: string): Command {
+  return new Command(name).description(description).version(`${name} v${XNET_VERSION}`, '-V, --version', 'print the version and exit');
 }
 
 export function addEtcdFlags(cmd: Command): Command {
