@@ -2,7 +2,8 @@
 // between what etcd declares for its node and what its kernel and Docker hold. The report
 // lives at /observed/nodes/<node> (outside registry/: no agent watches it), bound to a lease
 // of its own so it disappears with the agent (and with its Node: xctl's delete takes it), and
-// is written only when the result changes or the key is gone: a healthy cluster writes nothing here. `xctl verify` reads these reports from anywhere.
+// is written only when the result changes or the key is gone: a healthy cluster writes nothing
+// here. `xctl verify` reads these reports from anywhere.
 import type { Etcd3, Lease } from 'etcd3';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
@@ -39,6 +40,8 @@ export interface ObservedReporterOptions {
 export class ObservedReporter {
   private lease?: Lease;
   private last?: string;
+  /** the result last published and when it was first seen (kept when it is written again) */
+  private seen?: { identity: string; since: string };
   private readonly key: string;
 
   constructor(private readonly o: ObservedReporterOptions) {
@@ -51,7 +54,8 @@ export class ObservedReporter {
     // Unchanged, it is written again only when gone: a Node's delete takes it (store/write-plan.ts
     // removalOps) while this agent runs on. A keys-only read per check, which wakes no watcher.
     if (identity === this.last && this.lease && await this.o.client.get(this.key).exists()) return;
-    const report: ObservedReport = { node: this.o.node, since: new Date().toISOString(), differences: listed, total: diffs.length };
+    if (this.seen?.identity !== identity) this.seen = { identity, since: new Date().toISOString() };
+    const report: ObservedReport = { node: this.o.node, since: this.seen.since, differences: listed, total: diffs.length };
     const lease = this.ensureLease();
     // A put that fails (refused, etcd away) after the lease was granted must not leave the
     // old identity and a lease behind: the next check would take the report as written.
