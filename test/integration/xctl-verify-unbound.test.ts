@@ -1,37 +1,23 @@
 // `xctl verify` and objects declared for a node no Node has (a typo in spec.node: host1 for
 // host-1): no agent will ever hold them, so they are differences (exit 1) naming the missing
 // Node, not a clean "no differences" because every existing Node's agent reports clean.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { xctlInProcess } from '../harness/xctl-in-process.js';
 import { Keys } from '../../pkg/store/keys.js';
-import { runXctl } from '../../pkg/cli/program.js';
 import { obj } from './helpers.js';
 
-let etcd: TestEtcd;
-let store: EtcdStore;
+const lab = xctlInProcess('verify-unbound');
+const xctl = (args: string[]) => lab.xctl(args);
 beforeAll(async () => {
-  etcd = await startEtcd();
-  store = createEtcdStore(etcd.client(), '/xnet');
-  await store.applyAll([
+  await lab.store.applyAll([
     obj('Node', 'host-1', { address: '198.18.0.11' }),
     obj('ClusterNetwork', 'pods', { cidr: '10.76.0.0/16', hostPrefix: 24 }),
     obj('ContainerNic', 'good-eth1', { node: 'host-1', container: 'web', ifName: 'eth1', network: { clusterNetwork: 'pods' } }),
   ]);
   // host-1's agent reports that its host holds everything declared for it
   const report = { node: 'host-1', since: new Date().toISOString(), differences: [], total: 0 };
-  await etcd.client().put(new Keys().nodeObserved('host-1')).value(JSON.stringify(report));
+  await lab.etcd.client().put(new Keys().nodeObserved('host-1')).value(JSON.stringify(report));
 });
-afterAll(async () => { await etcd?.stop(); });
-
-async function xctl(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = { code: -1, out: '', err: '' };
-  r.code = await runXctl(args, {
-    out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '',
-    env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') },
-  });
-  return r;
-}
 
 describe('xctl verify and objects bound to a Node that does not exist', () => {
   it('is clean while every object is bound to an existing Node', async () => {
@@ -40,7 +26,7 @@ describe('xctl verify and objects bound to a Node that does not exist', () => {
   });
 
   it('lists each such object under the node it names, with the closest Node, exit 1', async () => {
-    await store.applyAll([
+    await lab.store.applyAll([
       obj('ContainerNic', 'typo-eth1', { node: 'host1', container: 'web', ifName: 'eth1', network: { clusterNetwork: 'pods' } }),
       obj('HostSubnet', 'typo-pods', { node: 'host2', clusterNetwork: 'pods' }),
       obj('MacvlanNet', 'lan', { subnet: '192.168.200.0/24', nodes: [{ name: 'host-1', parent: 'eth0' }, { name: 'hots-1', parent: 'eth1' }] }),
