@@ -159,4 +159,18 @@ describe('ipam audit', () => {
     const settled = auditIpam([...base, mvn, ...blocks, st('macvlannets', 'mv', { nodes: [{ name: 'n1', dockerRange: '192.168.60.16/28' }] })], P);
     expect(settled.leaks).toEqual([expect.stringMatching(/192\.168\.60\.32\/28 .*does not announce it/)]);
   });
+  it('counts as pre-claimed addresses in containers only those a node-pool claim backs (an out-of-range one a container keeps is not one)', () => {
+    // ipRange shrunk under a running container: it keeps 192.168.60.200, which no claim backs any more
+    const owner = { kind: 'MacvlanNet', name: 'mv', uid: 'mv1' };
+    const mvn = { key: `${P}/registry/objects/macvlannets/mv`, value: JSON.stringify({ apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'mv', uid: 'mv1' }, spec: { subnet: '192.168.60.0/24', ipRange: '192.168.60.128/28' } }) };
+    const a = auditIpam([...base, mvn,
+      claim('macvlannets/mv/addresses/192.168.060.130', { owner, role: 'node-pool', ip: '192.168.60.130', node: 'n1' }),
+      claim('macvlannets/mv/addresses/192.168.060.131', { owner, role: 'node-pool', ip: '192.168.60.131', node: 'n1' }),
+      st('macvlannets', 'mv', { nodes: [{ name: 'n1', addresses: ['192.168.60.130', '192.168.60.131'] }] }),
+      { key: `${P}/registry/status/nodes/n1/macvlannets/mv`, value: JSON.stringify({ ipam: { assigned: [{ ip: '192.168.60.130', name: 'c1' }, { ip: '192.168.60.200', name: 'c2' }] } }) },
+    ], P);
+    const pool = a.pools.find((p) => p.pool === 'macvlannets/mv');
+    expect(pool?.what).toContain('2 pre-claimed for nodes of which 1 in containers');
+    expect(a.unclaimed).toEqual([expect.stringContaining('192.168.60.200 is used by container c2 on node n1 but no claim of that node backs it')]);
+  });
 });
