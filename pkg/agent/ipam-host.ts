@@ -9,8 +9,8 @@ import type { SeenEndpoint } from '../dockeripam/adopt.js';
 import type { DockerClient } from '../docker/client.js';
 import { servePlugin } from '../dockeripam/server.js';
 import { arpProber } from '../dockeripam/arp.js';
-import type { AgentContext } from './context.js';
-import { macvlanNodeStatus, macvlanParent } from './desired.js';
+import { unreadable, type AgentContext } from './context.js';
+import { isDeleting, macvlanNodeStatus, macvlanParent, selects } from './desired.js';
 import type { MacvlanNet } from '../api/index.js';
 import { mvnKey } from './events.js';
 import { otherHolder } from './reconcilers/docker-ipam.js';
@@ -45,6 +45,7 @@ export class AgentIpam {
     this.nodeIpam = new NodeIpam({
       book, log: ctx.log,
       otherHolder: (mvn, ip) => otherHolder(ctx, mvn, ip),
+      notOnNode: (mvn) => notOnNode(ctx, mvn),
       neverHandedOut: (mvn, ip) => { const m = ctx.caches.macvlanNets.get(mvn); return m ? macvlanStaticIpWhy({ name: mvn, spec: m.spec }, ip) : undefined; },
       dockerEndpoints: () => pluginEndpoints(ctx.dp.docker, opts.plugin),
       dockerPing: () => withTimeout(ctx.dp.docker.ping(), DOCKER_PING_MS, 'pinging Docker').then(() => true, () => false),
@@ -95,6 +96,24 @@ export class AgentIpam {
     void this.nodeIpam.adopt();
     return async () => { await server.close(); await this.nodeIpam.close(); };
   }
+}
+
+/**
+ * Why this node hands out no new address on the MacvlanNet: it is being deleted, or its
+ * nodeSelector no longer selects the node (the controller keeps only what the node's containers
+ * use, until Docker's network is off the host: it sends no refill). Not while the MacvlanNet or
+ * this Node does not decode (what it selects is then in doubt), nor for one the node does not know.
+ */
+export function notOnNode(ctx: AgentContext, mvn: string): string | undefined {
+  const m = ctx.caches.macvlanNets.get(mvn);
+  if (!m || unreadable(ctx, 'MacvlanNet').has(mvn) || unreadable(ctx, 'Node').has(ctx.node)) return undefined;
+  const keep = 'its containers here keep their addresses, a new one gets none on this node';
+  if (isDeleting(m)) return `MacvlanNet ${mvn} is being deleted: ${keep}`;
+  if (!selects(m.spec.nodeSelector, ctx.caches.nodes.get(ctx.node))) {
+    const sel = Object.entries(m.spec.nodeSelector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    return `MacvlanNet ${mvn} no longer selects node ${ctx.node} (nodeSelector ${sel}): ${keep}; label the node to match, or run the container on a selected node`;
+  }
+  return undefined;
 }
 
 /**

@@ -21,6 +21,12 @@ export interface NodeIpamOptions {
   otherHolder(mvn: string, ip: string): string | undefined;
   /** why the MacvlanNet never hands ip out (outside ipRange, excluded, its gateway), for an --ip refused at once */
   neverHandedOut?(mvn: string, ip: string): string | undefined;
+  /**
+   * Why this node gets no new address on the MacvlanNet (it is being deleted, or no longer
+   * selects the node): its containers keep theirs, a new one is refused at once with this,
+   * instead of waiting 20 s for a refill the controller never sends and blaming the ipRange.
+   */
+  notOnNode?(mvn: string): string | undefined;
   /** ARP probe of ip on the MacvlanNet's parent; undefined: no probing */
   probe?(mvn: string, ip: string): Promise<ProbeResult>;
   log: Logger;
@@ -228,6 +234,8 @@ export class NodeIpam implements IpamBackend {
       // Only while it is in the node's pool: one the controller took back is asked for again.
       const kept = book.isKept(mvn, ip);
       if (kept && book.inPool(mvn, ip)) { book.assign(mvn, ip); return ip; }
+      const gone = this.o.notOnNode?.(mvn);
+      if (gone) { book.unask(mvn, ip); throw new XnetIpamError('NotOnNode', gone); }
       const mine = kept ? undefined : book.holder(mvn, ip);
       // A refused --ip is no longer asked of the controller: stale requests would pile up in
       // the node's report until it no longer decodes (at most 256) and the node is ignored.
@@ -255,6 +263,8 @@ export class NodeIpam implements IpamBackend {
     // the agent moves one that got another's home.
     const back = book.guess(mvn, this.restoring());
     if (back) { book.lend(mvn, back); return back; }
+    const gone = this.o.notOnNode?.(mvn);
+    if (gone) throw new XnetIpamError('NotOnNode', gone);
     for (;;) {
       let moved = false;
       let unchecked = false;

@@ -75,6 +75,26 @@ describe('the agent\'s address book and plugin answers', () => {
     expect(await ipam.requestAddress({ PoolID: 'mv', Address: '10.9.0.1', Options: { RequestAddressType: 'com.docker.network.gateway' } })).toBe('10.9.0.1/24');
   });
 
+  it('refuses a new container at once on a node the MacvlanNet no longer selects (or is being deleted), saying so; a stopped one there still starts on its kept address', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => undefined);
+    const log = createLogger('test'); log.level = 'error';
+    let why: string | undefined;
+    // a long wait: before, the node asked the controller for a refill it never sends (the node
+    // is no longer selected), and after 20 s said "no free address ... is ipRange used up?"
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, notOnNode: () => why, waitMs: 30_000 });
+    book.setPool('mv', ['10.9.0.20'], net);
+    const a = (await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0];
+    book.identify('mv', a, 'c1', 'web');
+    await ipam.releaseAddress('mv', `${a}/24`); // docker stop web
+    why = 'MacvlanNet mv no longer selects node n1 (nodeSelector rack=a)';
+    book.setPool('mv', [a], net); // the controller keeps only what the node's containers use
+    await expect(ipam.requestAddress({ PoolID: 'mv', Address: '10.9.0.30' })).rejects.toThrow(why);
+    expect(book.report('mv').requested).toEqual([]);
+    expect(await ipam.requestAddress({ PoolID: 'mv' })).toBe(`${a}/24`); // docker start web
+    await expect(ipam.requestAddress({ PoolID: 'mv' })).rejects.toThrow(why);
+    expect(book.report('mv').want).toBe(0); // nothing asked of the controller
+  });
+
   it('refuses an --ip the MacvlanNet never hands out at once, saying why', async () => {
     const book = new AddressBook(new MemoryJournal(), () => undefined);
     const log = createLogger('test'); log.level = 'error';
