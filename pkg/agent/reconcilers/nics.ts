@@ -154,7 +154,8 @@ async function convergeNic(ctx: AgentContext, nic: ContainerNic, c: Container, d
     return w(notReady(plan.problems[0].reason, plan.problems[0].message), { containerId: c.id });
   }
   const fields: Record<string, unknown> = { containerId: c.id };
-  if (d.attach.kind === 'veth') fields.hostInterface = vethHostName(d.name);
+  // the host side: the veth's host end, or the macvlan's parent (docs/api.md, status.hostInterface)
+  fields.hostInterface = d.attach.kind === 'veth' ? vethHostName(d.name) : d.attach.parent;
   if (plan.ops.length) await reportAttaching(ctx, nic, d, c.name, plan.ops.some((o) => o.op.startsWith('link.add.')), (r) => w(r, fields));
   const { state: now, macRefused } = await applyNic(ctx, d, plan.ops, inside, (r) => w(r, fields), c.name);
   const inC = now.links.find((l) => l.name === d.ifName);
