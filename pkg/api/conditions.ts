@@ -16,6 +16,13 @@ export const TERMINATING = 'Terminating';
 export const WAITING_FOR_CONTROLLER: ReadonlySet<string> = new Set(['NoAddress', 'NotAllocated']);
 
 /**
+ * The longest message of a node's part of a MacvlanNet the controller copies into the status
+ * every node reads (controller/macvlan-agent.ts clips a longer one): a node that reports a
+ * megabyte must not make that status too large to write. The agent fits what it says within it.
+ */
+export const MAX_MACVLAN_NODE_MESSAGE = 160;
+
+/**
  * Sets a condition the Kubernetes way: lastTransitionTime moves only when status changes,
  * so watchers can tell how long a condition has held.
  */

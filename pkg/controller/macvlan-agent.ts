@@ -1,6 +1,6 @@
 // What a node's agent says of its part of a MacvlanNet, as the controller copies it into the
 // MacvlanNet's status (macvlan.ts): its Ready and message, clipped, and the parent it uses.
-import { getCondition, ifName, macvlanBaseParent, withVlan, type MacvlanNet, type Node } from '../api/index.js';
+import { getCondition, ifName, MAX_MACVLAN_NODE_MESSAGE, macvlanBaseParent, withVlan, type MacvlanNet, type Node } from '../api/index.js';
 import type { Entry } from './model.js';
 import type { Ctx } from './context.js';
 import { reportedHost } from './nodes.js';
@@ -10,7 +10,7 @@ import { reportedHost } from './nodes.js';
  * reports a megabyte must not make that status too large to write (and stall every node's
  * block with it), nor bloat what every agent receives.
  */
-export const MAX_NODE_MESSAGE = 160;
+export const MAX_NODE_MESSAGE = MAX_MACVLAN_NODE_MESSAGE;
 const clip = (m: string) => (m.length > MAX_NODE_MESSAGE ? `${m.slice(0, MAX_NODE_MESSAGE - 3)}...` : m);
 
 /** What the node's agent reports for this MacvlanNet: {ready, message} or a Ready condition. */

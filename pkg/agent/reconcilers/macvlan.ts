@@ -1,7 +1,7 @@
 // MacvlanNets that select this node: parent (or VLAN sub-interface), promiscuous mode, the
 // Docker macvlan network on this node's block, the host shim and its routes.
-import type { MacvlanNet } from '../../api/index.js';
-import type { AddressBook } from '../../dockeripam/book.js';
+import { MAX_MACVLAN_NODE_MESSAGE, type MacvlanNet } from '../../api/index.js';
+import { parseIPv4 } from '../../ip/ipv4.js';
 import { DockerError, OWNER_LABEL, type DockerNetwork } from '../../docker/types.js';
 import { notReady, ready, unreadable, type AgentContext, type Ready } from '../context.js';
 import { ApplyError } from '../dataplane.js';
@@ -105,8 +105,8 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
     await syncDockerIpam(ctx, book, m, d.network!.name);
     fields.ipam = book.report(name);
   }
-  const outside = book ? outsidePoolNote(book, name) : '';
-  await w(ready(`Docker network ${d.network!.name} on ${effectiveParent(d)}${d.shim ? ` with host shim ${d.shim.address}` : ''}${outside}`), fields);
+  const said = `Docker network ${d.network!.name} on ${effectiveParent(d)}${d.shim ? ` with host shim ${d.shim.address}` : ''}`;
+  await w(ready(`${said}${book ? outsidePoolNote(book.outsidePool(name), said.length) : ''}`), fields);
 }
 
 /** The dockerRange this node last reported for the MacvlanNet, as report fields. */
@@ -115,12 +115,21 @@ function lastDockerRange(ctx: AgentContext, m: MacvlanNet): { dockerRange?: stri
   return typeof range === 'string' ? { dockerRange: range } : {};
 }
 
-/** Containers here on addresses the controller does not give this node (adopted from Docker at start, ../../dockeripam/adopt.ts). */
-function outsidePoolNote(book: AddressBook, mvn: string): string {
-  const list = book.outsidePool(mvn);
+/**
+ * Containers here on addresses the controller does not give this node (adopted from Docker at
+ * start, ../../dockeripam/adopt.ts; or left outside an edited ipRange): their count and as many
+ * of their addresses as fit after `before` characters within what the controller copies into
+ * the MacvlanNet's status (MAX_MACVLAN_NODE_MESSAGE). `xctl ipam check` names every one with
+ * its container; five "ip (name)" entries were cut off there inside the first name.
+ */
+export function outsidePoolNote(list: ReadonlyArray<{ ip: string }>, before: number): string {
   if (!list.length) return '';
-  const named = list.slice(0, 5).map((a) => `${a.ip} (${a.name ?? a.container?.slice(0, 12) ?? 'container'})`).join(', ');
-  return `; ${list.length} address(es) in use here outside this node's pool, not handed out again: ${named}${list.length > 5 ? ', ...' : ''} (see xctl ipam check)`;
+  const ips = list.map((a) => a.ip).sort((a, b) => parseIPv4(a) - parseIPv4(b));
+  const head = `; ${ips.length} in use here outside its pool: `;
+  const tail = (rest: number) => `${rest ? ` and ${rest} more` : ''} (xctl ipam check)`;
+  let n = ips.length;
+  while (n > 1 && before + head.length + ips.slice(0, n).join(', ').length + tail(ips.length - n).length > MAX_MACVLAN_NODE_MESSAGE) n--;
+  return `${head}${ips.slice(0, n).join(', ')}${tail(ips.length - n)}`;
 }
 
 const UNKNOWN = Symbol('unknown');

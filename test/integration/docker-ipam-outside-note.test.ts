@@ -1,0 +1,37 @@
+// An ipRange shrunk under running containers: they keep their addresses (docs/api.md,
+// spec.exclude), and the node's part of the MacvlanNet's status names them. Found in the lab:
+// the agent wrote up to five "ip (name)" entries after the network and shim, and the controller
+// clips a node's message to 160 characters, so `xctl describe mvn` showed
+// "...; 3 address(es) in use here outside this node's pool, not handed out again: 198.19.200.140 (c2..."
+// (one address, cut inside a container's name). Real dockerd, the real controller and agent.
+import { describe, expect, it } from 'vitest';
+import type { MacvlanNet } from '../../pkg/api/index.js';
+import { MAX_NODE_MESSAGE } from '../../pkg/controller/macvlan-agent.js';
+import { docker, eventually, obj, runContainer, useMacvlanIpamLab } from './agent-harness.js';
+
+const NET = 'shrink';
+const SPEC = { subnet: '192.168.214.0/24', gateway: '192.168.214.1', ipRange: '192.168.214.128/25' };
+const env = useMacvlanIpamLab(1, NET, SPEC);
+
+describe('containers kept on addresses an ipRange edit left out', () => {
+  it('are named in the node\'s part of the status, whole, within the length the controller keeps', async () => {
+    const h = env.lab.hosts[0];
+    const ips: string[] = [];
+    for (const c of ['container-with-a-long-name-1', 'container-with-a-long-name-2', 'container-with-a-long-name-3', 'container-with-a-long-name-4']) {
+      await runContainer(h, c, ['--net', NET]);
+      ips.push(await docker(h, ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', c]));
+    }
+    // none of them is in the new range
+    await env.lab.store.applyAll([obj('MacvlanNet', NET, { ...SPEC, ipRange: '192.168.214.240/28' })]);
+    const msg = await eventually(async () => {
+      const m = (await env.lab.store.get('MacvlanNet', NET)) as MacvlanNet | undefined;
+      const p = (m?.status?.nodes as Array<{ message?: string }> | undefined)?.[0];
+      return p?.message?.includes('outside') && p.message;
+    }, 'the node\'s part names the addresses outside its pool');
+    expect(msg.length).toBeLessThanOrEqual(MAX_NODE_MESSAGE);
+    expect(msg.endsWith('...')).toBe(false);
+    expect(msg).toContain('; 4 in use here outside its pool: ');
+    expect(msg).toContain(ips.sort()[0]);
+    expect(msg).toContain('xctl ipam check');
+  });
+});
