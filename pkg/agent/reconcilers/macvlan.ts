@@ -13,6 +13,8 @@ import { parentChanges } from '../planner/parents.js';
 import { recordedUnused, releaseParents } from './parents.js';
 import { localNics } from './nics.js';
 import { nodeNameProblems } from '../names.js';
+import type { Op } from '../planner/ops.js';
+import type { HostState } from '../../netlink/ip.js';
 
 export function selectsThisNode(ctx: AgentContext, m: MacvlanNet): boolean {
   return !isDeleting(m) && selects(m.spec.nodeSelector, ctx.caches.nodes.get(ctx.node));
@@ -135,6 +137,25 @@ export function outsidePoolNote(list: ReadonlyArray<{ ip: string }>, before: num
 const UNKNOWN = Symbol('unknown');
 
 /**
+ * The parent's part of a plan that stops at a problem past the parent (the Docker network
+ * cannot be made again while containers are attached, the shim's name is taken): it is still
+ * brought up and made promiscuous, since this node's macvlan ContainerNics move to a new parent
+ * at once (planner/nic.ts). Dropped with the rest, a parent moved by spec.nodes[].parent stayed
+ * down under a NIC that reported Ready True.
+ */
+async function prepareParent(ctx: AgentContext, name: string, d: DesiredMacvlan, ops: Op[], host: HostState): Promise<void> {
+  const parent = effectiveParent(d);
+  const prep = ops.filter((o) => (o.op === 'link.add.vlan' || o.op === 'link.set.alias' || o.op === 'link.set.up' || o.op === 'link.set.promisc') && o.name === parent);
+  if (!prep.length || (d.vlan && ctx.capabilities.vlan === false)) return;
+  try {
+    ctx.parents?.note(parentChanges(d, prep, host));
+    await ctx.dp.execute(prep);
+  } catch (e) {
+    ctx.log.warn('could not prepare the macvlan parent', { macvlanNet: name, parent, error: (e as Error).message });
+  }
+}
+
+/**
  * What applyMacvlan ended with: `stopped` on a problem (to report), `error` to throw after it,
  * and the ip-range of this MacvlanNet's Docker network here as it stands (UNKNOWN when Docker
  * could not be read).
@@ -160,7 +181,10 @@ async function applyMacvlan(ctx: AgentContext, name: string, d: DesiredMacvlan, 
   }
   // what Docker has until the plan has run: a network it could not make again keeps its range
   const before = nets ? dockerRangeOf(nets, net, name) : UNKNOWN;
-  if (plan.problems.length) return { stopped: notReady(plan.problems[0].reason, plan.problems[0].message), dockerRange: before };
+  if (plan.problems.length) {
+    await prepareParent(ctx, name, d, plan.ops, host);
+    return { stopped: notReady(plan.problems[0].reason, plan.problems[0].message), dockerRange: before };
+  }
   // The plan (VLAN interface first) is known; the kernel here cannot carry it out.
   if (d.vlan && ctx.capabilities.vlan === false && (!plan.ops[0] || plan.ops[0].op === 'link.add.vlan')) {
     return { stopped: notReady('VlanUnsupported', `VLAN ${d.vlan} needs interface ${effectiveParent(d)}, but this node's kernel has no 802.1Q support`), dockerRange: before };
