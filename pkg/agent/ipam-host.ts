@@ -102,14 +102,17 @@ export class AgentIpam {
  * Why this node hands out no new address on the MacvlanNet: it is being deleted, or its
  * nodeSelector no longer selects the node (the controller keeps only what the node's containers
  * use, until Docker's network is off the host: it sends no refill). Not while the MacvlanNet or
- * this Node does not decode (what it selects is then in doubt), nor for one the node does not know.
+ * this Node does not decode or is absent (what it selects is then in doubt), nor for one the node does not know.
  */
 export function notOnNode(ctx: AgentContext, mvn: string): string | undefined {
   const m = ctx.caches.macvlanNets.get(mvn);
   if (!m || unreadable(ctx, 'MacvlanNet').has(mvn) || unreadable(ctx, 'Node').has(ctx.node)) return undefined;
   const keep = 'its containers here keep their addresses, a new one gets none on this node';
   if (isDeleting(m)) return `MacvlanNet ${mvn} is being deleted: ${keep}`;
-  if (!selects(m.spec.nodeSelector, ctx.caches.nodes.get(ctx.node))) {
+  // no Node in the view (deleted, about to be made again by this agent's report): the
+  // controller gives the node its addresses back once it is, so a request waits for that
+  const self = ctx.caches.nodes.get(ctx.node);
+  if (self && !selects(m.spec.nodeSelector, self)) {
     const sel = Object.entries(m.spec.nodeSelector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
     return `MacvlanNet ${mvn} no longer selects node ${ctx.node} (nodeSelector ${sel}): ${keep}; label the node to match, or run the container on a selected node`;
   }
