@@ -123,8 +123,15 @@ describe('a Node deleted while its macvlan containers run', () => {
     const held = (await mvnStatus()).nodes?.find((n) => n.name === 'host-1')?.addresses ?? [];
     const inUse = await assignedOn('host-1');
     const atHand = held.filter((a) => !inUse.includes(a)).length;
-    for (let i = 0; i <= atHand - LOW_WATER; i++) await runContainer(h1(), `fill${i}`, ['--net', NET]);
-    await eventually(async () => (await mvnStatus()).nodes?.find((n) => n.name === 'host-1')?.addresses?.includes(ip), `host-1's refill took ${ip}`, 60_000);
+    const took = async () => !!(await mvnStatus()).nodes?.find((n) => n.name === 'host-1')?.addresses?.includes(ip);
+    let fills = 0;
+    for (; fills <= atHand - LOW_WATER; fills++) await runContainer(h1(), `fill${fills}`, ['--net', NET]);
+    // Under load the agent's report of what is in use can lag the containers run, so the node
+    // may still count itself above LOW_WATER: one more container then, a bounded number of times.
+    for (let extra = 0; !(await eventually(took, `host-1's refill took ${ip}`, 20_000).then(() => true, () => false)); extra++) {
+      if (extra >= 4) throw new Error(`host-1's refill never took ${ip} (${fills} containers run)`);
+      await runContainer(h1(), `fill${fills++}`, ['--net', NET]);
+    }
     // host-1 hands out its free addresses lowest first, each after an ARP probe: once one of its
     // containers has an address above d2's, d2's was probed, answered and was passed over
     for (let i = 0; parseIPv4(await ipOf(h1(), `more${i - 1}`).catch(() => '0.0.0.0')) < parseIPv4(ip); i++) {
