@@ -33,6 +33,12 @@ describe('least privilege in the lab', () => {
   test('the cluster runs under auth: both hosts get their subnet', async () => {
     await apply(lab(), CLUSTER);
     for (const h of ['host-1', 'host-2']) await waitReady(lab(), 'hostsubnet', `default-${h}`);
+    // the ClusterNetwork's count too: the next test takes what etcd holds as settled, and the
+    // controller writes that count after the HostSubnets it counts are Ready
+    await waitFor('clusternetwork/default counts both blocks', async () => {
+      const r = await lab().xctl(['get', 'cn', 'default', '-o', 'json']);
+      return r.exitCode === 0 && (JSON.parse(r.stdout) as { status?: { allocated?: number } }).status?.allocated === 2;
+    }, 60_000);
   }, 120_000);
 
   test("host-1's certificate is refused every key that is not host-1's, existing or new", async () => {

@@ -123,7 +123,12 @@ describe('a Node deleted while its macvlan containers run', () => {
     const held = (await mvnStatus()).nodes?.find((n) => n.name === 'host-1')?.addresses ?? [];
     const inUse = await assignedOn('host-1');
     const atHand = held.filter((a) => !inUse.includes(a)).length;
-    const took = async () => !!(await mvnStatus()).nodes?.find((n) => n.name === 'host-1')?.addresses?.includes(ip);
+    // taken by host-1's refill, or already past it: handed to a container of host-1, probed,
+    // answered and marked external between two looks
+    const took = async () => {
+      const st = await mvnStatus();
+      return !!st.nodes?.find((n) => n.name === 'host-1')?.addresses?.includes(ip) || !!st.external?.includes(ip);
+    };
     let fills = 0;
     for (; fills <= atHand - LOW_WATER; fills++) await runContainer(h1(), `fill${fills}`, ['--net', NET]);
     // Under load the agent's report of what is in use can lag the containers run, so the node
