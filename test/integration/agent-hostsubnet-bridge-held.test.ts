@@ -41,7 +41,9 @@ describe('a ClusterNetwork made in place of one whose network a container still 
     const waiting = await eventually(async () => {
       const h = await hs('bnew-host-1');
       const r = h && getCondition(h.status?.conditions, 'Ready');
-      return r?.status === 'False' && r.reason !== 'CreatingNetwork' && r.reason !== 'NotAllocated' ? { h: h!, r } : undefined;
+      // the agent's reason, not a passing one (allocation, the controller's own before the agent's report, the agent at work)
+      const passing = ['NotAllocated', 'WaitingForAgent', 'CreatingNetwork'];
+      return r?.status === 'False' && !passing.includes(r.reason ?? '') ? { h: h!, r } : undefined;
     }, 'bnew-host-1 not Ready, and why', 30_000);
     // the break: the same bridge name as the network the container holds
     expect(waiting.h.status!.bridge).toBe(bridge);
