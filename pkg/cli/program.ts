@@ -149,5 +149,8 @@ function refusedText(msg: string): string {
   const why = msg.replace(/^\d+ [A-Z_]+: /, '').replace(/^etcdserver: /, '');
   // (xctl auth's own refusals are said by its asRoot: it acts as etcd's root user)
   const who = 'xctl reads every xnet key and writes objects as etcd\'s xnet-admin user: give its certificate with --cert and --key, or none against the running lab, which uses it';
-  return `error: etcd refused the request: ${why}\n(${who}; docs/security.md)\n`;
+  // the other way to get here: xnet-admin's role made by an older version lacks a grant this
+  // one relies on (deploy/README.md: auth init after every upgrade)
+  const upgraded = 'if it is given already and xnet was upgraded, run `xctl auth init` again to bring the roles up to date';
+  return `error: etcd refused the request: ${why}\n(${who}; ${upgraded}; docs/security.md)\n`;
 }

@@ -8,14 +8,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { runXctl } from '../../pkg/cli/program.js';
+import { syncRole } from '../../pkg/auth/etcd-auth.js';
+import { adminRole } from '../../pkg/auth/roles.js';
 
 let etcd: TestEtcd;
 beforeAll(async () => { etcd = await startEtcd({ auth: true }); }, 60_000);
 afterAll(async () => { await etcd?.stop(); });
 
-async function xctl(args: string[], id: 'admin' | 'node'): Promise<{ code: number; out: string; err: string }> {
+async function xctl(args: string[], id: 'admin' | 'node' | 'root'): Promise<{ code: number; out: string; err: string }> {
   const auth = etcd.auth!;
-  const c = auth.connection(id === 'admin' ? auth.ids.admin : await auth.addNode('host-1'));
+  const c = auth.connection(id === 'admin' ? auth.ids.admin : id === 'root' ? auth.ids.root : await auth.addNode('host-1'));
   const r = { code: -1, out: '', err: '' };
   r.code = await runXctl(['--cacert', c.cacert!, '--cert', c.cert!, '--key', c.key!, ...args], {
     out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '', env: { XCTL_ENDPOINTS: c.endpoints.join(',') },
@@ -52,5 +54,28 @@ describe('xctl as an identity etcd refuses', () => {
   it('as xnet-admin the same command works', async () => {
     const r = await xctl(['get', 'nodes'], 'admin');
     expect(r).toMatchObject({ code: 0, err: 'No nodes found.\n' });
+  });
+
+  // An installation upgraded without `xctl auth init` run again: xnet-admin's role as an older
+  // version made it, without the grant on the observed-state reports a Node's delete takes.
+  it('after an upgrade without auth init, names auth init as the way out, and auth init mends it', async () => {
+    const old = adminRole();
+    await syncRole(etcd.client(), { ...old, grants: old.grants.filter((g) => !JSON.stringify(g).includes('/observed/')) });
+    const dir = mkdtempSync(join(tmpdir(), 'xctl-identity-'));
+    const file = join(dir, 'node.yaml');
+    writeFileSync(file, 'apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: host-9\nspec: {}\n');
+    try {
+      expect((await xctl(['apply', '-f', file], 'admin')).code).toBe(0);
+      const refused = await xctl(['delete', 'node', 'host-9'], 'admin');
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain('etcd refused the request: permission denied');
+      expect(refused.err).toContain('xnet was upgraded, run `xctl auth init` again');
+      expect((await xctl(['get', 'node', 'host-9'], 'admin')).code).toBe(0);
+      expect((await xctl(['auth', 'init', '--ca-dir', etcd.auth!.ids.ca.dir], 'root')).code).toBe(0);
+      expect((await xctl(['delete', 'node', 'host-9'], 'admin'))).toMatchObject({ code: 0 });
+    } finally {
+      await syncRole(etcd.client(), old);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
