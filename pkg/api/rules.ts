@@ -117,7 +117,7 @@ function heldBackWhy(m: { name: string; spec: MacvlanNet['spec'] }, ipText: stri
   return `${ipText} is not among the addresses MacvlanNet "${m.name}" hands out on ${s.subnet}`;
 }
 
-export interface MacvlanNodePart { name: string; dockerRange?: string; previousDockerRange?: string; shimAddress?: string; addresses?: string[] }
+export interface MacvlanNodePart { name: string; dockerRange?: string; previousDockerRange?: string; shimAddress?: string; addresses?: string[]; outsideRange?: string[] }
 
 /**
  * Why a NIC may not have `ipText` on MacvlanNet `m` (whose nodes hold `nodes`' blocks, shims
@@ -146,6 +146,8 @@ export function macvlanStaticIpWhy(m: { name: string; spec: MacvlanNet['spec'] }
       return `${ipText} is in ${n.previousDockerRange}, the block node ${n.name}'s Docker still hands out on MacvlanNet "${m.name}" (it moved to ${n.dockerRange ?? 'another block'}; freed once its containers leave it)`;
     }
     if (n.addresses?.includes(ipText)) return `${ipText} is claimed for node ${n.name}'s Docker IPAM plugin on MacvlanNet "${m.name}" (its containers' addresses and those at hand)`;
+    // kept for a container an edit left outside the range; listed here until the next round after the range grew back
+    if (n.outsideRange?.includes(ipText)) return `${ipText} is used by a container on node ${n.name} on MacvlanNet "${m.name}" (claimed for it until the container is removed)`;
   }
   if (external.includes(ipText)) return `${ipText} answered an ARP probe on MacvlanNet "${m.name}": someone outside xnet uses it`;
   return undefined;

@@ -108,6 +108,8 @@ export const macvlanNodeStatus = z.looseObject({
   shimAddress: z.string().optional(),
   /** dockerIPAM xnet: the addresses the controller pre-claimed for this node's IPAM plugin */
   addresses: z.array(z.string()).optional(),
+  /** dockerIPAM xnet: addresses its containers use that an edit left outside the range; claimed for the node until they go, never handed out */
+  outsideRange: z.array(z.string()).optional(),
   /** dockerIPAM xnet: addresses the node asked for by name (docker run --ip) that it will not be given, and why */
   refusedRequests: z.array(z.object({ ip: z.string(), reason: z.string() })).optional(),
   /**

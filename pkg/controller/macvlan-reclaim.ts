@@ -16,13 +16,26 @@
 // And one report gets at most MAX_RECLAIM addresses so (its lowest in-use ones), as it gets at
 // most 256 by `requested` and 64 by `want`: a node listing 65,536 containers it does not have
 // would otherwise take a shared segment's every free address at once.
-import { formatIPv4, parseIPv4 } from '../ip/ipv4.js';
+//
+// The same holds for an address an edit left outside the range (ipRange shrunk, exclude grown)
+// while a container uses it: the container keeps it (moving a live container's address is not
+// the controller's call), and, as Calico keeps a shrunk pool's allocations in use until they
+// are released, so does its claim: kept (keptInUse), or claimed again when an older controller
+// freed it, as long as the node's report lists it, inside `subnet` (the pool's own addresses:
+// a Node's address there is held back like any). Such a claim is announced apart from the
+// addresses at hand (`status.nodes[].outsideRange`): the node's IPAM plugin must never hand it
+// to another container, and it is freed as soon as the report no longer lists it. Freed at
+// once, `xctl ipam check` named it unclaimed for as long as the container ran, and the range
+// growing back had nothing but this round's order between it and another holder (a NIC
+// pinning it, applied before the round, was accepted).
+import { cidrContains, formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { macvlanAddressRange } from '../ipam/plan.js';
 import { contains } from '../ipam/ranges.js';
 import type { Claim } from '../ipam/keys.js';
 import type { ClaimEntry } from './model.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { Ctx } from './context.js';
+import { reportedInUse } from './ipam-report.js';
 import { claimAddress, reportOf, tryAdd, type MvnRound } from './macvlan-round.js';
 
 /** The most in-use addresses one report has claimed again for its node (the most `requested` lists). */
@@ -39,15 +52,33 @@ export function reclaimInUse(ctx: Ctx, r: MvnRound, nodes: string[], plan: TxnPl
     const held = new Set((r.pools.get(node) ?? []).map((c) => c.ip));
     const assigned = [...new Set((reportOf(ctx, r, node)?.assigned ?? []).map((a) => parseIPv4(a.ip)))].sort((a, b) => a - b);
     for (const ip of assigned.slice(0, MAX_RECLAIM)) {
-      if (held.has(ip) || !contains(range, ip)) continue;
+      if (held.has(ip) || !inSubnet(r, ip)) continue;
       const claim: Claim = { owner: r.owner, role: 'node-pool', ip: formatIPv4(ip), node };
       const mark = marks.get(ip);
       const taken = mark ? takeMark(r, plan, mark, claim) : !r.takenAddrs.has(ip) && claimAddress(r, ip, claim, plan);
       if (!taken) continue;
       marks.delete(ip);
-      r.reclaimed.set(node, [...(r.reclaimed.get(node) ?? []), ip]);
+      const into = contains(range, ip) ? r.reclaimed : r.outside;
+      into.set(node, [...(into.get(node) ?? []), ip]);
     }
   }
+}
+
+/**
+ * Whether the own pre-claim `c`, which the edited range no longer holds (keepOwnClaim), stays
+ * because its selected node's report lists it in use (or the report does not decode: unreadable
+ * is not absent); if so it is filed into `r.outside`, announced apart and never handed out.
+ */
+export function keptInUse(ctx: Ctx, r: MvnRound, c: ClaimEntry, selected: Set<string>): boolean {
+  const node = c.claim.node;
+  if (!r.xnetIpam || c.claim.role !== 'node-pool' || !node || !selected.has(node) || !inSubnet(r, c.ip)) return false;
+  if (reportedInUse(ctx, node, r.name, c.claim.ip!) === false) return false;
+  r.outside.set(node, [...(r.outside.get(node) ?? []), c.ip]);
+  return true;
+}
+
+function inSubnet(r: MvnRound, ip: number): boolean {
+  try { return cidrContains(parseCidr(r.m.spec.subnet, false), ip); } catch { return false; }
 }
 
 /** Turns an `external` mark into the node's pre-claim (guarded: the mark as cached). */

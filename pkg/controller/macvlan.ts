@@ -19,7 +19,7 @@ import { roundPool } from './nics.js';
 import type { Ctx } from './context.js';
 import { deletingParts, heldByLeavingNode, leavingStatus } from './macvlan-leaving.js';
 import { writeMacvlanStatus } from './macvlan-status.js';
-import { reclaimInUse } from './macvlan-reclaim.js';
+import { keptInUse, reclaimInUse } from './macvlan-reclaim.js';
 import { claimAddress, freeAddresses, freeClaim, reportOf, statusReserve, tryAdd, type MvnRound } from './macvlan-round.js';
 import { agentReport, nodeParent } from './macvlan-agent.js';
 import { refusedRequests, type AddressLookup } from './macvlan-requests.js';
@@ -112,13 +112,13 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     rp: (state.get(`mvn/${name}`) as MvnRound['rp'] | undefined) ?? { blocks: [], addrs: new Set<number>() },
     // NICs in this round share the pool's RoundPool: mark what they took too.
     nicTaken: roundPool(state, `macvlannets/${name}`).taken,
-    reserve, more: false, skipping: false, freeing: false, again: false, leaving: new Map(), unfreed: [], reclaimed: new Map(), reports: new Map(),
+    reserve, more: false, skipping: false, freeing: false, again: false, leaving: new Map(), unfreed: [], reclaimed: new Map(), outside: new Map(), reports: new Map(),
   };
   state.set(`mvn/${name}`, r.rp);
   const poolPrefix = ctx.model.ipam.pool('macvlannets', name);
   for (const c of ctx.model.claimsOf(uid)) {
     if (c.claim.role === 'external' && c.key.startsWith(poolPrefix) && externalKept(ctx, c)) { r.unfreed.push(c); continue; }
-    if (c.key.startsWith(poolPrefix) && (keepOwnClaim(r, c, selected) || inUseByDocker(ctx, name, uid, c, selected, r.previous)
+    if (c.key.startsWith(poolPrefix) && (keepOwnClaim(r, c, selected) || keptInUse(ctx, r, c, selected) || inUseByDocker(ctx, name, uid, c, selected, r.previous)
       || heldByLeavingNode(ctx, name, selected, c, r.leaving))) continue;
     const mark = plan.mark();
     freedOnReport(ctx, plan, name, c);
@@ -212,6 +212,7 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
       ...(previous ? { previousDockerRange: previous } : {}),
       ...(shim ? { shimAddress: shim } : {}),
       ...(addresses ? { addresses } : {}),
+      ...(r.outside.get(node)?.length ? { outsideRange: [...r.outside.get(node)!].sort((a, b) => a - b).map(formatIPv4) } : {}),
       ...(maxFree !== undefined ? { maxFree } : {}),
       ...(pool?.refused.length ? { refusedRequests: pool.refused } : {}),
       ready,

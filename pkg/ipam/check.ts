@@ -10,8 +10,8 @@ import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
 import { decodeObject, decodeStatus, UndecodableError } from '../store/decode.js';
 import { listPrefix } from '../runtime/kv.js';
 import { decodeClaim, IpamKeys, type Claim } from './keys.js';
-import { cidrInterval, size, type Interval } from './ranges.js';
-import { hostSubnetXnetRange, slotCount } from './plan.js';
+import { cidrInterval, contains, size, type Interval } from './ranges.js';
+import { hostSubnetXnetRange, macvlanRange, slotCount } from './plan.js';
 import { macvlanUsage } from './macvlan-usage.js';
 import { decodeReport } from '../dockeripam/report.js';
 import { keptByNode, readHsReport, type HsReport } from './check-leaving.js';
@@ -26,6 +26,8 @@ export interface IpamAudit {
   unclaimed: string[];
   /** claims over an address a Node is routed by (nodeAddressClashes) */
   nodeAddresses: string[];
+  /** not problems: what a user may want to know (addresses in use outside a shrunk range) */
+  notes: string[];
   claims: number;
 }
 
@@ -63,6 +65,7 @@ export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
     duplicates: overlaps(announced),
     unclaimed,
     nodeAddresses: nodeAddressClashes(input),
+    notes: outsideRangeNotes(input),
     claims: input.claims.length,
   };
 }
@@ -89,6 +92,24 @@ function nodeAddressClashes(input: AuditInput): string[] {
     if (!iv) continue;
     const hit = iv.first === iv.last ? (routed.has(iv.first) ? iv.first : undefined) : [...routed.keys()].find((ip) => ip >= iv.first && ip <= iv.last);
     if (hit !== undefined) out.push(`${claimName(c)} holds the address Node "${routed.get(hit)}" is routed by`);
+  }
+  return out;
+}
+
+/**
+ * Per MacvlanNet, how many addresses its nodes' containers use outside its range (an edit
+ * shrank it under them): they keep them, claimed for their node until removed, so that is no
+ * problem, but it is why such a pool holds more than its range.
+ */
+function outsideRangeNotes(input: AuditInput): string[] {
+  const out: string[] = [];
+  for (const [id, o] of input.objects) {
+    if (!id.startsWith('MacvlanNet/')) continue;
+    const name = o.metadata.name;
+    let range: Interval[];
+    try { range = macvlanRange(o.spec as MacvlanNet['spec']); } catch { continue; }
+    const n = new Set(input.containerAddrs.filter((a) => a.mvn === name && !contains(range, ipNum(a.ip) ?? -1)).map((a) => a.ip)).size;
+    if (n) out.push(`MacvlanNet "${name}": ${n} address(es) in use outside its range (kept by their containers, claimed for their nodes until removed)`);
   }
   return out;
 }
@@ -172,7 +193,7 @@ function ownerAnnounces(c: ClaimEntry, owner: StoredObject, st: Status | undefin
   if (c.claim.role === 'hostsubnet') return st?.subnet === c.claim.cidr && (owner.spec as HostSubnet['spec']).clusterNetwork === c.pool;
   const n = ((st?.nodes ?? []) as MacvlanNodeStatus[]).find((x) => x.name === c.claim.node);
   if (c.claim.role === 'docker-block') return n?.dockerRange === c.claim.cidr || n?.previousDockerRange === c.claim.cidr;
-  if (c.claim.role === 'node-pool') return !!n?.addresses?.includes(c.claim.ip!);
+  if (c.claim.role === 'node-pool') return !!n?.addresses?.includes(c.claim.ip!) || !!n?.outsideRange?.includes(c.claim.ip!);
   if (c.claim.role === 'external') return ((st?.external ?? []) as string[]).includes(c.claim.ip!);
   return n?.shimAddress === c.claim.ip;
 }
@@ -329,6 +350,7 @@ export function formatAudit(a: IpamAudit): IpamCheckReport {
   section('duplicates', a.duplicates);
   section('unclaimed', a.unclaimed);
   section('node addresses', a.nodeAddresses);
+  for (const n of a.notes) lines.push(`note: ${n}`);
   const problems = a.leaks.length + a.duplicates.length + a.unclaimed.length + a.nodeAddresses.length;
   lines.push(problems ? `${problems} problem(s) found` : `ok: ${a.claims} claims, no leaks, no duplicates`);
   return { text: lines.join('\n') + '\n', problems };
@@ -356,7 +378,7 @@ function checkContainerAddresses(list: ContainerAddress[], statuses: Map<string,
     if (ip === undefined) continue;
     announce(`macvlannets/${a.mvn}#containers`, { first: ip, last: ip }, `MacvlanNet "${a.mvn}" ${a.ip} (${a.who})`);
     const n = ((statuses.get(`MacvlanNet/${a.mvn}`)?.nodes ?? []) as MacvlanNodeStatus[]).find((x) => x.name === a.node);
-    if (!n?.addresses?.includes(a.ip)) out.push(`MacvlanNet "${a.mvn}" ${a.ip} is used by ${a.who} but no claim of that node backs it`);
+    if (!n?.addresses?.includes(a.ip) && !n?.outsideRange?.includes(a.ip)) out.push(`MacvlanNet "${a.mvn}" ${a.ip} is used by ${a.who} but no claim of that node backs it`);
   }
   return out;
 }

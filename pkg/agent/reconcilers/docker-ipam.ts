@@ -13,12 +13,13 @@ export const UNSEEN_GRACE_MS = 60_000;
 
 export function otherHolder(ctx: AgentContext, mvn: string, ip: string): string | undefined {
   const m = ctx.caches.macvlanNets.get(mvn);
-  const st = (m?.status ?? {}) as { nodes?: Array<{ name: string; addresses?: string[]; shimAddress?: string }>; external?: string[] };
+  const st = (m?.status ?? {}) as { nodes?: Array<{ name: string; addresses?: string[]; outsideRange?: string[]; shimAddress?: string }>; external?: string[] };
   if (st.external?.includes(ip)) return 'a host outside xnet (it answered an ARP probe)';
   for (const n of st.nodes ?? []) {
     if (n.name === ctx.node) continue;
     // in use there or only at hand: the controller moves an idle one only when asked (maxFree)
     if (n.addresses?.includes(ip)) return `node ${n.name} (pre-claimed for its containers, in use or at hand)`;
+    if (n.outsideRange?.includes(ip)) return `node ${n.name} (in use by its containers, outside the range since an edit)`;
     if (n.shimAddress === ip) return `the host shim of node ${n.name}`;
   }
   return undefined;
