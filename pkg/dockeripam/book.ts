@@ -15,8 +15,8 @@
 // themselves; the agent then moves each home (../agent/reconcilers/docker-ipam.ts).
 import { byAddress } from '../ip/ipv4.js';
 import { XnetIpamError } from './errors.js';
-import type { Journal, JournalState, NetBook } from './journal.js';
-import { reportedContainer, surplusOf, type NodeIpamReport } from './report.js';
+import { defined, type Journal, type JournalState, type NetBook } from './journal.js';
+import { bookReport, surplusOf, type NodeIpamReport } from './report.js';
 import { AwaitedAddresses, Refusals } from './requests.js';
 
 /** A kept address released this recently goes to the next request without --ip (a restart). */
@@ -50,6 +50,8 @@ export class AddressBook {
 
   constructor(private readonly journal: Journal, private readonly onChange: (mvn: string) => void) {
     this.state = journal.load();
+    // `want` counts requests waiting; none outlives its process (a journal's kept the node starving)
+    for (const b of Object.values(this.state.nets)) b.want = 0;
   }
 
   private book(mvn: string): NetBook {
@@ -336,6 +338,15 @@ export class AddressBook {
     this.persist(mvn);
   }
 
+  /**
+   * The request that asked for more is over (answered, refused, timed out): the report asks no
+   * more. Requests on one MacvlanNet are answered one at a time: none other waits now.
+   */
+  stopWanting(mvn: string): void {
+    const b = this.book(mvn);
+    if (b.want) { b.want = 0; this.persist(mvn); }
+  }
+
   /** Stops asking for a --ip address (refused, or given up on). */
   unask(mvn: string, ip: string): void {
     const b = this.book(mvn);
@@ -362,15 +373,7 @@ export class AddressBook {
   }
 
   /** What goes into this node's MacvlanNet status for the controller. */
-  report(mvn: string): NodeIpamReport {
-    const b = this.book(mvn);
-    return {
-      assigned: Object.entries(b.assigned).sort(([x], [y]) => byAddress(x, y))
-        .map(([ip, a]) => ({ ip, ...reportedContainer(a) })),
-      returned: [...b.returned].sort(byAddress), external: [...b.external].sort(byAddress),
-      requested: [...b.requested].sort(byAddress), want: b.want,
-    };
-  }
+  report(mvn: string): NodeIpamReport { return bookReport(this.book(mvn)); }
 
   private closed = false;
 
@@ -391,11 +394,6 @@ export class AddressBook {
     this.save();
     this.onChange(mvn);
   }
-}
-
-/** obj without its undefined fields (the journal's entries carry no undefined). */
-function defined<T extends object>(obj: T): Partial<T> {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export { XnetIpamError };

@@ -120,3 +120,8 @@ export class MemoryJournal implements Journal {
   load(): JournalState { return structuredClone(this.state); }
   save(s: JournalState): void { this.state = structuredClone(s); }
 }
+
+/** obj without its undefined fields (the journal's entries carry no undefined). */
+export function defined<T extends object>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

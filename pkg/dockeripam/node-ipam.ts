@@ -265,6 +265,18 @@ export class NodeIpam implements IpamBackend {
     if (back) { book.lend(mvn, back); return back; }
     const gone = this.o.notOnNode?.(mvn);
     if (gone) throw new XnetIpamError('NotOnNode', gone);
+    // `want` counts requests waiting: once this one is over, whatever its outcome, its report
+    // no longer asks (kept, a failed docker run left the node's part not ready for good)
+    try {
+      return await this.firstFree(mvn, deadline);
+    } finally {
+      book.stopWanting(mvn);
+    }
+  }
+
+  /** Any free address of our pool that no one answers for; asks for a refill and waits when out. */
+  private async firstFree(mvn: string, deadline: number): Promise<string> {
+    const { book } = this.o;
     for (;;) {
       let moved = false;
       let unchecked = false;

@@ -3,7 +3,8 @@
 // (/registry/status/nodes/<node>/macvlannets/<name>, field `ipam`). The controller reads it as
 // untrusted input: decoded against this schema, an invalid report is ignored as a whole.
 import { z } from 'zod';
-import { isIPv4 } from '../ip/ipv4.js';
+import { byAddress, isIPv4 } from '../ip/ipv4.js';
+import type { NetBook } from './journal.js';
 
 const ip = z.string().refine(isIPv4, 'not an IPv4 address');
 
@@ -70,4 +71,13 @@ export function surplusOf(free: readonly string[], limit?: number): string[] {
   const high = Math.min(HIGH_WATER, limit ?? HIGH_WATER);
   if (free.length <= high) return [];
   return free.slice(Math.min(TARGET_FREE, limit ?? TARGET_FREE));
+}
+
+/** What a node's book of one MacvlanNet says in its report, sorted (../agent writes it into its status). */
+export function bookReport(b: NetBook): NodeIpamReport {
+  return {
+    assigned: Object.entries(b.assigned).sort(([x], [y]) => byAddress(x, y)).map(([ip, a]) => ({ ip, ...reportedContainer(a) })),
+    returned: [...b.returned].sort(byAddress), external: [...b.external].sort(byAddress),
+    requested: [...b.requested].sort(byAddress), want: b.want,
+  };
 }
