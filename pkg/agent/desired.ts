@@ -193,6 +193,8 @@ export function desiredNat(cns: ClusterNetwork[], localSubnets: HostSubnet[]): D
 
 type MacvlanNodeStatus = {
   name: string; parent?: string; dockerRange?: string; shimAddress?: string; addresses?: string[]; maxFree?: number;
+  /** addresses this node's containers keep outside an edited range (never handed out): the shim still routes to them */
+  outsideRange?: string[];
   /** address asked for by name (docker run --ip) -> why the controller will not grant it */
   refused?: Map<string, string>;
   problem?: Problem;
@@ -234,6 +236,8 @@ export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatu
   // the controller's limit on free addresses held (a small pool another node starves in); one
   // that is no count is as none: the node keeps what it holds, as an agent before the limit did
   if (Number.isSafeInteger(ns.maxFree) && (ns.maxFree as number) >= 0) out.maxFree = ns.maxFree as number;
+  // only routed (inside the subnet, below): an entry that is no address is dropped, not fatal
+  if (Array.isArray(ns.outsideRange)) out.outsideRange = (ns.outsideRange as unknown[]).filter((a): a is string => FIELD.ipv4.safeParse(a).success);
   const refused = refusedOf(ns.refusedRequests);
   if (refused) out.refused = refused;
   return out;
@@ -295,7 +299,8 @@ export function desiredMacvlan(m: MacvlanNet, selfName: string, self: Node | und
       .filter((ip): ip is string => !!ip)
       .map((ip) => `${ip}/32`);
     // Containers' addresses: the Docker block, or each address this node's plugin may hand out.
-    const docker = xnetIpam ? (ns.addresses ?? []).map((ip) => `${ip}/32`) : [ns.dockerRange!];
+    // (and those its containers keep outside an edited range: they are still on this host)
+    const docker = xnetIpam ? [...ns.addresses ?? [], ...ns.outsideRange ?? []].map((ip) => `${ip}/32`) : [ns.dockerRange!];
     // only inside the MacvlanNet: a status naming any other address (the etcd endpoint, a DNS
     // server, 0.0.0.0/0) must not send this host's own traffic for it onto the macvlan LAN
     d.shim = { address: ns.shimAddress, routes: [...docker, ...nicIps].filter((c) => insideSubnet(m.spec.subnet, c)) };

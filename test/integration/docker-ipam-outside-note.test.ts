@@ -7,16 +7,18 @@
 import { describe, expect, it } from 'vitest';
 import type { MacvlanNet } from '../../pkg/api/index.js';
 import { MAX_NODE_MESSAGE } from '../../pkg/controller/macvlan-agent.js';
-import { docker, eventually, labXctl, obj, runContainer, useMacvlanIpamLab } from './agent-harness.js';
+import { parseIPv4 } from '../../pkg/ip/ipv4.js';
+import { hostExec } from '../../pkg/lab/index.js';
+import { docker, eventually, labXctl, obj, routes, runContainer, useMacvlanIpamLab } from './agent-harness.js';
 
 const NET = 'shrink';
 const SPEC = { subnet: '192.168.214.0/24', gateway: '192.168.214.1', ipRange: '192.168.214.128/25' };
 const env = useMacvlanIpamLab(1, NET, SPEC);
+const ips: string[] = [];
 
 describe('containers kept on addresses an ipRange edit left out', () => {
   it('are named in the node\'s part of the status, whole, within the length the controller keeps', async () => {
     const h = env.lab.hosts[0];
-    const ips: string[] = [];
     for (const c of ['container-with-a-long-name-1', 'container-with-a-long-name-2', 'container-with-a-long-name-3', 'container-with-a-long-name-4']) {
       await runContainer(h, c, ['--net', NET]);
       ips.push(await docker(h, ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', c]));
@@ -41,5 +43,20 @@ describe('containers kept on addresses an ipRange edit left out', () => {
       .catch(async () => labXctl(env.lab, ['ipam', 'check']));
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toContain(`note: MacvlanNet "${NET}": 4 address(es) in use outside its range`);
+  });
+
+  // Found with the claims kept: the shim routed only the node's `addresses`, so the shrink took
+  // the host's routes to these containers away with their pre-claims (ping from the host died).
+  it('are still reached from the host through its shim', async () => {
+    const h = env.lab.hosts[0];
+    // the agent has applied the shrunk status: no route to an idle pre-claim the shrink released is left
+    const old = (ip: string) => parseIPv4(ip) < parseIPv4('192.168.214.240');
+    const rs = await eventually(async () => { const x = await routes(h); return x.filter((r) => /^\d+\.\d+\.\d+\.\d+$/.test(r.dst) && old(r.dst)).every((r) => ips.includes(r.dst)) ? x : undefined; },
+      'the idle pre-claims\' shim routes gone');
+    expect(ips.filter((ip) => !rs.some((r) => r.dst === ip))).toEqual([]);
+    for (const ip of ips) {
+      const p = await hostExec(h, ['ping', '-c1', '-W2', ip]);
+      expect(p.exitCode, `ping ${ip} from ${h.name}: ${p.stdout}${p.stderr}`).toBe(0);
+    }
   });
 });
