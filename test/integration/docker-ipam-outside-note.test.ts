@@ -59,4 +59,29 @@ describe('containers kept on addresses an ipRange edit left out', () => {
       expect(p.exitCode, `ping ${ip} from ${h.name}: ${p.stdout}${p.stderr}`).toBe(0);
     }
   });
+
+  // Found with the claims kept: the agent took the container off the network twice to move it
+  // back to its old address, which the plugin refused each time (outside the range).
+  it('a stopped one started again gets an address in the range and keeps it, and the claim on its old one goes', async () => {
+    const h = env.lab.hosts[0];
+    const c = 'container-with-a-long-name-1';
+    const ipOf = () => docker(h, ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', c]);
+    const old = await ipOf();
+    await docker(h, ['stop', '-t', '0', c]);
+    const since = await docker(h, ['info', '-f', '{{.SystemTime}}']);
+    await docker(h, ['start', c]);
+    const now = await ipOf();
+    expect(parseIPv4(now)).toBeGreaterThanOrEqual(parseIPv4('192.168.214.240'));
+    const part = async () => ((await env.lab.store.get('MacvlanNet', NET)) as MacvlanNet | undefined)?.status?.nodes?.[0] as { outsideRange?: string[] } | undefined;
+    await eventually(async () => !(await part())?.outsideRange?.includes(old) || undefined, `the claim on ${old} gone`, 30_000);
+    // kept on the address it started with: never taken off the network to be moved back to
+    // its old one (the plugin refuses an address outside the range: each try was a blip)
+    expect(await ipOf()).toBe(now);
+    const until = await docker(h, ['info', '-f', '{{.SystemTime}}']);
+    const blips = await docker(h, ['events', '--since', since, '--until', until, '--filter', 'type=network', '--filter', 'event=disconnect', '--format', '{{.Actor.Attributes.container}}']);
+    const id = await docker(h, ['inspect', '-f', '{{.Id}}', c]);
+    expect(blips.split('\n').filter((x) => x === id)).toEqual([]);
+    const r = await labXctl(env.lab, ['ipam', 'check']);
+    expect(r.code, r.out).toBe(0);
+  });
 });

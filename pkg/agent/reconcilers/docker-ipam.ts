@@ -129,8 +129,12 @@ async function bringHome(ctx: AgentContext, book: AddressBook, mvn: string, netw
       continue;
     }
     const tries = moveAttempts.get(e.container) ?? 0;
-    if ((holder && !book.homeOf(mvn, holder.container, home)) || tries >= MOVE_ATTEMPTS) {
-      ctx.log.warn('a container keeps the address it came back with', { macvlanNet: mvn, container: e.name, ip: e.ip, kept: home, why: holder ? `held by ${holder.name}` : 'moves failed' });
+    // a home the controller no longer gives this node (an edit left it outside the range) is
+    // refused by the plugin: each try took the container off the network for nothing
+    const gone = !book.inPool(mvn, home);
+    if (gone || (holder && !book.homeOf(mvn, holder.container, home)) || tries >= MOVE_ATTEMPTS) {
+      const why = gone ? 'no longer in this node\'s pool' : holder ? `held by ${holder.name}` : 'moves failed';
+      ctx.log.warn('a container keeps the address it came back with', { macvlanNet: mvn, container: e.name, ip: e.ip, kept: home, why });
       book.forgetHome(mvn, home);
       moveAttempts.delete(e.container);
       continue;
