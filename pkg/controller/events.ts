@@ -29,6 +29,12 @@ export interface ChangeEffects {
   wake: string[];
   /** work-queue keys to add, in order */
   keys: string[];
+  /**
+   * The node whose report (of itself, or of a MacvlanNet) these keys come from: what it costs
+   * every node (a HostSubnet's nodeAddress and so every peer's route, the MacvlanNet status
+   * every agent reads, written again) is limited per node (report-budget.ts).
+   */
+  reporter?: string;
 }
 
 export const objectKey = (kind: Kind, name: string): string => `${kind}/${name}`;
@@ -53,6 +59,8 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
   if (ch.local) return out;
   if (st.kind === 'Node' && st.writer.node === st.name) out.keys.push(objectKey('Node', st.name));
   if (st.kind === 'MacvlanNet') out.keys.push(objectKey('MacvlanNet', st.name));
+  // what these two cost every node (a status all agents read, peers' routes) is the node's budget
+  if (out.keys.length) out.reporter = st.writer.node;
   if (st.kind === 'ContainerNic' && deletingNicReport(ch, st.name, s)) out.keys.push(objectKey('ContainerNic', st.name));
   // the agent's network of a gone HostSubnet is off the host: the block it kept may go (hostsubnet-leaving.ts)
   const was = st.kind === 'HostSubnet' ? reportUid(ch.prev?.value) : undefined;

@@ -29,6 +29,7 @@ import { ControllerError } from '../errors.js';
 import { recordAllocation } from './record-allocation.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { noNodeSelected } from './node-missing.js';
+import { ReportBudget } from './report-budget.js';
 
 /** What a term needs of the Controller that runs it. */
 export interface TermHost {
@@ -60,6 +61,7 @@ export class Term implements Ctx {
   readonly maxTxnOps: number;
   readonly addressCooldownMs: number;
   private readonly queue = new WorkQueue<string>(CONTROLLER_QUEUE_BACKOFF);
+  private readonly reports: ReportBudget;
   private readonly hsExecutors = new Map<string, PoolExecutor<HsItem, HsOutcome>>();
   private readonly addrExecutors = new Map<string, PoolExecutor<AddrItem, AddrOutcome>>();
   /** pool id -> NICs waiting for something in it (a free address, a HostSubnet) */
@@ -71,6 +73,7 @@ export class Term implements Ctx {
     this.client = c.opts.client;
     this.model = c.model;
     this.log = c.log;
+    this.reports = new ReportBudget(c.log);
     this.guard = t.guard;
     this.leaderKey = c.elector.key;
     this.maxTxnOps = c.opts.maxTxnOps ?? MAX_TXN_OPS;
@@ -149,9 +152,10 @@ export class Term implements Ctx {
   }
 
   onChange(ch: CacheChange): void {
-    const { wake, keys } = effectsOfChange(ch, this.model);
+    const { wake, keys, reporter } = effectsOfChange(ch, this.model);
     for (const pool of wake) this.wake(pool);
-    for (const key of keys) this.queue.add(key);
+    const delay = reporter && keys.length ? this.reports.delayFor(reporter) : 0;
+    for (const key of keys) this.queue.addAfter(key, delay);
   }
 
   private hsExecutor(cn: string): PoolExecutor<HsItem, HsOutcome> {

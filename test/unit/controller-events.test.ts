@@ -196,9 +196,9 @@ describe('effectsOfChange', () => {
     const other = keys.status('Node', 'n1', { node: 'n2' });
     const mvn = keys.status('MacvlanNet', 'lan', { node: 'n2' });
     const nicSt = keys.status('ContainerNic', 'a', { node: 'n1' });
-    expect(effectsOfChange(change(own, { kv: kv(own, {}) }), scope).keys).toEqual(['Node/n1']);
-    expect(effectsOfChange(change(other, { kv: kv(other, {}) }), scope).keys).toEqual([]);
-    expect(effectsOfChange(change(mvn, { kv: kv(mvn, {}) }), scope).keys).toEqual(['MacvlanNet/lan']);
+    expect(effectsOfChange(change(own, { kv: kv(own, {}) }), scope)).toEqual({ wake: [], keys: ['Node/n1'], reporter: 'n1' });
+    expect(effectsOfChange(change(other, { kv: kv(other, {}) }), scope)).toEqual({ wake: [], keys: [] });
+    expect(effectsOfChange(change(mvn, { kv: kv(mvn, {}) }), scope)).toEqual({ wake: [], keys: ['MacvlanNet/lan'], reporter: 'n2' });
     expect(effectsOfChange(change(nicSt, { kv: kv(nicSt, {}) }), scope).keys).toEqual([]);
     expect(effectsOfChange(change('/elsewhere/x', { kv: kv('/elsewhere/x', {}) }), scope)).toEqual({ wake: [], keys: [] });
   });
