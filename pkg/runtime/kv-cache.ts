@@ -16,6 +16,7 @@ import { rawKv, type RawKv } from './kv.js';
 import { KeyIndex } from './key-index.js';
 import { HeldChanges } from './held-changes.js';
 import { RefusedKeys } from './refused-keys.js';
+import { RefusalLog } from './refusal-log.js';
 import { onceConnected, withTimeout } from './watch-wait.js';
 export { KeyIndex } from './key-index.js';
 import { listPrefixes, type Listing } from './kv-list.js';
@@ -23,15 +24,16 @@ import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdCompactedError } from '../errors.js';
 import { backoffDelay, RECONNECT_BACKOFF, sleep } from './backoff.js';
 
-export type { CacheChange, KvCacheOptions } from './kv-cache-types.js';
 import type { CacheChange, KvCacheOptions } from './kv-cache-types.js';
+export type { CacheChange, KvCacheOptions };
 
 export class KvCache {
   private readonly index = new KeyIndex();
   /** deleted keys -> revision of the delete, so a late put event cannot resurrect them */
   private readonly tombstones = new Map<string, number>();
-  /** keys whose newest value `admit` refused (isRefused) */
+  /** keys whose newest value `admit` refused (isRefused), and how many of them are logged */
   private readonly refused = new RefusedKeys();
+  private readonly refusals = new RefusalLog();
   private watchers: Watcher[] = [];
   private readonly listeners: Array<(c: CacheChange) => void> = [];
   private readonly relistListeners: Array<(revision: number) => void> = [];
@@ -56,16 +58,12 @@ export class KvCache {
   /** The first (for one-prefix caches, the only) prefix mirrored. */
   get prefix(): string { return this.prefixes[0]; }
 
-  private get options(): KvCacheOptions {
-    return 'warn' in this.opts ? { log: this.opts as Logger } : this.opts as KvCacheOptions;
-  }
+  private get options(): KvCacheOptions { return 'warn' in this.opts ? { log: this.opts as Logger } : this.opts as KvCacheOptions; }
 
   private get log(): Logger | undefined { return this.options.log; }
 
   /** Called for every change, in revision order per key. A throwing listener is logged, never fatal. */
-  onChange(fn: (c: CacheChange) => void): void {
-    this.listeners.push(fn);
-  }
+  onChange(fn: (c: CacheChange) => void): void { this.listeners.push(fn); }
 
   /** Called after each list that (re)started the cache, once its changes were delivered. */
   onRelist(fn: (revision: number) => void): void {
@@ -290,7 +288,8 @@ export class KvCache {
     if (!admit) return true;
     let why: string | undefined;
     try { why = admit(kv); } catch (e) { why = String(e); }
-    if (why !== undefined) this.log?.warn('skipped a key that does not decode', { key: kv.key, error: why });
+    const line = why === undefined ? undefined : this.refusals.line(this.refused.has(kv.key));
+    if (line) this.log?.warn('skipped a key that does not decode', { key: kv.key, error: why, ...line });
     return why === undefined;
   }
 

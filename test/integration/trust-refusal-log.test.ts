@@ -1,0 +1,61 @@
+// A compromised node writing hundreds of values that do not decode into its own status keys,
+// with its own certificate: the leader logs each key once when it turns unreadable, not once
+// per bad value (1,000 bad values in 2 s were 1,000 warning lines), and within a budget for
+// all keys (pkg/runtime/refusal-log.ts); it keeps leading and allocating meanwhile.
+// Real etcd with TLS and auth: the values as node-host-1, the controller as xnet-controller.
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import type { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Controller } from '../../pkg/controller/controller.js';
+import { REFUSAL_LOG_BURST } from '../../pkg/runtime/refusal-log.js';
+import { createEtcdStore, type EtcdStore } from '../../pkg/store/index.js';
+import { Keys } from '../../pkg/store/keys.js';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { eventually, obj, startController, statusOf } from './controller-helpers.js';
+
+let etcd: TestEtcd;
+let c: Controller | undefined;
+let admin: EtcdStore;
+let host1: Etcd3;
+const lines: string[] = [];
+const keys = new Keys();
+
+/** The controller's log, kept: every warning line as the operator reads it. */
+function recordingLog(): winston.Logger {
+  const stream = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+  return winston.createLogger({ level: 'warn', format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
+}
+
+beforeAll(async () => {
+  etcd = await startEtcd({ auth: true });
+  host1 = etcd.auth!.clientAs(await etcd.auth!.addNode('host-1'));
+  admin = createEtcdStore(etcd.auth!.clientAs(etcd.auth!.ids.admin));
+  c = await startController(etcd.auth!.clientAs(etcd.auth!.ids.controller), '/xnet', { log: recordingLog() });
+}, 60_000);
+// etcd is stopped also when stopping the controller throws
+afterAll(async () => { try { await c?.stop(); } finally { await etcd?.stop(); } });
+
+const skipped = (key: string) => lines.filter((l) => l.includes('skipped a key that does not decode') && l.includes(`"key":"${key}"`));
+
+describe('a node writing values that do not decode, hundreds a second', () => {
+  it('is logged once per key while the key stays unreadable, again when it turns unreadable anew, and the leader still allocates', async () => {
+    await admin.applyAll([obj('ClusterNetwork', 'default', { cidr: '10.96.0.0/16', hostPrefix: 24 }), obj('Node', 'host-1', {})]);
+    const hs = keys.status('HostSubnet', 'default-host-1', { node: 'host-1' });
+    const nodeReport = keys.status('Node', 'host-1', { node: 'host-1' });
+    const N = 500;
+    for (let i = 0; i < N; i++) await host1.put(hs).value(`not json ${i}`);
+    // a second key, written after all of them: once it is logged, the first key's values were all seen
+    await host1.put(nodeReport).value('[]');
+    await eventually(async () => skipped(nodeReport).length === 1, 'the Node report named in the log');
+    expect(skipped(hs), `${skipped(hs).length} lines for ${N} bad values of one key`).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('skipped a key')).length).toBeLessThanOrEqual(REFUSAL_LOG_BURST);
+    // readable, then unreadable again: a new episode, named again
+    await host1.put(hs).value(JSON.stringify({ conditions: [] }));
+    await host1.put(hs).value('{"conditions":"Ready"}');
+    await eventually(async () => skipped(hs).length === 2, 'the key named again once it turned unreadable anew');
+    // meanwhile the leader did its work: host-1's HostSubnet has its subnet
+    await eventually(async () => statusOf(await admin.get('HostSubnet', 'default-host-1')).subnet, 'default-host-1 allocated');
+    expect(c!.isLeader).toBe(true);
+  }, 120_000);
+});
