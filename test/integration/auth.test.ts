@@ -114,7 +114,12 @@ describe("a node's certificate reaches only that node's keys", () => {
     keys.status('Node', 'host-2', { node: 'host-2' }), keys.nodeLease('host-2'), keys.nodeEvents('host-2') + 'e1', keys.nodeObserved('host-2'),
     `${keys.ipam()}clusternetworks/default/10.76.1.0`, keys.election(),
     // names that share host-1's as a prefix are other nodes
-    keys.status('Node', 'host-10', { node: 'host-10' }), keys.nodeLease('host-10'), keys.nodeObserved('host-10'),
+    keys.status('Node', 'host-10', { node: 'host-10' }), keys.nodeLease('host-10'), keys.nodeObserved('host-10'), keys.nodeEvents('host-10') + 'e1',
+    // its lease and observed report are single keys, not prefixes; its own index and its Node's
+    // controller status are the controller's (the NICs' allocations, the accepted address)
+    keys.nodeLease('host-1') + '/x', keys.nodeObserved('host-1') + '/x',
+    keys.indexed('host-1', keys.status('ContainerNic', 'nic-1', { controller: true })), keys.indexed('host-1', keys.object('ContainerNic', 'nic-1')),
+    keys.status('Node', 'host-1', { controller: true }),
   ];
 
   it('writes its own status, heartbeat, events and observed-state report keys', async () => {
