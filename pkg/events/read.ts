@@ -15,6 +15,8 @@ export interface EventList {
   items: XnetEvent[];
   /** keys whose values did not decode as events, and why */
   skipped: SkippedKey[];
+  /** events about the object left out (fromItsNode), per the node whose agent wrote them */
+  others: Map<string, number>;
   revision: number;
 }
 
@@ -46,32 +48,47 @@ export const eventFor = (e: XnetEvent, obj: InvolvedObject | undefined) => {
   return o.kind === obj.kind && o.name === obj.name && (!o.uid || !obj.uid || o.uid === obj.uid);
 };
 
+/**
+ * Whether the event may speak about an object bound to `node` (a ContainerNic's or HostSubnet's
+ * node, a Node itself; undefined: bound to none): the controller's, or that node's agent's. A
+ * node's credentials write events about any name under its own subtree, and one node wrote
+ * 3,000 about another node's NIC, which its `describe` listed; an honest agent writes events only
+ * about what it reports on (its Node, its NICs and HostSubnets, the MacvlanNets it is part of).
+ */
+export const fromItsNode = (e: XnetEvent, node: string | undefined) => node === undefined || e.source.node === undefined || e.source.node === node;
+
 const byTime = (a: XnetEvent, b: XnetEvent) => a.lastTimestamp.localeCompare(b.lastTimestamp);
 
-export async function listEvents(client: Etcd3, prefix: string | undefined, obj?: InvolvedObject): Promise<EventList> {
+/** Every event, or those about `obj` that may speak about it (`node`: the node it is bound to, fromItsNode). */
+export async function listEvents(client: Etcd3, prefix: string | undefined, obj?: InvolvedObject, node?: string): Promise<EventList> {
   const root = new Keys(prefix).events();
   // In pages: every node writes events, values up to etcd's 1.5 MiB, and one response over the
   // client's receive limit (64 MiB, some 43 such keys) failed `get events` and every `describe`.
   const res = await rangePrefix(client, root);
   const skipped: SkippedKey[] = [];
   const items: XnetEvent[] = [];
+  const others = new Map<string, number>();
   for (const kv of res.kvs) {
     const key = kv.key.toString();
     const e = decodeEvent(key, kv.value.toString(), root);
     if ('error' in e) skipped.push({ key, error: e.error });
-    else if (eventFor(e.value, obj)) items.push(e.value);
+    else if (!eventFor(e.value, obj)) continue;
+    else if (fromItsNode(e.value, node)) items.push(e.value);
+    else others.set(e.value.source.node!, (others.get(e.value.source.node!) ?? 0) + 1);
   }
-  return { items: items.sort(byTime), skipped, revision: Number(res.revision) };
+  return { items: items.sort(byTime), skipped, others, revision: Number(res.revision) };
 }
 
 export interface EventHandlers {
   onEvent(e: XnetEvent): void;
   /** a key written during the watch whose value is not an event */
   onSkipped?(s: SkippedKey): void;
+  /** an event about the object from another node's agent, left out (fromItsNode) */
+  onOther?(e: XnetEvent): void;
 }
 
 /** Calls onEvent for every event written after `revision` until the signal aborts. */
-export async function watchEvents(client: Etcd3, prefix: string | undefined, revision: number, obj: InvolvedObject | undefined, h: EventHandlers, signal?: AbortSignal): Promise<void> {
+export async function watchEvents(client: Etcd3, prefix: string | undefined, revision: number, obj: InvolvedObject | undefined, h: EventHandlers, signal?: AbortSignal, node?: string): Promise<void> {
   const root = new Keys(prefix).events();
   const w = client.watch().prefix(root).startRevision(String(revision + 1)).watcher();
   // every call to etcd has a deadline: an etcd gone since the listing fails the command
@@ -80,7 +97,7 @@ export async function watchEvents(client: Etcd3, prefix: string | undefined, rev
     const key = kv.key.toString();
     const e = decodeEvent(key, kv.value.toString(), root);
     if ('error' in e) h.onSkipped?.({ key, error: e.error });
-    else if (eventFor(e.value, obj)) h.onEvent(e.value);
+    else if (eventFor(e.value, obj)) (fromItsNode(e.value, node) ? h.onEvent(e.value) : h.onOther?.(e.value));
   });
   // A watch etcd ends (its start compacted away, etcd gone) is an error, never a quiet exit 0.
   const failed = await new Promise<Error | undefined>((resolve) => {

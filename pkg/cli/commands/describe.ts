@@ -8,6 +8,7 @@ import { humanAge, renderTable, toHumanYaml } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
 import { describeEvents } from './events.js';
+import { boundNode } from '../../store/merge.js';
 import { readOneWithHidden } from './get.js';
 import { oneObject } from './targets.js';
 
@@ -33,7 +34,7 @@ export async function describeCommand(session: Session, io: CliIO, { info, name 
   const { conditions, ...status } = (o.status ?? {}) as { conditions?: Condition[] } & Record<string, unknown>;
   io.out(`Status:\n${Object.keys(status).length ? indent(toHumanYaml(status)) : '  <none>\n'}`);
   io.out(`Conditions:\n${conditionTable(conditions ?? [], hidden)}`);
-  io.out(await describeEvents(session, io, { kind: o.kind, name: m.name, uid: m.uid }));
+  io.out(await describeEvents(session, io, { kind: o.kind, name: m.name, uid: m.uid }, boundNode(o)));
   return EXIT.OK;
 }
 

@@ -1,6 +1,8 @@
 // `xctl get events [--for KIND/NAME] [-o json|yaml] [-w]` and the Events section of describe.
 import { resolveKind, type Kind } from '../../api/kinds.js';
 import { listEvents, watchEvents } from '../../events/read.js';
+import { boundNode } from '../../store/merge.js';
+import { printable } from '../../printable.js';
 import { whileEtcdAnswers } from '../watch-liveness.js';
 import type { InvolvedObject, XnetEvent } from '../../events/types.js';
 import type { Session } from '../connect.js';
@@ -34,9 +36,18 @@ export function parseFor(arg: string | undefined): InvolvedObject | undefined {
  * are listed (read.ts, eventFor). None there (deleted, or its key does not decode): every
  * event of that name, what happened to the one that was.
  */
-async function current(session: Session, obj: InvolvedObject): Promise<InvolvedObject> {
-  const uid = (await session.store().read(obj.kind as Kind, obj.name)).object?.metadata.uid;
-  return uid ? { ...obj, uid } : obj;
+async function current(session: Session, obj: InvolvedObject): Promise<{ obj: InvolvedObject; node?: string }> {
+  const o = (await session.store().read(obj.kind as Kind, obj.name)).object;
+  const uid = o?.metadata.uid;
+  return { obj: uid ? { ...obj, uid } : obj, node: o && boundNode(o) };
+}
+
+/**
+ * One stderr line per node whose agent wrote events about an object bound to another node,
+ * left out of its listing (read.ts, fromItsNode): `xctl get events` without --for shows them.
+ */
+export function otherLines(obj: InvolvedObject, node: string | undefined, others: ReadonlyMap<string, number>): string {
+  return [...others].map(([from, n]) => `warning: ${n} event(s) about ${printable(obj.kind.toLowerCase())}/${printable(obj.name)} written by agent/${printable(from)}, not by its node's agent (${printable(node ?? '')}), not shown; xctl get events shows them\n`).join('');
 }
 
 const HEADER = ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'COUNT', 'SOURCE', 'MESSAGE'];
@@ -56,9 +67,10 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
   if (opts.selector?.length) throw new UsageError('get events takes no label selector (-l): events carry no labels; use --for KIND/NAME');
   if (opts.output !== undefined && !(EVENT_OUTPUTS as readonly string[]).includes(opts.output)) throw new UsageError(`unknown output format "${opts.output}" for events; use json or yaml`);
   const named = parseFor(opts.for);
-  const obj = named && await current(session, named);
-  const list = await listEvents(session.client(), undefined, obj);
+  const cur = named && await current(session, named);
+  const list = await listEvents(session.client(), undefined, cur?.obj, cur?.node);
   io.err(skippedLines(list.skipped));
+  if (cur) io.err(otherLines(cur.obj, cur.node, list.others));
   const print = printListed(io, list.items, opts);
   if (!opts.watch) return EXIT.OK;
   // ended by the user (io.signal) or by an etcd that stopped answering (whileEtcdAnswers)
@@ -70,7 +82,8 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
   const watching = watchEvents(session.client(), undefined, list.revision, named, {
     onEvent: (e) => print(e),
     onSkipped: (s) => io.err(skippedLines([s])),
-  }, ac.signal);
+    onOther: (e) => io.err(otherLines(named!, cur?.node, new Map([[e.source.node!, 1]]))),
+  }, ac.signal, cur?.node);
   try {
     await Promise.race([watching, whileEtcdAnswers(session.client(), io, ac.signal)]);
   } finally {
@@ -111,9 +124,10 @@ function printListed(io: CliIO, items: XnetEvent[], opts: EventsOptions): (e: Xn
  * and those that name none (read.ts, eventFor). An event key that does not decode may have
  * been about this object: each is named on stderr.
  */
-export async function describeEvents(session: Session, io: CliIO, obj: InvolvedObject): Promise<string> {
-  const { items, skipped } = await listEvents(session.client(), undefined, obj);
+export async function describeEvents(session: Session, io: CliIO, obj: InvolvedObject, node?: string): Promise<string> {
+  const { items, skipped, others } = await listEvents(session.client(), undefined, obj, node);
   io.err(skippedLines(skipped));
+  io.err(otherLines(obj, node, others));
   if (!items.length) return 'Events:       <none>\n';
   const rows = [['TYPE', 'REASON', 'AGE', 'COUNT', 'FROM', 'MESSAGE'],
     ...items.map((e) => [e.type, e.reason, humanAge(e.lastTimestamp), String(e.count), e.source.node ? `agent/${e.source.node}` : e.source.component, e.message])];
