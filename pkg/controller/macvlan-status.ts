@@ -59,7 +59,7 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
     ...claims.filter((c) => c.claim.role === 'external' && !preClaimed.has(c.claim.ip!)).map((c) => c.claim),
   ];
   const external = claims.filter((c) => c.claim.role === 'external' && c.claim.owner.uid === uid && !preClaimed.has(c.claim.ip!)).map((c) => c.claim.ip!).sort();
-  const used = xnetIpam ? statusNodes.reduce((s, n) => s + usedOn(ctx, name, n.name), 0) : undefined;
+  const used = xnetIpam ? statusNodes.reduce((s, n) => s + usedOn(ctx, name, n), 0) : undefined;
   const prev = ctx.model.controllerStatus('MacvlanNet', name)?.status;
   putStatusIfChanged(ctx, plan, 'MacvlanNet', name, {
     observedGeneration: m.metadata.generation,
@@ -71,9 +71,16 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
   });
 }
 
-/** How many addresses the node's IPAM plugin has given to containers, by its report. */
-function usedOn(ctx: Ctx, mvn: string, node: string): number {
-  return nodeIpamReport(ctx, node, mvn)?.assigned.length ?? 0;
+/**
+ * How many of the addresses pre-claimed for the node its IPAM plugin has given to containers, by
+ * its report. Only its own count: a report listing 50,000 addresses, other nodes' and ones
+ * outside the pool among them, made `used` 50,000.
+ */
+function usedOn(ctx: Ctx, mvn: string, part: MacvlanNodeStatus): number {
+  const held = new Set(part.addresses ?? []);
+  let n = 0;
+  for (const a of nodeIpamReport(ctx, part.name, mvn)?.assigned ?? []) if (held.has(a.ip)) n++;
+  return n;
 }
 
 /** What the Ready message adds about spec.nodes[] overrides that apply to no node (node-missing.ts). */
