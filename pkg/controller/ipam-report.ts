@@ -20,13 +20,26 @@ function decodedOf(ctx: Ctx, node: string, mvn: string): Decoded {
   return d;
 }
 
+/**
+ * Per controller (its model): the node/MacvlanNet pairs whose last report did not decode. Logged
+ * when a pair's report turns unreadable, not for each bad value after: a node rewriting a bad
+ * report had a line per value the leader looked at.
+ */
+const unreadableNow = new WeakMap<object, Set<string>>();
+
 function decode(ctx: Ctx, node: string, mvn: string, ipam: unknown): Decoded {
-  if (ipam === undefined) return {};
-  const r = reportSchema.safeParse(ipam);
-  if (r.success) return { report: r.data };
-  // once per value written: said where an admin looks when the node gets no addresses
+  let open = unreadableNow.get(ctx.model);
+  if (!open) unreadableNow.set(ctx.model, (open = new Set()));
+  const pair = `${node}/${mvn}`;
+  const r = ipam === undefined ? undefined : reportSchema.safeParse(ipam);
+  if (!r || r.success) {
+    open.delete(pair);
+    return r ? { report: r.data } : {};
+  }
+  // said where an admin looks when the node gets no addresses
   const why = r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ');
-  ctx.log.warn('node IPAM report does not decode; ignored', { node, macvlanNet: mvn, error: why });
+  if (!open.has(pair)) ctx.log.warn('node IPAM report does not decode; ignored', { node, macvlanNet: mvn, error: why });
+  open.add(pair);
   return { unreadable: true };
 }
 

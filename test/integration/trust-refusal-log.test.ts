@@ -1,7 +1,8 @@
 // A compromised node writing hundreds of values that do not decode into its own status keys,
 // with its own certificate: the leader logs each key once when it turns unreadable, not once
 // per bad value (1,000 bad values in 2 s were 1,000 warning lines), and within a budget for
-// all keys (pkg/runtime/refusal-log.ts); it keeps leading and allocating meanwhile.
+// all keys (pkg/runtime/refusal-log.ts); it keeps leading and allocating meanwhile. Likewise a
+// MacvlanNet report whose IPAM part does not decode (pkg/controller/ipam-report.ts).
 // Real etcd with TLS and auth: the values as node-host-1, the controller as xnet-controller.
 import { Writable } from 'node:stream';
 import winston from 'winston';
@@ -57,5 +58,21 @@ describe('a node writing values that do not decode, hundreds a second', () => {
     // meanwhile the leader did its work: host-1's HostSubnet has its subnet
     await eventually(async () => statusOf(await admin.get('HostSubnet', 'default-host-1')).subnet, 'default-host-1 allocated');
     expect(c!.isLeader).toBe(true);
+  }, 120_000);
+
+  it('a MacvlanNet IPAM report that does not decode, rewritten: one line until it decodes again', async () => {
+    await admin.applyAll([obj('MacvlanNet', 'lan', { subnet: '10.80.0.0/24', dockerIPAM: 'xnet', hostShim: false })]);
+    await eventually(async () => ((statusOf(await admin.get('MacvlanNet', 'lan')).nodes as Array<{ addresses?: string[] }> | undefined)?.[0]?.addresses?.length ?? 0) > 0, 'host-1 pre-claims addresses');
+    const key = keys.status('MacvlanNet', 'lan', { node: 'host-1' });
+    const report = (i: number, want: number) => JSON.stringify({ ready: true, message: `report ${i}`, ipam: { assigned: [], returned: [], external: [], requested: [], want } });
+    const ignored = () => lines.filter((l) => l.includes('node IPAM report does not decode') && l.includes('"node":"host-1"'));
+    // want beyond the schema's 4096: the whole IPAM report is ignored
+    for (let i = 0; i < 60; i++) await host1.put(key).value(report(i, 5000 + i));
+    await eventually(async () => ((statusOf(await admin.get('MacvlanNet', 'lan')).nodes as Array<{ message?: string }>)[0]?.message === 'report 59'), 'the last report looked at');
+    expect(ignored()).toHaveLength(1);
+    await host1.put(key).value(report(60, 0));
+    await eventually(async () => ((statusOf(await admin.get('MacvlanNet', 'lan')).nodes as Array<{ message?: string }>)[0]?.message === 'report 60'), 'a good report looked at');
+    await host1.put(key).value(report(61, 9999));
+    await eventually(async () => ignored().length === 2, 'named again once it turned unreadable anew');
   }, 120_000);
 });
