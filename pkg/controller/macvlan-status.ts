@@ -72,12 +72,13 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
 }
 
 /**
- * How many of the addresses pre-claimed for the node its IPAM plugin has given to containers, by
- * its report. Only its own count: a report listing 50,000 addresses, other nodes' and ones
- * outside the pool among them, made `used` 50,000.
+ * How many of the addresses claimed for the node its IPAM plugin has given to containers, by
+ * its report: its pre-claimed ones and those kept outside an edited range. Only its own count:
+ * a report listing 50,000 addresses, other nodes' and ones outside the pool among them, made
+ * `used` 50,000.
  */
 function usedOn(ctx: Ctx, mvn: string, part: MacvlanNodeStatus): number {
-  const held = new Set(part.addresses ?? []);
+  const held = new Set([...part.addresses ?? [], ...part.outsideRange ?? []]);
   let n = 0;
   for (const a of nodeIpamReport(ctx, part.name, mvn)?.assigned ?? []) if (held.has(a.ip)) n++;
   return n;

@@ -45,6 +45,8 @@ describe('an ipRange shrunk under containers that use addresses it leaves out', 
     expect(after.outsideRange).toEqual(used);
     // never handed out: not among the addresses n1's IPAM plugin may give a container
     expect(after.addresses).not.toContain(used[0]);
+    // still in use: status.used counts them (a lying report's other addresses it does not)
+    expect(statusOf(await fx.store.get('MacvlanNet', 'mvs')).used).toBe(2);
     let r = await ipamCheck(fx.etcd.client(), prefix);
     expect(r.problems, r.text).toBe(0);
     expect(r.text).toContain('MacvlanNet "mvs": 2 address(es) in use outside its range');
