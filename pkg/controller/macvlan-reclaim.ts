@@ -20,14 +20,18 @@
 // The same holds for an address an edit left outside the range (ipRange shrunk, exclude grown)
 // while a container uses it: the container keeps it (moving a live container's address is not
 // the controller's call), and, as Calico keeps a shrunk pool's allocations in use until they
-// are released, so does its claim: kept (keptInUse), or claimed again when an older controller
-// freed it, as long as the node's report lists it, inside `subnet` (the pool's own addresses:
-// a Node's address there is held back like any). Such a claim is announced apart from the
-// addresses at hand (`status.nodes[].outsideRange`): the node's IPAM plugin must never hand it
-// to another container, and it is freed as soon as the report no longer lists it. Freed at
-// once, `xctl ipam check` named it unclaimed for as long as the container ran, and the range
-// growing back had nothing but this round's order between it and another holder (a NIC
-// pinning it, applied before the round, was accepted).
+// are released, so does its claim: kept (keptInUse) as long as the node's report lists it,
+// inside `subnet`. Such a claim is announced apart from the addresses at hand
+// (`status.nodes[].outsideRange`): the node's IPAM plugin must never hand it to another
+// container, and it is freed as soon as the report no longer lists it. Freed at once, `xctl
+// ipam check` named it unclaimed for as long as the container ran, and the range growing back
+// had nothing but this round's order between it and another holder (a NIC pinning it, applied
+// before the round, was accepted).
+// Only a claim the node holds is kept outside the range; none is made there. Claimed anew on
+// the report's word alone, a node listing addresses it does not use took the gateway, the
+// broadcast address, a router's excluded address, and kept them once the range grew back:
+// more than a lying node could take before. One freed by an older controller stays unclaimed
+// (`ipam check` names it) until its container goes.
 import { cidrContains, formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { macvlanAddressRange } from '../ipam/plan.js';
 import { contains } from '../ipam/ranges.js';
@@ -52,14 +56,13 @@ export function reclaimInUse(ctx: Ctx, r: MvnRound, nodes: string[], plan: TxnPl
     const held = new Set((r.pools.get(node) ?? []).map((c) => c.ip));
     const assigned = [...new Set((reportOf(ctx, r, node)?.assigned ?? []).map((a) => parseIPv4(a.ip)))].sort((a, b) => a - b);
     for (const ip of assigned.slice(0, MAX_RECLAIM)) {
-      if (held.has(ip) || !inSubnet(r, ip)) continue;
+      if (held.has(ip) || !contains(range, ip)) continue;
       const claim: Claim = { owner: r.owner, role: 'node-pool', ip: formatIPv4(ip), node };
       const mark = marks.get(ip);
       const taken = mark ? takeMark(r, plan, mark, claim) : !r.takenAddrs.has(ip) && claimAddress(r, ip, claim, plan);
       if (!taken) continue;
       marks.delete(ip);
-      const into = contains(range, ip) ? r.reclaimed : r.outside;
-      into.set(node, [...(into.get(node) ?? []), ip]);
+      r.reclaimed.set(node, [...(r.reclaimed.get(node) ?? []), ip]);
     }
   }
 }

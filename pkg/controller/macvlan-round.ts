@@ -61,7 +61,7 @@ export interface MvnRound {
   fair?: FairRound;
   /** dockerIPAM xnet: addresses in use on a node claimed for it again in this round (macvlan-reclaim.ts), by node */
   reclaimed: Map<string, number[]>;
-  /** dockerIPAM xnet: own pre-claims outside the range that a node's containers still use, kept or claimed again (macvlan-reclaim.ts), by node */
+  /** dockerIPAM xnet: own pre-claims outside the range that a node's containers still use, kept (macvlan-reclaim.ts keptInUse), by node */
   outside: Map<string, number[]>;
   /** each node's IPAM report, decoded once a round */
   reports: Map<string, NodeIpamReport | undefined>;

@@ -62,14 +62,32 @@ describe('MacvlanNet: addresses in use that lost their claim', () => {
     expect(claims.has('10.21.0.7')).toBe(false);
   });
 
-  // Before, one outside the range was left unclaimed (ipam check named it for as long as its
-  // container ran): a shrunk range keeps what containers use recorded until they go, as Calico does.
-  it('claims one outside the range (inside the subnet) for its node, announced apart from the addresses at hand', async () => {
+  // Review of 3183d79: the round claimed anew any address inside the subnet a report listed, so
+  // a node listing addresses it does not use took the gateway, the broadcast address and what the
+  // range leaves out (a router's excluded address) as `outsideRange`, which its shim then routes
+  // and which it keeps once the range grows back: more than it could take before. Only a claim
+  // the node already holds is kept outside the range (keptInUse); none is made there.
+  it('claims nothing outside the range: not the gateway, the broadcast address, nor one the range leaves out', async () => {
     const f = fixture('10.20.0.0/25');
     f.node('a');
+    f.inUse('a', ['10.20.0.5', '10.20.0.200', '10.20.255.254', '10.20.255.255']);
+    const { claims, status } = await f.plan();
+    expect(claims.get('10.20.0.5')).toMatchObject({ role: 'node-pool', node: 'a' });
+    expect(['10.20.0.200', '10.20.255.254', '10.20.255.255'].filter((ip) => claims.has(ip))).toEqual([]);
+    const part = status.nodes.find((n) => n.name === 'a') as { addresses?: string[]; outsideRange?: string[] };
+    expect(part.outsideRange).toBeUndefined();
+  });
+
+  // what the node already holds stays while it uses it, announced apart from the addresses at hand
+  it('keeps a pre-claim the range left out while the node uses it, and frees it once it does not', async () => {
+    const f = fixture('10.20.0.0/25');
+    f.node('a');
+    f.claim('10.20.0.200', { role: 'node-pool', node: 'a' });
+    f.claim('10.20.0.201', { role: 'node-pool', node: 'a' });
     f.inUse('a', ['10.20.0.200']);
     const { claims, status } = await f.plan();
     expect(claims.get('10.20.0.200')).toMatchObject({ role: 'node-pool', node: 'a' });
+    expect(claims.has('10.20.0.201')).toBe(false);
     const part = status.nodes.find((n) => n.name === 'a') as { addresses?: string[]; outsideRange?: string[] };
     expect(part.outsideRange).toEqual(['10.20.0.200']);
     expect(part.addresses).not.toContain('10.20.0.200');
