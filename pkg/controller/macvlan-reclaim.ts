@@ -13,7 +13,7 @@
 // holder loses anything; a node that lies about it gets an address that answers ARP, which
 // its own probe marks external again once it is idle). An address another node, a shim or a
 // NIC holds stays with it: which of two users keeps it is a human's call, `ipam check` names it.
-// And one report gets at most MAX_RECLAIM addresses so (its lowest in-use ones), as it gets at
+// And one report gets at most MAX_RECLAIM addresses so (its lowest in-use ones inside the range), as it gets at
 // most 256 by `requested` and 64 by `want`: a node listing 65,536 containers it does not have
 // would otherwise take a shared segment's every free address at once.
 //
@@ -54,9 +54,12 @@ export function reclaimInUse(ctx: Ctx, r: MvnRound, nodes: string[], plan: TxnPl
   const marks = new Map(r.unfreed.map((c) => [c.ip, c]));
   for (const node of nodes) {
     const held = new Set((r.pools.get(node) ?? []).map((c) => c.ip));
-    const assigned = [...new Set((reportOf(ctx, r, node)?.assigned ?? []).map((a) => parseIPv4(a.ip)))].sort((a, b) => a - b);
+    // the budget goes to the lowest listed inside the range: spent on addresses kept below a
+    // range shrunk from the bottom, it left in-range ones to another node's refill
+    const assigned = [...new Set((reportOf(ctx, r, node)?.assigned ?? []).map((a) => parseIPv4(a.ip)))]
+      .filter((ip) => contains(range, ip)).sort((a, b) => a - b);
     for (const ip of assigned.slice(0, MAX_RECLAIM)) {
-      if (held.has(ip) || !contains(range, ip)) continue;
+      if (held.has(ip)) continue;
       const claim: Claim = { owner: r.owner, role: 'node-pool', ip: formatIPv4(ip), node };
       const mark = marks.get(ip);
       const taken = mark ? takeMark(r, plan, mark, claim) : !r.takenAddrs.has(ip) && claimAddress(r, ip, claim, plan);

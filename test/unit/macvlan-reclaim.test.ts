@@ -93,6 +93,20 @@ describe('MacvlanNet: addresses in use that lost their claim', () => {
     expect(part.addresses).not.toContain('10.20.0.200');
   });
 
+  // Review: the budget was spent on the report's lowest addresses, inside the range or not, so
+  // a node with MAX_RECLAIM containers kept below a range shrunk from the bottom had none of
+  // its in-range addresses claimed again once its Node was made again: another node's refill
+  // (the lowest free first) could hand them out a second time.
+  it(`spends its ${MAX_RECLAIM} on addresses inside the range, not on ones the range leaves out`, async () => {
+    const f = fixture('10.20.2.0/24');
+    f.node('a'); f.node('b');
+    const below = Array.from({ length: MAX_RECLAIM }, (_, i) => formatIPv4(parseIPv4('10.20.0.1') + i));
+    // b's container on the range's second address, which a's refill (a comes first) would take
+    f.inUse('b', [...below, '10.20.2.1']);
+    const { claims } = await f.plan();
+    expect(claims.get('10.20.2.1')).toMatchObject({ role: 'node-pool', node: 'b' });
+  });
+
   it(`claims at most ${MAX_RECLAIM} of one report (its lowest), however many it lists`, async () => {
     const f = fixture('10.20.0.0/22');
     f.node('a');
