@@ -69,6 +69,21 @@ export interface HostUse {
   rules: Rule[];
 }
 
+/**
+ * Whether `ip` failed because a namespace it was to act on is gone: nsenter could not enter a
+ * PID's or file's namespace, or the failed line moves a link into the namespace of a PID that
+ * has exited (the kernel's ESRCH). Not that ESRCH on any other line: `route del` of a route
+ * already gone says "RTNETLINK answers: No such process" too, and was reported as a
+ * container's namespace that went away, from the host's own namespace.
+ */
+export function namespaceGone(stderr: string, line: IpLine | undefined): boolean {
+  if (/ns\/net: No such file|Cannot open network namespace|reassociate/i.test(stderr)) return true;
+  const esrch = stderr.split('\n').filter((l) => /No such process/i.test(l));
+  if (!esrch.length) return false;
+  const fromKernel = esrch.every((l) => /^\s*RTNETLINK answers:/.test(l));
+  return !fromKernel || (line?.includes('netns') ?? false);
+}
+
 /** The bound of each read of HostUse: a release can wait for the next pass, a worker should not. */
 export const HOST_USE_TIMEOUT_MS = 10_000;
 
@@ -144,8 +159,7 @@ export class IpRunner {
       if (!(e instanceof CommandError)) throw e;
       const failed = [...e.stderr.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1]) - 1);
       const line = failed.length && lines ? lines[failed[0]] : undefined;
-      const gone = /No such process|ns\/net: No such file|Cannot open network namespace|reassociate/i.test(e.stderr);
-      const reason = e.reason === 'CommandTimedOut' ? 'CommandTimedOut' : gone ? 'NamespaceGone' : 'IpCommandFailed';
+      const reason = e.reason === 'CommandTimedOut' ? 'CommandTimedOut' : namespaceGone(e.stderr, line) ? 'NamespaceGone' : 'IpCommandFailed';
       const err = new IpBatchError(reason, this.target, line, e.stderr || e.message);
       err.failedLines = failed;
       throw err;

@@ -49,15 +49,17 @@ describe('containers kept on addresses an ipRange edit left out', () => {
   // the host's routes to these containers away with their pre-claims (ping from the host died).
   it('are still reached from the host through its shim', async () => {
     const h = env.lab.hosts[0];
-    // the agent has applied the shrunk status: a route to one of its new pre-claims, none left to
-    // an idle one the shrink released (that alone also held with no shim route at all, as while
-    // the shim moves to its new address: the check below then failed now and then)
+    // the agent has applied the shrunk status: routes to its new pre-claims, none left to an idle
+    // one the shrink released, and one to each kept address. Not the first moment no stale route
+    // is left: that also held with no shim route at all (as while the shim moves to its new
+    // address), or half way through a batch that stopped at a `route del` whose route was
+    // already gone and was retried 50 ms later (seen in a full run: the kept routes missing)
     const old = (ip: string) => parseIPv4(ip) < parseIPv4('192.168.214.240');
-    const rs = await eventually(async () => {
+    const want = JSON.stringify([...ips].sort());
+    await eventually(async () => {
       const x = (await routes(h)).filter((r) => /^192\.168\.214\.\d+$/.test(r.dst));
-      return x.some((r) => !old(r.dst)) && x.filter((r) => old(r.dst)).every((r) => ips.includes(r.dst)) ? x : undefined;
-    }, 'the new pre-claims routed, the idle old ones\' shim routes gone');
-    expect(ips.filter((ip) => !rs.some((r) => r.dst === ip))).toEqual([]);
+      return x.some((r) => !old(r.dst)) && JSON.stringify(x.filter((r) => old(r.dst)).map((r) => r.dst).sort()) === want || undefined;
+    }, `the new pre-claims routed, and below .240 exactly the kept ${ips.join(', ')}`);
     for (const ip of ips) {
       const p = await hostExec(h, ['ping', '-c1', '-W2', ip]);
       expect(p.exitCode, `ping ${ip} from ${h.name}: ${p.stdout}${p.stderr}`).toBe(0);
