@@ -4,44 +4,29 @@
 // counts of its report only the addresses pre-claimed for it (pkg/controller/macvlan-status.ts).
 // Before, it counted every address the report listed. Real etcd with TLS and auth: the report
 // as node-host-1, the controller as xnet-controller.
-import type { Etcd3 } from 'etcd3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Controller } from '../../pkg/controller/controller.js';
-import { createEtcdStore, type EtcdStore } from '../../pkg/store/index.js';
+import { describe, expect, it } from 'vitest';
 import { Keys } from '../../pkg/store/keys.js';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import { eventually, obj, startController, statusOf } from './controller-helpers.js';
+import { eventually, obj, statusOf } from './controller-helpers.js';
+import { useHostileNodeFixture } from './trust-fixture.js';
 
 type Part = { name: string; addresses?: string[]; message?: string };
 
-let etcd: TestEtcd;
-let c: Controller | undefined;
-let admin: EtcdStore;
-let host1: Etcd3;
+const fx = useHostileNodeFixture();
 const keys = new Keys();
 
-beforeAll(async () => {
-  etcd = await startEtcd({ auth: true });
-  host1 = etcd.auth!.clientAs(await etcd.auth!.addNode('host-1'));
-  admin = createEtcdStore(etcd.auth!.clientAs(etcd.auth!.ids.admin));
-  c = await startController(etcd.auth!.clientAs(etcd.auth!.ids.controller), '/xnet');
-}, 60_000);
-// etcd is stopped also when stopping the controller throws
-afterAll(async () => { try { await c?.stop(); } finally { await etcd?.stop(); } });
-
-const status = async () => statusOf(await admin.get('MacvlanNet', 'lan'));
+const status = async () => statusOf(await fx.admin.get('MacvlanNet', 'lan'));
 const parts = async (): Promise<Part[]> => ((await status()).nodes as Part[] | undefined) ?? [];
 
 describe("a node's IPAM report listing addresses it does not hold", () => {
   it("counts in the MacvlanNet's used only the addresses pre-claimed for that node", async () => {
-    await admin.applyAll([
+    await fx.admin.applyAll([
       obj('MacvlanNet', 'lan', { subnet: '10.80.0.0/24', dockerIPAM: 'xnet', hostShim: true, nodeSelector: { matchLabels: { lan: 'yes' } } }),
       obj('Node', 'host-1', { interface: 'eth0' }, { lan: 'yes' }), obj('Node', 'host-2', { interface: 'eth0' }, { lan: 'yes' }),
     ]);
     const settled = await eventually(async () => { const p = await parts(); return p.length === 2 && p.every((n) => n.addresses?.length === 8) && p; }, 'both nodes pre-claim 8');
     const [mine, theirs] = ['host-1', 'host-2'].map((n) => settled.find((p) => p.name === n)! as Part & { shimAddress?: string });
     const listed = [mine.addresses![0], mine.addresses![1], ...theirs.addresses!.slice(0, 5), theirs.shimAddress!, '10.80.0.254', '192.0.2.7'];
-    await host1.put(keys.status('MacvlanNet', 'lan', { node: 'host-1' })).value(JSON.stringify({
+    await fx.host1.put(keys.status('MacvlanNet', 'lan', { node: 'host-1' })).value(JSON.stringify({
       ready: true, message: 'listed', ipam: { assigned: listed.map((ip, i) => ({ ip, container: `c${i}` })), returned: [], external: [], requested: [], want: 0 },
     }));
     const after = await eventually(async () => { const p = (await parts()).find((n) => n.name === 'host-1'); return p?.message === 'listed' && p; }, "host-1's report taken");

@@ -4,75 +4,51 @@
 // all keys (pkg/runtime/refusal-log.ts); it keeps leading and allocating meanwhile. Likewise a
 // MacvlanNet report whose IPAM part does not decode (pkg/controller/ipam-report.ts).
 // Real etcd with TLS and auth: the values as node-host-1, the controller as xnet-controller.
-import { Writable } from 'node:stream';
-import winston from 'winston';
-import type { Etcd3 } from 'etcd3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Controller } from '../../pkg/controller/controller.js';
+import { describe, expect, it } from 'vitest';
 import { REFUSAL_LOG_BURST } from '../../pkg/runtime/refusal-log.js';
-import { createEtcdStore, type EtcdStore } from '../../pkg/store/index.js';
 import { Keys } from '../../pkg/store/keys.js';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import { eventually, obj, startController, statusOf } from './controller-helpers.js';
+import { eventually, obj, statusOf } from './controller-helpers.js';
+import { useHostileNodeFixture } from './trust-fixture.js';
 
-let etcd: TestEtcd;
-let c: Controller | undefined;
-let admin: EtcdStore;
-let host1: Etcd3;
-const lines: string[] = [];
+const fx = useHostileNodeFixture();
 const keys = new Keys();
 
-/** The controller's log, kept: every warning line as the operator reads it. */
-function recordingLog(): winston.Logger {
-  const stream = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
-  return winston.createLogger({ level: 'warn', format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
-}
-
-beforeAll(async () => {
-  etcd = await startEtcd({ auth: true });
-  host1 = etcd.auth!.clientAs(await etcd.auth!.addNode('host-1'));
-  admin = createEtcdStore(etcd.auth!.clientAs(etcd.auth!.ids.admin));
-  c = await startController(etcd.auth!.clientAs(etcd.auth!.ids.controller), '/xnet', { log: recordingLog() });
-}, 60_000);
-// etcd is stopped also when stopping the controller throws
-afterAll(async () => { try { await c?.stop(); } finally { await etcd?.stop(); } });
-
-const skipped = (key: string) => lines.filter((l) => l.includes('skipped a key that does not decode') && l.includes(`"key":"${key}"`));
+const skipped = (key: string) => fx.lines.filter((l) => l.includes('skipped a key that does not decode') && l.includes(`"key":"${key}"`));
 
 describe('a node writing values that do not decode, hundreds a second', () => {
   it('is logged once per key while the key stays unreadable, again when it turns unreadable anew, and the leader still allocates', async () => {
-    await admin.applyAll([obj('ClusterNetwork', 'default', { cidr: '10.96.0.0/16', hostPrefix: 24 }), obj('Node', 'host-1', {})]);
+    await fx.admin.applyAll([obj('ClusterNetwork', 'default', { cidr: '10.96.0.0/16', hostPrefix: 24 }), obj('Node', 'host-1', {})]);
     const hs = keys.status('HostSubnet', 'default-host-1', { node: 'host-1' });
     const nodeReport = keys.status('Node', 'host-1', { node: 'host-1' });
     const N = 500;
-    for (let i = 0; i < N; i++) await host1.put(hs).value(`not json ${i}`);
+    for (let i = 0; i < N; i++) await fx.host1.put(hs).value(`not json ${i}`);
     // a second key, written after all of them: once it is logged, the first key's values were all seen
-    await host1.put(nodeReport).value('[]');
+    await fx.host1.put(nodeReport).value('[]');
     await eventually(async () => skipped(nodeReport).length === 1, 'the Node report named in the log');
     expect(skipped(hs), `${skipped(hs).length} lines for ${N} bad values of one key`).toHaveLength(1);
-    expect(lines.filter((l) => l.includes('skipped a key')).length).toBeLessThanOrEqual(REFUSAL_LOG_BURST);
+    expect(fx.lines.filter((l) => l.includes('skipped a key')).length).toBeLessThanOrEqual(REFUSAL_LOG_BURST);
     // readable, then unreadable again: a new episode, named again
-    await host1.put(hs).value(JSON.stringify({ conditions: [] }));
-    await host1.put(hs).value('{"conditions":"Ready"}');
+    await fx.host1.put(hs).value(JSON.stringify({ conditions: [] }));
+    await fx.host1.put(hs).value('{"conditions":"Ready"}');
     await eventually(async () => skipped(hs).length === 2, 'the key named again once it turned unreadable anew');
     // meanwhile the leader did its work: host-1's HostSubnet has its subnet
-    await eventually(async () => statusOf(await admin.get('HostSubnet', 'default-host-1')).subnet, 'default-host-1 allocated');
-    expect(c!.isLeader).toBe(true);
+    await eventually(async () => statusOf(await fx.admin.get('HostSubnet', 'default-host-1')).subnet, 'default-host-1 allocated');
+    expect(fx.c.isLeader).toBe(true);
   }, 120_000);
 
   it('a MacvlanNet IPAM report that does not decode, rewritten: one line until it decodes again', async () => {
-    await admin.applyAll([obj('MacvlanNet', 'lan', { subnet: '10.80.0.0/24', dockerIPAM: 'xnet', hostShim: false })]);
-    await eventually(async () => ((statusOf(await admin.get('MacvlanNet', 'lan')).nodes as Array<{ addresses?: string[] }> | undefined)?.[0]?.addresses?.length ?? 0) > 0, 'host-1 pre-claims addresses');
+    await fx.admin.applyAll([obj('MacvlanNet', 'lan', { subnet: '10.80.0.0/24', dockerIPAM: 'xnet', hostShim: false })]);
+    await eventually(async () => ((statusOf(await fx.admin.get('MacvlanNet', 'lan')).nodes as Array<{ addresses?: string[] }> | undefined)?.[0]?.addresses?.length ?? 0) > 0, 'host-1 pre-claims addresses');
     const key = keys.status('MacvlanNet', 'lan', { node: 'host-1' });
     const report = (i: number, want: number) => JSON.stringify({ ready: true, message: `report ${i}`, ipam: { assigned: [], returned: [], external: [], requested: [], want } });
-    const ignored = () => lines.filter((l) => l.includes('node IPAM report does not decode') && l.includes('"node":"host-1"'));
+    const ignored = () => fx.lines.filter((l) => l.includes('node IPAM report does not decode') && l.includes('"node":"host-1"'));
     // want beyond the schema's 4096: the whole IPAM report is ignored
-    for (let i = 0; i < 60; i++) await host1.put(key).value(report(i, 5000 + i));
-    await eventually(async () => ((statusOf(await admin.get('MacvlanNet', 'lan')).nodes as Array<{ message?: string }>)[0]?.message === 'report 59'), 'the last report looked at');
+    for (let i = 0; i < 60; i++) await fx.host1.put(key).value(report(i, 5000 + i));
+    await eventually(async () => ((statusOf(await fx.admin.get('MacvlanNet', 'lan')).nodes as Array<{ message?: string }>)[0]?.message === 'report 59'), 'the last report looked at');
     expect(ignored()).toHaveLength(1);
-    await host1.put(key).value(report(60, 0));
-    await eventually(async () => ((statusOf(await admin.get('MacvlanNet', 'lan')).nodes as Array<{ message?: string }>)[0]?.message === 'report 60'), 'a good report looked at');
-    await host1.put(key).value(report(61, 9999));
+    await fx.host1.put(key).value(report(60, 0));
+    await eventually(async () => ((statusOf(await fx.admin.get('MacvlanNet', 'lan')).nodes as Array<{ message?: string }>)[0]?.message === 'report 60'), 'a good report looked at');
+    await fx.host1.put(key).value(report(61, 9999));
     await eventually(async () => ignored().length === 2, 'named again once it turned unreadable anew');
   }, 120_000);
 });

@@ -6,44 +6,20 @@
 // Before, 600 MacvlanNet reports made 440-460 status writes, and 400 address flips 170-210
 // nodeAddress writes (each a route replaced on every peer), in about 2 s.
 // Real etcd with TLS and auth: the reports as node-host-1, the controller as xnet-controller.
-import { Writable } from 'node:stream';
-import winston from 'winston';
-import type { Etcd3 } from 'etcd3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Controller } from '../../pkg/controller/controller.js';
+import { describe, expect, it } from 'vitest';
 import { REPORT_BURST, REPORTS_PER_SECOND } from '../../pkg/controller/report-budget.js';
-import { createEtcdStore, type EtcdStore } from '../../pkg/store/index.js';
 import { Keys } from '../../pkg/store/keys.js';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import { eventually, obj, startController, statusOf } from './controller-helpers.js';
+import { eventually, obj, statusOf } from './controller-helpers.js';
+import { useHostileNodeFixture } from './trust-fixture.js';
 
 type Part = { name: string; addresses?: string[]; ready?: boolean; message?: string };
 
-let etcd: TestEtcd;
-let c: Controller | undefined;
-let admin: EtcdStore;
-let host1: Etcd3;
-const lines: string[] = [];
+const fx = useHostileNodeFixture();
 const keys = new Keys();
 const statusKey = keys.status('MacvlanNet', 'lan', { controller: true });
 
-/** The controller's log, kept: every warning line as the operator reads it. */
-function recordingLog(): winston.Logger {
-  const stream = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
-  return winston.createLogger({ level: 'warn', format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
-}
-
-beforeAll(async () => {
-  etcd = await startEtcd({ auth: true });
-  host1 = etcd.auth!.clientAs(await etcd.auth!.addNode('host-1'));
-  admin = createEtcdStore(etcd.auth!.clientAs(etcd.auth!.ids.admin));
-  c = await startController(etcd.auth!.clientAs(etcd.auth!.ids.controller), '/xnet', { log: recordingLog() });
-}, 60_000);
-// etcd is stopped also when stopping the controller throws
-afterAll(async () => { try { await c?.stop(); } finally { await etcd?.stop(); } });
-
-const parts = async (): Promise<Part[]> => (statusOf(await admin.get('MacvlanNet', 'lan')).nodes as Part[] | undefined) ?? [];
-const version = async (): Promise<number> => Number((await etcd.client().get(statusKey).exec()).kvs[0]?.version ?? 0);
+const parts = async (): Promise<Part[]> => (statusOf(await fx.admin.get('MacvlanNet', 'lan')).nodes as Part[] | undefined) ?? [];
+const version = async (): Promise<number> => Number((await fx.etcd.client().get(statusKey).exec()).kvs[0]?.version ?? 0);
 
 /** host-1's report as its agent writes it, but each one different. */
 const report = (i: number) => JSON.stringify({
@@ -53,7 +29,7 @@ const report = (i: number) => JSON.stringify({
 
 describe('a node rewriting its reports hundreds of times a second', () => {
   it('of a MacvlanNet: the status every node reads is written at a bounded rate, is named in the log, and its last report still counts', async () => {
-    await admin.applyAll([
+    await fx.admin.applyAll([
       obj('MacvlanNet', 'lan', { subnet: '10.80.0.0/24', dockerIPAM: 'xnet', hostShim: false, nodeSelector: { matchLabels: { lan: 'yes' } } }),
       obj('Node', 'host-1', { interface: 'eth0' }, { lan: 'yes' }), obj('Node', 'host-2', { interface: 'eth0' }, { lan: 'yes' }),
     ]);
@@ -64,28 +40,28 @@ describe('a node rewriting its reports hundreds of times a second', () => {
     const before = await version();
     const started = Date.now();
     const N = 600;
-    for (let i = 0; i < N; i++) await host1.put(reportKey).value(report(i));
+    for (let i = 0; i < N; i++) await fx.host1.put(reportKey).value(report(i));
     const last = N - 1;
     await eventually(async () => (await parts()).find((n) => n.name === 'host-1')?.message === `report ${last}`, 'host-1\'s last report in the status');
     const seconds = (Date.now() - started) / 1000;
     const writes = (await version()) - before;
     // the bound is the claim: a burst, then the rate, over the time the reports and the last look took (+1 look pending)
     expect(writes, `${writes} status writes for ${N} reports in ${seconds} s`).toBeLessThanOrEqual(REPORT_BURST + Math.ceil(REPORTS_PER_SECOND * seconds) + 1);
-    expect(lines.filter((l) => l.includes('rewrites its reports faster than the leader takes them') && l.includes('"node":"host-1"'))).toHaveLength(1);
+    expect(fx.lines.filter((l) => l.includes('rewrites its reports faster than the leader takes them') && l.includes('"node":"host-1"'))).toHaveLength(1);
     // the other node's part is as it was
     expect((await parts()).find((n) => n.name === 'host-2')).toEqual(host2);
   }, 120_000);
 
   it('flipping its reported address: its peers\' next hop (HostSubnet nodeAddress) changes at a bounded rate, and its last address counts', async () => {
-    const host3 = etcd.auth!.clientAs(await etcd.auth!.addNode('host-3'));
+    const host3 = fx.etcd.auth!.clientAs(await fx.etcd.auth!.addNode('host-3'));
     const nodeReport = keys.status('Node', 'host-3', { node: 'host-3' });
     const say = (address: string) => host3.put(nodeReport).value(JSON.stringify({ address, interface: 'eth0', conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady' }] }));
-    await admin.applyAll([obj('ClusterNetwork', 'default', { cidr: '10.96.0.0/16', hostPrefix: 24 }), obj('Node', 'host-3', {})]);
+    await fx.admin.applyAll([obj('ClusterNetwork', 'default', { cidr: '10.96.0.0/16', hostPrefix: 24 }), obj('Node', 'host-3', {})]);
     await say('198.18.0.31');
     const hsKey = keys.status('HostSubnet', 'default-host-3', { controller: true });
-    const nodeAddress = async () => statusOf(await admin.get('HostSubnet', 'default-host-3')).nodeAddress;
+    const nodeAddress = async () => statusOf(await fx.admin.get('HostSubnet', 'default-host-3')).nodeAddress;
     await eventually(async () => (await nodeAddress()) === '198.18.0.31', 'default-host-3 routed via 198.18.0.31');
-    const hsVersion = async () => Number((await etcd.client().get(hsKey).exec()).kvs[0]?.version ?? 0);
+    const hsVersion = async () => Number((await fx.etcd.client().get(hsKey).exec()).kvs[0]?.version ?? 0);
     const before = await hsVersion();
     const started = Date.now();
     const N = 400;
@@ -95,6 +71,6 @@ describe('a node rewriting its reports hundreds of times a second', () => {
     const seconds = (Date.now() - started) / 1000;
     const writes = (await hsVersion()) - before;
     expect(writes, `${writes} nodeAddress writes for ${N + 1} reports in ${seconds} s`).toBeLessThanOrEqual(REPORT_BURST + Math.ceil(REPORTS_PER_SECOND * seconds) + 1);
-    expect(lines.filter((l) => l.includes('rewrites its reports faster than the leader takes them') && l.includes('"node":"host-3"'))).toHaveLength(1);
+    expect(fx.lines.filter((l) => l.includes('rewrites its reports faster than the leader takes them') && l.includes('"node":"host-3"'))).toHaveLength(1);
   }, 120_000);
 });
