@@ -5,7 +5,8 @@ import { readStdin } from '../manifest/load.js';
 export interface CliIO {
   out(text: string): void;
   err(text: string): void;
-  stdin(): Promise<Buffer | string>;
+  /** its bytes, or why they were not read whole (load.ts) */
+  stdin(): Promise<Buffer | string | { reason: string }>;
   env: Record<string, string | undefined>;
   /** stderr is a terminal: progress lines are drawn there only */
   errIsTTY?: boolean;

@@ -1,7 +1,7 @@
 // `-f FILE|DIR|-`: reads manifests, validates every object and reports every problem at once
 // with its location. Nothing here talks to etcd: the checks against stored objects (crossObjectIssues in
 // ../api/validate.ts) run on the objects the caller read.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { validateObject, validateReference, type FieldPath } from '../api/validate.js';
 import { crossObjectIssues, duplicateIssues, type ObjectIssue } from '../api/validate-cross.js';
@@ -9,6 +9,7 @@ import type { AnyObject } from '../api/types.js';
 import { formatLocation, ManifestError, type ManifestIssue } from './errors.js';
 import { parseManifestText, type ParsedDoc } from './parse.js';
 import { decodeManifest } from './utf8.js';
+import { collectBounded, readBounded } from './read-bounded.js';
 
 export const STDIN = '-';
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
@@ -25,31 +26,32 @@ export interface LoadedObject {
   doc: ParsedDoc;
 }
 
-/** stdin's bytes (checked as UTF-8 like a file's), or text a caller already has */
-export type StdinReader = () => Promise<Buffer | string>;
+/** stdin's bytes (checked as UTF-8 like a file's), text a caller already has, or why it was not read whole */
+export type StdinReader = () => Promise<Buffer | string | { reason: string }>;
 
-export async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+export async function readStdin(): Promise<Buffer | { reason: string }> {
+  // leaving the loop early destroys the stream: a writer that never ends is not read on
+  const r = await collectBounded(process.stdin);
+  return 'bytes' in r ? r.bytes : r;
 }
 
-/** `listed`: the directory listed the file, so a missing one is a link to nothing */
-function unreadable(file: string, e: unknown, listed = false): ManifestIssue {
+/** `listed`: the directory listed the file (as a link when `link`), so a missing one went since, or is a link to nothing */
+function unreadable(file: string, e: unknown, listed?: { link: boolean }): ManifestIssue {
   if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { file, reason: (e as Error).message };
-  return { file, reason: listed ? 'a link to a file that does not exist' : 'no such file or directory' };
+  if (!listed) return { file, reason: 'no such file or directory' };
+  return { file, reason: listed.link ? 'a link to a file that does not exist' : 'removed after the directory was listed' };
 }
 
 /**
- * The *.yaml, *.yml and *.json files directly in `dir`, sorted. Subdirectories are not read, nor
- * is a link to one (`sub.yaml -> sub`, which readFile would refuse with EISDIR); a link to
- * nothing is listed, to be named as such.
+ * The *.yaml, *.yml and *.json entries directly in `dir`, sorted, each with whether it is a
+ * link. Subdirectories are not read, nor is a link to one (`sub.yaml -> sub`, which readFile
+ * would refuse with EISDIR); a link to nothing is listed, to be named as such.
  */
-async function manifestNames(dir: string): Promise<string[]> {
+async function manifestNames(dir: string): Promise<Array<{ name: string; link: boolean }>> {
   const entries = (await readdir(dir, { withFileTypes: true })).filter((n) => MANIFEST_FILE.test(n.name) && !n.isDirectory());
   const isDir = (n: { name: string; isSymbolicLink(): boolean }) => n.isSymbolicLink() && stat(join(dir, n.name)).then((s) => s.isDirectory(), () => false);
   const dirs = await Promise.all(entries.map(isDir));
-  return entries.filter((_, i) => !dirs[i]).map((n) => n.name).sort();
+  return entries.filter((_, i) => !dirs[i]).map((n) => ({ name: n.name, link: n.isSymbolicLink() })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** Expands each -f argument: a file, a directory (its *.yaml, *.yml, *.json, sorted, not recursive) or - for stdin. */
@@ -58,12 +60,14 @@ export async function readSources(args: string[], stdin: StdinReader = readStdin
   const issues: ManifestIssue[] = [];
   // a file named twice (`-f d -f d`, or a file and its directory) is read once, as if once named
   const seen = new Set<string>();
-  const add = (file: string, bytes: Buffer | string) => {
+  const add = (file: string, got: Buffer | string | { reason: string }) => {
     if (file !== '<stdin>' && seen.has(resolve(file))) return;
     seen.add(resolve(file));
-    const d = typeof bytes === 'string' ? { text: bytes } : decodeManifest(bytes, file);
+    if (typeof got === 'object' && 'reason' in got) { issues.push({ file, reason: got.reason }); return; }
+    const d = typeof got === 'string' ? { text: got } : decodeManifest(got, file);
     if ('issue' in d) issues.push(d.issue); else out.push({ file, text: d.text });
   };
+  const read = (file: string, filesOnly: boolean) => readBounded(file, filesOnly).then((r) => add(file, 'bytes' in r ? r.bytes : r));
   for (const arg of args) {
     if (arg === STDIN) {
       add('<stdin>', await stdin());
@@ -75,9 +79,9 @@ export async function readSources(args: string[], stdin: StdinReader = readStdin
         const names = await manifestNames(arg);
         if (names.length === 0) issues.push({ file: arg, reason: 'directory holds no *.yaml, *.yml or *.json files' });
         // a file of the directory that cannot be read is named, and the others are still read
-        for (const n of names) await readFile(join(arg, n)).then((b) => add(join(arg, n), b), (e) => issues.push(unreadable(join(arg, n), e, true)));
+        for (const n of names) await read(join(arg, n.name), true).catch((e) => issues.push(unreadable(join(arg, n.name), e, n)));
       } else {
-        add(arg, await readFile(arg));
+        await read(arg, false);
       }
     } catch (e) {
       issues.push(unreadable(arg, e));

@@ -1,0 +1,52 @@
+// Input that never ends or is no file, and values YAML reads as something else, through the
+// built `xctl` program against a real etcd: exit 2, the file (and line and field) named, nothing
+// written, and no wait for a writer that never comes.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { XCTL_BIN as BIN, useBuiltXctl } from './built-xctl.js';
+
+const H = 'apiVersion: xnet.io/v1alpha1';
+const built = useBuiltXctl();
+let dir: string;
+
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'xctl-hostile-')); });
+afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+const env = () => ({ XCTL_ENDPOINTS: built.etcd.endpoints.join(',') });
+// the kill after 30 s only ends a program that hangs (the failure this file is about); no assertion is timed
+const xctl = (args: string[]) => execa('node', [BIN, ...args], { reject: false, env: env(), timeout: 30_000 });
+const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
+const keys = async () => (await built.etcd.client().getAll().prefix('/xnet').keys()).sort();
+const nodeDoc = (name: string) => `${H}\nkind: Node\nmetadata:\n  name: ${name}\n`;
+
+describe('xctl apply -f of input that is no file or never ends', () => {
+  it('refuses a FIFO named *.yaml in a directory instead of waiting for a writer, reading nothing of the directory', async () => {
+    const d = join(dir, 'with-fifo');
+    await execa('mkdir', [d]);
+    writeFileSync(join(d, 'a.yaml'), nodeDoc('fifo-a'));
+    expect((await execa('mkfifo', [join(d, 'b.yaml')], { reject: false })).exitCode).toBe(0);
+    const before = await keys();
+    const r = await xctl(['apply', '-f', d]);
+    expect(r.timedOut).toBe(false);
+    expect(r.stderr).toContain(`${join(d, 'b.yaml')}: not a regular file (a FIFO); a directory's manifests must be files`);
+    expect(r.stderr).toMatch(/nothing was written\n?$/);
+    expect(r.exitCode).toBe(2);
+    expect(await keys()).toEqual(before);
+  });
+
+  it('stops reading a file or stdin that never ends at 32 MiB, exit 2, writing nothing', async () => {
+    const before = await keys();
+    const zero = await xctl(['apply', '-f', '/dev/zero']);
+    expect(zero.stderr).toContain('/dev/zero: larger than 32 MiB, the most xctl reads from one file; split it');
+    expect(zero.exitCode).toBe(2);
+    const ok = file('ok.yaml', nodeDoc('endless-ok'));
+    // `yes` writes until the pipe closes: the apply must end on its own
+    const endless = await execa('sh', ['-c', `yes | node ${BIN} apply -f ${ok} -f -`], { reject: false, env: env(), timeout: 30_000 });
+    expect(endless.stderr).toContain('<stdin>: larger than 32 MiB');
+    expect(endless.exitCode).toBe(2);
+    expect(await keys()).toEqual(before);
+  });
+});
