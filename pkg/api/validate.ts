@@ -10,6 +10,7 @@ import type { FieldIssue, FieldPath } from './field-issue.js';
 import { API_VERSION, type AnyObject } from './types.js';
 import { name as objectName } from './fields.js';
 import { suggestion } from './suggest.js';
+import { PROTO_KEY, protoKeyIssues } from './proto-keys.js';
 
 export type { FieldIssue, FieldPath };
 export { fieldRuleIssues };
@@ -39,13 +40,15 @@ export function validateObject(raw: unknown): ValidationResult {
   const head = validateHead(raw);
   const { info } = head;
   if (!isPlainObject(raw) || !info) return { issues: head.issues };
-  const issues = head.issues;
   const { status: _ignored, ...rest } = raw;
+  const issues = [...head.issues, ...protoKeyIssues(rest)];
   const parsed = info.schema.safeParse(rest);
   if (!parsed.success) {
-    // a wrong apiVersion is already named above; the schema's literal would name it again
+    // a wrong apiVersion is already named above; the schema's literal would name it again;
+    // a "__proto__" key too, where a fixed-field object calls it unknown
     const versionNamed = issues.some((i) => i.path[0] === 'apiVersion');
-    issues.push(...zodIssues(parsed.error.issues, rest, info.schema).filter((i) => !(versionNamed && i.path[0] === 'apiVersion')));
+    const named = (i: FieldIssue) => (versionNamed && i.path[0] === 'apiVersion') || i.path[i.path.length - 1] === PROTO_KEY;
+    issues.push(...zodIssues(parsed.error.issues, rest, info.schema).filter((i) => !named(i)));
     // the rules across fields whose fields are fine still run: one run shows every problem
     issues.push(...decodedFieldRuleIssues(info, rest));
     return { issues: dedupe(issues), info };

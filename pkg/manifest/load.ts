@@ -3,7 +3,7 @@
 // ../api/validate.ts) run on the objects the caller read.
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { validateObject, validateReference, type FieldPath } from '../api/validate.js';
+import { validateObject, validateReference, type FieldIssue, type FieldPath } from '../api/validate.js';
 import { crossObjectIssues, duplicateIssues, type ObjectIssue } from '../api/validate-cross.js';
 import type { AnyObject } from '../api/types.js';
 import { formatLocation, ManifestError, type ManifestIssue } from './errors.js';
@@ -116,7 +116,7 @@ const noObjects = (sources: ManifestSource[]) => new ManifestError([{ file: sour
 
 /** Parses and validates sources; throws ManifestError naming every problem, or returns every object. */
 export function parseSources(sources: ManifestSource[]): LoadedObject[] {
-  const checked = checkDocuments(sources, (doc) => { const r = validateObject(doc.raw); return { value: r.object, issues: r.issues }; });
+  const checked = checkDocuments(sources, (doc) => { const r = validateObject(doc.raw); return withTagIssues(doc, { value: r.object, issues: r.issues }); });
   const issues = checked.issues;
   const loaded: LoadedObject[] = checked.values.map((v) => ({ object: v.value, doc: v.doc }));
   const whereIs = (i: number) => nameLocation(loaded[i].doc);
@@ -128,6 +128,22 @@ export function parseSources(sources: ManifestSource[]): LoadedObject[] {
   return loaded;
 }
 
+/** what `delete -f` reads of a document; a tag elsewhere (in labels, say) is none of its business */
+const REFERENCE_FIELDS: FieldPath[] = [['apiVersion'], ['kind'], ['metadata', 'name']];
+
+const within = (outer: FieldPath, inner: FieldPath) => outer.every((p, i) => inner[i] === p);
+
+/**
+ * The document's tag issues (those on `fields`, or on their parents or values, when given)
+ * before the check's own, less the check's at or under a tagged value: a !!binary's bytes are
+ * "not a string" only because of its tag. A document with a tag issue yields no value.
+ */
+function withTagIssues<T>(doc: ParsedDoc, r: { value?: T; issues: FieldIssue[] }, fields?: FieldPath[]): { value?: T; issues: FieldIssue[] } {
+  const tags = doc.tagIssues.filter((t) => !fields || fields.some((f) => within(t.path, f) || within(f, t.path)));
+  if (tags.length === 0) return r;
+  return { issues: [...tags, ...r.issues.filter((i) => !tags.some((t) => within(t.path, i.path)))] };
+}
+
 /**
  * The kind and name of every document (`delete -f`), each named once in the order first met;
  * only apiVersion, kind and metadata.name are checked (validateReference). Throws ManifestError
@@ -135,7 +151,7 @@ export function parseSources(sources: ManifestSource[]): LoadedObject[] {
  */
 export async function loadReferences(args: string[], stdin?: StdinReader): Promise<Array<{ kind: AnyObject['kind']; name: string }>> {
   const sources = await readSources(args, stdin);
-  const checked = checkDocuments(sources, (doc) => { const r = validateReference(doc.raw); return { value: r.ref, issues: r.issues }; });
+  const checked = checkDocuments(sources, (doc) => { const r = validateReference(doc.raw); return withTagIssues(doc, { value: r.ref, issues: r.issues }, REFERENCE_FIELDS); });
   if (checked.issues.length) throw new ManifestError(checked.issues);
   const seen = new Map<string, { kind: AnyObject['kind']; name: string }>();
   for (const { value } of checked.values) if (!seen.has(`${value.kind}/${value.name}`)) seen.set(`${value.kind}/${value.name}`, value);

@@ -1,12 +1,13 @@
 // Splits one file's text into documents and keeps the YAML syntax tree of each, so that a
 // field path found invalid later can be mapped back to the line it came from.
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
-import { formatPath, LEADING_ZERO_NUMBER, type FieldPath } from '../api/validate.js';
+import { formatPath, LEADING_ZERO_NUMBER, type FieldIssue, type FieldPath } from '../api/validate.js';
 import type { ManifestIssue } from './errors.js';
 import { aliasExpansionOverflow, MAX_ALIAS_VALUES } from './aliases.js';
 import { jsonStreamSpans } from './json-stream.js';
 import { isUnclosedError, unclosedOpening } from './unclosed.js';
 import { syntaxReason } from './syntax-reason.js';
+import { unsupportedTags, type TagIssue } from './tags.js';
 
 export interface ParsedDoc {
   file: string;
@@ -19,6 +20,8 @@ export interface ParsedDoc {
   lineOf(path: FieldPath): number;
   /** path relative to the object, rendered with the List prefix if any */
   pathText(path: FieldPath): string;
+  /** values the reader found to be no JSON value (tags.ts), at paths relative to the object */
+  tagIssues: FieldIssue[];
 }
 
 export interface ParseResult {
@@ -99,16 +102,28 @@ function readDocument(doc: Document, at: { file: string; document: number; text:
   }
   if (raw === null || raw === undefined) return;
   raw = withoutNullFields(raw);
+  const tags = unsupportedTags(doc);
   const mk = (prefix: FieldPath, value: unknown): ParsedDoc => ({
     file, document, prefix, raw: value,
     lineOf: (path) => posOf(offsetOfPath(doc, [...prefix, ...path])).line,
     pathText: (path) => (path.length || prefix.length ? formatPath([...prefix, ...path]) : ''),
+    tagIssues: tagsUnder(tags, prefix),
   });
   // A JSON/YAML `kind: List` (what `get -o json` prints) carries its objects in items; a List
   // without items is empty, as kubectl reads it (a nested List is not flattened: it is refused).
-  if (!isRecord(raw) || raw.kind !== 'List') out.docs.push(mk([], raw));
-  else if (Array.isArray(raw.items) || raw.items === undefined) (raw.items as unknown[] | undefined)?.forEach((item, j) => out.docs.push(mk(['items', j], item)));
+  if (!isRecord(raw) || raw.kind !== 'List') {
+    out.docs.push(mk([], raw));
+    return;
+  }
+  if (Array.isArray(raw.items) || raw.items === undefined) (raw.items as unknown[] | undefined)?.forEach((item, j) => out.docs.push(mk(['items', j], item)));
   else out.issues.push({ file, document, line: posOf(offsetOfPath(doc, ['items'])).line, path: 'items', reason: 'must be a list of objects' });
+  // a tag on the List itself belongs to none of its items
+  for (const t of tags.filter((x) => !(x.path[0] === 'items' && typeof x.path[1] === 'number'))) out.issues.push({ file, document, line: posOf(t.offset).line, path: formatPath(t.path), reason: t.message });
+}
+
+/** The tags under `prefix` (a List item's), with paths relative to it. */
+function tagsUnder(tags: TagIssue[], prefix: FieldPath): FieldIssue[] {
+  return tags.filter((t) => prefix.every((p, i) => t.path[i] === p)).map((t) => ({ path: t.path.slice(prefix.length), message: t.message }));
 }
 
 function syntaxIssues(doc: Document, text: string, file: string, document: number, posOf: PosOf): ManifestIssue[] {

@@ -50,3 +50,18 @@ describe('xctl apply -f of input that is no file or never ends', () => {
     expect(await keys()).toEqual(before);
   });
 });
+
+describe('xctl apply and diff of values YAML reads as no JSON value', () => {
+  it('refuse a !!set of labels and a "__proto__" annotation at their lines, exit 2, writing nothing', async () => {
+    const f = file('values.yaml', `${nodeDoc('values-a')}  labels: !!set {rack, row}\n---\n${nodeDoc('values-b')}  annotations:\n    __proto__: owner\n`);
+    const before = await keys();
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.stderr).toContain(`${f}:5: document 1 (node/values-a): metadata.labels: the tag !!set is not supported`);
+    expect(r.stderr).toContain(`${f}:12: document 2 (node/values-b): metadata.annotations.__proto__: a key named "__proto__" cannot be stored`);
+    expect(r.exitCode).toBe(2);
+    expect(await keys()).toEqual(before);
+    const d = await xctl(['diff', '-f', f]);
+    expect(d.stderr).toContain('metadata.labels: the tag !!set is not supported');
+    expect(d.exitCode).toBe(2);
+  });
+});

@@ -1,0 +1,82 @@
+// Values a manifest's YAML can hold that are no JSON value, or that a map cannot keep: refused
+// at their line and field, instead of being stored changed (a label map written as a !!set was
+// stored as no labels; a "__proto__" label or annotation was left out without a word).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadReferences, parseSources } from '../../pkg/manifest/load.js';
+import { ManifestError, type ManifestIssue } from '../../pkg/manifest/errors.js';
+
+function refuse(text: string): ManifestIssue[] {
+  try {
+    parseSources([{ file: 'm.yaml', text }]);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ManifestError);
+    return (e as ManifestError).issues;
+  }
+  throw new Error('manifest was accepted');
+}
+
+const H = 'apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: n1\n';
+const NOT_JSON = 'a manifest holds only strings, numbers, booleans, null, mappings and lists';
+
+describe('YAML tags', () => {
+  it('refuses a tag whose value is no JSON value (!!set, !!omap, !!binary, !!timestamp) at its line and field', () => {
+    const issues = refuse(`${H}  labels: !!set {a, b}\n  annotations:\n    o: !!omap [{a: b}]\n    b: !!binary aGk=\n    t: !!timestamp 2001-12-14\n`);
+    expect(issues.map((i) => [i.line, i.path, i.reason])).toEqual([
+      [5, 'metadata.labels', `the tag !!set is not supported: ${NOT_JSON}; remove the tag`],
+      [7, 'metadata.annotations.o', `the tag !!omap is not supported: ${NOT_JSON}; remove the tag`],
+      [8, 'metadata.annotations.b', `the tag !!binary is not supported: ${NOT_JSON}; remove the tag`],
+      [9, 'metadata.annotations.t', `the tag !!timestamp is not supported: ${NOT_JSON}; remove the tag`],
+    ]);
+    expect(issues.every((i) => i.document === 1 && i.object === 'node/n1')).toBe(true);
+  });
+
+  it('refuses a tag the reader does not know (!foo, !!js/function), which it would read as plain YAML', () => {
+    const issues = refuse(`${H}  annotations:\n    f: !!js/function 'function () {}'\n    g: !foo bar\n`);
+    expect(issues.map((i) => [i.line, i.path, i.reason.split(':')[0]])).toEqual([
+      [6, 'metadata.annotations.f', 'the tag !!js/function is not supported'],
+      [7, 'metadata.annotations.g', 'the tag !foo is not supported'],
+    ]);
+  });
+
+  it('names a tagged item of a List by its items[i] path', () => {
+    const issues = refuse(`apiVersion: v1\nkind: List\nitems:\n- {apiVersion: xnet.io/v1alpha1, kind: Node, metadata: {name: a}}\n- apiVersion: xnet.io/v1alpha1\n  kind: Node\n  metadata: {name: b, labels: !!set {x}}\n`);
+    expect(issues).toMatchObject([{ line: 7, path: 'items[1].metadata.labels', reason: expect.stringContaining('the tag !!set') }]);
+  });
+
+  it('reads the tags of JSON\'s values as YAML 1.2 does (!!str, !!int, the non-specific !)', () => {
+    const [l] = parseSources([{ file: 'm.yaml', text: `${H}  labels: !!map {a: !!str 12, b: ! 34}\n` }]);
+    expect(l.object.metadata.labels).toEqual({ a: '12', b: '34' });
+  });
+
+  it('leaves delete -f to read the name of a document whose labels carry a tag (it checks only what names the object)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xctl-tags-'));
+    try {
+      writeFileSync(join(dir, 'm.yaml'), `${H}  labels: !!set {a}\n`);
+      expect(await loadReferences([join(dir, 'm.yaml')])).toEqual([{ kind: 'Node', name: 'n1' }]);
+      writeFileSync(join(dir, 'm.yaml'), `apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: !!binary bjE=\n`);
+      await expect(loadReferences([join(dir, 'm.yaml')])).rejects.toThrow(/m\.yaml:4:.*metadata\.name: the tag !!binary is not supported/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a key named __proto__', () => {
+  it('is refused in labels, annotations and matchLabels, at its line (a map would leave it out)', () => {
+    const mv = 'apiVersion: xnet.io/v1alpha1\nkind: MacvlanNet\nmetadata:\n  name: m1\n  annotations:\n    __proto__: x\n    constructor: y\n' +
+      'spec:\n  subnet: 192.168.50.0/24\n  parent: eth0\n  nodeSelector:\n    matchLabels: {"__proto__": a}\n';
+    const issues = refuse(mv);
+    expect(issues.map((i) => [i.line, i.path, i.reason])).toEqual([
+      [6, 'metadata.annotations.__proto__', 'a key named "__proto__" cannot be stored (a map would leave it out); rename or remove it'],
+      [12, 'spec.nodeSelector.matchLabels.__proto__', 'a key named "__proto__" cannot be stored (a map would leave it out); rename or remove it'],
+    ]);
+    expect(refuse(`${H}  labels:\n    __proto__: x\n`)).toMatchObject([{ line: 6, path: 'metadata.labels.__proto__' }]);
+  });
+
+  it('is refused once where only named fields are allowed', () => {
+    expect(refuse(`${H}  __proto__: {a: b}\n`)).toMatchObject([{ line: 5, path: 'metadata.__proto__' }]);
+  });
+});
