@@ -8,6 +8,9 @@ import { jsonStreamSpans } from './json-stream.js';
 import { isUnclosedError, unclosedOpening } from './unclosed.js';
 import { syntaxReason } from './syntax-reason.js';
 import { unsupportedTags, type TagIssue } from './tags.js';
+import { duplicateKeys } from './duplicate-keys.js';
+
+const lineCol = (p: { line: number; col: number }) => ({ line: p.line, column: p.col });
 
 export interface ParsedDoc {
   file: string;
@@ -60,19 +63,11 @@ export function parseManifestText(text: string, file: string): ParseResult {
  */
 const LEADING_ZERO = { identify: () => false, default: true, tag: 'tag:yaml.org,2002:str', test: LEADING_ZERO_NUMBER, resolve: (s: string) => s };
 
-/**
- * Two keys of one mapping that name the same field once read as JSON: `1` and `'1'` (or `true`
- * and `"true"`) are both the key "1", and one value would be lost without a word. The yaml
- * library's own test compares the values with their types.
- */
-function sameKey(a: unknown, b: unknown): boolean {
-  return a === b || (isScalar(a) && isScalar(b) && String(a.value) === String(b.value));
-}
-
 /** Parses `text` (a part of the file at posOf) whose documents follow `before` others; returns how many there now are. */
 function parsePart(text: string, file: string, before: number, posOf: PosOf, out: ParseResult): number {
-  // merge keys (`<<: *defaults`) as kubectl's YAML reader takes them
-  const streamDocs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: sameKey, merge: true, customTags: (tags) => [LEADING_ZERO, ...tags] });
+  // merge keys (`<<: *defaults`) as kubectl's YAML reader takes them; keys given twice are
+  // found by duplicate-keys.ts, in one pass
+  const streamDocs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: false, merge: true, customTags: (tags) => [LEADING_ZERO, ...tags] });
   if (!Array.isArray(streamDocs)) return before;
   streamDocs.forEach((doc, i) => readDocument(doc, { file, document: before + i + 1, text, posOf }, out));
   return before + streamDocs.length;
@@ -81,8 +76,9 @@ function parsePart(text: string, file: string, before: number, posOf: PosOf, out
 /** One document of the stream into `out`: its objects (a List's items), or why it cannot be read. */
 function readDocument(doc: Document, at: { file: string; document: number; text: string; posOf: PosOf }, out: ParseResult): void {
   const { file, document, posOf } = at;
-  if (doc.errors.length) {
-    out.issues.push(...syntaxIssues(doc, at.text, file, document, posOf));
+  const twice = duplicateKeys(doc).map((d): ManifestIssue => ({ file, document, ...lineCol(posOf(d.offset)), path: formatPath(d.path), reason: `key given twice (first at line ${posOf(d.first).line}); keep one` }));
+  if (doc.errors.length || twice.length) {
+    out.issues.push(...syntaxIssues(doc, at.text, file, document, posOf), ...twice);
     return;
   }
   if (doc.contents === null) return;   // empty or comment-only document: skipped, as kubectl does
@@ -131,8 +127,8 @@ function syntaxIssues(doc: Document, text: string, file: string, document: numbe
     // an unclosed quote or bracket: where it opened, not where the input ran out
     const opened = isUnclosedError(e) ? unclosedOpening(text, e.pos[0]) : undefined;
     const pos = posOf(opened ?? e.pos[0]);
-    const { reason, path } = syntaxReason(e, doc, (offset) => posOf(offset).line);
-    return { file, document, line: pos.line, column: pos.col, ...(path ? { path: formatPath(path) } : {}), reason: opened !== undefined ? `${reason} (opened here)` : reason };
+    const reason = syntaxReason(e);
+    return { file, document, line: pos.line, column: pos.col, reason: opened !== undefined ? `${reason} (opened here)` : reason };
   });
 }
 
