@@ -1,6 +1,6 @@
 // Splits one file's text into documents and keeps the YAML syntax tree of each, so that a
 // field path found invalid later can be mapped back to the line it came from.
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { Composer, isMap, isScalar, isSeq, LineCounter, Parser, type Document } from 'yaml';
 import { formatPath, LEADING_ZERO_NUMBER, type FieldIssue, type FieldPath } from '../api/validate.js';
 import type { ManifestIssue } from './errors.js';
 import { aliasExpansionOverflow, MAX_ALIAS_VALUES } from './aliases.js';
@@ -67,10 +67,12 @@ const LEADING_ZERO = { identify: () => false, default: true, tag: 'tag:yaml.org,
 function parsePart(text: string, file: string, before: number, posOf: PosOf, out: ParseResult): number {
   // merge keys (`<<: *defaults`) as kubectl's YAML reader takes them; keys given twice are
   // found by duplicate-keys.ts, in one pass
-  const streamDocs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: false, merge: true, customTags: (tags) => [LEADING_ZERO, ...tags] });
-  if (!Array.isArray(streamDocs)) return before;
-  streamDocs.forEach((doc, i) => readDocument(doc, { file, document: before + i + 1, text, posOf }, out));
-  return before + streamDocs.length;
+  const composer = new Composer({ uniqueKeys: false, merge: true, customTags: (tags) => [LEADING_ZERO, ...tags] });
+  // one document at a time, each let go once read unless it holds an object: a million empty
+  // ones (`---` lines, 4 MB) all held at once took more than a gigabyte
+  let n = before;
+  for (const doc of composer.compose(new Parser().parse(text))) readDocument(doc, { file, document: ++n, text, posOf }, out);
+  return n;
 }
 
 /** One document of the stream into `out`: its objects (a List's items), or why it cannot be read. */

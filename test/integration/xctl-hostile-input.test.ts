@@ -37,17 +37,26 @@ describe('xctl apply -f of input that is no file or never ends', () => {
     expect(await keys()).toEqual(before);
   });
 
-  it('stops reading a file or stdin that never ends at 32 MiB, exit 2, writing nothing', async () => {
+  it('stops reading a file or stdin that never ends at 16 MiB, exit 2, writing nothing', async () => {
     const before = await keys();
     const zero = await xctl(['apply', '-f', '/dev/zero']);
-    expect(zero.stderr).toContain('/dev/zero: larger than 32 MiB, the most xctl reads from one file; split it');
+    expect(zero.stderr).toContain('/dev/zero: larger than 16 MiB, the most xctl reads from one file; split it');
     expect(zero.exitCode).toBe(2);
     const ok = file('ok.yaml', nodeDoc('endless-ok'));
     // `yes` writes until the pipe closes: the apply must end on its own
     const endless = await execa('sh', ['-c', `yes | node ${BIN} apply -f ${ok} -f -`], { reject: false, env: env(), timeout: 30_000 });
-    expect(endless.stderr).toContain('<stdin>: larger than 32 MiB');
+    expect(endless.stderr).toContain('<stdin>: larger than 16 MiB');
     expect(endless.exitCode).toBe(2);
     expect(await keys()).toEqual(before);
+  });
+});
+
+describe('xctl apply -f of a file of many documents', () => {
+  it('holds no more than one empty document at a time: a million (4 MB) read in a 256 MB heap, exit 2, no crash', async () => {
+    const f = file('empty-docs.yaml', '---\n'.repeat(1_000_000));
+    const r = await execa('node', ['--max-old-space-size=256', BIN, 'apply', '-f', f], { reject: false, env: env(), timeout: 30_000 });
+    expect(r.stderr).toBe(`error: invalid manifest: ${f}: no objects found\nnothing was written`);
+    expect(r.exitCode).toBe(2);
   });
 });
 
