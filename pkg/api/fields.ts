@@ -1,7 +1,7 @@
 // Field-level schemas shared by every kind. Each one is a zod schema so that validation,
 // defaults, TypeScript types and the published JSON Schemas come from one definition.
 import { z } from 'zod';
-import { isIPv4, parseCidr, IpParseError } from '../ip/ipv4.js';
+import { isIPv4, ipv4Slip, parseCidr, IpParseError } from '../ip/ipv4.js';
 
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -16,7 +16,8 @@ export const ipv4 = z
     if (isIPv4(v)) return;
     // an address written as a CIDR (ip: 10.76.1.84/24): the network says its prefix length
     const bare = v.split('/')[0];
-    const hint = v.includes('/') && isIPv4(bare) ? `; did you mean ${bare}? (the prefix length comes from the network)` : '';
+    const slip = ipv4Slip(bare);
+    const hint = v.includes('/') && isIPv4(bare) ? `; did you mean ${bare}? (the prefix length comes from the network)` : slip && `; ${slip}`;
     ctx.addIssue({ code: 'custom', message: `must be an IPv4 address such as 10.76.1.84${hint}` });
   })
   .meta({ format: 'ipv4' });

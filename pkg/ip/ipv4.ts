@@ -27,13 +27,27 @@ export function parseIPv4(text: string): number {
   const hit = parsed.get(text);
   if (hit !== undefined) return hit;
   if (typeof text !== 'string' || !ipaddr.IPv4.isValidFourPartDecimal(text)) {
-    throw new IpParseError(String(text), 'not an IPv4 address in dotted-quad form');
+    const slip = typeof text === 'string' ? ipv4Slip(text) : '';
+    throw new IpParseError(String(text), `not an IPv4 address in dotted-quad form${slip ? `; ${slip}` : ''}`);
   }
   const b = ipaddr.IPv4.parse(text).octets;
   const n = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
   if (parsed.size >= MAX_PARSED) parsed.clear();
   parsed.set(text, n);
   return n;
+}
+
+/**
+ * The usual slip behind text that is no dotted-quad address, or '': an IPv6 address, or an
+ * octet with a leading zero, which inet_aton (ping, some scripts) reads as octal and others
+ * as decimal, so the address it stands for depends on the reader.
+ */
+export function ipv4Slip(text: string): string {
+  if (text.includes(':')) return 'IPv6 is not supported (every xnet address is IPv4)';
+  const octets = text.split('.');
+  if (octets.length !== 4 || !octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255)) return '';
+  if (!octets.some((o) => o.length > 1 && o.startsWith('0'))) return '';
+  return `an octet with a leading zero is octal to some tools (inet_aton reads 010 as 8): write ${octets.map(Number).join('.')} if that is what was meant`;
 }
 
 /** Sorts dotted IPv4 addresses by their value (`10.0.0.9` before `10.0.0.10`). */
@@ -66,9 +80,10 @@ export function blockOf(ip: number, prefix: number): Cidr {
 export function parseCidr(text: string, strict = true): Cidr {
   const m = /^([^/]+)\/(\d{1,2})$/.exec(typeof text === 'string' ? text : '');
   if (!m) throw new IpParseError(String(text), 'not a CIDR (expected a.b.c.d/prefix)');
+  // the address first: an IPv6 one (fd00::/64) is that, not a prefix too long
+  const addr = parseIPv4(m[1]);
   const prefix = Number(m[2]);
   if (prefix > 32) throw new IpParseError(text, 'prefix length must be 0..32');
-  const addr = parseIPv4(m[1]);
   const { base } = blockOf(addr, prefix);
   if (strict && base !== addr) {
     throw new IpParseError(text, `host bits are set (did you mean ${formatIPv4(base)}/${prefix}?)`);

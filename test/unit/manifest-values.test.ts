@@ -80,3 +80,20 @@ describe('a key named __proto__', () => {
     expect(refuse(`${H}  __proto__: {a: b}\n`)).toMatchObject([{ line: 5, path: 'metadata.__proto__' }]);
   });
 });
+
+describe('addresses written the way another tool reads them', () => {
+  const cn = (cidr: string) => `apiVersion: xnet.io/v1alpha1\nkind: ClusterNetwork\nmetadata:\n  name: c1\nspec:\n  cidr: "${cidr}"\n  hostPrefix: 24\n`;
+  const node = (address: string) => `${H}spec:\n  address: "${address}"\n`;
+
+  it('say that IPv6 is not supported, not that a prefix is too long', () => {
+    expect(refuse(cn('fd00::/64'))).toMatchObject([{ line: 6, path: 'spec.cidr', reason: 'not an IPv4 address in dotted-quad form; IPv6 is not supported (every xnet address is IPv4)' }]);
+    expect(refuse(node('::ffff:10.0.0.1'))).toMatchObject([{ path: 'spec.address', reason: 'must be an IPv4 address such as 10.76.1.84; IPv6 is not supported (every xnet address is IPv4)' }]);
+    expect(refuse(cn('10.0.0.0/33'))).toMatchObject([{ reason: 'prefix length must be 0..32' }]);
+  });
+
+  it('name an octet with a leading zero, which some tools read as octal', () => {
+    const octal = 'an octet with a leading zero is octal to some tools (inet_aton reads 010 as 8)';
+    expect(refuse(node('010.1.1.1'))).toMatchObject([{ reason: `must be an IPv4 address such as 10.76.1.84; ${octal}: write 10.1.1.1 if that is what was meant` }]);
+    expect(refuse(cn('010.76.0.0/16'))).toMatchObject([{ reason: `not an IPv4 address in dotted-quad form; ${octal}: write 10.76.0.0 if that is what was meant` }]);
+  });
+});
