@@ -5,7 +5,7 @@ import { formatPath, LEADING_ZERO_NUMBER, type FieldIssue, type FieldPath } from
 import type { ManifestIssue } from './errors.js';
 import { aliasExpansionOverflow, MAX_ALIAS_VALUES } from './aliases.js';
 import { jsonStreamSpans } from './json-stream.js';
-import { isUnclosedError, unclosedOpening } from './unclosed.js';
+import { isUnclosedError, openingIn, unclosedOpenings } from './unclosed.js';
 import { syntaxReason } from './syntax-reason.js';
 import { unsupportedTags, type TagIssue } from './tags.js';
 import { duplicateKeys } from './duplicate-keys.js';
@@ -71,16 +71,19 @@ function parsePart(text: string, file: string, before: number, posOf: PosOf, out
   // one document at a time, each let go once read unless it holds an object: a million empty
   // ones (`---` lines, 4 MB) all held at once took more than a gigabyte
   let n = before;
-  for (const doc of composer.compose(new Parser().parse(text))) readDocument(doc, { file, document: ++n, text, posOf }, out);
+  // where unclosed quotes and brackets opened: looked for once, when a document has an error
+  let openings: number[] | undefined;
+  const unclosed = () => (openings ??= unclosedOpenings(text));
+  for (const doc of composer.compose(new Parser().parse(text))) readDocument(doc, { file, document: ++n, unclosed, posOf }, out);
   return n;
 }
 
 /** One document of the stream into `out`: its objects (a List's items), or why it cannot be read. */
-function readDocument(doc: Document, at: { file: string; document: number; text: string; posOf: PosOf }, out: ParseResult): void {
+function readDocument(doc: Document, at: { file: string; document: number; unclosed: () => number[]; posOf: PosOf }, out: ParseResult): void {
   const { file, document, posOf } = at;
   const twice = duplicateKeys(doc).map((d): ManifestIssue => ({ file, document, ...lineCol(posOf(d.offset)), path: formatPath(d.path), reason: `key given twice (first at line ${posOf(d.first).line}); keep one` }));
   if (doc.errors.length || twice.length) {
-    out.issues.push(...syntaxIssues(doc, at.text, file, document, posOf), ...twice);
+    out.issues.push(...syntaxIssues(doc, at.unclosed, file, document, posOf), ...twice);
     return;
   }
   if (doc.contents === null) return;   // empty or comment-only document: skipped, as kubectl does
@@ -124,10 +127,10 @@ function tagsUnder(tags: TagIssue[], prefix: FieldPath): FieldIssue[] {
   return tags.filter((t) => prefix.every((p, i) => t.path[i] === p)).map((t) => ({ path: t.path.slice(prefix.length), message: t.message }));
 }
 
-function syntaxIssues(doc: Document, text: string, file: string, document: number, posOf: PosOf): ManifestIssue[] {
+function syntaxIssues(doc: Document, unclosed: () => number[], file: string, document: number, posOf: PosOf): ManifestIssue[] {
   return doc.errors.map((e) => {
-    // an unclosed quote or bracket: where it opened, not where the input ran out
-    const opened = isUnclosedError(e) ? unclosedOpening(text, e.pos[0]) : undefined;
+    // an unclosed quote or bracket: where it opened in this document, not where the input ran out
+    const opened = isUnclosedError(e) ? openingIn(unclosed(), doc.range?.[0] ?? 0, e.pos[0]) : undefined;
     const pos = posOf(opened ?? e.pos[0]);
     const reason = syntaxReason(e);
     return { file, document, line: pos.line, column: pos.col, reason: opened !== undefined ? `${reason} (opened here)` : reason };

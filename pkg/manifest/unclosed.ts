@@ -12,18 +12,33 @@ function unclosed(t: { type?: string; source?: string; end?: Array<{ source?: st
   return false;
 }
 
-/** The offset of the first quote or flow collection opened before `before` and never closed. */
-export function unclosedOpening(text: string, before: number): number | undefined {
-  let found: number | undefined;
+/**
+ * The offsets of every quote or flow collection opened and never closed, in order: one parse
+ * of the text for all its errors (one per error made 5 000 of them take more than ten minutes).
+ */
+export function unclosedOpenings(text: string): number[] {
+  const found: number[] = [];
   const visit = (v: unknown, depth: number): void => {
-    if (found !== undefined || !v || typeof v !== 'object' || depth > 200) return;
+    if (!v || typeof v !== 'object' || depth > 200) return;
     if (Array.isArray(v)) { for (const x of v) visit(x, depth + 1); return; }
     const t = v as { type?: string; offset?: number };
-    if (typeof t.offset === 'number' && t.offset < before && unclosed(t as never)) { found = t.offset; return; }
+    // the outermost is where to look; one inside it is no other place
+    if (typeof t.offset === 'number' && unclosed(t as never)) { found.push(t.offset); return; }
     for (const [k, x] of Object.entries(v)) if (k !== 'source') visit(x, depth + 1);
   };
   for (const token of new Parser().parse(text)) visit(token, 0);
-  return found;
+  return found.sort((a, b) => a - b);
+}
+
+/** The first of `openings` (sorted) at or after `from` (the error's document's start) and before `before` (the error). */
+export function openingIn(openings: number[], from: number, before: number): number | undefined {
+  let lo = 0;
+  let hi = openings.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (openings[mid] < from) lo = mid + 1; else hi = mid;
+  }
+  return lo < openings.length && openings[lo] < before ? openings[lo] : undefined;
 }
 
 /** Whether a parse error is one of an unclosed quote or flow collection. */

@@ -1,5 +1,6 @@
 // Manifest parsing: every refusal names file, document (1-based), line, field path and why.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { Parser } from 'yaml';
 import { checkAgainstStore, parseSources } from '../../pkg/manifest/load.js';
 import { formatIssue, ManifestError, type ManifestIssue } from '../../pkg/manifest/errors.js';
 import { validateObject } from '../../pkg/api/validate.js';
@@ -237,6 +238,24 @@ describe('an unclosed quote or bracket', () => {
     const flow = issuesOf(`${cn('a')}---\n${cn('b')}---\n${cn('c').replace('hostPrefix: 24', 'hostPrefix: 24\n  reserved: [10.0.0.0/24, 10.0.1.0/24')}x: 1\n`);
     expect(flow[0]).toMatchObject({ document: 3, line: 24, column: 13 });
     expect(flow[0].reason).toMatch(/\(opened here\)$/);
+  });
+
+  it('is found in its own document when many are, in one parse of the file for them all', () => {
+    // the search parsed the whole file again for each error: 5 000 of them (270 KB) kept
+    // xctl busy for more than ten minutes; and it took the first opening in the file, in
+    // whichever document, for every error after it
+    const docs = Array.from({ length: 40 }, (_, i) => `kind: Node\nmetadata: {name: n${i}, labels: {a: [}\n`);
+    const parse = vi.spyOn(Parser.prototype, 'parse');
+    try {
+      const issues = issuesOf(docs.join('---\n'));
+      expect(issues.length).toBeGreaterThanOrEqual(40);
+      // document i starts on line 3i + 1; its bracket on the line after
+      for (const i of issues) expect(i.line, `document ${i.document}`).toBe(3 * (i.document! - 1) + 2);
+      // the documents' own parse and the one search
+      expect(parse.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it('leaves other syntax errors where the parser found them', () => {
