@@ -107,7 +107,8 @@ function checkDocuments<T>(sources: ManifestSource[], check: (doc: ParsedDoc) =>
       else for (const i of r.issues) fileIssues.push(issueAt(doc, i.path, i.message, objectLabel(doc.raw)));
     }
     // sort is stable: the same line keeps its order
-    issues.push(...fileIssues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+    // one by one: push(...xs) takes xs as arguments, and 150 000 of them overflow the stack
+    for (const i of fileIssues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0))) issues.push(i);
   }
   return { values, issues };
 }
@@ -121,7 +122,7 @@ export function parseSources(sources: ManifestSource[]): LoadedObject[] {
   const loaded: LoadedObject[] = checked.values.map((v) => ({ object: v.value, doc: v.doc }));
   const whereIs = (i: number) => nameLocation(loaded[i].doc);
   const dups = duplicateIssues(loaded.map((l) => l.object), whereIs);
-  issues.push(...objectIssues(loaded, dups));
+  for (const i of objectIssues(loaded, dups)) issues.push(i);
   // a refused second copy is not checked against the store: it would clash with its first
   if (issues.length) throw new InvalidBatchError(issues, loaded.filter((_, i) => !dups.some((d) => d.index === i)), sources.map((x) => x.file));
   if (loaded.length === 0) throw noObjects(sources);
