@@ -46,6 +46,7 @@ export class AgentIpam {
       book, log: ctx.log,
       otherHolder: (mvn, ip) => otherHolder(ctx, mvn, ip),
       notOnNode: (mvn) => notOnNode(ctx, mvn),
+      outsideRange: (mvn, ip) => { const m = ctx.caches.macvlanNets.get(mvn); return !!(m && macvlanNodeStatus(m, ctx.node)?.outsideRange?.includes(ip)); },
       neverHandedOut: (mvn, ip) => { const m = ctx.caches.macvlanNets.get(mvn); return m ? macvlanStaticIpWhy({ name: mvn, spec: m.spec }, ip) : undefined; },
       dockerEndpoints: () => pluginEndpoints(ctx.dp.docker, opts.plugin),
       dockerPing: () => withTimeout(ctx.dp.docker.ping(), DOCKER_PING_MS, 'pinging Docker').then(() => true, () => false),

@@ -27,6 +27,11 @@ export interface NodeIpamOptions {
    * instead of waiting 20 s for a refill the controller never sends and blaming the ipRange.
    */
   notOnNode?(mvn: string): string | undefined;
+  /**
+   * ip is claimed for this node outside the range (status.nodes[].outsideRange: an edit left
+   * it out while its container used it): a kept one goes back to its stopped container's --ip.
+   */
+  outsideRange?(mvn: string, ip: string): boolean;
   /** ARP probe of ip on the MacvlanNet's parent; undefined: no probing */
   probe?(mvn: string, ip: string): Promise<ProbeResult>;
   log: Logger;
@@ -231,9 +236,11 @@ export class NodeIpam implements IpamBackend {
     for (;;) {
       // Kept for a stopped container: --ip is that container coming back pinned, or a user taking
       // it as Docker's own IPAM would let them (the stopped one then gets another on restart).
-      // Only while it is in the node's pool: one the controller took back is asked for again.
+      // Only while it is in the node's pool, or still claimed for this node outside the range
+      // (a container pinned to it, stopped after the edit, starts again as with Docker's own
+      // IPAM): one the controller took back is asked for again.
       const kept = book.isKept(mvn, ip);
-      if (kept && book.inPool(mvn, ip)) { book.assign(mvn, ip); return ip; }
+      if (kept && (book.inPool(mvn, ip) || this.o.outsideRange?.(mvn, ip))) { book.assign(mvn, ip); return ip; }
       const gone = this.o.notOnNode?.(mvn);
       if (gone) { book.unask(mvn, ip); throw new XnetIpamError('NotOnNode', gone); }
       const mine = kept ? undefined : book.holder(mvn, ip);
