@@ -191,6 +191,29 @@ describe('the agent\'s address book and plugin answers', () => {
     expect(await pinned).toBe(`${a}/24`);
   });
 
+  // docker run --ip X, an ipRange shrink leaves X out (the node's outsideRange), docker stop:
+  // docker start asks for X again and was refused (outside the range)
+  it('grants --ip of a kept address an edit left outside the range while it is this node\'s (outsideRange), never otherwise', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => undefined);
+    const log = createLogger('test'); log.level = 'error';
+    let outside: string[] = [];
+    const never = (_m: string, ip: string) => `${ip} is outside MacvlanNet "mv"'s ipRange 10.9.0.240/28, the part xnet hands out`;
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, neverHandedOut: never, outsideRange: (_m, ip) => outside.includes(ip), waitMs: 30_000 });
+    book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], net);
+    const [a, b] = [(await ipam.requestAddress({ PoolID: 'mv', Address: '10.9.0.10' })).split('/')[0], (await ipam.requestAddress({ PoolID: 'mv', Address: '10.9.0.11' })).split('/')[0]];
+    book.identify('mv', a, 'c1', 'web'); book.identify('mv', b, 'c2', 'db');
+    outside = [a, b];
+    book.setPool('mv', ['10.9.0.12'], net); // the shrink: a and b now in the node's outsideRange
+    await ipam.releaseAddress('mv', `${a}/24`); // docker stop web
+    expect(await ipam.requestAddress({ PoolID: 'mv', Address: a })).toBe(`${a}/24`); // docker start web
+    // in use by a running container: not its own
+    await expect(ipam.requestAddress({ PoolID: 'mv', Address: b })).rejects.toThrow('in use by container db');
+    // kept, but the node's claim on it went (e.g. with its deleted Node): outside the range
+    await ipam.releaseAddress('mv', `${b}/24`);
+    outside = [a];
+    await expect(ipam.requestAddress({ PoolID: 'mv', Address: b })).rejects.toThrow(never('mv', b));
+  });
+
   it('several containers restarting at once may swap addresses; each keeps a way home, and --ip takes a kept address', async () => {
     const { book, ipam } = make();
     book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], net);
