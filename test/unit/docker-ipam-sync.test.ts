@@ -186,3 +186,33 @@ describe('a container that asked for another address with --ip', () => {
     expect(moves).toEqual([`C -> ${x}`]);
   });
 });
+
+// Found in review of 4c671bc: a home missing from the node's pool was given up at once, also
+// while the pool only briefly lacked it (the node's Node deleted and made again, or an agent
+// restarted before the controller's round): the controller claims it back (it is in use in the
+// node's report, inside the range). Only a home outside the range is never given back.
+describe('a container that came back on another address while its home is not in the node\'s pool', () => {
+  const back = async (spec: Record<string, unknown>) => {
+    const { book, ipam, x } = await withRunningC();
+    await ipam.releaseAddress('m', `${x}/24`); // docker stop C: X kept for it
+    const y = '10.9.0.12';
+    await ipam.requestAddress({ PoolID: 'm', Address: y }); // C starts again on Y
+    book.setPool('m', ['10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' }); // X not in the pool now
+    const moves: string[] = [];
+    const docker = fakeDocker([{ container: 'C', name: 'c', ip: y }], { C: running('C') }, 'none');
+    (docker.ctx.dp.docker as unknown as { connect: (n: string, c: string, ip?: string) => Promise<void> }).connect = async (_n, c, ip) => { moves.push(`${c} -> ${ip}`); };
+    await syncDockerIpam(docker.ctx, book, { metadata: { name: 'm' }, spec: { subnet: '10.9.0.0/24', ...spec } } as never, 'net');
+    return { book, x, moves };
+  };
+
+  it('inside the range (only briefly missing): still moved home', async () => {
+    const { moves, x } = await back({});
+    expect(moves).toEqual([`C -> ${x}`]);
+  });
+
+  it('outside the range since an edit: keeps where it is, the home is freed', async () => {
+    const { book, moves, x } = await back({ ipRange: '10.9.0.11/32' });
+    expect(moves).toEqual([]);
+    expect(book.isKept('m', x)).toBe(false);
+  });
+});

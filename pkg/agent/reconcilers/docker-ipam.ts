@@ -6,6 +6,7 @@ import type { ContainerInfo, NetworkEndpoint } from '../../docker/types.js';
 import { gratuitousArp } from '../../dockeripam/arp.js';
 import type { AddressBook, Assigned, ContainerFacts } from '../../dockeripam/book.js';
 import { pidTarget } from '../../netlink/target.js';
+import { homeNeverBackWhy } from './kept-home.js';
 import type { AgentContext } from '../context.js';
 
 /** An address handed out but not seen on any container for this long is stale. */
@@ -62,7 +63,7 @@ export async function syncDockerIpam(ctx: AgentContext, book: AddressBook, m: Ma
     else if (await settleSeen(ctx, book, mvn, a, e, network)) fresh.push(e);
   }
   for (const e of fresh) void announce(ctx, e);
-  await bringHome(ctx, book, mvn, network, eps);
+  await bringHome(ctx, book, m, network, eps);
 }
 
 /**
@@ -113,7 +114,8 @@ const moveAttempts = new Map<string, number>();
  * first, then each back with --ip its own address (so two that swapped can both move). A
  * home another container holds for good, or a move that failed twice, ends the keeping.
  */
-async function bringHome(ctx: AgentContext, book: AddressBook, mvn: string, network: string, eps: NetworkEndpoint[]): Promise<void> {
+async function bringHome(ctx: AgentContext, book: AddressBook, m: MacvlanNet, network: string, eps: NetworkEndpoint[]): Promise<void> {
+  const mvn = m.metadata.name;
   const moves: Array<{ e: NetworkEndpoint; home: string }> = [];
   for (const e of eps) {
     const home = book.homeOf(mvn, e.container, e.ip);
@@ -129,11 +131,11 @@ async function bringHome(ctx: AgentContext, book: AddressBook, mvn: string, netw
       continue;
     }
     const tries = moveAttempts.get(e.container) ?? 0;
-    // a home the controller no longer gives this node (an edit left it outside the range) is
-    // refused by the plugin: each try took the container off the network for nothing
-    const gone = !book.inPool(mvn, home);
+    // a home the controller will never give this node again (an edit left it outside the
+    // range) is refused by the plugin: each try took the container off the network for nothing
+    const gone = homeNeverBackWhy({ name: mvn, spec: m.spec }, home, book.inPool(mvn, home), otherHolder(ctx, mvn, home));
     if (gone || (holder && !book.homeOf(mvn, holder.container, home)) || tries >= MOVE_ATTEMPTS) {
-      const why = gone ? 'no longer in this node\'s pool' : holder ? `held by ${holder.name}` : 'moves failed';
+      const why = gone ?? (holder ? `held by ${holder.name}` : 'moves failed');
       ctx.log.warn('a container keeps the address it came back with', { macvlanNet: mvn, container: e.name, ip: e.ip, kept: home, why });
       book.forgetHome(mvn, home);
       moveAttempts.delete(e.container);
