@@ -10,6 +10,7 @@ import { clusterNetworkPool, clusterStaticIpWhy, hostSubnetFitWhy, hostSubnetRes
 import { poolOf, strandedHostSubnetIssues } from './validate-stranded.js';
 import { nameIssues } from './validate-names.js';
 import { strandedNicIssues } from './validate-stranded-nics.js';
+import { keptOutsideIssues } from './validate-kept-outside.js';
 import { setOnceIssues } from './set-once.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from './types.js';
 import type { FieldIssue } from './validate.js';
@@ -54,7 +55,7 @@ const reportable = (mine: Entry, other: Entry) => other.batchIndex === undefined
 export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[]): ObjectIssue[] {
   const m = mergeBatch(batch, existing);
   return [
-    ...changedSetOnceIssues(batch, existing), ...strandedHostSubnetIssues(m, existing), ...strandedNicIssues(m, existing), ...poolOverlapIssues(m),
+    ...changedSetOnceIssues(batch, existing), ...strandedHostSubnetIssues(m, existing), ...strandedNicIssues(m, existing), ...keptOutsideIssues(m, existing), ...poolOverlapIssues(m),
     ...hostSubnetIssues(m), ...hostSubnetPairIssues(m), ...staticIpIssues(m), ...macIssues(m), ...nodeAddressIssues(m), ...poolOverNodeIssues(m, existing), ...nameIssues(m.all),
   ];
 }

@@ -163,6 +163,33 @@ describe('xctl apply of a manifest with mistakes', () => {
   });
 });
 
+// A container keeps its address outside the range after an ipRange shrink; the controller keeps
+// its node's claim (status.nodes[].outsideRange) and the shim routes it. An edit making it the
+// gateway (or the subnet's broadcast address) was accepted: the claim stayed, so the segment's
+// gateway was a container (validate-kept-outside.ts).
+describe('xctl apply of a MacvlanNet edit onto an address a container keeps outside the range', () => {
+  const spec = 'spec:\n  subnet: 198.19.210.0/24\n  parent: eth7\n  ipRange: 198.19.210.240/28\n';
+  beforeAll(async () => {
+    expect((await xctl(['apply', '-f', file('kept.yaml', `${H}\nkind: MacvlanNet\nmetadata: {name: kept}\n${spec}`)])).exitCode).toBe(0);
+    // the controller's status after the shrink: 198.19.210.130 kept for host-1's container
+    await built.etcd.client().put('/xnet/registry/status/controller/macvlannets/kept').value(JSON.stringify({ nodes: [{ name: 'host-1', outsideRange: ['198.19.210.130'] }] }));
+    const shown = await xctl(['get', 'mvn', 'kept', '-o', 'json']);
+    expect(shown.stdout).toContain('198.19.210.130');
+  });
+
+  it('refuses the gateway moved onto it, exit 2, naming the node and the address; nothing is written', async () => {
+    const before = await keys();
+    const f = file('kept-gw.yaml', `${H}\nkind: MacvlanNet\nmetadata: {name: kept}\n${spec}  gateway: 198.19.210.130\n`);
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${f}:8: document 1 (macvlannet/kept): spec.gateway: the new gateway 198.19.210.130 is the address a container on node host-1 keeps outside the range of MacvlanNet "kept"`);
+    expect(await keys()).toEqual(before);
+    // another gateway is accepted
+    const ok = await xctl(['apply', '-f', file('kept-gw2.yaml', `${H}\nkind: MacvlanNet\nmetadata: {name: kept}\n${spec}  gateway: 198.19.210.254\n`)]);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+  });
+});
+
 describe('xctl apply of an invalid manifest against an etcd that accepts connections and never answers', () => {
   const held: Socket[] = [];
   /** when xctl first reached the listener: its own start (seconds on a loaded machine) is behind it */
