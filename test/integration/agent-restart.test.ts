@@ -8,7 +8,7 @@ import { startEtcdServer } from '../../pkg/etcd/server.js';
 import { startDockerd, stopDockerd, type LabHost } from '../../pkg/lab/index.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { HEAL_TEST_RESYNC_S } from '../harness/heal.js';
-import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, inContainer, obj, readyCondition, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
+import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, inContainer, inContainerNetns, obj, readyCondition, routes, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 let child: ChildProcess | undefined;
@@ -43,6 +43,8 @@ const snapshot = async (h: LabHost) => ({
   nat: (await sh(h, ['iptables-save', '-t', 'nat'])).split('\n').filter((l) => !l.startsWith('#')).join('\n'),
   filter: (await sh(h, ['iptables-save', '-t', 'filter'])).split('\n').filter((l) => !l.startsWith('#')).join('\n'),
   net1: await docker(h, ['network', 'inspect', '-f', '{{.Id}}', 'net1']),
+  // the NIC inside its container: links (mark, MAC, state), addresses and routes
+  nic: (await inContainerNetns(h, 'test', ['sh', '-c', 'ip -o -d link show; ip -o addr show; ip route show'])).stdout.replace(/\s+/g, ' '),
 });
 
 beforeAll(async () => {
@@ -72,6 +74,10 @@ describe('agent: restarts and etcd outages leave the dataplane alone', () => {
     const pings = Promise.all(['10.76.1.83', '10.76.1.84'].map((ip) => inContainer(h2, 'cb', ['ping', '-i', '0.1', '-c', '60', '-W', '1', ip])));
     await new Promise((r) => setTimeout(r, 500));
     expect(await stopAgentCommand(child!)).toBe(0);
+    // docs/agent.md: "SIGTERM stops it gracefully; the dataplane is left exactly as it is".
+    // Read while no agent runs: a stop that took something away would otherwise be hidden by
+    // the restarted agent putting it back (NAT chains, say, which pings in flight never need).
+    expect(await snapshot(h1), 'the dataplane while the agent is stopped').toEqual(before);
     child = await startAgentCommand(h1);
     const results = await pings;
     for (const r of results) expect(r.stdout).toContain('60 packets transmitted, 60 packets received, 0% packet loss');
