@@ -38,6 +38,13 @@ describe('xnet-agent flags', () => {
     [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--resync', '86401'], '--resync: expected a positive number of seconds, at most 86400'],
     [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--worker-budget', 'Infinity'], '--worker-budget: expected a positive number of seconds, at most 3600 (an hour)'],
     [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--worker-budget', '1e10'], '--worker-budget: expected a positive number of seconds, at most 3600'],
+    [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--resync', '0'], '--resync: expected a positive number of seconds'],
+    [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--worker-budget', '0'], '--worker-budget: expected a positive number of seconds'],
+    // The plugin's name becomes its socket's file name under --plugin-dir: a name with a '/'
+    // (or '..') would put a socket that Docker trusts elsewhere (docs/agent.md, the flags)
+    [['--node', 'host-1', '--netns', ns, ...NOWHERE.slice(1), '--plugin-dir', '/nonexistent/plugins', '--ipam-plugin', '../escape'], '--ipam-plugin ../escape: expected lower-case letters'],
+    [['--node', 'host-1', '--netns', ns, ...NOWHERE.slice(1), '--plugin-dir', '/nonexistent/plugins', '--ipam-plugin', 'Xnet'], '--ipam-plugin Xnet: expected lower-case letters'],
+    [['--node', 'host-1', '--netns', ns, ...NOWHERE.slice(1), '--plugin-dir', '/nonexistent/plugins', '--ipam-plugin', 'x'.repeat(64)], `--ipam-plugin ${'x'.repeat(64)}: expected lower-case letters`],
   ])('%j -> exit 2', async (args, text) => {
     expect(args).toContain('--netns');
     const r = await agent(args);
