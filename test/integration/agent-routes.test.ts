@@ -146,7 +146,7 @@ describe('agent: host subnets, routes, NAT', () => {
     expect((await routes(h1)).find((r) => r.dst === '10.76.2.0/24')).toMatchObject({ gateway: '198.18.0.12', protocol: '76' });
   });
 
-  it('puts back a deleted route while Docker hangs: routes and NAT have a worker of their own', async () => {
+  it('puts back a deleted route and NAT jump while Docker hangs: routes and NAT have a worker of their own', async () => {
     const [h1] = lab.hosts;
     const dockerd = Number(readFileSync(join(h1.dir, 'dockerd.pid'), 'utf8'));
     const nics = ['hang-1', 'hang-2'];
@@ -162,6 +162,15 @@ describe('agent: host subnets, routes, NAT', () => {
       await breakAndCheck('route deleted while Docker hangs', {
         whole: async () => (await routes(h1)).some((r) => r.dst === '10.76.2.0/24' && r.protocol === '76'),
         breakIt: () => breakVerified((argv) => hostExec(h1, argv), ['ip', 'route', 'del', '10.76.2.0/24'], { argv: ['ip', 'route', 'show'], gone: '10.76.2.0/24' }),
+        timeoutMs: 10_000,
+      });
+      // and NAT, whose pass asks Docker for its networks (2 s, then the ones last read)
+      const jumpOnTop = async () => (await sh(h1, ['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).split('\n')[1]?.includes('-j XNET-POSTROUTING') ?? false;
+      await breakAndCheck('NAT exemption deleted while Docker hangs', {
+        whole: jumpOnTop,
+        breakIt: () => breakVerified((argv) => hostExec(h1, argv), ['iptables', '-t', 'nat', '-D', 'POSTROUTING', '-j', 'XNET-POSTROUTING'], {
+          argv: ['iptables', '-t', 'nat', '-S', 'POSTROUTING'], gone: '-j XNET-POSTROUTING',
+        }),
         timeoutMs: 10_000,
       });
     } finally {
