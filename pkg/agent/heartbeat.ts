@@ -29,6 +29,8 @@ export class NodeHeartbeat {
   private readonly capabilities: NodeCapabilities;
   private conditions?: Condition[];
   private inFlight?: Promise<void>;
+  /** host reads (underlay, capability probe) not yet finished, the start-up one included */
+  private readonly hostReads = new Set<Promise<void>>();
   /** a beat was asked for while one was in flight (again) */
   private pending = false;
   private stopped = false;
@@ -39,8 +41,23 @@ export class NodeHeartbeat {
     this.capabilities = new NodeCapabilities((iface) => ctx.dp.capabilities(iface), o.capabilityReprobeMs);
   }
 
-  /** At start: the underlay and the capabilities, read before the first beat. */
+  /**
+   * At start: the underlay and the capabilities, read before the first beat. Kept in
+   * `hostReads` until done, so that stop() waits for it too: the start-up read runs outside
+   * any beat, and its probe makes links on the host's interface that only its end deletes.
+   */
   async readHost(): Promise<void> {
+    if (this.stopped) return; // a start-up going on after stop(): the process is about to exit
+    const read = this.readHostOnce();
+    this.hostReads.add(read);
+    try {
+      await read;
+    } finally {
+      this.hostReads.delete(read);
+    }
+  }
+
+  private async readHostOnce(): Promise<void> {
     // one pin for both reads: the Node may change while the underlay is read, and a probe on a
     // pin the read did not look up would run on a name the host may not have (probeInterface)
     const pinned = this.pinnedInterface();
@@ -119,12 +136,13 @@ export class NodeHeartbeat {
   }
 
   /**
-   * No beat after this, and the one in flight (a probe making links, a report) ends first. The
+   * No beat after this, and the one in flight (a probe making links, a report) ends first, as
+   * does a host read outside a beat (the start-up one). The
    * lease is not revoked: an agent restarted within its TTL never shows its Node as gone.
    */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.inFlight?.catch(() => undefined);
+    await Promise.allSettled([this.inFlight, ...this.hostReads]);
     this.report.release();
   }
 }

@@ -139,3 +139,42 @@ describe('a heartbeat\'s host read while the Node\'s spec.interface changes unde
     expect((ctx as unknown as { capabilities: unknown }).capabilities).toEqual({ macvlan: true, vlan: true });
   });
 });
+
+describe('a heartbeat stopped while it probes at start-up', () => {
+  // docs/agent.md: "A stopping agent lets a probe in flight finish (its links deleted) before it
+  // lets its lease go." The probe makes a macvlan and a VLAN link on the host's underlay
+  // interface and deletes them in a second `ip` run; the daemon exits once stop() returns, so a
+  // stop that did not wait would leave them on the host's interface for good.
+  it('stop() returns only after the probe of the start-up host read (readHost) has finished', async () => {
+    const { NodeHeartbeat } = await import('../../pkg/agent/heartbeat.js');
+    const order: string[] = [];
+    let finishProbe!: () => void;
+    let probeStarted!: () => void;
+    const started = new Promise<void>((r) => { probeStarted = r; });
+    const ctx = {
+      node: 'host-1',
+      caches: { nodes: { get: () => undefined } },
+      log: { info: () => undefined, warn: () => undefined },
+      dp: {
+        underlay: async () => ({ interface: 'eth0', address: '198.18.0.11' }),
+        capabilities: () => new Promise((done) => {
+          order.push('probe');
+          finishProbe = () => { order.push('probe links deleted'); done({ macvlan: true, vlan: false }); };
+          probeStarted();
+        }),
+      },
+    };
+    const hb = new NodeHeartbeat(ctx as never, { store: {} as never, stuck: {} as never, onCapabilitiesChanged: () => undefined });
+    const reading = hb.readHost();
+    await started;
+    const stopped = hb.stop().then(() => { order.push('stopped'); });
+    // let the stop run as far as it goes on its own while the probe is still out
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    finishProbe();
+    await Promise.all([stopped, reading]);
+    expect(order).toEqual(['probe', 'probe links deleted', 'stopped']);
+    // and a start-up that goes on after the stop probes no more (the daemon is about to exit)
+    await hb.readHost();
+    expect(order).toEqual(['probe', 'probe links deleted', 'stopped']);
+  });
+});
