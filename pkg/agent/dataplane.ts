@@ -92,7 +92,8 @@ export class Dataplane implements AgentDataplane {
   async removeStaleNicLinks(nic: string, mac: string, netns: string, parent: string): Promise<StaleNicLink[]> {
     const lower = (await this.ip.links()).find((l) => l.name === parent);
     if (!lower) return [];
-    return removeStaleNicLinks(nic, mac, lower.ifindex, [netns, netnsPath(this.target), '/proc/self/ns/net']);
+    const hostName = this.target.kind === 'netns' ? this.target.name : undefined;
+    return removeStaleNicLinks(nic, mac, lower.ifindex, [netns, netnsPath(this.target), '/proc/self/ns/net'], hostName);
   }
 
   removeNicLinksIn(netns: string, nics: string[]): Promise<StaleNicLink[]> {

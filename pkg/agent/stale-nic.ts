@@ -64,31 +64,51 @@ export async function reachableNamespaces(exclude: string[], max = STALE_SCAN_MA
 
 /**
  * The macvlan links in the namespace at `netns` that carry this NIC's mark and MAC, on the parent
- * whose ifindex is `parentIndex` (a lab's hosts share one mount namespace, so another host's NIC
- * of the same name is reachable too: its parent is another device).
+ * whose ifindex is `parentIndex` in the host's namespace (`hostName` when it is a named one).
+ * An ifindex is per namespace: the parents of other simulated hosts (other labs on the machine,
+ * with the same NIC names and addresses) often have the same one, so the parent's namespace is
+ * checked too (parentInHost).
  */
-async function markedLinks(netns: string, nic: string, mac: string, parentIndex: number): Promise<StaleNicLink[]> {
+async function markedLinks(netns: string, nic: string, mac: string, parentIndex: number, hostName: string | undefined): Promise<StaleNicLink[]> {
   try {
     const out = await run('nsenter', [`--net=${netns}`, 'ip', '-json', '-details', 'link', 'show'], undefined, { timeoutMs: STALE_SCAN_CALL_TIMEOUT_MS });
     const links = out.trim() ? parseLinks(JSON.parse(out)) : [];
-    return links.filter((l) => l.kind === 'macvlan' && l.alias === nicAlias(nic) && l.mac === mac.toLowerCase()
-      && l.linkIndex === parentIndex && l.linkNetnsId !== undefined)
-      .map((l) => ({ netns, name: l.name, mac: l.mac }));
+    const found = links.filter((l) => l.kind === 'macvlan' && l.alias === nicAlias(nic) && l.mac === mac.toLowerCase()
+      && l.linkIndex === parentIndex && l.linkNetnsId !== undefined);
+    if (!found.length) return [];
+    const named = await namedPeers(netns);
+    return found.filter((l) => parentInHost(named.get(l.linkNetnsId!), hostName)).map((l) => ({ netns, name: l.name, mac: l.mac }));
   } catch {
     return []; // gone meanwhile, or not enterable: not a holder we can free
   }
 }
 
+/** The names of the named namespaces (/var/run/netns) that the namespace at `netns` has an id for, by id. */
+async function namedPeers(netns: string): Promise<Map<number, string>> {
+  const out = await run('nsenter', [`--net=${netns}`, 'ip', '-json', 'netns', 'list-id'], undefined, { timeoutMs: STALE_SCAN_CALL_TIMEOUT_MS });
+  const ids = out.trim() ? (JSON.parse(out) as Array<{ nsid?: number; name?: string }>) : [];
+  return new Map(ids.filter((i) => typeof i.nsid === 'number' && typeof i.name === 'string').map((i) => [i.nsid!, i.name!]));
+}
+
+/**
+ * Whether a link's parent, in the namespace named `parentNs` (undefined: an unnamed one), is in
+ * the host's: the one named `hostName`, or for an agent on its own namespace (no name) an unnamed
+ * one. In doubt it is not: the link stays, and the NIC waits for its MAC (mac-wait.ts).
+ */
+function parentInHost(parentNs: string | undefined, hostName: string | undefined): boolean {
+  return parentNs === hostName;
+}
+
 /**
  * Deletes the links xnet made for NIC `nic` with MAC `mac` on the parent with ifindex
- * `parentIndex` in every reachable namespace but `exclude` (the container's current one and the
- * host's). Returns what it deleted.
+ * `parentIndex` in the host's namespace (named `hostName`, or the agent's own when none) in every
+ * reachable namespace but `exclude` (the container's current one and the host's). Returns what it deleted.
  */
-export async function removeStaleNicLinks(nic: string, mac: string, parentIndex: number, exclude: string[]): Promise<StaleNicLink[]> {
+export async function removeStaleNicLinks(nic: string, mac: string, parentIndex: number, exclude: string[], hostName?: string): Promise<StaleNicLink[]> {
   const namespaces = await reachableNamespaces(exclude);
   const found: StaleNicLink[] = [];
   for (let i = 0; i < namespaces.length; i += 8) {
-    const part = await Promise.all(namespaces.slice(i, i + 8).map((ns) => markedLinks(ns, nic, mac, parentIndex)));
+    const part = await Promise.all(namespaces.slice(i, i + 8).map((ns) => markedLinks(ns, nic, mac, parentIndex, hostName)));
     found.push(...part.flat());
   }
   const deleted: StaleNicLink[] = [];
