@@ -78,6 +78,9 @@ describe('agent: restarts and etcd outages leave the dataplane alone', () => {
     // Read while no agent runs: a stop that took something away would otherwise be hidden by
     // the restarted agent putting it back (NAT chains, say, which pings in flight never need).
     expect(await snapshot(h1), 'the dataplane while the agent is stopped').toEqual(before);
+    // "The lease is not revoked on SIGTERM": the node's report (bound to it) outlives the stop
+    const report = new Keys('/xnet').status('Node', h1.name, { node: h1.name });
+    expect((await lab.client.get(report).exec()).kvs, 'host-1\'s report while its agent is stopped').toHaveLength(1);
     child = await startAgentCommand(h1);
     const results = await pings;
     for (const r of results) expect(r.stdout).toContain('60 packets transmitted, 60 packets received, 0% packet loss');
