@@ -73,13 +73,15 @@ describe('containers kept on addresses an ipRange edit left out', () => {
     const c = 'container-with-a-long-name-1';
     const ipOf = () => docker(h, ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', c]);
     const old = await ipOf();
+    const part = async () => ((await env.lab.store.get('MacvlanNet', NET)) as MacvlanNet | undefined)?.status?.nodes?.[0] as { outsideRange?: string[] } | undefined;
+    // the claim is there before the restart: its going below is the agent giving up the home
+    await eventually(async () => (await part())?.outsideRange?.includes(old) || undefined, `the claim on ${old} kept outside the range`);
     await docker(h, ['stop', '-t', '0', c]);
     const since = await docker(h, ['info', '-f', '{{.SystemTime}}']);
     await docker(h, ['start', c]);
     const now = await ipOf();
     expect(parseIPv4(now)).toBeGreaterThanOrEqual(parseIPv4('192.168.214.240'));
-    const part = async () => ((await env.lab.store.get('MacvlanNet', NET)) as MacvlanNet | undefined)?.status?.nodes?.[0] as { outsideRange?: string[] } | undefined;
-    await eventually(async () => !(await part())?.outsideRange?.includes(old) || undefined, `the claim on ${old} gone`, 30_000);
+    await eventually(async () => { const p = await part(); return (p && !p.outsideRange?.includes(old)) || undefined; }, `the claim on ${old} gone`, 30_000);
     // kept on the address it started with: never taken off the network to be moved back to
     // its old one (the plugin refuses an address outside the range: each try was a blip)
     expect(await ipOf()).toBe(now);
