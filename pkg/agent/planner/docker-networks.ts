@@ -50,9 +50,15 @@ export function planDockerNetworks(desired: DockerNetworkSpec[], observed: Docke
   for (const want of desired) {
     const have = byName.get(want.name);
     if (!have) { ops.push({ op: 'docker.network.create', spec: want }); continue; }
+    const owner = have.labels[OWNER_LABEL];
+    // another xnet object's network (its owner removes or remakes it) is no more ours than a user's
+    if (owner && owner !== want.labels[OWNER_LABEL]) {
+      problems.push({ reason: 'NetworkConflict', message: `Docker network ${want.name} exists and belongs to ${owner} (labelled ${OWNER_LABEL}=${owner}); remove or rename it` });
+      continue;
+    }
     const diff = networkMatches(want, have);
     if (!diff) continue;
-    if (!have.labels[OWNER_LABEL]) {
+    if (!owner) {
       problems.push({ reason: 'NetworkConflict', message: `Docker network ${want.name} exists and was not made by xnet (${diff}); remove or rename it` });
     } else if (have.containers + (have.stopped?.length ?? 0) > 0) {
       problems.push({ reason: 'NetworkInUse', message: `Docker network ${want.name} must be recreated (${diff}) but ${attachedWhy(have)}` });

@@ -17,7 +17,8 @@ export const BRIDGE_OPTION = 'com.docker.network.bridge.name';
 const MTU_OPTION = 'com.docker.network.driver.mtu';
 
 /** What the host has: xnet's bridge networks (and those named as wanted), links, IPv4 addresses. */
-export interface ObservedHost { owned: DockerNetwork[]; links: Link[]; addrs: Addr[] }
+/** `removed`: networks of gone HostSubnets removed in this pass, after `owned` was read */
+export interface ObservedHost { owned: DockerNetwork[]; links: Link[]; addrs: Addr[]; removed?: Set<string> }
 
 /**
  * Makes or fixes one HostSubnet's network and reports the outcome in its status. The bridge of
@@ -71,7 +72,8 @@ async function reportMaking(ctx: AgentContext, hs: HostSubnet, spec: DockerNetwo
   await ctx.status.write('HostSubnet', hs, {}, { status: 'Unknown', reason: 'CreatingNetwork', message: `making Docker network ${spec.name} on bridge ${spec.options[BRIDGE_OPTION]}` });
 }
 
-const planOf = (spec: DockerNetworkSpec, host: ObservedHost): Plan => planDockerNetworks([spec], host.owned.filter((n) => n.name === spec.name), 'HostSubnet');
+// a network of a gone HostSubnet removed under this name (one replaced by another) is made anew
+const planOf = (spec: DockerNetworkSpec, host: ObservedHost): Plan => planDockerNetworks([spec], host.owned.filter((n) => n.name === spec.name && !host.removed?.has(n.name)), 'HostSubnet');
 
 /**
  * xnet's own network on the HostSubnet's bridge, also one waiting for its containers to leave
@@ -141,7 +143,9 @@ function networkOps(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost,
   const have = host.owned.find((n) => n.name === spec.name);
   if (!link && have && !plan.ops.length && have.labels[OWNER_LABEL] !== `HostSubnet/${hs.metadata.name}`) {
     // its bridge is gone and it is not xnet's: neither its bridge nor its containers' ports are made or moved
-    const problem = { reason: 'NetworkConflict', message: `Docker network ${spec.name} exists and was not made by xnet (not labelled ${OWNER_LABEL}=HostSubnet/${hs.metadata.name}), and its bridge ${bridge} is gone; remove or rename it` };
+    const owner = have.labels[OWNER_LABEL];
+    const whose = owner ? `belongs to ${owner} (labelled ${OWNER_LABEL}=${owner})` : `was not made by xnet (not labelled ${OWNER_LABEL}=HostSubnet/${hs.metadata.name})`;
+    const problem = { reason: 'NetworkConflict', message: `Docker network ${spec.name} exists and ${whose}, and its bridge ${bridge} is gone; remove or rename it` };
     return { plan: { ops: [], problems: [problem, ...plan.problems] }, ops: [], marking: false };
   }
   const ops: Op[] = [...leftoverBridge(plan, link, mark, host, bridge), ...plan.ops];

@@ -30,18 +30,18 @@ export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
   const host = await observedHost(ctx, mine, specs, pending);
   const failed: Failure[] = [];
   // xnet's networks on the host after the removal of stale ones (all, should it fail)
-  let left = new Set(host.owned.map((n) => n.labels[OWNER_LABEL] ?? ''));
   try {
-    left = await removeStaleNetworks(ctx, specs, host.owned);
-    await removeLeftReports(ctx, mine, left);
+    // a network removed here leaves its name to its successor (the planner no longer sees it)
+    host.removed = await removeStaleNetworks(ctx, specs, host.owned);
+    await removeLeftReports(ctx, mine, new Set(host.owned.filter((n) => !host.removed?.has(n.name)).map((n) => n.labels[OWNER_LABEL] ?? '')));
   } catch (e) { failed.push({ what: 'removing stale networks', error: e }); }
-  const wanted = new Set([...specs.values()].map((s) => s.name));
+  const stale = staleNetworks(specs, host.owned.filter((n) => !host.removed?.has(n.name)));
   for (const hs of mine) {
     const spec = specs.get(hs.metadata.name);
     if (!spec) continue;
     try {
       const taken = bridgeTakenWhy(hs, spec, host.owned, host.links);
-      const held = taken ? undefined : bridgeHeldWhy(spec, host.owned.filter((n) => !wanted.has(n.name) && left.has(n.labels[OWNER_LABEL] ?? '')));
+      const held = taken ? undefined : bridgeHeldWhy(spec, stale);
       if (taken) await ctx.status.write('HostSubnet', hs, {}, notReady('BridgeNameTaken', taken));
       else if (held) await ctx.status.write('HostSubnet', hs, {}, notReady('NetworkInUse', held));
       else await applyNetwork(ctx, hs, spec, host);
@@ -118,26 +118,40 @@ function bridgeTakenWhy(hs: HostSubnet, spec: DockerNetworkSpec, owned: DockerNe
  */
 function bridgeHeldWhy(spec: DockerNetworkSpec, stale: DockerNetwork[]): string | undefined {
   const bridge = spec.options[BRIDGE_OPTION];
-  const holder = stale.find((n) => n.options[BRIDGE_OPTION] === bridge);
+  const holder = stale.find((n) => n.options[BRIDGE_OPTION] === bridge || n.name === spec.name);
   if (!holder) return undefined;
-  return `bridge ${bridge} is still the bridge of Docker network ${holder.name} (${holder.labels[OWNER_LABEL]}, gone), which ${holder.containers} container(s) still use; `
-    + `Docker network ${spec.name} is made on it once they leave (docker network disconnect ${holder.name}, or remove them)`;
+  const what = holder.name === spec.name ? `the name ${spec.name} is still that of` : `bridge ${bridge} is still the bridge of`;
+  return `${what} Docker network ${holder.name} (${holder.labels[OWNER_LABEL]}, gone), which ${holder.containers} container(s) still use; `
+    + `Docker network ${spec.name} is made once they leave (docker network disconnect ${holder.name}, or remove them)`;
+}
+
+/**
+ * xnet's HostSubnet networks no HostSubnet here declares: under a name none wants (a renamed
+ * `dockerNetwork`), or labelled for a HostSubnet that has no network here any more, also under
+ * a name another one wants now (a HostSubnet replaced by one of another name): that network is
+ * not the new one's to take over (planner/docker-networks.ts), so it goes first.
+ */
+function staleNetworks(specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[]): DockerNetwork[] {
+  const wanted = new Set([...specs.values()].map((s) => s.name));
+  const live = new Set([...specs.keys()].map((n) => `HostSubnet/${n}`));
+  return owned.filter((n) => {
+    const owner = n.labels[OWNER_LABEL] ?? '';
+    return owner.startsWith('HostSubnet/') && (!wanted.has(n.name) || !live.has(owner));
+  });
 }
 
 /**
  * Networks of HostSubnets that are gone or no longer on this node; not those of HostSubnets
- * whose key does not decode (unreadable is not absent). Returns the owner labels of xnet's
- * networks still on the host after it (one with containers attached waits for them).
+ * whose key does not decode (unreadable is not absent). Returns the names of those removed (one
+ * with containers attached waits for them).
  */
 async function removeStaleNetworks(ctx: AgentContext, specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[]): Promise<Set<string>> {
-  const wanted = new Set([...specs.values()].map((s) => s.name));
   const kept = new Set([...unreadable(ctx, 'HostSubnet')].map((n) => `HostSubnet/${n}`));
-  const stale = owned.filter((n) => !wanted.has(n.name) && (n.labels[OWNER_LABEL] ?? '').startsWith('HostSubnet/') && !kept.has(n.labels[OWNER_LABEL]));
+  const stale = staleNetworks(specs, owned).filter((n) => !kept.has(n.labels[OWNER_LABEL]));
   const gc = planDockerNetworks([], stale, 'HostSubnet');
   if (gc.ops.length) {
     ctx.log.info('removing Docker networks of gone HostSubnets', { networks: stale.map((n) => n.name) });
     await executeDockerOwned(ctx, gc.ops);
   }
-  const removed = new Set(gc.ops.map((o) => (o.op === 'docker.network.remove' ? o.name : '')));
-  return new Set(owned.filter((n) => !removed.has(n.name)).map((n) => n.labels[OWNER_LABEL] ?? ''));
+  return new Set(gc.ops.flatMap((o) => (o.op === 'docker.network.remove' ? [o.name] : [])));
 }

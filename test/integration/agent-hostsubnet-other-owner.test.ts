@@ -1,0 +1,59 @@
+// A Docker network under a HostSubnet's network name that is labelled for another xnet object
+// is that object's, not this HostSubnet's: reported as a name conflict, never removed or made
+// again (before, any io.xnet.owner label made it "xnet's own" and it was recreated).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, eventually, obj, oneHostAgentLab, readyCondition, type AgentLab } from './agent-harness.js';
+
+let lab: AgentLab;
+
+beforeAll(async () => {
+  lab = await oneHostAgentLab();
+}, 240_000);
+
+afterAll(async () => { await lab?.down(); }, 120_000);
+
+describe('agent: a Docker network labelled for another xnet object', () => {
+  it('is a NetworkConflict on the HostSubnet that wants its name, and stays as it is', async () => {
+    const h = lab.hosts[0];
+    // labelled for another xnet object (one no pass removes networks of: a HostSubnet's network
+    // under a name it no longer wants, or a gone MacvlanNet's, is xnet's leftover and goes),
+    // under the name a second ClusterNetwork's HostSubnet wants
+    await docker(h, ['network', 'create', '--subnet', '10.78.9.0/24', '--label', 'io.xnet.owner=ClusterNetwork/default', 'othernet']);
+    const id = async () => (await docker(h, ['network', 'ls', '--filter', 'name=^othernet$', '--format', '{{.ID}}'])).trim();
+    const before = await id();
+    expect(before).not.toBe('');
+    try {
+      await lab.store.create(obj('ClusterNetwork', 'other', { cidr: '10.78.0.0/16', hostPrefix: 24, dockerNetwork: 'othernet' }));
+      await lab.store.create(obj('HostSubnet', 'other-host-1', { node: 'host-1', clusterNetwork: 'other', subnet: '10.78.1.0/24', bridge: 'br78', dockerRange: '10.78.1.128/25' }));
+      const c = await eventually(async () => {
+        const r = await readyCondition(lab.store, 'HostSubnet', 'other-host-1');
+        return r?.status === 'False' && r.reason === 'NetworkConflict' ? r : undefined;
+      }, 'other-host-1 NetworkConflict', 15_000).catch(async (e) => {
+        throw new Error(`${(e as Error).message}; Ready: ${JSON.stringify(await readyCondition(lab.store, 'HostSubnet', 'other-host-1'))}; othernet: ${await id()} (was ${before})`);
+      });
+      expect(c.message).toContain('ClusterNetwork/default');
+      // the pass that reported the conflict has run: the network is the one made above
+      expect(await id()).toBe(before);
+    } finally {
+      await lab.store.delete('HostSubnet', 'other-host-1').catch(() => undefined);
+      await lab.store.delete('ClusterNetwork', 'other').catch(() => undefined);
+      await docker(h, ['network', 'rm', 'othernet']).catch(() => undefined);
+    }
+  }, 90_000);
+
+  it('a HostSubnet replaced by one of another name takes over the network name: the gone one\'s network is removed and made anew', async () => {
+    const h = lab.hosts[0];
+    const label = async () => (await docker(h, ['network', 'inspect', 'net1', '--format', '{{index .Labels "io.xnet.owner"}}'])).trim();
+    expect(await label()).toBe('HostSubnet/default-host-1');
+    // while the agent is down: it finds net1 of a gone HostSubnet under the name the new one wants
+    await lab.stopAgent(h);
+    const old = await lab.store.get('HostSubnet', 'default-host-1');
+    await lab.store.delete('HostSubnet', 'default-host-1');
+    await lab.store.create(obj('HostSubnet', 'successor-host-1', { ...(old!.spec as object) }));
+    await lab.startAgent(h);
+    await eventually(async () => (await readyCondition(lab.store, 'HostSubnet', 'successor-host-1'))?.status === 'True', 'successor-host-1 Ready', 15_000).catch(async (e) => {
+      throw new Error(`${(e as Error).message}; Ready: ${JSON.stringify(await readyCondition(lab.store, 'HostSubnet', 'successor-host-1'))}`);
+    });
+    expect(await label()).toBe('HostSubnet/successor-host-1');
+  }, 90_000);
+});
