@@ -192,11 +192,26 @@ export class Agent {
 
   private get log(): Logger { return this.ctx.log; }
 
-  async start(): Promise<void> {
+  private starting?: Promise<void>; // the start in flight, which stop() waits for
+
+  /** Nothing starts once stop() was called: a start in flight ends at its next step. */
+  start(): Promise<void> {
+    if (!this.stopped) this.starting ??= this.startSteps();
+    return this.starting ?? Promise.resolve();
+  }
+
+  /**
+   * A look at `stopped` after each wait: a stopped agent (in-process, or a daemon slow to exit) must not watch, work or
+   * act on the host after stop() returned. What a step started is in `closers` before it; stop() waits for this and closes all.
+   */
+  private async startSteps(): Promise<void> {
     const ev = { store: true, docker: true, kernel: true, ...this.opts.events };
     await this.register();
+    if (this.stopped) return;
     await this.startInformers(ev.store);
+    if (this.stopped) return;
     await this.heartbeat.beat();
+    if (this.stopped) return;
     this.heartbeat.followOwnNode();
     const hb = setInterval(() => void this.heartbeat.beat(), this.opts.heartbeatMs ?? 5000);
     this.closers.push(() => clearInterval(hb));
@@ -212,10 +227,15 @@ export class Agent {
   /** The underlay and what the kernel can do here (the Node is the admin's or the controller's to make). */
   private async register(): Promise<void> {
     const { node } = this.opts;
+    // stopping an informer never started is a no-op: all are closed, however far the start got
+    for (const inf of Object.values(this.caches) as Informer<AnyObject>[]) this.closers.push(() => inf.stop());
     await this.servePlugin();
-    await retry(() => this.view.start(), this.log, 'watch what concerns this node', () => this.stopped);
+    if (this.stopped) return;
     this.closers.push(() => this.view.close());
+    await retry(() => this.view.start(), this.log, 'watch what concerns this node', () => this.stopped);
+    if (this.stopped) return;
     await retry(() => this.caches.nodes.start(), this.log, 'list nodes', () => this.stopped);
+    if (this.stopped) return;
     await this.heartbeat.readHost();
     this.log.info('starting', { underlay: this.heartbeat.underlay, pinned: this.caches.nodes.get(node)?.spec ?? {}, capabilities: this.ctx.capabilities });
   }
@@ -223,13 +243,13 @@ export class Agent {
   private async startInformers(storeEvents: boolean): Promise<void> {
     for (const inf of [this.caches.clusterNetworks, this.caches.hostSubnets, this.caches.nics, this.caches.macvlanNets]) {
       await retry(() => inf.start(), this.log, `list ${inf.kind}`, () => this.stopped);
+      if (this.stopped) return;
     }
     this.caches.hostSubnets.addHandler(this.hostSubnetNodes.handlers);
     // a grant reaches a request waiting for it even while a macvlan pass waits on Docker
     const ipam = this.ipam;
     if (ipam) this.caches.macvlanNets.addHandler({ onAdd: (m) => ipam.followPool(m), onUpdate: (m) => ipam.followPool(m) });
     for (const inf of Object.values(this.caches) as Informer<AnyObject>[]) {
-      this.closers.push(() => inf.stop());
       if (!storeEvents) continue;
       inf.addHandler({
         onAdd: (o) => this.storeEvent(o),
@@ -296,6 +316,8 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // the start in flight first: what it started is closed below, and it starts nothing more
+    await this.starting?.catch(() => undefined);
     for (const c of this.closers.splice(0)) await c();
     this.queue.shutDown();
     this.kernelQueue.shutDown();
@@ -373,8 +395,5 @@ export class Agent {
 }
 
 function retry(f: () => Promise<void>, log: Logger, what: string, stopped: () => boolean): Promise<void> {
-  return retryUntilStopped(f, {
-    stopped,
-    onRetry: (e, delay) => log.warn(`${what} failed; retrying`, { error: (e as Error).message, retryInMs: delay }),
-  });
+  return retryUntilStopped(f, { stopped, onRetry: (e, delay) => log.warn(`${what} failed; retrying`, { error: (e as Error).message, retryInMs: delay }) });
 }
