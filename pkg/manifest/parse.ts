@@ -9,6 +9,7 @@ import { isUnclosedError, openingIn, unclosedOpenings } from './unclosed.js';
 import { syntaxReason } from './syntax-reason.js';
 import { unsupportedTags, type TagIssue } from './tags.js';
 import { duplicateKeys } from './duplicate-keys.js';
+import { withoutOtherVersions, type RefusedDirective } from './yaml-version.js';
 
 const lineCol = (p: { line: number; col: number }) => ({ line: p.line, column: p.col });
 
@@ -74,8 +75,20 @@ function parsePart(text: string, file: string, before: number, posOf: PosOf, out
   // where unclosed quotes and brackets opened: looked for once, when a document has an error
   let openings: number[] | undefined;
   const unclosed = () => (openings ??= unclosedOpenings(text));
-  for (const doc of composer.compose(new Parser().parse(text))) readDocument(doc, { file, document: ++n, unclosed, posOf }, out);
+  // refused %YAML directives, in order; each one opens the first document that starts after it
+  const directives: RefusedDirective[] = [];
+  for (const doc of composer.compose(withoutOtherVersions(new Parser().parse(text), directives))) {
+    n++;
+    while (directives.length && directives[0].offset < (doc.range?.[0] ?? 0)) refuseDirective(directives.shift()!, { file, document: n }, posOf, out);
+    readDocument(doc, { file, document: n, unclosed, posOf }, out);
+  }
+  // one that opens no document (at the end of the text) is refused all the same
+  for (const d of directives) refuseDirective(d, { file }, posOf, out);
   return n;
+}
+
+function refuseDirective(d: RefusedDirective, at: { file: string; document?: number }, posOf: PosOf, out: ParseResult): void {
+  out.issues.push({ ...at, ...lineCol(posOf(d.offset)), reason: d.reason });
 }
 
 /** One document of the stream into `out`: its objects (a List's items), or why it cannot be read. */

@@ -74,3 +74,15 @@ describe('xctl apply and diff of values YAML reads as no JSON value', () => {
     expect(d.exitCode).toBe(2);
   });
 });
+
+describe('xctl apply of a %YAML 1.1 directive', () => {
+  it('refuses it at its line, exit 2, writing nothing, instead of reading yes as a boolean', async () => {
+    const f = file('yaml11.yaml', `%YAML 1.1\n---\n${nodeDoc('yaml11')}  labels:\n    enabled: yes\n`);
+    const before = await keys();
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.stderr).toContain(`${f}:1:1: document 1: %YAML 1.1: xctl reads YAML 1.2 only`);
+    expect(r.stderr).not.toContain('must be a string');
+    expect(r.exitCode).toBe(2);
+    expect(await keys()).toEqual(before);
+  });
+});
