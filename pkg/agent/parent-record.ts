@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'no
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { Link } from '../netlink/types.js';
+import { formatIssuePath } from '../api/field-path.js';
 
 export const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
 export const PARENT_RECORD_FILE = 'parents.json';
@@ -36,7 +37,7 @@ export function parseRecord(text: string, bootId: string): { links: ParentEntrie
   let json: unknown;
   try { json = JSON.parse(text); } catch (e) { return { links: {}, bad: `not JSON (${(e as Error).message})` }; }
   const r = recordFile.safeParse(json);
-  if (!r.success) return { links: {}, bad: `not a parent record (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message})` };
+  if (!r.success) return { links: {}, bad: `not a parent record (${formatIssuePath(r.error.issues[0]?.path ?? [], '(record)')}: ${r.error.issues[0]?.message})` };
   return { links: r.data.bootId === bootId ? r.data.links : {} };
 }
 

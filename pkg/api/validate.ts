@@ -11,19 +11,11 @@ import { API_VERSION, type AnyObject } from './types.js';
 import { name as objectName } from './fields.js';
 import { suggestion } from './suggest.js';
 import { PROTO_KEY, protoKeyIssues } from './proto-keys.js';
+import { formatPath } from './field-path.js';
 
 export type { FieldIssue, FieldPath };
+export { formatPath };
 export { fieldRuleIssues };
-
-/** Renders a path the way users write it: spec.exclude[1], metadata.labels.app */
-export function formatPath(path: FieldPath): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${p}` : p;
-  }
-  return out || '(document)';
-}
 
 export interface ValidationResult {
   /** the object with defaults applied and without status; set only when issues is empty */

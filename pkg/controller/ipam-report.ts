@@ -6,6 +6,7 @@
 // key's current value, so a new value is decoded anew and an old one is dropped with it.
 import { nodeIpamReport as reportSchema, type NodeIpamReport } from '../dockeripam/report.js';
 import type { Ctx } from './context.js';
+import { formatIssuePath } from '../api/field-path.js';
 
 /** `unreadable`: the status has an `ipam` field that does not decode (not the same as none). */
 interface Decoded { report?: NodeIpamReport; unreadable?: boolean; assigned?: Set<string> }
@@ -37,7 +38,7 @@ function decode(ctx: Ctx, node: string, mvn: string, ipam: unknown): Decoded {
     return r ? { report: r.data } : {};
   }
   // said where an admin looks when the node gets no addresses
-  const why = r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ');
+  const why = r.error.issues.slice(0, 3).map((i) => `${formatIssuePath(i.path, '(value)')}: ${i.message}`).join('; ');
   if (!open.has(pair)) ctx.log.warn('node IPAM report does not decode; ignored', { node, macvlanNet: mvn, error: why });
   open.add(pair);
   return { unreadable: true };

@@ -3,6 +3,7 @@
 // that does not decode is skipped and reported, never thrown from a watch listener.
 import type { ZodTypeAny, z } from 'zod';
 import { kindInfo, type AnyObject, type Kind, type Status } from '../api/index.js';
+import { formatIssuePath } from '../api/field-path.js';
 import { StoreError } from './types.js';
 export type { SkippedKey } from './types.js';
 
@@ -32,7 +33,7 @@ function messageOf(i: Issue): string {
 }
 
 function issues(err: { issues: Issue[] }): string {
-  return err.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(value)'}: ${messageOf(i)}`).join('; ');
+  return err.issues.slice(0, 3).map((i) => `${formatIssuePath(i.path, '(value)')}: ${messageOf(i)}`).join('; ');
 }
 
 /**

@@ -3,6 +3,7 @@
 import type { Etcd3, IKeyValue, IRequestOp } from 'etcd3';
 import { API_VERSION, kindInfo, matchLabels, type AnyObject, type Kind, type Status } from '../api/index.js';
 import { name as nameSchema } from '../api/fields.js';
+import { formatIssuePath } from '../api/field-path.js';
 import { EtcdNodeLease } from './node-lease.js';
 import { Keys, DEFAULT_PREFIX, INDEXED_KINDS, indexNode } from './keys.js';
 import { rangePrefix } from '../etcd/range.js';
@@ -37,7 +38,7 @@ export function normalize(obj: AnyObject): Stored {
   const r = info.schema.safeParse(rest);
   if (!r.success) {
     throw new InvalidObjectError(obj.kind, obj.metadata?.name ?? '?',
-      r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+      r.error.issues.map((i) => ({ path: formatIssuePath(i.path, '(object)'), message: i.message })));
   }
   const out = r.data as Stored;
   delete (out.metadata as { resourceVersion?: string }).resourceVersion;

@@ -86,3 +86,30 @@ describe('xctl apply of a %YAML 1.1 directive', () => {
     expect(await keys()).toEqual(before);
   });
 });
+
+describe('xctl field paths of keys holding a dot or nothing', () => {
+  it('apply and diff name a label under a dotted key and an empty key in brackets, exit 2, writing nothing', async () => {
+    const f = file('dotted.yaml', `${nodeDoc('dotted')}  labels:\n    xnet.io/rack: 7\n    "": a\n`);
+    const before = await keys();
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.stderr).toContain(`${f}:6: document 1 (node/dotted): metadata.labels[xnet.io/rack]: must be a string, not a number`);
+    expect(r.stderr).toContain(`${f}:7: document 1 (node/dotted): metadata.labels[""]: invalid label key`);
+    expect(r.exitCode).toBe(2);
+    expect(await keys()).toEqual(before);
+    const d = await xctl(['diff', '-f', f]);
+    expect(d.stderr).toContain('metadata.labels[xnet.io/rack]: must be a string');
+    expect(d.exitCode).toBe(2);
+  });
+
+  it('get names the field of a stored object that does not decode the same way when it skips the key', async () => {
+    const key = '/xnet/registry/objects/nodes/stored-dotted';
+    const bad = { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'stored-dotted', labels: { 'xnet.io/rack': 7 } } };
+    await built.etcd.client().put(key).value(JSON.stringify(bad));
+    try {
+      const r = await xctl(['get', 'nodes']);
+      expect(r.stderr).toContain(`warning: skipped ${key}: metadata.labels[xnet.io/rack]: `);
+    } finally {
+      await built.etcd.client().delete().key(key);
+    }
+  });
+});
