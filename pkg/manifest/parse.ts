@@ -5,7 +5,7 @@ import { formatPath, LEADING_ZERO_NUMBER, type FieldIssue, type FieldPath } from
 import type { ManifestIssue } from './errors.js';
 import { aliasExpansionOverflow, MAX_ALIAS_VALUES } from './aliases.js';
 import { jsonStreamSpans } from './json-stream.js';
-import { isUnclosedError, openingIn, unclosedOpenings } from './unclosed.js';
+import { innermostOpening, isUnclosedError, unclosedOpenings, unclosedReason } from './unclosed.js';
 import { syntaxReason } from './syntax-reason.js';
 import { unsupportedTags, type TagIssue } from './tags.js';
 import { duplicateKeys } from './duplicate-keys.js';
@@ -74,7 +74,7 @@ function parsePart(text: string, file: string, before: number, posOf: PosOf, out
   let n = before;
   // where unclosed quotes and brackets opened: looked for once, when a document has an error
   let openings: number[] | undefined;
-  const unclosed = () => (openings ??= unclosedOpenings(text));
+  const unclosed = () => ({ offsets: (openings ??= unclosedOpenings(text)), text });
   // refused %YAML directives, in order; each one opens the first document that starts after it
   const directives: RefusedDirective[] = [];
   for (const doc of composer.compose(withoutOtherVersions(new Parser().parse(text), directives))) {
@@ -92,7 +92,7 @@ function refuseDirective(d: RefusedDirective, at: { file: string; document?: num
 }
 
 /** One document of the stream into `out`: its objects (a List's items), or why it cannot be read. */
-function readDocument(doc: Document, at: { file: string; document: number; unclosed: () => number[]; posOf: PosOf }, out: ParseResult): void {
+function readDocument(doc: Document, at: { file: string; document: number; unclosed: Unclosed; posOf: PosOf }, out: ParseResult): void {
   const { file, document, posOf } = at;
   const twice = duplicateKeys(doc).map((d): ManifestIssue => ({ file, document, ...lineCol(posOf(d.offset)), path: formatPath(d.path), reason: `key given twice (first at line ${posOf(d.first).line}); keep one` }));
   if (doc.errors.length || twice.length) {
@@ -141,14 +141,22 @@ function tagsUnder(tags: TagIssue[], prefix: FieldPath): FieldIssue[] {
   return tags.filter((t) => prefix.every((p, i) => t.path[i] === p)).map((t) => ({ path: t.path.slice(prefix.length), message: t.message }));
 }
 
-function syntaxIssues(doc: Document, unclosed: () => number[], file: string, document: number, posOf: PosOf): ManifestIssue[] {
-  return doc.errors.map((e) => {
-    // an unclosed quote or bracket: where it opened in this document, not where the input ran out
-    const opened = isUnclosedError(e) ? openingIn(unclosed(), doc.range?.[0] ?? 0, e.pos[0]) : undefined;
-    const pos = posOf(opened ?? e.pos[0]);
-    const reason = syntaxReason(e);
-    return { file, document, line: pos.line, column: pos.col, reason: opened !== undefined ? `${reason} (opened here)` : reason };
-  });
+/** The offsets of the text's unclosed quotes and brackets (found once), and the text. */
+type Unclosed = () => { offsets: number[]; text: string };
+
+function syntaxIssues(doc: Document, unclosed: Unclosed, file: string, document: number, posOf: PosOf): ManifestIssue[] {
+  const at = (offset: number, reason: string): ManifestIssue => ({ file, document, ...lineCol(posOf(offset)), reason });
+  // an unclosed quote or bracket: where the innermost opened in this document, once, not where
+  // the input ran out, nor again for each collection around it
+  const open = doc.errors.filter(isUnclosedError);
+  // reduce, not Math.max(...): thousands of errors are too many arguments
+  const last = open.reduce((m, e) => Math.max(m, e.pos[0]), 0);
+  const u = open.length ? unclosed() : undefined;
+  const opened = u && innermostOpening(u.offsets, doc.range?.[0] ?? 0, last);
+  const shown = opened === undefined ? doc.errors : doc.errors.filter((e) => !isUnclosedError(e));
+  const issues = shown.map((e) => at(e.pos[0], syntaxReason(e)));
+  if (opened !== undefined) issues.push(at(opened, `${unclosedReason(u!.text[opened])} (opened here)`));
+  return issues.sort((a, b) => a.line! - b.line! || a.column! - b.column!);
 }
 
 /**

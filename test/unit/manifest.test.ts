@@ -258,6 +258,17 @@ describe('an unclosed quote or bracket', () => {
     }
   });
 
+  it('is reported once, at the innermost opening never closed, not again at the collection around it', () => {
+    // `[` is never closed: the `}` after it is read as part of the sequence, so the map is
+    // unclosed only because of it; both were reported at the map's `{`
+    const inner = issuesOf('{a: [}\n');
+    expect(inner.map((i) => [i.line, i.column, i.reason])).toEqual([[1, 5, 'Flow sequence must end with a ] (opened here)']]);
+    const nested = issuesOf(`${cn('n')}  reserved: [10.0.0.0/24, {a: 1]\n`);
+    expect(nested.map((i) => [i.line, i.column, i.reason])).toEqual([[8, 27, 'Flow map must end with a } (opened here)']]);
+    const quoted = issuesOf('{a: ["x, 1]}\n');
+    expect(quoted.map((i) => [i.line, i.column, i.reason])).toEqual([[1, 6, 'Missing closing "quote (opened here)']]);
+  });
+
   it('leaves other syntax errors where the parser found them', () => {
     const tab = issuesOf(`${cn('t')}\tbad: 1\n`);
     expect(tab[0]).toMatchObject({ line: 8 });
