@@ -10,11 +10,16 @@ import type { FieldIssue, FieldPath } from './field-issue.js';
 import { API_VERSION, type AnyObject } from './types.js';
 import { name as objectName } from './fields.js';
 import { suggestion } from './suggest.js';
+import { valueHint, type ManifestSyntax } from './value-hints.js';
 import { PROTO_KEY, protoKeyIssues } from './proto-keys.js';
 import { formatPath } from './field-path.js';
 
 export type { FieldIssue, FieldPath };
 export { formatPath };
+export { LEADING_ZERO_NUMBER, type ManifestSyntax } from './value-hints.js';
+
+/** How the manifest was written, for the hints that say how to mend a value (value-hints.ts). */
+export interface ValidateOptions { syntax?: ManifestSyntax }
 export { fieldRuleIssues };
 
 export interface ValidationResult {
@@ -28,7 +33,7 @@ export interface ValidationResult {
  * Validates one manifest document. status is dropped first: it belongs to the system, and
  * `get -o yaml | apply -f -` must round-trip whatever the agents wrote there.
  */
-export function validateObject(raw: unknown): ValidationResult {
+export function validateObject(raw: unknown, opts: ValidateOptions = {}): ValidationResult {
   const head = validateHead(raw);
   const { info } = head;
   if (!isPlainObject(raw) || !info) return { issues: head.issues };
@@ -41,7 +46,7 @@ export function validateObject(raw: unknown): ValidationResult {
     const versionNamed = issues.some((i) => i.path[0] === 'apiVersion');
     const named = (i: FieldIssue) => (versionNamed && i.path[0] === 'apiVersion') || i.path[i.path.length - 1] === PROTO_KEY;
     // one by one: push(...xs) takes xs as arguments, and 150 000 bad label keys overflow the stack
-    for (const i of zodIssues(parsed.error.issues, rest, info.schema)) if (!named(i)) issues.push(i);
+    for (const i of zodIssues(parsed.error.issues, rest, info.schema, opts.syntax)) if (!named(i)) issues.push(i);
     // the rules across fields whose fields are fine still run: one run shows every problem
     issues.push(...decodedFieldRuleIssues(info, rest));
     return { issues: dedupe(issues), info };
@@ -70,13 +75,13 @@ function validateHead(raw: unknown): { info?: KindInfo; issues: FieldIssue[] } {
  * checks them, and nothing else (as kubectl): a manifest applied under an older xctl, whose
  * labels or spec a newer one refuses, still deletes what it made.
  */
-export function validateReference(raw: unknown): { ref?: { kind: AnyObject['kind']; name: string }; issues: FieldIssue[] } {
+export function validateReference(raw: unknown, opts: ValidateOptions = {}): { ref?: { kind: AnyObject['kind']; name: string }; issues: FieldIssue[] } {
   const { info, issues } = validateHead(raw);
   if (!info || !isPlainObject(raw)) return { issues };
   const meta = raw.metadata;
   const parsed = objectName.safeParse(isPlainObject(meta) ? meta.name : undefined);
   if (!isPlainObject(meta)) issues.push({ path: ['metadata'], message: meta === undefined ? 'is required (a mapping with name)' : `must be a mapping with name; got ${describeValue(meta)}` });
-  else if (!parsed.success) issues.push(...zodIssues(parsed.error.issues, meta.name, objectName).map((i) => ({ ...i, path: ['metadata', 'name', ...i.path] })));
+  else if (!parsed.success) issues.push(...zodIssues(parsed.error.issues, meta.name, objectName, opts.syntax).map((i) => ({ ...i, path: ['metadata', 'name', ...i.path] })));
   return issues.length ? { issues } : { ref: { kind: info.kind as AnyObject['kind'], name: parsed.data as string }, issues };
 }
 
@@ -92,7 +97,7 @@ function unknownKindMessage(kind: unknown): string {
 
 // ---------------------------------------------------------------- zod issues, made readable
 
-function zodIssues(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny): FieldIssue[] {
+function zodIssues(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny, syntax: ManifestSyntax = 'yaml'): FieldIssue[] {
   const out: FieldIssue[] = [];
   for (const i of oneIssuePerBound(zi, raw)) {
     const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
@@ -119,7 +124,7 @@ function zodIssues(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny): 
       out.push({ path, message: /^invalid label/.test(inner) ? inner : `${i.code === 'invalid_key' ? 'key' : 'value'}: ${inner}` });
       continue;
     }
-    out.push({ path, message: plainMessage(i) + valueHint(i, valueAt(raw, path)) });
+    out.push({ path, message: plainMessage(i) + valueHint(i, valueAt(raw, path), syntax) });
   }
   return out;
 }
@@ -147,49 +152,6 @@ function oneIssuePerBound(zi: z.core.$ZodIssue[], raw: unknown): z.core.$ZodIssu
     return !emptied.has(pathKey(i));
   });
 }
-
-/**
- * How to write what the author meant: a string field that YAML read as a number or boolean
- * (labels: {rack: 1}, name: 1234) in quotes; a list given one value as a list; an option in
- * another case (mode: Bridge) as the option.
- */
-function valueHint(i: z.core.$ZodIssue, v: unknown): string {
-  if (i.code === 'invalid_value' && typeof v === 'string') return suggestion(v, i.values.map(String));
-  if (i.code !== 'invalid_type') return '';
-  if (i.expected === 'array' && (typeof v === 'string' || typeof v === 'number')) return `; write it as [${String(v)}]`;
-  if (typeof v === 'string' && (i.expected === 'number' || i.expected === 'boolean')) return stringForScalarHint(i.expected as 'number' | 'boolean', v);
-  if (i.expected !== 'string' || (typeof v !== 'number' && typeof v !== 'boolean')) return '';
-  const shown = typeof v === 'boolean' || Number.isSafeInteger(v) ? `unquoted ${String(v)}` : 'it';
-  return `; put the value in quotes (YAML reads ${shown} as a ${typeof v})`;
-}
-
-/**
- * A number or boolean written as YAML 1.2 reads a string: quoted (`"24"`), with `_` (`1_500`),
- * with a leading zero (`030`: YAML 1.1, which kubectl reads, takes it as octal 24, YAML 1.2 as
- * 30, so the manifest reads it as neither) or as YAML 1.1's booleans (`yes`, `on`...).
- */
-function stringForScalarHint(expected: 'number' | 'boolean', v: string): string {
-  if (expected === 'boolean') {
-    const word = v.toLowerCase();
-    if (['y', 'yes', 'on', 'true'].includes(word)) return `; write true${word === 'true' ? ', unquoted' : ` (YAML 1.2 reads ${v} as a string)`}`;
-    if (['n', 'no', 'off', 'false'].includes(word)) return `; write false${word === 'false' ? ', unquoted' : ` (YAML 1.2 reads ${v} as a string)`}`;
-    return '';
-  }
-  if (LEADING_ZERO_NUMBER.test(v)) {
-    // go-yaml v2 reads 08 and 09 (no octal) as decimal, like YAML 1.2
-    const old = /^[-+]?0[0-7]+$/.test(v) ? `takes ${v} as octal ${parseInt(v, 8)}` : `reads ${v} as ${Number(v)}`;
-    return `; a leading zero is ambiguous (YAML 1.1, kubectl's, ${old}; YAML 1.2 as ${Number(v)}): write the number without it`;
-  }
-  const n = Number(v.replace(/_/g, ''));
-  return /^[-+]?[0-9][0-9_]*(\.[0-9]+)?$/.test(v) && Number.isFinite(n) ? `; write it as the number ${n}, unquoted` : '';
-}
-
-/**
- * A plain scalar that is a number with a leading zero: YAML 1.1 (kubectl's reader) and 1.2
- * (xctl's) read `030` differently, so the manifest reader keeps it as text (pkg/manifest/parse.ts)
- * and a number field refuses it with both readings.
- */
-export const LEADING_ZERO_NUMBER = /^[-+]?0[0-9]+$/;
 
 /** zod's default wording, rephrased the way the rest of xctl's messages read; custom messages are kept. */
 function plainMessage(i: z.core.$ZodIssue): string {

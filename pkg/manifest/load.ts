@@ -117,7 +117,7 @@ const noObjects = (sources: ManifestSource[]) => new ManifestError([{ file: sour
 
 /** Parses and validates sources; throws ManifestError naming every problem, or returns every object. */
 export function parseSources(sources: ManifestSource[]): LoadedObject[] {
-  const checked = checkDocuments(sources, (doc) => { const r = validateObject(doc.raw); return withTagIssues(doc, { value: r.object, issues: r.issues }); });
+  const checked = checkDocuments(sources, (doc) => { const r = validateObject(doc.raw, { syntax: doc.syntax }); return withTagIssues(doc, { value: r.object, issues: r.issues }); });
   const issues = checked.issues;
   const loaded: LoadedObject[] = checked.values.map((v) => ({ object: v.value, doc: v.doc }));
   const whereIs = (i: number) => nameLocation(loaded[i].doc);
@@ -152,7 +152,7 @@ function withTagIssues<T>(doc: ParsedDoc, r: { value?: T; issues: FieldIssue[] }
  */
 export async function loadReferences(args: string[], stdin?: StdinReader): Promise<Array<{ kind: AnyObject['kind']; name: string }>> {
   const sources = await readSources(args, stdin);
-  const checked = checkDocuments(sources, (doc) => { const r = validateReference(doc.raw); return withTagIssues(doc, { value: r.ref, issues: r.issues }, REFERENCE_FIELDS); });
+  const checked = checkDocuments(sources, (doc) => { const r = validateReference(doc.raw, { syntax: doc.syntax }); return withTagIssues(doc, { value: r.ref, issues: r.issues }, REFERENCE_FIELDS); });
   if (checked.issues.length) throw new ManifestError(checked.issues);
   const seen = new Map<string, { kind: AnyObject['kind']; name: string }>();
   for (const { value } of checked.values) if (!seen.has(`${value.kind}/${value.name}`)) seen.set(`${value.kind}/${value.name}`, value);

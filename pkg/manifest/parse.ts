@@ -1,7 +1,8 @@
 // Splits one file's text into documents and keeps the YAML syntax tree of each, so that a
 // field path found invalid later can be mapped back to the line it came from.
 import { Composer, isMap, isScalar, isSeq, LineCounter, Parser, type Document, type Pair, type YAMLMap } from 'yaml';
-import { formatPath, LEADING_ZERO_NUMBER, type FieldIssue, type FieldPath } from '../api/validate.js';
+import { formatPath, LEADING_ZERO_NUMBER, type FieldIssue, type FieldPath, type ManifestSyntax } from '../api/validate.js';
+import { documentSyntax } from './syntax-of.js';
 import type { ManifestIssue } from './errors.js';
 import { aliasExpansionOverflow, MAX_ALIAS_VALUES } from './aliases.js';
 import { jsonStreamSpans } from './json-stream.js';
@@ -26,6 +27,8 @@ export interface ParsedDoc {
   pathText(path: FieldPath): string;
   /** values the reader found to be no JSON value (tags.ts), at paths relative to the object */
   tagIssues: FieldIssue[];
+  /** how the document was written (syntax-of.ts): the hints on its values are in its syntax */
+  syntax: ManifestSyntax;
 }
 
 export interface ParseResult {
@@ -50,9 +53,11 @@ export function parseManifestText(text: string, file: string): ParseResult {
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
   const out: ParseResult = { docs: [], issues: [] };
   let documents = 0;
-  for (const span of jsonStreamSpans(text) ?? [{ start: 0, end: text.length }]) {
+  const stream = jsonStreamSpans(text);
+  const json = stream !== undefined || /\.json$/i.test(file);
+  for (const span of stream ?? [{ start: 0, end: text.length }]) {
     const part = span.start === 0 && span.end === text.length ? text : text.slice(span.start, span.end);
-    documents = parsePart(part, file, documents, (offset) => lc.linePos(span.start + offset), out);
+    documents = parsePart(part, { file, json }, documents, (offset) => lc.linePos(span.start + offset), out);
   }
   return out;
 }
@@ -64,8 +69,11 @@ export function parseManifestText(text: string, file: string): ParseResult {
  */
 const LEADING_ZERO = { identify: () => false, default: true, tag: 'tag:yaml.org,2002:str', test: LEADING_ZERO_NUMBER, resolve: (s: string) => s };
 
-/** Parses `text` (a part of the file at posOf) whose documents follow `before` others; returns how many there now are. */
-function parsePart(text: string, file: string, before: number, posOf: PosOf, out: ParseResult): number {
+/**
+ * Parses `text` (a part of the file at posOf, `json` when the file is JSON) whose documents
+ * follow `before` others; returns how many there now are.
+ */
+function parsePart(text: string, { file, json }: { file: string; json: boolean }, before: number, posOf: PosOf, out: ParseResult): number {
   // merge keys (`<<: *defaults`) as kubectl's YAML reader takes them; keys given twice are
   // found by duplicate-keys.ts, in one pass
   const composer = new Composer({ uniqueKeys: false, merge: true, customTags: (tags) => [LEADING_ZERO, ...tags] });
@@ -80,7 +88,7 @@ function parsePart(text: string, file: string, before: number, posOf: PosOf, out
   for (const doc of composer.compose(withoutOtherVersions(new Parser().parse(text), directives))) {
     n++;
     while (directives.length && directives[0].offset < (doc.range?.[0] ?? 0)) refuseDirective(directives.shift()!, { file, document: n }, posOf, out);
-    readDocument(doc, { file, document: n, unclosed, posOf }, out);
+    readDocument(doc, { file, document: n, unclosed, posOf, syntax: () => documentSyntax(doc, text, json) }, out);
   }
   // one that opens no document (at the end of the text) is refused all the same
   for (const d of directives) refuseDirective(d, { file }, posOf, out);
@@ -92,7 +100,7 @@ function refuseDirective(d: RefusedDirective, at: { file: string; document?: num
 }
 
 /** One document of the stream into `out`: its objects (a List's items), or why it cannot be read. */
-function readDocument(doc: Document, at: { file: string; document: number; unclosed: Unclosed; posOf: PosOf }, out: ParseResult): void {
+function readDocument(doc: Document, at: { file: string; document: number; unclosed: Unclosed; posOf: PosOf; syntax: () => ManifestSyntax }, out: ParseResult): void {
   const { file, document, posOf } = at;
   const twice = duplicateKeys(doc).map((d): ManifestIssue => ({ file, document, ...lineCol(posOf(d.offset)), path: formatPath(d.path), reason: `key given twice (first at line ${posOf(d.first).line}); keep one` }));
   if (doc.errors.length || twice.length) {
@@ -118,8 +126,9 @@ function readDocument(doc: Document, at: { file: string; document: number; unclo
   if (raw === null || raw === undefined) return;
   raw = withoutNullFields(raw);
   const tags = unsupportedTags(doc);
+  const syntax = at.syntax();
   const mk = (prefix: FieldPath, value: unknown): ParsedDoc => ({
-    file, document, prefix, raw: value,
+    file, document, prefix, raw: value, syntax,
     lineOf: (path) => posOf(offsetOfPath(doc, [...prefix, ...path])).line,
     pathText: (path) => (path.length || prefix.length ? formatPath([...prefix, ...path]) : ''),
     tagIssues: tagsUnder(tags, prefix),

@@ -113,3 +113,20 @@ describe('xctl field paths of keys holding a dot or nothing', () => {
     }
   });
 });
+
+describe('xctl apply of a JSON file with a slip', () => {
+  it('says how to mend a value in JSON, and names an unclosed bracket once where it opened, exit 2, writing nothing', async () => {
+    const bad = { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'json-hint', labels: { rack: 5 } } };
+    const f = file('hint.json', JSON.stringify(bad, null, 2));
+    const before = await keys();
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.stderr).toContain(`${f}:7: document 1 (node/json-hint): metadata.labels.rack: must be a string, not a number; write it as a string: "5"`);
+    expect(r.stderr).not.toContain('YAML');
+    expect(r.exitCode).toBe(2);
+    const open = file('open.json', '{"apiVersion": "xnet.io/v1alpha1", "kind": "Node", "metadata": {"name": "open", "labels": [}}\n');
+    const o = await xctl(['apply', '-f', open]);
+    expect(o.stderr).toBe(`error: invalid manifest: ${open}:1:91: document 1: Flow sequence must end with a ] (opened here)\nnothing was written`);
+    expect(o.exitCode).toBe(2);
+    expect(await keys()).toEqual(before);
+  });
+});
