@@ -3,6 +3,7 @@
 import { Composer, isMap, isScalar, isSeq, LineCounter, Parser, type Document, type Pair, type YAMLMap } from 'yaml';
 import { formatPath, LEADING_ZERO_NUMBER, type FieldIssue, type FieldPath, type ManifestSyntax } from '../api/validate.js';
 import { documentSyntax } from './syntax-of.js';
+import { documentAnchors, unresolvedReason, type EarlierAnchor } from './anchors.js';
 import type { ManifestIssue } from './errors.js';
 import { aliasExpansionOverflow, MAX_ALIAS_VALUES } from './aliases.js';
 import { jsonStreamSpans } from './json-stream.js';
@@ -83,12 +84,14 @@ function parsePart(text: string, { file, json }: { file: string; json: boolean }
   // where unclosed quotes and brackets opened: looked for once, when a document has an error
   let openings: number[] | undefined;
   const unclosed = () => ({ offsets: (openings ??= unclosedOpenings(text)), text });
+  // the anchors of the documents read so far, by name; none to look for in a text without aliases
+  const anchors = text.includes('*') ? new Map<string, EarlierAnchor>() : undefined;
   // refused %YAML directives, in order; each one opens the first document that starts after it
   const directives: RefusedDirective[] = [];
   for (const doc of composer.compose(withoutOtherVersions(new Parser().parse(text), directives))) {
     n++;
     while (directives.length && directives[0].offset < (doc.range?.[0] ?? 0)) refuseDirective(directives.shift()!, { file, document: n }, posOf, out);
-    readDocument(doc, { file, document: n, unclosed, posOf, syntax: () => documentSyntax(doc, text, json) }, out);
+    readDocument(doc, { file, document: n, unclosed, posOf, anchors, syntax: () => documentSyntax(doc, text, json) }, out);
   }
   // one that opens no document (at the end of the text) is refused all the same
   for (const d of directives) refuseDirective(d, { file }, posOf, out);
@@ -100,7 +103,34 @@ function refuseDirective(d: RefusedDirective, at: { file: string; document?: num
 }
 
 /** One document of the stream into `out`: its objects (a List's items), or why it cannot be read. */
-function readDocument(doc: Document, at: { file: string; document: number; unclosed: Unclosed; posOf: PosOf; syntax: () => ManifestSyntax }, out: ParseResult): void {
+/** Where a document is, and what its reading needs of the text around it. */
+interface DocumentAt {
+  file: string;
+  document: number;
+  unclosed: Unclosed;
+  posOf: PosOf;
+  /** the anchors of the documents before, by name (undefined: the text has no alias) */
+  anchors?: Map<string, EarlierAnchor>;
+  syntax: () => ManifestSyntax;
+}
+
+/**
+ * Refuses the aliases of `doc` whose anchor is not set before them in it (naming an earlier
+ * document's anchor of the name, which is out of reach), and records its anchors for the
+ * documents after it. Whether any was refused.
+ */
+function refuseUnresolvedAliases(doc: Document, at: DocumentAt, out: ParseResult): boolean {
+  if (!at.anchors) return false;
+  const { unresolved, anchors } = documentAnchors(doc);
+  for (const a of unresolved) {
+    const path = a.path.length ? formatPath(a.path) : undefined;
+    out.issues.push({ file: at.file, document: at.document, ...lineCol(at.posOf(a.offset)), path, reason: unresolvedReason(a, at.anchors.get(a.name)) });
+  }
+  for (const [name, offset] of anchors) at.anchors.set(name, { document: at.document, line: at.posOf(offset).line });
+  return unresolved.length > 0;
+}
+
+function readDocument(doc: Document, at: DocumentAt, out: ParseResult): void {
   const { file, document, posOf } = at;
   const twice = duplicateKeys(doc).map((d): ManifestIssue => ({ file, document, ...lineCol(posOf(d.offset)), path: formatPath(d.path), reason: `key given twice (first at line ${posOf(d.first).line}); keep one` }));
   if (doc.errors.length || twice.length) {
@@ -109,6 +139,7 @@ function readDocument(doc: Document, at: { file: string; document: number; unclo
     return;
   }
   if (doc.contents === null) return;   // empty or comment-only document: skipped, as kubectl does
+  if (refuseUnresolvedAliases(doc, at, out)) return;
   const bomb = aliasExpansionOverflow(doc);
   if (bomb !== undefined) {
     const pos = posOf(bomb);

@@ -130,3 +130,14 @@ describe('xctl apply of a JSON file with a slip', () => {
     expect(await keys()).toEqual(before);
   });
 });
+
+describe('xctl apply of a merge key naming an anchor of another document', () => {
+  it('says anchors do not cross documents, at the alias, exit 2, writing nothing', async () => {
+    const f = file('anchors.yaml', `${nodeDoc('anchor-a')}  labels: &common {rack: r1}\n---\n${nodeDoc('anchor-b')}  labels:\n    <<: *common\n`);
+    const before = await keys();
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.stderr).toBe(`error: invalid manifest: ${f}:12:9: document 2: metadata.labels.<<: *common: the anchor &common is set in document 1 (line 5), and anchors do not cross documents: write the values here, or put both objects in one List and share the anchor there\nnothing was written`);
+    expect(r.exitCode).toBe(2);
+    expect(await keys()).toEqual(before);
+  });
+});
