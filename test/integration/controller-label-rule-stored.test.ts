@@ -44,7 +44,7 @@ describe('objects whose stored label the label-key rule now refuses', () => {
     const key = await labelAroundTheRule('ClusterNetwork', 'cn');
     const skipped = (await fx.store.list('ClusterNetwork')).skipped!;
     expect(skipped.map((s) => s.key)).toEqual([key]);
-    expect(skipped[0].error).toBe(`metadata.labels.${LONG}: invalid label key: the name (after any "/") has 64 characters, at most 63; ` +
+    expect(skipped[0].error).toBe(`metadata.labels[${LONG}]: invalid label key: the name (after any "/") has 64 characters, at most 63; ` +
       'a key is [prefix/]name: name of letters, digits, "-", "_" and ".", starting and ending with a letter or digit, at most 63 characters; ' +
       'prefix a DNS subdomain (lower-case letters, digits, "-" and ".", each dot-separated part starting and ending with a letter or digit), at most 253 characters');
     // well past the controller's reaction to a change (well under a second here)

@@ -61,7 +61,7 @@ describe('xctl apply of a manifest with mistakes', () => {
     const f = file('long-label.yaml', `${H}\nkind: Node\nmetadata:\n  name: host-3\n  labels:\n    ${long}: r1\n`);
     const r = await xctl(['apply', '-f', f]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain(`${f}:6: document 1 (node/host-3): metadata.labels.${long}: invalid label key: the name (after any "/") has 64 characters, at most 63`);
+    expect(r.stderr).toContain(`${f}:6: document 1 (node/host-3): metadata.labels[${long}]: invalid label key: the name (after any "/") has 64 characters, at most 63`);
     expect(await keys()).toEqual(before);
   });
 
