@@ -3,8 +3,8 @@
 // directive belongs to one document; a version it does not know (`%YAML 1.3`) it reads as 1.2
 // with only a warning. xctl reads YAML 1.2 (docs/xctl.md), so such a directive is refused at
 // its line, with why, and is taken out of the stream: every document is read as 1.2, and the
-// reasons given for its fields are 1.2's. (kubectl's reader is YAML 1.1 whatever the
-// directive, and refuses `%YAML 1.2`; a file it read with `%YAML 1.1` reads the same here once
+// reasons given for its fields are 1.2's. (kubectl's YAML parser, go-yaml v2, reads 1.1
+// whatever the directive, and refuses `%YAML 1.2`; a file it read with `%YAML 1.1` reads the same here once
 // the directive is gone, but for the values the reasons name.)
 import type { CST } from 'yaml';
 
