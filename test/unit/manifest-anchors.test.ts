@@ -4,17 +4,7 @@
 // cross documents, nor where the alias is.
 import { describe, expect, it } from 'vitest';
 import { parseSources } from '../../pkg/manifest/load.js';
-import { ManifestError, type ManifestIssue } from '../../pkg/manifest/errors.js';
-
-function refuse(text: string): ManifestIssue[] {
-  try {
-    parseSources([{ file: 'm.yaml', text }]);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ManifestError);
-    return (e as ManifestError).issues;
-  }
-  throw new Error('manifest was accepted');
-}
+import { refuse } from './manifest-refuse.js';
 
 const first = 'apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: a\n  labels: &common {rack: r1}\n';
 const second = (labels: string) => `---\napiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: b\n  labels:${labels}\n`;

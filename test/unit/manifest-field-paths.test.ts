@@ -5,8 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatPath } from '../../pkg/api/validate.js';
 import { decodeObject, UndecodableError } from '../../pkg/store/decode.js';
-import { parseSources } from '../../pkg/manifest/load.js';
-import { ManifestError, type ManifestIssue } from '../../pkg/manifest/errors.js';
+import { refuse } from './manifest-refuse.js';
 
 describe('formatPath', () => {
   it('keeps plain keys and list indexes as users write them', () => {
@@ -33,16 +32,6 @@ describe('formatPath', () => {
     expect(formatPath(['metadata', 'labels', 'a\u200bb'])).toBe('metadata.labels["a\\u200bb"]');
   });
 });
-
-function refuse(text: string): ManifestIssue[] {
-  try {
-    parseSources([{ file: 'm.yaml', text }]);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ManifestError);
-    return (e as ManifestError).issues;
-  }
-  throw new Error('manifest was accepted');
-}
 
 describe('paths in manifest errors', () => {
   it('names a label key with a dot, an empty one and a spec key with a dot unambiguously', () => {

@@ -6,17 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadReferences, parseSources } from '../../pkg/manifest/load.js';
-import { ManifestError, type ManifestIssue } from '../../pkg/manifest/errors.js';
-
-function refuse(text: string): ManifestIssue[] {
-  try {
-    parseSources([{ file: 'm.yaml', text }]);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ManifestError);
-    return (e as ManifestError).issues;
-  }
-  throw new Error('manifest was accepted');
-}
+import { refuse } from './manifest-refuse.js';
 
 const H = 'apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: n1\n';
 const NOT_JSON = 'a manifest holds only strings, numbers, booleans, null, mappings and lists';

@@ -7,17 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSources, readSources } from '../../pkg/manifest/load.js';
-import { ManifestError, type ManifestIssue } from '../../pkg/manifest/errors.js';
-
-function refuse(text: string): ManifestIssue[] {
-  try {
-    parseSources([{ file: 'm.yaml', text }]);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ManifestError);
-    return (e as ManifestError).issues;
-  }
-  throw new Error('manifest was accepted');
-}
+import { refuse } from './manifest-refuse.js';
 
 const node = (name: string) => `{apiVersion: xnet.io/v1alpha1, kind: Node, metadata: {name: ${name}}, spec: {}}`;
 

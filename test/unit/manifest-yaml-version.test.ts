@@ -3,17 +3,7 @@
 // and every document is still read as 1.2, so the reasons given for its fields are 1.2's.
 import { describe, expect, it } from 'vitest';
 import { parseSources } from '../../pkg/manifest/load.js';
-import { ManifestError, type ManifestIssue } from '../../pkg/manifest/errors.js';
-
-function refuse(text: string): ManifestIssue[] {
-  try {
-    parseSources([{ file: 'm.yaml', text }]);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ManifestError);
-    return (e as ManifestError).issues;
-  }
-  throw new Error('manifest was accepted');
-}
+import { refuse } from './manifest-refuse.js';
 
 const NODE = (name: string) => `apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: ${name}\n  labels:\n    enabled: yes\n`;
 const WHY = 'xctl reads YAML 1.2 only, where yes, no, on and off are strings and 0755 is the number 755; remove the directive';

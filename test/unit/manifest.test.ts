@@ -5,20 +5,7 @@ import { checkAgainstStore, parseSources } from '../../pkg/manifest/load.js';
 import { formatIssue, ManifestError, type ManifestIssue } from '../../pkg/manifest/errors.js';
 import { validateObject } from '../../pkg/api/validate.js';
 import type { AnyObject } from '../../pkg/api/types.js';
-
-function refuse(text: string, file = 'm.yaml'): ManifestIssue[] {
-  return refuseAll([{ file, text }]);
-}
-
-function refuseAll(sources: { file: string; text: string }[]): ManifestIssue[] {
-  try {
-    parseSources(sources);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ManifestError);
-    return (e as ManifestError).issues;
-  }
-  throw new Error('manifest was accepted');
-}
+import { refuse, refuseAll } from './manifest-refuse.js';
 
 const CN = `apiVersion: xnet.io/v1alpha1
 kind: ClusterNetwork
