@@ -518,6 +518,23 @@ describe('planMacvlan', () => {
       .toEqual([{ op: 'route.del', dst: '192.168.200.20/32', dev: shim, proto: '76' }]);
   });
 
+  // The kernel flushes every route through a device whose last IPv4 address goes: the old
+  // address deleted first took the shim's routes along, and the batch's route del of one of
+  // them then failed ("No such process", seen in a full run) until a retry re-planned it.
+  it('gives the shim its new address before taking the old one, so its routes are never flushed', () => {
+    const h = host(
+      [link('lo', 1), link('eth0', 2, { promisc: true }), link(shim, 5, { kind: 'macvlan', parent: 'eth0', alias: SHIM_MARK })],
+      [{ dst: '192.168.200.128/28', dev: shim, proto: '76' }, { dst: '192.168.200.20', dev: shim, proto: '76' }],
+      [{ dev: shim, cidr: '192.168.200.2/32' }],
+    );
+    const ops = planMacvlan({ ...d, shim: { address: '192.168.200.3', routes: ['192.168.200.128/28'] } }, h, [{ ...network, id: 'x', containers: 0 }]).ops;
+    expect(ops).toEqual([
+      { op: 'addr.add', dev: shim, cidr: '192.168.200.3/32' },
+      { op: 'addr.del', dev: shim, cidr: '192.168.200.2/32' },
+      { op: 'route.del', dst: '192.168.200.20/32', dev: shim, proto: '76' },
+    ]);
+  });
+
   it('plans the VLAN sub-interface <parent>.<vlan>, marked as xnet\'s, and attaches everything to it', () => {
     const vnet = { ...network, options: { parent: 'eth0.200', macvlan_mode: 'bridge' } };
     const p = planMacvlan({ ...d, vlan: 200, network: vnet, shim: undefined, promiscuous: false }, host(base), []);

@@ -95,8 +95,11 @@ function planShim(d: DesiredMacvlan, host: HostState, parentName: string): Plan 
     const fresh = !haveShim || haveShim.parent !== parentName;
     if (fresh) ops.push({ op: 'link.add.macvlan', name: shim, parent: parentName, mode: 'bridge' }, { op: 'link.set.alias', name: shim, alias: shimAlias(d.name) });
     const addrs = fresh ? [] : host.addrs.filter((a) => a.dev === shim);
-    for (const a of addrs) if (a.cidr !== cidr) ops.push({ op: 'addr.del', dev: shim, cidr: a.cidr });
+    // The new address first: the kernel flushes every route through a device whose last IPv4
+    // address goes, so deleting the old one first took the shim's routes with it, and the
+    // batch's `route del` of one of them then failed ("No such process") until a retry.
     if (!addrs.some((a) => a.cidr === cidr)) ops.push({ op: 'addr.add', dev: shim, cidr });
+    for (const a of addrs) if (a.cidr !== cidr) ops.push({ op: 'addr.del', dev: shim, cidr: a.cidr });
     if (fresh || !haveShim!.up) ops.push({ op: 'link.set.up', name: shim });
     const want: DesiredRoute[] = d.shim.routes.map((dst) => ({ dst, dev: shim }));
     // A fresh shim has no routes yet whatever the old one had.
