@@ -55,6 +55,18 @@ async function assignedOn(node: string): Promise<string[]> {
   return decodeReport(v?.ipam)?.assigned.map((a) => a.ip) ?? [];
 }
 
+/**
+ * What host-1's side says of `ip` when its probe never marked it (seen once in a full run, not
+ * reproduced alone): whether its agent lists it in use, which of its containers holds it, and
+ * the MacvlanNet's status, so the failure tells a missed probe from a stale entry.
+ */
+async function whoHas(h: LabHost, ip: string): Promise<string> {
+  const names = (await docker(h, ['ps', '-a', '--format', '{{.Names}}']).catch(() => '')).split('\n').filter(Boolean);
+  const holders: string[] = [];
+  for (const n of names) if ((await ipOf(h, n).catch(() => '')) === ip) holders.push(n);
+  return `${h.name}'s agent reports in use ${JSON.stringify(await assignedOn(h.name))}; its containers on ${ip}: ${JSON.stringify(holders)}; status ${JSON.stringify(await mvnStatus())}`;
+}
+
 /** `xctl ipam check` exits 0; its output is the error while it does not. */
 async function ipamClean(): Promise<true> {
   const r = await labXctl(env.lab, ['ipam', 'check']);
@@ -143,7 +155,8 @@ describe('a Node deleted while its macvlan containers run', () => {
       if (i > 16) throw new Error(`host-1's containers never got past ${ip}`);
       await runContainer(h1(), `more${i}`, ['--net', NET]);
     }
-    await eventually(async () => (await mvnStatus()).external?.includes(ip), `${ip} marked external by host-1's probe`, 60_000);
+    await eventually(async () => (await mvnStatus()).external?.includes(ip), `${ip} marked external by host-1's probe`, 60_000)
+      .catch(async (e: Error) => { throw new Error(`${e.message}; ${await whoHas(h1(), ip)}`); });
     await env.lab.startAgent(h2());
     await eventually(() => nodeUid('host-2'), 'Node host-2 made again', 60_000);
     await claimedBy('host-2', ip, 'd2\'s address host-2\'s claim again, not external, ipam check clean');
