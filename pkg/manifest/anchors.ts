@@ -4,8 +4,9 @@
 // sources must be maps or map aliases": neither said that anchors do not cross documents, nor
 // where the alias is. This finds each such alias, with its field path, before the document is
 // read, and the anchors each document sets, so that the message can name where one was.
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document } from 'yaml';
+import { isAlias, isMap, isPair, isSeq, type Document } from 'yaml';
 import type { FieldPath } from '../api/field-issue.js';
+import { keyText, startOf } from './yaml-node.js';
 
 export interface UnresolvedAlias {
   /** the anchor's name, as written after `*` */
@@ -13,10 +14,6 @@ export interface UnresolvedAlias {
   offset: number;
   path: FieldPath;
 }
-
-/** a merge key's value is a symbol: `<<` as written */
-const keyText = (key: unknown) => (isScalar(key) ? (typeof key.value === 'symbol' ? '<<' : String(key.value)) : String(key));
-const startOf = (node: unknown) => (node as { range?: number[] } | null)?.range?.[0] ?? 0;
 
 /**
  * The aliases of the document whose anchor is not set before them in it, in document order,

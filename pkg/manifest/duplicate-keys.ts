@@ -2,8 +2,9 @@
 // key before it (40 000 keys took 18 s; the 400 000 of a 6 MB file, hours), and its error
 // names neither the key nor the first copy. This finds them in one pass, a set of keys per
 // mapping, with the path and where the first copy is.
-import { isMap, isPair, isScalar, isSeq, type Document } from 'yaml';
+import { isMap, isPair, isSeq, type Document } from 'yaml';
 import type { FieldPath } from '../api/field-issue.js';
+import { keyText, startOf } from './yaml-node.js';
 
 export interface DuplicateKey {
   path: FieldPath;
@@ -11,10 +12,6 @@ export interface DuplicateKey {
   offset: number;
   first: number;
 }
-
-/** a merge key's value is a symbol: `<<` as written */
-const keyText = (key: unknown) => (isScalar(key) ? (typeof key.value === 'symbol' ? '<<' : String(key.value)) : String(key));
-const startOf = (node: unknown) => (node as { range?: number[] } | null)?.range?.[0] ?? 0;
 
 /**
  * Keys that name the same field once read as JSON: `1` and `'1'` (or `true` and `"true"`) are

@@ -3,8 +3,9 @@
 // {a, b}` was stored as no labels at all, without a word. A tag it does not know (`!foo`,
 // `!!js/function`, `!!python/object`) it reads as plain YAML with only a warning, which nothing
 // showed. A manifest holds JSON's values, so any other tag is refused where it is written.
-import { isMap, isPair, isScalar, isSeq, type Document } from 'yaml';
+import { isMap, isPair, isSeq, type Document } from 'yaml';
 import type { FieldIssue, FieldPath } from '../api/field-issue.js';
+import { keyText, startOf } from './yaml-node.js';
 
 const CORE = 'tag:yaml.org,2002:';
 /** the tags of JSON's values, and `!` (non-specific: a plain string) */
@@ -29,13 +30,13 @@ export function unsupportedTags(doc: Document): TagIssue[] {
     const { node, path } = stack.pop()!;
     const tag = (node as { tag?: string } | null)?.tag;
     if (tag && !JSON_TAGS.has(tag)) {
-      out.push({ path, offset: (node as { range?: number[] }).range?.[0] ?? 0, message: `the tag ${shown(tag)} is not supported: a manifest holds only strings, numbers, booleans, null, mappings and lists; remove the tag` });
+      out.push({ path, offset: startOf(node), message: `the tag ${shown(tag)} is not supported: a manifest holds only strings, numbers, booleans, null, mappings and lists; remove the tag` });
     }
     if (isSeq(node)) node.items.forEach((item, i) => stack.push({ node: item, path: [...path, i] }));
     if (!isMap(node)) continue;
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
-      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const key = keyText(pair.key);
       stack.push({ node: pair.value, path: [...path, key] }, { node: pair.key, path: [...path, key] });
     }
   }

@@ -31,6 +31,14 @@ describe('YAML tags', () => {
     ]);
   });
 
+  // the walks share how a key names a field (pkg/manifest/yaml-node.ts): a merge key is `<<`
+  // there, as in duplicate keys and anchors; this walk read it as "Symbol(<<)" and the path
+  // printed lost it (metadata.labels.a)
+  it('names a tag under a merge key by the key as written, <<', () => {
+    const issues = refuse(`${H}  labels:\n    <<: {a: !!binary aGk=}\n`);
+    expect(issues[0]).toMatchObject({ path: 'metadata.labels.<<.a', reason: expect.stringContaining('the tag !!binary') });
+  });
+
   it('names a tagged item of a List by its items[i] path', () => {
     const issues = refuse(`apiVersion: v1\nkind: List\nitems:\n- {apiVersion: xnet.io/v1alpha1, kind: Node, metadata: {name: a}}\n- apiVersion: xnet.io/v1alpha1\n  kind: Node\n  metadata: {name: b, labels: !!set {x}}\n`);
     expect(issues).toMatchObject([{ line: 7, path: 'items[1].metadata.labels', reason: expect.stringContaining('the tag !!set') }]);
