@@ -8,7 +8,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Controller } from '../../pkg/controller/controller.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/index.js';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import { startController } from './controller-helpers.js';
+import { eventually, obj, startController, statusOf } from './controller-helpers.js';
 
 export interface HostileNodeFixture {
   etcd: TestEtcd;
@@ -37,4 +37,24 @@ export function useHostileNodeFixture(): HostileNodeFixture {
   }, 60_000);
   afterAll(async () => { try { await fx.c?.stop(); } finally { await fx.etcd?.stop(); } });
   return fx;
+}
+
+/** A node's part of MacvlanNet `lan`'s status, as the trust tests read it. */
+export type LanPart = { name: string; addresses?: string[]; shimAddress?: string; ready?: boolean; message?: string };
+
+/** The parts of MacvlanNet `lan`'s status, as the admin reads them. */
+export async function lanParts(fx: HostileNodeFixture): Promise<LanPart[]> {
+  return (statusOf(await fx.admin.get('MacvlanNet', 'lan')).nodes as LanPart[] | undefined) ?? [];
+}
+
+/**
+ * MacvlanNet `lan` (10.80.0.0/24, dockerIPAM xnet) on host-1 and host-2, both of whose parts
+ * hold their 8 pre-claimed addresses: the state a compromised host-1 starts from.
+ */
+export async function twoNodeLan(fx: HostileNodeFixture, hostShim: boolean): Promise<LanPart[]> {
+  await fx.admin.applyAll([
+    obj('MacvlanNet', 'lan', { subnet: '10.80.0.0/24', dockerIPAM: 'xnet', hostShim, nodeSelector: { matchLabels: { lan: 'yes' } } }),
+    obj('Node', 'host-1', { interface: 'eth0' }, { lan: 'yes' }), obj('Node', 'host-2', { interface: 'eth0' }, { lan: 'yes' }),
+  ]);
+  return eventually(async () => { const p = await lanParts(fx); return p.length === 2 && p.every((n) => n.addresses?.length === 8) && p; }, 'both nodes pre-claim 8');
 }

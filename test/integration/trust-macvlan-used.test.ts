@@ -6,25 +6,19 @@
 // as node-host-1, the controller as xnet-controller.
 import { describe, expect, it } from 'vitest';
 import { Keys } from '../../pkg/store/keys.js';
-import { eventually, obj, statusOf } from './controller-helpers.js';
-import { useHostileNodeFixture } from './trust-fixture.js';
-
-type Part = { name: string; addresses?: string[]; message?: string };
+import { eventually, statusOf } from './controller-helpers.js';
+import { lanParts, twoNodeLan, useHostileNodeFixture } from './trust-fixture.js';
 
 const fx = useHostileNodeFixture();
 const keys = new Keys();
 
 const status = async () => statusOf(await fx.admin.get('MacvlanNet', 'lan'));
-const parts = async (): Promise<Part[]> => ((await status()).nodes as Part[] | undefined) ?? [];
+const parts = () => lanParts(fx);
 
 describe("a node's IPAM report listing addresses it does not hold", () => {
   it("counts in the MacvlanNet's used only the addresses pre-claimed for that node", async () => {
-    await fx.admin.applyAll([
-      obj('MacvlanNet', 'lan', { subnet: '10.80.0.0/24', dockerIPAM: 'xnet', hostShim: true, nodeSelector: { matchLabels: { lan: 'yes' } } }),
-      obj('Node', 'host-1', { interface: 'eth0' }, { lan: 'yes' }), obj('Node', 'host-2', { interface: 'eth0' }, { lan: 'yes' }),
-    ]);
-    const settled = await eventually(async () => { const p = await parts(); return p.length === 2 && p.every((n) => n.addresses?.length === 8) && p; }, 'both nodes pre-claim 8');
-    const [mine, theirs] = ['host-1', 'host-2'].map((n) => settled.find((p) => p.name === n)! as Part & { shimAddress?: string });
+    const settled = await twoNodeLan(fx, true);
+    const [mine, theirs] = ['host-1', 'host-2'].map((n) => settled.find((p) => p.name === n)!);
     const listed = [mine.addresses![0], mine.addresses![1], ...theirs.addresses!.slice(0, 5), theirs.shimAddress!, '10.80.0.254', '192.0.2.7'];
     await fx.host1.put(keys.status('MacvlanNet', 'lan', { node: 'host-1' })).value(JSON.stringify({
       ready: true, message: 'listed', ipam: { assigned: listed.map((ip, i) => ({ ip, container: `c${i}` })), returned: [], external: [], requested: [], want: 0 },

@@ -10,15 +10,13 @@ import { describe, expect, it } from 'vitest';
 import { REPORT_BURST, REPORTS_PER_SECOND } from '../../pkg/controller/report-budget.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { eventually, obj, statusOf } from './controller-helpers.js';
-import { useHostileNodeFixture } from './trust-fixture.js';
-
-type Part = { name: string; addresses?: string[]; ready?: boolean; message?: string };
+import { lanParts, twoNodeLan, useHostileNodeFixture } from './trust-fixture.js';
 
 const fx = useHostileNodeFixture();
 const keys = new Keys();
 const statusKey = keys.status('MacvlanNet', 'lan', { controller: true });
 
-const parts = async (): Promise<Part[]> => (statusOf(await fx.admin.get('MacvlanNet', 'lan')).nodes as Part[] | undefined) ?? [];
+const parts = () => lanParts(fx);
 const version = async (): Promise<number> => Number((await fx.etcd.client().get(statusKey).exec()).kvs[0]?.version ?? 0);
 
 /** host-1's report as its agent writes it, but each one different. */
@@ -29,11 +27,7 @@ const report = (i: number) => JSON.stringify({
 
 describe('a node rewriting its reports hundreds of times a second', () => {
   it('of a MacvlanNet: the status every node reads is written at a bounded rate, is named in the log, and its last report still counts', async () => {
-    await fx.admin.applyAll([
-      obj('MacvlanNet', 'lan', { subnet: '10.80.0.0/24', dockerIPAM: 'xnet', hostShim: false, nodeSelector: { matchLabels: { lan: 'yes' } } }),
-      obj('Node', 'host-1', { interface: 'eth0' }, { lan: 'yes' }), obj('Node', 'host-2', { interface: 'eth0' }, { lan: 'yes' }),
-    ]);
-    const settled = await eventually(async () => { const p = await parts(); return p.length === 2 && p.every((n) => n.addresses?.length === 8) && p; }, 'both nodes pre-claim 8');
+    const settled = await twoNodeLan(fx, false);
     const host2 = settled.find((n) => n.name === 'host-2')!;
     // the node's write is allowed (its own key): the test is about what follows from it
     const reportKey = keys.status('MacvlanNet', 'lan', { node: 'host-1' });
