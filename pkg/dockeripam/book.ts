@@ -18,9 +18,7 @@ import { XnetIpamError } from './errors.js';
 import { defined, type Journal, type JournalState, type NetBook } from './journal.js';
 import { bookReport, surplusOf, type NodeIpamReport } from './report.js';
 import { AwaitedAddresses, Refusals } from './requests.js';
-
-/** A kept address released this recently goes to the next request without --ip (a restart). */
-export const RESTART_WINDOW_MS = 60_000;
+import { guessKept } from './guess.js';
 
 /** An entry as read, with its revision (see AddressBook.unchanged). */
 export type Assigned = { ip: string; rev: number } & NetBook['assigned'][string];
@@ -167,25 +165,8 @@ export class AddressBook {
    * most recently kept within the window (docker restart: stop, then start).
    */
   guess(mvn: string, restoring: boolean): string | undefined {
-    const now = Date.now();
-    const rank = (a: NetBook['assigned'][string]): number | undefined => {
-      const recent = now - a.released! <= RESTART_WINDOW_MS;
-      if (!restoring) return recent ? 0 : undefined;
-      return a.restarts === true ? 0 : a.restarts === undefined && recent ? 1 : undefined;
-    };
-    // Among equals, the one released last, and of those released in the same millisecond the
-    // one changed last (its revision): never the book's order.
-    let best: { ip: string; rank: number; released: number; rev: number } | undefined;
-    for (const [ip, a] of Object.entries(this.book(mvn).assigned)) {
-      // Kept, but no longer this node's to hand out (the controller moved or shrank its pool).
-      if (a.released === undefined || a.pinned || !this.inPool(mvn, ip)) continue;
-      const r = rank(a);
-      const rev = this.revOf(mvn, ip);
-      if (r === undefined || (best && (r > best.rank || (r === best.rank && (a.released < best.released
-        || (a.released === best.released && rev < best.rev)))))) continue;
-      best = { ip, rank: r, released: a.released, rev };
-    }
-    return best?.ip;
+    const entries = Object.entries(this.book(mvn).assigned);
+    return guessKept(entries.map(([ip, entry]) => ({ ip, entry, rev: this.revOf(mvn, ip), inPool: this.inPool(mvn, ip) })), restoring, Date.now());
   }
 
   /** Records what Docker says of the container holding (or kept) ip. */
