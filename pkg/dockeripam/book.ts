@@ -18,6 +18,7 @@ import { XnetIpamError } from './errors.js';
 import { defined, type Journal, type JournalState, type NetBook } from './journal.js';
 import { bookReport, surplusOf, type NodeIpamReport } from './report.js';
 import { AwaitedAddresses, Refusals } from './requests.js';
+import { PoolTurns } from './pool-turns.js';
 import { guessKept } from './guess.js';
 
 /** An entry as read, with its revision (see AddressBook.unchanged). */
@@ -48,8 +49,10 @@ export class AddressBook {
 
   constructor(private readonly journal: Journal, private readonly onChange: (mvn: string) => void) {
     this.state = journal.load();
-    // `want` counts requests waiting; none outlives its process (a journal's kept the node starving)
-    for (const b of Object.values(this.state.nets)) b.want = 0;
+    // `want` counts requests waiting; none outlives its process (a journal's kept the node starving).
+    // Nor does what an ARP probe saw: while the agent was down its Node may have gone and another
+    // node's container taken an address the pool holds again now (./pool-turns.ts).
+    for (const b of Object.values(this.state.nets)) { b.want = 0; b.probed = []; }
   }
 
   private book(mvn: string): NetBook {
@@ -95,6 +98,8 @@ export class AddressBook {
     const out = new Set([...returned, ...external, ...this.awaited.of(mvn)]);
     const surplus = limit === undefined ? [] : surplusOf([...pool].sort(byAddress).filter((a) => !b.assigned[a] && !out.has(a)), limit);
     if (!changed && !surplus.length) return;
+    const had = new Set(b.pool);
+    for (const a of pool) if (!had.has(a)) this.turns.began(mvn, a);
     b.pool = [...pool].sort(byAddress);
     b.returned = [...returned, ...surplus]; b.external = external; b.requested = requested;
     if (this.free(mvn).length) b.want = 0;
@@ -303,6 +308,15 @@ export class AddressBook {
 
   isProbed(mvn: string, ip: string): boolean { return this.book(mvn).probed.includes(ip); }
 
+  /** Each address's turn in this node's pool (./pool-turns.ts), for a probe's outcome. */
+  private readonly turns = new PoolTurns();
+
+  /** ip's turn in the pool now: a probe takes it before it looks and hands it to inTurn() after. */
+  poolTurn(mvn: string, ip: string): number { return this.turns.of(mvn, ip); }
+
+  /** ip is still in the pool, in the same turn: what a probe begun then saw still counts. */
+  inTurn(mvn: string, ip: string, turn: number): boolean { return this.inPool(mvn, ip) && this.turns.of(mvn, ip) === turn; }
+
   markProbed(mvn: string, ip: string): void {
     const b = this.book(mvn);
     if (!b.probed.includes(ip)) { b.probed.push(ip); this.save(); }
@@ -350,6 +364,7 @@ export class AddressBook {
   forget(mvn: string): void {
     if (!this.state.nets[mvn]) return;
     delete this.state.nets[mvn];
+    this.turns.forget(mvn);
     this.save();
   }
 

@@ -163,7 +163,7 @@ export class NodeIpam implements IpamBackend {
   private async probeFree(mvn: string, probe: NonNullable<NodeIpamOptions['probe']>): Promise<void> {
     const todo = this.o.book.free(mvn).filter((ip) => !this.o.book.isProbed(mvn, ip));
     for (let i = 0; i < todo.length && !this.closed; i += 4) {
-      await Promise.all(todo.slice(i, i + 4).map(async (ip) => this.judge(mvn, ip, await probe(mvn, ip))));
+      await Promise.all(todo.slice(i, i + 4).map((ip) => this.look(mvn, ip, probe)));
     }
   }
 
@@ -177,6 +177,17 @@ export class NodeIpam implements IpamBackend {
     this.closed = true;
     this.o.book.close();
     this.adoption?.close();
+  }
+
+  /**
+   * Probes ip and records the outcome, unless ip left this node's pool meanwhile ('moved': it
+   * may have been another node's since, so what the probe saw says nothing of it if it comes
+   * back; ./pool-turns.ts). true when ip may be handed out.
+   */
+  private async look(mvn: string, ip: string, probe: NonNullable<NodeIpamOptions['probe']>): Promise<boolean | 'moved'> {
+    const turn = this.o.book.poolTurn(mvn, ip);
+    const r = await probe(mvn, ip);
+    return this.o.book.inTurn(mvn, ip, turn) ? this.judge(mvn, ip, r) : 'moved';
   }
 
   /** Records a probe's outcome; true when the address may be handed out. */
@@ -292,7 +303,9 @@ export class NodeIpam implements IpamBackend {
           // a probe takes up to seconds: none begins past the request's bound (Docker's client
           // gives up at 30 s and replays the call with an empty body); one checked already may still go
           if (monotonicMs() > deadline) { unchecked = true; continue; }
-          if (!this.judge(mvn, ip, await this.o.probe(mvn, ip))) continue;
+          const ok = await this.look(mvn, ip, this.o.probe);
+          if (ok === 'moved') { moved = true; continue; }
+          if (!ok) continue;
         }
         // The probe awaited: meanwhile the address may have been returned to the controller
         // (containers removed, the book's surplus given back) or taken. Only a free one goes.

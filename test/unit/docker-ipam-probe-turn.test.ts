@@ -1,0 +1,97 @@
+// An ARP probe's outcome counts only while its address stays in this node's pool. A Node
+// deleted and made again gives its addresses to whichever node asks first; one this node had
+// probed could be another node's container's by the time it came back, and was handed out
+// unprobed to a second container (seen in a full run: docker-ipam-node-deleted.test.ts). Pure:
+// an in-memory journal, probes that answer as the test says.
+import { describe, expect, it } from 'vitest';
+import { AddressBook } from '../../pkg/dockeripam/book.js';
+import { MemoryJournal } from '../../pkg/dockeripam/journal.js';
+import { NodeIpam } from '../../pkg/dockeripam/node-ipam.js';
+import { createLogger } from '../../pkg/log.js';
+
+const log = createLogger('agent');
+log.level = 'error';
+const A = (i: number) => `10.9.0.${i}`;
+const NET = { subnet: '10.9.0.0/24' };
+
+/**
+ * A plugin whose first probe of A(10) waits for `release` and says 'free' (what it saw before
+ * the address went elsewhere); later ones answer once `wire.heldElsewhere`. Others are free.
+ */
+function plugin() {
+  const book = new AddressBook(new MemoryJournal(), () => {});
+  const looks: string[] = [];
+  const wire = { heldElsewhere: false };
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  let first = true;
+  const probe = async (_mvn: string, ip: string) => {
+    looks.push(ip);
+    if (ip !== A(10)) return 'free' as const;
+    // the first look at A(10) saw the wire before it went elsewhere, and ends late
+    if (first) { first = false; await gate; return 'free' as const; }
+    return wire.heldElsewhere ? 'answered' as const : 'free' as const;
+  };
+  return { book, looks, wire, release, ipam: new NodeIpam({ book, log, otherHolder: () => undefined, probe }) };
+}
+
+describe('xnet IPAM plugin: a probe outlived by its address\'s turn in the pool', () => {
+  it('ended after the address left the pool: probed again when it comes back, and not handed out while another holds it', async () => {
+    const { book, looks, wire, release, ipam } = plugin();
+    book.setPool('m', [A(10), A(11)], NET);
+    const warm = ipam.warm('m'); // the background pass looks at both
+    await new Promise((r) => setTimeout(r, 10));
+    book.setPool('m', [A(11)], NET); // A(10) goes to another node, whose container takes it
+    wire.heldElsewhere = true;
+    release();
+    await warm;
+    book.setPool('m', [A(10), A(11)], NET); // that node's Node goes; this node's refill takes A(10)
+    expect(await ipam.requestAddress({ PoolID: 'm' })).toBe(`${A(11)}/24`);
+    expect(looks.filter((ip) => ip === A(10))).toHaveLength(2);
+    expect(book.report('m').external).toContain(A(10));
+  });
+
+  it('left and came back while the probe was out: the probe counts for nothing, the address is looked at again', async () => {
+    const { book, looks, release, ipam } = plugin();
+    book.setPool('m', [A(10)], NET);
+    const warm = ipam.warm('m');
+    await new Promise((r) => setTimeout(r, 10));
+    book.setPool('m', [], NET);
+    book.setPool('m', [A(10)], NET);
+    release();
+    await warm;
+    expect(book.isProbed('m', A(10))).toBe(false);
+    expect(await ipam.requestAddress({ PoolID: 'm' })).toBe(`${A(10)}/24`);
+    expect(looks).toEqual([A(10), A(10)]);
+  });
+
+  it('a request\'s own probe outlived by the turn looks again before it hands the address out', async () => {
+    const { book, looks, wire, release, ipam } = plugin();
+    book.setPool('m', [A(10)], NET);
+    const request = ipam.requestAddress({ PoolID: 'm' });
+    await new Promise((r) => setTimeout(r, 10));
+    book.setPool('m', [A(11)], NET); // gone meanwhile, held elsewhere, then given back
+    wire.heldElsewhere = true;
+    book.setPool('m', [A(10), A(11)], NET);
+    release();
+    expect(await request).toBe(`${A(11)}/24`);
+    expect(looks.filter((ip) => ip === A(10))).toHaveLength(2);
+  });
+
+  it('an agent started again probes afresh: what the last one saw may be stale by now', async () => {
+    const journal = new MemoryJournal();
+    const before = new AddressBook(journal, () => {});
+    before.setPool('m', [A(10), A(11)], NET);
+    before.markProbed('m', A(10));
+    before.markProbed('m', A(11));
+    expect(journal.load().nets.m.probed).toHaveLength(2);
+    // down meanwhile: its Node deleted, A(10) another node's container's, the Node back with it
+    const book = new AddressBook(journal, () => {});
+    const looks: string[] = [];
+    const probe = async (_mvn: string, ip: string) => { looks.push(ip); return ip === A(10) ? 'answered' as const : 'free' as const; };
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe });
+    book.setPool('m', [A(10), A(11)], NET);
+    expect(await ipam.requestAddress({ PoolID: 'm' })).toBe(`${A(11)}/24`);
+    expect(looks).toEqual([A(10), A(11)]);
+  });
+});
