@@ -197,8 +197,10 @@ export class NodeIpam implements IpamBackend {
       this.o.book.markExternal(mvn, ip);
       return false;
     }
-    // 'unavailable' (no arping, probe failed): not looked at, but not held back either.
-    this.o.book.markProbed(mvn, ip);
+    // 'unavailable' (no arping, the parent not known yet): not looked at, but not held back
+    // either; nothing recorded, so it is looked at once a probe can (at start the plugin serves
+    // from the journal before the MacvlanNet, and so its parent, is read from etcd)
+    if (r === 'free') this.o.book.markProbed(mvn, ip);
     return true;
   }
 

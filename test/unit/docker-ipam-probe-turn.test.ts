@@ -1,8 +1,9 @@
-// An ARP probe's outcome counts only while its address stays in this node's pool. A Node
-// deleted and made again gives its addresses to whichever node asks first; one this node had
-// probed could be another node's container's by the time it came back, and was handed out
-// unprobed to a second container (seen in a full run: docker-ipam-node-deleted.test.ts). Pure:
-// an in-memory journal, probes that answer as the test says.
+// An ARP probe's outcome counts only while its address stays in this node's pool, in one
+// agent's life, and only when the probe could look. A Node deleted and made again gives its
+// addresses to whichever node asks first; one this node had probed could be another node's
+// container's by the time it came back, and was handed out unprobed to a second container
+// (seen in a full run: docker-ipam-node-deleted.test.ts). Pure: an in-memory journal, probes
+// that answer as the test says.
 import { describe, expect, it } from 'vitest';
 import { AddressBook } from '../../pkg/dockeripam/book.js';
 import { MemoryJournal } from '../../pkg/dockeripam/journal.js';
@@ -35,7 +36,7 @@ function plugin() {
   return { book, looks, wire, release, ipam: new NodeIpam({ book, log, otherHolder: () => undefined, probe }) };
 }
 
-describe('xnet IPAM plugin: a probe outlived by its address\'s turn in the pool', () => {
+describe('xnet IPAM plugin: what an ARP probe\'s outcome holds for', () => {
   it('ended after the address left the pool: probed again when it comes back, and not handed out while another holds it', async () => {
     const { book, looks, wire, release, ipam } = plugin();
     book.setPool('m', [A(10), A(11)], NET);
@@ -91,6 +92,26 @@ describe('xnet IPAM plugin: a probe outlived by its address\'s turn in the pool'
     const probe = async (_mvn: string, ip: string) => { looks.push(ip); return ip === A(10) ? 'answered' as const : 'free' as const; };
     const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe });
     book.setPool('m', [A(10), A(11)], NET);
+    expect(await ipam.requestAddress({ PoolID: 'm' })).toBe(`${A(11)}/24`);
+    expect(looks).toEqual([A(10), A(11)]);
+  });
+
+  it('a probe that could not look records nothing: the address is looked at once a probe can', async () => {
+    // at start the plugin serves from the journal before the MacvlanNet is read from etcd: its
+    // parent unknown, the background pass cannot look at anything
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    const wire = { canLook: false };
+    const looks: string[] = [];
+    const probe = async (_mvn: string, ip: string) => {
+      if (!wire.canLook) return 'unavailable' as const;
+      looks.push(ip);
+      return ip === A(10) ? 'answered' as const : 'free' as const;
+    };
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe });
+    book.setPool('m', [A(10), A(11)], NET);
+    await ipam.warm('m');
+    expect(book.isProbed('m', A(10))).toBe(false);
+    wire.canLook = true;
     expect(await ipam.requestAddress({ PoolID: 'm' })).toBe(`${A(11)}/24`);
     expect(looks).toEqual([A(10), A(11)]);
   });
