@@ -162,8 +162,11 @@ export class NodeIpam implements IpamBackend {
 
   private async probeFree(mvn: string, probe: NonNullable<NodeIpamOptions['probe']>): Promise<void> {
     const todo = this.o.book.free(mvn).filter((ip) => !this.o.book.isProbed(mvn, ip));
-    for (let i = 0; i < todo.length && !this.closed; i += 4) {
-      await Promise.all(todo.slice(i, i + 4).map((ip) => this.look(mvn, ip, probe)));
+    // a probe that cannot look (no arping, no parent known yet) ends the pass: the others could not either
+    let blind = false;
+    const once = async (m: string, ip: string) => { const r = await probe(m, ip); blind ||= r === 'unavailable'; return r; };
+    for (let i = 0; i < todo.length && !this.closed && !blind; i += 4) {
+      await Promise.all(todo.slice(i, i + 4).map((ip) => this.look(mvn, ip, once)));
     }
   }
 

@@ -115,4 +115,13 @@ describe('xnet IPAM plugin: what an ARP probe\'s outcome holds for', () => {
     expect(await ipam.requestAddress({ PoolID: 'm' })).toBe(`${A(11)}/24`);
     expect(looks).toEqual([A(10), A(11)]);
   });
+
+  it('a background pass ends at a probe that could not look: no arping, no spawn per free address at every change', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    let probes = 0;
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe: async () => { probes++; return 'unavailable' as const; } });
+    book.setPool('m', Array.from({ length: 20 }, (_, i) => A(10 + i)), NET);
+    await ipam.warm('m');
+    expect(probes).toBe(4); // the first batch
+  });
 });
