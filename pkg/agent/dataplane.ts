@@ -12,6 +12,7 @@ import { stat } from 'node:fs/promises';
 import { ipLine, steps, type ContainerNs, type IpOp, type Op } from './planner/ops.js';
 import type { ContainerState } from './planner/nic.js';
 import type { ForeignNetwork, ObservedNat } from './planner/nat.js';
+import { labelledFor } from './planner/owner.js';
 import { DataplaneError } from '../errors.js';
 import { countOps } from './heal.js';
 import { detectUnderlay, probeCapabilities, type Underlay } from './node.js';
@@ -211,7 +212,7 @@ export class Dataplane implements AgentDataplane {
 export const FOREIGN_WAIT_MS = 2_000;
 
 /**
- * Docker's networks xnet did not make, for the NAT pass. While Docker does not answer (refused,
+ * Docker's bridge networks, for the NAT pass (foreignNetworksOf). While Docker does not answer (refused,
  * or not within `waitMs`: a hung daemon's request lasts 30 s), the last ones read, or undefined
  * before any: the cluster's rules (a firewall reload wipes them) do not wait for Docker, and
  * Docker's network events ask for the rules again once it answers. One request at a time.
@@ -233,10 +234,18 @@ export class ForeignNetworks {
   }
 }
 
-/** Docker's bridge networks that xnet did not make, by bridge (Docker names one it was not told `br-<id[:12]>`) and each IPv4 subnet. */
+/**
+ * Docker's bridge networks, by bridge (Docker names one it was not told `br-<id[:12]>`) and each
+ * IPv4 subnet, with the HostSubnet their owner label names (owner.ts): the NAT planner leaves
+ * those of HostSubnets this node serves to xnet's rules and returns the rest to Docker's chains
+ * (a label alone is anyone's to write).
+ */
 export function foreignNetworksOf(networks: DockerNetwork[]): ForeignNetwork[] {
   return networks
-    .filter((n) => n.driver === 'bridge' && !n.labels[OWNER_LABEL])
-    .flatMap((n) => (n.subnets ?? [n.subnet]).filter((c) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c))
-      .map((subnet) => ({ bridge: n.options['com.docker.network.bridge.name'] || `br-${n.id.slice(0, 12)}`, subnet })));
+    .filter((n) => n.driver === 'bridge')
+    .flatMap((n) => {
+      const hostSubnet = labelledFor(n, 'HostSubnet');
+      return (n.subnets ?? [n.subnet]).filter((c) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c))
+        .map((subnet) => ({ bridge: n.options['com.docker.network.bridge.name'] || `br-${n.id.slice(0, 12)}`, subnet, ...(hostSubnet ? { hostSubnet } : {}) }));
+    });
 }

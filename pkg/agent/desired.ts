@@ -182,9 +182,11 @@ function checkedLocal(h: HostSubnet, cn: ClusterNetwork | undefined): LocalSubne
 }
 
 /** Only local HostSubnets that pass the checks get rules. */
-export function desiredNat(cns: ClusterNetwork[], localSubnets: HostSubnet[]): DesiredNat {
+/** `served`: the names of the HostSubnets this node serves (DesiredNat.served), `localSubnets` among them. */
+export function desiredNat(cns: ClusterNetwork[], localSubnets: HostSubnet[], served: string[] = []): DesiredNat {
   const byName = new Map(cns.map((c) => [c.metadata.name, c]));
   return {
+    served: [...new Set([...localSubnets.map((h) => h.metadata.name), ...served])].sort(),
     // a cidr no validator would pass (written straight into etcd) gets no host-wide rule
     clusterCidrs: cns.map((c) => c.spec.cidr).filter((c) => !clusterCidrWhy(c)),
     local: localSubnets.map((h) => checkedLocal(h, byName.get(h.spec.clusterNetwork))).filter((l): l is LocalSubnet => !!l),

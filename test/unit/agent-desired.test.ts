@@ -91,8 +91,11 @@ describe('desired state from objects', () => {
     expect(macFromIp('192.168.200.5')).toBe('02:42:c0:a8:c8:05');
   });
 
-  it('collects cluster CIDRs and local bridges for the NAT rules', () => {
-    expect(desiredNat([cn], [hs('host-1', 1)])).toEqual({ clusterCidrs: ['10.76.0.0/16'], local: [{ bridge: 'br01', subnet: '10.76.1.0/24', gateway: '10.76.1.1', clusterCidr: '10.76.0.0/16' }] });
+  it('collects cluster CIDRs and local bridges for the NAT rules, and the HostSubnets whose Docker networks are xnet\'s', () => {
+    expect(desiredNat([cn], [hs('host-1', 1)], ['unreadable-one'])).toEqual({
+      clusterCidrs: ['10.76.0.0/16'], local: [{ bridge: 'br01', subnet: '10.76.1.0/24', gateway: '10.76.1.1', clusterCidr: '10.76.0.0/16' }],
+      served: ['default-host-1', 'unreadable-one'],
+    });
   });
 
   it('gives the host\'s own cluster traffic no source address outside the local subnet (a gateway written past the controller)', () => {

@@ -1,5 +1,6 @@
-// Which bridges the NAT reconciler hands back to Docker's own chains: those of Docker's bridge
-// networks that xnet did not make, under the name Docker gives them.
+// Which bridges the NAT reconciler may hand back to Docker's own chains: Docker's bridge networks,
+// under the name Docker gives them, each with the HostSubnet its owner label names (the planner
+// keeps those of HostSubnets this node serves: nat-network-owner.test.ts).
 import { describe, expect, it } from 'vitest';
 import { ForeignNetworks, foreignNetworksOf } from '../../pkg/agent/dataplane.js';
 import { DockerError } from '../../pkg/docker/types.js';
@@ -11,17 +12,20 @@ const net = (name: string, extra: Partial<DockerNetwork> = {}): DockerNetwork =>
 });
 
 describe('foreignNetworksOf', () => {
-  it('names docker0 and a user network\'s br-<id[:12]> with every IPv4 subnet, never xnet\'s bridges, other drivers or a network without a subnet', () => {
+  it('names docker0 and a user network\'s br-<id[:12]> with every IPv4 subnet, a HostSubnet\'s with the HostSubnet its label names (only such a label names one), never other drivers or a network without a subnet', () => {
     expect(foreignNetworksOf([
       net('bridge', { subnet: '172.17.0.0/16', options: { 'com.docker.network.bridge.name': 'docker0' } }),
       net('usernet', { subnet: '10.81.250.0/24' }),
       net('nosubnet'),
       net('dual', { subnet: 'fd00::/64', subnets: ['fd00::/64', '10.82.7.0/24', '10.82.8.0/24'] }),
       net('alpha', { options: { 'com.docker.network.bridge.name': 'xbr0' }, labels: { 'io.xnet.owner': 'HostSubnet/alpha-host-1' } }),
+      net('beta', { subnet: '10.82.9.0/24', options: { 'com.docker.network.bridge.name': 'xbr1' }, labels: { 'io.xnet.owner': 'HostSubnet/beta-host-1' } }),
+      net('labelled', { subnet: '10.82.10.0/24', labels: { 'io.xnet.owner': 'whatever' } }),
       net('mv', { driver: 'macvlan' }),
       net('host', { driver: 'host' as never }),
     ])).toEqual([{ bridge: 'docker0', subnet: '172.17.0.0/16' }, { bridge: 'br-usernet00000', subnet: '10.81.250.0/24' },
-      { bridge: 'br-dual00000000', subnet: '10.82.7.0/24' }, { bridge: 'br-dual00000000', subnet: '10.82.8.0/24' }]);
+      { bridge: 'br-dual00000000', subnet: '10.82.7.0/24' }, { bridge: 'br-dual00000000', subnet: '10.82.8.0/24' },
+      { bridge: 'xbr1', subnet: '10.82.9.0/24', hostSubnet: 'beta-host-1' }, { bridge: 'br-labelled0000', subnet: '10.82.10.0/24' }]);
   });
 });
 

@@ -29,6 +29,12 @@ export interface DesiredNat {
   clusterCidrs: string[];
   /** this node's HostSubnets: same-bridge traffic stays under Docker's ICC setting */
   local: LocalSubnet[];
+  /**
+   * the names of the HostSubnets this node serves (all of its own, those that get no rules and
+   * those whose key does not decode too): a Docker network labelled for one is xnet's, never
+   * returned to Docker's chains; every other one is, whatever its label says (owner.ts)
+   */
+  served?: string[];
 }
 
 const sorted = (xs: string[]) => [...new Set(xs)].sort();
@@ -39,15 +45,18 @@ export interface ObservedNat {
   filter: ChainDump;
   ipForward: string;
   /**
-   * Docker's bridge networks xnet did not make (docker0, the user's own): bridge and subnet;
-   * undefined while Docker has not answered yet (the chain's returns for them are kept as they are)
+   * Docker's bridge networks (docker0, the user's own, xnet's): bridge and subnet; undefined
+   * while Docker has not answered yet (the chain's returns for them are kept as they are)
    */
   dockerNetworks?: ForeignNetwork[];
 }
 
+/** A Docker bridge network the NAT pass returns to Docker's chains unless it is xnet's. */
 export interface ForeignNetwork {
   bridge: string;
   subnet: string;
+  /** the HostSubnet its owner label names (owner.ts labelledFor): xnet's when this node serves it */
+  hostSubnet?: string;
 }
 
 /** From a local HostSubnet to any ClusterNetwork: not masqueraded (POSTROUTING cannot match the in-interface). */
@@ -77,8 +86,9 @@ function hostSnatRules(d: DesiredNat): string[] {
 }
 
 /**
- * Out of a local HostSubnet's bridge to the cluster, and from the cluster into it. Another Docker
- * network whose subnet lies in a ClusterNetwork's CIDR (only such traffic could match an ACCEPT
+ * Out of a local HostSubnet's bridge to the cluster, and from the cluster into it. A Docker
+ * network that is not xnet's (on no local HostSubnet's bridge, and not labelled for a HostSubnet
+ * this node serves: owner.ts; a label alone is anyone's to write) whose subnet lies in a ClusterNetwork's CIDR (only such traffic could match an ACCEPT
  * below) has its traffic sent back to Docker's own chains first, by its bridge and its subnet
  * both: a user's network there keeps Docker's isolation, and a bridge that is also the host's
  * underlay (dockerd --bridge=br0) still carries the cluster's traffic.
@@ -88,8 +98,10 @@ export function forwardRules(d: DesiredNat, dockerNetworks?: ForeignNetwork[], c
   const local = localSorted(d);
   if (!local.length || !cidrs.length) return [];
   const mine = new Set(local.map((l) => l.bridge));
+  const served = new Set(d.served ?? []);
+  const foreign = (n: ForeignNetwork) => !mine.has(n.bridge) && !(n.hostSubnet !== undefined && served.has(n.hostSubnet));
   const docker = dockerNetworks === undefined ? current.filter((r) => FOREIGN_RETURN.test(r))
-    : foreignInCluster(dockerNetworks, cidrs, mine).flatMap((n) => [`-s ${n.subnet} -i ${n.bridge} -j RETURN`, `-d ${n.subnet} -o ${n.bridge} -j RETURN`]);
+    : foreignInCluster(dockerNetworks.filter(foreign), cidrs).flatMap((n) => [`-s ${n.subnet} -i ${n.bridge} -j RETURN`, `-d ${n.subnet} -o ${n.bridge} -j RETURN`]);
   const keepIcc = sorted([...mine]).map((b) => `-i ${b} -o ${b} -j RETURN`);
   const accept = local.flatMap((l) => cidrs.flatMap((t) => [`-s ${l.subnet} -d ${t} -i ${l.bridge} -j ACCEPT`, `-s ${t} -d ${l.subnet} -o ${l.bridge} -j ACCEPT`]));
   return [...docker, ...keepIcc, ...accept];
@@ -106,11 +118,11 @@ const FOREIGN_RETURN = /^-(s|d) \S+ -(i|o) \S+ -j RETURN$/;
  * reads a quote in a rule as the start of a quoted word, so the rule lost its target, never
  * read back as written, and the agent rewrote its chain in a loop (some 30 times a second).
  */
-function foreignInCluster(nets: ForeignNetwork[], cidrs: string[], mine: Set<string>): ForeignNetwork[] {
+function foreignInCluster(nets: ForeignNetwork[], cidrs: string[]): ForeignNetwork[] {
   const cluster = cidrs.map((c) => parseCidr(c, false));
   const out = new Map<string, ForeignNetwork>();
   for (const n of nets) {
-    if (mine.has(n.bridge) || !ifName.safeParse(n.bridge).success) continue;
+    if (!ifName.safeParse(n.bridge).success) continue;
     let c;
     try { c = parseCidr(n.subnet, false); } catch { continue; }
     if (cluster.some((x) => cidrCovers(x, c))) out.set(`${n.bridge} ${formatCidr(c)}`, { bridge: n.bridge, subnet: formatCidr(c) });

@@ -12,7 +12,10 @@ import type { Op } from '../planner/ops.js';
 export async function reconcileNat(ctx: AgentContext): Promise<void> {
   // a HostSubnet the agent does not act on (a name another one holds: names.ts) gets no rules
   const clashes = nodeNameProblems(ctx);
-  const d = desiredNat(ctx.caches.clusterNetworks.list(), localHostSubnets(ctx).filter((h) => !clashes.has(`HostSubnet/${h.metadata.name}`)));
+  const local = localHostSubnets(ctx);
+  // the Docker networks of all of them are xnet's, also of one whose key does not decode (owner.ts)
+  const served = [...local.map((h) => h.metadata.name), ...unreadable(ctx, 'HostSubnet')];
+  const d = desiredNat(ctx.caches.clusterNetworks.list(), local.filter((h) => !clashes.has(`HostSubnet/${h.metadata.name}`)), served);
   const observed = await ctx.dp.natState();
   // A ClusterNetwork or HostSubnet whose key does not decode is not absent (docs/security.md):
   // it may be what needs the chains, so they stay while any is so.
