@@ -186,6 +186,32 @@ describe('xnet\'s marked bridge left without a Docker network', () => {
   });
 });
 
+describe('a HostSubnet\'s bridge name held by a Docker network of another name that carries an io.xnet.owner label', () => {
+  /** A user's network `usernet` on bridge br01 (Docker made the link), labelled io.xnet.owner=`owner`. */
+  const labelled = (owner: string, containers = 0): DockerNetwork =>
+    ({ ...made(h1, dflt, 'usernet'), subnet: '10.76.200.0/24', gateway: '10.76.200.1', ipRange: undefined, labels: { 'io.xnet.owner': owner }, containers });
+
+  it('is a taken name (BridgeNameTaken) unless the label names a HostSubnet: nothing is made, nothing removed', async () => {
+    for (const owner of ['whatever', 'ClusterNetwork/default', 'MacvlanNet/default', 'HostSubnet/', 'HostSubnet/Not_A_Name']) {
+      const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [labelled(owner)], links: [bridge('br01', true)], addrs: [] });
+      await reconcileHostSubnets(w.ctx).catch(() => undefined);
+      expect(w.executed, `labelled ${owner}`).toEqual([]);
+      expect(w.status.get('default-host-1'), `labelled ${owner}`).toMatchObject({ status: 'False', reason: 'BridgeNameTaken' });
+    }
+  });
+
+  it('labelled for a HostSubnet not on this node, is xnet\'s network of a gone one: it holds the bridge while containers use it, then goes', async () => {
+    const held = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [labelled('HostSubnet/gone-host-1', 1)], links: [bridge('br01', true)], addrs: [] });
+    await reconcileHostSubnets(held.ctx);
+    expect(held.executed).toEqual([]);
+    expect(held.status.get('default-host-1')).toMatchObject({ status: 'False', reason: 'NetworkInUse' });
+    const freed = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [labelled('HostSubnet/gone-host-1')], links: [bridge('br01', true)], addrs: [] });
+    await reconcileHostSubnets(freed.ctx);
+    expect(freed.executed.map((o) => (o.op === 'docker.network.create' ? `create ${o.spec.name}` : o.op === 'docker.network.remove' ? `remove ${o.name}` : o.op)))
+      .toEqual(['remove usernet', 'create net1', 'link.set.alias']);
+  });
+});
+
 describe('the host end of a Docker endpoint orphaned by a deleted bridge', () => {
   const veth = (ifindex: number, name: string, mac: string, linkIndex: number, o: Partial<Link> = {}): Link =>
     ({ ifindex, name, kind: 'veth', mac, mtu: 1500, up: true, promisc: false, linkIndex, linkNetnsId: 0, ...o });

@@ -10,6 +10,7 @@ import type { Addr, Link } from '../../netlink/types.js';
 import { applyNetwork, BRIDGE_OPTION, executeDockerOwned, type ObservedHost } from './host-subnet-network.js';
 import { removeLeftReports } from './host-subnet-reports.js';
 import { bridgeAlias } from '../planner/names.js';
+import { labelledFor } from '../planner/owner.js';
 
 export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
   return ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node && !isDeleting(h));
@@ -99,13 +100,16 @@ async function observedHost(ctx: AgentContext, mine: HostSubnet[], specs: Map<st
 
 /**
  * A bridge name that is a link of this host no xnet Docker network made (eth0, docker0, a
- * user's bridge): Docker would adopt that link as the network's bridge. Never asked for.
+ * user's bridge, also that of a user's network carrying some io.xnet.owner label): Docker would
+ * adopt the link as the network's bridge, or refuse a second network on it. Never asked for.
+ * xnet's is a network labelled for a HostSubnet (planner/owner.ts): one this node serves, or
+ * one gone from it, whose network is removed first or holds the bridge (bridgeHeldWhy).
  */
 function bridgeTakenWhy(hs: HostSubnet, spec: DockerNetworkSpec, owned: DockerNetwork[], links: Link[]): string | undefined {
   const bridge = spec.options[BRIDGE_OPTION];
   const link = links.find((l) => l.name === bridge);
   if (!link) return undefined;
-  if (owned.some((n) => n.labels[OWNER_LABEL] && n.options[BRIDGE_OPTION] === bridge)) return undefined;
+  if (owned.some((n) => labelledFor(n, 'HostSubnet') !== undefined && n.options[BRIDGE_OPTION] === bridge)) return undefined;
   // xnet's own, left without its network (made again in the moment Docker removed the network)
   if (link.alias === bridgeAlias(hs.metadata.name)) return undefined;
   return `bridge ${bridge} is an existing link of this host that xnet did not make; choose another bridge name`;
@@ -129,14 +133,15 @@ function bridgeHeldWhy(spec: DockerNetworkSpec, stale: DockerNetwork[]): string 
  * xnet's HostSubnet networks no HostSubnet here declares: under a name none wants (a renamed
  * `dockerNetwork`), or labelled for a HostSubnet that has no network here any more, also under
  * a name another one wants now (a HostSubnet replaced by one of another name): that network is
- * not the new one's to take over (planner/docker-networks.ts), so it goes first.
+ * not the new one's to take over (planner/docker-networks.ts), so it goes first. Only a bridge
+ * whose label could name a HostSubnet is xnet's (planner/owner.ts labelledFor): a user's
+ * network labelled `HostSubnet/` or `HostSubnet/Not_A_Name` is not removed.
  */
 function staleNetworks(specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[]): DockerNetwork[] {
   const wanted = new Set([...specs.values()].map((s) => s.name));
-  const live = new Set([...specs.keys()].map((n) => `HostSubnet/${n}`));
   return owned.filter((n) => {
-    const owner = n.labels[OWNER_LABEL] ?? '';
-    return owner.startsWith('HostSubnet/') && (!wanted.has(n.name) || !live.has(owner));
+    const owner = labelledFor(n, 'HostSubnet');
+    return owner !== undefined && (!wanted.has(n.name) || !specs.has(owner));
   });
 }
 
