@@ -2,8 +2,8 @@
 // Docker macvlan network limited to this node's block, and the host shim with routes to the
 // node's own macvlan containers (a host cannot talk to its macvlan children through the parent).
 import { withVlan } from '../../api/macvlan-parent.js';
-import { OWNER_LABEL, type DockerNetwork, type DockerNetworkSpec } from '../../docker/types.js';
-import { DNS1123_LABEL } from '../../api/fields.js';
+import type { DockerNetwork, DockerNetworkSpec } from '../../docker/types.js';
+import { labelledFor } from './owner.js';
 import type { HostState } from '../../netlink/ip.js';
 import { planDockerNetworks } from './docker-networks.js';
 import { shimAlias, shimName } from './names.js';
@@ -33,9 +33,6 @@ export interface DesiredMacvlan {
  * the host had already is used and left alone.
  */
 export const VLAN_ALIAS = 'xnet:vlan';
-
-/** The value of OWNER_LABEL on a MacvlanNet's Docker network, before the MacvlanNet's name. */
-const MACVLAN_OWNER = 'MacvlanNet/';
 
 /** The interface macvlans attach to: `<parent>.<vlan>` when a VLAN is set. */
 export function effectiveParent(d: Pick<DesiredMacvlan, 'parent' | 'vlan'>): string {
@@ -69,7 +66,8 @@ export function planMacvlan(d: DesiredMacvlan, host: HostState, docker: DockerNe
   const net = d.network;
   if (!net) return { ops, problems };
 
-  const nets = planDockerNetworks([net], docker.filter((n) => n.name === net.name || n.labels['io.xnet.owner'] === `MacvlanNet/${d.name}`), 'MacvlanNet');
+  // its own network under an older name goes; a user's network of another driver so labelled is not its (owner.ts)
+  const nets = planDockerNetworks([net], docker.filter((n) => n.name === net.name || labelledFor(n, 'MacvlanNet') === d.name), 'MacvlanNet');
   ops.push(...nets.ops);
   problems.push(...nets.problems);
 
@@ -125,7 +123,7 @@ function shimOwnership(net: string, l: Link): 'marked' | 'unmarked' | 'foreign' 
 
 /** The MacvlanNet is gone (or no longer selects this node): its Docker network and its shim (marked, or an older agent's) go. */
 export function planMacvlanRemoval(name: string, host: HostState, docker: DockerNetwork[]): Plan {
-  const nets = planDockerNetworks([], docker.filter((n) => n.labels['io.xnet.owner'] === `MacvlanNet/${name}`), 'MacvlanNet');
+  const nets = planDockerNetworks([], docker.filter((n) => labelledFor(n, 'MacvlanNet') === name), 'MacvlanNet');
   const ops: Op[] = [...nets.ops];
   const shim = host.links.find((l) => l.name === shimName(name));
   if (shim && shimOwnership(name, shim) !== 'foreign') ops.push({ op: 'link.del', name: shim.name });
@@ -137,15 +135,14 @@ export function planMacvlanRemoval(name: string, host: HostState, docker: Docker
  * is still here while they are not in the view (`known`): deleted, their network's removal
  * refused while a container was on it, or deleted while the agent was down. Their removal runs
  * again. A name whose key does not decode (`unreadable`) is not absent; a label that names no
- * valid object is not xnet's (anyone can label a network).
+ * valid object, or one on a network of another driver, is not xnet's (anyone can label a
+ * network: planner/owner.ts).
  */
-export function macvlanLeftovers(docker: Pick<DockerNetwork, 'labels'>[], known: Set<string>, unreadable: Set<string>): string[] {
+export function macvlanLeftovers(docker: Pick<DockerNetwork, 'labels' | 'driver'>[], known: Set<string>, unreadable: Set<string>): string[] {
   const out = new Set<string>();
   for (const n of docker) {
-    const owner = n.labels[OWNER_LABEL] ?? '';
-    if (!owner.startsWith(MACVLAN_OWNER)) continue;
-    const name = owner.slice(MACVLAN_OWNER.length);
-    if (name.length <= 63 && DNS1123_LABEL.test(name) && !known.has(name) && !unreadable.has(name)) out.add(name);
+    const name = labelledFor(n, 'MacvlanNet');
+    if (name !== undefined && !known.has(name) && !unreadable.has(name)) out.add(name);
   }
   return [...out];
 }

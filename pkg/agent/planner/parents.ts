@@ -2,7 +2,8 @@
 // make (recorded before they run: ../parent-record.ts), and, once no MacvlanNet uses a parent,
 // what undoes them. Only what the record says xnet did is undone; a parent that was promiscuous
 // or up before xnet stays so. VLAN sub-interfaces xnet made carry VLAN_ALIAS and are deleted.
-import { OWNER_LABEL, type DockerNetwork } from '../../docker/types.js';
+import type { DockerNetwork } from '../../docker/types.js';
+import { labelledFor } from './owner.js';
 import ipaddr from 'ipaddr.js';
 import type { HostState, HostUse } from '../../netlink/ip.js';
 import { describeRule, type Addr, type Link, type Route } from '../../netlink/types.js';
@@ -60,8 +61,8 @@ export function parentsWantingPromisc(users: ParentUser[], docker: DockerNetwork
   const out = new Set<string>();
   for (const d of users) if (d.promiscuous) out.add(effectiveParent(d));
   for (const n of docker) {
-    const owner = n.labels[OWNER_LABEL] ?? '';
-    const mvn = owner.startsWith('MacvlanNet/') ? owner.slice('MacvlanNet/'.length) : undefined;
+    // a MacvlanNet's own network is a macvlan one so labelled (owner.ts): a user's ipvlan network is not
+    const mvn = labelledFor(n, 'MacvlanNet');
     if (n.options.parent && !(mvn !== undefined && wishes.get(mvn) === false)) out.add(n.options.parent);
   }
   return out;

@@ -1,0 +1,42 @@
+// A MacvlanNet's Docker network is a macvlan network labelled io.xnet.owner=MacvlanNet/<name>.
+// Anyone can put that label on a network of another driver (a user's bridge, an ipvlan network):
+// that network is not the MacvlanNet's, so it is never removed as its network or its leftover,
+// and the parent of an ipvlan one keeps promiscuous mode whatever the MacvlanNet wishes.
+import { describe, expect, it } from 'vitest';
+import { macvlanLeftovers, planMacvlan, planMacvlanRemoval, type DesiredMacvlan } from '../../pkg/agent/planner/index.js';
+import { parentsWantingPromisc } from '../../pkg/agent/planner/parents.js';
+import type { DockerNetwork, DockerNetworkSpec } from '../../pkg/docker/types.js';
+import type { Link } from '../../pkg/netlink/types.js';
+import type { Op } from '../../pkg/agent/planner/ops.js';
+
+const link = (name: string, ifindex: number): Link => ({ name, ifindex, mac: `02:00:00:00:00:0${ifindex}`, mtu: 1500, up: true, promisc: true });
+const host = { links: [link('lo', 1), link('eth0', 2)], routes: [], addrs: [] };
+const network: DockerNetworkSpec = {
+  name: 'lan', driver: 'macvlan', subnet: '192.168.200.0/24', ipRange: '192.168.200.128/28',
+  options: { parent: 'eth0', macvlan_mode: 'bridge' }, labels: { 'io.xnet.owner': 'MacvlanNet/lan' },
+};
+const d: DesiredMacvlan = { name: 'lan', parent: 'eth0', promiscuous: true, network };
+const xnets: DockerNetwork = { ...network, id: 'lan-id', containers: 0 };
+/** A user's network labelled for MacvlanNet `lan`, of another driver. */
+const users = (driver: string, options: Record<string, string> = {}): DockerNetwork =>
+  ({ id: 'user-id', name: 'usernet', driver: driver as DockerNetwork['driver'], subnet: '10.50.0.0/24', options, labels: { 'io.xnet.owner': 'MacvlanNet/lan' }, containers: 0 });
+const removals = (ops: Op[]) => ops.flatMap((o) => (o.op === 'docker.network.remove' ? [o.name] : []));
+
+describe('a user\'s network of another driver labelled io.xnet.owner=MacvlanNet/<name>', () => {
+  it('is not removed while that MacvlanNet selects this node (not its network), nor once it is gone (not its leftover)', () => {
+    for (const driver of ['bridge', 'ipvlan']) {
+      expect(removals(planMacvlan(d, host, [xnets, users(driver)]).ops), driver).toEqual([]);
+      expect(removals(planMacvlanRemoval('lan', host, [xnets, users(driver)]).ops), driver).toEqual(['lan']);
+    }
+  });
+
+  it('names no MacvlanNet whose leftovers are to be removed; a macvlan network so labelled does', () => {
+    expect(macvlanLeftovers([users('bridge'), users('ipvlan')], new Set(), new Set())).toEqual([]);
+    expect(macvlanLeftovers([users('macvlan')], new Set(), new Set())).toEqual(['lan']);
+  });
+
+  it('keeps its parent promiscuous when the MacvlanNet it names does not want promiscuous mode', () => {
+    const ipvlan = users('ipvlan', { parent: 'eth1' });
+    expect([...parentsWantingPromisc([], [ipvlan, xnets], new Map([['lan', false]]))]).toEqual(['eth1']);
+  });
+});
