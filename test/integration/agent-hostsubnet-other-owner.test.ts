@@ -1,8 +1,10 @@
 // A Docker network under a HostSubnet's network name that is labelled for another xnet object
 // is that object's, not this HostSubnet's: reported as a name conflict, never removed or made
-// again (before, any io.xnet.owner label made it "xnet's own" and it was recreated).
+// again (before, any io.xnet.owner label made it "xnet's own" and it was recreated). Nor is a
+// network labelled for nothing this node serves xnet's to the NAT pass: its traffic inside a
+// ClusterNetwork's CIDR goes back to Docker's chains, as an unlabelled one's does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, eventually, obj, oneHostAgentLab, readyCondition, type AgentLab } from './agent-harness.js';
+import { docker, eventually, obj, oneHostAgentLab, readyCondition, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 
@@ -38,6 +40,22 @@ describe('agent: a Docker network labelled for another xnet object', () => {
       await lab.store.delete('HostSubnet', 'other-host-1').catch(() => undefined);
       await lab.store.delete('ClusterNetwork', 'other').catch(() => undefined);
       await docker(h, ['network', 'rm', 'othernet']).catch(() => undefined);
+    }
+  }, 90_000);
+
+  it('a user\'s network inside the ClusterNetwork\'s CIDR labelled for something else keeps Docker\'s chains: its traffic is returned', async () => {
+    const h = lab.hosts[0];
+    // labelled, but for nothing this node serves (a label is anyone's to write)
+    await docker(h, ['network', 'create', '--subnet', '10.76.200.0/24', '-o', 'com.docker.network.bridge.name=ubr76', '--label', 'io.xnet.owner=whatever', 'usernet76']);
+    const forward = async () => (await sh(h, ['iptables', '-t', 'filter', '-S', 'XNET-FORWARD'])).split('\n').filter(Boolean);
+    try {
+      await eventually(async () => (await forward()).includes('-A XNET-FORWARD -s 10.76.200.0/24 -i ubr76 -j RETURN'), 'usernet76 returned to Docker\'s chains', 15_000)
+        .catch(async (e) => { throw new Error(`${(e as Error).message}; XNET-FORWARD: ${JSON.stringify(await forward())}`); });
+      expect(await forward()).toContain('-A XNET-FORWARD -d 10.76.200.0/24 -o ubr76 -j RETURN');
+      // xnet's own network of this node's HostSubnet is never returned
+      expect((await forward()).filter((r) => r.includes('RETURN') && r.includes('br01') && !r.includes('-i br01 -o br01'))).toEqual([]);
+    } finally {
+      await docker(h, ['network', 'rm', 'usernet76']).catch(() => undefined);
     }
   }, 90_000);
 
