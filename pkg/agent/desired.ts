@@ -181,8 +181,10 @@ function checkedLocal(h: HostSubnet, cn: ClusterNetwork | undefined): LocalSubne
   return l;
 }
 
-/** Only local HostSubnets that pass the checks get rules. */
-/** `served`: the names of the HostSubnets this node serves (DesiredNat.served), `localSubnets` among them. */
+/**
+ * Only local HostSubnets that pass the checks get rules. `served`: the names of the HostSubnets
+ * this node serves (DesiredNat.served), `localSubnets` among them.
+ */
 export function desiredNat(cns: ClusterNetwork[], localSubnets: HostSubnet[], served: string[] = []): DesiredNat {
   const byName = new Map(cns.map((c) => [c.metadata.name, c]));
   return {

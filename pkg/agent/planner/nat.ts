@@ -88,10 +88,11 @@ function hostSnatRules(d: DesiredNat): string[] {
 /**
  * Out of a local HostSubnet's bridge to the cluster, and from the cluster into it. A Docker
  * network that is not xnet's (on no local HostSubnet's bridge, and not labelled for a HostSubnet
- * this node serves: owner.ts; a label alone is anyone's to write) whose subnet lies in a ClusterNetwork's CIDR (only such traffic could match an ACCEPT
- * below) has its traffic sent back to Docker's own chains first, by its bridge and its subnet
- * both: a user's network there keeps Docker's isolation, and a bridge that is also the host's
- * underlay (dockerd --bridge=br0) still carries the cluster's traffic.
+ * this node serves: owner.ts; a label alone is anyone's to write) whose subnet lies in a
+ * ClusterNetwork's CIDR (only such traffic could match an ACCEPT below) has its traffic sent
+ * back to Docker's own chains first, by its bridge and its subnet both: a user's network there
+ * keeps Docker's isolation, and a bridge that is also the host's underlay (dockerd
+ * --bridge=br0) still carries the cluster's traffic.
  */
 export function forwardRules(d: DesiredNat, dockerNetworks?: ForeignNetwork[], current: string[] = []): string[] {
   const cidrs = sorted(d.clusterCidrs);
