@@ -7,12 +7,12 @@
 // moved onto a NIC's address. Only what the edit breaks is refused (not what the stored spec
 // already had). Addresses in use inside the range are not judged here: the MacvlanNet's status
 // does not tell them from those a node holds at hand (its `addresses`).
-import { parseCidr, parseIPv4 } from '../ip/ipv4.js';
+import { formatIPv4, lastAddress, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { hostSubnetDefaults, reservedAddressWhy } from './rules.js';
 import type { AnyObject, MacvlanNet } from './types.js';
 
-interface Entry { obj: AnyObject; batchIndex?: number }
-interface KeptIssue { index: number; path: (string | number)[]; message: string }
+export interface Entry { obj: AnyObject; batchIndex?: number }
+export interface KeptIssue { index: number; path: (string | number)[]; message: string }
 
 /** A stored status is untrusted, and a spec may not parse yet (its own check says so). */
 function orUndefined<T>(f: () => T): T | undefined {
@@ -34,33 +34,52 @@ const gatewayOf = (s: MacvlanNet['spec']) => s.gateway ?? orUndefined(() => host
 /** network/broadcast, if ip is that address of the spec's subnet. */
 const reservedOf = (s: MacvlanNet['spec'], ip: string) => orUndefined(() => reservedAddressWhy(parseCidr(s.subnet), parseIPv4(ip)));
 
-/** The issue, if the edit from `old` to `next` lands the gateway or the subnet's edge on kept address `k`. */
-function keptIssue(index: number, next: MacvlanNet, old: MacvlanNet, k: { node: string; ip: string }): KeptIssue | undefined {
-  const where = `outside the range of MacvlanNet "${next.metadata.name}" (status.nodes[].outsideRange; its claim stays until the container is removed)`;
-  const gw = gatewayOf(next.spec);
-  if (gw === k.ip && gatewayOf(old.spec) !== k.ip) {
-    return { index, path: ['spec', next.spec.gateway ? 'gateway' : 'subnet'], message: `the new gateway ${k.ip} is the address a container on node ${k.node} keeps ${where}; remove that container first, or choose another gateway` };
-  }
-  const edge = reservedOf(next.spec, k.ip);
-  if (edge && !reservedOf(old.spec, k.ip)) {
-    return { index, path: ['spec', 'subnet'], message: `${k.ip} would be the ${edge} address of ${next.spec.subnet}, and a container on node ${k.node} keeps it ${where}; remove that container first, or choose another subnet` };
-  }
-  return undefined;
+/** An address a container on a node holds, and how a message says so (`keeps ... outside the range ...`). */
+export interface HeldAddress { node: string; ip: string }
+export interface Holding { verb: string; where: string }
+
+/** What the edit from `old` to `next` newly makes of `ip`: the gateway, or the subnet's network or broadcast address. */
+function landing(next: MacvlanNet, old: MacvlanNet, ip: string): { gateway: true } | { edge: string } | undefined {
+  if (gatewayOf(next.spec) === ip && gatewayOf(old.spec) !== ip) return { gateway: true };
+  const edge = reservedOf(next.spec, ip);
+  return edge && !reservedOf(old.spec, ip) ? { edge } : undefined;
 }
 
-/** Each edited MacvlanNet of the batch, against the addresses its stored status keeps outside the range. */
-export function keptOutsideIssues(m: { all: Entry[] }, existing: AnyObject[]): KeptIssue[] {
+/** The issue, if the edit from `old` to `next` lands the gateway or the subnet's edge on held address `k`. */
+function landingIssue(index: number, next: MacvlanNet, old: MacvlanNet, k: HeldAddress, how: Holding): KeptIssue | undefined {
+  const l = landing(next, old, k.ip);
+  if (!l) return undefined;
+  if ('gateway' in l) {
+    return { index, path: ['spec', next.spec.gateway ? 'gateway' : 'subnet'], message: `the new gateway ${k.ip} is the address a container on node ${k.node} ${how.verb} ${how.where}; remove that container first, or choose another gateway` };
+  }
+  return { index, path: ['spec', 'subnet'], message: `${k.ip} would be the ${l.edge} address of ${next.spec.subnet}, and a container on node ${k.node} ${how.verb} it ${how.where}; remove that container first, or choose another subnet` };
+}
+
+/** The addresses the edit from `old` to `next` newly makes the gateway, network or broadcast address. */
+export function landedAddresses(next: MacvlanNet, old: MacvlanNet): string[] {
+  const subnet = orUndefined(() => parseCidr(next.spec.subnet));
+  const gw = gatewayOf(next.spec);
+  const candidates = [...(gw ? [gw] : []), ...(subnet ? [subnet.base, lastAddress(subnet)].map(formatIPv4) : [])];
+  return [...new Set(candidates)].filter((ip) => landing(next, old, ip));
+}
+
+/** Each edited MacvlanNet of the batch with its stored version: one issue per field, the first held address it lands on names the node. */
+export function edgeIssues(m: { all: Entry[] }, existing: AnyObject[], heldOf: (old: MacvlanNet) => HeldAddress[], how: (name: string) => Holding): KeptIssue[] {
   const stored = new Map(existing.filter((o) => o.kind === 'MacvlanNet').map((o) => [o.metadata.name, o as MacvlanNet]));
   const out: KeptIssue[] = [];
   for (const e of m.all) {
     const old = e.batchIndex === undefined || e.obj.kind !== 'MacvlanNet' ? undefined : stored.get(e.obj.metadata.name);
     if (!old) continue;
     const seen = new Set<string>();
-    for (const k of keptOutside(old)) {
-      const issue = keptIssue(e.batchIndex!, e.obj as MacvlanNet, old, k);
-      // one issue per field: the first kept address it lands on names the node
+    for (const k of heldOf(old)) {
+      const issue = landingIssue(e.batchIndex!, e.obj as MacvlanNet, old, k, how(e.obj.metadata.name));
       if (issue && !seen.has(issue.path.join('.'))) { seen.add(issue.path.join('.')); out.push(issue); }
     }
   }
   return out;
+}
+
+/** Each edited MacvlanNet of the batch, against the addresses its stored status keeps outside the range. */
+export function keptOutsideIssues(m: { all: Entry[] }, existing: AnyObject[]): KeptIssue[] {
+  return edgeIssues(m, existing, keptOutside, (name) => ({ verb: 'keeps', where: `outside the range of MacvlanNet "${name}" (status.nodes[].outsideRange; its claim stays until the container is removed)` }));
 }
