@@ -9,7 +9,7 @@ import { Keys, DEFAULT_PREFIX, INDEXED_KINDS, indexNode } from './keys.js';
 import { rangePrefix } from '../etcd/range.js';
 import { startWatch, type WatchHandlers } from './watch.js';
 import { NodeView } from './node-view.js';
-import { decodeObject, orSkip } from './decode.js';
+import { decodeObject, decodeStatus, orSkip } from './decode.js';
 import { emptyKindState, fileKey, hiddenOf, merged, mergedItems, skippedKeys, type KindState } from './kind-state.js';
 import { stderrLogger, type Logger } from '../log-line.js';
 import { ValidationError } from '../errors.js';
@@ -147,6 +147,19 @@ export class EtcdStore implements Store {
     const parts = await Promise.all(statusKeys.map((k) => this.client.kv.range({ key: Buffer.from(k), revision: s.revision })));
     for (const kv of [...obj.kvs, ...parts.flatMap((p) => p.kvs)]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
     return { object: merged(s, name), skipped: skippedKeys(s), hidden: hiddenOf(s, name) };
+  }
+
+  async nodeReports(kind: Kind, name: string, nodes: readonly string[]): Promise<Map<string, Status>> {
+    // a name with a slash would read a key in no node's own subtree
+    const named = [...new Set(nodes)].filter((n) => n && !n.includes('/'));
+    const got = await Promise.all(named.map((node) => this.client.kv.range({ key: Buffer.from(this.keys.status(kind, name, { node })) })));
+    const out = new Map<string, Status>();
+    got.forEach((r, i) => {
+      const kv = r.kvs[0];
+      const st = kv && orSkip(new Map(), kv.key.toString(), () => decodeStatus(kind, kv.key.toString(), kv.value.toString()));
+      if (st) out.set(named[i], st);
+    });
+    return out;
   }
 
   /** Every node's status key of this object (any node may write one under its own subtree). */

@@ -1,6 +1,6 @@
 // The store's public surface. Implementation: ./etcd-store.ts. Everything etcd-specific
 // (keys, revisions, transactions) stays behind this interface.
-import type { AnyObject, Kind } from '../api/index.js';
+import type { AnyObject, Kind, Status } from '../api/index.js';
 import { StoreError } from '../errors.js';
 import type { NodeConditions } from './merge.js';
 
@@ -142,6 +142,11 @@ export interface Store {
    * bound node's conditions its merged view hides (a deleting object's, under Terminating)
    */
   read(kind: Kind, name: string): Promise<ReadResult>;
+  /**
+   * Each listed node's own status of the object, as that node wrote it (untrusted) and the
+   * kind's status schema decodes it; a node with none, or whose key does not decode, is left out.
+   */
+  nodeReports(kind: Kind, name: string, nodes: readonly string[]): Promise<Map<string, Status>>;
   list(kind: Kind, opts?: ListOptions): Promise<ListResult>;
   /** Fails with AlreadyExistsError. Sets uid, generation=1, creationTimestamp. */
   create(obj: AnyObject): Promise<AnyObject>;
