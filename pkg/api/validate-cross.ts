@@ -11,6 +11,7 @@ import { poolOf, strandedHostSubnetIssues } from './validate-stranded.js';
 import { nameIssues } from './validate-names.js';
 import { strandedNicIssues } from './validate-stranded-nics.js';
 import { keptOutsideIssues } from './validate-kept-outside.js';
+import { inUseInsideIssues, type NodeReports } from './validate-in-use-inside.js';
 import { setOnceIssues } from './set-once.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from './types.js';
 import type { FieldIssue } from './validate.js';
@@ -50,13 +51,14 @@ const reportable = (mine: Entry, other: Entry) => other.batchIndex === undefined
  * Checks a batch against the stored objects (with their status) it would join. Only batch
  * objects get issues: what is already stored was accepted before. A batch object replaces the
  * stored one of the same kind and name, but keeps its status (spec.ip of a re-applied NIC is
- * not in conflict with its own status.ip).
+ * not in conflict with its own status.ip). `reports`: the nodes' own status of edited
+ * MacvlanNets that inUseReportsToRead asked for (untrusted; none: that rule judges nothing).
  */
-export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[]): ObjectIssue[] {
+export function crossObjectIssues(batch: AnyObject[], existing: AnyObject[], reports?: NodeReports): ObjectIssue[] {
   const m = mergeBatch(batch, existing);
   return [
-    ...changedSetOnceIssues(batch, existing), ...strandedHostSubnetIssues(m, existing), ...strandedNicIssues(m, existing), ...keptOutsideIssues(m, existing), ...poolOverlapIssues(m),
-    ...hostSubnetIssues(m), ...hostSubnetPairIssues(m), ...staticIpIssues(m), ...macIssues(m), ...nodeAddressIssues(m), ...poolOverNodeIssues(m, existing), ...nameIssues(m.all),
+    ...changedSetOnceIssues(batch, existing), ...strandedHostSubnetIssues(m, existing), ...strandedNicIssues(m, existing), ...keptOutsideIssues(m, existing),
+    ...inUseInsideIssues(m, existing, reports), ...poolOverlapIssues(m), ...hostSubnetIssues(m), ...hostSubnetPairIssues(m), ...staticIpIssues(m), ...macIssues(m), ...nodeAddressIssues(m), ...poolOverNodeIssues(m, existing), ...nameIssues(m.all),
   ];
 }
 

@@ -5,8 +5,9 @@
 // the segment's gateway or broadcast address would be a container. Refused at apply on the
 // edited field, naming the node and the address, as validate-stranded-nics.ts refuses a gateway
 // moved onto a NIC's address. Only what the edit breaks is refused (not what the stored spec
-// already had). Addresses in use inside the range are not judged here: the MacvlanNet's status
-// does not tell them from those a node holds at hand (its `addresses`).
+// already had). Addresses containers use inside the range, which the status does not tell from
+// those a node holds at hand (its `addresses`), are judged from the nodes' IPAM reports by
+// validate-in-use-inside.ts, with the edge rule shared here (edgeIssues).
 import { formatIPv4, lastAddress, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { hostSubnetDefaults, reservedAddressWhy } from './rules.js';
 import type { AnyObject, MacvlanNet } from './types.js';
@@ -45,7 +46,7 @@ function landing(next: MacvlanNet, old: MacvlanNet, ip: string): { gateway: true
   return edge && !reservedOf(old.spec, ip) ? { edge } : undefined;
 }
 
-/** The issue, if the edit from `old` to `next` lands the gateway or the subnet's edge on held address `k`. */
+/** The issue, if the edit from `old` to `next` lands the gateway or the subnet's edge on held address `k` (shared with validate-in-use-inside.ts). */
 function landingIssue(index: number, next: MacvlanNet, old: MacvlanNet, k: HeldAddress, how: Holding): KeptIssue | undefined {
   const l = landing(next, old, k.ip);
   if (!l) return undefined;

@@ -5,6 +5,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { validateObject, validateReference, type FieldIssue, type FieldPath } from '../api/validate.js';
 import { crossObjectIssues, duplicateIssues, type ObjectIssue } from '../api/validate-cross.js';
+import type { NodeReports } from '../api/validate-in-use-inside.js';
 import type { AnyObject } from '../api/types.js';
 import { formatLocation, ManifestError, type ManifestIssue } from './errors.js';
 import { parseManifestText, type ParsedDoc } from './parse.js';
@@ -185,8 +186,8 @@ export async function loadManifests(args: string[], stdin?: StdinReader): Promis
 }
 
 /** Apply-time checks of the batch against the stored objects; throws ManifestError when any fails. */
-export function checkAgainstStore(loaded: LoadedObject[], existing: AnyObject[]): void {
-  const issues = objectIssues(loaded, crossObjectIssues(loaded.map((l) => l.object), existing));
+export function checkAgainstStore(loaded: LoadedObject[], existing: AnyObject[], reports?: NodeReports): void {
+  const issues = objectIssues(loaded, crossObjectIssues(loaded.map((l) => l.object), existing, reports));
   if (issues.length) throw new ManifestError(issues, loaded.map((l) => l.doc.file));
 }
 

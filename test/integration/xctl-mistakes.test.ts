@@ -190,6 +190,38 @@ describe('xctl apply of a MacvlanNet edit onto an address a container keeps outs
   });
 });
 
+// With dockerIPAM: xnet a container on host-1 uses 198.19.211.130, one of the addresses the
+// controller pre-claimed for host-1 (status.nodes[].addresses), as host-1's IPAM report says
+// (ipam.assigned, under its own status key). An edit making it the gateway was accepted: the
+// segment's gateway was a container (validate-in-use-inside.ts).
+describe('xctl apply of a MacvlanNet edit onto an address a container uses inside the range', () => {
+  const spec = 'spec:\n  subnet: 198.19.211.0/24\n  parent: eth8\n  ipRange: 198.19.211.128/25\n';
+  const put = (key: string, v: unknown) => built.etcd.client().put(`/xnet/registry/status/${key}`).value(JSON.stringify(v));
+  beforeAll(async () => {
+    const made = await xctl(['apply', '-f', file('inuse.yaml', `${H}\nkind: MacvlanNet\nmetadata: {name: inuse}\n${spec}`)]);
+    expect(made.exitCode, made.stderr).toBe(0);
+    await put('controller/macvlannets/inuse', { nodes: [{ name: 'host-1', addresses: ['198.19.211.130', '198.19.211.131'] }, { name: 'host-2', addresses: ['198.19.211.140'] }] });
+    await put('nodes/host-1/macvlannets/inuse', { ipam: { assigned: [{ ip: '198.19.211.130', name: 'web' }] } });
+    // host-2 reports host-1's address: not its own, so it blocks nothing
+    await put('nodes/host-2/macvlannets/inuse', { ipam: { assigned: [{ ip: '198.19.211.131', name: 'fake' }] } });
+  });
+
+  it('refuses the gateway moved onto it, exit 2, naming the node and the address; nothing is written', async () => {
+    const before = await keys();
+    const f = file('inuse-gw.yaml', `${H}\nkind: MacvlanNet\nmetadata: {name: inuse}\n${spec}  gateway: 198.19.211.130\n`);
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${f}:8: document 1 (macvlannet/inuse): spec.gateway: the new gateway 198.19.211.130 is the address a container on node host-1 uses inside the range of MacvlanNet "inuse" (the node's IPAM report); remove that container first, or choose another gateway`);
+    expect(r.stderr).toMatch(/nothing was written$/m);
+    expect(await keys()).toEqual(before);
+  });
+
+  it('accepts the gateway on an address host-1 holds at hand, and on one only another node claims to use', async () => {
+    const other = await xctl(['apply', '-f', file('inuse-gw2.yaml', `${H}\nkind: MacvlanNet\nmetadata: {name: inuse}\n${spec}  gateway: 198.19.211.131\n`)]);
+    expect(other.exitCode, other.stderr).toBe(0);
+  });
+});
+
 describe('xctl apply of an invalid manifest against an etcd that accepts connections and never answers', () => {
   const held: Socket[] = [];
   /** when xctl first reached the listener: its own start (seconds on a loaded machine) is behind it */

@@ -1,9 +1,10 @@
 // What apply and diff share: read and validate the manifests before touching etcd, then check
 // them against what is stored.
 import { storedKindsToCheck } from '../../api/validate-cross.js';
+import { inUseReportsToRead, type NodeReports } from '../../api/validate-in-use-inside.js';
 import type { AnyObject } from '../../api/types.js';
 import { overrideNodeWarnings, type KnownNode } from '../../api/macvlan-parent.js';
-import type { ListResult } from '../../store/types.js';
+import type { ListResult, Store } from '../../store/types.js';
 import { checkAgainstStore, InvalidBatchError, loadManifests, type LoadedObject } from '../../manifest/load.js';
 import { ManifestError, type ManifestIssue } from '../../manifest/errors.js';
 import type { Session } from '../connect.js';
@@ -25,10 +26,20 @@ export async function checkedBatch(session: Session, loaded: LoadedObject[]): Pr
   if (!kinds.length) return { objects, warnings: [] };
   const store = session.store();
   const lists = await Promise.all(kinds.map((k) => store.list(k.kind, { withoutStatus: !k.withStatus, controllerStatusOnly: k.controllerStatusOnly })));
-  checkAgainstStore(loaded, lists.flatMap((l) => l.items));
+  const existing = lists.flatMap((l) => l.items);
+  checkAgainstStore(loaded, existing, await inUseReports(store, objects, existing));
   // a batch with a MacvlanNet reads the Nodes already (storedKindsToCheck): its overrides are checked against them
   const nodes = lists.find((_, i) => kinds[i].kind === 'Node');
   return { objects, warnings: nodes ? overrideNodeWarnings(objects, storedNodes(nodes)) : [] };
+}
+
+/**
+ * The nodes' own reports that an edited MacvlanNet's in-use rule needs (validate-in-use-inside.ts):
+ * only of the nodes holding an address the edit lands on, read after the stored objects.
+ */
+async function inUseReports(store: Store, objects: AnyObject[], existing: AnyObject[]): Promise<NodeReports> {
+  const wanted = inUseReportsToRead(objects, existing);
+  return new Map(await Promise.all(wanted.map(async (w) => [w.name, await store.nodeReports('MacvlanNet', w.name, w.nodes)] as const)));
 }
 
 /** A list's Nodes, also those whose key does not decode (named by the key's last segment, labels unknown). */
