@@ -95,6 +95,7 @@ export class AgentIpam {
     this.ctx.log.info('serving Docker IPAM plugin', { socket });
     // Requests wait for it: what Docker's containers hold is recorded before any address goes out.
     void this.nodeIpam.adopt();
+    this.nodeIpam.refreshProbes();
     return async () => { await server.close(); await this.nodeIpam.close(); };
   }
 }

@@ -306,7 +306,8 @@ export class AddressBook {
     this.persist(mvn);
   }
 
-  isProbed(mvn: string, ip: string): boolean { return this.book(mvn).probed.includes(ip); }
+  /** ip was seen free by a probe in its current turn, recently enough (./pool-turns.ts). */
+  isProbed(mvn: string, ip: string): boolean { return this.book(mvn).probed.includes(ip) && this.turns.fresh(mvn, ip); }
 
   /** Each address's turn in this node's pool (./pool-turns.ts), for a probe's outcome. */
   private readonly turns = new PoolTurns();
@@ -319,6 +320,7 @@ export class AddressBook {
 
   markProbed(mvn: string, ip: string): void {
     const b = this.book(mvn);
+    this.turns.sawFree(mvn, ip);
     if (!b.probed.includes(ip)) { b.probed.push(ip); this.save(); }
   }
 

@@ -9,6 +9,7 @@ import type { AddressRequest, IpamBackend, PoolRequest } from './server.js';
 import type { ProbeResult } from './arp.js';
 import { Adoption, type AdoptionOptions, type SeenEndpoint } from './adopt.js';
 import { monotonicMs } from '../runtime/clock.js';
+import { PROBE_FRESH_MS } from './pool-turns.js';
 
 export const MVN_OPTION = 'xnet.macvlannet';
 /** Longest a dockerd's restore is taken to last when the agent never sees its API come back. */
@@ -144,6 +145,17 @@ export class NodeIpam implements IpamBackend {
   /** background probe passes in flight, per MacvlanNet */
   private warming = new Map<string, Promise<void>>();
   private closed = false;
+  private refresh: NodeJS.Timeout | undefined;
+
+  /**
+   * Looks again in the background at free addresses seen free too long ago (PROBE_FRESH_MS),
+   * so that a request rarely waits for its probe after an idle while. Until close().
+   */
+  refreshProbes(): void {
+    if (!this.o.probe || this.closed || this.refresh) return;
+    this.refresh = setInterval(() => { for (const mvn of this.o.book.networks()) void this.warm(mvn); }, PROBE_FRESH_MS / 2);
+    this.refresh.unref();
+  }
 
   /** Probes the free addresses not probed yet in the background, so requests rarely wait for one. */
   warm(mvn: string): Promise<void> {
@@ -178,6 +190,7 @@ export class NodeIpam implements IpamBackend {
    */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.refresh);
     this.o.book.close();
     this.adoption?.close();
   }

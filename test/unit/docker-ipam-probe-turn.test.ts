@@ -4,10 +4,11 @@
 // container's by the time it came back, and was handed out unprobed to a second container
 // (seen in a full run: docker-ipam-node-deleted.test.ts). Pure: an in-memory journal, probes
 // that answer as the test says.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AddressBook } from '../../pkg/dockeripam/book.js';
 import { MemoryJournal } from '../../pkg/dockeripam/journal.js';
 import { NodeIpam } from '../../pkg/dockeripam/node-ipam.js';
+import { PROBE_FRESH_MS } from '../../pkg/dockeripam/pool-turns.js';
 import { createLogger } from '../../pkg/log.js';
 
 const log = createLogger('agent');
@@ -123,5 +124,48 @@ describe('xnet IPAM plugin: what an ARP probe\'s outcome holds for', () => {
     book.setPool('m', Array.from({ length: 20 }, (_, i) => A(10 + i)), NET);
     await ipam.warm('m');
     expect(probes).toBe(4); // the first batch
+  });
+});
+
+describe('xnet IPAM plugin: an address seen free long ago', () => {
+  afterEach(() => { vi.useRealTimers(); });
+
+  /** A plugin whose pool holds A(10) and A(11), both seen free by its background pass now. */
+  async function lookedAtOnce() {
+    vi.useFakeTimers({ toFake: ['performance', 'setInterval', 'clearInterval'] });
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    const wire = { taken: false };
+    const looks: string[] = [];
+    // a host outside xnet takes A(10) once `wire.taken`
+    const probe = async (_mvn: string, ip: string) => { looks.push(ip); return wire.taken && ip === A(10) ? 'answered' as const : 'free' as const; };
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe });
+    book.setPool('m', [A(10), A(11)], NET);
+    await ipam.warm('m');
+    expect(looks).toEqual([A(10), A(11)]);
+    return { book, wire, looks, ipam };
+  }
+
+  it('is looked at again before it goes out: one a host outside xnet took meanwhile is not handed out', async () => {
+    const { book, wire, looks, ipam } = await lookedAtOnce();
+    wire.taken = true;
+    vi.advanceTimersByTime(PROBE_FRESH_MS - 1000);
+    expect(book.isProbed('m', A(10))).toBe(true);
+    vi.advanceTimersByTime(2000);
+    expect(book.isProbed('m', A(10))).toBe(false);
+    expect(await ipam.requestAddress({ PoolID: 'm' })).toBe(`${A(11)}/24`);
+    expect(looks.slice(2)).toEqual([A(10), A(11)]);
+    expect(book.report('m').external).toEqual([A(10)]);
+  });
+
+  it('is looked at again in the background once the plugin serves, until it closes', async () => {
+    const { looks, ipam } = await lookedAtOnce();
+    ipam.refreshProbes();
+    await vi.advanceTimersByTimeAsync(PROBE_FRESH_MS / 2); // both still fresh: no look
+    expect(looks).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(PROBE_FRESH_MS / 2);
+    expect(looks).toEqual([A(10), A(11), A(10), A(11)]);
+    await ipam.close();
+    await vi.advanceTimersByTimeAsync(2 * PROBE_FRESH_MS);
+    expect(looks).toHaveLength(4);
   });
 });
