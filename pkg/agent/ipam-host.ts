@@ -74,9 +74,14 @@ export class AgentIpam {
     const net = book?.net(name);
     if (!book || !net || net.subnet !== m.spec.subnet || (m.spec.dockerIPAM ?? 'xnet') !== 'xnet' || m.metadata.deletionTimestamp) return;
     const ns = macvlanNodeStatus(m, this.ctx.node);
-    if (!ns || ns.problem) return;
+    if (ns?.problem) return;
+    // No part for this node (its Node deleted, or no longer selected): the controller freed its
+    // addresses and may give them to another node's containers; none goes out from here until a
+    // part comes back (the macvlan pass does not get this far without one). Not while the
+    // MacvlanNet's or this Node's key does not decode: its absence proves nothing then.
+    if (!ns && (unreadable(this.ctx, 'MacvlanNet').has(name) || unreadable(this.ctx, 'Node').has(this.ctx.node))) return;
     // with the controller's limit and refusals too: a setPool without them would drop them
-    book.setPool(name, ns.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, ns.maxFree, ns.refused);
+    book.setPool(name, ns?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, ns?.maxFree, ns?.refused);
   }
 
   /** The IPAM report goes to etcd at once, without a whole macvlan pass (which follows when due). */

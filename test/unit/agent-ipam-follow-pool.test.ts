@@ -1,0 +1,55 @@
+// The agent's IPAM plugin follows the controller's list of this node's addresses. When the
+// MacvlanNet's status lists no part for the node (its Node deleted, or no longer selected), the
+// controller has freed them and may give them to another node's containers: the plugin hands
+// none of them out, and one that comes back is probed again. Before, the book kept the old
+// pool: a request there got a freed address, unprobed. Pure: a file journal in a temporary dir,
+// the agent's caches as plain maps, no Docker or etcd.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentIpam } from '../../pkg/agent/ipam-host.js';
+import type { AgentContext } from '../../pkg/agent/context.js';
+import type { MacvlanNet } from '../../pkg/api/index.js';
+import { createLogger } from '../../pkg/log.js';
+
+const log = createLogger('agent');
+log.level = 'error';
+let dir: string | undefined;
+afterEach(() => { if (dir) rmSync(dir, { recursive: true, force: true }); dir = undefined; });
+
+const mvn = (nodes: unknown[] | undefined): MacvlanNet => ({
+  apiVersion: 'xnet.io/v1', kind: 'MacvlanNet', metadata: { name: 'm', uid: 'u1' },
+  spec: { subnet: '10.9.0.0/24', ipRange: '10.9.0.128/25', parent: 'eth0' }, ...(nodes ? { status: { nodes } } : {}),
+} as unknown as MacvlanNet);
+
+/** An AgentIpam of node host-1 whose book already serves MacvlanNet m with .130 and .131. */
+function following(unreadable: string[] = []) {
+  dir = mkdtempSync(join(tmpdir(), 'xnet-follow-'));
+  const ctx = { node: 'host-1', log, caches: { macvlanNets: new Map(), nodes: new Map() }, unreadable: () => unreadable } as unknown as AgentContext;
+  const ipam = new AgentIpam(ctx, { plugin: 'xnet', stateDir: dir, enqueue: () => {} });
+  const book = ctx.ipam!.book!;
+  book.setPool('m', [], { subnet: '10.9.0.0/24' });
+  ipam.followPool(mvn([{ name: 'host-1', addresses: ['10.9.0.130', '10.9.0.131'] }]));
+  expect(book.free('m')).toEqual(['10.9.0.130', '10.9.0.131']);
+  return { ipam, book };
+}
+
+describe('agent IPAM: following the controller\'s list of this node\'s addresses', () => {
+  it('no part for this node (its Node deleted): none of its old addresses is handed out', () => {
+    const { ipam, book } = following();
+    book.markProbed('m', '10.9.0.130');
+    ipam.followPool(mvn([{ name: 'host-2', addresses: ['10.9.0.140'] }]));
+    expect(book.free('m')).toEqual([]);
+    // back with the Node made again: looked at anew
+    ipam.followPool(mvn([{ name: 'host-1', addresses: ['10.9.0.130'] }]));
+    expect(book.free('m')).toEqual(['10.9.0.130']);
+    expect(book.isProbed('m', '10.9.0.130')).toBe(false);
+  });
+
+  it('a MacvlanNet whose key does not decode proves nothing: the pool stays', () => {
+    const { ipam, book } = following(['m']);
+    ipam.followPool(mvn([{ name: 'host-2', addresses: ['10.9.0.140'] }]));
+    expect(book.free('m')).toEqual(['10.9.0.130', '10.9.0.131']);
+  });
+});
