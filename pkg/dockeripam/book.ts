@@ -143,7 +143,10 @@ export class AddressBook {
   private revOf(mvn: string, ip: string): number { return this.revs.get(`${mvn} ${ip}`) ?? 0; }
 
   /** ip's entry changed (or went): whoever holds an older read of it must not act on that read. */
-  private touch(mvn: string, ip: string): void { this.revs.set(`${mvn} ${ip}`, ++this.lastRev); }
+  private touch(mvn: string, ip: string): void {
+    this.revs.set(`${mvn} ${ip}`, ++this.lastRev);
+    this.turns.began(mvn, ip); // handed out or freed: a look begun before says nothing of it now
+  }
 
   /**
    * Addresses a --ip request in flight waits for (asked, not yet handed out nor given up on):
@@ -321,7 +324,8 @@ export class AddressBook {
   markProbed(mvn: string, ip: string): void {
     const b = this.book(mvn);
     this.turns.sawFree(mvn, ip);
-    if (!b.probed.includes(ip)) { b.probed.push(ip); this.save(); }
+    // not written now: an agent started again looks afresh (constructor), so no fsync per probe
+    if (!b.probed.includes(ip)) b.probed.push(ip);
   }
 
   /** Asks the controller for a specific address (docker run --ip) or for more addresses. */

@@ -20,7 +20,7 @@ export class PoolTurns {
   /** when each address was last seen free (monotonic ms) */
   private readonly seenFree = new Map<string, number>();
 
-  /** ip entered the pool of mvn: outcomes of probes begun before count for nothing. */
+  /** ip entered the pool of mvn, or was handed out or freed: outcomes of probes begun before count for nothing. */
   began(mvn: string, ip: string): void {
     this.turns.set(`${mvn} ${ip}`, ++this.last);
     this.seenFree.delete(`${mvn} ${ip}`);

@@ -86,6 +86,7 @@ describe('xnet IPAM plugin: what an ARP probe\'s outcome holds for', () => {
     before.setPool('m', [A(10), A(11)], NET);
     before.markProbed('m', A(10));
     before.markProbed('m', A(11));
+    before.ask('m', { more: 1 }); // any later write takes the marks to the journal (an older agent wrote them at once)
     expect(journal.load().nets.m.probed).toHaveLength(2);
     // down meanwhile: its Node deleted, A(10) another node's container's, the Node back with it
     const book = new AddressBook(journal, () => {});
@@ -124,6 +125,43 @@ describe('xnet IPAM plugin: what an ARP probe\'s outcome holds for', () => {
     book.setPool('m', Array.from({ length: 20 }, (_, i) => A(10 + i)), NET);
     await ipam.warm('m');
     expect(probes).toBe(4); // the first batch
+  });
+});
+
+describe('xnet IPAM plugin: a look that ended before its address left', () => {
+  it('counts for nothing when the address comes back: the mark went with the address', async () => {
+    const { book, looks, wire, release, ipam } = plugin();
+    release();
+    book.setPool('m', [A(10), A(11)], NET);
+    await ipam.warm('m'); // both looked at, both free
+    book.setPool('m', [A(11)], NET);
+    wire.heldElsewhere = true;
+    book.setPool('m', [A(10), A(11)], NET);
+    expect(await ipam.requestAddress({ PoolID: 'm' })).toBe(`${A(11)}/24`);
+    expect(looks.filter((ip) => ip === A(10))).toHaveLength(2);
+  });
+
+  it('an answer to a background look begun before the address went to a container marks nothing', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let background = true;
+    // the background look is out while a request looks (free) and takes the address; its
+    // container answers the background look, and is gone (docker run --rm) when the answer lands
+    const probe = async () => {
+      if (background) { background = false; await gate; return 'answered' as const; }
+      return 'free' as const;
+    };
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe });
+    book.setPool('m', [A(10)], NET);
+    const warm = ipam.warm('m');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(await ipam.requestAddress({ PoolID: 'm' })).toBe(`${A(10)}/24`);
+    book.drop('m', A(10));
+    release();
+    await warm;
+    expect(book.report('m').external).toEqual([]);
+    expect(book.free('m')).toEqual([A(10)]);
   });
 });
 
