@@ -26,13 +26,14 @@ const net = (name: string, subnet: string, bridge: string, owner?: string): Dock
 });
 
 /** XNET-FORWARD as one NAT pass writes it on a host with these Docker networks (nothing of xnet's there yet). */
-async function forwardChain(networks: DockerNetwork[], unreadable: string[] = []): Promise<string[]> {
+async function forwardChain(networks: DockerNetwork[], unreadable: string[] = [], more: HostSubnet[] = [], reports: string[] = []): Promise<string[]> {
   const executed: Op[] = [];
   const list = <T extends { metadata: { name: string } }>(xs: T[]) => ({ list: () => xs, get: (n: string) => xs.find((x) => x.metadata.name === n) });
   const ctx = {
     node: 'host-1', log: { info: () => undefined, warn: () => undefined, debug: () => undefined },
-    caches: { hostSubnets: list([h1]), clusterNetworks: list([dflt]), macvlanNets: list([]), nics: list([]), nodes: list([self]) },
+    caches: { hostSubnets: list([h1, ...more]), clusterNetworks: list([dflt]), macvlanNets: list([]), nics: list([]), nodes: list([self]) },
     unreadable: (kind: string) => (kind === 'HostSubnet' ? unreadable : []),
+    ownReports: (kind: string) => (kind === 'HostSubnet' ? reports : []),
     dp: {
       natState: async () => ({ nat: { chains: [], rules: {} }, filter: { chains: [], rules: {} }, ipForward: '1', dockerNetworks: foreignNetworksOf(networks) }),
       execute: async (ops: Op[]) => { executed.push(...ops); },
@@ -58,13 +59,24 @@ describe('a user\'s Docker network inside a ClusterNetwork\'s CIDR that carries 
     }
   });
 
-  it('of a HostSubnet gone from this node (left while its containers leave) is returned too: no rule of xnet names it any more', async () => {
+  it('of a HostSubnet this node has neither nor a report of (a user\'s, or an older agent\'s left over) is returned too', async () => {
     const rules = await forwardChain([xnets, net('old', '10.76.9.0/24', 'br09', 'HostSubnet/default-host-9')]);
     expect(rules).toEqual(expect.arrayContaining(returns('10.76.9.0/24', 'br09')));
   });
 
   it('of a HostSubnet of this node whose key does not decode is still xnet\'s (unreadable is not absent): not returned', async () => {
     const rules = await forwardChain([xnets, net('odd', '10.76.9.0/24', 'br09', 'HostSubnet/default-host-9')], ['default-host-9']);
+    expect(rules.filter((r) => r.includes('RETURN') && r.includes('br09'))).toEqual([]);
+  });
+
+  it('of a HostSubnet of this node being deleted, its containers still on it, is still xnet\'s: not returned to Docker\'s isolation', async () => {
+    const dying = { ...hs('default-host-9', '10.76.9.0/24', 'br09'), metadata: { ...meta('default-host-9'), deletionTimestamp: '2026-12-05T14:00:00Z' } } as HostSubnet;
+    const rules = await forwardChain([xnets, net('dying', '10.76.9.0/24', 'br09', 'HostSubnet/default-host-9')], [], [dying]);
+    expect(rules.filter((r) => r.includes('RETURN') && r.includes('br09'))).toEqual([]);
+  });
+
+  it('of a HostSubnet gone from this node whose report it keeps until the network goes is still xnet\'s: not returned', async () => {
+    const rules = await forwardChain([xnets, net('left', '10.76.9.0/24', 'br09', 'HostSubnet/default-host-9')], [], [], ['default-host-9']);
     expect(rules.filter((r) => r.includes('RETURN') && r.includes('br09'))).toEqual([]);
   });
 });

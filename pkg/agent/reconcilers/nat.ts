@@ -13,8 +13,12 @@ export async function reconcileNat(ctx: AgentContext): Promise<void> {
   // a HostSubnet the agent does not act on (a name another one holds: names.ts) gets no rules
   const clashes = nodeNameProblems(ctx);
   const local = localHostSubnets(ctx);
-  // the Docker networks of all of them are xnet's, also of one whose key does not decode (owner.ts)
-  const served = [...local.map((h) => h.metadata.name), ...unreadable(ctx, 'HostSubnet')];
+  // The Docker networks of all of this node's HostSubnets are xnet's (owner.ts): also of one
+  // being deleted or gone whose network its containers still hold (this node keeps its report
+  // of it until the network goes: host-subnet-reports.ts; their traffic to the live ones must
+  // not fall into Docker's isolation), and of one whose key does not decode.
+  const mine = ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node).map((h) => h.metadata.name);
+  const served = [...mine, ...(ctx.ownReports?.('HostSubnet') ?? []), ...unreadable(ctx, 'HostSubnet')];
   const d = desiredNat(ctx.caches.clusterNetworks.list(), local.filter((h) => !clashes.has(`HostSubnet/${h.metadata.name}`)), served);
   const observed = await ctx.dp.natState();
   // A ClusterNetwork or HostSubnet whose key does not decode is not absent (docs/security.md):
