@@ -59,7 +59,7 @@ describe('a user\'s Docker network inside a ClusterNetwork\'s CIDR that carries 
     }
   });
 
-  it('of a HostSubnet this node has neither nor a report of (a user\'s, or an older agent\'s left over) is returned too', async () => {
+  it('of a HostSubnet neither this node\'s nor one it keeps a report of (a user\'s, or an older agent\'s left over) is returned too', async () => {
     const rules = await forwardChain([xnets, net('old', '10.76.9.0/24', 'br09', 'HostSubnet/default-host-9')]);
     expect(rules).toEqual(expect.arrayContaining(returns('10.76.9.0/24', 'br09')));
   });
