@@ -9,6 +9,7 @@ import { createHook } from 'node:async_hooks';
 import { connect } from 'node:net';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Etcd3 } from 'etcd3';
 import { Agent } from '../../pkg/agent/agent.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
@@ -69,22 +70,28 @@ function childrenOnHost(netns: string): string[] {
 /** Child processes of this process (process.getActiveResourcesInfo). */
 const processes = () => process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap').length;
 
+/** This checkout's pkg/ directory, as stack frames name its files. */
+const PKG_DIR = fileURLToPath(new URL('../../pkg/', import.meta.url));
+
 /**
- * Timers made from xnet's code (a stack frame under pkg/) while enabled and still pending:
- * a count of all this process's timers missed an interval the agent left (the etcd clients'
- * timers come and go around it).
+ * Timers made from xnet's code (a stack frame in this checkout's pkg/) while enabled and still
+ * pending: a count of all this process's timers missed an interval the agent left (the etcd
+ * clients' timers come and go around it). Deep stacks while enabled: a timer a library makes a
+ * few calls below xnet's frame (a deadline, an execa timeout) still shows that frame.
  */
 function xnetTimers(): { pending(): string[]; disable(): void } {
   const live = new Map<number, string>();
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 60;
   const hook = createHook({
     init(id, type) {
       if (type !== 'Timeout') return;
-      const frames = (new Error().stack ?? '').split('\n').filter((l) => /\/pkg\//.test(l) && !l.includes('node_modules'));
+      const frames = (new Error().stack ?? '').split('\n').filter((l) => l.includes(PKG_DIR));
       if (frames.length) live.set(id, frames.slice(0, 3).join(' < ').trim());
     },
     destroy(id) { live.delete(id); },
   }).enable();
-  return { pending: () => [...live.values()], disable: () => { hook.disable(); } };
+  return { pending: () => [...live.values()], disable: () => { hook.disable(); Error.stackTraceLimit = limit; } };
 }
 
 /** Starts an agent, stops it at `point`, and checks that nothing of it goes on once stop() returned. */
