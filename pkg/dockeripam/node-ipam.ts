@@ -277,7 +277,13 @@ export class NodeIpam implements IpamBackend {
       // the node's report until it no longer decodes (at most 256) and the node is ignored.
       const refuse = (why: string) => { book.unask(mvn, ip); return new XnetIpamError('AddressInUse', why); };
       if (mine) throw refuse(`${ip} on MacvlanNet ${mvn} is in use by ${mine} on this node`);
-      if (book.free(mvn).includes(ip)) { book.assign(mvn, ip); return ip; }
+      if (book.free(mvn).includes(ip)) {
+        const ok = await this.lookBeforeTake(mvn, ip, deadline);
+        if (ok === 'moved') continue; // it left the pool, or changed hands, while looked at
+        if (!ok) throw refuse(`${ip} on MacvlanNet ${mvn} is held by ${book.holder(mvn, ip) ?? 'a host outside xnet'}`);
+        if (book.free(mvn).includes(ip)) { book.assign(mvn, ip); return ip; }
+        continue;
+      }
       const other = this.o.otherHolder(mvn, ip);
       if (other) throw refuse(`${ip} on MacvlanNet ${mvn} is held by ${other}`);
       // the controller would never grant it: said now, not after the request's 20 s
@@ -290,6 +296,20 @@ export class NodeIpam implements IpamBackend {
       book.ask(mvn, { ip });
       await book.poolChanged(mvn, Math.max(10, deadline - monotonicMs()));
     }
+  }
+
+  /**
+   * A free address asked for by --ip is looked at as one handed out without (a host outside
+   * xnet may hold it): true when it may go, false when someone answered. None begins past the
+   * request's bound.
+   */
+  private async lookBeforeTake(mvn: string, ip: string, deadline: number): Promise<boolean | 'moved'> {
+    if (!this.o.probe || this.o.book.isProbed(mvn, ip)) return true;
+    if (monotonicMs() > deadline) {
+      this.o.book.unask(mvn, ip); // no longer asked of the controller, as any refusal of --ip
+      throw new XnetIpamError('Busy', `${ip} on MacvlanNet ${mvn} could not be checked by ARP within ${this.waitMs()} ms of the request; try again`);
+    }
+    return this.look(mvn, ip, this.o.probe);
   }
 
   /** A restarting container's kept address, else any free address of our pool that no one answers for; waits for a refill when out. */

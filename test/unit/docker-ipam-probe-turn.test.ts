@@ -165,6 +165,20 @@ describe('xnet IPAM plugin: a look that ended before its address left', () => {
   });
 });
 
+describe('xnet IPAM plugin: docker run --ip', () => {
+  it('looks before it hands out the address asked for: one a host outside xnet answers for is refused, naming it', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    const looks: string[] = [];
+    const probe = async (_mvn: string, ip: string) => { looks.push(ip); return ip === A(10) ? 'answered' as const : 'free' as const; };
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe });
+    book.setPool('m', [A(10), A(11)], NET);
+    await expect(ipam.requestAddress({ PoolID: 'm', Address: A(10) })).rejects.toThrow(/10\.9\.0\.10 .*answered an ARP probe/);
+    expect(book.report('m').external).toEqual([A(10)]);
+    expect(await ipam.requestAddress({ PoolID: 'm', Address: A(11) })).toBe(`${A(11)}/24`);
+    expect(looks).toEqual([A(10), A(11)]);
+  });
+});
+
 describe('xnet IPAM plugin: an address seen free long ago', () => {
   afterEach(() => { vi.useRealTimers(); });
 
