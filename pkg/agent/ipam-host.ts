@@ -9,6 +9,7 @@ import type { SeenEndpoint } from '../dockeripam/adopt.js';
 import type { DockerClient } from '../docker/client.js';
 import { servePlugin } from '../dockeripam/server.js';
 import { arpProber } from '../dockeripam/arp.js';
+import { arpProbes } from '../metrics/metrics.js';
 import { unreadable, type AgentContext } from './context.js';
 import { isDeleting, macvlanNodeStatus, macvlanParent, selects } from './desired.js';
 import type { MacvlanNet } from '../api/index.js';
@@ -53,7 +54,10 @@ export class AgentIpam {
       probe: (mvn, ip) => {
         const m = ctx.caches.macvlanNets.get(mvn);
         const parent = m && macvlanParent(m, ctx.caches.nodes.get(ctx.node), ctx.node);
-        return parent ? arpProbe(ctx.dp.target, withVlan(parent, m.spec.vlan), ip) : Promise.resolve('unavailable' as const);
+        if (parent) return arpProbe(ctx.dp.target, withVlan(parent, m.spec.vlan), ip);
+        // not read from etcd yet (the plugin serves from its journal at start): counted, not looked
+        arpProbes.inc({ result: 'unavailable' });
+        return Promise.resolve('unavailable' as const);
       },
     });
   }

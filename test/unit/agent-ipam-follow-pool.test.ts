@@ -12,6 +12,7 @@ import { AgentIpam } from '../../pkg/agent/ipam-host.js';
 import type { AgentContext } from '../../pkg/agent/context.js';
 import type { MacvlanNet } from '../../pkg/api/index.js';
 import { createLogger } from '../../pkg/log.js';
+import { arpProbes } from '../../pkg/metrics/metrics.js';
 
 const log = createLogger('agent');
 log.level = 'error';
@@ -51,5 +52,14 @@ describe('agent IPAM: following the controller\'s list of this node\'s addresses
     const { ipam, book } = following(['m']);
     ipam.followPool(mvn([{ name: 'host-2', addresses: ['10.9.0.140'] }]));
     expect(book.free('m')).toEqual(['10.9.0.130', '10.9.0.131']);
+  });
+
+  it('before the MacvlanNet is read from etcd a probe cannot look (no parent known): counted as unavailable, nothing recorded', async () => {
+    const unavailable = async () => (await arpProbes.get()).values.find((v) => v.labels.result === 'unavailable')?.value ?? 0;
+    const before = await unavailable();
+    const { book } = following(); // the pool's arrival starts the background pass
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await unavailable()).toBe(before + 2);
+    expect(book.isProbed('m', '10.9.0.130')).toBe(false);
   });
 });
