@@ -52,10 +52,10 @@ export class AgentIpam {
       dockerEndpoints: () => pluginEndpoints(ctx.dp.docker, opts.plugin),
       dockerPing: () => withTimeout(ctx.dp.docker.ping(), DOCKER_PING_MS, 'pinging Docker').then(() => true, () => false),
       probe: (mvn, ip) => {
-        const m = ctx.caches.macvlanNets.get(mvn);
-        const parent = m && macvlanParent(m, ctx.caches.nodes.get(ctx.node), ctx.node);
-        if (parent) return arpProbe(ctx.dp.target, withVlan(parent, m.spec.vlan), ip);
-        // not read from etcd yet (the plugin serves from its journal at start): counted, not looked
+        // at start, before the MacvlanNet is read from etcd, on the interface the journal names
+        const dev = effectiveParentOf(ctx, mvn) ?? book.parentOf(mvn);
+        if (dev) return arpProbe(ctx.dp.target, dev, ip);
+        // never seen here with a parent (the plugin serves from its journal at start): counted, not looked
         arpProbes.inc({ result: 'unavailable' });
         return Promise.resolve('unavailable' as const);
       },
@@ -84,6 +84,8 @@ export class AgentIpam {
     // part comes back (the macvlan pass does not get this far without one). Not while the
     // MacvlanNet's or this Node's key does not decode: its absence proves nothing then.
     if (!ns && (unreadable(this.ctx, 'MacvlanNet').has(name) || unreadable(this.ctx, 'Node').has(this.ctx.node))) return;
+    const dev = effectiveParentOf(this.ctx, name);
+    if (dev) book.setParent(name, dev);
     // with the controller's limit and refusals too: a setPool without them would drop them
     book.setPool(name, ns?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, ns?.maxFree, ns?.refused);
   }
@@ -107,6 +109,13 @@ export class AgentIpam {
     this.nodeIpam.refreshProbes();
     return async () => { await server.close(); await this.nodeIpam.close(); };
   }
+}
+
+/** The interface the MacvlanNet's macvlans hang off on this node (`<parent>.<vlan>` with a VLAN), as the view says. */
+function effectiveParentOf(ctx: AgentContext, mvn: string): string | undefined {
+  const m = ctx.caches.macvlanNets.get(mvn);
+  const parent = m && macvlanParent(m, ctx.caches.nodes.get(ctx.node), ctx.node);
+  return parent ? withVlan(parent, m.spec.vlan) : undefined;
 }
 
 /**

@@ -69,6 +69,11 @@ export class AddressBook {
     return b?.subnet ? { subnet: b.subnet, ...(b.gateway ? { gateway: b.gateway } : {}) } : undefined;
   }
 
+  /** The interface the MacvlanNet's macvlans hang off here, as last seen (journalled: probes at start look there). */
+  parentOf(mvn: string): string | undefined { return this.state.nets[mvn]?.parent; }
+
+  setParent(mvn: string, dev: string): void { if (this.book(mvn).parent !== dev) { this.book(mvn).parent = dev; this.save(); } }
+
   /**
    * The most free addresses to hold per MacvlanNet, as the controller last said
    * (status.nodes[].maxFree, while another node of a small pool has none): in memory, as the

@@ -5,6 +5,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { IpamError } from '../errors.js';
+import { ifName } from '../api/fields.js';
 
 /**
  * What Docker says of the container (learnt by the agent while Docker answers): `restarts`,
@@ -18,6 +19,8 @@ const netBook = z.object({
   /** the MacvlanNet's subnet and gateway, so Docker is answered while etcd is unreachable */
   subnet: z.string().optional(),
   gateway: z.string().optional(),
+  /** the interface its macvlans hang off, so an ARP probe can look before etcd is read (at start) */
+  parent: ifName.optional().catch(undefined),
   /** addresses the controller pre-claimed for this node */
   pool: z.array(z.string()),
   /**

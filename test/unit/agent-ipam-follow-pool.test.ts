@@ -4,7 +4,7 @@
 // none of them out, and one that comes back is probed again. Before, the book kept the old
 // pool: a request there got a freed address, unprobed. Pure: a file journal in a temporary dir,
 // the agent's caches as plain maps, no Docker or etcd.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import type { AgentContext } from '../../pkg/agent/context.js';
 import type { MacvlanNet } from '../../pkg/api/index.js';
 import { createLogger } from '../../pkg/log.js';
 import { arpProbes } from '../../pkg/metrics/metrics.js';
+import { SELF } from '../../pkg/netlink/target.js';
 
 const log = createLogger('agent');
 log.level = 'error';
@@ -24,10 +25,16 @@ const mvn = (nodes: unknown[] | undefined): MacvlanNet => ({
   spec: { subnet: '10.9.0.0/24', ipRange: '10.9.0.128/25', parent: 'eth0' }, ...(nodes ? { status: { nodes } } : {}),
 } as unknown as MacvlanNet);
 
+/** An agent's context for node host-1 whose view holds `mvns` (none: etcd not read yet). */
+const contextWith = (mvns: MacvlanNet[], unreadable: string[] = []) => ({
+  node: 'host-1', log, dp: { target: SELF }, unreadable: () => unreadable,
+  caches: { macvlanNets: new Map(mvns.map((m) => [m.metadata.name, m])), nodes: new Map() },
+} as unknown as AgentContext);
+
 /** An AgentIpam of node host-1 whose book already serves MacvlanNet m with .130 and .131. */
 function following(unreadable: string[] = []) {
   dir = mkdtempSync(join(tmpdir(), 'xnet-follow-'));
-  const ctx = { node: 'host-1', log, caches: { macvlanNets: new Map(), nodes: new Map() }, unreadable: () => unreadable } as unknown as AgentContext;
+  const ctx = contextWith([], unreadable);
   const ipam = new AgentIpam(ctx, { plugin: 'xnet', stateDir: dir, enqueue: () => {} });
   const book = ctx.ipam!.book!;
   book.setPool('m', [], { subnet: '10.9.0.0/24' });
@@ -61,5 +68,26 @@ describe('agent IPAM: following the controller\'s list of this node\'s addresses
     await new Promise((r) => setTimeout(r, 20));
     expect(await unavailable()).toBe(before + 2);
     expect(book.isProbed('m', '10.9.0.130')).toBe(false);
+  });
+
+  it('at start, before etcd is read, probes on the parent the last agent journalled', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'xnet-follow-'));
+    // an arping on PATH (this namespace: nothing is sent) that says where it was asked to look, and that nobody answered
+    writeFileSync(join(dir, 'arping'), `#!/bin/sh\necho "$@" >> ${dir}/looked\nexit 0\n`);
+    chmodSync(join(dir, 'arping'), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${dir}:${path}`;
+    try {
+      const m = mvn([{ name: 'host-1', addresses: ['10.9.0.130'] }]);
+      const firstCtx = contextWith([m]);
+      const first = new AgentIpam(firstCtx, { plugin: 'xnet', stateDir: dir, enqueue: () => {} });
+      firstCtx.ipam!.book!.setPool('m', [], { subnet: '10.9.0.0/24' });
+      first.followPool(m);
+      await new Promise((r) => setTimeout(r, 200)); // its background pass looked
+      rmSync(join(dir, 'looked'), { force: true });
+      const next = new AgentIpam(contextWith([]), { plugin: 'xnet', stateDir: dir, enqueue: () => {} });
+      await (next as unknown as { nodeIpam: { warm(m: string): Promise<void> } }).nodeIpam.warm('m');
+    } finally { process.env.PATH = path; }
+    expect(readFileSync(join(dir, 'looked'), 'utf8')).toMatch(/-I eth0 10\.9\.0\.130/);
   });
 });

@@ -80,6 +80,7 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   const book = d.network?.ipamDriver ? ctx.ipam?.book : undefined;
   if (book) {
     const part = macvlanNodeStatus(m, ctx.node);
+    book.setParent(name, effectiveParent(d));
     book.setPool(name, part?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, part?.maxFree, part?.refused);
   }
   // One at a time with a release of unused parents: that pass must not undo what this one
