@@ -83,7 +83,8 @@ export class AgentIpam {
     // addresses and may give them to another node's containers; none goes out from here until a
     // part comes back (the macvlan pass does not get this far without one). Not while the
     // MacvlanNet's or this Node's key does not decode: its absence proves nothing then.
-    if (!ns && (unreadable(this.ctx, 'MacvlanNet').has(name) || unreadable(this.ctx, 'Node').has(this.ctx.node))) return;
+    // No status at all (its key does not decode, read at start) proves nothing either.
+    if (!ns && (!Array.isArray(m.status?.nodes) || unreadable(this.ctx, 'MacvlanNet').has(name) || unreadable(this.ctx, 'Node').has(this.ctx.node))) return;
     const dev = effectiveParentOf(this.ctx, name);
     if (dev) book.setParent(name, dev);
     // with the controller's limit and refusals too: a setPool without them would drop them

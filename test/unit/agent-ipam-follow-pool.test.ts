@@ -55,6 +55,18 @@ describe('agent IPAM: following the controller\'s list of this node\'s addresses
     expect(book.isProbed('m', '10.9.0.130')).toBe(false);
   });
 
+  it('this Node\'s key does not decode: the pool stays', () => {
+    const { ipam, book } = following(['host-1']);
+    ipam.followPool(mvn([{ name: 'host-2', addresses: ['10.9.0.140'] }]));
+    expect(book.free('m')).toEqual(['10.9.0.130', '10.9.0.131']);
+  });
+
+  it('the MacvlanNet has no status at all (its status key does not decode, read at start): the pool stays', () => {
+    const { ipam, book } = following();
+    ipam.followPool(mvn(undefined));
+    expect(book.free('m')).toEqual(['10.9.0.130', '10.9.0.131']);
+  });
+
   it('a MacvlanNet whose key does not decode proves nothing: the pool stays', () => {
     const { ipam, book } = following(['m']);
     ipam.followPool(mvn([{ name: 'host-2', addresses: ['10.9.0.140'] }]));
