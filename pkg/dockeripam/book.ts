@@ -315,7 +315,7 @@ export class AddressBook {
   }
 
   /** ip was seen free by a probe in its current turn, recently enough (./pool-turns.ts). */
-  isProbed(mvn: string, ip: string): boolean { return this.book(mvn).probed.includes(ip) && this.turns.fresh(mvn, ip); }
+  isProbed(mvn: string, ip: string, maxAgeMs?: number): boolean { return this.book(mvn).probed.includes(ip) && this.turns.fresh(mvn, ip, maxAgeMs); }
 
   /** Each address's turn in this node's pool (./pool-turns.ts), for a probe's outcome. */
   private readonly turns = new PoolTurns();

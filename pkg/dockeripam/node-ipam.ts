@@ -153,8 +153,11 @@ export class NodeIpam implements IpamBackend {
    */
   refreshProbes(): void {
     if (!this.o.probe || this.closed || this.refresh) return;
-    this.refresh = setInterval(() => { for (const mvn of this.o.book.networks()) void this.warm(mvn); }, PROBE_FRESH_MS / 2);
+    // at once too: an agent started again looks afresh (its journal's marks are not trusted)
+    const all = () => { for (const mvn of this.o.book.networks()) void this.warm(mvn); };
+    this.refresh = setInterval(all, PROBE_FRESH_MS / 2);
     this.refresh.unref();
+    all();
   }
 
   /** Probes the free addresses not probed yet in the background, so requests rarely wait for one. */
@@ -173,7 +176,7 @@ export class NodeIpam implements IpamBackend {
   }
 
   private async probeFree(mvn: string, probe: NonNullable<NodeIpamOptions['probe']>): Promise<void> {
-    const todo = this.o.book.free(mvn).filter((ip) => !this.o.book.isProbed(mvn, ip));
+    const todo = this.o.book.free(mvn).filter((ip) => !this.o.book.isProbed(mvn, ip, PROBE_FRESH_MS / 2));
     // a probe that cannot look (no arping, no parent known yet) ends the pass: the others could not either
     let blind = false;
     const once = async (m: string, ip: string) => { const r = await probe(m, ip); blind ||= r === 'unavailable'; return r; };
@@ -202,8 +205,23 @@ export class NodeIpam implements IpamBackend {
    */
   private async look(mvn: string, ip: string, probe: NonNullable<NodeIpamOptions['probe']>): Promise<boolean | 'moved'> {
     const turn = this.o.book.poolTurn(mvn, ip);
-    const r = await probe(mvn, ip);
+    const r = await this.probeOnce(mvn, ip, turn, probe);
     return this.o.book.inTurn(mvn, ip, turn) ? this.judge(mvn, ip, r) : 'moved';
+  }
+
+  /** probes in flight, by MacvlanNet and address, with the turn they began in */
+  private readonly probing = new Map<string, { turn: number; result: Promise<ProbeResult> }>();
+
+  /** One probe of ip at a time in one turn: a request and the background pass share it. */
+  private probeOnce(mvn: string, ip: string, turn: number, probe: NonNullable<NodeIpamOptions['probe']>): Promise<ProbeResult> {
+    const key = `${mvn} ${ip}`;
+    const out = this.probing.get(key);
+    if (out?.turn === turn) return out.result;
+    const result = probe(mvn, ip);
+    this.probing.set(key, { turn, result });
+    const done = () => { if (this.probing.get(key)?.result === result) this.probing.delete(key); };
+    result.then(done, done);
+    return result;
   }
 
   /** Records a probe's outcome; true when the address may be handed out. */

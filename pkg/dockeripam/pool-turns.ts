@@ -8,7 +8,11 @@
 // flight dies with its process, and an agent started again probes afresh (AddressBook's constructor).
 import { monotonicMs } from '../runtime/clock.js';
 
-/** How long an address seen free counts as looked at; the plugin looks again at half of it in the background. */
+/**
+ * How long an address seen free counts as looked at for a request. The background pass looks
+ * again at what is older than half of it, every half of it: a look takes its seconds, and one
+ * made just after a pass began would otherwise be a little short of stale at the next.
+ */
 export const PROBE_FRESH_MS = 5 * 60_000;
 
 export class PoolTurns {
@@ -29,10 +33,10 @@ export class PoolTurns {
   /** A probe of ip in its current turn saw it free, now. */
   sawFree(mvn: string, ip: string): void { this.seenFree.set(`${mvn} ${ip}`, monotonicMs()); }
 
-  /** ip was seen free within PROBE_FRESH_MS. */
-  fresh(mvn: string, ip: string): boolean {
+  /** ip was seen free within maxAgeMs (PROBE_FRESH_MS for a request). */
+  fresh(mvn: string, ip: string, maxAgeMs = PROBE_FRESH_MS): boolean {
     const at = this.seenFree.get(`${mvn} ${ip}`);
-    return at !== undefined && monotonicMs() - at < PROBE_FRESH_MS;
+    return at !== undefined && monotonicMs() - at < maxAgeMs;
   }
 
   /** ip's current turn (0: in the pool since the journal was read). */

@@ -145,18 +145,15 @@ describe('xnet IPAM plugin: a look that ended before its address left', () => {
     const book = new AddressBook(new MemoryJournal(), () => {});
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
-    let background = true;
-    // the background look is out while a request looks (free) and takes the address; its
-    // container answers the background look, and is gone (docker run --rm) when the answer lands
-    const probe = async () => {
-      if (background) { background = false; await gate; return 'answered' as const; }
-      return 'free' as const;
-    };
+    // the background look is out when the address goes to a container without a look of its
+    // own (a kept address lent to a restarting container, say); that container answers the
+    // look, and is gone (docker run --rm) when the answer lands
+    const probe = async () => { await gate; return 'answered' as const; };
     const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe });
     book.setPool('m', [A(10)], NET);
     const warm = ipam.warm('m');
     await new Promise((r) => setTimeout(r, 10));
-    expect(await ipam.requestAddress({ PoolID: 'm' })).toBe(`${A(10)}/24`);
+    book.assign('m', A(10));
     book.drop('m', A(10));
     release();
     await warm;
@@ -209,15 +206,42 @@ describe('xnet IPAM plugin: an address seen free long ago', () => {
     expect(book.report('m').external).toEqual([A(10)]);
   });
 
-  it('is looked at again in the background once the plugin serves, until it closes', async () => {
+  it('is looked at again in the background once the plugin serves, at half its freshness, until it closes', async () => {
     const { looks, ipam } = await lookedAtOnce();
-    ipam.refreshProbes();
-    await vi.advanceTimersByTimeAsync(PROBE_FRESH_MS / 2); // both still fresh: no look
+    ipam.refreshProbes(); // a pass at once: both just seen free, no look
+    await vi.advanceTimersByTimeAsync(PROBE_FRESH_MS / 2 - 1000);
     expect(looks).toHaveLength(2);
-    await vi.advanceTimersByTimeAsync(PROBE_FRESH_MS / 2);
+    // the next pass looks again at what is half as old as a request would take
+    await vi.advanceTimersByTimeAsync(1000);
     expect(looks).toEqual([A(10), A(11), A(10), A(11)]);
     await ipam.close();
     await vi.advanceTimersByTimeAsync(2 * PROBE_FRESH_MS);
     expect(looks).toHaveLength(4);
+  });
+
+  it('a background look that takes its time still keeps every free address fresh for requests', async () => {
+    vi.useFakeTimers({ toFake: ['performance', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    // arping -c 2 -w 2: a look at a free address takes its 1.5 s
+    const probe = async () => { await new Promise((r) => setTimeout(r, 1500)); return 'free' as const; };
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe });
+    book.setPool('m', [A(10)], NET);
+    ipam.refreshProbes(); // looks at once, then every PROBE_FRESH_MS / 2
+    let stale = 0;
+    for (let s = 0; s < 1800; s++) { await vi.advanceTimersByTimeAsync(1000); if (!book.isProbed('m', A(10))) stale++; }
+    await ipam.close();
+    expect(stale).toBeLessThanOrEqual(2);
+  });
+
+  it('one look at a time per address: a request and the background pass share it', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    const looks: string[] = [];
+    const probe = async (_mvn: string, ip: string) => { looks.push(ip); await new Promise((r) => setTimeout(r, 20)); return 'free' as const; };
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, probe });
+    book.setPool('m', [A(10)], NET);
+    const warm = ipam.warm('m');
+    expect(await ipam.requestAddress({ PoolID: 'm' })).toBe(`${A(10)}/24`);
+    await warm;
+    expect(looks).toEqual([A(10)]);
   });
 });
