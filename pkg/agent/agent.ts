@@ -106,7 +106,9 @@ export class Agent {
   private closers: Array<() => unknown> = [];
   private workers?: Promise<void>;
   private readonly heartbeat: NodeHeartbeat;
-  private stopped = false;
+  /** aborted by stop(): also ends a start-up retry's wait for etcd */
+  private readonly stopping = new AbortController();
+  private get stopped(): boolean { return this.stopping.signal.aborted; }
   /** resolves when the first full pass over everything has run */
   readonly firstPass: Promise<void>;
   private firstPassDone!: () => void;
@@ -232,9 +234,9 @@ export class Agent {
     await this.servePlugin();
     if (this.stopped) return;
     this.closers.push(() => this.view.close());
-    await retry(() => this.view.start(), this.log, 'watch what concerns this node', () => this.stopped);
+    await retry(() => this.view.start(), this.log, 'watch what concerns this node', this.stopping.signal);
     if (this.stopped) return;
-    await retry(() => this.caches.nodes.start(), this.log, 'list nodes', () => this.stopped);
+    await retry(() => this.caches.nodes.start(), this.log, 'list nodes', this.stopping.signal);
     if (this.stopped) return;
     await this.heartbeat.readHost();
     this.log.info('starting', { underlay: this.heartbeat.underlay, pinned: this.caches.nodes.get(node)?.spec ?? {}, capabilities: this.ctx.capabilities });
@@ -242,7 +244,7 @@ export class Agent {
 
   private async startInformers(storeEvents: boolean): Promise<void> {
     for (const inf of [this.caches.clusterNetworks, this.caches.hostSubnets, this.caches.nics, this.caches.macvlanNets]) {
-      await retry(() => inf.start(), this.log, `list ${inf.kind}`, () => this.stopped);
+      await retry(() => inf.start(), this.log, `list ${inf.kind}`, this.stopping.signal);
       if (this.stopped) return;
     }
     this.caches.hostSubnets.addHandler(this.hostSubnetNodes.handlers);
@@ -315,7 +317,7 @@ export class Agent {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stopping.abort();
     // the start in flight first: what it started is closed below, and it starts nothing more
     await this.starting?.catch(() => undefined);
     for (const c of this.closers.splice(0)) await c();
@@ -394,6 +396,6 @@ export class Agent {
   }
 }
 
-function retry(f: () => Promise<void>, log: Logger, what: string, stopped: () => boolean): Promise<void> {
-  return retryUntilStopped(f, { stopped, onRetry: (e, delay) => log.warn(`${what} failed; retrying`, { error: (e as Error).message, retryInMs: delay }) });
+function retry(f: () => Promise<void>, log: Logger, what: string, signal: AbortSignal): Promise<void> {
+  return retryUntilStopped(f, { signal, onRetry: (e, delay) => log.warn(`${what} failed; retrying`, { error: (e as Error).message, retryInMs: delay }) });
 }

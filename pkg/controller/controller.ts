@@ -66,7 +66,7 @@ export class Controller {
   /** Loads the cache (waiting for etcd if it is not up yet) and starts campaigning. */
   async start(): Promise<void> {
     await retryUntilStopped(() => this.cache.start(), {
-      stopped: () => this.stopping,
+      signal: this.stopping.signal,
       onRetry: (err, delay) => this.log.warn('cannot read etcd yet; retrying', { error: (err as Error).message, retryInMs: delay }),
     });
     this.cache.hold();
@@ -95,10 +95,11 @@ export class Controller {
   }
 
   /** Steps down (resigning at once, so a standby takes over without waiting for the TTL). */
-  private stopping = false;
+  /** aborted by stop(): also ends a start-up retry's wait for etcd */
+  private readonly stopping = new AbortController();
 
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.stopping.abort();
     await this.elector.stop();
     await this.running;
     await this.term?.stop();

@@ -73,22 +73,34 @@ export function mayRetry(attempts: number, policy: BackoffPolicy): boolean {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Like sleep, but ends at once (resolving) when `signal` is aborted, so a stop never waits a retry out. */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
  * Runs f until it succeeds, waiting longer after each failure, so that a daemon started before
- * etcd simply waits for it. Once stopped() is true, or the policy's attempts are used up, the
- * failure is thrown instead of retried.
+ * etcd simply waits for it. Once `signal` is aborted (the daemon stops), or the policy's
+ * attempts are used up, the failure is thrown instead of retried; an abort during a wait ends
+ * the wait (up to RECONNECT_BACKOFF's 5 s) at once and throws the last failure.
  */
 export async function retryUntilStopped(
   f: () => Promise<void>,
-  opts: { stopped: () => boolean; onRetry?: (err: unknown, delayMs: number) => void; policy?: BackoffPolicy },
+  opts: { signal: AbortSignal; onRetry?: (err: unknown, delayMs: number) => void; policy?: BackoffPolicy },
 ): Promise<void> {
   const policy = opts.policy ?? RECONNECT_BACKOFF;
   for (let failures = 1; ; failures++) {
     try { await f(); return; } catch (err) {
-      if (opts.stopped() || !mayRetry(failures, policy)) throw err;
+      if (opts.signal.aborted || !mayRetry(failures, policy)) throw err;
       const delay = backoffDelay(failures, policy);
       opts.onRetry?.(err, delay);
-      await sleep(delay);
+      await sleepUnlessAborted(delay, opts.signal);
+      if (opts.signal.aborted) throw err;
     }
   }
 }

@@ -63,7 +63,7 @@ describe('retryUntilStopped with an attempt bound', () => {
   it('throws the last failure once the attempts are used up', async () => {
     let calls = 0;
     const p = retryUntilStopped(async () => { calls++; throw new Error(`refused ${calls}`); }, {
-      stopped: () => false, policy: { initialMs: 1, maxMs: 1, factor: 1, jitter: 0, maxAttempts: 3 },
+      signal: new AbortController().signal, policy: { initialMs: 1, maxMs: 1, factor: 1, jitter: 0, maxAttempts: 3 },
     });
     await expect(p).rejects.toThrow('refused 3');
     expect(calls).toBe(3);

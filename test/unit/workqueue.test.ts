@@ -146,15 +146,34 @@ describe('retryUntilStopped', () => {
     let calls = 0;
     const delays: number[] = [];
     await retryUntilStopped(async () => { if (++calls < 4) throw new Error('etcd not up'); }, {
-      stopped: () => false, policy: doubling(1, 4), onRetry: (_e, d) => delays.push(d),
+      signal: new AbortController().signal, policy: doubling(1, 4), onRetry: (_e, d) => delays.push(d),
     });
     expect(calls).toBe(4);
     expect(delays).toEqual([1, 2, 4]);
   });
 
   it('throws the failure instead of retrying once stopped', async () => {
-    let stopped = false;
-    const p = retryUntilStopped(async () => { stopped = true; throw new Error('refused'); }, { stopped: () => stopped });
+    const stop = new AbortController();
+    let calls = 0;
+    const p = retryUntilStopped(async () => { calls++; stop.abort(); throw new Error('refused'); }, { signal: stop.signal });
     await expect(p).rejects.toThrow('refused');
+    expect(calls).toBe(1);
+  });
+
+  it('ends a wait between attempts at once when stopped, throwing the last failure', async () => {
+    // an hour between attempts: without the abort ending the wait, this test would time out
+    const stop = new AbortController();
+    const hour = { initialMs: 3_600_000, maxMs: 3_600_000, factor: 1, jitter: 0 };
+    let calls = 0;
+    const retried = new Promise<void>((resolve) => {
+      void retryUntilStopped(async () => { calls++; throw new Error(`etcd not up ${calls}`); }, { signal: stop.signal, policy: hour, onRetry: () => resolve() })
+        .catch((e: Error) => { ended = e.message; });
+    });
+    let ended: string | undefined;
+    await retried;
+    expect(ended).toBeUndefined();
+    stop.abort();
+    await vi.waitFor(() => expect(ended).toBe('etcd not up 1'), { timeout: 2000 });
+    expect(calls).toBe(1);
   });
 });
