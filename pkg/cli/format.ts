@@ -12,11 +12,17 @@ export function ref(o: { kind: string; metadata: { name: string } }): string {
   return `${o.kind.toLowerCase()}/${o.metadata.name}`;
 }
 
+const INVALID_AGE = '<invalid>';
+
 /** Like kubectl's HumanDuration: 45s, 3m12s, 47m, 5h3m, 20h, 3d4h, 12d */
 export function humanAge(from: string | undefined, now = Date.now()): string {
   if (!from) return '<unknown>';
-  const s = Math.max(0, Math.floor((now - Date.parse(from)) / 1000));
-  if (Number.isNaN(s)) return '<unknown>';
+  const ms = now - Date.parse(from);
+  if (Number.isNaN(ms)) return '<unknown>';
+  // kubectl's rule: more than a second ahead of this clock is no age at all (a skewed clock, or
+  // a node writing a far-future lastHeartbeatTime to look fresh forever)
+  if (ms < -1000) return INVALID_AGE;
+  const s = Math.max(0, Math.floor(ms / 1000));
   const m = Math.floor(s / 60), h = Math.floor(s / 3600), d = Math.floor(s / 86400);
   if (s < 120) return `${s}s`;
   if (m < 10) return s % 60 ? `${m}m${s % 60}s` : `${m}m`;
@@ -28,6 +34,8 @@ export function humanAge(from: string | undefined, now = Date.now()): string {
 }
 
 const NONE = '<none>';
+/** "5s ago"; a time that is no age (humanAge) is shown as such, not as "<invalid> ago" */
+export const agoText = (at: string): string => { const age = humanAge(at); return age.startsWith('<') ? age : `${age} ago`; };
 const show = (v: unknown, dflt = NONE): string => (v === undefined || v === null || v === '' ? dflt : String(v));
 const conditions = (o: AnyObject): Condition[] | undefined => (o.status as { conditions?: Condition[] } | undefined)?.conditions;
 
@@ -51,7 +59,7 @@ const TABLES: { [K in Kind]: Columns<Extract<AnyObject, { kind: K }>> } = {
     // REPORTED: when the agent last wrote its report (start, new lease, change); liveness is READY (the lease)
     wide: ['INTERFACE', 'AGENT', 'REPORTED', 'LABELS'],
     row: (o: Node) => [o.metadata.name, nodeAddressOf(o), readyOf(o), humanAge(o.metadata.creationTimestamp)],
-    wideRow: (o: Node) => [nodeInterfaceOf(o), show(o.status?.agentVersion), o.status?.lastHeartbeatTime ? `${humanAge(o.status.lastHeartbeatTime)} ago` : NONE, labelsText(o)],
+    wideRow: (o: Node) => [nodeInterfaceOf(o), show(o.status?.agentVersion), o.status?.lastHeartbeatTime ? agoText(o.status.lastHeartbeatTime) : NONE, labelsText(o)],
   },
   HostSubnet: {
     head: ['NAME', 'NODE', 'SUBNET', 'BRIDGE', 'READY', 'AGE'],

@@ -155,6 +155,12 @@ describe('output', () => {
     expect(ago(12 * 86400)).toBe('12d');
     expect(humanAge(undefined)).toBe('<unknown>');
   });
+  it('shows a time more than a second ahead as <invalid>, as kubectl does, not as a fresh 0s', () => {
+    const now = Date.parse('2026-01-10T00:00:00Z');
+    expect(humanAge(new Date(now + 500).toISOString(), now)).toBe('0s');
+    expect(humanAge(new Date(now + 5000).toISOString(), now)).toBe('<invalid>');
+    expect(humanAge('2999-01-01T00:00:00Z', now)).toBe('<invalid>');
+  });
   it('pads table columns by three spaces', () => {
     expect(renderTable([['NAME', 'CIDR'], ['default', '10.76.0.0/16']])).toBe('NAME      CIDR\ndefault   10.76.0.0/16\n');
   });

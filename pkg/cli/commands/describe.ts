@@ -4,7 +4,7 @@ import type { NodeConditions } from '../../store/merge.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT } from '../exit.js';
-import { humanAge, renderTable, toHumanYaml } from '../format.js';
+import { agoText, humanAge, renderTable, toHumanYaml } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
 import { describeEvents } from './events.js';
@@ -25,7 +25,7 @@ export async function describeCommand(session: Session, io: CliIO, { info, name 
     `UID:          ${m.uid ?? '<none>'}`,
     `Generation:   ${m.generation ?? '<none>'}`,
     `Version:      ${m.resourceVersion ?? '<none>'}`,
-    `Created:      ${m.creationTimestamp ? `${m.creationTimestamp} (${humanAge(m.creationTimestamp)} ago)` : '<unknown>'}`,
+    `Created:      ${m.creationTimestamp ? `${m.creationTimestamp} (${agoText(m.creationTimestamp)})` : '<unknown>'}`,
   ];
   if (m.deletionTimestamp) lines.push(`Deleting:     since ${m.deletionTimestamp}, waiting for finalizers ${(m.finalizers ?? []).join(', ')}`);
   else if (m.finalizers?.length) lines.push(`Finalizers:   ${m.finalizers.join(', ')}`);
