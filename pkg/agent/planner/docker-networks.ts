@@ -1,6 +1,7 @@
 // Docker networks: create what is missing, recreate xnet's own networks whose settings
 // drifted while nothing is attached, remove xnet's networks no longer wanted.
-import { OWNER_LABEL, type DockerNetwork, type DockerNetworkSpec } from '../../docker/types.js';
+import type { DockerNetwork, DockerNetworkSpec } from '../../docker/types.js';
+import { holderOf, labelledFor, type OwnerKind } from './owner.js';
 import type { Op, Plan, Problem } from './ops.js';
 
 /** Options Docker treats as set to these values when absent (a hand-made network omits them). */
@@ -39,10 +40,14 @@ function attachedWhy(have: DockerNetwork): string {
 }
 
 /**
- * `ownerKind` limits removals to networks this caller made (label value "<ownerKind>/...").
- * `observed` must carry the attached-container count of the networks named in `desired`.
+ * `ownerKind`: the kind of object the networks are made for. A network under a wanted name is
+ * made again only when it is that object's (owner.ts holderOf: its label, the kind's driver);
+ * one carrying another label, or that label on a network of another driver, is a conflict.
+ * Removals are limited to networks labelled for an object of that kind (owner.ts labelledFor);
+ * callers pass only those they know to be xnet's leftovers. `observed` must carry the
+ * attached-container count of the networks named in `desired`.
  */
-export function planDockerNetworks(desired: DockerNetworkSpec[], observed: DockerNetwork[], ownerKind: string): Plan {
+export function planDockerNetworks(desired: DockerNetworkSpec[], observed: DockerNetwork[], ownerKind: OwnerKind): Plan {
   const ops: Op[] = [];
   const problems: Problem[] = [];
   const byName = new Map(observed.map((n) => [n.name, n]));
@@ -50,15 +55,15 @@ export function planDockerNetworks(desired: DockerNetworkSpec[], observed: Docke
   for (const want of desired) {
     const have = byName.get(want.name);
     if (!have) { ops.push({ op: 'docker.network.create', spec: want }); continue; }
-    const owner = have.labels[OWNER_LABEL];
+    const holder = holderOf(want, have, ownerKind);
     // another xnet object's network (its owner removes or remakes it) is no more ours than a user's
-    if (owner && owner !== want.labels[OWNER_LABEL]) {
-      problems.push({ reason: 'NetworkConflict', message: `Docker network ${want.name} exists and belongs to ${owner} (labelled ${OWNER_LABEL}=${owner}); remove or rename it` });
+    if (holder !== 'own' && holder !== 'unlabelled') {
+      problems.push({ reason: 'NetworkConflict', message: `Docker network ${want.name} exists and ${holder}; remove or rename it` });
       continue;
     }
     const diff = networkMatches(want, have);
     if (!diff) continue;
-    if (!owner) {
+    if (holder === 'unlabelled') {
       problems.push({ reason: 'NetworkConflict', message: `Docker network ${want.name} exists and was not made by xnet (${diff}); remove or rename it` });
     } else if (have.containers + (have.stopped?.length ?? 0) > 0) {
       problems.push({ reason: 'NetworkInUse', message: `Docker network ${want.name} must be recreated (${diff}) but ${attachedWhy(have)}` });
@@ -67,7 +72,7 @@ export function planDockerNetworks(desired: DockerNetworkSpec[], observed: Docke
     }
   }
   for (const have of observed) {
-    if (wanted.has(have.name) || !have.labels[OWNER_LABEL]?.startsWith(`${ownerKind}/`)) continue;
+    if (wanted.has(have.name) || labelledFor(have, ownerKind) === undefined) continue;
     if (have.containers > 0) {
       problems.push({ reason: 'NetworkInUse', message: `Docker network ${have.name} is no longer wanted but ${have.containers} container(s) are attached; it is removed once they leave` });
     } else {
