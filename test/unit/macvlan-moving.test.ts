@@ -102,6 +102,8 @@ describe('dockerRangeOf (agent)', () => {
     expect(dockerRangeOf([net('lan', 'MacvlanNet/lan', OLD)], 'lan', 'lan')).toBe(OLD);
     expect(dockerRangeOf([net('lan', undefined, OLD)], 'lan', 'lan')).toBeUndefined();
     expect(dockerRangeOf([net('lan', 'MacvlanNet/other', OLD)], 'lan', 'lan')).toBeUndefined();
+    // a user's ipvlan network named and labelled as the MacvlanNet's is not its network (planner/owner.ts)
+    expect(dockerRangeOf([{ ...net('lan', 'MacvlanNet/lan', OLD), driver: 'ipvlan' as DockerNetwork['driver'] }], 'lan', 'lan')).toBeUndefined();
     expect(dockerRangeOf([net('lan', 'MacvlanNet/lan')], 'lan', 'lan')).toBeUndefined();
     expect(dockerRangeOf([], 'lan', 'lan')).toBeUndefined();
   });

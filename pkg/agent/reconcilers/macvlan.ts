@@ -2,7 +2,7 @@
 // Docker macvlan network on this node's block, the host shim and its routes.
 import { MAX_MACVLAN_NODE_MESSAGE, type MacvlanNet } from '../../api/index.js';
 import { parseIPv4 } from '../../ip/ipv4.js';
-import { DockerError, OWNER_LABEL, type DockerNetwork } from '../../docker/types.js';
+import { DockerError, type DockerNetwork } from '../../docker/types.js';
 import { notReady, ready, unreadable, type AgentContext, type Ready } from '../context.js';
 import { ApplyError } from '../dataplane.js';
 import { desiredMacvlan, dockerMacvlanName, isDeleting, macvlanNodeStatus, macvlanParent, selects } from '../desired.js';
@@ -11,6 +11,7 @@ import { effectiveParent, macvlanLeftovers, planMacvlan, planMacvlanRemoval, typ
 import { mvnKey } from '../events.js';
 import { parentChanges } from '../planner/parents.js';
 import { recordedUnused, releaseParents } from './parents.js';
+import { labelledFor } from '../planner/owner.js';
 import { localNics } from './nics.js';
 import { nodeNameProblems } from '../names.js';
 import type { Op } from '../planner/ops.js';
@@ -163,9 +164,12 @@ async function prepareParent(ctx: AgentContext, name: string, d: DesiredMacvlan,
  */
 interface ApplyOutcome { stopped?: Ready; error?: unknown; dockerRange: string | undefined | typeof UNKNOWN }
 
-/** The ip-range of xnet's Docker network `net` of MacvlanNet `mvn` among `nets` (a foreign one of that name is not ours to report). */
+/**
+ * The ip-range of xnet's Docker network `net` of MacvlanNet `mvn` among `nets` (a foreign one of
+ * that name, also one of another driver carrying the label, is not ours to report: owner.ts).
+ */
 export function dockerRangeOf(nets: DockerNetwork[], net: string, mvn: string): string | undefined {
-  return nets.find((n) => n.name === net && n.labels[OWNER_LABEL] === `MacvlanNet/${mvn}`)?.ipRange;
+  return nets.find((n) => n.name === net && labelledFor(n, 'MacvlanNet') === mvn)?.ipRange;
 }
 
 /** Plans the MacvlanNet's part on this host (its Docker network `net`) and carries it out. */
