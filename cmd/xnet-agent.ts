@@ -22,7 +22,7 @@ const program = addMetricsFlag(addEtcdFlags(daemonCommand('xnet-agent', 'xnet no
   .option('--ipam-plugin <name>', 'serve Docker\'s IPAM plugin under this name for MacvlanNets with dockerIPAM xnet', 'xnet')
   .option('--no-ipam-plugin', 'serve no IPAM plugin (MacvlanNets here then need dockerIPAM: blocks)')
   .option('--plugin-dir <dir>', 'Docker\'s plugin directory', '/run/docker/plugins')
-  .option('--state-dir <dir>', 'where the agent keeps its IPAM journal and what it changed on parent interfaces (default /var/lib/xnet/<node>)')
+  .option('--state-dir <dir>', 'where the agent keeps its IPAM journal, what it changed on parent interfaces and the Docker networks it made (default /var/lib/xnet/<node>)')
   .addOption(new Option('--resync <seconds>', 'full resync interval (a safety net; events do the work)').default(30).argParser(Number))
   .addOption(new Option('--worker-budget <seconds>', 'a reconcile running longer makes the Node Ready=False, reason AgentStuck').default(120).argParser(Number));
 

@@ -28,6 +28,7 @@ import { NodeHeartbeat } from './heartbeat.js';
 import { DEFAULT_WORKER_BUDGET_MS, StuckWatch } from './stuck.js';
 import { reconcileAgentKey } from './reconcilers/index.js';
 import { ParentRecord } from './parent-record.js';
+import { NetworkRecord } from './network-record.js';
 import { localNics, rememberRemoved } from './reconcilers/nics.js';
 import { DriftTracker, keyKind, wasInPlace, type Trigger } from './heal.js';
 import { EventRecorder } from '../events/recorder.js';
@@ -79,7 +80,7 @@ export interface AgentOptions {
   ipamPlugin?: string;
   /** default /run/docker/plugins */
   pluginDir?: string;
-  /** where the agent keeps its IPAM journal and the record of what it changed on parents (default /var/lib/xnet/<node>) */
+  /** where the agent keeps its IPAM journal, the record of what it changed on parents and that of the Docker networks it made (default /var/lib/xnet/<node>) */
   stateDir?: string;
   /** how often a capability the kernel lacked is probed for again (default CAPABILITY_REPROBE_MS) */
   capabilityReprobeMs?: number;
@@ -156,7 +157,10 @@ export class Agent {
       log, status: new NodeStatusReporter(opts.store, self, this.events, (kind, name) => this.view.ownStatus?.(kind, name)), capabilities: {}, routeProblems: [], removedNics: new Map(), hostEnds: new HostEnds(), macWaits: new MacWaits(),
       routesDirty: this.routesDirty, unreadable: (kind) => this.view.unreadable?.(kind) ?? [], ownReports: (kind) => this.view.ownReports?.(kind) ?? [],
       // not with a stand-in dataplane (the scale benchmark) unless it names a state directory
-      ...(!opts.dataplane || opts.stateDir ? { parents: ParentRecord.inStateDir(self, opts.stateDir, (msg) => log.warn(msg)) } : {}),
+      ...(!opts.dataplane || opts.stateDir ? {
+        parents: ParentRecord.inStateDir(self, opts.stateDir, (msg) => log.warn(msg)),
+        networks: NetworkRecord.inStateDir(self, opts.stateDir, (msg) => log.warn(msg)),
+      } : {}),
       enqueue: (keys) => this.enqueue(keys),
       ownNatChange: () => this.drift.expectFollowUps([KEY_NAT], opts.dockerFollowUpMs ?? OWN_DOCKER_FOLLOW_UP_MS),
       followingOwnNatChange: () => this.drift.followingUp(KEY_NAT),

@@ -1,8 +1,13 @@
 // A node's HostSubnets pass against a recorded dataplane: what it asks of Docker and the kernel,
 // in which order, and what each HostSubnet's status says. Drift of the bridge (down, gateway
 // gone) is put back; one HostSubnet Docker refuses stops no other; a renamed network's old one
-// is removed before the new one is made (Docker refuses overlapping subnets).
-import { describe, expect, it } from 'vitest';
+// is removed before the new one is made (Docker refuses overlapping subnets). A network labelled
+// for a gone HostSubnet is removed only when this node's record says it made it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NetworkRecord } from '../../pkg/agent/network-record.js';
 import { API_VERSION, type ClusterNetwork, type HostSubnet, type Node } from '../../pkg/api/index.js';
 import type { AgentContext } from '../../pkg/agent/context.js';
 import { ApplyError } from '../../pkg/agent/dataplane.js';
@@ -29,16 +34,29 @@ function made(h: HostSubnet, c: ClusterNetwork, name = c.spec.dockerNetwork!): D
   return { id: name, name, driver: 'bridge', subnet: s.subnet, gateway: s.gateway, ipRange: s.ipRange, options: s.options, labels: s.labels, containers: 0 };
 }
 
-interface World { cns: ClusterNetwork[]; hostSubnets: HostSubnet[]; networks: DockerNetwork[]; links: Link[]; addrs: Addr[]; refuse?: (o: Op) => Error | undefined }
+/** `made`: what this node's network record holds (id -> owner label) before the pass */
+interface World { cns: ClusterNetwork[]; hostSubnets: HostSubnet[]; networks: DockerNetwork[]; links: Link[]; addrs: Addr[]; refuse?: (o: Op) => Error | undefined; made?: Record<string, string>; record?: NetworkRecord }
+
+const stateDir = mkdtempSync(join(tmpdir(), 'xnet-hs-reconcile-'));
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+let records = 0;
+/** A record in a file of its own, holding `made`. */
+function recordOf(made: Record<string, string> = {}): NetworkRecord {
+  const r = new NetworkRecord(join(stateDir, `networks-${records++}.json`), () => undefined);
+  r.update(new Map(Object.entries(made)));
+  return r;
+}
 
 function hostOf(w: World) {
   const executed: Op[] = [];
+  const warnings: string[] = [];
+  const networks = w.record ?? recordOf(w.made);
   const status = new Map<string, { status: string; reason: string }>();
   /** status writes and ops, in the order they happened */
   const timeline: string[] = [];
   const list = <T extends { metadata: { name: string } }>(xs: T[]) => ({ list: () => xs, get: (n: string) => xs.find((x) => x.metadata.name === n) });
   const ctx = {
-    node: 'host-1', log: { info: () => undefined, warn: () => undefined, debug: () => undefined },
+    node: 'host-1', log: { info: () => undefined, warn: (m: string) => { warnings.push(m); }, debug: () => undefined }, networks,
     caches: { hostSubnets: list(w.hostSubnets), clusterNetworks: list(w.cns), macvlanNets: list([]), nics: list([]), nodes: list([self]) },
     status: {
       write: async (_k: string, o: HostSubnet, _f: unknown, r: { status: string; reason: string }) => { status.set(o.metadata.name, r); timeline.push(`report ${o.metadata.name} ${r.status}/${r.reason}`); },
@@ -48,11 +66,11 @@ function hostOf(w: World) {
       ip: { linksAndAddrs: async () => ({ links: w.links, addrs: w.addrs }) },
       dockerNetworks: async () => w.networks,
       // no container on the networks: a bridge made again has no Docker port to take back
-      docker: { networkEndpoints: async () => [] },
+      docker: { networkEndpoints: async () => [], inspectNetwork: async (name: string) => w.networks.find((n) => n.name === name) },
       execute: async (ops: Op[]) => { for (const o of ops) { const e = w.refuse?.(o); if (e) throw e; executed.push(o); timeline.push(o.op); } },
     },
   } as unknown as AgentContext;
-  return { ctx, executed, status, timeline };
+  return { ctx, executed, status, timeline, warnings, networks };
 }
 
 const dflt = cn('default', '10.76.0.0/16', 'net1');
@@ -191,8 +209,8 @@ describe('a HostSubnet\'s bridge name held by a Docker network of another name t
   const labelled = (owner: string, containers = 0): DockerNetwork =>
     ({ ...made(h1, dflt, 'usernet'), subnet: '10.76.200.0/24', gateway: '10.76.200.1', ipRange: undefined, labels: { 'io.xnet.owner': owner }, containers });
 
-  it('is a taken name (BridgeNameTaken) unless the label names a HostSubnet: nothing is made, nothing removed', async () => {
-    for (const owner of ['whatever', 'ClusterNetwork/default', 'MacvlanNet/default', 'HostSubnet/', 'HostSubnet/Not_A_Name']) {
+  it('is a taken name (BridgeNameTaken) unless the label names a HostSubnet and this node made it: nothing is made, nothing removed', async () => {
+    for (const owner of ['whatever', 'ClusterNetwork/default', 'MacvlanNet/default', 'HostSubnet/', 'HostSubnet/Not_A_Name', 'HostSubnet/gone-host-1']) {
       const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [labelled(owner)], links: [bridge('br01', true)], addrs: [] });
       await reconcileHostSubnets(w.ctx).catch(() => undefined);
       expect(w.executed, `labelled ${owner}`).toEqual([]);
@@ -200,12 +218,13 @@ describe('a HostSubnet\'s bridge name held by a Docker network of another name t
     }
   });
 
-  it('labelled for a HostSubnet not on this node, is xnet\'s network of a gone one: it holds the bridge while containers use it, then goes', async () => {
-    const held = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [labelled('HostSubnet/gone-host-1', 1)], links: [bridge('br01', true)], addrs: [] });
+  it('labelled for a HostSubnet not on this node and recorded as made here, is xnet\'s network of a gone one: it holds the bridge while containers use it, then goes', async () => {
+    const made = { usernet: 'HostSubnet/gone-host-1' };
+    const held = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [labelled('HostSubnet/gone-host-1', 1)], links: [bridge('br01', true)], addrs: [], made });
     await reconcileHostSubnets(held.ctx);
     expect(held.executed).toEqual([]);
     expect(held.status.get('default-host-1')).toMatchObject({ status: 'False', reason: 'NetworkInUse' });
-    const freed = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [labelled('HostSubnet/gone-host-1')], links: [bridge('br01', true)], addrs: [] });
+    const freed = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [labelled('HostSubnet/gone-host-1')], links: [bridge('br01', true)], addrs: [], made });
     await reconcileHostSubnets(freed.ctx);
     expect(freed.executed.map((o) => (o.op === 'docker.network.create' ? `create ${o.spec.name}` : o.op === 'docker.network.remove' ? `remove ${o.name}` : o.op)))
       .toEqual(['remove usernet', 'create net1', 'link.set.alias']);
@@ -247,16 +266,19 @@ describe('a node with several HostSubnets', () => {
   it('still removes a gone HostSubnet\'s network, and names every failure in one error', async () => {
     const gone = made(hs('gone-host-1', 'default', '10.76.9.0/24', 'br09'), dflt, 'oldnet');
     const refuse = (o: Op) => refuseAaa(o) ?? (o.op === 'docker.network.remove' ? new DockerError('DockerRequestFailed', 'remove network oldnet: refused') : undefined);
-    const w = hostOf({ cns: [aaa, dflt], hostSubnets: [a1, h1], networks: [gone], links: [], addrs: [], refuse });
+    const w = hostOf({ cns: [aaa, dflt], hostSubnets: [a1, h1], networks: [gone], links: [], addrs: [], refuse, made: { oldnet: 'HostSubnet/gone-host-1' } });
     const err = await reconcileHostSubnets(w.ctx).catch((e: Error) => e);
     expect(err).toBeInstanceOf(AggregateError);
     expect((err as Error).message).toMatch(/^2 HostSubnet changes failed: removing stale networks: remove network oldnet: refused; HostSubnet aaa-host-1: create network aaanet/);
     expect(w.status.get('default-host-1')?.status).toBe('True');
   });
 
-  it('removes the network a renamed dockerNetwork leaves behind before it makes the new one', async () => {
+  it('removes the network a renamed dockerNetwork leaves behind (recorded when found in place) before it makes the new one', async () => {
+    const host = { networks: [made(h1, dflt)], links: [bridge('br01', true, bridgeAlias('default-host-1'))], addrs: [{ dev: 'br01', cidr: '10.76.1.1/24' }] };
+    const before = hostOf({ cns: [dflt], hostSubnets: [h1], ...host });
+    await reconcileHostSubnets(before.ctx);
     const renamed = cn('default', '10.76.0.0/16', 'net2');
-    const w = hostOf({ cns: [renamed], hostSubnets: [h1], networks: [made(h1, dflt)], links: [bridge('br01', true, bridgeAlias('default-host-1'))], addrs: [{ dev: 'br01', cidr: '10.76.1.1/24' }] });
+    const w = hostOf({ cns: [renamed], hostSubnets: [h1], ...host, record: before.networks });
     await reconcileHostSubnets(w.ctx);
     expect(w.executed.map((o) => (o.op === 'docker.network.create' ? `create ${o.spec.name}` : o.op === 'docker.network.remove' ? `remove ${o.name}` : o.op)))
       .toEqual(['remove net1', 'create net2', 'link.set.alias']);
@@ -276,5 +298,57 @@ describe('the first report on a HostSubnet', () => {
     w.timeline.length = 0;
     await reconcileHostSubnets(w.ctx);
     expect(w.timeline).toEqual(['docker.network.create', 'link.set.alias', 'report default-host-1 True/Converged']);
+  });
+});
+
+describe('a bridge network labelled for a HostSubnet no longer on this node', () => {
+  const other = cn('other', '10.77.0.0/16', 'usernet');
+  const gone = hs('gone-host-1', 'other', '10.77.1.0/24', 'br77');
+  const theirs = made(gone, other);
+  const removed = (ops: Op[]) => ops.flatMap((o) => (o.op === 'docker.network.remove' ? [o.name] : []));
+  const host = { cns: [dflt, other], hostSubnets: [h1], links: [bridge('br01', true, bridgeAlias('default-host-1'))], addrs: [{ dev: 'br01', cidr: '10.76.1.1/24' }] };
+
+  it('stays when this node has no record of making it (a user\'s, or xnet\'s own whose record was lost), and is named in the log once', async () => {
+    const w = hostOf({ ...host, networks: [made(h1, dflt), theirs] });
+    await reconcileHostSubnets(w.ctx);
+    await reconcileHostSubnets(w.ctx);
+    expect(removed(w.executed)).toEqual([]);
+    expect(w.warnings).toEqual([expect.stringMatching(/^Docker network usernet is labelled io.xnet.owner=HostSubnet\/gone-host-1, a HostSubnet no longer on this node, but this node has no record of making it: it stays/)]);
+  });
+
+  it('is not taken for the one this node recorded by its name: the record holds Docker\'s network id', async () => {
+    // xnet's network of gone-host-1 was removed by hand, and a user made one of the same name and label
+    const w = hostOf({ ...host, networks: [made(h1, dflt), { ...theirs, id: 'another-id' }], made: { usernet: 'HostSubnet/gone-host-1' } });
+    await reconcileHostSubnets(w.ctx);
+    expect(removed(w.executed)).toEqual([]);
+  });
+
+  it('goes when this node recorded it as made here: found in place while its HostSubnet was here, or made by Docker for it', async () => {
+    // found in place in a pass while gone-host-1 was this node's
+    const before = hostOf({ ...host, hostSubnets: [h1, gone], networks: [made(h1, dflt), theirs] });
+    await reconcileHostSubnets(before.ctx);
+    expect(Object.fromEntries(before.networks.made())).toEqual({ net1: 'HostSubnet/default-host-1', usernet: 'HostSubnet/gone-host-1' });
+    const w = hostOf({ ...host, networks: [made(h1, dflt), theirs], record: before.networks });
+    await reconcileHostSubnets(w.ctx);
+    expect(removed(w.executed)).toEqual(['usernet']);
+    // made by Docker in this pass (asked back by name at once: the id is Docker's)
+    const fresh = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [], links: [], addrs: [] });
+    fresh.ctx.dp.docker.inspectNetwork = async (name: string) => (name === 'net1' ? { ...made(h1, dflt), id: 'new-id' } : undefined);
+    await reconcileHostSubnets(fresh.ctx);
+    expect(Object.fromEntries(fresh.networks.made())).toEqual({ 'new-id': 'HostSubnet/default-host-1' });
+  });
+
+  it('is forgotten by the record once off the host; a restarted agent reads the record back from its file', async () => {
+    const w = hostOf({ ...host, networks: [made(h1, dflt)], made: { usernet: 'HostSubnet/gone-host-1', net1: 'HostSubnet/default-host-1' } });
+    await reconcileHostSubnets(w.ctx);
+    expect(Object.fromEntries(new NetworkRecord(w.networks.path, () => undefined).made())).toEqual({ net1: 'HostSubnet/default-host-1' });
+  });
+
+  it('a network of another driver under the name a HostSubnet wants, labelled for it, is a NetworkConflict: nothing is made or removed', async () => {
+    const ipvlan: DockerNetwork = { id: 'u', name: 'net1', driver: 'ipvlan' as DockerNetwork['driver'], subnet: '10.76.1.0/24', options: {}, labels: { 'io.xnet.owner': 'HostSubnet/default-host-1' }, containers: 0 };
+    const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [ipvlan], links: [], addrs: [] });
+    await reconcileHostSubnets(w.ctx);
+    expect(w.executed).toEqual([]);
+    expect(w.status.get('default-host-1')).toMatchObject({ status: 'False', reason: 'NetworkConflict', message: expect.stringContaining('Docker network net1 exists and is labelled io.xnet.owner=HostSubnet/default-host-1 but its driver is ipvlan') });
   });
 });

@@ -50,7 +50,7 @@ describe('a network under the name xnet makes for an object, carrying that objec
       const theirs: DockerNetwork = { ...users(driver, { parent: 'eth0' }), name: 'lan' };
       const p = planMacvlan(d, host, [theirs]);
       expect(p.ops.filter((o) => o.op.startsWith('docker.')), driver).toEqual([]);
-      expect(p.problems, driver).toEqual([{ reason: 'NetworkConflict', message: `Docker network lan exists and is labelled io.xnet.owner=MacvlanNet/lan but is a ${driver} network, which xnet never makes for a MacvlanNet (a macvlan network): it is not xnet's; remove or rename it` }]);
+      expect(p.problems, driver).toEqual([{ reason: 'NetworkConflict', message: `Docker network lan exists and is labelled io.xnet.owner=MacvlanNet/lan but its driver is ${driver}, and xnet makes a MacvlanNet only macvlan networks: it is not xnet's; remove or rename it` }]);
     }
   });
 
@@ -59,7 +59,7 @@ describe('a network under the name xnet makes for an object, carrying that objec
     const theirs: DockerNetwork = { id: 'u', name: 'net1', driver: 'macvlan', subnet: '10.76.1.0/24', options: {}, labels: spec.labels, containers: 0 };
     const p = planDockerNetworks([spec], [theirs], 'HostSubnet');
     expect(p.ops).toEqual([]);
-    expect(p.problems).toEqual([{ reason: 'NetworkConflict', message: expect.stringMatching(/^Docker network net1 exists and is labelled io.xnet.owner=HostSubnet\/default-host-1 but is a macvlan network/) }]);
+    expect(p.problems).toEqual([{ reason: 'NetworkConflict', message: expect.stringMatching(/^Docker network net1 exists and is labelled io.xnet.owner=HostSubnet\/default-host-1 but its driver is macvlan/) }]);
     // of the kind's driver, it is the object's own: made again when it drifted and nothing is attached
     const own = { ...theirs, driver: 'bridge' as const, subnet: '10.76.9.0/24' };
     expect(planDockerNetworks([spec], [own], 'HostSubnet').ops.map((o) => o.op)).toEqual(['docker.network.remove', 'docker.network.create']);

@@ -53,7 +53,7 @@ export function holderOf(want: Pick<DockerNetworkSpec, 'labels'>, have: Pick<Doc
   if (owner === undefined) return 'unlabelled';
   const label = `labelled ${OWNER_LABEL}=${owner}`;
   if (owner !== want.labels[OWNER_LABEL]) return `belongs to ${owner} (${label})`;
-  if (labelledFor(have, kind) === undefined) return `is ${label} but is a ${have.driver} network, which xnet never makes for a ${kind} (a ${DRIVER[kind]} network): it is not xnet's`;
+  if (labelledFor(have, kind) === undefined) return `is ${label} but its driver is ${have.driver}, and xnet makes a ${kind} only ${DRIVER[kind]} networks: it is not xnet's`;
   return 'own';
 }
 

@@ -11,14 +11,18 @@ import type { Op, Plan } from '../planner/ops.js';
 import { bridgeMac, gatewayCidr, planBridgeRemake, planBridgeResume, planBridgeState, type BridgeRemake } from '../planner/bridge.js';
 import { DEFAULT_CLUSTER_MTU } from '../desired.js';
 import { orphanedEndpointPorts } from './host-subnet-ports.js';
+import { noteMade } from './host-subnet-made.js';
 import type { Addr, Link } from '../../netlink/types.js';
 
 export const BRIDGE_OPTION = 'com.docker.network.bridge.name';
 const MTU_OPTION = 'com.docker.network.driver.mtu';
 
 /** What the host has: xnet's bridge networks (and those named as wanted), links, IPv4 addresses. */
-/** `removed`: networks of gone HostSubnets removed in this pass, after `owned` was read */
-export interface ObservedHost { owned: DockerNetwork[]; links: Link[]; addrs: Addr[]; removed?: Set<string> }
+/**
+ * `named`: every network under a name a HostSubnet here wants, of any driver or label.
+ * `removed`: networks of gone HostSubnets removed in this pass, after `owned` was read.
+ */
+export interface ObservedHost { owned: DockerNetwork[]; named: DockerNetwork[]; links: Link[]; addrs: Addr[]; removed?: Set<string> }
 
 /**
  * Makes or fixes one HostSubnet's network and reports the outcome in its status. The bridge of
@@ -34,6 +38,8 @@ export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: Dock
     if (ops.length) {
       ctx.log.info('host subnet network', { hostSubnet: hs.metadata.name, ops: ops.map((o) => o.op) });
       await executeDockerOwned(ctx, ops);
+      // the evidence that this node made it, should its HostSubnet go while the agent is down
+      if (ops.some((o) => o.op === 'docker.network.create')) await noteMade(ctx, hs, spec);
     }
     // its NICs waited for the mark (BridgeNotReady): they go onto the bridge now
     if (marking) ctx.enqueue?.(localNics(ctx).filter((n) => n.spec.network.clusterNetwork === hs.spec.clusterNetwork).map((n) => nicKey(n.metadata.name)));
@@ -73,7 +79,7 @@ async function reportMaking(ctx: AgentContext, hs: HostSubnet, spec: DockerNetwo
 }
 
 // a network of a gone HostSubnet removed under this name (one replaced by another) is made anew
-const planOf = (spec: DockerNetworkSpec, host: ObservedHost): Plan => planDockerNetworks([spec], host.owned.filter((n) => n.name === spec.name && !host.removed?.has(n.name)), 'HostSubnet');
+const planOf = (spec: DockerNetworkSpec, host: ObservedHost): Plan => planDockerNetworks([spec], host.named.filter((n) => n.name === spec.name && !host.removed?.has(n.name)), 'HostSubnet');
 
 /**
  * xnet's own network on the HostSubnet's bridge, also one waiting for its containers to leave

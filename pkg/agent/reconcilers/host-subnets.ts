@@ -10,7 +10,8 @@ import type { Addr, Link } from '../../netlink/types.js';
 import { applyNetwork, BRIDGE_OPTION, executeDockerOwned, type ObservedHost } from './host-subnet-network.js';
 import { removeLeftReports } from './host-subnet-reports.js';
 import { bridgeAlias } from '../planner/names.js';
-import { labelledFor } from '../planner/owner.js';
+import { labelledFor, madeHere, type MadeNetworks } from '../planner/owner.js';
+import { noteInPlace, tellUnproven } from './host-subnet-made.js';
 
 export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
   return ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node && !isDeleting(h));
@@ -29,19 +30,22 @@ export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
   const mine = localHostSubnets(ctx);
   const { specs, pending } = await desiredNetworks(ctx, mine);
   const host = await observedHost(ctx, mine, specs, pending);
+  const made = ctx.networks?.made();
   const failed: Failure[] = [];
   // xnet's networks on the host after the removal of stale ones (all, should it fail)
   try {
     // a network removed here leaves its name to its successor (the planner no longer sees it)
-    host.removed = await removeStaleNetworks(ctx, specs, host.owned);
+    host.removed = await removeStaleNetworks(ctx, specs, host.owned, made);
     await removeLeftReports(ctx, mine, new Set(host.owned.filter((n) => !host.removed?.has(n.name)).map((n) => n.labels[OWNER_LABEL] ?? '')));
   } catch (e) { failed.push({ what: 'removing stale networks', error: e }); }
-  const stale = staleNetworks(specs, host.owned.filter((n) => !host.removed?.has(n.name)));
+  // xnet's networks of gone HostSubnets: those removed above no longer hold their bridge or name
+  const leftover = staleNetworks(specs, host.owned, made);
+  const stale = leftover.filter((n) => !host.removed?.has(n.name));
   for (const hs of mine) {
     const spec = specs.get(hs.metadata.name);
     if (!spec) continue;
     try {
-      const taken = bridgeTakenWhy(hs, spec, host.owned, host.links);
+      const taken = bridgeTakenWhy(hs, spec, host.owned, leftover, host.links);
       const held = taken ? undefined : bridgeHeldWhy(spec, stale);
       if (taken) await ctx.status.write('HostSubnet', hs, {}, notReady('BridgeNameTaken', taken));
       else if (held) await ctx.status.write('HostSubnet', hs, {}, notReady('NetworkInUse', held));
@@ -95,21 +99,26 @@ async function observedHost(ctx: AgentContext, mine: HostSubnet[], specs: Map<st
   // A network whose owner waits for the controller stays. One whose bridge was deleted by hand
   // is as Docker has it: the bridge alone is made again (host-subnet-network.ts bridgeGone).
   const owned = observed.filter((n) => !pending.has(n.labels[OWNER_LABEL] ?? '') && n.driver === 'bridge');
-  return { owned, links, addrs };
+  const wanted = new Set([...specs.values()].map((s) => s.name));
+  noteInPlace(ctx, specs, observed);
+  // under a wanted name, any network (of any driver) is in the way: planDockerNetworks says whose it is
+  return { owned, named: observed.filter((n) => wanted.has(n.name)), links, addrs };
 }
 
 /**
  * A bridge name that is a link of this host no xnet Docker network made (eth0, docker0, a
  * user's bridge, also that of a user's network carrying some io.xnet.owner label): Docker would
  * adopt the link as the network's bridge, or refuse a second network on it. Never asked for.
- * xnet's is a network labelled for a HostSubnet (planner/owner.ts): one this node serves, or
- * one gone from it, whose network is removed first or holds the bridge (bridgeHeldWhy).
+ * xnet's is (planner/owner.ts) this HostSubnet's own network under its name (made again or
+ * in place: planDockerNetworks), or xnet's network of a gone HostSubnet (`leftover`), which
+ * was removed first or holds the bridge (bridgeHeldWhy).
  */
-function bridgeTakenWhy(hs: HostSubnet, spec: DockerNetworkSpec, owned: DockerNetwork[], links: Link[]): string | undefined {
+function bridgeTakenWhy(hs: HostSubnet, spec: DockerNetworkSpec, owned: DockerNetwork[], leftover: DockerNetwork[], links: Link[]): string | undefined {
   const bridge = spec.options[BRIDGE_OPTION];
   const link = links.find((l) => l.name === bridge);
   if (!link) return undefined;
-  if (owned.some((n) => labelledFor(n, 'HostSubnet') !== undefined && n.options[BRIDGE_OPTION] === bridge)) return undefined;
+  const own = (n: DockerNetwork) => n.name === spec.name && labelledFor(n, 'HostSubnet') === hs.metadata.name;
+  if (owned.some((n) => (own(n) || leftover.includes(n)) && n.options[BRIDGE_OPTION] === bridge)) return undefined;
   // xnet's own, left without its network (made again in the moment Docker removed the network)
   if (link.alias === bridgeAlias(hs.metadata.name)) return undefined;
   return `bridge ${bridge} is an existing link of this host that xnet did not make; choose another bridge name`;
@@ -130,29 +139,37 @@ function bridgeHeldWhy(spec: DockerNetworkSpec, stale: DockerNetwork[]): string 
 }
 
 /**
- * xnet's HostSubnet networks no HostSubnet here declares: under a name none wants (a renamed
- * `dockerNetwork`), or labelled for a HostSubnet that has no network here any more, also under
- * a name another one wants now (a HostSubnet replaced by one of another name): that network is
- * not the new one's to take over (planner/docker-networks.ts), so it goes first. Only a bridge
- * whose label could name a HostSubnet is xnet's (planner/owner.ts labelledFor): a user's
- * network labelled `HostSubnet/` or `HostSubnet/Not_A_Name` is not removed.
+ * Networks labelled for a HostSubnet (planner/owner.ts labelledFor) that no HostSubnet here
+ * declares: under a name none wants (a renamed `dockerNetwork`), or labelled for a HostSubnet
+ * that has no network here any more, also under a name another one wants now (a HostSubnet
+ * replaced by one of another name: that network is not the new one's to take over,
+ * planner/docker-networks.ts, so it goes first). `leftover`: those this node made (owner.ts
+ * madeHere: its record), xnet's to remove; `unproven`: the others (a user's so labelled, or
+ * xnet's own whose record was lost), which stay.
  */
-function staleNetworks(specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[]): DockerNetwork[] {
+function unwanted(specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[], made: MadeNetworks | undefined): { leftover: DockerNetwork[]; unproven: DockerNetwork[] } {
   const wanted = new Set([...specs.values()].map((s) => s.name));
-  return owned.filter((n) => {
+  const all = owned.filter((n) => {
     const owner = labelledFor(n, 'HostSubnet');
     return owner !== undefined && (!wanted.has(n.name) || !specs.has(owner));
   });
+  return { leftover: all.filter((n) => madeHere(n, made)), unproven: all.filter((n) => !madeHere(n, made)) };
 }
+
+/** xnet's networks of gone HostSubnets, and of renamed `dockerNetwork`s (unwanted). */
+const staleNetworks = (specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[], made: MadeNetworks | undefined): DockerNetwork[] =>
+  unwanted(specs, owned, made).leftover;
 
 /**
  * Networks of HostSubnets that are gone or no longer on this node; not those of HostSubnets
  * whose key does not decode (unreadable is not absent). Returns the names of those removed (one
  * with containers attached waits for them).
  */
-async function removeStaleNetworks(ctx: AgentContext, specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[]): Promise<Set<string>> {
+async function removeStaleNetworks(ctx: AgentContext, specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[], made: MadeNetworks | undefined): Promise<Set<string>> {
   const kept = new Set([...unreadable(ctx, 'HostSubnet')].map((n) => `HostSubnet/${n}`));
-  const stale = staleNetworks(specs, owned).filter((n) => !kept.has(n.labels[OWNER_LABEL]));
+  const { leftover, unproven } = unwanted(specs, owned, made);
+  tellUnproven(ctx, unproven.filter((n) => !kept.has(n.labels[OWNER_LABEL])));
+  const stale = leftover.filter((n) => !kept.has(n.labels[OWNER_LABEL]));
   const gc = planDockerNetworks([], stale, 'HostSubnet');
   if (gc.ops.length) {
     ctx.log.info('removing Docker networks of gone HostSubnets', { networks: stale.map((n) => n.name) });

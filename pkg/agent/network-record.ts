@@ -1,0 +1,101 @@
+// Which Docker networks this node's agent made for its HostSubnets: the evidence owner.ts
+// (madeHere) asks for before a network labelled for a HostSubnet no longer on this node is
+// removed as xnet's leftover. A label is anyone's to write, and a HostSubnet deleted while the
+// agent was down leaves nothing in etcd to tell xnet's network of it from a user's network so
+// labelled; Docker's network id does (Docker gives each network a new random one).
+// One small JSON file in the agent's state directory: network id -> the owner label it carries.
+// An id goes in when Docker has made the network, and when a pass finds a HostSubnet's network
+// of this node in place (the network of an agent before the record, or one whose write failed);
+// it goes out when the network is off the host. Docker keeps its networks across reboots, so
+// unlike the parent record this one holds across boots. An unreadable file is logged, kept as
+// `<file>.bad` and read as empty: the agent then removes no leftover it cannot prove its own.
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import type { MadeNetworks } from './planner/owner.js';
+
+export const NETWORK_RECORD_FILE = 'networks.json';
+/** a larger file is not read (treated as empty): a node has a network per HostSubnet */
+const MAX_RECORD_BYTES = 256 * 1024;
+/** no more networks than this are recorded (one beyond it, once left over, stays) */
+export const MAX_RECORDED_NETWORKS = 1024;
+
+const recordFile = z.object({ version: z.literal(1), networks: z.record(z.string().min(1), z.string().min(1)) });
+
+/** The record file of one agent; read once, then kept in memory (this agent is its only writer). */
+export class NetworkRecord {
+  private networks?: Map<string, string>;
+  /** orphans already named in the log (once per network per agent run) */
+  private readonly told = new Set<string>();
+
+  constructor(readonly path: string, private readonly warn: (msg: string) => void) {}
+
+  /** The record under the agent's state directory (default /var/lib/xnet/<node>). */
+  static inStateDir(node: string, stateDir: string | undefined, warn: (msg: string) => void): NetworkRecord {
+    return new NetworkRecord(join(stateDir ?? `/var/lib/xnet/${node}`, NETWORK_RECORD_FILE), warn);
+  }
+
+  /** network id -> the owner label it carried when recorded */
+  made(): MadeNetworks {
+    this.networks ??= this.load();
+    return this.networks;
+  }
+
+  /**
+   * Adds these networks (id -> label) as made here, and, given `onHost` (the ids of the networks
+   * Docker has), forgets those recorded that are gone. Written only when that changes.
+   */
+  update(add: ReadonlyMap<string, string>, onHost?: ReadonlySet<string>): void {
+    const next = new Map([...this.made()].filter(([id]) => !onHost || onHost.has(id)));
+    for (const [id, label] of add) {
+      if (next.size >= MAX_RECORDED_NETWORKS && !next.has(id)) {
+        this.warn(`${this.path}: more than ${MAX_RECORDED_NETWORKS} networks recorded; not recording ${id} (${label}): it stays once its HostSubnet is gone`);
+        continue;
+      }
+      next.set(id, label);
+    }
+    if (JSON.stringify([...next]) !== JSON.stringify([...this.made()])) this.save(next);
+  }
+
+  /** True the first time it is asked about `id` in this agent's run: an orphan is named once, not every pass. */
+  firstMention(id: string): boolean {
+    if (this.told.has(id)) return false;
+    this.told.add(id);
+    return true;
+  }
+
+  private load(): Map<string, string> {
+    let text: string;
+    try {
+      if (statSync(this.path).size > MAX_RECORD_BYTES) return this.bad(`larger than ${MAX_RECORD_BYTES} bytes`);
+      text = readFileSync(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.warn(`${this.path}: cannot read the network record (${(e as Error).message}); treating it as empty`);
+      return new Map();
+    }
+    let json: unknown;
+    try { json = JSON.parse(text); } catch (e) { return this.bad(`not JSON (${(e as Error).message})`); }
+    const r = recordFile.safeParse(json);
+    return r.success ? new Map(Object.entries(r.data.networks)) : this.bad(`not a network record (${r.error.issues[0]?.message})`);
+  }
+
+  /** Keeps the unusable file for a human (<path>.bad) and starts empty. */
+  private bad(why: string): Map<string, string> {
+    this.warn(`${this.path}: ${why}; treating the network record as empty (no network of a gone HostSubnet is removed until its HostSubnet's network is recorded again)`);
+    try { renameSync(this.path, `${this.path}.bad`); } catch { /* it stays; the next save replaces it */ }
+    return new Map();
+  }
+
+  /** Whole file to a temporary name, then renamed into place: a crash leaves the old or the new one. */
+  private save(networks: Map<string, string>): void {
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      const tmp = `${this.path}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ version: 1, networks: Object.fromEntries(networks) }));
+      renameSync(tmp, this.path);
+      this.networks = networks;
+    } catch (e) {
+      this.warn(`${this.path}: cannot write the network record (${(e as Error).message}); a network not recorded stays once its HostSubnet is gone`);
+    }
+  }
+}
