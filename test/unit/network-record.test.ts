@@ -1,0 +1,42 @@
+// The agent's record of the Docker networks it made (pkg/agent/network-record.ts): written whole,
+// read back by a restarted agent, and an unusable file is kept aside and read as empty, so that
+// no network is removed on the strength of a record that cannot be read.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NetworkRecord, NETWORK_RECORD_FILE } from '../../pkg/agent/network-record.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'xnet-network-record-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const fresh = () => join(dir, `${n++}`, NETWORK_RECORD_FILE);
+
+describe('the network record', () => {
+  it('adds what it is told, forgets what is off the host, and is read back whole by a restarted agent', () => {
+    const path = fresh();
+    const r = new NetworkRecord(path, () => undefined);
+    r.update(new Map([['a1', 'HostSubnet/h1'], ['b2', 'HostSubnet/h2']]));
+    r.update(new Map(), new Set(['b2', 'c3']));
+    expect(Object.fromEntries(new NetworkRecord(path, () => undefined).made())).toEqual({ b2: 'HostSubnet/h2' });
+  });
+
+  it('reads a file that is not a record as empty, says so, and keeps it as <file>.bad', () => {
+    for (const text of ['{not json', JSON.stringify({ version: 2, networks: {} }), JSON.stringify({ version: 1, networks: { a1: 7 } })]) {
+      const path = fresh();
+      const warnings: string[] = [];
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+      const r = new NetworkRecord(path, (m) => warnings.push(m));
+      expect(r.made().size, text).toBe(0);
+      expect(warnings, text).toEqual([expect.stringContaining('treating the network record as empty')]);
+      expect(readFileSync(`${path}.bad`, 'utf8')).toBe(text);
+      expect(existsSync(path)).toBe(false);
+    }
+  });
+
+  it('names an orphan once per run', () => {
+    const r = new NetworkRecord(fresh(), () => undefined);
+    expect([r.firstMention('a1'), r.firstMention('a1'), r.firstMention('b2')]).toEqual([true, false, true]);
+  });
+});
