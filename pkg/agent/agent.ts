@@ -27,8 +27,7 @@ import { AgentIpam } from './ipam-host.js';
 import { NodeHeartbeat } from './heartbeat.js';
 import { DEFAULT_WORKER_BUDGET_MS, StuckWatch } from './stuck.js';
 import { reconcileAgentKey } from './reconcilers/index.js';
-import { ParentRecord } from './parent-record.js';
-import { NetworkRecord } from './network-record.js';
+import { stateRecords } from './state-records.js';
 import { localNics, rememberRemoved } from './reconcilers/nics.js';
 import { DriftTracker, keyKind, wasInPlace, type Trigger } from './heal.js';
 import { EventRecorder } from '../events/recorder.js';
@@ -156,11 +155,7 @@ export class Agent {
       node: self, store: opts.store, caches: this.caches, dp: opts.dataplane ?? new Dataplane(netnsTarget(opts.netns), opts.dockerHost, opts.dockerTls),
       log, status: new NodeStatusReporter(opts.store, self, this.events, (kind, name) => this.view.ownStatus?.(kind, name)), capabilities: {}, routeProblems: [], removedNics: new Map(), hostEnds: new HostEnds(), macWaits: new MacWaits(),
       routesDirty: this.routesDirty, unreadable: (kind) => this.view.unreadable?.(kind) ?? [], ownReports: (kind) => this.view.ownReports?.(kind) ?? [],
-      // not with a stand-in dataplane (the scale benchmark) unless it names a state directory
-      ...(!opts.dataplane || opts.stateDir ? {
-        parents: ParentRecord.inStateDir(self, opts.stateDir, (msg) => log.warn(msg)),
-        networks: NetworkRecord.inStateDir(self, opts.stateDir, (msg) => log.warn(msg)),
-      } : {}),
+      ...stateRecords(self, { stateDir: opts.stateDir, standIn: !!opts.dataplane }, (msg) => log.warn(msg)),
       enqueue: (keys) => this.enqueue(keys),
       ownNatChange: () => this.drift.expectFollowUps([KEY_NAT], opts.dockerFollowUpMs ?? OWN_DOCKER_FOLLOW_UP_MS),
       followingOwnNatChange: () => this.drift.followingUp(KEY_NAT),

@@ -1,0 +1,16 @@
+// What the agent keeps in its state directory (default /var/lib/xnet/<node>) about what it
+// changed on the host: the parents it set up or promiscuous (parent-record.ts) and the Docker
+// networks it made (network-record.ts). Its IPAM journal lives there too (dockeripam).
+import { ParentRecord } from './parent-record.js';
+import { NetworkRecord } from './network-record.js';
+
+export interface StateRecords { parents?: ParentRecord; networks?: NetworkRecord }
+
+/**
+ * The records of `node`; none with a stand-in dataplane (the scale benchmark) unless it names a
+ * state directory, so that a thousand hollow agents write nothing under /var/lib.
+ */
+export function stateRecords(node: string, opts: { stateDir?: string; standIn: boolean }, warn: (msg: string) => void): StateRecords {
+  if (opts.standIn && !opts.stateDir) return {};
+  return { parents: ParentRecord.inStateDir(node, opts.stateDir, warn), networks: NetworkRecord.inStateDir(node, opts.stateDir, warn) };
+}
