@@ -352,3 +352,46 @@ describe('a bridge network labelled for a HostSubnet no longer on this node', ()
     expect(w.status.get('default-host-1')).toMatchObject({ status: 'False', reason: 'NetworkConflict', message: expect.stringContaining('Docker network net1 exists and is labelled io.xnet.owner=HostSubnet/default-host-1 but its driver is ipvlan') });
   });
 });
+
+describe('a bridge xnet made again, left behind by its network', () => {
+  const mark = bridgeAlias('default-host-1');
+  const port = (name: string, master: string, alias?: string): Link => ({ ifindex: 9, name, kind: 'veth', master, mac: '02:00:00:00:00:09', mtu: 1500, up: true, promisc: false, ...(alias ? { alias } : {}) });
+
+  it('is deleted once its HostSubnet is gone from the node (docker network rm leaves a bridge it did not make)', async () => {
+    const w = hostOf({ cns: [dflt], hostSubnets: [], networks: [], links: [bridge('br01', false, mark)], addrs: [{ dev: 'br01', cidr: '10.76.1.1/24' }] });
+    await reconcileHostSubnets(w.ctx);
+    expect(w.executed).toEqual([{ op: 'link.del', name: 'br01' }]);
+  });
+
+  it('is deleted when its HostSubnet\'s network is on another bridge now (it held the same subnet and gateway)', async () => {
+    const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [made(h1, dflt)], links: [bridge('br01', true, mark), bridge('br01-1', false, mark), port('xv1', 'br01-1', 'xnet:nic:web-eth1')], addrs: [{ dev: 'br01', cidr: '10.76.1.1/24' }, { dev: 'br01-1', cidr: '10.76.1.1/24' }] });
+    await reconcileHostSubnets(w.ctx);
+    expect(w.executed).toEqual([{ op: 'link.del', name: 'br01-1' }]);
+  });
+
+  it('is deleted after the pass removed its network when Docker left it; not when Docker took it', async () => {
+    const gone = (takes: boolean) => {
+      const links = [bridge('br01', true, mark)];
+      const refuse = (o: Op) => { if (takes && o.op === 'docker.network.remove') links.length = 0; return undefined; };
+      return hostOf({ cns: [dflt], hostSubnets: [], networks: [made(h1, dflt)], links, addrs: [], refuse, made: { net1: 'HostSubnet/default-host-1' } });
+    };
+    const left = gone(false);
+    await reconcileHostSubnets(left.ctx);
+    expect(left.executed.map((o) => o.op)).toEqual(['docker.network.remove', 'link.del']);
+    const taken = gone(true);
+    await reconcileHostSubnets(taken.ctx);
+    expect(taken.executed.map((o) => o.op)).toEqual(['docker.network.remove']);
+  });
+
+  it('is kept under a network waiting for the controller, with another port than xnet\'s NICs, or unmarked', async () => {
+    const waiting = hostOf({ cns: [], hostSubnets: [h1], networks: [made(h1, dflt)], links: [bridge('br01', true, mark)], addrs: [] });
+    await reconcileHostSubnets(waiting.ctx);
+    expect(waiting.executed).toEqual([]);
+    const ported = hostOf({ cns: [dflt], hostSubnets: [], networks: [], links: [bridge('br01', true, mark), port('veth1', 'br01')], addrs: [] });
+    await reconcileHostSubnets(ported.ctx);
+    expect(ported.executed).toEqual([]);
+    const users = hostOf({ cns: [dflt], hostSubnets: [], networks: [], links: [bridge('br01', true)], addrs: [] });
+    await reconcileHostSubnets(users.ctx);
+    expect(users.executed).toEqual([]);
+  });
+});

@@ -12,6 +12,7 @@ import { removeLeftReports } from './host-subnet-reports.js';
 import { bridgeAlias } from '../planner/names.js';
 import { labelledFor, madeHere, type MadeNetworks } from '../planner/owner.js';
 import { noteInPlace, tellUnproven } from './host-subnet-made.js';
+import { removeLeftoverBridges } from './host-subnet-leftover-bridges.js';
 
 export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
   return ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node && !isDeleting(h));
@@ -38,6 +39,9 @@ export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
     host.removed = await removeStaleNetworks(ctx, specs, host.owned, made);
     await removeLeftReports(ctx, mine, new Set(host.owned.filter((n) => !host.removed?.has(n.name)).map((n) => n.labels[OWNER_LABEL] ?? '')));
   } catch (e) { failed.push({ what: 'removing stale networks', error: e }); }
+  try {
+    await removeLeftoverBridges(ctx, host.links, host.observed, specs, host.removed);
+  } catch (e) { failed.push({ what: 'removing leftover bridges', error: e }); }
   // xnet's networks of gone HostSubnets: those removed above no longer hold their bridge or name
   const leftover = staleNetworks(specs, host.owned, made);
   const stale = leftover.filter((n) => !host.removed?.has(n.name));
@@ -82,8 +86,8 @@ async function desiredNetworks(ctx: AgentContext, mine: HostSubnet[]): Promise<{
   return { specs, pending };
 }
 
-/** The bridge networks Docker has; links and addresses. */
-async function observedHost(ctx: AgentContext, mine: HostSubnet[], specs: Map<string, DockerNetworkSpec>, pending: Set<string>): Promise<ObservedHost> {
+/** The bridge networks Docker has (`observed`: also those waiting for the controller); links and addresses. */
+async function observedHost(ctx: AgentContext, mine: HostSubnet[], specs: Map<string, DockerNetworkSpec>, pending: Set<string>): Promise<ObservedHost & { observed: DockerNetwork[] }> {
   let observed: DockerNetwork[];
   let links: Link[];
   let addrs: Addr[];
@@ -102,7 +106,7 @@ async function observedHost(ctx: AgentContext, mine: HostSubnet[], specs: Map<st
   const wanted = new Set([...specs.values()].map((s) => s.name));
   noteInPlace(ctx, specs, observed);
   // under a wanted name, any network (of any driver) is in the way: planDockerNetworks says whose it is
-  return { owned, named: observed.filter((n) => wanted.has(n.name)), links, addrs };
+  return { owned, named: observed.filter((n) => wanted.has(n.name)), links, addrs, observed };
 }
 
 /**
