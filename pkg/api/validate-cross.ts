@@ -176,7 +176,7 @@ function staticIpIssues(m: Merged): ObjectIssue[] {
     if (n.batchIndex === undefined || !n.obj.spec.ip) continue;
     const ipText = n.obj.spec.ip;
     const netIssue = staticIpNetworkIssue(n.obj, m.byKey.get(netKey(n.obj))?.obj, hostSubnets);
-    if (netIssue) { out.push({ index: n.batchIndex, path: ['spec', 'ip'], message: netIssue }); continue; }
+    if (netIssue) { out.push({ index: n.batchIndex, path: ['spec', 'ip'], message: withIpHint(netIssue) }); continue; }
     const o = nics.find((x) => x !== n && netKey(x.obj) === netKey(n.obj) && reportable(n, x) && (x.obj.spec.ip === ipText || x.obj.status?.ip === ipText));
     if (o) {
       const taken = o.obj.spec.ip === ipText ? 'spec.ip' : 'status.ip';
@@ -184,6 +184,15 @@ function staticIpIssues(m: Merged): ObjectIssue[] {
     }
   }
   return out;
+}
+
+/**
+ * The network's reason (rules.ts, shared with the controller's IPConflict and the agents'),
+ * with what the user can do about it, as the other refusals of a spec.ip say; a reason that
+ * already says which address to pick keeps its own.
+ */
+function withIpHint(why: string): string {
+  return /\bpick\b/.test(why) ? why : `${why}; pick another address or leave ip unset to have one allocated`;
 }
 
 function staticIpNetworkIssue(nic: ContainerNic, net: AnyObject | undefined, hostSubnets: HostSubnet[]): string | undefined {
