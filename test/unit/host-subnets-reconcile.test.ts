@@ -146,6 +146,14 @@ describe('a HostSubnet bridge deleted from the kernel while Docker keeps its net
     expect(w.executed).toEqual([]);
     expect(w.status.get('default-host-1')).toMatchObject({ status: 'False', reason: 'NetworkConflict' });
   });
+
+  it('says how the user\'s network differs, not that the bridge it never had is gone', async () => {
+    const theirs = { ...made(h1, dflt), labels: {}, subnet: '10.9.0.0/24', options: { 'com.docker.network.bridge.name': 'hb01' } };
+    const w = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [theirs], links: [bridge('hb01', true)], addrs: [] });
+    await reconcileHostSubnets(w.ctx).catch(() => undefined);
+    const message = (w.status.get('default-host-1') as { message?: string } | undefined)?.message;
+    expect(message).toBe('Docker network net1 exists and was not made by xnet (subnet is 10.9.0.0/24, want 10.76.1.0/24); remove or rename it');
+  });
 });
 
 describe('a HostSubnet bridge remade only for xnet\'s network, and finished after a remake that stopped midway', () => {

@@ -147,8 +147,10 @@ function networkOps(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost,
   const link = host.links.find((l) => l.name === bridge);
   const mark = bridgeAlias(hs.metadata.name);
   const have = host.owned.find((n) => n.name === spec.name);
-  if (!link && have && !plan.ops.length && have.labels[OWNER_LABEL] !== `HostSubnet/${hs.metadata.name}`) {
-    // its bridge is gone and it is not xnet's: neither its bridge nor its containers' ports are made or moved
+  if (!link && have && !plan.ops.length && !plan.problems.length && have.labels[OWNER_LABEL] !== `HostSubnet/${hs.metadata.name}`) {
+    // its bridge is gone and it is not xnet's: neither its bridge nor its containers' ports are made or moved.
+    // Only a network as declared: one that differs (another subnet, another bridge) never had
+    // this bridge, and the planner's NetworkConflict says how it differs.
     const owner = have.labels[OWNER_LABEL];
     const whose = owner ? `belongs to ${owner} (labelled ${OWNER_LABEL}=${owner})` : `was not made by xnet (not labelled ${OWNER_LABEL}=HostSubnet/${hs.metadata.name})`;
     const problem = { reason: 'NetworkConflict', message: `Docker network ${spec.name} exists and ${whose}, and its bridge ${bridge} is gone; remove or rename it` };
