@@ -8,12 +8,20 @@
 import { matchLabels } from '../api/labels.js';
 import { unknownOverrideMessage, unknownOverrideNodes, unselectedOverrideMessage } from '../api/macvlan-parent.js';
 import { missingNetworkMessage } from '../api/validate.js';
+import { suggestion } from '../api/suggest.js';
 import type { ClusterNetwork, MacvlanNet, Node } from '../api/index.js';
 import type { Model } from './model.js';
 
-export function missingNodeNote(model: Pick<Model, 'node' | 'cache' | 'keys'>, node: string): string {
+/**
+ * `; no Node "host1" exists (did you mean "host-1"?): check spec.node`, the closest Node named as
+ * `xctl verify` names it (verify/unbound.ts); without one close, `(no agent has joined under that
+ * name)`. The closest is the one of when the object was last looked at (a Node that joins later
+ * is suggested at the object's next pass).
+ */
+export function missingNodeNote(model: Pick<Model, 'node' | 'cache' | 'keys' | 'objects'>, node: string): string {
   if (model.node(node) || model.cache.isRefused(model.keys.object('Node', node))) return '';
-  return `; no Node "${node}" exists (no agent has joined under that name): check spec.node`;
+  const closest = suggestion(node, [...model.objects<Node>('Node')].map((n) => n.obj.metadata.name));
+  return `; no Node "${node}" exists ${closest ? closest.trim() : '(no agent has joined under that name)'}: check spec.node`;
 }
 
 /**

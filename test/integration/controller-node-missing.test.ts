@@ -26,6 +26,8 @@ describe('objects bound to a node that does not exist', () => {
     expect(await until('ContainerNic', 'on-cn', missing('host1'), 'on-cn says host1 is missing')).toMatchObject({ reason: 'WaitingForHostSubnet' });
     expect(await until('ContainerNic', 'on-mv', missing('host1'), 'on-mv says host1 is missing')).toMatchObject({ reason: 'WaitingForAgent' });
     expect(await until('HostSubnet', 'pinned', missing('host2'), 'pinned says host2 is missing')).toMatchObject({ reason: 'WaitingForAgent' });
+    // the closest Node named, as xctl verify names it
+    expect((await readyOf('ContainerNic', 'on-cn')())?.message).toMatch(/; no Node "host1" exists \(did you mean "host-1"\?\): check spec\.node$/);
     // the Node comes (an admin made it before its agent): the messages stop blaming spec.node
     await f.store.applyAll([obj('Node', 'host1', { address: '198.18.0.21' }), obj('Node', 'host2', { address: '198.18.0.22' })]);
     const waiting = /^waiting for the agent of node "host\d" [^;]*$/;
