@@ -351,6 +351,9 @@ export class NodeIpam implements IpamBackend {
   /** Any free address of our pool that no one answers for; asks for a refill and waits when out. */
   private async firstFree(mvn: string, deadline: number): Promise<string> {
     const { book } = this.o;
+    // addresses that left the pool (or were taken) while looked at; whether the last one did
+    const churn = { left: 0, last: false };
+    const gone = () => { churn.left++; churn.last = true; };
     for (;;) {
       let moved = false;
       let unchecked = false;
@@ -360,20 +363,38 @@ export class NodeIpam implements IpamBackend {
           // gives up at 30 s and replays the call with an empty body); one checked already may still go
           if (monotonicMs() > deadline) { unchecked = true; continue; }
           const ok = await this.look(mvn, ip, this.o.probe);
-          if (ok === 'moved') { moved = true; continue; }
-          if (!ok) continue;
+          if (ok === 'moved') { moved = true; gone(); continue; }
+          if (!ok) { churn.last = false; continue; }
         }
         // The probe awaited: meanwhile the address may have been returned to the controller
         // (containers removed, the book's surplus given back) or taken. Only a free one goes.
-        if (!book.free(mvn).includes(ip)) { moved = true; continue; }
+        if (!book.free(mvn).includes(ip)) { moved = true; gone(); continue; }
         book.assign(mvn, ip);
         return ip;
       }
-      if (unchecked) throw new XnetIpamError('Busy', `no address on MacvlanNet ${mvn} could be checked by ARP within ${this.waitMs()} ms of the request; try again`);
-      if (monotonicMs() > deadline) throw new XnetIpamError('PoolExhausted', `no free address on MacvlanNet ${mvn} for this node (the controller gave none in time; is ipRange used up? xctl describe mvn ${mvn} says why)`);
+      if (unchecked || monotonicMs() > deadline) throw this.outOfTime(mvn, { ...churn, unchecked });
       if (moved) continue; // the book changed while probing: look again at what is free now
+      churn.last = false; // what the controller gives now (or not) is the answer
       book.ask(mvn, { more: 1 });
       await book.poolChanged(mvn, Math.max(10, deadline - monotonicMs()));
     }
+  }
+
+  /**
+   * Why a request without --ip got no address within its bound, as it happened: only a pool
+   * with nothing left to try is exhausted. One whose addresses kept leaving (or being taken)
+   * while looked at, up to the last, changed under the request (it said "is ipRange used up?"
+   * of a pool with room); one whose addresses could not be looked at in time was busy probing.
+   */
+  private outOfTime(mvn: string, why: { left: number; last: boolean; unchecked: boolean }): XnetIpamError {
+    const within = `within ${this.waitMs()} ms of the request`;
+    if (why.last) {
+      return new XnetIpamError('PoolChanging', `no address on MacvlanNet ${mvn} stayed in this node's pool long enough to be handed out: `
+        + `${why.left} it looked at ${within}, the last one too, left the pool or were taken while their ARP probe ran `
+        + '(the controller was moving addresses between nodes); the pool is not used up: try again');
+    }
+    if (why.unchecked) return new XnetIpamError('Busy', `no address on MacvlanNet ${mvn} could be checked by ARP ${within}; try again`);
+    const note = why.left ? `; ${why.left} it had given left again while looked at` : '';
+    return new XnetIpamError('PoolExhausted', `no free address on MacvlanNet ${mvn} for this node (the controller gave none in time${note}; is ipRange used up? xctl describe mvn ${mvn} says why)`);
   }
 }
