@@ -27,20 +27,40 @@ export async function arpProbe(target: NetTarget, dev: string, ip: string,
 }
 
 /**
+ * arping's words for an interface that does not exist in the namespace it looks in (iputils
+ * 2022: "Device eth1.40 not available."; older ones: "unknown iface eth1.40"; ENODEV).
+ */
+const NO_SUCH_DEVICE = /Device \S+ not available|unknown iface|No such device/i;
+
+/**
  * The agent's probe: arpProbe, and the first probe that cannot look is logged (once: every
  * later one is only counted, xnet_arp_probes_total{result="unavailable"}). Such an address is
- * not held back: it goes to its container without a look at the segment.
+ * not held back: it goes to its container without a look at the segment. A parent that does
+ * not exist (yet: a VLAN link the agent has not made, e.g. the journal's at start) is no
+ * broken arping: said naming it, once until a probe there looks, and the warning about arping
+ * is kept for arping.
  */
 export function arpProber(log: Logger): (target: NetTarget, dev: string, ip: string) => Promise<ProbeResult> {
   let warned = false;
-  return (target, dev, ip) => arpProbe(target, dev, ip, {
-    onUnavailable: (why) => {
-      if (warned) return;
-      warned = true;
-      log.warn('ARP probe unavailable: addresses go to containers without a look at the segment (needs arping from iputils-arping, '
-        + 'and AF_PACKET sockets: RestrictAddressFamilies in the unit); logged once, counted in xnet_arp_probes_total', { dev, ip, why });
-    },
-  });
+  const missing = new Set<string>();
+  return async (target, dev, ip) => {
+    const r = await arpProbe(target, dev, ip, {
+      onUnavailable: (why) => {
+        if (NO_SUCH_DEVICE.test(why)) {
+          if (!missing.has(dev)) log.info(`ARP probe cannot look: interface ${dev} does not exist (yet); its MacvlanNet's addresses go to `
+            + 'containers without a look at the segment until it does; said once until a probe there looks, counted in xnet_arp_probes_total', { dev, ip, why });
+          missing.add(dev);
+          return;
+        }
+        if (warned) return;
+        warned = true;
+        log.warn('ARP probe unavailable: addresses go to containers without a look at the segment (needs arping from iputils-arping, '
+          + 'and AF_PACKET sockets: RestrictAddressFamilies in the unit); logged once, counted in xnet_arp_probes_total', { dev, ip, why });
+      },
+    });
+    if (r !== 'unavailable') missing.delete(dev);
+    return r;
+  };
 }
 
 /** Unsolicited ARP (-U) from the interface that now holds ip. Best effort. */

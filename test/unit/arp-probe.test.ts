@@ -26,10 +26,14 @@ async function counted(result: string): Promise<number> {
   return (await arpProbes.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
 }
 
-function recordingLog(): { log: Logger; warnings: Array<[string, unknown]> } {
+function recordingLog(): { log: Logger; warnings: Array<[string, unknown]>; infos: Array<[string, unknown]> } {
   const warnings: Array<[string, unknown]> = [];
-  const log = { warn: (msg: string, meta?: unknown) => { warnings.push([msg, meta]); } } as unknown as Logger;
-  return { log, warnings };
+  const infos: Array<[string, unknown]> = [];
+  const log = {
+    warn: (msg: string, meta?: unknown) => { warnings.push([msg, meta]); },
+    info: (msg: string, meta?: unknown) => { infos.push([msg, meta]); },
+  } as unknown as Logger;
+  return { log, warnings, infos };
 }
 
 describe('ARP probe', () => {
@@ -55,6 +59,40 @@ describe('ARP probe', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0][0]).toMatch(/ARP probe unavailable.*without/);
     expect(warnings[0][1]).toMatchObject({ dev: 'eth9', ip: '10.9.0.5', why: expect.stringContaining('Address family not supported') });
+  });
+
+  // A journalled parent that is not there (yet: a VLAN link the agent has not made) spent the
+  // one warning on "needs arping ... AF_PACKET", and a broken arping later went unsaid.
+  it('a parent that does not exist is said naming it, and leaves the warning about arping for arping', async () => {
+    fakeArping(2, 'arping: Device eth9.40 not available.');
+    const { log, warnings, infos } = recordingLog();
+    const probe = arpProber(log);
+    expect(await probe(SELF, 'eth9.40', '10.9.0.5')).toBe('unavailable');
+    expect(await probe(SELF, 'eth9.40', '10.9.0.6')).toBe('unavailable');
+    expect(warnings).toEqual([]);
+    expect(infos).toHaveLength(1);
+    expect(infos[0][0]).toMatch(/interface eth9\.40 does not exist \(yet\)/);
+    expect(infos[0][0]).not.toMatch(/iputils|AF_PACKET/);
+    fakeArping(2, 'arping: unknown iface eth9.41'); // an older arping's words
+    expect(await probe(SELF, 'eth9.41', '10.9.0.5')).toBe('unavailable');
+    expect(infos.map(([m]) => m)).toEqual([expect.stringContaining('eth9.40'), expect.stringContaining('interface eth9.41 does not exist')]);
+    // arping itself broken later: its warning was not used up
+    fakeArping(2, 'arping: socket: Address family not supported by protocol');
+    expect(await probe(SELF, 'eth9.40', '10.9.0.5')).toBe('unavailable');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0][0]).toMatch(/ARP probe unavailable.*iputils-arping/);
+  });
+
+  it('a parent said missing that appears and goes again is said again', async () => {
+    const { log, infos } = recordingLog();
+    const probe = arpProber(log);
+    fakeArping(2, 'arping: Device eth9.40 not available.');
+    await probe(SELF, 'eth9.40', '10.9.0.5');
+    fakeArping(0);
+    expect(await probe(SELF, 'eth9.40', '10.9.0.5')).toBe('free');
+    fakeArping(2, 'arping: Device eth9.40 not available.');
+    await probe(SELF, 'eth9.40', '10.9.0.5');
+    expect(infos).toHaveLength(2);
   });
 
   it('no arping at all is unavailable too, and says so', async () => {
