@@ -248,8 +248,7 @@ export class Agent {
     }
     this.caches.hostSubnets.addHandler(this.hostSubnetNodes.handlers);
     // a grant reaches a request waiting for it even while a macvlan pass waits on Docker
-    const ipam = this.ipam;
-    if (ipam) this.caches.macvlanNets.addHandler({ onAdd: (m) => ipam.followPool(m), onUpdate: (m) => ipam.followPool(m) });
+    this.ipam?.follow(this.caches.macvlanNets);
     for (const inf of Object.values(this.caches) as Informer<AnyObject>[]) {
       if (!storeEvents) continue;
       inf.addHandler({

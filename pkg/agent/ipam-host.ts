@@ -17,9 +17,18 @@ import { mvnKey } from './events.js';
 import { otherHolder } from './reconcilers/docker-ipam.js';
 import { macvlanStaticIpWhy } from '../api/rules.js';
 import { withTimeout } from '../runtime/watch-wait.js';
+import type { Informer } from '../store/informer.js';
 
 /** How long an Activate waits to learn whether Docker's API answers (Docker's plugin client allows 30 s a call). */
 const DOCKER_PING_MS = 2000;
+
+/**
+ * How long after the agent starts a probe of a MacvlanNet whose parent it knows not (its
+ * journal, from an agent before parents were journalled, names none) waits for the first read
+ * of etcd to learn it. Counted from the start, not per probe: while etcd stays unreachable,
+ * only the first seconds' requests wait, and every one after goes out unprobed at once.
+ */
+export const PARENT_WAIT_MS = 5000;
 
 /** work-queue key: write this MacvlanNet's IPAM report now */
 export const IPAM_KEY = 'ipam/';
@@ -32,16 +41,25 @@ export interface AgentIpamOptions {
   pluginDir?: string;
   /** puts a work-queue key on the agent's main queue */
   enqueue: (key: string) => void;
+  /** PARENT_WAIT_MS unless said */
+  parentWaitMs?: number;
 }
 
 export class AgentIpam {
   private readonly nodeIpam: NodeIpam;
+
+  /** Resolves once the agent has read the MacvlanNets from etcd (follow()), or PARENT_WAIT_MS after it was made, or it stops. */
+  private readonly etcdRead: Promise<void>;
+  private markRead!: () => void;
+  /** the plugin no longer serves: a probe that waited for etcd's read does not look after that */
+  private stopped = false;
 
   /** Sets `ctx.ipam`, which the NIC and macvlan reconcilers read. */
   constructor(private readonly ctx: AgentContext, private readonly opts: AgentIpamOptions) {
     const journal = new FileJournal(join(opts.stateDir ?? `/var/lib/xnet/${ctx.node}`, 'ipam-journal.json'), (msg) => ctx.log.warn(msg));
     const book = new AddressBook(journal, (mvn) => { opts.enqueue(`${IPAM_KEY}${mvn}`); void this.nodeIpam?.warm(mvn); });
     ctx.ipam = { plugin: opts.plugin, book };
+    this.etcdRead = readOrAfter(opts.parentWaitMs ?? PARENT_WAIT_MS, (done) => { this.markRead = done; });
     const arpProbe = arpProber(ctx.log);
     this.nodeIpam = new NodeIpam({
       book, log: ctx.log,
@@ -51,15 +69,26 @@ export class AgentIpam {
       neverHandedOut: (mvn, ip) => { const m = ctx.caches.macvlanNets.get(mvn); return m ? macvlanStaticIpWhy({ name: mvn, spec: m.spec }, ip) : undefined; },
       dockerEndpoints: () => pluginEndpoints(ctx.dp.docker, opts.plugin),
       dockerPing: () => withTimeout(ctx.dp.docker.ping(), DOCKER_PING_MS, 'pinging Docker').then(() => true, () => false),
-      probe: (mvn, ip) => {
-        // at start, before the MacvlanNet is read from etcd, on the interface the journal names
-        const dev = effectiveParentOf(ctx, mvn) ?? book.parentOf(mvn);
+      probe: async (mvn, ip) => {
+        // at start, before the MacvlanNet is read from etcd, on the interface the journal names;
+        // a journal that names none waits (bounded) for that read, rather than hand out unprobed
+        const parent = () => effectiveParentOf(ctx, mvn) ?? book.parentOf(mvn);
+        const dev = parent() ?? await this.etcdRead.then(() => (this.stopped ? undefined : parent()));
         if (dev) return arpProbe(ctx.dp.target, dev, ip);
-        // never seen here with a parent (the plugin serves from its journal at start): counted, not looked
+        // no parent known here (etcd not read within the bound, or no such MacvlanNet): counted, not looked
         arpProbes.inc({ result: 'unavailable' });
-        return Promise.resolve('unavailable' as const);
+        return 'unavailable' as const;
       },
     });
+  }
+
+  /**
+   * The agent has read the MacvlanNets from etcd: each one's pool follows its status from now
+   * on (followPool), and probes waiting to learn a parent the journal does not name go on.
+   */
+  follow(macvlanNets: Pick<Informer<MacvlanNet>, 'addHandler'>): void {
+    macvlanNets.addHandler({ onAdd: (m) => this.followPool(m), onUpdate: (m) => this.followPool(m) });
+    this.markRead();
   }
 
   dockerAnswers(up: boolean): void { this.nodeIpam.dockerAnswers(up); }
@@ -108,8 +137,16 @@ export class AgentIpam {
     // Requests wait for it: what Docker's containers hold is recorded before any address goes out.
     void this.nodeIpam.adopt();
     this.nodeIpam.refreshProbes();
-    return async () => { await server.close(); await this.nodeIpam.close(); };
+    return async () => { this.stopped = true; this.markRead(); await server.close(); await this.nodeIpam.close(); };
   }
+}
+
+/** A promise that resolves when `done` is called (handed to `give`), or after ms (at once for 0). */
+function readOrAfter(ms: number, give: (done: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    give(resolve);
+    if (ms > 0) setTimeout(resolve, ms).unref(); else resolve();
+  });
 }
 
 /** The interface the MacvlanNet's macvlans hang off on this node (`<parent>.<vlan>` with a VLAN), as the view says. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentIpam } from '../../pkg/agent/ipam-host.js';
+import type { NodeIpam } from '../../pkg/dockeripam/node-ipam.js';
 import type { AgentContext } from '../../pkg/agent/context.js';
 import type { MacvlanNet } from '../../pkg/api/index.js';
 import { createLogger } from '../../pkg/log.js';
@@ -25,22 +26,39 @@ const mvn = (nodes: unknown[] | undefined): MacvlanNet => ({
   spec: { subnet: '10.9.0.0/24', ipRange: '10.9.0.128/25', parent: 'eth0' }, ...(nodes ? { status: { nodes } } : {}),
 } as unknown as MacvlanNet);
 
-/** An agent's context for node host-1 whose view holds `mvns` (none: etcd not read yet). */
+/** An agent's context for node host-1 whose view holds `mvns` (none: etcd not read yet); its Docker has no networks. */
 const contextWith = (mvns: MacvlanNet[], unreadable: string[] = []) => ({
-  node: 'host-1', log, dp: { target: SELF }, unreadable: () => unreadable,
+  node: 'host-1', log, dp: { target: SELF, docker: { listNetworks: async () => [] } }, unreadable: () => unreadable,
   caches: { macvlanNets: new Map(mvns.map((m) => [m.metadata.name, m])), nodes: new Map() },
 } as unknown as AgentContext);
 
-/** An AgentIpam of node host-1 whose book already serves MacvlanNet m with .130 and .131. */
+/**
+ * An AgentIpam of node host-1 whose book already serves MacvlanNet m with .130 and .131, and
+ * whose etcd is not read (follow() never called): its probes wait for no parent.
+ */
 function following(unreadable: string[] = []) {
   dir = mkdtempSync(join(tmpdir(), 'xnet-follow-'));
   const ctx = contextWith([], unreadable);
-  const ipam = new AgentIpam(ctx, { plugin: 'xnet', stateDir: dir, enqueue: () => {} });
+  const ipam = new AgentIpam(ctx, { plugin: 'xnet', stateDir: dir, enqueue: () => {}, parentWaitMs: 0 });
   const book = ctx.ipam!.book!;
   book.setPool('m', [], { subnet: '10.9.0.0/24' });
   ipam.followPool(mvn([{ name: 'host-1', addresses: ['10.9.0.130', '10.9.0.131'] }]));
   expect(book.free('m')).toEqual(['10.9.0.130', '10.9.0.131']);
   return { ipam, book };
+}
+
+const unavailable = async () => (await arpProbes.get()).values.find((v) => v.labels.result === 'unavailable')?.value ?? 0;
+
+/**
+ * An arping on PATH (this namespace: nothing is sent) that says where it was asked to look,
+ * in dir/looked, and that nobody answered. Returns the PATH to restore.
+ */
+function lookingArping(at: string): string | undefined {
+  writeFileSync(join(at, 'arping'), `#!/bin/sh\necho "$@" >> ${at}/looked\nexit 0\n`);
+  chmodSync(join(at, 'arping'), 0o755);
+  const path = process.env.PATH;
+  process.env.PATH = `${at}:${path}`;
+  return path;
 }
 
 describe('agent IPAM: following the controller\'s list of this node\'s addresses', () => {
@@ -73,8 +91,7 @@ describe('agent IPAM: following the controller\'s list of this node\'s addresses
     expect(book.free('m')).toEqual(['10.9.0.130', '10.9.0.131']);
   });
 
-  it('before the MacvlanNet is read from etcd a probe cannot look (no parent known): counted as unavailable, nothing recorded', async () => {
-    const unavailable = async () => (await arpProbes.get()).values.find((v) => v.labels.result === 'unavailable')?.value ?? 0;
+  it('etcd not read within the bound, no parent known: a probe cannot look, counted as unavailable, nothing recorded', async () => {
     const before = await unavailable();
     const { book } = following(); // the pool's arrival starts the background pass
     await new Promise((r) => setTimeout(r, 20));
@@ -84,11 +101,7 @@ describe('agent IPAM: following the controller\'s list of this node\'s addresses
 
   it('at start, before etcd is read, probes on the parent the last agent journalled', async () => {
     dir = mkdtempSync(join(tmpdir(), 'xnet-follow-'));
-    // an arping on PATH (this namespace: nothing is sent) that says where it was asked to look, and that nobody answered
-    writeFileSync(join(dir, 'arping'), `#!/bin/sh\necho "$@" >> ${dir}/looked\nexit 0\n`);
-    chmodSync(join(dir, 'arping'), 0o755);
-    const path = process.env.PATH;
-    process.env.PATH = `${dir}:${path}`;
+    const path = lookingArping(dir);
     try {
       const m = mvn([{ name: 'host-1', addresses: ['10.9.0.130'] }]);
       const firstCtx = contextWith([m]);
@@ -101,5 +114,28 @@ describe('agent IPAM: following the controller\'s list of this node\'s addresses
       await (next as unknown as { nodeIpam: { warm(m: string): Promise<void> } }).nodeIpam.warm('m');
     } finally { process.env.PATH = path; }
     expect(readFileSync(join(dir, 'looked'), 'utf8')).toMatch(/-I eth0 10\.9\.0\.130/);
+  });
+
+  // An agent before parents were journalled left a journal naming none: at the first start
+  // after it, a docker run before etcd was read got an address unprobed.
+  it('at start, a journal naming no parent: a request waits for the first read of etcd and probes on the parent it names', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'xnet-follow-'));
+    const path = lookingArping(dir);
+    try {
+      const before = await unavailable();
+      const ctx = contextWith([]);
+      const ipam = new AgentIpam(ctx, { plugin: 'xnet', stateDir: dir, enqueue: () => {} });
+      ctx.ipam!.book!.setPool('m', ['10.9.0.130'], { subnet: '10.9.0.0/24' }); // as the journal had it
+      const request = (ipam as unknown as { nodeIpam: NodeIpam }).nodeIpam.requestAddress({ PoolID: 'm' });
+      await new Promise((r) => setTimeout(r, 50));
+      // the agent reads etcd: the MacvlanNet, and with it its parent, is in view
+      const m = mvn([{ name: 'host-1', addresses: ['10.9.0.130'] }]);
+      (ctx.caches.macvlanNets as unknown as Map<string, MacvlanNet>).set('m', m);
+      ipam.follow({ addHandler(h) { h.onAdd?.(m); return this as never; } });
+      expect(await request).toBe('10.9.0.130/24');
+      expect(readFileSync(join(dir, 'looked'), 'utf8')).toMatch(/-I eth0 10\.9\.0\.130/);
+      expect(await unavailable()).toBe(before);
+      expect(ctx.ipam!.book!.parentOf('m')).toBe('eth0'); // journalled for the next start
+    } finally { process.env.PATH = path; }
   });
 });
