@@ -23,10 +23,10 @@ import type { Informer } from '../store/informer.js';
 const DOCKER_PING_MS = 2000;
 
 /**
- * How long after the agent starts a probe of a MacvlanNet whose parent it knows not (its
- * journal, from an agent before parents were journalled, names none) waits for the first read
- * of etcd to learn it. Counted from the start, not per probe: while etcd stays unreachable,
- * only the first seconds' requests wait, and every one after goes out unprobed at once.
+ * How long after the plugin begins serving (at the agent's start) a probe of a MacvlanNet whose
+ * parent the agent knows not (its journal, from an agent before parents were journalled, names
+ * none) waits for the first read of etcd to learn it. Counted from then, not per probe: while
+ * etcd stays unreachable only the first seconds' requests wait; every one after goes out unprobed at once.
  */
 export const PARENT_WAIT_MS = 5000;
 
@@ -48,7 +48,7 @@ export interface AgentIpamOptions {
 export class AgentIpam {
   private readonly nodeIpam: NodeIpam;
 
-  /** Resolves once the agent has read the MacvlanNets from etcd (follow()), or PARENT_WAIT_MS after it was made, or it stops. */
+  /** Resolves once the agent has read the MacvlanNets from etcd (follow()), PARENT_WAIT_MS after serve(), or at its end. */
   private readonly etcdRead: Promise<void>;
   private markRead!: () => void;
   /** the plugin no longer serves: a probe that waited for etcd's read does not look after that */
@@ -59,7 +59,8 @@ export class AgentIpam {
     const journal = new FileJournal(join(opts.stateDir ?? `/var/lib/xnet/${ctx.node}`, 'ipam-journal.json'), (msg) => ctx.log.warn(msg));
     const book = new AddressBook(journal, (mvn) => { opts.enqueue(`${IPAM_KEY}${mvn}`); void this.nodeIpam?.warm(mvn); });
     ctx.ipam = { plugin: opts.plugin, book };
-    this.etcdRead = readOrAfter(opts.parentWaitMs ?? PARENT_WAIT_MS, (done) => { this.markRead = done; });
+    this.etcdRead = new Promise((resolve) => { this.markRead = resolve; });
+    if (this.parentWaitMs() <= 0) this.markRead();
     const arpProbe = arpProber(ctx.log);
     this.nodeIpam = new NodeIpam({
       book, log: ctx.log,
@@ -136,17 +137,12 @@ export class AgentIpam {
     this.ctx.log.info('serving Docker IPAM plugin', { socket });
     // Requests wait for it: what Docker's containers hold is recorded before any address goes out.
     void this.nodeIpam.adopt();
+    const bound = setTimeout(() => this.markRead(), this.parentWaitMs());
     this.nodeIpam.refreshProbes();
-    return async () => { this.stopped = true; this.markRead(); await server.close(); await this.nodeIpam.close(); };
+    return async () => { clearTimeout(bound); this.stopped = true; this.markRead(); await server.close(); await this.nodeIpam.close(); };
   }
-}
 
-/** A promise that resolves when `done` is called (handed to `give`), or after ms (at once for 0). */
-function readOrAfter(ms: number, give: (done: () => void) => void): Promise<void> {
-  return new Promise((resolve) => {
-    give(resolve);
-    if (ms > 0) setTimeout(resolve, ms).unref(); else resolve();
-  });
+  private parentWaitMs(): number { return this.opts.parentWaitMs ?? PARENT_WAIT_MS; }
 }
 
 /** The interface the MacvlanNet's macvlans hang off on this node (`<parent>.<vlan>` with a VLAN), as the view says. */

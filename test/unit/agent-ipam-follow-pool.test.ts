@@ -4,7 +4,7 @@
 // none of them out, and one that comes back is probed again. Before, the book kept the old
 // pool: a request there got a freed address, unprobed. Pure: a file journal in a temporary dir,
 // the agent's caches as plain maps, no Docker or etcd.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -137,5 +137,21 @@ describe('agent IPAM: following the controller\'s list of this node\'s addresses
       expect(await unavailable()).toBe(before);
       expect(ctx.ipam!.book!.parentOf('m')).toBe('eth0'); // journalled for the next start
     } finally { process.env.PATH = path; }
+  });
+
+  it('a probe waiting for that read when the plugin stops does not look', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'xnet-follow-'));
+    const path = lookingArping(dir);
+    try {
+      const ctx = contextWith([]);
+      const ipam = new AgentIpam(ctx, { plugin: 'xnet', stateDir: dir, pluginDir: dir, enqueue: () => {} });
+      const close = await ipam.serve();
+      ctx.ipam!.book!.setPool('m', ['10.9.0.130'], { subnet: '10.9.0.0/24' }); // its background probe waits
+      await new Promise((r) => setTimeout(r, 20));
+      (ctx.caches.macvlanNets as unknown as Map<string, MacvlanNet>).set('m', mvn([{ name: 'host-1', addresses: ['10.9.0.130'] }]));
+      await close();
+      await new Promise((r) => setTimeout(r, 100));
+    } finally { process.env.PATH = path; }
+    expect(existsSync(join(dir, 'looked'))).toBe(false);
   });
 });
