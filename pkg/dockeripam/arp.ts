@@ -47,7 +47,7 @@ export function arpProber(log: Logger): (target: NetTarget, dev: string, ip: str
     const r = await arpProbe(target, dev, ip, {
       onUnavailable: (why) => {
         if (NO_SUCH_DEVICE.test(why)) {
-          if (!missing.has(dev)) log.info(`ARP probe cannot look: interface ${dev} does not exist (yet); its MacvlanNet's addresses go to `
+          if (!missing.has(dev)) log.info(`ARP probe cannot look: interface ${dev} does not exist (yet); addresses of the MacvlanNets on it go to `
             + 'containers without a look at the segment until it does; said once until a probe there looks, counted in xnet_arp_probes_total', { dev, ip, why });
           missing.add(dev);
           return;
