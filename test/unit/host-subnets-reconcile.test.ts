@@ -403,3 +403,18 @@ describe('a bridge xnet made again, left behind by its network', () => {
     expect(users.executed).toEqual([]);
   });
 });
+
+describe('the evidence of a network this agent made', () => {
+  const removed = (ops: Op[]) => ops.flatMap((o) => (o.op === 'docker.network.remove' ? [o.name] : []));
+
+  it('is kept when a later step of the pass that made the network fails: a delete before the retry still removes it', async () => {
+    const refuse = (o: Op) => (o.op === 'link.set.alias' ? new ApplyError('KernelRefused', 'ip link set br01 alias: refused') : undefined);
+    const first = hostOf({ cns: [dflt], hostSubnets: [h1], networks: [], links: [], addrs: [], refuse });
+    first.ctx.dp.docker.inspectNetwork = async (name: string) => (name === 'net1' ? { ...made(h1, dflt), id: 'new-id' } : undefined);
+    await expect(reconcileHostSubnets(first.ctx)).rejects.toThrow(/refused/);
+    // default-host-1 is deleted before the retry
+    const w = hostOf({ cns: [dflt], hostSubnets: [], networks: [{ ...made(h1, dflt), id: 'new-id' }], links: [], addrs: [], record: first.networks });
+    await reconcileHostSubnets(w.ctx);
+    expect(removed(w.executed)).toEqual(['net1']);
+  });
+});

@@ -23,7 +23,9 @@ export function noteInPlace(ctx: AgentContext, specs: Map<string, DockerNetworkS
 
 /**
  * Records the network Docker has just made for `hs` (asked by name: the create returns no more
- * to the pass). A failure is logged: the next pass finds the network in place and records it.
+ * to the pass), also after a batch that failed past the create, or a create whose answer was
+ * lost: Docker may have made it. A failure is logged: the next pass finds the network in place
+ * and records it.
  */
 export async function noteMade(ctx: AgentContext, hs: HostSubnet, spec: DockerNetworkSpec): Promise<void> {
   if (!ctx.networks) return;

@@ -37,9 +37,10 @@ export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: Dock
     if (ops.some((o) => o.op === 'docker.network.create') && !ctx.status.hasReport('HostSubnet', hs)) await reportMaking(ctx, hs, spec);
     if (ops.length) {
       ctx.log.info('host subnet network', { hostSubnet: hs.metadata.name, ops: ops.map((o) => o.op) });
-      await executeDockerOwned(ctx, ops);
-      // the evidence that this node made it, should its HostSubnet go while the agent is down
-      if (ops.some((o) => o.op === 'docker.network.create')) await noteMade(ctx, hs, spec);
+      // the evidence that this node made it, should its HostSubnet go before a pass finds it in
+      // place: also when a later op of the batch (the bridge's mark) or Docker's answer failed
+      const making = ops.some((o) => o.op === 'docker.network.create');
+      try { await executeDockerOwned(ctx, ops); } finally { if (making) await noteMade(ctx, hs, spec); }
     }
     // its NICs waited for the mark (BridgeNotReady): they go onto the bridge now
     if (marking) ctx.enqueue?.(localNics(ctx).filter((n) => n.spec.network.clusterNetwork === hs.spec.clusterNetwork).map((n) => nicKey(n.metadata.name)));
