@@ -9,6 +9,7 @@
 // it goes out when the network is off the host. Docker keeps its networks across reboots, so
 // unlike the parent record this one holds across boots. An unreadable file is logged, kept as
 // `<file>.bad` and read as empty: the agent then removes no leftover it cannot prove its own.
+// A file that cannot be written is logged once; the record holds in memory for the agent's run.
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -27,6 +28,8 @@ export class NetworkRecord {
   private networks?: Map<string, string>;
   /** orphans already named in the log (once per network per agent run) */
   private readonly told = new Set<string>();
+  /** the file does not hold what is in memory: its last write failed (said once until one succeeds) */
+  private unsaved = false;
 
   constructor(readonly path: string, private readonly warn: (msg: string) => void) {}
 
@@ -54,7 +57,7 @@ export class NetworkRecord {
       }
       next.set(id, label);
     }
-    if (JSON.stringify([...next]) !== JSON.stringify([...this.made()])) this.save(next);
+    if (this.unsaved || JSON.stringify([...next]) !== JSON.stringify([...this.made()])) this.save(next);
   }
 
   /** True the first time it is asked about `id` in this agent's run: an orphan is named once, not every pass. */
@@ -86,16 +89,23 @@ export class NetworkRecord {
     return new Map();
   }
 
-  /** Whole file to a temporary name, then renamed into place: a crash leaves the old or the new one. */
+  /**
+   * Whole file to a temporary name, then renamed into place: a crash leaves the old or the new one.
+   * Kept in memory whether or not the file takes it: what this agent made is its own for as long
+   * as it runs (a HostSubnet deleted meanwhile has its network removed); a write that failed is
+   * tried again at the next update.
+   */
   private save(networks: Map<string, string>): void {
+    this.networks = networks;
     try {
       mkdirSync(dirname(this.path), { recursive: true });
       const tmp = `${this.path}.tmp`;
       writeFileSync(tmp, JSON.stringify({ version: 1, networks: Object.fromEntries(networks) }));
       renameSync(tmp, this.path);
-      this.networks = networks;
+      this.unsaved = false;
     } catch (e) {
-      this.warn(`${this.path}: cannot write the network record (${(e as Error).message}); a network not recorded stays once its HostSubnet is gone`);
+      if (!this.unsaved) this.warn(`${this.path}: cannot write the network record (${(e as Error).message}); until it can, a network of a HostSubnet deleted while the agent is down stays`);
+      this.unsaved = true;
     }
   }
 }

@@ -3,7 +3,7 @@
 // gone) is put back; one HostSubnet Docker refuses stops no other; a renamed network's old one
 // is removed before the new one is made (Docker refuses overlapping subnets). A network labelled
 // for a gone HostSubnet is removed only when this node's record says it made it.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -416,5 +416,21 @@ describe('the evidence of a network this agent made', () => {
     const w = hostOf({ cns: [dflt], hostSubnets: [], networks: [{ ...made(h1, dflt), id: 'new-id' }], links: [], addrs: [], record: first.networks });
     await reconcileHostSubnets(w.ctx);
     expect(removed(w.executed)).toEqual(['net1']);
+  });
+
+  it('holds for the agent\'s run when the state directory cannot be written: a HostSubnet deleted meanwhile has its network removed, and the file\'s trouble is said once', async () => {
+    const notADir = join(stateDir, 'not-a-directory');
+    writeFileSync(notADir, '');
+    const warnings: string[] = [];
+    const record = new NetworkRecord(join(notADir, 'networks.json'), (m) => warnings.push(m));
+    const other = cn('other', '10.77.0.0/16', 'gonenet');
+    const gone = hs('gone-host-1', 'other', '10.77.1.0/24', 'br77');
+    const networks = [made(h1, dflt), made(gone, other)];
+    for (let i = 0; i < 3; i++) await reconcileHostSubnets(hostOf({ cns: [dflt, other], hostSubnets: [h1, gone], networks, links: [], addrs: [], record }).ctx);
+    const w = hostOf({ cns: [dflt, other], hostSubnets: [h1], networks, links: [], addrs: [], record });
+    await reconcileHostSubnets(w.ctx);
+    expect(removed(w.executed)).toEqual(['gonenet']);
+    // not in every pass
+    expect(warnings.filter((m) => m.includes('cannot write the network record'))).toHaveLength(1);
   });
 });

@@ -35,6 +35,21 @@ describe('the network record', () => {
     }
   });
 
+  it('keeps what it is told while the file cannot be written, says so once, and writes it once it can', () => {
+    const blocker = join(dir, `${n++}`);
+    writeFileSync(blocker, '');
+    const path = join(blocker, NETWORK_RECORD_FILE);
+    const warnings: string[] = [];
+    const r = new NetworkRecord(path, (m) => warnings.push(m));
+    r.update(new Map([['a1', 'HostSubnet/h1']]));
+    r.update(new Map([['a1', 'HostSubnet/h1']]), new Set(['a1']));
+    expect(Object.fromEntries(r.made())).toEqual({ a1: 'HostSubnet/h1' });
+    expect(warnings.filter((m) => m.includes('cannot write the network record'))).toHaveLength(1);
+    rmSync(blocker);
+    r.update(new Map());
+    expect(Object.fromEntries(new NetworkRecord(path, () => undefined).made())).toEqual({ a1: 'HostSubnet/h1' });
+  });
+
   it('names an orphan once per run', () => {
     const r = new NetworkRecord(fresh(), () => undefined);
     expect([r.firstMention('a1'), r.firstMention('a1'), r.firstMention('b2')]).toEqual([true, false, true]);
