@@ -33,7 +33,7 @@ export async function noteMade(ctx: AgentContext, hs: HostSubnet, spec: DockerNe
     const have = await ctx.dp.docker.inspectNetwork(spec.name);
     if (have && holderOf(spec, have, 'HostSubnet') === 'own') ctx.networks.update(new Map([[have.id, have.labels[OWNER_LABEL]]]));
   } catch (e) {
-    ctx.log.warn('could not record the Docker network just made; the next pass records it', { hostSubnet: hs.metadata.name, network: spec.name, error: (e as Error).message });
+    ctx.log.warn('could not ask Docker for the network it was to make, to record it; the next pass that finds it in place records it', { hostSubnet: hs.metadata.name, network: spec.name, error: (e as Error).message });
   }
 }
 
