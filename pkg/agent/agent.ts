@@ -28,6 +28,7 @@ import { NodeHeartbeat } from './heartbeat.js';
 import { DEFAULT_WORKER_BUDGET_MS, StuckWatch } from './stuck.js';
 import { reconcileAgentKey } from './reconcilers/index.js';
 import { stateRecords } from './state-records.js';
+import { readOnly } from './network-record.js';
 import { localNics, rememberRemoved } from './reconcilers/nics.js';
 import { DriftTracker, keyKind, wasInPlace, type Trigger } from './heal.js';
 import { EventRecorder } from '../events/recorder.js';
@@ -180,6 +181,7 @@ export class Agent {
     if (!etcd || dataplane) return undefined;
     return new SelfCheck({
       node, store: this.opts.store, caches: this.caches, log: this.log, everyMs: this.opts.resyncMs ?? 30_000, ipamPlugin: this.opts.ipamPlugin,
+      ...(this.ctx.networks ? { networks: readOnly(this.ctx.networks) } : {}),
       dp: new RecordingDataplane(this.ctx.dp.target, dockerHost, dockerTls),
       reporter: new ObservedReporter({ client: etcd, node, prefix, ttlSeconds: this.opts.leaseTtlSec, log: this.log }),
     });

@@ -17,7 +17,7 @@ import type { AddressBook } from '../dockeripam/book.js';
 import type { MacWaits } from './mac-wait.js';
 import type { RoutesDirty } from './routes-delta.js';
 import type { ParentRecord } from './parent-record.js';
-import type { NetworkRecord } from './network-record.js';
+import type { NetworkEvidence } from './network-record.js';
 import type { PinnedNetns } from '../netlink/pinned.js';
 
 export interface Caches {
@@ -251,7 +251,7 @@ export interface AgentContext {
   /** what xnet changed on parent interfaces, to undo when no MacvlanNet needs them; absent: nothing is recorded or undone */
   parents?: ParentRecord;
   /** the Docker networks this node made for its HostSubnets; absent: none is known, so no leftover of a gone HostSubnet is removed */
-  networks?: NetworkRecord;
+  networks?: NetworkEvidence;
   /** looks at these work-queue keys again (a bridge just marked: its HostSubnet's NICs) */
   enqueue?(keys: string[]): void;
   /**

@@ -23,6 +23,18 @@ export const MAX_RECORDED_NETWORKS = 1024;
 
 const recordFile = z.object({ version: z.literal(1), networks: z.record(z.string().min(1), z.string().min(1)) });
 
+/** What a pass asks of the record (AgentContext.networks). */
+export type NetworkEvidence = Pick<NetworkRecord, 'made' | 'update' | 'firstMention'>;
+
+/**
+ * The record as a dry run (the agent's verify, `xctl lab verify`) reads it: what it holds, never
+ * changed by that run, whose view of Docker may be older than the agent's last create (it would
+ * forget that network), and naming no orphan (the agent's passes do).
+ */
+export function readOnly(r: Pick<NetworkRecord, 'made'>): NetworkEvidence {
+  return { made: () => r.made(), update: () => undefined, firstMention: () => false };
+}
+
 /** The record file of one agent; read once, then kept in memory (this agent is its only writer). */
 export class NetworkRecord {
   private networks?: Map<string, string>;

@@ -6,6 +6,7 @@
 // verify` says the agent is not running (a host where something is reconciled every second
 // would otherwise wait for the first interval, 30 s).
 import type { Caches } from '../agent/context.js';
+import type { NetworkEvidence } from '../agent/network-record.js';
 import type { Logger } from '../log.js';
 import { monotonicMs } from '../runtime/clock.js';
 import type { Store } from '../store/types.js';
@@ -19,6 +20,8 @@ export interface SelfCheckOptions {
   dp: RecordingDataplane;
   reporter: ObservedReporter;
   ipamPlugin?: string;
+  /** the agent's network record, read only (network-record.ts readOnly) */
+  networks?: NetworkEvidence;
   /** periodic check (the agent's resync interval) */
   everyMs: number;
   /** quiet time after the last reconcile before checking (default 2 s) */
@@ -65,7 +68,7 @@ export class SelfCheck {
     const unreported = this.firstDue !== undefined;
     this.firstDue = undefined;
     try {
-      const diffs = await differences({ node: this.o.node, store: this.o.store, caches: this.o.caches, dp: this.o.dp, ipamPlugin: this.o.ipamPlugin });
+      const diffs = await differences({ node: this.o.node, store: this.o.store, caches: this.o.caches, dp: this.o.dp, ipamPlugin: this.o.ipamPlugin, networks: this.o.networks });
       if (!this.stopped) await this.o.reporter.publish(diffs);
     } catch (e) {
       this.o.log.warn('observed-state check failed', { error: (e as Error).message });

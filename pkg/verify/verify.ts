@@ -18,6 +18,7 @@ import { netnsTarget } from '../netlink/target.js';
 import { Informer } from '../store/informer.js';
 import type { Store } from '../store/types.js';
 import { MacWaits } from '../agent/mac-wait.js';
+import { NetworkRecord, readOnly, type NetworkEvidence } from '../agent/network-record.js';
 import { addressOnHost, interfaceOnHost } from '../agent/node.js';
 import { getCondition, WAITING_FOR_CONTROLLER } from '../api/conditions.js';
 import { printable } from '../printable.js';
@@ -65,6 +66,8 @@ export interface VerifyHostOptions {
   dockerHost?: string;
   /** the name the host's agent serves Docker's IPAM plugin under (MacvlanNets with dockerIPAM xnet) */
   ipamPlugin?: string;
+  /** the host's agent's --state-dir, where its network record is read (default /var/lib/xnet/<node>) */
+  stateDir?: string;
 }
 
 /** The differences between what etcd declares for `node` and what its kernel and Docker hold. */
@@ -79,7 +82,9 @@ export async function verifyHost(o: VerifyHostOptions): Promise<Difference[]> {
   const all = Object.values(caches) as Informer[];
   try {
     await Promise.all(all.map((i) => i.start()));
-    return await differences({ node: o.node, store: o.store, caches, dp: new RecordingDataplane(netnsTarget(o.netns), o.dockerHost), ipamPlugin: o.ipamPlugin });
+    // the agent's record of the networks it made, read only (one not readable: none is known)
+    const networks = readOnly(NetworkRecord.inStateDir(o.node, o.stateDir, () => undefined));
+    return await differences({ node: o.node, store: o.store, caches, dp: new RecordingDataplane(netnsTarget(o.netns), o.dockerHost), ipamPlugin: o.ipamPlugin, networks });
   } finally {
     await Promise.all(all.map((i) => i.stop().catch(() => undefined)));
   }
@@ -92,6 +97,11 @@ export interface DifferencesInput {
   caches: Caches;
   dp: RecordingDataplane;
   ipamPlugin?: string;
+  /**
+   * the agent's record of the networks it made (network-record.ts readOnly): without it a gone
+   * HostSubnet's network is taken for none of xnet's (its bridge: BridgeNameTaken)
+   */
+  networks?: NetworkEvidence;
 }
 
 /** One pass of the agent's reconcilers against a recording dataplane: what they would change. */
@@ -102,7 +112,7 @@ export async function differences(i: DifferencesInput): Promise<Difference[]> {
   const ctx: AgentContext = {
     node: i.node, store: i.store, caches: i.caches, dp: i.dp, log, status, capabilities: {}, routeProblems: [], removedNics: new Map(), macWaits: new MacWaits(),
     watchContainer: async () => undefined, unwatchNic: async () => undefined,
-    ...(i.ipamPlugin ? { ipam: { plugin: i.ipamPlugin } } : {}),
+    ...(i.ipamPlugin ? { ipam: { plugin: i.ipamPlugin } } : {}), ...(i.networks ? { networks: i.networks } : {}),
   };
   const out: Difference[] = [];
   const passes: [string, () => Promise<void>][] = [

@@ -23,7 +23,7 @@ function targets(opts: VerifyOptions): Omit<VerifyHostOptions, 'store'>[] {
   if (!rec) throw new UsageError('no lab is running here (`xctl lab up`); `xctl verify` reads the agents\' reports, `xctl verify --local` this host');
   const hosts = rec.hosts.filter((h) => !opts.node || h.name === opts.node);
   if (!hosts.length) throw new CliError(EXIT.NOT_FOUND, `no host ${opts.node} in the lab (hosts: ${rec.hosts.map((h) => h.name).join(', ')})`);
-  return hosts.map((h) => ({ node: h.name, netns: h.netns, dockerHost: h.dockerHost, ipamPlugin: labIpamPlugin(h) }));
+  return hosts.map((h) => ({ node: h.name, netns: h.netns, dockerHost: h.dockerHost, ipamPlugin: labIpamPlugin(h), stateDir: h.dir }));
 }
 
 async function readHosts(session: Session, opts: VerifyOptions): Promise<{ hosts: string[]; diffs: Difference[] }> {

@@ -1,0 +1,60 @@
+// The agent's own verify (and `xctl lab verify`) of a HostSubnet whose bridge is still that of
+// xnet's network of a gone HostSubnet, which containers still use: the agent reports
+// NetworkInUse, since its network record (pkg/agent/network-record.ts) says it made that
+// network. A verify that did not read the record took that bridge for a link xnet did not make
+// and told the user to choose another bridge name (BridgeNameTaken).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { API_VERSION, type ClusterNetwork, type HostSubnet, type Node } from '../../pkg/api/index.js';
+import type { Op } from '../../pkg/agent/planner/ops.js';
+import { bridgeAlias } from '../../pkg/agent/planner/names.js';
+import { bridgeNetworkSpec } from '../../pkg/agent/desired.js';
+import { NetworkRecord, readOnly } from '../../pkg/agent/network-record.js';
+import type { DockerNetwork } from '../../pkg/docker/types.js';
+import { differences, type DifferencesInput } from '../../pkg/verify/verify.js';
+import type { Store } from '../../pkg/store/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'xnet-verify-record-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const meta = (name: string) => ({ name, generation: 1 });
+const cn = (name: string, dockerNetwork: string): ClusterNetwork =>
+  ({ apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: meta(name), spec: { cidr: '10.76.0.0/16', hostPrefix: 24, dockerNetwork } }) as ClusterNetwork;
+const hs = (name: string, clusterNetwork: string): HostSubnet =>
+  ({ apiVersion: API_VERSION, kind: 'HostSubnet', metadata: meta(name), spec: { node: 'host-1', clusterNetwork, subnet: '10.76.1.0/24', bridge: 'br01' } }) as HostSubnet;
+const self: Node = { apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'host-1' }, spec: {} };
+
+// ClusterNetwork "old" was deleted and made again as "new": the same bridge, a container still on old's network
+const gone = hs('old-host-1', 'old');
+const spec = bridgeNetworkSpec(gone, cn('old', 'oldnet')).spec!;
+const oldnet: DockerNetwork = { id: 'id-oldnet', name: 'oldnet', driver: 'bridge', subnet: spec.subnet, gateway: spec.gateway, options: spec.options, labels: spec.labels, containers: 1 };
+const br01 = { ifindex: 5, name: 'br01', kind: 'bridge', mac: '02:42:0a:4c:01:01', mtu: 1500, up: true, promisc: false, alias: bridgeAlias('old-host-1') };
+
+function input(networks?: DifferencesInput['networks']): DifferencesInput {
+  const list = <T extends { metadata: { name: string } }>(xs: T[]) => ({ list: () => xs, get: (n: string) => xs.find((x) => x.metadata.name === n) });
+  const recorded: Op[] = [];
+  const dp = {
+    ip: { links: async () => [br01], addrs: async () => [], linksAndAddrs: async () => ({ links: [br01], addrs: [] }), routes: async () => [] },
+    dockerNetworks: async () => [oldnet],
+    underlay: async () => ({ address: '198.18.0.11', interface: 'eth0', local: ['198.18.0.11'] }),
+    execute: async (ops: Op[]) => { recorded.push(...ops); },
+    take: () => recorded.splice(0),
+  };
+  return {
+    node: 'host-1', store: {} as Store, dp: dp as unknown as DifferencesInput['dp'], ...(networks ? { networks } : {}),
+    caches: { nodes: list([self]), clusterNetworks: list([cn('new', 'newnet')]), hostSubnets: list([hs('new-host-1', 'new')]), nics: list([]), macvlanNets: list([]) } as unknown as DifferencesInput['caches'],
+  };
+}
+
+describe('verify of a HostSubnet whose bridge a gone HostSubnet\'s network still holds', () => {
+  it('says NetworkInUse, as the agent does, when the agent\'s record says it made that network; and leaves the record as it was', async () => {
+    const record = new NetworkRecord(join(dir, 'networks.json'), () => undefined);
+    // and one the agent made a moment after the verify's look at Docker: the verify must not forget it
+    record.update(new Map([['id-oldnet', 'HostSubnet/old-host-1'], ['id-just-made', 'HostSubnet/new-host-1']]));
+    const diffs = (await differences(input(readOnly(record)))).filter((d) => d.what === 'hostsubnet/new-host-1');
+    expect(diffs.map((d) => d.found)).toEqual([expect.stringMatching(/^NetworkInUse: bridge br01 is still the bridge of Docker network oldnet \(HostSubnet\/old-host-1, gone\)/)]);
+    expect(Object.fromEntries(new NetworkRecord(record.path, () => undefined).made())).toEqual({ 'id-oldnet': 'HostSubnet/old-host-1', 'id-just-made': 'HostSubnet/new-host-1' });
+  });
+});
