@@ -3,6 +3,7 @@
 // networks it made (network-record.ts). Its IPAM journal lives there too (dockeripam).
 import { ParentRecord } from './parent-record.js';
 import { NetworkRecord } from './network-record.js';
+export { readOnly } from './network-record.js';
 
 export interface StateRecords { parents?: ParentRecord; networks?: NetworkRecord }
 
