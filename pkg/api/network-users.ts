@@ -1,5 +1,5 @@
 // Which ContainerNics use a network: the rule `xctl delete` holds a ClusterNetwork or
-// MacvlanNet to. A network deleted while NICs use it takes their addresses at once (the
+// MacvlanNet to (and a HostSubnet or Node, whose delete takes addresses the same way). A network deleted while NICs use it takes their addresses at once (the
 // controller releases them, the agents take the interfaces out of their containers), so
 // xctl refuses such a delete unless told (--force), as an admission check would: nothing is
 // marked, so a delete typed by mistake leaves nothing to undo.
@@ -50,6 +50,22 @@ export function hostSubnetUsers(hs: HostSubnet, nics: Iterable<ContainerNic>, go
     const on = nic.status?.hostSubnet;
     if (on !== undefined && on !== hs.metadata.name) continue;
     if (nic.metadata.deletionTimestamp || going.has(`ContainerNic/${nic.metadata.name}`)) continue;
+    out.push(nic.metadata.name);
+  }
+  return out.sort();
+}
+
+/**
+ * The NICs that keep using a Node: every one whose spec.node names it, on any network, not being
+ * deleted and not in `going`. Its delete takes their addresses as a network's does: the
+ * controller deletes the HostSubnets made for the node and frees its MacvlanNet parts, so each
+ * NIC loses its address; an agent still running re-registers, the Node and its HostSubnets are
+ * made again, and the NICs get addresses anew, not necessarily the ones they had. Sorted by name.
+ */
+export function nodeUsers(node: string, nics: Iterable<ContainerNic>, going: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const nic of nics) {
+    if (nic.spec.node !== node || nic.metadata.deletionTimestamp || going.has(`ContainerNic/${nic.metadata.name}`)) continue;
     out.push(nic.metadata.name);
   }
   return out.sort();

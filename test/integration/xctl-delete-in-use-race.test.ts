@@ -1,4 +1,4 @@
-// xctl delete of a network or HostSubnet in use, raced: another client applies a ContainerNic
+// xctl delete of a network, HostSubnet or Node in use, raced: another client applies a ContainerNic
 // between xctl's in-use check and its delete. The transaction that deletes the network is held
 // to the check (store DeleteGuard: a compare over the ContainerNic key range, and the network's
 // own key, unchanged since the revision the check read at), so the NIC is seen: the check runs
@@ -119,6 +119,13 @@ describe('xctl delete held to its in-use check', () => {
     const r = await xctl(['delete', 'hs', 'race-hs-host-1'], once(() => apply(nicOn('late-hs', 'race-hs'))));
     expect(r).toMatchObject({ code: 3, err: `error: ${inUse('hostsubnet/race-hs-host-1', ['late-hs'])}\nnothing was deleted\n`, checks: 2 });
     expect(await other.get('HostSubnet', 'race-hs-host-1')).toBeDefined();
+  });
+
+  it('the same for a Node: a NIC applied on it, whatever its network', async () => {
+    await apply(obj('Node', 'race-node', {}));
+    const r = await xctl(['delete', 'node', 'race-node'], once(() => apply(nicOn('late-node', 'any-net', 'race-node'))));
+    expect(r).toMatchObject({ code: 3, out: '', err: `error: ${inUse('node/race-node', ['late-node'])}\nnothing was deleted\n`, checks: 2 });
+    expect(await other.get('Node', 'race-node')).toBeDefined();
   });
 
   it('a network created after the check found none: its delete waits for a check that sees it', async () => {

@@ -89,3 +89,59 @@ describe('xctl delete of a HostSubnet in use', () => {
     expect(await lab.store.get('HostSubnet', 'hsnet-host-1')).toBeUndefined();
   });
 });
+
+// Found in a new user's trial: `xctl delete -f seed000.yaml` (which holds both Nodes) printed
+// `node/host-1 deleted` with no word; the controller deleted their HostSubnets and freed their
+// MacvlanNet parts, so every NIC on those nodes lost its address (also ones of networks the
+// manifest does not name), and when the running agents re-registered they were renumbered.
+describe('xctl delete of a Node its ContainerNics are on', () => {
+  const nodeDoc = (name: string) => `${V}\nkind: Node\nmetadata:\n  name: ${name}\nspec: {}\n`;
+  const nicOn = (name: string, node: string, network: string) => nicDoc(name, network).replace('node: host-1', `node: ${node}`);
+  /** like seed000: a ClusterNetwork, two Nodes, a HostSubnet each, a NIC each */
+  const seed = [cnDoc('ndnet', '10.123.0.0/16'), nodeDoc('nd-1'), nodeDoc('nd-2'),
+    `${V}\nkind: HostSubnet\nmetadata:\n  name: ndnet-nd-1\nspec:\n  node: nd-1\n  clusterNetwork: ndnet\n`,
+    nicOn('nd-1-eth1', 'nd-1', 'clusterNetwork: ndnet'), nicOn('nd-2-eth1', 'nd-2', 'clusterNetwork: ndnet')].join('---\n');
+
+  it('is refused (exit 3) naming every NIC on it, on any network, not those being deleted; nothing is written', async () => {
+    await apply(seed, nicOn('nd-1-lan', 'nd-1', 'macvlanNet: other-lan'), nicOn('nd-1-going', 'nd-1', 'clusterNetwork: ndnet'));
+    expect((await xctl(['delete', 'nic', 'nd-1-going'])).code).toBe(0);
+    const rev = await lab.store.revision();
+    expect(await xctl(['delete', 'node', 'nd-1'])).toEqual(refused('node/nd-1', ['nd-1-eth1', 'nd-1-lan']));
+    // the manifest that made them: its own NICs go with it, the one it does not name holds nd-1
+    const f = lab.file('seed-nd.yaml', seed);
+    const byFile = await xctl(['delete', '-f', f]);
+    expect(byFile).toMatchObject({ code: 3, out: '' });
+    expect(byFile.err).toBe('error: conflict: node/nd-1 is in use by 1 ContainerNic (nd-1-lan): deleting it takes their addresses at once and their ' +
+      'interfaces out of their containers; delete them first or in the same command, or pass --force\nnothing was deleted\n');
+    expect(await lab.store.revision()).toBe(rev);
+    expect(await lab.store.get('Node', 'nd-1')).toBeDefined();
+  });
+
+  it('goes with the manifest that holds the Nodes and the NICs on them, in one command', async () => {
+    expect((await xctl(['delete', 'nic', 'nd-1-lan'])).code).toBe(0);
+    const r = await xctl(['delete', '-f', lab.file('seed-nd.yaml', seed)]);
+    expect(r).toEqual({
+      code: 0, err: '',
+      out: ['clusternetwork/ndnet', 'node/nd-1', 'node/nd-2', 'hostsubnet/ndnet-nd-1', 'containernic/nd-1-eth1', 'containernic/nd-2-eth1'].map((o) => `${o} deleted\n`).join(''),
+    });
+    expect(await lab.store.get('Node', 'nd-1')).toBeUndefined();
+    expect(await lab.store.get('Node', 'nd-2')).toBeUndefined();
+  });
+
+  it('goes with --force, with a warning that names what loses its address', async () => {
+    await apply(nodeDoc('nd-3'), nicOn('nd-3-eth1', 'nd-3', 'clusterNetwork: ndnet'), nicOn('nd-3-eth2', 'nd-3', 'macvlanNet: lan'));
+    const r = await xctl(['delete', 'node', 'nd-3', '--force']);
+    expect(r).toEqual({
+      code: 0, out: 'node/nd-3 deleted\n',
+      err: 'warning: node/nd-3 is in use by 2 ContainerNics (nd-3-eth1, nd-3-eth2): they lose their addresses and are taken out of their containers\n',
+    });
+    expect(await lab.store.get('Node', 'nd-3')).toBeUndefined();
+    expect(await lab.store.get('ContainerNic', 'nd-3-eth1')).toBeDefined();
+  });
+
+  it('a Node no NIC is on goes without a word; one that does not exist is not found, whatever NICs name it', async () => {
+    await apply(nodeDoc('nd-4'), nicOn('nd-5-eth1', 'nd-5', 'clusterNetwork: ndnet'));
+    expect(await xctl(['delete', 'node', 'nd-4'])).toEqual({ code: 0, out: 'node/nd-4 deleted\n', err: '' });
+    expect(await xctl(['delete', 'node', 'nd-5'])).toEqual({ code: 4, out: '', err: 'error: Node "nd-5" not found\n' });
+  });
+});

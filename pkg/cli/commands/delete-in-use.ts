@@ -1,8 +1,8 @@
-// `xctl delete` of a ClusterNetwork, MacvlanNet or HostSubnet that ContainerNics still use (api/network-users.ts):
+// `xctl delete` of a ClusterNetwork, MacvlanNet, HostSubnet or Node that ContainerNics still use (api/network-users.ts):
 // refused as a conflict before anything is written, or, with --force, done with a warning. The
 // delete is held to the check (store DeleteGuard): a NIC applied between the two makes the
 // check run again instead of going unseen.
-import { hostSubnetUsers, isNetworkKind, networkUsers } from '../../api/network-users.js';
+import { hostSubnetUsers, isNetworkKind, networkUsers, nodeUsers } from '../../api/network-users.js';
 import type { ContainerNic, HostSubnet, Kind } from '../../api/index.js';
 import type { DeleteGuard, Store } from '../../store/types.js';
 import type { CliIO } from '../io.js';
@@ -15,12 +15,20 @@ function listed(names: string[]): string {
   return names.length > SHOWN ? `${shown} and ${names.length - SHOWN} more` : shown;
 }
 
-/** The targets the check reads: networks and HostSubnets, found or not (one created after the check must wait for it). */
-const checked = (targets: { kind: Kind; name: string }[]) => targets.filter((t) => isNetworkKind(t.kind) || t.kind === 'HostSubnet');
+/** The targets the check reads: networks, HostSubnets and Nodes, found or not (one created after the check must wait for it). */
+const checked = (targets: { kind: Kind; name: string }[]) => targets.filter((t) => isNetworkKind(t.kind) || t.kind === 'HostSubnet' || t.kind === 'Node');
+
+type Users = readonly [what: string, nics: string[]];
+
+/** "<kind>/<name> is in use by N ContainerNics (a, b, ...)" */
+function inUseBy([what, nics]: Users): string {
+  const [kind, name] = what.split('/');
+  return `${kind.toLowerCase()}/${name} is in use by ${nics.length} ContainerNic${nics.length === 1 ? '' : 's'} (${listed(nics)})`;
+}
 
 /**
- * "<kind>/<name> is in use by N ContainerNics (a, b, ...)" per network or HostSubnet still in
- * use, none when free; and the revision the NICs were read at. The targets are read after it,
+ * "<kind>/<name> is in use by N ContainerNics (a, b, ...)" per network, HostSubnet or Node still
+ * in use, none when free; and the revision the NICs were read at. The targets are read after it,
  * so the delete's guard (DeleteGuard) fails when one of them changed since.
  */
 async function inUse(store: Store, targets: { kind: Kind; name: string }[]): Promise<{ found: string[]; revision: number }> {
@@ -28,19 +36,20 @@ async function inUse(store: Store, targets: { kind: Kind; name: string }[]): Pro
   const nics = read.items as ContainerNic[];
   const nets: string[] = [];
   const subnets: HostSubnet[] = [];
+  const nodes: string[] = [];
   for (const t of checked(targets)) {
     // one that is gone or already being deleted is no new harm
     const o = await store.get(t.kind, t.name);
     if (!o || o.metadata.deletionTimestamp) continue;
-    if (o.kind === 'HostSubnet') subnets.push(o); else nets.push(`${t.kind}/${t.name}`);
+    if (o.kind === 'HostSubnet') subnets.push(o); else if (o.kind === 'Node') nodes.push(t.name); else nets.push(`${t.kind}/${t.name}`);
   }
   const going = new Set(targets.map((t) => `${t.kind}/${t.name}`));
-  const users = [...networkUsers(nets, nics, going), ...subnets.map((hs) => [`HostSubnet/${hs.metadata.name}`, hostSubnetUsers(hs, nics, going)] as const)];
-  const found = users.filter(([, u]) => u.length).map(([what, u]) => {
-    const [kind, name] = what.split('/');
-    return `${kind.toLowerCase()}/${name} is in use by ${u.length} ContainerNic${u.length === 1 ? '' : 's'} (${listed(u)})`;
-  });
-  return { found, revision: read.revision };
+  const users: Users[] = [
+    ...networkUsers(nets, nics, going),
+    ...subnets.map((hs) => [`HostSubnet/${hs.metadata.name}`, hostSubnetUsers(hs, nics, going)] as const),
+    ...nodes.map((n) => [`Node/${n}`, nodeUsers(n, nics, going)] as const),
+  ];
+  return { found: users.filter(([, u]) => u.length).map(inUseBy), revision: read.revision };
 }
 
 /** The refusal, exit 3. Its message says that nothing was deleted only where that is so (nothingDeleted). */
@@ -60,7 +69,7 @@ export function nothingDeleted(e: unknown): unknown {
 }
 
 /**
- * Refuses (InUseError, exit 3) the delete of a network or HostSubnet that ContainerNics use,
+ * Refuses (InUseError, exit 3) the delete of a network, HostSubnet or Node that ContainerNics use,
  * naming them: deleting it would take their addresses at once. With `force`, warns and lets it
  * go on. Otherwise returns the guard that holds the delete to this check: a NIC applied after
  * it makes the delete's transaction fail and the check run again (refusing then if need be).

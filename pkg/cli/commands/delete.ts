@@ -50,7 +50,7 @@ export const registerDelete: RegisterCommand = (program, { io, run }) => {
     .argument('[kind-and-names...]', 'KIND NAME..., or KIND/NAME...')
     .addOption(fileOption())
     .option('--ignore-not-found', 'an object that does not exist is not an error')
-    .option('--force', 'delete a ClusterNetwork or MacvlanNet even while ContainerNics use it (they lose their addresses)')
+    .option('--force', 'delete a ClusterNetwork, MacvlanNet, HostSubnet or Node even while ContainerNics use it (they lose their addresses)')
     .action((args: string[], opts: DeleteOptions, cmd: Command) => run((s) => deleteCommand(s, io, args, opts), cmd));
 };
 
