@@ -163,7 +163,10 @@ function decodedOr<T>(input: AuditInput, key: string, what: string, decode: () =
   }
 }
 
-const claimName = (c: ClaimEntry) => `${c.type}/${c.pool} ${c.claim.cidr ?? c.claim.ip} (${c.claim.owner.kind} "${c.claim.owner.name}"${c.claim.node ? ` node ${c.claim.node}` : ''})`;
+/** A pool as every other output of xctl names its object, kind/name (`clusternetwork/apps`); its claims' keys keep the plural. */
+const poolName = (type: string, pool: string) => `${type === 'clusternetworks' ? 'clusternetwork' : 'macvlannet'}/${pool}`;
+
+const claimName = (c: ClaimEntry) => `${poolName(c.type, c.pool)} ${c.claim.cidr ?? c.claim.ip} (${c.claim.owner.kind} "${c.claim.owner.name}"${c.claim.node ? ` node ${c.claim.node}` : ''})`;
 
 /** Claims -> owner must exist with the same uid and announce the claim. */
 function checkClaims(input: AuditInput): { leaks: string[]; backed: Set<string>; kept: Kept[] } {
@@ -287,7 +290,7 @@ function poolUses(input: AuditInput): PoolUse[] {
   const { claims, objects } = input;
   for (const c of claims) {
     const owned = objects.has(`${c.type === 'clusternetworks' ? 'ClusterNetwork' : 'MacvlanNet'}/${c.pool}`);
-    if (!owned && !pools.some((p) => p.pool === `${c.type}/${c.pool}`)) pools.push({ pool: `${c.type}/${c.pool}`, what: 'claims of a pool that no longer exists', used: claims.filter((x) => x.type === c.type && x.pool === c.pool).length });
+    if (!owned && !pools.some((p) => p.pool === poolName(c.type, c.pool))) pools.push({ pool: poolName(c.type, c.pool), what: 'claims of a pool that no longer exists', used: claims.filter((x) => x.type === c.type && x.pool === c.pool).length });
   }
   return pools;
 }
@@ -306,8 +309,8 @@ function clusterNetworkUse(input: AuditInput, name: string, spec: ClusterNetwork
   }
   const addrs = input.claims.filter((c) => c.type === 'clusternetworks' && c.pool === name && c.space === 'addresses').length;
   return [
-    { pool: `clusternetworks/${name}`, what: `/${spec.hostPrefix} host blocks`, used: blocks, free: Math.max(0, total - blocks) },
-    { pool: `clusternetworks/${name}`, what: 'ContainerNic addresses', used: addrs, free: Math.max(0, cap - addrs) },
+    { pool: poolName('clusternetworks', name), what: `/${spec.hostPrefix} host blocks`, used: blocks, free: Math.max(0, total - blocks) },
+    { pool: poolName('clusternetworks', name), what: 'ContainerNic addresses', used: addrs, free: Math.max(0, cap - addrs) },
   ];
 }
 
@@ -320,7 +323,7 @@ function macvlanUse(input: AuditInput, name: string, spec: MacvlanNet['spec']): 
   const preClaimed = new Set(mine.filter((c) => c.claim.role === 'node-pool').map((c) => `${c.claim.node}|${c.claim.ip}`));
   const inUse = input.containerAddrs.filter((a) => a.mvn === name && preClaimed.has(`${a.node}|${a.ip}`)).length;
   const other = mine.length - byRole('docker-block') - byRole('node-pool') - byRole('external');
-  return { pool: `macvlannets/${name}`, what: `addresses (${byRole('docker-block')} Docker blocks, ${byRole('node-pool')} pre-claimed for nodes of which ${inUse} in containers, ${byRole('external')} external, ${other} other single)`, used: u.allocated, free: u.free };
+  return { pool: poolName('macvlannets', name), what: `addresses (${byRole('docker-block')} Docker blocks, ${byRole('node-pool')} pre-claimed for nodes of which ${inUse} in containers, ${byRole('external')} external, ${other} other single)`, used: u.allocated, free: u.free };
 }
 
 function hasBacking(backed: Set<string>, prefix: string): boolean {

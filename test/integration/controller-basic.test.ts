@@ -90,7 +90,7 @@ describe('controller against a real etcd', () => {
     expect(seen).toEqual(['a-eth1 10.76.1.2', 'b-eth1 10.76.1.84']);
     const report = await ipamCheck(etcd.client(), prefix);
     expect(report.problems, report.text).toBe(0);
-    expect(report.text).toMatch(/clusternetworks\/default\s+2\s+/);
+    expect(report.text).toMatch(/^clusternetwork\/default\s+2\s+/m);
   });
 
   it('refuses a taken static address with IPConflict and an outside one with OutOfRange', async () => {

@@ -73,7 +73,7 @@ describe('xnet IPAM plugin for docker run', () => {
     for (const ip of ips) expect(parseIPv4(ip) >>> 7).toBe(parseIPv4('192.168.210.128') >>> 7);
     const a = await eventually(async () => {
       const x = await audit();
-      const pool = x.pools.find((p) => p.pool === 'macvlannets/shared');
+      const pool = x.pools.find((p) => p.pool === 'macvlannet/shared');
       return pool?.what.includes(`of which ${ON_HOST_1 + ON_HOST_2} in containers`) ? x : undefined;
     }, 'every container address reported to etcd', 60_000);
     expect([...a.leaks, ...a.duplicates, ...a.unclaimed]).toEqual([]);

@@ -32,8 +32,8 @@ describe('ipam audit', () => {
     const pinned = [...base, node('n2', { address: '10.76.1.2' })];
     const a = auditIpam(pinned, P);
     expect(a.nodeAddresses).toEqual([
-      'clusternetworks/default 10.76.1.0/24 (HostSubnet "default-n1") holds the address Node "n2" is routed by',
-      'clusternetworks/default 10.76.1.2 (ContainerNic "a") holds the address Node "n2" is routed by',
+      'clusternetwork/default 10.76.1.0/24 (HostSubnet "default-n1") holds the address Node "n2" is routed by',
+      'clusternetwork/default 10.76.1.2 (ContainerNic "a") holds the address Node "n2" is routed by',
     ]);
     expect(formatAudit(a)).toMatchObject({ problems: 2, text: expect.stringContaining('node addresses: 2\n') });
     // accepted by the controller (its status), not a pin
@@ -48,11 +48,17 @@ describe('ipam audit', () => {
     expect(a.leaks).toEqual([]);
     expect(a.duplicates).toEqual([]);
     expect(a.unclaimed).toEqual([]);
-    expect(a.pools).toContainEqual({ pool: 'clusternetworks/default', what: '/24 host blocks', used: 1, free: 255 });
-    expect(a.pools).toContainEqual({ pool: 'clusternetworks/default', what: 'ContainerNic addresses', used: 1, free: 125 });
+    expect(a.pools).toContainEqual({ pool: 'clusternetwork/default', what: '/24 host blocks', used: 1, free: 255 });
+    expect(a.pools).toContainEqual({ pool: 'clusternetwork/default', what: 'ContainerNic addresses', used: 1, free: 125 });
     const r = formatAudit(a);
     expect(r.problems).toBe(0);
     expect(r.text).toContain('no leaks, no duplicates');
+    // named kind/name, as every other output of xctl names it (its claims' etcd keys keep the plural)
+    expect(r.text.split('\n').slice(0, 3)).toEqual([
+      'POOL                        USED      FREE  WHAT',
+      'clusternetwork/default         1       255  /24 host blocks',
+      'clusternetwork/default         1       125  ContainerNic addresses',
+    ]);
   });
 
   it('reports a claim that cannot be read as a leak instead of skipping it', () => {
@@ -169,7 +175,7 @@ describe('ipam audit', () => {
       st('macvlannets', 'mv', { nodes: [{ name: 'n1', addresses: ['192.168.60.130', '192.168.60.131'] }] }),
       { key: `${P}/registry/status/nodes/n1/macvlannets/mv`, value: JSON.stringify({ ipam: { assigned: [{ ip: '192.168.60.130', name: 'c1' }, { ip: '192.168.60.200', name: 'c2' }] } }) },
     ], P);
-    const pool = a.pools.find((p) => p.pool === 'macvlannets/mv');
+    const pool = a.pools.find((p) => p.pool === 'macvlannet/mv');
     expect(pool?.what).toContain('2 pre-claimed for nodes of which 1 in containers');
     expect(a.unclaimed).toEqual([expect.stringContaining('192.168.60.200 is used by container c2 on node n1 but no claim of that node backs it')]);
   });
