@@ -86,6 +86,8 @@ export class ObservedReporter {
 
 export interface ReadReports {
   reports: Map<string, ObservedReport>;
+  /** each report's lease ID, by node ('0': none): how old the report is (report-age.ts) */
+  leases: Map<string, string>;
   /** keys that did not decode (untrusted input: any node may write its own) */
   skipped: SkippedKey[];
 }
@@ -97,14 +99,14 @@ export async function readObservedReports(client: Etcd3, prefix?: string): Promi
   // In pages, as every listing of keys nodes write: one response over the client's receive limit
   // would fail `xctl verify` as a whole.
   const { kvs } = await rangePrefix(client, root);
-  const out: ReadReports = { reports: new Map(), skipped: [] };
+  const out: ReadReports = { reports: new Map(), leases: new Map(), skipped: [] };
   for (const kv of kvs) {
     const [key, value] = [kv.key.toString(), kv.value.toString()];
     const node = key.slice(root.length);
     const r = decodeKey(observedReportSchema, key, value);
     if ('error' in r) out.skipped.push({ key, error: r.error });
     else if (r.value.node !== node) out.skipped.push({ key, error: `names node "${r.value.node}"` });
-    else out.reports.set(node, r.value);
+    else { out.reports.set(node, r.value); out.leases.set(node, String(kv.lease)); }
   }
   return out;
 }

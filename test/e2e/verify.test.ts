@@ -2,7 +2,8 @@
 // deleted by hand while the host's agent is stopped is reported as exactly that difference
 // (exit 1); once the agent is back and has healed it, verify is clean again. Plain `xctl
 // verify` reads what each agent reports of its own host (no lab access needed): a NIC its
-// agent cannot attach shows up there, and so does a host whose agent stopped reporting.
+// agent cannot attach shows up there, and so does a host whose agent stopped reporting (its last
+// report, until it runs out, saying how old it is).
 import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import { useTestLab, xctlPath } from '../harness/lab.js';
@@ -81,6 +82,11 @@ spec: {node: host-2, container: ghost, ifName: eth1, network: {clusterNetwork: v
 
   test('an agent that stops reporting is a difference; back, it reports again', async () => {
     await lab().stopAgent('host-1');
+    // until its report's lease runs out, its last report (no differences) says how old it is
+    const old = (await waitFor('host-1 report stale', async () => { const r = await reported(); return /\(report \d+ s old\)/.test(r.stdout) ? r : undefined; }, 20_000, 500)).value;
+    expect(old.exitCode).toBe(0);
+    expect(old.stdout).toMatch(/^no differences: host-1 \(report \d+ s old\), host-2 report they hold what etcd declares$/m);
+    expect(old.stderr).toMatch(/^warning: the report of host-1 is \d+ s old: its agent has not renewed it since/m);
     const v = (await waitFor('host-1 report expired', async () => { const r = await reported(); return r.exitCode === 1 ? r : undefined; }, 40_000, 1000)).value;
     expect(v.stdout).toMatch(/^host-1\s+agent report\s+a report of its observed state\s+none: its agent is not running/m);
     expect(v.stdout).not.toMatch(/^host-2/m);
