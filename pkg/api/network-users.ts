@@ -1,5 +1,6 @@
 // Which ContainerNics use a network: the rule `xctl delete` holds a ClusterNetwork or
-// MacvlanNet to (and a HostSubnet or Node, whose delete takes addresses the same way). A network deleted while NICs use it takes their addresses at once (the
+// MacvlanNet to (and a HostSubnet or Node, whose delete takes addresses the same way). A
+// network deleted while NICs use it takes their addresses at once (the
 // controller releases them, the agents take the interfaces out of their containers), so
 // xctl refuses such a delete unless told (--force), as an admission check would: nothing is
 // marked, so a delete typed by mistake leaves nothing to undo.
