@@ -7,6 +7,7 @@ import { documentAnchors, unresolvedReason, type EarlierAnchor } from './anchors
 import type { ManifestIssue } from './errors.js';
 import { aliasExpansionOverflow, MAX_ALIAS_VALUES } from './aliases.js';
 import { jsonStreamSpans } from './json-stream.js';
+import { documentSpans, type DocumentSpan } from './document-spans.js';
 import { innermostOpening, isUnclosedError, unclosedOpenings, unclosedReason } from './unclosed.js';
 import { syntaxReason } from './syntax-reason.js';
 import { unsupportedTags, type TagIssue } from './tags.js';
@@ -56,9 +57,16 @@ export function parseManifestText(text: string, file: string): ParseResult {
   let documents = 0;
   const stream = jsonStreamSpans(text);
   const json = stream !== undefined || /\.json$/i.test(file);
-  for (const span of stream ?? [{ start: 0, end: text.length }]) {
+  // the anchors of the documents read so far, by name, across parts; none to look for in a text without aliases
+  const anchors = text.includes('*') ? new Map<string, EarlierAnchor>() : undefined;
+  const spans: DocumentSpan[] = stream ?? documentSpans(text);
+  for (const span of spans) {
+    if (span.empty !== undefined) {
+      documents += span.empty;
+      continue;
+    }
     const part = span.start === 0 && span.end === text.length ? text : text.slice(span.start, span.end);
-    documents = parsePart(part, { file, json }, documents, (offset) => lc.linePos(span.start + offset), out);
+    documents = parsePart(part, { file, json, anchors }, documents, (offset) => lc.linePos(span.start + offset), out);
   }
   return out;
 }
@@ -70,11 +78,14 @@ export function parseManifestText(text: string, file: string): ParseResult {
  */
 const LEADING_ZERO = { identify: () => false, default: true, tag: 'tag:yaml.org,2002:str', test: LEADING_ZERO_NUMBER, resolve: (s: string) => s };
 
+/** The file a part is of, whether it is JSON, and the anchors of the documents before the part. */
+interface PartOf { file: string; json: boolean; anchors?: Map<string, EarlierAnchor> }
+
 /**
  * Parses `text` (a part of the file at posOf, `json` when the file is JSON) whose documents
  * follow `before` others; returns how many there now are.
  */
-function parsePart(text: string, { file, json }: { file: string; json: boolean }, before: number, posOf: PosOf, out: ParseResult): number {
+function parsePart(text: string, { file, json, anchors }: PartOf, before: number, posOf: PosOf, out: ParseResult): number {
   // merge keys (`<<: *defaults`) as kubectl's YAML reader takes them; keys given twice are
   // found by duplicate-keys.ts, in one pass
   const composer = new Composer({ uniqueKeys: false, merge: true, customTags: (tags) => [LEADING_ZERO, ...tags] });
@@ -84,8 +95,6 @@ function parsePart(text: string, { file, json }: { file: string; json: boolean }
   // where unclosed quotes and brackets opened: looked for once, when a document has an error
   let openings: number[] | undefined;
   const unclosed = () => ({ offsets: (openings ??= unclosedOpenings(text)), text });
-  // the anchors of the documents read so far, by name; none to look for in a text without aliases
-  const anchors = text.includes('*') ? new Map<string, EarlierAnchor>() : undefined;
   // refused %YAML directives, in order; each one opens the first document that starts after it
   const directives: RefusedDirective[] = [];
   for (const doc of composer.compose(withoutOtherVersions(new Parser().parse(text), directives))) {
