@@ -100,16 +100,20 @@ function checkDocuments<T>(sources: ManifestSource[], check: (doc: ParsedDoc) =>
   const issues: ManifestIssue[] = [];
   const values: Array<{ value: T; doc: ParsedDoc }> = [];
   for (const src of sources) {
-    const parsed = parseManifestText(src.text, src.file);
-    const fileIssues: ManifestIssue[] = [...parsed.issues];
-    for (const doc of parsed.docs) {
+    const checked: ManifestIssue[] = [];
+    // each object as it is read, so that reading stops once too many documents are refused
+    const parsed = parseManifestText(src.text, src.file, (doc) => {
       const r = check(doc);
       if (r.value !== undefined) values.push({ value: r.value, doc });
-      else for (const i of r.issues) fileIssues.push(issueAt(doc, i.path, i.message, objectLabel(doc.raw)));
-    }
-    // sort is stable: the same line keeps its order
+      else for (const i of r.issues) checked.push(issueAt(doc, i.path, i.message, objectLabel(doc.raw)));
+      return r.value !== undefined;
+    });
+    const fileIssues = parsed.issues;
     // one by one: push(...xs) takes xs as arguments, and 150 000 of them overflow the stack
+    for (const i of checked) fileIssues.push(i);
+    // sort is stable: the same line keeps its order
     for (const i of fileIssues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0))) issues.push(i);
+    if (parsed.stopped) issues.push(parsed.stopped);
   }
   return { values, issues };
 }

@@ -13,6 +13,7 @@ import { syntaxReason } from './syntax-reason.js';
 import { unsupportedTags, type TagIssue } from './tags.js';
 import { duplicateKeys } from './duplicate-keys.js';
 import { withoutOtherVersions, type RefusedDirective } from './yaml-version.js';
+import { RefusedDocuments, STOPPED_READING } from './refused-documents.js';
 
 const lineCol = (p: { line: number; col: number }) => ({ line: p.line, column: p.col });
 
@@ -36,7 +37,15 @@ export interface ParsedDoc {
 export interface ParseResult {
   docs: ParsedDoc[];
   issues: ManifestIssue[];
+  /** where reading stopped, too many documents being refused (refused-documents.ts): the file's last issue */
+  stopped?: ManifestIssue;
 }
+
+/** The caller's check of each object as it is read: whether it passed. */
+export type CheckObject = (doc: ParsedDoc) => boolean;
+
+/** A file being read: what was read, the caller's check, the refused documents, whether to stop. */
+interface Reading extends ParseResult { check?: CheckObject; refused: RefusedDocuments; stop: boolean }
 
 /** Offset in the file's text -> 1-based line and column. */
 type PosOf = (offset: number) => { line: number; col: number };
@@ -45,7 +54,7 @@ type PosOf = (offset: number) => { line: number; col: number };
  * The documents of one file: YAML documents separated by `---`, or, when the text is a JSON
  * stream (json-stream.ts), one document per JSON value, numbered in order like YAML's.
  */
-export function parseManifestText(text: string, file: string): ParseResult {
+export function parseManifestText(text: string, file: string, check?: CheckObject): ParseResult {
   // YAML lets every document of a stream start with a byte order mark: files joined with
   // `---` (`cat a.yaml b.yaml`, `type` on Windows) carry one after it. The file's first one
   // is gone already (utf8.ts); these would be part of the first key (U+FEFF apiVersion).
@@ -53,7 +62,7 @@ export function parseManifestText(text: string, file: string): ParseResult {
   const lc = new LineCounter();
   lc.addNewLine(0);
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
-  const out: ParseResult = { docs: [], issues: [] };
+  const out: Reading = { docs: [], issues: [], check, refused: new RefusedDocuments(), stop: false };
   let documents = 0;
   const stream = jsonStreamSpans(text);
   const json = stream !== undefined || /\.json$/i.test(file);
@@ -61,6 +70,7 @@ export function parseManifestText(text: string, file: string): ParseResult {
   const anchors = text.includes('*') ? new Map<string, EarlierAnchor>() : undefined;
   const spans: DocumentSpan[] = stream ?? documentSpans(text);
   for (const span of spans) {
+    if (out.stop) break;
     if (span.empty !== undefined) {
       documents += span.empty;
       continue;
@@ -68,7 +78,7 @@ export function parseManifestText(text: string, file: string): ParseResult {
     const part = span.start === 0 && span.end === text.length ? text : text.slice(span.start, span.end);
     documents = parsePart(part, { file, json, anchors }, documents, (offset) => lc.linePos(span.start + offset), out);
   }
-  return out;
+  return { docs: out.docs, issues: out.issues, stopped: out.stopped };
 }
 
 /**
@@ -85,22 +95,30 @@ interface PartOf { file: string; json: boolean; anchors?: Map<string, EarlierAnc
  * Parses `text` (a part of the file at posOf, `json` when the file is JSON) whose documents
  * follow `before` others; returns how many there now are.
  */
-function parsePart(text: string, { file, json, anchors }: PartOf, before: number, posOf: PosOf, out: ParseResult): number {
+function parsePart(text: string, { file, json, anchors }: PartOf, before: number, posOf: PosOf, out: Reading): number {
   // merge keys (`<<: *defaults`) as kubectl's YAML reader takes them; keys given twice are
   // found by duplicate-keys.ts, in one pass
   const composer = new Composer({ uniqueKeys: false, merge: true, customTags: (tags) => [LEADING_ZERO, ...tags] });
   // one document at a time, each let go once read unless it holds an object: a million empty
   // ones (`---` lines, 4 MB) all held at once took more than a gigabyte
   let n = before;
-  // where unclosed quotes and brackets opened: looked for once, when a document has an error
-  let openings: number[] | undefined;
-  const unclosed = () => ({ offsets: (openings ??= unclosedOpenings(text)), text });
+  // where unclosed quotes and brackets opened: looked for when a document has an error, in one
+  // parse of the text up to there
+  let openings: ((before: number) => number[]) | undefined;
+  const unclosed = (before: number) => ({ offsets: (openings ??= unclosedOpenings(text))(before), text });
   // refused %YAML directives, in order; each one opens the first document that starts after it
   const directives: RefusedDirective[] = [];
   for (const doc of composer.compose(withoutOtherVersions(new Parser().parse(text), directives))) {
     n++;
+    const issues = out.issues.length;
     while (directives.length && directives[0].offset < (doc.range?.[0] ?? 0)) refuseDirective(directives.shift()!, { file, document: n }, posOf, out);
     readDocument(doc, { file, document: n, unclosed, posOf, anchors, syntax: () => documentSyntax(doc, text, json) }, out);
+    if (out.issues.length > issues && out.refused.refuse(n)) out.stop = true;
+    if (out.stop) {
+      // the line after the document's end (its last, when the text ends there)
+      out.stopped = { file, document: n, line: posOf(Math.min(doc.range?.[2] ?? text.length, text.length)).line, reason: STOPPED_READING };
+      return n;
+    }
   }
   // one that opens no document (at the end of the text) is refused all the same
   for (const d of directives) refuseDirective(d, { file }, posOf, out);
@@ -139,7 +157,7 @@ function refuseUnresolvedAliases(doc: Document, at: DocumentAt, out: ParseResult
   return unresolved.length > 0;
 }
 
-function readDocument(doc: Document, at: DocumentAt, out: ParseResult): void {
+function readDocument(doc: Document, at: DocumentAt, out: Reading): void {
   const { file, document, posOf } = at;
   const twice = duplicateKeys(doc).map((d): ManifestIssue => ({ file, document, ...lineCol(posOf(d.offset)), path: formatPath(d.path), reason: `key given twice (first at line ${posOf(d.first).line}); keep one` }));
   if (doc.errors.length || twice.length) {
@@ -176,13 +194,19 @@ function readDocument(doc: Document, at: DocumentAt, out: ParseResult): void {
   // A JSON/YAML `kind: List` (what `get -o json` prints) carries its objects in items; a List
   // without items is empty, as kubectl reads it (a nested List is not flattened: it is refused).
   if (!isRecord(raw) || raw.kind !== 'List') {
-    out.docs.push(mk([], raw));
+    keep(out, mk([], raw));
     return;
   }
-  if (Array.isArray(raw.items) || raw.items === undefined) (raw.items as unknown[] | undefined)?.forEach((item, j) => out.docs.push(mk(['items', j], item)));
+  if (Array.isArray(raw.items) || raw.items === undefined) (raw.items as unknown[] | undefined)?.forEach((item, j) => keep(out, mk(['items', j], item)));
   else out.issues.push({ file, document, line: posOf(offsetOfPath(doc, ['items'])).line, path: 'items', reason: 'must be a list of objects' });
   // a tag on the List itself belongs to none of its items
   for (const t of tags.filter((x) => !(x.path[0] === 'items' && typeof x.path[1] === 'number'))) out.issues.push({ file, document, line: posOf(t.offset).line, path: formatPath(t.path), reason: t.message });
+}
+
+/** An object read, through the caller's check: one it refuses refuses its document. */
+function keep(out: Reading, doc: ParsedDoc): void {
+  out.docs.push(doc);
+  if (out.check && !out.check(doc) && out.refused.refuse(doc.document)) out.stop = true;
 }
 
 /** The tags under `prefix` (a List item's), with paths relative to it. */
@@ -190,8 +214,8 @@ function tagsUnder(tags: TagIssue[], prefix: FieldPath): FieldIssue[] {
   return tags.filter((t) => prefix.every((p, i) => t.path[i] === p)).map((t) => ({ path: t.path.slice(prefix.length), message: t.message }));
 }
 
-/** The offsets of the text's unclosed quotes and brackets (found once), and the text. */
-type Unclosed = () => { offsets: number[]; text: string };
+/** The offsets of the text's unclosed quotes and brackets up to an offset (found once), and the text. */
+type Unclosed = (before: number) => { offsets: number[]; text: string };
 
 function syntaxIssues(doc: Document, unclosed: Unclosed, file: string, document: number, posOf: PosOf): ManifestIssue[] {
   const at = (offset: number, reason: string): ManifestIssue => ({ file, document, ...lineCol(posOf(offset)), reason });
@@ -200,7 +224,7 @@ function syntaxIssues(doc: Document, unclosed: Unclosed, file: string, document:
   const open = doc.errors.filter(isUnclosedError);
   // reduce, not Math.max(...): thousands of errors are too many arguments
   const last = open.reduce((m, e) => Math.max(m, e.pos[0]), 0);
-  const u = open.length ? unclosed() : undefined;
+  const u = open.length ? unclosed(last) : undefined;
   const opened = u && innermostOpening(u.offsets, doc.range?.[0] ?? 0, last);
   const shown = opened === undefined ? doc.errors : doc.errors.filter((e) => !isUnclosedError(e));
   const issues = shown.map((e) => at(e.pos[0], syntaxReason(e)));
