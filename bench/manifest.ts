@@ -73,7 +73,9 @@ function main(): void {
       baseline ??= r.seconds;
       line = `${r.seconds.toFixed(2).padStart(7)} s  ${(r.seconds / baseline).toFixed(2).padStart(5)}x baseline  ${r.outcome}`;
     } catch (e) {
-      line = `failed: ${(e as { status?: number }).status === 134 ? 'out of memory' : (e as Error).message.split('\n')[0]}`;
+      // node aborts (SIGABRT) when its heap is full
+      const { signal, status } = e as { signal?: string; status?: number };
+      line = `failed: ${signal === 'SIGABRT' || status === 134 ? 'out of memory (crashed)' : (e as Error).message.split('\n')[0]}`;
     }
     console.log(`${name.padEnd(30)} ${line}`);
   }
