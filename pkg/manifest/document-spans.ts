@@ -2,8 +2,10 @@
 // about 4 µs as a document of its own: 16 MiB of them (4 million documents, no object) took
 // 16-30 s of CPU before xctl said "no objects found". A `---` line at the start of a line
 // always starts a new document in YAML, even inside a quoted scalar or a flow collection, so
-// the text can be cut before each one without changing what any document means; a part that
-// holds only `---`/`...` lines, blank lines and comments is counted, not parsed.
+// the text can be cut before each one without changing what any document means (but for an
+// unclosed double quote, which the yaml package reads on past it: that document is refused
+// either way, and the ones after it are now read too); a part that holds only `---`/`...`
+// lines, blank lines and comments is counted, not parsed.
 
 /** A part of the text: documents to parse, or (`empty` set) only so many empty documents. */
 export interface DocumentSpan { start: number; end: number; empty?: number }
