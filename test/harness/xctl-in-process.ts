@@ -52,3 +52,15 @@ export function xctlInProcess(tag: string): XctlLab {
   });
   return lab;
 }
+
+/**
+ * xctl in-process as the admin (xnet-admin's TLS certificate) against an etcd started with
+ * `auth: true`: what a user with the admin's identity runs.
+ */
+export async function xctlAsAdmin(etcd: TestEtcd, ...args: string[]): Promise<XctlRun> {
+  const { endpoints, cacert, cert, key } = etcd.auth!.connection(etcd.auth!.ids.admin);
+  const r = { code: -1, out: '', err: '' };
+  const tls = ['--endpoints', endpoints.join(','), '--cacert', cacert!, '--cert', cert!, '--key', key!];
+  r.code = await runXctl([...tls, ...args], { out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '', env: {} });
+  return r;
+}

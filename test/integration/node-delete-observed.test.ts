@@ -8,13 +8,13 @@
 // Real etcd with TLS and auth: the delete is xctl's, as the admin; the report the node's own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
-import { runXctl } from '../../pkg/cli/program.js';
 import type { Identity } from '../../pkg/auth/pki.js';
 import { createLogger } from '../../pkg/log.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { ObservedReporter } from '../../pkg/verify/report.js';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { xctlAsAdmin } from '../harness/xctl-in-process.js';
 import { obj } from './helpers.js';
 
 let etcd: TestEtcd;
@@ -29,13 +29,7 @@ beforeAll(async () => {
 afterAll(async () => { await etcd?.stop(); });
 
 /** xctl as the admin (xnet-admin's certificate), in-process */
-async function xctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { endpoints, cacert, cert, key: tlsKey } = etcd.auth!.connection(etcd.auth!.ids.admin);
-  const r = { code: -1, out: '', err: '' };
-  const tls = ['--endpoints', endpoints.join(','), '--cacert', cacert!, '--cert', cert!, '--key', tlsKey!];
-  r.code = await runXctl([...tls, ...args], { out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '', env: {} });
-  return r;
-}
+const xctl = (...args: string[]) => xctlAsAdmin(etcd, ...args);
 
 const admin = () => createEtcdStore(etcd.auth!.clientAs(etcd.auth!.ids.admin));
 /** the agent's reporter, as node-host-1; a TTL far beyond the test: the lease never ends the report here */

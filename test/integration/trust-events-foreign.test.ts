@@ -8,11 +8,11 @@
 // as the admin.
 import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runXctl } from '../../pkg/cli/program.js';
 import { EventRecorder } from '../../pkg/events/recorder.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { xctlAsAdmin } from '../harness/xctl-in-process.js';
 import { obj } from './helpers.js';
 
 let etcd: TestEtcd;
@@ -27,13 +27,7 @@ beforeAll(async () => {
 afterAll(async () => { await etcd?.stop(); });
 
 /** xctl as the admin (xnet-admin's certificate), in-process */
-async function xctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { endpoints, cacert, cert, key } = etcd.auth!.connection(etcd.auth!.ids.admin);
-  const r = { code: -1, out: '', err: '' };
-  const tls = ['--endpoints', endpoints.join(','), '--cacert', cacert!, '--cert', cert!, '--key', key!];
-  r.code = await runXctl([...tls, ...args], { out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '', env: {} });
-  return r;
-}
+const xctl = (...args: string[]) => xctlAsAdmin(etcd, ...args);
 
 const forged = (i: number) => JSON.stringify({
   involvedObject: { kind: 'ContainerNic', name: 'web-eth1' }, type: 'Warning', reason: 'Hijacked', message: `forged ${i}`,

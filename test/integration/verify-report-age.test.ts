@@ -8,11 +8,11 @@
 // The stopped agent's report lease is short (9 s, renewed every 3 s while it ran), so that it
 // turns stale (past 4 s) well before it is gone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runXctl } from '../../pkg/cli/program.js';
 import { createLogger } from '../../pkg/log.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { ObservedReporter } from '../../pkg/verify/report.js';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { xctlAsAdmin } from '../harness/xctl-in-process.js';
 import { eventually, obj } from './helpers.js';
 
 let etcd: TestEtcd;
@@ -20,13 +20,7 @@ beforeAll(async () => { etcd = await startEtcd({ auth: true }); }, 60_000);
 afterAll(async () => { await etcd?.stop(); });
 
 /** xctl as the admin (xnet-admin's certificate), in-process */
-async function xctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { endpoints, cacert, cert, key } = etcd.auth!.connection(etcd.auth!.ids.admin);
-  const r = { code: -1, out: '', err: '' };
-  const tls = ['--endpoints', endpoints.join(','), '--cacert', cacert!, '--cert', cert!, '--key', key!];
-  r.code = await runXctl([...tls, ...args], { out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '', env: {} });
-  return r;
-}
+const xctl = (...args: string[]) => xctlAsAdmin(etcd, ...args);
 
 /** an agent's reporter, as its node's own identity */
 const reporter = async (node: string, ttlSeconds: number) =>
