@@ -1,22 +1,26 @@
-// Which Docker networks this node's agent made for its HostSubnets: the evidence owner.ts
-// (madeHere) asks for before a network labelled for a HostSubnet no longer on this node is
-// removed as xnet's leftover. A label is anyone's to write, and a HostSubnet deleted while the
-// agent was down leaves nothing in etcd to tell xnet's network of it from a user's network so
-// labelled; Docker's network id does (Docker gives each network a new random one).
-// One small JSON file in the agent's state directory: network id -> the owner label it carries.
-// An id goes in when Docker has made the network, and when a pass finds a HostSubnet's network
-// of this node in place (the network of an agent before the record, or one whose write failed);
-// it goes out when the network is off the host. Docker keeps its networks across reboots, so
-// unlike the parent record this one holds across boots. An unreadable file is logged, kept as
-// `<file>.bad` and read as empty: the agent then removes no leftover it cannot prove its own.
-// A file that cannot be written is logged once; the record holds in memory for the agent's run.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// Which Docker networks this node's agent made for its HostSubnets and MacvlanNets: the
+// evidence owner.ts (madeHere) asks for before a network labelled for such an object that this
+// node no longer serves under it is removed as xnet's leftover. A label is anyone's to write,
+// and an object deleted while the agent was down leaves nothing in etcd to tell xnet's network
+// of it from a user's network so labelled; Docker's network id does (Docker gives each network a
+// new random one). One small JSON file in the agent's state directory: network id -> the owner
+// label it carries. An id goes in when Docker has made the network, and when a pass finds an
+// object's network of this node in place (the network of an agent before the record, or one
+// whose write failed); it goes out when the network is off the host. Docker keeps its networks
+// across reboots, so unlike the parent record this one holds across boots. A file that is not a
+// record is logged, kept as `<file>.bad` and read as empty: the agent then removes no leftover
+// it cannot prove its own. A file that exists but cannot be read (EIO, EACCES, EMFILE) may read
+// fine later and is the only evidence: it is logged once and never written over in this run
+// (what this run makes is kept in memory). A file that cannot be written is logged once; the
+// record holds in memory for the agent's run.
+import { readFileSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileDurably } from '../durable-file.js';
 import { z } from 'zod';
 import type { MadeNetworks } from './planner/owner.js';
 
 export const NETWORK_RECORD_FILE = 'networks.json';
-/** a larger file is not read (treated as empty): a node has a network per HostSubnet */
+/** a larger file is not read (treated as empty): a node has a network per HostSubnet and MacvlanNet */
 const MAX_RECORD_BYTES = 256 * 1024;
 /** no more networks than this are recorded (one beyond it, once left over, stays) */
 export const MAX_RECORDED_NETWORKS = 1024;
@@ -42,6 +46,8 @@ export class NetworkRecord {
   private readonly told = new Set<string>();
   /** the file does not hold what is in memory: its last write failed (said once until one succeeds) */
   private unsaved = false;
+  /** the file exists but could not be read: it is not written over in this run (load) */
+  private unreadable = false;
 
   constructor(readonly path: string, private readonly warn: (msg: string) => void) {}
 
@@ -64,7 +70,7 @@ export class NetworkRecord {
     const next = new Map([...this.made()].filter(([id]) => !onHost || onHost.has(id)));
     for (const [id, label] of add) {
       if (next.size >= MAX_RECORDED_NETWORKS && !next.has(id)) {
-        this.warn(`${this.path}: more than ${MAX_RECORDED_NETWORKS} networks recorded; not recording ${id} (${label}): it stays once its HostSubnet is gone`);
+        this.warn(`${this.path}: more than ${MAX_RECORDED_NETWORKS} networks recorded; not recording ${id} (${label}): it stays once its object is gone`);
         continue;
       }
       next.set(id, label);
@@ -85,7 +91,12 @@ export class NetworkRecord {
       if (statSync(this.path).size > MAX_RECORD_BYTES) return this.bad(`larger than ${MAX_RECORD_BYTES} bytes`);
       text = readFileSync(this.path, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.warn(`${this.path}: cannot read the network record (${(e as Error).message}); treating it as empty`);
+      // absent (ENOTDIR: a part of its path is a file, so the record is not there either)
+      if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return new Map();
+      // it may read fine once the disk or its permissions are fixed: the evidence is kept
+      this.unreadable = true;
+      this.warn(`${this.path}: cannot read the network record (${(e as Error).message}); it is left as it is and not written in this run, `
+        + 'and until the agent restarts and reads it, no network of a gone HostSubnet or MacvlanNet is removed but those it makes in this run');
       return new Map();
     }
     let json: unknown;
@@ -96,27 +107,25 @@ export class NetworkRecord {
 
   /** Keeps the unusable file for a human (<path>.bad) and starts empty. */
   private bad(why: string): Map<string, string> {
-    this.warn(`${this.path}: ${why}; treating the network record as empty (no network of a gone HostSubnet is removed until its HostSubnet's network is recorded again)`);
+    this.warn(`${this.path}: ${why}; treating the network record as empty (no network of a gone HostSubnet or MacvlanNet is removed until it is recorded again)`);
     try { renameSync(this.path, `${this.path}.bad`); } catch { /* it stays; the next save replaces it */ }
     return new Map();
   }
 
   /**
-   * Whole file to a temporary name, then renamed into place: a crash leaves the old or the new one.
-   * Kept in memory whether or not the file takes it: what this agent made is its own for as long
-   * as it runs (a HostSubnet deleted meanwhile has its network removed); a write that failed is
-   * tried again at the next update.
+   * Whole file, synced, renamed into place (durable-file.ts): a crash or a power loss leaves the
+   * old or the new one. Kept in memory whether or not the file takes it: what this agent made is
+   * its own for as long as it runs (an object deleted meanwhile has its network removed); a write
+   * that failed is tried again at the next update. A file that could not be read is not written.
    */
   private save(networks: Map<string, string>): void {
     this.networks = networks;
+    if (this.unreadable) return;
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
-      const tmp = `${this.path}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ version: 1, networks: Object.fromEntries(networks) }));
-      renameSync(tmp, this.path);
+      writeFileDurably(this.path, JSON.stringify({ version: 1, networks: Object.fromEntries(networks) }), 0o644);
       this.unsaved = false;
     } catch (e) {
-      if (!this.unsaved) this.warn(`${this.path}: cannot write the network record (${(e as Error).message}); until it can, a network of a HostSubnet deleted while the agent is down stays`);
+      if (!this.unsaved) this.warn(`${this.path}: cannot write the network record (${(e as Error).message}); until it can, a network of a HostSubnet or MacvlanNet deleted while the agent is down stays`);
       this.unsaved = true;
     }
   }

@@ -3,10 +3,13 @@
 // them here (one small JSON file in its state directory) before it makes the change, and undoes
 // only what the record says once no MacvlanNet needs the parent (reconcilers/parents.ts).
 // A record holds for one boot (the kernel's boot id) and one link (its ifindex): after a reboot,
-// or for a link made again since, it says nothing. An unreadable file is logged and read as
-// empty: the agent then leaves the host as it is, never throws.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// or for a link made again since, it says nothing. A file that is not a record is logged, kept
+// as `<file>.bad` and read as empty: the agent then leaves the host as it is, never throws. A
+// file that exists but cannot be read (EIO, EACCES, EMFILE) may read fine later: it is logged
+// once and not written over in this run (what this run changes is kept in memory only).
+import { readFileSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileDurably } from '../durable-file.js';
 import { z } from 'zod';
 import type { Link } from '../netlink/types.js';
 import { formatIssuePath } from '../api/field-path.js';
@@ -76,6 +79,8 @@ export function readBootId(): string | undefined {
 export class ParentRecord {
   private links?: ParentEntries;
   private chain: Promise<unknown> = Promise.resolve();
+  /** the file exists but could not be read: it is not written over in this run (load) */
+  private unreadable = false;
 
   constructor(readonly path: string, private readonly warn: (msg: string) => void, private readonly bootId: () => string | undefined = readBootId) {}
 
@@ -134,7 +139,12 @@ export class ParentRecord {
       if (statSync(this.path).size > MAX_RECORD_BYTES) return this.bad(`larger than ${MAX_RECORD_BYTES} bytes`);
       text = readFileSync(this.path, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.warn(`${this.path}: cannot read the parent record (${(e as Error).message}); treating it as empty`);
+      // absent (ENOTDIR: a part of its path is a file, so the record is not there either)
+      if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return {};
+      // it may read fine once the disk or its permissions are fixed: what it holds is kept
+      this.unreadable = true;
+      this.warn(`${this.path}: cannot read the parent record (${(e as Error).message}); it is left as it is and not written in this run: `
+        + 'until the agent restarts and reads it, xnet undoes only the changes it makes in this run');
       return {};
     }
     const r = parseRecord(text, boot);
@@ -148,18 +158,23 @@ export class ParentRecord {
     return {};
   }
 
-  /** Whole file to a temporary name, then renamed into place: a crash leaves the old or the new one. */
+  /**
+   * Whole file, synced, renamed into place (durable-file.ts): a crash or a power loss leaves the
+   * old or the new one. A file that could not be read is not written: the change is kept in
+   * memory (undone in this run) and false says it is not recorded for a later one.
+   */
   private save(links: ParentEntries): boolean {
+    if (this.unreadable) {
+      this.links = links;
+      return false;
+    }
     const boot = this.bootId();
     if (!boot) {
       this.warn(`cannot read ${BOOT_ID_PATH}: xnet's changes to parent interfaces are not recorded and will not be undone`);
       return false;
     }
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
-      const tmp = `${this.path}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ version: 1, bootId: boot, links }));
-      renameSync(tmp, this.path);
+      writeFileDurably(this.path, JSON.stringify({ version: 1, bootId: boot, links }), 0o644);
       this.links = links;
       return true;
     } catch (e) {

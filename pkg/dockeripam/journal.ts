@@ -1,8 +1,8 @@
 // The agent's local journal of its own address book (one JSON file per agent), written whole
 // and renamed into place before Docker hears an answer: a crash leaves the old or the new
 // book, never half of one. Read once at start, so the plugin answers before etcd is reachable.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, renameSync } from 'node:fs';
+import { writeFileDurably } from '../durable-file.js';
 import { z } from 'zod';
 import { IpamError } from '../errors.js';
 import { ifName } from '../api/fields.js';
@@ -98,23 +98,7 @@ export class FileJournal implements Journal {
    * take only part of the buffer: it is called again for the rest until every byte is written.
    */
   save(s: JournalState): void {
-    const dir = dirname(this.path);
-    mkdirSync(dir, { recursive: true });
-    const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try { writeAll(fd, Buffer.from(JSON.stringify(s), 'utf8'), tmp); fsyncSync(fd); } finally { closeSync(fd); }
-    renameSync(tmp, this.path);
-    const d = openSync(dir, 'r');
-    try { fsyncSync(d); } finally { closeSync(d); }
-  }
-}
-
-/** Writes buf whole, whatever each write(2) takes; one that takes nothing throws (never an endless loop). */
-function writeAll(fd: number, buf: Buffer, what: string): void {
-  for (let done = 0; done < buf.length;) {
-    const n = writeSync(fd, buf, done, buf.length - done);
-    if (!(n > 0)) throw new Error(`${what}: wrote ${done} of ${buf.length} bytes (write returned ${n})`);
-    done += n;
+    writeFileDurably(this.path, JSON.stringify(s));
   }
 }
 
