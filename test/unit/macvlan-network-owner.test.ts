@@ -29,13 +29,16 @@ describe('a user\'s network of another driver labelled io.xnet.owner=MacvlanNet/
   it('is not removed while that MacvlanNet selects this node (not its network), nor once it is gone (not its leftover)', () => {
     for (const driver of ['bridge', 'ipvlan']) {
       expect(removals(planMacvlan(d, host, [xnets, users(driver)]).ops), driver).toEqual([]);
-      expect(removals(planMacvlanRemoval('lan', host, [xnets, users(driver)]).ops), driver).toEqual(['lan']);
+      // even were it recorded under its label: only a macvlan network is a MacvlanNet's
+      const made = new Map([['lan-id', 'MacvlanNet/lan'], ['user-id', 'MacvlanNet/lan']]);
+      expect(removals(planMacvlanRemoval('lan', host, [xnets, users(driver)], made).ops), driver).toEqual(['lan']);
     }
   });
 
   it('names no MacvlanNet whose leftovers are to be removed; a macvlan network so labelled does', () => {
-    expect(macvlanLeftovers([users('bridge'), users('ipvlan')], new Set(), new Set())).toEqual([]);
-    expect(macvlanLeftovers([users('macvlan')], new Set(), new Set())).toEqual(['lan']);
+    const made = new Map([['user-id', 'MacvlanNet/lan']]);
+    expect(macvlanLeftovers([users('bridge'), users('ipvlan')], new Set(), new Set(), made)).toEqual({ names: [], unproven: [] });
+    expect(macvlanLeftovers([users('macvlan')], new Set(), new Set(), made).names).toEqual(['lan']);
   });
 
   it('keeps its parent promiscuous when the MacvlanNet it names does not want promiscuous mode', () => {

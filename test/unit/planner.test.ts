@@ -567,7 +567,7 @@ describe('planMacvlan', () => {
   it('removes the shim when hostShim is off, and everything when the network goes', () => {
     const h = host([link('eth0', 2, { promisc: true }), link(shim, 5, { kind: 'macvlan', parent: 'eth0', alias: SHIM_MARK })]);
     expect(planMacvlan({ ...d, shim: undefined }, h, [{ ...network, id: 'x', containers: 0 }]).ops).toEqual([{ op: 'link.del', name: shim }]);
-    expect(planMacvlanRemoval('macvlan200', h, [{ ...network, id: 'x', containers: 0 }]).ops).toEqual([
+    expect(planMacvlanRemoval('macvlan200', h, [{ ...network, id: 'x', containers: 0 }], new Map([['x', 'MacvlanNet/macvlan200']])).ops).toEqual([
       { op: 'docker.network.remove', name: 'macvlan200' }, { op: 'link.del', name: shim },
     ]);
   });
@@ -582,13 +582,13 @@ describe('planMacvlan', () => {
     expect(planMacvlan(d, moved, [{ ...network, id: 'x', containers: 0 }]).ops.slice(0, 3)).toEqual([
       { op: 'link.set.alias', name: shim, alias: SHIM_MARK }, { op: 'link.del', name: shim }, { op: 'link.add.macvlan', name: shim, parent: 'eth0', mode: 'bridge' },
     ]);
-    expect(planMacvlanRemoval('macvlan200', moved, []).ops).toEqual([{ op: 'link.del', name: shim }]);
+    expect(planMacvlanRemoval('macvlan200', moved, [], undefined).ops).toEqual([{ op: 'link.del', name: shim }]);
     for (const other of [link(shim, 5, { kind: 'bridge' }), link(shim, 5, { kind: 'macvlan', parent: 'eth0', alias: 'admin' })]) {
       const h = host([link('eth0', 2, { promisc: true }), link('eth9', 3), other]);
       const p = planMacvlan(d, h, [{ ...network, id: 'x', containers: 0 }]);
       expect(p.problems).toEqual([{ reason: 'InterfaceNameTaken', message: expect.stringContaining(shim) }]);
       expect(planMacvlan({ ...d, shim: undefined }, h, []).ops.filter((o) => o.op === 'link.del')).toEqual([]);
-      expect(planMacvlanRemoval('macvlan200', h, []).ops).toEqual([]);
+      expect(planMacvlanRemoval('macvlan200', h, [], undefined).ops).toEqual([]);
     }
   });
 });

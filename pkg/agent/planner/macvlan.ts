@@ -3,7 +3,7 @@
 // node's own macvlan containers (a host cannot talk to its macvlan children through the parent).
 import { withVlan } from '../../api/macvlan-parent.js';
 import type { DockerNetwork, DockerNetworkSpec } from '../../docker/types.js';
-import { labelledFor } from './owner.js';
+import { labelledFor, madeHere, type MadeNetworks } from './owner.js';
 import type { HostState } from '../../netlink/ip.js';
 import { planDockerNetworks } from './docker-networks.js';
 import { shimAlias, shimName } from './names.js';
@@ -39,7 +39,11 @@ export function effectiveParent(d: Pick<DesiredMacvlan, 'parent' | 'vlan'>): str
   return withVlan(d.parent, d.vlan);
 }
 
-export function planMacvlan(d: DesiredMacvlan, host: HostState, docker: DockerNetwork[]): Plan {
+/**
+ * `made`: the networks this node made (network-record.ts); a network labelled for this
+ * MacvlanNet under another name goes only when it is there (owner.ts madeHere).
+ */
+export function planMacvlan(d: DesiredMacvlan, host: HostState, docker: DockerNetwork[], made?: MadeNetworks): Plan {
   const ops: Op[] = [];
   const problems: Problem[] = [];
   const base = host.links.find((l) => l.name === d.parent);
@@ -66,8 +70,8 @@ export function planMacvlan(d: DesiredMacvlan, host: HostState, docker: DockerNe
   const net = d.network;
   if (!net) return { ops, problems };
 
-  // its own network under an older name goes; a user's network of another driver so labelled is not its (owner.ts)
-  const nets = planDockerNetworks([net], docker.filter((n) => n.name === net.name || labelledFor(n, 'MacvlanNet') === d.name), 'MacvlanNet');
+  // its own network under an older name goes (the one this node made: a user's so labelled stays, owner.ts)
+  const nets = planDockerNetworks([net], docker.filter((n) => n.name === net.name || leftOver(n, d.name, made)), 'MacvlanNet');
   ops.push(...nets.ops);
   problems.push(...nets.problems);
 
@@ -121,9 +125,27 @@ function shimOwnership(net: string, l: Link): 'marked' | 'unmarked' | 'foreign' 
   return l.alias === undefined && l.kind === 'macvlan' ? 'unmarked' : 'foreign';
 }
 
-/** The MacvlanNet is gone (or no longer selects this node): its Docker network and its shim (marked, or an older agent's) go. */
-export function planMacvlanRemoval(name: string, host: HostState, docker: DockerNetwork[]): Plan {
-  const nets = planDockerNetworks([], docker.filter((n) => labelledFor(n, 'MacvlanNet') === name), 'MacvlanNet');
+/** A network labelled for MacvlanNet `name` that this node made for it (owner.ts madeHere). */
+function leftOver(n: DockerNetwork, name: string, made: MadeNetworks | undefined): boolean {
+  return labelledFor(n, 'MacvlanNet') === name && madeHere(n, 'MacvlanNet', made);
+}
+
+/**
+ * The networks labelled for MacvlanNet `name` (a macvlan network, a valid name: owner.ts
+ * labelledFor) that are not its network `served` (its name while it is served here) and that
+ * this node has no record of making: a user's so labelled, or xnet's own whose record was lost.
+ * They stay (reconcilers/networks-made.ts tellUnproven names them).
+ */
+export function unprovenMacvlan(name: string, docker: DockerNetwork[], made: MadeNetworks | undefined, served?: string): DockerNetwork[] {
+  return docker.filter((n) => n.name !== served && labelledFor(n, 'MacvlanNet') === name && !madeHere(n, 'MacvlanNet', made));
+}
+
+/**
+ * The MacvlanNet is gone (or no longer selects this node): its Docker network (the one this
+ * node made: `made`, owner.ts madeHere) and its shim (marked, or an older agent's) go.
+ */
+export function planMacvlanRemoval(name: string, host: HostState, docker: DockerNetwork[], made: MadeNetworks | undefined): Plan {
+  const nets = planDockerNetworks([], docker.filter((n) => leftOver(n, name, made)), 'MacvlanNet');
   const ops: Op[] = [...nets.ops];
   const shim = host.links.find((l) => l.name === shimName(name));
   if (shim && shimOwnership(name, shim) !== 'foreign') ops.push({ op: 'link.del', name: shim.name });
@@ -131,18 +153,21 @@ export function planMacvlanRemoval(name: string, host: HostState, docker: Docker
 }
 
 /**
- * The MacvlanNets whose Docker network xnet made (labelled `io.xnet.owner=MacvlanNet/<name>`)
- * is still here while they are not in the view (`known`): deleted, their network's removal
- * refused while a container was on it, or deleted while the agent was down. Their removal runs
- * again. A name whose key does not decode (`unreadable`) is not absent; a label that names no
- * valid object, or one on a network of another driver, is not xnet's (anyone can label a
- * network: planner/owner.ts).
+ * The MacvlanNets whose Docker network this node made (labelled `io.xnet.owner=MacvlanNet/<name>`
+ * and in `made`: owner.ts madeHere) is still here while they are not in the view (`known`):
+ * deleted, their network's removal refused while a container was on it, or deleted while the
+ * agent was down. Their removal runs again. A name whose key does not decode (`unreadable`) is
+ * not absent; a label that names no valid object, or one on a network of another driver, is
+ * not xnet's, and a network so labelled that this node has no record of making is `unproven`:
+ * it stays (anyone can label a network: planner/owner.ts).
  */
-export function macvlanLeftovers(docker: Pick<DockerNetwork, 'labels' | 'driver'>[], known: Set<string>, unreadable: Set<string>): string[] {
-  const out = new Set<string>();
+export function macvlanLeftovers(docker: DockerNetwork[], known: Set<string>, unreadable: Set<string>, made: MadeNetworks | undefined): { names: string[]; unproven: DockerNetwork[] } {
+  const names = new Set<string>();
+  const unproven: DockerNetwork[] = [];
   for (const n of docker) {
     const name = labelledFor(n, 'MacvlanNet');
-    if (name !== undefined && !known.has(name) && !unreadable.has(name)) out.add(name);
+    if (name === undefined || known.has(name) || unreadable.has(name)) continue;
+    if (madeHere(n, 'MacvlanNet', made)) names.add(name); else unproven.push(n);
   }
-  return [...out];
+  return { names: [...names], unproven };
 }

@@ -7,14 +7,14 @@
 //    decode too; the MacvlanNets that select it). Only such a network is xnet's live network:
 //    the NAT pass returns every other one inside a ClusterNetwork's CIDR to Docker's chains.
 //  - left over: labelled for an object of such a kind, by a name such an object can have, that
-//    this node no longer serves. For a MacvlanNet, xnet cannot tell it from its own network of
-//    an object deleted (or moved off the node) while the agent was down, so it is xnet's to
-//    remove once no container is on it (planner/macvlan.ts macvlanLeftovers). For a HostSubnet
-//    the agent keeps evidence: the ids of the networks it made, or found in place as a served
-//    network (network-record.ts); only a network so recorded (madeHere) is removed as a
-//    leftover (host-subnets.ts staleNetworks), and until then holds its name and bridge as
-//    xnet's. One not recorded stays, whoever made it: xnet's own whose record was lost is an
-//    orphan the agent names in its log, never a user's network removed.
+//    this node no longer serves (under that name: a MacvlanNet's network under an older name is
+//    left over too). xnet cannot tell it from its own network of an object deleted (or moved off
+//    the node) while the agent was down by the label, so the agent keeps evidence: the ids of the
+//    networks it made, or found in place as a served network (network-record.ts); only a network
+//    so recorded (madeHere) is removed as a leftover (host-subnets.ts staleNetworks,
+//    planner/macvlan.ts), and until then a HostSubnet's holds its name and bridge as xnet's.
+//    One not recorded stays, whoever made it: xnet's own whose record was lost is an orphan the
+//    agent names in its log, never a user's network removed.
 //  - under the name xnet wants for an object: that object's network only when labelled for it
 //    and of the kind's driver (holderOf); any other label, or the right label on a network of
 //    another driver, is a NetworkConflict, never removed or made again.
@@ -59,18 +59,18 @@ export function holderOf(want: Pick<DockerNetworkSpec, 'labels'>, have: Pick<Doc
 
 /**
  * The ids of the Docker networks this node's agent made, with the label each carries
- * (network-record.ts): a network of a HostSubnet no longer here is removed as xnet's leftover
- * only when its id is there (madeHere).
+ * (network-record.ts): a network labelled for a HostSubnet or MacvlanNet that this node no
+ * longer serves under it is removed as xnet's leftover only when its id is there (madeHere).
  */
 export type MadeNetworks = ReadonlyMap<string, string>;
 
 /**
- * Whether this node is known to have made network `n` for the HostSubnet its label names:
+ * Whether this node is known to have made network `n` for the `kind` object its label names:
  * labelled for one (labelledFor) and in the record of what this node's agent made, under that
  * label. A label is anyone's to write, and an object deleted while the agent was down leaves
  * nothing in etcd to tell xnet's network of it from a user's so labelled: the record does.
  */
-export function madeHere(n: Pick<DockerNetwork, 'labels' | 'driver' | 'id'>, made: MadeNetworks | undefined): boolean {
-  const name = labelledFor(n, 'HostSubnet');
-  return name !== undefined && made?.get(n.id) === `HostSubnet/${name}`;
+export function madeHere(n: Pick<DockerNetwork, 'labels' | 'driver' | 'id'>, kind: OwnerKind, made: MadeNetworks | undefined): boolean {
+  const name = labelledFor(n, kind);
+  return name !== undefined && made?.get(n.id) === `${kind}/${name}`;
 }

@@ -11,7 +11,7 @@ import type { Op, Plan } from '../planner/ops.js';
 import { bridgeMac, gatewayCidr, planBridgeRemake, planBridgeResume, planBridgeState, type BridgeRemake } from '../planner/bridge.js';
 import { DEFAULT_CLUSTER_MTU } from '../desired.js';
 import { orphanedEndpointPorts } from './host-subnet-ports.js';
-import { noteMade } from './host-subnet-made.js';
+import { noteMade } from './networks-made.js';
 import type { Addr, Link } from '../../netlink/types.js';
 
 export const BRIDGE_OPTION = 'com.docker.network.bridge.name';
@@ -40,7 +40,7 @@ export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: Dock
       // the evidence that this node made it, should its HostSubnet go before a pass finds it in
       // place: also when a later op of the batch (the bridge's mark) or Docker's answer failed
       const making = ops.some((o) => o.op === 'docker.network.create');
-      try { await executeDockerOwned(ctx, ops); } finally { if (making) await noteMade(ctx, hs, spec); }
+      try { await executeDockerOwned(ctx, ops); } finally { if (making) await noteMade(ctx, 'HostSubnet', hs.metadata.name, spec); }
     }
     // its NICs waited for the mark (BridgeNotReady): they go onto the bridge now
     if (marking) ctx.enqueue?.(localNics(ctx).filter((n) => n.spec.network.clusterNetwork === hs.spec.clusterNetwork).map((n) => nicKey(n.metadata.name)));

@@ -11,7 +11,7 @@ import { applyNetwork, BRIDGE_OPTION, executeDockerOwned, type ObservedHost } fr
 import { removeLeftReports } from './host-subnet-reports.js';
 import { bridgeAlias } from '../planner/names.js';
 import { labelledFor, madeHere, type MadeNetworks } from '../planner/owner.js';
-import { noteInPlace, tellUnproven } from './host-subnet-made.js';
+import { noteInPlace, tellUnproven } from './networks-made.js';
 import { removeLeftoverBridges } from './host-subnet-leftover-bridges.js';
 
 export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
@@ -104,7 +104,7 @@ async function observedHost(ctx: AgentContext, mine: HostSubnet[], specs: Map<st
   // is as Docker has it: the bridge alone is made again (host-subnet-network.ts bridgeGone).
   const owned = observed.filter((n) => !pending.has(n.labels[OWNER_LABEL] ?? '') && n.driver === 'bridge');
   const wanted = new Set([...specs.values()].map((s) => s.name));
-  noteInPlace(ctx, specs, observed);
+  noteInPlace(ctx, specs.values(), observed, 'HostSubnet');
   // under a wanted name, any network (of any driver) is in the way: planDockerNetworks says whose it is
   return { owned, named: observed.filter((n) => wanted.has(n.name)), links, addrs, observed };
 }
@@ -157,7 +157,7 @@ function unwanted(specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[],
     const owner = labelledFor(n, 'HostSubnet');
     return owner !== undefined && (!wanted.has(n.name) || !specs.has(owner));
   });
-  return { leftover: all.filter((n) => madeHere(n, made)), unproven: all.filter((n) => !madeHere(n, made)) };
+  return { leftover: all.filter((n) => madeHere(n, 'HostSubnet', made)), unproven: all.filter((n) => !madeHere(n, 'HostSubnet', made)) };
 }
 
 /** xnet's networks of gone HostSubnets, and of renamed `dockerNetwork`s (unwanted). */
@@ -172,7 +172,7 @@ const staleNetworks = (specs: Map<string, DockerNetworkSpec>, owned: DockerNetwo
 async function removeStaleNetworks(ctx: AgentContext, specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[], made: MadeNetworks | undefined): Promise<Set<string>> {
   const kept = new Set([...unreadable(ctx, 'HostSubnet')].map((n) => `HostSubnet/${n}`));
   const { leftover, unproven } = unwanted(specs, owned, made);
-  tellUnproven(ctx, unproven.filter((n) => !kept.has(n.labels[OWNER_LABEL])));
+  tellUnproven(ctx, unproven.filter((n) => !kept.has(n.labels[OWNER_LABEL])), 'HostSubnet');
   const stale = leftover.filter((n) => !kept.has(n.labels[OWNER_LABEL]));
   const gc = planDockerNetworks([], stale, 'HostSubnet');
   if (gc.ops.length) {

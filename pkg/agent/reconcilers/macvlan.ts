@@ -7,7 +7,8 @@ import { notReady, ready, unreadable, type AgentContext, type Ready } from '../c
 import { ApplyError } from '../dataplane.js';
 import { desiredMacvlan, dockerMacvlanName, isDeleting, macvlanNodeStatus, macvlanParent, selects } from '../desired.js';
 import { syncDockerIpam } from './docker-ipam.js';
-import { effectiveParent, macvlanLeftovers, planMacvlan, planMacvlanRemoval, type DesiredMacvlan } from '../planner/macvlan.js';
+import { effectiveParent, macvlanLeftovers, planMacvlan, planMacvlanRemoval, unprovenMacvlan, type DesiredMacvlan } from '../planner/macvlan.js';
+import { noteInPlace, noteMade, tellUnproven } from './networks-made.js';
 import { mvnKey } from '../events.js';
 import { parentChanges } from '../planner/parents.js';
 import { recordedUnused, releaseParents } from './parents.js';
@@ -28,7 +29,11 @@ export function selectsThisNode(ctx: AgentContext, m: MacvlanNet): boolean {
  * names an unused parent; the agent's garbage pass at each resync catches the rest.
  */
 async function removeMacvlan(ctx: AgentContext, name: string): Promise<void> {
-  const plan = planMacvlanRemoval(name, await ctx.dp.hostState(), await ctx.dp.dockerNetworks([]));
+  const nets = await ctx.dp.dockerNetworks([]);
+  const made = ctx.networks?.made();
+  const plan = planMacvlanRemoval(name, await ctx.dp.hostState(), nets, made);
+  // a network so labelled that this node has no record of making stays (planner/owner.ts madeHere)
+  tellUnproven(ctx, unprovenMacvlan(name, nets, made), 'MacvlanNet');
   if (plan.ops.length) {
     ctx.log.info('removing macvlan network from this node', { macvlanNet: name });
     await ctx.dp.execute(plan.ops);
@@ -48,7 +53,8 @@ async function removeMacvlan(ctx: AgentContext, name: string): Promise<void> {
  */
 export async function removeMacvlanLeftovers(ctx: AgentContext): Promise<void> {
   const known = new Set(ctx.caches.macvlanNets.list().map((m) => m.metadata.name));
-  const names = macvlanLeftovers(await ctx.dp.docker.listNetworks(), known, unreadable(ctx, 'MacvlanNet'));
+  const { names, unproven } = macvlanLeftovers(await ctx.dp.docker.listNetworks(), known, unreadable(ctx, 'MacvlanNet'), ctx.networks?.made());
+  tellUnproven(ctx, unproven, 'MacvlanNet');
   if (names.length === 0) return;
   if (ctx.enqueue) return ctx.enqueue(names.map(mvnKey));
   for (const n of names) await reconcileMacvlan(ctx, n);
@@ -172,6 +178,18 @@ export function dockerRangeOf(nets: DockerNetwork[], net: string, mvn: string): 
   return nets.find((n) => n.name === net && labelledFor(n, 'MacvlanNet') === mvn)?.ipRange;
 }
 
+/**
+ * Records the MacvlanNet's network found in place (network-record.ts), names once each network
+ * labelled for it under another name that this node has no record of making (it stays), and
+ * returns the record the plan is to go by. Pending (no network planned): the record only.
+ */
+function noteServed(ctx: AgentContext, name: string, d: DesiredMacvlan, nets: DockerNetwork[] | undefined) {
+  if (d.network && nets) noteInPlace(ctx, [d.network], nets, 'MacvlanNet');
+  const made = ctx.networks?.made();
+  if (d.network && nets) tellUnproven(ctx, unprovenMacvlan(name, nets, made, d.network.name), 'MacvlanNet');
+  return made;
+}
+
 /** Plans the MacvlanNet's part on this host (its Docker network `net`) and carries it out. */
 async function applyMacvlan(ctx: AgentContext, name: string, d: DesiredMacvlan, net: string): Promise<ApplyOutcome> {
   let plan, host, nets;
@@ -179,7 +197,7 @@ async function applyMacvlan(ctx: AgentContext, name: string, d: DesiredMacvlan, 
     host = await ctx.dp.hostState();
     // pending (no network to plan): the plan is the parent's only, the network is only read
     nets = d.network ? await ctx.dp.dockerNetworks([net]) : await ctx.dp.dockerNetworks([net]).catch(() => undefined);
-    plan = planMacvlan(d, host, d.network ? nets! : []);
+    plan = planMacvlan(d, host, d.network ? nets! : [], noteServed(ctx, name, d, nets));
   } catch (e) {
     const dockerRange = nets ? dockerRangeOf(nets, net, name) : UNKNOWN;
     return e instanceof DockerError ? { stopped: notReady(e.reason, e.message), error: e, dockerRange } : { error: e, dockerRange };
@@ -199,7 +217,8 @@ async function applyMacvlan(ctx: AgentContext, name: string, d: DesiredMacvlan, 
       ctx.log.info('macvlan', { macvlanNet: name, ops: plan.ops.map((o) => o.op) });
       // recorded before the change: a crash in between cannot lose what xnet must undo
       ctx.parents?.note(parentChanges(d, plan.ops, host));
-      await ctx.dp.execute(plan.ops);
+      const making = d.network && plan.ops.some((o) => o.op === 'docker.network.create');
+      try { await ctx.dp.execute(plan.ops); } finally { if (making) await noteMade(ctx, 'MacvlanNet', name, d.network!); }
     }
   } catch (e) {
     const reason = e instanceof ApplyError || e instanceof DockerError ? e.reason : 'Failed';
