@@ -22,7 +22,8 @@ describe('agent: a Docker network labelled for another xnet object', () => {
   it('is a NetworkConflict on the HostSubnet that wants its name, and stays as it is', async () => {
     const h = lab.hosts[0];
     // labelled for another xnet object (one no pass removes networks of: a HostSubnet's network
-    // under a name it no longer wants, or a gone MacvlanNet's, is xnet's leftover and goes),
+    // under a name it no longer wants, or a gone MacvlanNet's, is xnet's leftover and goes when
+    // this node recorded making it),
     // under the name a second ClusterNetwork's HostSubnet wants
     await docker(h, ['network', 'create', '--subnet', '10.78.9.0/24', '--label', 'io.xnet.owner=ClusterNetwork/default', 'othernet']);
     // the pass that reports the conflict has run: the network is still the one made above
