@@ -28,7 +28,7 @@ export const MAX_RECORDED_NETWORKS = 1024;
 const recordFile = z.object({ version: z.literal(1), networks: z.record(z.string().min(1), z.string().min(1)) });
 
 /** What a pass asks of the record (AgentContext.networks). */
-export type NetworkEvidence = Pick<NetworkRecord, 'made' | 'update' | 'firstMention'>;
+export type NetworkEvidence = Pick<NetworkRecord, 'made' | 'update' | 'firstMention' | 'now'>;
 
 /**
  * The record as a dry run (the agent's verify, `xctl lab verify`) reads it: what it holds, never
@@ -36,7 +36,7 @@ export type NetworkEvidence = Pick<NetworkRecord, 'made' | 'update' | 'firstMent
  * forget that network), and naming no orphan (the agent's passes do).
  */
 export function readOnly(r: Pick<NetworkRecord, 'made'>): NetworkEvidence {
-  return { made: () => r.made(), update: () => undefined, firstMention: () => false };
+  return { made: () => r.made(), update: () => undefined, firstMention: () => false, now: () => 0 };
 }
 
 /** The record file of one agent; read once, then kept in memory (this agent is its only writer). */
@@ -48,6 +48,9 @@ export class NetworkRecord {
   private unsaved = false;
   /** the file exists but could not be read: it is not written over in this run (load) */
   private unreadable = false;
+  /** how many ids were added in this run, and when each was last (now) */
+  private added = 0;
+  private readonly addedAt = new Map<string, number>();
 
   constructor(readonly path: string, private readonly warn: (msg: string) => void) {}
 
@@ -63,17 +66,28 @@ export class NetworkRecord {
   }
 
   /**
-   * Adds these networks (id -> label) as made here, and, given `onHost` (the ids of the networks
-   * Docker has), forgets those recorded that are gone. Written only when that changes.
+   * The point the record is at: a list of Docker's networks read after it holds every network
+   * recorded up to it (update's `readAt`).
    */
-  update(add: ReadonlyMap<string, string>, onHost?: ReadonlySet<string>): void {
-    const next = new Map([...this.made()].filter(([id]) => !onHost || onHost.has(id)));
+  now(): number {
+    return this.added;
+  }
+
+  /**
+   * Adds these networks (id -> label) as made here, and, given `onHost` (the ids of the networks
+   * Docker has, as read after `readAt`: now()), forgets those recorded that are gone. One added
+   * since is kept: another pass (the HostSubnets', a MacvlanNet's) may have had Docker make it
+   * after that list was read. Written only when that changes.
+   */
+  update(add: ReadonlyMap<string, string>, onHost?: ReadonlySet<string>, readAt = Infinity): void {
+    const next = new Map([...this.made()].filter(([id]) => !onHost || onHost.has(id) || (this.addedAt.get(id) ?? 0) > readAt));
     for (const [id, label] of add) {
       if (next.size >= MAX_RECORDED_NETWORKS && !next.has(id)) {
         this.warn(`${this.path}: more than ${MAX_RECORDED_NETWORKS} networks recorded; not recording ${id} (${label}): it stays once its object is gone`);
         continue;
       }
       next.set(id, label);
+      this.addedAt.set(id, ++this.added);
     }
     if (this.unsaved || JSON.stringify([...next]) !== JSON.stringify([...this.made()])) this.save(next);
   }

@@ -41,7 +41,7 @@ function agentOn(w: World) {
     status: { remove: async (kind: Kind, name: string) => { statusRemoved.push(`${kind}/${name}`); }, write: async () => undefined },
     parents: { entries: () => ({ eth9: { promisc: true } }), serial: <T>(f: () => Promise<T>) => f(), forget: () => undefined },
     // this node made every Docker network on the host (its record, network-record.ts, says so)
-    networks: { made: () => new Map((w.networks ?? []).map((n) => [n.id, n.labels[OWNER_LABEL]])), update: () => undefined, firstMention: () => false },
+    networks: { made: () => new Map((w.networks ?? []).map((n) => [n.id, n.labels[OWNER_LABEL]])), update: () => undefined, firstMention: () => false, now: () => 0 },
     unwatchNic: async () => undefined,
     dp: {
       hostState: async () => ({ links: w.links ?? [], addrs: [], routes: [] }),

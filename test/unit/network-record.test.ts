@@ -50,6 +50,18 @@ describe('the network record', () => {
     expect(Object.fromEntries(new NetworkRecord(path, () => undefined).made())).toEqual({ a1: 'HostSubnet/h1' });
   });
 
+  it('forgets, from a list of Docker\'s networks, only what it held before that list was read: another pass may have made one since', () => {
+    const r = new NetworkRecord(fresh(), () => undefined);
+    r.update(new Map([['a1', 'HostSubnet/h1']]));
+    const readAt = r.now();
+    // a MacvlanNet's pass records the network Docker just made for it, after the HostSubnets' pass read Docker's list
+    r.update(new Map([['m1', 'MacvlanNet/lan']]));
+    r.update(new Map(), new Set(), readAt);
+    expect(Object.fromEntries(r.made())).toEqual({ m1: 'MacvlanNet/lan' });
+    r.update(new Map(), new Set(), r.now());
+    expect(r.made().size).toBe(0);
+  });
+
   it('names an orphan once per run', () => {
     const r = new NetworkRecord(fresh(), () => undefined);
     expect([r.firstMention('a1'), r.firstMention('a1'), r.firstMention('b2')]).toEqual([true, false, true]);

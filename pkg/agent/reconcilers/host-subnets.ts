@@ -91,6 +91,8 @@ async function observedHost(ctx: AgentContext, mine: HostSubnet[], specs: Map<st
   let observed: DockerNetwork[];
   let links: Link[];
   let addrs: Addr[];
+  // what the record held before Docker's networks are read (another pass may add to it meanwhile)
+  const readAt = ctx.networks?.now();
   try {
     observed = await ctx.dp.dockerNetworks([...specs.values()].map((s) => s.name));
     ({ links, addrs } = await ctx.dp.ip.linksAndAddrs());
@@ -104,7 +106,7 @@ async function observedHost(ctx: AgentContext, mine: HostSubnet[], specs: Map<st
   // is as Docker has it: the bridge alone is made again (host-subnet-network.ts bridgeGone).
   const owned = observed.filter((n) => !pending.has(n.labels[OWNER_LABEL] ?? '') && n.driver === 'bridge');
   const wanted = new Set([...specs.values()].map((s) => s.name));
-  noteInPlace(ctx, specs.values(), observed, 'HostSubnet');
+  noteInPlace(ctx, specs.values(), observed, 'HostSubnet', readAt);
   // under a wanted name, any network (of any driver) is in the way: planDockerNetworks says whose it is
   return { owned, named: observed.filter((n) => wanted.has(n.name)), links, addrs, observed };
 }

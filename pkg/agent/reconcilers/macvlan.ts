@@ -179,12 +179,13 @@ export function dockerRangeOf(nets: DockerNetwork[], net: string, mvn: string): 
 }
 
 /**
- * Records the MacvlanNet's network found in place (network-record.ts), names once each network
+ * Records the MacvlanNet's network found in place (network-record.ts; `nets` read after
+ * `readAt`), names once each network
  * labelled for it under another name that this node has no record of making (it stays), and
  * returns the record the plan is to go by. Pending (no network planned): the record only.
  */
-function noteServed(ctx: AgentContext, name: string, d: DesiredMacvlan, nets: DockerNetwork[] | undefined) {
-  if (d.network && nets) noteInPlace(ctx, [d.network], nets, 'MacvlanNet');
+function noteServed(ctx: AgentContext, name: string, d: DesiredMacvlan, nets: DockerNetwork[] | undefined, readAt: number | undefined) {
+  if (d.network && nets) noteInPlace(ctx, [d.network], nets, 'MacvlanNet', readAt);
   const made = ctx.networks?.made();
   if (d.network && nets) tellUnproven(ctx, unprovenMacvlan(name, nets, made, d.network.name), 'MacvlanNet');
   return made;
@@ -195,9 +196,10 @@ async function applyMacvlan(ctx: AgentContext, name: string, d: DesiredMacvlan, 
   let plan, host, nets;
   try {
     host = await ctx.dp.hostState();
+    const readAt = ctx.networks?.now();
     // pending (no network to plan): the plan is the parent's only, the network is only read
     nets = d.network ? await ctx.dp.dockerNetworks([net]) : await ctx.dp.dockerNetworks([net]).catch(() => undefined);
-    plan = planMacvlan(d, host, d.network ? nets! : [], noteServed(ctx, name, d, nets));
+    plan = planMacvlan(d, host, d.network ? nets! : [], noteServed(ctx, name, d, nets, readAt));
   } catch (e) {
     const dockerRange = nets ? dockerRangeOf(nets, net, name) : UNKNOWN;
     return e instanceof DockerError ? { stopped: notReady(e.reason, e.message), error: e, dockerRange } : { error: e, dockerRange };

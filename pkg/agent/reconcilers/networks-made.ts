@@ -10,16 +10,17 @@ import { holderOf, type OwnerKind } from '../planner/owner.js';
  * Records each `kind` object's network of this node found in place (its name, its label, the
  * kind's driver: owner.ts holderOf), and forgets what is no longer on the host (`observed`:
  * every network Docker has that carries a label or a wanted name, so every recorded one that is
- * still there: dataplane.ts dockerNetworks).
+ * still there: dataplane.ts dockerNetworks; read after `readAt`, the record's now(): one another
+ * pass recorded since stays).
  */
-export function noteInPlace(ctx: AgentContext, specs: Iterable<DockerNetworkSpec>, observed: DockerNetwork[], kind: OwnerKind): void {
+export function noteInPlace(ctx: AgentContext, specs: Iterable<DockerNetworkSpec>, observed: DockerNetwork[], kind: OwnerKind, readAt: number | undefined): void {
   if (!ctx.networks) return;
   const add = new Map<string, string>();
   for (const spec of specs) {
     const have = observed.find((n) => n.name === spec.name);
     if (have && holderOf(spec, have, kind) === 'own') add.set(have.id, have.labels[OWNER_LABEL]);
   }
-  ctx.networks.update(add, new Set(observed.map((n) => n.id)));
+  ctx.networks.update(add, new Set(observed.map((n) => n.id)), readAt);
 }
 
 /**
