@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { API_VERSION, type ClusterNetwork, type HostSubnet, type Node } from '../../pkg/api/index.js';
+import { API_VERSION, type ClusterNetwork, type HostSubnet, type MacvlanNet, type Node } from '../../pkg/api/index.js';
 import type { Op } from '../../pkg/agent/planner/ops.js';
 import { bridgeAlias } from '../../pkg/agent/planner/names.js';
 import { bridgeNetworkSpec } from '../../pkg/agent/desired.js';
@@ -56,5 +56,43 @@ describe('verify of a HostSubnet whose bridge a gone HostSubnet\'s network still
     const diffs = (await differences(input(readOnly(record)))).filter((d) => d.what === 'hostsubnet/new-host-1');
     expect(diffs.map((d) => d.found)).toEqual([expect.stringMatching(/^NetworkInUse: bridge br01 is still the bridge of Docker network oldnet \(HostSubnet\/old-host-1, gone\)/)]);
     expect(Object.fromEntries(new NetworkRecord(record.path, () => undefined).made())).toEqual({ 'id-oldnet': 'HostSubnet/old-host-1', 'id-just-made': 'HostSubnet/new-host-1' });
+  });
+});
+
+// A MacvlanNet served here, with a macvlan network labelled for it under another name: the
+// agent removes that network only when its record holds it (planner/macvlan.ts), and so does
+// the verify's plan, which reads the same record.
+const lan: MacvlanNet = {
+  apiVersion: API_VERSION, kind: 'MacvlanNet', metadata: meta('lan'),
+  spec: { subnet: '192.168.200.0/24', gateway: '192.168.200.1', mode: 'bridge', promiscuous: true, hostShim: false, blockPrefix: 28, dockerIPAM: 'blocks' },
+  status: { nodes: [{ name: 'host-1', dockerRange: '192.168.200.128/28' }] },
+} as MacvlanNet;
+const lanLabels = { 'io.xnet.owner': 'MacvlanNet/lan' };
+const lanNet: DockerNetwork = { id: 'id-lan', name: 'lan', driver: 'macvlan', subnet: '192.168.200.0/24', gateway: '192.168.200.1', ipRange: '192.168.200.128/28', options: { parent: 'eth0', macvlan_mode: 'bridge' }, labels: lanLabels, containers: 0 };
+const usernet: DockerNetwork = { id: 'id-usernet', name: 'usernet', driver: 'macvlan', subnet: '10.50.0.0/24', options: { parent: 'eth0' }, labels: lanLabels, containers: 0 };
+
+function macvlanInput(networks: DifferencesInput['networks']): DifferencesInput {
+  const base = input(networks);
+  const list = <T extends { metadata: { name: string } }>(xs: T[]) => ({ list: () => xs, get: (n: string) => xs.find((x) => x.metadata.name === n) });
+  const eth0 = { ifindex: 2, name: 'eth0', mac: '02:00:00:00:00:02', mtu: 1500, up: true, promisc: true };
+  const node: Node = { ...self, status: { interface: 'eth0' } } as Node;
+  const dp = base.dp as unknown as Record<string, unknown>;
+  Object.assign(dp, {
+    dockerNetworks: async () => [lanNet, usernet],
+    hostState: async () => ({ links: [eth0], addrs: [], routes: [] }),
+    docker: { inspectNetwork: async (n: string) => [lanNet, usernet].find((x) => x.name === n), listNetworks: async () => [lanNet, usernet] },
+  });
+  return { ...base, caches: { ...base.caches, nodes: list([node]), clusterNetworks: list([]), hostSubnets: list([]), macvlanNets: list([lan]) } as unknown as DifferencesInput['caches'] };
+}
+
+describe('verify of a MacvlanNet with a network labelled for it under another name', () => {
+  it('plans that network\'s removal only when the agent\'s record holds it, as the agent does', async () => {
+    const mentions = async (record: NetworkRecord) =>
+      (await differences(macvlanInput(readOnly(record)))).filter((d) => JSON.stringify(d).includes('usernet'));
+    const none = new NetworkRecord(join(dir, 'mvn-none.json'), () => undefined);
+    expect(await mentions(none)).toEqual([]);
+    const made = new NetworkRecord(join(dir, 'mvn-made.json'), () => undefined);
+    made.update(new Map([['id-usernet', 'MacvlanNet/lan']]));
+    expect(await mentions(made)).toHaveLength(1);
   });
 });
