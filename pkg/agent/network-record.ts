@@ -48,7 +48,7 @@ export class NetworkRecord {
   private unsaved = false;
   /** the file exists but could not be read: it is not written over in this run (load) */
   private unreadable = false;
-  /** how many ids were added in this run, and when each was last (now) */
+  /** how many adds this run has made (now), and that count at each recorded id's last add */
   private added = 0;
   private readonly addedAt = new Map<string, number>();
 
@@ -89,6 +89,7 @@ export class NetworkRecord {
       next.set(id, label);
       this.addedAt.set(id, ++this.added);
     }
+    for (const id of this.addedAt.keys()) if (!next.has(id)) this.addedAt.delete(id);
     if (this.unsaved || JSON.stringify([...next]) !== JSON.stringify([...this.made()])) this.save(next);
   }
 
