@@ -27,6 +27,9 @@ export const MAX_RECORDED_NETWORKS = 1024;
 
 const recordFile = z.object({ version: z.literal(1), networks: z.record(z.string().min(1), z.string().min(1)) });
 
+/** Where `node`'s agent keeps its record: its --state-dir, default /var/lib/xnet/<node>. */
+const recordPath = (node: string, stateDir: string | undefined) => join(stateDir ?? `/var/lib/xnet/${node}`, NETWORK_RECORD_FILE);
+
 /** What a pass asks of the record (AgentContext.networks). */
 export type NetworkEvidence = Pick<NetworkRecord, 'made' | 'update' | 'firstMention' | 'now'>;
 
@@ -37,6 +40,16 @@ export type NetworkEvidence = Pick<NetworkRecord, 'made' | 'update' | 'firstMent
  */
 export function readOnly(r: Pick<NetworkRecord, 'made'>): NetworkEvidence {
   return { made: () => r.made(), update: () => undefined, firstMention: () => false, now: () => 0 };
+}
+
+/**
+ * The record of `node`'s agent as a dry run in another process reads it (`xctl verify --local`,
+ * `lab verify`): read-only, and a file that is not a record is left where it is. Moved aside
+ * by the verify, with its warning unheard, the agent would find no file and never say that
+ * its evidence was lost.
+ */
+export function agentRecord(node: string, stateDir: string | undefined): NetworkEvidence {
+  return readOnly(new NetworkRecord(recordPath(node, stateDir), () => undefined, { reader: true }));
 }
 
 /** The record file of one agent; read once, then kept in memory (this agent is its only writer). */
@@ -52,11 +65,12 @@ export class NetworkRecord {
   private added = 0;
   private readonly addedAt = new Map<string, number>();
 
-  constructor(readonly path: string, private readonly warn: (msg: string) => void) {}
+  /** `reader`: another process's view of the agent's file (agentRecord), which it never changes */
+  constructor(readonly path: string, private readonly warn: (msg: string) => void, private readonly opts: { reader?: boolean } = {}) {}
 
   /** The record under the agent's state directory (default /var/lib/xnet/<node>). */
   static inStateDir(node: string, stateDir: string | undefined, warn: (msg: string) => void): NetworkRecord {
-    return new NetworkRecord(join(stateDir ?? `/var/lib/xnet/${node}`, NETWORK_RECORD_FILE), warn);
+    return new NetworkRecord(recordPath(node, stateDir), warn);
   }
 
   /** network id -> the owner label it carried when recorded */
@@ -123,6 +137,7 @@ export class NetworkRecord {
   /** Keeps the unusable file for a human (<path>.bad) and starts empty. */
   private bad(why: string): Map<string, string> {
     this.warn(`${this.path}: ${why}; treating the network record as empty (no network of a gone HostSubnet or MacvlanNet is removed until it is recorded again)`);
+    if (this.opts.reader) return new Map();
     try { renameSync(this.path, `${this.path}.bad`); } catch { /* it stays; the next save replaces it */ }
     return new Map();
   }
@@ -135,7 +150,7 @@ export class NetworkRecord {
    */
   private save(networks: Map<string, string>): void {
     this.networks = networks;
-    if (this.unreadable) return;
+    if (this.unreadable || this.opts.reader) return;
     try {
       writeFileDurably(this.path, JSON.stringify({ version: 1, networks: Object.fromEntries(networks) }), 0o644);
       this.unsaved = false;

@@ -18,7 +18,7 @@ import { netnsTarget } from '../netlink/target.js';
 import { Informer } from '../store/informer.js';
 import type { Store } from '../store/types.js';
 import { MacWaits } from '../agent/mac-wait.js';
-import { NetworkRecord, readOnly, type NetworkEvidence } from '../agent/network-record.js';
+import { agentRecord, type NetworkEvidence } from '../agent/network-record.js';
 import { addressOnHost, interfaceOnHost } from '../agent/node.js';
 import { getCondition, WAITING_FOR_CONTROLLER } from '../api/conditions.js';
 import { printable } from '../printable.js';
@@ -83,7 +83,7 @@ export async function verifyHost(o: VerifyHostOptions): Promise<Difference[]> {
   try {
     await Promise.all(all.map((i) => i.start()));
     // the agent's record of the networks it made, read only (one not readable: none is known)
-    const networks = readOnly(NetworkRecord.inStateDir(o.node, o.stateDir, () => undefined));
+    const networks = agentRecord(o.node, o.stateDir);
     return await differences({ node: o.node, store: o.store, caches, dp: new RecordingDataplane(netnsTarget(o.netns), o.dockerHost), ipamPlugin: o.ipamPlugin, networks });
   } finally {
     await Promise.all(all.map((i) => i.stop().catch(() => undefined)));

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NetworkRecord, NETWORK_RECORD_FILE } from '../../pkg/agent/network-record.js';
+import { agentRecord, NetworkRecord, NETWORK_RECORD_FILE } from '../../pkg/agent/network-record.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xnet-network-record-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,6 +33,21 @@ describe('the network record', () => {
       expect(readFileSync(`${path}.bad`, 'utf8')).toBe(text);
       expect(existsSync(path)).toBe(false);
     }
+  });
+
+  // xctl verify --local and lab verify read the agent's record in their own process: a file that
+  // is not a record was moved to .bad by them, unheard (their warn is silent), and the agent
+  // then found no file and never said its evidence was lost.
+  it('as a verify reads it (agentRecord): a file that is not a record is read as empty and left where it is, for the agent to say', () => {
+    const path = fresh();
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, '{not json');
+    expect(agentRecord('host-1', dirname(path)).made().size).toBe(0);
+    expect(readFileSync(path, 'utf8')).toBe('{not json');
+    expect(existsSync(`${path}.bad`)).toBe(false);
+    const warnings: string[] = [];
+    expect(new NetworkRecord(path, (m) => warnings.push(m)).made().size).toBe(0);
+    expect(warnings).toEqual([expect.stringContaining('not JSON')]);
   });
 
   it('keeps what it is told while the file cannot be written, says so once, and writes it once it can', () => {
