@@ -65,10 +65,11 @@ describe('a macvlan network labelled for a MacvlanNet, at the planner', () => {
   });
 });
 
-interface World { mvns: MacvlanNet[]; networks: DockerNetwork[]; record: NetworkRecord }
+interface World { mvns: MacvlanNet[]; networks: DockerNetwork[]; record: NetworkRecord; reports?: Set<string> }
 
 /** An agent on host-1 with Docker `networks`, the MacvlanNets `mvns` in its caches and its network record. */
 function agentOn(w: World) {
+  const reports = (w.reports ??= new Set());
   const executed: Op[] = [];
   const warnings: string[] = [];
   const empty = { get: () => undefined, list: () => [], hasSynced: () => true };
@@ -81,7 +82,8 @@ function agentOn(w: World) {
       nodes: { get: (n: string) => (n === 'host-1' ? self : undefined), list: () => [self] },
     },
     unreadable: () => [],
-    status: { remove: async () => undefined, write: async () => undefined, lastReported: () => undefined },
+    ownReports: (kind: string) => (kind === 'MacvlanNet' ? [...reports] : []),
+    status: { remove: async (_k: string, n: string) => { reports.delete(n); }, write: async () => undefined, lastReported: () => undefined },
     dp: {
       hostState: async () => ({ links: [link('lo', 1), link('eth0', 2), link(shimName('lan'), 5, { kind: 'macvlan', parent: 'eth0', alias: 'xnet:shim:lan' })], addrs: [], routes: [] }),
       dockerNetworks: async () => w.networks,
@@ -149,5 +151,19 @@ describe('a macvlan network labelled for a MacvlanNet, at the reconciler', () =>
     w.mvns = [];
     await removeMacvlanLeftovers(a.ctx);
     expect(removals(a.executed)).toEqual(['lan']);
+  });
+
+  it('a gone MacvlanNet\'s unrecorded network with containers on it keeps this node\'s report (its addresses may be in use) until they leave', async () => {
+    // xnet's own network from before the record (an upgrade), containers still on it
+    const w: World = { mvns: [], networks: [{ ...xnets, containers: 2 }], record: record(), reports: new Set(['lan']) };
+    const a = agentOn(w);
+    await removeMacvlanLeftovers(a.ctx);
+    expect(removals(a.executed)).toEqual([]);
+    expect([...w.reports!]).toEqual(['lan']);
+    // the containers left: the next look lets the report go (the network itself stays: unproven)
+    w.networks = [{ ...xnets, containers: 0 }];
+    await removeMacvlanLeftovers(a.ctx);
+    expect([...w.reports!]).toEqual([]);
+    expect(removals(a.executed)).toEqual([]);
   });
 });

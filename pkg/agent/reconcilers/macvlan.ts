@@ -33,13 +33,18 @@ async function removeMacvlan(ctx: AgentContext, name: string): Promise<void> {
   const made = ctx.networks?.made();
   const plan = planMacvlanRemoval(name, await ctx.dp.hostState(), nets, made);
   // a network so labelled that this node has no record of making stays (planner/owner.ts madeHere)
-  tellUnproven(ctx, unprovenMacvlan(name, nets, made), 'MacvlanNet');
+  const unproven = unprovenMacvlan(name, nets, made);
+  tellUnproven(ctx, unproven, 'MacvlanNet');
   if (plan.ops.length) {
     ctx.log.info('removing macvlan network from this node', { macvlanNet: name });
     await ctx.dp.execute(plan.ops);
   }
   if (plan.ops.length || recordedUnused(ctx)) await releaseParents(ctx);
-  if (plan.problems.length === 0) {
+  // One with containers may be xnet's own from before the record (an upgrade, a lost state
+  // directory), its containers on the MacvlanNet's addresses: this node's report stays, so the
+  // controller keeps them and the delete waits (macvlan-deleting.ts), until they leave. A user's
+  // network so labelled holds it the same way; the log line above names it.
+  if (plan.problems.length === 0 && !unproven.some((n) => n.containers > 0)) {
     await ctx.status.remove('MacvlanNet', name);
     ctx.ipam?.book?.forget(name);
   }
@@ -53,8 +58,13 @@ async function removeMacvlan(ctx: AgentContext, name: string): Promise<void> {
  */
 export async function removeMacvlanLeftovers(ctx: AgentContext): Promise<void> {
   const known = new Set(ctx.caches.macvlanNets.list().map((m) => m.metadata.name));
-  const { names, unproven } = macvlanLeftovers(await ctx.dp.docker.listNetworks(), known, unreadable(ctx, 'MacvlanNet'), ctx.networks?.made());
+  const { names: recorded, unproven } = macvlanLeftovers(await ctx.dp.docker.listNetworks(), known, unreadable(ctx, 'MacvlanNet'), ctx.networks?.made());
   tellUnproven(ctx, unproven, 'MacvlanNet');
+  // an unrecorded one holds this node's report while containers are on it (removeMacvlan):
+  // looked at again while that report is there, it lets go once they left
+  const reported = new Set(ctx.ownReports?.('MacvlanNet') ?? []);
+  const held = unproven.flatMap((n) => labelledFor(n, 'MacvlanNet') ?? []).filter((n) => reported.has(n));
+  const names = [...new Set([...recorded, ...held])];
   if (names.length === 0) return;
   if (ctx.enqueue) return ctx.enqueue(names.map(mvnKey));
   for (const n of names) await reconcileMacvlan(ctx, n);
