@@ -65,3 +65,11 @@ export function documentSpans(text: string): DocumentSpan[] {
   add(start, text.length);
   return spans;
 }
+
+/** The offset of the first `---` line that starts after `offset`: where the next document starts. */
+export function nextDocumentStart(text: string, offset: number): number | undefined {
+  const start = new RegExp(DOCUMENT_START.source, 'gm');
+  start.lastIndex = text.lastIndexOf('\n', offset) + 1;
+  for (let m = start.exec(text); m; m = start.exec(text)) if (m.index > offset) return m.index;
+  return undefined;
+}

@@ -1,13 +1,14 @@
 // Splits one file's text into documents and keeps the YAML syntax tree of each, so that a
 // field path found invalid later can be mapped back to the line it came from.
-import { Composer, isMap, isScalar, isSeq, LineCounter, Parser, type Document, type Pair, type YAMLMap } from 'yaml';
+import { Composer, isMap, isScalar, isSeq, LineCounter, type Document, type Pair, type YAMLMap } from 'yaml';
 import { formatPath, LEADING_ZERO_NUMBER, type FieldIssue, type FieldPath, type ManifestSyntax } from '../api/validate.js';
 import { documentSyntax } from './syntax-of.js';
 import { documentAnchors, unresolvedReason, type EarlierAnchor } from './anchors.js';
 import type { ManifestIssue } from './errors.js';
 import { aliasExpansionOverflow, MAX_ALIAS_VALUES } from './aliases.js';
 import { jsonStreamSpans } from './json-stream.js';
-import { documentSpans, type DocumentSpan } from './document-spans.js';
+import { documentSpans, nextDocumentStart, type DocumentSpan } from './document-spans.js';
+import { boundedTokens, type BoundCrossed } from './document-bounds.js';
 import { innermostOpening, isUnclosedError, unclosedOpenings, unclosedReason } from './unclosed.js';
 import { syntaxReason } from './syntax-reason.js';
 import { unsupportedTags, type TagIssue } from './tags.js';
@@ -93,9 +94,35 @@ interface PartOf { file: string; json: boolean; anchors?: Map<string, EarlierAnc
 
 /**
  * Parses `text` (a part of the file at posOf, `json` when the file is JSON) whose documents
- * follow `before` others; returns how many there now are.
+ * follow `before` others; returns how many there now are. A document that passes a bound
+ * (document-bounds.ts) is refused where it did, unread, and reading goes on at the next `---`
+ * line after that, which starts a document whatever precedes it (document-spans.ts).
  */
-function parsePart(text: string, { file, json, anchors }: PartOf, before: number, posOf: PosOf, out: Reading): number {
+function parsePart(text: string, of: PartOf, before: number, posOf: PosOf, out: Reading): number {
+  let n = before;
+  for (let from = 0; !out.stop;) {
+    const found: { crossed?: BoundCrossed } = {};
+    const at = (offset: number) => posOf(from + offset);
+    n = parseDocuments(from === 0 ? text : text.slice(from), of, n, at, out, found);
+    if (!found.crossed || out.stop) break;
+    const { offset, reason } = found.crossed;
+    out.issues.push({ file: of.file, document: ++n, ...lineCol(at(offset)), reason });
+    if (out.refused.refuse(n)) {
+      out.stop = true;
+      out.stopped = { file: of.file, document: n, line: at(offset).line, reason: STOPPED_READING };
+    }
+    const next = nextDocumentStart(text, from + offset);
+    if (next === undefined) break;
+    from = next;
+  }
+  return n;
+}
+
+/**
+ * The documents of `text` (see parsePart) up to the first that passes a bound, which is left
+ * out and named in `found`; returns how many there now are.
+ */
+function parseDocuments(text: string, { file, json, anchors }: PartOf, before: number, posOf: PosOf, out: Reading, found: { crossed?: BoundCrossed }): number {
   // merge keys (`<<: *defaults`) as kubectl's YAML reader takes them; keys given twice are
   // found by duplicate-keys.ts, in one pass
   const composer = new Composer({ uniqueKeys: false, merge: true, customTags: (tags) => [LEADING_ZERO, ...tags] });
@@ -108,7 +135,7 @@ function parsePart(text: string, { file, json, anchors }: PartOf, before: number
   const unclosed = (before: number) => ({ offsets: (openings ??= unclosedOpenings(text))(before), text });
   // refused %YAML directives, in order; each one opens the first document that starts after it
   const directives: RefusedDirective[] = [];
-  for (const doc of composer.compose(withoutOtherVersions(new Parser().parse(text), directives))) {
+  for (const doc of composer.compose(withoutOtherVersions(boundedTokens(text, found), directives))) {
     n++;
     const issues = out.issues.length;
     while (directives.length && directives[0].offset < (doc.range?.[0] ?? 0)) refuseDirective(directives.shift()!, { file, document: n }, posOf, out);
@@ -120,7 +147,7 @@ function parsePart(text: string, { file, json, anchors }: PartOf, before: number
       return n;
     }
   }
-  // one that opens no document (at the end of the text) is refused all the same
+  // one that opens no document (at the end of the text, or before the one refused) is refused all the same
   for (const d of directives) refuseDirective(d, { file }, posOf, out);
   return n;
 }

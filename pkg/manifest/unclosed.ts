@@ -4,7 +4,7 @@
 // One such token swallows what follows it, closing brackets included, so the collections around
 // it are unclosed too: `{a: [}` had two errors, both shown at the `{`, while the `[` is the one
 // to close. A document's unclosed errors are one problem, shown at the innermost opening.
-import { Parser } from 'yaml';
+import { boundedTokens } from './document-bounds.js';
 
 const CLOSER: Record<string, string> = { 'double-quoted-scalar': '"', 'single-quoted-scalar': "'" };
 
@@ -35,10 +35,11 @@ function openingsIn(token: unknown): number[] {
  * The offsets of every quote or flow collection opened and never closed before the offset
  * asked, in order: one parse of the text for all its errors (one per error made 5 000 of them
  * take more than ten minutes), and only as far as asked (the rest of a 16 MiB file, parsed at
- * its first error, took 15 s when reading stopped a few documents later).
+ * its first error, took 15 s when reading stopped a few documents later), nor past a document
+ * too large to read (document-bounds.ts).
  */
 export function unclosedOpenings(text: string): (before: number) => number[] {
-  const tokens = new Parser().parse(text);
+  const tokens = boundedTokens(text, {});
   const found: number[] = [];
   let reached = -1;
   return (before) => {

@@ -51,6 +51,23 @@ describe('xctl apply -f of input that is no file or never ends', () => {
   });
 });
 
+describe('xctl apply -f of one document too large to read', () => {
+  it('refuses 16 MiB of one flow sequence or of deep nesting where it passes the bound, exit 2, no crash, nothing written', async () => {
+    const before = await keys();
+    const ok = file('bounds-ok.yaml', nodeDoc('bounds-ok'));
+    // V8 aborted xctl out of memory on each (the yaml package composed 8 million nodes first)
+    const flow = file('flow.yaml', `a: [${'1,'.repeat(8 * 1024 * 1024 - 4)}1]\n`);
+    const deep = file('deep.yaml', `${nodeDoc('deep')}---\n${'['.repeat(8 * 1024 * 1024 - 64)}${']'.repeat(8 * 1024 * 1024 - 64)}\n`);
+    const r = await xctl(['apply', '-f', ok, '-f', flow, '-f', deep]);
+    expect(r.signal).toBeUndefined();
+    expect(r.stderr).toContain(`${flow}:1:2000002: document 1: more than 2000000 keys, values and list entries in one document (a generated or corrupted file?); split it`);
+    expect(r.stderr).toContain(`${deep}:6:101: document 2: nested more than 100 levels deep`);
+    expect(r.stderr).toMatch(/nothing was written\n?$/);
+    expect(r.exitCode).toBe(2);
+    expect(await keys()).toEqual(before);
+  });
+});
+
 describe('xctl apply -f of a file of many documents', () => {
   it('holds no more than one empty document at a time: a million (4 MB) read in a 256 MB heap, exit 2, no crash', async () => {
     const f = file('empty-docs.yaml', '---\n'.repeat(1_000_000));

@@ -1,0 +1,77 @@
+// One YAML document too large to read: the shapes that made `xctl apply -f` run out of memory
+// (V8 aborted it) while the yaml package composed millions of nodes are refused, with the file,
+// document and line where a bound was passed, before any node is made; a real List is read.
+import { describe, expect, it } from 'vitest';
+import { parseSources } from '../../pkg/manifest/load.js';
+import { boundedTokens, type BoundCrossed, MAX_DOCUMENT_DEPTH, MAX_DOCUMENT_VALUES } from '../../pkg/manifest/document-bounds.js';
+import { refuse } from './manifest-refuse.js';
+
+/** 16 MiB (what xctl reads of one file at most) of `unit` after `head`: the shapes that crashed */
+const MIB16 = 16 * 1024 * 1024 - 64;
+const fill = (unit: string, head: string, tail = '') => head + unit.repeat(Math.floor((MIB16 - head.length - tail.length) / unit.length)) + tail;
+
+const TOO_MANY = new RegExp(`^more than ${MAX_DOCUMENT_VALUES} keys, values and list entries in one document \\(a generated or corrupted file\\?\\); split it$`);
+const TOO_DEEP = new RegExp(`^nested more than ${MAX_DOCUMENT_DEPTH} levels deep`);
+
+const V = 'apiVersion: xnet.io/v1alpha1';
+const nic = (i: number) => `- ${V}\n  kind: ContainerNic\n  metadata:\n    name: nic-${i}\n    labels: {app: web, tier: front}\n  spec:\n    node: host-${i % 50}\n    container: c${i}\n    ifName: eth1\n    network: {clusterNetwork: default}\n    ip: 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`;
+
+describe('a document too large to read', () => {
+  it('refuses one huge flow sequence at the value that passes the bound', () => {
+    const issues = refuse(fill('1,', 'a: [', '1]\n'));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ file: 'm.yaml', document: 1, line: 1 });
+    expect(issues[0].reason).toMatch(TOO_MANY);
+  }, 60_000);
+
+  it('refuses one huge block sequence at the line that passes the bound', () => {
+    // each `- 1` line is two counted tokens: the 1 000 000th line holds the 2 000 000th and 2 000 001st
+    const issues = refuse(fill('- 1\n', 'a:\n'));
+    expect(issues).toEqual([{ file: 'm.yaml', document: 1, line: 1_000_001, column: 1, reason: expect.stringMatching(TOO_MANY) }]);
+  }, 60_000);
+
+  it('refuses very deep flow nesting at the bracket that passes the bound', () => {
+    const issues = refuse('['.repeat(MIB16 / 2) + ']'.repeat(MIB16 / 2));
+    expect(issues).toEqual([{ file: 'm.yaml', document: 1, line: 1, column: MAX_DOCUMENT_DEPTH + 1, reason: expect.stringMatching(TOO_DEEP) }]);
+  });
+
+  it('refuses deep block nesting at its line', () => {
+    const text = Array.from({ length: 150 }, (_, i) => `${' '.repeat(i)}a${i}:`).join('\n') + ' 1\n';
+    const [issue] = refuse(`---\n${V}\nkind: Node\nmetadata: {name: n1}\n---\n${text}`);
+    // a0 is on line 5; the parser opens a key's nested mapping at the key of the line after it
+    expect(issue).toMatchObject({ file: 'm.yaml', document: 2, line: 5 + MAX_DOCUMENT_DEPTH });
+    expect(issue.reason).toMatch(TOO_DEEP);
+  });
+
+  it('reads on at the next --- line, numbering the documents after the one refused', () => {
+    const huge = `a: [${'1,'.repeat(MAX_DOCUMENT_VALUES)}1]\n`;
+    const text = `${V}\nkind: Node\nmetadata: {name: n1}\n---\n${huge}---\n${V}\nkind: Node\nmetadata: {name: n2}\n---\n${V}\nkind: Nod\nmetadata: {name: n3}\n`;
+    const issues = refuse(text);
+    expect(issues.map((i) => [i.document, i.line])).toEqual([[2, 5], [4, 12]]);
+    expect(issues[0].reason).toMatch(TOO_MANY);
+  }, 60_000);
+
+  it('stops counting at each document: many documents under the bound are read', () => {
+    const doc = `${V}\nkind: Node\nmetadata: {name: nNAME, labels: {${Array.from({ length: 50 }, (_, i) => `k${i}: v`).join(', ')}}}\n`;
+    const found: { crossed?: BoundCrossed } = {};
+    const text = Array.from({ length: 100 }, (_, i) => doc.replace('NAME', String(i))).join('---\n');
+    expect([...boundedTokens(text, found, { values: 400, depth: 10 })].filter((t) => t.type === 'document')).toHaveLength(100);
+    expect(found.crossed).toBeUndefined();
+    expect(parseSources([{ file: 'm.yaml', text }])).toHaveLength(100);
+  });
+
+  it('bounds by the values given: a lowered bound refuses at its own count', () => {
+    const found: { crossed?: BoundCrossed } = {};
+    // c, :, [, 1, `,` and 2 (at offset 16) are the 6th token of the second document
+    const tokens = [...boundedTokens(`a: b\n---\nc: [1, 2, 3, 4, 5, 6]\n`, found, { values: 5, depth: 10 })];
+    expect(tokens.map((t) => t.type)).toEqual(['document']);
+    expect(found.crossed).toEqual({ offset: 16, reason: expect.stringMatching(/^more than 5 keys/) });
+  });
+
+  it('reads a List of 20 000 ContainerNics (4.6 MiB) in one document', () => {
+    const text = `apiVersion: v1\nkind: List\nitems:\n${Array.from({ length: 20_000 }, (_, i) => nic(i)).join('')}`;
+    const loaded = parseSources([{ file: 'm.yaml', text }]);
+    expect(loaded).toHaveLength(20_000);
+    expect(loaded[19_999].object.metadata.name).toBe('nic-19999');
+  }, 60_000);
+});
