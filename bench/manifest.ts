@@ -15,10 +15,10 @@ const BYTES = Math.floor(Number(process.env.MANIFEST_MIB ?? 4) * 1024 * 1024) - 
 /** `unit` repeated to BYTES, between `head` and `tail` */
 const fill = (unit: string, head = '', tail = '') => head + unit.repeat(Math.floor((BYTES - head.length - tail.length) / unit.length)) + tail;
 
-/** `item(i)` for i = 0, 1, ... joined by `sep`, as many as fit in BYTES */
-function items(item: (i: number) => string, sep: string): string {
-  const parts: string[] = [];
-  for (let i = 0, len = 0; ; i++) {
+/** `item(i)` for i = 0, 1, ... joined by `sep`, after `head`, as many as fit in BYTES */
+function items(item: (i: number) => string, sep: string, head = ''): string {
+  const parts: string[] = [head];
+  for (let i = 0, len = head.length; ; i++) {
     const s = item(i) + sep;
     if ((len += s.length) > BYTES) return parts.join('');
     parts.push(s);
@@ -27,57 +27,68 @@ function items(item: (i: number) => string, sep: string): string {
 
 const node = (i: number) => `apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: n${i}\nspec: {}\n`;
 
-const SHAPES: Record<string, () => string> = {
-  'valid Nodes (baseline)': () => items(node, '---\n'),
-  'empty documents (---)': () => fill('---\n'),
-  'empty documents (...)': () => fill('...\n'),
-  'comment-only documents': () => fill('# c\n---\n'),
-  'empty documents (CRLF)': () => fill('---\r\n'),
-  'tiny valid flow documents': () => items((i) => `{apiVersion: xnet.io/v1alpha1, kind: Node, metadata: {name: n${i}}, spec: {}}`, '\n---\n'),
-  'tiny invalid documents': () => fill('a: 1\n---\n'),
-  'unclosed bracket documents': () => fill('a: [\n---\n'),
-  'JSON stream of {}': () => fill('{}\n'),
-  'one huge flow sequence': () => fill('1,', 'a: [', '1]\n'),
-  'one huge block sequence': () => fill('- 1\n', 'a:\n'),
-  'one very long line': () => fill('x', 'apiVersion: ', '\n'),
-  'deep flow nesting': () => '['.repeat(BYTES / 2) + ']'.repeat(BYTES / 2),
-  'one object, many comments': () => fill('# comment\n', node(0)),
-  'one object, many blank lines': () => fill('\n', node(0)),
-  'directive documents': () => fill('%YAML 1.2\n---\n'),
+const nic = (i: number) => `- apiVersion: xnet.io/v1alpha1\n  kind: ContainerNic\n  metadata:\n    name: nic-${i}\n    labels: {app: web}\n  spec:\n    node: host-${i % 50}\n    container: c${i}\n    ifName: eth1\n    network: {clusterNetwork: default}\n    ip: 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`;
+
+/** Each shape's text, and what xctl must answer it (at any MANIFEST_MIB up to 16). */
+const SHAPES: Record<string, [make: () => string, expect: 'accepted' | 'refused']> = {
+  'valid Nodes (baseline)': [() => items(node, '---\n'), 'accepted'],
+  // one document: past about 47 000 of these NICs (11 MiB) it holds more than 2 000 000 values (document-bounds.ts)
+  'one List of ContainerNics': [() => items(nic, '', 'apiVersion: v1\nkind: List\nitems:\n'), BYTES <= 10 * 1024 * 1024 ? 'accepted' : 'refused'],
+  'empty documents (---)': [() => fill('---\n'), 'refused'],
+  'empty documents (...)': [() => fill('...\n'), 'refused'],
+  'comment-only documents': [() => fill('# c\n---\n'), 'refused'],
+  'empty documents (CRLF)': [() => fill('---\r\n'), 'refused'],
+  'tiny valid flow documents': [() => items((i) => `{apiVersion: xnet.io/v1alpha1, kind: Node, metadata: {name: n${i}}, spec: {}}`, '\n---\n'), 'accepted'],
+  'tiny invalid documents': [() => fill('a: 1\n---\n'), 'refused'],
+  'unclosed bracket documents': [() => fill('a: [\n---\n'), 'refused'],
+  'JSON stream of {}': [() => fill('{}\n'), 'refused'],
+  // refused at the 2 000 000th value or 100th level (document-bounds.ts) at 4 MiB and more;
+  // they ran out of memory at 16 MiB before it
+  'one huge flow sequence': [() => fill('1,', 'a: [', '1]\n'), 'refused'],
+  'one huge block sequence': [() => fill('- 1\n', 'a:\n'), 'refused'],
+  'one very long line': [() => fill('x', 'apiVersion: ', '\n'), 'refused'],
+  'deep flow nesting': [() => '['.repeat(BYTES / 2) + ']'.repeat(BYTES / 2), 'refused'],
+  'one object, many comments': [() => fill('# comment\n', node(0)), 'accepted'],
+  'one object, many blank lines': [() => fill('\n', node(0)), 'accepted'],
+  'directive documents': [() => fill('%YAML 1.2\n---\n'), 'refused'],
 };
 
-/** One shape, in this process: its CPU seconds and what the user is told, as a line of JSON. */
+/** One shape, in this process: its CPU seconds, its peak memory and what the user is told, as a line of JSON. */
 function measure(name: string): void {
-  const text = SHAPES[name]();
+  const text = SHAPES[name][0]();
   const t0 = process.cpuUsage();
   let outcome: string;
   try {
     outcome = `accepted, ${parseSources([{ file: 'm.yaml', text }]).length} objects`;
   } catch (e) {
     if (!(e instanceof ManifestError)) throw e;
-    outcome = `refused, ${e.issues.length} problems`;
+    outcome = `refused, ${e.issues.length} problems: ${e.issues[0].reason.slice(0, 40)}`;
   }
   const used = process.cpuUsage(t0);
-  console.log(JSON.stringify({ seconds: (used.user + used.system) / 1e6, outcome }));
+  console.log(JSON.stringify({ seconds: (used.user + used.system) / 1e6, mib: process.resourceUsage().maxRSS / 1024, outcome }));
 }
 
-/** Each shape in a child process: its CPU seconds, or why it gave none. */
+/** Each shape in a child process: its CPU seconds and peak memory, or why it gave none; and whether xctl answered as it must. */
 function main(): void {
-  console.log(`manifests of ${(BYTES / 1024 / 1024).toFixed(1)} MiB, CPU seconds of parseSources`);
+  console.log(`manifests of ${(BYTES / 1024 / 1024).toFixed(1)} MiB, CPU seconds and peak memory of parseSources`);
   let baseline: number | undefined;
-  for (const name of Object.keys(SHAPES)) {
+  for (const [name, [, expected]] of Object.entries(SHAPES)) {
     let line: string;
+    let outcome = 'failed';
     try {
       const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      const r = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; outcome: string };
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; mib: number; outcome: string };
       baseline ??= r.seconds;
-      line = `${r.seconds.toFixed(2).padStart(7)} s  ${(r.seconds / baseline).toFixed(2).padStart(5)}x baseline  ${r.outcome}`;
+      outcome = r.outcome;
+      line = `${r.seconds.toFixed(2).padStart(7)} s  ${(r.seconds / baseline).toFixed(2).padStart(5)}x baseline  ${r.mib.toFixed(0).padStart(5)} MiB  ${r.outcome}`;
     } catch (e) {
       // node aborts (SIGABRT) when its heap is full
       const { signal, status } = e as { signal?: string; status?: number };
       line = `failed: ${signal === 'SIGABRT' || status === 134 ? 'out of memory (crashed)' : (e as Error).message.split('\n')[0]}`;
     }
-    console.log(`${name.padEnd(30)} ${line}`);
+    const wrong = outcome.startsWith(expected) ? '' : `  UNEXPECTED: must be ${expected}`;
+    if (wrong) process.exitCode = 1;
+    console.log(`${name.padEnd(30)} ${line}${wrong}`);
   }
 }
 
