@@ -16,9 +16,9 @@ const PATH = process.env.PATH;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'xnet-arping-')); process.env.PATH = `${dir}:${PATH}`; });
 afterEach(() => { process.env.PATH = PATH; rmSync(dir, { recursive: true, force: true }); });
 
-/** An `arping` that prints err on stderr and exits with code. */
-function fakeArping(code: number, err = ''): void {
-  writeFileSync(join(dir, 'arping'), `#!/bin/sh\n${err ? `echo '${err}' >&2\n` : ''}exit ${code}\n`);
+/** An `arping` that prints err on stderr (and out on stdout) and exits with code. */
+function fakeArping(code: number, err = '', out = ''): void {
+  writeFileSync(join(dir, 'arping'), `#!/bin/sh\n${out ? `echo '${out}'\n` : ''}${err ? `echo '${err}' >&2\n` : ''}exit ${code}\n`);
   chmodSync(join(dir, 'arping'), 0o755);
 }
 
@@ -93,6 +93,22 @@ describe('ARP probe', () => {
     fakeArping(2, 'arping: Device eth9.40 not available.');
     await probe(SELF, 'eth9.40', '10.9.0.5');
     expect(infos).toHaveLength(2);
+  });
+
+  // With -q, arping said nothing of a parent set down (exit 2: "arping unavailable", spending
+  // its warning) and exited 0 for one without ARP, having sent nothing: "free", unlooked.
+  it('a parent that is down or has no ARP cannot be looked on: unavailable, said naming its state, the warning kept for arping', async () => {
+    const { log, warnings, infos } = recordingLog();
+    const probe = arpProber(log);
+    fakeArping(2, '', 'Interface "eth9" is down');
+    expect(await probe(SELF, 'eth9', '10.9.0.5')).toBe('unavailable');
+    fakeArping(0, '', 'Interface "dummy9" is not ARPable');
+    expect(await probe(SELF, 'dummy9', '10.9.0.5')).toBe('unavailable');
+    expect(warnings).toEqual([]);
+    expect(infos.map(([m]) => m)).toEqual([expect.stringContaining('interface eth9 is down'), expect.stringContaining('interface dummy9 is not ARPable')]);
+    // arping's other chatter on stdout is not read: a probe nobody answers is still free
+    fakeArping(0, '', 'ARPING 10.9.0.5 from 0.0.0.0 eth9\nSent 2 probes (2 broadcast(s))\nReceived 0 response(s)');
+    expect(await probe(SELF, 'eth9', '10.9.0.5')).toBe('free');
   });
 
   it('no arping at all is unavailable too, and says so', async () => {
