@@ -39,6 +39,7 @@ const xnets: DockerNetwork = { ...spec, id: 'xnet-id', containers: 0 };
 /** a user's macvlan network carrying lan's label, under another name (or xnet's under an older one) */
 const labelled: DockerNetwork = { ...spec, id: 'user-id', name: 'usernet', subnet: '10.50.0.0/24', gateway: undefined, ipRange: undefined, options: { parent: 'eth0' }, containers: 0 };
 const removals = (ops: Op[]) => ops.flatMap((o) => (o.op === 'docker.network.remove' ? [o.name] : []));
+const linkDeletions = (ops: Op[]) => ops.flatMap((o) => (o.op === 'link.del' ? [o.name] : []));
 const recorded = (...nets: DockerNetwork[]) => new Map(nets.map((n) => [n.id, n.labels['io.xnet.owner']]));
 
 describe('a macvlan network labelled for a MacvlanNet, at the planner', () => {
@@ -153,17 +154,32 @@ describe('a macvlan network labelled for a MacvlanNet, at the reconciler', () =>
     expect(removals(a.executed)).toEqual(['lan']);
   });
 
-  it('a gone MacvlanNet\'s unrecorded network with containers on it keeps this node\'s report (its addresses may be in use) until they leave', async () => {
+  it('a gone MacvlanNet\'s unrecorded network with containers on it keeps this node\'s report (its addresses may be in use) and the host shim until they leave', async () => {
     // xnet's own network from before the record (an upgrade), containers still on it
     const w: World = { mvns: [], networks: [{ ...xnets, containers: 2 }], record: record(), reports: new Set(['lan']) };
     const a = agentOn(w);
     await removeMacvlanLeftovers(a.ctx);
     expect(removals(a.executed)).toEqual([]);
     expect([...w.reports!]).toEqual(['lan']);
-    // the containers left: the next look lets the report go (the network itself stays: unproven)
+    // the host reaches those containers through the shim
+    expect(linkDeletions(a.executed)).toEqual([]);
+    // the containers left: the next look lets the report and the shim go (the network itself stays: unproven)
     w.networks = [{ ...xnets, containers: 0 }];
     await removeMacvlanLeftovers(a.ctx);
     expect([...w.reports!]).toEqual([]);
     expect(removals(a.executed)).toEqual([]);
+    expect(linkDeletions(a.executed)).toEqual([shimName('lan')]);
+  });
+
+  it('a MacvlanNet that left this node keeps its shim while containers are on its recorded network, whose removal waits for them', async () => {
+    const w: World = { mvns: [elsewhere], networks: [{ ...xnets, containers: 1 }], record: record([xnets]) };
+    const a = agentOn(w);
+    await reconcileMacvlan(a.ctx, 'lan');
+    expect(removals(a.executed)).toEqual([]);
+    expect(linkDeletions(a.executed)).toEqual([]);
+    w.networks = [{ ...xnets, containers: 0 }];
+    await reconcileMacvlan(a.ctx, 'lan');
+    expect(removals(a.executed)).toEqual(['lan']);
+    expect(linkDeletions(a.executed)).toEqual([shimName('lan')]);
   });
 });

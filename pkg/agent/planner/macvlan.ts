@@ -142,13 +142,17 @@ export function unprovenMacvlan(name: string, docker: DockerNetwork[], made: Mad
 
 /**
  * The MacvlanNet is gone (or no longer selects this node): its Docker network (the one this
- * node made: `made`, owner.ts madeHere) and its shim (marked, or an older agent's) go.
+ * node made: `made`, owner.ts madeHere) and its shim (marked, or an older agent's) go; the
+ * shim only once no container is on a network labelled for it.
  */
 export function planMacvlanRemoval(name: string, host: HostState, docker: DockerNetwork[], made: MadeNetworks | undefined): Plan {
   const nets = planDockerNetworks([], docker.filter((n) => leftOver(n, name, made)), 'MacvlanNet');
   const ops: Op[] = [...nets.ops];
   const shim = host.links.find((l) => l.name === shimName(name));
-  if (shim && shimOwnership(name, shim) !== 'foreign') ops.push({ op: 'link.del', name: shim.name });
+  // Containers still on a network of this MacvlanNet (its removal waits for them, or it is
+  // unrecorded and stays): the host reaches them through the shim until they leave.
+  const inUse = docker.some((n) => labelledFor(n, 'MacvlanNet') === name && n.containers > 0);
+  if (shim && !inUse && shimOwnership(name, shim) !== 'foreign') ops.push({ op: 'link.del', name: shim.name });
   return { ops, problems: nets.problems };
 }
 
