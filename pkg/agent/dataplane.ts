@@ -168,7 +168,8 @@ export class Dataplane implements AgentDataplane {
       try {
         switch (o.op) {
           case 'docker.network.create': await this.docker.createNetwork(o.spec); break;
-          case 'docker.network.remove': await this.docker.removeNetwork(o.name); break;
+          // by the id judged: a network made under the name since is not removed (one gone: 404, done)
+          case 'docker.network.remove': await this.docker.removeNetwork(o.id, o.name); break;
           case 'iptables.restore': await this.iptables.restore(o.table, o.lines); break;
           case 'sysctl.set': await writeSysctls(o.netns === undefined ? this.target : containerTarget(o.netns), o.values); break;
         }

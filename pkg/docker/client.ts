@@ -181,10 +181,11 @@ export class DockerClient {
     } catch (e) { throw toDockerError(e, `create network ${s.name}`); }
   }
 
-  async removeNetwork(nameOrId: string): Promise<void> {
+  /** `shown`: how errors name the network (its name, when asked by id). A network not there (404) is done. */
+  async removeNetwork(nameOrId: string, shown = nameOrId): Promise<void> {
     try { await this.call('remove_network', () => this.docker.getNetwork(nameOrId).remove()); } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return;
-      throw toDockerError(e, `remove network ${nameOrId}`);
+      throw toDockerError(e, `remove network ${shown}`);
     }
   }
 

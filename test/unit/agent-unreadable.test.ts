@@ -81,7 +81,7 @@ describe('an agent with keys that do not decode and no last good value of them',
   it("keeps an unreadable HostSubnet's Docker network, and removes a gone one's", async () => {
     const a = agentOn({ unreadable: { HostSubnet: ['hs-kept'] }, networks: [network('kept', 'HostSubnet/hs-kept'), network('gone', 'HostSubnet/hs-gone')] });
     await reconcileHostSubnets(a.ctx);
-    expect(a.executed).toEqual([{ op: 'docker.network.remove', name: 'gone' }]);
+    expect(a.executed).toEqual([{ op: 'docker.network.remove', name: 'gone', id: 'gone' }]);
   });
 
   it("keeps an unreadable MacvlanNet's shim, also when this Node's key is the unreadable one", async () => {

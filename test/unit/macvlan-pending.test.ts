@@ -72,7 +72,7 @@ describe('a pending MacvlanNet keeps the network and shim already on the node', 
 
   it('a MacvlanNet deleted or no longer selecting the node still takes its network and shim away', () => {
     expect(planMacvlanRemoval('macvlan200', converged, [network], new Map([['n1', 'MacvlanNet/macvlan200']])).ops).toEqual([
-      { op: 'docker.network.remove', name: 'macvlan200' }, { op: 'link.del', name: shim },
+      { op: 'docker.network.remove', name: 'macvlan200', id: 'n1' }, { op: 'link.del', name: shim },
     ]);
   });
 });

@@ -84,7 +84,7 @@ describe('planDockerNetworks', () => {
 
   it('recreates its own drifted network when nothing is attached, refuses when containers are', () => {
     expect(planDockerNetworks([spec], [have({ ipRange: '10.76.1.0/25' })], 'HostSubnet').ops).toEqual([
-      { op: 'docker.network.remove', name: 'net1' }, { op: 'docker.network.create', spec },
+      { op: 'docker.network.remove', name: 'net1', id: 'abc' }, { op: 'docker.network.create', spec },
     ]);
     const busy = planDockerNetworks([spec], [have({ ipRange: '10.76.1.0/25', containers: 2 })], 'HostSubnet');
     expect(busy.ops).toEqual([]);
@@ -106,7 +106,7 @@ describe('planDockerNetworks', () => {
       return have({ options });
     };
     expect(planDockerNetworks([want], [mtu('1400')], 'HostSubnet').ops).toEqual([
-      { op: 'docker.network.remove', name: 'net1' }, { op: 'docker.network.create', spec: want },
+      { op: 'docker.network.remove', name: 'net1', id: 'abc' }, { op: 'docker.network.create', spec: want },
     ]);
     const busy = planDockerNetworks([want], [{ ...mtu('1400'), containers: 1 }], 'HostSubnet');
     expect(busy.ops).toEqual([]);
@@ -125,7 +125,7 @@ describe('planDockerNetworks', () => {
   });
   it('removes its own networks that are no longer wanted, and only those', () => {
     const p = planDockerNetworks([], [have(), have({ name: 'mine', labels: {} }), have({ name: 'mv', labels: { 'io.xnet.owner': 'MacvlanNet/x' } })], 'HostSubnet');
-    expect(p.ops).toEqual([{ op: 'docker.network.remove', name: 'net1' }]);
+    expect(p.ops).toEqual([{ op: 'docker.network.remove', name: 'net1', id: 'abc' }]);
   });
 });
 
@@ -568,7 +568,7 @@ describe('planMacvlan', () => {
     const h = host([link('eth0', 2, { promisc: true }), link(shim, 5, { kind: 'macvlan', parent: 'eth0', alias: SHIM_MARK })]);
     expect(planMacvlan({ ...d, shim: undefined }, h, [{ ...network, id: 'x', containers: 0 }]).ops).toEqual([{ op: 'link.del', name: shim }]);
     expect(planMacvlanRemoval('macvlan200', h, [{ ...network, id: 'x', containers: 0 }], new Map([['x', 'MacvlanNet/macvlan200']])).ops).toEqual([
-      { op: 'docker.network.remove', name: 'macvlan200' }, { op: 'link.del', name: shim },
+      { op: 'docker.network.remove', name: 'macvlan200', id: 'x' }, { op: 'link.del', name: shim },
     ]);
   });
 

@@ -11,7 +11,7 @@ describe('verify differences', () => {
     expect(describeOp({ op: 'addr.add', dev: 'eth1', cidr: '10.76.1.5/24', netns: { path: '/proc/1/fd/9', pid: 42 } }))
       .toEqual({ what: 'address (container pid 42)', expected: '10.76.1.5/24 on eth1', found: 'missing' });
     expect(describeOp({ op: 'link.set.promisc', name: 'eth0', on: true }).expected).toBe('link set eth0 promisc on');
-    expect(describeOp({ op: 'docker.network.remove', name: 'old' })).toEqual({ what: 'docker network', expected: 'absent', found: 'old' });
+    expect(describeOp({ op: 'docker.network.remove', name: 'old', id: 'old-id' })).toEqual({ what: 'docker network', expected: 'absent', found: 'old' });
   });
 
   it('prints one aligned line per difference under a header', () => {

@@ -68,7 +68,7 @@ export function planDockerNetworks(desired: DockerNetworkSpec[], observed: Docke
     } else if (have.containers + (have.stopped?.length ?? 0) > 0) {
       problems.push({ reason: 'NetworkInUse', message: `Docker network ${want.name} must be recreated (${diff}) but ${attachedWhy(have)}` });
     } else {
-      ops.push({ op: 'docker.network.remove', name: want.name }, { op: 'docker.network.create', spec: want });
+      ops.push({ op: 'docker.network.remove', name: want.name, id: have.id }, { op: 'docker.network.create', spec: want });
     }
   }
   for (const have of observed) {
@@ -76,7 +76,7 @@ export function planDockerNetworks(desired: DockerNetworkSpec[], observed: Docke
     if (have.containers > 0) {
       problems.push({ reason: 'NetworkInUse', message: `Docker network ${have.name} is no longer wanted but ${have.containers} container(s) are attached; it is removed once they leave` });
     } else {
-      ops.push({ op: 'docker.network.remove', name: have.name });
+      ops.push({ op: 'docker.network.remove', name: have.name, id: have.id });
     }
   }
   return { ops, problems };

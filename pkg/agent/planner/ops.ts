@@ -40,7 +40,12 @@ export type IpOp =
 export type Op =
   | IpOp
   | { op: 'docker.network.create'; spec: DockerNetworkSpec }
-  | { op: 'docker.network.remove'; name: string }
+  /**
+   * `id`: the network judged (by id: the record's evidence is ids); Docker is asked to remove
+   * that id, so a network made under the name since (a user's, or xnet's for a new object) is
+   * never the one removed. `name` is for messages and for the passes that free the name.
+   */
+  | { op: 'docker.network.remove'; name: string; id: string }
   | { op: 'iptables.restore'; table: 'nat' | 'filter'; lines: string[] }
   /** one `sysctl -w k=v ...` in the host, or in a container's namespace */
   | { op: 'sysctl.set'; values: Record<string, string>; netns?: ContainerNs };
