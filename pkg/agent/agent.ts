@@ -155,7 +155,7 @@ export class Agent {
       node: self, store: opts.store, caches: this.caches, dp: opts.dataplane ?? new Dataplane(netnsTarget(opts.netns), opts.dockerHost, opts.dockerTls),
       log, status: new NodeStatusReporter(opts.store, self, this.events, (kind, name) => this.view.ownStatus?.(kind, name)), capabilities: {}, routeProblems: [], removedNics: new Map(), hostEnds: new HostEnds(), macWaits: new MacWaits(),
       routesDirty: this.routesDirty, unreadable: (kind) => this.view.unreadable?.(kind) ?? [], ownReports: (kind) => this.view.ownReports?.(kind) ?? [],
-      ...stateRecords(self, { stateDir: opts.stateDir, standIn: !!opts.dataplane }, (msg) => log.warn(msg)),
+      ...stateRecords(self, { stateDir: opts.stateDir, standIn: !!opts.dataplane }, (msg) => log.warn(msg), (msg) => log.info(msg)),
       enqueue: (keys) => this.enqueue(keys),
       ownNatChange: () => this.drift.expectFollowUps([KEY_NAT], opts.dockerFollowUpMs ?? OWN_DOCKER_FOLLOW_UP_MS),
       followingOwnNatChange: () => this.drift.followingUp(KEY_NAT),

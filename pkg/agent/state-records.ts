@@ -11,7 +11,7 @@ export interface StateRecords { parents?: ParentRecord; networks?: NetworkRecord
  * The records of `node`; none with a stand-in dataplane (the scale benchmark) unless it names a
  * state directory, so that a thousand hollow agents write nothing under /var/lib.
  */
-export function stateRecords(node: string, opts: { stateDir?: string; standIn: boolean }, warn: (msg: string) => void): StateRecords {
+export function stateRecords(node: string, opts: { stateDir?: string; standIn: boolean }, warn: (msg: string) => void, info?: (msg: string) => void): StateRecords {
   if (opts.standIn && !opts.stateDir) return {};
-  return { parents: ParentRecord.inStateDir(node, opts.stateDir, warn), networks: NetworkRecord.inStateDir(node, opts.stateDir, warn) };
+  return { parents: ParentRecord.inStateDir(node, opts.stateDir, warn), networks: NetworkRecord.inStateDir(node, opts.stateDir, warn, info) };
 }

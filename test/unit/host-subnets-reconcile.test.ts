@@ -3,11 +3,11 @@
 // gone) is put back; one HostSubnet Docker refuses stops no other; a renamed network's old one
 // is removed before the new one is made (Docker refuses overlapping subnets). A network labelled
 // for a gone HostSubnet is removed only when this node's record says it made it.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NetworkRecord } from '../../pkg/agent/network-record.js';
+import { NetworkRecord, RETRY_FIRST_MS } from '../../pkg/agent/network-record.js';
 import { API_VERSION, type ClusterNetwork, type HostSubnet, type Node } from '../../pkg/api/index.js';
 import type { AgentContext } from '../../pkg/agent/context.js';
 import { ApplyError } from '../../pkg/agent/dataplane.js';
@@ -344,6 +344,22 @@ describe('a bridge network labelled for a HostSubnet no longer on this node', ()
     fresh.ctx.dp.docker.inspectNetwork = async (name: string) => (name === 'net1' ? { ...made(h1, dflt), id: 'new-id' } : undefined);
     await reconcileHostSubnets(fresh.ctx);
     expect(Object.fromEntries(fresh.networks.made())).toEqual({ 'new-id': 'HostSubnet/default-host-1' });
+  });
+
+  it('stays while the record cannot be read, and goes at a pass after it reads again (no restart)', async () => {
+    // a directory where the file should be: EISDIR, which is not "absent"
+    const path = join(stateDir, `networks-${records++}.json`);
+    mkdirSync(path);
+    let t = 0;
+    const record = new NetworkRecord(path, () => undefined, { clock: () => t });
+    const w = hostOf({ ...host, networks: [made(h1, dflt), theirs], record });
+    await reconcileHostSubnets(w.ctx);
+    expect(removed(w.executed)).toEqual([]);
+    rmSync(path, { recursive: true });
+    writeFileSync(path, JSON.stringify({ version: 1, networks: { usernet: 'HostSubnet/gone-host-1' } }));
+    t = RETRY_FIRST_MS;
+    await reconcileHostSubnets(w.ctx);
+    expect(removed(w.executed)).toEqual(['usernet']);
   });
 
   it('is forgotten by the record once off the host; a restarted agent reads the record back from its file', async () => {

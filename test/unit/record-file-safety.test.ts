@@ -1,6 +1,7 @@
 // The agent's records in its state directory (network-record.ts, parent-record.ts) are evidence:
 // a file that exists but cannot be read for another reason than its absence (EIO, EMFILE,
-// EACCES) may read fine later, so it is said once and never written over in that run; and a
+// EACCES) may read fine later, so it is said once and never written over while it cannot be
+// read (the network record is read again later: network-record.test.ts); and a
 // file is synced before it is renamed into place, so that a power loss leaves the old record or
 // the new one, never an empty file. node:fs is replaced by a pass-through whose readFileSync can
 // be made to fail for one path, and which notes the order of fsyncs and renames.
