@@ -3,14 +3,20 @@
 // 16-30 s of CPU before xctl said "no objects found". A `---` line at the start of a line
 // always starts a new document in YAML, even inside a quoted scalar or a flow collection, so
 // the text can be cut before each one without changing what any document means (but for an
-// unclosed double quote, which the yaml package reads on past it: that document is refused
-// either way, and the ones after it are now read too); a part that holds only `---`/`...`
+// unclosed quote, single or double, which the yaml package reads on past it: that document is
+// refused either way, and the ones after it are now read too); a part that holds only `---`/`...`
 // lines, blank lines and comments is counted, not parsed.
 
 /** A part of the text: documents to parse, or (`empty` set) only so many empty documents. */
 export interface DocumentSpan { start: number; end: number; empty?: number }
 
-const DOCUMENT_START = /^---(?=[ \t\r\n]|$)/gm;
+/**
+ * `---` at the start of the text or after a "\n": not the multiline ^, which also matches after
+ * a CR alone and after U+2028/U+2029, none of which ends a line for the yaml package (a `---`
+ * after one is text of its line: cut there, a block scalar lost it and the documents after it
+ * were numbered one too many). `$` without the m flag: only the end of the text.
+ */
+const DOCUMENT_START = /(?<![^\n])---(?=[ \t\r\n]|$)/g;
 /** a `---` line with nothing on it but a comment */
 const START_LINE = /---(?:[ \t]+(?:#[^\n]*)?)?(?:\r?\n|$)/y;
 /** a blank, comment or `...` line (a `#` starts a comment at the line's start or after a space) */
@@ -68,7 +74,7 @@ export function documentSpans(text: string): DocumentSpan[] {
 
 /** The offset of the first `---` line that starts after `offset`: where the next document starts. */
 export function nextDocumentStart(text: string, offset: number): number | undefined {
-  const start = new RegExp(DOCUMENT_START.source, 'gm');
+  const start = new RegExp(DOCUMENT_START.source, 'g');
   start.lastIndex = text.lastIndexOf('\n', offset) + 1;
   for (let m = start.exec(text); m; m = start.exec(text)) if (m.index > offset) return m.index;
   return undefined;

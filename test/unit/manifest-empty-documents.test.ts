@@ -55,6 +55,18 @@ describe('empty documents', () => {
     expect(chars).toBeLessThan(1000);
   });
 
+  // JavaScript's multiline ^ also matches after a CR alone and after U+2028/U+2029, none of
+  // which ends a line for the yaml package: a `---` after one is text of the line it is on.
+  it('cuts no line at a `---` after a CR alone or a line or paragraph separator: values and numbers are one parse\'s', () => {
+    for (const sep of ['\r', '\u2028', '\u2029']) {
+      const text = `${node('a').replace('spec: {}', `spec: {}\nnote: |\n  x${sep}---\n# y${sep}---\n`)}---\n${node('b')}`;
+      const stream = parseAllDocuments(text);
+      const want = (Array.isArray(stream) ? stream : []).map((d, i) => [i + 1, d.toJS()]);
+      expect(parseManifestText(text, 'm.yaml').docs.map((d) => [d.document, d.raw]), JSON.stringify(sep)).toEqual(want);
+      expect(want.map(([n]) => n)).toEqual([1, 2]);
+    }
+  });
+
   it('names an anchor of a document before the empty ones as another document\'s', () => {
     const text = `${node('a').replace('spec: {}', 'spec: {}\nstatus: &s {}')}${'---\n'.repeat(3)}---\n${node('b').replace('spec: {}', 'spec: *s')}`;
     expect(refuse(text)).toMatchObject([{ document: 5, line: 15, path: 'spec', reason: expect.stringMatching(/^\*s: the anchor &s is set in document 1 \(line 6\)/) }]);
