@@ -250,7 +250,7 @@ export interface AgentContext {
   macWaits: MacWaits;
   /** what xnet changed on parent interfaces, to undo when no MacvlanNet needs them; absent: nothing is recorded or undone */
   parents?: ParentRecord;
-  /** the Docker networks this node made for its HostSubnets; absent: none is known, so no leftover of a gone HostSubnet is removed */
+  /** the Docker networks this node made for its HostSubnets and MacvlanNets (network-record.ts); absent: none is known, so no leftover of a gone one is removed */
   networks?: NetworkEvidence;
   /** looks at these work-queue keys again (a bridge just marked: its HostSubnet's NICs) */
   enqueue?(keys: string[]): void;
