@@ -324,6 +324,14 @@ describe('a bridge network labelled for a HostSubnet no longer on this node', ()
     expect(w.warnings).toEqual([expect.stringMatching(/^Docker network usernet is labelled io.xnet.owner=HostSubnet\/gone-host-1, a HostSubnet no longer on this node, but this node has no record of making it: it stays/)]);
   });
 
+  it('under a renamed dockerNetwork of a HostSubnet still here, unrecorded: the log says its HostSubnet is here, not gone', async () => {
+    // an agent before the record made oldnet for default-host-1; the ClusterNetwork's dockerNetwork is net1 now
+    const w = hostOf({ ...host, networks: [{ ...made(h1, dflt), id: 'old-id', name: 'oldnet' }] });
+    await reconcileHostSubnets(w.ctx).catch(() => undefined);
+    expect(w.warnings.filter((m) => m.startsWith('Docker network oldnet'))).toEqual([expect.stringMatching(
+      /^Docker network oldnet is labelled io.xnet.owner=HostSubnet\/default-host-1, a HostSubnet of this node whose network is named net1 now, but this node has no record of making it: it stays/)]);
+  });
+
   it('is not taken for the one this node recorded by its name: the record holds Docker\'s network id', async () => {
     // xnet's network of gone-host-1 was removed by hand, and a user made one of the same name and label
     const w = hostOf({ ...host, networks: [made(h1, dflt), { ...theirs, id: 'another-id' }], made: { usernet: 'HostSubnet/gone-host-1' } });

@@ -174,7 +174,9 @@ const staleNetworks = (specs: Map<string, DockerNetworkSpec>, owned: DockerNetwo
 async function removeStaleNetworks(ctx: AgentContext, specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[], made: MadeNetworks | undefined): Promise<Set<string>> {
   const kept = new Set([...unreadable(ctx, 'HostSubnet')].map((n) => `HostSubnet/${n}`));
   const { leftover, unproven } = unwanted(specs, owned, made);
-  tellUnproven(ctx, unproven.filter((n) => !kept.has(n.labels[OWNER_LABEL])), 'HostSubnet');
+  // one of a HostSubnet still here is under a renamed dockerNetwork: its HostSubnet is not gone
+  const renamed = (n: DockerNetwork) => specs.get(labelledFor(n, 'HostSubnet') ?? '')?.name;
+  tellUnproven(ctx, unproven.filter((n) => !kept.has(n.labels[OWNER_LABEL])), 'HostSubnet', renamed);
   const stale = leftover.filter((n) => !kept.has(n.labels[OWNER_LABEL]));
   const gc = planDockerNetworks([], stale, 'HostSubnet');
   if (gc.ops.length) {

@@ -49,12 +49,16 @@ const GONE: Record<OwnerKind, string> = {
  * Networks labelled for a `kind` object this node no longer serves under them that the record
  * does not hold: a user's so labelled, or xnet's own whose record was lost (deleted state
  * directory, an agent before the record, an object deleted in the moment after Docker made its
- * network). Each stays, and is named once per agent run.
+ * network). Each stays, and is named once per agent run. `renamed`: the name of the network its
+ * object has here now, when it is still served here under another name (a renamed
+ * `dockerNetwork`): not said to be gone.
  */
-export function tellUnproven(ctx: AgentContext, unproven: DockerNetwork[], kind: OwnerKind): void {
+export function tellUnproven(ctx: AgentContext, unproven: DockerNetwork[], kind: OwnerKind, renamed?: (n: DockerNetwork) => string | undefined): void {
   for (const n of unproven) {
     if (ctx.networks && !ctx.networks.firstMention(n.id)) continue;
-    ctx.log.warn(`Docker network ${n.name} is labelled ${OWNER_LABEL}=${n.labels[OWNER_LABEL]}, ${GONE[kind]}, but this node has no record of making it: it stays. `
+    const now = renamed?.(n);
+    const why = now === undefined ? GONE[kind] : `a ${kind} of this node whose network is named ${now} now`;
+    ctx.log.warn(`Docker network ${n.name} is labelled ${OWNER_LABEL}=${n.labels[OWNER_LABEL]}, ${why}, but this node has no record of making it: it stays. `
       + `If xnet made it, remove it by hand (docker network rm ${n.name})`, { network: n.name, id: n.id });
   }
 }
