@@ -116,7 +116,8 @@ export class NetworkRecord {
     const next = new Map([...this.made()].filter(([id]) => !onHost || onHost.has(id) || (this.addedAt.get(id) ?? 0) > readAt));
     for (const [id, label] of add) {
       if (next.size >= MAX_RECORDED_NETWORKS && !next.has(id)) {
-        this.warn(`${this.path}: more than ${MAX_RECORDED_NETWORKS} networks recorded; not recording ${id} (${label}): it stays once its object is gone`);
+        // said once per network and run: every pass offers it again
+        if (this.firstMention(`unrecorded ${id}`)) this.warn(`${this.path}: more than ${MAX_RECORDED_NETWORKS} networks recorded; not recording ${id} (${label}): it stays once its object is gone`);
         continue;
       }
       next.set(id, label);

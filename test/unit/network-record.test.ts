@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { agentRecord, NetworkRecord, NETWORK_RECORD_FILE, RETRY_FIRST_MS, RETRY_MAX_MS } from '../../pkg/agent/network-record.js';
+import { agentRecord, MAX_RECORDED_NETWORKS, NetworkRecord, NETWORK_RECORD_FILE, RETRY_FIRST_MS, RETRY_MAX_MS } from '../../pkg/agent/network-record.js';
 import { madeHere } from '../../pkg/agent/planner/owner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xnet-network-record-'));
@@ -22,6 +22,16 @@ describe('the network record', () => {
     r.update(new Map([['a1', 'HostSubnet/h1'], ['b2', 'HostSubnet/h2']]));
     r.update(new Map(), new Set(['b2', 'c3']));
     expect(Object.fromEntries(new NetworkRecord(path, () => undefined).made())).toEqual({ b2: 'HostSubnet/h2' });
+  });
+
+  it('records at most MAX_RECORDED_NETWORKS networks and names one left out once, not at every pass', () => {
+    const warnings: string[] = [];
+    const r = new NetworkRecord(fresh(), (m) => warnings.push(m));
+    const all = new Map(Array.from({ length: MAX_RECORDED_NETWORKS + 1 }, (_, i) => [`id${i}`, `HostSubnet/h${i}`]));
+    r.update(all);
+    r.update(all);
+    expect(r.made().size).toBe(MAX_RECORDED_NETWORKS);
+    expect(warnings).toEqual([expect.stringContaining(`not recording id${MAX_RECORDED_NETWORKS} (HostSubnet/h${MAX_RECORDED_NETWORKS})`)]);
   });
 
   it('reads a file that is not a record as empty, says so, and keeps it as <file>.bad', () => {
