@@ -4,12 +4,12 @@
 // "h1.example.com", which no agent runs as (its unit's is "h1").
 import { describe, expect, it, vi } from 'vitest';
 
-const seen = vi.hoisted(() => ({ nodes: [] as string[] }));
+const seen = vi.hoisted(() => ({ nodes: [] as string[], stateDirs: [] as Array<string | undefined> }));
 vi.mock('node:os', async (orig) => ({ ...(await orig<typeof import('node:os')>()), hostname: () => 'h1.example.com' }));
 vi.mock('../../pkg/verify/verify.js', async (orig) => ({
   ...(await orig<typeof import('../../pkg/verify/verify.js')>()),
   // what verify --local reads (this host's kernel and Docker): only the name it is given, here
-  verifyHost: async (o: { node: string }) => { seen.nodes.push(o.node); return []; },
+  verifyHost: async (o: { node: string; stateDir?: string }) => { seen.nodes.push(o.node); seen.stateDirs.push(o.stateDir); return []; },
 }));
 
 const { defaultNodeName } = await import('../../pkg/cli/node-name.js');
@@ -33,5 +33,8 @@ describe('the default Node name of a host', () => {
     expect(out).toBe('no differences: h1 holds what etcd declares\n');
     await verifyCommand(session, io, { local: true, node: 'host-7' });
     expect(seen.nodes).toEqual(['h1', 'host-7']);
+    // the agent's --state-dir, where it records the networks it made (else /var/lib/xnet/<node>)
+    await verifyCommand(session, io, { local: true, stateDir: '/srv/xnet/h1' });
+    expect(seen.stateDirs).toEqual([undefined, undefined, '/srv/xnet/h1']);
   });
 });

@@ -15,11 +15,15 @@ import { CliError, EXIT, UsageError } from '../exit.js';
 import { skippedLines } from '../format.js';
 import { defaultNodeName } from '../node-name.js';
 
-export interface VerifyOptions { node?: string; local?: boolean; lab?: boolean; ipamPlugin?: string }
+export interface VerifyOptions {
+  node?: string; local?: boolean; lab?: boolean; ipamPlugin?: string;
+  /** with --local: the agent's --state-dir, where its record of the networks it made is */
+  stateDir?: string;
+}
 
 /** The hosts to read directly: this one (--local), or the lab's. */
 function targets(opts: VerifyOptions): Omit<VerifyHostOptions, 'store'>[] {
-  if (opts.local) return [{ node: opts.node ?? defaultNodeName(), ipamPlugin: opts.ipamPlugin }];
+  if (opts.local) return [{ node: opts.node ?? defaultNodeName(), ipamPlugin: opts.ipamPlugin, ...(opts.stateDir ? { stateDir: opts.stateDir } : {}) }];
   const rec = readRecord(defaultLabDir());
   if (!rec) throw new UsageError('no lab is running here (`xctl lab up`); `xctl verify` reads the agents\' reports, `xctl verify --local` this host');
   const hosts = rec.hosts.filter((h) => !opts.node || h.name === opts.node);

@@ -18,6 +18,7 @@ export const registerVerify: RegisterCommand = (program, { io, run }) => {
     .option('--node <name>', 'only this host')
     .option('--local', 'read this host (its kernel and Docker) instead of the agents\' reports; --node names it (default: the short host name, as the agent\'s)')
     .option('--ipam-plugin <name>', 'with --local: the name this host\'s agent serves Docker\'s IPAM plugin under', 'xnet')
+    .option('--state-dir <dir>', 'with --local: this host\'s agent\'s --state-dir, where it records the Docker networks it made (default /var/lib/xnet/<node>)')
     .action((opts: VerifyOptions, cmd: Command) => run((s) => verifyCommand(s, io, opts), cmd));
   // `xctl lab verify` is `xctl verify` over every lab host (the lab command is registered before)
   program.commands.find((c) => c.name() === 'lab')?.command('verify')
