@@ -31,6 +31,7 @@ import { readOnly, stateRecords } from './state-records.js';
 import { localNics, rememberRemoved } from './reconcilers/nics.js';
 import { DriftTracker, keyKind, wasInPlace, type Trigger } from './heal.js';
 import { EventRecorder } from '../events/recorder.js';
+import { SettlingClock } from './settling.js';
 import type { InvolvedObject } from '../events/types.js';
 import { ObservedReporter } from '../verify/report.js';
 import { SelfCheck } from '../verify/self-check.js';
@@ -85,6 +86,8 @@ export interface AgentOptions {
   capabilityReprobeMs?: number;
   /** how long after xnet makes or removes a Docker network Docker's rule rewrites are its follow-up, no heal (default OWN_DOCKER_FOLLOW_UP_MS) */
   dockerFollowUpMs?: number;
+  /** how long a never-Ready object's not-Ready condition of a reason a first apply passes through is a Normal event, not a Warning (settling.ts) */
+  settleGraceMs?: number;
   /** a reconcile running longer than this makes the Node Ready=False AgentStuck (default 120 s) */
   workerBudgetMs?: number;
   /** event sources; all on by default (the heal benchmark turns them off for its baseline) */
@@ -153,7 +156,7 @@ export class Agent {
     };
     this.ctx = {
       node: self, store: opts.store, caches: this.caches, dp: opts.dataplane ?? new Dataplane(netnsTarget(opts.netns), opts.dockerHost, opts.dockerTls),
-      log, status: new NodeStatusReporter(opts.store, self, this.events, (kind, name) => this.view.ownStatus?.(kind, name)), capabilities: {}, routeProblems: [], removedNics: new Map(), hostEnds: new HostEnds(), macWaits: new MacWaits(),
+      log, status: new NodeStatusReporter(opts.store, self, this.events, (kind, name) => this.view.ownStatus?.(kind, name), new SettlingClock(opts.settleGraceMs)), capabilities: {}, routeProblems: [], removedNics: new Map(), hostEnds: new HostEnds(), macWaits: new MacWaits(),
       routesDirty: this.routesDirty, unreadable: (kind) => this.view.unreadable?.(kind) ?? [], ownReports: (kind) => this.view.ownReports?.(kind) ?? [],
       ...stateRecords(self, { stateDir: opts.stateDir, standIn: !!opts.dataplane }, (msg) => log.warn(msg), (msg) => log.info(msg)),
       enqueue: (keys) => this.enqueue(keys),
@@ -323,6 +326,7 @@ export class Agent {
     this.queue.shutDown();
     this.kernelQueue.shutDown();
     await this.workers;
+    this.ctx.status.close(); // after the workers: no look at a young condition outlives the agent
     await this.events?.close();
     // The lease is not revoked: an agent restarted within its TTL never shows its Node as
     // gone, and peers see no change at all. A stopped agent's report expires with the lease.

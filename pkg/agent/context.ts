@@ -6,6 +6,7 @@ import type { ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, Macvlan
 import type { EventRecorder } from '../events/recorder.js';
 import { setCondition } from '../api/index.js';
 import { WAITING_FOR_CONTROLLER } from '../api/conditions.js';
+import { SETTLING_REASONS, SettlingClock, mayTurnWarning, notReadyEventType, type NotReadyFacts } from './settling.js';
 import { HOSTSUBNET_REPORT_MARK, reportKeepsFor } from '../api/hostsubnet-report.js';
 import type { Informer } from '../store/informer.js';
 import type { Store } from '../store/types.js';
@@ -40,6 +41,7 @@ export interface Ready {
  * events, as Kubernetes tells a pod's scheduling; a Warning is something a user may act on.
  * Only on the way in: an object that was Ready and is back to waiting (its address released)
  * is a Warning. A refused allocation has the controller's own Warning too (PoolExhausted).
+ * The rule, with the reasons Normal only while young, is settling.ts's.
  */
 export const WAITING_REASONS: ReadonlySet<string> = WAITING_FOR_CONTROLLER;
 
@@ -68,14 +70,19 @@ export class NodeStatusReporter {
    * `stored`: this node's status key of the object as etcd holds it (the node's view), so
    * that an agent that starts again does not rewrite every report it already made.
    */
+  /**
+   * `settling`: when this agent first reported on each object never Ready (settling.ts), whose
+   * young not-Ready conditions are told as Normal events.
+   */
   constructor(private readonly store: Store, private readonly node: string, private readonly events?: EventRecorder,
-    private readonly stored?: (kind: Kind, name: string) => string | undefined) {}
+    private readonly stored?: (kind: Kind, name: string) => string | undefined, private readonly settling = new SettlingClock()) {}
 
   /** Writes this node's status for the object unless it is what we last wrote, or what etcd holds. */
   async write(kind: Kind, obj: { metadata: { name: string; uid?: string; generation?: number }; status?: unknown }, fields: Record<string, unknown>, ready: Ready): Promise<void> {
     // By uid: an object deleted and made again under the same name has no status yet.
     const key = `${kind}/${obj.metadata.name}/${obj.metadata.uid ?? ''}`;
-    if (ready.status === 'True') this.readyOnce.add(key);
+    if (ready.status === 'True') { this.readyOnce.add(key); this.settling.forget(`${kind}/${obj.metadata.name}/`); }
+    else if (!this.readyOnce.has(key)) this.settling.saw(`${kind}/${obj.metadata.name}/`, obj.metadata.uid ?? '');
     // After a restart, this node's stored Ready (else the merged view's) keeps its
     // lastTransitionTime: the merged view may show the controller's Ready over a node's that
     // waits for it (store/merge.ts); other types in it belong to the controller and must not
@@ -93,6 +100,9 @@ export class NodeStatusReporter {
     if (!this.last.has(key) && this.stored?.(kind, obj.metadata.name) === text) {
       this.remember(key, text);
       this.conditions.set(key, conditions);
+      // reported before a restart: still told as a Warning if it persists past the grace
+      const o = { kind, name: obj.metadata.name, uid: obj.metadata.uid };
+      if (ready.status === 'False' && mayTurnWarning(this.facts(o, ready.reason, false))) this.warnIfPersists(o);
       return;
     }
     await this.store.writeStatus(kind, obj.metadata.name, { node: this.node }, status);
@@ -143,9 +153,42 @@ export class NodeStatusReporter {
     if (!this.events || ready.status === 'Unknown') return;
     const kind = obj.kind;
     // waiting is Normal only on the way in: an object that was Ready and lost its part (an address the controller released) is a Warning
-    if (ready.status === 'False') { void this.events.record(obj, WAITING_REASONS.has(ready.reason) && !wasReady ? 'Normal' : 'Warning', ready.reason, ready.message); return; }
+    if (ready.status === 'False') {
+      const facts = this.facts(obj, ready.reason, wasReady);
+      void this.events.record(obj, notReadyEventType(facts), ready.reason, ready.message);
+      if (mayTurnWarning(facts)) this.warnIfPersists(obj);
+      return;
+    }
     if (kind === 'ContainerNic') void this.events.record(obj, 'Normal', 'Attached', `attached on node ${this.node}${fields.ip ? ` with ${String(fields.ip)}` : ''}${fields.hostInterface ? ` (host side ${String(fields.hostInterface)})` : ''}`);
     else void this.events.record(obj, 'Normal', 'Ready', `ready on node ${this.node}: ${ready.message}`);
+  }
+
+  /**
+   * At the end of the object's grace (settling.ts), one Warning for its not-Ready condition if it
+   * still holds then: a young one was told as Normal, and nothing else is told while it persists.
+   */
+  private warnIfPersists(obj: { kind: Kind; name: string; uid?: string }): void {
+    if (!this.events) return;
+    const key = `${obj.kind}/${obj.name}/${obj.uid ?? ''}`;
+    this.settling.lookAtEnd(`${obj.kind}/${obj.name}/`, obj.uid ?? '', () => {
+      const now = this.conditions.get(key)?.find((c) => c.type === 'Ready');
+      // a reason that is no settling one was told as a Warning when it came
+      const reason = now?.status === 'False' ? now.reason ?? '' : '';
+      if (SETTLING_REASONS.has(reason) && notReadyEventType(this.facts(obj, reason, false)) === 'Warning') {
+        void this.events?.record(obj, 'Warning', reason, now?.message ?? '');
+      }
+    });
+  }
+
+  /** settling.ts's facts of a not-Ready condition of the object; wasReady: its Ready before, if True. */
+  private facts(obj: { kind: Kind; name: string; uid?: string }, reason: string, wasReady: boolean): NotReadyFacts {
+    const ever = wasReady || this.readyOnce.has(`${obj.kind}/${obj.name}/${obj.uid ?? ''}`);
+    return this.settling.facts(`${obj.kind}/${obj.name}/`, obj.uid ?? '', reason, ever);
+  }
+
+  /** Ends the pending looks at young conditions (the agent stops). */
+  close(): void {
+    this.settling.close();
   }
 
   /**
@@ -208,6 +251,7 @@ export class NodeStatusReporter {
     await this.store.deleteStatus(kind, name, { node: this.node });
     for (const m of [this.last, this.conditions, this.before]) for (const k of [...m.keys()]) if (k.startsWith(`${kind}/${name}/`)) m.delete(k);
     for (const k of [...this.readyOnce]) if (k.startsWith(`${kind}/${name}/`)) this.readyOnce.delete(k);
+    this.settling.forget(`${kind}/${name}/`);
     this.lastKeyOf.delete(`${kind}/${name}/`);
   }
 }

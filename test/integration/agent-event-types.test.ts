@@ -1,6 +1,8 @@
 // The agent tells why an object is not Ready with an event. Waiting for the controller (an
 // address, a HostSubnet, a block) is what every new object passes through: a Normal event. What
-// a user may act on (the container is missing) is a Warning. Real etcd with auth: the agent's
+// a user may act on (an interface name the container already has) is a Warning; what a first
+// apply only passes through (a container not made yet) is Normal while young
+// (agent-event-settling.test.ts). Real etcd with auth: the agent's
 // credentials write its own events subtree only.
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
@@ -28,12 +30,12 @@ describe('the agent\'s events on a NIC that is not Ready', () => {
     } as never);
     await status.write('ContainerNic', await nic('waits'), {}, { status: 'False', reason: 'NoAddress', message: 'waiting for the controller to allocate an address' });
     await status.write('ContainerNic', await nic('waits-hs'), {}, { status: 'False', reason: 'NotAllocated', message: 'waiting for the controller to choose the HostSubnet' });
-    await status.write('ContainerNic', await nic('lost'), {}, { status: 'False', reason: 'ContainerNotFound', message: 'no container "web" on node host-1' });
+    await status.write('ContainerNic', await nic('taken'), {}, { status: 'False', reason: 'InterfaceNameTaken', message: 'the container already has an interface eth1 that xnet did not make; choose another ifName' });
     const types = await eventually(async () => {
       const l = (await listEvents(admin, '/xnet')).items;
       return l.length === 3 ? new Map(l.map((e) => [e.involvedObject.name, `${e.type}/${e.reason}`])) : undefined;
     }, 'three events');
-    expect(Object.fromEntries(types)).toEqual({ 'waits': 'Normal/NoAddress', 'waits-hs': 'Normal/NotAllocated', 'lost': 'Warning/ContainerNotFound' });
+    expect(Object.fromEntries(types)).toEqual({ 'waits': 'Normal/NoAddress', 'waits-hs': 'Normal/NotAllocated', 'taken': 'Warning/InterfaceNameTaken' });
     // Ready, then its address released: back to NoAddress, now a Warning (a working NIC went)
     const was = await nic('released');
     await status.write('ContainerNic', was, {}, { status: 'True', reason: 'Converged', message: 'eth1 is in container web' });

@@ -1,0 +1,115 @@
+// Which type of event a node's not-Ready condition is told with (Normal or Warning), and when a
+// young one that persists is told again as a Warning. The one owner of that rule: the status
+// reporter (context.ts) asks it; the condition in the status is never changed by it.
+import { WAITING_FOR_CONTROLLER } from '../api/conditions.js';
+import type { EventType } from '../events/types.js';
+import { monotonicMs } from '../runtime/clock.js';
+
+/**
+ * Reasons that on a first apply only say that the objects arrived in some order, or that the
+ * agent has not yet done its own part: a NIC reconciled before its ClusterNetwork, MacvlanNet or
+ * HostSubnet reached this node (missing-network.ts, reconcilers/nics.ts), before the bridge its
+ * HostSubnet gets was made and marked, or carries the gateway (planner/nic.ts, reconcilers/nics.ts),
+ * a HostSubnet before its ClusterNetwork (desired.ts), a NIC applied before its container is made
+ * or started (reconcilers/nics.ts, netlink/pinned.ts, dataplane.ts). Each clears by itself within
+ * moments, as the agent and the controller converge; each that persists is trouble (a
+ * ClusterNetwork that never comes, a container really stopped), so it is Normal only while young.
+ * Not here: what the user must act on (InterfaceNameTaken, NetworkConflict, InvalidSpec...), nor
+ * what is a host's own set-up (ParentMissing).
+ */
+export const SETTLING_REASONS: ReadonlySet<string> = new Set([
+  'ClusterNetworkMissing', 'MacvlanNetMissing', 'HostSubnetMissing',
+  'BridgeMissing', 'BridgeNotReady',
+  'ContainerNotFound', 'ContainerNotRunning',
+]);
+
+/**
+ * How long an object never Ready may be in a SETTLING reason before it is a Warning, from when this
+ * agent first reported on that incarnation. Longer than the agent's longest retry step
+ * (AGENT_QUEUE_BACKOFF: 50 ms doubling to 10 s, so its 8th try is 12.75 s in) and than a heartbeat
+ * or two (5 s), by which a first apply has converged when an event was missed; shorter than the
+ * periodic resync (30 s), the safety net: what that does not fix is not going to fix itself.
+ */
+export const DEFAULT_SETTLE_GRACE_MS = 15_000;
+
+export interface NotReadyFacts {
+  reason: string;
+  /** monotonic ms (runtime/clock.ts) when this agent first reported on the object's incarnation */
+  firstSeenMs: number;
+  nowMs: number;
+  /** the object has been Ready on this node (a working object lost something) */
+  wasReady: boolean;
+  graceMs: number;
+}
+
+/**
+ * The type of the event that tells a not-Ready condition. Waiting for the controller
+ * (WAITING_FOR_CONTROLLER) is Normal for as long as it lasts, on the way in: the controller's own
+ * Warning says why it does not allocate. A SETTLING reason is Normal within the grace. Anything
+ * else, and anything on an object that was Ready, is a Warning.
+ */
+export function notReadyEventType(f: NotReadyFacts): EventType {
+  if (f.wasReady) return 'Warning';
+  if (WAITING_FOR_CONTROLLER.has(f.reason)) return 'Normal';
+  return SETTLING_REASONS.has(f.reason) && f.nowMs - f.firstSeenMs < f.graceMs ? 'Normal' : 'Warning';
+}
+
+/** Whether a condition told as Normal now would be a Warning later, if it persists. */
+export function mayTurnWarning(f: NotReadyFacts): boolean {
+  return !f.wasReady && SETTLING_REASONS.has(f.reason) && notReadyEventType(f) === 'Normal';
+}
+
+interface Seen { uid: string; atMs: number; timer?: ReturnType<typeof setTimeout> }
+
+/**
+ * When this agent first reported on each object incarnation that was never Ready, and the one
+ * later look of each at the end of its grace. One entry per object (`kind/name/`): a new uid
+ * replaces the old, Ready or removal forgets it, so memory follows the objects there are.
+ */
+export class SettlingClock {
+  private readonly seen = new Map<string, Seen>();
+
+  constructor(readonly graceMs = DEFAULT_SETTLE_GRACE_MS, private readonly now: () => number = monotonicMs) {}
+
+  /** The object's incarnation is reported on, not Ready: its first sight is now unless known. */
+  saw(obj: string, uid: string): number {
+    let s = this.seen.get(obj);
+    if (s?.uid !== uid) {
+      this.forget(obj);
+      s = { uid, atMs: this.now() };
+      this.seen.set(obj, s);
+    }
+    return s.atMs;
+  }
+
+  /** The facts of a not-Ready condition of the object now (wasReady: none is kept for it). */
+  facts(obj: string, uid: string, reason: string, wasReady: boolean): NotReadyFacts {
+    const firstSeenMs = wasReady ? this.now() : this.saw(obj, uid);
+    return { reason, firstSeenMs, nowMs: this.now(), wasReady, graceMs: this.graceMs };
+  }
+
+  /** Runs `look` once, when the grace of the object's incarnation ends (unless forgotten first). */
+  lookAtEnd(obj: string, uid: string, look: () => void): void {
+    const s = this.seen.get(obj);
+    if (!s || s.uid !== uid || s.timer) return;
+    // a moment past the end: a timer may fire a fraction of a millisecond early on this clock
+    s.timer = setTimeout(() => { s.timer = undefined; look(); }, Math.max(0, s.atMs + this.graceMs - this.now()) + 5);
+    // a pending look never keeps a stopping agent's process alive
+    s.timer.unref?.();
+  }
+
+  /** The object is Ready, deleted or gone from this node: nothing of it is kept. */
+  forget(obj: string): void {
+    const s = this.seen.get(obj);
+    if (s?.timer) clearTimeout(s.timer);
+    this.seen.delete(obj);
+  }
+
+  /** Ends every pending look (the agent stops). */
+  close(): void {
+    for (const k of [...this.seen.keys()]) this.forget(k);
+  }
+
+  /** objects remembered (tests: memory follows the objects there are) */
+  get size(): number { return this.seen.size; }
+}

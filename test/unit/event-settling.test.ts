@@ -1,0 +1,98 @@
+// A first apply passes through not-Ready conditions that only say the objects arrived in some
+// order (a NIC before its ClusterNetwork, a NIC before its container starts): told as Normal
+// events while young, a Warning once they persist past the grace, and a Warning at once on an
+// object that was Ready (a working object lost something) or for what the user must act on.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_SETTLE_GRACE_MS, SETTLING_REASONS, SettlingClock, notReadyEventType } from '../../pkg/agent/settling.js';
+import { NodeStatusReporter, notReady, ready } from '../../pkg/agent/context.js';
+import { API_VERSION, type ContainerNic } from '../../pkg/api/index.js';
+import type { EventRecorder } from '../../pkg/events/recorder.js';
+import type { Store } from '../../pkg/store/index.js';
+
+const facts = (reason: string, ageMs: number, wasReady = false) => ({ reason, firstSeenMs: 1_000, nowMs: 1_000 + ageMs, wasReady, graceMs: 15_000 });
+
+describe('the type of the event of a not-Ready condition', () => {
+  it('is Normal for an order-dependent reason while young, Warning once it persists past the grace', () => {
+    for (const reason of ['ClusterNetworkMissing', 'BridgeMissing', 'BridgeNotReady', 'ContainerNotRunning', 'ContainerNotFound']) {
+      expect(notReadyEventType(facts(reason, 0)), reason).toBe('Normal');
+      expect(notReadyEventType(facts(reason, 14_999)), reason).toBe('Normal');
+      expect(notReadyEventType(facts(reason, 15_000)), reason).toBe('Warning');
+    }
+  });
+
+  it('is a Warning at once on an object that was Ready, whatever the reason', () => {
+    for (const reason of ['ContainerNotRunning', 'BridgeMissing', 'NoAddress']) expect(notReadyEventType(facts(reason, 0, true)), reason).toBe('Warning');
+  });
+
+  it('is a Warning at once for what the user must act on, and Normal while waiting for the controller however long', () => {
+    for (const reason of ['InterfaceNameTaken', 'NetworkConflict', 'InvalidSpec', 'ParentMissing']) {
+      expect(SETTLING_REASONS.has(reason)).toBe(false);
+      expect(notReadyEventType(facts(reason, 0)), reason).toBe('Warning');
+    }
+    expect(notReadyEventType(facts('NoAddress', 3_600_000))).toBe('Normal');
+  });
+
+  it('has a grace longer than the agent queue\'s longest retry step and shorter than its resync', () => {
+    expect(DEFAULT_SETTLE_GRACE_MS).toBeGreaterThan(10_000);
+    expect(DEFAULT_SETTLE_GRACE_MS).toBeLessThan(30_000);
+  });
+});
+
+describe('the agent\'s events of a young not-Ready condition', () => {
+  afterEach(() => { vi.useRealTimers(); });
+
+  function reporter() {
+    vi.useFakeTimers();
+    let t = 0;
+    const recorded: string[] = [];
+    const events = { record: async (_o: unknown, type: string, reason: string) => { recorded.push(`${type}/${reason}`); } } as unknown as EventRecorder;
+    const store = { async writeStatus() {}, async deleteStatus() {} } as unknown as Store;
+    const clock = new SettlingClock(1_000, () => t);
+    const rep = new NodeStatusReporter(store, 'n1', events, undefined, clock);
+    const pass = async (ms: number) => { t += ms; await vi.advanceTimersByTimeAsync(ms); };
+    return { rep, recorded, clock, pass };
+  }
+  const nic = (uid = 'u1') => ({ apiVersion: API_VERSION, kind: 'ContainerNic', metadata: { name: 'n', uid, generation: 1 }, spec: {} }) as unknown as ContainerNic;
+  const missing = notReady('ClusterNetworkMissing', 'ClusterNetwork "default" does not exist');
+
+  it('is one Normal, then one Warning when it persists past the grace', async () => {
+    const { rep, recorded, pass } = reporter();
+    await rep.write('ContainerNic', nic(), {}, missing);
+    expect(recorded).toEqual(['Normal/ClusterNetworkMissing']);
+    await pass(900);
+    expect(recorded).toEqual(['Normal/ClusterNetworkMissing']);
+    await pass(200);
+    await rep.write('ContainerNic', nic(), {}, missing);
+    await pass(5_000);
+    expect(recorded).toEqual(['Normal/ClusterNetworkMissing', 'Warning/ClusterNetworkMissing']);
+  });
+
+  it('is Normal only, when the object turns Ready within the grace; and nothing of it is kept', async () => {
+    const { rep, recorded, clock, pass } = reporter();
+    await rep.write('ContainerNic', nic(), {}, missing);
+    await pass(300);
+    await rep.write('ContainerNic', nic(), {}, notReady('BridgeMissing', 'bridge br01 does not exist'));
+    await pass(300);
+    await rep.write('ContainerNic', nic(), {}, ready('eth1 is in container web'));
+    expect(clock.size).toBe(0);
+    await pass(5_000);
+    expect(recorded).toEqual(['Normal/ClusterNetworkMissing', 'Normal/BridgeMissing', 'Normal/Attached']);
+    // Ready once: a container stopped later is trouble at once
+    await rep.write('ContainerNic', nic(), {}, notReady('ContainerNotRunning', 'container web is not running'));
+    expect(recorded.at(-1)).toBe('Warning/ContainerNotRunning');
+  });
+
+  it('counts the grace from the first sight of each incarnation, and forgets the objects gone', async () => {
+    const { rep, recorded, clock, pass } = reporter();
+    await rep.write('ContainerNic', nic('u1'), {}, missing);
+    await pass(2_000);
+    await rep.remove('ContainerNic', 'n');
+    expect(clock.size).toBe(0);
+    await rep.write('ContainerNic', nic('u2'), {}, missing);
+    expect(recorded).toEqual(['Normal/ClusterNetworkMissing', 'Warning/ClusterNetworkMissing', 'Normal/ClusterNetworkMissing']);
+    // a stopped agent looks no more
+    rep.close();
+    await pass(5_000);
+    expect(recorded).toHaveLength(3);
+  });
+});
