@@ -71,8 +71,8 @@ export class NodeStatusReporter {
    * that an agent that starts again does not rewrite every report it already made.
    */
   /**
-   * `settling`: when this agent first reported on each object never Ready (settling.ts), whose
-   * young not-Ready conditions are told as Normal events.
+   * `settling`: since when each object never Ready is not Ready for its reason (settling.ts):
+   * young, such a condition is told as a Normal event.
    */
   constructor(private readonly store: Store, private readonly node: string, private readonly events?: EventRecorder,
     private readonly stored?: (kind: Kind, name: string) => string | undefined, private readonly settling = new SettlingClock()) {}
@@ -82,7 +82,7 @@ export class NodeStatusReporter {
     // By uid: an object deleted and made again under the same name has no status yet.
     const key = `${kind}/${obj.metadata.name}/${obj.metadata.uid ?? ''}`;
     if (ready.status === 'True') { this.readyOnce.add(key); this.settling.forget(`${kind}/${obj.metadata.name}/`); }
-    else if (!this.readyOnce.has(key)) this.settling.saw(`${kind}/${obj.metadata.name}/`, obj.metadata.uid ?? '');
+    else if (ready.status === 'False' && !this.readyOnce.has(key)) this.settling.saw(`${kind}/${obj.metadata.name}/`, obj.metadata.uid ?? '', ready.reason);
     // After a restart, this node's stored Ready (else the merged view's) keeps its
     // lastTransitionTime: the merged view may show the controller's Ready over a node's that
     // waits for it (store/merge.ts); other types in it belong to the controller and must not

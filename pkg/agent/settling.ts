@@ -24,8 +24,8 @@ export const SETTLING_REASONS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * How long an object never Ready may be in a SETTLING reason before it is a Warning, from when this
- * agent first reported on that incarnation. Longer than the agent's longest retry step
+ * How long an object never Ready may be not Ready for one SETTLING reason before it is a Warning,
+ * from when this agent first reported that reason on that incarnation. Longer than the agent's longest retry step
  * (AGENT_QUEUE_BACKOFF: 50 ms doubling to 10 s, so its 8th try is 12.75 s in) and than a heartbeat
  * or two (5 s), by which a first apply has converged when an event was missed; shorter than the
  * periodic resync (30 s), the safety net: what that does not fix is not going to fix itself.
@@ -34,8 +34,11 @@ export const DEFAULT_SETTLE_GRACE_MS = 15_000;
 
 export interface NotReadyFacts {
   reason: string;
-  /** monotonic ms (runtime/clock.ts) when this agent first reported on the object's incarnation */
-  firstSeenMs: number;
+  /**
+   * monotonic ms (runtime/clock.ts) since when this agent reports the object's incarnation not
+   * Ready for this reason (at first sight, or when the reason before it cleared)
+   */
+  sinceMs: number;
   nowMs: number;
   /** the object has been Ready on this node (a working object lost something) */
   wasReady: boolean;
@@ -51,7 +54,7 @@ export interface NotReadyFacts {
 export function notReadyEventType(f: NotReadyFacts): EventType {
   if (f.wasReady) return 'Warning';
   if (WAITING_FOR_CONTROLLER.has(f.reason)) return 'Normal';
-  return SETTLING_REASONS.has(f.reason) && f.nowMs - f.firstSeenMs < f.graceMs ? 'Normal' : 'Warning';
+  return SETTLING_REASONS.has(f.reason) && f.nowMs - f.sinceMs < f.graceMs ? 'Normal' : 'Warning';
 }
 
 /** Whether a condition told as Normal now would be a Warning later, if it persists. */
@@ -59,24 +62,30 @@ export function mayTurnWarning(f: NotReadyFacts): boolean {
   return !f.wasReady && SETTLING_REASONS.has(f.reason) && notReadyEventType(f) === 'Normal';
 }
 
-interface Seen { uid: string; atMs: number; timer?: ReturnType<typeof setTimeout> }
+interface Seen { uid: string; reason: string; atMs: number; timer?: ReturnType<typeof setTimeout> }
 
 /**
- * When this agent first reported on each object incarnation that was never Ready, and the one
- * later look of each at the end of its grace. One entry per object (`kind/name/`): a new uid
- * replaces the old, Ready or removal forgets it, so memory follows the objects there are.
+ * For each object never Ready that is not Ready now: its incarnation, the reason, since when
+ * this agent reports that reason, and the one later look at the end of its grace. One entry per
+ * object (`kind/name/`): a new uid or reason replaces the old, Ready or removal forgets it, so
+ * memory follows the objects there are.
  */
 export class SettlingClock {
   private readonly seen = new Map<string, Seen>();
 
   constructor(readonly graceMs = DEFAULT_SETTLE_GRACE_MS, private readonly now: () => number = monotonicMs) {}
 
-  /** The object's incarnation is reported on, not Ready: its first sight is now unless known. */
-  saw(obj: string, uid: string): number {
+  /**
+   * The object's incarnation is reported not Ready for `reason`: since now, unless it already
+   * was for that reason. Each step of a first apply (its network, then its bridge, then its
+   * container) starts a grace of its own: a NIC that waited a while for its container is not
+   * warned about the moment Docker creates the container before it starts it.
+   */
+  saw(obj: string, uid: string, reason: string): number {
     let s = this.seen.get(obj);
-    if (s?.uid !== uid) {
+    if (s?.uid !== uid || s.reason !== reason) {
       this.forget(obj);
-      s = { uid, atMs: this.now() };
+      s = { uid, reason, atMs: this.now() };
       this.seen.set(obj, s);
     }
     return s.atMs;
@@ -84,11 +93,11 @@ export class SettlingClock {
 
   /** The facts of a not-Ready condition of the object now (wasReady: none is kept for it). */
   facts(obj: string, uid: string, reason: string, wasReady: boolean): NotReadyFacts {
-    const firstSeenMs = wasReady ? this.now() : this.saw(obj, uid);
-    return { reason, firstSeenMs, nowMs: this.now(), wasReady, graceMs: this.graceMs };
+    const sinceMs = wasReady ? this.now() : this.saw(obj, uid, reason);
+    return { reason, sinceMs, nowMs: this.now(), wasReady, graceMs: this.graceMs };
   }
 
-  /** Runs `look` once, when the grace of the object's incarnation ends (unless forgotten first). */
+  /** Runs `look` once, when the grace of the object's current reason ends (unless that ends first). */
   lookAtEnd(obj: string, uid: string, look: () => void): void {
     const s = this.seen.get(obj);
     if (!s || s.uid !== uid || s.timer) return;

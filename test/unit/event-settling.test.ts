@@ -1,6 +1,6 @@
 // A first apply passes through not-Ready conditions that only say the objects arrived in some
 // order (a NIC before its ClusterNetwork, a NIC before its container starts): told as Normal
-// events while young, a Warning once they persist past the grace, and a Warning at once on an
+// events while young, a Warning once one reason persists past the grace, and a Warning at once on an
 // object that was Ready (a working object lost something) or for what the user must act on.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SETTLE_GRACE_MS, SETTLING_REASONS, SettlingClock, notReadyEventType } from '../../pkg/agent/settling.js';
@@ -9,7 +9,7 @@ import { API_VERSION, type ContainerNic } from '../../pkg/api/index.js';
 import type { EventRecorder } from '../../pkg/events/recorder.js';
 import type { Store } from '../../pkg/store/index.js';
 
-const facts = (reason: string, ageMs: number, wasReady = false) => ({ reason, firstSeenMs: 1_000, nowMs: 1_000 + ageMs, wasReady, graceMs: 15_000 });
+const facts = (reason: string, ageMs: number, wasReady = false) => ({ reason, sinceMs: 1_000, nowMs: 1_000 + ageMs, wasReady, graceMs: 15_000 });
 
 describe('the type of the event of a not-Ready condition', () => {
   it('is Normal for an order-dependent reason while young, Warning once it persists past the grace', () => {
@@ -82,7 +82,20 @@ describe('the agent\'s events of a young not-Ready condition', () => {
     expect(recorded.at(-1)).toBe('Warning/ContainerNotRunning');
   });
 
-  it('counts the grace from the first sight of each incarnation, and forgets the objects gone', async () => {
+  it('counts the grace from when each reason began: a NIC that waited for its container is not warned about as Docker starts it', async () => {
+    const { rep, recorded, pass } = reporter();
+    await rep.write('ContainerNic', nic(), {}, notReady('ContainerNotFound', 'no container "web" on node n1'));
+    await pass(1_500);
+    expect(recorded).toEqual(['Normal/ContainerNotFound', 'Warning/ContainerNotFound']);
+    // docker run: the container is made, then started a moment later
+    await rep.write('ContainerNic', nic(), {}, notReady('ContainerNotRunning', 'container web is not running'));
+    await pass(100);
+    await rep.write('ContainerNic', nic(), {}, ready('eth1 is in container web'));
+    await pass(5_000);
+    expect(recorded).toEqual(['Normal/ContainerNotFound', 'Warning/ContainerNotFound', 'Normal/ContainerNotRunning', 'Normal/Attached']);
+  });
+
+  it('counts the grace anew for each incarnation, and forgets the objects gone', async () => {
     const { rep, recorded, clock, pass } = reporter();
     await rep.write('ContainerNic', nic('u1'), {}, missing);
     await pass(2_000);
