@@ -24,11 +24,12 @@ export const SETTLING_REASONS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * How long an object never Ready may be not Ready for one SETTLING reason before it is a Warning,
- * from when this agent first reported that reason on that incarnation. Longer than the agent's longest retry step
- * (AGENT_QUEUE_BACKOFF: 50 ms doubling to 10 s, so its 8th try is 12.75 s in) and than a heartbeat
- * or two (5 s), by which a first apply has converged when an event was missed; shorter than the
- * periodic resync (30 s), the safety net: what that does not fix is not going to fix itself.
+ * How long an object never Ready may be not Ready for one SETTLING reason before it is a
+ * Warning, from when this agent first reported that reason on that incarnation. Longer than the
+ * agent's longest retry step (AGENT_QUEUE_BACKOFF: 50 ms doubling to 10 s; its 8th try is 12.75 s
+ * in) and than a heartbeat or two (5 s): a first apply converges by events well within it.
+ * Shorter than the periodic resync (30 s): a condition only the resync would clear means an event
+ * was missed, which is worth a Warning.
  */
 export const DEFAULT_SETTLE_GRACE_MS = 15_000;
 
