@@ -10,8 +10,8 @@ import { monotonicMs } from '../runtime/clock.js';
  * agent has not yet done its own part: a NIC reconciled before its ClusterNetwork, MacvlanNet or
  * HostSubnet reached this node (missing-network.ts, reconcilers/nics.ts), before the bridge its
  * HostSubnet gets was made and marked, or carries the gateway (planner/nic.ts, reconcilers/nics.ts),
- * a HostSubnet before its ClusterNetwork (desired.ts), a NIC applied before its container is made
- * or started (reconcilers/nics.ts, netlink/pinned.ts, dataplane.ts). Each clears by itself within
+ * a HostSubnet before its ClusterNetwork (desired.ts), a NIC's container made but not yet
+ * started (reconcilers/nics.ts, netlink/pinned.ts, dataplane.ts). Each clears by itself within
  * moments, as the agent and the controller converge; each that persists is trouble (a
  * ClusterNetwork that never comes, a container really stopped), so it is Normal only while young.
  * Not here: what the user must act on (InterfaceNameTaken, NetworkConflict, InvalidSpec...), nor
@@ -19,9 +19,17 @@ import { monotonicMs } from '../runtime/clock.js';
  */
 export const SETTLING_REASONS: ReadonlySet<string> = new Set([
   'ClusterNetworkMissing', 'MacvlanNetMissing', 'HostSubnetMissing',
-  'BridgeMissing', 'BridgeNotReady',
-  'ContainerNotFound', 'ContainerNotRunning',
+  'BridgeMissing', 'BridgeNotReady', 'ContainerNotRunning',
 ]);
+
+/**
+ * A NIC declared before its container exists waits for it, like a Kubernetes volume bound on
+ * its first consumer (WaitForFirstConsumer, a Normal event however long): containers are
+ * commonly made minutes after their NICs are applied (a deploy script, a compose run), and a
+ * Warning 15 s in would be noise. Normal for as long as the NIC was never Ready; a container
+ * gone from a NIC that was Ready is a Warning at once.
+ */
+export const WAITING_FOR_CONTAINER: ReadonlySet<string> = new Set(['ContainerNotFound']);
 
 /**
  * How long an object never Ready may be not Ready for one SETTLING reason before it is a
@@ -54,7 +62,7 @@ export interface NotReadyFacts {
  */
 export function notReadyEventType(f: NotReadyFacts): EventType {
   if (f.wasReady) return 'Warning';
-  if (WAITING_FOR_CONTROLLER.has(f.reason)) return 'Normal';
+  if (WAITING_FOR_CONTROLLER.has(f.reason) || WAITING_FOR_CONTAINER.has(f.reason)) return 'Normal';
   return SETTLING_REASONS.has(f.reason) && f.nowMs - f.sinceMs < f.graceMs ? 'Normal' : 'Warning';
 }
 

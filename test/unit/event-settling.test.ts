@@ -3,7 +3,7 @@
 // events while young, a Warning once one reason persists past the grace, and a Warning at once on an
 // object that was Ready (a working object lost something) or for what the user must act on.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_SETTLE_GRACE_MS, SETTLING_REASONS, SettlingClock, notReadyEventType } from '../../pkg/agent/settling.js';
+import { DEFAULT_SETTLE_GRACE_MS, SETTLING_REASONS, SettlingClock, WAITING_FOR_CONTAINER, notReadyEventType } from '../../pkg/agent/settling.js';
 import { NodeStatusReporter, notReady, ready } from '../../pkg/agent/context.js';
 import { API_VERSION, type ContainerNic } from '../../pkg/api/index.js';
 import type { EventRecorder } from '../../pkg/events/recorder.js';
@@ -13,11 +13,19 @@ const facts = (reason: string, ageMs: number, wasReady = false) => ({ reason, si
 
 describe('the type of the event of a not-Ready condition', () => {
   it('is Normal for an order-dependent reason while young, Warning once it persists past the grace', () => {
-    for (const reason of ['ClusterNetworkMissing', 'BridgeMissing', 'BridgeNotReady', 'ContainerNotRunning', 'ContainerNotFound']) {
+    for (const reason of ['ClusterNetworkMissing', 'BridgeMissing', 'BridgeNotReady', 'ContainerNotRunning']) {
       expect(notReadyEventType(facts(reason, 0)), reason).toBe('Normal');
       expect(notReadyEventType(facts(reason, 14_999)), reason).toBe('Normal');
       expect(notReadyEventType(facts(reason, 15_000)), reason).toBe('Warning');
     }
+  });
+
+  it('is Normal however long for a NIC never Ready whose container does not exist yet (it waits for it), a Warning once it was Ready', () => {
+    expect(WAITING_FOR_CONTAINER.has('ContainerNotFound')).toBe(true);
+    expect(SETTLING_REASONS.has('ContainerNotFound')).toBe(false);
+    expect(notReadyEventType(facts('ContainerNotFound', 0))).toBe('Normal');
+    expect(notReadyEventType(facts('ContainerNotFound', 3_600_000))).toBe('Normal');
+    expect(notReadyEventType(facts('ContainerNotFound', 0, true))).toBe('Warning');
   });
 
   it('is a Warning at once on an object that was Ready, whatever the reason', () => {
@@ -86,13 +94,17 @@ describe('the agent\'s events of a young not-Ready condition', () => {
     const { rep, recorded, pass } = reporter();
     await rep.write('ContainerNic', nic(), {}, notReady('ContainerNotFound', 'no container "web" on node n1'));
     await pass(1_500);
-    expect(recorded).toEqual(['Normal/ContainerNotFound', 'Warning/ContainerNotFound']);
+    // waiting for its container is Normal however long
+    expect(recorded).toEqual(['Normal/ContainerNotFound']);
     // docker run: the container is made, then started a moment later
     await rep.write('ContainerNic', nic(), {}, notReady('ContainerNotRunning', 'container web is not running'));
     await pass(100);
     await rep.write('ContainerNic', nic(), {}, ready('eth1 is in container web'));
     await pass(5_000);
-    expect(recorded).toEqual(['Normal/ContainerNotFound', 'Warning/ContainerNotFound', 'Normal/ContainerNotRunning', 'Normal/Attached']);
+    expect(recorded).toEqual(['Normal/ContainerNotFound', 'Normal/ContainerNotRunning', 'Normal/Attached']);
+    // Ready once: its container removed is trouble at once
+    await rep.write('ContainerNic', nic(), {}, notReady('ContainerNotFound', 'no container "web" on node n1'));
+    expect(recorded.at(-1)).toBe('Warning/ContainerNotFound');
   });
 
   it('counts the grace anew for each incarnation, and forgets the objects gone', async () => {
