@@ -1,8 +1,6 @@
 // xnet-agent: watches what concerns its node, converges kernel and Docker, reports status and
 // heals drift as soon as the store, Docker or the kernel says something changed.
 import { HostEnds } from './host-ends.js';
-import type { DockerTlsFiles } from '../docker/client.js';
-import type { Etcd3 } from 'etcd3';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../api/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { monitor, rulesMonitor, type Monitor } from '../netlink/monitor.js';
@@ -11,12 +9,12 @@ import { ContainerWatches, processAlive } from './container-watch.js';
 import { MacWaits } from './mac-wait.js';
 import { Informer } from '../store/informer.js';
 import { watchRestarts } from '../metrics/metrics.js';
-import type { NodeWatch, Store } from '../store/types.js';
+import type { NodeWatch } from '../store/types.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers, type ReconcileResult } from '../runtime/workers.js';
 import { AGENT_QUEUE_BACKOFF, retryUntilStopped } from '../runtime/backoff.js';
 import { NodeStatusReporter, type AgentContext, type Caches } from './context.js';
-import { Dataplane, type AgentDataplane } from './dataplane.js';
+import { Dataplane } from './dataplane.js';
 import { macvlanParentsOn } from './desired.js';
 import {
   fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, mvnKey, nicKey, followView,
@@ -35,9 +33,11 @@ import { SettlingClock } from './settling.js';
 import type { InvolvedObject } from '../events/types.js';
 import { ObservedReporter } from '../verify/report.js';
 import { SelfCheck } from '../verify/self-check.js';
+import type { AgentOptions } from './agent-options.js';
 import { RecordingDataplane } from '../verify/verify.js';
 
 export { AGENT_VERSION } from './heartbeat.js';
+export type { AgentOptions } from './agent-options.js';
 /** keys whose reconcile touches only the kernel (no Docker): the agent's kernel lane */
 const KERNEL_ONLY_KEYS = new Set([KEY_ROUTES, KEY_NAT]);
 /** How long Docker's iptables rewrites after xnet made or removed a network are xnet's own follow-up (heal.ts) */
@@ -53,47 +53,6 @@ const OWN_DOCKER_FOLLOW_UP_MS = 2_000;
  */
 export const ROUTES_SETTLE_MS = 50;
 
-export interface AgentOptions {
-  node: string;
-  store: Store;
-  /** etcd client for the agent's events (its own events subtree) */
-  etcd?: Etcd3;
-  /** the agent's hands on the host (default: the kernel and Docker of `netns`); the scale benchmark passes a recording one */
-  dataplane?: AgentDataplane;
-  prefix?: string;
-  /** manage this named network namespace instead of the agent's own */
-  netns?: string;
-  dockerHost?: string;
-  /** TLS files for a tcp:// dockerHost */
-  dockerTls?: DockerTlsFiles;
-  /** safety-net full resync (default 30 s) */
-  resyncMs?: number;
-  /** how long a routes pass the store asked for waits for more changes (default ROUTES_SETTLE_MS) */
-  routesSettleMs?: number;
-  heartbeatMs?: number;
-  leaseTtlSec?: number;
-  /**
-   * Serve Docker's remote IPAM plugin under this name (socket <pluginDir>/<name>.sock) for
-   * MacvlanNets with dockerIPAM xnet. The lab gives each host its own name: all lab dockerds
-   * share one plugin directory.
-   */
-  ipamPlugin?: string;
-  /** default /run/docker/plugins */
-  pluginDir?: string;
-  /** where the agent keeps its IPAM journal, the record of what it changed on parents and that of the Docker networks it made (default /var/lib/xnet/<node>) */
-  stateDir?: string;
-  /** how often a capability the kernel lacked is probed for again (default CAPABILITY_REPROBE_MS) */
-  capabilityReprobeMs?: number;
-  /** how long after xnet makes or removes a Docker network Docker's rule rewrites are its follow-up, no heal (default OWN_DOCKER_FOLLOW_UP_MS) */
-  dockerFollowUpMs?: number;
-  /** how long a never-Ready object's not-Ready condition of a reason a first apply passes through is a Normal event, not a Warning (settling.ts) */
-  settleGraceMs?: number;
-  /** a reconcile running longer than this makes the Node Ready=False AgentStuck (default 120 s) */
-  workerBudgetMs?: number;
-  /** event sources; all on by default (the heal benchmark turns them off for its baseline) */
-  events?: { store?: boolean; docker?: boolean; kernel?: boolean };
-  log?: Logger;
-}
 
 export class Agent {
   readonly ctx: AgentContext;
