@@ -1,10 +1,10 @@
 // A ClusterNetwork edit that strands the HostSubnets it already has: a cidr that no longer
-// holds one (every agent then refuses it, hostSubnetFitWhy: no bridge, no peer routes) or a
+// holds one (every agent then refuses it, hostSubnetFit: no bridge, no peer routes) or a
 // reserved range laid over one (reserved is never handed out, hostSubnetReservedWhy). Refused
 // at apply on the ClusterNetwork's field, naming the HostSubnets. Only what the edit breaks is
 // refused: a HostSubnet that the stored spec already fails (written around xctl) does not
 // block re-applying the ClusterNetwork.
-import { hostSubnetFitWhy, hostSubnetReservedWhy, type HostSubnetPool } from './rules.js';
+import { hostSubnetFit, hostSubnetReservedWhy, type HostSubnetPool } from './rules.js';
 import type { AnyObject, ClusterNetwork, HostSubnet } from './types.js';
 
 interface Entry { obj: AnyObject; batchIndex?: number }
@@ -31,7 +31,9 @@ function strandingField(cn: ClusterNetwork, old: ClusterNetwork | undefined, h: 
   const held = heldSubnet(h);
   if (!held) return undefined;
   const label = `"${h.metadata.name}" (${held.field} ${held.subnet})`;
-  const outside = (c: ClusterNetwork) => orUndefined(() => hostSubnetFitWhy(held.subnet, poolOf(c), held.pinned));
+  // Only a cidr that no longer covers the subnet is the cidr's doing: a subnet larger than an
+  // edited hostPrefix is that field's change, refused on its own (set-once.ts).
+  const outside = (c: ClusterNetwork) => orUndefined(() => hostSubnetFit(held.subnet, poolOf(c), held.pinned)?.reason === 'OutOfRange');
   if (outside(cn) && !(old && outside(old))) return { path: ['spec', 'cidr'], held: label };
   const onReserved = (c: ClusterNetwork) => orUndefined(() => hostSubnetReservedWhy(held.subnet, poolOf(c)));
   const hit = onReserved(cn);

@@ -45,6 +45,15 @@ describe('a ClusterNetwork cidr edit', () => {
     expect(issuesOf([cn({ cidr: '10.76.0.0/17' })], around)).toEqual([]);
   });
 
+  it('is not blamed for a changed hostPrefix: only that field is refused, once', () => {
+    // the same cidr, hostPrefix 24 -> 25: the /24 HostSubnets are still inside 10.76.0.0/16
+    expect(issuesOf([cn({ hostPrefix: 25 })], stored)).toEqual([
+      '0 spec.hostPrefix: is set once, when the ClusterNetwork is created (stored: 24); to change it, create a new ClusterNetwork (or delete this one and create it again)',
+    ]);
+    // a cidr that does leave one outside is still refused along with it
+    expect(issuesOf([cn({ cidr: '10.76.0.0/23', hostPrefix: 25 })], stored).map((i) => i.split(':')[0])).toEqual(['0 spec.hostPrefix', '0 spec.cidr']);
+  });
+
   it('leaves a pinned HostSubnet of the same batch to its own check, on its spec.subnet', () => {
     expect(issuesOf([cn({ cidr: '10.76.0.0/23' }), hs('b', { subnet: '10.76.9.0/24' })], [cn(), hs('b', { subnet: '10.76.9.0/24' })])).toEqual([
       '1 spec.subnet: 10.76.9.0/24 is not inside ClusterNetwork "default" (10.76.0.0/23)',
