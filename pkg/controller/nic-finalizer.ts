@@ -14,7 +14,7 @@ import type { TxnPlan } from './txn-plan.js';
 import type { ClaimEntry, Entry } from './model.js';
 import { putStatusIfChanged, type Ctx } from './context.js';
 import { indexNode } from '../store/keys.js';
-import { mergeStatus } from '../store/merge.js';
+import { readyAsShown } from './nic-shown-ready.js';
 
 export { NIC_FINALIZER };
 
@@ -98,24 +98,13 @@ function showTerminating(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNic>, messag
   const at = ctx.model.controllerStatusAt('ContainerNic', name, e.obj);
   if (at.key && ctx.model.cache.isRefused(at.key)) return;
   const prev = at.cur?.status;
-  const conditions = setCondition(readyAsShown(ctx, e, prev?.conditions), terminating(message));
+  const conditions = setCondition(readyBeforeDelete(ctx, e, prev?.conditions), terminating(message));
   putStatusIfChanged(ctx, plan, 'ContainerNic', name, { ...prev, conditions }, e, at);
 }
 
-/**
- * The conditions Terminating is set over, with Ready as users saw it before the delete: the
- * node's (merged view: its Ready True is shown over the controller's own WaitingForAgent),
- * so that Ready's lastTransitionTime moves when the NIC turns False at its delete, and stays
- * when it was False already. Once Terminating, the controller's own is what is shown.
- */
-function readyAsShown(ctx: Ctx, e: Entry<ContainerNic>, own: Condition[] | undefined): Condition[] | undefined {
-  if (getCondition(own, 'Ready')?.reason === TERMINATING) return own;
-  const report = ctx.model.nodeStatus(e.obj.spec.node, 'ContainerNic', e.obj.metadata.name);
-  const uid = report?.objectUid;
-  const ofThis = typeof uid === 'string' && uid !== e.obj.metadata.uid ? undefined : report;
-  const shown = getCondition(mergeStatus({ conditions: own }, ofThis)?.conditions, 'Ready');
-  if (!shown) return own;
-  return own?.some((c) => c.type === 'Ready') ? own.map((c) => (c.type === 'Ready' ? shown : c)) : [...(own ?? []), shown];
+/** The conditions Terminating is set over: Ready as users saw it before the delete (nic-shown-ready.ts); once Terminating, the controller's own. */
+function readyBeforeDelete(ctx: Ctx, e: Entry<ContainerNic>, own: Condition[] | undefined): Condition[] | undefined {
+  return getCondition(own, 'Ready')?.reason === TERMINATING ? own : readyAsShown(ctx, e, own);
 }
 
 const waitingFor = (others: string[]) => `waiting for finalizers ${others.join(', ')}`;

@@ -2,7 +2,7 @@
 // or a MacvlanNet) batches pending NICs: each NIC adds "claim key absent" + "owner is the same
 // incarnation" compares and two puts (claim, status), so one transaction allocates dozens
 // of addresses and a crash between any two instants leaves either both or neither.
-import type { ContainerNic, HostSubnet } from '../api/index.js';
+import { getCondition, type ContainerNic, type HostSubnet } from '../api/index.js';
 import { formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { AllocationError, type AllocationFailure, blockOfAddress, hostSubnetXnetRange, macvlanAddressRange } from '../ipam/plan.js';
 import { contains, cidrInterval, type Interval } from '../ipam/ranges.js';
@@ -14,6 +14,7 @@ import type { RoundState } from './pool-executor.js';
 import { nicPool, type Entry, type ClaimEntry } from './model.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status, type StatusAt } from './context.js';
 import { ensureNicFinalizer, finishNicDeletion } from './nic-finalizer.js';
+import { readyAsShown } from './nic-shown-ready.js';
 import { missingNetwork, missingNodeNote, notSelectedNote } from './node-missing.js';
 import { olderFirst } from '../api/names.js';
 
@@ -269,6 +270,16 @@ function pathUnreadable(ctx: Ctx, nic: ContainerNic): boolean {
     || cache.anyRefusedUnder(keys.controllerStatuses('HostSubnet'));
 }
 
+/**
+ * The status a refusal is set over: at the first one (Allocated not yet False), with Ready as
+ * users saw it (nic-shown-ready.ts), as the refusal's Ready is shown from then on; after, its own.
+ */
+function refusalBase(job: NicJob): Status | undefined {
+  const own = job.prev?.conditions;
+  if (getCondition(own, 'Allocated')?.status === 'False') return job.prev;
+  return { ...job.prev, conditions: readyAsShown(job.ctx, job.entry, own) };
+}
+
 /** Drops every claim of the NIC and says why it has no address (unless what it depends on is unreadable: then nothing). */
 function failNic(job: NicJob, err: AllocationError): NicOutcome {
   const { ctx, plan, nic } = job;
@@ -279,7 +290,7 @@ function failNic(job: NicJob, err: AllocationError): NicOutcome {
   putStatusIfChanged(ctx, plan, 'ContainerNic', job.name, {
     observedGeneration: nic.metadata.generation,
     ...(nic.spec.mac ? { mac: nic.spec.mac } : {}),
-    conditions: conditions(job.prev, [
+    conditions: conditions(refusalBase(job), [
       { type: 'Allocated', status: 'False', reason: err.reason, message: err.message },
       { type: 'Ready', status: 'False', reason: err.reason, message: err.message },
     ]),
