@@ -7,6 +7,12 @@
  * missingNetworkMessage).
  */
 export function suggestion(key: string, allowed: string[], most = Math.max(2, Math.floor(key.length / 3))): string {
+  const best = closest(key, allowed, most);
+  return best !== undefined ? ` (did you mean "${best}"?)` : '';
+}
+
+/** The name of `allowed` that suggestion() suggests for `key`, if any. */
+export function closest(key: string, allowed: string[], most = Math.max(2, Math.floor(key.length / 3))): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
   for (const a of allowed) {
@@ -15,7 +21,7 @@ export function suggestion(key: string, allowed: string[], most = Math.max(2, Ma
     // met them) and xctl (in etcd's key order) suggest the same one
     if (d < bestD || (d === bestD && best !== undefined && a < best)) { bestD = d; best = a; }
   }
-  return best !== undefined && bestD <= most ? ` (did you mean "${best}"?)` : '';
+  return best !== undefined && bestD <= most ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {

@@ -9,7 +9,7 @@ import { derivedDockerNetworkIssues } from './docker-network.js';
 import type { FieldIssue, FieldPath } from './field-issue.js';
 import { API_VERSION, type AnyObject } from './types.js';
 import { name as objectName } from './fields.js';
-import { suggestion } from './suggest.js';
+import { closest, suggestion } from './suggest.js';
 import { valueHint, type ManifestSyntax } from './value-hints.js';
 import { PROTO_KEY, protoKeyIssues } from './proto-keys.js';
 import { formatPath } from './field-path.js';
@@ -99,6 +99,7 @@ function unknownKindMessage(kind: unknown): string {
 
 function zodIssues(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny, syntax: ManifestSyntax = 'yaml'): FieldIssue[] {
   const out: FieldIssue[] = [];
+  const misspelled = misspelledFields(zi, raw, schema);
   for (const i of oneIssuePerBound(zi, raw)) {
     const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
     if (i.code === 'unrecognized_keys') {
@@ -114,7 +115,7 @@ function zodIssues(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny, s
       continue;
     }
     if (i.code === 'invalid_type' && valueAt(raw, path) === undefined) {
-      out.push({ path, message: `is required (${i.expected})` });
+      if (!misspelled.has(pathKey(i))) out.push({ path, message: `is required (${i.expected})` });
       continue;
     }
     if (i.code === 'invalid_key' || i.code === 'invalid_element') {
@@ -130,6 +131,24 @@ function zodIssues(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny, s
 }
 
 const pathKey = (i: z.core.$ZodIssue) => i.path.map(String).join('\u0000');
+
+/**
+ * The absent fields an unknown key was meant to be (as pathKey): `cdir:` for a required `cidr`
+ * is one fault, said at the misspelled key (its line) with the name it was meant to be, not
+ * again as the field it was meant for being absent.
+ */
+function misspelledFields(zi: z.core.$ZodIssue[], raw: unknown, schema: z.ZodTypeAny): Set<string> {
+  const meantFor = new Set<string>();
+  for (const i of zi) {
+    if (i.code !== 'unrecognized_keys') continue;
+    const allowed = allowedKeys(schema, i.path.filter((p): p is string | number => typeof p !== 'symbol'));
+    for (const key of i.keys) {
+      const meant = allowed.length ? closest(key, allowed) : undefined;
+      if (meant !== undefined && valueAt(raw, [...i.path, meant] as FieldPath) === undefined) meantFor.add([...i.path, meant].map(String).join('\u0000'));
+    }
+  }
+  return meantFor;
+}
 
 /**
  * One issue where zod reports several for the same fault: int() checks the safe-integer range

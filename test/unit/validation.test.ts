@@ -191,6 +191,19 @@ describe('validateObject', () => {
     expect(messages(nic({ container: '-x' }))).toEqual([expect.stringMatching(/^spec\.container: must be a Docker container name or id/)]);
   });
 
+  it('says a misspelled required field once, at the misspelled key, not again as the field missing', () => {
+    const messages = (o: Raw) => validateObject(o).issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+    const { cidr, ...rest } = cn().spec as Raw;
+    expect(messages({ ...cn(), spec: { ...rest, cdir: cidr } })).toEqual([expect.stringMatching(/^spec\.cdir: unknown field \(did you mean "cidr"\?\)/)]);
+    // a key close to a field that is there is not that field misspelled: the missing one is still said
+    expect(messages({ ...cn(), spec: { ...rest, hostPrefx: 24 } }).sort()).toEqual([
+      'spec.cidr: is required (string)',
+      expect.stringMatching(/^spec\.hostPrefx: unknown field \(did you mean "hostPrefix"\?\)/),
+    ]);
+    // nothing close: both said
+    expect(messages({ ...cn(), spec: { ...rest, zzzz: 1 } }).sort()).toEqual(['spec.cidr: is required (string)', expect.stringMatching(/^spec\.zzzz: unknown field/)]);
+  });
+
   it('reports every problem of a document, not just the first', () => {
     const r = validateObject(nic({ ifName: 'x'.repeat(20), ip: 'nope', extra: true }));
     expect(r.issues.map((i) => formatPath(i.path)).sort()).toEqual(['spec.extra', 'spec.ifName', 'spec.ip']);
