@@ -12,12 +12,13 @@
 // it cannot prove its own. A file that exists but cannot be read (EIO, EACCES, EMFILE, EISDIR)
 // may read fine later and is the only evidence: it is logged once, never written over while it
 // cannot be read (what this run makes is kept in memory), and read again by a later pass, with
-// backoff (RETRY_FIRST_MS doubling up to RETRY_MAX_MS); once it reads, that is logged and what
-// it holds joins what this run made. A file that cannot be written is logged once; the record
-// holds in memory for the agent's run.
-import { readFileSync, renameSync, statSync } from 'node:fs';
+// backoff (state-file.ts); once it reads, that is logged and what it holds joins what this run
+// made. A file that cannot be written is logged once; the record holds in memory for the
+// agent's run.
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileDurably } from '../durable-file.js';
+import { readStateText, StateFileReads, RETRY_FIRST_MS, RETRY_MAX_MS, RETRY_SAID } from './state-file.js';
 import { z } from 'zod';
 import type { MadeNetworks } from './planner/owner.js';
 
@@ -26,10 +27,7 @@ export const NETWORK_RECORD_FILE = 'networks.json';
 const MAX_RECORD_BYTES = 256 * 1024;
 /** no more networks than this are recorded (one beyond it, once left over, stays) */
 export const MAX_RECORDED_NETWORKS = 1024;
-/** a file that could not be read is read again this long after, then after twice the last wait... */
-export const RETRY_FIRST_MS = 30_000;
-/** ...up to this: a disk that stays broken costs a read every 10 minutes, said once */
-export const RETRY_MAX_MS = 10 * 60_000;
+export { RETRY_FIRST_MS, RETRY_MAX_MS };
 
 const recordFile = z.object({ version: z.literal(1), networks: z.record(z.string().min(1), z.string().min(1)) });
 
@@ -65,11 +63,8 @@ export class NetworkRecord {
   private readonly told = new Set<string>();
   /** the file does not hold what is in memory: its last write failed (said once until one succeeds) */
   private unsaved = false;
-  /** the file exists but could not be read: it is not written over until it reads (load, reread) */
-  private unreadable = false;
-  /** while unreadable: when (on `clock`) a pass reads it again, and the wait after that */
-  private retryAt = 0;
-  private retryWait = RETRY_FIRST_MS;
+  /** the file's reads: again by a later pass while it cannot be read, which it is not written over */
+  private readonly file: StateFileReads<Map<string, string>>;
   /** how many adds this run has made (now), and that count at each recorded id's last add */
   private added = 0;
   private readonly addedAt = new Map<string, number>();
@@ -80,7 +75,9 @@ export class NetworkRecord {
    * the backoff of those reads.
    */
   constructor(readonly path: string, private readonly warn: (msg: string) => void,
-    private readonly opts: { reader?: boolean; info?: (msg: string) => void; clock?: () => number } = {}) {}
+    private readonly opts: { reader?: boolean; info?: (msg: string) => void; clock?: () => number } = {}) {
+    this.file = new StateFileReads(() => this.read(), opts.clock);
+  }
 
   /** The record under the agent's state directory (default /var/lib/xnet/<node>). */
   static inStateDir(node: string, stateDir: string | undefined, warn: (msg: string) => void, info?: (msg: string) => void): NetworkRecord {
@@ -89,13 +86,9 @@ export class NetworkRecord {
 
   /** network id -> the owner label it carried when recorded */
   made(): MadeNetworks {
-    if (this.networks === undefined) this.networks = this.load();
-    else if (this.unreadable && this.clockMs() >= this.retryAt) this.reread();
+    if (this.networks === undefined) this.networks = this.file.first((e) => this.cannotRead(e)) ?? new Map();
+    else this.readsAgain(this.file.again());
     return this.networks;
-  }
-
-  private clockMs(): number {
-    return (this.opts.clock ?? Date.now)();
   }
 
   /**
@@ -134,30 +127,15 @@ export class NetworkRecord {
     return true;
   }
 
-  private load(): Map<string, string> {
-    const read = this.read();
-    if (read instanceof Map) return read;
-    // it may read fine once the disk or its permissions are fixed: the evidence is kept
-    this.unreadable = true;
-    this.retryAt = this.clockMs() + this.retryWait;
-    this.warn(`${this.path}: cannot read the network record (${read.message}); it is left as it is and not written until it reads `
-      + `(read again after ${RETRY_FIRST_MS / 1000} s, then less and less often, up to every ${RETRY_MAX_MS / 60_000} min), `
+  private cannotRead(e: Error): void {
+    this.warn(`${this.path}: cannot read the network record (${e.message}); it is left as it is and not written until it reads `
+      + `(${RETRY_SAID}), `
       + 'and until then no network of a gone HostSubnet or MacvlanNet is removed but those this run makes');
-    return new Map();
   }
 
-  /**
-   * The file read again after it could not be: what it holds joins what this run made (which
-   * is written back to it); still unreadable, it is tried again after twice the last wait.
-   */
-  private reread(): void {
-    const read = this.read();
-    if (!(read instanceof Map)) {
-      this.retryWait = Math.min(this.retryWait * 2, RETRY_MAX_MS);
-      this.retryAt = this.clockMs() + this.retryWait;
-      return;
-    }
-    this.unreadable = false;
+  /** The file read again after it could not be (`read`): what it holds joins what this run made (which is written back to it). */
+  private readsAgain(read: Map<string, string> | undefined): void {
+    if (!read) return;
     const mine = this.networks ?? new Map<string, string>();
     (this.opts.info ?? this.warn)(`${this.path}: the network record reads again (${read.size} network(s) recorded, ${mine.size} made or found in this run kept with them); `
       + 'the networks it holds are removed again as leftovers once their objects are gone');
@@ -167,17 +145,12 @@ export class NetworkRecord {
 
   /** The file's networks (empty when absent or not a record: bad), or the error that kept it from being read. */
   private read(): Map<string, string> | Error {
-    let text: string;
-    try {
-      if (statSync(this.path).size > MAX_RECORD_BYTES) return this.bad(`larger than ${MAX_RECORD_BYTES} bytes`);
-      text = readFileSync(this.path, 'utf8');
-    } catch (e) {
-      // absent (ENOTDIR: a part of its path is a file, so the record is not there either)
-      if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return new Map();
-      return e as Error;
-    }
+    const file = readStateText(this.path, MAX_RECORD_BYTES);
+    if (file === 'absent') return new Map();
+    if (file === 'tooLarge') return this.bad(`larger than ${MAX_RECORD_BYTES} bytes`);
+    if (file instanceof Error) return file;
     let json: unknown;
-    try { json = JSON.parse(text); } catch (e) { return this.bad(`not JSON (${(e as Error).message})`); }
+    try { json = JSON.parse(file.text); } catch (e) { return this.bad(`not JSON (${(e as Error).message})`); }
     const r = recordFile.safeParse(json);
     return r.success ? new Map(Object.entries(r.data.networks)) : this.bad(`not a network record (${r.error.issues[0]?.message})`);
   }
@@ -195,11 +168,11 @@ export class NetworkRecord {
    * old or the new one. Kept in memory whether or not the file takes it: what this agent made is
    * its own for as long as it runs (an object deleted meanwhile has its network removed); a write
    * that failed is tried again at the next update. A file that could not be read is not written
-   * until it reads again (reread).
+   * until it reads again (readsAgain).
    */
   private save(networks: Map<string, string>): void {
     this.networks = networks;
-    if (this.unreadable || this.opts.reader) return;
+    if (this.file.unreadable || this.opts.reader) return;
     try {
       writeFileDurably(this.path, JSON.stringify({ version: 1, networks: Object.fromEntries(networks) }), 0o644);
       this.unsaved = false;

@@ -5,11 +5,14 @@
 // A record holds for one boot (the kernel's boot id) and one link (its ifindex): after a reboot,
 // or for a link made again since, it says nothing. A file that is not a record is logged, kept
 // as `<file>.bad` and read as empty: the agent then leaves the host as it is, never throws. A
-// file that exists but cannot be read (EIO, EACCES, EMFILE) may read fine later: it is logged
-// once and not written over in this run (what this run changes is kept in memory only).
-import { readFileSync, renameSync, statSync } from 'node:fs';
+// file that exists but cannot be read (EIO, EACCES, EMFILE, EISDIR) may read fine later: it is
+// logged once and not written over while it cannot be read (what this run changes is kept in
+// memory), and read again by a later pass, with backoff (state-file.ts); once it reads, that is
+// logged and what this run changed meanwhile is made again on what it holds, and written.
+import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileDurably } from '../durable-file.js';
+import { readStateText, RETRY_SAID, StateFileReads } from './state-file.js';
 import { z } from 'zod';
 import type { Link } from '../netlink/types.js';
 import { formatIssuePath } from '../api/field-path.js';
@@ -71,6 +74,23 @@ export function withChanges(links: ParentEntries, changes: ParentChange[]): { li
   return { links: out, dropped };
 }
 
+/**
+ * The entries with these flags taken away (`undone`: undone, or no longer true), for the same
+ * link (ifindex); an entry left with no flag goes.
+ */
+export function withoutFlags(links: ParentEntries, undone: ParentEntries): ParentEntries {
+  const out: ParentEntries = { ...links };
+  for (const [name, u] of Object.entries(undone)) {
+    const e = out[name];
+    if (e?.ifindex !== u.ifindex) continue;
+    const left: ParentEntry = { ifindex: e.ifindex };
+    if (e.promisc && !u.promisc) left.promisc = true;
+    if (e.up && !u.up) left.up = true;
+    if (left.promisc || left.up) out[name] = left; else delete out[name];
+  }
+  return out;
+}
+
 export function readBootId(): string | undefined {
   try { return readFileSync(BOOT_ID_PATH, 'utf8').trim() || undefined; } catch { return undefined; }
 }
@@ -79,19 +99,29 @@ export function readBootId(): string | undefined {
 export class ParentRecord {
   private links?: ParentEntries;
   private chain: Promise<unknown> = Promise.resolve();
-  /** the file exists but could not be read: it is not written over in this run (load) */
-  private unreadable = false;
+  /** the file's reads: again by a later pass while it cannot be read, which it is not written over */
+  private readonly file: StateFileReads<ParentEntries>;
+  /** what this run changed while the file could not be read, made again on what it holds once it reads */
+  private pending: ((links: ParentEntries) => ParentEntries)[] = [];
 
-  constructor(readonly path: string, private readonly warn: (msg: string) => void, private readonly bootId: () => string | undefined = readBootId) {}
+  /**
+   * `info`: where a file read again after a failure is said (default `warn`); `clock`: ms, for
+   * the backoff of those reads.
+   */
+  constructor(readonly path: string, private readonly warn: (msg: string) => void, private readonly bootId: () => string | undefined = readBootId,
+    private readonly opts: { info?: (msg: string) => void; clock?: () => number } = {}) {
+    this.file = new StateFileReads(() => this.read(), opts.clock);
+  }
 
   /** The record under the agent's state directory (default /var/lib/xnet/<node>). */
-  static inStateDir(node: string, stateDir: string | undefined, warn: (msg: string) => void): ParentRecord {
-    return new ParentRecord(join(stateDir ?? `/var/lib/xnet/${node}`, PARENT_RECORD_FILE), warn);
+  static inStateDir(node: string, stateDir: string | undefined, warn: (msg: string) => void, info?: (msg: string) => void): ParentRecord {
+    return new ParentRecord(join(stateDir ?? `/var/lib/xnet/${node}`, PARENT_RECORD_FILE), warn, readBootId, { info });
   }
 
   /** What the record holds for this boot (links not yet checked against the host: currentEntries). */
   entries(): ParentEntries {
-    this.links ??= this.load();
+    if (this.links === undefined) this.links = this.file.first((e) => this.cannotRead(e)) ?? {};
+    else this.readsAgain(this.file.again());
     return this.links;
   }
 
@@ -100,28 +130,21 @@ export class ParentRecord {
     if (changes.length === 0) return true;
     const r = withChanges(this.entries(), changes);
     if (r.dropped.length) this.warn(`${this.path}: more than ${MAX_RECORDED_LINKS} interfaces recorded; not recording ${r.dropped.join(', ')} (xnet's change there will not be undone)`);
-    if (JSON.stringify(r.links) === JSON.stringify(this.links)) return r.dropped.length === 0;
-    return this.save(r.links) && r.dropped.length === 0;
+    return this.change((links) => withChanges(links, changes).links, r.links) && r.dropped.length === 0;
   }
 
   /** Drops the entries of these links (undone, or no longer true). */
   forget(names: string[]): void {
-    const links = { ...this.entries() };
-    const gone = names.filter((n) => n in links);
-    if (gone.length === 0) return;
-    for (const n of gone) delete links[n];
-    this.save(links);
+    const links = this.entries();
+    const undone = Object.fromEntries(names.filter((n) => n in links).map((n) => [n, links[n]]));
+    this.change((l) => withoutFlags(l, undone), withoutFlags(links, undone));
   }
 
   /** Drops the promiscuous-mode flag of these links (turned off again; they stay in use), and an entry left with no flag. */
   forgetPromisc(names: string[]): void {
-    const links = { ...this.entries() };
-    const had = names.filter((n) => links[n]?.promisc);
-    if (had.length === 0) return;
-    for (const n of had) {
-      if (links[n].up) links[n] = { ifindex: links[n].ifindex, up: true }; else delete links[n];
-    }
-    this.save(links);
+    const links = this.entries();
+    const undone = Object.fromEntries(names.filter((n) => links[n]?.promisc).map((n) => [n, { ifindex: links[n].ifindex, promisc: true }]));
+    this.change((l) => withoutFlags(l, undone), withoutFlags(links, undone));
   }
 
   /** Runs f after every f given before has finished: one release pass at a time. */
@@ -131,23 +154,42 @@ export class ParentRecord {
     return p;
   }
 
-  private load(): ParentEntries {
+  /**
+   * The record made `next` by `f` (one of note, forget, forgetPromisc); false when that is not
+   * in the file. While the file cannot be read, f is kept to be made again on what it holds.
+   */
+  private change(f: (links: ParentEntries) => ParentEntries, next: ParentEntries): boolean {
+    if (JSON.stringify(next) === JSON.stringify(this.links)) return true;
+    if (this.file.unreadable) this.pending.push(f);
+    return this.save(next);
+  }
+
+  private cannotRead(e: Error): void {
+    this.warn(`${this.path}: cannot read the parent record (${e.message}); it is left as it is and not written until it reads (${RETRY_SAID}): `
+      + 'until then xnet undoes only the changes it makes in this run');
+  }
+
+  /** The file read again after it could not be (`read`): what this run changed meanwhile is made again on what it holds, and written. */
+  private readsAgain(read: ParentEntries | undefined): void {
+    if (!read) return;
+    const changes = this.pending.length;
+    const links = this.pending.reduce((l, f) => f(l), read);
+    this.pending = [];
+    (this.opts.info ?? this.warn)(`${this.path}: the parent record reads again (${Object.keys(read).length} interface(s) recorded for this boot, `
+      + `${changes} change(s) of this run made on them); xnet undoes what it holds again once no MacvlanNet needs those parents`);
+    this.links = links;
+    if (changes > 0) this.save(links);
+  }
+
+  /** The file's entries for this boot (empty when absent, of another boot or not a record: bad), or the error that kept it from being read. */
+  private read(): ParentEntries | Error {
     const boot = this.bootId();
     if (!boot) return {};
-    let text: string;
-    try {
-      if (statSync(this.path).size > MAX_RECORD_BYTES) return this.bad(`larger than ${MAX_RECORD_BYTES} bytes`);
-      text = readFileSync(this.path, 'utf8');
-    } catch (e) {
-      // absent (ENOTDIR: a part of its path is a file, so the record is not there either)
-      if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return {};
-      // it may read fine once the disk or its permissions are fixed: what it holds is kept
-      this.unreadable = true;
-      this.warn(`${this.path}: cannot read the parent record (${(e as Error).message}); it is left as it is and not written in this run: `
-        + 'until the agent restarts and reads it, xnet undoes only the changes it makes in this run');
-      return {};
-    }
-    const r = parseRecord(text, boot);
+    const file = readStateText(this.path, MAX_RECORD_BYTES);
+    if (file === 'absent') return {};
+    if (file === 'tooLarge') return this.bad(`larger than ${MAX_RECORD_BYTES} bytes`);
+    if (file instanceof Error) return file;
+    const r = parseRecord(file.text, boot);
     return r.bad ? this.bad(r.bad) : r.links;
   }
 
@@ -161,10 +203,11 @@ export class ParentRecord {
   /**
    * Whole file, synced, renamed into place (durable-file.ts): a crash or a power loss leaves the
    * old or the new one. A file that could not be read is not written: the change is kept in
-   * memory (undone in this run) and false says it is not recorded for a later one.
+   * memory (undone in this run) and false says it is not recorded for a later one (until the
+   * file reads again: readsAgain).
    */
   private save(links: ParentEntries): boolean {
-    if (this.unreadable) {
+    if (this.file.unreadable) {
       this.links = links;
       return false;
     }

@@ -13,5 +13,5 @@ export interface StateRecords { parents?: ParentRecord; networks?: NetworkRecord
  */
 export function stateRecords(node: string, opts: { stateDir?: string; standIn: boolean }, warn: (msg: string) => void, info?: (msg: string) => void): StateRecords {
   if (opts.standIn && !opts.stateDir) return {};
-  return { parents: ParentRecord.inStateDir(node, opts.stateDir, warn), networks: NetworkRecord.inStateDir(node, opts.stateDir, warn, info) };
+  return { parents: ParentRecord.inStateDir(node, opts.stateDir, warn, info), networks: NetworkRecord.inStateDir(node, opts.stateDir, warn, info) };
 }
