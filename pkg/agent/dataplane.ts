@@ -33,6 +33,13 @@ export function commandFailureReason(op: string, e: CommandError): 'CommandTimed
 }
 
 /**
+ * What execute() found beyond the ops' success: the Docker networks (ids) that a
+ * `docker.network.remove` found gone already (404). It removed nothing, and the name is not
+ * known to be free: a network made under it since (a user's) is still there.
+ */
+export interface Executed { goneAlready: string[] }
+
+/**
  * What the agent needs of a host: reads of the observed state and execution of planned ops.
  * Dataplane below is the real one; the scale benchmark runs agents on a recording one.
  */
@@ -58,7 +65,8 @@ export interface AgentDataplane {
   containerRoutes(target: NetTarget): Promise<Route[]>;
   natState(): Promise<ObservedNat>;
   dockerNetworks(names: string[]): Promise<DockerNetwork[]>;
-  execute(ops: Op[], opts?: { independent?: boolean }): Promise<void>;
+  /** nothing returned: every op did what it says (a dry run, or a stand-in) */
+  execute(ops: Op[], opts?: { independent?: boolean }): Promise<Executed | void>;
   /** deletes NIC `nic`'s marked links with `mac` in namespaces other than the container's (the file `netns`) and the host's */
   removeStaleNicLinks?(nic: string, mac: string, netns: string, parent: string): Promise<StaleNicLink[]>;
   /** deletes the links marked as these NICs' in the namespace at `netns` (a dead container's) */
@@ -160,8 +168,9 @@ export class Dataplane implements AgentDataplane {
    * Runs the ops in order; consecutive `ip` ops of one namespace go in one batch. With
    * `independent`, a failing `ip` line does not stop the others of its batch.
    */
-  async execute(ops: Op[], opts: { independent?: boolean } = {}): Promise<void> {
+  async execute(ops: Op[], opts: { independent?: boolean } = {}): Promise<Executed> {
     countOps(ops.length);
+    const goneAlready: string[] = [];
     for (const step of steps(ops)) {
       if (step.kind === 'ip') { await this.runIp(step.netns, step.ops, !!opts.independent); continue; }
       const o = step.op;
@@ -169,7 +178,7 @@ export class Dataplane implements AgentDataplane {
         switch (o.op) {
           case 'docker.network.create': await this.docker.createNetwork(o.spec); break;
           // by the id judged: a network made under the name since is not removed (one gone: 404, done)
-          case 'docker.network.remove': await this.docker.removeNetwork(o.id, o.name); break;
+          case 'docker.network.remove': if (!await this.docker.removeNetwork(o.id, o.name)) goneAlready.push(o.id); break;
           case 'iptables.restore': await this.iptables.restore(o.table, o.lines); break;
           case 'sysctl.set': await writeSysctls(o.netns === undefined ? this.target : containerTarget(o.netns), o.values); break;
         }
@@ -179,6 +188,7 @@ export class Dataplane implements AgentDataplane {
         throw e;
       }
     }
+    return { goneAlready };
   }
 
   private async runIp(netns: ContainerNs | undefined, group: IpOp[], independent: boolean): Promise<void> {

@@ -181,12 +181,16 @@ export class DockerClient {
     } catch (e) { throw toDockerError(e, `create network ${s.name}`); }
   }
 
-  /** `shown`: how errors name the network (its name, when asked by id). A network not there (404) is done. */
-  async removeNetwork(nameOrId: string, shown = nameOrId): Promise<void> {
+  /**
+   * `shown`: how errors name the network (its name, when asked by id). A network not there (404)
+   * is done: false says that nothing was removed (its name may be another network's by now).
+   */
+  async removeNetwork(nameOrId: string, shown = nameOrId): Promise<boolean> {
     try { await this.call('remove_network', () => this.docker.getNetwork(nameOrId).remove()); } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return;
+      if ((e as { statusCode?: number }).statusCode === 404) return false;
       throw toDockerError(e, `remove network ${shown}`);
     }
+    return true;
   }
 
   /** The containers attached to a network with their IPv4 addresses; undefined when no such network. */

@@ -6,7 +6,7 @@
 import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../api/index.js';
 import type { Kind } from '../api/kinds.js';
 import { NodeStatusReporter, type AgentContext, type Caches, type Ready } from '../agent/context.js';
-import { Dataplane } from '../agent/dataplane.js';
+import { Dataplane, type Executed } from '../agent/dataplane.js';
 import { ipLine, isIpOp, type Op } from '../agent/planner/ops.js';
 import { reconcileHostSubnets } from '../agent/reconcilers/host-subnets.js';
 import { reconcileMacvlan } from '../agent/reconcilers/macvlan.js';
@@ -34,8 +34,10 @@ export interface Difference {
 export class RecordingDataplane extends Dataplane {
   readonly dryRun = true;
   private recorded: Op[] = [];
-  override async execute(ops: Op[]): Promise<void> {
+  /** as if each op did what it says: a network to remove is there (it was listed) */
+  override async execute(ops: Op[]): Promise<Executed> {
     this.recorded.push(...ops);
+    return { goneAlready: [] };
   }
   /** the ops recorded since the last take */
   take(): Op[] {

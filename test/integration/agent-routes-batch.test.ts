@@ -5,7 +5,7 @@
 // (routesSettleMs) after the first change before its routes pass, and does not push it out
 // for later ones. With no window (routesSettleMs: 0) the same test sees two batches, [20, 20].
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Dataplane } from '../../pkg/agent/dataplane.js';
+import { Dataplane, type Executed } from '../../pkg/agent/dataplane.js';
 import type { Op } from '../../pkg/agent/planner/ops.js';
 import { netnsTarget } from '../../pkg/netlink/target.js';
 import type { LabHost } from '../../pkg/lab/index.js';
@@ -24,10 +24,10 @@ class CountingDataplane extends Dataplane {
     const read = this.ip.routes.bind(this.ip);
     this.ip.routes = (table?: string) => { this.lastRoutesRead = Date.now(); return read(table); };
   }
-  override async execute(ops: Op[], opts?: { independent?: boolean }): Promise<void> {
+  override async execute(ops: Op[], opts?: { independent?: boolean }): Promise<Executed> {
     const n = ops.filter((o) => o.op === 'route.replace').length;
     if (n) this.routeBatches.push(n);
-    await super.execute(ops, opts);
+    return super.execute(ops, opts);
   }
 }
 

@@ -6,7 +6,7 @@
 // address into the container, before any report that it did, leaves the address claimed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerNic } from '../../pkg/api/index.js';
-import { Dataplane } from '../../pkg/agent/dataplane.js';
+import { Dataplane, type Executed } from '../../pkg/agent/dataplane.js';
 import type { Op } from '../../pkg/agent/planner/ops.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { netnsTarget } from '../../pkg/netlink/target.js';
@@ -48,12 +48,13 @@ class StoppingDataplane extends Dataplane {
   stopped?: { cidr: string; resume: () => void };
   private armed = true;
   constructor(h: LabHost) { super(netnsTarget(h.netns), h.dockerHost); }
-  override async execute(ops: Op[], opts?: { independent?: boolean }): Promise<void> {
-    await super.execute(ops, opts);
+  override async execute(ops: Op[], opts?: { independent?: boolean }): Promise<Executed> {
+    const done = await super.execute(ops, opts);
     const add = ops.find((o) => o.op === 'addr.add' && o.netns !== undefined);
-    if (!this.armed || !add || add.op !== 'addr.add') return;
+    if (!this.armed || !add || add.op !== 'addr.add') return done;
     this.armed = false;
     await new Promise<void>((resume) => { this.stopped = { cidr: add.cidr, resume }; });
+    return done;
   }
 }
 

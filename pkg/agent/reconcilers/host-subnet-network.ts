@@ -3,7 +3,7 @@ import type { HostSubnet } from '../../api/index.js';
 import { OWNER_LABEL, DockerError, type DockerNetwork, type DockerNetworkSpec } from '../../docker/types.js';
 import { notReady, ready, type AgentContext } from '../context.js';
 import { planDockerNetworks } from '../planner/docker-networks.js';
-import { ApplyError } from '../dataplane.js';
+import { ApplyError, type Executed } from '../dataplane.js';
 import { nicKey } from '../events.js';
 import { localNics } from './nics.js';
 import { bridgeAlias } from '../planner/names.js';
@@ -60,11 +60,12 @@ export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: Dock
  * follow-up of xnet's own act, not a heal. Said before (a NAT pass may run while Docker works)
  * and after (Docker's rules may land after a pass that used the first).
  */
-export async function executeDockerOwned(ctx: AgentContext, ops: Op[]): Promise<void> {
+export async function executeDockerOwned(ctx: AgentContext, ops: Op[]): Promise<Executed | void> {
   const docker = ops.some((o) => o.op === 'docker.network.create' || o.op === 'docker.network.remove');
   if (docker) ctx.ownNatChange?.();
-  await ctx.dp.execute(ops);
+  const done = await ctx.dp.execute(ops);
   if (docker) ctx.ownNatChange?.();
+  return done;
 }
 
 /**

@@ -30,13 +30,17 @@ export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
 export async function reconcileHostSubnets(ctx: AgentContext): Promise<void> {
   const mine = localHostSubnets(ctx);
   const { specs, pending } = await desiredNetworks(ctx, mine);
-  const host = await observedHost(ctx, mine, specs, pending);
+  let host = await observedHost(ctx, mine, specs, pending);
   const made = ctx.networks?.made();
   const failed: Failure[] = [];
   // xnet's networks on the host after the removal of stale ones (all, should it fail)
   try {
+    const stale = await removeStaleNetworks(ctx, specs, host.owned, made);
+    // one found gone already may have been replaced under its name (by a user's network, which
+    // its successor must not be made over: NetworkConflict): Docker's networks are read again
+    if (stale.goneAlready) host = await observedHost(ctx, mine, specs, pending);
     // a network removed here leaves its name to its successor (the planner no longer sees it)
-    host.removed = await removeStaleNetworks(ctx, specs, host.owned, made);
+    else host.removed = stale.removed;
     await removeLeftReports(ctx, mine, new Set(host.owned.filter((n) => !host.removed?.has(n.name)).map((n) => n.labels[OWNER_LABEL] ?? '')));
   } catch (e) { failed.push({ what: 'removing stale networks', error: e }); }
   try {
@@ -169,9 +173,10 @@ const staleNetworks = (specs: Map<string, DockerNetworkSpec>, owned: DockerNetwo
 /**
  * Networks of HostSubnets that are gone or no longer on this node; not those of HostSubnets
  * whose key does not decode (unreadable is not absent). Returns the names of those removed (one
- * with containers attached waits for them).
+ * with containers attached waits for them), and whether any was gone already (404: removed by
+ * someone else since the list, its name maybe another network's now, so not counted as freed).
  */
-async function removeStaleNetworks(ctx: AgentContext, specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[], made: MadeNetworks | undefined): Promise<Set<string>> {
+async function removeStaleNetworks(ctx: AgentContext, specs: Map<string, DockerNetworkSpec>, owned: DockerNetwork[], made: MadeNetworks | undefined): Promise<{ removed: Set<string>; goneAlready: boolean }> {
   const kept = new Set([...unreadable(ctx, 'HostSubnet')].map((n) => `HostSubnet/${n}`));
   const { leftover, unproven } = unwanted(specs, owned, made);
   // one of a HostSubnet still here is under a renamed dockerNetwork: its HostSubnet is not gone
@@ -179,9 +184,9 @@ async function removeStaleNetworks(ctx: AgentContext, specs: Map<string, DockerN
   tellUnproven(ctx, unproven.filter((n) => !kept.has(n.labels[OWNER_LABEL])), 'HostSubnet', renamed);
   const stale = leftover.filter((n) => !kept.has(n.labels[OWNER_LABEL]));
   const gc = planDockerNetworks([], stale, 'HostSubnet');
-  if (gc.ops.length) {
-    ctx.log.info('removing Docker networks of gone HostSubnets', { networks: stale.map((n) => n.name) });
-    await executeDockerOwned(ctx, gc.ops);
-  }
-  return new Set(gc.ops.flatMap((o) => (o.op === 'docker.network.remove' ? [o.name] : [])));
+  if (!gc.ops.length) return { removed: new Set(), goneAlready: false };
+  ctx.log.info('removing Docker networks of gone HostSubnets', { networks: stale.map((n) => n.name) });
+  const gone = new Set((await executeDockerOwned(ctx, gc.ops))?.goneAlready);
+  const removed = new Set(gc.ops.flatMap((o) => (o.op === 'docker.network.remove' && !gone.has(o.id) ? [o.name] : [])));
+  return { removed, goneAlready: gone.size > 0 };
 }
