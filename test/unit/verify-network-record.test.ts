@@ -59,6 +59,24 @@ describe('verify of a HostSubnet whose bridge a gone HostSubnet\'s network still
   });
 });
 
+// A gone HostSubnet's network that nothing uses any more, recorded as made here: the agent
+// removes it and Docker takes its bridge with it. The verify removes nothing, and read the
+// links again after the removal it only planned: it found the bridge still there and listed
+// its deletion (link br01) as a difference the real run never makes.
+describe('verify of a gone HostSubnet\'s network that the agent removes', () => {
+  it('lists the network\'s removal alone: its bridge goes with it, not as a leftover bridge', async () => {
+    const record = new NetworkRecord(join(dir, 'networks-gone.json'), () => undefined);
+    record.update(new Map([['id-oldnet', 'HostSubnet/old-host-1']]));
+    const base = input(readOnly(record));
+    const list = <T extends { metadata: { name: string } }>(xs: T[]) => ({ list: () => xs, get: (n: string) => xs.find((x) => x.metadata.name === n) });
+    Object.assign(base.dp, { dryRun: true, dockerNetworks: async () => [{ ...oldnet, containers: 0 }] });
+    const caches = { ...base.caches, clusterNetworks: list([]), hostSubnets: list([]) } as unknown as DifferencesInput['caches'];
+    // the passes this fake host does not model (routes, NAT, NICs) fail apart
+    const diffs = (await differences({ ...base, caches })).filter((d) => ['docker network', 'link', 'bridges and Docker networks'].includes(d.what));
+    expect(diffs.map((d) => `${d.what}: ${d.expected} (found ${d.found})`)).toEqual(['docker network: absent (found oldnet)']);
+  });
+});
+
 // A MacvlanNet served here, with a macvlan network labelled for it under another name: the
 // agent removes that network only when its record holds it (planner/macvlan.ts), and so does
 // the verify's plan, which reads the same record.

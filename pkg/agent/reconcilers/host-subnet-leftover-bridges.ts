@@ -29,11 +29,14 @@ export function leftoverBridges(links: Link[], networks: DockerNetwork[], specs:
 
 /**
  * Deletes the leftover bridges. `removed`: the networks removed in this pass; their bridges
- * were read before the removal, so the links are read again to see which Docker left.
+ * were read before the removal, so the links are read again to see which Docker left. A dry
+ * run (verify) removed none: the network whose removal it planned still holds its bridge, which
+ * Docker takes with it in the real run, so that bridge is not shown as one to delete.
  */
 export async function removeLeftoverBridges(ctx: AgentContext, links: Link[], networks: DockerNetwork[], specs: Map<string, DockerNetworkSpec>, removed?: Set<string>): Promise<void> {
-  const fresh = removed?.size ? (await ctx.dp.ip.linksAndAddrs()).links : links;
-  const still = networks.filter((n) => !removed?.has(n.name));
+  const gone = ctx.dp.dryRun ? undefined : removed;
+  const fresh = gone?.size ? (await ctx.dp.ip.linksAndAddrs()).links : links;
+  const still = networks.filter((n) => !gone?.has(n.name));
   const names = leftoverBridges(fresh, still, specs);
   if (!names.length) return;
   ctx.log.info('removing bridges xnet made that no Docker network holds', { bridges: names });
