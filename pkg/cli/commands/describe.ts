@@ -4,17 +4,50 @@ import type { NodeConditions } from '../../store/merge.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT } from '../exit.js';
-import { agoText, humanAge, renderTable, toHumanYaml } from '../format.js';
+import { agoText, humanAge, renderTable, skippedLines, toHumanYaml } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
 import { describeEvents } from './events.js';
 import { boundNode } from '../../store/merge.js';
-import { readOneWithHidden } from './get.js';
-import { oneObject } from './targets.js';
+import { readOneWithHidden } from './get-read.js';
+import { namesByKind, type NamesOfKind } from './targets.js';
+import { NotFoundError } from '../../store/types.js';
+import type { AnyObject } from '../../api/types.js';
+
+/**
+ * `describe KIND [NAME...]`, `describe KIND,KIND...`, `describe KIND/NAME...`: each object in
+ * turn, separated as kubectl separates them (two blank lines); a KIND without NAMEs is every
+ * object of it (`kubectl describe pods`). A NAME that does not exist is said on stderr and the
+ * others are still described, exit 4, as get does.
+ */
+export async function describeCommand(session: Session, io: CliIO, groups: NamesOfKind[]): Promise<number> {
+  let described = 0, missing = 0;
+  for (const { info, names } of groups) {
+    for (const name of names.length ? names : await namesOf(session, io, info)) {
+      try {
+        const { object, hidden } = await readOneWithHidden(session, io, info.kind, name);
+        if (described++) io.out('\n\n');
+        await describeOne(session, io, object, hidden);
+      } catch (e) {
+        // one listed a moment ago and deleted since is no error: it is simply not there to describe
+        if (!(e instanceof NotFoundError)) throw e;
+        if (names.length) { missing++; io.err(`error: ${e.message}\n`); }
+      }
+    }
+  }
+  if (!described && !missing) io.err(groups.length === 1 ? `No ${groups[0].info.plural} found.\n` : 'No resources found.\n');
+  return missing ? EXIT.NOT_FOUND : EXIT.OK;
+}
+
+/** Every object of a kind, by name (each is then read whole, with what describe shows beyond get's merged view). */
+async function namesOf(session: Session, io: CliIO, info: KindInfo): Promise<string[]> {
+  const list = await session.store().list(info.kind, { withoutStatus: true });
+  io.err(skippedLines(list.skipped));
+  return list.items.map((o) => o.metadata.name);
+}
 
 /** kubectl-describe-like: identity, spec, status, then the conditions as a table. */
-export async function describeCommand(session: Session, io: CliIO, { info, name }: { info: KindInfo; name: string }): Promise<number> {
-  const { object: o, hidden } = await readOneWithHidden(session, io, info.kind, name);
+async function describeOne(session: Session, io: CliIO, o: AnyObject, hidden: NodeConditions | undefined): Promise<void> {
   const m = o.metadata;
   const kv = (r: Record<string, string> | undefined) => (r && Object.keys(r).length ? Object.entries(r).map(([k, v]) => `${k}=${v}`).join('\n              ') : '<none>');
   const lines = [
@@ -35,7 +68,6 @@ export async function describeCommand(session: Session, io: CliIO, { info, name 
   io.out(`Status:\n${Object.keys(status).length ? indent(toHumanYaml(status)) : '  <none>\n'}`);
   io.out(`Conditions:\n${conditionTable(conditions ?? [], hidden)}`);
   io.out(await describeEvents(session, io, { kind: o.kind, name: m.name, uid: m.uid }, boundNode(o)));
-  return EXIT.OK;
 }
 
 /**
@@ -56,9 +88,9 @@ function indent(text: string): string {
 
 export const registerDescribe: RegisterCommand = (program, { io, run }) => {
   program.command('describe')
-    .description('show an object: spec, status and conditions')
-    .argument('<kind>', `${KIND_HELP}; or KIND/NAME`)
-    .argument('[name]')
-    .action((kind: string, name: string | undefined, _opts: unknown, cmd: Command) =>
-      run((s) => describeCommand(s, io, oneObject('describe', name === undefined ? [kind] : [kind, name])), cmd));
+    .description('show objects: spec, status, conditions and events (every object of KIND without NAMEs)')
+    .argument('<kind>', `${KIND_HELP}; several: KIND,KIND...; or KIND/NAME...`)
+    .argument('[names...]', 'none: every object of the kind')
+    .action((kind: string, names: string[], _opts: unknown, cmd: Command) =>
+      run((s) => describeCommand(s, io, namesByKind('describe', [kind, ...names])), cmd));
 };

@@ -2,16 +2,16 @@ import type { Kind, KindInfo } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
 import { whileEtcdAnswers } from '../watch-liveness.js';
 import { matchLabels } from '../../api/labels.js';
-import { NotFoundError } from '../../store/types.js';
-import type { NodeConditions } from '../../store/merge.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
-import { CliError, EXIT, UsageError } from '../exit.js';
+import { EXIT, UsageError } from '../exit.js';
 import { asList, columnWidths, ref, skippedLines, renderTable, tableHeader, tableRow, toJson, toYaml, watchTable, type OutputFormat } from '../format.js';
+import { readListed, readNamed } from './get-read.js';
+import { getSeveralKinds } from './get-kinds.js';
 import { eventsCommand, isEventsKind } from './events.js';
 import type { Command } from 'commander';
 import { KIND_HELP, collect, type RegisterCommand } from '../command.js';
-import { namesOfOneKind, type NamesOfKind } from './targets.js';
+import { namesByKind, type NamesOfKind } from './targets.js';
 
 export interface GetOptions {
   output?: string; selector?: string[]; watch?: boolean;
@@ -57,9 +57,18 @@ function emptyAt(i: number, count: number): string {
 const matches = (o: AnyObject, sel: Record<string, string> | undefined) =>
   matchLabels(sel, o.metadata.labels);
 
-export async function getCommand(session: Session, io: CliIO, { info, names }: NamesOfKind, opts: GetOptions): Promise<number> {
+/** `get KIND [NAME...]`, or several kinds (`cn,hs`, `no/a cn/b`): one table per kind (get-kinds.ts). */
+export async function getCommand(session: Session, io: CliIO, groups: NamesOfKind[], opts: GetOptions): Promise<number> {
   const format = parseOutput(opts.output);
   const selector = parseSelector(opts.selector);
+  if (groups.length > 1) return getSeveralKinds(session, io, groups, { format, selector, watch: opts.watch, headers: opts.headers !== false });
+  return getOneKind(session, io, groups[0], { format, selector, watch: opts.watch, headers: opts.headers });
+}
+
+interface OneKindOptions { format: OutputFormat; selector?: Record<string, string>; watch?: boolean; headers?: boolean }
+
+async function getOneKind(session: Session, io: CliIO, { info, names }: NamesOfKind, opts: OneKindOptions): Promise<number> {
+  const { format, selector } = opts;
   // kubectl refuses it too: the selector would be silently ignored, showing a NAME it does not match
   if (selector && names.length) throw new UsageError('give NAMEs or a label selector (-l), not both');
   const { items, revision, missing } = names.length
@@ -79,33 +88,6 @@ export async function getCommand(session: Session, io: CliIO, { info, names }: N
   if (missing) return EXIT.NOT_FOUND;
   if (!opts.watch) return EXIT.OK;
   return watchRows(session, io, info, { names, selector, revision, format, widths, headers: false });
-}
-
-interface Fetched { items: AnyObject[]; revision: number; missing: number }
-
-/** The named objects that exist, in the order given; each missing one is named on stderr and the rest still print, as kubectl does. */
-async function readNamed(session: Session, io: CliIO, kind: Kind, names: string[]): Promise<Fetched> {
-  const revision = await session.store().revision();
-  const items: AnyObject[] = [];
-  let missing = 0;
-  for (const name of names) {
-    try {
-      items.push(await readOne(session, io, kind, name));
-    } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e;
-      missing++;
-      io.err(`error: ${e.message}\n`);
-    }
-  }
-  return { items, revision, missing };
-}
-
-async function readListed(session: Session, io: CliIO, kind: Kind, selector: Record<string, string> | undefined): Promise<Fetched> {
-  const list = await session.store().list(kind, { labelSelector: selector });
-  // A key that does not decode is not the list's failure: the good objects print, and one
-  // line per bad key says what was left out (exit 0).
-  io.err(skippedLines(list.skipped));
-  return { items: list.items, revision: list.revision, missing: 0 };
 }
 
 /** The table (returns its column widths, which a watch's rows keep) or the documents: one object for a single NAME, else a List. */
@@ -128,24 +110,6 @@ function printObjects(io: CliIO, kind: Kind, items: AnyObject[], format: OutputF
     io.out(format === 'json' ? toJson(asList(items)) : toYaml(asList(items)));
   }
   return undefined;
-}
-
-/**
- * One object for `get KIND NAME` and `describe`: a line per key of it that does not decode
- * (a status part left out, exit 0); when the object's own key does not decode there is nothing
- * to show (exit 1: `xctl apply` a good one over it, or `xctl delete` it).
- */
-export async function readOne(session: Session, io: CliIO, kind: Kind, name: string): Promise<AnyObject> {
-  return (await readOneWithHidden(session, io, kind, name)).object;
-}
-
-/** readOne, with the bound node's conditions its merged view hides (describe shows them too). */
-export async function readOneWithHidden(session: Session, io: CliIO, kind: Kind, name: string): Promise<{ object: AnyObject; hidden?: NodeConditions }> {
-  const { object, skipped, hidden } = await session.store().read(kind, name);
-  io.err(skippedLines(skipped));
-  if (object) return { object, hidden };
-  if (skipped.length) throw new CliError(EXIT.FAILED, `${kind} "${name}" does not decode (above); apply a good one over it or delete it`);
-  throw new NotFoundError(kind, name);
 }
 
 /** Prints each change as it happens, until interrupted; deleted objects print once more, as kubectl does. */
@@ -200,7 +164,7 @@ export function untilAborted(signal: AbortSignal | undefined): Promise<void> {
 export const registerGet: RegisterCommand = (program, { io, run }) => {
   program.command('get')
     .description('list objects of a kind, or show one')
-    .argument('<kind>', `${KIND_HELP}; or KIND/NAME...`)
+    .argument('<kind>', `${KIND_HELP}; several: KIND,KIND...; or KIND/NAME...`)
     .argument('[names...]')
     .option('-o, --output <format>', 'wide, yaml, json or name (KIND/NAME a line)')
     .option('-l, --selector <k=v>', 'label selector, k=v[,k=v]; repeatable', collect)
@@ -212,6 +176,6 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
       if (!isEventsKind(kind) && opts.for !== undefined) throw new UsageError('--for KIND/NAME is for "get events"; use get KIND NAME');
       return run((s) => (isEventsKind(kind)
         ? eventsCommand(s, io, names[0], opts)
-        : getCommand(s, io, namesOfOneKind('get', [kind, ...names]), opts)), cmd);
+        : getCommand(s, io, namesByKind('get', [kind, ...names]), opts)), cmd);
     });
 };

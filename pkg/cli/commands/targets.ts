@@ -27,6 +27,39 @@ export function namesOfOneKind(command: string, args: string[]): NamesOfKind {
 }
 
 /**
+ * get's and describe's objects, grouped by kind in the order the kinds first appear:
+ * `KIND[,KIND...]` (every object of each, kubectl's `get pods,svc`), `KIND NAME...`, or
+ * `KIND/NAME...` of any kinds. NAMEs after several kinds are refused, as kubectl refuses them:
+ * which kind's object each names could only be guessed.
+ */
+export function namesByKind(command: string, args: string[]): NamesOfKind[] {
+  const [first, ...rest] = args;
+  if (isSlashed(first)) {
+    const groups = new Map<string, NamesOfKind>();
+    for (const t of args.map(slashed)) {
+      const g = groups.get(t.info.kind) ?? { info: t.info, names: [] };
+      groups.set(t.info.kind, g);
+      g.names.push(t.name);
+    }
+    return [...groups.values()];
+  }
+  const kinds = kindList(first);
+  if (kinds.length === 1) return [namesOfOneKind(command, [first.split(',')[0], ...rest])];
+  if (rest.length) {
+    throw new UsageError(`you may only specify a single resource type with NAMEs: "${first}" is ${kinds.length} kinds, so which kind "${rest[0]}" is cannot be told; give KIND NAME..., or KIND/NAME... (e.g. "xctl ${command} ${kinds.map((k) => `${k.short}/${rest[0]}`).join(' ')}")`);
+  }
+  return kinds.map((info) => ({ info, names: [] }));
+}
+
+/** `cn,hs,nic`: each kind once, in the order given; an unknown one is named (with the closest kind), as for one KIND. */
+function kindList(arg: string): KindInfo[] {
+  const parts = arg.split(',');
+  if (parts.some((p) => p === '')) throw new UsageError(`"${arg}": an empty KIND in the list; give KIND[,KIND...], e.g. cn,hs,nic`);
+  const infos = parts.map(resolveKind);
+  return infos.filter((k, i) => infos.findIndex((o) => o.kind === k.kind) === i);
+}
+
+/**
  * delete's objects: `KIND NAME...`, or `KIND/NAME...` of any kinds. An object named twice (a
  * repeated NAME, `no/a node/a`) is deleted once: the user means that object, and a second
  * delete of it in the same request could only report it gone.

@@ -1,0 +1,43 @@
+// `get cn,hs,nic` and `get node/a cn/b`: several kinds in one get, printed as kubectl prints
+// them (`kubectl get pods,svc`): one table per kind, each with its header, a blank line between,
+// NAME written KIND/NAME so that a row says its kind; -o json|yaml one List of all of them.
+import type { AnyObject } from '../../api/types.js';
+import type { Session } from '../connect.js';
+import type { CliIO } from '../io.js';
+import { EXIT, UsageError } from '../exit.js';
+import { asList, ref, renderTable, tableHeader, tableRow, toJson, toYaml, type OutputFormat } from '../format.js';
+import { readListed, readNamed } from './get-read.js';
+import type { NamesOfKind } from './targets.js';
+
+export interface SeveralKindsOptions { format: OutputFormat; selector?: Record<string, string>; watch?: boolean; headers: boolean }
+
+export async function getSeveralKinds(session: Session, io: CliIO, groups: NamesOfKind[], opts: SeveralKindsOptions): Promise<number> {
+  // kubectl refuses a watch of several kinds too: one watch follows one kind's keys
+  if (opts.watch) throw new UsageError(`-w watches one kind at a time; give one KIND (got ${groups.map((g) => g.info.short).join(',')})`);
+  if (opts.selector && groups.some((g) => g.names.length)) throw new UsageError('give NAMEs or a label selector (-l), not both');
+  let missing = 0;
+  const lists: AnyObject[][] = [];
+  for (const { info, names } of groups) {
+    const fetched = names.length ? await readNamed(session, io, info.kind, names) : await readListed(session, io, info.kind, opts.selector);
+    missing += fetched.missing;
+    lists.push(fetched.items);
+  }
+  const all = lists.flat();
+  if (opts.format === 'name') io.out(all.map((o) => `${ref(o)}\n`).join(''));
+  else if (opts.format === 'json') io.out(toJson(asList(all)));
+  else if (opts.format === 'yaml') io.out(toYaml(asList(all)));
+  else if (all.length) io.out(kindTables(lists, opts.format === 'wide', opts.headers));
+  // a kind with nothing is left out; nothing at all is said once, as kubectl says it
+  else if (!missing) io.err('No resources found.\n');
+  return missing ? EXIT.NOT_FOUND : EXIT.OK;
+}
+
+/** One table per kind that has objects, each headed (unless --no-headers) and aligned on its own, a blank line between headed tables. */
+export function kindTables(lists: AnyObject[][], wide: boolean, headers: boolean): string {
+  const tables = lists.filter((items) => items.length).map((items) => {
+    const rows = items.map((o) => { const row = tableRow(o, wide); row[0] = ref(o); return row; });
+    return renderTable(headers ? [tableHeader(items[0].kind, wide), ...rows] : rows);
+  });
+  // kubectl separates the tables only when they have headers: without, the rows run on
+  return tables.join(headers ? '\n' : '');
+}
