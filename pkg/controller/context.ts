@@ -9,8 +9,7 @@ import type { TxnPlan } from './txn-plan.js';
 import type { RawKv } from '../runtime/kv.js';
 import { INDEXED_KINDS, indexNode } from '../store/keys.js';
 
-export const MANAGED_BY_LABEL = 'xnet.io/managed-by';
-export const MANAGED_BY_VALUE = 'xnet-controller';
+export { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/managed-by.js';
 
 export interface Ctx {
   client: Etcd3;

@@ -57,9 +57,7 @@ export function hostSubnetNameFor(ctx: Ctx, clusterNetwork: string, node: string
 
 export { nodeAddress };
 
-export function isControllerMade(hs: HostSubnet): boolean {
-  return hs.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
-}
+export { isControllerMade } from '../api/managed-by.js';
 
 /**
  * Slot indexes count from the cidr's base, so what a round state keeps by slot is filed under

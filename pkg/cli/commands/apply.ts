@@ -18,7 +18,7 @@ export interface ApplyOptions { filename?: string[]; dryRun?: boolean }
  * fit, with a progress line on a terminal and a summary (docs/xctl.md).
  */
 export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptions): Promise<number> {
-  const { loaded, objects, warnings } = await loadCheckedBatch(session, io, opts.filename);
+  const { loaded, objects, warnings, leaving } = await loadCheckedBatch(session, io, opts.filename);
   // as kubectl prints an API server's warnings: on stderr, before what was applied, also when the
   // write then fails (the batch is what they are about); the exit code stays what the write says
   for (const w of warnings) io.err(`Warning: ${w}\n`);
@@ -33,6 +33,9 @@ export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptio
   }
   const suffix = opts.dryRun ? ' (dry run)' : '';
   for (const c of changes) io.out(`${ref(c.object)} ${c.action}${suffix}\n`);
+  // what the write takes away (a Node leaving a network), said once it is written: an apply that
+  // failed took nothing away
+  for (const w of leaving) io.err(`Warning: ${w}\n`);
   if (reporter.split) {
     const n = reporter.last!.planned;
     io.err(`${changes.length} objects ${opts.dryRun ? 'would be applied' : 'applied'} in ${n} transactions: ` +

@@ -4,6 +4,7 @@ import { storedKindsToCheck } from '../../api/validate-cross.js';
 import { inUseReportsToRead, type NodeReports } from '../../api/validate-in-use-inside.js';
 import type { AnyObject } from '../../api/types.js';
 import { overrideNodeWarnings, type KnownNode } from '../../api/macvlan-parent.js';
+import { needsHostSubnets, networkLeftWarnings, networksLeft } from '../../api/node-leaving.js';
 import type { ListResult, Store } from '../../store/types.js';
 import { checkAgainstStore, InvalidBatchError, loadManifests, type LoadedObject } from '../../manifest/load.js';
 import { ManifestError, type ManifestIssue } from '../../manifest/errors.js';
@@ -16,21 +17,39 @@ export async function loadBatch(io: CliIO, filenames: string[] | undefined): Pro
   return loadManifests(filenames, io.stdin);
 }
 
-/** What apply and diff are given: the objects, and kubectl-style warnings (accepted, probably not what was meant). */
-export interface CheckedBatch { objects: AnyObject[]; warnings: string[] }
+/**
+ * What apply and diff are given: the objects, and kubectl-style warnings: `warnings` about the
+ * batch (accepted, probably not what was meant), `leaving` about what writing it takes away (a
+ * Node that leaves a network: node-leaving.ts), said once it is written.
+ */
+export interface CheckedBatch { objects: AnyObject[]; warnings: string[]; leaving: string[] }
 
 /** Batch validated against stored objects: overlaps, static IPs outside or taken, Node addresses. */
 export async function checkedBatch(session: Session, loaded: LoadedObject[]): Promise<CheckedBatch> {
   const objects = loaded.map((l) => l.object);
   const kinds = storedKindsToCheck(objects);
-  if (!kinds.length) return { objects, warnings: [] };
+  if (!kinds.length) return { objects, warnings: [], leaving: [] };
   const store = session.store();
   const lists = await Promise.all(kinds.map((k) => store.list(k.kind, { withoutStatus: !k.withStatus, controllerStatusOnly: k.controllerStatusOnly })));
   const existing = lists.flatMap((l) => l.items);
   checkAgainstStore(loaded, existing, await inUseReports(store, objects, existing));
   // a batch with a MacvlanNet reads the Nodes already (storedKindsToCheck): its overrides are checked against them
   const nodes = lists.find((_, i) => kinds[i].kind === 'Node');
-  return { objects, warnings: nodes ? overrideNodeWarnings(objects, storedNodes(nodes)) : [] };
+  const warnings = nodes ? overrideNodeWarnings(objects, storedNodes(nodes)) : [];
+  const storedHostSubnets = lists.find((_, i) => kinds[i].kind === 'HostSubnet')?.items;
+  return { objects, warnings, leaving: await leavingWarnings(store, objects, existing, storedHostSubnets) };
+}
+
+/**
+ * The networks a Node of the batch leaves (a batch with a Node reads the stored ClusterNetworks,
+ * MacvlanNets and Nodes anyway: storedKindsToCheck); the HostSubnets that then go are read only
+ * when one is left, unless the batch read them already.
+ */
+async function leavingWarnings(store: Store, objects: AnyObject[], existing: AnyObject[], hostSubnets: AnyObject[] | undefined): Promise<string[]> {
+  const left = networksLeft(objects, existing);
+  if (!left.length) return [];
+  const hs = hostSubnets ?? (needsHostSubnets(left) ? (await store.list('HostSubnet', { withoutStatus: true })).items : []);
+  return networkLeftWarnings(left, hs);
 }
 
 /**

@@ -28,7 +28,7 @@ export async function diffCommand(session: Session, io: CliIO, opts: DiffOptions
 }
 
 async function diff(session: Session, io: CliIO, opts: DiffOptions): Promise<number> {
-  const { loaded, objects } = await loadCheckedBatch(session, io, opts.filename);
+  const { loaded, objects, leaving } = await loadCheckedBatch(session, io, opts.filename);
   const store = session.store();
   // a refusal names the object's place in the manifests, as apply's does
   const changes = await store.applyAll(objects, { dryRun: true }).catch((e: unknown) => { throw locateWriteError(e, loaded, false); });
@@ -45,6 +45,8 @@ async function diff(session: Session, io: CliIO, opts: DiffOptions): Promise<num
     io.out(`+++ ${ref(wanted)} (manifest)\n`);
     io.out(textDiff(before, after));
   }
+  // what apply would take away (a Node leaving a network), as apply says it
+  for (const w of leaving) io.err(`Warning: ${w}\n`);
   return differs ? EXIT.FAILED : EXIT.OK;
 }
 

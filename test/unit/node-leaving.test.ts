@@ -1,0 +1,41 @@
+// Which networks a Node of an apply leaves when its labels change, and how xctl words it.
+import { describe, expect, it } from 'vitest';
+import { networkLeftWarnings, networksLeft } from '../../pkg/api/node-leaving.js';
+
+const node = (name: string, labels?: Record<string, string>) => ({ kind: 'Node', metadata: { name, labels }, spec: {} });
+const cn = (name: string, matchLabels?: Record<string, string>) => ({ kind: 'ClusterNetwork', metadata: { name }, spec: { cidr: '10.0.0.0/16', nodeSelector: matchLabels && { matchLabels } } });
+const mvn = (name: string, matchLabels?: Record<string, string>) => ({ kind: 'MacvlanNet', metadata: { name }, spec: { subnet: '10.9.0.0/24', nodeSelector: matchLabels && { matchLabels } } });
+const hs = (name: string, n: string, net: string, managed = true) => ({ kind: 'HostSubnet', metadata: { name, labels: managed ? { 'xnet.io/managed-by': 'xnet-controller' } : undefined }, spec: { node: n, clusterNetwork: net } });
+
+describe('networksLeft', () => {
+  const stored = [node('host-1', { role: 'db' }), cn('db', { role: 'db' }), cn('all'), mvn('lan', { role: 'db' }), mvn('other', { role: 'web' })];
+
+  it('names each network whose nodeSelector selected the stored Node and not the applied one', () => {
+    expect(networksLeft([node('host-1', { role: 'web' })], stored)).toEqual([
+      { node: 'host-1', kind: 'ClusterNetwork', network: 'db' },
+      { node: 'host-1', kind: 'MacvlanNet', network: 'lan' },
+    ]);
+  });
+
+  it('nothing for labels that keep the selection, a joined network, a new Node or a network being deleted', () => {
+    expect(networksLeft([node('host-1', { role: 'db', extra: 'x' })], stored)).toEqual([]);
+    expect(networksLeft([node('host-2', {})], stored)).toEqual([]);
+    const deleting = { ...cn('db', { role: 'db' }), metadata: { name: 'db', deletionTimestamp: '2026-01-01T00:00:00Z' } };
+    expect(networksLeft([node('host-1', {})], [node('host-1', { role: 'db' }), deleting])).toEqual([]);
+  });
+
+  it('judges the network as the batch leaves it: a selector edited in the same apply', () => {
+    expect(networksLeft([node('host-1', { role: 'db' }), cn('all', { role: 'web' })], stored)).toEqual([{ node: 'host-1', kind: 'ClusterNetwork', network: 'all' }]);
+  });
+});
+
+describe('networkLeftWarnings', () => {
+  it('names the HostSubnets the controller made for the node, which it removes; says a MacvlanNet is left', () => {
+    const left = [{ node: 'host-1', kind: 'ClusterNetwork' as const, network: 'db' }, { node: 'host-1', kind: 'MacvlanNet' as const, network: 'lan' }];
+    expect(networkLeftWarnings(left, [hs('db-host-1', 'host-1', 'db'), hs('db-host-2', 'host-2', 'db'), hs('pinned', 'host-1', 'db', false)])).toEqual([
+      "node/host-1 no longer matches ClusterNetwork db's nodeSelector: its HostSubnet db-host-1 will be removed",
+      "node/host-1 no longer matches MacvlanNet lan's nodeSelector: it leaves MacvlanNet lan",
+    ]);
+    expect(networkLeftWarnings(left.slice(0, 1), [])).toEqual(["node/host-1 no longer matches ClusterNetwork db's nodeSelector: no HostSubnet of it will be made for the node"]);
+  });
+});
