@@ -92,6 +92,7 @@ describe('get KIND,KIND...', () => {
     expect(r.err).toMatch(/^error: unknown kind "nics" \(did you mean "nic"\?\); expected one of/);
     expect(await xctl(['get', 'cn,,hs'])).toMatchObject({ code: 2, err: 'error: "cn,,hs": an empty KIND in the list; give KIND[,KIND...], e.g. cn,hs,nic\n' });
     expect(await xctl(['get', 'cn,hs', '-w'])).toMatchObject({ code: 2, err: 'error: -w watches one kind at a time; give one KIND (got cn,hs)\n' });
+    expect(await xctl(['get', 'cn,events'])).toMatchObject({ code: 2, err: 'error: "cn,events": events are listed on their own: xctl get events [--for KIND/NAME]\n' });
   });
 
   it('one kind written twice is that kind alone, its table as ever (no kind/ prefix)', async () => {

@@ -174,6 +174,8 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
     .action((kind: string, names: string[], opts: GetOptions & { for?: string }, cmd: Command) => {
       // an option that does not apply is refused, not ignored: the output would not be what was asked
       if (!isEventsKind(kind) && opts.for !== undefined) throw new UsageError('--for KIND/NAME is for "get events"; use get KIND NAME');
+      // events are no kind of object (no table of theirs has NAME): listed on their own
+      if (kind.includes(',') && kind.split(',').some(isEventsKind)) throw new UsageError(`"${kind}": events are listed on their own: xctl get events [--for KIND/NAME]`);
       return run((s) => (isEventsKind(kind)
         ? eventsCommand(s, io, names[0], opts)
         : getCommand(s, io, namesByKind('get', [kind, ...names]), opts)), cmd);
