@@ -127,7 +127,9 @@ export class TxnPlan {
   }
 
   private compare(c: ICompare, read: { key: string; end?: string }): void {
-    const id = idOf(read.key, read.end ?? '', String(c.target));
+    // the expected value is part of the identity: a key compared at two revisions (one item
+    // planned from a round state older than another's cache read) must fail, not pass with one
+    const id = idOf(read.key, read.end ?? '', String(c.target), String(c.target === 'Mod' ? c.mod_revision : c.create_revision));
     if (this.compared.has(id)) return;
     this.compared.set(id, c);
     this.compareIds.push(id);
@@ -162,8 +164,7 @@ export class TxnPlan {
    * re-created key never has an earlier mod_revision again): one compare fewer per NIC.
    */
   sameIncarnation(key: string, kv: RawKv): this {
-    const pin = this.compared.get(idOf(key, '', 'Mod'));
-    if (pin && String(pin.mod_revision) === String(kv.modRevision)) return this;
+    if (this.compared.has(idOf(key, '', 'Mod', String(kv.modRevision)))) return this;
     this.compare({ key: this.bytesOf(key), target: 'Create', result: 'Equal', create_revision: kv.createRevision }, { key });
     return this;
   }
@@ -251,7 +252,7 @@ function readOp(r: { key: string; end?: string }): IRequestOp {
   return { request_range: { key: Buffer.from(r.key), ...(r.end ? { range_end: Buffer.from(r.end) } : {}) } };
 }
 
-function idOf(key: string, end: string, target: string): string {
-  return `${key}|${end}|${target}`;
+function idOf(key: string, end: string, target: string, expected: string): string {
+  return `${key}|${end}|${target}|${expected}`;
 }
 

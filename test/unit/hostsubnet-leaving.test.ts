@@ -105,7 +105,7 @@ describe('a gone HostSubnet\'s block and its node\'s report', () => {
     const written = (kept as unknown as { puts: Array<{ key: string; value: string }> }).puts.find((p) => p.key === claim);
     expect(JSON.parse(written!.value)).toMatchObject({ owner: { uid: 'old' }, node: 'n1' });
     // the report as cached: gone meanwhile, the transaction fails and is planned again (freed)
-    expect((kept as unknown as { compared: Map<string, { target: string; mod_revision?: string }> }).compared.get(`${report}||Mod`)).toMatchObject({ target: 'Mod', mod_revision: model.cache.get(report)!.modRevision });
+    expect((kept as unknown as { compared: Map<string, { target: string; mod_revision?: string }> }).compared.get(`${report}||Mod|${model.cache.get(report)!.modRevision}`)).toMatchObject({ target: 'Mod', mod_revision: model.cache.get(report)!.modRevision });
     drop(report);
     const freed = new TxnPlan(guard, leaderKey);
     planHostSubnet(ctx, { type: 'delete', name: 'c-n1', nodeKv: model.cache.get(model.keys.object('Node', 'n1')) }, freed, new Map());
@@ -209,7 +209,7 @@ describe('a delete that finds no report', () => {
     planHostSubnet(ctx, { type: 'delete', name: 'c-n1', nodeKv: model.cache.get(model.keys.object('Node', 'n1')) }, del, new Map());
     expect(deletes(del)).toContain(report);
     // a report in etcd that the cache has not seen yet fails the transaction: planned again, it keeps the block
-    expect((del as unknown as { compared: Map<string, { target: string; create_revision?: number }> }).compared.get(`${report}||Create`)).toMatchObject({ target: 'Create', create_revision: 0 });
+    expect((del as unknown as { compared: Map<string, { target: string; create_revision?: number }> }).compared.get(`${report}||Create|0`)).toMatchObject({ target: 'Create', create_revision: 0 });
   });
 });
 
@@ -223,7 +223,7 @@ describe('a report written by an agent that never removes it (one before the mar
     expect(planHostSubnet(ctx, { type: 'delete', name: 'c-n1', nodeKv: model.cache.get(model.keys.object('Node', 'n1')) }, del, new Map())).toEqual({ result: 'deleted', name: 'c-n1' });
     expect(deletes(del)).toEqual(expect.arrayContaining([hs, report, claim]));
     // pinned as cached: the agent, upgraded meanwhile, marking it fails the transaction (planned again, kept)
-    expect((del as unknown as { compared: Map<string, { target: string; mod_revision?: string }> }).compared.get(`${report}||Mod`)).toMatchObject({ target: 'Mod', mod_revision: model.cache.get(report)!.modRevision });
+    expect((del as unknown as { compared: Map<string, { target: string; mod_revision?: string }> }).compared.get(`${report}||Mod|${model.cache.get(report)!.modRevision}`)).toMatchObject({ target: 'Mod', mod_revision: model.cache.get(report)!.modRevision });
   });
 
   it('keeps nothing in the garbage pass either (a claim a controller before the mark kept for it): the claim and the report go', async () => {
