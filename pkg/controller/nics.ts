@@ -41,8 +41,13 @@ interface Target {
   rp?: RoundPool;
 }
 
-/** What one round of a pool has handed out so far, and where its next-fit scan resumes. */
-interface RoundPool { taken: Set<number>; next?: number }
+/**
+ * What one round of a pool has handed out so far, and where its next-fit scan resumes.
+ * `nicOf`: the uid of the ContainerNic each of its NIC addresses went to, so that a NIC planned
+ * again in a later round sharing the state (rolled back, or its commit failed) is not refused
+ * the address it took itself.
+ */
+interface RoundPool { taken: Set<number>; next?: number; nicOf?: Map<number, string> }
 
 export function roundPool(state: RoundState, id: string): RoundPool {
   let p = state.get(`pool/${id}`) as RoundPool | undefined;
@@ -331,7 +336,8 @@ function checkWanted(job: NicJob, pool: { type: PoolType; name: string }, target
   const node = ctx.model.nodeRoutedBy(formatIPv4(want));
   if (node) throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is the address Node "${node}" is routed by`);
   const holder = ctx.model.claimsIn(pool.type, pool.name, 'addresses').get(want);
-  if ((holder && holder.claim.owner.uid !== job.uid) || targetPool(job.state, target).taken.has(want)) {
+  const rp = targetPool(job.state, target);
+  if ((holder && holder.claim.owner.uid !== job.uid) || (rp.taken.has(want) && rp.nicOf?.get(want) !== job.uid)) {
     const who = holder ? `${holder.claim.owner.kind} "${holder.claim.owner.name}"${holder.claim.node ? ` on node "${holder.claim.node}"` : ''}` : 'another ContainerNic allocated at the same time';
     throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is already used by ${who}`);
   }
@@ -341,7 +347,9 @@ function checkWanted(job: NicJob, pool: { type: PoolType; name: string }, target
 /** Puts the claim (create-if-absent) unless kept; drops the NIC's other claims. Returns whether it claimed. */
 function claimAddress(job: NicJob, pool: { type: PoolType; name: string }, target: Target, choice: Choice): boolean {
   const { ctx, plan, nic } = job;
-  targetPool(job.state, target).taken.add(choice.ip);
+  const rp = targetPool(job.state, target);
+  rp.taken.add(choice.ip);
+  (rp.nicOf ??= new Map()).set(choice.ip, job.uid);
   for (const c of job.mine) if (c !== choice.keep) plan.unchanged(c.key, c.kv).del(c.key);
   if (choice.keep) { plan.unchanged(choice.keep.key, choice.keep.kv); return false; }
   const key = ctx.model.ipam.space(pool.type, pool.name, 'addresses') + padIp(choice.ip);
