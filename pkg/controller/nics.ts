@@ -351,7 +351,13 @@ function claimAddress(job: NicJob, pool: { type: PoolType; name: string }, targe
   rp.taken.add(choice.ip);
   (rp.nicOf ??= new Map()).set(choice.ip, job.uid);
   for (const c of job.mine) if (c !== choice.keep) plan.unchanged(c.key, c.kv).del(c.key);
-  if (choice.keep) { plan.unchanged(choice.keep.key, choice.keep.kv); return false; }
+  if (choice.keep) {
+    plan.unchanged(choice.keep.key, choice.keep.kv);
+    // moved to another node (a MacvlanNet's address goes with it): the claim names where it is
+    // now, as what holds the address is told to a NIC pinning it and printed by `ipam check`
+    if (choice.keep.claim.node !== nic.spec.node) plan.put(choice.keep.key, { ...choice.keep.claim, node: nic.spec.node });
+    return false;
+  }
   const key = ctx.model.ipam.space(pool.type, pool.name, 'addresses') + padIp(choice.ip);
   const claim: Claim = { owner: { kind: 'ContainerNic', name: job.name, uid: job.uid }, role: 'nic', ip: formatIPv4(choice.ip), node: nic.spec.node };
   plan.absent(key).put(key, claim);
