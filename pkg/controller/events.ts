@@ -4,7 +4,7 @@
 import type { ClusterNetwork, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
 import type { CacheChange } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
-import type { IpamKeys } from '../ipam/keys.js';
+import type { Claim, IpamKeys } from '../ipam/keys.js';
 import type { Keys } from '../store/keys.js';
 import type { Entry } from './model.js';
 
@@ -46,8 +46,13 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
   if (ch.kv && ch.key.startsWith(s.ipam.root())) return out;
   const claim = s.ipam.parse(ch.key);
   if (claim) {
+    if (ch.kv) return out;
     // A freed address may be what a waiting NIC needs.
-    if (!ch.kv) out.wake.push(`${claim.type}/${claim.pool}`);
+    out.wake.push(`${claim.type}/${claim.pool}`);
+    // A NIC's address released (its allocation queues the MacvlanNet too: term.ts): the
+    // MacvlanNet's allocated and free count it, and nothing else may look at them again.
+    if (claim.type === 'macvlannets' && ch.prev && parsedOf<Claim>(ch.prev).owner?.kind === 'ContainerNic'
+      && s.object<MacvlanNet>('MacvlanNet', claim.pool)) out.keys.push(objectKey('MacvlanNet', claim.pool));
     return out;
   }
   const obj = s.keys.parseObjectKey(ch.key);
