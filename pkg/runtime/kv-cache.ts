@@ -282,6 +282,15 @@ export class KvCache {
     this.emit({ key, prev: old, local: false, at, refused: true });
   }
 
+  /** Sets `kv.parsed` as the admit option would, when it takes the value; nothing else. */
+  private parseAsAdmitted(kv: RawKv): void {
+    try {
+      if (this.options.admit?.(kv) !== undefined) kv.parsed = undefined;
+    } catch {
+      kv.parsed = undefined;
+    }
+  }
+
   /** The admit option's verdict; a refused (or unjudgeable) key is logged. */
   private admitted(kv: RawKv): boolean {
     const admit = this.options.admit;
@@ -362,6 +371,10 @@ export class KvCache {
     const t = this.tombstones.get(key);
     if (t !== undefined && t >= Number(revision)) return;
     const kv: RawKv = { key, value, modRevision: revision, createRevision: createRevision ?? old?.createRevision ?? revision, lease, parsed };
+    // Written as a string (an object put back with a finalizer added): parsed as admission
+    // parses what the watch brings, else an object read later lacks its schema's defaults
+    // (a MacvlanNet's hostShim: true read as unset). The watch's echo of it is dropped.
+    if (parsed === undefined) this.parseAsAdmitted(kv);
     this.refused.accept(key);
     this.index.set(kv);
     this.emit({ key, kv, prev: old, local: true });
