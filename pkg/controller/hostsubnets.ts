@@ -313,11 +313,12 @@ function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, pl
   if (ctx.model.hostSubnetsOf(item.clusterNetwork, item.node).length) return { result: 'skipped', name };
   // Another request for the pair in the rounds in flight made it: skipped, unless the
   // executor rolled that create back (it did not fit its transaction; plan.writes no longer
-  // holds it), in which case this is the create, planned again in a later round.
+  // holds it) or its commit failed, in which case this is the create, planned again in a later round.
   const made = state.get('made') as Map<string, TxnPlan> | undefined ?? new Map<string, TxnPlan>();
   state.set('made', made);
   const objKey = ctx.model.keys.object('HostSubnet', name);
-  if (made.get(`${item.clusterNetwork}/${item.node}`)?.writes(objKey)) return { result: 'skipped', name };
+  const maker = made.get(`${item.clusterNetwork}/${item.node}`);
+  if (maker?.writes(objKey) && !maker.failed) return { result: 'skipped', name };
   const node = ctx.model.node(item.node);
   const cn = ctx.model.clusterNetwork(item.clusterNetwork);
   if (!node || !cn) return { result: 'skipped', name };

@@ -183,6 +183,12 @@ export class TxnPlan {
     return this;
   }
 
+  /** set once a commit of this plan was refused or failed: nothing it planned was written by it */
+  private unapplied = false;
+
+  /** Whether this plan's commit was refused or failed (a round state must not count on what it planned). */
+  get failed(): boolean { return this.unapplied; }
+
   /** Whether this plan already puts `key` (a second put of it would be refused). */
   writes(key: string): boolean {
     return this.putKeys.has(key);
@@ -203,6 +209,17 @@ export class TxnPlan {
    */
   async commit(client: Etcd3, cache: KvCache): Promise<boolean> {
     if (this.ops.length === 0) return true;
+    try {
+      const applied = await this.send(client, cache);
+      this.unapplied = !applied;
+      return applied;
+    } catch (err) {
+      this.unapplied = true;
+      throw err;
+    }
+  }
+
+  private async send(client: Etcd3, cache: KvCache): Promise<boolean> {
     const failure: IRequestOp[] = [readOp(this.reads[0])];
     const res = await client.kv.txn({ compare: this.compares, success: this.ops, failure });
     const rev = String(res.header.revision);
