@@ -65,9 +65,13 @@ export { isControllerMade } from '../api/managed-by.js';
  */
 const slotsId = (cn: Entry<ClusterNetwork>) => `${cn.obj.metadata.name}@${cn.obj.spec.cidr}`;
 
-function takenSlots(state: RoundState, cn: Entry<ClusterNetwork>): Set<number> {
-  let s = state.get(`slots/${slotsId(cn)}`) as Set<number> | undefined;
-  if (!s) state.set(`slots/${slotsId(cn)}`, (s = new Set()));
+/**
+ * Slots taken in the rounds sharing `state`, each with the uid of the HostSubnet that took it: one
+ * planned again (rolled back, or its commit failed) is not refused the slots it took itself.
+ */
+function takenSlots(state: RoundState, cn: Entry<ClusterNetwork>): Map<number, string> {
+  let s = state.get(`slots/${slotsId(cn)}`) as Map<number, string> | undefined;
+  if (!s) state.set(`slots/${slotsId(cn)}`, (s = new Map()));
   return s;
 }
 
@@ -152,7 +156,7 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
     const slots = slotsOf(cn.obj.spec, parseCidr(hs.spec.subnet));
     for (const s of slots) {
       const o = ownerOf(s);
-      if ((o && o.uid !== uid) || (!o && taken.has(s))) {
+      if ((o && o.uid !== uid) || (!o && taken.has(s) && taken.get(s) !== uid)) {
         throw new AllocationError('SubnetConflict', `subnet ${hs.spec.subnet} overlaps ${o ? `HostSubnet "${o.name}"` : 'a subnet allocated at the same time'} (${formatCidr(slotCidr(cn.obj.spec, s))})`);
       }
     }
@@ -302,7 +306,7 @@ function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: Round
     return refuse(tooLarge(ctx, hs.obj, cn, choice.subnet));
   }
   const taken = takenSlots(state, cn);
-  for (const slot of choice.slots) taken.add(slot);
+  for (const slot of choice.slots) taken.set(slot, hs.obj.metadata.uid!);
   return { result: changed ? 'allocated' : 'unchanged', name };
 }
 
@@ -346,7 +350,7 @@ function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, pl
     const layout = hostSubnetLayout(cn.obj.spec, hs.spec, choice.subnet);
     settleBridge(ctx, hs, cn, layout);
     const slot = choice.slots[0];
-    takenSlots(state, cn).add(slot);
+    takenSlots(state, cn).set(slot, hs.metadata.uid!);
     const key = ctx.model.ipam.claim('clusternetworks', item.clusterNetwork, 'blocks', slotCidr(cn.obj.spec, slot).base);
     plan.unchanged(key, choice.adopt?.find((c) => c.key === key)?.kv).put(key, claimFor(hs, choice.subnet));
     plan.unchanged(statusKey, stale).put(statusKey, hsStatus(ctx, hs, layout));
