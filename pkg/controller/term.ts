@@ -266,7 +266,8 @@ export class Term implements Ctx {
         }
       } else {
         for (const hs of existing) {
-          if (isControllerMade(hs.obj)) work.push(this.deleteHostSubnet(hs.obj, { type: 'delete', name: hs.obj.metadata.name, nodeKv: node.kv }));
+          // the verdict reads the selector as much as the labels: both pinned
+          if (isControllerMade(hs.obj)) work.push(this.deleteHostSubnet(hs.obj, { type: 'delete', name: hs.obj.metadata.name, nodeKv: node.kv, cnKv: cn.kv }));
         }
       }
     }
