@@ -25,6 +25,8 @@ import {
   type ApplyChange, type ApplyOptions, type DeleteOptions, type DeleteResult, type ReadResult, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
 } from './types.js';
 
+const conflictOf = (s: { ref: ObjectRef }) => new ConflictError(s.ref.kind, s.ref.name, 'the object kept changing while it was being deleted');
+
 export class InvalidObjectError extends ValidationError {
   constructor(readonly kind: string, readonly objectName: string, readonly issues: { path: string; message: string }[]) {
     super("Invalid", `${kind} "${objectName}" is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
@@ -211,7 +213,10 @@ export class EtcdStore implements Store {
       limits: this.limits,
       retry: opts.mode === 'apply' ? STORE_TXN_RETRY : undefined,
       replan: async (run) => keepOwnOutcomes(run, await plan(run.map((s) => byId.get(refId(s.ref))!)), ownApplyOutcome),
-      conflict: ([first]) => new ConflictError(first.ref.kind, first.ref.name, 'the object was modified concurrently'),
+      conflict: (run, changed) => {
+        const s = changed[0] ?? run.find((x) => x.ops.length) ?? run[0];
+        return new ConflictError(s.ref.kind, s.ref.name, 'the object was modified concurrently');
+      },
       onProgress: opts.onProgress,
     });
     await this.cleanUpNodeStatuses(written.filter((w) => w.step.removes).map((w) => w.step.ref));
@@ -287,7 +292,7 @@ export class EtcdStore implements Store {
         await guard?.renewAfter(run);
         return keepOwnOutcomes(run, await plan(run.map((s) => byId.get(refId(s.ref))!)), ownDeleteOutcome);
       },
-      conflict: (run) => guard?.conflict(run) ?? new ConflictError(run[0].ref.kind, run[0].ref.name, 'the object kept changing while it was being deleted'),
+      conflict: (run, changed) => guard?.conflict(run) ?? conflictOf(changed[0] ?? run.find((x) => x.ops.length) ?? run[0]),
       onProgress: opts.onProgress,
     });
     await this.cleanUpNodeStatuses(written.filter((w) => w.step.result !== 'marked').map((w) => w.step.ref));

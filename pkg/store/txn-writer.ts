@@ -36,8 +36,11 @@ export interface WriteOptions<R> {
   retry?: BackoffPolicy;
   /** the same steps planned again from what is stored now */
   replan(steps: WriteStep<R>[]): Promise<WriteStep<R>[]>;
-  /** the error for a transaction that kept conflicting */
-  conflict(steps: WriteStep<R>[]): Error;
+  /**
+   * the error for a transaction that kept conflicting; `changed`: its steps whose own compares
+   * fail on their own after the last attempt (what the other writer changed), to name
+   */
+  conflict(steps: WriteStep<R>[], changed: WriteStep<R>[]): Error;
   onProgress?(p: WriteProgress): void;
 }
 
@@ -116,6 +119,25 @@ async function commitRun<R>(client: Etcd3, run: WriteStep<R>[]): Promise<string 
   return res.succeeded ? String(res.header.revision) : false;
 }
 
+/**
+ * The steps of a refused run whose compares fail on their own now: the objects another writer
+ * changed. Each is tried alone (a read-only transaction: its compares, nothing to write), only
+ * once a conflict is given up on; none when that cannot be told.
+ */
+async function changedSteps<R>(client: Etcd3, run: WriteStep<R>[]): Promise<WriteStep<R>[]> {
+  const out: WriteStep<R>[] = [];
+  try {
+    for (const s of run) {
+      if (!s.ops.length || !s.compares.length) continue;
+      const res = await client.kv.txn({ compare: s.compares, success: [], failure: [] });
+      if (!res.succeeded) out.push(s);
+    }
+  } catch {
+    return [];
+  }
+  return out;
+}
+
 export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: WriteOptions<R>): Promise<Written<R>[]> {
   const queue = packSteps(steps, o.limits);
   const p: WriteProgress = { total: steps.length, done: 0, written: 0, transactions: 0, planned: queue.filter(writes).length };
@@ -127,7 +149,7 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
       const run = queue[0];
       const revision = await commitRun(client, run);
       if (revision === false) {
-        if (!o.retry || !mayRetry(++conflicts, o.retry)) throw o.conflict(run);
+        if (!o.retry || !mayRetry(++conflicts, o.retry)) throw o.conflict(run, await changedSteps(client, run));
         await sleep(backoffDelay(conflicts, o.retry));
         queue.splice(0, 1, ...packSteps(await o.replan(run), o.limits));
         p.planned = p.transactions + queue.filter(writes).length;
