@@ -315,9 +315,8 @@ function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, pl
   const existing = ctx.model.hostSubnet(name);
   if (existing) return { ...planEnsure(ctx, existing, plan, state), uid: existing.obj.metadata.uid };
   if (ctx.model.hostSubnetsOf(item.clusterNetwork, item.node).length) return { result: 'skipped', name };
-  // Another request for the pair in the rounds in flight made it: skipped, unless the
-  // executor rolled that create back (it did not fit its transaction; plan.writes no longer
-  // holds it) or its commit failed, in which case this is the create, planned again in a later round.
+  // Another request for the pair in the rounds in flight made it: skipped, unless that create was
+  // rolled back (plan.writes no longer holds it) or its commit failed: then this is the create.
   const made = state.get('made') as Map<string, TxnPlan> | undefined ?? new Map<string, TxnPlan>();
   state.set('made', made);
   const objKey = ctx.model.keys.object('HostSubnet', name);
