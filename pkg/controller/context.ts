@@ -45,8 +45,19 @@ export function putStatusIfChanged(ctx: Ctx, plan: TxnPlan, kind: Kind, name: st
   const same = !!cur && sameJson(cur.status, desired);
   if (INDEXED_KINDS.includes(kind)) return putIndexedStatus(ctx, plan, { key, entry: entry ?? ctx.model.object(kind, name), cur: cur?.kv }, desired, same);
   if (same || !key) return false;
-  plan.unchanged(key, cur?.kv).put(key, JSON.stringify(desired), desired);
+  pinStatus(ctx, plan, key, cur?.kv).put(key, JSON.stringify(desired), desired);
   return true;
+}
+
+/**
+ * The status key as cached, or, when the cache refused its value (it does not decode: written
+ * by hand), as refused: the controller's own status is written over such a value. Compared as
+ * absent, the key that is there failed the transaction at every attempt, and every request
+ * batched with it.
+ */
+export function pinStatus(ctx: Ctx, plan: TxnPlan, key: string, kv: RawKv | undefined): TxnPlan {
+  const refused = kv ? undefined : ctx.model.cache.refusedRevision(key);
+  return refused ? plan.modifiedAt(key, refused) : plan.unchanged(key, kv);
 }
 
 /**
@@ -67,6 +78,6 @@ function putIndexedStatus(ctx: Ctx, plan: TxnPlan, at: { key?: string; entry?: E
   if (same && copyFresh) return false;
   plan.unchanged(objKey, e.kv);
   if (!copyFresh) plan.put(objCopy, e.kv.value);
-  if (!same) plan.unchanged(at.key, at.cur).put(at.key, JSON.stringify(desired), desired);
+  if (!same) pinStatus(ctx, plan, at.key, at.cur).put(at.key, JSON.stringify(desired), desired);
   return true;
 }

@@ -17,7 +17,7 @@ import type { RoundState } from './pool-executor.js';
 import type { Entry, ClaimEntry } from './model.js';
 import { nodeAddress } from './node-address.js';
 import { settleBridge } from './bridge-names.js';
-import { conditions, putStatusIfChanged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Ctx, type Status } from './context.js';
+import { conditions, pinStatus, putStatusIfChanged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Ctx, type Status } from './context.js';
 import { missingNetwork, missingNodeNote } from './node-missing.js';
 import { adoptable, deleteKeepsFor, keepClaims } from './hostsubnet-leaving.js';
 
@@ -352,11 +352,11 @@ function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, pl
     takenSlots(state, cn).set(slot, hs.metadata.uid!);
     const key = ctx.model.ipam.claim('clusternetworks', item.clusterNetwork, 'blocks', slotCidr(cn.obj.spec, slot).base);
     plan.unchanged(key, choice.adopt?.find((c) => c.key === key)?.kv).put(key, claimFor(hs, choice.subnet));
-    plan.unchanged(statusKey, stale).put(statusKey, hsStatus(ctx, hs, layout));
+    pinStatus(ctx, plan, statusKey, stale).put(statusKey, hsStatus(ctx, hs, layout));
     return { result: 'created', name, uid: hs.metadata.uid };
   } catch (err) {
     if (!(err instanceof AllocationError)) throw err;
-    plan.unchanged(statusKey, stale).put(statusKey, hsStatus(ctx, hs, undefined, err));
+    pinStatus(ctx, plan, statusKey, stale).put(statusKey, hsStatus(ctx, hs, undefined, err));
     return { result: 'failed', name, uid: hs.metadata.uid, reason: err.reason, message: err.message };
   }
 }

@@ -154,7 +154,12 @@ export class TxnPlan {
   /** The key must be exactly as cached (or absent when kv is undefined). */
   unchanged(key: string, kv: RawKv | undefined): this {
     if (!kv) return this.absent(key);
-    this.compare({ key: this.bytesOf(key), target: 'Mod', result: 'Equal', mod_revision: kv.modRevision }, { key });
+    return this.modifiedAt(key, kv.modRevision);
+  }
+
+  /** The key must have been last written at `modRevision` (e.g. a value the cache refused, to overwrite). */
+  modifiedAt(key: string, modRevision: string): this {
+    this.compare({ key: this.bytesOf(key), target: 'Mod', result: 'Equal', mod_revision: modRevision }, { key });
     return this;
   }
 

@@ -77,6 +77,12 @@ export class KvCache {
   /** Whether the key is in etcd with a value that does not decode: not in the cache, but not gone. */
   isRefused(key: string): boolean { return this.refused.has(key); }
 
+  /** The mod revision of the value refused at `key` (a writer that overwrites it pins that), if refused. */
+  refusedRevision(key: string): string | undefined {
+    const rev = this.refused.revision(key);
+    return rev === undefined ? undefined : String(rev);
+  }
+
   /** Whether some key under `prefix` is in etcd with a value that does not decode (isRefused). */
   anyRefusedUnder(prefix: string): boolean { return this.refused.anyUnder(prefix); }
 

@@ -16,6 +16,9 @@ export class RefusedKeys {
 
   refuse(key: string, revision: number): void { this.keys.set(key, revision); }
 
+  /** The revision of the value refused at `key`, if it is refused. */
+  revision(key: string): number | undefined { return this.keys.get(key); }
+
   /** The key now holds a value that decodes. */
   accept(key: string): void { this.keys.delete(key); }
 
