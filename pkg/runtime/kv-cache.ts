@@ -78,10 +78,7 @@ export class KvCache {
   isRefused(key: string): boolean { return this.refused.has(key); }
 
   /** The mod revision of the value refused at `key` (a writer that overwrites it pins that), if refused. */
-  refusedRevision(key: string): string | undefined {
-    const rev = this.refused.revision(key);
-    return rev === undefined ? undefined : String(rev);
-  }
+  refusedRevision(key: string): string | undefined { return this.refused.revision(key)?.toString(); }
 
   /** Whether some key under `prefix` is in etcd with a value that does not decode (isRefused). */
   anyRefusedUnder(prefix: string): boolean { return this.refused.anyUnder(prefix); }
@@ -290,11 +287,9 @@ export class KvCache {
 
   /** Sets `kv.parsed` as the admit option would, when it takes the value; nothing else. */
   private parseAsAdmitted(kv: RawKv): void {
-    try {
-      if (this.options.admit?.(kv) !== undefined) kv.parsed = undefined;
-    } catch {
-      kv.parsed = undefined;
-    }
+    let why: unknown;
+    try { why = this.options.admit?.(kv); } catch (e) { why = e; }
+    if (why !== undefined) kv.parsed = undefined;
   }
 
   /** The admit option's verdict; a refused (or unjudgeable) key is logged. */
@@ -377,9 +372,8 @@ export class KvCache {
     const t = this.tombstones.get(key);
     if (t !== undefined && t >= Number(revision)) return;
     const kv: RawKv = { key, value, modRevision: revision, createRevision: createRevision ?? old?.createRevision ?? revision, lease, parsed };
-    // Written as a string (an object put back with a finalizer added): parsed as admission
-    // parses what the watch brings, else an object read later lacks its schema's defaults
-    // (a MacvlanNet's hostShim: true read as unset). The watch's echo of it is dropped.
+    // Written as a string (an object put back with a finalizer added): parsed as admission parses
+    // the watch's values (its echo is dropped), else it lacks its schema's defaults (hostShim: true)
     if (parsed === undefined) this.parseAsAdmitted(kv);
     this.refused.accept(key);
     this.index.set(kv);
