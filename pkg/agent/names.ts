@@ -57,7 +57,8 @@ function secondHostSubnets(hostSubnets: HostSubnet[]): Map<HostSubnet, HostSubne
 /** localNameProblems over this node's HostSubnets and the MacvlanNets that select it. */
 export function nodeNameProblems(ctx: AgentContext): Map<string, Problem> {
   const self = ctx.caches.nodes.get(ctx.node);
-  const hostSubnets = ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node && !isDeleting(h));
+  // one being deleted is still this node's (reconcilers/host-subnets.ts localHostSubnets)
+  const hostSubnets = ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node);
   const mvns = ctx.caches.macvlanNets.list().filter((m) => !isDeleting(m) && selects(m.spec.nodeSelector, self));
   return localNameProblems(hostSubnets, new Map(ctx.caches.clusterNetworks.list().map((c) => [c.metadata.name, c])), mvns);
 }

@@ -7,7 +7,7 @@
 // only what changed.
 import type { ClusterNetwork, HostSubnet, Node } from '../api/index.js';
 import { hostSubnetFitWhy, peerRouteWhy, type LocalAddresses } from '../api/rules.js';
-import { hostSubnetView, isDeleting } from './desired.js';
+import { hostSubnetView } from './desired.js';
 import type { Problem } from './planner/ops.js';
 import type { DesiredRoute } from './planner/routes.js';
 import { FIELD, fieldError, invalidField } from './status-fields.js';
@@ -55,8 +55,6 @@ export class PeerRouteMemo {
   }
 }
 
-const NOTHING: PeerPart = { problems: [] };
-
 /**
  * `subnet via <peer address>` for every other node's HostSubnet whose address is known. The
  * next hop is the controller's HostSubnet status.nodeAddress (checked by the controller before
@@ -86,7 +84,7 @@ export function peerShare(self: string, hs: HostSubnet, lookups: PeerLookups, lo
   if (hs.spec.node === self) return undefined;
   const node = lookups.nodes.get(hs.spec.node);
   const cn = lookups.clusterNetworks.get(hs.spec.clusterNetwork);
-  const check = () => (isDeleting(hs) ? NOTHING : peerPart(hs, node, cn, local));
+  const check = () => peerPart(hs, node, cn, local);
   return memo ? memo.part(hs, verdictKey(node, cn), localKey, check) : check();
 }
 

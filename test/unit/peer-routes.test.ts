@@ -124,3 +124,13 @@ describe('a peer\'s subnet is routed only inside its ClusterNetwork', () => {
     expect(memo.checked).toBe(6);
   });
 });
+
+// A user's `xctl delete hs` only marks the HostSubnet (xnet.io/block-in-use): the controller
+// deletes it a moment later and, while the node is still selected, makes it again on the same
+// block. Dropping the peers' routes at the mark cut the node's containers off for that moment.
+describe('a peer\'s HostSubnet being deleted (deletionTimestamp set)', () => {
+  it('keeps its route until it is gone', () => {
+    const marked = { ...hs(5), metadata: { ...hs(5).metadata, deletionTimestamp: '2026-12-05T18:00:00Z', finalizers: ['xnet.io/block-in-use'] } };
+    expect(peerRoutes('host-1', [marked], lookups(new Map()), LOCAL).routes).toEqual([{ dst: '10.64.5.0/24', via: '198.18.1.5' }]);
+  });
+});

@@ -1,7 +1,7 @@
 // This node's HostSubnets: one Docker bridge network each (which makes the bridge).
 import type { HostSubnet } from '../../api/index.js';
 import { DockerError, OWNER_LABEL, type DockerNetwork, type DockerNetworkSpec } from '../../docker/types.js';
-import { bridgeNetworkSpec, isDeleting } from '../desired.js';
+import { bridgeNetworkSpec } from '../desired.js';
 import { networkMissing } from '../missing-network.js';
 import { notReady, unreadable, type AgentContext } from '../context.js';
 import { planDockerNetworks } from '../planner/docker-networks.js';
@@ -14,8 +14,13 @@ import { labelledFor, madeHere, type MadeNetworks } from '../planner/owner.js';
 import { noteInPlace, tellUnproven } from './networks-made.js';
 import { removeLeftoverBridges } from './host-subnet-leftover-bridges.js';
 
+/**
+ * One being deleted (deletionTimestamp) is still this node's: its delete is the controller's
+ * (controller/hostsubnet-finalizer.ts), and what goes of it goes once it is gone, as for any
+ * HostSubnet the controller deletes; a marked one made again under its name keeps its network.
+ */
 export function localHostSubnets(ctx: AgentContext): HostSubnet[] {
-  return ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node && !isDeleting(h));
+  return ctx.caches.hostSubnets.list().filter((h) => h.spec.node === ctx.node);
 }
 
 /**

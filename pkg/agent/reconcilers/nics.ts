@@ -68,7 +68,7 @@ function clusterAttachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusVi
   if (!cn) return missing(ctx, 'ClusterNetwork', cnName);
   if (!st.hostSubnet) return { problem: notReady('NotAllocated', `waiting for the controller to choose the HostSubnet of node ${ctx.node} on ClusterNetwork ${cnName}`) };
   const hs = ctx.caches.hostSubnets.get(st.hostSubnet);
-  if (!hs || hs.spec.node !== ctx.node || hs.spec.clusterNetwork !== cnName || isDeleting(hs)) {
+  if (!hs || hs.spec.node !== ctx.node || hs.spec.clusterNetwork !== cnName) {
     return { problem: notReady('HostSubnetMissing', `HostSubnet ${st.hostSubnet}, chosen by the controller, is not one of node ${ctx.node}'s on ClusterNetwork ${cnName}`) };
   }
   const v = hostSubnetView(hs);
