@@ -27,10 +27,16 @@ export const NIC_FINALIZER = 'xnet.io/address-in-use';
 /** Keeps a MacvlanNet (and what each node holds of it) until every node's agent took its network off (controller/macvlan-deleting.ts). */
 export const MVN_FINALIZER = 'xnet.io/network-in-use';
 
+/**
+ * Keeps a HostSubnet's delete the controller's (controller/hostsubnet-finalizer.ts): its block
+ * stays claimed for its node while that node's network of it still holds the subnet.
+ */
+export const HS_FINALIZER = 'xnet.io/block-in-use';
+
 export const KINDS: readonly KindInfo[] = [
   { kind: 'ClusterNetwork', plural: 'clusternetworks', short: 'cn', schema: t.clusterNetwork, status: t.clusterNetworkStatus },
   { kind: 'Node', plural: 'nodes', short: 'no', schema: t.node, status: t.nodeStatus },
-  { kind: 'HostSubnet', plural: 'hostsubnets', short: 'hs', schema: t.hostSubnet, status: t.hostSubnetStatus },
+  { kind: 'HostSubnet', plural: 'hostsubnets', short: 'hs', schema: t.hostSubnet, status: t.hostSubnetStatus, createdWith: [HS_FINALIZER] },
   { kind: 'ContainerNic', plural: 'containernics', short: 'nic', schema: t.containerNic, status: t.containerNicStatus, createdWith: [NIC_FINALIZER] },
   { kind: 'MacvlanNet', plural: 'macvlannets', short: 'mvn', schema: t.macvlanNet, status: t.macvlanNetStatus, createdWith: [MVN_FINALIZER] },
 ];

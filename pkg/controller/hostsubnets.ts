@@ -20,6 +20,7 @@ import { settleBridge } from './bridge-names.js';
 import { conditions, pinStatus, putStatusIfChanged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Ctx, type Status } from './context.js';
 import { missingNetwork, missingNodeNote } from './node-missing.js';
 import { adoptable, deleteKeepsFor, keepClaims } from './hostsubnet-leaving.js';
+import { HS_FINALIZER, deletionWaits, ensureHsFinalizer, isDeletingHostSubnet } from './hostsubnet-finalizer.js';
 
 export type HsItem =
   | { type: 'ensure'; name: string }
@@ -275,9 +276,12 @@ function plannedInThisTxn(ctx: Ctx, name: string, plan: TxnPlan, state: RoundSta
 function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: RoundState): HsOutcome {
   const name = hs.obj.metadata.name;
   if (plannedInThisTxn(ctx, name, plan, state)) return { result: 'unchanged', name };
+  // a deleting one is the delete's (term.ts): nothing is allocated or added to it meanwhile
+  if (isDeletingHostSubnet(hs.obj)) return { result: 'unchanged', name };
   const cn = ctx.model.clusterNetwork(hs.obj.spec.clusterNetwork);
   const start = plan.mark();
   plan.sameIncarnation(ctx.model.keys.object('HostSubnet', name), hs.kv);
+  ensureHsFinalizer(ctx, plan, hs);
   if (!cn) {
     const f = new AllocationError('InvalidSpec', missingNetwork(ctx.model, 'ClusterNetwork', hs.obj.spec.clusterNetwork));
     putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, undefined, f));
@@ -333,7 +337,7 @@ function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, pl
       uid: randomUUID(),
       generation: 1,
       creationTimestamp: new Date().toISOString(),
-      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, finalizers: [HS_FINALIZER],
     },
     spec: { node: item.node, clusterNetwork: item.clusterNetwork, icc: true },
   };
@@ -364,6 +368,8 @@ function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, pl
 function planDelete(ctx: Ctx, item: { name: string; nodeKv?: RawKv; cnKv?: RawKv }, plan: TxnPlan): HsOutcome {
   const hs = ctx.model.hostSubnet(item.name);
   if (!hs) return { result: 'skipped', name: item.name };
+  const waits = deletionWaits(ctx, plan, hs);
+  if (waits) return { result: 'unchanged', name: item.name, message: waits };
   const k = ctx.model.keys;
   plan.unchanged(k.object('Node', hs.obj.spec.node), item.nodeKv);
   if (item.cnKv !== undefined || !ctx.model.clusterNetwork(hs.obj.spec.clusterNetwork)) {

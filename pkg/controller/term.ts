@@ -27,6 +27,7 @@ import { conditions, putStatusIfChanged, type Ctx } from './context.js';
 import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, type ControllerOptions } from './options.js';
 import { ControllerError } from '../errors.js';
 import { recordAllocation } from './record-allocation.js';
+import { isDeletingHostSubnet } from './hostsubnet-finalizer.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { noNodeSelected } from './node-missing.js';
 import { ReportBudget } from './report-budget.js';
@@ -348,8 +349,12 @@ export class Term implements Ctx {
     const cn = this.model.clusterNetwork(cnName);
     const node = this.model.node(hs.obj.spec.node);
     if ((!node && this.unreadable('Node', hs.obj.spec.node)) || (!cn && this.unreadable('ClusterNetwork', cnName))) return;
-    if (isControllerMade(hs.obj) && (!node || !cn || !labelsMatch(cn.obj.spec.nodeSelector, node.obj.metadata.labels))) {
-      await this.deleteHostSubnet(hs.obj, { type: 'delete', name, nodeKv: node?.kv, cnKv: cn?.kv });
+    // a user's delete (marked: hostsubnet-finalizer.ts) goes by the path of the controller's own
+    const deleting = isDeletingHostSubnet(hs.obj);
+    if (deleting || (isControllerMade(hs.obj) && (!node || !cn || !labelsMatch(cn.obj.spec.nodeSelector, node.obj.metadata.labels)))) {
+      const o = await this.deleteHostSubnet(hs.obj, { type: 'delete', name, nodeKv: node?.kv, cnKv: cn?.kv });
+      // its node, still selected, gets one again, taking back the block kept (our commit wakes nothing)
+      if (deleting && o.result === 'deleted') this.enqueue('Node', hs.obj.spec.node);
       this.countsLater();
       return;
     }
