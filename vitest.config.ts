@@ -22,6 +22,8 @@ const isolated = filesThatMockModules();
 export default defineConfig({
   test: {
     testTimeout: 60_000,
+    // lets vitest's own RPC answers in between synchronous tests (the file says why)
+    setupFiles: ['test/harness/yield-between-tests.ts'],
     hookTimeout: 120_000,
     pool: 'forks',
     // Files share their worker's modules (isolate: false): the suite is CPU-bound on two cores,
