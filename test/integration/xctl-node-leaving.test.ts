@@ -1,13 +1,12 @@
 // xctl apply of a Node whose labels take it out of a ClusterNetwork's or a MacvlanNet's
 // nodeSelector says what that takes away, as kubectl prints an API server's warnings; against a
 // real etcd, in-process through runXctl: exit code, stdout, stderr, and what etcd holds.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
-import { runXctl } from '../../pkg/cli/program.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { xctlInProcess, type XctlOptions } from '../harness/xctl-in-process.js';
 
-let etcd: TestEtcd;
-let store: EtcdStore;
+// the hooks' etcd (started before the seed below is applied) and xctl against it
+const lab = xctlInProcess('xnet-node-leaving');
+const xctl = (args: string[], opts?: XctlOptions) => lab.xctl(args, opts);
 
 const V = 'apiVersion: xnet.io/v1alpha1';
 const nodeDoc = (role: string) => `${V}\nkind: Node\nmetadata:\n  name: host-1\n  labels: {role: ${role}}\nspec: {}\n`;
@@ -21,25 +20,8 @@ const seed = [
 ].join('---\n');
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  store = createEtcdStore(etcd.client());
   expect((await xctl(['apply', '-f', '-'], { stdin: seed })).code).toBe(0);
 });
-afterAll(async () => {
-  await etcd?.stop();
-});
-
-interface Run { code: number; out: string; err: string }
-async function xctl(args: string[], opts: { stdin?: string } = {}): Promise<Run> {
-  const r = { code: -1, out: '', err: '' };
-  r.code = await runXctl(args, {
-    out: (t) => { r.out += t; },
-    err: (t) => { r.err += t; },
-    stdin: async () => opts.stdin ?? '',
-    env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') },
-  });
-  return r;
-}
 
 const LEAVES = "Warning: node/host-1 no longer matches ClusterNetwork db's nodeSelector: its HostSubnet db-host-1 will be removed\n" +
   "Warning: node/host-1 no longer matches MacvlanNet lan's nodeSelector: it leaves MacvlanNet lan\n";
@@ -52,13 +34,13 @@ describe('xctl apply of a Node that leaves a nodeSelector', () => {
     expect(diff.code).toBe(1);
     expect(diff.out).toMatch(/^-\s+role: db\n\+\s+role: web$/m);
     expect(diff.err).toBe(LEAVES);
-    expect((await store.get('Node', 'host-1'))?.metadata.labels).toEqual({ role: 'db' });
+    expect((await lab.store.get('Node', 'host-1'))?.metadata.labels).toEqual({ role: 'db' });
   });
 
   it('says it after the Node is configured, on stderr, exit 0; nothing once it is out, nor when it joins again', async () => {
     const r = await xctl(['apply', '-f', '-'], { stdin: nodeDoc('web') });
     expect(r).toEqual({ code: 0, out: 'node/host-1 configured\n', err: LEAVES });
-    expect((await store.get('Node', 'host-1'))?.metadata.labels).toEqual({ role: 'web' });
+    expect((await lab.store.get('Node', 'host-1'))?.metadata.labels).toEqual({ role: 'web' });
     expect(await xctl(['apply', '-f', '-'], { stdin: nodeDoc('web') })).toEqual({ code: 0, out: 'node/host-1 unchanged\n', err: '' });
     expect(await xctl(['apply', '-f', '-'], { stdin: nodeDoc('db') })).toEqual({ code: 0, out: 'node/host-1 configured\n', err: '' });
   });

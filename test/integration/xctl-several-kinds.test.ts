@@ -1,12 +1,13 @@
 // Several kinds in one get or describe, as a kubectl user types them (`kubectl get pods,svc`,
 // `kubectl describe pods`), against a real etcd, in-process through runXctl: what the user sees
 // (exit code, stdout, stderr).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { xctlInProcess, type XctlOptions } from '../harness/xctl-in-process.js';
 import { parse } from 'yaml';
-import { runXctl } from '../../pkg/cli/program.js';
 
-let etcd: TestEtcd;
+// the hooks' etcd (started before the seed below is applied) and xctl against it
+const lab = xctlInProcess('xnet-several-kinds');
+const xctl = (args: string[], opts?: XctlOptions) => lab.xctl(args, opts);
 
 const V = 'apiVersion: xnet.io/v1alpha1';
 const seed = [
@@ -17,24 +18,8 @@ const seed = [
 ].join('---\n');
 
 beforeAll(async () => {
-  etcd = await startEtcd();
   expect((await xctl(['apply', '-f', '-'], { stdin: seed })).code).toBe(0);
 });
-afterAll(async () => {
-  await etcd?.stop();
-});
-
-interface Run { code: number; out: string; err: string }
-async function xctl(args: string[], opts: { stdin?: string } = {}): Promise<Run> {
-  const r = { code: -1, out: '', err: '' };
-  r.code = await runXctl(args, {
-    out: (t) => { r.out += t; },
-    err: (t) => { r.err += t; },
-    stdin: async () => opts.stdin ?? '',
-    env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') },
-  });
-  return r;
-}
 
 /** Each line's first column, blank lines kept as '' (where one table ends and the next begins). */
 const firstColumn = (out: string) => out.replace(/\n$/, '').split('\n').map((l) => l.split(/\s+/)[0]);
