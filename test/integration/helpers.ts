@@ -1,6 +1,6 @@
 // What every integration test needs, whatever it runs: objects written the way a manifest
 // would, and polling for an outcome the user would see (tests assert outcomes, not timings).
-import type { Etcd3 } from 'etcd3';
+import type { Etcd3, ICompare } from 'etcd3';
 import { API_VERSION, type AnyObject, type Kind } from '../../pkg/api/index.js';
 
 export function obj(kind: Kind, name: string, spec: Record<string, unknown>, labels?: Record<string, string>): AnyObject {
@@ -60,3 +60,13 @@ export async function pollUntil(cond: () => boolean, ms: number, everyMs = 50): 
   return true;
 }
 
+
+/**
+ * An election key put now, as a leader holds it, and the guard a TxnPlan takes as its first
+ * compare (controller/txn-plan.ts): the key's create_revision, so a plan commits only while it stands.
+ */
+export async function leaderGuard(client: Etcd3, key: string): Promise<ICompare> {
+  await client.put(key).value('me');
+  const created = (await client.get(key).exec()).kvs[0].create_revision;
+  return { key: Buffer.from(key), target: 'Create', result: 'Equal', create_revision: created };
+}

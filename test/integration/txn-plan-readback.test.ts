@@ -9,6 +9,7 @@ import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { callDeadlines, etcdFaultHandling } from '../../pkg/etcd/client.js';
 import { TxnPlan } from '../../pkg/controller/txn-plan.js';
 import { KvCache } from '../../pkg/runtime/kv-cache.js';
+import { leaderGuard } from './helpers.js';
 
 let etcd: TestEtcd;
 beforeAll(async () => { etcd = await startEtcd(); });
@@ -17,8 +18,7 @@ afterAll(async () => { await etcd?.stop(); });
 describe('a refused plan whose compared values are too large to read back', () => {
   it('is refused (false), not failed', async () => {
     const client = etcd.client();
-    await client.put('/rb/leader').value('me');
-    const created = (await client.get('/rb/leader').exec()).kvs[0].create_revision;
+    const guard = await leaderGuard(client, '/rb/leader');
     const big = 'z'.repeat(400 * 1024);
     for (let i = 0; i < 12; i++) await client.put(`/rb/s/${i}`).value(big);
     const small = new Etcd3({ hosts: etcd.endpoints, defaultCallOptions: callDeadlines(), faultHandling: etcdFaultHandling(), grpcOptions: { 'grpc.max_receive_message_length': 4 * 1024 * 1024 } });
@@ -29,7 +29,7 @@ describe('a refused plan whose compared values are too large to read back', () =
       expect(stale).toHaveLength(12);
       // every one rewritten since the cache read it: each compare fails
       for (let i = 0; i < 12; i++) await client.put(`/rb/s/${i}`).value(big + '!');
-      const plan = new TxnPlan({ key: Buffer.from('/rb/leader'), target: 'Create', result: 'Equal', create_revision: created }, '/rb/leader');
+      const plan = new TxnPlan(guard, '/rb/leader');
       for (const kv of stale) plan.unchanged(kv.key, kv).del(kv.key);
       // the break: the read-back alone is more than the client takes
       await expect(small.kv.txn({ compare: [], success: stale.map((kv) => ({ request_range: { key: Buffer.from(kv.key) } })), failure: [] })).rejects.toThrow(/RESOURCE_EXHAUSTED|larger than max/);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { TxnPlan } from '../../pkg/controller/txn-plan.js';
 import { KvCache } from '../../pkg/runtime/kv-cache.js';
+import { leaderGuard } from './helpers.js';
 
 let etcd: TestEtcd;
 beforeAll(async () => { etcd = await startEtcd(); });
@@ -17,9 +18,7 @@ afterAll(async () => { await etcd?.stop(); });
 describe('a plan comparing one key at two revisions', () => {
   it('is refused whichever compare was planned first, and writes nothing', async () => {
     const client = etcd.client();
-    await client.put('/sc/leader').value('me');
-    const created = (await client.get('/sc/leader').exec()).kvs[0].create_revision;
-    const guard = { key: Buffer.from('/sc/leader'), target: 'Create' as const, result: 'Equal' as const, create_revision: created };
+    const guard = await leaderGuard(client, '/sc/leader');
     const cache = new KvCache(client, '/sc/s/');
     try {
       await client.put('/sc/s/status').value('{"subnet":"10.0.1.0/24"}');
