@@ -9,6 +9,7 @@ import type { NodeReports } from '../api/validate-in-use-inside.js';
 import type { AnyObject } from '../api/types.js';
 import { formatLocation, ManifestError, type ManifestIssue } from './errors.js';
 import { parseManifestText, type ParsedDoc } from './parse.js';
+import type { DocumentBounds } from './document-bounds.js';
 import { decodeManifest } from './utf8.js';
 import { collectBounded, readBounded } from './read-bounded.js';
 
@@ -96,7 +97,7 @@ export async function readSources(args: string[], stdin: StdinReader = readStdin
  * Every document of every source through `check`: what it accepted, and the problems of all
  * files, file by file in the order given and top to bottom (as an editor shows a file).
  */
-function checkDocuments<T>(sources: ManifestSource[], check: (doc: ParsedDoc) => { value?: T; issues: { path: FieldPath; message: string }[] }): { values: Array<{ value: T; doc: ParsedDoc }>; issues: ManifestIssue[] } {
+function checkDocuments<T>(sources: ManifestSource[], check: (doc: ParsedDoc) => { value?: T; issues: { path: FieldPath; message: string }[] }, bounds?: DocumentBounds): { values: Array<{ value: T; doc: ParsedDoc }>; issues: ManifestIssue[] } {
   const issues: ManifestIssue[] = [];
   const values: Array<{ value: T; doc: ParsedDoc }> = [];
   for (const src of sources) {
@@ -107,7 +108,7 @@ function checkDocuments<T>(sources: ManifestSource[], check: (doc: ParsedDoc) =>
       if (r.value !== undefined) values.push({ value: r.value, doc });
       else for (const i of r.issues) checked.push(issueAt(doc, i.path, i.message, objectLabel(doc.raw)));
       return r.value !== undefined;
-    });
+    }, bounds);
     const fileIssues = parsed.issues;
     // one by one: push(...xs) takes xs as arguments, and 150 000 of them overflow the stack
     for (const i of checked) fileIssues.push(i);
@@ -120,9 +121,12 @@ function checkDocuments<T>(sources: ManifestSource[], check: (doc: ParsedDoc) =>
 
 const noObjects = (sources: ManifestSource[]) => new ManifestError([{ file: sources.map((s) => s.file).join(', ') || '(none)', reason: 'no objects found' }]);
 
-/** Parses and validates sources; throws ManifestError naming every problem, or returns every object. */
-export function parseSources(sources: ManifestSource[]): LoadedObject[] {
-  const checked = checkDocuments(sources, (doc) => { const r = validateObject(doc.raw, { syntax: doc.syntax }); return withTagIssues(doc, { value: r.object, issues: r.issues }); });
+/**
+ * Parses and validates sources; throws ManifestError naming every problem, or returns every
+ * object. `bounds`: what one document may hold (document-bounds.ts); lower ones are for tests.
+ */
+export function parseSources(sources: ManifestSource[], bounds?: DocumentBounds): LoadedObject[] {
+  const checked = checkDocuments(sources, (doc) => { const r = validateObject(doc.raw, { syntax: doc.syntax }); return withTagIssues(doc, { value: r.object, issues: r.issues }); }, bounds);
   const issues = checked.issues;
   const loaded: LoadedObject[] = checked.values.map((v) => ({ object: v.value, doc: v.doc }));
   const whereIs = (i: number) => nameLocation(loaded[i].doc);

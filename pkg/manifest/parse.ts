@@ -8,7 +8,7 @@ import type { ManifestIssue } from './errors.js';
 import { aliasExpansionOverflow, MAX_ALIAS_VALUES } from './aliases.js';
 import { jsonStreamSpans } from './json-stream.js';
 import { documentSpans, nextDocumentStart, type DocumentSpan } from './document-spans.js';
-import { boundedTokens, type BoundCrossed } from './document-bounds.js';
+import { boundedTokens, DOCUMENT_BOUNDS, type BoundCrossed, type DocumentBounds } from './document-bounds.js';
 import { innermostOpening, isUnclosedError, unclosedOpenings, unclosedReason } from './unclosed.js';
 import { syntaxReason } from './syntax-reason.js';
 import { unsupportedTags, type TagIssue } from './tags.js';
@@ -55,7 +55,7 @@ type PosOf = (offset: number) => { line: number; col: number };
  * The documents of one file: YAML documents separated by `---`, or, when the text is a JSON
  * stream (json-stream.ts), one document per JSON value, numbered in order like YAML's.
  */
-export function parseManifestText(text: string, file: string, check?: CheckObject): ParseResult {
+export function parseManifestText(text: string, file: string, check?: CheckObject, bounds = DOCUMENT_BOUNDS): ParseResult {
   // YAML lets every document of a stream start with a byte order mark: files joined with
   // `---` (`cat a.yaml b.yaml`, `type` on Windows) carry one after it. The file's first one
   // is gone already (utf8.ts); these would be part of the first key (U+FEFF apiVersion).
@@ -77,7 +77,7 @@ export function parseManifestText(text: string, file: string, check?: CheckObjec
       continue;
     }
     const part = span.start === 0 && span.end === text.length ? text : text.slice(span.start, span.end);
-    documents = parsePart(part, { file, json, anchors }, documents, (offset) => lc.linePos(span.start + offset), out);
+    documents = parsePart(part, { file, json, anchors, bounds }, documents, (offset) => lc.linePos(span.start + offset), out);
   }
   return { docs: out.docs, issues: out.issues, stopped: out.stopped };
 }
@@ -89,8 +89,8 @@ export function parseManifestText(text: string, file: string, check?: CheckObjec
  */
 const LEADING_ZERO = { identify: () => false, default: true, tag: 'tag:yaml.org,2002:str', test: LEADING_ZERO_NUMBER, resolve: (s: string) => s };
 
-/** The file a part is of, whether it is JSON, and the anchors of the documents before the part. */
-interface PartOf { file: string; json: boolean; anchors?: Map<string, EarlierAnchor> }
+/** The file a part is of, whether it is JSON, the anchors of the documents before the part, and the bounds of one document. */
+interface PartOf { file: string; json: boolean; anchors?: Map<string, EarlierAnchor>; bounds: DocumentBounds }
 
 /**
  * Parses `text` (a part of the file at posOf, `json` when the file is JSON) whose documents
@@ -122,7 +122,7 @@ function parsePart(text: string, of: PartOf, before: number, posOf: PosOf, out: 
  * The documents of `text` (see parsePart) up to the first that passes a bound, which is left
  * out and named in `found`; returns how many there now are.
  */
-function parseDocuments(text: string, { file, json, anchors }: PartOf, before: number, posOf: PosOf, out: Reading, found: { crossed?: BoundCrossed }): number {
+function parseDocuments(text: string, { file, json, anchors, bounds }: PartOf, before: number, posOf: PosOf, out: Reading, found: { crossed?: BoundCrossed }): number {
   // merge keys (`<<: *defaults`) as kubectl's YAML reader takes them; keys given twice are
   // found by duplicate-keys.ts, in one pass
   const composer = new Composer({ uniqueKeys: false, merge: true, customTags: (tags) => [LEADING_ZERO, ...tags] });
@@ -135,7 +135,7 @@ function parseDocuments(text: string, { file, json, anchors }: PartOf, before: n
   const unclosed = (before: number) => ({ offsets: (openings ??= unclosedOpenings(text))(before), text });
   // refused %YAML directives, in order; each one opens the first document that starts after it
   const directives: RefusedDirective[] = [];
-  for (const doc of composer.compose(withoutOtherVersions(boundedTokens(text, found), directives))) {
+  for (const doc of composer.compose(withoutOtherVersions(boundedTokens(text, found, bounds), directives))) {
     n++;
     const issues = out.issues.length;
     while (directives.length && directives[0].offset < (doc.range?.[0] ?? 0)) refuseDirective(directives.shift()!, { file, document: n }, posOf, out);

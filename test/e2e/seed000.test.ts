@@ -33,7 +33,9 @@ describe('seed 000: direct routing and extra NICs', () => {
   const addrs: Record<string, string[]> = {};
 
   test('two hosts join and get distinct subnets by themselves', async () => {
-    await apply(lab(), CLUSTER);
+    // through the built program once: what a user runs, from stdin to exit code
+    const applied = await lab().xctlBinary(['apply', '-f', '-'], { input: CLUSTER });
+    expect(applied.exitCode, applied.stderr).toBe(0);
     const subnets: string[] = [];
     for (const h of ['host-1', 'host-2']) {
       await waitReady(lab(), 'node', h);

@@ -13,6 +13,7 @@ import {
   type ExecResult, type Lab, type LabHost,
 } from '../../pkg/lab/index.js';
 import { run } from '../../pkg/lab/run.js';
+import { xctlInTest, type XctlCallOptions } from './xctl-in-process.js';
 import { HEAL_TEST_RESYNC_S } from './heal.js';
 import { addLabHostIdentity, hostCredentials, labTlsArgs } from '../../pkg/lab/auth.js';
 import { readRecord } from '../../pkg/lab/record.js';
@@ -67,8 +68,13 @@ export interface TestLab {
   auth(): LabAuth;
   /** a host's own etcd identity (what its agent uses) */
   credentials(host: LabHost | string | number): LabIdentity;
-  /** the built xctl against the lab's etcd, as the lab's admin */
-  xctl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<ExecResult>;
+  /**
+   * xctl against the lab's etcd, as the lab's admin: the program's code (runXctl) run in the test's
+   * process, as each spawned xctl cost about a CPU second of module loading (docs/contributing.md)
+   */
+  xctl(args: string[], opts?: XctlCallOptions): Promise<ExecResult>;
+  /** the same through the built program (dist/cmd/xctl.js), for what only a process shows */
+  xctlBinary(args: string[], opts?: XctlCallOptions): Promise<ExecResult>;
   /** agents by host: stop (SIGTERM, waits), kill (SIGKILL) and start again */
   stopAgent(host: LabHost | string | number): Promise<void>;
   /** true when a running agent was killed */
@@ -126,6 +132,10 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
     if (!h) throw new Error(`no host ${w} in lab ${id} (hosts: ${hosts.map((x) => x.name).join(', ')})`);
     return h;
   };
+  const adminArgs = () => {
+    const rec = readRecord(lab.dir);
+    return ['--endpoints', labEndpoints(lab).join(','), ...labTlsArgs(rec, rec?.auth?.admin)];
+  };
   tl = {
     id, lab, hosts,
     host: resolve,
@@ -166,11 +176,8 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
       return a;
     },
     credentials: (h) => hostCredentials(readRecord(lab.dir)!, resolve(h))!,
-    xctl: (args, o) => {
-      const rec = readRecord(lab.dir);
-      const argv = [process.execPath, xctlPath(), '--endpoints', labEndpoints(lab).join(','), ...labTlsArgs(rec, rec?.auth?.admin), ...args];
-      return run(argv, { reject: false, input: o?.input, timeoutMs: o?.timeoutMs ?? 60_000 });
-    },
+    xctl: (args, o) => xctlInTest([...adminArgs(), ...args], o),
+    xctlBinary: (args, o) => run([process.execPath, xctlPath(), ...adminArgs(), ...args], { reject: false, input: o?.input, timeoutMs: o?.timeoutMs ?? 60_000 }),
     stopAgent: async (h) => { await stopLabProcess(lab, `agent/${resolve(h).name}`); },
     killAgent: (h) => killLabProcess(lab, `agent/${resolve(h).name}`),
     startAgent: async (h) => { await startAgent(lab, resolve(h)); },

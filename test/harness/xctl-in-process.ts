@@ -7,6 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { startEtcd, type TestEtcd } from './etcd.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import { runXctl } from '../../pkg/cli/program.js';
+import type { ExecResult } from '../../pkg/lab/exec.js';
 
 export interface XctlRun { code: number; out: string; err: string }
 export interface XctlOptions { stdin?: string; signal?: AbortSignal; endpoints?: string; onOut?: (all: string) => void; onErr?: (all: string) => void }
@@ -51,6 +52,31 @@ export function xctlInProcess(tag: string): XctlLab {
     if (lab.dir) rmSync(lab.dir, { recursive: true, force: true });
   });
   return lab;
+}
+
+export interface XctlCallOptions { input?: string; timeoutMs?: number; env?: Record<string, string> }
+
+/**
+ * runXctl in this process, as a spawned xctl would run with `argv`, stdin `input` and only `env`
+ * (each spawned xctl costs about a CPU second of module loading: docs/contributing.md); a call
+ * still running after timeoutMs (default 60 s) is aborted as Ctrl-C would abort it. Output
+ * without its last newline, as execa gives it.
+ */
+export async function xctlInTest(argv: string[], o: XctlCallOptions = {}): Promise<ExecResult> {
+  const r: ExecResult = { stdout: '', stderr: '', exitCode: -1 };
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), o.timeoutMs ?? 60_000);
+  try {
+    r.exitCode = await runXctl(argv, {
+      out: (t) => { r.stdout += t; }, err: (t) => { r.stderr += t; },
+      stdin: async () => o.input ?? '', env: o.env ?? {}, signal: ac.signal,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  // as execa (pkg/lab/run.ts) gives a spawned program's output
+  const strip = (t: string) => t.replace(/\r?\n$/, '');
+  return { ...r, stdout: strip(r.stdout), stderr: strip(r.stderr) };
 }
 
 /**
