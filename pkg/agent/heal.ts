@@ -114,15 +114,26 @@ export class DriftTracker {
     return false;
   }
 
-  /** Runs one reconcile of key; records a heal when it was triggered as drift only and ran ops. */
+  /**
+   * Runs one reconcile of key; records a heal when it was triggered as drift only and ran ops.
+   * One that fails did not do what it was for: its retry carries out the same change, or heals
+   * the same drift (an iptables-restore that raced Docker's rewrites, then done again, made the
+   * ClusterNetwork's chains, not repaired them).
+   */
   async reconcile<T>(key: string, f: () => Promise<T>): Promise<T> {
     const marker = this.pending.get(key);
     this.pending.delete(key);
     const declared = this.declared.delete(key);
-    if (!marker || declared || !this.wasInPlace(key)) return f();
-    const { result, ops } = await countingOps(f);
-    if (ops > 0) this.healed(key, marker);
-    return result;
+    try {
+      if (!marker || declared || !this.wasInPlace(key)) return await f();
+      const { result, ops } = await countingOps(f);
+      if (ops > 0) this.healed(key, marker);
+      return result;
+    } catch (e) {
+      if (declared) this.declared.add(key);
+      if (marker && !this.pending.has(key)) this.pending.set(key, marker);
+      throw e;
+    }
   }
 
   private healed(key: string, marker: { since: number; trigger: Trigger }): void {

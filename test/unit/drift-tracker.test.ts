@@ -77,6 +77,24 @@ describe('DriftTracker', () => {
     expect(heals).toEqual(['mvn/a']);
   });
 
+  it('keeps what a failed reconcile was for: its retry is the same change carried out, or the same drift healed', async () => {
+    const heals: string[] = [];
+    const t = new DriftTracker((key, _kind, trigger) => heals.push(`${key} ${trigger}`));
+    t.enabled = true;
+    const fails = async () => { countOps(2); throw new Error('iptables-restore: Index of deletion too big'); };
+    // a ClusterNetwork made: the NAT pass fails halfway, a kernel event marks the key meanwhile
+    t.declare(['nat']);
+    await expect(t.reconcile('nat', fails)).rejects.toThrow(/deletion/);
+    t.mark(['nat'], 'kernel');
+    await t.reconcile('nat', async () => { countOps(4); });
+    expect(heals).toEqual([]);
+    // a drift whose repair fails is healed by the retry, triggered as the drift was
+    t.mark(['routes'], 'kernel');
+    await expect(t.reconcile('routes', fails)).rejects.toThrow();
+    await t.reconcile('routes', async () => { countOps(1); });
+    expect(heals).toEqual(['routes kernel']);
+  });
+
   it('tells a reconciler for a moment after the agent\'s own act that it may run that act\'s follow-up uncounted', async () => {
     const heals: string[] = [];
     const t = new DriftTracker((key) => heals.push(key));
