@@ -84,12 +84,12 @@ describe('syntax errors say which field', () => {
     expect(refuse(text)).toEqual([{ file: 'm.yaml', document: 1, line: 100_006, column: 5, path: 'metadata.annotations.k7', reason: 'key given twice (first at line 13); keep one' }]);
   });
 
-  it('names the line of each of 150 000 bad label keys, looking each up in an index of its mapping', () => {
+  it('names the line of each of 100 000 bad label keys, looking each up in an index of its mapping', () => {
     // each issue's line was found by a search of the mapping's pairs: 80 000 keys took 50 s,
-    // 150 000 minutes; this test times out while that is so
-    const keys = Array.from({ length: 150_000 }, (_, i) => `    _k${i}: v\n`).join('');
+    // 100 000 (quadratic) over 75; this test times out while that is so
+    const keys = Array.from({ length: 100_000 }, (_, i) => `    _k${i}: v\n`).join('');
     const issues = refuse(`apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: n1\n  labels:\n${keys}`);
-    expect(issues).toHaveLength(150_000);
+    expect(issues).toHaveLength(100_000);
     expect(issues.every((i, k) => i.line === k + 6 && i.path === `metadata.labels._k${k}`)).toBe(true);
   });
 
