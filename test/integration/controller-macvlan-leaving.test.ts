@@ -3,8 +3,8 @@
 // has taken the network off the host (its report goes); the rest is freed at once. Found by
 // review: everything was freed at once, and another node could be given a live address.
 // Real etcd, in-process controller; the node's agent is its status key, written by the test.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { nodeIpamReport } from '../../pkg/dockeripam/report.js';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import type { Controller } from '../../pkg/controller/controller.js';
 import type { EtcdStore } from '../../pkg/store/index.js';
@@ -101,15 +101,17 @@ describe('a leaving node with a report at the size limit', () => {
     await store.writeStatus('MacvlanNet', 'mvh', { node: 'lh-a' }, { ready: true, ipam: ipam([]) });
     const held = (await eventually(async () => { const p = await partOf(); return (p?.addresses?.length ?? 0) >= 158 && p; }, 'lh-a holds 158')).addresses!;
     const filler = Array.from({ length: 65_536 - held.length }, (_, i) => `10.81.${i >> 8}.${i & 255}`);
+    // the controller runs in this process: its decodes of the big report are counted, not timed
+    const decodes = vi.spyOn(nodeIpamReport, 'safeParse');
+    const bigDecodes = () => decodes.mock.calls.filter(([v]) => (v as { assigned?: unknown[] } | undefined)?.assigned?.length === 65_536).length;
     await store.writeStatus('MacvlanNet', 'mvh', { node: 'lh-a' }, { ready: true, ipam: ipam([...held, ...filler]) });
-    const lag = monitorEventLoopDelay({ resolution: 10 });
-    lag.enable();
     // taken out of the selector: each of its 158 claims is kept by the report's word; the
     // report was decoded once per claim (158 x ~65 ms, the controller's event loop blocked)
     await store.applyAll([obj('Node', 'lh-a', { interface: 'eth0' }, { lh: 'no' })]);
     const left = await eventually(async () => { const p = await partOf(); return p?.ready === false && p.addresses?.length === held.length && p; }, 'lh-a keeps what it uses', 60_000);
-    lag.disable();
     expect(left.addresses).toEqual(held);
-    expect(lag.max / 1e6).toBeLessThan(2_000);
+    // once per value it has: the rounds until the part settled are a handful, the claims 158
+    expect(bigDecodes()).toBeGreaterThan(0);
+    expect(bigDecodes(), 'decodes of the 65,536-address report').toBeLessThan(10);
   }, 90_000);
 });
