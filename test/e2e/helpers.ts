@@ -3,10 +3,10 @@
 import { HEAL_WAIT_MS } from '../harness/heal.js';
 import { xctlPath, type TestLab } from '../harness/lab.js';
 import { run } from '../../pkg/lab/run.js';
+import { pollPause } from '../harness/poll.js';
 
 export type Kind = 'clusternetwork' | 'node' | 'hostsubnet' | 'containernic' | 'macvlannet';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function apply(tl: TestLab, yaml: string): Promise<string> {
   const r = await tl.xctl(['apply', '-f', '-'], { input: yaml });
@@ -43,7 +43,7 @@ export async function waitReady(tl: TestLab, kind: Kind, name: string, timeoutS 
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = HEAL_WAIT_MS, everyMs = 50): Promise<{ value: T; ms: number }> {
   const t0 = Date.now();
   let last: unknown;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     try {
       const v = await check();
       if (v !== undefined && v !== false) return { value: v, ms: Date.now() - t0 };
@@ -51,7 +51,8 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
       last = e;
     }
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(everyMs);
+    // a look here is docker exec or nsenter: the pause grows from everyMs (harness/poll.ts)
+    await pollPause(attempt, everyMs, Math.max(everyMs, 250));
   }
 }
 

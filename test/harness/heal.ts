@@ -2,6 +2,7 @@
 // first, the break is proven in the same shell that made it (before an agent could undo it),
 // and the heal is awaited for seconds only, while the agents under test run with their
 // periodic resync far beyond that wait. A test built on this helper fails when events are broken.
+import { pollPause } from './poll.js';
 
 /** The resync the agents of heal tests run with: an hour, so only events can heal in time. */
 export const HEAL_TEST_RESYNC_S = 3600;
@@ -32,7 +33,8 @@ export interface Heal {
 
 /**
  * Checks the state is whole, breaks it (checked), and waits for it to be whole again.
- * Returns the time from the end of the break to the first poll that saw it whole.
+ * Returns the time from the end of the break to the first poll that saw it whole (polls 50 ms
+ * apart at first, 250 ms later: poll.ts).
  */
 export async function breakAndCheck(what: string, h: Heal): Promise<number> {
   const timeoutMs = h.timeoutMs ?? HEAL_WAIT_MS;
@@ -41,13 +43,13 @@ export async function breakAndCheck(what: string, h: Heal): Promise<number> {
   await h.breakIt();
   const t0 = Date.now();
   let last: unknown;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     try {
       if (await h.whole()) return Date.now() - t0;
     } catch (e) { last = e; }
     if (Date.now() - t0 > timeoutMs) {
       throw new Error(`${what}: not healed within ${timeoutMs} ms${last instanceof Error ? ` (last check: ${last.message})` : ''}`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await pollPause(attempt, 50, 250);
   }
 }

@@ -2,6 +2,7 @@
 // would, and polling for an outcome the user would see (tests assert outcomes, not timings).
 import type { Etcd3, ICompare } from 'etcd3';
 import { API_VERSION, type AnyObject, type Kind } from '../../pkg/api/index.js';
+import { pollPause } from '../harness/poll.js';
 
 export function obj(kind: Kind, name: string, spec: Record<string, unknown>, labels?: Record<string, string>): AnyObject {
   return { apiVersion: API_VERSION, kind, metadata: { name, ...(labels ? { labels } : {}) }, spec } as AnyObject;
@@ -17,14 +18,14 @@ export const nic = (name: string, node: string): AnyObject =>
 export async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     try {
       const v = await fn();
       if (v) return v;
       last = v;
     } catch (e) { last = e; }
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await pollPause(attempt, 100, 400);
   }
 }
 
