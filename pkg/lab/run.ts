@@ -1,5 +1,5 @@
 // The lab's only way to run programs: argument arrays, never a shell.
-import { execa } from 'execa';
+import { spawnProgram } from '../spawn/spawn.js';
 import { LabError } from './errors.js';
 
 export interface RunOptions {
@@ -18,20 +18,20 @@ export interface RunResult {
 
 export async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   const [file, ...args] = argv;
-  const r = await execa(file, args, {
-    input: opts.input,
-    env: opts.env,
-    timeout: opts.timeoutMs ?? 60_000,
-    reject: false,
-    stripFinalNewline: true,
-  });
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const r = await spawnProgram({ file, args, input: opts.input, env: opts.env, timeoutMs });
   const exitCode = typeof r.exitCode === 'number' ? r.exitCode : -1;
-  const res = { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode };
+  const res = { stdout: stripFinalNewline(r.stdout), stderr: stripFinalNewline(r.stderr), exitCode };
   if (exitCode !== 0 && opts.reject !== false) {
-    const why = r.timedOut ? `timed out after ${opts.timeoutMs ?? 60_000} ms` : (res.stderr || res.stdout || r.shortMessage || `exit ${exitCode}`);
+    const why = r.timedOut ? `timed out after ${timeoutMs} ms` : (res.stderr || res.stdout || r.errorMessage || (r.signal ? `ended by ${r.signal}` : `exit ${exitCode}`));
     throw new LabError('CommandFailed', `${argv.join(' ')}: ${why.trim()}`);
   }
   return res;
+}
+
+/** As execa gives output by default: without its last line end. */
+function stripFinalNewline(text: string): string {
+  return text.replace(/\r?\n$/, '');
 }
 
 /** `ip -batch -` inside a namespace: one process for many changes. */

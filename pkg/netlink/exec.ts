@@ -2,8 +2,8 @@
 // on every call (a stuck `ip`, `nsenter` or `iptables-restore` is killed, not waited for),
 // and failures become CommandError values that carry what the user needs to see (command,
 // stderr, exit code).
-import { execa } from 'execa';
 import { DataplaneError } from '../errors.js';
+import { spawnProgram } from '../spawn/spawn.js';
 import { commandDuration, commandErrors } from '../metrics/metrics.js';
 
 /** The default budget of one command: far above a healthy `ip -batch` of thousands of lines. */
@@ -38,14 +38,12 @@ export async function run(cmd: string, args: string[], input?: string, opts: Run
   const labels = { command: programOf(cmd, args) };
   const end = commandDuration.startTimer(labels);
   try {
-    const r = await execa(cmd, args, { input, stripFinalNewline: false, reject: true, timeout, killSignal: 'SIGKILL' });
-    return r.stdout;
-  } catch (e) {
-    const err = e as { code?: string; exitCode?: number; stderr?: string; message?: string; timedOut?: boolean };
-    if (err.code === 'ENOENT') throw new CommandError('CommandNotFound', [cmd, ...args], undefined, `${cmd} not found on PATH`);
+    const r = await spawnProgram({ file: cmd, args, input, timeoutMs: timeout, killSignal: 'SIGKILL' });
+    if (r.errorCode === 'ENOENT') throw new CommandError('CommandNotFound', [cmd, ...args], undefined, `${cmd} not found on PATH`);
+    if (r.exitCode === 0 && !r.errorCode) return r.stdout;
     commandErrors.inc(labels);
-    if (err.timedOut) throw new CommandError('CommandTimedOut', [cmd, ...args], undefined, `killed after ${timeout} ms without finishing`);
-    throw new CommandError('CommandFailed', [cmd, ...args], err.exitCode, String(err.stderr ?? err.message ?? ''));
+    if (r.timedOut) throw new CommandError('CommandTimedOut', [cmd, ...args], undefined, `killed after ${timeout} ms without finishing`);
+    throw new CommandError('CommandFailed', [cmd, ...args], r.exitCode ?? undefined, r.stderr || r.errorMessage || (r.signal ? `ended by ${r.signal}` : ''));
   } finally {
     end();
   }

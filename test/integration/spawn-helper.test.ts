@@ -1,0 +1,91 @@
+// The spawn helper (pkg/spawn): every program the agent and the lab run is started by one small
+// helper process. Real programs, a real helper: what a caller gets back, deadlines, a helper
+// that dies, and a parent that ends.
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { spawnHelperPid, spawnProgram } from '../../pkg/spawn/spawn.js';
+import { run } from '../../pkg/netlink/exec.js';
+import { run as labRun } from '../../pkg/lab/run.js';
+import { eventually } from './helpers.js';
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readStatus(pid));
+function readStatus(pid: number): string {
+  try { return readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { return ''; }
+}
+
+describe('spawn helper', () => {
+  it('gives back output, exit code and stderr; input reaches the program', async () => {
+    const r = await spawnProgram({ file: 'sh', args: ['-c', 'cat; echo err >&2; exit 3'], input: 'hello\n', timeoutMs: 10_000 });
+    expect(r).toMatchObject({ stdout: 'hello\n', stderr: 'err\n', exitCode: 3, timedOut: false });
+    expect(spawnHelperPid()).not.toBe(process.pid);
+    // output larger than a pipe's buffer arrives whole
+    const big = await spawnProgram({ file: 'head', args: ['-c', '3000000', '/dev/zero'], timeoutMs: 10_000 });
+    expect(big.stdout.length).toBe(3_000_000);
+  });
+
+  it('runs the program with this process environment at the time of the call, plus what is asked', async () => {
+    process.env.XNET_SPAWN_TEST = 'first';
+    try {
+      const r = await spawnProgram({ file: 'sh', args: ['-c', 'echo "$XNET_SPAWN_TEST $EXTRA"'], env: { EXTRA: 'more' }, timeoutMs: 10_000 });
+      expect(r.stdout).toBe('first more\n');
+    } finally {
+      delete process.env.XNET_SPAWN_TEST;
+    }
+  });
+
+  it('kills a program at its timeout and says so; a missing program is ENOENT', async () => {
+    const t0 = Date.now();
+    const r = await spawnProgram({ file: 'sleep', args: ['30'], timeoutMs: 300, killSignal: 'SIGKILL' });
+    expect(r).toMatchObject({ timedOut: true, exitCode: null, signal: 'SIGKILL' });
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect((await spawnProgram({ file: 'no-such-program-xnet', args: [], timeoutMs: 5_000 })).errorCode).toBe('ENOENT');
+  });
+
+  it('the agent and lab runners keep their errors: CommandNotFound, CommandTimedOut, CommandFailed with stderr', async () => {
+    await expect(run('no-such-program-xnet', [])).rejects.toMatchObject({ reason: 'CommandNotFound' });
+    await expect(run('sleep', ['30'], undefined, { timeoutMs: 200 })).rejects.toMatchObject({ reason: 'CommandTimedOut' });
+    await expect(run('sh', ['-c', 'echo bad >&2; exit 2'])).rejects.toMatchObject({ reason: 'CommandFailed', exitCode: 2, stderr: 'bad\n' });
+    expect(await run('echo', ['a'])).toBe('a\n');
+    expect(await labRun(['echo', 'a'])).toEqual({ stdout: 'a', stderr: '', exitCode: 0 });
+    expect(await labRun(['sh', '-c', 'exit 4'], { reject: false })).toMatchObject({ exitCode: 4 });
+    await expect(labRun(['sh', '-c', 'echo why >&2; exit 4'])).rejects.toThrow(/sh -c .*: why/);
+  });
+
+  it('a helper killed mid-call fails that call, not the next: a new helper starts', async () => {
+    await spawnProgram({ file: 'true', args: [], timeoutMs: 5_000 });
+    const first = spawnHelperPid()!;
+    const call = spawnProgram({ file: 'sleep', args: ['5'], timeoutMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    process.kill(first, 'SIGKILL');
+    const r = await call;
+    expect(r.errorCode).toBe('EHELPER');
+    const again = await spawnProgram({ file: 'echo', args: ['ok'], timeoutMs: 5_000 });
+    expect(again.stdout).toBe('ok\n');
+    expect(spawnHelperPid()).not.toBe(first);
+    // (the killed helper's `sleep 5` was reparented and ends by itself)
+  });
+
+  it('ends with the process that started it, and kills what it still runs; an idle helper keeps nobody alive', async () => {
+    const spawnJs = fileURLToPath(new URL('../../dist/pkg/spawn/spawn.js', import.meta.url));
+    // a parent that starts a long program, prints the PIDs and is killed while it waits
+    const waits = `import('${spawnJs}').then(async (m) => {
+      const p = m.spawnProgram({ file: 'sleep', args: ['60'], timeoutMs: 120000 });
+      await new Promise((r) => setTimeout(r, 300));
+      const ps = await m.spawnProgram({ file: 'pgrep', args: ['-P', String(m.spawnHelperPid())], timeoutMs: 5000 });
+      console.log(m.spawnHelperPid(), ps.stdout.trim().split('\\n').join(' '));
+      await p;
+    });`;
+    const r = await execa('node', ['--input-type=module', '-e', waits], { timeout: 5_000, reject: false });
+    expect(r.timedOut).toBe(true);
+    const [helperPid, ...children] = r.stdout.trim().split(/\s+/).map(Number);
+    expect(children.length).toBeGreaterThan(0);
+    expect(children.every(alive) || 'already gone').toBeTruthy();
+    await eventually(async () => (!alive(helperPid) && children.every((c) => !alive(c))) || undefined, 'the helper and its sleep gone');
+    // a parent whose programs are done ends by itself: the idle helper does not hold it
+    const ends = `import('${spawnJs}').then(async (m) => { console.log((await m.spawnProgram({ file: 'echo', args: ['done'], timeoutMs: 5000 })).stdout.trim()); });`;
+    const idle = await execa('node', ['--input-type=module', '-e', ends], { timeout: 10_000, reject: false });
+    expect(idle).toMatchObject({ exitCode: 0, stdout: 'done', timedOut: false });
+  });
+});
