@@ -24,10 +24,11 @@ const program = addMetricsFlag(addEtcdFlags(daemonCommand('xnet-agent', 'xnet no
   .option('--plugin-dir <dir>', 'Docker\'s plugin directory', '/run/docker/plugins')
   .option('--state-dir <dir>', 'where the agent keeps its IPAM journal, what it changed on parent interfaces and the Docker networks it made (default /var/lib/xnet/<node>)')
   .addOption(new Option('--resync <seconds>', 'full resync interval (a safety net; events do the work)').default(30).argParser(Number))
-  .addOption(new Option('--worker-budget <seconds>', 'a reconcile running longer makes the Node Ready=False, reason AgentStuck').default(120).argParser(Number));
+  .addOption(new Option('--worker-budget <seconds>', 'a reconcile running longer makes the Node Ready=False, reason AgentStuck').default(120).argParser(Number))
+  .addOption(new Option('--settle-grace <seconds>', 'how long a never-Ready object\'s passing not-Ready reason is a Normal event before it is a Warning (0: at once)').default(15).argParser(Number));
 
 program.parse();
-const o = program.opts<EtcdFlags & { node?: string; netns?: string; dockerHost?: string; dockerTlsCa?: string; dockerTlsCert?: string; dockerTlsKey?: string; resync: number; workerBudget: number; metricsAddr?: string; ipamPlugin: string | false; pluginDir: string; stateDir?: string }>();
+const o = program.opts<EtcdFlags & { node?: string; netns?: string; dockerHost?: string; dockerTlsCa?: string; dockerTlsCert?: string; dockerTlsKey?: string; resync: number; workerBudget: number; settleGrace: number; metricsAddr?: string; ipamPlugin: string | false; pluginDir: string; stateDir?: string }>();
 const node = o.node ?? defaultNodeName();
 const dockerTls = { ca: o.dockerTlsCa, cert: o.dockerTlsCert, key: o.dockerTlsKey };
 
@@ -43,6 +44,8 @@ if (o.ipamPlugin && !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(o.ipamPlugin)) usageExit
 for (const [flag, v, max, text] of [['--resync', o.resync, 86_400, 'a day'], ['--worker-budget', o.workerBudget, 3600, 'an hour']] as const) {
   if (!(v > 0 && v <= max)) usageExit('xnet-agent', `${flag}: expected a positive number of seconds, at most ${max} (${text})`);
 }
+// 0 is allowed: every not-Ready reason a Warning at once, as before the grace existed
+if (!(o.settleGrace >= 0 && o.settleGrace <= 3600)) usageExit('xnet-agent', `--settle-grace: expected a number of seconds from 0 to 3600 (an hour)`);
 try {
   dockerOptions(o.dockerHost, dockerTls);
 } catch (e) {
@@ -56,7 +59,7 @@ const store = createEtcdStore(etcd, o.prefix, createLogger('store', { node }));
 function makeAgent(): Agent {
   try {
     return new Agent({
-      node, store, etcd, prefix: o.prefix, netns: o.netns, dockerHost: o.dockerHost, dockerTls, resyncMs: o.resync * 1000, workerBudgetMs: o.workerBudget * 1000, log,
+      node, store, etcd, prefix: o.prefix, netns: o.netns, dockerHost: o.dockerHost, dockerTls, resyncMs: o.resync * 1000, workerBudgetMs: o.workerBudget * 1000, settleGraceMs: o.settleGrace * 1000, log,
       ...(o.ipamPlugin ? { ipamPlugin: o.ipamPlugin, pluginDir: o.pluginDir } : {}), ...(o.stateDir ? { stateDir: o.stateDir } : {}),
     });
   } catch (e) {
