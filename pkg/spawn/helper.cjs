@@ -1,11 +1,12 @@
 // @ts-check
-// The spawn helper: a small Node process that starts programs for a larger one (pkg/spawn/spawn.ts).
-// Node starts a program with fork() then exec(), and fork() copies the page tables of the whole
-// process: from a 250 MB process a spawn costs about twice the CPU of one from this helper's
-// ~50 MB (docs/contributing.md has the figures). Plain CommonJS, no dependencies, so that the
-// same file runs from the sources and from dist/ (the build copies it).
+// Runs one program to its end (runProgram), for pkg/spawn/spawn.ts: in the calling process, or,
+// run as a program itself, as the spawn helper, a small Node process that starts programs for a
+// larger one. Node starts a program with fork() then exec(), and fork() copies the page tables of
+// the whole process: from a 250 MB process a spawn costs about twice the CPU of one from this
+// helper's ~50 MB (docs/contributing.md has the figures). Plain CommonJS, no dependencies, so that
+// the same file runs from the sources and from dist/ (the build compiles it as it is).
 //
-// Requests and answers are JSON messages on the IPC channel:
+// As the helper, requests and answers are JSON messages on the IPC channel:
 //   { id, file, args, input?, env, cwd, timeoutMs, killSignal, maxBuffer }
 //   { id, stdout, stderr, exitCode, signal, timedOut, errorCode?, errorMessage? }
 // When the parent goes away (the channel closes) every program still running is killed and the
@@ -20,25 +21,42 @@ const running = new Set();
 const FORCE_KILL_AFTER_MS = 5000;
 
 /**
- * @param {{ id: number, file: string, args: string[], input?: string, env: Record<string, string>, cwd: string,
- *   timeoutMs: number, killSignal: NodeJS.Signals, maxBuffer: number }} req
+ * @typedef {{ file: string, args: string[], input?: string, env: Record<string, string | undefined>, cwd: string,
+ *   timeoutMs: number, killSignal: NodeJS.Signals, maxBuffer: number }} ProgramRequest
+ * @typedef {{ stdout: string, stderr: string, exitCode: number | null, signal: string | null, timedOut: boolean,
+ *   errorCode?: string, errorMessage?: string }} ProgramResult
  */
-function start(req) {
+
+/**
+ * Starts the program and calls `done` once with how it ended (never throws for a program that
+ * cannot start: that is errorCode ENOENT, EACCES...).
+ * @param {ProgramRequest} req
+ * @param {(r: ProgramResult) => void} done
+ */
+function runProgram(req, done) {
   /** @type {{ stdout: Buffer[], stderr: Buffer[], bytes: number }} */
   const out = { stdout: [], stderr: [], bytes: 0 };
   let timedOut = false;
   let overflow = false;
-  let done = false;
-  /** @param {Record<string, unknown>} answer */
+  let ended = false;
+  /** @param {ProgramResult} answer */
   const reply = (answer) => {
-    if (done) return;
-    done = true;
+    if (ended) return;
+    ended = true;
     clearTimeout(timer);
     clearTimeout(forceTimer);
     running.delete(child);
-    if (process.connected) process.send?.({ id: req.id, ...answer });
+    done(answer);
   };
-  const child = spawn(req.file, req.args, { env: req.env, cwd: req.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  /** @type {import('node:child_process').ChildProcessWithoutNullStreams} */
+  let child;
+  try {
+    child = spawn(req.file, req.args, { env: req.env, cwd: req.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = /** @type {NodeJS.ErrnoException} */ (e);
+    done({ exitCode: null, signal: null, timedOut: false, stdout: '', stderr: '', errorCode: err.code ?? 'ESPAWN', errorMessage: err.message });
+    return;
+  }
   running.add(child);
   /** @type {NodeJS.Timeout | undefined} */
   let forceTimer;
@@ -66,15 +84,14 @@ function start(req) {
   }));
 }
 
-process.on('message', (/** @type {any} */ req) => {
-  try {
-    start(req);
-  } catch (e) {
-    const err = /** @type {NodeJS.ErrnoException} */ (e);
-    process.send?.({ id: req?.id, exitCode: null, signal: null, timedOut: false, stdout: '', stderr: '', errorCode: err.code ?? 'ESPAWN', errorMessage: err.message });
-  }
-});
-process.on('disconnect', () => {
-  for (const child of running) child.kill('SIGKILL');
-  process.exit(0);
-});
+module.exports = { runProgram };
+
+if (require.main === module) {
+  process.on('message', (/** @type {ProgramRequest & { id: number }} */ req) => {
+    runProgram(req, (r) => { if (process.connected) process.send?.({ id: req.id, ...r }); });
+  });
+  process.on('disconnect', () => {
+    for (const child of running) child.kill('SIGKILL');
+    process.exit(0);
+  });
+}

@@ -1,11 +1,11 @@
-// The spawn helper (pkg/spawn): every program the agent and the lab run is started by one small
-// helper process. Real programs, a real helper: what a caller gets back, deadlines, a helper
-// that dies, and a parent that ends.
+// pkg/spawn: every program the agent and the lab run is started from the process itself while it
+// is small, by one small helper process once it is large. Real programs, a real helper: what a
+// caller gets back either way, deadlines, a helper that dies, and a parent that ends.
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { spawnHelperPid, spawnProgram } from '../../pkg/spawn/spawn.js';
+import { HELPER_ABOVE_RSS, spawnHelperPid, spawnProgram as spawnVia, spawnRoute, type SpawnRequest } from '../../pkg/spawn/spawn.js';
 import { run } from '../../pkg/netlink/exec.js';
 import { run as labRun } from '../../pkg/lab/run.js';
 import { eventually } from './helpers.js';
@@ -15,11 +15,20 @@ function readStatus(pid: number): string {
   try { return readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { return ''; }
 }
 
-describe('spawn helper', () => {
+describe('how programs are started', () => {
+  it('from this process while it is small; by the helper once it is large, and from then on', () => {
+    expect(spawnRoute(100 * 1024 * 1024, false)).toBe('direct');
+    expect(spawnRoute(HELPER_ABOVE_RSS + 1, false)).toBe('helper');
+    expect(spawnRoute(100 * 1024 * 1024, true)).toBe('helper');
+  });
+});
+
+describe.each(['direct', 'helper'] as const)('programs started %s', (route) => {
+  const spawnProgram = (req: SpawnRequest) => spawnVia(req, route);
+
   it('gives back output, exit code and stderr; input reaches the program', async () => {
     const r = await spawnProgram({ file: 'sh', args: ['-c', 'cat; echo err >&2; exit 3'], input: 'hello\n', timeoutMs: 10_000 });
     expect(r).toMatchObject({ stdout: 'hello\n', stderr: 'err\n', exitCode: 3, timedOut: false });
-    expect(spawnHelperPid()).not.toBe(process.pid);
     // output larger than a pipe's buffer arrives whole
     const big = await spawnProgram({ file: 'head', args: ['-c', '3000000', '/dev/zero'], timeoutMs: 10_000 });
     expect(big.stdout.length).toBe(3_000_000);
@@ -43,7 +52,10 @@ describe('spawn helper', () => {
     expect((await spawnProgram({ file: 'no-such-program-xnet', args: [], timeoutMs: 5_000 })).errorCode).toBe('ENOENT');
   });
 
-  it('the agent and lab runners keep their errors: CommandNotFound, CommandTimedOut, CommandFailed with stderr', async () => {
+});
+
+describe('the agent\'s and the lab\'s runners', () => {
+  it('keep their errors: CommandNotFound, CommandTimedOut, CommandFailed with stderr', async () => {
     await expect(run('no-such-program-xnet', [])).rejects.toMatchObject({ reason: 'CommandNotFound' });
     await expect(run('sleep', ['30'], undefined, { timeoutMs: 200 })).rejects.toMatchObject({ reason: 'CommandTimedOut' });
     await expect(run('sh', ['-c', 'echo bad >&2; exit 2'])).rejects.toMatchObject({ reason: 'CommandFailed', exitCode: 2, stderr: 'bad\n' });
@@ -52,6 +64,10 @@ describe('spawn helper', () => {
     expect(await labRun(['sh', '-c', 'exit 4'], { reject: false })).toMatchObject({ exitCode: 4 });
     await expect(labRun(['sh', '-c', 'echo why >&2; exit 4'])).rejects.toThrow(/sh -c .*: why/);
   });
+});
+
+describe('the spawn helper', () => {
+  const spawnProgram = (req: SpawnRequest) => spawnVia(req, 'helper');
 
   it('a helper killed mid-call fails that call, not the next: a new helper starts', async () => {
     await spawnProgram({ file: 'true', args: [], timeoutMs: 5_000 });
@@ -71,9 +87,9 @@ describe('spawn helper', () => {
     const spawnJs = fileURLToPath(new URL('../../dist/pkg/spawn/spawn.js', import.meta.url));
     // a parent that starts a long program, prints the PIDs and is killed while it waits
     const waits = `import('${spawnJs}').then(async (m) => {
-      const p = m.spawnProgram({ file: 'sleep', args: ['60'], timeoutMs: 120000 });
+      const p = m.spawnProgram({ file: 'sleep', args: ['60'], timeoutMs: 120000 }, 'helper');
       await new Promise((r) => setTimeout(r, 300));
-      const ps = await m.spawnProgram({ file: 'pgrep', args: ['-P', String(m.spawnHelperPid())], timeoutMs: 5000 });
+      const ps = await m.spawnProgram({ file: 'pgrep', args: ['-P', String(m.spawnHelperPid())], timeoutMs: 5000 }, 'helper');
       console.log(m.spawnHelperPid(), ps.stdout.trim().split('\\n').join(' '));
       await p;
     });`;
@@ -84,7 +100,7 @@ describe('spawn helper', () => {
     expect(children.every(alive) || 'already gone').toBeTruthy();
     await eventually(async () => (!alive(helperPid) && children.every((c) => !alive(c))) || undefined, 'the helper and its sleep gone');
     // a parent whose programs are done ends by itself: the idle helper does not hold it
-    const ends = `import('${spawnJs}').then(async (m) => { console.log((await m.spawnProgram({ file: 'echo', args: ['done'], timeoutMs: 5000 })).stdout.trim()); });`;
+    const ends = `import('${spawnJs}').then(async (m) => { console.log((await m.spawnProgram({ file: 'echo', args: ['done'], timeoutMs: 5000 }, 'helper')).stdout.trim()); });`;
     const idle = await execa('node', ['--input-type=module', '-e', ends], { timeout: 10_000, reject: false });
     expect(idle).toMatchObject({ exitCode: 0, stdout: 'done', timedOut: false });
   });
