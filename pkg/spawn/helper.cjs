@@ -9,8 +9,8 @@
 // As the helper, requests and answers are JSON messages on the IPC channel:
 //   { id, file, args, input?, env, cwd, timeoutMs, killSignal, maxBuffer }
 //   { id, stdout, stderr, exitCode, signal, timedOut, errorCode?, errorMessage? }
-// When the parent goes away (the channel closes) every program still running is killed and the
-// helper exits: nothing it started outlives the process that asked for it.
+// When the parent goes away (the channel closes) or ends it (SIGTERM), every program still running
+// is killed and the helper exits: nothing it started outlives the process that asked for it.
 'use strict';
 const { spawn } = require('node:child_process');
 
@@ -90,8 +90,11 @@ if (require.main === module) {
   process.on('message', (/** @type {ProgramRequest & { id: number }} */ req) => {
     runProgram(req, (r) => { if (process.connected) process.send?.({ id: req.id, ...r }); });
   });
-  process.on('disconnect', () => {
+  // the parent gone, or giving up on this helper: what it runs goes with it
+  const end = () => {
     for (const child of running) child.kill('SIGKILL');
     process.exit(0);
-  });
+  };
+  process.on('disconnect', end);
+  process.on('SIGTERM', end);
 }

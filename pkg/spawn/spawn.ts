@@ -57,7 +57,7 @@ function programRequest(req: SpawnRequest): ProgramRequest {
   };
 }
 
-interface Pending { resolve: (r: SpawnResult) => void; timer: NodeJS.Timeout }
+interface Pending { resolve: (r: SpawnResult) => void; timer: NodeJS.Timeout; child: ChildProcess }
 
 class SpawnHelper {
   private child: ChildProcess | undefined;
@@ -76,7 +76,7 @@ class SpawnHelper {
     return new Promise((resolve) => {
       // the deadline's timer also keeps this process alive while a program runs
       const timer = setTimeout(() => this.giveUp(child, id), req.timeoutMs + HELPER_GRACE_MS);
-      this.pending.set(id, { resolve, timer });
+      this.pending.set(id, { resolve, timer, child });
       child.send({ id, ...programRequest(req) }, (err) => { if (err) this.settle(id, failed('EHELPER', `spawn helper: ${err.message}`)); });
     });
   }
@@ -105,16 +105,21 @@ class SpawnHelper {
     p.resolve({ stdout, stderr, exitCode, signal, timedOut, errorCode, errorMessage });
   }
 
-  /** A call past its deadline: the helper is stuck, end it (its programs die with its channel). */
+  /**
+   * A call past its deadline: the helper is stuck. SIGTERM has it kill its programs and exit; one
+   * that cannot even do that is killed a second later (its programs then outlive it).
+   */
   private giveUp(child: ChildProcess, id: number): void {
     this.settle(id, { ...failed('EHELPER', 'spawn helper did not answer within the deadline'), timedOut: true });
     if (this.child === child) this.child = undefined;
-    child.kill('SIGKILL');
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 1000).unref();
   }
 
   private lost(child: ChildProcess, why: string): void {
     if (this.child === child) this.child = undefined;
-    for (const id of [...this.pending.keys()]) this.settle(id, failed('EHELPER', why));
+    // only its own calls: one given up on may exit after the next helper took new ones
+    for (const [id, p] of [...this.pending]) if (p.child === child) this.settle(id, failed('EHELPER', why));
   }
 }
 

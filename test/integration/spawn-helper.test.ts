@@ -83,6 +83,23 @@ describe('the spawn helper', () => {
     // (the killed helper's `sleep 5` was reparented and ends by itself)
   });
 
+  it('a helper that does not answer is given up on at the deadline and ended; the next helper\'s calls are its own', async () => {
+    await spawnProgram({ file: 'true', args: [], timeoutMs: 5_000 });
+    const stuck = spawnHelperPid()!;
+    process.kill(stuck, 'SIGSTOP');
+    try {
+      const r = await spawnProgram({ file: 'true', args: [], timeoutMs: 100 });
+      expect(r).toMatchObject({ errorCode: 'EHELPER', timedOut: true });
+      // a call to the next helper, running while the stuck one is killed (1 s after SIGTERM)
+      const next = spawnProgram({ file: 'sh', args: ['-c', 'sleep 2; echo fine'], timeoutMs: 10_000 });
+      expect(spawnHelperPid()).not.toBe(stuck);
+      expect((await next).stdout).toBe('fine\n');
+      await eventually(async () => !alive(stuck) || undefined, 'the stuck helper gone');
+    } finally {
+      try { process.kill(stuck, 'SIGCONT'); } catch { /* gone */ }
+    }
+  }, 30_000);
+
   it('ends with the process that started it, and kills what it still runs; an idle helper keeps nobody alive', async () => {
     const spawnJs = fileURLToPath(new URL('../../dist/pkg/spawn/spawn.js', import.meta.url));
     // a parent that starts a long program, prints the PIDs and is killed while it waits
