@@ -17,7 +17,7 @@ import { byAddress } from '../ip/ipv4.js';
 import { XnetIpamError } from './errors.js';
 import { defined, type Journal, type JournalState, type NetBook } from './journal.js';
 import { bookReport, surplusOf, type NodeIpamReport } from './report.js';
-import { AwaitedAddresses, Refusals } from './requests.js';
+import { AwaitedAddresses, PoolChanges, Refusals } from './requests.js';
 import { PoolTurns } from './pool-turns.js';
 import { guessKept } from './guess.js';
 
@@ -38,7 +38,7 @@ const emptyBook = (): NetBook => ({ pool: [], assigned: {}, returned: [], extern
 
 export class AddressBook {
   private readonly state: JournalState;
-  private readonly waiters = new Map<string, Array<() => void>>();
+  private readonly changes = new PoolChanges();
   /**
    * Each entry's revision, in memory only: a new number at every change of the entry (handed
    * out, identified, learnt, kept, lent, dropped), so whoever read it and then waited (on
@@ -113,9 +113,7 @@ export class AddressBook {
     this.wake(mvn);
   }
 
-  private wake(mvn: string): void {
-    for (const w of this.waiters.get(mvn)?.splice(0) ?? []) w();
-  }
+  private wake(mvn: string): void { this.changes.wake(mvn); }
 
   /** The controller's refusals of this node's --ip requests (status.nodes[].refusedRequests). */
   private readonly refusals = new Refusals();
@@ -363,14 +361,10 @@ export class AddressBook {
   }
 
   /** Resolves when the pool changes next (or after ms). */
-  poolChanged(mvn: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      const list = this.waiters.get(mvn) ?? [];
-      list.push(() => { clearTimeout(t); resolve(); });
-      this.waiters.set(mvn, list);
-    });
-  }
+  poolChanged(mvn: string, ms: number): Promise<void> { return this.changes.next(mvn, ms); }
+
+  /** requests waiting for `mvn`'s pool to change now (tests) */
+  waitingFor(mvn: string): number { return this.changes.count(mvn); }
 
   forget(mvn: string): void {
     if (!this.state.nets[mvn]) return;

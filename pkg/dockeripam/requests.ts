@@ -34,3 +34,35 @@ export class Refusals {
 
   get(mvn: string, ip: string): string | undefined { return this.byNet.get(mvn)?.get(ip); }
 }
+
+/**
+ * Requests waiting for a MacvlanNet's pool to change (a new address, a refusal), woken all at
+ * once. A wait that times out leaves the list at once: a request retried for minutes against a
+ * pool that never changes would otherwise leave a resolver behind per attempt.
+ */
+export class PoolChanges {
+  private readonly waiting = new Map<string, Set<() => void>>();
+
+  /** Resolves at the next wake(mvn), or after `ms`. */
+  next(mvn: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.waiting.get(mvn) ?? new Set<() => void>();
+      this.waiting.set(mvn, set);
+      const done = () => { clearTimeout(timer); this.leave(mvn, done); resolve(); };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
+  }
+
+  wake(mvn: string): void {
+    for (const done of [...this.waiting.get(mvn) ?? []]) done();
+  }
+
+  /** requests waiting on `mvn` now (tests) */
+  count(mvn: string): number { return this.waiting.get(mvn)?.size ?? 0; }
+
+  private leave(mvn: string, done: () => void): void {
+    const set = this.waiting.get(mvn);
+    if (set?.delete(done) && !set.size) this.waiting.delete(mvn);
+  }
+}

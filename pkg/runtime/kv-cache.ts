@@ -10,19 +10,19 @@
 // for the same revision is recognised as old news and dropped. A reader that needs the cache
 // only later (a standby controller) can hold what its watches deliver (hold/release).
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
-import { ClientClosedError } from 'etcd3';
 import type { Logger } from '../log.js';
 import { rawKv, type RawKv } from './kv.js';
 import { KeyIndex } from './key-index.js';
 import { HeldChanges } from './held-changes.js';
 import { RefusedKeys } from './refused-keys.js';
 import { RefusalLog } from './refusal-log.js';
+import { Tombstones } from './tombstones.js';
 import { onceConnected, withTimeout } from './watch-wait.js';
 export { KeyIndex } from './key-index.js';
 import { listPrefixes, type Listing } from './kv-list.js';
 import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdCompactedError } from '../errors.js';
-import { backoffDelay, RECONNECT_BACKOFF, sleep } from './backoff.js';
+import { CacheRestarts } from './cache-restarts.js';
 
 import type { CacheChange, KvCacheOptions } from './kv-cache-types.js';
 export type { CacheChange, KvCacheOptions };
@@ -30,7 +30,7 @@ export type { CacheChange, KvCacheOptions };
 export class KvCache {
   private readonly index = new KeyIndex();
   /** deleted keys -> revision of the delete, so a late put event cannot resurrect them */
-  private readonly tombstones = new Map<string, number>();
+  private readonly tombstones = new Tombstones();
   /** keys whose newest value `admit` refused (isRefused), and how many of them are logged */
   private readonly refused = new RefusedKeys();
   private readonly refusals = new RefusalLog();
@@ -41,18 +41,25 @@ export class KvCache {
   private seenRevision = 0;
   /** bumped at each (re)start: callbacks of older watchers are ignored */
   private generation = 0;
-  private failures = 0;
   /** per prefix: the revision after the last event its watch delivered (where a resume starts) */
   private readonly resumeAt = new Map<string, number>();
-  private restarting?: Promise<void>;
   readonly prefixes: string[];
   /** how many times the cache started over from a list (tests, metrics) */
   relists = 0;
   /** while holding: key -> its newest watched change, not yet applied (hold()) */
   private held?: HeldChanges;
 
+  private readonly restarts: CacheRestarts;
+
   constructor(private readonly client: Etcd3, prefix: string | string[], private readonly opts: KvCacheOptions | Logger = {}) {
     this.prefixes = typeof prefix === 'string' ? [prefix] : prefix;
+    this.restarts = new CacheRestarts({
+      prefix: this.prefix,
+      isClosed: () => this.closed,
+      stopWatchers: () => this.stopWatchers(),
+      relist: () => this.start(),
+      resume: () => this.watchAll((p) => this.resumeAt.get(p) ?? this.seenRevision + 1),
+    }, this.options);
   }
 
   /** The first (for one-prefix caches, the only) prefix mirrored. */
@@ -188,14 +195,14 @@ export class KvCache {
     });
     w.on('data', () => {
       if (!live()) return;
-      this.failures = 0;
+      this.restarts.delivered();
       if (this.tombstones.size > 1000) this.pruneTombstones();
     });
     await withTimeout(onceConnected(w), this.options.watchCreateTimeoutMs ?? 10_000, `watch of ${prefix}`);
     // A cancel (compaction, or any other reason etcd gives or does not give): events were lost.
-    w.on('error', (err: Error) => { if (live()) this.restart('relist', err); });
+    w.on('error', (err: Error) => { if (live()) this.restarts.restart('relist', err); });
     // The stream broke: resume from the last event delivered, not from what etcd3 assumes.
-    w.on('disconnected', (err: Error) => { if (live()) this.restart('resume', err); });
+    w.on('disconnected', (err: Error) => { if (live()) this.restarts.restart('resume', err); });
   }
 
   private async stopWatchers(): Promise<void> {
@@ -206,64 +213,19 @@ export class KvCache {
     await Promise.all(ws.map((w) => withTimeout(w.cancel(), 2000, 'watch cancel').catch(() => undefined)));
   }
 
-  private restart(mode: 'relist' | 'resume', why: Error): void {
-    if (this.closed) return;
-    // A watch this restart already made broke or was cancelled before the restart ended: left
-    // alone, etcd3 would resume it from its last response's header revision, past events it
-    // had not delivered yet. It is restarted again once this restart is over.
-    if (this.restarting) { this.again = this.again === 'relist' ? 'relist' : mode; return; }
-    this.options.onRestart?.();
-    this.log?.warn(mode === 'relist' ? 'cache watch cancelled; relisting' : 'cache watch disconnected; resuming', { prefix: this.prefix, error: why.message });
-    this.restarting = this.restartLoop(mode).finally(() => {
-      this.restarting = undefined;
-      const again = this.again;
-      this.again = undefined;
-      if (again) this.restart(again, new Error('a watch broke while the cache was restarting'));
-    });
-  }
-
-  /** a restart asked for while one was running (restart()) */
-  private again?: 'relist' | 'resume';
-
-  private async restartLoop(mode: 'relist' | 'resume'): Promise<void> {
-    await this.stopWatchers();
-    while (!this.closed) {
-      this.failures++;
-      await sleep(backoffDelay(this.failures, this.options.backoff ?? RECONNECT_BACKOFF) / (mode === 'relist' && this.failures === 1 ? 4 : 1));
-      if (this.closed) return;
-      try {
-        if (mode === 'relist') await this.start();
-        else await this.watchAll((p) => this.resumeAt.get(p) ?? this.seenRevision + 1);
-        return;
-      } catch (err) {
-        // A closed client never answers again: whoever closed it is shutting down and has not
-        // closed this cache (yet). Retrying would go on for the life of the process.
-        if (err instanceof ClientClosedError) {
-          this.log?.warn('cache stops: its etcd client was closed', { prefix: this.prefix });
-          return;
-        }
-        // Resuming from a compacted revision gets a cancel, not an exception; anything else
-        // (etcd down) is retried the same way, from a list to be safe.
-        mode = 'relist';
-        this.log?.warn('cache restart failed; retrying', { prefix: this.prefix, error: String(err), attempt: this.failures });
-      }
-    }
-  }
-
   /** Drops tombstones once their key's own watch delivered past them (etcd orders no two watches). */
   private pruneTombstones(): void {
-    for (const [k, r] of this.tombstones) {
+    this.tombstones.prune((k) => {
       const p = this.prefixes.find((x) => k.startsWith(x));
-      if (r <= (p === undefined ? this.seenRevision : (this.resumeAt.get(p) ?? 0) - 1)) this.tombstones.delete(k);
-    }
+      return p === undefined ? this.seenRevision : (this.resumeAt.get(p) ?? 0) - 1;
+    });
   }
 
   /** Whether a put of `key` at `rev` is already in the cache, or was deleted after it. */
   private isOldNews(key: string, rev: number): boolean {
     const old = this.index.data.get(key);
     if (old && Number(old.modRevision) >= rev) return true;
-    const t = this.tombstones.get(key);
-    return t !== undefined && t >= rev;
+    return this.tombstones.covers(key, rev);
   }
 
   private applyRemote(kv: RawKv, at?: number): void {
@@ -306,8 +268,7 @@ export class KvCache {
   private applyDelete(key: string, revision: number, local: boolean, at?: number): void {
     const old = this.index.data.get(key);
     if (old && Number(old.modRevision) > revision) return;
-    const t = this.tombstones.get(key);
-    if (t === undefined || t < revision) this.tombstones.set(key, revision);
+    this.tombstones.add(key, revision);
     // A refused key going is news too: what waited for it to go (a deleting NIC's report) may act.
     const wasRefused = this.refused.deleted(key, revision);
     if (!old) { if (wasRefused) this.emit({ key, local, at }); return; }
@@ -369,8 +330,7 @@ export class KvCache {
   applyLocalPut(key: string, value: string, revision: string, createRevision?: string, lease = '0', parsed?: unknown): void {
     const old = this.index.data.get(key);
     if (old && Number(old.modRevision) >= Number(revision)) return;
-    const t = this.tombstones.get(key);
-    if (t !== undefined && t >= Number(revision)) return;
+    if (this.tombstones.covers(key, Number(revision))) return;
     const kv: RawKv = { key, value, modRevision: revision, createRevision: createRevision ?? old?.createRevision ?? revision, lease, parsed };
     // Written as a string (an object put back with a finalizer added): parsed as admission parses
     // the watch's values (its echo is dropped), else it lacks its schema's defaults (hostShim: true)

@@ -1,0 +1,70 @@
+// When a KvCache's watches break, how it starts over: from a fresh list when a watch was
+// cancelled (events were lost: a compaction, or any reason etcd gives or does not give), from
+// the last revision delivered when the stream broke. One restart at a time, with a bounded
+// backoff between attempts; a break during a restart runs one more restart after it.
+import { ClientClosedError } from 'etcd3';
+import type { Logger } from '../log.js';
+import { backoffDelay, RECONNECT_BACKOFF, sleep, type BackoffPolicy } from './backoff.js';
+
+export type RestartMode = 'relist' | 'resume';
+
+/** What a restart does to the cache it restarts. */
+export interface Restartable {
+  readonly prefix: string;
+  isClosed(): boolean;
+  stopWatchers(): Promise<void>;
+  relist(): Promise<void>;
+  resume(): Promise<void>;
+}
+
+export class CacheRestarts {
+  private failures = 0;
+  private running?: Promise<void>;
+  /** a restart asked for while one was running */
+  private again?: RestartMode;
+
+  constructor(private readonly cache: Restartable, private readonly opts: { log?: Logger; backoff?: BackoffPolicy; onRestart?: () => void }) {}
+
+  /** A watch delivered something: the next failure starts the backoff from its shortest wait. */
+  delivered(): void { this.failures = 0; }
+
+  restart(mode: RestartMode, why: Error): void {
+    if (this.cache.isClosed()) return;
+    // A watch this restart already made broke or was cancelled before the restart ended: left
+    // alone, etcd3 would resume it from its last response's header revision, past events it
+    // had not delivered yet. It is restarted again once this restart is over.
+    if (this.running) { this.again = this.again === 'relist' ? 'relist' : mode; return; }
+    this.opts.onRestart?.();
+    this.opts.log?.warn(mode === 'relist' ? 'cache watch cancelled; relisting' : 'cache watch disconnected; resuming', { prefix: this.cache.prefix, error: why.message });
+    this.running = this.loop(mode).finally(() => {
+      this.running = undefined;
+      const again = this.again;
+      this.again = undefined;
+      if (again) this.restart(again, new Error('a watch broke while the cache was restarting'));
+    });
+  }
+
+  private async loop(mode: RestartMode): Promise<void> {
+    await this.cache.stopWatchers();
+    while (!this.cache.isClosed()) {
+      this.failures++;
+      await sleep(backoffDelay(this.failures, this.opts.backoff ?? RECONNECT_BACKOFF) / (mode === 'relist' && this.failures === 1 ? 4 : 1));
+      if (this.cache.isClosed()) return;
+      try {
+        await (mode === 'relist' ? this.cache.relist() : this.cache.resume());
+        return;
+      } catch (err) {
+        // A closed client never answers again: whoever closed it is shutting down and has not
+        // closed this cache (yet). Retrying would go on for the life of the process.
+        if (err instanceof ClientClosedError) {
+          this.opts.log?.warn('cache stops: its etcd client was closed', { prefix: this.cache.prefix });
+          return;
+        }
+        // Resuming from a compacted revision gets a cancel, not an exception; anything else
+        // (etcd down) is retried the same way, from a list to be safe.
+        mode = 'relist';
+        this.opts.log?.warn('cache restart failed; retrying', { prefix: this.cache.prefix, error: String(err), attempt: this.failures });
+      }
+    }
+  }
+}
