@@ -212,10 +212,26 @@ function controllerStatusEffects(ch: CacheChange, kind: Kind, name: string, s: C
 
 /** Someone else removed a status the controller keeps in a node's index: write it again. */
 function indexedStatusEffects(ch: CacheChange, s: ChangeScope, out: ChangeEffects): ChangeEffects {
-  if (ch.local || ch.kv) return out;
-  const st = s.keys.parseIndexedStatus(ch.key);
+  if (ch.local) return out;
+  const st = ch.kv ? undefined : s.keys.parseIndexedStatus(ch.key);
   if (st) out.keys.push(objectKey(st.kind, st.name));
+  else copyEffects(ch, s, out);
   return out;
+}
+
+/**
+ * An object's copy in a node's index deleted, or made unlike its object, by someone else: the
+ * node's agent reads its NICs from there and takes this one out of its container until the copy
+ * is the object again (putStatusIfChanged repairs it). A copy xctl writes with its object is
+ * equal to it: no work (a burst of applies is mostly these). Only xctl and the controller may
+ * write there (pkg/auth/roles.ts), so this costs no node's writes.
+ */
+function copyEffects(ch: CacheChange, s: ChangeScope, out: ChangeEffects): void {
+  const copy = s.keys.parseIndexedObject(ch.key);
+  if (!copy) return;
+  const e = s.object<ContainerNic>(copy.kind as 'ContainerNic', copy.name);
+  if (!e || e.obj.spec.node !== copy.node || ch.kv?.value === e.kv.value) return;
+  out.keys.push(objectKey(copy.kind, copy.name));
 }
 
 /** status.subnet of a HostSubnet's controller status, as stored. */

@@ -1,7 +1,9 @@
 // A ContainerNic's controller status lives in the index of the node it is bound to, and nowhere
 // else (keys.controllerStatus): what the controller writes there is what xctl get, xctl's
 // watches, `ipam check` and the node's agent read. It moves with the NIC, comes back when
-// someone deletes it, and a status an older xnet left under status/controller/ is swept.
+// someone deletes it, and a status an older xnet left under status/controller/ is swept. The
+// NIC's own copy there (what the agent reads the NIC from) is put back too when someone deletes
+// or overwrites it: until then the agent takes the NIC out of its container.
 import { describe, it, expect } from 'vitest';
 import type { AnyObject } from '../../pkg/api/index.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
@@ -80,5 +82,26 @@ describe('a NIC\'s status in its node\'s index', () => {
     await eventually(async () => (await raw(old)) === undefined, 'the old status deleted');
     // the NIC's own status is untouched, and xctl shows it
     expect(statusOf(await fx.store.get('ContainerNic', 'a-eth1')).ip).not.toBe('10.77.9.9');
+  });
+
+  it('puts the NIC\'s copy back when someone deletes it', async () => {
+    const objKey = fx.store.keys.object('ContainerNic', 'a-eth1');
+    const copy = fx.store.keys.indexed('host-2', objKey);
+    const want = await raw(objKey);
+    expect(await raw(copy)).toBe(want);
+    const del = await fx.etcd.client().delete().key(copy).exec();
+    expect(Number(del.deleted)).toBe(1);
+    expect(await eventually(async () => raw(copy), 'the copy written again')).toBe(want);
+    expect(await raw(objKey)).toBe(want);
+  });
+
+  it('puts the NIC\'s copy back when someone overwrites it', async () => {
+    const objKey = fx.store.keys.object('ContainerNic', 'a-eth1');
+    const copy = fx.store.keys.indexed('host-2', objKey);
+    const want = await raw(objKey);
+    const forged = JSON.stringify({ ...JSON.parse(want!), spec: { ...JSON.parse(want!).spec, container: 'someone-else' } });
+    const put = await fx.etcd.client().put(copy).value(forged).exec();
+    expect(await fx.etcd.client().get(copy).revision(put.header.revision).string()).toBe(forged);
+    expect(await eventually(async () => { const v = await raw(copy); return v === want ? v : undefined; }, 'the copy written again')).toBe(want);
   });
 });

@@ -180,15 +180,28 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(nodeStatus, { prev: kv(nodeStatus, {}), local: true }), scope).keys).toEqual([]);
   });
 
-  it('rewrites a NIC status someone removed from its node\'s index, and ignores the object copies there', () => {
+  it('rewrites a NIC status someone removed from its node\'s index', () => {
     const st = keys.controllerStatus('ContainerNic', 'a', 'n1')!;
     expect(st).toBe('/xnet/registry/bynode/n1/status/controller/containernics/a');
     expect(effectsOfChange(change(st, { prev: kv(st, {}) }), scope).keys).toEqual(['ContainerNic/a']);
     // its own delete (a NIC going), and any write, cause nothing
     expect(effectsOfChange(change(st, { prev: kv(st, {}), local: true }), scope).keys).toEqual([]);
     expect(effectsOfChange(change(st, { kv: kv(st, {}) }), scope).keys).toEqual([]);
+  });
+
+  it('repairs a NIC\'s copy in its node\'s index that someone else removed or made unlike the NIC, not one equal to it', () => {
     const copy = keys.indexed('n1', keys.object('ContainerNic', 'a'));
-    expect(effectsOfChange(change(copy, { prev: kv(copy, {}) }), scope).keys).toEqual([]);
+    const same = kv(copy, nic('a', 'n1', { clusterNetwork: 'default' }));
+    expect(effectsOfChange(change(copy, { prev: same }), scope).keys).toEqual(['ContainerNic/a']);
+    expect(effectsOfChange(change(copy, { kv: kv(copy, { forged: true }), prev: same }), scope).keys).toEqual(['ContainerNic/a']);
+    // xctl's copy, written with its object: equal to it, no work
+    expect(effectsOfChange(change(copy, { kv: same }), scope).keys).toEqual([]);
+    // the controller's own writes, a copy in another node's index than the NIC's, a copy of no NIC
+    expect(effectsOfChange(change(copy, { prev: same, local: true }), scope).keys).toEqual([]);
+    const elsewhere = keys.indexed('n2', keys.object('ContainerNic', 'a'));
+    expect(effectsOfChange(change(elsewhere, { prev: kv(elsewhere, {}) }), scope).keys).toEqual([]);
+    const none = keys.indexed('n1', keys.object('ContainerNic', 'gone'));
+    expect(effectsOfChange(change(none, { prev: kv(none, {}) }), scope).keys).toEqual([]);
   });
 
   it('reacts to agents\' reports only for their own Node and for MacvlanNets', () => {
