@@ -260,14 +260,25 @@ export class TxnPlan {
       if (r.end) {
         const present = new Set(kvs.map((k) => k.key));
         for (const kv of kvs) cache.applyRead(kv.key, kv, rev);
-        for (const cached of [...cache.entries()]) {
-          if (cached.key >= r.key && cached.key < r.end && !present.has(cached.key)) cache.applyRead(cached.key, undefined, rev);
+        // only the directory that holds the range is looked at, not every cached key: a pool's
+        // address space, where a copy of the whole cache (100,000 keys) once was made per range
+        const gone: string[] = [];
+        for (const cached of cache.entries(dirOfRange(r.key, r.end))) {
+          if (cached.key >= r.key && cached.key < r.end && !present.has(cached.key)) gone.push(cached.key);
         }
+        for (const key of gone) cache.applyRead(key, undefined, rev);
       } else {
         cache.applyRead(r.key, kvs[0], rev);
       }
     });
   }
+}
+
+/** The directory (up to and with a '/') under which every key in [from, end) lies. */
+export function dirOfRange(from: string, end: string): string {
+  let i = 0;
+  while (i < from.length && i < end.length && from[i] === end[i]) i++;
+  return from.slice(0, from.lastIndexOf('/', i - 1) + 1);
 }
 
 function readOp(r: { key: string; end?: string }): IRequestOp {

@@ -357,6 +357,21 @@ describe('TxnPlan', () => {
     expect(stale.get(`${prefix}r/9`)).toBeUndefined();
     expect((await client.get(`${prefix}y`).exec()).kvs).toHaveLength(0);
   });
+
+  it('reads back a range inside one directory without touching the keys beside it', async () => {
+    const prefix = `${uniquePrefix()}/`;
+    const { client, guardKey, guard } = await leaderOf(prefix);
+    await client.put(`${prefix}a/0005`).value('taken');
+    const stale = new KvCache(client, prefix);
+    const cached = (key: string) => stale.applyRead(key, { key, value: 'old', modRevision: '1', createRevision: '1', lease: '0' }, '1');
+    for (const k of ['a/0002', 'a/0004', 'a/0009', 'b/0004']) cached(`${prefix}${k}`);
+    const plan = new TxnPlan(guard, guardKey).rangeAbsent(`${prefix}a/0003`, `${prefix}a/0007`).put(`${prefix}y`, 'v');
+    expect(await plan.commit(client, stale)).toBe(false);
+    expect(stale.get(`${prefix}a/0005`)?.value).toBe('taken');
+    expect(stale.get(`${prefix}a/0004`), 'in the range, gone from etcd').toBeUndefined();
+    // outside the range: a read-back says nothing of them, whatever etcd holds
+    for (const k of ['a/0002', 'a/0009', 'b/0004']) expect(stale.get(`${prefix}${k}`)?.value, k).toBe('old');
+  });
 });
 
 describe('PoolExecutor', () => {

@@ -3,7 +3,7 @@
 // rejects only the item that made it and commits its batch-mates.
 import { describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
-import { TxnPlan, DuplicateKeyError } from '../../pkg/controller/txn-plan.js';
+import { TxnPlan, DuplicateKeyError, dirOfRange } from '../../pkg/controller/txn-plan.js';
 import { PoolExecutor } from '../../pkg/controller/pool-executor.js';
 import { KvCache } from '../../pkg/runtime/kv-cache.js';
 
@@ -50,5 +50,16 @@ describe('TxnPlan: no key both put and written again (etcd allows only two delet
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateKeyError);
     expect(applied.sort()).toEqual(['/x/a', '/x/b']);
+  });
+});
+
+describe('dirOfRange (where a refused plan\'s ranged compare is read back in the cache)', () => {
+  it('is the deepest directory holding the whole range', () => {
+    // a block of a pool's address space, as macvlan.ts compares it
+    expect(dirOfRange('/x/ipam/macvlannets/lan/addresses/000000010', '/x/ipam/macvlannets/lan/addresses/000000020\u0000')).toBe('/x/ipam/macvlannets/lan/addresses/');
+    // a prefix range: its end is the prefix with its last byte + 1
+    expect(dirOfRange('/x/r/', '/x/r0')).toBe('/x/');
+    expect(dirOfRange('/x/r/a', '/x/r/b')).toBe('/x/r/');
+    expect(dirOfRange('a', 'b')).toBe('');
   });
 });
