@@ -8,7 +8,6 @@
 import { matchLabels } from '../api/labels.js';
 import { unknownOverrideMessage, unknownOverrideNodes, unselectedOverrideMessage } from '../api/macvlan-parent.js';
 import { missingNetworkMessage } from '../api/validate.js';
-import { suggestion } from '../api/suggest.js';
 import type { ClusterNetwork, MacvlanNet, Node } from '../api/index.js';
 import type { Model } from './model.js';
 
@@ -18,10 +17,10 @@ import type { Model } from './model.js';
  * name)`. The closest is the one of when the object was last looked at (a Node that joins later
  * is suggested at the object's next pass).
  */
-export function missingNodeNote(model: Pick<Model, 'node' | 'cache' | 'keys' | 'objects'>, node: string): string {
+export function missingNodeNote(model: Pick<Model, 'node' | 'cache' | 'keys' | 'closestNode'>, node: string): string {
   if (model.node(node) || model.cache.isRefused(model.keys.object('Node', node))) return '';
-  const closest = suggestion(node, [...model.objects<Node>('Node')].map((n) => n.obj.metadata.name));
-  return `; no Node "${node}" exists ${closest ? closest.trim() : '(no agent has joined under that name)'}: check spec.node`;
+  const best = model.closestNode(node);
+  return `; no Node "${node}" exists ${best ? `(did you mean "${best}"?)` : '(no agent has joined under that name)'}: check spec.node`;
 }
 
 /**
