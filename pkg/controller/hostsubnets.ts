@@ -6,7 +6,7 @@
 import { randomUUID, createHash } from 'node:crypto';
 import { API_VERSION, type ClusterNetwork, type HostSubnet } from '../api/index.js';
 import { hostSubnetFit } from '../api/rules.js';
-import { blockOf, formatCidr, parseCidr, blockIndex, type Cidr } from '../ip/ipv4.js';
+import { formatCidr, parseCidr } from '../ip/ipv4.js';
 import {
   AllocationError, hostSubnetLayout, nextFreeSlots, slotCidr, slotHandedOut, slotsOf, type HostSubnetLayout,
 } from '../ipam/plan.js';
@@ -21,6 +21,7 @@ import { conditions, pinStatus, putStatusIfChanged, MANAGED_BY_LABEL, MANAGED_BY
 import { missingNetwork, missingNodeNote } from './node-missing.js';
 import { adoptable, deleteKeepsFor, keepClaims } from './hostsubnet-leaving.js';
 import { HS_FINALIZER, deletionWaits, ensureHsFinalizer, isDeletingHostSubnet } from './hostsubnet-finalizer.js';
+import { routedSlots, slotClaims, slotIndex, slotsId, takenSlots, unreadableSlots } from './hostsubnet-slots.js';
 
 export type HsItem =
   | { type: 'ensure'; name: string }
@@ -60,85 +61,12 @@ export { nodeAddress };
 
 export { isControllerMade } from '../api/managed-by.js';
 
-/**
- * Slot indexes count from the cidr's base, so what a round state keeps by slot is filed under
- * the cidr too: rounds in flight across an edit of the cidr do not mix the two numberings.
- */
-const slotsId = (cn: Entry<ClusterNetwork>) => `${cn.obj.metadata.name}@${cn.obj.spec.cidr}`;
-
-/**
- * Slots taken in the rounds sharing `state`, each with the uid of the HostSubnet that took it: one
- * planned again (rolled back, or its commit failed) is not refused the slots it took itself.
- */
-function takenSlots(state: RoundState, cn: Entry<ClusterNetwork>): Map<number, string> {
-  let s = state.get(`slots/${slotsId(cn)}`) as Map<number, string> | undefined;
-  if (!s) state.set(`slots/${slotsId(cn)}`, (s = new Map()));
-  return s;
-}
-
 export function planHostSubnet(ctx: Ctx, item: HsItem, plan: TxnPlan, state: RoundState): HsOutcome {
   if (item.type === 'delete') return planDelete(ctx, item, plan);
   if (item.type === 'create') return planCreate(ctx, item, plan, state);
   const hs = ctx.model.hostSubnet(item.name);
   if (!hs) return { result: 'skipped', name: item.name };
   return { ...planEnsure(ctx, hs, plan, state), uid: hs.obj.metadata.uid };
-}
-
-/**
- * Claimed slots of the ClusterNetwork, computed once per round state (shared by the rounds in
- * flight): a slot claimed meanwhile by someone else fails its create-if-absent compare.
- */
-function slotClaims(ctx: Ctx, cn: Entry<ClusterNetwork>, state: RoundState): Map<number, ClaimEntry> {
-  const memo = `slotClaims/${slotsId(cn)}`;
-  const hit = state.get(memo) as Map<number, ClaimEntry> | undefined;
-  if (hit) return hit;
-  const pool = parseCidr(cn.obj.spec.cidr);
-  const out = new Map<number, ClaimEntry>();
-  state.set(memo, out);
-  const all = [...ctx.model.claimsIn('clusternetworks', cn.obj.metadata.name, 'blocks').values()];
-  for (const c of all) {
-    const i = blockIndex(pool, { base: c.ip, prefix: cn.obj.spec.hostPrefix });
-    if (Number.isInteger(i)) out.set(i, c);
-  }
-  // A claim made under other blocks (one kept across the ClusterNetwork's delete while its
-  // network stays on its host, hostsubnet-leaving.ts, and the network applied again with
-  // another hostPrefix) holds every slot its subnet covers, not only the one its key names.
-  for (const c of all) for (const i of coveredSlots(pool, cn.obj.spec.hostPrefix, c)) if (!out.has(i)) out.set(i, c);
-  return out;
-}
-
-/** The slots (of `hostPrefix` blocks of `pool`) that claim `c`'s subnet overlaps. */
-function coveredSlots(pool: Cidr, hostPrefix: number, c: ClaimEntry): number[] {
-  const held = (c.claim.cidr ? parseCidrOrUndefined(c.claim.cidr) : undefined) ?? { base: c.ip, prefix: hostPrefix };
-  const lo = Math.max(held.base, pool.base);
-  const hi = Math.min(held.base + 2 ** (32 - held.prefix), pool.base + 2 ** (32 - pool.prefix));
-  if (lo >= hi) return [];
-  const size = 2 ** (32 - hostPrefix);
-  const first = Math.floor((lo - pool.base) / size);
-  const last = Math.floor((hi - 1 - pool.base) / size);
-  return Array.from({ length: last - first + 1 }, (_, k) => first + k);
-}
-
-function parseCidrOrUndefined(text: string): Cidr | undefined {
-  try { return parseCidr(text); } catch { return undefined; }
-}
-
-/**
- * Slots holding an address a Node is routed by (Model.nodeRoutedBy), once per round state: no
- * new HostSubnet gets one (its gateway, a NIC or Docker's half could be the host's own address).
- */
-function routedSlots(ctx: Ctx, cn: Entry<ClusterNetwork>, state: RoundState): Set<number> {
-  const memo = `routedSlots/${slotsId(cn)}`;
-  let out = state.get(memo) as Set<number> | undefined;
-  if (out) return out;
-  state.set(memo, (out = new Set()));
-  const block = (ip: number) => blockOf(ip, cn.obj.spec.hostPrefix).base;
-  for (const ip of ctx.model.routedAddressesIn(parseCidr(cn.obj.spec.cidr))) out.add(slotIndex(cn, block(ip)));
-  return out;
-}
-
-function slotIndex(cn: Entry<ClusterNetwork>, base: number): number {
-  return blockIndex(parseCidr(cn.obj.spec.cidr), { base, prefix: cn.obj.spec.hostPrefix });
 }
 
 /** `adopt`: claims kept for the node by a HostSubnet of it that went (hostsubnet-leaving.ts), taken over */
@@ -149,6 +77,7 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
   const claims = slotClaims(ctx, cn, state);
   const taken = takenSlots(state, cn);
   const adopt = adoptable(ctx, hs.spec.node, ctx.model.ipam.space('clusternetworks', cn.obj.metadata.name, 'blocks'));
+  const unreadable = unreadableSlots(ctx, cn);
   const ownerOf = (slot: number) => { const c = claims.get(slot); return c && !adopt.some((a) => a.key === c.key) ? c.claim.owner : undefined; };
   if (hs.spec.subnet) {
     // the rule xctl and every agent apply to it (pkg/api/rules.ts)
@@ -157,6 +86,7 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
     const slots = slotsOf(cn.obj.spec, parseCidr(hs.spec.subnet));
     for (const s of slots) {
       const o = ownerOf(s);
+      if (unreadable.has(s)) throw new AllocationError('SubnetConflict', `subnet ${hs.spec.subnet} overlaps ${formatCidr(slotCidr(cn.obj.spec, s))}, whose block claim does not decode (xctl ipam check names it): it stays taken until the claim is readable or deleted`);
       if ((o && o.uid !== uid) || (!o && taken.has(s) && taken.get(s) !== uid)) {
         throw new AllocationError('SubnetConflict', `subnet ${hs.spec.subnet} overlaps ${o ? `HostSubnet "${o.name}"` : 'a subnet allocated at the same time'} (${formatCidr(slotCidr(cn.obj.spec, s))})`);
       }
@@ -178,7 +108,7 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
   // Within one round every slot below the cursor is claimed or reserved: resume there.
   const cursorKey = `slotCursor/${slotsId(cn)}`;
   const routed = routedSlots(ctx, cn, state);
-  const isTaken = { has: (i: number) => claims.has(i) || taken.has(i) || routed.has(i) } as ReadonlySet<number>;
+  const isTaken = { has: (i: number) => claims.has(i) || taken.has(i) || routed.has(i) || unreadable.has(i) } as ReadonlySet<number>;
   const [slot] = nextFreeSlots(cn.obj.spec, isTaken, 1, (state.get(cursorKey) as number | undefined) ?? 0);
   if (slot !== undefined) state.set(cursorKey, slot + 1);
   if (slot === undefined) {

@@ -132,6 +132,10 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
   // Not marked in nicTaken: the pinning NIC itself checks that pool when it claims its address.
   for (const ip of ctx.model.routedAddressesIn(parseCidr(m.spec.subnet))) r.takenAddrs.add(ip);
   for (const ip of ctx.model.nicPinnedAddresses('macvlannets', name)) r.takenAddrs.add(ip);
+  // a claim key that does not decode is there all the same: its address, or its block's base
+  // (the block's size is in the value that does not decode), is taken
+  for (const ip of ctx.model.unreadableClaimsIn('macvlannets', name, 'addresses')) r.takenAddrs.add(ip);
+  for (const ip of ctx.model.unreadableClaimsIn('macvlannets', name, 'blocks')) r.takenBlocks.push({ first: ip, last: ip });
   // Every block stays taken in this round, own ones deleted in it too (free in the next): a new
   // block at the same base would put the key this transaction deletes, which etcd refuses.
   for (const c of blocks.values()) r.takenBlocks.push(cidrInterval(parseCidr(c.claim.cidr!)));

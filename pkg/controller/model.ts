@@ -15,6 +15,8 @@ export interface Entry<T> { obj: T; kv: RawKv }
 export interface ClaimEntry { key: string; claim: Claim; kv: RawKv; ip: number; space: ClaimSpace }
 
 /** The kv's value as parsed JSON, parsed once (admission or the writer may have done it). */
+const NONE: ReadonlySet<number> = new Set();
+
 function parse<T>(kv: RawKv): T {
   if (kv.parsed === undefined) kv.parsed = JSON.parse(kv.value);
   return kv.parsed as T;
@@ -26,6 +28,13 @@ export class Model {
   /** poolId ("clusternetworks/default") -> space -> address -> claim */
   private readonly claims = new Map<string, Map<ClaimSpace, Map<number, ClaimEntry>>>();
   private readonly claimsByUid = new Map<string, Set<string>>();
+  /**
+   * poolId -> space -> addresses whose claim key is in etcd with a value that does not decode
+   * (KvCache.isRefused): whose it is cannot be told, but the key is there, so a create-if-absent
+   * of it fails. Every picker of free addresses and blocks treats these as taken; before, one
+   * such key failed every transaction that picked it, and with it the whole batch, for good.
+   */
+  private readonly unreadableClaims = new Map<string, Map<ClaimSpace, Set<number>>>();
   /**
    * node -> ClusterNetwork -> HostSubnet names: a node's HostSubnets of one network, or of all
    * (every HostSubnet's bridge is checked against its node's others, so a term start at 1,000
@@ -67,6 +76,7 @@ export class Model {
       const addrId = `${poolId}/${ck.ip}`;
       if (c.prev && !c.kv && ck.space === 'addresses') this.released.set(addrId, c.at ?? monotonicMs());
       if (c.kv) this.released.delete(addrId);
+      this.fileUnreadableClaim(poolId, ck.space, ck.ip, !!c.refused);
       if (c.prev) {
         const old = parse<Claim>(c.prev);
         this.claims.get(poolId)?.get(ck.space)?.delete(ck.ip);
@@ -199,6 +209,26 @@ export class Model {
 
   claimsIn(type: PoolType, pool: string, space: ClaimSpace): Map<number, ClaimEntry> {
     return this.claims.get(`${type}/${pool}`)?.get(space) ?? new Map();
+  }
+
+  /** Addresses (or block bases) of the space whose claim key does not decode: taken, by no one known. */
+  unreadableClaimsIn(type: PoolType, pool: string, space: ClaimSpace): ReadonlySet<number> {
+    return this.unreadableClaims.get(`${type}/${pool}`)?.get(space) ?? NONE;
+  }
+
+  private fileUnreadableClaim(poolId: string, space: ClaimSpace, ip: number, refused: boolean): void {
+    let spaces = this.unreadableClaims.get(poolId);
+    if (!refused) {
+      const set = spaces?.get(space);
+      if (!set?.delete(ip)) return;
+      if (!set.size) spaces!.delete(space);
+      if (!spaces!.size) this.unreadableClaims.delete(poolId);
+      return;
+    }
+    if (!spaces) this.unreadableClaims.set(poolId, (spaces = new Map()));
+    let set = spaces.get(space);
+    if (!set) spaces.set(space, (set = new Set()));
+    set.add(ip);
   }
 
   claimsOf(uid: string): ClaimEntry[] {

@@ -155,11 +155,13 @@ function guardAddress(ctx: Ctx, plan: TxnPlan, pool: { type: PoolType; name: str
 /**
  * Whether an unclaimed address of the pool is kept from a NIC that picks one: the address a
  * Node is routed by (Model.nodeRoutedBy), or one a ContainerNic's spec.ip pins
- * (Model.nicPinning: that NIC's, even when it is planned later). A pinned NIC asks for its
- * address by name (checkWanted) and never picks.
+ * (Model.nicPinning: that NIC's, even when it is planned later), or one whose claim key does
+ * not decode (Model.unreadableClaimsIn: there, though nobody can say whose). A pinned NIC asks
+ * for its address by name (checkWanted) and never picks.
  */
 function heldBackFromPicks(ctx: Ctx, pool: { type: PoolType; name: string }, ip: number): boolean {
-  return ctx.model.nicPinning(pool.type, pool.name, ip) !== undefined || ctx.model.nodeRoutedBy(formatIPv4(ip)) !== undefined;
+  return ctx.model.nicPinning(pool.type, pool.name, ip) !== undefined || ctx.model.nodeRoutedBy(formatIPv4(ip)) !== undefined
+    || ctx.model.unreadableClaimsIn(pool.type, pool.name, 'addresses').has(ip);
 }
 
 /** What a free-address scan found: an address, or only addresses still cooling down. */
@@ -335,6 +337,9 @@ function checkWanted(job: NicJob, pool: { type: PoolType; name: string }, target
   }
   const node = ctx.model.nodeRoutedBy(formatIPv4(want));
   if (node) throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is the address Node "${node}" is routed by`);
+  if (ctx.model.unreadableClaimsIn(pool.type, pool.name, 'addresses').has(want)) {
+    throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is held by a claim whose value does not decode (xctl ipam check names it): whose it is cannot be told; it is used by nobody else until it is readable or deleted`);
+  }
   const holder = ctx.model.claimsIn(pool.type, pool.name, 'addresses').get(want);
   const rp = targetPool(job.state, target);
   if ((holder && holder.claim.owner.uid !== job.uid) || (rp.taken.has(want) && rp.nicOf?.get(want) !== job.uid)) {
