@@ -14,7 +14,7 @@ import type { ContainerState } from './planner/nic.js';
 import type { ForeignNetwork, ObservedNat } from './planner/nat.js';
 import { labelledFor } from './planner/owner.js';
 import { DataplaneError } from '../errors.js';
-import { countOps } from './heal.js';
+import { countOps, opsApplied } from './heal.js';
 import { detectUnderlay, probeCapabilities, type Underlay } from './node.js';
 import { removeMarkedNicLinks, removeStaleNicLinks, type StaleNicLink } from './stale-nic.js';
 
@@ -188,6 +188,7 @@ export class Dataplane implements AgentDataplane {
         throw e;
       }
     }
+    opsApplied();
     return { goneAlready };
   }
 

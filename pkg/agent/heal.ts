@@ -23,15 +23,15 @@ export type Trigger = 'kernel' | 'docker' | 'resync';
  * enabled, Node runs a hook on every promise of the process (every gRPC call and watch
  * message), and a reconcile that a store event started (a peer's new route) measures nothing.
  */
-const opsRun = new AsyncLocalStorage<{ ops: number }>();
+const opsRun = new AsyncLocalStorage<{ ops: number; appliedAt?: number }>();
 let measuring = 0;
 
-async function countingOps<T>(f: () => Promise<T>): Promise<{ result: T; ops: number }> {
-  const counter = { ops: 0 };
+async function countingOps<T>(f: () => Promise<T>): Promise<{ result: T; ops: number; appliedAt?: number }> {
+  const counter: { ops: number; appliedAt?: number } = { ops: 0 };
   measuring++;
   try {
     const result = await opsRun.run(counter, f);
-    return { result, ops: counter.ops };
+    return { result, ops: counter.ops, appliedAt: counter.appliedAt };
   } finally {
     if (--measuring === 0) opsRun.disable();
   }
@@ -49,6 +49,17 @@ export function withoutCounting<T>(f: () => Promise<T>): Promise<T> {
 export function countOps(n: number): void {
   const s = opsRun.getStore();
   if (s) s.ops += n;
+}
+
+/**
+ * Called by the dataplane once ops it executed are in place: a heal's latency ends at the last
+ * such moment of its reconcile, not when the reconcile returns (its report of the NIC, its
+ * read-back of the host: a trial measured a NIC back in its container within 0.6 s that the
+ * event called 1.0 s).
+ */
+export function opsApplied(now = Date.now()): void {
+  const s = opsRun.getStore();
+  if (s && s.ops > 0) s.appliedAt = now;
 }
 
 /** The kind a work-queue key reconciles (the metrics label). */
@@ -126,8 +137,8 @@ export class DriftTracker {
     const declared = this.declared.delete(key);
     try {
       if (!marker || declared || !this.wasInPlace(key)) return await f();
-      const { result, ops } = await countingOps(f);
-      if (ops > 0) this.healed(key, marker);
+      const { result, ops, appliedAt } = await countingOps(f);
+      if (ops > 0) this.healed(key, marker, appliedAt);
       return result;
     } catch (e) {
       if (declared) this.declared.add(key);
@@ -136,9 +147,9 @@ export class DriftTracker {
     }
   }
 
-  private healed(key: string, marker: { since: number; trigger: Trigger }): void {
+  private healed(key: string, marker: { since: number; trigger: Trigger }, appliedAt = Date.now()): void {
     const kind = keyKind(key);
-    const ms = Date.now() - marker.since;
+    const ms = Math.max(0, appliedAt - marker.since);
     driftHealed.inc({ kind, trigger: marker.trigger });
     if (marker.trigger !== 'resync') healLatency.observe({ kind }, ms / 1000);
     this.onHeal?.(key, kind, marker.trigger, ms);

@@ -2,7 +2,7 @@
 // count is kept per reconcile also when several run at once; reconciles nothing marked are
 // not measured, and no measuring context stays enabled once none is in flight.
 import { describe, expect, it } from 'vitest';
-import { countOps, DriftTracker, measuringOps, wasInPlace, withoutCounting } from '../../pkg/agent/heal.js';
+import { countOps, DriftTracker, measuringOps, opsApplied, wasInPlace, withoutCounting } from '../../pkg/agent/heal.js';
 import { onlyJumpMoves } from '../../pkg/agent/reconcilers/nat.js';
 import { declaresMore } from '../../pkg/agent/events.js';
 
@@ -27,6 +27,24 @@ describe('DriftTracker', () => {
     // the mark is used up: the next reconcile of routes is not a heal
     await t.reconcile('routes', async () => { countOps(1); });
     expect(heals).toHaveLength(2);
+  });
+
+  it('times a heal from the event that showed the drift to its last ops in place, not to the reconcile\'s end', async () => {
+    const ms: number[] = [];
+    const t = new DriftTracker((_key, _kind, _trigger, took) => ms.push(took));
+    t.enabled = true;
+    t.mark(['nic/a'], 'kernel', 1_000);
+    // repaired at 1,300 (the clock passed explicitly), then the reconcile goes on (its report)
+    await t.reconcile('nic/a', async () => { countOps(2); opsApplied(1_200); countOps(1); opsApplied(1_300); await tick(); });
+    expect(ms).toEqual([300]);
+    // ops run uncounted (a follow-up of the agent's own act) do not move the end
+    t.mark(['nic/a'], 'kernel', 2_000);
+    await t.reconcile('nic/a', async () => { countOps(1); opsApplied(2_050); await withoutCounting(async () => { countOps(1); opsApplied(2_900); }); });
+    expect(ms).toEqual([300, 50]);
+    // a dataplane that never says when (a test double): the reconcile's end, as before
+    t.mark(['routes'], 'kernel', Date.now() - 5);
+    await t.reconcile('routes', async () => { countOps(1); });
+    expect(ms[2]).toBeGreaterThanOrEqual(5);
   });
 
   it('measures nothing before the start-up pass is done, and nothing while no marked reconcile runs', async () => {
