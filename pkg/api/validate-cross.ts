@@ -26,7 +26,7 @@ export interface ObjectIssue extends FieldIssue {
  * refuse the later one. `whereIs` says where an object of the batch is, so the message points
  * at the first copy (xctl: its file, line and document).
  */
-export function duplicateIssues(batch: AnyObject[], whereIs: (index: number) => string = (i) => `object ${i + 1}`): ObjectIssue[] {
+export function duplicateIssues(batch: ReadonlyArray<{ kind: string; metadata: { name: string } }>, whereIs: (index: number) => string = (i) => `object ${i + 1}`): ObjectIssue[] {
   const seen = new Map<string, number>();
   const out: ObjectIssue[] = [];
   batch.forEach((o, index) => {

@@ -97,13 +97,16 @@ export async function readSources(args: string[], stdin: StdinReader = readStdin
  * Every document of every source through `check`: what it accepted, and the problems of all
  * files, file by file in the order given and top to bottom (as an editor shows a file).
  */
-function checkDocuments<T>(sources: ManifestSource[], check: (doc: ParsedDoc) => { value?: T; issues: { path: FieldPath; message: string }[] }, bounds?: DocumentBounds): { values: Array<{ value: T; doc: ParsedDoc }>; issues: ManifestIssue[] } {
+function checkDocuments<T>(sources: ManifestSource[], check: (doc: ParsedDoc) => { value?: T; issues: { path: FieldPath; message: string }[] }, bounds?: DocumentBounds): { values: Array<{ value: T; doc: ParsedDoc }>; issues: ManifestIssue[]; named: NamedDoc[] } {
   const issues: ManifestIssue[] = [];
   const values: Array<{ value: T; doc: ParsedDoc }> = [];
+  const named: NamedDoc[] = [];
   for (const src of sources) {
     const checked: ManifestIssue[] = [];
     // each object as it is read, so that reading stops once too many documents are refused
     const parsed = parseManifestText(src.text, src.file, (doc) => {
+      const ref = rawRef(doc.raw);
+      if (ref) named.push({ ...ref, doc });
       const r = check(doc);
       if (r.value !== undefined) values.push({ value: r.value, doc });
       else for (const i of r.issues) checked.push(issueAt(doc, i.path, i.message, objectLabel(doc.raw)));
@@ -116,7 +119,15 @@ function checkDocuments<T>(sources: ManifestSource[], check: (doc: ParsedDoc) =>
     for (const i of fileIssues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0))) issues.push(i);
     if (parsed.stopped) issues.push(parsed.stopped);
   }
-  return { values, issues };
+  return { values, issues, named };
+}
+
+/** A document's kind and metadata.name as written, when both are strings, valid or not. */
+interface NamedDoc { kind: string; metadata: { name: string }; doc: ParsedDoc }
+
+function rawRef(raw: unknown): { kind: string; metadata: { name: string } } | undefined {
+  const r = raw as { kind?: unknown; metadata?: { name?: unknown } } | null;
+  return typeof r?.kind === 'string' && typeof r.metadata?.name === 'string' ? { kind: r.kind, metadata: { name: r.metadata.name } } : undefined;
 }
 
 const noObjects = (sources: ManifestSource[]) => new ManifestError([{ file: sources.map((s) => s.file).join(', ') || '(none)', reason: 'no objects found' }]);
@@ -129,11 +140,14 @@ export function parseSources(sources: ManifestSource[], bounds?: DocumentBounds)
   const checked = checkDocuments(sources, (doc) => { const r = validateObject(doc.raw, { syntax: doc.syntax }); return withTagIssues(doc, { value: r.object, issues: r.issues }); }, bounds);
   const issues = checked.issues;
   const loaded: LoadedObject[] = checked.values.map((v) => ({ object: v.value, doc: v.doc }));
-  const whereIs = (i: number) => nameLocation(loaded[i].doc);
-  const dups = duplicateIssues(loaded.map((l) => l.object), whereIs);
-  for (const i of objectIssues(loaded, dups)) issues.push(i);
+  // over every document that names a kind and a name, valid or not: one run says a copy is
+  // twice in the batch also while one of the copies has another problem
+  const { named } = checked;
+  const dups = duplicateIssues(named, (i) => nameLocation(named[i].doc));
+  for (const d of dups) issues.push(issueAt(named[d.index].doc, d.path, d.message, objectLabel(named[d.index].doc.raw)));
+  const second = new Set(dups.map((d) => named[d.index].doc));
   // a refused second copy is not checked against the store: it would clash with its first
-  if (issues.length) throw new InvalidBatchError(issues, loaded.filter((_, i) => !dups.some((d) => d.index === i)), sources.map((x) => x.file));
+  if (issues.length) throw new InvalidBatchError(issues, loaded.filter((l) => !second.has(l.doc)), sources.map((x) => x.file));
   if (loaded.length === 0) throw noObjects(sources);
   return loaded;
 }

@@ -125,6 +125,17 @@ describe('parseSources', () => {
     expect(formatIssue(issues[0])).toBe('b.yaml:10: document 2 (clusternetwork/default): metadata.name: ClusterNetwork "default" is already defined at a.yaml:4: document 1; keep one');
   });
 
+  it('refuses a duplicate also when either copy has a problem of its own, in the same run', () => {
+    // a trial fixed the typo, ran again, and only then learnt of the second copy
+    const typo = CN_NET.replace('hostPrefix', 'hostPrefx');
+    for (const [first, second] of [[typo, CN_NET], [CN_NET, typo], [typo, typo]]) {
+      const issues = refuseAll([{ file: 'a.yaml', text: `${first}---\n${second}` }]);
+      expect(issues.map((i) => `${i.document}:${i.path}`).sort(), `${first === typo}/${second === typo}`)
+        .toEqual([...(first === typo ? ['1:spec.hostPrefx'] : []), '2:metadata.name', ...(second === typo ? ['2:spec.hostPrefx'] : [])].sort());
+      expect(issues.find((i) => i.path === 'metadata.name')?.reason).toBe('ClusterNetwork "default" is already defined at a.yaml:4: document 1; keep one');
+    }
+  });
+
   it('names the first copy of a duplicate in the same file, and an item of a List by its path', () => {
     const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
       { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'a' }, spec: {} },
