@@ -7,11 +7,11 @@
 //   StoreError       store/types.ts (NotFound, AlreadyExists, Conflict and its StaleResourceVersion), store/etcd-store.ts (Invalid),
 //                    store/txn-writer.ts (PartialWriteError: a write of many transactions stopped midway),
 //                    EtcdUnavailableError / EtcdCompactedError / EtcdPermissionError below
-//   XnetError        auth/pki.ts (PkiError)
+//   XnetError        auth/pki.ts (PkiError), cli/jsonpath.ts (JsonPathExecError)
 //   ValidationError  manifest/errors.ts (ManifestError), api/kinds.ts (UnknownKindError), auth/roles.ts (InvalidNodeNameError),
 //                    ip/ipv4.ts (IpParseError), store/etcd-store.ts (InvalidObjectError, Duplicate),
 //                    store/txn-writer.ts (TooLargeError)
-//   UsageError       etcd/client.ts (EtcdConfigError); CLI flags and arguments
+//   UsageError       etcd/client.ts (EtcdConfigError), cli/jsonpath-parse.ts (JsonPathSyntaxError); CLI flags and arguments
 //   IpamError        ipam/plan.ts (AllocationError), controller/nics.ts (WaitingError), dockeripam/journal.ts (JournalUnreadableError)
 //   ControllerError  controller/term.ts (RetryLater), controller/txn-plan.ts (NotLeaderError, DuplicateKeyError),
 //                    controller/pool-executor.ts (ConflictRetriesExceeded)

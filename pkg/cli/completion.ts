@@ -8,7 +8,7 @@ import type { Session } from './connect.js';
 import type { CliIO } from './io.js';
 import { UsageError } from './exit.js';
 import { EVENT_NAMES, EVENT_OUTPUTS } from './commands/events.js';
-import { GET_OUTPUTS } from './commands/get.js';
+import { GET_OUTPUTS, JSONPATH } from './commands/get.js';
 import { LAB_STATUS_OUTPUTS } from './commands/lab.js';
 import { TOPOLOGY_OUTPUTS } from './commands/topology.js';
 import type { RegisterCommand } from './command.js';
@@ -20,8 +20,8 @@ const NAMES_TIMEOUT_MS = 2000;
 const FLAG_VALUES: Record<string, string> = {
   '--for': 'condition=Ready delete',
 };
-/** What `-o` takes, per command: each command's own list (`get events` is `get` with events). */
-const OUTPUTS: Record<string, readonly string[]> = { get: GET_OUTPUTS, 'lab status': LAB_STATUS_OUTPUTS, topology: TOPOLOGY_OUTPUTS };
+/** What `-o` takes, per command: each command's own list (`get events` is `get` with events); `jsonpath=` is followed by the user's template. */
+const OUTPUTS: Record<string, readonly string[]> = { get: [...GET_OUTPUTS, JSONPATH], 'lab status': LAB_STATUS_OUTPUTS, topology: TOPOLOGY_OUTPUTS };
 const FILE_FLAGS = new Set(['--filename', '--cacert', '--cert', '--key']);
 
 interface Node {
@@ -73,10 +73,14 @@ function forValues(): string {
     + `else COMPREPLY=($(compgen -W "${FLAG_VALUES['--for']}" -- "$cur")); fi`;
 }
 
-/** `-o` takes the formats of the command typed (found before this runs), `get events`' its own. */
+/**
+ * `-o` takes the formats of the command typed (found before this runs), `get events`' its own.
+ * A lone `jsonpath=` is completed without the space after it: the template follows in the word.
+ */
 function outputValues(): string {
   return `if [[ "$path" == get && -n "\${pos[0]}" && " ${EVENT_NAMES.join(' ')} " == *" \${pos[0]} "* ]]; then outputs="${EVENT_OUTPUTS.join(' ')}"; fi; `
-    + 'COMPREPLY=($(compgen -W "$outputs" -- "$cur"))';
+    + 'COMPREPLY=($(compgen -W "$outputs" -- "$cur")); '
+    + 'if [[ ${#COMPREPLY[@]} -eq 1 && "${COMPREPLY[0]}" == *= ]]; then compopt -o nospace 2>/dev/null; fi';
 }
 
 /** The bash script: walk the words typed so far, find the command, then offer what fits. */

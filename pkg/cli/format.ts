@@ -6,7 +6,10 @@ import type { Kind } from '../api/kinds.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../api/types.js';
 import { printable } from '../printable.js';
 
-export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name';
+export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name' | 'jsonpath';
+
+/** What `get -o` asked for; with jsonpath, the parsed template's printer (an object or a List in, its text out). */
+export interface Output { format: OutputFormat; jsonpath?: (data: unknown) => string }
 
 export function ref(o: { kind: string; metadata: { name: string } }): string {
   return `${o.kind.toLowerCase()}/${o.metadata.name}`;

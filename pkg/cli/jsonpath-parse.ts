@@ -3,6 +3,7 @@
 // parser so that a template copied from a kubectl script means the same thing here: text
 // outside `{...}` is kept as is, `@` and `$` are both the current object (kubectl's `$` is
 // not the root), `[*]` is the whole slice, `..name` recursive descent. Pure: no I/O.
+import { UsageError } from '../errors.js';
 
 /** One step of a path: what it takes from each value it is given. */
 export type Step =
@@ -27,10 +28,10 @@ export type Segment =
 
 export interface Template { source: string; segments: Segment[] }
 
-/** A template that does not parse: `position` is 1-based, in characters of the template. */
-export class JsonPathSyntaxError extends Error {
-  constructor(readonly reason: string, readonly position: number) {
-    super(`${reason} at character ${position}`);
+/** A template that does not parse (a usage error: it came from -o): `position` is 1-based, in characters of the template. */
+export class JsonPathSyntaxError extends UsageError {
+  constructor(readonly why: string, readonly position: number) {
+    super(`${why} at character ${position}`, 'InvalidJsonPath');
   }
 }
 

@@ -2,12 +2,15 @@
 // or the List that `-o json` prints, printed as kubectl prints them, so that a script written
 // against kubectl's output reads xctl's. The parser is jsonpath-parse.ts; this runs a parsed
 // template. Pure: no I/O.
+import { XnetError } from '../errors.js';
 import { parseTemplate, type Segment, type Step, type Template } from './jsonpath-parse.js';
 
 export { parseTemplate, JsonPathSyntaxError, type Template } from './jsonpath-parse.js';
 
 /** A template that parsed but could not run on this data (an index out of range, a field missing and not allowed). */
-export class JsonPathExecError extends Error {}
+export class JsonPathExecError extends XnetError {
+  constructor(message: string) { super('JsonPathFailed', message); }
+}
 
 export interface ExecOptions {
   /**

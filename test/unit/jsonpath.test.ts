@@ -160,7 +160,7 @@ describe('missing keys', () => {
 
 describe('parse errors', () => {
   const syntax = (template: string) => {
-    try { parseTemplate(template); } catch (e) { if (e instanceof JsonPathSyntaxError) return `${e.reason} @${e.position}`; throw e; }
+    try { parseTemplate(template); } catch (e) { if (e instanceof JsonPathSyntaxError) return `${e.why} @${e.position}`; throw e; }
     return 'parsed';
   };
 

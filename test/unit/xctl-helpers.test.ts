@@ -73,7 +73,10 @@ describe('flags', () => {
     expect(parseOutput(undefined)).toBe('table');
     expect(parseOutput('wide')).toBe('wide');
     expect(parseOutput('name')).toBe('name');
-    expect(() => parseOutput('xml')).toThrow('unknown output format "xml"; use wide, yaml, json or name');
+    expect(parseOutput('jsonpath={.metadata.name}')).toBe('jsonpath');
+    // kubectl's other template formats are not taken: the message lists what is
+    expect(() => parseOutput('xml')).toThrow('unknown output format "xml"; use wide, yaml, json, name or jsonpath=TEMPLATE');
+    expect(() => parseOutput('jsonpath-file=x')).toThrow('unknown output format "jsonpath-file=x"');
   });
 });
 

@@ -5,11 +5,11 @@ import type { AnyObject } from '../../api/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
-import { asList, ref, renderTable, tableHeader, tableRow, toJson, toYaml, type OutputFormat } from '../format.js';
+import { asList, ref, renderTable, tableHeader, tableRow, toJson, toYaml, type Output } from '../format.js';
 import { readListed, readNamed } from './get-read.js';
 import type { NamesOfKind } from './targets.js';
 
-export interface SeveralKindsOptions { format: OutputFormat; selector?: Record<string, string>; watch?: boolean; headers: boolean }
+export interface SeveralKindsOptions extends Output { selector?: Record<string, string>; watch?: boolean; headers: boolean }
 
 export async function getSeveralKinds(session: Session, io: CliIO, groups: NamesOfKind[], opts: SeveralKindsOptions): Promise<number> {
   // kubectl refuses a watch of several kinds too: one watch follows one kind's keys
@@ -23,7 +23,10 @@ export async function getSeveralKinds(session: Session, io: CliIO, groups: Names
     lists.push(fetched.items);
   }
   const all = lists.flat();
-  if (opts.format === 'name') io.out(all.map((o) => `${ref(o)}\n`).join(''));
+  // the template runs over the one List of every kind's objects, as kubectl's over `get pods,svc`;
+  // NAMEs none of which exist print nothing (get.ts's jsonPathText)
+  if (opts.jsonpath) io.out(all.length || !missing ? opts.jsonpath(asList(all)) : '');
+  else if (opts.format === 'name') io.out(all.map((o) => `${ref(o)}\n`).join(''));
   else if (opts.format === 'json') io.out(toJson(asList(all)));
   else if (opts.format === 'yaml') io.out(toYaml(asList(all)));
   else if (all.length) io.out(kindTables(lists, opts.format === 'wide', opts.headers));

@@ -4,8 +4,9 @@ import { whileEtcdAnswers } from '../watch-liveness.js';
 import { matchLabels } from '../../api/labels.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
-import { EXIT, UsageError } from '../exit.js';
-import { asList, columnWidths, ref, skippedLines, renderTable, tableHeader, tableRow, toJson, toYaml, watchTable, type OutputFormat } from '../format.js';
+import { CliError, EXIT, UsageError } from '../exit.js';
+import { asList, columnWidths, ref, skippedLines, renderTable, tableHeader, tableRow, toJson, toYaml, watchTable, type Output, type OutputFormat } from '../format.js';
+import { executeTemplate, JsonPathExecError, JsonPathSyntaxError, parseTemplate } from '../jsonpath.js';
 import { readListed, readNamed } from './get-read.js';
 import { getSeveralKinds } from './get-kinds.js';
 import { eventsCommand, isEventsKind } from './events.js';
@@ -17,15 +18,61 @@ export interface GetOptions {
   output?: string; selector?: string[]; watch?: boolean;
   /** --no-headers sets it false: the table's rows without its header line */
   headers?: boolean;
+  /** --allow-missing-template-keys[=false]; unset is kubectl's default, true */
+  allowMissingTemplateKeys?: boolean;
 }
 
-/** What `get -o` takes (also what completion offers after it). */
+/** What `get -o` takes as a whole word (also what completion offers after it, with JSONPATH). */
 export const GET_OUTPUTS = ['wide', 'yaml', 'json', 'name'] as const;
+/** `-o jsonpath=TEMPLATE`, kubectl's spelling: the template follows the "=" in the same word. */
+export const JSONPATH = 'jsonpath=';
 
 export function parseOutput(o: string | undefined): OutputFormat {
   if (o === undefined) return 'table';
   if ((GET_OUTPUTS as readonly string[]).includes(o)) return o as OutputFormat;
-  throw new UsageError(`unknown output format "${o}"; use wide, yaml, json or name`);
+  if (o === 'jsonpath' || o.startsWith(JSONPATH)) return 'jsonpath';
+  throw new UsageError(`unknown output format "${o}"; use wide, yaml, json, name or jsonpath=TEMPLATE`);
+}
+
+/** -o and what goes with it: a jsonpath template is parsed here, before etcd is read, so that a typo costs no read. */
+export function parseGetOutput(opts: Pick<GetOptions, 'output' | 'allowMissingTemplateKeys'>): Output {
+  const format = parseOutput(opts.output);
+  // refused rather than ignored, as --for is: it would change nothing in what is printed
+  if (opts.allowMissingTemplateKeys !== undefined && format !== 'jsonpath') throw new UsageError('--allow-missing-template-keys is for -o jsonpath=TEMPLATE');
+  if (format !== 'jsonpath') return { format };
+  return { format, jsonpath: jsonPathPrinter(opts.output!.slice(JSONPATH.length), opts.allowMissingTemplateKeys ?? true) };
+}
+
+/**
+ * The printer of a template: a parse error is a usage error (exit 2) naming the template and
+ * the character; one while printing fails the command (exit 1) as kubectl's does, and prints nothing.
+ */
+export function jsonPathPrinter(template: string, allowMissingKeys: boolean): (data: unknown) => string {
+  // kubectl's words for `-o jsonpath` and `-o jsonpath=`
+  if (!template) throw new UsageError('template format specified but no template given: use -o jsonpath=\'{.metadata.name}\'');
+  const quoted = JSON.stringify(template);
+  let parsed;
+  try {
+    parsed = parseTemplate(template);
+  } catch (e) {
+    throw e instanceof JsonPathSyntaxError ? new UsageError(`error parsing jsonpath ${quoted}: ${e.message}`) : e;
+  }
+  return (data) => {
+    try {
+      return executeTemplate(parsed, data, { allowMissingKeys });
+    } catch (e) {
+      throw e instanceof JsonPathExecError ? new CliError(EXIT.FAILED, `error executing jsonpath ${quoted}: ${e.message}`) : e;
+    }
+  };
+}
+
+/** Go's strconv.ParseBool, which kubectl's --flag=value takes. */
+export function parseBoolFlag(flag: string): (v: string) => boolean {
+  return (v) => {
+    if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+    if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+    throw new UsageError(`invalid value "${v}" for ${flag}: use true or false`);
+  };
 }
 
 /**
@@ -59,13 +106,13 @@ const matches = (o: AnyObject, sel: Record<string, string> | undefined) =>
 
 /** `get KIND [NAME...]`, or several kinds (`cn,hs`, `no/a cn/b`): one table per kind (get-kinds.ts). */
 export async function getCommand(session: Session, io: CliIO, groups: NamesOfKind[], opts: GetOptions): Promise<number> {
-  const format = parseOutput(opts.output);
+  const output = parseGetOutput(opts);
   const selector = parseSelector(opts.selector);
-  if (groups.length > 1) return getSeveralKinds(session, io, groups, { format, selector, watch: opts.watch, headers: opts.headers !== false });
-  return getOneKind(session, io, groups[0], { format, selector, watch: opts.watch, headers: opts.headers });
+  if (groups.length > 1) return getSeveralKinds(session, io, groups, { ...output, selector, watch: opts.watch, headers: opts.headers !== false });
+  return getOneKind(session, io, groups[0], { ...output, selector, watch: opts.watch, headers: opts.headers });
 }
 
-interface OneKindOptions { format: OutputFormat; selector?: Record<string, string>; watch?: boolean; headers?: boolean }
+interface OneKindOptions extends Output { selector?: Record<string, string>; watch?: boolean; headers?: boolean }
 
 async function getOneKind(session: Session, io: CliIO, { info, names }: NamesOfKind, opts: OneKindOptions): Promise<number> {
   const { format, selector } = opts;
@@ -83,33 +130,49 @@ async function getOneKind(session: Session, io: CliIO, { info, names }: NamesOfK
     // watching: the header comes with the first row, aligned to it (as kubectl prints it)
     return watchRows(session, io, info, { names, selector, revision, format, headers });
   }
-  const widths = printObjects(io, info.kind, items, format, { single: names.length === 1, watch: !!opts.watch, headers });
+  const how = { names: names.length, watch: !!opts.watch, headers, jsonpath: opts.jsonpath };
+  const widths = printObjects(io, info.kind, items, format, how);
   // a watch of names that do not exist would never print them: the missing ones end it
   if (missing) return EXIT.NOT_FOUND;
   if (!opts.watch) return EXIT.OK;
-  return watchRows(session, io, info, { names, selector, revision, format, widths, headers: false });
+  return watchRows(session, io, info, { names, selector, revision, format, widths, headers: false, jsonpath: opts.jsonpath });
 }
 
+interface PrintHow { names: number; watch: boolean; headers: boolean; jsonpath?: Output['jsonpath'] }
+
 /** The table (returns its column widths, which a watch's rows keep) or the documents: one object for a single NAME, else a List. */
-function printObjects(io: CliIO, kind: Kind, items: AnyObject[], format: OutputFormat, how: { single: boolean; watch: boolean; headers: boolean }): number[] | undefined {
+function printObjects(io: CliIO, kind: Kind, items: AnyObject[], format: OutputFormat, how: PrintHow): number[] | undefined {
   if (format === 'table' || format === 'wide') {
     const rows = [...(how.headers ? [tableHeader(kind, format === 'wide')] : []), ...items.map((o) => tableRow(o, format === 'wide'))];
     const widths = columnWidths(rows);
     io.out(renderTable(rows, widths));
     return widths;
   }
-  if (format === 'name') {
+  if (how.jsonpath) {
+    io.out(jsonPathText(how.jsonpath, items, how));
+  } else if (format === 'name') {
     // KIND/NAME a line, for scripts: what get, describe, delete and wait take back
     for (const o of items) io.out(`${ref(o)}\n`);
   } else if (how.watch) {
     // a stream: one document per object and per change
     for (const o of items) io.out(format === 'json' ? toJson(o) : `---\n${toYaml(o)}`);
-  } else if (how.single && items.length === 1) {
+  } else if (how.names === 1 && items.length === 1) {
     io.out(format === 'json' ? toJson(items[0]) : toYaml(items[0]));
   } else {
     io.out(format === 'json' ? toJson(asList(items)) : toYaml(asList(items)));
   }
   return undefined;
+}
+
+/**
+ * kubectl's input to the template: the object for one NAME, else the List `-o json` prints; a
+ * watch runs it on each object (as kubectl's `get -w -o jsonpath` does). NAMEs none of which
+ * exist print nothing: there is no object, as kubectl prints none (each missing one is said).
+ */
+function jsonPathText(render: (data: unknown) => string, items: AnyObject[], how: PrintHow): string {
+  if (how.watch) return items.map(render).join('');
+  if (how.names && !items.length) return '';
+  return render(how.names === 1 && items.length === 1 ? items[0] : asList(items));
 }
 
 /** Prints each change as it happens, until interrupted; deleted objects print once more, as kubectl does. */
@@ -122,16 +185,32 @@ interface WatchFrom {
   widths?: number[];
   /** print the table's header with the first row (the list was empty) */
   headers: boolean;
+  jsonpath?: Output['jsonpath'];
 }
 
-async function watchRows(session: Session, io: CliIO, info: KindInfo, from: WatchFrom): Promise<number> {
-  const { names, selector, revision, format } = from;
+/** How a watch prints one object: the template's text, a document, a name, or a table row. */
+function watchPrinter(io: CliIO, info: KindInfo, from: WatchFrom): (o: AnyObject) => void {
+  const { format, jsonpath } = from;
   const rowText = watchTable(from.headers ? tableHeader(info.kind, format === 'wide') : undefined, from.widths);
-  const print = (o: AnyObject) => {
-    if (format === 'json') io.out(toJson(o));
+  return (o) => {
+    if (jsonpath) io.out(jsonpath(o));
+    else if (format === 'json') io.out(toJson(o));
     else if (format === 'name') io.out(`${ref(o)}\n`);
     else if (format === 'yaml') io.out(`---\n${toYaml(o)}`);
     else io.out(rowText(tableRow(o, format === 'wide')));
+  };
+}
+
+async function watchRows(session: Session, io: CliIO, info: KindInfo, from: WatchFrom): Promise<number> {
+  const { names, selector, revision } = from;
+  const printOne = watchPrinter(io, info, from);
+  // a template that fails on an object (an index out of range) ends the watch with its error,
+  // exit 1, as kubectl's does; the watch's callbacks must not throw, so it is kept for below
+  let failure: unknown;
+  const failed = new AbortController();
+  const print = (o: AnyObject) => {
+    if (failed.signal.aborted) return;
+    try { printOne(o); } catch (e) { failure = e; failed.abort(); }
   };
   const wanted = (o: AnyObject) => (names.length ? names.includes(o.metadata.name) : matches(o, selector));
   const w = await session.store().watch(info.kind, revision, {
@@ -146,10 +225,11 @@ async function watchRows(session: Session, io: CliIO, info: KindInfo, from: Watc
     onError: (err) => io.err(`warning: watch: ${err.message}\n`),
   });
   try {
-    await whileEtcdAnswers(session.client(), io, io.signal);
+    await whileEtcdAnswers(session.client(), io, io.signal ? AbortSignal.any([io.signal, failed.signal]) : failed.signal);
   } finally {
     await w.close();
   }
+  if (failed.signal.aborted) throw failure;
   return EXIT.OK;
 }
 
@@ -166,14 +246,16 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
     .description('list objects of a kind, or show one')
     .argument('<kind>', `${KIND_HELP}; several: KIND,KIND...; or KIND/NAME...`)
     .argument('[names...]')
-    .option('-o, --output <format>', 'wide, yaml, json or name (KIND/NAME a line)')
+    .option('-o, --output <format>', "wide, yaml, json, name (KIND/NAME a line) or jsonpath=TEMPLATE (kubectl's, e.g. jsonpath='{.items[*].metadata.name}')")
     .option('-l, --selector <k=v>', 'label selector, k=v[,k=v]; repeatable', collect)
     .option('-w, --watch', 'after listing, print objects as they change')
     .option('--no-headers', 'tables without their header line')
     .option('--for <kind/name>', 'get events: only those of this object')
+    .option('--allow-missing-template-keys [bool]', '-o jsonpath: a missing field prints nothing (default true, as kubectl); false: an error, exit 1', parseBoolFlag('--allow-missing-template-keys'))
     .action((kind: string, names: string[], opts: GetOptions & { for?: string }, cmd: Command) => {
       // an option that does not apply is refused, not ignored: the output would not be what was asked
       if (!isEventsKind(kind) && opts.for !== undefined) throw new UsageError('--for KIND/NAME is for "get events"; use get KIND NAME');
+      if (isEventsKind(kind) && opts.allowMissingTemplateKeys !== undefined) throw new UsageError('--allow-missing-template-keys is for -o jsonpath=TEMPLATE, which get events does not take');
       // events are no kind of object (no table of theirs has NAME): listed on their own
       if (kind.includes(',') && kind.split(',').some(isEventsKind)) throw new UsageError(`"${kind}": events are listed on their own: xctl get events [--for KIND/NAME]`);
       return run((s) => (isEventsKind(kind)

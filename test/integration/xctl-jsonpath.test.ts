@@ -1,0 +1,118 @@
+// `xctl get -o jsonpath=TEMPLATE` as a kubectl user scripts it, against a real etcd, in-process
+// through runXctl: what the user sees (stdout, exit code, stderr). The template language itself
+// is test/unit/jsonpath.test.ts's.
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { xctlInProcess, type XctlOptions, type XctlRun } from '../harness/xctl-in-process.js';
+
+const lab = xctlInProcess('xnet-jsonpath');
+const xctl = (args: string[], opts?: XctlOptions) => lab.xctl(args, opts);
+
+const V = 'apiVersion: xnet.io/v1alpha1';
+const node = (name: string, rack: string, address?: string) =>
+  `${V}\nkind: Node\nmetadata:\n  name: ${name}\n  labels: {xnet.io/rack: ${rack}, rack: ${rack}}\nspec: {${address ? `address: ${address}` : ''}}\n`;
+const seed = [
+  `${V}\nkind: ClusterNetwork\nmetadata:\n  name: jp\nspec:\n  cidr: 10.231.0.0/16\n  hostPrefix: 24\n`,
+  node('jp-1', 'r1', '198.18.0.11'),
+  node('jp-2', 'r2', '198.18.0.12'),
+  `${V}\nkind: ContainerNic\nmetadata:\n  name: web-1\nspec:\n  node: jp-1\n  container: web\n  ifName: eth1\n  network: {clusterNetwork: jp}\n`,
+].join('---\n');
+
+beforeAll(async () => {
+  expect((await xctl(['apply', '-f', '-'], { stdin: seed })).code).toBe(0);
+});
+
+describe('get -o jsonpath=TEMPLATE', () => {
+  it('runs the template on the object for one NAME', async () => {
+    expect(await xctl(['get', 'nic', 'web-1', '-o', 'jsonpath={.spec.node}'])).toEqual({ code: 0, out: 'jp-1', err: '' });
+    expect(await xctl(['get', 'nic/web-1', '-o', 'jsonpath={.kind}/{.metadata.name} on {.spec.network.clusterNetwork}{"\\n"}'])).toEqual({ code: 0, out: 'ContainerNic/web-1 on jp\n', err: '' });
+  });
+
+  it('runs it on the List -o json prints for a kind: range, tabs and newlines', async () => {
+    const r = await xctl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\t"}{.spec.address}{"\\n"}{end}']);
+    expect(r).toEqual({ code: 0, out: 'jp-1\t198.18.0.11\njp-2\t198.18.0.12\n', err: '' });
+  });
+
+  it('several results of one action are separated by a space; -o=, --output= and -l as in kubectl', async () => {
+    expect((await xctl(['get', 'no', '-o=jsonpath={.items[*].metadata.name}'])).out).toBe('jp-1 jp-2');
+    expect((await xctl(['get', 'no', '--output=jsonpath={.items[*].spec.address}'])).out).toBe('198.18.0.11 198.18.0.12');
+    expect((await xctl(['get', 'no', '-l', 'rack=r2', '-o', "jsonpath={.items[*].metadata.labels['xnet.io/rack']}"])).out).toBe('r2');
+    expect((await xctl(['get', 'no', '-o', 'jsonpath={.items[?(@.spec.address=="198.18.0.12")].metadata.name}'])).out).toBe('jp-2');
+  });
+
+  it('several NAMEs or kinds: one List, in the order given', async () => {
+    expect(await xctl(['get', 'no', 'jp-2', 'jp-1', '-o', 'jsonpath={.items[*].metadata.name}'])).toEqual({ code: 0, out: 'jp-2 jp-1', err: '' });
+    expect(await xctl(['get', 'cn,no', '-o', 'jsonpath={.kind}:{.items[*].kind}'])).toEqual({ code: 0, out: 'List:ClusterNetwork Node Node', err: '' });
+  });
+
+  it('a missing NAME is said, the others printed, exit 4; only missing NAMEs print nothing', async () => {
+    expect(await xctl(['get', 'nic', 'web-1', 'nope', '-o', 'jsonpath={.items[*].metadata.name}'])).toEqual({ code: 4, out: 'web-1', err: 'error: ContainerNic "nope" not found\n' });
+    expect(await xctl(['get', 'nic', 'nope', '-o', 'jsonpath={.spec.node}{"\\n"}'])).toEqual({ code: 4, out: '', err: 'error: ContainerNic "nope" not found\n' });
+  });
+});
+
+describe('missing keys and errors while printing', () => {
+  it('a missing field prints nothing, exit 0 (kubectl\'s --allow-missing-template-keys=true)', async () => {
+    expect(await xctl(['get', 'nic', 'web-1', '-o', 'jsonpath=[{.nope}]'])).toEqual({ code: 0, out: '[]', err: '' });
+  });
+
+  it('--allow-missing-template-keys=false: exit 1 naming the template and the key, nothing printed', async () => {
+    const r = await xctl(['get', 'nic', 'web-1', '-o', 'jsonpath=x{.nope}', '--allow-missing-template-keys=false']);
+    expect(r).toEqual({ code: 1, out: '', err: 'error: error executing jsonpath "x{.nope}": nope is not found\n' });
+    expect((await xctl(['get', 'nic', 'web-1', '-o', 'jsonpath={.spec.node}', '--allow-missing-template-keys=false'])).out).toBe('jp-1');
+  });
+
+  it('an index out of range is an error either way, as in kubectl', async () => {
+    const r = await xctl(['get', 'no', '-o', 'jsonpath={.items[5].metadata.name}']);
+    expect(r).toEqual({ code: 1, out: '', err: 'error: error executing jsonpath "{.items[5].metadata.name}": array index out of bounds: index 5, length 2\n' });
+  });
+});
+
+describe('usage errors, exit 2', () => {
+  it('a template that does not parse: the template and the character, nothing else; etcd is not read', async () => {
+    const r = await xctl(['get', 'no', '-o', 'jsonpath={.items[0'], { endpoints: 'http://127.0.0.1:1' });
+    expect(r).toEqual({ code: 2, out: '', err: 'error: error parsing jsonpath "{.items[0": unterminated "[": no "]" at character 8\n' });
+    expect(await xctl(['get', 'no', '-o', 'jsonpath=names: {.items[*].metadata.name'])).toEqual({
+      code: 2, out: '', err: 'error: error parsing jsonpath "names: {.items[*].metadata.name": unclosed action: "{" without its "}" at character 8\n',
+    });
+  });
+
+  it('no template, an unknown format, the flag without jsonpath', async () => {
+    expect(await xctl(['get', 'no', '-o', 'jsonpath'])).toEqual({ code: 2, out: '', err: 'error: template format specified but no template given: use -o jsonpath=\'{.metadata.name}\'\n' });
+    expect((await xctl(['get', 'no', '-o', 'go-template={{.x}}'])).err).toBe('error: unknown output format "go-template={{.x}}"; use wide, yaml, json, name or jsonpath=TEMPLATE\n');
+    expect(await xctl(['get', 'no', '-o', 'json', '--allow-missing-template-keys=false'])).toMatchObject({ code: 2, out: '', err: 'error: --allow-missing-template-keys is for -o jsonpath=TEMPLATE\n' });
+    expect((await xctl(['get', 'no', '-o', 'jsonpath={.x}', '--allow-missing-template-keys=maybe'])).code).toBe(2);
+  });
+});
+
+describe('get -w -o jsonpath', () => {
+  it('prints the template for each listed object, then for each change', async () => {
+    const r = await watchUntil(['get', 'no', '-w', '-o', 'jsonpath={.metadata.name}={.spec.address}{"\\n"}'], 'jp-9=198.18.0.19\n',
+      () => xctl(['apply', '-f', '-'], { stdin: node('jp-9', 'r9', '198.18.0.19') }));
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('jp-1=198.18.0.11\njp-2=198.18.0.12\njp-9=198.18.0.19\n');
+  });
+
+  it('an object the template fails on ends the watch with the error, exit 1', async () => {
+    const args = ['get', 'no', '-l', 'rack=r1', '-w', '-o', 'jsonpath={.spec.address}{"\\n"}', '--allow-missing-template-keys=false'];
+    const r = await watchUntil(args, undefined, () => xctl(['apply', '-f', '-'], { stdin: node('jp-8', 'r1') }));
+    expect(r).toEqual({ code: 1, out: '198.18.0.11\n', err: 'error: error executing jsonpath "{.spec.address}{\\"\\\\n\\"}": address is not found\n' });
+  });
+});
+
+/**
+ * Runs the watch `args`, makes `change` once the list was printed, and stops the watch once
+ * `end` was printed after it (none: the watch is to end on its own).
+ */
+async function watchUntil(args: string[], end: string | undefined, change: () => Promise<unknown>): Promise<XctlRun> {
+  const ac = new AbortController();
+  onTestFinished(() => ac.abort());
+  let listed!: () => void;
+  const listRead = new Promise<void>((r) => { listed = r; });
+  const watching = xctl(args, {
+    signal: ac.signal,
+    onOut: (all) => { if (all.length) listed(); if (end && all.endsWith(end)) ac.abort(); },
+  });
+  await listRead;
+  await change();
+  return watching;
+}
