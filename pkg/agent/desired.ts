@@ -72,6 +72,19 @@ export function nicStatusView(nic: ContainerNic): NicStatusView {
   return v;
 }
 
+/**
+ * Why a NIC without an address has none, for its node's Ready: the controller's own reason when
+ * it refuses one (Allocated=False: its network being deleted, a pinned ip taken, a pool used
+ * up), else that it waits for the controller. Before, a refused NIC's node said "waiting for the
+ * controller" next to the controller saying it would give none. Text from etcd, bounded.
+ */
+export function noAddressMessage(nic: ContainerNic): string {
+  const conditions = (nic.status as { conditions?: unknown } | undefined)?.conditions;
+  const allocated = Array.isArray(conditions) ? conditions.find((c) => (c as { type?: unknown } | null)?.type === 'Allocated') as { status?: unknown; message?: unknown } | undefined : undefined;
+  const why = allocated?.status === 'False' && typeof allocated.message === 'string' ? allocated.message.slice(0, 300) : '';
+  return why ? `no address: the controller gives none (${why})` : 'waiting for the controller to allocate an address';
+}
+
 export interface NodeView {
   address?: string;
   interface?: string;

@@ -2,7 +2,7 @@
 // `ip monitor` parsing, underlay choice, heartbeat status.
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../../pkg/api/index.js';
-import { bridgeNetworkSpec, desiredMacvlan, desiredNat, macFromIp } from '../../pkg/agent/desired.js';
+import { bridgeNetworkSpec, desiredMacvlan, desiredNat, macFromIp, noAddressMessage } from '../../pkg/agent/desired.js';
 import { peerRoutes } from '../../pkg/agent/peer-routes.js';
 import { fingerprint, HostSubnetNodes, keysForDockerEvent, keysForMonitorEvent, keysForObject, keysForUnreadableGone, type EventScope } from '../../pkg/agent/events.js';
 import { nodeReport, pickUnderlay } from '../../pkg/agent/node.js';
@@ -315,5 +315,20 @@ describe('node registration pieces', () => {
     expect(later).not.toHaveProperty('lastHeartbeatTime');
     const broken = nodeReport(undefined, { ...input, previous: first.conditions as never, routeProblems: [{ reason: 'RoutesFailed', message: '10.76.9.0/24 via 203.0.113.9' }], now: new Date('2026-01-01T00:06:00Z') });
     expect(JSON.stringify(broken)).not.toBe(JSON.stringify(first));
+  });
+});
+
+describe('noAddressMessage (a NIC\'s node says why it has no address)', () => {
+  const nicWith = (status?: unknown) => ({ apiVersion: API_VERSION, kind: 'ContainerNic', metadata: { name: 'web-mv' }, spec: { node: 'host-2', container: 'web', ifName: 'eth1', network: { macvlanNet: 'lan' } }, status }) as ContainerNic;
+  it('gives the controller\'s reason when it refuses one, else says it waits for the controller', () => {
+    const refused = { conditions: [{ type: 'Allocated', status: 'False', reason: 'InvalidSpec', message: 'MacvlanNet "lan" is being deleted' }] };
+    expect(noAddressMessage(nicWith(refused))).toBe('no address: the controller gives none (MacvlanNet "lan" is being deleted)');
+    expect(noAddressMessage(nicWith())).toBe('waiting for the controller to allocate an address');
+    expect(noAddressMessage(nicWith({ conditions: [{ type: 'Allocated', status: 'True', message: 'x' }] }))).toBe('waiting for the controller to allocate an address');
+    // untrusted shapes: no throw, nothing made up; a long message is cut
+    for (const odd of [{ conditions: 'nope' }, { conditions: [null, 7] }, { conditions: [{ type: 'Allocated', status: 'False', message: 5 }] }]) {
+      expect(noAddressMessage(nicWith(odd))).toBe('waiting for the controller to allocate an address');
+    }
+    expect(noAddressMessage(nicWith({ conditions: [{ type: 'Allocated', status: 'False', message: 'x'.repeat(1000) }] })).length).toBeLessThan(400);
   });
 });

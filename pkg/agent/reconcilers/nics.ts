@@ -9,7 +9,7 @@ import type { PinnedNetns } from '../../netlink/pinned.js';
 import { pinContainerNetns, type ContainerPin } from '../container-pin.js';
 import { removeNic } from './nic-removal.js';
 import { addressReleased, removeFromPreviousContainer, sharedNamespaceWhy, takeOutOfContainer } from './nic-namespace.js';
-import { DEFAULT_CLUSTER_MTU, desiredMacvlan, hostSubnetView, isDeleting, macFromIp, nicStatusView, selects, type NicStatusView } from '../desired.js';
+import { DEFAULT_CLUSTER_MTU, desiredMacvlan, hostSubnetView, isDeleting, macFromIp, noAddressMessage, nicStatusView, selects, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
 import { networkMissing } from '../missing-network.js';
 import { hostSubnetPool, macvlanNetPool, nicAddressProblem, type NicPool } from '../nic-address.js';
@@ -117,7 +117,7 @@ async function desiredNic(ctx: AgentContext, nic: ContainerNic, c: Container, ns
   const st = nicStatusView(nic);
   if (st.problem) return { problem: notReady(st.problem.reason, st.problem.message) };
   const ip = st.ip;
-  if (!ip) return { problem: notReady('NoAddress', 'waiting for the controller to allocate an address') };
+  if (!ip) return { problem: notReady('NoAddress', noAddressMessage(nic)) };
   const a = attachment(ctx, nic, st);
   if ('problem' in a) return a;
   const bad = nicAddressProblem(nic.metadata.name, { ...st, ip }, a.pool);
