@@ -59,4 +59,23 @@ describe('agent: why a peer route is not installed', () => {
     }
     await dropPeer('other');
   });
+
+  it('a more specific route xnet did not make inside a peer subnet is RouteConflict too, until it goes', async () => {
+    const [h1] = lab.hosts;
+    await peer('half', '198.18.0.42', '10.76.42.0/24');
+    await eventually(async () => (await routes(h1)).some((r) => r.dst === '10.76.42.0/24' && r.protocol === '76') || undefined, 'the peer route in place');
+    // an admin's /25 through the router: the kernel sends half the peer's containers there
+    await sh(h1, ['ip', 'route', 'add', '10.76.42.0/25', 'via', '198.18.0.1']);
+    try {
+      expect((await routes(h1)).some((r) => r.dst === '10.76.42.0/25')).toBe(true);
+      const c = await waitRoutesReady('RouteConflict', '10.76.42.0/25');
+      expect(c.message).toContain('takes part of 10.76.42.0/24 elsewhere');
+      // left alone, and xnet's own route too
+      expect((await routes(h1)).filter((r) => r.dst.startsWith('10.76.42.0/')).map((r) => r.dst).sort()).toEqual(['10.76.42.0/24', '10.76.42.0/25']);
+    } finally {
+      await sh(h1, ['ip', 'route', 'del', '10.76.42.0/25']).catch(() => undefined);
+    }
+    await eventually(async () => (await routesReady())?.status === 'True' || undefined, 'RoutesReady True once the /25 is gone');
+    await dropPeer('half');
+  });
 });

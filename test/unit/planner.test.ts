@@ -50,6 +50,20 @@ describe('planRoutes', () => {
     expect(p.problems.map((x) => x.reason)).toEqual(['RouteConflict']);
   });
 
+  it('says when a more specific route it did not make takes part of a peer subnet elsewhere, and leaves it', () => {
+    const want = [{ dst: '10.76.2.0/24', via: '198.18.0.12' }, { dst: '10.76.3.0/24', via: '198.18.0.13' }];
+    const have = [...observed, xnet('10.76.2.0/24', '198.18.0.12'), xnet('10.76.3.0/24', '198.18.0.13')];
+    // an admin's /25 through the router: half of host-2's containers go there (a new-user trial)
+    const p = planRoutes(want, [...have, route('10.76.2.0/25', { via: '198.18.0.1', proto: 'static' })], peers);
+    expect(p.ops).toEqual([]);
+    expect(p.problems).toEqual([{ reason: 'RouteConflict', message: 'a route that xnet did not make takes part of 10.76.2.0/24 elsewhere (10.76.2.0/25 via 198.18.0.1 proto static); remove it so xnet can route all of 10.76.2.0/24 via 198.18.0.12' }]);
+    // a host route into it, the same way as xnet's (harmless), a route around it, the default: nothing to say
+    const harmless = [route('10.76.3.7', { via: '198.18.0.13', proto: 'static' }), route('10.76.0.0/16', { via: '198.18.0.1', proto: 'static' }), route('10.76.4.0/25', { via: '198.18.0.1', proto: 'static' })];
+    expect(planRoutes(want, [...have, ...harmless], peers)).toEqual({ ops: [], problems: [] });
+    // a /32 to a single container elsewhere is one too
+    expect(planRoutes(want, [...have, route('10.76.3.9', { dev: 'eth1' })], peers).problems.map((x) => x.message)).toEqual(['a route that xnet did not make takes part of 10.76.3.0/24 elsewhere (10.76.3.9 dev eth1 proto kernel); remove it so xnet can route all of 10.76.3.0/24 via 198.18.0.13']);
+  });
+
   it('keeps the route of a peer whose address is unknown for now', () => {
     const p = planRoutes([], [xnet('10.76.2.0/24', '198.18.0.12'), xnet('10.76.3.0/24', '198.18.0.13')], peers, ['10.76.2.0/24']);
     expect(p.ops).toEqual([{ op: 'route.del', dst: '10.76.3.0/24', via: '198.18.0.13', dev: 'eth0', proto: '76' }]);

@@ -1,6 +1,7 @@
 // Host routes xnet owns: replace what is missing or points elsewhere, delete xnet's own
 // routes that are no longer wanted, and never touch a route some other tool made.
 import { isXnetRoute, normalizeDst, type Route } from '../../netlink/types.js';
+import { blockOf, formatCidr, parseCidr, type Cidr } from '../../ip/ipv4.js';
 import type { Op, Plan, Problem } from './ops.js';
 
 export interface DesiredRoute {
@@ -39,6 +40,7 @@ export function planRoutes(desired: DesiredRoute[], observed: Route[], owns: (r:
       message: `a route to ${dst} that xnet did not make exists (${describe(foreign)}); remove it so xnet can route ${dst}${d.via ? ` via ${d.via}` : ''}`,
     } } : { dst, op: { op: 'route.replace', dst, ...(d.via ? { via: d.via } : {}), ...(d.dev ? { dev: d.dev } : {}) } });
   }
+  for (const t of shadowed(desired, main)) todo.push(t);
   todo.sort((a, b) => (a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : 0));
   const ops: Op[] = todo.flatMap((t) => (t.op ? [t.op] : []));
   const problems: Problem[] = todo.flatMap((t) => (t.problem ? [t.problem] : []));
@@ -47,6 +49,37 @@ export function planRoutes(desired: DesiredRoute[], observed: Route[], owns: (r:
     ops.push({ op: 'route.del', dst: normalizeDst(r.dst), ...(r.via ? { via: r.via } : {}), ...(r.dev ? { dev: r.dev } : {}), proto: r.proto });
   }
   return { ops, problems };
+}
+
+/**
+ * Routes xnet did not make that are more specific than a declared destination and lead
+ * elsewhere: the kernel picks them for part of it (an admin's 10.76.2.0/25 over a peer's
+ * 10.76.2.0/24), so half the peer's containers are reached through another next hop while
+ * xnet's own route is in place. Said (RouteConflict), never removed: not xnet's to touch. Each
+ * foreign route is looked up at every shorter prefix (32 lookups), not against every peer.
+ */
+function shadowed(desired: DesiredRoute[], main: Route[]): Array<{ dst: string; problem: Problem }> {
+  const byDst = new Map(desired.map((d) => [normalizeDst(d.dst), d]));
+  const out: Array<{ dst: string; problem: Problem }> = [];
+  for (const r of main) {
+    if (isXnetRoute(r)) continue;
+    const inner = cidrOf(r.dst);
+    for (let p = (inner?.prefix ?? 0) - 1; inner && p >= 0; p--) {
+      const dst = formatCidr(blockOf(inner.base, p));
+      const d = byDst.get(dst);
+      if (!d || (d.via ? r.via === d.via : !r.via) && (!d.dev || r.dev === d.dev)) continue;
+      out.push({ dst, problem: {
+        reason: 'RouteConflict',
+        message: `a route that xnet did not make takes part of ${dst} elsewhere (${describe(r)}); remove it so xnet can route all of ${dst}${d.via ? ` via ${d.via}` : ''}`,
+      } });
+      break;
+    }
+  }
+  return out;
+}
+
+function cidrOf(dst: string): Cidr | undefined {
+  try { return dst === 'default' ? undefined : parseCidr(normalizeDst(dst), false); } catch { return undefined; }
 }
 
 function describe(r: Route): string {
