@@ -114,7 +114,7 @@ export class NodeHeartbeat {
     const report = nodeReport(self, {
       underlay: this.underlay, capabilities: this.ctx.capabilities, agentVersion: AGENT_VERSION,
       routeProblems: this.ctx.routeProblems, stuck: stuckMessage(this.o.stuck.check(), this.o.stuck.budgetMs),
-      previous: this.conditions ?? ((self?.status?.conditions ?? []) as Condition[]).filter((c) => STATUS_AUTHORITY.Node.nodeConditions.includes(c.type)),
+      previous: this.report.lostSinceWrite ? [] : this.conditions ?? ((self?.status?.conditions ?? []) as Condition[]).filter((c) => STATUS_AUTHORITY.Node.nodeConditions.includes(c.type)),
     });
     try {
       await this.report.sync(report);

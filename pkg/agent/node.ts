@@ -211,6 +211,11 @@ export class SelfReport {
   /** the report last written under the current lease (without its time) */
   private written?: string;
   private losses = 0;
+  /**
+   * The report went since the last write (its lease lost or dropped): meanwhile everyone saw
+   * the Node without it (NodeLost), so what the next one says is new, its transition times too.
+   */
+  lostSinceWrite = false;
 
   constructor(private readonly store: Store, private readonly node: string, private readonly ttlSeconds: number,
     private readonly onLost: (err: Error) => void) {}
@@ -242,6 +247,7 @@ export class SelfReport {
     this.lease?.release();
     this.lease = undefined;
     this.written = undefined;
+    this.lostSinceWrite = true;
   }
 
   private async write(report: Record<string, unknown>, now: Date): Promise<boolean> {
@@ -250,14 +256,14 @@ export class SelfReport {
     if (text === this.written) return false;
     this.lease ??= this.store.nodeLease(this.node, {
       ttlSeconds: this.ttlSeconds,
-      onLost: (err) => { this.losses++; this.written = undefined; this.onLost(err); },
+      onLost: (err) => { this.losses++; this.written = undefined; this.lostSinceWrite = true; this.onLost(err); },
     });
     const losses = this.losses;
     // lastHeartbeatTime: when the agent last wrote its report, not a periodic stamp
     await this.store.reportNode(this.node, { ...report, lastHeartbeatTime: now.toISOString() }, this.lease);
     await this.lease.heartbeat({ time: now.toISOString() });
     // a lease lost while we wrote took the report with it
-    if (losses === this.losses) this.written = text;
+    if (losses === this.losses) { this.written = text; this.lostSinceWrite = false; }
     return true;
   }
 
