@@ -14,7 +14,7 @@ import { LastSeen } from './nodes.js';
 import { controllerAdmit } from './admit.js';
 import { Term } from './term.js';
 import type { ControllerOptions } from './options.js';
-import { leader, leaderTerms, watchRestarts } from '../metrics/metrics.js';
+import { leader, leaderTerms, registerControllerMetrics, watchRestarts } from '../metrics/metrics.js';
 import { EventRecorder } from '../events/recorder.js';
 
 export { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, type ControllerOptions } from './options.js';
@@ -54,6 +54,7 @@ export class Controller {
     });
     this.cache.onChange((c) => this.onChange(c));
     this.events = new EventRecorder({ client: opts.client, prefix, source: { component: 'controller' }, log: this.log, guard: () => this.term?.guard });
+    registerControllerMetrics();
   }
 
   /** what users read with `xctl get events` and `describe`; only the leader records */

@@ -27,8 +27,15 @@ export const commandErrors = counter('xnet_command_errors_total', 'Host commands
 export const arpProbes = counter('xnet_arp_probes_total', 'ARP probes (arping -D) the agent\'s IPAM plugin ran before handing out an address, by result: free, answered, unavailable (could not look)', ['result']);
 export const eventsDropped = counter('xnet_events_dropped_total', 'Events the recorder dropped at its rate limit instead of writing them, by component', ['component']);
 export const dockerRequestDuration = histogram('xnet_docker_request_duration_seconds', 'Docker API calls, by operation', ['operation']);
-export const leader = new Gauge({ name: 'xnet_leader', help: '1 while this controller leads, else 0', registers: [registry] });
-export const leaderTerms = counter('xnet_leader_terms_total', 'Leadership terms this controller has started', []);
+// A controller's own: registered by a process that runs one (registerControllerMetrics), not by
+// every process, or each agent would export `xnet_leader 0` and count as a standby.
+export const leader = new Gauge({ name: 'xnet_leader', help: '1 while this controller leads, else 0', registers: [] });
+export const leaderTerms = new Counter({ name: 'xnet_leader_terms_total', help: 'Leadership terms this controller has started', registers: [] });
+
+/** Exports the controller's own metrics from this process (once, however many controllers it runs). */
+export function registerControllerMetrics(): void {
+  if (!registry.getSingleMetric('xnet_leader')) { registry.registerMetric(leader); registry.registerMetric(leaderTerms); }
+}
 
 const queues = new Map<string, () => number>();
 new Gauge({
