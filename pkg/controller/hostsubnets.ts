@@ -6,7 +6,7 @@
 import { randomUUID, createHash } from 'node:crypto';
 import { API_VERSION, type ClusterNetwork, type HostSubnet } from '../api/index.js';
 import { hostSubnetFit } from '../api/rules.js';
-import { formatCidr, parseCidr } from '../ip/ipv4.js';
+import { formatCidr, parseCidr, type Cidr } from '../ip/ipv4.js';
 import {
   AllocationError, hostSubnetLayout, nextFreeSlots, slotCidr, slotHandedOut, slotsOf, type HostSubnetLayout,
 } from '../ipam/plan.js';
@@ -78,6 +78,7 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
   const taken = takenSlots(state, cn);
   const adopt = adoptable(ctx, hs.spec.node, ctx.model.ipam.space('clusternetworks', cn.obj.metadata.name, 'blocks'));
   const unreadable = unreadableSlots(ctx, cn);
+  ownSlotUnreadable(ctx, hs, cn, unreadable);
   const ownerOf = (slot: number) => { const c = claims.get(slot); return c && !adopt.some((a) => a.key === c.key) ? c.claim.owner : undefined; };
   if (hs.spec.subnet) {
     // the rule xctl and every agent apply to it (pkg/api/rules.ts)
@@ -115,6 +116,22 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
     throw new AllocationError('PoolExhausted', `ClusterNetwork "${cn.obj.metadata.name}" (${cn.obj.spec.cidr}) has no free /${cn.obj.spec.hostPrefix} block left`);
   }
   return { slots: [slot], subnet: formatCidr(slotCidr(cn.obj.spec, slot)) };
+}
+
+/**
+ * The HostSubnet's own subnet (its status.subnet) on a slot whose block claim does not decode:
+ * not absent (the claim may be this HostSubnet's, garbled), so it keeps the subnet and waits,
+ * untouched (planEnsure), rather than moving to another block and renumbering its host.
+ */
+function ownSlotUnreadable(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, unreadable: ReadonlySet<number>): void {
+  const cur = ctx.model.controllerStatus('HostSubnet', hs.metadata.name)?.status.subnet;
+  const at = typeof cur === 'string' ? parseCidrOrNone(cur) : undefined;
+  if (!at || !unreadable.has(slotIndex(cn, at.base))) return;
+  throw new AllocationError('Unreadable', `the claim of its block ${cur} does not decode (xctl ipam check names it); HostSubnet "${hs.metadata.name}" keeps the subnet until the claim is readable or deleted`);
+}
+
+function parseCidrOrNone(text: string): Cidr | undefined {
+  try { return parseCidr(text); } catch { return undefined; }
 }
 
 function hsStatus(ctx: Ctx, hs: HostSubnet, layout: HostSubnetLayout | undefined, failure?: AllocationError): Status {
@@ -231,6 +248,8 @@ function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: Round
     settleBridge(ctx, hs.obj, cn, layout);
   } catch (err) {
     if (!(err instanceof AllocationError)) throw err;
+    // waits with what it has: nothing written (ownSlotUnreadable)
+    if (err.reason === 'Unreadable') { plan.rollback(start); return { result: 'failed', name, reason: err.reason, message: err.message }; }
     return refuse(err);
   }
   let changed = planClaims(ctx, hs.obj, cn, choice, plan, state);

@@ -6,7 +6,7 @@
 // The MacvlanNet's controller status (nodes[], allocated/free, Ready; macvlan-status.ts) is
 // written in the same transaction as the claims it reports.
 import type { MacvlanNet, MacvlanNodeStatus, Node } from '../api/index.js';
-import { formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
+import { blockOf, formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { macvlanAddressRange, macvlanBlockFits, nextFreeMacvlanBlocks } from '../ipam/plan.js';
 import { cidrInterval, contains, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim } from '../ipam/keys.js';
@@ -96,6 +96,17 @@ function fairOf(ctx: Ctx, r: MvnRound, nodes: string[]): FairRound | undefined {
   });
 }
 
+/**
+ * A Docker block claim that does not decode: its size is in the value, so the block of the
+ * current blockPrefix at its base is taken whole, for blocks and for addresses alike (an address
+ * claim puts the key of its block as absent, which this key fails).
+ */
+function takeUnreadableBlock(r: MvnRound, base: number): void {
+  const block = cidrInterval(blockOf(base, r.m.spec.blockPrefix ?? 28));
+  r.takenBlocks.push(block);
+  for (let ip = block.first; ip <= block.last; ip++) r.takenAddrs.add(ip);
+}
+
 /** Sorts this MacvlanNet's claims into those that stay (one per node and role) and those deleted. */
 function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPlan, state: RoundState, reserve: MvnRound['reserve']): MvnRound {
   const name = m.metadata.name;
@@ -135,7 +146,7 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
   // a claim key that does not decode is there all the same: its address, or its block's base
   // (the block's size is in the value that does not decode), is taken
   for (const ip of ctx.model.unreadableClaimsIn('macvlannets', name, 'addresses')) r.takenAddrs.add(ip);
-  for (const ip of ctx.model.unreadableClaimsIn('macvlannets', name, 'blocks')) r.takenBlocks.push({ first: ip, last: ip });
+  for (const base of ctx.model.unreadableClaimsIn('macvlannets', name, 'blocks')) takeUnreadableBlock(r, base);
   // Every block stays taken in this round, own ones deleted in it too (free in the next): a new
   // block at the same base would put the key this transaction deletes, which etcd refuses.
   for (const c of blocks.values()) r.takenBlocks.push(cidrInterval(parseCidr(c.claim.cidr!)));

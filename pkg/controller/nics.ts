@@ -3,7 +3,7 @@
 // incarnation" compares and two puts (claim, status), so one transaction allocates dozens
 // of addresses and a crash between any two instants leaves either both or neither.
 import { getCondition, type ContainerNic, type HostSubnet } from '../api/index.js';
-import { formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
+import { formatCidr, formatIPv4, isIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { AllocationError, type AllocationFailure, blockOfAddress, hostSubnetXnetRange, macvlanAddressRange } from '../ipam/plan.js';
 import { contains, cidrInterval, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim, type PoolType } from '../ipam/keys.js';
@@ -17,6 +17,9 @@ import { ensureNicFinalizer, finishNicDeletion } from './nic-finalizer.js';
 import { readyAsShown } from './nic-shown-ready.js';
 import { missingNetwork, missingNodeNote, notSelectedNote } from './node-missing.js';
 import { olderFirst } from '../api/names.js';
+import { pickFree } from './pick-free.js';
+
+export { pickFree };
 
 export interface NicOutcome {
   result: 'allocated' | 'unchanged' | 'failed' | 'waiting' | 'gone';
@@ -161,56 +164,19 @@ function guardAddress(ctx: Ctx, plan: TxnPlan, pool: { type: PoolType; name: str
  */
 function heldBackFromPicks(ctx: Ctx, pool: { type: PoolType; name: string }, ip: number): boolean {
   return ctx.model.nicPinning(pool.type, pool.name, ip) !== undefined || ctx.model.nodeRoutedBy(formatIPv4(ip)) !== undefined
-    || ctx.model.unreadableClaimsIn(pool.type, pool.name, 'addresses').has(ip);
-}
-
-/** What a free-address scan found: an address, or only addresses still cooling down. */
-type Pick = { ip: number } | { coolingUntil?: number };
-
-/**
- * Next fit: the first free address after the highest one claimed, wrapping around. A released
- * address is therefore not the next one handed out (neighbours' ARP caches on a shared L2
- * still map it to the old MAC), and one released less than the cooldown ago is skipped.
- * `heldBack`: unclaimed addresses the pool still hands to no one picking (heldBackFromPicks).
- */
-export function pickFree(
-  ranges: Interval[], claims: ReadonlyMap<number, unknown>, rp: RoundPool,
-  coolingUntil: (ip: number) => number | undefined, heldBack: (ip: number) => boolean = () => false,
-): Pick {
-  rp.next ??= highestClaimed(ranges, claims) + 1;
-  const start = rp.next;
-  let soonest: number | undefined;
-  const scan = (from: number, to: number): number | undefined => {
-    for (const r of ranges) {
-      for (let ip = Math.max(r.first, from); ip <= Math.min(r.last, to); ip++) {
-        if (claims.has(ip) || rp.taken.has(ip) || heldBack(ip)) continue;
-        const until = coolingUntil(ip);
-        if (until === undefined) return ip;
-        soonest = Math.min(soonest ?? until, until);
-      }
-    }
-    return undefined;
-  };
-  const ip = scan(start, Infinity) ?? scan(0, start - 1);
-  if (ip === undefined) return soonest === undefined ? {} : { coolingUntil: soonest };
-  rp.next = ip + 1;
-  return { ip };
+    || unreadableClaimOf(ctx, pool, ip) !== undefined;
 }
 
 /**
- * The highest claimed address inside the ranges, or -1: walks the ranges down when they are
- * smaller than the pool's claims (a node's part of a ClusterNetwork holding thousands), else
- * the claims.
+ * Which claim key that does not decode holds `ip`: its own, or on a MacvlanNet the Docker block
+ * its address lies in (a claim puts that block's key as absent: guardAddress). Undefined: none.
  */
-function highestClaimed(ranges: Interval[], claims: ReadonlyMap<number, unknown>): number {
-  const size = ranges.reduce((n, r) => n + r.last - r.first + 1, 0);
-  let top = -1;
-  if (size <= claims.size) {
-    for (const r of ranges) for (let ip = r.last; ip >= Math.max(r.first, top + 1); ip--) if (claims.has(ip)) { top = ip; break; }
-    return top;
-  }
-  for (const ip of claims.keys()) if (ip > top && contains(ranges, ip)) top = ip;
-  return top;
+function unreadableClaimOf(ctx: Ctx, pool: { type: PoolType; name: string }, ip: number): string | undefined {
+  if (ctx.model.unreadableClaimsIn(pool.type, pool.name, 'addresses').has(ip)) return `the claim of ${formatIPv4(ip)}`;
+  const m = pool.type === 'macvlannets' ? ctx.model.macvlanNet(pool.name) : undefined;
+  const block = m && blockOfAddress(m.obj.spec, ip);
+  if (block && ctx.model.unreadableClaimsIn('macvlannets', pool.name, 'blocks').has(block.base)) return `the claim of block ${formatCidr(block)}`;
+  return undefined;
 }
 
 /** The NIC being planned and what it holds now. */
@@ -290,6 +256,7 @@ function refusalBase(job: NicJob): Status | undefined {
 /** Drops every claim of the NIC and says why it has no address (unless what it depends on is unreadable: then nothing). */
 function failNic(job: NicJob, err: AllocationError): NicOutcome {
   const { ctx, plan, nic } = job;
+  if (err.reason === 'Unreadable') return { result: 'waiting', reason: err.reason, message: err.message };
   if (job.mine.length && pathUnreadable(ctx, nic)) {
     return { result: 'waiting', reason: 'Unreadable', message: `a key NIC "${job.name}" depends on does not decode; it keeps its address until the key is readable or deleted` };
   }
@@ -311,6 +278,7 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
   const want = nic.spec.ip ? parseIPv4(nic.spec.ip) : undefined;
   const keep = job.mine.find((c) => c.key.startsWith(spacePrefix) && contains(target.ranges, c.ip) && (want === undefined || c.ip === want));
   if (keep) return { ip: keep.ip, keep };
+  ownAddressUnreadable(job, pool);
   if (want !== undefined) return { ip: checkWanted(job, pool, target, want) };
   const claims = ctx.model.claimsIn(pool.type, pool.name, 'addresses');
   const rp = targetPool(job.state, target);
@@ -322,6 +290,17 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
     throw new WaitingError('PoolExhausted', `every free address in ${target.describe} was released less than ${Math.round(ctx.addressCooldownMs / 1000)} s ago; the first is reused in ${Math.ceil(wait / 1000)} s`);
   }
   throw new WaitingError('PoolExhausted', `no free address left in ${target.describe}`);
+}
+
+/**
+ * The NIC's own address (its status.ip) whose claim key does not decode: not absent (its claim
+ * may be this NIC's, garbled), so the NIC keeps the address and waits, untouched (failNic),
+ * rather than being renumbered, or losing it to an IPConflict, until the key is readable or gone.
+ */
+function ownAddressUnreadable(job: NicJob, pool: { type: PoolType; name: string }): void {
+  const cur = typeof job.prev?.ip === 'string' && isIPv4(job.prev.ip) ? parseIPv4(job.prev.ip) : undefined;
+  const held = cur === undefined ? undefined : unreadableClaimOf(job.ctx, pool, cur);
+  if (held) throw new WaitingError('Unreadable', `${held}, NIC "${job.name}"'s address, does not decode (xctl ipam check names it); it keeps the address until the claim is readable or deleted`);
 }
 
 /** A pinned spec.ip: inside the target range and held by nobody else. */
@@ -337,8 +316,9 @@ function checkWanted(job: NicJob, pool: { type: PoolType; name: string }, target
   }
   const node = ctx.model.nodeRoutedBy(formatIPv4(want));
   if (node) throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is the address Node "${node}" is routed by`);
-  if (ctx.model.unreadableClaimsIn(pool.type, pool.name, 'addresses').has(want)) {
-    throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is held by a claim whose value does not decode (xctl ipam check names it): whose it is cannot be told; it is used by nobody else until it is readable or deleted`);
+  const unreadable = unreadableClaimOf(ctx, pool, want);
+  if (unreadable) {
+    throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is held by a claim whose value does not decode (${unreadable}; xctl ipam check names it): whose it is cannot be told; it is used by nobody else until it is readable or deleted`);
   }
   const holder = ctx.model.claimsIn(pool.type, pool.name, 'addresses').get(want);
   const rp = targetPool(job.state, target);

@@ -220,7 +220,7 @@ export class Term implements Ctx {
   }
 
   private check(o: HsOutcome): void {
-    if (o.result === 'failed' && (o.reason === 'PoolExhausted' || o.reason === 'SubnetConflict')) {
+    if (o.result === 'failed' && (o.reason === 'PoolExhausted' || o.reason === 'SubnetConflict' || o.reason === 'Unreadable')) {
       throw new RetryLater(o.reason, o.message ?? o.reason);
     }
   }

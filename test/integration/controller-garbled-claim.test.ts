@@ -55,7 +55,7 @@ describe('an address claim that does not decode', () => {
     for (const ip of ips) expect(garbled, `${ip} is a garbled claim's address`).not.toContain(parseIPv4(ip));
     const allocated = await eventually(async () => getCondition(statusOf(await fx.store.get('ContainerNic', 'pinned')).conditions as never, 'Allocated') as { status?: string; reason?: string; message?: string } | undefined, 'the pinned NIC\'s Allocated condition', 15_000);
     expect(allocated).toMatchObject({ status: 'False', reason: 'IPConflict' });
-    expect(allocated?.message).toMatch(/ip 192\.168\.210\.5 is held by a claim whose value does not decode \(xctl ipam check names it\)/);
+    expect(allocated?.message).toMatch(/ip 192\.168\.210\.5 is held by a claim whose value does not decode \(the claim of 192\.168\.210\.5; xctl ipam check names it\)/);
   });
 
   it('of a block: no HostSubnet is given it, and the others are allocated', async () => {
@@ -92,5 +92,57 @@ describe('an address claim that does not decode', () => {
       return st.nodes?.length === 2 && st.nodes.every((n) => n.dockerRange) ? st.nodes.map((n) => n.dockerRange!) : undefined;
     }, 'a Docker block for both nodes', 15_000);
     for (const r of ranges) expect(bases, `${r} is a garbled block`).not.toContain(parseIPv4(r.split('/')[0]));
+  });
+
+  it('of a MacvlanNet\'s lowest Docker block: NICs, shims and blocks keep out of the whole block', async () => {
+    // every address claim puts its block's key as absent: one base garbled holds its 16 addresses
+    await garble(ipam.claim('macvlannets', 'low', 'blocks', parseIPv4('192.168.215.0')));
+    await fx.store.applyAll([obj('MacvlanNet', 'low', { subnet: '192.168.215.0/24', dockerIPAM: 'blocks', blockPrefix: 28, hostShim: true })]);
+    const names = ['l0', 'l1', 'l2'];
+    await fx.store.applyAll(nicsOn(names, { macvlanNet: 'low' }));
+    const ips = await allAddressed(names);
+    const inLowBlock = (ip: string) => parseIPv4(ip) < parseIPv4('192.168.215.16');
+    for (const ip of ips) expect(inLowBlock(ip), ip).toBe(false);
+    const nodes = await eventually(async () => {
+      const st = statusOf(await fx.store.get('MacvlanNet', 'low')) as { nodes?: Array<{ dockerRange?: string; shimAddress?: string }> };
+      return st.nodes?.length === 2 && st.nodes.every((n) => n.dockerRange && n.shimAddress) ? st.nodes : undefined;
+    }, 'blocks and shims for both nodes', 15_000);
+    for (const n of nodes) { expect(n.dockerRange).not.toBe('192.168.215.0/28'); expect(inLowBlock(n.shimAddress!), n.shimAddress).toBe(false); }
+  });
+
+  it('that was the NIC\'s own: the NIC keeps its address and waits, and has a readable claim again once the garbage goes', async () => {
+    await fx.store.applyAll(nicsOn(['own'], { clusterNetwork: 'apps' }));
+    const [ip] = await allAddressed(['own']);
+    const key = ipam.claim('clusternetworks', 'apps', 'addresses', parseIPv4(ip));
+    await garble(key);
+    // the NIC planned again (a label), then a later NIC done: the first was looked at meanwhile
+    const nic = await fx.store.get('ContainerNic', 'own');
+    await fx.store.update({ ...nic!, metadata: { ...nic!.metadata, labels: { touched: 'yes' } } });
+    await fx.store.applyAll(nicsOn(['after-own'], { clusterNetwork: 'apps' }));
+    await allAddressed(['after-own']);
+    expect(await ipOf('own'), 'not renumbered').toBe(ip);
+    expect(getCondition(statusOf(await fx.store.get('ContainerNic', 'own')).conditions as never, 'Allocated')).toMatchObject({ status: 'True' });
+    // deleted, the key is a free address (as any claim deleted by hand): the NIC claims one again
+    await fx.etcd.client().delete().key(key).exec();
+    const owned = await eventually(async () => {
+      const now = await ipOf('own');
+      const v = now ? await fx.etcd.client().get(ipam.claim('clusternetworks', 'apps', 'addresses', parseIPv4(now))).string() : null;
+      return v && v !== 'not json {' && (JSON.parse(v) as { owner: { name: string } }).owner.name === 'own' ? now : undefined;
+    }, 'the NIC with a readable claim of its address', 40_000);
+    expect(owned).toBeTruthy();
+  }, 60_000);
+
+  it('that was a HostSubnet\'s own block: it keeps its subnet and waits, not moved to another block', async () => {
+    await fx.store.applyAll([obj('ClusterNetwork', 'five', { cidr: '10.83.0.0/22', hostPrefix: 24 })]);
+    const subnetOf = async (name: string) => statusOf(await fx.store.get('HostSubnet', name)).subnet as string | undefined;
+    const before = await eventually(async () => subnetOf('five-host-1'), 'five-host-1 allocated', 15_000);
+    await garble(ipam.claim('clusternetworks', 'five', 'blocks', parseIPv4(before.split('/')[0])));
+    const hs = await fx.store.get('HostSubnet', 'five-host-1');
+    await fx.store.update({ ...hs!, metadata: { ...hs!.metadata, labels: { touched: 'yes' } } });
+    // a later HostSubnet of the same network done: the first was looked at meanwhile
+    await fx.store.applyAll([obj('Node', 'host-3', { address: '198.18.0.13' })]);
+    const third = await eventually(async () => subnetOf('five-host-3'), 'five-host-3 allocated', 15_000);
+    expect(third).not.toBe(before);
+    expect(await subnetOf('five-host-1'), 'not moved').toBe(before);
   });
 });
