@@ -223,6 +223,7 @@ export class SelfReport {
   /** The report is gone (the Node was deleted, which deletes it): write it at the next sync. */
   invalidate(): void {
     this.written = undefined;
+    this.lostSinceWrite = true;
   }
 
   /**

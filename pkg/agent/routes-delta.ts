@@ -10,6 +10,8 @@ import { normalizeDst, type Route } from '../netlink/types.js';
 import type { PeerPart } from './peer-routes.js';
 import type { Plan } from './planner/ops.js';
 import { planRoutes } from './planner/routes.js';
+import { parseCidr } from '../ip/ipv4.js';
+import { cidrInterval } from '../ipam/ranges.js';
 
 /** More changed peers than this since the last pass: a full pass (it costs about the same). */
 export const MAX_DELTA_PEERS = 32;
@@ -87,10 +89,23 @@ export function planDelta(memory: RoutesMemory, fresh: Map<string, PeerPart | un
   const dsts = new Set([...before, ...after]);
   const desired = [...fresh.values()].flatMap((p) => (p?.route ? [p.route] : []));
   const keep = [...fresh.values()].flatMap((p) => (p?.keep ? [p.keep] : []));
-  const plan = planRoutes(desired, observed.filter((r) => dsts.has(normalizeDst(r.dst))), owns, keep);
+  // also the routes more specific than one of them: a foreign one there is a conflict (planRoutes)
+  const within = inside([...dsts]);
+  const plan = planRoutes(desired, observed.filter((r) => dsts.has(normalizeDst(r.dst)) || within(r.dst)), owns, keep);
   if (plan.problems.length) return undefined;
   for (const [n, p] of fresh) if (p) memory.parts.set(n, p); else memory.parts.delete(n);
   for (const d of before) memory.wanted.delete(d);
   for (const d of after) memory.wanted.set(d, 1);
   return plan;
+}
+
+/** Whether a route's destination lies strictly inside one of `dsts` (a few: the changed peers'). */
+function inside(dsts: string[]): (dst: string) => boolean {
+  const outer = dsts.flatMap((d) => { try { return [cidrInterval(parseCidr(d, false))]; } catch { return []; } });
+  return (dst) => {
+    if (dst === 'default' || !outer.length) return false;
+    let iv;
+    try { iv = cidrInterval(parseCidr(normalizeDst(dst), false)); } catch { return false; }
+    return outer.some((o) => o.first <= iv.first && iv.last <= o.last && (o.first !== iv.first || o.last !== iv.last));
+  };
 }

@@ -110,8 +110,12 @@ describe('deleting under running agents', () => {
   it('the Node of a running agent with a NIC deleted: the NIC is Ready again on the node made again', async () => {
     await whole();
     const node = await lab.store.get('Node', 'host-1');
+    const deletedAt = Date.now();
     expect(await lab.store.delete('Node', 'host-1')).toBe(true);
-    await eventually(async () => { const n = await lab.store.get('Node', 'host-1'); return n && n.metadata.uid !== node!.metadata.uid && isReady(n) ? n : undefined; }, 'host-1 made again and Ready', 60_000);
+    const again = await eventually(async () => { const n = await lab.store.get('Node', 'host-1'); return n && n.metadata.uid !== node!.metadata.uid && isReady(n) ? n : undefined; }, 'host-1 made again and Ready', 60_000);
+    // Ready since the Node came back, not since the agent started (its report went with the Node)
+    const ready = again.status?.conditions?.find((c) => c.type === 'Ready');
+    expect(Date.parse(ready!.lastTransitionTime!)).toBeGreaterThanOrEqual(deletedAt - 1000);
     await whole();
     const r = await ipamCheck(lab.client, '/xnet');
     expect(r.problems, r.text).toBe(0);

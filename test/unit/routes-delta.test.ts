@@ -135,6 +135,18 @@ describe('a routes pass for the peers that changed', () => {
     expect(w.delta.kernel.get('10.64.9.0/24')).toMatchObject({ via: '198.18.7.7' });
   });
 
+  it('says a peer that joins with part of its subnet routed elsewhere conflicts, as the full pass does', async () => {
+    const w = await world(20);
+    // an admin's /25 already there for the subnet host-22 will have (a foreign route, left alone)
+    const foreign: Route = { dst: '10.64.22.0/25', via: '198.18.0.1', proto: 'static' };
+    for (const h of [w.delta, w.full]) h.kernel.set(foreign.dst, foreign);
+    w.putNode(node(22));
+    w.putSubnet(hs(22));
+    await w.step();
+    expect(w.delta.ctx.routeProblems.map((p) => p.reason)).toEqual(['RouteConflict']);
+    expect(w.delta.kernel.get('10.64.22.0/25')).toEqual(foreign);
+  });
+
   it('leaves to the full pass a problem, two peers on one destination, new local addresses, a failed pass and a resync', async () => {
     const w = await world(50);
     w.putSubnet(hs(60, { subnet: 'not-a-cidr' }));
