@@ -60,5 +60,6 @@ fi
 
 say "build"
 npx tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
+node scripts/bundle.mjs
 node scripts/mark-bins.mjs
 node dist/cmd/gen-schemas.js --check >/dev/null

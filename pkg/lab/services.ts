@@ -18,13 +18,15 @@ import type { Lab, LabHost, ProcessEntry } from './types.js';
 export type Program = 'xnet-controller' | 'xnet-agent';
 
 /**
- * The built programs (dist/cmd/*.js). From dist/pkg/lab they are ../../cmd (a checkout or an
- * installed package alike); from the sources under vitest, dist/cmd of the package root above.
- * XNET_BIN_DIR overrides both.
+ * The built programs (dist/cmd/*.js). Inside xctl's bundle (scripts/bundle.mjs) this code runs
+ * from dist/cmd itself; from dist/pkg/lab they are ../../cmd (a checkout or an installed package
+ * alike); from the sources under vitest, dist/cmd of the package root above. XNET_BIN_DIR
+ * overrides all three.
  */
 export function programPath(program: Program): string {
   if (process.env.XNET_BIN_DIR) return join(process.env.XNET_BIN_DIR, `${program}.js`);
   const here = dirname(fileURLToPath(import.meta.url));
+  if (here.endsWith(join('dist', 'cmd'))) return join(here, `${program}.js`);
   const sibling = resolve(here, '..', '..', 'cmd', `${program}.js`);
   if (here.endsWith(join('dist', 'pkg', 'lab')) || existsSync(sibling)) return sibling;
   let dir = here;

@@ -28,4 +28,16 @@ describe('the npm package', () => {
       for (const d of docs) expect(files).toContain(d.replace(/^file:\/usr\/(local\/)?lib\/node_modules\/xnet\//, ''));
     }
   });
+
+  it('holds the bundled programs and what they read beside them (scripts/bundle.mjs)', async () => {
+    const files = await packedFiles();
+    const programs = ['dist/cmd/xctl.js', 'dist/cmd/xnet-agent.js', 'dist/cmd/xnet-controller.js'];
+    // etcd3 reads its protocol from ../proto of the bundle; pkg/spawn starts helper.cjs beside it
+    expect(files).toEqual(expect.arrayContaining([...programs, 'dist/cmd/helper.cjs', 'dist/proto/rpc.proto', 'dist/proto/kv.proto', 'dist/proto/auth.proto']));
+    for (const p of programs) {
+      // a program tsc wrote alone imports ../pkg/...: it would load ~300 files at every start
+      expect(readFileSync(p, 'utf8'), `${p} is a bundle`).not.toMatch(/from\s+["']\.\.\/pkg\//);
+      for (const chunk of readFileSync(p, 'utf8').matchAll(/from\s+["']\.\/([^"']+)["']/g)) expect(files).toContain(`dist/cmd/${chunk[1]}`);
+    }
+  });
 });
