@@ -8,7 +8,8 @@ import type { Session } from './connect.js';
 import type { CliIO } from './io.js';
 import { UsageError } from './exit.js';
 import { EVENT_NAMES, EVENT_OUTPUTS } from './commands/events.js';
-import { GET_OUTPUTS, JSONPATH } from './commands/get.js';
+import { GET_OUTPUTS } from './commands/get.js';
+import { JSONPATH } from './jsonpath-printer.js';
 import { LAB_STATUS_OUTPUTS } from './commands/lab.js';
 import { TOPOLOGY_OUTPUTS } from './commands/topology.js';
 import type { RegisterCommand } from './command.js';
@@ -78,7 +79,7 @@ function forValues(): string {
  * A lone `jsonpath=` is completed without the space after it: the template follows in the word.
  */
 function outputValues(): string {
-  return `if [[ "$path" == get && -n "\${pos[0]}" && " ${EVENT_NAMES.join(' ')} " == *" \${pos[0]} "* ]]; then outputs="${EVENT_OUTPUTS.join(' ')}"; fi; `
+  return `if [[ "$path" == get && -n "\${pos[0]}" && " ${EVENT_NAMES.join(' ')} " == *" \${pos[0]} "* ]]; then outputs="${[...EVENT_OUTPUTS, JSONPATH].join(' ')}"; fi; `
     + 'COMPREPLY=($(compgen -W "$outputs" -- "$cur")); '
     + 'if [[ ${#COMPREPLY[@]} -eq 1 && "${COMPREPLY[0]}" == *= ]]; then compopt -o nospace 2>/dev/null; fi';
 }

@@ -3,6 +3,7 @@
 // is test/unit/jsonpath.test.ts's.
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { xctlInProcess, type XctlOptions, type XctlRun } from '../harness/xctl-in-process.js';
+import { EventRecorder } from '../../pkg/events/recorder.js';
 
 const lab = xctlInProcess('xnet-jsonpath');
 const xctl = (args: string[], opts?: XctlOptions) => lab.xctl(args, opts);
@@ -96,6 +97,29 @@ describe('get -w -o jsonpath', () => {
     const args = ['get', 'no', '-l', 'rack=r1', '-w', '-o', 'jsonpath={.spec.address}{"\\n"}', '--allow-missing-template-keys=false'];
     const r = await watchUntil(args, undefined, () => xctl(['apply', '-f', '-'], { stdin: node('jp-8', 'r1') }));
     expect(r).toEqual({ code: 1, out: '198.18.0.11\n', err: 'error: error executing jsonpath "{.spec.address}{\\"\\\\n\\"}": address is not found\n' });
+  });
+});
+
+describe('get events -o jsonpath', () => {
+  it('runs the template on the List of events -o json prints, and on each event a watch prints', async () => {
+    const rec = new EventRecorder({ client: lab.etcd.client(), source: { component: 'controller' } });
+    onTestFinished(() => rec.close());
+    await rec.record({ kind: 'ContainerNic', name: 'web-1' }, 'Normal', 'Allocated', 'address 10.231.1.2 allocated');
+    const tpl = 'jsonpath={range .items[*]}{.reason} {.involvedObject.name}{"\\n"}{end}';
+    expect(await xctl(['get', 'events', '-o', tpl])).toEqual({ code: 0, out: 'Allocated web-1\n', err: '' });
+    expect(await xctl(['get', 'ev', '--for', 'nic/web-1', '-o', 'jsonpath={.items[0].type}'])).toEqual({ code: 0, out: 'Normal', err: '' });
+    const r = await watchUntil(['get', 'events', '-w', '-o', 'jsonpath={.reason}:{.type}{"\\n"}'], 'Joined:Normal\n',
+      () => rec.record({ kind: 'Node', name: 'jp-1' }, 'Normal', 'Joined', 'node jp-1 reported itself'));
+    expect(r).toEqual({ code: 0, out: 'Allocated:Normal\nJoined:Normal\n', err: '' });
+  });
+
+  it('refuses a bad template before reading, and fails on a missing key with =false, as get KIND does', async () => {
+    expect(await xctl(['get', 'events', '-o', 'jsonpath={.items[*'])).toMatchObject({ code: 2, out: '' });
+    expect(await xctl(['get', 'events', '-o', 'jsonpath={.nope}', '--allow-missing-template-keys=false'])).toEqual({
+      code: 1, out: '', err: 'error: error executing jsonpath "{.nope}": nope is not found\n',
+    });
+    expect(await xctl(['get', 'events', '-o', 'yaml', '--allow-missing-template-keys'])).toMatchObject({ code: 2, err: 'error: --allow-missing-template-keys is for -o jsonpath=TEMPLATE\n' });
+    expect((await xctl(['get', 'events', '-o', 'wide'])).err).toBe('error: unknown output format "wide" for events; use json, yaml or jsonpath=TEMPLATE\n');
   });
 });
 

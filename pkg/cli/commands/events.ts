@@ -1,4 +1,4 @@
-// `xctl get events [--for KIND/NAME] [-o json|yaml] [-w]` and the Events section of describe.
+// `xctl get events [--for KIND/NAME] [-o json|yaml|jsonpath=TEMPLATE] [-w]` and the Events section of describe.
 import { resolveKind, type Kind } from '../../api/kinds.js';
 import { listEvents, watchEvents } from '../../events/read.js';
 import { boundNode } from '../../store/merge.js';
@@ -8,10 +8,11 @@ import type { InvolvedObject, XnetEvent } from '../../events/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
+import { JSONPATH, jsonPathPrinter } from '../jsonpath-printer.js';
 import { columnWidths, humanAge, renderTable, skippedLines, toJson, toYaml, watchTable } from '../format.js';
 
 export const EVENT_NAMES = ['events', 'event', 'ev'];
-/** What `get events -o` takes (also what completion offers after it). */
+/** What `get events -o` takes as a whole word (also what completion offers after it, with JSONPATH). */
 export const EVENT_OUTPUTS = ['json', 'yaml'] as const;
 export const isEventsKind = (kind: string) => EVENT_NAMES.includes(kind.toLowerCase());
 
@@ -21,6 +22,20 @@ export interface EventsOptions {
   selector?: string[];
   /** --no-headers sets it false */
   headers?: boolean;
+  /** -o jsonpath: --allow-missing-template-keys[=false] (get.ts) */
+  allowMissingTemplateKeys?: boolean;
+}
+
+type EventsPrint = { format: 'table' | 'json' | 'yaml' } | { format: 'jsonpath'; render: (data: unknown) => string };
+
+/** -o for events; a jsonpath template is parsed before etcd is read, as get KIND's is. */
+function eventsOutput(opts: EventsOptions): EventsPrint {
+  const o = opts.output;
+  const jsonpath = o !== undefined && (o === 'jsonpath' || o.startsWith(JSONPATH));
+  if (opts.allowMissingTemplateKeys !== undefined && !jsonpath) throw new UsageError('--allow-missing-template-keys is for -o jsonpath=TEMPLATE');
+  if (jsonpath) return { format: 'jsonpath', render: jsonPathPrinter(o.slice(JSONPATH.length), opts.allowMissingTemplateKeys ?? true) };
+  if (o !== undefined && !(EVENT_OUTPUTS as readonly string[]).includes(o)) throw new UsageError(`unknown output format "${o}" for events; use json, yaml or jsonpath=TEMPLATE`);
+  return { format: o ?? 'table' } as EventsPrint;
 }
 
 /** KIND/NAME with KIND in any of its spellings. */
@@ -65,13 +80,13 @@ const USUAL_ROW = ['12m', 'Warning', 'RouteConflict', 'containernic/' + 'x'.repe
 export async function eventsCommand(session: Session, io: CliIO, name: string | undefined, opts: EventsOptions): Promise<number> {
   if (name !== undefined) throw new UsageError('get events takes no NAME; use --for KIND/NAME');
   if (opts.selector?.length) throw new UsageError('get events takes no label selector (-l): events carry no labels; use --for KIND/NAME');
-  if (opts.output !== undefined && !(EVENT_OUTPUTS as readonly string[]).includes(opts.output)) throw new UsageError(`unknown output format "${opts.output}" for events; use json or yaml`);
+  const how = eventsOutput(opts);
   const named = parseFor(opts.for);
   const cur = named && await current(session, named);
   const list = await listEvents(session.client(), undefined, cur?.obj, cur?.node);
   io.err(skippedLines(list.skipped));
   if (cur) io.err(otherLines(cur.obj, cur.node, list.others));
-  const print = printListed(io, list.items, opts);
+  const print = printListed(io, list.items, how, opts);
   if (!opts.watch) return EXIT.OK;
   // ended by the user (io.signal) or by an etcd that stopped answering (whileEtcdAnswers)
   const ac = new AbortController();
@@ -99,13 +114,18 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
  * stderr, and a watch's header then comes with its first row, aligned to it, as `get KIND -w`
  * prints it (a header printed at once could only guess the widths of rows not yet seen).
  */
-function printListed(io: CliIO, items: XnetEvent[], opts: EventsOptions): (e: XnetEvent) => void {
-  if (opts.output === 'json') {
+function printListed(io: CliIO, items: XnetEvent[], how: EventsPrint, opts: EventsOptions): (e: XnetEvent) => void {
+  if (how.format === 'jsonpath') {
+    // kubectl's input: the List -o json prints; a watch runs the template on each event
+    io.out(opts.watch ? items.map(how.render).join('') : how.render({ apiVersion: 'v1', kind: 'List', items }));
+    return (e) => io.out(how.render(e));
+  }
+  if (how.format === 'json') {
     // a List, as `get KIND -o json` prints it; a watch prints one document per event
     io.out(opts.watch ? items.map((e) => toJson(e)).join('') : toJson({ apiVersion: 'v1', kind: 'List', items }));
     return (e) => io.out(toJson(e));
   }
-  if (opts.output === 'yaml') {
+  if (how.format === 'yaml') {
     io.out(opts.watch ? items.map((e) => `---\n${toYaml(e)}`).join('') : toYaml({ apiVersion: 'v1', kind: 'List', items }));
     return (e) => io.out(`---\n${toYaml(e)}`);
   }

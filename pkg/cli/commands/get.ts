@@ -4,9 +4,9 @@ import { whileEtcdAnswers } from '../watch-liveness.js';
 import { matchLabels } from '../../api/labels.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
-import { CliError, EXIT, UsageError } from '../exit.js';
+import { EXIT, UsageError } from '../exit.js';
 import { asList, columnWidths, ref, skippedLines, renderTable, tableHeader, tableRow, toJson, toYaml, watchTable, type Output, type OutputFormat } from '../format.js';
-import { executeTemplate, JsonPathExecError, JsonPathSyntaxError, parseTemplate } from '../jsonpath.js';
+import { JSONPATH, jsonPathPrinter } from '../jsonpath-printer.js';
 import { readListed, readNamed } from './get-read.js';
 import { getSeveralKinds } from './get-kinds.js';
 import { eventsCommand, isEventsKind } from './events.js';
@@ -24,8 +24,6 @@ export interface GetOptions {
 
 /** What `get -o` takes as a whole word (also what completion offers after it, with JSONPATH). */
 export const GET_OUTPUTS = ['wide', 'yaml', 'json', 'name'] as const;
-/** `-o jsonpath=TEMPLATE`, kubectl's spelling: the template follows the "=" in the same word. */
-export const JSONPATH = 'jsonpath=';
 
 export function parseOutput(o: string | undefined): OutputFormat {
   if (o === undefined) return 'table';
@@ -41,29 +39,6 @@ export function parseGetOutput(opts: Pick<GetOptions, 'output' | 'allowMissingTe
   if (opts.allowMissingTemplateKeys !== undefined && format !== 'jsonpath') throw new UsageError('--allow-missing-template-keys is for -o jsonpath=TEMPLATE');
   if (format !== 'jsonpath') return { format };
   return { format, jsonpath: jsonPathPrinter(opts.output!.slice(JSONPATH.length), opts.allowMissingTemplateKeys ?? true) };
-}
-
-/**
- * The printer of a template: a parse error is a usage error (exit 2) naming the template and
- * the character; one while printing fails the command (exit 1) as kubectl's does, and prints nothing.
- */
-export function jsonPathPrinter(template: string, allowMissingKeys: boolean): (data: unknown) => string {
-  // kubectl's words for `-o jsonpath` and `-o jsonpath=`
-  if (!template) throw new UsageError('template format specified but no template given: use -o jsonpath=\'{.metadata.name}\'');
-  const quoted = JSON.stringify(template);
-  let parsed;
-  try {
-    parsed = parseTemplate(template);
-  } catch (e) {
-    throw e instanceof JsonPathSyntaxError ? new UsageError(`error parsing jsonpath ${quoted}: ${e.message}`) : e;
-  }
-  return (data) => {
-    try {
-      return executeTemplate(parsed, data, { allowMissingKeys });
-    } catch (e) {
-      throw e instanceof JsonPathExecError ? new CliError(EXIT.FAILED, `error executing jsonpath ${quoted}: ${e.message}`) : e;
-    }
-  };
 }
 
 /** Go's strconv.ParseBool, which kubectl's --flag=value takes. */
@@ -255,7 +230,6 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
     .action((kind: string, names: string[], opts: GetOptions & { for?: string }, cmd: Command) => {
       // an option that does not apply is refused, not ignored: the output would not be what was asked
       if (!isEventsKind(kind) && opts.for !== undefined) throw new UsageError('--for KIND/NAME is for "get events"; use get KIND NAME');
-      if (isEventsKind(kind) && opts.allowMissingTemplateKeys !== undefined) throw new UsageError('--allow-missing-template-keys is for -o jsonpath=TEMPLATE, which get events does not take');
       // events are no kind of object (no table of theirs has NAME): listed on their own
       if (kind.includes(',') && kind.split(',').some(isEventsKind)) throw new UsageError(`"${kind}": events are listed on their own: xctl get events [--for KIND/NAME]`);
       return run((s) => (isEventsKind(kind)
