@@ -88,7 +88,7 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<Rec
   if (!nic && unreadable(ctx, 'ContainerNic').has(name)) return leaveUnreadable(ctx, name);
   if (!nic || nic.spec.node !== ctx.node || isDeleting(nic)) return removeNic(ctx, name, nic);
   ctx.removedNics.delete(name);
-  const w: Write = (r, fields = {}) => ctx.status.write('ContainerNic', nic, fields, r);
+  const w: Write = (r, fields = {}) => (r.status === 'False' && leftSinceRead(ctx, nic) ? Promise.resolve() : ctx.status.write('ContainerNic', nic, fields, r));
 
   const c = await reportingDocker(w, () => ctx.dp.docker.inspectContainer(nic.spec.container));
   const pin = c ? await reportingDocker(w, () => pinContainerNetns(ctx.dp, c)) : undefined;
@@ -108,6 +108,24 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<Rec
   } finally {
     await ns?.close();
   }
+}
+
+/**
+ * Whether the NIC, as this reconcile read it at its start, has begun leaving this node since
+ * (deleted, marked for deletion, moved to another node). A reconcile reads the NIC once, then
+ * waits on Docker and the kernel while the caches move on: an `xctl delete -f` of a
+ * ClusterNetwork with its NICs is one transaction, and a reconcile the network's delete woke
+ * (or one already running) finds the network gone but reports on the NIC it read before the
+ * delete, which was Ready: a Warning (ClusterNetworkMissing, HostSubnetMissing...) about what the
+ * user is deleting with it. The NIC's own change has queued it again, and its removal
+ * (nic-removal.ts) is what it is told next, so a not-Ready outcome of this reconcile is not
+ * reported. A NIC that stays (its network deleted alone) is unchanged here, and told as before.
+ */
+function leftSinceRead(ctx: AgentContext, read: ContainerNic): boolean {
+  const now = ctx.caches.nics.get(read.metadata.name);
+  if (!now || now.spec.node !== ctx.node || isDeleting(now)) return true;
+  // made again under the name meanwhile: this reconcile's outcome is about the one before
+  return !!read.metadata.uid && now.metadata.uid !== read.metadata.uid;
 }
 
 /** The NIC as it should be in the pinned namespace, or why it cannot be made there (yet). */
