@@ -17,10 +17,12 @@ import { xctlInTest, type XctlCallOptions } from './xctl-in-process.js';
 import { HEAL_TEST_RESYNC_S } from './heal.js';
 import { addLabHostIdentity, hostCredentials, labTlsArgs } from '../../pkg/lab/auth.js';
 import { readRecord } from '../../pkg/lab/record.js';
+import { assertProgramsBuilt } from './built-fresh.js';
 import type { LabAuth, LabIdentity } from '../../pkg/lab/types.js';
 
 /** dist/cmd/xctl.js next to the agent and controller the lab starts */
 export function xctlPath(): string {
+  assertProgramsBuilt();
   return join(dirname(programPath('xnet-agent')), 'xctl.js');
 }
 
@@ -111,6 +113,8 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
     }
     return h;
   };
+  // the agents and controllers started here are the built programs
+  if (opts.agents) assertProgramsBuilt();
   try {
     if (opts.agents) {
       // the same path as `xctl lab up`, under a lab id of its own

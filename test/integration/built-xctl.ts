@@ -1,10 +1,10 @@
 // The tests of the built `xctl` program (dist/cmd/xctl.js, as a user runs it) share this:
 // the program checked to be built, and a real etcd started before the file's tests and
 // stopped after them. Registered first, so a file's own beforeAll may use the etcd.
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { assertProgramsBuilt } from '../harness/built-fresh.js';
 
 export const XCTL_BIN = resolve('dist/cmd/xctl.js');
 
@@ -12,7 +12,7 @@ export const XCTL_BIN = resolve('dist/cmd/xctl.js');
 export function useBuiltXctl(): { readonly etcd: TestEtcd } {
   const env = {} as { etcd: TestEtcd };
   beforeAll(async () => {
-    if (!existsSync(XCTL_BIN)) throw new Error(`${XCTL_BIN} is missing: run "npm run build" (the test command builds it) first`);
+    assertProgramsBuilt();
     env.etcd = await startEtcd();
   });
   afterAll(async () => { await env.etcd?.stop(); });
