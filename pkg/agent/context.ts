@@ -6,7 +6,7 @@ import type { ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, Macvlan
 import type { EventRecorder } from '../events/recorder.js';
 import { setCondition } from '../api/index.js';
 import { WAITING_FOR_CONTROLLER } from '../api/conditions.js';
-import { SETTLING_REASONS, SettlingClock, mayTurnWarning, notReadyEventType, type NotReadyFacts } from './settling.js';
+import { SETTLING_REASONS, SettlingClock, isCascade, mayTurnWarning, notReadyEventType, type NotReadyFacts } from './settling.js';
 import { HOSTSUBNET_REPORT_MARK, reportKeepsFor } from '../api/hostsubnet-report.js';
 import type { Informer } from '../store/informer.js';
 import type { Store } from '../store/types.js';
@@ -182,7 +182,8 @@ export class NodeStatusReporter {
 
   /** settling.ts's facts of a not-Ready condition of the object; wasReady: its Ready before, if True. */
   private facts(obj: { kind: Kind; name: string; uid?: string }, reason: string, wasReady: boolean): NotReadyFacts {
-    const ever = wasReady || this.readyOnce.has(`${obj.kind}/${obj.name}/${obj.uid ?? ''}`);
+    // a dependent the controller removes after its owner's delete is told as one settling
+    const ever = !isCascade(obj.kind, reason) && (wasReady || this.readyOnce.has(`${obj.kind}/${obj.name}/${obj.uid ?? ''}`));
     return this.settling.facts(`${obj.kind}/${obj.name}/`, obj.uid ?? '', reason, ever);
   }
 

@@ -23,6 +23,17 @@ export const SETTLING_REASONS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * A not-Ready reason that, for this kind, is the controller carrying out a delete the user made,
+ * not a fault: the controller removes the HostSubnets of a deleted ClusterNetwork (they are its
+ * dependents, as a Deployment's ReplicaSets are), so a Ready HostSubnet whose ClusterNetwork went
+ * is on its way out. Told as a young settling reason is (Normal within the grace), and as a
+ * Warning if it persists: no controller removed it.
+ */
+export function isCascade(kind: string, reason: string): boolean {
+  return kind === 'HostSubnet' && reason === 'ClusterNetworkMissing';
+}
+
+/**
  * A NIC declared before its container exists waits for it, like a Kubernetes volume bound on
  * its first consumer (WaitForFirstConsumer, a Normal event however long): containers are
  * commonly made minutes after their NICs are applied (a deploy script, a compose run), and a

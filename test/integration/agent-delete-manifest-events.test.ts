@@ -50,7 +50,8 @@ const xctl = (args: string[]) => labXctl(lab(), args);
 const nic = async () => (await lab().store.get('ContainerNic', 'test-eth1')) as ContainerNic | undefined;
 const eth1 = async () => (await inContainer(lab().hosts[0], 'test', ['ip', '-o', 'link'])).stdout;
 /** TYPE/REASON of this NIC incarnation's events, as `xctl get events` lists them */
-const events = async (uid: string) => (await listEvents(lab().client, '/xnet', { kind: 'ContainerNic', name: 'test-eth1', uid })).items.map((e) => `${e.type}/${e.reason}`);
+const events = async (uid: string, obj = { kind: 'ContainerNic', name: 'test-eth1' }) => (await listEvents(lab().client, '/xnet', { ...obj, uid })).items.map((e) => `${e.type}/${e.reason}`);
+const HS = { kind: 'HostSubnet', name: 'default-host-1' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The manifest applied with xctl, the NIC Ready in its container; the NIC as it is then. */
@@ -70,6 +71,8 @@ describe('xctl delete -f of a ClusterNetwork with a NIC on it', () => {
     const file = join(lab().dir, 'cn-and-nic.yaml');
     writeFileSync(file, MANIFEST);
     const before = await applyReady(file);
+    const hs = await lab().store.get('HostSubnet', HS.name);
+    expect(hs && isReady(hs), 'the HostSubnet Ready').toBe(true);
     const del = await xctl(['delete', '-f', file]);
     expect(del.code, del.err).toBe(0);
     expect(del.out).toContain('clusternetwork/default deleted');
@@ -81,9 +84,13 @@ describe('xctl delete -f of a ClusterNetwork with a NIC on it', () => {
     await sleep(2_000);
     const seen = await events(before.metadata.uid!);
     expect(seen.filter((e) => e.startsWith('Warning')), seen.join(', ')).toEqual([]);
+    // its HostSubnet, which the controller removes with the ClusterNetwork, is no news either
+    await eventually(async () => !(await lab().store.get('HostSubnet', HS.name)) || undefined, 'the HostSubnet gone', 60_000);
+    const hsSeen = await events(hs!.metadata.uid!, HS);
+    expect(hsSeen.filter((e) => e.startsWith('Warning')), hsSeen.join(', ')).toEqual([]);
     const all = await xctl(['get', 'events']);
     expect(all.code, all.err).toBe(0);
-    const nicWarnings = all.out.split('\n').filter((l) => /\sWarning\s/.test(l) && l.includes('containernic/test-eth1'));
+    const nicWarnings = all.out.split('\n').filter((l) => /\sWarning\s/.test(l) && /containernic\/test-eth1|hostsubnet\/default-host-1/.test(l));
     expect(nicWarnings).toEqual([]);
   }, 180_000);
 

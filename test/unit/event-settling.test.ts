@@ -107,6 +107,22 @@ describe('the agent\'s events of a young not-Ready condition', () => {
     expect(recorded.at(-1)).toBe('Warning/ContainerNotFound');
   });
 
+  it('a Ready HostSubnet whose ClusterNetwork went is told as settling (the controller removes it); a Ready NIC is warned at once', async () => {
+    const { rep, recorded, pass } = reporter();
+    const hs = { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: 'default-n1', uid: 'h1', generation: 1 }, spec: {} } as unknown as ContainerNic;
+    await rep.write('HostSubnet', hs, {}, ready('bridge br01 is up'));
+    await rep.write('HostSubnet', hs, {}, missing);
+    expect(recorded).toEqual(['Normal/Ready', 'Normal/ClusterNetworkMissing']);
+    // still there past the grace: no controller removed it
+    await pass(1_100);
+    await rep.write('HostSubnet', hs, {}, missing);
+    await pass(5_000);
+    expect(recorded).toEqual(['Normal/Ready', 'Normal/ClusterNetworkMissing', 'Warning/ClusterNetworkMissing']);
+    await rep.write('ContainerNic', nic(), {}, ready('eth1 is in container web'));
+    await rep.write('ContainerNic', nic(), {}, missing);
+    expect(recorded.slice(3)).toEqual(['Normal/Attached', 'Warning/ClusterNetworkMissing']);
+  });
+
   it('counts the grace anew for each incarnation, and forgets the objects gone', async () => {
     const { rep, recorded, clock, pass } = reporter();
     await rep.write('ContainerNic', nic('u1'), {}, missing);
