@@ -12,6 +12,7 @@ import type { Problem } from './planner/ops.js';
 import { FIELD, invalidField, type FieldCheck } from './status-fields.js';
 import { clusterCidrWhy, hostSubnetFitWhy, macvlanSubnetWhy } from '../api/rules.js';
 import { missingNetworkMessage } from '../api/validate.js';
+import { bridgeNetworkOptions } from '../api/docker-network.js';
 
 export interface HostSubnetView {
   subnet?: string;
@@ -114,15 +115,8 @@ export function macFromIp(ip: string): string {
   return ['02', '42', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
 }
 
-/**
- * A ClusterNetwork's MTU when it declares none: the kernel's default for a new veth and Docker's
- * for a bridge network. Declared rather than left out, on both ends of every veth NIC and on
- * the Docker network, so that removing `mtu` takes what was made with it back to what is made
- * without it (as if it had never been set), and so that a daemon default (Docker's
- * `default-network-opts`) cannot make xnet's network differ from its spec. Never on a macvlan:
- * its default is its parent's MTU.
- */
-export const DEFAULT_CLUSTER_MTU = 1500;
+// the rule lives with the Docker network's other options (api/docker-network.ts)
+export { DEFAULT_CLUSTER_MTU } from '../api/docker-network.js';
 
 export const isDeleting = (o: { metadata: { deletionTimestamp?: string } }) => !!o.metadata.deletionTimestamp;
 
@@ -162,12 +156,7 @@ export function bridgeNetworkSpec(hs: HostSubnet, cn: ClusterNetwork | undefined
   // after the value checks: a bad status or spec is named as such before the name is judged
   const reserved = reservedDockerNetworkWhy(dockerNetworkName(cn));
   if (reserved) return { problem: { reason: 'ReservedDockerNetwork', message: reserved } };
-  const options: Record<string, string> = {
-    'com.docker.network.bridge.name': v.bridge,
-    'com.docker.network.bridge.enable_icc': String(hs.spec.icc ?? true),
-    'com.docker.network.bridge.enable_ip_masquerade': String(cn.spec.masquerade ?? true),
-    'com.docker.network.driver.mtu': String(cn.spec.mtu ?? DEFAULT_CLUSTER_MTU),
-  };
+  const options: Record<string, string> = { 'com.docker.network.bridge.name': v.bridge, ...bridgeNetworkOptions(cn, hs) };
   const spec: DockerNetworkSpec = {
     name: dockerNetworkName(cn), driver: 'bridge', subnet: v.subnet, options,
     labels: { [OWNER_LABEL]: `HostSubnet/${hs.metadata.name}` },

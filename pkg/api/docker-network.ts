@@ -32,3 +32,57 @@ export function derivedDockerNetworkIssues(o: { kind: string; metadata: { name: 
   const why = reservedDockerNetworkWhy(o.metadata.name);
   return why ? [{ path: ['metadata', 'name'], message: `also names the Docker network on every host when spec.dockerNetwork is not set, and ${why}` }] : [];
 }
+
+/**
+ * A ClusterNetwork's MTU when it declares none: the kernel's default for a new veth and Docker's
+ * for a bridge network. Declared rather than left out, on both ends of every veth NIC and on
+ * the Docker network, so that removing `mtu` takes what was made with it back to what is made
+ * without it (as if it had never been set), and so that a daemon default (Docker's
+ * `default-network-opts`) cannot make xnet's network differ from its spec. Never on a macvlan:
+ * its default is its parent's MTU.
+ */
+export const DEFAULT_CLUSTER_MTU = 1500;
+
+/**
+ * The options of a HostSubnet's Docker bridge network that its spec and its ClusterNetwork's
+ * decide (the bridge's name aside). Docker changes none of them on a network that exists: the
+ * agent makes the network again once no container is attached (planner/docker-networks.ts), and
+ * xctl warns of that on an edit (remadeNetworkWarnings).
+ */
+export function bridgeNetworkOptions(cn: { spec: { masquerade?: boolean; mtu?: number } }, hs: { spec: { icc?: boolean } }): Record<string, string> {
+  return {
+    'com.docker.network.bridge.enable_icc': String(hs.spec.icc ?? true),
+    'com.docker.network.bridge.enable_ip_masquerade': String(cn.spec.masquerade ?? true),
+    'com.docker.network.driver.mtu': String(cn.spec.mtu ?? DEFAULT_CLUSTER_MTU),
+  };
+}
+
+type Spec = { kind: string; metadata: { name: string }; spec?: unknown };
+type OptionSpec = { spec: { masquerade?: boolean; mtu?: number; icc?: boolean } };
+const NO_SPEC: OptionSpec = { spec: {} };
+/** The options an object of either kind decides (those of the other kind at their defaults). */
+const optionsOf = (x: Spec) => bridgeNetworkOptions(x.kind === 'ClusterNetwork' ? x as OptionSpec : NO_SPEC, x.kind === 'HostSubnet' ? x as OptionSpec : NO_SPEC);
+const FIELDS: Record<string, Array<[field: string, option: string]>> = {
+  ClusterNetwork: [['masquerade', 'com.docker.network.bridge.enable_ip_masquerade'], ['mtu', 'com.docker.network.driver.mtu']],
+  HostSubnet: [['icc', 'com.docker.network.bridge.enable_icc']],
+};
+
+/**
+ * An edit of a stored ClusterNetwork's masquerade or mtu, or a HostSubnet's icc: each is an
+ * option of a Docker network, which Docker cannot change in place, so on a node with a container
+ * attached the change waits (NetworkInUse) until they are all disconnected. Said by apply and
+ * diff, as kubectl prints an API server's warnings; the write goes ahead.
+ */
+export function remadeNetworkWarnings(batch: Spec[], stored: Spec[]): string[] {
+  const before = new Map(stored.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+  return batch.flatMap((o) => {
+    const was = before.get(`${o.kind}/${o.metadata.name}`);
+    const fields = FIELDS[o.kind];
+    if (!was || !fields) return [];
+    const [now, then] = [optionsOf(o), optionsOf(was)];
+    return fields.filter(([, option]) => now[option] !== then[option]).map(([field, option]) =>
+      `${o.kind.toLowerCase()}/${o.metadata.name}: spec.${field} ${now[option]} (was ${then[option]}) is an option Docker cannot change on an existing network: ` +
+      `on each node the agent makes ${o.kind === 'HostSubnet' ? 'its' : 'the'} Docker network again once no container is attached to it (stopped ones included); until then ` +
+      `${o.kind === 'HostSubnet' ? 'it reports' : 'that node\'s HostSubnet reports'} NetworkInUse and keeps the old value`);
+  });
+}

@@ -5,6 +5,7 @@ import { inUseReportsToRead, type NodeReports } from '../../api/validate-in-use-
 import type { AnyObject } from '../../api/types.js';
 import { overrideNodeWarnings, type KnownNode } from '../../api/macvlan-parent.js';
 import { needsHostSubnets, networkLeftWarnings, networksLeft } from '../../api/node-leaving.js';
+import { remadeNetworkWarnings } from '../../api/docker-network.js';
 import type { ListResult, Store } from '../../store/types.js';
 import { checkAgainstStore, InvalidBatchError, loadManifests, type LoadedObject } from '../../manifest/load.js';
 import { ManifestError, type ManifestIssue } from '../../manifest/errors.js';
@@ -19,8 +20,9 @@ export async function loadBatch(io: CliIO, filenames: string[] | undefined): Pro
 
 /**
  * What apply and diff are given: the objects, and kubectl-style warnings: `warnings` about the
- * batch (accepted, probably not what was meant), `leaving` about what writing it takes away (a
- * Node that leaves a network: node-leaving.ts), said once it is written.
+ * batch (accepted, probably not what was meant), `leaving` about what writing it takes away or
+ * holds up (a Node that leaves a network: node-leaving.ts; a Docker network each node makes
+ * again: docker-network.ts), said once it is written.
  */
 export interface CheckedBatch { objects: AnyObject[]; warnings: string[]; leaving: string[] }
 
@@ -37,7 +39,8 @@ export async function checkedBatch(session: Session, loaded: LoadedObject[]): Pr
   const nodes = lists.find((_, i) => kinds[i].kind === 'Node');
   const warnings = nodes ? overrideNodeWarnings(objects, storedNodes(nodes)) : [];
   const storedHostSubnets = lists.find((_, i) => kinds[i].kind === 'HostSubnet')?.items;
-  return { objects, warnings, leaving: await leavingWarnings(store, objects, existing, storedHostSubnets) };
+  const leaving = [...await leavingWarnings(store, objects, existing, storedHostSubnets), ...remadeNetworkWarnings(objects, existing)];
+  return { objects, warnings, leaving };
 }
 
 /**

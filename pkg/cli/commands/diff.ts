@@ -45,7 +45,7 @@ async function diff(session: Session, io: CliIO, opts: DiffOptions): Promise<num
     io.out(`+++ ${ref(wanted)} (manifest)\n`);
     io.out(textDiff(before, after));
   }
-  // what apply would take away (a Node leaving a network), as apply says it
+  // what apply would take away or hold up (a Node leaving a network), as apply says it
   for (const w of leaving) io.err(`Warning: ${w}\n`);
   return differs ? EXIT.FAILED : EXIT.OK;
 }

@@ -1,0 +1,56 @@
+// xctl apply and diff of an edit Docker cannot make in place (a ClusterNetwork's masquerade or
+// mtu, a HostSubnet's icc: options of each node's Docker network) say what it costs: the agent
+// makes the network again only once no container is attached, and until then the HostSubnet
+// reports NetworkInUse (a new-user trial changed masquerade on a live network and saw only
+// "configured", then every HostSubnet not Ready). Against a real etcd, in-process through runXctl.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { xctlInProcess, type XctlOptions } from '../harness/xctl-in-process.js';
+import type { ClusterNetwork } from '../../pkg/api/index.js';
+
+const lab = xctlInProcess('xnet-remade-network');
+const xctl = (args: string[], opts?: XctlOptions) => lab.xctl(args, opts);
+
+const V = 'apiVersion: xnet.io/v1alpha1';
+const cn = (extra = '') => `${V}\nkind: ClusterNetwork\nmetadata:\n  name: apps\nspec:\n  cidr: 10.233.0.0/16\n  hostPrefix: 24\n  dockerNetwork: apps-net\n${extra}`;
+const hs = (extra = '') => `${V}\nkind: HostSubnet\nmetadata:\n  name: apps-host-1\nspec:\n  node: host-1\n  clusterNetwork: apps\n${extra}`;
+
+beforeAll(async () => {
+  expect((await xctl(['apply', '-f', '-'], { stdin: [cn(), hs()].join('---\n') })).code).toBe(0);
+});
+
+const warning = (obj: string, field: string, now: string, was: string, holder: string) => `Warning: ${obj}: spec.${field} ${now} (was ${was}) is an option Docker cannot change on an existing network: ` +
+  `on each node the agent makes ${holder}`;
+
+describe('an edit that makes each node\'s Docker network again', () => {
+  it('diff and apply --dry-run warn of masquerade and mtu, writing nothing', async () => {
+    const edit = cn('  masquerade: false\n  mtu: 1400\n');
+    const diff = await xctl(['diff', '-f', '-'], { stdin: edit });
+    expect(diff.code).toBe(1);
+    const lines = diff.err.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain(warning('clusternetwork/apps', 'masquerade', 'false', 'true', 'the Docker network again once no container is attached'));
+    expect(lines[0]).toMatch(/until then that node's HostSubnet reports NetworkInUse and keeps the old value$/);
+    expect(lines[1]).toContain(warning('clusternetwork/apps', 'mtu', '1400', '1500', 'the'));
+    const dry = await xctl(['apply', '--dry-run', '-f', '-'], { stdin: edit });
+    expect(dry).toMatchObject({ code: 0, out: 'clusternetwork/apps configured (dry run)\n', err: diff.err });
+    expect(((await lab.store.get('ClusterNetwork', 'apps')) as ClusterNetwork | undefined)?.spec.masquerade).not.toBe(false);
+  });
+
+  it('apply warns and writes; the same apply again, or an edit of another field, warns of nothing', async () => {
+    const edit = cn('  masquerade: false\n');
+    const r = await xctl(['apply', '-f', '-'], { stdin: edit });
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain(warning('clusternetwork/apps', 'masquerade', 'false', 'true', 'the'));
+    expect((await lab.store.get('ClusterNetwork', 'apps'))?.spec).toMatchObject({ masquerade: false });
+    expect(await xctl(['apply', '-f', '-'], { stdin: edit })).toEqual({ code: 0, out: 'clusternetwork/apps unchanged\n', err: '' });
+    // spelled out at its default: the same option as the stored one, nothing to remake
+    expect((await xctl(['apply', '-f', '-'], { stdin: cn('  masquerade: false\n  mtu: 1500\n') })).err).toBe('');
+  });
+
+  it('a HostSubnet\'s icc, in its own words', async () => {
+    const r = await xctl(['apply', '-f', '-'], { stdin: hs('  icc: false\n') });
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain(warning('hostsubnet/apps-host-1', 'icc', 'false', 'true', 'its Docker network again'));
+    expect(r.err).toMatch(/until then it reports NetworkInUse and keeps the old value\n$/);
+  });
+});
