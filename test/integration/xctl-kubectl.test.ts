@@ -92,7 +92,7 @@ describe('KIND/NAME, the form xctl prints', () => {
     expect(await xctl(['delete', 'no/twice', 'node/twice'])).toMatchObject({ code: 0, out: 'node/twice deleted\n' });
   });
 
-  it('refuses a KIND followed by KIND/NAME, and wait of two kinds, as usage errors', async () => {
+  it('refuses a KIND followed by KIND/NAME as a usage error', async () => {
     const mixed = await xctl(['get', 'node', 'node/k-1']);
     expect(mixed).toMatchObject({ code: 2, out: '' });
     expect(mixed.err).toBe('error: give KIND NAME... or KIND/NAME..., not both: "xctl get node k-1" or "xctl get node/k-1"\n');
@@ -101,9 +101,7 @@ describe('KIND/NAME, the form xctl prints', () => {
       const r = await xctl(['delete', 'no', arg]);
       expect(r).toEqual({ code: 2, out: '', err: `error: "${arg}" is not a NAME: a name has no "/" (give KIND NAME... or KIND/NAME..., e.g. "xctl delete no NAME")\n` });
     }
-    // get and describe take several kinds (xctl-several-kinds.test.ts); wait follows one object
-    const kinds = await xctl(['wait', 'no/k-1', 'cn/default']);
-    expect(kinds).toMatchObject({ code: 2, out: '', err: 'error: wait shows one kind at a time; run it once per kind\n' });
+    // get, describe and wait take several kinds (xctl-several-kinds.test.ts, xctl.test.ts)
     expect((await xctl(['get', 'pods/x'])).err).toMatch(/^error: unknown kind "pods"; expected one of clusternetwork/);
     // kubectl's namespace flags, typed by habit: said why they are unknown, and other flags are not
     for (const flags of [['-n', 'default'], ['-A'], ['--namespace=x'], ['--all-namespaces']]) {

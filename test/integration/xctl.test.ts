@@ -373,6 +373,29 @@ describe('xctl wait', () => {
   it('rejects a malformed --for or --timeout', async () => {
     expect((await xctl(['wait', 'no', 'host-2', '--for', 'ready'])).code).toBe(2);
     expect((await xctl(['wait', 'no', 'host-2', '--timeout', 'soon'])).code).toBe(2);
+    expect(await xctl(['wait', '--for', 'delete'])).toMatchObject({ code: 2, out: '' });
+  });
+
+  it('waits for several objects, of one kind or several, or those named in manifests: each printed as it gets there, one timeout for all', async () => {
+    // hs/late: made Ready by the test above
+    expect(await xctl(['wait', 'hs', 'late', 'late', '--timeout', '5s'])).toEqual({ code: 0, out: 'hostsubnet/late condition met (Ready=True)\n', err: '' });
+    const waiting = xctl(['wait', 'hs/later', 'no/host-2', '--timeout', '60s']);
+    await lab.store.create({ apiVersion: 'xnet.io/v1alpha1', kind: 'HostSubnet', metadata: { name: 'later' }, spec: { node: 'host-1', clusterNetwork: 'default', icc: true } } as never);
+    await lab.store.writeStatus('HostSubnet', 'later', { node: 'host-1' }, { conditions: [{ type: 'Ready', status: 'True' }] });
+    // each in the order it got there (host-2 at once, unless the HostSubnet was there before wait read it)
+    const both = await waiting;
+    expect(both).toMatchObject({ code: 0, err: '' });
+    expect(both.out.split('\n').sort()).toEqual(['', 'hostsubnet/later condition met (Ready=True)', 'node/host-2 condition met (Ready=True)']);
+    // -f: the objects the manifest names, as delete -f reads them; those not there in time are each said
+    const f = file('wait.yaml', `${nodeDoc('host-2')}---\n${nodeDoc('wait-gone')}`);
+    const r = await xctl(['wait', '-f', f, '--for', 'delete', '--timeout', '1s']);
+    expect(r).toEqual({ code: 1, out: 'node/wait-gone deleted\n', err: 'error: timed out after 1s waiting for node/host-2 to reach deletion; it still exists\n' });
+    const two = await xctl(['wait', 'no', 'host-2', 'nope-1', 'nope-2', '--timeout', '1s']);
+    expect(two.code).toBe(1);
+    expect(two.out).toBe('node/host-2 condition met (Ready=True)\n');
+    expect(two.err).toBe('error: timed out after 1s waiting for node/nope-1 to reach condition Ready=True; it does not exist\n' +
+      'error: timed out after 1s waiting for node/nope-2 to reach condition Ready=True; it does not exist\n');
+    expect((await xctl(['wait', 'no', 'host-2', '-f', f])).err).toBe('error: give either KIND NAME or -f, not both\n');
   });
 });
 

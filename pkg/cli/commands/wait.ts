@@ -1,13 +1,14 @@
 import type { Condition } from '../../api/fields.js';
-import type { KindInfo } from '../../api/kinds.js';
+import type { Kind } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
 import { ref } from '../format.js';
 import type { Command } from 'commander';
-import { KIND_HELP, type RegisterCommand } from '../command.js';
-import { oneObject } from './targets.js';
+import { KIND_HELP, fileOption, type RegisterCommand } from '../command.js';
+import { targetsOfAnyKind } from './targets.js';
+import { loadReferences } from '../../manifest/load.js';
 import { printable } from '../../printable.js';
 
 export interface WaitOptions { for?: string; timeout?: string }
@@ -101,55 +102,84 @@ function reachedText(label: string, goal: Goal, o: AnyObject | undefined): strin
   return `${label} condition met (${conditionOf(goal, o)?.type ?? goal.condition}=${goal.status})\n`;
 }
 
+/** One object waited for: what was last seen of it, and whether it reached the goal. */
+interface Waited { kind: Kind; name: string; label: string; last?: AnyObject; met: boolean }
+
 /**
- * Waits for the condition, also for objects that do not exist yet (HostSubnets appear once the
- * controller has made them). Exit 1 with the last observed state when the timeout passes.
+ * Waits until every target reaches the goal, also objects that do not exist yet (HostSubnets
+ * appear once the controller has made them), within one timeout for all. Each is printed when it
+ * reaches it, as kubectl wait prints them; exit 1 naming, one line each, those that did not, with
+ * their last observed state.
  */
-export async function waitCommand(session: Session, io: CliIO, { info, name }: { info: KindInfo; name: string }, opts: WaitOptions): Promise<number> {
+export async function waitCommand(session: Session, io: CliIO, targets: Array<{ kind: Kind; name: string }>, opts: WaitOptions): Promise<number> {
   const goal = parseFor(opts.for);
   const timeoutMs = parseTimeout(opts.timeout);
   const store = session.store();
-  const label = `${info.kind.toLowerCase()}/${name}`;
-
   const revision = await store.revision();
-  let last = await store.get(info.kind, name);
-  if (satisfied(goal, last)) {
-    io.out(reachedText(label, goal, last));
-    return EXIT.OK;
-  }
+  const all: Waited[] = await Promise.all(targets.map(async ({ kind, name }) =>
+    ({ kind, name, label: `${kind.toLowerCase()}/${name}`, last: await store.get(kind, name), met: false })));
+  const pending = new Set<Waited>();
   let done!: (ok: boolean) => void;
   const finished = new Promise<boolean>((r) => { done = r; });
-  const consider = (o: AnyObject | undefined) => { last = o; if (satisfied(goal, o)) done(true); };
-  const w = await store.watch(info.kind, revision, {
-    onEvent: (e) => { if (e.object.metadata.name === name) consider(e.type === 'DELETED' ? undefined : e.object); },
-    onRelist: (l) => consider(l.items.find((o) => o.metadata.name === name)),
-    onError: (err) => io.err(`warning: watch: ${err.message}\n`),
-  });
+  const consider = (t: Waited, o: AnyObject | undefined) => {
+    t.last = o;
+    if (t.met || !satisfied(goal, o)) return;
+    t.met = true;
+    pending.delete(t);
+    io.out(reachedText(t.label, goal, o));
+    if (!pending.size) done(true);
+  };
+  // all pending first: one met at once must not end the wait while the others are unseen
+  for (const t of all) pending.add(t);
+  for (const t of all) consider(t, t.last);
+  if (!pending.size) return EXIT.OK;
+  const watches = await watchTargets(session, io, [...pending], revision, consider);
   const timer = setTimeout(() => done(false), timeoutMs);
   const onAbort = () => done(false);
   io.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const ok = await finished;
-    if (ok) {
-      io.out(reachedText(label, goal, last));
-      return EXIT.OK;
-    }
+    if (await finished) return EXIT.OK;
     const why = io.signal?.aborted ? 'interrupted' : `timed out after ${durationText(opts.timeout ?? '60s')}`;
-    throw new CliError(EXIT.FAILED, `${why} waiting for ${last ? ref(last) : label} to reach ${goalText(goal, last)}; ${describeState(goal, last)}`);
+    throw new CliError(EXIT.FAILED, [...pending].map((t) =>
+      `${why} waiting for ${t.last ? ref(t.last) : t.label} to reach ${goalText(goal, t.last)}; ${describeState(goal, t.last)}`).join('\nerror: '));
   } finally {
     clearTimeout(timer);
     io.signal?.removeEventListener('abort', onAbort);
-    await w.close();
+    await Promise.all(watches.map((w) => w.close()));
   }
+}
+
+/** One watch per kind of the targets, from `revision`, each event given to its target. */
+async function watchTargets(session: Session, io: CliIO, targets: Waited[], revision: number, consider: (t: Waited, o: AnyObject | undefined) => void) {
+  const byKind = new Map<Kind, Map<string, Waited>>();
+  for (const t of targets) byKind.set(t.kind, (byKind.get(t.kind) ?? new Map()).set(t.name, t));
+  return Promise.all([...byKind].map(([kind, named]) => session.store().watch(kind, revision, {
+    onEvent: (e) => { const t = named.get(e.object.metadata.name); if (t) consider(t, e.type === 'DELETED' ? undefined : e.object); },
+    onRelist: (l) => { for (const t of named.values()) consider(t, l.items.find((o) => o.metadata.name === t.name)); },
+    onError: (err) => io.err(`warning: watch: ${err.message}\n`),
+  })));
+}
+
+export interface WaitArgs { filename?: string[] }
+
+/** KIND NAME..., KIND/NAME..., or the objects named in manifests (-f), as delete takes them. */
+async function waitTargets(io: CliIO, args: string[], opts: WaitArgs): Promise<Array<{ kind: Kind; name: string }>> {
+  if (opts.filename?.length) {
+    if (args.length) throw new UsageError('give either KIND NAME or -f, not both');
+    return loadReferences(opts.filename, io.stdin);
+  }
+  const targets = args.length ? targetsOfAnyKind('wait', args) : [];
+  if (targets.length === 0) throw new UsageError('usage: xctl wait KIND NAME... | KIND/NAME... | -f FILE|DIR|- [--for condition=Ready|delete] [--timeout 60s]');
+  return targets;
 }
 
 export const registerWait: RegisterCommand = (program, { io, run }) => {
   program.command('wait')
-    .description('wait until an object reaches a condition')
-    .argument('<kind>', `${KIND_HELP}; or KIND/NAME`)
-    .argument('[name]')
+    .description('wait until objects reach a condition')
+    .argument('[kind-and-names...]', `${KIND_HELP} NAME..., or KIND/NAME...`)
+    .addOption(fileOption())
     .option('--for <condition>', 'condition=Ready, condition=TYPE=False, or delete', 'condition=Ready')
-    .option('--timeout <duration>', 'give up after this long (e.g. 30s, 2m)', '60s')
-    .action((kind: string, name: string | undefined, opts: WaitOptions, cmd: Command) =>
-      run((s) => waitCommand(s, io, oneObject('wait', name === undefined ? [kind] : [kind, name]), opts), cmd));
+    .option('--timeout <duration>', 'give up after this long, for all of them (e.g. 30s, 2m)', '60s')
+    .action((args: string[], opts: WaitOptions & WaitArgs, cmd: Command) =>
+      run(async (s) => waitCommand(s, io, await waitTargets(io, args, opts), opts), cmd));
 };
