@@ -34,12 +34,8 @@ function attachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): At
   const m = ctx.caches.macvlanNets.get(net.macvlanNet ?? '');
   if (!m) return missing(ctx, 'MacvlanNet', net.macvlanNet ?? '');
   const self = ctx.caches.nodes.get(ctx.node);
-  // Its part on this node is taken off (Docker network, shim, report); the NIC's link stays in
-  // the container, and keeps its parent in use (parent-users.ts), but is not what is declared.
-  if (isDeleting(m) || !selects(m.spec.nodeSelector, self)) {
-    const why = isDeleting(m) ? 'is being deleted' : `does not select node ${ctx.node} (spec.nodeSelector)`;
-    return { problem: notReady('MacvlanNetNotOnNode', `MacvlanNet ${m.metadata.name} ${why}: the NIC is not added, nor kept up to date; its interface already in the container is left as it is`) };
-  }
+  // Its part on this node is taken off (Docker network, shim, report); the NIC is not what is declared.
+  if (isDeleting(m) || !selects(m.spec.nodeSelector, self)) return { problem: notOnNode(ctx, m.metadata.name, isDeleting(m)) };
   const r = desiredMacvlan(m, ctx.node, self, [], ctx.ipam?.plugin);
   if (!r.desired) return { problem: notReady(r.problem!.reason, r.problem!.message) };
   if (r.desired.vlan && ctx.capabilities.vlan === false) {
@@ -51,6 +47,21 @@ function attachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): At
   };
 }
 
+/**
+ * MacvlanNetNotOnNode, saying what becomes of the NIC's interface already in the container.
+ * Deleting: the controller hands out no address on a MacvlanNet being deleted and releases the
+ * NIC's (controller/nics.ts, macvlanTarget), and the agent then takes the interface out
+ * (withoutReleased): it stays only until then (while no controller runs, say). Not selecting
+ * the node: the controller keeps the address, so the link stays in the container, working, and
+ * keeps its parent in use (parent-users.ts).
+ */
+function notOnNode(ctx: AgentContext, name: string, deleting: boolean): Ready {
+  const why = deleting ? 'is being deleted' : `does not select node ${ctx.node} (spec.nodeSelector)`;
+  const inside = deleting
+    ? 'its interface already in the container is taken out once the controller releases its address, as it does for every NIC of a MacvlanNet being deleted'
+    : 'its interface already in the container is left as it is, with its address';
+  return notReady('MacvlanNetNotOnNode', `MacvlanNet ${name} ${why}: the NIC is not added, nor kept up to date; ${inside}`);
+}
 
 function missing(ctx: AgentContext, kind: 'ClusterNetwork' | 'MacvlanNet', name: string): Attach {
   const p = networkMissing(ctx.caches, kind, name);
