@@ -7,7 +7,8 @@
 // Nor is a reconcile whose key the store also changed since the last one (`declare`): a
 // MacvlanNet's pool grown while Docker's event of the container that needed it marks the key,
 // its new routes are the declared change carried out, not a repair. A real drift in that same
-// moment is repaired by that reconcile all the same, only not counted.
+// moment is repaired by that reconcile all the same, only not counted. Nor is a NIC taken out of
+// a container its spec no longer names (`leavingFormerContainer`: renamed away by Docker).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { driftHealed, healLatency } from '../metrics/metrics.js';
 import { KEY_GC, KEY_HOST_SUBNETS, KEY_MACVLAN_LEFTOVERS, KEY_NAT, KEY_ROUTES } from './events.js';
@@ -43,6 +44,19 @@ export const measuringOps = () => measuring > 0;
 /** Runs f with its ops counted nowhere: what a reconcile does that is no heal (DriftTracker.expectFollowUps). */
 export function withoutCounting<T>(f: () => Promise<T>): Promise<T> {
   return opsRun.getStore() ? opsRun.run({ ops: 0 }, f) : f();
+}
+
+/**
+ * Runs the ops that take a NIC out of the container it was in (its status.containerId) because
+ * its spec no longer names that container: the container was renamed away (`docker rename`, no
+ * store change, so nothing else tells this from drift), or spec.container was edited. The NIC
+ * names a container that is not this one (or none under that name): taking it out is the
+ * declared state carried out, never a repair, whichever event showed it, and is counted
+ * nowhere. What else the same reconcile does (the NIC made in the container that has its
+ * spec's name now) is judged as any other op of it.
+ */
+export function leavingFormerContainer<T>(f: () => Promise<T>): Promise<T> {
+  return withoutCounting(f);
 }
 
 /** Called by the dataplane for every op it executes inside a measured reconcile. */

@@ -2,11 +2,14 @@
 // MacvlanNet) through the container's life: stopped and started, paused, killed and brought
 // back by its restart policy, removed and run again under the same name (a new namespace), its
 // dockerd crashed. Each time the NICs come back once, in the container's current namespace,
-// and nothing of the previous life is left on the host. A NIC whose ifName the image already
-// has is refused and changes nothing.
+// and nothing of the previous life is left on the host. Renamed away from the NICs' container
+// name, it loses them, told as the rename it is, not counted as a heal. A NIC whose ifName the
+// image already has is refused and changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerNic } from '../../pkg/api/index.js';
 import { crashAndRestartDockerd, hostDocker } from '../../pkg/lab/index.js';
+import { listEvents } from '../../pkg/events/read.js';
+import { driftHealed } from '../../pkg/metrics/metrics.js';
 import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, inContainerNetns, obj, readyCondition, runContainer, sh, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
@@ -17,10 +20,17 @@ const pidOf = async () => docker(h1(), ['inspect', '-f', '{{.State.Pid}}', 'life
 const idOf = async () => docker(h1(), ['inspect', '-f', '{{.Id}}', 'life']);
 
 /** The container's links but lo and eth0, as `name kind alias`. */
-async function links(): Promise<string[]> {
-  const r = await inContainerNetns(h1(), 'life', ['ip', '-d', '-j', 'link', 'show']);
+async function links(container = 'life'): Promise<string[]> {
+  const r = await inContainerNetns(h1(), container, ['ip', '-d', '-j', 'link', 'show']);
   return (JSON.parse(r.stdout) as Array<{ ifname: string; ifalias?: string; linkinfo?: { info_kind?: string } }>)
     .filter((l) => l.ifname !== 'lo' && l.ifname !== 'eth0').map((l) => `${l.ifname} ${l.linkinfo?.info_kind} ${l.ifalias ?? ''}`.trim()).sort();
+}
+/** Heals of ContainerNics: the agent's metric (the agent runs in this process) and the NICs' Healed events. */
+async function heals(): Promise<{ metric: number; events: number }> {
+  const metric = (await driftHealed.get()).values.filter((v) => v.labels.kind === 'ContainerNic').reduce((n, v) => n + v.value, 0);
+  let events = 0;
+  for (const n of NICS) events += (await listEvents(lab.client, '/xnet', { kind: 'ContainerNic', name: n })).items.filter((e) => e.reason === 'Healed').reduce((k, e) => k + e.count, 0);
+  return { metric, events };
 }
 const WHOLE = ['eth1 veth xnet:nic:life-v', 'eth2 macvlan xnet:nic:life-m'];
 /** Host links marked as a NIC's (xv/xt), whatever their name. */
@@ -105,6 +115,43 @@ describe('agent: two NICs of one container through its life', () => {
     expect(id).not.toBe(old);
     await whole(id, 're-created');
   });
+
+  it('renamed away (docker rename): both NICs taken out, ContainerNotFound naming the new name, not counted nor told as a heal; renamed back: whole again', async () => {
+    const id = await idOf();
+    await whole(id, 'before the rename');
+    // what the last test's reconciles had to count is counted
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = await heals();
+    await docker(h1(), ['rename', 'life', 'life-renamed']);
+    try {
+      await renamedAway(id, before);
+    } finally {
+      // the tests after this one run on "life"
+      await docker(h1(), ['rename', 'life-renamed', 'life']);
+    }
+    await whole(id, 'renamed back');
+  }, 60_000);
+
+  /** Both NICs out of the container renamed away; the message says so; no heal. */
+  async function renamedAway(id: string, before: { metric: number; events: number }): Promise<void> {
+    const want = `no container "life" on node host-1 (container ${id.slice(0, 12)} that had it is now named "life-renamed"); the NIC is added when a container of that name starts`;
+    const messages: Record<string, string | undefined> = {};
+    for (const n of NICS) {
+      messages[n] = (await eventually(async () => { const r = await ready(n); return r?.reason === 'ContainerNotFound' ? r : undefined; }, `${n} ContainerNotFound`, 10_000)).message;
+    }
+    await eventually(async () => (await links('life-renamed')).length === 0 ? true : undefined, 'both NICs out of the renamed container', 10_000);
+    expect(await hostNicLinks()).toBe(0);
+    // the reconciles that took them out (and the kernel events of that) are done by now
+    await new Promise((r) => setTimeout(r, 2000));
+    expect.soft(await heals(), 'a NIC taken out of a container renamed away is no heal').toEqual(before);
+    expect(messages).toEqual({ 'life-v': want, 'life-m': want });
+    // the message stays while the container keeps its new name: its restart wakes the NICs
+    // (their status still names it), and their reconciles tell the same
+    await docker(h1(), ['restart', '-t', '0', 'life-renamed']);
+    await new Promise((r) => setTimeout(r, 2000));
+    for (const n of NICS) expect((await ready(n))?.message, n).toBe(want);
+    expect(await links('life-renamed')).toEqual([]);
+  }
 
   it('two NICs of the container both set defaultRoute (one names it by id, which xctl cannot match): one keeps it, the other says DefaultRouteConflict, no flapping', async () => {
     const edit = async (name: string, change: (s: ContainerNic['spec']) => ContainerNic['spec']) => {

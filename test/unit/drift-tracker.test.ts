@@ -2,7 +2,7 @@
 // count is kept per reconcile also when several run at once; reconciles nothing marked are
 // not measured, and no measuring context stays enabled once none is in flight.
 import { describe, expect, it } from 'vitest';
-import { countOps, DriftTracker, measuringOps, opsApplied, wasInPlace, withoutCounting } from '../../pkg/agent/heal.js';
+import { countOps, DriftTracker, leavingFormerContainer, measuringOps, opsApplied, wasInPlace, withoutCounting } from '../../pkg/agent/heal.js';
 import { onlyJumpMoves } from '../../pkg/agent/reconcilers/nat.js';
 import { declaresMore } from '../../pkg/agent/events.js';
 
@@ -93,6 +93,21 @@ describe('DriftTracker', () => {
     t.mark(['mvn/a'], 'kernel');
     await t.reconcile('mvn/a', async () => { countOps(1); });
     expect(heals).toEqual(['mvn/a']);
+  });
+
+  it('does not count a NIC taken out of a container its spec no longer names (renamed away), and counts what else its reconcile repairs', async () => {
+    const heals: string[] = [];
+    const t = new DriftTracker((key) => heals.push(key));
+    t.enabled = true;
+    // Docker's rename event marks the NIC, which was in place: its links leave the renamed container
+    t.mark(['nic/a'], 'docker');
+    await t.reconcile('nic/a', async () => { await leavingFormerContainer(async () => { countOps(1); }); });
+    expect(heals).toEqual([]);
+    // the same, and the NIC's address put back in the container of its name: that is a heal
+    t.mark(['nic/a'], 'kernel');
+    await t.reconcile('nic/a', async () => { await leavingFormerContainer(async () => { countOps(1); }); countOps(1); });
+    expect(heals).toEqual(['nic/a']);
+    expect(measuringOps()).toBe(false);
   });
 
   it('keeps what a failed reconcile was for: its retry is the same change carried out, or the same drift healed', async () => {

@@ -6,6 +6,7 @@ import type { AgentContext } from '../context.js';
 import { containerTarget } from '../dataplane.js';
 import type { PinnedNetns } from '../../netlink/pinned.js';
 import { pinContainerNetns } from '../container-pin.js';
+import { leavingFormerContainer } from '../heal.js';
 import { nicAlias } from '../planner/names.js';
 import type { IpOp } from '../planner/ops.js';
 
@@ -25,8 +26,15 @@ export async function sharedNamespaceWhy(ctx: AgentContext, c: { name: string; n
 /** The running container's namespace, pinned, when it is its own (not the host's, not shared); undefined otherwise. */
 export async function pinOwnNamespace(ctx: AgentContext, container: string): Promise<PinnedNetns | undefined> {
   const c = await ctx.dp.docker.inspectContainer(container);
-  const ns = c ? (await pinContainerNetns(ctx.dp, c)).ns : undefined;
-  if (!c || !ns) return undefined;
+  return c ? pinOwn(ctx, c) : undefined;
+}
+
+type Inspected = NonNullable<Awaited<ReturnType<AgentContext['dp']['docker']['inspectContainer']>>>;
+
+/** pinOwnNamespace of a container already inspected. */
+async function pinOwn(ctx: AgentContext, c: Inspected): Promise<PinnedNetns | undefined> {
+  const ns = (await pinContainerNetns(ctx.dp, c)).ns;
+  if (!ns) return undefined;
   try {
     if (!(await sharedNamespaceWhy(ctx, c, ns))) return ns;
   } catch (e) {
@@ -38,30 +46,40 @@ export async function pinOwnNamespace(ctx: AgentContext, container: string): Pro
 }
 
 /**
- * A NIC moved to another container (`spec.container` edited): its links in the container it was
- * last reported in (status.containerId) go, while that one still runs. A veth's would go with
- * its host end when the NIC is made again, but a macvlan lives only in the container: left
- * there, it kept the NIC's address beside the new one (and its MAC, unless the move changed it).
- * Only links marked as this NIC's; a failure is thrown (retried), the status still naming the
- * old container until this is done. `now`: the container the NIC names now, undefined when none
+ * A NIC moved to another container (`spec.container` edited, or its container renamed away from
+ * that name): its links in the container it was last reported in (status.containerId) go, while
+ * that one still runs. A veth's would go with its host end when the NIC is made again, but a
+ * macvlan lives only in the container: left there, it kept the NIC's address beside the new one
+ * (and its MAC, unless the move changed it). Only links marked as this NIC's; a failure is thrown
+ * (retried), the status still naming the old container until this is done. The ops are no heal
+ * (heal.ts, leavingFormerContainer). `now`: the container the NIC names now, undefined when none
  * exists (a container renamed away from the NIC's spec.container is no longer its container).
+ * Returns that former container (id and the name it has now) while it exists, running or not:
+ * what the NIC's status tells of it.
  */
-export async function removeFromPreviousContainer(ctx: AgentContext, nic: ContainerNic, now: string | undefined): Promise<void> {
+export async function removeFromPreviousContainer(ctx: AgentContext, nic: ContainerNic, now: string | undefined): Promise<FormerContainer | undefined> {
   const was = nic.status?.containerId;
-  if (typeof was !== 'string' || !was || was === now) return;
-  const ns = await pinOwnNamespace(ctx, was);
-  if (!ns) return;
+  if (typeof was !== 'string' || !was || was === now) return undefined;
+  const c = await ctx.dp.docker.inspectContainer(was);
+  if (!c) return undefined;
+  const former = { id: c.id, name: c.name };
+  const ns = await pinOwn(ctx, c);
+  if (!ns) return former;
   try {
     const netns = { path: ns.path, pid: ns.pid };
     const { links } = await ctx.dp.containerState(containerTarget(netns));
     const ops = links.filter((l) => l.alias === nicAlias(nic.metadata.name)).map((l): IpOp => ({ op: 'link.del', name: l.name, netns }));
-    if (!ops.length) return;
-    ctx.log.info('removing the nic from the container it was in', { nic: nic.metadata.name, container: was, links: ops.length });
-    await ctx.dp.execute(ops);
+    if (!ops.length) return former;
+    ctx.log.info('removing the nic from the container it was in', { nic: nic.metadata.name, container: was, now: c.name, links: ops.length });
+    await leavingFormerContainer(() => ctx.dp.execute(ops));
+    return former;
   } finally {
     await ns.close();
   }
 }
+
+/** The container a NIC was last in (status.containerId), under the name it has now. */
+export interface FormerContainer { id: string; name: string }
 
 /**
  * Whether the controller took the NIC's address back: its status says Allocated False and names

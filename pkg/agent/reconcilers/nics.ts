@@ -8,7 +8,7 @@ import { ApplyError, containerTarget } from '../dataplane.js';
 import type { PinnedNetns } from '../../netlink/pinned.js';
 import { pinContainerNetns, type ContainerPin } from '../container-pin.js';
 import { removeNic } from './nic-removal.js';
-import { addressReleased, removeFromPreviousContainer, sharedNamespaceWhy, takeOutOfContainer } from './nic-namespace.js';
+import { addressReleased, removeFromPreviousContainer, sharedNamespaceWhy, takeOutOfContainer, type FormerContainer } from './nic-namespace.js';
 import { DEFAULT_CLUSTER_MTU, desiredMacvlan, hostSubnetView, isDeleting, macFromIp, noAddressMessage, nicStatusView, selects, type NicStatusView } from '../desired.js';
 import { effectiveParent } from '../planner/macvlan.js';
 import { networkMissing } from '../missing-network.js';
@@ -110,8 +110,8 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<Rec
     await ctx.unwatchNic(name, ns ? c!.pid : undefined);
     // before any write: each carries the new container's id, the one this needs
     // also when there is none now: a NIC moved to a container not made yet leaves the old one
-    await removeFromPreviousContainer(ctx, nic, c?.id);
-    if (!c) return await w(notReady('ContainerNotFound', `no container "${nic.spec.container}" on node ${ctx.node}; the NIC is added when it starts`));
+    const former = await removeFromPreviousContainer(ctx, nic, c?.id);
+    if (!c) return await w(notReady('ContainerNotFound', notFoundMessage(ctx, nic.spec.container, former)), former ? { containerId: former.id } : {});
     if (!ns) return await w(notReady('ContainerNotRunning', notRunningMessage(nic.spec.container, pin!.life)), { containerId: c.id });
     const d = await desiredNic(ctx, nic, c, ns);
     if ('problem' in d) return await w(await withoutReleased(ctx, nic, ns, d.problem), { containerId: c.id });
@@ -355,6 +355,18 @@ async function reportingDocker<T>(w: (r: Ready) => Promise<void>, read: () => Pr
     if (e instanceof DockerError) await w(notReady(e.reason, e.message));
     throw e;
   }
+}
+
+/**
+ * No container of the NIC's spec.container. When the container it was in still exists under
+ * another name (renamed away: `docker rename`), the message says so, and the status keeps that
+ * container's id: the NIC's reconciles then keep telling it (its events wake them), and a
+ * container of the NIC's name, or that one renamed back, gets the NIC.
+ */
+function notFoundMessage(ctx: AgentContext, container: string, former: FormerContainer | undefined): string {
+  const head = `no container "${container}" on node ${ctx.node}`;
+  if (!former) return `${head}; the NIC is added when it starts`;
+  return `${head} (container ${former.id.slice(0, 12)} that had it is now named "${former.name}"); the NIC is added when a container of that name starts`;
 }
 
 /**
