@@ -2,14 +2,19 @@
 // (agents first so they stop reacting, then daemons, then mounts, cgroups and namespaces).
 // Idempotent: each step skips what is already gone, and the record is deleted last.
 import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { stopDockerd, sweepHost } from './dockerd.js';
 import { LabError } from './errors.js';
 import { netnsPath } from './hosts.js';
 import { mountsUnder, unmountUnder } from './mounts.js';
 import { isAlive, killAndWait, labProgramsMentioning, removeCgroup, stopProcess } from './proc.js';
 import { readRecord } from './record.js';
+import { labIpamPlugin } from './services.js';
 import { run } from './run.js';
 import type { LabRecord, ProcessEntry } from './types.js';
+
+/** Where the lab's agents serve Docker's IPAM plugin (the agent's default, shared by every dockerd). */
+export const PLUGIN_DIR = '/run/docker/plugins';
 
 export interface DownReport {
   labId?: string;
@@ -64,6 +69,10 @@ export async function destroyLab(dir: string, opts: { keepDir?: boolean; progres
     if (d) await stopDockerd(h);
     await sweepHost(h, { everything: true });
   }));
+
+  // an agent that was killed (not stopped) left its IPAM plugin's socket in the directory all
+  // dockerds share; the name is this lab's own (labIpamPlugin)
+  for (const h of rec.hosts) rmSync(join(PLUGIN_DIR, `${labIpamPlugin(h)}.sock`), { force: true });
 
   say('stopping etcd');
   await stopEntries(byRole('etcd'), 5000, stopped);

@@ -1,9 +1,10 @@
 // `xctl lab up | status | exec | down` as a user runs them, under a lab id and directory of
 // the test's own (XNET_LAB_ID, XNET_LAB_DIR) so a user's lab on the same machine is untouched.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { destroyLab, labDirFor, labLeftovers, readRecord } from '../../pkg/lab/index.js';
+import { PLUGIN_DIR } from '../../pkg/lab/down.js';
 import { updateRecord } from '../../pkg/lab/record.js';
 import { labProgramsMentioning } from '../../pkg/lab/proc.js';
 import { run } from '../../pkg/lab/run.js';
@@ -150,7 +151,11 @@ describe('xctl lab', () => {
   }, 60_000);
 
   test('down removes the lab and can run again', async () => {
+    // agent/host-1 was killed above: its IPAM plugin socket is still there, down removes it
+    const sockets = () => readdirSync(PLUGIN_DIR).filter((f) => f.startsWith(`xnet-${id}-`));
+    expect(sockets()).toContain(`xnet-${id}-host-1.sock`);
     const r = await xctl('lab', 'down');
+    expect(sockets()).toEqual([]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`lab ${id} removed`);
     expect(existsSync(`/var/run/netns/${id}-host-1`)).toBe(false);
