@@ -1,12 +1,11 @@
 import type { Kind } from '../../api/kinds.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
-import { EXIT, UsageError } from '../exit.js';
-import { loadReferences } from '../../manifest/load.js';
+import { EXIT } from '../exit.js';
 import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure } from './progress.js';
-import { targetsOfAnyKind } from './targets.js';
+import { namedOrInManifests } from './targets.js';
 import { checkNetworksInUse, nothingDeleted } from './delete-in-use.js';
 
 export interface DeleteOptions { filename?: string[]; ignoreNotFound?: boolean; force?: boolean }
@@ -17,7 +16,7 @@ export interface DeleteOptions { filename?: string[]; ignoreNotFound?: boolean; 
  * --ignore-not-found).
  */
 export async function deleteCommand(session: Session, io: CliIO, args: string[], opts: DeleteOptions): Promise<number> {
-  const targets = await deleteTargets(io, args, opts);
+  const targets = await namedOrInManifests(io, 'delete', args, opts.filename, 'usage: xctl delete KIND NAME... | KIND/NAME... | -f FILE|DIR|-');
   const label = (t: { kind: Kind; name: string }) => `${t.kind.toLowerCase()}/${t.name}`;
   const reporter = new WriteReporter(io, 'deleting');
   let results;
@@ -54,12 +53,3 @@ export const registerDelete: RegisterCommand = (program, { io, run }) => {
     .action((args: string[], opts: DeleteOptions, cmd: Command) => run((s) => deleteCommand(s, io, args, opts), cmd));
 };
 
-async function deleteTargets(io: CliIO, args: string[], opts: DeleteOptions): Promise<{ kind: Kind; name: string }[]> {
-  if (opts.filename?.length) {
-    if (args.length) throw new UsageError('give either KIND NAME or -f, not both');
-    return loadReferences(opts.filename, io.stdin);
-  }
-  const targets = args.length ? targetsOfAnyKind('delete', args) : [];
-  if (targets.length === 0) throw new UsageError('usage: xctl delete KIND NAME... | KIND/NAME... | -f FILE|DIR|-');
-  return targets;
-}

@@ -4,6 +4,8 @@
 // or wait.
 import { resolveKind, type Kind, type KindInfo } from '../../api/kinds.js';
 import { UsageError } from '../exit.js';
+import { loadReferences } from '../../manifest/load.js';
+import type { CliIO } from '../io.js';
 
 export interface Target { kind: Kind; name: string }
 export interface NamesOfKind { info: KindInfo; names: string[] }
@@ -100,4 +102,18 @@ function slashed(arg: string): { info: KindInfo; name: string } {
   const m = /^([^/]+)\/([^/]+)$/.exec(arg);
   if (!m) throw new UsageError(`"${arg}": expected KIND/NAME, e.g. node/host-1`);
   return { info: resolveKind(m[1]), name: m[2] };
+}
+
+/**
+ * delete's and wait's objects: `KIND NAME...`, `KIND/NAME...`, or (`-f`) those the manifests
+ * name, of each document only what names the object; `usage` when neither is given.
+ */
+export async function namedOrInManifests(io: CliIO, command: string, args: string[], filenames: string[] | undefined, usage: string): Promise<Target[]> {
+  if (filenames?.length) {
+    if (args.length) throw new UsageError('give either KIND NAME or -f, not both');
+    return loadReferences(filenames, io.stdin);
+  }
+  const targets = args.length ? targetsOfAnyKind(command, args) : [];
+  if (targets.length === 0) throw new UsageError(usage);
+  return targets;
 }

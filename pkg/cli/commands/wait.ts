@@ -7,8 +7,7 @@ import { CliError, EXIT, UsageError } from '../exit.js';
 import { ref } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, fileOption, type RegisterCommand } from '../command.js';
-import { targetsOfAnyKind } from './targets.js';
-import { loadReferences } from '../../manifest/load.js';
+import { namedOrInManifests } from './targets.js';
 import { printable } from '../../printable.js';
 
 export interface WaitOptions { for?: string; timeout?: string }
@@ -162,16 +161,7 @@ async function watchTargets(session: Session, io: CliIO, targets: Waited[], revi
 
 export interface WaitArgs { filename?: string[] }
 
-/** KIND NAME..., KIND/NAME..., or the objects named in manifests (-f), as delete takes them. */
-async function waitTargets(io: CliIO, args: string[], opts: WaitArgs): Promise<Array<{ kind: Kind; name: string }>> {
-  if (opts.filename?.length) {
-    if (args.length) throw new UsageError('give either KIND NAME or -f, not both');
-    return loadReferences(opts.filename, io.stdin);
-  }
-  const targets = args.length ? targetsOfAnyKind('wait', args) : [];
-  if (targets.length === 0) throw new UsageError('usage: xctl wait KIND NAME... | KIND/NAME... | -f FILE|DIR|- [--for condition=Ready|delete] [--timeout 60s]');
-  return targets;
-}
+const WAIT_USAGE = 'usage: xctl wait KIND NAME... | KIND/NAME... | -f FILE|DIR|- [--for condition=Ready|delete] [--timeout 60s]';
 
 export const registerWait: RegisterCommand = (program, { io, run }) => {
   program.command('wait')
@@ -181,5 +171,5 @@ export const registerWait: RegisterCommand = (program, { io, run }) => {
     .option('--for <condition>', 'condition=Ready, condition=TYPE=False, or delete', 'condition=Ready')
     .option('--timeout <duration>', 'give up after this long, for all of them (e.g. 30s, 2m)', '60s')
     .action((args: string[], opts: WaitOptions & WaitArgs, cmd: Command) =>
-      run(async (s) => waitCommand(s, io, await waitTargets(io, args, opts), opts), cmd));
+      run(async (s) => waitCommand(s, io, await namedOrInManifests(io, 'wait', args, opts.filename, WAIT_USAGE), opts), cmd));
 };
