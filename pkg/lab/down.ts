@@ -42,6 +42,19 @@ export async function labLeftovers(rec: LabRecord): Promise<string[]> {
   return left;
 }
 
+/** Each host's dockerd and what it left (containers, shims), and its agent's plugin socket. */
+async function stopDockerds(rec: LabRecord, stopped: string[]): Promise<void> {
+  await Promise.all(rec.hosts.map(async (h) => {
+    const d = rec.processes.find((p) => p.id === `dockerd/${h.name}`);
+    if (d?.pid && isAlive(d.pid, d.startTime)) stopped.push(`${d.id} (pid ${d.pid})`);
+    if (d) await stopDockerd(h);
+    await sweepHost(h, { everything: true });
+  }));
+  // an agent that was killed (not stopped) left its IPAM plugin's socket in the directory all
+  // dockerds share; the name is this lab's own (labIpamPlugin)
+  for (const h of rec.hosts) rmSync(join(PLUGIN_DIR, `${labIpamPlugin(h)}.sock`), { force: true });
+}
+
 export async function destroyLab(dir: string, opts: { keepDir?: boolean; progress?: (line: string) => void } = {}): Promise<DownReport> {
   const say = opts.progress ?? (() => {});
   const rec = readRecord(dir);
@@ -63,16 +76,7 @@ export async function destroyLab(dir: string, opts: { keepDir?: boolean; progres
   }
 
   say('stopping Docker daemons');
-  await Promise.all(rec.hosts.map(async (h) => {
-    const d = rec.processes.find((p) => p.id === `dockerd/${h.name}`);
-    if (d?.pid && isAlive(d.pid, d.startTime)) stopped.push(`${d.id} (pid ${d.pid})`);
-    if (d) await stopDockerd(h);
-    await sweepHost(h, { everything: true });
-  }));
-
-  // an agent that was killed (not stopped) left its IPAM plugin's socket in the directory all
-  // dockerds share; the name is this lab's own (labIpamPlugin)
-  for (const h of rec.hosts) rmSync(join(PLUGIN_DIR, `${labIpamPlugin(h)}.sock`), { force: true });
+  await stopDockerds(rec, stopped);
 
   say('stopping etcd');
   await stopEntries(byRole('etcd'), 5000, stopped);

@@ -94,3 +94,21 @@ async function reportNotRemoved(ctx: AgentContext, nic: ContainerNic, e: unknown
     ctx.log.warn('reporting that a deleted NIC could not be removed failed', { nic: nic.metadata.name, error: (err as Error).message });
   }
 }
+
+/**
+ * Whether the NIC, as this reconcile read it at its start, has begun leaving this node since
+ * (deleted, marked for deletion, moved to another node). A reconcile reads the NIC once, then
+ * waits on Docker and the kernel while the caches move on: an `xctl delete -f` of a
+ * ClusterNetwork with its NICs is one transaction, and a reconcile the network's delete woke
+ * (or one already running) finds the network gone but reports on the NIC it read before the
+ * delete, which was Ready: a Warning (ClusterNetworkMissing, HostSubnetMissing...) about what the
+ * user is deleting with it. The NIC's own change has queued it again, and its removal
+ * (nic-removal.ts) is what it is told next, so a not-Ready outcome of this reconcile is not
+ * reported. A NIC that stays (its network deleted alone) is unchanged here, and told as before.
+ */
+export function leftSinceRead(ctx: AgentContext, read: ContainerNic): boolean {
+  const now = ctx.caches.nics.get(read.metadata.name);
+  if (!now || now.spec.node !== ctx.node || isDeleting(now)) return true;
+  // made again under the name meanwhile: this reconcile's outcome is about the one before
+  return !!read.metadata.uid && now.metadata.uid !== read.metadata.uid;
+}
