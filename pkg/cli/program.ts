@@ -19,7 +19,7 @@ import { registerTopology } from './commands/topology.js';
 import { registerAuth } from './commands/auth.js';
 import { registerLab } from './commands/lab.js';
 import { registerVersion } from './commands/version.js';
-import { splitShortFlagEquals } from './argv.js';
+import { normalizeArgv } from './argv.js';
 import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdPermissionError } from '../errors.js';
 
@@ -83,7 +83,7 @@ export async function runXctl(argv: string[], io: CliIO): Promise<number> {
   };
   const program = buildProgram(io, run);
   try {
-    await program.parseAsync(splitShortFlagEquals(argv), { from: 'user' });
+    await program.parseAsync(normalizeArgv(argv), { from: 'user' });
     return code;
   } catch (e) {
     const exit = exitCodeFor(e);

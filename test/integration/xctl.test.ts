@@ -389,7 +389,7 @@ describe('xctl wait', () => {
     // -f: the objects the manifest names, as delete -f reads them; those not there in time are each said
     const f = file('wait.yaml', `${nodeDoc('host-2')}---\n${nodeDoc('wait-gone')}`);
     const r = await xctl(['wait', '-f', f, '--for', 'delete', '--timeout', '1s']);
-    expect(r).toEqual({ code: 1, out: 'node/wait-gone deleted\n', err: 'error: timed out after 1s waiting for node/host-2 to reach deletion; it still exists\n' });
+    expect(r).toEqual({ code: 1, out: 'node/wait-gone deleted\n', err: 'error: timed out after 1s waiting for node/host-2 to reach deletion; it still exists (not being deleted)\n' });
     const two = await xctl(['wait', 'no', 'host-2', 'nope-1', 'nope-2', '--timeout', '1s']);
     expect(two.code).toBe(1);
     expect(two.out).toBe('node/host-2 condition met (Ready=True)\n');

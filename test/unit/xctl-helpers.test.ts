@@ -1,7 +1,8 @@
 // The pure helpers behind xctl's flags and output (no etcd needed).
 import { describe, expect, it } from 'vitest';
 import { durationText, MAX_TIMEOUT_MS, parseDuration, parseFor, parseTimeout } from '../../pkg/cli/commands/wait.js';
-import { parseOutput, parseSelector } from '../../pkg/cli/commands/get.js';
+import { parseOutput } from '../../pkg/cli/commands/get.js';
+import { parseSelector } from '../../pkg/cli/flag-values.js';
 import { humanAge, renderTable, tableRow } from '../../pkg/cli/format.js';
 import type { AnyObject } from '../../pkg/api/types.js';
 import { textDiff } from '../../pkg/cli/diff.js';

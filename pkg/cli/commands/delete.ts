@@ -1,23 +1,41 @@
-import type { Kind } from '../../api/kinds.js';
+import type { DeleteResult } from '../../store/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
-import { EXIT } from '../exit.js';
+import { EXIT, UsageError } from '../exit.js';
 import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure } from './progress.js';
-import { namedOrInManifests } from './targets.js';
+import type { Target } from './targets.js';
 import { checkNetworksInUse, nothingDeleted } from './delete-in-use.js';
+import { selectTargets, type SelectionOptions } from './selection.js';
+import { parseBoolFlag, selectorOption } from '../flag-values.js';
+import { waitCommand } from './wait.js';
 
-export interface DeleteOptions { filename?: string[]; ignoreNotFound?: boolean; force?: boolean }
+export interface DeleteOptions extends SelectionOptions { ignoreNotFound?: boolean; force?: boolean; wait?: boolean; timeout?: string }
+
+const DELETE_USAGE = 'usage: xctl delete KIND NAME... | KIND/NAME... | -f FILE|DIR|- | KIND[,KIND...] -l k=v | KIND[,KIND...] --all';
 
 /**
- * delete KIND NAME... | -f: deletes what exists, in as few transactions as etcd's limits
- * allow (one when they fit); names that do not exist are reported and give exit 4 (unless
- * --ignore-not-found).
+ * delete KIND NAME... | -f | -l | --all: deletes what exists, in as few transactions as etcd's
+ * limits allow (one when they fit); names that do not exist are reported and give exit 4 (unless
+ * --ignore-not-found). A selection that matches nothing says so and exits 0, as kubectl's does.
+ * With --wait, returns once every object marked for deletion is gone (its finalizers done).
  */
 export async function deleteCommand(session: Session, io: CliIO, args: string[], opts: DeleteOptions): Promise<number> {
-  const targets = await namedOrInManifests(io, 'delete', args, opts.filename, 'usage: xctl delete KIND NAME... | KIND/NAME... | -f FILE|DIR|-');
-  const label = (t: { kind: Kind; name: string }) => `${t.kind.toLowerCase()}/${t.name}`;
+  if (opts.timeout !== undefined && !opts.wait) throw new UsageError('--timeout is for --wait: xctl delete ... --wait --timeout 2m');
+  const { targets, selected } = await selectTargets(session, io, 'delete', args, opts, DELETE_USAGE);
+  if (selected && !targets.length) { io.err('No resources found\n'); return EXIT.OK; }
+  const results = await deleteTargets(session, io, targets, opts);
+  const code = reportDeleted(io, targets, results, opts);
+  const marked = targets.filter((_, i) => results[i] === 'marked');
+  if (!opts.wait || !marked.length) return code;
+  const waited = await waitCommand(session, io, marked, { for: 'delete', timeout: opts.timeout }, { quiet: true });
+  return code || waited;
+}
+
+const targetRef = (t: Target) => `${t.kind.toLowerCase()}/${t.name}`;
+
+async function deleteTargets(session: Session, io: CliIO, targets: Target[], opts: DeleteOptions) {
   const reporter = new WriteReporter(io, 'deleting');
   let results;
   try {
@@ -25,21 +43,26 @@ export async function deleteCommand(session: Session, io: CliIO, args: string[],
     results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress, guard });
   } catch (e) {
     throw nothingDeleted(partialWriteFailure(e, {
-      command: 'delete', refs: targets.map(label),
+      command: 'delete', refs: targets.map(targetRef),
       rerun: `Re-running the same delete converges${opts.ignoreNotFound ? '' : ' (add --ignore-not-found so that what is already gone is not an error)'}.`,
     }));
   } finally {
     reporter.clear();
   }
-  let missing = 0;
-  results.forEach((r, i) => {
-    if (r !== 'notfound') io.out(`${label(targets[i])} deleted\n`);
-    else if (!opts.ignoreNotFound) { missing++; io.err(`error: ${targets[i].kind} "${targets[i].name}" not found\n`); }
-  });
   if (reporter.split) {
     const gone = results.map((r) => (r === 'notfound' ? 'not found' : 'deleted'));
     io.err(`${results.length} objects in ${reporter.last!.planned} transactions: ${countsText(['deleted', 'not found'], gone)}\n`);
   }
+  return results;
+}
+
+/** A line per object deleted, one on stderr per one not found (exit 4 unless --ignore-not-found). */
+function reportDeleted(io: CliIO, targets: Target[], results: DeleteResult[], opts: DeleteOptions): number {
+  let missing = 0;
+  results.forEach((r, i) => {
+    if (r !== 'notfound') io.out(`${targetRef(targets[i])} deleted\n`);
+    else if (!opts.ignoreNotFound) { missing++; io.err(`error: ${targets[i].kind} "${targets[i].name}" not found\n`); }
+  });
   return missing ? EXIT.NOT_FOUND : EXIT.OK;
 }
 
@@ -49,7 +72,11 @@ export const registerDelete: RegisterCommand = (program, { io, run }) => {
     .argument('[kind-and-names...]', 'KIND NAME..., or KIND/NAME...')
     .addOption(fileOption())
     .option('--ignore-not-found', 'an object that does not exist is not an error')
+    .addOption(selectorOption())
+    .option('--all', 'every object of the KINDs given')
     .option('--force', 'delete a ClusterNetwork, MacvlanNet, HostSubnet or Node even while ContainerNics use it (they lose their addresses)')
+    .option('--wait [bool]', 'return once the objects are gone, their finalizers done (default false)', parseBoolFlag('--wait'))
+    .option('--timeout <duration>', 'with --wait: give up after this long (default 60s)')
     .action((args: string[], opts: DeleteOptions, cmd: Command) => run((s) => deleteCommand(s, io, args, opts), cmd));
 };
 

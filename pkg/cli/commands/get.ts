@@ -11,7 +11,8 @@ import { readListed, readNamed } from './get-read.js';
 import { getSeveralKinds } from './get-kinds.js';
 import { eventsCommand, isEventsKind } from './events.js';
 import type { Command } from 'commander';
-import { KIND_HELP, collect, type RegisterCommand } from '../command.js';
+import { KIND_HELP, type RegisterCommand } from '../command.js';
+import { parseBoolFlag, parseSelector, selectorOption } from '../flag-values.js';
 import { namesByKind, type NamesOfKind } from './targets.js';
 
 export interface GetOptions {
@@ -39,41 +40,6 @@ export function parseGetOutput(opts: Pick<GetOptions, 'output' | 'allowMissingTe
   if (opts.allowMissingTemplateKeys !== undefined && format !== 'jsonpath') throw new UsageError('--allow-missing-template-keys is for -o jsonpath=TEMPLATE');
   if (format !== 'jsonpath') return { format };
   return { format, jsonpath: jsonPathPrinter(opts.output!.slice(JSONPATH.length), opts.allowMissingTemplateKeys ?? true) };
-}
-
-/** Go's strconv.ParseBool, which kubectl's --flag=value takes. */
-export function parseBoolFlag(flag: string): (v: string) => boolean {
-  return (v) => {
-    if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
-    if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
-    throw new UsageError(`invalid value "${v}" for ${flag}: use true or false`);
-  };
-}
-
-/**
- * -l k=v[,k2=v2] (repeatable): every pair must match, as kubectl's equality selectors. As in
- * kubectl, an empty -l selects everything, and an empty requirement (`role=master,`) is refused:
- * a pair lost from a script's selector must not widen what it selects.
- */
-export function parseSelector(args: string[] | undefined): Record<string, string> | undefined {
-  if (!args?.length) return undefined;
-  const sel: Record<string, string> = {};
-  for (const arg of args.filter((a) => a.trim() !== '')) {
-    const parts = arg.split(',').map((s) => s.trim());
-    parts.forEach((part, i) => {
-      if (!part) throw new UsageError(`invalid label selector "${arg}": empty requirement ${emptyAt(i, parts.length)}; use key=value[,key=value]`);
-      const m = /^([^=!\s]+)==?([^=\s]*)$/.exec(part);
-      if (!m) throw new UsageError(`invalid label selector "${part}"; use key=value[,key=value]`);
-      sel[m[1]] = m[2];
-    });
-  }
-  return sel;
-}
-
-/** Where an empty requirement is, by its index among a selector's comma-separated parts. */
-function emptyAt(i: number, count: number): string {
-  if (i === 0) return 'before the first ","';
-  return i === count - 1 ? 'after the last ","' : 'between two ","';
 }
 
 const matches = (o: AnyObject, sel: Record<string, string> | undefined) =>
@@ -222,7 +188,7 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
     .argument('<kind>', `${KIND_HELP}; several: KIND,KIND...; or KIND/NAME...`)
     .argument('[names...]')
     .option('-o, --output <format>', "wide, yaml, json, name (KIND/NAME a line) or jsonpath=TEMPLATE (kubectl's, e.g. jsonpath='{.items[*].metadata.name}')")
-    .option('-l, --selector <k=v>', 'label selector, k=v[,k=v]; repeatable', collect)
+    .addOption(selectorOption())
     .option('-w, --watch', 'after listing, print objects as they change')
     .option('--no-headers', 'tables without their header line')
     .option('--for <kind/name>', 'get events: only those of this object')

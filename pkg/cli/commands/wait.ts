@@ -7,19 +7,22 @@ import { CliError, EXIT, UsageError } from '../exit.js';
 import { ref } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, fileOption, type RegisterCommand } from '../command.js';
-import { namedOrInManifests } from './targets.js';
 import { printable } from '../../printable.js';
+import { selectTargets, type SelectionOptions } from './selection.js';
+import { selectorOption } from '../flag-values.js';
+import { parseJsonPathGoal, jsonPathState, type JsonPathGoal } from './wait-jsonpath.js';
 
 export interface WaitOptions { for?: string; timeout?: string }
 
-type Goal = { type: 'condition'; condition: string; status: string } | { type: 'delete' };
+type Goal = { type: 'condition'; condition: string; status: string } | { type: 'delete' } | JsonPathGoal;
 
-/** condition=Ready, condition=Ready=False, or delete (as kubectl wait). */
+/** condition=Ready, condition=Ready=False, delete, or jsonpath={.status.x}=VALUE (as kubectl wait). */
 export function parseFor(s: string | undefined): Goal {
   if (!s) throw new UsageError('--for is required, e.g. --for condition=Ready');
   if (s === 'delete') return { type: 'delete' };
+  if (s.startsWith('jsonpath=')) return parseJsonPathGoal(s.slice('jsonpath='.length));
   const m = /^condition=([A-Za-z][A-Za-z0-9]*)(?:=(True|False|Unknown))?$/i.exec(s);
-  if (!m) throw new UsageError(`invalid --for "${s}"; use condition=TYPE[=True|False|Unknown] or delete`);
+  if (!m) throw new UsageError(`invalid --for "${s}"; use condition=TYPE[=True|False|Unknown], delete or jsonpath='{.FIELD}'=VALUE`);
   const status = m[2] ? m[2][0].toUpperCase() + m[2].slice(1).toLowerCase() : 'True';
   return { type: 'condition', condition: m[1], status };
 }
@@ -67,6 +70,7 @@ function conditionOf(goal: Goal, o: AnyObject | undefined): Condition | undefine
 /** "deletion" or "condition Ready=True", with the type as the object spells it once it has it. */
 function goalText(goal: Goal, o: AnyObject | undefined): string {
   if (goal.type === 'delete') return 'deletion';
+  if (goal.type === 'jsonpath') return `jsonpath ${goal.text}`;
   return `condition ${conditionOf(goal, o)?.type ?? goal.condition}=${goal.status}`;
 }
 
@@ -82,15 +86,24 @@ function staleGeneration(c: Condition, o: AnyObject): boolean {
 
 function describeState(goal: Goal, o: AnyObject | undefined): string {
   if (!o) return 'it does not exist';
-  if (goal.type === 'delete') return 'it still exists';
+  if (goal.type === 'delete') return stillThere(o);
+  if (goal.type === 'jsonpath') return jsonPathState(goal, o).text;
   const c = conditionOf(goal, o);
   if (!c) return `it has no ${goal.condition} condition yet`;
   const stale = staleGeneration(c, o) ? ` (of generation ${c.observedGeneration}; the object is at generation ${o.metadata.generation}, not acted on yet)` : '';
   return `${c.type}=${c.status}${c.reason ? `, reason ${c.reason}` : ''}${stale}${c.message ? `: ${printable(c.message)}` : ''}`;
 }
 
+/** Why an object waited for to go is still there: not deleted, or the finalizers it waits for. */
+function stillThere(o: AnyObject): string {
+  const { deletionTimestamp, finalizers } = o.metadata;
+  if (!deletionTimestamp) return 'it still exists (not being deleted)';
+  return `it still exists, being deleted since ${deletionTimestamp}${finalizers?.length ? `, waiting for finalizers ${finalizers.join(', ')}` : ''}`;
+}
+
 function satisfied(goal: Goal, o: AnyObject | undefined): boolean {
   if (goal.type === 'delete') return !o;
+  if (goal.type === 'jsonpath') return !!o && jsonPathState(goal, o).met;
   const c = conditionOf(goal, o);
   return !!c && c.status === goal.status && !staleGeneration(c, o!);
 }
@@ -98,6 +111,7 @@ function satisfied(goal: Goal, o: AnyObject | undefined): boolean {
 /** What wait prints when the goal is reached: "deleted" or "condition met (Ready=True)". */
 function reachedText(label: string, goal: Goal, o: AnyObject | undefined): string {
   if (goal.type === 'delete') return `${label} deleted\n`;
+  if (goal.type === 'jsonpath') return `${label} condition met (${goal.text})\n`;
   return `${label} condition met (${conditionOf(goal, o)?.type ?? goal.condition}=${goal.status})\n`;
 }
 
@@ -110,7 +124,7 @@ interface Waited { kind: Kind; name: string; label: string; last?: AnyObject; me
  * reaches it, as kubectl wait prints them; exit 1 naming, one line each, those that did not, with
  * their last observed state.
  */
-export async function waitCommand(session: Session, io: CliIO, targets: Array<{ kind: Kind; name: string }>, opts: WaitOptions): Promise<number> {
+export async function waitCommand(session: Session, io: CliIO, targets: Array<{ kind: Kind; name: string }>, opts: WaitOptions, how: { quiet?: boolean } = {}): Promise<number> {
   const goal = parseFor(opts.for);
   const timeoutMs = parseTimeout(opts.timeout);
   const store = session.store();
@@ -125,7 +139,7 @@ export async function waitCommand(session: Session, io: CliIO, targets: Array<{ 
     if (t.met || !satisfied(goal, o)) return;
     t.met = true;
     pending.delete(t);
-    io.out(reachedText(t.label, goal, o));
+    if (!how.quiet) io.out(reachedText(t.label, goal, o));
     if (!pending.size) done(true);
   };
   // all pending first: one met at once must not end the wait while the others are unseen
@@ -159,17 +173,24 @@ async function watchTargets(session: Session, io: CliIO, targets: Waited[], revi
   })));
 }
 
-export interface WaitArgs { filename?: string[] }
+const WAIT_USAGE = 'usage: xctl wait KIND NAME... | KIND/NAME... | -f FILE|DIR|- | KIND[,KIND...] -l k=v | KIND[,KIND...] --all [--for condition=Ready|delete|jsonpath=...] [--timeout 60s]';
 
-const WAIT_USAGE = 'usage: xctl wait KIND NAME... | KIND/NAME... | -f FILE|DIR|- [--for condition=Ready|delete] [--timeout 60s]';
+/** wait's objects; a selection that matches nothing is an error, as in kubectl: there is nothing to wait for. */
+async function waitTargets(session: Session, io: CliIO, args: string[], opts: SelectionOptions) {
+  const { targets, selected } = await selectTargets(session, io, 'wait', args, opts, WAIT_USAGE);
+  if (selected && !targets.length) throw new CliError(EXIT.FAILED, 'no matching resources found');
+  return targets;
+}
 
 export const registerWait: RegisterCommand = (program, { io, run }) => {
   program.command('wait')
     .description('wait until objects reach a condition')
     .argument('[kind-and-names...]', `${KIND_HELP} NAME..., or KIND/NAME...`)
     .addOption(fileOption())
-    .option('--for <condition>', 'condition=Ready, condition=TYPE=False, or delete', 'condition=Ready')
+    .addOption(selectorOption())
+    .option('--all', 'every object of the KINDs given')
+    .option('--for <condition>', "condition=Ready, condition=TYPE=False, delete, or jsonpath='{.FIELD}'=VALUE", 'condition=Ready')
     .option('--timeout <duration>', 'give up after this long, for all of them (e.g. 30s, 2m)', '60s')
-    .action((args: string[], opts: WaitOptions & WaitArgs, cmd: Command) =>
-      run(async (s) => waitCommand(s, io, await namedOrInManifests(io, 'wait', args, opts.filename, WAIT_USAGE), opts), cmd));
+    .action((args: string[], opts: WaitOptions & SelectionOptions, cmd: Command) =>
+      run(async (s) => { parseFor(opts.for); parseTimeout(opts.timeout); return waitCommand(s, io, await waitTargets(s, io, args, opts), opts); }, cmd));
 };

@@ -1,0 +1,140 @@
+// kubectl's selections for delete and wait: `-l k=v` (objects whose labels match) and `--all`
+// (every object of the kinds), `delete --wait` (until the finalizers are done) and
+// `wait --for jsonpath=...`. Against a real etcd, in-process through runXctl; no controller
+// runs, so a ContainerNic deleted keeps its finalizer until the test takes it off as the
+// controller would.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
+import { runXctl } from '../../pkg/cli/program.js';
+
+let etcd: TestEtcd;
+let store: EtcdStore;
+
+const V = 'apiVersion: xnet.io/v1alpha1';
+const CN = `${V}\nkind: ClusterNetwork\nmetadata: {name: default}\nspec: {cidr: 10.77.0.0/16, hostPrefix: 24, dockerNetwork: sel1}\n`;
+const nic = (name: string, app: string, stage = 'start') =>
+  `${V}\nkind: ContainerNic\nmetadata: {name: ${name}, labels: {app: ${app}, stage: ${stage}}}\nspec: {node: host-1, container: ${name}, ifName: eth1, network: {clusterNetwork: default}}\n`;
+
+interface Run { code: number; out: string; err: string }
+async function xctl(args: string[], stdin = ''): Promise<Run> {
+  const r = { code: -1, out: '', err: '' };
+  r.code = await runXctl(args, {
+    out: (t) => { r.out += t; }, err: (t) => { r.err += t; },
+    stdin: async () => stdin, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') },
+  });
+  return r;
+}
+
+/** What the controller does once a deleted NIC's address is released: its finalizer off, so it goes. */
+async function finalizeAll(): Promise<void> {
+  for (const o of (await store.list('ContainerNic')).items) {
+    if (o.metadata.deletionTimestamp) await store.update({ ...o, metadata: { ...o.metadata, finalizers: [] } });
+  }
+}
+
+const names = async () => (await store.list('ContainerNic')).items.map((o) => `${o.metadata.name}${o.metadata.deletionTimestamp ? ' (deleting)' : ''}`).sort();
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  store = createEtcdStore(etcd.client());
+});
+afterAll(async () => { await etcd?.stop(); });
+beforeEach(async () => {
+  await finalizeAll();
+  await xctl(['delete', 'nic', '--all']);
+  await finalizeAll();
+  expect(await names()).toEqual([]);
+  expect((await xctl(['apply', '-f', '-'], [CN, nic('web-1', 'web'), nic('web-2', 'web'), nic('db-1', 'db')].join('---\n'))).code).toBe(0);
+});
+
+describe('delete -l and --all', () => {
+  it('-l deletes the objects whose labels match, and only those', async () => {
+    const r = await xctl(['delete', 'nic', '-l', 'app=web']);
+    expect(r).toMatchObject({ code: 0, out: 'containernic/web-1 deleted\ncontainernic/web-2 deleted\n' });
+    expect(await names()).toEqual(['db-1', 'web-1 (deleting)', 'web-2 (deleting)']);
+  });
+
+  it('a selector that matches nothing deletes nothing and says so, exit 0 (kubectl\'s "No resources found")', async () => {
+    expect(await xctl(['delete', 'nic', '-l', 'app=nope'])).toEqual({ code: 0, out: '', err: 'No resources found\n' });
+    expect(await names()).toEqual(['db-1', 'web-1', 'web-2']);
+  });
+
+  it('--all deletes every object of the kinds given, and no other kind', async () => {
+    const r = await xctl(['delete', 'nic', '--all']);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n').filter(Boolean)).toHaveLength(3);
+    expect(await names()).toEqual(['db-1 (deleting)', 'web-1 (deleting)', 'web-2 (deleting)']);
+    expect(await store.get('ClusterNetwork', 'default')).toBeDefined();
+  });
+
+  it.each([
+    [['delete', 'nic', 'web-1', '-l', 'app=web'], 'give NAMEs or a label selector (-l), not both'],
+    [['delete', 'nic/web-1', '--all'], 'give NAMEs or --all, not both'],
+    [['delete', '-l', 'app=web'], 'a label selector (-l) selects objects of a KIND: e.g. xctl delete nic -l app=web'],
+    [['delete', 'nic', '--all', '-l', 'app=web'], 'give --all or a label selector (-l), not both'],
+    [['delete', '-f', '-', '--all'], 'give -f or --all, not both'],
+    [['delete', 'nic', 'web-1', '--timeout', '5s'], '--timeout is for --wait'],
+  ])('refuses %j before anything is deleted, exit 2', async (args, message) => {
+    const r = await xctl(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(message);
+    expect(await names()).toEqual(['db-1', 'web-1', 'web-2']);
+  });
+});
+
+describe('delete --wait', () => {
+  it('returns once the objects are gone, their finalizers done', async () => {
+    let returned = false;
+    // --wait before the KIND: a boolean flag alone does not take the next word as its value
+    const waiting = xctl(['delete', '--wait', 'nic', '-l', 'app=web', '--timeout', '20s']).finally(() => { returned = true; });
+    for (let i = 0; i < 100 && !(await names()).includes('web-1 (deleting)'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await names()).toEqual(['db-1', 'web-1 (deleting)', 'web-2 (deleting)']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(returned).toBe(false);
+    await finalizeAll();
+    expect(await waiting).toMatchObject({ code: 0, out: 'containernic/web-1 deleted\ncontainernic/web-2 deleted\n' });
+  });
+
+  it('times out naming the finalizers each object still waits for, exit 1', async () => {
+    const r = await xctl(['delete', 'nic', 'web-1', '--wait', '--timeout', '1s']);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('containernic/web-1 deleted\n');
+    expect(r.err).toMatch(/timed out after 1s waiting for containernic\/web-1 to reach deletion; it still exists, being deleted since \S+, waiting for finalizers xnet\.io\/address-in-use/);
+  });
+
+  it('--wait=false returns at once', async () => {
+    expect(await xctl(['delete', 'nic', 'web-1', '--wait=false'])).toMatchObject({ code: 0, out: 'containernic/web-1 deleted\n' });
+  });
+});
+
+describe('wait -l, --all and --for jsonpath', () => {
+  it('waits for every object the selector matches, each printed as it meets the goal', async () => {
+    const waiting = xctl(['wait', 'nic', '-l', 'app=web', '--for', 'jsonpath={.metadata.labels.stage}=done', '--timeout', '20s']);
+    await new Promise((r) => setTimeout(r, 300));
+    await xctl(['apply', '-f', '-'], nic('web-1', 'web', 'done'));
+    await new Promise((r) => setTimeout(r, 300));
+    await xctl(['apply', '-f', '-'], nic('web-2', 'web', 'done'));
+    const r = await waiting;
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(r.out).toBe('containernic/web-1 condition met ({.metadata.labels.stage}=done)\ncontainernic/web-2 condition met ({.metadata.labels.stage}=done)\n');
+  });
+
+  it('a jsonpath goal not met says what the template printed; --all waits for every object of the kind', async () => {
+    const r = await xctl(['wait', 'nic', '--all', '--for', "jsonpath={.spec.container}=db-1", '--timeout', '1s']);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('containernic/db-1 condition met ({.spec.container}=db-1)\n');
+    expect(r.err).toContain('timed out after 1s waiting for containernic/web-1 to reach jsonpath {.spec.container}=db-1; {.spec.container} is "web-1"');
+    expect(r.err).toContain('containernic/web-2');
+  });
+
+  it('a selector that matches nothing is an error, exit 1, as kubectl\'s "no matching resources found"', async () => {
+    expect(await xctl(['wait', 'nic', '-l', 'app=nope', '--timeout', '1s'])).toEqual({ code: 1, out: '', err: 'error: no matching resources found\n' });
+  });
+
+  it('a template that does not parse is a usage error before etcd is read, exit 2', async () => {
+    const r = await xctl(['wait', 'nic', '--all', '--for', 'jsonpath={.spec.container']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('invalid --for jsonpath={.spec.container');
+  });
+});
