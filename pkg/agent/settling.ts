@@ -2,8 +2,10 @@
 // young one that persists is told again as a Warning. The one owner of that rule: the status
 // reporter (context.ts) asks it; the condition in the status is never changed by it.
 import { WAITING_FOR_CONTROLLER } from '../api/conditions.js';
-import type { EventType } from '../events/types.js';
+import { DEFAULT_SETTLE_GRACE_MS, type EventType } from '../events/types.js';
 import { monotonicMs } from '../runtime/clock.js';
+
+export { DEFAULT_SETTLE_GRACE_MS };
 
 /**
  * Reasons that on a first apply only say that the objects arrived in some order, or that the
@@ -41,16 +43,6 @@ export function isCascade(kind: string, reason: string): boolean {
  * gone from a NIC that was Ready is a Warning at once.
  */
 export const WAITING_FOR_CONTAINER: ReadonlySet<string> = new Set(['ContainerNotFound']);
-
-/**
- * How long an object never Ready may be not Ready for one SETTLING reason before it is a
- * Warning, from when this agent first reported that reason on that incarnation. Longer than the
- * agent's longest retry step (AGENT_QUEUE_BACKOFF: 50 ms doubling to 10 s; its 8th try is 12.75 s
- * in) and than a heartbeat or two (5 s): a first apply converges by events well within it.
- * Shorter than the periodic resync (30 s): a condition only the resync would clear means an event
- * was missed, which is worth a Warning.
- */
-export const DEFAULT_SETTLE_GRACE_MS = 15_000;
 
 export interface NotReadyFacts {
   reason: string;

@@ -16,6 +16,8 @@ export interface ControllerOptions {
   gcIntervalMs?: number;
   /** a released NIC address is not handed out again for this long (default 30 s) */
   addressCooldownMs?: number;
+  /** a ContainerNic whose Node is missing this long gets a Warning NodeNotFound (default 15 s, the agents' settling grace) */
+  settleGraceMs?: number;
 }
 
 export const DEFAULT_ADDRESS_COOLDOWN_MS = 30_000;

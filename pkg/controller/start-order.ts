@@ -4,6 +4,7 @@
 // second before the first waiting NIC was planned (docs/scale.md, "Ninth pass").
 import type { ContainerNic } from '../api/index.js';
 import type { Status } from './context.js';
+import type { Model } from './model.js';
 import { objectKey } from './events.js';
 
 export interface StartObjects {
@@ -37,4 +38,21 @@ export function startOrder(o: StartObjects): string[] {
 /** Whether the controller's stored status gives the NIC an address for its current spec. */
 export function nicLooksAllocated(nic: ContainerNic, status: Status | undefined): boolean {
   return !nic.metadata.deletionTimestamp && !!status?.ip && status.observedGeneration === nic.metadata.generation;
+}
+
+const names = (entries: Iterable<{ obj: { metadata: { name: string } } }>): string[] => [...entries].map((e) => e.obj.metadata.name);
+
+/** Every object the cache holds, as startOrder sorts them. */
+export function startObjects(m: Model): StartObjects {
+  return {
+    clusterNetworks: names(m.objects('ClusterNetwork')),
+    macvlanNets: names(m.objects('MacvlanNet')),
+    nics: [...m.objects<ContainerNic>('ContainerNic')].map((e) => ({
+      name: e.obj.metadata.name, allocated: nicLooksAllocated(e.obj, m.controllerStatus('ContainerNic', e.obj.metadata.name, e.obj)?.status),
+    })),
+    nodes: names(m.objects('Node')),
+    hostSubnets: names(m.objects('HostSubnet')),
+    // nodes that joined (reported themselves) while no leader ran: their Node is still to make
+    joinedNodes: [...m.reportedNodes()].filter((n) => !m.node(n)),
+  };
 }

@@ -21,7 +21,7 @@ import { allocateNic, type NicOutcome } from './nics.js';
 import { planMacvlanNodes, type MacvlanOutcome } from './macvlan.js';
 import { desiredNodeStatus, planJoinedNode, type LastSeen } from './nodes.js';
 import { collectGarbage } from './gc.js';
-import { nicLooksAllocated, startOrder, type StartObjects } from './start-order.js';
+import { startObjects, startOrder } from './start-order.js';
 import { effectsOfChange, objectKey } from './events.js';
 import { conditions, putStatusIfChanged, type Ctx } from './context.js';
 import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, type ControllerOptions } from './options.js';
@@ -31,6 +31,7 @@ import { isDeletingHostSubnet } from './hostsubnet-finalizer.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { noNodeSelected } from './node-missing.js';
 import { ReportBudget } from './report-budget.js';
+import { NodeNotFoundWarnings } from './node-not-found.js';
 
 /** What a term needs of the Controller that runs it. */
 export interface TermHost {
@@ -51,8 +52,6 @@ export class RetryLater extends ControllerError {
 type AddrItem = { type: 'nic'; name: string; node: string } | { type: 'mvn'; name: string };
 type AddrOutcome = NicOutcome | MacvlanOutcome;
 
-const names = (entries: Iterable<{ obj: { metadata: { name: string } } }>): string[] => [...entries].map((e) => e.obj.metadata.name);
-
 export class Term implements Ctx {
   readonly client: Etcd3;
   readonly model: Model;
@@ -69,12 +68,14 @@ export class Term implements Ctx {
   private readonly waiters = new Map<string, Set<string>>();
   private workers?: Promise<void>;
   private gcTimer?: NodeJS.Timeout;
+  private readonly nodeNotFound: NodeNotFoundWarnings;
 
   constructor(private readonly c: TermHost, readonly t: LeaderTerm) {
     this.client = c.opts.client;
     this.model = c.model;
     this.log = c.log;
     this.reports = new ReportBudget(c.log);
+    this.nodeNotFound = new NodeNotFoundWarnings(c.events, c.opts.settleGraceMs);
     this.guard = t.guard;
     this.leaderKey = c.elector.key;
     this.maxTxnOps = c.opts.maxTxnOps ?? MAX_TXN_OPS;
@@ -89,7 +90,7 @@ export class Term implements Ctx {
     // First: what a killed leader left is freed before the NICs that may need its addresses are
     // planned, and the sweep scans the claims listed, not the thousands this term is adding.
     this.queue.add('gc/all');
-    for (const key of startOrder(this.startObjects())) this.queue.add(key);
+    for (const key of startOrder(startObjects(this.model))) this.queue.add(key);
     // the cache was listed at start-up and caught up when this term began: no list from etcd
     this.log.info('leading: work queue filled from the cache', { keys: this.queue.len(), ms: Date.now() - this.startedAt });
     this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
@@ -104,22 +105,6 @@ export class Term implements Ctx {
     const every = this.c.opts.gcIntervalMs ?? 30_000;
     this.gcTimer = setInterval(() => this.queue.add('gc/all'), every);
     this.gcTimer.unref();
-  }
-
-  /** Every object the cache holds, as start-order.ts sorts them. */
-  private startObjects(): StartObjects {
-    const m = this.model;
-    return {
-      clusterNetworks: names(m.objects('ClusterNetwork')),
-      macvlanNets: names(m.objects('MacvlanNet')),
-      nics: [...m.objects<ContainerNic>('ContainerNic')].map((e) => ({
-        name: e.obj.metadata.name, allocated: nicLooksAllocated(e.obj, m.controllerStatus('ContainerNic', e.obj.metadata.name, e.obj)?.status),
-      })),
-      nodes: names(m.objects('Node')),
-      hostSubnets: names(m.objects('HostSubnet')),
-      // nodes that joined (reported themselves) while no leader ran: their Node is still to make
-      joinedNodes: [...m.reportedNodes()].filter((n) => !m.node(n)),
-    };
   }
 
   private stopped = false;
@@ -377,6 +362,9 @@ export class Term implements Ctx {
       this.firstAllocationLogged = true;
       this.log.info('leading: first NIC address of this term allocated', { msSinceLeading: Date.now() - this.startedAt });
     }
+    // a spec.node no Node has: a Warning once it has been missing a while; looked at again until then
+    const again = this.nodeNotFound.check(this.model, nic.obj);
+    if (again) this.enqueue('ContainerNic', name, again);
     if (o.result === 'waiting') {
       this.wait(poolId, name);
       throw new RetryLater(o.reason ?? 'Waiting', o.message ?? 'waiting');

@@ -1,0 +1,52 @@
+// A ContainerNic whose spec.node names no Node (host1 for host-1) gets a Warning NodeNotFound
+// once the controller has seen the Node missing for its grace, naming the closest Node: what
+// `xctl get events` shows, as kubectl shows a pod's FailedScheduling. A NIC applied before its
+// node's agent joins, whose Node comes within the grace, gets none. Real etcd, a real
+// controller with a 1.5 s grace (15 s by default).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listEvents } from '../../pkg/events/read.js';
+import type { XnetEvent } from '../../pkg/events/types.js';
+import { eventually, obj, startControllerFixture, statusOf, type ControllerFixture } from './controller-helpers.js';
+
+const PREFIX = '/nnf';
+const GRACE_MS = 1500;
+let fx: ControllerFixture;
+
+beforeAll(async () => {
+  fx = await startControllerFixture(PREFIX, { settleGraceMs: GRACE_MS });
+  await eventually(async () => fx.c.isLeader, 'leads');
+  await fx.store.applyAll([
+    obj('ClusterNetwork', 'cn', { cidr: '10.78.0.0/16', hostPrefix: 24, dockerNetwork: 'nnf' }),
+    obj('Node', 'host-1', {}),
+  ]);
+});
+afterAll(async () => { await fx?.c.stop(); await fx?.etcd.stop(); });
+
+const nic = (name: string, node: string) => obj('ContainerNic', name, { node, container: name, ifName: 'eth1', network: { clusterNetwork: 'cn' } });
+const nodeNotFound = async (name: string): Promise<XnetEvent[]> =>
+  (await listEvents(fx.etcd.client(), PREFIX, { kind: 'ContainerNic', name })).items.filter((e) => e.reason === 'NodeNotFound');
+
+describe('a NIC on a node no Node has', () => {
+  it('gets one Warning NodeNotFound after the grace, naming the closest Node', async () => {
+    const t0 = Date.now();
+    await fx.store.applyAll([nic('typo', 'host1')]);
+    // the precondition: the controller saw it and waits (its status says so) before the event
+    await eventually(async () => statusOf(await fx.store.get('ContainerNic', 'typo')).conditions?.find((c) => c.type === 'Allocated' && c.status === 'False'), 'typo waits');
+    const [ev] = await eventually(async () => { const e = await nodeNotFound('typo'); return e.length ? e : undefined; }, 'NodeNotFound recorded', 10_000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(GRACE_MS);
+    expect(ev).toMatchObject({ type: 'Warning', reason: 'NodeNotFound', count: 1 });
+    expect(ev.message).toContain('no Node "host1" exists (did you mean "host-1"?): check spec.node');
+    // told once, not on each retry
+    await new Promise((r) => setTimeout(r, 2 * GRACE_MS));
+    expect((await nodeNotFound('typo')).map((e) => e.count)).toEqual([1]);
+  });
+
+  it('gets none when its Node comes within the grace (a NIC applied before its agent joins)', async () => {
+    await fx.store.applyAll([nic('early', 'host-2')]);
+    await eventually(async () => statusOf(await fx.store.get('ContainerNic', 'early')).conditions?.find((c) => c.type === 'Allocated' && c.status === 'False'), 'early waits for its Node');
+    await fx.store.applyAll([obj('Node', 'host-2', {})]);
+    await eventually(async () => (statusOf(await fx.store.get('ContainerNic', 'early')) as { ip?: string }).ip, 'early gets an address once host-2 is there', 10_000);
+    await new Promise((r) => setTimeout(r, 2 * GRACE_MS));
+    expect(await nodeNotFound('early')).toEqual([]);
+  });
+});
