@@ -31,7 +31,7 @@ import { isDeletingHostSubnet } from './hostsubnet-finalizer.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { noNodeSelected } from './node-missing.js';
 import { ReportBudget } from './report-budget.js';
-import { NodeNotFoundWarnings } from './node-not-found.js';
+import { LateWarnings } from './late-warnings.js';
 
 /** What a term needs of the Controller that runs it. */
 export interface TermHost {
@@ -68,14 +68,14 @@ export class Term implements Ctx {
   private readonly waiters = new Map<string, Set<string>>();
   private workers?: Promise<void>;
   private gcTimer?: NodeJS.Timeout;
-  private readonly nodeNotFound: NodeNotFoundWarnings;
+  private readonly late: LateWarnings;
 
   constructor(private readonly c: TermHost, readonly t: LeaderTerm) {
     this.client = c.opts.client;
     this.model = c.model;
     this.log = c.log;
     this.reports = new ReportBudget(c.log);
-    this.nodeNotFound = new NodeNotFoundWarnings(c.events, c.opts.settleGraceMs);
+    this.late = new LateWarnings(c.events, c.opts.settleGraceMs);
     this.guard = t.guard;
     this.leaderKey = c.elector.key;
     this.maxTxnOps = c.opts.maxTxnOps ?? MAX_TXN_OPS;
@@ -357,13 +357,15 @@ export class Term implements Ctx {
     // One executor per pool: a round plans the NICs of every node together and commits them
     // in transactions side by side (a thousand nodes with a few NICs each still fill them).
     const o = await this.addrExecutor(poolId).submit({ type: 'nic', name, node: nic.obj.spec.node }) as NicOutcome;
-    recordAllocation(this.c.events, 'ContainerNic', nic.obj.metadata.creationTimestamp, { ...o, name });
+    // a refusal for a network not there yet is Normal while young (late-warnings.ts), looked at again when it ends
+    const refusal = this.late.refusal(this.model, nic.obj, o.result === 'failed');
+    recordAllocation(this.c.events, 'ContainerNic', nic.obj.metadata.creationTimestamp, { ...o, name }, refusal.type);
     if (o.result === 'allocated' && !this.firstAllocationLogged) {
       this.firstAllocationLogged = true;
       this.log.info('leading: first NIC address of this term allocated', { msSinceLeading: Date.now() - this.startedAt });
     }
     // a spec.node no Node has: a Warning once it has been missing a while; looked at again until then
-    const again = this.nodeNotFound.check(this.model, nic.obj);
+    const again = this.late.nodeNotFound(this.model, nic.obj) ?? refusal.againMs;
     if (again) this.enqueue('ContainerNic', name, again);
     if (o.result === 'waiting') {
       this.wait(poolId, name);

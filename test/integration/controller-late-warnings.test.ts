@@ -1,8 +1,9 @@
-// A ContainerNic whose spec.node names no Node (host1 for host-1) gets a Warning NodeNotFound
-// once the controller has seen the Node missing for its grace, naming the closest Node: what
-// `xctl get events` shows, as kubectl shows a pod's FailedScheduling. A NIC applied before its
-// node's agent joins, whose Node comes within the grace, gets none. Real etcd, a real
-// controller with a 1.5 s grace (15 s by default).
+// References a first apply may pass through unresolved (late-warnings.ts). A ContainerNic whose
+// spec.node names no Node (host1 for host-1) gets a Warning NodeNotFound once the controller has
+// seen the Node missing for its grace, naming the closest Node: what `xctl get events` shows, as
+// kubectl shows a pod's FailedScheduling; one whose Node comes within the grace gets none. A NIC
+// refused because its network is not there yet is told with a Normal InvalidSpec, a Warning only
+// once that persists. Real etcd, a real controller with a 1.5 s grace (15 s by default).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listEvents } from '../../pkg/events/read.js';
 import type { XnetEvent } from '../../pkg/events/types.js';
@@ -22,9 +23,11 @@ beforeAll(async () => {
 });
 afterAll(async () => { await fx?.c.stop(); await fx?.etcd.stop(); });
 
-const nic = (name: string, node: string) => obj('ContainerNic', name, { node, container: name, ifName: 'eth1', network: { clusterNetwork: 'cn' } });
-const nodeNotFound = async (name: string): Promise<XnetEvent[]> =>
-  (await listEvents(fx.etcd.client(), PREFIX, { kind: 'ContainerNic', name })).items.filter((e) => e.reason === 'NodeNotFound');
+const nic = (name: string, node: string, network = 'cn') => obj('ContainerNic', name, { node, container: name, ifName: 'eth1', network: { clusterNetwork: network } });
+const eventsOf = async (name: string, reason: string): Promise<XnetEvent[]> =>
+  (await listEvents(fx.etcd.client(), PREFIX, { kind: 'ContainerNic', name })).items.filter((e) => e.reason === reason);
+const nodeNotFound = (name: string) => eventsOf(name, 'NodeNotFound');
+const invalidSpec = async (name: string) => (await eventsOf(name, 'InvalidSpec')).map((e) => e.type).sort();
 
 describe('a NIC on a node no Node has', () => {
   it('gets one Warning NodeNotFound after the grace, naming the closest Node', async () => {
@@ -48,5 +51,26 @@ describe('a NIC on a node no Node has', () => {
     await eventually(async () => (statusOf(await fx.store.get('ContainerNic', 'early')) as { ip?: string }).ip, 'early gets an address once host-2 is there', 10_000);
     await new Promise((r) => setTimeout(r, 2 * GRACE_MS));
     expect(await nodeNotFound('early')).toEqual([]);
+  });
+});
+
+describe('a NIC whose network is not there yet', () => {
+  it('is told with a Normal InvalidSpec while young, and a Warning once that persists', async () => {
+    await fx.store.applyAll([nic('later', 'host-1', 'cn-later')]);
+    await eventually(async () => (await invalidSpec('later')).length, 'the refusal is told');
+    expect(await invalidSpec('later')).toEqual(['Normal']);
+    const both = await eventually(async () => { const t = await invalidSpec('later'); return t.length === 2 ? t : undefined; }, 'the Warning once it persists', 10_000);
+    expect(both).toEqual(['Normal', 'Warning']);
+    const [w] = (await eventsOf('later', 'InvalidSpec')).filter((e) => e.type === 'Warning');
+    expect(w.message).toContain('cn-later');
+  });
+
+  it('gets no Warning when its network comes within the grace', async () => {
+    await fx.store.applyAll([nic('soon', 'host-1', 'cn-soon')]);
+    await eventually(async () => (await invalidSpec('soon')).length, 'the refusal is told');
+    await fx.store.applyAll([obj('ClusterNetwork', 'cn-soon', { cidr: '10.79.0.0/16', hostPrefix: 24, dockerNetwork: 'nnf-soon' })]);
+    await eventually(async () => (statusOf(await fx.store.get('ContainerNic', 'soon')) as { ip?: string }).ip, 'soon gets an address', 10_000);
+    await new Promise((r) => setTimeout(r, 2 * GRACE_MS));
+    expect(await invalidSpec('soon')).toEqual(['Normal']);
   });
 });
