@@ -35,7 +35,7 @@ export const DEFAULT_EVENT_TTL_SECONDS = 3600;
  * How long an object never Ready may be not Ready for one SETTLING reason before it is a
  * Warning, from when this agent first reported that reason on that incarnation (agent/settling.ts);
  * the controller waits as long before it warns of a NIC whose Node is missing
- * (controller/node-not-found.ts). Longer than the agent's longest retry step
+ * (controller/late-warnings.ts). Longer than the agent's longest retry step
  * (AGENT_QUEUE_BACKOFF: 50 ms doubling to 10 s; its 8th try is 12.75 s in) and than a
  * heartbeat or two (5 s): a first apply converges by events well within it. Shorter than the periodic resync (30 s): a condition only the resync would clear means an event
  * was missed, which is worth a Warning.
