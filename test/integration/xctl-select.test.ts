@@ -138,3 +138,27 @@ describe('wait -l, --all and --for jsonpath', () => {
     expect(r.err).toContain('invalid --for jsonpath={.spec.container');
   });
 });
+
+describe('describe by name prefix and -l, as kubectl describes', () => {
+  const described = (out: string) => [...out.matchAll(/^Name: +(\S+)$/gm)].map((m) => m[1]);
+
+  it('a NAME no object has describes every object whose name begins with it', async () => {
+    const r = await xctl(['describe', 'nic', 'web']);
+    expect(r.code).toBe(0);
+    expect(described(r.out)).toEqual(['web-1', 'web-2']);
+  });
+
+  it('an exact name describes that object only, and a prefix of none is not found, exit 4', async () => {
+    expect(described((await xctl(['describe', 'nic', 'web-1'])).out)).toEqual(['web-1']);
+    const r = await xctl(['describe', 'nic', 'db-1', 'zz']);
+    expect(r.code).toBe(4);
+    expect(described(r.out)).toEqual(['db-1']);
+    expect(r.err).toBe('error: ContainerNic "zz" not found\n');
+  });
+
+  it('-l describes the objects whose labels match; with a NAME it is a usage error', async () => {
+    expect(described((await xctl(['describe', 'nic', '-l', 'app=db'])).out)).toEqual(['db-1']);
+    expect(await xctl(['describe', 'nic', '-l', 'app=nope'])).toMatchObject({ code: 0, out: '', err: 'No containernics found.\n' });
+    expect(await xctl(['describe', 'nic', 'web', '-l', 'app=web'])).toMatchObject({ code: 2 });
+  });
+});

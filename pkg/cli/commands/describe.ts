@@ -3,7 +3,8 @@ import type { KindInfo } from '../../api/kinds.js';
 import type { NodeConditions } from '../../store/merge.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
-import { EXIT } from '../exit.js';
+import { EXIT, UsageError } from '../exit.js';
+import { parseSelector, selectorOption } from '../flag-values.js';
 import { agoText, humanAge, renderTable, skippedLines, toHumanYaml } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
@@ -15,35 +16,51 @@ import { NotFoundError } from '../../store/types.js';
 import type { AnyObject } from '../../api/types.js';
 
 /**
- * `describe KIND [NAME...]`, `describe KIND,KIND...`, `describe KIND/NAME...`: each object in
- * turn, separated as kubectl separates them (two blank lines); a KIND without NAMEs is every
- * object of it (`kubectl describe pods`). A NAME that does not exist is said on stderr and the
- * others are still described, exit 4, as get does.
+ * `describe KIND [NAME_PREFIX...]`, `describe KIND,KIND...`, `describe KIND/NAME...`, `describe
+ * KIND -l k=v`: each object in turn, separated as kubectl separates them (two blank lines); a KIND
+ * without NAMEs is every object of it (`kubectl describe pods`). As kubectl's, a NAME that names
+ * no object describes every object whose name begins with it (`describe nic web` for web-1 and
+ * web-2); one that matches none is said on stderr and the others are still described, exit 4.
  */
-export async function describeCommand(session: Session, io: CliIO, groups: NamesOfKind[]): Promise<number> {
+export async function describeCommand(session: Session, io: CliIO, groups: NamesOfKind[], selectorArgs?: string[]): Promise<number> {
+  const selector = parseSelector(selectorArgs);
+  if (selector && groups.some((g) => g.names.length)) throw new UsageError('give NAMEs or a label selector (-l), not both');
   let described = 0, missing = 0;
   for (const { info, names } of groups) {
-    for (const name of names.length ? names : await namesOf(session, io, info)) {
-      try {
-        const { object, hidden } = await readOneWithHidden(session, io, info.kind, name);
-        if (described++) io.out('\n\n');
-        await describeOne(session, io, object, hidden);
-      } catch (e) {
-        // one listed a moment ago and deleted since is no error: it is simply not there to describe
-        if (!(e instanceof NotFoundError)) throw e;
-        if (names.length) { missing++; io.err(`error: ${e.message}\n`); }
-      }
+    const listed = memo(() => namesOf(session, io, info, selector));
+    for (const name of names.length ? names : await listed()) {
+      if (await describeNamed(session, io, info, name, described)) { described++; continue; }
+      // one listed a moment ago and deleted since is no error: it is simply not there to describe
+      if (!names.length) continue;
+      const prefixed = (await listed()).filter((n) => n.startsWith(name));
+      for (const n of prefixed) if (await describeNamed(session, io, info, n, described)) described++;
+      if (!prefixed.length) { missing++; io.err(`error: ${new NotFoundError(info.kind, name).message}\n`); }
     }
   }
   if (!described && !missing) io.err(groups.length === 1 ? `No ${groups[0].info.plural} found.\n` : 'No resources found.\n');
   return missing ? EXIT.NOT_FOUND : EXIT.OK;
 }
 
-/** Every object of a kind, by name (each is then read whole, with what describe shows beyond get's merged view). */
-async function namesOf(session: Session, io: CliIO, info: KindInfo): Promise<string[]> {
-  const list = await session.store().list(info.kind, { withoutStatus: true });
+/** Describes the object if it exists (after the separator when others came before); false when it does not. */
+async function describeNamed(session: Session, io: CliIO, info: KindInfo, name: string, before: number): Promise<boolean> {
+  try {
+    const { object, hidden } = await readOneWithHidden(session, io, info.kind, name);
+    if (before) io.out('\n\n');
+    await describeOne(session, io, object, hidden);
+    return true;
+  } catch (e) {
+    if (e instanceof NotFoundError) return false;
+    throw e;
+  }
+}
+
+const memo = <T>(f: () => Promise<T>): (() => Promise<T>) => { let p: Promise<T> | undefined; return () => (p ??= f()); };
+
+/** Every object of a kind (the selector's), by name (each is then read whole, with what describe shows beyond get's merged view). */
+async function namesOf(session: Session, io: CliIO, info: KindInfo, selector: Record<string, string> | undefined): Promise<string[]> {
+  const list = await session.store().list(info.kind, { withoutStatus: true, labelSelector: selector });
   io.err(skippedLines(list.skipped));
-  return list.items.map((o) => o.metadata.name);
+  return list.items.map((o) => o.metadata.name).sort();
 }
 
 /** kubectl-describe-like: identity, spec, status, then the conditions as a table. */
@@ -90,7 +107,8 @@ export const registerDescribe: RegisterCommand = (program, { io, run }) => {
   program.command('describe')
     .description('show objects: spec, status, conditions and events (every object of KIND without NAMEs)')
     .argument('<kind>', `${KIND_HELP}; several: KIND,KIND...; or KIND/NAME...`)
-    .argument('[names...]', 'none: every object of the kind')
-    .action((kind: string, names: string[], _opts: unknown, cmd: Command) =>
-      run((s) => describeCommand(s, io, namesByKind('describe', [kind, ...names])), cmd));
+    .argument('[names...]', 'none: every object of the kind; a NAME no object has: those whose names begin with it')
+    .addOption(selectorOption())
+    .action((kind: string, names: string[], opts: { selector?: string[] }, cmd: Command) =>
+      run((s) => describeCommand(s, io, namesByKind('describe', [kind, ...names]), opts.selector), cmd));
 };
