@@ -11,6 +11,7 @@ import { registerDiff } from './commands/diff.js';
 import { registerGet } from './commands/get.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerDelete } from './commands/delete.js';
+import { registerLabel } from './commands/label.js';
 import { registerWait } from './commands/wait.js';
 import { registerIpam } from './commands/ipam.js';
 import { registerCompletion } from './completion.js';
@@ -33,6 +34,7 @@ const COMMANDS: RegisterCommand[] = [
   registerGet,
   registerDescribe,
   registerDelete,
+  registerLabel,
   registerWait,
   registerIpam,
   registerAuth,

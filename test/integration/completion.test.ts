@@ -72,6 +72,7 @@ describe('xctl completion', () => {
     expect(await complete(`xctl --endpoints ${endpoints} get cn `)).toEqual(['cn-a', 'cn-b']);
     expect(await complete(`xctl --endpoints ${endpoints} describe cn cn-b`)).toEqual(['cn-b']);
     expect(await complete(`xctl --endpoints ${endpoints} delete no `)).toEqual(['compl-node']);
+    expect(await complete(`xctl --endpoints ${endpoints} label no `)).toEqual(['compl-node']);
   });
 
   it('completes `get events` and its --for KIND/ prefixes, and offers events only after get', async () => {

@@ -1,0 +1,116 @@
+// `xctl label KIND NAME... k=v k2-`: kubectl's label command. Node labels choose which nodes a
+// ClusterNetwork or MacvlanNet selects, and operators change them as they would with `kubectl
+// label node` or `calicoctl label nodes`, not by writing a manifest of a Node the controller made.
+// The edited objects go through apply's checks and warnings (a Node leaving a network says so)
+// and are written together (one transaction when they fit), each pinned to the version read, so
+// a concurrent change is never overwritten: the read and the edit are then made again.
+import type { AnyObject } from '../../api/types.js';
+import { labelKeyProblem, labels as labelsSchema } from '../../api/fields.js';
+import type { Session } from '../connect.js';
+import type { CliIO } from '../io.js';
+import { CliError, EXIT, UsageError } from '../exit.js';
+import { ref } from '../format.js';
+import type { Command } from 'commander';
+import { KIND_HELP, type RegisterCommand } from '../command.js';
+import { checkedBatch } from './batch.js';
+import { selectTargets, type SelectionOptions } from './selection.js';
+import { selectorOption } from '../flag-values.js';
+import { parseSources } from '../../manifest/load.js';
+import { StaleResourceVersionError } from '../../store/types.js';
+import type { Target } from './targets.js';
+
+export interface LabelChanges { set: Record<string, string>; remove: string[] }
+export interface LabelOptions extends SelectionOptions { overwrite?: boolean; dryRun?: boolean }
+
+/** A word that changes a label (`k=v`, `k-`) rather than naming an object. */
+const isChange = (w: string) => w.includes('=') || (w.endsWith('-') && w.length > 1);
+
+/** `k=v` sets, `k-` removes; each key and value checked by the schema's own label rules, as apply checks them. */
+export function parseLabelChanges(words: string[]): LabelChanges {
+  const set: Record<string, string> = {};
+  const remove: string[] = [];
+  for (const w of words) {
+    const eq = w.indexOf('=');
+    const [key, value] = eq < 0 ? [w.slice(0, -1), undefined] : [w.slice(0, eq), w.slice(eq + 1)];
+    const keyProblem = labelKeyProblem(key);
+    if (keyProblem) throw new UsageError(`invalid label "${w}": invalid label key: ${keyProblem}`);
+    const r = labelsSchema.safeParse({ k: value ?? '' });
+    if (!r.success) throw new UsageError(`invalid label "${w}": ${r.error.issues[0].message}`);
+    if (key in set || remove.includes(key)) throw new UsageError(`label "${key}" is given twice`);
+    if (value === undefined) remove.push(key); else set[key] = value;
+  }
+  if (!words.length) throw new UsageError('at least one label update is required: KEY=VALUE to set, KEY- to remove');
+  return { set, remove };
+}
+
+/** The object with the changes made, and what the line says: labeled, unlabeled, or not labeled (no change). */
+export function relabel(o: AnyObject, ch: LabelChanges, overwrite: boolean): { object: AnyObject; action: string } {
+  const before = o.metadata.labels ?? {};
+  for (const [k, v] of Object.entries(ch.set)) {
+    if (k in before && before[k] !== v && !overwrite) {
+      throw new CliError(EXIT.FAILED, `${ref(o)}: "${k}" already has a value (${before[k]}), and --overwrite is false; nothing was labeled`);
+    }
+  }
+  const after = { ...before, ...ch.set };
+  for (const k of ch.remove) delete after[k];
+  const changed = JSON.stringify(Object.entries(after).sort()) !== JSON.stringify(Object.entries(before).sort());
+  const action = !changed ? 'not labeled' : Object.keys(ch.set).some((k) => before[k] !== ch.set[k]) ? 'labeled' : 'unlabeled';
+  return { object: { ...o, metadata: { ...o.metadata, labels: after } }, action };
+}
+
+const TRIES = 5;
+
+export async function labelCommand(session: Session, io: CliIO, words: string[], opts: LabelOptions): Promise<number> {
+  const firstChange = words.findIndex(isChange);
+  const args = firstChange < 0 ? words : words.slice(0, firstChange);
+  if (firstChange >= 0 && words.slice(firstChange).some((w) => !isChange(w))) throw new UsageError('give KIND NAME... first, then the label updates (KEY=VALUE, KEY-)');
+  const changes = parseLabelChanges(firstChange < 0 ? [] : words.slice(firstChange));
+  const { targets, selected } = await selectTargets(session, io, 'label', args, opts, 'usage: xctl label KIND NAME... | KIND/NAME... | KIND -l k=v | KIND --all  KEY=VALUE... KEY-...');
+  if (selected && !targets.length) { io.err('No resources found\n'); return EXIT.OK; }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await labelOnce(session, io, targets, changes, opts);
+    } catch (e) {
+      // another writer changed an object between the read and the write: read it again, as a patch would apply
+      if (!(e instanceof StaleResourceVersionError) || attempt >= TRIES) throw e;
+    }
+  }
+}
+
+async function labelOnce(session: Session, io: CliIO, targets: Target[], changes: LabelChanges, opts: LabelOptions): Promise<number> {
+  const store = session.store();
+  const edits: Array<{ object: AnyObject; action: string }> = [];
+  let missing = 0;
+  for (const t of targets) {
+    const o = await store.get(t.kind, t.name);
+    if (!o) { missing++; io.err(`error: ${t.kind} "${t.name}" not found\n`); continue; }
+    edits.push(relabel(o, changes, !!opts.overwrite));
+  }
+  const changed = edits.filter((e) => e.action !== 'not labeled');
+  if (changed.length) await write(session, io, changed.map((e) => e.object), !!opts.dryRun);
+  for (const e of edits) io.out(`${ref(e.object)} ${e.action}${opts.dryRun && e.action !== 'not labeled' ? ' (dry run)' : ''}\n`);
+  return missing ? EXIT.NOT_FOUND : EXIT.OK;
+}
+
+/**
+ * Through apply's path: the edited objects as a manifest (checked as one; what it takes away
+ * said as apply says it), written pinned to their resourceVersion and uid.
+ */
+async function write(session: Session, io: CliIO, objects: AnyObject[], dryRun: boolean): Promise<void> {
+  const text = objects.map((o) => JSON.stringify(o)).join('\n---\n');
+  const checked = await checkedBatch(session, parseSources([{ file: 'xctl label', text }]));
+  for (const w of checked.warnings) io.err(`Warning: ${w}\n`);
+  await session.store().applyAll(checked.objects, { dryRun });
+  for (const w of checked.leaving) io.err(`Warning: ${w}\n`);
+}
+
+export const registerLabel: RegisterCommand = (program, { io, run }) => {
+  program.command('label')
+    .description('add, change (--overwrite) or remove (KEY-) labels of objects')
+    .argument('<kind-and-names...>', `${KIND_HELP} NAME... (or KIND/NAME..., or KIND with -l/--all), then KEY=VALUE... KEY-...`)
+    .addOption(selectorOption())
+    .option('--all', 'every object of the KINDs given')
+    .option('--overwrite', 'change a label that already has another value')
+    .option('--dry-run', 'check and show what would change, write nothing')
+    .action((words: string[], opts: LabelOptions, cmd: Command) => run((s) => labelCommand(s, io, words, opts), cmd));
+};
