@@ -369,6 +369,8 @@ export class Term implements Ctx {
     if (again) this.enqueue('ContainerNic', name, again);
     if (o.result === 'waiting') {
       this.wait(poolId, name);
+      // refused until something frees up (an address, a pinned one): told as any refusal is
+      if (o.reason === 'PoolExhausted' || o.reason === 'IPConflict') recordAllocation(this.c.events, 'ContainerNic', undefined, { ...o, name, result: 'failed' });
       throw new RetryLater(o.reason ?? 'Waiting', o.message ?? 'waiting');
     }
     if (o.result === 'allocated' && pool?.type === 'macvlannets') this.enqueue('MacvlanNet', pool.name, 1000);

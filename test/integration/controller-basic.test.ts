@@ -127,6 +127,10 @@ describe('controller against a real etcd', () => {
     }, 'six addresses and one PoolExhausted');
     expect(new Set(all.ips).size).toBe(6);
     const loser = all.exhausted[0]!.metadata.name;
+    // told where users look too, as docs/api.md's events table says: a Warning on the NIC
+    const warned = await eventually(async () => (await listEvents(etcd.client(), prefix, { kind: 'ContainerNic', name: loser })).items.find((e) => e.reason === 'PoolExhausted'), 'the PoolExhausted event of the NIC');
+    expect(warned).toMatchObject({ type: 'Warning', source: { component: 'controller' } });
+    expect(warned.message).toContain('no free address left');
     const winner = nics.map((n) => n.metadata.name).find((n) => n !== loser)!;
     const freed = statusOf(await get('ContainerNic', winner))!.ip;
     await store.delete('ContainerNic', winner);
