@@ -10,6 +10,7 @@ import { UsageError } from './exit.js';
 import { EVENT_NAMES, EVENT_OUTPUTS } from './commands/events.js';
 import { GET_OUTPUTS } from './commands/get.js';
 import { JSONPATH } from './jsonpath-printer.js';
+import { CUSTOM_COLUMNS } from './custom-columns.js';
 import { LAB_STATUS_OUTPUTS } from './commands/lab.js';
 import { TOPOLOGY_OUTPUTS } from './commands/topology.js';
 import type { RegisterCommand } from './command.js';
@@ -21,8 +22,8 @@ const NAMES_TIMEOUT_MS = 2000;
 const FLAG_VALUES: Record<string, string> = {
   '--for': 'condition=Ready delete',
 };
-/** What `-o` takes, per command: each command's own list (`get events` is `get` with events); `jsonpath=` is followed by the user's template. */
-const OUTPUTS: Record<string, readonly string[]> = { get: [...GET_OUTPUTS, JSONPATH], 'lab status': LAB_STATUS_OUTPUTS, topology: TOPOLOGY_OUTPUTS };
+/** What `-o` takes, per command: each command's own list (`get events` is `get` with events); `jsonpath=` and `custom-columns=` are followed by the user's. */
+const OUTPUTS: Record<string, readonly string[]> = { get: [...GET_OUTPUTS, JSONPATH, CUSTOM_COLUMNS], 'lab status': LAB_STATUS_OUTPUTS, topology: TOPOLOGY_OUTPUTS };
 const FILE_FLAGS = new Set(['--filename', '--cacert', '--cert', '--key']);
 
 interface Node {
@@ -76,7 +77,7 @@ function forValues(): string {
 
 /**
  * `-o` takes the formats of the command typed (found before this runs), `get events`' its own.
- * A lone `jsonpath=` is completed without the space after it: the template follows in the word.
+ * A lone `jsonpath=` or `custom-columns=` is completed without the space after it: the template follows in the word.
  */
 function outputValues(): string {
   return `if [[ "$path" == get && -n "\${pos[0]}" && " ${EVENT_NAMES.join(' ')} " == *" \${pos[0]} "* ]]; then outputs="${[...EVENT_OUTPUTS, JSONPATH].join(' ')}"; fi; `

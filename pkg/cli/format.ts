@@ -5,11 +5,25 @@ import type { Condition } from '../api/fields.js';
 import type { Kind } from '../api/kinds.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../api/types.js';
 import { printable } from '../printable.js';
+import type { Columns } from './custom-columns.js';
 
-export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name' | 'jsonpath';
+export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name' | 'jsonpath' | 'custom-columns';
 
-/** What `get -o` asked for; with jsonpath, the parsed template's printer (an object or a List in, its text out). */
-export interface Output { format: OutputFormat; jsonpath?: (data: unknown) => string }
+/**
+ * What `get -o` asked for; with jsonpath, the parsed template's printer (an object or a List in,
+ * its text out); with custom-columns, the columns (custom-columns.ts).
+ */
+export interface Output { format: OutputFormat; jsonpath?: (data: unknown) => string; columns?: Columns }
+
+/** Formats printed as a table: the kind's own (wide or not), or the user's columns. */
+export const isTable = (f: OutputFormat): boolean => f === 'table' || f === 'wide' || f === 'custom-columns';
+
+/** The table's header and an object's row: the custom columns when asked for, else the kind's own. */
+export function tableOf(kind: Kind, out: Pick<Output, 'format' | 'columns'>): Columns {
+  if (out.columns) return out.columns;
+  const wide = out.format === 'wide';
+  return { header: tableHeader(kind, wide), row: (o) => tableRow(o as AnyObject, wide) };
+}
 
 export function ref(o: { kind: string; metadata: { name: string } }): string {
   return `${o.kind.toLowerCase()}/${o.metadata.name}`;
@@ -48,9 +62,9 @@ export function readyOf(o: AnyObject): string {
   return o.metadata.deletionTimestamp ? `${status} (deleting)` : status;
 }
 
-interface Columns<T> { head: string[]; wide: string[]; row(o: T): string[]; wideRow(o: T): string[] }
+interface KindColumns<T> { head: string[]; wide: string[]; row(o: T): string[]; wideRow(o: T): string[] }
 
-const TABLES: { [K in Kind]: Columns<Extract<AnyObject, { kind: K }>> } = {
+const TABLES: { [K in Kind]: KindColumns<Extract<AnyObject, { kind: K }>> } = {
   ClusterNetwork: {
     head: ['NAME', 'CIDR', 'HOSTPREFIX', 'ALLOCATED', 'READY', 'AGE'],
     wide: ['DOCKERNETWORK', 'BRIDGEPREFIX', 'MASQUERADE', 'RESERVED'],
@@ -133,12 +147,12 @@ function labelsText(o: AnyObject): string {
 // -o wide ends with the Ready condition's reason, so that a list says why each object is not
 // ready (ContainerNotFound, WaitingForAgent...) without a describe of each; the message is in describe.
 export function tableHeader(kind: Kind, wide: boolean): string[] {
-  const t = TABLES[kind] as Columns<AnyObject>;
+  const t = TABLES[kind] as KindColumns<AnyObject>;
   return wide ? [...t.head, ...t.wide, 'REASON'] : t.head;
 }
 
 export function tableRow(o: AnyObject, wide: boolean): string[] {
-  const t = TABLES[o.kind] as Columns<AnyObject>;
+  const t = TABLES[o.kind] as KindColumns<AnyObject>;
   return wide ? [...t.row(o), ...t.wideRow(o), show(getCondition(conditions(o), 'Ready')?.reason)] : t.row(o);
 }
 

@@ -26,6 +26,13 @@ export function executeTemplate(t: Template, data: unknown, opts: ExecOptions): 
   return run(t.segments, data, opts);
 }
 
+/** The values of a template of one action (`{.status.ip}`), unprinted: custom-columns joins them its own way. */
+export function templateResults(t: Template, data: unknown, opts: ExecOptions = { allowMissingKeys: true }): unknown[] {
+  const [s] = t.segments;
+  if (t.segments.length !== 1 || s.t !== 'action') throw new JsonPathExecError('expected one field path');
+  return evalSteps(s.steps, [data], opts);
+}
+
 /** Parses and runs at once (tests, and any caller with one object). */
 export function jsonPath(template: string, data: unknown, opts: ExecOptions = { allowMissingKeys: true }): string {
   return executeTemplate(parseTemplate(template), data, opts);

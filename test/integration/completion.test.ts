@@ -83,7 +83,7 @@ describe('xctl completion', () => {
   });
 
   it('offers the output formats of the command being typed after -o', async () => {
-    expect(await complete('xctl get nic -o ')).toEqual(['json', 'jsonpath=', 'name', 'wide', 'yaml']);
+    expect(await complete('xctl get nic -o ')).toEqual(['custom-columns=', 'json', 'jsonpath=', 'name', 'wide', 'yaml']);
     expect(await complete('xctl get -o n')).toEqual(['name']);
     // the template follows in the same word: kubectl's -o jsonpath='{...}'
     expect(await complete('xctl get -o jsonp')).toEqual(['jsonpath=']);

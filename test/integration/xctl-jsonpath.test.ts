@@ -79,7 +79,7 @@ describe('usage errors, exit 2', () => {
 
   it('no template, an unknown format, the flag without jsonpath', async () => {
     expect(await xctl(['get', 'no', '-o', 'jsonpath'])).toEqual({ code: 2, out: '', err: 'error: template format specified but no template given: use -o jsonpath=\'{.metadata.name}\'\n' });
-    expect((await xctl(['get', 'no', '-o', 'go-template={{.x}}'])).err).toBe('error: unknown output format "go-template={{.x}}"; use wide, yaml, json, name or jsonpath=TEMPLATE\n');
+    expect((await xctl(['get', 'no', '-o', 'go-template={{.x}}'])).err).toBe('error: unknown output format "go-template={{.x}}"; use wide, yaml, json, name, jsonpath=TEMPLATE or custom-columns=SPEC\n');
     expect(await xctl(['get', 'no', '-o', 'json', '--allow-missing-template-keys=false'])).toMatchObject({ code: 2, out: '', err: 'error: --allow-missing-template-keys is for -o jsonpath=TEMPLATE\n' });
     expect((await xctl(['get', 'no', '-o', 'jsonpath={.x}', '--allow-missing-template-keys=maybe'])).code).toBe(2);
   });
@@ -140,3 +140,23 @@ async function watchUntil(args: string[], end: string | undefined, change: () =>
   await change();
   return watching;
 }
+
+describe('get -o custom-columns=SPEC', () => {
+  it('prints the columns asked for, aligned as a table; a field not there is <none>', async () => {
+    const r = await xctl(['get', 'no', 'jp-1', 'jp-2', '-o', "custom-columns=NAME:.metadata.name,RACK:.metadata.labels['xnet.io/rack'],ADDR:{.spec.address},MISSING:.spec.nope"]);
+    expect(r).toEqual({ code: 0, err: '', out: 'NAME   RACK   ADDR          MISSING\njp-1   r1     198.18.0.11   <none>\njp-2   r2     198.18.0.12   <none>\n' });
+  });
+
+  it('several results are joined by ","; --no-headers and -l as for any table; several kinds one table each', async () => {
+    expect((await xctl(['get', 'no', 'jp-2', '--no-headers', '-o', 'custom-columns=N:metadata.name'])).out).toBe('jp-2\n');
+    expect((await xctl(['get', 'no', '-l', 'rack=r2', '--no-headers', '-o', 'custom-columns=N:metadata.name'])).out).toMatch(/^jp-2\n/);
+    expect((await xctl(['get', 'cn', 'jp', '-o', 'custom-columns=KEYS:.spec.*'])).out).toMatch(/^KEYS\n.*10\.231\.0\.0\/16.*,.*24.*\n$/);
+    expect((await xctl(['get', 'cn,nic', '-o', 'custom-columns=NAME:.metadata.name'])).out).toBe('NAME\njp\n\nNAME\nweb-1\n');
+  });
+
+  it('a spec without HEADER:FIELD, or an empty one, is a usage error before etcd is read, exit 2', async () => {
+    expect(await xctl(['get', 'no', '-o', 'custom-columns=NAME'])).toMatchObject({ code: 2, out: '', err: expect.stringContaining('unexpected custom-columns spec: "NAME", expected <header>:<json-path-expr>') });
+    expect(await xctl(['get', 'no', '-o', 'custom-columns='])).toMatchObject({ code: 2, err: expect.stringContaining('no custom columns given') });
+    expect(await xctl(['get', 'no', '-o', 'custom-columns=A:.x[']).then((r) => r.code)).toBe(2);
+  });
+});

@@ -76,7 +76,7 @@ describe('flags', () => {
     expect(parseOutput('name')).toBe('name');
     expect(parseOutput('jsonpath={.metadata.name}')).toBe('jsonpath');
     // kubectl's other template formats are not taken: the message lists what is
-    expect(() => parseOutput('xml')).toThrow('unknown output format "xml"; use wide, yaml, json, name or jsonpath=TEMPLATE');
+    expect(() => parseOutput('xml')).toThrow('unknown output format "xml"; use wide, yaml, json, name, jsonpath=TEMPLATE or custom-columns=SPEC');
     expect(() => parseOutput('jsonpath-file=x')).toThrow('unknown output format "jsonpath-file=x"');
   });
 });

@@ -5,7 +5,7 @@ import type { AnyObject } from '../../api/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
-import { asList, ref, renderTable, tableHeader, tableRow, toJson, toYaml, type Output } from '../format.js';
+import { asList, ref, renderTable, tableOf, toJson, toYaml, type Output } from '../format.js';
 import { readListed, readNamed } from './get-read.js';
 import type { NamesOfKind } from './targets.js';
 
@@ -29,17 +29,22 @@ export async function getSeveralKinds(session: Session, io: CliIO, groups: Names
   else if (opts.format === 'name') io.out(all.map((o) => `${ref(o)}\n`).join(''));
   else if (opts.format === 'json') io.out(toJson(asList(all)));
   else if (opts.format === 'yaml') io.out(toYaml(asList(all)));
-  else if (all.length) io.out(kindTables(lists, opts.format === 'wide', opts.headers));
+  else if (all.length) io.out(kindTables(lists, opts, opts.headers));
   // a kind with nothing is left out; nothing at all is said once, as kubectl says it
   else if (!missing) io.err('No resources found.\n');
   return missing ? EXIT.NOT_FOUND : EXIT.OK;
 }
 
-/** One table per kind that has objects, each headed (unless --no-headers) and aligned on its own, a blank line between headed tables. */
-export function kindTables(lists: AnyObject[][], wide: boolean, headers: boolean): string {
+/**
+ * One table per kind that has objects, each headed (unless --no-headers) and aligned on its own, a
+ * blank line between headed tables; the kind's own tables name each row KIND/NAME, custom columns
+ * print what they ask for.
+ */
+export function kindTables(lists: AnyObject[][], out: Pick<Output, 'format' | 'columns'>, headers: boolean): string {
   const tables = lists.filter((items) => items.length).map((items) => {
-    const rows = items.map((o) => { const row = tableRow(o, wide); row[0] = ref(o); return row; });
-    return renderTable(headers ? [tableHeader(items[0].kind, wide), ...rows] : rows);
+    const table = tableOf(items[0].kind, out);
+    const rows = items.map((o) => { const row = table.row(o); if (!out.columns) row[0] = ref(o); return row; });
+    return renderTable(headers ? [table.header, ...rows] : rows);
   });
   // kubectl separates the tables only when they have headers: without, the rows run on
   return tables.join(headers ? '\n' : '');

@@ -5,7 +5,8 @@ import { matchLabels } from '../../api/labels.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
-import { asList, columnWidths, ref, skippedLines, renderTable, tableHeader, tableRow, toJson, toYaml, watchTable, type Output, type OutputFormat } from '../format.js';
+import { asList, columnWidths, isTable, ref, skippedLines, renderTable, tableOf, toJson, toYaml, watchTable, type Output, type OutputFormat } from '../format.js';
+import { CUSTOM_COLUMNS, parseCustomColumns } from '../custom-columns.js';
 import { JSONPATH, jsonPathPrinter } from '../jsonpath-printer.js';
 import { readListed, readNamed } from './get-read.js';
 import { getSeveralKinds } from './get-kinds.js';
@@ -30,7 +31,8 @@ export function parseOutput(o: string | undefined): OutputFormat {
   if (o === undefined) return 'table';
   if ((GET_OUTPUTS as readonly string[]).includes(o)) return o as OutputFormat;
   if (o === 'jsonpath' || o.startsWith(JSONPATH)) return 'jsonpath';
-  throw new UsageError(`unknown output format "${o}"; use wide, yaml, json, name or jsonpath=TEMPLATE`);
+  if (o === 'custom-columns' || o.startsWith(CUSTOM_COLUMNS)) return 'custom-columns';
+  throw new UsageError(`unknown output format "${o}"; use wide, yaml, json, name, jsonpath=TEMPLATE or custom-columns=SPEC`);
 }
 
 /** -o and what goes with it: a jsonpath template is parsed here, before etcd is read, so that a typo costs no read. */
@@ -38,6 +40,7 @@ export function parseGetOutput(opts: Pick<GetOptions, 'output' | 'allowMissingTe
   const format = parseOutput(opts.output);
   // refused rather than ignored, as --for is: it would change nothing in what is printed
   if (opts.allowMissingTemplateKeys !== undefined && format !== 'jsonpath') throw new UsageError('--allow-missing-template-keys is for -o jsonpath=TEMPLATE');
+  if (format === 'custom-columns') return { format, columns: parseCustomColumns(opts.output!.slice(CUSTOM_COLUMNS.length)) };
   if (format !== 'jsonpath') return { format };
   return { format, jsonpath: jsonPathPrinter(opts.output!.slice(JSONPATH.length), opts.allowMissingTemplateKeys ?? true) };
 }
@@ -62,29 +65,30 @@ async function getOneKind(session: Session, io: CliIO, { info, names }: NamesOfK
   const { items, revision, missing } = names.length
     ? await readNamed(session, io, info.kind, names)
     : await readListed(session, io, info.kind, selector);
-  const table = format === 'table' || format === 'wide';
+  const table = isTable(format);
   const headers = opts.headers !== false;
   if (items.length === 0 && table) {
     // a missing name has said so already; an empty list says it here, as kubectl does
     if (!names.length) io.err(`No ${info.plural} found.\n`);
     if (!opts.watch || missing) return missing ? EXIT.NOT_FOUND : EXIT.OK;
     // watching: the header comes with the first row, aligned to it (as kubectl prints it)
-    return watchRows(session, io, info, { names, selector, revision, format, headers });
+    return watchRows(session, io, info, { names, selector, revision, format, headers, columns: opts.columns });
   }
-  const how = { names: names.length, watch: !!opts.watch, headers, jsonpath: opts.jsonpath };
+  const how = { names: names.length, watch: !!opts.watch, headers, jsonpath: opts.jsonpath, columns: opts.columns };
   const widths = printObjects(io, info.kind, items, format, how);
   // a watch of names that do not exist would never print them: the missing ones end it
   if (missing) return EXIT.NOT_FOUND;
   if (!opts.watch) return EXIT.OK;
-  return watchRows(session, io, info, { names, selector, revision, format, widths, headers: false, jsonpath: opts.jsonpath });
+  return watchRows(session, io, info, { names, selector, revision, format, widths, headers: false, jsonpath: opts.jsonpath, columns: opts.columns });
 }
 
-interface PrintHow { names: number; watch: boolean; headers: boolean; jsonpath?: Output['jsonpath'] }
+interface PrintHow { names: number; watch: boolean; headers: boolean; jsonpath?: Output['jsonpath']; columns?: Output['columns'] }
 
 /** The table (returns its column widths, which a watch's rows keep) or the documents: one object for a single NAME, else a List. */
 function printObjects(io: CliIO, kind: Kind, items: AnyObject[], format: OutputFormat, how: PrintHow): number[] | undefined {
-  if (format === 'table' || format === 'wide') {
-    const rows = [...(how.headers ? [tableHeader(kind, format === 'wide')] : []), ...items.map((o) => tableRow(o, format === 'wide'))];
+  if (isTable(format)) {
+    const table = tableOf(kind, { format, columns: how.columns });
+    const rows = [...(how.headers ? [table.header] : []), ...items.map(table.row)];
     const widths = columnWidths(rows);
     io.out(renderTable(rows, widths));
     return widths;
@@ -127,18 +131,20 @@ interface WatchFrom {
   /** print the table's header with the first row (the list was empty) */
   headers: boolean;
   jsonpath?: Output['jsonpath'];
+  columns?: Output['columns'];
 }
 
 /** How a watch prints one object: the template's text, a document, a name, or a table row. */
 function watchPrinter(io: CliIO, info: KindInfo, from: WatchFrom): (o: AnyObject) => void {
   const { format, jsonpath } = from;
-  const rowText = watchTable(from.headers ? tableHeader(info.kind, format === 'wide') : undefined, from.widths);
+  const table = tableOf(info.kind, from);
+  const rowText = watchTable(from.headers ? table.header : undefined, from.widths);
   return (o) => {
     if (jsonpath) io.out(jsonpath(o));
     else if (format === 'json') io.out(toJson(o));
     else if (format === 'name') io.out(`${ref(o)}\n`);
     else if (format === 'yaml') io.out(`---\n${toYaml(o)}`);
-    else io.out(rowText(tableRow(o, format === 'wide')));
+    else io.out(rowText(table.row(o)));
   };
 }
 
@@ -187,7 +193,7 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
     .description('list objects of a kind, or show one')
     .argument('<kind>', `${KIND_HELP}; several: KIND,KIND...; or KIND/NAME...`)
     .argument('[names...]')
-    .option('-o, --output <format>', "wide, yaml, json, name (KIND/NAME a line) or jsonpath=TEMPLATE (kubectl's, e.g. jsonpath='{.items[*].metadata.name}')")
+    .option('-o, --output <format>', "wide, yaml, json, name (KIND/NAME a line), jsonpath=TEMPLATE (kubectl's, e.g. jsonpath='{.items[*].metadata.name}') or custom-columns=NAME:.metadata.name,IP:.status.ip")
     .addOption(selectorOption())
     .option('-w, --watch', 'after listing, print objects as they change')
     .option('--no-headers', 'tables without their header line')
