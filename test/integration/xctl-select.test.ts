@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import { runXctl } from '../../pkg/cli/program.js';
+import { Keys } from '../../pkg/store/keys.js';
 
 let etcd: TestEtcd;
 let store: EtcdStore;
@@ -101,6 +102,24 @@ describe('delete --wait', () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe('containernic/web-1 deleted\n');
     expect(r.err).toMatch(/timed out after 1s waiting for containernic\/web-1 to reach deletion; it still exists, being deleted since \S+, waiting for finalizers xnet\.io\/address-in-use/);
+  });
+
+  it('an object made again under the name (another uid) does not hold the wait: the one deleted is gone', async () => {
+    const waiting = xctl(['delete', 'nic', 'web-2', '--wait', '--timeout', '10s']);
+    const key = new Keys().object('ContainerNic', 'web-2');
+    let raw: string | undefined;
+    for (let i = 0; i < 100; i++) {
+      raw = await etcd.client().get(key).string() ?? undefined;
+      if (raw && JSON.parse(raw).metadata.deletionTimestamp) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const old = JSON.parse(raw!);
+    expect(old.metadata.deletionTimestamp).toBeDefined();
+    // what a controller that removes the finalizer and makes the object again at once leaves: one put, a new uid
+    const again = { ...old, metadata: { ...old.metadata, uid: 'remade-uid', deletionTimestamp: undefined, finalizers: [] } };
+    await etcd.client().put(key).value(JSON.stringify(again));
+    expect((await store.get('ContainerNic', 'web-2'))?.metadata.uid).toBe('remade-uid');
+    expect(await waiting).toMatchObject({ code: 0, out: 'containernic/web-2 deleted\n' });
   });
 
   it('--wait=false returns at once', async () => {

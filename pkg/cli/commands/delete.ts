@@ -25,9 +25,12 @@ export async function deleteCommand(session: Session, io: CliIO, args: string[],
   if (opts.timeout !== undefined && !opts.wait) throw new UsageError('--timeout is for --wait: xctl delete ... --wait --timeout 2m');
   const { targets, selected } = await selectTargets(session, io, 'delete', args, opts, DELETE_USAGE);
   if (selected && !targets.length) { io.err('No resources found\n'); return EXIT.OK; }
+  // the incarnations deleted: one made again under its name (a HostSubnet the controller makes
+  // again for its node) must not hold the wait
+  const uids = opts.wait ? await Promise.all(targets.map(async (t) => (await session.store().get(t.kind, t.name))?.metadata.uid)) : [];
   const results = await deleteTargets(session, io, targets, opts);
   const code = reportDeleted(io, targets, results, opts);
-  const marked = targets.filter((_, i) => results[i] === 'marked');
+  const marked = targets.map((t, i) => ({ ...t, uid: uids[i] })).filter((_, i) => results[i] === 'marked');
   if (!opts.wait || !marked.length) return code;
   const waited = await waitCommand(session, io, marked, { for: 'delete', timeout: opts.timeout }, { quiet: true });
   return code || waited;

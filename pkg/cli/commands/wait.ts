@@ -101,8 +101,13 @@ function stillThere(o: AnyObject): string {
   return `it still exists, being deleted since ${deletionTimestamp}${finalizers?.length ? `, waiting for finalizers ${finalizers.join(', ')}` : ''}`;
 }
 
-function satisfied(goal: Goal, o: AnyObject | undefined): boolean {
-  if (goal.type === 'delete') return !o;
+/**
+ * Whether the object reached the goal. Deleted, as kubectl's wait judges it, is also an object of
+ * that name with another uid than the one waited for: one made again under the name (a HostSubnet
+ * the controller makes again for its node) is not the one that was deleted.
+ */
+function satisfied(goal: Goal, o: AnyObject | undefined, uid?: string): boolean {
+  if (goal.type === 'delete') return !o || (uid !== undefined && o.metadata.uid !== uid);
   if (goal.type === 'jsonpath') return !!o && jsonPathState(goal, o).met;
   const c = conditionOf(goal, o);
   return !!c && c.status === goal.status && !staleGeneration(c, o!);
@@ -116,7 +121,11 @@ function reachedText(label: string, goal: Goal, o: AnyObject | undefined): strin
 }
 
 /** One object waited for: what was last seen of it, and whether it reached the goal. */
-interface Waited { kind: Kind; name: string; label: string; last?: AnyObject; met: boolean }
+/** uid: the incarnation a delete is waited for (the one there at the start, or the one delete --wait deleted) */
+interface Waited { kind: Kind; name: string; label: string; last?: AnyObject; met: boolean; uid?: string }
+
+/** An object waited for: its kind and name, and for a delete the incarnation meant when the caller knows it. */
+export interface WaitTarget { kind: Kind; name: string; uid?: string }
 
 /**
  * Waits until every target reaches the goal, also objects that do not exist yet (HostSubnets
@@ -124,19 +133,21 @@ interface Waited { kind: Kind; name: string; label: string; last?: AnyObject; me
  * reaches it, as kubectl wait prints them; exit 1 naming, one line each, those that did not, with
  * their last observed state.
  */
-export async function waitCommand(session: Session, io: CliIO, targets: Array<{ kind: Kind; name: string }>, opts: WaitOptions, how: { quiet?: boolean } = {}): Promise<number> {
+export async function waitCommand(session: Session, io: CliIO, targets: WaitTarget[], opts: WaitOptions, how: { quiet?: boolean } = {}): Promise<number> {
   const goal = parseFor(opts.for);
   const timeoutMs = parseTimeout(opts.timeout);
   const store = session.store();
   const revision = await store.revision();
-  const all: Waited[] = await Promise.all(targets.map(async ({ kind, name }) =>
-    ({ kind, name, label: `${kind.toLowerCase()}/${name}`, last: await store.get(kind, name), met: false })));
+  const all: Waited[] = await Promise.all(targets.map(async ({ kind, name, uid }) => {
+    const last = await store.get(kind, name);
+    return { kind, name, label: `${kind.toLowerCase()}/${name}`, last, met: false, uid: uid ?? last?.metadata.uid };
+  }));
   const pending = new Set<Waited>();
   let done!: (ok: boolean) => void;
   const finished = new Promise<boolean>((r) => { done = r; });
   const consider = (t: Waited, o: AnyObject | undefined) => {
     t.last = o;
-    if (t.met || !satisfied(goal, o)) return;
+    if (t.met || !satisfied(goal, o, t.uid)) return;
     t.met = true;
     pending.delete(t);
     if (!how.quiet) io.out(reachedText(t.label, goal, o));
