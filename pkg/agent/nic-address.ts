@@ -5,6 +5,7 @@
 // macvlan NIC announces its address on the LAN (arp_notify). The address must be one that the
 // NIC's pool hands out, by the same rules the controller allocates by (pkg/api/rules.ts).
 import type { HostSubnet, MacvlanNet } from '../api/index.js';
+import { STALE_ALLOCATION } from '../api/conditions.js';
 import { hostSubnetXnetRange, macvlanRange } from '../api/rules.js';
 import { cidrContains, hostRange, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { contains, type Interval } from '../ipam/ranges.js';
@@ -34,12 +35,20 @@ function splitOut(r: Interval, ip: number | undefined): Interval[] {
   return [{ first: r.first, last: ip - 1 }, { first: ip + 1, last: r.last }].filter((x) => x.first <= x.last);
 }
 
-/** Why the NIC's allocated ip, prefixLength or gateway does not fit its pool; undefined when they do. */
+/**
+ * Why the NIC's allocated ip, prefixLength or gateway does not fit its pool; undefined when they
+ * do. Each has decoded (nicStatusView: one that does not is InvalidStatus); one that does not
+ * fit is the controller's allocation for the network as it was before an edit (a MacvlanNet's
+ * ipRange shrunk under the NIC's address: the agent sees the edit before the controller has
+ * moved the NIC), so the agent waits for the controller (StaleAllocation, a Normal event) and
+ * puts nothing of it in the container: the interface already there is left as it is until then.
+ */
 export function nicAddressProblem(name: string, st: NicStatusView & { ip: string }, pool: NicPool): Problem | undefined {
   const subnet = parseCidr(pool.subnet);
   const why = !contains(pool.ranges, parseIPv4(st.ip)) ? `status.ip ${st.ip} is not an address ${pool.describe} hands out`
     : st.prefixLength !== undefined && st.prefixLength !== subnet.prefix ? `status.prefixLength ${st.prefixLength} is not that of ${pool.subnet}`
       : st.gateway !== undefined && !cidrContains(subnet, parseIPv4(st.gateway)) ? `status.gateway ${st.gateway} is outside ${pool.subnet}`
         : undefined;
-  return why === undefined ? undefined : { reason: 'InvalidStatus', message: `ContainerNic ${name}: ${why}; the NIC is not configured with it` };
+  if (why === undefined) return undefined;
+  return { reason: STALE_ALLOCATION, message: `ContainerNic ${name}: ${why}: waiting for the controller to allocate it anew (its network was edited?); the NIC is not configured with it` };
 }

@@ -1,7 +1,7 @@
 // Which type of event a node's not-Ready condition is told with (Normal or Warning), and when a
 // young one that persists is told again as a Warning. The one owner of that rule: the status
 // reporter (context.ts) asks it; the condition in the status is never changed by it.
-import { WAITING_FOR_CONTROLLER } from '../api/conditions.js';
+import { STALE_ALLOCATION, WAITING_FOR_CONTROLLER } from '../api/conditions.js';
 import { DEFAULT_SETTLE_GRACE_MS, type EventType } from '../events/types.js';
 import { monotonicMs } from '../runtime/clock.js';
 
@@ -61,9 +61,12 @@ export interface NotReadyFacts {
  * The type of the event that tells a not-Ready condition. Waiting for the controller
  * (WAITING_FOR_CONTROLLER) is Normal for as long as it lasts, on the way in: the controller's own
  * Warning says why it does not allocate. A SETTLING reason is Normal within the grace. Anything
- * else, and anything on an object that was Ready, is a Warning.
+ * else, and anything on an object that was Ready, is a Warning; but StaleAllocation, Normal also
+ * on a NIC that was Ready: its network was edited, and the controller moves it.
  */
 export function notReadyEventType(f: NotReadyFacts): EventType {
+  // the NIC keeps its interface as it is while the controller moves it to the edited range
+  if (f.reason === STALE_ALLOCATION) return 'Normal';
   if (f.wasReady) return 'Warning';
   if (WAITING_FOR_CONTROLLER.has(f.reason) || WAITING_FOR_CONTAINER.has(f.reason)) return 'Normal';
   return SETTLING_REASONS.has(f.reason) && f.nowMs - f.sinceMs < f.graceMs ? 'Normal' : 'Warning';

@@ -8,12 +8,22 @@ import type { Condition } from './fields.js';
 export const TERMINATING = 'Terminating';
 
 /**
- * A node's `Ready` reasons that say only that it waits for the controller (an address, a
- * HostSubnet, a block). While the controller's `Allocated` is False, its own `Ready` says why
- * it does not allocate (`InvalidSpec`, `PoolExhausted`, `WaitingForHostSubnet`...), and the
- * merged view shows that one over the node's (store/merge.ts).
+ * The agent's `Ready` reason for a ContainerNic whose allocation (status.ip, prefixLength,
+ * gateway) decodes but does not fit its network as the agent now sees it: the network was
+ * edited (a MacvlanNet's ipRange shrunk, a HostSubnet moved) and the controller has not moved
+ * the NIC yet. The agent configures nothing with it (agent/nic-address.ts) and waits for the
+ * controller, told as a Normal event; a status that does not decode is `InvalidStatus`.
  */
-export const WAITING_FOR_CONTROLLER: ReadonlySet<string> = new Set(['NoAddress', 'NotAllocated']);
+export const STALE_ALLOCATION = 'StaleAllocation';
+
+/**
+ * A node's `Ready` reasons that say only that it waits for the controller (an address, a
+ * HostSubnet, a block, an address that fits the network as edited). While the controller's
+ * `Allocated` is False, its own `Ready` says why it does not allocate (`InvalidSpec`,
+ * `PoolExhausted`, `WaitingForHostSubnet`...), and the merged view shows that one over the
+ * node's (store/merge.ts).
+ */
+export const WAITING_FOR_CONTROLLER: ReadonlySet<string> = new Set(['NoAddress', 'NotAllocated', STALE_ALLOCATION]);
 
 /**
  * The longest message of a node's part of a MacvlanNet the controller copies into the status

@@ -73,7 +73,7 @@ describe('agent: ContainerNics on a ClusterNetwork', () => {
     await lab.store.create(obj('ContainerNic', 'odd-eth2', { node: 'host-1', container: 'test', ifName: 'eth2', network: { clusterNetwork: 'default' } }));
     // inside the subnet, but in Docker's half: a container of Docker's may hold it
     await allocate('odd-eth2', '10.76.1.200');
-    const c = await eventually(async () => { const r = await ready('odd-eth2'); return r?.reason === 'InvalidStatus' ? r : undefined; }, 'InvalidStatus');
+    const c = await eventually(async () => { const r = await ready('odd-eth2'); return r?.reason === 'StaleAllocation' ? r : undefined; }, 'StaleAllocation');
     expect(c.message).toContain('status.ip 10.76.1.200 is not an address HostSubnet default-host-1 (10.76.1.0/24) hands out');
     expect((await inContainer(lab.hosts[0], 'test', ['ip', '-o', 'link', 'show'])).stdout).not.toContain('eth2');
     await allocate('odd-eth2', '10.76.1.90');

@@ -40,6 +40,11 @@ describe('the type of the event of a not-Ready condition', () => {
     expect(notReadyEventType(facts('NoAddress', 3_600_000))).toBe('Normal');
   });
 
+  it('is Normal for a NIC whose address its edited network no longer hands out (StaleAllocation), also one that was Ready: the controller moves it', () => {
+    expect(notReadyEventType(facts('StaleAllocation', 0, true))).toBe('Normal');
+    expect(notReadyEventType(facts('StaleAllocation', 3_600_000))).toBe('Normal');
+  });
+
   it('has a grace longer than the agent queue\'s longest retry step and shorter than its resync', () => {
     expect(DEFAULT_SETTLE_GRACE_MS).toBeGreaterThan(10_000);
     expect(DEFAULT_SETTLE_GRACE_MS).toBeLessThan(30_000);
