@@ -91,7 +91,7 @@ export function routePeers(o: AnyObject, self: string, nodes: HostSubnetNodes, o
   return undefined;
 }
 
-const VOLATILE = new Set(['conditions', 'observedGeneration', 'lastHeartbeatTime', 'agentVersion', 'ready', 'message', 'allocated', 'free', 'mac', 'containerId', 'hostInterface']);
+const VOLATILE = new Set(['conditions', 'observedGeneration', 'lastHeartbeatTime', 'agentVersion', 'ready', 'message', 'allocated', 'free', 'mac', 'containerId', 'hostInterface', 'observedIp']);
 
 function strip(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(strip);

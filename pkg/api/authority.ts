@@ -26,9 +26,10 @@ export const STATUS_AUTHORITY: Readonly<Record<Kind, StatusAuthority>> = {
   // subnet, gateway, bridge, dockerRange, nodeAddress: the controller's alone.
   HostSubnet: { nodeFields: [...OBSERVED], nodeConditions: ['Ready'] },
   // ip, prefixLength, gateway, hostSubnet: the controller's; the kernel's MAC, the container
-  // and the host interface are what the agent saw.
+  // and the host interface are what the agent saw, observedIp the controller's ip it acted on
+  // (a report about another address is not shown as the NIC's Ready: store/stale-report.ts).
   ContainerNic: {
-    nodeFields: [...OBSERVED, 'mac', 'containerId', 'hostInterface', 'removed'],
+    nodeFields: [...OBSERVED, 'mac', 'containerId', 'hostInterface', 'removed', 'observedIp'],
     nodeConditions: ['Ready'],
   },
   // No single bound node: the controller aggregates the per-node keys into its own status.

@@ -76,6 +76,8 @@ export const containerNicStatus = z.looseObject({
   gateway: z.string().optional(),
   containerId: z.string().optional(),
   hostInterface: z.string().optional(),
+  /** the node's agent's: the controller's ip its report is about (store/stale-report.ts) */
+  observedIp: z.string().optional(),
   /** the HostSubnet whose bridge a ClusterNetwork NIC is on: chosen by the controller */
   hostSubnet: z.string().optional(),
 });

@@ -8,7 +8,7 @@
 // and its claims in one transaction, and the address cools down (model.coolingUntil). Without
 // that report the claim stays, unless the Node is gone (nobody is left to hold the address) or
 // the NIC never got an address. Meanwhile its status says why it waits (showTerminating).
-import { NIC_FINALIZER, TERMINATING, getCondition, setCondition, type ContainerNic } from '../api/index.js';
+import { NIC_FINALIZER, TERMINATING, getCondition, setCondition, type ContainerNic, type Status } from '../api/index.js';
 import type { Condition } from '../api/fields.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { ClaimEntry, Entry } from './model.js';
@@ -98,13 +98,14 @@ function showTerminating(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNic>, messag
   const at = ctx.model.controllerStatusAt('ContainerNic', name, e.obj);
   if (at.key && ctx.model.cache.isRefused(at.key)) return;
   const prev = at.cur?.status;
-  const conditions = setCondition(readyBeforeDelete(ctx, e, prev?.conditions), terminating(message));
+  const conditions = setCondition(readyBeforeDelete(ctx, e, prev), terminating(message));
   putStatusIfChanged(ctx, plan, 'ContainerNic', name, { ...prev, conditions }, e, at);
 }
 
 /** The conditions Terminating is set over: Ready as users saw it before the delete (nic-shown-ready.ts); once Terminating, the controller's own. */
-function readyBeforeDelete(ctx: Ctx, e: Entry<ContainerNic>, own: Condition[] | undefined): Condition[] | undefined {
-  return getCondition(own, 'Ready')?.reason === TERMINATING ? own : readyAsShown(ctx, e, own);
+function readyBeforeDelete(ctx: Ctx, e: Entry<ContainerNic>, prev: Status | undefined): Condition[] | undefined {
+  const own = prev?.conditions;
+  return getCondition(own, 'Ready')?.reason === TERMINATING ? own : readyAsShown(ctx, e, prev);
 }
 
 const waitingFor = (others: string[]) => `waiting for finalizers ${others.join(', ')}`;

@@ -5,18 +5,23 @@
 // lastTransitionTime moves when the NIC users saw Ready True turns False, and stays when it was
 // False already: the controller's own Ready has been False (WaitingForAgent) since the NIC was
 // made, and set over it alone the time would say "False for as long as the NIC exists".
-import { getCondition, type ContainerNic } from '../api/index.js';
+import { getCondition, type ContainerNic, type Status } from '../api/index.js';
 import type { Condition } from '../api/fields.js';
 import type { Entry } from './model.js';
 import type { Ctx } from './context.js';
 import { mergeStatus } from '../store/merge.js';
 
-/** `own` (the controller's conditions of the NIC) with its Ready replaced by the Ready the merged view shows now. */
-export function readyAsShown(ctx: Ctx, e: Entry<ContainerNic>, own: Condition[] | undefined): Condition[] | undefined {
+/**
+ * The conditions of `prev` (the controller's status of the NIC) with its Ready replaced by the
+ * Ready the merged view shows now: the whole status, as its `ip` decides whether the node's
+ * report is about the NIC's address (store/stale-report.ts).
+ */
+export function readyAsShown(ctx: Ctx, e: Entry<ContainerNic>, prev: Status | undefined): Condition[] | undefined {
+  const own = prev?.conditions;
   const report = ctx.model.nodeStatus(e.obj.spec.node, 'ContainerNic', e.obj.metadata.name);
   const uid = report?.objectUid;
   const ofThis = typeof uid === 'string' && uid !== e.obj.metadata.uid ? undefined : report;
-  const shown = getCondition(mergeStatus({ conditions: own }, ofThis)?.conditions, 'Ready');
+  const shown = getCondition(mergeStatus({ ...prev, conditions: own }, ofThis, false, 'ContainerNic')?.conditions, 'Ready');
   if (!shown) return own;
   return own?.some((c) => c.type === 'Ready') ? own.map((c) => (c.type === 'Ready' ? shown : c)) : [...(own ?? []), shown];
 }

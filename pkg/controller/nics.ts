@@ -250,7 +250,7 @@ function pathUnreadable(ctx: Ctx, nic: ContainerNic): boolean {
 function refusalBase(job: NicJob): Status | undefined {
   const own = job.prev?.conditions;
   if (getCondition(own, 'Allocated')?.status === 'False') return job.prev;
-  return { ...job.prev, conditions: readyAsShown(job.ctx, job.entry, own) };
+  return { ...job.prev, conditions: readyAsShown(job.ctx, job.entry, job.prev) };
 }
 
 /** Drops every claim of the NIC and says why it has no address (unless what it depends on is unreadable: then nothing). */

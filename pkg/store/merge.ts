@@ -4,6 +4,7 @@ import type { Condition } from '../api/fields.js';
 import { nodeReportable } from '../api/authority.js';
 import { TERMINATING, WAITING_FOR_CONTROLLER } from '../api/conditions.js';
 import type { AnyObject, Kind, Status } from '../api/index.js';
+import { staleAddressReport, withStaleNote } from './stale-report.js';
 
 /** The node whose agent reports on this object, if any. */
 export function boundNode(obj: { kind: Kind; metadata: { name: string }; spec?: unknown }): string | undefined {
@@ -17,22 +18,28 @@ export function boundNode(obj: { kind: Kind; metadata: { name: string }; spec?: 
  * (what the delete waits on) stays over the node's of the same type: the node's may be its
  * report from before the delete, its agent down, while the controller knows why it waits.
  * Likewise the controller's `Ready` stays over a node's that only waits for the controller
- * (`NoAddress`, `NotAllocated`) while the controller's `Allocated` is False: it says why.
+ * (`NoAddress`, `NotAllocated`, `StaleAllocation`) while the controller's `Allocated` is False:
+ * it says why. And, for a ContainerNic (`kind`), over a node's Ready True (or Unknown) about an
+ * address the NIC no longer has (stale-report.ts), its message saying so.
  */
-export function mergeStatus(controller: Status | undefined, node: Status | undefined, deleting = false): Status | undefined {
+export function mergeStatus(controller: Status | undefined, node: Status | undefined, deleting = false, kind?: Kind): Status | undefined {
   if (!controller && !node) return undefined;
   const out: Status = { ...(controller ?? {}), ...(node ?? {}) };
   const conds = new Map<string, Condition>();
   for (const c of controller?.conditions ?? []) conds.set(c.type, c);
-  for (const c of node?.conditions ?? []) if (!shownOver(controller, c, deleting)) conds.set(c.type, c);
+  for (const c of node?.conditions ?? []) {
+    if (!shownOver(controller, node, c, deleting, kind)) conds.set(c.type, c);
+    else if (kind === 'ContainerNic' && staleAddressReport(controller, node, c)) conds.set(c.type, withStaleNote(conds.get(c.type)!, controller, node, c));
+  }
   if (conds.size) out.conditions = [...conds.values()];
   return out;
 }
 
 /** Whether the controller's condition of this node condition's type is shown over it (mergeStatus). */
-const shownOver = (controller: Status | undefined, c: Condition, deleting: boolean) =>
+const shownOver = (controller: Status | undefined, node: Status | undefined, c: Condition, deleting: boolean, kind: Kind | undefined) =>
   (deleting && controller?.conditions?.some((o) => o.type === c.type && o.reason === TERMINATING) === true)
-  || waitsOnRefusal(controller, c);
+  || waitsOnRefusal(controller, c)
+  || (kind === 'ContainerNic' && staleAddressReport(controller, node, c));
 
 /** A node's Ready that waits for the controller, which has not allocated and says why in its own Ready. */
 function waitsOnRefusal(controller: Status | undefined, c: Condition): boolean {
@@ -59,7 +66,7 @@ function boundNodeStatus(obj: AnyObject, nodeStatuses: Map<string, Status>): Sta
 }
 
 export function withStatus<T extends AnyObject>(obj: T, controller: Status | undefined, nodeStatuses: Map<string, Status>): T {
-  const status = mergeStatus(controller, boundNodeStatus(obj, nodeStatuses), !!obj.metadata.deletionTimestamp);
+  const status = mergeStatus(controller, boundNodeStatus(obj, nodeStatuses), !!obj.metadata.deletionTimestamp, obj.kind);
   const out = { ...obj } as T;
   if (status) (out as { status?: unknown }).status = status;
   else delete (out as { status?: unknown }).status;
@@ -70,13 +77,15 @@ export function withStatus<T extends AnyObject>(obj: T, controller: Status | und
 export interface NodeConditions { node: string; conditions: Condition[] }
 
 /**
- * The bound node's conditions that the merged view shows the controller's `Terminating` over
- * (a deleting object: mergeStatus), for `xctl describe` to show beside it: why the node has
- * not finished (its last report, maybe from before the delete). Undefined when none is hidden.
+ * The bound node's conditions that the merged view shows the controller's over (mergeStatus:
+ * `Terminating` on a deleting object, a refusal, a report about an address the NIC no longer
+ * has), for `xctl describe` to show beside it: what the node last said (its last report, maybe
+ * from before the delete, or from before its agent stopped). Undefined when none is hidden.
  */
 export function hiddenNodeConditions(obj: AnyObject, controller: Status | undefined, nodeStatuses: Map<string, Status>): NodeConditions | undefined {
   const node = boundNode(obj);
   const deleting = !!obj.metadata.deletionTimestamp;
-  const hidden = (boundNodeStatus(obj, nodeStatuses)?.conditions ?? []).filter((c) => shownOver(controller, c, deleting));
+  const report = boundNodeStatus(obj, nodeStatuses);
+  const hidden = (report?.conditions ?? []).filter((c) => shownOver(controller, report, c, deleting, obj.kind));
   return node && hidden.length ? { node, conditions: hidden } : undefined;
 }

@@ -29,8 +29,10 @@ describe('a Ready NIC whose address is refused', () => {
 
     const refusedAt = Date.now();
     await fx.store.delete('ClusterNetwork', 'apps');
-    await eventually(async () => (await ready('web-eth1'))?.status === 'True' && statusOf(await fx.store.get('ContainerNic', 'web-eth1'))
+    await eventually(async () => statusOf(await fx.store.get('ContainerNic', 'web-eth1'))
       .conditions?.find((c) => c.type === 'Allocated')?.reason === 'InvalidSpec' || undefined, 'the controller\'s refusal', 10_000);
+    // the node's Ready True, not yet rewritten, is about the address just released: not shown (store/stale-report.ts)
+    expect(await ready('web-eth1')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
     // the agent takes the interface out and waits for the controller, as it does
     await fx.store.writeStatus('ContainerNic', 'web-eth1', node, { conditions: [{ type: 'Ready', status: 'False', reason: 'NoAddress', message: 'waiting for the controller to allocate an address', lastTransitionTime: new Date().toISOString() }] });
     const shown = await eventually(async () => { const c = await ready('web-eth1'); return c?.reason === 'InvalidSpec' ? c : undefined; }, 'Ready InvalidSpec shown', 10_000);

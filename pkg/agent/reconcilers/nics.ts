@@ -164,7 +164,8 @@ async function convergeNic(ctx: AgentContext, nic: ContainerNic, c: Container, d
     if (plan.problems[0].watchContainer) await ctx.watchContainer(ns, d.name);
     return w(notReady(plan.problems[0].reason, plan.problems[0].message), { containerId: c.id });
   }
-  const fields: Record<string, unknown> = { containerId: c.id };
+  // observedIp: the controller's address this report is about (store/stale-report.ts)
+  const fields: Record<string, unknown> = { containerId: c.id, observedIp: d.cidr.split('/')[0] };
   // the host side: the veth's host end, or the macvlan's parent (docs/api.md, status.hostInterface)
   fields.hostInterface = d.attach.kind === 'veth' ? vethHostName(d.name) : d.attach.parent;
   if (plan.ops.length) await reportAttaching(ctx, nic, d, c.name, plan.ops.some((o) => o.op.startsWith('link.add.')), (r) => w(r, fields));
