@@ -1,35 +1,21 @@
 // `xctl label`, as kubectl's: KEY=VALUE sets, KEY- removes, a different value needs --overwrite,
 // each object is pinned to the version it was read at, and a Node that leaves a network says so
 // as apply says it. Against a real etcd, in-process through runXctl.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
-import { runXctl } from '../../pkg/cli/program.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { xctlInProcess } from '../harness/xctl-in-process.js';
 
-let etcd: TestEtcd;
-let store: EtcdStore;
+const lab = xctlInProcess('xnet-label');
 
 const V = 'apiVersion: xnet.io/v1alpha1';
 const node = (name: string, rack: string) => `${V}\nkind: Node\nmetadata: {name: ${name}, labels: {rack: ${rack}}}\n`;
 const CN = `${V}\nkind: ClusterNetwork\nmetadata: {name: racked}\nspec: {cidr: 10.81.0.0/16, hostPrefix: 24, nodeSelector: {matchLabels: {rack: r1}}}\n`;
 
-interface Run { code: number; out: string; err: string }
-async function xctl(args: string[], stdin = ''): Promise<Run> {
-  const r = { code: -1, out: '', err: '' };
-  r.code = await runXctl(args, {
-    out: (t) => { r.out += t; }, err: (t) => { r.err += t; },
-    stdin: async () => stdin, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') },
-  });
-  return r;
-}
-const labelsOf = async (name: string) => (await store.get('Node', name))?.metadata.labels;
+const xctl = (args: string[], stdin = '') => lab.xctl(args, { stdin });
+const labelsOf = async (name: string) => (await lab.store.get('Node', name))?.metadata.labels;
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  store = createEtcdStore(etcd.client());
   expect((await xctl(['apply', '-f', '-'], [CN, node('host-1', 'r1'), node('host-2', 'r1'), node('host-3', 'r2')].join('---\n'))).code).toBe(0);
 });
-afterAll(async () => { await etcd?.stop(); });
 
 describe('xctl label', () => {
   it('sets a new label on each object named, and says so', async () => {
@@ -39,11 +25,11 @@ describe('xctl label', () => {
   });
 
   it('refuses another value without --overwrite, naming it, and writes nothing for any object', async () => {
-    const before = (await store.get('Node', 'host-2'))!.metadata.resourceVersion;
+    const before = (await lab.store.get('Node', 'host-2'))!.metadata.resourceVersion;
     const r = await xctl(['label', 'node', 'host-2', 'host-3', 'rack=r9']);
     expect(r.code).toBe(1);
     expect(r.err).toContain('node/host-2: "rack" already has a value (r1), and --overwrite is false; nothing was labeled');
-    expect((await store.get('Node', 'host-2'))!.metadata.resourceVersion).toBe(before);
+    expect((await lab.store.get('Node', 'host-2'))!.metadata.resourceVersion).toBe(before);
     expect(await labelsOf('host-3')).toEqual({ rack: 'r2' });
   });
 
@@ -58,9 +44,9 @@ describe('xctl label', () => {
   it('KEY- removes; a label already as asked is "not labeled", nothing written', async () => {
     expect(await xctl(['label', 'node', 'host-1', 'zone-'])).toMatchObject({ code: 0, out: 'node/host-1 unlabeled\n' });
     expect(await labelsOf('host-1')).toEqual({ rack: 'r1' });
-    const rv = (await store.get('Node', 'host-1'))!.metadata.resourceVersion;
+    const rv = (await lab.store.get('Node', 'host-1'))!.metadata.resourceVersion;
     expect(await xctl(['label', 'node', 'host-1', 'rack=r1'])).toMatchObject({ code: 0, out: 'node/host-1 not labeled\n' });
-    expect((await store.get('Node', 'host-1'))!.metadata.resourceVersion).toBe(rv);
+    expect((await lab.store.get('Node', 'host-1'))!.metadata.resourceVersion).toBe(rv);
   });
 
   it('-l labels the objects its selector matches; --dry-run writes nothing', async () => {

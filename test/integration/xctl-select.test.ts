@@ -3,44 +3,28 @@
 // `wait --for jsonpath=...`. Against a real etcd, in-process through runXctl; no controller
 // runs, so a ContainerNic deleted keeps its finalizer until the test takes it off as the
 // controller would.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
-import { runXctl } from '../../pkg/cli/program.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { xctlInProcess } from '../harness/xctl-in-process.js';
 import { Keys } from '../../pkg/store/keys.js';
 
-let etcd: TestEtcd;
-let store: EtcdStore;
+const lab = xctlInProcess('xnet-select');
 
 const V = 'apiVersion: xnet.io/v1alpha1';
 const CN = `${V}\nkind: ClusterNetwork\nmetadata: {name: default}\nspec: {cidr: 10.77.0.0/16, hostPrefix: 24, dockerNetwork: sel1}\n`;
 const nic = (name: string, app: string, stage = 'start') =>
   `${V}\nkind: ContainerNic\nmetadata: {name: ${name}, labels: {app: ${app}, stage: ${stage}}}\nspec: {node: host-1, container: ${name}, ifName: eth1, network: {clusterNetwork: default}}\n`;
 
-interface Run { code: number; out: string; err: string }
-async function xctl(args: string[], stdin = ''): Promise<Run> {
-  const r = { code: -1, out: '', err: '' };
-  r.code = await runXctl(args, {
-    out: (t) => { r.out += t; }, err: (t) => { r.err += t; },
-    stdin: async () => stdin, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') },
-  });
-  return r;
-}
+const xctl = (args: string[], stdin = '') => lab.xctl(args, { stdin });
 
 /** What the controller does once a deleted NIC's address is released: its finalizer off, so it goes. */
 async function finalizeAll(): Promise<void> {
-  for (const o of (await store.list('ContainerNic')).items) {
-    if (o.metadata.deletionTimestamp) await store.update({ ...o, metadata: { ...o.metadata, finalizers: [] } });
+  for (const o of (await lab.store.list('ContainerNic')).items) {
+    if (o.metadata.deletionTimestamp) await lab.store.update({ ...o, metadata: { ...o.metadata, finalizers: [] } });
   }
 }
 
-const names = async () => (await store.list('ContainerNic')).items.map((o) => `${o.metadata.name}${o.metadata.deletionTimestamp ? ' (deleting)' : ''}`).sort();
+const names = async () => (await lab.store.list('ContainerNic')).items.map((o) => `${o.metadata.name}${o.metadata.deletionTimestamp ? ' (deleting)' : ''}`).sort();
 
-beforeAll(async () => {
-  etcd = await startEtcd();
-  store = createEtcdStore(etcd.client());
-});
-afterAll(async () => { await etcd?.stop(); });
 beforeEach(async () => {
   await finalizeAll();
   await xctl(['delete', 'nic', '--all']);
@@ -66,7 +50,7 @@ describe('delete -l and --all', () => {
     expect(r.code).toBe(0);
     expect(r.out.split('\n').filter(Boolean)).toHaveLength(3);
     expect(await names()).toEqual(['db-1 (deleting)', 'web-1 (deleting)', 'web-2 (deleting)']);
-    expect(await store.get('ClusterNetwork', 'default')).toBeDefined();
+    expect(await lab.store.get('ClusterNetwork', 'default')).toBeDefined();
   });
 
   it.each([
@@ -109,7 +93,7 @@ describe('delete --wait', () => {
     const key = new Keys().object('ContainerNic', 'web-2');
     let raw: string | undefined;
     for (let i = 0; i < 100; i++) {
-      raw = await etcd.client().get(key).string() ?? undefined;
+      raw = await lab.etcd.client().get(key).string() ?? undefined;
       if (raw && JSON.parse(raw).metadata.deletionTimestamp) break;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -117,8 +101,8 @@ describe('delete --wait', () => {
     expect(old.metadata.deletionTimestamp).toBeDefined();
     // what a controller that removes the finalizer and makes the object again at once leaves: one put, a new uid
     const again = { ...old, metadata: { ...old.metadata, uid: 'remade-uid', deletionTimestamp: undefined, finalizers: [] } };
-    await etcd.client().put(key).value(JSON.stringify(again));
-    expect((await store.get('ContainerNic', 'web-2'))?.metadata.uid).toBe('remade-uid');
+    await lab.etcd.client().put(key).value(JSON.stringify(again));
+    expect((await lab.store.get('ContainerNic', 'web-2'))?.metadata.uid).toBe('remade-uid');
     expect(await waiting).toMatchObject({ code: 0, out: 'containernic/web-2 deleted\n' });
   });
 
