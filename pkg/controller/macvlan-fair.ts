@@ -1,20 +1,26 @@
 // dockerIPAM xnet on a small MacvlanNet pool: once a round, after every node's shim, each node's
 // fair share of what is free or idle, the limit asked of nodes holding more idle than theirs
-// while another starves, and why a node has no address (the rules: ../dockeripam/fair-share.ts).
+// while another starves or ContainerNics wait for an address, and why a node has no address
+// (the rules: ../dockeripam/fair-share.ts). ContainerNics come first: the addresses free for
+// the nodes' refills are what is free less what the NICs waiting need (`spare`).
 import type { NodeIpamReport } from '../dockeripam/report.js';
 import { idleCount } from '../dockeripam/node-pool.js';
-import { fairShare, rebalanceLimit, shareCannotBind, starvedMessage, type NodeNeed } from '../dockeripam/fair-share.js';
+import { fairShare, nicLimit, rebalanceLimit, shareCannotBind, starvedMessage, type NodeNeed } from '../dockeripam/fair-share.js';
 import { contains, size, type Interval } from '../ipam/ranges.js';
 
 export interface FairRound {
   /** the most free addresses a node may hold after its refill; undefined: none binds */
   share?: number;
-  /** status.nodes[].maxFree for the nodes holding more idle than `share` (one starves) */
+  /** status.nodes[].maxFree for the nodes holding more idle than it (one starves, or NICs wait) */
   limit?: number;
   /** each selected node's idle count and need as the round starts */
   needs: Map<string, NodeNeed>;
   /** addresses the pool hands out (ipRange less exclude, gateway, blocks) */
   poolSize: number;
+  /** the MacvlanNet's ContainerNics waiting for an address as the round starts */
+  nics: number;
+  /** how many free addresses the nodes' pre-claims may still take in this round (what is free less the NICs' need); counted down */
+  spare: number;
 }
 
 export interface FairInput {
@@ -25,6 +31,8 @@ export interface FairInput {
   held(node: string): ReadonlySet<number>;
   report(node: string): NodeIpamReport | undefined;
   lacksShim(node: string): boolean;
+  /** how many of the MacvlanNet's ContainerNics wait for an address (asked only of a small pool) */
+  nicsWaiting(): number;
 }
 
 /** The round's fair shares; undefined on a pool too large for any to bind (the usual case, decided in O(1)). */
@@ -39,8 +47,16 @@ export function fairRound(f: FairInput): FairRound | undefined {
     const idle = idleCount(f.held(name), rep);
     needs.set(name, { name, idle, starving: f.lacksShim(name) || (idle === 0 && (rep?.want ?? 0) > 0) });
   }
-  const share = fairShare(free, [...needs.values()].map((n) => n.idle));
-  return { share, limit: rebalanceLimit([...needs.values()], share), needs, poolSize };
+  const nics = f.nicsWaiting();
+  const idle = [...needs.values()].map((n) => n.idle);
+  const spare = Math.max(0, free - nics);
+  const share = fairShare(spare, idle);
+  const limit = lower(rebalanceLimit([...needs.values()], share), nicLimit(idle, nics - free));
+  return { share, limit, needs, poolSize, nics, spare };
+}
+
+function lower(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 /** The limit to publish in the node's part: only to a node holding more idle than it. */
@@ -55,5 +71,5 @@ export function maxFreeOf(fair: FairRound | undefined, node: string): number | u
  */
 export function starvedWhy(fair: FairRound | undefined, node: string, idleAfter: number, report: NodeIpamReport | undefined): string | undefined {
   if (!fair || idleAfter > 0 || (report?.want ?? 0) === 0) return undefined;
-  return starvedMessage(fair.poolSize, [...fair.needs.values()], node, fair.limit);
+  return starvedMessage(fair.poolSize, [...fair.needs.values()], node, fair.limit, fair.nics);
 }

@@ -20,6 +20,7 @@ import type { Ctx } from './context.js';
 import { deletingParts, heldByLeavingNode, leavingStatus } from './macvlan-leaving.js';
 import { writeMacvlanStatus } from './macvlan-status.js';
 import { keptInUse, reclaimInUse } from './macvlan-reclaim.js';
+import { nicsWaiting } from './macvlan-nic-need.js';
 import { claimAddress, freeAddresses, freeClaim, reportOf, statusReserve, tryAdd, type MvnRound } from './macvlan-round.js';
 import { agentReport, nodeParent } from './macvlan-agent.js';
 import { refusedRequests, type AddressLookup } from './macvlan-requests.js';
@@ -69,7 +70,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   // Every node's shim before any node's addresses at hand: on a small segment the first node's
   // refill would otherwise take the addresses the others need to be Ready at all.
   if (r.xnetIpam && r.m.spec.hostShim) for (const n of nodes) ensureShim(r, n.obj.metadata.name, plan);
-  if (r.xnetIpam) r.fair = fairOf(ctx, r, nodes.map((n) => n.obj.metadata.name));
+  if (r.xnetIpam) r.fair = fairOf(ctx, r, nodes.map((n) => n.obj.metadata.name), state);
   const statusNodes: MacvlanNodeStatus[] = [];
   let missing = 0;
   let starved: string | undefined;
@@ -87,12 +88,13 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
 }
 
 /** The round's fair shares, once every node's shim is claimed (they come first). */
-function fairOf(ctx: Ctx, r: MvnRound, nodes: string[]): FairRound | undefined {
+function fairOf(ctx: Ctx, r: MvnRound, nodes: string[], state: RoundState): FairRound | undefined {
   return fairRound({
     range: macvlanAddressRange(r.m.spec, r.takenBlocks), taken: r.takenAddrs, nodes,
     held: (node) => new Set((r.pools.get(node) ?? []).map((c) => c.ip)),
     report: (node) => reportOf(ctx, r, node),
     lacksShim: (node) => !!r.m.spec.hostShim && !r.shims.has(node) && !r.newShims.has(node),
+    nicsWaiting: () => nicsWaiting(ctx, r, state),
   });
 }
 
@@ -285,6 +287,7 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   // transactions; `held` is what the node holds once this one commits.
   for (const ip of p.release) if (tryAdd(r, plan, () => freeClaim(plan, entries.get(ip)!))) held.delete(ip);
   // what it gave back may be what a starving node waits for: planned again once committed
+  // (a waiting NIC is woken by the release itself)
   if (p.release.length && r.fair && [...r.fair.needs.values()].some((n) => n.starving)) r.again = true;
   for (const ip of p.external) {
     const e = entries.get(ip)!;
@@ -292,7 +295,9 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
     if (tryAdd(r, plan, () => plan.unchanged(e.key, e.kv).put(e.key, external))) held.delete(ip);
   }
   const claim = (ip: number) => {
-    if (claimAddress(r, ip, { owner: r.owner, role: 'node-pool', ip: formatIPv4(ip), node }, plan)) held.add(ip);
+    if (!claimAddress(r, ip, { owner: r.owner, role: 'node-pool', ip: formatIPv4(ip), node }, plan)) return;
+    held.add(ip);
+    if (r.fair) r.fair.spare = Math.max(0, r.fair.spare - 1);
   };
   const range = macvlanAddressRange(r.m.spec, r.takenBlocks);
   for (const ip of p.requested) if (!r.takenAddrs.has(ip) && range.some((x) => ip >= x.first && ip <= x.last)) claim(ip);
@@ -301,7 +306,9 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   if (r.more || r.skipping) return { addresses: addresses(), refused };
   // Never hand a node back an address it is returning: it could not tell the two apart.
   const returned = new Set((report?.returned ?? []).map(parseIPv4));
-  for (const ip of freeAddresses(r, p.more + returned.size).filter((a) => !returned.has(a)).slice(0, p.more)) claim(ip);
+  // a small pool's refills leave what ContainerNics waiting need (macvlan-fair.ts `spare`)
+  const more = r.fair ? Math.min(p.more, r.fair.spare) : p.more;
+  for (const ip of freeAddresses(r, more + returned.size).filter((a) => !returned.has(a)).slice(0, more)) claim(ip);
   // counted only on a small pool whose node asks: a large pool never runs out under its nodes
   const starved = r.fair && report?.want ? starvedWhy(r.fair, node, idleCount(held, report), report) : undefined;
   return { addresses: addresses(), refused, ...(starved ? { starved } : {}) };

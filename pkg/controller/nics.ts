@@ -18,6 +18,7 @@ import { readyAsShown } from './nic-shown-ready.js';
 import { missingNetwork, missingNodeNote, notSelectedNote } from './node-missing.js';
 import { olderFirst } from '../api/names.js';
 import { pickFree } from './pick-free.js';
+import { macvlanHolders, macvlanRangeText } from './macvlan-exhausted.js';
 
 export { pickFree };
 
@@ -140,10 +141,15 @@ function macvlanTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundS
     ranges: macvlanAddressRange(m.obj.spec, [...blockIntervals(ctx, name), ...((state.get(`mvn/${name}`) as { blocks: Interval[] } | undefined)?.blocks ?? [])]),
     prefixLength: parseCidr(m.obj.spec.subnet).prefix,
     gateway: m.obj.spec.gateway,
-    describe: `MacvlanNet "${name}"'s range (${m.obj.spec.ipRange ?? m.obj.spec.subnet} minus exclude, gateway and the nodes' Docker blocks)`,
+    describe: macvlanRangeText(m.obj),
     // shared with the MacvlanNet's own shim addresses planned in the same round (macvlan.ts)
     roundId: `macvlannets/${name}`,
   };
+}
+
+function macvlanHoldersOf(ctx: Ctx, name: string, ranges: Interval[]): string {
+  const m = ctx.model.macvlanNet(name);
+  return m ? macvlanHolders(ctx, m.obj, ranges) : '';
 }
 
 /** Compares that keep an address claim apart from MacvlanNet Docker blocks. */
@@ -289,7 +295,8 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
     const wait = Math.max(0, picked.coolingUntil - monotonicMs());
     throw new WaitingError('PoolExhausted', `every free address in ${target.describe} was released less than ${Math.round(ctx.addressCooldownMs / 1000)} s ago; the first is reused in ${Math.ceil(wait / 1000)} s`);
   }
-  throw new WaitingError('PoolExhausted', `no free address left in ${target.describe}`);
+  const holders = pool.type === 'macvlannets' ? macvlanHoldersOf(ctx, pool.name, target.ranges) : '';
+  throw new WaitingError('PoolExhausted', `no free address left in ${target.describe}${holders}`);
 }
 
 /**

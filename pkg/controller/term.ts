@@ -371,6 +371,8 @@ export class Term implements Ctx {
       this.wait(poolId, name);
       // refused until something frees up (an address, a pinned one): told as any refusal is
       if (o.reason === 'PoolExhausted' || o.reason === 'IPConflict') recordAllocation(this.c.events, 'ContainerNic', undefined, { ...o, name, result: 'failed' });
+      // its MacvlanNet's round asks the nodes holding idle pre-claims for them (macvlan-nic-need.ts)
+      if (o.reason === 'PoolExhausted' && pool?.type === 'macvlannets') this.enqueue('MacvlanNet', pool.name);
       throw new RetryLater(o.reason ?? 'Waiting', o.message ?? 'waiting');
     }
     if (o.result === 'allocated' && pool?.type === 'macvlannets') this.enqueue('MacvlanNet', pool.name, 1000);

@@ -51,13 +51,32 @@ export function rebalanceLimit(needs: readonly NodeNeed[], share: number | undef
   return needs.some((n) => n.idle > share) ? share : undefined;
 }
 
+/**
+ * The limit that has the nodes give back, of the idle pre-claims they hold, the `shortfall`
+ * addresses ContainerNics wait for beyond what is free (a declared NIC comes before an address
+ * held at hand for a container that may never come): the highest L such that what they hold
+ * idle above L covers it, 0 when nothing less does; undefined when nothing is short. The
+ * controller never takes a pre-claim itself (the agent may be handing it out this instant):
+ * the agent returns what it holds free above the limit, and the NIC gets one once released.
+ */
+export function nicLimit(idle: readonly number[], shortfall: number): number | undefined {
+  if (shortfall <= 0 || idle.length === 0) return undefined;
+  for (let limit = Math.max(...idle) - 1; limit > 0; limit--) {
+    let back = 0;
+    for (const n of idle) back += Math.max(0, n - limit);
+    if (back >= shortfall) return limit;
+  }
+  return idle.some((n) => n > 0) ? 0 : undefined;
+}
+
 /** Holders named in the message; it is copied into a status every node reads. */
 const MAX_HOLDERS = 3;
 const MAX_MESSAGE = 160;
 
 /** Why `self` has no address at hand: the pool is taken, and by whom idle ones are held. */
-export function starvedMessage(poolSize: number, needs: readonly NodeNeed[], self: string, limit?: number): string {
-  const head = `no free address for its containers: all ${poolSize} of the pool's addresses are taken`;
+export function starvedMessage(poolSize: number, needs: readonly NodeNeed[], self: string, limit?: number, nics = 0): string {
+  const kept = nics > 0 ? ` or kept for ${nics} NIC(s)` : '';
+  const head = `no free address for its containers: all ${poolSize} of the pool's addresses are taken${kept}`;
   const holders = needs.filter((n) => n.name !== self && n.idle > 0).sort((a, b) => b.idle - a.idle || a.name.localeCompare(b.name));
   if (!holders.length) return `${head}, none idle on another node`;
   const named = holders.slice(0, MAX_HOLDERS).map((n) => `${n.name} (${n.idle})`).join(', ');

@@ -12,7 +12,7 @@ import { listPrefix } from '../runtime/kv.js';
 import { decodeClaim, IpamKeys, type Claim } from './keys.js';
 import { cidrInterval, contains, size, type Interval } from './ranges.js';
 import { hostSubnetXnetRange, macvlanRange, slotCount } from './plan.js';
-import { macvlanUsage } from './macvlan-usage.js';
+import { macvlanUse } from './check-macvlan.js';
 import { decodeReport } from '../dockeripam/report.js';
 import { keptByNode, readHsReport, type HsReport } from './check-leaving.js';
 
@@ -285,7 +285,7 @@ function poolUses(input: AuditInput): PoolUse[] {
   for (const [id, o] of input.objects) {
     const [kind, name] = id.split('/');
     if (kind === 'ClusterNetwork') pools.push(...clusterNetworkUse(input, name, o.spec as ClusterNetwork['spec']));
-    else if (kind === 'MacvlanNet') pools.push(macvlanUse(input, name, o.spec as MacvlanNet['spec']));
+    else if (kind === 'MacvlanNet') pools.push({ pool: poolName('macvlannets', name), ...macvlanUse(input.claims.filter((c) => c.type === 'macvlannets' && c.pool === name), input.containerAddrs, name, o.spec as MacvlanNet['spec']) });
   }
   const { claims, objects } = input;
   for (const c of claims) {
@@ -312,18 +312,6 @@ function clusterNetworkUse(input: AuditInput, name: string, spec: ClusterNetwork
     { pool: poolName('clusternetworks', name), what: `/${spec.hostPrefix} host blocks`, used: blocks, free: Math.max(0, total - blocks) },
     { pool: poolName('clusternetworks', name), what: 'ContainerNic addresses', used: addrs, free: Math.max(0, cap - addrs) },
   ];
-}
-
-function macvlanUse(input: AuditInput, name: string, spec: MacvlanNet['spec']): PoolUse {
-  const mine = input.claims.filter((c) => c.type === 'macvlannets' && c.pool === name);
-  const u = macvlanUsage(spec, mine.map((c) => c.claim));
-  const byRole = (r: string) => mine.filter((c) => c.claim.role === r).length;
-  // of the pre-claimed ones: a container keeps an address no claim backs any more (an ipRange
-  // shrunk under it), which `unclaimed` names; counted here it read "13 pre-claimed of which 17"
-  const preClaimed = new Set(mine.filter((c) => c.claim.role === 'node-pool').map((c) => `${c.claim.node}|${c.claim.ip}`));
-  const inUse = input.containerAddrs.filter((a) => a.mvn === name && preClaimed.has(`${a.node}|${a.ip}`)).length;
-  const other = mine.length - byRole('docker-block') - byRole('node-pool') - byRole('external');
-  return { pool: poolName('macvlannets', name), what: `addresses (${byRole('docker-block')} Docker blocks, ${byRole('node-pool')} pre-claimed for nodes of which ${inUse} in containers, ${byRole('external')} external, ${other} other single)`, used: u.allocated, free: u.free };
 }
 
 function hasBacking(backed: Set<string>, prefix: string): boolean {

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import type { Controller } from '../../pkg/controller/controller.js';
+import type { ControllerOptions } from '../../pkg/controller/options.js';
 import type { EtcdStore } from '../../pkg/store/index.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
@@ -19,7 +20,9 @@ export class MacvlanParts {
   readonly prefix = uniquePrefix();
   private controller?: Controller;
 
-  async startController(): Promise<void> { this.controller = await startController(this.etcd.client(), this.prefix); }
+  constructor(private readonly options: Partial<ControllerOptions> = {}) {}
+
+  async startController(): Promise<void> { this.controller = await startController(this.etcd.client(), this.prefix, this.options); }
   async stopController(): Promise<void> { await this.controller?.stop(); this.controller = undefined; }
 
   /** MacvlanNet `name` selecting the nodes labelled `<label>: yes`, and those nodes (interface eth0). */
@@ -55,8 +58,8 @@ export class MacvlanParts {
   }
 }
 
-export function useMacvlanParts(): MacvlanParts {
-  const fx = new MacvlanParts();
+export function useMacvlanParts(options: Partial<ControllerOptions> = {}): MacvlanParts {
+  const fx = new MacvlanParts(options);
   beforeAll(async () => {
     fx.etcd = await startEtcd();
     fx.store = storeFor(fx.etcd.client(), fx.prefix);

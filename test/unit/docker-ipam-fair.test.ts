@@ -5,7 +5,7 @@
 // shims, host-1 held all five addresses left and host-2's `docker run` failed after 20 s).
 import { describe, it, expect } from 'vitest';
 import { planNodePool, idleCount } from '../../pkg/dockeripam/node-pool.js';
-import { fairShare, shareCannotBind, rebalanceLimit, starvedMessage, UNCAPPED } from '../../pkg/dockeripam/fair-share.js';
+import { fairShare, nicLimit, shareCannotBind, rebalanceLimit, starvedMessage, UNCAPPED } from '../../pkg/dockeripam/fair-share.js';
 import { surplusOf, HIGH_WATER } from '../../pkg/dockeripam/report.js';
 import { AddressBook } from '../../pkg/dockeripam/book.js';
 import { MemoryJournal } from '../../pkg/dockeripam/journal.js';
@@ -66,12 +66,31 @@ describe('fair shares of a small pool (controller side)', () => {
     expect(rebalanceLimit([need('host-1', 9), need('host-2', 0, true)], undefined)).toBeUndefined();
   });
 
+  it('asks back, for ContainerNics waiting beyond what is free, idle pre-claims from the nodes holding the most, down to none', () => {
+    // the lab's `lan` shrunk to a /28: two NICs short, host-1 holds 8 idle, host-2 5
+    expect(nicLimit([8, 5, 0], 2)).toBe(6);
+    expect(nicLimit([8, 5, 0], 3)).toBe(5);
+    expect(nicLimit([8, 5, 0], 4)).toBe(4);
+    expect(nicLimit([8, 5, 0], 7)).toBe(3);
+    // `small`: one NIC short, each node holds its one: nothing less than none covers it
+    expect(nicLimit([1, 1, 1], 1)).toBe(0);
+    // more short than is idle: all of it
+    expect(nicLimit([2, 1], 9)).toBe(0);
+    // nothing short, or nothing idle to give
+    expect(nicLimit([8, 5, 0], 0)).toBeUndefined();
+    expect(nicLimit([8, 5, 0], -3)).toBeUndefined();
+    expect(nicLimit([0, 0], 1)).toBeUndefined();
+    expect(nicLimit([], 1)).toBeUndefined();
+  });
+
   it('says why a node has no address, naming who holds idle ones', () => {
     const needs = [{ name: 'host-1', idle: 5, starving: false }, { name: 'host-2', idle: 0, starving: true }, { name: 'host-3', idle: 0, starving: true }];
     expect(starvedMessage(8, needs, 'host-2', 1)).toBe('no free address for its containers: all 8 of the pool\'s addresses are taken; idle ones are held by host-1 (5), asked to keep at most 1');
     expect(starvedMessage(8, [{ name: 'host-1', idle: 0, starving: false }, needs[1]], 'host-2')).toBe('no free address for its containers: all 8 of the pool\'s addresses are taken, none idle on another node');
     const many = Array.from({ length: 10 }, (_, i) => ({ name: `node-with-a-rather-long-name-${i}`, idle: i, starving: false }));
     expect(starvedMessage(200, many, 'host-2').length).toBeLessThanOrEqual(160);
+    // the free ones are kept for ContainerNics waiting: said so
+    expect(starvedMessage(8, needs, 'host-2', 0, 2)).toBe('no free address for its containers: all 8 of the pool\'s addresses are taken or kept for 2 NIC(s); idle ones are held by host-1 (5), asked to keep at most 0');
   });
 });
 

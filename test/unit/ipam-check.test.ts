@@ -179,4 +179,19 @@ describe('ipam audit', () => {
     expect(pool?.what).toContain('2 pre-claimed for nodes of which 1 in containers');
     expect(a.unclaimed).toEqual([expect.stringContaining('192.168.60.200 is used by container c2 on node n1 but no claim of that node backs it')]);
   });
+  it('counts in the breakdown what USED counts, the range, and names apart a claim kept outside it', () => {
+    // ipRange shrunk to a /28 while a container on n2 used .200: its claim stays (outsideRange)
+    const owner = { kind: 'MacvlanNet', name: 'mv', uid: 'mv1' };
+    const mvn = { key: `${P}/registry/objects/macvlannets/mv`, value: JSON.stringify({ apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'mv', uid: 'mv1' }, spec: { subnet: '192.168.60.0/24', ipRange: '192.168.60.128/28' } }) };
+    const a = auditIpam([...base, mvn,
+      claim('macvlannets/mv/addresses/192.168.060.128', { owner, role: 'shim', ip: '192.168.60.128', node: 'n1' }),
+      claim('macvlannets/mv/addresses/192.168.060.130', { owner, role: 'node-pool', ip: '192.168.60.130', node: 'n1' }),
+      claim('macvlannets/mv/addresses/192.168.060.200', { owner, role: 'node-pool', ip: '192.168.60.200', node: 'n2' }),
+      st('macvlannets', 'mv', { nodes: [{ name: 'n1', shimAddress: '192.168.60.128', addresses: ['192.168.60.130'] }, { name: 'n2', outsideRange: ['192.168.60.200'] }] }),
+      { key: `${P}/registry/status/nodes/n2/macvlannets/mv`, value: JSON.stringify({ ipam: { assigned: [{ ip: '192.168.60.200', name: 'c2' }] } }) },
+    ], P);
+    const pool = a.pools.find((p) => p.pool === 'macvlannet/mv');
+    expect(pool).toMatchObject({ used: 2, free: 14 });
+    expect(pool?.what).toBe('addresses (0 Docker blocks, 1 pre-claimed for nodes of which 0 in containers, 0 external, 1 other single; not in USED: 1 outside the range, 192.168.60.200 pre-claimed for n2)');
+  });
 });

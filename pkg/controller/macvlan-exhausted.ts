@@ -1,0 +1,67 @@
+// What holds a MacvlanNet's range when a ContainerNic finds no free address in it, as its
+// PoolExhausted message says. It said `no free address left in MacvlanNet "small"'s range
+// (198.19.50.8/29 minus exclude, gateway and the nodes' Docker blocks)` of a dockerIPAM: xnet
+// pool (no Docker blocks) whose addresses were held idle by the nodes' pre-claims: the user
+// could not tell that, nor that they are asked back for the NIC (macvlan-nic-need.ts).
+import type { MacvlanNet } from '../api/index.js';
+import { idleCount } from '../dockeripam/node-pool.js';
+import { contains, type Interval } from '../ipam/ranges.js';
+import { nodeIpamReport } from './ipam-report.js';
+import type { Ctx } from './context.js';
+
+/** Nodes named in the message; the rest are counted. */
+const MAX_NAMED = 3;
+
+/** What the NIC's message calls the MacvlanNet's range. */
+export function macvlanRangeText(m: MacvlanNet): string {
+  const less = (m.spec.dockerIPAM ?? 'xnet') === 'xnet' ? 'exclude and gateway' : 'exclude, gateway and the nodes\' Docker blocks';
+  return `MacvlanNet "${m.metadata.name}"'s range (${m.spec.ipRange ?? m.spec.subnet} minus ${less})`;
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * dockerIPAM xnet: who holds the range's addresses, e.g. `: 3 host shims, 1 ContainerNic, 3
+ * pre-claimed for the nodes' containers (3 idle: host-1 (1), host-2 (1), host-3 (1); asked back
+ * for the ContainerNics waiting)`; '' for dockerIPAM blocks (its range message says it).
+ */
+export function macvlanHolders(ctx: Ctx, m: MacvlanNet, range: Interval[]): string {
+  const name = m.metadata.name;
+  if ((m.spec.dockerIPAM ?? 'xnet') !== 'xnet') return '';
+  const count = { nic: 0, shim: 0, external: 0, other: 0 };
+  const pools = new Map<string, Set<number>>();
+  for (const c of ctx.model.claimsIn('macvlannets', name, 'addresses').values()) {
+    if (!contains(range, c.ip)) continue;
+    const role = c.claim.role;
+    if (role === 'node-pool' && c.claim.node) pools.set(c.claim.node, (pools.get(c.claim.node) ?? new Set()).add(c.ip));
+    else if (c.claim.owner.kind === 'ContainerNic') count.nic++;
+    else if (role === 'shim' || role === 'external') count[role]++;
+    else count.other++;
+  }
+  const parts = [
+    count.shim && plural(count.shim, 'host shim', 'host shims'),
+    count.nic && plural(count.nic, 'ContainerNic', 'ContainerNics'),
+    pools.size && preClaimedText(ctx, name, pools),
+    count.external && `${count.external} in use outside xnet (external)`,
+    count.other && `${count.other} other`,
+  ].filter((p): p is string => !!p);
+  return parts.length ? `: held by ${parts.join(', ')}` : '';
+}
+
+/** The pre-claimed addresses, and who holds them idle (its report lists them in use or not). */
+function preClaimedText(ctx: Ctx, mvn: string, pools: Map<string, Set<number>>): string {
+  let all = 0;
+  const idle: Array<[string, number]> = [];
+  for (const [node, held] of pools) {
+    all += held.size;
+    const n = idleCount(held, nodeIpamReport(ctx, node, mvn));
+    if (n > 0) idle.push([node, n]);
+  }
+  idle.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const head = `${all} pre-claimed for the nodes' containers`;
+  if (!idle.length) return `${head} (all in use)`;
+  const total = idle.reduce((s, [, n]) => s + n, 0);
+  const named = idle.slice(0, MAX_NAMED).map(([node, n]) => `${node} (${n})`).join(', ');
+  const more = idle.length > MAX_NAMED ? ` and ${idle.length - MAX_NAMED} more` : '';
+  return `${head} (${total} idle: ${named}${more}; asked back for the ContainerNics waiting)`;
+}
