@@ -29,6 +29,8 @@ export interface NicOutcome {
   ip?: string;
   reason?: string;
   message?: string;
+  /** waiting only for released addresses to cool down (WaitingError.cooling) */
+  cooling?: boolean;
 }
 
 interface Target {
@@ -63,7 +65,8 @@ const targetPool = (state: RoundState, t: Target): RoundPool => (t.rp ??= roundP
 
 /** Not a failure: the NIC waits for something another reconcile provides (its HostSubnet). */
 export class WaitingError extends AllocationError {
-  constructor(reason: AllocationFailure, message: string) { super(reason, message, { retryable: true }); }
+  /** cooling: free addresses exist and come back by themselves shortly (the address cooldown), no refusal to warn of */
+  constructor(reason: AllocationFailure, message: string, readonly cooling = false) { super(reason, message, { retryable: true }); }
 }
 
 /**
@@ -275,7 +278,7 @@ function failNic(job: NicJob, err: AllocationError): NicOutcome {
       { type: 'Ready', status: 'False', reason: err.reason, message: err.message },
     ]),
   }, job.entry, job.statusAt);
-  return { result: err instanceof WaitingError ? 'waiting' : 'failed', reason: err.reason, message: err.message };
+  return { result: err instanceof WaitingError ? 'waiting' : 'failed', reason: err.reason, message: err.message, ...(err instanceof WaitingError && err.cooling ? { cooling: true } : {}) };
 }
 
 function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, target: Target): Choice {
@@ -293,7 +296,7 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
   if ('ip' in picked) return { ip: picked.ip };
   if (picked.coolingUntil !== undefined) {
     const wait = Math.max(0, picked.coolingUntil - monotonicMs());
-    throw new WaitingError('PoolExhausted', `every free address in ${target.describe} was released less than ${Math.round(ctx.addressCooldownMs / 1000)} s ago; the first is reused in ${Math.ceil(wait / 1000)} s`);
+    throw new WaitingError('PoolExhausted', `every free address in ${target.describe} was released less than ${Math.round(ctx.addressCooldownMs / 1000)} s ago; the first is reused in ${Math.ceil(wait / 1000)} s`, true);
   }
   const holders = pool.type === 'macvlannets' ? macvlanHoldersOf(ctx, pool.name, target.ranges) : '';
   throw new WaitingError('PoolExhausted', `no free address left in ${target.describe}${holders}`);

@@ -369,8 +369,9 @@ export class Term implements Ctx {
     if (again) this.enqueue('ContainerNic', name, again);
     if (o.result === 'waiting') {
       this.wait(poolId, name);
-      // refused until something frees up (an address, a pinned one): told as any refusal is
-      if (o.reason === 'PoolExhausted' || o.reason === 'IPConflict') recordAllocation(this.c.events, 'ContainerNic', undefined, { ...o, name, result: 'failed' });
+      // refused until something frees up (an address, a pinned one): told as any refusal is; not
+      // while released addresses only cool down (each retry's message counts the seconds down)
+      if ((o.reason === 'PoolExhausted' && !o.cooling) || o.reason === 'IPConflict') recordAllocation(this.c.events, 'ContainerNic', undefined, { ...o, name, result: 'failed' });
       // its MacvlanNet's round asks the nodes holding idle pre-claims for them (macvlan-nic-need.ts)
       if (o.reason === 'PoolExhausted' && pool?.type === 'macvlannets') this.enqueue('MacvlanNet', pool.name);
       throw new RetryLater(o.reason ?? 'Waiting', o.message ?? 'waiting');

@@ -74,3 +74,23 @@ describe('a NIC whose network is not there yet', () => {
     expect(await invalidSpec('soon')).toEqual(['Normal']);
   });
 });
+
+describe('a NIC waiting only for released addresses to cool down', () => {
+  it('gets no PoolExhausted Warning: the pool is not full, its free addresses come back in seconds', async () => {
+    await fx.store.applyAll([
+      obj('ClusterNetwork', 'tiny', { cidr: '10.98.0.0/28', hostPrefix: 28, dockerNetwork: 'nnf-tiny', nodeSelector: { matchLabels: { pool: 'tiny' } } }),
+      obj('Node', 'host-t', {}, { pool: 'tiny' }),
+    ]);
+    // /28: Docker the upper 8, network and gateway: 6 for ContainerNics
+    const tiny = (n: string) => obj('ContainerNic', n, { node: 'host-t', container: n, ifName: 'eth1', network: { clusterNetwork: 'tiny' } });
+    await fx.store.applyAll(Array.from({ length: 6 }, (_, i) => tiny(`t${i}`)));
+    for (let i = 0; i < 6; i++) await eventually(async () => (statusOf(await fx.store.get('ContainerNic', `t${i}`)) as { ip?: string }).ip, `t${i} has an address`, 10_000);
+    await fx.store.delete('ContainerNic', 't0');
+    await eventually(async () => !(await fx.store.get('ContainerNic', 't0')), 't0 is gone, its address released');
+    await fx.store.applyAll([tiny('t6')]);
+    const cooling = await eventually(async () => statusOf(await fx.store.get('ContainerNic', 't6')).conditions?.find((c) => c.type === 'Allocated' && c.reason === 'PoolExhausted'), 't6 waits', 10_000);
+    expect(cooling.message).toContain('released less than 30 s ago');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await eventsOf('t6', 'PoolExhausted')).toEqual([]);
+  });
+});
