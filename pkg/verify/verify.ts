@@ -7,7 +7,7 @@ import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from 
 import type { Kind } from '../api/kinds.js';
 import { NodeStatusReporter, type AgentContext, type Caches, type Ready } from '../agent/context.js';
 import { Dataplane, type Executed } from '../agent/dataplane.js';
-import { ipLine, isIpOp, type Op } from '../agent/planner/ops.js';
+import { ipLine, isIpOp, type ContainerNs, type Op } from '../agent/planner/ops.js';
 import { reconcileHostSubnets } from '../agent/reconcilers/host-subnets.js';
 import { reconcileMacvlan } from '../agent/reconcilers/macvlan.js';
 import { reconcileNat } from '../agent/reconcilers/nat.js';
@@ -117,26 +117,56 @@ export async function differences(i: DifferencesInput): Promise<Difference[]> {
     ...(i.ipamPlugin ? { ipam: { plugin: i.ipamPlugin } } : {}), ...(i.networks ? { networks: i.networks } : {}),
   };
   const out: Difference[] = [];
-  const passes: [string, () => Promise<void>][] = [
-    [`node/${i.node}`, async () => { out.push(...(await nodeDifferences(i))); }],
-    ['routes', () => reconcileRoutes(ctx)],
-    ['bridges and Docker networks', () => reconcileHostSubnets(ctx)],
-    ['NAT', () => reconcileNat(ctx)],
-    ...localNics(ctx).map((n): [string, () => Promise<void>] => [`containernic/${n.metadata.name}`, async () => { await reconcileNic(ctx, n.metadata.name); }]),
-    ...i.caches.macvlanNets.list().map((m): [string, () => Promise<void>] => [`macvlannet/${m.metadata.name}`, () => reconcileMacvlan(ctx, m.metadata.name)]),
-    ['leftover NICs', () => collectNicGarbage(ctx)],
-  ];
+  const opLines: Difference[] = [];
   i.dp.take();
-  for (const [what, pass] of passes) {
-    try { await pass(); } catch (e) { out.push({ host: i.node, what, expected: 'readable state', found: `error: ${(e as Error).message}` }); }
+  for (const p of passes(i, ctx, out)) {
+    try { await p.run(); } catch (e) { out.push({ host: i.node, what: p.what, expected: 'readable state', found: `error: ${(e as Error).message}` }); }
+    const ops = i.dp.take();
+    const names = await containerNames(i, p.nic, ops);
+    opLines.push(...ops.map((op) => ({ host: i.node, ...describeOp(op, names) })));
   }
   for (const r of ctx.routeProblems) out.push({ host: i.node, what: 'route', expected: 'a route xnet can set', found: r.message });
   for (const n of status.notReady) {
     const r = controllerWhy(i.caches, n.kind, n.name, n.ready);
     out.push({ host: i.node, what: `${n.kind.toLowerCase()}/${n.name}`, expected: 'Ready', found: `${r.reason}: ${r.message}` });
   }
-  for (const op of i.dp.take()) out.push({ host: i.node, ...describeOp(op) });
+  out.push(...opLines);
   return out;
+}
+
+/** One pass of the reconcilers; `nic`: a ContainerNic's, whose ops in a container are in its container. */
+interface Pass { what: string; run: () => Promise<void>; nic?: string }
+
+function passes(i: DifferencesInput, ctx: AgentContext, out: Difference[]): Pass[] {
+  return [
+    { what: `node/${i.node}`, run: async () => { out.push(...(await nodeDifferences(i))); } },
+    { what: 'routes', run: () => reconcileRoutes(ctx) },
+    { what: 'bridges and Docker networks', run: () => reconcileHostSubnets(ctx) },
+    { what: 'NAT', run: () => reconcileNat(ctx) },
+    ...localNics(ctx).map((n): Pass => ({ what: `containernic/${n.metadata.name}`, run: async () => { await reconcileNic(ctx, n.metadata.name); }, nic: n.metadata.name })),
+    ...i.caches.macvlanNets.list().map((m): Pass => ({ what: `macvlannet/${m.metadata.name}`, run: () => reconcileMacvlan(ctx, m.metadata.name) })),
+    { what: 'leftover NICs', run: () => collectNicGarbage(ctx) },
+  ];
+}
+
+/** The container namespaces ops run in or move a link into (by the container's PID). */
+function containerPids(op: Op): number[] {
+  return [...('netns' in op && op.netns ? [op.netns.pid] : []), ...(op.op === 'link.set.netns' ? [op.into.pid] : [])];
+}
+
+/**
+ * The container a NIC's ops name, by the PID they name it by: the NIC's own container, asked
+ * of Docker, when its PID is that one (a PID alone, as before, when Docker does not say so).
+ * Asked only when the pass has ops in a container: a clean host costs no Docker call.
+ */
+async function containerNames(i: DifferencesInput, nic: string | undefined, ops: Op[]): Promise<Map<number, string>> {
+  const names = new Map<number, string>();
+  const pids = new Set(ops.flatMap(containerPids));
+  const container = nic ? i.caches.nics.get(nic)?.spec.container : undefined;
+  if (!pids.size || !container) return names;
+  const c = await i.dp.docker.inspectContainer(container).catch(() => undefined);
+  if (c && pids.has(c.pid)) names.set(c.pid, c.name);
+  return names;
 }
 
 const MISSING = 'missing or different';
@@ -174,10 +204,16 @@ async function nodeDifferences(i: DifferencesInput): Promise<Difference[]> {
     .map((f) => ({ host: i.node, what: `node/${i.node}`, expected: `${f.field} ${f.value} on this host`, found: `${f.c!.reason}: ${f.c!.message ?? ''}` }));
 }
 
-/** One op the planner wanted, as a difference a user reads: what, expected, found. */
-export function describeOp(op: Op): Omit<Difference, 'host'> {
-  const inContainer = 'netns' in op && op.netns !== undefined ? ` (container pid ${op.netns.pid})` : '';
+/**
+ * One op the planner wanted, as a difference a user reads: what, expected, found. A container's
+ * namespace is named by the container (`names`, by PID) or its PID, never by the path the op
+ * enters it through: that is the reading process's own handle (/proc/<its pid>/fd/<fd>).
+ */
+export function describeOp(op: Op, names: ReadonlyMap<number, string> = new Map()): Omit<Difference, 'host'> {
+  const container = (ns: ContainerNs) => `container ${names.get(ns.pid) ?? `pid ${ns.pid}`}`;
+  const inContainer = 'netns' in op && op.netns !== undefined ? ` (${container(op.netns)})` : '';
   switch (op.op) {
+    case 'link.set.netns': return { what: `link${inContainer}`, expected: `${op.name} in the namespace of ${container(op.into)}`, found: 'missing' };
     case 'route.replace': return { what: `route${inContainer}`, expected: `${op.dst}${op.via ? ` via ${op.via}` : ''}${op.dev ? ` dev ${op.dev}` : ''}${op.metric ? ` metric ${op.metric}` : ''} proto 76`, found: MISSING };
     case 'route.del': return { what: `route${inContainer}`, expected: 'absent', found: `${op.dst}${op.via ? ` via ${op.via}` : ''}${op.dev ? ` dev ${op.dev}` : ''} proto ${op.proto}` };
     case 'route.default': return { what: `default route${inContainer}`, expected: `via ${op.via} dev ${op.dev}`, found: MISSING };
@@ -189,7 +225,7 @@ export function describeOp(op: Op): Omit<Difference, 'host'> {
     case 'docker.network.create': return { what: 'docker network', expected: `${op.spec.name} ${op.spec.driver} ${op.spec.subnet}`, found: MISSING };
     case 'docker.network.remove': return { what: 'docker network', expected: 'absent', found: op.name };
     case 'iptables.restore': return { what: `iptables ${op.table}`, expected: `xnet's ${op.lines.length} rule line(s)`, found: MISSING };
-    case 'sysctl.set': return { what: `sysctl${op.netns !== undefined ? ` (container pid ${op.netns.pid})` : ''}`, expected: Object.entries(op.values).map(([k, v]) => `${k}=${v}`).join(' '), found: 'different' };
+    case 'sysctl.set': return { what: `sysctl${op.netns !== undefined ? ` (${container(op.netns)})` : ''}`, expected: Object.entries(op.values).map(([k, v]) => `${k}=${v}`).join(' '), found: 'different' };
     default: {
       const o = op as Op;
       return isIpOp(o) ? { what: `link${inContainer}`, expected: ipLine(o).join(' '), found: 'different' } : { what: o.op, expected: JSON.stringify(o), found: 'different' };

@@ -14,6 +14,19 @@ describe('verify differences', () => {
     expect(describeOp({ op: 'docker.network.remove', name: 'old', id: 'old-id' })).toEqual({ what: 'docker network', expected: 'absent', found: 'old' });
   });
 
+  // `xctl lab verify` showed `link set xt82211e12 netns /proc/7013/fd/22`: the path the op enters
+  // the container through is the reading process's own fd, meaningless to a user
+  it('names a container namespace by its container, or its PID, never by the path of an fd', () => {
+    const into = { path: '/proc/7013/fd/22', pid: 4242 };
+    const move = { op: 'link.set.netns', name: 'xt82211e12', into } as const;
+    expect(describeOp(move)).toEqual({ what: 'link', expected: 'xt82211e12 in the namespace of container pid 4242', found: 'missing' });
+    const named = new Map([[4242, 'web']]);
+    expect(describeOp(move, named)).toEqual({ what: 'link', expected: 'xt82211e12 in the namespace of container web', found: 'missing' });
+    expect(describeOp({ op: 'link.rename', name: 'xt82211e12', to: 'eth1', netns: into }, named)).toEqual({ what: 'link (container web)', expected: 'link set xt82211e12 name eth1', found: 'different' });
+    expect(describeOp({ op: 'sysctl.set', values: { 'net.ipv4.conf.eth1.rp_filter': '0' }, netns: into }, named).what).toBe('sysctl (container web)');
+    expect(JSON.stringify(describeOp(move, named))).not.toContain('/proc/');
+  });
+
   it('prints one aligned line per difference under a header', () => {
     const text = formatDifferences([
       { host: 'host-1', what: 'route', expected: '10.76.2.0/24 via 198.18.0.12 proto 76', found: 'missing or different' },
