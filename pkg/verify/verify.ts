@@ -112,7 +112,7 @@ export async function differences(i: DifferencesInput): Promise<Difference[]> {
   log.level = 'error';
   const status = new RecordingStatus(i.store, i.node);
   const ctx: AgentContext = {
-    node: i.node, store: i.store, caches: i.caches, dp: i.dp, log, status, capabilities: {}, routeProblems: [], removedNics: new Map(), macWaits: new MacWaits(),
+    node: i.node, store: i.store, caches: i.caches, dp: i.dp, log, status, capabilities: reportedCapabilities(i), routeProblems: [], removedNics: new Map(), macWaits: new MacWaits(),
     watchContainer: async () => undefined, unwatchNic: async () => undefined,
     ...(i.ipamPlugin ? { ipam: { plugin: i.ipamPlugin } } : {}), ...(i.networks ? { networks: i.networks } : {}),
   };
@@ -170,6 +170,17 @@ async function containerNames(i: DifferencesInput, nic: string | undefined, ops:
 }
 
 const MISSING = 'missing or different';
+
+/**
+ * What the host's kernel can do, as its agent probed and reported it (the Node's
+ * status.capabilities; read, never probed here: a probe makes links). The reconcilers stop at
+ * what the kernel cannot do (a VLAN without 802.1Q: VlanUnsupported), so such an object is one
+ * line with its reason, as the agent reports it, not every op of a plan it would never run.
+ * Not reported yet: none known, as in a starting agent.
+ */
+function reportedCapabilities(i: DifferencesInput): Record<string, boolean> {
+  return { ...(i.caches.nodes.get(i.node)?.status?.capabilities ?? {}) };
+}
 
 /**
  * Why an object the agent finds only waiting for the controller (NoAddress, NotAllocated) is not
