@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { LabError } from './errors.js';
 import { unmountUnder } from './mounts.js';
-import { isAlive, killAndWait, pidsInCgroup, pidsInNetns, readPidFile, spawnDetached, stopProcess } from './proc.js';
+import { isAlive, killAndWait, pidsInCgroup, pidsInNetns, processStartTime, readPidFile, spawnDetached, stopProcess } from './proc.js';
 import { readRecord, updateRecord } from './record.js';
 import { run } from './run.js';
 import type { LabHost, ProcessEntry } from './types.js';
@@ -176,6 +176,52 @@ export async function clearDeadContainerd(host: LabHost): Promise<void> {
 }
 
 /**
+ * The dockerd that the record's pid file names, when it is one of this host's running (a
+ * dockerd started by hand with the recorded command line, after a crash): not started twice.
+ */
+function dockerdOfPidFile(e: ProcessEntry): number | undefined {
+  const pid = e.pidfile ? readPidFile(e.pidfile) : undefined;
+  if (pid === undefined || !isAlive(pid)) return undefined;
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return /(^|\/)dockerd$/.test(argv[0]) && argv.includes(e.pidfile!) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts a host's dockerd that is not running (it crashed, or was killed) again, as a host's
+ * init would: in the host's namespace, with the command line, data root and exec root it was
+ * first started with, its new PID recorded; containers with a restart policy come back. One
+ * already running under the recorded pid file (started by hand) is recorded instead
+ * (`adopted`). What stops it: the host's namespace gone (nothing to run it in: `lab down`,
+ * then `lab up`), or dockerd itself failing (its log's last lines). The chaos runner (through
+ * crashAndRestartDockerd) and `lab up` on a lab that is up (restart.ts) both use it.
+ */
+export async function restartDockerd(host: LabHost): Promise<DockerDaemon & { adopted?: boolean }> {
+  const labDir = labDirOf(host);
+  const id = dockerdEntryId(host);
+  if (!existsSync(host.netnsPath)) {
+    throw new LabError('NamespaceGone', `the namespace ${host.netns} of ${host.name} is gone, so its dockerd has nowhere to run`, 'remove the lab with `xctl lab down`, then `xctl lab up`');
+  }
+  const e = readRecord(labDir)?.processes.find((p) => p.id === id);
+  const running = e && dockerdOfPidFile(e);
+  if (e && running !== undefined) {
+    updateRecord(labDir, (r) => {
+      const x = r.processes.find((p) => p.id === id);
+      if (x) { x.pid = running; x.startTime = processStartTime(running); }
+    });
+    return { host: host.name, pid: running, dockerHost: host.dockerHost, log: e.log, adopted: true };
+  }
+  // dockerd refuses to start while its pid file names a process in /proc, a zombie included
+  // (or a process that took the dead one's PID): none of them is a dockerd of this host
+  if (e?.pidfile) rmSync(e.pidfile, { force: true });
+  await clearDeadContainerd(host);
+  return startDockerd(host);
+}
+
+/**
  * The host's dockerd crashes (SIGKILL, by its recorded PID) and is started again, as a host's
  * init would; containers with a restart policy come back. Returns the PID that was killed.
  */
@@ -184,9 +230,6 @@ export async function crashAndRestartDockerd(host: LabHost): Promise<number> {
   if (!e?.pid || !isAlive(e.pid, e.startTime)) throw new LabError('DockerdNotRunning', `dockerd of ${host.name} is not running`);
   process.kill(e.pid, 'SIGKILL');
   if (!(await waitGone(e.pid, e.startTime, 15_000))) throw new LabError('DockerdNotReady', `dockerd of ${host.name} (pid ${e.pid}) outlived SIGKILL by 15 s`);
-  // dockerd refuses to start while its pid file names a process in /proc, a zombie included
-  if (e.pidfile && readPidFile(e.pidfile) === e.pid) rmSync(e.pidfile, { force: true });
-  await clearDeadContainerd(host);
-  await startDockerd(host);
+  await restartDockerd(host);
   return e.pid;
 }

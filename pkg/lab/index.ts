@@ -2,7 +2,7 @@
 export { LabError } from './errors.js';
 export type { Lab, LabHost, LabRecord, ProcessEntry } from './types.js';
 export { createUnderlay, createHost, openLab, labHosts, hostFor, netnsPath, UNDERLAY_SUBNET, UNDERLAY_GATEWAY } from './hosts.js';
-export { startDockerd, stopDockerd, crashAndRestartDockerd, clearDeadContainerd, dockerAnswers, dockerArgv, type DockerDaemon } from './dockerd.js';
+export { startDockerd, stopDockerd, restartDockerd, crashAndRestartDockerd, clearDeadContainerd, dockerAnswers, dockerArgv, type DockerDaemon } from './dockerd.js';
 export { ensureBusyboxImage, busyboxRootfsTar, BUSYBOX_IMAGE } from './image.js';
 export { destroyLab, labLeftovers, type DownReport } from './down.js';
 export { hostExec, hostDocker, hostExecArgv, type ExecResult } from './exec.js';

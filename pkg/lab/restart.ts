@@ -1,12 +1,14 @@
 // `lab up` on a lab that is already up. An agent or a controller killed to see what happens
-// (the README invites breaking things) used to leave the user one way back: `lab down` and a new
-// lab. Now `up` starts the xnet daemons that died again, each with the command line it was first
-// started with (the lab's record), as `docker compose up` starts a stopped service; what the lab
-// itself provides (etcd, the dockerds, the namespaces) is not remade: with one of those gone the
-// lab is not whole, and `down` then `up` is the way.
+// (the README invites breaking things), or a host's dockerd that crashed, used to leave the user
+// one way back: `lab down` and a new lab. Now `up` starts again what died, as `docker compose
+// up` starts a stopped service: a host's dockerd in its namespace with its recorded command line
+// and data root (dockerd.ts restartDockerd, the chaos runner's own), then the agents and
+// controllers, each with the command line it was first started with (the lab's record). etcd
+// is not remade: the cluster's state is in it, and a lab without it is not whole.
 import { LabError } from './errors.js';
 import { isAlive, readPidFile } from './proc.js';
 import { restartRecorded, type Started } from './services.js';
+import { restartDockerd } from './dockerd.js';
 import { openLab } from './hosts.js';
 import { readRecord } from './record.js';
 import type { LabRecord, ProcessEntry } from './types.js';
@@ -20,32 +22,57 @@ function dead(p: ProcessEntry): boolean {
 const XNET_DAEMONS: ReadonlySet<ProcessEntry['role']> = new Set(['agent', 'controller']);
 /** how long a daemon started again may take to serve its metrics (loading its modules, reading its flags) */
 const READY_WITHIN_MS = 20_000;
-/** what the lab itself provides: with one of these gone it is not whole */
-const LAB_PARTS: ReadonlySet<ProcessEntry['role']> = new Set(['etcd', 'dockerd']);
+/** what `up` on a lab that is up looks at: etcd, which it does not remake, and what it starts again */
+const WATCHED: ReadonlySet<ProcessEntry['role']> = new Set(['etcd', 'dockerd', ...XNET_DAEMONS]);
 
 /**
- * Starts again the agents and controllers of a complete lab that are not running; throws
- * LabExists when every process runs (nothing to do: the lab is up), when the lab never finished
- * coming up, or when etcd or a dockerd died (the lab is not whole).
+ * Starts again what is not running in a complete lab: the hosts' dockerds first, then the
+ * agents (which need them) and controllers. Throws LabExists when every process runs (nothing
+ * to do: the lab is up), when the lab never finished coming up, or when etcd died (started
+ * nothing); RestartIncomplete, after starting all it could, when a dockerd could not be started
+ * again or a daemon ended at once.
  */
 export async function restartDeadDaemons(rec: LabRecord, say: (line: string) => void): Promise<Started[]> {
   const hint = 'see `xctl lab status`, or remove it with `xctl lab down`';
   if (!rec.complete) throw new LabError('LabExists', `a lab that did not finish coming up is in ${rec.dir}`, hint);
-  const gone = rec.processes.filter((p) => (XNET_DAEMONS.has(p.role) || LAB_PARTS.has(p.role)) && dead(p));
-  const notOurs = gone.filter((p) => LAB_PARTS.has(p.role));
-  if (notOurs.length) {
-    throw new LabError('LabExists', `the lab in ${rec.dir} is up but ${notOurs.map((p) => p.id).join(', ')} ${notOurs.length === 1 ? 'is' : 'are'} not running, which \`up\` does not start again`, 'remove it with `xctl lab down`, then `xctl lab up`');
+  const gone = rec.processes.filter((p) => WATCHED.has(p.role) && dead(p));
+  if (gone.some((p) => p.role === 'etcd')) {
+    throw new LabError('LabExists', `the lab in ${rec.dir} is up but etcd is not running, which \`up\` does not start again`, 'remove it with `xctl lab down`, then `xctl lab up`');
   }
   if (!gone.length) throw new LabError('LabExists', `a lab is already up in ${rec.dir}, every process running`, hint);
+  const dockerds = await restartDockerds(rec, gone.filter((p) => p.role === 'dockerd'), say);
   const lab = openLab(rec.dir)!;
   const started: Started[] = [];
-  for (const p of gone) {
+  for (const p of gone.filter((p) => XNET_DAEMONS.has(p.role))) {
     const s = await restartRecorded(lab, p);
     say(s.missing ? `${p.id}: not built (${s.missing} missing), not started` : `${p.id} was not running: started again (pid ${s.pid})`);
     started.push(s);
   }
-  await stillRunning(rec.dir, started);
-  return started;
+  const problems = [...dockerds.problems, ...await endedAtOnce(rec.dir, started)];
+  const all = [...dockerds.started, ...started];
+  if (problems.length) {
+    const done = all.filter((s) => !s.missing && !s.adopted).map((s) => s.id).join(', ');
+    throw new LabError('RestartIncomplete', `${problems.join('; ')}${done ? `; started again: ${done}` : ''}`, 'see `xctl lab status` and the logs named; `xctl lab down` then `xctl lab up` builds a new lab');
+  }
+  return all;
+}
+
+/** The dead hosts' dockerds started again (in parallel: each waits for its daemon to answer); what stopped one, as a line. */
+async function restartDockerds(rec: LabRecord, gone: ProcessEntry[], say: (line: string) => void): Promise<{ started: Started[]; problems: string[] }> {
+  const out = { started: [] as Started[], problems: [] as string[] };
+  await Promise.all(gone.map(async (p) => {
+    const host = rec.hosts.find((h) => h.name === p.host);
+    try {
+      if (!host) throw new Error(`no host ${p.host} in the record`);
+      const d = await restartDockerd(host);
+      say(d.adopted ? `${p.id} runs under another pid, started outside the lab: recorded (pid ${d.pid})` : `${p.id} was not running: started again (pid ${d.pid})`);
+      out.started.push({ id: p.id, pid: d.pid, ...(d.adopted ? { adopted: true } : {}) });
+    } catch (e) {
+      say(`${p.id} was not running and could not be started again`);
+      out.problems.push(`${p.id} could not be started again: ${(e as Error).message}`);
+    }
+  }));
+  return out;
 }
 
 /**
@@ -54,16 +81,14 @@ export async function restartDeadDaemons(rec: LabRecord, say: (line: string) => 
  * fixed wait would not do: on a loaded machine a daemon takes seconds to load its modules
  * before it even reads its flags.
  */
-async function stillRunning(dir: string, started: Started[]): Promise<void> {
+async function endedAtOnce(dir: string, started: Started[]): Promise<string[]> {
   const entries = readRecord(dir)?.processes ?? [];
   const outcome = await Promise.all(started.filter((s) => s.pid).map(async (s) => {
     const e = entries.find((x) => x.id === s.id);
     return { id: s.id, log: e?.log, up: await readyOrGone(s.pid!, e?.metrics) };
   }));
   const died = outcome.filter((o) => !o.up);
-  if (!died.length) return;
-  const logs = died.map((o) => `${o.id} (log ${o.log})`).join(', ');
-  throw new LabError('UpFailed', `started again but ended at once: ${logs}`, 'see the log; `xctl lab down` then `xctl lab up` builds a new lab');
+  return died.length ? [`started again but ended at once: ${died.map((o) => `${o.id} (log ${o.log})`).join(', ')}`] : [];
 }
 
 /** true once the daemon answers on its metrics URL (or, without one, is alive after a while); false once it ended. */

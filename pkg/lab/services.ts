@@ -42,6 +42,8 @@ export interface Started {
   pid?: number;
   /** the program is not built: nothing was started */
   missing?: string;
+  /** it was running already, started outside the lab (a dockerd by hand): its pid only recorded */
+  adopted?: boolean;
 }
 
 function startRecorded(lab: Lab, entry: ProcessEntry, env?: Record<string, string>): Started {

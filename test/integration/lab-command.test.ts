@@ -1,9 +1,9 @@
 // `xctl lab up | status | exec | down` as a user runs them, under a lab id and directory of
 // the test's own (XNET_LAB_ID, XNET_LAB_DIR) so a user's lab on the same machine is untouched.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
-import { destroyLab, labDirFor, labLeftovers, readRecord } from '../../pkg/lab/index.js';
+import { clearDeadContainerd, destroyLab, labDirFor, labLeftovers, readRecord } from '../../pkg/lab/index.js';
 import { PLUGIN_DIR } from '../../pkg/lab/down.js';
 import { updateRecord } from '../../pkg/lab/record.js';
 import { labProgramsMentioning } from '../../pkg/lab/proc.js';
@@ -100,6 +100,61 @@ describe('xctl lab', () => {
     expect(out).toContain('host-1');
     expect(out).toContain('host-2');
   }, 60_000);
+
+  // A new user's trial: with host-2's dockerd killed, `up` exited 1 ("which up does not start
+  // again") and started nothing, not even a dead agent; starting dockerd by hand left `status`
+  // saying dead (the recorded PID).
+  test('up on a running lab starts a crashed dockerd again in its namespace with its pid recorded, and the agents; one that cannot start is named while the rest start', async () => {
+    const st = async () => (await xctl('lab', 'status')).stdout;
+    const gone = async (p: string) => { for (let i = 0; i < 50 && !new RegExp(`^${p.replace('/', '\\/')}\\s+\\d+\\s+dead`, 'm').test(await st()); i++) await new Promise((r) => setTimeout(r, 100)); };
+    const entry = (p: string) => readRecord(dir)!.processes.find((e) => e.id === p)!;
+    expect((await xctl('lab', 'exec', 'host-2', '--', 'docker', 'run', '-d', '--name', 'keep', '--restart', 'always', 'xnet/busybox:latest', 'sleep', '100000')).exitCode).toBe(0);
+    const crashed = entry('dockerd/host-2');
+    process.kill(crashed.pid!, 'SIGKILL');
+    process.kill(entry('agent/host-1').pid!, 'SIGKILL');
+    await gone('dockerd/host-2');
+    await gone('agent/host-1');
+    // a dockerd that cannot start (its socket's path a directory it cannot remove): named, the agent started all the same
+    const sock = `${dir}/host-2/docker.sock`;
+    rmSync(sock, { force: true });
+    mkdirSync(sock);
+    writeFileSync(`${sock}/x`, '');
+    const partial = await xctl('lab', 'up');
+    expect(partial.exitCode).toBe(1);
+    expect(partial.stderr).toContain('dockerd/host-2 could not be started again: dockerd of host-2 exited during start-up');
+    expect(partial.stderr).toContain('started again: agent/host-1');
+    expect(await st()).toMatch(/^agent\/host-1\s+\d+\s+running/m);
+    expect(await st()).toMatch(/^dockerd\/host-2\s+\d+\s+dead/m);
+    rmSync(sock, { recursive: true, force: true });
+    const r = await xctl('lab', 'up');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/lab already up: host-1, host-2; started again: dockerd\/host-2$/m);
+    const now = entry('dockerd/host-2');
+    expect(now.pid).not.toBe(crashed.pid);
+    expect(now.argv, 'its recorded command line and data root').toEqual(crashed.argv);
+    expect(statSync(`/proc/${now.pid}/ns/net`).ino, 'in host-2\'s namespace').toBe(statSync(`/var/run/netns/${id}-host-2`).ino);
+    expect(await st()).toMatch(new RegExp(`^dockerd\\/host-2\\s+${now.pid}\\s+running`, 'm'));
+    let ps = '';
+    for (let i = 0; i < 50 && !/\bkeep\b/.test(ps); i++) {
+      ps = (await xctl('lab', 'exec', 'host-2', '--', 'docker', 'ps', '--format', '{{.Names}}')).stdout;
+      if (!/\bkeep\b/.test(ps)) await new Promise((res) => setTimeout(res, 200));
+    }
+    expect(ps, 'a container with --restart always is back').toMatch(/\bkeep\b/);
+    // one started by hand with the recorded command line (the trial's workaround) is recorded, not started twice
+    process.kill(now.pid!, 'SIGKILL');
+    await gone('dockerd/host-2');
+    rmSync(now.pidfile!, { force: true });
+    // as a host's init would have reaped the dead daemon's containerd (see clearDeadContainerd)
+    await clearDeadContainerd(readRecord(dir)!.hosts.find((h) => h.name === 'host-2')!);
+    const byHand = spawn(now.argv[0], now.argv.slice(1), { detached: true, stdio: 'ignore', env: { ...process.env, TMPDIR: `${dir}/host-2/tmp` } });
+    byHand.unref();
+    for (let i = 0; i < 60 && (await xctl('lab', 'exec', 'host-2', '--', 'docker', 'version')).exitCode !== 0; i++) await new Promise((res) => setTimeout(res, 200));
+    const adopted = await xctl('lab', 'up');
+    expect(adopted.exitCode, adopted.stderr).toBe(0);
+    expect(adopted.stdout).toMatch(/started again: nothing; found running and recorded: dockerd\/host-2$/m);
+    expect(entry('dockerd/host-2').pid).toBe(byHand.pid);
+    expect(await st()).toMatch(new RegExp(`^dockerd\\/host-2\\s+${byHand.pid}\\s+running`, 'm'));
+  }, 120_000);
 
   test('up on a running lab starts again the agent and controller that died, and nothing else', async () => {
     const rec = readRecord(dir)!;

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hostFor, MAX_HOSTS } from '../../pkg/lab/hosts.js';
 import { checkLabId, defaultLabDir, labDirFor, DEFAULT_LAB_ID } from '../../pkg/lab/record.js';
 import { hostExecArgv, hostEnv } from '../../pkg/lab/exec.js';
-import { resizeHint } from '../../pkg/cli/commands/lab.js';
+import { resizeHint, restartedLine } from '../../pkg/cli/commands/lab.js';
 
 describe('lab naming and addressing', () => {
   const lab = { id: 'tabc123', dir: '/tmp/xnet-lab-tabc123' };
@@ -63,5 +63,15 @@ describe('lab naming and addressing', () => {
     expect(resizeHint(undefined, 3)).toBe('');
     expect(resizeHint(3, 3)).toBe('');
     expect(resizeHint(4, 3)).toBe(' (--hosts 4 does not resize it: `xctl lab down` first)');
+  });
+
+  it('says what up on a running lab started again, and a dockerd it found running and only recorded', () => {
+    const hosts = ['host-1', 'host-2'];
+    expect(restartedLine(hosts, [{ id: 'dockerd/host-2', pid: 7 }, { id: 'agent/host-1', pid: 8 }], ''))
+      .toBe('lab already up: host-1, host-2; started again: dockerd/host-2, agent/host-1');
+    expect(restartedLine(hosts, [{ id: 'dockerd/host-2', pid: 7, adopted: true }], ''))
+      .toBe('lab already up: host-1, host-2; started again: nothing; found running and recorded: dockerd/host-2');
+    expect(restartedLine(hosts, [{ id: 'agent/host-1', missing: '/x/xnet-agent.js' }], ''))
+      .toBe('lab already up: host-1, host-2; started again: nothing (not built: npm run build)');
   });
 });

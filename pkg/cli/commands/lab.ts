@@ -12,6 +12,7 @@ import { addInheriting, type RegisterCommand } from '../command.js';
 import { LabError } from '../../lab/errors.js';
 import { defaultLabDir, readRecord, userLabId } from '../../lab/record.js';
 import type { LabStatus } from '../../lab/status.js';
+import type { Started } from '../../lab/services.js';
 
 type Out = (s: string) => void;
 
@@ -39,6 +40,14 @@ export function resizeHint(asked: number | undefined, has: number): string {
   return asked !== undefined && asked !== has ? ` (--hosts ${asked} does not resize it: \`xctl lab down\` first)` : '';
 }
 
+/** What `up` on a lab that was up says: what it started again, and a dockerd found running (started by hand) that it recorded. */
+export function restartedLine(hosts: string[], started: Started[], size: string): string {
+  const again = started.filter((s) => !s.missing && !s.adopted).map((s) => s.id);
+  const recorded = started.filter((s) => s.adopted).map((s) => s.id);
+  const none = started.some((s) => s.missing) ? 'nothing (not built: npm run build)' : 'nothing';
+  return `lab already up: ${hosts.join(', ')}${size}; started again: ${again.join(', ') || none}${recorded.length ? `; found running and recorded: ${recorded.join(', ')}` : ''}`;
+}
+
 async function up(out: Out, env: CliIO['env'], opts: { hosts: number; controllers: number }, cmd: Command): Promise<void> {
   requireRoot();
   const g = cmd.optsWithGlobals() as { endpoints?: string };
@@ -49,9 +58,7 @@ async function up(out: Out, env: CliIO['env'], opts: { hosts: number; controller
     const { labUp } = await import('../../lab/up.js');
     const r = await labUp({ id: userLabId(), dir: defaultLabDir(), hosts: opts.hosts, controllers: opts.controllers, endpoints, progress: (l) => out(`· ${l}`) });
     if (r.restarted) {
-      const size = resizeHint(askedHosts, r.hosts.length);
-      const started = r.started.filter((s) => !s.missing).map((s) => s.id);
-      out(`lab already up: ${r.hosts.map((h) => h.name).join(', ')}${size}; started again: ${started.join(', ') || 'nothing (not built: npm run build)'}`);
+      out(restartedLine(r.hosts.map((h) => h.name), r.started, resizeHint(askedHosts, r.hosts.length)));
       return;
     }
     out(`lab up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${r.hosts.map((h) => h.name).join(', ')}; etcd ${r.endpoints.join(',')}`);
@@ -63,6 +70,8 @@ async function up(out: Out, env: CliIO['env'], opts: { hosts: number; controller
       const size = has === undefined ? '' : resizeHint(askedHosts, has);
       throw size ? new LabError('LabExists', `${e.message}${size}`) : e;
     }
+    // on a lab that was up: what was started again and what could not be, said as it is
+    if (e instanceof LabError && e.reason === 'RestartIncomplete') throw e;
     throw new LabError('UpFailed', `lab up failed: ${(e as Error).message}`, `logs are in ${defaultLabDir()}; remove what was made with \`xctl lab down\``);
   }
 }
@@ -126,7 +135,7 @@ export function labCommand(io: CliIO): Command {
   const out: Out = (s) => io.out(s.endsWith('\n') ? s : s + '\n');
   const lab = new Command('lab').description(`multi-host lab on this machine: network namespaces with their own Docker daemon on one underlay (state in ${defaultLabDir()}, or $XNET_LAB_DIR)`);
   lab.command('up')
-    .description('build hosts host-1..host-N, a local etcd with TLS and auth (unless --endpoints is given), two controllers and one agent per host')
+    .description('build hosts host-1..host-N, a local etcd with TLS and auth (unless --endpoints is given), two controllers and one agent per host; on a lab that is up, start again the dockerds, agents and controllers that died')
     .option('--hosts <n>', 'number of hosts', count(50), 2)
     .option('--controllers <n>', 'number of controllers', count(5), 2)
     .action((opts: { hosts: number; controllers: number }, cmd: Command) => up(out, io.env, opts, cmd));
