@@ -7,7 +7,7 @@
 import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import { useTestLab, xctlPath } from '../harness/lab.js';
-import { apply, getObject, hostRoutes, waitFor, waitReady } from './helpers.js';
+import { apply, getObject, hostRoutes, inContainerNetns, waitFor, waitReady } from './helpers.js';
 
 const CLUSTER = `
 apiVersion: xnet.io/v1alpha1
@@ -92,5 +92,51 @@ spec: {node: host-2, container: ghost, ifName: eth1, network: {clusterNetwork: v
     expect(v.stdout).not.toMatch(/^host-2/m);
     await lab().startAgent('host-1');
     await waitFor('host-1 reports again', async () => ((await reported()).exitCode === 0 ? true : undefined), 40_000, 1000);
+  }, 120_000);
+
+  // `lab verify` printed `link set xt82211e12 netns /proc/7013/fd/22`: its own process's fd
+  test('a NIC deleted inside its container while the agent is stopped is named by the container, never by a /proc fd path', async () => {
+    await lab().docker('host-1', ['run', '-d', '--name', 'vweb', 'xnet/busybox:latest', 'sleep', '1d'], { check: true });
+    await apply(lab(), `
+apiVersion: xnet.io/v1alpha1
+kind: ContainerNic
+metadata: {name: vweb-eth1}
+spec: {node: host-1, container: vweb, ifName: eth1, network: {clusterNetwork: vnet}}
+`);
+    await waitReady(lab(), 'containernic', 'vweb-eth1');
+    await lab().stopAgent('host-1');
+    await inContainerNetns(lab(), 'host-1', 'vweb', ['ip', 'link', 'del', 'eth1']);
+    const v = await verify(['--node', 'host-1']);
+    expect(v.exitCode, v.stderr).toBe(1);
+    expect(v.stdout).not.toContain('/proc/');
+    expect(v.stdout).toMatch(/^host-1\s+link\s+\S+ in the namespace of container vweb\s+missing$/m);
+    expect(v.stdout).toMatch(/^host-1\s+address \(container vweb\)\s+10\.78\.\d+\.\d+\/24 on eth1\s+missing$/m);
+    await lab().startAgent('host-1');
+    await waitFor('verify clean again', async () => ((await verify()).exitCode === 0 ? true : undefined), 60_000, 1000);
+    await lab().xctl(['delete', 'nic', 'vweb-eth1']);
+    await lab().docker('host-1', ['rm', '-f', 'vweb'], { check: true });
+  }, 200_000);
+
+  // each host's 17 ops (VLAN link, shim, address, routes, Docker network) were listed, and no reason
+  test('a VLAN MacvlanNet on a kernel without 802.1Q is one line per host, with its reason', async (ctx) => {
+    const caps = (await waitFor('capabilities reported', async () => (await getObject(lab(), 'node', 'host-1'))?.status?.capabilities, 30_000, 500)).value;
+    if (caps.vlan !== false) {
+      ctx.skip('this kernel has 802.1Q: the VLAN MacvlanNet is made, nothing to report');
+      return;
+    }
+    await apply(lab(), `
+apiVersion: xnet.io/v1alpha1
+kind: MacvlanNet
+metadata: {name: vvlan}
+spec: {subnet: 198.19.211.0/24, ipRange: 198.19.211.128/25, parent: eth0, vlan: 300, hostShim: true}
+`);
+    const v = (await waitFor('both hosts refuse it', async () => {
+      const r = await verify();
+      return (r.stdout.match(/VlanUnsupported/g) ?? []).length === 2 ? r : undefined;
+    }, 60_000, 1000)).value;
+    expect(v.exitCode).toBe(1);
+    expect(v.stdout.trim().split('\n').slice(1)).toEqual(['host-1', 'host-2'].map((h) =>
+      expect.stringMatching(new RegExp(`^${h}\\s+macvlannet/vvlan\\s+Ready\\s+VlanUnsupported: VLAN 300 needs interface eth0\\.300, but this node's kernel has no 802\\.1Q support$`))));
+    await lab().xctl(['delete', 'macvlannet', 'vvlan']);
   }, 120_000);
 });
