@@ -48,10 +48,11 @@ export async function restartDeadDaemons(rec: LabRecord, say: (line: string) => 
     say(s.missing ? `${p.id}: not built (${s.missing} missing), not started` : `${p.id} was not running: started again (pid ${s.pid})`);
     started.push(s);
   }
-  const problems = [...dockerds.problems, ...await endedAtOnce(rec.dir, started)];
+  const ended = await endedAtOnce(rec.dir, started);
+  const problems = [...dockerds.problems, ...(ended.length ? [`started again but ended at once: ${ended.map((o) => `${o.id} (log ${o.log})`).join(', ')}`] : [])];
   const all = [...dockerds.started, ...started];
   if (problems.length) {
-    const done = all.filter((s) => !s.missing && !s.adopted).map((s) => s.id).join(', ');
+    const done = all.filter((s) => !s.missing && !s.adopted && !ended.some((o) => o.id === s.id)).map((s) => s.id).join(', ');
     throw new LabError('RestartIncomplete', `${problems.join('; ')}${done ? `; started again: ${done}` : ''}`, 'see `xctl lab status` and the logs named; `xctl lab down` then `xctl lab up` builds a new lab');
   }
   return all;
@@ -81,14 +82,13 @@ async function restartDockerds(rec: LabRecord, gone: ProcessEntry[], say: (line:
  * fixed wait would not do: on a loaded machine a daemon takes seconds to load its modules
  * before it even reads its flags.
  */
-async function endedAtOnce(dir: string, started: Started[]): Promise<string[]> {
+async function endedAtOnce(dir: string, started: Started[]): Promise<{ id: string; log?: string }[]> {
   const entries = readRecord(dir)?.processes ?? [];
   const outcome = await Promise.all(started.filter((s) => s.pid).map(async (s) => {
     const e = entries.find((x) => x.id === s.id);
     return { id: s.id, log: e?.log, up: await readyOrGone(s.pid!, e?.metrics) };
   }));
-  const died = outcome.filter((o) => !o.up);
-  return died.length ? [`started again but ended at once: ${died.map((o) => `${o.id} (log ${o.log})`).join(', ')}`] : [];
+  return outcome.filter((o) => !o.up);
 }
 
 /** true once the daemon answers on its metrics URL (or, without one, is alive after a while); false once it ended. */
