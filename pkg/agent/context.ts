@@ -5,7 +5,7 @@ import type { HostEnds } from './host-ends.js';
 import type { ClusterNetwork, Condition, ContainerNic, HostSubnet, Kind, MacvlanNet, Node } from '../api/index.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { setCondition } from '../api/index.js';
-import { WAITING_FOR_CONTROLLER } from '../api/conditions.js';
+import { STALE_ALLOCATION, WAITING_FOR_CONTROLLER } from '../api/conditions.js';
 import { SETTLING_REASONS, SettlingClock, isCascade, mayTurnWarning, notReadyEventType, type NotReadyFacts } from './settling.js';
 import { HOSTSUBNET_REPORT_MARK, reportKeepsFor } from '../api/hostsubnet-report.js';
 import type { Informer } from '../store/informer.js';
@@ -174,7 +174,7 @@ export class NodeStatusReporter {
       const now = this.conditions.get(key)?.find((c) => c.type === 'Ready');
       // a reason that is no settling one was told as a Warning when it came
       const reason = now?.status === 'False' ? now.reason ?? '' : '';
-      if (SETTLING_REASONS.has(reason) && notReadyEventType(this.facts(obj, reason, false)) === 'Warning') {
+      if ((SETTLING_REASONS.has(reason) || reason === STALE_ALLOCATION) && notReadyEventType(this.facts(obj, reason, false)) === 'Warning') {
         void this.events?.record(obj, 'Warning', reason, now?.message ?? '');
       }
     });

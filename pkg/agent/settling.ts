@@ -61,12 +61,13 @@ export interface NotReadyFacts {
  * The type of the event that tells a not-Ready condition. Waiting for the controller
  * (WAITING_FOR_CONTROLLER) is Normal for as long as it lasts, on the way in: the controller's own
  * Warning says why it does not allocate. A SETTLING reason is Normal within the grace. Anything
- * else, and anything on an object that was Ready, is a Warning; but StaleAllocation, Normal also
- * on a NIC that was Ready: its network was edited, and the controller moves it.
+ * else, and anything on an object that was Ready, is a Warning; but StaleAllocation is Normal
+ * within the grace also on a NIC that was Ready (its network was edited, and the controller moves
+ * it), and a Warning once it persists (a status written around the controller, rules that differ).
  */
 export function notReadyEventType(f: NotReadyFacts): EventType {
   // the NIC keeps its interface as it is while the controller moves it to the edited range
-  if (f.reason === STALE_ALLOCATION) return 'Normal';
+  if (f.reason === STALE_ALLOCATION) return f.nowMs - f.sinceMs < f.graceMs ? 'Normal' : 'Warning';
   if (f.wasReady) return 'Warning';
   if (WAITING_FOR_CONTROLLER.has(f.reason) || WAITING_FOR_CONTAINER.has(f.reason)) return 'Normal';
   return SETTLING_REASONS.has(f.reason) && f.nowMs - f.sinceMs < f.graceMs ? 'Normal' : 'Warning';
@@ -74,7 +75,8 @@ export function notReadyEventType(f: NotReadyFacts): EventType {
 
 /** Whether a condition told as Normal now would be a Warning later, if it persists. */
 export function mayTurnWarning(f: NotReadyFacts): boolean {
-  return !f.wasReady && SETTLING_REASONS.has(f.reason) && notReadyEventType(f) === 'Normal';
+  const settles = f.reason === STALE_ALLOCATION || (!f.wasReady && SETTLING_REASONS.has(f.reason));
+  return settles && notReadyEventType(f) === 'Normal';
 }
 
 interface Seen { uid: string; reason: string; atMs: number; timer?: ReturnType<typeof setTimeout> }
@@ -108,7 +110,8 @@ export class SettlingClock {
 
   /** The facts of a not-Ready condition of the object now (wasReady: none is kept for it). */
   facts(obj: string, uid: string, reason: string, wasReady: boolean): NotReadyFacts {
-    const sinceMs = wasReady ? this.now() : this.saw(obj, uid, reason);
+    // StaleAllocation keeps its clock also on an object that was Ready: it turns a Warning when it persists
+    const sinceMs = wasReady && reason !== STALE_ALLOCATION ? this.now() : this.saw(obj, uid, reason);
     return { reason, sinceMs, nowMs: this.now(), wasReady, graceMs: this.graceMs };
   }
 

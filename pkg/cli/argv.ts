@@ -7,7 +7,7 @@
 // the next word is not its value. Commander's optional value (`--wait [bool]`) would take the
 // next word (`delete --wait nic a`: "invalid value nic"), so a bare one is given its `=true`.
 const VALUE_SHORT_FLAGS = new Set(['f', 'o', 'l']);
-const BOOL_FLAGS = new Set(['--wait', '--allow-missing-template-keys']);
+const BOOL_FLAGS = new Set(['--wait', '--allow-missing-template-keys', '--overwrite']);
 
 export function normalizeArgv(argv: readonly string[]): string[] {
   const out: string[] = [];

@@ -55,16 +55,17 @@ export class LateWarnings {
 
   /**
    * The type of the event of a NIC refused: Normal while it is refused because its network is
-   * not there yet and that is young (then looked at again when the grace ends), else Warning.
+   * not there yet (`missingNetwork`: as the round that refused it saw it, not the cache after the
+   * commit, where the network may have just arrived) and that is young (then looked at again when
+   * the grace ends), else Warning.
    */
-  refusal(model: Pick<Model, 'clusterNetwork' | 'macvlanNet'>, nic: ContainerNic, refused: boolean): LateVerdict {
-    if (!refused && !this.seen.size) return WARNING;
+  refusal(nic: ContainerNic, missingNetwork: boolean): LateVerdict {
+    if (!missingNetwork && !this.seen.size) return WARNING;
     const { clusterNetwork, macvlanNet } = nic.spec.network;
     const key = `network\0${nic.metadata.uid ?? nic.metadata.name}\0${clusterNetwork ?? ''}\0${macvlanNet ?? ''}`;
-    const missing = clusterNetwork ? !model.clusterNetwork(clusterNetwork) : !!macvlanNet && !model.macvlanNet(macvlanNet);
-    if (!refused || !missing) { this.seen.delete(key); return WARNING; }
+    if (!missingNetwork) { this.seen.delete(key); return WARNING; }
     const left = this.observe(key).since + this.graceMs - this.now();
-    return left > 0 ? { type: 'Normal', againMs: left } : { type: 'Warning' };
+    return left > 0 ? { type: 'Normal', againMs: left } : WARNING;
   }
 
   private observe(key: string): Seen {

@@ -31,6 +31,8 @@ export interface NicOutcome {
   message?: string;
   /** waiting only for released addresses to cool down (WaitingError.cooling) */
   cooling?: boolean;
+  /** refused because its network does not exist (yet), as the round saw it */
+  missingNetwork?: boolean;
 }
 
 interface Target {
@@ -64,6 +66,11 @@ export function roundPool(state: RoundState, id: string): RoundPool {
 const targetPool = (state: RoundState, t: Target): RoundPool => (t.rp ??= roundPool(state, t.roundId));
 
 /** Not a failure: the NIC waits for something another reconcile provides (its HostSubnet). */
+/** InvalidSpec because the NIC's network does not exist (yet): late-warnings.ts tells it as young first. */
+class MissingNetworkError extends AllocationError {
+  constructor(message: string) { super('InvalidSpec', message); }
+}
+
 export class WaitingError extends AllocationError {
   /** cooling: free addresses exist and come back by themselves shortly (the address cooldown), no refusal to warn of */
   constructor(reason: AllocationFailure, message: string, readonly cooling = false) { super(reason, message, { retryable: true }); }
@@ -101,7 +108,7 @@ interface TargetChoice { target: Target; statusKey: string; statusKv: RawKv }
 function chooseHostSubnet(ctx: Ctx, nic: ContainerNic, holds?: number): TargetChoice {
   const cnName = nic.spec.network.clusterNetwork!;
   const cn = ctx.model.clusterNetwork(cnName);
-  if (!cn) throw new AllocationError('InvalidSpec', missingNetwork(ctx.model, 'ClusterNetwork', cnName));
+  if (!cn) throw new MissingNetworkError(missingNetwork(ctx.model, 'ClusterNetwork', cnName));
   const candidates: Array<{ hs: Entry<HostSubnet>; st: Status; kv: RawKv }> = [];
   // older first, as the node's agent, which acts on the older of two (agent/names.ts)
   for (const hs of ctx.model.hostSubnetsOf(cnName, nic.spec.node).sort((a, b) => olderFirst(a.obj, b.obj))) {
@@ -136,7 +143,7 @@ function blockIntervals(ctx: Ctx, mvn: string): Interval[] {
 function macvlanTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundState): Target {
   const name = nic.spec.network.macvlanNet!;
   const m = ctx.model.macvlanNet(name);
-  if (!m) throw new AllocationError('InvalidSpec', missingNetwork(ctx.model, 'MacvlanNet', name));
+  if (!m) throw new MissingNetworkError(missingNetwork(ctx.model, 'MacvlanNet', name));
   if (m.obj.metadata.deletionTimestamp) throw new AllocationError('InvalidSpec', `MacvlanNet "${name}" is being deleted`);
   plan.unchanged(ctx.model.keys.object('MacvlanNet', name), m.kv);
   return {
@@ -278,7 +285,8 @@ function failNic(job: NicJob, err: AllocationError): NicOutcome {
       { type: 'Ready', status: 'False', reason: err.reason, message: err.message },
     ]),
   }, job.entry, job.statusAt);
-  return { result: err instanceof WaitingError ? 'waiting' : 'failed', reason: err.reason, message: err.message, ...(err instanceof WaitingError && err.cooling ? { cooling: true } : {}) };
+  const mark = err instanceof WaitingError && err.cooling ? { cooling: true } : err instanceof MissingNetworkError ? { missingNetwork: true } : {};
+  return { result: err instanceof WaitingError ? 'waiting' : 'failed', reason: err.reason, message: err.message, ...mark };
 }
 
 function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, target: Target): Choice {

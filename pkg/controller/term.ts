@@ -358,7 +358,7 @@ export class Term implements Ctx {
     // in transactions side by side (a thousand nodes with a few NICs each still fill them).
     const o = await this.addrExecutor(poolId).submit({ type: 'nic', name, node: nic.obj.spec.node }) as NicOutcome;
     // a refusal for a network not there yet is Normal while young (late-warnings.ts), looked at again when it ends
-    const refusal = this.late.refusal(this.model, nic.obj, o.result === 'failed');
+    const refusal = this.late.refusal(nic.obj, o.result === 'failed' && !!o.missingNetwork);
     recordAllocation(this.c.events, 'ContainerNic', nic.obj.metadata.creationTimestamp, { ...o, name }, refusal.type);
     if (o.result === 'allocated' && !this.firstAllocationLogged) {
       this.firstAllocationLogged = true;

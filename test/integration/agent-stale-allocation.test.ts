@@ -11,6 +11,7 @@ import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { EventRecorder } from '../../pkg/events/recorder.js';
 import { listEvents } from '../../pkg/events/read.js';
 import { NodeStatusReporter, notReady } from '../../pkg/agent/context.js';
+import { SettlingClock } from '../../pkg/agent/settling.js';
 import { nicStatusView } from '../../pkg/agent/desired.js';
 import { macvlanNetPool, nicAddressProblem } from '../../pkg/agent/nic-address.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
@@ -55,6 +56,22 @@ describe('a NIC whose address its MacvlanNet\'s edited ipRange no longer holds',
     }, 'the NIC\'s not-Ready event');
     expect(events.filter((e) => e.type === 'Warning').map((e) => e.reason)).toEqual([]);
     expect(events.find((e) => e.reason === 'StaleAllocation')?.type).toBe('Normal');
+  });
+
+  it('turns one Warning when it persists past the grace (the controller does not move it: a status written around it)', async () => {
+    const rec = new EventRecorder({ client: etcd.client(), prefix: '/xnet', source: { component: 'agent', node: 'host-1' } });
+    onTestFinished(() => rec.close());
+    const status = new NodeStatusReporter(store, 'host-1', rec, undefined, new SettlingClock(1000));
+    await store.applyAll([lan('198.19.10.64/28'),
+      obj('ContainerNic', 'stuck-eth1', { node: 'host-1', container: 'web', ifName: 'eth1', network: { macvlanNet: 'lan' } })]);
+    await store.writeStatus('ContainerNic', 'stuck-eth1', { controller: true }, { ip: '198.19.10.93', prefixLength: 24 });
+    const j = await judged('stuck-eth1');
+    expect(j.problem?.reason).toBe('StaleAllocation');
+    await status.write('ContainerNic', j.nic, {}, notReady(j.problem!.reason, j.problem!.message));
+    const types = async () => (await listEvents(etcd.client(), '/xnet', { kind: 'ContainerNic', name: 'stuck-eth1' })).items.filter((e) => e.reason === 'StaleAllocation').map((e) => e.type).sort();
+    await eventually(async () => (await types()).length, 'the Normal event');
+    expect(await types()).toEqual(['Normal']);
+    expect(await eventually(async () => { const t = await types(); return t.length === 2 ? t : undefined; }, 'the Warning once it persists', 10_000)).toEqual(['Normal', 'Warning']);
   });
 
   it('a status.ip that does not decode is still InvalidStatus', async () => {

@@ -56,6 +56,22 @@ describe('xctl label', () => {
     expect(await labelsOf('host-3')).toEqual({ rack: 'r2', tier: 'edge' });
   });
 
+  it('takes kubectl\'s spellings: --dry-run=client|server|none, --overwrite=true|false', async () => {
+    expect(await xctl(['label', 'node', 'host-3', 'tier=core', '--overwrite=true', '--dry-run=client'])).toMatchObject({ code: 0, out: 'node/host-3 labeled (dry run)\n' });
+    expect(await labelsOf('host-3')).toEqual({ rack: 'r2', tier: 'edge' });
+    expect(await xctl(['label', 'node', 'host-3', 'tier=core', '--overwrite=false'])).toMatchObject({ code: 1 });
+    expect(await xctl(['label', '--overwrite', 'node', 'host-3', 'tier=core', '--dry-run=none'])).toMatchObject({ code: 0, out: 'node/host-3 labeled\n' });
+    expect(await labelsOf('host-3')).toEqual({ rack: 'r2', tier: 'core' });
+  });
+
+  it('an object being deleted is not labeled, said on stderr, exit 1; the others are', async () => {
+    const nic = (n: string) => `${V}\nkind: ContainerNic\nmetadata: {name: ${n}}\nspec: {node: host-1, container: ${n}, ifName: eth1, network: {clusterNetwork: racked}}\n`;
+    expect((await xctl(['apply', '-f', '-'], `${nic('lab-a')}---\n${nic('lab-b')}`)).code).toBe(0);
+    expect((await xctl(['delete', 'nic', 'lab-a'])).code).toBe(0);
+    const r = await xctl(['label', 'nic', '--all', 'team=a']);
+    expect(r).toEqual({ code: 1, out: 'containernic/lab-b labeled\n', err: 'error: containernic/lab-a is being deleted: not labeled\n' });
+  });
+
   it.each([
     [['label', 'node', 'host-1', 'Bad Key=x'], 'invalid label "Bad Key=x": invalid label key'],
     [['label', 'node', 'host-1', 'a=b', 'a=c'], 'label "a" is given twice'],

@@ -60,6 +60,8 @@ describe('delete -l and --all', () => {
     [['delete', 'nic', '--all', '-l', 'app=web'], 'give --all or a label selector (-l), not both'],
     [['delete', '-f', '-', '--all'], 'give -f or --all, not both'],
     [['delete', 'nic', 'web-1', '--timeout', '5s'], '--timeout is for --wait'],
+    [['delete', 'nic', 'web-1', '--wait', '--timeout', '2x'], 'invalid duration "2x"'],
+    [['delete', 'nic', 'web-1', '--wait', '--timeout', '30d'], 'invalid duration "30d"'],
   ])('refuses %j before anything is deleted, exit 2', async (args, message) => {
     const r = await xctl(args);
     expect(r.code).toBe(2);

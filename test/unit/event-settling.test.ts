@@ -3,7 +3,7 @@
 // events while young, a Warning once one reason persists past the grace, and a Warning at once on an
 // object that was Ready (a working object lost something) or for what the user must act on.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_SETTLE_GRACE_MS, SETTLING_REASONS, SettlingClock, WAITING_FOR_CONTAINER, notReadyEventType } from '../../pkg/agent/settling.js';
+import { DEFAULT_SETTLE_GRACE_MS, SETTLING_REASONS, SettlingClock, WAITING_FOR_CONTAINER, mayTurnWarning, notReadyEventType } from '../../pkg/agent/settling.js';
 import { NodeStatusReporter, notReady, ready } from '../../pkg/agent/context.js';
 import { API_VERSION, type ContainerNic } from '../../pkg/api/index.js';
 import type { EventRecorder } from '../../pkg/events/recorder.js';
@@ -40,9 +40,12 @@ describe('the type of the event of a not-Ready condition', () => {
     expect(notReadyEventType(facts('NoAddress', 3_600_000))).toBe('Normal');
   });
 
-  it('is Normal for a NIC whose address its edited network no longer hands out (StaleAllocation), also one that was Ready: the controller moves it', () => {
+  it('is Normal for a NIC whose address its edited network no longer hands out (StaleAllocation), also one that was Ready, within the grace; a Warning once it persists', () => {
     expect(notReadyEventType(facts('StaleAllocation', 0, true))).toBe('Normal');
-    expect(notReadyEventType(facts('StaleAllocation', 3_600_000))).toBe('Normal');
+    expect(notReadyEventType(facts('StaleAllocation', 14_999, true))).toBe('Normal');
+    expect(notReadyEventType(facts('StaleAllocation', 15_000, true))).toBe('Warning');
+    expect(notReadyEventType(facts('StaleAllocation', 3_600_000))).toBe('Warning');
+    expect(mayTurnWarning(facts('StaleAllocation', 0, true))).toBe(true);
   });
 
   it('has a grace longer than the agent queue\'s longest retry step and shorter than its resync', () => {

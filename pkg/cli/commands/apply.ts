@@ -62,7 +62,10 @@ function rerunHint(e: unknown): string {
 
 /** What --dry-run takes: kubectl's spellings; plain --dry-run is client. */
 export const DRY_RUN_STRATEGIES = ['client', 'server', 'none'] as const;
-type DryRunStrategy = typeof DRY_RUN_STRATEGIES[number];
+export type DryRunStrategy = typeof DRY_RUN_STRATEGIES[number];
+
+/** `--dry-run[=client|server|none]`, apply's and label's. */
+export const dryRunOption = (help: string): Option => new Option('--dry-run [strategy]', help).choices(DRY_RUN_STRATEGIES).preset('client');
 
 /**
  * Whether a --dry-run value asks for a dry run. xctl's dry run checks the batch against what
@@ -77,8 +80,7 @@ export const registerApply: RegisterCommand = (program, { io, run }) => {
   program.command('apply')
     .description('create or update the objects of the manifests: in one transaction when they fit, else in order in several')
     .addOption(fileOption())
-    .addOption(new Option('--dry-run [strategy]', 'check against what is stored, show what would change, write nothing (client and server both mean it; none: apply)')
-      .choices(DRY_RUN_STRATEGIES).preset('client'))
+    .addOption(dryRunOption('check against what is stored, show what would change, write nothing (client and server both mean it; none: apply)'))
     .action((opts: { filename?: string[]; dryRun?: DryRunStrategy }, cmd: Command) =>
       run((s) => applyCommand(s, io, { filename: opts.filename, dryRun: isDryRun(opts.dryRun) }), cmd));
 };

@@ -9,7 +9,7 @@ import type { Target } from './targets.js';
 import { checkNetworksInUse, nothingDeleted } from './delete-in-use.js';
 import { selectTargets, type SelectionOptions } from './selection.js';
 import { parseBoolFlag, selectorOption } from '../flag-values.js';
-import { waitCommand } from './wait.js';
+import { parseTimeout, waitCommand } from './wait.js';
 
 export interface DeleteOptions extends SelectionOptions { ignoreNotFound?: boolean; force?: boolean; wait?: boolean; timeout?: string }
 
@@ -23,13 +23,16 @@ const DELETE_USAGE = 'usage: xctl delete KIND NAME... | KIND/NAME... | -f FILE|D
  */
 export async function deleteCommand(session: Session, io: CliIO, args: string[], opts: DeleteOptions): Promise<number> {
   if (opts.timeout !== undefined && !opts.wait) throw new UsageError('--timeout is for --wait: xctl delete ... --wait --timeout 2m');
+  // a usage error never follows a delete: the duration is checked before anything is deleted
+  if (opts.wait) parseTimeout(opts.timeout);
   const { targets, selected } = await selectTargets(session, io, 'delete', args, opts, DELETE_USAGE);
   if (selected && !targets.length) { io.err('No resources found\n'); return EXIT.OK; }
   // the incarnations deleted: one made again under its name (a HostSubnet the controller makes
   // again for its node) must not hold the wait
   const uids = opts.wait ? await Promise.all(targets.map(async (t) => (await session.store().get(t.kind, t.name))?.metadata.uid)) : [];
   const results = await deleteTargets(session, io, targets, opts);
-  const code = reportDeleted(io, targets, results, opts);
+  // as kubectl's: what a selection listed and another deleted since is no error
+  const code = reportDeleted(io, targets, results, { ...opts, ignoreNotFound: opts.ignoreNotFound || selected });
   const marked = targets.map((t, i) => ({ ...t, uid: uids[i] })).filter((_, i) => results[i] === 'marked');
   if (!opts.wait || !marked.length) return code;
   const waited = await waitCommand(session, io, marked, { for: 'delete', timeout: opts.timeout }, { quiet: true });

@@ -14,7 +14,8 @@ import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
 import { checkedBatch } from './batch.js';
 import { selectTargets, type SelectionOptions } from './selection.js';
-import { selectorOption } from '../flag-values.js';
+import { parseBoolFlag, selectorOption } from '../flag-values.js';
+import { dryRunOption, isDryRun, type DryRunStrategy } from './apply.js';
 import { parseSources } from '../../manifest/load.js';
 import { StaleResourceVersionError } from '../../store/types.js';
 import type { Target } from './targets.js';
@@ -80,16 +81,18 @@ export async function labelCommand(session: Session, io: CliIO, words: string[],
 async function labelOnce(session: Session, io: CliIO, targets: Target[], changes: LabelChanges, opts: LabelOptions): Promise<number> {
   const store = session.store();
   const edits: Array<{ object: AnyObject; action: string }> = [];
-  let missing = 0;
+  let missing = 0, deleting = 0;
   for (const t of targets) {
     const o = await store.get(t.kind, t.name);
     if (!o) { missing++; io.err(`error: ${t.kind} "${t.name}" not found\n`); continue; }
+    // one going away takes no writes (apply refuses them); the others are labeled all the same
+    if (o.metadata.deletionTimestamp) { deleting++; io.err(`error: ${ref(o)} is being deleted: not labeled\n`); continue; }
     edits.push(relabel(o, changes, !!opts.overwrite));
   }
   const changed = edits.filter((e) => e.action !== 'not labeled');
   if (changed.length) await write(session, io, changed.map((e) => e.object), !!opts.dryRun);
   for (const e of edits) io.out(`${ref(e.object)} ${e.action}${opts.dryRun && e.action !== 'not labeled' ? ' (dry run)' : ''}\n`);
-  return missing ? EXIT.NOT_FOUND : EXIT.OK;
+  return missing ? EXIT.NOT_FOUND : deleting ? EXIT.FAILED : EXIT.OK;
 }
 
 /**
@@ -110,7 +113,8 @@ export const registerLabel: RegisterCommand = (program, { io, run }) => {
     .argument('<kind-and-names...>', `${KIND_HELP} NAME... (or KIND/NAME..., or KIND with -l/--all), then KEY=VALUE... KEY-...`)
     .addOption(selectorOption())
     .option('--all', 'every object of the KINDs given')
-    .option('--overwrite', 'change a label that already has another value')
-    .option('--dry-run', 'check and show what would change, write nothing')
-    .action((words: string[], opts: LabelOptions, cmd: Command) => run((s) => labelCommand(s, io, words, opts), cmd));
+    .option('--overwrite [bool]', 'change a label that already has another value', parseBoolFlag('--overwrite'))
+    .addOption(dryRunOption('check and show what would change, write nothing (client and server both mean it; none: label)'))
+    .action((words: string[], opts: Omit<LabelOptions, 'dryRun'> & { dryRun?: DryRunStrategy }, cmd: Command) =>
+      run((s) => labelCommand(s, io, words, { ...opts, dryRun: isDryRun(opts.dryRun) }), cmd));
 };
