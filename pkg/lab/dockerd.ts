@@ -184,7 +184,9 @@ function dockerdOfPidFile(e: ProcessEntry): number | undefined {
   if (pid === undefined || !isAlive(pid)) return undefined;
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return /(^|\/)dockerd$/.test(argv[0]) && argv.includes(e.pidfile!) ? pid : undefined;
+    // `--pidfile PATH`, `-p PATH` or `--pidfile=PATH`; a dockerd of another pid file took a dead one's PID
+    const ours = argv.includes(e.pidfile!) || argv.includes(`--pidfile=${e.pidfile}`);
+    return /(^|\/)dockerd$/.test(argv[0]) && ours ? pid : undefined;
   } catch {
     return undefined;
   }

@@ -146,7 +146,10 @@ describe('xctl lab', () => {
     rmSync(now.pidfile!, { force: true });
     // as a host's init would have reaped the dead daemon's containerd (see clearDeadContainerd)
     await clearDeadContainerd(readRecord(dir)!.hosts.find((h) => h.name === 'host-2')!);
-    const byHand = spawn(now.argv[0], now.argv.slice(1), { detached: true, stdio: 'ignore', env: { ...process.env, TMPDIR: `${dir}/host-2/tmp` } });
+    // typed as a user may type it: --pidfile=PATH, not the recorded two words
+    const argv = now.argv.slice(1).flatMap((a, i, all) => (a === '--pidfile' ? [] : all[i - 1] === '--pidfile' ? [`--pidfile=${a}`] : [a]));
+    expect(argv).toContain(`--pidfile=${now.pidfile}`);
+    const byHand = spawn(now.argv[0], argv, { detached: true, stdio: 'ignore', env: { ...process.env, TMPDIR: `${dir}/host-2/tmp` } });
     byHand.unref();
     for (let i = 0; i < 60 && (await xctl('lab', 'exec', 'host-2', '--', 'docker', 'version')).exitCode !== 0; i++) await new Promise((res) => setTimeout(res, 200));
     const adopted = await xctl('lab', 'up');
