@@ -2,6 +2,7 @@
 // controller's status (nodes[].parent) and the agent that makes the links.
 import { matchLabels } from './labels.js';
 import { suggestion } from './suggest.js';
+import { firstFew } from '../first-few.js';
 
 /** Precedence: the per-node override, then the network's parent, then the node's interface. */
 export function macvlanBaseParent(
@@ -35,10 +36,9 @@ export function unknownOverrideNodes(spec: { nodes?: Array<{ name: string }> }, 
  */
 export function unknownOverrideMessage(unknown: string[], nodes: string[]): string {
   if (!unknown.length) return '';
-  const shown = unknown.slice(0, MAX_UNKNOWN_SHOWN).map((n) => `"${n}"${suggestion(n, nodes)}`).join(', ');
-  const more = unknown.length > MAX_UNKNOWN_SHOWN ? ` and ${unknown.length - MAX_UNKNOWN_SHOWN} more` : '';
+  const shown = firstFew(unknown.map((n) => `"${n}"${suggestion(n, nodes)}`), MAX_UNKNOWN_SHOWN);
   const applies = unknown.length === 1 ? 'its override applies to no node until a node of that name joins' : 'their overrides apply to no node until nodes of those names join';
-  return `spec.nodes names no Node ${shown}${more}: ${applies}; check spec.nodes[].name`;
+  return `spec.nodes names no Node ${shown}: ${applies}; check spec.nodes[].name`;
 }
 
 /**
@@ -48,7 +48,7 @@ export function unknownOverrideMessage(unknown: string[], nodes: string[]): stri
  */
 export function unselectedOverrideMessage(names: string[]): string {
   if (!names.length) return '';
-  const shown = names.slice(0, MAX_UNKNOWN_SHOWN).map((n) => `"${n}"`).join(', ') + (names.length > MAX_UNKNOWN_SHOWN ? ` and ${names.length - MAX_UNKNOWN_SHOWN} more` : '');
+  const shown = firstFew(names.map((n) => `"${n}"`), MAX_UNKNOWN_SHOWN);
   const applies = names.length === 1 ? 'its override applies to no node' : 'their overrides apply to no node';
   return `spec.nodes names ${shown}, which nodeSelector does not select: ${applies} until the node is labelled to match; check spec.nodes[].name and the node's labels`;
 }

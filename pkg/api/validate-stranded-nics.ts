@@ -9,6 +9,7 @@ import { cidrContains, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { contains } from '../ipam/ranges.js';
 import { hostSubnetDefaults, hostSubnetXnetRange, macvlanRange } from './rules.js';
 import type { AnyObject, ContainerNic, HostSubnet, MacvlanNet } from './types.js';
+import { firstFew } from '../first-few.js';
 
 interface Entry { obj: AnyObject; batchIndex?: number }
 interface StrandedIssue { index: number; path: (string | number)[]; message: string }
@@ -82,8 +83,7 @@ function strandedBy(edit: PoolEdit, nics: ContainerNic[]): Map<string, { path: (
 }
 
 function message(edit: PoolEdit, path: (string | number)[], held: string[]): string {
-  const more = held.length > MAX_NAMED ? ` and ${held.length - MAX_NAMED} more` : '';
-  const nics = `ContainerNic${held.length > 1 ? 's' : ''} ${held.slice(0, MAX_NAMED).join(', ')}${more}`;
+  const nics = `ContainerNic${held.length > 1 ? 's' : ''} ${firstFew(held, MAX_NAMED)}`;
   if (path[1] === 'gateway') return `the new gateway is the address of ${nics}; a gateway must not take an address a NIC holds`;
   return `this edit leaves the pinned address of ${nics} out of what ${edit.kind} "${edit.name}" hands out, so the NIC would lose it (OutOfRange); change or delete the NIC first`;
 }

@@ -6,6 +6,7 @@
 // block re-applying the ClusterNetwork.
 import { hostSubnetFit, hostSubnetReservedWhy, type HostSubnetPool } from './rules.js';
 import type { AnyObject, ClusterNetwork, HostSubnet } from './types.js';
+import { firstFew } from '../first-few.js';
 
 interface Entry { obj: AnyObject; batchIndex?: number }
 interface StrandedIssue { index: number; path: (string | number)[]; message: string }
@@ -44,8 +45,7 @@ function strandingField(cn: ClusterNetwork, old: ClusterNetwork | undefined, h: 
 const MAX_NAMED = 5;
 
 function listed(held: string[]): string {
-  const more = held.length > MAX_NAMED ? ` and ${held.length - MAX_NAMED} more` : '';
-  return `HostSubnet${held.length > 1 ? 's' : ''} ${held.slice(0, MAX_NAMED).join(', ')}${more}`;
+  return `HostSubnet${held.length > 1 ? 's' : ''} ${firstFew(held, MAX_NAMED)}`;
 }
 
 function strandedMessage(cn: ClusterNetwork, path: (string | number)[], held: string[]): string {

@@ -8,6 +8,7 @@ import { idleCount } from '../dockeripam/node-pool.js';
 import { contains, type Interval } from '../ipam/ranges.js';
 import { nodeIpamReport } from './ipam-report.js';
 import type { Ctx } from './context.js';
+import { firstFew } from '../first-few.js';
 
 /** Nodes named in the message; the rest are counted. */
 const MAX_NAMED = 3;
@@ -34,8 +35,8 @@ export function macvlanHolders(ctx: Ctx, m: MacvlanNet, range: Interval[]): stri
     if (!contains(range, c.ip)) continue;
     const role = c.claim.role;
     if (role === 'node-pool' && c.claim.node) pools.set(c.claim.node, (pools.get(c.claim.node) ?? new Set()).add(c.ip));
-    else if (c.claim.owner.kind === 'ContainerNic') count.nic++;
-    else if (role === 'shim' || role === 'external') count[role]++;
+    // by role, as `xctl ipam check` counts them (check-macvlan.ts)
+    else if (role === 'nic' || role === 'shim' || role === 'external') count[role]++;
     else count.other++;
   }
   const parts = [
@@ -61,7 +62,5 @@ function preClaimedText(ctx: Ctx, mvn: string, pools: Map<string, Set<number>>):
   const head = `${all} pre-claimed for the nodes' containers`;
   if (!idle.length) return `${head} (all in use)`;
   const total = idle.reduce((s, [, n]) => s + n, 0);
-  const named = idle.slice(0, MAX_NAMED).map(([node, n]) => `${node} (${n})`).join(', ');
-  const more = idle.length > MAX_NAMED ? ` and ${idle.length - MAX_NAMED} more` : '';
-  return `${head} (${total} idle: ${named}${more}; asked back for the ContainerNics waiting)`;
+  return `${head} (${total} idle: ${firstFew(idle.map(([node, n]) => `${node} (${n})`), MAX_NAMED)}; asked back for the ContainerNics waiting)`;
 }

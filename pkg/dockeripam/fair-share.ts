@@ -8,6 +8,7 @@
 // free addresses above it (./report.ts surplusOf) like any other surplus.
 import { TARGET_FREE } from './report.js';
 import { MAX_WANT } from './node-pool.js';
+import { firstFew } from '../first-few.js';
 
 /** No refill leaves a node more than this free (TARGET_FREE plus the most `want` counts for): a share this large limits nothing. */
 export const UNCAPPED = TARGET_FREE + MAX_WANT;
@@ -79,9 +80,8 @@ export function starvedMessage(poolSize: number, needs: readonly NodeNeed[], sel
   const head = `no free address for its containers: all ${poolSize} of the pool's addresses are taken${kept}`;
   const holders = needs.filter((n) => n.name !== self && n.idle > 0).sort((a, b) => b.idle - a.idle || a.name.localeCompare(b.name));
   if (!holders.length) return `${head}, none idle on another node`;
-  const named = holders.slice(0, MAX_HOLDERS).map((n) => `${n.name} (${n.idle})`).join(', ');
-  const more = holders.length > MAX_HOLDERS ? ` and ${holders.length - MAX_HOLDERS} more` : '';
+  const named = firstFew(holders.map((n) => `${n.name} (${n.idle})`), MAX_HOLDERS);
   const asked = limit !== undefined ? `, asked to keep at most ${limit}` : '';
-  const m = `${head}; idle ones are held by ${named}${more}${asked}`;
+  const m = `${head}; idle ones are held by ${named}${asked}`;
   return m.length > MAX_MESSAGE ? `${m.slice(0, MAX_MESSAGE - 3)}...` : m;
 }

@@ -5,6 +5,7 @@ import type { Claim } from './keys.js';
 import { contains, type Interval } from './ranges.js';
 import { macvlanRange } from './plan.js';
 import { macvlanUsage } from './macvlan-usage.js';
+import { firstFew } from '../first-few.js';
 
 type PoolClaim = { claim: Claim };
 
@@ -46,6 +47,5 @@ function splitByRange(spec: MacvlanNet['spec'], claims: PoolClaim[]): { mine: Po
 
 /** At most 3 outside addresses by name, with what holds each. */
 function outsideText(outside: PoolClaim[]): string {
-  const named = outside.slice(0, 3).map((c) => `${c.claim.ip} ${c.claim.role === 'node-pool' ? 'pre-claimed' : c.claim.role}${c.claim.node ? ` for ${c.claim.node}` : ''}`);
-  return named.join(', ') + (outside.length > 3 ? ` and ${outside.length - 3} more` : '');
+  return firstFew(outside.map((c) => `${c.claim.ip} ${c.claim.role === 'node-pool' ? 'pre-claimed' : c.claim.role}${c.claim.node ? ` for ${c.claim.node}` : ''}`), 3);
 }

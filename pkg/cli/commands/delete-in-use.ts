@@ -7,13 +7,11 @@ import type { ContainerNic, HostSubnet, Kind } from '../../api/index.js';
 import type { DeleteGuard, Store } from '../../store/types.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT } from '../exit.js';
+import { firstFew } from '../../first-few.js';
 
 const SHOWN = 5;
 
-function listed(names: string[]): string {
-  const shown = names.slice(0, SHOWN).join(', ');
-  return names.length > SHOWN ? `${shown} and ${names.length - SHOWN} more` : shown;
-}
+const listed = (names: string[]): string => firstFew(names, SHOWN);
 
 /** The targets the check reads: networks, HostSubnets and Nodes, found or not (one created after the check must wait for it). */
 const checked = (targets: { kind: Kind; name: string }[]) => targets.filter((t) => isNetworkKind(t.kind) || t.kind === 'HostSubnet' || t.kind === 'Node');
