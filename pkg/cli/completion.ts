@@ -20,7 +20,7 @@ const NAMES_TIMEOUT_MS = 2000;
 
 /** Values a flag takes, completed by the shell; a flag not listed takes a free value. */
 const FLAG_VALUES: Record<string, string> = {
-  '--for': 'condition=Ready delete',
+  '--for': 'condition=Ready delete jsonpath=',
 };
 /** What `-o` takes, per command: each command's own list (`get events` is `get` with events); `jsonpath=` and `custom-columns=` are followed by the user's. */
 const OUTPUTS: Record<string, readonly string[]> = { get: [...GET_OUTPUTS, JSONPATH, CUSTOM_COLUMNS], 'lab status': LAB_STATUS_OUTPUTS, topology: TOPOLOGY_OUTPUTS };
@@ -72,7 +72,9 @@ function valueCase(program: Command): string {
 function forValues(): string {
   const kinds = KINDS.map((k) => `${k.kind.toLowerCase()}/`).join(' ');
   return `if [[ " \${COMP_WORDS[*]} " == *" ${EVENT_NAMES[0]} "* ]]; then compopt -o nospace 2>/dev/null; COMPREPLY=($(compgen -W "${kinds}" -- "$cur")); `
-    + `else COMPREPLY=($(compgen -W "${FLAG_VALUES['--for']}" -- "$cur")); fi`;
+    + `else COMPREPLY=($(compgen -W "${FLAG_VALUES['--for']}" -- "$cur")); `
+    // a lone `jsonpath=` is followed by the template in the same word
+    + 'if [[ ${#COMPREPLY[@]} -eq 1 && "${COMPREPLY[0]}" == *= ]]; then compopt -o nospace 2>/dev/null; fi; fi';
 }
 
 /**

@@ -38,6 +38,6 @@ function emptyAt(i: number, count: number): string {
   if (i === 0) return 'before the first ","';
   return i === count - 1 ? 'after the last ","' : 'between two ","';
 }
-/** `-l, --selector k=v[,k=v]`, repeatable: get's, delete's and wait's. */
+/** `-l, --selector k=v[,k=v]`, repeatable: get's, describe's, delete's, label's and wait's. */
 export const selectorOption = (): Option =>
   new Option('-l, --selector <k=v>', 'label selector, k=v[,k=v]; repeatable').argParser(collect);

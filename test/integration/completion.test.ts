@@ -79,7 +79,7 @@ describe('xctl completion', () => {
     expect(await complete('xctl get ev')).toEqual(['events']);
     expect(await complete('xctl describe ev')).toEqual([]);
     expect(await complete('xctl get events --for containern')).toEqual(['containernic/']);
-    expect(await complete('xctl wait cn cn-a --for ')).toEqual(['condition=Ready', 'delete']);
+    expect(await complete('xctl wait cn cn-a --for ')).toEqual(['condition=Ready', 'delete', 'jsonpath=']);
   });
 
   it('offers the output formats of the command being typed after -o', async () => {

@@ -10,6 +10,7 @@ import { checkNetworksInUse, nothingDeleted } from './delete-in-use.js';
 import { selectTargets, type SelectionOptions } from './selection.js';
 import { parseBoolFlag, selectorOption } from '../flag-values.js';
 import { parseTimeout, waitCommand } from './wait.js';
+import { mapLimit } from '../../runtime/map-limit.js';
 
 export interface DeleteOptions extends SelectionOptions { ignoreNotFound?: boolean; force?: boolean; wait?: boolean; timeout?: string }
 
@@ -29,7 +30,7 @@ export async function deleteCommand(session: Session, io: CliIO, args: string[],
   if (selected && !targets.length) { io.err('No resources found\n'); return EXIT.OK; }
   // the incarnations deleted: one made again under its name (a HostSubnet the controller makes
   // again for its node) must not hold the wait
-  const uids = opts.wait ? await Promise.all(targets.map(async (t) => (await session.store().get(t.kind, t.name))?.metadata.uid)) : [];
+  const uids = opts.wait ? await mapLimit(targets, async (t) => t.uid ?? (await session.store().get(t.kind, t.name))?.metadata.uid) : [];
   const results = await deleteTargets(session, io, targets, opts);
   // as kubectl's: what a selection listed and another deleted since is no error
   const code = reportDeleted(io, targets, results, { ...opts, ignoreNotFound: opts.ignoreNotFound || selected });

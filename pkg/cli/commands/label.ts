@@ -19,6 +19,7 @@ import { dryRunOption, isDryRun, type DryRunStrategy } from './apply.js';
 import { parseSources } from '../../manifest/load.js';
 import { StaleResourceVersionError } from '../../store/types.js';
 import type { Target } from './targets.js';
+import { mapLimit } from '../../runtime/map-limit.js';
 
 export interface LabelChanges { set: Record<string, string>; remove: string[] }
 export interface LabelOptions extends SelectionOptions { overwrite?: boolean; dryRun?: boolean }
@@ -82,8 +83,9 @@ async function labelOnce(session: Session, io: CliIO, targets: Target[], changes
   const store = session.store();
   const edits: Array<{ object: AnyObject; action: string }> = [];
   let missing = 0, deleting = 0;
-  for (const t of targets) {
-    const o = await store.get(t.kind, t.name);
+  const read = await mapLimit(targets, (t) => store.get(t.kind, t.name));
+  for (const [i, t] of targets.entries()) {
+    const o = read[i];
     if (!o) { missing++; io.err(`error: ${t.kind} "${t.name}" not found\n`); continue; }
     // one going away takes no writes (apply refuses them); the others are labeled all the same
     if (o.metadata.deletionTimestamp) { deleting++; io.err(`error: ${ref(o)} is being deleted: not labeled\n`); continue; }

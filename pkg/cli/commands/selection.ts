@@ -22,7 +22,7 @@ export async function selectTargets(session: Session, io: CliIO, command: string
   for (const kind of kinds) {
     const list = await session.store().list(kind, { labelSelector: selector, withoutStatus: true });
     io.err(skippedLines(list.skipped));
-    for (const o of list.items) targets.push({ kind, name: o.metadata.name });
+    for (const o of list.items) targets.push({ kind, name: o.metadata.name, uid: o.metadata.uid });
   }
   return { targets, selected: true };
 }

@@ -7,7 +7,8 @@ import { UsageError } from '../exit.js';
 import { loadReferences } from '../../manifest/load.js';
 import type { CliIO } from '../io.js';
 
-export interface Target { kind: Kind; name: string }
+/** uid: the incarnation, when the command read it with the name (a selection's list) */
+export interface Target { kind: Kind; name: string; uid?: string }
 export interface NamesOfKind { info: KindInfo; names: string[] }
 
 const isSlashed = (arg: string) => arg.includes('/');

@@ -8,6 +8,7 @@ import { ref } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, fileOption, type RegisterCommand } from '../command.js';
 import { printable } from '../../printable.js';
+import { mapLimit } from '../../runtime/map-limit.js';
 import { selectTargets, type SelectionOptions } from './selection.js';
 import { selectorOption } from '../flag-values.js';
 import { parseJsonPathGoal, jsonPathState, type JsonPathGoal } from './wait-jsonpath.js';
@@ -138,10 +139,10 @@ export async function waitCommand(session: Session, io: CliIO, targets: WaitTarg
   const timeoutMs = parseTimeout(opts.timeout);
   const store = session.store();
   const revision = await store.revision();
-  const all: Waited[] = await Promise.all(targets.map(async ({ kind, name, uid }) => {
+  const all: Waited[] = await mapLimit(targets, async ({ kind, name, uid }) => {
     const last = await store.get(kind, name);
     return { kind, name, label: `${kind.toLowerCase()}/${name}`, last, met: false, uid: uid ?? last?.metadata.uid };
-  }));
+  });
   const pending = new Set<Waited>();
   let done!: (ok: boolean) => void;
   const finished = new Promise<boolean>((r) => { done = r; });
