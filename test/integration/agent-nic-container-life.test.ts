@@ -134,7 +134,7 @@ describe('agent: two NICs of one container through its life', () => {
 
   /** Both NICs out of the container renamed away; the message says so; no heal. */
   async function renamedAway(id: string, before: { metric: number; events: number }): Promise<void> {
-    const want = `no container "life" on node host-1 (container ${id.slice(0, 12)} that had it is now named "life-renamed"); the NIC is added when a container of that name starts`;
+    const want = `no container "life" on node host-1 (the NIC was in container ${id.slice(0, 12)}, named "life-renamed" now: renamed, or spec.container edited); the NIC is added when a container of that name starts`;
     const messages: Record<string, string | undefined> = {};
     for (const n of NICS) {
       messages[n] = (await eventually(async () => { const r = await ready(n); return r?.reason === 'ContainerNotFound' ? r : undefined; }, `${n} ContainerNotFound`, 10_000)).message;

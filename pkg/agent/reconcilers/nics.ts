@@ -342,14 +342,15 @@ async function reportingDocker<T>(w: (r: Ready) => Promise<void>, read: () => Pr
 
 /**
  * No container of the NIC's spec.container. When the container it was in still exists under
- * another name (renamed away: `docker rename`), the message says so, and the status keeps that
- * container's id: the NIC's reconciles then keep telling it (its events wake them), and a
- * container of the NIC's name, or that one renamed back, gets the NIC.
+ * another name (renamed away by `docker rename`, or spec.container edited), the message says
+ * so, and the status keeps that container's id: the NIC's reconciles then keep telling it (its
+ * events wake them), and a container of the NIC's name, or that one renamed back, gets the NIC.
  */
 function notFoundMessage(ctx: AgentContext, container: string, former: FormerContainer | undefined): string {
   const head = `no container "${container}" on node ${ctx.node}`;
   if (!former) return `${head}; the NIC is added when it starts`;
-  return `${head} (container ${former.id.slice(0, 12)} that had it is now named "${former.name}"); the NIC is added when a container of that name starts`;
+  // renamed away (`docker rename`) or spec.container edited: the same facts, so no guess which
+  return `${head} (the NIC was in container ${former.id.slice(0, 12)}, named "${former.name}" now: renamed, or spec.container edited); the NIC is added when a container of that name starts`;
 }
 
 /**
