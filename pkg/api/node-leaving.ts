@@ -5,6 +5,8 @@
 // the controller's own; which HostSubnets go is managed-by.ts's.
 import { matchLabels } from './labels.js';
 import { isControllerMade } from './managed-by.js';
+import type { ContainerNic } from './types.js';
+import { firstFew } from '../first-few.js';
 
 type Obj = { kind: string; metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string }; spec?: unknown };
 
@@ -44,7 +46,7 @@ export const needsHostSubnets = (left: NetworkLeft[]): boolean => left.some((l) 
  * be removed`, `... MacvlanNet lan's nodeSelector: it leaves MacvlanNet lan`. `hostSubnets`: the
  * stored ones (of a ClusterNetwork left, those the controller made for the node are named).
  */
-export function networkLeftWarnings(left: NetworkLeft[], hostSubnets: Obj[]): string[] {
+export function networkLeftWarnings(left: NetworkLeft[], hostSubnets: Obj[], nics: readonly ContainerNic[] = []): string[] {
   return left.map((l) => {
     const head = `node/${l.node} no longer matches ${l.kind} ${l.network}'s nodeSelector`;
     if (l.kind === 'MacvlanNet') return `${head}: it leaves MacvlanNet ${l.network}`;
@@ -53,6 +55,19 @@ export function networkLeftWarnings(left: NetworkLeft[], hostSubnets: Obj[]): st
       return h.kind === 'HostSubnet' && spec?.node === l.node && spec.clusterNetwork === l.network && isControllerMade(h);
     }).map((h) => h.metadata.name);
     if (!gone.length) return `${head}: no HostSubnet of it will be made for the node`;
-    return `${head}: its HostSubnet${gone.length > 1 ? 's' : ''} ${gone.join(', ')} will be removed`;
+    return `${head}: its HostSubnet${gone.length > 1 ? 's' : ''} ${gone.join(', ')} will be removed${losers(l, nics)}`;
   });
+}
+
+/**
+ * The ContainerNics that lose their address with the node's HostSubnets (and their interface in
+ * their container), as `xctl delete hs` names them when it refuses: said, not refused, since a
+ * label change is how a host is meant to leave a network.
+ */
+function losers(l: NetworkLeft, nics: readonly ContainerNic[]): string {
+  const names = nics.filter((n) => n.spec.node === l.node && n.spec.network.clusterNetwork === l.network && !n.metadata.deletionTimestamp).map((n) => n.metadata.name);
+  if (!names.length) return '';
+  return names.length === 1
+    ? `, and ContainerNic ${names[0]} loses its address and leaves its container`
+    : `, and ContainerNics ${firstFew(names, 5)} lose their addresses and leave their containers`;
 }

@@ -28,6 +28,13 @@ export interface LateVerdict { type: EventType; againMs?: number }
 
 const WARNING: LateVerdict = { type: 'Warning' };
 
+/**
+ * How long past the grace's end the object is looked at again: the queue's delay may fire a
+ * moment early, and a look just before the end would tell the young event once more (a Normal
+ * counted twice beside the Warning, in the same instant).
+ */
+const PAST_THE_END_MS = 50;
+
 export class LateWarnings {
   private readonly seen = new Map<string, Seen>();
 
@@ -46,7 +53,7 @@ export class LateWarnings {
     const s = this.observe(key);
     if (s.warned) return undefined;
     const left = s.since + this.graceMs - this.now();
-    if (left > 0) return left;
+    if (left > 0) return left + PAST_THE_END_MS;
     s.warned = true;
     const message = `${note.replace(/^; /, '')} (missing for ${Math.round(this.graceMs / 1000)} s: a Node is made when its node's agent joins)`;
     void this.events.record({ kind: 'ContainerNic', name: nic.metadata.name, uid: nic.metadata.uid }, 'Warning', 'NodeNotFound', message);
@@ -65,7 +72,7 @@ export class LateWarnings {
     const key = `network\0${nic.metadata.uid ?? nic.metadata.name}\0${clusterNetwork ?? ''}\0${macvlanNet ?? ''}`;
     if (!missingNetwork) { this.seen.delete(key); return WARNING; }
     const left = this.observe(key).since + this.graceMs - this.now();
-    return left > 0 ? { type: 'Normal', againMs: left } : WARNING;
+    return left > 0 ? { type: 'Normal', againMs: left + PAST_THE_END_MS } : WARNING;
   }
 
   private observe(key: string): Seen {

@@ -72,6 +72,8 @@ describe('a NIC whose network is not there yet', () => {
     expect(both).toEqual(['Normal', 'Warning']);
     const [w] = (await eventsOf('later', 'InvalidSpec')).filter((e) => e.type === 'Warning');
     expect(w.message).toContain('cn-later');
+    // the look at the grace's end tells the Warning only, not the young Normal once more
+    expect((await eventsOf('later', 'InvalidSpec')).find((e) => e.type === 'Normal')?.count).toBe(1);
   });
 
   it('gets no Warning when its network comes within the grace', async () => {

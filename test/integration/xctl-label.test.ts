@@ -64,12 +64,12 @@ describe('xctl label', () => {
     expect(await labelsOf('host-3')).toEqual({ rack: 'r2', tier: 'core' });
   });
 
-  it('an object being deleted is not labeled, said on stderr, exit 1; the others are', async () => {
+  it('an object being deleted is not labeled, said on stderr, exit 3 (conflict); the others are', async () => {
     const nic = (n: string) => `${V}\nkind: ContainerNic\nmetadata: {name: ${n}}\nspec: {node: host-1, container: ${n}, ifName: eth1, network: {clusterNetwork: racked}}\n`;
     expect((await xctl(['apply', '-f', '-'], `${nic('lab-a')}---\n${nic('lab-b')}`)).code).toBe(0);
     expect((await xctl(['delete', 'nic', 'lab-a'])).code).toBe(0);
     const r = await xctl(['label', 'nic', '--all', 'team=a']);
-    expect(r).toEqual({ code: 1, out: 'containernic/lab-b labeled\n', err: 'error: containernic/lab-a is being deleted: not labeled\n' });
+    expect(r).toEqual({ code: 3, out: 'containernic/lab-b labeled\n', err: 'error: containernic/lab-a is being deleted: not labeled\n' });
   });
 
   it.each([

@@ -38,4 +38,17 @@ describe('networkLeftWarnings', () => {
     ]);
     expect(networkLeftWarnings(left.slice(0, 1), [])).toEqual(["node/host-1 no longer matches ClusterNetwork db's nodeSelector: no HostSubnet of it will be made for the node"]);
   });
+
+  it('names the ContainerNics of the node on that network, which lose their addresses (not those deleting, elsewhere or on a MacvlanNet)', () => {
+    const nic = (name: string, n: string, network: Record<string, string>, deleting = false) =>
+      ({ kind: 'ContainerNic', metadata: { name, ...(deleting ? { deletionTimestamp: 'x' } : {}) }, spec: { node: n, container: name, ifName: 'eth1', network } }) as never;
+    const nics = [nic('a1', 'host-1', { clusterNetwork: 'db' }), nic('a2', 'host-1', { clusterNetwork: 'db' }), nic('b1', 'host-2', { clusterNetwork: 'db' }),
+      nic('gone', 'host-1', { clusterNetwork: 'db' }, true), nic('m1', 'host-1', { macvlanNet: 'lan' })];
+    const left = [{ node: 'host-1', kind: 'ClusterNetwork' as const, network: 'db' }, { node: 'host-1', kind: 'MacvlanNet' as const, network: 'lan' }];
+    expect(networkLeftWarnings(left, [hs('db-host-1', 'host-1', 'db')], nics)).toEqual([
+      "node/host-1 no longer matches ClusterNetwork db's nodeSelector: its HostSubnet db-host-1 will be removed, and ContainerNics a1, a2 lose their addresses and leave their containers",
+      "node/host-1 no longer matches MacvlanNet lan's nodeSelector: it leaves MacvlanNet lan",
+    ]);
+    expect(networkLeftWarnings(left.slice(0, 1), [hs('db-host-1', 'host-1', 'db')], nics.slice(0, 1))[0]).toMatch(/and ContainerNic a1 loses its address and leaves its container$/);
+  });
 });

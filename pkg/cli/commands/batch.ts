@@ -2,7 +2,7 @@
 // them against what is stored.
 import { storedKindsToCheck } from '../../api/validate-cross.js';
 import { inUseReportsToRead, type NodeReports } from '../../api/validate-in-use-inside.js';
-import type { AnyObject } from '../../api/types.js';
+import type { AnyObject, ContainerNic } from '../../api/types.js';
 import { overrideNodeWarnings, type KnownNode } from '../../api/macvlan-parent.js';
 import { needsHostSubnets, networkLeftWarnings, networksLeft } from '../../api/node-leaving.js';
 import { remadeNetworkWarnings } from '../../api/docker-network.js';
@@ -52,7 +52,9 @@ async function leavingWarnings(store: Store, objects: AnyObject[], existing: Any
   const left = networksLeft(objects, existing);
   if (!left.length) return [];
   const hs = hostSubnets ?? (needsHostSubnets(left) ? (await store.list('HostSubnet', { withoutStatus: true })).items : []);
-  return networkLeftWarnings(left, hs);
+  // the NICs that lose their addresses with those HostSubnets are named too
+  const nics = needsHostSubnets(left) ? (await store.list('ContainerNic', { withoutStatus: true })).items as ContainerNic[] : [];
+  return networkLeftWarnings(left, hs, nics);
 }
 
 /**

@@ -94,7 +94,7 @@ async function labelOnce(session: Session, io: CliIO, targets: Target[], changes
   const changed = edits.filter((e) => e.action !== 'not labeled');
   if (changed.length) await write(session, io, changed.map((e) => e.object), !!opts.dryRun);
   for (const e of edits) io.out(`${ref(e.object)} ${e.action}${opts.dryRun && e.action !== 'not labeled' ? ' (dry run)' : ''}\n`);
-  return missing ? EXIT.NOT_FOUND : deleting ? EXIT.FAILED : EXIT.OK;
+  return missing ? EXIT.NOT_FOUND : deleting ? EXIT.CONFLICT : EXIT.OK;
 }
 
 /**
