@@ -8,7 +8,7 @@
 import { LabError } from './errors.js';
 import { isAlive, readPidFile } from './proc.js';
 import { restartRecorded, type Started } from './services.js';
-import { restartDockerd } from './dockerd.js';
+import { dockerAnswers, restartDockerd } from './dockerd.js';
 import { openLab } from './hosts.js';
 import { readRecord } from './record.js';
 import type { LabRecord, ProcessEntry } from './types.js';
@@ -35,10 +35,13 @@ const WATCHED: ReadonlySet<ProcessEntry['role']> = new Set(['etcd', 'dockerd', .
 export async function restartDeadDaemons(rec: LabRecord, say: (line: string) => void): Promise<Started[]> {
   const hint = 'see `xctl lab status`, or remove it with `xctl lab down`';
   if (!rec.complete) throw new LabError('LabExists', `a lab that did not finish coming up is in ${rec.dir}`, hint);
+  const hung = await unansweredDockerds(rec);
   const gone = rec.processes.filter((p) => WATCHED.has(p.role) && dead(p));
   if (gone.some((p) => p.role === 'etcd')) {
     throw new LabError('LabExists', `the lab in ${rec.dir} is up but etcd is not running, which \`up\` does not start again`, 'remove it with `xctl lab down`, then `xctl lab up`');
   }
+  const hangs = hung.length ? [`${hung.join(', ')} running but not answering after ${SETTLE_MS / 1000} s (kill it by its pid, then \`xctl lab up\` again)`] : [];
+  if (!gone.length && hangs.length) throw new LabError('RestartIncomplete', hangs[0], hint);
   if (!gone.length) throw new LabError('LabExists', `a lab is already up in ${rec.dir}, every process running`, hint);
   const dockerds = await restartDockerds(rec, gone.filter((p) => p.role === 'dockerd'), say);
   const lab = openLab(rec.dir)!;
@@ -49,13 +52,34 @@ export async function restartDeadDaemons(rec: LabRecord, say: (line: string) => 
     started.push(s);
   }
   const ended = await endedAtOnce(rec.dir, started);
-  const problems = [...dockerds.problems, ...(ended.length ? [`started again but ended at once: ${ended.map((o) => `${o.id} (log ${o.log})`).join(', ')}`] : [])];
+  const problems = [...hangs, ...dockerds.problems, ...(ended.length ? [`started again but ended at once: ${ended.map((o) => `${o.id} (log ${o.log})`).join(', ')}`] : [])];
   const all = [...dockerds.started, ...started];
   if (problems.length) {
     const done = all.filter((s) => !s.missing && !s.adopted && !ended.some((o) => o.id === s.id)).map((s) => s.id).join(', ');
     throw new LabError('RestartIncomplete', `${problems.join('; ')}${done ? `; started again: ${done}` : ''}`, 'see `xctl lab status` and the logs named; `xctl lab down` then `xctl lab up` builds a new lab');
   }
   return all;
+}
+
+/** How long `up` waits for a dockerd that runs but does not answer to answer or end. */
+const SETTLE_MS = 20_000;
+
+/**
+ * The dockerds that run but do not answer, once each has had SETTLE_MS to answer or end: one
+ * told to stop (SIGTERM) stops its containers first, for seconds, and looked running to `up`,
+ * which then started nothing and left it dead (trial). Waited for, it ends and is started again.
+ */
+async function unansweredDockerds(rec: LabRecord): Promise<string[]> {
+  const hung: string[] = [];
+  await Promise.all(rec.processes.filter((p) => p.role === 'dockerd' && !dead(p)).map(async (p) => {
+    const host = rec.hosts.find((h) => h.name === p.host);
+    const end = Date.now() + SETTLE_MS;
+    while (host && !dead(p) && !(await dockerAnswers(host))) {
+      if (Date.now() > end) { hung.push(p.id); return; }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }));
+  return hung;
 }
 
 /** The dead hosts' dockerds started again (in parallel: each waits for its daemon to answer); what stopped one, as a line. */

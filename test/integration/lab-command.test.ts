@@ -159,6 +159,20 @@ describe('xctl lab', () => {
     expect(await st()).toMatch(new RegExp(`^dockerd\\/host-2\\s+${byHand.pid}\\s+running`, 'm'));
   }, 120_000);
 
+  // A trial: `up` right after a dockerd got SIGTERM (still stopping its containers, not
+  // answering) said "every process running", and the daemon then ended and stayed dead.
+  test('up right after a dockerd was told to stop waits for it to end and starts it again', async () => {
+    const before = readRecord(dir)!.processes.find((e) => e.id === 'dockerd/host-2')!;
+    expect((await xctl('lab', 'exec', 'host-2', '--', 'docker', 'version')).exitCode).toBe(0);
+    process.kill(before.pid!, 'SIGTERM');
+    const r = await xctl('lab', 'up');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/started again: dockerd\/host-2/m);
+    const now = readRecord(dir)!.processes.find((e) => e.id === 'dockerd/host-2')!;
+    expect(now.pid).not.toBe(before.pid);
+    expect((await xctl('lab', 'exec', 'host-2', '--', 'docker', 'version')).exitCode).toBe(0);
+  }, 90_000);
+
   test('up on a running lab starts again the agent and controller that died, and nothing else', async () => {
     const rec = readRecord(dir)!;
     const agent = rec.processes.find((p) => p.id === 'agent/host-2')!;
