@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { withVlan } from '../api/index.js';
 import { AddressBook } from '../dockeripam/book.js';
+import { inspectWaits } from '../dockeripam/kept-owner.js';
 import { FileJournal } from '../dockeripam/journal.js';
 import { MVN_OPTION, NodeIpam } from '../dockeripam/node-ipam.js';
 import type { SeenEndpoint } from '../dockeripam/adopt.js';
@@ -70,6 +71,7 @@ export class AgentIpam {
       neverHandedOut: (mvn, ip) => { const m = ctx.caches.macvlanNets.get(mvn); return m ? macvlanStaticIpWhy({ name: mvn, spec: m.spec }, ip) : undefined; },
       dockerEndpoints: () => pluginEndpoints(ctx.dp.docker, opts.plugin),
       dockerPing: () => withTimeout(ctx.dp.docker.ping(), DOCKER_PING_MS, 'pinging Docker').then(() => true, () => false),
+      starting: inspectWaits((id) => ctx.dp.docker.inspectContainer(id)),
       probe: async (mvn, ip) => {
         // at start, before the MacvlanNet is read from etcd, on the interface the journal names;
         // a journal that names none waits (bounded) for that read, rather than hand out unprobed

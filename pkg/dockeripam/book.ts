@@ -8,8 +8,8 @@
 // when Docker releases the address of a container it still has (stopped, or dockerd going
 // down), the address is kept for that container until Docker removes it. Docker never says
 // which container a request is for, so a request without --ip is matched to a kept address
-// by what the agent learnt from Docker beforehand (guess()): right after a release (docker
-// restart: stop, then start) the most recently kept one; while a restarted dockerd restores
+// by which container Docker is starting (guess(), ./kept-owner.ts): a new container never
+// gets a kept address, a stopped one gets its own however long ago; while a dockerd restores
 // its containers, only addresses of containers its restart policy starts again, never one a
 // container asks for by --ip. Several restarting at once may swap addresses among
 // themselves; the agent then moves each home (../agent/reconcilers/docker-ipam.ts).
@@ -168,16 +168,16 @@ export class AddressBook {
   }
 
   /**
-   * The kept address a request without --ip most likely comes back for, or none (a new
-   * container). Never one its container asks for by --ip (it gets that one by asking).
-   * Restoring (a restarted dockerd starts again the containers its restart policies say, all
-   * at once, after releasing every address it held): addresses of those containers, whenever
-   * released, then of containers not learnt yet released within the window; otherwise the
-   * most recently kept within the window (docker restart: stop, then start).
+   * The kept address a request without --ip comes back for, or none (a new container). Never
+   * one its container asks for by --ip (it gets that one by asking). Restoring (a restarted
+   * dockerd starts again the containers its restart policies say, all at once, after releasing
+   * every address it held): addresses of those containers, whenever released, then of
+   * containers not learnt yet released within the window; otherwise only the address kept for
+   * a container Docker is starting now (`starting`, ./kept-owner.ts), however long ago kept.
    */
-  guess(mvn: string, restoring: boolean): string | undefined {
+  guess(mvn: string, restoring: boolean, starting?: ReadonlySet<string>): string | undefined {
     const entries = Object.entries(this.book(mvn).assigned);
-    return guessKept(entries.map(([ip, entry]) => ({ ip, entry, rev: this.revOf(mvn, ip), inPool: this.inPool(mvn, ip) })), restoring, Date.now());
+    return guessKept(entries.map(([ip, entry]) => ({ ip, entry, rev: this.revOf(mvn, ip), inPool: this.inPool(mvn, ip) })), restoring, Date.now(), starting);
   }
 
   /** Records what Docker says of the container holding (or kept) ip. */

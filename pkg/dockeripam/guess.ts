@@ -2,7 +2,12 @@
 // the book's entries as they are now.
 import type { NetBook } from './journal.js';
 
-/** A kept address released this recently goes to the next request without --ip (a restart). */
+/**
+ * While a dockerd restores, the kept address of a container whose restart policy is not learnt
+ * yet goes to a request only if released this recently (the dockerd's own release at its start).
+ * Outside a restore there is no window: a kept address goes only to its own container, and
+ * stays kept until that container is removed (./kept-owner.ts).
+ */
 export const RESTART_WINDOW_MS = 60_000;
 
 export interface KeptCandidate {
@@ -16,14 +21,15 @@ export interface KeptCandidate {
 
 /**
  * Restoring: addresses of containers Docker's restart policy starts again, whenever released,
- * then of containers not learnt yet released within the window; otherwise the most recently
- * kept within the window. Never a pinned one. Among equals, the one released last, and of
+ * then of containers not learnt yet released within the window; otherwise only one kept for a
+ * container Docker is starting now (`starting`), whenever released: never one of a stopped
+ * container to a new one. Never a pinned one. Among equals, the one released last, and of
  * those released in the same millisecond the one changed last: never the book's order.
  */
-export function guessKept(candidates: Iterable<KeptCandidate>, restoring: boolean, now: number): string | undefined {
+export function guessKept(candidates: Iterable<KeptCandidate>, restoring: boolean, now: number, starting?: ReadonlySet<string>): string | undefined {
   const rank = (a: KeptCandidate['entry']): number | undefined => {
     const recent = now - a.released! <= RESTART_WINDOW_MS;
-    if (!restoring) return recent ? 0 : undefined;
+    if (!restoring) return a.container !== undefined && starting?.has(a.container) ? 0 : undefined;
     return a.restarts === true ? 0 : a.restarts === undefined && recent ? 1 : undefined;
   };
   let best: { ip: string; rank: number; released: number; rev: number } | undefined;

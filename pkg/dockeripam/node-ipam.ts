@@ -10,6 +10,7 @@ import type { ProbeResult } from './arp.js';
 import { Adoption, type AdoptionOptions, type SeenEndpoint } from './adopt.js';
 import { monotonicMs } from '../runtime/clock.js';
 import { PROBE_FRESH_MS } from './pool-turns.js';
+import { keptInPool, outOfTime, startingOwners, type StartingCheck } from './kept-owner.js';
 
 export const MVN_OPTION = 'xnet.macvlannet';
 /** Longest a dockerd's restore is taken to last when the agent never sees its API come back. */
@@ -53,6 +54,8 @@ export interface NodeIpamOptions {
    * Docker's plugin client gives up on a call after 30 s and replays it with an empty body.
    */
   waitMs?: number;
+  /** Whether Docker is starting this (stopped) container now: only such a one gets its kept address (./kept-owner.ts) */
+  starting?: StartingCheck;
 }
 
 export class NodeIpam implements IpamBackend {
@@ -333,9 +336,10 @@ export class NodeIpam implements IpamBackend {
   /** A restarting container's kept address, else any free address of our pool that no one answers for; waits for a refill when out. */
   private async next(mvn: string, deadline: number): Promise<string> {
     const { book } = this.o;
-    // A container starting again (Docker says not which): the kept address guessed for it;
-    // the agent moves one that got another's home.
-    const back = book.guess(mvn, this.restoring());
+    // A stopped container Docker starts again (Docker says not which: ./kept-owner.ts) gets its
+    // kept address, a new one never; while a dockerd restores, a guess (the agent moves one home).
+    const restoring = this.restoring();
+    const back = book.guess(mvn, restoring, restoring ? undefined : await startingOwners(book, mvn, this.o.starting));
     if (back) { book.lend(mvn, back); return back; }
     const gone = this.o.notOnNode?.(mvn);
     if (gone) throw new XnetIpamError('NotOnNode', gone);
@@ -372,29 +376,11 @@ export class NodeIpam implements IpamBackend {
         book.assign(mvn, ip);
         return ip;
       }
-      if (unchecked || monotonicMs() > deadline) throw this.outOfTime(mvn, { ...churn, unchecked });
+      if (unchecked || monotonicMs() > deadline) throw outOfTime(mvn, this.waitMs(), { ...churn, unchecked, kept: keptInPool(book, mvn) });
       if (moved) continue; // the book changed while probing: look again at what is free now
       churn.last = false; // what the controller gives now (or not) is the answer
       book.ask(mvn, { more: 1 });
       await book.poolChanged(mvn, Math.max(10, deadline - monotonicMs()));
     }
-  }
-
-  /**
-   * Why a request without --ip got no address within its bound, as it happened: only a pool
-   * with nothing left to try is exhausted. One whose addresses kept leaving (or being taken)
-   * while looked at, up to the last, changed under the request (it said "is ipRange used up?"
-   * of a pool with room); one whose addresses could not be looked at in time was busy probing.
-   */
-  private outOfTime(mvn: string, why: { left: number; last: boolean; unchecked: boolean }): XnetIpamError {
-    const within = `within ${this.waitMs()} ms of the request`;
-    if (why.last) {
-      return new XnetIpamError('PoolChanging', `no address on MacvlanNet ${mvn} stayed in this node's pool long enough to be handed out: `
-        + `${why.left} it looked at ${within}, the last one too, left the pool or were taken while their ARP probe ran `
-        + '(the controller was moving addresses between nodes); the pool is not used up: try again');
-    }
-    if (why.unchecked) return new XnetIpamError('Busy', `no address on MacvlanNet ${mvn} could be checked by ARP ${within}; try again`);
-    const note = why.left ? `; ${why.left} it had given left again while looked at` : '';
-    return new XnetIpamError('PoolExhausted', `no free address on MacvlanNet ${mvn} for this node (the controller gave none in time${note}; is ipRange used up? xctl describe mvn ${mvn} says why)`);
   }
 }

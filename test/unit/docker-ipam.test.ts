@@ -58,8 +58,10 @@ describe('the agent\'s address book and plugin answers', () => {
   const make = (journal = new MemoryJournal()) => {
     const book = new AddressBook(journal, () => undefined);
     const log = createLogger('test'); log.level = 'error';
-    const ipam = new NodeIpam({ book, log, otherHolder: (_m, ip) => (ip === '10.9.0.50' ? 'node host-2' : undefined), waitMs: 50 });
-    return { book, ipam, journal };
+    // the stopped containers Docker is starting now (their inspect waits: ../../pkg/dockeripam/kept-owner.ts)
+    const startingNow = new Set<string>();
+    const ipam = new NodeIpam({ book, log, otherHolder: (_m, ip) => (ip === '10.9.0.50' ? 'node host-2' : undefined), waitMs: 50, starting: async (c) => startingNow.has(c) });
+    return { book, ipam, journal, startingNow };
   };
 
   it('hands out distinct pool addresses under concurrent requests and refuses held ones naming the holder', async () => {
@@ -97,7 +99,8 @@ describe('the agent\'s address book and plugin answers', () => {
     let why: string | undefined;
     // a long wait: before, the node asked the controller for a refill it never sends (the node
     // is no longer selected), and after 20 s said "no free address ... is ipRange used up?"
-    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, notOnNode: () => why, waitMs: 30_000 });
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, notOnNode: () => why, waitMs: 30_000, starting: async (c) => c === 'c1' && starts });
+    let starts = false;
     book.setPool('mv', ['10.9.0.20'], net);
     const a = (await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0];
     book.identify('mv', a, 'c1', 'web');
@@ -106,7 +109,10 @@ describe('the agent\'s address book and plugin answers', () => {
     book.setPool('mv', [a], net); // the controller keeps only what the node's containers use
     await expect(ipam.requestAddress({ PoolID: 'mv', Address: '10.9.0.30' })).rejects.toThrow(why);
     expect(book.report('mv').requested).toEqual([]);
+    await expect(ipam.requestAddress({ PoolID: 'mv' })).rejects.toThrow(why); // docker run: not web's address
+    starts = true;
     expect(await ipam.requestAddress({ PoolID: 'mv' })).toBe(`${a}/24`); // docker start web
+    starts = false;
     await expect(ipam.requestAddress({ PoolID: 'mv' })).rejects.toThrow(why);
     expect(book.report('mv').want).toBe(0); // nothing asked of the controller
   });
@@ -159,13 +165,14 @@ describe('the agent\'s address book and plugin answers', () => {
   });
 
   it('keeps a stopped container\'s address for it: a restart gets it back, a removal frees it', async () => {
-    const { book, ipam } = make();
+    const { book, ipam, startingNow } = make();
     book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12', '10.9.0.13'], net);
     const a = (await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0];
     book.identify('mv', a, 'c1', 'web');
     await ipam.releaseAddress('mv', `${a}/24`); // docker restart web: stop...
     expect(book.free('mv')).not.toContain(a);
     expect(book.holder('mv', a)).toBe('container web (stopped; the address is kept for it)');
+    startingNow.add('c1');
     expect(await ipam.requestAddress({ PoolID: 'mv' })).toBe(`${a}/24`); // ...start
     book.identify('mv', a, 'c1', 'web');
     expect(book.homeOf('mv', 'c1', a)).toBeUndefined();
@@ -175,7 +182,8 @@ describe('the agent\'s address book and plugin answers', () => {
   });
 
   it('lends a kept address again only while it is in the node\'s pool: moved out, a restart gets a fresh one and --ip asks the controller', async () => {
-    const { book, ipam } = make();
+    const { book, ipam, startingNow } = make();
+    startingNow.add('c1');
     book.setPool('mv', ['10.9.0.10', '10.9.0.11'], net);
     const a = (await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0];
     book.identify('mv', a, 'c1', 'web');
@@ -215,7 +223,8 @@ describe('the agent\'s address book and plugin answers', () => {
   });
 
   it('several containers restarting at once may swap addresses; each keeps a way home, and --ip takes a kept address', async () => {
-    const { book, ipam } = make();
+    const { book, ipam, startingNow } = make();
+    startingNow.add('c1').add('c2');
     book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], net);
     const [a, b] = [(await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0], (await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0]];
     book.identify('mv', a, 'c1', 'one'); book.identify('mv', b, 'c2', 'two');
@@ -238,7 +247,7 @@ describe('the agent\'s address book and plugin answers', () => {
   });
 
   it('a restarted dockerd restoring its containers gets only addresses of containers it starts again, never one asked for by --ip', async () => {
-    const { book, ipam } = make();
+    const { book, ipam, startingNow } = make();
     book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12', '10.9.0.13', '10.9.0.14', '10.9.0.15'], net);
     const got: string[] = [];
     for (let i = 0; i < 5; i++) got.push((await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0]);
@@ -260,10 +269,11 @@ describe('the agent\'s address book and plugin answers', () => {
     expect(await ipam.requestAddress({ PoolID: 'mv' })).toBe('10.9.0.15/24'); // a new container
     expect(await ipam.requestAddress({ PoolID: 'mv', Address: pinned })).toBe(`${pinned}/24`);
     expect(book.holder('mv', no)).toBe('container c2 (stopped; the address is kept for it)');
-    // Its API answers: restore over, a docker restart gets the most recently kept address again.
+    // Its API answers: restore over, a docker restart gets its own kept address again.
     ipam.dockerAnswers(true);
     book.identify('mv', back[0], 'cx', 'cx');
-    await ipam.releaseAddress('mv', back[0]);
+    await ipam.releaseAddress('mv', back[0]); // kept for the container it was lent from
+    startingNow.add(book.entry('mv', back[0])!.container!);
     expect(await ipam.requestAddress({ PoolID: 'mv' })).toBe(`${back[0]}/24`);
   });
 

@@ -1,0 +1,68 @@
+// Which stopped container a request without --ip comes from (AddressBook.guess): Docker's
+// RequestAddress never says, but Docker holds a container's lock while it starts it, and its
+// inspect of that container waits for the same lock (docs/design.md, "A request's 20 s bound").
+// So, while a request is answered, the stopped containers this node keeps addresses for are
+// inspected at once: one whose inspect does not answer within STARTING_PROBE_MS is the one
+// Docker is starting (`docker start`, a restart policy), and only such a one gets its kept
+// address back. A brand-new container (`docker run`: Docker holds the new container's lock,
+// not theirs) never gets a kept address, however soon after the stop it asks; a kept address
+// stays kept until its container is removed (Docker's `destroy` event), however long it waits.
+import type { AddressBook } from './book.js';
+import { XnetIpamError } from './errors.js';
+
+/** How long the inspect of a stopped container may take before it is taken for one being started. */
+export const STARTING_PROBE_MS = 1000;
+
+/** Whether Docker is starting this container now (its inspect waits on the container's lock). */
+export type StartingCheck = (container: string) => Promise<boolean>;
+
+/** The stopped containers with an address kept in this node's pool that Docker is starting now. */
+export async function startingOwners(book: AddressBook, mvn: string, starting: StartingCheck | undefined): Promise<Set<string>> {
+  const owners = new Set<string>();
+  if (!starting) return owners;
+  const kept = book.assigned(mvn).filter((a) => a.released !== undefined && a.container && !a.pinned && book.inPool(mvn, a.ip));
+  const ids = [...new Set(kept.map((a) => a.container!))];
+  const seen = await Promise.all(ids.map((id) => starting(id).catch(() => false)));
+  ids.forEach((id, i) => { if (seen[i]) owners.add(id); });
+  return owners;
+}
+
+/** An inspect that has not answered within `ms` (Docker holds the container: it is starting it). */
+export function inspectWaits(inspect: (id: string) => Promise<unknown>, ms = STARTING_PROBE_MS): StartingCheck {
+  return (id) => new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(true), ms);
+    timer.unref?.();
+    const answered = () => { clearTimeout(timer); resolve(false); };
+    inspect(id).then(answered, answered);
+  });
+}
+
+/** Addresses of this node's pool kept for stopped containers, named for a refusal. */
+export function keptInPool(book: AddressBook, mvn: string): string[] {
+  return book.assigned(mvn).filter((a) => a.released !== undefined && book.inPool(mvn, a.ip))
+    .map((a) => `${a.ip} (${a.name ?? a.container?.slice(0, 12) ?? 'a container'})`);
+}
+
+/**
+ * Why a request without --ip got no address within its bound, as it happened: only a pool
+ * with nothing left to try is exhausted. One whose addresses kept leaving (or being taken)
+ * while looked at, up to the last, changed under the request (it said "is ipRange used up?"
+ * of a pool with room); one whose addresses could not be looked at in time was busy probing.
+ * One whose pool is held by stopped containers' kept addresses says so, not "ipRange used up".
+ */
+export function outOfTime(mvn: string, waitMs: number, why: { left: number; last: boolean; unchecked: boolean; kept: string[] }): XnetIpamError {
+  const within = `within ${waitMs} ms of the request`;
+  if (why.last) {
+    return new XnetIpamError('PoolChanging', `no address on MacvlanNet ${mvn} stayed in this node's pool long enough to be handed out: `
+      + `${why.left} it looked at ${within}, the last one too, left the pool or were taken while their ARP probe ran `
+      + '(the controller was moving addresses between nodes); the pool is not used up: try again');
+  }
+  if (why.unchecked) return new XnetIpamError('Busy', `no address on MacvlanNet ${mvn} could be checked by ARP ${within}; try again`);
+  const note = why.left ? `; ${why.left} it had given left again while looked at` : '';
+  if (why.kept.length) {
+    return new XnetIpamError('PoolExhausted', `no free address on MacvlanNet ${mvn} for this node (the controller gave none in time${note}; `
+      + `${why.kept.length} of this node's addresses are kept for stopped containers, each until it is removed: ${why.kept.join(', ')}; `
+      + `docker rm one to free its address, or xctl describe mvn ${mvn})`);
+  }
+  return new XnetIpamError('PoolExhausted', `no free address on MacvlanNet ${mvn} for this node (the controller gave none in time${note}; is ipRange used up? xctl describe mvn ${mvn} says why)`);
+}
