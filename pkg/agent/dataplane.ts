@@ -147,8 +147,8 @@ export class Dataplane implements AgentDataplane {
 
   /**
    * Docker networks named in `names` or labelled as xnet's, with attached-container counts
-   * (the list call does not carry them, so those few are inspected) and, for those named, the
-   * stopped containers that reference them (a network made anew would strand those).
+   * (the list call does not carry them, so those few are inspected) and the stopped containers
+   * that reference them (a network made anew, or removed, would strand those).
    */
   async dockerNetworks(names: string[]): Promise<DockerNetwork[]> {
     const all = await this.docker.listNetworks();
@@ -157,8 +157,9 @@ export class Dataplane implements AgentDataplane {
     const full = await Promise.all(mine.map(async (n) => {
       const net = await this.docker.inspectNetwork(n.id);
       if (!net) return undefined;
-      // only a network asked for can be made again; a stale one is removed once no container runs on it
-      const stopped = want.has(net.name) ? await this.docker.stoppedContainersOn(net.id) : [];
+      // a network asked for is made again, a stale one removed, only once no container is on it,
+      // stopped ones included: Docker lets either go under them, and they would not start again
+      const stopped = await this.docker.stoppedContainersOn(net.id, new Set(net.endpointIds));
       return stopped.length ? { ...net, stopped } : net;
     }));
     return full.filter((n): n is DockerNetwork => !!n);

@@ -139,16 +139,19 @@ export class DockerClient {
   }
 
   /**
-   * The names of the containers that are not running (stopped, created, restarting) but
-   * reference network `id`: Docker keeps their endpoint settings, with the network's id, for
-   * their next start. By id: Docker's `network` filter matches an id by prefix, and a name
-   * would also match containers stranded by an earlier network of that name.
+   * The names of the containers that reference network `id` but hold no endpoint in it
+   * (`endpoints`: the ids of those that do, from the network's inspect): stopped, created,
+   * restarting, and one stopping right now, which Docker still lists as running after its
+   * endpoint went (the network's disconnect event comes before its state is exited). Docker
+   * keeps their endpoint settings, with the network's id, for their next start. By id: Docker's
+   * `network` filter matches an id by prefix, and a name would also match containers stranded
+   * by an earlier network of that name.
    */
-  async stoppedContainersOn(id: string): Promise<string[]> {
+  async stoppedContainersOn(id: string, endpoints: ReadonlySet<string>): Promise<string[]> {
     try {
       const list = await this.call('list_containers', () => this.docker.listContainers({ all: true, filters: { network: [id] } }));
       // paused containers keep their endpoint: they count as attached in the network's inspect
-      return list.filter((c) => c.State !== 'running' && c.State !== 'paused').map((c) => (c.Names?.[0] ?? c.Id).replace(/^\//, ''));
+      return list.filter((c) => !endpoints.has(c.Id) && c.State !== 'paused').map((c) => (c.Names?.[0] ?? c.Id).replace(/^\//, ''));
     } catch (e) { throw toDockerError(e, `list containers on network ${id}`); }
   }
 
@@ -159,9 +162,11 @@ export class DockerClient {
     return list.map(toNetwork);
   }
 
+  /** The network with `endpointIds`, the containers that hold an endpoint in it. */
   async inspectNetwork(name: string): Promise<DockerNetwork | undefined> {
     try {
-      return toNetwork((await this.call('inspect_network', () => this.docker.getNetwork(name).inspect())) as RawNetwork);
+      const raw = (await this.call('inspect_network', () => this.docker.getNetwork(name).inspect())) as RawNetwork;
+      return { ...toNetwork(raw), endpointIds: Object.keys(raw.Containers ?? {}) };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
       throw toDockerError(e, `inspect network ${name}`);

@@ -30,6 +30,8 @@ export interface DockerNetwork extends DockerNetworkSpec {
    * by the id they were attached to, so a network made anew under the same name strands them
    */
   stopped?: string[];
+  /** ids of the containers attached right now, when inspected (DockerClient inspectNetwork) */
+  endpointIds?: string[];
 }
 
 /** One container attached to a Docker network, as `docker network inspect` shows it. */

@@ -133,3 +133,30 @@ describe('a HostSubnet deleted while the agent makes its Docker network', () => 
     expect(await reported('lv-host-1')).toBe(false);
   }, 120_000);
 });
+
+// Docker's inspect lists only running containers, and `docker network rm` goes through with
+// stopped ones on the network: a stopped container counts as attached all the same (its
+// `docker start` asks for the network by id), so the network, and the block, stay for it.
+describe('a node taken out of a ClusterNetwork with only a stopped container on its network', () => {
+  it('keeps the network, so the container starts again; it goes once the container is removed', async () => {
+    await label('host-1', { lv: 'yes' });
+    const mine = await eventually(async () => { const h = await hs('host-1'); return h && isReady(h) && h.status?.subnet ? h : undefined; }, 'lv-host-1 Ready', 30_000);
+    const subnet = String(mine.status!.subnet);
+    await runContainer(lab.hosts[0], 'lv3', ['--net', 'lvnet']);
+    await docker(lab.hosts[0], ['stop', '-t', '1', 'lv3']);
+    await label('host-1', {});
+    await eventually(async () => !(await hs('host-1')) || undefined, 'HostSubnet lv-host-1 deleted', 10_000);
+    await sleep(4_000);
+    expect(await networks(), 'lvnet kept for the stopped lv3').toContain('lvnet');
+    expect(await claimed(subnet), `the claim of ${subnet} is kept`).toBe(true);
+    await docker(lab.hosts[0], ['start', 'lv3']);
+    expect(await docker(lab.hosts[0], ['inspect', '-f', '{{.State.Running}}', 'lv3'])).toBe('true');
+    // stopped again and removed: its removal alone (no network event) lets the network go
+    await docker(lab.hosts[0], ['stop', '-t', '1', 'lv3']);
+    await sleep(2_000);
+    expect(await networks()).toContain('lvnet');
+    await docker(lab.hosts[0], ['rm', 'lv3']);
+    await eventually(async () => !(await networks()).includes('lvnet') || undefined, 'lvnet removed from host-1', 10_000);
+    await eventually(async () => !(await claimed(subnet)) || undefined, `the claim of ${subnet} freed`, 10_000);
+  }, 120_000);
+});

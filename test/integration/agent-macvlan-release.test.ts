@@ -84,6 +84,27 @@ describe('a MacvlanNet\'s part on a host when it goes', () => {
     expect(await flags('xrb0')).toContain('UP');
   });
 
+  // Docker's inspect lists only running containers, and `docker network rm` goes through with
+  // stopped ones on the network; a stopped container would never start again without it.
+  it('keeps the Docker network of a MacvlanNet that stops selecting the node while a stopped container is on it', async () => {
+    await hostExec(h1(), ['ip', 'link', 'add', 'xrf0', 'type', 'veth', 'peer', 'name', 'xrf1'], { check: true });
+    await hostExec(h1(), ['ip', 'link', 'set', 'xrf1', 'up'], { check: true });
+    await apply('rvstop', 'xrf0', 86);
+    await runContainer(h1(), 'rvc3', ['--net', 'rvstop']);
+    await docker(h1(), ['stop', '-t', '1', 'rvc3']);
+    const m = (await lab.store.get('MacvlanNet', 'rvstop'))!;
+    await lab.store.update({ ...m, spec: { ...m.spec, nodeSelector: { matchLabels: { review: 'elsewhere' } } } } as typeof m);
+    await sleep(4_000);
+    expect(await networks(), 'rvstop kept for the stopped rvc3').toContain('rvstop');
+    expect(await nodeStatus('rvstop'), 'host-1 still reports on rvstop').toBeDefined();
+    await docker(h1(), ['start', 'rvc3']);
+    expect(await docker(h1(), ['inspect', '-f', '{{.State.Running}}', 'rvc3'])).toBe('true');
+    await docker(h1(), ['stop', '-t', '1', 'rvc3']);
+    await docker(h1(), ['rm', 'rvc3']);
+    await eventually(async () => !(await networks()).includes('rvstop'), 'rvstop\'s Docker network gone once rvc3 was removed', 15_000);
+    await eventually(async () => (await nodeStatus('rvstop')) === undefined, 'host-1\'s report on rvstop gone', HEAL_WAIT_MS);
+  });
+
   // The parent stays in use (rvpro's network is on it): only the promiscuous mode xnet set goes.
   it('turns promiscuous mode off again when spec.promiscuous is set to false', async () => {
     await apply('rvpro', 'xrc0', 83);

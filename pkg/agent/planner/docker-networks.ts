@@ -28,6 +28,17 @@ export function networkMatches(want: DockerNetworkSpec, have: DockerNetwork): st
 }
 
 /**
+ * The containers that keep a network on the host: the running ones attached (the inspect's
+ * endpoints) and the stopped ones that reference it (`stopped`, DockerClient stoppedContainersOn):
+ * Docker removes a network with only stopped containers on it, and their `docker start` then
+ * fails (network not found), so they count as attached.
+ */
+export const attachedCount = (n: DockerNetwork): number => n.containers + (n.stopped?.length ?? 0);
+
+/** The stopped containers among them, named: "" when none. */
+const stoppedNote = (n: DockerNetwork): string => (n.stopped?.length ? `, ${n.stopped.length} of them stopped (${n.stopped.join(', ')})` : '');
+
+/**
  * Who keeps a network from being made again: the running containers attached, and the stopped
  * ones that reference it, which `docker start` would no longer find on a network made anew.
  */
@@ -65,7 +76,7 @@ export function planDockerNetworks(desired: DockerNetworkSpec[], observed: Docke
     if (!diff) continue;
     if (holder === 'unlabelled') {
       problems.push({ reason: 'NetworkConflict', message: `Docker network ${want.name} exists and was not made by xnet (${diff}); remove or rename it` });
-    } else if (have.containers + (have.stopped?.length ?? 0) > 0) {
+    } else if (attachedCount(have) > 0) {
       problems.push({ reason: 'NetworkInUse', message: `Docker network ${want.name} must be recreated (${diff}) but ${attachedWhy(have)}` });
     } else {
       ops.push({ op: 'docker.network.remove', name: want.name, id: have.id }, { op: 'docker.network.create', spec: want });
@@ -73,8 +84,10 @@ export function planDockerNetworks(desired: DockerNetworkSpec[], observed: Docke
   }
   for (const have of observed) {
     if (wanted.has(have.name) || labelledFor(have, ownerKind) === undefined) continue;
-    if (have.containers > 0) {
-      problems.push({ reason: 'NetworkInUse', message: `Docker network ${have.name} is no longer wanted but ${have.containers} container(s) are attached; it is removed once they leave` });
+    if (attachedCount(have) > 0) {
+      // a stopped container would never start again without it: it stays until they are removed too
+      const ask = have.stopped?.length ? 'disconnect them (docker network disconnect), or remove the stopped ones' : 'it is removed once they leave';
+      problems.push({ reason: 'NetworkInUse', message: `Docker network ${have.name} is no longer wanted but ${attachedCount(have)} container(s) are attached${stoppedNote(have)}; ${ask}` });
     } else {
       ops.push({ op: 'docker.network.remove', name: have.name, id: have.id });
     }

@@ -5,7 +5,7 @@ import { withVlan } from '../../api/macvlan-parent.js';
 import type { DockerNetwork, DockerNetworkSpec } from '../../docker/types.js';
 import { labelledFor, madeHere, type MadeNetworks } from './owner.js';
 import type { HostState } from '../../netlink/ip.js';
-import { planDockerNetworks } from './docker-networks.js';
+import { attachedCount, planDockerNetworks } from './docker-networks.js';
 import { shimAlias, shimName } from './names.js';
 import type { Link } from '../../netlink/types.js';
 import type { Op, Plan, Problem } from './ops.js';
@@ -151,7 +151,7 @@ export function planMacvlanRemoval(name: string, host: HostState, docker: Docker
   const shim = host.links.find((l) => l.name === shimName(name));
   // Containers still on a network of this MacvlanNet (its removal waits for them, or it is
   // unrecorded and stays): the host reaches them through the shim until they leave.
-  const inUse = docker.some((n) => labelledFor(n, 'MacvlanNet') === name && n.containers > 0);
+  const inUse = docker.some((n) => labelledFor(n, 'MacvlanNet') === name && attachedCount(n) > 0);
   if (shim && !inUse && shimOwnership(name, shim) !== 'foreign') ops.push({ op: 'link.del', name: shim.name });
   return { ops, problems: nets.problems };
 }

@@ -4,7 +4,7 @@ import { DockerError, OWNER_LABEL, type DockerNetwork, type DockerNetworkSpec } 
 import { bridgeNetworkSpec } from '../desired.js';
 import { networkMissing } from '../missing-network.js';
 import { notReady, unreadable, type AgentContext } from '../context.js';
-import { planDockerNetworks } from '../planner/docker-networks.js';
+import { attachedCount, planDockerNetworks } from '../planner/docker-networks.js';
 import { nodeNameProblems } from '../names.js';
 import type { Addr, Link } from '../../netlink/types.js';
 import { applyNetwork, BRIDGE_OPTION, executeDockerOwned, type ObservedHost } from './host-subnet-network.js';
@@ -149,7 +149,7 @@ function bridgeHeldWhy(spec: DockerNetworkSpec, stale: DockerNetwork[]): string 
   const holder = stale.find((n) => n.options[BRIDGE_OPTION] === bridge || n.name === spec.name);
   if (!holder) return undefined;
   const what = holder.name === spec.name ? `the name ${spec.name} is still that of` : `bridge ${bridge} is still the bridge of`;
-  return `${what} Docker network ${holder.name} (${holder.labels[OWNER_LABEL]}, gone), which ${holder.containers} container(s) still use; `
+  return `${what} Docker network ${holder.name} (${holder.labels[OWNER_LABEL]}, gone), which ${attachedCount(holder)} container(s) still use (stopped ones included); `
     + `Docker network ${spec.name} is made once they leave (docker network disconnect ${holder.name}, or remove them)`;
 }
 

@@ -11,6 +11,7 @@ import { effectiveParent, macvlanLeftovers, planMacvlan, planMacvlanRemoval, unp
 import { noteInPlace, noteMade, tellUnproven } from './networks-made.js';
 import { mvnKey } from '../events.js';
 import { parentChanges } from '../planner/parents.js';
+import { attachedCount } from '../planner/docker-networks.js';
 import { recordedUnused, releaseParents } from './parents.js';
 import { labelledFor } from '../planner/owner.js';
 import { localNics } from './nics.js';
@@ -44,7 +45,7 @@ async function removeMacvlan(ctx: AgentContext, name: string): Promise<void> {
   // directory), its containers on the MacvlanNet's addresses: this node's report stays, so the
   // controller keeps them and the delete waits (macvlan-deleting.ts), until they leave. A user's
   // network so labelled holds it the same way; the log line above names it.
-  if (plan.problems.length === 0 && !unproven.some((n) => n.containers > 0)) {
+  if (plan.problems.length === 0 && !unproven.some((n) => attachedCount(n) > 0)) {
     await ctx.status.remove('MacvlanNet', name);
     ctx.ipam?.book?.forget(name);
   }
