@@ -13,16 +13,18 @@ export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name' | 'jsonpa
  * What `get -o` asked for; with jsonpath, the parsed template's printer (an object or a List in,
  * its text out); with custom-columns, the columns (custom-columns.ts).
  */
-export interface Output { format: OutputFormat; jsonpath?: (data: unknown) => string; columns?: Columns }
+export interface Output { format: OutputFormat; jsonpath?: (data: unknown) => string; columns?: Columns; showLabels?: boolean }
 
 /** Formats printed as a table: the kind's own (wide or not), or the user's columns. */
 export const isTable = (f: OutputFormat): boolean => f === 'table' || f === 'wide' || f === 'custom-columns';
 
 /** The table's header and an object's row: the custom columns when asked for, else the kind's own. */
-export function tableOf(kind: Kind, out: Pick<Output, 'format' | 'columns'>): Columns {
+export function tableOf(kind: Kind, out: Pick<Output, 'format' | 'columns' | 'showLabels'>): Columns {
   if (out.columns) return out.columns;
   const wide = out.format === 'wide';
-  return { header: tableHeader(kind, wide), row: (o) => tableRow(o as AnyObject, wide) };
+  // kubectl's --show-labels: every label, k=v joined by ",", as the last column (once: a Node's wide table has it)
+  if (!out.showLabels || tableHeader(kind, wide).includes('LABELS')) return { header: tableHeader(kind, wide), row: (o) => tableRow(o as AnyObject, wide) };
+  return { header: [...tableHeader(kind, wide), 'LABELS'], row: (o) => [...tableRow(o as AnyObject, wide), labelsText(o as AnyObject)] };
 }
 
 export function ref(o: { kind: string; metadata: { name: string } }): string {

@@ -160,3 +160,17 @@ describe('get -o custom-columns=SPEC', () => {
     expect(await xctl(['get', 'no', '-o', 'custom-columns=A:.x[']).then((r) => r.code)).toBe(2);
   });
 });
+
+describe('get --show-labels', () => {
+  it('ends each table with a LABELS column, once (a Node\'s wide table has one already); not with other formats', async () => {
+    const r = await xctl(['get', 'no', 'jp-1', 'jp-2', '--show-labels']);
+    expect(r.code, r.err).toBe(0);
+    const [header, row1] = r.out.split('\n');
+    expect(header).toMatch(/\sLABELS$/);
+    expect(row1).toMatch(/^jp-1\s.*\sxnet\.io\/rack=r1,rack=r1$/);
+    const wide = (await xctl(['get', 'no', 'jp-1', '-o', 'wide', '--show-labels'])).out.split('\n')[0];
+    expect(wide.match(/LABELS/g)).toHaveLength(1);
+    expect((await xctl(['get', 'nic', 'web-1', '--show-labels'])).out).toMatch(/\s<none>\n$/);
+    expect(await xctl(['get', 'no', '-o', 'json', '--show-labels'])).toMatchObject({ code: 2, err: expect.stringContaining('--show-labels is for the table') });
+  });
+});

@@ -20,6 +20,8 @@ export interface GetOptions {
   output?: string; selector?: string[]; watch?: boolean;
   /** --no-headers sets it false: the table's rows without its header line */
   headers?: boolean;
+  /** --show-labels: the tables' last column is the object's labels */
+  showLabels?: boolean;
   /** --allow-missing-template-keys[=false]; unset is kubectl's default, true */
   allowMissingTemplateKeys?: boolean;
 }
@@ -36,8 +38,10 @@ export function parseOutput(o: string | undefined): OutputFormat {
 }
 
 /** -o and what goes with it: a jsonpath template is parsed here, before etcd is read, so that a typo costs no read. */
-export function parseGetOutput(opts: Pick<GetOptions, 'output' | 'allowMissingTemplateKeys'>): Output {
+export function parseGetOutput(opts: Pick<GetOptions, 'output' | 'allowMissingTemplateKeys' | 'showLabels'>): Output {
   const format = parseOutput(opts.output);
+  if (opts.showLabels && format !== 'table' && format !== 'wide') throw new UsageError('--show-labels is for the table (and -o wide); -o custom-columns can name labels: LABELS:.metadata.labels');
+  if (opts.showLabels) return { format, showLabels: true };
   // refused rather than ignored, as --for is: it would change nothing in what is printed
   if (opts.allowMissingTemplateKeys !== undefined && format !== 'jsonpath') throw new UsageError('--allow-missing-template-keys is for -o jsonpath=TEMPLATE');
   if (format === 'custom-columns') return { format, columns: parseCustomColumns(opts.output!.slice(CUSTOM_COLUMNS.length)) };
@@ -72,22 +76,22 @@ async function getOneKind(session: Session, io: CliIO, { info, names }: NamesOfK
     if (!names.length) io.err(`No ${info.plural} found.\n`);
     if (!opts.watch || missing) return missing ? EXIT.NOT_FOUND : EXIT.OK;
     // watching: the header comes with the first row, aligned to it (as kubectl prints it)
-    return watchRows(session, io, info, { names, selector, revision, format, headers, columns: opts.columns });
+    return watchRows(session, io, info, { names, selector, revision, format, headers, columns: opts.columns, showLabels: opts.showLabels });
   }
-  const how = { names: names.length, watch: !!opts.watch, headers, jsonpath: opts.jsonpath, columns: opts.columns };
+  const how = { names: names.length, watch: !!opts.watch, headers, jsonpath: opts.jsonpath, columns: opts.columns, showLabels: opts.showLabels };
   const widths = printObjects(io, info.kind, items, format, how);
   // a watch of names that do not exist would never print them: the missing ones end it
   if (missing) return EXIT.NOT_FOUND;
   if (!opts.watch) return EXIT.OK;
-  return watchRows(session, io, info, { names, selector, revision, format, widths, headers: false, jsonpath: opts.jsonpath, columns: opts.columns });
+  return watchRows(session, io, info, { names, selector, revision, format, widths, headers: false, jsonpath: opts.jsonpath, columns: opts.columns, showLabels: opts.showLabels });
 }
 
-interface PrintHow { names: number; watch: boolean; headers: boolean; jsonpath?: Output['jsonpath']; columns?: Output['columns'] }
+interface PrintHow { names: number; watch: boolean; headers: boolean; jsonpath?: Output['jsonpath']; columns?: Output['columns']; showLabels?: boolean }
 
 /** The table (returns its column widths, which a watch's rows keep) or the documents: one object for a single NAME, else a List. */
 function printObjects(io: CliIO, kind: Kind, items: AnyObject[], format: OutputFormat, how: PrintHow): number[] | undefined {
   if (isTable(format)) {
-    const table = tableOf(kind, { format, columns: how.columns });
+    const table = tableOf(kind, { format, columns: how.columns, showLabels: how.showLabels });
     const rows = [...(how.headers ? [table.header] : []), ...items.map(table.row)];
     const widths = columnWidths(rows);
     io.out(renderTable(rows, widths));
@@ -132,6 +136,7 @@ interface WatchFrom {
   headers: boolean;
   jsonpath?: Output['jsonpath'];
   columns?: Output['columns'];
+  showLabels?: boolean;
 }
 
 /** How a watch prints one object: the template's text, a document, a name, or a table row. */
@@ -197,6 +202,7 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
     .addOption(selectorOption())
     .option('-w, --watch', 'after listing, print objects as they change')
     .option('--no-headers', 'tables without their header line')
+    .option('--show-labels', 'tables end with a LABELS column, each object\'s labels')
     .option('--for <kind/name>', 'get events: only those of this object')
     .option('--allow-missing-template-keys [bool]', '-o jsonpath: a missing field prints nothing (default true, as kubectl); false: an error, exit 1', parseBoolFlag('--allow-missing-template-keys'))
     .action((kind: string, names: string[], opts: GetOptions & { for?: string }, cmd: Command) => {
