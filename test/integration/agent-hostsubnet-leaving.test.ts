@@ -41,11 +41,16 @@ const claimed = async (subnet: string) => (await lab.client.get(new IpamKeys('/x
 const reported = async (name: string) => (await lab.client.get(new Keys('/xnet').status('HostSubnet', name, { node: 'host-1' }))) !== null;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** host-1 labelled into lv: its HostSubnet's subnet once Ready. */
+async function joinLv(): Promise<string> {
+  await label('host-1', { lv: 'yes' });
+  const mine = await eventually(async () => { const h = await hs('host-1'); return h && isReady(h) && h.status?.subnet ? h : undefined; }, 'lv-host-1 Ready', 30_000);
+  return String(mine.status!.subnet);
+}
+
 describe('a node taken out of a ClusterNetwork with a container still on its network', () => {
   it('keeps its block claimed until the network is off the host: a node joining meanwhile gets another block; the claim goes within seconds of the container', async () => {
-    await label('host-1', { lv: 'yes' });
-    const mine = await eventually(async () => { const h = await hs('host-1'); return h && isReady(h) && h.status?.subnet ? h : undefined; }, 'lv-host-1 Ready', 30_000);
-    const subnet = String(mine.status!.subnet);
+    const subnet = await joinLv();
     await runContainer(lab.hosts[0], 'lv1', ['--net', 'lvnet']);
     await label('host-1', {});
     await eventually(async () => !(await hs('host-1')) || undefined, 'HostSubnet lv-host-1 deleted', 10_000);
@@ -139,9 +144,7 @@ describe('a HostSubnet deleted while the agent makes its Docker network', () => 
 // `docker start` asks for the network by id), so the network, and the block, stay for it.
 describe('a node taken out of a ClusterNetwork with only a stopped container on its network', () => {
   it('keeps the network, so the container starts again; it goes once the container is removed', async () => {
-    await label('host-1', { lv: 'yes' });
-    const mine = await eventually(async () => { const h = await hs('host-1'); return h && isReady(h) && h.status?.subnet ? h : undefined; }, 'lv-host-1 Ready', 30_000);
-    const subnet = String(mine.status!.subnet);
+    const subnet = await joinLv();
     await runContainer(lab.hosts[0], 'lv3', ['--net', 'lvnet']);
     await docker(lab.hosts[0], ['stop', '-t', '1', 'lv3']);
     await label('host-1', {});

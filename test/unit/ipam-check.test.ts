@@ -15,6 +15,9 @@ const st = (plural: string, name: string, status: unknown) => ({ key: `${P}/regi
 /** a NIC's controller status, kept in the index of the node it is bound to */
 const nicSt = (node: string, name: string, status: unknown) => ({ key: `${P}/registry/bynode/${node}/status/controller/containernics/${name}`, value: JSON.stringify(status) });
 const claim = (path: string, value: unknown) => ({ key: `${P}/ipam/${path}`, value: JSON.stringify(value) });
+/** MacvlanNet mv (192.168.60.0/24) with `spec` added, and the owner of its claims. */
+const owner = { kind: 'MacvlanNet', name: 'mv', uid: 'mv1' };
+const mvObject = (spec: Record<string, string>) => ({ key: `${P}/registry/objects/macvlannets/mv`, value: JSON.stringify({ apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'mv', uid: 'mv1' }, spec: { subnet: '192.168.60.0/24', ...spec } }) });
 
 const base = [
   o('clusternetworks', 'default', 'cn1', { cidr: '10.76.0.0/16', hostPrefix: 24 }),
@@ -141,7 +144,6 @@ describe('ipam audit', () => {
   });
 
   it('counts a block claim without a readable cidr, or an address claim without an ip, as a problem', () => {
-    const owner = { kind: 'MacvlanNet', name: 'mv', uid: 'mv1' };
     const a = auditIpam([...base,
       claim('macvlannets/mv/blocks/192.168.060.016', { owner, role: 'docker-block', node: 'n1' }),
       claim('macvlannets/mv/blocks/192.168.060.032', { owner, role: 'docker-block', cidr: '192.168.60.32/99', node: 'n1' }),
@@ -154,8 +156,7 @@ describe('ipam audit', () => {
     ]);
   });
   it('counts a moved Docker block its node\'s Docker still has (previousDockerRange) as announced, and one no status names as a leak', () => {
-    const owner = { kind: 'MacvlanNet', name: 'mv', uid: 'mv1' };
-    const mvn = { key: `${P}/registry/objects/macvlannets/mv`, value: JSON.stringify({ apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'mv', uid: 'mv1' }, spec: { subnet: '192.168.60.0/24', dockerIPAM: 'blocks' } }) };
+    const mvn = mvObject({ dockerIPAM: 'blocks' });
     const blocks = [
       claim('macvlannets/mv/blocks/192.168.060.016', { owner, role: 'docker-block', cidr: '192.168.60.16/28', node: 'n1' }),
       claim('macvlannets/mv/blocks/192.168.060.032', { owner, role: 'docker-block', cidr: '192.168.60.32/28', node: 'n1' }),
@@ -167,8 +168,7 @@ describe('ipam audit', () => {
   });
   it('counts as pre-claimed addresses in containers only those a node-pool claim backs (an out-of-range one a container keeps is not one)', () => {
     // ipRange shrunk under a running container: it keeps 192.168.60.200, which no claim backs any more
-    const owner = { kind: 'MacvlanNet', name: 'mv', uid: 'mv1' };
-    const mvn = { key: `${P}/registry/objects/macvlannets/mv`, value: JSON.stringify({ apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'mv', uid: 'mv1' }, spec: { subnet: '192.168.60.0/24', ipRange: '192.168.60.128/28' } }) };
+    const mvn = mvObject({ ipRange: '192.168.60.128/28' });
     const a = auditIpam([...base, mvn,
       claim('macvlannets/mv/addresses/192.168.060.130', { owner, role: 'node-pool', ip: '192.168.60.130', node: 'n1' }),
       claim('macvlannets/mv/addresses/192.168.060.131', { owner, role: 'node-pool', ip: '192.168.60.131', node: 'n1' }),
@@ -181,8 +181,7 @@ describe('ipam audit', () => {
   });
   it('counts in the breakdown what USED counts, the range, and names apart a claim kept outside it', () => {
     // ipRange shrunk to a /28 while a container on n2 used .200: its claim stays (outsideRange)
-    const owner = { kind: 'MacvlanNet', name: 'mv', uid: 'mv1' };
-    const mvn = { key: `${P}/registry/objects/macvlannets/mv`, value: JSON.stringify({ apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'mv', uid: 'mv1' }, spec: { subnet: '192.168.60.0/24', ipRange: '192.168.60.128/28' } }) };
+    const mvn = mvObject({ ipRange: '192.168.60.128/28' });
     const a = auditIpam([...base, mvn,
       claim('macvlannets/mv/addresses/192.168.060.128', { owner, role: 'shim', ip: '192.168.60.128', node: 'n1' }),
       claim('macvlannets/mv/addresses/192.168.060.130', { owner, role: 'node-pool', ip: '192.168.60.130', node: 'n1' }),
