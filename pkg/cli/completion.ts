@@ -7,7 +7,7 @@ import { KINDS, resolveKind } from '../api/kinds.js';
 import type { Session } from './connect.js';
 import type { CliIO } from './io.js';
 import { UsageError } from './exit.js';
-import { EVENT_NAMES, EVENT_OUTPUTS } from './commands/events.js';
+import { EVENT_NAMES } from './commands/events.js';
 import { GET_OUTPUTS } from './commands/get.js';
 import { JSONPATH } from './jsonpath-printer.js';
 import { CUSTOM_COLUMNS } from './custom-columns.js';
@@ -78,12 +78,11 @@ function forValues(): string {
 }
 
 /**
- * `-o` takes the formats of the command typed (found before this runs), `get events`' its own.
+ * `-o` takes the formats of the command typed (found before this runs; `get events` takes get's).
  * A lone `jsonpath=` or `custom-columns=` is completed without the space after it: the template follows in the word.
  */
 function outputValues(): string {
-  return `if [[ "$path" == get && -n "\${pos[0]}" && " ${EVENT_NAMES.join(' ')} " == *" \${pos[0]} "* ]]; then outputs="${[...EVENT_OUTPUTS, JSONPATH].join(' ')}"; fi; `
-    + 'COMPREPLY=($(compgen -W "$outputs" -- "$cur")); '
+  return 'COMPREPLY=($(compgen -W "$outputs" -- "$cur")); '
     + 'if [[ ${#COMPREPLY[@]} -eq 1 && "${COMPREPLY[0]}" == *= ]]; then compopt -o nospace 2>/dev/null; fi';
 }
 

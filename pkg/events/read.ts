@@ -11,8 +11,21 @@ import { decodeKey } from '../store/decode.js';
 import type { SkippedKey } from '../store/types.js';
 import { xnetEvent, type InvolvedObject, type XnetEvent } from './types.js';
 
+/**
+ * An event as xctl prints it: a Kubernetes-style object (kind Event, metadata.name), so that
+ * kubectl's templates work on it (`{.items[*].metadata.name}`, `-o name`). The name is
+ * Kubernetes' form, `<object name>.<id>`, the id the last part of its key (the recorder's hash
+ * of the incarnation, type, reason and message); the time it was made is its first occurrence.
+ */
+export type ListedEvent = { apiVersion: 'v1'; kind: 'Event'; metadata: { name: string; creationTimestamp: string } } & XnetEvent;
+
+export function listedEvent(key: string, e: XnetEvent): ListedEvent {
+  const id = key.slice(key.lastIndexOf('/') + 1);
+  return { apiVersion: 'v1', kind: 'Event', metadata: { name: `${e.involvedObject.name}.${id}`, creationTimestamp: e.firstTimestamp }, ...e };
+}
+
 export interface EventList {
-  items: XnetEvent[];
+  items: ListedEvent[];
   /** keys whose values did not decode as events, and why */
   skipped: SkippedKey[];
   /** events about the object left out (fromItsNode), per the node whose agent wrote them */
@@ -66,21 +79,21 @@ export async function listEvents(client: Etcd3, prefix: string | undefined, obj?
   // client's receive limit (64 MiB, some 43 such keys) failed `get events` and every `describe`.
   const res = await rangePrefix(client, root);
   const skipped: SkippedKey[] = [];
-  const items: XnetEvent[] = [];
+  const items: ListedEvent[] = [];
   const others = new Map<string, number>();
   for (const kv of res.kvs) {
     const key = kv.key.toString();
     const e = decodeEvent(key, kv.value.toString(), root);
     if ('error' in e) skipped.push({ key, error: e.error });
     else if (!eventFor(e.value, obj)) continue;
-    else if (fromItsNode(e.value, node)) items.push(e.value);
+    else if (fromItsNode(e.value, node)) items.push(listedEvent(key, e.value));
     else others.set(e.value.source.node!, (others.get(e.value.source.node!) ?? 0) + 1);
   }
   return { items: items.sort(byTime), skipped, others, revision: Number(res.revision) };
 }
 
 export interface EventHandlers {
-  onEvent(e: XnetEvent): void;
+  onEvent(e: ListedEvent): void;
   /** a key written during the watch whose value is not an event */
   onSkipped?(s: SkippedKey): void;
   /** an event about the object from another node's agent, left out (fromItsNode) */
@@ -97,7 +110,7 @@ export async function watchEvents(client: Etcd3, prefix: string | undefined, rev
     const key = kv.key.toString();
     const e = decodeEvent(key, kv.value.toString(), root);
     if ('error' in e) h.onSkipped?.({ key, error: e.error });
-    else if (eventFor(e.value, obj)) (fromItsNode(e.value, node) ? h.onEvent(e.value) : h.onOther?.(e.value));
+    else if (eventFor(e.value, obj)) (fromItsNode(e.value, node) ? h.onEvent(listedEvent(key, e.value)) : h.onOther?.(e.value));
   });
   // A watch etcd ends (its start compacted away, etcd gone) is an error, never a quiet exit 0.
   const failed = await new Promise<Error | undefined>((resolve) => {

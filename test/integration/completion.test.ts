@@ -89,7 +89,7 @@ describe('xctl completion', () => {
     expect(await complete('xctl get -o jsonp')).toEqual(['jsonpath=']);
     expect(await complete('xctl topology -o ')).toEqual(['dot', 'svg', 'text']);
     expect(await complete('xctl lab status --output ')).toEqual(['json']);
-    expect(await complete('xctl get events -o ')).toEqual(['json', 'jsonpath=', 'yaml']);
+    expect(await complete('xctl get events -o ')).toEqual(['custom-columns=', 'json', 'jsonpath=', 'name', 'wide', 'yaml']);
     expect(await complete('xctl get ev --output y')).toEqual(['yaml']);
   });
 

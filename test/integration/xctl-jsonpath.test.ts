@@ -1,7 +1,7 @@
 // `xctl get -o jsonpath=TEMPLATE` as a kubectl user scripts it, against a real etcd, in-process
 // through runXctl: what the user sees (stdout, exit code, stderr). The template language itself
 // is test/unit/jsonpath.test.ts's.
-import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { xctlInProcess, type XctlOptions, type XctlRun } from '../harness/xctl-in-process.js';
 import { EventRecorder } from '../../pkg/events/recorder.js';
 
@@ -119,22 +119,22 @@ describe('get events -o jsonpath', () => {
       code: 1, out: '', err: 'error: error executing jsonpath "{.nope}": nope is not found\n',
     });
     expect(await xctl(['get', 'events', '-o', 'yaml', '--allow-missing-template-keys'])).toMatchObject({ code: 2, err: 'error: --allow-missing-template-keys is for -o jsonpath=TEMPLATE\n' });
-    expect((await xctl(['get', 'events', '-o', 'wide'])).err).toBe('error: unknown output format "wide" for events; use json, yaml or jsonpath=TEMPLATE\n');
+    expect(await xctl(['get', 'events', '-o', 'table'])).toEqual({ code: 2, out: '', err: 'error: unknown output format "table" for events; use wide, json, yaml, name, jsonpath=TEMPLATE or custom-columns=SPEC\n' });
   });
 });
 
 /**
  * Runs the watch `args`, makes `change` once the list was printed, and stops the watch once
- * `end` was printed after it (none: the watch is to end on its own).
+ * `end` was printed after it, or its output passes `end` (none: the watch is to end on its own).
  */
-async function watchUntil(args: string[], end: string | undefined, change: () => Promise<unknown>): Promise<XctlRun> {
+async function watchUntil(args: string[], end: string | ((out: string) => boolean) | undefined, change: () => Promise<unknown>): Promise<XctlRun> {
   const ac = new AbortController();
   onTestFinished(() => ac.abort());
   let listed!: () => void;
   const listRead = new Promise<void>((r) => { listed = r; });
   const watching = xctl(args, {
     signal: ac.signal,
-    onOut: (all) => { if (all.length) listed(); if (end && all.endsWith(end)) ac.abort(); },
+    onOut: (all) => { if (all.length) listed(); if (typeof end === 'function' ? end(all) : end && all.endsWith(end)) ac.abort(); },
   });
   await listRead;
   await change();
@@ -172,5 +172,55 @@ describe('get --show-labels', () => {
     expect(wide.match(/LABELS/g)).toHaveLength(1);
     expect((await xctl(['get', 'nic', 'web-1', '--show-labels'])).out).toMatch(/\s<none>\n$/);
     expect(await xctl(['get', 'no', '-o', 'json', '--show-labels'])).toMatchObject({ code: 2, err: expect.stringContaining('--show-labels is for the table') });
+  });
+});
+
+describe('get events -o name, wide and custom-columns', () => {
+  // events about jp-2 only: the tests above record about web-1 and jp-1
+  const forJp2 = ['get', 'events', '--for', 'node/jp-2'];
+  let rec: EventRecorder;
+  beforeAll(async () => {
+    rec = new EventRecorder({ client: lab.etcd.client(), source: { component: 'controller' } });
+    await rec.record({ kind: 'Node', name: 'jp-2' }, 'Normal', 'Joined', 'node jp-2 reported itself');
+    // a later lastTimestamp: the listing is oldest first
+    await new Promise((r) => setTimeout(r, 5));
+    await rec.record({ kind: 'Node', name: 'jp-2' }, 'Warning', 'AddressConflict', 'address 198.18.0.12 is also another node\'s');
+  });
+  afterAll(() => rec.close());
+
+  it('names each event event/<object>.<id>: the metadata.name -o json and jsonpath show', async () => {
+    const r = await xctl([...forJp2, '-o', 'name']);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    const lines = r.out.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(l).toMatch(/^event\/jp-2\.[0-9a-f]{16}$/);
+    expect(new Set(lines).size).toBe(2);
+    const items = JSON.parse((await xctl([...forJp2, '-o', 'json'])).out).items as { metadata: { name: string } }[];
+    expect(items.map((e) => `event/${e.metadata.name}`)).toEqual(lines);
+    expect(items[0]).toMatchObject({ apiVersion: 'v1', kind: 'Event', reason: 'Joined', involvedObject: { kind: 'Node', name: 'jp-2' } });
+    expect((await xctl([...forJp2, '-o', 'jsonpath={.items[*].metadata.name}'])).out).toBe(lines.map((l) => l.slice('event/'.length)).join(' '));
+  });
+
+  it('prints the columns asked for, and the wide table with FIRST SEEN and NAME', async () => {
+    expect(await xctl([...forJp2, '-o', 'custom-columns=TYPE:.type,REASON:.reason,OBJECT:.involvedObject.name'])).toEqual({
+      code: 0, err: '', out: 'TYPE      REASON            OBJECT\nNormal    Joined            jp-2\nWarning   AddressConflict   jp-2\n',
+    });
+    expect((await xctl([...forJp2, '--no-headers', '-o', 'custom-columns=R:reason'])).out).toBe('Joined\nAddressConflict\n');
+    const wide = (await xctl([...forJp2, '-o', 'wide'])).out.split('\n');
+    expect(wide[0]).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+COUNT\s+SOURCE\s+FIRST SEEN\s+NAME\s+MESSAGE$/);
+    expect(wide[1]).toMatch(/^\d+s\s+Normal\s+Joined\s+node\/jp-2\s+1\s+controller\s+\d+s\s+jp-2\.[0-9a-f]{16}\s+node jp-2 reported itself$/);
+    expect(await xctl([...forJp2, '-o', 'custom-columns=REASON'])).toMatchObject({ code: 2, out: '', err: expect.stringContaining('expected <header>:<json-path-expr>') });
+  });
+
+  it('a watch prints each later event in the format asked for', async () => {
+    const change = () => rec.record({ kind: 'Node', name: 'jp-2' }, 'Normal', 'Left', 'node jp-2 left');
+    expect(await watchUntil([...forJp2, '-w', '-o', 'custom-columns=REASON:.reason'], 'Left\n', change))
+      .toEqual({ code: 0, err: '', out: 'REASON\nJoined\nAddressConflict\nLeft\n' });
+    const lines = (out: string) => out.split('\n').filter(Boolean);
+    const named = await watchUntil([...forJp2, '-w', '-o', 'name'], (out) => lines(out).length === 4,
+      () => rec.record({ kind: 'Node', name: 'jp-2' }, 'Normal', 'Rejoined', 'node jp-2 is back'));
+    expect(named).toMatchObject({ code: 0, err: '' });
+    expect(lines(named.out)[3]).toMatch(/^event\/jp-2\.[0-9a-f]{16}$/);
+    expect(new Set(lines(named.out)).size).toBe(4);
   });
 });

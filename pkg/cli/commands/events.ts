@@ -1,19 +1,20 @@
-// `xctl get events [--for KIND/NAME] [-o json|yaml|jsonpath=TEMPLATE] [-w]` and the Events section of describe.
+// `xctl get events [--for KIND/NAME] [-o wide|json|yaml|name|jsonpath=TEMPLATE|custom-columns=SPEC] [-w]` and the Events section of describe.
 import { resolveKind, type Kind } from '../../api/kinds.js';
-import { listEvents, watchEvents } from '../../events/read.js';
+import { listEvents, watchEvents, type ListedEvent } from '../../events/read.js';
 import { boundNode } from '../../store/merge.js';
 import { printable } from '../../printable.js';
 import { whileEtcdAnswers } from '../watch-liveness.js';
-import type { InvolvedObject, XnetEvent } from '../../events/types.js';
+import type { InvolvedObject } from '../../events/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
 import { JSONPATH, jsonPathPrinter } from '../jsonpath-printer.js';
-import { columnWidths, humanAge, renderTable, skippedLines, toJson, toYaml, watchTable } from '../format.js';
+import { columnWidths, humanAge, ref, renderTable, skippedLines, toJson, toYaml, watchTable } from '../format.js';
+import { CUSTOM_COLUMNS, parseCustomColumns, type Columns } from '../custom-columns.js';
 
 export const EVENT_NAMES = ['events', 'event', 'ev'];
 /** What `get events -o` takes as a whole word (also what completion offers after it, with JSONPATH). */
-export const EVENT_OUTPUTS = ['json', 'yaml'] as const;
+const EVENT_OUTPUTS = ['wide', 'json', 'yaml', 'name'] as const;
 export const isEventsKind = (kind: string) => EVENT_NAMES.includes(kind.toLowerCase());
 
 export interface EventsOptions {
@@ -26,16 +27,20 @@ export interface EventsOptions {
   allowMissingTemplateKeys?: boolean;
 }
 
-type EventsPrint = { format: 'table' | 'json' | 'yaml' } | { format: 'jsonpath'; render: (data: unknown) => string };
+/** A table's columns; `floor`, rows whose widths a watch's columns are at least (USUAL_ROW). */
+type EventsPrint = { format: 'table'; columns: Columns; floor: string[][] } | { format: 'json' } | { format: 'yaml' } | { format: 'name' }
+  | { format: 'jsonpath'; render: (data: unknown) => string };
 
-/** -o for events; a jsonpath template is parsed before etcd is read, as get KIND's is. */
+/** -o for events; a jsonpath template or custom columns are parsed before etcd is read, as get KIND's are. */
 function eventsOutput(opts: EventsOptions): EventsPrint {
   const o = opts.output;
   const jsonpath = o !== undefined && (o === 'jsonpath' || o.startsWith(JSONPATH));
   if (opts.allowMissingTemplateKeys !== undefined && !jsonpath) throw new UsageError('--allow-missing-template-keys is for -o jsonpath=TEMPLATE');
   if (jsonpath) return { format: 'jsonpath', render: jsonPathPrinter(o.slice(JSONPATH.length), opts.allowMissingTemplateKeys ?? true) };
-  if (o !== undefined && !(EVENT_OUTPUTS as readonly string[]).includes(o)) throw new UsageError(`unknown output format "${o}" for events; use json, yaml or jsonpath=TEMPLATE`);
-  return { format: o ?? 'table' } as EventsPrint;
+  if (o === undefined || o === 'wide') { const columns = o ? WIDE : TABLE; return { format: 'table', columns, floor: [columns.header, columns.row(USUAL)] }; }
+  if (o === 'custom-columns' || o.startsWith(CUSTOM_COLUMNS)) return { format: 'table', columns: parseCustomColumns(o.slice(CUSTOM_COLUMNS.length)), floor: [] };
+  if (!(EVENT_OUTPUTS as readonly string[]).includes(o)) throw new UsageError(`unknown output format "${o}" for events; use wide, json, yaml, name, jsonpath=TEMPLATE or custom-columns=SPEC`);
+  return { format: o } as EventsPrint;
 }
 
 /** KIND/NAME with KIND in any of its spellings. */
@@ -65,17 +70,27 @@ export function otherLines(obj: InvolvedObject, node: string | undefined, others
   return [...others].map(([from, n]) => `warning: ${n} event(s) about ${printable(obj.kind.toLowerCase())}/${printable(obj.name)} written by agent/${printable(from)}, not by its node's agent (${printable(node ?? '')}), not shown; xctl get events shows them\n`).join('');
 }
 
-const HEADER = ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'COUNT', 'SOURCE', 'MESSAGE'];
-const row = (e: XnetEvent) => [
-  humanAge(e.lastTimestamp), e.type, e.reason, `${e.involvedObject.kind.toLowerCase()}/${e.involvedObject.name}`,
-  String(e.count), e.source.node ? `agent/${e.source.node}` : e.source.component, e.message,
-];
+const source = (e: ListedEvent) => (e.source.node ? `agent/${e.source.node}` : e.source.component);
+const object = (e: ListedEvent) => `${e.involvedObject.kind.toLowerCase()}/${e.involvedObject.name}`;
+const TABLE: Columns = {
+  header: ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'COUNT', 'SOURCE', 'MESSAGE'],
+  row: (o) => { const e = o as ListedEvent; return [humanAge(e.lastTimestamp), e.type, e.reason, object(e), String(e.count), source(e), e.message]; },
+};
+/** kubectl's -o wide adds FIRST SEEN and NAME; MESSAGE stays last, where a long one does not push the others apart. */
+const WIDE: Columns = {
+  header: ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'COUNT', 'SOURCE', 'FIRST SEEN', 'NAME', 'MESSAGE'],
+  row: (o) => { const e = o as ListedEvent; return [humanAge(e.lastTimestamp), e.type, e.reason, object(e), String(e.count), source(e), humanAge(e.firstTimestamp), e.metadata.name, e.message]; },
+};
 
 /**
- * A usual event's row: the columns of a watch are at least this wide, so that the rows it prints
- * after the first line up with it more often (a table printed row by row cannot know them all).
+ * A usual event: the columns of a watch are at least as wide as its row, so that the rows it
+ * prints after the first line up with it more often (a table printed row by row cannot know them all).
  */
-const USUAL_ROW = ['12m', 'Warning', 'RouteConflict', 'containernic/' + 'x'.repeat(20), '999', 'agent/host-10'];
+const USUAL = {
+  metadata: { name: `${'x'.repeat(20)}.${'0'.repeat(16)}` }, type: 'Warning', reason: 'RouteConflict', count: 999,
+  involvedObject: { kind: 'ContainerNic', name: 'x'.repeat(20) }, source: { component: 'agent', node: 'host-10' },
+  lastTimestamp: new Date(Date.now() - 12 * 60_000).toISOString(), firstTimestamp: new Date(Date.now() - 12 * 60_000).toISOString(), message: '',
+};
 
 export async function eventsCommand(session: Session, io: CliIO, name: string | undefined, opts: EventsOptions): Promise<number> {
   if (name !== undefined) throw new UsageError('get events takes no NAME; use --for KIND/NAME');
@@ -114,7 +129,7 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
  * stderr, and a watch's header then comes with its first row, aligned to it, as `get KIND -w`
  * prints it (a header printed at once could only guess the widths of rows not yet seen).
  */
-function printListed(io: CliIO, items: XnetEvent[], how: EventsPrint, opts: EventsOptions): (e: XnetEvent) => void {
+function printListed(io: CliIO, items: ListedEvent[], how: EventsPrint, opts: EventsOptions): (e: ListedEvent) => void {
   if (how.format === 'jsonpath') {
     // kubectl's input: the List -o json prints; a watch runs the template on each event
     io.out(opts.watch ? items.map(how.render).join('') : how.render({ apiVersion: 'v1', kind: 'List', items }));
@@ -129,13 +144,22 @@ function printListed(io: CliIO, items: XnetEvent[], how: EventsPrint, opts: Even
     io.out(opts.watch ? items.map((e) => `---\n${toYaml(e)}`).join('') : toYaml({ apiVersion: 'v1', kind: 'List', items }));
     return (e) => io.out(`---\n${toYaml(e)}`);
   }
-  const headers = opts.headers !== false;
+  if (how.format === 'name') {
+    io.out(items.map((e) => `${ref(e)}\n`).join(''));
+    return (e) => io.out(`${ref(e)}\n`);
+  }
+  return printTable(io, items, how, opts.headers !== false);
+}
+
+/** The table (the events' own, wide, or the user's columns), and how a watch prints each later row. */
+function printTable(io: CliIO, items: ListedEvent[], how: Extract<EventsPrint, { format: 'table' }>, headers: boolean): (e: ListedEvent) => void {
+  const { header, row } = how.columns;
   const rows = items.map(row);
   if (!rows.length) io.err('No events found.\n');
   // the listing's widths (at least the header's and a usual row's) serve the rows a watch prints later
-  const widths = rows.length ? columnWidths([HEADER, ...rows, USUAL_ROW]) : undefined;
-  if (rows.length) io.out(renderTable(headers ? [HEADER, ...rows] : rows, widths));
-  const rowText = watchTable(headers ? HEADER : undefined, widths, [HEADER, USUAL_ROW]);
+  const widths = rows.length ? columnWidths([header, ...rows, ...how.floor]) : undefined;
+  if (rows.length) io.out(renderTable(headers ? [header, ...rows] : rows, widths));
+  const rowText = watchTable(headers ? header : undefined, widths, [header, ...how.floor]);
   return (e) => io.out(rowText(row(e)));
 }
 
