@@ -55,6 +55,7 @@ const LABEL_VALUE_RULE = 'at most 63 letters, digits, "-", "_" and ".", starting
 const DNS1123_SUBDOMAIN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
 const LABEL_NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?';
 const LABEL_KEY_SYNTAX = new RegExp(`^(${DNS1123_SUBDOMAIN}/)?${LABEL_NAME}$`);
+const LABEL_VALUE_SYNTAX = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 /** What is wrong with a label key (Kubernetes' rule), or undefined when it is a good one. */
 export function labelKeyProblem(key: string): string | undefined {
@@ -64,6 +65,11 @@ export function labelKeyProblem(key: string): string | undefined {
   if (prefix.length > 253) return `the prefix (before the "/") has ${prefix.length} characters, at most 253; ${LABEL_KEY_RULE}`;
   if (keyName.length > 63) return `the name (after any "/") has ${keyName.length} characters, at most 63; ${LABEL_KEY_RULE}`;
   return undefined;
+}
+
+/** What is wrong with a label value (Kubernetes' rule), or undefined when it is a good one. */
+export function labelValueProblem(value: string): string | undefined {
+  return value.length > 63 || !LABEL_VALUE_SYNTAX.test(value) ? LABEL_VALUE_RULE : undefined;
 }
 
 const labelKey = z.string().superRefine((k, ctx) => {
@@ -76,7 +82,7 @@ const labelKey = z.string().superRefine((k, ctx) => {
 
 export const labels = z.record(
   labelKey,
-  z.string().max(63, `invalid label value: ${LABEL_VALUE_RULE}`).regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/, `invalid label value: ${LABEL_VALUE_RULE}`),
+  z.string().max(63, `invalid label value: ${LABEL_VALUE_RULE}`).regex(LABEL_VALUE_SYNTAX, `invalid label value: ${LABEL_VALUE_RULE}`),
 );
 
 export const nodeSelector = z.strictObject({
