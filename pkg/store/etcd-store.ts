@@ -1,7 +1,7 @@
 // Store over etcd. Objects, controller status and per-node status are separate keys
 // (docs/design.md); this file is the only place that knows how they are combined.
 import type { Etcd3, IKeyValue, IRequestOp } from 'etcd3';
-import { API_VERSION, kindInfo, matchLabels, type AnyObject, type Kind, type Status } from '../api/index.js';
+import { API_VERSION, kindInfo, selectorMatches, type AnyObject, type Kind, type Status } from '../api/index.js';
 import { name as nameSchema } from '../api/fields.js';
 import { formatIssuePath } from '../api/field-path.js';
 import { EtcdNodeLease } from './node-lease.js';
@@ -177,7 +177,7 @@ export class EtcdStore implements Store {
     const r = await this.snapshot(kind, undefined, { withoutStatus: opts.withoutStatus, controllerStatusOnly: opts.controllerStatusOnly });
     const sel = opts.labelSelector;
     if (!sel) return r;
-    return { ...r, items: r.items.filter((o) => matchLabels(sel, o.metadata.labels)) };
+    return { ...r, items: r.items.filter((o) => selectorMatches(sel, o.metadata.labels)) };
   }
 
   async create(obj: AnyObject): Promise<AnyObject> {

@@ -1,14 +1,14 @@
 // The store's public surface. Implementation: ./etcd-store.ts. Everything etcd-specific
 // (keys, revisions, transactions) stays behind this interface.
-import type { AnyObject, Kind, Status } from '../api/index.js';
+import type { AnyObject, Kind, LabelSelector, Status } from '../api/index.js';
 import { StoreError } from '../errors.js';
 import type { NodeConditions } from './merge.js';
 
 export type StatusWriter = { controller: true } | { node: string };
 
 export interface ListOptions {
-  /** k=v pairs that metadata.labels must all match */
-  labelSelector?: Record<string, string>;
+  /** requirements that metadata.labels must all meet (none: every object) */
+  labelSelector?: LabelSelector;
   /** the objects as stored, without reading any status (cheaper: one status per node per object) */
   withoutStatus?: boolean;
   /** the objects with the controller's status alone, no node's report (what the controller decided, as a Node's accepted address) */

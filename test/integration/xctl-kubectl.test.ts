@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import { runXctl } from '../../pkg/cli/program.js';
+import { equalitySelector } from '../../pkg/api/labels.js';
 
 let etcd: TestEtcd;
 let store: EtcdStore;
@@ -128,7 +129,7 @@ describe('get -o name', () => {
     expect(await xctl(['get', 'nodes', 'k-1', '-o', 'name'])).toMatchObject({ code: 0, out: 'node/k-1\n' });
     const deleted = await xctl(['delete', ...listed.out.trim().split('\n')]);
     expect(deleted).toMatchObject({ code: 0, out: 'node/pipe-1 deleted\nnode/pipe-2 deleted\n' });
-    expect((await store.list('Node', { labelSelector: { role: 'pipe' } })).items).toEqual([]);
+    expect((await store.list('Node', { labelSelector: equalitySelector({ role: 'pipe' }) })).items).toEqual([]);
   });
 
   it('prints nothing for an empty list, as json and yaml print no message', async () => {

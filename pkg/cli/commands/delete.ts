@@ -14,7 +14,7 @@ import { mapLimit } from '../../runtime/map-limit.js';
 
 export interface DeleteOptions extends SelectionOptions { ignoreNotFound?: boolean; force?: boolean; wait?: boolean; timeout?: string }
 
-const DELETE_USAGE = 'usage: xctl delete KIND NAME... | KIND/NAME... | -f FILE|DIR|- | KIND[,KIND...] -l k=v | KIND[,KIND...] --all';
+const DELETE_USAGE = 'usage: xctl delete KIND NAME... | KIND/NAME... | -f FILE|DIR|- | KIND[,KIND...] -l SELECTOR | KIND[,KIND...] --all';
 
 /**
  * delete KIND NAME... | -f | -l | --all: deletes what exists, in as few transactions as etcd's

@@ -1,10 +1,12 @@
 import type { Condition } from '../../api/fields.js';
 import type { KindInfo } from '../../api/kinds.js';
+import type { LabelSelector } from '../../api/labels.js';
 import type { NodeConditions } from '../../store/merge.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
-import { parseSelector, selectorOption } from '../flag-values.js';
+import { selectorOption } from '../flag-values.js';
+import { parseSelector } from '../label-selector.js';
 import { agoText, humanAge, renderTable, skippedLines, toHumanYaml } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
@@ -57,7 +59,7 @@ async function describeNamed(session: Session, io: CliIO, info: KindInfo, name: 
 const memo = <T>(f: () => Promise<T>): (() => Promise<T>) => { let p: Promise<T> | undefined; return () => (p ??= f()); };
 
 /** Every object of a kind (the selector's), by name (each is then read whole, with what describe shows beyond get's merged view). */
-async function namesOf(session: Session, io: CliIO, info: KindInfo, selector: Record<string, string> | undefined): Promise<string[]> {
+async function namesOf(session: Session, io: CliIO, info: KindInfo, selector: LabelSelector | undefined): Promise<string[]> {
   const list = await session.store().list(info.kind, { withoutStatus: true, labelSelector: selector });
   io.err(skippedLines(list.skipped));
   return list.items.map((o) => o.metadata.name).sort();

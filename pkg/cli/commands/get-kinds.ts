@@ -2,6 +2,7 @@
 // them (`kubectl get pods,svc`): one table per kind, each with its header, a blank line between,
 // NAME written KIND/NAME so that a row says its kind; -o json|yaml one List of all of them.
 import type { AnyObject } from '../../api/types.js';
+import type { LabelSelector } from '../../api/labels.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
@@ -9,7 +10,7 @@ import { asList, ref, renderTable, tableOf, toJson, toYaml, type Output } from '
 import { readListed, readNamed } from './get-read.js';
 import type { NamesOfKind } from './targets.js';
 
-export interface SeveralKindsOptions extends Output { selector?: Record<string, string>; watch?: boolean; headers: boolean }
+export interface SeveralKindsOptions extends Output { selector?: LabelSelector; watch?: boolean; headers: boolean }
 
 export async function getSeveralKinds(session: Session, io: CliIO, groups: NamesOfKind[], opts: SeveralKindsOptions): Promise<number> {
   // kubectl refuses a watch of several kinds too: one watch follows one kind's keys

@@ -2,6 +2,7 @@
 // still shown, as kubectl does) or a kind's list (keys that do not decode said on stderr).
 import type { Kind } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
+import type { LabelSelector } from '../../api/labels.js';
 import { NotFoundError } from '../../store/types.js';
 import type { NodeConditions } from '../../store/merge.js';
 import type { Session } from '../connect.js';
@@ -28,7 +29,7 @@ export async function readNamed(session: Session, io: CliIO, kind: Kind, names: 
   return { items, revision, missing };
 }
 
-export async function readListed(session: Session, io: CliIO, kind: Kind, selector: Record<string, string> | undefined): Promise<Fetched> {
+export async function readListed(session: Session, io: CliIO, kind: Kind, selector: LabelSelector | undefined): Promise<Fetched> {
   const list = await session.store().list(kind, { labelSelector: selector });
   // A key that does not decode is not the list's failure: the good objects print, and one
   // line per bad key says what was left out (exit 0).

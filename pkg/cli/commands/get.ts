@@ -1,7 +1,7 @@
 import type { Kind, KindInfo } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
 import { whileEtcdAnswers } from '../watch-liveness.js';
-import { matchLabels } from '../../api/labels.js';
+import { selectorMatches, type LabelSelector } from '../../api/labels.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
@@ -13,7 +13,8 @@ import { getSeveralKinds } from './get-kinds.js';
 import { eventsCommand, isEventsKind } from './events.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
-import { parseBoolFlag, parseSelector, selectorOption } from '../flag-values.js';
+import { parseBoolFlag, selectorOption } from '../flag-values.js';
+import { parseSelector } from '../label-selector.js';
 import { namesByKind, type NamesOfKind } from './targets.js';
 
 export interface GetOptions {
@@ -49,9 +50,6 @@ export function parseGetOutput(opts: Pick<GetOptions, 'output' | 'allowMissingTe
   return { format, jsonpath: jsonPathPrinter(opts.output!.slice(JSONPATH.length), opts.allowMissingTemplateKeys ?? true) };
 }
 
-const matches = (o: AnyObject, sel: Record<string, string> | undefined) =>
-  matchLabels(sel, o.metadata.labels);
-
 /** `get KIND [NAME...]`, or several kinds (`cn,hs`, `no/a cn/b`): one table per kind (get-kinds.ts). */
 export async function getCommand(session: Session, io: CliIO, groups: NamesOfKind[], opts: GetOptions): Promise<number> {
   const output = parseGetOutput(opts);
@@ -60,7 +58,7 @@ export async function getCommand(session: Session, io: CliIO, groups: NamesOfKin
   return getOneKind(session, io, groups[0], { ...output, selector, watch: opts.watch, headers: opts.headers });
 }
 
-interface OneKindOptions extends Output { selector?: Record<string, string>; watch?: boolean; headers?: boolean }
+interface OneKindOptions extends Output { selector?: LabelSelector; watch?: boolean; headers?: boolean }
 
 async function getOneKind(session: Session, io: CliIO, { info, names }: NamesOfKind, opts: OneKindOptions): Promise<number> {
   const { format, selector } = opts;
@@ -127,7 +125,7 @@ function jsonPathText(render: (data: unknown) => string, items: AnyObject[], how
 /** Prints each change as it happens, until interrupted; deleted objects print once more, as kubectl does. */
 interface WatchFrom {
   names: string[];
-  selector: Record<string, string> | undefined;
+  selector: LabelSelector | undefined;
   revision: number;
   format: OutputFormat;
   /** the listed table's column widths, which the rows keep; none: the first row sets them */
@@ -164,7 +162,7 @@ async function watchRows(session: Session, io: CliIO, info: KindInfo, from: Watc
     if (failed.signal.aborted) return;
     try { printOne(o); } catch (e) { failure = e; failed.abort(); }
   };
-  const wanted = (o: AnyObject) => (names.length ? names.includes(o.metadata.name) : matches(o, selector));
+  const wanted = (o: AnyObject) => (names.length ? names.includes(o.metadata.name) : selectorMatches(selector, o.metadata.labels));
   const w = await session.store().watch(info.kind, revision, {
     onEvent: (e) => {
       if (wanted(e.object)) print(e.object);

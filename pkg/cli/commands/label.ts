@@ -67,7 +67,7 @@ export async function labelCommand(session: Session, io: CliIO, words: string[],
   const args = firstChange < 0 ? words : words.slice(0, firstChange);
   if (firstChange >= 0 && words.slice(firstChange).some((w) => !isChange(w))) throw new UsageError('give KIND NAME... first, then the label updates (KEY=VALUE, KEY-)');
   const changes = parseLabelChanges(firstChange < 0 ? [] : words.slice(firstChange));
-  const { targets, selected } = await selectTargets(session, io, 'label', args, opts, 'usage: xctl label KIND NAME... | KIND/NAME... | KIND -l k=v | KIND --all  KEY=VALUE... KEY-...');
+  const { targets, selected } = await selectTargets(session, io, 'label', args, opts, 'usage: xctl label KIND NAME... | KIND/NAME... | KIND -l SELECTOR | KIND --all  KEY=VALUE... KEY-...');
   if (selected && !targets.length) { io.err('No resources found\n'); return EXIT.OK; }
   for (let attempt = 1; ; attempt++) {
     try {

@@ -1,12 +1,12 @@
-// Which objects delete and wait act on: those named (`KIND NAME...`, `KIND/NAME...`), those in
-// manifests (`-f`), or, as kubectl selects them, every object of a kind (`--all`) or those whose
-// labels match (`-l k=v`). A selection is read once, when the command starts: an object made
-// after that is not acted on, as in kubectl.
+// Which objects delete, label and wait act on: those named (`KIND NAME...`, `KIND/NAME...`),
+// those in manifests (`-f`), or, as kubectl selects them, every object of a kind (`--all`) or
+// those whose labels match (`-l app=web`, `-l 'app in (web,db),!canary'`). A selection is read
+// once, when the command starts: an object made after that is not acted on, as in kubectl.
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { UsageError } from '../exit.js';
 import { skippedLines } from '../format.js';
-import { parseSelector } from '../flag-values.js';
+import { parseSelector } from '../label-selector.js';
 import { namedOrInManifests, namesByKind, type Target } from './targets.js';
 
 export interface SelectionOptions { filename?: string[]; selector?: string[]; all?: boolean }

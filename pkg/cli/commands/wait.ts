@@ -185,7 +185,7 @@ async function watchTargets(session: Session, io: CliIO, targets: Waited[], revi
   })));
 }
 
-const WAIT_USAGE = 'usage: xctl wait KIND NAME... | KIND/NAME... | -f FILE|DIR|- | KIND[,KIND...] -l k=v | KIND[,KIND...] --all [--for condition=Ready|delete|jsonpath=...] [--timeout 60s]';
+const WAIT_USAGE = 'usage: xctl wait KIND NAME... | KIND/NAME... | -f FILE|DIR|- | KIND[,KIND...] -l SELECTOR | KIND[,KIND...] --all [--for condition=Ready|delete|jsonpath=...] [--timeout 60s]';
 
 /** wait's objects; a selection that matches nothing is an error, as in kubectl: there is nothing to wait for. */
 async function waitTargets(session: Session, io: CliIO, args: string[], opts: SelectionOptions) {
