@@ -44,6 +44,15 @@ function decode(ctx: Ctx, node: string, mvn: string, ipam: unknown): Decoded {
   return { unreadable: true };
 }
 
+/**
+ * Whether the node's agent reports on the MacvlanNet: its lease-bound status is there (decoded
+ * or not). Not so while the agent is stopped or cut off from etcd: what the node holds then can
+ * neither be given back nor be told idle from in use.
+ */
+export function nodeReports(ctx: Ctx, node: string, mvn: string): boolean {
+  return ctx.model.nodeStatus(node, 'MacvlanNet', mvn) !== undefined || ctx.model.cache.isRefused(ctx.model.keys.status('MacvlanNet', mvn, { node }));
+}
+
 /** The node's IPAM report for the MacvlanNet, or undefined when it has none or it does not decode. */
 export function nodeIpamReport(ctx: Ctx, node: string, mvn: string): NodeIpamReport | undefined {
   return decodedOf(ctx, node, mvn).report;

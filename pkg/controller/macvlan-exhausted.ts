@@ -6,7 +6,7 @@
 import type { MacvlanNet } from '../api/index.js';
 import { idleCount } from '../dockeripam/node-pool.js';
 import { contains, type Interval } from '../ipam/ranges.js';
-import { nodeIpamReport } from './ipam-report.js';
+import { nodeIpamReport, nodeReports } from './ipam-report.js';
 import type { Ctx } from './context.js';
 import { firstFew } from '../first-few.js';
 
@@ -49,18 +49,33 @@ export function macvlanHolders(ctx: Ctx, m: MacvlanNet, range: Interval[]): stri
   return parts.length ? `: held by ${parts.join(', ')}` : '';
 }
 
-/** The pre-claimed addresses, and who holds them idle (its report lists them in use or not). */
+/**
+ * The pre-claimed addresses, who holds them idle (its report lists them in use or not), and
+ * who holds them with an agent that does not report (nothing given back until it does).
+ */
 function preClaimedText(ctx: Ctx, mvn: string, pools: Map<string, Set<number>>): string {
   let all = 0;
   const idle: Array<[string, number]> = [];
+  const silent: Array<[string, number]> = [];
   for (const [node, held] of pools) {
     all += held.size;
+    if (!nodeReports(ctx, node, mvn)) { silent.push([node, held.size]); continue; }
     const n = idleCount(held, nodeIpamReport(ctx, node, mvn));
     if (n > 0) idle.push([node, n]);
   }
-  idle.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  const head = `${all} pre-claimed for the nodes' containers`;
-  if (!idle.length) return `${head} (all in use)`;
-  const total = idle.reduce((s, [, n]) => s + n, 0);
-  return `${head} (${total} idle: ${firstFew(idle.map(([node, n]) => `${node} (${n})`), MAX_NAMED)}; asked back for the ContainerNics waiting)`;
+  const parts = [
+    idle.length && `${sum(idle)} idle: ${named(idle)}; asked back for the ContainerNics waiting`,
+    silent.length && `${sum(silent)} held by ${named(silent)}, ${silent.length > 1 ? SILENT_MANY : SILENT_ONE}`,
+  ].filter((p): p is string => !!p);
+  return `${all} pre-claimed for the nodes' containers (${parts.length ? parts.join('; ') : 'all in use'})`;
+}
+
+const SILENT_ONE = 'whose agent does not report: kept until it reports again or its Node is deleted';
+const SILENT_MANY = 'whose agents do not report: kept until they report again or their Nodes are deleted';
+const sum = (held: Array<[string, number]>) => held.reduce((s, [, n]) => s + n, 0);
+
+/** The nodes holding the most first, as `host-1 (3)`. */
+function named(held: Array<[string, number]>): string {
+  held.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return firstFew(held.map(([node, n]) => `${node} (${n})`), MAX_NAMED);
 }

@@ -30,6 +30,8 @@ export interface FairInput {
   nodes: string[];
   held(node: string): ReadonlySet<number>;
   report(node: string): NodeIpamReport | undefined;
+  /** whether its agent reports on the MacvlanNet (ipam-report.ts nodeReports) */
+  reporting(node: string): boolean;
   lacksShim(node: string): boolean;
   /** how many of the MacvlanNet's ContainerNics wait for an address (asked only of a small pool) */
   nicsWaiting(): number;
@@ -44,7 +46,9 @@ export function fairRound(f: FairInput): FairRound | undefined {
   const needs = new Map<string, NodeNeed>();
   for (const name of f.nodes) {
     const rep = f.report(name);
-    const idle = idleCount(f.held(name), rep);
+    // a silent agent gives nothing back: counted idle, its pre-claims would be asked for in
+    // place of a reporting node's, and the ContainerNics would wait for good
+    const idle = f.reporting(name) ? idleCount(f.held(name), rep) : 0;
     needs.set(name, { name, idle, starving: f.lacksShim(name) || (idle === 0 && (rep?.want ?? 0) > 0) });
   }
   const nics = f.nicsWaiting();

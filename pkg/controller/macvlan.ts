@@ -22,6 +22,7 @@ import { writeMacvlanStatus } from './macvlan-status.js';
 import { keptInUse, reclaimInUse } from './macvlan-reclaim.js';
 import { nicsWaiting } from './macvlan-nic-need.js';
 import { claimAddress, freeAddresses, freeClaim, reportOf, statusReserve, tryAdd, type MvnRound } from './macvlan-round.js';
+import { nodeReports } from './ipam-report.js';
 import { agentReport, nodeParent } from './macvlan-agent.js';
 import { refusedRequests, type AddressLookup } from './macvlan-requests.js';
 
@@ -93,6 +94,7 @@ function fairOf(ctx: Ctx, r: MvnRound, nodes: string[], state: RoundState): Fair
     range: macvlanAddressRange(r.m.spec, r.takenBlocks), taken: r.takenAddrs, nodes,
     held: (node) => new Set((r.pools.get(node) ?? []).map((c) => c.ip)),
     report: (node) => reportOf(ctx, r, node),
+    reporting: (node) => nodeReports(ctx, node, r.name),
     lacksShim: (node) => !!r.m.spec.hostShim && !r.shims.has(node) && !r.newShims.has(node),
     nicsWaiting: () => nicsWaiting(ctx, r, state),
   });

@@ -92,4 +92,29 @@ describe('a ContainerNic on a MacvlanNet whose free addresses the nodes hold idl
     expect(line?.split(/\s{2,}/).slice(1)).toEqual(['16', '0', 'addresses (0 Docker blocks, 11 pre-claimed for nodes of which 0 in containers, 0 external, 5 other single; '
       + 'not in USED: 1 outside the range, 198.19.10.83 pre-claimed for ln-3)']);
   }, 60_000);
+
+  it('is not left waiting on the idle pre-claims of a node whose agent stopped reporting: a reporting node is asked, the message names the silent one', async () => {
+    const nodes = ['sl-1', 'sl-2'];
+    await fx.segment('quiet', { subnet: '198.19.60.0/24', ipRange: '198.19.60.8/29', dockerIPAM: 'xnet', hostShim: true }, 'quiet', nodes);
+    for (const n of nodes) await report('quiet', n, {});
+    // 8 addresses: a shim each, and the 6 left shared out at hand, 3 each
+    const held = await eventually(async () => { const p = await parts('quiet'); return p.length === 2 && p.every((n) => n.shimAddress && n.addresses?.length === 3) && p; }, 'a shim and 3 at hand per node');
+    // sl-2's agent stops: its lease-bound report goes, and with it the only one that could give its 3 back
+    await fx.store.deleteStatus('MacvlanNet', 'quiet', { node: 'sl-2' });
+    await fx.store.applyAll([nic('nq-1', 'sl-1', 'quiet'), nic('nq-2', 'sl-1', 'quiet')]);
+    const refused = await eventually(async () => { const a = await allocated('nq-2'); return a?.reason === 'PoolExhausted' && a; }, 'nq-2 waits');
+    expect(refused.message).toBe('no free address left in MacvlanNet "quiet"\'s range (198.19.60.8/29 minus exclude and gateway): held by 2 host shims, 6 pre-claimed for the nodes\' containers '
+      + '(3 idle: sl-1 (3); asked back for the ContainerNics waiting; 3 held by sl-2 (3), whose agent does not report: kept until it reports again or its Node is deleted)');
+    // both NICs are short: sl-1, the only node that can give any back, is asked for both
+    const asked = await eventually(async () => { const p = await fx.partOf('quiet', 'sl-1'); return p?.maxFree !== undefined && p; }, 'sl-1 asked to give some back');
+    expect(asked.maxFree).toBe(1);
+    expect((await fx.partOf('quiet', 'sl-2'))?.maxFree).toBeUndefined();
+    await report('quiet', 'sl-1', { returned: surplusOf(asked.addresses!, asked.maxFree!) });
+    for (const n of ['nq-1', 'nq-2']) await eventually(async () => (await allocated(n))?.status === 'True', `${n} allocated`);
+    const sl1 = held.find((p) => p.name === 'sl-1')!.addresses!;
+    expect([await ipOf('nq-1'), await ipOf('nq-2')].every((ip) => sl1.includes(ip!))).toBe(true);
+    // sl-2 still holds its 3: nothing was taken from a node that may be handing them out
+    expect((await nodePool('quiet')).filter((c) => c.node === 'sl-2')).toHaveLength(3);
+    await fx.expectClean();
+  }, 60_000);
 });
