@@ -18,7 +18,7 @@ const refused = (what: string, nics: string[]) => ({
   err: `error: conflict: ${what} is in use by ${nics.length} ContainerNics (${nics.join(', ')}): deleting it takes their addresses at once and their ` +
     'interfaces out of their containers; delete them first or in the same command, or pass --force\nnothing was deleted\n',
 });
-const apply = async (...docs: string[]) => expect((await xctl(['apply', '-f', '-'], docs.join('---\n'))).code).toBe(0);
+const apply = async (...docs: string[]) => { const r = await xctl(['apply', '-f', '-'], docs.join('---\n')); expect(r.code, r.err).toBe(0); };
 
 describe('xctl delete of a network in use', () => {
   it('is refused (exit 3) naming the NICs that use it, not those being deleted or on other networks; nothing is written', async () => {
@@ -144,5 +144,24 @@ describe('xctl delete of a Node its ContainerNics are on', () => {
     await apply(nodeDoc('nd-4'), nicOn('nd-5-eth1', 'nd-5', 'clusterNetwork: ndnet'));
     expect(await xctl(['delete', 'node', 'nd-4'])).toEqual({ code: 0, out: 'node/nd-4 deleted\n', err: '' });
     expect(await xctl(['delete', 'node', 'nd-5'])).toEqual({ code: 4, out: '', err: 'error: Node "nd-5" not found\n' });
+  });
+});
+
+describe('xctl delete --dry-run', () => {
+  it('says what it would delete, with the same refusals and exit codes, and writes nothing', async () => {
+    await apply(cnDoc('dry', '10.126.0.0/16'), nicDoc('dry-1', 'clusterNetwork: dry'), nicDoc('dry-2', 'clusterNetwork: dry'));
+    const rev = await lab.store.revision();
+    expect(await xctl(['delete', 'nic', 'dry-1', '--dry-run'])).toEqual({ code: 0, out: 'containernic/dry-1 deleted (dry run)\n', err: '' });
+    expect(await xctl(['delete', 'cn', 'dry', '--dry-run=server'])).toEqual(refused('clusternetwork/dry', ['dry-1', 'dry-2']));
+    expect(await xctl(['delete', 'cn/dry', 'nic/dry-1', 'nic/dry-2', 'nic/nope', '--dry-run=client'])).toEqual({
+      code: 4, out: 'clusternetwork/dry deleted (dry run)\ncontainernic/dry-1 deleted (dry run)\ncontainernic/dry-2 deleted (dry run)\n', err: 'error: ContainerNic "nope" not found\n',
+    });
+    expect(await xctl(['delete', 'nic', '-l', 'nope=x', '--dry-run'])).toEqual({ code: 0, out: '', err: 'No resources found\n' });
+    expect(await lab.store.revision()).toBe(rev);
+    expect(await lab.store.get('ContainerNic', 'dry-1')).toBeDefined();
+    // none: the delete itself, as kubectl's
+    expect((await xctl(['delete', 'nic', 'dry-1', '--dry-run=none'])).out).toBe('containernic/dry-1 deleted\n');
+    expect((await lab.store.get('ContainerNic', 'dry-1'))?.metadata.deletionTimestamp).toBeTruthy();
+    expect(await xctl(['delete', 'cn', 'dry', '--dry-run', '--wait'])).toMatchObject({ code: 2, out: '', err: expect.stringContaining('--wait is not for --dry-run') });
   });
 });

@@ -11,8 +11,9 @@ import { selectTargets, type SelectionOptions } from './selection.js';
 import { parseBoolFlag, selectorOption } from '../flag-values.js';
 import { parseTimeout, waitCommand } from './wait.js';
 import { mapLimit } from '../../runtime/map-limit.js';
+import { dryRunOption, isDryRun, type DryRunStrategy } from './apply.js';
 
-export interface DeleteOptions extends SelectionOptions { ignoreNotFound?: boolean; force?: boolean; wait?: boolean; timeout?: string }
+export interface DeleteOptions extends SelectionOptions { ignoreNotFound?: boolean; force?: boolean; wait?: boolean; timeout?: string; dryRun?: boolean }
 
 const DELETE_USAGE = 'usage: xctl delete KIND NAME... | KIND/NAME... | -f FILE|DIR|- | KIND[,KIND...] -l SELECTOR | KIND[,KIND...] --all';
 
@@ -24,6 +25,7 @@ const DELETE_USAGE = 'usage: xctl delete KIND NAME... | KIND/NAME... | -f FILE|D
  */
 export async function deleteCommand(session: Session, io: CliIO, args: string[], opts: DeleteOptions): Promise<number> {
   if (opts.timeout !== undefined && !opts.wait) throw new UsageError('--timeout is for --wait: xctl delete ... --wait --timeout 2m');
+  if (opts.dryRun && opts.wait) throw new UsageError('--wait is not for --dry-run: a dry run deletes nothing to wait for');
   // a usage error never follows a delete: the duration is checked before anything is deleted
   if (opts.wait) parseTimeout(opts.timeout);
   const { targets, selected } = await selectTargets(session, io, 'delete', args, opts, DELETE_USAGE);
@@ -47,7 +49,7 @@ async function deleteTargets(session: Session, io: CliIO, targets: Target[], opt
   let results;
   try {
     const guard = await checkNetworksInUse(session.store(), io, targets, !!opts.force);
-    results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress, guard });
+    results = opts.dryRun ? await wouldDelete(session, targets) : await session.store().deleteAll(targets, { onProgress: reporter.onProgress, guard });
   } catch (e) {
     throw nothingDeleted(partialWriteFailure(e, {
       command: 'delete', refs: targets.map(targetRef),
@@ -63,11 +65,19 @@ async function deleteTargets(session: Session, io: CliIO, targets: Target[], opt
   return results;
 }
 
+/**
+ * --dry-run: what the delete would do, read now; the same checks ran before (in use, not
+ * found), so a dry run that passes is one the delete would pass, but for what changes between.
+ */
+function wouldDelete(session: Session, targets: Target[]): Promise<DeleteResult[]> {
+  return mapLimit(targets, async (t): Promise<DeleteResult> => ((await session.store().get(t.kind, t.name)) ? 'deleted' : 'notfound'));
+}
+
 /** A line per object deleted, one on stderr per one not found (exit 4 unless --ignore-not-found). */
 function reportDeleted(io: CliIO, targets: Target[], results: DeleteResult[], opts: DeleteOptions): number {
   let missing = 0;
   results.forEach((r, i) => {
-    if (r !== 'notfound') io.out(`${targetRef(targets[i])} deleted\n`);
+    if (r !== 'notfound') io.out(`${targetRef(targets[i])} deleted${opts.dryRun ? ' (dry run)' : ''}\n`);
     else if (!opts.ignoreNotFound) { missing++; io.err(`error: ${targets[i].kind} "${targets[i].name}" not found\n`); }
   });
   return missing ? EXIT.NOT_FOUND : EXIT.OK;
@@ -84,6 +94,8 @@ export const registerDelete: RegisterCommand = (program, { io, run }) => {
     .option('--force', 'delete a ClusterNetwork, MacvlanNet, HostSubnet or Node even while ContainerNics use it (they lose their addresses)')
     .option('--wait [bool]', 'return once the objects are gone, their finalizers done (default false)', parseBoolFlag('--wait'))
     .option('--timeout <duration>', 'with --wait: give up after this long (default 60s)')
-    .action((args: string[], opts: DeleteOptions, cmd: Command) => run((s) => deleteCommand(s, io, args, opts), cmd));
+    .addOption(dryRunOption('check and show what would be deleted, delete nothing (client and server both mean it; none: delete)'))
+    .action((args: string[], opts: Omit<DeleteOptions, 'dryRun'> & { dryRun?: DryRunStrategy }, cmd: Command) =>
+      run((s) => deleteCommand(s, io, args, { ...opts, dryRun: isDryRun(opts.dryRun) }), cmd));
 };
 
