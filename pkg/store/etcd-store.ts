@@ -285,7 +285,9 @@ export class EtcdStore implements Store {
       const current = await this.readCurrent(part);
       return part.map((r, i) => planDelete(this.keys, r, current[i], r.resourceVersion)).map((s) => guard?.hold(s) ?? s);
     };
-    const written = await writeSteps(this.client, await plan(refs), {
+    const steps = await plan(refs);
+    if (opts.dryRun) return steps.map((s) => s.result);
+    const written = await writeSteps(this.client, steps, {
       limits: this.limits,
       retry: STORE_TXN_RETRY,
       replan: async (run) => {

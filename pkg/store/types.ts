@@ -84,6 +84,8 @@ export interface DeleteGuard {
 
 export interface DeleteOptions extends Pick<ApplyOptions, 'onProgress'> {
   guard?: DeleteGuard;
+  /** plan against what is stored (the same reads and checks) and write nothing */
+  dryRun?: boolean;
 }
 
 /**

@@ -3,6 +3,7 @@
 // or --force is given. (No controller runs: what is asserted is what xctl writes.)
 import { describe, expect, it } from 'vitest';
 import { xctlInProcess } from '../harness/xctl-in-process.js';
+import { Keys } from '../../pkg/store/keys.js';
 
 const lab = xctlInProcess('xctl-delete-in-use');
 const xctl = (args: string[], stdin = '') => lab.xctl(args, { stdin });
@@ -163,5 +164,13 @@ describe('xctl delete --dry-run', () => {
     expect((await xctl(['delete', 'nic', 'dry-1', '--dry-run=none'])).out).toBe('containernic/dry-1 deleted\n');
     expect((await lab.store.get('ContainerNic', 'dry-1'))?.metadata.deletionTimestamp).toBeTruthy();
     expect(await xctl(['delete', 'cn', 'dry', '--dry-run', '--wait'])).toMatchObject({ code: 2, out: '', err: expect.stringContaining('--wait is not for --dry-run') });
+  });
+
+  it('plans as the delete does: an object whose key does not decode would go', async () => {
+    await lab.etcd.client().put(new Keys().object('ContainerNic', 'garbled')).value('not json');
+    const rev = await lab.store.revision();
+    expect(await xctl(['delete', 'nic', 'garbled', '--dry-run'])).toEqual({ code: 0, out: 'containernic/garbled deleted (dry run)\n', err: '' });
+    expect(await lab.store.revision()).toBe(rev);
+    expect((await xctl(['delete', 'nic', 'garbled'])).out).toBe('containernic/garbled deleted\n');
   });
 });

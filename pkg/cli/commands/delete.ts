@@ -49,7 +49,7 @@ async function deleteTargets(session: Session, io: CliIO, targets: Target[], opt
   let results;
   try {
     const guard = await checkNetworksInUse(session.store(), io, targets, !!opts.force);
-    results = opts.dryRun ? await wouldDelete(session, targets) : await session.store().deleteAll(targets, { onProgress: reporter.onProgress, guard });
+    results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress, guard, dryRun: opts.dryRun });
   } catch (e) {
     throw nothingDeleted(partialWriteFailure(e, {
       command: 'delete', refs: targets.map(targetRef),
@@ -63,14 +63,6 @@ async function deleteTargets(session: Session, io: CliIO, targets: Target[], opt
     io.err(`${results.length} objects in ${reporter.last!.planned} transactions: ${countsText(['deleted', 'not found'], gone)}\n`);
   }
   return results;
-}
-
-/**
- * --dry-run: what the delete would do, read now; the same checks ran before (in use, not
- * found), so a dry run that passes is one the delete would pass, but for what changes between.
- */
-function wouldDelete(session: Session, targets: Target[]): Promise<DeleteResult[]> {
-  return mapLimit(targets, async (t): Promise<DeleteResult> => ((await session.store().get(t.kind, t.name)) ? 'deleted' : 'notfound'));
 }
 
 /** A line per object deleted, one on stderr per one not found (exit 4 unless --ignore-not-found). */
