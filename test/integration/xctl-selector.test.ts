@@ -69,3 +69,16 @@ describe('describe, label and delete -l with the same selectors', () => {
     expect(await lab.xctl(['delete', 'nic', '-l', 'team notin (t1,t2)'])).toMatchObject({ code: 0, out: 'containernic/n-b deleted\ncontainernic/n-c deleted\n' });
   });
 });
+
+describe("an empty -l ''", () => {
+  it('lists everything for get, and is refused (exit 2, nothing written) by delete, label and wait', async () => {
+    expect(await selected('')).toEqual(['n-a', 'n-b', 'n-c', 'n-d']);
+    const rev = await lab.store.revision();
+    for (const args of [['delete', 'nic'], ['label', 'nic', 'x=y'], ['wait', 'nic', '--for', 'delete', '--timeout', '1s']]) {
+      const r = await lab.xctl([...args, '-l', '']);
+      expect(r, args.join(' ')).toMatchObject({ code: 2, out: '', err: expect.stringContaining(`an empty label selector (-l '') names no objects to ${args[0]}`) });
+    }
+    expect(await lab.store.revision()).toBe(rev);
+    expect(await selected()).toHaveLength(4);
+  });
+});

@@ -16,6 +16,9 @@ export interface Selection { targets: Target[]; selected: boolean }
 
 export async function selectTargets(session: Session, io: CliIO, command: string, args: string[], opts: SelectionOptions, usage: string): Promise<Selection> {
   const selector = parseSelector(opts.selector);
+  // `-l ''` (or `-l "$UNSET"`) would select every object, as it does for get: for a command that
+  // changes them that must be said with --all, as kubectl refuses it
+  if (selector?.length === 0) throw new UsageError(`an empty label selector (-l '') names no objects to ${command}: give key=value, or --all for every object of the KIND`);
   if (!selector && !opts.all) return { targets: await namedOrInManifests(io, command, args, opts.filename, usage), selected: false };
   const kinds = kindsToSelect(command, args, opts, selector !== undefined);
   const targets: Target[] = [];
