@@ -8,6 +8,9 @@
 // next word (`delete --wait nic a`: "invalid value nic"), so a bare one is given its `=true`.
 const VALUE_SHORT_FLAGS = new Set(['f', 'o', 'l']);
 const BOOL_FLAGS = new Set(['--wait', '--allow-missing-template-keys', '--overwrite']);
+// Likewise kubectl's --dry-run: its strategy only after `=` (`--dry-run=server`); alone it is
+// client, and `delete nic a --dry-run none` is a dry run for the NICs a and none, never a delete.
+const PRESET_FLAGS = new Map([['--dry-run', 'client']]);
 
 export function normalizeArgv(argv: readonly string[]): string[] {
   const out: string[] = [];
@@ -17,6 +20,7 @@ export function normalizeArgv(argv: readonly string[]): string[] {
     const m = /^-([a-zA-Z])=(.*)$/s.exec(a);
     if (m && VALUE_SHORT_FLAGS.has(m[1])) out.push(`-${m[1]}`, m[2]);
     else if (BOOL_FLAGS.has(a)) out.push(`${a}=true`);
+    else if (PRESET_FLAGS.has(a)) out.push(`${a}=${PRESET_FLAGS.get(a)}`);
     else out.push(a);
   }
   return out;

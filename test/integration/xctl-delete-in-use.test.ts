@@ -158,6 +158,8 @@ describe('xctl delete --dry-run', () => {
       code: 4, out: 'clusternetwork/dry deleted (dry run)\ncontainernic/dry-1 deleted (dry run)\ncontainernic/dry-2 deleted (dry run)\n', err: 'error: ContainerNic "nope" not found\n',
     });
     expect(await xctl(['delete', 'nic', '-l', 'nope=x', '--dry-run'])).toEqual({ code: 0, out: '', err: 'No resources found\n' });
+    // as kubectl reads it: the word after a bare --dry-run is a NAME, not its strategy
+    expect(await xctl(['delete', '--dry-run', 'nic', 'dry-1', 'none'])).toEqual({ code: 4, out: 'containernic/dry-1 deleted (dry run)\n', err: 'error: ContainerNic "none" not found\n' });
     expect(await lab.store.revision()).toBe(rev);
     expect(await lab.store.get('ContainerNic', 'dry-1')).toBeDefined();
     // none: the delete itself, as kubectl's

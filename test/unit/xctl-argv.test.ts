@@ -26,3 +26,11 @@ describe('a boolean flag alone', () => {
     expect(normalizeArgv(['lab', 'exec', 'host-1', '--', 'x', '--wait'])).toEqual(['lab', 'exec', 'host-1', '--', 'x', '--wait']);
   });
 });
+
+describe('--dry-run alone', () => {
+  it('is client, and the word after it is not its strategy, as kubectl reads it', () => {
+    expect(normalizeArgv(['delete', 'nic', 'a', '--dry-run', 'none'])).toEqual(['delete', 'nic', 'a', '--dry-run=client', 'none']);
+    expect(normalizeArgv(['delete', '--dry-run', 'nic', 'a'])).toEqual(['delete', '--dry-run=client', 'nic', 'a']);
+    expect(normalizeArgv(['apply', '-f', 'x.yaml', '--dry-run=server'])).toEqual(['apply', '-f', 'x.yaml', '--dry-run=server']);
+  });
+});
