@@ -1,6 +1,7 @@
 // Reading events back: every source's events under <prefix>/events/, decoded against their
 // schema (anything else is skipped and reported by its key: events are written by every node),
 // sorted oldest first like `kubectl get events`.
+import { createHash } from 'node:crypto';
 import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdCompactedError } from '../errors.js';
 import type { Etcd3, IKeyValue } from 'etcd3';
@@ -14,13 +15,15 @@ import { xnetEvent, type InvolvedObject, type XnetEvent } from './types.js';
 /**
  * An event as xctl prints it: a Kubernetes-style object (kind Event, metadata.name), so that
  * kubectl's templates work on it (`{.items[*].metadata.name}`, `-o name`). The name is
- * Kubernetes' form, `<object name>.<id>`, the id the last part of its key (the recorder's hash
- * of the incarnation, type, reason and message); the time it was made is its first occurrence.
+ * Kubernetes' form, `<object name>.<16 hex digits>`, the digits a hash of its whole key: the key
+ * names the writer and the event's identity (recorder.ts), so two nodes' agents writing the same
+ * event about a MacvlanNet get two names, and one event keeps its name as its count grows. The
+ * time it was made is its first occurrence.
  */
 export type ListedEvent = { apiVersion: 'v1'; kind: 'Event'; metadata: { name: string; creationTimestamp: string } } & XnetEvent;
 
 export function listedEvent(key: string, e: XnetEvent): ListedEvent {
-  const id = key.slice(key.lastIndexOf('/') + 1);
+  const id = createHash('sha256').update(key).digest('hex').slice(0, 16);
   return { apiVersion: 'v1', kind: 'Event', metadata: { name: `${e.involvedObject.name}.${id}`, creationTimestamp: e.firstTimestamp }, ...e };
 }
 

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { xctlInProcess, type XctlOptions, type XctlRun } from '../harness/xctl-in-process.js';
 import { EventRecorder } from '../../pkg/events/recorder.js';
+import { Keys } from '../../pkg/store/keys.js';
 
 const lab = xctlInProcess('xnet-jsonpath');
 const xctl = (args: string[], opts?: XctlOptions) => lab.xctl(args, opts);
@@ -189,6 +190,21 @@ describe('get events -o name, wide and custom-columns', () => {
   afterAll(() => rec.close());
 
   it('names each event event/<object>.<id>: the metadata.name -o json and jsonpath show', async () => {
+    // the same event about a MacvlanNet written by two nodes' agents: two events, two names
+    for (const node of ['jp-1', 'jp-2']) {
+      const agent = new EventRecorder({ client: lab.etcd.client(), source: { component: 'agent', node } });
+      await agent.record({ kind: 'MacvlanNet', name: 'shared' }, 'Normal', 'Probed', 'probed');
+      await agent.close();
+    }
+    const probed = JSON.parse((await xctl(['get', 'events', '-o', 'json'])).out).items.filter((e: { reason: string }) => e.reason === 'Probed');
+    expect(new Set(probed.map((e: { metadata: { name: string } }) => e.metadata.name)).size).toBe(2);
+    // a name a node wrote with a line break and a terminal escape is printed escaped, one line
+    const now = new Date().toISOString();
+    const odd = { involvedObject: { kind: 'MacvlanNet', name: 'x\nevent/forged\u001b[31m' }, type: 'Normal', reason: 'Odd', message: 'm', source: { component: 'agent' }, count: 1, firstTimestamp: now, lastTimestamp: now };
+    await lab.etcd.client().put(`${new Keys().nodeEvents('jp-1')}macvlannets/x/0`).value(JSON.stringify(odd));
+    const all = (await xctl(['get', 'events', '-o', 'name'])).out;
+    expect(all).not.toContain('\u001b');
+    expect(all.split('\n').filter((l) => l.startsWith('event/forged'))).toEqual([]);
     const r = await xctl([...forJp2, '-o', 'name']);
     expect(r).toMatchObject({ code: 0, err: '' });
     const lines = r.out.split('\n').filter(Boolean);
@@ -210,6 +226,7 @@ describe('get events -o name, wide and custom-columns', () => {
     expect(wide[0]).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+COUNT\s+SOURCE\s+FIRST SEEN\s+NAME\s+MESSAGE$/);
     expect(wide[1]).toMatch(/^\d+s\s+Normal\s+Joined\s+node\/jp-2\s+1\s+controller\s+\d+s\s+jp-2\.[0-9a-f]{16}\s+node jp-2 reported itself$/);
     expect(await xctl([...forJp2, '-o', 'custom-columns=REASON'])).toMatchObject({ code: 2, out: '', err: expect.stringContaining('expected <header>:<json-path-expr>') });
+    expect(await xctl([...forJp2, '--show-labels'])).toEqual({ code: 2, out: '', err: 'error: get events takes no --show-labels: events carry no labels\n' });
   });
 
   it('a watch prints each later event in the format asked for', async () => {

@@ -25,6 +25,8 @@ export interface EventsOptions {
   headers?: boolean;
   /** -o jsonpath: --allow-missing-template-keys[=false] (get.ts) */
   allowMissingTemplateKeys?: boolean;
+  /** get's --show-labels: refused, as -l is (events carry no labels) */
+  showLabels?: boolean;
 }
 
 /** A table's columns; `floor`, rows whose widths a watch's columns are at least (USUAL_ROW). */
@@ -95,6 +97,7 @@ const USUAL = {
 export async function eventsCommand(session: Session, io: CliIO, name: string | undefined, opts: EventsOptions): Promise<number> {
   if (name !== undefined) throw new UsageError('get events takes no NAME; use --for KIND/NAME');
   if (opts.selector?.length) throw new UsageError('get events takes no label selector (-l): events carry no labels; use --for KIND/NAME');
+  if (opts.showLabels) throw new UsageError('get events takes no --show-labels: events carry no labels');
   const how = eventsOutput(opts);
   const named = parseFor(opts.for);
   const cur = named && await current(session, named);
@@ -145,8 +148,9 @@ function printListed(io: CliIO, items: ListedEvent[], how: EventsPrint, opts: Ev
     return (e) => io.out(`---\n${toYaml(e)}`);
   }
   if (how.format === 'name') {
-    io.out(items.map((e) => `${ref(e)}\n`).join(''));
-    return (e) => io.out(`${ref(e)}\n`);
+    // the object's name is what a node wrote: printed as the table prints it, never raw
+    io.out(items.map((e) => `${printable(ref(e))}\n`).join(''));
+    return (e) => io.out(`${printable(ref(e))}\n`);
   }
   return printTable(io, items, how, opts.headers !== false);
 }
