@@ -3,7 +3,8 @@
 // them at one revision, then watches each from the next revision over the client's single
 // watch stream. Any cancel of a watch, whatever etcd's reason text (a compaction sets only
 // compact_revision), starts over from a fresh list; a lost connection resumes every watch from
-// the last revision it delivered. Both retry with a bounded backoff.
+// the last revision it delivered, unless etcd's revision went back (restored from a backup),
+// which starts over from a list too. Both retry with a bounded backoff.
 //
 // Writers apply their own committed transactions at once (applyLocal*), so a reconcile that
 // runs right after a commit plans from what it just wrote; the watch event that arrives later
@@ -19,7 +20,8 @@ import { RefusalLog } from './refusal-log.js';
 import { Tombstones } from './tombstones.js';
 import { onceConnected, withTimeout } from './watch-wait.js';
 export { KeyIndex } from './key-index.js';
-import { listPrefixes, type Listing } from './kv-list.js';
+import { currentRevision, listPrefixes, type Listing } from './kv-list.js';
+import { splitPrefix } from '../etcd/range.js';
 import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdCompactedError } from '../errors.js';
 import { CacheRestarts } from './cache-restarts.js';
@@ -58,7 +60,7 @@ export class KvCache {
       isClosed: () => this.closed,
       stopWatchers: () => this.stopWatchers(),
       relist: () => this.start(),
-      resume: () => this.watchAll((p) => this.resumeAt.get(p) ?? this.seenRevision + 1),
+      resume: () => this.resume(),
     }, this.options);
   }
 
@@ -126,6 +128,7 @@ export class KvCache {
       if (at === undefined || !(fromEtcdError(err) instanceof EtcdCompactedError)) throw err;
       listed = await this.listAll();
     }
+    if (listed.revision < this.seenRevision) this.warnWentBack(listed.revision);
     // What was held is older than this listing, but applied first: a key put and deleted while
     // held is in neither the cache nor the listing, and its listeners (a freed address's
     // cooldown) would never hear of it. Then the listing, then holding again.
@@ -138,6 +141,30 @@ export class KvCache {
     this.relists++;
     for (const fn of this.relistListeners) this.safely(() => fn(listed.revision), 'relist listener');
     return listed.revision;
+  }
+
+  /**
+   * Resumes every watch after the last event it delivered, unless etcd's revision is below what
+   * the cache saw: etcd restored from a backup restarts at the backup's revision, and such a watch
+   * would miss the new history's changes until it passes ours (and isOldNews would drop its
+   * lower-revision puts). Then it starts over from a list, as after a compaction.
+   */
+  private async resume(): Promise<void> {
+    const read = currentRevision(this.client, splitPrefix(this.prefix)[0]);
+    const now = await withTimeout(read, this.options.watchCreateTimeoutMs ?? 10_000, 'revision read');
+    if (now < this.seenRevision) {
+      this.warnWentBack(now);
+      // the relist's own check (for a restore found by a relist) then stays quiet
+      this.seenRevision = now;
+      await this.start();
+      return;
+    }
+    await this.watchAll((p) => this.resumeAt.get(p) ?? this.seenRevision + 1);
+  }
+
+  /** Said once per restore: the relist that follows brings seenRevision down to etcd's. */
+  private warnWentBack(now: number): void {
+    this.log?.warn(`etcd's revision went back from ${this.seenRevision} to ${now} (restored from a backup?); relisting`, { prefix: this.prefix });
   }
 
   /** Makes the cache equal to `kvs` (admitted already) and `refused`, telling listeners what differs. */

@@ -17,12 +17,20 @@ export interface Listing { kvs: RawKv[]; refused: Map<string, number>; revision:
 const LIST_PAGE_KEYS = 5000;
 
 /**
+ * etcd's current revision: the header of a linearizable one-key read of `range` (a read the
+ * caller may make), so never a lagging member's.
+ */
+export async function currentRevision(client: Etcd3, range: { from: Buffer; end: Buffer }): Promise<number> {
+  return Number((await client.kv.range({ key: range.from, range_end: range.end, limit: 1, keys_only: true })).header.revision);
+}
+
+/**
  * Lists `prefixes` at `at` (or at the current revision, read first with a one-key read);
  * `splits`: where each prefix is cut into parts (splitPrefix).
  */
 export async function listPrefixes(client: Etcd3, prefixes: string[], opts: { at?: number; splits?: readonly string[]; admitted: (kv: RawKv) => boolean }): Promise<Listing> {
   const ranges = prefixes.flatMap((p) => splitPrefix(p, opts.splits));
-  const revision = opts.at ?? Number((await client.kv.range({ key: ranges[0].from, range_end: ranges[0].end, limit: 1, keys_only: true })).header.revision);
+  const revision = opts.at ?? await currentRevision(client, ranges[0]);
   const refused = new Map<string, number>();
   const parts = await Promise.all(ranges.map(async (r) => {
     const kvs: RawKv[] = [];
