@@ -5,7 +5,7 @@
 // in etcd (stored.ts). Recording never throws and never blocks the caller.
 import { eventsDropped } from '../metrics/metrics.js';
 import { createHash } from 'node:crypto';
-import type { Etcd3, ICompare, Lease } from 'etcd3';
+import { EtcdLeaseInvalidError, type Etcd3, type ICompare, type Lease } from 'etcd3';
 import { kindInfo, type Kind } from '../api/kinds.js';
 import type { Logger } from '../log.js';
 import { Keys } from '../store/keys.js';
@@ -126,13 +126,23 @@ export class EventRecorder {
   private async write(key: string, ev: XnetEvent, guard?: Guard): Promise<void> {
     try {
       if (guard && !guard.compare) return this.notLeading(key, ev);
-      const lease = await this.currentLease();
-      if (!guard?.compare) { await lease.put(key).value(JSON.stringify(ev)); return; }
-      const r = await txn(this.o.client, [guard.compare], [putOp(key, ev, await lease.grant())]);
-      if (!r.succeeded) this.notLeading(key, ev);
+      await this.writeOnce(key, ev, guard).catch(async (e: unknown) => {
+        // A lease etcd no longer has (etcd restored from a backup that predates it, or revoked):
+        // every event would fail until the next lease, ttl/12 later. One more try on a new one.
+        if (!isLeaseGone(e)) throw e;
+        this.lease = undefined;
+        await this.writeOnce(key, ev, guard);
+      });
     } catch (e) {
       this.o.log?.warn('event not recorded', { reason: ev.reason, object: `${ev.involvedObject.kind}/${ev.involvedObject.name}`, error: (e as Error).message });
     }
+  }
+
+  private async writeOnce(key: string, ev: XnetEvent, guard?: Guard): Promise<void> {
+    const lease = await this.currentLease();
+    if (!guard?.compare) { await lease.put(key).value(JSON.stringify(ev)); return; }
+    const r = await txn(this.o.client, [guard.compare], [putOp(key, ev, await lease.grant())]);
+    if (!r.succeeded) this.notLeading(key, ev);
   }
 
   /** An occurrence recorded outside the term it needs: dropped, its count left to the next leader. */
@@ -179,3 +189,6 @@ export class EventRecorder {
     await this.chain;
   }
 }
+
+/** etcd's answer to a write under a lease it does not have (etcd3 casts it, or our txn wraps it). */
+const isLeaseGone = (e: unknown): boolean => e instanceof EtcdLeaseInvalidError || /requested lease not found/.test((e as Error)?.message ?? '');

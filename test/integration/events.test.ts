@@ -94,6 +94,20 @@ describe('EventRecorder', () => {
     await eventually(async () => (await listEvents(client, undefined, { kind: 'Node', name: 'expiring' })).items.length === 0, 'the event to expire', 15_000);
   });
 
+  it('takes a new lease when etcd no longer has its own (etcd restored from an older backup): the next event is recorded', async () => {
+    const client = etcd.client();
+    const rec = new EventRecorder({ client, source: { component: 'controller' } });
+    onTestFinished(() => rec.close());
+    const obj = { kind: 'Node', name: 'lease-gone' };
+    await rec.record(obj, 'Warning', 'NodeLost', 'gone');
+    const [first] = (await client.getAll().prefix('/xnet/events/controller/nodes/lease-gone/').exec()).kvs;
+    // what a restore does to a lease granted after the backup: etcd has never heard of it
+    await client.leaseClient.leaseRevoke({ ID: first.lease });
+    expect((await listEvents(client, undefined, obj)).items).toEqual([]);
+    await rec.record(obj, 'Normal', 'NodeReady', 'back');
+    expect((await listEvents(client, undefined, obj)).items.map((e) => e.reason)).toEqual(['NodeReady']);
+  });
+
   it('a burst beyond the rate limit is dropped and counted (also in xnet_events_dropped_total), not queued', async () => {
     const client = etcd.client();
     const droppedMetric = async () => (await eventsDropped.get()).values.find((v) => v.labels.component === 'controller')?.value ?? 0;
