@@ -63,6 +63,8 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
   // An agent's report: its own Node's liveness, a MacvlanNet's parent and addresses, a deleting NIC's, a gone HostSubnet's block.
   if (ch.local) return out;
   if (st.kind === 'Node' && st.writer.node === st.name) out.keys.push(objectKey('Node', st.name));
+  // its lease-bound report came or went: the agent is back or lost, and its MacvlanNet parts with it (macvlan-agent.ts agentLost)
+  if (st.kind === 'Node' && st.writer.node === st.name && !ch.prev !== !ch.kv) macvlanNetsOf(s, out);
   if (st.kind === 'MacvlanNet') out.keys.push(objectKey('MacvlanNet', st.name));
   // what these two cost every node (a status all agents read, peers' routes) is the node's budget
   if (out.keys.length) out.reporter = st.writer.node;

@@ -6,6 +6,7 @@
 // key's current value, so a new value is decoded anew and an old one is dropped with it.
 import { nodeIpamReport as reportSchema, type NodeIpamReport } from '../dockeripam/report.js';
 import type { Ctx } from './context.js';
+import { agentLost } from './macvlan-agent.js';
 import { formatIssuePath } from '../api/field-path.js';
 
 /** `unreadable`: the status has an `ipam` field that does not decode (not the same as none). */
@@ -45,11 +46,12 @@ function decode(ctx: Ctx, node: string, mvn: string, ipam: unknown): Decoded {
 }
 
 /**
- * Whether the node's agent reports on the MacvlanNet: its lease-bound status is there (decoded
- * or not). Not so while the agent is stopped or cut off from etcd: what the node holds then can
- * neither be given back nor be told idle from in use.
+ * Whether the node's agent reports on the MacvlanNet: its status is there (decoded or not) and
+ * the agent is not lost (macvlan-agent.ts agentLost: a stopped agent's reports on objects stay).
+ * Not so, what the node holds can neither be given back nor be told idle from in use.
  */
 export function nodeReports(ctx: Ctx, node: string, mvn: string): boolean {
+  if (agentLost(ctx, node)) return false;
   return ctx.model.nodeStatus(node, 'MacvlanNet', mvn) !== undefined || ctx.model.cache.isRefused(ctx.model.keys.status('MacvlanNet', mvn, { node }));
 }
 

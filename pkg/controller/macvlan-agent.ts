@@ -1,6 +1,7 @@
 // What a node's agent says of its part of a MacvlanNet, as the controller copies it into the
 // MacvlanNet's status (macvlan.ts): its Ready and message, clipped, and the parent it uses.
 import { getCondition, ifName, MAX_MACVLAN_NODE_MESSAGE, macvlanBaseParent, withVlan, type MacvlanNet, type Node } from '../api/index.js';
+import type { Condition } from '../api/fields.js';
 import type { Entry } from './model.js';
 import type { Ctx } from './context.js';
 import { reportedHost } from './nodes.js';
@@ -12,6 +13,21 @@ import { reportedHost } from './nodes.js';
  */
 export const MAX_NODE_MESSAGE = MAX_MACVLAN_NODE_MESSAGE;
 const clip = (m: string) => (m.length > MAX_NODE_MESSAGE ? `${m.slice(0, MAX_NODE_MESSAGE - 3)}...` : m);
+
+/**
+ * Whether the node's agent is lost: its lease-bound report about itself is gone and the
+ * controller's Node status says NodeLost (a node never seen is not lost, only not started). Its
+ * reports on objects are not lease-bound: a MacvlanNet part it said ready stays so, while its
+ * IPAM plugin (the agent) is gone and no container there can start on the network.
+ */
+export function agentLost(ctx: Ctx, node: string): boolean {
+  if (ctx.model.nodeStatus(node, 'Node', node) || ctx.model.cache.isRefused(ctx.model.keys.status('Node', node, { node }))) return false;
+  const conditions = ctx.model.controllerStatus('Node', node)?.status.conditions as Condition[] | undefined;
+  return getCondition(conditions, 'Ready')?.reason === 'NodeLost';
+}
+
+/** A lost node's part, as its status says it. */
+export const AGENT_LOST = 'its agent does not report (Node NodeLost): no container there can start on this network until it is back';
 
 /** What the node's agent reports for this MacvlanNet: {ready, message} or a Ready condition. */
 export function agentReport(ctx: Ctx, node: string, mvn: string): { ready: boolean; message?: string } | undefined {

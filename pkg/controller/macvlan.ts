@@ -23,7 +23,7 @@ import { keptInUse, reclaimInUse } from './macvlan-reclaim.js';
 import { nicsWaiting } from './macvlan-nic-need.js';
 import { claimAddress, freeAddresses, freeClaim, reportOf, statusReserve, tryAdd, type MvnRound } from './macvlan-round.js';
 import { nodeReports } from './ipam-report.js';
-import { agentReport, nodeParent } from './macvlan-agent.js';
+import { AGENT_LOST, agentLost, agentReport, nodeParent } from './macvlan-agent.js';
 import { refusedRequests, type AddressLookup } from './macvlan-requests.js';
 
 type RefusedRequest = { ip: string; reason: string };
@@ -220,7 +220,8 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
   const starved = lacking || waiting || skipped || r.more ? undefined : pool?.starved;
   const maxFree = maxFreeOf(r.fair, node);
   // Docker there still hands out the old block: the node's part is not in place yet
-  const ready = !lacking && !waiting && !skipped && !starved && !previous && report?.ready === true;
+  const lost = agentLost(ctx, node) ? AGENT_LOST : undefined;
+  const ready = !lacking && !waiting && !skipped && !starved && !previous && !lost && report?.ready === true;
   const parent = nodeParent(ctx, r.m, n);
   return {
     lacking, starved,
@@ -235,7 +236,7 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
       ...(maxFree !== undefined ? { maxFree } : {}),
       ...(pool?.refused.length ? { refusedRequests: pool.refused } : {}),
       ready,
-      message: lacking ?? skipped ?? waiting ?? starved ?? (previous && report?.ready !== false ? `its Docker network still has ${previous}` : undefined) ?? report?.message ?? (report ? (ready ? 'ready' : 'not ready') : 'waiting for the node\'s agent'),
+      message: lacking ?? skipped ?? waiting ?? starved ?? lost ?? (previous && report?.ready !== false ? `its Docker network still has ${previous}` : undefined) ?? report?.message ?? (report ? (ready ? 'ready' : 'not ready') : 'waiting for the node\'s agent'),
     },
   };
 }

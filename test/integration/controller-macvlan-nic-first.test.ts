@@ -93,14 +93,21 @@ describe('a ContainerNic on a MacvlanNet whose free addresses the nodes hold idl
       + 'not in USED: 1 outside the range, 198.19.10.83 pre-claimed for ln-3)']);
   }, 60_000);
 
-  it('is not left waiting on the idle pre-claims of a node whose agent stopped reporting: a reporting node is asked, the message names the silent one', async () => {
+  it('is not left waiting on the idle pre-claims of a node whose agent is lost: a reporting node is asked, the message and the status name the lost one', async () => {
     const nodes = ['sl-1', 'sl-2'];
     await fx.segment('quiet', { subnet: '198.19.60.0/24', ipRange: '198.19.60.8/29', dockerIPAM: 'xnet', hostShim: true }, 'quiet', nodes);
+    // each agent's report about itself (lease-bound, as heartbeat.ts writes it) and on the MacvlanNet
+    for (const n of nodes) await fx.store.writeStatus('Node', n, { node: n }, { lastHeartbeatTime: new Date().toISOString() });
     for (const n of nodes) await report('quiet', n, {});
     // 8 addresses: a shim each, and the 6 left shared out at hand, 3 each
     const held = await eventually(async () => { const p = await parts('quiet'); return p.length === 2 && p.every((n) => n.shimAddress && n.addresses?.length === 3) && p; }, 'a shim and 3 at hand per node');
-    // sl-2's agent stops: its lease-bound report goes, and with it the only one that could give its 3 back
-    await fx.store.deleteStatus('MacvlanNet', 'quiet', { node: 'sl-2' });
+    expect((await fx.ready('quiet'))?.status).toBe('True');
+    // sl-2's agent stops: its lease ends and its report about itself goes; its report on the
+    // MacvlanNet stays (not lease-bound), saying ready, though nothing there can use or give back its 3
+    await fx.store.deleteStatus('Node', 'sl-2', { node: 'sl-2' });
+    await eventually(async () => (await fx.partOf('quiet', 'sl-2'))?.ready === false, 'sl-2 not ready');
+    expect(await fx.partOf('quiet', 'sl-2')).toMatchObject({ message: 'its agent does not report (Node NodeLost): no container there can start on this network until it is back' });
+    expect(await fx.ready('quiet')).toMatchObject({ status: 'False', reason: 'NodesNotReady' });
     await fx.store.applyAll([nic('nq-1', 'sl-1', 'quiet'), nic('nq-2', 'sl-1', 'quiet')]);
     const refused = await eventually(async () => { const a = await allocated('nq-2'); return a?.reason === 'PoolExhausted' && a; }, 'nq-2 waits');
     expect(refused.message).toBe('no free address left in MacvlanNet "quiet"\'s range (198.19.60.8/29 minus exclude and gateway): held by 2 host shims, 6 pre-claimed for the nodes\' containers '
@@ -115,6 +122,9 @@ describe('a ContainerNic on a MacvlanNet whose free addresses the nodes hold idl
     expect([await ipOf('nq-1'), await ipOf('nq-2')].every((ip) => sl1.includes(ip!))).toBe(true);
     // sl-2 still holds its 3: nothing was taken from a node that may be handing them out
     expect((await nodePool('quiet')).filter((c) => c.node === 'sl-2')).toHaveLength(3);
+    // back: ready again
+    await fx.store.writeStatus('Node', 'sl-2', { node: 'sl-2' }, { lastHeartbeatTime: new Date().toISOString() });
+    await eventually(async () => (await fx.partOf('quiet', 'sl-2'))?.ready === true, 'sl-2 ready again');
     await fx.expectClean();
   }, 60_000);
 });

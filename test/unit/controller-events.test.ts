@@ -163,6 +163,14 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(nodeKey, { kv: kv(nodeKey, {}), prev: kv(nodeKey, {}), local: true }), scope).keys).toEqual([]);
   });
 
+  it('queues every MacvlanNet when a node\'s agent report about itself comes or goes (its agent back or lost), not when it is rewritten', () => {
+    const self = keys.status('Node', 'n1', { node: 'n1' });
+    const all = ['Node/n1', 'MacvlanNet/lan', 'MacvlanNet/wan'];
+    expect(effectsOfChange(change(self, { prev: kv(self, {}) }), scope).keys).toEqual(all);
+    expect(effectsOfChange(change(self, { kv: kv(self, {}) }), scope).keys).toEqual(all);
+    expect(effectsOfChange(change(self, { kv: kv(self, {}), prev: kv(self, {}) }), scope).keys).toEqual(['Node/n1']);
+  });
+
   it('queues garbage collection of a deleted object\'s uid', () => {
     const key = keys.object('ContainerNic', 'a');
     const prev = kv(key, { ...nics[0], metadata: { name: 'a', uid: 'u-1' } });
@@ -209,7 +217,7 @@ describe('effectsOfChange', () => {
     const other = keys.status('Node', 'n1', { node: 'n2' });
     const mvn = keys.status('MacvlanNet', 'lan', { node: 'n2' });
     const nicSt = keys.status('ContainerNic', 'a', { node: 'n1' });
-    expect(effectsOfChange(change(own, { kv: kv(own, {}) }), scope)).toEqual({ wake: [], keys: ['Node/n1'], reporter: 'n1' });
+    expect(effectsOfChange(change(own, { kv: kv(own, {}), prev: kv(own, {}) }), scope)).toEqual({ wake: [], keys: ['Node/n1'], reporter: 'n1' });
     expect(effectsOfChange(change(other, { kv: kv(other, {}) }), scope)).toEqual({ wake: [], keys: [] });
     expect(effectsOfChange(change(mvn, { kv: kv(mvn, {}) }), scope)).toEqual({ wake: [], keys: ['MacvlanNet/lan'], reporter: 'n2' });
     expect(effectsOfChange(change(nicSt, { kv: kv(nicSt, {}) }), scope).keys).toEqual([]);
