@@ -95,9 +95,10 @@ const TABLES: { [K in Kind]: KindColumns<Extract<AnyObject, { kind: K }>> } = {
   },
   MacvlanNet: {
     head: ['NAME', 'SUBNET', 'PARENT', 'VLAN', 'ALLOCATED', 'READY', 'AGE'],
-    wide: ['GATEWAY', 'IPRANGE', 'MODE', 'FREE', 'NODES'],
+    // USED: dockerIPAM xnet, what containers hold of ALLOCATED (the rest pre-claimed at hand, shims)
+    wide: ['GATEWAY', 'IPRANGE', 'MODE', 'USED', 'FREE', 'NODES'],
     row: (o: MacvlanNet) => [o.metadata.name, o.spec.subnet, show(o.spec.parent, '<node default>'), show(o.spec.vlan), show(o.status?.allocated, '0'), readyOf(o), humanAge(o.metadata.creationTimestamp)],
-    wideRow: (o: MacvlanNet) => [show(o.spec.gateway), o.spec.ipRange ?? o.spec.subnet, o.spec.mode, show(o.status?.free), nodesText(o)],
+    wideRow: (o: MacvlanNet) => [show(o.spec.gateway), o.spec.ipRange ?? o.spec.subnet, o.spec.mode, show(o.status?.used), show(o.status?.free), nodesText(o)],
   },
 };
 

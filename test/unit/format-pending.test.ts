@@ -3,7 +3,7 @@
 // NIC holds it; OutOfRange; SubnetConflict) used to show in the column as if held, so two rows
 // could show one address while only one NIC has it.
 import { describe, expect, it } from 'vitest';
-import { tableRow } from '../../pkg/cli/format.js';
+import { tableHeader, tableRow } from '../../pkg/cli/format.js';
 import type { AnyObject } from '../../pkg/api/types.js';
 
 const refused = (reason: string) => ({ conditions: [{ type: 'Allocated', status: 'False', reason }, { type: 'Ready', status: 'False', reason }] });
@@ -42,5 +42,16 @@ describe('get mvn VLAN', () => {
     const mvn = (vlan?: number) => ({ apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'lan' }, spec: { subnet: '198.19.7.0/24', mode: 'bridge', ...(vlan ? { vlan } : {}) } }) as AnyObject;
     expect(tableRow(mvn(), false)[3]).toBe('<none>');
     expect(tableRow(mvn(200), false)[3]).toBe('200');
+  });
+});
+
+describe('get mvn -o wide', () => {
+  it('shows USED (addresses in containers, dockerIPAM xnet) beside FREE', () => {
+    const mvn = { apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'lan' }, spec: { subnet: '198.19.0.0/24', mode: 'bridge' }, status: { allocated: 12, used: 7, free: 240 } } as unknown as AnyObject;
+    const header = tableHeader('MacvlanNet', true);
+    const row = tableRow(mvn, true);
+    expect(row[header.indexOf('USED')]).toBe('7');
+    expect(row[header.indexOf('FREE')]).toBe('240');
+    expect(row[header.indexOf('ALLOCATED')]).toBe('12');
   });
 });
