@@ -70,6 +70,16 @@ export function maxFreeOf(fair: FairRound | undefined, node: string): number | u
 }
 
 /**
+ * Whether the node's lack is being served: another node holds idle addresses above the limit
+ * it is asked to keep (maxFree) and gives them back (a lost node counts none idle), so what its
+ * containers wait for comes within seconds: no refusal to warn of.
+ */
+export function beingRebalanced(fair: FairRound | undefined, node: string): boolean {
+  const limit = fair?.limit;
+  return limit !== undefined && [...fair!.needs.values()].some((n) => n.name !== node && n.idle > limit);
+}
+
+/**
  * Why the node has no address at hand after this round, when its agent asks for one (its
  * containers wait, then fail): undefined while it has one, or on a pool too large to run out.
  */

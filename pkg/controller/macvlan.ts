@@ -11,7 +11,7 @@ import { macvlanAddressRange, macvlanBlockFits, nextFreeMacvlanBlocks } from '..
 import { cidrInterval, contains, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim } from '../ipam/keys.js';
 import { idleCount, planNodePool } from '../dockeripam/node-pool.js';
-import { fairRound, maxFreeOf, starvedWhy, type FairRound } from './macvlan-fair.js';
+import { beingRebalanced, fairRound, maxFreeOf, starvedWhy, type FairRound } from './macvlan-fair.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { RoundState } from './pool-executor.js';
 import { labelsMatch, type Entry, type ClaimEntry } from './model.js';
@@ -36,6 +36,8 @@ import { ensureMacvlanFinalizer, finishMacvlanDeletion, isDeletingMacvlan } from
  */
 export interface MacvlanOutcome {
   result: 'synced' | 'gone'; ready?: boolean; missing?: number; more?: boolean; progress?: boolean; starved?: string;
+  /** the starved node's lack is being served by a rebalance (macvlan-fair.ts beingRebalanced) */
+  starvedServed?: boolean;
   /** the incarnation planned for (its PoolExhausted event is that incarnation's) */
   uid?: string;
 }
@@ -75,17 +77,21 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   const statusNodes: MacvlanNodeStatus[] = [];
   let missing = 0;
   let starved: string | undefined;
+  let served = false;
   for (const n of nodes) {
     const part = planNodePart(ctx, r, n, plan);
     if (part.lacking) missing++;
-    if (part.starved) starved ??= `${n.obj.metadata.name}: ${part.starved}`;
+    if (part.starved && !starved) {
+      starved = `${n.obj.metadata.name}: ${part.starved}`;
+      served = beingRebalanced(r.fair, n.obj.metadata.name);
+    }
     statusNodes.push(part.status);
   }
   const allReady = nodes.length > 0 && statusNodes.every((s) => s.ready);
   statusNodes.push(...leavingStatus(r.leaving));
   const progress = plan.size.ops > opsBefore;
   writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, missing);
-  return { result: 'synced', ready: allReady, missing, more: r.more || r.again, progress, uid: m.obj.metadata.uid, ...(starved ? { starved } : {}) };
+  return { result: 'synced', ready: allReady, missing, more: r.more || r.again, progress, uid: m.obj.metadata.uid, ...(starved ? { starved, starvedServed: served } : {}) };
 }
 
 /** The round's fair shares, once every node's shim is claimed (they come first). */

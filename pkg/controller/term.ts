@@ -388,7 +388,8 @@ export class Term implements Ctx {
     // more nodes than one transaction holds: the next part at once, not after a backoff
     if (o.more) this.enqueue('MacvlanNet', name, o.progress ? undefined : 200);
     // a node's containers wait for an address the pool no longer has: said where users look
-    if (o.starved) void this.c.events.record({ kind: 'MacvlanNet', name, uid: o.uid }, 'Warning', 'PoolExhausted', o.starved);
+    // (Normal while others give back what it lacks: it comes within seconds)
+    if (o.starved) void this.c.events.record({ kind: 'MacvlanNet', name, uid: o.uid }, o.starvedServed ? 'Normal' : 'Warning', 'PoolExhausted', o.starved);
     if (o.missing) throw new RetryLater('PoolExhausted', `MacvlanNet "${name}": ${o.missing} node(s) lack a block or shim address`);
   }
 }

@@ -5,10 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { surplusOf } from '../../pkg/dockeripam/report.js';
 import { eventually } from './controller-helpers.js';
+import { listEvents } from '../../pkg/events/read.js';
 import { useMacvlanParts } from './macvlan-parts.js';
 
 const fx = useMacvlanParts();
 const { parts, partOf, ready, report } = fx;
+/** The MacvlanNet's PoolExhausted event, if the controller recorded one. */
+const exhausted = async (mvn: string) => (await listEvents(fx.etcd.client(), fx.prefix, { kind: 'MacvlanNet', name: mvn })).items.find((e) => e.reason === 'PoolExhausted');
 
 describe('a small MacvlanNet pool shared by several nodes', () => {
 
@@ -35,8 +38,9 @@ describe('a small MacvlanNet pool shared by several nodes', () => {
     const cond = await ready('tiny');
     expect(cond?.status).toBe('False');
     expect(cond?.message).toContain('ti-1: no free address for its containers');
-    // every node keeps its one at hand: nothing is asked back below the share
+    // every node keeps its one at hand: nothing is asked back below the share, and a Warning says so
     expect((await parts('tiny')).some((n) => n.maxFree !== undefined)).toBe(false);
+    expect(await eventually(() => exhausted('tiny'), 'a PoolExhausted event')).toMatchObject({ type: 'Warning', message: expect.stringContaining('ti-1: no free address') });
     // a container goes: ti-1 has one at hand again and is ready
     await report('tiny', 'ti-1', { assigned: held.slice(1).map((ip) => ({ ip })), want: 0 });
     await eventually(async () => (await ready('tiny'))?.status === 'True', 'tiny Ready again');
@@ -56,6 +60,8 @@ describe('a small MacvlanNet pool shared by several nodes', () => {
     expect((await ready('late'))?.status).toBe('False');
     const la1 = await eventually(async () => { const p = await partOf('late', 'la-1'); return p?.maxFree !== undefined && p; }, 'la-1 gets a limit');
     expect(la1.maxFree).toBe(2);
+    // what la-2 and la-3 wait for comes back within seconds: said, not warned of
+    expect(await eventually(() => exhausted('late'), 'a PoolExhausted event')).toMatchObject({ type: 'Normal', message: expect.stringContaining('asked to keep at most 2') });
     // la-1's agent gives back what it holds free above the limit (pkg/dockeripam/book.ts)
     await report('late', 'la-1', { returned: surplusOf(all, la1.maxFree) });
     const after = await eventually(async () => {
