@@ -4,13 +4,14 @@
 // up` starts a stopped service: a host's dockerd in its namespace with its recorded command line
 // and data root (dockerd.ts restartDockerd, the chaos runner's own), then the agents and
 // controllers, each with the command line it was first started with (the lab's record). etcd
-// is not remade: the cluster's state is in it, and a lab without it is not whole.
+// first, on its own data dir and ports (etcd-restart.ts): the cluster's state is in it.
 import { LabError } from './errors.js';
 import { isAlive, readPidFile } from './proc.js';
 import { restartRecorded, type Started } from './services.js';
 import { dockerAnswers, restartDockerd } from './dockerd.js';
 import { openLab } from './hosts.js';
 import { readRecord } from './record.js';
+import { restartLabEtcd } from './etcd-restart.js';
 import type { LabRecord, ProcessEntry } from './types.js';
 
 /** Not running: by its recorded pid, or (a dockerd whose pid was never recorded) its own pid file. */
@@ -27,9 +28,9 @@ const WATCHED: ReadonlySet<ProcessEntry['role']> = new Set(['etcd', 'dockerd', .
 
 /**
  * Starts again what is not running in a complete lab: the hosts' dockerds first, then the
- * agents (which need them) and controllers. Throws LabExists when every process runs (nothing
- * to do: the lab is up), when the lab never finished coming up, or when etcd died (started
- * nothing); RestartIncomplete, after starting all it could, when a dockerd could not be started
+ * agents (which need them) and controllers, etcd before all. Throws LabExists when every process
+ * runs (nothing to do: the lab is up), when the lab never finished coming up, or when etcd died
+ * with its data gone (started nothing); RestartIncomplete, after starting all it could, when a dockerd could not be started
  * again or a daemon ended at once.
  */
 export async function restartDeadDaemons(rec: LabRecord, say: (line: string) => void): Promise<Started[]> {
@@ -37,9 +38,7 @@ export async function restartDeadDaemons(rec: LabRecord, say: (line: string) => 
   if (!rec.complete) throw new LabError('LabExists', `a lab that did not finish coming up is in ${rec.dir}`, hint);
   const hung = await unansweredDockerds(rec);
   const gone = rec.processes.filter((p) => WATCHED.has(p.role) && dead(p));
-  if (gone.some((p) => p.role === 'etcd')) {
-    throw new LabError('LabExists', `the lab in ${rec.dir} is up but etcd is not running, which \`up\` does not start again`, 'remove it with `xctl lab down`, then `xctl lab up`');
-  }
+  const etcd = await restartEtcdIfGone(rec, gone, say);
   const hangs = hung.length ? [`${hung.join(', ')} running but not answering after ${SETTLE_MS / 1000} s (kill it by its pid, then \`xctl lab up\` again)`] : [];
   if (!gone.length && hangs.length) throw new LabError('RestartIncomplete', hangs[0], hint);
   if (!gone.length) throw new LabError('LabExists', `a lab is already up in ${rec.dir}, every process running`, hint);
@@ -53,12 +52,21 @@ export async function restartDeadDaemons(rec: LabRecord, say: (line: string) => 
   }
   const ended = await endedAtOnce(rec.dir, started);
   const problems = [...hangs, ...dockerds.problems, ...(ended.length ? [`started again but ended at once: ${ended.map((o) => `${o.id} (log ${o.log})`).join(', ')}`] : [])];
-  const all = [...dockerds.started, ...started];
+  const all = [...etcd, ...dockerds.started, ...started];
   if (problems.length) {
     const done = all.filter((s) => !s.missing && !s.adopted && !ended.some((o) => o.id === s.id)).map((s) => s.id).join(', ');
     throw new LabError('RestartIncomplete', `${problems.join('; ')}${done ? `; started again: ${done}` : ''}`, 'see `xctl lab status` and the logs named; `xctl lab down` then `xctl lab up` builds a new lab');
   }
   return all;
+}
+
+/** etcd first, when it died: everything else talks to it. */
+async function restartEtcdIfGone(rec: LabRecord, gone: ProcessEntry[], say: (line: string) => void): Promise<Started[]> {
+  const etcd = gone.find((p) => p.role === 'etcd');
+  if (!etcd) return [];
+  const pid = await restartLabEtcd(openLab(rec.dir)!, rec, etcd);
+  say(`etcd was not running: started again on its data (pid ${pid})`);
+  return [{ id: 'etcd', pid }];
 }
 
 /** How long `up` waits for a dockerd that runs but does not answer to answer or end. */

@@ -92,7 +92,7 @@ export async function startLabEtcd(lab: Lab): Promise<string[]> {
   }
   updateRecord(lab.dir, (r) => {
     const e = r.processes.find((p) => p.id === 'etcd');
-    if (e) { e.pid = server.pid; e.startTime = processStartTime(server.pid); }
+    if (e) { e.pid = server.pid; e.startTime = processStartTime(server.pid); e.ports = { client: server.clientPort, peer: server.peerPort }; }
     r.endpoints = server.endpoints;
   });
   try {

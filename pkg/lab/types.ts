@@ -49,6 +49,8 @@ export interface ProcessEntry {
   startTime?: number;
   /** http://127.0.0.1:PORT/metrics of a daemon started with --metrics-addr */
   metrics?: string;
+  /** etcd's client and peer ports, so that `up` starts it again where the programs look for it */
+  ports?: { client: number; peer: number };
 }
 
 /** Everything the lab made, written before each thing is made, so `down` can undo a crash. */

@@ -214,13 +214,22 @@ describe('xctl lab', () => {
     const bad = await xctl('lab', 'up');
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toContain(`started again but ended at once: agent/host-1 (log ${h1.log})`);
-    // what the lab itself provides is not remade: with etcd gone, up says so and starts nothing
+    // etcd killed (or stopped to restore a backup): up starts it again on its data and ports,
+    // first, and what died with it; the lab's state is still there and the programs reconnect
+    updateRecord(dir, (rec) => { const a = rec.processes.find((p) => p.id === 'agent/host-1')!; a.argv = a.argv.filter((x) => x !== '--no-such-flag'); });
+    const nodesBefore = (await xctl('get', 'nodes', '-o', 'name')).stdout;
+    expect(nodesBefore).toContain('node/host-1');
     process.kill(etcdPid!, 'SIGKILL');
     for (let i = 0; i < 50 && !/^etcd\s+\d+\s+dead/m.test(await st()); i++) await new Promise((r) => setTimeout(r, 100));
-    const broken = await xctl('lab', 'up');
-    expect(broken.exitCode).toBe(1);
-    expect(broken.stderr).toContain('is up but etcd is not running, which `up` does not start again');
-  }, 60_000);
+    expect(await st()).toMatch(/^etcd\s+\d+\s+dead/m);
+    const back = await xctl('lab', 'up');
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(back.stdout).toMatch(/etcd was not running: started again on its data \(pid \d+\)$/m);
+    expect(back.stdout).toMatch(/started again: etcd, agent\/host-1$/m);
+    expect(readRecord(dir)!.processes.find((p) => p.id === 'etcd')!.pid).not.toBe(etcdPid);
+    expect((await xctl('get', 'nodes', '-o', 'name')).stdout).toBe(nodesBefore);
+    for (const p of ['etcd', 'controller/1', 'controller/2', 'agent/host-1', 'agent/host-2']) expect(await st(), p).toMatch(new RegExp(`^${p.replace('/', '\\/')}\\s+\\d+\\s+running`, 'm'));
+  }, 90_000);
 
   test('down removes the lab and can run again', async () => {
     // agent/host-1 was killed above: its IPAM plugin socket is still there, down removes it
