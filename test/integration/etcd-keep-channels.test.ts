@@ -4,7 +4,7 @@
 // dropped ("Connection dropped") again and again.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRPCUnavailableError } from 'etcd3';
+import { GRPCUnavailableError, type Etcd3 } from 'etcd3';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { startEtcdServer, type EtcdServer } from '../../pkg/etcd/server.js';
 import { KvCache } from '../../pkg/runtime/kv-cache.js';
