@@ -207,38 +207,8 @@ function watchKeepAlives(client: Etcd3, pool: Partial<KeepAlivePool> & LeaderPoo
   };
 }
 
-/** What of an etcd3 pool member (its Host) keepChannelsOnFailure replaces. */
-interface PoolHost { resetAllServices?: () => void; close?: () => void; closed?: boolean }
-
 /**
- * etcd3 closes every gRPC client of a member (KV, Watch, Lease...) after any recoverable failure
- * there (resetAllServices), so that the next call makes new ones. With grpc-js that does harm and
- * no good: a channel reconnects by itself, and the new clients share the old ones' connection
- * anyway (grpc-js's subchannel pool). The harm: (1) a stream still open on a closed client (the
- * cache's watch, the leader's lease keep-alive) is dropped at its next keepalive ping, up to 15 s
- * later ("14 UNAVAILABLE: Connection dropped"; test/integration/etcd-keep-channels.test.ts), and
- * that stream's failure closes the member's clients again, the other stream's among them, so two
- * streams on different connections can drop each other in turn (the lab's watch dropped every
- * ~10 s for minutes after etcd restarts; that loop was not reproduced outside the lab); (2) a
- * client closed while etcd is down leaves its connection attempt running (grpc-js 1.14 goes on
- * reconnecting a subchannel in TRANSIENT_FAILURE after its last user let go), and it connects when
- * etcd is back and stays open, unused, for the life of the process: 5 to 8 more connections after
- * each restart of etcd. So a member's clients are kept after a failure; the circuit breaker
- * (etcdFaultHandling) still counts it. client.close() still closes them.
- */
-export function keepChannelsOnFailure(pool: { hosts?: unknown }): void {
-  if (!Array.isArray(pool.hosts)) return;
-  for (const host of pool.hosts as PoolHost[]) {
-    if (typeof host?.resetAllServices !== 'function' || typeof host.close !== 'function') continue;
-    const reset = host.resetAllServices.bind(host);
-    host.resetAllServices = () => undefined;
-    host.close = () => { reset(); host.closed = true; };
-  }
-}
-
-/**
- * Guards the client's watch stream (watch-guard.ts), keeps its gRPC clients after a failure
- * (keepChannelsOnFailure), makes every request and stream require a
+ * Guards the client's watch stream (watch-guard.ts), makes every request and stream require a
  * member with a leader (require-leader.ts), watches lease keep-alives (lease-watchdog.ts), times
  * every unary etcd request when given a timer, and sends again one that etcd refused without
  * effect (retryRefusedWithoutEffect).
@@ -250,7 +220,6 @@ export function instrument(client: Etcd3, timer?: RequestTimer): Etcd3 {
   guardWatchResponses((id) => process.stderr.write(`xnet: dropped a response for etcd watch ${id}, which the client no longer tracks (etcd3 would have thrown it at the process); counted, logged once\n`));
   const pool = (client as unknown as { pool?: { exec?: Exec; withConnection?: WithConnection } & Partial<KeepAlivePool> }).pool;
   if (!pool || typeof pool.exec !== 'function') return client;
-  keepChannelsOnFailure(pool);
   requireLeader(pool);
   watchKeepAlives(client, pool);
   const exec = pool.exec.bind(pool);

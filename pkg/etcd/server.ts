@@ -7,7 +7,7 @@ import { Etcd3 } from 'etcd3';
 import { noop } from 'cockatiel';
 import { etcdLimitFlags, type EtcdLimits } from './limits.js';
 import { LabError } from '../errors.js';
-import { callDeadlines, keepChannelsOnFailure, quietIpServernameWarning } from './client.js';
+import { callDeadlines, quietIpServernameWarning } from './client.js';
 
 /** Client-facing TLS of one etcd (PEM file paths). Peers stay plain HTTP on loopback. */
 export interface EtcdTlsOptions {
@@ -203,8 +203,6 @@ export async function waitHealthy(endpoints: string[], o: WaitHealthyOptions = {
     hosts: endpoints, dialTimeout: 1000, defaultCallOptions: callDeadlines(2000), faultHandling: { host: () => noop, global: noop },
     ...(o.tls ? { credentials: etcdClientCredentials(o.tls) } : {}),
   });
-  // its refused probes, before etcd listens, would leave connections open in this process
-  keepChannelsOnFailure((c as unknown as { pool: { hosts?: unknown } }).pool);
   try {
     for (;;) {
       if (exited()) throw new EtcdStartError(`etcd exited during start-up (see ${logFile || 'its log'})`);
