@@ -207,6 +207,9 @@ function controllerStatusEffects(ch: CacheChange, kind: Kind, name: string, s: C
     }
   }
   if (kind === 'Node') freedAddress(ch, name, s, out);
+  // NodeLost written after the agent's report went (its MacvlanNets may have been planned
+  // before, with the agent not yet lost: macvlan-agent.ts agentLost), or no longer said
+  if (kind === 'Node' && readyReason(ch.prev) !== readyReason(ch.kv)) macvlanNetsOf(s, out);
   // Someone else removed our status: write it again.
   if (!ch.local && !ch.kv) out.keys.push(objectKey(kind, name));
   return out;
@@ -239,6 +242,12 @@ function copyEffects(ch: CacheChange, s: ChangeScope, out: ChangeEffects): void 
 /** status.subnet of a HostSubnet's controller status, as stored. */
 function subnetIn(value: string | undefined): unknown {
   return value === undefined ? undefined : (JSON.parse(value) as { subnet?: unknown }).subnet;
+}
+
+/** The Ready condition's reason in a controller status as cached (admitted: it decodes). */
+function readyReason(kv: RawKv | undefined): unknown {
+  const conditions = kv && (parsedOf<{ conditions?: Array<{ type?: unknown; reason?: unknown }> }>(kv)).conditions;
+  return Array.isArray(conditions) ? conditions.find((c) => c?.type === 'Ready')?.reason : undefined;
 }
 
 /** A cached value as parsed (by admission, the Model, or the writer), parsed here when not yet. */

@@ -18,7 +18,8 @@ const clip = (m: string) => (m.length > MAX_NODE_MESSAGE ? `${m.slice(0, MAX_NOD
  * Whether the node's agent is lost: its lease-bound report about itself is gone and the
  * controller's Node status says NodeLost (a node never seen is not lost, only not started). Its
  * reports on objects are not lease-bound: a MacvlanNet part it said ready stays so, while its
- * IPAM plugin (the agent) is gone and no container there can start on the network.
+ * IPAM plugin (the agent) is stopped (no container there can start on the network) or cut off
+ * from etcd (it hands out only what it holds). Until its lease ends it is not lost.
  */
 export function agentLost(ctx: Ctx, node: string): boolean {
   if (ctx.model.nodeStatus(node, 'Node', node) || ctx.model.cache.isRefused(ctx.model.keys.status('Node', node, { node }))) return false;
@@ -27,7 +28,7 @@ export function agentLost(ctx: Ctx, node: string): boolean {
 }
 
 /** A lost node's part, as its status says it. */
-export const AGENT_LOST = 'its agent does not report (Node NodeLost): no container there can start on this network until it is back';
+export const AGENT_LOST = 'its agent does not report (Node NodeLost: stopped, or cut off from etcd): containers there may not start on this network until it is back';
 
 /** What the node's agent reports for this MacvlanNet: {ready, message} or a Ready condition. */
 export function agentReport(ctx: Ctx, node: string, mvn: string): { ready: boolean; message?: string } | undefined {

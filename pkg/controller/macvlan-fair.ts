@@ -21,6 +21,8 @@ export interface FairRound {
   nics: number;
   /** how many free addresses the nodes' pre-claims may still take in this round (what is free less the NICs' need); counted down */
   spare: number;
+  /** what the NICs waiting need beyond what is free: what is given back goes to them first */
+  short: number;
 }
 
 export interface FairInput {
@@ -56,7 +58,7 @@ export function fairRound(f: FairInput): FairRound | undefined {
   const spare = Math.max(0, free - nics);
   const share = fairShare(spare, idle);
   const limit = lower(rebalanceLimit([...needs.values()], share), nicLimit(idle, nics - free));
-  return { share, limit, needs, poolSize, nics, spare };
+  return { share, limit, needs, poolSize, nics, spare, short: Math.max(0, nics - free) };
 }
 
 function lower(a: number | undefined, b: number | undefined): number | undefined {
@@ -70,13 +72,17 @@ export function maxFreeOf(fair: FairRound | undefined, node: string): number | u
 }
 
 /**
- * Whether the node's lack is being served: another node holds idle addresses above the limit
- * it is asked to keep (maxFree) and gives them back (a lost node counts none idle), so what its
- * containers wait for comes within seconds: no refusal to warn of.
+ * Whether the node's lack is being served: the other nodes hold idle addresses above the limit
+ * they are asked to keep (maxFree) and give them back (a lost node counts none idle), more than
+ * the ContainerNics waiting take first, so what its containers wait for comes within seconds: no
+ * refusal to warn of.
  */
 export function beingRebalanced(fair: FairRound | undefined, node: string): boolean {
   const limit = fair?.limit;
-  return limit !== undefined && [...fair!.needs.values()].some((n) => n.name !== node && n.idle > limit);
+  if (limit === undefined) return false;
+  let back = 0;
+  for (const n of fair!.needs.values()) if (n.name !== node) back += Math.max(0, n.idle - limit);
+  return back > fair!.short;
 }
 
 /**

@@ -152,6 +152,7 @@ export class KvCache {
   private async resume(): Promise<void> {
     const read = currentRevision(this.client, splitPrefix(this.prefix)[0]);
     const now = await withTimeout(read, this.options.watchCreateTimeoutMs ?? 10_000, 'revision read');
+    if (this.closed) return; // closed during the read (a controller stopping): start() would reopen it
     if (now < this.seenRevision) {
       this.warnWentBack(now);
       // the relist's own check (for a restore found by a relist) then stays quiet

@@ -106,7 +106,7 @@ describe('a ContainerNic on a MacvlanNet whose free addresses the nodes hold idl
     // MacvlanNet stays (not lease-bound), saying ready, though nothing there can use or give back its 3
     await fx.store.deleteStatus('Node', 'sl-2', { node: 'sl-2' });
     await eventually(async () => (await fx.partOf('quiet', 'sl-2'))?.ready === false, 'sl-2 not ready');
-    expect(await fx.partOf('quiet', 'sl-2')).toMatchObject({ message: 'its agent does not report (Node NodeLost): no container there can start on this network until it is back' });
+    expect(await fx.partOf('quiet', 'sl-2')).toMatchObject({ message: 'its agent does not report (Node NodeLost: stopped, or cut off from etcd): containers there may not start on this network until it is back' });
     expect(await fx.ready('quiet')).toMatchObject({ status: 'False', reason: 'NodesNotReady' });
     await fx.store.applyAll([nic('nq-1', 'sl-1', 'quiet'), nic('nq-2', 'sl-1', 'quiet')]);
     const refused = await eventually(async () => { const a = await allocated('nq-2'); return a?.reason === 'PoolExhausted' && a; }, 'nq-2 waits');

@@ -171,6 +171,13 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(self, { kv: kv(self, {}), prev: kv(self, {}) }), scope).keys).toEqual(['Node/n1']);
   });
 
+  it('queues every MacvlanNet when the controller\'s Node status changes its Ready reason (NodeLost written or gone), not otherwise', () => {
+    const st = keys.status('Node', 'n1', { controller: true });
+    const ready = (reason: string, extra = {}) => kv(st, { conditions: [{ type: 'Ready', status: 'False', reason }], ...extra });
+    expect(effectsOfChange(change(st, { prev: ready('AgentNotStarted'), kv: ready('NodeLost'), local: true }), scope).keys).toEqual(['MacvlanNet/lan', 'MacvlanNet/wan']);
+    expect(effectsOfChange(change(st, { prev: ready('NodeLost'), kv: ready('NodeLost', { interface: 'eth0' }), local: true }), scope).keys).toEqual([]);
+  });
+
   it('queues garbage collection of a deleted object\'s uid', () => {
     const key = keys.object('ContainerNic', 'a');
     const prev = kv(key, { ...nics[0], metadata: { name: 'a', uid: 'u-1' } });
