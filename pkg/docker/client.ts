@@ -234,6 +234,7 @@ export class DockerClient {
       return {
         id: c.Id, name: c.Name.replace(/^\//, ''), running: c.State.Running, pid: c.State.Pid ?? 0, startedAt: text(c.State.StartedAt), networkMode: c.HostConfig?.NetworkMode ?? '',
         restartPolicy: c.HostConfig?.RestartPolicy?.Name ?? '', pinnedIps,
+        ...(c.NetworkSettings?.Networks ? { networks: Object.keys(c.NetworkSettings.Networks) } : {}),
       };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;

@@ -61,6 +61,12 @@ export interface ContainerInfo {
   restartPolicy?: string;
   /** per network, the IPv4 address asked for with --ip (EndpointSettings.IPAMConfig): Docker asks for it again at every start */
   pinnedIps?: Record<string, string>;
+  /**
+   * The networks the container is on (the names in NetworkSettings.Networks): a stopped or
+   * restarting one still has its networks there, one taken off a network (docker network
+   * disconnect) no longer has it. Undefined when Docker shows none.
+   */
+  networks?: string[];
 }
 
 export interface DockerEvent {

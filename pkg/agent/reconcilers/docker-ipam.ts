@@ -1,6 +1,7 @@
 // dockerIPAM xnet on this node: the address book follows the controller's list of this node's
 // addresses, learns from Docker which container holds which address, and frees what Docker no
-// longer holds (a ReleaseAddress missed while the agent was down), never a live container's.
+// longer holds (a ReleaseAddress missed while the agent was down, the address of a container
+// removed or taken off the network), never a live container's.
 import type { MacvlanNet } from '../../api/index.js';
 import type { ContainerInfo, NetworkEndpoint } from '../../docker/types.js';
 import { gratuitousArp } from '../../dockeripam/arp.js';
@@ -81,7 +82,21 @@ async function settleSeen(ctx: AgentContext, book: AddressBook, mvn: string, a: 
 }
 
 /**
- * An address no container on the network holds: kept while its container exists, else free.
+ * The container is no longer on the network at all (docker network disconnect, of a running
+ * or a stopped one): Docker's ReleaseAddress looks the same as a stop's, but a stopped (or
+ * restarting) container still has the network among its networks and comes back to it at its
+ * next start, one taken off it never does. Docker's own IPAM frees the address then: so does
+ * the book. Not known (Docker showed no networks): not left. An address lent away goes back to
+ * the container it is kept for, as at any release.
+ */
+export function leftNetwork(c: ContainerInfo, network: string, a: Assigned): boolean {
+  if (a.lentFrom && a.lentFrom.container !== a.container) return false;
+  return c.networks !== undefined && !c.networks.includes(network);
+}
+
+/**
+ * An address no container on the network holds: kept while its container exists and is still
+ * on the network (stopped), else free (removed, or taken off the network: leftNetwork).
  * Only if its entry is still as read once Docker answered: meanwhile Docker may have released
  * it and given it back to the restarting container, or lent it to a new one. A release
  * inferred here is dated `released` (before Docker was read), never now.
@@ -98,6 +113,9 @@ async function settleUnseen(ctx: AgentContext, book: AddressBook, mvn: string, a
   if (!book.unchanged(mvn, a)) return; // the plugin changed it meanwhile: decide next time
   if (!c) {
     ctx.log.info('freeing the address of a removed container', { macvlanNet: mvn, ip: a.ip, container: a.name ?? a.container });
+    book.drop(mvn, a.ip);
+  } else if (leftNetwork(c, network, a)) {
+    ctx.log.info('freeing the address of a container taken off the network', { macvlanNet: mvn, ip: a.ip, container: a.name ?? a.container });
     book.drop(mvn, a.ip);
   } else {
     if (a.released === undefined) book.dockerReleased(mvn, a.ip, released); // stopped, ReleaseAddress missed
