@@ -1,5 +1,7 @@
 // `docker network connect --ip` of a free address outside the node's pool, for a container that
-// was on the MacvlanNet before (disconnected: its address is kept for it). Docker holds that
+// was on the MacvlanNet before (disconnected: its address was kept for it until the agent's
+// pass saw it off the network; now that pass frees it, docker-ipam-disconnect.test.ts, so the
+// blocked inspect below happens only if the connect comes before that pass). Docker holds that
 // container's lock for the whole connect, so an inspect of it waits until the plugin answers.
 // The agent's macvlan pass inspects such a container (settleUnseen); the controller's grant
 // reached the waiting request only through that same pass (book.setPool), which then waited
