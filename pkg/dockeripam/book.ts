@@ -6,7 +6,7 @@
 //
 // Addresses stay with their containers across restarts (the trap of remote IPAM plugins):
 // when Docker releases the address of a container it still has (stopped, or dockerd going
-// down), the address is kept for that container until Docker removes it. Docker never says
+// down), the address is kept for it until it is removed or leaves the network. Docker never says
 // which container a request is for, so a request without --ip is matched to a kept address
 // by which container Docker is starting (guess(), ./kept-owner.ts): a new container never
 // gets a kept address, a stopped one gets its own however long ago; while a dockerd restores

@@ -6,7 +6,7 @@ import type { NetBook } from './journal.js';
  * While a dockerd restores, the kept address of a container whose restart policy is not learnt
  * yet goes to a request only if released this recently (the dockerd's own release at its start).
  * Outside a restore there is no window: a kept address goes only to its own container, and
- * stays kept until that container is removed (./kept-owner.ts).
+ * stays kept until that container is removed or taken off the network (./kept-owner.ts).
  */
 export const RESTART_WINDOW_MS = 60_000;
 

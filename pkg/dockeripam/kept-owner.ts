@@ -6,7 +6,9 @@
 // Docker is starting (`docker start`, a restart policy), and only such a one gets its kept
 // address back. A brand-new container (`docker run`: Docker holds the new container's lock,
 // not theirs) never gets a kept address, however soon after the stop it asks; a kept address
-// stays kept until its container is removed (Docker's `destroy` event), however long it waits.
+// stays kept until its container is removed (Docker's `destroy` event) or taken off the
+// network (`docker network disconnect`: ../agent/reconcilers/docker-ipam.ts, leftNetwork),
+// however long it waits.
 import type { AddressBook } from './book.js';
 import { XnetIpamError } from './errors.js';
 
