@@ -23,8 +23,10 @@ const clip = (m: string) => (m.length > MAX_NODE_MESSAGE ? `${m.slice(0, MAX_NOD
  */
 export function agentLost(ctx: Ctx, node: string): boolean {
   if (ctx.model.nodeStatus(node, 'Node', node) || ctx.model.cache.isRefused(ctx.model.keys.status('Node', node, { node }))) return false;
-  const conditions = ctx.model.controllerStatus('Node', node)?.status.conditions as Condition[] | undefined;
-  return getCondition(conditions, 'Ready')?.reason === 'NodeLost';
+  const st = ctx.model.controllerStatus('Node', node)?.status as { conditions?: Condition[]; lastHeartbeatTime?: unknown } | undefined;
+  // its agent reported at least once (the controller copied its heartbeat time): a Node whose
+  // agent never ran says NodeLost too once its pinned spec.address is in its status
+  return !!st?.lastHeartbeatTime && getCondition(st.conditions, 'Ready')?.reason === 'NodeLost';
 }
 
 /** A lost node's part, as its status says it. */
