@@ -24,9 +24,11 @@ const clip = (m: string) => (m.length > MAX_NODE_MESSAGE ? `${m.slice(0, MAX_NOD
 export function agentLost(ctx: Ctx, node: string): boolean {
   if (ctx.model.nodeStatus(node, 'Node', node) || ctx.model.cache.isRefused(ctx.model.keys.status('Node', node, { node }))) return false;
   const st = ctx.model.controllerStatus('Node', node)?.status as { conditions?: Condition[]; lastHeartbeatTime?: unknown } | undefined;
-  // its agent reported at least once (the controller copied its heartbeat time): a Node whose
-  // agent never ran says NodeLost too once its pinned spec.address is in its status
-  return !!st?.lastHeartbeatTime && getCondition(st.conditions, 'Ready')?.reason === 'NodeLost';
+  // its agent ran: the controller copied its heartbeat time, or it wrote reports on objects (it
+  // may have died before any controller saw its report about itself). A Node whose agent never
+  // ran says NodeLost too once its pinned spec.address is in its status.
+  const ran = !!st?.lastHeartbeatTime || ctx.model.nodeWroteReports(node);
+  return ran && getCondition(st?.conditions, 'Ready')?.reason === 'NodeLost';
 }
 
 /** A lost node's part, as its status says it. */

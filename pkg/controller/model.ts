@@ -166,6 +166,15 @@ export class Model {
     return best;
   }
 
+  /**
+   * Whether the node's agent has written anything: a node's credentials write only its own
+   * status subtree, so a report there (on a MacvlanNet, a NIC, its own host) means its agent ran.
+   */
+  nodeWroteReports(node: string): boolean {
+    for (const _ of this.cache.entries(this.keys.nodeStatuses(node))) return true;
+    return false;
+  }
+
   /** Nodes whose agent reported itself (its lease-bound report exists), with or without a Node object. */
   *reportedNodes(): Iterable<string> {
     for (const kv of this.cache.entries(this.keys.nodeStatuses())) {

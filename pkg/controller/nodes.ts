@@ -103,7 +103,9 @@ export function desiredNodeStatus(ctx: Ctx, node: Node, lastSeen: LastSeen): Sta
   const iface = seen.interface ?? kept.interface;
   const seenAt = now ? kept.lastHeartbeatTime ?? now.lastHeartbeatTime : seen.lastHeartbeatTime ?? kept.lastHeartbeatTime;
   const version = now ? now.agentVersion ?? kept.agentVersion : kept.agentVersion;
-  const cond = readyWithoutReport(ctx, name, !!(last || prev?.address || prev?.lastHeartbeatTime), seenAt);
+  // an agent that reported on objects ran, even if no controller saw its report about itself
+  const everSeen = !!(last || prev?.address || prev?.lastHeartbeatTime) || ctx.model.nodeWroteReports(name);
+  const cond = readyWithoutReport(ctx, name, everSeen, seenAt);
   return {
     observedGeneration: node.metadata.generation,
     ...(address ? { address } : {}),

@@ -221,6 +221,8 @@ describe('controller against a real etcd', () => {
     const inBlock = await waitFor('ContainerNic', 'mv-static', (s) => ready(s)?.reason === 'IPConflict', 'IPConflict for an address in a Docker block');
     expect(ready(statusOf(inBlock)!)?.message).toContain('192.168.200.224/28');
     await store.delete('ContainerNic', 'mv-static');
+    // each agent's report about itself (heartbeat.ts), then its report on the MacvlanNet
+    for (const n of ['mv-1', 'mv-2']) await store.writeStatus('Node', n, { node: n }, { lastHeartbeatTime: new Date().toISOString() });
     for (const n of ['mv-1', 'mv-2']) await store.writeStatus('MacvlanNet', 'macvlan200', { node: n }, { name: n, ready: true, message: 'ok' });
     await waitFor('MacvlanNet', 'macvlan200', (s) => ready(s)?.status === 'True', 'Ready when every node reports ready');
     const report = await ipamCheck(etcd.client(), prefix);

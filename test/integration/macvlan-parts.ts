@@ -19,6 +19,8 @@ export class MacvlanParts {
   store!: EtcdStore;
   readonly prefix = uniquePrefix();
   private controller?: Controller;
+  /** nodes whose report about themselves report() wrote */
+  private readonly beaten = new Set<string>();
 
   constructor(private readonly options: Partial<ControllerOptions> = {}) {}
 
@@ -40,8 +42,15 @@ export class MacvlanParts {
   partOf = async (mvn: string, node: string): Promise<NodePart | undefined> => (await this.parts(mvn)).find((n) => n.name === node);
   ready = async (mvn: string) => statusOf(await this.store.get('MacvlanNet', mvn)).conditions?.find((x) => x.type === 'Ready');
 
-  /** What the node's agent writes (pkg/agent/ipam-host.ts: `ipam: book.report(mvn)`). */
+  /**
+   * What the node's agent writes (pkg/agent/ipam-host.ts: `ipam: book.report(mvn)`), after its
+   * report about itself (heartbeat.ts: an agent beats before it reports on objects) the first time.
+   */
   report = async (mvn: string, node: string, ipam: Partial<NodeIpamReport>): Promise<void> => {
+    if (!this.beaten.has(node)) {
+      this.beaten.add(node);
+      await this.store.writeStatus('Node', node, { node }, { lastHeartbeatTime: new Date().toISOString() });
+    }
     await this.store.writeStatus('MacvlanNet', mvn, { node }, { ready: true, message: 'ready', ipam: { assigned: [], returned: [], external: [], requested: [], want: 0, ...ipam } });
   };
 
