@@ -9,7 +9,7 @@ import type { RawKv } from '../runtime/kv.js';
 import { monotonicMs } from '../runtime/clock.js';
 import { isIPv4, parseCidr, parseIPv4, type Cidr } from '../ip/ipv4.js';
 import { cidrInterval, contains } from '../ipam/ranges.js';
-import { closest } from '../api/suggest.js';
+import { closestAll } from '../api/suggest.js';
 
 export interface Entry<T> { obj: T; kv: RawKv }
 export interface ClaimEntry { key: string; claim: Claim; kv: RawKv; ip: number; space: ClaimSpace }
@@ -55,12 +55,12 @@ export class Model {
   private readonly released = new Map<string, number>();
 
   /**
-   * name no Node has -> the closest Node name (suggest.ts), or none; kept until a Node comes or
+   * name no Node has -> the closest Node names (suggest.ts), or none; kept until a Node comes or
    * goes. Every pass of an object naming a missing node says which Node was meant: 10,000 NICs
    * applied for hosts whose agents have not joined, next to 1,000 Nodes, cost the leader some
    * 10 s a pass of edit distances before.
    */
-  private readonly closestNodes = new Map<string, string | undefined>();
+  private readonly closestNodes = new Map<string, string[]>();
 
   constructor(readonly cache: KvCache, readonly prefix: string) {
     this.keys = new Keys(prefix);
@@ -156,12 +156,13 @@ export class Model {
 
   node(name: string) { return this.object<Node>('Node', name); }
 
-  /** The Node name closest to `name` (suggest.ts: a typo of it), if one is close. */
-  closestNode(name: string): string | undefined {
-    if (this.closestNodes.has(name)) return this.closestNodes.get(name);
+  /** The Node names closest to `name` (suggest.ts: a typo of one of them), if any is close. */
+  closestNode(name: string): string[] {
+    const known = this.closestNodes.get(name);
+    if (known) return known;
     // names come from etcd: a bound, not a leak, whatever is written there
     if (this.closestNodes.size >= 10_000) this.closestNodes.clear();
-    const best = closest(name, [...this.objects<Node>('Node')].map((n) => n.obj.metadata.name));
+    const best = closestAll(name, [...this.objects<Node>('Node')].map((n) => n.obj.metadata.name));
     this.closestNodes.set(name, best);
     return best;
   }

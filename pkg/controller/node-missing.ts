@@ -8,19 +8,20 @@
 import { matchLabels } from '../api/labels.js';
 import { unknownOverrideMessage, unknownOverrideNodes, unselectedOverrideMessage } from '../api/macvlan-parent.js';
 import { missingNetworkMessage } from '../api/validate.js';
+import { didYouMean } from '../api/suggest.js';
 import type { ClusterNetwork, MacvlanNet, Node } from '../api/index.js';
 import type { Model } from './model.js';
 
 /**
- * `; no Node "host1" exists (did you mean "host-1"?): check spec.node`, the closest Node named as
+ * `; no Node "host1" exists (did you mean "host-1"?): check spec.node`, the closest Nodes named as
  * `xctl verify` names it (verify/unbound.ts); without one close, `(no agent has joined under that
  * name)`. The closest is the one of when the object was last looked at (a Node that joins later
  * is suggested at the object's next pass).
  */
 export function missingNodeNote(model: Pick<Model, 'node' | 'cache' | 'keys' | 'closestNode'>, node: string): string {
   if (model.node(node) || model.cache.isRefused(model.keys.object('Node', node))) return '';
-  const best = model.closestNode(node);
-  return `; no Node "${node}" exists ${best ? `(did you mean "${best}"?)` : '(no agent has joined under that name)'}: check spec.node`;
+  const meant = model.closestNode(node);
+  return `; no Node "${node}" exists${meant.length ? didYouMean(meant) : ' (no agent has joined under that name)'}: check spec.node`;
 }
 
 /**

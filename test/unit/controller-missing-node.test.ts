@@ -23,6 +23,12 @@ describe('the hint for a missing node', () => {
     drop(key('host1x'));
     drop(key('hostA'));
     expect(missingNodeNote(model, 'host1')).toBe('; no Node "host1" exists (no agent has joined under that name): check spec.node');
+    // equally close Nodes are all named: picking one would point to the wrong one as often
+    seed(key('host-1'), node('host-1'));
+    seed(key('host-2'), node('host-2'));
+    expect(missingNodeNote(model, 'host3')).toBe('; no Node "host3" exists (did you mean "host-1" or "host-2"?): check spec.node');
+    drop(key('host-1'));
+    drop(key('host-2'));
     // the node itself joins: nothing to say
     seed(key('host1'), node('host1'));
     expect(missingNodeNote(model, 'host1')).toBe('');

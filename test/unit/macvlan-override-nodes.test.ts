@@ -20,10 +20,10 @@ describe('unknownOverrideMessage', () => {
     expect(unknownOverrideMessage(['host2', 'edge'], nodes)).toBe('spec.nodes names no Node "host2" (did you mean "host-2"?), "edge": their overrides apply to no node until nodes of those names join; check spec.nodes[].name');
   });
 
-  it('suggests the same Node whatever order the names come in (a tie goes to the first by name)', () => {
+  it('suggests the same Nodes whatever order the names come in (equally close: all of them, by name)', () => {
     // "host" is two edits from host-2 and from host-3, and the controller and xctl list Nodes in different orders
     expect(unknownOverrideMessage(['host'], ['host-3', 'host-2'])).toBe(unknownOverrideMessage(['host'], ['host-2', 'host-3']));
-    expect(unknownOverrideMessage(['host'], ['host-3', 'host-2'])).toContain('(did you mean "host-2"?)');
+    expect(unknownOverrideMessage(['host'], ['host-3', 'host-2'])).toContain('(did you mean "host-2" or "host-3"?)');
   });
 
   it('spells out three and counts the rest; empty for none', () => {
