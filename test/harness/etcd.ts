@@ -108,3 +108,11 @@ export async function startStoreEtcd(): Promise<{ etcd: TestEtcd; client: Etcd3;
   const client = etcd.client();
   return { etcd, client, store: createEtcdStore(client) };
 }
+
+/** A gauge or counter of etcd's own /metrics (the test etcd serves them on its client URL). */
+export async function etcdMetric(endpoint: string, name: string): Promise<number> {
+  const text = await (await fetch(`${endpoint}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`etcd exports no ${name}`);
+  return Number(line.split(' ')[1]);
+}

@@ -3,7 +3,7 @@
 // that concerns it arrives, also across a cut connection and a compaction (relist).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { etcdMetric as metricOf, startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { proxiedEtcdClient, type TcpProxy } from '../harness/tcp-proxy.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import { NodeView } from '../../pkg/store/node-view.js';
@@ -26,13 +26,7 @@ async function waitFor(cond: () => boolean, what: string, ms = 20000): Promise<v
   }
 }
 
-/** A gauge or counter of etcd's own /metrics (the test etcd serves them on its client URL). */
-async function etcdMetric(name: string): Promise<number> {
-  const text = await (await fetch(`${etcd.endpoints[0]}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  if (!line) throw new Error(`etcd exports no ${name}`);
-  return Number(line.split(' ')[1]);
-}
+const etcdMetric = (name: string) => metricOf(etcd.endpoints[0], name);
 
 const ipOf = (o: AnyObject | undefined) => (o?.status as { ip?: string } | undefined)?.ip;
 
