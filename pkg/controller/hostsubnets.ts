@@ -35,6 +35,8 @@ export interface HsOutcome {
   uid?: string;
   reason?: string;
   message?: string;
+  /** refused because its ClusterNetwork is not there (late-warnings.ts: Normal while young) */
+  missingNetwork?: boolean;
 }
 
 export function hostSubnetName(clusterNetwork: string, node: string): string {
@@ -232,7 +234,7 @@ function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: Round
   if (!cn) {
     const f = new AllocationError('InvalidSpec', missingNetwork(ctx.model, 'ClusterNetwork', hs.obj.spec.clusterNetwork));
     putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, undefined, f));
-    return { result: 'failed', name, reason: f.reason, message: f.message };
+    return { result: 'failed', name, reason: f.reason, message: f.message, missingNetwork: true };
   }
   plan.unchanged(ctx.model.keys.object('ClusterNetwork', cn.obj.metadata.name), cn.kv);
   const pinned = plan.mark();

@@ -8,11 +8,11 @@
 //   FailedScheduling), showed nothing. A Node normally comes when its agent joins, and manifests
 //   are often applied before the agents start: the Warning `NodeNotFound` comes once the Node has
 //   been missing for the grace, once per NIC incarnation and node name.
-// - A ContainerNic whose network is not there (a ClusterNetwork in a later apply) is refused
-//   `InvalidSpec`; that event is Normal while the refusal is young and a Warning once it persists,
-//   instead of a Warning at once.
+// - A ContainerNic or HostSubnet whose network is not there (a ClusterNetwork in a later apply)
+//   is refused `InvalidSpec`; that event is Normal while the refusal is young and a Warning once
+//   it persists, instead of a Warning at once.
 import type { EventRecorder } from '../events/recorder.js';
-import type { ContainerNic } from '../api/index.js';
+import type { ContainerNic, HostSubnet } from '../api/index.js';
 import { DEFAULT_SETTLE_GRACE_MS, type EventType } from '../events/types.js';
 import { monotonicMs } from '../runtime/clock.js';
 import { missingNodeNote } from './node-missing.js';
@@ -61,15 +61,14 @@ export class LateWarnings {
   }
 
   /**
-   * The type of the event of a NIC refused: Normal while it is refused because its network is
-   * not there yet (`missingNetwork`: as the round that refused it saw it, not the cache after the
-   * commit, where the network may have just arrived) and that is young (then looked at again when
-   * the grace ends), else Warning.
+   * The type of the event of a NIC or HostSubnet refused: Normal while it is refused because its
+   * network is not there yet (`missingNetwork`: as the round that refused it saw it, not the
+   * cache after the commit, where the network may have just arrived) and that is young (then
+   * looked at again when the grace ends), else Warning.
    */
-  refusal(nic: ContainerNic, missingNetwork: boolean): LateVerdict {
+  refusal(obj: ContainerNic | HostSubnet, missingNetwork: boolean): LateVerdict {
     if (!missingNetwork && !this.seen.size) return WARNING;
-    const { clusterNetwork, macvlanNet } = nic.spec.network;
-    const key = `network\0${nic.metadata.uid ?? nic.metadata.name}\0${clusterNetwork ?? ''}\0${macvlanNet ?? ''}`;
+    const key = `network\0${obj.kind}\0${obj.metadata.uid ?? obj.metadata.name}\0${networksOf(obj)}`;
     if (!missingNetwork) { this.seen.delete(key); return WARNING; }
     const left = this.observe(key).since + this.graceMs - this.now();
     return left > 0 ? { type: 'Normal', againMs: left + PAST_THE_END_MS } : WARNING;
@@ -82,4 +81,11 @@ export class LateWarnings {
     this.seen.set(key, (s = { since: this.now(), warned: false }));
     return s;
   }
+}
+
+/** The networks an object names: its grace is counted per name (a new name is a new wait). */
+function networksOf(obj: ContainerNic | HostSubnet): string {
+  if (obj.kind === 'HostSubnet') return obj.spec.clusterNetwork;
+  const { clusterNetwork, macvlanNet } = obj.spec.network;
+  return `${clusterNetwork ?? ''}\0${macvlanNet ?? ''}`;
 }

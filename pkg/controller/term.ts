@@ -344,7 +344,10 @@ export class Term implements Ctx {
       return;
     }
     const o = await this.hsExecutor(cnName).submit({ type: 'ensure', name });
-    recordAllocation(this.c.events, 'HostSubnet', hs.obj.metadata.creationTimestamp, { ...o, name });
+    // its ClusterNetwork in a later apply: Normal while young, as a NIC's (late-warnings.ts)
+    const refusal = this.late.refusal(hs.obj, o.result === 'failed' && !!o.missingNetwork);
+    recordAllocation(this.c.events, 'HostSubnet', hs.obj.metadata.creationTimestamp, { ...o, name }, refusal.type);
+    if (refusal.againMs) this.enqueue('HostSubnet', name, refusal.againMs);
     if (o.result !== 'unchanged') this.countsLater();
     this.check(o);
   }

@@ -32,8 +32,8 @@ beforeAll(async () => {
 afterAll(async () => { await patient?.c.stop(); await fx?.c.stop(); await fx?.etcd.stop(); });
 
 const nic = (name: string, node: string, network = 'cn') => obj('ContainerNic', name, { node, container: name, ifName: 'eth1', network: { clusterNetwork: network } });
-const eventsOf = async (name: string, reason: string, prefix = PREFIX): Promise<XnetEvent[]> =>
-  (await listEvents(fx.etcd.client(), prefix, { kind: 'ContainerNic', name })).items.filter((e) => e.reason === reason);
+const eventsOf = async (name: string, reason: string, prefix = PREFIX, kind: 'ContainerNic' | 'HostSubnet' = 'ContainerNic'): Promise<XnetEvent[]> =>
+  (await listEvents(fx.etcd.client(), prefix, { kind, name })).items.filter((e) => e.reason === reason);
 const nodeNotFound = (name: string, prefix = PREFIX) => eventsOf(name, 'NodeNotFound', prefix);
 const invalidSpec = async (name: string, prefix = PREFIX) => (await eventsOf(name, 'InvalidSpec', prefix)).map((e) => e.type).sort();
 
@@ -84,6 +84,20 @@ describe('a NIC whose network is not there yet', () => {
     await eventually(async () => (statusOf(await store.get('ContainerNic', 'soon')) as { ip?: string }).ip, 'soon gets an address', 10_000);
     await new Promise((r) => setTimeout(r, GRACE_MS));
     expect(await invalidSpec('soon', PATIENT)).toEqual(['Normal']);
+  });
+});
+
+describe('a HostSubnet whose ClusterNetwork is not there yet', () => {
+  const types = async (name: string) => (await eventsOf(name, 'InvalidSpec', PREFIX, 'HostSubnet')).map((e) => e.type).sort();
+
+  it('is told with a Normal InvalidSpec while young, and a Warning once that persists, as a NIC is', async () => {
+    await fx.store.applyAll([obj('HostSubnet', 'hs-later', { node: 'host-1', clusterNetwork: 'cn-hs-later' })]);
+    await eventually(async () => (await types('hs-later')).length, 'the refusal is told');
+    expect(await types('hs-later')).toEqual(['Normal']);
+    const both = await eventually(async () => { const t = await types('hs-later'); return t.length === 2 ? t : undefined; }, 'the Warning once it persists', 10_000);
+    expect(both).toEqual(['Normal', 'Warning']);
+    const [w] = (await eventsOf('hs-later', 'InvalidSpec', PREFIX, 'HostSubnet')).filter((e) => e.type === 'Warning');
+    expect(w.message).toContain('ClusterNetwork "cn-hs-later" does not exist');
   });
 });
 
