@@ -1,5 +1,5 @@
-// What an apply of a Node takes away when its labels change: the ClusterNetworks and
-// MacvlanNets whose nodeSelector selected it and no longer does. The controller acts on it
+// What an apply takes away when a Node's labels or a network's nodeSelector change: the
+// ClusterNetworks and MacvlanNets whose nodeSelector selected a node and no longer does. The controller acts on it
 // (a leaving node's HostSubnets made for it removed, its MacvlanNet part released); `xctl apply`
 // says it ahead, as kubectl prints an API server's warnings. Selection is labels.ts's rule,
 // the controller's own; which HostSubnets go is managed-by.ts's.
@@ -17,16 +17,18 @@ const keyOf = (o: Obj) => `${o.kind}/${o.metadata.name}`;
 const isNetwork = (o: Obj) => o.kind === 'ClusterNetwork' || o.kind === 'MacvlanNet';
 
 /**
- * Each network a stored Node of the batch leaves: selected by the stored network with the
- * stored labels, not by the network as the apply leaves it (the batch's, else the stored one)
- * with the batch's labels. A Node created by the batch leaves nothing; one joining a network
- * takes nothing away and is not listed. A network being deleted is going anyway.
+ * Each network a stored Node leaves: selected by the stored network with the stored labels, not
+ * by the network as the apply leaves it (the batch's, else the stored one) with the labels as
+ * the apply leaves them. So a Node of the batch relabelled, and every stored Node a network of
+ * the batch no longer selects (`stored` holds the Nodes when the batch has a Node or a network:
+ * storedKindsToCheck). A Node created by the batch leaves nothing; one joining a network takes
+ * nothing away and is not listed. A network being deleted is going anyway.
  */
 export function networksLeft(batch: Obj[], stored: Obj[]): NetworkLeft[] {
   const before = new Map(stored.map((o) => [keyOf(o), o]));
   const after = new Map([...before, ...batch.map((o) => [keyOf(o), o] as const)]);
   const networks = [...after.values()].filter((o) => isNetwork(o) && !o.metadata.deletionTimestamp);
-  return batch.filter((o) => o.kind === 'Node').flatMap((node) => {
+  return [...after.values()].filter((o) => o.kind === 'Node').flatMap((node) => {
     const old = before.get(keyOf(node));
     if (!old) return [];
     return networks

@@ -1,5 +1,5 @@
 // xctl apply of a Node whose labels take it out of a ClusterNetwork's or a MacvlanNet's
-// nodeSelector says what that takes away, as kubectl prints an API server's warnings; against a
+// nodeSelector, or of a network whose edited nodeSelector leaves stored Nodes out, says what that takes away, as kubectl prints an API server's warnings; against a
 // real etcd, in-process through runXctl: exit code, stdout, stderr, and what etcd holds.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { xctlInProcess, type XctlOptions } from '../harness/xctl-in-process.js';
@@ -43,5 +43,17 @@ describe('xctl apply of a Node that leaves a nodeSelector', () => {
     expect((await lab.store.get('Node', 'host-1'))?.metadata.labels).toEqual({ role: 'web' });
     expect(await xctl(['apply', '-f', '-'], { stdin: nodeDoc('web') })).toEqual({ code: 0, out: 'node/host-1 unchanged\n', err: '' });
     expect(await xctl(['apply', '-f', '-'], { stdin: nodeDoc('db') })).toEqual({ code: 0, out: 'node/host-1 configured\n', err: '' });
+  });
+});
+
+describe('xctl apply of a network whose edited nodeSelector leaves stored Nodes out', () => {
+  const lanDoc = (role: string) => `${V}\nkind: MacvlanNet\nmetadata:\n  name: lan\nspec:\n  subnet: 198.19.9.0/24\n  nodeSelector:\n    matchLabels: {role: ${role}}\n`;
+
+  it('names each Node that leaves, with no Node in the batch; nothing when the selector keeps them', async () => {
+    // host-1 is role=db again (the last case above), so lan selects it
+    const dry = await xctl(['apply', '--dry-run', '-f', '-'], { stdin: lanDoc('web') });
+    expect(dry).toEqual({ code: 0, out: 'macvlannet/lan configured (dry run)\n', err: "Warning: node/host-1 no longer matches MacvlanNet lan's nodeSelector: it leaves MacvlanNet lan\n" });
+    expect((await xctl(['apply', '-f', '-'], { stdin: lanDoc('web') })).err).toBe("Warning: node/host-1 no longer matches MacvlanNet lan's nodeSelector: it leaves MacvlanNet lan\n");
+    expect(await xctl(['apply', '-f', '-'], { stdin: lanDoc('db') })).toEqual({ code: 0, out: 'macvlannet/lan configured\n', err: '' });
   });
 });

@@ -27,6 +27,19 @@ describe('networksLeft', () => {
   it('judges the network as the batch leaves it: a selector edited in the same apply', () => {
     expect(networksLeft([node('host-1', { role: 'db' }), cn('all', { role: 'web' })], stored)).toEqual([{ node: 'host-1', kind: 'ClusterNetwork', network: 'all' }]);
   });
+
+  it('names every stored Node a network of the batch no longer selects, with no Node in the batch', () => {
+    const nodes = [node('host-1', { role: 'db' }), node('host-2', { role: 'web' }), node('host-3', { role: 'db', rack: 'a' })];
+    const before = [...nodes, cn('db', { role: 'db' }), mvn('lan', { role: 'db' })];
+    expect(networksLeft([cn('db', { role: 'db', rack: 'a' })], before)).toEqual([{ node: 'host-1', kind: 'ClusterNetwork', network: 'db' }]);
+    expect(networksLeft([mvn('lan', { role: 'web' })], before)).toEqual([
+      { node: 'host-1', kind: 'MacvlanNet', network: 'lan' },
+      { node: 'host-3', kind: 'MacvlanNet', network: 'lan' },
+    ]);
+    // a selector widened, or a new network, takes nothing away
+    expect(networksLeft([cn('db')], before)).toEqual([]);
+    expect(networksLeft([cn('new', { role: 'web' })], before)).toEqual([]);
+  });
 });
 
 describe('networkLeftWarnings', () => {
