@@ -11,6 +11,7 @@ import { Adoption, type AdoptionOptions, type SeenEndpoint } from './adopt.js';
 import { monotonicMs } from '../runtime/clock.js';
 import { PROBE_FRESH_MS } from './pool-turns.js';
 import { keptInPool, outOfTime, startingOwners, type StartingCheck } from './kept-owner.js';
+import { RefusalWatch } from './requests.js';
 
 export const MVN_OPTION = 'xnet.macvlannet';
 /** Longest a dockerd's restore is taken to last when the agent never sees its API come back. */
@@ -279,10 +280,8 @@ export class NodeIpam implements IpamBackend {
   /** docker run --ip: free in our pool, else asked of the controller; refused naming the holder. */
   private async take(mvn: string, ip: string, deadline: number): Promise<string> {
     const { book } = this.o;
-    // A refusal already there when the request comes may be an earlier request's, made before
-    // the address was freed: it counts once the controller has looked again (it went and came
-    // back), or at the deadline as the reason. One that comes while this request waits counts at once.
-    let fresh = book.refusal(mvn, ip) === undefined;
+    // the controller's refusal of this address, as ./requests.ts RefusalWatch says when it counts
+    const refusal = new RefusalWatch(() => book.refusal(mvn, ip));
     for (;;) {
       // Kept for a stopped container: --ip is that container coming back pinned, or a user taking
       // it as Docker's own IPAM would let them (the stopped one then gets another on restart).
@@ -310,10 +309,9 @@ export class NodeIpam implements IpamBackend {
       // the controller would never grant it: said now, not after the request's 20 s
       const never = this.o.neverHandedOut?.(mvn, ip);
       if (never) throw refuse(never);
-      const refused = book.refusal(mvn, ip);
-      if (refused === undefined) fresh = true;
-      else if (fresh) throw refuse(`${ip} on MacvlanNet ${mvn} is ${refused}`);
-      if (monotonicMs() > deadline) throw refuse(`${ip} on MacvlanNet ${mvn} was not granted to this node (${refused ?? 'is it outside ipRange, excluded, or taken?'})`);
+      const refused = refusal.counts();
+      if (refused) throw refuse(`${ip} on MacvlanNet ${mvn} is ${refused}`);
+      if (monotonicMs() > deadline) throw refuse(`${ip} on MacvlanNet ${mvn} was not granted to this node (${refusal.last() ?? 'is it outside ipRange, excluded, or taken?'})`);
       book.ask(mvn, { ip });
       await book.poolChanged(mvn, Math.max(10, deadline - monotonicMs()));
     }

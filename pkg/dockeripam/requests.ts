@@ -36,6 +36,28 @@ export class Refusals {
 }
 
 /**
+ * A refusal as a request waiting for the controller reads it. One already there when the
+ * request comes may be an earlier request's, made before things changed (the address freed, a
+ * container gone): it counts once the controller has looked again (it went and came back), or
+ * at the request's deadline as the reason. One that comes while the request waits counts at once.
+ */
+export class RefusalWatch {
+  private fresh: boolean;
+
+  constructor(private readonly read: () => string | undefined) { this.fresh = read() === undefined; }
+
+  /** The refusal that counts now, if any. */
+  counts(): string | undefined {
+    const why = this.read();
+    if (why === undefined) this.fresh = true;
+    return this.fresh ? why : undefined;
+  }
+
+  /** What the controller says now, whether it counts or not: the reason given at the deadline. */
+  last(): string | undefined { return this.read(); }
+}
+
+/**
  * Requests waiting for a MacvlanNet's pool to change (a new address, a refusal), woken all at
  * once. A wait that times out leaves the list at once: a request retried for minutes against a
  * pool that never changes would otherwise leave a resolver behind per attempt.
