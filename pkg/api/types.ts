@@ -101,6 +101,8 @@ export const macvlanNetSpec = z.strictObject({
   nodeSelector: f.nodeSelector.optional(),
   nodes: z.array(z.strictObject({ name: f.name, parent: f.ifName.optional() })).optional(),
 });
+/** The longest status.nodes[].poolUsedUp the controller writes and an agent takes (it becomes a container's error message). */
+export const MAX_USED_UP_REASON = 512;
 export const macvlanNodeStatus = z.looseObject({
   name: z.string(),
   parent: z.string().optional(),
@@ -120,6 +122,12 @@ export const macvlanNodeStatus = z.looseObject({
    * keeps; it gives back the rest (an agent before this field ignores it)
    */
   maxFree: z.number().int().min(0).optional(),
+  /**
+   * dockerIPAM xnet, only while this node asks for an address with none at hand and the pool has
+   * nothing free, nothing idle on any node and nothing being freed: why (at most
+   * MAX_USED_UP_REASON characters); its IPAM plugin refuses such a request at once with it
+   */
+  poolUsedUp: z.string().optional(),
   ready: z.boolean().optional(),
   message: z.string().optional(),
 });

@@ -23,6 +23,7 @@ import { keptInUse, reclaimInUse } from './macvlan-reclaim.js';
 import { nicsWaiting } from './macvlan-nic-need.js';
 import { claimAddress, freeAddresses, freeClaim, reportOf, statusReserve, tryAdd, type MvnRound } from './macvlan-round.js';
 import { nodeReports } from './ipam-report.js';
+import { markUsedUp, type PlannedPart } from './macvlan-used-up.js';
 import { AGENT_LOST, agentLost, agentReport, nodeParent } from './macvlan-agent.js';
 import { refusedRequests, type AddressLookup } from './macvlan-requests.js';
 
@@ -57,6 +58,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   if (!deleting) ensureMacvlanFinalizer(ctx, plan, m);
   const nodes = deleting ? [] : selectedNodes(ctx, m.obj);
   const opsBefore = plan.size.ops;
+  const delsBefore = plan.mark().d;
   // Only what this transaction writes is compared: new claims (absent), freed claims and
   // claims marked external (as cached), the status. A kept claim or a selected Node that
   // changes meanwhile wakes this reconcile again, and on a stock etcd (128 compares) a compare
@@ -78,8 +80,11 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   let missing = 0;
   let starved: string | undefined;
   let served = false;
-  for (const n of nodes) {
-    const part = planNodePart(ctx, r, n, plan);
+  const parts = nodes.map((n) => planNodePart(ctx, r, n, plan));
+  // a node asking with nothing to come is refused at once by its plugin (./macvlan-used-up.ts)
+  if (r.xnetIpam) markUsedUp(ctx, r, parts, plan.mark().d > delsBefore);
+  for (const [i, n] of nodes.entries()) {
+    const part = parts[i];
     if (part.lacking) missing++;
     if (part.starved && !starved) {
       starved = `${n.obj.metadata.name}: ${part.starved}`;
@@ -202,7 +207,7 @@ function keepOwnClaim(r: MvnRound, c: ClaimEntry, selected: Set<string>): boolea
 }
 
 /** starved: why the node has no address at hand while its agent asks for one */
-interface NodePart { status: MacvlanNodeStatus; lacking?: string; starved?: string }
+interface NodePart extends PlannedPart { lacking?: string }
 
 function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): NodePart {
   const node = n.obj.metadata.name;
@@ -230,7 +235,7 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
   const ready = !lacking && !waiting && !skipped && !starved && !previous && !lost && report?.ready === true;
   const parent = nodeParent(ctx, r.m, n);
   return {
-    lacking, starved,
+    lacking, starved, idle: pool?.idle,
     status: {
       name: node,
       ...(parent ? { parent } : {}),
@@ -285,7 +290,7 @@ function ensureShim(r: MvnRound, node: string, plan: TxnPlan): string | undefine
  * low-water mark, up to its fair share of a small pool) and returns the addresses the node
  * holds after this transaction, and why it has none at hand when its agent asks for one.
  */
-function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { addresses: string[]; refused: RefusedRequest[]; starved?: string } {
+function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { addresses: string[]; refused: RefusedRequest[]; starved?: string; idle?: number } {
   const entries = new Map((r.pools.get(node) ?? []).map((c) => [c.ip, c]));
   const held = new Set([...entries.keys(), ...r.reclaimed.get(node) ?? []]);
   // No compare on the report: whatever the agent writes next, an address it listed as
@@ -319,8 +324,9 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   const more = r.fair ? Math.min(p.more, r.fair.spare) : p.more;
   for (const ip of freeAddresses(r, more + returned.size).filter((a) => !returned.has(a)).slice(0, more)) claim(ip);
   // counted only on a small pool whose node asks: a large pool never runs out under its nodes
-  const starved = r.fair && report?.want ? starvedWhy(r.fair, node, idleCount(held, report), report) : undefined;
-  return { addresses: addresses(), refused, ...(starved ? { starved } : {}) };
+  const idle = idleCount(held, report);
+  const starved = r.fair && report?.want ? starvedWhy(r.fair, node, idle, report) : undefined;
+  return { addresses: addresses(), refused, idle, ...(starved ? { starved } : {}) };
 }
 
 /** What the round knows of the pool's addresses, for the reasons of refused --ip requests. */
