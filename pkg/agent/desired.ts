@@ -1,9 +1,10 @@
 // From stored objects to the planner's desired state. Pure: the agent's caches come in, plain
 // values go out, so the mapping from the API to the kernel is unit-tested without I/O.
 import { dockerNetworkOf, reservedDockerNetworkWhy } from '../api/docker-network.js';
-import { macvlanBaseParent, matchLabels, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../api/index.js';
+import { MAX_USED_UP_REASON, macvlanBaseParent, matchLabels, type ClusterNetwork, type ContainerNic, type HostSubnet, type MacvlanNet, type Node } from '../api/index.js';
 import { OWNER_LABEL, type DockerNetworkSpec } from '../docker/types.js';
 import { MVN_OPTION } from '../dockeripam/node-ipam.js';
+import { ANY_ADDRESS } from '../dockeripam/requests.js';
 import { cidrContains, cidrCovers, formatIPv4, hostRange, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import type { DesiredNat, LocalSubnet } from './planner/nat.js';
 import type { DesiredMacvlan } from './planner/macvlan.js';
@@ -201,7 +202,10 @@ type MacvlanNodeStatus = {
   name: string; parent?: string; dockerRange?: string; shimAddress?: string; addresses?: string[]; maxFree?: number;
   /** addresses this node's containers keep outside an edited range (never handed out): the shim still routes to them */
   outsideRange?: string[];
-  /** address asked for by name (docker run --ip) -> why the controller will not grant it */
+  /**
+   * address asked for by name (docker run --ip) -> why the controller will not grant it; under
+   * ANY_ADDRESS, why a request without --ip gets none (the pool is used up: poolUsedUp)
+   */
   refused?: Map<string, string>;
   problem?: Problem;
 };
@@ -209,12 +213,13 @@ type MacvlanNodeStatus = {
 /**
  * The controller's refusals of --ip requests, checked: IPv4 addresses with a short reason each
  * (it becomes a container's error message); anything else is dropped, and the request then
- * waits as before.
+ * waits as before. So is its word that the pool is used up (status.nodes[].poolUsedUp).
  */
-function refusedOf(v: unknown): Map<string, string> | undefined {
-  if (!Array.isArray(v)) return undefined;
+function refusedOf(v: unknown, usedUp: unknown): Map<string, string> | undefined {
   const out = new Map<string, string>();
-  for (const e of v.slice(0, 64) as Array<{ ip?: unknown; reason?: unknown }>) {
+  // the same path as a refused --ip (its staleness rule too), for a request without one
+  if (typeof usedUp === 'string' && usedUp && usedUp.length <= MAX_USED_UP_REASON) out.set(ANY_ADDRESS, usedUp);
+  for (const e of Array.isArray(v) ? v.slice(0, 64) as Array<{ ip?: unknown; reason?: unknown }> : []) {
     if (typeof e?.ip === 'string' && FIELD.ipv4.safeParse(e.ip).success && typeof e.reason === 'string' && e.reason.length <= 200) out.set(e.ip, e.reason);
   }
   return out.size ? out : undefined;
@@ -244,7 +249,7 @@ export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatu
   if (Number.isSafeInteger(ns.maxFree) && (ns.maxFree as number) >= 0) out.maxFree = ns.maxFree as number;
   // only routed (inside the subnet, below): an entry that is no address is dropped, not fatal
   if (Array.isArray(ns.outsideRange)) out.outsideRange = (ns.outsideRange as unknown[]).filter((a): a is string => FIELD.ipv4.safeParse(a).success);
-  const refused = refusedOf(ns.refusedRequests);
+  const refused = refusedOf(ns.refusedRequests, ns.poolUsedUp);
   if (refused) out.refused = refused;
   return out;
 }

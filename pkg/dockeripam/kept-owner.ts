@@ -11,6 +11,7 @@
 // however long it waits.
 import type { AddressBook } from './book.js';
 import { XnetIpamError } from './errors.js';
+import { usedUpError } from './used-up.js';
 
 /** How long the inspect of a stopped container may take before it is taken for one being started. */
 export const STARTING_PROBE_MS = 1000;
@@ -51,8 +52,10 @@ export function keptInPool(book: AddressBook, mvn: string): string[] {
  * while looked at, up to the last, changed under the request (it said "is ipRange used up?"
  * of a pool with room); one whose addresses could not be looked at in time was busy probing.
  * One whose pool is held by stopped containers' kept addresses says so, not "ipRange used up".
+ * One the controller said is used up (`usedUp`, a word there when the request came: ./requests.ts
+ * RefusalWatch) gives that as the reason.
  */
-export function outOfTime(mvn: string, waitMs: number, why: { left: number; last: boolean; unchecked: boolean; kept: string[] }): XnetIpamError {
+export function outOfTime(mvn: string, waitMs: number, why: { left: number; last: boolean; unchecked: boolean; kept: string[]; usedUp?: string }): XnetIpamError {
   const within = `within ${waitMs} ms of the request`;
   if (why.last) {
     return new XnetIpamError('PoolChanging', `no address on MacvlanNet ${mvn} stayed in this node's pool long enough to be handed out: `
@@ -60,6 +63,7 @@ export function outOfTime(mvn: string, waitMs: number, why: { left: number; last
       + '(the controller was moving addresses between nodes); the pool is not used up: try again');
   }
   if (why.unchecked) return new XnetIpamError('Busy', `no address on MacvlanNet ${mvn} could be checked by ARP ${within}; try again`);
+  if (why.usedUp) return usedUpError(mvn, why.usedUp, why.kept);
   const note = why.left ? `; ${why.left} it had given left again while looked at` : '';
   if (why.kept.length) {
     return new XnetIpamError('PoolExhausted', `no free address on MacvlanNet ${mvn} for this node (the controller gave none in time${note}; `

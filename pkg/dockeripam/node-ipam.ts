@@ -11,7 +11,8 @@ import { Adoption, type AdoptionOptions, type SeenEndpoint } from './adopt.js';
 import { monotonicMs } from '../runtime/clock.js';
 import { PROBE_FRESH_MS } from './pool-turns.js';
 import { keptInPool, outOfTime, startingOwners, type StartingCheck } from './kept-owner.js';
-import { RefusalWatch } from './requests.js';
+import { ANY_ADDRESS, RefusalWatch } from './requests.js';
+import { usedUpError } from './used-up.js';
 
 export const MVN_OPTION = 'xnet.macvlannet';
 /** Longest a dockerd's restore is taken to last when the agent never sees its API come back. */
@@ -356,6 +357,8 @@ export class NodeIpam implements IpamBackend {
     // addresses that left the pool (or were taken) while looked at; whether the last one did
     const churn = { left: 0, last: false };
     const gone = () => { churn.left++; churn.last = true; };
+    // the controller's word that nothing can come (the pool is used up everywhere: ./used-up.ts)
+    const usedUp = new RefusalWatch(() => book.refusal(mvn, ANY_ADDRESS));
     for (;;) {
       let moved = false;
       let unchecked = false;
@@ -374,8 +377,10 @@ export class NodeIpam implements IpamBackend {
         book.assign(mvn, ip);
         return ip;
       }
-      if (unchecked || monotonicMs() > deadline) throw outOfTime(mvn, this.waitMs(), { ...churn, unchecked, kept: keptInPool(book, mvn) });
+      if (unchecked || monotonicMs() > deadline) throw outOfTime(mvn, this.waitMs(), { ...churn, unchecked, kept: keptInPool(book, mvn), usedUp: usedUp.last() });
       if (moved) continue; // the book changed while probing: look again at what is free now
+      const why = usedUp.counts();
+      if (why) throw usedUpError(mvn, why, keptInPool(book, mvn));
       churn.last = false; // what the controller gives now (or not) is the answer
       book.ask(mvn, { more: 1 });
       await book.poolChanged(mvn, Math.max(10, deadline - monotonicMs()));

@@ -20,7 +20,13 @@ export class AwaitedAddresses {
   }
 }
 
-/** The controller's refusals per MacvlanNet: address -> why it will not be granted to this node. */
+/**
+ * The key under which the refusals hold the controller's word on a request without --ip (any
+ * address): the pool is used up (status.nodes[].poolUsedUp, ./used-up.ts). Never an address.
+ */
+export const ANY_ADDRESS = '*';
+
+/** The controller's refusals per MacvlanNet: address (or ANY_ADDRESS) -> why it will not be granted to this node. */
 export class Refusals {
   private readonly byNet = new Map<string, ReadonlyMap<string, string>>();
 

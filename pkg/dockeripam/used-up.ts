@@ -5,6 +5,12 @@
 // waited its 20 s and then failed, as the plugin could not tell "nothing to give back" from
 // "being rebalanced". The controller, which sees every node, decides (the rule below) and says
 // so in the node's part (status.nodes[].poolUsedUp); the node's plugin refuses at once with it.
+import { XnetIpamError } from './errors.js';
+import { firstFew } from '../first-few.js';
+
+/** Kept addresses named in a refusal; the rest are counted. */
+const MAX_KEPT_NAMED = 5;
+
 /** The pool as a round of the controller leaves it, for the rule below. */
 export interface PoolAtRest {
   /** addresses of the range no one holds once the round has committed */
@@ -34,4 +40,13 @@ export function usedUpReason(poolSize: number, range: string, held: string): str
   const all = poolSize === 1 ? `the one address of ${range} is taken` : `all ${poolSize} addresses of ${range} are taken`;
   return `${all}${held ? `, ${held},` : ''} and none is idle on any node to give back; `
     + 'free one (docker rm a container on any node; a stopped one keeps its address until removed) or widen spec.ipRange';
+}
+
+/**
+ * The plugin's refusal of a request without --ip, with the controller's reason and the
+ * addresses this node keeps for stopped containers (the controller counts them in use).
+ */
+export function usedUpError(mvn: string, reason: string, kept: readonly string[]): XnetIpamError {
+  const here = kept.length ? `; kept on this node for stopped containers: ${firstFew(kept, MAX_KEPT_NAMED)}` : '';
+  return new XnetIpamError('PoolExhausted', `MacvlanNet ${mvn} is used up (no free address for this container, none to come): ${reason}${here}`);
 }

@@ -1,0 +1,114 @@
+// dockerIPAM xnet on a small pool used up everywhere: every address held by a shim or a
+// container, none idle on any node. Found in a Docker user's trial: `docker run --net <it>`
+// still waited the plugin's 20 s for a refill and then failed ("is ipRange used up?"), since the
+// plugin could not tell "nothing to give back" from "being rebalanced". Now the controller says
+// so in the node's part (status.nodes[].poolUsedUp) and the plugin refuses at once, while a
+// request that a rebalance serves still waits for it. A real etcd and the real controller; each
+// node's IPAM plugin in process (its book follows the MacvlanNet's status and writes its report
+// as the agent's does: pkg/agent/ipam-host.ts).
+import { afterAll, describe, expect, it } from 'vitest';
+import type { MacvlanNet } from '../../pkg/api/index.js';
+import { macvlanNodeStatus } from '../../pkg/agent/desired.js';
+import { AddressBook } from '../../pkg/dockeripam/book.js';
+import { MemoryJournal } from '../../pkg/dockeripam/journal.js';
+import { NodeIpam } from '../../pkg/dockeripam/node-ipam.js';
+import type { XnetIpamError } from '../../pkg/dockeripam/errors.js';
+import { monotonicMs } from '../../pkg/runtime/clock.js';
+import { createLogger } from '../../pkg/log.js';
+import { eventually } from './controller-helpers.js';
+import { useMacvlanParts } from './macvlan-parts.js';
+
+const fx = useMacvlanParts();
+const log = createLogger('agent');
+log.level = 'error';
+/** the plugin's bound on a request (NodeIpamOptions.waitMs, its default) */
+const WAIT_MS = 20_000;
+const MVN = 'full';
+const SPEC = { subnet: '198.19.203.0/24', ipRange: '198.19.203.8/29', dockerIPAM: 'xnet', hostShim: true };
+
+/** A node's IPAM plugin in process: its book takes the node's part as the agent's informer hands it over. */
+class Plugin {
+  readonly book: AddressBook;
+  readonly ipam: NodeIpam;
+  private writes = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(readonly node: string) {
+    // every change of the book is reported, in order, the latest report each time
+    this.book = new AddressBook(new MemoryJournal(), (mvn) => {
+      this.writes = this.writes.then(() => fx.report(mvn, node, this.book.report(mvn))).catch(() => undefined);
+    });
+    this.ipam = new NodeIpam({ book: this.book, log, otherHolder: () => undefined, waitMs: WAIT_MS });
+    this.timer = setInterval(() => void this.follow().catch(() => undefined), 50);
+  }
+
+  private async follow(): Promise<void> {
+    const m = (await fx.store.get('MacvlanNet', MVN)) as MacvlanNet | undefined;
+    const ns = m && macvlanNodeStatus(m, this.node);
+    if (!m || !ns || ns.problem) return;
+    this.book.setPool(MVN, ns.addresses ?? [], { subnet: m.spec.subnet }, ns.maxFree, ns.refused);
+  }
+
+  /** A docker run's RequestAddress: the address, or the refusal; and how long it took. */
+  async request(): Promise<{ ip?: string; error?: XnetIpamError; ms: number }> {
+    const t0 = monotonicMs();
+    const r = await this.ipam.requestAddress({ PoolID: MVN }).then((a) => ({ ip: a.split('/')[0] }), (error: XnetIpamError) => ({ error }));
+    return { ...r, ms: monotonicMs() - t0 };
+  }
+
+  async stop(): Promise<void> { clearInterval(this.timer); await this.ipam.close(); await this.writes; }
+}
+
+const plugins: Plugin[] = [];
+afterAll(async () => { await Promise.all(plugins.map((p) => p.stop())); });
+
+async function served(p: Plugin): Promise<string> {
+  const r = await p.request();
+  expect(r.error?.message ?? 'served').toBe('served');
+  return r.ip!;
+}
+
+describe('docker run on a MacvlanNet pool used up everywhere', () => {
+  it('is refused at once saying the pool is used up, while a request a rebalance serves still waits for it', async () => {
+    const [n1, n2] = ['fu-1', 'fu-2'];
+    await fx.segment(MVN, SPEC, MVN, [n1, n2]);
+    const [p1, p2] = [new Plugin(n1), new Plugin(n2)];
+    plugins.push(p1, p2);
+    // 8 addresses: two shims, three at hand for each node (their share of the six left)
+    await eventually(async () => p1.book.free(MVN).length === 3 && p2.book.free(MVN).length === 3, 'three at hand on each node');
+    const given = [await served(p2)];
+    for (let i = 0; i < 3; i++) given.push(await served(p1));
+    // fu-1 has none at hand, fu-2 holds two idle: the controller asks one back (maxFree), and
+    // fu-1's next container gets it; this request waits for the rebalance, as before
+    expect(p1.book.free(MVN)).toEqual([]);
+    const rebalanced = await p1.request();
+    expect(rebalanced.error?.message ?? 'served').toBe('served');
+    given.push(rebalanced.ip!);
+    // fu-2 uses its last one: every address is held by a shim or a container, none idle
+    given.push(await served(p2));
+    expect(new Set(given).size).toBe(6);
+    expect([...p1.book.free(MVN), ...p2.book.free(MVN)]).toEqual([]);
+    // the break: one more container on fu-1 has nothing to wait for
+    const refused = await p1.request();
+    expect(refused.error?.reason).toBe('PoolExhausted');
+    expect(refused.error?.message).toBe(`MacvlanNet ${MVN} is used up (no free address for this container, none to come): all 8 addresses of `
+      + `MacvlanNet "${MVN}"'s range (198.19.203.8/29 minus exclude and gateway) are taken, held by 2 host shims, 6 pre-claimed for the nodes' `
+      + 'containers (all in use), and none is idle on any node to give back; free one (docker rm a container on any node; a stopped one keeps '
+      + 'its address until removed) or widen spec.ipRange');
+    // answered once the controller had looked, not at the request's bound
+    expect(refused.ms).toBeLessThan(WAIT_MS);
+    // the request is over: the node no longer asks, and its part no longer says so
+    await eventually(async () => { const p = await fx.partOf(MVN, n1); return p?.ready === true && p.poolUsedUp === undefined; },
+      'fu-1\'s part ready again');
+    // a user trying again is refused at once again: the word went and came back
+    const again = await p1.request();
+    expect(again.error?.message).toMatch(/^MacvlanNet full is used up/);
+    expect(again.ms).toBeLessThan(WAIT_MS);
+    // a container on fu-1 goes: its address is free for the next one there
+    await p1.ipam.releaseAddress(MVN, `${given[1]}/24`);
+    const next = await p1.request();
+    expect(next.error?.message ?? 'served').toBe('served');
+    expect(next.ip).toBe(given[1]);
+    await fx.expectClean();
+  }, 90_000);
+});

@@ -1,0 +1,100 @@
+// dockerIPAM xnet: a request without --ip on a pool used up everywhere (every address held, none
+// idle on any node) is refused at once with the controller's word (status.nodes[].poolUsedUp),
+// not after its 20 s; the word follows the staleness rule of a refused --ip. Pure: the
+// controller's rule, and the plugin fed the node's part as the agent reads it.
+import { describe, expect, it } from 'vitest';
+import { API_VERSION, type MacvlanNet } from '../../pkg/api/index.js';
+import { macvlanNodeStatus } from '../../pkg/agent/desired.js';
+import { AddressBook } from '../../pkg/dockeripam/book.js';
+import { MemoryJournal } from '../../pkg/dockeripam/journal.js';
+import { NodeIpam } from '../../pkg/dockeripam/node-ipam.js';
+import { poolUsedUp } from '../../pkg/dockeripam/used-up.js';
+import { createLogger } from '../../pkg/log.js';
+
+const log = createLogger('test');
+log.level = 'error';
+const WORD = 'all 8 addresses of MacvlanNet "mv"\'s range (10.9.0.8/29 minus exclude and gateway) are taken, held by 2 host shims, 6 pre-claimed '
+  + 'for the nodes\' containers (all in use), and none is idle on any node to give back; free one (...) or widen spec.ipRange';
+
+/** The MacvlanNet as the agent reads it, this node's part as given. */
+const mvn = (part: Record<string, unknown>): MacvlanNet => ({
+  apiVersion: API_VERSION, kind: 'MacvlanNet', metadata: { name: 'mv', generation: 1 },
+  spec: { subnet: '10.9.0.0/24', ipRange: '10.9.0.8/29', mode: 'bridge', promiscuous: true, hostShim: true, blockPrefix: 28, dockerIPAM: 'xnet', parent: 'eth0' },
+  status: { nodes: [{ name: 'host-1', addresses: ['10.9.0.10'], ...part }] },
+});
+
+/** A plugin whose node holds 10.9.0.10, in use; `part(extra)` hands it the node's part as the agent does. */
+function plugin(waitMs: number) {
+  const book = new AddressBook(new MemoryJournal(), () => undefined);
+  const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs });
+  const part = (extra: Record<string, unknown> = {}) => {
+    const ns = macvlanNodeStatus(mvn(extra), 'host-1')!;
+    book.setPool('mv', ns.addresses ?? [], { subnet: '10.9.0.0/24' }, ns.maxFree, ns.refused);
+  };
+  part();
+  book.assign('mv', '10.9.0.10');
+  return { book, ipam, part };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
+describe('the controller\'s rule: a pool used up everywhere', () => {
+  it('holds only with nothing free, nothing being freed and nothing idle on any node', () => {
+    expect(poolUsedUp({ free: 0, freeing: false, idle: [0, 0, 0] })).toBe(true);
+    expect(poolUsedUp({ free: 1, freeing: false, idle: [0, 0] })).toBe(false);
+    // a node returns addresses in this round: they are free in the next
+    expect(poolUsedUp({ free: 0, freeing: true, idle: [0, 0] })).toBe(false);
+    // one idle on another node: a rebalance may bring it (or it stays at its fair share)
+    expect(poolUsedUp({ free: 0, freeing: false, idle: [0, 1] })).toBe(false);
+  });
+});
+
+describe('xnet IPAM plugin on a pool used up everywhere', () => {
+  it('refuses a request with none at hand at once when the controller says the pool is used up, naming what this node keeps for stopped containers', async () => {
+    // a long bound: without the controller's word the answer came only once it was over
+    const { book, ipam, part } = plugin(30_000);
+    book.identify('mv', '10.9.0.10', 'c1', 'web');
+    await ipam.releaseAddress('mv', '10.9.0.10/24'); // web stopped: its address is kept for it
+    const asked = ipam.requestAddress({ PoolID: 'mv' });
+    await tick();
+    expect(book.report('mv').want).toBe(1);
+    const t0 = Date.now();
+    part({ poolUsedUp: WORD });
+    await expect(asked).rejects.toThrow(`MacvlanNet mv is used up (no free address for this container, none to come): ${WORD}; `
+      + 'kept on this node for stopped containers: 10.9.0.10 (web)');
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(book.report('mv').want).toBe(0);
+  });
+
+  it('still waits while the controller does not say so (a rebalance may serve it), and takes what comes', async () => {
+    const { ipam, part } = plugin(30_000);
+    const asked = ipam.requestAddress({ PoolID: 'mv' });
+    await tick();
+    part({ maxFree: 1 }); // another node is asked to give back
+    await tick();
+    part({ addresses: ['10.9.0.10', '10.9.0.11'] });
+    expect(await asked).toBe('10.9.0.11/24');
+  });
+
+  it('counts a word already there when the request comes only once the controller has looked again, or gives it as the reason at the deadline', async () => {
+    const { ipam, part } = plugin(30_000);
+    part({ poolUsedUp: WORD }); // the last request's: a container may have gone since
+    let over = false;
+    const asked = ipam.requestAddress({ PoolID: 'mv' });
+    asked.catch(() => undefined).finally(() => { over = true; });
+    await tick();
+    expect(over).toBe(false);
+    part(); // the controller looked again: the word goes...
+    await tick();
+    part({ poolUsedUp: WORD }); // ...and comes back: it counts
+    await expect(asked).rejects.toThrow(/^MacvlanNet mv is used up/);
+    const late = plugin(300);
+    late.part({ poolUsedUp: WORD });
+    await expect(late.ipam.requestAddress({ PoolID: 'mv' })).rejects.toThrow(`MacvlanNet mv is used up (no free address for this container, none to come): ${WORD}`);
+  });
+
+  it('reads the word from its part: a string within the bound, anything else is none', () => {
+    expect(macvlanNodeStatus(mvn({ poolUsedUp: WORD }), 'host-1')?.refused?.size).toBe(1);
+    for (const bad of [42, '', 'x'.repeat(513), null]) expect(macvlanNodeStatus(mvn({ poolUsedUp: bad }), 'host-1')?.refused).toBeUndefined();
+  });
+});
