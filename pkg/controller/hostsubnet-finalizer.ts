@@ -12,6 +12,7 @@
 // Terminating, and its agent keeps what it made of it as it is (agent/reconcilers/host-subnets.ts):
 // what goes goes at the delete, as for any HostSubnet the controller deletes.
 import { HS_FINALIZER, TERMINATING, setCondition, type HostSubnet } from '../api/index.js';
+import { indexNode } from '../store/keys.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { Entry } from './model.js';
 import { putStatusIfChanged, type Ctx } from './context.js';
@@ -53,6 +54,29 @@ function hsWaitsFor(hs: HostSubnet): string | undefined {
 export function deletionWaits(ctx: Ctx, plan: TxnPlan, e: Entry<HostSubnet>): string | undefined {
   const waits = isDeletingHostSubnet(e.obj) ? hsWaitsFor(e.obj) : undefined;
   if (waits) showHsTerminating(ctx, plan, e, waits);
+  return waits;
+}
+
+/**
+ * The controller's own delete of a HostSubnet (its node no longer selected, its Node or
+ * ClusterNetwork deleted) that another program holds with a finalizer of its own: marked
+ * deleting (deletionTimestamp, object and its node's copy, in this plan), as a user's delete
+ * marks it and as Kubernetes' garbage collector leaves an object with finalizers, so that the
+ * program sees it go and takes its finalizer off. The HostSubnet's next pass (woken by this
+ * write) says why it waits (deletionWaits) and deletes it once only the controller's is left.
+ * Returns why it waits, or undefined: the delete goes ahead now.
+ */
+export function markForOthers(ctx: Ctx, plan: TxnPlan, e: Entry<HostSubnet>): string | undefined {
+  if (isDeletingHostSubnet(e.obj)) return undefined;
+  const waits = hsWaitsFor(e.obj);
+  if (!waits) return undefined;
+  const key = ctx.model.keys.object('HostSubnet', e.obj.metadata.name);
+  const stored = JSON.parse(e.kv.value) as HostSubnet;
+  stored.metadata.deletionTimestamp = new Date().toISOString();
+  const value = JSON.stringify(stored);
+  plan.unchanged(key, e.kv).put(key, value);
+  const node = indexNode(e.obj);
+  if (node) plan.put(ctx.model.keys.indexed(node, key), value);
   return waits;
 }
 

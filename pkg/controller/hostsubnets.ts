@@ -20,7 +20,7 @@ import { settleBridge } from './bridge-names.js';
 import { conditions, pinStatus, putStatusIfChanged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Ctx, type Status } from './context.js';
 import { missingNetwork, missingNodeNote } from './node-missing.js';
 import { adoptable, deleteKeepsFor, keepClaims } from './hostsubnet-leaving.js';
-import { HS_FINALIZER, deletionWaits, ensureHsFinalizer, isDeletingHostSubnet } from './hostsubnet-finalizer.js';
+import { HS_FINALIZER, deletionWaits, ensureHsFinalizer, isDeletingHostSubnet, markForOthers } from './hostsubnet-finalizer.js';
 import { routedSlots, slotClaims, slotIndex, slotsId, takenSlots, unreadableSlots } from './hostsubnet-slots.js';
 
 export type HsItem =
@@ -319,7 +319,7 @@ function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, pl
 function planDelete(ctx: Ctx, item: { name: string; nodeKv?: RawKv; cnKv?: RawKv }, plan: TxnPlan): HsOutcome {
   const hs = ctx.model.hostSubnet(item.name);
   if (!hs) return { result: 'skipped', name: item.name };
-  const waits = deletionWaits(ctx, plan, hs);
+  const waits = deletionWaits(ctx, plan, hs) ?? markForOthers(ctx, plan, hs);
   if (waits) return { result: 'unchanged', name: item.name, message: waits };
   const k = ctx.model.keys;
   plan.unchanged(k.object('Node', hs.obj.spec.node), item.nodeKv);

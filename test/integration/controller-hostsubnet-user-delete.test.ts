@@ -112,3 +112,25 @@ describe('a HostSubnet another program holds too (a finalizer of its own)', () =
     await madeAgainOnSameBlock('held-7', 'host-7', '10.80.7.0/24');
   });
 });
+
+describe('a HostSubnet the controller deletes of its own accord (its Node deleted) that another program holds', () => {
+  it('is marked deleting and Terminating until that finalizer goes, then deleted', async () => {
+    await fx.store.create(obj('Node', 'host-6', { address: '198.18.1.66' }));
+    const made = await allocated('apps-host-6');
+    expect(made.metadata.finalizers).toEqual([HS_FINALIZER]);
+    await fx.store.update({ ...made, metadata: { ...made.metadata, finalizers: [HS_FINALIZER, 'example.com/hold'] } });
+    expect(await fx.store.delete('Node', 'host-6')).toBe(true);
+    const marked = await eventually(async () => {
+      const h = await getHs('apps-host-6');
+      const ready = h?.status?.conditions?.find((c) => c.type === 'Ready');
+      return h?.metadata.deletionTimestamp && ready?.reason === 'Terminating' ? h : undefined;
+    }, 'apps-host-6 marked and Terminating', 10_000);
+    expect(marked.status?.conditions?.find((c) => c.type === 'Ready')?.message).toContain('example.com/hold');
+    // still there a moment later: the controller waits for the other program
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await getHs('apps-host-6')).toBeDefined();
+    await fx.store.update({ ...marked, metadata: { ...marked.metadata, finalizers: [HS_FINALIZER] } });
+    await eventually(async () => !(await getHs('apps-host-6')) || undefined, 'apps-host-6 deleted', 10_000);
+    await check();
+  });
+});
