@@ -101,7 +101,8 @@ export class Agent {
     this.events = opts.etcd ? new EventRecorder({ client: opts.etcd, prefix: opts.prefix, source: { component: 'agent', node: self }, log }) : undefined;
     this.drift = new DriftTracker((key, kind, trigger, ms) => {
       const obj = this.healedObject(key);
-      const after = trigger === 'resync' ? 'found by the periodic resync' : `${ms} ms after the ${trigger} event that showed it`;
+      const after = trigger === 'resync' ? 'found by the periodic resync'
+        : trigger === 'restart' ? 'found when the agent started' : `${ms} ms after the ${trigger} event that showed it`;
       void this.events?.record(obj, 'Normal', 'Healed', `repaired ${kind} drift on node ${self}, ${after}`, `${kind}/${trigger}`);
     }, (key) => wasInPlace(key, this.caches.nics, this.ctx.status));
     // One view of what concerns this node (store/node-view.ts); every informer reads from it.
@@ -273,6 +274,8 @@ export class Agent {
     this.workers = Promise.all([lane(this.queue, 'agent', 2), lane(this.kernelQueue, 'agent-kernel', 1)]).then(() => undefined);
     const all = this.allKeys();
     this.pendingFirst = new Set(all);
+    // what drifted while no agent ran: told as healed where the previous run's evidence proves it (heal.ts)
+    this.drift.startPass(all);
     if (all.length === 0) this.firstPassDone();
     this.enqueue(all);
   }

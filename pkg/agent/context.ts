@@ -19,6 +19,7 @@ import type { MacWaits } from './mac-wait.js';
 import type { RoutesDirty } from './routes-delta.js';
 import type { ParentRecord } from './parent-record.js';
 import type { NetworkEvidence } from './network-record.js';
+import type { RoutesRecord } from './routes-record.js';
 import type { PinnedNetns } from '../netlink/pinned.js';
 
 export interface Caches {
@@ -65,6 +66,8 @@ export class NodeStatusReporter {
   private lastKeyOf = new Map<string, string>();
   /** key -> the write before the last: its watch event may come after the last write (forgetIfChanged) */
   private before = new Map<string, string>();
+  /** `kind/name` -> this node's report as etcd held it before this process first wrote or removed it (previousRun) */
+  private found = new Map<string, string | undefined>();
 
   /**
    * `stored`: this node's status key of the object as etcd holds it (the node's view), so
@@ -105,6 +108,7 @@ export class NodeStatusReporter {
       if (ready.status === 'False' && mayTurnWarning(this.facts(o, ready.reason, false))) this.warnIfPersists(o);
       return;
     }
+    this.keepFound(kind, obj.metadata.name);
     await this.store.writeStatus(kind, obj.metadata.name, { node: this.node }, status);
     this.remember(key, text);
     this.conditions.set(key, conditions);
@@ -203,6 +207,7 @@ export class NodeStatusReporter {
     const status = { ...(JSON.parse(last) as Record<string, unknown>), ...fields };
     const text = JSON.stringify(status);
     if (text === last) return true;
+    this.keepFound(kind, obj.metadata.name);
     await this.store.writeStatus(kind, obj.metadata.name, { node: this.node }, status);
     this.remember(key, text);
     return true;
@@ -231,6 +236,25 @@ export class NodeStatusReporter {
     return conds?.find((c) => c.type === 'Ready')?.status as Ready['status'] | undefined;
   }
 
+  private keepFound(kind: Kind, name: string): void {
+    const k = `${kind}/${name}`;
+    if (!this.found.has(k)) this.found.set(k, this.stored?.(kind, name));
+  }
+
+  /**
+   * The report on the object (by uid) that this node's previous agent left: as etcd held it
+   * before this process first wrote or removed it (restart-evidence.ts). Undefined when there
+   * was none, or it is about another object of that name.
+   */
+  previousRun(kind: Kind, obj: { metadata: { name: string; uid?: string } }): Record<string, unknown> | undefined {
+    const k = `${kind}/${obj.metadata.name}`;
+    const text = this.found.has(k) ? this.found.get(k) : this.stored?.(kind, obj.metadata.name);
+    let v: unknown;
+    try { v = text === undefined ? undefined : JSON.parse(text); } catch { return undefined; }
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    return (v as { objectUid?: unknown }).objectUid === obj.metadata.uid ? v as Record<string, unknown> : undefined;
+  }
+
   /**
    * Whether this process has reported the object Ready True (also when etcd held that report
    * already): a NIC that never was in place is being attached, not healed (heal.ts).
@@ -250,6 +274,8 @@ export class NodeStatusReporter {
 
   async remove(kind: Kind, name: string): Promise<void> {
     await this.store.deleteStatus(kind, name, { node: this.node });
+    // no report is left from before: deleted names do not pile up
+    this.found.delete(`${kind}/${name}`);
     for (const m of [this.last, this.conditions, this.before]) for (const k of [...m.keys()]) if (k.startsWith(`${kind}/${name}/`)) m.delete(k);
     for (const k of [...this.readyOnce]) if (k.startsWith(`${kind}/${name}/`)) this.readyOnce.delete(k);
     this.settling.forget(`${kind}/${name}/`);
@@ -295,6 +321,8 @@ export interface AgentContext {
   macWaits: MacWaits;
   /** what xnet changed on parent interfaces, to undo when no MacvlanNet needs them; absent: nothing is recorded or undone */
   parents?: ParentRecord;
+  /** the peer routes this node's last routes pass left in place, this boot (routes-record.ts); absent: a route put back at start-up is not told as a heal */
+  routesRecord?: RoutesRecord;
   /** the Docker networks this node made for its HostSubnets and MacvlanNets (network-record.ts); absent: none is known, so no leftover of a gone one is removed */
   networks?: NetworkEvidence;
   /** looks at these work-queue keys again (a bridge just marked: its HostSubnet's NICs) */

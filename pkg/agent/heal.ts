@@ -9,6 +9,16 @@
 // its new routes are the declared change carried out, not a repair. A real drift in that same
 // moment is repaired by that reconcile all the same, only not counted. Nor is a NIC taken out of
 // a container its spec no longer names (`leavingFormerContainer`: renamed away by Docker).
+//
+// At start-up (trigger `restart`): the agent's first pass over every key repairs what drifted
+// while no agent ran, with no event to show it; setting a host up is no heal, so a repair in
+// that pass is told only when the reconcile proves that what it puts back is what the agent's
+// previous run had in place (`inPlaceBeforeStart`; restart-evidence.ts says what proves it: a
+// NIC's interface made again in the very container run its previous report says it was
+// attached in, with the same address, generation and host side; a peer route put back as the
+// routes record of this boot holds it). A reconcile of the first pass with no such proof (a
+// fresh node, a NIC whose container started since, a newly declared or edited object, a
+// HostSubnet bridge or NAT chain, which have none yet) is counted nowhere, as before.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { driftHealed, healLatency } from '../metrics/metrics.js';
 import { KEY_GC, KEY_HOST_SUBNETS, KEY_MACVLAN_LEFTOVERS, KEY_NAT, KEY_ROUTES } from './events.js';
@@ -16,7 +26,8 @@ import type { ContainerNic } from '../api/index.js';
 import type { Informer } from '../store/informer.js';
 import type { NodeStatusReporter } from './context.js';
 
-export type Trigger = 'kernel' | 'docker' | 'resync';
+/** `restart`: found by the agent's first pass after it started (DriftTracker.startPass) */
+export type Trigger = 'kernel' | 'docker' | 'resync' | 'restart';
 
 /**
  * The op count of the measured reconcile a call runs in. Only reconciles that may heal are
@@ -24,15 +35,17 @@ export type Trigger = 'kernel' | 'docker' | 'resync';
  * enabled, Node runs a hook on every promise of the process (every gRPC call and watch
  * message), and a reconcile that a store event started (a peer's new route) measures nothing.
  */
-const opsRun = new AsyncLocalStorage<{ ops: number; appliedAt?: number }>();
+const opsRun = new AsyncLocalStorage<Counter>();
+/** `proven`: the reconcile proved that what it puts back was in place before the agent started (inPlaceBeforeStart) */
+type Counter = { ops: number; appliedAt?: number; proven?: boolean };
 let measuring = 0;
 
-async function countingOps<T>(f: () => Promise<T>): Promise<{ result: T; ops: number; appliedAt?: number }> {
-  const counter: { ops: number; appliedAt?: number } = { ops: 0 };
+async function countingOps<T>(f: () => Promise<T>): Promise<{ result: T } & Counter> {
+  const counter: Counter = { ops: 0 };
   measuring++;
   try {
     const result = await opsRun.run(counter, f);
-    return { result, ops: counter.ops, appliedAt: counter.appliedAt };
+    return { result, ...counter };
   } finally {
     if (--measuring === 0) opsRun.disable();
   }
@@ -57,6 +70,16 @@ export function withoutCounting<T>(f: () => Promise<T>): Promise<T> {
  */
 export function leavingFormerContainer<T>(f: () => Promise<T>): Promise<T> {
   return withoutCounting(f);
+}
+
+/**
+ * Called by a reconcile that is about to put back what the agent's previous run had in place
+ * (restart-evidence.ts): in the start-up pass, only such a reconcile's ops are a heal. Outside a
+ * measured reconcile, or inside withoutCounting, it says nothing.
+ */
+export function inPlaceBeforeStart(): void {
+  const s = opsRun.getStore();
+  if (s) s.proven = true;
 }
 
 /** Called by the dataplane for every op it executes inside a measured reconcile. */
@@ -94,6 +117,9 @@ export function wasInPlace(key: string, nics: Pick<Informer<ContainerNic>, 'get'
   return !nic || status.wasReady('ContainerNic', nic);
 }
 
+/** Keys whose reconcile can prove, at start-up, that what it puts back was in place before (restart-evidence.ts). */
+const provable = (key: string) => key === KEY_ROUTES || key.startsWith('nic/');
+
 export type OnHeal = (key: string, kind: string, trigger: Trigger, ms: number) => void;
 
 export class DriftTracker {
@@ -112,6 +138,19 @@ export class DriftTracker {
   mark(keys: string[], trigger: Trigger, now = Date.now()): void {
     if (!this.enabled) return;
     for (const k of keys) if (!this.pending.has(k)) this.pending.set(k, { since: now, trigger });
+  }
+
+  /**
+   * The start-up pass is about to run over `keys`: each one's first reconcile is marked
+   * `restart`, a heal only if it proves what it puts back was in place before
+   * (inPlaceBeforeStart). What the informers' first listing declared (every object, as an add)
+   * is forgotten: that is what the host was set up for, not a change since the previous run
+   * (the proof itself holds the object as it was then against the object now).
+   */
+  startPass(keys: string[], now = Date.now()): void {
+    this.declared.clear();
+    // only keys whose reconcile can prove it (restart-evidence.ts): the others are not measured
+    for (const k of keys) if (provable(k) && !this.pending.has(k)) this.pending.set(k, { since: now, trigger: 'restart' });
   }
 
   /** The store changed what these keys declare: their next reconcile carries that out, whatever marked them too. */
@@ -150,9 +189,10 @@ export class DriftTracker {
     this.pending.delete(key);
     const declared = this.declared.delete(key);
     try {
-      if (!marker || declared || !this.wasInPlace(key)) return await f();
-      const { result, ops, appliedAt } = await countingOps(f);
-      if (ops > 0) this.healed(key, marker, appliedAt);
+      const restart = marker?.trigger === 'restart';
+      if (!marker || declared || (!restart && !this.wasInPlace(key))) return await f();
+      const { result, ops, appliedAt, proven } = await countingOps(f);
+      if (ops > 0 && (!restart || proven)) this.healed(key, marker, appliedAt);
       return result;
     } catch (e) {
       if (declared) this.declared.add(key);
@@ -165,7 +205,8 @@ export class DriftTracker {
     const kind = keyKind(key);
     const ms = Math.max(0, appliedAt - marker.since);
     driftHealed.inc({ kind, trigger: marker.trigger });
-    if (marker.trigger !== 'resync') healLatency.observe({ kind }, ms / 1000);
+    // no event showed a drift the periodic resync or the start-up pass found: no latency
+    if (marker.trigger !== 'resync' && marker.trigger !== 'restart') healLatency.observe({ kind }, ms / 1000);
     this.onHeal?.(key, kind, marker.trigger, ms);
   }
 }

@@ -46,7 +46,7 @@ export function nicContext(dp: AgentDataplane, onWrite: (r: Ready) => Promise<vo
   return {
     node: 'host-1', dp, log, capabilities: {}, routeProblems: [], removedNics: new Map(), macWaits: new MacWaits(),
     caches: { nics: cache(NIC), clusterNetworks: cache(CN), hostSubnets: cache(HS), macvlanNets: cache(), nodes: cache() },
-    status: { write: async (_k: unknown, _o: unknown, _f: unknown, r: Ready) => onWrite(r), reported: async () => false, readyStatus: () => undefined, remove: async () => undefined },
+    status: { write: async (_k: unknown, _o: unknown, _f: unknown, r: Ready) => onWrite(r), reported: async () => false, readyStatus: () => undefined, previousRun: () => undefined, remove: async () => undefined },
     // passed through as the reconcile gives them (a pinned namespace; before the fix, a PID)
     watchContainer: (ns: never, nic: string) => watches.watch(ns, nic),
     unwatchNic: (nic: string, keep?: number) => watches.unwatch(nic, keep),

@@ -19,6 +19,8 @@ import type { Op } from '../planner/ops.js';
 import type { HostState } from '../../netlink/ip.js';
 import type { Addr } from '../../netlink/types.js';
 import type { ReconcileResult } from '../../runtime/workers.js';
+import { inPlaceBeforeStart } from '../heal.js';
+import { nicMadeAgain } from '../restart-evidence.js';
 
 export { rememberRemoved } from './nic-removal.js';
 
@@ -168,6 +170,8 @@ async function convergeNic(ctx: AgentContext, nic: ContainerNic, c: Container, d
   const fields: Record<string, unknown> = { containerId: c.id, observedIp: d.cidr.split('/')[0] };
   // the host side: the veth's host end, or the macvlan's parent (docs/api.md, status.hostInterface)
   fields.hostInterface = d.attach.kind === 'veth' ? vethHostName(d.name) : d.attach.parent;
+  // before the Attaching report: at start-up, a NIC made again where it was is a heal (heal.ts)
+  if (nicMadeAgain(ctx.status, nic, c, plan.ops, fields)) inPlaceBeforeStart();
   if (plan.ops.length) await reportAttaching(ctx, nic, d, c.name, plan.ops.some((o) => o.op.startsWith('link.add.')), (r) => w(r, fields));
   const { state: now, macRefused } = await applyNic(ctx, d, plan.ops, inside, (r) => w(r, fields), c.name);
   const inC = now.links.find((l) => l.name === d.ifName);

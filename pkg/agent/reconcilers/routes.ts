@@ -3,7 +3,9 @@
 // whenever the kernel reports a route change, and at each resync. A pass after store events
 // about a few peers plans only their destinations (routes-delta.ts); any other pass looks at
 // every peer.
-import { isXnetRoute, type Route } from '../../netlink/types.js';
+import { isXnetRoute, normalizeDst, type Route } from '../../netlink/types.js';
+import { inPlaceBeforeStart } from '../heal.js';
+import { routesAfter, routesPutBack } from '../restart-evidence.js';
 import type { LocalAddresses } from '../../api/rules.js';
 import { PeerRouteMemo, peerRoutes, peerShare, type PeerPart } from '../peer-routes.js';
 import { unreadable, type AgentContext } from '../context.js';
@@ -42,7 +44,15 @@ export async function reconcileRoutes(ctx: AgentContext): Promise<void> {
     if (!ctx.caches.clusterNetworks.hasSynced()) throw new Error('ClusterNetworks are not listed yet: no routes pass before they are');
     const observed = await ctx.dp.ip.routes();
     const plan = (!changes.all && deltaPlan(ctx, changes.names, observed)) || fullPlan(ctx, observed);
-    if (plan.ops.length) await execute(ctx, plan);
+    // at start-up, a route put back as this boot's record holds it is a heal (heal.ts)
+    if (ctx.routesRecord && routesPutBack(plan.ops, ctx.routesRecord.previousRun())) inPlaceBeforeStart();
+    let ok = false;
+    try {
+      if (plan.ops.length) await execute(ctx, plan);
+      ok = true;
+    } finally {
+      record(ctx, observed, plan, ok);
+    }
   } catch (e) {
     // what this pass was to do may not be done: the next one looks at every peer
     memories.delete(ctx);
@@ -79,6 +89,13 @@ function fullPlan(ctx: AgentContext, observed: Route[]): Plan {
   const memory = ctx.routeProblems.length === 0 ? rememberPass(local.join(','), parts) : undefined;
   if (memory) memories.set(ctx, memory); else memories.delete(ctx);
   return plan;
+}
+
+/** The peer routes the kernel has after the pass, in the routes record (not in a dry run: it changed nothing). */
+function record(ctx: AgentContext, observed: Route[], plan: Plan, ok: boolean): void {
+  if (!ctx.routesRecord || ctx.dp.dryRun) return;
+  const found = Object.fromEntries(observed.filter((r) => ownsPeerRoute(r) && (!r.table || r.table === 'main')).map((r) => [normalizeDst(r.dst), r.via!]));
+  ctx.routesRecord.update(routesAfter(found, plan.ops, ok));
 }
 
 async function execute(ctx: AgentContext, plan: Plan): Promise<void> {
