@@ -10,6 +10,7 @@ import { monotonicMs } from '../runtime/clock.js';
 import { isIPv4, parseCidr, parseIPv4, type Cidr } from '../ip/ipv4.js';
 import { cidrInterval, contains } from '../ipam/ranges.js';
 import { closestAll } from '../api/suggest.js';
+import { AddressWaiters, waitsForAddress } from './address-waiters.js';
 
 export interface Entry<T> { obj: T; kv: RawKv }
 export interface ClaimEntry { key: string; claim: Claim; kv: RawKv; ip: number; space: ClaimSpace }
@@ -62,6 +63,9 @@ export class Model {
    */
   private readonly closestNodes = new Map<string, string[]>();
 
+  /** the ContainerNics each pool refused for want of a free address (nicsWaitingIn) */
+  private readonly waiters = new AddressWaiters();
+
   constructor(readonly cache: KvCache, readonly prefix: string) {
     this.keys = new Keys(prefix);
     this.ipam = new IpamKeys(prefix);
@@ -96,10 +100,13 @@ export class Model {
       return;
     }
     if (c.key.startsWith(this.nodeStatusRoot)) return this.fileAccepted(c.key.slice(this.nodeStatusRoot.length), c);
+    const indexed = this.keys.parseIndexedStatus(c.key);
+    if (indexed?.kind === 'ContainerNic') return this.waiters.fileStatus(indexed.name, c.key, !!c.kv && waitsForAddress(parse(c.kv)), this.nicPoolId(this.nic(indexed.name)?.obj));
     const ok = this.keys.parseObjectKey(c.key);
     if (ok?.kind === 'Node') this.filePin(ok.name, c);
     if (ok?.kind === 'Node' && (!c.prev || !c.kv)) this.closestNodes.clear();
     if (ok?.kind === 'ContainerNic') this.fileNicPin(ok.name, c);
+    if (ok?.kind === 'ContainerNic') this.waiters.fileObject(ok.name, this.nicPoolId(c.kv && parse<ContainerNic>(c.kv)));
     if (ok?.kind === 'HostSubnet') {
       if (c.prev) this.unfileHostSubnet(parse<HostSubnet>(c.prev), ok.name);
       if (c.kv) {
@@ -319,6 +326,19 @@ export class Model {
   nicPinning(type: PoolType, pool: string, ip: number): string | undefined {
     for (const n of this.nicPins.get(`${type}/${pool}`)?.get(ip) ?? []) return n;
     return undefined;
+  }
+
+  /**
+   * The ContainerNics the pool refused for want of a free address (their Allocated condition:
+   * address-waiters.ts), not being deleted, by name. Read from an index: no scan of the NICs.
+   */
+  nicsWaitingIn(type: PoolType, pool: string): string[] {
+    return this.waiters.in(`${type}/${pool}`).filter((n) => !this.nic(n)?.obj.metadata.deletionTimestamp);
+  }
+
+  private nicPoolId(nic: ContainerNic | undefined): string | undefined {
+    const pool = nic && nicPool(nic);
+    return pool && `${pool.type}/${pool.name}`;
   }
 
   /** Every address of the pool that a ContainerNic's spec.ip pins (see nicPinning). */
