@@ -7,6 +7,7 @@ import type { RawKv } from '../runtime/kv.js';
 import type { Claim, IpamKeys } from '../ipam/keys.js';
 import type { Keys } from '../store/keys.js';
 import type { Entry } from './model.js';
+import { waitsForAddress } from './address-waiters.js';
 
 /** What the mapping may look up: the Model provides it; tests give plain lists. */
 export interface ChangeScope {
@@ -106,6 +107,10 @@ function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope
   // A Node the controller itself made for a node that reported itself (nodes.ts, joining):
   // nothing planned the MacvlanNets that now select it, so they are queued as for any new Node.
   if (ch.local && kind === 'Node' && ch.kv && !ch.prev) return boundToNode(s, name, macvlanNetsOf(s, out));
+  // A NIC on a MacvlanNet gone, by the controller's own commit too (nic-finalizer.ts deletes it
+  // with its status): its MacvlanNet's Ready may have counted it waiting. Its status goes after
+  // it in that commit, when waitingNic no longer finds whose network it was.
+  if (kind === 'ContainerNic' && ch.prev && !ch.kv) macvlanNetOf(s, parsedOf<ContainerNic>(ch.prev), out);
   // Our own commits were planned from this cache already.
   if (ch.local) return out;
   out.keys.push(objectKey(kind, name));
@@ -217,11 +222,28 @@ function controllerStatusEffects(ch: CacheChange, kind: Kind, name: string, s: C
 
 /** Someone else removed a status the controller keeps in a node's index: write it again. */
 function indexedStatusEffects(ch: CacheChange, s: ChangeScope, out: ChangeEffects): ChangeEffects {
+  waitingNic(ch, s, out);
   if (ch.local) return out;
   const st = ch.kv ? undefined : s.keys.parseIndexedStatus(ch.key);
   if (st) out.keys.push(objectKey(st.kind, st.name));
   else copyEffects(ch, s, out);
   return out;
+}
+
+/**
+ * A ContainerNic's controller status that starts or stops saying it waits for a free address
+ * (address-waiters.ts), by the controller's own commit too: its MacvlanNet's Ready counts it.
+ */
+function waitingNic(ch: CacheChange, s: ChangeScope, out: ChangeEffects): void {
+  const st = s.keys.parseIndexedStatus(ch.key);
+  if (st?.kind !== 'ContainerNic' || waitsForAddress(ch.prev && parsedOf(ch.prev)) === waitsForAddress(ch.kv && parsedOf(ch.kv))) return;
+  macvlanNetOf(s, s.object<ContainerNic>('ContainerNic', st.name)?.obj, out);
+}
+
+/** The NIC's MacvlanNet, when it has one that exists. */
+function macvlanNetOf(s: ChangeScope, nic: ContainerNic | undefined, out: ChangeEffects): void {
+  const mvn = nic?.spec?.network?.macvlanNet;
+  if (mvn && s.object<MacvlanNet>('MacvlanNet', mvn)) out.keys.push(objectKey('MacvlanNet', mvn));
 }
 
 /**

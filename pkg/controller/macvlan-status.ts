@@ -6,20 +6,46 @@ import { nodeIpamReport } from './ipam-report.js';
 import { unknownOverrideNote, unselectedOverrideNote } from './node-missing.js';
 import type { TxnPlan } from './txn-plan.js';
 import { conditions, putStatusIfChanged, type Ctx } from './context.js';
+import { firstFew } from '../first-few.js';
 
-/** Ready from the nodes' parts; `note` (an override naming no Node) is added to its message whatever it says. */
-function macvlanCondition(statusNodes: MacvlanNodeStatus[], missing: number, note: string) {
-  const c = readyOf(statusNodes, missing);
+/**
+ * Ready from the nodes' parts and the ContainerNics waiting for an address (`waiting`, by name);
+ * `note` (an override naming no Node) is added to its message whatever it says.
+ */
+function macvlanCondition(statusNodes: MacvlanNodeStatus[], missing: number, waiting: string[], note: string) {
+  const c = readyOf(statusNodes, missing, waiting);
   return note ? { ...c, message: c.message + note } : c;
 }
 
-function readyOf(statusNodes: MacvlanNodeStatus[], missing: number) {
+/**
+ * Ready is True only when the network serves what is declared on it: every node's part, and
+ * every ContainerNic on it an address. A pool that cannot is `PoolExhausted`, as the node parts
+ * or NICs it fails say themselves; a node not ready says so first (a lost agent's idle
+ * pre-claims may be what the NICs wait for).
+ */
+function readyOf(statusNodes: MacvlanNodeStatus[], missing: number, waiting: string[]) {
   const n = statusNodes.length;
   if (n === 0) return { type: 'Ready', status: 'False' as const, reason: 'NoNodes', message: 'no node matches nodeSelector' };
-  if (missing) return { type: 'Ready', status: 'False' as const, reason: 'PoolExhausted', message: `${missing} node(s) could not get a Docker block or shim address` };
+  const nics = waiting.length ? nicsWaitingMessage(statusNodes, waiting) : '';
+  if (missing) return { type: 'Ready', status: 'False' as const, reason: 'PoolExhausted', message: `${missing} node(s) could not get a Docker block or shim address${nics && `; ${nics}`}` };
   const notReady = statusNodes.filter((s) => !s.ready);
-  if (notReady.length === 0) return { type: 'Ready', status: 'True' as const, reason: 'AllNodesReady', message: `ready on ${n} node(s)` };
-  return { type: 'Ready', status: 'False' as const, reason: 'NodesNotReady', message: notReadyMessage(notReady) };
+  if (notReady.length) return { type: 'Ready', status: 'False' as const, reason: 'NodesNotReady', message: notReadyMessage(notReady) };
+  if (nics) return { type: 'Ready', status: 'False' as const, reason: 'PoolExhausted', message: nics };
+  return { type: 'Ready', status: 'True' as const, reason: 'AllNodesReady', message: `ready on ${n} node(s)` };
+}
+
+/** NICs named in the Ready message; the rest are counted (each NIC's Allocated says what holds the range). */
+const MAX_NICS = 3;
+
+/**
+ * `2 ContainerNic(s) wait for a free address in the range: nf-3, nf-4`, and, while nodes are
+ * asked to give back idle pre-claims (status.nodes[].maxFree: macvlan-fair.ts), that it is
+ * coming: the NIC's own message names who holds the range, this one only says that it waits.
+ */
+function nicsWaitingMessage(statusNodes: MacvlanNodeStatus[], waiting: string[]): string {
+  const asked = statusNodes.some((s) => s.maxFree !== undefined);
+  const head = `${waiting.length} ContainerNic(s) wait for a free address in the range: ${firstFew(waiting, MAX_NICS)}`;
+  return asked ? `${head}; the nodes were asked to give back idle pre-claimed addresses for them (status.nodes[].maxFree)` : head;
 }
 
 /** Most distinct reasons the Ready message spells out; the rest are in status.nodes. */
@@ -67,7 +93,7 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
     ...(used !== undefined ? { used } : {}),
     ...(external.length ? { external } : {}),
     nodes: statusNodes,
-    conditions: conditions(prev, [macvlanCondition(statusNodes, missing, m.metadata.deletionTimestamp ? '' : overrideNotes(ctx, m, statusNodes))]),
+    conditions: conditions(prev, [macvlanCondition(statusNodes, missing, ctx.model.nicsWaitingIn('macvlannets', name), m.metadata.deletionTimestamp ? '' : overrideNotes(ctx, m, statusNodes))]),
   });
 }
 

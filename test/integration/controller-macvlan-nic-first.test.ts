@@ -21,6 +21,7 @@ const nic = (name: string, node: string, mvn: string) =>
   obj('ContainerNic', name, { node, container: name, ifName: 'mv0', network: { macvlanNet: mvn } });
 const allocated = async (name: string) => statusOf(await fx.store.get('ContainerNic', name)).conditions?.find((c) => c.type === 'Allocated');
 const ipOf = async (name: string) => statusOf(await fx.store.get('ContainerNic', name)).ip as string | undefined;
+const READY = { status: 'True', reason: 'AllNodesReady', message: 'ready on 3 node(s)' };
 const nodePool = async (mvn: string) => [...(await claimed(mvn)).values()].filter((c) => c.role === 'node-pool');
 
 /** Each node's agent gives back what it holds free above its maxFree (book.ts setPool), as the report says. */
@@ -42,6 +43,7 @@ describe('a ContainerNic on a MacvlanNet whose free addresses the nodes hold idl
     // two NICs take the two addresses left free
     await fx.store.applyAll([nic('nf-1', 'sm-1', 'small'), nic('nf-2', 'sm-2', 'small')]);
     for (const n of ['nf-1', 'nf-2']) await eventually(async () => (await allocated(n))?.status === 'True', `${n} allocated`);
+    expect(await fx.ready('small')).toMatchObject(READY);
     // the third finds none free: three idle pre-claims hold the rest
     await fx.store.applyAll([nic('nf-3', 'sm-3', 'small')]);
     const refused = await eventually(async () => { const a = await allocated('nf-3'); return a?.reason === 'PoolExhausted' && a; }, 'nf-3 waits');
@@ -50,6 +52,10 @@ describe('a ContainerNic on a MacvlanNet whose free addresses the nodes hold idl
     // the nodes are asked for them; until their agents give them back, every pre-claim stays theirs
     const asked = await eventually(async () => { const p = await parts('small'); return p.filter((n) => n.maxFree === 0).length === 3 && p; }, 'each node asked to keep none free');
     expect(asked.map((p) => p.addresses?.length)).toEqual([1, 1, 1]);
+    // the MacvlanNet is not Ready while a NIC on it waits (`xctl wait --for=condition=Ready` went on before)
+    expect(await eventually(async () => { const r = await fx.ready('small'); return r?.status === 'False' && r; }, 'small not Ready while nf-3 waits')).toMatchObject({
+      reason: 'PoolExhausted', message: '1 ContainerNic(s) wait for a free address in the range: nf-3; the nodes were asked to give back idle pre-claimed addresses for them (status.nodes[].maxFree)',
+    });
     await new Promise((r) => setTimeout(r, 500));
     expect((await nodePool('small')).length).toBe(3);
     expect((await allocated('nf-3'))?.status).toBe('False');
@@ -58,10 +64,34 @@ describe('a ContainerNic on a MacvlanNet whose free addresses the nodes hold idl
     await eventually(async () => (await allocated('nf-3'))?.status === 'True', 'nf-3 allocated');
     const nf3 = await ipOf('nf-3');
     expect(given).toContain(nf3);
+    await eventually(async () => (await fx.ready('small'))?.status === 'True', 'small Ready again');
+    expect(await fx.ready('small')).toMatchObject(READY);
     // the agents drop what the controller released (book.ts): the nodes get pre-claims again, one each while there is room
     for (const n of nodes) await report('small', n, {});
     const after = await eventually(async () => { const p = await parts('small'); return p.filter((n) => n.addresses?.length === 1).length === 2 && p.every((n) => n.maxFree === undefined) && p; }, 'two free addresses pre-claimed again');
     expect(after.flatMap((p) => p.addresses ?? []).sort()).toEqual(given.filter((a) => a !== nf3).sort());
+    await fx.expectClean();
+  }, 60_000);
+
+  it('leaves its MacvlanNet not Ready only while it waits: deleted, the MacvlanNet is Ready again, the nodes asked for nothing', async () => {
+    const nodes = ['sd-1', 'sd-2', 'sd-3'];
+    await fx.segment('spare', { subnet: '198.19.70.0/24', ipRange: '198.19.70.8/29', dockerIPAM: 'xnet', hostShim: true }, 'spare', nodes);
+    for (const n of nodes) await report('spare', n, {});
+    await eventually(async () => { const p = await parts('spare'); return p.length === 3 && p.every((n) => n.shimAddress && n.addresses?.length === 1) && p; }, 'a shim and one at hand per node');
+    await fx.store.applyAll([nic('sd-a', 'sd-1', 'spare'), nic('sd-b', 'sd-2', 'spare')]);
+    for (const n of ['sd-a', 'sd-b']) await eventually(async () => (await allocated(n))?.status === 'True', `${n} allocated`);
+    // two wait: the agents never give back, so they keep waiting
+    await fx.store.applyAll([nic('sd-c', 'sd-3', 'spare'), nic('sd-d', 'sd-3', 'spare')]);
+    const waiting = await eventually(async () => { const r = await fx.ready('spare'); return r?.message?.startsWith('2 ') && r; }, 'spare not Ready while two NICs wait');
+    expect(waiting).toMatchObject({ status: 'False', reason: 'PoolExhausted', message: '2 ContainerNic(s) wait for a free address in the range: sd-c, sd-d; the nodes were asked to give back idle pre-claimed addresses for them (status.nodes[].maxFree)' });
+    await fx.store.delete('ContainerNic', 'sd-d');
+    await eventually(async () => (await fx.ready('spare'))?.message?.startsWith('1 ContainerNic(s) wait for a free address in the range: sd-c;'), 'one NIC waits');
+    // sd-c's own retries (each queues the MacvlanNet) back off meanwhile: its delete alone must tell the MacvlanNet
+    await new Promise((r) => setTimeout(r, 2500));
+    await fx.store.delete('ContainerNic', 'sd-c');
+    await eventually(async () => (await fx.ready('spare'))?.status === 'True', 'spare Ready once no NIC waits', 5000);
+    expect(await fx.ready('spare')).toMatchObject(READY);
+    await eventually(async () => (await parts('spare')).every((n) => n.maxFree === undefined), 'no node asked to give any back');
     await fx.expectClean();
   }, 60_000);
 

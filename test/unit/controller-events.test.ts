@@ -204,6 +204,25 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(st, { kv: kv(st, {}) }), scope).keys).toEqual([]);
   });
 
+  it('re-queues a NIC\'s MacvlanNet when the NIC starts or stops waiting for a free address (its Ready counts them), by the controller\'s own commit too', () => {
+    const st = keys.controllerStatus('ContainerNic', 'm', 'n1')!;
+    const allocated = (status: string, reason: string, message = '') => kv(st, { conditions: [{ type: 'Allocated', status, reason, message }] });
+    const waits = allocated('False', 'PoolExhausted', 'no free address left');
+    expect(effectsOfChange(change(st, { kv: waits, local: true }), scope).keys).toEqual(['MacvlanNet/lan']);
+    expect(effectsOfChange(change(st, { prev: waits, kv: allocated('True', 'Allocated'), local: true }), scope).keys).toEqual(['MacvlanNet/lan']);
+    expect(effectsOfChange(change(st, { prev: waits, local: true }), scope).keys).toEqual(['MacvlanNet/lan']);
+    // refused for another reason, or still waiting (a cooldown's message counts down): nothing for its MacvlanNet
+    expect(effectsOfChange(change(st, { kv: allocated('False', 'IPConflict'), local: true }), scope).keys).toEqual([]);
+    expect(effectsOfChange(change(st, { prev: waits, kv: allocated('False', 'PoolExhausted', 'reused in 2 s'), local: true }), scope).keys).toEqual([]);
+    // a NIC on a ClusterNetwork has no MacvlanNet to tell
+    const onCn = keys.controllerStatus('ContainerNic', 'a', 'n1')!;
+    expect(effectsOfChange(change(onCn, { kv: kv(onCn, { conditions: [{ type: 'Allocated', status: 'False', reason: 'PoolExhausted' }] }), local: true }), scope).keys).toEqual([]);
+    // a NIC gone (its status may go after it, when whose network it was is no longer known)
+    const key = keys.object('ContainerNic', 'm');
+    expect(effectsOfChange(change(key, { prev: kv(key, nics[3]), local: true }), scope).keys).toEqual(['MacvlanNet/lan']);
+    expect(effectsOfChange(change(key, { prev: kv(key, nics[3]), kv: kv(key, nics[3]), local: true }), scope).keys).toEqual([]);
+  });
+
   it('repairs a NIC\'s copy in its node\'s index that someone else removed or made unlike the NIC, not one equal to it', () => {
     const copy = keys.indexed('n1', keys.object('ContainerNic', 'a'));
     const same = kv(copy, nic('a', 'n1', { clusterNetwork: 'default' }));
