@@ -252,6 +252,8 @@ describe('controller against a real etcd', () => {
     const blocks = (s: Status) => (s.nodes as Array<{ name: string; dockerRange?: string; message?: string; parent?: string }> | undefined) ?? [];
     await waitFor('MacvlanNet', 'mvbig', (s) => blocks(s).some((n) => n.name === 'big-1' && n.dockerRange), 'big-1 has a block');
     const huge = 'x'.repeat(1_400_000);
+    // a live agent (its report about itself): its report on the MacvlanNet is copied, clipped
+    await store.writeStatus('Node', 'big-1', { node: 'big-1' }, { lastHeartbeatTime: new Date().toISOString() });
     await store.writeStatus('MacvlanNet', 'mvbig', { node: 'big-1' }, { name: 'big-1', parent: 'p'.repeat(5000), ready: false, message: huge });
     expect((await etcd.client().get(`${prefix}/registry/status/nodes/big-1/macvlannets/mvbig`).string())?.length).toBeGreaterThan(1_400_000);
     // a node joining now still gets its block, and the status every node reads stays small

@@ -131,7 +131,8 @@ describe('a ContainerNic on a MacvlanNet whose free addresses the nodes hold idl
     for (const n of nodes) await report('quiet', n, {});
     // 8 addresses: a shim each, and the 6 left shared out at hand, 3 each
     const held = await eventually(async () => { const p = await parts('quiet'); return p.length === 2 && p.every((n) => n.shimAddress && n.addresses?.length === 3) && p; }, 'a shim and 3 at hand per node');
-    expect((await fx.ready('quiet'))?.status).toBe('True');
+    // the parts and Ready may settle a pass apart (seen once under load): Ready comes without more reports
+    await eventually(async () => (await fx.ready('quiet'))?.status === 'True', 'quiet Ready with both agents reporting');
     // sl-2's agent stops: its lease ends and its report about itself goes; its report on the
     // MacvlanNet stays (not lease-bound), saying ready, though nothing there can use or give back its 3
     await fx.store.deleteStatus('Node', 'sl-2', { node: 'sl-2' });
