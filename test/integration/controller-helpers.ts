@@ -69,6 +69,14 @@ export function nodeHeartbeat(address: string): Record<string, unknown> {
   };
 }
 
+/**
+ * A fake agent's report about itself, written before its reports on objects as a real agent
+ * beats before it reports (heartbeat.ts): a node with reports and none about itself ran and
+ * stopped, and the controller counts it lost (macvlan-agent.ts agentLost).
+ */
+export const beat = (store: EtcdStore, node: string): Promise<void> =>
+  store.writeStatus('Node', node, { node }, { lastHeartbeatTime: new Date().toISOString() });
+
 /** Waits until the object's merged status passes `pred`; returns the object. */
 export function statusWaiter(fx: ControllerFixture) {
   return (kind: string, name: string, pred: (s: Status) => boolean, what: string) =>

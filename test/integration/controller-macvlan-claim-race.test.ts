@@ -15,7 +15,7 @@ import { IpamKeys, type Claim } from '../../pkg/ipam/keys.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
 import type { NodeIpamReport } from '../../pkg/dockeripam/report.js';
 import { throughTxnHook, type TxnRequest } from './helpers.js';
-import { obj, eventually, startController, storeFor, uniquePrefix, statusOf } from './controller-helpers.js';
+import { beat, obj, eventually, startController, storeFor, uniquePrefix, statusOf } from './controller-helpers.js';
 
 let etcd: TestEtcd;
 /** the controller's client (its transactions go through the hook) and the other writer's */
@@ -40,8 +40,10 @@ type Part = { name: string; shimAddress?: string; addresses?: string[] };
 const partOf = async (mvn: string, node: string) => ((statusOf(await store.get('MacvlanNet', mvn)).nodes as Part[] | undefined) ?? []).find((p) => p.name === node);
 const claimKey = (mvn: string, ip: string) => new IpamKeys(prefix).claim('macvlannets', mvn, 'addresses', parseIPv4(ip));
 const claimAt = async (key: string) => (await other.get(key).json()) as Claim | null;
-const report = (mvn: string, node: string, ipam: Partial<NodeIpamReport>) =>
-  store.writeStatus('MacvlanNet', mvn, { node }, { ready: true, ipam: { assigned: [], returned: [], external: [], requested: [], want: 0, ...ipam } });
+const report = async (mvn: string, node: string, ipam: Partial<NodeIpamReport>) => {
+  await beat(store, node);
+  await store.writeStatus('MacvlanNet', mvn, { node }, { ready: true, ipam: { assigned: [], returned: [], external: [], requested: [], want: 0, ...ipam } });
+};
 
 const deletes = (req: TxnRequest, key: string) => !!req.success?.some((op) => op.request_delete_range?.key?.toString() === key);
 const marksExternal = (req: TxnRequest, key: string) =>

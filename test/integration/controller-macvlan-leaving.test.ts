@@ -10,7 +10,7 @@ import type { Controller } from '../../pkg/controller/controller.js';
 import type { EtcdStore } from '../../pkg/store/index.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
-import { obj, eventually, startController, storeFor, uniquePrefix, statusOf } from './controller-helpers.js';
+import { beat, obj, eventually, startController, storeFor, uniquePrefix, statusOf } from './controller-helpers.js';
 
 let etcd: TestEtcd;
 let c: Controller | undefined;
@@ -40,6 +40,7 @@ describe('a node that leaves a MacvlanNet', () => {
     const a = await eventually(async () => (await parts()).find((p) => p.name === 'lv-a' && p.shimAddress && p.addresses?.length === 8), 'lv-a has its shim and 8 addresses');
     const used = a.addresses!.slice(0, 2);
     // lv-a's agent: two containers use two of its addresses
+    await beat(store, 'lv-a');
     await store.writeStatus('MacvlanNet', 'mvl', { node: 'lv-a' }, { name: 'lv-a', ready: true, ipam: { assigned: used.map((ip) => ({ ip })), returned: [], external: [], requested: [], want: 0 } });
     await store.applyAll([obj('Node', 'lv-a', { interface: 'eth0' }, { lv: 'no' })]);
     const left = await eventually(async () => (await parts()).find((p) => p.name === 'lv-a' && p.ready === false && p.message?.startsWith('no longer selected')), "lv-a's part says it left");
@@ -74,6 +75,7 @@ describe('a leaving node whose IPAM report does not decode', () => {
     // as an agent before f819c04 wrote it: a container named with 300 characters (Docker has
     // no limit) is over the report's 256, and the whole report did not decode
     const assigned = [{ ip: used[0], name: `c${'a'.repeat(299)}` }, { ip: used[1], name: 'web' }];
+    await beat(store, 'lu-a');
     await store.writeStatus('MacvlanNet', 'mvu', { node: 'lu-a' }, { ready: true, ipam: { assigned, returned: [], external: [], requested: [], want: 0 } });
     await store.applyAll([obj('Node', 'lu-a', { interface: 'eth0' }, { lu: 'no' })]);
     const left = await eventually(async () => { const p = await partOf(); return p?.ready === false && p; }, 'lu-a left');
@@ -98,12 +100,14 @@ describe('a leaving node with a report at the size limit', () => {
     // most a report may list, some 1.4 MB: each decode of it takes tens of milliseconds)
     const requested = Array.from({ length: 150 }, (_, i) => `10.80.1.${i + 1}`);
     const ipam = (assigned: string[]) => ({ assigned: assigned.map((ip) => ({ ip })), returned: [], external: [], requested, want: 0 });
+    await beat(store, 'lh-a');
     await store.writeStatus('MacvlanNet', 'mvh', { node: 'lh-a' }, { ready: true, ipam: ipam([]) });
     const held = (await eventually(async () => { const p = await partOf(); return (p?.addresses?.length ?? 0) >= 158 && p; }, 'lh-a holds 158')).addresses!;
     const filler = Array.from({ length: 65_536 - held.length }, (_, i) => `10.81.${i >> 8}.${i & 255}`);
     // the controller runs in this process: its decodes of the big report are counted, not timed
     const decodes = vi.spyOn(nodeIpamReport, 'safeParse');
     const bigDecodes = () => decodes.mock.calls.filter(([v]) => (v as { assigned?: unknown[] } | undefined)?.assigned?.length === 65_536).length;
+    await beat(store, 'lh-a');
     await store.writeStatus('MacvlanNet', 'mvh', { node: 'lh-a' }, { ready: true, ipam: ipam([...held, ...filler]) });
     // taken out of the selector: each of its 158 claims is kept by the report's word; the
     // report was decoded once per claim (158 x ~65 ms, the controller's event loop blocked)

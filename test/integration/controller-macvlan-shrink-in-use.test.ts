@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { ipamCheck } from '../../pkg/ipam/check.js';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
-import { obj, eventually, statusOf, useControllerFixture, uniquePrefix } from './controller-helpers.js';
+import { beat, obj, eventually, statusOf, useControllerFixture, uniquePrefix } from './controller-helpers.js';
 
 const prefix = uniquePrefix();
 const fx = useControllerFixture(prefix);
@@ -24,7 +24,10 @@ const claims = async () => {
   return new Map(Object.values(kvs).map((v) => JSON.parse(v) as { ip: string; node?: string; role: string }).map((c) => [c.ip, c]));
 };
 /** what n1's agent reports: its containers use `ips` */
-const report = (ips: string[]) => fx.store.writeStatus('MacvlanNet', 'mvs', { node: 'n1' }, { ready: true, ipam: { assigned: ips.map((ip, i) => ({ ip, name: `c${i}` })), returned: [], external: [], requested: [], want: 0 } });
+const report = async (ips: string[]) => {
+  await beat(fx.store, 'n1');
+  await fx.store.writeStatus('MacvlanNet', 'mvs', { node: 'n1' }, { ready: true, ipam: { assigned: ips.map((ip, i) => ({ ip, name: `c${i}` })), returned: [], external: [], requested: [], want: 0 } });
+};
 
 describe('an ipRange shrunk under containers that use addresses it leaves out', () => {
   it('keeps their claims for their node until they go, ipam check clean with a note, and the range grown back hands them to nobody else', async () => {

@@ -9,7 +9,7 @@ import type { EtcdStore } from '../../pkg/store/index.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
 import type { NodeIpamReport } from '../../pkg/dockeripam/report.js';
-import { obj, startController, storeFor, uniquePrefix, statusOf } from './controller-helpers.js';
+import { beat, obj, startController, storeFor, uniquePrefix, statusOf } from './controller-helpers.js';
 
 export type NodePart = { name: string; dockerRange?: string; shimAddress?: string; addresses?: string[]; maxFree?: number; poolUsedUp?: string; ready?: boolean; message?: string };
 export type AddressClaim = { ip: string; node?: string; role: string };
@@ -49,7 +49,7 @@ export class MacvlanParts {
   report = async (mvn: string, node: string, ipam: Partial<NodeIpamReport>): Promise<void> => {
     if (!this.beaten.has(node)) {
       this.beaten.add(node);
-      await this.store.writeStatus('Node', node, { node }, { lastHeartbeatTime: new Date().toISOString() });
+      await beat(this.store, node);
     }
     await this.store.writeStatus('MacvlanNet', mvn, { node }, { ready: true, message: 'ready', ipam: { assigned: [], returned: [], external: [], requested: [], want: 0, ...ipam } });
   };
