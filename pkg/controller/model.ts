@@ -1,7 +1,7 @@
 // Typed, indexed views over the controller's KvCache: objects, statuses and IPAM claims.
 // Everything a reconcile decides is read from here; everything it writes goes through a
 // TxnPlan, which updates the cache on commit.
-import { matchLabels, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type Kind, type MacvlanNet, type Node, type Status, type StatusOf } from '../api/index.js';
+import { KINDS, matchLabels, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type Kind, type MacvlanNet, type Node, type Status, type StatusOf } from '../api/index.js';
 import { INDEXED_KINDS, Keys, indexNode } from '../store/keys.js';
 import { IpamKeys, type Claim, type ClaimSpace, type PoolType } from '../ipam/keys.js';
 import type { KvCache, CacheChange } from '../runtime/kv-cache.js';
@@ -179,8 +179,12 @@ export class Model {
    * status subtree, so a report there (on a MacvlanNet, a NIC, its own host) means its agent ran.
    */
   nodeWroteReports(node: string): boolean {
-    for (const _ of this.cache.entries(this.keys.nodeStatuses(node))) return true;
-    return false;
+    // one directory per kind (keys.ts status()), each looked up: a prefix looked up per node
+    // scanned every directory of the cache at its first lookup after one came or went, asked
+    // for every node with no report about itself in every MacvlanNet round (1,000 Nodes applied
+    // before their agents start: seconds per round while agents join)
+    const root = this.keys.nodeStatuses(node);
+    return KINDS.some((k) => this.cache.countIn(root + k.plural) > 0);
   }
 
   /** Nodes whose agent reported itself (its lease-bound report exists), with or without a Node object. */

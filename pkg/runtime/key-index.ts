@@ -60,6 +60,9 @@ export class KeyIndex {
     return dirs;
   }
 
+  /** How many keys are filed right in `dir` (a key up to its last '/'): no scan, whatever the cache holds. */
+  countIn(dir: string): number { return this.byDir.get(dir)?.size ?? 0; }
+
   *entries(prefix: string): Iterable<RawKv> {
     for (const { m, filter } of this.covering(prefix)) {
       if (!filter) { yield* m.values(); continue; }

@@ -97,6 +97,9 @@ export class KvCache {
     return prefix === undefined ? this.index.data.values() : this.index.entries(prefix);
   }
 
+  /** How many entries have a key right in `dir` (`dir` + '/' + a name without '/'): a lookup, not a scan. */
+  countIn(dir: string): number { return this.index.countIn(dir); }
+
   get size(): number {
     return this.index.data.size;
   }
