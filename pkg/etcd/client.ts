@@ -1,4 +1,5 @@
 import { guardWatchResponses } from './watch-guard.js';
+import { releaseUnusedSubchannels } from './subchannel-release.js';
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { Etcd3, GRPCResourceExhastedError, isRecoverableError, type IOptions } from 'etcd3';
@@ -208,7 +209,8 @@ function watchKeepAlives(client: Etcd3, pool: Partial<KeepAlivePool> & LeaderPoo
 }
 
 /**
- * Guards the client's watch stream (watch-guard.ts), makes every request and stream require a
+ * Guards the client's watch stream (watch-guard.ts), releases the connections of gRPC clients
+ * etcd3 closed (subchannel-release.ts), makes every request and stream require a
  * member with a leader (require-leader.ts), watches lease keep-alives (lease-watchdog.ts), times
  * every unary etcd request when given a timer, and sends again one that etcd refused without
  * effect (retryRefusedWithoutEffect).
@@ -218,6 +220,7 @@ function watchKeepAlives(client: Etcd3, pool: Partial<KeepAlivePool> & LeaderPoo
  */
 export function instrument(client: Etcd3, timer?: RequestTimer): Etcd3 {
   guardWatchResponses((id) => process.stderr.write(`xnet: dropped a response for etcd watch ${id}, which the client no longer tracks (etcd3 would have thrown it at the process); counted, logged once\n`));
+  releaseUnusedSubchannels();
   const pool = (client as unknown as { pool?: { exec?: Exec; withConnection?: WithConnection } & Partial<KeepAlivePool> }).pool;
   if (!pool || typeof pool.exec !== 'function') return client;
   requireLeader(pool);

@@ -8,6 +8,7 @@ import { noop } from 'cockatiel';
 import { etcdLimitFlags, type EtcdLimits } from './limits.js';
 import { LabError } from '../errors.js';
 import { callDeadlines, quietIpServernameWarning } from './client.js';
+import { releaseUnusedSubchannels } from './subchannel-release.js';
 
 /** Client-facing TLS of one etcd (PEM file paths). Peers stay plain HTTP on loopback. */
 export interface EtcdTlsOptions {
@@ -196,6 +197,8 @@ export async function waitHealthy(endpoints: string[], o: WaitHealthyOptions = {
   const { exited = () => false, logFile = '', timeoutMs = 20000 } = o;
   const deadline = Date.now() + timeoutMs;
   if (o.tls) quietIpServernameWarning();
+  // the probes refused before etcd listens would otherwise leave connections open in this process
+  releaseUnusedSubchannels();
   // No fault handling: this loop is the retry. etcd3's default tries a refused call 3 times and
   // then keeps the host's circuit open for 5 s, so a probe sent before etcd listened made every
   // start wait those 5 s (seen: ready after 0.85 s, healthy after 5.07 s).
