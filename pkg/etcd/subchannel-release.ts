@@ -1,4 +1,4 @@
-// grpc-js 1.14 leaves a connection open, unused, for the life of the process when it lets go of
+// grpc-js 1.14 leaves a connection open, unused, until the server closes it, when it lets go of
 // a subchannel (a connection to one address, shared by every channel with the same options
 // through its subchannel pool) while that subchannel waits in its reconnect backoff. unref() to
 // zero moves it to IDLE only from CONNECTING or READY; in TRANSIENT_FAILURE its backoff timer
@@ -7,9 +7,9 @@
 // etcd3 gets there on every etcd restart: after any recoverable failure on a member it closes
 // all of that member's gRPC clients (Host.resetAllServices) and the next call makes new ones,
 // so while etcd is down each call closes clients whose subchannel is in its backoff, and the
-// pool lets go of it (a channel's close() sweeps the pool). Each restart of etcd left 1 to 15
-// such connections per process (docs/faults.md, "Idle connections after an etcd restart"); the
-// next restart closed them and left new ones.
+// pool lets go of it (a channel's close() sweeps the pool). Each restart of etcd left up to 11
+// such connections in a process with one client (5 to 15 in earlier measurements; docs/faults.md,
+// "Idle connections after an etcd restart"); the next restart closed them and left new ones.
 // Keeping etcd3's reset (and its fast recovery: a new client dials at once, without the old
 // one's backoff) and releasing the subchannel fully here fixes it at the source: a subchannel
 // nobody holds never connects again (test/integration/etcd-restart-connections.test.ts).
