@@ -19,13 +19,11 @@ import { RefusedKeys } from './refused-keys.js';
 import { RefusalLog } from './refusal-log.js';
 import { Tombstones } from './tombstones.js';
 import { onceConnected, withTimeout } from './watch-wait.js';
-export { KeyIndex } from './key-index.js';
 import { currentRevision, listPrefixes, type Listing } from './kv-list.js';
 import { splitPrefix } from '../etcd/range.js';
 import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdCompactedError } from '../errors.js';
 import { CacheRestarts } from './cache-restarts.js';
-
 import type { CacheChange, KvCacheOptions } from './kv-cache-types.js';
 export type { CacheChange, KvCacheOptions };
 
@@ -93,9 +91,7 @@ export class KvCache {
   anyRefusedUnder(prefix: string): boolean { return this.refused.anyUnder(prefix); }
 
   /** Entries whose key starts with `prefix`; without one, every entry of every prefix (unordered). */
-  entries(prefix?: string): Iterable<RawKv> {
-    return prefix === undefined ? this.index.data.values() : this.index.entries(prefix);
-  }
+  entries(prefix?: string): Iterable<RawKv> { return prefix === undefined ? this.index.data.values() : this.index.entries(prefix); }
 
   /** How many entries have a key right in `dir` (`dir` + '/' + a name without '/'): a lookup, not a scan. */
   countIn(dir: string): number { return this.index.countIn(dir); }

@@ -2,7 +2,7 @@
 // directory, which the controller's cache at 1,000 nodes has thousands of, ran on every Node
 // reconcile). What it answers must follow every directory that comes or goes.
 import { describe, expect, it } from 'vitest';
-import { KeyIndex } from '../../pkg/runtime/kv-cache.js';
+import { KeyIndex } from '../../pkg/runtime/key-index.js';
 import type { RawKv } from '../../pkg/runtime/kv.js';
 
 const kv = (key: string): RawKv => ({ key, value: '{}', createRevision: '1', modRevision: '1', lease: '0' }) as RawKv;
