@@ -17,7 +17,8 @@ const MAX_SHOWN = 3;
 /** ` (did you mean "a", "b" or "c"?)` for the names given (closestAll's), '' for none. */
 export function didYouMean(names: readonly string[]): string {
   if (!names.length) return '';
-  const quoted = names.slice(0, MAX_SHOWN).map((n) => `"${n}"`);
+  // "or one of 1 more" says less than the name itself
+  const quoted = names.slice(0, names.length === MAX_SHOWN + 1 ? names.length : MAX_SHOWN).map((n) => `"${n}"`);
   const more = names.length - quoted.length;
   const last = more ? `one of ${more} more` : quoted.pop()!;
   return ` (did you mean ${quoted.length ? `${quoted.join(', ')} or ${last}` : last}?)`;

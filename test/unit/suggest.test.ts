@@ -13,6 +13,7 @@ describe('did you mean', () => {
     expect(suggestion('rack', ['racka', 'rackc', 'rackb'])).toBe(' (did you mean "racka", "rackb" or "rackc"?)');
     expect(closestAll('n', ['a', 'b', 'c', 'd', 'e'], 1)).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(didYouMean(['a', 'b', 'c', 'd', 'e'])).toBe(' (did you mean "a", "b", "c" or one of 2 more?)');
+    expect(didYouMean(['a', 'b', 'c', 'd'])).toBe(' (did you mean "a", "b", "c" or "d"?)');
     // the first of them is the one a single answer gives (a field's name in a manifest)
     expect(closest('host3', ['host-2', 'host-1'])).toBe('host-1');
   });
