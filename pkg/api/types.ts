@@ -123,6 +123,12 @@ export const macvlanNodeStatus = z.looseObject({
    */
   maxFree: z.number().int().min(0).optional(),
   /**
+   * dockerIPAM xnet, only while another node's container asks for them by name (docker run
+   * --ip): idle pre-claims of this node the controller asks back; its agent gives back those no
+   * container holds there (an agent before this field ignores it)
+   */
+  giveBack: z.array(z.string()).optional(),
+  /**
    * dockerIPAM xnet, only while this node asks for an address with none at hand and the pool has
    * nothing free, nothing idle on any node and nothing being freed: why (at most
    * MAX_USED_UP_REASON characters); its IPAM plugin refuses such a request at once with it

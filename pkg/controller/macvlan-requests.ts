@@ -21,6 +21,8 @@ export interface AddressLookup {
   nodeOf(ip: number): string | undefined;
   /** the node a ContainerNic is bound to (spec.node) */
   nicNode(name: string): string | undefined;
+  /** why another node's pre-claim is not granted; undefined while that node is asked for it back (macvlan-give-back.ts) */
+  otherPreClaim(ip: number, holder: string): string | undefined;
 }
 
 /** A ContainerNic as a refusal to `node` names it: by name only to the node it is bound to. */
@@ -44,7 +46,7 @@ export function requestRefusal(ip: number, node: string, l: AddressLookup): stri
     if (c.owner.kind === 'ContainerNic') return `held by ${nicAsSeenBy(c.owner.name, node, l)}`;
     if (c.role === 'external') return `in use outside xnet (it answered an ARP probe of node "${c.node}")`;
     if (c.role === 'shim') return c.node === node ? 'this node\'s own host shim address' : `the host shim address of node "${c.node}"`;
-    if (c.role === 'node-pool' && c.node !== node) return `pre-claimed for the containers of node "${c.node}"`;
+    if (c.role === 'node-pool' && c.node !== node) return l.otherPreClaim(ip, c.node ?? '');
   }
   const pin = l.pinnedBy(ip);
   if (pin) return `pinned by ${nicAsSeenBy(pin, node, l)} (spec.ip)`;

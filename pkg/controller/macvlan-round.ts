@@ -7,6 +7,7 @@ import type { MacvlanNet } from '../api/index.js';
 import type { NodeIpamReport } from '../dockeripam/report.js';
 import { nodeIpamReport } from './ipam-report.js';
 import type { FairRound } from './macvlan-fair.js';
+import type { GiveBacks } from './macvlan-give-back.js';
 import type { LeavingParts } from './macvlan-leaving.js';
 import type { ClaimEntry } from './model.js';
 import type { TxnPlan } from './txn-plan.js';
@@ -63,6 +64,8 @@ export interface MvnRound {
   reclaimed: Map<string, number[]>;
   /** dockerIPAM xnet: own pre-claims outside the range that a node's containers still use, kept (macvlan-reclaim.ts keptInUse), by node */
   outside: Map<string, number[]>;
+  /** dockerIPAM xnet: idle pre-claims asked back for another node's --ip (macvlan-give-back.ts) */
+  giveBacks?: GiveBacks;
   /** each node's IPAM report, decoded once a round */
   reports: Map<string, NodeIpamReport | undefined>;
 }

@@ -26,6 +26,7 @@ import { nodeReports } from './ipam-report.js';
 import { markUsedUp, type PlannedPart } from './macvlan-used-up.js';
 import { AGENT_LOST, agentLost, agentReport, nodeParent } from './macvlan-agent.js';
 import { refusedRequests, type AddressLookup } from './macvlan-requests.js';
+import { giveBackField, giveBacksOf, preClaimRefusal } from './macvlan-give-back.js';
 
 type RefusedRequest = { ip: string; reason: string };
 import { freedOnReport, inUseByDocker } from './macvlan-moving.js';
@@ -76,6 +77,8 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   // refill would otherwise take the addresses the others need to be Ready at all.
   if (r.xnetIpam && r.m.spec.hostShim) for (const n of nodes) ensureShim(r, n.obj.metadata.name, plan);
   if (r.xnetIpam) r.fair = fairOf(ctx, r, nodes.map((n) => n.obj.metadata.name), state);
+  // before any part: the asker may come before the holder in name order
+  if (r.xnetIpam) r.giveBacks = giveBacksOf(ctx, r, nodes.map((n) => n.obj.metadata.name));
   const statusNodes: MacvlanNodeStatus[] = [];
   let missing = 0;
   let starved: string | undefined;
@@ -245,6 +248,7 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
       ...(addresses ? { addresses } : {}),
       ...(r.outside.get(node)?.length ? { outsideRange: [...r.outside.get(node)!].sort((a, b) => a - b).map(formatIPv4) } : {}),
       ...(maxFree !== undefined ? { maxFree } : {}),
+      ...giveBackField(r.giveBacks, node),
       ...(pool?.refused.length ? { refusedRequests: pool.refused } : {}),
       ready,
       message: lacking ?? skipped ?? waiting ?? starved ?? lost ?? (previous && report?.ready !== false ? `its Docker network still has ${previous}` : undefined) ?? report?.message ?? (report ? (ready ? 'ready' : 'not ready') : 'waiting for the node\'s agent'),
@@ -303,6 +307,8 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   // what it gave back may be what a starving node waits for: planned again once committed
   // (a waiting NIC is woken by the release itself)
   if (p.release.length && r.fair && [...r.fair.needs.values()].some((n) => n.starving)) r.again = true;
+  // or what another node's --ip asked back: granted in the next round (one key is not deleted and put in one transaction)
+  if (p.release.some((ip) => r.giveBacks?.wanted.has(ip))) r.again = true;
   for (const ip of p.external) {
     const e = entries.get(ip)!;
     const external: Claim = { owner: r.owner, role: 'external', ip: formatIPv4(ip), node };
@@ -322,7 +328,9 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   const returned = new Set((report?.returned ?? []).map(parseIPv4));
   // a small pool's refills leave what ContainerNics waiting need (macvlan-fair.ts `spare`)
   const more = r.fair ? Math.min(p.more, r.fair.spare) : p.more;
-  for (const ip of freeAddresses(r, more + returned.size).filter((a) => !returned.has(a)).slice(0, more)) claim(ip);
+  // nor one another node asks for by name: it may be the pre-claim just given back for it
+  const wanted = r.giveBacks?.wanted ?? new Set<number>();
+  for (const ip of freeAddresses(r, more + returned.size + wanted.size).filter((a) => !returned.has(a) && !wanted.has(a)).slice(0, more)) claim(ip);
   // counted only on a small pool whose node asks: a large pool never runs out under its nodes
   const idle = idleCount(held, report);
   const starved = r.fair && report?.want ? starvedWhy(r.fair, node, idle, report) : undefined;
@@ -338,5 +346,6 @@ function addressLookup(ctx: Ctx, r: MvnRound, range: Interval[]): AddressLookup 
     pinnedBy: (ip) => ctx.model.nicPinning('macvlannets', r.name, ip),
     nodeOf: (ip) => ctx.model.nodeRoutedBy(formatIPv4(ip)),
     nicNode: (name) => ctx.model.nic(name)?.obj.spec.node,
+    otherPreClaim: (ip, holder) => preClaimRefusal(r.giveBacks, ip, holder, nodeReports(ctx, holder, r.name)),
   };
 }

@@ -21,6 +21,8 @@ const lookup: AddressLookup = {
   pinnedBy: (a) => (a === ip('10.9.0.140') ? 'web-eth1' : undefined),
   nodeOf: (a) => (a === ip('10.9.0.141') ? 'host-4' : undefined),
   nicNode: (name) => ({ 'db-eth1': 'host-2', 'web-eth1': 'host-3', 'own-eth1': 'host-1' } as Record<string, string>)[name],
+  // as when the holder is not asked for it back (../../pkg/controller/macvlan-give-back.ts)
+  otherPreClaim: (_a, holder) => `pre-claimed for the containers of node "${holder}"`,
 };
 const why = (a: string) => requestRefusal(ip(a), 'host-1', lookup);
 
