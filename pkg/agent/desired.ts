@@ -207,6 +207,8 @@ type MacvlanNodeStatus = {
    * ANY_ADDRESS, why a request without --ip gets none (the pool is used up: poolUsedUp)
    */
   refused?: Map<string, string>;
+  /** idle pre-claims the controller asks back by name: another node's container asked for them (--ip) */
+  giveBack?: string[];
   problem?: Problem;
 };
 
@@ -224,6 +226,9 @@ function refusedOf(v: unknown, usedUp: unknown): Map<string, string> | undefined
   }
   return out.size ? out : undefined;
 }
+
+/** The most status.nodes[].giveBack entries read: the controller writes at most 8 (macvlan-give-back.ts). */
+const MAX_GIVE_BACK_READ = 64;
 
 /** This node's entry of status.nodes, checked like hostSubnetView. */
 export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatus | undefined {
@@ -249,6 +254,8 @@ export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatu
   if (Number.isSafeInteger(ns.maxFree) && (ns.maxFree as number) >= 0) out.maxFree = ns.maxFree as number;
   // only routed (inside the subnet, below): an entry that is no address is dropped, not fatal
   if (Array.isArray(ns.outsideRange)) out.outsideRange = (ns.outsideRange as unknown[]).filter((a): a is string => FIELD.ipv4.safeParse(a).success);
+  // entries that are no address are dropped: the node then gives nothing back for them
+  if (Array.isArray(ns.giveBack)) out.giveBack = (ns.giveBack as unknown[]).slice(0, MAX_GIVE_BACK_READ).filter((a): a is string => FIELD.ipv4.safeParse(a).success);
   const refused = refusedOf(ns.refusedRequests, ns.poolUsedUp);
   if (refused) out.refused = refused;
   return out;

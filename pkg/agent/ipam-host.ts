@@ -15,7 +15,8 @@ import { unreadable, type AgentContext } from './context.js';
 import { isDeleting, macvlanNodeStatus, macvlanParent, selects } from './desired.js';
 import type { MacvlanNet } from '../api/index.js';
 import { mvnKey } from './events.js';
-import { otherHolder } from './reconcilers/docker-ipam.js';
+import { heldForGood } from './reconcilers/docker-ipam.js';
+import { askedBackFrom } from '../dockeripam/other-nodes.js';
 import { macvlanStaticIpWhy } from '../api/rules.js';
 import { withTimeout } from '../runtime/watch-wait.js';
 import type { Informer } from '../store/informer.js';
@@ -65,7 +66,9 @@ export class AgentIpam {
     const arpProbe = arpProber(ctx.log);
     this.nodeIpam = new NodeIpam({
       book, log: ctx.log,
-      otherHolder: (mvn, ip) => otherHolder(ctx, mvn, ip),
+      // another node's pre-claim is asked of the controller, which may ask that node for it back
+      otherHolder: (mvn, ip) => heldForGood(ctx, mvn, ip),
+      askedBack: (mvn, ip) => askedBackFrom(ctx.caches.macvlanNets.get(mvn)?.status, ctx.node, ip),
       notOnNode: (mvn) => notOnNode(ctx, mvn),
       outsideRange: (mvn, ip) => { const m = ctx.caches.macvlanNets.get(mvn); return !!(m && macvlanNodeStatus(m, ctx.node)?.outsideRange?.includes(ip)); },
       neverHandedOut: (mvn, ip) => { const m = ctx.caches.macvlanNets.get(mvn); return m ? macvlanStaticIpWhy({ name: mvn, spec: m.spec }, ip) : undefined; },
@@ -119,8 +122,8 @@ export class AgentIpam {
     if (!ns && (!Array.isArray(m.status?.nodes) || unreadable(this.ctx, 'MacvlanNet').has(name) || unreadable(this.ctx, 'Node').has(this.ctx.node))) return;
     const dev = effectiveParentOf(this.ctx, name);
     if (dev) book.setParent(name, dev);
-    // with the controller's limit and refusals too: a setPool without them would drop them
-    book.setPool(name, ns?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, ns?.maxFree, ns?.refused);
+    // with the controller's limit, refusals and asks too: a setPool without them would drop them
+    book.setPool(name, ns?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, ns?.maxFree, ns?.refused, ns?.giveBack);
   }
 
   /** The IPAM report goes to etcd at once, without a whole macvlan pass (which follows when due). */

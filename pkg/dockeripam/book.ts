@@ -20,6 +20,7 @@ import { bookReport, surplusOf, type NodeIpamReport } from './report.js';
 import { AwaitedAddresses, PoolChanges, Refusals } from './requests.js';
 import { PoolTurns } from './pool-turns.js';
 import { guessKept } from './guess.js';
+import { givenBack } from './give-back.js';
 
 /** An entry as read, with its revision (see AddressBook.unchanged). */
 export type Assigned = { ip: string; rev: number } & NetBook['assigned'][string];
@@ -82,10 +83,11 @@ export class AddressBook {
   private readonly limits = new Map<string, number>();
 
   /**
-   * The controller's current list of this node's addresses (from MacvlanNet status), and its
-   * limit on how many of them to hold free: what is free above it is given back at once.
+   * The controller's current list of this node's addresses (from MacvlanNet status), its limit
+   * on how many of them to hold free and those it asks back by name (another node's --ip wants
+   * them): what is free of those is given back at once (./give-back.ts).
    */
-  setPool(mvn: string, addresses: string[], net: { subnet: string; gateway?: string }, limit?: number, refused?: ReadonlyMap<string, string>): void {
+  setPool(mvn: string, addresses: string[], net: { subnet: string; gateway?: string }, limit?: number, refused?: ReadonlyMap<string, string>, giveBack?: readonly string[]): void {
     const b = this.book(mvn);
     if (b.subnet !== net.subnet || b.gateway !== net.gateway) { b.subnet = net.subnet; b.gateway = net.gateway; this.save(); }
     if (limit === undefined) this.limits.delete(mvn); else this.limits.set(mvn, limit);
@@ -97,11 +99,9 @@ export class AddressBook {
     const external = b.external.filter((a) => pool.has(a));
     const requested = b.requested.filter((a) => !pool.has(a));
     const changed = !same || returned.length !== b.returned.length || external.length !== b.external.length || requested.length !== b.requested.length;
-    // Only with a limit: without one, a node may hold more than HIGH_WATER free for a moment
-    // (a refill for waiting requests) and gives back only when idle (drop()).
     // never an address a --ip request waits for: granted for it, it is not surplus
     const out = new Set([...returned, ...external, ...this.awaited.of(mvn)]);
-    const surplus = limit === undefined ? [] : surplusOf([...pool].sort(byAddress).filter((a) => !b.assigned[a] && !out.has(a)), limit);
+    const surplus = givenBack([...pool].sort(byAddress).filter((a) => !b.assigned[a] && !out.has(a)), limit, giveBack);
     if (!changed && !surplus.length) return;
     const had = new Set(b.pool);
     for (const a of pool) if (!had.has(a)) this.turns.began(mvn, a);

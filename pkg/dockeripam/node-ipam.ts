@@ -13,6 +13,7 @@ import { PROBE_FRESH_MS } from './pool-turns.js';
 import { keptInPool, outOfTime, startingOwners, type StartingCheck } from './kept-owner.js';
 import { ANY_ADDRESS, RefusalWatch } from './requests.js';
 import { usedUpError } from './used-up.js';
+import { notGivenBackWhy } from './other-nodes.js';
 
 export const MVN_OPTION = 'xnet.macvlannet';
 /** Longest a dockerd's restore is taken to last when the agent never sees its API come back. */
@@ -21,8 +22,10 @@ const GATEWAY_REQUEST = 'com.docker.network.gateway';
 
 export interface NodeIpamOptions {
   book: AddressBook;
-  /** who else holds ip on this MacvlanNet (another node, an external host), for refusals */
+  /** who else holds ip on this MacvlanNet for good (another node's shim, an external host): refused at once */
   otherHolder(mvn: string, ip: string): string | undefined;
+  /** the node the controller asks to give ip back (./give-back.ts), for the reason at the deadline */
+  askedBack?(mvn: string, ip: string): string | undefined;
   /** why the MacvlanNet never hands ip out (outside ipRange, excluded, its gateway), for an --ip refused at once */
   neverHandedOut?(mvn: string, ip: string): string | undefined;
   /**
@@ -312,10 +315,16 @@ export class NodeIpam implements IpamBackend {
       if (never) throw refuse(never);
       const refused = refusal.counts();
       if (refused) throw refuse(`${ip} on MacvlanNet ${mvn} is ${refused}`);
-      if (monotonicMs() > deadline) throw refuse(`${ip} on MacvlanNet ${mvn} was not granted to this node (${refusal.last() ?? 'is it outside ipRange, excluded, or taken?'})`);
+      if (monotonicMs() > deadline) throw refuse(`${ip} on MacvlanNet ${mvn} was not granted to this node (${refusal.last() ?? this.askedWhy(mvn, ip) ?? 'is it outside ipRange, excluded, or taken?'})`);
       book.ask(mvn, { ip });
       await book.poolChanged(mvn, Math.max(10, deadline - monotonicMs()));
     }
+  }
+
+  /** The reason at the deadline while the controller still asks another node to give ip back. */
+  private askedWhy(mvn: string, ip: string): string | undefined {
+    const from = this.o.askedBack?.(mvn, ip);
+    return from && notGivenBackWhy(from, this.waitMs());
   }
 
   /**

@@ -8,23 +8,20 @@ import { gratuitousArp } from '../../dockeripam/arp.js';
 import type { AddressBook, Assigned, ContainerFacts } from '../../dockeripam/book.js';
 import { pidTarget } from '../../netlink/target.js';
 import { homeNeverBackWhy } from './kept-home.js';
+import { otherHolderIn } from '../../dockeripam/other-nodes.js';
 import type { AgentContext } from '../context.js';
 
 /** An address handed out but not seen on any container for this long is stale. */
 export const UNSEEN_GRACE_MS = 60_000;
 
+/** Who else holds ip on the MacvlanNet, another node's pre-claim included (../../dockeripam/other-nodes.ts). */
 export function otherHolder(ctx: AgentContext, mvn: string, ip: string): string | undefined {
-  const m = ctx.caches.macvlanNets.get(mvn);
-  const st = (m?.status ?? {}) as { nodes?: Array<{ name: string; addresses?: string[]; outsideRange?: string[]; shimAddress?: string }>; external?: string[] };
-  if (st.external?.includes(ip)) return 'a host outside xnet (it answered an ARP probe)';
-  for (const n of st.nodes ?? []) {
-    if (n.name === ctx.node) continue;
-    // in use there or only at hand: the controller moves an idle one only when asked (maxFree)
-    if (n.addresses?.includes(ip)) return `node ${n.name} (pre-claimed for its containers, in use or at hand)`;
-    if (n.outsideRange?.includes(ip)) return `node ${n.name} (in use by its containers, outside the range since an edit)`;
-    if (n.shimAddress === ip) return `the host shim of node ${n.name}`;
-  }
-  return undefined;
+  return otherHolderIn(ctx.caches.macvlanNets.get(mvn)?.status, ctx.node, ip, true);
+}
+
+/** Who holds ip for good, for a refusal at once: not another node's pre-claim, which the controller may ask back. */
+export function heldForGood(ctx: AgentContext, mvn: string, ip: string): string | undefined {
+  return otherHolderIn(ctx.caches.macvlanNets.get(mvn)?.status, ctx.node, ip, false);
 }
 
 /** What a dockerd restoring its containers will do with this one (the IPAM guess's clues). */

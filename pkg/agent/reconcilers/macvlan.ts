@@ -99,7 +99,7 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   if (book) {
     const part = macvlanNodeStatus(m, ctx.node);
     book.setParent(name, effectiveParent(d));
-    book.setPool(name, part?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, part?.maxFree, part?.refused);
+    book.setPool(name, part?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, part?.maxFree, part?.refused, part?.giveBack);
   }
   // One at a time with a release of unused parents: that pass must not undo what this one
   // is about to rely on (a parent just made promiscuous, a VLAN link just adopted).
