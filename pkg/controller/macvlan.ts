@@ -70,15 +70,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
     return { result: 'gone' };
   }
   if (deleting) deletingParts(r.leaving);
-  // What the nodes' containers use comes first (it lost its claim with a deleted Node): a shim
-  // or a refill takes the lowest free addresses and would hand it to another node.
-  if (r.xnetIpam) reclaimInUse(ctx, r, nodes.map((n) => n.obj.metadata.name), plan);
-  // Every node's shim before any node's addresses at hand: on a small segment the first node's
-  // refill would otherwise take the addresses the others need to be Ready at all.
-  if (r.xnetIpam && r.m.spec.hostShim) for (const n of nodes) ensureShim(r, n.obj.metadata.name, plan);
-  if (r.xnetIpam) r.fair = fairOf(ctx, r, nodes.map((n) => n.obj.metadata.name), state);
-  // before any part: the asker may come before the holder in name order
-  if (r.xnetIpam) r.giveBacks = giveBacksOf(ctx, r, nodes.map((n) => n.obj.metadata.name));
+  if (r.xnetIpam) beforeParts(ctx, r, nodes.map((n) => n.obj.metadata.name), plan, state);
   const statusNodes: MacvlanNodeStatus[] = [];
   let missing = 0;
   let starved: string | undefined;
@@ -100,6 +92,19 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   const progress = plan.size.ops > opsBefore;
   writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, missing);
   return { result: 'synced', ready: allReady, missing, more: r.more || r.again, progress, uid: m.obj.metadata.uid, ...(starved ? { starved, starvedServed: served } : {}) };
+}
+
+/** dockerIPAM xnet: what the round settles for the whole pool before any node's part. */
+function beforeParts(ctx: Ctx, r: MvnRound, nodes: string[], plan: TxnPlan, state: RoundState): void {
+  // What the nodes' containers use comes first (it lost its claim with a deleted Node): a shim
+  // or a refill takes the lowest free addresses and would hand it to another node.
+  reclaimInUse(ctx, r, nodes, plan);
+  // Every node's shim before any node's addresses at hand: on a small segment the first node's
+  // refill would otherwise take the addresses the others need to be Ready at all.
+  if (r.m.spec.hostShim) for (const n of nodes) ensureShim(r, n, plan);
+  r.fair = fairOf(ctx, r, nodes, state);
+  // the pre-claims asked back by name: the asker may come before the holder in name order
+  r.giveBacks = giveBacksOf(ctx, r, nodes);
 }
 
 /** The round's fair shares, once every node's shim is claimed (they come first). */
