@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { withVlan } from '../api/index.js';
 import { AddressBook } from '../dockeripam/book.js';
-import { inspectWaits } from '../dockeripam/kept-owner.js';
+import { STARTING_PROBE_MS, inspectWaits } from '../dockeripam/kept-owner.js';
 import { FileJournal } from '../dockeripam/journal.js';
 import { MVN_OPTION, NodeIpam } from '../dockeripam/node-ipam.js';
 import type { SeenEndpoint } from '../dockeripam/adopt.js';
@@ -75,6 +75,7 @@ export class AgentIpam {
       dockerEndpoints: () => pluginEndpoints(ctx.dp.docker, opts.plugin),
       dockerPing: () => withTimeout(ctx.dp.docker.ping(), DOCKER_PING_MS, 'pinging Docker').then(() => true, () => false),
       starting: inspectWaits((id) => ctx.dp.docker.inspectContainer(id)),
+      gone: (id) => withTimeout(ctx.dp.docker.inspectContainer(id), STARTING_PROBE_MS, 'inspecting a container').then((c) => c === undefined, () => false),
       probe: async (mvn, ip) => {
         // at start, before the MacvlanNet is read from etcd, on the interface the journal names;
         // a journal that names none waits (bounded) for that read, rather than hand out unprobed

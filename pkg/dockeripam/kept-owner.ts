@@ -40,6 +40,22 @@ export function inspectWaits(inspect: (id: string) => Promise<unknown>, ms = STA
   });
 }
 
+/** Whether Docker no longer has this container (`docker rm`: the agent's sync frees its kept address in a moment). */
+export type GoneCheck = (container: string) => Promise<boolean>;
+
+/**
+ * Whether a container this node keeps an address for is gone already: its address is about to
+ * be freed (the agent's sync, on Docker's destroy event), so the controller's word that the pool
+ * is used up (ANY_ADDRESS) does not hold here: `docker rm` then `docker run` at once was
+ * refused, the address freed a moment later. Asked only when that word would refuse a request.
+ */
+export async function keptOwnerGone(book: AddressBook, mvn: string, gone: GoneCheck | undefined): Promise<boolean> {
+  if (!gone) return false;
+  const kept = book.assigned(mvn).filter((a) => a.released !== undefined && a.container && book.inPool(mvn, a.ip));
+  const seen = await Promise.all([...new Set(kept.map((a) => a.container!))].map((id) => gone(id).catch(() => false)));
+  return seen.some(Boolean);
+}
+
 /** Addresses of this node's pool kept for stopped containers, named for a refusal. */
 export function keptInPool(book: AddressBook, mvn: string): string[] {
   return book.assigned(mvn).filter((a) => a.released !== undefined && book.inPool(mvn, a.ip))

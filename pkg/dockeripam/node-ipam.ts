@@ -10,7 +10,7 @@ import type { ProbeResult } from './arp.js';
 import { Adoption, type AdoptionOptions, type SeenEndpoint } from './adopt.js';
 import { monotonicMs } from '../runtime/clock.js';
 import { PROBE_FRESH_MS } from './pool-turns.js';
-import { keptInPool, outOfTime, startingOwners, type StartingCheck } from './kept-owner.js';
+import { keptInPool, keptOwnerGone, outOfTime, startingOwners, type GoneCheck, type StartingCheck } from './kept-owner.js';
 import { ANY_ADDRESS, RefusalWatch } from './requests.js';
 import { usedUpError } from './used-up.js';
 import { notGivenBackWhy } from './other-nodes.js';
@@ -61,6 +61,8 @@ export interface NodeIpamOptions {
   waitMs?: number;
   /** Whether Docker is starting this (stopped) container now: only such a one gets its kept address (./kept-owner.ts) */
   starting?: StartingCheck;
+  /** Whether Docker no longer has this container: its kept address is freed in a moment, so a used-up pool is not final (./kept-owner.ts) */
+  gone?: GoneCheck;
 }
 
 export class NodeIpam implements IpamBackend {
@@ -389,7 +391,7 @@ export class NodeIpam implements IpamBackend {
       if (unchecked || monotonicMs() > deadline) throw outOfTime(mvn, this.waitMs(), { ...churn, unchecked, kept: keptInPool(book, mvn), usedUp: usedUp.last() });
       if (moved) continue; // the book changed while probing: look again at what is free now
       const why = usedUp.counts();
-      if (why) throw usedUpError(mvn, why, keptInPool(book, mvn));
+      if (why && !(await keptOwnerGone(book, mvn, this.o.gone))) throw usedUpError(mvn, why, keptInPool(book, mvn));
       churn.last = false; // what the controller gives now (or not) is the answer
       book.ask(mvn, { more: 1 });
       await book.poolChanged(mvn, Math.max(10, deadline - monotonicMs()));

@@ -24,9 +24,9 @@ const mvn = (part: Record<string, unknown>): MacvlanNet => ({
 });
 
 /** A plugin whose node holds 10.9.0.10, in use; `part(extra)` hands it the node's part as the agent does. */
-function plugin(waitMs: number) {
+function plugin(waitMs: number, gone?: (container: string) => Promise<boolean>) {
   const book = new AddressBook(new MemoryJournal(), () => undefined);
-  const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs });
+  const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs, gone });
   const part = (extra: Record<string, unknown> = {}) => {
     const ns = macvlanNodeStatus(mvn(extra), 'host-1')!;
     book.setPool('mv', ns.addresses ?? [], { subnet: '10.9.0.0/24' }, ns.maxFree, ns.refused);
@@ -64,6 +64,25 @@ describe('xnet IPAM plugin on a pool used up everywhere', () => {
       + 'kept on this node for stopped containers: 10.9.0.10 (web)');
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(book.report('mv').want).toBe(0);
+  });
+
+  it('waits, not refused, while a container this node keeps an address for is gone already (docker rm, then run at once)', async () => {
+    const removed = new Set<string>();
+    const { book, ipam, part } = plugin(30_000, async (id) => removed.has(id));
+    book.identify('mv', '10.9.0.10', 'c1', 'web');
+    await ipam.releaseAddress('mv', '10.9.0.10/24'); // web stopped: kept for it
+    removed.add('c1'); // docker rm web: the agent's sync has not freed it yet
+    let over = false;
+    const asked = ipam.requestAddress({ PoolID: 'mv' });
+    asked.catch(() => undefined).finally(() => { over = true; });
+    await tick();
+    part({ poolUsedUp: WORD });
+    await tick();
+    expect(over, 'refused while the address it waits for is about to be freed').toBe(false);
+    // the agent's sync on Docker's destroy event: the address is free for this request
+    book.drop('mv', '10.9.0.10');
+    part();
+    expect(await asked).toBe('10.9.0.10/24');
   });
 
   it('still waits while the controller does not say so (a rebalance may serve it), and takes what comes', async () => {
