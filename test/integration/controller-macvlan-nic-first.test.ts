@@ -34,15 +34,23 @@ async function agentsGiveBack(mvn: string, used: Map<string, string[]> = new Map
   }
 }
 
+/**
+ * `mvn` on `<net>.0/24` with a /29 range over three nodes (a shim and one address at hand each,
+ * as their agents report), and two NICs on the first two nodes that take the two addresses left.
+ */
+async function threeNodesTwoNics(mvn: string, net: string, nodes: string[], nics: [string, string]): Promise<void> {
+  await fx.segment(mvn, { subnet: `${net}.0/24`, ipRange: `${net}.8/29`, dockerIPAM: 'xnet', hostShim: true }, mvn, nodes);
+  for (const n of nodes) await report(mvn, n, {});
+  await eventually(async () => { const p = await parts(mvn); return p.length === 3 && p.every((n) => n.shimAddress && n.addresses?.length === 1) && p; }, 'a shim and one at hand per node');
+  await fx.store.applyAll([nic(nics[0], nodes[0], mvn), nic(nics[1], nodes[1], mvn)]);
+  for (const n of nics) await eventually(async () => (await allocated(n))?.status === 'True', `${n} allocated`);
+}
+
 describe('a ContainerNic on a MacvlanNet whose free addresses the nodes hold idle', () => {
   it('gets one of them: the nodes are asked to give them back, never one taken from them, and get pre-claims again after', async () => {
     const nodes = ['sm-1', 'sm-2', 'sm-3'];
-    await fx.segment('small', { subnet: '198.19.50.0/24', ipRange: '198.19.50.8/29', dockerIPAM: 'xnet', hostShim: true }, 'small', nodes);
-    for (const n of nodes) await report('small', n, {});
-    await eventually(async () => { const p = await parts('small'); return p.length === 3 && p.every((n) => n.shimAddress && n.addresses?.length === 1) && p; }, 'a shim and one at hand per node');
     // two NICs take the two addresses left free
-    await fx.store.applyAll([nic('nf-1', 'sm-1', 'small'), nic('nf-2', 'sm-2', 'small')]);
-    for (const n of ['nf-1', 'nf-2']) await eventually(async () => (await allocated(n))?.status === 'True', `${n} allocated`);
+    await threeNodesTwoNics('small', '198.19.50', nodes, ['nf-1', 'nf-2']);
     expect(await fx.ready('small')).toMatchObject(READY);
     // the third finds none free: three idle pre-claims hold the rest
     await fx.store.applyAll([nic('nf-3', 'sm-3', 'small')]);
@@ -74,12 +82,7 @@ describe('a ContainerNic on a MacvlanNet whose free addresses the nodes hold idl
   }, 60_000);
 
   it('leaves its MacvlanNet not Ready only while it waits: deleted, the MacvlanNet is Ready again, the nodes asked for nothing', async () => {
-    const nodes = ['sd-1', 'sd-2', 'sd-3'];
-    await fx.segment('spare', { subnet: '198.19.70.0/24', ipRange: '198.19.70.8/29', dockerIPAM: 'xnet', hostShim: true }, 'spare', nodes);
-    for (const n of nodes) await report('spare', n, {});
-    await eventually(async () => { const p = await parts('spare'); return p.length === 3 && p.every((n) => n.shimAddress && n.addresses?.length === 1) && p; }, 'a shim and one at hand per node');
-    await fx.store.applyAll([nic('sd-a', 'sd-1', 'spare'), nic('sd-b', 'sd-2', 'spare')]);
-    for (const n of ['sd-a', 'sd-b']) await eventually(async () => (await allocated(n))?.status === 'True', `${n} allocated`);
+    await threeNodesTwoNics('spare', '198.19.70', ['sd-1', 'sd-2', 'sd-3'], ['sd-a', 'sd-b']);
     // two wait: the agents never give back, so they keep waiting
     await fx.store.applyAll([nic('sd-c', 'sd-3', 'spare'), nic('sd-d', 'sd-3', 'spare')]);
     const waiting = await eventually(async () => { const r = await fx.ready('spare'); return r?.message?.startsWith('2 ') && r; }, 'spare not Ready while two NICs wait');
