@@ -68,6 +68,8 @@ export interface MvnRound {
   giveBacks?: GiveBacks;
   /** each node's IPAM report, decoded once a round */
   reports: Map<string, NodeIpamReport | undefined>;
+  /** dockerIPAM xnet: pre-claims this round marks external (they answered a node's ARP probe), told in an event once committed */
+  marked?: Array<{ ip: string; node: string }>;
 }
 
 /** The node's IPAM report for this MacvlanNet, decoded once a round. */

@@ -42,6 +42,8 @@ export interface MacvlanOutcome {
   starvedServed?: boolean;
   /** the incarnation planned for (its PoolExhausted event is that incarnation's) */
   uid?: string;
+  /** pre-claims marked external in this round: someone outside xnet answered for them (term.ts tells it) */
+  marked?: Array<{ ip: string; node: string }>;
 }
 
 export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
@@ -91,7 +93,10 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   statusNodes.push(...leavingStatus(r.leaving));
   const progress = plan.size.ops > opsBefore;
   writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, missing);
-  return { result: 'synced', ready: allReady, missing, more: r.more || r.again, progress, uid: m.obj.metadata.uid, ...(starved ? { starved, starvedServed: served } : {}) };
+  return {
+    result: 'synced', ready: allReady, missing, more: r.more || r.again, progress, uid: m.obj.metadata.uid,
+    ...(starved ? { starved, starvedServed: served } : {}), ...(r.marked ? { marked: r.marked } : {}),
+  };
 }
 
 /** dockerIPAM xnet: what the round settles for the whole pool before any node's part. */
@@ -317,7 +322,9 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   for (const ip of p.external) {
     const e = entries.get(ip)!;
     const external: Claim = { owner: r.owner, role: 'external', ip: formatIPv4(ip), node };
-    if (tryAdd(r, plan, () => plan.unchanged(e.key, e.kv).put(e.key, external))) held.delete(ip);
+    if (!tryAdd(r, plan, () => plan.unchanged(e.key, e.kv).put(e.key, external))) continue;
+    held.delete(ip);
+    (r.marked ??= []).push({ ip: external.ip!, node });
   }
   const claim = (ip: number) => {
     if (!claimAddress(r, ip, { owner: r.owner, role: 'node-pool', ip: formatIPv4(ip), node }, plan)) return;
