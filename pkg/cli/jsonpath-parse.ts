@@ -15,6 +15,8 @@ export type Step =
   /** `[n]`, `[a:b]`, `[a:b:c]`, `[*]`; `derivedEnd`: `[n]`, whose end n+1 was not written */
   | { t: 'slice'; start?: number; end?: number; step?: number; derivedEnd: boolean }
   | { t: 'filter'; left: Step[]; op: FilterOp; right: Step[] }
+  /** `[0,2]`, `['a','b']`: each member (an index, a slice or a key) in turn, as kubectl's union */
+  | { t: 'union'; members: Step[] }
   /** a quoted string, a number or true/false inside an action */
   | { t: 'literal'; value: string | number | boolean };
 
@@ -166,16 +168,20 @@ class Scanner {
     }
   }
 
-  /** `[...]`: an index, a slice, `[*]`, or a quoted key (`['xnet.io/role']`: dots and all). */
+  /** `[...]`: an index, a slice, `[*]`, a quoted key (`['xnet.io/role']`: dots and all), or a union of them. */
   private bracket(at: number): Step {
     const close = closingBracket(this.src, at + 1, this.limit);
     if (close < 0) fail('unterminated "[": no "]"', at);
     this.pos = close + 1;
-    const inner = this.src.slice(at + 1, close).trim();
-    const key = /^(['"])(.*)\1$/s.exec(inner);
-    if (key) return { t: 'field', name: unquote(key[2], at) };
-    if (inner.includes(',')) fail('unions ([a,b]) are not supported: use one action each', at);
-    return slice(inner === '*' ? ':' : inner, at);
+    const inner = this.src.slice(at + 1, close);
+    const members = unionMembers(inner);
+    if (members.length === 1) return bracketMember(inner.trim(), at);
+    // each member is named at its own character, so a bad one among many is found at once
+    return { t: 'union', members: members.map(({ text, offset }) => {
+      const trimmed = text.trim();
+      if (!trimmed) fail(`empty member in the union "[${inner}]"`, at + 1 + offset);
+      return bracketMember(trimmed, at + 1 + offset + (text.length - text.trimStart().length));
+    }) };
   }
 
   /** `[?(LEFT OP RIGHT)]` or `[?(PATH)]` (present): each operand a path or a literal. */
@@ -199,6 +205,30 @@ class Scanner {
     if (!steps.length && !/[@$]/.test(this.src.slice(from, to))) fail('empty operand in filter', from);
     return steps;
   }
+}
+
+/** One member of `[...]`: a quoted key, `*`, an index or a slice; `at` is where errors point. */
+function bracketMember(text: string, at: number): Step {
+  const key = /^(['"])(.*)\1$/s.exec(text);
+  if (key) return { t: 'field', name: unquote(key[2], at) };
+  return slice(text === '*' ? ':' : text, at);
+}
+
+/** `[...]`'s content split at the commas outside quotes (kubectl's union), each with its offset. */
+function unionMembers(inner: string): Array<{ text: string; offset: number }> {
+  const out: Array<{ text: string; offset: number }> = [];
+  let start = 0;
+  for (let i = 0; i < inner.length; i++) {
+    const c = inner[i];
+    if (c === '"' || c === "'") {
+      for (i++; i < inner.length && inner[i] !== c; i++) if (inner[i] === '\\') i++;
+    } else if (c === ',') {
+      out.push({ text: inner.slice(start, i), offset: start });
+      start = i + 1;
+    }
+  }
+  out.push({ text: inner.slice(start), offset: start });
+  return out;
 }
 
 /** The index of the `]` closing a `[` whose content starts at `from`, quotes skipped; -1: none. */

@@ -61,6 +61,8 @@ function evalStep(step: Step, input: unknown[], opts: ExecOptions): unknown[] {
     case 'recursive': return input.flatMap(descendants);
     case 'slice': return input.filter((v) => v !== null).flatMap((v) => sliced(step, v));
     case 'filter': return input.filter((v) => v !== null).flatMap((v) => filtered(step, v, opts));
+    // kubectl's order: the first member over every value, then the next
+    case 'union': return step.members.flatMap((m) => evalStep(m, input, opts));
     // kubectl: a string stands once, whatever it is given; a number or a boolean once per value
     case 'literal': return typeof step.value === 'string' ? [step.value] : input.map(() => step.value);
   }

@@ -158,6 +158,31 @@ describe('missing keys', () => {
   });
 });
 
+describe('unions', () => {
+  const three = { items: [a, b, nic('c', 'host-3')] };
+
+  it('[0,2] takes each index in the order written, as kubectl does; slices and negatives too', () => {
+    expect(jsonPath('{.items[0,2].metadata.name}', three)).toBe('a c');
+    expect(jsonPath('{.items[2,0].metadata.name}', three)).toBe('c a');
+    expect(jsonPath('{.items[-1, 0:2].metadata.name}', three)).toBe('c a b');
+    expect(jsonPath('{range .items[0,2]}{.metadata.name}{"\\n"}{end}', three)).toBe('a\nc\n');
+  });
+
+  it("['a','b'] takes each key; a comma inside quotes stays in the key", () => {
+    expect(jsonPath("{.spec['node','ifName']}", a)).toBe('host-1 eth1');
+    expect(jsonPath('{.metadata.labels["app", \'xnet.io/role\']}', a)).toBe('shop web');
+    expect(jsonPath("{['a,b']}", { 'a,b': 1, a: 2 })).toBe('1');
+  });
+
+  it('each member runs over every value given, member by member (kubectl\'s order)', () => {
+    expect(jsonPath("{.items[*].spec['node','ifName']}", list)).toBe('host-1 host-2 eth1 eth1');
+  });
+
+  it('an index out of range in a member is the error it is alone', () => {
+    expect((failure('{.items[0,5]}', three, { allowMissingKeys: true }) as Error).message).toBe('array index out of bounds: index 5, length 3');
+  });
+});
+
 describe('parse errors', () => {
   const syntax = (template: string) => {
     try { parseTemplate(template); } catch (e) { if (e instanceof JsonPathSyntaxError) return `${e.why} @${e.position}`; throw e; }
@@ -175,7 +200,9 @@ describe('parse errors', () => {
     expect(syntax('{"\\q"}')).toBe('unknown escape "\\q" in a quoted string @2');
     expect(syntax('{.a}{end}')).toBe('{end} without a {range} to end @5');
     expect(syntax('{foo}')).toBe('unknown word "foo" (only range, end, true and false) @2');
-    expect(syntax('{.items[0,1]}')).toBe('unions ([a,b]) are not supported: use one action each @8');
+    // a bad member of a union is named at its own character, not the "["
+    expect(syntax('{.items[0,x]}')).toBe('invalid array index "x" @11');
+    expect(syntax('{.items[0, ]}')).toBe('empty member in the union "[0, ]" @11');
     expect(syntax('{.a\n}')).toBe('unclosed action: "{" without its "}" @1');
   });
 
