@@ -8,9 +8,10 @@ import type { InvolvedObject } from '../../events/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
-import { JSONPATH, jsonPathPrinter } from '../jsonpath-printer.js';
+import { jsonPathPrinter } from '../jsonpath-printer.js';
+import { customColumnsOf, isCustomColumnsOutput, isJsonPathOutput, jsonPathTemplateOf } from '../output-templates.js';
 import { columnWidths, humanAge, ref, renderTable, skippedLines, toJson, toYaml, watchTable } from '../format.js';
-import { CUSTOM_COLUMNS, parseCustomColumns, type Columns } from '../custom-columns.js';
+import type { Columns } from '../custom-columns.js';
 
 export const EVENT_NAMES = ['events', 'event', 'ev'];
 /** What `get events -o` takes as a whole word (also what completion offers after it, with JSONPATH). */
@@ -36,11 +37,11 @@ type EventsPrint = { format: 'table'; columns: Columns; floor: string[][] } | { 
 /** -o for events; a jsonpath template or custom columns are parsed before etcd is read, as get KIND's are. */
 function eventsOutput(opts: EventsOptions): EventsPrint {
   const o = opts.output;
-  const jsonpath = o !== undefined && (o === 'jsonpath' || o.startsWith(JSONPATH));
+  const jsonpath = o !== undefined && isJsonPathOutput(o);
   if (opts.allowMissingTemplateKeys !== undefined && !jsonpath) throw new UsageError('--allow-missing-template-keys is for -o jsonpath=TEMPLATE');
-  if (jsonpath) return { format: 'jsonpath', render: jsonPathPrinter(o.slice(JSONPATH.length), opts.allowMissingTemplateKeys ?? true) };
+  if (jsonpath) return { format: 'jsonpath', render: jsonPathPrinter(jsonPathTemplateOf(o), opts.allowMissingTemplateKeys ?? true) };
   if (o === undefined || o === 'wide') { const columns = o ? WIDE : TABLE; return { format: 'table', columns, floor: [columns.header, columns.row(USUAL)] }; }
-  if (o === 'custom-columns' || o.startsWith(CUSTOM_COLUMNS)) return { format: 'table', columns: parseCustomColumns(o.slice(CUSTOM_COLUMNS.length)), floor: [] };
+  if (isCustomColumnsOutput(o)) return { format: 'table', columns: customColumnsOf(o), floor: [] };
   if (!(EVENT_OUTPUTS as readonly string[]).includes(o)) throw new UsageError(`unknown output format "${o}" for events; use wide, json, yaml, name, jsonpath=TEMPLATE or custom-columns=SPEC`);
   return { format: o } as EventsPrint;
 }

@@ -6,8 +6,8 @@ import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
 import { asList, columnWidths, isTable, ref, skippedLines, renderTable, tableOf, toJson, toYaml, watchTable, type Output, type OutputFormat } from '../format.js';
-import { CUSTOM_COLUMNS, parseCustomColumns } from '../custom-columns.js';
-import { JSONPATH, jsonPathPrinter } from '../jsonpath-printer.js';
+import { jsonPathPrinter } from '../jsonpath-printer.js';
+import { customColumnsOf, isCustomColumnsOutput, isJsonPathOutput, jsonPathTemplateOf } from '../output-templates.js';
 import { readListed, readNamed } from './get-read.js';
 import { getSeveralKinds } from './get-kinds.js';
 import { eventsCommand, isEventsKind } from './events.js';
@@ -33,8 +33,8 @@ export const GET_OUTPUTS = ['wide', 'yaml', 'json', 'name'] as const;
 export function parseOutput(o: string | undefined): OutputFormat {
   if (o === undefined) return 'table';
   if ((GET_OUTPUTS as readonly string[]).includes(o)) return o as OutputFormat;
-  if (o === 'jsonpath' || o.startsWith(JSONPATH)) return 'jsonpath';
-  if (o === 'custom-columns' || o.startsWith(CUSTOM_COLUMNS)) return 'custom-columns';
+  if (isJsonPathOutput(o)) return 'jsonpath';
+  if (isCustomColumnsOutput(o)) return 'custom-columns';
   throw new UsageError(`unknown output format "${o}"; use wide, yaml, json, name, jsonpath=TEMPLATE or custom-columns=SPEC`);
 }
 
@@ -45,9 +45,9 @@ export function parseGetOutput(opts: Pick<GetOptions, 'output' | 'allowMissingTe
   if (opts.showLabels) return { format, showLabels: true };
   // refused rather than ignored, as --for is: it would change nothing in what is printed
   if (opts.allowMissingTemplateKeys !== undefined && format !== 'jsonpath') throw new UsageError('--allow-missing-template-keys is for -o jsonpath=TEMPLATE');
-  if (format === 'custom-columns') return { format, columns: parseCustomColumns(opts.output!.slice(CUSTOM_COLUMNS.length)) };
+  if (format === 'custom-columns') return { format, columns: customColumnsOf(opts.output!) };
   if (format !== 'jsonpath') return { format };
-  return { format, jsonpath: jsonPathPrinter(opts.output!.slice(JSONPATH.length), opts.allowMissingTemplateKeys ?? true) };
+  return { format, jsonpath: jsonPathPrinter(jsonPathTemplateOf(opts.output!), opts.allowMissingTemplateKeys ?? true) };
 }
 
 /** `get KIND [NAME...]`, or several kinds (`cn,hs`, `no/a cn/b`): one table per kind (get-kinds.ts). */
@@ -196,7 +196,7 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
     .description('list objects of a kind, or show one')
     .argument('<kind>', `${KIND_HELP}; several: KIND,KIND...; or KIND/NAME...`)
     .argument('[names...]')
-    .option('-o, --output <format>', "wide, yaml, json, name (KIND/NAME a line), jsonpath=TEMPLATE (kubectl's, e.g. jsonpath='{.items[*].metadata.name}') or custom-columns=NAME:.metadata.name,IP:.status.ip")
+    .option('-o, --output <format>', "wide, yaml, json, name (KIND/NAME a line), jsonpath=TEMPLATE (kubectl's, e.g. jsonpath='{.items[*].metadata.name}') or custom-columns=NAME:.metadata.name,IP:.status.ip; jsonpath-file=PATH and custom-columns-file=PATH read them from a file")
     .addOption(selectorOption())
     .option('-w, --watch', 'after listing, print objects as they change')
     .option('--no-headers', 'tables without their header line')
