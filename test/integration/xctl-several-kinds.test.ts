@@ -80,9 +80,19 @@ describe('get KIND,KIND...', () => {
     expect(await xctl(['get', 'cn,events'])).toMatchObject({ code: 2, err: 'error: "cn,events": events are listed on their own: xctl get events [--for KIND/NAME]\n' });
   });
 
-  it('one kind written twice is that kind alone, its table as ever (no kind/ prefix)', async () => {
+  // kubectl (k8s.io/cli-runtime's builder) keeps one mapping per kind, so `get pods,po` is one
+  // table, and prints kind/name only when the objects are of more than one kind
+  it('one kind written twice is that kind alone, its table as ever (no kind/ prefix), as kubectl\'s get pods,po', async () => {
     const r = await xctl(['get', 'no,nodes']);
+    expect(r).toMatchObject({ code: 0, err: '' });
     expect(firstColumn(r.out)).toEqual(['NAME', 'sk-1', 'sk-2']);
+    expect(firstColumn((await xctl(['get', 'node/sk-2', 'no/sk-1'])).out)).toEqual(['NAME', 'sk-2', 'sk-1']);
+  });
+
+  it('a kind written twice among others is counted once: a table per kind, kind/name', async () => {
+    const r = await xctl(['get', 'no,hs,nodes']);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(firstColumn(r.out)).toEqual(['NAME', 'node/sk-1', 'node/sk-2', '', 'NAME', 'hostsubnet/sk-sk-1']);
   });
 });
 
