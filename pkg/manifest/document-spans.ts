@@ -72,10 +72,22 @@ export function documentSpans(text: string): DocumentSpan[] {
   return spans;
 }
 
-/** The offset of the first `---` line that starts after `offset`: where the next document starts. */
+/** a `---` or `...` line: where a document starts, or where one ends (as DOCUMENT_START, at a line's start) */
+const DOCUMENT_MARKER = /(?<![^\n])(---|\.\.\.)(?=[ \t\r\n]|$)/g;
+
+/**
+ * Where the next document starts after `offset` (in a document that is not read on): at the
+ * first `---` line after it, or on the line after the first `...` line, which ends the document
+ * as YAML says (the next is bare, or opens with its own `---`); undefined when there is none.
+ */
 export function nextDocumentStart(text: string, offset: number): number | undefined {
-  const start = new RegExp(DOCUMENT_START.source, 'g');
-  start.lastIndex = text.lastIndexOf('\n', offset) + 1;
-  for (let m = start.exec(text); m; m = start.exec(text)) if (m.index > offset) return m.index;
+  const marker = new RegExp(DOCUMENT_MARKER.source, 'g');
+  marker.lastIndex = text.lastIndexOf('\n', offset) + 1;
+  for (let m = marker.exec(text); m; m = marker.exec(text)) {
+    if (m.index <= offset) continue;
+    if (m[1] === '---') return m.index;
+    const lineEnd = text.indexOf('\n', m.index);
+    return lineEnd < 0 ? undefined : lineEnd + 1;
+  }
   return undefined;
 }

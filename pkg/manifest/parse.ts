@@ -96,7 +96,8 @@ interface PartOf { file: string; json: boolean; anchors?: Map<string, EarlierAnc
  * Parses `text` (a part of the file at posOf, `json` when the file is JSON) whose documents
  * follow `before` others; returns how many there now are. A document that passes a bound
  * (document-bounds.ts) is refused where it did, unread, and reading goes on at the next `---`
- * line after that, which starts a document whatever precedes it (document-spans.ts).
+ * line after that, or after the next `...` line, which start and end a document whatever
+ * precedes them (document-spans.ts).
  */
 function parsePart(text: string, of: PartOf, before: number, posOf: PosOf, out: Reading): number {
   let n = before;

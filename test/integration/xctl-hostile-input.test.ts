@@ -68,6 +68,20 @@ describe('xctl apply -f of one document too large to read', () => {
   });
 });
 
+describe('xctl apply -f after a document too large to read', () => {
+  it('goes on after a ... line, which ends it: the bare document after it is read, named and numbered, exit 2', async () => {
+    const before = await keys();
+    // 101 brackets pass the depth bound at once; a Nod (no such kind) follows the ... unopened by ---
+    const ended = file('ended.yaml', `${nodeDoc('ended-a')}---\n${'['.repeat(101)}${']'.repeat(101)}\n...\n${H}\nkind: Nod\nmetadata:\n  name: ended-b\n`);
+    const r = await xctl(['apply', '-f', ended]);
+    expect(r.stderr).toContain(`${ended}:6:101: document 2: nested more than 100 levels deep`);
+    expect(r.stderr).toMatch(new RegExp(`${ended}:9(:\\d+)?: document 3\\b.*Nod`));
+    expect(r.stderr).toMatch(/nothing was written\n?$/);
+    expect(r.exitCode).toBe(2);
+    expect(await keys()).toEqual(before);
+  });
+});
+
 describe('xctl apply -f of a file of many documents', () => {
   it('holds no more than one empty document at a time: a million (4 MB) read in a 256 MB heap, exit 2, no crash', async () => {
     const f = file('empty-docs.yaml', '---\n'.repeat(1_000_000));

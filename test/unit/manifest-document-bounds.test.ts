@@ -56,6 +56,21 @@ describe('a document too large to read', () => {
     expect(issues[0].reason).toMatch(tooMany(1000));
   });
 
+  it('reads on after a ... line too, which ends the document as YAML says: the next one is numbered and placed right', () => {
+    const bounds = { values: 1000, depth: MAX_DOCUMENT_DEPTH };
+    const huge = `a: [${'1,'.repeat(bounds.values)}1]\n`;
+    const bad = (name: string) => `${V}\nkind: Nod\nmetadata: {name: ${name}}\n`;
+    // document 3 follows the ... without a --- (a bare document), document 4 after a ---
+    const bare = `${V}\nkind: Node\nmetadata: {name: n1}\n---\n${huge}...\n${bad('n2')}---\n${bad('n3')}`;
+    expect(refuse(bare, 'm.yaml', bounds).map((i) => [i.document, i.line])).toEqual([[2, 5], [3, 8], [4, 12]]);
+    // a --- right after the ... starts the next document: one, not an empty one before it
+    const started = `${huge}... # end\n---\n${bad('n2')}`;
+    expect(refuse(started, 'm.yaml', bounds).map((i) => [i.document, i.line])).toEqual([[1, 1], [2, 5]]);
+    // a ... that does not start its line is no marker: reading goes on at the ---
+    const indented = `${huge}  ...\n${bad('n2')}---\n${bad('n3')}`;
+    expect(refuse(indented, 'm.yaml', bounds).map((i) => [i.document, i.line])).toEqual([[1, 1], [2, 8]]);
+  });
+
   it('stops counting at each document: many documents under the bound are read', () => {
     const doc = `${V}\nkind: Node\nmetadata: {name: nNAME, labels: {${Array.from({ length: 50 }, (_, i) => `k${i}: v`).join(', ')}}}\n`;
     const found: { crossed?: BoundCrossed } = {};
