@@ -11,6 +11,7 @@ import { EVENT_NAMES } from './commands/events.js';
 import { GET_OUTPUTS } from './commands/get.js';
 import { JSONPATH } from './jsonpath-printer.js';
 import { CUSTOM_COLUMNS } from './custom-columns.js';
+import { CUSTOM_COLUMNS_FILE, JSONPATH_FILE } from './output-templates.js';
 import { LAB_STATUS_OUTPUTS } from './commands/lab.js';
 import { TOPOLOGY_OUTPUTS } from './commands/topology.js';
 import type { RegisterCommand } from './command.js';
@@ -22,8 +23,8 @@ const NAMES_TIMEOUT_MS = 2000;
 const FLAG_VALUES: Record<string, string> = {
   '--for': 'condition=Ready delete jsonpath=',
 };
-/** What `-o` takes, per command: each command's own list (`get events` is `get` with events); `jsonpath=` and `custom-columns=` are followed by the user's. */
-const OUTPUTS: Record<string, readonly string[]> = { get: [...GET_OUTPUTS, JSONPATH, CUSTOM_COLUMNS], 'lab status': LAB_STATUS_OUTPUTS, topology: TOPOLOGY_OUTPUTS };
+/** What `-o` takes, per command: each command's own list (`get events` is `get` with events); `jsonpath=`, `custom-columns=` and their `-file=` are followed by the user's. */
+const OUTPUTS: Record<string, readonly string[]> = { get: [...GET_OUTPUTS, JSONPATH, JSONPATH_FILE, CUSTOM_COLUMNS, CUSTOM_COLUMNS_FILE], 'lab status': LAB_STATUS_OUTPUTS, topology: TOPOLOGY_OUTPUTS };
 const FILE_FLAGS = new Set(['--filename', '--cacert', '--cert', '--key']);
 
 interface Node {

@@ -39,6 +39,21 @@ async function complete(line: string, env: Record<string, string> = {}): Promise
   return r.stdout.split('\n').filter(Boolean).sort();
 }
 
+/**
+ * What bash offers for `line` and whether the script asked for no space after it (`compopt -o
+ * nospace`): a function of that name stands in for the builtin, which works only while bash
+ * itself is completing, and records what it was asked.
+ */
+async function completeWithOptions(line: string): Promise<{ offered: string[]; nospace: boolean }> {
+  const words = line.split(' ');
+  const prog = `source ${script}; asked=(); compopt() { asked+=("$*"); }; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _xctl; `
+    + 'printf \'%s\\n\' "${COMPREPLY[@]}"; printf \'compopt %s\\n\' "${asked[@]}"';
+  const r = await execa('bash', ['-c', prog], { reject: false, env: { PATH: `${binDir}:${process.env.PATH}`, XCTL_ENDPOINTS: '' } });
+  expect(r.exitCode, r.stderr).toBe(0);
+  const lines = r.stdout.split('\n').filter(Boolean);
+  return { offered: lines.filter((l) => !l.startsWith('compopt ')).sort(), nospace: lines.includes('compopt -o nospace') };
+}
+
 describe('xctl completion', () => {
   it('prints a bash script that bash -n accepts, and a zsh script', async () => {
     expect((await execa('bash', ['-n', script], { reject: false })).exitCode).toBe(0);
@@ -83,14 +98,26 @@ describe('xctl completion', () => {
   });
 
   it('offers the output formats of the command being typed after -o', async () => {
-    expect(await complete('xctl get nic -o ')).toEqual(['custom-columns=', 'json', 'jsonpath=', 'name', 'wide', 'yaml']);
+    expect(await complete('xctl get nic -o ')).toEqual(['custom-columns-file=', 'custom-columns=', 'json', 'jsonpath-file=', 'jsonpath=', 'name', 'wide', 'yaml']);
     expect(await complete('xctl get -o n')).toEqual(['name']);
     // the template follows in the same word: kubectl's -o jsonpath='{...}'
-    expect(await complete('xctl get -o jsonp')).toEqual(['jsonpath=']);
+    expect(await complete('xctl get -o jsonpath=')).toEqual(['jsonpath=']);
     expect(await complete('xctl topology -o ')).toEqual(['dot', 'svg', 'text']);
     expect(await complete('xctl lab status --output ')).toEqual(['json']);
-    expect(await complete('xctl get events -o ')).toEqual(['custom-columns=', 'json', 'jsonpath=', 'name', 'wide', 'yaml']);
+    expect(await complete('xctl get events -o ')).toEqual(['custom-columns-file=', 'custom-columns=', 'json', 'jsonpath-file=', 'jsonpath=', 'name', 'wide', 'yaml']);
     expect(await complete('xctl get ev --output y')).toEqual(['yaml']);
+  });
+
+  it('leaves no space after a lone jsonpath=, custom-columns= or --for jsonpath=: the template follows in the word', async () => {
+    expect(await completeWithOptions('xctl get nic -o jsonpath')).toEqual({ offered: ['jsonpath-file=', 'jsonpath='], nospace: false });
+    expect(await completeWithOptions('xctl get nic -o jsonpath=')).toEqual({ offered: ['jsonpath='], nospace: true });
+    expect(await completeWithOptions('xctl get nic -o custom')).toEqual({ offered: ['custom-columns-file=', 'custom-columns='], nospace: false });
+    expect(await completeWithOptions('xctl get nic -o custom-columns-f')).toEqual({ offered: ['custom-columns-file='], nospace: true });
+    expect(await completeWithOptions('xctl get events -o jsonpath-')).toEqual({ offered: ['jsonpath-file='], nospace: true });
+    expect(await completeWithOptions('xctl wait cn cn-a --for js')).toEqual({ offered: ['jsonpath='], nospace: true });
+    // a whole word is followed by a space, as any completed word
+    expect(await completeWithOptions('xctl get nic -o wi')).toEqual({ offered: ['wide'], nospace: false });
+    expect(await completeWithOptions('xctl wait cn cn-a --for cond')).toEqual({ offered: ['condition=Ready'], nospace: false });
   });
 
   it('completes names from XCTL_ENDPOINTS, and offers nothing (no error text) when etcd is unreachable', async () => {
