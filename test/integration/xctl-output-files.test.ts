@@ -41,6 +41,8 @@ describe('get -o jsonpath-file=PATH', () => {
     expect(await xctl(['get', 'no', '-o', `jsonpath-file=${lab.dir}`], down)).toEqual({ code: 2, out: '', err: `error: -o jsonpath-file: cannot read "${lab.dir}": a directory, not a file\n` });
     expect(await xctl(['get', 'events', '-o', `jsonpath-file=${missing}`], down)).toMatchObject({ code: 2, err: `error: -o jsonpath-file: cannot read "${missing}": no such file or directory\n` });
     expect(await xctl(['get', 'no', '-o', 'jsonpath-file'], down)).toEqual({ code: 2, out: '', err: 'error: jsonpath-file format specified but no file given: use -o jsonpath-file=PATH\n' });
+    // a file that never ends is read no further than a template could be
+    expect(await xctl(['get', 'no', '-o', 'jsonpath-file=/dev/zero'], down)).toEqual({ code: 2, out: '', err: 'error: -o jsonpath-file: "/dev/zero" is larger than 1 MiB, too large for a template\n' });
     const bad = lab.file('bad.tmpl', '{.items[0');
     expect(await xctl(['get', 'no', '-o', `jsonpath-file=${bad}`], down)).toEqual({ code: 2, out: '', err: 'error: error parsing jsonpath "{.items[0": unterminated "[": no "]" at character 8\n' });
   });

@@ -14,6 +14,8 @@ describe('custom-columns-file', () => {
     const c = parseCustomColumnsFile('NAME\tNODE   RACK\r\n .metadata.name\tspec.node {.metadata.labels.rack}\r\nignored line\n', 'cols.txt');
     expect(c.header).toEqual(['NAME', 'NODE', 'RACK']);
     expect(c.row(obj)).toEqual(['a', 'host-1', 'r1']);
+    // a union's comma is no column separator here (the line is split at white space only)
+    expect(parseCustomColumnsFile("WHERE\n.spec['node','ifName']\n", 'cols.txt').row({ spec: { node: 'h', ifName: 'eth1' } })).toEqual(['h,eth1']);
   });
 
   it('refuses, naming the file: no headers, no second line, counts that differ, a path that does not parse', () => {
