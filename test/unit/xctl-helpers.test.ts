@@ -78,7 +78,11 @@ describe('flags', () => {
     expect(parseOutput('jsonpath={.metadata.name}')).toBe('jsonpath');
     // kubectl's other template formats are not taken: the message lists what is
     expect(() => parseOutput('xml')).toThrow('unknown output format "xml"; use wide, yaml, json, name, jsonpath=TEMPLATE or custom-columns=SPEC');
-    expect(() => parseOutput('jsonpath-file=x')).toThrow('unknown output format "jsonpath-file=x"');
+    expect(() => parseOutput('go-template={{.x}}')).toThrow('unknown output format "go-template={{.x}}"');
+    expect(() => parseOutput('jsonpath-as-json={.x}')).toThrow('unknown output format "jsonpath-as-json={.x}"');
+    // kubectl's file forms are (the file is read later, by parseGetOutput)
+    expect(parseOutput('jsonpath-file=x')).toBe('jsonpath');
+    expect(parseOutput('custom-columns-file=x')).toBe('custom-columns');
   });
 });
 
