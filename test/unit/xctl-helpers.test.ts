@@ -77,7 +77,7 @@ describe('flags', () => {
     expect(parseOutput('name')).toBe('name');
     expect(parseOutput('jsonpath={.metadata.name}')).toBe('jsonpath');
     // kubectl's other template formats are not taken: the message lists what is
-    expect(() => parseOutput('xml')).toThrow('unknown output format "xml"; use wide, yaml, json, name, jsonpath=TEMPLATE or custom-columns=SPEC');
+    expect(() => parseOutput('xml')).toThrow('unknown output format "xml"; use wide, yaml, json, name, jsonpath=TEMPLATE, jsonpath-file=PATH, custom-columns=SPEC or custom-columns-file=PATH');
     expect(() => parseOutput('go-template={{.x}}')).toThrow('unknown output format "go-template={{.x}}"');
     expect(() => parseOutput('jsonpath-as-json={.x}')).toThrow('unknown output format "jsonpath-as-json={.x}"');
     // kubectl's file forms are (the file is read later, by parseGetOutput)

@@ -42,7 +42,7 @@ function eventsOutput(opts: EventsOptions): EventsPrint {
   if (jsonpath) return { format: 'jsonpath', render: jsonPathPrinter(jsonPathTemplateOf(o), opts.allowMissingTemplateKeys ?? true) };
   if (o === undefined || o === 'wide') { const columns = o ? WIDE : TABLE; return { format: 'table', columns, floor: [columns.header, columns.row(USUAL)] }; }
   if (isCustomColumnsOutput(o)) return { format: 'table', columns: customColumnsOf(o), floor: [] };
-  if (!(EVENT_OUTPUTS as readonly string[]).includes(o)) throw new UsageError(`unknown output format "${o}" for events; use wide, json, yaml, name, jsonpath=TEMPLATE or custom-columns=SPEC`);
+  if (!(EVENT_OUTPUTS as readonly string[]).includes(o)) throw new UsageError(`unknown output format "${o}" for events; use wide, json, yaml, name, jsonpath=TEMPLATE, jsonpath-file=PATH, custom-columns=SPEC or custom-columns-file=PATH`);
   return { format: o } as EventsPrint;
 }
 

@@ -35,7 +35,7 @@ export function parseOutput(o: string | undefined): OutputFormat {
   if ((GET_OUTPUTS as readonly string[]).includes(o)) return o as OutputFormat;
   if (isJsonPathOutput(o)) return 'jsonpath';
   if (isCustomColumnsOutput(o)) return 'custom-columns';
-  throw new UsageError(`unknown output format "${o}"; use wide, yaml, json, name, jsonpath=TEMPLATE or custom-columns=SPEC`);
+  throw new UsageError(`unknown output format "${o}"; use wide, yaml, json, name, jsonpath=TEMPLATE, jsonpath-file=PATH, custom-columns=SPEC or custom-columns-file=PATH`);
 }
 
 /** -o and what goes with it: a jsonpath template is parsed here, before etcd is read, so that a typo costs no read. */
