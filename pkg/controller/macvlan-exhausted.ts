@@ -7,6 +7,7 @@ import type { MacvlanNet } from '../api/index.js';
 import { idleCount } from '../dockeripam/node-pool.js';
 import { contains, type Interval } from '../ipam/ranges.js';
 import { nodeIpamReport, nodeReports } from './ipam-report.js';
+import { reservedForRequests } from './macvlan-reserved.js';
 import type { Ctx } from './context.js';
 import { firstFew } from '../first-few.js';
 
@@ -31,7 +32,10 @@ export function macvlanHolders(ctx: Ctx, m: MacvlanNet, range: Interval[]): stri
   if ((m.spec.dockerIPAM ?? 'xnet') !== 'xnet') return '';
   const count = { nic: 0, shim: 0, external: 0, other: 0 };
   const pools = new Map<string, Set<number>>();
-  for (const c of ctx.model.claimsIn('macvlannets', name, 'addresses').values()) {
+  const claims = ctx.model.claimsIn('macvlannets', name, 'addresses');
+  // free, but kept for a node's `docker run --ip` (macvlan-reserved.ts): the NIC would not see why
+  const reserved = [...reservedForRequests(ctx, { type: 'macvlannets', name })].filter((ip) => contains(range, ip) && !claims.has(ip)).length;
+  for (const c of claims.values()) {
     if (!contains(range, c.ip)) continue;
     const role = c.claim.role;
     if (role === 'node-pool' && c.claim.node) pools.set(c.claim.node, (pools.get(c.claim.node) ?? new Set()).add(c.ip));
@@ -45,6 +49,7 @@ export function macvlanHolders(ctx: Ctx, m: MacvlanNet, range: Interval[]): stri
     pools.size && preClaimedText(ctx, name, pools),
     count.external && `${count.external} in use outside xnet (external)`,
     count.other && `${count.other} other`,
+    reserved && `${reserved} reserved for a node's docker run --ip until its request ends`,
   ].filter((p): p is string => !!p);
   return parts.length ? `: held by ${parts.join(', ')}` : '';
 }

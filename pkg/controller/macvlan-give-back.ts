@@ -10,6 +10,7 @@
 import { formatIPv4, parseIPv4 } from '../ip/ipv4.js';
 import type { NodeIpamReport } from '../dockeripam/report.js';
 import { nodeReports } from './ipam-report.js';
+import { askedByName } from './macvlan-reserved.js';
 import { reportOf, type MvnRound } from './macvlan-round.js';
 import type { Ctx } from './context.js';
 
@@ -23,7 +24,7 @@ export interface GiveBacks {
   coming: Set<number>;
   /** pre-claims their holder's report lists in use (or kept for a stopped container) */
   inUse: Set<number>;
-  /** every address a node asks for by name: no other node's refill takes one the moment it is free */
+  /** every address a node asks for by name, reserved for it: no shim, refill or NIC pick takes one the moment it is free (macvlan-reserved.ts) */
   wanted: Set<number>;
 }
 
@@ -39,12 +40,11 @@ export interface GiveBackInput {
 
 /** What the round asks back of whom, for the nodes' requests by name; pure. */
 export function planGiveBacks(f: GiveBackInput): GiveBacks {
-  const g: GiveBacks = { asked: new Map(), coming: new Set(), inUse: new Set(), wanted: new Set() };
+  const g: GiveBacks = { asked: new Map(), coming: new Set(), inUse: new Set(), wanted: askedByName(f.nodes, f.report) };
   const states = new Map<string, ReturnType<typeof holderState>>();
   for (const asker of f.nodes) {
     for (const text of f.report(asker)?.requested ?? []) {
       const ip = parseIPv4(text);
-      g.wanted.add(ip);
       const holder = f.holderOf(ip);
       if (holder === undefined || holder === asker || !f.reporting(holder) || g.coming.has(ip)) continue;
       if (!states.has(holder)) states.set(holder, holderState(f.report(holder)));

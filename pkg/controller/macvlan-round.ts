@@ -104,11 +104,15 @@ export function tryAdd(r: MvnRound, plan: TxnPlan, add: () => void): boolean {
   return false;
 }
 
-/** The free addresses of the pool, lowest first, outside every Docker block. */
+/**
+ * The free addresses of the pool, lowest first, outside every Docker block, for a shim or a
+ * refill: not one a node asks for by name, reserved for it (macvlan-reserved.ts).
+ */
 export function freeAddresses(r: MvnRound, n: number): number[] {
   const out: number[] = [];
+  const reserved = r.giveBacks?.wanted;
   for (const range of macvlanAddressRange(r.m.spec, r.takenBlocks)) {
-    for (let a = range.first; a <= range.last && out.length < n; a++) if (!r.takenAddrs.has(a)) out.push(a);
+    for (let a = range.first; a <= range.last && out.length < n; a++) if (!r.takenAddrs.has(a) && !reserved?.has(a)) out.push(a);
     if (out.length >= n) break;
   }
   return out;

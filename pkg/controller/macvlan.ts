@@ -14,7 +14,8 @@ import { idleCount, planNodePool } from '../dockeripam/node-pool.js';
 import { beingRebalanced, fairRound, maxFreeOf, starvedWhy, type FairRound } from './macvlan-fair.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { RoundState } from './pool-executor.js';
-import { labelsMatch, type Entry, type ClaimEntry } from './model.js';
+import type { Entry, ClaimEntry } from './model.js';
+import { selectedNodes } from './macvlan-reserved.js';
 import { roundPool } from './nics.js';
 import type { Ctx } from './context.js';
 import { deletingParts, heldByLeavingNode, leavingStatus } from './macvlan-leaving.js';
@@ -44,12 +45,6 @@ export interface MacvlanOutcome {
   uid?: string;
   /** pre-claims marked external in this round: someone outside xnet answered for them (term.ts tells it) */
   marked?: Array<{ ip: string; node: string }>;
-}
-
-export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
-  const out: Entry<Node>[] = [];
-  for (const n of ctx.model.objects<Node>('Node')) if (labelsMatch(m.spec.nodeSelector, n.obj.metadata.labels)) out.push(n);
-  return out.sort((a, b) => a.obj.metadata.name.localeCompare(b.obj.metadata.name));
 }
 
 export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState): MacvlanOutcome {
@@ -106,10 +101,12 @@ function beforeParts(ctx: Ctx, r: MvnRound, nodes: string[], plan: TxnPlan, stat
   reclaimInUse(ctx, r, nodes, plan);
   // Every node's shim before any node's addresses at hand: on a small segment the first node's
   // refill would otherwise take the addresses the others need to be Ready at all.
+  // The addresses asked for by name first: each is reserved for its asker (macvlan-reserved.ts),
+  // so no shim or refill takes it (freeAddresses), and the asker may come before the holder in
+  // name order.
+  r.giveBacks = giveBacksOf(ctx, r, nodes);
   if (r.m.spec.hostShim) for (const n of nodes) ensureShim(r, n, plan);
   r.fair = fairOf(ctx, r, nodes, state);
-  // the pre-claims asked back by name: the asker may come before the holder in name order
-  r.giveBacks = giveBacksOf(ctx, r, nodes);
 }
 
 /** The round's fair shares, once every node's shim is claimed (they come first). */
@@ -340,9 +337,8 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   const returned = new Set((report?.returned ?? []).map(parseIPv4));
   // a small pool's refills leave what ContainerNics waiting need (macvlan-fair.ts `spare`)
   const more = r.fair ? Math.min(p.more, r.fair.spare) : p.more;
-  // nor one another node asks for by name: it may be the pre-claim just given back for it
-  const wanted = r.giveBacks?.wanted ?? new Set<number>();
-  for (const ip of freeAddresses(r, more + returned.size + wanted.size).filter((a) => !returned.has(a) && !wanted.has(a)).slice(0, more)) claim(ip);
+  // (nor one a node asks for by name: freeAddresses skips it)
+  for (const ip of freeAddresses(r, more + returned.size).filter((a) => !returned.has(a)).slice(0, more)) claim(ip);
   // counted only on a small pool whose node asks: a large pool never runs out under its nodes
   const idle = idleCount(held, report);
   const starved = r.fair && report?.want ? starvedWhy(r.fair, node, idle, report) : undefined;

@@ -19,6 +19,7 @@ import { missingNetwork, missingNodeNote, notSelectedNote } from './node-missing
 import { olderFirst } from '../api/names.js';
 import { pickFree } from './pick-free.js';
 import { macvlanHolders, macvlanRangeText } from './macvlan-exhausted.js';
+import { reservedForRequests } from './macvlan-reserved.js';
 
 export { pickFree };
 
@@ -172,15 +173,18 @@ function guardAddress(ctx: Ctx, plan: TxnPlan, pool: { type: PoolType; name: str
 }
 
 /**
- * Whether an unclaimed address of the pool is kept from a NIC that picks one: the address a
+ * Which unclaimed addresses of the pool are kept from a NIC that picks one: the address a
  * Node is routed by (Model.nodeRoutedBy), or one a ContainerNic's spec.ip pins
  * (Model.nicPinning: that NIC's, even when it is planned later), or one whose claim key does
- * not decode (Model.unreadableClaimsIn: there, though nobody can say whose). A pinned NIC asks
- * for its address by name (checkWanted) and never picks.
+ * not decode (Model.unreadableClaimsIn: there, though nobody can say whose), or one a node asks
+ * for by name while its request lasts (macvlan-reserved.ts: e.g. an idle pre-claim another
+ * node just gave back for it). A pinned NIC asks for its address by name (checkWanted) and
+ * never picks.
  */
-function heldBackFromPicks(ctx: Ctx, pool: { type: PoolType; name: string }, ip: number): boolean {
-  return ctx.model.nicPinning(pool.type, pool.name, ip) !== undefined || ctx.model.nodeRoutedBy(formatIPv4(ip)) !== undefined
-    || unreadableClaimOf(ctx, pool, ip) !== undefined;
+function heldBackFromPicks(ctx: Ctx, pool: { type: PoolType; name: string }): (ip: number) => boolean {
+  const reserved = reservedForRequests(ctx, pool);
+  return (ip) => reserved.has(ip) || ctx.model.nicPinning(pool.type, pool.name, ip) !== undefined
+    || ctx.model.nodeRoutedBy(formatIPv4(ip)) !== undefined || unreadableClaimOf(ctx, pool, ip) !== undefined;
 }
 
 /**
@@ -300,7 +304,7 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
   const claims = ctx.model.claimsIn(pool.type, pool.name, 'addresses');
   const rp = targetPool(job.state, target);
   const picked = pickFree(target.ranges, claims, rp, (ip) => ctx.model.coolingUntil(pool.type, pool.name, ip, ctx.addressCooldownMs),
-    (ip) => heldBackFromPicks(ctx, pool, ip));
+    heldBackFromPicks(ctx, pool));
   if ('ip' in picked) return { ip: picked.ip };
   if (picked.coolingUntil !== undefined) {
     const wait = Math.max(0, picked.coolingUntil - monotonicMs());

@@ -15,10 +15,13 @@ import { askedBackFrom, otherHolderIn } from '../../pkg/dockeripam/other-nodes.j
 import type { XnetIpamError } from '../../pkg/dockeripam/errors.js';
 import { monotonicMs } from '../../pkg/runtime/clock.js';
 import { createLogger } from '../../pkg/log.js';
-import { eventually } from './controller-helpers.js';
+import { eventually, obj, statusOf } from './controller-helpers.js';
 import { useMacvlanParts } from './macvlan-parts.js';
 
-const fx = useMacvlanParts();
+// No cooldown before a released address is a NIC's (--address-cooldown 0): the case where a NIC
+// may pick an address given back the moment it is free (as under a controller that took over
+// after the release: the cooldown is kept in memory). Pre-claims have none anyway.
+const fx = useMacvlanParts({ addressCooldownMs: 0 });
 const log = createLogger('agent');
 log.level = 'error';
 /** the plugin's bound on a request (NodeIpamOptions.waitMs, its default) */
@@ -40,6 +43,8 @@ class Plugin {
   private readonly timer: NodeJS.Timeout;
   /** the MacvlanNet's status as last read, what the agent's cache holds */
   private status: unknown;
+  /** the agent reads the MacvlanNet's status late (its informer behind): nothing new is taken in */
+  paused = false;
 
   constructor(readonly mvn: string, readonly node: string, o: PluginOptions = {}) {
     // every change of the book is reported, in order, the latest report each time
@@ -56,6 +61,7 @@ class Plugin {
   }
 
   private async follow(ignoresGiveBack?: boolean): Promise<void> {
+    if (this.paused) return;
     const m = (await fx.store.get('MacvlanNet', this.mvn)) as MacvlanNet | undefined;
     const ns = m && macvlanNodeStatus(m, this.node);
     if (!m || !ns || ns.problem) return;
@@ -85,6 +91,8 @@ async function segment(mvn: string, third: number, nodes: Array<[string, PluginO
   await eventually(async () => ps.every((p) => p.book.free(mvn).length === atHand), `${atHand} at hand on each node`);
   return ps;
 }
+
+const nicAllocated = async (name: string) => statusOf(await fx.store.get('ContainerNic', name)).conditions?.find((c) => c.type === 'Allocated');
 
 async function served(p: Plugin, ip?: string): Promise<string> {
   const r = await p.request(ip);
@@ -166,5 +174,36 @@ describe('docker run --ip of another node\'s pre-claim', () => {
     await eventually(async () => !(await fx.partOf(mvn, 'go-2'))?.giveBack, 'no giveBack left');
     expect((await fx.claimed(mvn)).get(x)).toMatchObject({ role: 'node-pool', node: 'go-2' });
     expect(b.book.free(mvn)).toContain(x);
+  }, 90_000);
+
+  // Found in review: between the round that releases X (given back for A) and the next, which
+  // grants it, X is free in etcd, and a ContainerNic picking an address was given it: A's
+  // request was refused although X had been freed for it. X is reserved for A while A asks.
+  it('keeps an address given back for the asker from a ContainerNic picking one: the asker gets it, the NIC another', async () => {
+    const mvn = 'gb-nic';
+    const [a, b] = await segment(mvn, 209, [['gn-1', { waitMs: 60_000 }], ['gn-2']]);
+    // the pool is full (two shims, seven at hand each); x is gn-2's highest
+    const x = b.book.free(mvn).at(-1)!;
+    // the agents read the MacvlanNet's status late: what the controller asks is not answered yet
+    a.paused = b.paused = true;
+    // a NIC finds no free address and waits: the release of x wakes it, before the round that grants x
+    await fx.store.applyAll([obj('ContainerNic', 'gn-nic', { node: 'gn-1', container: 'gn-nic', ifName: 'mv0', network: { macvlanNet: mvn } })]);
+    await eventually(async () => (await nicAllocated('gn-nic'))?.reason === 'PoolExhausted', 'the NIC waits for an address');
+    const asking = a.request(x);
+    await eventually(async () => (await fx.partOf(mvn, 'gn-2'))?.giveBack?.includes(x), `${x} asked back of gn-2`);
+    // gn-2 reads the ask and gives x back (its only free address asked for: maxFree asks the same one)
+    b.paused = false;
+    const taken = await eventually(async () => { const c = (await fx.claimed(mvn)).get(x); return c && c.node !== 'gn-2' && c; }, `${x} claimed again`);
+    // what docker run on gn-1 sees once its agent reads the status again: x, not a refusal
+    a.paused = false;
+    const r = await asking;
+    expect(r.error?.message ?? 'served').toBe('served');
+    expect(r.ip).toBe(x);
+    expect(taken).toMatchObject({ role: 'node-pool', node: 'gn-1' });
+    // the NIC gets another address, one a node gives back for it
+    const nicIp = await eventually(async () => { const n = statusOf(await fx.store.get('ContainerNic', 'gn-nic')); return (await nicAllocated('gn-nic'))?.status === 'True' && n.ip as string; }, 'the NIC allocated');
+    expect(nicIp).not.toBe(x);
+    expect((await fx.claimed(mvn)).get(x)).toMatchObject({ role: 'node-pool', node: 'gn-1' });
+    await fx.expectClean();
   }, 90_000);
 });

@@ -1,0 +1,44 @@
+// dockerIPAM xnet: an address a node asks for by name (`docker run --ip X` on it: its report's
+// `requested`) is reserved for that node while its request lasts. The round claims it for the
+// node as soon as it is free (macvlan.ts ensureNodePool); when X is another node's idle
+// pre-claim, that node is asked to give it back first (macvlan-give-back.ts), and between the
+// round that releases X and the next one, which grants it, X is free in etcd. Only the nodes'
+// refills skipped it then: a ContainerNic picking an address (nics.ts) was given X in between
+// and the asker, for whom X had been freed, was refused. The reservation ends with the request
+// (granted: the node holds X; withdrawn, timed out or refused: its report no longer lists it),
+// so it is derived from the reports each time, never remembered.
+import { parseIPv4 } from '../ip/ipv4.js';
+import type { MacvlanNet, Node } from '../api/index.js';
+import type { NodeIpamReport } from '../dockeripam/report.js';
+import type { PoolType } from '../ipam/keys.js';
+import { labelsMatch, type Entry } from './model.js';
+import { nodeIpamReport } from './ipam-report.js';
+import type { Ctx } from './context.js';
+
+const NONE: ReadonlySet<number> = new Set();
+
+/** The nodes a MacvlanNet selects, by name. */
+export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
+  const out: Entry<Node>[] = [];
+  for (const n of ctx.model.objects<Node>('Node')) if (labelsMatch(m.spec.nodeSelector, n.obj.metadata.labels)) out.push(n);
+  return out.sort((a, b) => a.obj.metadata.name.localeCompare(b.obj.metadata.name));
+}
+
+/** Every address the nodes ask for by name (a report lists at most 256); pure. */
+export function askedByName(nodes: Iterable<string>, report: (node: string) => NodeIpamReport | undefined): Set<number> {
+  const out = new Set<number>();
+  for (const node of nodes) for (const ip of report(node)?.requested ?? []) out.add(parseIPv4(ip));
+  return out;
+}
+
+/**
+ * The addresses of `pool` reserved for the selected nodes' requests by name, as the model has
+ * the reports now: what a ContainerNic's pick skips (nics.ts heldBackFromPicks). None on a
+ * ClusterNetwork, a dockerIPAM blocks MacvlanNet or one being deleted (it selects no node).
+ */
+export function reservedForRequests(ctx: Ctx, pool: { type: PoolType; name: string }): ReadonlySet<number> {
+  if (pool.type !== 'macvlannets') return NONE;
+  const m = ctx.model.macvlanNet(pool.name)?.obj;
+  if (!m || (m.spec.dockerIPAM ?? 'xnet') !== 'xnet' || m.metadata.deletionTimestamp) return NONE;
+  return askedByName(selectedNodes(ctx, m).map((n) => n.obj.metadata.name), (node) => nodeIpamReport(ctx, node, pool.name));
+}
