@@ -8,21 +8,14 @@
 // (granted: the node holds X; withdrawn, timed out or refused: its report no longer lists it),
 // so it is derived from the reports each time, never remembered.
 import { parseIPv4 } from '../ip/ipv4.js';
-import type { MacvlanNet, Node } from '../api/index.js';
+import type { Node } from '../api/index.js';
 import type { NodeIpamReport } from '../dockeripam/report.js';
 import type { PoolType } from '../ipam/keys.js';
-import { labelsMatch, type Entry } from './model.js';
+import { labelsMatch } from './model.js';
 import { nodeIpamReport } from './ipam-report.js';
 import type { Ctx } from './context.js';
 
 const NONE: ReadonlySet<number> = new Set();
-
-/** The nodes a MacvlanNet selects, by name. */
-export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
-  const out: Entry<Node>[] = [];
-  for (const n of ctx.model.objects<Node>('Node')) if (labelsMatch(m.spec.nodeSelector, n.obj.metadata.labels)) out.push(n);
-  return out.sort((a, b) => a.obj.metadata.name.localeCompare(b.obj.metadata.name));
-}
 
 /** Every address the nodes ask for by name (a report lists at most 256); pure. */
 export function askedByName(nodes: Iterable<string>, report: (node: string) => NodeIpamReport | undefined): Set<number> {
@@ -40,5 +33,8 @@ export function reservedForRequests(ctx: Ctx, pool: { type: PoolType; name: stri
   if (pool.type !== 'macvlannets') return NONE;
   const m = ctx.model.macvlanNet(pool.name)?.obj;
   if (!m || (m.spec.dockerIPAM ?? 'xnet') !== 'xnet' || m.metadata.deletionTimestamp) return NONE;
-  return askedByName(selectedNodes(ctx, m).map((n) => n.obj.metadata.name), (node) => nodeIpamReport(ctx, node, pool.name));
+  // once per pick: a pass over the Nodes (no sort), each report decoded once per value (ipam-report.ts)
+  const nodes: string[] = [];
+  for (const n of ctx.model.objects<Node>('Node')) if (labelsMatch(m.spec.nodeSelector, n.obj.metadata.labels)) nodes.push(n.obj.metadata.name);
+  return askedByName(nodes, (node) => nodeIpamReport(ctx, node, pool.name));
 }

@@ -14,8 +14,7 @@ import { idleCount, planNodePool } from '../dockeripam/node-pool.js';
 import { beingRebalanced, fairRound, maxFreeOf, starvedWhy, type FairRound } from './macvlan-fair.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { RoundState } from './pool-executor.js';
-import type { Entry, ClaimEntry } from './model.js';
-import { selectedNodes } from './macvlan-reserved.js';
+import { labelsMatch, type Entry, type ClaimEntry } from './model.js';
 import { roundPool } from './nics.js';
 import type { Ctx } from './context.js';
 import { deletingParts, heldByLeavingNode, leavingStatus } from './macvlan-leaving.js';
@@ -45,6 +44,12 @@ export interface MacvlanOutcome {
   uid?: string;
   /** pre-claims marked external in this round: someone outside xnet answered for them (term.ts tells it) */
   marked?: Array<{ ip: string; node: string }>;
+}
+
+export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
+  const out: Entry<Node>[] = [];
+  for (const n of ctx.model.objects<Node>('Node')) if (labelsMatch(m.spec.nodeSelector, n.obj.metadata.labels)) out.push(n);
+  return out.sort((a, b) => a.obj.metadata.name.localeCompare(b.obj.metadata.name));
 }
 
 export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: RoundState): MacvlanOutcome {
@@ -99,12 +104,12 @@ function beforeParts(ctx: Ctx, r: MvnRound, nodes: string[], plan: TxnPlan, stat
   // What the nodes' containers use comes first (it lost its claim with a deleted Node): a shim
   // or a refill takes the lowest free addresses and would hand it to another node.
   reclaimInUse(ctx, r, nodes, plan);
-  // Every node's shim before any node's addresses at hand: on a small segment the first node's
-  // refill would otherwise take the addresses the others need to be Ready at all.
-  // The addresses asked for by name first: each is reserved for its asker (macvlan-reserved.ts),
+  // The addresses asked for by name next: each is reserved for its asker (macvlan-reserved.ts),
   // so no shim or refill takes it (freeAddresses), and the asker may come before the holder in
   // name order.
   r.giveBacks = giveBacksOf(ctx, r, nodes);
+  // Every node's shim before any node's addresses at hand: on a small segment the first node's
+  // refill would otherwise take the addresses the others need to be Ready at all.
   if (r.m.spec.hostShim) for (const n of nodes) ensureShim(r, n, plan);
   r.fair = fairOf(ctx, r, nodes, state);
 }

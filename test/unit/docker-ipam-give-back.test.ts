@@ -4,6 +4,7 @@
 // test/integration/docker-ipam-give-back.test.ts runs them with a real etcd and controller.
 import { describe, expect, it } from 'vitest';
 import { MAX_GIVE_BACK, giveBackField, planGiveBacks, preClaimRefusal, type GiveBackInput } from '../../pkg/controller/macvlan-give-back.js';
+import { askedByName } from '../../pkg/controller/macvlan-reserved.js';
 import { givenBack } from '../../pkg/dockeripam/give-back.js';
 import { askedBackFrom, notGivenBackWhy, otherHolderIn } from '../../pkg/dockeripam/other-nodes.js';
 import { AddressBook } from '../../pkg/dockeripam/book.js';
@@ -50,6 +51,16 @@ describe('planGiveBacks: what the controller asks back of whom', () => {
     expect(g.asked.get('h2')).toHaveLength(Math.min(MAX_GIVE_BACK, asked.length));
     expect(g.asked.get('h2')).toEqual([...g.asked.get('h2')!].sort((a, b) => a - b));
     for (const a of asked) expect(preClaimRefusal(g, ip(a), 'h2', true)).toBeUndefined();
+  });
+
+  it('reserves every address a node asks for by name while its report lists it (no NIC pick, shim or refill takes one)', () => {
+    const reports: Record<string, NodeIpamReport> = { h1: report({ requested: ['10.9.0.24', '10.9.0.99'] }), h2: report({ requested: ['10.9.0.24', '10.9.0.5'] }) };
+    const reserved = askedByName(['h1', 'h2', 'h3'], (n) => reports[n]);
+    expect([...reserved].sort((a, b) => a - b).map(formatIPv4)).toEqual(['10.9.0.5', '10.9.0.24', '10.9.0.99']);
+    // the round's own set is the same one
+    expect(planGiveBacks(input(['10.9.0.24', '10.9.0.99'])).wanted).toEqual(askedByName(['h1'], () => report({ requested: ['10.9.0.24', '10.9.0.99'] })));
+    // the request over (granted, withdrawn, refused, timed out): its report no longer lists it, nothing stays reserved
+    expect(askedByName(['h1', 'h2'], () => report({})).size).toBe(0);
   });
 
   it('says why it is not granted: in use on the holder, a holder that cannot answer, else pre-claimed', () => {
