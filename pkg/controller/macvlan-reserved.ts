@@ -14,6 +14,7 @@ import type { PoolType } from '../ipam/keys.js';
 import { labelsMatch } from './model.js';
 import { nodeIpamReport } from './ipam-report.js';
 import type { Ctx } from './context.js';
+import { passMemo, type RoundState } from './pool-executor.js';
 
 const NONE: ReadonlySet<number> = new Set();
 
@@ -29,12 +30,23 @@ export function askedByName(nodes: Iterable<string>, report: (node: string) => N
  * the reports now: what a ContainerNic's pick skips (nics.ts heldBackFromPicks). None on a
  * ClusterNetwork, a dockerIPAM blocks MacvlanNet or one being deleted (it selects no node).
  */
-export function reservedForRequests(ctx: Ctx, pool: { type: PoolType; name: string }): ReadonlySet<number> {
+export function reservedForRequests(ctx: Ctx, pool: { type: PoolType; name: string }, state?: RoundState): ReadonlySet<number> {
   if (pool.type !== 'macvlannets') return NONE;
-  const m = ctx.model.macvlanNet(pool.name)?.obj;
+  // once per planning pass, not per pick: a burst of NICs on a pool of 1,000 nodes would pay
+  // a pass over the Nodes each
+  const memo = state && passMemo(state);
+  const hit = memo?.get(`reserved/${pool.name}`) as ReadonlySet<number> | undefined;
+  if (hit) return hit;
+  const out = reservedNow(ctx, pool.name);
+  memo?.set(`reserved/${pool.name}`, out);
+  return out;
+}
+
+function reservedNow(ctx: Ctx, pool: string): ReadonlySet<number> {
+  const m = ctx.model.macvlanNet(pool)?.obj;
   if (!m || (m.spec.dockerIPAM ?? 'xnet') !== 'xnet' || m.metadata.deletionTimestamp) return NONE;
-  // once per pick: a pass over the Nodes (no sort), each report decoded once per value (ipam-report.ts)
+  // a pass over the Nodes (no sort), each report decoded once per value (ipam-report.ts)
   const nodes: string[] = [];
   for (const n of ctx.model.objects<Node>('Node')) if (labelsMatch(m.spec.nodeSelector, n.obj.metadata.labels)) nodes.push(n.obj.metadata.name);
-  return askedByName(nodes, (node) => nodeIpamReport(ctx, node, pool.name));
+  return askedByName(nodes, (node) => nodeIpamReport(ctx, node, pool));
 }

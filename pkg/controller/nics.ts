@@ -181,8 +181,8 @@ function guardAddress(ctx: Ctx, plan: TxnPlan, pool: { type: PoolType; name: str
  * node just gave back for it). A pinned NIC asks for its address by name (checkWanted) and
  * never picks.
  */
-function heldBackFromPicks(ctx: Ctx, pool: { type: PoolType; name: string }): (ip: number) => boolean {
-  const reserved = reservedForRequests(ctx, pool);
+function heldBackFromPicks(ctx: Ctx, pool: { type: PoolType; name: string }, state: RoundState): (ip: number) => boolean {
+  const reserved = reservedForRequests(ctx, pool, state);
   return (ip) => reserved.has(ip) || ctx.model.nicPinning(pool.type, pool.name, ip) !== undefined
     || ctx.model.nodeRoutedBy(formatIPv4(ip)) !== undefined || unreadableClaimOf(ctx, pool, ip) !== undefined;
 }
@@ -304,7 +304,7 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
   const claims = ctx.model.claimsIn(pool.type, pool.name, 'addresses');
   const rp = targetPool(job.state, target);
   const picked = pickFree(target.ranges, claims, rp, (ip) => ctx.model.coolingUntil(pool.type, pool.name, ip, ctx.addressCooldownMs),
-    heldBackFromPicks(ctx, pool));
+    heldBackFromPicks(ctx, pool, job.state));
   if ('ip' in picked) return { ip: picked.ip };
   if (picked.coolingUntil !== undefined) {
     const wait = Math.max(0, picked.coolingUntil - monotonicMs());

@@ -23,6 +23,19 @@ export type PlanItem<I, O> = (item: I, plan: TxnPlan, round: RoundState) => O;
 /** Per-round scratch state planners share (e.g. addresses already picked in this round). */
 export type RoundState = Map<string, unknown>;
 
+/** The key of what one planning pass memoizes: dropped before the next pass (planRound). */
+export const PASS_MEMO = 'pass-memo';
+
+/**
+ * A memo that lives for one planning pass (a synchronous loop: the cache cannot change under
+ * it), unlike the round state, which the rounds in flight share and which may outlive changes.
+ */
+export function passMemo(state: RoundState): Map<string, unknown> {
+  let m = state.get(PASS_MEMO) as Map<string, unknown> | undefined;
+  if (!m) state.set(PASS_MEMO, (m = new Map()));
+  return m;
+}
+
 export class ConflictRetriesExceeded extends ControllerError {
   constructor(pool: string) { super('Conflict', `pool ${pool}: transaction kept conflicting with concurrent changes; will retry`, { retryable: true }); }
 }
@@ -183,6 +196,7 @@ export class PoolExecutor<I, O> {
   private planRound(batch: Pending<I, O>[], state: RoundState): { txns: RoundTxn<I, O>[]; left: Pending<I, O>[] } {
     const txns: RoundTxn<I, O>[] = [];
     const largest = { compares: 0, ops: 0, bytes: 0 };
+    state.delete(PASS_MEMO);
     let cur: RoundTxn<I, O> | undefined;
     for (const [i, p] of batch.entries()) {
       if (cur && cur.served.length && !cur.plan.fitsWith(largest)) cur = undefined;
