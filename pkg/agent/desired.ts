@@ -204,7 +204,7 @@ type MacvlanNodeStatus = {
   outsideRange?: string[];
   /**
    * address asked for by name (docker run --ip) -> why the controller will not grant it; under
-   * ANY_ADDRESS, why a request without --ip gets none (the pool is used up: poolUsedUp)
+   * ANY_ADDRESS, why a request without --ip gets none (the pool is used up: usedUp, poolUsedUp)
    */
   refused?: Map<string, string>;
   /** idle pre-claims the controller asks back by name: another node's container asked for them (--ip) */
@@ -215,7 +215,7 @@ type MacvlanNodeStatus = {
 /**
  * The controller's refusals of --ip requests, checked: IPv4 addresses with a short reason each
  * (it becomes a container's error message); anything else is dropped, and the request then
- * waits as before. So is its word that the pool is used up (status.nodes[].poolUsedUp).
+ * waits as before. So is its word that the pool is used up (usedUpWord).
  */
 function refusedOf(v: unknown, usedUp: unknown): Map<string, string> | undefined {
   const out = new Map<string, string>();
@@ -225,6 +225,16 @@ function refusedOf(v: unknown, usedUp: unknown): Map<string, string> | undefined
     if (typeof e?.ip === 'string' && FIELD.ipv4.safeParse(e.ip).success && typeof e.reason === 'string' && e.reason.length <= 200) out.set(e.ip, e.reason);
   }
   return out.size ? out : undefined;
+}
+
+/**
+ * The controller's word that the pool is used up for this node: status.poolUsedUp, written once
+ * for every node whose part says usedUp; or, from a controller before that, the reason in the
+ * part itself (status.nodes[].poolUsedUp). Either way the same sentence, refused the same way.
+ */
+function usedUpWord(m: MacvlanNet, ns: Record<string, unknown>): unknown {
+  if (ns.usedUp === true) return m.status?.poolUsedUp;
+  return ns.poolUsedUp;
 }
 
 /** The most status.nodes[].giveBack entries read: the controller writes at most 8 (macvlan-give-back.ts). */
@@ -256,7 +266,7 @@ export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatu
   if (Array.isArray(ns.outsideRange)) out.outsideRange = (ns.outsideRange as unknown[]).filter((a): a is string => FIELD.ipv4.safeParse(a).success);
   // entries that are no address are dropped: the node then gives nothing back for them
   if (Array.isArray(ns.giveBack)) out.giveBack = (ns.giveBack as unknown[]).slice(0, MAX_GIVE_BACK_READ).filter((a): a is string => FIELD.ipv4.safeParse(a).success);
-  const refused = refusedOf(ns.refusedRequests, ns.poolUsedUp);
+  const refused = refusedOf(ns.refusedRequests, usedUpWord(m, ns));
   if (refused) out.refused = refused;
   return out;
 }

@@ -101,7 +101,7 @@ export const macvlanNetSpec = z.strictObject({
   nodeSelector: f.nodeSelector.optional(),
   nodes: z.array(z.strictObject({ name: f.name, parent: f.ifName.optional() })).optional(),
 });
-/** The longest status.nodes[].poolUsedUp the controller writes and an agent takes (it becomes a container's error message). */
+/** The longest status.poolUsedUp the controller writes and an agent takes (it becomes a container's error message). */
 export const MAX_USED_UP_REASON = 512;
 export const macvlanNodeStatus = z.looseObject({
   name: z.string(),
@@ -130,8 +130,13 @@ export const macvlanNodeStatus = z.looseObject({
   giveBack: z.array(z.string()).optional(),
   /**
    * dockerIPAM xnet, only while this node asks for an address with none at hand and the pool has
-   * nothing free, nothing idle on any node and nothing being freed: why (at most
-   * MAX_USED_UP_REASON characters); its IPAM plugin refuses such a request at once with it
+   * nothing free, nothing idle on any node and nothing being freed: true, and the MacvlanNet's
+   * status.poolUsedUp says why; its IPAM plugin refuses such a request at once with that
+   */
+  usedUp: z.boolean().optional(),
+  /**
+   * what a controller before status.poolUsedUp wrote in place of usedUp: the reason itself, in
+   * every asking node's part (up to 1,000 copies of 512 bytes in one key); still read by agents
    */
   poolUsedUp: z.string().optional(),
   ready: z.boolean().optional(),
@@ -146,6 +151,11 @@ export const macvlanNetStatus = z.looseObject({
   /** addresses that answered an ARP probe: used by someone outside xnet, never handed out */
   external: z.array(z.string()).optional(),
   nodes: z.array(macvlanNodeStatus).optional(),
+  /**
+   * dockerIPAM xnet, only while some node's part says usedUp: why no address can come to those
+   * nodes (at most MAX_USED_UP_REASON characters), written once for all of them
+   */
+  poolUsedUp: z.string().optional(),
 });
 
 function objectSchema<K extends string, S extends z.ZodTypeAny, St extends z.ZodTypeAny>(kind: K, spec: S, status: St) {

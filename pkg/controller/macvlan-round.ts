@@ -15,10 +15,10 @@ import type { Ctx } from './context.js';
 
 /**
  * Room kept in the transaction for the status put written last: its compare, its op, ~300
- * bytes a node, ~640 for a Ready message naming overrides of no Node and ~400 for those of a
- * Node not selected (node-missing.ts).
+ * bytes a node, ~640 for a Ready message naming overrides of no Node, ~400 for those of a
+ * Node not selected (node-missing.ts) and ~600 for poolUsedUp (512 characters, JSON-escaped).
  */
-export const statusReserve = (nodes: number) => ({ compares: 1, ops: 1, bytes: 2064 + 300 * nodes });
+export const statusReserve = (nodes: number) => ({ compares: 1, ops: 1, bytes: 2664 + 300 * nodes });
 
 /** Everything one planning of one MacvlanNet shares between its nodes. */
 export interface MvnRound {

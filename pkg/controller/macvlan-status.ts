@@ -69,9 +69,10 @@ export function notReadyMessage(nodes: Array<{ name: string; message?: string }>
 
 /**
  * Puts the MacvlanNet's controller status (when it changed) into the transaction that makes the
- * claims it reports: every node's part, allocated/free counted from the claims as they will be.
+ * claims it reports: every node's part, allocated/free counted from the claims as they will be,
+ * and `usedUp`, why the parts marked usedUp get no address (macvlan-used-up.ts), once.
  */
-export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetIpam: boolean, statusNodes: MacvlanNodeStatus[], missing: number): void {
+export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetIpam: boolean, statusNodes: MacvlanNodeStatus[], missing: number, usedUp?: string): void {
   const name = m.metadata.name;
   const uid = m.metadata.uid!;
   const claims = [...ctx.model.claimsIn('macvlannets', name, 'addresses').values(), ...ctx.model.claimsIn('macvlannets', name, 'blocks').values()];
@@ -93,6 +94,7 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
     ...(used !== undefined ? { used } : {}),
     ...(external.length ? { external } : {}),
     nodes: statusNodes,
+    ...(usedUp ? { poolUsedUp: usedUp } : {}),
     conditions: conditions(prev, [macvlanCondition(statusNodes, missing, ctx.model.nicsWaitingIn('macvlannets', name), m.metadata.deletionTimestamp ? '' : overrideNotes(ctx, m, statusNodes))]),
   });
 }

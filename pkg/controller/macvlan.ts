@@ -79,7 +79,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   let served = false;
   const parts = nodes.map((n) => planNodePart(ctx, r, n, plan));
   // a node asking with nothing to come is refused at once by its plugin (./macvlan-used-up.ts)
-  if (r.xnetIpam) markUsedUp(ctx, r, parts, plan.mark().d > delsBefore);
+  const usedUp = r.xnetIpam ? markUsedUp(ctx, r, parts, plan.mark().d > delsBefore) : undefined;
   for (const [i, n] of nodes.entries()) {
     const part = parts[i];
     if (part.lacking) missing++;
@@ -92,7 +92,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   const allReady = nodes.length > 0 && statusNodes.every((s) => s.ready);
   statusNodes.push(...leavingStatus(r.leaving));
   const progress = plan.size.ops > opsBefore;
-  writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, missing);
+  writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, missing, usedUp);
   return {
     result: 'synced', ready: allReady, missing, more: r.more || r.again, progress, uid: m.obj.metadata.uid,
     ...(starved ? { starved, starvedServed: served } : {}), ...(r.marked ? { marked: r.marked } : {}),

@@ -36,7 +36,7 @@ describe('a small MacvlanNet pool shared by several nodes', () => {
     const starved = await eventually(async () => { const p = await partOf('tiny', 'ti-1'); return p?.ready === false && p; }, 'ti-1 not ready');
     expect(starved.message).toBe('no free address for its containers: all 8 of the pool\'s addresses are taken; idle ones are held by ti-2 (1), ti-3 (1)');
     // idle ones elsewhere: not used up everywhere, the plugin is not told to refuse at once
-    expect(starved.poolUsedUp).toBeUndefined();
+    expect(starved.usedUp).toBeUndefined();
     const cond = await ready('tiny');
     expect(cond?.status).toBe('False');
     expect(cond?.message).toContain('ti-1: no free address for its containers');
@@ -59,7 +59,7 @@ describe('a small MacvlanNet pool shared by several nodes', () => {
     for (const n of ['la-2', 'la-3']) await report('late', n, { want: 1 });
     const la2 = await eventually(async () => { const p = await partOf('late', 'la-2'); return p?.ready === false && p.message?.startsWith('no free') && p; }, 'la-2 says why it has none');
     expect(la2.message).toBe('no free address for its containers: all 8 of the pool\'s addresses are taken; idle ones are held by la-1 (8), asked to keep at most 2');
-    expect(la2.poolUsedUp).toBeUndefined(); // being rebalanced: its request waits for it
+    expect(la2.usedUp).toBeUndefined(); // being rebalanced: its request waits for it
     expect((await ready('late'))?.status).toBe('False');
     const la1 = await eventually(async () => { const p = await partOf('late', 'la-1'); return p?.maxFree !== undefined && p; }, 'la-1 gets a limit');
     expect(la1.maxFree).toBe(2);

@@ -2,8 +2,8 @@
 // container, none idle on any node. Found in a Docker user's trial: `docker run --net <it>`
 // still waited the plugin's 20 s for a refill and then failed ("is ipRange used up?"), since the
 // plugin could not tell "nothing to give back" from "being rebalanced". Now the controller says
-// so in the node's part (status.nodes[].poolUsedUp) and the plugin refuses at once, while a
-// request that a rebalance serves still waits for it. A real etcd and the real controller; each
+// so (status.poolUsedUp, once, for the parts marked status.nodes[].usedUp) and the plugin
+// refuses at once, while a request that a rebalance serves still waits for it. A real etcd and the real controller; each
 // node's IPAM plugin in process (its book follows the MacvlanNet's status and writes its report
 // as the agent's does: pkg/agent/ipam-host.ts).
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { MemoryJournal } from '../../pkg/dockeripam/journal.js';
 import { NodeIpam } from '../../pkg/dockeripam/node-ipam.js';
 import type { XnetIpamError } from '../../pkg/dockeripam/errors.js';
 import { monotonicMs } from '../../pkg/runtime/clock.js';
+import { Keys } from '../../pkg/store/keys.js';
 import { createLogger } from '../../pkg/log.js';
 import { eventually } from './controller-helpers.js';
 import { useMacvlanParts } from './macvlan-parts.js';
@@ -33,7 +34,7 @@ class Plugin {
   private writes = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(readonly node: string) {
+  constructor(readonly node: string, private readonly mvn = MVN) {
     // every change of the book is reported, in order, the latest report each time
     this.book = new AddressBook(new MemoryJournal(), (mvn) => {
       this.writes = this.writes.then(() => fx.report(mvn, node, this.book.report(mvn))).catch(() => undefined);
@@ -43,16 +44,16 @@ class Plugin {
   }
 
   private async follow(): Promise<void> {
-    const m = (await fx.store.get('MacvlanNet', MVN)) as MacvlanNet | undefined;
+    const m = (await fx.store.get('MacvlanNet', this.mvn)) as MacvlanNet | undefined;
     const ns = m && macvlanNodeStatus(m, this.node);
     if (!m || !ns || ns.problem) return;
-    this.book.setPool(MVN, ns.addresses ?? [], { subnet: m.spec.subnet }, ns.maxFree, ns.refused);
+    this.book.setPool(this.mvn, ns.addresses ?? [], { subnet: m.spec.subnet }, ns.maxFree, ns.refused);
   }
 
   /** A docker run's RequestAddress: the address, or the refusal; and how long it took. */
   async request(): Promise<{ ip?: string; error?: XnetIpamError; ms: number }> {
     const t0 = monotonicMs();
-    const r = await this.ipam.requestAddress({ PoolID: MVN }).then((a) => ({ ip: a.split('/')[0] }), (error: XnetIpamError) => ({ error }));
+    const r = await this.ipam.requestAddress({ PoolID: this.mvn }).then((a) => ({ ip: a.split('/')[0] }), (error: XnetIpamError) => ({ error }));
     return { ...r, ms: monotonicMs() - t0 };
   }
 
@@ -98,7 +99,7 @@ describe('docker run on a MacvlanNet pool used up everywhere', () => {
     // answered once the controller had looked, not at the request's bound
     expect(refused.ms).toBeLessThan(WAIT_MS);
     // the request is over: the node no longer asks, and its part no longer says so
-    await eventually(async () => { const p = await fx.partOf(MVN, n1); return p?.ready === true && p.poolUsedUp === undefined; },
+    await eventually(async () => { const p = await fx.partOf(MVN, n1); return p?.ready === true && p.usedUp === undefined; },
       'fu-1\'s part ready again');
     // a user trying again is refused at once again: the word went and came back
     const again = await p1.request();
@@ -109,6 +110,38 @@ describe('docker run on a MacvlanNet pool used up everywhere', () => {
     const next = await p1.request();
     expect(next.error?.message ?? 'served').toBe('served');
     expect(next.ip).toBe(given[1]);
+    await fx.expectClean();
+  }, 90_000);
+
+  it('says why once in the MacvlanNet\'s status, however many nodes ask, and each asking node\'s plugin refuses as before', async () => {
+    const mvn = 'shims';
+    // eight nodes, eight addresses: each node's shim takes one, none is left for containers
+    const nodes = Array.from({ length: 8 }, (_, i) => `sh-${i + 1}`);
+    await fx.segment(mvn, { subnet: '198.19.206.0/24', ipRange: '198.19.206.8/29', dockerIPAM: 'xnet', hostShim: true }, mvn, nodes);
+    await eventually(async () => { const ps = await fx.parts(mvn); return ps.length === 8 && ps.every((q) => q.shimAddress) || undefined; }, 'a shim on each node');
+    // every node asks for an address for a container
+    for (const n of nodes.slice(1)) await fx.report(mvn, n, { want: 1 });
+    const p = new Plugin(nodes[0], mvn);
+    plugins.push(p);
+    await eventually(async () => p.book.networks().includes(mvn) || undefined, 'sh-1\'s plugin knows the pool');
+    const refused = await p.request();
+    const reason = 'all 8 addresses of MacvlanNet "shims"\'s range (198.19.206.8/29 minus exclude and gateway) are taken, held by 8 host shims, '
+      + 'and none is idle on any node to give back; free one (docker rm a container on any node; a stopped one keeps its address until removed) or widen spec.ipRange';
+    expect(refused.error?.reason).toBe('PoolExhausted');
+    expect(refused.error?.message).toBe(`MacvlanNet shims is used up (no free address for this container, none to come): ${reason}`);
+    expect(refused.ms).toBeLessThan(WAIT_MS);
+    // the other seven still ask: the sentence is in the status key once, not once per asking node
+    const key = new Keys(fx.prefix).controllerStatus('MacvlanNet', mvn, undefined)!;
+    const raw = await eventually(async () => {
+      const value = (await fx.etcd.client().get(key).string()) ?? '{}';
+      const st = JSON.parse(value) as { nodes?: Array<Record<string, unknown>> };
+      return st.nodes?.filter((q) => q.usedUp === true || q.poolUsedUp !== undefined).length === 7 && value;
+    }, 'seven asking parts said used up');
+    expect(raw.split('none is idle on any node').length - 1).toBe(1);
+    const status = JSON.parse(raw) as { poolUsedUp?: string; nodes: Array<Record<string, unknown>> };
+    expect(status.poolUsedUp).toBe(reason);
+    expect(status.nodes.filter((q) => q.usedUp === true).map((q) => q.name)).toEqual(nodes.slice(1));
+    expect(status.nodes.every((q) => q.poolUsedUp === undefined)).toBe(true);
     await fx.expectClean();
   }, 90_000);
 });
