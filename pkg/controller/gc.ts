@@ -13,7 +13,8 @@ import { INDEXED_KINDS, indexNode } from '../store/keys.js';
 import { orphaned } from '../store/status-cleanup.js';
 import { keptBy, reportKeepsClaims, reportOnOwnHostSubnet } from './hostsubnet-leaving.js';
 
-function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
+/** Whether the claim is garbage: its owner is gone (another uid), or no longer points at its pool. */
+export function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
   const o = c.claim.owner;
   const owner = ctx.model.object(o.kind, o.name);
   // an owner whose key does not decode is not gone: what it holds stays (and a delete pinned

@@ -8,6 +8,7 @@ import { MAX_USED_UP_REASON, type MacvlanNodeStatus } from '../api/index.js';
 import { macvlanAddressRange } from '../ipam/plan.js';
 import { poolUsedUp, usedUpReason } from '../dockeripam/used-up.js';
 import { macvlanHolders, macvlanRangeText } from './macvlan-exhausted.js';
+import { claimsLeaving } from './macvlan-freeing.js';
 import { freeAddresses, type MvnRound } from './macvlan-round.js';
 import type { Ctx } from './context.js';
 
@@ -17,14 +18,17 @@ export interface PlannedPart { status: MacvlanNodeStatus; starved?: string; idle
 /**
  * Marks usedUp in the part of each node asking with none at hand, when the round leaves
  * nothing for it, and returns why (for status.poolUsedUp). `freeing`: the round deletes claims
- * (free in the next round). Not while the round is cut short (more, again: it plans again) or a
- * node's part went unplanned (skipped).
+ * (free in the next round). Not while the round is cut short (more, again: it plans again), a
+ * node's part went unplanned (skipped) or a claim of the range is on its way out (a NIC being
+ * deleted: macvlan-freeing.ts).
  */
 export function markUsedUp(ctx: Ctx, r: MvnRound, parts: readonly PlannedPart[], freeing: boolean): string | undefined {
   const starved = parts.filter((p) => p.starved);
   if (!r.fair || !starved.length || r.more || r.again || parts.some((p) => p.idle === undefined)) return undefined;
   if (!poolUsedUp({ free: freeAddresses(r, 1).length, freeing, idle: parts.map((p) => p.idle!) })) return undefined;
   const range = macvlanAddressRange(r.m.spec, r.takenBlocks);
+  // looked at last: it reads every claim of the range
+  if (claimsLeaving(ctx, r.m, range)) return undefined;
   // who holds the range, as a ContainerNic's PoolExhausted says it (`: held by 3 host shims, ...`)
   const held = macvlanHolders(ctx, r.m, range).replace(/^: /, '');
   const reason = usedUpReason(r.fair.poolSize, macvlanRangeText(r.m), held);

@@ -3,7 +3,8 @@
 // still waited the plugin's 20 s for a refill and then failed ("is ipRange used up?"), since the
 // plugin could not tell "nothing to give back" from "being rebalanced". Now the controller says
 // so (status.poolUsedUp, once, for the parts marked status.nodes[].usedUp) and the plugin
-// refuses at once, while a request that a rebalance serves still waits for it. A real etcd and the real controller; each
+// refuses at once, while a request that a rebalance serves, or an address a ContainerNic being
+// deleted is about to free, still waits for it. A real etcd and the real controller; each
 // node's IPAM plugin in process (its book follows the MacvlanNet's status and writes its report
 // as the agent's does: pkg/agent/ipam-host.ts).
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ import type { XnetIpamError } from '../../pkg/dockeripam/errors.js';
 import { monotonicMs } from '../../pkg/runtime/clock.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { createLogger } from '../../pkg/log.js';
-import { eventually } from './controller-helpers.js';
+import { eventually, obj, statusOf } from './controller-helpers.js';
 import { useMacvlanParts } from './macvlan-parts.js';
 
 const fx = useMacvlanParts();
@@ -110,6 +111,49 @@ describe('docker run on a MacvlanNet pool used up everywhere', () => {
     const next = await p1.request();
     expect(next.error?.message ?? 'served').toBe('served');
     expect(next.ip).toBe(given[1]);
+    await fx.expectClean();
+  }, 90_000);
+
+  it('waits for the address of a ContainerNic being deleted, and gets it, instead of being refused', async () => {
+    const mvn = 'going';
+    const node = 'gn-1';
+    const nics = ['gn-a-eth1', 'gn-b-eth1'];
+    // two NICs take two addresses of the range before the node is selected
+    await fx.store.applyAll([
+      obj('MacvlanNet', mvn, { subnet: '198.19.205.0/24', ipRange: '198.19.205.8/29', dockerIPAM: 'xnet', hostShim: true, nodeSelector: { matchLabels: { [mvn]: 'yes' } } }),
+      obj('Node', node, { interface: 'eth0' }),
+      ...nics.map((n) => obj('ContainerNic', n, { node, container: n, ifName: 'eth1', network: { macvlanNet: mvn } })),
+    ]);
+    const nicIps = await Promise.all(nics.map((n) => eventually(async () => statusOf(await fx.store.get('ContainerNic', n)).ip as string | undefined, `an address for ${n}`)));
+    // their agent has them in their containers (its report on each)
+    for (const n of nics) await fx.store.writeStatus('ContainerNic', n, { node }, { containerId: `id-${n}` });
+    await fx.join(mvn, [node]);
+    const p = new Plugin(node, mvn);
+    plugins.push(p);
+    // 8 addresses: 2 NICs, the shim, five at hand; five containers use them
+    await eventually(async () => p.book.free(mvn).length === 5, 'five at hand');
+    for (let i = 0; i < 5; i++) await served(p);
+    const used = await p.request();
+    expect(used.error?.message).toMatch(/^MacvlanNet going is used up .*held by 1 host shim, 2 ContainerNics, 5 pre-claimed/);
+    await eventually(async () => (await fx.partOf(mvn, node))?.ready === true || undefined, 'the part ready again, the request over');
+    // a NIC is deleted: marked only, its claim kept until its agent reports it out of its container
+    await fx.store.delete('ContainerNic', nics[0]);
+    expect((await fx.store.get('ContainerNic', nics[0]))?.metadata.deletionTimestamp).toBeDefined();
+    expect((await fx.claimed(mvn)).get(nicIps[0])?.role).toBe('nic');
+    let over = false;
+    const asked = p.request().finally(() => { over = true; });
+    // the controller has looked at the request: the node has none at hand, and nothing says used up
+    const seen = await eventually(async () => { const q = await fx.partOf(mvn, node); return (over || q?.message?.startsWith('no free address')) && q; }, 'the ask seen');
+    // refused while the address it waits for is being freed, it would be over with PoolExhausted
+    if (over) expect((await asked).error?.message ?? 'served').toBe('still waiting');
+    expect(seen.usedUp).toBeUndefined();
+    expect(statusOf(await fx.store.get('MacvlanNet', mvn)).poolUsedUp).toBeUndefined();
+    // the agent takes the NIC out and says so: its address comes to the request
+    await fx.store.deleteStatus('ContainerNic', nics[0], { node });
+    const got = await asked;
+    expect(got.error?.message ?? 'served').toBe('served');
+    expect(got.ip).toBe(nicIps[0]);
+    expect(await fx.store.get('ContainerNic', nics[0])).toBeUndefined();
     await fx.expectClean();
   }, 90_000);
 
