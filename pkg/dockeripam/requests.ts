@@ -22,7 +22,7 @@ export class AwaitedAddresses {
 
 /**
  * The key under which the refusals hold the controller's word on a request without --ip (any
- * address): the pool is used up (status.nodes[].poolUsedUp, ./used-up.ts). Never an address.
+ * address): the pool is used up (status.poolUsedUp for a part marked usedUp, ./used-up.ts). Never an address.
  */
 export const ANY_ADDRESS = '*';
 

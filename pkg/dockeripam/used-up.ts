@@ -3,8 +3,9 @@
 // pre-claims of other nodes (./fair-share.ts). Found in a Docker user's trial: with every
 // address held (shims, ContainerNics, containers) and none idle on any node, `docker run` still
 // waited its 20 s and then failed, as the plugin could not tell "nothing to give back" from
-// "being rebalanced". The controller, which sees every node, decides (the rule below) and says
-// so in the node's part (status.nodes[].poolUsedUp); the node's plugin refuses at once with it.
+// "being rebalanced". The controller, which sees every node, decides (the rule below), marks the
+// node's part (status.nodes[].usedUp) and says why once in the MacvlanNet's status
+// (status.poolUsedUp); the node's plugin refuses at once with it.
 import { XnetIpamError } from './errors.js';
 import { firstFew } from '../first-few.js';
 
@@ -15,7 +16,7 @@ const MAX_KEPT_NAMED = 5;
 export interface PoolAtRest {
   /** addresses of the range no one holds once the round has committed */
   free: number;
-  /** the round frees claims (a node's returned addresses, a node gone): they are free in the next */
+  /** the round frees claims (a node's returned addresses, a node gone): they are free in the next (the controller also holds the word while a claim of the range is on its way out: ../controller/macvlan-freeing.ts) */
   freeing: boolean;
   /** each selected node's idle pre-claims once the round has committed (all it holds, while its agent does not report) */
   idle: readonly number[];
