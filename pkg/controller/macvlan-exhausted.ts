@@ -22,20 +22,25 @@ export function macvlanRangeText(m: MacvlanNet): string {
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
+/** An address claim of the range as the holders' count reads it. */
+export interface HeldAddress { ip: number; claim: { role: string; node?: string } }
+
 /**
  * dockerIPAM xnet: who holds the range's addresses, e.g. `: 3 host shims, 1 ContainerNic, 3
  * pre-claimed for the nodes' containers (3 idle: host-1 (1), host-2 (1), host-3 (1); asked back
  * for the ContainerNics waiting)`; '' for dockerIPAM blocks (its range message says it).
+ * `claims`: the range's address claims, as cached unless a round gives them as it leaves them.
  */
-export function macvlanHolders(ctx: Ctx, m: MacvlanNet, range: Interval[]): string {
+export function macvlanHolders(ctx: Ctx, m: MacvlanNet, range: Interval[], claims?: Iterable<HeldAddress>): string {
   const name = m.metadata.name;
   if ((m.spec.dockerIPAM ?? 'xnet') !== 'xnet') return '';
   const count = { nic: 0, shim: 0, external: 0, other: 0 };
   const pools = new Map<string, Set<number>>();
-  const claims = ctx.model.claimsIn('macvlannets', name, 'addresses');
+  const held = [...(claims ?? ctx.model.claimsIn('macvlannets', name, 'addresses').values())];
+  const heldIps = new Set(held.map((c) => c.ip));
   // free, but kept for a node's `docker run --ip` (macvlan-reserved.ts): the NIC would not see why
-  const reserved = [...reservedForRequests(ctx, { type: 'macvlannets', name })].filter((ip) => contains(range, ip) && !claims.has(ip)).length;
-  for (const c of claims.values()) {
+  const reserved = [...reservedForRequests(ctx, { type: 'macvlannets', name })].filter((ip) => contains(range, ip) && !heldIps.has(ip)).length;
+  for (const c of held) {
     if (!contains(range, c.ip)) continue;
     const role = c.claim.role;
     if (role === 'node-pool' && c.claim.node) pools.set(c.claim.node, (pools.get(c.claim.node) ?? new Set()).add(c.ip));

@@ -7,7 +7,8 @@
 import { MAX_USED_UP_REASON, type MacvlanNodeStatus } from '../api/index.js';
 import { macvlanAddressRange } from '../ipam/plan.js';
 import { poolUsedUp, usedUpReason } from '../dockeripam/used-up.js';
-import { macvlanHolders, macvlanRangeText } from './macvlan-exhausted.js';
+import { parseIPv4 } from '../ip/ipv4.js';
+import { macvlanHolders, macvlanRangeText, type HeldAddress } from './macvlan-exhausted.js';
 import { claimsLeaving } from './macvlan-freeing.js';
 import { freeAddresses, type MvnRound } from './macvlan-round.js';
 import type { Ctx } from './context.js';
@@ -30,8 +31,28 @@ export function markUsedUp(ctx: Ctx, r: MvnRound, parts: readonly PlannedPart[],
   // looked at last: it reads every claim of the range
   if (claimsLeaving(ctx, r.m, range)) return undefined;
   // who holds the range, as a ContainerNic's PoolExhausted says it (`: held by 3 host shims, ...`)
-  const held = macvlanHolders(ctx, r.m, range).replace(/^: /, '');
+  const held = macvlanHolders(ctx, r.m, range, roundClaims(ctx, r, parts).values()).replace(/^: /, '');
   const reason = usedUpReason(r.fair.poolSize, macvlanRangeText(r.m), held);
   for (const p of starved) p.status.usedUp = true;
   return reason.length > MAX_USED_UP_REASON ? `${reason.slice(0, MAX_USED_UP_REASON - 3)}...` : reason;
+}
+
+/**
+ * The range's address claims as this round leaves them: the cache holds them as the round
+ * started, without what the round claims or marks in the same transaction (a pre-claim marked
+ * external, a NIC's address), so the sentence's counts did not add up in that round. Nothing is
+ * released in a round that says used up (that is freeing).
+ */
+function roundClaims(ctx: Ctx, r: MvnRound, parts: readonly PlannedPart[]): Map<number, HeldAddress> {
+  const out = new Map<number, HeldAddress>();
+  for (const c of ctx.model.claimsIn('macvlannets', r.name, 'addresses').values()) out.set(c.ip, c);
+  // NICs' addresses claimed in this transaction (the round's own are in the parts below)
+  for (const ip of r.nicTaken) if (!r.rp.addrs.has(ip) && !out.has(ip)) out.set(ip, { ip, claim: { role: 'nic' } });
+  const put = (ip: string, role: string, node: string) => out.set(parseIPv4(ip), { ip: parseIPv4(ip), claim: { role, node } });
+  for (const { status: s } of parts) {
+    if (s.shimAddress) put(s.shimAddress, 'shim', s.name);
+    for (const ip of s.addresses ?? []) put(ip, 'node-pool', s.name);
+  }
+  for (const m of r.marked ?? []) put(m.ip, 'external', m.node);
+  return out;
 }

@@ -188,4 +188,31 @@ describe('docker run on a MacvlanNet pool used up everywhere', () => {
     expect(status.nodes.every((q) => q.poolUsedUp === undefined)).toBe(true);
     await fx.expectClean();
   }, 90_000);
+
+  it('counts who holds the range as the round that says it leaves it: a pre-claim marked external in it is counted external', async () => {
+    const mvn = 'marks';
+    const nodes = ['mk-1', 'mk-2'];
+    await fx.segment(mvn, { subnet: '198.19.207.0/24', ipRange: '198.19.207.8/29', dockerIPAM: 'xnet', hostShim: true }, mvn, nodes);
+    // 8 addresses: two shims, three pre-claimed for each node
+    const held = await eventually(async () => {
+      const ps = await Promise.all(nodes.map((n) => fx.partOf(mvn, n)));
+      return ps.every((q) => q?.addresses?.length === 3) && ps.map((q) => q!.addresses!);
+    }, 'three pre-claimed on each node');
+    await fx.report(mvn, nodes[0], { assigned: held[0].map((ip) => ({ ip })) });
+    // every status the controller writes from here on
+    const key = new Keys(fx.prefix).controllerStatus('MacvlanNet', mvn, undefined)!;
+    const words: string[] = [];
+    const watch = await fx.etcd.client().watch().key(key).create();
+    watch.on('put', (kv) => { const w = (JSON.parse(kv.value.toString()) as { poolUsedUp?: string }).poolUsedUp; if (w) words.push(w); });
+    try {
+      // mk-2's containers use two; its third answered an ARP probe (someone outside xnet has it); it asks for one more
+      await fx.report(mvn, nodes[1], { assigned: held[1].slice(0, 2).map((ip) => ({ ip })), external: [held[1][2]], want: 1 });
+      await eventually(async () => words.length > 0 || undefined, 'the pool said used up');
+      // the round that marked it external said so: 2 + 5 + 1, not 2 + 6 (the claims as cached before it)
+      expect(words[0]).toContain('held by 2 host shims, 5 pre-claimed for the nodes\' containers (all in use), 1 in use outside xnet (external),');
+      expect((await fx.claimed(mvn)).get(held[1][2])?.role).toBe('external');
+    } finally {
+      await watch.cancel();
+    }
+  }, 90_000);
 });
