@@ -18,6 +18,7 @@ import { readyAsShown } from './nic-shown-ready.js';
 import { missingNetwork, missingNodeNote, notSelectedNote } from './node-missing.js';
 import { olderFirst } from '../api/names.js';
 import { pickFree } from './pick-free.js';
+import { deletingHostSubnetWait, offersAddresses } from './hostsubnet-deleting-nics.js';
 import { macvlanHolders, macvlanRangeText } from './macvlan-exhausted.js';
 import { reservedForRequests } from './macvlan-reserved.js';
 
@@ -90,14 +91,14 @@ function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundS
   if (!memo) state.set('targets', (memo = new Map()));
   let byNode = memo.get(cnName);
   if (!byNode) memo.set(cnName, (byNode = new Map()));
-  const hit = nic.spec.ip ? undefined : byNode.get(nic.spec.node);
-  let chosen = hit ?? chooseHostSubnet(ctx, nic);
-  if (!hit && !nic.spec.ip) byNode.set(nic.spec.node, chosen);
-  // A NIC that holds an address in another of its node's HostSubnets stays there (a HostSubnet
-  // added later that sorts first must not move every NIC of the node).
   const space = ctx.model.ipam.space('clusternetworks', cnName, 'addresses');
-  const mine = nic.spec.ip ? undefined : held.find((c) => c.key.startsWith(space));
-  if (mine && !contains(chosen.target.ranges, mine.ip)) chosen = chooseHostSubnet(ctx, nic, mine.ip);
+  const mine = held.find((c) => c.key.startsWith(space))?.ip;
+  let chosen = nic.spec.ip ? offeredChoice(ctx, nic, mine) : byNode.get(nic.spec.node);
+  if (!chosen && !nic.spec.ip && (chosen = offeredChoice(ctx, nic))) byNode.set(nic.spec.node, chosen);
+  // A NIC that holds an address in another of its node's HostSubnets stays there (a HostSubnet
+  // added later that sorts first must not move every NIC of the node), also in one being deleted.
+  if (!nic.spec.ip && mine !== undefined && !(chosen && contains(chosen.target.ranges, mine))) chosen = offeredChoice(ctx, nic, mine);
+  if (!chosen) throw noHostSubnet(ctx, nic, cnName);
   // The status the choice was made from: the round state outlives a round in flight, and a
   // HostSubnet status changed since then fails this compare instead of passing with the new one.
   plan.unchanged(chosen.statusKey, chosen.statusKv);
@@ -106,19 +107,23 @@ function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundS
 
 interface TargetChoice { target: Target; statusKey: string; statusKv: RawKv }
 
-function chooseHostSubnet(ctx: Ctx, nic: ContainerNic, holds?: number): TargetChoice {
+function noHostSubnet(ctx: Ctx, nic: ContainerNic, cnName: string): WaitingError {
+  const deleting = deletingHostSubnetWait(ctx.model, cnName, nic.spec.node);
+  const cn = ctx.model.clusterNetwork(cnName)!.obj;
+  return new WaitingError('WaitingForHostSubnet', deleting || `node "${nic.spec.node}" has no allocated HostSubnet on ClusterNetwork "${cnName}" yet${missingNodeNote(ctx.model, nic.spec.node)}${notSelectedNote(ctx.model, cn, nic.spec.node)}`);
+}
+
+/** The HostSubnet of the NIC's node that offers it an address (holds: the address it has on the network), or undefined: none. */
+function offeredChoice(ctx: Ctx, nic: ContainerNic, holds?: number): TargetChoice | undefined {
   const cnName = nic.spec.network.clusterNetwork!;
-  const cn = ctx.model.clusterNetwork(cnName);
-  if (!cn) throw new MissingNetworkError(missingNetwork(ctx.model, 'ClusterNetwork', cnName));
+  if (!ctx.model.clusterNetwork(cnName)) throw new MissingNetworkError(missingNetwork(ctx.model, 'ClusterNetwork', cnName));
   const candidates: Array<{ hs: Entry<HostSubnet>; st: Status; kv: RawKv }> = [];
   // older first, as the node's agent, which acts on the older of two (agent/names.ts)
   for (const hs of ctx.model.hostSubnetsOf(cnName, nic.spec.node).sort((a, b) => olderFirst(a.obj, b.obj))) {
     const st = ctx.model.controllerStatus('HostSubnet', hs.obj.metadata.name);
-    if (st?.status.subnet && st.status.gateway && st.status.dockerRange) candidates.push({ hs, st: st.status, kv: st.kv });
+    if (st?.status.subnet && st.status.gateway && st.status.dockerRange && offersAddresses(hs.obj, st.status.subnet as string, holds)) candidates.push({ hs, st: st.status, kv: st.kv });
   }
-  if (!candidates.length) {
-    throw new WaitingError('WaitingForHostSubnet', `node "${nic.spec.node}" has no allocated HostSubnet on ClusterNetwork "${cnName}" yet${missingNodeNote(ctx.model, nic.spec.node)}${notSelectedNote(ctx.model, cn.obj, nic.spec.node)}`);
-  }
+  if (!candidates.length) return undefined;
   const want = nic.spec.ip ? parseIPv4(nic.spec.ip) : holds;
   const pick = (want !== undefined && candidates.find((c) => contains([cidrInterval(parseCidr(c.st.subnet as string))], want))) || candidates[0];
   const layout = { subnet: pick.st.subnet as string, gateway: pick.st.gateway as string, dockerRange: pick.st.dockerRange as string };
