@@ -12,12 +12,13 @@ import type { RoundState } from './pool-executor.js';
 import type { MvnRound } from './macvlan-round.js';
 import { roundPool } from './nics.js';
 import type { Ctx } from './context.js';
+import { waitsForItsNode } from './nic-node-gate.js';
 
 /**
  * How many of the MacvlanNet's ContainerNics wait for an address its range has to give: not
  * being deleted, no spec.ip (a pinned address is held back from the nodes already), no claim
- * inside the range, none picked for it in the rounds in flight. A scan of the NICs: asked only
- * of a small pool (fairRound), where it matters.
+ * inside the range, none picked for it in the rounds in flight, its Node there (nic-node-gate.ts).
+ * A scan of the NICs: asked only of a small pool (fairRound), where it matters.
  */
 export function nicsWaiting(ctx: Ctx, r: MvnRound, state: RoundState): number {
   const picked = new Set(roundPool(state, `macvlannets/${r.name}`).nicOf?.values() ?? []);
@@ -25,7 +26,10 @@ export function nicsWaiting(ctx: Ctx, r: MvnRound, state: RoundState): number {
   for (const { obj } of ctx.model.objects<ContainerNic>('ContainerNic')) {
     const uid = obj.metadata.uid;
     if (obj.spec.network?.macvlanNet !== r.name || obj.spec.ip || obj.metadata.deletionTimestamp || !uid || picked.has(uid)) continue;
-    if (ctx.model.claimsOf(uid).some((c) => c.key.startsWith(r.addrSpace) && contains(r.addrRange, c.ip))) continue;
+    const mine = ctx.model.claimsOf(uid).filter((c) => c.key.startsWith(r.addrSpace));
+    if (mine.some((c) => contains(r.addrRange, c.ip))) continue;
+    // its spec.node names no Node: it takes no address until one does, so the nodes keep theirs
+    if (waitsForItsNode(ctx.model, obj, () => mine.length > 0)) continue;
     n++;
   }
   return n;

@@ -18,6 +18,7 @@ import { readyAsShown } from './nic-shown-ready.js';
 import { missingNetwork, missingNodeNote, notSelectedNote } from './node-missing.js';
 import { olderFirst } from '../api/names.js';
 import { pickFree } from './pick-free.js';
+import { waitsForNode } from './nic-node-gate.js';
 import { deletingHostSubnetWait, offersAddresses } from './hostsubnet-deleting-nics.js';
 import { macvlanHolders, macvlanRangeText } from './macvlan-exhausted.js';
 import { reservedForRequests } from './macvlan-reserved.js';
@@ -243,6 +244,9 @@ function planNic(job: NicJob): NicOutcome {
     const pool = nicPool(job.nic);
     if (!pool) throw new AllocationError('InvalidSpec', 'spec.network must name a clusterNetwork or a macvlanNet');
     const target = pool.type === 'clusternetworks' ? clusterTarget(ctx, job.nic, plan, state, job.mine) : macvlanTarget(ctx, job.nic, plan, state);
+    // after the target: a missing network, or a ClusterNetwork NIC's missing HostSubnet, is said first
+    const nodeWait = waitsForNode(ctx.model, job.nic, () => job.mine.some((c) => c.key.startsWith(ctx.model.ipam.space(pool.type, pool.name, 'addresses'))));
+    if (nodeWait) throw new WaitingError('NodeNotFound', nodeWait);
     const choice = chooseAddress(job, pool, target);
     // moving it would drop what it holds: not while what it depends on cannot be read
     if (!choice.keep && job.mine.length && pathUnreadable(ctx, job.nic)) throw new WaitingError('Unreadable', 'unreadable');

@@ -12,6 +12,11 @@ import { didYouMean } from '../api/suggest.js';
 import type { ClusterNetwork, MacvlanNet, Node } from '../api/index.js';
 import type { Model } from './model.js';
 
+/** Whether no Node of that name exists (one whose key does not decode exists: it may be the node's). One Map lookup. */
+export function nodeAbsent(model: Pick<Model, 'node' | 'cache' | 'keys'>, node: string): boolean {
+  return !model.node(node) && !model.cache.isRefused(model.keys.object('Node', node));
+}
+
 /**
  * `; no Node "host1" exists (did you mean "host-1"?): check spec.node`, the closest Nodes named as
  * `xctl verify` names it (verify/unbound.ts); without one close, `(no agent has joined under that
@@ -19,7 +24,7 @@ import type { Model } from './model.js';
  * is suggested at the object's next pass).
  */
 export function missingNodeNote(model: Pick<Model, 'node' | 'cache' | 'keys' | 'closestNode'>, node: string): string {
-  if (model.node(node) || model.cache.isRefused(model.keys.object('Node', node))) return '';
+  if (!nodeAbsent(model, node)) return '';
   const meant = model.closestNode(node);
   return `; no Node "${node}" exists${meant.length ? didYouMean(meant) : ' (no agent has joined under that name)'}: check spec.node`;
 }

@@ -15,7 +15,7 @@ export { hostSubnetXnetRange, macvlanRange };
 
 /** A reason a user can act on, used as the Ready condition's reason. */
 export type AllocationFailure = 'OutOfRange' | 'IPConflict' | 'PoolExhausted' | 'SubnetConflict' | 'InvalidSpec' | 'WaitingForHostSubnet' | 'BridgeConflict'
-  | 'SubnetChangeTooLarge' | 'Unreadable';
+  | 'SubnetChangeTooLarge' | 'Unreadable' | 'NodeNotFound';
 
 export class AllocationError extends IpamError {
   declare readonly reason: AllocationFailure;

@@ -23,11 +23,13 @@ describe('a MacvlanNet\'s counts after a ContainerNic on it goes', () => {
     const empty = await eventually(async () => { const c = await counts(); return c.free !== undefined ? c : undefined; }, 'lan counted');
     expect(empty.allocated).toBe(0);
     await fx.store.applyAll([
+      // its Node exists (a NIC on a node no Node has gets no address), not selected by the networks
+      obj('Node', 'h1', {}),
       obj('ContainerNic', 'a', { node: 'h1', container: 'a', ifName: 'eth1', network: { macvlanNet: 'lan' } }),
       obj('ContainerNic', 'b', { node: 'h1', container: 'b', ifName: 'eth1', network: { macvlanNet: 'lan' } }),
     ]);
     await eventually(async () => (await counts()).allocated === 2, 'lan counts the two NICs', 10_000);
-    // no Node h1: nobody holds the address, so the delete releases it at once
+    // no agent of h1 reported on the NIC: nobody holds the address, so the delete releases it at once
     await fx.store.delete('ContainerNic', 'a');
     await eventually(async () => !(await fx.store.get('ContainerNic', 'a')), 'a gone');
     await eventually(async () => (await counts()).allocated === 1, 'lan counts one NIC after the delete', 10_000);

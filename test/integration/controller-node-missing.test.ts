@@ -24,7 +24,8 @@ describe('objects bound to a node that does not exist', () => {
     ]);
     const missing = (n: string) => new RegExp(`no Node "${n}" exists.*spec\\.node`);
     expect(await until('ContainerNic', 'on-cn', missing('host1'), 'on-cn says host1 is missing')).toMatchObject({ reason: 'WaitingForHostSubnet' });
-    expect(await until('ContainerNic', 'on-mv', missing('host1'), 'on-mv says host1 is missing')).toMatchObject({ reason: 'WaitingForAgent' });
+    // a MacvlanNet's NIC takes no address until its Node exists (controller/nic-node-gate.ts)
+    expect(await until('ContainerNic', 'on-mv', missing('host1'), 'on-mv says host1 is missing')).toMatchObject({ reason: 'NodeNotFound' });
     expect(await until('HostSubnet', 'pinned', missing('host2'), 'pinned says host2 is missing')).toMatchObject({ reason: 'WaitingForAgent' });
     // the closest Node named, as xctl verify names it
     expect((await readyOf('ContainerNic', 'on-cn')())?.message).toMatch(/; no Node "host1" exists \(did you mean "host-1"\?\): check spec\.node$/);

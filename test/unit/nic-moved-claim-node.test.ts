@@ -20,6 +20,8 @@ describe('a MacvlanNet ContainerNic moved to another node', () => {
     const nic = (name: string, node: string, ip?: string) =>
       seed(model.keys.object('ContainerNic', name), { apiVersion: API_VERSION, kind: 'ContainerNic', metadata: meta(name, { finalizers: ['xnet.io/address-in-use'] }), spec: { node, container: name, ifName: 'eth1', network: { macvlanNet: 'lan' }, ...(ip ? { ip } : {}) } });
     seed(model.keys.object('MacvlanNet', 'lan'), { apiVersion: API_VERSION, kind: 'MacvlanNet', metadata: meta('lan'), spec: { subnet: '10.20.0.0/24', ipRange: '10.20.0.128/25', nodeSelector: { matchLabels: { none: 'x' } } } });
+    // the nodes exist: a NIC whose Node does not waits without an address (nic-node-gate.ts)
+    for (const n of ['host-1', 'host-2', 'host-3']) seed(model.keys.object('Node', n), { apiVersion: API_VERSION, kind: 'Node', metadata: meta(n), spec: {} });
     nic('a', 'host-1');
     const first = new TxnPlan(guard, leaderKey);
     const got = allocateNic(ctx, 'a', first, new Map());
