@@ -95,6 +95,7 @@ function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundS
   const space = ctx.model.ipam.space('clusternetworks', cnName, 'addresses');
   const mine = held.find((c) => c.key.startsWith(space))?.ip;
   let chosen = nic.spec.ip ? offeredChoice(ctx, nic, mine) : byNode.get(nic.spec.node);
+  if (chosen && !nic.spec.ip && ctx.model.cache.get(chosen.hsKey) !== chosen.hsKv) chosen = undefined;
   if (!chosen && !nic.spec.ip && (chosen = offeredChoice(ctx, nic))) byNode.set(nic.spec.node, chosen);
   // A NIC that holds an address in another of its node's HostSubnets stays there (a HostSubnet
   // added later that sorts first must not move every NIC of the node), also in one being deleted.
@@ -106,7 +107,8 @@ function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundS
   return chosen.target;
 }
 
-interface TargetChoice { target: Target; statusKey: string; statusKv: RawKv }
+/** hsKey/hsKv: the HostSubnet as cached when chosen (a memo of one changed since, e.g. marked deleting, is chosen again) */
+interface TargetChoice { target: Target; statusKey: string; statusKv: RawKv; hsKey: string; hsKv: RawKv }
 
 function noHostSubnet(ctx: Ctx, nic: ContainerNic, cnName: string): WaitingError {
   const deleting = deletingHostSubnetWait(ctx.model, cnName, nic.spec.node);
@@ -132,6 +134,7 @@ function offeredChoice(ctx: Ctx, nic: ContainerNic, holds?: number): TargetChoic
   return {
     statusKey: ctx.model.keys.status('HostSubnet', hsName, { controller: true }),
     statusKv: pick.kv,
+    hsKey: ctx.model.keys.object('HostSubnet', hsName), hsKv: pick.hs.kv,
     target: {
       ranges: hostSubnetXnetRange(layout),
       prefixLength: parseCidr(layout.subnet).prefix,
