@@ -9,11 +9,12 @@
 // per node (nics.ts clusterTarget) is dropped once the HostSubnet as cached changes; a NIC
 // planned before the mark reached the cache commits as planned (no compare on the HostSubnet
 // object: one more per node and transaction on the hot path), as if applied just before it.
-import type { HostSubnet } from '../api/index.js';
+import type { ClusterNetwork, HostSubnet } from '../api/index.js';
 import { parseCidr } from '../ip/ipv4.js';
 import { cidrInterval, contains } from '../ipam/ranges.js';
 import { isDeletingHostSubnet } from './hostsubnet-finalizer.js';
 import type { Model } from './model.js';
+import { missingNodeNote, notSelectedNote } from './node-missing.js';
 
 /** Whether a NIC may be given an address in `hs` (allocated as `subnet`): not one being deleted, unless it holds `holds` there already. */
 export function offersAddresses(hs: HostSubnet, subnet: string, holds: number | undefined): boolean {
@@ -26,4 +27,10 @@ export function deletingHostSubnetWait(model: Pick<Model, 'hostSubnetsOf'>, cn: 
   const deleting = model.hostSubnetsOf(cn, node).filter((hs) => isDeletingHostSubnet(hs.obj)).map((hs) => `"${hs.obj.metadata.name}"`);
   if (!deleting.length) return '';
   return `HostSubnet ${deleting.join(', ')} of node "${node}" on ClusterNetwork "${cn}" is being deleted (Terminating): no new address is given in its block; the NIC gets one once a HostSubnet of the node exists again`;
+}
+
+/** Why a NIC of `node` on `cn` has no HostSubnet to take an address from (WaitingForHostSubnet). */
+export function noHostSubnetWhy(model: Model, cn: ClusterNetwork, node: string): string {
+  return deletingHostSubnetWait(model, cn.metadata.name, node)
+    || `node "${node}" has no allocated HostSubnet on ClusterNetwork "${cn.metadata.name}" yet${missingNodeNote(model, node)}${notSelectedNote(model, cn, node)}`;
 }

@@ -15,11 +15,11 @@ import { nicPool, type Entry, type ClaimEntry } from './model.js';
 import { conditions, putStatusIfChanged, type Ctx, type Status, type StatusAt } from './context.js';
 import { ensureNicFinalizer, finishNicDeletion } from './nic-finalizer.js';
 import { readyAsShown } from './nic-shown-ready.js';
-import { missingNetwork, missingNodeNote, notSelectedNote } from './node-missing.js';
+import { missingNetwork, missingNodeNote } from './node-missing.js';
 import { olderFirst } from '../api/names.js';
 import { pickFree } from './pick-free.js';
 import { waitsForNode } from './nic-node-gate.js';
-import { deletingHostSubnetWait, offersAddresses } from './hostsubnet-deleting-nics.js';
+import { noHostSubnetWhy, offersAddresses } from './hostsubnet-deleting-nics.js';
 import { macvlanHolders, macvlanRangeText } from './macvlan-exhausted.js';
 import { reservedForRequests } from './macvlan-reserved.js';
 
@@ -100,7 +100,7 @@ function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundS
   // A NIC that holds an address in another of its node's HostSubnets stays there (a HostSubnet
   // added later that sorts first must not move every NIC of the node), also in one being deleted.
   if (!nic.spec.ip && mine !== undefined && !(chosen && contains(chosen.target.ranges, mine))) chosen = offeredChoice(ctx, nic, mine);
-  if (!chosen) throw noHostSubnet(ctx, nic, cnName);
+  if (!chosen) throw new WaitingError('WaitingForHostSubnet', noHostSubnetWhy(ctx.model, ctx.model.clusterNetwork(cnName)!.obj, nic.spec.node));
   // The status the choice was made from: the round state outlives a round in flight, and a
   // HostSubnet status changed since then fails this compare instead of passing with the new one.
   plan.unchanged(chosen.statusKey, chosen.statusKv);
@@ -109,12 +109,6 @@ function clusterTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundS
 
 /** hsKey/hsKv: the HostSubnet as cached when chosen (a memo of one changed since, e.g. marked deleting, is chosen again) */
 interface TargetChoice { target: Target; statusKey: string; statusKv: RawKv; hsKey: string; hsKv: RawKv }
-
-function noHostSubnet(ctx: Ctx, nic: ContainerNic, cnName: string): WaitingError {
-  const deleting = deletingHostSubnetWait(ctx.model, cnName, nic.spec.node);
-  const cn = ctx.model.clusterNetwork(cnName)!.obj;
-  return new WaitingError('WaitingForHostSubnet', deleting || `node "${nic.spec.node}" has no allocated HostSubnet on ClusterNetwork "${cnName}" yet${missingNodeNote(ctx.model, nic.spec.node)}${notSelectedNote(ctx.model, cn, nic.spec.node)}`);
-}
 
 /** The HostSubnet of the NIC's node that offers it an address (holds: the address it has on the network), or undefined: none. */
 function offeredChoice(ctx: Ctx, nic: ContainerNic, holds?: number): TargetChoice | undefined {
