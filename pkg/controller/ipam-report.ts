@@ -6,7 +6,7 @@
 // key's current value, so a new value is decoded anew and an old one is dropped with it.
 import { nodeIpamReport as reportSchema, type NodeIpamReport } from '../dockeripam/report.js';
 import type { Ctx } from './context.js';
-import { agentLost } from './macvlan-agent.js';
+import { agentLost, currentMacvlanReport } from './macvlan-agent.js';
 import { formatIssuePath } from '../api/field-path.js';
 
 /** `unreadable`: the status has an `ipam` field that does not decode (not the same as none). */
@@ -15,7 +15,8 @@ interface Decoded { report?: NodeIpamReport; unreadable?: boolean; assigned?: Se
 const decoded = new WeakMap<object, Decoded>();
 
 function decodedOf(ctx: Ctx, node: string, mvn: string): Decoded {
-  const status = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
+  // a former Node's agent's report (the Node made again since) is not this node's word
+  const status = currentMacvlanReport(ctx, node, mvn);
   if (!status) return {};
   let d = decoded.get(status);
   if (!d) decoded.set(status, (d = decode(ctx, node, mvn, status.ipam)));
@@ -52,7 +53,7 @@ function decode(ctx: Ctx, node: string, mvn: string, ipam: unknown): Decoded {
  */
 export function nodeReports(ctx: Ctx, node: string, mvn: string): boolean {
   if (agentLost(ctx, node)) return false;
-  return ctx.model.nodeStatus(node, 'MacvlanNet', mvn) !== undefined || ctx.model.cache.isRefused(ctx.model.keys.status('MacvlanNet', mvn, { node }));
+  return currentMacvlanReport(ctx, node, mvn) !== undefined || ctx.model.cache.isRefused(ctx.model.keys.status('MacvlanNet', mvn, { node }));
 }
 
 /** The node's IPAM report for the MacvlanNet, or undefined when it has none or it does not decode. */

@@ -1,10 +1,11 @@
 // What a node's agent says of its part of a MacvlanNet, as the controller copies it into the
 // MacvlanNet's status (macvlan.ts): its Ready and message, clipped, and the parent it uses.
-import { getCondition, ifName, MAX_MACVLAN_NODE_MESSAGE, macvlanBaseParent, withVlan, type MacvlanNet, type Node } from '../api/index.js';
+import { getCondition, ifName, MAX_MACVLAN_NODE_MESSAGE, macvlanBaseParent, withVlan, type MacvlanNet, type Node, type Status } from '../api/index.js';
 import type { Condition } from '../api/fields.js';
 import type { Entry } from './model.js';
 import type { Ctx } from './context.js';
 import { reportedHost } from './nodes.js';
+import { incarnationOf, ofIncarnation } from './node-incarnation.js';
 
 /**
  * A node's message is copied into the status every node reads, at most this long: a node that
@@ -34,9 +35,18 @@ export function agentLost(ctx: Ctx, node: string): boolean {
 /** A lost node's part, as its status says it. */
 export const AGENT_LOST = 'its agent does not report (Node NodeLost: stopped, or cut off from etcd): containers there may not start on this network until it is back';
 
+/**
+ * The node's report on the MacvlanNet if its current Node's agent wrote it: one written before
+ * the Node was made again is a former agent's word (node-incarnation.ts), not this node's.
+ */
+export function currentMacvlanReport(ctx: Ctx, node: string, mvn: string): Status | undefined {
+  const kv = ctx.model.cache.get(ctx.model.keys.status('MacvlanNet', mvn, { node }));
+  return ofIncarnation(kv, incarnationOf(ctx.model.node(node)?.kv)) ? ctx.model.nodeStatus(node, 'MacvlanNet', mvn) : undefined;
+}
+
 /** What the node's agent reports for this MacvlanNet: {ready, message} or a Ready condition. */
 export function agentReport(ctx: Ctx, node: string, mvn: string): { ready: boolean; message?: string } | undefined {
-  const s = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
+  const s = currentMacvlanReport(ctx, node, mvn);
   if (!s) return undefined;
   const cond = getCondition(s.conditions, 'Ready');
   const ready = typeof s.ready === 'boolean' ? s.ready : cond?.status === 'True';
@@ -47,7 +57,7 @@ export function agentReport(ctx: Ctx, node: string, mvn: string): { ready: boole
 /** The parent the node's agent reports using, else the one the shared precedence rule gives. */
 export function nodeParent(ctx: Ctx, m: MacvlanNet, n: Entry<Node>): string | undefined {
   const node = n.obj.metadata.name;
-  const reported = ctx.model.nodeStatus(node, 'MacvlanNet', m.metadata.name)?.parent;
+  const reported = currentMacvlanReport(ctx, node, m.metadata.name)?.parent;
   // copied into the status every node reads: an interface name, or not at all
   if (ifName.safeParse(reported).success) return reported as string;
   const nodeIf = n.obj.spec?.interface

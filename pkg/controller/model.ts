@@ -1,7 +1,7 @@
 // Typed, indexed views over the controller's KvCache: objects, statuses and IPAM claims.
 // Everything a reconcile decides is read from here; everything it writes goes through a
 // TxnPlan, which updates the cache on commit.
-import { KINDS, matchLabels, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type Kind, type MacvlanNet, type Node, type Status, type StatusOf } from '../api/index.js';
+import { matchLabels, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type Kind, type MacvlanNet, type Node, type Status, type StatusOf } from '../api/index.js';
 import { INDEXED_KINDS, Keys, indexNode } from '../store/keys.js';
 import { IpamKeys, type Claim, type ClaimSpace, type PoolType } from '../ipam/keys.js';
 import type { KvCache, CacheChange } from '../runtime/kv-cache.js';
@@ -11,6 +11,7 @@ import { isIPv4, parseCidr, parseIPv4, type Cidr } from '../ip/ipv4.js';
 import { cidrInterval, contains } from '../ipam/ranges.js';
 import { closestAll } from '../api/suggest.js';
 import { AddressWaiters, waitsForAddress } from './address-waiters.js';
+import { incarnationOf, wroteReportsSince } from './node-incarnation.js';
 
 export interface Entry<T> { obj: T; kv: RawKv }
 export interface ClaimEntry { key: string; claim: Claim; kv: RawKv; ip: number; space: ClaimSpace }
@@ -175,16 +176,15 @@ export class Model {
   }
 
   /**
-   * Whether the node's agent has written anything: a node's credentials write only its own
-   * status subtree, so a report there (on a MacvlanNet, a NIC, its own host) means its agent ran.
+   * Whether the agent of the Node as it is now has written anything: a node's credentials write
+   * only its own status subtree, so a report there (on a MacvlanNet, a NIC, its own host) written
+   * since the Node was made means its agent ran (node-incarnation.ts: not a former Node's).
    */
   nodeWroteReports(node: string): boolean {
-    // one directory per kind (keys.ts status()), each looked up: a prefix looked up per node
-    // scanned every directory of the cache at its first lookup after one came or went, asked
-    // for every node with no report about itself in every MacvlanNet round (1,000 Nodes applied
-    // before their agents start: seconds per round while agents join)
-    const root = this.keys.nodeStatuses(node);
-    return KINDS.some((k) => this.cache.countIn(root + k.plural) > 0);
+    // one directory per kind, each looked up: a prefix looked up per node scanned every directory
+    // of the cache after one came or went, asked for every node with no report about itself in
+    // every MacvlanNet round (1,000 Nodes applied before their agents start: seconds per round)
+    return wroteReportsSince(this.cache, this.keys.nodeStatuses(node), incarnationOf(this.node(node)?.kv));
   }
 
   /** Nodes whose agent reported itself (its lease-bound report exists), with or without a Node object. */

@@ -60,8 +60,8 @@ export class KeyIndex {
     return dirs;
   }
 
-  /** How many keys are filed right in `dir` (a key up to its last '/'): no scan, whatever the cache holds. */
-  countIn(dir: string): number { return this.byDir.get(dir)?.size ?? 0; }
+  /** The entries filed right in `dir` (a key up to its last '/'): no scan, whatever the cache holds. */
+  inDir(dir: string): Iterable<RawKv> { return this.byDir.get(dir)?.values() ?? []; }
 
   *entries(prefix: string): Iterable<RawKv> {
     for (const { m, filter } of this.covering(prefix)) {

@@ -93,8 +93,8 @@ export class KvCache {
   /** Entries whose key starts with `prefix`; without one, every entry of every prefix (unordered). */
   entries(prefix?: string): Iterable<RawKv> { return prefix === undefined ? this.index.data.values() : this.index.entries(prefix); }
 
-  /** How many entries have a key right in `dir` (`dir` + '/' + a name without '/'): a lookup, not a scan. */
-  countIn(dir: string): number { return this.index.countIn(dir); }
+  /** The entries whose key is right in `dir` (`dir` + '/' + a name without '/'): a lookup, not a scan. */
+  inDir(dir: string): Iterable<RawKv> { return this.index.inDir(dir); }
 
   get size(): number {
     return this.index.data.size;

@@ -24,6 +24,20 @@ describe('Model.nodeWroteReports', () => {
     expect(model.nodeWroteReports('a')).toBe(true);
   });
 
+  it('counts only reports written since the Node was made (a former Node\'s agent\'s are not its own)', () => {
+    const { model, seed, drop } = modelFixture();
+    const node = `${P}/registry/objects/nodes/b`;
+    seed(node, { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: meta('b'), spec: {} });
+    seed(status('b', 'macvlannets', 'lan'), { ready: true });
+    expect(model.nodeWroteReports('b')).toBe(true);
+    // deleted and applied again: the report stays, older than the Node
+    drop(node);
+    seed(node, { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: meta('b'), spec: {} });
+    expect(model.nodeWroteReports('b')).toBe(false);
+    seed(status('b', 'containernics', 'c-eth1'), { ready: true });
+    expect(model.nodeWroteReports('b')).toBe(true);
+  });
+
   it('costs no scan of every directory per node at 1,000 nodes', () => {
     const { model, seed, cache } = modelFixture();
     for (let i = 0; i < N; i++) {
