@@ -43,6 +43,14 @@ export class EtcdUnavailableError extends StoreError {
   constructor(message: string, cause?: unknown) { super('EtcdUnavailable', message, { retryable: true, cause }); }
 }
 
+/**
+ * An agent's report on an object held back until its report about itself is in etcd
+ * (agent/self-report-gate.ts): retried, it goes through once the agent has beaten.
+ */
+export class SelfReportPendingError extends StoreError {
+  constructor(message: string) { super('SelfReportPending', message, { retryable: true }); }
+}
+
 /** The revision asked for was compacted away: relist instead of resuming. */
 export class EtcdCompactedError extends StoreError {
   constructor(message: string, cause?: unknown) { super('Compacted', message, { retryable: true, cause }); }

@@ -34,6 +34,7 @@ import type { InvolvedObject } from '../events/types.js';
 import { ObservedReporter } from '../verify/report.js';
 import { SelfCheck } from '../verify/self-check.js';
 import type { AgentOptions } from './agent-options.js';
+import { SelfReportGate } from './self-report-gate.js';
 import { RecordingDataplane } from '../verify/verify.js';
 
 export { AGENT_VERSION } from './heartbeat.js';
@@ -85,6 +86,8 @@ export class Agent {
   /** which peers changed since the last routes pass (routes-delta.ts) */
   private readonly routesDirty = new RoutesDirty();
   private readonly events?: EventRecorder;
+  /** reports on objects wait for the first report about this node (self-report-gate.ts) */
+  private readonly selfReported: SelfReportGate;
 
   /** The object a heal of drift `key` is about, with its uid as this node sees it now (its incarnation). */
   private healedObject(key: string): InvolvedObject {
@@ -97,6 +100,7 @@ export class Agent {
     const log = opts.log ?? createLogger('agent', { node: opts.node });
     const onError = (err: Error) => log.warn('store watch', { error: err.message });
     const self = opts.node;
+    this.selfReported = new SelfReportGate(self);
     // a node's events go to its own events subtree, the only one its credentials may write
     this.events = opts.etcd ? new EventRecorder({ client: opts.etcd, prefix: opts.prefix, source: { component: 'agent', node: self }, log }) : undefined;
     this.drift = new DriftTracker((key, kind, trigger, ms) => {
@@ -116,7 +120,7 @@ export class Agent {
     };
     this.ctx = {
       node: self, store: opts.store, caches: this.caches, dp: opts.dataplane ?? new Dataplane(netnsTarget(opts.netns), opts.dockerHost, opts.dockerTls),
-      log, status: new NodeStatusReporter(opts.store, self, this.events, (kind, name) => this.view.ownStatus?.(kind, name), new SettlingClock(opts.settleGraceMs)), capabilities: {}, routeProblems: [], removedNics: new Map(), hostEnds: new HostEnds(), macWaits: new MacWaits(),
+      log, status: new NodeStatusReporter(opts.store, self, this.events, (kind, name) => this.view.ownStatus?.(kind, name), new SettlingClock(opts.settleGraceMs), this.selfReported), capabilities: {}, routeProblems: [], removedNics: new Map(), hostEnds: new HostEnds(), macWaits: new MacWaits(),
       routesDirty: this.routesDirty, unreadable: (kind) => this.view.unreadable?.(kind) ?? [], ownReports: (kind) => this.view.ownReports?.(kind) ?? [],
       ...stateRecords(self, { stateDir: opts.stateDir, standIn: !!opts.dataplane }, (msg) => log.warn(msg), (msg) => log.info(msg)),
       enqueue: (keys) => this.enqueue(keys),
@@ -131,7 +135,7 @@ export class Agent {
     if (opts.ipamPlugin) this.ipam = new AgentIpam(this.ctx, { plugin: opts.ipamPlugin, stateDir: opts.stateDir, pluginDir: opts.pluginDir, enqueue: (k) => this.queue.add(k) });
     this.selfCheck = this.makeSelfCheck();
     this.stuck = new StuckWatch(opts.workerBudgetMs ?? DEFAULT_WORKER_BUDGET_MS, log);
-    this.heartbeat = new NodeHeartbeat(this.ctx, { ...opts, stuck: this.stuck, onCapabilitiesChanged: () => this.resyncAll() });
+    this.heartbeat = new NodeHeartbeat(this.ctx, { ...opts, stuck: this.stuck, onCapabilitiesChanged: () => this.resyncAll(), onSelfReported: () => this.selfReported.selfReported() });
   }
 
   private readonly stuck: StuckWatch;

@@ -21,6 +21,7 @@ import type { ParentRecord } from './parent-record.js';
 import type { NetworkEvidence } from './network-record.js';
 import type { RoutesRecord } from './routes-record.js';
 import type { PinnedNetns } from '../netlink/pinned.js';
+import type { SelfReportGate } from './self-report-gate.js';
 
 export interface Caches {
   nodes: Informer<Node>;
@@ -77,8 +78,10 @@ export class NodeStatusReporter {
    * `settling`: since when each object never Ready is not Ready for its reason (settling.ts):
    * young, such a condition is told as a Normal event.
    */
+  /** `gate`: no report on an object before the node's report about itself (self-report-gate.ts). */
   constructor(private readonly store: Store, private readonly node: string, private readonly events?: EventRecorder,
-    private readonly stored?: (kind: Kind, name: string) => string | undefined, private readonly settling = new SettlingClock()) {}
+    private readonly stored?: (kind: Kind, name: string) => string | undefined, private readonly settling = new SettlingClock(),
+    private readonly gate?: SelfReportGate) {}
 
   /** Writes this node's status for the object unless it is what we last wrote, or what etcd holds. */
   async write(kind: Kind, obj: { metadata: { name: string; uid?: string; generation?: number }; status?: unknown }, fields: Record<string, unknown>, ready: Ready): Promise<void> {
@@ -108,6 +111,7 @@ export class NodeStatusReporter {
       if (ready.status === 'False' && mayTurnWarning(this.facts(o, ready.reason, false))) this.warnIfPersists(o);
       return;
     }
+    this.gate?.check(kind, obj.metadata.name);
     this.keepFound(kind, obj.metadata.name);
     await this.store.writeStatus(kind, obj.metadata.name, { node: this.node }, status);
     this.remember(key, text);
@@ -207,6 +211,7 @@ export class NodeStatusReporter {
     const status = { ...(JSON.parse(last) as Record<string, unknown>), ...fields };
     const text = JSON.stringify(status);
     if (text === last) return true;
+    this.gate?.check(kind, obj.metadata.name);
     this.keepFound(kind, obj.metadata.name);
     await this.store.writeStatus(kind, obj.metadata.name, { node: this.node }, status);
     this.remember(key, text);

@@ -21,6 +21,8 @@ export interface HeartbeatOptions {
   stuck: StuckWatch;
   /** what the agent does when the kernel's capabilities changed: reconcile everything */
   onCapabilitiesChanged: () => void;
+  /** the report about this node is in etcd (it opens the agent's SelfReportGate) */
+  onSelfReported?: () => void;
 }
 
 export class NodeHeartbeat {
@@ -37,7 +39,8 @@ export class NodeHeartbeat {
 
   constructor(private readonly ctx: AgentContext, private readonly o: HeartbeatOptions) {
     this.report = new SelfReport(o.store, ctx.node, o.leaseTtlSec ?? 10,
-      (err) => ctx.log.warn('etcd lease lost (the report went with it); a new one is taken at the next heartbeat', { error: err.message }));
+      (err) => ctx.log.warn('etcd lease lost (the report went with it); a new one is taken at the next heartbeat', { error: err.message }),
+      o.onSelfReported);
     this.capabilities = new NodeCapabilities((iface) => ctx.dp.capabilities(iface), o.capabilityReprobeMs);
   }
 

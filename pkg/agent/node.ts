@@ -217,8 +217,9 @@ export class SelfReport {
    */
   lostSinceWrite = false;
 
+  /** `onWritten`: the report is in etcd under a live lease (self-report-gate.ts opens on it). */
   constructor(private readonly store: Store, private readonly node: string, private readonly ttlSeconds: number,
-    private readonly onLost: (err: Error) => void) {}
+    private readonly onLost: (err: Error) => void, private readonly onWritten?: () => void) {}
 
   /** The report is gone (the Node was deleted, which deletes it): write it at the next sync. */
   invalidate(): void {
@@ -254,7 +255,7 @@ export class SelfReport {
   private async write(report: Record<string, unknown>, now: Date): Promise<boolean> {
     const text = JSON.stringify(report);
     if (this.written && !(await this.store.nodeReported(this.node))) this.written = undefined;
-    if (text === this.written) return false;
+    if (text === this.written) { this.onWritten?.(); return false; }
     this.lease ??= this.store.nodeLease(this.node, {
       ttlSeconds: this.ttlSeconds,
       onLost: (err) => { this.losses++; this.written = undefined; this.lostSinceWrite = true; this.onLost(err); },
@@ -264,7 +265,7 @@ export class SelfReport {
     await this.store.reportNode(this.node, { ...report, lastHeartbeatTime: now.toISOString() }, this.lease);
     await this.lease.heartbeat({ time: now.toISOString() });
     // a lease lost while we wrote took the report with it
-    if (losses === this.losses) { this.written = text; this.lostSinceWrite = false; }
+    if (losses === this.losses) { this.written = text; this.lostSinceWrite = false; this.onWritten?.(); }
     return true;
   }
 
