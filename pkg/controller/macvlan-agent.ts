@@ -37,11 +37,16 @@ export const AGENT_LOST = 'its agent does not report (Node NodeLost: stopped, or
 
 /**
  * The node's report on the MacvlanNet if its current Node's agent wrote it: one written before
- * the Node was made again is a former agent's word (node-incarnation.ts), not this node's.
+ * the Node was made again is a former agent's word (node-incarnation.ts), not this node's. While
+ * the node reports itself, an agent runs there and its reports are its own, whenever written: a
+ * Node deleted under a running agent is made again from its report (planJoinedNode), and the
+ * agent does not rewrite reports that did not change.
  */
 export function currentMacvlanReport(ctx: Ctx, node: string, mvn: string): Status | undefined {
-  const kv = ctx.model.cache.get(ctx.model.keys.status('MacvlanNet', mvn, { node }));
-  return ofIncarnation(kv, incarnationOf(ctx.model.node(node)?.kv)) ? ctx.model.nodeStatus(node, 'MacvlanNet', mvn) : undefined;
+  const { model } = ctx;
+  const self = model.keys.status('Node', node, { node });
+  const since = model.cache.get(self) || model.cache.isRefused(self) ? 0 : incarnationOf(model.node(node)?.kv);
+  return ofIncarnation(model.cache.get(model.keys.status('MacvlanNet', mvn, { node })), since) ? model.nodeStatus(node, 'MacvlanNet', mvn) : undefined;
 }
 
 /** What the node's agent reports for this MacvlanNet: {ready, message} or a Ready condition. */

@@ -49,4 +49,17 @@ describe('a Node made again under the name of one whose agent reported', () => {
     expect((await readyBecomes('nr-1', 'NodeLost')).status).toBe('False');
     await partSays('nr-1', AGENT_LOST);
   }, 90_000);
+
+  it('deleted under a running agent and made again: the agent\'s reports from before stay its own', async () => {
+    await fx.join('again', ['nr-2']);
+    await fx.report('again', 'nr-2', {});
+    await eventually(async () => (await fx.partOf('again', 'nr-2'))?.ready === true, 'nr-2 ready');
+    // the delete takes the report about the Node; applied again, the agent writes that report
+    // again at its next beat, and its report on the MacvlanNet (unchanged) not at all
+    expect(await fx.store.delete('Node', 'nr-2')).toBe(true);
+    await fx.join('again', ['nr-2']);
+    await beat(fx.store, 'nr-2');
+    expect((await partSays('nr-2', 'ready')).ready).toBe(true);
+    await eventually(async () => statusOf(await fx.store.get('Node', 'nr-2')).lastHeartbeatTime !== undefined, 'nr-2 beating');
+  }, 90_000);
 });
