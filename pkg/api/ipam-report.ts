@@ -17,6 +17,8 @@ const ip = z.string().refine(isIPv4, 'not an IPv4 address');
  */
 export const MAX_REPORTED_NAME = 256;
 export const MAX_REPORTED_CONTAINER = 128;
+/** Most `external` marks a report lists as cleared at once (the agent clears no more until the controller has taken those). */
+export const MAX_CLEARED = 256;
 
 export const assignment = z.strictObject({
   ip,
@@ -35,6 +37,13 @@ export const nodeIpamReport = z.strictObject({
   external: z.array(ip).max(65536).default([]),
   /** addresses asked for by `docker run --ip` that this node does not hold yet */
   requested: z.array(ip).max(256).default([]),
+  /**
+   * this node's `external` marks (status.nodes[].external) that its ARP probe, made again after
+   * a quarantine, found unanswered: the controller frees them. Written only while there are
+   * some, and only of marks a controller listing them per node made: a controller before the
+   * field refuses the whole report (strict), and never lists them
+   */
+  cleared: z.array(ip).max(MAX_CLEARED).optional(),
   /** how many more free addresses the node wants at once (requests waiting) */
   want: z.number().int().min(0).max(4096).default(0),
 });

@@ -129,6 +129,12 @@ export const macvlanNodeStatus = z.looseObject({
    */
   giveBack: z.array(z.string()).optional(),
   /**
+   * dockerIPAM xnet: addresses this node's ARP probe found answering, marked `external` (also in
+   * status.external); its agent probes each again after a quarantine and reports those nobody
+   * answers for as cleared (an agent before this field ignores it: its marks stay)
+   */
+  external: z.array(z.string()).optional(),
+  /**
    * dockerIPAM xnet, only while this node asks for an address with none at hand and the pool has
    * nothing free, nothing idle on any node and nothing being freed: true, and the MacvlanNet's
    * status.poolUsedUp says why; its IPAM plugin refuses such a request at once with that

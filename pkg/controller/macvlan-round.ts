@@ -70,6 +70,8 @@ export interface MvnRound {
   reports: Map<string, NodeIpamReport | undefined>;
   /** dockerIPAM xnet: pre-claims this round marks external (they answered a node's ARP probe), told in an event once committed */
   marked?: Array<{ ip: string; node: string }>;
+  /** dockerIPAM xnet: external marks this round frees, their node's probe found them free again (macvlan-unmark.ts) */
+  unmarked?: Array<{ ip: string; node: string }>;
 }
 
 /** The node's IPAM report for this MacvlanNet, decoded once a round. */

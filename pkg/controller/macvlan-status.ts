@@ -7,6 +7,7 @@ import { unknownOverrideNote, unselectedOverrideNote } from './node-missing.js';
 import type { TxnPlan } from './txn-plan.js';
 import { conditions, putStatusIfChanged, type Ctx } from './context.js';
 import { firstFew } from '../first-few.js';
+import { parseIPv4 } from '../ip/ipv4.js';
 
 /**
  * Ready from the nodes' parts and the ContainerNics waiting for an address (`waiting`, by name);
@@ -67,25 +68,34 @@ export function notReadyMessage(nodes: Array<{ name: string; message?: string }>
   return `not ready on ${parts.join('; ')}${more}`;
 }
 
+/** External marks this transaction makes (macvlan.ts ensureNodePool) and frees (macvlan-unmark.ts). */
+export interface RoundMarks { marked?: ReadonlyArray<{ ip: string; node: string }>; unmarked?: ReadonlyArray<{ ip: string; node: string }> }
+
 /**
  * Puts the MacvlanNet's controller status (when it changed) into the transaction that makes the
  * claims it reports: every node's part, allocated/free counted from the claims as they will be,
  * and `usedUp`, why the parts marked usedUp get no address (macvlan-used-up.ts), once.
  */
-export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetIpam: boolean, statusNodes: MacvlanNodeStatus[], missing: number, usedUp?: string): void {
+export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetIpam: boolean, statusNodes: MacvlanNodeStatus[], missing: number, usedUp?: string, round: RoundMarks = {}): void {
   const name = m.metadata.name;
   const uid = m.metadata.uid!;
   const claims = [...ctx.model.claimsIn('macvlannets', name, 'addresses').values(), ...ctx.model.claimsIn('macvlannets', name, 'blocks').values()];
   // a mark this transaction turns into the pre-claim of the node using it is external no more
   const preClaimed = new Set(statusNodes.flatMap((s) => s.addresses ?? []));
+  const unmarked = new Set(round.unmarked?.map((u) => u.ip));
+  const marks = [
+    ...claims.filter((c) => c.claim.role === 'external' && !preClaimed.has(c.claim.ip!) && !unmarked.has(c.claim.ip!)).map((c) => c.claim),
+    ...(round.marked ?? []).map((k) => ({ ...k, owner: { uid } })),
+  ];
   const held = [
     ...claims.filter((c) => c.claim.owner.uid !== uid).map((c) => c.claim),
     ...statusNodes.flatMap((s) => [
       ...(s.dockerRange ? [{ cidr: s.dockerRange }] : []), ...(s.previousDockerRange ? [{ cidr: s.previousDockerRange }] : []), ...(s.shimAddress ? [{ ip: s.shimAddress }] : []), ...(s.addresses ?? []).map((ip) => ({ ip })),
     ]),
-    ...claims.filter((c) => c.claim.role === 'external' && !preClaimed.has(c.claim.ip!)).map((c) => c.claim),
+    ...marks,
   ];
-  const external = claims.filter((c) => c.claim.role === 'external' && c.claim.owner.uid === uid && !preClaimed.has(c.claim.ip!)).map((c) => c.claim.ip!).sort();
+  const own = marks.filter((c) => c.owner.uid === uid);
+  const external = [...new Set(own.map((c) => c.ip!))].sort();
   const used = xnetIpam ? statusNodes.reduce((s, n) => s + usedOn(ctx, name, n), 0) : undefined;
   const prev = ctx.model.controllerStatus('MacvlanNet', name)?.status;
   putStatusIfChanged(ctx, plan, 'MacvlanNet', name, {
@@ -93,9 +103,22 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
     ...macvlanUsage(m.spec, held),
     ...(used !== undefined ? { used } : {}),
     ...(external.length ? { external } : {}),
-    nodes: statusNodes,
+    nodes: xnetIpam ? withMarks(statusNodes, own) : statusNodes,
     ...(usedUp ? { poolUsedUp: usedUp } : {}),
     conditions: conditions(prev, [macvlanCondition(statusNodes, missing, ctx.model.nicsWaitingIn('macvlannets', name), m.metadata.deletionTimestamp ? '' : overrideNotes(ctx, m, statusNodes))]),
+  });
+}
+
+/**
+ * Each node's own external marks in its part (`external`), which its agent probes again after a
+ * quarantine (../dockeripam/external-marks.ts): status.external alone does not say whose they are.
+ */
+function withMarks(statusNodes: MacvlanNodeStatus[], marks: Array<{ ip?: string; node?: string }>): MacvlanNodeStatus[] {
+  const byNode = new Map<string, string[]>();
+  for (const c of marks) if (c.node && c.ip) byNode.set(c.node, [...byNode.get(c.node) ?? [], c.ip]);
+  return statusNodes.map((s) => {
+    const ips = byNode.get(s.name);
+    return ips ? { ...s, external: ips.sort((a, b) => parseIPv4(a) - parseIPv4(b)) } : s;
   });
 }
 

@@ -20,6 +20,7 @@ import type { Ctx } from './context.js';
 import { deletingParts, heldByLeavingNode, leavingStatus } from './macvlan-leaving.js';
 import { writeMacvlanStatus } from './macvlan-status.js';
 import { keptInUse, reclaimInUse } from './macvlan-reclaim.js';
+import { markCleared } from './macvlan-unmark.js';
 import { nicsWaiting } from './macvlan-nic-need.js';
 import { claimAddress, freeAddresses, freeClaim, reportOf, statusReserve, tryAdd, type MvnRound } from './macvlan-round.js';
 import { nodeReports } from './ipam-report.js';
@@ -44,6 +45,8 @@ export interface MacvlanOutcome {
   uid?: string;
   /** pre-claims marked external in this round: someone outside xnet answered for them (term.ts tells it) */
   marked?: Array<{ ip: string; node: string }>;
+  /** external marks freed in this round: the node that made them found them free again (term.ts tells it) */
+  unmarked?: Array<{ ip: string; node: string }>;
 }
 
 export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
@@ -92,10 +95,10 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   const allReady = nodes.length > 0 && statusNodes.every((s) => s.ready);
   statusNodes.push(...leavingStatus(r.leaving));
   const progress = plan.size.ops > opsBefore;
-  writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, missing, usedUp);
+  writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, missing, usedUp, r);
   return {
     result: 'synced', ready: allReady, missing, more: r.more || r.again, progress, uid: m.obj.metadata.uid,
-    ...(starved ? { starved, starvedServed: served } : {}), ...(r.marked ? { marked: r.marked } : {}),
+    ...(starved ? { starved, starvedServed: served } : {}), ...(r.marked ? { marked: r.marked } : {}), ...(r.unmarked ? { unmarked: r.unmarked } : {}),
   };
 }
 
@@ -156,16 +159,7 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     reserve, more: false, skipping: false, freeing: false, again: false, leaving: new Map(), unfreed: [], reclaimed: new Map(), outside: new Map(), reports: new Map(),
   };
   state.set(`mvn/${name}`, r.rp);
-  const poolPrefix = ctx.model.ipam.pool('macvlannets', name);
-  for (const c of ctx.model.claimsOf(uid)) {
-    if (c.claim.role === 'external' && c.key.startsWith(poolPrefix) && externalKept(ctx, c)) { r.unfreed.push(c); continue; }
-    if (c.key.startsWith(poolPrefix) && (keepOwnClaim(r, c, selected) || keptInUse(ctx, r, c, selected) || inUseByDocker(ctx, name, uid, c, selected, r.previous)
-      || heldByLeavingNode(ctx, name, selected, c, r.leaving))) continue;
-    const mark = plan.mark();
-    freedOnReport(ctx, plan, name, c);
-    freeClaim(plan, c);
-    if (!plan.fitsWith(reserve)) { plan.rollback(mark); r.more = true; } else if (c.claim.role === 'docker-block') r.freeing = true;
-  }
+  sortOwnClaims(ctx, r, selected, plan);
   const addrs = ctx.model.claimsIn('macvlannets', name, 'addresses');
   for (const ip of [...addrs.keys(), ...r.rp.addrs, ...r.nicTaken]) r.takenAddrs.add(ip);
   // no block, shim or node-pool address over a Node's own address (Model.nodeRoutedBy), nor
@@ -182,6 +176,25 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
   for (const c of blocks.values()) r.takenBlocks.push(cidrInterval(parseCidr(c.claim.cidr!)));
   r.takenBlocks.push(...r.rp.blocks);
   return r;
+}
+
+/** Files each own claim of the round as kept or unfreed, or frees it (while the transaction holds it). */
+function sortOwnClaims(ctx: Ctx, r: MvnRound, selected: Set<string>, plan: TxnPlan): void {
+  const { name, owner: { uid } } = r;
+  const poolPrefix = ctx.model.ipam.pool('macvlannets', name);
+  for (const c of ctx.model.claimsOf(uid)) {
+    // a mark its node's probe found free again is freed like any claim no one keeps
+    const unmarked = c.claim.role === 'external' && markCleared(ctx, r, c);
+    if (c.claim.role === 'external' && c.key.startsWith(poolPrefix) && externalKept(ctx, c) && !unmarked) { r.unfreed.push(c); continue; }
+    if (c.key.startsWith(poolPrefix) && (keepOwnClaim(r, c, selected) || keptInUse(ctx, r, c, selected) || inUseByDocker(ctx, name, uid, c, selected, r.previous)
+      || heldByLeavingNode(ctx, name, selected, c, r.leaving))) continue;
+    const mark = plan.mark();
+    freedOnReport(ctx, plan, name, c);
+    freeClaim(plan, c);
+    if (!plan.fitsWith(r.reserve)) { plan.rollback(mark); r.more = true; continue; }
+    if (c.claim.role === 'docker-block') r.freeing = true;
+    if (unmarked) (r.unmarked ??= []).push({ ip: c.claim.ip!, node: c.claim.node! });
+  }
 }
 
 /**

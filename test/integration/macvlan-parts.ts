@@ -11,7 +11,7 @@ import { IpamKeys } from '../../pkg/ipam/keys.js';
 import type { NodeIpamReport } from '../../pkg/dockeripam/report.js';
 import { beat, obj, startController, storeFor, uniquePrefix, statusOf } from './controller-helpers.js';
 
-export type NodePart = { name: string; dockerRange?: string; shimAddress?: string; addresses?: string[]; maxFree?: number; giveBack?: string[]; refusedRequests?: Array<{ ip: string; reason: string }>; usedUp?: boolean; poolUsedUp?: string; ready?: boolean; message?: string };
+export type NodePart = { name: string; dockerRange?: string; shimAddress?: string; addresses?: string[]; maxFree?: number; giveBack?: string[]; external?: string[]; refusedRequests?: Array<{ ip: string; reason: string }>; usedUp?: boolean; poolUsedUp?: string; ready?: boolean; message?: string };
 export type AddressClaim = { ip: string; node?: string; role: string };
 
 export class MacvlanParts {
