@@ -23,12 +23,13 @@ const program = addMetricsFlag(addEtcdFlags(daemonCommand('xnet-agent', 'xnet no
   .option('--no-ipam-plugin', 'serve no IPAM plugin (MacvlanNets here then need dockerIPAM: blocks)')
   .option('--plugin-dir <dir>', 'Docker\'s plugin directory', '/run/docker/plugins')
   .option('--state-dir <dir>', 'where the agent keeps its IPAM journal, what it changed on parent interfaces and the Docker networks it made (default /var/lib/xnet/<node>)')
+  .addOption(new Option('--external-quarantine <seconds>', 'how long an address that answered this node\'s ARP probe stays marked external before it is probed again (plus up to 20 % at random; 0: never)').default(600).argParser(Number))
   .addOption(new Option('--resync <seconds>', 'full resync interval (a safety net; events do the work)').default(30).argParser(Number))
   .addOption(new Option('--worker-budget <seconds>', 'a reconcile running longer makes the Node Ready=False, reason AgentStuck').default(120).argParser(Number))
   .addOption(new Option('--settle-grace <seconds>', 'how long a never-Ready object\'s passing not-Ready reason is a Normal event before it is a Warning (0: at once)').default(15).argParser(Number));
 
 program.parse();
-const o = program.opts<EtcdFlags & { node?: string; netns?: string; dockerHost?: string; dockerTlsCa?: string; dockerTlsCert?: string; dockerTlsKey?: string; resync: number; workerBudget: number; settleGrace: number; metricsAddr?: string; ipamPlugin: string | false; pluginDir: string; stateDir?: string }>();
+const o = program.opts<EtcdFlags & { node?: string; netns?: string; dockerHost?: string; dockerTlsCa?: string; dockerTlsCert?: string; dockerTlsKey?: string; resync: number; workerBudget: number; settleGrace: number; externalQuarantine: number; metricsAddr?: string; ipamPlugin: string | false; pluginDir: string; stateDir?: string }>();
 const node = o.node ?? defaultNodeName();
 const dockerTls = { ca: o.dockerTlsCa, cert: o.dockerTlsCert, key: o.dockerTlsKey };
 
@@ -46,6 +47,8 @@ for (const [flag, v, max, text] of [['--resync', o.resync, 86_400, 'a day'], ['-
 }
 // 0 is allowed: every not-Ready reason a Warning at once, as before the grace existed
 if (!(o.settleGrace >= 0 && o.settleGrace <= 3600)) usageExit('xnet-agent', `--settle-grace: expected a number of seconds from 0 to 3600 (an hour)`);
+// 0: marks kept while the Node exists, as before re-probing; at most a day (Node's timers: above)
+if (!(o.externalQuarantine >= 0 && o.externalQuarantine <= 86_400)) usageExit('xnet-agent', '--external-quarantine: expected a number of seconds from 0 to 86400 (a day)');
 try {
   dockerOptions(o.dockerHost, dockerTls);
 } catch (e) {
@@ -59,7 +62,7 @@ const store = createEtcdStore(etcd, o.prefix, createLogger('store', { node }));
 function makeAgent(): Agent {
   try {
     return new Agent({
-      node, store, etcd, prefix: o.prefix, netns: o.netns, dockerHost: o.dockerHost, dockerTls, resyncMs: o.resync * 1000, workerBudgetMs: o.workerBudget * 1000, settleGraceMs: o.settleGrace * 1000, log,
+      node, store, etcd, prefix: o.prefix, netns: o.netns, dockerHost: o.dockerHost, dockerTls, resyncMs: o.resync * 1000, workerBudgetMs: o.workerBudget * 1000, settleGraceMs: o.settleGrace * 1000, externalQuarantineMs: o.externalQuarantine * 1000, log,
       ...(o.ipamPlugin ? { ipamPlugin: o.ipamPlugin, pluginDir: o.pluginDir } : {}), ...(o.stateDir ? { stateDir: o.stateDir } : {}),
     });
   } catch (e) {

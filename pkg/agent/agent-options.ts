@@ -35,6 +35,8 @@ export interface AgentOptions {
   pluginDir?: string;
   /** where the agent keeps its IPAM journal, the record of what it changed on parents and that of the Docker networks it made (default /var/lib/xnet/<node>) */
   stateDir?: string;
+  /** how long an address this node's ARP probe marked external is held before it is probed again (default EXTERNAL_QUARANTINE_MS, 10 min, plus up to 20 % jitter; 0: never) */
+  externalQuarantineMs?: number;
   /** how often a capability the kernel lacked is probed for again (default CAPABILITY_REPROBE_MS) */
   capabilityReprobeMs?: number;
   /** how long after xnet makes or removes a Docker network Docker's rule rewrites are its follow-up, no heal (default OWN_DOCKER_FOLLOW_UP_MS) */

@@ -132,7 +132,7 @@ export class Agent {
     followView(this.view, this.ctx, () => this.scope());
     this.firstPass = new Promise((r) => { this.firstPassDone = r; });
     void this.firstPass.then(() => { this.drift.enabled = true; });
-    if (opts.ipamPlugin) this.ipam = new AgentIpam(this.ctx, { plugin: opts.ipamPlugin, stateDir: opts.stateDir, pluginDir: opts.pluginDir, enqueue: (k) => this.queue.add(k) });
+    if (opts.ipamPlugin) this.ipam = new AgentIpam(this.ctx, { plugin: opts.ipamPlugin, stateDir: opts.stateDir, pluginDir: opts.pluginDir, externalQuarantineMs: opts.externalQuarantineMs, enqueue: (k) => this.queue.add(k) });
     this.selfCheck = this.makeSelfCheck();
     this.stuck = new StuckWatch(opts.workerBudgetMs ?? DEFAULT_WORKER_BUDGET_MS, log);
     this.heartbeat = new NodeHeartbeat(this.ctx, { ...opts, stuck: this.stuck, onCapabilitiesChanged: () => this.resyncAll(), onSelfReported: () => this.selfReported.selfReported() });

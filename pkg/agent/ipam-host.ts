@@ -9,7 +9,10 @@ import { MVN_OPTION, NodeIpam } from '../dockeripam/node-ipam.js';
 import type { SeenEndpoint } from '../dockeripam/adopt.js';
 import type { DockerClient } from '../docker/client.js';
 import { servePlugin } from '../dockeripam/server.js';
-import { arpProber } from '../dockeripam/arp.js';
+import { arpProber, type ProbeResult } from '../dockeripam/arp.js';
+import { ExternalMarks, EXTERNAL_QUARANTINE_MS } from '../dockeripam/external-marks.js';
+import { ExternalRecheck, recheckTickMs } from '../dockeripam/external-recheck.js';
+import { monotonicMs } from '../runtime/clock.js';
 import { arpProbes } from '../metrics/metrics.js';
 import { unreadable, type AgentContext } from './context.js';
 import { isDeleting, macvlanNodeStatus, macvlanParent, selects } from './desired.js';
@@ -45,6 +48,8 @@ export interface AgentIpamOptions {
   enqueue: (key: string) => void;
   /** PARENT_WAIT_MS unless said */
   parentWaitMs?: number;
+  /** how long an address this node marked external is held before it is probed again (EXTERNAL_QUARANTINE_MS unless said; 0: never) */
+  externalQuarantineMs?: number;
 }
 
 export class AgentIpam {
@@ -55,17 +60,20 @@ export class AgentIpam {
   private markRead!: () => void;
   /** the plugin no longer serves: a probe that waited for etcd's read does not look after that */
   private stopped = false;
+  /** probes this node's external marks again after their quarantine; none with a quarantine of 0 */
+  private readonly recheck: ExternalRecheck | undefined;
 
   /** Sets `ctx.ipam`, which the NIC and macvlan reconcilers read. */
   constructor(private readonly ctx: AgentContext, private readonly opts: AgentIpamOptions) {
     const journal = new FileJournal(join(opts.stateDir ?? `/var/lib/xnet/${ctx.node}`, 'ipam-journal.json'), (msg) => ctx.log.warn(msg));
-    const book = new AddressBook(journal, (mvn) => { opts.enqueue(`${IPAM_KEY}${mvn}`); void this.nodeIpam?.warm(mvn); });
+    const quarantineMs = opts.externalQuarantineMs ?? EXTERNAL_QUARANTINE_MS;
+    const book = new AddressBook(journal, (mvn) => { opts.enqueue(`${IPAM_KEY}${mvn}`); void this.nodeIpam?.warm(mvn); }, new ExternalMarks(quarantineMs));
     ctx.ipam = { plugin: opts.plugin, book };
     this.etcdRead = new Promise((resolve) => { this.markRead = resolve; });
     if (this.parentWaitMs() <= 0) this.markRead();
-    const arpProbe = arpProber(ctx.log);
+    const probe = this.prober(book);
     this.nodeIpam = new NodeIpam({
-      book, log: ctx.log,
+      book, log: ctx.log, probe,
       // another node's pre-claim is asked of the controller, which may ask that node for it back
       otherHolder: (mvn, ip) => heldForGood(ctx, mvn, ip),
       askedBack: (mvn, ip) => askedBackFrom(ctx.caches.macvlanNets.get(mvn)?.status, ctx.node, ip),
@@ -76,17 +84,28 @@ export class AgentIpam {
       dockerPing: () => withTimeout(ctx.dp.docker.ping(), DOCKER_PING_MS, 'pinging Docker').then(() => true, () => false),
       starting: inspectWaits((id) => ctx.dp.docker.inspectContainer(id)),
       gone: (id) => withTimeout(ctx.dp.docker.inspectContainer(id), STARTING_PROBE_MS, 'inspecting a container').then((c) => c === undefined, () => false),
-      probe: async (mvn, ip) => {
-        // at start, before the MacvlanNet is read from etcd, on the interface the journal names;
-        // a journal that names none waits (bounded) for that read, rather than hand out unprobed
-        const parent = () => effectiveParentOf(ctx, mvn) ?? book.parentOf(mvn);
-        const dev = parent() ?? await this.etcdRead.then(() => (this.stopped ? undefined : parent()));
-        if (dev) return arpProbe(ctx.dp.target, dev, ip);
-        // no parent known here (etcd not read within the bound, or no such MacvlanNet): counted, not looked
-        arpProbes.inc({ result: 'unavailable' });
-        return 'unavailable' as const;
-      },
     });
+    this.recheck = quarantineMs > 0
+      ? new ExternalRecheck({ marks: book.marks, probe, changed: (mvn) => opts.enqueue(`${IPAM_KEY}${mvn}`), log: ctx.log, tickMs: recheckTickMs(quarantineMs) })
+      : undefined;
+  }
+
+  /**
+   * The ARP probe of an address on the MacvlanNet's parent here: at start, before the
+   * MacvlanNet is read from etcd, on the interface the journal names; a journal that names none
+   * waits (bounded) for that read, rather than hand out unprobed.
+   */
+  private prober(book: AddressBook): (mvn: string, ip: string) => Promise<ProbeResult> {
+    const ctx = this.ctx;
+    const arpProbe = arpProber(ctx.log);
+    return async (mvn, ip) => {
+      const parent = () => effectiveParentOf(ctx, mvn) ?? book.parentOf(mvn);
+      const dev = parent() ?? await this.etcdRead.then(() => (this.stopped ? undefined : parent()));
+      if (dev) return arpProbe(ctx.dp.target, dev, ip);
+      // no parent known here (etcd not read within the bound, or no such MacvlanNet): counted, not looked
+      arpProbes.inc({ result: 'unavailable' });
+      return 'unavailable' as const;
+    };
   }
 
   /**
@@ -125,6 +144,8 @@ export class AgentIpam {
     if (dev) book.setParent(name, dev);
     // with the controller's limit, refusals and asks too: a setPool without them would drop them
     book.setPool(name, ns?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, ns?.maxFree, ns?.refused, ns?.giveBack);
+    // this node's marks, probed again after their quarantine; one the controller dropped is no longer reported cleared
+    if (this.recheck && book.marks.follow(name, ns?.external ?? [], monotonicMs())) this.opts.enqueue(`${IPAM_KEY}${name}`);
   }
 
   /** The IPAM report goes to etcd at once, without a whole macvlan pass (which follows when due). */
@@ -145,7 +166,8 @@ export class AgentIpam {
     void this.nodeIpam.adopt();
     const bound = setTimeout(() => this.markRead(), this.parentWaitMs());
     this.nodeIpam.refreshProbes();
-    return async () => { clearTimeout(bound); this.stopped = true; this.markRead(); await server.close(); await this.nodeIpam.close(); };
+    this.recheck?.start();
+    return async () => { clearTimeout(bound); this.stopped = true; this.recheck?.close(); this.markRead(); await server.close(); await this.nodeIpam.close(); };
   }
 
   private parentWaitMs(): number { return this.opts.parentWaitMs ?? PARENT_WAIT_MS; }

@@ -14,13 +14,14 @@
 // container asks for by --ip. Several restarting at once may swap addresses among
 // themselves; the agent then moves each home (../agent/reconcilers/docker-ipam.ts).
 import { byAddress } from '../ip/ipv4.js';
-import { XnetIpamError } from './errors.js';
+export { XnetIpamError } from './errors.js';
 import { defined, type Journal, type JournalState, type NetBook } from './journal.js';
 import { bookReport, surplusOf, type NodeIpamReport } from './report.js';
 import { AwaitedAddresses, PoolChanges, Refusals } from './requests.js';
 import { PoolTurns } from './pool-turns.js';
 import { guessKept } from './guess.js';
 import { givenBack } from './give-back.js';
+import { ExternalMarks } from './external-marks.js';
 
 /** An entry as read, with its revision (see AddressBook.unchanged). */
 export type Assigned = { ip: string; rev: number } & NetBook['assigned'][string];
@@ -48,7 +49,7 @@ export class AddressBook {
   private readonly revs = new Map<string, number>();
   private lastRev = 0;
 
-  constructor(private readonly journal: Journal, private readonly onChange: (mvn: string) => void) {
+  constructor(private readonly journal: Journal, private readonly onChange: (mvn: string) => void, readonly marks = new ExternalMarks()) {
     this.state = journal.load();
     // `want` counts requests waiting; none outlives its process (a journal's kept the node starving).
     // Nor does what an ARP probe saw: while the agent was down its Node may have gone and another
@@ -369,12 +370,12 @@ export class AddressBook {
   forget(mvn: string): void {
     if (!this.state.nets[mvn]) return;
     delete this.state.nets[mvn];
-    this.turns.forget(mvn);
+    this.turns.forget(mvn); this.marks.forget(mvn);
     this.save();
   }
 
-  /** What goes into this node's MacvlanNet status for the controller. */
-  report(mvn: string): NodeIpamReport { return bookReport(this.book(mvn)); }
+  /** What goes into this node's MacvlanNet status for the controller (with the marks found free again: ./external-marks.ts). */
+  report(mvn: string): NodeIpamReport { return bookReport(this.book(mvn), this.marks.cleared(mvn)); }
 
   private closed = false;
 
@@ -396,5 +397,3 @@ export class AddressBook {
     this.onChange(mvn);
   }
 }
-
-export { XnetIpamError };

@@ -37,9 +37,16 @@ export function surplusOf(free: readonly string[], limit?: number): string[] {
   return free.slice(Math.min(TARGET_FREE, limit ?? TARGET_FREE));
 }
 
-/** What a node's book of one MacvlanNet says in its report, sorted (../agent writes it into its status). */
-export function bookReport(b: NetBook): NodeIpamReport {
+/**
+ * What a node's book of one MacvlanNet says in its report, sorted (../agent writes it into its
+ * status), with the marks its probe found free again (./external-marks.ts): only while there are
+ * some, and none the pool holds again or that answered since.
+ */
+export function bookReport(b: NetBook, cleared: readonly string[] = []): NodeIpamReport {
+  const held = new Set([...b.pool, ...b.external]);
+  const freed = cleared.filter((a) => !held.has(a)).sort(byAddress);
   return {
+    ...(freed.length ? { cleared: freed } : {}),
     assigned: Object.entries(b.assigned).sort(([x], [y]) => byAddress(x, y)).map(([ip, a]) => ({ ip, ...reportedContainer(a) })),
     returned: [...b.returned].sort(byAddress), external: [...b.external].sort(byAddress),
     requested: [...b.requested].sort(byAddress), want: b.want,

@@ -25,6 +25,7 @@ export const healLatency = histogram('xnet_heal_latency_seconds', 'From the kern
 export const commandDuration = histogram('xnet_command_duration_seconds', 'Host commands the agent ran (ip, iptables-save/restore, nsenter...), by program', ['command']);
 export const commandErrors = counter('xnet_command_errors_total', 'Host commands that failed, by program', ['command']);
 export const arpProbes = counter('xnet_arp_probes_total', 'ARP probes (arping -D) the agent\'s IPAM plugin ran before handing out an address, by result: free, answered, unavailable (could not look)', ['result']);
+export const externalReprobes = counter('xnet_external_reprobes_total', 'ARP probes the agent\'s IPAM plugin ran again of addresses it had marked external, after their quarantine, by result: free (the mark is cleared), answered (kept), unavailable (kept)', ['result']);
 export const eventsDropped = counter('xnet_events_dropped_total', 'Events the recorder dropped at its rate limit instead of writing them, by component', ['component']);
 export const dockerRequestDuration = histogram('xnet_docker_request_duration_seconds', 'Docker API calls, by operation', ['operation']);
 // A controller's own: registered by a process that runs one (registerControllerMetrics), not by

@@ -43,6 +43,9 @@ describe('xnet-agent flags', () => {
     [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--settle-grace', '-1'], '--settle-grace: expected a number of seconds from 0 to 3600 (an hour)'],
     [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--settle-grace', '3601'], '--settle-grace: expected a number of seconds from 0 to 3600'],
     [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--settle-grace', 'soon'], '--settle-grace: expected a number of seconds from 0 to 3600'],
+    [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--external-quarantine', '-1'], '--external-quarantine: expected a number of seconds from 0 to 86400 (a day)'],
+    [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--external-quarantine', '1e10'], '--external-quarantine: expected a number of seconds from 0 to 86400'],
+    [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--external-quarantine', 'later'], '--external-quarantine: expected a number of seconds from 0 to 86400'],
     // The plugin's name becomes its socket's file name under --plugin-dir: a name with a '/'
     // (or '..') would put a socket that Docker trusts elsewhere (docs/agent.md, the flags)
     [['--node', 'host-1', '--netns', ns, ...NOWHERE.slice(1), '--plugin-dir', '/nonexistent/plugins', '--ipam-plugin', '../escape'], '--ipam-plugin ../escape: expected lower-case letters'],
