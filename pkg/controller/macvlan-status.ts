@@ -110,15 +110,22 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
 }
 
 /**
- * Each node's own external marks in its part (`external`), which its agent probes again after a
- * quarantine (../dockeripam/external-marks.ts): status.external alone does not say whose they are.
+ * The most marks listed in one node's part: status.external lists them all already, and a node
+ * that lies can have every address of a large pool marked (docs/security.md); the rest are
+ * listed, and so probed again, as the first ones are freed.
+ */
+export const MAX_LISTED_MARKS = 256;
+
+/**
+ * Each node's own external marks in its part (`external`, lowest first), which its agent probes
+ * again after a quarantine (../dockeripam/external-marks.ts): status.external does not say whose they are.
  */
 function withMarks(statusNodes: MacvlanNodeStatus[], marks: Array<{ ip?: string; node?: string }>): MacvlanNodeStatus[] {
-  const byNode = new Map<string, string[]>();
-  for (const c of marks) if (c.node && c.ip) byNode.set(c.node, [...byNode.get(c.node) ?? [], c.ip]);
+  const byNode = new Map<string, Set<string>>();
+  for (const c of marks) if (c.node && c.ip) byNode.set(c.node, (byNode.get(c.node) ?? new Set()).add(c.ip));
   return statusNodes.map((s) => {
     const ips = byNode.get(s.name);
-    return ips ? { ...s, external: ips.sort((a, b) => parseIPv4(a) - parseIPv4(b)) } : s;
+    return ips ? { ...s, external: [...ips].sort((a, b) => parseIPv4(a) - parseIPv4(b)).slice(0, MAX_LISTED_MARKS) } : s;
   });
 }
 
