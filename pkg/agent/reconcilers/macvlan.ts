@@ -1,5 +1,6 @@
 // MacvlanNets that select this node: parent (or VLAN sub-interface), promiscuous mode, the
 // Docker macvlan network on this node's block, the host shim and its routes.
+import { monotonicMs } from '../../runtime/clock.js';
 import { MAX_MACVLAN_NODE_MESSAGE, type MacvlanNet } from '../../api/index.js';
 import { parseIPv4 } from '../../ip/ipv4.js';
 import { DockerError, type DockerNetwork } from '../../docker/types.js';
@@ -7,6 +8,7 @@ import { notReady, ready, unreadable, type AgentContext, type Ready } from '../c
 import { ApplyError } from '../dataplane.js';
 import { desiredMacvlan, dockerMacvlanName, isDeleting, macvlanNodeStatus, macvlanParent, selects } from '../desired.js';
 import { syncDockerIpam } from './docker-ipam.js';
+import type { AddressBook } from '../../dockeripam/book.js';
 import { effectiveParent, macvlanLeftovers, planMacvlan, planMacvlanRemoval, unprovenMacvlan, type DesiredMacvlan } from '../planner/macvlan.js';
 import { noteInPlace, noteMade, tellUnproven } from './networks-made.js';
 import { mvnKey } from '../events.js';
@@ -96,11 +98,7 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   if (problem || !r.desired) return w(notReady(problem!.reason, problem!.message), lastDockerRange(ctx, m));
   const d = r.desired;
   const book = d.network?.ipamDriver ? ctx.ipam?.book : undefined;
-  if (book) {
-    const part = macvlanNodeStatus(m, ctx.node);
-    book.setParent(name, effectiveParent(d));
-    book.setPool(name, part?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, part?.maxFree, part?.refused, part?.giveBack);
-  }
+  if (book) followPart(book, m, ctx.node, effectiveParent(d));
   // One at a time with a release of unused parents: that pass must not undo what this one
   // is about to rely on (a parent just made promiscuous, a VLAN link just adopted).
   // Only the plan and its execution hold the lock; the status is written after it.
@@ -128,6 +126,16 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   }
   const said = `Docker network ${d.network!.name} on ${effectiveParent(d)}${d.shim ? ` with host shim ${d.shim.address}` : ''}`;
   await w(ready(`${said}${book ? outsidePoolNote(book.outsidePool(name), said.length) : ''}`), fields);
+}
+
+/** The IPAM book takes the controller's word on this node's part: its parent, pool, limits, asks and external marks. */
+function followPart(book: AddressBook, m: MacvlanNet, node: string, parent: string): void {
+  const name = m.metadata.name;
+  const part = macvlanNodeStatus(m, node);
+  book.setParent(name, parent);
+  book.setPool(name, part?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, part?.maxFree, part?.refused, part?.giveBack);
+  // this node's external marks, also when no MacvlanNet change came since the book knew the network (../ipam-host.ts followPool)
+  book.marks.follow(name, part?.external ?? [], monotonicMs());
 }
 
 /** The dockerRange this node last reported for the MacvlanNet, as report fields. */
