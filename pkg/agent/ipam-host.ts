@@ -145,7 +145,7 @@ export class AgentIpam {
     // with the controller's limit, refusals and asks too: a setPool without them would drop them
     book.setPool(name, ns?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, ns?.maxFree, ns?.refused, ns?.giveBack);
     // this node's marks, probed again after their quarantine; one the controller dropped is no longer reported cleared
-    if (this.recheck && book.marks.follow(name, ns?.external ?? [], monotonicMs())) this.opts.enqueue(`${IPAM_KEY}${name}`);
+    if (book.marks.follow(name, ns?.external ?? [], monotonicMs())) this.opts.enqueue(`${IPAM_KEY}${name}`);
   }
 
   /** The IPAM report goes to etcd at once, without a whole macvlan pass (which follows when due). */
