@@ -15,8 +15,11 @@ interface Decoded { report?: NodeIpamReport; unreadable?: boolean; assigned?: Se
 const decoded = new WeakMap<object, Decoded>();
 
 function decodedOf(ctx: Ctx, node: string, mvn: string): Decoded {
-  // a former Node's agent's report (the Node made again since) is not this node's word
-  const status = currentMacvlanReport(ctx, node, mvn);
+  // Every report, also a former Node's agent's (the Node made again since): what it says of the
+  // host's containers (assigned, kept) stays true while they run, and the reclaim of a re-made
+  // Node's addresses in use (macvlan-reclaim.ts) reads it. Whether the agent is there to act on
+  // a request (nodeReports) follows the Node's incarnation.
+  const status = ctx.model.nodeStatus(node, 'MacvlanNet', mvn);
   if (!status) return {};
   let d = decoded.get(status);
   if (!d) decoded.set(status, (d = decode(ctx, node, mvn, status.ipam)));

@@ -4,7 +4,8 @@
 // Those say nothing of an agent for this Node: counted, a re-made Node that no agent ever ran for
 // showed NodeLost ("it ran and stopped") in place of AgentNotStarted, and its MacvlanNet parts the
 // former agent's word. A report counts when it was last written after the Node key was created
-// (its create_revision): an agent writes on objects only with its Node there.
+// (its create_revision). What a report says of the host's containers (its IPAM facts) counts
+// whenever written (ipam-report.ts): they run on whichever Node object names the host.
 import { KINDS } from '../api/index.js';
 import type { RawKv } from '../runtime/kv.js';
 
