@@ -40,7 +40,7 @@ export interface GiveBackInput {
 
 /** What the round asks back of whom, for the nodes' requests by name; pure. */
 export function planGiveBacks(f: GiveBackInput): GiveBacks {
-  const g: GiveBacks = { asked: new Map(), coming: new Set(), inUse: new Set(), wanted: askedByName(f.nodes, f.report) };
+  const g: GiveBacks = { asked: new Map(), coming: new Set(), inUse: new Set(), wanted: askedByName([...f.nodes].filter((n) => f.reporting(n)), f.report) };
   const states = new Map<string, ReturnType<typeof holderState>>();
   for (const asker of f.nodes) {
     for (const text of f.report(asker)?.requested ?? []) {

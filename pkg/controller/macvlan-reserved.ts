@@ -12,7 +12,7 @@ import type { Node } from '../api/index.js';
 import type { NodeIpamReport } from '../dockeripam/report.js';
 import type { PoolType } from '../ipam/keys.js';
 import { labelsMatch } from './model.js';
-import { nodeIpamReport } from './ipam-report.js';
+import { nodeIpamReport, nodeReports } from './ipam-report.js';
 import type { Ctx } from './context.js';
 import { passMemo, type RoundState } from './pool-executor.js';
 
@@ -45,8 +45,13 @@ export function reservedForRequests(ctx: Ctx, pool: { type: PoolType; name: stri
 function reservedNow(ctx: Ctx, pool: string): ReadonlySet<number> {
   const m = ctx.model.macvlanNet(pool)?.obj;
   if (!m || (m.spec.dockerIPAM ?? 'xnet') !== 'xnet' || m.metadata.deletionTimestamp) return NONE;
-  // a pass over the Nodes (no sort), each report decoded once per value (ipam-report.ts)
+  // a pass over the Nodes (no sort), each report decoded once per value (ipam-report.ts); a node
+  // whose agent does not report (lost, or a former Node's report) asks for nothing: its request
+  // ended with its agent, and the address would be kept from everyone for as long as it is gone
   const nodes: string[] = [];
-  for (const n of ctx.model.objects<Node>('Node')) if (labelsMatch(m.spec.nodeSelector, n.obj.metadata.labels)) nodes.push(n.obj.metadata.name);
+  for (const n of ctx.model.objects<Node>('Node')) {
+    const name = n.obj.metadata.name;
+    if (labelsMatch(m.spec.nodeSelector, n.obj.metadata.labels) && nodeReports(ctx, name, pool)) nodes.push(name);
+  }
   return askedByName(nodes, (node) => nodeIpamReport(ctx, node, pool));
 }

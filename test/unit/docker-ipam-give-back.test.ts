@@ -45,6 +45,11 @@ describe('planGiveBacks: what the controller asks back of whom', () => {
     expect(g.wanted.size).toBe(7);
   });
 
+  it('reserves nothing for a node whose agent does not report: its request ended with its agent', () => {
+    const silent = input([], { report: (n) => (n === 'h3' ? report({ requested: ['10.9.0.50'] }) : n === 'h1' ? report({ requested: ['10.9.0.51'] }) : undefined) });
+    expect([...planGiveBacks(silent).wanted].map(formatIPv4)).toEqual(['10.9.0.51']);
+  });
+
   it('asks at most MAX_GIVE_BACK of one node at a time, lowest first; the rest wait unrefused', () => {
     const asked = Array.from({ length: 10 }, (_, i) => `10.9.0.${29 - i}`).filter((a) => !['10.9.0.21', '10.9.0.22', '10.9.0.23'].includes(a));
     const g = planGiveBacks(input(asked));
