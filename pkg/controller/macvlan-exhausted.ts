@@ -9,6 +9,7 @@ import { contains, type Interval } from '../ipam/ranges.js';
 import { nodeIpamReport, nodeReports } from './ipam-report.js';
 import { reservedForRequests } from './macvlan-reserved.js';
 import type { Ctx } from './context.js';
+import { passMemo, type RoundState } from './pool-executor.js';
 import { firstFew } from '../first-few.js';
 
 /** Nodes named in the message; the rest are counted. */
@@ -88,4 +89,15 @@ const sum = (held: Array<[string, number]>) => held.reduce((s, [, n]) => s + n, 
 function named(held: Array<[string, number]>): string {
   held.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   return firstFew(held.map(([node, n]) => `${node} (${n})`), MAX_NAMED);
+}
+
+/** Who holds the range, said once per planning pass (passMemo): every NIC refused in it would walk the pool's claims and Nodes. */
+export function macvlanHoldersInPass(ctx: Ctx, name: string, ranges: Interval[], state: RoundState): string {
+  const m = ctx.model.macvlanNet(name);
+  if (!m) return '';
+  const memo = passMemo(state);
+  const key = `holders/${name}/${ranges.map((r) => `${r.first}-${r.last}`).join(',')}`;
+  let text = memo.get(key) as string | undefined;
+  if (text === undefined) memo.set(key, (text = macvlanHolders(ctx, m.obj, ranges)));
+  return text;
 }

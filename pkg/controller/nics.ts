@@ -20,7 +20,7 @@ import { olderFirst } from '../api/names.js';
 import { pickFree } from './pick-free.js';
 import { waitsForNode } from './nic-node-gate.js';
 import { noHostSubnetWhy, offersAddresses } from './hostsubnet-deleting-nics.js';
-import { macvlanHolders, macvlanRangeText } from './macvlan-exhausted.js';
+import { macvlanHoldersInPass, macvlanRangeText } from './macvlan-exhausted.js';
 import { reservedForRequests } from './macvlan-reserved.js';
 
 export { pickFree };
@@ -159,11 +159,6 @@ function macvlanTarget(ctx: Ctx, nic: ContainerNic, plan: TxnPlan, state: RoundS
     // shared with the MacvlanNet's own shim addresses planned in the same round (macvlan.ts)
     roundId: `macvlannets/${name}`,
   };
-}
-
-function macvlanHoldersOf(ctx: Ctx, name: string, ranges: Interval[]): string {
-  const m = ctx.model.macvlanNet(name);
-  return m ? macvlanHolders(ctx, m.obj, ranges) : '';
 }
 
 /** Compares that keep an address claim apart from MacvlanNet Docker blocks. */
@@ -316,7 +311,7 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
     const wait = Math.max(0, picked.coolingUntil - monotonicMs());
     throw new WaitingError('PoolExhausted', `every free address in ${target.describe} was released less than ${Math.round(ctx.addressCooldownMs / 1000)} s ago; the first is reused in ${Math.ceil(wait / 1000)} s`, true);
   }
-  const holders = pool.type === 'macvlannets' ? macvlanHoldersOf(ctx, pool.name, target.ranges) : '';
+  const holders = pool.type === 'macvlannets' ? macvlanHoldersInPass(ctx, pool.name, target.ranges, job.state) : '';
   throw new WaitingError('PoolExhausted', `no free address left in ${target.describe}${holders}`);
 }
 
