@@ -7,14 +7,14 @@
 import type { MacvlanNet } from '../api/index.js';
 import { contains, type Interval } from '../ipam/ranges.js';
 import { isGarbage } from './gc.js';
-import { agentLost } from './macvlan-agent.js';
 import type { ClaimEntry } from './model.js';
 import type { Ctx } from './context.js';
 
 /**
  * Whether a claim in `range` held by another owner than the MacvlanNet's parts will go without
  * anyone freeing an address: a ContainerNic's being deleted, or one whose owner is gone (the
- * garbage pass frees it, gc.ts). Not a deleting NIC on a node whose agent is lost: the report
+ * garbage pass frees it, gc.ts). Not a deleting NIC on a node whose agent does not report
+ * itself now (lost, never started, or a Node made again that no agent beat for yet): the report
  * that lets its claim go may never come, and the pool would never be said used up.
  */
 export function claimsLeaving(ctx: Ctx, m: MacvlanNet, range: Interval[]): boolean {
@@ -25,10 +25,16 @@ export function claimsLeaving(ctx: Ctx, m: MacvlanNet, range: Interval[]): boole
   return false;
 }
 
-/** A ContainerNic's claim whose NIC is marked deleting and whose node's agent reports. */
+/** A ContainerNic's claim whose NIC is marked deleting and whose node's agent reports itself. */
 function nicBeingDeleted(ctx: Ctx, c: ClaimEntry): boolean {
   const o = c.claim.owner;
   if (o.kind !== 'ContainerNic') return false;
   const nic = ctx.model.nic(o.name)?.obj;
-  return !!nic && nic.metadata.uid === o.uid && !!nic.metadata.deletionTimestamp && !agentLost(ctx, nic.spec.node);
+  return !!nic && nic.metadata.uid === o.uid && !!nic.metadata.deletionTimestamp && agentBeats(ctx, nic.spec.node);
+}
+
+/** The node's lease-bound report about itself is there (readable or not): its agent runs and will take the interface out. */
+function agentBeats(ctx: Ctx, node: string): boolean {
+  const self = ctx.model.keys.status('Node', node, { node });
+  return ctx.model.cache.get(self) !== undefined || ctx.model.cache.isRefused(self);
 }
