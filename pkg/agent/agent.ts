@@ -100,7 +100,7 @@ export class Agent {
     const log = opts.log ?? createLogger('agent', { node: opts.node });
     const onError = (err: Error) => log.warn('store watch', { error: err.message });
     const self = opts.node;
-    this.selfReported = new SelfReportGate(self);
+    this.selfReported = new SelfReportGate(self, () => this.resyncAll());
     // a node's events go to its own events subtree, the only one its credentials may write
     this.events = opts.etcd ? new EventRecorder({ client: opts.etcd, prefix: opts.prefix, source: { component: 'agent', node: self }, log }) : undefined;
     this.drift = new DriftTracker((key, kind, trigger, ms) => {

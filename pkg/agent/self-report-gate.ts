@@ -10,11 +10,19 @@ import { SelfReportPendingError } from '../errors.js';
 
 export class SelfReportGate {
   private open = false;
+  /** a report was held back while closed: its reconcile waits out its backoff unless woken */
+  private held = false;
 
-  constructor(private readonly node: string) {}
+  /** `onOpen`: called once, at the opening, if a report was held back (the agent reconciles all again). */
+  constructor(private readonly node: string, private readonly onOpen?: () => void) {}
 
   /** The report about this node was written (SelfReport): reports on objects may follow, for good. */
-  selfReported(): void { this.open = true; }
+  selfReported(): void {
+    if (this.open) return;
+    this.open = true;
+    // the reconciles refused meanwhile backed off (up to 10 s): run them now, not then
+    if (this.held) this.onOpen?.();
+  }
 
   /** Whether the report about this node was written since the agent started. */
   get passed(): boolean { return this.open; }
@@ -22,6 +30,7 @@ export class SelfReportGate {
   /** Throws (retryable) while the node's report about itself was never written by this agent. */
   check(kind: string, name: string): void {
     if (this.open) return;
+    this.held = true;
     throw new SelfReportPendingError(`${kind} ${name}: no report on it before node ${this.node}'s report about itself is in etcd (its first heartbeat has not succeeded yet)`);
   }
 }
