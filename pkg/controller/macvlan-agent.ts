@@ -23,14 +23,35 @@ const clip = (m: string) => (m.length > MAX_NODE_MESSAGE ? `${m.slice(0, MAX_NOD
  * from etcd (it hands out only what it holds). Until its lease ends it is not lost.
  */
 export function agentLost(ctx: Ctx, node: string): boolean {
-  if (ctx.model.nodeStatus(node, 'Node', node) || ctx.model.cache.isRefused(ctx.model.keys.status('Node', node, { node }))) return false;
-  const st = ctx.model.controllerStatus('Node', node)?.status as { conditions?: Condition[]; lastHeartbeatTime?: unknown } | undefined;
-  // its agent ran: the controller copied its heartbeat time, or it wrote reports on objects (it
-  // may have died before any controller saw its report about itself). A Node whose agent never
-  // ran says NodeLost too once its pinned spec.address is in its status.
-  const ran = !!st?.lastHeartbeatTime || ctx.model.nodeWroteReports(node);
-  return ran && getCondition(st?.conditions, 'Ready')?.reason === 'NodeLost';
+  if (reportsItself(ctx, node)) return false;
+  const st = controllerNodeStatus(ctx, node);
+  return agentRan(ctx, node, st) && getCondition(st?.conditions, 'Ready')?.reason === 'NodeLost';
 }
+
+/**
+ * Whether an agent ever reported for this Node (the Node is not AgentNotStarted): it reports
+ * itself now, or ran before. A node that never ran gets no pre-claimed addresses (macvlan.ts
+ * ensureNodePool): no container there could use them, and on a small segment they are what the
+ * other nodes need. Its report about itself appearing queues every MacvlanNet (events.ts).
+ */
+export function agentStarted(ctx: Ctx, node: string): boolean {
+  return reportsItself(ctx, node) || agentRan(ctx, node, controllerNodeStatus(ctx, node));
+}
+
+type NodeSeen = { conditions?: Condition[]; lastHeartbeatTime?: unknown };
+const controllerNodeStatus = (ctx: Ctx, node: string) => ctx.model.controllerStatus('Node', node)?.status as NodeSeen | undefined;
+
+/** Its lease-bound report about itself is there (decoded or not: an agent wrote it). */
+const reportsItself = (ctx: Ctx, node: string) =>
+  !!ctx.model.nodeStatus(node, 'Node', node) || ctx.model.cache.isRefused(ctx.model.keys.status('Node', node, { node }));
+
+/**
+ * Its agent ran: the controller copied its heartbeat time, or it wrote reports on objects since
+ * the Node was made (it may have died before any controller saw its report about itself). Not
+ * the Node's address: a Node whose agent never ran says NodeLost too once its pinned
+ * spec.address is in its status.
+ */
+const agentRan = (ctx: Ctx, node: string, st: NodeSeen | undefined) => !!st?.lastHeartbeatTime || ctx.model.nodeWroteReports(node);
 
 /** A lost node's part, as its status says it. */
 export const AGENT_LOST = 'its agent does not report (Node NodeLost: stopped, or cut off from etcd): containers there may not start on this network until it is back';

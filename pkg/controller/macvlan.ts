@@ -25,7 +25,7 @@ import { nicsWaiting } from './macvlan-nic-need.js';
 import { claimAddress, freeAddresses, freeClaim, reportOf, statusReserve, tryAdd, type MvnRound } from './macvlan-round.js';
 import { nodeReports } from './ipam-report.js';
 import { markUsedUp, type PlannedPart } from './macvlan-used-up.js';
-import { AGENT_LOST, agentLost, agentReport, nodeParent } from './macvlan-agent.js';
+import { AGENT_LOST, agentLost, agentReport, agentStarted, nodeParent } from './macvlan-agent.js';
 import { refusedRequests, type AddressLookup } from './macvlan-requests.js';
 import { giveBackField, giveBacksOf, preClaimRefusal } from './macvlan-give-back.js';
 
@@ -353,8 +353,9 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   if (r.more || r.skipping) return { addresses: addresses(), refused };
   // Never hand a node back an address it is returning: it could not tell the two apart.
   const returned = new Set((report?.returned ?? []).map(parseIPv4));
-  // a small pool's refills leave what ContainerNics waiting need (macvlan-fair.ts `spare`)
-  const more = r.fair ? Math.min(p.more, r.fair.spare) : p.more;
+  // a small pool's refills leave what ContainerNics waiting need (macvlan-fair.ts `spare`); no
+  // refill for a node whose agent never reported (what it holds stays: macvlan-agent.ts agentStarted)
+  const more = !agentStarted(ctx, node) ? 0 : r.fair ? Math.min(p.more, r.fair.spare) : p.more;
   // (nor one a node asks for by name: freeAddresses skips it)
   for (const ip of freeAddresses(r, more + returned.size).filter((a) => !returned.has(a)).slice(0, more)) claim(ip);
   // counted only on a small pool whose node asks: a large pool never runs out under its nodes
