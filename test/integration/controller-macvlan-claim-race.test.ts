@@ -74,6 +74,8 @@ async function twoNodes(mvn: string, subnet: string, hostShim: boolean): Promise
     obj('Node', a, { interface: 'eth0' }, { net: mvn }),
     obj('Node', b, { interface: 'eth0' }, { net: mvn }),
   ]);
+  // their agents start: a node whose agent never reported gets no pre-claims
+  for (const n of [a, b]) await beat(store, n);
   const ready = async (n: string) => { const p = await partOf(mvn, n); return p?.addresses?.length === 8 && (!hostShim || p.shimAddress) ? p : undefined; };
   return [await eventually(() => ready(a), `${a} holds 8`), await eventually(() => ready(b), `${b} holds 8`)];
 }

@@ -37,6 +37,8 @@ describe('a node that leaves a MacvlanNet', () => {
       obj('Node', 'lv-a', { interface: 'eth0' }, { lv: 'yes' }),
       obj('Node', 'lv-b', { interface: 'eth0' }, { lv: 'yes' }),
     ]);
+    // their agents start: a node whose agent never reported gets no pre-claims
+    for (const n of ['lv-a', 'lv-b']) await beat(store, n);
     const a = await eventually(async () => (await parts()).find((p) => p.name === 'lv-a' && p.shimAddress && p.addresses?.length === 8), 'lv-a has its shim and 8 addresses');
     const used = a.addresses!.slice(0, 2);
     // lv-a's agent: two containers use two of its addresses
@@ -64,6 +66,8 @@ async function joinedNode(mvn: string, subnet: string, node: string, label: stri
     obj('MacvlanNet', mvn, { subnet, dockerIPAM: 'xnet', hostShim: false, nodeSelector: { matchLabels: { [label]: 'yes' } } }),
     obj('Node', node, { interface: 'eth0' }, { [label]: 'yes' }),
   ]);
+  // its agent starts: a node whose agent never reported gets no pre-claims
+  await beat(store, node);
   return async () => ((statusOf(await store.get('MacvlanNet', mvn)).nodes as Part[] | undefined) ?? []).find((p) => p.name === node);
 }
 

@@ -15,7 +15,11 @@ describe('MacvlanNet node parts on a stock etcd', () => {
     // a /29 with a gateway: 5 addresses; three nodes' shims take 3, and the first node's refill
     // (8 at hand) used to take every one of them before the other two had a shim
     await fx.segment('mvsmall', { subnet: '10.78.0.0/29', gateway: '10.78.0.1' }, 'small', ['sm-a', 'sm-b', 'sm-c']);
-    const all = await eventually(async () => { const p = await parts('mvsmall'); return p.length === 3 && p.every((n) => n.shimAddress) && p; }, 'a shim on each of the three nodes');
+    // their agents start (no refill before: a node whose agent never reported gets no pre-claims)
+    await fx.beat(['sm-a', 'sm-b', 'sm-c']);
+    // the 2 left after the shims end up at hand (fair share 1 each while all three have none)
+    const atHand = (p: NodePart[]) => p.reduce((n, x) => n + (x.addresses?.length ?? 0), 0);
+    const all = await eventually(async () => { const p = await parts('mvsmall'); return p.length === 3 && p.every((n) => n.shimAddress) && atHand(p) === 2 && p; }, 'a shim on each of the three nodes, and the rest at hand');
     expect(new Set(all.map((n) => n.shimAddress)).size).toBe(3);
     // what is left is at hand for one of them: 5 addresses in all, none twice
     const held = all.flatMap((n) => [n.shimAddress!, ...(n.addresses ?? [])]);
@@ -25,6 +29,7 @@ describe('MacvlanNet node parts on a stock etcd', () => {
 
   it('releases 200 addresses a node returned while no controller ran, and the node after it still gets its shim and addresses', async () => {
     await fx.segment('mvret', { subnet: '10.77.0.0/16', dockerIPAM: 'xnet', hostShim: true }, 'ret', ['ret-a', 'ret-b']);
+    await fx.beat(['ret-a', 'ret-b']);
     // ret-b runs ever more containers: each time all it holds is in use it asks for 60 more
     let held = (await eventually(async () => { const p = await partOf('mvret', 'ret-b'); return p?.addresses?.length === 8 && p; }, 'ret-b pre-claims 8')).addresses!;
     while (held.length < 200) {
@@ -39,6 +44,7 @@ describe('MacvlanNet node parts on a stock etcd', () => {
     const returned = held.slice(8);
     await report('mvret', 'ret-b', { returned });
     await fx.join('ret', ['ret-c']);
+    await fx.beat(['ret-c']);
     await fx.startController();
     const retC = await eventually(async () => { const p = await partOf('mvret', 'ret-c'); return !!p?.shimAddress && (p.addresses?.length ?? 0) >= 8 && p; }, 'ret-c gets its shim and addresses', 30_000);
     expect(retC.addresses).not.toContain(retC.shimAddress);
@@ -54,10 +60,12 @@ describe('MacvlanNet node parts on a stock etcd', () => {
 
   it('claims 150 addresses a node asked for with docker run --ip, and the node after it still gets its shim and addresses', async () => {
     await fx.segment('mvreq', { subnet: '10.78.0.0/16', dockerIPAM: 'xnet', hostShim: true }, 'req', ['req-a', 'req-b']);
+    await fx.beat(['req-a', 'req-b']);
     await eventually(async () => (await partOf('mvreq', 'req-b'))?.addresses?.length === 8, 'req-b pre-claims 8');
     const requested = Array.from({ length: 150 }, (_, i) => formatIPv4(parseIPv4('10.78.100.0') + i));
     await report('mvreq', 'req-b', { requested });
     await fx.join('req', ['req-c']);
+    await fx.beat(['req-c']);
     const reqC = await eventually(async () => { const p = await partOf('mvreq', 'req-c'); return !!p?.shimAddress && (p.addresses?.length ?? 0) >= 8 && p; }, 'req-c gets its shim and addresses', 30_000);
     expect(requested).not.toContain(reqC.shimAddress);
     await eventually(async () => (await partOf('mvreq', 'req-b'))?.addresses?.filter((ip) => requested.includes(ip)).length === 150, 'req-b holds every address it asked for');
@@ -69,6 +77,7 @@ describe('MacvlanNet node parts on a stock etcd', () => {
   it('lets a lying node take no more than 72 free addresses at once, and frees its external marks when its Node is deleted', async () => {
     // a /24 of 253 addresses (gateway .1): one report of want: 4096 took them all in one round
     await fx.segment('mvlie', { subnet: '10.79.0.0/24', gateway: '10.79.0.1', dockerIPAM: 'xnet', hostShim: false }, 'lie', ['lie-a', 'lie-b']);
+    await fx.beat(['lie-a', 'lie-b']);
     await eventually(async () => (await partOf('mvlie', 'lie-b'))?.addresses?.length === 8, 'lie-b pre-claims 8');
     await report('mvlie', 'lie-a', { want: 4096 });
     const held = await eventually(async () => { const a = (await partOf('mvlie', 'lie-a'))?.addresses; return a && a.length >= 72 && a; }, 'lie-a refilled');

@@ -11,7 +11,7 @@ import type { Controller } from '../../pkg/controller/controller.js';
 import type { EtcdStore } from '../../pkg/store/index.js';
 import { IpamKeys, type Claim, type PoolType } from '../../pkg/ipam/keys.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
-import { obj, eventually, startController, storeFor, uniquePrefix, statusOf, type Status } from './controller-helpers.js';
+import { beat, obj, eventually, startController, storeFor, uniquePrefix, statusOf, type Status } from './controller-helpers.js';
 
 let etcd: TestEtcd;
 let store: EtcdStore;
@@ -20,11 +20,16 @@ beforeAll(async () => { etcd = await startEtcd(); });
 // etcd is stopped also when stopping a controller throws
 afterAll(async () => { try { await Promise.all(controllers.map((c) => c.stop())); } finally { await etcd?.stop(); } });
 
-/** Stores `objects` under a fresh prefix with no controller running, then starts one. */
-async function storedThenStarted(objects: ReturnType<typeof obj>[]): Promise<string> {
+/**
+ * Stores `objects` under a fresh prefix with no controller running, and the reports about
+ * themselves of the `beating` nodes' agents (a node whose agent never reported gets no
+ * pre-claimed addresses), then starts one.
+ */
+async function storedThenStarted(objects: ReturnType<typeof obj>[], beating: string[] = []): Promise<string> {
   const prefix = uniquePrefix();
   store = storeFor(etcd.client(), prefix);
   await store.applyAll(objects);
+  for (const node of beating) await beat(store, node);
   controllers.push(await startController(etcd.client(), prefix));
   return prefix;
 }
@@ -51,7 +56,7 @@ describe('a ContainerNic whose pinned ip was stored before the controller starte
       // .128 is where the shim goes (the lowest free address), .130 a pre-claimed one (.129-.136)
       obj('ContainerNic', 'mn0', { node: 'host-1', container: 'c0', ifName: 'eth1', network: { macvlanNet: 'mv200' }, ip: '192.168.200.128' }),
       obj('ContainerNic', 'mn1', { node: 'host-1', container: 'c1', ifName: 'eth1', network: { macvlanNet: 'mv200' }, ip: '192.168.200.130' }),
-    ]);
+    ], ['host-1']);
     const part = await eventually(async () => {
       const p = ((statusOf(await store.get('MacvlanNet', 'mv200')).nodes as Part[] | undefined) ?? []).find((n) => n.name === 'host-1');
       return p?.shimAddress && p.addresses?.length ? p : undefined;

@@ -4,7 +4,7 @@
 // address the admin has just excluded (a router's, found in use) stays there; after a subnet
 // edit the shim and block stay in the old segment and the status still reports them.
 import { describe, expect, it } from 'vitest';
-import { obj, eventually, statusOf, useControllerFixture, uniquePrefix } from './controller-helpers.js';
+import { beat, obj, eventually, statusOf, useControllerFixture, uniquePrefix } from './controller-helpers.js';
 
 const fx = useControllerFixture(uniquePrefix());
 type Part = { name: string; shimAddress?: string; dockerRange?: string; ready?: boolean; message?: string };
@@ -40,6 +40,8 @@ describe('a MacvlanNet whose range is edited', () => {
     const part = async (mvn: string) => ((statusOf(await fx.store.get('MacvlanNet', mvn)).nodes as Part[] | undefined) ?? []).find((p) => p.name === 'm1');
     const blocks = { subnet: '10.77.0.0/24', gateway: '10.77.0.1', dockerIPAM: 'blocks', blockPrefix: 28, hostShim: false };
     const pooled = { subnet: '10.76.0.0/24', gateway: '10.76.0.1', dockerIPAM: 'xnet', hostShim: false };
+    // m1's agent runs: a node whose agent never reported gets no pre-claimed addresses
+    await beat(fx.store, 'm1');
     await fx.store.applyAll([obj('MacvlanNet', 'mvb', blocks), obj('MacvlanNet', 'mvx', pooled)]);
     const b = await eventually(async () => (await part('mvb'))?.dockerRange, 'm1 has a block on mvb');
     const x = await eventually(async () => { const a = (await part('mvx') as (Part & { addresses?: string[] }) | undefined)?.addresses; return a?.length ? a : undefined; }, 'm1 has addresses on mvx');

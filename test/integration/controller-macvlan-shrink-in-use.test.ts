@@ -32,6 +32,8 @@ const report = async (ips: string[]) => {
 describe('an ipRange shrunk under containers that use addresses it leaves out', () => {
   it('keeps their claims for their node until they go, ipam check clean with a note, and the range grown back hands them to nobody else', async () => {
     await fx.store.applyAll([obj('MacvlanNet', 'mvs', SPEC), obj('Node', 'n1', { interface: 'eth0' })]);
+    // n1's agent starts: a node whose agent never reported gets no pre-claimed addresses
+    await beat(fx.store, 'n1');
     const held = (await eventually(async () => { const p = await partOf('n1'); return p?.addresses?.length === 8 && p; }, 'n1 pre-claims 8')).addresses!;
     const used = held.slice(0, 2);
     await report(used);
@@ -65,6 +67,7 @@ describe('an ipRange shrunk under containers that use addresses it leaves out', 
       obj('Node', 'n2', { interface: 'eth0' }),
       obj('ContainerNic', 'web-eth1', { node: 'n2', container: 'web', ifName: 'eth1', network: { macvlanNet: 'mvs' } }),
     ]);
+    await beat(fx.store, 'n2');
     await eventually(async () => {
       const ip = statusOf(await fx.store.get('ContainerNic', 'web-eth1')).ip;
       return typeof ip === 'string' && ((await partOf('n2'))?.addresses?.length ?? 0) >= 8 && ip;

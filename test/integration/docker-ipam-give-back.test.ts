@@ -47,6 +47,8 @@ class Plugin {
   paused = false;
 
   constructor(readonly mvn: string, readonly node: string, o: PluginOptions = {}) {
+    // its agent beats as it starts, before any report: a node whose agent never reported gets no pre-claims
+    this.writes = fx.beat([node]).catch(() => undefined);
     // every change of the book is reported, in order, the latest report each time
     this.book = new AddressBook(new MemoryJournal(), (mvn) => {
       this.writes = this.writes.then(() => fx.report(mvn, node, this.book.report(mvn))).catch(() => undefined);
@@ -150,7 +152,9 @@ describe('docker run --ip of another node\'s pre-claim', () => {
   it('refuses at once one held by a node whose agent does not report, naming it: it cannot give it back', async () => {
     const mvn = 'gb-silent';
     await fx.segment(mvn, spec(207), mvn, ['gs-1', 'gs-2']);
-    // gs-2 has no agent: the controller pre-claims for it all the same, and never hears back
+    // gs-2's agent beats but never reports on the MacvlanNet: the controller pre-claims for it
+    // all the same, and never hears back
+    await fx.beat(['gs-2']);
     const [a] = [new Plugin(mvn, 'gs-1')];
     plugins.push(a);
     await eventually(async () => a.book.free(mvn).length > 0 && !!(await fx.partOf(mvn, 'gs-2'))?.addresses?.length, 'addresses for both');

@@ -36,6 +36,8 @@ class Plugin {
   private readonly timer: NodeJS.Timeout;
 
   constructor(readonly node: string, private readonly mvn = MVN) {
+    // its agent beats as it starts, before any report: a node whose agent never reported gets no pre-claims
+    this.writes = fx.beat([node]).catch(() => undefined);
     // every change of the book is reported, in order, the latest report each time
     this.book = new AddressBook(new MemoryJournal(), (mvn) => {
       this.writes = this.writes.then(() => fx.report(mvn, node, this.book.report(mvn))).catch(() => undefined);
@@ -193,6 +195,8 @@ describe('docker run on a MacvlanNet pool used up everywhere', () => {
     const mvn = 'marks';
     const nodes = ['mk-1', 'mk-2'];
     await fx.segment(mvn, { subnet: '198.19.207.0/24', ipRange: '198.19.207.8/29', dockerIPAM: 'xnet', hostShim: true }, mvn, nodes);
+    // their agents start: a node whose agent never reported gets no pre-claims
+    await fx.beat(nodes);
     // 8 addresses: two shims, three pre-claimed for each node
     const held = await eventually(async () => {
       const ps = await Promise.all(nodes.map((n) => fx.partOf(mvn, n)));

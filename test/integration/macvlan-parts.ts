@@ -54,6 +54,17 @@ export class MacvlanParts {
     await this.store.writeStatus('MacvlanNet', mvn, { node }, { ready: true, message: 'ready', ipam: { assigned: [], returned: [], external: [], requested: [], want: 0, ...ipam } });
   };
 
+  /**
+   * The nodes' agents start: each writes its report about itself (heartbeat.ts), as report()
+   * does the first time. A Node whose agent never reported gets no pre-claimed addresses.
+   */
+  beat = async (nodes: string[]): Promise<void> => {
+    for (const node of nodes) {
+      this.beaten.add(node);
+      await beat(this.store, node);
+    }
+  };
+
   /** The MacvlanNet's address claims in etcd, by address. */
   claimed = async (mvn: string): Promise<Map<string, AddressClaim>> => {
     const kvs = await this.etcd.client().getAll().prefix(new IpamKeys(this.prefix).space('macvlannets', mvn, 'addresses')).strings();

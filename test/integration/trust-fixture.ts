@@ -8,7 +8,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Controller } from '../../pkg/controller/controller.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/index.js';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
-import { eventually, obj, startController, statusOf } from './controller-helpers.js';
+import { beat, eventually, obj, startController, statusOf } from './controller-helpers.js';
 
 export interface HostileNodeFixture {
   etcd: TestEtcd;
@@ -56,5 +56,8 @@ export async function twoNodeLan(fx: HostileNodeFixture, hostShim: boolean): Pro
     obj('MacvlanNet', 'lan', { subnet: '10.80.0.0/24', dockerIPAM: 'xnet', hostShim, nodeSelector: { matchLabels: { lan: 'yes' } } }),
     obj('Node', 'host-1', { interface: 'eth0' }, { lan: 'yes' }), obj('Node', 'host-2', { interface: 'eth0' }, { lan: 'yes' }),
   ]);
+  // their agents start, each with its own certificate: a node whose agent never reported gets no pre-claims
+  await beat(createEtcdStore(fx.host1), 'host-1');
+  await beat(createEtcdStore(fx.etcd.auth!.clientAs(await fx.etcd.auth!.addNode('host-2'))), 'host-2');
   return eventually(async () => { const p = await lanParts(fx); return p.length === 2 && p.every((n) => n.addresses?.length === 8) && p; }, 'both nodes pre-claim 8');
 }
