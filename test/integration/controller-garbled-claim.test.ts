@@ -8,7 +8,7 @@ import { IpamKeys } from '../../pkg/ipam/keys.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
 import { getCondition } from '../../pkg/api/index.js';
-import { obj, eventually, statusOf, uniquePrefix, useControllerFixture } from './controller-helpers.js';
+import { beat, obj, eventually, statusOf, uniquePrefix, useControllerFixture } from './controller-helpers.js';
 
 const prefix = uniquePrefix();
 const fx = useControllerFixture(prefix, { addressCooldownMs: 0 });
@@ -73,6 +73,8 @@ describe('an address claim that does not decode', () => {
   it('on a MacvlanNet whose nodes\' IPAM plugins get addresses at hand: none of those is one', async () => {
     const garbled = Array.from({ length: 12 }, (_, i) => parseIPv4(`192.168.211.${2 + i}`));
     for (const ip of garbled) await garble(ipam.claim('macvlannets', 'xn', 'addresses', ip));
+    // the nodes' agents run: a node whose agent never reported gets no pre-claimed addresses
+    for (const n of ['host-1', 'host-2']) await beat(fx.store, n);
     await fx.store.applyAll([obj('MacvlanNet', 'xn', { subnet: '192.168.211.0/24', dockerIPAM: 'xnet', hostShim: true })]);
     const nodes = await eventually(async () => {
       const st = statusOf(await fx.store.get('MacvlanNet', 'xn')) as { nodes?: Array<{ name: string; addresses?: string[]; shimAddress?: string }> };
