@@ -26,18 +26,20 @@ describe('MacvlanNet node parts', () => {
     const owner = { kind: 'MacvlanNet', name: 'lan', uid: 'lan-uid' };
     const node = (n: string) => seed(model.keys.object('Node', n), { apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: n, uid: n, generation: 1 }, spec: {} });
     seed(model.keys.object('MacvlanNet', 'lan'), { apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'lan', uid: owner.uid, generation: 1, finalizers: ['xnet.io/network-in-use'] }, spec: { subnet: '10.20.0.0/24', parent: 'eth0', mode: 'bridge', hostShim: false, blockPrefix: 28, dockerIPAM: 'xnet' } });
-    // n2 holds 8 and returned one: its part is that release (and nothing to claim). Its Node is
-    // there before its agent's report, as with a real agent (node-incarnation.ts).
-    node('n2');
+    // n2 holds 8 and returned one: its part is that release (and nothing to claim).
     const held = Array.from({ length: 8 }, (_, i) => `10.20.0.${10 + i}`);
     for (const ip of held) seed(model.ipam.claim('macvlannets', 'lan', 'addresses', parseIPv4(ip)), { owner, role: 'node-pool', ip, node: 'n2' });
+    // the Node first: a report written before it was made is a former agent's (node-incarnation.ts)
+    node('n2');
     seed(model.keys.status('MacvlanNet', 'lan', { node: 'n2' }), { ready: true, ipam: { assigned: [], returned: held.slice(0, 1), external: [], requested: [], want: 0 } });
     // The smallest transaction that holds n2's part and the status: planned alone, not committed.
     const alone = new TxnPlan(guard, leaderKey);
     expect(planMacvlanNodes(ctx, 'lan', alone, new Map())).toMatchObject({ more: false, progress: true });
     const limit = Math.max(alone.size.compares, alone.size.ops);
-    // n1, planned first, has no pool yet: its first item is a claim.
+    // n1, planned first, has no pool yet: its first item is a claim (its agent has beaten: a
+    // node whose agent never reported gets no pre-claims).
     node('n1');
+    seed(model.keys.status('Node', 'n1', { node: 'n1' }), { lastHeartbeatTime: new Date().toISOString() });
     const plan = new TxnPlan(guard, leaderKey, limit);
     const o = planMacvlanNodes(ctx, 'lan', plan, new Map());
     expect(o).toMatchObject({ more: false, progress: true });
