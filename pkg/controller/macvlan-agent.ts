@@ -41,8 +41,8 @@ export function agentStarted(ctx: Ctx, node: string): boolean {
 type NodeSeen = { conditions?: Condition[]; lastHeartbeatTime?: unknown };
 const controllerNodeStatus = (ctx: Ctx, node: string) => ctx.model.controllerStatus('Node', node)?.status as NodeSeen | undefined;
 
-/** Its lease-bound report about itself is there (decoded or not: an agent wrote it). */
-const reportsItself = (ctx: Ctx, node: string) =>
+/** Its lease-bound report about itself is there (decoded or not: an agent wrote it): its agent runs. */
+export const reportsItself = (ctx: Ctx, node: string) =>
   !!ctx.model.nodeStatus(node, 'Node', node) || ctx.model.cache.isRefused(ctx.model.keys.status('Node', node, { node }));
 
 /**

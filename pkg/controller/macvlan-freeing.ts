@@ -7,6 +7,7 @@
 import type { MacvlanNet } from '../api/index.js';
 import { contains, type Interval } from '../ipam/ranges.js';
 import { isGarbage } from './gc.js';
+import { reportsItself } from './macvlan-agent.js';
 import type { ClaimEntry } from './model.js';
 import type { Ctx } from './context.js';
 
@@ -30,11 +31,5 @@ function nicBeingDeleted(ctx: Ctx, c: ClaimEntry): boolean {
   const o = c.claim.owner;
   if (o.kind !== 'ContainerNic') return false;
   const nic = ctx.model.nic(o.name)?.obj;
-  return !!nic && nic.metadata.uid === o.uid && !!nic.metadata.deletionTimestamp && agentBeats(ctx, nic.spec.node);
-}
-
-/** The node's lease-bound report about itself is there (readable or not): its agent runs and will take the interface out. */
-function agentBeats(ctx: Ctx, node: string): boolean {
-  const self = ctx.model.keys.status('Node', node, { node });
-  return ctx.model.cache.get(self) !== undefined || ctx.model.cache.isRefused(self);
+  return !!nic && nic.metadata.uid === o.uid && !!nic.metadata.deletionTimestamp && reportsItself(ctx, nic.spec.node);
 }
