@@ -6,9 +6,14 @@
 // unclosed quote, single or double, which the yaml package reads on past it: that document is
 // refused either way, and the ones after it are now read too); a part that holds only `---`/`...`
 // lines, blank lines and comments is counted, not parsed.
+import { blankTails } from './blank-tail.js';
 
-/** A part of the text: documents to parse, or (`empty` set) only so many empty documents. */
-export interface DocumentSpan { start: number; end: number; empty?: number }
+/**
+ * A part of the text: documents to parse, or (`empty` set) only so many empty documents. A part
+ * to parse ends before the empty lines that end it (blank-tail.ts); `blankUntil` is then where
+ * they end, what the parser would have reached at the end of its input.
+ */
+export interface DocumentSpan { start: number; end: number; empty?: number; blankUntil?: number }
 
 /**
  * `---` at the start of the text or after a "\n": not the multiline ^, which also matches after
@@ -50,18 +55,29 @@ function emptyDocuments(text: string, start: number, end: number): number | unde
  * after them) is not cut: it is one part.
  */
 export function documentSpans(text: string): DocumentSpan[] {
-  if (/^%/m.test(text)) return [{ start: 0, end: text.length }];
+  const tails = blankTails(text);
+  // a part to parse ends before its empty tail, and the part after it is parsed on its own
+  const cutTail = (span: DocumentSpan) => {
+    const end = tails(span.start, span.end);
+    if (end < span.end) Object.assign(span, { end, blankUntil: span.end });
+  };
+  if (/^%/m.test(text)) {
+    const whole: DocumentSpan = { start: 0, end: text.length };
+    cutTail(whole);
+    return [whole];
+  }
   const spans: DocumentSpan[] = [];
   const add = (start: number, end: number) => {
     if (end <= start) return;
     const empty = emptyDocuments(text, start, end);
     const last = spans[spans.length - 1];
-    if (last && (last.empty === undefined) === (empty === undefined)) {
+    if (last && last.blankUntil === undefined && (last.empty === undefined) === (empty === undefined)) {
       last.end = end;
       if (empty !== undefined) last.empty! += empty;
     } else {
       spans.push(empty === undefined ? { start, end } : { start, end, empty });
     }
+    if (empty === undefined) cutTail(spans[spans.length - 1]);
   };
   let start = 0;
   for (const m of text.matchAll(DOCUMENT_START)) {

@@ -77,7 +77,10 @@ export function parseManifestText(text: string, file: string, check?: CheckObjec
       continue;
     }
     const part = span.start === 0 && span.end === text.length ? text : text.slice(span.start, span.end);
-    documents = parsePart(part, { file, json, anchors, bounds }, documents, (offset) => lc.linePos(span.start + offset), out);
+    // the end of the part stands for the end of the empty lines cut off it (an error at the end
+    // of the input, a document's end), where the parser would have put it
+    const end = span.blankUntil ?? span.end;
+    documents = parsePart(part, { file, json, anchors, bounds }, documents, (offset) => lc.linePos(offset >= part.length ? end : span.start + offset), out);
   }
   return { docs: out.docs, issues: out.issues, stopped: out.stopped };
 }

@@ -3,23 +3,13 @@
 // the objects read, the numbers of the documents and the lines that messages name. (What it
 // costs is bench/manifest.ts's business; here, that the parser is not handed them.)
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseAllDocuments, Parser } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { parseSources } from '../../pkg/manifest/load.js';
 import { parseManifestText } from '../../pkg/manifest/parse.js';
 import { refuse } from './manifest-refuse.js';
+import { parsedChars } from './manifest-parsed-chars.js';
 
 const node = (name: string) => `apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: ${name}\nspec: {}\n`;
-
-/** the number of characters the yaml package's Parser is handed while `run` runs */
-function parsedChars(run: () => void): number {
-  const parse = vi.spyOn(Parser.prototype, 'parse');
-  try {
-    run();
-    return parse.mock.calls.reduce((n, [source]) => n + source.length, 0);
-  } finally {
-    parse.mockRestore();
-  }
-}
 
 afterEach(() => vi.restoreAllMocks());
 
