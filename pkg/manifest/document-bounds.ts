@@ -6,6 +6,7 @@
 // is composed. The bounds are far above real manifests: a List of 20 000 ContainerNics (4.6 MiB)
 // is about 840 000 counted tokens and 7 levels deep.
 import { CST, Lexer, Parser } from 'yaml';
+import { dropReadEntries, TRIGGER_SHARE, willPassBound, type Kind } from './refused-ahead.js';
 
 type Token = CST.Token;
 
@@ -34,20 +35,32 @@ const tooDeep = (n: number) => `nested more than ${n} levels deep (a generated o
  */
 export function* boundedTokens(text: string, found: { crossed?: BoundCrossed }, bounds = DOCUMENT_BOUNDS): Generator<Token, void> {
   const parser = new Parser();
+  const willPass = willPassBound(text, kindOf);
+  const trigger = Math.max(1, Math.floor(bounds.values * TRIGGER_SHARE));
   let values = 0;
+  let read = 0;
+  let doomed: boolean | undefined;   // whether this document will pass bounds.values; undefined: not asked yet
   let scalarText = false;   // the lexeme is a plain scalar's text (after the lexer's SCALAR mark)
   try {
     for (const lexeme of new Lexer().lex(text)) {
-      const type = scalarText ? undefined : CST.tokenType(lexeme);
+      read++;
+      const counted = kindOf(lexeme, scalarText) === 'counted';
       scalarText = lexeme === CST.SCALAR;
-      if (type && COUNTED.has(type) && ++values > bounds.values) {
+      if (counted && ++values > bounds.values) {
         found.crossed = { offset: parser.offset, reason: tooMany(bounds.values) };
         return;
       }
+      if (counted && values === trigger) doomed = willPass(read, values, bounds.values);
       for (const token of parser.next(lexeme)) {
-        if (token.type === 'document') values = 0;   // the next document counts from zero
+        if (token.type === 'document') {
+          // a document whose entries were let go is refused before it ends (refused-ahead.ts)
+          if (doomed) throw new Error('internal error: a document expected to pass the bound on its values ended within it');
+          values = 0;   // the next document counts from zero
+          doomed = undefined;
+        }
         yield token;
       }
+      if (doomed && read % 1024 === 0) dropReadEntries(parser.stack);
       if (parser.stack.length > bounds.depth) {
         found.crossed = { offset: parser.offset, reason: tooDeep(bounds.depth) };
         return;
@@ -60,3 +73,10 @@ export function* boundedTokens(text: string, found: { crossed?: BoundCrossed }, 
     found.crossed = { offset: parser.offset, reason: tooDeep(bounds.depth) };
   }
 }
+
+/** how document-bounds.ts counts a lexeme (refused-ahead.ts counts the same way ahead) */
+const kindOf: Kind = (lexeme, scalarText) => {
+  const type = scalarText ? undefined : CST.tokenType(lexeme);
+  if (type === 'doc-start' || type === 'doc-end') return 'document';
+  return type && COUNTED.has(type) ? 'counted' : undefined;
+};
