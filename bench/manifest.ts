@@ -4,7 +4,11 @@
 // manifests. Each shape runs in a process of its own, so that one that runs out of memory is
 // reported as such and the others are still measured.
 //
+// Peak memory is printed next to the baseline's too; `one object alone` is the floor (the
+// process, the object) that the padded shapes are read against.
+//
 //   npm run bench -- manifest        MANIFEST_MIB=4 node dist/bench/manifest.js   (16: the limit)
+//   MANIFEST_SHAPES='blank|block'    only the shapes whose names match (and the baseline)
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseSources } from '../pkg/manifest/load.js';
@@ -49,7 +53,10 @@ const SHAPES: Record<string, [make: () => string, expect: 'accepted' | 'refused'
   'one very long line': [() => fill('x', 'apiVersion: ', '\n'), 'refused'],
   'deep flow nesting': [() => '['.repeat(BYTES / 2) + ']'.repeat(BYTES / 2), 'refused'],
   'one object, many comments': [() => fill('# comment\n', node(0)), 'accepted'],
+  'one object alone': [() => node(0), 'accepted'],
   'one object, many blank lines': [() => fill('\n', node(0)), 'accepted'],
+  'one object, blank lines (CRLF)': [() => fill('\r\n', node(0)), 'accepted'],
+  'blank lines between 2 objects': [() => fill('\n', node(0), `---\n${node(1)}`), 'accepted'],
   'directive documents': [() => fill('%YAML 1.2\n---\n'), 'refused'],
 };
 
@@ -71,16 +78,18 @@ function measure(name: string): void {
 /** Each shape in a child process: its CPU seconds and peak memory, or why it gave none; and whether xctl answered as it must. */
 function main(): void {
   console.log(`manifests of ${(BYTES / 1024 / 1024).toFixed(1)} MiB, CPU seconds and peak memory of parseSources`);
-  let baseline: number | undefined;
+  const only = process.env.MANIFEST_SHAPES ? new RegExp(process.env.MANIFEST_SHAPES, 'i') : undefined;
+  let baseline: { seconds: number; mib: number } | undefined;
   for (const [name, [, expected]] of Object.entries(SHAPES)) {
+    if (only && baseline && !only.test(name)) continue;
     let line: string;
     let outcome = 'failed';
     try {
       const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       const r = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; mib: number; outcome: string };
-      baseline ??= r.seconds;
+      baseline ??= r;
       outcome = r.outcome;
-      line = `${r.seconds.toFixed(2).padStart(7)} s  ${(r.seconds / baseline).toFixed(2).padStart(5)}x baseline  ${r.mib.toFixed(0).padStart(5)} MiB  ${r.outcome}`;
+      line = `${r.seconds.toFixed(2).padStart(7)} s  ${(r.seconds / baseline.seconds).toFixed(2).padStart(5)}x  ${r.mib.toFixed(0).padStart(5)} MiB  ${(r.mib / baseline.mib).toFixed(2).padStart(5)}x  ${r.outcome}`;
     } catch (e) {
       // node aborts (SIGABRT) when its heap is full
       const { signal, status } = e as { signal?: string; status?: number };
@@ -90,6 +99,7 @@ function main(): void {
     if (wrong) process.exitCode = 1;
     console.log(`${name.padEnd(30)} ${line}${wrong}`);
   }
+  console.log('(each figure next to its ratio to the baseline, the first line)');
 }
 
 if (process.argv[2]) measure(process.argv[2]);
