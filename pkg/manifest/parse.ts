@@ -1,6 +1,6 @@
 // Splits one file's text into documents and keeps the YAML syntax tree of each, so that a
 // field path found invalid later can be mapped back to the line it came from.
-import { Composer, isMap, isScalar, isSeq, LineCounter, type Document, type Pair, type YAMLMap } from 'yaml';
+import { Composer, isMap, isScalar, isSeq, type Document, type Pair, type YAMLMap } from 'yaml';
 import { formatPath, LEADING_ZERO_NUMBER, type FieldIssue, type FieldPath, type ManifestSyntax } from '../api/validate.js';
 import { documentSyntax } from './syntax-of.js';
 import { documentAnchors, unresolvedReason, type EarlierAnchor } from './anchors.js';
@@ -15,6 +15,7 @@ import { unsupportedTags, type TagIssue } from './tags.js';
 import { duplicateKeys } from './duplicate-keys.js';
 import { withoutOtherVersions, type RefusedDirective } from './yaml-version.js';
 import { RefusedDocuments, STOPPED_READING } from './refused-documents.js';
+import { linePositions } from './line-starts.js';
 
 const lineCol = (p: { line: number; col: number }) => ({ line: p.line, column: p.col });
 
@@ -60,9 +61,7 @@ export function parseManifestText(text: string, file: string, check?: CheckObjec
   // `---` (`cat a.yaml b.yaml`, `type` on Windows) carry one after it. The file's first one
   // is gone already (utf8.ts); these would be part of the first key (U+FEFF apiVersion).
   text = text.replace(/^((?:---|\.\.\.)(?:[ \t][^\n]*)?\r?\n)\uFEFF/gm, '$1');
-  const lc = new LineCounter();
-  lc.addNewLine(0);
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
+  const linePos = linePositions(text);
   const out: Reading = { docs: [], issues: [], check, refused: new RefusedDocuments(), stop: false };
   let documents = 0;
   const stream = jsonStreamSpans(text);
@@ -80,7 +79,7 @@ export function parseManifestText(text: string, file: string, check?: CheckObjec
     // the end of the part stands for the end of the empty lines cut off it (an error at the end
     // of the input, a document's end), where the parser would have put it
     const end = span.blankUntil ?? span.end;
-    documents = parsePart(part, { file, json, anchors, bounds }, documents, (offset) => lc.linePos(offset >= part.length ? end : span.start + offset), out);
+    documents = parsePart(part, { file, json, anchors, bounds }, documents, (offset) => linePos(offset >= part.length ? end : span.start + offset), out);
   }
   return { docs: out.docs, issues: out.issues, stopped: out.stopped };
 }
