@@ -91,6 +91,21 @@ describe('xctl apply -f of a file of many documents', () => {
   });
 });
 
+describe('xctl apply -f of objects followed by empty lines', () => {
+  it('names the field of each object by file, document and line, exit 2, in a 256 MB heap (12 MiB of empty lines took over 1 GB)', async () => {
+    const before = await keys();
+    const padding = '\n'.repeat(6 * 1024 * 1024);
+    const f = file('padded.yaml', `${nodeDoc('padded-a')}spec: {nope: 1}\n${padding}---\n${nodeDoc('padded-b')}spec: {podCIDR: x}\n${padding}`);
+    const r = await execa('node', ['--max-old-space-size=256', BIN, 'apply', '-f', f], { reject: false, env: env(), timeout: 30_000 });
+    expect(r.signal).toBeUndefined();
+    expect(r.stderr).toContain(`${f}:5: document 1 (node/padded-a): spec.nope: unknown field`);
+    expect(r.stderr).toContain(`${f}:${5 + 6 * 1024 * 1024 + 6}: document 2 (node/padded-b): spec.podCIDR: unknown field`);
+    expect(r.stderr).toMatch(/nothing was written\n?$/);
+    expect(r.exitCode).toBe(2);
+    expect(await keys()).toEqual(before);
+  });
+});
+
 describe('xctl apply and diff of values YAML reads as no JSON value', () => {
   it('refuse a !!set of labels and a "__proto__" annotation at their lines, exit 2, writing nothing', async () => {
     const f = file('values.yaml', `${nodeDoc('values-a')}  labels: !!set {rack, row}\n---\n${nodeDoc('values-b')}  annotations:\n    __proto__: owner\n`);
