@@ -15,11 +15,7 @@ import type { MacvlanNet } from '../../pkg/api/index.js';
 
 const fx = useMacvlanParts();
 
-const partSays = (node: string, message: string) => eventually(async () => {
-  const p = await fx.partOf('first', node);
-  if (p?.message !== message) throw new Error(`its part says ${JSON.stringify(p)}`);
-  return p;
-}, `${node}'s part saying "${message}"`);
+const partSays = (node: string, message: string) => fx.partSays('first', node, message);
 
 describe('an agent whose first heartbeat has not succeeded', () => {
   it('writes no report on its MacvlanNet, so the controller does not call it lost; it does once it has beaten', async () => {

@@ -19,11 +19,7 @@ const readyBecomes = (node: string, reason: string) => eventually(async () => {
   return c;
 }, `Node ${node} Ready reason ${reason}`);
 
-const partSays = (node: string, message: string) => eventually(async () => {
-  const p = await fx.partOf('again', node);
-  if (p?.message !== message) throw new Error(`its part says ${JSON.stringify(p)}`);
-  return p;
-}, `${node}'s part saying "${message}"`);
+const partSays = (node: string, message: string) => fx.partSays('again', node, message);
 
 describe('a Node made again under the name of one whose agent reported', () => {
   it('is AgentNotStarted, not NodeLost, until an agent of its own reports; then lost when that one stops', async () => {

@@ -10,6 +10,7 @@ import { ipamCheck } from '../../pkg/ipam/check.js';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
 import type { NodeIpamReport } from '../../pkg/dockeripam/report.js';
 import { beat, obj, startController, storeFor, uniquePrefix, statusOf } from './controller-helpers.js';
+import { eventually } from './helpers.js';
 
 export type NodePart = { name: string; dockerRange?: string; shimAddress?: string; addresses?: string[]; maxFree?: number; giveBack?: string[]; external?: string[]; refusedRequests?: Array<{ ip: string; reason: string }>; usedUp?: boolean; poolUsedUp?: string; ready?: boolean; message?: string };
 export type AddressClaim = { ip: string; node?: string; role: string };
@@ -40,6 +41,12 @@ export class MacvlanParts {
   // arrow properties: a test may take them out of the fixture (`const { parts } = fx`)
   parts = async (mvn: string): Promise<NodePart[]> => (statusOf(await this.store.get('MacvlanNet', mvn)).nodes as NodePart[] | undefined) ?? [];
   partOf = async (mvn: string, node: string): Promise<NodePart | undefined> => (await this.parts(mvn)).find((n) => n.name === node);
+  /** Waits until the node's part of the MacvlanNet says `message`; the last part seen in the timeout's error. */
+  partSays = (mvn: string, node: string, message: string): Promise<NodePart> => eventually(async () => {
+    const p = await this.partOf(mvn, node);
+    if (p?.message !== message) throw new Error(`its part says ${JSON.stringify(p)}`);
+    return p;
+  }, `${node}'s part saying "${message}"`);
   ready = async (mvn: string) => statusOf(await this.store.get('MacvlanNet', mvn)).conditions?.find((x) => x.type === 'Ready');
 
   /**
