@@ -45,14 +45,20 @@ class Plugin {
   private status: unknown;
   /** the agent reads the MacvlanNet's status late (its informer behind): nothing new is taken in */
   paused = false;
+  /** its agent has started: its report about itself and its first report on the MacvlanNet are written */
+  readonly started: Promise<void>;
 
   constructor(readonly mvn: string, readonly node: string, o: PluginOptions = {}) {
-    // its agent beats as it starts, before any report: a node whose agent never reported gets no pre-claims
-    this.writes = fx.beat([node]).catch(() => undefined);
     // every change of the book is reported, in order, the latest report each time
     this.book = new AddressBook(new MemoryJournal(), (mvn) => {
       this.writes = this.writes.then(() => fx.report(mvn, node, this.book.report(mvn))).catch(() => undefined);
     });
+    // its agent beats as it starts (a node whose agent never reported gets no pre-claims), then
+    // reports its book, empty yet, as the agent's macvlan pass does before any pre-claim comes
+    // (pkg/agent/reconcilers/macvlan.ts): from then on what it holds counts as idle on it in the
+    // other nodes' fair shares, not as nothing (pkg/controller/macvlan-fair.ts)
+    this.started = fx.report(mvn, node, this.book.report(mvn));
+    this.writes = this.started.catch(() => undefined);
     // as pkg/agent/ipam-host.ts wires them: held for good refused at once, the ask named at the deadline
     this.ipam = new NodeIpam({
       book: this.book, log, waitMs: o.waitMs ?? WAIT_MS,
@@ -85,11 +91,23 @@ class Plugin {
 const plugins: Plugin[] = [];
 afterAll(async () => { await Promise.all(plugins.map((p) => p.stop())); });
 
-/** MacvlanNet `mvn` on the nodes, a plugin on each, once each has `atHand` free addresses. */
+/**
+ * MacvlanNet `mvn` on the nodes, a plugin on each, once each has `atHand` free addresses. The
+ * agents start one after the other, each once the one before holds its share: a node that holds
+ * pre-claims and has not reported yet counts as holding none idle, so a node starting then got
+ * a half of what was free (3), and its refill stopped at 5 once the other reported (not below
+ * LOW_WATER 4). As real agents do, each reports as it starts, before any pre-claim is its.
+ */
 async function segment(mvn: string, third: number, nodes: Array<[string, PluginOptions?]>, atHand = 7): Promise<Plugin[]> {
   await fx.segment(mvn, spec(third), mvn, nodes.map(([n]) => n));
-  const ps = nodes.map(([n, o]) => new Plugin(mvn, n, o));
-  plugins.push(...ps);
+  const ps: Plugin[] = [];
+  for (const [n, o] of nodes) {
+    const p = new Plugin(mvn, n, o);
+    plugins.push(p);
+    ps.push(p);
+    await p.started;
+    await eventually(async () => p.book.free(mvn).length === atHand, `${atHand} at hand on ${n}`);
+  }
   await eventually(async () => ps.every((p) => p.book.free(mvn).length === atHand), `${atHand} at hand on each node`);
   return ps;
 }
