@@ -1,0 +1,163 @@
+// How Go's fmt prints the values a go-template sees, for `{{.x}}`, print, println and printf.
+// The data is what kubectl gives its templates: JSON decoded with k8s.io/apimachinery's json, a
+// whole number an int64 (printed as digits), any other a float64 (Go's %v: shortest digits, an
+// exponent from 1e+06 up or below 1e-04), maps printed `map[k:v ...]` with sorted keys, arrays
+// `[a b]`, null `<nil>`. Pure.
+
+/** A float64 constant written with a point or an exponent (`{{3.0}}`): Go keeps it a float, though whole. */
+export class Float64 { constructor(readonly v: number) {} }
+
+export type GoKind = 'invalid' | 'nil' | 'bool' | 'int' | 'float' | 'string' | 'map' | 'slice';
+
+/** undefined is Go's invalid value (a missing key), null a nil interface (JSON null). */
+export function kindOf(v: unknown): GoKind {
+  if (v === undefined) return 'invalid';
+  if (v === null) return 'nil';
+  if (v instanceof Float64) return 'float';
+  switch (typeof v) {
+    case 'boolean': return 'bool';
+    case 'string': return 'string';
+    // an int64 when the JSON number is one (apimachinery's json.Unmarshal), else a float64
+    case 'number': return Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? 'int' : 'float';
+    default: return Array.isArray(v) ? 'slice' : 'map';
+  }
+}
+
+export const numberOf = (v: unknown): number => (v instanceof Float64 ? v.v : (v as number));
+
+const TYPE_NAMES: Record<GoKind, string> = {
+  invalid: '<nil>', nil: '<nil>', bool: 'bool', int: 'int64', float: 'float64', string: 'string',
+  map: 'map[string]interface {}', slice: '[]interface {}',
+};
+/** The Go type a value has in kubectl's decoded data, as Go's errors name it. */
+export const typeName = (v: unknown): string => TYPE_NAMES[kindOf(v)];
+
+/** Go's %v of a float64: strconv's shortest digits, %e when the exponent is < -4 or >= 6 (1234567 is 1.234567e+06). */
+export function goFloat(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (!Number.isFinite(n)) return n > 0 ? '+Inf' : '-Inf';
+  if (n === 0) return Object.is(n, -0) ? '-0' : '0';
+  const [mant, e] = n.toExponential().split('e');
+  const exp = Number(e);
+  if (exp < -4 || exp >= 6) return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  return n.toString();
+}
+
+/** fmt's %v: what `{{.x}}` prints for a value that is there, and print's operands. */
+export function formatV(v: unknown): string {
+  switch (kindOf(v)) {
+    case 'invalid': case 'nil': return '<nil>';
+    case 'int': return String(v);
+    case 'float': return goFloat(numberOf(v));
+    case 'string': return v as string;
+    case 'bool': return String(v);
+    case 'slice': return `[${(v as unknown[]).map(formatV).join(' ')}]`;
+    default: return `map[${sortedKeys(v as object).map((k) => `${k}:${formatV((v as Record<string, unknown>)[k])}`).join(' ')}]`;
+  }
+}
+
+/** A map's keys in Go's order for string keys (fmtsort: byte order), for printing and range. */
+export function sortedKeys(m: object): string[] {
+  return Object.keys(m).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+/** fmt.Sprint: operands one after another, a space between two when neither is a string. */
+export function sprint(args: unknown[]): string {
+  let out = '';
+  args.forEach((a, i) => {
+    if (i > 0 && typeof a !== 'string' && typeof args[i - 1] !== 'string') out += ' ';
+    out += formatV(a);
+  });
+  return out;
+}
+
+/** fmt.Sprintln: operands separated by spaces, then a newline. */
+export const sprintln = (args: unknown[]): string => `${args.map(formatV).join(' ')}\n`;
+
+interface Spec { minus: boolean; plus: boolean; zero: boolean; sharp: boolean; space: boolean; width?: number; prec?: number; verb: string }
+
+/** fmt.Sprintf with Go's verbs %v %s %d %q %t %f %e %g %x %X %c %%, flags -+0# and space, width and precision. */
+export function sprintf(format: string, args: unknown[]): string {
+  let out = '', n = 0;
+  const re = /%([-+# 0]*)(\d+)?(?:\.(\d*))?(.?)/gsy;
+  for (let i = 0; i < format.length;) {
+    const pct = format.indexOf('%', i);
+    if (pct < 0) { out += format.slice(i); break; }
+    out += format.slice(i, pct);
+    re.lastIndex = pct;
+    const m = re.exec(format)!;
+    i = re.lastIndex;
+    const flags = m[1];
+    const spec: Spec = { minus: flags.includes('-'), plus: flags.includes('+'), zero: flags.includes('0'), sharp: flags.includes('#'), space: flags.includes(' '), width: m[2] ? Number(m[2]) : undefined, prec: m[3] !== undefined ? Number(m[3] || 0) : undefined, verb: m[4] };
+    if (!spec.verb) { out += '%!(NOVERB)'; break; }
+    if (spec.verb === '%') { out += '%'; continue; }
+    out += n < args.length ? formatArg(args[n++], spec) : `%!${spec.verb}(MISSING)`;
+  }
+  if (n < args.length) out += `%!(EXTRA ${args.slice(n).map((a) => (kindOf(a) === 'nil' || a === undefined ? '<nil>' : `${typeName(a)}=${formatV(a)}`)).join(', ')})`;
+  return out;
+}
+
+function formatArg(v: unknown, s: Spec): string {
+  const k = kindOf(v);
+  if (k === 'slice') return `[${(v as unknown[]).map((e) => formatArg(e, s)).join(' ')}]`;
+  if (k === 'map') return `map[${sortedKeys(v as object).map((key) => `${formatArg(key, s)}:${formatArg((v as Record<string, unknown>)[key], s)}`).join(' ')}]`;
+  const text = scalarText(v, k, s);
+  return text === undefined ? badVerb(v, s.verb) : pad(text, s, k === 'int' || k === 'float');
+}
+
+function scalarText(v: unknown, k: GoKind, s: Spec): string | undefined {
+  const verb = s.verb;
+  if (k === 'invalid' || k === 'nil') return verb === 'v' ? '<nil>' : undefined;
+  if (verb === 'v') return k === 'string' && s.prec !== undefined ? [...(v as string)].slice(0, s.prec).join('') : signed(k === 'float' ? goFloat(numberOf(v)) : formatV(v), v, k, s);
+  if (k === 'string') {
+    const str = s.prec !== undefined ? [...(v as string)].slice(0, s.prec).join('') : (v as string);
+    if (verb === 's') return str;
+    if (verb === 'q') return goQuote(str);
+    if (verb === 'x' || verb === 'X') { const h = Buffer.from(str).toString('hex'); return verb === 'X' ? h.toUpperCase() : h; }
+    return undefined;
+  }
+  if (k === 'bool') return verb === 't' ? String(v) : undefined;
+  const n = numberOf(v);
+  if (k === 'int') {
+    if (verb === 'd') return signed(String(n), v, k, s);
+    if (verb === 'x' || verb === 'X') { const h = Math.abs(n).toString(16); return (n < 0 ? '-' : '') + (verb === 'X' ? h.toUpperCase() : h); }
+    if (verb === 'c') return String.fromCodePoint(n);
+    if (verb === 'q') return `'${goQuote(String.fromCodePoint(n)).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
+    return undefined;
+  }
+  if (verb === 'f' || verb === 'F') return signed(n.toFixed(s.prec ?? 6), v, k, s);
+  if (verb === 'e' || verb === 'E') { const t = expText(n, s.prec ?? 6); return signed(verb === 'E' ? t.toUpperCase() : t, v, k, s); }
+  if (verb === 'g' || verb === 'G') return signed(s.prec === undefined ? goFloat(n) : Number(n.toPrecision(s.prec || 1)).toString(), v, k, s);
+  return undefined;
+}
+
+const expText = (n: number, prec: number): string => n.toExponential(prec).replace(/e([+-])(\d)$/, 'e$10$2');
+const signed = (t: string, v: unknown, k: GoKind, s: Spec): string => ((k === 'int' || k === 'float') && numberOf(v) >= 0 && !t.startsWith('-') ? (s.plus ? '+' : s.space ? ' ' : '') + t : t);
+const badVerb = (v: unknown, verb: string): string => (v === undefined || v === null ? `%!${verb}(<nil>)` : `%!${verb}(${typeName(v)}=${formatV(v)})`);
+
+function pad(text: string, s: Spec, numeric: boolean): string {
+  const len = [...text].length;
+  if (s.width === undefined || len >= s.width) return text;
+  const fill = s.width - len;
+  if (s.minus) return text + ' '.repeat(fill);
+  if (s.zero && numeric) {
+    const sign = /^[+\- ]/.test(text) ? text[0] : '';
+    return sign + '0'.repeat(fill) + text.slice(sign.length);
+  }
+  return ' '.repeat(fill) + text;
+}
+
+const QUOTE_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '\\': '\\\\', '"': '\\"' };
+
+/** Go's strconv.Quote: printable characters as they are, the rest escaped. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const c of s) {
+    const cp = c.codePointAt(0)!;
+    if (QUOTE_ESCAPES[c]) out += QUOTE_ESCAPES[c];
+    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
+    else if (/[\p{C}\p{Z}]/u.test(c) && c !== ' ') out += cp > 0xffff ? `\\U${cp.toString(16).padStart(8, '0')}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+    else out += c;
+  }
+  return `${out}"`;
+}
