@@ -11,7 +11,8 @@ import { EVENT_NAMES } from './commands/events.js';
 import { GET_OUTPUTS } from './commands/get.js';
 import { JSONPATH } from './jsonpath-printer.js';
 import { CUSTOM_COLUMNS } from './custom-columns.js';
-import { CUSTOM_COLUMNS_FILE, JSONPATH_FILE } from './output-templates.js';
+import { CUSTOM_COLUMNS_FILE, GO_TEMPLATE_FILE, JSONPATH_FILE } from './output-templates.js';
+import { GO_TEMPLATE } from './go-template-printer.js';
 import { LAB_STATUS_OUTPUTS } from './commands/lab.js';
 import { TOPOLOGY_OUTPUTS } from './commands/topology.js';
 import type { RegisterCommand } from './command.js';
@@ -23,8 +24,8 @@ const NAMES_TIMEOUT_MS = 2000;
 const FLAG_VALUES: Record<string, string> = {
   '--for': 'condition=Ready delete jsonpath=',
 };
-/** What `-o` takes, per command: each command's own list (`get events` is `get` with events); `jsonpath=`, `custom-columns=` and their `-file=` are followed by the user's. */
-const OUTPUTS: Record<string, readonly string[]> = { get: [...GET_OUTPUTS, JSONPATH, JSONPATH_FILE, CUSTOM_COLUMNS, CUSTOM_COLUMNS_FILE], 'lab status': LAB_STATUS_OUTPUTS, topology: TOPOLOGY_OUTPUTS };
+/** What `-o` takes, per command: each command's own list (`get events` is `get` with events); `jsonpath=`, `go-template=`, `custom-columns=` and their `-file=` are followed by the user's. */
+const OUTPUTS: Record<string, readonly string[]> = { get: [...GET_OUTPUTS, JSONPATH, JSONPATH_FILE, GO_TEMPLATE, GO_TEMPLATE_FILE, CUSTOM_COLUMNS, CUSTOM_COLUMNS_FILE], 'lab status': LAB_STATUS_OUTPUTS, topology: TOPOLOGY_OUTPUTS };
 const FILE_FLAGS = new Set(['--filename', '--cacert', '--cert', '--key']);
 
 interface Node {
@@ -80,7 +81,7 @@ function forValues(): string {
 
 /**
  * `-o` takes the formats of the command typed (found before this runs; `get events` takes get's).
- * A lone `jsonpath=` or `custom-columns=` is completed without the space after it: the template follows in the word.
+ * A lone `jsonpath=`, `go-template=` or `custom-columns=` is completed without the space after it: the template follows in the word.
  */
 function outputValues(): string {
   return 'COMPREPLY=($(compgen -W "$outputs" -- "$cur")); '

@@ -7,13 +7,13 @@ import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, N
 import { printable } from '../printable.js';
 import type { Columns } from './custom-columns.js';
 
-export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name' | 'jsonpath' | 'custom-columns';
+export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name' | 'jsonpath' | 'go-template' | 'custom-columns';
 
 /**
- * What `get -o` asked for; with jsonpath, the parsed template's printer (an object or a List in,
- * its text out); with custom-columns, the columns (custom-columns.ts).
+ * What `get -o` asked for; with jsonpath or go-template, the parsed template's printer (an object
+ * or a List in, its text out); with custom-columns, the columns (custom-columns.ts).
  */
-export interface Output { format: OutputFormat; jsonpath?: (data: unknown) => string; columns?: Columns; showLabels?: boolean }
+export interface Output { format: OutputFormat; template?: (data: unknown) => string; columns?: Columns; showLabels?: boolean }
 
 /** Formats printed as a table: the kind's own (wide or not), or the user's columns. */
 export const isTable = (f: OutputFormat): boolean => f === 'table' || f === 'wide' || f === 'custom-columns';

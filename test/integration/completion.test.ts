@@ -98,22 +98,25 @@ describe('xctl completion', () => {
   });
 
   it('offers the output formats of the command being typed after -o', async () => {
-    expect(await complete('xctl get nic -o ')).toEqual(['custom-columns-file=', 'custom-columns=', 'json', 'jsonpath-file=', 'jsonpath=', 'name', 'wide', 'yaml']);
+    expect(await complete('xctl get nic -o ')).toEqual(['custom-columns-file=', 'custom-columns=', 'go-template-file=', 'go-template=', 'json', 'jsonpath-file=', 'jsonpath=', 'name', 'wide', 'yaml']);
     expect(await complete('xctl get -o n')).toEqual(['name']);
     // the template follows in the same word: kubectl's -o jsonpath='{...}'
     expect(await complete('xctl get -o jsonpath=')).toEqual(['jsonpath=']);
     expect(await complete('xctl topology -o ')).toEqual(['dot', 'svg', 'text']);
     expect(await complete('xctl lab status --output ')).toEqual(['json']);
-    expect(await complete('xctl get events -o ')).toEqual(['custom-columns-file=', 'custom-columns=', 'json', 'jsonpath-file=', 'jsonpath=', 'name', 'wide', 'yaml']);
+    expect(await complete('xctl get events -o ')).toEqual(['custom-columns-file=', 'custom-columns=', 'go-template-file=', 'go-template=', 'json', 'jsonpath-file=', 'jsonpath=', 'name', 'wide', 'yaml']);
     expect(await complete('xctl get ev --output y')).toEqual(['yaml']);
   });
 
-  it('leaves no space after a lone jsonpath=, custom-columns= or --for jsonpath=: the template follows in the word', async () => {
+  it('leaves no space after a lone jsonpath=, go-template=, custom-columns= or --for jsonpath=: the template follows in the word', async () => {
     expect(await completeWithOptions('xctl get nic -o jsonpath')).toEqual({ offered: ['jsonpath-file=', 'jsonpath='], nospace: false });
     expect(await completeWithOptions('xctl get nic -o jsonpath=')).toEqual({ offered: ['jsonpath='], nospace: true });
     expect(await completeWithOptions('xctl get nic -o custom')).toEqual({ offered: ['custom-columns-file=', 'custom-columns='], nospace: false });
     expect(await completeWithOptions('xctl get nic -o custom-columns-f')).toEqual({ offered: ['custom-columns-file='], nospace: true });
     expect(await completeWithOptions('xctl get events -o jsonpath-')).toEqual({ offered: ['jsonpath-file='], nospace: true });
+    expect(await completeWithOptions('xctl get nic -o go')).toEqual({ offered: ['go-template-file=', 'go-template='], nospace: false });
+    expect(await completeWithOptions('xctl get nic -o go-template=')).toEqual({ offered: ['go-template='], nospace: true });
+    expect(await completeWithOptions('xctl get events -o go-template-')).toEqual({ offered: ['go-template-file='], nospace: true });
     expect(await completeWithOptions('xctl wait cn cn-a --for js')).toEqual({ offered: ['jsonpath='], nospace: true });
     // a whole word is followed by a space, as any completed word
     expect(await completeWithOptions('xctl get nic -o wi')).toEqual({ offered: ['wide'], nospace: false });

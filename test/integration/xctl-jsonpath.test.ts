@@ -80,8 +80,8 @@ describe('usage errors, exit 2', () => {
 
   it('no template, an unknown format, the flag without jsonpath', async () => {
     expect(await xctl(['get', 'no', '-o', 'jsonpath'])).toEqual({ code: 2, out: '', err: 'error: template format specified but no template given: use -o jsonpath=\'{.metadata.name}\'\n' });
-    expect((await xctl(['get', 'no', '-o', 'go-template={{.x}}'])).err).toBe('error: unknown output format "go-template={{.x}}"; use wide, yaml, json, name, jsonpath=TEMPLATE, jsonpath-file=PATH, custom-columns=SPEC or custom-columns-file=PATH\n');
-    expect(await xctl(['get', 'no', '-o', 'json', '--allow-missing-template-keys=false'])).toMatchObject({ code: 2, out: '', err: 'error: --allow-missing-template-keys is for -o jsonpath=TEMPLATE\n' });
+    expect((await xctl(['get', 'no', '-o', 'jsonpath-as-json={.x}'])).err).toBe('error: unknown output format "jsonpath-as-json={.x}"; use wide, yaml, json, name, jsonpath=TEMPLATE, jsonpath-file=PATH, go-template=TEMPLATE, go-template-file=PATH, custom-columns=SPEC or custom-columns-file=PATH\n');
+    expect(await xctl(['get', 'no', '-o', 'json', '--allow-missing-template-keys=false'])).toMatchObject({ code: 2, out: '', err: 'error: --allow-missing-template-keys is for -o jsonpath=TEMPLATE and -o go-template=TEMPLATE\n' });
     expect((await xctl(['get', 'no', '-o', 'jsonpath={.x}', '--allow-missing-template-keys=maybe'])).code).toBe(2);
   });
 });
@@ -119,8 +119,8 @@ describe('get events -o jsonpath', () => {
     expect(await xctl(['get', 'events', '-o', 'jsonpath={.nope}', '--allow-missing-template-keys=false'])).toEqual({
       code: 1, out: '', err: 'error: error executing jsonpath "{.nope}": nope is not found\n',
     });
-    expect(await xctl(['get', 'events', '-o', 'yaml', '--allow-missing-template-keys'])).toMatchObject({ code: 2, err: 'error: --allow-missing-template-keys is for -o jsonpath=TEMPLATE\n' });
-    expect(await xctl(['get', 'events', '-o', 'table'])).toEqual({ code: 2, out: '', err: 'error: unknown output format "table" for events; use wide, json, yaml, name, jsonpath=TEMPLATE, jsonpath-file=PATH, custom-columns=SPEC or custom-columns-file=PATH\n' });
+    expect(await xctl(['get', 'events', '-o', 'yaml', '--allow-missing-template-keys'])).toMatchObject({ code: 2, err: 'error: --allow-missing-template-keys is for -o jsonpath=TEMPLATE and -o go-template=TEMPLATE\n' });
+    expect(await xctl(['get', 'events', '-o', 'table'])).toEqual({ code: 2, out: '', err: 'error: unknown output format "table" for events; use wide, json, yaml, name, jsonpath=TEMPLATE, jsonpath-file=PATH, go-template=TEMPLATE, go-template-file=PATH, custom-columns=SPEC or custom-columns-file=PATH\n' });
   });
 });
 

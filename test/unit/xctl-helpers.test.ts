@@ -76,12 +76,14 @@ describe('flags', () => {
     expect(parseOutput('wide')).toBe('wide');
     expect(parseOutput('name')).toBe('name');
     expect(parseOutput('jsonpath={.metadata.name}')).toBe('jsonpath');
+    expect(parseOutput('go-template={{.metadata.name}}')).toBe('go-template');
     // kubectl's other template formats are not taken: the message lists what is
-    expect(() => parseOutput('xml')).toThrow('unknown output format "xml"; use wide, yaml, json, name, jsonpath=TEMPLATE, jsonpath-file=PATH, custom-columns=SPEC or custom-columns-file=PATH');
-    expect(() => parseOutput('go-template={{.x}}')).toThrow('unknown output format "go-template={{.x}}"');
+    expect(() => parseOutput('xml')).toThrow('unknown output format "xml"; use wide, yaml, json, name, jsonpath=TEMPLATE, jsonpath-file=PATH, go-template=TEMPLATE, go-template-file=PATH, custom-columns=SPEC or custom-columns-file=PATH');
+    expect(() => parseOutput('template={{.x}}')).toThrow('unknown output format "template={{.x}}"');
     expect(() => parseOutput('jsonpath-as-json={.x}')).toThrow('unknown output format "jsonpath-as-json={.x}"');
     // kubectl's file forms are (the file is read later, by parseGetOutput)
     expect(parseOutput('jsonpath-file=x')).toBe('jsonpath');
+    expect(parseOutput('go-template-file=x')).toBe('go-template');
     expect(parseOutput('custom-columns-file=x')).toBe('custom-columns');
   });
 });

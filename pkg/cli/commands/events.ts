@@ -1,4 +1,4 @@
-// `xctl get events [--for KIND/NAME] [-o wide|json|yaml|name|jsonpath=TEMPLATE|custom-columns=SPEC] [-w]` and the Events section of describe.
+// `xctl get events [--for KIND/NAME] [-o wide|json|yaml|name|jsonpath=TEMPLATE|go-template=TEMPLATE|custom-columns=SPEC] [-w]` and the Events section of describe.
 import { resolveKind, type Kind } from '../../api/kinds.js';
 import { listEvents, watchEvents, type ListedEvent } from '../../events/read.js';
 import { boundNode } from '../../store/merge.js';
@@ -8,8 +8,7 @@ import type { InvolvedObject } from '../../events/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
-import { jsonPathPrinter } from '../jsonpath-printer.js';
-import { customColumnsOf, isCustomColumnsOutput, isJsonPathOutput, jsonPathTemplateOf } from '../output-templates.js';
+import { customColumnsOf, isCustomColumnsOutput, isTemplateOutput, MISSING_KEYS_FLAG_ONLY, TEMPLATE_FORMATS, templatePrinterOf } from '../output-templates.js';
 import { columnWidths, humanAge, ref, renderTable, skippedLines, toJson, toYaml, watchTable } from '../format.js';
 import type { Columns } from '../custom-columns.js';
 
@@ -24,7 +23,7 @@ export interface EventsOptions {
   selector?: string[];
   /** --no-headers sets it false */
   headers?: boolean;
-  /** -o jsonpath: --allow-missing-template-keys[=false] (get.ts) */
+  /** -o jsonpath|go-template: --allow-missing-template-keys[=false] (get.ts) */
   allowMissingTemplateKeys?: boolean;
   /** get's --show-labels: refused, as -l is (events carry no labels) */
   showLabels?: boolean;
@@ -32,17 +31,17 @@ export interface EventsOptions {
 
 /** A table's columns; `floor`, rows whose widths a watch's columns are at least (USUAL_ROW). */
 type EventsPrint = { format: 'table'; columns: Columns; floor: string[][] } | { format: 'json' } | { format: 'yaml' } | { format: 'name' }
-  | { format: 'jsonpath'; render: (data: unknown) => string };
+  | { format: 'template'; render: (data: unknown) => string };
 
-/** -o for events; a jsonpath template or custom columns are parsed before etcd is read, as get KIND's are. */
+/** -o for events; a template (jsonpath or go-template) or custom columns are parsed before etcd is read, as get KIND's are. */
 function eventsOutput(opts: EventsOptions): EventsPrint {
   const o = opts.output;
-  const jsonpath = o !== undefined && isJsonPathOutput(o);
-  if (opts.allowMissingTemplateKeys !== undefined && !jsonpath) throw new UsageError('--allow-missing-template-keys is for -o jsonpath=TEMPLATE');
-  if (jsonpath) return { format: 'jsonpath', render: jsonPathPrinter(jsonPathTemplateOf(o), opts.allowMissingTemplateKeys ?? true) };
+  const template = o !== undefined && isTemplateOutput(o);
+  if (opts.allowMissingTemplateKeys !== undefined && !template) throw new UsageError(MISSING_KEYS_FLAG_ONLY);
+  if (template) return { format: 'template', render: templatePrinterOf(o, opts.allowMissingTemplateKeys ?? true) };
   if (o === undefined || o === 'wide') { const columns = o ? WIDE : TABLE; return { format: 'table', columns, floor: [columns.header, columns.row(USUAL)] }; }
   if (isCustomColumnsOutput(o)) return { format: 'table', columns: customColumnsOf(o), floor: [] };
-  if (!(EVENT_OUTPUTS as readonly string[]).includes(o)) throw new UsageError(`unknown output format "${o}" for events; use wide, json, yaml, name, jsonpath=TEMPLATE, jsonpath-file=PATH, custom-columns=SPEC or custom-columns-file=PATH`);
+  if (!(EVENT_OUTPUTS as readonly string[]).includes(o)) throw new UsageError(`unknown output format "${o}" for events; use wide, json, yaml, name, ${TEMPLATE_FORMATS}`);
   return { format: o } as EventsPrint;
 }
 
@@ -134,7 +133,7 @@ export async function eventsCommand(session: Session, io: CliIO, name: string | 
  * prints it (a header printed at once could only guess the widths of rows not yet seen).
  */
 function printListed(io: CliIO, items: ListedEvent[], how: EventsPrint, opts: EventsOptions): (e: ListedEvent) => void {
-  if (how.format === 'jsonpath') {
+  if (how.format === 'template') {
     // kubectl's input: the List -o json prints; a watch runs the template on each event
     io.out(opts.watch ? items.map(how.render).join('') : how.render({ apiVersion: 'v1', kind: 'List', items }));
     return (e) => io.out(how.render(e));

@@ -25,8 +25,8 @@ export async function getSeveralKinds(session: Session, io: CliIO, groups: Names
   }
   const all = lists.flat();
   // the template runs over the one List of every kind's objects, as kubectl's over `get pods,svc`;
-  // NAMEs none of which exist print nothing (get.ts's jsonPathText)
-  if (opts.jsonpath) io.out(all.length || !missing ? opts.jsonpath(asList(all)) : '');
+  // NAMEs none of which exist print nothing (get.ts's templateText)
+  if (opts.template) io.out(all.length || !missing ? opts.template(asList(all)) : '');
   else if (opts.format === 'name') io.out(all.map((o) => `${ref(o)}\n`).join(''));
   else if (opts.format === 'json') io.out(toJson(asList(all)));
   else if (opts.format === 'yaml') io.out(toYaml(asList(all)));

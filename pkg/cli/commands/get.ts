@@ -6,8 +6,7 @@ import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
 import { asList, columnWidths, isTable, ref, skippedLines, renderTable, tableOf, toJson, toYaml, watchTable, type Output, type OutputFormat } from '../format.js';
-import { jsonPathPrinter } from '../jsonpath-printer.js';
-import { customColumnsOf, isCustomColumnsOutput, isJsonPathOutput, jsonPathTemplateOf } from '../output-templates.js';
+import { customColumnsOf, isCustomColumnsOutput, isGoTemplateOutput, isJsonPathOutput, MISSING_KEYS_FLAG_ONLY, TEMPLATE_FORMATS, templatePrinterOf } from '../output-templates.js';
 import { readListed, readNamed } from './get-read.js';
 import { getSeveralKinds } from './get-kinds.js';
 import { eventsCommand, isEventsKind } from './events.js';
@@ -34,20 +33,22 @@ export function parseOutput(o: string | undefined): OutputFormat {
   if (o === undefined) return 'table';
   if ((GET_OUTPUTS as readonly string[]).includes(o)) return o as OutputFormat;
   if (isJsonPathOutput(o)) return 'jsonpath';
+  if (isGoTemplateOutput(o)) return 'go-template';
   if (isCustomColumnsOutput(o)) return 'custom-columns';
-  throw new UsageError(`unknown output format "${o}"; use wide, yaml, json, name, jsonpath=TEMPLATE, jsonpath-file=PATH, custom-columns=SPEC or custom-columns-file=PATH`);
+  throw new UsageError(`unknown output format "${o}"; use wide, yaml, json, name, ${TEMPLATE_FORMATS}`);
 }
 
-/** -o and what goes with it: a jsonpath template is parsed here, before etcd is read, so that a typo costs no read. */
+/** -o and what goes with it: a jsonpath or go-template template is parsed here, before etcd is read, so that a typo costs no read. */
 export function parseGetOutput(opts: Pick<GetOptions, 'output' | 'allowMissingTemplateKeys' | 'showLabels'>): Output {
   const format = parseOutput(opts.output);
   if (opts.showLabels && format !== 'table' && format !== 'wide') throw new UsageError('--show-labels is for the table (and -o wide); -o custom-columns can name labels: LABELS:.metadata.labels');
   if (opts.showLabels) return { format, showLabels: true };
+  const template = format === 'jsonpath' || format === 'go-template';
   // refused rather than ignored, as --for is: it would change nothing in what is printed
-  if (opts.allowMissingTemplateKeys !== undefined && format !== 'jsonpath') throw new UsageError('--allow-missing-template-keys is for -o jsonpath=TEMPLATE');
+  if (opts.allowMissingTemplateKeys !== undefined && !template) throw new UsageError(MISSING_KEYS_FLAG_ONLY);
   if (format === 'custom-columns') return { format, columns: customColumnsOf(opts.output!) };
-  if (format !== 'jsonpath') return { format };
-  return { format, jsonpath: jsonPathPrinter(jsonPathTemplateOf(opts.output!), opts.allowMissingTemplateKeys ?? true) };
+  if (!template) return { format };
+  return { format, template: templatePrinterOf(opts.output!, opts.allowMissingTemplateKeys ?? true) };
 }
 
 /** `get KIND [NAME...]`, or several kinds (`cn,hs`, `no/a cn/b`): one table per kind (get-kinds.ts). */
@@ -76,15 +77,15 @@ async function getOneKind(session: Session, io: CliIO, { info, names }: NamesOfK
     // watching: the header comes with the first row, aligned to it (as kubectl prints it)
     return watchRows(session, io, info, { names, selector, revision, format, headers, columns: opts.columns, showLabels: opts.showLabels });
   }
-  const how = { names: names.length, watch: !!opts.watch, headers, jsonpath: opts.jsonpath, columns: opts.columns, showLabels: opts.showLabels };
+  const how = { names: names.length, watch: !!opts.watch, headers, template: opts.template, columns: opts.columns, showLabels: opts.showLabels };
   const widths = printObjects(io, info.kind, items, format, how);
   // a watch of names that do not exist would never print them: the missing ones end it
   if (missing) return EXIT.NOT_FOUND;
   if (!opts.watch) return EXIT.OK;
-  return watchRows(session, io, info, { names, selector, revision, format, widths, headers: false, jsonpath: opts.jsonpath, columns: opts.columns, showLabels: opts.showLabels });
+  return watchRows(session, io, info, { names, selector, revision, format, widths, headers: false, template: opts.template, columns: opts.columns, showLabels: opts.showLabels });
 }
 
-interface PrintHow { names: number; watch: boolean; headers: boolean; jsonpath?: Output['jsonpath']; columns?: Output['columns']; showLabels?: boolean }
+interface PrintHow { names: number; watch: boolean; headers: boolean; template?: Output['template']; columns?: Output['columns']; showLabels?: boolean }
 
 /** The table (returns its column widths, which a watch's rows keep) or the documents: one object for a single NAME, else a List. */
 function printObjects(io: CliIO, kind: Kind, items: AnyObject[], format: OutputFormat, how: PrintHow): number[] | undefined {
@@ -95,8 +96,8 @@ function printObjects(io: CliIO, kind: Kind, items: AnyObject[], format: OutputF
     io.out(renderTable(rows, widths));
     return widths;
   }
-  if (how.jsonpath) {
-    io.out(jsonPathText(how.jsonpath, items, how));
+  if (how.template) {
+    io.out(templateText(how.template, items, how));
   } else if (format === 'name') {
     // KIND/NAME a line, for scripts: what get, describe, delete and wait take back
     for (const o of items) io.out(`${ref(o)}\n`);
@@ -113,10 +114,10 @@ function printObjects(io: CliIO, kind: Kind, items: AnyObject[], format: OutputF
 
 /**
  * kubectl's input to the template: the object for one NAME, else the List `-o json` prints; a
- * watch runs it on each object (as kubectl's `get -w -o jsonpath` does). NAMEs none of which
+ * watch runs it on each object (as kubectl's `get -w -o jsonpath|go-template` does). NAMEs none of which
  * exist print nothing: there is no object, as kubectl prints none (each missing one is said).
  */
-function jsonPathText(render: (data: unknown) => string, items: AnyObject[], how: PrintHow): string {
+function templateText(render: (data: unknown) => string, items: AnyObject[], how: PrintHow): string {
   if (how.watch) return items.map(render).join('');
   if (how.names && !items.length) return '';
   return render(how.names === 1 && items.length === 1 ? items[0] : asList(items));
@@ -132,18 +133,18 @@ interface WatchFrom {
   widths?: number[];
   /** print the table's header with the first row (the list was empty) */
   headers: boolean;
-  jsonpath?: Output['jsonpath'];
+  template?: Output['template'];
   columns?: Output['columns'];
   showLabels?: boolean;
 }
 
 /** How a watch prints one object: the template's text, a document, a name, or a table row. */
 function watchPrinter(io: CliIO, info: KindInfo, from: WatchFrom): (o: AnyObject) => void {
-  const { format, jsonpath } = from;
+  const { format, template } = from;
   const table = tableOf(info.kind, from);
   const rowText = watchTable(from.headers ? table.header : undefined, from.widths);
   return (o) => {
-    if (jsonpath) io.out(jsonpath(o));
+    if (template) io.out(template(o));
     else if (format === 'json') io.out(toJson(o));
     else if (format === 'name') io.out(`${ref(o)}\n`);
     else if (format === 'yaml') io.out(`---\n${toYaml(o)}`);
@@ -196,13 +197,13 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
     .description('list objects of a kind, or show one')
     .argument('<kind>', `${KIND_HELP}; several: KIND,KIND...; or KIND/NAME...`)
     .argument('[names...]')
-    .option('-o, --output <format>', "wide, yaml, json, name (KIND/NAME a line), jsonpath=TEMPLATE (kubectl's, e.g. jsonpath='{.items[*].metadata.name}') or custom-columns=NAME:.metadata.name,IP:.status.ip; jsonpath-file=PATH and custom-columns-file=PATH read them from a file")
+    .option('-o, --output <format>', "wide, yaml, json, name (KIND/NAME a line), jsonpath=TEMPLATE (kubectl's, e.g. jsonpath='{.items[*].metadata.name}'), go-template=TEMPLATE (Go's text/template, e.g. go-template='{{.metadata.name}}') or custom-columns=NAME:.metadata.name,IP:.status.ip; jsonpath-file=PATH, go-template-file=PATH and custom-columns-file=PATH read them from a file")
     .addOption(selectorOption())
     .option('-w, --watch', 'after listing, print objects as they change')
     .option('--no-headers', 'tables without their header line')
     .option('--show-labels', 'tables end with a LABELS column, each object\'s labels')
     .option('--for <kind/name>', 'get events: only those of this object')
-    .option('--allow-missing-template-keys [bool]', '-o jsonpath: a missing field prints nothing (default true, as kubectl); false: an error, exit 1', parseBoolFlag('--allow-missing-template-keys'))
+    .option('--allow-missing-template-keys [bool]', '-o jsonpath|go-template: a missing field prints nothing (go-template: <no value>) (default true, as kubectl); false: an error, exit 1', parseBoolFlag('--allow-missing-template-keys'))
     .action((kind: string, names: string[], opts: GetOptions & { for?: string }, cmd: Command) => {
       // an option that does not apply is refused, not ignored: the output would not be what was asked
       if (!isEventsKind(kind) && opts.for !== undefined) throw new UsageError('--for KIND/NAME is for "get events"; use get KIND NAME');
