@@ -1,6 +1,6 @@
 // The functions a go-template calls: Go's builtins that make sense over JSON (index, len, not,
 // print, printf, println, eq, ne, lt, le, gt, ge; and/or are go-template-exec.ts's, as their
-// arguments are evaluated only as far as needed) and kubectl's base64decode. Each takes its
+// arguments are evaluated only as far as needed) and kubectl's exists and base64decode. Each takes its
 // arguments evaluated, undefined for a missing value, and throws a FuncError Go's way. Pure.
 import { XnetError } from '../errors.js';
 import { formatV, kindOf, numberOf, sprint, sprintf, sprintln, typeName, type GoKind } from './go-template-fmt.js';
@@ -27,6 +27,7 @@ const FUNCS: Record<string, Builtin> = {
   gt: { fn: ([a, b]) => !(lt(a, b) || eq(a, [b])), min: 2, max: 2 },
   ge: { fn: ([a, b]) => !lt(a, b), min: 2, max: 2 },
   base64decode: { fn: ([v]) => base64decode(stringArg(v)), min: 1, max: 1 },
+  exists: { fn: ([item, ...keys]) => exists(item, keys), min: 1 },
 };
 
 /** Every function name a template may call (the parser refuses others, as Go's does). */
@@ -86,6 +87,24 @@ function index(item: unknown, keys: unknown[]): unknown {
     }
   }
   return v;
+}
+
+/** kubectl's exists: whether `index` would find something there (not null), never an error. */
+function exists(item: unknown, keys: unknown[]): boolean {
+  let v = item;
+  for (const key of keys) {
+    const k = kindOf(v);
+    if ((k === 'slice' || k === 'string') && kindOf(key) === 'int') {
+      const list = k === 'string' ? Buffer.from(v as string) : (v as unknown[]);
+      if ((key as number) < 0 || (key as number) >= list.length) return false;
+      v = list[key as number];
+    } else if (k === 'map' && typeof key === 'string') {
+      v = (v as Record<string, unknown>)[key];
+    } else {
+      return false;
+    }
+  }
+  return v !== undefined && v !== null;
 }
 
 function length(v: unknown): number {

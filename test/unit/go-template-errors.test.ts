@@ -59,6 +59,11 @@ describe('functions', () => {
     expect(run('{{printf "%s" .nope}}', {})).toBe('%!s(<nil>)');
   });
 
+  it('exists, kubectl\'s: whether index would find a value, never an error', () => {
+    expect(run('{{exists . "status" "ip"}} {{exists . "status" "nope"}} {{exists . "metadata" "labels" "app"}} {{exists . "spec" 0}}', nic('a', '10.0.0.5'))).toBe('true false true false');
+    expect(run('{{range .items}}{{if exists .status "ip"}}{{.metadata.name}}{{end}}{{end}} {{exists .items 1}} {{exists .items 2}}')).toBe('a true false');
+  });
+
   it('base64decode, kubectl\'s own function', () => {
     expect(run('{{.data | base64decode}}', { data: 'eG5ldCByb2Nrcw==' })).toBe('xnet rocks');
     expect(failure('{{base64decode "abc"}}', {})).toMatchObject({ code: EXIT.FAILED, message: expect.stringContaining('error calling base64decode: base64 decode failed: illegal base64 data at input byte 0') });
