@@ -108,6 +108,21 @@ describe('get -w and get events', () => {
     expect(r).toEqual({ code: 0, out: 'gt-1=198.18.0.21\ngt-2=198.18.0.22\ngt-9=198.18.0.29\n', err: '' });
   });
 
+  it('-w: an object the template fails on ends the watch with the error naming it, exit 1', async () => {
+    const ac = new AbortController();
+    onTestFinished(() => ac.abort());
+    const args = ['get', 'no', '-l', 'rack=r1', '-w', '-o', 'go-template={{.spec.address}}{{"\\n"}}', '--allow-missing-template-keys=false'];
+    let listed!: () => void;
+    const listRead = new Promise<void>((r) => { listed = r; });
+    const watching = xctl(args, { signal: ac.signal, onOut: (all) => { if (all.length) listed(); } });
+    await listRead;
+    expect((await xctl(['apply', '-f', '-'], { stdin: node('gt-8', 'r1') })).code).toBe(0);
+    expect(await watching).toEqual({
+      code: 1, out: '198.18.0.21\n',
+      err: 'error: error executing template "{{.spec.address}}{{\\"\\\\n\\"}}" on node/gt-8: at <.spec.address> (character 3): map has no entry for key "address"\n',
+    });
+  });
+
   it('get events: over the List of events, and on each event a watch prints', async () => {
     const rec = new EventRecorder({ client: lab.etcd.client(), source: { component: 'controller' } });
     onTestFinished(() => rec.close());
