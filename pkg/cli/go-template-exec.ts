@@ -85,8 +85,9 @@ class State {
     const val = this.evalPipe(dot, n.pipe);
     const inner = this.vars.length;
     const decl = n.pipe.decl.length;
-    const entries = this.rangeEntries(val, decl, n.pipe.cmds[0].args[0]);
-    for (const [key, elem] of entries) {
+    let ran = false;
+    for (const [key, elem] of this.rangeEntries(val, decl, n.pipe.cmds[0].args[0])) {
+      ran = true;
       if (decl > 0) this.vars[inner - 1].value = elem;
       if (decl > 1) this.vars[inner - 2].value = key;
       try {
@@ -98,21 +99,22 @@ class State {
         this.vars.length = inner;
       }
     }
-    if (!entries.length && n.else) this.walk(dot, n.else);
+    if (!ran && n.else) this.walk(dot, n.else);
     this.vars.length = mark;
   }
 
-  /** What range goes over: an array's elements, a map's values by sorted key, 0..n-1 of an integer (Go 1.22). */
-  private rangeEntries(val: unknown, decl: number, at: At): Array<[unknown, unknown]> {
+  /** What range goes over: an array's elements, a map's values by sorted key, 0..n-1 of an integer (Go 1.22), one at a time. */
+  private *rangeEntries(val: unknown, decl: number, at: At): Generator<[unknown, unknown]> {
     switch (kindOf(val)) {
-      case 'slice': return (val as unknown[]).map((e, i) => [i, e]);
-      case 'map': return sortedKeys(val as object).map((k) => [k, (val as Record<string, unknown>)[k]]);
-      case 'invalid': case 'nil': return [];
+      case 'slice': yield* (val as unknown[]).map((e, i): [number, unknown] => [i, e]); return;
+      case 'map': for (const k of sortedKeys(val as object)) yield [k, (val as Record<string, unknown>)[k]]; return;
+      case 'invalid': case 'nil': return;
       case 'int': {
         if (decl > 1) this.fail(at, `can't use ${formatV(val)} to iterate over more than one variable`);
-        return Array.from({ length: Math.max(0, val as number) }, (_, i) => [i, i]);
+        for (let i = 0; i < (val as number); i++) yield [i, i];
+        return;
       }
-      default: return this.fail(at, `range can't iterate over ${formatV(val)}`);
+      default: this.fail(at, `range can't iterate over ${formatV(val)}`);
     }
   }
 

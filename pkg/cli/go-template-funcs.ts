@@ -122,6 +122,7 @@ const BASIC = new Set<GoKind>(['bool', 'int', 'string']);
 
 /** Go's eq: `a` equal to any of `bs`; nil and a missing value equal each other; a map or an array is not comparable. */
 function eq(a: unknown, bs: unknown[]): boolean {
+  if (!bs.length) throw new FuncError('missing argument for comparison');
   const ka = cmpKind(a);
   for (const b of bs) {
     const kb = cmpKind(b);

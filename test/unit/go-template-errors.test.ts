@@ -150,6 +150,8 @@ describe('execution errors: exit 1, naming the template, the object and where', 
     expect(failure('{{eq .items .items}}').message).toContain('error calling eq: non-comparable type');
     expect(failure('{{printf 1}}').message).toContain('wrong type for value; expected string; got int64');
     expect(failure('{{range .kind}}{{end}}').message).toContain('range can\'t iterate over List');
+    expect(failure('{{eq 1}}').message).toContain('at <eq 1> (character 3): error calling eq: missing argument for comparison');
+    expect(failure('{{range $i, $e := 3}}{{end}}').message).toContain('can\'t use 3 to iterate over more than one variable');
   });
 
   it('is a CliError with exit 1, the jsonpath one\'s class', () => {

@@ -75,6 +75,8 @@ describe('range', () => {
     expect(run('{{range .items}}{{if eq .metadata.name "n2"}}{{break}}{{end}}{{.metadata.name}}{{end}}')).toBe('n1');
     expect(run('{{range .items}}{{if eq .metadata.name "n1"}}{{continue}}{{end}}{{.metadata.name}}{{end}}')).toBe('n2');
     expect(run('{{range 3}}{{.}}{{end}}', {})).toBe('012');
+    // counted as it goes, not listed first: a break ends a range over a huge number at once
+    expect(run('{{range $i := 1000000000000}}{{if eq $i 2}}{{break}}{{end}}{{$i}}{{end}}', {})).toBe('01');
   });
 });
 
