@@ -33,6 +33,21 @@ export function jsonPathTemplateOf(o: string): string {
   return readTemplateFile('jsonpath-file', o.slice(JSONPATH_FILE.length));
 }
 
+const TEMPLATE_FLAG_FORMATS = ['go-template', 'go-template-file', 'jsonpath', 'jsonpath-file'];
+
+/**
+ * `-o` with kubectl's `--template` applied: the template (or, for a `-file` format, the file) given
+ * apart, `-o go-template --template='{{.metadata.name}}'`; it wins over one after "=", as in kubectl,
+ * and alone it means `-o go-template`. With any other format it is refused (it would be ignored).
+ */
+export function outputWithTemplateFlag(output: string | undefined, template: string | undefined): string | undefined {
+  if (!template) return output;
+  if (output === undefined) return `go-template=${template}`;
+  const format = output.split('=')[0];
+  if (!TEMPLATE_FLAG_FORMATS.includes(format)) throw new UsageError(`--template is for -o go-template, go-template-file, jsonpath and jsonpath-file, not -o ${format}`);
+  return `${format}=${template}`;
+}
+
 /**
  * The printer of a template format (isTemplateOutput), its template parsed now: the object or
  * List in, its text out. `allowMissingKeys`: --allow-missing-template-keys, kubectl's for both.

@@ -38,6 +38,15 @@ describe('get -o go-template=TEMPLATE', () => {
     expect(await xctl(['get', 'cn,no', '-o', 'go-template={{.kind}}{{range .items}} {{.kind}}{{end}}'])).toEqual({ code: 0, out: 'List ClusterNetwork Node Node', err: '' });
   });
 
+  it('kubectl\'s --template: the template apart from -o go-template (or jsonpath, or a -file form\'s path); alone, a go-template', async () => {
+    expect(await xctl(['get', 'no', 'gt-1', '-o', 'go-template', '--template', '{{.metadata.name}}'])).toEqual({ code: 0, out: 'gt-1', err: '' });
+    expect(await xctl(['get', 'no', 'gt-2', '--template={{.spec.address}}'])).toEqual({ code: 0, out: '198.18.0.22', err: '' });
+    expect((await xctl(['get', 'no', 'gt-1', '-o', 'jsonpath', '--template', '{.metadata.labels.rack}'])).out).toBe('r1');
+    expect((await xctl(['get', 'no', 'gt-1', '-o', 'go-template-file', '--template', lab.file('name.tmpl', '{{.kind}}')])).out).toBe('Node');
+    expect((await xctl(['get', 'ev', '-o', 'go-template', '--template', '{{.kind}}'])).out).toBe('List');
+    expect(await xctl(['get', 'no', '-o', 'yaml', '--template', '{{.kind}}'], down)).toEqual({ code: 2, out: '', err: 'error: --template is for -o go-template, go-template-file, jsonpath and jsonpath-file, not -o yaml\n' });
+  });
+
   it('if/else, variables, printf and numbers as integers (eq with 24 holds)', async () => {
     const tpl = '{{range $i, $n := .items}}{{$i}} {{printf "%-5s" $n.metadata.name}}|{{if eq $n.metadata.name "gt-1"}}first{{else}}other{{end}}\n{{end}}';
     expect((await xctl(['get', 'no', '-o', `go-template=${tpl}`])).out).toBe('0 gt-1 |first\n1 gt-2 |other\n');

@@ -8,7 +8,7 @@ import type { InvolvedObject } from '../../events/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
-import { customColumnsOf, isCustomColumnsOutput, isTemplateOutput, MISSING_KEYS_FLAG_ONLY, TEMPLATE_FORMATS, templatePrinterOf } from '../output-templates.js';
+import { customColumnsOf, isCustomColumnsOutput, isTemplateOutput, MISSING_KEYS_FLAG_ONLY, outputWithTemplateFlag, TEMPLATE_FORMATS, templatePrinterOf } from '../output-templates.js';
 import { columnWidths, humanAge, ref, renderTable, skippedLines, toJson, toYaml, watchTable } from '../format.js';
 import type { Columns } from '../custom-columns.js';
 
@@ -25,6 +25,8 @@ export interface EventsOptions {
   headers?: boolean;
   /** -o jsonpath|go-template: --allow-missing-template-keys[=false] (get.ts) */
   allowMissingTemplateKeys?: boolean;
+  /** kubectl's --template (get.ts) */
+  template?: string;
   /** get's --show-labels: refused, as -l is (events carry no labels) */
   showLabels?: boolean;
 }
@@ -35,7 +37,7 @@ type EventsPrint = { format: 'table'; columns: Columns; floor: string[][] } | { 
 
 /** -o for events; a template (jsonpath or go-template) or custom columns are parsed before etcd is read, as get KIND's are. */
 function eventsOutput(opts: EventsOptions): EventsPrint {
-  const o = opts.output;
+  const o = outputWithTemplateFlag(opts.output, opts.template);
   const template = o !== undefined && isTemplateOutput(o);
   if (opts.allowMissingTemplateKeys !== undefined && !template) throw new UsageError(MISSING_KEYS_FLAG_ONLY);
   if (template) return { format: 'template', render: templatePrinterOf(o, opts.allowMissingTemplateKeys ?? true) };

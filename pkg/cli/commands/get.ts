@@ -6,7 +6,7 @@ import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
 import { asList, columnWidths, isTable, ref, skippedLines, renderTable, tableOf, toJson, toYaml, watchTable, type Output, type OutputFormat } from '../format.js';
-import { customColumnsOf, isCustomColumnsOutput, isGoTemplateOutput, isJsonPathOutput, MISSING_KEYS_FLAG_ONLY, TEMPLATE_FORMATS, templatePrinterOf } from '../output-templates.js';
+import { customColumnsOf, isCustomColumnsOutput, isGoTemplateOutput, isJsonPathOutput, MISSING_KEYS_FLAG_ONLY, outputWithTemplateFlag, TEMPLATE_FORMATS, templatePrinterOf } from '../output-templates.js';
 import { readListed, readNamed } from './get-read.js';
 import { getSeveralKinds } from './get-kinds.js';
 import { eventsCommand, isEventsKind } from './events.js';
@@ -24,6 +24,8 @@ export interface GetOptions {
   showLabels?: boolean;
   /** --allow-missing-template-keys[=false]; unset is kubectl's default, true */
   allowMissingTemplateKeys?: boolean;
+  /** kubectl's --template: -o go-template's (or jsonpath's) template given apart (output-templates.ts) */
+  template?: string;
 }
 
 /** What `get -o` takes as a whole word (also what completion offers after it, with JSONPATH). */
@@ -39,16 +41,17 @@ export function parseOutput(o: string | undefined): OutputFormat {
 }
 
 /** -o and what goes with it: a jsonpath or go-template template is parsed here, before etcd is read, so that a typo costs no read. */
-export function parseGetOutput(opts: Pick<GetOptions, 'output' | 'allowMissingTemplateKeys' | 'showLabels'>): Output {
-  const format = parseOutput(opts.output);
+export function parseGetOutput(opts: Pick<GetOptions, 'output' | 'allowMissingTemplateKeys' | 'showLabels' | 'template'>): Output {
+  const output = outputWithTemplateFlag(opts.output, opts.template);
+  const format = parseOutput(output);
   if (opts.showLabels && format !== 'table' && format !== 'wide') throw new UsageError('--show-labels is for the table (and -o wide); -o custom-columns can name labels: LABELS:.metadata.labels');
   if (opts.showLabels) return { format, showLabels: true };
   const template = format === 'jsonpath' || format === 'go-template';
   // refused rather than ignored, as --for is: it would change nothing in what is printed
   if (opts.allowMissingTemplateKeys !== undefined && !template) throw new UsageError(MISSING_KEYS_FLAG_ONLY);
-  if (format === 'custom-columns') return { format, columns: customColumnsOf(opts.output!) };
+  if (format === 'custom-columns') return { format, columns: customColumnsOf(output!) };
   if (!template) return { format };
-  return { format, template: templatePrinterOf(opts.output!, opts.allowMissingTemplateKeys ?? true) };
+  return { format, template: templatePrinterOf(output!, opts.allowMissingTemplateKeys ?? true) };
 }
 
 /** `get KIND [NAME...]`, or several kinds (`cn,hs`, `no/a cn/b`): one table per kind (get-kinds.ts). */
@@ -203,6 +206,7 @@ export const registerGet: RegisterCommand = (program, { io, run }) => {
     .option('--no-headers', 'tables without their header line')
     .option('--show-labels', 'tables end with a LABELS column, each object\'s labels')
     .option('--for <kind/name>', 'get events: only those of this object')
+    .option('--template <template>', "kubectl's: the template of -o go-template or -o jsonpath (the file of their -file forms) given apart; alone, -o go-template")
     .option('--allow-missing-template-keys [bool]', '-o jsonpath|go-template: a missing field prints nothing (go-template: <no value>) (default true, as kubectl); false: an error, exit 1', parseBoolFlag('--allow-missing-template-keys'))
     .action((kind: string, names: string[], opts: GetOptions & { for?: string }, cmd: Command) => {
       // an option that does not apply is refused, not ignored: the output would not be what was asked
