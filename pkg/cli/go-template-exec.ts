@@ -52,9 +52,13 @@ class State {
   }
 
   walk(dot: unknown, nodes: TNode[]): void {
-    this.dots.push(dot);
-    for (const n of nodes) this.walkNode(dot, n);
-    this.dots.pop();
+    const depth = this.dots.push(dot);
+    try {
+      for (const n of nodes) this.walkNode(dot, n);
+    } finally {
+      // a {{break}} leaves through here too: the next error must not name an object left behind
+      this.dots.length = depth - 1;
+    }
   }
 
   private walkNode(dot: unknown, n: TNode): void {

@@ -131,6 +131,11 @@ describe('execution errors: exit 1, naming the template, the object and where', 
     expect(failure('{{$v := .a}}{{$v.x}}', { a: null }, false).message).toBe('error executing template "{{$v := .a}}{{$v.x}}": at <$v.x> (character 15): nil data; no entry for key "x"');
   });
 
+  it('after a {{break}} or {{continue}}, an error names the object it is at, not one left', () => {
+    const t = '{{range .items}}{{with .status}}{{if .ip}}{{continue}}{{end}}{{end}}{{end}}{{index .items 9}}';
+    expect(failure(t).message).toBe(`error executing template ${JSON.stringify(t)}: at <index .items 9> (character 78): error calling index: index out of range: 9`);
+  });
+
   it('a field of a string or array, of null, and arguments to a field', () => {
     expect(failure('{{.kind.x}}').message).toContain('at <.kind.x> (character 3): can\'t evaluate field x in type string');
     expect(failure('{{.items.x}}').message).toContain('can\'t evaluate field x in type []interface {}');
