@@ -11,6 +11,7 @@ import type { DesiredMacvlan } from './planner/macvlan.js';
 import { effectiveParent } from './planner/macvlan.js';
 import type { Problem } from './planner/ops.js';
 import { FIELD, invalidField, type FieldCheck } from './status-fields.js';
+import { readMarks } from './mark-times.js';
 import { clusterCidrWhy, hostSubnetFitWhy, macvlanSubnetWhy } from '../api/rules.js';
 import { missingNetworkMessage } from '../api/validate.js';
 import { bridgeNetworkOptions } from '../api/docker-network.js';
@@ -241,8 +242,6 @@ function usedUpWord(m: MacvlanNet, ns: Record<string, unknown>): unknown {
 
 /** The most status.nodes[].giveBack entries read: the controller writes at most 8 (macvlan-give-back.ts). */
 const MAX_GIVE_BACK_READ = 64;
-/** The most of this node's external marks read from its part: more are probed again once the first ones are cleared. */
-const MAX_EXTERNAL_READ = 4096;
 
 /** This node's entry of status.nodes, checked like hostSubnetView. */
 export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatus | undefined {
@@ -270,8 +269,8 @@ export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatu
   if (Array.isArray(ns.outsideRange)) out.outsideRange = (ns.outsideRange as unknown[]).filter((a): a is string => FIELD.ipv4.safeParse(a).success);
   // entries that are no address are dropped: the node then gives nothing back for them
   if (Array.isArray(ns.giveBack)) out.giveBack = (ns.giveBack as unknown[]).slice(0, MAX_GIVE_BACK_READ).filter((a): a is string => FIELD.ipv4.safeParse(a).success);
-  // this node's external marks, probed again after a quarantine: one that is no address is never probed
-  if (Array.isArray(ns.external)) out.external = (ns.external as unknown[]).slice(0, MAX_EXTERNAL_READ).filter((a): a is string => FIELD.ipv4.safeParse(a).success);
+  // this node's external marks and when each was made, probed again a quarantine after: one that is no address is never probed
+  Object.assign(out, readMarks(ns));
   const refused = refusedOf(ns.refusedRequests, usedUpWord(m, ns));
   if (refused) out.refused = refused;
   return out;

@@ -12,7 +12,7 @@ import { servePlugin } from '../dockeripam/server.js';
 import { arpProber, type ProbeResult } from '../dockeripam/arp.js';
 import { ExternalMarks, EXTERNAL_QUARANTINE_MS } from '../dockeripam/external-marks.js';
 import { ExternalRecheck, recheckTickMs } from '../dockeripam/external-recheck.js';
-import { monotonicMs } from '../runtime/clock.js';
+import { followMarks } from './mark-times.js';
 import { arpProbes } from '../metrics/metrics.js';
 import { unreadable, type AgentContext } from './context.js';
 import { isDeleting, macvlanNodeStatus, macvlanParent, selects } from './desired.js';
@@ -145,7 +145,7 @@ export class AgentIpam {
     // with the controller's limit, refusals and asks too: a setPool without them would drop them
     book.setPool(name, ns?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, ns?.maxFree, ns?.refused, ns?.giveBack);
     // this node's marks, probed again after their quarantine; one the controller dropped is no longer reported cleared
-    if (book.marks.follow(name, ns?.external ?? [], monotonicMs())) this.opts.enqueue(`${IPAM_KEY}${name}`);
+    if (followMarks(book, name, ns)) this.opts.enqueue(`${IPAM_KEY}${name}`);
   }
 
   /** The IPAM report goes to etcd at once, without a whole macvlan pass (which follows when due). */

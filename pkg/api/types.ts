@@ -135,6 +135,12 @@ export const macvlanNodeStatus = z.looseObject({
    */
   external: z.array(z.string()).optional(),
   /**
+   * dockerIPAM xnet: when each of `external` was marked (Unix seconds, in its order; 0 for a mark
+   * of a controller before this field), only when one is known: its agent counts the quarantine
+   * from then, also after a restart (an agent before this field ignores it)
+   */
+  externalMarkedAt: z.array(z.number().int().min(0)).optional(),
+  /**
    * dockerIPAM xnet, only while this node asks for an address with none at hand and the pool has
    * nothing free, nothing idle on any node and nothing being freed: true, and the MacvlanNet's
    * status.poolUsedUp says why; its IPAM plugin refuses such a request at once with that

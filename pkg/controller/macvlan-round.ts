@@ -69,7 +69,7 @@ export interface MvnRound {
   /** each node's IPAM report, decoded once a round */
   reports: Map<string, NodeIpamReport | undefined>;
   /** dockerIPAM xnet: pre-claims this round marks external (they answered a node's ARP probe), told in an event once committed */
-  marked?: Array<{ ip: string; node: string }>;
+  marked?: Array<{ ip: string; node: string; markedAt?: number }>;
   /** dockerIPAM xnet: external marks this round frees, their node's probe found them free again (macvlan-unmark.ts) */
   unmarked?: Array<{ ip: string; node: string }>;
 }

@@ -8,6 +8,7 @@ import type { TxnPlan } from './txn-plan.js';
 import { conditions, putStatusIfChanged, type Ctx } from './context.js';
 import { firstFew } from '../first-few.js';
 import { parseIPv4 } from '../ip/ipv4.js';
+import { MAX_LISTED_MARKS } from './macvlan-mark-time.js';
 
 /**
  * Ready from the nodes' parts and the ContainerNics waiting for an address (`waiting`, by name);
@@ -69,7 +70,7 @@ export function notReadyMessage(nodes: Array<{ name: string; message?: string }>
 }
 
 /** External marks this transaction makes (macvlan.ts ensureNodePool) and frees (macvlan-unmark.ts). */
-export interface RoundMarks { marked?: ReadonlyArray<{ ip: string; node: string }>; unmarked?: ReadonlyArray<{ ip: string; node: string }> }
+export interface RoundMarks { marked?: ReadonlyArray<{ ip: string; node: string; markedAt?: number }>; unmarked?: ReadonlyArray<{ ip: string; node: string }> }
 
 /**
  * Puts the MacvlanNet's controller status (when it changed) into the transaction that makes the
@@ -110,22 +111,22 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
 }
 
 /**
- * The most marks listed in one node's part: status.external lists them all already, and a node
- * that lies can have every address of a large pool marked (docs/security.md); the rest are
- * listed, and so probed again, as the first ones are freed.
+ * Each node's own external marks in its part (`external`, lowest first, at most
+ * MAX_LISTED_MARKS: a node that lies can have every address of a large pool marked,
+ * docs/security.md; the rest are listed, and so probed again, as the first ones are freed), and
+ * when each was made (`externalMarkedAt`, 0 for a mark without its time), which its agent
+ * probes again a quarantine after (../dockeripam/external-marks.ts): status.external does not
+ * say whose they are.
  */
-export const MAX_LISTED_MARKS = 256;
-
-/**
- * Each node's own external marks in its part (`external`, lowest first), which its agent probes
- * again after a quarantine (../dockeripam/external-marks.ts): status.external does not say whose they are.
- */
-function withMarks(statusNodes: MacvlanNodeStatus[], marks: Array<{ ip?: string; node?: string }>): MacvlanNodeStatus[] {
-  const byNode = new Map<string, Set<string>>();
-  for (const c of marks) if (c.node && c.ip) byNode.set(c.node, (byNode.get(c.node) ?? new Set()).add(c.ip));
+function withMarks(statusNodes: MacvlanNodeStatus[], marks: Array<{ ip?: string; node?: string; markedAt?: number }>): MacvlanNodeStatus[] {
+  const byNode = new Map<string, Map<string, number>>();
+  for (const c of marks) if (c.node && c.ip) byNode.set(c.node, (byNode.get(c.node) ?? new Map()).set(c.ip, c.markedAt ?? 0));
   return statusNodes.map((s) => {
-    const ips = byNode.get(s.name);
-    return ips ? { ...s, external: [...ips].sort((a, b) => parseIPv4(a) - parseIPv4(b)).slice(0, MAX_LISTED_MARKS) } : s;
+    const times = byNode.get(s.name);
+    if (!times) return s;
+    const ips = [...times.keys()].sort((a, b) => parseIPv4(a) - parseIPv4(b)).slice(0, MAX_LISTED_MARKS);
+    const at = ips.map((ip) => times.get(ip)!);
+    return { ...s, external: ips, ...(at.some((t) => t > 0) ? { externalMarkedAt: at } : {}) };
   });
 }
 

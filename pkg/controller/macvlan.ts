@@ -22,6 +22,7 @@ import { writeMacvlanStatus } from './macvlan-status.js';
 import { keptInUse, reclaimInUse } from './macvlan-reclaim.js';
 import { markCleared } from './macvlan-unmark.js';
 import { nicsWaiting } from './macvlan-nic-need.js';
+import { markExternal, markTime } from './macvlan-mark-time.js';
 import { claimAddress, freeAddresses, freeClaim, reportOf, statusReserve, tryAdd, type MvnRound } from './macvlan-round.js';
 import { nodeReports } from './ipam-report.js';
 import { markUsedUp, type PlannedPart } from './macvlan-used-up.js';
@@ -334,13 +335,8 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   if (p.release.length && r.fair && [...r.fair.needs.values()].some((n) => n.starving)) r.again = true;
   // or what another node's --ip asked back: granted in the next round (one key is not deleted and put in one transaction)
   if (p.release.some((ip) => r.giveBacks?.wanted.has(ip))) r.again = true;
-  for (const ip of p.external) {
-    const e = entries.get(ip)!;
-    const external: Claim = { owner: r.owner, role: 'external', ip: formatIPv4(ip), node };
-    if (!tryAdd(r, plan, () => plan.unchanged(e.key, e.kv).put(e.key, external))) continue;
-    held.delete(ip);
-    (r.marked ??= []).push({ ip: external.ip!, node });
-  }
+  const markedAt = markTime();
+  for (const ip of p.external) if (markExternal(r, plan, entries.get(ip)!, node, markedAt)) held.delete(ip);
   const claim = (ip: number) => {
     if (!claimAddress(r, ip, { owner: r.owner, role: 'node-pool', ip: formatIPv4(ip), node }, plan)) return;
     held.add(ip);

@@ -4,8 +4,10 @@
 // back, then offered again), a mark is not for good: after a quarantine the agent probes it
 // again (./external-recheck.ts); no answer, and the node's report lists it as `cleared`, which
 // the controller takes as the end of the mark; an answer, and the quarantine starts again.
-// Pure and in memory: an agent started again counts each mark's quarantine from when it first
-// sees it, as the probe that made it is no longer in the process either.
+// Pure and in memory, but a mark's quarantine is counted from when the controller made it
+// (status.nodes[].externalMarkedAt, read as its age: markAges), so an agent started again
+// probes at once what was marked a quarantine ago; a mark without a time that can be trusted
+// is counted from when this agent first sees it.
 import { MAX_CLEARED } from '../api/ipam-report.js';
 
 /** Default quarantine of a mark before it is probed again (xnet-agent --external-quarantine). */
@@ -21,6 +23,22 @@ export function recheckAt(now: number, quarantineMs: number, rand: number): numb
   return now + quarantineMs + Math.floor(quarantineMs * QUARANTINE_JITTER * Math.min(Math.max(rand, 0), 1));
 }
 
+/**
+ * How long ago each mark was made, by address, from the times the controller listed next to
+ * them (Unix seconds, in their order). Untrusted: a time ahead of `wallNowMs` (clock skew, a
+ * forged value) is as now, one that is no positive count (0: a mark of a controller before the
+ * field) gives no age, and a list that does not pair with the marks gives none at all.
+ */
+export function markAges(marks: readonly string[], markedAt: readonly unknown[] | undefined, wallNowMs: number): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!markedAt || markedAt.length !== marks.length) return out;
+  marks.forEach((ip, i) => {
+    const t = markedAt[i];
+    if (typeof t === 'number' && Number.isSafeInteger(t) && t > 0) out.set(ip, Math.max(0, wallNowMs - t * 1000));
+  });
+  return out;
+}
+
 export class ExternalMarks {
   /** mvn -> mark -> when it is next probed (monotonic ms) */
   private readonly due = new Map<string, Map<string, number>>();
@@ -30,15 +48,16 @@ export class ExternalMarks {
   constructor(private readonly quarantineMs = EXTERNAL_QUARANTINE_MS, private readonly rand: () => number = Math.random) {}
 
   /**
-   * The controller's list of this node's marks on mvn, as it is now: a new one is due after a
-   * quarantine, one no longer listed (freed, taken back as a container's address, its Node
-   * deleted) is forgotten, and so is its `cleared` entry. True when the cleared list changed.
+   * The controller's list of this node's marks on mvn, as it is now: a new one is due a
+   * quarantine after it was made (`ages`: markAges; now when unknown), one no longer listed
+   * (freed, taken back as a container's address, its Node deleted) is forgotten, and so is its
+   * `cleared` entry. True when the cleared list changed.
    */
-  follow(mvn: string, marks: readonly string[], now: number): boolean {
+  follow(mvn: string, marks: readonly string[], now: number, ages: ReadonlyMap<string, number> = new Map()): boolean {
     const listed = new Set(marks);
     const due = this.due.get(mvn) ?? new Map<string, number>();
     for (const ip of [...due.keys()]) if (!listed.has(ip)) due.delete(ip);
-    for (const ip of listed) if (!due.has(ip)) due.set(ip, recheckAt(now, this.quarantineMs, this.rand()));
+    for (const ip of listed) if (!due.has(ip)) due.set(ip, recheckAt(now - (ages.get(ip) ?? 0), this.quarantineMs, this.rand()));
     if (due.size) this.due.set(mvn, due); else this.due.delete(mvn);
     const freed = this.freed.get(mvn);
     if (!freed) return false;

@@ -20,6 +20,8 @@ export interface Claim {
   ip?: string;
   /** for MacvlanNet per-node claims */
   node?: string;
+  /** external: when the controller marked it (Unix seconds); absent in a mark of a controller before this field */
+  markedAt?: number;
 }
 
 /** What a claim key must hold; anything else is reported by `xctl ipam check`, never trusted. */
@@ -29,6 +31,8 @@ export const claimSchema = z.object({
   cidr: z.string().optional(),
   ip: z.string().optional(),
   node: z.string().optional(),
+  // a time that is no count is as none (the agent then counts from when it first sees the mark): the claim still holds
+  markedAt: z.number().int().min(0).optional().catch(undefined),
 }).superRefine((c, ctx) => {
   // what the controller computes with: a block claim's cidr, any other claim's ip
   const block = c.role === 'hostsubnet' || c.role === 'docker-block';

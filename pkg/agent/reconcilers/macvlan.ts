@@ -1,6 +1,6 @@
 // MacvlanNets that select this node: parent (or VLAN sub-interface), promiscuous mode, the
 // Docker macvlan network on this node's block, the host shim and its routes.
-import { monotonicMs } from '../../runtime/clock.js';
+import { followMarks } from '../mark-times.js';
 import { MAX_MACVLAN_NODE_MESSAGE, type MacvlanNet } from '../../api/index.js';
 import { parseIPv4 } from '../../ip/ipv4.js';
 import { DockerError, type DockerNetwork } from '../../docker/types.js';
@@ -135,7 +135,7 @@ function followPart(book: AddressBook, m: MacvlanNet, node: string, parent: stri
   book.setParent(name, parent);
   book.setPool(name, part?.addresses ?? [], { subnet: m.spec.subnet, ...(m.spec.gateway ? { gateway: m.spec.gateway } : {}) }, part?.maxFree, part?.refused, part?.giveBack);
   // this node's external marks, also when no MacvlanNet change came since the book knew the network (../ipam-host.ts followPool)
-  book.marks.follow(name, part?.external ?? [], monotonicMs());
+  followMarks(book, name, part);
 }
 
 /** The dockerRange this node last reported for the MacvlanNet, as report fields. */
