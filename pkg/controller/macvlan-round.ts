@@ -16,9 +16,10 @@ import type { Ctx } from './context.js';
 /**
  * Room kept in the transaction for the status put written last: its compare, its op, ~300
  * bytes a node, ~640 for a Ready message naming overrides of no Node, ~400 for those of a
- * Node not selected (node-missing.ts) and ~600 for poolUsedUp (512 characters, JSON-escaped).
+ * Node not selected (node-missing.ts), ~600 for poolUsedUp (512 characters, JSON-escaped) and
+ * what the external marks take (`markBytes`, macvlan-mark-time.ts; a mark the round makes adds its own).
  */
-export const statusReserve = (nodes: number) => ({ compares: 1, ops: 1, bytes: 2664 + 300 * nodes });
+export const statusReserve = (nodes: number, markBytes = 0) => ({ compares: 1, ops: 1, bytes: 2664 + 300 * nodes + markBytes });
 
 /** Everything one planning of one MacvlanNet shares between its nodes. */
 export interface MvnRound {

@@ -22,7 +22,7 @@ import { writeMacvlanStatus } from './macvlan-status.js';
 import { keptInUse, reclaimInUse } from './macvlan-reclaim.js';
 import { markCleared } from './macvlan-unmark.js';
 import { nicsWaiting } from './macvlan-nic-need.js';
-import { markExternal, markTime } from './macvlan-mark-time.js';
+import { markExternal, marksStatusBytes, markTime } from './macvlan-mark-time.js';
 import { claimAddress, freeAddresses, freeClaim, reportOf, statusReserve, tryAdd, type MvnRound } from './macvlan-round.js';
 import { nodeReports } from './ipam-report.js';
 import { markUsedUp, type PlannedPart } from './macvlan-used-up.js';
@@ -70,7 +70,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   // claims marked external (as cached), the status. A kept claim or a selected Node that
   // changes meanwhile wakes this reconcile again, and on a stock etcd (128 compares) a compare
   // per node would cap a MacvlanNet at ~40 nodes.
-  const r = startRound(ctx, m.obj, new Set(nodes.map((n) => n.obj.metadata.name)), plan, state, statusReserve(nodes.length + 2));
+  const r = startRound(ctx, m.obj, new Set(nodes.map((n) => n.obj.metadata.name)), plan, state, statusReserve(nodes.length + 2, marksStatusBytes(ctx, name)));
   if (deleting && !r.leaving.size && !r.more) {
     finishMacvlanDeletion(ctx, plan, m, r.unfreed);
     return { result: 'gone' };
