@@ -5,8 +5,9 @@
 // a ContainerNic's ifName is no other NIC's in the same container, and at most one NIC of a
 // container is its default route; two MacvlanNets that can meet on a node use different parents.
 import { dockerNetworkOf } from './docker-network.js';
+import { matchLabels } from './labels.js';
 import { withVlan } from './macvlan-parent.js';
-import type { AnyObject, ContainerNic, HostSubnet, MacvlanNet } from './types.js';
+import type { AnyObject, ContainerNic, HostSubnet, MacvlanNet, Node } from './types.js';
 
 interface Entry { obj: AnyObject; batchIndex?: number; stored?: AnyObject }
 interface NameIssue { index: number; path: (string | number)[]; message: string }
@@ -109,15 +110,46 @@ function macvlanParentIssues(all: Entry[]): NameIssue[] {
   // a MacvlanNet with per-node parents is the agents' to judge, node by node
   const mvns = (all.filter((e) => e.obj.kind === 'MacvlanNet' && !e.obj.metadata.deletionTimestamp) as Array<Entry & { obj: MacvlanNet }>)
     .filter((m) => !m.obj.spec.nodes?.some((n) => n.parent !== undefined));
+  const nodes = knownNodeInterfaces(all);
   return mvns.flatMap((m) => {
     // only a new one, or one whose parent, VLAN or selector changed: a pair stored before stays editable
     if (m.batchIndex === undefined || (m.stored && sameParentPlace((m.stored as MacvlanNet).spec, m.obj.spec))) return [];
-    const parent = defaultParent(m.obj.spec);
-    const other = mvns.find((o) => o !== m && reportable(m, o) && defaultParent(o.obj.spec) === parent && selectorsMeet(m.obj.spec.nodeSelector, o.obj.spec.nodeSelector));
-    if (!other) return [];
+    const clash = firstParentClash(m, mvns.filter((o) => o !== m && reportable(m, o)), nodes);
+    if (!clash) return [];
     const path = m.obj.spec.vlan !== undefined ? ['spec', 'vlan'] : m.obj.spec.parent !== undefined ? ['spec', 'parent'] : ['metadata', 'name'];
-    return [{ index: m.batchIndex, path, message: `MacvlanNet "${other.obj.metadata.name}" already uses parent ${parent} on the nodes both select; Docker makes one macvlan network per parent interface: set another spec.vlan (a VLAN sub-interface is a parent of its own), another spec.parent, or nodeSelectors that do not meet` }];
+    return [{ index: m.batchIndex, path, message: `MacvlanNet "${clash.other.obj.metadata.name}" already uses parent ${clash.where}; Docker makes one macvlan network per parent interface: set another spec.vlan (a VLAN sub-interface is a parent of its own), another spec.parent, or nodeSelectors that do not meet` }];
   });
+}
+
+type MvnEntry = Entry & { obj: MacvlanNet };
+interface NodeInterface { name: string; labels?: Record<string, string>; iface: string }
+
+/**
+ * The interface of each known Node (its spec.interface, else the one in the controller's status,
+ * which the agents' macvlans hang off when a MacvlanNet names no parent) and its labels.
+ */
+function knownNodeInterfaces(all: Entry[]): NodeInterface[] {
+  return (all.filter((e) => e.obj.kind === 'Node') as Array<Entry & { obj: Node }>).flatMap(({ obj }) => {
+    const iface = obj.spec?.interface ?? (obj.status as { interface?: unknown } | undefined)?.interface;
+    return typeof iface === 'string' ? [{ name: obj.metadata.name, labels: obj.metadata.labels, iface }] : [];
+  });
+}
+
+/**
+ * The first other MacvlanNet on m's parent: one with the same default parent and VLAN whose
+ * selector can meet m's (the rule before any Node is known), else one whose parent is that of
+ * m on a known Node both select, where one names the interface the other takes by default.
+ */
+function firstParentClash(m: MvnEntry, others: MvnEntry[], nodes: NodeInterface[]): { other: MvnEntry; where: string } | undefined {
+  const parent = defaultParent(m.obj.spec);
+  const same = others.find((o) => defaultParent(o.obj.spec) === parent && selectorsMeet(m.obj.spec.nodeSelector, o.obj.spec.nodeSelector));
+  if (same) return { other: same, where: `${parent} on the nodes both select` };
+  const onNode = (s: MacvlanNet['spec'], n: NodeInterface) => withVlan(s.parent ?? n.iface, s.vlan);
+  for (const o of others) {
+    const n = nodes.find((x) => matchLabels(m.obj.spec.nodeSelector?.matchLabels, x.labels) && matchLabels(o.obj.spec.nodeSelector?.matchLabels, x.labels) && onNode(m.obj.spec, x) === onNode(o.obj.spec, x));
+    if (n) return { other: o, where: `${onNode(m.obj.spec, n)} on node ${n.name} (the node's interface, ${m.obj.spec.parent === undefined ? 'this one\'s' : 'its'} parent there), which both select` };
+  }
+  return undefined;
 }
 
 export function nameIssues(all: Entry[]): NameIssue[] {

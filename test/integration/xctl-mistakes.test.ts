@@ -225,6 +225,37 @@ describe('xctl apply of a MacvlanNet edit onto an address a container uses insid
   });
 });
 
+// Docker makes one macvlan network per parent interface. A MacvlanNet naming its parent (ens9)
+// and one taking each node's own interface, which is ens9 on node mvhost-1, were both accepted;
+// the second then failed on that node ("network ... is already using parent interface ens9").
+describe('xctl apply of a MacvlanNet whose default parent is the interface another one names', () => {
+  const at = new Date().toISOString();
+  const a = `${H}\nkind: MacvlanNet\nmetadata: {name: segment-a}\nspec:\n  subnet: 198.19.220.0/24\n  parent: ens9\n`;
+  const b = `${H}\nkind: MacvlanNet\nmetadata:\n  name: segment-b\nspec:\n  subnet: 198.19.221.0/24\n`;
+  beforeAll(async () => {
+    expect((await xctl(['apply', '-f', file('mvhost.yaml', `${H}\nkind: Node\nmetadata: {name: mvhost-1}\n`)])).exitCode).toBe(0);
+    // the interface its agent reported, in the controller's status of the Node
+    await built.etcd.client().put('/xnet/registry/status/controller/nodes/mvhost-1').value(JSON.stringify({ interface: 'ens9', conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady', message: 'ok', lastTransitionTime: at }] }));
+    const made = await xctl(['apply', '-f', file('segment-a.yaml', a)]);
+    expect(made.exitCode, made.stderr).toBe(0);
+  });
+
+  it('refuses it, exit 2, naming the node, its interface and the other MacvlanNet; nothing is written', async () => {
+    const before = await keys();
+    const f = file('segment-b.yaml', b);
+    const r = await xctl(['apply', '-f', f]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${f}:4: document 1 (macvlannet/segment-b): metadata.name: MacvlanNet "segment-a" already uses parent ens9 on node mvhost-1 (the node's interface, this one's parent there), which both select; Docker makes one macvlan network per parent interface`);
+    expect(r.stderr).toMatch(/nothing was written$/m);
+    expect(await keys()).toEqual(before);
+  });
+
+  it('accepts it on a VLAN of that interface, a parent of its own', async () => {
+    const r = await xctl(['apply', '-f', file('segment-b-vlan.yaml', `${b}  vlan: 5\n`)]);
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+});
+
 describe('xctl apply of an invalid manifest against an etcd that accepts connections and never answers', () => {
   const held: Socket[] = [];
   /** when xctl first reached the listener: its own start (seconds on a loaded machine) is behind it */
