@@ -21,6 +21,7 @@ import type { Addr } from '../../netlink/types.js';
 import type { ReconcileResult } from '../../runtime/workers.js';
 import { inPlaceBeforeStart } from '../heal.js';
 import { nicMadeAgain } from '../restart-evidence.js';
+import { ADDRESS_IN_USE_REASON, ADDRESS_IN_USE_RECHECK_MS, dockerHeldProblem } from '../nic-docker-held.js';
 
 export { rememberRemoved } from './nic-removal.js';
 
@@ -116,7 +117,10 @@ export async function reconcileNic(ctx: AgentContext, name: string): Promise<Rec
     if (!c) return await w(notReady('ContainerNotFound', notFoundMessage(ctx, nic.spec.container, former)), former ? { containerId: former.id } : {});
     if (!ns) return await w(notReady('ContainerNotRunning', notRunningMessage(nic.spec.container, pin!.life)), { containerId: c.id });
     const d = await desiredNic(ctx, nic, c, ns);
-    if ('problem' in d) return await w(await withoutReleased(ctx, nic, ns, d.problem), { containerId: c.id });
+    if ('problem' in d) {
+      await w(await withoutReleased(ctx, nic, ns, d.problem), { containerId: c.id });
+      return d.problem.reason === ADDRESS_IN_USE_REASON ? { requeueAfterMs: ADDRESS_IN_USE_RECHECK_MS } : undefined;
+    }
     return await convergeNic(ctx, nic, c, d, ns, w);
   } finally {
     await ns?.close();
@@ -135,6 +139,8 @@ async function desiredNic(ctx: AgentContext, nic: ContainerNic, c: Container, ns
   if ('problem' in a) return a;
   const bad = nicAddressProblem(nic.metadata.name, { ...st, ip }, a.pool);
   if (bad) return { problem: notReady(bad.reason, bad.message) };
+  const held = a.attach.kind === 'veth' ? await dockerHeldProblem(ctx, nic, ip) : undefined;
+  if (held) return { problem: held };
   const prefix = st.prefixLength ?? a.prefix;
   const gateway = st.gateway ?? a.gateway;
   return {
