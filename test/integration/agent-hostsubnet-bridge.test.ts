@@ -138,3 +138,32 @@ describe('agent: a HostSubnet bridge given another MTU by hand', () => {
     });
   }, 60_000);
 });
+
+// A bridge renamed by hand (`ip link set br01 name brx`) keeps its ports, its gateway, its
+// connected route and xnet's mark. Seen in a lab: the agent took it for deleted and made a second
+// br01 with the same gateway beside it; the host's route to the subnet went to brx, the NIC's
+// veth to the new br01, and traffic to the NIC stopped while the HostSubnet and `xctl verify`
+// said all was well. It is the same bridge: it gets its name back, with everything on it.
+describe('agent: a HostSubnet bridge renamed by hand under a running container', () => {
+  const connectedRoutes = async () => (await hostExec(h1(), ['ip', '-o', 'route', 'show', '10.76.1.0/24'])).stdout.trim().split('\n').filter(Boolean);
+
+  it('gets its name back, ports and all: one bridge with the gateway, and the NIC answers', async () => {
+    await runContainer(h1(), 'ren1', ['--net', 'net1']);
+    await lab.store.create(obj('ContainerNic', 'ren1-eth1', { node: 'host-1', container: 'ren1', ifName: 'eth1', network: { clusterNetwork: 'default' } }));
+    await allocateNic(lab.store, 'ren1-eth1', '10.76.1.91');
+    await eventually(async () => (await readyCondition(lab.store, 'ContainerNic', 'ren1-eth1'))?.status === 'True', 'ren1-eth1 Ready', 30_000);
+    const net = await netId();
+    const [{ ifindex }] = JSON.parse((await hostExec(h1(), ['ip', '-j', 'link', 'show', BRIDGE])).stdout) as Array<{ ifindex: number }>;
+    await breakAndCheck('bridge renamed under a running container', {
+      whole: async () => (await bridgeWhole(net)()) && (await connectedRoutes()).length === 1,
+      breakIt: () => breakVerified((argv) => hostExec(h1(), argv), ['sh', '-c', `ip link set ${BRIDGE} down && ip link set ${BRIDGE} name brx && ip link set brx up`], { argv: ['ip', '-o', 'link', 'show'], gone: `\n${ifindex}: ${BRIDGE}:` }),
+    });
+    // the same link under its own name: no second bridge, brx gone
+    const [after] = JSON.parse((await hostExec(h1(), ['ip', '-j', 'link', 'show', BRIDGE])).stdout) as Array<{ ifindex: number }>;
+    expect(after.ifindex).toBe(ifindex);
+    expect((await hostExec(h1(), ['ip', 'link', 'show', 'brx'])).exitCode).not.toBe(0);
+    expect(await connectedRoutes()).toEqual([expect.stringMatching(/^10\.76\.1\.0\/24 dev br01 /)]);
+    await eventually(async () => (await hostExec(h1(), ['ping', '-c', '1', '-W', '1', '10.76.1.91'])).exitCode === 0 || undefined, 'the NIC answering the host', 10_000);
+    await docker(h1(), ['rm', '-f', 'ren1']);
+  }, 90_000);
+});

@@ -85,3 +85,12 @@ export function planBridgeResume(r: BridgeRemake, link: Link, addrs: Addr[]): Op
     ...planBridgeState(link, addrs, r.gateway),
   ];
 }
+
+/**
+ * A HostSubnet's bridge renamed by hand, given its name back (the kernel renames only a link that
+ * is down; its subnet's connected route comes back with it up). Its ports, gateway and mark stay
+ * on it, and Docker finds its bridge by that name again.
+ */
+export function planBridgeRename(from: string, to: string): IpOp[] {
+  return [{ op: 'link.set.down', name: from }, { op: 'link.rename', name: from, to }, { op: 'link.set.up', name: to }];
+}

@@ -17,13 +17,18 @@ const MARK_PREFIX = bridgeAlias('');
  * Marked bridges with no port but xnet's NICs (put back on their own bridge by their
  * reconcile), that no Docker network read in this pass names as its bridge
  * (also one waiting for the controller, or one of a HostSubnet that does not decode) and that
- * no HostSubnet here wants (the one it is about to make a network on: leftoverBridge).
+ * no HostSubnet here wants (the one it is about to make a network on: leftoverBridge), nor one
+ * of a HostSubnet here whose bridge was renamed by hand (host-subnet-network.ts renamedBridge).
  */
 export function leftoverBridges(links: Link[], networks: DockerNetwork[], specs: Map<string, DockerNetworkSpec>): string[] {
   const held = new Set([...networks, ...specs.values()].map((n) => n.options[BRIDGE_OPTION]));
   const withPorts = new Set(links.flatMap((l) => (l.master && nicOfAlias(l.alias) === undefined ? [l.master] : [])));
+  // the mark of a HostSubnet wanted here whose bridge Docker's network names but no link has:
+  // renamed by hand, that bridge gets its name back in the HostSubnet's pass
+  const gone = (bridge: string) => !links.some((l) => l.name === bridge) && networks.some((n) => n.options[BRIDGE_OPTION] === bridge);
+  const renamed = new Set([...specs].filter(([, s]) => gone(s.options[BRIDGE_OPTION])).map(([hs]) => bridgeAlias(hs)));
   return links
-    .filter((l) => l.kind === 'bridge' && l.alias?.startsWith(MARK_PREFIX) && !held.has(l.name) && !withPorts.has(l.name))
+    .filter((l) => l.kind === 'bridge' && l.alias?.startsWith(MARK_PREFIX) && !held.has(l.name) && !withPorts.has(l.name) && !renamed.has(l.alias))
     .map((l) => l.name);
 }
 

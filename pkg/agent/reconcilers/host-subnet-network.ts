@@ -8,7 +8,7 @@ import { nicKey } from '../events.js';
 import { localNics } from './nics.js';
 import { bridgeAlias } from '../planner/names.js';
 import type { Op, Plan } from '../planner/ops.js';
-import { bridgeMac, gatewayCidr, planBridgeRemake, planBridgeResume, planBridgeState, type BridgeRemake } from '../planner/bridge.js';
+import { bridgeMac, gatewayCidr, planBridgeRemake, planBridgeRename, planBridgeResume, planBridgeState, type BridgeRemake } from '../planner/bridge.js';
 import { DEFAULT_CLUSTER_MTU } from '../desired.js';
 import { orphanedEndpointPorts } from './host-subnet-ports.js';
 import { noteMade } from './networks-made.js';
@@ -32,7 +32,8 @@ export interface ObservedHost { owned: DockerNetwork[]; named: DockerNetwork[]; 
 export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost): Promise<void> {
   try {
     const gone = bridgeGone(hs, spec, host);
-    const ports = gone ? await orphanedEndpointPorts(ctx, gone.network.id, host.links, gone.link?.name) : [];
+    // a bridge renamed by hand still has its ports
+    const ports = gone && !gone.renamed ? await orphanedEndpointPorts(ctx, gone.network.id, host.links, gone.link?.name) : [];
     const { plan, ops, marking } = networkOps(hs, spec, host, gone && { ...gone, ports });
     if (ops.some((o) => o.op === 'docker.network.create') && !ctx.status.hasReport('HostSubnet', hs)) await reportMaking(ctx, hs, spec);
     if (ops.length) {
@@ -101,7 +102,7 @@ function isOurs(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost, pla
  * are not xnet's to move. `link`: a bridge xnet made again whose batch stopped before it was
  * up (a port gone meanwhile, the agent stopped): its remaining ports, arp_notify and up follow.
  */
-function bridgeGone(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost): { network: DockerNetwork; link?: Link } | undefined {
+function bridgeGone(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost): { network: DockerNetwork; link?: Link; renamed?: Link } | undefined {
   const bridge = spec.options[BRIDGE_OPTION];
   const have = host.owned.find((n) => n.name === spec.name);
   const plan = planOf(spec, host);
@@ -109,9 +110,23 @@ function bridgeGone(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost)
   if (have.labels[OWNER_LABEL] !== `HostSubnet/${hs.metadata.name}`) return undefined;
   if (plan.ops.length || !isOurs(hs, spec, host, plan)) return undefined;
   const link = host.links.find((l) => l.name === bridge);
-  if (!link) return { network: have };
+  if (!link) {
+    const renamed = renamedBridge(host.links, bridgeAlias(hs.metadata.name));
+    return { network: have, ...(renamed ? { renamed } : {}) };
+  }
   const interrupted = link.kind === 'bridge' && !link.up && link.alias === bridgeAlias(hs.metadata.name) && link.mac === bridgeMac(have.gateway);
   return interrupted ? { network: have, link } : undefined;
+}
+
+/**
+ * The HostSubnet's bridge under another name (`ip link set br01 name brx` by hand): the one
+ * bridge that carries its mark. It keeps Docker's ports, the gateway and the subnet's connected
+ * route, so a second bridge made beside it would share the gateway and the route with it, and
+ * the subnet's traffic would go to one or the other; it gets its name back instead.
+ */
+function renamedBridge(links: Link[], mark: string): Link | undefined {
+  const marked = links.filter((l) => l.kind === 'bridge' && l.alias === mark);
+  return marked.length === 1 ? marked[0] : undefined;
 }
 
 /**
@@ -143,7 +158,7 @@ function remakeOf(have: DockerNetwork, mark: string, ports: string[]): BridgeRem
  * never looks again. A network Docker makes now gets its bridge from Docker; one Docker has
  * whose bridge is gone (`gone`, with its orphaned ports) gets its bridge from xnet.
  */
-function networkOps(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost, gone?: { network: DockerNetwork; link?: Link; ports: string[] }): { plan: Plan; ops: Op[]; marking: boolean } {
+function networkOps(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost, gone?: { network: DockerNetwork; link?: Link; renamed?: Link; ports: string[] }): { plan: Plan; ops: Op[]; marking: boolean } {
   const plan = planOf(spec, host);
   const bridge = spec.options[BRIDGE_OPTION];
   const link = host.links.find((l) => l.name === bridge);
@@ -162,7 +177,8 @@ function networkOps(hs: HostSubnet, spec: DockerNetworkSpec, host: ObservedHost,
   const marking = isOurs(hs, spec, host, plan) && (plan.ops.length > 0 || link?.alias !== mark);
   // a bridge made again is marked in the batch that makes it
   if (gone) {
-    ops.push(...(gone.link ? planBridgeResume(remakeOf(gone.network, mark, gone.ports), gone.link, host.addrs) : planBridgeRemake(remakeOf(gone.network, mark, gone.ports))));
+    if (gone.renamed) ops.push(...planBridgeRename(gone.renamed.name, bridge));
+    else ops.push(...(gone.link ? planBridgeResume(remakeOf(gone.network, mark, gone.ports), gone.link, host.addrs) : planBridgeRemake(remakeOf(gone.network, mark, gone.ports))));
     // its NICs go back on once it is done: also after a remake whose batch failed before they were queued
     return { plan, ops, marking: true };
   }
