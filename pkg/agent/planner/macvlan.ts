@@ -86,6 +86,7 @@ function planShim(d: DesiredMacvlan, host: HostState, parentName: string): Plan 
   const shim = shimName(d.name);
   const haveShim = host.links.find((l) => l.name === shim);
   const shimOwner = haveShim && shimOwnership(d.name, haveShim);
+  ops.push(...strayShims(d.name, host));
   if (shimOwner === 'foreign') {
     problems.push({ reason: 'InterfaceNameTaken', message: `host interface ${shim} is not the shim xnet made for MacvlanNet ${d.name} (no ${shimAlias(d.name)} mark); it is left alone, remove or rename it` });
     return { ops, problems };
@@ -153,7 +154,17 @@ export function planMacvlanRemoval(name: string, host: HostState, docker: Docker
   // unrecorded and stays): the host reaches them through the shim until they leave.
   const inUse = docker.some((n) => labelledFor(n, 'MacvlanNet') === name && attachedCount(n) > 0);
   if (shim && !inUse && shimOwnership(name, shim) !== 'foreign') ops.push({ op: 'link.del', name: shim.name });
+  if (!inUse) ops.push(...strayShims(name, host));
   return { ops, problems: nets.problems };
+}
+
+/**
+ * xnet's shim of MacvlanNet `name` under another name (renamed by hand): a macvlan carrying its
+ * mark. It keeps the shim's /32, a second link of the host answering ARP for it beside the shim
+ * made under its name, and nothing else would ever remove it: it goes.
+ */
+function strayShims(name: string, host: HostState): Op[] {
+  return host.links.filter((l) => l.name !== shimName(name) && l.kind === 'macvlan' && l.alias === shimAlias(name)).map((l): Op => ({ op: 'link.del', name: l.name }));
 }
 
 /**
