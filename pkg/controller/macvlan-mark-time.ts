@@ -18,28 +18,50 @@ export function markTime(nowMs = Date.now()): number {
 /** The most marks listed in one node's part: status.external lists them all already (macvlan-status.ts). */
 export const MAX_LISTED_MARKS = 256;
 
-/** Bytes of one mark in status.external (`"255.255.255.255",`). */
+/** Bytes of a mark in status.external (`"255.255.255.255",`), the most an address takes. */
 const LISTED_BYTES = 18;
-/** Bytes of one mark in its node's part: its address again and its time (`1790000000,`). */
+/** Bytes of a mark in its node's part: its address again and its time (`1790000000,`). */
 const PART_BYTES = 18 + 11;
+/** Bytes of the lists' names in a part with marks (`,"external":[],"externalMarkedAt":[]`), and in the status. */
+const PART_KEYS_BYTES = 36;
+const LISTED_KEY_BYTES = 14;
+
+/** A mark's bytes in a list: its address in JSON (`"10.0.0.1",`); its time (`1790000000,`, `0,` without one). */
+const ipBytes = (ip: string) => ip.length + 3;
+const timeBytes = (t: number | undefined) => String(t ?? 0).length + 1;
 
 /**
  * The bytes the MacvlanNet's marks add to its status (the status put is kept room for in each
- * transaction, macvlan-round.ts statusReserve): each in status.external, up to MAX_LISTED_MARKS
- * a node in its part with its time.
+ * transaction, macvlan-round.ts statusReserve), at most what they take, not much more: each in
+ * status.external, up to MAX_LISTED_MARKS a node in its part with its time, only for a node
+ * that can have a part (a deleted Node has none: its marks are freed, macvlan.ts externalKept).
+ * Kept larger than that, a round fitted nothing, not even the releases that shrink the status.
  */
 export function marksStatusBytes(ctx: Ctx, mvn: string): number {
-  const perNode = new Map<string, number>();
+  const perNode = new Map<string, number[]>();
   let all = 0;
   for (const c of ctx.model.claimsIn('macvlannets', mvn, 'addresses').values()) {
-    if (c.claim.role !== 'external') continue;
-    all++;
+    if (c.claim.role !== 'external' || !c.claim.ip) continue;
+    all += ipBytes(c.claim.ip);
     const node = c.claim.node ?? '';
-    perNode.set(node, (perNode.get(node) ?? 0) + 1);
+    const sizes = perNode.get(node) ?? [];
+    if (!sizes.length) perNode.set(node, sizes);
+    sizes.push(ipBytes(c.claim.ip) + timeBytes(c.claim.markedAt));
   }
-  let listed = 0;
-  for (const n of perNode.values()) listed += Math.min(n, MAX_LISTED_MARKS);
-  return all * LISTED_BYTES + listed * PART_BYTES;
+  let parts = 0;
+  for (const [node, sizes] of perNode) if (mayHavePart(ctx, node)) parts += PART_KEYS_BYTES + listedBytes(sizes);
+  return (all ? LISTED_KEY_BYTES + all : 0) + parts;
+}
+
+/** What the part lists of `sizes` take at most: the MAX_LISTED_MARKS lowest addresses are listed, each no larger than the largest. */
+function listedBytes(sizes: number[]): number {
+  if (sizes.length <= MAX_LISTED_MARKS) return sizes.reduce((s, n) => s + n, 0);
+  return MAX_LISTED_MARKS * sizes.reduce((m, n) => Math.max(m, n), 0);
+}
+
+/** A selected or leaving node's part lists its marks (macvlan-status.ts withMarks): its Node is there, or does not decode. */
+function mayHavePart(ctx: Ctx, node: string): boolean {
+  return !!node && (!!ctx.model.node(node) || ctx.model.cache.isRefused(ctx.model.keys.object('Node', node)));
 }
 
 /**
@@ -49,9 +71,11 @@ export function marksStatusBytes(ctx: Ctx, mvn: string): number {
 export function markExternal(r: MvnRound, plan: TxnPlan, e: ClaimEntry, node: string, markedAt: number): boolean {
   const ip = formatIPv4(e.ip);
   const external = { owner: r.owner, role: 'external' as const, ip, node, markedAt };
-  r.reserve.bytes += LISTED_BYTES + PART_BYTES;
+  // its node's part may list marks for the first time: the lists' names too
+  const bytes = LISTED_BYTES + PART_BYTES + PART_KEYS_BYTES + LISTED_KEY_BYTES;
+  r.reserve.bytes += bytes;
   if (!tryAdd(r, plan, () => plan.unchanged(e.key, e.kv).put(e.key, external))) {
-    r.reserve.bytes -= LISTED_BYTES + PART_BYTES;
+    r.reserve.bytes -= bytes;
     return false;
   }
   (r.marked ??= []).push({ ip, node, markedAt });
