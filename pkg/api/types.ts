@@ -139,7 +139,7 @@ export const macvlanNodeStatus = z.looseObject({
    * of a controller before this field), only when one is known: its agent counts the quarantine
    * from then, also after a restart (an agent before this field ignores it)
    */
-  externalMarkedAt: z.array(z.number().int().min(0)).optional(),
+  externalMarkedAt: z.array(z.number().int().min(0).catch(0)).optional(),
   /**
    * dockerIPAM xnet, only while this node asks for an address with none at hand and the pool has
    * nothing free, nothing idle on any node and nothing being freed: true, and the MacvlanNet's

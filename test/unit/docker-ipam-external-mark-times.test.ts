@@ -67,3 +67,12 @@ describe('an agent that follows its marks', () => {
     }
   });
 });
+
+describe('a garbled time in the MacvlanNet status the agent decodes', () => {
+  it('is read as no time: the status and the other marks\' times still decode', async () => {
+    const { macvlanNodeStatus } = await import('../../pkg/api/types.js');
+    const part = macvlanNodeStatus.parse({ name: 'h1', external: ['10.9.0.1', '10.9.0.2', '10.9.0.3', '10.9.0.4'], externalMarkedAt: [S - 900, -1, 'x', 1.5] });
+    expect(part.externalMarkedAt).toEqual([S - 900, 0, 0, 0]);
+    expect(readMarks(part).externalMarkedAt).toEqual([S - 900, 0, 0, 0]);
+  });
+});
