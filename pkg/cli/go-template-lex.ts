@@ -22,8 +22,11 @@ export function positionText(src: string, pos: number): string {
 
 export type TokKind = 'text' | 'left' | 'right' | 'space' | 'field' | 'var' | 'word' | 'string' | 'number' | 'char'
   | 'pipe' | 'lparen' | 'rparen' | 'declare' | 'assign' | 'comma' | 'dot' | 'eof';
-/** `v`: the token's text (a string's without its quotes, unescaped); `pos`: its offset in the template. */
-export interface Tok { k: TokKind; v: string; pos: number }
+/**
+ * `v`: the token's text (a string's without its quotes, unescaped); `pos`, `end`: where it starts
+ * and ends in the template (for a quoted string, `v` is shorter than the source it came from).
+ */
+export interface Tok { k: TokKind; v: string; pos: number; end: number }
 
 const SPACE = /[ \t\r\n]/;
 const WORD_CHAR = /[\p{L}\p{N}_]/u;
@@ -39,12 +42,12 @@ export function lexTemplate(src: string): Tok[] {
     let text = src.slice(i, end);
     if (trimNext) text = text.replace(/^[ \t\r\n]+/, '');
     if (trimLeft) text = text.replace(/[ \t\r\n]+$/, '');
-    if (text) toks.push({ k: 'text', v: text, pos: i });
+    if (text) toks.push({ k: 'text', v: text, pos: i, end });
     if (open < 0) break;
     const r = lexAction(src, open, trimLeft ? open + 4 : open + 2, toks);
     i = r.next; trimNext = r.trimRight;
   }
-  toks.push({ k: 'eof', v: '', pos: src.length });
+  toks.push({ k: 'eof', v: '', pos: src.length, end: src.length });
   return toks;
 }
 
@@ -53,7 +56,7 @@ function lexAction(src: string, open: number, start: number, toks: Tok[]): { nex
   let i = start;
   while (isSpace(src[i])) i++;
   if (src.startsWith('/*', i)) return lexComment(src, open, i);
-  toks.push({ k: 'left', v: '{{', pos: open });
+  toks.push({ k: 'left', v: '{{', pos: open, end: open + 2 });
   let parens = 0;
   for (;;) {
     const c = src[i];
@@ -62,7 +65,7 @@ function lexAction(src: string, open: number, start: number, toks: Tok[]): { nex
       const s = i;
       while (isSpace(src[i])) i++;
       if (src.startsWith('-}}', i)) return closeAction(toks, i, parens, i + 3, true);
-      toks.push({ k: 'space', v: src.slice(s, i), pos: s });
+      toks.push({ k: 'space', v: src.slice(s, i), pos: s, end: i });
       continue;
     }
     if (src.startsWith('}}', i)) return closeAction(toks, i, parens, i + 2, false);
@@ -74,7 +77,7 @@ function lexAction(src: string, open: number, start: number, toks: Tok[]): { nex
 
 function closeAction(toks: Tok[], at: number, parens: number, next: number, trimRight: boolean) {
   if (parens > 0) throw new GoTemplateSyntaxError('unclosed left paren', at);
-  toks.push({ k: 'right', v: '}}', pos: at });
+  toks.push({ k: 'right', v: '}}', pos: at, end: at + 2 });
   return { next, trimRight };
 }
 
@@ -93,7 +96,7 @@ const PUNCT: Record<string, TokKind> = { '|': 'pipe', '(': 'lparen', ')': 'rpare
 /** One token inside an action, starting at `i`; returns where the next one starts. */
 function lexOne(src: string, i: number, toks: Tok[]): number {
   const c = src[i];
-  const push = (k: TokKind, end: number, v = src.slice(i, end)) => { toks.push({ k, v, pos: i }); return end; };
+  const push = (k: TokKind, end: number, v = src.slice(i, end)) => { toks.push({ k, v, pos: i, end }); return end; };
   if (PUNCT[c]) return push(PUNCT[c], i + 1);
   if (src.startsWith(':=', i)) return push('declare', i + 2);
   if (c === '=') return push('assign', i + 1);

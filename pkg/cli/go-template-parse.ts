@@ -176,7 +176,7 @@ class Parser {
       args.push(this.operand());
     }
     if (!args.length) this.fail(`missing value for ${context}`, pos);
-    return { args, pos, src: this.src.slice(pos, this.toks[this.i - 1].pos + this.toks[this.i - 1].v.length).trimEnd() };
+    return { args, pos, src: this.src.slice(pos, this.toks[this.i - 1].end).trimEnd() };
   }
 
   private operand(): Operand {

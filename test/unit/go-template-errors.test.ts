@@ -159,6 +159,12 @@ describe('execution errors: exit 1, naming the template, the object and where', 
     expect(failure('{{range $i, $e := 3}}{{end}}').message).toContain('can\'t use 3 to iterate over more than one variable');
   });
 
+  it('names the whole call when its arguments are quoted strings (the snippet is cut at the closing quote)', () => {
+    expect(failure('{{index .metadata.nope "a"}}', nic('a')).message).toContain('at <index .metadata.nope "a"> (character 3): error calling index: index of untyped nil');
+    expect(failure('{{eq .kind "x" `y` 1}}').message).toContain('at <eq .kind "x" `y` 1> (character 3)');
+    expect(failure('{{lt "a\\tb" 1}}').message).toContain('at <lt "a\\tb" 1> (character 3)');
+  });
+
   it('is a CliError with exit 1, the jsonpath one\'s class', () => {
     try { run('{{index .items 9}}'); } catch (e) { expect(e).toBeInstanceOf(CliError); }
   });
