@@ -14,7 +14,16 @@ export class GoTemplateExecError extends XnetError {
   constructor(message: string, readonly object?: string) { super('GoTemplateFailed', message); }
 }
 
-export interface GoExecOptions { allowMissingKeys: boolean }
+/**
+ * What one run may take. Go's text/template has no bound: `{{range 1000000000}}`, or ranges over
+ * the List nested in ranges over it, run for hours, and text made in a loop fills the heap.
+ * `steps`: actions, calls and turns of a range, together (a template over thousands of objects
+ * takes a few hundred thousand); `text`: characters printed or made by print, printf, println.
+ */
+export interface GoTemplateLimits { steps: number; text: number }
+export const TEMPLATE_LIMITS: GoTemplateLimits = { steps: 5_000_000, text: 64 * 1024 * 1024 };
+
+export interface GoExecOptions { allowMissingKeys: boolean; limits?: GoTemplateLimits }
 
 /** Parses with the functions the evaluator has; a GoTemplateSyntaxError when it does not parse. */
 export const parseTemplateText = (source: string): GoTemplate => parseGoTemplate(source, FUNCTION_NAMES);
@@ -36,7 +45,27 @@ class State {
   out = '';
   private vars: Array<{ name: string; value: unknown }>;
   private dots: unknown[] = [];
-  constructor(private source: string, data: unknown, private opts: GoExecOptions) { this.vars = [{ name: '$', value: data }]; }
+  private steps = 0;
+  private made = 0;
+  private readonly limits: GoTemplateLimits;
+  constructor(private source: string, data: unknown, private opts: GoExecOptions) {
+    this.vars = [{ name: '$', value: data }];
+    this.limits = opts.limits ?? TEMPLATE_LIMITS;
+  }
+
+  /** One more step of work; the run ends at the bound (GoTemplateLimits). */
+  private step(): void {
+    if (++this.steps > this.limits.steps) this.stop(`the template took more than ${this.limits.steps} steps (an action, a call or a turn of a range each); xctl stops it there`);
+  }
+
+  /** `text`, made by the template (printed or not), counted against the bound. */
+  private counted(text: string): string {
+    this.made += text.length;
+    if (this.made > this.limits.text) this.stop(`the template made more than ${this.limits.text / 1024 / 1024} MiB of text; xctl stops it there`);
+    return text;
+  }
+
+  private stop(why: string): never { throw new GoTemplateExecError(why, this.objectName()); }
 
   private fail(at: At, what: string): never {
     throw new GoTemplateExecError(`at <${at.src}> (${positionText(this.source, at.pos)}): ${what}`, this.objectName());
@@ -62,12 +91,13 @@ class State {
   }
 
   private walkNode(dot: unknown, n: TNode): void {
+    this.step();
     switch (n.t) {
-      case 'text': this.out += n.text; return;
+      case 'text': this.out += this.counted(n.text); return;
       case 'action': {
         const v = this.evalPipe(dot, n.pipe);
         // Go prints a missing value (or nil) as "<no value>"; an action that declares prints nothing
-        if (!n.pipe.decl.length) this.out += v === undefined || v === null ? '<no value>' : formatV(v);
+        if (!n.pipe.decl.length) this.out += this.counted(v === undefined || v === null ? '<no value>' : formatV(v));
         return;
       }
       case 'if': case 'with': {
@@ -92,6 +122,7 @@ class State {
     let ran = false;
     for (const [key, elem] of this.rangeEntries(val, decl, n.pipe.cmds[0].args[0])) {
       ran = true;
+      this.step();
       if (decl > 0) this.vars[inner - 1].value = elem;
       if (decl > 1) this.vars[inner - 2].value = key;
       try {
@@ -146,6 +177,7 @@ class State {
   }
 
   private evalCommand(dot: unknown, cmd: Command, final: unknown): unknown {
+    this.step();
     const [first] = cmd.args;
     const hasArgs = cmd.args.length > 1 || final !== NONE;
     if (first.t === 'func') return this.evalFunction(dot, first, cmd.args.slice(1), final, cmd);
@@ -204,7 +236,8 @@ class State {
     const values = args.map((a) => this.evalArg(dot, a));
     if (final !== NONE) values.push(final);
     try {
-      return callFunction(fn.name, values);
+      const result = callFunction(fn.name, values);
+      return typeof result === 'string' ? this.counted(result) : result;
     } catch (e) {
       if (e instanceof WrongArgs) this.fail(call, e.message);
       if (e instanceof FuncError) this.fail(call, `error calling ${fn.name}: ${e.message}`);

@@ -37,16 +37,30 @@ export function parseGoTemplate(source: string, funcs: FunctionNames): GoTemplat
 
 interface Stop { word: 'end' | 'else'; pos: number; elseOf?: 'if' | 'with' }
 
+/**
+ * How deep parentheses and blocks nest (an `{{else if}}` is a block inside the else): parsing and
+ * running recurse once per level, and a template file could nest thousands deep and overflow the
+ * stack. No template written by hand comes near it.
+ */
+export const MAX_NESTING = 100;
+
 class Parser {
   private i = 0;
   private vars: string[] = ['$'];
   private rangeDepth = 0;
+  private depth = 0;
   constructor(private src: string, private toks: Tok[], private funcs: FunctionNames) {}
 
   private peek(): Tok { return this.toks[this.i]; }
   private next(): Tok { return this.toks[this.i++]; }
   private skipSpace(): Tok { while (this.peek().k === 'space') this.i++; return this.peek(); }
   private fail(what: string, at: Tok | number): never { throw new GoTemplateSyntaxError(what, typeof at === 'number' ? at : at.pos); }
+
+  /** `read`, one level deeper: parentheses or a block. */
+  private nested<T>(at: number, read: () => T): T {
+    if (++this.depth > MAX_NESTING) this.fail(`nested more than ${MAX_NESTING} deep (parentheses, if, with, range, else if)`, at);
+    try { return read(); } finally { this.depth--; }
+  }
 
   /** Nodes up to the end of the template, or up to the `{{end}}`/`{{else}}` that stops them (returned). */
   list(): { nodes: TNode[]; stop?: Stop } {
@@ -63,7 +77,7 @@ class Parser {
 
   private action(left: Tok): TNode | Stop {
     const t = this.skipSpace();
-    if (t.k === 'word' && ['if', 'with', 'range'].includes(t.v)) { this.next(); return this.control(t.v as 'if' | 'with' | 'range', t.pos); }
+    if (t.k === 'word' && ['if', 'with', 'range'].includes(t.v)) { this.next(); return this.nested(t.pos, () => this.control(t.v as 'if' | 'with' | 'range', t.pos)); }
     if (t.k === 'word' && t.v === 'end') { this.next(); this.close('end'); return { word: 'end', pos: t.pos }; }
     if (t.k === 'word' && t.v === 'else') return this.elseAction(t);
     if (t.k === 'word' && (t.v === 'break' || t.v === 'continue')) {
@@ -99,8 +113,9 @@ class Parser {
     let elseList: TNode[] | undefined;
     let stop = body.stop;
     if (stop?.word === 'else' && stop.elseOf) {
+      const { elseOf, pos: at } = stop;
       this.next();   // the `if` or `with` after `else`
-      elseList = [this.control(stop.elseOf, stop.pos)];
+      elseList = [this.nested(at, () => this.control(elseOf, at))];
       stop = { word: 'end', pos: stop.pos };
     } else if (stop?.word === 'else') {
       const rest = this.list();
@@ -203,7 +218,7 @@ class Parser {
         return { ...at, t: 'var', name: t.v, names: [] };
       }
       case 'lparen': {
-        const pipe = this.pipeline('parenthesized pipeline', false, true);
+        const pipe = this.nested(t.pos, () => this.pipeline('parenthesized pipeline', false, true));
         return { pos: t.pos, src: this.src.slice(t.pos, this.peek().pos), t: 'pipe', pipe, names: [] };
       }
       case 'word': return { ...at, ...this.word(t) };
