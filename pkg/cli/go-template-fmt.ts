@@ -7,6 +7,8 @@
 /** A float64 constant written with a point or an exponent (`{{3.0}}`): Go keeps it a float, though whole. */
 export class Float64 { constructor(readonly v: number) {} }
 
+import { formatFloat } from './go-template-float.js';
+
 export type GoKind = 'invalid' | 'nil' | 'bool' | 'int' | 'float' | 'string' | 'map' | 'slice';
 
 /** undefined is Go's invalid value (a missing key), null a nil interface (JSON null). */
@@ -36,11 +38,7 @@ export const typeName = (v: unknown): string => TYPE_NAMES[kindOf(v)];
 export function goFloat(n: number): string {
   if (Number.isNaN(n)) return 'NaN';
   if (!Number.isFinite(n)) return n > 0 ? '+Inf' : '-Inf';
-  if (n === 0) return Object.is(n, -0) ? '-0' : '0';
-  const [mant, e] = n.toExponential().split('e');
-  const exp = Number(e);
-  if (exp < -4 || exp >= 6) return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  return n.toString();
+  return formatFloat(n, 'g', -1);
 }
 
 /** fmt's %v: what `{{.x}}` prints for a value that is there, and print's operands. */
@@ -88,6 +86,8 @@ export function sprintf(format: string, args: unknown[]): string {
     const m = re.exec(format)!;
     i = re.lastIndex;
     const flags = m[1];
+    // Go reads at most 7 digits of a width or a precision ("crazy long" past 1e6): the rest of the format is lost
+    if (tooLong(m[2]) || tooLong(m[3])) { out += '%!(NOVERB)'; break; }
     const spec: Spec = { minus: flags.includes('-'), plus: flags.includes('+'), zero: flags.includes('0'), sharp: flags.includes('#'), space: flags.includes(' '), width: m[2] ? Number(m[2]) : undefined, prec: m[3] !== undefined ? Number(m[3] || 0) : undefined, verb: m[4] };
     if (!spec.verb) { out += '%!(NOVERB)'; break; }
     if (spec.verb === '%') { out += '%'; continue; }
@@ -95,6 +95,12 @@ export function sprintf(format: string, args: unknown[]): string {
   }
   if (n < args.length) out += `%!(EXTRA ${args.slice(n).map((a) => (kindOf(a) === 'nil' || a === undefined ? '<nil>' : `${typeName(a)}=${formatV(a)}`)).join(', ')})`;
   return out;
+}
+
+function tooLong(digits: string | undefined): boolean {
+  let n = 0;
+  for (const d of digits ?? '') { if (n > 1e6) return true; n = n * 10 + Number(d); }
+  return false;
 }
 
 function formatArg(v: unknown, s: Spec): string {
@@ -108,6 +114,7 @@ function formatArg(v: unknown, s: Spec): string {
 function scalarText(v: unknown, k: GoKind, s: Spec): string | undefined {
   const verb = s.verb;
   if (k === 'invalid' || k === 'nil') return verb === 'v' ? '<nil>' : undefined;
+  if (verb === 'v' && k === 'float') return floatText(numberOf(v), 'g', s);
   if (verb === 'v') return k === 'string' && s.prec !== undefined ? [...(v as string)].slice(0, s.prec).join('') : signed(k === 'float' ? goFloat(numberOf(v)) : formatV(v), v, k, s);
   if (k === 'string') {
     const str = s.prec !== undefined ? [...(v as string)].slice(0, s.prec).join('') : (v as string);
@@ -125,13 +132,19 @@ function scalarText(v: unknown, k: GoKind, s: Spec): string | undefined {
     if (verb === 'q') return `'${goQuote(String.fromCodePoint(n)).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
     return undefined;
   }
-  if (verb === 'f' || verb === 'F') return signed(n.toFixed(s.prec ?? 6), v, k, s);
-  if (verb === 'e' || verb === 'E') { const t = expText(n, s.prec ?? 6); return signed(verb === 'E' ? t.toUpperCase() : t, v, k, s); }
-  if (verb === 'g' || verb === 'G') return signed(s.prec === undefined ? goFloat(n) : Number(n.toPrecision(s.prec || 1)).toString(), v, k, s);
+  if (verb === 'f' || verb === 'F') return floatText(n, 'f', s);
+  if (verb === 'e' || verb === 'E' || verb === 'g' || verb === 'G') {
+    const t = floatText(n, verb.toLowerCase() as 'e' | 'g', s);
+    return verb === 'E' || verb === 'G' ? t.toUpperCase() : t;
+  }
   return undefined;
 }
 
-const expText = (n: number, prec: number): string => n.toExponential(prec).replace(/e([+-])(\d)$/, 'e$10$2');
+/** %e %f %g (and %v, as %g) of a float64: Go's digits, its sign flags. */
+function floatText(n: number, fmt: 'e' | 'f' | 'g', s: Spec): string {
+  if (!Number.isFinite(n)) return signed(goFloat(n), n, 'float', s);
+  return signed(formatFloat(n, fmt, s.prec ?? (fmt === 'g' ? -1 : 6)), n, 'float', s);
+}
 const signed = (t: string, v: unknown, k: GoKind, s: Spec): string => ((k === 'int' || k === 'float') && numberOf(v) >= 0 && !t.startsWith('-') ? (s.plus ? '+' : s.space ? ' ' : '') + t : t);
 const badVerb = (v: unknown, verb: string): string => (v === undefined || v === null ? `%!${verb}(<nil>)` : `%!${verb}(${typeName(v)}=${formatV(v)})`);
 

@@ -1,0 +1,31 @@
+// printf's numbers in `-o go-template=` as Go's fmt prints them (the expected texts are what
+// kubectl prints for the same template): floats rounded from their exact value, a tie to the even
+// digit; any precision; %g and %v with a precision; widths and precisions Go does not read.
+import { describe, expect, it } from 'vitest';
+import { goTemplatePrinter } from '../../pkg/cli/go-template-printer.js';
+
+const run = (template: string, data: unknown = {}) => goTemplatePrinter(template, true)(data);
+
+describe('printf of floats', () => {
+  it('rounds to the nearest, an exact tie to the even digit, as Go does', () => {
+    expect(run('{{printf "%.0f|%.0f|%.0f|%.2f|%.1f|%.0e|%.2f" 2.5 3.5 0.5 0.125 0.25 25.0 2.345}}')).toBe('2|4|0|0.12|0.2|2e+01|2.35');
+  });
+
+  it('takes any precision, and prints large numbers in full with %f', () => {
+    expect(run('{{printf "%.150f" 0.1 | len}}|{{printf "%.30f" 0.1}}')).toBe('152|0.100000000000000005551115123126');
+    expect(run('{{printf "%.120e" 0.5}}')).toBe(`5.${'0'.repeat(120)}e-01`);
+    expect(run('{{printf "%.2f" 1e22}}|{{printf "%f" .x | len}}', { x: 1e300 })).toBe('10000000000000000000000.00|308');
+  });
+
+  it('%g and %v with a precision: significant digits, %e past them; %G and %E in capitals', () => {
+    expect(run('{{printf "%.3g|%.10g|%.4g|%.3g|%.2g" 1234.5678 1234.5678 99999.0 100.0 1e-5}}')).toBe('1.23e+03|1234.5678|1e+05|100|1e-05');
+    expect(run('{{printf "%6.2v|%.3v|%.0v" 3.14159 1234.5678 2.5}}')).toBe('   3.1|1.23e+03|2');
+    expect(run('{{printf "%G|%.3G|%E" 1e-7 1234567.0 1234.5}}')).toBe('1E-07|1.23E+06|1.234500E+03');
+  });
+
+  it('a width or precision longer than Go reads loses the rest of the format, as in Go', () => {
+    expect(run('{{printf "%99999999d|" 1}}')).toBe('%!(NOVERB)%!(EXTRA int64=1)');
+    expect(run('{{printf "%.99999999f|" 1.5}}')).toBe('%!(NOVERB)%!(EXTRA float64=1.5)');
+    expect(run('{{printf "%1000001d" 1 | len}}')).toBe('1000001');
+  });
+});
