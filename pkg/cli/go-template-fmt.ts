@@ -103,18 +103,23 @@ function tooLong(digits: string | undefined): boolean {
   return false;
 }
 
-function formatArg(v: unknown, s: Spec): string {
+/** One argument; `inside`, an element of an array or a map, where Go prints a nil as <nil> whatever the verb. */
+function formatArg(v: unknown, s: Spec, inside = false): string {
   const k = kindOf(v);
-  if (k === 'slice') return `[${(v as unknown[]).map((e) => formatArg(e, s)).join(' ')}]`;
-  if (k === 'map') return `map[${sortedKeys(v as object).map((key) => `${formatArg(key, s)}:${formatArg((v as Record<string, unknown>)[key], s)}`).join(' ')}]`;
+  if (k === 'slice') return `[${(v as unknown[]).map((e) => formatArg(e, s, true)).join(' ')}]`;
+  if (k === 'map') return `map[${sortedKeys(v as object).map((key) => `${formatArg(key, s, true)}:${formatArg((v as Record<string, unknown>)[key], s, true)}`).join(' ')}]`;
+  if (inside && (k === 'nil' || k === 'invalid')) return pad('<nil>', s, 'left');
   const text = scalarText(v, k, s);
-  return text === undefined ? badVerb(v, s.verb) : pad(text, s, k === 'int' || k === 'float');
+  if (text === undefined) return badVerb(v, s.verb);
+  // an integer's zeros are its digits' (intText); a float's go after its sign
+  return pad(text, s, k === 'float' ? 'after-sign' : k === 'int' && INT_BASES[s.verb] ? 'none' : 'left');
 }
 
 function scalarText(v: unknown, k: GoKind, s: Spec): string | undefined {
   const verb = s.verb;
   if (k === 'invalid' || k === 'nil') return verb === 'v' ? '<nil>' : undefined;
   if (verb === 'v' && k === 'float') return floatText(numberOf(v), 'g', s);
+  if (k === 'int' && INT_BASES[verb]) return intText(numberOf(v), s);
   if (verb === 'v') return k === 'string' && s.prec !== undefined ? [...(v as string)].slice(0, s.prec).join('') : signed(k === 'float' ? goFloat(numberOf(v)) : formatV(v), v, k, s);
   if (k === 'string') {
     const str = s.prec !== undefined ? [...(v as string)].slice(0, s.prec).join('') : (v as string);
@@ -126,9 +131,8 @@ function scalarText(v: unknown, k: GoKind, s: Spec): string | undefined {
   if (k === 'bool') return verb === 't' ? String(v) : undefined;
   const n = numberOf(v);
   if (k === 'int') {
-    if (verb === 'd') return signed(String(n), v, k, s);
-    if (verb === 'x' || verb === 'X') { const h = Math.abs(n).toString(16); return (n < 0 ? '-' : '') + (verb === 'X' ? h.toUpperCase() : h); }
     if (verb === 'c') return String.fromCodePoint(n);
+    if (verb === 'U') return unicodeText(n, s);
     if (verb === 'q') return `'${goQuote(String.fromCodePoint(n)).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
     return undefined;
   }
@@ -140,6 +144,28 @@ function scalarText(v: unknown, k: GoKind, s: Spec): string | undefined {
   return undefined;
 }
 
+const INT_BASES: Record<string, number | undefined> = { d: 10, v: 10, b: 2, o: 8, O: 8, x: 16, X: 16 };
+
+/** Go's fmtInteger: a precision is the least number of digits (zero padding is one, inside the sign), # adds 0x, 0X, 0b or 0. */
+function intText(n: number, s: Spec): string {
+  let digits = Math.abs(n).toString(INT_BASES[s.verb]);
+  if (s.verb === 'X') digits = digits.toUpperCase();
+  const sign = n < 0 ? '-' : s.plus ? '+' : s.space ? ' ' : '';
+  const least = s.prec ?? (s.zero && !s.minus && s.width !== undefined ? s.width - sign.length : 0);
+  // Go prints no digit for 0 with a precision of 0: `%.0d` is only padding
+  if (s.prec === 0 && n === 0) return '';
+  digits = digits.padStart(least, '0');
+  const prefix = s.verb === 'O' ? '0o' : !s.sharp ? '' : ({ x: '0x', X: '0X', b: '0b', o: digits[0] === '0' ? '' : '0' } as Record<string, string>)[s.verb] ?? '';
+  return sign + prefix + digits;
+}
+
+/** %U: U+0068, at least four hex digits; %#U adds the character when it prints. */
+function unicodeText(n: number, s: Spec): string {
+  const text = `U+${n.toString(16).toUpperCase().padStart(Math.max(s.prec ?? 0, 4), '0')}`;
+  const c = n >= 0 && n <= 0x10ffff ? String.fromCodePoint(n) : '';
+  return s.sharp && c && !/[\p{C}\p{Z}]/u.test(c.replace(' ', 'x')) ? `${text} '${c}'` : text;
+}
+
 /** %e %f %g (and %v, as %g) of a float64: Go's digits, its sign flags. */
 function floatText(n: number, fmt: 'e' | 'f' | 'g', s: Spec): string {
   if (!Number.isFinite(n)) return signed(goFloat(n), n, 'float', s);
@@ -148,12 +174,14 @@ function floatText(n: number, fmt: 'e' | 'f' | 'g', s: Spec): string {
 const signed = (t: string, v: unknown, k: GoKind, s: Spec): string => ((k === 'int' || k === 'float') && numberOf(v) >= 0 && !t.startsWith('-') ? (s.plus ? '+' : s.space ? ' ' : '') + t : t);
 const badVerb = (v: unknown, verb: string): string => (v === undefined || v === null ? `%!${verb}(<nil>)` : `%!${verb}(${typeName(v)}=${formatV(v)})`);
 
-function pad(text: string, s: Spec, numeric: boolean): string {
+/** To the width: spaces after with `-`; with `0`, zeros before (after a number's sign), as Go pads any verb. */
+function pad(text: string, s: Spec, zeros: 'none' | 'left' | 'after-sign'): string {
   const len = [...text].length;
   if (s.width === undefined || len >= s.width) return text;
   const fill = s.width - len;
   if (s.minus) return text + ' '.repeat(fill);
-  if (s.zero && numeric) {
+  if (s.zero && zeros === 'left') return '0'.repeat(fill) + text;
+  if (s.zero && zeros === 'after-sign') {
     const sign = /^[+\- ]/.test(text) ? text[0] : '';
     return sign + '0'.repeat(fill) + text.slice(sign.length);
   }

@@ -29,3 +29,18 @@ describe('printf of floats', () => {
     expect(run('{{printf "%1000001d" 1 | len}}')).toBe('1000001');
   });
 });
+
+describe('printf of integers, strings and nil, as kubectl prints them', () => {
+  it('%o %O %b %U, # prefixes, a precision as the least number of digits', () => {
+    expect(run('{{printf "%o|%O|%b|%#o|%#x|%#X|%U|%#U" 8 8 5 8 255 255 104 104}}')).toBe('10|0o10|101|010|0xff|0XFF|U+0068|U+0068 \'h\'');
+    expect(run('{{printf "%.3d|%6.3d|%-6.3d|%+.3d|%08.3d|%.0d|%#08x|%.3v" 7 7 7 7 7 0 255 7}}')).toBe('007|   007|007   |+007|     007||0x000000ff|007');
+  });
+
+  it('the 0 flag pads strings and booleans with zeros too', () => {
+    expect(run('{{printf "%08s|%-08s|%08q|%05t|%05c" "ab" "ab" "ab" true 65}}')).toBe('000000ab|ab      |0000"ab"|0true|0000A');
+  });
+
+  it('a null inside an array or a map is <nil> whatever the verb', () => {
+    expect(run('{{printf "%d|%s" .a .a}}', { a: [1, null] })).toBe('[1 <nil>]|[%!s(int64=1) <nil>]');
+  });
+});
