@@ -114,6 +114,7 @@ class Parser {
     let stop = body.stop;
     if (stop?.word === 'else' && stop.elseOf) {
       const { elseOf, pos: at } = stop;
+      if (elseOf !== kind) this.fail(`{{else ${elseOf}}} in ${kind === 'if' ? 'an' : 'a'} {{${kind}}}: Go takes {{else if}} in an {{if}} and {{else with}} in a {{with}}, no other`, at);
       this.next();   // the `if` or `with` after `else`
       elseList = [this.nested(at, () => this.control(elseOf, at))];
       stop = { word: 'end', pos: stop.pos };
@@ -239,7 +240,9 @@ function numberOf(t: Tok): { t: 'number'; v: number; float: boolean } {
   const text = t.v.replace(/_/g, '');
   const sign = text.startsWith('-') ? -1 : 1;
   const body = text.replace(/^[+-]/, '');
-  const v = Number(body);
+  // Go reads a whole number with a leading 0 as octal: 017 is 15, and 09 no number
+  const octal = /^0[0-9]+$/.test(body);
+  const v = octal ? (/[89]/.test(body) ? NaN : parseInt(body, 8)) : Number(body);
   if (Number.isNaN(v) || body === '') throw new GoTemplateSyntaxError(`bad number syntax: "${t.v}"`, t.pos);
   // Go's rule: a constant written with ".", "e" or "E" (not in hex) is a float64, any other an int
   const float = !/^0[xXbBoO]/.test(body) && /[.eE]/.test(body);

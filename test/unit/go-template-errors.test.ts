@@ -95,6 +95,12 @@ describe('parse errors: usage errors, exit 2, naming the template and where', ()
     parseError('{{}}', 'missing value for command at character 1');
   });
 
+  it('{{else if}} only in an {{if}}, {{else with}} only in a {{with}}, as Go parses them', () => {
+    parseError('{{if .a}}x{{else with .b}}y{{end}}', '{{else with}} in an {{if}}: Go takes {{else if}} in an {{if}} and {{else with}} in a {{with}}, no other at character 13');
+    parseError('{{range .a}}x{{else if .b}}y{{end}}', '{{else if}} in a {{range}}: Go takes {{else if}} in an {{if}} and {{else with}} in a {{with}}, no other at character 16');
+    parseError('{{with .a}}x{{else if .b}}y{{end}}', '{{else if}} in a {{with}}');
+  });
+
   it('functions and variables must exist when parsed; what xctl does not support says so', () => {
     parseError('{{upper .kind}}', 'function "upper" not defined at character 3');
     parseError('{{$x}}', 'undefined variable "$x" at character 3');
@@ -108,6 +114,7 @@ describe('parse errors: usage errors, exit 2, naming the template and where', ()
     parseError('{{.a | "x"}}', 'non executable command in pipeline stage 2 at character 8');
     parseError('{{"x".y}}', 'unexpected . after term "\\"x\\"" at character 3');
     parseError('{{3x}}', 'bad number syntax: "3x" at character 3');
+    parseError('{{09}}', 'bad number syntax: "09" at character 3');
     parseError('{{.a#}}', 'unrecognized character in action: "#" at character 5');
   });
 

@@ -41,6 +41,8 @@ describe('text, fields and dot', () => {
     expect(run('{{.a}} {{.b}} {{.c}} {{.d}} {{.e}} {{.f}}', { a: 16777216, b: 0.5, c: 1234567.5, d: 0.00001, e: -3, f: 123456.5 }))
       .toBe('16777216 0.5 1.2345675e+06 1e-05 -3 123456.5');
     expect(run('{{3}} {{3.0}} {{1.5e3}} {{0x1F}} {{-7}} {{\'a\'}}', {})).toBe('3 3 1500 31 -7 97');
+    // a leading 0 is octal in Go, as 0o is (kubectl prints 15 for {{017}})
+    expect(run('{{017}} {{0o17}} {{-017}} {{0}} {{0.5}} {{01.5}}', {})).toBe('15 15 -15 0 0.5 1.5');
   });
 
   it('a JSON null is <no value> when printed, <nil> inside a map or an array, as in Go', () => {
