@@ -138,7 +138,7 @@ class State {
     this.vars.length = mark;
   }
 
-  /** What range goes over: an array's elements, a map's values by sorted key, 0..n-1 of an integer (Go 1.22), one at a time. */
+  /** What range goes over: an array's elements, a map's values by sorted key, 0..n-1 of an integer (text/template since Go 1.24; kubectl built with an older Go refuses it), one at a time. */
   private *rangeEntries(val: unknown, decl: number, at: At): Generator<[unknown, unknown]> {
     switch (kindOf(val)) {
       case 'slice': yield* (val as unknown[]).map((e, i): [number, unknown] => [i, e]); return;
