@@ -106,6 +106,8 @@ function tooLong(digits: string | undefined): boolean {
 /** One argument; `inside`, an element of an array or a map, where Go prints a nil as <nil> whatever the verb. */
 function formatArg(v: unknown, s: Spec, inside = false): string {
   const k = kindOf(v);
+  // %T: the Go type of the whole argument, as kubectl's decoded data has it (a template's constant 1 is an int there, int64 here)
+  if (s.verb === 'T' && !inside) return pad(typeName(v), s, 'none');
   if (k === 'slice') return `[${(v as unknown[]).map((e) => formatArg(e, s, true)).join(' ')}]`;
   if (k === 'map') return `map[${sortedKeys(v as object).map((key) => `${formatArg(key, s, true)}:${formatArg((v as Record<string, unknown>)[key], s, true)}`).join(' ')}]`;
   if (inside && (k === 'nil' || k === 'invalid')) return pad('<nil>', s, 'left');

@@ -40,6 +40,11 @@ describe('printf of integers, strings and nil, as kubectl prints them', () => {
     expect(run('{{printf "%08s|%-08s|%08q|%05t|%05c" "ab" "ab" "ab" true 65}}')).toBe('000000ab|ab      |0000"ab"|0true|0000A');
   });
 
+  it('%T: the Go type of the value in kubectl\'s decoded data', () => {
+    expect(run('{{printf "%T|%T|%T|%T|%T|%T|%10T|%-6T|" .n .f .a .m .z "s" true .nope}}', { n: 24, f: 0.5, a: [1], m: {}, z: null }))
+      .toBe('int64|float64|[]interface {}|map[string]interface {}|<nil>|string|      bool|<nil> |');
+  });
+
   it('a null inside an array or a map is <nil> whatever the verb', () => {
     expect(run('{{printf "%d|%s" .a .a}}', { a: [1, null] })).toBe('[1 <nil>]|[%!s(int64=1) <nil>]');
   });
