@@ -53,9 +53,10 @@ export function lexTemplate(src: string): Tok[] {
 
 /** One action from its `{{` to its `}}`; where the text after it starts, and whether ` -}}` trims it. */
 function lexAction(src: string, open: number, start: number, toks: Tok[]): { next: number; trimRight: boolean } {
+  // a comment starts right after "{{" or "{{- ", as Go's lexer has it: "{{ /*" is no comment
+  if (src.startsWith('/*', start)) return lexComment(src, open, start);
   let i = start;
   while (isSpace(src[i])) i++;
-  if (src.startsWith('/*', i)) return lexComment(src, open, i);
   toks.push({ k: 'left', v: '{{', pos: open, end: open + 2 });
   let parens = 0;
   for (;;) {

@@ -83,6 +83,9 @@ describe('parse errors: usage errors, exit 2, naming the template and where', ()
     parseError('{{len .items)}}', 'unexpected right paren at character 13');
     parseError('{{/* open }}', 'unclosed comment at character 3');
     parseError('{{/* c */ x}}', 'comment ends before closing delimiter at character 8');
+    // Go takes a comment only right after "{{" or "{{- " (kubectl: unexpected "/" in command)
+    parseError('{{ /* c */}}', 'unrecognized character in action: "/" at character 4');
+    parseError('{{-  /* c */}}', 'unrecognized character in action: "/" at character 6');
   });
 
   it('blocks: {{end}} or {{else}} with nothing to close, an {{if}} or {{range}} without its {{end}}', () => {
