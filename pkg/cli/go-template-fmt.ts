@@ -74,32 +74,111 @@ export const sprintln = (args: unknown[]): string => `${args.map(formatV).join('
 
 interface Spec { minus: boolean; plus: boolean; zero: boolean; sharp: boolean; space: boolean; width?: number; prec?: number; verb: string }
 
-/** fmt.Sprintf with Go's verbs %v %s %d %q %t %f %e %g %x %X %c %%, flags -+0# and space, width and precision. */
+/** Where Sprintf is: in its format, at which argument; `reordered` by an [n]; `good`, the [n] of this directive. */
+interface Cursor { f: string; i: number; arg: number; args: unknown[]; reordered: boolean; good: boolean }
+
+/** fmt.Sprintf, as Go's doPrintf reads its format: flags, [n] argument indexes, a width or *, a precision or .*, the verb. */
 export function sprintf(format: string, args: unknown[]): string {
-  let out = '', n = 0;
-  const re = /%([-+# 0]*)(\d+)?(?:\.(\d*))?(.?)/gsy;
-  for (let i = 0; i < format.length;) {
-    const pct = format.indexOf('%', i);
-    if (pct < 0) { out += format.slice(i); break; }
-    out += format.slice(i, pct);
-    re.lastIndex = pct;
-    const m = re.exec(format)!;
-    i = re.lastIndex;
-    const flags = m[1];
-    // Go reads at most 7 digits of a width or a precision ("crazy long" past 1e6): the rest of the format is lost
-    if (tooLong(m[2]) || tooLong(m[3])) { out += '%!(NOVERB)'; break; }
-    const spec: Spec = { minus: flags.includes('-'), plus: flags.includes('+'), zero: flags.includes('0'), sharp: flags.includes('#'), space: flags.includes(' '), width: m[2] ? Number(m[2]) : undefined, prec: m[3] !== undefined ? Number(m[3] || 0) : undefined, verb: m[4] };
-    if (!spec.verb) { out += '%!(NOVERB)'; break; }
-    if (spec.verb === '%') { out += '%'; continue; }
-    out += n < args.length ? formatArg(args[n++], spec) : `%!${spec.verb}(MISSING)`;
+  const c: Cursor = { f: format, i: 0, arg: 0, args, reordered: false, good: true };
+  let out = '';
+  while (c.i < format.length) {
+    const pct = format.indexOf('%', c.i);
+    if (pct < 0) { out += format.slice(c.i); break; }
+    out += format.slice(c.i, pct);
+    c.i = pct + 1;
+    const d = directive(c);
+    out += d.text;
+    if (d.last) break;
   }
-  if (n < args.length) out += `%!(EXTRA ${args.slice(n).map((a) => (kindOf(a) === 'nil' || a === undefined ? '<nil>' : `${typeName(a)}=${formatV(a)}`)).join(', ')})`;
+  // as Go: arguments left over are said, unless an [n] made the order the format's own
+  if (!c.reordered && c.arg < args.length) out += `%!(EXTRA ${args.slice(c.arg).map((a) => (kindOf(a) === 'nil' || a === undefined ? '<nil>' : `${typeName(a)}=${formatV(a)}`)).join(', ')})`;
   return out;
 }
 
-function tooLong(digits: string | undefined): boolean {
+const NO_VERB = { text: '%!(NOVERB)', last: true };
+
+/** One directive, from after its "%"; `last` when the format ends in it. */
+function directive(c: Cursor): { text: string; last?: boolean } {
+  const s: Spec = { minus: false, plus: false, zero: false, sharp: false, space: false, verb: '' };
+  for (; c.i < c.f.length && '#0+- '.includes(c.f[c.i]); c.i++) setFlag(s, c.f[c.i]);
+  c.good = true;
+  let pre = '', afterIndex = argIndex(c);
+  const width = widthOrPrecision(c, afterIndex);
+  if (width === 'overflow') return NO_VERB;
+  if (width.bad) pre += '%!(BADWIDTH)';
+  if (width.n !== undefined && width.n < 0) Object.assign(s, { width: -width.n, minus: true, zero: false });
+  else s.width = width.n;
+  if (width.star) afterIndex = false;
+  if (c.i + 1 < c.f.length && c.f[c.i] === '.') {
+    c.i++;
+    if (afterIndex) c.good = false;
+    const prec = widthOrPrecision(c, argIndex(c));
+    if (prec === 'overflow') return { ...NO_VERB, text: pre + NO_VERB.text };
+    if (prec.bad || (prec.n ?? 0) < 0) pre += '%!(BADPREC)';
+    else s.prec = prec.n ?? 0;
+    afterIndex = prec.star ? false : afterIndex;
+  }
+  if (!afterIndex) argIndex(c);
+  if (c.i >= c.f.length) return { text: pre + NO_VERB.text, last: true };
+  s.verb = String.fromCodePoint(c.f.codePointAt(c.i)!);
+  c.i += s.verb.length;
+  return { text: pre + verbText(c, s) };
+}
+
+function setFlag(s: Spec, flag: string): void {
+  if (flag === '#') s.sharp = true;
+  else if (flag === '0') s.zero = !s.minus;
+  else if (flag === '+') s.plus = true;
+  else if (flag === '-') { s.minus = true; s.zero = false; }
+  else s.space = true;
+}
+
+function verbText(c: Cursor, s: Spec): string {
+  if (s.verb === '%') return '%';
+  if (!c.good) return `%!${s.verb}(BADINDEX)`;
+  if (c.arg >= c.args.length) return `%!${s.verb}(MISSING)`;
+  // %+v and %#v are Go's struct-field and Go-syntax forms: for this data, %v without the flag
+  if (s.verb === 'v') { s.plus = false; s.sharp = false; }
+  return formatArg(c.args[c.arg++], s);
+}
+
+/**
+ * A width (or precision): digits, or `*`, the next argument, an integer. Go reads at most 7 digits
+ * ("crazy long" past 1e6): more loses the rest of the format. An [n] before digits is a bad index.
+ */
+function widthOrPrecision(c: Cursor, afterIndex: boolean): 'overflow' | { n?: number; bad?: boolean; star?: boolean } {
+  if (c.f[c.i] === '*') {
+    c.i++;
+    if (c.arg >= c.args.length) return { bad: true, star: true };
+    const v = c.args[c.arg++];
+    const ok = kindOf(v) === 'int' && Math.abs(v as number) <= 1e6;
+    return ok ? { n: v as number, star: true } : { bad: true, star: true };
+  }
+  const m = /^\d*/.exec(c.f.slice(c.i))![0];
+  if (tooLong(m)) return 'overflow';
+  c.i += m.length;
+  if (afterIndex && m) c.good = false;
+  return { n: m ? Number(m) : undefined };
+}
+
+/** `[n]`: the next argument is the n-th (from 1); a bad n makes the verb print BADINDEX. Whether one was read. */
+function argIndex(c: Cursor): boolean {
+  if (c.f[c.i] !== '[') return false;
+  c.reordered = true;
+  const close = c.f.indexOf(']', c.i + 1);
+  if (close < 0) { c.good = false; c.i++; return false; }
+  const text = c.f.slice(c.i + 1, close);
+  c.i = close + 1;
+  if (!/^\d+$/.test(text) || tooLong(text)) { c.good = false; return false; }
+  const n = Number(text) - 1;
+  if (n < 0 || n >= c.args.length) { c.good = false; return true; }
+  c.arg = n;
+  return true;
+}
+
+function tooLong(digits: string): boolean {
   let n = 0;
-  for (const d of digits ?? '') { if (n > 1e6) return true; n = n * 10 + Number(d); }
+  for (const d of digits) { if (n > 1e6) return true; n = n * 10 + Number(d); }
   return false;
 }
 

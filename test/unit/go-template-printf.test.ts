@@ -49,3 +49,19 @@ describe('printf of integers, strings and nil, as kubectl prints them', () => {
     expect(run('{{printf "%d|%s" .a .a}}', { a: [1, null] })).toBe('[1 <nil>]|[%!s(int64=1) <nil>]');
   });
 });
+
+describe('printf\'s argument indexes and * widths, as Go reads them', () => {
+  it('[n] picks the argument (from 1) and the next ones follow it; a bad one is BADINDEX, and nothing is EXTRA', () => {
+    expect(run('{{printf "%[2]s %[1]s|%[1]s %s|%[1]d %[1]q" "a" "b"}}')).toBe('b a|a b|%!d(string=a) "a"');
+    expect(run('{{printf "%[2]d %d" 1 2 3}}|{{printf "%d %[5]d %d" 1 2}}|{{printf "%[x]d" 1}}')).toBe('2 3|1 %!d(BADINDEX) 2|%!d(BADINDEX)');
+  });
+
+  it('* takes the width or the precision from an integer argument; a negative width pads on the right', () => {
+    expect(run('{{printf "%*d|%-*d|%*d|%.*f|%[1]*d" 4 7 3 7 -3 7 2 3.14159}}')).toBe('   7|7  |7  |3.14|   7');
+    expect(run('{{printf "%*d|%.*f" "x" 7 -1 2.5}}|{{printf "%*d" 99999999 1}}')).toBe('%!(BADWIDTH)7|%!(BADPREC)2.500000|%!(BADWIDTH)1');
+  });
+
+  it('%+v and %#v are %v: Go\'s struct and Go-syntax forms change nothing in this data', () => {
+    expect(run('{{printf "%+v|%+v|% v|%+d" 3 1.5 3 3}}')).toBe('3|1.5| 3|+3');
+  });
+});
