@@ -1,4 +1,4 @@
-// The functions a go-template calls: Go's builtins that make sense over JSON (index, len, not,
+// The functions a go-template calls: Go's builtins that make sense over JSON (index, slice, len, not,
 // print, printf, println, eq, ne, lt, le, gt, ge; and/or are go-template-exec.ts's, as their
 // arguments are evaluated only as far as needed) and kubectl's exists and base64decode. Each takes its
 // arguments evaluated, undefined for a missing value, and throws a FuncError Go's way. Pure.
@@ -15,6 +15,7 @@ interface Builtin { fn: Fn; min: number; max?: number }
 
 const FUNCS: Record<string, Builtin> = {
   index: { fn: ([item, ...keys]) => index(item, keys), min: 1 },
+  slice: { fn: ([item, ...bounds]) => slice(item, bounds), min: 1 },
   len: { fn: ([v]) => length(v), min: 1, max: 1 },
   not: { fn: ([v]) => !truth(v), min: 1, max: 1 },
   print: { fn: sprint, min: 0 },
@@ -74,9 +75,8 @@ function index(item: unknown, keys: unknown[]): unknown {
     const k = kindOf(v);
     if (k === 'slice' || k === 'string') {
       const list = k === 'string' ? Buffer.from(v as string) : (v as unknown[]);
-      if (kindOf(key) !== 'int') throw new FuncError(key === undefined || key === null ? 'cannot index slice/array with nil' : `cannot index slice/array with type ${typeName(key)}`);
-      const i = key as number;
-      if (i < 0 || i >= list.length) throw new FuncError(`index out of range: ${i}`);
+      const i = indexArg(key, list.length);
+      if (i === list.length) throw new FuncError(`index out of range: ${i}`);
       v = list[i];
     } else if (k === 'map') {
       if (typeof key !== 'string') throw new FuncError(`value has type ${typeName(key)}; should be string`);
@@ -87,6 +87,30 @@ function index(item: unknown, keys: unknown[]): unknown {
     }
   }
   return v;
+}
+
+/** An index of an array or a string, 0 to `cap`, as Go's indexArg checks it. */
+function indexArg(key: unknown, cap: number): number {
+  if (kindOf(key) !== 'int') throw new FuncError(key === undefined || key === null ? 'cannot index slice/array with nil' : `cannot index slice/array with type ${typeName(key)}`);
+  const i = key as number;
+  if (i < 0 || i > cap) throw new FuncError(`index out of range: ${i}`);
+  return i;
+}
+
+/** Go's slice: `slice x 1 2` is x[1:2] of an array or a string (its bytes); three bounds only for an array. */
+function slice(item: unknown, bounds: unknown[]): unknown {
+  const k = kindOf(item);
+  if (k === 'invalid' || k === 'nil') throw new FuncError('slice of untyped nil');
+  if (bounds.length > 3) throw new FuncError(`too many slice indexes: ${bounds.length}`);
+  if (k === 'string' && bounds.length === 3) throw new FuncError('cannot 3-index slice a string');
+  if (k !== 'string' && k !== 'slice') throw new FuncError(`can't slice item of type ${typeName(item)}`);
+  const list = k === 'string' ? Buffer.from(item as string) : (item as unknown[]);
+  const idx = [0, list.length];
+  // an array decoded from JSON has no room past its length: its capacity is its length here
+  bounds.forEach((b, i) => { idx[i] = indexArg(b, list.length); });
+  for (let i = 1; i < bounds.length; i++) if (idx[i - 1] > idx[i]) throw new FuncError(`invalid slice index: ${idx[i - 1]} > ${idx[i]}`);
+  const part = list.slice(idx[0], idx[1]);
+  return Buffer.isBuffer(part) ? part.toString('utf8') : part;
 }
 
 /** kubectl's exists: whether `index` would find something there (not null), never an error. */

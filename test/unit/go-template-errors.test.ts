@@ -25,6 +25,16 @@ describe('functions', () => {
     expect(run('[{{index .metadata.labels "nope"}}]', nic('a'))).toBe('[<no value>]');
   });
 
+  it('slice, Go\'s: part of an array or a string (its bytes); its errors as kubectl says them', () => {
+    expect(run('{{slice .a 1 3}}|{{slice "hello" 1}}|{{slice .a}}|{{slice "hello" 1 3}}|{{slice .a 1 2 3}}|{{len (slice .a 4)}}', { a: [1, 'a', null, {}] }))
+      .toBe('[a <nil>]|ello|[1 a <nil> map[]]|el|[a]|0');
+    expect(failure('{{slice .items 5}}').message).toContain('at <slice .items 5> (character 3): error calling slice: index out of range: 5');
+    expect(failure('{{slice .items 2 1}}').message).toContain('error calling slice: invalid slice index: 2 > 1');
+    expect(failure('{{slice .kind 0 1 2}}').message).toContain('error calling slice: cannot 3-index slice a string');
+    expect(failure('{{slice . 1}}').message).toContain('error calling slice: can\'t slice item of type map[string]interface {}');
+    expect(failure('{{slice .nope 1}}').message).toContain('error calling slice: slice of untyped nil');
+  });
+
   it('len of an array, a map, a string (in bytes, as Go counts)', () => {
     expect(run('{{len .items}} {{len .spec}} {{len "héllo"}}', { items: [1, 2, 3], spec: { a: 1 } })).toBe('3 1 6');
   });
