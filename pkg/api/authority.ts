@@ -23,8 +23,9 @@ export const STATUS_AUTHORITY: Readonly<Record<Kind, StatusAuthority>> = {
     nodeFields: [...OBSERVED, 'address', 'interface', 'agentVersion', 'lastHeartbeatTime', 'capabilities'],
     nodeConditions: ['Ready', 'RoutesReady', 'AddressOnHost', 'InterfaceOnHost'],
   },
-  // subnet, gateway, bridge, dockerRange, nodeAddress: the controller's alone.
-  HostSubnet: { nodeFields: [...OBSERVED], nodeConditions: ['Ready'] },
+  // subnet, gateway, bridge, dockerRange, nodeAddress: the controller's alone. dockerHeld: the
+  // addresses Docker's containers hold on the node's network (api/docker-held.ts).
+  HostSubnet: { nodeFields: [...OBSERVED, 'dockerHeld'], nodeConditions: ['Ready'] },
   // ip, prefixLength, gateway, hostSubnet: the controller's; the kernel's MAC, the container
   // and the host interface are what the agent saw, observedIp the controller's ip it acted on
   // (a report about another address is not shown as the NIC's Ready: store/stale-report.ts).

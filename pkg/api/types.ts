@@ -54,6 +54,8 @@ export const hostSubnetStatus = z.looseObject({
   bridge: z.string().optional(),
   dockerRange: z.string().optional(),
   nodeAddress: z.string().optional(),
+  /** the node's report: addresses of xnet's part that containers Docker attached hold (api/docker-held.ts) */
+  dockerHeld: z.array(z.string()).optional(),
 });
 
 export const containerNicSpec = z.strictObject({

@@ -8,6 +8,7 @@ import type { Claim, IpamKeys } from '../ipam/keys.js';
 import type { Keys } from '../store/keys.js';
 import type { Entry } from './model.js';
 import { waitsForAddress } from './address-waiters.js';
+import { nicsOnDockerHeld, type ClaimLookup } from './docker-held-events.js';
 
 /** What the mapping may look up: the Model provides it; tests give plain lists. */
 export interface ChangeScope {
@@ -23,6 +24,8 @@ export interface ChangeScope {
   nodesReporting(address: string): string[];
   /** the Nodes whose agent reports, or whose controller status holds, an address inside `cidr` (a scan) */
   nodesWithAddressIn(cidr: string): string[];
+  /** the claims of a pool's addresses (docker-held-events.ts); tests without it queue no NIC for a report */
+  claimsIn?: ClaimLookup['claimsIn'];
 }
 
 export interface ChangeEffects {
@@ -73,6 +76,11 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
   // the agent's network of a gone HostSubnet is off the host: the block it kept may go (hostsubnet-leaving.ts)
   const was = st.kind === 'HostSubnet' ? reportUid(ch.prev?.value) : undefined;
   if (was && reportUid(ch.kv?.value) !== was) out.keys.push(gcKey(was));
+  // addresses Docker's containers hold there: a NIC given one before the report moves (hostsubnet-docker-held.ts)
+  const hs = st.kind === 'HostSubnet' && s.claimsIn ? s.hostSubnet(st.name)?.obj : undefined;
+  if (hs?.spec.node === st.writer.node) {
+    for (const nic of nicsOnDockerHeld(ch.prev?.value, ch.kv?.value, hs.spec.clusterNetwork, s as ClaimLookup)) out.keys.push(objectKey('ContainerNic', nic));
+  }
   return out;
 }
 

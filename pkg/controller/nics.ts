@@ -22,6 +22,7 @@ import { waitsForNode } from './nic-node-gate.js';
 import { noHostSubnetWhy, offersAddresses } from './hostsubnet-deleting-nics.js';
 import { macvlanHoldersInPass, macvlanRangeText } from './macvlan-exhausted.js';
 import { reservedForRequests } from './macvlan-reserved.js';
+import { dockerHeldOn, keepsAddress } from './hostsubnet-docker-held.js';
 
 export { pickFree };
 
@@ -42,8 +43,9 @@ interface Target {
   ranges: Interval[];
   prefixLength: number;
   gateway?: string;
-  /** the HostSubnet whose bridge the NIC goes on (ClusterNetwork NICs): the controller's choice, the agent's input */
+  /** the HostSubnet whose bridge the NIC goes on (ClusterNetwork NICs): the controller's choice, the agent's input; and its node */
   hostSubnet?: string;
+  node?: string;
   /** what the NIC's address range is called in messages */
   describe: string;
   /** the round-state id of the addresses this target hands out (a HostSubnet's are its own) */
@@ -134,6 +136,7 @@ function offeredChoice(ctx: Ctx, nic: ContainerNic, holds?: number): TargetChoic
       prefixLength: parseCidr(layout.subnet).prefix,
       gateway: layout.gateway,
       hostSubnet: hsName,
+      node: pick.hs.obj.spec.node,
       describe: `the xnet part of HostSubnet "${hsName}" (${layout.subnet} minus Docker's ${layout.dockerRange} and the gateway)`,
       roundId: `clusternetworks/${cnName}@${hsName}`,
     },
@@ -299,13 +302,15 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
   const spacePrefix = ctx.model.ipam.space(pool.type, pool.name, 'addresses');
   const want = nic.spec.ip ? parseIPv4(nic.spec.ip) : undefined;
   const keep = job.mine.find((c) => c.key.startsWith(spacePrefix) && contains(target.ranges, c.ip) && (want === undefined || c.ip === want));
-  if (keep) return { ip: keep.ip, keep };
+  const held = target.hostSubnet ? dockerHeldOn(ctx, target.hostSubnet, target.node!, target.ranges) : undefined;
+  if (keep && (!held?.size || keepsAddress(ctx, nic, keep.ip, held))) return { ip: keep.ip, keep };
   ownAddressUnreadable(job, pool);
   if (want !== undefined) return { ip: checkWanted(job, pool, target, want) };
   const claims = ctx.model.claimsIn(pool.type, pool.name, 'addresses');
   const rp = targetPool(job.state, target);
+  const back = heldBackFromPicks(ctx, pool, job.state);
   const picked = pickFree(target.ranges, claims, rp, (ip) => ctx.model.coolingUntil(pool.type, pool.name, ip, ctx.addressCooldownMs),
-    heldBackFromPicks(ctx, pool, job.state));
+    held?.size ? (ip) => held.has(ip) || back(ip) : back);
   if ('ip' in picked) return { ip: picked.ip };
   if (picked.coolingUntil !== undefined) {
     const wait = Math.max(0, picked.coolingUntil - monotonicMs());

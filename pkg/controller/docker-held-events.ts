@@ -1,0 +1,36 @@
+// Which ContainerNics a node's new report of the addresses Docker's containers hold on its
+// HostSubnet (status.dockerHeld: hostsubnet-docker-held.ts) concerns: those holding one of the
+// addresses it lists now, which the controller moves off unless they are in place. Pure: the
+// values are the stored texts (untrusted: anything that does not decode lists nothing here, and
+// hostsubnet-docker-held.ts says so when the report is read), bounded by MAX_DOCKER_HELD.
+import { dockerHeldSchema } from '../api/docker-held.js';
+import { parseIPv4 } from '../ip/ipv4.js';
+import type { Claim, PoolType } from '../ipam/keys.js';
+
+/** What the mapping looks up: the claims of a pool's addresses (the Model). */
+export interface ClaimLookup {
+  claimsIn(type: PoolType, pool: string, space: 'addresses'): ReadonlyMap<number, { claim: Claim }>;
+}
+
+/** dockerHeld of a stored report, or none. */
+function listed(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  try {
+    const r = dockerHeldSchema.safeParse((JSON.parse(value) as { dockerHeld?: unknown } | null)?.dockerHeld);
+    return r.success ? r.data : [];
+  } catch { return []; }
+}
+
+/** The names of the NICs on ClusterNetwork `cn` that hold an address the report lists now and did not before. */
+export function nicsOnDockerHeld(prev: string | undefined, now: string | undefined, cn: string | undefined, s: ClaimLookup): string[] {
+  if (cn === undefined) return [];
+  const before = new Set(listed(prev));
+  const claims = s.claimsIn('clusternetworks', cn, 'addresses');
+  const out: string[] = [];
+  for (const ip of listed(now)) {
+    if (before.has(ip)) continue;
+    const c = claims.get(parseIPv4(ip))?.claim;
+    if (c?.owner?.kind === 'ContainerNic') out.push(c.owner.name);
+  }
+  return out;
+}
