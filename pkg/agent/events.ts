@@ -195,7 +195,8 @@ export function keysForDockerEvent(e: DockerEvent, s: EventScope): string[] {
     return [KEY_HOST_SUBNETS, KEY_NAT, ...allMacvlan(s), ...left];
   }
   // dockerIPAM xnet: the address book learns (and frees) holders from the network's endpoints.
-  if (e.type === 'network' && e.action === 'connect') return [...allMacvlan(s), ...left];
+  // and the report of the addresses Docker's containers hold on a HostSubnet's network (its status.dockerHeld).
+  if (e.type === 'network' && e.action === 'connect') return [...(s.hostSubnets.some((h) => h.spec.node === s.node) ? [KEY_HOST_SUBNETS] : []), ...allMacvlan(s), ...left];
   // A container left a network: the network of a HostSubnet gone from this node (or one to be
   // made again on another subnet) that waited for its containers (NetworkInUse) may go now; and
   // the interface Docker took out may be the name a NIC of that container waits for

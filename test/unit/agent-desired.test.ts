@@ -211,6 +211,9 @@ describe('events to work keys', () => {
     expect(keysForDockerEvent({ type: 'container', action: 'exec_start', id: 'x', name: 'test', timeNano: 0 }, scope)).toEqual([]);
     expect(keysForDockerEvent({ type: 'network', action: 'create', id: 'n', timeNano: 0 }, scope)).toContain('nat');
     expect(keysForDockerEvent({ type: 'network', action: 'disconnect', id: 'n', timeNano: 0 }, scope)).toContain('hostsubnets');
+    // a container connected (docker run --ip): the HostSubnet's report of the addresses Docker's containers hold
+    expect(keysForDockerEvent({ type: 'network', action: 'connect', id: 'n', container: 'c', timeNano: 0 }, scope)).toContain('hostsubnets');
+    expect(keysForDockerEvent({ type: 'network', action: 'connect', id: 'n', container: 'c', timeNano: 0 }, { ...scope, hostSubnets: [] })).not.toContain('hostsubnets');
     // the interface Docker took out may be the name a NIC of that container waits for
     expect(keysForDockerEvent({ type: 'network', action: 'disconnect', id: 'n', container: 'abcdef123456', timeNano: 0 }, scope)).toContain('nic/test-eth1');
     // a stopped container removed: the network it kept from being made again (NetworkInUse) may go

@@ -12,6 +12,7 @@ import { bridgeMac, gatewayCidr, planBridgeRemake, planBridgeRename, planBridgeR
 import { DEFAULT_CLUSTER_MTU } from '../desired.js';
 import { orphanedEndpointPorts } from './host-subnet-ports.js';
 import { noteMade } from './networks-made.js';
+import { dockerHeldFields } from './host-subnet-docker-held.js';
 import type { Addr, Link } from '../../netlink/types.js';
 
 export const BRIDGE_OPTION = 'com.docker.network.bridge.name';
@@ -46,7 +47,8 @@ export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: Dock
     // its NICs waited for the mark (BridgeNotReady): they go onto the bridge now
     if (marking) ctx.enqueue?.(localNics(ctx).filter((n) => n.spec.network.clusterNetwork === hs.spec.clusterNetwork).map((n) => nicKey(n.metadata.name)));
     const p = plan.problems[0];
-    await ctx.status.write('HostSubnet', hs, {}, p ? notReady(p.reason, p.message)
+    // the addresses Docker's containers hold in xnet's part: only on xnet's own network
+    await ctx.status.write('HostSubnet', hs, p ? {} : await dockerHeldFields(ctx, hs, spec), p ? notReady(p.reason, p.message)
       : ready(`Docker network ${spec.name} on bridge ${spec.options[BRIDGE_OPTION]} is in place`));
   } catch (e) {
     const reason = e instanceof DockerError || e instanceof ApplyError ? e.reason : 'Failed';

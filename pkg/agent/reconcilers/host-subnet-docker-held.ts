@@ -1,0 +1,31 @@
+// What this node reports on its HostSubnet of the addresses Docker's containers hold in xnet's
+// part of it (status.dockerHeld, api/docker-held.ts): `docker run --ip` (or `network connect
+// --ip`) outside the dockerRange, which Docker checks only against its own endpoints. The
+// controller gives no ContainerNic such an address, and moves one it gave before the report came
+// (controller/hostsubnet-docker-held.ts). Read from the network's endpoints in each pass over the
+// HostSubnets, which a container's connect or disconnect (Docker's events) queues.
+import type { HostSubnet } from '../../api/index.js';
+import { dockerHeldIn, xnetPart } from '../../api/docker-held.js';
+import type { DockerNetworkSpec } from '../../docker/types.js';
+import { formatIPv4 } from '../../ip/ipv4.js';
+import type { AgentContext } from '../context.js';
+
+/**
+ * The report's field: `{ dockerHeld }` when containers hold addresses of xnet's part, else none.
+ * When Docker does not answer, what was reported before (the HostSubnet as this node sees it):
+ * a failed read is no sign the containers left.
+ */
+export async function dockerHeldFields(ctx: AgentContext, hs: HostSubnet, spec: DockerNetworkSpec): Promise<Record<string, unknown>> {
+  const ranges = xnetPart({ subnet: spec.subnet, gateway: spec.gateway, dockerRange: spec.ipRange });
+  if (!ranges) return {};
+  let endpoints: Array<{ ip: string }> | undefined;
+  try {
+    endpoints = await ctx.dp.docker.networkEndpoints(spec.name);
+  } catch (e) {
+    ctx.log.warn('could not read the containers on a HostSubnet network; its report of the addresses they hold is kept', { hostSubnet: hs.metadata.name, error: (e as Error).message });
+    const before = (hs.status as { dockerHeld?: unknown } | undefined)?.dockerHeld;
+    return Array.isArray(before) && before.length ? { dockerHeld: before } : {};
+  }
+  const held = dockerHeldIn(ranges, (endpoints ?? []).map((e) => e.ip));
+  return held.length ? { dockerHeld: held.map(formatIPv4) } : {};
+}
