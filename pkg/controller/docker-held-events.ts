@@ -23,7 +23,8 @@ function listed(value: string | undefined): string[] {
 
 /** The names of the NICs on ClusterNetwork `cn` that hold an address the report lists now and did not before. */
 export function nicsOnDockerHeld(prev: string | undefined, now: string | undefined, cn: string | undefined, s: ClaimLookup): string[] {
-  if (cn === undefined) return [];
+  // most reports (a Ready rewritten) list none: no parse for them
+  if (cn === undefined || !now?.includes('"dockerHeld"')) return [];
   const before = new Set(listed(prev));
   const claims = s.claimsIn('clusternetworks', cn, 'addresses');
   const out: string[] = [];
