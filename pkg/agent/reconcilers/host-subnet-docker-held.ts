@@ -23,9 +23,19 @@ export async function dockerHeldFields(ctx: AgentContext, hs: HostSubnet, spec: 
     endpoints = await ctx.dp.docker.networkEndpoints(spec.name);
   } catch (e) {
     ctx.log.warn('could not read the containers on a HostSubnet network; its report of the addresses they hold is kept', { hostSubnet: hs.metadata.name, error: (e as Error).message });
-    const before = (hs.status as { dockerHeld?: unknown } | undefined)?.dockerHeld;
-    return Array.isArray(before) && before.length ? { dockerHeld: before } : {};
+    return keptDockerHeld(hs);
   }
   const held = dockerHeldIn(ranges, (endpoints ?? []).map((e) => e.ip));
   return held.length ? { dockerHeld: held.map(formatIPv4) } : {};
+}
+
+/**
+ * What was reported before (the HostSubnet as this node sees it, its own report merged in): the
+ * field of a report written when the pass could not read the containers (Docker down or timed
+ * out, a step of the pass failed). A failed pass is no sign the containers left; written without
+ * it, the controller handed their addresses out again, and moved those NICs once Docker answered.
+ */
+export function keptDockerHeld(hs: HostSubnet): Record<string, unknown> {
+  const before = (hs.status as { dockerHeld?: unknown } | undefined)?.dockerHeld;
+  return Array.isArray(before) && before.length ? { dockerHeld: before } : {};
 }

@@ -12,7 +12,7 @@ import { bridgeMac, gatewayCidr, planBridgeRemake, planBridgeRename, planBridgeR
 import { DEFAULT_CLUSTER_MTU } from '../desired.js';
 import { orphanedEndpointPorts } from './host-subnet-ports.js';
 import { noteMade } from './networks-made.js';
-import { dockerHeldFields } from './host-subnet-docker-held.js';
+import { dockerHeldFields, keptDockerHeld } from './host-subnet-docker-held.js';
 import type { Addr, Link } from '../../netlink/types.js';
 
 export const BRIDGE_OPTION = 'com.docker.network.bridge.name';
@@ -52,7 +52,8 @@ export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: Dock
       : ready(`Docker network ${spec.name} on bridge ${spec.options[BRIDGE_OPTION]} is in place`));
   } catch (e) {
     const reason = e instanceof DockerError || e instanceof ApplyError ? e.reason : 'Failed';
-    await ctx.status.write('HostSubnet', hs, {}, notReady(reason, (e as Error).message));
+    // the containers' addresses were not read: what was reported stays
+    await ctx.status.write('HostSubnet', hs, keptDockerHeld(hs), notReady(reason, (e as Error).message));
     throw e;
   }
 }

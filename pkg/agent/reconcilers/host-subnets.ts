@@ -13,6 +13,7 @@ import { bridgeAlias } from '../planner/names.js';
 import { labelledFor, madeHere, type MadeNetworks } from '../planner/owner.js';
 import { noteInPlace, tellUnproven } from './networks-made.js';
 import { removeLeftoverBridges } from './host-subnet-leftover-bridges.js';
+import { keptDockerHeld } from './host-subnet-docker-held.js';
 
 /**
  * One being deleted (deletionTimestamp) is still this node's: its delete is the controller's
@@ -107,7 +108,8 @@ async function observedHost(ctx: AgentContext, mine: HostSubnet[], specs: Map<st
     ({ links, addrs } = await ctx.dp.ip.linksAndAddrs());
   } catch (e) {
     if (e instanceof DockerError && (e.reason === 'DockerUnavailable' || e.reason === 'DockerTimedOut')) {
-      for (const hs of mine) if (specs.has(hs.metadata.name)) await ctx.status.write('HostSubnet', hs, {}, notReady(e.reason, e.message));
+      // Docker's containers were not read: the addresses reported as theirs stay (host-subnet-docker-held.ts)
+      for (const hs of mine) if (specs.has(hs.metadata.name)) await ctx.status.write('HostSubnet', hs, keptDockerHeld(hs), notReady(e.reason, e.message));
     }
     throw e;
   }
