@@ -35,3 +35,15 @@ export function nicsOnDockerHeld(prev: string | undefined, now: string | undefin
   }
   return out;
 }
+
+/**
+ * Whether the report no longer lists an address it listed before (the container left): that
+ * address is free for the controller again, and the NICs of the network waiting for one
+ * (PoolExhausted) are woken as for a claim deleted, not left to their backoff (up to 30 s).
+ */
+export function dockerHeldFreed(prev: string | undefined, now: string | undefined): boolean {
+  // most reports (a Ready rewritten) listed none before: no parse for them
+  if (!prev?.includes('"dockerHeld"')) return false;
+  const still = new Set(listed(now));
+  return listed(prev).some((ip) => !still.has(ip));
+}

@@ -8,7 +8,7 @@ import type { Claim, IpamKeys } from '../ipam/keys.js';
 import type { Keys } from '../store/keys.js';
 import type { Entry } from './model.js';
 import { waitsForAddress } from './address-waiters.js';
-import { nicsOnDockerHeld, type ClaimLookup } from './docker-held-events.js';
+import { dockerHeldFreed, nicsOnDockerHeld, type ClaimLookup } from './docker-held-events.js';
 
 /** What the mapping may look up: the Model provides it; tests give plain lists. */
 export interface ChangeScope {
@@ -80,6 +80,8 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
   const hs = st.kind === 'HostSubnet' && s.claimsIn ? s.hostSubnet(st.name)?.obj : undefined;
   if (hs?.spec.node === st.writer.node) {
     for (const nic of nicsOnDockerHeld(ch.prev?.value, ch.kv?.value, hs.spec.clusterNetwork, s as ClaimLookup)) out.keys.push(objectKey('ContainerNic', nic));
+    // an address no longer listed is free again: the network's waiting NICs may take it
+    if (dockerHeldFreed(ch.prev?.value, ch.kv?.value)) out.wake.push(`clusternetworks/${hs.spec.clusterNetwork}`);
   }
   return out;
 }
