@@ -21,8 +21,14 @@ function listed(value: string | undefined): string[] {
   } catch { return []; }
 }
 
-/** The names of the NICs on ClusterNetwork `cn` that hold an address the report lists now and did not before. */
-export function nicsOnDockerHeld(prev: string | undefined, now: string | undefined, cn: string | undefined, s: ClaimLookup): string[] {
+/**
+ * The names of the NICs of `node` (the HostSubnet's, whose report this is) on ClusterNetwork
+ * `cn` that hold an address the report lists now and did not before. Another node's NIC at a
+ * listed address is not queued: the report counts for none of its NICs (it was a lie, or an
+ * address of another block), and a node rewriting its report could otherwise keep up to
+ * MAX_DOCKER_HELD NICs of other nodes in the controller's queue.
+ */
+export function nicsOnDockerHeld(prev: string | undefined, now: string | undefined, cn: string | undefined, node: string, s: ClaimLookup): string[] {
   // most reports (a Ready rewritten) list none: no parse for them
   if (cn === undefined || !now?.includes('"dockerHeld"')) return [];
   const before = new Set(listed(prev));
@@ -31,7 +37,7 @@ export function nicsOnDockerHeld(prev: string | undefined, now: string | undefin
   for (const ip of listed(now)) {
     if (before.has(ip)) continue;
     const c = claims.get(parseIPv4(ip))?.claim;
-    if (c?.owner?.kind === 'ContainerNic') out.push(c.owner.name);
+    if (c?.owner?.kind === 'ContainerNic' && c.node === node) out.push(c.owner.name);
   }
   return out;
 }

@@ -79,7 +79,7 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
   // addresses Docker's containers hold there: a NIC given one before the report moves (hostsubnet-docker-held.ts)
   const hs = st.kind === 'HostSubnet' && s.claimsIn ? s.hostSubnet(st.name)?.obj : undefined;
   if (hs?.spec.node === st.writer.node) {
-    for (const nic of nicsOnDockerHeld(ch.prev?.value, ch.kv?.value, hs.spec.clusterNetwork, s as ClaimLookup)) out.keys.push(objectKey('ContainerNic', nic));
+    for (const nic of nicsOnDockerHeld(ch.prev?.value, ch.kv?.value, hs.spec.clusterNetwork, hs.spec.node, s as ClaimLookup)) out.keys.push(objectKey('ContainerNic', nic));
     // an address no longer listed is free again: the network's waiting NICs may take it
     if (dockerHeldFreed(ch.prev?.value, ch.kv?.value)) out.wake.push(`clusternetworks/${hs.spec.clusterNetwork}`);
   }

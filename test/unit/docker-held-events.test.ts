@@ -16,10 +16,12 @@ const ipam = new IpamKeys('/xnet');
 const kv = (key: string, value: unknown): RawKv => ({ key, value: JSON.stringify(value), createRevision: '1', modRevision: '2', lease: '0' } as RawKv);
 const hs = { apiVersion: 'xnet.io/v1alpha1', kind: 'HostSubnet', metadata: { name: 'apps-n1' }, spec: { node: 'n1', clusterNetwork: 'apps' } } as HostSubnet;
 const claim: Claim = { owner: { kind: 'ContainerNic', name: 'raced', uid: 'u1' }, role: 'nic', ip: '10.82.0.200', node: 'n1' };
+// a NIC of another node, in its own HostSubnet's block of the same ClusterNetwork
+const foreign: Claim = { owner: { kind: 'ContainerNic', name: 'elsewhere', uid: 'u2' }, role: 'nic', ip: '10.82.1.200', node: 'n2' };
 const scope = {
   keys, ipam,
   hostSubnet: (name: string) => (name === hs.metadata.name ? { obj: hs, kv: kv('k', hs) } : undefined),
-  claimsIn: () => new Map([[parseIPv4(claim.ip!), { claim }]]),
+  claimsIn: () => new Map([claim, foreign].map((c) => [parseIPv4(c.ip!), { claim: c }])),
 } as unknown as ChangeScope;
 const report = (node: string, dockerHeld?: string[]) => kv(keys.status('HostSubnet', hs.metadata.name, { node }), {
   ...(dockerHeld ? { dockerHeld } : {}), conditions: [{ type: 'Ready', status: 'True', reason: 'Converged', message: 'in place' }],
@@ -30,6 +32,11 @@ const effects = (node: string, prev: string[] | undefined, now: string[] | undef
 describe('a node\'s report of the addresses Docker\'s containers hold on its HostSubnet', () => {
   it('queues the NIC holding a newly listed address, and wakes nobody', () => {
     expect(effects('n1', ['10.82.0.201'], ['10.82.0.200', '10.82.0.201'])).toMatchObject({ keys: ['ContainerNic/raced'], wake: [] });
+  });
+
+  it('queues no NIC of another node at a listed address: the report counts for none of them', () => {
+    expect(effects('n1', [], ['10.82.1.200']).keys).toEqual([]);
+    expect(effects('n1', [], ['10.82.0.200', '10.82.1.200']).keys).toEqual(['ContainerNic/raced']);
   });
 
   it('wakes the network\'s waiting NICs when an address is no longer listed (also when none is left)', () => {
