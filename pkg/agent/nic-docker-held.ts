@@ -7,8 +7,9 @@
 import type { ContainerNic } from '../api/index.js';
 import { notReady, type AgentContext, type Ready } from './context.js';
 import { dockerNetworkName } from './desired.js';
+import { ADDRESS_IN_USE_REASON } from '../api/docker-held.js';
 
-export const ADDRESS_IN_USE_REASON = 'AddressInUse';
+export { ADDRESS_IN_USE_REASON };
 /** how soon a NIC waiting for a container to give its address up is looked at again */
 export const ADDRESS_IN_USE_RECHECK_MS = 3_000;
 

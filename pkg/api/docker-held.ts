@@ -10,6 +10,12 @@ import { isIPv4, parseIPv4 } from '../ip/ipv4.js';
 import { contains, type Interval } from '../ipam/ranges.js';
 import { hostSubnetXnetRange } from './rules.js';
 
+/**
+ * The Ready reason of a ContainerNic whose address a Docker container holds on its network: the
+ * agent reports it (agent/nic-docker-held.ts), and the controller looks at such a NIC again.
+ */
+export const ADDRESS_IN_USE_REASON = 'AddressInUse';
+
 /** The most addresses a node reports (and the controller takes) per HostSubnet. */
 export const MAX_DOCKER_HELD = 256;
 

@@ -3,9 +3,10 @@
 // addresses it lists now, which the controller moves off unless they are in place. Pure: the
 // values are the stored texts (untrusted: anything that does not decode lists nothing here, and
 // hostsubnet-docker-held.ts says so when the report is read), bounded by MAX_DOCKER_HELD.
-import { dockerHeldSchema } from '../api/docker-held.js';
+import { ADDRESS_IN_USE_REASON as ADDRESS_IN_USE, dockerHeldSchema } from '../api/docker-held.js';
 import { parseIPv4 } from '../ip/ipv4.js';
 import type { Claim, PoolType } from '../ipam/keys.js';
+
 
 /** What the mapping looks up: the claims of a pool's addresses (the Model). */
 export interface ClaimLookup {
@@ -52,4 +53,26 @@ export function dockerHeldFreed(prev: string | undefined, now: string | undefine
   if (!prev?.includes('"dockerHeld"')) return false;
   const still = new Set(listed(now));
   return listed(prev).some((ip) => !still.has(ip));
+}
+
+/** The reason of the Ready condition in a stored report, or none (untrusted text). */
+function readyReason(value: string | undefined): unknown {
+  if (value === undefined) return undefined;
+  try {
+    const conditions = (JSON.parse(value) as { conditions?: unknown } | null)?.conditions;
+    return Array.isArray(conditions) ? (conditions.find((c) => (c as { type?: unknown } | null)?.type === 'Ready') as { reason?: unknown } | undefined)?.reason : undefined;
+  } catch { return undefined; }
+}
+
+/**
+ * Whether a NIC's report now says its address is held by a Docker container (the agent's
+ * AddressInUse, ../agent/nic-docker-held.ts) and did not before. The NIC is looked at again:
+ * when the node's dockerHeld report came before the NIC's allocation committed, the claim was
+ * not in the cache yet and nicsOnDockerHeld queued nothing; the controller has no periodic
+ * resync, so the NIC would keep waiting. Level-triggered: a NIC in place or pinned stays.
+ */
+export function nicReportsAddressInUse(prev: string | undefined, now: string | undefined): boolean {
+  // most reports (Ready True, Attaching) say nothing of it: no parse for them
+  if (!now?.includes(`"${ADDRESS_IN_USE}"`)) return false;
+  return readyReason(now) === ADDRESS_IN_USE && readyReason(prev) !== ADDRESS_IN_USE;
 }

@@ -8,7 +8,7 @@ import type { Claim, IpamKeys } from '../ipam/keys.js';
 import type { Keys } from '../store/keys.js';
 import type { Entry } from './model.js';
 import { waitsForAddress } from './address-waiters.js';
-import { dockerHeldFreed, nicsOnDockerHeld, type ClaimLookup } from './docker-held-events.js';
+import { dockerHeldFreed, nicReportsAddressInUse, nicsOnDockerHeld, type ClaimLookup } from './docker-held-events.js';
 
 /** What the mapping may look up: the Model provides it; tests give plain lists. */
 export interface ChangeScope {
@@ -72,7 +72,7 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
   if (st.kind === 'MacvlanNet') out.keys.push(objectKey('MacvlanNet', st.name));
   // what these two cost every node (a status all agents read, peers' routes) is the node's budget
   if (out.keys.length) out.reporter = st.writer.node;
-  if (st.kind === 'ContainerNic' && deletingNicReport(ch, st.name, s)) out.keys.push(objectKey('ContainerNic', st.name));
+  if (st.kind === 'ContainerNic' && (deletingNicReport(ch, st.name, s) || nicReportsAddressInUse(ch.prev?.value, ch.kv?.value))) out.keys.push(objectKey('ContainerNic', st.name));
   // the agent's network of a gone HostSubnet is off the host: the block it kept may go (hostsubnet-leaving.ts)
   const was = st.kind === 'HostSubnet' ? reportUid(ch.prev?.value) : undefined;
   if (was && reportUid(ch.kv?.value) !== was) out.keys.push(gcKey(was));

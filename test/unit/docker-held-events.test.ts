@@ -20,6 +20,7 @@ const claim: Claim = { owner: { kind: 'ContainerNic', name: 'raced', uid: 'u1' }
 const foreign: Claim = { owner: { kind: 'ContainerNic', name: 'elsewhere', uid: 'u2' }, role: 'nic', ip: '10.82.1.200', node: 'n2' };
 const scope = {
   keys, ipam,
+  object: () => undefined,
   hostSubnet: (name: string) => (name === hs.metadata.name ? { obj: hs, kv: kv('k', hs) } : undefined),
   claimsIn: () => new Map([claim, foreign].map((c) => [parseIPv4(c.ip!), { claim: c }])),
 } as unknown as ChangeScope;
@@ -48,5 +49,21 @@ describe('a node\'s report of the addresses Docker\'s containers hold on its Hos
     expect(effects('n1', ['10.82.0.201'], ['10.82.0.201'])).toMatchObject({ keys: [], wake: [] });
     expect(effects('n1', undefined, undefined)).toMatchObject({ keys: [], wake: [] });
     expect(effects('n2', ['10.82.0.201'], ['10.82.0.200'])).toMatchObject({ keys: [], wake: [] });
+  });
+});
+
+describe('a NIC\'s report turning AddressInUse', () => {
+  const nicReport = (reason?: string) => reason === undefined ? undefined
+    : kv(keys.status('ContainerNic', 'raced', { node: 'n1' }), { conditions: [{ type: 'Ready', status: reason === 'Attached' ? 'True' : 'False', reason, message: 'm' }] });
+  const nicEffects = (prev?: string, now?: string) =>
+    effectsOfChange({ key: keys.status('ContainerNic', 'raced', { node: 'n1' }), local: false, prev: nicReport(prev), kv: nicReport(now) }, scope).keys;
+
+  // the node's dockerHeld report can come before the NIC's allocation commits: no claim in the
+  // cache then, so the report queued nothing; the NIC's own report is what brings it back
+  it('queues the NIC once, when its Ready reason becomes AddressInUse', () => {
+    expect(nicEffects('Attached', 'AddressInUse')).toEqual(['ContainerNic/raced']);
+    expect(nicEffects(undefined, 'AddressInUse')).toEqual(['ContainerNic/raced']);
+    expect(nicEffects('AddressInUse', 'AddressInUse')).toEqual([]);
+    expect(nicEffects('Attached', 'Attached')).toEqual([]);
   });
 });
