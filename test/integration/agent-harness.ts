@@ -140,6 +140,13 @@ export async function agentLabWithController(n: number): Promise<{ lab: AgentLab
   return { lab, controller };
 }
 
+/** Starts the agent of host `i` (0-based) and waits for the Node the controller makes from its report (agentLabWithController). */
+export async function agentJoined(lab: AgentLab, i = 0): Promise<void> {
+  await lab.startAgent(lab.hosts[i]);
+  const name = `host-${i + 1}`;
+  await eventually(async () => (await lab.store.get('Node', name)) ?? undefined, `Node ${name} made from its report`, 30_000);
+}
+
 /** Stops the controller (an error stopping it is not the test's) and takes the lab down; either may be unset after a failed set-up. */
 export async function downWithController(lab: AgentLab | undefined, controller: Controller | undefined): Promise<void> {
   await controller?.stop().catch(() => undefined);

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getCondition, isReady, type HostSubnet } from '../../pkg/api/index.js';
 import type { Controller } from '../../pkg/controller/controller.js';
-import { agentLabWithController, docker, downWithController, eventually, obj, runContainer, type AgentLab } from './agent-harness.js';
+import { agentJoined, agentLabWithController, docker, downWithController, eventually, obj, runContainer, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 let controller: Controller | undefined;
@@ -18,8 +18,7 @@ const newCn = obj('ClusterNetwork', 'bnew', { cidr: '10.84.0.0/16', hostPrefix: 
 
 beforeAll(async () => {
   ({ lab, controller } = await agentLabWithController(1));
-  await lab.startAgent(lab.hosts[0]);
-  await eventually(async () => (await lab.store.get('Node', 'host-1')) ?? undefined, 'Node host-1 made from its report', 30_000);
+  await agentJoined(lab);
 }, 240_000);
 
 afterAll(() => downWithController(lab, controller), 120_000);

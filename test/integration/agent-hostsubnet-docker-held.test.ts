@@ -7,15 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isReady, type HostSubnet } from '../../pkg/api/index.js';
 import type { Controller } from '../../pkg/controller/controller.js';
-import { agentLabWithController, docker, downWithController, eventually, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
+import { agentJoined, agentLabWithController, docker, downWithController, eventually, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 let controller: Controller | undefined;
 
 beforeAll(async () => {
   ({ lab, controller } = await agentLabWithController(1));
-  await lab.startAgent(lab.hosts[0]);
-  await eventually(async () => (await lab.store.get('Node', 'host-1')) ?? undefined, 'Node host-1 made from its report', 30_000);
+  await agentJoined(lab);
 }, 240_000);
 
 afterAll(() => downWithController(lab, controller), 120_000);

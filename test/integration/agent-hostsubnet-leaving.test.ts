@@ -15,7 +15,7 @@ import { Dataplane, type AgentDataplane } from '../../pkg/agent/dataplane.js';
 import type { Op } from '../../pkg/agent/planner/ops.js';
 import { netnsTarget } from '../../pkg/netlink/target.js';
 import type { LabHost } from '../../pkg/lab/index.js';
-import { agentLabWithController, docker, downWithController, eventually, obj, runContainer, type AgentLab } from './agent-harness.js';
+import { agentJoined, agentLabWithController, docker, downWithController, eventually, obj, runContainer, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 let controller: Controller | undefined;
@@ -25,8 +25,7 @@ const cnDoc = obj('ClusterNetwork', 'lv', { cidr: '10.79.0.0/23', hostPrefix: 24
 beforeAll(async () => {
   ({ lab, controller } = await agentLabWithController(1));
   await lab.store.applyAll([cnDoc]);
-  await lab.startAgent(lab.hosts[0]);
-  await eventually(async () => (await lab.store.get('Node', 'host-1')) ?? undefined, 'Node host-1 made from its report', 30_000);
+  await agentJoined(lab);
 }, 240_000);
 
 afterAll(() => downWithController(lab, controller), 120_000);
