@@ -155,6 +155,19 @@ export class DockerClient {
     } catch (e) { throw toDockerError(e, `list containers on network ${id}`); }
   }
 
+  /**
+   * The static addresses (`--ip`: IPAMConfig.IPv4Address) that containers referencing network
+   * `name` keep there, running or not: a stopped container holds no endpoint, but gets its
+   * address back at its next start. One list call, filtered by the network.
+   */
+  async staticAddressesOn(name: string): Promise<string[]> {
+    try {
+      const list = await this.call('list_containers', () => this.docker.listContainers({ all: true, filters: { network: [name] } }));
+      const nets = list.map((c) => (c.NetworkSettings?.Networks ?? {}) as Record<string, { IPAMConfig?: { IPv4Address?: string } | null }>);
+      return nets.map((n) => n[name]?.IPAMConfig?.IPv4Address ?? '').filter((ip) => ip);
+    } catch (e) { throw toDockerError(e, `list containers on network ${name}`); }
+  }
+
   async listNetworks(): Promise<DockerNetwork[]> {
     let list: RawNetwork[];
     try { list = (await this.call('list_networks', () => this.docker.listNetworks())) as RawNetwork[]; } catch (e) { throw toDockerError(e, 'list networks'); }

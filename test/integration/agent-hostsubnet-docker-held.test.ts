@@ -3,7 +3,8 @@
 // The agent reports it on its HostSubnet (status.dockerHeld, shown by `xctl get hs -o yaml`),
 // and a ContainerNic made after gets another address and is Ready, where it was given that one
 // and waited AddressInUse for as long as the container ran. Real etcd, the controller, an agent
-// and a dockerd on host-1 (agent/reconcilers/host-subnet-docker-held.ts).
+// and a dockerd on host-1 (agent/reconcilers/host-subnet-docker-held.ts). A stopped container
+// keeps its --ip address for its next start: it stays listed until the container is removed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isReady, type HostSubnet } from '../../pkg/api/index.js';
 import type { Controller } from '../../pkg/controller/controller.js';
@@ -45,4 +46,24 @@ describe('a container given an address of xnet\'s part with docker run --ip', ()
     await docker(lab.hosts[0], ['rm', '-f', 'pinned']);
     await eventually(async () => ((await heldNow()) === undefined ? true : undefined), 'the HostSubnet lists nothing once pinned is gone', 15_000);
   }, 240_000);
+});
+
+describe('a container given an address of xnet\'s part with docker run --ip, then stopped', () => {
+  it('stays reported while it is stopped (it gets that address back at its next start), and goes once it is removed', async () => {
+    const h = await eventually(async () => { const x = await hs(); return x && isReady(x) ? x : undefined; }, 'held-host-1 Ready', 60_000);
+    const base = String(h.status!.subnet).split('/')[0].split('.').slice(0, 3).join('.');
+    const [stopped, marker] = [`${base}.100`, `${base}.101`];
+    await runContainer(lab.hosts[0], 'sleeper', ['--net', 'heldnet', '--ip', stopped]);
+    await eventually(async () => ((await heldNow())?.includes(stopped) ? true : undefined), 'the HostSubnet lists the address', 15_000);
+    // stop wakes a pass (the network's disconnect event); the marker's connect wakes one after it,
+    // so once the marker is listed the report reflects the stopped container
+    await docker(lab.hosts[0], ['stop', '-t', '1', 'sleeper']);
+    await runContainer(lab.hosts[0], 'marker', ['--net', 'heldnet', '--ip', marker]);
+    const listed = await eventually(async () => { const d = await heldNow(); return d?.includes(marker) ? d : undefined; }, 'the HostSubnet lists the marker', 15_000);
+    expect(listed).toEqual([stopped, marker]);
+
+    // removed (a container's destroy event), its address is free again
+    await docker(lab.hosts[0], ['rm', 'sleeper']);
+    expect(await eventually(async () => { const d = await heldNow(); return d && !d.includes(stopped) ? d : undefined; }, 'the stopped address goes once sleeper is removed', 15_000)).toEqual([marker]);
+  }, 120_000);
 });

@@ -1,5 +1,6 @@
 // A node's report of the addresses Docker's containers hold on its HostSubnet (status.dockerHeld)
-// is kept as reported when the pass cannot read the containers: Docker down or timed out, or a
+// (running containers' endpoints, and the --ip addresses stopped ones keep) is kept as reported
+// when the pass cannot read the containers: Docker down or timed out, or a
 // step of the pass failing. A failed read is no sign the containers left (docs/agent.md); a
 // report written without the list let the controller hand their addresses to NICs again, and
 // then move those NICs off them once Docker answered. The pass against a recorded dataplane.
@@ -25,7 +26,7 @@ const network: DockerNetwork = { id: 'n1', name: 'net1', driver: 'bridge', subne
 const bridge: Link = { ifindex: 5, name: 'br01', kind: 'bridge', mac: '02:42:00:00:00:01', mtu: 1500, up: true, promisc: false, alias: 'xnet:hostsubnet:default-host-1' };
 
 /** The pass with Docker's answers given; the fields of each report it writes. */
-async function pass(docker: { networks: () => Promise<DockerNetwork[]>; endpoints: () => Promise<Array<{ ip: string }>> }, up = true) {
+async function pass(docker: { networks: () => Promise<DockerNetwork[]>; endpoints: () => Promise<Array<{ ip: string }>>; statics?: () => Promise<string[]> }, up = true) {
   const written: Array<Record<string, unknown>> = [];
   const list = <T extends { metadata: { name: string } }>(xs: T[]) => ({ list: () => xs, get: (n: string) => xs.find((x) => x.metadata.name === n) });
   const ctx = {
@@ -35,7 +36,7 @@ async function pass(docker: { networks: () => Promise<DockerNetwork[]>; endpoint
     dp: {
       ip: { linksAndAddrs: async () => ({ links: [{ ...bridge, up }], addrs: [{ ifindex: 5, family: 'inet', local: spec.gateway, prefixlen: 24 }] }) },
       dockerNetworks: docker.networks,
-      docker: { networkEndpoints: docker.endpoints, inspectNetwork: async () => network },
+      docker: { networkEndpoints: docker.endpoints, staticAddressesOn: docker.statics ?? (async () => []), inspectNetwork: async () => network },
       // the step that brings the bridge back up fails
       execute: async () => { if (!up) throw new DockerError('DockerTimedOut', 'Docker did not answer in time'); },
     },
@@ -49,6 +50,16 @@ describe('the addresses Docker\'s containers hold, reported on a HostSubnet', ()
     const w = await pass({ networks: async () => [network], endpoints: async () => [{ ip: '10.76.1.5' }, { ip: '10.76.1.201' }] });
     // the one in dockerRange is Docker's own to give
     expect(w).toEqual([{ dockerHeld: ['10.76.1.201'] }]);
+  });
+
+  it('include the --ip addresses stopped containers keep on the network (they get them back at their next start)', async () => {
+    const w = await pass({ networks: async () => [network], endpoints: async () => [{ ip: '10.76.1.201' }], statics: async () => ['10.76.1.201', '10.76.1.130', '10.76.1.7'] });
+    expect(w).toEqual([{ dockerHeld: ['10.76.1.130', '10.76.1.201'] }]);
+  });
+
+  it('are kept as reported when the stopped containers cannot be listed', async () => {
+    const w = await pass({ networks: async () => [network], endpoints: async () => [], statics: async () => { throw new DockerError('DockerTimedOut', 'Docker did not answer in time'); } });
+    expect(w).toEqual([{ dockerHeld: HELD }]);
   });
 
   it('are kept as reported when Docker does not answer the pass\'s first read', async () => {

@@ -2,8 +2,10 @@
 // part of it (status.dockerHeld, api/docker-held.ts): `docker run --ip` (or `network connect
 // --ip`) outside the dockerRange, which Docker checks only against its own endpoints. The
 // controller gives no ContainerNic such an address, and moves one it gave before the report came
-// (controller/hostsubnet-docker-held.ts). Read from the network's endpoints in each pass over the
-// HostSubnets, which a container's connect or disconnect (Docker's events) queues.
+// (controller/hostsubnet-docker-held.ts). Read in each pass over the HostSubnets, which a
+// container's connect or disconnect (Docker's events; a `docker stop` disconnects) and destroy
+// queue: the network's endpoints (running containers) and the static addresses of the containers
+// that reference it, stopped ones included (they get their --ip address back at their next start).
 import type { HostSubnet } from '../../api/index.js';
 import { dockerHeldIn, xnetPart } from '../../api/docker-held.js';
 import type { DockerNetworkSpec } from '../../docker/types.js';
@@ -18,14 +20,16 @@ import type { AgentContext } from '../context.js';
 export async function dockerHeldFields(ctx: AgentContext, hs: HostSubnet, spec: DockerNetworkSpec): Promise<Record<string, unknown>> {
   const ranges = xnetPart({ subnet: spec.subnet, gateway: spec.gateway, dockerRange: spec.ipRange });
   if (!ranges) return {};
-  let endpoints: Array<{ ip: string }> | undefined;
+  let ips: string[];
   try {
-    endpoints = await ctx.dp.docker.networkEndpoints(spec.name);
+    // a stopped container holds no endpoint, but keeps its --ip address for its next start
+    const [endpoints, statics] = await Promise.all([ctx.dp.docker.networkEndpoints(spec.name), ctx.dp.docker.staticAddressesOn(spec.name)]);
+    ips = [...(endpoints ?? []).map((e) => e.ip), ...statics];
   } catch (e) {
     ctx.log.warn('could not read the containers on a HostSubnet network; its report of the addresses they hold is kept', { hostSubnet: hs.metadata.name, error: (e as Error).message });
     return keptDockerHeld(hs);
   }
-  const held = dockerHeldIn(ranges, (endpoints ?? []).map((e) => e.ip));
+  const held = dockerHeldIn(ranges, ips);
   return held.length ? { dockerHeld: held.map(formatIPv4) } : {};
 }
 
