@@ -41,6 +41,7 @@ export class HollowDataplane implements AgentDataplane {
     inspectContainer: async () => undefined,
     runningContainers: async () => [],
     networkEndpoints: async () => undefined,
+    staticAddressesOn: async () => [],
     reconnect: async () => undefined,
     listNetworks: async () => [],
     ping: async () => undefined,
