@@ -15,6 +15,7 @@ import { hostSubnetXnetRange, macvlanRange, slotCount } from './plan.js';
 import { macvlanUse } from './check-macvlan.js';
 import { decodeReport } from '../dockeripam/report.js';
 import { keptByNode, readHsReport, type HsReport } from './check-leaving.js';
+import { externalAnnounced, externalCountProblems } from './check-external.js';
 
 export interface IpamCheckReport { text: string; problems: number }
 
@@ -59,15 +60,26 @@ export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
   const input = readAuditInput(kvs, prefix);
   const { leaks, backed, kept } = checkClaims(input);
   const { announced, unclaimed } = checkAnnounced(input, backed, kept);
+  const counted = externalCountProblems(input.statuses, marksOf(input));
   return {
     pools: poolUses(input),
-    leaks: [...input.undecodable, ...leaks],
+    leaks: [...input.undecodable, ...leaks, ...counted.leaks],
     duplicates: overlaps(announced),
-    unclaimed,
+    unclaimed: [...unclaimed, ...counted.unclaimed],
     nodeAddresses: nodeAddressClashes(input),
     notes: outsideRangeNotes(input),
     claims: input.claims.length,
   };
+}
+
+/** How many external marks each MacvlanNet holds (its claims, of its uid: check-external.ts). */
+function marksOf(input: AuditInput): Map<string, number> {
+  const n = new Map<string, number>();
+  for (const c of input.claims) {
+    if (c.claim.role !== 'external' || c.claim.owner.kind !== 'MacvlanNet') continue;
+    if (input.objects.get(`MacvlanNet/${c.claim.owner.name}`)?.metadata.uid === c.claim.owner.uid) n.set(c.claim.owner.name, (n.get(c.claim.owner.name) ?? 0) + 1);
+  }
+  return n;
 }
 
 /**
@@ -197,7 +209,7 @@ function ownerAnnounces(c: ClaimEntry, owner: StoredObject, st: Status | undefin
   const n = ((st?.nodes ?? []) as MacvlanNodeStatus[]).find((x) => x.name === c.claim.node);
   if (c.claim.role === 'docker-block') return n?.dockerRange === c.claim.cidr || n?.previousDockerRange === c.claim.cidr;
   if (c.claim.role === 'node-pool') return !!n?.addresses?.includes(c.claim.ip!) || !!n?.outsideRange?.includes(c.claim.ip!);
-  if (c.claim.role === 'external') return ((st?.external ?? []) as string[]).includes(c.claim.ip!);
+  if (c.claim.role === 'external') return externalAnnounced(st, c.claim.ip!);
   return n?.shimAddress === c.claim.ip;
 }
 
