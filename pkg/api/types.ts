@@ -162,8 +162,13 @@ export const macvlanNetStatus = z.looseObject({
   free: z.number().int().optional(),
   /** dockerIPAM xnet: addresses given to containers (all nodes) */
   used: z.number().int().optional(),
-  /** addresses that answered an ARP probe: used by someone outside xnet, never handed out */
+  /**
+   * addresses that answered an ARP probe: used by someone outside xnet, never handed out; the
+   * lowest 1,024 (controller/macvlan-mark-time.ts MAX_STATUS_EXTERNAL)
+   */
   external: z.array(z.string()).optional(),
+  /** how many addresses are marked external in all, only when that is more than `external` lists */
+  externalCount: z.number().int().optional(),
   nodes: z.array(macvlanNodeStatus).optional(),
   /**
    * dockerIPAM xnet, only while some node's part says usedUp: why no address can come to those

@@ -15,8 +15,16 @@ export function markTime(nowMs = Date.now()): number {
   return Math.floor(nowMs / 1000);
 }
 
-/** The most marks listed in one node's part: status.external lists them all already (macvlan-status.ts). */
+/** The most marks listed in one node's part (macvlan-status.ts withMarks). */
 export const MAX_LISTED_MARKS = 256;
+
+/**
+ * The most marks status.external lists, lowest first (macvlan-status.ts); status.externalCount
+ * counts them all when there are more. Listed without a cap, the ~110,000 marks a lying node can
+ * make on a large pool made the status larger than etcd takes in a request, and it was never
+ * written again, not even by the transaction freeing that deleted Node's marks.
+ */
+export const MAX_STATUS_EXTERNAL = 1024;
 
 /** Bytes of a mark in status.external (`"255.255.255.255",`), the most an address takes. */
 const LISTED_BYTES = 18;
@@ -25,6 +33,8 @@ const PART_BYTES = 18 + 11;
 /** Bytes of the lists' names in a part with marks (`,"external":[],"externalMarkedAt":[]`), and in the status. */
 const PART_KEYS_BYTES = 36;
 const LISTED_KEY_BYTES = 14;
+/** Bytes of the count beside a capped status.external (`,"externalCount":4294967296`). */
+const COUNT_BYTES = 28;
 
 /** A mark's bytes in a list: its address in JSON (`"10.0.0.1",`); its time (`1790000000,`, `0,` without one). */
 const ipBytes = (ip: string) => ip.length + 3;
@@ -32,31 +42,33 @@ const timeBytes = (t: number | undefined) => String(t ?? 0).length + 1;
 
 /**
  * The bytes the MacvlanNet's marks add to its status (the status put is kept room for in each
- * transaction, macvlan-round.ts statusReserve), at most what they take, not much more: each in
- * status.external, up to MAX_LISTED_MARKS a node in its part with its time, only for a node
+ * transaction, macvlan-round.ts statusReserve), at most what they take, not much more: up to
+ * MAX_STATUS_EXTERNAL in status.external (and its count when there are more), up to
+ * MAX_LISTED_MARKS a node in its part with its time, only for a node
  * that can have a part (a deleted Node has none: its marks are freed, macvlan.ts externalKept).
  * Kept larger than that, a round fitted nothing, not even the releases that shrink the status.
  */
 export function marksStatusBytes(ctx: Ctx, mvn: string): number {
   const perNode = new Map<string, number[]>();
-  let all = 0;
+  const all: number[] = [];
   for (const c of ctx.model.claimsIn('macvlannets', mvn, 'addresses').values()) {
     if (c.claim.role !== 'external' || !c.claim.ip) continue;
-    all += ipBytes(c.claim.ip);
+    all.push(ipBytes(c.claim.ip));
     const node = c.claim.node ?? '';
     const sizes = perNode.get(node) ?? [];
     if (!sizes.length) perNode.set(node, sizes);
     sizes.push(ipBytes(c.claim.ip) + timeBytes(c.claim.markedAt));
   }
   let parts = 0;
-  for (const [node, sizes] of perNode) if (mayHavePart(ctx, node)) parts += PART_KEYS_BYTES + listedBytes(sizes);
-  return (all ? LISTED_KEY_BYTES + all : 0) + parts;
+  for (const [node, sizes] of perNode) if (mayHavePart(ctx, node)) parts += PART_KEYS_BYTES + listedBytes(sizes, MAX_LISTED_MARKS);
+  const count = all.length > MAX_STATUS_EXTERNAL ? COUNT_BYTES : 0;
+  return (all.length ? LISTED_KEY_BYTES + listedBytes(all, MAX_STATUS_EXTERNAL) + count : 0) + parts;
 }
 
-/** What the part lists of `sizes` take at most: the MAX_LISTED_MARKS lowest addresses are listed, each no larger than the largest. */
-function listedBytes(sizes: number[]): number {
-  if (sizes.length <= MAX_LISTED_MARKS) return sizes.reduce((s, n) => s + n, 0);
-  return MAX_LISTED_MARKS * sizes.reduce((m, n) => Math.max(m, n), 0);
+/** What a list of `sizes` takes at most: the `max` lowest addresses are listed, each no larger than the largest. */
+function listedBytes(sizes: number[], max: number): number {
+  if (sizes.length <= max) return sizes.reduce((s, n) => s + n, 0);
+  return max * sizes.reduce((m, n) => Math.max(m, n), 0);
 }
 
 /** A selected or leaving node's part lists its marks (macvlan-status.ts withMarks): its Node is there, or does not decode. */

@@ -8,7 +8,7 @@ import type { TxnPlan } from './txn-plan.js';
 import { conditions, putStatusIfChanged, type Ctx } from './context.js';
 import { firstFew } from '../first-few.js';
 import { parseIPv4 } from '../ip/ipv4.js';
-import { MAX_LISTED_MARKS } from './macvlan-mark-time.js';
+import { MAX_LISTED_MARKS, MAX_STATUS_EXTERNAL } from './macvlan-mark-time.js';
 
 /**
  * Ready from the nodes' parts and the ContainerNics waiting for an address (`waiting`, by name);
@@ -81,11 +81,11 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
   const name = m.metadata.name;
   const uid = m.metadata.uid!;
   const claims = [...ctx.model.claimsIn('macvlannets', name, 'addresses').values(), ...ctx.model.claimsIn('macvlannets', name, 'blocks').values()];
-  // a mark this transaction turns into the pre-claim of the node using it is external no more
+  // a mark this transaction turns into the pre-claim of the node using it, or frees, is external no more
   const preClaimed = new Set(statusNodes.flatMap((s) => s.addresses ?? []));
   const unmarked = new Set(round.unmarked?.map((u) => u.ip));
   const marks = [
-    ...claims.filter((c) => c.claim.role === 'external' && !preClaimed.has(c.claim.ip!) && !unmarked.has(c.claim.ip!)).map((c) => c.claim),
+    ...claims.filter((c) => c.claim.role === 'external' && !preClaimed.has(c.claim.ip!) && !unmarked.has(c.claim.ip!) && !plan.deletes(c.key)).map((c) => c.claim),
     ...(round.marked ?? []).map((k) => ({ ...k, owner: { uid } })),
   ];
   const held = [
@@ -96,7 +96,10 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
     ...marks,
   ];
   const own = marks.filter((c) => c.owner.uid === uid);
-  const external = [...new Set(own.map((c) => c.ip!))].sort();
+  // the lowest MAX_STATUS_EXTERNAL, and how many in all when there are more: a status listing a
+  // lying node's ~110,000 marks was larger than etcd takes and was never written again
+  const marked = [...new Set(own.map((c) => c.ip!))].sort((a, b) => parseIPv4(a) - parseIPv4(b));
+  const external = marked.slice(0, MAX_STATUS_EXTERNAL);
   const used = xnetIpam ? statusNodes.reduce((s, n) => s + usedOn(ctx, name, n), 0) : undefined;
   const prev = ctx.model.controllerStatus('MacvlanNet', name)?.status;
   putStatusIfChanged(ctx, plan, 'MacvlanNet', name, {
@@ -104,6 +107,7 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
     ...macvlanUsage(m.spec, held),
     ...(used !== undefined ? { used } : {}),
     ...(external.length ? { external } : {}),
+    ...(marked.length > external.length ? { externalCount: marked.length } : {}),
     nodes: xnetIpam ? withMarks(statusNodes, own) : statusNodes,
     ...(usedUp ? { poolUsedUp: usedUp } : {}),
     conditions: conditions(prev, [macvlanCondition(statusNodes, missing, ctx.model.nicsWaitingIn('macvlannets', name), m.metadata.deletionTimestamp ? '' : overrideNotes(ctx, m, statusNodes))]),

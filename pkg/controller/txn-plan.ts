@@ -199,6 +199,11 @@ export class TxnPlan {
     return this.putKeys.has(key);
   }
 
+  /** Whether this plan deletes `key`. */
+  deletes(key: string): boolean {
+    return this.delKeys.has(key);
+  }
+
   del(key: string): this {
     if (this.putKeys.has(key)) throw new DuplicateKeyError(key);
     this.delKeys.set(key, (this.delKeys.get(key) ?? 0) + 1);
