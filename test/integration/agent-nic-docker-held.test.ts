@@ -5,15 +5,13 @@
 // one address. It must not: the NIC waits, AddressInUse, naming the container that holds it,
 // and is made once that container is gone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, inContainerNetns, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
+import { allocateNic, docker, eventually, inContainerNetns, obj, oneHostAgentLab, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 const h1 = () => lab.hosts[0];
 
 beforeAll(async () => {
-  lab = await agentLab(1);
-  await createDefaultNetwork(lab.store, 1);
-  await lab.startAgent(h1());
+  lab = await oneHostAgentLab();
   await eventually(async () => (await readyCondition(lab.store, 'HostSubnet', 'default-host-1'))?.status === 'True' || undefined, 'HostSubnet Ready', 60_000);
   await runContainer(h1(), 'web', ['--net', 'net1']);
   await runContainer(h1(), 'pinned', ['--net', 'net1', '--ip', '10.76.1.83']);

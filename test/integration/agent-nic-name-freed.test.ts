@@ -6,15 +6,13 @@
 // runs with the tests' out-of-reach resync, so a NIC made in time was made by an event.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEAL_WAIT_MS } from '../harness/heal.js';
-import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, inContainerNetns, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
+import { allocateNic, docker, eventually, inContainerNetns, obj, oneHostAgentLab, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 const h1 = () => lab.hosts[0];
 
 beforeAll(async () => {
-  lab = await agentLab(1);
-  await createDefaultNetwork(lab.store, 1);
-  await lab.startAgent(h1());
+  lab = await oneHostAgentLab();
   await runContainer(h1(), 'freed');
   await runContainer(h1(), 'freed2');
   await docker(h1(), ['network', 'create', 'side7', '--subnet', '172.27.0.0/24']);

@@ -4,16 +4,14 @@
 // gateway existed nowhere and nothing beyond the bridge answered (found in a 3-host lab).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostSubnet } from '../../pkg/api/index.js';
-import { agentLab, allocateNic, createDefaultNetwork, docker, eventually, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
+import { allocateNic, docker, eventually, obj, oneHostAgentLab, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 const h1 = () => lab.hosts[0];
 const nicReady = () => readyCondition(lab.store, 'ContainerNic', 'n-eth1');
 
 beforeAll(async () => {
-  lab = await agentLab(1);
-  await createDefaultNetwork(lab.store, 1);
-  await lab.startAgent(h1());
+  lab = await oneHostAgentLab();
   await runContainer(h1(), 'holder', ['--net', 'net1']);
   await runContainer(h1(), 'nc');
   await lab.store.create(obj('ContainerNic', 'n-eth1', { node: 'host-1', container: 'nc', ifName: 'eth1', network: { clusterNetwork: 'default' } }));

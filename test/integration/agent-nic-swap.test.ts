@@ -5,7 +5,7 @@
 // The agent runs with the tests' out-of-reach resync: what converges, converges by events.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerNic } from '../../pkg/api/index.js';
-import { agentLab, allocateNic, createDefaultNetwork, eventually, inContainerNetns, obj, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
+import { allocateNic, eventually, inContainerNetns, obj, oneHostAgentLab, readyCondition, runContainer, type AgentLab } from './agent-harness.js';
 
 let lab: AgentLab;
 const h1 = () => lab.hosts[0];
@@ -25,9 +25,7 @@ async function setIfName(name: string, ifName: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  lab = await agentLab(1);
-  await createDefaultNetwork(lab.store, 1);
-  await lab.startAgent(h1());
+  lab = await oneHostAgentLab();
   await runContainer(h1(), 'swap');
   await lab.store.create(obj('ContainerNic', 'swap-a', { node: 'host-1', container: 'swap', ifName: 'eth1', network: { clusterNetwork: 'default' } }));
   await allocateNic(lab.store, 'swap-a', '10.76.1.50');
