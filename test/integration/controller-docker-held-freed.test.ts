@@ -5,31 +5,21 @@
 // NIC not in place moved off such an address when none other is free has none meanwhile. Real etcd, the real controller; the reports are written as the
 // node's agent writes them (its status key of the HostSubnet), controller/hostsubnet-docker-held.ts.
 import { describe, expect, it } from 'vitest';
-import { getCondition, type AnyObject } from '../../pkg/api/index.js';
 import { hostSubnetXnetRange } from '../../pkg/api/rules.js';
 import { formatIPv4 } from '../../pkg/ip/ipv4.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
 import { obj, eventually, statusOf, uniquePrefix, useControllerFixture } from './controller-helpers.js';
+import { HS, cond, nicOn, reportDockerHeld } from './docker-held-fixture.js';
 
 const prefix = uniquePrefix();
 const f = useControllerFixture(prefix, { addressCooldownMs: 0 });
 
-const HS = 'apps-host-1';
-const cond = (o: AnyObject | undefined, type: string) => getCondition(statusOf(o).conditions as never, type);
-const nicOn = (name: string) => obj('ContainerNic', name, { node: 'host-1', container: name, ifName: 'eth1', network: { clusterNetwork: 'apps' } });
 const allocated = (name: string, status: 'True' | 'False') => eventually(async () => {
   const o = await f.store.get('ContainerNic', name);
   const c = cond(o, 'Allocated');
   return c?.status === status ? { ip: statusOf(o).ip as string | undefined, reason: c.reason } : undefined;
 }, `${name} Allocated ${status}`, 10_000);
-/** A node's report on the HostSubnet, as its agent writes it. */
-const report = async (dockerHeld?: string[]) => {
-  const hs = await f.store.get('HostSubnet', HS);
-  await f.store.writeStatus('HostSubnet', HS, { node: 'host-1' }, {
-    ...(dockerHeld ? { dockerHeld } : {}), keptUntilNetworkGone: true, objectUid: hs!.metadata.uid, observedGeneration: hs!.metadata.generation,
-    conditions: [{ type: 'Ready', status: 'True', reason: 'Converged', message: 'in place', lastTransitionTime: new Date().toISOString() }],
-  });
-};
+const report = (dockerHeld?: string[]) => reportDockerHeld(f.store, 'host-1', dockerHeld);
 
 describe('addresses Docker\'s containers held, no longer reported', () => {
   it('are given to a NIC that waited for a free address', async () => {

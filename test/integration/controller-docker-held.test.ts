@@ -7,32 +7,21 @@
 // nothing. Real etcd, the real controller; the reports are written as the node's agent writes
 // them (its status key of the HostSubnet), controller/hostsubnet-docker-held.ts.
 import { describe, expect, it } from 'vitest';
-import { getCondition, type AnyObject } from '../../pkg/api/index.js';
 import { formatIPv4, parseIPv4 } from '../../pkg/ip/ipv4.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
 import { obj, eventually, statusOf, uniquePrefix, useControllerFixture } from './controller-helpers.js';
+import { HS, cond, nicOn, reportDockerHeld } from './docker-held-fixture.js';
 
 const prefix = uniquePrefix();
 const f = useControllerFixture(prefix, { addressCooldownMs: 0 });
 
-const HS = 'apps-host-1';
-const cond = (o: AnyObject | undefined, type: string) => getCondition(statusOf(o).conditions as never, type);
-const nicOn = (name: string) => obj('ContainerNic', name, { node: 'host-1', container: name, ifName: 'eth1', network: { clusterNetwork: 'apps' } });
 const ipOf = (name: string, not?: string) => eventually(async () => {
   const o = await f.store.get('ContainerNic', name);
   const ip = statusOf(o).ip;
   return cond(o, 'Allocated')?.status === 'True' && typeof ip === 'string' && ip !== not ? ip : undefined;
 }, `${name} gets an address${not ? ` other than ${not}` : ''}`, 10_000);
 const plus = (ip: string, n: number) => formatIPv4(parseIPv4(ip) + n);
-/** A node's report on the HostSubnet, as its agent writes it. */
-const report = async (node: string, dockerHeld: unknown) => {
-  const hs = await f.store.get('HostSubnet', HS);
-  const now = new Date().toISOString();
-  await f.store.writeStatus('HostSubnet', HS, { node }, {
-    dockerHeld, keptUntilNetworkGone: true, objectUid: hs!.metadata.uid, observedGeneration: hs!.metadata.generation,
-    conditions: [{ type: 'Ready', status: 'True', reason: 'Converged', message: 'in place', lastTransitionTime: now }],
-  });
-};
+const report = (node: string, dockerHeld: unknown) => reportDockerHeld(f.store, node, dockerHeld);
 /** A NIC applied after a report: the controller's watch of objects and statuses sees the report first. */
 const settle = async (name: string) => { await f.store.applyAll([nicOn(name)]); return ipOf(name); };
 
