@@ -16,9 +16,7 @@ const fx = useMacvlanParts();
 describe('a pre-claim that answered a node\'s ARP probe', () => {
   it('is marked external and told once in a Warning naming the address and the node', async () => {
     await fx.segment('probed', { subnet: '198.19.80.0/24', ipRange: '198.19.80.8/29', dockerIPAM: 'xnet', hostShim: true }, 'probed', ['ex-1']);
-    await fx.report('probed', 'ex-1', {});
-    const part = await eventually(async () => { const p = await fx.partOf('probed', 'ex-1'); return p?.addresses?.length ? p : undefined; }, 'ex-1 holds addresses at hand');
-    const answered = part.addresses![0];
+    const answered = await fx.firstAtHand('probed', 'ex-1');
     await fx.report('probed', 'ex-1', { external: [answered] });
     await eventually(async () => (await fx.claimed('probed')).get(answered)?.role === 'external', `${answered} marked external`);
     const events = async () => (await listEvents(fx.etcd.client(), fx.prefix, { kind: 'MacvlanNet', name: 'probed' })).items.filter((e) => e.reason === 'AddressInUseOutside');
@@ -35,10 +33,8 @@ describe('a pre-claim that answered a node\'s ARP probe', () => {
 
   it('is listed in its node\'s part, and freed once that node\'s report says it is free again (cleared), told in a Normal event', async () => {
     await fx.segment('cleared', { subnet: '198.19.81.0/24', ipRange: '198.19.81.8/29', dockerIPAM: 'xnet', hostShim: true }, 'cleared', ['cl-1', 'cl-2']);
-    await fx.report('cleared', 'cl-1', {});
     await fx.report('cleared', 'cl-2', {});
-    const part = await eventually(async () => { const p = await fx.partOf('cleared', 'cl-1'); return p?.addresses?.length ? p : undefined; }, 'cl-1 holds addresses at hand');
-    const answered = part.addresses![0];
+    const answered = await fx.firstAtHand('cleared', 'cl-1');
     await fx.report('cleared', 'cl-1', { external: [answered] });
     await eventually(async () => (await fx.partOf('cleared', 'cl-1'))?.external?.[0] === answered, `${answered} listed in cl-1's part as its mark`);
     expect((await fx.partOf('cleared', 'cl-2'))?.external).toBeUndefined();

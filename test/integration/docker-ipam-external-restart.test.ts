@@ -37,9 +37,7 @@ async function restartedAgentPass(mvn: string, node: string): Promise<{ probed: 
 describe('an external mark made a quarantine ago', () => {
   it('is probed again in the first pass of an agent started since, which reports it cleared, and the controller frees it', async () => {
     await fx.segment('restarted', { subnet: '198.19.82.0/24', ipRange: '198.19.82.8/29', dockerIPAM: 'xnet', hostShim: true }, 'restarted', ['rs-1']);
-    await fx.report('restarted', 'rs-1', {});
-    const part = await eventually(async () => { const p = await fx.partOf('restarted', 'rs-1'); return p?.addresses?.length ? p : undefined; }, 'rs-1 holds addresses at hand');
-    const answered = part.addresses![0];
+    const answered = await fx.firstAtHand('restarted', 'rs-1');
     const before = Math.floor(Date.now() / 1000);
     await fx.report('restarted', 'rs-1', { external: [answered] });
     const claim = await eventually(async () => { const c = (await fx.claimed('restarted')).get(answered); return c?.role === 'external' ? c as typeof c & { markedAt?: number } : undefined; }, `${answered} marked external`);

@@ -61,6 +61,13 @@ export class MacvlanParts {
     await this.store.writeStatus('MacvlanNet', mvn, { node }, { ready: true, message: 'ready', ipam: { assigned: [], returned: [], external: [], requested: [], want: 0, ...ipam } });
   };
 
+  /** The lowest address `node` holds at hand on `mvn`, once it holds one; its agent reports first, as a started agent does. */
+  firstAtHand = async (mvn: string, node: string): Promise<string> => {
+    await this.report(mvn, node, {});
+    const p = await eventually(async () => { const q = await this.partOf(mvn, node); return q?.addresses?.length ? q : undefined; }, `${node} holds addresses at hand`);
+    return p.addresses![0];
+  };
+
   /**
    * The nodes' agents start: each writes its report about itself (heartbeat.ts), as report()
    * does the first time. A Node whose agent never reported gets no pre-claimed addresses.
