@@ -178,7 +178,7 @@ function subnetOutsideWhy(hs: HostSubnet, subnet: string, cn: ClusterNetwork): s
 function checkedLocal(h: HostSubnet, cn: ClusterNetwork | undefined): LocalSubnet | undefined {
   const v = hostSubnetView(h);
   if (!cn || v.problem || !v.bridge || !v.subnet || subnetOutsideWhy(h, v.subnet, cn)) return undefined;
-  const l: LocalSubnet = { bridge: v.bridge, subnet: v.subnet };
+  const l: LocalSubnet = { bridge: v.bridge, subnet: v.subnet, hostSubnet: h.metadata.name };
   // the address the host's own cluster traffic leaves from (nat.ts): only one of the subnet's
   if (v.gateway && cidrContains(parseCidr(v.subnet, false), parseIPv4(v.gateway))) l.gateway = v.gateway;
   if (!clusterCidrWhy(cn.spec.cidr)) l.clusterCidr = cn.spec.cidr;

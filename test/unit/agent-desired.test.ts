@@ -51,7 +51,7 @@ describe('desired state from objects', () => {
     const pinned = { ...hs('host-1', 1, { subnet: '10.76.64.0/22', gateway: '10.76.64.1', dockerRange: '10.76.67.0/24' }) };
     pinned.spec = { ...pinned.spec, subnet: '10.76.64.0/22' };
     expect(bridgeNetworkSpec(pinned, cn).spec?.subnet).toBe('10.76.64.0/22');
-    expect(desiredNat([cn], [pinned]).local).toEqual([{ bridge: 'br01', subnet: '10.76.64.0/22', gateway: '10.76.64.1', clusterCidr: '10.76.0.0/16' }]);
+    expect(desiredNat([cn], [pinned]).local).toEqual([{ bridge: 'br01', subnet: '10.76.64.0/22', gateway: '10.76.64.1', clusterCidr: '10.76.0.0/16', hostSubnet: 'default-host-1' }]);
     const unpinned = hs('host-1', 1, { subnet: '10.76.64.0/22', gateway: '10.76.64.1', dockerRange: '10.76.67.0/24' });
     expect(bridgeNetworkSpec(unpinned, cn).problem).toEqual({ reason: 'InvalidSpec', message: expect.stringMatching(/^subnet 10\.76\.64\.0\/22 is larger than ClusterNetwork "default"'s hostPrefix \/24.*nothing is made for it$/) });
     const outside = hs('host-1', 1, { subnet: '172.16.0.0/12', gateway: '172.16.0.1', dockerRange: '172.16.0.128/25' });
@@ -93,14 +93,14 @@ describe('desired state from objects', () => {
 
   it('collects cluster CIDRs and local bridges for the NAT rules, and the HostSubnets whose Docker networks are xnet\'s', () => {
     expect(desiredNat([cn], [hs('host-1', 1)], ['unreadable-one'])).toEqual({
-      clusterCidrs: ['10.76.0.0/16'], local: [{ bridge: 'br01', subnet: '10.76.1.0/24', gateway: '10.76.1.1', clusterCidr: '10.76.0.0/16' }],
+      clusterCidrs: ['10.76.0.0/16'], local: [{ bridge: 'br01', subnet: '10.76.1.0/24', gateway: '10.76.1.1', clusterCidr: '10.76.0.0/16', hostSubnet: 'default-host-1' }],
       served: ['default-host-1', 'unreadable-one'],
     });
   });
 
   it('gives the host\'s own cluster traffic no source address outside the local subnet (a gateway written past the controller)', () => {
     const odd = hs('host-1', 1, { gateway: '198.18.0.99' });
-    expect(desiredNat([cn], [odd]).local).toEqual([{ bridge: 'br01', subnet: '10.76.1.0/24', clusterCidr: '10.76.0.0/16' }]);
+    expect(desiredNat([cn], [odd]).local).toEqual([{ bridge: 'br01', subnet: '10.76.1.0/24', clusterCidr: '10.76.0.0/16', hostSubnet: 'default-host-1' }]);
   });
 
   it('gives a ClusterNetwork cidr no validator passes (written straight into etcd) no NAT rule', () => {

@@ -52,7 +52,7 @@ describe('status values are checked before they become desired state', () => {
 
   it('keeps a bad bridge out of the NAT rules', () => {
     const { clusterCidrs, local } = desiredNat([cn], [hs('host-1', 1), hs('host-1', 2, { bridge: EVIL })]);
-    expect({ clusterCidrs, local }).toEqual({ clusterCidrs: ['10.76.0.0/16'], local: [{ bridge: 'br01', subnet: '10.76.1.0/24', gateway: '10.76.1.1', clusterCidr: '10.76.0.0/16' }] });
+    expect({ clusterCidrs, local }).toEqual({ clusterCidrs: ['10.76.0.0/16'], local: [{ bridge: 'br01', subnet: '10.76.1.0/24', gateway: '10.76.1.1', clusterCidr: '10.76.0.0/16', hostSubnet: 'default-host-1' }] });
   });
 
   it('makes no route to a peer whose HostSubnet or Node holds an invalid value, and says why', () => {

@@ -22,6 +22,8 @@ export interface LocalSubnet {
   gateway?: string;
   /** the CIDR of the ClusterNetwork the subnet belongs to */
   clusterCidr?: string;
+  /** the HostSubnet's name: its Docker network may still be on another bridge (heldBridges) */
+  hostSubnet?: string;
 }
 
 export interface DesiredNat {
@@ -96,7 +98,7 @@ function hostSnatRules(d: DesiredNat): string[] {
  */
 export function forwardRules(d: DesiredNat, dockerNetworks?: ForeignNetwork[], current: string[] = []): string[] {
   const cidrs = sorted(d.clusterCidrs);
-  const local = localSorted(d);
+  const local = localSorted({ ...d, local: [...d.local, ...heldBridges(d.local, dockerNetworks ?? [])] });
   if (!local.length || !cidrs.length) return [];
   const mine = new Set(local.map((l) => l.bridge));
   const served = new Set(d.served ?? []);
@@ -106,6 +108,19 @@ export function forwardRules(d: DesiredNat, dockerNetworks?: ForeignNetwork[], c
   const keepIcc = sorted([...mine]).map((b) => `-i ${b} -o ${b} -j RETURN`);
   const accept = local.flatMap((l) => cidrs.flatMap((t) => [`-s ${l.subnet} -d ${t} -i ${l.bridge} -j ACCEPT`, `-s ${t} -d ${l.subnet} -o ${l.bridge} -j ACCEPT`]));
   return [...docker, ...keepIcc, ...accept];
+}
+
+/**
+ * A local HostSubnet's Docker network still on the bridge it had before `spec.bridge` was edited:
+ * Docker cannot rename it, so it waits for its containers to leave (NetworkInUse) and they stay
+ * on the old bridge meanwhile. Its rules stay with it, as the old value of any option Docker
+ * cannot change in place holds until then; naming only the new bridge, which does not exist
+ * yet, cut the node's containers off every other host.
+ */
+function heldBridges(local: LocalSubnet[], nets: ForeignNetwork[]): LocalSubnet[] {
+  return local.flatMap((l) => nets
+    .filter((n) => l.hostSubnet !== undefined && n.hostSubnet === l.hostSubnet && n.subnet === l.subnet && n.bridge !== l.bridge && ifName.safeParse(n.bridge).success)
+    .map((n) => ({ ...l, bridge: n.bridge })));
 }
 
 /** A return of another Docker network's traffic, as forwardRules writes it (the ICC line has both -i and -o). */
