@@ -254,15 +254,17 @@ function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: Round
     if (err.reason === 'Unreadable') { plan.rollback(start); return { result: 'failed', name, reason: err.reason, message: err.message }; }
     return refuse(err);
   }
-  let changed = planClaims(ctx, hs.obj, cn, choice, plan, state);
-  if (putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, layout))) changed = true;
+  // an allocation is a block claimed; a status rewritten for an edit that claims nothing (a
+  // bridge, gateway or dockerRange) is none: no Allocated event, no xnet_allocations_total
+  const claimed = planClaims(ctx, hs.obj, cn, choice, plan, state);
+  putStatusIfChanged(ctx, plan, 'HostSubnet', name, hsStatus(ctx, hs.obj, layout));
   if (!plan.fitsAloneSince(start)) {
     plan.rollback(pinned);
     return refuse(tooLarge(ctx, hs.obj, cn, choice.subnet));
   }
   const taken = takenSlots(state, cn);
   for (const slot of choice.slots) taken.set(slot, hs.obj.metadata.uid!);
-  return { result: changed ? 'allocated' : 'unchanged', name };
+  return { result: claimed ? 'allocated' : 'unchanged', name };
 }
 
 function planCreate(ctx: Ctx, item: { clusterNetwork: string; node: string }, plan: TxnPlan, state: RoundState): HsOutcome {
