@@ -209,11 +209,12 @@ function controllerStatusEffects(ch: CacheChange, kind: Kind, name: string, s: C
   const hs = kind === 'HostSubnet' ? s.hostSubnet(name) : undefined;
   if (hs) {
     out.wake.push(`clusternetworks/${hs.obj.spec.clusterNetwork}`);
-    // A HostSubnet that moved (its spec.subnet was edited) strands its NICs' addresses:
-    // look at them again so they move too. Rare, so a scan is fine.
-    const before = subnetIn(ch.prev?.value);
-    const after = subnetIn(ch.kv?.value);
-    if (before && before !== after) {
+    // A HostSubnet that moved (its spec.subnet was edited) strands its NICs' addresses, and
+    // one given another gateway leaves the old one in their status (their agent never finds it
+    // on the bridge: BridgeNotReady): look at them again so they follow. Rare, so a scan is fine.
+    const before = layoutIn(ch.prev?.value);
+    const after = layoutIn(ch.kv?.value);
+    if (before.subnet && (before.subnet !== after.subnet || before.gateway !== after.gateway)) {
       for (const n of s.objects<ContainerNic>('ContainerNic')) {
         if (n.obj.spec.node === hs.obj.spec.node && n.obj.spec.network.clusterNetwork === hs.obj.spec.clusterNetwork) {
           out.keys.push(objectKey('ContainerNic', n.obj.metadata.name));
@@ -272,8 +273,9 @@ function copyEffects(ch: CacheChange, s: ChangeScope, out: ChangeEffects): void 
 }
 
 /** status.subnet of a HostSubnet's controller status, as stored. */
-function subnetIn(value: string | undefined): unknown {
-  return value === undefined ? undefined : (JSON.parse(value) as { subnet?: unknown }).subnet;
+function layoutIn(value: string | undefined): { subnet?: unknown; gateway?: unknown } {
+  const st = value === undefined ? undefined : JSON.parse(value) as { subnet?: unknown; gateway?: unknown } | null;
+  return { subnet: st?.subnet, gateway: st?.gateway };
 }
 
 /** The Ready condition's reason in a controller status as cached (admitted: it decodes). */
