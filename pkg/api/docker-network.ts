@@ -68,10 +68,11 @@ const FIELDS: Record<string, Array<[field: string, option: string]>> = {
 };
 
 /**
- * An edit of a stored ClusterNetwork's masquerade or mtu, or a HostSubnet's icc: each is an
- * option of a Docker network, which Docker cannot change in place, so on a node with a container
- * attached the change waits (NetworkInUse) until they are all disconnected. Said by apply and
- * diff, as kubectl prints an API server's warnings; the write goes ahead.
+ * An edit of a stored ClusterNetwork's masquerade or mtu, or a HostSubnet's icc, bridge, gateway
+ * or dockerRange: each is part of a Docker network, which Docker cannot change in place, so on
+ * a node with a container attached the change waits (NetworkInUse) until they are all
+ * disconnected. Said by apply and diff, as kubectl prints an API server's warnings; the write
+ * goes ahead.
  */
 export function remadeNetworkWarnings(batch: Spec[], stored: Spec[]): string[] {
   const before = new Map(stored.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
@@ -80,9 +81,30 @@ export function remadeNetworkWarnings(batch: Spec[], stored: Spec[]): string[] {
     const fields = FIELDS[o.kind];
     if (!was || !fields) return [];
     const [now, then] = [optionsOf(o), optionsOf(was)];
-    return fields.filter(([, option]) => now[option] !== then[option]).map(([field, option]) =>
-      `${o.kind.toLowerCase()}/${o.metadata.name}: spec.${field} ${now[option]} (was ${then[option]}) is an option Docker cannot change on an existing network: ` +
-      `on each node the agent makes ${o.kind === 'HostSubnet' ? 'its' : 'the'} Docker network again once no container is attached to it (stopped ones included); until then ` +
-      `${o.kind === 'HostSubnet' ? 'it reports' : 'that node\'s HostSubnet reports'} NetworkInUse and keeps the old value`);
+    const options = fields.filter(([, option]) => now[option] !== then[option]).map(([field, option]) => remadeLine(o, field, now[option], then[option], 'an option'));
+    return [...options, ...(o.kind === 'HostSubnet' ? layoutWarnings(o, was) : [])];
   });
+}
+
+type Layout = { bridge?: unknown; gateway?: unknown; dockerRange?: unknown };
+const LAYOUT_FIELDS = ['bridge', 'gateway', 'dockerRange'] as const;
+
+/**
+ * A HostSubnet's bridge, gateway or dockerRange set to another value than it has (its spec, else
+ * what the controller gave it: the stored status): Docker renames no bridge and moves no gateway
+ * or ip-range of a network that exists. A field the batch leaves out is the controller's to choose.
+ */
+function layoutWarnings(o: Spec, was: Spec): string[] {
+  const now = (o.spec ?? {}) as Layout;
+  const then = was as { spec?: Layout; status?: Layout };
+  return LAYOUT_FIELDS.flatMap((f) => {
+    const old = then.spec?.[f] ?? then.status?.[f];
+    return typeof now[f] === 'string' && typeof old === 'string' && now[f] !== old ? [remadeLine(o, f, now[f] as string, old, 'a setting')] : [];
+  });
+}
+
+function remadeLine(o: Spec, field: string, now: string, then: string, what: string): string {
+  return `${o.kind.toLowerCase()}/${o.metadata.name}: spec.${field} ${now} (was ${then}) is ${what} Docker cannot change on an existing network: ` +
+    `on each node the agent makes ${o.kind === 'HostSubnet' ? 'its' : 'the'} Docker network again once no container is attached to it (stopped ones included); until then ` +
+    `${o.kind === 'HostSubnet' ? 'it reports' : 'that node\'s HostSubnet reports'} NetworkInUse and keeps the old value`;
 }

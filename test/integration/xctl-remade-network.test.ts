@@ -53,4 +53,18 @@ describe('an edit that makes each node\'s Docker network again', () => {
     expect(r.err).toContain(warning('hostsubnet/apps-host-1', 'icc', 'false', 'true', 'its Docker network again'));
     expect(r.err).toMatch(/until then it reports NetworkInUse and keeps the old value\n$/);
   });
+
+  it('a HostSubnet\'s bridge, gateway and dockerRange: Docker changes none of them in place either', async () => {
+    // a bridge renamed under a network with containers kept them on the old one with no word at apply (NetworkInUse after)
+    const layout = (bridge: string, gateway: string, range: string) =>
+      hs(`  icc: false\n  subnet: 10.233.1.0/24\n  bridge: ${bridge}\n  gateway: ${gateway}\n  dockerRange: ${range}\n`);
+    // set where the stored object had none (and no controller gave it any): nothing to remake
+    expect(await xctl(['apply', '-f', '-'], { stdin: layout('bra', '10.233.1.1', '10.233.1.128/25') })).toEqual({ code: 0, out: 'hostsubnet/apps-host-1 configured\n', err: '' });
+    const r = await xctl(['apply', '-f', '-'], { stdin: layout('brb', '10.233.1.2', '10.233.1.192/26') });
+    expect(r.code, r.err).toBe(0);
+    const setting = (field: string, now: string, was: string) => `Warning: hostsubnet/apps-host-1: spec.${field} ${now} (was ${was}) is a setting Docker cannot change on an existing network: ` +
+      'on each node the agent makes its Docker network again once no container is attached to it (stopped ones included); until then it reports NetworkInUse and keeps the old value';
+    expect(r.err.split('\n').filter(Boolean)).toEqual([setting('bridge', 'brb', 'bra'), setting('gateway', '10.233.1.2', '10.233.1.1'), setting('dockerRange', '10.233.1.192/26', '10.233.1.128/25')]);
+    expect((await xctl(['apply', '-f', '-'], { stdin: layout('brb', '10.233.1.2', '10.233.1.192/26') })).err).toBe('');
+  });
 });
