@@ -42,6 +42,7 @@ export class HollowDataplane implements AgentDataplane {
     runningContainers: async () => [],
     networkEndpoints: async () => undefined,
     staticAddressesOn: async () => [],
+    staticHoldersOn: async () => [],
     reconnect: async () => undefined,
     listNetworks: async () => [],
     ping: async () => undefined,

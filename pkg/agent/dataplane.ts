@@ -48,7 +48,7 @@ export interface AgentDataplane {
   /** execute() only records the ops (verify): there is no change to read back */
   readonly dryRun?: boolean;
   readonly ip: Pick<IpRunner, 'routes' | 'links' | 'addrs' | 'linksAndAddrs'>;
-  readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'runningContainers' | 'networkEndpoints' | 'staticAddressesOn' | 'inspectNetwork' | 'disconnect' | 'connect' | 'listNetworks' | 'ping'>;
+  readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'runningContainers' | 'networkEndpoints' | 'staticAddressesOn' | 'staticHoldersOn' | 'inspectNetwork' | 'disconnect' | 'connect' | 'listNetworks' | 'ping'>;
   /** `pinned`: the Node's spec.interface, whose presence on the host it reports too */
   underlay(pinned?: string): Promise<Underlay>;
   /** opens the network namespace process `pid` is in now (netlink/pinned.ts); the caller closes it */

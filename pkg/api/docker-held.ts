@@ -32,11 +32,20 @@ export function xnetPart(layout: Partial<XnetLayout>): Interval[] | undefined {
 
 /** The addresses among `ips` inside `ranges` (xnet's part), each once, in ascending order, at most MAX_DOCKER_HELD. */
 export function dockerHeldIn(ranges: Interval[], ips: Iterable<string>): number[] {
-  const inside = new Set<number>();
-  for (const ip of ips) {
-    if (!isIPv4(ip)) continue;
-    const n = parseIPv4(ip);
-    if (contains(ranges, n)) inside.add(n);
+  return heldInside(ranges, [...ips].map((ip) => ({ ip }))).slice(0, MAX_DOCKER_HELD).map((h) => h.n);
+}
+
+/**
+ * The holders among `held` whose address is inside `ranges`, each address once (its first
+ * holder), in ascending order, all of them: the rule dockerHeldIn bounds, for a report that
+ * also names each address's container and counts what it leaves out (api/outside-block.ts).
+ */
+export function heldInside<T extends { ip: string }>(ranges: Interval[], held: Iterable<T>): Array<T & { n: number }> {
+  const inside = new Map<number, T & { n: number }>();
+  for (const h of held) {
+    if (!isIPv4(h.ip)) continue;
+    const n = parseIPv4(h.ip);
+    if (contains(ranges, n) && !inside.has(n)) inside.set(n, { ...h, n });
   }
-  return [...inside].sort((a, b) => a - b).slice(0, MAX_DOCKER_HELD);
+  return [...inside.values()].sort((a, b) => a.n - b.n);
 }

@@ -161,10 +161,17 @@ export class DockerClient {
    * address back at its next start. One list call, filtered by the network.
    */
   async staticAddressesOn(name: string): Promise<string[]> {
+    return (await this.staticHoldersOn(name)).map((h) => h.ip);
+  }
+
+  /** staticAddressesOn, with the name of the container keeping each address (for messages). */
+  async staticHoldersOn(name: string): Promise<Array<{ ip: string; name: string }>> {
     try {
       const list = await this.call('list_containers', () => this.docker.listContainers({ all: true, filters: { network: [name] } }));
-      const nets = list.map((c) => (c.NetworkSettings?.Networks ?? {}) as Record<string, { IPAMConfig?: { IPv4Address?: string } | null }>);
-      return nets.map((n) => n[name]?.IPAMConfig?.IPv4Address ?? '').filter((ip) => ip);
+      return list.map((c) => ({
+        ip: ((c.NetworkSettings?.Networks ?? {}) as Record<string, { IPAMConfig?: { IPv4Address?: string } | null }>)[name]?.IPAMConfig?.IPv4Address ?? '',
+        name: (c.Names?.[0] ?? '').replace(/^\//, ''),
+      })).filter((h) => h.ip);
     } catch (e) { throw toDockerError(e, `list containers on network ${name}`); }
   }
 

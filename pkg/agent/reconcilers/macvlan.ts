@@ -8,6 +8,7 @@ import { notReady, ready, unreadable, type AgentContext, type Ready } from '../c
 import { ApplyError } from '../dataplane.js';
 import { desiredMacvlan, dockerMacvlanName, isDeleting, macvlanNodeStatus, macvlanParent, selects } from '../desired.js';
 import { syncDockerIpam } from './docker-ipam.js';
+import { keptOutsideBlock, outsideBlockReport } from './macvlan-outside-block.js';
 import type { AddressBook } from '../../dockeripam/book.js';
 import { effectiveParent, macvlanLeftovers, planMacvlan, planMacvlanRemoval, unprovenMacvlan, type DesiredMacvlan } from '../planner/macvlan.js';
 import { noteInPlace, noteMade, tellUnproven } from './networks-made.js';
@@ -95,7 +96,7 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   const r = desiredMacvlan(m, ctx.node, self, localNics(ctx), ctx.ipam?.plugin);
   const problem = r.problem ?? nodeNameProblems(ctx).get(`MacvlanNet/${name}`);
   // nothing is done to Docker here: the range last reported still holds
-  if (problem || !r.desired) return w(notReady(problem!.reason, problem!.message), lastDockerRange(ctx, m));
+  if (problem || !r.desired) return w(notReady(problem!.reason, problem!.message), { ...lastDockerRange(ctx, m), ...(blocksMode(m) ? keptOutsideBlock(ctx, m) : {}) });
   const d = r.desired;
   const book = d.network?.ipamDriver ? ctx.ipam?.book : undefined;
   if (book) followPart(book, m, ctx.node, effectiveParent(d));
@@ -112,6 +113,9 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
     ...(out.dockerRange === UNKNOWN ? lastDockerRange(ctx, m) : out.dockerRange ? { dockerRange: out.dockerRange } : {}),
     ...(book ? { ipam: book.report(name) } : {}),
   };
+  // dockerIPAM blocks: what its containers hold outside this node's block, also while it stops
+  // at a problem (a network that cannot be made again while containers use it)
+  if (blocksMode(m) && d.network) Object.assign(fields, out.dockerRange === UNKNOWN ? keptOutsideBlock(ctx, m) : await outsideBlockReport(ctx, m, d.network.name, out.dockerRange));
   if (out.stopped) await w(out.stopped, fields);
   if (out.error) throw out.error;
   if (out.stopped) return;
@@ -137,6 +141,8 @@ function followPart(book: AddressBook, m: MacvlanNet, node: string, parent: stri
   // this node's external marks, also when no MacvlanNet change came since the book knew the network (../ipam-host.ts followPool)
   followMarks(book, name, part);
 }
+
+const blocksMode = (m: MacvlanNet) => m.spec.dockerIPAM === 'blocks';
 
 /** The dockerRange this node last reported for the MacvlanNet, as report fields. */
 function lastDockerRange(ctx: AgentContext, m: MacvlanNet): { dockerRange?: string } {
