@@ -171,6 +171,13 @@ export const macvlanNetStatus = z.looseObject({
   externalCount: z.number().int().optional(),
   nodes: z.array(macvlanNodeStatus).optional(),
   /**
+   * dockerIPAM blocks: addresses held twice on the segment, a node's container (docker run --ip
+   * outside its node's block) and another holder, lowest first, at most 64 (controller/macvlan-conflicts.ts)
+   */
+  addressConflicts: z.array(z.object({ ip: z.string(), holders: z.array(z.object({ node: z.string().optional(), role: z.string(), what: z.string() })) })).optional(),
+  /** how many addresses are held twice in all, only when that is more than `addressConflicts` lists */
+  addressConflictCount: z.number().int().optional(),
+  /**
    * dockerIPAM xnet, only while some node's part says usedUp: why no address can come to those
    * nodes (at most MAX_USED_UP_REASON characters), written once for all of them
    */

@@ -6,6 +6,8 @@
 import type { EventRecorder } from '../events/recorder.js';
 import type { InvolvedObject } from '../events/types.js';
 import { firstFew } from '../first-few.js';
+import type { AddressConflict } from '../ipam/address-conflicts.js';
+import { tellConflicts } from './macvlan-conflicts.js';
 
 type Marks = ReadonlyArray<{ ip: string; node: string }>;
 
@@ -33,4 +35,10 @@ export function unmarkedMessage(unmarked: Marks): string {
 export function tellMarks(events: EventRecorder, on: InvolvedObject, o: { marked?: Marks; unmarked?: Marks }): void {
   if (o.marked) void events.record(on, 'Warning', 'AddressInUseOutside', externalMessage(o.marked));
   if (o.unmarked) void events.record(on, 'Normal', 'AddressFreeAgain', unmarkedMessage(o.unmarked));
+}
+
+/** What a round tells as events once committed: its marks, and (dockerIPAM blocks) the addresses newly found held twice (macvlan-conflicts.ts). */
+export function tellRound(events: EventRecorder, on: InvolvedObject, o: { marked?: Marks; unmarked?: Marks; conflicts?: AddressConflict[] }): void {
+  tellMarks(events, on, o);
+  tellConflicts(events, on, o.conflicts);
 }

@@ -1,5 +1,6 @@
 // One planning of one MacvlanNet's per-node parts (macvlan.ts): what the round shares between
 // its nodes, and the steps that add a claim or a release to its transaction only when it fits.
+import type { ConflictsFound } from './macvlan-conflicts.js';
 import { blockOfAddress, macvlanAddressRange } from '../ipam/plan.js';
 import type { Interval } from '../ipam/ranges.js';
 import { padIp, type Claim, type ClaimOwner } from '../ipam/keys.js';
@@ -73,6 +74,8 @@ export interface MvnRound {
   marked?: Array<{ ip: string; node: string; markedAt?: number }>;
   /** dockerIPAM xnet: external marks this round frees, their node's probe found them free again (macvlan-unmark.ts) */
   unmarked?: Array<{ ip: string; node: string }>;
+  /** dockerIPAM blocks: addresses held twice on the segment, written in the status (macvlan-conflicts.ts) */
+  conflicts?: ConflictsFound;
 }
 
 /** The node's IPAM report for this MacvlanNet, decoded once a round. */

@@ -9,6 +9,7 @@ import { conditions, putStatusIfChanged, type Ctx } from './context.js';
 import { firstFew } from '../first-few.js';
 import { parseIPv4 } from '../ip/ipv4.js';
 import { MAX_LISTED_MARKS, MAX_STATUS_EXTERNAL } from './macvlan-mark-time.js';
+import { conflictCondition, conflictFields, type ConflictsFound } from './macvlan-conflicts.js';
 
 /**
  * Ready from the nodes' parts and the ContainerNics waiting for an address (`waiting`, by name);
@@ -70,7 +71,11 @@ export function notReadyMessage(nodes: Array<{ name: string; message?: string }>
 }
 
 /** External marks this transaction makes (macvlan.ts ensureNodePool) and frees (macvlan-unmark.ts). */
-export interface RoundMarks { marked?: ReadonlyArray<{ ip: string; node: string; markedAt?: number }>; unmarked?: ReadonlyArray<{ ip: string; node: string }> }
+export interface RoundMarks {
+  marked?: ReadonlyArray<{ ip: string; node: string; markedAt?: number }>; unmarked?: ReadonlyArray<{ ip: string; node: string }>;
+  /** dockerIPAM blocks: addresses held twice on the segment (macvlan-conflicts.ts) */
+  conflicts?: ConflictsFound;
+}
 
 /**
  * Puts the MacvlanNet's controller status (when it changed) into the transaction that makes the
@@ -110,7 +115,11 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
     ...(marked.length > external.length ? { externalCount: marked.length } : {}),
     nodes: xnetIpam ? withMarks(statusNodes, own) : statusNodes,
     ...(usedUp ? { poolUsedUp: usedUp } : {}),
-    conditions: conditions(prev, [macvlanCondition(statusNodes, missing, ctx.model.nicsWaitingIn('macvlannets', name), m.metadata.deletionTimestamp ? '' : overrideNotes(ctx, m, statusNodes))]),
+    ...conflictFields(round.conflicts),
+    conditions: conditions(prev, [
+      macvlanCondition(statusNodes, missing, ctx.model.nicsWaitingIn('macvlannets', name), m.metadata.deletionTimestamp ? '' : overrideNotes(ctx, m, statusNodes)),
+      ...(round.conflicts ? [conflictCondition(round.conflicts)] : []),
+    ]),
   });
 }
 

@@ -33,6 +33,8 @@ import { giveBackField, giveBacksOf, preClaimRefusal } from './macvlan-give-back
 type RefusedRequest = { ip: string; reason: string };
 import { freedOnReport, inUseByDocker } from './macvlan-moving.js';
 import { ensureMacvlanFinalizer, finishMacvlanDeletion, isDeletingMacvlan } from './macvlan-deleting.js';
+import { findConflicts, newConflicts } from './macvlan-conflicts.js';
+import type { AddressConflict } from '../ipam/address-conflicts.js';
 
 /**
  * `more`: some nodes' parts did not fit this transaction; reconcile again for the rest (at once
@@ -48,6 +50,8 @@ export interface MacvlanOutcome {
   marked?: Array<{ ip: string; node: string }>;
   /** external marks freed in this round: the node that made them found them free again (term.ts tells it) */
   unmarked?: Array<{ ip: string; node: string }>;
+  /** dockerIPAM blocks: addresses held twice that the status did not list before (term.ts tells them) */
+  conflicts?: AddressConflict[];
 }
 
 export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
@@ -95,11 +99,15 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   }
   const allReady = nodes.length > 0 && statusNodes.every((s) => s.ready);
   statusNodes.push(...leavingStatus(r.leaving));
+  // dockerIPAM blocks: an address Docker gave twice on the segment, said (macvlan-conflicts.ts)
+  r.conflicts = findConflicts(ctx, r.m, statusNodes);
+  const told = newConflicts(ctx.model.controllerStatus('MacvlanNet', name)?.status, r.conflicts);
   const progress = plan.size.ops > opsBefore;
   writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, missing, usedUp, r);
   return {
     result: 'synced', ready: allReady, missing, more: r.more || r.again, progress, uid: m.obj.metadata.uid,
     ...(starved ? { starved, starvedServed: served } : {}), ...(r.marked ? { marked: r.marked } : {}), ...(r.unmarked ? { unmarked: r.unmarked } : {}),
+    ...(told.length ? { conflicts: told } : {}),
   };
 }
 

@@ -6,7 +6,7 @@ import type { Etcd3 } from 'etcd3';
 import type { ClusterNetwork, ContainerNic, HostSubnet, Kind } from '../api/index.js';
 import type { Logger } from '../log.js';
 import type { LeaderElector, LeaderTerm } from '../runtime/leader.js';
-import { tellMarks } from './macvlan-external.js';
+import { tellRound } from './macvlan-external.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers } from '../runtime/workers.js';
 import { CONTROLLER_QUEUE_BACKOFF } from '../runtime/backoff.js';
@@ -394,7 +394,7 @@ export class Term implements Ctx {
     // a node's containers wait for an address the pool no longer has: said where users look
     // (Normal while others give back what it lacks: it comes within seconds)
     if (o.starved) void this.c.events.record({ kind: 'MacvlanNet', name, uid: o.uid }, o.starvedServed ? 'Normal' : 'Warning', 'PoolExhausted', o.starved);
-    tellMarks(this.c.events, { kind: 'MacvlanNet', name, uid: o.uid }, o);
+    tellRound(this.c.events, { kind: 'MacvlanNet', name, uid: o.uid }, o);
     if (o.missing) throw new RetryLater('PoolExhausted', `MacvlanNet "${name}": ${o.missing} node(s) lack a block or shim address`);
   }
 }

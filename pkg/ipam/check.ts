@@ -16,6 +16,7 @@ import { macvlanUse } from './check-macvlan.js';
 import { decodeReport } from '../dockeripam/report.js';
 import { keptByNode, readHsReport, type HsReport } from './check-leaving.js';
 import { externalAnnounced, externalCountProblems } from './check-external.js';
+import { blockConflicts, nodesRoutedBy, type ConflictInput } from './check-conflicts.js';
 
 export interface IpamCheckReport { text: string; problems: number }
 
@@ -50,6 +51,8 @@ interface AuditInput {
   hsReports: Map<string, HsReport[]>;
   /** "<Kind>/<name>" of objects whose key does not decode */
   unreadable: Set<string>;
+  /** nodes' reports on MacvlanNets as parsed (check-conflicts.ts) */
+  mvnReports: ConflictInput['mvnReports'];
 }
 
 /** A claim of a gone HostSubnet kept by its node's report, and that node. */
@@ -61,13 +64,14 @@ export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
   const { leaks, backed, kept } = checkClaims(input);
   const { announced, unclaimed } = checkAnnounced(input, backed, kept);
   const counted = externalCountProblems(input.statuses, marksOf(input));
+  const twice = blockConflicts(input);
   return {
     pools: poolUses(input),
     leaks: [...input.undecodable, ...leaks, ...counted.leaks],
-    duplicates: overlaps(announced),
+    duplicates: [...overlaps(announced), ...twice.duplicates],
     unclaimed: [...unclaimed, ...counted.unclaimed],
     nodeAddresses: nodeAddressClashes(input),
-    notes: outsideRangeNotes(input),
+    notes: [...outsideRangeNotes(input), ...twice.notes],
     claims: input.claims.length,
   };
 }
@@ -90,13 +94,7 @@ function marksOf(input: AuditInput): Map<string, number> {
  * a pool written around xctl (or stored before it checked) can still have it.
  */
 function nodeAddressClashes(input: AuditInput): string[] {
-  const routed = new Map<number, string>();
-  for (const [id, o] of input.objects) {
-    if (!id.startsWith('Node/')) continue;
-    const address = (o.spec as { address?: unknown } | undefined)?.address ?? input.statuses.get(id)?.address;
-    const ip = typeof address === 'string' ? ipNum(address) : undefined;
-    if (ip !== undefined) routed.set(ip, o.metadata.name);
-  }
+  const routed = nodesRoutedBy(input.objects, input.statuses);
   const out: string[] = [];
   for (const c of input.claims) {
     // an address marked external answered a probe: held outside xnet, a host's own among them
@@ -129,7 +127,7 @@ function outsideRangeNotes(input: AuditInput): string[] {
 function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
   const keys = new Keys(prefix);
   const ipam = new IpamKeys(prefix);
-  const input: AuditInput = { objects: new Map(), statuses: new Map(), claims: [], undecodable: [], containerAddrs: [], hsReports: new Map(), unreadable: new Set() };
+  const input: AuditInput = { objects: new Map(), statuses: new Map(), claims: [], undecodable: [], containerAddrs: [], hsReports: new Map(), unreadable: new Set(), mvnReports: [] };
   const indexed: Array<{ id: string; kind: Kind; key: string; node: string; value: string }> = [];
   for (const { key, value } of kvs) {
     const c = ipam.parse(key);
@@ -153,6 +151,7 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
       if (st) input.statuses.set(`${s.kind}/${s.name}`, st);
     }
     if (s && 'node' in s.writer && s.kind === 'HostSubnet') input.hsReports.set(s.name, [...input.hsReports.get(s.name) ?? [], readHsReport(s.writer.node, value)]);
+    if (s && 'node' in s.writer && s.kind === 'MacvlanNet') input.mvnReports.push({ mvn: s.name, node: s.writer.node, report: parsedOr(value) });
     if (s && 'node' in s.writer && s.kind === 'MacvlanNet') { try { input.containerAddrs.push(...containerAddresses(s.name, s.writer.node, JSON.parse(value))); } catch { /* ignore */ } }
   }
   // A status kept in a node's index is the object's only where the object is bound now.
@@ -162,6 +161,11 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
     if (st) input.statuses.set(x.id, st);
   }
   return input;
+}
+
+/** A node's report as parsed; not JSON: a value no schema decodes (named where it is read). */
+function parsedOr(value: string): unknown {
+  try { return JSON.parse(value); } catch { return value; }
 }
 
 /** What `decode` returns; a value that does not decode is named among the problems instead. */
