@@ -22,6 +22,8 @@ import { agentRecord, type NetworkEvidence } from '../agent/network-record.js';
 import { addressOnHost, interfaceOnHost } from '../agent/node.js';
 import { getCondition, WAITING_FOR_CONTROLLER } from '../api/conditions.js';
 import { printable } from '../printable.js';
+import { conflictDifferences } from './conflicts.js';
+import { dockerMacvlanName } from '../agent/desired.js';
 
 export interface Difference {
   host: string;
@@ -146,7 +148,15 @@ function passes(i: DifferencesInput, ctx: AgentContext, out: Difference[]): Pass
     ...localNics(ctx).map((n): Pass => ({ what: `containernic/${n.metadata.name}`, run: async () => { await reconcileNic(ctx, n.metadata.name); }, nic: n.metadata.name })),
     ...i.caches.macvlanNets.list().map((m): Pass => ({ what: `macvlannet/${m.metadata.name}`, run: () => reconcileMacvlan(ctx, m.metadata.name) })),
     { what: 'leftover NICs', run: () => collectNicGarbage(ctx) },
+    { what: 'address conflicts', run: async () => { out.push(...await conflictDifferences(i.node, i.caches.macvlanNets.list(), (m) => containerNamesOn(i.dp, m))); } },
   ];
+}
+
+/** The names of the containers on the MacvlanNet's Docker network on this host, by address (verify/conflicts.ts). */
+async function containerNamesOn(dp: RecordingDataplane, m: MacvlanNet): Promise<Map<string, string>> {
+  const network = dockerMacvlanName(m);
+  const [endpoints, statics] = await Promise.all([dp.docker.networkEndpoints(network).catch(() => undefined), dp.docker.staticHoldersOn(network).catch(() => [])]);
+  return new Map([...statics, ...(endpoints ?? [])].map((e) => [e.ip, e.name]));
 }
 
 /** The container namespaces ops run in or move a link into (by the container's PID). */
