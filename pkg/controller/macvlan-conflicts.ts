@@ -34,8 +34,10 @@ function reported(ctx: Ctx, m: MacvlanNet, parts: MacvlanNodeStatus[]): { held: 
   const unreadable: string[] = [];
   for (const p of parts) {
     const report = ctx.model.nodeStatus(p.name, 'MacvlanNet', m.metadata.name);
-    const ranges = report && outsideOwnBlocks(m.spec.subnet, [p.dockerRange, p.previousDockerRange], m.spec.gateway);
-    if (!report || !ranges) continue;
+    // most reports list none: no decode for them
+    if (!report || (!('outsideBlock' in report) && !('outsideBlockCount' in report))) continue;
+    const ranges = outsideOwnBlocks(m.spec.subnet, [p.dockerRange, p.previousDockerRange], m.spec.gateway);
+    if (!ranges) continue;
     const pair = `${p.name}/${m.metadata.name}`;
     const r = readOutsideBlock(report, ranges);
     if ('unreadable' in r) {
