@@ -19,6 +19,7 @@ import { formatIPv4, isIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { addressConflicts, conflictText, MAX_LISTED_CONFLICTS, type AddressConflict, type ReportedHolder, type SegmentHolder } from '../ipam/address-conflicts.js';
 import { cidrInterval } from '../ipam/ranges.js';
 import type { Ctx } from './context.js';
+import { sameJson } from '../api/key-order.js';
 
 /** What a round found: the conflicts (all of them), and the nodes whose report does not decode. */
 export interface ConflictsFound { conflicts: AddressConflict[]; unreadable: string[] }
@@ -101,9 +102,10 @@ export function conflictCondition(found: ConflictsFound) {
 /** The conflicts of `found` that the previous status did not list as they are (each told once as an event). */
 export function newConflicts(prev: { addressConflicts?: unknown } | undefined, found: ConflictsFound | undefined): AddressConflict[] {
   if (!found?.conflicts.length) return [];
-  const before = new Set(Array.isArray(prev?.addressConflicts) ? prev.addressConflicts.map((c) => JSON.stringify(c)) : []);
+  const before: unknown[] = Array.isArray(prev?.addressConflicts) ? prev.addressConflicts : [];
   const listed = conflictFields(found).addressConflicts as unknown[];
-  return found.conflicts.slice(0, MAX_LISTED_CONFLICTS).filter((_, i) => !before.has(JSON.stringify(listed[i])));
+  // as stored (etcd keeps whatever key order its writer used): compared up to key order
+  return found.conflicts.slice(0, MAX_LISTED_CONFLICTS).filter((_, i) => !before.some((b) => sameJson(b, listed[i])));
 }
 
 /** One Warning per conflict a round found new, on the MacvlanNet (the recorder's rate limit bounds a burst). */

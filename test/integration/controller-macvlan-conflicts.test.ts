@@ -51,6 +51,10 @@ describe('an address a blocks node\'s Docker gave that another holder on the seg
     const [ev] = await eventually(async () => { const e = await conflictEvents(); return e.length ? e : undefined; }, 'the Warning');
     expect(ev.type).toBe('Warning');
     expect(ev.message).toContain(said);
+    // the same report again (the agent's next pass): still listed, no second event
+    await report('cf-b', b.dockerRange!, { outsideBlock: [{ ip: taken, name: 'web' }], message: 'ready again' });
+    await eventually(async () => ((await fx.partOf('seg', 'cf-b'))?.message === 'ready again' ? true : undefined), 'the round after the same report');
+    expect((await conflictEvents()).map((e) => e.count)).toEqual([1]);
     const check = await ipamCheck(fx.etcd.client(), fx.prefix);
     expect(check.problems).toBe(1);
     expect(check.text).toContain(`macvlannet/seg ${said}`);
