@@ -18,7 +18,7 @@ export function ownApplyOutcome(first: WriteStep<ApplyChange>, again: WriteStep<
   const was = first.result;
   if (was.action === 'created' && was.object.metadata.uid !== again.result.object.metadata.uid) return again;
   if (was.action === 'unchanged') return again;
-  return { ...again, result: { action: was.action, object: again.result.object } };
+  return { ...again, doneBefore: true, result: { action: was.action, object: again.result.object } };
 }
 
 /**
@@ -27,8 +27,10 @@ export function ownApplyOutcome(first: WriteStep<ApplyChange>, again: WriteStep<
  * user's object is gone, as asked).
  */
 export function ownDeleteOutcome(first: WriteStep<DeleteResult>, again: WriteStep<DeleteResult>): WriteStep<DeleteResult> {
+  // a mark this request wrote is found there, with nothing left to write
+  if (first.result === 'marked' && first.ops.length && again.result === 'marked' && !again.ops.length) return { ...again, doneBefore: true };
   if (again.result !== 'notfound' || first.result === 'notfound') return again;
-  return { ...again, result: 'deleted' };
+  return { ...again, doneBefore: true, result: 'deleted' };
 }
 
 /** Pairs each replanned step with the step it replaces (same order, same objects). */

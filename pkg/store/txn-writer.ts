@@ -144,6 +144,8 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
   const out: Written<R>[] = [];
   o.onProgress?.({ ...p });
   let conflicts = 0;
+  /** the writes of a refused run that its replan found all done: its transaction's answer was lost */
+  let doneUnseen = 0;
   try {
     while (queue.length) {
       const run = queue[0];
@@ -151,15 +153,20 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
       if (revision === false) {
         if (!o.retry || !mayRetry(++conflicts, o.retry)) throw o.conflict(run, await changedSteps(client, run));
         await sleep(backoffDelay(conflicts, o.retry));
-        queue.splice(0, 1, ...packSteps(await o.replan(run), o.limits));
-        p.planned = p.transactions + queue.filter(writes).length;
+        const again = await o.replan(run);
+        doneUnseen = !writes(again) && again.some((s) => s.doneBefore) ? run.filter((s) => s.ops.length).length : 0;
+        queue.splice(0, 1, ...packSteps(again, o.limits));
+        p.planned = p.transactions + (doneUnseen ? 1 : 0) + queue.filter(writes).length;
         continue;
       }
       queue.shift();
       conflicts = 0;
       for (const step of run) out.push({ step, ...(revision && step.ops.length ? { revision } : {}) });
       p.done += run.length;
-      if (revision) { p.transactions++; p.written += run.filter((s) => s.ops.length).length; }
+      // a transaction committed whose answer was lost counts as written, as it is
+      const written = revision ? run.filter((s) => s.ops.length).length : doneUnseen;
+      if (written) { p.transactions++; p.written += written; }
+      doneUnseen = 0;
       o.onProgress?.({ ...p });
     }
   } catch (e) {

@@ -25,6 +25,11 @@ export interface WriteStep<R> {
    * not in it, so that its size does not grow with the number of nodes reporting on it
    */
   removes?: boolean;
+  /**
+   * planned again after its transaction was refused, its write was found done as this request
+   * wanted it (own-writes.ts): most likely by that transaction, committed with its answer lost
+   */
+  doneBefore?: boolean;
   result: R;
 }
 

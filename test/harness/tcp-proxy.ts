@@ -63,9 +63,10 @@ function http2HeadersCounter(onHeaders: () => void): (chunk: Buffer) => void {
 
 /**
  * `target`: {host, port} or "http://host:port". `holdMs`: how long client-to-server data
- * waits before it is forwarded (0: at once).
+ * waits before it is forwarded (0: at once); `replyHoldMs` the same for etcd's answers, so that
+ * a test that sees a write committed (by a watch of its own) can still lose its answer.
  */
-export async function startTcpProxy(target: Target, opts: { holdMs?: number } = {}): Promise<TcpProxy> {
+export async function startTcpProxy(target: Target, opts: { holdMs?: number; replyHoldMs?: number } = {}): Promise<TcpProxy> {
   const to = parseTarget(target);
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -79,13 +80,13 @@ export async function startTcpProxy(target: Target, opts: { holdMs?: number } = 
     const upstream = connect(to.port, to.host);
     sockets.add(client).add(upstream);
     client.on('data', http2HeadersCounter(() => { requests++; }));
-    const forward = (chunk: Buffer) => {
-      if (!opts.holdMs) { upstream.write(chunk); return; }
-      const t = setTimeout(() => { timers.delete(t); if (!cut) upstream.write(chunk); }, opts.holdMs);
+    const held = (ms: number | undefined, pass: () => void) => {
+      if (!ms) { pass(); return; }
+      const t = setTimeout(() => { timers.delete(t); pass(); }, ms);
       timers.add(t);
     };
-    client.on('data', forward);
-    upstream.on('data', (chunk) => { if (!cut && !losing) client.write(chunk); });
+    client.on('data', (chunk: Buffer) => held(opts.holdMs, () => { if (!cut) upstream.write(chunk); }));
+    upstream.on('data', (chunk: Buffer) => held(opts.replyHoldMs, () => { if (!cut && !losing) client.write(chunk); }));
     const end = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);

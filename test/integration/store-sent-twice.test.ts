@@ -8,7 +8,8 @@ import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js';
 import { callDeadlines, etcdFaultHandling } from '../../pkg/etcd/client.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import type { WriteProgress } from '../../pkg/store/types.js';
-import { cn } from './helpers.js';
+import { PartialWriteError } from '../../pkg/store/txn-writer.js';
+import { cn, obj } from './helpers.js';
 
 let etcd: TestEtcd;
 let raw: Etcd3;
@@ -73,5 +74,39 @@ describe('a write sent twice because its reply was lost', () => {
     expect(proxy.accepted).toBeGreaterThan(before);
     expect(await raw.get(objectKey('c1')).string()).toBeNull();
     expect(result).toBe('deleted');
+  });
+});
+
+describe('a write of several transactions, one of whose replies was lost', () => {
+  // each Node's delete is a compare and 4 deletes: 32 Nodes a transaction, 70 take 3
+  const refs = Array.from({ length: 70 }, (_, i) => ({ kind: 'Node' as const, name: `split-${i}` }));
+  const storedNodes = async () => (await raw.getAll().prefix('/twice/registry/objects/nodes/split-').keys()).length;
+
+  it('counts it as written when etcd then goes away, and the same delete converges', async () => {
+    await createEtcdStore(raw, '/twice').applyAll(refs.map((r) => obj('Node', r.name, {})));
+    expect(await storedNodes()).toBe(70);
+    const before = proxy.accepted;
+    const fault = loseFirstReply();
+    let cut = false;
+    const err = await store.deleteAll(refs, {
+      onProgress: (p) => {
+        fault.onProgress(p);
+        // the first transaction is settled (found done when sent again): etcd goes away
+        if (p.done > 0 && !cut) { cut = true; proxy.cut(); }
+      },
+    }).catch((e: unknown) => e);
+    await fault.lost;
+    proxy.heal();
+    expect(proxy.accepted).toBeGreaterThan(before);
+    expect(cut).toBe(true);
+    expect(await storedNodes()).toBe(70 - 32);
+    expect(err).toBeInstanceOf(PartialWriteError);
+    expect((err as PartialWriteError).progress).toMatchObject({ total: 70, done: 32, written: 32, transactions: 1 });
+
+    // run again as a new xctl would: its own client (this one's circuit is open for a while)
+    const again = await createEtcdStore(raw, '/twice').deleteAll(refs);
+    expect(again.filter((r) => r === 'notfound')).toHaveLength(32);
+    expect(again.filter((r) => r === 'deleted')).toHaveLength(38);
+    expect(await storedNodes()).toBe(0);
   });
 });

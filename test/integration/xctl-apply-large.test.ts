@@ -303,3 +303,59 @@ describe('xctl delete -f of any size', () => {
     expect(quiet).toMatchObject({ code: 0, out: '', err: '' });
   });
 });
+
+/**
+ * Applies `file` through a proxy that holds etcd's answers 300 ms, so that a watch seeing a
+ * Node of the batch committed can still lose that transaction's answer: `onCommit` is called
+ * with each committed Node's name.
+ */
+async function applyLosingReplies(file: string, prefix: string, onCommit: (name: string, proxy: TcpProxy) => void): Promise<Run> {
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { replyHoldMs: 300 });
+  const watcher = await client.watch().prefix(`${store.keys.objects('Node')}${prefix}`).create();
+  watcher.on('put', (kv) => onCommit(kv.key.toString().slice(store.keys.objects('Node').length), proxy));
+  try {
+    return await xctl(['apply', '-f', file], { endpoints: proxy.endpoint });
+  } finally {
+    await watcher.cancel();
+    await proxy.close();
+  }
+}
+
+describe('xctl apply of several transactions, one of whose answers is lost after etcd committed it', () => {
+  it('counts that transaction in its summary', async () => {
+    const f = manifest('lost1', 600);
+    let faults = 0;
+    // transaction 1 committed (its first Node is stored): its answer, held in the proxy, is lost;
+    // the client sends it again, which fails its compares, and the apply finds it done
+    const r = await applyLosingReplies(f, 'lost1-', (name, proxy) => { if (name === 'lost1-0' && !faults++) void proxy.loseReplies(300); });
+    expect(faults).toBe(1);
+    expect(r.code).toBe(0);
+    expect(lines(r.out)).toEqual(Array.from({ length: 600 }, (_, i) => `node/lost1-${i} created`));
+    expect(r.err).toBe('600 objects applied in 5 transactions: 600 created, 0 configured, 0 unchanged\n');
+    expect((await stored('lost1')).size).toBe(600);
+  }, 60_000);
+
+  it('says what it wrote when etcd then goes away, and the same apply converges', async () => {
+    const f = manifest('lost2', 600);
+    const faults: string[] = [];
+    const r = await applyLosingReplies(f, 'lost2-', (name, proxy) => {
+      if (name === 'lost2-0' && !faults.includes(name)) { faults.push(name); void proxy.loseReplies(300); }
+      // transaction 2 committed: its answer is lost too, and etcd cannot be reached from then on
+      if (name === 'lost2-128' && !faults.includes(name)) { faults.push(name); proxy.cut(); }
+    });
+    expect(faults).toEqual(['lost2-0', 'lost2-128']);
+    expect(r.code).toBe(5);
+    expect(r.out).toBe('');
+    expect(r.err).toContain('error: apply stopped after 1 of 5 transactions: 128 of 600 objects written (the first 128 in manifest order are done, up to and including node/lost2-127): cannot reach etcd');
+    expect(r.err).toContain('Transaction 2 was in flight: etcd may have written it too. Re-running the same apply converges');
+    const half = await stored('lost2');
+    expect(half.size).toBe(256);
+
+    const again = await xctl(['apply', '-f', f]);
+    expect(again.code).toBe(0);
+    expect(again.err).toBe('600 objects applied in 3 transactions: 344 created, 0 configured, 256 unchanged\n');
+    const all = await stored('lost2');
+    expect(all.size).toBe(600);
+    for (const [name, v] of half) expect(all.get(name)).toEqual(v);
+  }, 60_000);
+});
