@@ -16,11 +16,13 @@ let raw: Etcd3;
 let proxy: TcpProxy;
 let client: Etcd3;
 let store: EtcdStore;
+/** A client that reaches etcd through the proxy, retrying and counting faults as xctl's does. */
+const proxiedClient = () => new Etcd3({ hosts: proxy.endpoint, dialTimeout: 2000, defaultCallOptions: callDeadlines(3000), faultHandling: etcdFaultHandling() });
 beforeAll(async () => {
   etcd = await startEtcd();
   raw = etcd.client();
   proxy = await startTcpProxy(etcd.endpoints[0]);
-  client = new Etcd3({ hosts: proxy.endpoint, dialTimeout: 2000, defaultCallOptions: callDeadlines(3000), faultHandling: etcdFaultHandling() });
+  client = proxiedClient();
   store = createEtcdStore(client, '/twice');
 });
 afterAll(async () => { client?.close(); await proxy?.close(); await etcd?.stop(); });
@@ -77,36 +79,68 @@ describe('a write sent twice because its reply was lost', () => {
   });
 });
 
-describe('a write of several transactions, one of whose replies was lost', () => {
-  // each Node's delete is a compare and 4 deletes: 32 Nodes a transaction, 70 take 3
-  const refs = Array.from({ length: 70 }, (_, i) => ({ kind: 'Node' as const, name: `split-${i}` }));
-  const storedNodes = async () => (await raw.getAll().prefix('/twice/registry/objects/nodes/split-').keys()).length;
+/**
+ * Deletes `refs` through the proxy: the first transaction's reply is lost (sent again, it finds
+ * its writes done), and once it is settled etcd goes away. Returns what deleteAll threw.
+ */
+async function deleteLosingFirstReplyThenCut(refs: Array<{ kind: 'Node' | 'ContainerNic'; name: string }>): Promise<unknown> {
+  const before = proxy.accepted;
+  const fault = loseFirstReply();
+  let cut = false;
+  // a client of its own: the cut opens its circuit to etcd for a while
+  const viaProxy = proxiedClient();
+  const err = await createEtcdStore(viaProxy, '/twice').deleteAll(refs, {
+    onProgress: (p) => {
+      fault.onProgress(p);
+      if (p.done > 0 && !cut) { cut = true; proxy.cut(); }
+    },
+  }).catch((e: unknown) => e).finally(() => viaProxy.close());
+  await fault.lost;
+  proxy.heal();
+  expect(proxy.accepted, 'the client connected again after the lost reply').toBeGreaterThan(before);
+  expect(cut).toBe(true);
+  return err;
+}
 
+/** A new store, as a new xctl run would have (the proxied client's circuit is open for a while). */
+const rerun = () => createEtcdStore(raw, '/twice');
+
+describe('a delete of several transactions, one of whose replies was lost', () => {
   it('counts it as written when etcd then goes away, and the same delete converges', async () => {
-    await createEtcdStore(raw, '/twice').applyAll(refs.map((r) => obj('Node', r.name, {})));
+    // each Node's delete is a compare and 4 deletes: 32 Nodes a transaction, 70 take 3
+    const refs = Array.from({ length: 70 }, (_, i) => ({ kind: 'Node' as const, name: `split-${i}` }));
+    const storedNodes = async () => (await raw.getAll().prefix('/twice/registry/objects/nodes/split-').keys()).length;
+    await rerun().applyAll(refs.map((r) => obj('Node', r.name, {})));
     expect(await storedNodes()).toBe(70);
-    const before = proxy.accepted;
-    const fault = loseFirstReply();
-    let cut = false;
-    const err = await store.deleteAll(refs, {
-      onProgress: (p) => {
-        fault.onProgress(p);
-        // the first transaction is settled (found done when sent again): etcd goes away
-        if (p.done > 0 && !cut) { cut = true; proxy.cut(); }
-      },
-    }).catch((e: unknown) => e);
-    await fault.lost;
-    proxy.heal();
-    expect(proxy.accepted).toBeGreaterThan(before);
-    expect(cut).toBe(true);
+    const err = await deleteLosingFirstReplyThenCut(refs);
     expect(await storedNodes()).toBe(70 - 32);
     expect(err).toBeInstanceOf(PartialWriteError);
     expect((err as PartialWriteError).progress).toMatchObject({ total: 70, done: 32, written: 32, transactions: 1 });
 
-    // run again as a new xctl would: its own client (this one's circuit is open for a while)
-    const again = await createEtcdStore(raw, '/twice').deleteAll(refs);
+    const again = await rerun().deleteAll(refs);
     expect(again.filter((r) => r === 'notfound')).toHaveLength(32);
     expect(again.filter((r) => r === 'deleted')).toHaveLength(38);
     expect(await storedNodes()).toBe(0);
+  });
+
+  it('of ContainerNics, which are marked: counts the marks as written, and each node index copy stays its object', async () => {
+    // a NIC with its finalizer is marked: a compare and two puts (the object, its copy in its
+    // node's index), 64 a transaction; 70 take 2
+    const refs = Array.from({ length: 70 }, (_, i) => ({ kind: 'ContainerNic' as const, name: `mark-${i}` }));
+    const nic = (name: string) => obj('ContainerNic', name, { node: 'host-1', container: name, ifName: 'eth1', network: { clusterNetwork: 'default' } });
+    await rerun().applyAll(refs.map((r) => nic(r.name)));
+    const err = await deleteLosingFirstReplyThenCut(refs);
+    expect(err).toBeInstanceOf(PartialWriteError);
+    expect((err as PartialWriteError).progress).toMatchObject({ total: 70, done: 64, written: 64, transactions: 1 });
+
+    const again = await rerun().deleteAll(refs);
+    expect(again.every((r) => r === 'marked')).toBe(true);
+    const objects = await raw.getAll().prefix('/twice/registry/objects/containernics/mark-').strings();
+    const copies = await raw.getAll().prefix('/twice/registry/bynode/host-1/').strings();
+    expect(Object.keys(objects)).toHaveLength(70);
+    for (const [key, value] of Object.entries(objects)) {
+      expect(JSON.parse(value).metadata.deletionTimestamp, key).toBeTruthy();
+      expect(copies[key.replace('/twice/registry/', '/twice/registry/bynode/host-1/')], key).toBe(value);
+    }
   });
 });
