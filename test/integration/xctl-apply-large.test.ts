@@ -160,7 +160,7 @@ describe('xctl apply of any size', () => {
     const f = manifest('cut', 600);
     // requests wait 300 ms in the proxy: once the first transaction is seen committed, the
     // second is still held there and is dropped by the cut
-    const r = await applyThroughSlowProxy(f, 'cut-', (proxy) => { setTimeout(() => proxy.cut(), 100); });
+    const r = await xctlThroughSlowProxy(['apply', '-f', f], 'cut-', (proxy) => { setTimeout(() => proxy.cut(), 100); });
     expect(r.code).toBe(5);
     expect(r.out).toBe('');
     expect(r.err).toContain('error: apply stopped after 1 of 5 transactions: 128 of 600 objects written (the first 128 in manifest order are done, up to and including node/cut-127)');
@@ -177,16 +177,36 @@ describe('xctl apply of any size', () => {
   }, 60_000);
 });
 
+
+describe('xctl label of objects that take several transactions', () => {
+  it('stops with etcd gone after the first transaction, says how far it got, and the same label converges', async () => {
+    expect((await xctl(['apply', '-f', manifest('lbl', 200, (name) => nodeDoc(name, ', grp: lbl'))])).code).toBe(0);
+    const args = ['label', 'node', '-l', 'grp=lbl', 'rack=r1'];
+    const r = await xctlThroughSlowProxy(args, 'lbl-', (proxy) => { setTimeout(() => proxy.cut(), 100); });
+    expect(r.code).toBe(5);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^error: label stopped after 1 of 2 transactions: 128 of 200 objects written \(the first 128 in manifest order are done, up to and including node\/lbl-\d+\): cannot reach etcd: /);
+    expect(r.err).toContain('Re-running the same label converges');
+    const labeled = async () => Object.entries(await client.getAll().prefix(`${store.keys.objects('Node')}lbl-`).strings())
+      .filter(([, v]) => JSON.parse(v).metadata.labels.rack === 'r1').length;
+    expect(await labeled()).toBe(128);
+
+    const again = await xctl(args);
+    expect(again.code).toBe(0);
+    expect(lines(again.out).filter((l) => l.endsWith(' not labeled'))).toHaveLength(128);
+    expect(await labeled()).toBe(200);
+  }, 90_000);
+});
 /**
- * Applies `file` through a proxy that holds each request 300 ms, calling `onFirstCommit` when
+ * Runs xctl `args` through a proxy that holds each request 300 ms, calling `onFirstCommit` when
  * the first Node named `<prefix>...` is seen committed: the next transaction is still held then.
  */
-async function applyThroughSlowProxy(file: string, prefix: string, onFirstCommit: (proxy: TcpProxy) => void): Promise<Run> {
+async function xctlThroughSlowProxy(args: string[], prefix: string, onFirstCommit: (proxy: TcpProxy) => void): Promise<Run> {
   const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { holdMs: 300 });
   const watcher = await client.watch().prefix(`${store.keys.objects('Node')}${prefix}`).create();
   watcher.once('put', () => onFirstCommit(proxy));
   try {
-    return await xctl(['apply', '-f', file], { endpoints: proxy.endpoint });
+    return await xctl(args, { endpoints: proxy.endpoint });
   } finally {
     await watcher.cancel();
     await proxy.close();
@@ -204,7 +224,7 @@ describe('xctl apply of a stale resourceVersion across transactions', () => {
     const withRv = (name: string) => nodeDoc(name).replace(`  name: ${name}\n`, `  name: ${name}\n  resourceVersion: "${rv}"\n`);
     const f = manifest('rvp', 300, (name) => (name === 'rvp-200' ? withRv(name) : nodeDoc(name)));
     const line = 200 * 7 + 5;   // document 201: its 5th line is resourceVersion
-    const r = await applyThroughSlowProxy(f, 'rvp-', () => { void store.applyAll([obj('Node', 'rvp-200', {}, { batch: 'someone-else' })]); });
+    const r = await xctlThroughSlowProxy(['apply', '-f', f], 'rvp-', () => { void store.applyAll([obj('Node', 'rvp-200', {}, { batch: 'someone-else' })]); });
     expect(r.code).toBe(3);
     expect(r.out).toBe('');
     expect(r.err).toMatch(new RegExp('^error: apply stopped after 1 of 3 transactions: 128 of 300 objects written ' +

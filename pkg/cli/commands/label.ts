@@ -20,6 +20,7 @@ import { parseSources } from '../../manifest/load.js';
 import { StaleResourceVersionError } from '../../store/types.js';
 import type { Target } from './targets.js';
 import { mapLimit } from '../../runtime/map-limit.js';
+import { partialWriteFailure } from './progress.js';
 
 export interface LabelChanges { set: Record<string, string>; remove: string[] }
 export interface LabelOptions extends SelectionOptions { overwrite?: boolean; dryRun?: boolean }
@@ -105,7 +106,12 @@ async function write(session: Session, io: CliIO, objects: AnyObject[], dryRun: 
   const text = objects.map((o) => JSON.stringify(o)).join('\n---\n');
   const checked = await checkedBatch(session, parseSources([{ file: 'xctl label', text }]));
   for (const w of checked.warnings) io.err(`Warning: ${w}\n`);
-  await session.store().applyAll(checked.objects, { dryRun });
+  try {
+    await session.store().applyAll(checked.objects, { dryRun });
+  } catch (e) {
+    // more objects than one transaction holds: one that stopped midway says how far it got, as apply's does
+    throw partialWriteFailure(e, { command: 'label', refs: checked.objects.map(ref), rerun: 'Re-running the same label converges: what is already labeled is left as it is.' });
+  }
   for (const w of checked.leaving) io.err(`Warning: ${w}\n`);
 }
 
