@@ -5,7 +5,18 @@
 // to write. What the user is told must be what the first plan did, not "unchanged" for an
 // object this very request created, nor "not found" for one it deleted.
 import type { ApplyChange, DeleteResult } from './types.js';
-import type { WriteStep } from './write-plan.js';
+import type { Stored, WriteStep } from './write-plan.js';
+
+/**
+ * What an apply's step is planned again from: the manifest's object, but a create with the uid
+ * it gave the object. A manifest's uid is no condition on a create (the object did not exist),
+ * and the object this request created has the create's uid: checked against the manifest's, it
+ * was refused as "deleted and made again since it was read" (exit 3) for the request's own write.
+ */
+export function wantedAgain<W extends { wanted: Stored }>(w: W, first: WriteStep<ApplyChange>): W {
+  if (!w.wanted.metadata.uid || first.result.action !== 'created') return w;
+  return { ...w, wanted: { ...w.wanted, metadata: { ...w.wanted.metadata, uid: first.result.object.metadata.uid } } };
+}
 
 /**
  * An apply's step planned again: a create whose object is now stored with the uid this

@@ -58,6 +58,18 @@ describe('a write sent twice because its reply was lost', () => {
     expect((await raw.getAll().prefix(objectKey('c1')).keys()).length).toBe(1);
   });
 
+  it('apply of a manifest that carries a uid (no condition on a create) reports the object it created as created', async () => {
+    const fault = loseFirstReply();
+    const before = proxy.accepted;
+    const fromElsewhere = { ...cn('c3', '10.31.0.0/16'), metadata: { name: 'c3', uid: '0d3c5b4e-0000-4000-8000-000000000000' } };
+    const [change] = await store.applyAll([fromElsewhere], { onProgress: fault.onProgress });
+    await fault.lost;
+    expect(proxy.accepted).toBeGreaterThan(before);
+    const stored = JSON.parse((await raw.get(objectKey('c3')).string())!);
+    expect(change.action).toBe('created');
+    expect(change.object.metadata.uid).toBe(stored.metadata.uid);
+  });
+
   it('apply reports a change it made as configured', async () => {
     const fault = loseFirstReply();
     const before = proxy.accepted;
