@@ -4,7 +4,8 @@
 // failure after the first commit says how far the write got, since what was committed stays.
 import type { Etcd3, ICompare } from 'etcd3';
 import { TxnBudget, type EtcdLimits } from '../etcd/limits.js';
-import { StoreError, ValidationError } from '../errors.js';
+import { EtcdUnavailableError, StoreError, ValidationError } from '../errors.js';
+import { fromEtcdError } from '../etcd/errors.js';
 import type { WriteProgress } from './types.js';
 import { backoffDelay, mayRetry, sleep, type BackoffPolicy } from '../runtime/backoff.js';
 export type { WriteProgress };
@@ -146,10 +147,14 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
   let conflicts = 0;
   /** the writes of a refused run that its replan found all done: its transaction's answer was lost */
   let doneUnseen = 0;
+  /** a transaction with writes is being committed: when it fails so that no answer came, it may have committed */
+  let sending = false;
   try {
     while (queue.length) {
       const run = queue[0];
+      sending = writes(run);
       const revision = await commitRun(client, run);
+      sending = false;
       if (revision === false) {
         if (!o.retry || !mayRetry(++conflicts, o.retry)) throw o.conflict(run, await changedSteps(client, run));
         await sleep(backoffDelay(conflicts, o.retry));
@@ -170,7 +175,9 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
       o.onProgress?.({ ...p });
     }
   } catch (e) {
-    if (p.transactions === 0) throw e;
+    // nothing committed: nothing was written, unless etcd went away while the first of several
+    // transactions was sent (it may have committed, and the user must hear that it may have)
+    if (p.transactions === 0 && !(sending && p.planned > 1 && fromEtcdError(e) instanceof EtcdUnavailableError)) throw e;
     const cause = e instanceof TooLargeError ? new TooLargeError(e.kind, e.objectName, e.excess, false) : e;
     throw new PartialWriteError({ ...p }, cause);
   }

@@ -355,6 +355,20 @@ describe('xctl apply of several transactions, one of whose answers is lost after
     expect((await stored('lost1')).size).toBe(600);
   }, 60_000);
 
+  it('of the first transaction, etcd gone from then on: says that it may have been written, and the same apply converges', async () => {
+    const f = manifest('lost0', 600);
+    let cut = false;
+    const r = await applyLosingReplies(f, 'lost0-', (name, proxy) => { if (name === 'lost0-0' && !cut) { cut = true; proxy.cut(); } });
+    expect(cut).toBe(true);
+    expect(r).toMatchObject({ code: 5, out: '' });
+    expect(r.err).toContain('error: apply stopped after 0 of 5 transactions: 0 of 600 objects written: cannot reach etcd');
+    expect(r.err).toContain('Transaction 1 was in flight: etcd may have written it too. Re-running the same apply converges');
+    expect((await stored('lost0')).size).toBe(128);
+    const again = await xctl(['apply', '-f', f]);
+    expect(again).toMatchObject({ code: 0, err: '600 objects applied in 4 transactions: 472 created, 0 configured, 128 unchanged\n' });
+    expect((await stored('lost0')).size).toBe(600);
+  }, 60_000);
+
   it('says what it wrote when etcd then goes away, and the same apply converges', async () => {
     const f = manifest('lost2', 600);
     const faults: string[] = [];

@@ -53,9 +53,9 @@ export function partialWriteFailure(e: unknown, what: { command: string; refs: s
   const cause = lost ? `cannot reach etcd: ${message.replace(/\.?\s*Resolution note:.*$/s, '').trim()}` : message;
   // etcd may have committed the transaction whose answer was lost
   const inFlight = lost ? ` Transaction ${p.transactions + 1} was in flight: etcd may have written it too.` : '';
-  const upTo = p.done > 0 ? `, up to and including ${what.refs[p.done - 1]}` : '';
+  const settled = p.done > 0 ? ` (the first ${p.done} in manifest order are done, up to and including ${what.refs[p.done - 1]})` : '';
   return new CliError(exitCodeFor(e.cause),
-    `${what.command} stopped after ${p.transactions} of ${p.planned} transactions: ${p.written} of ${p.total} objects written ` +
-    `(the first ${p.done} in manifest order are done${upTo}): ${cause}\n` +
+    `${what.command} stopped after ${p.transactions} of ${p.planned} transactions: ${p.written} of ${p.total} objects written` +
+    `${settled}: ${cause}\n` +
     `What was written stays.${inFlight} ${what.rerun}`);
 }
