@@ -5,6 +5,7 @@
 // ClusterNetwork called `default` with no `dockerNetwork` is refused at apply instead of
 // failing on every host for ever.
 import type { FieldIssue } from './field-issue.js';
+import { hostSubnetDefaults } from './rules.js';
 
 /** Docker's predefined networks; `docker network create` refuses these names. */
 export const DOCKER_RESERVED_NETWORKS: readonly string[] = ['bridge', 'host', 'none', 'default'];
@@ -68,8 +69,8 @@ const FIELDS: Record<string, Array<[field: string, option: string]>> = {
 };
 
 /**
- * An edit of a stored ClusterNetwork's masquerade or mtu, or a HostSubnet's icc, bridge, gateway
- * or dockerRange: each is part of a Docker network, which Docker cannot change in place, so on
+ * An edit of a stored ClusterNetwork's masquerade or mtu, or a HostSubnet's icc, subnet, bridge,
+ * gateway or dockerRange: each is part of a Docker network, which Docker cannot change in place, so on
  * a node with a container attached the change waits (NetworkInUse) until they are all
  * disconnected. Said by apply and diff, as kubectl prints an API server's warnings; the write
  * goes ahead.
@@ -86,21 +87,37 @@ export function remadeNetworkWarnings(batch: Spec[], stored: Spec[]): string[] {
   });
 }
 
-type Layout = { bridge?: unknown; gateway?: unknown; dockerRange?: unknown };
-const LAYOUT_FIELDS = ['bridge', 'gateway', 'dockerRange'] as const;
+type Layout = { subnet?: unknown; bridge?: unknown; gateway?: unknown; dockerRange?: unknown };
+const LAYOUT_FIELDS = ['subnet', 'bridge', 'gateway', 'dockerRange'] as const;
 
 /**
- * A HostSubnet's bridge, gateway or dockerRange set to another value than it has (its spec, else
- * what the controller gave it: the stored status): Docker renames no bridge and moves no gateway
- * or ip-range of a network that exists. A field the batch leaves out is the controller's to choose.
+ * A HostSubnet's subnet, bridge, gateway or dockerRange set to another value than it has (its
+ * spec, else what the controller gave it: the stored status): Docker moves no subnet, gateway or
+ * ip-range and renames no bridge of a network that exists. Compared as the controller will have
+ * them (newLayout): a gateway or dockerRange left out becomes the subnet's default again.
  */
 function layoutWarnings(o: Spec, was: Spec): string[] {
-  const now = (o.spec ?? {}) as Layout;
-  const then = was as { spec?: Layout; status?: Layout };
+  const stored = was as { spec?: Layout; status?: Layout };
+  const then: Layout = Object.fromEntries(LAYOUT_FIELDS.map((f) => [f, stored.spec?.[f] ?? stored.status?.[f]]));
+  const now = newLayout((o.spec ?? {}) as Layout, then);
   return LAYOUT_FIELDS.flatMap((f) => {
-    const old = then.spec?.[f] ?? then.status?.[f];
-    return typeof now[f] === 'string' && typeof old === 'string' && now[f] !== old ? [remadeLine(o, f, now[f] as string, old, 'a setting')] : [];
+    const [n, t] = [now[f], then[f]];
+    return typeof n === 'string' && typeof t === 'string' && n !== t ? [remadeLine(o, f, n, t, 'a setting')] : [];
   });
+}
+
+/**
+ * The layout the controller gives the edited spec, where xctl can tell: a field it sets, else,
+ * in the subnet the HostSubnet keeps, the gateway and dockerRange the controller fills in when
+ * they are left out (hostSubnetDefaults: removing `gateway: 10.76.2.2` moves the network's
+ * gateway to 10.76.2.1). A bridge or subnet left out the controller keeps; a subnet moved is
+ * said once, not again as the defaults it moves with it.
+ */
+function newLayout(spec: Layout, then: Layout): Layout {
+  if (typeof then.subnet !== 'string' || (spec.subnet !== undefined && spec.subnet !== then.subnet)) return spec;
+  let defaults: { gateway: string; dockerRange: string };
+  try { defaults = hostSubnetDefaults(then.subnet); } catch { return spec; }
+  return { ...spec, gateway: spec.gateway ?? defaults.gateway, dockerRange: spec.dockerRange ?? defaults.dockerRange };
 }
 
 function remadeLine(o: Spec, field: string, now: string, then: string, what: string): string {

@@ -67,4 +67,21 @@ describe('an edit that makes each node\'s Docker network again', () => {
     expect(r.err.split('\n').filter(Boolean)).toEqual([setting('bridge', 'brb', 'bra'), setting('gateway', '10.233.1.2', '10.233.1.1'), setting('dockerRange', '10.233.1.192/26', '10.233.1.128/25')]);
     expect((await xctl(['apply', '-f', '-'], { stdin: layout('brb', '10.233.1.2', '10.233.1.192/26') })).err).toBe('');
   });
+
+  it('a HostSubnet\'s gateway or dockerRange left out goes back to the subnet\'s default; a subnet moved is said once', async () => {
+    // stored now (the test before): subnet 10.233.1.0/24, gateway 10.233.1.2, dockerRange 10.233.1.192/26, bridge brb.
+    // Without the two lines the controller gives it 10.233.1.1 and the upper half again: the
+    // network is made again as for any other value, and apply said nothing of it.
+    const setting = (field: string, now: string, was: string) => `Warning: hostsubnet/apps-host-1: spec.${field} ${now} (was ${was}) is a setting Docker cannot change on an existing network: ` +
+      'on each node the agent makes its Docker network again once no container is attached to it (stopped ones included); until then it reports NetworkInUse and keeps the old value';
+    const left = await xctl(['apply', '--dry-run', '-f', '-'], { stdin: hs('  icc: false\n  subnet: 10.233.1.0/24\n  bridge: brb\n') });
+    expect(left.code, left.err).toBe(0);
+    expect(left.err.split('\n').filter(Boolean)).toEqual([setting('gateway', '10.233.1.1', '10.233.1.2'), setting('dockerRange', '10.233.1.128/25', '10.233.1.192/26')]);
+    // the subnet moved, gateway and dockerRange with it: one line, for the field the user changed
+    const moved = await xctl(['apply', '--dry-run', '-f', '-'], { stdin: hs('  icc: false\n  subnet: 10.233.2.0/24\n  bridge: brb\n') });
+    expect(moved.code, moved.err).toBe(0);
+    expect(moved.err.split('\n').filter(Boolean)).toEqual([setting('subnet', '10.233.2.0/24', '10.233.1.0/24')]);
+    // spelled out at what it has: nothing to remake
+    expect((await xctl(['apply', '--dry-run', '-f', '-'], { stdin: hs('  icc: false\n  subnet: 10.233.1.0/24\n  bridge: brb\n  gateway: 10.233.1.2\n  dockerRange: 10.233.1.192/26\n') })).err).toBe('');
+  });
 });
