@@ -6,7 +6,7 @@
 // host-1's container failed right after `bridge: br02` became `bridge: br12` in seed000.yaml).
 import { describe, expect, it } from 'vitest';
 import { desiredNat } from '../../pkg/agent/desired.js';
-import { forwardRules } from '../../pkg/agent/planner/index.js';
+import { FWD_CHAIN, NAT_CHAIN, forwardRules, natRules, planNat } from '../../pkg/agent/planner/index.js';
 import type { ClusterNetwork, HostSubnet } from '../../pkg/api/types.js';
 
 const cn = { apiVersion: 'xnet.io/v1alpha1', kind: 'ClusterNetwork', metadata: { name: 'default' }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24 } } as ClusterNetwork;
@@ -35,5 +35,17 @@ describe('XNET-FORWARD while a renamed HostSubnet bridge waits for its container
     expect(forwardRules(d, [{ ...held, bridge: 'br12' }])).toEqual(base);
     expect(forwardRules(d, [{ ...held, subnet: '10.76.9.0/24' }])).toEqual(base);
     expect(forwardRules(d, [{ ...held, hostSubnet: 'default-host-9' }]).filter((r) => r.includes('ACCEPT') && r.includes('br02'))).toEqual([]);
+  });
+
+  it('keeps them while Docker has not answered (an agent just started, Docker slow): the chain is not rewritten without them', () => {
+    const written = forwardRules(d, [held]);
+    const kept = forwardRules(d, undefined, written);
+    expect(kept).toContain('-s 10.76.0.0/16 -d 10.76.2.0/24 -o br02 -j ACCEPT');
+    expect(kept).toEqual(written);
+    const filter = { chains: ['FORWARD', FWD_CHAIN], rules: { FORWARD: [`-j ${FWD_CHAIN}`], [FWD_CHAIN]: written } };
+    const nat = { chains: ['POSTROUTING', NAT_CHAIN], rules: { POSTROUTING: [`-j ${NAT_CHAIN}`], [NAT_CHAIN]: natRules(d) } };
+    expect(planNat(d, { nat, filter, ipForward: '1', dockerNetworks: undefined }).ops).toEqual([]);
+    // nor kept for a bridge the chain admits another subnet from
+    expect(forwardRules(d, undefined, written.map((r) => r.replace('-s 10.76.2.0/24', '-s 10.76.9.0/24')))).toEqual(forwardRules(d, []));
   });
 });

@@ -98,7 +98,7 @@ function hostSnatRules(d: DesiredNat): string[] {
  */
 export function forwardRules(d: DesiredNat, dockerNetworks?: ForeignNetwork[], current: string[] = []): string[] {
   const cidrs = sorted(d.clusterCidrs);
-  const local = localSorted({ ...d, local: [...d.local, ...heldBridges(d.local, dockerNetworks ?? [])] });
+  const local = localSorted({ ...d, local: [...d.local, ...heldBridges(d.local, dockerNetworks ?? heldInChain(d.local, current))] });
   if (!local.length || !cidrs.length) return [];
   const mine = new Set(local.map((l) => l.bridge));
   const served = new Set(d.served ?? []);
@@ -122,6 +122,24 @@ function heldBridges(local: LocalSubnet[], nets: ForeignNetwork[]): LocalSubnet[
     .filter((n) => l.hostSubnet !== undefined && n.hostSubnet === l.hostSubnet && n.subnet === l.subnet && n.bridge !== l.bridge && ifName.safeParse(n.bridge).success)
     .map((n) => ({ ...l, bridge: n.bridge })));
 }
+
+/**
+ * While Docker has not answered (the agent just started, its list slower than FOREIGN_WAIT_MS),
+ * the old bridges the chain admits a local HostSubnet's subnet from now, as heldBridges wrote
+ * them: kept as the returns are. Dropped, the containers still on the old bridge were cut off
+ * every other host until the next pass, which Docker's late answer does not queue.
+ */
+function heldInChain(local: LocalSubnet[], current: string[]): ForeignNetwork[] {
+  const bySubnet = new Map(local.map((l) => [l.subnet, l.hostSubnet]));
+  return current.flatMap((r) => {
+    const m = HELD_ACCEPT.exec(r);
+    const hostSubnet = m ? bySubnet.get(m[1]) : undefined;
+    return m && hostSubnet !== undefined ? [{ bridge: m[2], subnet: m[1], hostSubnet }] : [];
+  });
+}
+
+/** A local subnet's traffic admitted out of a bridge, as forwardRules writes it. */
+const HELD_ACCEPT = /^-s (\S+) -d \S+ -i (\S+) -j ACCEPT$/;
 
 /** A return of another Docker network's traffic, as forwardRules writes it (the ICC line has both -i and -o). */
 const FOREIGN_RETURN = /^-(s|d) \S+ -(i|o) \S+ -j RETURN$/;
