@@ -37,6 +37,8 @@ export interface NicOutcome {
   cooling?: boolean;
   /** refused because its network does not exist (yet), as the round saw it */
   missingNetwork?: boolean;
+  /** only its status rewritten around the address it had (its HostSubnet's new gateway): no allocation to count or tell */
+  statusOnly?: boolean;
 }
 
 interface Target {
@@ -393,5 +395,6 @@ function writeAllocated(job: NicJob, target: Target, ip: number, claimed: boolea
       { type: 'Ready', status: 'False', reason: 'WaitingForAgent', message: `waiting for the agent of node "${nic.spec.node}" to put ${nic.spec.ifName} into container "${nic.spec.container}"${missingNodeNote(job.ctx.model, nic.spec.node)}` },
     ]),
   }, job.entry, job.statusAt);
-  return { result: claimed || wrote ? 'allocated' : 'unchanged', ip: ipText };
+  const given = claimed || job.prev?.ip !== ipText; // an address claimed, or one its status did not have
+  return { result: claimed || wrote ? 'allocated' : 'unchanged', ip: ipText, ...(wrote && !given ? { statusOnly: true } : {}) };
 }

@@ -363,7 +363,7 @@ export class Term implements Ctx {
     const o = await this.addrExecutor(poolId).submit({ type: 'nic', name, node: nic.obj.spec.node }) as NicOutcome;
     // a refusal for a network not there yet is Normal while young (late-warnings.ts), looked at again when it ends
     const refusal = this.late.refusal(nic.obj, o.result === 'failed' && !!o.missingNetwork);
-    recordAllocation(this.c.events, 'ContainerNic', nic.obj.metadata.creationTimestamp, { ...o, name }, refusal.type);
+    recordAllocation(this.c.events, 'ContainerNic', nic.obj.metadata.creationTimestamp, { ...o, name, result: o.statusOnly ? 'unchanged' : o.result }, refusal.type);
     if (o.result === 'allocated' && !this.firstAllocationLogged) {
       this.firstAllocationLogged = true;
       this.log.info('leading: first NIC address of this term allocated', { msSinceLeading: Date.now() - this.startedAt });
