@@ -28,8 +28,9 @@ function outsideLayout(keys: Keys, ipam: IpamKeys, key: string): string | undefi
 
 export function controllerAdmit(keys: Keys, ipam: IpamKeys): (kv: RawKv) => string | undefined {
   return (kv) => {
-    if (ipam.parse(kv.key)) {
-      const r = decodeClaim(kv.value);
+    const at = ipam.parse(kv.key);
+    if (at) {
+      const r = decodeClaim(kv.value, at);
       if ('error' in r) return r.error;
       kv.parsed = r.claim;
       return undefined;

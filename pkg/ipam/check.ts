@@ -132,7 +132,7 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
   for (const { key, value } of kvs) {
     const c = ipam.parse(key);
     if (c) {
-      const d = decodeClaim(value);
+      const d = decodeClaim(value, c);
       if ('claim' in d) input.claims.push({ key, claim: d.claim, type: c.type, pool: c.pool, space: c.space, ip: c.ip });
       else input.undecodable.push(`${key}: ${d.error}`);
       continue;

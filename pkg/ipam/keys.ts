@@ -3,7 +3,7 @@
 // quads ("010.076.001.084") so that keys sort in address order and a block's addresses form
 // one key range (a ranged compare can then prove a block empty).
 import { z } from 'zod';
-import { IpParseError, parseCidr, parseIPv4 } from '../ip/ipv4.js';
+import { cidrContains, formatIPv4, IpParseError, parseCidr, parseIPv4 } from '../ip/ipv4.js';
 
 export type PoolType = 'clusternetworks' | 'macvlannets';
 export type ClaimSpace = 'blocks' | 'addresses';
@@ -45,13 +45,30 @@ export const claimSchema = z.object({
   }
 });
 
-/** The claim in `value`, or why it is not one. */
-export function decodeClaim(value: string): { claim: Claim } | { error: string } {
+/**
+ * The claim in `value`, or why it is not one. `at`, the key's space and address: a claim must be
+ * of that space's roles and hold that address (a block claim's cidr contains its key's base: a
+ * HostSubnet's subnet of several blocks has one key per block). Readers take a block's extent
+ * from `cidr` and an address claim's from its key or `ip`: a `nic` claim under blocks/ (no cidr)
+ * stopped its MacvlanNet and every NIC of it for good, and a shim's `ip` other than its key's
+ * was configured on the host while the address was handed to a NIC.
+ */
+export function decodeClaim(value: string, at?: { space: ClaimSpace; ip: number }): { claim: Claim } | { error: string } {
   let raw: unknown;
   try { raw = JSON.parse(value); } catch { return { error: 'the claim is not readable JSON' }; }
   const r = claimSchema.safeParse(raw);
   if (!r.success) return { error: `the claim does not decode: ${r.error.issues.map((i) => `${i.path.join('.') || '(claim)'} ${i.message}`).join('; ')}` };
-  return { claim: r.data as Claim };
+  const claim = r.data as Claim;
+  const misfit = at && claimMisfit(claim, at.space, at.ip);
+  return misfit ? { error: `the claim does not decode: ${misfit}` } : { claim };
+}
+
+/** Why a decoded claim cannot be the one its key names, if it cannot (decodeClaim). */
+function claimMisfit(c: Claim, space: ClaimSpace, ip: number): string | undefined {
+  const block = c.role === 'hostsubnet' || c.role === 'docker-block';
+  if (block !== (space === 'blocks')) return `a ${c.role} claim is not kept under ${space}/`;
+  const holds = block ? cidrContains(parseCidr(c.cidr!), ip) : parseIPv4(c.ip!) === ip;
+  return holds ? undefined : `${block ? `cidr ${c.cidr}` : `ip ${c.ip}`} is not the address its key names (${formatIPv4(ip)})`;
 }
 
 /** Three digits per octet, so that keys sort by address: built without a detour through text (one per claim made). */
