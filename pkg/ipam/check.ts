@@ -137,6 +137,8 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
       else input.undecodable.push(`${key}: ${d.error}`);
       continue;
     }
+    // refused by the controller too (admit.ts): an address spelt otherwise than a claim key's is a second key of it
+    if (key.startsWith(ipam.root())) { input.undecodable.push(`${key}: the key is not an IPAM claim (ipam/<type>/<pool>/<space>/<address>, 010.076.001.084) of xnet's layout`); continue; }
     const o = keys.parseObjectKey(key);
     if (o) {
       const obj = decodedOr(input, key, 'the object', () => decodeObject(o.kind, o.name, key, value, 0));

@@ -82,14 +82,19 @@ export function padIp(ip: number): string {
 
 const PADDED = /^(\d{3})\.(\d{3})\.(\d{3})\.(\d{3})$/;
 
+/**
+ * The address of a claim key's last segment, only in the form padIp writes: another spelling of
+ * it ("10.76.1.84", "0x0a.076.001.084") is another key of the same address, which the model,
+ * keyed by address, took for the claim's own. Deleted, such a key took the real claim out of
+ * the model with it: the address looked free, and every transaction that picked it failed on
+ * the real key, for good (the pool's NICs planned with it got no address).
+ */
 export function unpadIp(s: string): number {
-  // The form padIp writes, parsed without a detour through text (every claim event parses one).
+  // parsed without a detour through text (every claim event parses one)
   const m = PADDED.exec(s);
-  if (m) {
-    const o = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
-    if (o.every((x) => x <= 255)) return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
-  }
-  return parseIPv4(s.split('.').map((o) => String(Number(o))).join('.'));
+  const o = m ? [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])] : [];
+  if (!m || o.some((x) => x > 255)) throw new IpParseError(s, 'not a claim key\'s address (three digits per octet, 010.076.001.084)');
+  return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
 }
 
 export class IpamKeys {

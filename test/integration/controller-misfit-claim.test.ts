@@ -5,6 +5,9 @@
 // of it for good ("undefined": not a CIDR), and the second had a node's host shim configured on
 // an address the allocator, reading the key, handed to a NIC. Now such a claim does not decode:
 // its key holds its address or block like any other garbled claim, and ipam check names it.
+// And a claim key whose address is spelt otherwise than the padded form xnet writes
+// ("10.84.0.2" for "010.084.000.002") is no claim key: the model, keyed by address, took it for
+// the real claim of that address, and its delete took that claim out of the model too.
 import { describe, expect, it } from 'vitest';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
 import { formatIPv4, parseIPv4 } from '../../pkg/ip/ipv4.js';
@@ -15,7 +18,8 @@ const prefix = uniquePrefix();
 const fx = useControllerFixture(prefix, { addressCooldownMs: 0 });
 const ipam = new IpamKeys(prefix);
 const ipOf = async (name: string) => statusOf(await fx.store.get('ContainerNic', name)).ip as string | undefined;
-const nicsOn = (names: string[], mvn: string) => names.map((n) => obj('ContainerNic', n, { node: 'host-1', container: n, ifName: 'eth1', network: { macvlanNet: mvn } }));
+const nic = (n: string, network: object) => obj('ContainerNic', n, { node: 'host-1', container: n, ifName: 'eth1', network });
+const nicsOn = (names: string[], mvn: string) => names.map((n) => nic(n, { macvlanNet: mvn }));
 const allAddressed = (names: string[]) => eventually(async () => {
   const got = await Promise.all(names.map(ipOf));
   return got.every(Boolean) ? got as string[] : undefined;
@@ -54,5 +58,22 @@ describe('an IPAM claim that does not fit its key', () => {
     expect(await (async () => (await parts('shim')).find((p) => p.name === 'host-1')?.shimAddress)()).toBe(now);
     expect(ips, `the shim's address ${now}`).not.toContain(now);
     expect(ips, 'the key\'s address stays held').not.toContain(shim);
+  });
+
+  it('a claim key of an address spelt unpadded: its delete leaves the real claim held, and ipam check names it', async () => {
+    await fx.store.applyAll([obj('Node', 'host-1', { address: '198.18.0.11' }), obj('ClusterNetwork', 'apps', { cidr: '10.84.0.0/16', hostPrefix: 24 }), nic('a0', { clusterNetwork: 'apps' })]);
+    const [x] = await allAddressed(['a0']);
+    const alias = ipam.space('clusternetworks', 'apps', 'addresses') + x;
+    await fx.etcd.client().put(alias).value(JSON.stringify({ owner: { kind: 'ContainerNic', name: 'ghost', uid: 'ghost-uid' }, role: 'nic', ip: x }));
+    const check = await ipamCheck(fx.etcd.client(), prefix);
+    // the controller has seen it (taken for the claim of x, or refused)
+    await eventually(async () => fx.c.model.claimsIn('clusternetworks', 'apps', 'addresses').get(parseIPv4(x))?.key === alias || fx.c.cache.isRefused(alias), 'the controller seeing the key', 10_000);
+    await fx.etcd.client().delete().key(alias).exec();
+    await eventually(async () => !fx.c.cache.isRefused(alias) && fx.c.model.claimsIn('clusternetworks', 'apps', 'addresses').get(parseIPv4(x))?.key !== alias, 'the controller seeing it go', 10_000);
+    // the next NIC alone: planned by itself, it picked x (free in the model) and conflicted for good
+    await fx.store.applyAll([nic('a1', { clusterNetwork: 'apps' })]);
+    const ips = await allAddressed(['a0', 'a1']);
+    expect(new Set(ips).size).toBe(2);
+    expect(check.text).toContain(`${alias}: the key is not an IPAM claim`);
   });
 });
