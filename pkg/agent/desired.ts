@@ -12,7 +12,7 @@ import { effectiveParent } from './planner/macvlan.js';
 import type { Problem } from './planner/ops.js';
 import { FIELD, invalidField, type FieldCheck } from './status-fields.js';
 import { readMarks } from './mark-times.js';
-import { clusterCidrWhy, hostSubnetFitWhy, macvlanSubnetWhy } from '../api/rules.js';
+import { clusterCidrWhy, hostSubnetFitWhy, macvlanSubnetWhy, reservedAddressWhy } from '../api/rules.js';
 import { missingNetworkMessage } from '../api/validate.js';
 import { bridgeNetworkOptions } from '../api/docker-network.js';
 
@@ -254,6 +254,8 @@ export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatu
     [`status.nodes[${i}].shimAddress`, ns.shimAddress, FIELD.ipv4],
   ]);
   if (problem) return { name: self, problem };
+  const shimWhy = ns.shimAddress != null ? shimAddressWhy(m.spec, ns.shimAddress as string) : undefined;
+  if (shimWhy) return { name: self, problem: { reason: 'InvalidStatus', message: `MacvlanNet ${m.metadata.name}: status.nodes[${i}].shimAddress ${ns.shimAddress} ${shimWhy}; xnet does not act on it until it is corrected` } };
   const out: MacvlanNodeStatus = { name: self };
   for (const k of ['parent', 'dockerRange', 'shimAddress'] as const) if (ns[k] != null) out[k] = ns[k] as string;
   if (ns.addresses != null) {
@@ -274,6 +276,21 @@ export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatu
   const refused = refusedOf(ns.refusedRequests, usedUpWord(m, ns));
   if (refused) out.refused = refused;
   return out;
+}
+
+/**
+ * Why the shim may not hold `ip` (an IPv4 address): the shim's /32 is a local address of the
+ * host and answers ARP for it on the LAN, so one outside the subnet (the etcd endpoint, a DNS
+ * server) took the host's own traffic for it, and the gateway's answered for the LAN's router.
+ * The controller gives a shim an address of the range (api/rules.ts macvlanRange): never these.
+ */
+function shimAddressWhy(spec: MacvlanNet['spec'], ip: string): string | undefined {
+  const subnet = parseCidr(spec.subnet);
+  const n = parseIPv4(ip);
+  if (!cidrContains(subnet, n)) return `is outside spec.subnet ${spec.subnet}`;
+  const reserved = reservedAddressWhy(subnet, n);
+  if (reserved) return `is the ${reserved} address of ${spec.subnet}`;
+  return n === (spec.gateway ? parseIPv4(spec.gateway) : subnet.base + 1) ? `is the gateway of ${spec.subnet}` : undefined;
 }
 
 /** Parent precedence: per-node override, then the network's parent, then the node's interface. */
