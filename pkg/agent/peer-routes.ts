@@ -11,6 +11,7 @@ import { hostSubnetView } from './desired.js';
 import type { Problem } from './planner/ops.js';
 import type { DesiredRoute } from './planner/routes.js';
 import { FIELD, fieldError, invalidField } from './status-fields.js';
+import { normalizeDst } from '../netlink/types.js';
 
 export interface PeerRoutes {
   routes: DesiredRoute[];
@@ -68,15 +69,48 @@ export function peerRoutes(self: string, hostSubnets: HostSubnet[], lookups: Pee
   parts?: Map<string, PeerPart>): PeerRoutes {
   const out: PeerRoutes = { routes: [], keep: [], problems: [] };
   const localKey = local.join(',');
+  const routed: Routed[] = [];
   for (const hs of hostSubnets) {
     const p = peerShare(self, hs, lookups, local, localKey, memo);
     if (!p) continue;
     parts?.set(hs.metadata.name, p);
-    if (p.route) out.routes.push(p.route);
+    if (p.route) routed.push({ hs, route: p.route });
     if (p.keep) out.keep.push(p.keep);
     for (const problem of p.problems) out.problems.push(problem);
   }
+  out.routes = onePerDestination(routed, out.problems);
   return out;
+}
+
+interface Routed { hs: HostSubnet; route: DesiredRoute }
+
+/**
+ * One route per destination. Two peers' HostSubnets may name one subnet (two applied at once
+ * with one pinned subnet, passing xctl's check side by side; a status written around the
+ * controller): each pass replaced the route with the other's next hop, the kernel's route event
+ * started the next pass, and the route flapped between the two hosts for good, several times a
+ * second. The one the controller allocated the subnet to (its status says so) keeps it, else the
+ * first by name; another next hop for it is UnsafeRoute, naming both.
+ */
+function onePerDestination(routed: Routed[], problems: Problem[]): DesiredRoute[] {
+  const chosen = new Map<string, Routed>();
+  for (const r of routed) {
+    const dst = normalizeDst(r.route.dst);
+    const cur = chosen.get(dst);
+    if (!cur || ranksBefore(r.hs, cur.hs)) chosen.set(dst, r);
+  }
+  for (const r of routed) {
+    const c = chosen.get(normalizeDst(r.route.dst))!;
+    if (c.route.via === r.route.via) continue;
+    problems.push({ reason: 'UnsafeRoute', message: `HostSubnet ${r.hs.metadata.name}: no route for ${r.route.dst} via ${r.route.via}: HostSubnet ${c.hs.metadata.name} (node ${c.hs.spec.node}) has that subnet, routed via ${c.route.via}` });
+  }
+  return routed.filter((r) => chosen.get(normalizeDst(r.route.dst)) === r).map((r) => r.route);
+}
+
+/** Whether `a` keeps a subnet both name over `b`: allocated to it by the controller, else first by name. */
+function ranksBefore(a: HostSubnet, b: HostSubnet): boolean {
+  const allocated = (hs: HostSubnet) => (hs.status as { subnet?: unknown } | undefined)?.subnet != null;
+  return allocated(a) !== allocated(b) ? allocated(a) : a.metadata.name < b.metadata.name;
 }
 
 /** One HostSubnet's share (undefined for this host's own), from the memo when it has it. */

@@ -78,4 +78,25 @@ describe('agent: why a peer route is not installed', () => {
     await eventually(async () => (await routesReady())?.status === 'True' || undefined, 'RoutesReady True once the /25 is gone');
     await dropPeer('half');
   });
+
+  it('two peers naming one subnet: one keeps the route, the other is UnsafeRoute, and the route stays put', async () => {
+    const [h1] = lab.hosts;
+    const via = async () => (await routes(h1)).find((r) => r.dst === '10.76.50.0/24')?.gateway;
+    // what the kernel's route says over a second: it flapped between the two next hops for good
+    const sampled = async () => { const seen = new Set<string | undefined>(); for (let i = 0; i < 20; i++) { seen.add(await via()); await new Promise((r) => setTimeout(r, 50)); } return [...seen]; };
+    await peer('dup-b', '198.18.0.52', '10.76.50.0/24');
+    await peer('dup-a', '198.18.0.51', '10.76.50.0/24');
+    await eventually(async () => (await via()) === '198.18.0.51' || undefined, 'the route via dup-a');
+    expect(await sampled()).toEqual(['198.18.0.51']);
+    const c = await waitRoutesReady('UnsafeRoute', 'HostSubnet default-dup-b');
+    expect(c.message).toContain('no route for 10.76.50.0/24 via 198.18.0.52: HostSubnet default-dup-a (node dup-a) has that subnet, routed via 198.18.0.51');
+    // the one the controller allocated it to keeps it (its status names the subnet)
+    await lab.store.writeStatus('HostSubnet', 'default-dup-b', { controller: true }, { subnet: '10.76.50.0/24' });
+    await waitRoutesReady('UnsafeRoute', 'HostSubnet default-dup-a');
+    await eventually(async () => (await via()) === '198.18.0.52' || undefined, 'the route via dup-b');
+    expect(await sampled()).toEqual(['198.18.0.52']);
+    await lab.store.delete('HostSubnet', 'default-dup-a');
+    await lab.store.delete('Node', 'dup-a');
+    await dropPeer('dup-b');
+  });
 });
