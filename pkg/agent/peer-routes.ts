@@ -131,6 +131,8 @@ function peerPart(hs: HostSubnet, node: Node | undefined, cn: ClusterNetwork | u
     const sound = subnet != null && fieldError(subnet, FIELD.cidr) === undefined && !outsideWhy(hs, subnet as string, cn) && !peerRouteWhy(subnet as string, undefined, local);
     return { ...(sound ? { keep: subnet as string } : {}), problems: [v.problem] };
   }
+  // its own status says why (Allocated=False), and the subnet is another's: no route, none kept
+  if (refusedPin(hs)) return { problems };
   const via = v.nodeAddress ?? adminNodeAddress(node, problems);
   if (!v.subnet) return { problems };
   const outside = outsideWhy(hs, v.subnet, cn);
@@ -141,6 +143,18 @@ function peerPart(hs: HostSubnet, node: Node | undefined, cn: ClusterNetwork | u
     return { ...(via && !outside && !peerRouteWhy(v.subnet, undefined, local) ? { keep: v.subnet } : {}), problems };
   }
   return via ? { route: { dst: v.subnet, via }, problems } : { keep: v.subnet, problems };
+}
+
+/**
+ * Whether the HostSubnet's pinned spec.subnet is one the controller refused it (Allocated=False
+ * and no status.subnet: it overlaps another's, SubnetConflict). Peers routed it via this node
+ * all the same: all or part of the other HostSubnet's subnet went to the wrong host. One never
+ * looked at by a controller (no Allocated yet) is routed by its spec as before.
+ */
+function refusedPin(hs: HostSubnet): boolean {
+  const st = hs.status as { subnet?: unknown; conditions?: unknown } | undefined;
+  if (hs.spec.subnet == null || st?.subnet != null || !Array.isArray(st?.conditions)) return false;
+  return (st.conditions as Array<{ type?: unknown; status?: unknown } | null>).some((c) => c?.type === 'Allocated' && c.status === 'False');
 }
 
 /**

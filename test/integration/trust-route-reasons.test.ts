@@ -99,4 +99,20 @@ describe('agent: why a peer route is not installed', () => {
     await lab.store.delete('Node', 'dup-a');
     await dropPeer('dup-b');
   });
+
+  it('a peer pinned to a subnet the controller refused it (SubnetConflict) gets no route for it', async () => {
+    const [h1] = lab.hosts;
+    const now = new Date().toISOString();
+    const allocated = (status: 'True' | 'False', reason: string) => [{ type: 'Allocated', status, reason, message: reason, lastTransitionTime: now }];
+    await peer('whole', '198.18.0.53', '10.76.51.0/24');
+    await lab.store.writeStatus('HostSubnet', 'default-whole', { controller: true }, { subnet: '10.76.51.0/24', nodeAddress: '198.18.0.53', conditions: allocated('True', 'Allocated') });
+    // half of it pinned by another: the controller refuses it, as it writes such a status
+    await peer('part', '198.18.0.54', '10.76.51.0/25');
+    await lab.store.writeStatus('HostSubnet', 'default-part', { controller: true }, { nodeAddress: '198.18.0.54', conditions: allocated('False', 'SubnetConflict') });
+    const mine = (dst: string) => routes(h1).then((rs) => rs.find((r) => r.dst === dst)?.gateway);
+    await eventually(async () => (await mine('10.76.51.0/24')) === '198.18.0.53' && (await mine('10.76.51.0/25')) === undefined || undefined, 'the /24 via whole and no /25 via part', 10_000);
+    await lab.store.delete('HostSubnet', 'default-part');
+    await lab.store.delete('Node', 'part');
+    await dropPeer('whole');
+  });
 });
