@@ -51,6 +51,21 @@ export function hostSubnetView(hs: HostSubnet): HostSubnetView {
   return v;
 }
 
+/**
+ * The controller's refusal of the HostSubnet's pinned spec.subnet (Allocated=False and no
+ * status.subnet: it overlaps another's, SubnetConflict), as its Allocated message; undefined
+ * when it has none. The subnet is another HostSubnet's: its node made a bridge and Docker
+ * network on it, and peers routed it via that node (all or part of the other's, a /25 inside its
+ * /24, more specific, went to the wrong host). One no controller looked at yet (no Allocated) is
+ * taken by its spec, as before.
+ */
+export function refusedPin(hs: HostSubnet): string | undefined {
+  const st = hs.status as { subnet?: unknown; conditions?: unknown } | undefined;
+  if (hs.spec.subnet == null || st?.subnet != null || !Array.isArray(st?.conditions)) return undefined;
+  const c = (st.conditions as Array<{ type?: unknown; status?: unknown; message?: unknown } | null>).find((x) => x?.type === 'Allocated');
+  return c?.status === 'False' ? (typeof c.message === 'string' ? c.message : 'refused') : undefined;
+}
+
 export interface NicStatusView {
   ip?: string;
   prefixLength?: number;
@@ -150,6 +165,8 @@ export function bridgeNetworkSpec(hs: HostSubnet, cn: ClusterNetwork | undefined
   if (!cn) return { problem: { reason: 'ClusterNetworkMissing', message: missingNetworkMessage('ClusterNetwork', hs.spec.clusterNetwork, []) } };
   const v = hostSubnetView(hs);
   if (v.problem) return { problem: v.problem };
+  const refused = refusedPin(hs);
+  if (refused) return { problem: { reason: 'NotAllocated', message: `the controller has not allocated spec.subnet ${hs.spec.subnet} (${refused}); waiting for it` } };
   if (!v.subnet || !v.bridge) {
     return { problem: { reason: 'NotAllocated', message: 'waiting for the controller to allocate the subnet and bridge name' } };
   }
@@ -177,7 +194,7 @@ function subnetOutsideWhy(hs: HostSubnet, subnet: string, cn: ClusterNetwork): s
 /** Bridge and subnet of a local HostSubnet whose values pass and whose subnet lies inside its ClusterNetwork. */
 function checkedLocal(h: HostSubnet, cn: ClusterNetwork | undefined): LocalSubnet | undefined {
   const v = hostSubnetView(h);
-  if (!cn || v.problem || !v.bridge || !v.subnet || subnetOutsideWhy(h, v.subnet, cn)) return undefined;
+  if (!cn || v.problem || !v.bridge || !v.subnet || subnetOutsideWhy(h, v.subnet, cn) || refusedPin(h)) return undefined;
   const l: LocalSubnet = { bridge: v.bridge, subnet: v.subnet, hostSubnet: h.metadata.name };
   // the address the host's own cluster traffic leaves from (nat.ts): only one of the subnet's
   if (v.gateway && cidrContains(parseCidr(v.subnet, false), parseIPv4(v.gateway))) l.gateway = v.gateway;

@@ -7,7 +7,7 @@
 // only what changed.
 import type { ClusterNetwork, HostSubnet, Node } from '../api/index.js';
 import { hostSubnetFitWhy, peerRouteWhy, type LocalAddresses } from '../api/rules.js';
-import { hostSubnetView } from './desired.js';
+import { hostSubnetView, refusedPin } from './desired.js';
 import type { Problem } from './planner/ops.js';
 import type { DesiredRoute } from './planner/routes.js';
 import { FIELD, fieldError, invalidField } from './status-fields.js';
@@ -143,18 +143,6 @@ function peerPart(hs: HostSubnet, node: Node | undefined, cn: ClusterNetwork | u
     return { ...(via && !outside && !peerRouteWhy(v.subnet, undefined, local) ? { keep: v.subnet } : {}), problems };
   }
   return via ? { route: { dst: v.subnet, via }, problems } : { keep: v.subnet, problems };
-}
-
-/**
- * Whether the HostSubnet's pinned spec.subnet is one the controller refused it (Allocated=False
- * and no status.subnet: it overlaps another's, SubnetConflict). Peers routed it via this node
- * all the same: all or part of the other HostSubnet's subnet went to the wrong host. One never
- * looked at by a controller (no Allocated yet) is routed by its spec as before.
- */
-function refusedPin(hs: HostSubnet): boolean {
-  const st = hs.status as { subnet?: unknown; conditions?: unknown } | undefined;
-  if (hs.spec.subnet == null || st?.subnet != null || !Array.isArray(st?.conditions)) return false;
-  return (st.conditions as Array<{ type?: unknown; status?: unknown } | null>).some((c) => c?.type === 'Allocated' && c.status === 'False');
 }
 
 /**

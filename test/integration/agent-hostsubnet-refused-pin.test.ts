@@ -1,0 +1,43 @@
+// A HostSubnet whose pinned spec.subnet the controller refused (Allocated=False and no
+// status.subnet: it overlaps another's, SubnetConflict; two applied at once pass xctl's check
+// side by side). Its node's agent made the bridge and Docker network on that subnet all the
+// same (with spec.bridge pinned too), so two hosts held one subnet and Docker's own IPAM gave
+// containers on this one addresses of the other's. Now nothing is made for it: its report says
+// NotAllocated, naming the controller's refusal. (Peers give it no route either:
+// trust-route-reasons.test.ts.)
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Keys } from '../../pkg/store/keys.js';
+import { eventually, obj, oneHostAgentLab, sh, type AgentLab } from './agent-harness.js';
+
+let lab: AgentLab;
+const h1 = () => lab.hosts[0];
+
+beforeAll(async () => { lab = await oneHostAgentLab(); }, 240_000);
+afterAll(async () => { await lab?.down(); }, 120_000);
+
+const report = async () => {
+  const v = await lab.client.get(new Keys('/xnet').status('HostSubnet', 'other-host-1', { node: 'host-1' })).string();
+  return v ? (JSON.parse(v) as { conditions?: Array<{ type: string; status: string; reason: string; message: string }> }).conditions?.find((c) => c.type === 'Ready') : undefined;
+};
+const bridgeThere = async () => (await sh(h1(), ['ip', '-o', 'link', 'show'])).split('\n').some((l) => / br77[:@]/.test(l));
+
+describe('agent: a pinned subnet the controller refused', () => {
+  it('gets no bridge on its node, which says NotAllocated naming the refusal; once allocated it is made', async () => {
+    const now = new Date().toISOString();
+    await lab.store.create(obj('ClusterNetwork', 'other', { cidr: '10.77.0.0/16', hostPrefix: 24, dockerNetwork: 'net7' }));
+    await lab.store.create(obj('HostSubnet', 'other-host-1', { node: 'host-1', clusterNetwork: 'other', subnet: '10.77.5.0/24', bridge: 'br77' }));
+    const refusal = 'subnet 10.77.5.0/24 overlaps HostSubnet "other-host-2" (10.77.5.0/24)';
+    await lab.store.writeStatus('HostSubnet', 'other-host-1', { controller: true }, {
+      nodeAddress: '198.18.0.11', conditions: [{ type: 'Allocated', status: 'False', reason: 'SubnetConflict', message: refusal, lastTransitionTime: now }],
+    });
+    // whichever comes first: the refusal reported, or (before) the bridge made on the subnet
+    await eventually(async () => (await report())?.reason === 'NotAllocated' || (await bridgeThere()) || undefined, 'other-host-1 refused, or its bridge made', 30_000);
+    expect(await bridgeThere(), 'br77 on host-1').toBe(false);
+    expect((await report())?.message).toContain(refusal);
+    // allocated after all (the other HostSubnet went): made
+    await lab.store.writeStatus('HostSubnet', 'other-host-1', { controller: true }, {
+      subnet: '10.77.5.0/24', nodeAddress: '198.18.0.11', conditions: [{ type: 'Allocated', status: 'True', reason: 'Allocated', message: 'ok', lastTransitionTime: now }],
+    });
+    await eventually(async () => (await bridgeThere()) || undefined, 'br77 made once allocated', 30_000);
+  }, 90_000);
+});
