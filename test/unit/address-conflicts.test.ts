@@ -8,7 +8,7 @@ import { outsideBlockFields, outsideOwnBlocks, readOutsideBlock } from '../../pk
 import { addressConflicts, conflictText, type SegmentHolder } from '../../pkg/ipam/address-conflicts.js';
 import { auditIpam } from '../../pkg/ipam/check.js';
 import { cidrInterval } from '../../pkg/ipam/ranges.js';
-import { parseCidr, parseIPv4 } from '../../pkg/ip/ipv4.js';
+import { formatIPv4, parseCidr, parseIPv4 } from '../../pkg/ip/ipv4.js';
 
 const block = (node: string, cidr: string): SegmentHolder => ({ role: 'docker-block', node, cidr, range: cidrInterval(parseCidr(cidr)) });
 const holders: SegmentHolder[] = [
@@ -45,6 +45,26 @@ describe('addresses held twice on a blocks segment', () => {
   it('finds none when every container holds an address of no one else', () => {
     expect(addressConflicts([{ node: 'host-b', ip: '10.90.0.101', name: 'x' }], holders)).toEqual([]);
     expect(addressConflicts([], holders)).toEqual([]);
+  });
+
+  it('looks at each block and each reported entry a bounded number of times, however many nodes report', () => {
+    // a thousand nodes, each with its /28 block, each reporting the same 64 addresses and 64 of
+    // its neighbour's block: the comparison must grow with the input, not with input x blocks
+    const reads = { range: 0, node: 0 };
+    const counted = <T extends object>(o: T, field: 'range' | 'node'): T => new Proxy(o, { get: (t, k) => { if (k === field) reads[field]++; return Reflect.get(t, k); } });
+    const nodes = Array.from({ length: 1000 }, (_, i) => `n${i}`);
+    const blockOf = (i: number) => `10.${64 + (i >> 12)}.${(i >> 4) & 255}.${(i & 15) << 4}/28`;
+    const blocks = nodes.map((n, i) => counted(block(n, blockOf(i)), 'range'));
+    const reported = nodes.flatMap((node, i) => [
+      ...Array.from({ length: 64 }, (_, j) => counted({ node, ip: `10.63.0.${j}` }, 'node')),
+      ...Array.from({ length: 64 }, (_, j) => counted({ node, ip: formatIPv4(parseIPv4(blockOf((i + 1) % 1000).split('/')[0]) + (j % 16)) }, 'node')),
+    ]);
+    const found = addressConflicts(reported, blocks);
+    // the 64 shared addresses (1000 holders each) and every neighbour's 16 addresses
+    expect(found).toHaveLength(64 + 1000 * 16);
+    expect(found[0].holders).toHaveLength(1000);
+    expect(reads.range).toBeLessThanOrEqual(8 * blocks.length + 4 * found.length);
+    expect(reads.node).toBeLessThanOrEqual(4 * reported.length);
   });
 
   it('takes of a node\'s report only addresses of the subnet outside its own blocks, and names one that does not decode', () => {
