@@ -172,9 +172,9 @@ export const macvlanNetStatus = z.looseObject({
   nodes: z.array(macvlanNodeStatus).optional(),
   /**
    * dockerIPAM blocks: addresses held twice on the segment, a node's container (docker run --ip
-   * outside its node's block) and another holder, lowest first, at most 64 (controller/macvlan-conflicts.ts)
+   * outside its node's block) and another holder, lowest first, at most 64, each listing at most 4 holders (holderCount: how many in all when more; controller/macvlan-conflicts.ts)
    */
-  addressConflicts: z.array(z.object({ ip: z.string(), holders: z.array(z.object({ node: z.string().optional(), role: z.string(), what: z.string() })) })).optional(),
+  addressConflicts: z.array(z.object({ ip: z.string(), holders: z.array(z.object({ node: z.string().optional(), role: z.string(), what: z.string() })), holderCount: z.number().int().optional() })).optional(),
   /** how many addresses are held twice in all, only when that is more than `addressConflicts` lists */
   addressConflictCount: z.number().int().optional(),
   /**

@@ -16,7 +16,7 @@ import type { EventRecorder } from '../events/recorder.js';
 import type { InvolvedObject } from '../events/types.js';
 import { firstFew } from '../first-few.js';
 import { formatIPv4, isIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
-import { addressConflicts, conflictText, MAX_LISTED_CONFLICTS, type AddressConflict, type ReportedHolder, type SegmentHolder } from '../ipam/address-conflicts.js';
+import { addressConflicts, conflictText, listedConflict, MAX_LISTED_CONFLICTS, type AddressConflict, type ReportedHolder, type SegmentHolder } from '../ipam/address-conflicts.js';
 import { cidrInterval } from '../ipam/ranges.js';
 import type { Ctx } from './context.js';
 import { sameJson } from '../api/key-order.js';
@@ -84,7 +84,8 @@ export function findConflicts(ctx: Ctx, m: MacvlanNet, parts: MacvlanNodeStatus[
 export function conflictFields(found: ConflictsFound | undefined): Record<string, unknown> {
   if (!found?.conflicts.length) return {};
   // no container's or NIC's name in what every node reads (ipam/address-conflicts.ts ConflictHolder)
-  const listed = found.conflicts.slice(0, MAX_LISTED_CONFLICTS).map((c) => ({ ip: c.ip, holders: c.holders.map(({ name: _, ...h }) => h) }));
+  // at most MAX_LISTED_HOLDERS holders each (listedConflict): the status must stay writable
+  const listed = found.conflicts.slice(0, MAX_LISTED_CONFLICTS).map(listedConflict).map((c) => ({ ip: c.ip, holders: c.holders.map(({ name: _, ...h }) => h), ...(c.holderCount ? { holderCount: c.holderCount } : {}) }));
   return { addressConflicts: listed, ...(found.conflicts.length > listed.length ? { addressConflictCount: found.conflicts.length } : {}) };
 }
 
@@ -95,7 +96,7 @@ export function conflictCondition(found: ConflictsFound) {
   if (!n) return { type: 'AddressesUnique', status: 'True' as const, reason: 'NoConflict', message: `no address the nodes report their containers hold outside their Docker block is held twice${skipped}` };
   return {
     type: 'AddressesUnique', status: 'False' as const, reason: 'AddressConflict',
-    message: `${n} address(es) held twice on the segment (docker run --ip: Docker checks it only against its own node): ${found.conflicts.slice(0, 2).map((c) => conflictText(c, false)).join('; ')}${n > 2 ? `; and ${n - 2} more (status.addressConflicts)` : ''}${skipped}`,
+    message: `${n} address(es) held twice on the segment (docker run --ip: Docker checks it only against its own node): ${found.conflicts.slice(0, 2).map((c) => conflictText(listedConflict(c), false)).join('; ')}${n > 2 ? `; and ${n - 2} more (status.addressConflicts)` : ''}${skipped}`,
   };
 }
 
@@ -111,7 +112,7 @@ export function newConflicts(prev: { addressConflicts?: unknown } | undefined, f
 /** One Warning per conflict a round found new, on the MacvlanNet (the recorder's rate limit bounds a burst). */
 export function tellConflicts(events: EventRecorder, on: InvolvedObject, conflicts: AddressConflict[] | undefined): void {
   for (const c of conflicts ?? []) {
-    void events.record(on, 'Warning', 'AddressConflict', `${conflictText(c)}: Docker's IPAM checks a docker run --ip only against its own node's containers; `
+    void events.record(on, 'Warning', 'AddressConflict', `${conflictText(listedConflict(c))}: Docker's IPAM checks a docker run --ip only against its own node's containers; `
       + 'remove or reconnect one of them (pin addresses with dockerIPAM xnet or a ContainerNic spec.ip)');
   }
 }

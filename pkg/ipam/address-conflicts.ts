@@ -23,11 +23,31 @@ export type SegmentHolder =
  * ipam check`, which only the controller and the admin read (conflictText).
  */
 export interface ConflictHolder { node?: string; role: 'container' | SegmentHolder['role']; what: string; name?: string }
-/** An address held twice (or more), lowest first, and by whom. */
-export interface AddressConflict { ip: string; holders: ConflictHolder[] }
+/** An address held twice (or more), lowest first, and by whom; `holderCount`: how many in all, when `holders` lists fewer. */
+export interface AddressConflict { ip: string; holders: ConflictHolder[]; holderCount?: number }
 
 /** The most conflicts a status lists (and a round tells as events); the rest are counted. */
 export const MAX_LISTED_CONFLICTS = 64;
+
+/**
+ * The most holders one conflict lists in the status, its condition and its event; the rest are
+ * counted. Every node's container may hold one address (the same `docker run --ip` on each
+ * host): 64 conflicts of 1,000 holders each made a status of 5 MB, which etcd refuses (1.5 MiB),
+ * and the MacvlanNet's status, every node's block with it, was then never written again.
+ */
+export const MAX_LISTED_HOLDERS = 4;
+
+/**
+ * `c` with at most MAX_LISTED_HOLDERS holders: the holders that are not containers first kept
+ * (a block, a shim, a NIC, a Node: the controller's own, a few at most), the reported
+ * containers first listed, and `holderCount` when some are left out.
+ */
+export function listedConflict(c: AddressConflict): AddressConflict {
+  if (c.holders.length <= MAX_LISTED_HOLDERS) return c;
+  const others = c.holders.filter((h) => h.role !== 'container').slice(0, MAX_LISTED_HOLDERS - 1);
+  const containers = c.holders.filter((h) => h.role === 'container').slice(0, MAX_LISTED_HOLDERS - others.length);
+  return { ip: c.ip, holders: [...containers, ...others], holderCount: c.holderCount ?? c.holders.length };
+}
 
 function describe(h: SegmentHolder): ConflictHolder {
   switch (h.role) {
@@ -109,10 +129,13 @@ export function addressConflicts(reported: ReadonlyArray<ReportedHolder>, others
 
 /**
  * `198.19.1.20 is held twice: container web on node host-2 and node host-1's Docker block ...`;
- * `named`: false for what every node reads (`a container on node host-2`).
+ * `named`: false for what every node reads (`a container on node host-2`). A conflict that
+ * lists fewer holders than it has (holderCount) ends `... and 997 more`.
  */
 export function conflictText(c: AddressConflict, named = true): string {
   const names = c.holders.map((h) => (named ? namedHolder(h) : h.what));
-  const times = names.length === 2 ? 'twice' : `${names.length} times`;
+  const total = Math.max(c.holderCount ?? 0, names.length);
+  const times = total === 2 ? 'twice' : `${total} times`;
+  if (total > names.length) return `${c.ip} is held ${times}: ${names.join(', ')} and ${total - names.length} more`;
   return `${c.ip} is held ${times}: ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
