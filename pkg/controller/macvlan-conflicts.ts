@@ -103,10 +103,17 @@ export function conflictCondition(found: ConflictsFound) {
 /** The conflicts of `found` that the previous status did not list as they are (each told once as an event). */
 export function newConflicts(prev: { addressConflicts?: unknown } | undefined, found: ConflictsFound | undefined): AddressConflict[] {
   if (!found?.conflicts.length) return [];
-  const before: unknown[] = Array.isArray(prev?.addressConflicts) ? prev.addressConflicts : [];
-  const listed = conflictFields(found).addressConflicts as unknown[];
+  const before = (Array.isArray(prev?.addressConflicts) ? prev.addressConflicts : []).map(uncounted);
+  const listed = (conflictFields(found).addressConflicts as unknown[]).map(uncounted);
   // as stored (etcd keeps whatever key order its writer used): compared up to key order
   return found.conflicts.slice(0, MAX_LISTED_CONFLICTS).filter((_, i) => !before.some((b) => sameJson(b, listed[i])));
+}
+
+/** A listed conflict without its holderCount: one more node holding an address listed with the same holders is not told again. */
+function uncounted(c: unknown): unknown {
+  if (!c || typeof c !== 'object' || Array.isArray(c)) return c;
+  const { holderCount: _, ...rest } = c as Record<string, unknown>;
+  return rest;
 }
 
 /** One Warning per conflict a round found new, on the MacvlanNet (the recorder's rate limit bounds a burst). */

@@ -45,5 +45,9 @@ describe('the status of a blocks segment where every node holds the same address
     expect(told).toEqual([expect.stringMatching(/^10\.90\.0\.0 is held 1000 times: container web-0 on node host-0001, container web-0 on node host-0002, container web-0 on node host-0003, node host-0000's Docker block 10\.90\.0\.0\/25 \(its Docker hands it out\) and 996 more: Docker's IPAM/)]);
     // a round that finds them again tells none of them again
     expect(newConflicts(conflictFields(found), found)).toEqual([]);
+    // nor once one more node's container holds an address whose listed holders stay the same
+    const more = { conflicts: addressConflicts([...reported, { node: 'host-x', ip: '10.90.0.0', name: 'web-0' }], [block]), unreadable: [] };
+    expect((conflictFields(more) as { addressConflicts: Array<{ holderCount?: number }> }).addressConflicts[0].holderCount).toBe(1001);
+    expect(newConflicts(conflictFields(found), more)).toEqual([]);
   });
 });
