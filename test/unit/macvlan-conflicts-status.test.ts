@@ -5,8 +5,10 @@
 // made a status of 5 MB that etcd (1.5 MiB a request) refused, so the MacvlanNet's status,
 // every node's block in it, was never written again.
 import { describe, expect, it } from 'vitest';
-import { conflictCondition, conflictFields, newConflicts, tellConflicts } from '../../pkg/controller/macvlan-conflicts.js';
+import { conflictCondition, conflictFields, findConflicts, newConflicts, tellConflicts } from '../../pkg/controller/macvlan-conflicts.js';
 import { addressConflicts, type SegmentHolder } from '../../pkg/ipam/address-conflicts.js';
+import type { MacvlanNet, MacvlanNodeStatus } from '../../pkg/api/index.js';
+import type { Ctx } from '../../pkg/controller/context.js';
 import type { EventRecorder } from '../../pkg/events/recorder.js';
 import { ETCD_DEFAULT_LIMITS } from '../../pkg/etcd/limits.js';
 import { cidrInterval } from '../../pkg/ipam/ranges.js';
@@ -49,5 +51,32 @@ describe('the status of a blocks segment where every node holds the same address
     const more = { conflicts: addressConflicts([...reported, { node: 'host-x', ip: '10.90.0.0', name: 'web-0' }], [block]), unreadable: [] };
     expect((conflictFields(more) as { addressConflicts: Array<{ holderCount?: number }> }).addressConflicts[0].holderCount).toBe(1001);
     expect(newConflicts(conflictFields(found), more)).toEqual([]);
+  });
+});
+
+describe('a round of a blocks MacvlanNet whose nodes\' reports did not change', () => {
+  it('decodes none of them again, and finds the same conflicts', () => {
+    // the reports as the controller's cache holds them: one parsed object per key until it changes
+    let reads = 0;
+    const reports = new Map(nodes.slice(0, 100).map((node, i) => [node, new Proxy({ ready: true, outsideBlock: [{ ip: `10.90.0.${1 + (i % 64)}`, name: 'web' }, { ip: `10.90.2.${i}` }] }, {
+      get: (t, k) => { if (k === 'outsideBlock') reads++; return Reflect.get(t, k); },
+    })]));
+    const ctx = {
+      model: { nodeStatus: (node: string) => reports.get(node), claimsIn: () => new Map(), routedAddressesIn: () => [], nodeRoutedBy: () => undefined },
+      log: { warn: () => undefined },
+    } as unknown as Ctx;
+    const m = { metadata: { name: 'lan', uid: 'u1' }, spec: { subnet: '10.90.0.0/16', dockerIPAM: 'blocks' } } as unknown as MacvlanNet;
+    const parts: MacvlanNodeStatus[] = nodes.slice(0, 100).map((name, i) => ({ name, ready: true, dockerRange: i ? `10.90.${128 + i}.0/28` : '10.90.0.0/25' }));
+    const first = findConflicts(ctx, m, parts)!;
+    expect(first.conflicts).toHaveLength(64);
+    const once = reads;
+    expect(once).toBeGreaterThan(0);
+    expect(findConflicts(ctx, m, parts)).toEqual(first);
+    expect(reads).toBe(once);
+    // a node's block moved: its report is read again against its new block, which holds what
+    // nodes 0 and 2-15 report (node 1's 10.90.2.1 is its own now)
+    parts[1] = { ...parts[1], dockerRange: '10.90.2.0/28' };
+    expect(findConflicts(ctx, m, parts)!.conflicts).toHaveLength(64 + 15);
+    expect(reads).toBeGreaterThan(once);
   });
 });
