@@ -17,6 +17,7 @@ import { decodeReport } from '../dockeripam/report.js';
 import { keptByNode, readHsReport, type HsReport } from './check-leaving.js';
 import { externalAnnounced, externalCountProblems } from './check-external.js';
 import { blockConflicts, nodesRoutedBy, type ConflictInput } from './check-conflicts.js';
+import { printable } from '../printable.js';
 
 export interface IpamCheckReport { text: string; problems: number }
 
@@ -353,13 +354,14 @@ export function formatAudit(a: IpamAudit): IpamCheckReport {
   for (const p of a.pools) lines.push(`${p.pool.padEnd(w)}  ${String(p.used).padStart(8)}  ${(p.free === undefined ? '-' : String(p.free)).padStart(8)}  ${p.what}`);
   const section = (title: string, list: string[]) => {
     lines.push(`${title}: ${list.length}`);
-    for (const x of list) lines.push(`  ${x}`);
+    // nodes' words are in them (a container's name a node reports): one problem stays one line, drawing nothing
+    for (const x of list) lines.push(`  ${printable(x)}`);
   };
   section('leaks', a.leaks);
   section('duplicates', a.duplicates);
   section('unclaimed', a.unclaimed);
   section('node addresses', a.nodeAddresses);
-  for (const n of a.notes) lines.push(`note: ${n}`);
+  for (const n of a.notes) lines.push(`note: ${printable(n)}`);
   const problems = a.leaks.length + a.duplicates.length + a.unclaimed.length + a.nodeAddresses.length;
   lines.push(problems ? `${problems} problem(s) found` : `ok: ${a.claims} claims, no leaks, no duplicates`);
   return { text: lines.join('\n') + '\n', problems };

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { outsideBlockFields, outsideOwnBlocks, readOutsideBlock } from '../../pkg/api/outside-block.js';
 import { addressConflicts, conflictText, type SegmentHolder } from '../../pkg/ipam/address-conflicts.js';
-import { auditIpam } from '../../pkg/ipam/check.js';
+import { auditIpam, formatAudit } from '../../pkg/ipam/check.js';
 import { cidrInterval } from '../../pkg/ipam/ranges.js';
 import { formatIPv4, parseCidr, parseIPv4 } from '../../pkg/ip/ipv4.js';
 
@@ -107,6 +107,14 @@ describe('xctl ipam check of a blocks MacvlanNet', () => {
     const a = auditIpam(kvs({ name: 'host-b', ready: true, outsideBlock: [{ ip: '10.90.0.20', name: 'web' }] }), P);
     expect([...a.leaks, ...a.unclaimed]).toEqual([]);
     expect(a.duplicates).toEqual(['macvlannet/lan 10.90.0.20 is held twice: container web on node host-b and node host-a\'s Docker block 10.90.0.16/28 (its Docker hands it out) (docker run --ip outside its node\'s Docker block)']);
+  });
+
+  it('prints a container name a node reports as escapes, not as a terminal\'s controls', () => {
+    // a node's report is its own word: a name that moves the cursor home and says all is well
+    const text = formatAudit(auditIpam(kvs({ name: 'host-b', ready: true, outsideBlock: [{ ip: '10.90.0.20', name: 'web\u001b[2K\rok: 4 claims, no leaks, no duplicates\n' }] }), P)).text;
+    expect(text).toContain('container web\\u001b[2K\\rok: 4 claims, no leaks, no duplicates\\n on node host-b and node host-a\'s Docker block');
+    expect(text).not.toMatch(/[\u001b\r]/);
+    expect(text.split('\n').filter((l) => l.startsWith('ok:'))).toEqual([]);
   });
 
   it('finds nothing for a report of none, and notes a report that does not decode', () => {
