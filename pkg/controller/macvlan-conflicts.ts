@@ -122,20 +122,25 @@ export function conflictCondition(found: ConflictsFound) {
   };
 }
 
-/** The conflicts of `found` that the previous status did not list as they are (each told once as an event). */
+/**
+ * The conflicts of `found` the previous status did not list: an address not listed, or listed
+ * without one of the holders listed now (each told once as an event). A holder leaving, or one
+ * more beyond those listed (holderCount), is not news: an address held 3 times, then twice
+ * again, told its first Warning a second time.
+ */
 export function newConflicts(prev: { addressConflicts?: unknown } | undefined, found: ConflictsFound | undefined): AddressConflict[] {
   if (!found?.conflicts.length) return [];
-  const before = (Array.isArray(prev?.addressConflicts) ? prev.addressConflicts : []).map(uncounted);
-  const listed = (conflictFields(found).addressConflicts as unknown[]).map(uncounted);
+  const before = new Map<string, unknown[]>();
+  for (const c of Array.isArray(prev?.addressConflicts) ? prev.addressConflicts as unknown[] : []) {
+    const { ip, holders } = (c && typeof c === 'object' ? c : {}) as { ip?: unknown; holders?: unknown };
+    if (typeof ip === 'string' && Array.isArray(holders)) before.set(ip, holders);
+  }
+  const listed = conflictFields(found).addressConflicts as Array<{ ip: string; holders: unknown[] }>;
   // as stored (etcd keeps whatever key order its writer used): compared up to key order
-  return found.conflicts.slice(0, MAX_LISTED_CONFLICTS).filter((_, i) => !before.some((b) => sameJson(b, listed[i])));
-}
-
-/** A listed conflict without its holderCount: one more node holding an address listed with the same holders is not told again. */
-function uncounted(c: unknown): unknown {
-  if (!c || typeof c !== 'object' || Array.isArray(c)) return c;
-  const { holderCount: _, ...rest } = c as Record<string, unknown>;
-  return rest;
+  return found.conflicts.slice(0, MAX_LISTED_CONFLICTS).filter((_, i) => {
+    const had = before.get(listed[i].ip);
+    return !had || listed[i].holders.some((h) => !had.some((b) => sameJson(b, h)));
+  });
 }
 
 /** One Warning per conflict a round found new, on the MacvlanNet (the recorder's rate limit bounds a burst). */

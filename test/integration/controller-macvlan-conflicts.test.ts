@@ -92,4 +92,47 @@ describe('an address a blocks node\'s Docker gave that another holder on the seg
     expect(check.text).toContain(`macvlannet/seg2 ${nicIp} is held twice: container y on node sh-b and ContainerNic nf-1 on node sh-a`);
     expect(check.text).toContain(`macvlannet/seg2 ${a.shimAddress} is held twice: container x on node sh-b and node sh-a's host shim`);
   }, 60_000);
+
+  it('tells an address held twice once, also after a third holder came and went; lists 4 holders and counts them all', async () => {
+    const nodes = ['mh-1', 'mh-2', 'mh-3', 'mh-4', 'mh-5', 'mh-6'];
+    await fx.segment('seg3', { subnet: '198.19.92.0/24', dockerIPAM: 'blocks', blockPrefix: 28 }, 'seg3', nodes);
+    const parts = await eventually(async () => { const p = await fx.parts('seg3'); return p.length === 6 && p.every((x) => x.dockerRange) ? p : undefined; }, 'six blocks');
+    const range = (n: string) => parts.find((p) => p.name === n)!.dockerRange;
+    // the same docker run --ip 198.19.92.9 (in no block) on a host, or none there
+    const holds = (n: string, yes: boolean) => fx.store.writeStatus('MacvlanNet', 'seg3', { node: n }, { name: n, ready: true, dockerRange: range(n), ...(yes ? { outsideBlock: [{ ip: '198.19.92.9', name: `app-${n}` }] } : {}) });
+    type Listed = Array<{ ip: string; holders: Array<{ what: string }>; holderCount?: number }>;
+    const listedWith = (n: number) => eventually(async () => {
+      const l = statusOf(await fx.store.get('MacvlanNet', 'seg3')).addressConflicts as Listed | undefined;
+      return l && (l[0].holderCount ?? l[0].holders.length) === n ? l : undefined;
+    }, `the address listed with ${n} holders`);
+    const told = async () => (await listEvents(fx.etcd.client(), fx.prefix, { kind: 'MacvlanNet', name: 'seg3' })).items.filter((e) => e.reason === 'AddressConflict');
+    const twice = '198.19.92.9 is held twice: container app-mh-1 on node mh-1 and container app-mh-2 on node mh-2';
+    const thrice = '198.19.92.9 is held 3 times: container app-mh-1 on node mh-1, container app-mh-2 on node mh-2 and container app-mh-3 on node mh-3';
+
+    await holds('mh-1', true); await holds('mh-2', true);
+    await listedWith(2);
+    await holds('mh-3', true);
+    await listedWith(3);
+    await holds('mh-3', false);
+    await listedWith(2);
+    // a holder newly listed is told; the recorder records in order, so once that Warning is
+    // there, whatever the round before told is there too
+    await holds('mh-4', true);
+    await listedWith(3);
+    const events = await eventually(async () => { const e = await told(); return e.some((x) => x.message.includes('app-mh-4')) ? e : undefined; }, 'the Warning of mh-4\'s container');
+    // the third holder going was no news: the first Warning was not told again
+    expect(events.map((e) => [e.message.split(': Docker')[0], e.count]).filter(([m]) => m === twice || m === thrice)).toEqual(expect.arrayContaining([[twice, 1], [thrice, 1]]));
+    expect(events).toHaveLength(3);
+
+    for (const n of nodes.slice(2)) await holds(n, true);
+    const listed = await listedWith(6);
+    expect(listed).toEqual([{ ip: '198.19.92.9', holderCount: 6, holders: nodes.slice(0, 4).map((n) => ({ node: n, role: 'container', what: `a container on node ${n}` })) }]);
+    const u = statusOf(await fx.store.get('MacvlanNet', 'seg3')).conditions?.find((c) => c.type === 'AddressesUnique');
+    expect(u?.message).toContain('198.19.92.9 is held 6 times: a container on node mh-1, a container on node mh-2, a container on node mh-3, a container on node mh-4 and 2 more');
+    // one holder beyond those listed going: counted, not told
+    const before = (await told()).length;
+    await holds('mh-5', false);
+    await listedWith(5);
+    expect((await told()).length).toBe(before);
+  }, 60_000);
 });

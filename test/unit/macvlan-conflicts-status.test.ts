@@ -51,6 +51,11 @@ describe('the status of a blocks segment where every node holds the same address
     const more = { conflicts: addressConflicts([...reported, { node: 'host-x', ip: '10.90.0.0', name: 'web-0' }], [block]), unreadable: [] };
     expect((conflictFields(more) as { addressConflicts: Array<{ holderCount?: number }> }).addressConflicts[0].holderCount).toBe(1001);
     expect(newConflicts(conflictFields(found), more)).toEqual([]);
+    // an address held 3 times, then twice again: not told again; a holder newly listed is
+    const three = { conflicts: addressConflicts(['a', 'b', 'c'].map((node) => ({ node, ip: '10.90.1.1' })), []), unreadable: [] };
+    const two = { conflicts: addressConflicts(['a', 'b'].map((node) => ({ node, ip: '10.90.1.1' })), []), unreadable: [] };
+    expect(newConflicts(conflictFields(three), two)).toEqual([]);
+    expect(newConflicts(conflictFields(two), three)).toEqual(three.conflicts);
   });
 });
 
