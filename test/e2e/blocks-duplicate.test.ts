@@ -3,7 +3,9 @@
 // containers), so two hosts on one macvlan segment answer for it. xnet cannot refuse it; it
 // names it: host-2's agent reports the address its container holds outside host-2's block, the
 // controller lists the duplicate, and `xctl ipam check` and `xctl verify` exit 1 naming the
-// address and both holders. Once the container is removed, both are clean again.
+// address and both holders; a container made but not running that keeps the --ip address is
+// named too (docs/api.md: stopped ones keep theirs). Once the containers are removed, both are
+// clean again.
 import { describe, expect, test } from 'vitest';
 import { useTestLab } from '../harness/lab.js';
 import { apply, containerIp, getObject, runContainer, waitFor, waitReady } from './helpers.js';
@@ -51,7 +53,17 @@ describe('an address of another host\'s block given by docker run --ip (dockerIP
     }, 30_000, 1000);
     expect(verify.value.stdout).toMatch(/host-2\s+macvlannet\/dupseg/);
 
+    // a container that is not running keeps its --ip address (it gets it back when it starts):
+    // still held twice once the running one is gone
+    await lab().docker('host-2', ['create', '--name', 'third', '--net', 'dupseg', '--ip', taken, 'xnet/busybox:latest', 'sleep', '1d'], { check: true });
     await lab().docker('host-2', ['rm', '-f', 'second'], { check: true });
+    const kept = `${taken} is held twice: container third on node host-2 and node host-1's Docker block ${block}`;
+    await waitFor('xctl ipam check naming the container not running', async () => {
+      const r = await lab().xctl(['ipam', 'check']);
+      return r.exitCode === 1 && r.stdout.includes(kept) ? r : undefined;
+    }, 30_000, 500);
+
+    await lab().docker('host-2', ['rm', '-f', 'third'], { check: true });
     await waitFor('xctl ipam check clean again', async () => ((await lab().xctl(['ipam', 'check'])).exitCode === 0 ? true : undefined), 30_000, 500);
   }, 300_000);
 });
