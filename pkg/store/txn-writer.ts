@@ -139,6 +139,19 @@ async function changedSteps<R>(client: Etcd3, run: WriteStep<R>[]): Promise<Writ
   return out;
 }
 
+/**
+ * The writes of a refused run that committed with its answer lost: its replan finds every one of
+ * them done as this request wanted it (own-writes.ts, doneBefore). A transaction is all or
+ * nothing: when one of its writes is found done otherwise (a create stored with another writer's
+ * uid), it did not commit, and what is stored another writer wrote (two applies of one manifest
+ * at once), which this request must not count as its own. `again` pairs with `run` step by step.
+ */
+function writtenUnseen<R>(run: WriteStep<R>[], again: WriteStep<R>[]): number {
+  if (writes(again)) return 0;
+  const written = run.filter((s) => s.ops.length).length;
+  return run.every((s, i) => !s.ops.length || again[i]?.doneBefore) ? written : 0;
+}
+
 export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: WriteOptions<R>): Promise<Written<R>[]> {
   const queue = packSteps(steps, o.limits);
   const p: WriteProgress = { total: steps.length, done: 0, written: 0, transactions: 0, planned: queue.filter(writes).length };
@@ -159,7 +172,7 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
         if (!o.retry || !mayRetry(++conflicts, o.retry)) throw o.conflict(run, await changedSteps(client, run));
         await sleep(backoffDelay(conflicts, o.retry));
         const again = await o.replan(run);
-        doneUnseen = !writes(again) && again.some((s) => s.doneBefore) ? run.filter((s) => s.ops.length).length : 0;
+        doneUnseen = writtenUnseen(run, again);
         queue.splice(0, 1, ...packSteps(again, o.limits));
         p.planned = p.transactions + (doneUnseen ? 1 : 0) + queue.filter(writes).length;
         continue;

@@ -2,7 +2,7 @@
 // the other's write right before the first's transactions: a concurrent write that lands for
 // real in etcd between the store's read and its commit.
 import { afterAll, beforeAll } from 'vitest';
-import type { Etcd3 } from 'etcd3';
+import { KVClient, type Etcd3 } from 'etcd3';
 import { startEtcd, type TestEtcd } from './etcd.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 
@@ -23,7 +23,7 @@ export function twoWriters(prefix: string): TwoWriters {
 }
 
 /** A transaction request as etcd3's KV client is given it. */
-export interface TxnRequest { success?: Array<{ request_put?: unknown }> }
+export interface TxnRequest { success?: Array<{ request_put?: { key?: Buffer | string } }> }
 
 /** Runs `before` ahead of each of `client`'s transactions, until the returned undo is called. */
 export function beforeEachTxn(client: Etcd3, before: (req: TxnRequest) => Promise<unknown>): () => void {
@@ -34,4 +34,18 @@ export function beforeEachTxn(client: Etcd3, before: (req: TxnRequest) => Promis
     return original.apply(kv, args);
   };
   return () => { kv.txn = original; };
+}
+
+/**
+ * Runs `before` ahead of each transaction of every etcd client of this process (one that a
+ * command run in-process makes for itself too), until the returned undo is called.
+ */
+export function beforeEveryClientsTxn(before: (req: TxnRequest) => Promise<unknown>): () => void {
+  const proto = KVClient.prototype as unknown as { txn: (...a: unknown[]) => Promise<unknown> };
+  const original = proto.txn;
+  proto.txn = async function (this: unknown, ...args: unknown[]) {
+    await before(args[0] as TxnRequest);
+    return original.apply(this, args);
+  };
+  return () => { proto.txn = original; };
 }

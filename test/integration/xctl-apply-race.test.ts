@@ -1,0 +1,113 @@
+// Two xctl applying the same large manifest at once: the first transaction of one is refused
+// because the other committed the same objects first, and the replan finds them as wanted. Only
+// what this apply committed counts in its summary and in how far it got: the objects the other
+// created carry the other's uids, so this apply's transaction (all or nothing) did not commit.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Etcd3 } from 'etcd3';
+import { startStoreEtcd, type TestEtcd } from '../harness/etcd.js';
+import { startTcpProxy } from '../harness/tcp-proxy.js';
+import { beforeEveryClientsTxn, type TxnRequest } from '../harness/two-writers.js';
+import type { EtcdStore } from '../../pkg/store/etcd-store.js';
+import { runXctl } from '../../pkg/cli/program.js';
+import { prefixEnd } from '../../pkg/etcd/range.js';
+import { obj } from './helpers.js';
+
+let etcd: TestEtcd;
+let client: Etcd3;
+let store: EtcdStore;
+let dir: string;
+
+beforeAll(async () => {
+  ({ etcd, client, store } = await startStoreEtcd());
+  dir = mkdtempSync(join(tmpdir(), 'xctl-race-'));
+});
+afterAll(async () => {
+  await etcd?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run { code: number; out: string; err: string }
+async function xctl(args: string[], endpoints = etcd.endpoints.join(',')): Promise<Run> {
+  const r = { code: -1, out: '', err: '' };
+  r.code = await runXctl(args, {
+    out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '', env: { XCTL_ENDPOINTS: endpoints },
+  });
+  return r;
+}
+
+const nodeDoc = (name: string) => `apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: ${name}\n  labels: {batch: big}\nspec: {}\n`;
+/** Documents `<group>-from` .. `<group>-(to-1)` of one manifest, in a file of their own. */
+function manifest(group: string, to: number, from = 0): string {
+  const p = join(dir, `${group}-${from}-${to}.yaml`);
+  writeFileSync(p, Array.from({ length: to - from }, (_, i) => nodeDoc(`${group}-${from + i}`)).join('---\n'));
+  return p;
+}
+
+/** Stored Nodes of a group: name -> uid. */
+async function storedUids(group: string): Promise<Map<string, string>> {
+  const prefix = `${store.keys.objects('Node')}${group}-`;
+  const r = await client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) });
+  return new Map(r.kvs.map((kv) => { const o = JSON.parse(kv.value.toString()); return [o.metadata.name, o.metadata.uid]; }));
+}
+
+/** Whether a transaction writes the Node `name` (xctl's own, not its reads). */
+const puts = (req: TxnRequest, name: string) => (req.success ?? []).some((op) => op.request_put?.key?.toString() === store.keys.object('Node', name));
+
+/**
+ * A 600-Node apply of `group` whose Node `<group>-0` is stored with another label (the apply
+ * configures it, 127 more are created in transaction 1): right before its first transaction,
+ * another xctl applies the same first 128 documents and commits them.
+ */
+async function raceFirstTransaction(group: string, endpoints?: string, then?: (req: TxnRequest) => void): Promise<{ r: Run; other?: Run }> {
+  await store.applyAll([obj('Node', `${group}-0`, {}, { batch: 'old' })]);
+  let other: Promise<Run> | undefined;
+  const undo = beforeEveryClientsTxn(async (req) => {
+    // the other's own transactions pass: it is started once
+    if (!other && puts(req, `${group}-0`)) await (other = xctl(['apply', '-f', manifest(group, 128)]));
+    else then?.(req);
+  });
+  try {
+    const r = await xctl(['apply', '-f', manifest(group, 600)], endpoints);
+    return { r, other: await other };
+  } finally {
+    undo();
+  }
+}
+
+describe('two xctl applying the same manifest of several transactions at once', () => {
+  it('the one whose first transaction the other made needless counts only the transactions it committed', async () => {
+    const { r, other } = await raceFirstTransaction('race');
+    expect(other).toMatchObject({ code: 0, err: '' });
+    const made = await storedUids('race');
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('600 objects applied in 4 transactions: 472 created, 1 configured, 127 unchanged\n');
+    expect(r.out).toContain('node/race-1 unchanged\n');
+    // what the other created stays the other's
+    expect(made.size).toBe(600);
+    expect(other!.out).toContain('node/race-1 created\n');
+  }, 60_000);
+
+  it('stopped by etcd going away, it does not say that it wrote what the other wrote', async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort });
+    let cut = false;
+    try {
+      const { r, other } = await raceFirstTransaction('racecut', proxy.endpoint, (req) => {
+        if (!cut && puts(req, 'racecut-128')) { cut = true; proxy.cut(); }
+      });
+      expect(other).toMatchObject({ code: 0 });
+      expect(cut).toBe(true);
+      expect(r).toMatchObject({ code: 5, out: '' });
+      expect(r.err).toContain('error: apply stopped after 0 of 4 transactions: 0 of 600 objects written ' +
+        '(the first 128 in manifest order are done, up to and including node/racecut-127): cannot reach etcd');
+      expect(r.err).toContain('Transaction 1 was in flight: etcd may have written it too. Re-running the same apply converges');
+    } finally {
+      await proxy.close();
+    }
+    expect((await storedUids('racecut')).size).toBe(128);
+    const again = await xctl(['apply', '-f', manifest('racecut', 600)]);
+    expect(again).toMatchObject({ code: 0, err: '600 objects applied in 4 transactions: 472 created, 0 configured, 128 unchanged\n' });
+  }, 60_000);
+});
