@@ -17,7 +17,7 @@ import { STORE_TXN_RETRY } from '../runtime/backoff.js';
 import { ETCD_DEFAULT_LIMITS, type EtcdLimits } from '../etcd/limits.js';
 import { planDelete, planWrite, type Current, type ObjectRef, type Stored, type WriteMode, type WriteStep } from './write-plan.js';
 import { packSteps, writeSteps } from './txn-writer.js';
-import { keepOwnOutcomes, ownApplyOutcome, ownDeleteOutcome, wantedAgain } from './own-writes.js';
+import { keepOwnOutcomes, ownDeleteOutcome, replanApply } from './own-writes.js';
 import { removeOrphanedNodeStatuses } from './status-cleanup.js';
 import { HeldGuard } from './delete-guard.js';
 import {
@@ -212,7 +212,7 @@ export class EtcdStore implements Store {
     const written = await writeSteps(this.client, steps, {
       limits: this.limits,
       retry: opts.mode === 'apply' ? STORE_TXN_RETRY : undefined,
-      replan: async (run) => keepOwnOutcomes(run, await plan(run.map((s) => wantedAgain(byId.get(refId(s.ref))!, s))), ownApplyOutcome),
+      replan: (run) => replanApply(run, (s) => byId.get(refId(s.ref))!, plan),
       conflict: (run, changed) => {
         const s = changed[0] ?? run.find((x) => x.ops.length) ?? run[0];
         return new ConflictError(s.ref.kind, s.ref.name, 'the object was modified concurrently');

@@ -4,8 +4,8 @@
 // planned again from what is stored, and that plan finds the write already done: nothing left
 // to write. What the user is told must be what the first plan did, not "unchanged" for an
 // object this very request created, nor "not found" for one it deleted.
-import type { ApplyChange, DeleteResult } from './types.js';
-import type { Stored, WriteStep } from './write-plan.js';
+import { UidMismatchError, type ApplyChange, type DeleteResult } from './types.js';
+import type { ObjectRef, Stored, WriteStep } from './write-plan.js';
 
 /**
  * What an apply's step is planned again from: the manifest's object, but a create with the uid
@@ -16,6 +16,29 @@ import type { Stored, WriteStep } from './write-plan.js';
 export function wantedAgain<W extends { wanted: Stored }>(w: W, first: WriteStep<ApplyChange>): W {
   if (!w.wanted.metadata.uid || first.result.action !== 'created') return w;
   return { ...w, wanted: { ...w.wanted, metadata: { ...w.wanted.metadata, uid: first.result.object.metadata.uid } } };
+}
+
+/**
+ * An apply's run planned again (`plan`) from what the manifest wants (`wanted`), each create
+ * checked against the uid it gave the object (wantedAgain), and reported as it was made
+ * (ownApplyOutcome). A create that another writer overtook is refused as before, naming the uid
+ * the manifest carries (the one at its metadata.uid line), not the create's, which no one saw.
+ */
+export async function replanApply<W extends { ref: ObjectRef; wanted: Stored }>(
+  run: WriteStep<ApplyChange>[], wanted: (s: WriteStep<ApplyChange>) => W, plan: (part: W[]) => Promise<WriteStep<ApplyChange>[]>,
+): Promise<WriteStep<ApplyChange>[]> {
+  const manifest = run.map(wanted);
+  try {
+    return keepOwnOutcomes(run, await plan(manifest.map((w, i) => wantedAgain(w, run[i]))), ownApplyOutcome);
+  } catch (e) {
+    throw e instanceof UidMismatchError ? withManifestUid(e, manifest) : e;
+  }
+}
+
+/** The refusal of a create's own uid (wantedAgain), said with the uid the manifest carries. */
+function withManifestUid(e: UidMismatchError, manifest: Array<{ ref: ObjectRef; wanted: Stored }>): UidMismatchError {
+  const uid = manifest.find((w) => w.ref.kind === e.kind && w.ref.name === e.objectName)?.wanted.metadata.uid;
+  return uid && uid !== e.uid ? new UidMismatchError(e.kind, e.objectName, uid, e.stored) : e;
 }
 
 /**

@@ -2,6 +2,7 @@
 // because the other committed the same objects first, and the replan finds them as wanted. Only
 // what this apply committed counts in its summary and in how far it got: the objects the other
 // created carry the other's uids, so this apply's transaction (all or nothing) did not commit.
+// And a create another writer overtook, of a manifest that carries a uid, is refused naming it.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,4 +111,27 @@ describe('two xctl applying the same manifest of several transactions at once', 
     const again = await xctl(['apply', '-f', manifest('racecut', 600)]);
     expect(again).toMatchObject({ code: 0, err: '600 objects applied in 4 transactions: 472 created, 0 configured, 128 unchanged\n' });
   }, 60_000);
+});
+
+describe('an apply whose create another writer overtakes, of a manifest that carries a uid', () => {
+  it('is refused naming the uid the manifest carries, not one the user never saw', async () => {
+    const manifestUid = '5a0c1e2d-0000-4000-8000-000000000001';
+    const f = join(dir, 'uidrace.yaml');
+    writeFileSync(f, nodeDoc('uidrace').replace('  name: uidrace\n', `  name: uidrace\n  uid: ${manifestUid}\n`));
+    let made: string | undefined;
+    // right before xctl's create, another writer creates the Node
+    const undo = beforeEveryClientsTxn(async (req) => {
+      if (made === undefined && puts(req, 'uidrace')) { made = ''; [{ object: { metadata: { uid: made } } }] = await store.applyAll([obj('Node', 'uidrace', {})]); }
+    });
+    let r: Run;
+    try {
+      r = await xctl(['apply', '-f', f]);
+    } finally {
+      undo();
+    }
+    expect(made).toMatch(/^[0-9a-f-]{36}$/);
+    expect(r.code).toBe(3);
+    expect(r.err).toBe(`error: conflict: ${f}:5: document 1 (node/uidrace): metadata.uid: the object was deleted and made again since it was read ` +
+      `(uid ${manifestUid}; stored: ${made}); remove metadata.uid to apply to the object stored now\nnothing was written\n`);
+  });
 });
