@@ -329,12 +329,12 @@ describe('xctl delete -f of any size', () => {
  * Node of the batch committed can still lose that transaction's answer: `onCommit` is called
  * with each committed Node's name.
  */
-async function applyLosingReplies(file: string, prefix: string, onCommit: (name: string, proxy: TcpProxy) => void): Promise<Run> {
+async function applyLosingReplies(file: string, prefix: string, onCommit: (name: string, proxy: TcpProxy) => void): Promise<Run & { connections: number }> {
   const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { replyHoldMs: 300 });
   const watcher = await client.watch().prefix(`${store.keys.objects('Node')}${prefix}`).create();
   watcher.on('put', (kv) => onCommit(kv.key.toString().slice(store.keys.objects('Node').length), proxy));
   try {
-    return await xctl(['apply', '-f', file], { endpoints: proxy.endpoint });
+    return { ...await xctl(['apply', '-f', file], { endpoints: proxy.endpoint }), connections: proxy.accepted };
   } finally {
     await watcher.cancel();
     await proxy.close();
@@ -349,6 +349,7 @@ describe('xctl apply of several transactions, one of whose answers is lost after
     // the client sends it again, which fails its compares, and the apply finds it done
     const r = await applyLosingReplies(f, 'lost1-', (name, proxy) => { if (name === 'lost1-0' && !faults++) void proxy.loseReplies(300); });
     expect(faults).toBe(1);
+    expect(r.connections, 'the answer was lost: xctl connected again').toBeGreaterThan(1);
     expect(r.code).toBe(0);
     expect(lines(r.out)).toEqual(Array.from({ length: 600 }, (_, i) => `node/lost1-${i} created`));
     expect(r.err).toBe('600 objects applied in 5 transactions: 600 created, 0 configured, 0 unchanged\n');
@@ -378,6 +379,7 @@ describe('xctl apply of several transactions, one of whose answers is lost after
       if (name === 'lost2-128' && !faults.includes(name)) { faults.push(name); proxy.cut(); }
     });
     expect(faults).toEqual(['lost2-0', 'lost2-128']);
+    expect(r.connections, 'the first answer was lost: xctl connected again').toBeGreaterThan(1);
     expect(r.code).toBe(5);
     expect(r.out).toBe('');
     expect(r.err).toContain('error: apply stopped after 1 of 5 transactions: 128 of 600 objects written (the first 128 in manifest order are done, up to and including node/lost2-127): cannot reach etcd');
