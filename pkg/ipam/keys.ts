@@ -3,7 +3,7 @@
 // quads ("010.076.001.084") so that keys sort in address order and a block's addresses form
 // one key range (a ranged compare can then prove a block empty).
 import { z } from 'zod';
-import { cidrContains, formatIPv4, IpParseError, parseCidr, parseIPv4 } from '../ip/ipv4.js';
+import { blockOf, cidrContains, formatIPv4, IpParseError, parseCidr, parseIPv4, type Cidr } from '../ip/ipv4.js';
 
 export type PoolType = 'clusternetworks' | 'macvlannets';
 export type ClaimSpace = 'blocks' | 'addresses';
@@ -67,8 +67,25 @@ export function decodeClaim(value: string, at?: { space: ClaimSpace; ip: number 
 function claimMisfit(c: Claim, space: ClaimSpace, ip: number): string | undefined {
   const block = c.role === 'hostsubnet' || c.role === 'docker-block';
   if (block !== (space === 'blocks')) return `a ${c.role} claim is not kept under ${space}/`;
-  const holds = block ? cidrContains(parseCidr(c.cidr!), ip) : parseIPv4(c.ip!) === ip;
+  const holds = block ? blockClaimFits(c.role, parseCidr(c.cidr!), ip) : parseIPv4(c.ip!) === ip;
   return holds ? undefined : `${block ? `cidr ${c.cidr}` : `ip ${c.ip}`} is not the address its key names (${formatIPv4(ip)})`;
+}
+
+/** Shortest hostPrefix a ClusterNetwork has (its schema): the largest block a HostSubnet claim is kept at. */
+const MIN_HOST_PREFIX = 8;
+
+/**
+ * Whether a block claim of `cidr` can be kept at key `base`: it holds the base (a Docker
+ * block; a HostSubnet of one or more hostPrefix blocks, one key per block), or, a HostSubnet's
+ * only, it lies inside a block starting there: a pinned spec.subnet smaller than its
+ * ClusterNetwork's hostPrefix (10.76.1.128/25) is kept at its block's base (10.76.1.0), which
+ * its slot is read from (hostsubnet-slots.ts); the hostPrefix is not in the claim.
+ */
+function blockClaimFits(role: ClaimRole, cidr: Cidr, base: number): boolean {
+  if (cidrContains(cidr, base)) return true;
+  if (role !== 'hostsubnet') return false;
+  for (let p = cidr.prefix - 1; p >= MIN_HOST_PREFIX; p--) if (blockOf(cidr.base, p).base === base) return true;
+  return false;
 }
 
 /** Three digits per octet, so that keys sort by address: built without a detour through text (one per claim made). */

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
 import { formatIPv4, parseIPv4 } from '../../pkg/ip/ipv4.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
-import { obj, eventually, statusOf, uniquePrefix, useControllerFixture } from './controller-helpers.js';
+import { obj, eventually, startController, statusOf, uniquePrefix, useControllerFixture, type Status } from './controller-helpers.js';
 
 const prefix = uniquePrefix();
 const fx = useControllerFixture(prefix, { addressCooldownMs: 0 });
@@ -75,5 +75,28 @@ describe('an IPAM claim that does not fit its key', () => {
     const ips = await allAddressed(['a0', 'a1']);
     expect(new Set(ips).size).toBe(2);
     expect(check.text).toContain(`${alias}: the key is not an IPAM claim`);
+  });
+  it('a HostSubnet pinning a subnet inside its block but not at its base (the upper /25): its claim fits, it stays allocated', async () => {
+    // written by the controller itself: key at the /24 block's base, cidr the pinned /25
+    await fx.store.applyAll([obj('Node', 'host-1', { address: '198.18.0.11' }), obj('ClusterNetwork', 'half', { cidr: '10.85.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { pool: 'none' } } }),
+      obj('HostSubnet', 'upper', { node: 'host-1', clusterNetwork: 'half', subnet: '10.85.1.128/25' })]);
+    const allocated = (s: Status) => s.subnet === '10.85.1.128/25' && s.conditions?.find((c) => c.type === 'Allocated')?.status === 'True';
+    await eventually(async () => allocated(statusOf(await fx.store.get('HostSubnet', 'upper'))) || undefined, 'upper allocated', 15_000);
+    const key = ipam.claim('clusternetworks', 'half', 'blocks', parseIPv4('10.85.1.0'));
+    expect(JSON.parse((await fx.etcd.client().get(key).string())!)).toMatchObject({ role: 'hostsubnet', cidr: '10.85.1.128/25' });
+    // a controller that starts now (a restart, a new leader) reads the claim from etcd
+    await fx.c.stop();
+    fx.c = await startController(fx.etcd.client(), prefix, { addressCooldownMs: 0 });
+    await eventually(async () => fx.c.model.claimsIn('clusternetworks', 'half', 'blocks').has(parseIPv4('10.85.1.0')) || fx.c.cache.isRefused(key) || undefined, 'the new controller seeing the claim', 10_000);
+    expect(fx.c.cache.isRefused(key), 'the controller refused the claim it wrote').toBe(false);
+    const hs = await fx.store.get('HostSubnet', 'upper');
+    await fx.store.update({ ...hs!, spec: { ...hs!.spec, bridge: 'upper0' } } as typeof hs & object);
+    await eventually(async () => statusOf(await fx.store.get('HostSubnet', 'upper')).bridge === 'upper0' || undefined, 'upper reconciled again (its bridge edited)', 15_000);
+    const s = statusOf(await fx.store.get('HostSubnet', 'upper'));
+    expect(allocated(s), JSON.stringify(s.conditions)).toBe(true);
+    // the file's other tests leave their misfits: only this pool's lines count
+    const report = await ipamCheck(fx.etcd.client(), prefix);
+    expect(report.text).toContain('clusternetwork/half         1');
+    expect(report.text.split('\n').filter((l) => l.includes('clusternetworks/half/') || l.includes('"upper"'))).toEqual([]);
   });
 });

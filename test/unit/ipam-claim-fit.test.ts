@@ -1,0 +1,30 @@
+// decodeClaim with its key's place: which block claims xnet's writers make fit their key, and
+// which readers would misread (pkg/ipam/keys.ts).
+import { describe, expect, it } from 'vitest';
+import { decodeClaim } from '../../pkg/ipam/keys.js';
+import { parseIPv4 } from '../../pkg/ip/ipv4.js';
+
+const owner = { kind: 'HostSubnet', name: 'h', uid: 'u' };
+const at = (ip: string) => ({ space: 'blocks' as const, ip: parseIPv4(ip) });
+const decodes = (claim: object, key: string) => 'claim' in decodeClaim(JSON.stringify(claim), at(key));
+
+describe('a block claim and its key', () => {
+  it('a HostSubnet pinning part of a hostPrefix block, kept at the block\'s base, fits', () => {
+    expect(decodes({ owner, role: 'hostsubnet', cidr: '10.76.1.128/25' }, '10.76.1.0')).toBe(true);
+    expect(decodes({ owner, role: 'hostsubnet', cidr: '10.76.1.192/26' }, '10.76.0.0')).toBe(true);
+  });
+
+  it('a HostSubnet of several blocks fits each block\'s key', () => {
+    expect(decodes({ owner, role: 'hostsubnet', cidr: '10.76.0.0/23' }, '10.76.1.0')).toBe(true);
+  });
+
+  it('a cidr in no block starting at the key does not fit', () => {
+    expect(decodes({ owner, role: 'hostsubnet', cidr: '10.77.1.128/25' }, '10.76.1.0')).toBe(false);
+    expect(decodes({ owner, role: 'hostsubnet', cidr: '10.76.1.128/25' }, '10.76.1.64')).toBe(false);
+  });
+
+  it('a Docker block is kept at its own base only: a cidr inside a larger block at the key does not fit', () => {
+    expect(decodes({ owner: { ...owner, kind: 'MacvlanNet' }, role: 'docker-block', cidr: '192.168.1.128/28' }, '192.168.1.128')).toBe(true);
+    expect(decodes({ owner: { ...owner, kind: 'MacvlanNet' }, role: 'docker-block', cidr: '192.168.1.128/28' }, '192.168.1.0')).toBe(false);
+  });
+});
