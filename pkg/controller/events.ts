@@ -6,6 +6,7 @@ import type { CacheChange } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
 import type { Claim, IpamKeys } from '../ipam/keys.js';
 import type { Keys } from '../store/keys.js';
+import { cidrsOverlap, parseCidr, type Cidr } from '../ip/ipv4.js';
 import type { Entry } from './model.js';
 import { waitsForAddress } from './address-waiters.js';
 import { dockerHeldFreed, nicReportsAddressInUse, nicsOnDockerHeld, type ClaimLookup } from './docker-held-events.js';
@@ -53,6 +54,7 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
     if (ch.kv) return out;
     // A freed address may be what a waiting NIC needs.
     out.wake.push(`${claim.type}/${claim.pool}`);
+    if (claim.type === 'clusternetworks' && claim.space === 'blocks') pinsWaitingFor(s, claim.pool, ch.prev, out);
     // A NIC's address released (its allocation queues the MacvlanNet too: term.ts): the
     // MacvlanNet's allocated and free count it, and nothing else may look at them again.
     if (claim.type === 'macvlannets' && ch.prev && parsedOf<Claim>(ch.prev).owner?.kind === 'ContainerNic'
@@ -333,6 +335,27 @@ function poolAddressesMoved(s: ChangeScope, versions: unknown[], out: ChangeEffe
 }
 
 /** The HostSubnets on ClusterNetwork `cn`. A scan, only when a ClusterNetwork is applied. */
+/**
+ * A block of ClusterNetwork `cn` freed: the HostSubnets pinning a subnet that overlaps it may
+ * be the ones refused it (SubnetConflict). Their node makes nothing for them and peers route
+ * nothing (agent/desired.ts refusedPin) until they are allocated, so they are looked at now,
+ * not at their next retry (the work queue's backoff reaches 30 s). A claim that did not decode
+ * (no `prev`) may have held any: every pinned one of the network.
+ */
+function pinsWaitingFor(s: ChangeScope, cn: string, prev: RawKv | undefined, out: ChangeEffects): void {
+  const freed = prev ? cidrOrNone(parsedOf<Claim>(prev).cidr) : undefined;
+  for (const h of s.objects<HostSubnet>('HostSubnet')) {
+    const pin = h.obj.spec?.clusterNetwork === cn ? h.obj.spec.subnet : undefined;
+    if (pin == null) continue;
+    const at = cidrOrNone(pin);
+    if (!freed || !at || cidrsOverlap(freed, at)) out.keys.push(objectKey('HostSubnet', h.obj.metadata.name));
+  }
+}
+
+function cidrOrNone(text: unknown): Cidr | undefined {
+  try { return typeof text === 'string' ? parseCidr(text, false) : undefined; } catch { return undefined; }
+}
+
 function hostSubnetsOf(s: ChangeScope, cn: string, out: ChangeEffects): void {
   for (const h of s.objects<HostSubnet>('HostSubnet')) {
     if (h.obj.spec?.clusterNetwork === cn) out.keys.push(objectKey('HostSubnet', h.obj.metadata.name));

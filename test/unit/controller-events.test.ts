@@ -69,6 +69,19 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(key, { kv: kv(key, {}) }), scope)).toEqual({ wake: [], keys: [] });
   });
 
+  it('a HostSubnet block freed re-queues the HostSubnets pinning a subnet in it (refused it, they have nothing on their node until allocated)', () => {
+    const pinned = (name: string, subnet: string, clusterNetwork = 'default') => ({ ...hs, metadata: { name }, spec: { ...hs.spec, node: 'n9', clusterNetwork, subnet } }) as HostSubnet;
+    const pins = [pinned('upper', '10.76.5.128/25'), pinned('apart', '10.76.6.0/24'), pinned('elsewhere', '10.76.5.0/24', 'other')];
+    const withPins: ChangeScope = { ...scope, objects: <T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']) => (kind === 'HostSubnet' ? [hs, ...pins].map((o) => entry(o)) : scope.objects(kind)) as Iterable<Entry<T>> };
+    const key = ipam.claim('clusternetworks', 'default', 'blocks', parseIPv4('10.76.5.0'));
+    const freed = { owner: { kind: 'HostSubnet', name: 'whole', uid: 'u' }, role: 'hostsubnet', cidr: '10.76.5.0/24' };
+    expect(effectsOfChange(change(key, { prev: kv(key, freed) }), withPins)).toEqual({ wake: ['clusternetworks/default'], keys: ['HostSubnet/upper'] });
+    // one that did not decode (no value known): any pinned one of that network may wait for it
+    expect(effectsOfChange(change(key), withPins).keys).toEqual(['HostSubnet/upper', 'HostSubnet/apart']);
+    // taken: nothing
+    expect(effectsOfChange(change(key, { kv: kv(key, freed) }), withPins)).toEqual({ wake: [], keys: [] });
+  });
+
   it('a network made or deleted re-queues the NICs on a network that does not exist (their "did you mean" changes)', () => {
     const typo = nic('typo', 'n1', { clusterNetwork: 'defualt' });
     const withTypo: ChangeScope = { ...scope, objects: <T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']) => (kind === 'ContainerNic' ? [...nics, typo].map((o) => entry(o as T)) : scope.objects<T>(kind)) };
