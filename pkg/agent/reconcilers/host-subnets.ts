@@ -1,7 +1,7 @@
 // This node's HostSubnets: one Docker bridge network each (which makes the bridge).
 import type { HostSubnet } from '../../api/index.js';
 import { DockerError, OWNER_LABEL, type DockerNetwork, type DockerNetworkSpec } from '../../docker/types.js';
-import { bridgeNetworkSpec } from '../desired.js';
+import { bridgeNetworkSpec, refusedPin } from '../desired.js';
 import { networkMissing } from '../missing-network.js';
 import { notReady, unreadable, type AgentContext } from '../context.js';
 import { attachedCount, planDockerNetworks } from '../planner/docker-networks.js';
@@ -89,7 +89,9 @@ async function desiredNetworks(ctx: AgentContext, mine: HostSubnet[]): Promise<{
     const problem = r.problem ?? clashes.get(`HostSubnet/${hs.metadata.name}`);
     if (!problem) specs.set(hs.metadata.name, r.spec!);
     else {
-      pending.add(`HostSubnet/${hs.metadata.name}`);
+      // a network made from its spec before the controller refused that subnet (another
+      // HostSubnet's) does not wait for it: it goes like a gone HostSubnet's, once it is empty
+      if (!refusedPin(hs)) pending.add(`HostSubnet/${hs.metadata.name}`);
       await ctx.status.write('HostSubnet', hs, {}, notReady(problem.reason, problem.message));
     }
   }
