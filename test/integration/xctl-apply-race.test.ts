@@ -3,59 +3,33 @@
 // what this apply committed counts in its summary and in how far it got: the objects the other
 // created carry the other's uids, so this apply's transaction (all or nothing) did not commit.
 // And a create another writer overtook, of a manifest that carries a uid, is refused naming it.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
-import { startStoreEtcd, type TestEtcd } from '../harness/etcd.js';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
 import { beforeEveryClientsTxn, type TxnRequest } from '../harness/two-writers.js';
-import type { EtcdStore } from '../../pkg/store/etcd-store.js';
-import { runXctl } from '../../pkg/cli/program.js';
+import { xctlInProcess, type XctlRun as Run } from '../harness/xctl-in-process.js';
 import { prefixEnd } from '../../pkg/etcd/range.js';
 import { obj } from './helpers.js';
 
-let etcd: TestEtcd;
-let client: Etcd3;
-let store: EtcdStore;
-let dir: string;
-
-beforeAll(async () => {
-  ({ etcd, client, store } = await startStoreEtcd());
-  dir = mkdtempSync(join(tmpdir(), 'xctl-race-'));
-});
-afterAll(async () => {
-  await etcd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-interface Run { code: number; out: string; err: string }
-async function xctl(args: string[], endpoints = etcd.endpoints.join(',')): Promise<Run> {
-  const r = { code: -1, out: '', err: '' };
-  r.code = await runXctl(args, {
-    out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '', env: { XCTL_ENDPOINTS: endpoints },
-  });
-  return r;
-}
+const lab = xctlInProcess('xctl-race');
+const xctl = (args: string[], endpoints?: string) => lab.xctl(args, { endpoints });
+let reader: Etcd3 | undefined;
 
 const nodeDoc = (name: string) => `apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: ${name}\n  labels: {batch: big}\nspec: {}\n`;
 /** Documents `<group>-from` .. `<group>-(to-1)` of one manifest, in a file of their own. */
 function manifest(group: string, to: number, from = 0): string {
-  const p = join(dir, `${group}-${from}-${to}.yaml`);
-  writeFileSync(p, Array.from({ length: to - from }, (_, i) => nodeDoc(`${group}-${from + i}`)).join('---\n'));
-  return p;
+  return lab.file(`${group}-${from}-${to}.yaml`, Array.from({ length: to - from }, (_, i) => nodeDoc(`${group}-${from + i}`)).join('---\n'));
 }
 
 /** Stored Nodes of a group: name -> uid. */
 async function storedUids(group: string): Promise<Map<string, string>> {
-  const prefix = `${store.keys.objects('Node')}${group}-`;
-  const r = await client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) });
+  const prefix = `${lab.store.keys.objects('Node')}${group}-`;
+  const r = await (reader ??= lab.etcd.client()).kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) });
   return new Map(r.kvs.map((kv) => { const o = JSON.parse(kv.value.toString()); return [o.metadata.name, o.metadata.uid]; }));
 }
 
 /** Whether a transaction writes the Node `name` (xctl's own, not its reads). */
-const puts = (req: TxnRequest, name: string) => (req.success ?? []).some((op) => op.request_put?.key?.toString() === store.keys.object('Node', name));
+const puts = (req: TxnRequest, name: string) => (req.success ?? []).some((op) => op.request_put?.key?.toString() === lab.store.keys.object('Node', name));
 
 /**
  * A 600-Node apply of `group` whose Node `<group>-0` is stored with another label (the apply
@@ -63,7 +37,7 @@ const puts = (req: TxnRequest, name: string) => (req.success ?? []).some((op) =>
  * another xctl applies the same first 128 documents and commits them.
  */
 async function raceFirstTransaction(group: string, endpoints?: string, then?: (req: TxnRequest) => void): Promise<{ r: Run; other?: Run }> {
-  await store.applyAll([obj('Node', `${group}-0`, {}, { batch: 'old' })]);
+  await lab.store.applyAll([obj('Node', `${group}-0`, {}, { batch: 'old' })]);
   let other: Promise<Run> | undefined;
   const undo = beforeEveryClientsTxn(async (req) => {
     // the other's own transactions pass: it is started once
@@ -92,7 +66,7 @@ describe('two xctl applying the same manifest of several transactions at once', 
   }, 60_000);
 
   it('stopped by etcd going away, it does not say that it wrote what the other wrote', async () => {
-    const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort });
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: lab.etcd.members[0].clientPort });
     let cut = false;
     try {
       const { r, other } = await raceFirstTransaction('racecut', proxy.endpoint, (req) => {
@@ -116,12 +90,11 @@ describe('two xctl applying the same manifest of several transactions at once', 
 describe('an apply whose create another writer overtakes, of a manifest that carries a uid', () => {
   it('is refused naming the uid the manifest carries, not one the user never saw', async () => {
     const manifestUid = '5a0c1e2d-0000-4000-8000-000000000001';
-    const f = join(dir, 'uidrace.yaml');
-    writeFileSync(f, nodeDoc('uidrace').replace('  name: uidrace\n', `  name: uidrace\n  uid: ${manifestUid}\n`));
+    const f = lab.file('uidrace.yaml', nodeDoc('uidrace').replace('  name: uidrace\n', `  name: uidrace\n  uid: ${manifestUid}\n`));
     let made: string | undefined;
     // right before xctl's create, another writer creates the Node
     const undo = beforeEveryClientsTxn(async (req) => {
-      if (made === undefined && puts(req, 'uidrace')) { made = ''; [{ object: { metadata: { uid: made } } }] = await store.applyAll([obj('Node', 'uidrace', {})]); }
+      if (made === undefined && puts(req, 'uidrace')) { made = ''; [{ object: { metadata: { uid: made } } }] = await lab.store.applyAll([obj('Node', 'uidrace', {})]); }
     });
     let r: Run;
     try {
