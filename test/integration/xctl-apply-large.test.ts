@@ -185,7 +185,7 @@ describe('xctl label of objects that take several transactions', () => {
     const r = await xctlThroughSlowProxy(args, 'lbl-', (proxy) => { setTimeout(() => proxy.cut(), 100); });
     expect(r.code).toBe(5);
     expect(r.out).toBe('');
-    expect(r.err).toMatch(/^error: label stopped after 1 of 2 transactions: 128 of 200 objects written \(the first 128 in manifest order are done, up to and including node\/lbl-\d+\): cannot reach etcd: /);
+    expect(r.err).toMatch(/^error: label stopped after 1 of 2 transactions: 128 of 200 objects written \(the first 128 in the order listed are done, up to and including node\/lbl-\d+\): cannot reach etcd: /);
     expect(r.err).toContain('Re-running the same label converges');
     const labeled = async () => Object.entries(await client.getAll().prefix(`${store.keys.objects('Node')}lbl-`).strings())
       .filter(([, v]) => JSON.parse(v).metadata.labels.rack === 'r1').length;

@@ -204,7 +204,7 @@ describe('xctl delete held to its in-use check, split over transactions', () => 
     const at = deletes(store.keys.object('ClusterNetwork', 'split2'));
     const r = await withSmallTxns(() => xctl(['delete', 'nic/t1', 'nic/t2', 'nic/t3', 'cn/split2'], once(() => apply(nicOn('late2', 'split2'))), at));
     expect(r).toMatchObject({ code: 3, out: '' });
-    expect(r.err).toBe('error: delete stopped after 1 of 2 transactions: 3 of 4 objects written (the first 3 in manifest order are done, up to and including containernic/t3): ' +
+    expect(r.err).toBe('error: delete stopped after 1 of 2 transactions: 3 of 4 objects written (the first 3 in the order listed are done, up to and including containernic/t3): ' +
       `${inUse('clusternetwork/split2', ['late2'])}\nWhat was written stays. Re-running the same delete converges (add --ignore-not-found so that what is already gone is not an error).\n`);
     expect(await other.get('ClusterNetwork', 'split2')).toBeDefined();
     for (const n of ['t1', 't2', 't3']) expect((await other.get('ContainerNic', n))?.metadata.deletionTimestamp).toBeTruthy();

@@ -33,8 +33,8 @@ export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptio
   }
   const suffix = opts.dryRun ? ' (dry run)' : '';
   for (const c of changes) io.out(`${ref(c.object)} ${c.action}${suffix}\n`);
-  // what the write takes away (a Node leaving a network), said once it is written: an apply that
-  // failed took nothing away
+  // what the write takes away (a Node leaving a network), said once it is written; not after a
+  // failure: one transaction took nothing away, a split write's part is not told (docs/xctl.md)
   for (const w of leaving) io.err(`Warning: ${w}\n`);
   if (reporter.split) {
     const n = reporter.last!.planned;

@@ -52,7 +52,7 @@ async function deleteTargets(session: Session, io: CliIO, targets: Target[], opt
     results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress, guard, dryRun: opts.dryRun });
   } catch (e) {
     throw nothingDeleted(partialWriteFailure(e, {
-      command: 'delete', refs: targets.map(targetRef),
+      command: 'delete', refs: targets.map(targetRef), order: opts.filename?.length ? 'manifest order' : 'the order listed',
       rerun: `Re-running the same delete converges${opts.ignoreNotFound ? '' : ' (add --ignore-not-found so that what is already gone is not an error)'}.`,
     }));
   } finally {

@@ -110,7 +110,7 @@ async function write(session: Session, io: CliIO, objects: AnyObject[], dryRun: 
     await session.store().applyAll(checked.objects, { dryRun });
   } catch (e) {
     // more objects than one transaction holds: one that stopped midway says how far it got, as apply's does
-    throw partialWriteFailure(e, { command: 'label', refs: checked.objects.map(ref), rerun: 'Re-running the same label converges: what is already labeled is left as it is.' });
+    throw partialWriteFailure(e, { command: 'label', refs: checked.objects.map(ref), order: 'the order listed', rerun: 'Re-running the same label converges: what is already labeled is left as it is.' });
   }
   for (const w of checked.leaving) io.err(`Warning: ${w}\n`);
 }

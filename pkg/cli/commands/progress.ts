@@ -45,7 +45,7 @@ export function countsText(actions: readonly string[], results: readonly string[
  * are settled (written or already up to date), up to which one, and that re-running converges.
  * Exit code: the cause's. Anything else passes through.
  */
-export function partialWriteFailure(e: unknown, what: { command: string; refs: string[]; rerun: string }): unknown {
+export function partialWriteFailure(e: unknown, what: { command: string; refs: string[]; rerun: string; order?: string }): unknown {
   if (!(e instanceof PartialWriteError)) return e;
   const p = e.progress;
   const message = (e.cause as Error)?.message ?? String(e.cause);
@@ -53,7 +53,8 @@ export function partialWriteFailure(e: unknown, what: { command: string; refs: s
   const cause = lost ? `cannot reach etcd: ${message.replace(/\.?\s*Resolution note:.*$/s, '').trim()}` : message;
   // etcd may have committed the transaction whose answer was lost
   const inFlight = lost ? ` Transaction ${p.transactions + 1} was in flight: etcd may have written it too.` : '';
-  const settled = p.done > 0 ? ` (the first ${p.done} in manifest order are done, up to and including ${what.refs[p.done - 1]})` : '';
+  // `order`: how `refs` are ordered (a label or a delete by name has no manifest)
+  const settled = p.done > 0 ? ` (the first ${p.done} in ${what.order ?? 'manifest order'} are done, up to and including ${what.refs[p.done - 1]})` : '';
   return new CliError(exitCodeFor(e.cause),
     `${what.command} stopped after ${p.transactions} of ${p.planned} transactions: ${p.written} of ${p.total} objects written` +
     `${settled}: ${cause}\n` +
