@@ -38,6 +38,17 @@ const defaults = (routes: Route[]) => routes.filter((r) => r.dst === 'default' &
 const isFallback = (r: Route) => isXnetRoute(r) && metricOf(r) === FALLBACK_DEFAULT_METRIC;
 const wantsDefault = (d: DefaultRouteNic): d is DefaultRouteNic & { gateway: string } => d.defaultRoute && !!d.gateway;
 
+/**
+ * What a NIC's Ready message adds when it asks to be the default route but has no gateway to
+ * route through (a MacvlanNet without spec.gateway: Docker's first address there is only its
+ * placeholder, not known to be a router). The NIC works, so it stays Ready; without this the
+ * user saw Ready and no hint why the container's default route stayed Docker's.
+ */
+export function noDefaultRouteNote(d: DefaultRouteNic, macvlanNet: string | undefined): string {
+  if (!d.defaultRoute || d.gateway) return '';
+  return `; no default route through it: ${macvlanNet ? `MacvlanNet ${macvlanNet} sets no spec.gateway` : 'its network has no gateway'}`;
+}
+
 /** The NIC's default route is in place: the metric-0 default route via its gateway on it, whoever made it. */
 const inPlace = (d: DefaultRouteNic, all: Route[]) => all.some((r) => metricOf(r) === 0 && r.via === d.gateway && r.dev === d.ifName);
 

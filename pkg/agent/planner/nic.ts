@@ -5,6 +5,8 @@
 import type { Addr, Link, Route } from '../../netlink/types.js';
 import type { HostState } from '../../netlink/ip.js';
 import { defaultRouteDifference, planDefaultRoute } from './default-route.js';
+// the NIC's Ready message note, for the reconciler that says it (reconcilers/nics.ts)
+export { noDefaultRouteNote } from './default-route.js';
 import { clusterRouteDifference, planClusterRoute } from './cluster-route.js';
 import { bridgeAlias, isNicHostLink, nicAlias, nicOfAlias, tempName, vethHostName } from './names.js';
 import type { ContainerNs, IpOp, Op, Plan, Problem } from './ops.js';

@@ -14,7 +14,7 @@ import { effectiveParent } from '../planner/macvlan.js';
 import { networkMissing } from '../missing-network.js';
 import { hostSubnetPool, macvlanNetPool, nicAddressProblem, type NicPool } from '../nic-address.js';
 import { vethHostName } from '../planner/names.js';
-import { nicDifferences, planNic, planNicGarbage, type ContainerState, type DesiredNic } from '../planner/nic.js';
+import { nicDifferences, noDefaultRouteNote, planNic, planNicGarbage, type ContainerState, type DesiredNic } from '../planner/nic.js';
 import type { Op } from '../planner/ops.js';
 import type { HostState } from '../../netlink/ip.js';
 import type { Addr } from '../../netlink/types.js';
@@ -189,7 +189,7 @@ async function convergeNic(ctx: AgentContext, nic: ContainerNic, c: Container, d
   ctx.macWaits.clear(d.name);
   const noGateway = gatewayNotOnBridge(d, host.addrs, c.name);
   if (noGateway) return w(notReady('BridgeNotReady', noGateway), fields);
-  await w(ready(`${d.ifName} is in container ${c.name} with ${d.cidr}`), fields);
+  await w(ready(`${d.ifName} is in container ${c.name} with ${d.cidr}${noDefaultRouteNote(d, nic.spec.network.macvlanNet)}`), fields);
 }
 
 /**
