@@ -14,6 +14,7 @@ import { FIELD, invalidField, type FieldCheck } from './status-fields.js';
 import { readMarks } from './mark-times.js';
 import { clusterCidrWhy, hostSubnetFitWhy, macvlanSubnetWhy, reservedAddressWhy } from '../api/rules.js';
 import { missingNetworkMessage } from '../api/validate.js';
+import { refusedPin } from '../api/refused-pin.js';
 import { bridgeNetworkOptions } from '../api/docker-network.js';
 
 export interface HostSubnetView {
@@ -51,20 +52,8 @@ export function hostSubnetView(hs: HostSubnet): HostSubnetView {
   return v;
 }
 
-/**
- * The controller's refusal of the HostSubnet's pinned spec.subnet (Allocated=False and no
- * status.subnet: it overlaps another's, SubnetConflict), as its Allocated message; undefined
- * when it has none. The subnet is another HostSubnet's: its node made a bridge and Docker
- * network on it, and peers routed it via that node (all or part of the other's, a /25 inside its
- * /24, more specific, went to the wrong host). One no controller looked at yet (no Allocated) is
- * taken by its spec, as before.
- */
-export function refusedPin(hs: HostSubnet): string | undefined {
-  const st = hs.status as { subnet?: unknown; conditions?: unknown } | undefined;
-  if (hs.spec.subnet == null || st?.subnet != null || !Array.isArray(st?.conditions)) return undefined;
-  const c = (st.conditions as Array<{ type?: unknown; status?: unknown; message?: unknown } | null>).find((x) => x?.type === 'Allocated');
-  return c?.status === 'False' ? (typeof c.message === 'string' ? c.message : 'refused') : undefined;
-}
+// the refusal rule is shared with xctl (api/refused-pin.ts)
+export { refusedPin };
 
 export interface NicStatusView {
   ip?: string;

@@ -6,6 +6,7 @@
 // failing on every host for ever.
 import type { FieldIssue } from './field-issue.js';
 import { hostSubnetDefaults } from './rules.js';
+import { refusedPin } from './refused-pin.js';
 
 /** Docker's predefined networks; `docker network create` refuses these names. */
 export const DOCKER_RESERVED_NETWORKS: readonly string[] = ['bridge', 'host', 'none', 'default'];
@@ -91,14 +92,16 @@ type Layout = { subnet?: unknown; bridge?: unknown; gateway?: unknown; dockerRan
 const LAYOUT_FIELDS = ['subnet', 'bridge', 'gateway', 'dockerRange'] as const;
 
 /**
- * A HostSubnet's subnet, bridge, gateway or dockerRange set to another value than it has (its
- * spec, else what the controller gave it: the stored status): Docker moves no subnet, gateway or
- * ip-range and renames no bridge of a network that exists. Compared as the controller will have
- * them (newLayout): a gateway or dockerRange left out becomes the subnet's default again.
+ * A HostSubnet's subnet, bridge, gateway or dockerRange set to another value than it has (what
+ * the controller gave it, the stored status, which its node uses; else its spec): Docker moves
+ * no subnet, gateway or ip-range and renames no bridge of a network that exists. Compared as the
+ * controller will have them (newLayout): a gateway or dockerRange left out becomes the subnet's
+ * default again. A refused pin has no network anywhere (refusedPin): moving it remakes nothing.
  */
 function layoutWarnings(o: Spec, was: Spec): string[] {
   const stored = was as { spec?: Layout; status?: Layout };
-  const then: Layout = Object.fromEntries(LAYOUT_FIELDS.map((f) => [f, stored.spec?.[f] ?? stored.status?.[f]]));
+  if (refusedPin(was as Parameters<typeof refusedPin>[0])) return [];
+  const then: Layout = Object.fromEntries(LAYOUT_FIELDS.map((f) => [f, stored.status?.[f] ?? stored.spec?.[f]]));
   const now = newLayout((o.spec ?? {}) as Layout, then);
   return LAYOUT_FIELDS.flatMap((f) => {
     const [n, t] = [now[f], then[f]];
