@@ -334,7 +334,6 @@ function poolAddressesMoved(s: ChangeScope, versions: unknown[], out: ChangeEffe
   for (const r of ranges) for (const n of s.nodesWithAddressIn(r)) out.keys.push(objectKey('Node', n));
 }
 
-/** The HostSubnets on ClusterNetwork `cn`. A scan, only when a ClusterNetwork is applied. */
 /**
  * A block of ClusterNetwork `cn` freed: the HostSubnets pinning a subnet that overlaps it may
  * be the ones refused it (SubnetConflict). Their node makes nothing for them and peers route
@@ -356,6 +355,7 @@ function cidrOrNone(text: unknown): Cidr | undefined {
   try { return typeof text === 'string' ? parseCidr(text, false) : undefined; } catch { return undefined; }
 }
 
+/** The HostSubnets on ClusterNetwork `cn`. A scan, only when a ClusterNetwork is applied. */
 function hostSubnetsOf(s: ChangeScope, cn: string, out: ChangeEffects): void {
   for (const h of s.objects<HostSubnet>('HostSubnet')) {
     if (h.obj.spec?.clusterNetwork === cn) out.keys.push(objectKey('HostSubnet', h.obj.metadata.name));
