@@ -2,11 +2,12 @@
 // term: every write the leader makes carries `term.guard` (a compare on that create_revision),
 // so a leader that lost its lease — paused, partitioned, or simply slow to notice — cannot
 // write anything, because etcd deleted the key when the lease expired.
-import type { Etcd3, ICompare, Lease, Watcher } from 'etcd3';
+import type { Etcd3, ICompare, IKeyValue, Lease, Watcher } from 'etcd3';
 import type { Logger } from '../log.js';
 import { createdAt, keyAbsent, putOp, getOp, txn } from './kv.js';
 import { LEADER_RETRY, RECONNECT_BACKOFF, backoffDelay } from './backoff.js';
 import { onceConnected, withTimeout } from './watch-wait.js';
+import { describeHolder, removeStaleHolder, staleHolder } from './stale-holder.js';
 
 /** How long the election key's watch may take to be armed before campaigning goes on without it. */
 const WATCH_ARM_MS = 5000;
@@ -56,6 +57,8 @@ export class LeaderElector {
   private rearms = 0;
   /** consecutive failures to reach etcd while campaigning, for LEADER_RETRY */
   private failures = 0;
+  /** mod_revision of the last stale holder warned about: warned once, however often it is met */
+  private staleWarned?: string;
   readonly ttlSeconds: number;
 
   constructor(private readonly opts: LeaderElectorOptions) {
@@ -182,9 +185,28 @@ export class LeaderElector {
       const holder = res.responses[0]?.response_range?.kvs?.[0];
       // Our own key survived a restart of this loop: the term goes on.
       if (holder && String(holder.lease) === leaseId) return this.lead(cb, String(holder.create_revision), leaseId);
+      // A key no live lease keeps never goes by itself: taken over, then campaigned for again.
+      if (holder && await this.tookOverStale(holder)) continue;
       // Someone else leads: wait for the key to go, re-checking now and then in case a
       // watch event was missed while reconnecting.
       await this.sleep(this.ttlSeconds * 1000);
+    }
+  }
+
+  /** Whether `holder` had no live lease and is gone now (stale-holder.ts); warns once per such key. */
+  private async tookOverStale(holder: IKeyValue): Promise<boolean> {
+    const { client, key, log } = this.opts;
+    const why = await staleHolder(client, holder);
+    if (!why) return false;
+    if (this.staleWarned !== String(holder.mod_revision)) {
+      this.staleWarned = String(holder.mod_revision);
+      log?.warn(`election key ${key} is held with ${why}: no controller could ever lead; deleting it and campaigning`, { key, ...describeHolder(holder) });
+    }
+    try {
+      return await removeStaleHolder(client, key, holder);
+    } catch (err) {
+      log?.warn('cannot delete the stale election key; retrying', { key, error: String(err) });
+      return false;
     }
   }
 
