@@ -12,7 +12,8 @@ import { effectiveParent } from './planner/macvlan.js';
 import type { Problem } from './planner/ops.js';
 import { FIELD, invalidField, type FieldCheck } from './status-fields.js';
 import { readMarks } from './mark-times.js';
-import { clusterCidrWhy, hostSubnetFitWhy, macvlanSubnetWhy, reservedAddressWhy } from '../api/rules.js';
+import { clusterCidrWhy, hostSubnetFitWhy, macvlanSubnetWhy } from '../api/rules.js';
+import { macvlanHostAddressWhy } from '../api/macvlan-host-address.js';
 import { missingNetworkMessage } from '../api/validate.js';
 import { refusedPin } from '../api/refused-pin.js';
 import { bridgeNetworkOptions } from '../api/docker-network.js';
@@ -219,7 +220,26 @@ type MacvlanNodeStatus = {
   /** this node's external marks (answered its ARP probe): probed again after a quarantine */
   external?: string[];
   problem?: Problem;
+  /** addresses of the list no container may hold (InvalidStatus), left out of `addresses` */
+  addressProblem?: Problem;
 };
+
+/**
+ * The addresses of status.nodes[i].addresses the IPAM plugin may hand to a container here
+ * (the shim's rule: macvlan-host-address.ts), and what was left out, named, as addressProblem.
+ * The valid ones are used: a container is not refused an address the controller did give.
+ */
+function hostAddresses(m: MacvlanNet, i: number, list: string[]): Pick<MacvlanNodeStatus, 'addresses' | 'addressProblem'> {
+  const left: string[] = [];
+  const addresses = list.filter((a, j) => {
+    const why = macvlanHostAddressWhy(m.spec, a);
+    if (why) left.push(`status.nodes[${i}].addresses[${j}] ${a} ${why}`);
+    return !why;
+  });
+  if (!left.length) return { addresses };
+  const more = left.length > 1 ? ` (and ${left.length - 1} more)` : '';
+  return { addresses, addressProblem: { reason: 'InvalidStatus', message: `MacvlanNet ${m.metadata.name}: ${left[0]}${more}; not handed to a container until it is corrected` } };
+}
 
 /**
  * The controller's refusals of --ip requests, checked: IPv4 addresses with a short reason each
@@ -260,7 +280,7 @@ export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatu
     [`status.nodes[${i}].shimAddress`, ns.shimAddress, FIELD.ipv4],
   ]);
   if (problem) return { name: self, problem };
-  const shimWhy = ns.shimAddress != null ? shimAddressWhy(m.spec, ns.shimAddress as string) : undefined;
+  const shimWhy = ns.shimAddress != null ? macvlanHostAddressWhy(m.spec, ns.shimAddress as string) : undefined;
   if (shimWhy) return { name: self, problem: { reason: 'InvalidStatus', message: `MacvlanNet ${m.metadata.name}: status.nodes[${i}].shimAddress ${ns.shimAddress} ${shimWhy}; xnet does not act on it until it is corrected` } };
   const out: MacvlanNodeStatus = { name: self };
   for (const k of ['parent', 'dockerRange', 'shimAddress'] as const) if (ns[k] != null) out[k] = ns[k] as string;
@@ -268,7 +288,7 @@ export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatu
     const list = ns.addresses as unknown[];
     const bad = Array.isArray(list) ? list.findIndex((a) => typeof a !== 'string' || !FIELD.ipv4.safeParse(a).success) : 0;
     if (bad >= 0) return { name: self, problem: { reason: 'InvalidStatus', message: `MacvlanNet ${m.metadata.name}: status.nodes[${i}].addresses${Array.isArray(list) ? `[${bad}]` : ''} is not a list of IPv4 addresses` } };
-    out.addresses = list as string[];
+    Object.assign(out, hostAddresses(m, i, list as string[]));
   }
   // the controller's limit on free addresses held (a small pool another node starves in); one
   // that is no count is as none: the node keeps what it holds, as an agent before the limit did
@@ -282,21 +302,6 @@ export function macvlanNodeStatus(m: MacvlanNet, self: string): MacvlanNodeStatu
   const refused = refusedOf(ns.refusedRequests, usedUpWord(m, ns));
   if (refused) out.refused = refused;
   return out;
-}
-
-/**
- * Why the shim may not hold `ip` (an IPv4 address): the shim's /32 is a local address of the
- * host and answers ARP for it on the LAN, so one outside the subnet (the etcd endpoint, a DNS
- * server) took the host's own traffic for it, and the gateway's answered for the LAN's router.
- * The controller gives a shim an address of the range (api/rules.ts macvlanRange): never these.
- */
-function shimAddressWhy(spec: MacvlanNet['spec'], ip: string): string | undefined {
-  const subnet = parseCidr(spec.subnet);
-  const n = parseIPv4(ip);
-  if (!cidrContains(subnet, n)) return `is outside spec.subnet ${spec.subnet}`;
-  const reserved = reservedAddressWhy(subnet, n);
-  if (reserved) return `is the ${reserved} address of ${spec.subnet}`;
-  return n === (spec.gateway ? parseIPv4(spec.gateway) : subnet.base + 1) ? `is the gateway of ${spec.subnet}` : undefined;
 }
 
 /** Parent precedence: per-node override, then the network's parent, then the node's interface. */
@@ -313,6 +318,8 @@ export interface MacvlanResult {
   problem?: Problem;
   /** set while the controller has not given this node its block */
   pending?: Problem;
+  /** part of the controller's status left out (its addresses no container may hold), the rest used: reported instead of Ready */
+  statusProblem?: Problem;
 }
 
 /** The name of this node's xnet IPAM plugin, when the agent serves one. */
@@ -331,7 +338,7 @@ export function desiredMacvlan(m: MacvlanNet, selfName: string, self: Node | und
   if (ns?.problem) return { problem: ns.problem };
   const d: DesiredMacvlan = { name: m.metadata.name, parent, promiscuous: m.spec.promiscuous ?? true };
   if (m.spec.vlan) d.vlan = m.spec.vlan;
-  const r: MacvlanResult = { desired: d };
+  const r: MacvlanResult = { desired: d, ...(ns?.addressProblem ? { statusProblem: ns.addressProblem } : {}) };
   const xnetIpam = (m.spec.dockerIPAM ?? 'xnet') === 'xnet';
   if (xnetIpam && !ipamPlugin) {
     return { problem: { reason: 'IpamPluginOff', message: 'spec.dockerIPAM is xnet but this node\'s agent serves no IPAM plugin (--ipam-plugin); use dockerIPAM: blocks here' } };

@@ -129,6 +129,8 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
     fields.ipam = book.report(name);
   }
   const said = `Docker network ${d.network!.name} on ${effectiveParent(d)}${d.shim ? ` with host shim ${d.shim.address}` : ''}`;
+  // addresses of the status no container may hold were left out: the rest serve, and it says which
+  if (r.statusProblem) return w(notReady(r.statusProblem.reason, r.statusProblem.message), fields);
   await w(ready(`${said}${book ? outsidePoolNote(book.outsidePool(name), said.length) : ''}`), fields);
 }
 
