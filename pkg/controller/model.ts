@@ -12,13 +12,12 @@ import { cidrInterval, contains } from '../ipam/ranges.js';
 import { closestAll } from '../api/suggest.js';
 import { AddressWaiters, waitsForAddress } from './address-waiters.js';
 import { incarnationOf, wroteReportsSince } from './node-incarnation.js';
+import { ClaimIndex, type ClaimEntry } from './claim-index.js';
 
 export interface Entry<T> { obj: T; kv: RawKv }
-export interface ClaimEntry { key: string; claim: Claim; kv: RawKv; ip: number; space: ClaimSpace }
+export type { ClaimEntry } from './claim-index.js';
 
 /** The kv's value as parsed JSON, parsed once (admission or the writer may have done it). */
-const NONE: ReadonlySet<number> = new Set();
-
 function parse<T>(kv: RawKv): T {
   if (kv.parsed === undefined) kv.parsed = JSON.parse(kv.value);
   return kv.parsed as T;
@@ -27,16 +26,8 @@ function parse<T>(kv: RawKv): T {
 export class Model {
   readonly keys: Keys;
   readonly ipam: IpamKeys;
-  /** poolId ("clusternetworks/default") -> space -> address -> claim */
-  private readonly claims = new Map<string, Map<ClaimSpace, Map<number, ClaimEntry>>>();
-  private readonly claimsByUid = new Map<string, Set<string>>();
-  /**
-   * poolId -> space -> addresses whose claim key is in etcd with a value that does not decode
-   * (KvCache.isRefused): whose it is cannot be told, but the key is there, so a create-if-absent
-   * of it fails. Every picker of free addresses and blocks treats these as taken; before, one
-   * such key failed every transaction that picked it, and with it the whole batch, for good.
-   */
-  private readonly unreadableClaims = new Map<string, Map<ClaimSpace, Set<number>>>();
+  /** claims by pool, space, address and owner, and the claim keys held unreadable (claim-index.ts) */
+  private readonly claims: ClaimIndex;
   /**
    * node -> ClusterNetwork -> HostSubnet names: a node's HostSubnets of one network, or of all
    * (every HostSubnet's bridge is checked against its node's others, so a term start at 1,000
@@ -71,6 +62,7 @@ export class Model {
     this.keys = new Keys(prefix);
     this.ipam = new IpamKeys(prefix);
     this.nodeStatusRoot = this.keys.controllerStatuses('Node');
+    this.claims = new ClaimIndex(this.ipam, (cn) => this.clusterNetwork(cn)?.obj.spec.hostPrefix);
     cache.onChange((c) => this.index(c));
   }
 
@@ -81,29 +73,15 @@ export class Model {
       const addrId = `${poolId}/${ck.ip}`;
       if (c.prev && !c.kv && ck.space === 'addresses') this.released.set(addrId, c.at ?? monotonicMs());
       if (c.kv) this.released.delete(addrId);
-      this.fileUnreadableClaim(poolId, ck.space, ck.ip, !!c.refused);
-      if (c.prev) {
-        const old = parse<Claim>(c.prev);
-        this.claims.get(poolId)?.get(ck.space)?.delete(ck.ip);
-        this.claimsByUid.get(old.owner.uid)?.delete(c.key);
-      }
-      if (c.kv) {
-        const claim = parse<Claim>(c.kv);
-        let spaces = this.claims.get(poolId);
-        if (!spaces) this.claims.set(poolId, (spaces = new Map()));
-        let m = spaces.get(ck.space);
-        if (!m) spaces.set(ck.space, (m = new Map()));
-        m.set(ck.ip, { key: c.key, claim, kv: c.kv, ip: ck.ip, space: ck.space });
-        let s = this.claimsByUid.get(claim.owner.uid);
-        if (!s) this.claimsByUid.set(claim.owner.uid, (s = new Set()));
-        s.add(c.key);
-      }
+      this.claims.file(c, ck);
       return;
     }
     if (c.key.startsWith(this.nodeStatusRoot)) return this.fileAccepted(c.key.slice(this.nodeStatusRoot.length), c);
     const indexed = this.keys.parseIndexedStatus(c.key);
     if (indexed?.kind === 'ContainerNic') return this.waiters.fileStatus(indexed.name, c.key, !!c.kv && waitsForAddress(parse(c.kv)), this.nicPoolId(this.nic(indexed.name)?.obj));
     const ok = this.keys.parseObjectKey(c.key);
+    // its hostPrefix decides where its HostSubnets' block claims may sit
+    if (ok?.kind === 'ClusterNetwork') this.claims.refile(ok.name);
     if (ok?.kind === 'Node') this.filePin(ok.name, c);
     if (ok?.kind === 'Node' && (!c.prev || !c.kv)) this.closestNodes.clear();
     if (ok?.kind === 'ContainerNic') this.fileNicPin(ok.name, c);
@@ -229,32 +207,20 @@ export class Model {
   }
 
   claimsIn(type: PoolType, pool: string, space: ClaimSpace): Map<number, ClaimEntry> {
-    return this.claims.get(`${type}/${pool}`)?.get(space) ?? new Map();
+    return this.claims.in(`${type}/${pool}`, space);
   }
 
-  /** Addresses (or block bases) of the space whose claim key does not decode: taken, by no one known. */
+  /**
+   * Addresses (or block bases) of the space whose claim key is in etcd but unreadable (its value
+   * does not decode, or a HostSubnet's block claim sits where none is kept): taken, by no one known.
+   */
   unreadableClaimsIn(type: PoolType, pool: string, space: ClaimSpace): ReadonlySet<number> {
-    return this.unreadableClaims.get(`${type}/${pool}`)?.get(space) ?? NONE;
-  }
-
-  private fileUnreadableClaim(poolId: string, space: ClaimSpace, ip: number, refused: boolean): void {
-    let spaces = this.unreadableClaims.get(poolId);
-    if (!refused) {
-      const set = spaces?.get(space);
-      if (!set?.delete(ip)) return;
-      if (!set.size) spaces!.delete(space);
-      if (!spaces!.size) this.unreadableClaims.delete(poolId);
-      return;
-    }
-    if (!spaces) this.unreadableClaims.set(poolId, (spaces = new Map()));
-    let set = spaces.get(space);
-    if (!set) spaces.set(space, (set = new Set()));
-    set.add(ip);
+    return this.claims.unreadableIn(`${type}/${pool}`, space);
   }
 
   claimsOf(uid: string): ClaimEntry[] {
     const out: ClaimEntry[] = [];
-    for (const key of this.claimsByUid.get(uid) ?? []) {
+    for (const key of this.claims.keysOf(uid)) {
       const kv = this.cache.get(key);
       const ck = this.ipam.parse(key);
       if (kv && ck) out.push({ key, claim: parse<Claim>(kv), kv, ip: ck.ip, space: ck.space });
@@ -376,9 +342,7 @@ export class Model {
     return out;
   }
 
-  *allClaims(): Iterable<ClaimEntry> {
-    for (const spaces of this.claims.values()) for (const m of spaces.values()) yield* m.values();
-  }
+  allClaims(): Iterable<ClaimEntry> { return this.claims.all(); }
 }
 
 /** The pool a ContainerNic draws its address from. */

@@ -10,6 +10,7 @@ import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
 import { decodeObject, decodeStatus, UndecodableError } from '../store/decode.js';
 import { listPrefix } from '../runtime/kv.js';
 import { decodeClaim, IpamKeys, type Claim } from './keys.js';
+import { splitMisfitBlockClaims } from './check-misfit.js';
 import { cidrInterval, contains, size, type Interval } from './ranges.js';
 import { hostSubnetXnetRange, macvlanRange, slotCount } from './plan.js';
 import { macvlanUse } from './check-macvlan.js';
@@ -163,7 +164,8 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
     const st = decodedOr(input, x.key, 'the controller\'s status', () => decodeStatus(x.kind, x.key, x.value));
     if (st) input.statuses.set(x.id, st);
   }
-  return input;
+  const held = splitMisfitBlockClaims(input.claims, (cn) => (input.objects.get(`ClusterNetwork/${cn}`)?.spec as ClusterNetwork['spec'] | undefined)?.hostPrefix);
+  return { ...input, claims: held.fit, undecodable: [...input.undecodable, ...held.misfits] };
 }
 
 /** A node's report as parsed; not JSON: a value no schema decodes (named where it is read). */

@@ -79,13 +79,33 @@ const MIN_HOST_PREFIX = 8;
  * block; a HostSubnet of one or more hostPrefix blocks, one key per block), or, a HostSubnet's
  * only, it lies inside a block starting there: a pinned spec.subnet smaller than its
  * ClusterNetwork's hostPrefix (10.76.1.128/25) is kept at its block's base (10.76.1.0), which
- * its slot is read from (hostsubnet-slots.ts); the hostPrefix is not in the claim.
+ * its slot is read from (hostsubnet-slots.ts); the hostPrefix is not in the claim, so which
+ * enclosing block is its own is judged where the ClusterNetwork is known (pinnedBlockMisfit).
  */
 function blockClaimFits(role: ClaimRole, cidr: Cidr, base: number): boolean {
   if (cidrContains(cidr, base)) return true;
   if (role !== 'hostsubnet') return false;
   for (let p = cidr.prefix - 1; p >= MIN_HOST_PREFIX; p--) if (blockOf(cidr.base, p).base === base) return true;
   return false;
+}
+
+/**
+ * Why a HostSubnet block claim of `cidr` at key `base` is not where the controller keeps it
+ * under a ClusterNetwork of `hostPrefix`, or undefined when it is. decodeClaim lets a claim lie
+ * inside any block starting at its key (the hostPrefix is not in the claim); the controller keeps
+ * a pinned subnet smaller than the hostPrefix at the base of its own hostPrefix block only. One
+ * kept at another enclosing block's base (a hand-written claim: 10.85.1.128/25 at 10.0.0.0)
+ * named a slot far from the subnet as its owner's. Readers that know the ClusterNetwork
+ * (the controller's model, `xctl ipam check`) hold such a claim unreadable.
+ */
+export function pinnedBlockMisfit(role: ClaimRole, cidrText: string, base: number, hostPrefix: number): string | undefined {
+  if (role !== 'hostsubnet') return undefined;
+  let cidr: Cidr;
+  try { cidr = parseCidr(cidrText); } catch { return undefined; }
+  if (cidrContains(cidr, base)) return undefined;
+  const own = blockOf(cidr.base, hostPrefix).base;
+  if (cidr.prefix > hostPrefix && own === base) return undefined;
+  return `cidr ${cidrText} is not kept at the base of its own /${hostPrefix} block (${formatIPv4(own)}), the ClusterNetwork's hostPrefix, but at ${formatIPv4(base)}`;
 }
 
 /** Three digits per octet, so that keys sort by address: built without a detour through text (one per claim made). */

@@ -99,4 +99,29 @@ describe('an IPAM claim that does not fit its key', () => {
     expect(report.text).toContain('clusternetwork/half         1');
     expect(report.text.split('\n').filter((l) => l.includes('clusternetworks/half/') || l.includes('"upper"'))).toEqual([]);
   });
+
+  it('a HostSubnet block claim written by hand under another block than its own hostPrefix block: held, named by ipam check, left alone', async () => {
+    await fx.store.applyAll([obj('Node', 'host-1', { address: '198.18.0.11' }), obj('ClusterNetwork', 'far', { cidr: '10.87.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { pool: 'none' } } }),
+      obj('HostSubnet', 'pin', { node: 'host-1', clusterNetwork: 'far', subnet: '10.87.1.128/25' })]);
+    const allocated = (s: Status) => s.subnet === '10.87.1.128/25' && s.conditions?.find((c) => c.type === 'Allocated')?.status === 'True';
+    await eventually(async () => allocated(statusOf(await fx.store.get('HostSubnet', 'pin'))) || undefined, 'pin allocated', 15_000);
+    const own = ipam.claim('clusternetworks', 'far', 'blocks', parseIPv4('10.87.1.0'));
+    const ownValue = (await fx.etcd.client().get(own).string())!;
+    // the same claim (pin's own owner and cidr) at the /16's base: slot 0, far from 10.87.1.0/24
+    const far = ipam.claim('clusternetworks', 'far', 'blocks', parseIPv4('10.87.0.0'));
+    await fx.etcd.client().put(far).value(ownValue);
+    const hs = await fx.store.get('HostSubnet', 'pin');
+    await fx.store.update({ ...hs!, spec: { ...hs!.spec, bridge: 'pin0' } } as typeof hs & object);
+    await eventually(async () => statusOf(await fx.store.get('HostSubnet', 'pin')).bridge === 'pin0' || undefined, 'pin reconciled again (its bridge edited)', 15_000);
+    // a HostSubnet that takes the first free block of the network: not the one the misfit holds
+    await fx.store.applyAll([obj('HostSubnet', 'next', { node: 'host-1', clusterNetwork: 'far' })]);
+    const next = await eventually(async () => statusOf(await fx.store.get('HostSubnet', 'next')).subnet as string | undefined, 'next allocated', 15_000);
+    expect(next).not.toBe('10.87.0.0/24');
+    expect(await fx.etcd.client().get(far).string(), 'the hand-written claim, left as it was').toBe(ownValue);
+    expect(await fx.etcd.client().get(own).string()).toBe(ownValue);
+    expect(allocated(statusOf(await fx.store.get('HostSubnet', 'pin')))).toBe(true);
+    const report = await ipamCheck(fx.etcd.client(), prefix);
+    expect(report.text).toContain(`${far}: the claim does not decode: cidr 10.87.1.128/25 is not kept at the base of its own /24 block (10.87.1.0)`);
+    expect(report.text).not.toContain(`${own}:`);
+  });
 });

@@ -1,7 +1,7 @@
 // decodeClaim with its key's place: which block claims xnet's writers make fit their key, and
 // which readers would misread (pkg/ipam/keys.ts).
 import { describe, expect, it } from 'vitest';
-import { decodeClaim } from '../../pkg/ipam/keys.js';
+import { decodeClaim, pinnedBlockMisfit } from '../../pkg/ipam/keys.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
 
 const owner = { kind: 'HostSubnet', name: 'h', uid: 'u' };
@@ -26,5 +26,27 @@ describe('a block claim and its key', () => {
   it('a Docker block is kept at its own base only: a cidr inside a larger block at the key does not fit', () => {
     expect(decodes({ owner: { ...owner, kind: 'MacvlanNet' }, role: 'docker-block', cidr: '192.168.1.128/28' }, '192.168.1.128')).toBe(true);
     expect(decodes({ owner: { ...owner, kind: 'MacvlanNet' }, role: 'docker-block', cidr: '192.168.1.128/28' }, '192.168.1.0')).toBe(false);
+  });
+});
+
+describe('a HostSubnet block claim and its ClusterNetwork\'s hostPrefix (pinnedBlockMisfit)', () => {
+  const misfit = (cidr: string, key: string, hostPrefix: number) => pinnedBlockMisfit('hostsubnet', cidr, parseIPv4(key), hostPrefix);
+
+  it('what the controller writes fits: a pinned subnet smaller than hostPrefix at its own block\'s base, blocks at their own', () => {
+    expect(misfit('10.76.1.128/25', '10.76.1.0', 24)).toBeUndefined();
+    expect(misfit('10.76.1.192/26', '10.76.0.0', 23)).toBeUndefined();
+    expect(misfit('10.76.1.0/24', '10.76.1.0', 24)).toBeUndefined();
+    expect(misfit('10.76.0.0/23', '10.76.1.0', 24)).toBeUndefined();
+  });
+
+  it('a pinned subnet kept at another enclosing block\'s base does not fit, naming its own block', () => {
+    expect(misfit('10.76.1.128/25', '10.76.0.0', 24)).toBe('cidr 10.76.1.128/25 is not kept at the base of its own /24 block (10.76.1.0), the ClusterNetwork\'s hostPrefix, but at 10.76.0.0');
+    expect(misfit('10.76.1.128/25', '10.0.0.0', 24)).toMatch(/not kept at the base of its own \/24 block/);
+    // smaller than the claim's own cidr, the hostPrefix leaves no block for it to be pinned in
+    expect(misfit('10.76.1.128/25', '10.76.1.0', 26)).toMatch(/own \/26 block \(10.76.1.128\)/);
+  });
+
+  it('other roles are judged by decodeClaim alone', () => {
+    expect(pinnedBlockMisfit('docker-block', '192.168.1.128/28', parseIPv4('192.168.1.0'), 24)).toBeUndefined();
   });
 });
