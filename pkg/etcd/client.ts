@@ -3,7 +3,7 @@ import { releaseUnusedSubchannels } from './subchannel-release.js';
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { Etcd3, GRPCResourceExhastedError, isRecoverableError, type IOptions } from 'etcd3';
-import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, noop, retry } from 'cockatiel';
 import { UsageError } from '../errors.js';
 import { HOST_BREAKER_FAILURES, watchKeepAlive, type KeepAlivePool } from './lease-watchdog.js';
 import { isNoLeader, memberAnswers, NO_LEADER, requireLeader, type LeaderPool, type WithConnection } from './require-leader.js';
@@ -59,14 +59,21 @@ export function isResponseTooLarge(err: unknown): boolean {
  * page of values some node made large, and the lister asks again for a smaller page
  * (pkg/etcd/range.ts). etcd3's default counted it, so one such page refused every call to
  * the host for 5 s, the controller's lease renewals too.
+ *
+ * A circuit sends calls to the other members while one is failing; a client of `members` = 1
+ * (one etcd, or one VIP or load balancer in front of a cluster) has none, and its open circuit
+ * refused every call for 5 s after a dropped connection although etcd was back within
+ * milliseconds: lease keep-alives and the leader's transactions too, so a Node went NodeLost or
+ * a leader lost its term. Such a client has no circuit: each call is tried on the endpoint
+ * (test/integration/etcd-single-endpoint.test.ts).
  */
-export function etcdFaultHandling(): NonNullable<IOptions['faultHandling']> {
+export function etcdFaultHandling(members: number): NonNullable<IOptions['faultHandling']> {
   const callFault = (e: Error) => isRecoverableError(e) && !isResponseTooLarge(e);
   // a member without a leader (require-leader.ts) is no fault of the member's during an
   // election, when every member says so: counted, it would open every circuit for 5 s after it
   const hostFault = handleWhen((e) => callFault(e) && !isNoLeader(e));
   return {
-    host: () => circuitBreaker(hostFault, { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(HOST_BREAKER_FAILURES) }),
+    host: () => (members > 1 ? circuitBreaker(hostFault, { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(HOST_BREAKER_FAILURES) }) : noop),
     // tried again at once on the next member: the one cut off from its peers answers so at once
     // (a refusal carries no recoverable mark: require-leader.ts keeps the member's connection)
     global: retry(handleWhen((e) => callFault(e) || isNoLeader(e)), { maxAttempts: 3 }),
@@ -116,7 +123,7 @@ export type RequestTimer = <T>(method: string, call: () => Promise<T>) => Promis
  */
 export function createEtcdClient(conn: EtcdConnection, timer?: RequestTimer): Etcd3 {
   if (conn.endpoints.length === 0) throw new EtcdConfigError('no etcd endpoints given');
-  const opts: IOptions = { hosts: conn.endpoints, dialTimeout: 5000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), faultHandling: etcdFaultHandling() };
+  const opts: IOptions = { hosts: conn.endpoints, dialTimeout: 5000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), faultHandling: etcdFaultHandling(conn.endpoints.length) };
   if (conn.cacert || conn.cert || conn.key) {
     if (!conn.cacert) throw new EtcdConfigError('--cert/--key need --cacert');
     opts.credentials = {

@@ -90,7 +90,7 @@ export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; a
     auth,
     ...(opts.tls ? { tls: opts.tls } : {}),
     client() {
-      const c = instrument(new Etcd3({ hosts: endpoints, dialTimeout: 3000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), faultHandling: etcdFaultHandling(), ...(opts.tls ? { credentials: etcdClientCredentials(opts.tls) } : {}) }), timeEtcdRequest);
+      const c = instrument(new Etcd3({ hosts: endpoints, dialTimeout: 3000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), faultHandling: etcdFaultHandling(endpoints.length), ...(opts.tls ? { credentials: etcdClientCredentials(opts.tls) } : {}) }), timeEtcdRequest);
       clients.push(c);
       return c;
     },

@@ -17,7 +17,7 @@ let proxy: TcpProxy;
 let client: Etcd3;
 let store: EtcdStore;
 /** A client that reaches etcd through the proxy, retrying and counting faults as xctl's does. */
-const proxiedClient = () => new Etcd3({ hosts: proxy.endpoint, dialTimeout: 2000, defaultCallOptions: callDeadlines(3000), faultHandling: etcdFaultHandling() });
+const proxiedClient = () => new Etcd3({ hosts: proxy.endpoint, dialTimeout: 2000, defaultCallOptions: callDeadlines(3000), faultHandling: etcdFaultHandling(1) });
 beforeAll(async () => {
   etcd = await startEtcd();
   raw = etcd.client();

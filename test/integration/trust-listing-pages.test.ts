@@ -15,7 +15,7 @@ let small: Etcd3;
 beforeAll(async () => {
   etcd = await startEtcd();
   small = new Etcd3({
-    hosts: etcd.endpoints, defaultCallOptions: callDeadlines(), faultHandling: etcdFaultHandling(),
+    hosts: etcd.endpoints, defaultCallOptions: callDeadlines(), faultHandling: etcdFaultHandling(etcd.endpoints.length),
     grpcOptions: { 'grpc.max_receive_message_length': 4 * 1024 * 1024 },
   });
 });

@@ -21,7 +21,7 @@ describe('a refused plan whose compared values are too large to read back', () =
     const guard = await leaderGuard(client, '/rb/leader');
     const big = 'z'.repeat(400 * 1024);
     for (let i = 0; i < 12; i++) await client.put(`/rb/s/${i}`).value(big);
-    const small = new Etcd3({ hosts: etcd.endpoints, defaultCallOptions: callDeadlines(), faultHandling: etcdFaultHandling(), grpcOptions: { 'grpc.max_receive_message_length': 4 * 1024 * 1024 } });
+    const small = new Etcd3({ hosts: etcd.endpoints, defaultCallOptions: callDeadlines(), faultHandling: etcdFaultHandling(etcd.endpoints.length), grpcOptions: { 'grpc.max_receive_message_length': 4 * 1024 * 1024 } });
     const cache = new KvCache(small, '/rb/s/');
     try {
       await cache.start();

@@ -22,16 +22,16 @@ function leaseWith(failed: (err: Error) => void) {
 }
 
 /**
- * Arms the watchdog on a stream of member "m1" of two, fires a keep-alive that gets no answer,
+ * Arms the watchdog on a stream of member "m1" of `hosts` (two unless given), fires a keep-alive that gets no answer,
  * and resolves with what handleKeepaliveError was given (or an error saying it was not called:
  * the give-up rejected first), once the rejections of that turn had their chance to surface.
  */
-async function giveUpWith(pool: Omit<KeepAlivePool, 'hosts'>, failed: (err: Error) => void = () => undefined): Promise<Error> {
+async function giveUpWith(pool: Omit<KeepAlivePool, 'hosts'>, failed: (err: Error) => void = () => undefined, hosts: unknown[] = ['m1', 'm2']): Promise<Error> {
   process.on('unhandledRejection', onRejection);
   let handed!: (e: Error) => void;
   const handedOver = new Promise<Error>((r) => { handed = r; });
   const lease = leaseWith((err) => { handed(err); failed(err); });
-  watchKeepAlive(lease as never, 0.4, { hosts: ['m1', 'm2'], ...pool });
+  watchKeepAlive(lease as never, 0.4, { hosts, ...pool });
   // the stream as the lease opens it through the client (the watchdog's wrapper records it)
   rememberKeepAliveHost(await lease.client.leaseKeepAlive(), 'm1');
   lease.emit('keepaliveFired');
@@ -47,6 +47,16 @@ describe('the lease watchdog giving up a keep-alive stream', () => {
     const err = await giveUpWith({ markFailed, answers: async () => false });
     expect(err.message).toMatch(/^lease keep-alive not answered within 100 ms/);
     expect(markFailed.mock.calls.map(([host]) => host)).toEqual(['m1', 'm1', 'm1']);
+    expect(rejections).toEqual([]);
+  });
+
+  it('of a lone member (one endpoint, one VIP) asks nothing and opens no circuit: the stream is made again on it', async () => {
+    const markFailed = vi.fn();
+    const answers = vi.fn(async () => false);
+    const err = await giveUpWith({ markFailed, answers }, undefined, ['m1']);
+    expect(err.message).toMatch(/^lease keep-alive not answered/);
+    expect(answers).not.toHaveBeenCalled();
+    expect(markFailed).not.toHaveBeenCalled();
     expect(rejections).toEqual([]);
   });
 
