@@ -31,6 +31,15 @@ export class PartialWriteError extends StoreError {
   }
 }
 
+/**
+ * A write of one transaction (all or nothing) whose answer never came: etcd went away while it
+ * was sent, so it may or may not have committed. Still an EtcdUnavailableError (its callers
+ * retry it as one, xctl exits 5 on it); xctl says that whether it was written is unknown.
+ */
+export class OutcomeUnknownError extends EtcdUnavailableError {
+  constructor(cause: unknown) { super((cause as Error)?.message ?? String(cause), cause); }
+}
+
 export interface WriteOptions<R> {
   limits: EtcdLimits;
   /** how often, and after what wait, a conflicting transaction is planned again; none: the conflict fails at once */
@@ -188,9 +197,10 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
       o.onProgress?.({ ...p });
     }
   } catch (e) {
-    // nothing committed: nothing was written, unless etcd went away while the first of several
-    // transactions was sent (it may have committed, and the user must hear that it may have)
-    if (p.transactions === 0 && !(sending && p.planned > 1 && fromEtcdError(e) instanceof EtcdUnavailableError)) throw e;
+    // nothing committed: nothing was written, unless etcd went away while a transaction was
+    // sent (it may have committed, and the user must hear that it may have)
+    const inFlight = sending && fromEtcdError(e) instanceof EtcdUnavailableError;
+    if (p.transactions === 0 && !(inFlight && p.planned > 1)) throw inFlight ? new OutcomeUnknownError(e) : e;
     const cause = e instanceof TooLargeError ? new TooLargeError(e.kind, e.objectName, e.excess, false) : e;
     throw new PartialWriteError({ ...p }, cause);
   }

@@ -5,7 +5,7 @@ import { ref } from '../format.js';
 import { loadCheckedBatch } from './batch.js';
 import { Option, type Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
-import { WriteReporter, countsText, partialWriteFailure } from './progress.js';
+import { WriteReporter, countsText, partialWriteFailure, unknownOutcomeFailure } from './progress.js';
 import { locateWriteError } from './locate.js';
 import { PartialWriteError } from '../../store/txn-writer.js';
 import { StaleResourceVersionError, UidMismatchError } from '../../store/types.js';
@@ -27,7 +27,10 @@ export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptio
   try {
     changes = await session.store().applyAll(objects, { dryRun: !!opts.dryRun, onProgress: reporter.onProgress });
   } catch (e) {
-    throw partialWriteFailure(locateWriteError(e, loaded), { command: 'apply', refs: objects.map(ref), rerun: rerunHint(e) });
+    const located = locateWriteError(e, loaded);
+    throw unknownOutcomeFailure(partialWriteFailure(located, { command: 'apply', refs: objects.map(ref), rerun: rerunHint(e) }), {
+      command: 'apply', rerun: 'Re-running the same apply converges: it writes the objects if this one did not, and leaves them unchanged if it did.',
+    });
   } finally {
     reporter.clear();
   }

@@ -4,7 +4,7 @@ import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
 import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
-import { WriteReporter, countsText, partialWriteFailure } from './progress.js';
+import { WriteReporter, countsText, partialWriteFailure, unknownOutcomeFailure } from './progress.js';
 import type { Target } from './targets.js';
 import { checkNetworksInUse, nothingDeleted } from './delete-in-use.js';
 import { selectTargets, type SelectionOptions } from './selection.js';
@@ -51,10 +51,9 @@ async function deleteTargets(session: Session, io: CliIO, targets: Target[], opt
     const guard = await checkNetworksInUse(session.store(), io, targets, !!opts.force);
     results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress, guard, dryRun: opts.dryRun });
   } catch (e) {
-    throw nothingDeleted(partialWriteFailure(e, {
-      command: 'delete', refs: targets.map(targetRef), order: opts.filename?.length ? 'manifest order' : 'the order listed',
-      rerun: `Re-running the same delete converges${opts.ignoreNotFound ? '' : ' (add --ignore-not-found so that what is already gone is not an error)'}.`,
-    }));
+    const rerun = `Re-running the same delete converges${opts.ignoreNotFound ? '' : ' (add --ignore-not-found so that what is already gone is not an error)'}.`;
+    const order = opts.filename?.length ? 'manifest order' : 'the order listed';
+    throw nothingDeleted(unknownOutcomeFailure(partialWriteFailure(e, { command: 'delete', refs: targets.map(targetRef), order, rerun }), { command: 'delete', rerun }));
   } finally {
     reporter.clear();
   }

@@ -1,7 +1,8 @@
 // What apply and delete -f print about a write that takes several etcd transactions: a
 // progress line while it runs (stderr, on a terminal only), a summary at the end, and on a
-// failure midway how far it got and that the same command again converges.
-import { PartialWriteError } from '../../store/txn-writer.js';
+// failure midway how far it got and that the same command again converges; about a write of
+// one transaction whose answer was lost, that whether it happened is unknown.
+import { OutcomeUnknownError, PartialWriteError } from '../../store/txn-writer.js';
 import type { WriteProgress } from '../../store/types.js';
 import { CliError, exitCodeFor, isUnreachable } from '../exit.js';
 import type { CliIO } from '../io.js';
@@ -40,6 +41,21 @@ export function countsText(actions: readonly string[], results: readonly string[
   return actions.map((a) => `${results.filter((r) => r === a).length} ${a}`).join(', ');
 }
 
+/** "cannot reach etcd: <why>", without gRPC's resolution note. */
+const unreachableText = (message: string) => `cannot reach etcd: ${message.replace(/\.?\s*Resolution note:.*$/s, '').trim()}`;
+
+/**
+ * A write of one transaction whose answer was lost, etcd then gone (OutcomeUnknownError): as
+ * kubectl tells of a request that timed out, the user hears that it may or may not have been
+ * made; `rerun` says how to converge. Exit code: etcd unreachable's, as before. Anything else
+ * passes through (a split write's in-flight transaction is partialWriteFailure's).
+ */
+export function unknownOutcomeFailure(e: unknown, what: { command: string; rerun: string }): unknown {
+  if (!(e instanceof OutcomeUnknownError)) return e;
+  return new CliError(exitCodeFor(e), `${unreachableText(e.message)}\n` +
+    `The ${what.command} is one transaction, all or nothing: it was sent and its answer lost, so whether etcd wrote it is unknown. ${what.rerun}`);
+}
+
 /**
  * A write that stopped after committing part of the batch: the message says how many objects
  * are settled (written or already up to date), up to which one, and that re-running converges.
@@ -50,7 +66,7 @@ export function partialWriteFailure(e: unknown, what: { command: string; refs: s
   const p = e.progress;
   const message = (e.cause as Error)?.message ?? String(e.cause);
   const lost = isUnreachable(e.cause);
-  const cause = lost ? `cannot reach etcd: ${message.replace(/\.?\s*Resolution note:.*$/s, '').trim()}` : message;
+  const cause = lost ? unreachableText(message) : message;
   // etcd may have committed the transaction whose answer was lost
   const inFlight = lost ? ` Transaction ${p.transactions + 1} was in flight: etcd may have written it too.` : '';
   // `order`: how `refs` are ordered (a label or a delete by name has no manifest)
