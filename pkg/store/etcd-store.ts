@@ -20,6 +20,7 @@ import { packSteps, writeSteps } from './txn-writer.js';
 import { keepOwnOutcomes, ownDeleteOutcome, replanApply } from './own-writes.js';
 import { removeOrphanedNodeStatuses } from './status-cleanup.js';
 import { HeldGuard } from './delete-guard.js';
+import { readObjectKeys } from './read-objects.js';
 import {
   ConflictError, NotFoundError, StoreError,
   type ApplyChange, type ApplyOptions, type DeleteOptions, type DeleteResult, type ReadResult, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
@@ -233,13 +234,16 @@ export class EtcdStore implements Store {
 
   /** The stored objects, read in transactions of at most --max-txn-ops ranges each. */
   private async readCurrent(refs: ObjectRef[]): Promise<Array<Current | undefined>> {
-    const per = this.limits.maxTxnOps;
-    const parts = await Promise.all(Array.from({ length: Math.ceil(refs.length / per) }, async (_, p) => {
-      const success = refs.slice(p * per, (p + 1) * per).map((r) => ({ request_range: { key: Buffer.from(this.keys.object(r.kind, r.name)) } }));
-      const res = await this.client.kv.txn({ compare: [], success, failure: [] });
-      return res.responses.map((r) => r.response_range?.kvs?.[0]);
-    }));
-    return parts.flat().map((kv, i) => (kv ? { kv, obj: this.storedOrBlank(refs[i], kv) } : undefined));
+    const kvs = await readObjectKeys(this.client, this.keys, refs, this.limits.maxTxnOps);
+    return kvs.map((kv, i) => (kv ? { kv, obj: this.storedOrBlank(refs[i], kv) } : undefined));
+  }
+
+  async getMany(refs: ObjectRef[]): Promise<Array<AnyObject | undefined>> {
+    const kvs = await readObjectKeys(this.client, this.keys, refs, this.limits.maxTxnOps);
+    const skipped = new Map<string, string>();
+    const objs = kvs.map((kv, i) => kv && orSkip(skipped, kv.key.toString(), () => storedObject(refs[i].kind, refs[i].name, kv)));
+    for (const [key, error] of skipped) this.log.warn('skipped a key that does not decode', { key, error });
+    return objs;
   }
 
   /**

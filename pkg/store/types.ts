@@ -140,6 +140,12 @@ export interface ReadResult { object?: AnyObject; skipped: SkippedKey[]; hidden?
 export interface Store {
   get(kind: Kind, name: string): Promise<AnyObject | undefined>;
   /**
+   * The objects named, without their status, in the order given, read in one transaction per
+   * --max-txn-ops of them rather than one read each; undefined for one that is absent or whose
+   * key does not decode (logged).
+   */
+  getMany(refs: Array<{ kind: Kind; name: string }>): Promise<Array<AnyObject | undefined>>;
+  /**
    * get, and every key of the object that did not decode (left out of the object), and the
    * bound node's conditions its merged view hides (a deleting object's, under Terminating)
    */

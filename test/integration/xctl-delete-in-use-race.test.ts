@@ -59,6 +59,12 @@ const writes = (req: TxnRequest) => !!req.success?.some((op) => op.request_put |
 /** A transaction that deletes `key`. */
 const deletes = (key: string) => (req: TxnRequest) => !!req.success?.some((op) => op.request_delete_range?.key?.toString() === key);
 
+/** Picks xctl's `n`th transaction (the store's reads are transactions too). */
+function nth(n: number): () => boolean {
+  let seen = 0;
+  return () => ++seen === n;
+}
+
 /** Its first call runs `fn`, later calls nothing: the other writer's change, made once. */
 function once(fn: () => Promise<unknown>): () => Promise<unknown> {
   let done = false;
@@ -131,8 +137,9 @@ describe('xctl delete held to its in-use check', () => {
   it('a network created after the check found none: its delete waits for a check that sees it', async () => {
     // a NIC names the network before it exists; the first check finds no network to hold
     await apply(nicOn('haunt', 'ghost2'));
-    // made before the delete reads what it deletes (its first transaction), after the check
-    const r = await xctl(['delete', 'cn', 'ghost2'], once(() => apply(cn('ghost2'))), () => true);
+    // made after the check, before the delete reads what it deletes: xctl's second transaction
+    // (the check reads the network in its first, after the NICs)
+    const r = await xctl(['delete', 'cn', 'ghost2'], once(() => apply(cn('ghost2'))), nth(2));
     expect(r).toMatchObject({ code: 3, err: `error: ${inUse('clusternetwork/ghost2', ['haunt'])}\nnothing was deleted\n`, checks: 2 });
     expect(await other.get('ClusterNetwork', 'ghost2')).toBeDefined();
   });

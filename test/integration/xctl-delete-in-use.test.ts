@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { xctlInProcess } from '../harness/xctl-in-process.js';
 import { Keys } from '../../pkg/store/keys.js';
+import { startTcpProxy } from '../harness/tcp-proxy.js';
 
 const lab = xctlInProcess('xctl-delete-in-use');
 const xctl = (args: string[], stdin = '') => lab.xctl(args, { stdin });
@@ -174,5 +175,29 @@ describe('xctl delete --dry-run', () => {
     expect(await xctl(['delete', 'nic', 'garbled', '--dry-run'])).toEqual({ code: 0, out: 'containernic/garbled deleted (dry run)\n', err: '' });
     expect(await lab.store.revision()).toBe(rev);
     expect((await xctl(['delete', 'nic', 'garbled'])).out).toBe('containernic/garbled deleted\n');
+  });
+});
+
+describe('xctl delete -f of many Nodes', () => {
+  it('deletes them all, reading them for the in-use check in one request rather than one (or more) per Node', async () => {
+    const n = 30;
+    const names = Array.from({ length: n }, (_, i) => `many-${String(i).padStart(2, '0')}`);
+    const f = lab.file('many-nodes.yaml', names.map((name) => `${V}\nkind: Node\nmetadata:\n  name: ${name}\nspec: {}\n`).join('---\n'));
+    expect((await xctl(['apply', '-f', f])).code).toBe(0);
+    for (const name of names) expect(await lab.store.get('Node', name), name).toBeDefined();
+    // every request xctl makes goes through the proxy, which counts the gRPC calls opened
+    const proxy = await startTcpProxy(lab.etcd.endpoints[0]);
+    let r;
+    try {
+      r = await lab.xctl(['delete', '-f', f], { endpoints: proxy.endpoint });
+    } finally {
+      await proxy.close();
+    }
+    expect(r).toEqual({ code: 0, out: names.map((name) => `node/${name} deleted\n`).join(''), err: '' });
+    for (const name of names) expect(await lab.store.get('Node', name), name).toBeUndefined();
+    // the whole delete (its reads, the in-use check, the transaction, the status cleanup) takes
+    // fewer requests than there are Nodes; a read per Node took at least one each
+    expect(proxy.requests).toBeGreaterThan(0);
+    expect(proxy.requests).toBeLessThan(n);
   });
 });

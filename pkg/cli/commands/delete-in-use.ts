@@ -35,12 +35,15 @@ async function inUse(store: Store, targets: { kind: Kind; name: string }[]): Pro
   const nets: string[] = [];
   const subnets: HostSubnet[] = [];
   const nodes: string[] = [];
-  for (const t of checked(targets)) {
+  const refs = checked(targets);
+  // all in one read (a few for a batch larger than one transaction takes), not one per target
+  const objs = await store.getMany(refs);
+  refs.forEach((t, i) => {
+    const o = objs[i];
     // one that is gone or already being deleted is no new harm
-    const o = await store.get(t.kind, t.name);
-    if (!o || o.metadata.deletionTimestamp) continue;
+    if (!o || o.metadata.deletionTimestamp) return;
     if (o.kind === 'HostSubnet') subnets.push(o); else if (o.kind === 'Node') nodes.push(t.name); else nets.push(`${t.kind}/${t.name}`);
-  }
+  });
   const going = new Set(targets.map((t) => `${t.kind}/${t.name}`));
   const users: Users[] = [
     ...networkUsers(nets, nics, going),
