@@ -1,7 +1,6 @@
 // The controller's allocation transaction committed, and its answer lost with the connection:
-// the commit fails (every call open on the connection fails with it, which opens the client's
-// circuit to the member for 5 s, so it is not sent again; the leader's lease may go with it)
-// and the controller plans again from what etcd holds. No NIC gets two addresses, no claim is
+// the commit fails (every call open on the connection fails with it; the leader's lease may go
+// with it) and the controller plans again from what etcd holds. No NIC gets two addresses, no claim is
 // left without its NIC, and `xctl ipam check` stays clean. Real etcd, reached through a TCP
 // proxy that holds etcd's answers 300 ms, so that a watch seeing a claim committed can still
 // lose that answer.

@@ -99,7 +99,7 @@ async function deleteLosingFirstReplyThenCut(refs: Array<{ kind: 'Node' | 'Conta
   const before = proxy.accepted;
   const fault = loseFirstReply();
   let cut = false;
-  // a client of its own: the cut opens its circuit to etcd for a while
+  // a client of its own, closed once the cut failed its calls
   const viaProxy = proxiedClient();
   const err = await createEtcdStore(viaProxy, '/twice').deleteAll(refs, {
     onProgress: (p) => {
@@ -114,7 +114,7 @@ async function deleteLosingFirstReplyThenCut(refs: Array<{ kind: 'Node' | 'Conta
   return err;
 }
 
-/** A new store, as a new xctl run would have (the proxied client's circuit is open for a while). */
+/** A new store, as a new xctl run would have (the proxied client was closed). */
 const rerun = () => createEtcdStore(raw, '/twice');
 
 describe('a delete of several transactions, one of whose replies was lost', () => {
