@@ -59,3 +59,17 @@ export class ManifestError extends ValidationError {
     this.name = 'ManifestError';
   }
 }
+
+/**
+ * A path named by -f that is not there: nothing to call invalid. Worded as kubectl's (`the path
+ * "x.yaml" does not exist`), every missing path named; the files that are there are not read on.
+ */
+export class MissingPathError extends ManifestError {
+  constructor(readonly paths: string[]) {
+    super(paths.map((file) => ({ file, reason: 'does not exist' })));
+    this.message = paths.length === 1
+      ? `the path ${JSON.stringify(paths[0])} does not exist`
+      : `the paths ${paths.map((p) => JSON.stringify(p)).join(', ')} do not exist`;
+    this.name = 'MissingPathError';
+  }
+}

@@ -1,13 +1,13 @@
 // `-f FILE|DIR|-`: reads manifests, validates every object and reports every problem at once
 // with its location. Nothing here talks to etcd: the checks against stored objects (crossObjectIssues in
 // ../api/validate.ts) run on the objects the caller read.
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { validateObject, validateReference, type FieldIssue, type FieldPath } from '../api/validate.js';
 import { crossObjectIssues, duplicateIssues, type ObjectIssue } from '../api/validate-cross.js';
 import type { NodeReports } from '../api/validate-in-use-inside.js';
 import type { AnyObject } from '../api/types.js';
-import { formatLocation, ManifestError, type ManifestIssue } from './errors.js';
+import { formatLocation, ManifestError, MissingPathError, type ManifestIssue } from './errors.js';
 import { parseManifestText, type ParsedDoc } from './parse.js';
 import type { DocumentBounds } from './document-bounds.js';
 import { decodeManifest } from './utf8.js';
@@ -44,6 +44,12 @@ function unreadable(file: string, e: unknown, listed?: { link: boolean }): Manif
   return { file, reason: listed.link ? 'a link to a file that does not exist' : 'removed after the directory was listed' };
 }
 
+/** Why a path -f named could not be read: 'missing' when nothing is there, not even a link (to nothing) */
+async function namedUnreadable(path: string, e: unknown): Promise<ManifestIssue | 'missing'> {
+  if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return unreadable(path, e);
+  return lstat(path).then(() => unreadable(path, e, { link: true }), () => 'missing' as const);
+}
+
 /**
  * The *.yaml, *.yml and *.json entries directly in `dir`, sorted, each with whether it is a
  * link. Subdirectories are not read, nor is a link to one (`sub.yaml -> sub`, which readFile
@@ -60,6 +66,7 @@ async function manifestNames(dir: string): Promise<Array<{ name: string; link: b
 export async function readSources(args: string[], stdin: StdinReader = readStdin): Promise<ManifestSource[]> {
   const out: ManifestSource[] = [];
   const issues: ManifestIssue[] = [];
+  const missing: string[] = [];
   // a file named twice (`-f d -f d`, or a file and its directory) is read once, as if once named
   const seen = new Set<string>();
   const add = (file: string, got: Buffer | string | { reason: string }) => {
@@ -86,9 +93,11 @@ export async function readSources(args: string[], stdin: StdinReader = readStdin
         await read(arg, false);
       }
     } catch (e) {
-      issues.push(unreadable(arg, e));
+      const why = await namedUnreadable(arg, e);
+      if (why === 'missing') missing.push(arg); else issues.push(why);
     }
   }
+  if (missing.length) throw new MissingPathError(missing);
   if (issues.length) throw new ManifestError(issues);
   return out;
 }

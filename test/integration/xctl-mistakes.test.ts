@@ -58,6 +58,24 @@ describe('xctl apply of a manifest with mistakes', () => {
     expect(r.stderr).toMatch(/^note: the other documents were not checked against what is stored \((etcd could not be read|etcd did not answer within 1\.5 s)\); fixing these problems may show more\nnothing was written$/m);
   });
 
+  it('says that a -f path does not exist, naming it, not that it is invalid; exit 2, nothing written, for every command taking -f', async () => {
+    const missing = join(dir, 'not-there.yaml');
+    const there = file('there.yaml', `${H}\nkind: Node\nmetadata: {name: host-9}\nspec: {}\n`);
+    const before = await keys();
+    const said = `error: the path "${missing}" does not exist`;
+    for (const argv of [['apply', '-f', there, '-f', missing], ['delete', '-f', missing], ['diff', '-f', missing], ['wait', '-f', missing, '--timeout', '1s']]) {
+      const r = await xctl(argv);
+      expect(r.stderr.split('\n')[0], argv.join(' ')).toBe(said);
+      expect(r.stderr).not.toContain('invalid');
+      expect(r.exitCode, argv.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+    }
+    expect((await xctl(['apply', '-f', there, '-f', missing])).stderr).toBe(`${said}\nnothing was written`);
+    const other = join(dir, 'nor-this.yaml');
+    expect((await xctl(['delete', '-f', missing, '-f', other])).stderr).toBe(`error: the paths "${missing}", "${other}" do not exist\nnothing was deleted`);
+    expect(await keys()).toEqual(before);
+  });
+
   it('refuses a label key whose name part is longer than 63 characters, naming file, line and the rule', async () => {
     const before = await keys();
     const long = `xnet.io/${'n'.repeat(64)}`;

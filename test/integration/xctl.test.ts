@@ -184,7 +184,7 @@ describe('xctl apply', () => {
 
   it('usage errors exit 2', async () => {
     expect((await xctl(['apply'])).code).toBe(2);
-    expect((await xctl(['apply', '-f', join(lab.dir, 'missing.yaml')])).err).toContain('missing.yaml: no such file or directory');
+    expect((await xctl(['apply', '-f', join(lab.dir, 'missing.yaml')])).err).toBe(`error: the path "${join(lab.dir, 'missing.yaml')}" does not exist\nnothing was written\n`);
     expect((await xctl(['frobnicate'])).code).toBe(2);
     expect((await xctl(['get', 'pods'])).code).toBe(2);
     expect((await xctl(['get', 'cn', '-o', 'xml'])).code).toBe(2);
