@@ -52,6 +52,22 @@ describe('get KIND NAME...', () => {
     expect(r.err).toBe('error: Node "nope" not found\n');
   });
 
+  it('-o json|yaml|name of NAMEs none of which exist prints nothing on stdout, only the errors, exit 4', async () => {
+    for (const o of ['json', 'yaml', 'name']) {
+      expect(await xctl(['get', 'no', 'nope', '-o', o])).toEqual({ code: 4, out: '', err: 'error: Node "nope" not found\n' });
+      expect(await xctl(['get', 'no', 'nope', 'nope-2', '-o', o])).toEqual({ code: 4, out: '', err: 'error: Node "nope" not found\nerror: Node "nope-2" not found\n' });
+      expect(await xctl(['get', 'no/nope', 'cn/gone', '-o', o])).toEqual({ code: 4, out: '', err: 'error: Node "nope" not found\nerror: ClusterNetwork "gone" not found\n' });
+    }
+  });
+
+  it('-o json of several NAMEs where some exist: a List of those, each missing one named, exit 4 (kubectl\'s)', async () => {
+    const r = await xctl(['get', 'no', 'k-1', 'nope', '-o', 'json']);
+    expect(r).toMatchObject({ code: 4, err: 'error: Node "nope" not found\n' });
+    expect(JSON.parse(r.out)).toMatchObject({ kind: 'List', items: [{ kind: 'Node', metadata: { name: 'k-1' } }] });
+    // a list that selects nothing is no missing NAME: an empty List, exit 0
+    expect(JSON.parse((await xctl(['get', 'no', '-l', 'role=none', '-o', 'json'])).out)).toMatchObject({ kind: 'List', items: [] });
+  });
+
   it('-o json: one object for one name, a List for several', async () => {
     const one = JSON.parse((await xctl(['get', 'no', 'k-1', '-o', 'json'])).out);
     expect(one).toMatchObject({ kind: 'Node', metadata: { name: 'k-1' } });

@@ -24,9 +24,10 @@ export async function getSeveralKinds(session: Session, io: CliIO, groups: Names
     lists.push(fetched.items);
   }
   const all = lists.flat();
-  // the template runs over the one List of every kind's objects, as kubectl's over `get pods,svc`;
-  // NAMEs none of which exist print nothing (get.ts's templateText)
-  if (opts.template) io.out(all.length || !missing ? opts.template(asList(all)) : '');
+  // NAMEs none of which exist print nothing, as for one kind (get.ts): each was said on stderr
+  if (missing && all.length === 0) return EXIT.NOT_FOUND;
+  // the template runs over the one List of every kind's objects, as kubectl's over `get pods,svc`
+  if (opts.template) io.out(opts.template(asList(all)));
   else if (opts.format === 'name') io.out(all.map((o) => `${ref(o)}\n`).join(''));
   else if (opts.format === 'json') io.out(toJson(asList(all)));
   else if (opts.format === 'yaml') io.out(toYaml(asList(all)));

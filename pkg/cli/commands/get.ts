@@ -80,6 +80,9 @@ async function getOneKind(session: Session, io: CliIO, { info, names }: NamesOfK
     // watching: the header comes with the first row, aligned to it (as kubectl prints it)
     return watchRows(session, io, info, { names, selector, revision, format, headers, columns: opts.columns, showLabels: opts.showLabels });
   }
+  // NAMEs none of which exist: no object to print (each was said on stderr), as kubectl prints
+  // none for a NAME not found, rather than an empty List that reads as "there are none"
+  if (missing && items.length === 0) return EXIT.NOT_FOUND;
   const how = { names: names.length, watch: !!opts.watch, headers, template: opts.template, columns: opts.columns, showLabels: opts.showLabels };
   const widths = printObjects(io, info.kind, items, format, how);
   // a watch of names that do not exist would never print them: the missing ones end it
@@ -117,12 +120,10 @@ function printObjects(io: CliIO, kind: Kind, items: AnyObject[], format: OutputF
 
 /**
  * kubectl's input to the template: the object for one NAME, else the List `-o json` prints; a
- * watch runs it on each object (as kubectl's `get -w -o jsonpath|go-template` does). NAMEs none of which
- * exist print nothing: there is no object, as kubectl prints none (each missing one is said).
+ * watch runs it on each object (as kubectl's `get -w -o jsonpath|go-template` does).
  */
 function templateText(render: (data: unknown) => string, items: AnyObject[], how: PrintHow): string {
   if (how.watch) return items.map(render).join('');
-  if (how.names && !items.length) return '';
   return render(how.names === 1 && items.length === 1 ? items[0] : asList(items));
 }
 
