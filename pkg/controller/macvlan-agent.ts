@@ -13,7 +13,36 @@ import { incarnationOf, ofIncarnation } from './node-incarnation.js';
  * block with it), nor bloat what every agent receives.
  */
 export const MAX_NODE_MESSAGE = MAX_MACVLAN_NODE_MESSAGE;
-const clip = (m: string) => (m.length > MAX_NODE_MESSAGE ? `${m.slice(0, MAX_NODE_MESSAGE - 3)}...` : m);
+const CUT = '...';
+/** the least kept of a message's start when its last clause is kept whole: what went wrong */
+const MIN_START = 60;
+/** the most of a word cut off the start to end it at a word */
+const MAX_WORD = 20;
+
+/**
+ * A node's message at most `max` long, cut in its middle: its start says what is wrong and its
+ * end what to do (the agent's messages end with the remedy, after their last "; "), while what
+ * lies between (the containers, addresses, a setting's old and new value) is what can go. Cut at
+ * its end, the remedy was what a long list of names pushed out. A last clause too long to keep
+ * whole with the start leaves the message's last third, from a word's start. The start is cut
+ * at a word's end when one is near.
+ */
+export function clipNodeMessage(m: string, max = MAX_NODE_MESSAGE): string {
+  if (m.length <= max) return m;
+  const room = max - CUT.length;
+  const clause = m.lastIndexOf('; ');
+  let from = clause;
+  if (clause < MIN_START || m.length - clause > room - MIN_START) {
+    from = m.length - Math.floor(room / 3);
+    const word = m.indexOf(' ', from);
+    if (word > 0 && word < m.length - 1) from = word;
+  }
+  const end = m.slice(from);
+  const start = m.slice(0, room - end.length);
+  // ends at a word when one ends near: "want..." rather than "want 198.19.7..."
+  const word = start.lastIndexOf(' ');
+  return `${word >= start.length - MAX_WORD ? start.slice(0, word) : start}${CUT}${end}`;
+}
 
 /**
  * Whether the node's agent is lost: its lease-bound report about itself is gone and the
@@ -77,7 +106,7 @@ export function agentReport(ctx: Ctx, node: string, mvn: string): { ready: boole
   const cond = getCondition(s.conditions, 'Ready');
   const ready = typeof s.ready === 'boolean' ? s.ready : cond?.status === 'True';
   const message = (typeof s.message === 'string' ? s.message : undefined) ?? cond?.message;
-  return { ready, ...(message ? { message: clip(message) } : {}) };
+  return { ready, ...(message ? { message: clipNodeMessage(message) } : {}) };
 }
 
 /** The parent the node's agent reports using, else the one the shared precedence rule gives. */

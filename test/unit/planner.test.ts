@@ -103,7 +103,7 @@ describe('planDockerNetworks', () => {
     const busy = planDockerNetworks([spec], [have({ ipRange: '10.76.1.0/25', containers: 2 })], 'HostSubnet');
     expect(busy.ops).toEqual([]);
     expect(busy.problems[0].reason).toBe('NetworkInUse');
-    expect(busy.problems[0].message).toMatch(/2 container\(s\) are attached; disconnect them .*a stopped container counts too/);
+    expect(busy.problems[0].message).toMatch(/2 container\(s\) are attached \(a stopped container counts too.*\); disconnect them \(docker network disconnect\)$/);
   });
   it('counts the stopped containers that reference its own drifted network: made anew, it would strand them', () => {
     const p = planDockerNetworks([spec], [have({ ipRange: '10.76.1.0/25', stopped: ['s3'] })], 'HostSubnet');

@@ -46,7 +46,8 @@ function attachedWhy(have: DockerNetwork): string {
   const stopped = have.stopped ?? [];
   const n = have.containers + stopped.length;
   const why = 'a stopped container counts too: it would not start on a network made anew';
-  if (!stopped.length) return `${n} container(s) are attached; disconnect them (docker network disconnect: ${why})`;
+  // the remedy last, as every message here ends: a status that keeps only so much cuts the middle (controller/macvlan-agent.ts)
+  if (!stopped.length) return `${n} container(s) are attached (${why}); disconnect them (docker network disconnect)`;
   return `${n} container(s) are attached, ${stopped.length} of them stopped (${stopped.join(', ')}: ${why}); disconnect them (docker network disconnect), or remove the stopped ones`;
 }
 
