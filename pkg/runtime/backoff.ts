@@ -52,6 +52,13 @@ export const POOL_CONFLICT_BACKOFF: BackoffPolicy = { initialMs: 4, maxMs: 256, 
  */
 export const STORE_TXN_RETRY: BackoffPolicy = { initialMs: 10, maxMs: 80, factor: 2, jitter: 0.5, maxAttempts: 5 };
 
+/**
+ * `xctl label` whose write met another writer's change of an object it read (its pinned
+ * resourceVersion is stale): the objects not yet written are read again and labeled again, as
+ * kubectl retries a conflicting patch, after 10 ms doubling to 80 ms, 5 attempts in all.
+ */
+export const LABEL_REREAD_RETRY: BackoffPolicy = { initialMs: 10, maxMs: 80, factor: 2, jitter: 0.5, maxAttempts: 5 };
+
 /** Granting the leader lease or campaigning failed (etcd unreachable): try again every second. */
 export const LEADER_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 1000, factor: 1, jitter: 0 };
 

@@ -3,6 +3,7 @@
 // what this apply committed counts in its summary and in how far it got: the objects the other
 // created carry the other's uids, so this apply's transaction (all or nothing) did not commit.
 // And a create another writer overtook, of a manifest that carries a uid, is refused naming it.
+// A label of several transactions whose later one meets another writer's change reads again and goes on.
 import { describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
@@ -10,6 +11,8 @@ import { beforeEveryClientsTxn, type TxnRequest } from '../harness/two-writers.j
 import { xctlInProcess, type XctlRun as Run } from '../harness/xctl-in-process.js';
 import { prefixEnd } from '../../pkg/etcd/range.js';
 import { obj } from './helpers.js';
+import { LABEL_REREAD_RETRY } from '../../pkg/runtime/backoff.js';
+import { equalitySelector } from '../../pkg/api/labels.js';
 
 const lab = xctlInProcess('xctl-race');
 const xctl = (args: string[], endpoints?: string) => lab.xctl(args, { endpoints });
@@ -107,4 +110,55 @@ describe('an apply whose create another writer overtakes, of a manifest that car
     expect(r.err).toBe(`error: conflict: ${f}:5: document 1 (node/uidrace): metadata.uid: the object was deleted and made again since it was read ` +
       `(uid ${manifestUid}; stored: ${made}); remove metadata.uid to apply to the object stored now\nnothing was written\n`);
   });
+});
+
+/**
+ * 200 Nodes labelled `grp: <group>` (lr-000 ... lr-199, listed in that order: a label of them all
+ * takes two transactions, 128 and 72); `edit` runs right before each of xctl's transactions that
+ * writes `<group>-150`, of the second, and the other writer's own transactions pass.
+ */
+async function labelRacing(group: string, edit: () => Promise<unknown>): Promise<Run> {
+  const name = (i: number) => `${group}-${String(i).padStart(3, '0')}`;
+  await lab.store.applyAll(Array.from({ length: 200 }, (_, i) => obj('Node', name(i), {}, { grp: group })));
+  let busy = false;
+  const undo = beforeEveryClientsTxn(async (req) => {
+    if (busy || !puts(req, name(150))) return;
+    busy = true;
+    try { await edit(); } finally { busy = false; }
+  });
+  try {
+    return await xctl(['label', 'node', '-l', `grp=${group}`, 'rack=r1']);
+  } finally {
+    undo();
+  }
+}
+
+const labelsOf = async (group: string) => new Map((await lab.store.list('Node', { labelSelector: equalitySelector({ grp: group }) })).items.map((o) => [o.metadata.name, o.metadata.labels ?? {}]));
+
+describe('an xctl label of two transactions whose second meets another writer\'s change', () => {
+  it('reads the objects not written yet again and goes on: every object labeled, exit 0, the other\'s change kept', async () => {
+    let edits = 0;
+    const r = await labelRacing('lr', async () => { if (++edits === 1) await lab.store.applyAll([obj('Node', 'lr-150', {}, { grp: 'lr', other: 'yes' })]); });
+    expect(edits).toBeGreaterThanOrEqual(1);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    const lines = r.out.trim().split('\n');
+    expect(lines).toHaveLength(200);
+    expect(lines.every((l) => /^node\/lr-\d{3} labeled$/.test(l))).toBe(true);
+    const labels = await labelsOf('lr');
+    expect(labels.size).toBe(200);
+    expect([...labels.values()].every((l) => l.rack === 'r1')).toBe(true);
+    expect(labels.get('lr-150')).toEqual({ grp: 'lr', other: 'yes', rack: 'r1' });
+  }, 60_000);
+
+  it('gives up after its tries against a writer that changes the object each time, saying precisely what it wrote', async () => {
+    let edits = 0;
+    const r = await labelRacing('lg', () => lab.store.applyAll([obj('Node', 'lg-150', {}, { grp: 'lg', n: String(++edits) })]));
+    expect(edits).toBe(LABEL_REREAD_RETRY.maxAttempts);
+    expect(r).toMatchObject({ code: 3, out: '' });
+    expect(r.err).toMatch(/^error: label stopped after 1 of 2 transactions: 128 of 200 objects written \(the first 128 in the order listed are done, up to and including node\/lg-127\): /);
+    expect(r.err).toContain('Re-running the same label converges');
+    const labels = await labelsOf('lg');
+    expect([...labels].filter(([, l]) => l.rack === 'r1').map(([n]) => n).sort()).toEqual(Array.from({ length: 128 }, (_, i) => `lg-${String(i).padStart(3, '0')}`));
+    expect(labels.get('lg-150')).toEqual({ grp: 'lg', n: String(edits) });
+  }, 60_000);
 });

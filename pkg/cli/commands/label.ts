@@ -3,7 +3,7 @@
 // label node` or `calicoctl label nodes`, not by writing a manifest of a Node the controller made.
 // The edited objects go through apply's checks and warnings (a Node leaving a network says so)
 // and are written together (one transaction when they fit), each pinned to the version read, so
-// a concurrent change is never overwritten: the read and the edit are then made again.
+// a concurrent change is never overwritten: what is not written is then read and edited again.
 import type { AnyObject } from '../../api/types.js';
 import { labelKeyProblem, labels as labelsSchema } from '../../api/fields.js';
 import type { Session } from '../connect.js';
@@ -12,15 +12,10 @@ import { CliError, EXIT, UsageError } from '../exit.js';
 import { ref } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
-import { checkedBatch } from './batch.js';
 import { selectTargets, type SelectionOptions } from './selection.js';
 import { parseBoolFlag, selectorOption } from '../flag-values.js';
 import { dryRunOption, isDryRun, type DryRunStrategy } from './apply.js';
-import { parseSources } from '../../manifest/load.js';
-import { StaleResourceVersionError } from '../../store/types.js';
-import type { Target } from './targets.js';
-import { mapLimit } from '../../runtime/map-limit.js';
-import { partialWriteFailure } from './progress.js';
+import { readEdits, writeEdits } from './label-write.js';
 
 export interface LabelChanges { set: Record<string, string>; remove: string[] }
 export interface LabelOptions extends SelectionOptions { overwrite?: boolean; dryRun?: boolean }
@@ -61,8 +56,6 @@ export function relabel(o: AnyObject, ch: LabelChanges, overwrite: boolean): { o
   return { object: { ...o, metadata: { ...o.metadata, labels: after } }, action };
 }
 
-const TRIES = 5;
-
 export async function labelCommand(session: Session, io: CliIO, words: string[], opts: LabelOptions): Promise<number> {
   const firstChange = words.findIndex(isChange);
   const args = firstChange < 0 ? words : words.slice(0, firstChange);
@@ -70,49 +63,11 @@ export async function labelCommand(session: Session, io: CliIO, words: string[],
   const changes = parseLabelChanges(firstChange < 0 ? [] : words.slice(firstChange));
   const { targets, selected } = await selectTargets(session, io, 'label', args, opts, 'usage: xctl label KIND NAME... | KIND/NAME... | KIND -l SELECTOR | KIND --all  KEY=VALUE... KEY-...');
   if (selected && !targets.length) { io.err('No resources found\n'); return EXIT.OK; }
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await labelOnce(session, io, targets, changes, opts);
-    } catch (e) {
-      // another writer changed an object between the read and the write: read it again, as a patch would apply
-      if (!(e instanceof StaleResourceVersionError) || attempt >= TRIES) throw e;
-    }
-  }
-}
-
-async function labelOnce(session: Session, io: CliIO, targets: Target[], changes: LabelChanges, opts: LabelOptions): Promise<number> {
-  const store = session.store();
-  const edits: Array<{ object: AnyObject; action: string }> = [];
-  let missing = 0, deleting = 0;
-  const read = await mapLimit(targets, (t) => store.get(t.kind, t.name));
-  for (const [i, t] of targets.entries()) {
-    const o = read[i];
-    if (!o) { missing++; io.err(`error: ${t.kind} "${t.name}" not found\n`); continue; }
-    // one going away takes no writes (apply refuses them); the others are labeled all the same
-    if (o.metadata.deletionTimestamp) { deleting++; io.err(`error: ${ref(o)} is being deleted: not labeled\n`); continue; }
-    edits.push(relabel(o, changes, !!opts.overwrite));
-  }
-  const changed = edits.filter((e) => e.action !== 'not labeled');
-  if (changed.length) await write(session, io, changed.map((e) => e.object), !!opts.dryRun);
+  const edit = (o: AnyObject) => relabel(o, changes, !!opts.overwrite);
+  // another writer's change between the read and the write: what is not written is read again (label-write.ts)
+  const { edits, missing, deleting } = await writeEdits(session, io, await readEdits(session, io, targets, edit), edit, !!opts.dryRun);
   for (const e of edits) io.out(`${ref(e.object)} ${e.action}${opts.dryRun && e.action !== 'not labeled' ? ' (dry run)' : ''}\n`);
   return missing ? EXIT.NOT_FOUND : deleting ? EXIT.CONFLICT : EXIT.OK;
-}
-
-/**
- * Through apply's path: the edited objects as a manifest (checked as one; what it takes away
- * said as apply says it), written pinned to their resourceVersion and uid.
- */
-async function write(session: Session, io: CliIO, objects: AnyObject[], dryRun: boolean): Promise<void> {
-  const text = objects.map((o) => JSON.stringify(o)).join('\n---\n');
-  const checked = await checkedBatch(session, parseSources([{ file: 'xctl label', text }]));
-  for (const w of checked.warnings) io.err(`Warning: ${w}\n`);
-  try {
-    await session.store().applyAll(checked.objects, { dryRun });
-  } catch (e) {
-    // more objects than one transaction holds: one that stopped midway says how far it got, as apply's does
-    throw partialWriteFailure(e, { command: 'label', refs: checked.objects.map(ref), order: 'the order listed', rerun: 'Re-running the same label converges: what is already labeled is left as it is.' });
-  }
-  for (const w of checked.leaving) io.err(`Warning: ${w}\n`);
 }
 
 export const registerLabel: RegisterCommand = (program, { io, run }) => {
