@@ -128,8 +128,8 @@ function tlsHint(why: string, at?: UnreachableTarget): string {
   return 'the TLS handshake failed: check --cacert, --cert and --key';
 }
 
-/** What a refused manifest left undone: nothing was written (apply), deleted (delete); diff writes nothing anyway. */
-const NOTHING_DONE: Record<string, string> = { delete: 'nothing was deleted\n', diff: '' };
+/** What a refused manifest left undone: nothing was written (apply), deleted (delete); diff and wait write nothing anyway. */
+const NOTHING_DONE: Record<string, string> = { delete: 'nothing was deleted\n', diff: '', wait: '' };
 
 function errorText(e: unknown, exit: number, at?: UnreachableTarget, command = ''): string {
   if (e instanceof ManifestError) return `error: ${e.message}\n${NOTHING_DONE[command] ?? 'nothing was written\n'}`;

@@ -71,6 +71,9 @@ describe('xctl apply of a manifest with mistakes', () => {
       expect(r.stdout).toBe('');
     }
     expect((await xctl(['apply', '-f', there, '-f', missing])).stderr).toBe(`${said}\nnothing was written`);
+    // wait and diff write nothing anyway: the error alone
+    expect((await xctl(['wait', '-f', missing])).stderr).toBe(said);
+    expect((await xctl(['diff', '-f', missing])).stderr).toBe(said);
     const other = join(dir, 'nor-this.yaml');
     expect((await xctl(['delete', '-f', missing, '-f', other])).stderr).toBe(`error: the paths "${missing}", "${other}" do not exist\nnothing was deleted`);
     expect(await keys()).toEqual(before);
