@@ -2,6 +2,7 @@ export * from './types.js';
 export * from './kinds.js';
 export * from './fields.js';
 export * from './conditions.js';
+export * from './node-message.js';
 export * from './validate.js';
 export * from './validate-cross.js';
 export * from './labels.js';

@@ -9,6 +9,8 @@
 import { TARGET_FREE } from './report.js';
 import { MAX_WANT } from './node-pool.js';
 import { firstFew } from '../first-few.js';
+import { MAX_MACVLAN_NODE_MESSAGE } from '../api/conditions.js';
+import { clipNodeMessage } from '../api/node-message.js';
 
 /** No refill leaves a node more than this free (TARGET_FREE plus the most `want` counts for): a share this large limits nothing. */
 export const UNCAPPED = TARGET_FREE + MAX_WANT;
@@ -70,9 +72,8 @@ export function nicLimit(idle: readonly number[], shortfall: number): number | u
   return idle.some((n) => n > 0) ? 0 : undefined;
 }
 
-/** Holders named in the message; it is copied into a status every node reads. */
+/** Holders named in the message at most; it is copied into a status every node reads. */
 const MAX_HOLDERS = 3;
-const MAX_MESSAGE = 160;
 
 /** Why `self` has no address at hand: the pool is taken, and by whom idle ones are held. */
 export function starvedMessage(poolSize: number, needs: readonly NodeNeed[], self: string, limit?: number, nics = 0): string {
@@ -80,8 +81,10 @@ export function starvedMessage(poolSize: number, needs: readonly NodeNeed[], sel
   const head = `no free address for its containers: all ${poolSize} of the pool's addresses are taken${kept}`;
   const holders = needs.filter((n) => n.name !== self && n.idle > 0).sort((a, b) => b.idle - a.idle || a.name.localeCompare(b.name));
   if (!holders.length) return `${head}, none idle on another node`;
-  const named = firstFew(holders.map((n) => `${n.name} (${n.idle})`), MAX_HOLDERS);
   const asked = limit !== undefined ? `, asked to keep at most ${limit}` : '';
-  const m = `${head}; idle ones are held by ${named}${asked}`;
-  return m.length > MAX_MESSAGE ? `${m.slice(0, MAX_MESSAGE - 3)}...` : m;
+  const say = (n: number) => `${head}; idle ones are held by ${firstFew(holders.map((h) => `${h.name} (${h.idle})`), n)}${asked}`;
+  // fewer holders named (the rest counted) rather than the end cut: it says what was asked of them
+  let n = MAX_HOLDERS;
+  while (n > 1 && say(n).length > MAX_MACVLAN_NODE_MESSAGE) n--;
+  return clipNodeMessage(say(n));
 }

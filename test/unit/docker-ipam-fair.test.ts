@@ -89,6 +89,14 @@ describe('fair shares of a small pool (controller side)', () => {
     expect(starvedMessage(8, [{ name: 'host-1', idle: 0, starving: false }, needs[1]], 'host-2')).toBe('no free address for its containers: all 8 of the pool\'s addresses are taken, none idle on another node');
     const many = Array.from({ length: 10 }, (_, i) => ({ name: `node-with-a-rather-long-name-${i}`, idle: i, starving: false }));
     expect(starvedMessage(200, many, 'host-2').length).toBeLessThanOrEqual(160);
+    // within the length kept, fewer holders are named (the rest counted) rather than the end cut,
+    // which says what was asked of them
+    const racks = Array.from({ length: 10 }, (_, i) => ({ name: `rack-a-node-${i}`, idle: i, starving: false }));
+    expect(starvedMessage(200, racks, 'host-2', 2)).toBe('no free address for its containers: all 200 of the pool\'s addresses are taken; idle ones are held by rack-a-node-9 (9) and 8 more, asked to keep at most 2');
+    // a single name too long for it: the middle goes, the holder and what was asked stay
+    const short = starvedMessage(200, many, 'host-2', 2);
+    expect(short.length).toBeLessThanOrEqual(160);
+    expect(short).toMatch(/^no free address for its containers: .*\.\.\.; idle ones are held by node-with-a-rather-long-name-9 \(9\) and 8 more, asked to keep at most 2$/);
     // the free ones are kept for ContainerNics waiting: said so
     expect(starvedMessage(8, needs, 'host-2', 0, 2)).toBe('no free address for its containers: all 8 of the pool\'s addresses are taken or kept for 2 NIC(s); idle ones are held by host-1 (5), asked to keep at most 0');
   });

@@ -1,8 +1,9 @@
 // A node's MacvlanNet message is kept at most MAX_NODE_MESSAGE long in the status every node
-// reads (controller/macvlan-agent.ts). The agent's messages end with what to do; a long list of
+// reads (api/node-message.ts, used by controller/macvlan-agent.ts). The agent's messages end with what to do; a long list of
 // names or addresses before it pushed that out when the cut was at the end.
 import { describe, expect, it } from 'vitest';
-import { clipNodeMessage, MAX_NODE_MESSAGE } from '../../pkg/controller/macvlan-agent.js';
+import { clipNodeMessage } from '../../pkg/api/node-message.js';
+import { MAX_NODE_MESSAGE } from '../../pkg/controller/macvlan-agent.js';
 import { planDockerNetworks } from '../../pkg/agent/planner/index.js';
 import { OWNER_LABEL, type DockerNetwork, type DockerNetworkSpec } from '../../pkg/docker/types.js';
 
