@@ -123,7 +123,9 @@ export type RequestTimer = <T>(method: string, call: () => Promise<T>) => Promis
  */
 export function createEtcdClient(conn: EtcdConnection, timer?: RequestTimer): Etcd3 {
   if (conn.endpoints.length === 0) throw new EtcdConfigError('no etcd endpoints given');
-  const opts: IOptions = { hosts: conn.endpoints, dialTimeout: 5000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), faultHandling: etcdFaultHandling(conn.endpoints.length) };
+  // an endpoint given twice is one etcd: one member (no circuit, etcdFaultHandling), one connection
+  const hosts = [...new Set(conn.endpoints)];
+  const opts: IOptions = { hosts, dialTimeout: 5000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), faultHandling: etcdFaultHandling(hosts.length) };
   if (conn.cacert || conn.cert || conn.key) {
     if (!conn.cacert) throw new EtcdConfigError('--cert/--key need --cacert');
     opts.credentials = {

@@ -49,6 +49,21 @@ describe('a client with a single etcd endpoint', () => {
     expect(await client.get('/single/after').string()).toBe('2');
   });
 
+  it('counts one endpoint given twice as one: its first call after the heal answers too', async () => {
+    const twice = createEtcdClient({ endpoints: [proxy.endpoint, proxy.endpoint] });
+    try {
+      expect(await failure(() => twice.put('/single/twice-before').value('1'))).toBeUndefined();
+      proxy.cut();
+      for (let i = 0; i < HOST_BREAKER_FAILURES + 2; i++) expect(await failure(() => twice.put(`/single/twice-cut-${i}`).value('x'))).toBeDefined();
+      proxy.heal();
+      // one etcd behind both: a circuit per copy locked the client out of it for 5 s
+      expect(await failure(() => twice.put('/single/twice-after').value('2'))).toBeUndefined();
+      expect(await twice.get('/single/twice-after').string()).toBe('2');
+    } finally {
+      twice.close();
+    }
+  });
+
   it('renews a lease at once after a dropped connection heals', async () => {
     const lease = client.lease(30, { autoKeepAlive: false });
     try {
