@@ -2,15 +2,31 @@
 // each (side by side when there are more): one round trip for a usual batch, where a read per
 // object costs one each, a round trip per object over a slow link (xctl delete -f of N Nodes).
 import type { Etcd3, IKeyValue } from 'etcd3';
+import { isResponseTooLarge } from '../etcd/client.js';
 import type { Keys } from './keys.js';
 import type { ObjectRef } from './write-plan.js';
 
 /** Each ref's stored object key, in the order given; undefined where there is none. */
 export async function readObjectKeys(client: Etcd3, keys: Keys, refs: ObjectRef[], maxTxnOps: number): Promise<Array<IKeyValue | undefined>> {
-  const parts = await Promise.all(Array.from({ length: Math.ceil(refs.length / maxTxnOps) }, async (_, p) => {
-    const success = refs.slice(p * maxTxnOps, (p + 1) * maxTxnOps).map((r) => ({ request_range: { key: Buffer.from(keys.object(r.kind, r.name)) } }));
+  const parts = await Promise.all(Array.from({ length: Math.ceil(refs.length / maxTxnOps) }, (_, p) =>
+    readPart(client, keys, refs.slice(p * maxTxnOps, (p + 1) * maxTxnOps))));
+  return parts.flat();
+}
+
+/**
+ * One transaction's keys. A response larger than the client takes (values as large as etcd
+ * takes, 1.5 MiB each, beyond ETCD_RECEIVE_LIMIT_BYTES together) is asked for again as two
+ * halves, as pkg/etcd/range.ts does with a page: at most log2(--max-txn-ops) splits, down to one key.
+ */
+async function readPart(client: Etcd3, keys: Keys, refs: ObjectRef[]): Promise<Array<IKeyValue | undefined>> {
+  const success = refs.map((r) => ({ request_range: { key: Buffer.from(keys.object(r.kind, r.name)) } }));
+  try {
     const res = await client.kv.txn({ compare: [], success, failure: [] });
     return res.responses.map((r) => r.response_range?.kvs?.[0]);
-  }));
-  return parts.flat();
+  } catch (err) {
+    if (!isResponseTooLarge(err) || refs.length === 1) throw err;
+    const half = Math.ceil(refs.length / 2);
+    const [first, second] = await Promise.all([readPart(client, keys, refs.slice(0, half)), readPart(client, keys, refs.slice(half))]);
+    return [...first, ...second];
+  }
 }

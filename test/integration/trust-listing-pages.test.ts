@@ -9,6 +9,8 @@ import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { callDeadlines, etcdFaultHandling } from '../../pkg/etcd/client.js';
 import { listEvents } from '../../pkg/events/read.js';
 import { readObservedReports } from '../../pkg/verify/report.js';
+import { createEtcdStore } from '../../pkg/store/etcd-store.js';
+import { obj } from './helpers.js';
 
 let etcd: TestEtcd;
 let small: Etcd3;
@@ -48,5 +50,22 @@ describe('listings of keys nodes write, larger than one response', () => {
     const r = await readObservedReports(small, '/pg2');
     expect(r.skipped.map((s) => s.error)).toEqual([]);
     expect([...r.reports.keys()].sort()).toHaveLength(12);
+  });
+});
+
+describe('objects read by name, larger together than one response', () => {
+  // xctl delete reads the objects it deletes (and its in-use check the Nodes, networks and
+  // HostSubnets among them) in one transaction per 128: Nodes an admin or agent gave large
+  // annotations went past the client's receive limit together, and the delete failed
+  const names = Array.from({ length: 12 }, (_, i) => `big-${i}`);
+  const refs = names.map((name) => ({ kind: 'Node' as const, name }));
+
+  it('reads 12 Nodes of 400 KB (4.8 MB) by name, and deletes them', async () => {
+    const writer = createEtcdStore(etcd.client(), '/pg3');
+    await writer.applyAll(names.map((name) => ({ ...obj('Node', name, {}), metadata: { name, annotations: { pad } } })));
+    const store = createEtcdStore(small, '/pg3');
+    expect((await store.getMany(refs)).map((o) => o?.metadata.name)).toEqual(names);
+    expect(await store.deleteAll(refs)).toEqual(names.map(() => 'deleted'));
+    expect(await writer.getMany(refs)).toEqual(names.map(() => undefined));
   });
 });
