@@ -1,5 +1,7 @@
 import { guardWatchResponses } from './watch-guard.js';
 import { releaseUnusedSubchannels } from './subchannel-release.js';
+import { attemptFailed } from './attempts.js';
+import { neverSent } from './errors.js';
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { Etcd3, GRPCResourceExhastedError, isRecoverableError, type IOptions } from 'etcd3';
@@ -186,6 +188,23 @@ const REFUSED_WITHOUT_EFFECT = [/revision of auth store is old/i, NO_LEADER];
  */
 export const AUTH_REVISION_RETRY = { firstDelayMs: 20, maxDelayMs: 250, budgetMs: ETCD_CALL_TIMEOUT_MS };
 
+const refusedWithoutEffect = (e: unknown) => REFUSED_WITHOUT_EFFECT.some((r) => r.test((e as Error)?.message ?? ''));
+
+/**
+ * Each failed attempt of a request is noted (attempts.ts): whether it may have reached etcd,
+ * which the error of the request's last attempt alone does not tell.
+ */
+function noteFailedAttempts(pool: { withConnection?: WithConnection }): void {
+  if (typeof pool.withConnection !== 'function') return;
+  const withConnection = pool.withConnection.bind(pool);
+  const failed = (e: unknown): never => { attemptFailed(neverSent(e) || refusedWithoutEffect(e)); throw e; };
+  pool.withConnection = (service, fn, hosts) => withConnection(service, (c) => {
+    let r: unknown;
+    try { r = fn(c); } catch (e) { failed(e); }
+    return r instanceof Promise ? r.catch(failed) : r;
+  }, hosts);
+}
+
 /** `call()`, sent again (bounded in time) while etcd refuses it without effect (above). */
 export async function retryRefusedWithoutEffect<T>(call: () => Promise<T>, retry = AUTH_REVISION_RETRY): Promise<T> {
   const giveUpAt = Date.now() + retry.budgetMs;
@@ -194,8 +213,7 @@ export async function retryRefusedWithoutEffect<T>(call: () => Promise<T>, retry
       return await call();
     } catch (e) {
       const delay = Math.min(retry.firstDelayMs * 2 ** (attempt - 1), retry.maxDelayMs);
-      const message = (e as Error)?.message ?? '';
-      if (Date.now() + delay > giveUpAt || !REFUSED_WITHOUT_EFFECT.some((r) => r.test(message))) throw e;
+      if (Date.now() + delay > giveUpAt || !refusedWithoutEffect(e)) throw e;
       await new Promise((r) => setTimeout(r, delay));
     }
   }
@@ -220,7 +238,8 @@ function watchKeepAlives(client: Etcd3, pool: Partial<KeepAlivePool> & LeaderPoo
 /**
  * Guards the client's watch stream (watch-guard.ts), releases the connections of gRPC clients
  * etcd3 closed (subchannel-release.ts), makes every request and stream require a
- * member with a leader (require-leader.ts), watches lease keep-alives (lease-watchdog.ts), times
+ * member with a leader (require-leader.ts), notes whether each failed attempt of a request may
+ * have reached etcd (attempts.ts), watches lease keep-alives (lease-watchdog.ts), times
  * every unary etcd request when given a timer, and sends again one that etcd refused without
  * effect (retryRefusedWithoutEffect).
  * etcd3 sends them all through its connection pool's exec(); wrapping that one method covers
@@ -233,6 +252,7 @@ export function instrument(client: Etcd3, timer?: RequestTimer): Etcd3 {
   const pool = (client as unknown as { pool?: { exec?: Exec; withConnection?: WithConnection } & Partial<KeepAlivePool> }).pool;
   if (!pool || typeof pool.exec !== 'function') return client;
   requireLeader(pool);
+  noteFailedAttempts(pool);
   watchKeepAlives(client, pool);
   const exec = pool.exec.bind(pool);
   const send: Exec = (service, method, payload, options) => retryRefusedWithoutEffect(() => exec(service, method, payload, options));

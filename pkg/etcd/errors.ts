@@ -12,6 +12,15 @@ const COMPACTED_TEXT = /compacted/i;
 // Connection failures that reach us untyped: grpc-js status text and Node socket errnos.
 const UNAVAILABLE_TEXT = /ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|No connection established|failed to connect|Deadline exceeded|UNAVAILABLE/i;
 
+// What a request fails with when no connection could be made for it: gRPC fails it before
+// sending it ("No connection established. Last error: ..."), or a Node socket errno of connect.
+const NOT_CONNECTED_TEXT = /No connection established|ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|failed to connect/i;
+
+/** Whether `e` says that the request never reached etcd (no connection could be made for it). */
+export function neverSent(e: unknown): boolean {
+  return e instanceof Error && NOT_CONNECTED_TEXT.test(e.message ?? '');
+}
+
 /**
  * Maps what etcd3 (or gRPC under it) threw to an XnetError; XnetErrors pass through unchanged.
  * Returns undefined for anything that is not an etcd failure it recognises.

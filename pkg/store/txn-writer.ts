@@ -6,6 +6,7 @@ import type { Etcd3, ICompare } from 'etcd3';
 import { TxnBudget, type EtcdLimits } from '../etcd/limits.js';
 import { EtcdUnavailableError, StoreError, ValidationError } from '../errors.js';
 import { fromEtcdError } from '../etcd/errors.js';
+import { noneReached, trackAttempts, type Attempts } from '../etcd/attempts.js';
 import type { WriteProgress } from './types.js';
 import { backoffDelay, mayRetry, sleep, type BackoffPolicy } from '../runtime/backoff.js';
 export type { WriteProgress };
@@ -171,11 +172,14 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
   let doneUnseen = 0;
   /** a transaction with writes is being committed: when it fails so that no answer came, it may have committed */
   let sending = false;
+  /** its attempts that failed: one that no attempt reached etcd with did not commit */
+  const attempts: Attempts = { failed: 0, mayHaveReached: false };
   try {
     while (queue.length) {
       const run = queue[0];
       sending = writes(run);
-      const revision = await commitRun(client, run);
+      Object.assign(attempts, { failed: 0, mayHaveReached: false });
+      const revision = await trackAttempts(attempts, () => commitRun(client, run));
       sending = false;
       if (revision === false) {
         if (!o.retry || !mayRetry(++conflicts, o.retry)) throw o.conflict(run, await changedSteps(client, run));
@@ -198,8 +202,9 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
     }
   } catch (e) {
     // nothing committed: nothing was written, unless etcd went away while a transaction was
-    // sent (it may have committed, and the user must hear that it may have)
-    const inFlight = sending && fromEtcdError(e) instanceof EtcdUnavailableError;
+    // sent (it may have committed, and the user must hear that it may have); not when no
+    // attempt of it reached etcd (connection refused before it was sent)
+    const inFlight = sending && !noneReached(attempts) && fromEtcdError(e) instanceof EtcdUnavailableError;
     if (p.transactions === 0 && !(inFlight && p.planned > 1)) throw inFlight ? new OutcomeUnknownError(e) : e;
     const cause = e instanceof TooLargeError ? new TooLargeError(e.kind, e.objectName, e.excess, false) : e;
     throw new PartialWriteError({ ...p }, cause);

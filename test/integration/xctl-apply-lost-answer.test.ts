@@ -2,10 +2,14 @@
 // committed it, etcd then gone: xctl cannot know whether the write happened, and says so, as it
 // does for a split apply's transaction in flight (xctl-apply-large.test.ts); the exit code is
 // still that of etcd unreachable, and the same apply again converges.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
 import { xctlInProcess, type XctlRun } from '../harness/xctl-in-process.js';
 import { prefixEnd } from '../../pkg/etcd/range.js';
+import { createEtcdClient } from '../../pkg/etcd/client.js';
+import { createEtcdStore } from '../../pkg/store/etcd-store.js';
+import { Session } from '../../pkg/cli/connect.js';
+import { throughTxnHook, type TxnRequest } from './helpers.js';
 
 const lab = xctlInProcess('xctl-lost-answer');
 
@@ -66,5 +70,51 @@ describe('xctl apply or delete -f of one transaction whose answer is lost, etcd 
       'Re-running the same delete converges (add --ignore-not-found so that what is already gone is not an error).\n');
     const again = await lab.xctl(['delete', '-f', f, '--ignore-not-found']);
     expect(again).toMatchObject({ code: 0, out: '', err: '' });
+  });
+});
+
+/** A transaction that puts or deletes (the store's reads are transactions too). */
+const writes = (req: TxnRequest) => !!req.success?.some((op) => op.request_put || op.request_delete_range);
+
+/**
+ * Runs xctl through a proxy that drops every connection and refuses new ones once xctl's read
+ * of what it writes over (its first transaction) has answered, and that xctl's client has seen
+ * the connection go (a read of its own failed) before xctl sends the write: etcd was gone
+ * before the write was sent, and no attempt of it reached etcd.
+ */
+async function goneBeforeTheWrite(args: string[]): Promise<XctlRun & { cut: boolean; written: boolean }> {
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: lab.etcd.members[0].clientPort });
+  const client = createEtcdClient({ endpoints: [proxy.endpoint] });
+  const session = vi.spyOn(Session.prototype, 'store').mockReturnValue(createEtcdStore(client));
+  let cut = false;
+  let written = false;
+  try {
+    const r = await throughTxnHook(client, async (req, send) => {
+      if (writes(req)) written = true;
+      const answer = await send(req);
+      if (!cut) {
+        cut = true;
+        proxy.cut();
+        await client.get('/gone-before-the-write').string().catch(() => undefined);
+      }
+      return answer;
+    }, () => lab.xctl(args));
+    return { ...r, cut, written };
+  } finally {
+    session.mockRestore();
+    client.close();
+    await proxy.close();
+  }
+}
+
+describe('xctl apply or delete -f of one transaction that etcd was gone before it was sent', () => {
+  it('apply: says etcd cannot be reached, not that whether it was written is unknown; nothing is written', async () => {
+    const f = lab.file('never-sent.yaml', ['unsent-0', 'unsent-1'].map(nodeDoc).join('---\n'));
+    const r = await goneBeforeTheWrite(['apply', '-f', f]);
+    expect(r).toMatchObject({ cut: true, written: true });
+    expect(await stored('unsent')).toEqual([]);
+    expect(r).toMatchObject({ code: 5, out: '' });
+    expect(r.err).toMatch(/^error: cannot reach etcd/);
+    expect(r.err).not.toContain('whether etcd wrote it is unknown');
   });
 });
