@@ -46,4 +46,17 @@ describe('clipNodeMessage', () => {
     expect(huge.length).toBeLessThanOrEqual(MAX_NODE_MESSAGE);
     expect(huge.startsWith('x'.repeat(100))).toBe(true);
   });
+
+  it('cuts between characters, never inside one: no half of a character outside the Basic Multilingual Plane is left', () => {
+    // an agent's message quotes what it met (Docker's refusal, an interface's name), which may be
+    // any text; JavaScript counts UTF-16 units, and a pair cut in two prints as U+FFFD
+    const asUtf8 = (s: string) => Buffer.from(s, 'utf8').toString('utf8');
+    for (const m of ['\u{1F600}'.repeat(100) + 'z', 'z' + '\u{1F600}'.repeat(100), `parent \u{1F600} refused; ${'\u{1F600}'.repeat(80)}z`]) {
+      const c = clipNodeMessage(m);
+      expect(c.length).toBeLessThanOrEqual(MAX_NODE_MESSAGE);
+      expect(c.length).toBeGreaterThan(MAX_NODE_MESSAGE - 10);
+      expect(asUtf8(c)).toBe(c);
+      expect(c).toContain('...');
+    }
+  });
 });
