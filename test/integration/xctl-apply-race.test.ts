@@ -162,3 +162,22 @@ describe('an xctl label of two transactions whose second meets another writer\'s
     expect(labels.get('lg-150')).toEqual({ grp: 'lg', n: String(edits) });
   }, 60_000);
 });
+
+describe('an xctl label without --overwrite whose second transaction meets the label set to another value', () => {
+  it('refuses it, keeping the other\'s value, and says that the first transaction was written, not that nothing was labeled', async () => {
+    let edits = 0;
+    const r = await labelRacing('lo', async () => { if (++edits === 1) await lab.store.applyAll([obj('Node', 'lo-150', {}, { grp: 'lo', rack: 'r2' })]); });
+    expect(r).toMatchObject({ code: 1, out: '' });
+    expect(r.err).toMatch(/^error: label stopped after 1 of 2 transactions: 128 of 200 objects written \(the first 128 in the order listed are done, up to and including node\/lo-127\): node\/lo-150: "rack" already has a value \(r2\), and --overwrite is false\n/);
+    // 128 were labeled: "nothing was labeled" would be false, and the same label again refuses again
+    expect(r.err).not.toContain('nothing was labeled');
+    expect(r.err).not.toContain('converges');
+    expect(r.err).toContain('--overwrite');
+    const labels = await labelsOf('lo');
+    expect([...labels].filter(([, l]) => l.rack === 'r1').map(([n]) => n).sort()).toEqual(Array.from({ length: 128 }, (_, i) => `lo-${String(i).padStart(3, '0')}`));
+    expect(labels.get('lo-150')).toEqual({ grp: 'lo', rack: 'r2' });
+    // run again, it refuses before writing anything: there "nothing was labeled" is true
+    const again = await xctl(['label', 'node', '-l', 'grp=lo', 'rack=r1']);
+    expect(again).toMatchObject({ code: 1, out: '', err: 'error: node/lo-150: "rack" already has a value (r2), and --overwrite is false; nothing was labeled\n' });
+  }, 60_000);
+});

@@ -16,12 +16,22 @@ import type { Target } from './targets.js';
 import { mapLimit } from '../../runtime/map-limit.js';
 import { backoffDelay, LABEL_REREAD_RETRY, mayRetry, sleep } from '../../runtime/backoff.js';
 import { partialWriteFailure } from './progress.js';
+import { CliError, EXIT } from '../exit.js';
 
 /** One object with the label changes made, and what its line says: labeled, unlabeled, not labeled. */
 export interface LabelEdit { object: AnyObject; action: string }
 /** The edits of the objects read, in the order given, and how many were not found or are being deleted. */
 export interface LabelRead { edits: LabelEdit[]; missing: number; deleting: number }
 export type Relabel = (o: AnyObject) => LabelEdit;
+
+/**
+ * A label set to another value, without --overwrite: refused, as kubectl refuses it. Met at the
+ * first reading nothing was labeled; met when objects not written yet are read again, the
+ * transactions before are written (stopped() says so, with `refusal` alone).
+ */
+export class OverwriteRefusedError extends CliError {
+  constructor(readonly refusal: string) { super(EXIT.FAILED, `${refusal}; nothing was labeled`); }
+}
 
 const changed = (e: LabelEdit) => e.action !== 'not labeled';
 const targetOf = (o: AnyObject): Target => ({ kind: o.kind, name: o.metadata.name });
@@ -106,7 +116,11 @@ function stopped(cause: unknown, a: Attempts, rest: LabelEdit[], partial: boolea
   if (!a.transactions && !partial) return cause;
   const refs = [...a.settled, ...rest].map((e) => ref(e.object));
   const progress = { total: refs.length, done: a.settled.length, written: a.written, transactions: a.transactions, planned: a.transactions + a.plannedLeft };
-  return partialWriteFailure(new PartialWriteError(progress, cause), { command: 'label', refs, order: 'the order listed', rerun: 'Re-running the same label converges: what is already labeled is left as it is.' });
+  // a value set meanwhile stays refused by the same label again: only --overwrite replaces it
+  const rerun = cause instanceof OverwriteRefusedError ? 'The same label refuses that value again; give --overwrite to replace it.'
+    : 'Re-running the same label converges: what is already labeled is left as it is.';
+  const why = cause instanceof OverwriteRefusedError ? new CliError(cause.code, cause.refusal) : cause;
+  return partialWriteFailure(new PartialWriteError(progress, why), { command: 'label', refs, order: 'the order listed', rerun });
 }
 
 /**

@@ -8,14 +8,14 @@ import type { AnyObject } from '../../api/types.js';
 import { labelKeyProblem, labels as labelsSchema } from '../../api/fields.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
-import { CliError, EXIT, UsageError } from '../exit.js';
+import { EXIT, UsageError } from '../exit.js';
 import { ref } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
 import { selectTargets, type SelectionOptions } from './selection.js';
 import { parseBoolFlag, selectorOption } from '../flag-values.js';
 import { dryRunOption, isDryRun, type DryRunStrategy } from './apply.js';
-import { readEdits, writeEdits } from './label-write.js';
+import { OverwriteRefusedError, readEdits, writeEdits } from './label-write.js';
 
 export interface LabelChanges { set: Record<string, string>; remove: string[] }
 export interface LabelOptions extends SelectionOptions { overwrite?: boolean; dryRun?: boolean }
@@ -46,7 +46,7 @@ export function relabel(o: AnyObject, ch: LabelChanges, overwrite: boolean): { o
   const before = o.metadata.labels ?? {};
   for (const [k, v] of Object.entries(ch.set)) {
     if (k in before && before[k] !== v && !overwrite) {
-      throw new CliError(EXIT.FAILED, `${ref(o)}: "${k}" already has a value (${before[k]}), and --overwrite is false; nothing was labeled`);
+      throw new OverwriteRefusedError(`${ref(o)}: "${k}" already has a value (${before[k]}), and --overwrite is false`);
     }
   }
   const after = { ...before, ...ch.set };
