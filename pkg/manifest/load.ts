@@ -94,7 +94,9 @@ export async function readSources(args: string[], stdin: StdinReader = readStdin
       }
     } catch (e) {
       const why = await namedUnreadable(arg, e);
-      if (why === 'missing') missing.push(arg); else issues.push(why);
+      // named twice (`-f x -f ./x`), it is named once, as a file named twice is read once
+      if (why !== 'missing') issues.push(why);
+      else if (!missing.some((p) => resolve(p) === resolve(arg))) missing.push(arg);
     }
   }
   if (missing.length) throw new MissingPathError(missing);

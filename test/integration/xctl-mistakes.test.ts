@@ -79,6 +79,12 @@ describe('xctl apply of a manifest with mistakes', () => {
     expect(await keys()).toEqual(before);
   });
 
+  it('names a missing -f path given twice once, as a file named twice is read once', async () => {
+    const missing = join(dir, 'twice-not-there.yaml');
+    const r = await xctl(['apply', '-f', missing, '-f', missing]);
+    expect(r).toMatchObject({ exitCode: 2, stdout: '', stderr: `error: the path "${missing}" does not exist\nnothing was written` });
+  });
+
   it('refuses a label key whose name part is longer than 63 characters, naming file, line and the rule', async () => {
     const before = await keys();
     const long = `xnet.io/${'n'.repeat(64)}`;
