@@ -117,9 +117,9 @@ describe('an apply whose create another writer overtakes, of a manifest that car
  * takes two transactions, 128 and 72); `edit` runs right before each of xctl's transactions that
  * writes `<group>-150`, of the second, and the other writer's own transactions pass.
  */
-async function labelRacing(group: string, edit: () => Promise<unknown>): Promise<Run> {
+async function labelRacing(group: string, edit: () => Promise<unknown>, change = ['rack=r1'], labels: Record<string, string> = {}): Promise<Run> {
   const name = (i: number) => `${group}-${String(i).padStart(3, '0')}`;
-  await lab.store.applyAll(Array.from({ length: 200 }, (_, i) => obj('Node', name(i), {}, { grp: group })));
+  await lab.store.applyAll(Array.from({ length: 200 }, (_, i) => obj('Node', name(i), {}, { grp: group, ...labels })));
   let busy = false;
   const undo = beforeEveryClientsTxn(async (req) => {
     if (busy || !puts(req, name(150))) return;
@@ -127,7 +127,7 @@ async function labelRacing(group: string, edit: () => Promise<unknown>): Promise
     try { await edit(); } finally { busy = false; }
   });
   try {
-    return await xctl(['label', 'node', '-l', `grp=${group}`, 'rack=r1']);
+    return await xctl(['label', 'node', '-l', `grp=${group}`, ...change]);
   } finally {
     undo();
   }
@@ -160,6 +160,19 @@ describe('an xctl label of two transactions whose second meets another writer\'s
     const labels = await labelsOf('lg');
     expect([...labels].filter(([, l]) => l.rack === 'r1').map(([n]) => n).sort()).toEqual(Array.from({ length: 128 }, (_, i) => `lg-${String(i).padStart(3, '0')}`));
     expect(labels.get('lg-150')).toEqual({ grp: 'lg', n: String(edits) });
+  }, 60_000);
+});
+
+describe('an xctl label of two transactions that takes its Nodes out of a network, whose second meets another writer\'s change', () => {
+  it('warns of every Node leaving, those of the transaction written before the change too', async () => {
+    await lab.store.applyAll([obj('ClusterNetwork', 'lw-net', { cidr: '10.82.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { lwsel: 'yes' } } })]);
+    let edits = 0;
+    const r = await labelRacing('lw', async () => { if (++edits === 1) await lab.store.applyAll([obj('Node', 'lw-150', {}, { grp: 'lw', lwsel: 'yes', other: 'yes' })]); }, ['lwsel-'], { lwsel: 'yes' });
+    expect(edits).toBeGreaterThanOrEqual(1);
+    expect(r.code).toBe(0);
+    expect(r.out.trim().split('\n').filter((l) => / unlabeled$/.test(l))).toHaveLength(200);
+    const warned = r.err.split('\n').filter((l) => l.startsWith('Warning: ')).map((l) => /^Warning: node\/(lw-\d{3}) no longer matches ClusterNetwork lw-net's nodeSelector/.exec(l)?.[1]);
+    expect(warned.sort()).toEqual(Array.from({ length: 200 }, (_, i) => `lw-${String(i).padStart(3, '0')}`));
   }, 60_000);
 });
 

@@ -38,7 +38,7 @@ export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptio
   for (const c of changes) io.out(`${ref(c.object)} ${c.action}${suffix}\n`);
   // what the write takes away (a Node leaving a network), said once it is written; not after a
   // failure: one transaction took nothing away, a split write's part is not told (docs/xctl.md)
-  for (const w of leaving) io.err(`Warning: ${w}\n`);
+  for (const w of leaving) io.err(`Warning: ${w.text}\n`);
   if (reporter.split) {
     const n = reporter.last!.planned;
     io.err(`${changes.length} objects ${opts.dryRun ? 'would be applied' : 'applied'} in ${n} transactions: ` +

@@ -24,7 +24,10 @@ export async function loadBatch(io: CliIO, filenames: string[] | undefined): Pro
  * holds up (a Node that leaves a network: node-leaving.ts; a Docker network each node makes
  * again: docker-network.ts), said once it is written.
  */
-export interface CheckedBatch { objects: AnyObject[]; warnings: string[]; leaving: string[] }
+export interface CheckedBatch { objects: AnyObject[]; warnings: string[]; leaving: Leaving[] }
+
+/** A `leaving` warning, and the Node of the batch that leaves a network, when it is about one (what label writing in parts says of the parts written). */
+export interface Leaving { text: string; node?: string }
 
 /** Batch validated against stored objects: overlaps, static IPs outside or taken, Node addresses. */
 export async function checkedBatch(session: Session, loaded: LoadedObject[]): Promise<CheckedBatch> {
@@ -39,7 +42,7 @@ export async function checkedBatch(session: Session, loaded: LoadedObject[]): Pr
   const nodes = lists.find((_, i) => kinds[i].kind === 'Node');
   const warnings = nodes ? overrideNodeWarnings(objects, storedNodes(nodes)) : [];
   const storedHostSubnets = lists.find((_, i) => kinds[i].kind === 'HostSubnet')?.items;
-  const leaving = [...await leavingWarnings(store, objects, existing, storedHostSubnets), ...remadeNetworkWarnings(objects, existing)];
+  const leaving = [...await leavingWarnings(store, objects, existing, storedHostSubnets), ...remadeNetworkWarnings(objects, existing).map((text) => ({ text }))];
   return { objects, warnings, leaving };
 }
 
@@ -48,13 +51,14 @@ export async function checkedBatch(session: Session, loaded: LoadedObject[]): Pr
  * MacvlanNets and Nodes anyway: storedKindsToCheck); the HostSubnets that then go are read only
  * when one is left, unless the batch read them already.
  */
-async function leavingWarnings(store: Store, objects: AnyObject[], existing: AnyObject[], hostSubnets: AnyObject[] | undefined): Promise<string[]> {
+async function leavingWarnings(store: Store, objects: AnyObject[], existing: AnyObject[], hostSubnets: AnyObject[] | undefined): Promise<Leaving[]> {
   const left = networksLeft(objects, existing);
   if (!left.length) return [];
   const hs = hostSubnets ?? (needsHostSubnets(left) ? (await store.list('HostSubnet', { withoutStatus: true })).items : []);
   // the NICs that lose their addresses with those HostSubnets are named too
   const nics = needsHostSubnets(left) ? (await store.list('ContainerNic', { withoutStatus: true })).items as ContainerNic[] : [];
-  return networkLeftWarnings(left, hs, nics);
+  // one warning per network left, in its order
+  return networkLeftWarnings(left, hs, nics).map((text, i) => ({ text, node: left[i].node }));
 }
 
 /**

@@ -46,7 +46,7 @@ async function diff(session: Session, io: CliIO, opts: DiffOptions): Promise<num
     io.out(textDiff(before, after));
   }
   // what apply would take away or hold up (a Node leaving a network), as apply says it
-  for (const w of leaving) io.err(`Warning: ${w}\n`);
+  for (const w of leaving) io.err(`Warning: ${w.text}\n`);
   return differs ? EXIT.FAILED : EXIT.OK;
 }
 

@@ -132,6 +132,13 @@ async function writeOnce(session: Session, io: CliIO, objects: AnyObject[], dryR
   const text = objects.map((o) => JSON.stringify(o)).join('\n---\n');
   const checked = await checkedBatch(session, parseSources([{ file: 'xctl label', text }]));
   for (const w of checked.warnings) if (!a.said.has(w)) { a.said.add(w); io.err(`Warning: ${w}\n`); }
-  await session.store().applyAll(checked.objects, { dryRun, onProgress: (p) => { seen.last = p; } });
-  for (const w of checked.leaving) a.leaving.add(w);
+  try {
+    await session.store().applyAll(checked.objects, { dryRun, onProgress: (p) => { seen.last = p; } });
+  } catch (e) {
+    // the Nodes of the transactions written left their networks all the same: said once the rest is written
+    const written = new Set(objects.slice(0, e instanceof PartialWriteError ? e.progress.done : 0).filter((o) => o.kind === 'Node').map((o) => o.metadata.name));
+    for (const w of checked.leaving) if (w.node !== undefined && written.has(w.node)) a.leaving.add(w.text);
+    throw e;
+  }
+  for (const w of checked.leaving) a.leaving.add(w.text);
 }
