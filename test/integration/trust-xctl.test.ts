@@ -167,6 +167,29 @@ describe('every key family xctl reads names its bad keys', () => {
     expect((await xctl(['get', 'hs', 'nothing7'])).code).toBe(4);
   });
 
+  it('get of several NAMEs, one whose own key does not decode: the others shown, it named, exit 1', async () => {
+    await createEtcdStore(etcd.client(), '/xnet').applyAll([obj('ClusterNetwork', 'cn8', { cidr: '10.88.0.0/16', hostPrefix: 24 })]);
+    await etcd.client().put(keys.object('ClusterNetwork', 'junk8')).value('{}');
+    const said = 'error: ClusterNetwork "junk8" does not decode (above); apply a good one over it or delete it\n';
+    for (const names of [['junk8', 'cn8'], ['cn8', 'junk8']]) {
+      const r = await xctl(['get', 'cn', ...names, '-o', 'json']);
+      expect(r.code, names.join(' ')).toBe(1);
+      expect(JSON.parse(r.out), names.join(' ')).toMatchObject({ kind: 'List', items: [{ kind: 'ClusterNetwork', metadata: { name: 'cn8' } }] });
+      expect(warnings(r.err)).toEqual([expect.stringMatching(/^warning: skipped \/xnet\/registry\/objects\/clusternetworks\/junk8: /)]);
+      expect(r.err).toContain(said);
+    }
+    const table = await xctl(['get', 'cn', 'junk8', 'cn8']);
+    expect(table.code).toBe(1);
+    expect(table.out).toMatch(/^cn8\s/m);
+    // none shown: nothing on stdout; a NAME that does not decode is exit 1 also beside one not found
+    const none = await xctl(['get', 'cn', 'junk8', 'nope8', '-o', 'json']);
+    expect(none).toMatchObject({ code: 1, out: '' });
+    expect(none.err).toContain(said);
+    expect(none.err).toContain('error: ClusterNetwork "nope8" not found\n');
+    const kinds = await xctl(['get', 'cn/junk8', 'cn/cn8', 'no/nope8', '-o', 'name']);
+    expect(kinds).toMatchObject({ code: 1, out: 'clusternetwork/cn8\n' });
+  });
+
   it('get -w and get events -w name a bad key written while they watch', async () => {
     const cases: Array<[string[], string]> = [
       [['get', 'mvn', '-w'], `${keys.nodeStatuses('host-9')}macvlannets/mv7`],

@@ -7,7 +7,7 @@ import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
 import { asList, ref, renderTable, tableOf, toJson, toYaml, type Output } from '../format.js';
-import { readListed, readNamed } from './get-read.js';
+import { notShownExit, readListed, readNamed } from './get-read.js';
 import type { NamesOfKind } from './targets.js';
 
 export interface SeveralKindsOptions extends Output { selector?: LabelSelector; watch?: boolean; headers: boolean }
@@ -16,16 +16,17 @@ export async function getSeveralKinds(session: Session, io: CliIO, groups: Names
   // kubectl refuses a watch of several kinds too: one watch follows one kind's keys
   if (opts.watch) throw new UsageError(`-w watches one kind at a time; give one KIND (got ${groups.map((g) => g.info.short).join(',')})`);
   if (opts.selector && groups.some((g) => g.names.length)) throw new UsageError('give NAMEs or a label selector (-l), not both');
-  let missing = 0;
+  let missing = 0, undecodable = 0;
   const lists: AnyObject[][] = [];
   for (const { info, names } of groups) {
     const fetched = names.length ? await readNamed(session, io, info.kind, names) : await readListed(session, io, info.kind, opts.selector);
     missing += fetched.missing;
+    undecodable += fetched.undecodable ?? 0;
     lists.push(fetched.items);
   }
   const all = lists.flat();
   // NAMEs none of which exist print nothing, as for one kind (get.ts): each was said on stderr
-  if (missing && all.length === 0) return EXIT.NOT_FOUND;
+  if (missing && all.length === 0) return notShownExit({ undecodable });
   // the template runs over the one List of every kind's objects, as kubectl's over `get pods,svc`
   if (opts.template) io.out(opts.template(asList(all)));
   else if (opts.format === 'name') io.out(all.map((o) => `${ref(o)}\n`).join(''));
@@ -34,7 +35,7 @@ export async function getSeveralKinds(session: Session, io: CliIO, groups: Names
   else if (all.length) io.out(kindTables(lists, opts, opts.headers));
   // a kind with nothing is left out; nothing at all is said once, as kubectl says it
   else if (!missing) io.err('No resources found.\n');
-  return missing ? EXIT.NOT_FOUND : EXIT.OK;
+  return missing ? notShownExit({ undecodable }) : EXIT.OK;
 }
 
 /**

@@ -10,23 +10,37 @@ import type { CliIO } from '../io.js';
 import { CliError, EXIT } from '../exit.js';
 import { skippedLines } from '../format.js';
 
-export interface Fetched { items: AnyObject[]; revision: number; missing: number }
+/** `missing`: NAMEs not shown, not found or their object's key not decoding (`undecodable` of them) */
+export interface Fetched { items: AnyObject[]; revision: number; missing: number; undecodable?: number }
 
-/** The named objects that exist, in the order given; each missing one is named on stderr and the rest still print, as kubectl does. */
+/** An object whose own key does not decode: nothing of it to show (exit 1). */
+export class UndecodableObjectError extends CliError {
+  constructor(kind: Kind, name: string) { super(EXIT.FAILED, `${kind} "${name}" does not decode (above); apply a good one over it or delete it`); }
+}
+
+/** The exit code of a get whose NAMEs were not all shown: 1 when one does not decode, else 4 (not found). */
+export const notShownExit = (f: Pick<Fetched, 'undecodable'>): number => (f.undecodable ? EXIT.FAILED : EXIT.NOT_FOUND);
+
+/**
+ * The named objects that exist, in the order given; each missing one is named on stderr and the
+ * rest still print, as kubectl does. So is one whose key does not decode: it is untrusted data,
+ * said and skipped, not the end of the others.
+ */
 export async function readNamed(session: Session, io: CliIO, kind: Kind, names: string[]): Promise<Fetched> {
   const revision = await session.store().revision();
   const items: AnyObject[] = [];
-  let missing = 0;
+  let missing = 0, undecodable = 0;
   for (const name of names) {
     try {
       items.push(await readOne(session, io, kind, name));
     } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e;
+      if (!(e instanceof NotFoundError) && !(e instanceof UndecodableObjectError)) throw e;
       missing++;
+      if (e instanceof UndecodableObjectError) undecodable++;
       io.err(`error: ${e.message}\n`);
     }
   }
-  return { items, revision, missing };
+  return { items, revision, missing, undecodable };
 }
 
 export async function readListed(session: Session, io: CliIO, kind: Kind, selector: LabelSelector | undefined): Promise<Fetched> {
@@ -51,7 +65,7 @@ export async function readOneWithHidden(session: Session, io: CliIO, kind: Kind,
   const { object, skipped, hidden } = await session.store().read(kind, name);
   io.err(skippedLines(skipped));
   if (object) return { object, hidden };
-  if (skipped.length) throw new CliError(EXIT.FAILED, `${kind} "${name}" does not decode (above); apply a good one over it or delete it`);
+  if (skipped.length) throw new UndecodableObjectError(kind, name);
   throw new NotFoundError(kind, name);
 }
 

@@ -7,7 +7,7 @@ import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
 import { asList, columnWidths, isTable, ref, skippedLines, renderTable, tableOf, toJson, toYaml, watchTable, type Output, type OutputFormat } from '../format.js';
 import { customColumnsOf, isCustomColumnsOutput, isGoTemplateOutput, isJsonPathOutput, MISSING_KEYS_FLAG_ONLY, outputWithTemplateFlag, TEMPLATE_FORMATS, templatePrinterOf } from '../output-templates.js';
-import { readListed, readNamed } from './get-read.js';
+import { notShownExit, readListed, readNamed } from './get-read.js';
 import { getSeveralKinds } from './get-kinds.js';
 import { eventsCommand, isEventsKind } from './events.js';
 import type { Command } from 'commander';
@@ -68,25 +68,24 @@ async function getOneKind(session: Session, io: CliIO, { info, names }: NamesOfK
   const { format, selector } = opts;
   // kubectl refuses it too: the selector would be silently ignored, showing a NAME it does not match
   if (selector && names.length) throw new UsageError('give NAMEs or a label selector (-l), not both');
-  const { items, revision, missing } = names.length
-    ? await readNamed(session, io, info.kind, names)
-    : await readListed(session, io, info.kind, selector);
+  const fetched = names.length ? await readNamed(session, io, info.kind, names) : await readListed(session, io, info.kind, selector);
+  const { items, revision, missing } = fetched;
   const table = isTable(format);
   const headers = opts.headers !== false;
   if (items.length === 0 && table) {
     // a missing name has said so already; an empty list says it here, as kubectl does
     if (!names.length) io.err(`No ${info.plural} found.\n`);
-    if (!opts.watch || missing) return missing ? EXIT.NOT_FOUND : EXIT.OK;
+    if (!opts.watch || missing) return missing ? notShownExit(fetched) : EXIT.OK;
     // watching: the header comes with the first row, aligned to it (as kubectl prints it)
     return watchRows(session, io, info, { names, selector, revision, format, headers, columns: opts.columns, showLabels: opts.showLabels });
   }
   // NAMEs none of which exist: no object to print (each was said on stderr), as kubectl prints
   // none for a NAME not found, rather than an empty List that reads as "there are none"
-  if (missing && items.length === 0) return EXIT.NOT_FOUND;
+  if (missing && items.length === 0) return notShownExit(fetched);
   const how = { names: names.length, watch: !!opts.watch, headers, template: opts.template, columns: opts.columns, showLabels: opts.showLabels };
   const widths = printObjects(io, info.kind, items, format, how);
   // a watch of names that do not exist would never print them: the missing ones end it
-  if (missing) return EXIT.NOT_FOUND;
+  if (missing) return notShownExit(fetched);
   if (!opts.watch) return EXIT.OK;
   return watchRows(session, io, info, { names, selector, revision, format, widths, headers: false, template: opts.template, columns: opts.columns, showLabels: opts.showLabels });
 }
