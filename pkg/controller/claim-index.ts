@@ -3,7 +3,7 @@
 // the HostSubnet block claims that do not sit where the controller keeps them under their
 // ClusterNetwork's hostPrefix (keys.ts pinnedBlockMisfit). Either is taken, by no one known: no
 // plan picks it, names it its owner's or deletes it; `xctl ipam check` names it.
-import { pinnedBlockMisfit, type Claim, type ClaimSpace, type IpamKeys } from '../ipam/keys.js';
+import { judgedByHostPrefix, pinnedBlockMisfit, type BlockNetwork, type Claim, type ClaimSpace, type IpamKeys } from '../ipam/keys.js';
 import type { CacheChange } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
 
@@ -27,8 +27,8 @@ export class ClaimIndex {
   /** ClusterNetwork -> its block claims held as misfits, by key: filed again when its hostPrefix is known anew */
   private readonly misfits = new Map<string, Map<string, RawKv>>();
 
-  /** `hostPrefixOf`: the ClusterNetwork's hostPrefix as the model has it now, undefined while it has none */
-  constructor(private readonly ipam: IpamKeys, private readonly hostPrefixOf: (cn: string) => number | undefined) {}
+  /** `networkOf`: the ClusterNetwork's hostPrefix and create_revision as the model has them now, undefined while it has none */
+  constructor(private readonly ipam: IpamKeys, private readonly networkOf: (cn: string) => BlockNetwork | undefined) {}
 
   /** Files a change of the claim key `ck` names. */
   file(c: CacheChange, ck: ClaimKey): void {
@@ -68,9 +68,10 @@ export class ClaimIndex {
 
   private misfit(ck: ClaimKey, kv: RawKv): boolean {
     if (ck.type !== 'clusternetworks' || ck.space !== 'blocks') return false;
-    const hostPrefix = this.hostPrefixOf(ck.pool);
+    const cn = this.networkOf(ck.pool);
+    if (!cn || !judgedByHostPrefix(kv.createRevision, cn.createRevision)) return false;
     const claim = parse<Claim>(kv);
-    return hostPrefix !== undefined && !!claim.cidr && !!pinnedBlockMisfit(claim.role, claim.cidr, ck.ip, hostPrefix);
+    return !!claim.cidr && !!pinnedBlockMisfit(claim.role, claim.cidr, ck.ip, cn.hostPrefix);
   }
 
   private keepMisfit(cn: string, key: string, kv: RawKv): void {

@@ -62,7 +62,10 @@ export class Model {
     this.keys = new Keys(prefix);
     this.ipam = new IpamKeys(prefix);
     this.nodeStatusRoot = this.keys.controllerStatuses('Node');
-    this.claims = new ClaimIndex(this.ipam, (cn) => this.clusterNetwork(cn)?.obj.spec.hostPrefix);
+    this.claims = new ClaimIndex(this.ipam, (name) => {
+      const cn = this.clusterNetwork(name);
+      return cn && { hostPrefix: cn.obj.spec.hostPrefix, createRevision: cn.kv.createRevision };
+    });
     cache.onChange((c) => this.index(c));
   }
 

@@ -9,7 +9,7 @@ import { parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
 import { decodeObject, decodeStatus, UndecodableError } from '../store/decode.js';
 import { listPrefix } from '../runtime/kv.js';
-import { decodeClaim, IpamKeys, type Claim } from './keys.js';
+import { decodeClaim, IpamKeys, type BlockNetwork, type Claim } from './keys.js';
 import { splitMisfitBlockClaims } from './check-misfit.js';
 import { cidrInterval, contains, size, type Interval } from './ranges.js';
 import { hostSubnetXnetRange, macvlanRange, slotCount } from './plan.js';
@@ -35,9 +35,9 @@ export interface IpamAudit {
   claims: number;
 }
 
-interface Kv { key: string; value: string }
+interface Kv { key: string; value: string; /** when known: a block claim is judged by the network it was made under */ createRevision?: string }
 
-type ClaimEntry = { key: string; claim: Claim; type: string; pool: string; space: string; ip: number };
+type ClaimEntry = { key: string; claim: Claim; type: string; pool: string; space: string; ip: number; createRevision?: string };
 type StoredObject = { metadata: { name: string; uid?: string }; spec: unknown };
 type Announce = (pool: string, iv: Interval, who: string) => void;
 
@@ -131,11 +131,12 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
   const ipam = new IpamKeys(prefix);
   const input: AuditInput = { objects: new Map(), statuses: new Map(), claims: [], undecodable: [], containerAddrs: [], hsReports: new Map(), unreadable: new Set(), mvnReports: [] };
   const indexed: Array<{ id: string; kind: Kind; key: string; node: string; value: string }> = [];
-  for (const { key, value } of kvs) {
+  const networks = new Map<string, BlockNetwork>();
+  for (const { key, value, createRevision } of kvs) {
     const c = ipam.parse(key);
     if (c) {
       const d = decodeClaim(value, c);
-      if ('claim' in d) input.claims.push({ key, claim: d.claim, type: c.type, pool: c.pool, space: c.space, ip: c.ip });
+      if ('claim' in d) input.claims.push({ key, claim: d.claim, type: c.type, pool: c.pool, space: c.space, ip: c.ip, createRevision });
       else input.undecodable.push(`${key}: ${d.error}`);
       continue;
     }
@@ -145,6 +146,7 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
     if (o) {
       const obj = decodedOr(input, key, 'the object', () => decodeObject(o.kind, o.name, key, value, 0));
       if (obj) input.objects.set(`${o.kind}/${o.name}`, obj as StoredObject); else input.unreadable.add(`${o.kind}/${o.name}`);
+      if (obj && o.kind === 'ClusterNetwork') networks.set(o.name, { hostPrefix: (obj.spec as ClusterNetwork['spec']).hostPrefix, createRevision });
       continue;
     }
     const ix = keys.parseIndexedStatus(key);
@@ -164,7 +166,7 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
     const st = decodedOr(input, x.key, 'the controller\'s status', () => decodeStatus(x.kind, x.key, x.value));
     if (st) input.statuses.set(x.id, st);
   }
-  const held = splitMisfitBlockClaims(input.claims, (cn) => (input.objects.get(`ClusterNetwork/${cn}`)?.spec as ClusterNetwork['spec'] | undefined)?.hostPrefix);
+  const held = splitMisfitBlockClaims(input.claims, (cn) => networks.get(cn));
   return { ...input, claims: held.fit, undecodable: [...input.undecodable, ...held.misfits] };
 }
 

@@ -108,6 +108,25 @@ export function pinnedBlockMisfit(role: ClaimRole, cidrText: string, base: numbe
   return `cidr ${cidrText} is not kept at the base of its own /${hostPrefix} block (${formatIPv4(own)}), the ClusterNetwork's hostPrefix, but at ${formatIPv4(base)}`;
 }
 
+/** What a HostSubnet block claim is judged by: its ClusterNetwork's hostPrefix, and when that network was created */
+export interface BlockNetwork { hostPrefix: number; createRevision?: string }
+
+/**
+ * Whether a HostSubnet block claim whose key was made at `claimCreateRevision` is judged by the
+ * hostPrefix of its ClusterNetwork as created at `networkCreateRevision` (pinnedBlockMisfit).
+ * Every claim key the controller makes sits at a block of the hostPrefix of the network it was
+ * made under, and it rewrites a claim only in place (adopted, kept for its node). One made before
+ * this network was created (a hand-written HostSubnet's, which the network's delete leaves
+ * alone, or one kept for its node across the delete: docs/controller.md) may sit at a block of
+ * the hostPrefix of the one before, set anew when it was applied again: it is read as its
+ * owner's, who releases or keeps it as before. Revisions not known: judged.
+ */
+export function judgedByHostPrefix(claimCreateRevision: string | undefined, networkCreateRevision: string | undefined): boolean {
+  const claim = Number(claimCreateRevision);
+  const network = Number(networkCreateRevision);
+  return !(claim > 0 && network > 0 && claim < network);
+}
+
 /** Three digits per octet, so that keys sort by address: built without a detour through text (one per claim made). */
 export function padIp(ip: number): string {
   const o = (shift: number) => {

@@ -1,7 +1,7 @@
 // decodeClaim with its key's place: which block claims xnet's writers make fit their key, and
 // which readers would misread (pkg/ipam/keys.ts).
 import { describe, expect, it } from 'vitest';
-import { decodeClaim, pinnedBlockMisfit } from '../../pkg/ipam/keys.js';
+import { decodeClaim, judgedByHostPrefix, pinnedBlockMisfit } from '../../pkg/ipam/keys.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
 
 const owner = { kind: 'HostSubnet', name: 'h', uid: 'u' };
@@ -48,5 +48,18 @@ describe('a HostSubnet block claim and its ClusterNetwork\'s hostPrefix (pinnedB
 
   it('other roles are judged by decodeClaim alone', () => {
     expect(pinnedBlockMisfit('docker-block', '192.168.1.128/28', parseIPv4('192.168.1.0'), 24)).toBeUndefined();
+  });
+});
+
+describe('which block claims the hostPrefix judges (judgedByHostPrefix)', () => {
+  it('a claim made since its ClusterNetwork was created is judged; one made before, under the network before, is not', () => {
+    expect(judgedByHostPrefix('120', '100')).toBe(true);
+    expect(judgedByHostPrefix('100', '100')).toBe(true);
+    expect(judgedByHostPrefix('90', '100')).toBe(false);
+  });
+
+  it('revisions not known: judged', () => {
+    expect(judgedByHostPrefix(undefined, '100')).toBe(true);
+    expect(judgedByHostPrefix('90', undefined)).toBe(true);
   });
 });
