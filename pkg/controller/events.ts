@@ -6,9 +6,9 @@ import type { CacheChange } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
 import type { Claim, IpamKeys } from '../ipam/keys.js';
 import type { Keys } from '../store/keys.js';
-import { cidrsOverlap, parseCidr, type Cidr } from '../ip/ipv4.js';
 import type { Entry } from './model.js';
 import { waitsForAddress } from './address-waiters.js';
+import { blockWaiters } from './block-waiters.js';
 import { dockerHeldFreed, nicReportsAddressInUse, nicsOnDockerHeld, type ClaimLookup } from './docker-held-events.js';
 
 /** What the mapping may look up: the Model provides it; tests give plain lists. */
@@ -18,6 +18,8 @@ export interface ChangeScope {
   hostSubnet(name: string): Entry<HostSubnet> | undefined;
   object<T extends ContainerNic | ClusterNetwork | MacvlanNet>(kind: T['kind'], name: string): Entry<T> | undefined;
   hostSubnetsOnNode(node: string): Entry<HostSubnet>[];
+  /** the status the controller wrote for the object (a HostSubnet's says whether it waits for a block) */
+  controllerStatus(kind: 'HostSubnet', name: string): { status: unknown } | undefined;
   objects<T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']): Iterable<Entry<T>>;
   /** the Nodes whose controller status holds this address */
   nodesAccepting(address: string): string[];
@@ -54,7 +56,8 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
     if (ch.kv) return out;
     // A freed address may be what a waiting NIC needs.
     out.wake.push(`${claim.type}/${claim.pool}`);
-    if (claim.type === 'clusternetworks' && claim.space === 'blocks') pinsWaitingFor(s, claim.pool, ch.prev, out);
+    // A block freed: what waits for one of that network is looked at now, not at its next retry.
+    if (claim.type === 'clusternetworks' && claim.space === 'blocks') out.keys.push(...blockWaiters(s, claim.pool, ch.prev).map((n) => objectKey('HostSubnet', n)));
     // A NIC's address released (its allocation queues the MacvlanNet too: term.ts): the
     // MacvlanNet's allocated and free count it, and nothing else may look at them again.
     if (claim.type === 'macvlannets' && ch.prev && parsedOf<Claim>(ch.prev).owner?.kind === 'ContainerNic'
@@ -332,27 +335,6 @@ function poolAddressesMoved(s: ChangeScope, versions: unknown[], out: ChangeEffe
     if (typeof range === 'string') ranges.add(range);
   }
   for (const r of ranges) for (const n of s.nodesWithAddressIn(r)) out.keys.push(objectKey('Node', n));
-}
-
-/**
- * A block of ClusterNetwork `cn` freed: the HostSubnets pinning a subnet that overlaps it may
- * be the ones refused it (SubnetConflict). Their node makes nothing for them and peers route
- * nothing (agent/desired.ts refusedPin) until they are allocated, so they are looked at now,
- * not at their next retry (the work queue's backoff reaches 30 s). A claim that did not decode
- * (no `prev`) may have held any: every pinned one of the network.
- */
-function pinsWaitingFor(s: ChangeScope, cn: string, prev: RawKv | undefined, out: ChangeEffects): void {
-  const freed = prev ? cidrOrNone(parsedOf<Claim>(prev).cidr) : undefined;
-  for (const h of s.objects<HostSubnet>('HostSubnet')) {
-    const pin = h.obj.spec?.clusterNetwork === cn ? h.obj.spec.subnet : undefined;
-    if (pin == null) continue;
-    const at = cidrOrNone(pin);
-    if (!freed || !at || cidrsOverlap(freed, at)) out.keys.push(objectKey('HostSubnet', h.obj.metadata.name));
-  }
-}
-
-function cidrOrNone(text: unknown): Cidr | undefined {
-  try { return typeof text === 'string' ? parseCidr(text, false) : undefined; } catch { return undefined; }
 }
 
 /** The HostSubnets on ClusterNetwork `cn`. A scan, only when a ClusterNetwork is applied. */

@@ -193,8 +193,8 @@ export class Term implements Ctx {
 
   /**
    * A block freed here (a gone HostSubnet's, kept while its network stayed on its host:
-   * hostsubnet-leaving.ts) changes the ClusterNetworks' counts, and a node waiting with
-   * PoolExhausted may get it: recounted, which looks at every Node again.
+   * hostsubnet-leaving.ts) changes the ClusterNetworks' counts: recounted. (A HostSubnet waiting
+   * PoolExhausted is queued by the claim's delete: events.ts, block-waiters.ts.)
    */
   private async garbage(uid?: string): Promise<void> {
     const blocks = uid === undefined || this.model.claimsOf(uid).some((c) => this.model.ipam.parse(c.key)?.type === 'clusternetworks');

@@ -46,6 +46,7 @@ const scope: ChangeScope = {
   nodesAccepting: (address) => (address === '198.18.0.31' ? ['squatter'] : address === '198.18.0.40' ? ['n2', 'n1'] : []),
   nodesReporting: (address) => (address === '198.18.0.31' ? ['squatter', 'n2', 'n1'] : []),
   nodesWithAddressIn: (cidr) => (cidr === '198.18.0.0/24' ? ['n1'] : cidr === '198.18.1.0/24' ? ['n2'] : []),
+  controllerStatus: () => undefined,
 };
 
 const change = (key: string, c: Partial<CacheChange> = {}): CacheChange => ({ key, local: false, ...c });
@@ -80,6 +81,28 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(key), withPins).keys).toEqual(['HostSubnet/upper', 'HostSubnet/apart']);
     // taken: nothing
     expect(effectsOfChange(change(key, { kv: kv(key, freed) }), withPins)).toEqual({ wake: [], keys: [] });
+  });
+
+  it('a HostSubnet block freed re-queues the HostSubnets of that network waiting PoolExhausted (a node that joined a full network)', () => {
+    const unpinned = (name: string, clusterNetwork = 'default') => ({ ...hs, metadata: { name }, spec: { ...hs.spec, node: name, clusterNetwork } }) as HostSubnet;
+    const allocated = (status: string, reason: string) => ({ conditions: [{ type: 'Allocated', status, reason, message: 'm' }] });
+    const statuses: Record<string, unknown> = {
+      'waits': allocated('False', 'PoolExhausted'), 'elsewhere': allocated('False', 'PoolExhausted'),
+      'fine': allocated('True', 'Allocated'), 'invalid': allocated('False', 'InvalidSpec'), 'garbled': { conditions: 'x' },
+    };
+    const all = [unpinned('waits'), unpinned('elsewhere', 'other'), unpinned('fine'), unpinned('invalid'), unpinned('garbled'), unpinned('new')];
+    const waiting: ChangeScope = {
+      ...scope,
+      objects: <T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']) => (kind === 'HostSubnet' ? all.map((o) => entry(o)) : scope.objects(kind)) as Iterable<Entry<T>>,
+      controllerStatus: (_kind, name) => (name in statuses ? { status: statuses[name] } : undefined),
+    };
+    const key = ipam.claim('clusternetworks', 'default', 'blocks', parseIPv4('10.76.5.0'));
+    const freed = { owner: { kind: 'HostSubnet', name: 'gone', uid: 'u' }, role: 'hostsubnet', cidr: '10.76.5.0/24' };
+    expect(effectsOfChange(change(key, { prev: kv(key, freed) }), waiting)).toEqual({ wake: ['clusternetworks/default'], keys: ['HostSubnet/waits'] });
+    expect(effectsOfChange(change(key), waiting).keys).toEqual(['HostSubnet/waits']);
+    // a NIC address freed is no block freed: nothing is queued, its pool's waiting NICs are woken
+    const addr = ipam.claim('clusternetworks', 'default', 'addresses', parseIPv4('10.76.5.9'));
+    expect(effectsOfChange(change(addr, { prev: kv(addr, {}) }), waiting)).toEqual({ wake: ['clusternetworks/default'], keys: [] });
   });
 
   it('a network made or deleted re-queues the NICs on a network that does not exist (their "did you mean" changes)', () => {
