@@ -33,8 +33,8 @@ export interface NicOutcome {
   ip?: string;
   reason?: string;
   message?: string;
-  /** waiting only for released addresses to cool down (WaitingError.cooling) */
-  cooling?: boolean;
+  /** waiting only for released addresses to cool down: ms until the first is reused (WaitingError.coolingMs) */
+  coolingMs?: number;
   /** refused because its network does not exist (yet), as the round saw it */
   missingNetwork?: boolean;
   /** only its status rewritten around the address it had (its HostSubnet's new gateway): no allocation to count or tell */
@@ -79,8 +79,8 @@ class MissingNetworkError extends AllocationError {
 }
 
 export class WaitingError extends AllocationError {
-  /** cooling: free addresses exist and come back by themselves shortly (the address cooldown), no refusal to warn of */
-  constructor(reason: AllocationFailure, message: string, readonly cooling = false) { super(reason, message, { retryable: true }); }
+  /** coolingMs: free addresses exist and come back by themselves in that many ms (the address cooldown), no refusal to warn of */
+  constructor(reason: AllocationFailure, message: string, readonly coolingMs?: number) { super(reason, message, { retryable: true }); }
 }
 
 /**
@@ -295,7 +295,7 @@ function failNic(job: NicJob, err: AllocationError): NicOutcome {
       { type: 'Ready', status: 'False', reason: err.reason, message: err.message },
     ]),
   }, job.entry, job.statusAt);
-  const mark = err instanceof WaitingError && err.cooling ? { cooling: true } : err instanceof MissingNetworkError ? { missingNetwork: true } : {};
+  const mark = err instanceof WaitingError && err.coolingMs !== undefined ? { coolingMs: err.coolingMs } : err instanceof MissingNetworkError ? { missingNetwork: true } : {};
   return { result: err instanceof WaitingError ? 'waiting' : 'failed', reason: err.reason, message: err.message, ...mark };
 }
 
@@ -316,7 +316,7 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
   if ('ip' in picked) return { ip: picked.ip };
   if (picked.coolingUntil !== undefined) {
     const wait = Math.max(0, picked.coolingUntil - monotonicMs());
-    throw new WaitingError('PoolExhausted', `every free address in ${target.describe} was released less than ${Math.round(ctx.addressCooldownMs / 1000)} s ago; the first is reused in ${Math.ceil(wait / 1000)} s`, true);
+    throw new WaitingError('PoolExhausted', `every free address in ${target.describe} was released less than ${Math.round(ctx.addressCooldownMs / 1000)} s ago; the first is reused in ${Math.ceil(wait / 1000)} s`, wait);
   }
   const holders = pool.type === 'macvlannets' ? macvlanHoldersInPass(ctx, pool.name, target.ranges, job.state) : '';
   throw new WaitingError('PoolExhausted', `no free address left in ${target.describe}${holders}`);

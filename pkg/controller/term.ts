@@ -368,14 +368,14 @@ export class Term implements Ctx {
       this.firstAllocationLogged = true;
       this.log.info('leading: first NIC address of this term allocated', { msSinceLeading: Date.now() - this.startedAt });
     }
-    // a spec.node no Node has: a Warning once it has been missing a while; looked at again until then
-    const again = this.late.nodeNotFound(this.model, nic.obj) ?? refusal.againMs;
+    // a spec.node no Node has: a Warning once missing a while, looked at again until then; a freed address cooling: when it has cooled (nothing else wakes it then)
+    const again = this.late.nodeNotFound(this.model, nic.obj) ?? refusal.againMs ?? o.coolingMs;
     if (again) this.enqueue('ContainerNic', name, again);
     if (o.result === 'waiting') {
       this.wait(poolId, name);
       // refused until something frees up (an address, a pinned one): told as any refusal is; not
-      // while released addresses only cool down (each retry's message counts the seconds down)
-      if ((o.reason === 'PoolExhausted' && !o.cooling) || o.reason === 'IPConflict') recordAllocation(this.c.events, 'ContainerNic', undefined, { ...o, name, result: 'failed' });
+      // while released addresses only cool down (its message says when the first is reused, and it is looked at then)
+      if ((o.reason === 'PoolExhausted' && o.coolingMs === undefined) || o.reason === 'IPConflict') recordAllocation(this.c.events, 'ContainerNic', undefined, { ...o, name, result: 'failed' });
       // its MacvlanNet's round asks the nodes holding idle pre-claims for them (macvlan-nic-need.ts)
       if (o.reason === 'PoolExhausted' && pool?.type === 'macvlannets') this.enqueue('MacvlanNet', pool.name);
       throw new RetryLater(o.reason ?? 'Waiting', o.message ?? 'waiting');
