@@ -190,6 +190,25 @@ describe('every key family xctl reads names its bad keys', () => {
     expect(kinds).toMatchObject({ code: 1, out: 'clusternetwork/cn8\n' });
   });
 
+  it('describe of several NAMEs, one whose own key does not decode: the others described, it named, exit 1', async () => {
+    const store = createEtcdStore(etcd.client(), '/xnet');
+    await store.applyAll(['cn9a', 'cn9c'].map((name, i) => obj('ClusterNetwork', name, { cidr: `10.9${i}.0.0/16`, hostPrefix: 24 })));
+    await etcd.client().put(keys.object('ClusterNetwork', 'cn9b')).value('{}');
+    const said = 'error: ClusterNetwork "cn9b" does not decode (above); apply a good one over it or delete it\n';
+    const r = await xctl(['describe', 'cn', 'cn9a', 'cn9b', 'cn9c']);
+    expect(r.code).toBe(1);
+    expect(r.out.match(/^Name: +\S+$/gm)).toEqual(['Name:         cn9a', 'Name:         cn9c']);
+    // (the events each description reads name the bad event key an earlier case wrote)
+    expect(warnings(r.err).filter((l) => l.includes('/objects/'))).toEqual([expect.stringMatching(/^warning: skipped \/xnet\/registry\/objects\/clusternetworks\/cn9b: /)]);
+    expect(r.err).toContain(said);
+    // a bad one is no prefix to look for, and beside one not found it is still exit 1
+    const kinds = await xctl(['describe', 'cn/cn9b', 'no/nope9', 'cn/cn9c']);
+    expect(kinds.code).toBe(1);
+    expect(kinds.out.match(/^Name: +\S+$/gm)).toEqual(['Name:         cn9c']);
+    expect(kinds.err).toContain(said);
+    expect(kinds.err).toContain('error: Node "nope9" not found\n');
+  });
+
   it('get -w and get events -w name a bad key written while they watch', async () => {
     const cases: Array<[string[], string]> = [
       [['get', 'mvn', '-w'], `${keys.nodeStatuses('host-9')}macvlannets/mv7`],

@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
 import { describeEvents } from './events.js';
 import { boundNode } from '../../store/merge.js';
-import { readOneWithHidden } from './get-read.js';
+import { notShownExit, readOneWithHidden, UndecodableObjectError } from './get-read.js';
 import { namesByKind, type NamesOfKind } from './targets.js';
 import { NotFoundError } from '../../store/types.js';
 import type { AnyObject } from '../../api/types.js';
@@ -23,36 +23,48 @@ import type { AnyObject } from '../../api/types.js';
  * without NAMEs is every object of it (`kubectl describe pods`). As kubectl's, a NAME that names
  * no object describes every object whose name begins with it (`describe nic web` for web-1 and
  * web-2); one that matches none is said on stderr and the others are still described, exit 4.
+ * One whose own key does not decode (untrusted data) is said too, and the others still
+ * described, exit 1 (as get's readNamed).
  */
 export async function describeCommand(session: Session, io: CliIO, groups: NamesOfKind[], selectorArgs?: string[]): Promise<number> {
   const selector = parseSelector(selectorArgs);
   if (selector && groups.some((g) => g.names.length)) throw new UsageError('give NAMEs or a label selector (-l), not both');
-  let described = 0, missing = 0;
+  let described = 0, missing = 0, undecodable = 0;
+  const tell = (outcome: Outcome): boolean => {
+    if (outcome === 'described') described++;
+    // it exists but cannot be shown: not found by prefix either, as get takes it
+    if (outcome === 'undecodable') { missing++; undecodable++; }
+    return outcome !== 'absent';
+  };
   for (const { info, names } of groups) {
     const listed = memo(() => namesOf(session, io, info, selector));
     for (const name of names.length ? names : await listed()) {
-      if (await describeNamed(session, io, info, name, described)) { described++; continue; }
+      if (tell(await describeNamed(session, io, info, name, described))) continue;
       // one listed a moment ago and deleted since is no error: it is simply not there to describe
       if (!names.length) continue;
       const prefixed = (await listed()).filter((n) => n.startsWith(name));
-      for (const n of prefixed) if (await describeNamed(session, io, info, n, described)) described++;
+      for (const n of prefixed) tell(await describeNamed(session, io, info, n, described));
       if (!prefixed.length) { missing++; io.err(`error: ${new NotFoundError(info.kind, name).message}\n`); }
     }
   }
   if (!described && !missing) io.err(groups.length === 1 ? `No ${groups[0].info.plural} found.\n` : 'No resources found.\n');
-  return missing ? EXIT.NOT_FOUND : EXIT.OK;
+  return missing ? notShownExit({ undecodable }) : EXIT.OK;
 }
 
-/** Describes the object if it exists (after the separator when others came before); false when it does not. */
-async function describeNamed(session: Session, io: CliIO, info: KindInfo, name: string, before: number): Promise<boolean> {
+type Outcome = 'described' | 'absent' | 'undecodable';
+
+/** Describes the object if it exists and decodes (after the separator when others came before); else says which it is not. */
+async function describeNamed(session: Session, io: CliIO, info: KindInfo, name: string, before: number): Promise<Outcome> {
   try {
     const { object, hidden } = await readOneWithHidden(session, io, info.kind, name);
     if (before) io.out('\n\n');
     await describeOne(session, io, object, hidden);
-    return true;
+    return 'described';
   } catch (e) {
-    if (e instanceof NotFoundError) return false;
-    throw e;
+    if (e instanceof NotFoundError) return 'absent';
+    if (!(e instanceof UndecodableObjectError)) throw e;
+    io.err(`error: ${e.message}\n`);
+    return 'undecodable';
   }
 }
 
