@@ -1,10 +1,12 @@
 // xctl delete of a network ContainerNics use, against a real etcd, in-process through runXctl:
 // refused as a conflict naming the NICs, nothing written, unless they go in the same command
-// or --force is given. (No controller runs: what is asserted is what xctl writes.)
+// or --force is given. (No controller runs: what is asserted is what xctl writes.) And the
+// reads of many objects, by delete, delete --wait and wait --for delete: a few requests, not one per object.
 import { describe, expect, it } from 'vitest';
-import { xctlInProcess } from '../harness/xctl-in-process.js';
+import { xctlInProcess, type XctlRun } from '../harness/xctl-in-process.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
+import { eventually } from './helpers.js';
 
 const lab = xctlInProcess('xctl-delete-in-use');
 const xctl = (args: string[], stdin = '') => lab.xctl(args, { stdin });
@@ -178,26 +180,66 @@ describe('xctl delete --dry-run', () => {
   });
 });
 
+const n = 30;
+/** A manifest of `n` objects of `kind`, `doc(name)` each, named `prefix-00`...: applied, all there; their names and its path. */
+async function manyApplied(kind: 'Node' | 'ContainerNic', prefix: string, doc: (name: string) => string): Promise<{ names: string[]; f: string }> {
+  const names = Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
+  const f = lab.file(`${prefix}.yaml`, names.map(doc).join('---\n'));
+  expect((await xctl(['apply', '-f', f])).code).toBe(0);
+  for (const name of names) expect(await lab.store.get(kind, name), name).toBeDefined();
+  return { names, f };
+}
+
+/** xctl's answer, and the requests it made: every one goes through a proxy that counts the gRPC calls opened */
+async function xctlCounted(args: string[]): Promise<{ r: XctlRun; requests: number }> {
+  const proxy = await startTcpProxy(lab.etcd.endpoints[0]);
+  try {
+    return { r: await lab.xctl(args, { endpoints: proxy.endpoint }), requests: proxy.requests };
+  } finally {
+    await proxy.close();
+  }
+}
+
+/** What the controller does once a deleted NIC's address is released (none runs here): once all are marked, their finalizers off, so they go. */
+async function finalize(names: string[]): Promise<void> {
+  const marked = async () => (await lab.store.list('ContainerNic')).items.filter((o) => names.includes(o.metadata.name) && o.metadata.deletionTimestamp);
+  await eventually(async () => (await marked()).length === names.length, 'every NIC marked');
+  for (const o of await marked()) await lab.store.update({ ...o, metadata: { ...o.metadata, finalizers: [] } });
+}
+
 describe('xctl delete -f of many Nodes', () => {
   it('deletes them all, reading them for the in-use check in one request rather than one (or more) per Node', async () => {
-    const n = 30;
-    const names = Array.from({ length: n }, (_, i) => `many-${String(i).padStart(2, '0')}`);
-    const f = lab.file('many-nodes.yaml', names.map((name) => `${V}\nkind: Node\nmetadata:\n  name: ${name}\nspec: {}\n`).join('---\n'));
-    expect((await xctl(['apply', '-f', f])).code).toBe(0);
-    for (const name of names) expect(await lab.store.get('Node', name), name).toBeDefined();
-    // every request xctl makes goes through the proxy, which counts the gRPC calls opened
-    const proxy = await startTcpProxy(lab.etcd.endpoints[0]);
-    let r;
-    try {
-      r = await lab.xctl(['delete', '-f', f], { endpoints: proxy.endpoint });
-    } finally {
-      await proxy.close();
-    }
+    const { names, f } = await manyApplied('Node', 'many', (name) => `${V}\nkind: Node\nmetadata:\n  name: ${name}\nspec: {}\n`);
+    const { r, requests } = await xctlCounted(['delete', '-f', f]);
     expect(r).toEqual({ code: 0, out: names.map((name) => `node/${name} deleted\n`).join(''), err: '' });
     for (const name of names) expect(await lab.store.get('Node', name), name).toBeUndefined();
     // the whole delete (its reads, the in-use check, the transaction, the status cleanup) takes
     // fewer requests than there are Nodes; a read per Node took at least one each
-    expect(proxy.requests).toBeGreaterThan(0);
-    expect(proxy.requests).toBeLessThan(n);
+    expect(requests).toBeGreaterThan(0);
+    expect(requests).toBeLessThan(n);
+  });
+});
+
+describe('xctl delete --wait of many ContainerNics', () => {
+  it('returns once they are all gone, reading them (their uids, then what the wait starts from) in one request rather than one per NIC', async () => {
+    const { names, f } = await manyApplied('ContainerNic', 'waited', (name) => nicDoc(name, 'clusterNetwork: waitnet'));
+    const [{ r, requests }] = await Promise.all([xctlCounted(['delete', '-f', f, '--wait', '--timeout', '30s']), finalize(names)]);
+    expect(r).toEqual({ code: 0, out: names.map((name) => `containernic/${name} deleted\n`).join(''), err: '' });
+    for (const name of names) expect(await lab.store.get('ContainerNic', name), name).toBeUndefined();
+    // the delete and the wait (a watch from the delete's revision) take fewer requests than there are NICs
+    expect(requests).toBeGreaterThan(0);
+    expect(requests).toBeLessThan(n);
+  });
+});
+
+describe('xctl wait --for delete of many ContainerNics', () => {
+  it('returns once they are all gone, reading what it starts from in one request rather than one per NIC', async () => {
+    const { names, f } = await manyApplied('ContainerNic', 'awaited', (name) => nicDoc(name, 'clusterNetwork: waitnet'));
+    expect((await xctl(['delete', '-f', f])).code).toBe(0);
+    const [{ r, requests }] = await Promise.all([xctlCounted(['wait', '--for', 'delete', '-f', f, '--timeout', '30s']), finalize(names)]);
+    expect(r).toEqual({ code: 0, out: names.map((name) => `containernic/${name} deleted\n`).join(''), err: '' });
+    for (const name of names) expect(await lab.store.get('ContainerNic', name), name).toBeUndefined();
+    expect(requests).toBeGreaterThan(0);
+    expect(requests).toBeLessThan(n);
   });
 });

@@ -1,4 +1,4 @@
-import type { DeleteResult } from '../../store/types.js';
+import type { DeleteResult, Store } from '../../store/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
@@ -10,7 +10,6 @@ import { checkNetworksInUse, nothingDeleted } from './delete-in-use.js';
 import { selectTargets, type SelectionOptions } from './selection.js';
 import { parseBoolFlag, selectorOption } from '../flag-values.js';
 import { parseTimeout, waitCommand } from './wait.js';
-import { mapLimit } from '../../runtime/map-limit.js';
 import { dryRunOption, isDryRun, type DryRunStrategy } from './apply.js';
 
 export interface DeleteOptions extends SelectionOptions { ignoreNotFound?: boolean; force?: boolean; wait?: boolean; timeout?: string; dryRun?: boolean }
@@ -32,7 +31,7 @@ export async function deleteCommand(session: Session, io: CliIO, args: string[],
   if (selected && !targets.length) { io.err('No resources found\n'); return EXIT.OK; }
   // the incarnations deleted: one made again under its name (a HostSubnet the controller makes
   // again for its node) must not hold the wait
-  const uids = opts.wait ? await mapLimit(targets, async (t) => t.uid ?? (await session.store().get(t.kind, t.name))?.metadata.uid) : [];
+  const uids = opts.wait ? await targetUids(session.store(), targets) : [];
   const results = await deleteTargets(session, io, targets, opts);
   // as kubectl's: what a selection listed and another deleted since is no error
   const code = reportDeleted(io, targets, results, { ...opts, ignoreNotFound: opts.ignoreNotFound || selected });
@@ -40,6 +39,16 @@ export async function deleteCommand(session: Session, io: CliIO, args: string[],
   if (!opts.wait || !marked.length) return code;
   const waited = await waitCommand(session, io, marked, { for: 'delete', timeout: opts.timeout }, { quiet: true });
   return code || waited;
+}
+
+/**
+ * Each target's uid: a selection's has it; the others are read all at once (a few reads for a
+ * batch larger than one transaction takes), not one read each: a round trip per object over a
+ * slow link. Undefined for one that is not there (or whose key does not decode).
+ */
+async function targetUids(store: Store, targets: Target[]): Promise<Array<string | undefined>> {
+  const read = targets.some((t) => t.uid === undefined) ? await store.getMany(targets) : [];
+  return targets.map((t, i) => t.uid ?? read[i]?.metadata.uid);
 }
 
 const targetRef = (t: Target) => `${t.kind.toLowerCase()}/${t.name}`;

@@ -1,6 +1,7 @@
 import type { Condition } from '../../api/fields.js';
 import type { Kind } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
+import type { Store } from '../../store/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
@@ -139,10 +140,9 @@ export async function waitCommand(session: Session, io: CliIO, targets: WaitTarg
   const timeoutMs = parseTimeout(opts.timeout);
   const store = session.store();
   const revision = await store.revision();
-  const all: Waited[] = await mapLimit(targets, async ({ kind, name, uid }) => {
-    const last = await store.get(kind, name);
-    return { kind, name, label: `${kind.toLowerCase()}/${name}`, last, met: false, uid: uid ?? last?.metadata.uid };
-  });
+  const read = await readTargets(store, goal, targets);
+  const all: Waited[] = targets.map(({ kind, name, uid }, i) =>
+    ({ kind, name, label: `${kind.toLowerCase()}/${name}`, last: read[i], met: false, uid: uid ?? read[i]?.metadata.uid }));
   const pending = new Set<Waited>();
   let done!: (ok: boolean) => void;
   const finished = new Promise<boolean>((r) => { done = r; });
@@ -172,6 +172,16 @@ export async function waitCommand(session: Session, io: CliIO, targets: WaitTarg
     io.signal?.removeEventListener('abort', onAbort);
     await Promise.all(watches.map((w) => w.close()));
   }
+}
+
+/**
+ * What each target is now. A delete is judged on the object key alone (there or not, its uid, its
+ * finalizers): all of them in one read (a few for a batch larger than one transaction takes), not
+ * a round trip each. A condition or a JSONPath needs the merged status: one read each.
+ */
+async function readTargets(store: Store, goal: Goal, targets: WaitTarget[]): Promise<Array<AnyObject | undefined>> {
+  if (goal.type === 'delete') return store.getMany(targets);
+  return mapLimit(targets, (t) => store.get(t.kind, t.name));
 }
 
 /** One watch per kind of the targets, from `revision`, each event given to its target. */
