@@ -3,9 +3,9 @@
 // or --force is given. (No controller runs: what is asserted is what xctl writes.) And the
 // reads of many objects, by delete, delete --wait and wait --for delete: a few requests, not one per object.
 import { describe, expect, it } from 'vitest';
-import { xctlInProcess, type XctlRun } from '../harness/xctl-in-process.js';
+import { xctlInProcess } from '../harness/xctl-in-process.js';
 import { Keys } from '../../pkg/store/keys.js';
-import { startTcpProxy } from '../harness/tcp-proxy.js';
+import { manyApplied, xctlCounted } from '../harness/xctl-requests.js';
 import { eventually } from './helpers.js';
 
 const lab = xctlInProcess('xctl-delete-in-use');
@@ -181,24 +181,6 @@ describe('xctl delete --dry-run', () => {
 });
 
 const n = 30;
-/** A manifest of `n` objects of `kind`, `doc(name)` each, named `prefix-00`...: applied, all there; their names and its path. */
-async function manyApplied(kind: 'Node' | 'ContainerNic', prefix: string, doc: (name: string) => string): Promise<{ names: string[]; f: string }> {
-  const names = Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
-  const f = lab.file(`${prefix}.yaml`, names.map(doc).join('---\n'));
-  expect((await xctl(['apply', '-f', f])).code).toBe(0);
-  for (const name of names) expect(await lab.store.get(kind, name), name).toBeDefined();
-  return { names, f };
-}
-
-/** xctl's answer, and the requests it made: every one goes through a proxy that counts the gRPC calls opened */
-async function xctlCounted(args: string[]): Promise<{ r: XctlRun; requests: number }> {
-  const proxy = await startTcpProxy(lab.etcd.endpoints[0]);
-  try {
-    return { r: await lab.xctl(args, { endpoints: proxy.endpoint }), requests: proxy.requests };
-  } finally {
-    await proxy.close();
-  }
-}
 
 /** What the controller does once a deleted NIC's address is released (none runs here): once all are marked, their finalizers off, so they go. */
 async function finalize(names: string[]): Promise<void> {
@@ -209,8 +191,8 @@ async function finalize(names: string[]): Promise<void> {
 
 describe('xctl delete -f of many Nodes', () => {
   it('deletes them all, reading them for the in-use check in one request rather than one (or more) per Node', async () => {
-    const { names, f } = await manyApplied('Node', 'many', (name) => `${V}\nkind: Node\nmetadata:\n  name: ${name}\nspec: {}\n`);
-    const { r, requests } = await xctlCounted(['delete', '-f', f]);
+    const { names, f } = await manyApplied(lab, n, 'Node', 'many', (name) => `${V}\nkind: Node\nmetadata:\n  name: ${name}\nspec: {}\n`);
+    const { r, requests } = await xctlCounted(lab, ['delete', '-f', f]);
     expect(r).toEqual({ code: 0, out: names.map((name) => `node/${name} deleted\n`).join(''), err: '' });
     for (const name of names) expect(await lab.store.get('Node', name), name).toBeUndefined();
     // the whole delete (its reads, the in-use check, the transaction, the status cleanup) takes
@@ -222,8 +204,8 @@ describe('xctl delete -f of many Nodes', () => {
 
 describe('xctl delete --wait of many ContainerNics', () => {
   it('returns once they are all gone, reading them (their uids, then what the wait starts from) in one request rather than one per NIC', async () => {
-    const { names, f } = await manyApplied('ContainerNic', 'waited', (name) => nicDoc(name, 'clusterNetwork: waitnet'));
-    const [{ r, requests }] = await Promise.all([xctlCounted(['delete', '-f', f, '--wait', '--timeout', '30s']), finalize(names)]);
+    const { names, f } = await manyApplied(lab, n, 'ContainerNic', 'waited', (name) => nicDoc(name, 'clusterNetwork: waitnet'));
+    const [{ r, requests }] = await Promise.all([xctlCounted(lab, ['delete', '-f', f, '--wait', '--timeout', '30s']), finalize(names)]);
     expect(r).toEqual({ code: 0, out: names.map((name) => `containernic/${name} deleted\n`).join(''), err: '' });
     for (const name of names) expect(await lab.store.get('ContainerNic', name), name).toBeUndefined();
     // the delete and the wait (a watch from the delete's revision) take fewer requests than there are NICs
@@ -234,9 +216,9 @@ describe('xctl delete --wait of many ContainerNics', () => {
 
 describe('xctl wait --for delete of many ContainerNics', () => {
   it('returns once they are all gone, reading what it starts from in one request rather than one per NIC', async () => {
-    const { names, f } = await manyApplied('ContainerNic', 'awaited', (name) => nicDoc(name, 'clusterNetwork: waitnet'));
+    const { names, f } = await manyApplied(lab, n, 'ContainerNic', 'awaited', (name) => nicDoc(name, 'clusterNetwork: waitnet'));
     expect((await xctl(['delete', '-f', f])).code).toBe(0);
-    const [{ r, requests }] = await Promise.all([xctlCounted(['wait', '--for', 'delete', '-f', f, '--timeout', '30s']), finalize(names)]);
+    const [{ r, requests }] = await Promise.all([xctlCounted(lab, ['wait', '--for', 'delete', '-f', f, '--timeout', '30s']), finalize(names)]);
     expect(r).toEqual({ code: 0, out: names.map((name) => `containernic/${name} deleted\n`).join(''), err: '' });
     for (const name of names) expect(await lab.store.get('ContainerNic', name), name).toBeUndefined();
     expect(requests).toBeGreaterThan(0);
