@@ -3,6 +3,7 @@
 // as apply says it. Against a real etcd, in-process through runXctl.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { xctlInProcess } from '../harness/xctl-in-process.js';
+import { manyApplied, xctlCounted } from '../harness/xctl-requests.js';
 
 const lab = xctlInProcess('xnet-label');
 
@@ -87,5 +88,18 @@ describe('xctl label', () => {
   it('a NAME that does not exist is not found, exit 4; the others are labeled', async () => {
     const r = await xctl(['label', 'node', 'nope', 'host-1', 'x=1']);
     expect(r).toMatchObject({ code: 4, out: 'node/host-1 labeled\n', err: 'error: Node "nope" not found\n' });
+  });
+});
+
+describe('xctl label of many Nodes', () => {
+  it('labels them all, reading them in one request rather than one (or more) per Node', async () => {
+    const n = 30;
+    const { names } = await manyApplied(lab, n, 'Node', 'many', (name) => node(name, 'r7'));
+    const { r, requests } = await xctlCounted(lab, ['label', 'node', ...names, 'zone=b']);
+    expect(r).toEqual({ code: 0, out: names.map((name) => `node/${name} labeled\n`).join(''), err: '' });
+    for (const name of names) expect(await labelsOf(name), name).toEqual({ rack: 'r7', zone: 'b' });
+    // the whole label (its read, apply's checks, the transaction) takes fewer requests than there are Nodes
+    expect(requests).toBeGreaterThan(0);
+    expect(requests).toBeLessThan(n);
   });
 });

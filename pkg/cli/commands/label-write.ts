@@ -13,7 +13,6 @@ import { parseSources } from '../../manifest/load.js';
 import { StaleResourceVersionError, type WriteProgress } from '../../store/types.js';
 import { PartialWriteError } from '../../store/txn-writer.js';
 import type { Target } from './targets.js';
-import { mapLimit } from '../../runtime/map-limit.js';
 import { backoffDelay, LABEL_REREAD_RETRY, mayRetry, sleep } from '../../runtime/backoff.js';
 import { partialWriteFailure } from './progress.js';
 import { CliError, EXIT } from '../exit.js';
@@ -36,11 +35,14 @@ export class OverwriteRefusedError extends CliError {
 const changed = (e: LabelEdit) => e.action !== 'not labeled';
 const targetOf = (o: AnyObject): Target => ({ kind: o.kind, name: o.metadata.name });
 
-/** The targets read and edited; each one missing or being deleted said on stderr, not edited. */
+/**
+ * The targets read and edited; each one missing or being deleted said on stderr, not edited.
+ * Read all at once (a few reads for a batch larger than one transaction takes), not one read
+ * each, a round trip per object over a slow link: without their status, which apply drops.
+ */
 export async function readEdits(session: Session, io: CliIO, targets: Target[], relabel: Relabel): Promise<LabelRead> {
-  const store = session.store();
   const out: LabelRead = { edits: [], missing: 0, deleting: 0 };
-  const read = await mapLimit(targets, (t) => store.get(t.kind, t.name));
+  const read = await session.store().getMany(targets);
   for (const [i, t] of targets.entries()) {
     const o = read[i];
     if (!o) { out.missing++; io.err(`error: ${t.kind} "${t.name}" not found\n`); continue; }
