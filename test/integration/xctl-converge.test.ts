@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { xctlInProcess } from '../harness/xctl-in-process.js';
+import { manyApplied, xctlCounted } from '../harness/xctl-requests.js';
 import type { ClusterNetwork } from '../../pkg/api/index.js';
 
 const lab = xctlInProcess('xctl-converge');
@@ -138,3 +139,19 @@ describe('the order of a map\'s keys', () => {
   });
 });
 
+
+describe('xctl diff -f of many changed objects', () => {
+  it('shows each one against what is stored, reading them in one request rather than one (or more) per object', async () => {
+    const n = 30;
+    const node = (rack: string) => (name: string) => `${V}\nkind: Node\nmetadata: {name: ${name}, labels: {rack: ${rack}}}\n`;
+    const { names } = await manyApplied(lab, n, 'Node', 'many', node('r7'));
+    const changed = file('many-changed.yaml', names.map(node('r8')).join('---\n'));
+    const { r, requests } = await xctlCounted(lab, ['diff', '-f', changed]);
+    expect(r.code, r.err).toBe(1);
+    expect(r.out.match(/^--- node\/many-\d\d \(live, resourceVersion \d+\)$/gm)).toHaveLength(n);
+    expect(r.out.match(/^-\s+rack: r7\n\+\s+rack: r8$/gm)).toHaveLength(n);
+    // the whole diff (apply's checks, its dry run, the live objects) takes fewer requests than there are objects
+    expect(requests).toBeGreaterThan(0);
+    expect(requests).toBeLessThan(n);
+  });
+});

@@ -1,4 +1,5 @@
 import type { AnyObject } from '../../api/types.js';
+import type { ApplyChange, Store } from '../../store/types.js';
 import { sortKeys } from '../../api/key-order.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
@@ -33,11 +34,12 @@ async function diff(session: Session, io: CliIO, opts: DiffOptions): Promise<num
   // a refusal names the object's place in the manifests, as apply's does
   const changes = await store.applyAll(objects, { dryRun: true }).catch((e: unknown) => { throw locateWriteError(e, loaded, false); });
   let differs = false;
+  const lives = await liveObjects(store, objects, changes);
   for (const [i, c] of changes.entries()) {
     if (c.action === 'unchanged') continue;
     differs = true;
     const wanted = objects[i];
-    const live = c.action === 'created' ? undefined : await store.get(wanted.kind, wanted.metadata.name);
+    const live = lives.get(i);
     const before = live ? toYaml(applied(live)) : '';
     // what apply would store (labels of xnet's own prefix it keeps included), not the manifest as written
     const after = toYaml(applied(c.object));
@@ -48,6 +50,17 @@ async function diff(session: Session, io: CliIO, opts: DiffOptions): Promise<num
   // what apply would take away or hold up (a Node leaving a network), as apply says it
   for (const w of leaving) io.err(`Warning: ${w.text}\n`);
   return differs ? EXIT.FAILED : EXIT.OK;
+}
+
+/**
+ * The stored object of each change that configures one, by its index: all in one read (a few for
+ * more than one transaction takes), not a round trip each; what diff shows of it (metadata, spec)
+ * is in its object key alone.
+ */
+async function liveObjects(store: Store, objects: AnyObject[], changes: ApplyChange[]): Promise<Map<number, AnyObject | undefined>> {
+  const configured = [...changes.keys()].filter((i) => changes[i].action === 'configured');
+  const read = await store.getMany(configured.map((i) => ({ kind: objects[i].kind, name: objects[i].metadata.name })));
+  return new Map(configured.map((i, j) => [i, read[j]]));
 }
 
 /** The parts of an object that apply writes, with keys sorted so order never shows as a change. */
