@@ -21,6 +21,10 @@ const prefix = uniquePrefix();
 const fx = useControllerFixture(prefix);
 const claimKey = (base: string, cn = 'hp') => new IpamKeys(prefix).claim('clusternetworks', cn, 'blocks', parseIPv4(base));
 const claimed = async (base: string, cn = 'hp') => (await fx.etcd.client().get(claimKey(base, cn)).string()) !== null;
+const claimOwnerUid = async (base: string, cn: string) => {
+  const raw = await fx.etcd.client().get(claimKey(base, cn)).string();
+  return raw === null ? undefined : (JSON.parse(raw) as { owner?: { uid?: string } }).owner?.uid;
+};
 const subnetOf = async (name: string) => ((await fx.store.get('HostSubnet', name)) as HostSubnet | undefined)?.status?.subnet;
 const network = (hostPrefix: number, name = 'hp', cidr = '10.89.1.0/24') => obj('ClusterNetwork', name, { cidr, hostPrefix, nodeSelector: { matchLabels: { [name]: 'yes' } } });
 const allocatedReason = async (name: string) => statusOf(await fx.store.get('HostSubnet', name)).conditions?.find((c) => c.type === 'Allocated')?.reason;
@@ -59,10 +63,15 @@ describe('a ClusterNetwork deleted and applied again with another hostPrefix', (
     // 10.89.4.0/25 holds the kept claim's key, 10.89.4.128/25 its subnet: none left for host-2
     await eventually(async () => (await allocatedReason('kp-host-2')) === 'PoolExhausted' || undefined, 'kp-host-2 PoolExhausted', 15_000);
     expect(await subnetOf('kp-host-2'), 'host-1\'s network still holds 10.89.4.128/25').toBeUndefined();
-    expect(await claimed('10.89.4.0', 'kp')).toBe(true);
+    expect(await claimOwnerUid('10.89.4.0', 'kp'), 'the claim kept for kpin').toBe(hs.metadata.uid);
 
     await fx.store.deleteStatus('HostSubnet', 'kpin', { node: 'host-1' });
-    await eventually(async () => !(await claimed('10.89.4.0', 'kp')) || undefined, 'the kept claim freed once the report went', 15_000);
+    // the freed block wakes kp-host-2 (waiting PoolExhausted), which claims it at once under
+    // the same key: the kept claim's going is seen as the key changing hands, not as it absent
+    expect(await eventually(() => subnetOf('kp-host-2'), 'kp-host-2 given the block the kept claim freed', 15_000)).toBe('10.89.4.0/25');
+    const host2 = await fx.store.get('HostSubnet', 'kp-host-2');
+    expect(await claimOwnerUid('10.89.4.0', 'kp'), 'the block now kp-host-2\'s').toBe(host2?.metadata.uid);
+    expect(await claimed('10.89.4.128', 'kp'), 'kpin\'s subnet no longer held').toBe(false);
     const report = await ipamCheck(fx.etcd.client(), prefix);
     expect(report.problems, report.text).toBe(0);
   });
