@@ -26,6 +26,16 @@ const allAddressed = (names: string[]) => eventually(async () => {
 }, 'every NIC with an address', 15_000);
 type Part = { name: string; dockerRange?: string; shimAddress?: string };
 const parts = async (mvn: string) => (statusOf(await fx.store.get('MacvlanNet', mvn)) as { nodes?: Part[] }).nodes ?? [];
+/** Whether a HostSubnet's status has `subnet` allocated. */
+const allocatedAs = (subnet: string) => (s: Status) => s.subnet === subnet && s.conditions?.find((c) => c.type === 'Allocated')?.status === 'True';
+/** host-1, a ClusterNetwork `cn` of `cidr` selecting no node (/24 blocks), and HostSubnet `hs` pinning `subnet` on host-1, allocated. */
+async function pinnedAllocated(cn: string, cidr: string, hs: string, subnet: string): Promise<(s: Status) => boolean> {
+  await fx.store.applyAll([obj('Node', 'host-1', { address: '198.18.0.11' }), obj('ClusterNetwork', cn, { cidr, hostPrefix: 24, nodeSelector: { matchLabels: { pool: 'none' } } }),
+    obj('HostSubnet', hs, { node: 'host-1', clusterNetwork: cn, subnet })]);
+  const allocated = allocatedAs(subnet);
+  await eventually(async () => allocated(statusOf(await fx.store.get('HostSubnet', hs))) || undefined, `${hs} allocated`, 15_000);
+  return allocated;
+}
 
 describe('an IPAM claim that does not fit its key', () => {
   it('a nic claim under a MacvlanNet\'s blocks: its block is held, the MacvlanNet and its NICs go on', async () => {
@@ -78,10 +88,7 @@ describe('an IPAM claim that does not fit its key', () => {
   });
   it('a HostSubnet pinning a subnet inside its block but not at its base (the upper /25): its claim fits, it stays allocated', async () => {
     // written by the controller itself: key at the /24 block's base, cidr the pinned /25
-    await fx.store.applyAll([obj('Node', 'host-1', { address: '198.18.0.11' }), obj('ClusterNetwork', 'half', { cidr: '10.85.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { pool: 'none' } } }),
-      obj('HostSubnet', 'upper', { node: 'host-1', clusterNetwork: 'half', subnet: '10.85.1.128/25' })]);
-    const allocated = (s: Status) => s.subnet === '10.85.1.128/25' && s.conditions?.find((c) => c.type === 'Allocated')?.status === 'True';
-    await eventually(async () => allocated(statusOf(await fx.store.get('HostSubnet', 'upper'))) || undefined, 'upper allocated', 15_000);
+    const allocated = await pinnedAllocated('half', '10.85.0.0/16', 'upper', '10.85.1.128/25');
     const key = ipam.claim('clusternetworks', 'half', 'blocks', parseIPv4('10.85.1.0'));
     expect(JSON.parse((await fx.etcd.client().get(key).string())!)).toMatchObject({ role: 'hostsubnet', cidr: '10.85.1.128/25' });
     // a controller that starts now (a restart, a new leader) reads the claim from etcd
@@ -101,10 +108,7 @@ describe('an IPAM claim that does not fit its key', () => {
   });
 
   it('a HostSubnet block claim written by hand under another block than its own hostPrefix block: held, named by ipam check, left alone', async () => {
-    await fx.store.applyAll([obj('Node', 'host-1', { address: '198.18.0.11' }), obj('ClusterNetwork', 'far', { cidr: '10.87.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { pool: 'none' } } }),
-      obj('HostSubnet', 'pin', { node: 'host-1', clusterNetwork: 'far', subnet: '10.87.1.128/25' })]);
-    const allocated = (s: Status) => s.subnet === '10.87.1.128/25' && s.conditions?.find((c) => c.type === 'Allocated')?.status === 'True';
-    await eventually(async () => allocated(statusOf(await fx.store.get('HostSubnet', 'pin'))) || undefined, 'pin allocated', 15_000);
+    const allocated = await pinnedAllocated('far', '10.87.0.0/16', 'pin', '10.87.1.128/25');
     const own = ipam.claim('clusternetworks', 'far', 'blocks', parseIPv4('10.87.1.0'));
     const ownValue = (await fx.etcd.client().get(own).string())!;
     // the same claim (pin's own owner and cidr) at the /16's base: slot 0, far from 10.87.1.0/24
