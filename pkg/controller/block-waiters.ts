@@ -2,19 +2,24 @@
 // freed (a HostSubnet deleted with its Node or by a user, a claim kept for a node's Docker
 // network released by the garbage pass): each waits otherwise for its work-queue retry, whose
 // backoff doubles to 30 s (runtime/backoff.ts), and its node has no bridge, no routes and no
-// addresses for its containers meanwhile. Block frees are rare, so a scan of the HostSubnets is
-// fine; a NIC address freed never comes here (events.ts).
+// addresses for its containers meanwhile. Frees come in bursts (a node pool of 500 deleted frees
+// 500 blocks per network, each heard in the cache's listener): the waiting and the pinned
+// HostSubnets are filed by network as their objects and statuses change (BlockWaiterIndex, kept
+// by Model.index), so a free looks at them, never at every HostSubnet. A NIC address freed never
+// comes here (events.ts).
 import type { HostSubnet } from '../api/index.js';
 import type { Claim } from '../ipam/keys.js';
 import type { RawKv } from '../runtime/kv.js';
 import { cidrsOverlap, parseCidr, type Cidr } from '../ip/ipv4.js';
 import type { Entry } from './model.js';
-import { waitsForAddress } from './address-waiters.js';
+import { AddressWaiters, waitsForAddress } from './address-waiters.js';
 
-/** What the scan looks up (events.ts ChangeScope; the Model provides it). */
+/** What the lookup reads (events.ts ChangeScope; the Model provides it from its BlockWaiterIndex). */
 export interface BlockWaiterScope {
-  objects<T extends HostSubnet>(kind: T['kind']): Iterable<Entry<T>>;
-  controllerStatus(kind: 'HostSubnet', name: string): { status: unknown } | undefined;
+  /** the HostSubnets of ClusterNetwork `cn` whose controller status says Allocated=False PoolExhausted */
+  hostSubnetsWaitingIn(cn: string): string[];
+  /** the HostSubnets of ClusterNetwork `cn` with a spec.subnet */
+  hostSubnetsPinnedIn(cn: string): Entry<HostSubnet>[];
 }
 
 /**
@@ -36,16 +41,47 @@ export function waitsForBlock(status: unknown): boolean {
  */
 export function blockWaiters(s: BlockWaiterScope, cn: string, prev: RawKv | undefined): string[] {
   const freed = prev ? freedCidr(prev) : undefined;
-  const out: string[] = [];
-  for (const h of s.objects<HostSubnet>('HostSubnet')) {
-    if (h.obj.spec?.clusterNetwork !== cn) continue;
-    const name = h.obj.metadata.name;
-    const pin = h.obj.spec.subnet;
-    const at = pin == null ? undefined : cidrOrNone(pin);
-    if (pin != null && (!freed || !at || cidrsOverlap(freed, at))) out.push(name);
-    else if (waitsForBlock(s.controllerStatus('HostSubnet', name)?.status)) out.push(name);
+  const out = new Set(s.hostSubnetsWaitingIn(cn));
+  for (const h of s.hostSubnetsPinnedIn(cn)) {
+    const at = cidrOrNone(h.obj.spec.subnet);
+    if (!freed || !at || cidrsOverlap(freed, at)) out.add(h.obj.metadata.name);
   }
-  return out;
+  return [...out];
+}
+
+/** The HostSubnets waiting for a block and those pinning one, by ClusterNetwork (kept by Model.index). */
+export class BlockWaiterIndex {
+  /** name -> its ClusterNetwork, while its controller status says it waits (the NICs' index, by network) */
+  private readonly waiting = new AddressWaiters();
+  /** ClusterNetwork -> the HostSubnets with a spec.subnet */
+  private readonly pinned = new Map<string, Set<string>>();
+
+  /** A HostSubnet's controller status at `key` changed (`kv` undefined: gone); `hs`: its object as cached now. */
+  fileStatus(name: string, key: string, kv: RawKv | undefined, hs: HostSubnet | undefined): void {
+    this.waiting.fileStatus(name, key, !!kv && waitsForBlock(statusOrNone(kv)), hs?.spec.clusterNetwork);
+  }
+
+  /** A HostSubnet's object changed from `prev` to `cur` (admitted: they decode). */
+  fileObject(name: string, prev: HostSubnet | undefined, cur: HostSubnet | undefined): void {
+    this.waiting.fileObject(name, cur?.spec.clusterNetwork);
+    if (prev?.spec.subnet != null) {
+      const s = this.pinned.get(prev.spec.clusterNetwork);
+      s?.delete(name);
+      if (s?.size === 0) this.pinned.delete(prev.spec.clusterNetwork);
+    }
+    if (cur?.spec.subnet == null) return;
+    let s = this.pinned.get(cur.spec.clusterNetwork);
+    if (!s) this.pinned.set(cur.spec.clusterNetwork, (s = new Set()));
+    s.add(name);
+  }
+
+  waitingIn(cn: string): string[] { return this.waiting.in(cn); }
+  pinnedIn(cn: string): ReadonlySet<string> | undefined { return this.pinned.get(cn); }
+}
+
+/** A status as stored (untrusted: a value that is no JSON says nothing, and nothing is thrown in the listener). */
+function statusOrNone(kv: RawKv): unknown {
+  try { return kv.parsed ?? JSON.parse(kv.value); } catch { return undefined; }
 }
 
 /** The cidr the claim held, as cached (admitted: it decodes; anything else is none). */

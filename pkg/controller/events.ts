@@ -18,8 +18,10 @@ export interface ChangeScope {
   hostSubnet(name: string): Entry<HostSubnet> | undefined;
   object<T extends ContainerNic | ClusterNetwork | MacvlanNet>(kind: T['kind'], name: string): Entry<T> | undefined;
   hostSubnetsOnNode(node: string): Entry<HostSubnet>[];
-  /** the status the controller wrote for the object (a HostSubnet's says whether it waits for a block) */
-  controllerStatus(kind: 'HostSubnet', name: string): { status: unknown } | undefined;
+  /** the HostSubnets of a ClusterNetwork waiting PoolExhausted (block-waiters.ts: an index) */
+  hostSubnetsWaitingIn(cn: string): string[];
+  /** the HostSubnets of a ClusterNetwork with a spec.subnet (block-waiters.ts: an index) */
+  hostSubnetsPinnedIn(cn: string): Entry<HostSubnet>[];
   objects<T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']): Iterable<Entry<T>>;
   /** the Nodes whose controller status holds this address */
   nodesAccepting(address: string): string[];

@@ -11,6 +11,7 @@ import { isIPv4, parseCidr, parseIPv4, type Cidr } from '../ip/ipv4.js';
 import { cidrInterval, contains } from '../ipam/ranges.js';
 import { closestAll } from '../api/suggest.js';
 import { AddressWaiters, waitsForAddress } from './address-waiters.js';
+import { BlockWaiterIndex } from './block-waiters.js';
 import { incarnationOf, wroteReportsSince } from './node-incarnation.js';
 import { ClaimIndex, type ClaimEntry } from './claim-index.js';
 
@@ -57,11 +58,15 @@ export class Model {
 
   /** the ContainerNics each pool refused for want of a free address (nicsWaitingIn) */
   private readonly waiters = new AddressWaiters();
+  /** the HostSubnets waiting for a block and those pinning one, by ClusterNetwork (hostSubnetsWaitingIn, hostSubnetsPinnedIn) */
+  private readonly blockWaiters = new BlockWaiterIndex();
+  private readonly hsStatusRoot: string;
 
   constructor(readonly cache: KvCache, readonly prefix: string) {
     this.keys = new Keys(prefix);
     this.ipam = new IpamKeys(prefix);
     this.nodeStatusRoot = this.keys.controllerStatuses('Node');
+    this.hsStatusRoot = this.keys.controllerStatuses('HostSubnet');
     this.claims = new ClaimIndex(this.ipam, (name) => {
       const cn = this.clusterNetwork(name);
       return cn && { hostPrefix: cn.obj.spec.hostPrefix, createRevision: cn.kv.createRevision };
@@ -80,6 +85,10 @@ export class Model {
       return;
     }
     if (c.key.startsWith(this.nodeStatusRoot)) return this.fileAccepted(c.key.slice(this.nodeStatusRoot.length), c);
+    if (c.key.startsWith(this.hsStatusRoot)) {
+      const name = c.key.slice(this.hsStatusRoot.length);
+      return this.blockWaiters.fileStatus(name, c.key, c.kv, this.hostSubnet(name)?.obj);
+    }
     const indexed = this.keys.parseIndexedStatus(c.key);
     if (indexed?.kind === 'ContainerNic') return this.waiters.fileStatus(indexed.name, c.key, !!c.kv && waitsForAddress(parse(c.kv)), this.nicPoolId(this.nic(indexed.name)?.obj));
     const ok = this.keys.parseObjectKey(c.key);
@@ -90,6 +99,7 @@ export class Model {
     if (ok?.kind === 'ContainerNic') this.fileNicPin(ok.name, c);
     if (ok?.kind === 'ContainerNic') this.waiters.fileObject(ok.name, this.nicPoolId(c.kv && parse<ContainerNic>(c.kv)));
     if (ok?.kind === 'HostSubnet') {
+      this.blockWaiters.fileObject(ok.name, c.prev && parse<HostSubnet>(c.prev), c.kv && parse<HostSubnet>(c.kv));
       if (c.prev) this.unfileHostSubnet(parse<HostSubnet>(c.prev), ok.name);
       if (c.kv) {
         const { node, clusterNetwork } = parse<HostSubnet>(c.kv).spec;
@@ -189,7 +199,7 @@ export class Model {
     return this.hostSubnetEntries(this.hsByNode.get(node)?.values() ?? []);
   }
 
-  private hostSubnetEntries(sets: Iterable<Set<string> | undefined>): Entry<HostSubnet>[] {
+  private hostSubnetEntries(sets: Iterable<ReadonlySet<string> | undefined>): Entry<HostSubnet>[] {
     const out: Entry<HostSubnet>[] = [];
     for (const names of sets) for (const n of names ?? []) { const e = this.hostSubnet(n); if (e) out.push(e); }
     return out;
@@ -308,6 +318,12 @@ export class Model {
   nicsWaitingIn(type: PoolType, pool: string): string[] {
     return this.waiters.in(`${type}/${pool}`).filter((n) => !this.nic(n)?.obj.metadata.deletionTimestamp);
   }
+
+  /** The HostSubnets of ClusterNetwork `cn` waiting PoolExhausted for a block, by name (block-waiters.ts: an index, no scan). */
+  hostSubnetsWaitingIn(cn: string): string[] { return this.blockWaiters.waitingIn(cn); }
+
+  /** The HostSubnets of ClusterNetwork `cn` with a spec.subnet (block-waiters.ts: an index, no scan). */
+  hostSubnetsPinnedIn(cn: string): Entry<HostSubnet>[] { return this.hostSubnetEntries([this.blockWaiters.pinnedIn(cn)]); }
 
   private nicPoolId(nic: ContainerNic | undefined): string | undefined {
     const pool = nic && nicPool(nic);

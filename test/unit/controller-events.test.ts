@@ -46,8 +46,17 @@ const scope: ChangeScope = {
   nodesAccepting: (address) => (address === '198.18.0.31' ? ['squatter'] : address === '198.18.0.40' ? ['n2', 'n1'] : []),
   nodesReporting: (address) => (address === '198.18.0.31' ? ['squatter', 'n2', 'n1'] : []),
   nodesWithAddressIn: (cidr) => (cidr === '198.18.0.0/24' ? ['n1'] : cidr === '198.18.1.0/24' ? ['n2'] : []),
-  controllerStatus: () => undefined,
+  hostSubnetsWaitingIn: () => [],
+  hostSubnetsPinnedIn: (cn) => [...onN1, onOther].filter((o) => o.spec.clusterNetwork === cn && o.spec.subnet != null).map((o) => entry(o)),
 };
+
+/** The scope with these HostSubnets (and no other), those named in `waiting` waiting PoolExhausted: what Model's block-waiters index answers. */
+const withHostSubnets = (all: HostSubnet[], waiting: string[] = []): ChangeScope => ({
+  ...scope,
+  objects: <T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']) => (kind === 'HostSubnet' ? all.map((o) => entry(o)) : scope.objects(kind)) as Iterable<Entry<T>>,
+  hostSubnetsWaitingIn: (cn) => all.filter((o) => o.spec.clusterNetwork === cn && waiting.includes(o.metadata.name)).map((o) => o.metadata.name),
+  hostSubnetsPinnedIn: (cn) => all.filter((o) => o.spec.clusterNetwork === cn && o.spec.subnet != null).map((o) => entry(o)),
+});
 
 const change = (key: string, c: Partial<CacheChange> = {}): CacheChange => ({ key, local: false, ...c });
 
@@ -73,7 +82,7 @@ describe('effectsOfChange', () => {
   it('a HostSubnet block freed re-queues the HostSubnets pinning a subnet in it (refused it, they have nothing on their node until allocated)', () => {
     const pinned = (name: string, subnet: string, clusterNetwork = 'default') => ({ ...hs, metadata: { name }, spec: { ...hs.spec, node: 'n9', clusterNetwork, subnet } }) as HostSubnet;
     const pins = [pinned('upper', '10.76.5.128/25'), pinned('apart', '10.76.6.0/24'), pinned('elsewhere', '10.76.5.0/24', 'other')];
-    const withPins: ChangeScope = { ...scope, objects: <T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']) => (kind === 'HostSubnet' ? [hs, ...pins].map((o) => entry(o)) : scope.objects(kind)) as Iterable<Entry<T>> };
+    const withPins = withHostSubnets([hs, ...pins]);
     const key = ipam.claim('clusternetworks', 'default', 'blocks', parseIPv4('10.76.5.0'));
     const freed = { owner: { kind: 'HostSubnet', name: 'whole', uid: 'u' }, role: 'hostsubnet', cidr: '10.76.5.0/24' };
     expect(effectsOfChange(change(key, { prev: kv(key, freed) }), withPins)).toEqual({ wake: ['clusternetworks/default'], keys: ['HostSubnet/upper'] });
@@ -85,17 +94,8 @@ describe('effectsOfChange', () => {
 
   it('a HostSubnet block freed re-queues the HostSubnets of that network waiting PoolExhausted (a node that joined a full network)', () => {
     const unpinned = (name: string, clusterNetwork = 'default') => ({ ...hs, metadata: { name }, spec: { ...hs.spec, node: name, clusterNetwork } }) as HostSubnet;
-    const allocated = (status: string, reason: string) => ({ conditions: [{ type: 'Allocated', status, reason, message: 'm' }] });
-    const statuses: Record<string, unknown> = {
-      'waits': allocated('False', 'PoolExhausted'), 'elsewhere': allocated('False', 'PoolExhausted'),
-      'fine': allocated('True', 'Allocated'), 'invalid': allocated('False', 'InvalidSpec'), 'garbled': { conditions: 'x' },
-    };
     const all = [unpinned('waits'), unpinned('elsewhere', 'other'), unpinned('fine'), unpinned('invalid'), unpinned('garbled'), unpinned('new')];
-    const waiting: ChangeScope = {
-      ...scope,
-      objects: <T extends ContainerNic | MacvlanNet | HostSubnet>(kind: T['kind']) => (kind === 'HostSubnet' ? all.map((o) => entry(o)) : scope.objects(kind)) as Iterable<Entry<T>>,
-      controllerStatus: (_kind, name) => (name in statuses ? { status: statuses[name] } : undefined),
-    };
+    const waiting = withHostSubnets(all, ['waits', 'elsewhere']);
     const key = ipam.claim('clusternetworks', 'default', 'blocks', parseIPv4('10.76.5.0'));
     const freed = { owner: { kind: 'HostSubnet', name: 'gone', uid: 'u' }, role: 'hostsubnet', cidr: '10.76.5.0/24' };
     expect(effectsOfChange(change(key, { prev: kv(key, freed) }), waiting)).toEqual({ wake: ['clusternetworks/default'], keys: ['HostSubnet/waits'] });
