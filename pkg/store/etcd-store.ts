@@ -281,13 +281,13 @@ export class EtcdStore implements Store {
    * Deletes in order, in as few transactions as etcd's limits allow (see commit); with a
    * guard, the transactions that delete its objects are held to the caller's check (delete-guard.ts).
    */
-  async deleteAll(refs: Array<ObjectRef & { resourceVersion?: string }>, opts: DeleteOptions = {}): Promise<DeleteResult[]> {
+  async deleteAll(refs: Array<ObjectRef & { resourceVersion?: string; uid?: string }>, opts: DeleteOptions = {}): Promise<DeleteResult[]> {
     rejectDuplicates(refs);
     const byId = new Map(refs.map((r) => [refId(r), r]));
     const guard = opts.guard && new HeldGuard(this.keys, opts.guard);
-    const plan = async (part: Array<ObjectRef & { resourceVersion?: string }>) => {
+    const plan = async (part: Array<ObjectRef & { resourceVersion?: string; uid?: string }>) => {
       const current = await this.readCurrent(part);
-      return part.map((r, i) => planDelete(this.keys, r, current[i], r.resourceVersion)).map((s) => guard?.hold(s) ?? s);
+      return part.map((r, i) => planDelete(this.keys, r, current[i], r.resourceVersion, r.uid)).map((s) => guard?.hold(s) ?? s);
     };
     const steps = await plan(refs);
     if (opts.dryRun) return steps.map((s) => s.result);

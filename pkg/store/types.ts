@@ -182,9 +182,10 @@ export interface Store {
   /**
    * delete of many objects, in transactions as applyAll writes them; one result per ref, in
    * order. With a guard (DeleteGuard), a guarded transaction that keeps failing (STORE_TXN_RETRY's
-   * attempts, each after the check ran again) is a ConflictError, and it wrote nothing.
+   * attempts, each after the check ran again) is a ConflictError, and it wrote nothing. A ref
+   * with a uid deletes only that incarnation: another one under its name is 'notfound'.
    */
-  deleteAll(refs: Array<{ kind: Kind; name: string; resourceVersion?: string }>, opts?: DeleteOptions): Promise<DeleteResult[]>;
+  deleteAll(refs: Array<{ kind: Kind; name: string; resourceVersion?: string; uid?: string }>, opts?: DeleteOptions): Promise<DeleteResult[]>;
   /**
    * Replaces the status written by `writer` for this object (merged view is recomputed).
    * Only while the object exists (NotFoundError otherwise). With a lease, the key goes when

@@ -203,9 +203,12 @@ export function planWrite(keys: Keys, wanted: Stored, rv: string | undefined, cu
 /**
  * Delete of one object: an object with finalizers is marked (deletionTimestamp) and goes when
  * they are gone; otherwise it goes now, with its controller status (its nodes' statuses follow).
+ * With a uid, only that incarnation: one made again under the name since it was read (an xctl
+ * selection) is another object, not found, so that it is left alone and no wait is held to
+ * the wrong one.
  */
-export function planDelete(keys: Keys, ref: ObjectRef, cur: Current | undefined, rv?: string): WriteStep<DeleteResult> {
-  if (!cur) return { ref, compares: [], ops: [], result: 'notfound' };
+export function planDelete(keys: Keys, ref: ObjectRef, cur: Current | undefined, rv?: string, uid?: string): WriteStep<DeleteResult> {
+  if (!cur || (uid !== undefined && cur.obj.metadata.uid !== uid)) return { ref, compares: [], ops: [], result: 'notfound' };
   const { kv, obj } = cur;
   if (rv && rv !== String(kv.mod_revision)) {
     throw new StaleResourceVersionError(ref.kind, ref.name, rv, String(kv.mod_revision));

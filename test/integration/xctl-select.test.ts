@@ -6,6 +6,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { xctlInProcess } from '../harness/xctl-in-process.js';
 import { Keys } from '../../pkg/store/keys.js';
+import { beforeEveryClientsTxn } from '../harness/two-writers.js';
 
 const lab = xctlInProcess('xnet-select');
 
@@ -106,6 +107,34 @@ describe('delete --wait', () => {
     await lab.etcd.client().put(key).value(JSON.stringify(again));
     expect((await lab.store.get('ContainerNic', 'web-2'))?.metadata.uid).toBe('remade-uid');
     expect(await waiting).toMatchObject({ code: 0, out: 'containernic/web-2 deleted\n' });
+  });
+
+  it('an object deleted and made again between the selection and the delete is not deleted, and the wait is for the one selected', async () => {
+    const key = new Keys().object('ContainerNic', 'web-1');
+    const old = JSON.parse((await lab.etcd.client().get(key).string())!);
+    let remade = false;
+    // right before the delete reads web-1 to write it (after -l listed it): what a delete of it and
+    // a create under its name leave, one put with another uid
+    const undo = beforeEveryClientsTxn(async (req) => {
+      const ranges = (req as { success?: Array<{ request_range?: { key?: Buffer } }> }).success ?? [];
+      if (remade || !ranges.some((op) => op.request_range?.key?.toString() === key)) return;
+      remade = true;
+      await lab.etcd.client().put(key).value(JSON.stringify({ ...old, metadata: { ...old.metadata, uid: 'remade-uid' } }));
+    });
+    let r;
+    try {
+      r = await xctl(['delete', 'nic', '-l', 'app=web', '--wait', '--timeout', '1s']);
+    } finally {
+      undo();
+    }
+    expect(remade).toBe(true);
+    // the one selected is gone (not found: no error for a selection); the one made after the selection is left alone
+    expect(r.out).toBe('containernic/web-2 deleted\n');
+    expect(await names()).toEqual(['db-1', 'web-1', 'web-2 (deleting)']);
+    expect((await lab.store.get('ContainerNic', 'web-1'))?.metadata.uid).toBe('remade-uid');
+    // the wait is for web-2, which it deleted, and nothing else
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: timed out after 1s waiting for containernic\/web-2 to reach deletion; it still exists, being deleted since \S+, waiting for finalizers xnet\.io\/address-in-use\n$/);
   });
 
   it('--wait=false returns at once', async () => {
