@@ -292,8 +292,7 @@ export class EtcdStore implements Store {
     const steps = await plan(refs);
     if (opts.dryRun) return steps.map((s) => s.result);
     const written = await writeSteps(this.client, steps, {
-      limits: this.limits,
-      retry: STORE_TXN_RETRY,
+      limits: this.limits, retry: STORE_TXN_RETRY,
       replan: async (run) => {
         await guard?.renewAfter(run);
         return keepOwnOutcomes(run, await plan(run.map((s) => byId.get(refId(s.ref))!)), ownDeleteOutcome);
@@ -302,6 +301,7 @@ export class EtcdStore implements Store {
       onProgress: opts.onProgress,
     });
     await this.cleanUpNodeStatuses(written.filter((w) => w.step.result !== 'marked').map((w) => w.step.ref));
+    opts.onUids?.(written.map((w) => w.step.uid));
     return written.map((w) => w.step.result);
   }
 

@@ -86,6 +86,11 @@ export interface DeleteOptions extends Pick<ApplyOptions, 'onProgress'> {
   guard?: DeleteGuard;
   /** plan against what is stored (the same reads and checks) and write nothing */
   dryRun?: boolean;
+  /**
+   * given, once the delete is written, the uid of each object it deleted or marked, in the order
+   * of the refs (undefined for one not found): the incarnation a wait for its going waits for
+   */
+  onUids?: (uids: Array<string | undefined>) => void;
 }
 
 /**

@@ -30,6 +30,8 @@ export interface WriteStep<R> {
    * wanted it (own-writes.ts): most likely by that transaction, committed with its answer lost
    */
   doneBefore?: boolean;
+  /** a delete's: the uid of the incarnation it deletes or marks (the one a wait for it waits for) */
+  uid?: string;
   result: R;
 }
 
@@ -213,8 +215,9 @@ export function planDelete(keys: Keys, ref: ObjectRef, cur: Current | undefined,
   if (rv && rv !== String(kv.mod_revision)) {
     throw new StaleResourceVersionError(ref.kind, ref.name, rv, String(kv.mod_revision));
   }
-  if (!obj.metadata.finalizers?.length) return { ref, compares: [unpinned(kv)], ops: removalOps(keys, ref, obj), removes: true, result: 'deleted' };
-  if (obj.metadata.deletionTimestamp) return { ref, compares: [], ops: [], result: 'marked' };
+  const { uid: planned } = obj.metadata;
+  if (!obj.metadata.finalizers?.length) return { ref, uid: planned, compares: [unpinned(kv)], ops: removalOps(keys, ref, obj), removes: true, result: 'deleted' };
+  if (obj.metadata.deletionTimestamp) return { ref, uid: planned, compares: [], ops: [], result: 'marked' };
   const marked = withoutVersion({ ...obj, metadata: { ...obj.metadata, deletionTimestamp: new Date().toISOString() } });
-  return { ref, compares: [unpinned(kv)], ops: objectPuts(keys, marked, obj), result: 'marked' };
+  return { ref, uid: planned, compares: [unpinned(kv)], ops: objectPuts(keys, marked, obj), result: 'marked' };
 }

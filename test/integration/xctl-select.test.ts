@@ -137,6 +137,31 @@ describe('delete --wait', () => {
     expect(r.err).toMatch(/^error: timed out after 1s waiting for containernic\/web-2 to reach deletion; it still exists, being deleted since \S+, waiting for finalizers xnet\.io\/address-in-use\n$/);
   });
 
+  it('--wait of a NAME made again under it between reads waits for the incarnation it deleted', async () => {
+    const key = new Keys().object('ContainerNic', 'web-1');
+    const old = JSON.parse((await lab.etcd.client().get(key).string())!);
+    let made = 0;
+    // before every read of web-1 until it is marked: a delete of it and a create under its name,
+    // one put with another uid, so that no read before the delete's own names what it deletes
+    const undo = beforeEveryClientsTxn(async (req) => {
+      const ranges = (req as { success?: Array<{ request_range?: { key?: Buffer } }> }).success ?? [];
+      if (!ranges.some((op) => op.request_range?.key?.toString() === key)) return;
+      if (JSON.parse((await lab.etcd.client().get(key).string())!).metadata.deletionTimestamp) return;
+      await lab.etcd.client().put(key).value(JSON.stringify({ ...old, metadata: { ...old.metadata, uid: `remade-${++made}` } }));
+    });
+    let r;
+    try {
+      r = await xctl(['delete', 'nic', 'web-1', '--wait', '--timeout', '1s']);
+    } finally {
+      undo();
+    }
+    expect((await lab.store.get('ContainerNic', 'web-1'))?.metadata).toMatchObject({ uid: `remade-${made}`, deletionTimestamp: expect.any(String) });
+    // the one it marked is still there: the wait is for it, not for an incarnation read before
+    expect(r.out).toBe('containernic/web-1 deleted\n');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: timed out after 1s waiting for containernic\/web-1 to reach deletion; it still exists, being deleted since \S+/);
+  });
+
   it('--wait=false returns at once', async () => {
     expect(await xctl(['delete', 'nic', 'web-1', '--wait=false'])).toMatchObject({ code: 0, out: 'containernic/web-1 deleted\n' });
   });

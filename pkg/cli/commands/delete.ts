@@ -1,4 +1,4 @@
-import type { DeleteResult, Store } from '../../store/types.js';
+import type { DeleteResult } from '../../store/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { EXIT, UsageError } from '../exit.js';
@@ -29,36 +29,28 @@ export async function deleteCommand(session: Session, io: CliIO, args: string[],
   if (opts.wait) parseTimeout(opts.timeout);
   const { targets, selected } = await selectTargets(session, io, 'delete', args, opts, DELETE_USAGE);
   if (selected && !targets.length) { io.err('No resources found\n'); return EXIT.OK; }
-  // the incarnations deleted: one made again under its name (a HostSubnet the controller makes
-  // again for its node) must not hold the wait
-  const uids = opts.wait ? await targetUids(session.store(), targets) : [];
-  const results = await deleteTargets(session, io, targets, opts);
+  const { results, uids } = await deleteTargets(session, io, targets, opts);
   // as kubectl's: what a selection listed and another deleted since is no error
   const code = reportDeleted(io, targets, results, { ...opts, ignoreNotFound: opts.ignoreNotFound || selected });
+  // the incarnations the delete marked, as kubectl takes them from its delete's answers: one made
+  // again under its name (a HostSubnet the controller makes again for its node) must not hold the
+  // wait, nor may one read before the delete and made again since end it early
   const marked = targets.map((t, i) => ({ ...t, uid: uids[i] })).filter((_, i) => results[i] === 'marked');
   if (!opts.wait || !marked.length) return code;
   const waited = await waitCommand(session, io, marked, { for: 'delete', timeout: opts.timeout }, { quiet: true });
   return code || waited;
 }
 
-/**
- * Each target's uid: a selection's has it; the others are read all at once (a few reads for a
- * batch larger than one transaction takes), not one read each: a round trip per object over a
- * slow link. Undefined for one that is not there (or whose key does not decode).
- */
-async function targetUids(store: Store, targets: Target[]): Promise<Array<string | undefined>> {
-  const read = targets.some((t) => t.uid === undefined) ? await store.getMany(targets) : [];
-  return targets.map((t, i) => t.uid ?? read[i]?.metadata.uid);
-}
-
 const targetRef = (t: Target) => `${t.kind.toLowerCase()}/${t.name}`;
 
+/** The results of the delete, and the uid of each object it deleted or marked. */
 async function deleteTargets(session: Session, io: CliIO, targets: Target[], opts: DeleteOptions) {
   const reporter = new WriteReporter(io, 'deleting');
   let results;
+  let uids: Array<string | undefined> = [];
   try {
     const guard = await checkNetworksInUse(session.store(), io, targets, !!opts.force);
-    results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress, guard, dryRun: opts.dryRun });
+    results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress, guard, dryRun: opts.dryRun, onUids: (u) => { uids = u; } });
   } catch (e) {
     const rerun = `Re-running the same delete converges${opts.ignoreNotFound ? '' : ' (add --ignore-not-found so that what is already gone is not an error)'}.`;
     const order = opts.filename?.length ? 'manifest order' : 'the order listed';
@@ -70,7 +62,7 @@ async function deleteTargets(session: Session, io: CliIO, targets: Target[], opt
     const gone = results.map((r) => (r === 'notfound' ? 'not found' : 'deleted'));
     io.err(`${results.length} objects in ${reporter.last!.planned} transactions: ${countsText(['deleted', 'not found'], gone)}\n`);
   }
-  return results;
+  return { results, uids };
 }
 
 /** A line per object deleted, one on stderr per one not found (exit 4 unless --ignore-not-found). */
