@@ -60,10 +60,7 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
     out.wake.push(`${claim.type}/${claim.pool}`);
     // A block freed: what waits for one of that network is looked at now, not at its next retry.
     if (claim.type === 'clusternetworks' && claim.space === 'blocks') out.keys.push(...blockWaiters(s, claim.pool, ch.prev).map((n) => objectKey('HostSubnet', n)));
-    // A NIC's address released (its allocation queues the MacvlanNet too: term.ts): the
-    // MacvlanNet's allocated and free count it, and nothing else may look at them again.
-    if (claim.type === 'macvlannets' && ch.prev && parsedOf<Claim>(ch.prev).owner?.kind === 'ContainerNic'
-      && s.object<MacvlanNet>('MacvlanNet', claim.pool)) out.keys.push(objectKey('MacvlanNet', claim.pool));
+    if (claim.type === 'macvlannets' && countedByMacvlanNet(ch.prev) && s.object<MacvlanNet>('MacvlanNet', claim.pool)) out.keys.push(objectKey('MacvlanNet', claim.pool));
     return out;
   }
   const obj = s.keys.parseObjectKey(ch.key);
@@ -91,6 +88,24 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
     if (dockerHeldFreed(ch.prev?.value, ch.kv?.value)) out.wake.push(`clusternetworks/${hs.spec.clusterNetwork}`);
   }
   return out;
+}
+
+/**
+ * A MacvlanNet's claim released that its round must look at again. A NIC's address (its
+ * allocation queues the MacvlanNet too: term.ts): the MacvlanNet's allocated and free count it,
+ * and nothing else may look at them again. A node's shim address or Docker block (a Node
+ * deselected, deleted, or its leaving part let go), by the round's own commit too: a node part
+ * waiting for one (Ready `PoolExhausted`) may take it, but the round that frees it cannot hand
+ * it out in the same transaction, and the part was otherwise left to its retry (up to 30 s).
+ * Untrusted: a claim that does not decode queues nothing, and nothing is thrown in the listener.
+ */
+function countedByMacvlanNet(prev: RawKv | undefined): boolean {
+  try {
+    const c = prev && parsedOf<Partial<Claim> | null>(prev);
+    return c?.owner?.kind === 'ContainerNic' || c?.role === 'shim' || c?.role === 'docker-block';
+  } catch {
+    return false;
+  }
 }
 
 /** objectUid of an agent's report as stored (untrusted: anything else is none). */

@@ -79,6 +79,20 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(key, { kv: kv(key, {}) }), scope)).toEqual({ wake: [], keys: [] });
   });
 
+  it('a MacvlanNet shim or Docker block freed, by its own round too, queues the MacvlanNet (a node part may wait for it); a pre-claim or a claim that does not decode does not', () => {
+    const owner = { kind: 'MacvlanNet', name: 'lan', uid: 'u' };
+    const shim = ipam.claim('macvlannets', 'lan', 'addresses', parseIPv4('198.19.0.2'));
+    const block = ipam.claim('macvlannets', 'lan', 'blocks', parseIPv4('198.19.0.240'));
+    const queued = { wake: ['macvlannets/lan'], keys: ['MacvlanNet/lan'] };
+    expect(effectsOfChange(change(shim, { prev: kv(shim, { owner, role: 'shim', ip: '198.19.0.2', node: 'n1' }), local: true }), scope)).toEqual(queued);
+    expect(effectsOfChange(change(block, { prev: kv(block, { owner, role: 'docker-block', cidr: '198.19.0.240/28', node: 'n1' }), local: true }), scope)).toEqual(queued);
+    expect(effectsOfChange(change(shim, { prev: kv(shim, { owner, role: 'node-pool', ip: '198.19.0.2', node: 'n1' }), local: true }), scope)).toEqual({ wake: ['macvlannets/lan'], keys: [] });
+    expect(effectsOfChange(change(shim, { prev: { ...kv(shim, {}), value: '{not json' } }), scope)).toEqual({ wake: ['macvlannets/lan'], keys: [] });
+    // its MacvlanNet gone (deleted with its claims): nothing to plan
+    const gone = ipam.claim('macvlannets', 'gone', 'addresses', parseIPv4('198.19.0.2'));
+    expect(effectsOfChange(change(gone, { prev: kv(gone, { owner, role: 'shim', ip: '198.19.0.2', node: 'n1' }) }), scope)).toEqual({ wake: ['macvlannets/gone'], keys: [] });
+  });
+
   it('a HostSubnet block freed re-queues the HostSubnets pinning a subnet in it (refused it, they have nothing on their node until allocated)', () => {
     const pinned = (name: string, subnet: string, clusterNetwork = 'default') => ({ ...hs, metadata: { name }, spec: { ...hs.spec, node: 'n9', clusterNetwork, subnet } }) as HostSubnet;
     const pins = [pinned('upper', '10.76.5.128/25'), pinned('apart', '10.76.6.0/24'), pinned('elsewhere', '10.76.5.0/24', 'other')];
