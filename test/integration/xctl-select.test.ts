@@ -71,6 +71,38 @@ describe('delete -l and --all', () => {
   });
 });
 
+describe('delete of a selection with a network in it', () => {
+  it('a selected NIC deleted and made again on the network since is left alone, so the network is in use: refused, exit 3', async () => {
+    const nicKey = new Keys().object('ContainerNic', 'web-1');
+    const cnKey = new Keys().object('ClusterNetwork', 'default');
+    const old = JSON.parse((await lab.etcd.client().get(nicKey).string())!);
+    let remade = false;
+    // once the selection is listed and the in-use check has read the NICs, at its read of the
+    // network: web-1 deleted and made again on it, one put with another uid
+    const undo = beforeEveryClientsTxn(async (req) => {
+      const ranges = (req as { success?: Array<{ request_range?: { key?: Buffer } }> }).success ?? [];
+      if (remade || !ranges.some((op) => op.request_range?.key?.toString() === cnKey)) return;
+      remade = true;
+      await lab.etcd.client().put(nicKey).value(JSON.stringify({ ...old, metadata: { ...old.metadata, uid: 'remade-uid' } }));
+    });
+    let r;
+    try {
+      r = await xctl(['delete', 'cn,nic', '--all']);
+    } finally {
+      undo();
+    }
+    expect(remade).toBe(true);
+    // the delete leaves the new web-1 alone (not the one selected): deleting the network under it
+    // would take its address, which needs --force
+    expect(r.code).toBe(3);
+    expect(r.err).toContain('clusternetwork/default is in use by 1 ContainerNic (web-1)');
+    expect(r.err).toContain('nothing was deleted');
+    expect(await lab.store.get('ClusterNetwork', 'default')).toMatchObject({ metadata: { name: 'default' } });
+    expect((await lab.store.get('ClusterNetwork', 'default'))?.metadata.deletionTimestamp).toBeUndefined();
+    expect(await names()).toEqual(['db-1', 'web-1', 'web-2']);
+  });
+});
+
 describe('delete --wait', () => {
   it('returns once the objects are gone, their finalizers done', async () => {
     let returned = false;

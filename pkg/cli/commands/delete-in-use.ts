@@ -24,12 +24,28 @@ function inUseBy([what, nics]: Users): string {
   return `${kind.toLowerCase()}/${name} is in use by ${nics.length} ContainerNic${nics.length === 1 ? '' : 's'} (${listed(nics)})`;
 }
 
+/** A target with the uid its selection listed (targets.ts) deletes only that incarnation (store deleteAll). */
+type Selected = { kind: Kind; name: string; uid?: string };
+
+const deletes = (t: Selected, o: { metadata: { uid?: string } }) => t.uid === undefined || t.uid === o.metadata.uid;
+
+/**
+ * "ContainerNic/<name>" of each NIC the delete takes too: not a selected one deleted and made
+ * again under its name since the selection (another uid), which the delete leaves alone, on
+ * the network it uses.
+ */
+function goingNics(targets: Selected[], nics: ContainerNic[]): Set<string> {
+  const read = new Map(nics.map((n) => [n.metadata.name, n]));
+  const going = targets.filter((t) => t.kind !== 'ContainerNic' || !read.has(t.name) || deletes(t, read.get(t.name)!));
+  return new Set(going.map((t) => `${t.kind}/${t.name}`));
+}
+
 /**
  * "<kind>/<name> is in use by N ContainerNics (a, b, ...)" per network, HostSubnet or Node still
  * in use, none when free; and the revision the NICs were read at. The targets are read after it,
  * so the delete's guard (DeleteGuard) fails when one of them changed since.
  */
-async function inUse(store: Store, targets: { kind: Kind; name: string }[]): Promise<{ found: string[]; revision: number }> {
+async function inUse(store: Store, targets: Selected[]): Promise<{ found: string[]; revision: number }> {
   const read = await store.list('ContainerNic');
   const nics = read.items as ContainerNic[];
   const nets: string[] = [];
@@ -40,11 +56,11 @@ async function inUse(store: Store, targets: { kind: Kind; name: string }[]): Pro
   const objs = await store.getMany(refs);
   refs.forEach((t, i) => {
     const o = objs[i];
-    // one that is gone or already being deleted is no new harm
-    if (!o || o.metadata.deletionTimestamp) return;
+    // one that is gone, already being deleted, or made again since it was selected (left alone) is no new harm
+    if (!o || o.metadata.deletionTimestamp || !deletes(t, o)) return;
     if (o.kind === 'HostSubnet') subnets.push(o); else if (o.kind === 'Node') nodes.push(t.name); else nets.push(`${t.kind}/${t.name}`);
   });
-  const going = new Set(targets.map((t) => `${t.kind}/${t.name}`));
+  const going = goingNics(targets, nics);
   const users: Users[] = [
     ...networkUsers(nets, nics, going),
     ...subnets.map((hs) => [`HostSubnet/${hs.metadata.name}`, hostSubnetUsers(hs, nics, going)] as const),
@@ -75,7 +91,7 @@ export function nothingDeleted(e: unknown): unknown {
  * go on. Otherwise returns the guard that holds the delete to this check: a NIC applied after
  * it makes the delete's transaction fail and the check run again (refusing then if need be).
  */
-export async function checkNetworksInUse(store: Store, io: CliIO, targets: { kind: Kind; name: string }[], force: boolean): Promise<DeleteGuard | undefined> {
+export async function checkNetworksInUse(store: Store, io: CliIO, targets: Selected[], force: boolean): Promise<DeleteGuard | undefined> {
   const refs = checked(targets);
   if (!refs.length) return undefined;
   const { found, revision } = await inUse(store, targets);
