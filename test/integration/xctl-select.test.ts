@@ -101,6 +101,30 @@ describe('delete of a selection with a network in it', () => {
     expect((await lab.store.get('ClusterNetwork', 'default'))?.metadata.deletionTimestamp).toBeUndefined();
     expect(await names()).toEqual(['db-1', 'web-1', 'web-2']);
   });
+
+  it('a selected network deleted and made again since is left alone, and not refused as in use', async () => {
+    const cnKey = new Keys().object('ClusterNetwork', 'default');
+    const old = JSON.parse((await lab.etcd.client().get(cnKey).string())!);
+    let remade = false;
+    // after the selection listed it, before the in-use check reads it: deleted and made again
+    const undo = beforeEveryClientsTxn(async (req) => {
+      const ranges = (req as { success?: Array<{ request_range?: { key?: Buffer } }> }).success ?? [];
+      if (remade || !ranges.some((op) => op.request_range?.key?.toString() === cnKey)) return;
+      remade = true;
+      await lab.etcd.client().put(cnKey).value(JSON.stringify({ ...old, metadata: { ...old.metadata, uid: 'remade-uid' } }));
+    });
+    let r;
+    try {
+      r = await xctl(['delete', 'cn', '--all']);
+    } finally {
+      undo();
+    }
+    expect(remade).toBe(true);
+    // what the selection listed is gone, as a selection's object deleted since: no error
+    expect(r).toEqual({ code: 0, out: '', err: '' });
+    expect((await lab.store.get('ClusterNetwork', 'default'))?.metadata).toMatchObject({ uid: 'remade-uid' });
+    expect((await lab.store.get('ClusterNetwork', 'default'))?.metadata.deletionTimestamp).toBeUndefined();
+  });
 });
 
 describe('delete --wait', () => {
