@@ -89,6 +89,24 @@ describe('a write sent twice because its reply was lost', () => {
     expect(await raw.get(objectKey('c1')).string()).toBeNull();
     expect(result).toBe('deleted');
   });
+
+  it('a delete held to uids (a selection\'s) reports what it deleted and marked, and their uids', async () => {
+    const [gone, held] = await store.applyAll([cn('c5', '10.35.0.0/16'), cn('c6', '10.36.0.0/16')]);
+    const stored = JSON.parse((await raw.get(objectKey('c6')).string())!);
+    await raw.put(objectKey('c6')).value(JSON.stringify({ ...stored, metadata: { ...stored.metadata, finalizers: ['xnet.io/test'] } }));
+    const fault = loseFirstReply();
+    const before = proxy.accepted;
+    let uids: Array<string | undefined> = [];
+    const refs = [gone, held].map((c) => ({ kind: 'ClusterNetwork' as const, name: c.object.metadata.name, uid: c.object.metadata.uid }));
+    const results = await store.deleteAll(refs, { onProgress: fault.onProgress, onUids: (u) => { uids = u; } });
+    await fault.lost;
+    expect(proxy.accepted).toBeGreaterThan(before);
+    expect(results).toEqual(['deleted', 'marked']);
+    expect(await raw.get(objectKey('c5')).string()).toBeNull();
+    expect(JSON.parse((await raw.get(objectKey('c6')).string())!).metadata.deletionTimestamp).toEqual(expect.any(String));
+    // the one marked is the one a wait waits for
+    expect(uids[1]).toBe(held.object.metadata.uid);
+  });
 });
 
 /**
