@@ -36,17 +36,26 @@ export function waitsForBlock(status: unknown): boolean {
  * was) went, by name: every one waiting PoolExhausted (a controller-made one of a node that
  * joined a full network, retried on its own key: the Node's reconcile plans only a HostSubnet
  * it lacks), and each one pinning a subnet that overlaps the block (it may be the one refused
- * it, SubnetConflict: agent/desired.ts refusedPin). A claim that did not decode (no `prev`)
- * may have held any block: every pinned one of the network.
+ * it, SubnetConflict: agent/desired.ts refusedPin). The block is the claim's cidr and the
+ * `keyBlock` its key held (a hostPrefix block at the key's address: a pinned upper /25 keeps
+ * the lower /25's key, a misfit claim holds its key's block whatever cidr it names); a claim
+ * that did not decode (no `prev`), or a key whose block is not known, may have held any block:
+ * every pinned one of the network.
  */
-export function blockWaiters(s: BlockWaiterScope, cn: string, prev: RawKv | undefined): string[] {
-  const freed = prev ? freedCidr(prev) : undefined;
+export function blockWaiters(s: BlockWaiterScope, cn: string, prev: RawKv | undefined, keyBlock: Cidr | undefined): string[] {
+  const freed = prev && keyBlock ? freedCidr(prev) : undefined;
   const out = new Set(s.hostSubnetsWaitingIn(cn));
   for (const h of s.hostSubnetsPinnedIn(cn)) {
     const at = cidrOrNone(h.obj.spec.subnet);
-    if (!freed || !at || cidrsOverlap(freed, at)) out.add(h.obj.metadata.name);
+    if (!freed || !keyBlock || !at || cidrsOverlap(freed, at) || cidrsOverlap(keyBlock, at)) out.add(h.obj.metadata.name);
   }
   return [...out];
+}
+
+/** The hostPrefix block at a block claim key's address `ip`, as ClusterNetwork `net` (untrusted, as cached) sizes it; none when it does not say. */
+export function keyBlockOf(ip: number, net: { spec?: { hostPrefix?: unknown } } | undefined): Cidr | undefined {
+  const prefix = net?.spec?.hostPrefix;
+  return typeof prefix === 'number' && Number.isInteger(prefix) && prefix >= 0 && prefix <= 32 ? { base: ip >>> 0, prefix } : undefined;
 }
 
 /** The HostSubnets waiting for a block and those pinning one, by ClusterNetwork (kept by Model.index). */

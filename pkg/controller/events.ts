@@ -8,7 +8,7 @@ import type { Claim, IpamKeys } from '../ipam/keys.js';
 import type { Keys } from '../store/keys.js';
 import type { Entry } from './model.js';
 import { waitsForAddress } from './address-waiters.js';
-import { blockWaiters } from './block-waiters.js';
+import { blockWaiters, keyBlockOf } from './block-waiters.js';
 import { dockerHeldFreed, nicReportsAddressInUse, nicsOnDockerHeld, type ClaimLookup } from './docker-held-events.js';
 
 /** What the mapping may look up: the Model provides it; tests give plain lists. */
@@ -59,7 +59,10 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
     // A freed address may be what a waiting NIC needs.
     out.wake.push(`${claim.type}/${claim.pool}`);
     // A block freed: what waits for one of that network is looked at now, not at its next retry.
-    if (claim.type === 'clusternetworks' && claim.space === 'blocks') out.keys.push(...blockWaiters(s, claim.pool, ch.prev).map((n) => objectKey('HostSubnet', n)));
+    if (claim.type === 'clusternetworks' && claim.space === 'blocks') {
+      const keyBlock = keyBlockOf(claim.ip, s.object<ClusterNetwork>('ClusterNetwork', claim.pool)?.obj);
+      out.keys.push(...blockWaiters(s, claim.pool, ch.prev, keyBlock).map((n) => objectKey('HostSubnet', n)));
+    }
     if (claim.type === 'macvlannets' && countedByMacvlanNet(ch.prev) && s.object<MacvlanNet>('MacvlanNet', claim.pool)) out.keys.push(objectKey('MacvlanNet', claim.pool));
     return out;
   }

@@ -31,6 +31,7 @@ describe('a block freed, with HostSubnets filed as their statuses say', () => {
     const statusKey = (name: string) => model.keys.status('HostSubnet', name, { controller: true });
     const hostSubnet = (name: string, clusterNetwork: string, subnet?: string) =>
       seed(hsKey(name), { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: meta(name), spec: { node: name, clusterNetwork, ...(subnet ? { subnet } : {}) } });
+    seed(model.keys.object('ClusterNetwork', 'c'), { apiVersion: API_VERSION, kind: 'ClusterNetwork', metadata: meta('c'), spec: { cidr: '10.76.0.0/16', hostPrefix: 24 } });
     for (const [name, cn] of [['c-wait', 'c'], ['c-fine', 'c'], ['c-invalid', 'c'], ['c-garbled', 'c'], ['d-wait', 'd']]) hostSubnet(name, cn);
     hostSubnet('c-pin', 'c', '10.76.5.128/25');
     hostSubnet('c-apart', 'c', '10.76.6.0/24');

@@ -40,7 +40,7 @@ const scope: ChangeScope = {
   object: <T extends ContainerNic | ClusterNetwork | MacvlanNet>(kind: T['kind'], name: string) => {
     const n = kind === 'ContainerNic' ? [...nics, deletingNic].find((o) => o.metadata.name === name)
       : kind === 'MacvlanNet' ? mvns.find((o) => o.metadata.name === name)
-        : ['default', 'other'].includes(name) ? { kind, metadata: { name } } : undefined;
+        : ['default', 'other'].includes(name) ? { kind, metadata: { name }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24 } } : undefined;
     return n && entry(n as T);
   },
   nodesAccepting: (address) => (address === '198.18.0.31' ? ['squatter'] : address === '198.18.0.40' ? ['n2', 'n1'] : []),
@@ -104,6 +104,18 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(key), withPins).keys).toEqual(['HostSubnet/upper', 'HostSubnet/apart']);
     // taken: nothing
     expect(effectsOfChange(change(key, { kv: kv(key, freed) }), withPins)).toEqual({ wake: [], keys: [] });
+  });
+
+  it('a HostSubnet block claim freed whose cidr is not its key\'s block (a pinned upper /25, a misfit written by hand) re-queues the pinned HostSubnets of the block its key held', () => {
+    const pinned = (name: string, subnet: string) => ({ ...hs, metadata: { name }, spec: { ...hs.spec, node: 'n9', subnet } }) as HostSubnet;
+    // lower and upper /25 of one /24 block: one claim key (10.76.5.0) for both, so lower was refused while upper held it
+    const withPins = withHostSubnets([pinned('lower', '10.76.5.0/25'), pinned('apart', '10.76.7.0/24')]);
+    const key = ipam.claim('clusternetworks', 'default', 'blocks', parseIPv4('10.76.5.0'));
+    const upper = { owner: { kind: 'HostSubnet', name: 'upper', uid: 'u' }, role: 'hostsubnet', cidr: '10.76.5.128/25' };
+    expect(effectsOfChange(change(key, { prev: kv(key, upper) }), withPins).keys).toEqual(['HostSubnet/lower']);
+    // a misfit: kept at 10.76.5.0 (held there: the key's block is refused to others) naming a cidr far from it
+    const misfit = { ...upper, cidr: '10.76.9.128/25' };
+    expect(effectsOfChange(change(key, { prev: kv(key, misfit) }), withPins).keys).toEqual(['HostSubnet/lower']);
   });
 
   it('a HostSubnet block freed re-queues the HostSubnets of that network waiting PoolExhausted (a node that joined a full network)', () => {
