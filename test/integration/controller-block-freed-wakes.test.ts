@@ -70,4 +70,16 @@ describe('a HostSubnet waiting PoolExhausted', () => {
     await fx.store.deleteStatus('HostSubnet', 'kept-k1', { node: 'k1' });
     await givenWithinMoments('kept-k3', subnet);
   }, 90_000);
+
+  it('pinned to the lower /25 of a block whose upper /25 another holds (one claim key for both): gets it once that one is deleted, at once', async () => {
+    await fx.store.applyAll([obj('Node', 'p1', { address: '198.18.0.41' }), obj('ClusterNetwork', 'halves', { cidr: '10.89.0.0/16', hostPrefix: 24, nodeSelector: { matchLabels: { pool: 'none' } } }),
+      obj('HostSubnet', 'upper', { node: 'p1', clusterNetwork: 'halves', subnet: '10.89.1.128/25' })]);
+    await eventually(async () => allocated(statusOf(await fx.store.get('HostSubnet', 'upper')))?.status === 'True' || undefined, 'upper allocated');
+    await fx.store.applyAll([obj('HostSubnet', 'lower', { node: 'p1', clusterNetwork: 'halves', subnet: '10.89.1.0/25' })]);
+    await eventually(async () => allocated(statusOf(await fx.store.get('HostSubnet', 'lower')))?.reason === 'SubnetConflict' || undefined, 'lower refused');
+    await sleep(WAITING_FOR_MS);
+    expect(allocated(statusOf(await fx.store.get('HostSubnet', 'lower')))?.reason).toBe('SubnetConflict');
+    await fx.store.delete('HostSubnet', 'upper');
+    await givenWithinMoments('lower', '10.89.1.0/25');
+  }, 90_000);
 });
