@@ -24,9 +24,13 @@ export class TooLargeError extends ValidationError {
   }
 }
 
-/** A multi-transaction write that stopped after committing some of its transactions. */
+/**
+ * A multi-transaction write that stopped after committing some of its transactions; `inFlight`:
+ * a transaction of it was sent when etcd went away and may have committed (false when no
+ * attempt of it reached etcd: attempts.ts).
+ */
 export class PartialWriteError extends StoreError {
-  constructor(readonly progress: WriteProgress, cause: unknown) {
+  constructor(readonly progress: WriteProgress, cause: unknown, readonly inFlight = true) {
     super('Partial', `stopped after ${progress.transactions} of ${progress.planned} transactions ` +
       `(${progress.done} of ${progress.total} objects done, ${progress.written} written): ${(cause as Error)?.message ?? String(cause)}`, { cause });
   }
@@ -207,7 +211,7 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
     const inFlight = sending && !noneReached(attempts) && fromEtcdError(e) instanceof EtcdUnavailableError;
     if (p.transactions === 0 && !(inFlight && p.planned > 1)) throw inFlight ? new OutcomeUnknownError(e) : e;
     const cause = e instanceof TooLargeError ? new TooLargeError(e.kind, e.objectName, e.excess, false) : e;
-    throw new PartialWriteError({ ...p }, cause);
+    throw new PartialWriteError({ ...p }, cause, inFlight);
   }
   return out;
 }

@@ -80,19 +80,22 @@ const writes = (req: TxnRequest) => !!req.success?.some((op) => op.request_put |
  * Runs xctl through a proxy that drops every connection and refuses new ones once xctl's read
  * of what it writes over (its first transaction) has answered, and that xctl's client has seen
  * the connection go (a read of its own failed) before xctl sends the write: etcd was gone
- * before the write was sent, and no attempt of it reached etcd.
+ * before the write was sent, and no attempt of it reached etcd. `after`: the transaction whose
+ * answer comes before the cut (any: the first); `maxTxnOps`: the store's, to split a small batch.
  */
-async function goneBeforeTheWrite(args: string[]): Promise<XctlRun & { cut: boolean; written: boolean }> {
+async function goneBeforeTheWrite(args: string[], after: (req: TxnRequest) => boolean = () => true, maxTxnOps?: number): Promise<XctlRun & { cut: boolean; written: boolean }> {
   const proxy = await startTcpProxy({ host: '127.0.0.1', port: lab.etcd.members[0].clientPort });
   const client = createEtcdClient({ endpoints: [proxy.endpoint] });
-  const session = vi.spyOn(Session.prototype, 'store').mockReturnValue(createEtcdStore(client));
+  const store = createEtcdStore(client);
+  if (maxTxnOps) store.limits = { ...store.limits, maxTxnOps };
+  const session = vi.spyOn(Session.prototype, 'store').mockReturnValue(store);
   let cut = false;
   let written = false;
   try {
     const r = await throughTxnHook(client, async (req, send) => {
       if (writes(req)) written = true;
       const answer = await send(req);
-      if (!cut) {
+      if (!cut && after(req)) {
         cut = true;
         proxy.cut();
         await client.get('/gone-before-the-write').string().catch(() => undefined);
@@ -116,5 +119,16 @@ describe('xctl apply or delete -f of one transaction that etcd was gone before i
     expect(r).toMatchObject({ code: 5, out: '' });
     expect(r.err).toMatch(/^error: cannot reach etcd/);
     expect(r.err).not.toContain('whether etcd wrote it is unknown');
+  });
+
+  it('a split apply: the transaction after the committed one, never sent, is not said to have been in flight', async () => {
+    const f = lab.file('split-unsent.yaml', ['split-0', 'split-1', 'split-2', 'split-3'].map(nodeDoc).join('---\n'));
+    // gone once the first transaction of writes has answered: the second is never sent
+    const r = await goneBeforeTheWrite(['apply', '-f', f], writes, 2);
+    expect(r).toMatchObject({ cut: true, written: true });
+    expect(await stored('split')).toEqual(['split-0', 'split-1']);
+    expect(r).toMatchObject({ code: 5, out: '' });
+    expect(r.err).toMatch(/^error: apply stopped after 1 of 2 transactions: 2 of 4 objects written .*: cannot reach etcd/);
+    expect(r.err).not.toContain('was in flight');
   });
 });

@@ -11,7 +11,7 @@ import { ref } from '../format.js';
 import { checkedBatch } from './batch.js';
 import { parseSources } from '../../manifest/load.js';
 import { StaleResourceVersionError, type WriteProgress } from '../../store/types.js';
-import { PartialWriteError } from '../../store/txn-writer.js';
+import { OutcomeUnknownError, PartialWriteError } from '../../store/txn-writer.js';
 import type { Target } from './targets.js';
 import { backoffDelay, LABEL_REREAD_RETRY, mayRetry, sleep } from '../../runtime/backoff.js';
 import { partialWriteFailure } from './progress.js';
@@ -87,9 +87,11 @@ export async function writeEdits(session: Session, io: CliIO, first: LabelRead, 
       a.plannedLeft = p ? p.planned - p.transactions : a.plannedLeft;
       const rest = pending.slice(p?.done ?? 0);
       const cause = e instanceof PartialWriteError ? e.cause : e;
-      if (!(cause instanceof StaleResourceVersionError) || !mayRetry(attempt, LABEL_REREAD_RETRY)) throw stopped(cause, a, rest, e instanceof PartialWriteError);
+      // a transaction sent when etcd went away may have committed; one never sent did not
+      const inFlight = e instanceof PartialWriteError ? e.inFlight : e instanceof OutcomeUnknownError;
+      if (!(cause instanceof StaleResourceVersionError) || !mayRetry(attempt, LABEL_REREAD_RETRY)) throw stopped(cause, a, rest, e instanceof PartialWriteError, inFlight);
       await sleep(backoffDelay(attempt, LABEL_REREAD_RETRY));
-      pending = await reread(session, io, rest, a.result, relabel).catch((x: unknown) => { throw stopped(x, a, rest, false); });
+      pending = await reread(session, io, rest, a.result, relabel).catch((x: unknown) => { throw stopped(x, a, rest, false, false); });
     }
   }
   for (const w of a.leaving) io.err(`Warning: ${w}\n`);
@@ -114,7 +116,7 @@ async function reread(session: Session, io: CliIO, rest: LabelEdit[], result: La
  * Why the label stopped: the cause itself when nothing was written, else how far all the
  * attempts got together (progress.ts), with the cause's exit code.
  */
-function stopped(cause: unknown, a: Attempts, rest: LabelEdit[], partial: boolean): unknown {
+function stopped(cause: unknown, a: Attempts, rest: LabelEdit[], partial: boolean, inFlight: boolean): unknown {
   if (!a.transactions && !partial) return cause;
   const refs = [...a.settled, ...rest].map((e) => ref(e.object));
   const progress = { total: refs.length, done: a.settled.length, written: a.written, transactions: a.transactions, planned: a.transactions + a.plannedLeft };
@@ -122,7 +124,7 @@ function stopped(cause: unknown, a: Attempts, rest: LabelEdit[], partial: boolea
   const rerun = cause instanceof OverwriteRefusedError ? 'The same label refuses that value again; give --overwrite to replace it.'
     : 'Re-running the same label converges: what is already labeled is left as it is.';
   const why = cause instanceof OverwriteRefusedError ? new CliError(cause.code, cause.refusal) : cause;
-  return partialWriteFailure(new PartialWriteError(progress, why), { command: 'label', refs, order: 'the order listed', rerun });
+  return partialWriteFailure(new PartialWriteError(progress, why, inFlight), { command: 'label', refs, order: 'the order listed', rerun });
 }
 
 /**

@@ -14,7 +14,7 @@ import { CliError, EXIT } from '../exit.js';
  * so its refusals do not end with "nothing was written" (as its invalid manifests do not).
  */
 export function locateWriteError(e: unknown, loaded: LoadedObject[], writes = true): unknown {
-  if (e instanceof PartialWriteError) return new PartialWriteError(e.progress, located(e.cause, loaded, false) ?? e.cause);
+  if (e instanceof PartialWriteError) return new PartialWriteError(e.progress, located(e.cause, loaded, false) ?? e.cause, e.inFlight);
   return located(e, loaded, writes) ?? e;
 }
 

@@ -67,8 +67,8 @@ export function partialWriteFailure(e: unknown, what: { command: string; refs: s
   const message = (e.cause as Error)?.message ?? String(e.cause);
   const lost = isUnreachable(e.cause);
   const cause = lost ? unreachableText(message) : message;
-  // etcd may have committed the transaction whose answer was lost
-  const inFlight = lost ? ` Transaction ${p.transactions + 1} was in flight: etcd may have written it too.` : '';
+  // etcd may have committed the transaction whose answer was lost (not one no attempt of which reached it)
+  const inFlight = lost && e.inFlight ? ` Transaction ${p.transactions + 1} was in flight: etcd may have written it too.` : '';
   // `order`: how `refs` are ordered (a label or a delete by name has no manifest)
   const settled = p.done > 0 ? ` (the first ${p.done} in ${what.order ?? 'manifest order'} are done, up to and including ${what.refs[p.done - 1]})` : '';
   return new CliError(exitCodeFor(e.cause),
