@@ -10,7 +10,7 @@
 import type { HostSubnet } from '../api/index.js';
 import type { Claim } from '../ipam/keys.js';
 import type { RawKv } from '../runtime/kv.js';
-import { cidrsOverlap, parseCidr, type Cidr } from '../ip/ipv4.js';
+import { blockOf, cidrsOverlap, parseCidr, type Cidr } from '../ip/ipv4.js';
 import type { Entry } from './model.js';
 import { AddressWaiters, waitsForAddress } from './address-waiters.js';
 
@@ -55,7 +55,7 @@ export function blockWaiters(s: BlockWaiterScope, cn: string, prev: RawKv | unde
 /** The hostPrefix block at a block claim key's address `ip`, as ClusterNetwork `net` (untrusted, as cached) sizes it; none when it does not say. */
 export function keyBlockOf(ip: number, net: { spec?: { hostPrefix?: unknown } } | undefined): Cidr | undefined {
   const prefix = net?.spec?.hostPrefix;
-  return typeof prefix === 'number' && Number.isInteger(prefix) && prefix >= 0 && prefix <= 32 ? { base: ip >>> 0, prefix } : undefined;
+  return typeof prefix === 'number' && Number.isInteger(prefix) && prefix >= 0 && prefix <= 32 ? blockOf(ip, prefix) : undefined;
 }
 
 /** The HostSubnets waiting for a block and those pinning one, by ClusterNetwork (kept by Model.index). */
