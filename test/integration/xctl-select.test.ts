@@ -26,6 +26,31 @@ async function finalizeAll(): Promise<void> {
 
 const names = async () => (await lab.store.list('ContainerNic')).items.map((o) => `${o.metadata.name}${o.metadata.deletionTimestamp ? ' (deleting)' : ''}`).sort();
 
+/** Whether an etcd transaction reads `key` (a range in its success branch). */
+const reads = (req: unknown, key: string) => ((req as { success?: Array<{ request_range?: { key?: Buffer } }> }).success ?? []).some((op) => op.request_range?.key?.toString() === key);
+
+/**
+ * Runs xctl `args` while, right before the first of its transactions that reads `at`, object
+ * `key` is deleted and made again under its name (one put of its value with another uid,
+ * `remade-uid`); returns xctl's result once it is certain the remake happened.
+ */
+async function xctlWithRemade(args: string[], at: string, key = at): Promise<Awaited<ReturnType<typeof xctl>>> {
+  const old = JSON.parse((await lab.etcd.client().get(key).string())!);
+  let remade = false;
+  const undo = beforeEveryClientsTxn(async (req) => {
+    if (remade || !reads(req, at)) return;
+    remade = true;
+    await lab.etcd.client().put(key).value(JSON.stringify({ ...old, metadata: { ...old.metadata, uid: 'remade-uid' } }));
+  });
+  try {
+    const r = await xctl(args);
+    expect(remade).toBe(true);
+    return r;
+  } finally {
+    undo();
+  }
+}
+
 beforeEach(async () => {
   await finalizeAll();
   await xctl(['delete', 'nic', '--all']);
@@ -73,25 +98,9 @@ describe('delete -l and --all', () => {
 
 describe('delete of a selection with a network in it', () => {
   it('a selected NIC deleted and made again on the network since is left alone, so the network is in use: refused, exit 3', async () => {
-    const nicKey = new Keys().object('ContainerNic', 'web-1');
-    const cnKey = new Keys().object('ClusterNetwork', 'default');
-    const old = JSON.parse((await lab.etcd.client().get(nicKey).string())!);
-    let remade = false;
     // once the selection is listed and the in-use check has read the NICs, at its read of the
-    // network: web-1 deleted and made again on it, one put with another uid
-    const undo = beforeEveryClientsTxn(async (req) => {
-      const ranges = (req as { success?: Array<{ request_range?: { key?: Buffer } }> }).success ?? [];
-      if (remade || !ranges.some((op) => op.request_range?.key?.toString() === cnKey)) return;
-      remade = true;
-      await lab.etcd.client().put(nicKey).value(JSON.stringify({ ...old, metadata: { ...old.metadata, uid: 'remade-uid' } }));
-    });
-    let r;
-    try {
-      r = await xctl(['delete', 'cn,nic', '--all']);
-    } finally {
-      undo();
-    }
-    expect(remade).toBe(true);
+    // network: web-1 deleted and made again on it
+    const r = await xctlWithRemade(['delete', 'cn,nic', '--all'], new Keys().object('ClusterNetwork', 'default'), new Keys().object('ContainerNic', 'web-1'));
     // the delete leaves the new web-1 alone (not the one selected): deleting the network under it
     // would take its address, which needs --force
     expect(r.code).toBe(3);
@@ -103,23 +112,8 @@ describe('delete of a selection with a network in it', () => {
   });
 
   it('a selected network deleted and made again since is left alone, and not refused as in use', async () => {
-    const cnKey = new Keys().object('ClusterNetwork', 'default');
-    const old = JSON.parse((await lab.etcd.client().get(cnKey).string())!);
-    let remade = false;
     // after the selection listed it, before the in-use check reads it: deleted and made again
-    const undo = beforeEveryClientsTxn(async (req) => {
-      const ranges = (req as { success?: Array<{ request_range?: { key?: Buffer } }> }).success ?? [];
-      if (remade || !ranges.some((op) => op.request_range?.key?.toString() === cnKey)) return;
-      remade = true;
-      await lab.etcd.client().put(cnKey).value(JSON.stringify({ ...old, metadata: { ...old.metadata, uid: 'remade-uid' } }));
-    });
-    let r;
-    try {
-      r = await xctl(['delete', 'cn', '--all']);
-    } finally {
-      undo();
-    }
-    expect(remade).toBe(true);
+    const r = await xctlWithRemade(['delete', 'cn', '--all'], new Keys().object('ClusterNetwork', 'default'));
     // what the selection listed is gone, as a selection's object deleted since: no error
     expect(r).toEqual({ code: 0, out: '', err: '' });
     expect((await lab.store.get('ClusterNetwork', 'default'))?.metadata).toMatchObject({ uid: 'remade-uid' });
@@ -166,24 +160,8 @@ describe('delete --wait', () => {
   });
 
   it('an object deleted and made again between the selection and the delete is not deleted, and the wait is for the one selected', async () => {
-    const key = new Keys().object('ContainerNic', 'web-1');
-    const old = JSON.parse((await lab.etcd.client().get(key).string())!);
-    let remade = false;
-    // right before the delete reads web-1 to write it (after -l listed it): what a delete of it and
-    // a create under its name leave, one put with another uid
-    const undo = beforeEveryClientsTxn(async (req) => {
-      const ranges = (req as { success?: Array<{ request_range?: { key?: Buffer } }> }).success ?? [];
-      if (remade || !ranges.some((op) => op.request_range?.key?.toString() === key)) return;
-      remade = true;
-      await lab.etcd.client().put(key).value(JSON.stringify({ ...old, metadata: { ...old.metadata, uid: 'remade-uid' } }));
-    });
-    let r;
-    try {
-      r = await xctl(['delete', 'nic', '-l', 'app=web', '--wait', '--timeout', '1s']);
-    } finally {
-      undo();
-    }
-    expect(remade).toBe(true);
+    // right before the delete reads web-1 to write it (after -l listed it): deleted and made again
+    const r = await xctlWithRemade(['delete', 'nic', '-l', 'app=web', '--wait', '--timeout', '1s'], new Keys().object('ContainerNic', 'web-1'));
     // the one selected is gone (not found: no error for a selection); the one made after the selection is left alone
     expect(r.out).toBe('containernic/web-2 deleted\n');
     expect(await names()).toEqual(['db-1', 'web-1', 'web-2 (deleting)']);
@@ -200,8 +178,7 @@ describe('delete --wait', () => {
     // before every read of web-1 until it is marked: a delete of it and a create under its name,
     // one put with another uid, so that no read before the delete's own names what it deletes
     const undo = beforeEveryClientsTxn(async (req) => {
-      const ranges = (req as { success?: Array<{ request_range?: { key?: Buffer } }> }).success ?? [];
-      if (!ranges.some((op) => op.request_range?.key?.toString() === key)) return;
+      if (!reads(req, key)) return;
       if (JSON.parse((await lab.etcd.client().get(key).string())!).metadata.deletionTimestamp) return;
       await lab.etcd.client().put(key).value(JSON.stringify({ ...old, metadata: { ...old.metadata, uid: `remade-${++made}` } }));
     });
