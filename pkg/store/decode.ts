@@ -1,6 +1,7 @@
 // Everything the store reads from etcd is untrusted input (docs/security.md): each value is
 // decoded against its kind's schema, the same zod schemas `xctl apply` validates with. A key
 // that does not decode is skipped and reported, never thrown from a watch listener.
+import type { IKeyValue } from 'etcd3';
 import type { ZodTypeAny, z } from 'zod';
 import { kindInfo, type AnyObject, type Kind, type Status } from '../api/index.js';
 import { formatIssuePath } from '../api/field-path.js';
@@ -56,6 +57,11 @@ export function decodeKey<S extends ZodTypeAny>(schema: S, key: string, value: s
  */
 export function decodeObject(kind: Kind, name: string, key: string, value: string, modRevision: string | number): AnyObject {
   return decodeParsedObject(kind, name, key, parseJson(key, value), modRevision);
+}
+
+/** A stored object key, decoded (UndecodableError names the key when it does not). */
+export function storedObject(kind: Kind, name: string, kv: IKeyValue): AnyObject {
+  return decodeObject(kind, name, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
 }
 
 /** decodeObject of a value already parsed as JSON (`raw` is left as it is). */

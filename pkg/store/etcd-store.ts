@@ -9,7 +9,7 @@ import { Keys, DEFAULT_PREFIX, INDEXED_KINDS, indexNode } from './keys.js';
 import { rangePrefix } from '../etcd/range.js';
 import { startWatch, type WatchHandlers } from './watch.js';
 import { NodeView } from './node-view.js';
-import { decodeObject, decodeStatus, orSkip } from './decode.js';
+import { decodeStatus, orSkip, storedObject } from './decode.js';
 import { emptyKindState, fileKey, hiddenOf, merged, mergedItems, skippedKeys, type KindState } from './kind-state.js';
 import { stderrLogger, type Logger } from '../log-line.js';
 import { ValidationError } from '../errors.js';
@@ -20,7 +20,7 @@ import { packSteps, writeSteps } from './txn-writer.js';
 import { keepOwnOutcomes, ownDeleteOutcome, replanApply } from './own-writes.js';
 import { removeOrphanedNodeStatuses } from './status-cleanup.js';
 import { HeldGuard } from './delete-guard.js';
-import { readObjectKeys } from './read-objects.js';
+import { decodeObjectKeys, readObjectKeys } from './read-objects.js';
 import {
   ConflictError, NotFoundError, StoreError,
   type ApplyChange, type ApplyOptions, type DeleteOptions, type DeleteResult, type ReadResult, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
@@ -77,11 +77,6 @@ function normalizeBatch(objs: AnyObject[]): Wanted[] {
 function plannedProgress<R>(steps: WriteStep<R>[], limits: EtcdLimits): WriteProgress {
   const planned = packSteps(steps, limits).filter((run) => run.some((s) => s.ops.length)).length;
   return { total: steps.length, done: 0, written: 0, transactions: 0, planned };
-}
-
-/** A stored object key, decoded (UndecodableError names the key when it does not). */
-function storedObject(kind: Kind, name: string, kv: IKeyValue): AnyObject {
-  return decodeObject(kind, name, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
 }
 
 export class EtcdStore implements Store {
@@ -239,11 +234,13 @@ export class EtcdStore implements Store {
   }
 
   async getMany(refs: ObjectRef[]): Promise<Array<AnyObject | undefined>> {
-    const kvs = await readObjectKeys(this.client, this.keys, refs, this.limits.maxTxnOps);
-    const skipped = new Map<string, string>();
-    const objs = kvs.map((kv, i) => kv && orSkip(skipped, kv.key.toString(), () => storedObject(refs[i].kind, refs[i].name, kv)));
-    for (const [key, error] of skipped) this.log.warn('skipped a key that does not decode', { key, error });
-    return objs;
+    const read = await this.readMany(refs);
+    for (const s of read.flatMap((r) => r.skipped)) this.log.warn('skipped a key that does not decode', { ...s });
+    return read.map((r) => r.object);
+  }
+
+  async readMany(refs: ObjectRef[]): Promise<ReadResult[]> {
+    return decodeObjectKeys(refs, await readObjectKeys(this.client, this.keys, refs, this.limits.maxTxnOps));
   }
 
   /**

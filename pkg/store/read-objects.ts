@@ -5,6 +5,8 @@ import type { Etcd3, IKeyValue } from 'etcd3';
 import { isResponseTooLarge } from '../etcd/client.js';
 import type { Keys } from './keys.js';
 import type { ObjectRef } from './write-plan.js';
+import type { ReadResult } from './types.js';
+import { orSkip, storedObject } from './decode.js';
 
 /** Each ref's stored object key, in the order given; undefined where there is none. */
 export async function readObjectKeys(client: Etcd3, keys: Keys, refs: ObjectRef[], maxTxnOps: number): Promise<Array<IKeyValue | undefined>> {
@@ -29,4 +31,17 @@ async function readPart(client: Etcd3, keys: Keys, refs: ObjectRef[]): Promise<A
     const [first, second] = await Promise.all([readPart(client, keys, refs.slice(0, half)), readPart(client, keys, refs.slice(half))]);
     return [...first, ...second];
   }
+}
+
+/**
+ * Each ref's stored object key decoded, with its own key named as skipped when it does not
+ * decode: absent and undecodable are told apart (a delete waited for is not done, a label not
+ * "not found", while a key that does not decode is still there).
+ */
+export function decodeObjectKeys(refs: ObjectRef[], kvs: Array<IKeyValue | undefined>): ReadResult[] {
+  return kvs.map((kv, i) => {
+    const skipped = new Map<string, string>();
+    const object = kv && orSkip(skipped, kv.key.toString(), () => storedObject(refs[i].kind, refs[i].name, kv));
+    return { object, skipped: [...skipped].map(([key, error]) => ({ key, error })) };
+  });
 }

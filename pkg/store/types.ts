@@ -113,6 +113,8 @@ export interface WatchHandlers {
   onError?: (err: Error) => void;
   /** a key of the kind written during the watch that does not decode (its last good value stays) */
   onSkipped?: (s: SkippedKey) => void;
+  /** the key of an object of the kind that never decoded during the watch (no event named it) deleted */
+  onUnreadableGone?: (name: string) => void;
 }
 
 /** What an informer lists and watches: the store (every object) or one node's view. */
@@ -150,6 +152,8 @@ export interface Store {
    * key does not decode (logged).
    */
   getMany(refs: Array<{ kind: Kind; name: string }>): Promise<Array<AnyObject | undefined>>;
+  /** getMany, with each object key that does not decode named (`skipped`), so that absent and undecodable differ */
+  readMany(refs: Array<{ kind: Kind; name: string }>): Promise<ReadResult[]>;
   /**
    * get, and every key of the object that did not decode (left out of the object), and the
    * bound node's conditions its merged view hides (a deleting object's, under Terminating)

@@ -22,6 +22,7 @@ export async function startWatch(
   let seeded = false;
   view.onEvent((e) => { if (seeded) h.onEvent(e); });
   view.onSkipped((s) => { if (seeded) h.onSkipped?.(s); });
+  view.onUnreadableGone((name) => { if (seeded) h.onUnreadableGone?.(name); });
   cache.onRelist((revision) => {
     const first = !seeded;
     seeded = true;

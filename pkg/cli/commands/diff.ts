@@ -1,10 +1,10 @@
 import type { AnyObject } from '../../api/types.js';
-import type { ApplyChange, Store } from '../../store/types.js';
+import type { ApplyChange, ReadResult, Store } from '../../store/types.js';
 import { sortKeys } from '../../api/key-order.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT, exitCodeFor } from '../exit.js';
-import { ref, toYaml } from '../format.js';
+import { ref, skippedLines, toYaml } from '../format.js';
 import { textDiff } from '../diff.js';
 import { loadCheckedBatch } from './batch.js';
 import { locateWriteError } from './locate.js';
@@ -39,11 +39,13 @@ async function diff(session: Session, io: CliIO, opts: DiffOptions): Promise<num
     if (c.action === 'unchanged') continue;
     differs = true;
     const wanted = objects[i];
-    const live = lives.get(i);
+    const { object: live, skipped } = lives.get(i) ?? { skipped: [] };
     const before = live ? toYaml(applied(live)) : '';
+    // one whose key does not decode is there, and apply writes over it: not "(does not exist)"
+    io.err(skippedLines(skipped));
     // what apply would store (labels of xnet's own prefix it keeps included), not the manifest as written
     const after = toYaml(applied(c.object));
-    io.out(`--- ${ref(wanted)} ${live ? `(live, resourceVersion ${live.metadata.resourceVersion})` : '(does not exist)'}\n`);
+    io.out(`--- ${ref(wanted)} ${live ? `(live, resourceVersion ${live.metadata.resourceVersion})` : skipped.length ? '(live, does not decode: apply writes over it)' : '(does not exist)'}\n`);
     io.out(`+++ ${ref(wanted)} (manifest)\n`);
     io.out(textDiff(before, after));
   }
@@ -57,9 +59,9 @@ async function diff(session: Session, io: CliIO, opts: DiffOptions): Promise<num
  * more than one transaction takes), not a round trip each; what diff shows of it (metadata, spec)
  * is in its object key alone.
  */
-async function liveObjects(store: Store, objects: AnyObject[], changes: ApplyChange[]): Promise<Map<number, AnyObject | undefined>> {
+async function liveObjects(store: Store, objects: AnyObject[], changes: ApplyChange[]): Promise<Map<number, ReadResult>> {
   const configured = [...changes.keys()].filter((i) => changes[i].action === 'configured');
-  const read = await store.getMany(configured.map((i) => ({ kind: objects[i].kind, name: objects[i].metadata.name })));
+  const read = await store.readMany(configured.map((i) => ({ kind: objects[i].kind, name: objects[i].metadata.name })));
   return new Map(configured.map((i, j) => [i, read[j]]));
 }
 

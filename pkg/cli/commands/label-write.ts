@@ -7,10 +7,11 @@
 import type { AnyObject } from '../../api/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
-import { ref } from '../format.js';
+import { ref, skippedLines } from '../format.js';
+import { UndecodableObjectError } from './get-read.js';
 import { checkedBatch } from './batch.js';
 import { parseSources } from '../../manifest/load.js';
-import { StaleResourceVersionError, type WriteProgress } from '../../store/types.js';
+import { StaleResourceVersionError, type SkippedKey, type WriteProgress } from '../../store/types.js';
 import { OutcomeUnknownError, PartialWriteError } from '../../store/txn-writer.js';
 import type { Target } from './targets.js';
 import { backoffDelay, LABEL_REREAD_RETRY, mayRetry, sleep } from '../../runtime/backoff.js';
@@ -20,7 +21,8 @@ import { CliError, EXIT } from '../exit.js';
 /** One object with the label changes made, and what its line says: labeled, unlabeled, not labeled. */
 export interface LabelEdit { object: AnyObject; action: string }
 /** The edits of the objects read, in the order given, and how many were not found or are being deleted. */
-export interface LabelRead { edits: LabelEdit[]; missing: number; deleting: number }
+/** missing: not found or not decoding (`undecodable` of them: its object key is there, unreadable) */
+export interface LabelRead { edits: LabelEdit[]; missing: number; deleting: number; undecodable?: number }
 export type Relabel = (o: AnyObject) => LabelEdit;
 
 /**
@@ -42,15 +44,22 @@ const targetOf = (o: AnyObject): Target => ({ kind: o.kind, name: o.metadata.nam
  */
 export async function readEdits(session: Session, io: CliIO, targets: Target[], relabel: Relabel): Promise<LabelRead> {
   const out: LabelRead = { edits: [], missing: 0, deleting: 0 };
-  const read = await session.store().getMany(targets);
+  const read = await session.store().readMany(targets);
   for (const [i, t] of targets.entries()) {
-    const o = read[i];
-    if (!o) { out.missing++; io.err(`error: ${t.kind} "${t.name}" not found\n`); continue; }
+    const { object: o, skipped } = read[i];
+    if (!o) { out.missing++; sayNotRead(io, t, skipped, out); continue; }
     // one going away takes no writes (apply refuses them); the others are labeled all the same
     if (o.metadata.deletionTimestamp) { out.deleting++; io.err(`error: ${ref(o)} is being deleted: not labeled\n`); continue; }
     out.edits.push(relabel(o));
   }
   return out;
+}
+
+/** A target with no object to edit, said as get says it: a key that does not decode is there, not "not found". */
+function sayNotRead(io: CliIO, t: Target, skipped: SkippedKey[], out: LabelRead): void {
+  if (!skipped.length) { io.err(`error: ${t.kind} "${t.name}" not found\n`); return; }
+  out.undecodable = (out.undecodable ?? 0) + 1;
+  io.err(`${skippedLines(skipped)}error: ${new UndecodableObjectError(t.kind, t.name).message}\n`);
 }
 
 /** What the attempts so far wrote, and the warnings said or to say once the label is written. */
@@ -105,6 +114,7 @@ export async function writeEdits(session: Session, io: CliIO, first: LabelRead, 
 async function reread(session: Session, io: CliIO, rest: LabelEdit[], result: LabelRead, relabel: Relabel): Promise<LabelEdit[]> {
   const again = await readEdits(session, io, rest.map((e) => targetOf(e.object)), relabel);
   result.missing += again.missing;
+  result.undecodable = (result.undecodable ?? 0) + (again.undecodable ?? 0);
   result.deleting += again.deleting;
   const now = new Map(again.edits.map((e) => [ref(e.object), e]));
   const stale = new Set(rest.map((e) => ref(e.object)));

@@ -16,6 +16,7 @@ import { selectTargets, type SelectionOptions } from './selection.js';
 import { parseBoolFlag, selectorOption } from '../flag-values.js';
 import { dryRunOption, isDryRun, type DryRunStrategy } from './apply.js';
 import { OverwriteRefusedError, readEdits, writeEdits } from './label-write.js';
+import { notShownExit } from './get-read.js';
 
 export interface LabelChanges { set: Record<string, string>; remove: string[] }
 export interface LabelOptions extends SelectionOptions { overwrite?: boolean; dryRun?: boolean }
@@ -65,9 +66,10 @@ export async function labelCommand(session: Session, io: CliIO, words: string[],
   if (selected && !targets.length) { io.err('No resources found\n'); return EXIT.OK; }
   const edit = (o: AnyObject) => relabel(o, changes, !!opts.overwrite);
   // another writer's change between the read and the write: what is not written is read again (label-write.ts)
-  const { edits, missing, deleting } = await writeEdits(session, io, await readEdits(session, io, targets, edit), edit, !!opts.dryRun);
+  const { edits, missing, deleting, undecodable } = await writeEdits(session, io, await readEdits(session, io, targets, edit), edit, !!opts.dryRun);
   for (const e of edits) io.out(`${ref(e.object)} ${e.action}${opts.dryRun && e.action !== 'not labeled' ? ' (dry run)' : ''}\n`);
-  return missing ? EXIT.NOT_FOUND : deleting ? EXIT.CONFLICT : EXIT.OK;
+  // as get: 1 when one does not decode, else 4 for one not found
+  return missing ? notShownExit({ undecodable }) : deleting ? EXIT.CONFLICT : EXIT.OK;
 }
 
 export const registerLabel: RegisterCommand = (program, { io, run }) => {

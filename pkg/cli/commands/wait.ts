@@ -1,7 +1,8 @@
 import type { Condition } from '../../api/fields.js';
 import type { Kind } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
-import type { Store } from '../../store/types.js';
+import type { ReadResult, SkippedKey, Store } from '../../store/types.js';
+import { Keys } from '../../store/keys.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
@@ -86,7 +87,8 @@ function staleGeneration(c: Condition, o: AnyObject): boolean {
   return typeof c.observedGeneration === 'number' && typeof g === 'number' && c.observedGeneration < g;
 }
 
-function describeState(goal: Goal, o: AnyObject | undefined): string {
+function describeState(goal: Goal, o: AnyObject | undefined, unreadable?: boolean): string {
+  if (!o && unreadable) return 'its key does not decode (xctl get names it); apply a good one over it or delete it';
   if (!o) return 'it does not exist';
   if (goal.type === 'delete') return stillThere(o);
   if (goal.type === 'jsonpath') return jsonPathState(goal, o).text;
@@ -108,8 +110,8 @@ function stillThere(o: AnyObject): string {
  * that name with another uid than the one waited for: one made again under the name (a HostSubnet
  * the controller makes again for its node) is not the one that was deleted.
  */
-function satisfied(goal: Goal, o: AnyObject | undefined, uid?: string): boolean {
-  if (goal.type === 'delete') return !o || (uid !== undefined && o.metadata.uid !== uid);
+function satisfied(goal: Goal, o: AnyObject | undefined, uid?: string, unreadable?: boolean): boolean {
+  if (goal.type === 'delete') return (!o && !unreadable) || (!!o && uid !== undefined && o.metadata.uid !== uid);
   if (goal.type === 'jsonpath') return !!o && jsonPathState(goal, o).met;
   const c = conditionOf(goal, o);
   return !!c && c.status === goal.status && !staleGeneration(c, o!);
@@ -124,7 +126,8 @@ function reachedText(label: string, goal: Goal, o: AnyObject | undefined): strin
 
 /** One object waited for: what was last seen of it, and whether it reached the goal. */
 /** uid: the incarnation a delete is waited for (the one there at the start, or the one delete --wait deleted) */
-interface Waited { kind: Kind; name: string; label: string; last?: AnyObject; met: boolean; uid?: string }
+/** unreadable: its object key is there but does not decode (not deleted, no state to show) */
+interface Waited { kind: Kind; name: string; label: string; last?: AnyObject; unreadable?: boolean; met: boolean; uid?: string }
 
 /** An object waited for: its kind and name, and for a delete the incarnation meant when the caller knows it. */
 export interface WaitTarget { kind: Kind; name: string; uid?: string }
@@ -141,14 +144,17 @@ export async function waitCommand(session: Session, io: CliIO, targets: WaitTarg
   const store = session.store();
   const revision = await store.revision();
   const read = await readTargets(store, goal, targets);
-  const all: Waited[] = targets.map(({ kind, name, uid }, i) =>
-    ({ kind, name, label: `${kind.toLowerCase()}/${name}`, last: read[i], met: false, uid: uid ?? read[i]?.metadata.uid }));
+  const all: Waited[] = targets.map(({ kind, name, uid }, i) => ({
+    kind, name, label: `${kind.toLowerCase()}/${name}`, last: read[i].object, unreadable: !read[i].object && read[i].skipped.length > 0,
+    met: false, uid: uid ?? read[i].object?.metadata.uid,
+  }));
   const pending = new Set<Waited>();
   let done!: (ok: boolean) => void;
   const finished = new Promise<boolean>((r) => { done = r; });
-  const consider = (t: Waited, o: AnyObject | undefined) => {
+  const consider = (t: Waited, o: AnyObject | undefined, unreadable = false) => {
     t.last = o;
-    if (t.met || !satisfied(goal, o, t.uid)) return;
+    t.unreadable = unreadable;
+    if (t.met || !satisfied(goal, o, t.uid, unreadable)) return;
     t.met = true;
     pending.delete(t);
     if (!how.quiet) io.out(reachedText(t.label, goal, o));
@@ -156,7 +162,7 @@ export async function waitCommand(session: Session, io: CliIO, targets: WaitTarg
   };
   // all pending first: one met at once must not end the wait while the others are unseen
   for (const t of all) pending.add(t);
-  for (const t of all) consider(t, t.last);
+  for (const t of all) consider(t, t.last, t.unreadable);
   if (!pending.size) return EXIT.OK;
   const watches = await watchTargets(session, io, [...pending], revision, consider);
   const timer = setTimeout(() => done(false), timeoutMs);
@@ -166,7 +172,7 @@ export async function waitCommand(session: Session, io: CliIO, targets: WaitTarg
     if (await finished) return EXIT.OK;
     const why = io.signal?.aborted ? 'interrupted' : `timed out after ${durationText(opts.timeout ?? '60s')}`;
     throw new CliError(EXIT.FAILED, [...pending].map((t) =>
-      `${why} waiting for ${t.last ? ref(t.last) : t.label} to reach ${goalText(goal, t.last)}; ${describeState(goal, t.last)}`).join('\nerror: '));
+      `${why} waiting for ${t.last ? ref(t.last) : t.label} to reach ${goalText(goal, t.last)}; ${describeState(goal, t.last, t.unreadable)}`).join('\nerror: '));
   } finally {
     clearTimeout(timer);
     io.signal?.removeEventListener('abort', onAbort);
@@ -179,18 +185,25 @@ export async function waitCommand(session: Session, io: CliIO, targets: WaitTarg
  * finalizers): all of them in one read (a few for a batch larger than one transaction takes), not
  * a round trip each. A condition or a JSONPath needs the merged status: one read each.
  */
-async function readTargets(store: Store, goal: Goal, targets: WaitTarget[]): Promise<Array<AnyObject | undefined>> {
-  if (goal.type === 'delete') return store.getMany(targets);
-  return mapLimit(targets, (t) => store.get(t.kind, t.name));
+async function readTargets(store: Store, goal: Goal, targets: WaitTarget[]): Promise<ReadResult[]> {
+  if (goal.type === 'delete') return store.readMany(targets);
+  return mapLimit(targets, (t) => store.read(t.kind, t.name));
 }
 
+/** Whether a relist left `name` out because its object key does not decode (a key xctl's store names). */
+const relistedUnreadable = (kind: Kind, name: string, skipped: SkippedKey[] | undefined): boolean =>
+  !!skipped?.some((s) => { const k = KEYS.parseObjectKey(s.key); return k?.kind === kind && k.name === name; });
+const KEYS = new Keys();
+
 /** One watch per kind of the targets, from `revision`, each event given to its target. */
-async function watchTargets(session: Session, io: CliIO, targets: Waited[], revision: number, consider: (t: Waited, o: AnyObject | undefined) => void) {
+async function watchTargets(session: Session, io: CliIO, targets: Waited[], revision: number, consider: (t: Waited, o: AnyObject | undefined, unreadable?: boolean) => void) {
   const byKind = new Map<Kind, Map<string, Waited>>();
   for (const t of targets) byKind.set(t.kind, (byKind.get(t.kind) ?? new Map()).set(t.name, t));
   return Promise.all([...byKind].map(([kind, named]) => session.store().watch(kind, revision, {
     onEvent: (e) => { const t = named.get(e.object.metadata.name); if (t) consider(t, e.type === 'DELETED' ? undefined : e.object); },
-    onRelist: (l) => { for (const t of named.values()) consider(t, l.items.find((o) => o.metadata.name === t.name)); },
+    onRelist: (l) => { for (const t of named.values()) consider(t, l.items.find((o) => o.metadata.name === t.name), relistedUnreadable(kind, t.name, l.skipped)); },
+    // a key that never decoded here, deleted: now it does not exist
+    onUnreadableGone: (name) => { const t = named.get(name); if (t) consider(t, undefined); },
     onError: (err) => io.err(`warning: watch: ${err.message}\n`),
   })));
 }

@@ -1,0 +1,74 @@
+// xctl commands that name an object whose own key does not decode (real etcd) say so, as `get`
+// does, instead of taking it for absent: `wait --for delete` does not call it deleted (and
+// does once its key is deleted), `label` does not say "not found" (exit 1, not 4), `diff`
+// does not say "(does not exist)" of an object apply writes over.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { createEtcdStore } from '../../pkg/store/etcd-store.js';
+import { Keys } from '../../pkg/store/keys.js';
+import { runXctl } from '../../pkg/cli/program.js';
+import { sleep } from '../../pkg/runtime/backoff.js';
+import { obj } from './helpers.js';
+
+let etcd: TestEtcd;
+beforeAll(async () => { etcd = await startEtcd(); });
+afterAll(async () => { await etcd?.stop(); });
+const keys = new Keys();
+
+async function xctl(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
+  const r = { code: -1, out: '', err: '' };
+  r.code = await runXctl(args, {
+    out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => stdin,
+    env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') },
+  });
+  return r;
+}
+
+const garble = (kind: 'ClusterNetwork' | 'Node', name: string) => etcd.client().put(keys.object(kind, name)).value('{}');
+const said = (kind: string, name: string) => `error: ${kind} "${name}" does not decode (above); apply a good one over it or delete it\n`;
+
+describe('xctl and an object whose own key does not decode', () => {
+  it('wait --for delete does not call it deleted while its key is there', async () => {
+    await garble('ClusterNetwork', 'junk1');
+    const r = await xctl(['wait', 'cn', 'junk1', '--for', 'delete', '--timeout', '1s']);
+    expect(r.code, r.out + r.err).toBe(1);
+    expect(r.out).not.toContain('deleted');
+    expect(r.err).toContain('waiting for clusternetwork/junk1 to reach deletion; its key does not decode (xctl get names it)');
+  });
+
+  it('wait --for delete ends, "deleted", when the key that never decoded is deleted while it waits', async () => {
+    await garble('ClusterNetwork', 'junk2');
+    const waiting = xctl(['wait', 'cn', 'junk2', '--for', 'delete', '--timeout', '30s']);
+    // time for the wait's first read and its watch; deleted earlier, the read finds it gone (also "deleted")
+    await sleep(1500);
+    await etcd.client().delete().key(keys.object('ClusterNetwork', 'junk2'));
+    const r = await waiting;
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe('clusternetwork/junk2 deleted\n');
+  });
+
+  it('label names it as not decoding, exit 1 (not "not found", 4), and labels the others', async () => {
+    await createEtcdStore(etcd.client(), '/xnet').applyAll([obj('Node', 'good3', {})]);
+    await garble('Node', 'junk3');
+    const r = await xctl(['label', 'node', 'junk3', 'good3', 'rack=r1']);
+    expect(r.code, r.err).toBe(1);
+    expect(r.err).toMatch(/^warning: skipped \/xnet\/registry\/objects\/nodes\/junk3: /m);
+    expect(r.err).toContain(said('Node', 'junk3'));
+    expect(r.err).not.toContain('not found');
+    expect(r.out).toBe('node/good3 labeled\n');
+    const missing = await xctl(['label', 'node', 'nope3', 'rack=r1']);
+    expect(missing.code).toBe(4);
+    expect(missing.err).toContain('error: Node "nope3" not found\n');
+  });
+
+  it('diff -f shows the manifest over it as over a live object that does not decode, not one that does not exist', async () => {
+    await garble('ClusterNetwork', 'junk4');
+    const manifest = 'apiVersion: xnet.io/v1alpha1\nkind: ClusterNetwork\nmetadata:\n  name: junk4\nspec:\n  cidr: 10.44.0.0/16\n  hostPrefix: 24\n';
+    const r = await xctl(['diff', '-f', '-'], manifest);
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toContain('--- clusternetwork/junk4 (live, does not decode: apply writes over it)\n');
+    expect(r.err).toMatch(/^warning: skipped \/xnet\/registry\/objects\/clusternetworks\/junk4: /m);
+    const absent = await xctl(['diff', '-f', '-'], manifest.replace('junk4', 'new4'));
+    expect(absent.out).toContain('--- clusternetwork/new4 (does not exist)\n');
+  });
+});
