@@ -287,6 +287,8 @@ export class EtcdStore implements Store {
       return part.map((r, i) => planDelete(this.keys, r, current[i], r.resourceVersion, r.uid)).map((s) => guard?.hold(s) ?? s);
     };
     const steps = await plan(refs);
+    // planned again (a conflict, a lost answer): the incarnation read first, not one made again under its name since
+    for (const s of steps) if (s.uid && byId.get(refId(s.ref))!.uid === undefined) byId.set(refId(s.ref), { ...byId.get(refId(s.ref))!, uid: s.uid });
     if (opts.dryRun) return steps.map((s) => s.result);
     const written = await writeSteps(this.client, steps, {
       limits: this.limits, retry: STORE_TXN_RETRY,

@@ -64,7 +64,8 @@ export function ownDeleteOutcome(first: WriteStep<DeleteResult>, again: WriteSte
   // a mark this request wrote is found there, with nothing left to write
   if (first.result === 'marked' && first.ops.length && again.result === 'marked' && !again.ops.length) return { ...again, doneBefore: true };
   if (again.result !== 'notfound' || first.result === 'notfound') return again;
-  return { ...again, doneBefore: true, result: 'deleted' };
+  // gone (maybe another of its name there now): the uid said deleted is the one read
+  return { ...again, uid: first.uid, doneBefore: true, result: 'deleted' };
 }
 
 /** Pairs each replanned step with the step it replaces (same order, same objects). */

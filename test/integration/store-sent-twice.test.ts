@@ -9,7 +9,7 @@ import { callDeadlines, etcdFaultHandling } from '../../pkg/etcd/client.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import type { WriteProgress } from '../../pkg/store/types.js';
 import { PartialWriteError } from '../../pkg/store/txn-writer.js';
-import { cn, obj } from './helpers.js';
+import { cn, eventually, obj } from './helpers.js';
 
 let etcd: TestEtcd;
 let raw: Etcd3;
@@ -106,6 +106,25 @@ describe('a write sent twice because its reply was lost', () => {
     expect(JSON.parse((await raw.get(objectKey('c6')).string())!).metadata.deletionTimestamp).toEqual(expect.any(String));
     // the one marked is the one a wait waits for
     expect(uids[1]).toBe(held.object.metadata.uid);
+  });
+
+  it('a delete by name sent again deletes the object it read, not one made again under the name meanwhile', async () => {
+    const [first] = await store.applyAll([cn('c7', '10.37.0.0/16')]);
+    const stored = JSON.parse((await raw.get(objectKey('c7')).string())!);
+    const fault = loseFirstReply();
+    let uids: Array<string | undefined> = [];
+    const deleting = store.deleteAll([{ kind: 'ClusterNetwork', name: 'c7' }], { onProgress: fault.onProgress, onUids: (u) => { uids = u; } });
+    // once the first delete landed (its reply lost), another writer makes c7 again (as the
+    // controller makes a node's HostSubnet again), before the client sends the delete again
+    await eventually(async () => (await raw.get(objectKey('c7')).string()) === null, 'the first delete committed', 5000);
+    const again = { ...stored, metadata: { ...stored.metadata, uid: '7e7e7e7e-0000-4000-8000-000000000007' } };
+    await raw.put(objectKey('c7')).value(JSON.stringify(again));
+    const [result] = await deleting;
+    await fault.lost;
+    expect(result).toBe('deleted');
+    // the one made again is still there; the uid said deleted is the one read
+    expect(JSON.parse((await raw.get(objectKey('c7')).string())!).metadata.uid).toBe(again.metadata.uid);
+    expect(uids[0]).toBe(first.object.metadata.uid);
   });
 });
 
