@@ -19,7 +19,7 @@ export interface Ctx {
   leaderKey: string;
   /** the most compares/ops per transaction (etcd --max-txn-ops) */
   maxTxnOps: number;
-  /** a released NIC address is not handed out again for this long */
+  /** a released address is not handed out again for this long (address-cooldown.ts) */
   addressCooldownMs: number;
 }
 

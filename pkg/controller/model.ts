@@ -3,7 +3,7 @@
 // TxnPlan, which updates the cache on commit.
 import { matchLabels, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type Kind, type MacvlanNet, type Node, type Status, type StatusOf } from '../api/index.js';
 import { INDEXED_KINDS, Keys, indexNode } from '../store/keys.js';
-import { IpamKeys, type Claim, type ClaimSpace, type PoolType } from '../ipam/keys.js';
+import { IpamKeys, type Claim, type ClaimRole, type ClaimSpace, type PoolType } from '../ipam/keys.js';
 import type { KvCache, CacheChange } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
 import { monotonicMs } from '../runtime/clock.js';
@@ -45,8 +45,8 @@ export class Model {
   /** "<type>/<pool>" -> address -> the ContainerNics whose spec.ip pins it there (nicPinning) */
   private readonly nicPins = new Map<string, Map<number, Set<string>>>();
 
-  /** "<type>/<pool>/<ip>" -> when that NIC address claim went (monotonic ms), for the reuse cooldown */
-  private readonly released = new Map<string, number>();
+  /** "<type>/<pool>/<ip>" -> when that address claim went (monotonic ms) and whose it was, for the reuse cooldown (address-cooldown.ts) */
+  private readonly released = new Map<string, { at: number; role: ClaimRole }>();
 
   /**
    * name no Node has -> the closest Node names (suggest.ts), or none; kept until a Node comes or
@@ -79,7 +79,7 @@ export class Model {
     if (ck) {
       const poolId = `${ck.type}/${ck.pool}`;
       const addrId = `${poolId}/${ck.ip}`;
-      if (c.prev && !c.kv && ck.space === 'addresses') this.released.set(addrId, c.at ?? monotonicMs());
+      if (c.prev && !c.kv && ck.space === 'addresses') this.released.set(addrId, { at: c.at ?? monotonicMs(), role: parse<Claim>(c.prev).role });
       if (c.kv) this.released.delete(addrId);
       this.claims.file(c, ck);
       return;
@@ -206,17 +206,18 @@ export class Model {
   }
 
   /**
-   * Until when the address stays out of use after its claim went (runtime/clock.ts: monotonic ms), or
-   * undefined when it is free. Kept in memory: a new leader knows only the releases it saw.
+   * Until when the address stays out of use after its claim went (runtime/clock.ts: monotonic ms),
+   * and what that claim was, or undefined when it is free; who must wait it out is the rule of
+   * address-cooldown.ts. Kept in memory: a new leader knows only the releases it saw.
    */
-  coolingUntil(type: PoolType, pool: string, ip: number, cooldownMs: number): number | undefined {
+  coolingUntil(type: PoolType, pool: string, ip: number, cooldownMs: number): { until: number; role: ClaimRole } | undefined {
     // asked for every address a scan passes: nothing released, nothing to look up
     if (this.released.size === 0) return undefined;
     const id = `${type}/${pool}/${ip}`;
-    const at = this.released.get(id);
-    if (at === undefined) return undefined;
-    if (monotonicMs() - at >= cooldownMs) { this.released.delete(id); return undefined; }
-    return at + cooldownMs;
+    const r = this.released.get(id);
+    if (r === undefined) return undefined;
+    if (monotonicMs() - r.at >= cooldownMs) { this.released.delete(id); return undefined; }
+    return { until: r.at + cooldownMs, role: r.role };
   }
 
   claimsIn(type: PoolType, pool: string, space: ClaimSpace): Map<number, ClaimEntry> {

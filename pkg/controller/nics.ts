@@ -18,6 +18,7 @@ import { readyAsShown } from './nic-shown-ready.js';
 import { missingNetwork, missingNodeNote } from './node-missing.js';
 import { olderFirst } from '../api/names.js';
 import { pickFree } from './pick-free.js';
+import { coolingUntil, releasedLately } from './address-cooldown.js';
 import { waitsForNode } from './nic-node-gate.js';
 import { noHostSubnetWhy, offersAddresses } from './hostsubnet-deleting-nics.js';
 import { macvlanHoldersInPass, macvlanRangeText } from './macvlan-exhausted.js';
@@ -311,12 +312,11 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
   const claims = ctx.model.claimsIn(pool.type, pool.name, 'addresses');
   const rp = targetPool(job.state, target);
   const back = heldBackFromPicks(ctx, pool, job.state);
-  const picked = pickFree(target.ranges, claims, rp, (ip) => ctx.model.coolingUntil(pool.type, pool.name, ip, ctx.addressCooldownMs),
-    held?.size ? (ip) => held.has(ip) || back(ip) : back);
+  const picked = pickFree(target.ranges, claims, rp, (ip) => coolingUntil(ctx, pool, ip, 'nic'), held?.size ? (ip) => held.has(ip) || back(ip) : back);
   if ('ip' in picked) return { ip: picked.ip };
   if (picked.coolingUntil !== undefined) {
     const wait = Math.max(0, picked.coolingUntil - monotonicMs());
-    throw new WaitingError('PoolExhausted', `every free address in ${target.describe} was released less than ${Math.round(ctx.addressCooldownMs / 1000)} s ago; the first is reused in ${Math.ceil(wait / 1000)} s`, wait);
+    throw new WaitingError('PoolExhausted', `every free address in ${target.describe} was ${releasedLately(ctx.addressCooldownMs, picked.coolingUntil)}`, wait);
   }
   const holders = pool.type === 'macvlannets' ? macvlanHoldersInPass(ctx, pool.name, target.ranges, job.state) : '';
   throw new WaitingError('PoolExhausted', `no free address left in ${target.describe}${holders}`);

@@ -14,7 +14,7 @@ export interface ControllerOptions {
   /** etcd's --max-txn-ops (128 by default) */
   maxTxnOps?: number;
   gcIntervalMs?: number;
-  /** a released NIC address is not handed out again for this long (default 30 s) */
+  /** a released address is not handed out again for this long (default 30 s; address-cooldown.ts) */
   addressCooldownMs?: number;
   /** a ContainerNic whose Node is missing this long gets a Warning NodeNotFound (default 15 s, the agents' settling grace) */
   settleGraceMs?: number;

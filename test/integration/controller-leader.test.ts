@@ -294,7 +294,7 @@ describe('KvCache.hold and the address cooldown', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(model.coolingUntil('clusternetworks', 'default', ip, 60_000)).toBeUndefined(); // not applied yet
     cache.release();
-    const until = model.coolingUntil('clusternetworks', 'default', ip, 60_000);
+    const until = model.coolingUntil('clusternetworks', 'default', ip, 60_000)?.until;
     expect(until).toBeDefined();
     // from the delete's delivery, not from the release 1.5 s later: between the delete and the
     // moment the test saw it delivered (not within a fixed 1 s of the delete, which a loaded
