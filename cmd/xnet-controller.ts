@@ -13,7 +13,7 @@ const program = addMetricsFlag(addEtcdFlags(daemonCommand('xnet-controller', 'xn
   .addOption(new Option('--lease-ttl <seconds>', 'leader lease TTL: a dead leader is replaced within this').default(DEFAULT_LEADER_TTL_SECONDS).argParser(Number))
   .addOption(new Option('--workers <n>', 'concurrent reconciles').default(DEFAULT_WORKERS).argParser(Number))
   .addOption(new Option('--max-txn-ops <n>', 'etcd --max-txn-ops of the cluster').default(128).argParser(Number))
-  .addOption(new Option('--address-cooldown <seconds>', 'a released NIC address is not handed out again for this long').default(30).argParser(Number));
+  .addOption(new Option('--address-cooldown <seconds>', 'a released address is not handed out again for this long').default(30).argParser(Number));
 
 program.parse();
 const o = program.opts<EtcdFlags & { id?: string; metricsAddr?: string; leaseTtl: number; workers: number; maxTxnOps: number; addressCooldown: number }>();

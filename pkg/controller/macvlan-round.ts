@@ -11,6 +11,7 @@ import type { FairRound } from './macvlan-fair.js';
 import type { GiveBacks } from './macvlan-give-back.js';
 import type { LeavingParts } from './macvlan-leaving.js';
 import type { ClaimEntry } from './model.js';
+import type { AddressTaker } from './address-cooldown.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { Ctx } from './context.js';
 
@@ -76,6 +77,10 @@ export interface MvnRound {
   unmarked?: Array<{ ip: string; node: string }>;
   /** dockerIPAM blocks: addresses held twice on the segment, written in the status (macvlan-conflicts.ts) */
   conflicts?: ConflictsFound;
+  /** until when (monotonic ms) an address stays out of a taker's hands after its release (address-cooldown.ts), or undefined: free now */
+  cooling: (ip: number, taker: AddressTaker) => number | undefined;
+  /** a node's shim, block or refill that found only addresses cooling down, and when the first comes free, by "<node>/<what>" (macvlan-cooling.ts) */
+  coolingWaits: Map<string, number>;
 }
 
 /** The node's IPAM report for this MacvlanNet, decoded once a round. */
@@ -110,18 +115,28 @@ export function tryAdd(r: MvnRound, plan: TxnPlan, add: () => void): boolean {
   return false;
 }
 
+/** Free addresses found for a taker, and when the first cooling one it passed over comes free when it found fewer than it asked for. */
+export interface FreeFound { ips: number[]; coolingUntil?: number }
+
 /**
  * The free addresses of the pool, lowest first, outside every Docker block, for a shim or a
- * refill: not one a node asks for by name, reserved for it (macvlan-reserved.ts).
+ * refill: not one a node asks for by name, reserved for it (macvlan-reserved.ts), nor one still
+ * cooling down for that taker after its release (address-cooldown.ts).
  */
-export function freeAddresses(r: MvnRound, n: number): number[] {
-  const out: number[] = [];
+export function freeAddresses(r: MvnRound, n: number, taker: 'shim' | 'node-pool'): FreeFound {
+  const ips: number[] = [];
   const reserved = r.giveBacks?.wanted;
+  let soonest: number | undefined;
   for (const range of macvlanAddressRange(r.m.spec, r.takenBlocks)) {
-    for (let a = range.first; a <= range.last && out.length < n; a++) if (!r.takenAddrs.has(a) && !reserved?.has(a)) out.push(a);
-    if (out.length >= n) break;
+    for (let a = range.first; a <= range.last && ips.length < n; a++) {
+      if (r.takenAddrs.has(a) || reserved?.has(a)) continue;
+      const until = r.cooling(a, taker);
+      if (until === undefined) ips.push(a);
+      else soonest = Math.min(soonest ?? until, until);
+    }
+    if (ips.length >= n) break;
   }
-  return out;
+  return ips.length < n && soonest !== undefined ? { ips, coolingUntil: soonest } : { ips };
 }
 
 /** Claims one address for the node (guarded: no such claim, no block over it), if it fits. */

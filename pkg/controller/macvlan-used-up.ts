@@ -26,7 +26,8 @@ export interface PlannedPart { status: MacvlanNodeStatus; starved?: string; idle
 export function markUsedUp(ctx: Ctx, r: MvnRound, parts: readonly PlannedPart[], freeing: boolean): string | undefined {
   const starved = parts.filter((p) => p.starved);
   if (!r.fair || !starved.length || r.more || r.again || parts.some((p) => p.idle === undefined)) return undefined;
-  if (!poolUsedUp({ free: freeAddresses(r, 1).length, freeing, idle: parts.map((p) => p.idle!) })) return undefined;
+  const found = freeAddresses(r, 1, 'node-pool');
+  if (!poolUsedUp({ free: found.ips.length, cooling: found.coolingUntil !== undefined, freeing, idle: parts.map((p) => p.idle!) })) return undefined;
   const range = macvlanAddressRange(r.m.spec, r.takenBlocks);
   // looked at last: it reads every claim of the range
   if (claimsLeaving(ctx, r.m, range)) return undefined;

@@ -7,7 +7,7 @@
 // written in the same transaction as the claims it reports.
 import type { MacvlanNet, MacvlanNodeStatus, Node } from '../api/index.js';
 import { blockOf, formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
-import { macvlanAddressRange, macvlanBlockFits, nextFreeMacvlanBlocks } from '../ipam/plan.js';
+import { macvlanAddressRange, macvlanBlockFits } from '../ipam/plan.js';
 import { cidrInterval, contains, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim } from '../ipam/keys.js';
 import { idleCount, planNodePool } from '../dockeripam/node-pool.js';
@@ -34,6 +34,8 @@ type RefusedRequest = { ip: string; reason: string };
 import { freedOnReport, inUseByDocker } from './macvlan-moving.js';
 import { ensureMacvlanFinalizer, finishMacvlanDeletion, isDeletingMacvlan } from './macvlan-deleting.js';
 import { findConflicts, newConflicts } from './macvlan-conflicts.js';
+import { coolingUntil } from './address-cooldown.js';
+import { coolingOutcome, coolingWhy, freeBlock, waitsCooling } from './macvlan-cooling.js';
 import type { AddressConflict } from '../ipam/address-conflicts.js';
 
 /**
@@ -52,6 +54,8 @@ export interface MacvlanOutcome {
   unmarked?: Array<{ ip: string; node: string }>;
   /** dockerIPAM blocks: addresses held twice that the status did not list before (term.ts tells them) */
   conflicts?: AddressConflict[];
+  /** a node's shim, block or refill waits only for released addresses to cool down: ms until the first has (macvlan-cooling.ts) */
+  coolingMs?: number;
 }
 
 export function selectedNodes(ctx: Ctx, m: MacvlanNet): Entry<Node>[] {
@@ -93,7 +97,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
     if (part.lacking) missing++;
     if (part.starved && !starved) {
       starved = `${n.obj.metadata.name}: ${part.starved}`;
-      served = beingRebalanced(r.fair, n.obj.metadata.name);
+      served = beingRebalanced(r.fair, n.obj.metadata.name) || !!coolingWhy(ctx, r, n.obj.metadata.name, 'refill'); // given back, or cooled down
     }
     statusNodes.push(part.status);
   }
@@ -107,7 +111,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   return {
     result: 'synced', ready: allReady, missing, more: r.more || r.again, progress, uid: m.obj.metadata.uid,
     ...(starved ? { starved, starvedServed: served } : {}), ...(r.marked ? { marked: r.marked } : {}), ...(r.unmarked ? { unmarked: r.unmarked } : {}),
-    ...(told.length ? { conflicts: told } : {}),
+    ...(told.length ? { conflicts: told } : {}), ...coolingOutcome(r),
   };
 }
 
@@ -166,6 +170,7 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     // NICs in this round share the pool's RoundPool: mark what they took too.
     nicTaken: roundPool(state, `macvlannets/${name}`).taken,
     reserve, more: false, skipping: false, freeing: false, again: false, leaving: new Map(), unfreed: [], reclaimed: new Map(), outside: new Map(), reports: new Map(),
+    cooling: (ip, taker) => coolingUntil(ctx, { type: 'macvlannets', name }, ip, taker), coolingWaits: new Map(),
   };
   state.set(`mvn/${name}`, r.rp);
   sortOwnClaims(ctx, r, selected, plan);
@@ -263,8 +268,8 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
   // a block this transaction deletes may be the room this node needs: plan again after it
   if (noBlock && r.freeing) r.again = true;
   const waiting = !skipped && (r.more || r.again) && (noBlock || noShim) ? 'waiting for the next transaction of this pool' : undefined;
-  const lacking = skipped || waiting ? undefined : noBlock ? `no free /${r.m.spec.blockPrefix} block left for Docker`
-    : noShim ? 'no free address left for the host shim' : undefined;
+  const lacking = skipped || waiting ? undefined : noBlock ? coolingWhy(ctx, r, node, 'block') ?? `no free /${r.m.spec.blockPrefix} block left for Docker`
+    : noShim ? coolingWhy(ctx, r, node, 'shim') ?? 'no free address left for the host shim' : undefined;
   const starved = lacking || waiting || skipped || r.more ? undefined : pool?.starved;
   const maxFree = maxFreeOf(r.fair, node);
   // Docker there still hands out the old block: the node's part is not in place yet
@@ -295,7 +300,7 @@ function ensureBlock(r: MvnRound, node: string, plan: TxnPlan): string | undefin
   const have = r.blocks.get(node)?.claim.cidr;
   if (have) return have;
   if (r.more || r.skipping) return undefined;
-  const [b] = nextFreeMacvlanBlocks(r.m.spec, r.takenBlocks, r.takenAddrs, 1);
+  const b = freeBlock(r, node);
   if (!b) return undefined;
   const iv = cidrInterval(b);
   const key = r.blockSpace + padIp(b.base);
@@ -316,7 +321,9 @@ function ensureShim(r: MvnRound, node: string, plan: TxnPlan): string | undefine
   const fresh = r.newShims.get(node);
   if (fresh) return fresh;
   if (r.more || r.skipping) return undefined;
-  const [ip] = freeAddresses(r, 1);
+  const found = freeAddresses(r, 1, 'shim');
+  waitsCooling(r, node, 'shim', found.coolingUntil);
+  const [ip] = found.ips;
   if (ip === undefined || !claimAddress(r, ip, { owner: r.owner, role: 'shim', ip: formatIPv4(ip), node }, plan)) return undefined;
   r.newShims.set(node, formatIPv4(ip));
   return formatIPv4(ip);
@@ -360,11 +367,13 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   // a small pool's refills leave what ContainerNics waiting need (macvlan-fair.ts `spare`); no
   // refill for a node whose agent never reported (what it holds stays: macvlan-agent.ts agentStarted)
   const more = !agentStarted(ctx, node) ? 0 : r.fair ? Math.min(p.more, r.fair.spare) : p.more;
-  // (nor one a node asks for by name: freeAddresses skips it)
-  for (const ip of freeAddresses(r, more + returned.size).filter((a) => !returned.has(a)).slice(0, more)) claim(ip);
+  // (nor one a node asks for by name, nor one cooling down after its release: freeAddresses skips them)
+  const refill = freeAddresses(r, more ? more + returned.size : 0, 'node-pool');
+  waitsCooling(r, node, 'refill', refill.coolingUntil);
+  for (const ip of refill.ips.filter((a) => !returned.has(a)).slice(0, more)) claim(ip);
   // counted only on a small pool whose node asks: a large pool never runs out under its nodes
   const idle = idleCount(held, report);
-  const starved = r.fair && report?.want ? starvedWhy(r.fair, node, idle, report) : undefined;
+  const starved = r.fair && report?.want ? (idle === 0 ? coolingWhy(ctx, r, node, 'refill') : undefined) ?? starvedWhy(r.fair, node, idle, report) : undefined;
   return { addresses: addresses(), refused, idle, ...(starved ? { starved } : {}) };
 }
 

@@ -389,8 +389,8 @@ export class Term implements Ctx {
     const o = await this.addrExecutor(`macvlannets/${name}`).submit({ type: 'mvn', name }) as MacvlanOutcome;
     // its delete finished (macvlan-deleting.ts), a commit of our own: its NICs are told it is gone
     if (o.result === 'gone') for (const n of this.model.objects<ContainerNic>('ContainerNic')) if (n.obj.spec.network.macvlanNet === name) this.enqueue('ContainerNic', n.obj.metadata.name);
-    // more nodes than one transaction holds: the next part at once, not after a backoff
-    if (o.more) this.enqueue('MacvlanNet', name, o.progress ? undefined : 200);
+    // more nodes than one transaction holds: the next part at once, not after a backoff; a node's part waiting for released addresses to cool down: when the first has (nothing else wakes it then)
+    if (o.more || o.coolingMs !== undefined) this.enqueue('MacvlanNet', name, o.more ? (o.progress ? undefined : 200) : o.coolingMs);
     // a node's containers wait for an address the pool no longer has: said where users look
     // (Normal while others give back what it lacks: it comes within seconds)
     if (o.starved) void this.c.events.record({ kind: 'MacvlanNet', name, uid: o.uid }, o.starvedServed ? 'Normal' : 'Warning', 'PoolExhausted', o.starved);

@@ -20,16 +20,18 @@ export interface PoolAtRest {
   freeing: boolean;
   /** each selected node's idle pre-claims once the round has committed (all it holds, while its agent does not report) */
   idle: readonly number[];
+  /** addresses of the range free but still cooling down after their release (../controller/address-cooldown.ts): they come back by themselves */
+  cooling?: boolean;
 }
 
 /**
  * Whether nothing can come to a node with no address at hand within its request's bound:
- * nothing free, nothing being freed, nothing idle on any node to ask back. An idle pre-claim
+ * nothing free, nothing cooling down, nothing being freed, nothing idle on any node to ask back. An idle pre-claim
  * anywhere, even one the fair share leaves where it is, and the request waits as before: the
  * pool is not used up, and the user would be told to free an address that is free.
  */
 export function poolUsedUp(p: PoolAtRest): boolean {
-  return p.free === 0 && !p.freeing && p.idle.every((n) => n === 0);
+  return p.free === 0 && !p.cooling && !p.freeing && p.idle.every((n) => n === 0);
 }
 
 /**

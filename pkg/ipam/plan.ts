@@ -128,7 +128,7 @@ export function hostSubnetLayout(cn: ClusterNetwork['spec'], spec: HostSubnet['s
  * single addresses at the bottom.
  */
 export function nextFreeMacvlanBlocks(
-  spec: MacvlanNet['spec'], takenBlocks: Interval[], takenAddresses: ReadonlySet<number>, n: number,
+  spec: MacvlanNet['spec'], takenBlocks: Interval[], takenAddresses: { has(ip: number): boolean }, n: number,
 ): Cidr[] {
   const range = macvlanRange(spec);
   const p = spec.blockPrefix ?? 28;

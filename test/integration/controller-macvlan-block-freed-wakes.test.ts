@@ -11,7 +11,9 @@ import { obj } from './controller-helpers.js';
 import { eventually } from './helpers.js';
 import { useMacvlanParts } from './macvlan-parts.js';
 
-const fx = useMacvlanParts();
+// a freed shim address cools down first (--address-cooldown, address-cooldown.ts: short here), and
+// the waiting node gets it once it has, still far below the retry
+const fx = useMacvlanParts({ addressCooldownMs: 2_000 });
 /** Longer than the waiting part's retries take to back off past the wait below (as controller-block-freed-wakes.test.ts). */
 const WAITING_FOR_MS = 30_000;
 /** Far below the retry the work queue has then scheduled. */

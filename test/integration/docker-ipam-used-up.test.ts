@@ -20,7 +20,9 @@ import { createLogger } from '../../pkg/log.js';
 import { eventually, obj, statusOf } from './controller-helpers.js';
 import { useMacvlanParts } from './macvlan-parts.js';
 
-const fx = useMacvlanParts();
+// a ContainerNic's address, once freed, cools down before a node's refill takes it
+// (--address-cooldown, pkg/controller/address-cooldown.ts): short here, well within a request's 20 s
+const fx = useMacvlanParts({ addressCooldownMs: 2_000 });
 const log = createLogger('agent');
 log.level = 'error';
 /** the plugin's bound on a request (NodeIpamOptions.waitMs, its default) */
@@ -150,7 +152,7 @@ describe('docker run on a MacvlanNet pool used up everywhere', () => {
     if (over) expect((await asked).error?.message ?? 'served').toBe('still waiting');
     expect(seen.usedUp).toBeUndefined();
     expect(statusOf(await fx.store.get('MacvlanNet', mvn)).poolUsedUp).toBeUndefined();
-    // the agent takes the NIC out and says so: its address comes to the request
+    // the agent takes the NIC out and says so: its address comes to the request, once cooled down
     await fx.store.deleteStatus('ContainerNic', nics[0], { node });
     const got = await asked;
     expect(got.error?.message ?? 'served').toBe('served');

@@ -51,6 +51,8 @@ describe('the controller\'s rule: a pool used up everywhere', () => {
     expect(poolUsedUp({ free: 0, freeing: true, idle: [0, 0] })).toBe(false);
     // one idle on another node: a rebalance may bring it (or it stays at its fair share)
     expect(poolUsedUp({ free: 0, freeing: false, idle: [0, 1] })).toBe(false);
+    // free ones only cooling down after their release (--address-cooldown): they come back by themselves
+    expect(poolUsedUp({ free: 0, cooling: true, freeing: false, idle: [0, 0] })).toBe(false);
   });
 });
 

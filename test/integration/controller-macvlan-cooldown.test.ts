@@ -1,0 +1,87 @@
+// An address a ContainerNic released cools down (--address-cooldown: neighbours' ARP caches on
+// the segment may still map it to the container that left) before anyone takes it again, not
+// only another ContainerNic: on a MacvlanNet the round's own takers (a node's host shim, its
+// refill of pre-claimed addresses for its IPAM plugin, a node's Docker block) handed it out at
+// once, the moment the NIC's claim went. Real etcd and the real controller; the nodes' agents
+// are their status keys, written as pkg/dockeripam/book.ts writes them.
+import { describe, expect, it } from 'vitest';
+import { eventually, obj, statusOf } from './controller-helpers.js';
+import { useMacvlanParts } from './macvlan-parts.js';
+
+/** Long enough to look at the round after the release while it lasts; short for the test. */
+const COOLDOWN_MS = 6_000;
+const fx = useMacvlanParts({ addressCooldownMs: COOLDOWN_MS });
+const { partOf, claimed, report } = fx;
+
+const nic = (name: string, node: string, mvn: string) =>
+  obj('ContainerNic', name, { node, container: name, ifName: 'mv0', network: { macvlanNet: mvn } });
+const ipOf = async (name: string) => statusOf(await fx.store.get('ContainerNic', name)).ip as string | undefined;
+const gone = async (name: string) => !(await fx.store.get('ContainerNic', name));
+/** Waits out the cooldown, then long enough for a round requeued at its end (far below the 30 s backoff it would otherwise wait). */
+const COOLED_WAIT_MS = COOLDOWN_MS + 6_000;
+
+describe('an address a ContainerNic released on a MacvlanNet', () => {
+  it('is not a node\'s refilled pre-claim before the cooldown, and the asking node is told so, not that the pool is used up', async () => {
+    // a /29: the node's shim, one NIC, and the node's containers use the six others
+    await fx.segment('cool', { subnet: '198.19.61.0/24', ipRange: '198.19.61.8/29', dockerIPAM: 'xnet', hostShim: true }, 'cool', ['co-1']);
+    await fx.store.applyAll([nic('cn-1', 'co-1', 'cool')]);
+    const freed = await eventually(() => ipOf('cn-1'), 'cn-1 allocated');
+    await report('cool', 'co-1', {});
+    const held = await eventually(async () => { const a = (await partOf('cool', 'co-1'))?.addresses; return a?.length === 6 && a; }, 'co-1 holds the six others');
+    await report('cool', 'co-1', { assigned: held.map((ip) => ({ ip })), want: 1 });
+    await eventually(async () => (await partOf('cool', 'co-1'))?.usedUp === true, 'the pool used up for co-1');
+    // the NIC goes (its agent never put it anywhere: released at once); co-1 still asks
+    await fx.store.delete('ContainerNic', 'cn-1');
+    await eventually(() => gone('cn-1'), 'cn-1 gone');
+    const waiting = await eventually(async () => { const p = await partOf('cool', 'co-1'); return p && !p.usedUp && p; }, 'co-1\'s part after the release');
+    expect(waiting.addresses).toEqual(held);
+    expect((await claimed('cool')).get(freed)).toBeUndefined();
+    expect(waiting.ready).toBe(false);
+    expect(waiting.message).toMatch(/^no address at hand for its containers yet: every free address in the range was released less than 6 s ago; the first is reused in [1-6] s$/);
+    expect(statusOf(await fx.store.get('MacvlanNet', 'cool')).poolUsedUp).toBeUndefined();
+    // once cooled, it is co-1's, without anything else happening to wake the round
+    const given = await eventually(async () => { const c = (await claimed('cool')).get(freed); return c && c; }, `${freed} claimed again`, COOLED_WAIT_MS);
+    expect(given).toMatchObject({ role: 'node-pool', node: 'co-1' });
+    expect((await partOf('cool', 'co-1'))?.addresses).toContain(freed);
+    await fx.expectClean();
+  }, 60_000);
+
+  it('is not a joining node\'s shim address before the cooldown; the node waits, says why, and gets it after', async () => {
+    // a /29: cs-1's shim and seven NICs, then one NIC goes and cs-2 joins, wanting a shim
+    await fx.segment('cools', { subnet: '198.19.62.0/24', ipRange: '198.19.62.8/29', dockerIPAM: 'xnet', hostShim: true }, 'cools', ['cs-1']);
+    const nics = Array.from({ length: 7 }, (_, i) => nic(`cs-nic-${i}`, 'cs-1', 'cools'));
+    await fx.store.applyAll(nics);
+    for (const n of nics) await eventually(() => ipOf(n.metadata.name), `${n.metadata.name} allocated`);
+    const freed = (await ipOf('cs-nic-3'))!;
+    await fx.store.delete('ContainerNic', 'cs-nic-3');
+    await eventually(async () => await gone('cs-nic-3') && !(await claimed('cools')).has(freed), 'cs-nic-3 gone, its claim too');
+    await fx.join('cools', ['cs-2']);
+    const waiting = await eventually(() => partOf('cools', 'cs-2'), 'cs-2\'s part');
+    expect(waiting.shimAddress).toBeUndefined();
+    expect((await claimed('cools')).get(freed)).toBeUndefined();
+    expect(waiting.message).toMatch(/^no address for the host shim yet: every free address in the range was released less than 6 s ago; the first is reused in [1-6] s$/);
+    const shim = await eventually(async () => (await partOf('cools', 'cs-2'))?.shimAddress, 'cs-2\'s shim address', COOLED_WAIT_MS);
+    expect(shim).toBe(freed);
+    expect((await claimed('cools')).get(freed)).toMatchObject({ role: 'shim', node: 'cs-2' });
+    await fx.expectClean();
+  }, 60_000);
+
+  it('dockerIPAM blocks: is in no joining node\'s Docker block before the cooldown; the node waits, says why, and gets that block after', async () => {
+    // two /29 blocks in the range: bl-1's at the top, one NIC in the other, which then goes
+    await fx.segment('coolb', { subnet: '198.19.63.0/24', ipRange: '198.19.63.16/28', dockerIPAM: 'blocks', blockPrefix: 29, hostShim: false }, 'coolb', ['bl-1']);
+    expect(await eventually(async () => (await partOf('coolb', 'bl-1'))?.dockerRange, 'bl-1\'s block')).toBe('198.19.63.24/29');
+    await fx.store.applyAll([nic('bl-nic', 'bl-1', 'coolb')]);
+    const freed = await eventually(() => ipOf('bl-nic'), 'bl-nic allocated');
+    expect(freed).toBe('198.19.63.16');
+    await fx.store.delete('ContainerNic', 'bl-nic');
+    await eventually(async () => await gone('bl-nic') && !(await claimed('coolb')).has(freed), 'bl-nic gone, its claim too');
+    await fx.join('coolb', ['bl-2']);
+    // Docker hands out its block's lowest address first: the block holding the cooling one waits
+    const waiting = await eventually(() => partOf('coolb', 'bl-2'), 'bl-2\'s part');
+    expect(waiting.dockerRange).toBeUndefined();
+    expect(waiting.message).toMatch(/^no \/29 block for Docker yet: every free one holds an address released less than 6 s ago; the first is reused in [1-6] s$/);
+    const block = await eventually(async () => (await partOf('coolb', 'bl-2'))?.dockerRange, 'bl-2\'s block', COOLED_WAIT_MS);
+    expect(block).toBe('198.19.63.16/29');
+    await fx.expectClean();
+  }, 60_000);
+});
