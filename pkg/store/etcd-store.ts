@@ -17,7 +17,7 @@ import { STORE_TXN_RETRY } from '../runtime/backoff.js';
 import { ETCD_DEFAULT_LIMITS, type EtcdLimits } from '../etcd/limits.js';
 import { planDelete, planWrite, type Current, type ObjectRef, type Stored, type WriteMode, type WriteStep } from './write-plan.js';
 import { packSteps, writeSteps } from './txn-writer.js';
-import { keepOwnOutcomes, ownDeleteOutcome, replanApply } from './own-writes.js';
+import { heldToFirstRead, keepOwnOutcomes, ownDeleteOutcome, replanApply } from './own-writes.js';
 import { removeOrphanedNodeStatuses } from './status-cleanup.js';
 import { HeldGuard } from './delete-guard.js';
 import { decodeObjectKeys, readObjectKeys } from './read-objects.js';
@@ -282,13 +282,13 @@ export class EtcdStore implements Store {
     rejectDuplicates(refs);
     const byId = new Map(refs.map((r) => [refId(r), r]));
     const guard = opts.guard && new HeldGuard(this.keys, opts.guard);
+    // planned again (a conflict, a lost answer): the key read first, not one made under its name since
+    const firstRead = new Map<string, string>();
     const plan = async (part: Array<ObjectRef & { resourceVersion?: string; uid?: string }>) => {
-      const current = await this.readCurrent(part);
+      const current = heldToFirstRead(part.map(refId), await this.readCurrent(part), firstRead);
       return part.map((r, i) => planDelete(this.keys, r, current[i], r.resourceVersion, r.uid)).map((s) => guard?.hold(s) ?? s);
     };
     const steps = await plan(refs);
-    // planned again (a conflict, a lost answer): the incarnation read first, not one made again under its name since
-    for (const s of steps) if (s.uid && byId.get(refId(s.ref))!.uid === undefined) byId.set(refId(s.ref), { ...byId.get(refId(s.ref))!, uid: s.uid });
     if (opts.dryRun) return steps.map((s) => s.result);
     const written = await writeSteps(this.client, steps, {
       limits: this.limits, retry: STORE_TXN_RETRY,

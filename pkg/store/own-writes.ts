@@ -68,6 +68,23 @@ export function ownDeleteOutcome(first: WriteStep<DeleteResult>, again: WriteSte
   return { ...again, uid: first.uid, doneBefore: true, result: 'deleted' };
 }
 
+/**
+ * What a delete plans from: the stored keys as read first (`firstRead`: id -> create_revision,
+ * '0' for none, filled on the first call), and on a replan only those still the same key. One
+ * deleted and made again since (another create_revision: the controller's HostSubnet for its
+ * node), or made since the first read found none, counts as absent, so the delete leaves it
+ * alone. A key's create_revision, not the object's uid: a key that does not decode has no uid,
+ * and one overwritten with a value that does not decode (no uid now) is still the key read.
+ */
+export function heldToFirstRead<C extends { kv: { create_revision: string } }>(ids: string[], current: Array<C | undefined>, firstRead: Map<string, string>): Array<C | undefined> {
+  return current.map((c, i) => {
+    const created = String(c?.kv.create_revision ?? 0);
+    const first = firstRead.get(ids[i]);
+    if (first === undefined) firstRead.set(ids[i], created);
+    return first === undefined || first === created ? c : undefined;
+  });
+}
+
 /** Pairs each replanned step with the step it replaces (same order, same objects). */
 export function keepOwnOutcomes<R>(first: WriteStep<R>[], again: WriteStep<R>[], own: (a: WriteStep<R>, b: WriteStep<R>) => WriteStep<R>): WriteStep<R>[] {
   return again.map((s, i) => own(first[i], s));
