@@ -3,17 +3,18 @@
 // does once its key is deleted), `label` does not say "not found" (exit 1, not 4), `diff`
 // does not say "(does not exist)" of an object apply writes over.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { etcdMetric, startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { runXctl } from '../../pkg/cli/program.js';
-import { sleep } from '../../pkg/runtime/backoff.js';
-import { obj } from './helpers.js';
+import { eventually, obj } from './helpers.js';
 
 let etcd: TestEtcd;
 beforeAll(async () => { etcd = await startEtcd(); });
 afterAll(async () => { await etcd?.stop(); });
 const keys = new Keys();
+/** etcd's own count of open watchers */
+const watchers = () => etcdMetric(etcd.endpoints[0], 'etcd_debugging_mvcc_watcher_total');
 
 async function xctl(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
   const r = { code: -1, out: '', err: '' };
@@ -38,9 +39,11 @@ describe('xctl and an object whose own key does not decode', () => {
 
   it('wait --for delete ends, "deleted", when the key that never decoded is deleted while it waits', async () => {
     await garble('ClusterNetwork', 'junk2');
-    const waiting = xctl(['wait', 'cn', 'junk2', '--for', 'delete', '--timeout', '30s']);
-    // time for the wait's first read and its watch; deleted earlier, the read finds it gone (also "deleted")
-    await sleep(1500);
+    const before = await watchers();
+    const waiting = xctl(['wait', 'cn', 'junk2', '--for', 'delete', '--timeout', '20s']);
+    // the wait watches once it has read the key (wait.ts): deleted after that, only its watch
+    // can tell (deleted before, its read would find it gone, and the wiring would go untested)
+    await eventually(async () => (await watchers()) > before, 'the wait watches', 10_000);
     await etcd.client().delete().key(keys.object('ClusterNetwork', 'junk2'));
     const r = await waiting;
     expect(r.code, r.err).toBe(0);
