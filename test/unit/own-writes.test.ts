@@ -1,7 +1,7 @@
 // Which outcome a write planned again reports (pkg/store/own-writes.ts): its own first plan's
 // when what is stored shows that plan done, else what the new plan says.
 import { describe, expect, it } from 'vitest';
-import { ownApplyOutcome, ownDeleteOutcome } from '../../pkg/store/own-writes.js';
+import { heldToFirstRead, ownApplyOutcome, ownDeleteOutcome } from '../../pkg/store/own-writes.js';
 import type { WriteStep } from '../../pkg/store/write-plan.js';
 import type { ApplyChange, DeleteResult } from '../../pkg/store/types.js';
 import type { AnyObject } from '../../pkg/api/index.js';
@@ -36,5 +36,22 @@ describe('ownDeleteOutcome', () => {
   it('one that was not found stays not found, one still there is planned anew', () => {
     expect(ownDeleteOutcome(del('notfound'), del('notfound')).result).toBe('notfound');
     expect(ownDeleteOutcome(del('deleted', true), del('marked', true)).result).toBe('marked');
+  });
+});
+
+describe('heldToFirstRead', () => {
+  const at = (create_revision: string) => ({ kv: { create_revision } });
+  it('the first read is what later reads are held to: the same key stays, another or a new one counts as absent', () => {
+    const first = new Map<string, string>();
+    const read = [at('5'), at('7'), undefined];
+    expect(heldToFirstRead(['a', 'b', 'c'], read, first)).toEqual(read);
+    const again = [at('5'), at('9'), at('11')];
+    expect(heldToFirstRead(['a', 'b', 'c'], again, first)).toEqual([again[0], undefined, undefined]);
+  });
+  it('a key gone since stays gone; a replan of part of the refs is held ref by ref', () => {
+    const first = new Map<string, string>();
+    heldToFirstRead(['a', 'b'], [at('5'), at('6')], first);
+    expect(heldToFirstRead(['b'], [undefined], first)).toEqual([undefined]);
+    expect(heldToFirstRead(['b'], [at('6')], first)).toEqual([at('6')]);
   });
 });
