@@ -57,6 +57,20 @@ export function hostSubnetUsers(hs: HostSubnet, nics: Iterable<ContainerNic>, go
 }
 
 /**
+ * The NICs that keep using a HostSubnet whose key does not decode (its node and network cannot
+ * be read): those whose status.hostSubnet, the controller's word, names it, not being deleted
+ * and not in `going`. Sorted by name.
+ */
+export function reportedHostSubnetUsers(name: string, nics: Iterable<ContainerNic>, going: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const nic of nics) {
+    if (nic.status?.hostSubnet !== name || nic.metadata.deletionTimestamp || going.has(`ContainerNic/${nic.metadata.name}`)) continue;
+    out.push(nic.metadata.name);
+  }
+  return out.sort();
+}
+
+/**
  * The NICs that keep using a Node: every one whose spec.node names it, on any network, not being
  * deleted and not in `going`. Its delete takes their addresses as a network's does: the
  * controller deletes the HostSubnets made for the node and frees its MacvlanNet parts, so each

@@ -25,7 +25,7 @@ async function xctl(args: string[], stdin = ''): Promise<{ code: number; out: st
   return r;
 }
 
-const garble = (kind: 'ClusterNetwork' | 'Node', name: string) => etcd.client().put(keys.object(kind, name)).value('{}');
+const garble = (kind: 'ClusterNetwork' | 'Node' | 'HostSubnet', name: string) => etcd.client().put(keys.object(kind, name)).value('{}');
 const said = (kind: string, name: string) => `error: ${kind} "${name}" does not decode (above); apply a good one over it or delete it\n`;
 
 describe('xctl and an object whose own key does not decode', () => {
@@ -73,5 +73,25 @@ describe('xctl and an object whose own key does not decode', () => {
     expect(r.err).toMatch(/^warning: skipped \/xnet\/registry\/objects\/clusternetworks\/junk4: /m);
     const absent = await xctl(['diff', '-f', '-'], manifest.replace('junk4', 'new4'));
     expect(absent.out).toContain('--- clusternetwork/new4 (does not exist)\n');
+  });
+
+  it('delete of a network, Node or HostSubnet in use is refused (exit 3) though its key does not decode: its NICs are told by its name', async () => {
+    const store = createEtcdStore(etcd.client(), '/xnet');
+    const nicOn = (name: string, node: string) => ({ ...obj('ContainerNic', name, { node, container: `c-${name}`, ifName: 'eth1', network: { clusterNetwork: 'junknet5' } }) });
+    await store.applyAll([obj('ClusterNetwork', 'junknet5', { cidr: '10.55.0.0/16', hostPrefix: 24 }), obj('Node', 'junknode5', {}),
+      obj('HostSubnet', 'junknet5-junknode5', { node: 'junknode5', clusterNetwork: 'junknet5' }), nicOn('nic5', 'junknode5')]);
+    // the controller's word that nic5 is on that HostSubnet (no controller runs here)
+    await store.writeStatus('ContainerNic', 'nic5', { controller: true }, { hostSubnet: 'junknet5-junknode5' });
+    for (const [kind, name] of [['ClusterNetwork', 'junknet5'], ['Node', 'junknode5'], ['HostSubnet', 'junknet5-junknode5']] as const) {
+      await garble(kind, name);
+      const r = await xctl(['delete', kind.toLowerCase(), name]);
+      expect(r.code, `${kind}: ${r.out}${r.err}`).toBe(3);
+      expect(r.err).toContain(`error: conflict: ${kind.toLowerCase()}/${name} is in use by 1 ContainerNic (nic5)`);
+      expect(await etcd.client().get(keys.object(kind, name)).string()).toBe('{}');
+    }
+    // with --force it goes, as one that decodes does
+    const forced = await xctl(['delete', 'cn', 'junknet5', '--force']);
+    expect(forced.code, forced.err).toBe(0);
+    expect(await etcd.client().get(keys.object('ClusterNetwork', 'junknet5')).string()).toBeNull();
   });
 });

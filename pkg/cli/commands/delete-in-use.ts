@@ -2,7 +2,7 @@
 // refused as a conflict before anything is written, or, with --force, done with a warning. The
 // delete is held to the check (store DeleteGuard): a NIC applied between the two makes the
 // check run again instead of going unseen.
-import { hostSubnetUsers, isNetworkKind, networkUsers, nodeUsers } from '../../api/network-users.js';
+import { hostSubnetUsers, isNetworkKind, networkUsers, nodeUsers, reportedHostSubnetUsers } from '../../api/network-users.js';
 import type { ContainerNic, HostSubnet, Kind } from '../../api/index.js';
 import type { DeleteGuard, Store } from '../../store/types.js';
 import type { CliIO } from '../io.js';
@@ -14,7 +14,7 @@ const SHOWN = 5;
 const listed = (names: string[]): string => firstFew(names, SHOWN);
 
 /** The targets the check reads: networks, HostSubnets and Nodes, found or not (one created after the check must wait for it). */
-const checked = (targets: { kind: Kind; name: string }[]) => targets.filter((t) => isNetworkKind(t.kind) || t.kind === 'HostSubnet' || t.kind === 'Node');
+const checked = <T extends { kind: Kind; name: string }>(targets: T[]) => targets.filter((t) => isNetworkKind(t.kind) || t.kind === 'HostSubnet' || t.kind === 'Node');
 
 type Users = readonly [what: string, nics: string[]];
 
@@ -51,19 +51,26 @@ async function inUse(store: Store, targets: Selected[]): Promise<{ found: string
   const nets: string[] = [];
   const subnets: HostSubnet[] = [];
   const nodes: string[] = [];
+  const unreadableSubnets: string[] = [];
   const refs = checked(targets);
   // all in one read (a few for a batch larger than one transaction takes), not one per target
-  const objs = await store.getMany(refs);
+  const objs = await store.readMany(refs);
   refs.forEach((t, i) => {
-    const o = objs[i];
+    const { object: o, skipped } = objs[i];
+    // one whose key does not decode is there all the same (the delete removes it): its users are told by its name
+    const undecodable = !o && skipped.length > 0 && t.uid === undefined;
     // one that is gone, already being deleted, or made again since it was selected (left alone) is no new harm
-    if (!o || o.metadata.deletionTimestamp || !deletes(t, o)) return;
-    if (o.kind === 'HostSubnet') subnets.push(o); else if (o.kind === 'Node') nodes.push(t.name); else nets.push(`${t.kind}/${t.name}`);
+    if (!undecodable && (!o || o.metadata.deletionTimestamp || !deletes(t, o))) return;
+    if (t.kind === 'Node') nodes.push(t.name);
+    else if (t.kind !== 'HostSubnet') nets.push(`${t.kind}/${t.name}`);
+    else if (o) subnets.push(o as HostSubnet);
+    else unreadableSubnets.push(t.name);
   });
   const going = goingNics(targets, nics);
   const users: Users[] = [
     ...networkUsers(nets, nics, going),
     ...subnets.map((hs) => [`HostSubnet/${hs.metadata.name}`, hostSubnetUsers(hs, nics, going)] as const),
+    ...unreadableSubnets.map((name) => [`HostSubnet/${name}`, reportedHostSubnetUsers(name, nics, going)] as const),
     ...nodes.map((n) => [`Node/${n}`, nodeUsers(n, nics, going)] as const),
   ];
   return { found: users.filter(([, u]) => u.length).map(inUseBy), revision: read.revision };
