@@ -26,7 +26,7 @@ const touches = (req: TxnRequest, k: string) =>
  * `committed`: after that transaction committed, its answer then lost and the transaction sent
  * again, as etcd3 sends a call again after a transport error).
  */
-async function deleteRacing(names: string[], name: string, committed: boolean, race: () => Promise<unknown>) {
+async function deleteRacing(names: string[], name: string, committed: boolean, race: () => Promise<unknown>, onUids?: (u: Array<string | undefined>) => void) {
   let raced = false;
   const results = await throughTxnHook(client, async (req, send) => {
     if (raced || !touches(req, key(name))) return send(req);
@@ -35,7 +35,7 @@ async function deleteRacing(names: string[], name: string, committed: boolean, r
     await send(req);
     await race();
     return send(req);
-  }, () => store.deleteAll(names.map((n) => ({ kind: 'ClusterNetwork' as const, name: n }))));
+  }, () => store.deleteAll(names.map((n) => ({ kind: 'ClusterNetwork' as const, name: n })), { onUids }));
   expect(raced, 'the other writer wrote between the read and the commit').toBe(true);
   return results;
 }
@@ -43,6 +43,16 @@ async function deleteRacing(names: string[], name: string, committed: boolean, r
 const good = (name: string, uid: string) => JSON.stringify({ ...cn(name, '10.61.0.0/16'), metadata: { name, uid } });
 
 describe('a delete planned again', () => {
+  it('of an object made again under its name after its delete committed leaves the new one, and says deleted with the uid read', async () => {
+    const [first] = await store.applyAll([cn('again0', '10.60.0.0/16')]);
+    const made = good('again0', '60606060-0000-4000-8000-000000000000');
+    let uids: Array<string | undefined> = [];
+    const results = await deleteRacing(['again0'], 'again0', true, async () => { await other.put(key('again0')).value(made); }, (u) => { uids = u; });
+    expect(results).toEqual(['deleted']);
+    expect(uids).toEqual([first.object.metadata.uid]);
+    expect(await stored('again0')).toBe(made);
+  });
+
   it('of a key that does not decode leaves the object made again under its name after its delete committed', async () => {
     await other.put(key('bad1')).value('{}');
     const made = good('bad1', '61616161-0000-4000-8000-000000000001');
