@@ -1,7 +1,8 @@
 // xctl commands that name an object whose own key does not decode (real etcd) say so, as `get`
 // does, instead of taking it for absent: `wait --for delete` does not call it deleted (and
 // does once its key is deleted), `label` does not say "not found" (exit 1, not 4), `diff`
-// does not say "(does not exist)" of an object apply writes over.
+// does not say "(does not exist)" of an object apply writes over, and `delete` of a network,
+// Node or HostSubnet in use is refused as for one that decodes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdMetric, startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
