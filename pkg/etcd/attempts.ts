@@ -16,12 +16,27 @@ export interface Attempts { failed: number; mayHaveReached: boolean }
  */
 export const noneReached = (a: Attempts): boolean => a.failed > 0 && !a.mayHaveReached;
 
+/**
+ * Disabled whenever no tracked call is in flight (as heal.ts's): while an AsyncLocalStorage is
+ * enabled, Node runs a hook on every promise of the process, and a process that wrote through
+ * the store once (a test or a benchmark that applies objects, then runs a controller in the
+ * same process) paid it on every gRPC call and every work item after.
+ */
 const current = new AsyncLocalStorage<Attempts>();
+let tracking = 0;
 
 /** `call()`, each failed attempt of the etcd requests it makes noted in `attempts` (client.ts instrument). */
-export function trackAttempts<T>(attempts: Attempts, call: () => Promise<T>): Promise<T> {
-  return current.run(attempts, call);
+export async function trackAttempts<T>(attempts: Attempts, call: () => Promise<T>): Promise<T> {
+  tracking++;
+  try {
+    return await current.run(attempts, call);
+  } finally {
+    if (--tracking === 0) current.disable();
+  }
 }
+
+/** Whether a tracked call is in flight (tests: the hooks are off when none is). */
+export const trackingAttempts = (): boolean => tracking > 0;
 
 /** One attempt of a request failed; `withoutEffect`: it certainly did not reach etcd, or etcd refused it without effect. */
 export function attemptFailed(withoutEffect: boolean): void {

@@ -32,3 +32,21 @@ describe('attempts of a request', () => {
     expect(a).toEqual({ failed: 0, mayHaveReached: false });
   });
 });
+
+describe('attempts tracked side by side', () => {
+  it('a call that ends first leaves the other call still noting its attempts', async () => {
+    const a: Attempts = { failed: 0, mayHaveReached: false };
+    const b: Attempts = { failed: 0, mayHaveReached: false };
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const slow = trackAttempts(b, async () => {
+      await gate;
+      attemptFailed(false);
+    });
+    await trackAttempts(a, async () => { attemptFailed(true); });
+    release();
+    await slow;
+    expect(a).toEqual({ failed: 1, mayHaveReached: false });
+    expect(b).toEqual({ failed: 1, mayHaveReached: true });
+  });
+});
