@@ -97,6 +97,17 @@ export class PoolExecutor<I, O> {
     });
   }
 
+  /**
+   * submit() for many items at once, without a promise each: `settled(i, ...)` is called once
+   * for items[i], with what its promise would have resolved with (`out`) or rejected with
+   * (`error`). It is called from the executor's own loop: it must not throw.
+   */
+  submitEach(items: readonly I[], settled: (i: number, how: { out: O } | { error: unknown }) => void): void {
+    if (this.closed) { items.forEach((_, i) => settled(i, { error: new NotLeaderError() })); return; }
+    items.forEach((item, i) => this.pending.push({ item, resolve: (out) => settled(i, { out }), reject: (error) => settled(i, { error }) }));
+    if (!this.running) void this.drain();
+  }
+
   close(): void {
     this.closed = true;
     for (const p of [...this.retried.splice(0), ...this.pending.splice(0)]) p.reject(new NotLeaderError());

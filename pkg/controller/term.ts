@@ -14,11 +14,11 @@ import { MAX_TXN_OPS } from '../runtime/kv.js';
 import type { CacheChange } from '../runtime/kv-cache.js';
 import { blockCount, parseCidr } from '../ip/ipv4.js';
 import { slotCount } from '../ipam/plan.js';
-import { labelsMatch, nicPool, type Model } from './model.js';
+import { labelsMatch, type Model } from './model.js';
 import { PoolExecutor } from './pool-executor.js';
 import { TxnPlan, NotLeaderError } from './txn-plan.js';
 import { planHostSubnet, isControllerMade, nodeAddress, type HsItem, type HsOutcome } from './hostsubnets.js';
-import { allocateNic, type NicOutcome } from './nics.js';
+import { allocateNic } from './nics.js';
 import { planMacvlanNodes, type MacvlanOutcome } from './macvlan.js';
 import { desiredNodeStatus, planJoinedNode, type LastSeen } from './nodes.js';
 import { collectGarbage } from './gc.js';
@@ -26,7 +26,8 @@ import { startObjects, startOrder } from './start-order.js';
 import { effectsOfChange, objectKey } from './events.js';
 import { conditions, putStatusIfChanged, type Ctx } from './context.js';
 import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, type ControllerOptions } from './options.js';
-import { ControllerError } from '../errors.js';
+import { RetryLater } from './retry-later.js';
+import { reconcileNic, reconcileNics, type AddrItem, type AddrOutcome, type NicWorkHost } from './nic-work.js';
 import { recordAllocation } from './record-allocation.js';
 import { isDeletingHostSubnet } from './hostsubnet-finalizer.js';
 import type { EventRecorder } from '../events/recorder.js';
@@ -44,14 +45,10 @@ export interface TermHost {
   readonly lastSeen: LastSeen;
 }
 
-/** The reconcile could not finish now; the work queue retries it with backoff. */
-export class RetryLater extends ControllerError {
-  constructor(reason: string, message: string) { super(reason, message, { retryable: true }); }
-}
+export { RetryLater };
 
-/** node: the NIC's node when it was queued, which only groups it with its node's NICs in a round */
-type AddrItem = { type: 'nic'; name: string; node: string } | { type: 'mvn'; name: string };
-type AddrOutcome = NicOutcome | MacvlanOutcome;
+/** the work-queue keys of ContainerNics (objectKey) */
+const NIC_KEY = objectKey('ContainerNic', '');
 
 export class Term implements Ctx {
   readonly client: Etcd3;
@@ -77,10 +74,23 @@ export class Term implements Ctx {
     this.log = c.log;
     this.reports = new ReportBudget(c.log);
     this.late = new LateWarnings(c.events, c.opts.settleGraceMs);
+    this.nicWork = {
+      model: c.model, late: this.late, events: c.events, addrExecutor: (pool) => this.addrExecutor(pool),
+      enqueue: (kind, name, afterMs) => this.enqueue(kind, name, afterMs), wait: (pool, nic) => this.wait(pool, nic), allocated: () => this.allocated(),
+    };
     this.guard = t.guard;
     this.leaderKey = c.elector.key;
     this.maxTxnOps = c.opts.maxTxnOps ?? MAX_TXN_OPS;
     this.addressCooldownMs = c.opts.addressCooldownMs ?? DEFAULT_ADDRESS_COOLDOWN_MS;
+  }
+
+  /** what a NIC's work needs of this term (nic-work.ts) */
+  private readonly nicWork: NicWorkHost;
+
+  private allocated(): void {
+    if (this.firstAllocationLogged) return;
+    this.firstAllocationLogged = true;
+    this.log.info('leading: first NIC address of this term allocated', { msSinceLeading: Date.now() - this.startedAt });
   }
 
   /** when this term started (ms since the epoch), for the log of its first allocation */
@@ -97,6 +107,11 @@ export class Term implements Ctx {
     this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
       workers: this.c.opts.workers ?? DEFAULT_WORKERS,
       metrics: { queue: 'controller', kindOf: (k) => k.slice(0, k.indexOf('/')) },
+      // a run of queued NICs goes to their pools in one go, not one worker and promise each
+      bulk: {
+        accepts: (k) => k.startsWith(NIC_KEY),
+        start: (keys, settle) => reconcileNics(this.nicWork, keys.map((k) => k.slice(NIC_KEY.length)), (i, error) => settle(keys[i], error)),
+      },
       onError: (key, err, ms) => {
         if (err instanceof NotLeaderError) { if (!this.stopped) this.c.elector.endCurrentTerm(); return; }
         const level = err instanceof RetryLater ? 'debug' : 'warn';
@@ -186,7 +201,7 @@ export class Term implements Ctx {
       case 'Node': return this.reconcileNode(name);
       case 'ClusterNetwork': return this.reconcileClusterNetwork(name);
       case 'HostSubnet': return this.reconcileHostSubnet(name);
-      case 'ContainerNic': return this.reconcileNic(name);
+      case 'ContainerNic': return reconcileNic(this.nicWork, name);
       case 'MacvlanNet': return this.reconcileMacvlan(name);
     }
   }
@@ -351,36 +366,6 @@ export class Term implements Ctx {
     if (refusal.againMs) this.enqueue('HostSubnet', name, refusal.againMs);
     if (o.result !== 'unchanged') this.countsLater();
     this.check(o);
-  }
-
-  private async reconcileNic(name: string): Promise<void> {
-    const nic = this.model.nic(name);
-    if (!nic) return;
-    const pool = nicPool(nic.obj);
-    const poolId = pool ? `${pool.type}/${pool.name}` : 'none';
-    // One executor per pool: a round plans the NICs of every node together and commits them
-    // in transactions side by side (a thousand nodes with a few NICs each still fill them).
-    const o = await this.addrExecutor(poolId).submit({ type: 'nic', name, node: nic.obj.spec.node }) as NicOutcome;
-    // a refusal for a network not there yet is Normal while young (late-warnings.ts), looked at again when it ends
-    const refusal = this.late.refusal(nic.obj, o.result === 'failed' && !!o.missingNetwork);
-    recordAllocation(this.c.events, 'ContainerNic', nic.obj.metadata.creationTimestamp, { ...o, name, result: o.statusOnly ? 'unchanged' : o.result }, refusal.type);
-    if (o.result === 'allocated' && !this.firstAllocationLogged) {
-      this.firstAllocationLogged = true;
-      this.log.info('leading: first NIC address of this term allocated', { msSinceLeading: Date.now() - this.startedAt });
-    }
-    // a spec.node no Node has: a Warning once missing a while, looked at again until then; a freed address cooling: when it has cooled (nothing else wakes it then)
-    const again = this.late.nodeNotFound(this.model, nic.obj) ?? refusal.againMs ?? o.coolingMs;
-    if (again) this.enqueue('ContainerNic', name, again);
-    if (o.result === 'waiting') {
-      this.wait(poolId, name);
-      // refused until something frees up (an address, a pinned one): told as any refusal is; not
-      // while released addresses only cool down (its message says when the first is reused, and it is looked at then)
-      if ((o.reason === 'PoolExhausted' && o.coolingMs === undefined) || o.reason === 'IPConflict') recordAllocation(this.c.events, 'ContainerNic', undefined, { ...o, name, result: 'failed' });
-      // its MacvlanNet's round asks the nodes holding idle pre-claims for them (macvlan-nic-need.ts)
-      if (o.reason === 'PoolExhausted' && pool?.type === 'macvlannets') this.enqueue('MacvlanNet', pool.name);
-      throw new RetryLater(o.reason ?? 'Waiting', o.message ?? 'waiting');
-    }
-    if (o.result === 'allocated' && pool?.type === 'macvlannets') this.enqueue('MacvlanNet', pool.name, 1000);
   }
 
   private async reconcileMacvlan(name: string): Promise<void> {
