@@ -90,7 +90,11 @@ export class Model {
       return this.blockWaiters.fileStatus(name, c.key, c.kv, this.hostSubnet(name)?.obj);
     }
     const indexed = this.keys.parseIndexedStatus(c.key);
-    if (indexed?.kind === 'ContainerNic') return this.waiters.fileStatus(indexed.name, c.key, !!c.kv && waitsForAddress(parse(c.kv)), this.nicPoolId(this.nic(indexed.name)?.obj));
+    if (indexed?.kind === 'ContainerNic') {
+      // the NIC's pool is looked up only for a status that says it waits: most say it does not
+      const waits = !!c.kv && waitsForAddress(parse(c.kv));
+      return this.waiters.fileStatus(indexed.name, c.key, waits, waits ? this.nicPoolId(this.nic(indexed.name)?.obj) : undefined);
+    }
     const ok = this.keys.parseObjectKey(c.key);
     // its hostPrefix decides where its HostSubnets' block claims may sit
     if (ok?.kind === 'ClusterNetwork') this.claims.refile(ok.name);
