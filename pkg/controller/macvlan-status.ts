@@ -15,7 +15,7 @@ import { conflictCondition, conflictFields, type ConflictsFound } from './macvla
  * Ready from the nodes' parts and the ContainerNics waiting for an address (`waiting`, by name);
  * `note` (an override naming no Node) is added to its message whatever it says.
  */
-function macvlanCondition(statusNodes: MacvlanNodeStatus[], missing: number, waiting: string[], note: string) {
+function macvlanCondition(statusNodes: MacvlanNodeStatus[], missing: Missing, waiting: string[], note: string) {
   const c = readyOf(statusNodes, missing, waiting);
   return note ? { ...c, message: c.message + note } : c;
 }
@@ -26,15 +26,28 @@ function macvlanCondition(statusNodes: MacvlanNodeStatus[], missing: number, wai
  * or NICs it fails say themselves; a node not ready says so first (a lost agent's idle
  * pre-claims may be what the NICs wait for).
  */
-function readyOf(statusNodes: MacvlanNodeStatus[], missing: number, waiting: string[]) {
+function readyOf(statusNodes: MacvlanNodeStatus[], missing: Missing, waiting: string[]) {
   const n = statusNodes.length;
   if (n === 0) return { type: 'Ready', status: 'False' as const, reason: 'NoNodes', message: 'no node matches nodeSelector' };
   const nics = waiting.length ? nicsWaitingMessage(statusNodes, waiting) : '';
-  if (missing) return { type: 'Ready', status: 'False' as const, reason: 'PoolExhausted', message: `${missing} node(s) could not get a Docker block or shim address${nics && `; ${nics}`}` };
+  if (missing.count) return { type: 'Ready', status: 'False' as const, reason: 'PoolExhausted', message: `${missingText(missing)}${nics && `; ${nics}`}` };
   const notReady = statusNodes.filter((s) => !s.ready);
   if (notReady.length) return { type: 'Ready', status: 'False' as const, reason: 'NodesNotReady', message: notReadyMessage(notReady) };
   if (nics) return { type: 'Ready', status: 'False' as const, reason: 'PoolExhausted', message: nics };
   return { type: 'Ready', status: 'True' as const, reason: 'AllNodesReady', message: `ready on ${n} node(s)` };
+}
+
+/**
+ * The nodes lacking a Docker block or shim address, and how many of them only until released
+ * addresses cool down (macvlan-cooling.ts): those get theirs by themselves, as a NIC waiting so
+ * does, so Ready says they wait (without the seconds left: it would be rewritten every round).
+ */
+export interface Missing { count: number; cooling: number; cooldownMs?: number }
+
+function missingText(m: Missing): string {
+  const cooled = `every free one was released less than ${Math.round((m.cooldownMs ?? 0) / 1000)} s ago (--address-cooldown)`;
+  if (m.cooling === m.count) return `${m.count} node(s) wait for a Docker block or shim address: ${cooled}`;
+  return `${m.count} node(s) could not get a Docker block or shim address${m.cooling ? ` (${m.cooling} of them wait: ${cooled})` : ''}`;
 }
 
 /** NICs named in the Ready message; the rest are counted (each NIC's Allocated says what holds the range). */
@@ -82,7 +95,7 @@ export interface RoundMarks {
  * claims it reports: every node's part, allocated/free counted from the claims as they will be,
  * and `usedUp`, why the parts marked usedUp get no address (macvlan-used-up.ts), once.
  */
-export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetIpam: boolean, statusNodes: MacvlanNodeStatus[], missing: number, usedUp?: string, round: RoundMarks = {}): void {
+export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetIpam: boolean, statusNodes: MacvlanNodeStatus[], missing: Missing, usedUp?: string, round: RoundMarks = {}): void {
   const name = m.metadata.name;
   const uid = m.metadata.uid!;
   const claims = [...ctx.model.claimsIn('macvlannets', name, 'addresses').values(), ...ctx.model.claimsIn('macvlannets', name, 'blocks').values()];
@@ -117,7 +130,7 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
     ...(usedUp ? { poolUsedUp: usedUp } : {}),
     ...conflictFields(round.conflicts),
     conditions: conditions(prev, [
-      macvlanCondition(statusNodes, missing, ctx.model.nicsWaitingIn('macvlannets', name), m.metadata.deletionTimestamp ? '' : overrideNotes(ctx, m, statusNodes)),
+      macvlanCondition(statusNodes, { ...missing, cooldownMs: ctx.addressCooldownMs }, ctx.model.nicsWaitingIn('macvlannets', name), m.metadata.deletionTimestamp ? '' : overrideNotes(ctx, m, statusNodes)),
       ...(round.conflicts ? [conflictCondition(round.conflicts)] : []),
     ]),
   });

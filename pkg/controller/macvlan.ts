@@ -107,7 +107,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   r.conflicts = findConflicts(ctx, r.m, statusNodes);
   const told = newConflicts(ctx.model.controllerStatus('MacvlanNet', name)?.status, r.conflicts);
   const progress = plan.size.ops > opsBefore;
-  writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, missing, usedUp, r);
+  writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, { count: missing, cooling: parts.filter((p) => p.cooling).length }, usedUp, r);
   return {
     result: 'synced', ready: allReady, missing, more: r.more || r.again, progress, uid: m.obj.metadata.uid,
     ...(starved ? { starved, starvedServed: served } : {}), ...(r.marked ? { marked: r.marked } : {}), ...(r.unmarked ? { unmarked: r.unmarked } : {}),
@@ -248,8 +248,8 @@ function keepOwnClaim(r: MvnRound, c: ClaimEntry, selected: Set<string>): boolea
   return true;
 }
 
-/** starved: why the node has no address at hand while its agent asks for one */
-interface NodePart extends PlannedPart { lacking?: string }
+/** starved: why the node has no address at hand while its agent asks for one; cooling: it lacks its block or shim only until released addresses cool down */
+interface NodePart extends PlannedPart { lacking?: string; cooling?: boolean }
 
 function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): NodePart {
   const node = n.obj.metadata.name;
@@ -268,8 +268,9 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
   // a block this transaction deletes may be the room this node needs: plan again after it
   if (noBlock && r.freeing) r.again = true;
   const waiting = !skipped && (r.more || r.again) && (noBlock || noShim) ? 'waiting for the next transaction of this pool' : undefined;
-  const lacking = skipped || waiting ? undefined : noBlock ? coolingWhy(ctx, r, node, 'block') ?? `no free /${r.m.spec.blockPrefix} block left for Docker`
-    : noShim ? coolingWhy(ctx, r, node, 'shim') ?? 'no free address left for the host shim' : undefined;
+  const cooling = skipped || waiting ? undefined : noBlock ? coolingWhy(ctx, r, node, 'block') : noShim ? coolingWhy(ctx, r, node, 'shim') : undefined;
+  const lacking = skipped || waiting ? undefined : noBlock ? cooling ?? `no free /${r.m.spec.blockPrefix} block left for Docker`
+    : noShim ? cooling ?? 'no free address left for the host shim' : undefined;
   const starved = lacking || waiting || skipped || r.more ? undefined : pool?.starved;
   const maxFree = maxFreeOf(r.fair, node);
   // Docker there still hands out the old block: the node's part is not in place yet
@@ -277,7 +278,7 @@ function planNodePart(ctx: Ctx, r: MvnRound, n: Entry<Node>, plan: TxnPlan): Nod
   const ready = !lacking && !waiting && !skipped && !starved && !previous && !lost && report?.ready === true;
   const parent = nodeParent(ctx, r.m, n);
   return {
-    lacking, starved, idle: pool?.idle,
+    lacking, cooling: !!cooling, starved, idle: pool?.idle,
     status: {
       name: node,
       ...(parent ? { parent } : {}),

@@ -62,6 +62,8 @@ describe('an address a ContainerNic released on a MacvlanNet', () => {
     expect(waiting.shimAddress).toBeUndefined();
     expect((await claimed('cools')).get(freed)).toBeUndefined();
     expect(waiting.message).toMatch(/^no address for the host shim yet: every free address in the range was released less than 6 s ago; the first is reused in [1-6] s$/);
+    // the MacvlanNet's Ready says it waits, as the node's part does, not that the pool has none
+    expect(await fx.ready('cools')).toMatchObject({ status: 'False', reason: 'PoolExhausted', message: '1 node(s) wait for a Docker block or shim address: every free one was released less than 6 s ago (--address-cooldown)' });
     const shim = await eventually(async () => (await partOf('cools', 'cs-2'))?.shimAddress, 'cs-2\'s shim address', COOLED_WAIT_MS);
     expect(shim).toBe(freed);
     expect((await claimed('cools')).get(freed)).toMatchObject({ role: 'shim', node: 'cs-2' });
@@ -82,6 +84,7 @@ describe('an address a ContainerNic released on a MacvlanNet', () => {
     const waiting = await eventually(() => partOf('coolb', 'bl-2'), 'bl-2\'s part');
     expect(waiting.dockerRange).toBeUndefined();
     expect(waiting.message).toMatch(/^no \/29 block for Docker yet: every free one holds an address released less than 6 s ago; the first is reused in [1-6] s$/);
+    expect((await fx.ready('coolb'))?.message).toBe('1 node(s) wait for a Docker block or shim address: every free one was released less than 6 s ago (--address-cooldown)');
     const block = await eventually(async () => (await partOf('coolb', 'bl-2'))?.dockerRange, 'bl-2\'s block', COOLED_WAIT_MS);
     expect(block).toBe('198.19.63.16/29');
     await fx.expectClean();
