@@ -30,6 +30,10 @@ const INDEXED_STATUS_PART = 'status/controller/';
 /** The kind whose key segment is `plural`. */
 const KIND_OF_PLURAL = new Map(KINDS.map((k) => [k.plural, k.kind]));
 
+/** (kind, "<plural>/"): every kind's directory of names, and the indexed kinds' (in a node's index) */
+const KIND_DIRS = KINDS.map((k) => [k.kind, `${k.plural}/`] as const);
+const INDEXED_DIRS = KIND_DIRS.filter(([k]) => INDEXED_KINDS.includes(k));
+
 export class Keys {
   // Roots built once: the controller classifies every key it sees with them, tens of
   // thousands per second in a burst, and a root built per call is a string made per call.
@@ -111,23 +115,21 @@ export class Keys {
   }
   /** A controller status kept in a node's index (see controllerStatus): node, kind and name. */
   parseIndexedStatus(key: string): { node: string; kind: Kind; name: string } | undefined {
-    const root = this.indexRoot;
-    if (!key.startsWith(root)) return undefined;
-    const slash = key.indexOf('/', root.length);
-    // checked before any string is made: most index keys are object copies
-    if (slash <= root.length || !key.startsWith(INDEXED_STATUS_PART, slash + 1)) return undefined;
-    const [plural, name, ...more] = key.slice(slash + 1 + INDEXED_STATUS_PART.length).split('/');
-    const kind = KIND_OF_PLURAL.get(plural);
-    return kind && INDEXED_KINDS.includes(kind) && name && more.length === 0 ? { node: key.slice(root.length, slash), kind, name } : undefined;
+    return this.parseIndexed(key, INDEXED_STATUS_PART);
   }
   /** An object key's copy in a node's index (nodeIndex): node, kind and name. */
   parseIndexedObject(key: string): { node: string; kind: Kind; name: string } | undefined {
+    return this.parseIndexed(key, INDEXED_OBJECT_PART);
+  }
+  /** `bynode/<node>/<part><plural>/<name>` for the plural of an indexed kind. */
+  private parseIndexed(key: string, part: string): { node: string; kind: Kind; name: string } | undefined {
     const root = this.indexRoot;
     if (!key.startsWith(root)) return undefined;
     const slash = key.indexOf('/', root.length);
-    if (slash <= root.length || !key.startsWith(INDEXED_OBJECT_PART, slash + 1)) return undefined;
-    const o = this.parseObjectKey(this.objectsRoot + key.slice(slash + 1 + INDEXED_OBJECT_PART.length));
-    return o && INDEXED_KINDS.includes(o.kind) ? { node: key.slice(root.length, slash), ...o } : undefined;
+    // checked before any string is made: an index holds object copies and statuses side by side
+    if (slash <= root.length || !key.startsWith(part, slash + 1)) return undefined;
+    const named = nameIn(key, slash + 1 + part.length, INDEXED_DIRS);
+    return named && { node: key.slice(root.length, slash), ...named };
   }
   /** The registry key an index key copies (undefined when `key` is not in `node`'s index). */
   unindexed(node: string, key: string): string | undefined {
@@ -178,8 +180,20 @@ export class Keys {
 
   parseObjectKey(key: string): { kind: Kind; name: string } | undefined {
     if (!key.startsWith(this.objectsRoot)) return undefined;
-    const [plural, name, ...more] = key.slice(this.objectsRoot.length).split('/');
-    const kind = KIND_OF_PLURAL.get(plural);
-    return kind && name && more.length === 0 ? { kind, name } : undefined;
+    return nameIn(key, this.objectsRoot.length, KIND_DIRS);
   }
+}
+
+/**
+ * The kind and name of `key` from `at` on, when that is "<plural>/<name>" for one of `dirs`
+ * and the name is not empty and has no '/'. No string is made for a key that is none: the
+ * controller classifies every key of its cache this way at start-up, tens of thousands.
+ */
+function nameIn(key: string, at: number, dirs: ReadonlyArray<readonly [Kind, string]>): { kind: Kind; name: string } | undefined {
+  for (const [kind, dir] of dirs) {
+    if (!key.startsWith(dir, at)) continue;
+    const from = at + dir.length;
+    return from < key.length && key.indexOf('/', from) < 0 ? { kind, name: key.slice(from) } : undefined;
+  }
+  return undefined;
 }

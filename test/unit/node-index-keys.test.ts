@@ -26,3 +26,39 @@ describe('node index keys', () => {
     expect(keys.parseIndexedStatus('/other/registry/bynode/n1/status/controller/containernics/a')).toBeUndefined();
   });
 });
+
+describe('key classification', () => {
+  // The rule by segments, as the layout states it (docs/design.md): what the parsers must answer
+  // for every key, made from the pieces a key can be cut into, good and bad.
+  const PLURALS = new Map([['clusternetworks', 'ClusterNetwork'], ['nodes', 'Node'], ['hostsubnets', 'HostSubnet'], ['containernics', 'ContainerNic'], ['macvlannets', 'MacvlanNet']]);
+  const bySegments = (rest: string, indexedOnly: boolean) => {
+    const [plural, name, ...more] = rest.split('/');
+    const kind = PLURALS.get(plural);
+    if (!kind || !name || more.length || (indexedOnly && kind !== 'ContainerNic')) return undefined;
+    return { kind, name };
+  };
+  const tails = ['containernics/a', 'containernics/', 'containernics', 'containernics/a/', 'containernics/a/b', 'containernicsx/a', 'containernic/a',
+    'hostsubnets/h-1', 'nodes/n', 'nodes//', 'macvlannets/m', 'clusternetworks/c', 'x/a', '', '/a', 'Containernics/a'];
+  const keysOf = (root: string) => tails.flatMap((t) => [root + t]);
+
+  it('tells an object key by its kind\'s directory and a name without "/"', () => {
+    for (const key of [...keysOf('/xnet/registry/objects/'), ...keysOf('/xnet/registry/objectsx/'), ...keysOf('/other/registry/objects/')]) {
+      const want = key.startsWith('/xnet/registry/objects/') ? bySegments(key.slice('/xnet/registry/objects/'.length), false) : undefined;
+      expect(keys.parseObjectKey(key), key).toEqual(want);
+    }
+    expect(keys.parseObjectKey('/xnet/registry/objects/containernics/nic-1')).toEqual({ kind: 'ContainerNic', name: 'nic-1' });
+  });
+
+  it('tells an index copy from an indexed status, for an indexed kind only', () => {
+    for (const node of ['n1', '']) {
+      for (const part of ['objects/', 'status/controller/', 'status/', 'objectsx/']) {
+        for (const key of keysOf(`/xnet/registry/bynode/${node}/${part}`)) {
+          const rest = key.slice(`/xnet/registry/bynode/${node}/${part}`.length);
+          const named = node ? bySegments(rest, true) : undefined;
+          expect(keys.parseIndexedObject(key), key).toEqual(part === 'objects/' && named ? { node, ...named } : undefined);
+          expect(keys.parseIndexedStatus(key), key).toEqual(part === 'status/controller/' && named ? { node, ...named } : undefined);
+        }
+      }
+    }
+  });
+});
