@@ -48,7 +48,6 @@ export class KvCache {
   relists = 0;
   /** while holding: key -> its newest watched change, not yet applied (hold()) */
   private held?: HeldChanges;
-
   private readonly restarts: CacheRestarts;
 
   constructor(private readonly client: Etcd3, prefix: string | string[], private readonly opts: KvCacheOptions | Logger = {}) {
@@ -169,7 +168,7 @@ export class KvCache {
 
   /** Makes the cache equal to `kvs` (admitted already) and `refused`, telling listeners what differs. */
   private replace(kvs: RawKv[], refused: Map<string, number>): void {
-    const fresh = new Map(kvs.map((kv) => [kv.key, kv]));
+    const fresh = new Set(kvs.map((kv) => kv.key));
     const changed = this.refused.replace(refused, (k) => fresh.has(k));
     for (const k of changed.refused) this.refuse(k, this.index.data.get(k));
     for (const k of changed.went) this.emit({ key: k, local: false });
@@ -381,7 +380,8 @@ export class KvCache {
   }
 
   private emit(c: CacheChange): void {
-    for (const fn of this.listeners) this.safely(() => fn(c), 'cache listener', c.key);
+    // no closure made per call (safely): a listing tells each listener of every key it holds
+    for (const fn of this.listeners) try { fn(c); } catch (err) { this.log?.error('cache listener failed', { key: c.key, error: String(err) }); }
   }
 
   private safely(f: () => void, what: string, key?: string): void {
