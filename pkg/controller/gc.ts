@@ -71,11 +71,12 @@ function orphanedIndexKeys(ctx: Ctx): Array<(plan: TxnPlan) => void> {
   for (const kv of cache.entries(keys.nodeIndexRoot())) {
     const p = keys.parseIndexedObject(kv.key) ?? keys.parseIndexedStatus(kv.key);
     if (!p) continue;
+    // nearly every key: its object is there and bound to this node (a refused object is not cached)
+    const obj = ctx.model.object(p.kind, p.name);
+    if (obj && indexNode(obj.obj) === p.node) continue;
     const objectKey = keys.object(p.kind, p.name);
     // an object that does not decode is there, not gone: where it is bound cannot be read
     if (cache.isRefused(objectKey)) continue;
-    const obj = ctx.model.object(p.kind, p.name);
-    if (obj && indexNode(obj.obj) === p.node) continue;
     steps.push((plan) => {
       plan.unchanged(kv.key, kv);
       if (obj) plan.unchanged(objectKey, obj.kv); else plan.absent(objectKey);

@@ -392,9 +392,10 @@ export function nicPool(nic: ContainerNic): { type: PoolType; name: string } | u
 
 /** Where a ContainerNic's spec.ip pins an address, if it does. */
 function pinOf(nic: ContainerNic): { poolId: string; ip: number } | undefined {
-  const pool = nicPool(nic);
+  // most NICs pin nothing: their pool is not looked up (each is filed here at every start)
   const ip = nic.spec.ip;
-  return pool && ip && isIPv4(ip) ? { poolId: `${pool.type}/${pool.name}`, ip: parseIPv4(ip) } : undefined;
+  const pool = ip && isIPv4(ip) ? nicPool(nic) : undefined;
+  return pool && ip ? { poolId: `${pool.type}/${pool.name}`, ip: parseIPv4(ip) } : undefined;
 }
 
 export function labelsMatch(selector: { matchLabels?: Record<string, string> } | undefined, labels: Record<string, string> | undefined): boolean {

@@ -33,6 +33,8 @@ const KIND_OF_PLURAL = new Map(KINDS.map((k) => [k.plural, k.kind]));
 /** (kind, "<plural>/"): every kind's directory of names, and the indexed kinds' (in a node's index) */
 const KIND_DIRS = KINDS.map((k) => [k.kind, `${k.plural}/`] as const);
 const INDEXED_DIRS = KIND_DIRS.filter(([k]) => INDEXED_KINDS.includes(k));
+/** indexed kind -> where in a node's index its controller statuses are: "status/controller/<plural>/" */
+const INDEXED_STATUS_DIR = new Map(INDEXED_DIRS.map(([k, dir]) => [k, INDEXED_STATUS_PART + dir]));
 
 export class Keys {
   // Roots built once: the controller classifies every key it sees with them, tens of
@@ -109,9 +111,9 @@ export class Keys {
    * Undefined for an indexed object bound to no node (it has no status).
    */
   controllerStatus(kind: Kind, name: string, node: string | undefined): string | undefined {
-    const key = this.status(kind, name, { controller: true });
-    if (!INDEXED_KINDS.includes(kind)) return key;
-    return node ? this.indexed(node, key) : undefined;
+    if (!INDEXED_KINDS.includes(kind)) return this.status(kind, name, { controller: true });
+    // indexed(node, status key), made as one string: looked up several times per NIC planned
+    return node ? this.nodeIndex(node) + INDEXED_STATUS_DIR.get(kind)! + name : undefined;
   }
   /** A controller status kept in a node's index (see controllerStatus): node, kind and name. */
   parseIndexedStatus(key: string): { node: string; kind: Kind; name: string } | undefined {

@@ -102,6 +102,25 @@ describe('garbage collection', () => {
   });
 });
 
+describe('the garbage pass over the node indexes', () => {
+  it('keeps the copies of an object that does not decode, and of one bound there; deletes those of no object or another node', async () => {
+    const { model, seed, ctx } = allocatedNic();
+    const nic = (name: string, extra: object = {}) => ({ apiVersion: API_VERSION, kind: 'ContainerNic', metadata: meta(name), spec: { node: 'n1', container: 'ct', ifName: 'eth1', network: { clusterNetwork: 'c' }, ...extra } });
+    const copy = (node: string, name: string) => model.keys.indexed(node, model.keys.object('ContainerNic', name));
+    seed(copy('n1', 'k'), nic('k'));
+    seed(model.keys.object('ContainerNic', 'bad'), nic('bad', { futureField: 1 }));
+    seed(copy('n1', 'bad'), nic('bad'));
+    seed(copy('n1', 'ghost'), nic('ghost'));
+    seed(copy('n2', 'k'), nic('k'));
+    expect(model.cache.isRefused(model.keys.object('ContainerNic', 'bad'))).toBe(true);
+    await collectGarbage(ctx);
+    expect(model.cache.get(copy('n1', 'k'))).toBeDefined();
+    expect(model.cache.get(copy('n1', 'bad'))).toBeDefined();
+    expect(model.cache.get(copy('n1', 'ghost'))).toBeUndefined();
+    expect(model.cache.get(copy('n2', 'k'))).toBeUndefined();
+  });
+});
+
 describe('a HostSubnet name held by a key that does not decode', () => {
   it('is taken: the pair gets the hashed name instead of a create at that key', () => {
     const { model, seed, ctx } = fixture();

@@ -8,6 +8,7 @@ const keys = new Keys('/xnet');
 describe('node index keys', () => {
   it('keeps an indexed kind\'s controller status in its node\'s index, other kinds\' under status/controller/', () => {
     expect(keys.controllerStatus('ContainerNic', 'a', 'n1')).toBe('/xnet/registry/bynode/n1/status/controller/containernics/a');
+    expect(keys.controllerStatus('ContainerNic', 'nic-7', 'host-2')).toBe(keys.indexed('host-2', keys.status('ContainerNic', 'nic-7', { controller: true })));
     // bound to no node: nowhere to keep one
     expect(keys.controllerStatus('ContainerNic', 'a', undefined)).toBeUndefined();
     expect(keys.controllerStatus('HostSubnet', 'default-n1', 'n1')).toBe('/xnet/registry/status/controller/hostsubnets/default-n1');
