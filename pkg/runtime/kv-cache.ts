@@ -72,9 +72,7 @@ export class KvCache {
   onChange(fn: (c: CacheChange) => void): void { this.listeners.push(fn); }
 
   /** Called after each list that (re)started the cache, once its changes were delivered. */
-  onRelist(fn: (revision: number) => void): void {
-    this.relistListeners.push(fn);
-  }
+  onRelist(fn: (revision: number) => void): void { this.relistListeners.push(fn); }
 
   get(key: string): RawKv | undefined {
     return this.index.data.get(key);
@@ -95,9 +93,7 @@ export class KvCache {
   /** The entries whose key is right in `dir` (`dir` + '/' + a name without '/'): a lookup, not a scan. */
   inDir(dir: string): Iterable<RawKv> { return this.index.inDir(dir); }
 
-  get size(): number {
-    return this.index.data.size;
-  }
+  get size(): number { return this.index.data.size; }
 
   /** The newest revision this cache has received (while holding, not all of it is applied). */
   get revision(): number {
@@ -168,15 +164,18 @@ export class KvCache {
 
   /** Makes the cache equal to `kvs` (admitted already) and `refused`, telling listeners what differs. */
   private replace(kvs: RawKv[], refused: Map<string, number>): void {
-    const fresh = new Set(kvs.map((kv) => kv.key));
-    const changed = this.refused.replace(refused, (k) => fresh.has(k));
+    // A start's listing fills an empty cache: no key of it is looked up, no set of them made.
+    let fresh: Set<string> | undefined;
+    const listed = (k: string) => (fresh ??= new Set(kvs.map((kv) => kv.key))).has(k);
+    const changed = this.refused.replace(refused, listed);
     for (const k of changed.refused) this.refuse(k, this.index.data.get(k));
     for (const k of changed.went) this.emit({ key: k, local: false });
     for (const [k, old] of this.index.data) {
-      if (!fresh.has(k)) { this.index.remove(k); this.emit({ key: k, prev: old, local: false }); }
+      if (!listed(k)) { this.index.remove(k); this.emit({ key: k, prev: old, local: false }); }
     }
+    const empty = this.index.data.size === 0;
     for (const kv of kvs) {
-      const old = this.index.data.get(kv.key);
+      const old = empty ? undefined : this.index.data.get(kv.key);
       if (!old || old.modRevision !== kv.modRevision) {
         this.index.set(kv);
         this.emit({ key: kv.key, kv, prev: old, local: false });
