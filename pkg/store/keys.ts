@@ -30,11 +30,11 @@ const INDEXED_STATUS_PART = 'status/controller/';
 /** The kind whose key segment is `plural`. */
 const KIND_OF_PLURAL = new Map(KINDS.map((k) => [k.plural, k.kind]));
 
-/** (kind, "<plural>/"): every kind's directory of names, and the indexed kinds' (in a node's index) */
-const KIND_DIRS = KINDS.map((k) => [k.kind, `${k.plural}/`] as const);
-const INDEXED_DIRS = KIND_DIRS.filter(([k]) => INDEXED_KINDS.includes(k));
+/** The indexed kind whose key segment is `plural` (in a node's index). */
+const INDEXED_KIND_OF_PLURAL = new Map([...KIND_OF_PLURAL].filter(([, k]) => INDEXED_KINDS.includes(k)));
+
 /** indexed kind -> where in a node's index its controller statuses are: "status/controller/<plural>/" */
-const INDEXED_STATUS_DIR = new Map(INDEXED_DIRS.map(([k, dir]) => [k, INDEXED_STATUS_PART + dir]));
+const INDEXED_STATUS_DIR = new Map([...INDEXED_KIND_OF_PLURAL].map(([plural, k]) => [k, `${INDEXED_STATUS_PART}${plural}/`]));
 
 export class Keys {
   // Roots built once: the controller classifies every key it sees with them, tens of
@@ -130,8 +130,8 @@ export class Keys {
     const slash = key.indexOf('/', root.length);
     // checked before any string is made: an index holds object copies and statuses side by side
     if (slash <= root.length || !key.startsWith(part, slash + 1)) return undefined;
-    const named = nameIn(key, slash + 1 + part.length, INDEXED_DIRS);
-    return named && { node: key.slice(root.length, slash), ...named };
+    const named = nameIn(key, slash + 1 + part.length, INDEXED_KIND_OF_PLURAL);
+    return named && { node: key.slice(root.length, slash), kind: named.kind, name: named.name };
   }
   /** The registry key an index key copies (undefined when `key` is not in `node`'s index). */
   unindexed(node: string, key: string): string | undefined {
@@ -182,20 +182,19 @@ export class Keys {
 
   parseObjectKey(key: string): { kind: Kind; name: string } | undefined {
     if (!key.startsWith(this.objectsRoot)) return undefined;
-    return nameIn(key, this.objectsRoot.length, KIND_DIRS);
+    return nameIn(key, this.objectsRoot.length, KIND_OF_PLURAL);
   }
 }
 
 /**
- * The kind and name of `key` from `at` on, when that is "<plural>/<name>" for one of `dirs`
- * and the name is not empty and has no '/'. No string is made for a key that is none: the
+ * The kind and name of `key` from `at` on, when that is "<plural>/<name>" for a plural of
+ * `kinds` and the name is not empty and has no '/'. No array of segments is made: the
  * controller classifies every key of its cache this way at start-up, tens of thousands.
  */
-function nameIn(key: string, at: number, dirs: ReadonlyArray<readonly [Kind, string]>): { kind: Kind; name: string } | undefined {
-  for (const [kind, dir] of dirs) {
-    if (!key.startsWith(dir, at)) continue;
-    const from = at + dir.length;
-    return from < key.length && key.indexOf('/', from) < 0 ? { kind, name: key.slice(from) } : undefined;
-  }
-  return undefined;
+function nameIn(key: string, at: number, kinds: ReadonlyMap<string, Kind>): { kind: Kind; name: string } | undefined {
+  const slash = key.indexOf('/', at);
+  if (slash < 0) return undefined;
+  const kind = kinds.get(key.slice(at, slash));
+  if (!kind || slash + 1 >= key.length || key.indexOf('/', slash + 1) >= 0) return undefined;
+  return { kind, name: key.slice(slash + 1) };
 }
