@@ -109,11 +109,8 @@ export class Model {
       if (c.prev) this.unfileHostSubnet(parse<HostSubnet>(c.prev), ok.name);
       if (c.kv) {
         const { node, clusterNetwork } = parse<HostSubnet>(c.kv).spec;
-        let byCn = this.hsByNode.get(node);
-        if (!byCn) this.hsByNode.set(node, (byCn = new Map()));
-        let s = byCn.get(clusterNetwork);
-        if (!s) byCn.set(clusterNetwork, (s = new Set()));
-        s.add(ok.name);
+        const byCn = this.hsByNode.get(node) ?? this.hsByNode.set(node, new Map()).get(node)!;
+        (byCn.get(clusterNetwork) ?? byCn.set(clusterNetwork, new Set()).get(clusterNetwork)!).add(ok.name);
       }
     }
   }
