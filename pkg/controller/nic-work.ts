@@ -56,18 +56,35 @@ export async function reconcileNic(h: NicWorkHost, name: string): Promise<void> 
 /**
  * reconcileNic for many NICs at once: each pool's NICs submitted with one call, no promise per
  * NIC. `settled(i)` once per names[i]: with the error its reconcile would have thrown, if any.
+ * Never throws: what goes wrong for one NIC (its lookup) or one pool (its hand-over) fails those
+ * alone, as their reconciles of their own would have; a throw from here would fail the whole
+ * run, NICs already handed to a pool included, which would then be taken again while their
+ * pool still plans them.
  */
 export function reconcileNics(h: NicWorkHost, names: readonly string[], settled: (i: number, error?: { error: unknown }) => void): void {
-  const byPool = new Map<string, { ats: NicAt[]; index: number[] }>();
+  const byPool = new Map<string, PoolRun>();
   names.forEach((name, i) => {
-    const at = nicAt(h.model, name);
+    let at: NicAt | undefined;
+    try {
+      at = nicAt(h.model, name);
+    } catch (error) {
+      settled(i, { error });
+      return;
+    }
     if (!at) { settled(i); return; }
     let g = byPool.get(at.poolId);
     if (!g) byPool.set(at.poolId, (g = { ats: [], index: [] }));
     g.ats.push(at);
     g.index.push(i);
   });
-  for (const [poolId, g] of byPool) {
+  for (const [poolId, g] of byPool) handOver(h, poolId, g, settled);
+}
+
+/** A pool's NICs of a run, and their places in it. */
+interface PoolRun { ats: NicAt[]; index: number[] }
+
+function handOver(h: NicWorkHost, poolId: string, g: PoolRun, settled: (i: number, error?: { error: unknown }) => void): void {
+  try {
     h.addrExecutor(poolId).submitEach(g.ats.map(itemOf), (j, how) => {
       if ('error' in how) { settled(g.index[j], how); return; }
       try {
@@ -78,6 +95,9 @@ export function reconcileNics(h: NicWorkHost, names: readonly string[], settled:
       }
       settled(g.index[j]);
     });
+  } catch (error) {
+    // this pool's NICs fail alone; one its executor settled already is not settled again (runWorkers)
+    for (const i of g.index) settled(i, { error });
   }
 }
 
