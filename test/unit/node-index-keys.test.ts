@@ -39,11 +39,13 @@ describe('key classification', () => {
     return { kind, name };
   };
   const tails = ['containernics/a', 'containernics/', 'containernics', 'containernics/a/', 'containernics/a/b', 'containernicsx/a', 'containernic/a',
-    'hostsubnets/h-1', 'nodes/n', 'nodes//', 'macvlannets/m', 'clusternetworks/c', 'x/a', '', '/a', 'Containernics/a'];
+    'hostsubnets/h-1', 'nodes/n', 'nodes//', 'macvlannets/m', 'clusternetworks/c', 'x/a', '', '/a', 'Containernics/a',
+    // odd names: characters a name check would refuse, a name that is a kind's plural, an empty segment
+    'containernics/a b', 'containernics/é', 'containernics/..', 'containernics/containernics', 'nodes/nodes', 'containernics//a', 'objects/containernics/a'];
   const keysOf = (root: string) => tails.flatMap((t) => [root + t]);
 
   it('tells an object key by its kind\'s directory and a name without "/"', () => {
-    for (const key of [...keysOf('/xnet/registry/objects/'), ...keysOf('/xnet/registry/objectsx/'), ...keysOf('/other/registry/objects/')]) {
+    for (const key of [...keysOf('/xnet/registry/objects/'), ...keysOf('/xnet/registry/objectsx/'), ...keysOf('/other/registry/objects/'), ...keysOf('/xnet2/registry/objects/')]) {
       const want = key.startsWith('/xnet/registry/objects/') ? bySegments(key.slice('/xnet/registry/objects/'.length), false) : undefined;
       expect(keys.parseObjectKey(key), key).toEqual(want);
     }
@@ -51,7 +53,8 @@ describe('key classification', () => {
   });
 
   it('tells an index copy from an indexed status, for an indexed kind only', () => {
-    for (const node of ['n1', '']) {
+    // node names that are the index's own markers or a plural are names like any other
+    for (const node of ['n1', '', 'objects', 'status', 'containernics', 'n 1']) {
       for (const part of ['objects/', 'status/controller/', 'status/', 'objectsx/']) {
         for (const key of keysOf(`/xnet/registry/bynode/${node}/${part}`)) {
           const rest = key.slice(`/xnet/registry/bynode/${node}/${part}`.length);
@@ -61,5 +64,8 @@ describe('key classification', () => {
         }
       }
     }
+    // another prefix that starts with this one's string
+    expect(keys.parseIndexedObject('/xnet2/registry/bynode/n1/objects/containernics/a')).toBeUndefined();
+    expect(keys.parseIndexedStatus('/xnet2/registry/bynode/n1/status/controller/containernics/a')).toBeUndefined();
   });
 });
