@@ -35,6 +35,11 @@ describe('the Model\'s index of pinned addresses', () => {
     nic('p', { clusterNetwork: 'c' }, '10.20.0.7');
     expect(model.nicPinnedAddresses('macvlannets', 'lan')).toEqual([]);
     expect(model.nicPinning('clusternetworks', 'c', parseIPv4('10.20.0.7'))).toBe('p');
+    // an edit that takes spec.ip away: the NIC pins nothing, though it is still stored
+    nic('p', { clusterNetwork: 'c' });
+    expect(model.nicPinning('clusternetworks', 'c', parseIPv4('10.20.0.7'))).toBeUndefined();
+    expect(model.nicPinnedAddresses('clusternetworks', 'c')).toEqual([]);
+    nic('p', { clusterNetwork: 'c' }, '10.20.0.7');
     drop(model.keys.object('ContainerNic', 'p'));
     expect(model.nicPinnedAddresses('clusternetworks', 'c')).toEqual([]);
   });
