@@ -6,9 +6,10 @@
 // addresses, its Docker block: macvlan-round.ts, macvlan-cooling.ts) took an address a
 // ContainerNic had released a moment ago. An address asked for by name (a NIC's spec.ip, a
 // node's `docker run --ip`) is the user's choice and picks nothing: no cooldown.
-import type { ClaimRole, PoolType } from '../ipam/keys.js';
+import type { PoolType } from '../ipam/keys.js';
 import { monotonicMs } from '../runtime/clock.js';
 import type { Ctx } from './context.js';
+import type { ReleasedClaim } from './model.js';
 
 /** What the controller picks a free address for: a ContainerNic, or on a MacvlanNet a node's shim, pre-claim or Docker block. */
 export type AddressTaker = 'nic' | 'shim' | 'node-pool' | 'docker-block';
@@ -19,9 +20,11 @@ export type AddressTaker = 'nic' | 'shim' | 'node-pool' | 'docker-block';
  * address its container left to its next container at once (announced with a gratuitous ARP),
  * so between two nodes' plugins it is no worse, and what a starving node's request (20 s) waits
  * for is what another node gave back for it (docs/design.md, "A small pool is shared fairly").
+ * Not a pre-claim of a deleted Node: nobody gave it back, its containers may still use it (a
+ * Node made again gets back what they use, if nobody took it meanwhile) or have just gone.
  */
-export function coolsFor(released: ClaimRole, taker: AddressTaker): boolean {
-  return !(released === 'node-pool' && taker === 'node-pool');
+export function coolsFor(released: ReleasedClaim, taker: AddressTaker): boolean {
+  return !(released.role === 'node-pool' && !released.nodeGone && taker === 'node-pool');
 }
 
 /**
@@ -30,7 +33,7 @@ export function coolsFor(released: ClaimRole, taker: AddressTaker): boolean {
  */
 export function coolingUntil(ctx: Pick<Ctx, 'model' | 'addressCooldownMs'>, pool: { type: PoolType; name: string }, ip: number, taker: AddressTaker): number | undefined {
   const c = ctx.model.coolingUntil(pool.type, pool.name, ip, ctx.addressCooldownMs);
-  return c && coolsFor(c.role, taker) ? c.until : undefined;
+  return c && coolsFor(c, taker) ? c.until : undefined;
 }
 
 /**

@@ -16,6 +16,8 @@ import { incarnationOf, wroteReportsSince } from './node-incarnation.js';
 import { ClaimIndex, type ClaimEntry } from './claim-index.js';
 
 export interface Entry<T> { obj: T; kv: RawKv }
+/** A claim that went, as the address cooldown's rule asks about it (address-cooldown.ts coolsFor). */
+export interface ReleasedClaim { role: ClaimRole; nodeGone?: boolean }
 export type { ClaimEntry } from './claim-index.js';
 
 /** The kv's value as parsed JSON, parsed once (admission or the writer may have done it). */
@@ -45,8 +47,8 @@ export class Model {
   /** "<type>/<pool>" -> address -> the ContainerNics whose spec.ip pins it there (nicPinning) */
   private readonly nicPins = new Map<string, Map<number, Set<string>>>();
 
-  /** "<type>/<pool>/<ip>" -> when that address claim went (monotonic ms) and whose it was, for the reuse cooldown (address-cooldown.ts) */
-  private readonly released = new Map<string, { at: number; role: ClaimRole }>();
+  /** "<type>/<pool>/<ip>" -> when that address claim went (monotonic ms) and what it was, for the reuse cooldown (address-cooldown.ts) */
+  private readonly released = new Map<string, { at: number } & ReleasedClaim>();
 
   /**
    * name no Node has -> the closest Node names (suggest.ts), or none; kept until a Node comes or
@@ -79,7 +81,7 @@ export class Model {
     if (ck) {
       const poolId = `${ck.type}/${ck.pool}`;
       const addrId = `${poolId}/${ck.ip}`;
-      if (c.prev && !c.kv && ck.space === 'addresses') this.released.set(addrId, { at: c.at ?? monotonicMs(), role: parse<Claim>(c.prev).role });
+      if (c.prev && !c.kv && ck.space === 'addresses') this.released.set(addrId, { at: c.at ?? monotonicMs(), ...this.releasedClaim(parse<Claim>(c.prev)) });
       if (c.kv) this.released.delete(addrId);
       this.claims.file(c, ck);
       return;
@@ -111,6 +113,18 @@ export class Model {
         (byCn.get(clusterNetwork) ?? byCn.set(clusterNetwork, new Set()).get(clusterNetwork)!).add(ok.name);
       }
     }
+  }
+
+  /**
+   * What a claim that went was: its role, and for a node's claim whether its Node was gone by
+   * then (deleted: what it held goes at once, while its containers may still use it or just did;
+   * its Node's delete is indexed before the claims the round frees for it). A Node whose key
+   * does not decode is not gone.
+   */
+  private releasedClaim(claim: Claim): ReleasedClaim {
+    const node = claim.node;
+    const nodeGone = !!node && !this.node(node) && !this.cache.isRefused(this.keys.object('Node', node));
+    return nodeGone ? { role: claim.role, nodeGone } : { role: claim.role };
   }
 
   private unfileHostSubnet(hs: HostSubnet, name: string): void {
@@ -211,14 +225,14 @@ export class Model {
    * and what that claim was, or undefined when it is free; who must wait it out is the rule of
    * address-cooldown.ts. Kept in memory: a new leader knows only the releases it saw.
    */
-  coolingUntil(type: PoolType, pool: string, ip: number, cooldownMs: number): { until: number; role: ClaimRole } | undefined {
+  coolingUntil(type: PoolType, pool: string, ip: number, cooldownMs: number): ({ until: number } & ReleasedClaim) | undefined {
     // asked for every address a scan passes: nothing released, nothing to look up
     if (this.released.size === 0) return undefined;
     const id = `${type}/${pool}/${ip}`;
     const r = this.released.get(id);
     if (r === undefined) return undefined;
     if (monotonicMs() - r.at >= cooldownMs) { this.released.delete(id); return undefined; }
-    return { until: r.at + cooldownMs, role: r.role };
+    return { until: r.at + cooldownMs, role: r.role, ...(r.nodeGone ? { nodeGone: true } : {}) };
   }
 
   claimsIn(type: PoolType, pool: string, space: ClaimSpace): Map<number, ClaimEntry> {

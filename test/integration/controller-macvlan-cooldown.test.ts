@@ -2,8 +2,10 @@
 // the segment may still map it to the container that left) before anyone takes it again, not
 // only another ContainerNic: on a MacvlanNet the round's own takers (a node's host shim, its
 // refill of pre-claimed addresses for its IPAM plugin, a node's Docker block) handed it out at
-// once, the moment the NIC's claim went. Real etcd and the real controller; the nodes' agents
-// are their status keys, written as pkg/dockeripam/book.ts writes them.
+// once, the moment the NIC's claim went. Nor is a deleted Node's pre-claim another node's refill
+// at once: nobody gave it back (only a pre-claim given back skips the cooldown for another
+// node's). Real etcd and the real controller; the nodes' agents are their status keys, written as
+// pkg/dockeripam/book.ts writes them.
 import { describe, expect, it } from 'vitest';
 import { eventually, obj, statusOf } from './controller-helpers.js';
 import { useMacvlanParts } from './macvlan-parts.js';
@@ -85,6 +87,34 @@ describe('an address a ContainerNic released on a MacvlanNet', () => {
     expect((await fx.ready('coolb'))?.message).toBe('1 node(s) wait for a Docker block or shim address: every free one was released less than 6 s ago (--address-cooldown)');
     const block = await eventually(async () => (await partOf('coolb', 'bl-2'))?.dockerRange, 'bl-2\'s block', COOLED_WAIT_MS);
     expect(block).toBe('198.19.63.16/29');
+    await fx.expectClean();
+  }, 60_000);
+});
+
+describe('a deleted Node\'s pre-claimed addresses', () => {
+  it('are not another node\'s refilled pre-claims before the cooldown: nobody gave them back', async () => {
+    // a /29, all of it pre-claimed by gn-1, whose containers use every one; gn-2 then asks
+    await fx.segment('coolg', { subnet: '198.19.64.0/24', ipRange: '198.19.64.8/29', dockerIPAM: 'xnet', hostShim: false }, 'coolg', ['gn-1']);
+    await report('coolg', 'gn-1', {});
+    const held = await eventually(async () => { const a = (await partOf('coolg', 'gn-1'))?.addresses; return a?.length === 8 && a; }, 'gn-1 holds all eight');
+    await report('coolg', 'gn-1', { assigned: held.map((ip) => ({ ip })) });
+    await fx.join('coolg', ['gn-2']);
+    await report('coolg', 'gn-2', { want: 1 });
+    await eventually(async () => (await partOf('coolg', 'gn-2'))?.usedUp === true, 'the pool used up for gn-2');
+    // gn-1 goes, its host with its containers and its agent's report: a deleted Node keeps
+    // nothing, and neighbours' ARP caches still map its addresses to its containers' MACs
+    await fx.store.delete('Node', 'gn-1');
+    await fx.store.deleteStatus('MacvlanNet', 'coolg', { node: 'gn-1' });
+    const waiting = await eventually(async () => {
+      const p = await partOf('coolg', 'gn-2');
+      return p && ((p.addresses?.length ?? 0) > 0 || /released less than/.test(p.message ?? '')) && p;
+    }, 'gn-2 refilled, or told it waits for the cooldown');
+    expect(waiting.addresses ?? []).toEqual([]);
+    expect(waiting.message).toMatch(/^no address at hand for its containers yet: every free address in the range was released less than 6 s ago; the first is reused in [1-6] s$/);
+    expect(statusOf(await fx.store.get('MacvlanNet', 'coolg')).poolUsedUp).toBeUndefined();
+    // once cooled, gn-2's refill takes them
+    const given = await eventually(async () => [...(await claimed('coolg')).values()].find((c) => c.node === 'gn-2'), 'gn-2 refilled', COOLED_WAIT_MS);
+    expect(held).toContain(given.ip);
     await fx.expectClean();
   }, 60_000);
 });
