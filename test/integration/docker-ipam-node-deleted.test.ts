@@ -18,6 +18,8 @@ import { useBuilt } from '../harness/built.js';
 import { docker, downWithController, eventually, labXctl, macvlanIpamLab, runContainer } from './agent-harness.js';
 
 const NET = 'renode';
+/** --address-cooldown of the controller the second test starts: host-2's freed addresses come to host-1's refill after it */
+const COOLDOWN_MS = 3_000;
 // seed002's network: a /25 with a few nodes (no fair-share limit, each refill takes the lowest
 // free addresses), the parent promiscuous
 const SPEC = { subnet: '192.168.212.0/24', gateway: '192.168.212.1', ipRange: '192.168.212.128/25', parent: 'eth0', promiscuous: true, hostShim: true };
@@ -27,13 +29,13 @@ const built = useBuilt(() => macvlanIpamLab(2, NET, SPEC), async (b) => downWith
   { buildMs: 300_000, downMs: 180_000 }, 'the lab');
 const env = { get lab() { return built().lab; } };
 
-/** Stops the running controller; `start` then starts another under the controller identity. */
-async function stopController(): Promise<{ start(): Promise<void> }> {
+/** Stops the running controller; `start` then starts another under the controller identity (with `addressCooldownMs`, when given). */
+async function stopController(addressCooldownMs?: number): Promise<{ start(): Promise<void> }> {
   await (controller ?? built().controller).stop();
   controller = undefined;
   const log = createLogger('controller');
   log.level = process.env.XNET_LOG_LEVEL ?? 'warn';
-  const next = new Controller({ client: env.lab.controllerClient(), log, leaseTtlSeconds: 5 });
+  const next = new Controller({ client: env.lab.controllerClient(), log, leaseTtlSeconds: 5, ...(addressCooldownMs !== undefined ? { addressCooldownMs } : {}) });
   return { async start() { controller = next; await next.start(); } };
 }
 
@@ -123,6 +125,9 @@ describe('a Node deleted while its macvlan containers run', () => {
   }, 300_000);
 
   it('another node\'s refill took the address and its ARP probe marked it external: the Node back, the mark is its claim again', async () => {
+    // a deleted Node's pre-claims cool down before another node's refill takes them (nobody gave
+    // them back: pkg/controller/address-cooldown.ts): a short cooldown here, waited out below
+    await (await stopController(COOLDOWN_MS)).start();
     await runContainer(h2(), 'd2', ['--net', NET]);
     const ip = await ipOf(h2(), 'd2');
     // host-2's agent down while its Node is deleted, so the Node is not made again meanwhile
@@ -130,6 +135,8 @@ describe('a Node deleted while its macvlan containers run', () => {
     const del = await labXctl(env.lab, ['delete', 'node', 'host-2']);
     expect(del.code, del.err).toBe(0);
     await eventually(async () => !(await mvnStatus()).nodes?.some((n) => n.name === 'host-2'), 'host-2\'s part freed', 60_000);
+    // freed before that was seen: cooled once this has passed (no refill of host-1 takes them before)
+    await new Promise((r) => setTimeout(r, COOLDOWN_MS));
     // host-1 uses its addresses at hand down to below LOW_WATER: its refill takes the lowest
     // free addresses, host-2's first (d2's is their lowest)
     const held = (await mvnStatus()).nodes?.find((n) => n.name === 'host-1')?.addresses ?? [];
