@@ -20,20 +20,22 @@ export type AddressTaker = 'nic' | 'shim' | 'node-pool' | 'docker-block';
  * address its container left to its next container at once (announced with a gratuitous ARP),
  * so between two nodes' plugins it is no worse, and what a starving node's request (20 s) waits
  * for is what another node gave back for it (docs/design.md, "A small pool is shared fairly").
- * Not a pre-claim of a deleted Node: nobody gave it back, its containers may still use it (a
- * Node made again gets back what they use, if nobody took it meanwhile) or have just gone.
+ * Not a pre-claim of a deleted Node for another node: nobody gave it back, its containers may
+ * still use it (a Node made again gets back what they use, if nobody took it meanwhile) or have
+ * just gone. For the Node made again (`node`, the taker's) it is its own again at once.
  */
-export function coolsFor(released: ReleasedClaim, taker: AddressTaker): boolean {
-  return !(released.role === 'node-pool' && !released.nodeGone && taker === 'node-pool');
+export function coolsFor(released: ReleasedClaim, taker: AddressTaker, node?: string): boolean {
+  if (released.role !== 'node-pool' || taker !== 'node-pool') return true;
+  return !!released.nodeGone && (node === undefined || released.node !== node);
 }
 
 /**
  * Until when (runtime/clock.ts: monotonic ms) `ip` of the pool stays out of `taker`'s hands
  * after its claim went, or undefined: free to hand out now.
  */
-export function coolingUntil(ctx: Pick<Ctx, 'model' | 'addressCooldownMs'>, pool: { type: PoolType; name: string }, ip: number, taker: AddressTaker): number | undefined {
+export function coolingUntil(ctx: Pick<Ctx, 'model' | 'addressCooldownMs'>, pool: { type: PoolType; name: string }, ip: number, taker: AddressTaker, node?: string): number | undefined {
   const c = ctx.model.coolingUntil(pool.type, pool.name, ip, ctx.addressCooldownMs);
-  return c && coolsFor(c, taker) ? c.until : undefined;
+  return c && coolsFor(c, taker, node) ? c.until : undefined;
 }
 
 /**

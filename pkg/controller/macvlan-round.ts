@@ -78,7 +78,7 @@ export interface MvnRound {
   /** dockerIPAM blocks: addresses held twice on the segment, written in the status (macvlan-conflicts.ts) */
   conflicts?: ConflictsFound;
   /** until when (monotonic ms) an address stays out of a taker's hands after its release (address-cooldown.ts), or undefined: free now */
-  cooling: (ip: number, taker: AddressTaker) => number | undefined;
+  cooling: (ip: number, taker: AddressTaker, node?: string) => number | undefined;
   /** a node's shim, block or refill that found only addresses cooling down, and when the first comes free, by "<node>/<what>" (macvlan-cooling.ts) */
   coolingWaits: Map<string, number>;
 }
@@ -121,16 +121,16 @@ export interface FreeFound { ips: number[]; coolingUntil?: number }
 /**
  * The free addresses of the pool, lowest first, outside every Docker block, for a shim or a
  * refill: not one a node asks for by name, reserved for it (macvlan-reserved.ts), nor one still
- * cooling down for that taker after its release (address-cooldown.ts).
+ * cooling down for that taker (a refill: for that node) after its release (address-cooldown.ts).
  */
-export function freeAddresses(r: MvnRound, n: number, taker: 'shim' | 'node-pool'): FreeFound {
+export function freeAddresses(r: MvnRound, n: number, taker: 'shim' | 'node-pool', node?: string): FreeFound {
   const ips: number[] = [];
   const reserved = r.giveBacks?.wanted;
   let soonest: number | undefined;
   for (const range of macvlanAddressRange(r.m.spec, r.takenBlocks)) {
     for (let a = range.first; a <= range.last && ips.length < n; a++) {
       if (r.takenAddrs.has(a) || reserved?.has(a)) continue;
-      const until = r.cooling(a, taker);
+      const until = r.cooling(a, taker, node);
       if (until === undefined) ips.push(a);
       else soonest = Math.min(soonest ?? until, until);
     }

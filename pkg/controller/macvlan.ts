@@ -170,7 +170,7 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     // NICs in this round share the pool's RoundPool: mark what they took too.
     nicTaken: roundPool(state, `macvlannets/${name}`).taken,
     reserve, more: false, skipping: false, freeing: false, again: false, leaving: new Map(), unfreed: [], reclaimed: new Map(), outside: new Map(), reports: new Map(),
-    cooling: (ip, taker) => coolingUntil(ctx, { type: 'macvlannets', name }, ip, taker), coolingWaits: new Map(),
+    cooling: (ip, taker, node) => coolingUntil(ctx, { type: 'macvlannets', name }, ip, taker, node), coolingWaits: new Map(),
   };
   state.set(`mvn/${name}`, r.rp);
   sortOwnClaims(ctx, r, selected, plan);
@@ -369,7 +369,7 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   // refill for a node whose agent never reported (what it holds stays: macvlan-agent.ts agentStarted)
   const more = !agentStarted(ctx, node) ? 0 : r.fair ? Math.min(p.more, r.fair.spare) : p.more;
   // (nor one a node asks for by name, nor one cooling down after its release: freeAddresses skips them)
-  const refill = freeAddresses(r, more ? more + returned.size : 0, 'node-pool');
+  const refill = freeAddresses(r, more ? more + returned.size : 0, 'node-pool', node);
   waitsCooling(r, node, 'refill', refill.coolingUntil);
   for (const ip of refill.ips.filter((a) => !returned.has(a)).slice(0, more)) claim(ip);
   // counted only on a small pool whose node asks: a large pool never runs out under its nodes

@@ -17,7 +17,7 @@ import { ClaimIndex, type ClaimEntry } from './claim-index.js';
 
 export interface Entry<T> { obj: T; kv: RawKv }
 /** A claim that went, as the address cooldown's rule asks about it (address-cooldown.ts coolsFor). */
-export interface ReleasedClaim { role: ClaimRole; nodeGone?: boolean }
+export interface ReleasedClaim { role: ClaimRole; nodeGone?: boolean; node?: string }
 export type { ClaimEntry } from './claim-index.js';
 
 /** The kv's value as parsed JSON, parsed once (admission or the writer may have done it). */
@@ -124,7 +124,7 @@ export class Model {
   private releasedClaim(claim: Claim): ReleasedClaim {
     const node = claim.node;
     const nodeGone = !!node && !this.node(node) && !this.cache.isRefused(this.keys.object('Node', node));
-    return nodeGone ? { role: claim.role, nodeGone } : { role: claim.role };
+    return nodeGone ? { role: claim.role, nodeGone, node } : { role: claim.role };
   }
 
   private unfileHostSubnet(hs: HostSubnet, name: string): void {
@@ -232,7 +232,7 @@ export class Model {
     const r = this.released.get(id);
     if (r === undefined) return undefined;
     if (monotonicMs() - r.at >= cooldownMs) { this.released.delete(id); return undefined; }
-    return { until: r.at + cooldownMs, role: r.role, ...(r.nodeGone ? { nodeGone: true } : {}) };
+    return { until: r.at + cooldownMs, role: r.role, ...(r.nodeGone ? { nodeGone: true, node: r.node } : {}) };
   }
 
   claimsIn(type: PoolType, pool: string, space: ClaimSpace): Map<number, ClaimEntry> {

@@ -117,4 +117,19 @@ describe('a deleted Node\'s pre-claimed addresses', () => {
     expect(held).toContain(given.ip);
     await fx.expectClean();
   }, 60_000);
+
+  it('are that Node\'s own again at once once it is made again: its refill takes them back, not higher ones', async () => {
+    // a /28: gn-3 pre-claims its lowest eight, none in use, and is deleted; its part freed
+    await fx.segment('coolm', { subnet: '198.19.65.0/24', ipRange: '198.19.65.0/28', dockerIPAM: 'xnet', hostShim: false }, 'coolm', ['gn-3']);
+    await report('coolm', 'gn-3', {});
+    const held = await eventually(async () => { const a = (await partOf('coolm', 'gn-3'))?.addresses; return a?.length === 8 && a; }, 'gn-3 holds eight');
+    await fx.store.delete('Node', 'gn-3');
+    await eventually(async () => (await claimed('coolm')).size === 0, 'gn-3\'s pre-claims freed');
+    // made again (its agent re-registering) well inside the cooldown
+    await fx.join('coolm', ['gn-3']);
+    await report('coolm', 'gn-3', {});
+    const again = await eventually(async () => { const a = (await partOf('coolm', 'gn-3'))?.addresses; return a?.length && a; }, 'gn-3 refilled');
+    expect(again).toEqual(held);
+    await fx.expectClean();
+  }, 60_000);
 });

@@ -21,5 +21,11 @@ describe('the address cooldown: who waits it out', () => {
 
   it('after a pre-claim its deleted Node held: every taker, another pre-claim too', () => {
     expect(TAKERS.filter((t) => coolsFor({ role: 'node-pool', nodeGone: true }, t))).toEqual(TAKERS);
+    expect(coolsFor({ role: 'node-pool', nodeGone: true, node: 'n1' }, 'node-pool', 'n2')).toBe(true);
+  });
+
+  it('after a pre-claim its deleted Node held, for that Node made again: not its refill, every other taker', () => {
+    const released = { role: 'node-pool' as const, nodeGone: true, node: 'n1' };
+    expect(TAKERS.filter((t) => coolsFor(released, t, 'n1'))).toEqual(['nic', 'shim', 'docker-block']);
   });
 });
