@@ -49,6 +49,24 @@ function workers(q: WorkQueue<string>, h: NicWorkHost, errors: string[]) {
   });
 }
 
+/**
+ * The NICs `pools` names queued in that order and the workers running; `stop` shuts the queue
+ * down and answers what the pools still hold, so that the workers end.
+ */
+function queued(pools: Record<string, string>, o: { lookupFails?: string; brokenPool?: string }) {
+  const { h, handed } = host(pools, o);
+  const q = new WorkQueue<string>(doubling);
+  const errors: string[] = [];
+  for (const n of Object.keys(pools)) q.add(NIC + n);
+  const done = workers(q, h, errors);
+  const stop = async () => {
+    q.shutDown();
+    for (const x of handed) x.items.forEach((_, i) => x.answer(i, { error: new Error('shut down') }));
+    await done;
+  };
+  return { q, handed, errors, stop };
+}
+
 async function until(f: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 500 && !f(); i++) await new Promise((r) => setTimeout(r, 2));
   if (!f()) throw new Error(`timed out waiting for ${what}`);
@@ -56,34 +74,22 @@ async function until(f: () => boolean, what: string): Promise<void> {
 
 describe('a run of NICs handed to their pools in one go', () => {
   it('a NIC whose lookup throws fails alone; the others of its run are handed to their pool', async () => {
-    const { h, handed } = host({ a: 'cn1', bad: 'cn1', c: 'cn1' }, { lookupFails: 'bad' });
-    const q = new WorkQueue<string>(doubling);
-    const errors: string[] = [];
-    for (const n of ['a', 'bad', 'c']) q.add(NIC + n);
-    const done = workers(q, h, errors);
+    const { q, handed, errors, stop } = queued({ a: 'cn1', bad: 'cn1', c: 'cn1' }, { lookupFails: 'bad' });
     await until(() => errors.length > 0 || handed.length > 0, 'the run handed over');
     expect(errors).toEqual([NIC + 'bad']);
     expect(q.numRequeues(NIC + 'bad')).toBe(1);
     expect(handed.map((x) => x.items.map((i) => i.name))).toEqual([['a', 'c']]);
     // handed over, not answered yet: still processing, no retry
     expect([NIC + 'a', NIC + 'c'].map((k) => [q.isProcessing(k), q.numRequeues(k)])).toEqual([[true, 0], [true, 0]]);
-    q.shutDown();
-    handed[0].items.forEach((_, i) => handed[0].answer(i, { error: new Error('shut down') }));
-    await done;
+    await stop();
   });
 
   it('a pool whose hand-over throws fails its own NICs alone; a NIC handed to another pool stays processing', async () => {
-    const { h, handed } = host({ a: 'cn1', x: 'broken', b: 'cn1' }, { brokenPool: 'clusternetworks/broken' });
-    const q = new WorkQueue<string>(doubling);
-    const errors: string[] = [];
-    for (const n of ['a', 'x', 'b']) q.add(NIC + n);
-    const done = workers(q, h, errors);
+    const { q, handed, errors, stop } = queued({ a: 'cn1', x: 'broken', b: 'cn1' }, { brokenPool: 'clusternetworks/broken' });
     await until(() => errors.length > 0, 'the broken pool failed');
     expect(errors).toEqual([NIC + 'x']);
     expect(handed.map((x) => [x.pool, x.items.map((i) => i.name)])).toEqual([['clusternetworks/cn1', ['a', 'b']]]);
     expect([NIC + 'a', NIC + 'b'].map((k) => [q.isProcessing(k), q.numRequeues(k)])).toEqual([[true, 0], [true, 0]]);
-    q.shutDown();
-    handed[0].items.forEach((_, i) => handed[0].answer(i, { error: new Error('shut down') }));
-    await done;
+    await stop();
   });
 });
