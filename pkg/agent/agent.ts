@@ -273,7 +273,8 @@ export class Agent {
     const lane = (queue: WorkQueue<string>, name: string, workers: number) => runWorkers(queue, (k) => this.reconcile(k), {
       workers,
       metrics: { queue: name, kindOf: keyKind },
-      onError: (key, err, ms) => this.log.warn('reconcile failed', { key, error: (err as Error).message, retryInMs: ms }),
+      onError: (key, err, ms) => this.log.warn('reconcile failed', { key, error: err instanceof Error ? err.message : String(err), retryInMs: ms }),
+      log: this.log,
     });
     this.workers = Promise.all([lane(this.queue, 'agent', 2), lane(this.kernelQueue, 'agent-kernel', 1)]).then(() => undefined);
     const all = this.allKeys();

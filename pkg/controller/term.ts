@@ -115,8 +115,9 @@ export class Term implements Ctx {
       onError: (key, err, ms) => {
         if (err instanceof NotLeaderError) { if (!this.stopped) this.c.elector.endCurrentTerm(); return; }
         const level = err instanceof RetryLater ? 'debug' : 'warn';
-        this.log.log(level, 'reconcile failed; retrying', { key, retryInMs: ms, error: (err as Error).message });
+        this.log.log(level, 'reconcile failed; retrying', { key, retryInMs: ms, error: err instanceof Error ? err.message : String(err) });
       },
+      log: this.log,
     });
     const every = this.c.opts.gcIntervalMs ?? 30_000;
     this.gcTimer = setInterval(() => this.queue.add('gc/all'), every);

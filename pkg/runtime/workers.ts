@@ -1,4 +1,5 @@
 import type { WorkQueue } from './workqueue.js';
+import type { Logger } from '../log-line.js';
 import { reconcileDuration, reconcileErrors, trackQueue, workqueueRetries } from '../metrics/metrics.js';
 import { Slots } from './slots.js';
 
@@ -19,7 +20,11 @@ export type Settled = { error: unknown } | ReconcileResult | void;
  * Keys reconciled many at once (the controller's ContainerNics, handed to their pool together):
  * a worker that takes one of these keys takes the run of them queued behind it too, as many as
  * there are workers free, and `start`s them with one call. `settle` must be called once per key,
- * in any order, whenever it is done (a key holds a worker until then, as in a reconcile of its own).
+ * in any order, whenever it is done (a key holds a worker until then, as in a reconcile of its
+ * own): a key never settled keeps its worker's slot for good; a second settle of a key, or a
+ * settle of a key its run does not hold, is reported and ignored. `start` should not throw: a
+ * throw fails every key of the run it has not settled yet (each re-added with backoff, onError
+ * told), and a later settle of those is ignored.
  */
 export interface BulkReconcile<K> {
   accepts(key: K): boolean;
@@ -28,45 +33,62 @@ export interface BulkReconcile<K> {
 
 export interface WorkerOptions<K> {
   workers?: number;
-  /** Called for each failed reconcile before the key is re-added with backoff. */
+  /** Called for each failed reconcile, once the key is re-added with backoff (after `retryInMs`). */
   onError?: (key: K, err: unknown, retryInMs: number) => void;
   /** metrics: the queue's name and the kind a key belongs to (the label of its reconciles) */
   metrics?: { queue: string; kindOf: (key: K) => string };
   bulk?: BulkReconcile<K>;
+  /** where a callback's throw (error) and a bulk reconcile's stray settle (warn) are told; stderr without it */
+  log?: Pick<Logger, 'error' | 'warn'>;
 }
 
 /**
- * Runs `workers` loops that take keys from the queue and reconcile them. A thrown error
- * re-adds the key with backoff; success forgets the backoff. The queue guarantees one
- * worker per key. At most `workers` keys are reconciled at once, a bulk reconcile's counted
- * one by one. Resolves when the queue is shut down and every key taken has been settled.
+ * Runs `workers` loops that take keys from the queue and reconcile them. A thrown error (of
+ * any type) re-adds the key with backoff, then onError is told; success forgets the backoff.
+ * The queue guarantees one worker per key. At most `workers` keys are reconciled at once, a
+ * bulk reconcile's counted one by one. Resolves, never rejects, when the queue is shut down and
+ * every key taken has been settled.
+ *
+ * Whatever a callback does the workers go on, as Kubernetes' HandleCrash has them: what onError,
+ * `metrics.kindOf` or `bulk.accepts` throws is logged and ignored (the key was re-added already;
+ * its kind counts as "unknown"; it is reconciled alone), and a bulk reconcile that breaks its
+ * contract fails or drops only what it broke (BulkReconcile). A key never settled, like a
+ * reconcile that never returns, keeps its slot and stays processing: the promise waits for it.
  */
 export async function runWorkers<K>(queue: WorkQueue<K>, reconcile: Reconcile<K>, opts: WorkerOptions<K> = {}): Promise<void> {
   const n = Math.max(1, opts.workers ?? 1);
   const m = opts.metrics;
   const untrack = m ? trackQueue(m.queue, () => queue.len()) : () => undefined;
   const slots = new Slots(n);
-  const settled = settler(queue, opts);
-  const bulk = opts.bulk && bulkStarter(queue, opts.bulk, slots, settled, m);
+  const g = guarded(opts);
+  const settled = settler(queue, g, m);
+  const bulk = opts.bulk && bulkStarter(queue, opts.bulk, slots, settled, g, !!m);
+  const one = async (key: K) => {
+    const end = m && reconcileDuration.startTimer({ kind: g.kindOf(key) });
+    let how: Settled;
+    try {
+      how = await reconcile(key);
+    } catch (err) {
+      how = { error: err };
+    }
+    settled(key, how);
+    end?.();
+    queue.done(key);
+    slots.give(1);
+  };
   const loop = async () => {
     for (;;) {
       const wait = slots.take();
       if (wait) await wait;
       const key = await queue.get();
       if (key === undefined) { slots.give(1); slots.passOn(); return; }
-      if (bulk?.accepts(key)) { bulk.start(key); slots.passOn(); continue; }
-      slots.passOn();
-      const end = m && reconcileDuration.startTimer({ kind: m.kindOf(key) });
+      const inBulk = bulk !== undefined && g.accepts(key);
       try {
-        const r = await reconcile(key);
-        settled(key, r);
-      } catch (err) {
-        settled(key, { error: err });
+        if (inBulk) bulk.start(key);
       } finally {
-        end?.();
-        queue.done(key);
-        slots.give(1);
+        slots.passOn();
       }
+      if (!inBulk) await one(key);
     }
   };
   try {
@@ -77,27 +99,63 @@ export async function runWorkers<K>(queue: WorkQueue<K>, reconcile: Reconcile<K>
   }
 }
 
-/** What follows a key's reconcile: its backoff forgotten, or the key re-added after its next step. */
-function settler<K>(queue: WorkQueue<K>, opts: WorkerOptions<K>): (key: K, how: Settled) => void {
-  const m = opts.metrics;
+/** The options' callbacks, each of which never throws: what the caller's throws is logged. */
+interface Guarded<K> {
+  onError(key: K, err: unknown, ms: number): void;
+  kindOf(key: K): string;
+  accepts(key: K): boolean;
+  report(level: 'error' | 'warn', what: string, key: K, thrown?: { error: unknown }): void;
+}
+
+function guarded<K>({ onError, metrics, bulk, log }: WorkerOptions<K>): Guarded<K> {
+  const report: Guarded<K>['report'] = (level, what, key, thrown) => {
+    try {
+      const meta = { key: String(key), ...(thrown && { error: thrown.error instanceof Error ? thrown.error.message : String(thrown.error) }) };
+      if (log) log[level](what, meta); else console.error(`runWorkers: ${what}`, meta);
+    } catch {
+      // the log (or the key's or error's string) threw too: nothing is left to tell it to
+    }
+  };
+  return {
+    report,
+    onError(key, err, ms) {
+      try { onError?.(key, err, ms); } catch (error) { report('error', 'onError threw; ignored (the key is re-added)', key, { error }); }
+    },
+    kindOf(key) {
+      try { return String(metrics?.kindOf(key)); } catch (error) { report('error', 'metrics kindOf threw; counted as "unknown"', key, { error }); return 'unknown'; }
+    },
+    accepts(key) {
+      try { return !!bulk?.accepts(key); } catch (error) { report('error', 'bulk accepts threw; the key is reconciled alone', key, { error }); return false; }
+    },
+  };
+}
+
+const failed = (how: Settled): how is { error: unknown } => typeof how === 'object' && how !== null && 'error' in how;
+
+/**
+ * What follows a key's reconcile: its backoff forgotten, or the key re-added after its next
+ * step. Never throws (anything but `{ error }` is a success).
+ */
+function settler<K>(queue: WorkQueue<K>, g: Guarded<K>, m: WorkerOptions<K>['metrics']): (key: K, how: Settled) => void {
   return (key, how) => {
-    if (!(how && 'error' in how)) {
+    if (!failed(how)) {
       queue.forget(key);
-      if (how && how.requeueAfterMs !== undefined) queue.addAfter(key, how.requeueAfterMs);
+      const after = (how as ReconcileResult | undefined)?.requeueAfterMs;
+      if (typeof after === 'number') queue.addAfter(key, after);
       return;
     }
     const ms = queue.addRateLimited(key);
-    if (m) { reconcileErrors.inc({ kind: m.kindOf(key) }); workqueueRetries.inc({ queue: m.queue }); }
-    opts.onError?.(key, how.error, ms);
+    if (m) { reconcileErrors.inc({ kind: g.kindOf(key) }); workqueueRetries.inc({ queue: m.queue }); }
+    g.onError(key, how.error, ms);
   };
 }
 
 /**
  * Starts a run of bulk keys behind `first`, each holding a worker slot until settled. Each
- * key's reconcile duration is from the start of its run to its own settle.
+ * key's reconcile duration is from the start of its run to its own settle. Never throws.
  */
 function bulkStarter<K>(queue: WorkQueue<K>, bulk: BulkReconcile<K>, slots: Slots, settled: (key: K, how: Settled) => void,
-  m: WorkerOptions<K>['metrics']): { accepts(key: K): boolean; start(first: K): void } {
+  g: Guarded<K>, metrics: boolean): { start(first: K): void } {
   const timers = new Map<string, { observe(v: number): void }>();
   const timer = (kind: string) => {
     let t = timers.get(kind);
@@ -105,22 +163,18 @@ function bulkStarter<K>(queue: WorkQueue<K>, bulk: BulkReconcile<K>, slots: Slot
     return t;
   };
   return {
-    accepts: (key) => bulk.accepts(key),
     start(first) {
-      const keys = [first, ...queue.takeMore((k) => bulk.accepts(k), slots.free)];
+      const keys = [first, ...queue.takeMore((k) => g.accepts(k), slots.free)];
       slots.takeNow(keys.length - 1);
       const t0 = performance.now();
       const open = new Set(keys);
       const settle = (key: K, how: Settled) => {
         // once per key: a second settle must not free a slot or a key it no longer holds
-        if (!open.delete(key)) return;
-        try {
-          settled(key, how);
-        } finally {
-          if (m) timer(m.kindOf(key)).observe((performance.now() - t0) / 1000);
-          queue.done(key);
-          slots.give(1);
-        }
+        if (!open.delete(key)) { g.report('warn', 'bulk reconcile settled a key it does not hold (settled already, or its start threw); ignored', key); return; }
+        settled(key, how);
+        if (metrics) timer(g.kindOf(key)).observe((performance.now() - t0) / 1000);
+        queue.done(key);
+        slots.give(1);
       };
       try {
         bulk.start(keys, settle);
