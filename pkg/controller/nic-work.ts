@@ -1,8 +1,9 @@
 // The work-queue side of a ContainerNic's address: its request handed to its pool's executor
 // (nics.ts plans it there), and what its outcome asks for afterwards (its event and metrics,
-// a look again later, a wait for a free address). A run of queued NICs is handed to their
-// pools in one go (reconcileNics: runWorkers' bulk reconcile), each NIC's outcome handled as
-// if it had been reconciled alone (reconcileNic).
+// a look again later, a wait for a free address). Every queued NIC is reconciled this way: a
+// run of them is handed to their pools in one go (reconcileNics: runWorkers' bulk reconcile,
+// which takes every ContainerNic key), each NIC's outcome handled as if it had been reconciled
+// alone.
 import type { ContainerNic, Kind } from '../api/index.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { PoolType } from '../ipam/keys.js';
@@ -44,18 +45,11 @@ function nicAt(model: Model, name: string): NicAt | undefined {
 const itemOf = (at: NicAt): AddrItem => ({ type: 'nic', name: at.name, node: at.nic.obj.spec.node });
 
 /**
- * One executor per pool: a round plans the NICs of every node together and commits them in
- * transactions side by side (a thousand nodes with a few NICs each still fill them).
- */
-export async function reconcileNic(h: NicWorkHost, name: string): Promise<void> {
-  const at = nicAt(h.model, name);
-  if (!at) return;
-  nicDone(h, at, await h.addrExecutor(at.poolId).submit(itemOf(at)) as NicOutcome);
-}
-
-/**
- * reconcileNic for many NICs at once: each pool's NICs submitted with one call, no promise per
- * NIC. `settled(i)` once per names[i]: with the error its reconcile would have thrown, if any.
+ * A run of NICs reconciled at once: each pool's NICs submitted to its executor with one call,
+ * no promise per NIC (one executor per pool: a round plans the NICs of every node together and
+ * commits them in transactions side by side; a thousand nodes with a few NICs each still fill
+ * them). `settled(i)` once per names[i]: with the error its reconcile would have thrown, if any
+ * (a NIC gone settles at once, a NIC that waits with RetryLater).
  * Never throws: what goes wrong for one NIC (its lookup) or one pool (its hand-over) fails those
  * alone, as their reconciles of their own would have; a throw from here would fail the whole
  * run, NICs already handed to a pool included, which would then be taken again while their

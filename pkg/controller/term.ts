@@ -27,7 +27,7 @@ import { effectsOfChange, objectKey } from './events.js';
 import { conditions, putStatusIfChanged, type Ctx } from './context.js';
 import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, type ControllerOptions } from './options.js';
 import { RetryLater } from './retry-later.js';
-import { reconcileNic, reconcileNics, type AddrItem, type AddrOutcome, type NicWorkHost } from './nic-work.js';
+import { reconcileNics, type AddrItem, type AddrOutcome, type NicWorkHost } from './nic-work.js';
 import { recordAllocation } from './record-allocation.js';
 import { isDeletingHostSubnet } from './hostsubnet-finalizer.js';
 import type { EventRecorder } from '../events/recorder.js';
@@ -202,7 +202,8 @@ export class Term implements Ctx {
       case 'Node': return this.reconcileNode(name);
       case 'ClusterNetwork': return this.reconcileClusterNetwork(name);
       case 'HostSubnet': return this.reconcileHostSubnet(name);
-      case 'ContainerNic': return reconcileNic(this.nicWork, name);
+      // every ContainerNic key is the bulk reconcile's (start() above: reconcileNics)
+      case 'ContainerNic': throw new Error(`${key}: ContainerNic keys are reconciled in bulk`);
       case 'MacvlanNet': return this.reconcileMacvlan(name);
     }
   }
