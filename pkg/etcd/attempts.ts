@@ -35,9 +35,6 @@ export async function trackAttempts<T>(attempts: Attempts, call: () => Promise<T
   }
 }
 
-/** Whether a tracked call is in flight (tests: the hooks are off when none is). */
-export const trackingAttempts = (): boolean => tracking > 0;
-
 /** One attempt of a request failed; `withoutEffect`: it certainly did not reach etcd, or etcd refused it without effect. */
 export function attemptFailed(withoutEffect: boolean): void {
   const attempts = current.getStore();
