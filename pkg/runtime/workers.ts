@@ -23,8 +23,9 @@ export type Settled = { error: unknown } | ReconcileResult | void;
  * in any order, whenever it is done (a key holds a worker until then, as in a reconcile of its
  * own): a key never settled keeps its worker's slot for good; a second settle of a key, or a
  * settle of a key its run does not hold, is reported and ignored. `start` should not throw: a
- * throw fails every key of the run it has not settled yet (each re-added with backoff, onError
- * told), and a later settle of those is ignored.
+ * throw (or the rejection of the promise an async `start` returns) is reported and fails every
+ * key of the run it has not settled yet (each re-added with backoff, onError told), and a later
+ * settle of those is ignored.
  */
 export interface BulkReconcile<K> {
   accepts(key: K): boolean;
@@ -33,7 +34,7 @@ export interface BulkReconcile<K> {
 
 export interface WorkerOptions<K> {
   workers?: number;
-  /** Called for each failed reconcile, once the key is re-added with backoff (after `retryInMs`). */
+  /** Called for each failed reconcile, once the key is re-added with backoff (after `retryInMs`); its throw, or an async one's rejection, is logged. */
   onError?: (key: K, err: unknown, retryInMs: number) => void;
   /** metrics: the queue's name and the kind a key belongs to (the label of its reconciles) */
   metrics?: { queue: string; kindOf: (key: K) => string };
@@ -50,7 +51,7 @@ export interface WorkerOptions<K> {
  * every key taken has been settled.
  *
  * Whatever a callback does the workers go on, as Kubernetes' HandleCrash has them: what onError,
- * `metrics.kindOf` or `bulk.accepts` throws is logged and ignored (the key was re-added already;
+ * `metrics.kindOf` or `bulk.accepts` throws (or an async onError rejects with) is logged and ignored (the key was re-added already;
  * its kind counts as "unknown"; it is reconciled alone), and a bulk reconcile that breaks its
  * contract fails or drops only what it broke (BulkReconcile). A key never settled, like a
  * reconcile that never returns, keeps its slot and stays processing: the promise waits for it.
@@ -119,7 +120,8 @@ function guarded<K>({ onError, metrics, bulk, log }: WorkerOptions<K>): Guarded<
   return {
     report,
     onError(key, err, ms) {
-      try { onError?.(key, err, ms); } catch (error) { report('error', 'onError threw; ignored (the key is re-added)', key, { error }); }
+      const threw = (error: unknown) => report('error', 'onError threw; ignored (the key is re-added)', key, { error });
+      try { whenRejected(onError?.(key, err, ms), threw); } catch (error) { threw(error); }
     },
     kindOf(key) {
       try { return String(metrics?.kindOf(key)); } catch (error) { report('error', 'metrics kindOf threw; counted as "unknown"', key, { error }); return 'unknown'; }
@@ -128,6 +130,14 @@ function guarded<K>({ onError, metrics, bulk, log }: WorkerOptions<K>): Guarded<
       try { return !!bulk?.accepts(key); } catch (error) { report('error', 'bulk accepts threw; the key is reconciled alone', key, { error }); return false; }
     },
   };
+}
+
+/**
+ * A callback typed to return nothing may be async (TypeScript lets a promise stand for void): its
+ * rejection is `rejected`'s, as its throw would be, never left unhandled (a daemon exits on one).
+ */
+function whenRejected(returned: unknown, rejected: (error: unknown) => void): void {
+  if (typeof (returned as PromiseLike<unknown> | null | undefined)?.then === 'function') Promise.resolve(returned).then(undefined, rejected);
 }
 
 const failed = (how: Settled): how is { error: unknown } => typeof how === 'object' && how !== null && 'error' in how;
@@ -176,10 +186,14 @@ function bulkStarter<K>(queue: WorkQueue<K>, bulk: BulkReconcile<K>, slots: Slot
         queue.done(key);
         slots.give(1);
       };
+      const fail = (error: unknown) => {
+        g.report('error', 'bulk start threw; the keys of its run it had not settled fail', first, { error });
+        for (const k of [...open]) settle(k, { error });
+      };
       try {
-        bulk.start(keys, settle);
+        whenRejected(bulk.start(keys, settle), fail);
       } catch (err) {
-        for (const k of [...open]) settle(k, { error: err });
+        fail(err);
       }
     },
   };

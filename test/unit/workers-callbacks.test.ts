@@ -1,5 +1,5 @@
 // runWorkers holds its contract whatever a callback does (Kubernetes' HandleCrash: a panic in a
-// handler is reported and the loop goes on): an onError that throws, a bulk start that throws,
+// handler is reported and the loop goes on): an onError or a bulk start that throws (or, async, rejects),
 // a settle called twice or never, a reconcile that throws something not an Error, an accepts or
 // a metrics label that throws. No slot leaks, no key is lost from the queue, and the promise
 // resolves once the queue is shut down and every key taken has been settled.
@@ -203,5 +203,75 @@ describe('runWorkers: a bulk reconcile that breaks its contract', () => {
     expect(q.isProcessing('nic/stuck')).toBe(true);
     r.settle('nic/stuck');
     expect(await done.after()).toBe('resolved');
+  });
+});
+
+/** The process's unhandled rejections while `f` runs: a daemon exits on one (cli/daemon.ts exitOnUncaught). */
+async function unhandledDuring(f: () => Promise<void>): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  const note = (reason: unknown) => { seen.push(reason); };
+  process.on('unhandledRejection', note);
+  try {
+    await f();
+    // Node tells of a rejection left unhandled once the microtasks of its turn have run
+    await new Promise((r) => setTimeout(r, 10));
+  } finally {
+    process.off('unhandledRejection', note);
+  }
+  return seen;
+}
+
+describe('runWorkers: an async callback that rejects (a void callback may be async)', () => {
+  it('an async onError that rejects is reported, not left unhandled; the key is retried and the workers end', async () => {
+    const q = new WorkQueue<string>(fast);
+    const { lines, log } = logger();
+    const runs = new Map<string, number>();
+    q.add('a'); q.add('b');
+    const unhandled = await unhandledDuring(async () => {
+      const done = watch(runWorkers(q, async (k) => {
+        runs.set(k, (runs.get(k) ?? 0) + 1);
+        if (k === 'a' && runs.get(k) === 1) throw new Error('first try fails');
+      }, { workers: 1, log, onError: async () => { throw new Error('onError broke'); } }));
+      await until(() => runs.get('a') === 2 && runs.get('b') === 1, 'b reconciled and a retried');
+      await until(() => lines.some((l) => l.startsWith('error') && l.includes('onError broke')), 'the rejection reported');
+      q.shutDown();
+      expect(await done.after()).toBe('resolved');
+    });
+    expect(unhandled).toEqual([]);
+  });
+
+  it('an async bulk start that rejects fails every key it did not settle: each retried with backoff, the workers end', async () => {
+    const q = new WorkQueue<string>(fast);
+    const runs: string[][] = [];
+    const open = new Map<string, Settle>();
+    const errors: Array<[string, unknown]> = [];
+    const bulk = {
+      accepts: isNic,
+      async start(keys: string[], settle: Settle) {
+        runs.push(keys);
+        if (runs.length === 1) {
+          settle('nic/a', undefined);
+          await Promise.resolve();
+          throw new Error('start broke');
+        }
+        for (const k of keys) open.set(k, settle);
+      },
+    };
+    for (const k of ['nic/a', 'nic/b', 'node/x']) q.add(k);
+    const single: string[] = [];
+    const { lines, log } = logger();
+    const unhandled = await unhandledDuring(async () => {
+      const done = watch(runWorkers(q, async (k) => { single.push(k); }, {
+        workers: 2, bulk, log, onError: (k, err) => errors.push([k, (err as Error).message]),
+      }));
+      await until(() => open.has('nic/b') && single.includes('node/x'), 'nic/b started again, node/x reconciled');
+      expect(errors).toEqual([['nic/b', 'start broke']]);
+      expect(['nic/a', 'nic/b'].map((k) => q.numRequeues(k))).toEqual([0, 1]);
+      expect(lines.filter((l) => l.startsWith('error') && l.includes('start broke'))).toHaveLength(1);
+      open.get('nic/b')!('nic/b', undefined);
+      q.shutDown();
+      expect(await done.after()).toBe('resolved');
+    });
+    expect(unhandled).toEqual([]);
   });
 });
