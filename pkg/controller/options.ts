@@ -1,6 +1,7 @@
 // The controller's options and their defaults (cmd/xnet-controller.ts sets them from flags).
 import type { Etcd3 } from 'etcd3';
 import type { Logger } from '../log.js';
+import { CONTROLLER_QUEUE_BACKOFF, type BackoffPolicy } from '../runtime/backoff.js';
 
 export interface ControllerOptions {
   client: Etcd3;
@@ -18,6 +19,33 @@ export interface ControllerOptions {
   addressCooldownMs?: number;
   /** a ContainerNic whose Node is missing this long gets a Warning NodeNotFound (default 15 s, the agents' settling grace) */
   settleGraceMs?: number;
+  /**
+   * The work queue's retry backoff, as client-go's per-item exponential rate limiter takes a base
+   * and a max delay: a key whose reconcile failed or waits is looked at again after `initialMs`,
+   * doubling up to `maxMs` (default 50 ms to 30 s, CONTROLLER_QUEUE_BACKOFF). No flag sets it:
+   * a wait ends by the event that frees what it waits for, the retry is only the safety net. For
+   * tests (a wake proven with the retry out of reach: docs/contributing.md) and embedding.
+   */
+  queueBackoff?: { initialMs?: number; maxMs?: number };
+}
+
+/** the longest delay a Node timer takes (setTimeout fires a longer one after 1 ms) */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The work queue's backoff policy from `queueBackoff`, the default's for what it leaves out; a
+ * cap left out is at least `initialMs` (a first wait of an hour is not cut to 30 s). Throws a
+ * RangeError for a wait that is no number of ms in (0, 2^31 - 1], or a cap below the first wait.
+ */
+export function queueBackoffOf(o: ControllerOptions['queueBackoff'] = {}): BackoffPolicy {
+  const d = CONTROLLER_QUEUE_BACKOFF;
+  const initialMs = o.initialMs ?? Math.min(d.initialMs, o.maxMs ?? d.initialMs);
+  const maxMs = o.maxMs ?? Math.max(d.maxMs, initialMs);
+  for (const [name, ms] of [['initialMs', initialMs], ['maxMs', maxMs]] as const) {
+    if (!(typeof ms === 'number' && ms > 0 && ms <= MAX_TIMER_MS)) throw new RangeError(`queueBackoff.${name} must be a number of ms in (0, ${MAX_TIMER_MS}], not ${String(ms)}`);
+  }
+  if (maxMs < initialMs) throw new RangeError(`queueBackoff.maxMs (${maxMs}) is below its initialMs (${initialMs})`);
+  return { ...d, initialMs, maxMs };
 }
 
 export const DEFAULT_ADDRESS_COOLDOWN_MS = 30_000;

@@ -9,7 +9,6 @@ import type { LeaderElector, LeaderTerm } from '../runtime/leader.js';
 import { tellRound } from './macvlan-external.js';
 import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers } from '../runtime/workers.js';
-import { CONTROLLER_QUEUE_BACKOFF } from '../runtime/backoff.js';
 import { MAX_TXN_OPS } from '../runtime/kv.js';
 import type { CacheChange } from '../runtime/kv-cache.js';
 import { blockCount, parseCidr } from '../ip/ipv4.js';
@@ -25,7 +24,7 @@ import { collectGarbage } from './gc.js';
 import { startObjects, startOrder } from './start-order.js';
 import { effectsOfChange, objectKey } from './events.js';
 import { conditions, putStatusIfChanged, type Ctx } from './context.js';
-import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, type ControllerOptions } from './options.js';
+import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, queueBackoffOf, type ControllerOptions } from './options.js';
 import { RetryLater } from './retry-later.js';
 import { reconcileNics, type AddrItem, type AddrOutcome, type NicWorkHost } from './nic-work.js';
 import { recordAllocation } from './record-allocation.js';
@@ -58,7 +57,7 @@ export class Term implements Ctx {
   readonly leaderKey: string;
   readonly maxTxnOps: number;
   readonly addressCooldownMs: number;
-  private readonly queue = new WorkQueue<string>(CONTROLLER_QUEUE_BACKOFF);
+  private readonly queue: WorkQueue<string>;
   private readonly reports: ReportBudget;
   private readonly hsExecutors = new Map<string, PoolExecutor<HsItem, HsOutcome>>();
   private readonly addrExecutors = new Map<string, PoolExecutor<AddrItem, AddrOutcome>>();
@@ -70,6 +69,7 @@ export class Term implements Ctx {
 
   constructor(private readonly c: TermHost, readonly t: LeaderTerm) {
     this.client = c.opts.client;
+    this.queue = new WorkQueue<string>(queueBackoffOf(c.opts.queueBackoff));
     this.model = c.model;
     this.log = c.log;
     this.reports = new ReportBudget(c.log);
