@@ -103,9 +103,10 @@ function nicDone(h: NicWorkHost, at: NicAt, o: NicOutcome): void {
   const refusal = h.late.refusal(nic, o.result === 'failed' && !!o.missingNetwork);
   recordAllocation(h.events, 'ContainerNic', nic.metadata.creationTimestamp, { ...o, name, result: o.statusOnly ? 'unchanged' : o.result }, refusal.type);
   if (o.result === 'allocated') h.allocated();
-  // a spec.node no Node has: a Warning once missing a while, looked at again until then; a freed address cooling: when it has cooled (nothing else wakes it then)
+  // a spec.node no Node has: a Warning once missing a while, looked at again until then; a freed address cooling: when it has cooled
+  // (nothing else wakes it then), at once when it cooled while the round that refused it still ran (0: no retry's backoff)
   const again = h.late.nodeNotFound(h.model, nic) ?? refusal.againMs ?? o.coolingMs;
-  if (again) h.enqueue('ContainerNic', name, again);
+  if (again !== undefined) h.enqueue('ContainerNic', name, again);
   if (o.result === 'waiting') {
     h.wait(poolId, name);
     // refused until something frees up (an address, a pinned one): told as any refusal is; not
