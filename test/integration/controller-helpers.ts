@@ -56,6 +56,13 @@ export function useControllerFixture(prefix: string, extra: Partial<ControllerOp
   return fx;
 }
 
+/**
+ * The controller's work-queue retry out of reach (ControllerOptions.queueBackoff): a key that
+ * failed or waits is looked at again an hour later, longer than any test file runs, so what a
+ * test sees happen was woken by an event (a wake test: docs/contributing.md), never by a retry.
+ */
+export const WAKE_TEST_BACKOFF = { initialMs: 3_600_000 };
+
 export function uniquePrefix(): string {
   return `/xt${Math.random().toString(36).slice(2, 8)}`;
 }

@@ -4,26 +4,24 @@
 // 30 s. When one of the first two Nodes leaves, what it held is freed, and the waiting node must
 // get it within seconds, not at that retry. A shim freed by the round of a deselected Node waited
 // for that retry: the round cannot hand out in its transaction what it deletes there, and its
-// commit queued nothing (events.ts countedByMacvlanNet). Real etcd, in-process controller; a
-// node's agent is its report key, written by the test.
+// commit queued nothing (events.ts countedByMacvlanNet). The controller runs with that retry out
+// of reach (WAKE_TEST_BACKOFF): only what the freeing queues can give the waiting node its part.
+// Real etcd, in-process controller; a node's agent is its report key, written by the test.
 import { describe, expect, it } from 'vitest';
-import { obj } from './controller-helpers.js';
+import { obj, WAKE_TEST_BACKOFF } from './controller-helpers.js';
 import { eventually } from './helpers.js';
 import { useMacvlanParts } from './macvlan-parts.js';
 
 // a freed shim address cools down first (--address-cooldown, address-cooldown.ts: short here), and
-// the waiting node gets it once it has, still far below the retry
-const fx = useMacvlanParts({ addressCooldownMs: 2_000 });
-/** Longer than the waiting part's retries take to back off past the wait below (as controller-block-freed-wakes.test.ts). */
-const WAITING_FOR_MS = 30_000;
-/** Far below the retry the work queue has then scheduled. */
+// the waiting node gets it once it has (the round is looked at again then)
+const fx = useMacvlanParts({ addressCooldownMs: 2_000, queueBackoff: WAKE_TEST_BACKOFF });
+/** Moments for the rounds that hand over what was freed (and the shim's cooldown). */
 const FREED_WAIT_MS = 8_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Held = 'dockerRange' | 'shimAddress';
 
 /**
  * MacvlanNet `mvn` (`spec`) selecting nodes labelled `<mvn>: yes`; `a` and `b` get what `held`
- * names, `c` waits for it, past its backoff. Returns what `a` holds.
+ * names, `c` waits for it. Returns what `a` holds.
  */
 async function fullSegment(mvn: string, spec: Record<string, unknown>, held: Held, [a, b, c]: string[]): Promise<string> {
   await fx.segment(mvn, spec, mvn, [a, b]);
@@ -33,7 +31,6 @@ async function fullSegment(mvn: string, spec: Record<string, unknown>, held: Hel
   await fx.beat([c]);
   const ready = await eventually(async () => { const r = await fx.ready(mvn); return r?.reason === 'PoolExhausted' && r; }, `${mvn} waiting PoolExhausted`);
   expect(ready.message).toContain('1 node(s) could not get a Docker block or shim address');
-  await sleep(WAITING_FOR_MS);
   expect((await fx.partOf(mvn, c))?.[held]).toBeUndefined();
   return (await fx.partOf(mvn, a))![held]!;
 }
@@ -52,7 +49,7 @@ describe('a MacvlanNet node part waiting for a Docker block or shim address', ()
     const freed = await fullSegment('blk', spec, 'dockerRange', ['bw-1', 'bw-2', 'bw-3']);
     await fx.store.delete('Node', 'bw-1');
     await givenWithinMoments('blk', 'bw-3', 'dockerRange', freed);
-  }, 90_000);
+  }, 60_000);
 
   it('gets the shim address of a deselected Node at once, not at the next retry', async () => {
     // two addresses to hand out: the first two nodes' shims
@@ -60,5 +57,5 @@ describe('a MacvlanNet node part waiting for a Docker block or shim address', ()
     const freed = await fullSegment('shim', spec, 'shimAddress', ['sw-1', 'sw-2', 'sw-3']);
     await fx.store.applyAll([obj('Node', 'sw-1', { interface: 'eth0' }, { shim: 'no' })]);
     await givenWithinMoments('shim', 'sw-3', 'shimAddress', freed);
-  }, 90_000);
+  }, 60_000);
 });

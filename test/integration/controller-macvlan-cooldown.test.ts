@@ -4,22 +4,26 @@
 // refill of pre-claimed addresses for its IPAM plugin, a node's Docker block) handed it out at
 // once, the moment the NIC's claim went. Nor is a deleted Node's pre-claim another node's refill
 // at once: nobody gave it back (only a pre-claim given back skips the cooldown for another
-// node's). Real etcd and the real controller; the nodes' agents are their status keys, written as
-// pkg/dockeripam/book.ts writes them.
+// node's). Once cooled, the address is taken without anything else happening: the round is looked
+// at again when the first cools (term.ts, o.coolingMs). The controller runs with its work-queue
+// retry out of reach (WAKE_TEST_BACKOFF): the retry of a round whose node waits for a shim or a
+// Docker block (50 ms doubling) came by soon after the cooldown ended, and those two cases passed
+// without that look. Real etcd and the real controller; the nodes' agents are their status keys,
+// written as pkg/dockeripam/book.ts writes them.
 import { describe, expect, it } from 'vitest';
-import { eventually, obj, statusOf } from './controller-helpers.js';
+import { eventually, obj, statusOf, WAKE_TEST_BACKOFF } from './controller-helpers.js';
 import { useMacvlanParts } from './macvlan-parts.js';
 
 /** Long enough to look at the round after the release while it lasts; short for the test. */
 const COOLDOWN_MS = 6_000;
-const fx = useMacvlanParts({ addressCooldownMs: COOLDOWN_MS });
+const fx = useMacvlanParts({ addressCooldownMs: COOLDOWN_MS, queueBackoff: WAKE_TEST_BACKOFF });
 const { partOf, claimed, report } = fx;
 
 const nic = (name: string, node: string, mvn: string) =>
   obj('ContainerNic', name, { node, container: name, ifName: 'mv0', network: { macvlanNet: mvn } });
 const ipOf = async (name: string) => statusOf(await fx.store.get('ContainerNic', name)).ip as string | undefined;
 const gone = async (name: string) => !(await fx.store.get('ContainerNic', name));
-/** Waits out the cooldown, then long enough for a round requeued at its end (far below the 30 s backoff it would otherwise wait). */
+/** Waits out the cooldown, then long enough for the round looked at again at its end. */
 const COOLED_WAIT_MS = COOLDOWN_MS + 6_000;
 
 describe('an address a ContainerNic released on a MacvlanNet', () => {
