@@ -39,11 +39,13 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export function queueBackoffOf(o: ControllerOptions['queueBackoff'] = {}): BackoffPolicy {
   const d = CONTROLLER_QUEUE_BACKOFF;
+  // checked as given, before either is derived from the other: a bad cap alone is told as the cap
+  for (const name of ['initialMs', 'maxMs'] as const) {
+    const ms = o[name];
+    if (ms !== undefined && !(typeof ms === 'number' && ms > 0 && ms <= MAX_TIMER_MS)) throw new RangeError(`queueBackoff.${name} must be a number of ms in (0, ${MAX_TIMER_MS}], not ${String(ms)}`);
+  }
   const initialMs = o.initialMs ?? Math.min(d.initialMs, o.maxMs ?? d.initialMs);
   const maxMs = o.maxMs ?? Math.max(d.maxMs, initialMs);
-  for (const [name, ms] of [['initialMs', initialMs], ['maxMs', maxMs]] as const) {
-    if (!(typeof ms === 'number' && ms > 0 && ms <= MAX_TIMER_MS)) throw new RangeError(`queueBackoff.${name} must be a number of ms in (0, ${MAX_TIMER_MS}], not ${String(ms)}`);
-  }
   if (maxMs < initialMs) throw new RangeError(`queueBackoff.maxMs (${maxMs}) is below its initialMs (${initialMs})`);
   return { ...d, initialMs, maxMs };
 }

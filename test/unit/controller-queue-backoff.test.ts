@@ -36,6 +36,14 @@ describe('the controller work queue\'s backoff', () => {
     expect(() => queueBackoffOf({ initialMs: 1000, maxMs: 999 })).toThrow('queueBackoff.maxMs (999) is below its initialMs (1000)');
   });
 
+  it('names the value that is wrong, not one derived from it', () => {
+    // a cap alone also lowers the first wait to it (above): a bad cap is still told as the cap
+    for (const [maxMs, shown] of [[0, '0'], [-5, '-5'], [Number.NaN, 'NaN']] as const) {
+      expect(() => queueBackoffOf({ maxMs })).toThrow(`queueBackoff.maxMs must be a number of ms in (0, 2147483647], not ${shown}`);
+    }
+    expect(() => queueBackoffOf({ initialMs: -1 })).toThrow('queueBackoff.initialMs must be a number of ms in (0, 2147483647], not -1');
+  });
+
   it('a bad one is refused when the Controller is made', () => {
     expect(() => new Controller({ client: {} as Etcd3, queueBackoff: { initialMs: 0 } })).toThrow(RangeError);
   });
