@@ -13,7 +13,7 @@ import { Model } from './model.js';
 import { LastSeen } from './nodes.js';
 import { controllerAdmit } from './admit.js';
 import { Term } from './term.js';
-import { queueBackoffOf, type ControllerOptions } from './options.js';
+import { waitBackoffOf, type ControllerOptions } from './options.js';
 import { leader, leaderTerms, registerControllerMetrics, watchRestarts } from '../metrics/metrics.js';
 import { EventRecorder } from '../events/recorder.js';
 
@@ -34,7 +34,7 @@ export class Controller {
 
   constructor(readonly opts: ControllerOptions) {
     // a bad backoff fails here, not when a term starts (term.ts makes the queue)
-    queueBackoffOf(opts.queueBackoff);
+    waitBackoffOf(opts.waitBackoff);
     const prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.id = opts.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.log = opts.log ?? createLogger('controller', { id: this.id });

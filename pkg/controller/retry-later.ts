@@ -4,3 +4,14 @@ import { ControllerError } from '../errors.js';
 export class RetryLater extends ControllerError {
   constructor(reason: string, message: string) { super(reason, message, { retryable: true }); }
 }
+
+/**
+ * Whether a failed reconcile waits for something to come free (an address, a block, a conflict
+ * lifted, a key readable again): a RetryLater, but for a commit lost to a concurrent write
+ * (`Conflict`). The event that frees it queues the key again (events.ts); its retry is only the
+ * safety net. Anything else (a lost commit, etcd unreachable, a deadline) has no such event:
+ * only its retry looks at it again.
+ */
+export function isWait(err: unknown): boolean {
+  return err instanceof RetryLater && err.reason !== 'Conflict';
+}

@@ -24,7 +24,8 @@ import { collectGarbage } from './gc.js';
 import { startObjects, startOrder } from './start-order.js';
 import { effectsOfChange, objectKey } from './events.js';
 import { conditions, putStatusIfChanged, type Ctx } from './context.js';
-import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, queueBackoffOf, type ControllerOptions } from './options.js';
+import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, retryBackoff, waitBackoffOf, type ControllerOptions } from './options.js';
+import { CONTROLLER_QUEUE_BACKOFF, type BackoffPolicy } from '../runtime/backoff.js';
 import { RetryLater } from './retry-later.js';
 import { reconcileNics, type AddrItem, type AddrOutcome, type NicWorkHost } from './nic-work.js';
 import { recordAllocation } from './record-allocation.js';
@@ -57,7 +58,9 @@ export class Term implements Ctx {
   readonly leaderKey: string;
   readonly maxTxnOps: number;
   readonly addressCooldownMs: number;
-  private readonly queue: WorkQueue<string>;
+  private readonly queue = new WorkQueue<string>(CONTROLLER_QUEUE_BACKOFF);
+  /** a waiting key's retry (options.ts waitBackoff); any other failure's is the queue's own */
+  private readonly waitBackoff: BackoffPolicy;
   private readonly reports: ReportBudget;
   private readonly hsExecutors = new Map<string, PoolExecutor<HsItem, HsOutcome>>();
   private readonly addrExecutors = new Map<string, PoolExecutor<AddrItem, AddrOutcome>>();
@@ -69,7 +72,7 @@ export class Term implements Ctx {
 
   constructor(private readonly c: TermHost, readonly t: LeaderTerm) {
     this.client = c.opts.client;
-    this.queue = new WorkQueue<string>(queueBackoffOf(c.opts.queueBackoff));
+    this.waitBackoff = waitBackoffOf(c.opts.waitBackoff);
     this.model = c.model;
     this.log = c.log;
     this.reports = new ReportBudget(c.log);
@@ -112,6 +115,7 @@ export class Term implements Ctx {
         accepts: (k) => k.startsWith(NIC_KEY),
         start: (keys, settle) => reconcileNics(this.nicWork, keys.map((k) => k.slice(NIC_KEY.length)), (i, error) => settle(keys[i], error)),
       },
+      backoffOf: (_key, err) => retryBackoff(this.waitBackoff, err),
       onError: (key, err, ms) => {
         if (err instanceof NotLeaderError) { if (!this.stopped) this.c.elector.endCurrentTerm(); return; }
         const level = err instanceof RetryLater ? 'debug' : 'warn';

@@ -1,4 +1,5 @@
 import type { WorkQueue } from './workqueue.js';
+import type { BackoffPolicy } from './backoff.js';
 import type { Logger } from '../log-line.js';
 import { reconcileDuration, reconcileErrors, trackQueue, workqueueRetries } from '../metrics/metrics.js';
 import { Slots } from './slots.js';
@@ -36,6 +37,8 @@ export interface WorkerOptions<K> {
   workers?: number;
   /** Called for each failed reconcile, once the key is re-added with backoff (after `retryInMs`); its throw, or an async one's rejection, is logged. */
   onError?: (key: K, err: unknown, retryInMs: number) => void;
+  /** The backoff a failure's retry follows, when not the queue's (undefined, or a throw, which is logged: the queue's). */
+  backoffOf?: (key: K, err: unknown) => BackoffPolicy | undefined;
   /** metrics: the queue's name and the kind a key belongs to (the label of its reconciles) */
   metrics?: { queue: string; kindOf: (key: K) => string };
   bulk?: BulkReconcile<K>;
@@ -51,7 +54,7 @@ export interface WorkerOptions<K> {
  * every key taken has been settled.
  *
  * Whatever a callback does the workers go on, as Kubernetes' HandleCrash has them: what onError,
- * `metrics.kindOf` or `bulk.accepts` throws (or an async onError rejects with) is logged and ignored (the key was re-added already;
+ * `backoffOf` (the queue's backoff then), `metrics.kindOf` or `bulk.accepts` throws (or an async onError rejects with) is logged and ignored (the key was re-added already;
  * its kind counts as "unknown"; it is reconciled alone), and a bulk reconcile that breaks its
  * contract fails or drops only what it broke (BulkReconcile). A key never settled, like a
  * reconcile that never returns, keeps its slot and stays processing: the promise waits for it.
@@ -103,12 +106,13 @@ export async function runWorkers<K>(queue: WorkQueue<K>, reconcile: Reconcile<K>
 /** The options' callbacks, each of which never throws: what the caller's throws is logged. */
 interface Guarded<K> {
   onError(key: K, err: unknown, ms: number): void;
+  backoffOf(key: K, err: unknown): BackoffPolicy | undefined;
   kindOf(key: K): string;
   accepts(key: K): boolean;
   report(level: 'error' | 'warn', what: string, key: K, thrown?: { error: unknown }): void;
 }
 
-function guarded<K>({ onError, metrics, bulk, log }: WorkerOptions<K>): Guarded<K> {
+function guarded<K>({ onError, backoffOf, metrics, bulk, log }: WorkerOptions<K>): Guarded<K> {
   const report: Guarded<K>['report'] = (level, what, key, thrown) => {
     try {
       const meta = { key: String(key), ...(thrown && { error: thrown.error instanceof Error ? thrown.error.message : String(thrown.error) }) };
@@ -122,6 +126,9 @@ function guarded<K>({ onError, metrics, bulk, log }: WorkerOptions<K>): Guarded<
     onError(key, err, ms) {
       const threw = (error: unknown) => report('error', 'onError threw; ignored (the key is re-added)', key, { error });
       try { whenRejected(onError?.(key, err, ms), threw); } catch (error) { threw(error); }
+    },
+    backoffOf(key, err) {
+      try { return backoffOf?.(key, err); } catch (error) { report('error', 'backoffOf threw; the queue\'s backoff is used', key, { error }); return undefined; }
     },
     kindOf(key) {
       try { return String(metrics?.kindOf(key)); } catch (error) { report('error', 'metrics kindOf threw; counted as "unknown"', key, { error }); return 'unknown'; }
@@ -154,7 +161,7 @@ function settler<K>(queue: WorkQueue<K>, g: Guarded<K>, m: WorkerOptions<K>['met
       if (typeof after === 'number') queue.addAfter(key, after);
       return;
     }
-    const ms = queue.addRateLimited(key);
+    const ms = queue.addRateLimited(key, g.backoffOf(key, how.error));
     if (m) { reconcileErrors.inc({ kind: g.kindOf(key) }); workqueueRetries.inc({ queue: m.queue }); }
     g.onError(key, how.error, ms);
   };

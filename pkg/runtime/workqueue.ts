@@ -52,11 +52,14 @@ export class WorkQueue<K = string> {
     this.timers.set(key, { timer, due });
   }
 
-  /** Re-adds after this key's next backoff step; returns the delay chosen. */
-  addRateLimited(key: K): number {
+  /**
+   * Re-adds after this key's next backoff step, of `policy` (the queue's without it: a caller may
+   * back off one kind of failure longer than another); returns the delay chosen.
+   */
+  addRateLimited(key: K, policy: BackoffPolicy = this.backoff): number {
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
-    const ms = backoffDelay(n, this.backoff);
+    const ms = backoffDelay(n, policy);
     this.addAfter(key, ms);
     return ms;
   }

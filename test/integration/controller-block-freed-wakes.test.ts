@@ -14,7 +14,7 @@ import { parseCidr } from '../../pkg/ip/ipv4.js';
 import { obj, eventually, statusOf, uniquePrefix, useControllerFixture, WAKE_TEST_BACKOFF, type Status } from './controller-helpers.js';
 
 const prefix = uniquePrefix();
-const fx = useControllerFixture(prefix, { queueBackoff: WAKE_TEST_BACKOFF });
+const fx = useControllerFixture(prefix, { waitBackoff: WAKE_TEST_BACKOFF });
 const allocated = (s: Status) => s.conditions?.find((c) => c.type === 'Allocated');
 /** Moments for the round that hands the freed block over. */
 const FREED_WAIT_MS = 8_000;

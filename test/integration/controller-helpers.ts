@@ -57,9 +57,11 @@ export function useControllerFixture(prefix: string, extra: Partial<ControllerOp
 }
 
 /**
- * The controller's work-queue retry out of reach (ControllerOptions.queueBackoff): a key that
- * failed or waits is looked at again an hour later, longer than any test file runs, so what a
+ * The controller's work-queue retry of a waiting key out of reach (ControllerOptions.waitBackoff):
+ * a key that waits is looked at again an hour later, longer than any test file runs, so what a
  * test sees happen was woken by an event (a wake test: docs/contributing.md), never by a retry.
+ * A reconcile that failed otherwise (a transient etcd error in the set-up) is still retried in
+ * 50 ms: nothing else would look at it again.
  */
 export const WAKE_TEST_BACKOFF = { initialMs: 3_600_000 };
 

@@ -14,7 +14,7 @@ import { useMacvlanParts } from './macvlan-parts.js';
 
 // a freed shim address cools down first (--address-cooldown, address-cooldown.ts: short here), and
 // the waiting node gets it once it has (the round is looked at again then)
-const fx = useMacvlanParts({ addressCooldownMs: 2_000, queueBackoff: WAKE_TEST_BACKOFF });
+const fx = useMacvlanParts({ addressCooldownMs: 2_000, waitBackoff: WAKE_TEST_BACKOFF });
 /** Moments for the rounds that hand over what was freed (and the shim's cooldown). */
 const FREED_WAIT_MS = 8_000;
 type Held = 'dockerRange' | 'shimAddress';

@@ -16,7 +16,7 @@ import { useMacvlanParts } from './macvlan-parts.js';
 
 /** Long enough to look at the round after the release while it lasts; short for the test. */
 const COOLDOWN_MS = 6_000;
-const fx = useMacvlanParts({ addressCooldownMs: COOLDOWN_MS, queueBackoff: WAKE_TEST_BACKOFF });
+const fx = useMacvlanParts({ addressCooldownMs: COOLDOWN_MS, waitBackoff: WAKE_TEST_BACKOFF });
 const { partOf, claimed, report } = fx;
 
 const nic = (name: string, node: string, mvn: string) =>

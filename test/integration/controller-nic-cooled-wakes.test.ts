@@ -10,7 +10,7 @@ import { obj, eventually, statusOf, uniquePrefix, useControllerFixture, WAKE_TES
 
 const COOLDOWN_MS = 3_000;
 const prefix = uniquePrefix();
-const fx = useControllerFixture(prefix, { addressCooldownMs: COOLDOWN_MS, queueBackoff: WAKE_TEST_BACKOFF });
+const fx = useControllerFixture(prefix, { addressCooldownMs: COOLDOWN_MS, waitBackoff: WAKE_TEST_BACKOFF });
 const allocated = (s: Status) => s.conditions?.find((c) => c.type === 'Allocated');
 /** The cooldown and then moments for the NIC's round. */
 const COOLED_WAIT_MS = COOLDOWN_MS + 5_000;

@@ -1,7 +1,7 @@
 // runWorkers holds its contract whatever a callback does (Kubernetes' HandleCrash: a panic in a
 // handler is reported and the loop goes on): an onError or a bulk start that throws (or, async, rejects),
-// a settle called twice or never, a reconcile that throws something not an Error, an accepts or
-// a metrics label that throws. No slot leaks, no key is lost from the queue, and the promise
+// a settle called twice or never, a reconcile that throws something not an Error, an accepts,
+// a backoffOf or a metrics label that throws. No slot leaks, no key is lost from the queue, and the promise
 // resolves once the queue is shut down and every key taken has been settled.
 import { describe, it, expect } from 'vitest';
 import { WorkQueue } from '../../pkg/runtime/workqueue.js';
@@ -90,6 +90,25 @@ describe('runWorkers: a callback that throws', () => {
     }));
     await until(() => Object.keys(thrown).every((k) => runs.get(k) === 2), 'every key retried');
     expect(errors).toEqual(Object.entries(thrown));
+    q.shutDown();
+    expect(await done.after()).toBe('resolved');
+  });
+
+  it('a backoffOf that throws is reported; the key is retried at the queue\'s backoff, another at the one it chose', async () => {
+    const q = new WorkQueue<string>(fast);
+    const { lines, log } = logger();
+    const runs = new Map<string, number>();
+    const retryInMs = new Map<string, number>();
+    const hour = { initialMs: 3_600_000, maxMs: 3_600_000, factor: 2, jitter: 0 };
+    q.add('bad'); q.add('slow');
+    const done = watch(runWorkers(q, async (k) => {
+      runs.set(k, (runs.get(k) ?? 0) + 1);
+      if (runs.get(k) === 1) throw new Error('first try fails');
+    }, { workers: 1, log, backoffOf: (k) => { if (k === 'bad') throw new Error('backoffOf broke'); return hour; }, onError: (k, _e, ms) => retryInMs.set(k, ms) }));
+    await until(() => runs.get('bad') === 2 && runs.has('slow'), 'bad retried, slow tried');
+    expect(Object.fromEntries(retryInMs)).toEqual({ bad: 1, slow: 3_600_000 });
+    expect(runs.get('slow')).toBe(1);
+    expect(lines.some((l) => l.includes('backoffOf broke'))).toBe(true);
     q.shutDown();
     expect(await done.after()).toBe('resolved');
   });
