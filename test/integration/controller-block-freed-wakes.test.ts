@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { HostSubnet } from '../../pkg/api/index.js';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
 import { parseCidr } from '../../pkg/ip/ipv4.js';
-import { obj, eventually, statusOf, uniquePrefix, useControllerFixture, WAKE_TEST_BACKOFF, type Status } from './controller-helpers.js';
+import { obj, eventually, statusOf, uniquePrefix, useControllerFixture, WAKE_TEST_BACKOFF, expectOneTerm, type Status } from './controller-helpers.js';
 
 const prefix = uniquePrefix();
 const fx = useControllerFixture(prefix, { waitBackoff: WAKE_TEST_BACKOFF });
@@ -37,6 +37,7 @@ async function givenWithinMoments(name: string, subnet: unknown): Promise<void> 
   const s = await eventually(async () => { const st = statusOf(await fx.store.get('HostSubnet', name)); return st.subnet ? st : undefined; }, `${name} given the freed block`, FREED_WAIT_MS);
   expect(s.subnet).toBe(subnet);
   expect(allocated(s)?.status).toBe('True');
+  expectOneTerm(fx.c);
 }
 
 describe('a HostSubnet waiting PoolExhausted', () => {

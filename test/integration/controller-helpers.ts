@@ -1,7 +1,7 @@
 // Shared by the controller integration tests: a real etcd, the real store, in-process
 // controllers, and polling for user-visible outcomes (keys and statuses in etcd).
 import type { Etcd3 } from 'etcd3';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/index.js';
 import { Controller, type ControllerOptions } from '../../pkg/controller/controller.js';
 import { createLogger } from '../../pkg/log.js';
@@ -64,6 +64,15 @@ export function useControllerFixture(prefix: string, extra: Partial<ControllerOp
  * 50 ms: nothing else would look at it again.
  */
 export const WAKE_TEST_BACKOFF = { initialMs: 3_600_000 };
+
+/**
+ * A wake test's outcome proves the wake only in the term that saw the wait: a new term (a lease
+ * lost while the machine is loaded: leaseTtlSeconds 2 here) queues every key when it starts,
+ * which brings the result with the wake broken.
+ */
+export function expectOneTerm(c: Pick<Controller, 'termsLed'>): void {
+  expect(c.termsLed, 'terms led: a new term looks at every key again, so the outcome proves no wake').toBe(1);
+}
 
 export function uniquePrefix(): string {
   return `/xt${Math.random().toString(36).slice(2, 8)}`;

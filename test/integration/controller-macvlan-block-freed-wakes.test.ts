@@ -8,7 +8,7 @@
 // of reach (WAKE_TEST_BACKOFF): only what the freeing queues can give the waiting node its part.
 // Real etcd, in-process controller; a node's agent is its report key, written by the test.
 import { describe, expect, it } from 'vitest';
-import { obj, WAKE_TEST_BACKOFF } from './controller-helpers.js';
+import { expectOneTerm, obj, WAKE_TEST_BACKOFF } from './controller-helpers.js';
 import { eventually } from './helpers.js';
 import { useMacvlanParts } from './macvlan-parts.js';
 
@@ -39,6 +39,7 @@ async function fullSegment(mvn: string, spec: Record<string, unknown>, held: Hel
 async function givenWithinMoments(mvn: string, node: string, held: Held, freed: string): Promise<void> {
   const got = await eventually(async () => (await fx.partOf(mvn, node))?.[held], `${node} given the freed ${held}`, FREED_WAIT_MS);
   expect(got).toBe(freed);
+  expectOneTerm({ termsLed: fx.termsLed() });
   await fx.expectClean();
 }
 

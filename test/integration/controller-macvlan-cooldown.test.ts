@@ -11,7 +11,7 @@
 // without that look. Real etcd and the real controller; the nodes' agents are their status keys,
 // written as pkg/dockeripam/book.ts writes them.
 import { describe, expect, it } from 'vitest';
-import { eventually, obj, statusOf, WAKE_TEST_BACKOFF } from './controller-helpers.js';
+import { eventually, expectOneTerm, obj, statusOf, WAKE_TEST_BACKOFF } from './controller-helpers.js';
 import { useMacvlanParts } from './macvlan-parts.js';
 
 /** Long enough to look at the round after the release while it lasts; short for the test. */
@@ -49,6 +49,7 @@ describe('an address a ContainerNic released on a MacvlanNet', () => {
     const given = await eventually(async () => { const c = (await claimed('cool')).get(freed); return c && c; }, `${freed} claimed again`, COOLED_WAIT_MS);
     expect(given).toMatchObject({ role: 'node-pool', node: 'co-1' });
     expect((await partOf('cool', 'co-1'))?.addresses).toContain(freed);
+    expectOneTerm({ termsLed: fx.termsLed() });
     await fx.expectClean();
   }, 60_000);
 
@@ -71,6 +72,7 @@ describe('an address a ContainerNic released on a MacvlanNet', () => {
     const shim = await eventually(async () => (await partOf('cools', 'cs-2'))?.shimAddress, 'cs-2\'s shim address', COOLED_WAIT_MS);
     expect(shim).toBe(freed);
     expect((await claimed('cools')).get(freed)).toMatchObject({ role: 'shim', node: 'cs-2' });
+    expectOneTerm({ termsLed: fx.termsLed() });
     await fx.expectClean();
   }, 60_000);
 
@@ -91,6 +93,7 @@ describe('an address a ContainerNic released on a MacvlanNet', () => {
     expect((await fx.ready('coolb'))?.message).toBe('1 node(s) wait for a Docker block or shim address: every free one was released less than 6 s ago (--address-cooldown)');
     const block = await eventually(async () => (await partOf('coolb', 'bl-2'))?.dockerRange, 'bl-2\'s block', COOLED_WAIT_MS);
     expect(block).toBe('198.19.63.16/29');
+    expectOneTerm({ termsLed: fx.termsLed() });
     await fx.expectClean();
   }, 60_000);
 });
@@ -119,6 +122,7 @@ describe('a deleted Node\'s pre-claimed addresses', () => {
     // once cooled, gn-2's refill takes them
     const given = await eventually(async () => [...(await claimed('coolg')).values()].find((c) => c.node === 'gn-2'), 'gn-2 refilled', COOLED_WAIT_MS);
     expect(held).toContain(given.ip);
+    expectOneTerm({ termsLed: fx.termsLed() });
     await fx.expectClean();
   }, 60_000);
 

@@ -6,7 +6,7 @@
 // The controller runs with that retry out of reach (WAKE_TEST_BACKOFF): only a look when the
 // cooldown ends can give the NIC its address within the test.
 import { describe, expect, it } from 'vitest';
-import { obj, eventually, statusOf, uniquePrefix, useControllerFixture, WAKE_TEST_BACKOFF, type Status } from './controller-helpers.js';
+import { obj, eventually, statusOf, uniquePrefix, useControllerFixture, WAKE_TEST_BACKOFF, expectOneTerm, type Status } from './controller-helpers.js';
 
 const COOLDOWN_MS = 3_000;
 const prefix = uniquePrefix();
@@ -39,5 +39,6 @@ describe('a ContainerNic waiting PoolExhausted', () => {
     const s = await eventually(async () => { const st = statusOf(await fx.store.get('ContainerNic', waiting)); return st.ip ? st : undefined; }, 'the waiting NIC given the cooled address', COOLED_WAIT_MS);
     expect(s.ip).toBe(freed);
     expect(allocated(s)?.status).toBe('True');
+    expectOneTerm(fx.c);
   }, 60_000);
 });

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';
-import { obj, eventually, statusOf, uniquePrefix, useControllerFixture, WAKE_TEST_BACKOFF, type Status } from './controller-helpers.js';
+import { obj, eventually, statusOf, uniquePrefix, useControllerFixture, WAKE_TEST_BACKOFF, expectOneTerm, type Status } from './controller-helpers.js';
 
 const prefix = uniquePrefix();
 const fx = useControllerFixture(prefix, { waitBackoff: WAKE_TEST_BACKOFF });
@@ -37,5 +37,6 @@ describe('a pinned HostSubnet refused for another\'s subnet', () => {
     const s = await eventually(async () => { const st = statusOf(await fx.store.get('HostSubnet', 'second')); return st.subnet ? st : undefined; }, 'second allocated once first is gone', LIFTED_WAIT_MS);
     expect(s.subnet).toBe('10.86.5.128/25');
     expect(allocated(s)?.status).toBe('True');
+    expectOneTerm(fx.c);
   }, 60_000);
 });

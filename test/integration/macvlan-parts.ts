@@ -27,6 +27,8 @@ export class MacvlanParts {
 
   async startController(): Promise<void> { this.controller = await startController(this.etcd.client(), this.prefix, this.options); }
   async stopController(): Promise<void> { await this.controller?.stop(); this.controller = undefined; }
+  /** how many terms the running controller has led (a wake test expects one: expectOneTerm) */
+  termsLed = (): number => this.controller?.termsLed ?? 0;
 
   /** MacvlanNet `name` selecting the nodes labelled `<label>: yes`, and those nodes (interface eth0). */
   async segment(name: string, spec: Record<string, unknown>, label: string, nodes: string[]): Promise<void> {
