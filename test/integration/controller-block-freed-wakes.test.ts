@@ -5,7 +5,8 @@
 // was freed; this one was left to the retry of its work-queue key, whose backoff doubles from
 // 50 ms to 30 s (the ClusterNetwork's recount queues every Node, but a Node's reconcile plans
 // only a HostSubnet it lacks). The controller runs with that retry out of reach
-// (WAKE_TEST_BACKOFF): only the freed block's claim can get the waiting one looked at again.
+// (WAKE_TEST_BACKOFF): only the freed block's claim can get the waiting one looked at again (shown
+// red by removing the line of events.ts that queues blockWaiters' HostSubnets for a freed block claim).
 // Real etcd, in-process controller; a node's agent is its report key, written by the test.
 import { describe, expect, it } from 'vitest';
 import type { HostSubnet } from '../../pkg/api/index.js';

@@ -5,7 +5,9 @@
 // get it within seconds, not at that retry. A shim freed by the round of a deselected Node waited
 // for that retry: the round cannot hand out in its transaction what it deletes there, and its
 // commit queued nothing (events.ts countedByMacvlanNet). The controller runs with that retry out
-// of reach (WAKE_TEST_BACKOFF): only what the freeing queues can give the waiting node its part.
+// of reach (WAKE_TEST_BACKOFF): only what the freeing queues can give the waiting node its part
+// (shown red by removing both paths: events.ts's countedByMacvlanNet line and macvlan.ts's
+// `r.again` for a round that frees a block).
 // Real etcd, in-process controller; a node's agent is its report key, written by the test.
 import { describe, expect, it } from 'vitest';
 import { expectOneTerm, obj, WAKE_TEST_BACKOFF } from './controller-helpers.js';

@@ -4,7 +4,8 @@
 // reused in N s"). Nothing looked at it when the cooldown ended: it got the address at its next
 // work-queue retry, whose backoff doubles from 50 ms to 30 s, long after the address was free.
 // The controller runs with that retry out of reach (WAKE_TEST_BACKOFF): only a look when the
-// cooldown ends can give the NIC its address within the test.
+// cooldown ends can give the NIC its address within the test (shown red by dropping o.coolingMs
+// from the look-again of nic-work.ts nicDone).
 import { describe, expect, it } from 'vitest';
 import { obj, eventually, statusOf, uniquePrefix, useControllerFixture, WAKE_TEST_BACKOFF, expectOneTerm, type Status } from './controller-helpers.js';
 

@@ -4,7 +4,8 @@
 // one must be allocated at once: its bridge and routes wait for that. The controller retried it
 // only on its work queue's backoff, which doubles to 30 s: the node went without its bridge and
 // routes that long after the conflict was gone. The controller runs with that retry out of reach
-// (WAKE_TEST_BACKOFF): only the freed claim can get the refused one looked at again.
+// (WAKE_TEST_BACKOFF): only the freed claim can get the refused one looked at again (shown red
+// by removing the line of events.ts that queues blockWaiters' HostSubnets for a freed block claim).
 import { describe, expect, it } from 'vitest';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
 import { parseIPv4 } from '../../pkg/ip/ipv4.js';

@@ -3,7 +3,7 @@
 // come round again, or the NIC would be reconciled in a loop with no backoff: once a wait has
 // reached 0 the address counts as free for the NIC's next pick, and a cooled address the NIC may
 // not take (another NIC pins it: held back) is no cooling wait at all, so the NIC waits for a
-// wake, looked at again by nothing. The plans run on the controller's real cache and admission,
+// wake as any NIC of a full pool does. The plans run on the controller's real cache and admission,
 // seeded in memory (etcd takes every transaction).
 import { describe, expect, it } from 'vitest';
 import { TxnPlan } from '../../pkg/controller/txn-plan.js';
