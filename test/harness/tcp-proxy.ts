@@ -14,6 +14,8 @@ export interface TcpProxy {
   readonly accepted: number;
   /** gRPC calls clients opened through the proxy so far (the HEADERS frames of plain-text HTTP/2) */
   readonly requests: number;
+  /** connections refused while cut (a client that tried to reach etcd then) */
+  readonly refused: number;
   /** drops held requests, closes every connection, refuses new ones (until heal()) */
   cut(): void;
   /** accepts connections again after a cut */
@@ -74,8 +76,9 @@ export async function startTcpProxy(target: Target, opts: { holdMs?: number; rep
   let losing = false;
   let accepted = 0;
   let requests = 0;
+  let refused = 0;
   const server: Server = createServer((client) => {
-    if (cut) { client.destroy(); return; }
+    if (cut) { refused++; client.destroy(); return; }
     accepted++;
     const upstream = connect(to.port, to.host);
     sockets.add(client).add(upstream);
@@ -103,6 +106,7 @@ export async function startTcpProxy(target: Target, opts: { holdMs?: number; rep
     endpoint: `http://127.0.0.1:${port}`,
     get accepted() { return accepted; },
     get requests() { return requests; },
+    get refused() { return refused; },
     cut: cutAll,
     heal() { cut = false; },
     async loseReplies(ms: number) {
