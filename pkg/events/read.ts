@@ -2,10 +2,9 @@
 // schema (anything else is skipped and reported by its key: events are written by every node),
 // sorted oldest first like `kubectl get events`.
 import { createHash } from 'node:crypto';
-import { fromEtcdError } from '../etcd/errors.js';
-import { EtcdCompactedError } from '../errors.js';
-import type { Etcd3, IKeyValue } from 'etcd3';
-import { onceConnected, withTimeout } from '../runtime/watch-wait.js';
+import type { Etcd3 } from 'etcd3';
+import { KvCache } from '../runtime/kv-cache.js';
+import type { RawKv } from '../runtime/kv.js';
 import { rangePrefix } from '../etcd/range.js';
 import { Keys } from '../store/keys.js';
 import { decodeKey } from '../store/decode.js';
@@ -103,28 +102,39 @@ export interface EventHandlers {
   onOther?(e: XnetEvent): void;
 }
 
-/** Calls onEvent for every event written after `revision` until the signal aborts. */
+/**
+ * Calls onEvent for every event written after `revision` until the signal aborts, from a KvCache
+ * over the events (kv-cache.ts), as `get -w` watches objects: a broken connection resumes after
+ * the last revision delivered, a compaction while cut off relists. etcd3's own watcher, used
+ * here before, waited up to 30 s between tries to reconnect (its backoff grows while etcd is
+ * away and only an answer resets it) and ended the command after a compaction. An event put
+ * after `revision` is news however it arrives: from the watch, or from a relist (the events
+ * written meanwhile, told in revision order); a delete is an event expiring.
+ */
 export async function watchEvents(client: Etcd3, prefix: string | undefined, revision: number, obj: InvolvedObject | undefined, h: EventHandlers, signal?: AbortSignal, node?: string): Promise<void> {
   const root = new Keys(prefix).events();
-  const w = client.watch().prefix(root).startRevision(String(revision + 1)).watcher();
+  const tell = (kv: RawKv) => {
+    const e = decodeEvent(kv.key, kv.value, root);
+    if ('error' in e) h.onSkipped?.({ key: kv.key, error: e.error });
+    else if (eventFor(e.value, obj)) (fromItsNode(e.value, node) ? h.onEvent(listedEvent(kv.key, e.value)) : h.onOther?.(e.value));
+  };
+  let news: RawKv[] = [];
+  const tellNews = () => { const kvs = news.sort((a, b) => Number(a.modRevision) - Number(b.modRevision)); news = []; kvs.forEach(tell); };
+  const cache = new KvCache(client, root);
+  cache.onChange((c) => {
+    if (!c.kv || Number(c.kv.modRevision) <= revision) return;
+    // what one watch response or one relist brings comes in one turn: told once it is all here
+    if (!news.length) queueMicrotask(tellNews);
+    news.push(c.kv);
+  });
   // every call to etcd has a deadline: an etcd gone since the listing fails the command
-  await withTimeout(onceConnected(w), 10_000, 'events watch').catch(async (err) => { await withTimeout(w.cancel(), 2000, 'events watch cancel').catch(() => undefined); throw err; });
-  w.on('put', (kv: IKeyValue) => {
-    const key = kv.key.toString();
-    const e = decodeEvent(key, kv.value.toString(), root);
-    if ('error' in e) h.onSkipped?.({ key, error: e.error });
-    else if (eventFor(e.value, obj)) (fromItsNode(e.value, node) ? h.onEvent(listedEvent(key, e.value)) : h.onOther?.(e.value));
-  });
-  // A watch etcd ends (its start compacted away, etcd gone) is an error, never a quiet exit 0.
-  const failed = await new Promise<Error | undefined>((resolve) => {
-    if (signal?.aborted) { resolve(undefined); return; }
-    signal?.addEventListener('abort', () => resolve(undefined), { once: true });
-    w.on('error', (err: Error) => resolve(err));
-  });
-  await withTimeout(w.cancel(), 2000, 'events watch cancel').catch(() => undefined);
-  if (!failed) return;
-  const known = fromEtcdError(failed);
-  if (known && !(known instanceof EtcdCompactedError)) throw known;
-  // etcd cancels a watch whose start was compacted with an empty reason (only compact_revision)
-  throw new EtcdCompactedError(`the events watch was ended by etcd (${failed.message || 'cancelled'}): the events after revision ${revision} may have been compacted away; run the command again`, failed);
+  await cache.start({ at: revision });
+  try {
+    await new Promise<void>((resolve) => {
+      if (signal?.aborted) { resolve(); return; }
+      signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } finally {
+    await cache.close();
+  }
 }

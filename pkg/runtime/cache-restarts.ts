@@ -3,6 +3,8 @@
 // the last revision delivered when the stream broke. One restart at a time, with a bounded
 // backoff between attempts; a break during a restart runs one more restart after it.
 import { ClientClosedError } from 'etcd3';
+import { fromEtcdError } from '../etcd/errors.js';
+import { EtcdUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { backoffDelay, RECONNECT_BACKOFF, sleep, type BackoffPolicy } from './backoff.js';
 
@@ -52,6 +54,11 @@ export class CacheRestarts {
       if (this.cache.isClosed()) return;
       try {
         await (mode === 'relist' ? this.cache.relist() : this.cache.resume());
+        // etcd is reachable again: the relist that a compaction meanwhile makes (the resumed
+        // watch is cancelled at once) waits from the shortest wait, not from the 5 s the cut
+        // grew it to. A relist that succeeds resets nothing, so a watch cancelled each time it is
+        // made (a refusal) still backs off.
+        if (mode === 'resume') this.failures = 0;
         return;
       } catch (err) {
         // A closed client never answers again: whoever closed it is shutting down and has not
@@ -60,11 +67,24 @@ export class CacheRestarts {
           this.opts.log?.warn('cache stops: its etcd client was closed', { prefix: this.cache.prefix });
           return;
         }
-        // Resuming from a compacted revision gets a cancel, not an exception; anything else
-        // (etcd down) is retried the same way, from a list to be safe.
-        mode = 'relist';
+        // An attempt that did not reach etcd (etcd down, the connection cut, a call or a watch
+        // that timed out) lost nothing: the next one resumes from the same revisions, and the
+        // changes made meanwhile arrive one by one, a change made and undone too. Relisting
+        // instead, as this loop did, turned every cut longer than the first wait (200 ms) into a
+        // relist, which tells only where things ended up (xctl's `get -w` and `wait` missed such
+        // changes). What resuming cannot serve (a compacted revision) etcd answers with a cancel,
+        // which relists. Anything else is retried from a list, to be safe.
+        if (!notReached(err)) mode = 'relist';
         this.opts.log?.warn('cache restart failed; retrying', { prefix: this.cache.prefix, error: String(err), attempt: this.failures });
       }
     }
   }
+}
+
+/**
+ * Whether a failed restart attempt got no answer from etcd (a cut connection; a call or a watch
+ * not made in time: watch-wait.ts, etcdSilent): it found nothing out of date.
+ */
+export function notReached(err: unknown): boolean {
+  return fromEtcdError(err) instanceof EtcdUnavailableError;
 }

@@ -18,7 +18,7 @@ import { HeldChanges } from './held-changes.js';
 import { RefusedKeys } from './refused-keys.js';
 import { RefusalLog } from './refusal-log.js';
 import { Tombstones } from './tombstones.js';
-import { onceConnected, withTimeout } from './watch-wait.js';
+import { etcdSilent, onceConnected, withTimeout } from './watch-wait.js';
 import { currentRevision, listPrefixes, type Listing } from './kv-list.js';
 import { splitPrefix } from '../etcd/range.js';
 import { fromEtcdError } from '../etcd/errors.js';
@@ -46,6 +46,7 @@ export class KvCache {
   readonly prefixes: string[];
   /** how many times the cache started over from a list (tests, metrics) */
   relists = 0;
+  private wentBack = false; // a resume found etcd's revision below the cache's, and no relist succeeded since
   /** while holding: key -> its newest watched change, not yet applied (hold()) */
   private held?: HeldChanges;
   private readonly restarts: CacheRestarts;
@@ -132,6 +133,7 @@ export class KvCache {
     if (holding) this.hold();
     this.tombstones.clear();
     this.seenRevision = listed.revision;
+    this.wentBack = false;
     this.relists++;
     for (const fn of this.relistListeners) this.safely(() => fn(listed.revision), 'relist listener');
     return listed.revision;
@@ -145,12 +147,12 @@ export class KvCache {
    */
   private async resume(): Promise<void> {
     const read = currentRevision(this.client, splitPrefix(this.prefix)[0]);
-    const now = await withTimeout(read, this.options.watchCreateTimeoutMs ?? 10_000, 'revision read');
+    const now = await withTimeout(read, this.options.watchCreateTimeoutMs ?? 10_000, 'revision read', etcdSilent);
     if (this.closed) return; // closed during the read (a controller stopping): start() would reopen it
-    if (now < this.seenRevision) {
-      this.warnWentBack(now);
-      // the relist's own check (for a restore found by a relist) then stays quiet
-      this.seenRevision = now;
+    if (this.wentBack || now < this.seenRevision) {
+      if (!this.wentBack) this.warnWentBack(now);
+      this.wentBack = true; // every resume relists until a relist succeeds: resumeAt is the old history's
+      this.seenRevision = Math.min(this.seenRevision, now); // the relist's own check stays quiet
       await this.start();
       return;
     }
@@ -223,7 +225,7 @@ export class KvCache {
       this.restarts.delivered();
       if (this.tombstones.size > 1000) this.pruneTombstones();
     });
-    await withTimeout(onceConnected(w), this.options.watchCreateTimeoutMs ?? 10_000, `watch of ${prefix}`);
+    await withTimeout(onceConnected(w), this.options.watchCreateTimeoutMs ?? 10_000, `watch of ${prefix}`, etcdSilent);
     // A cancel (compaction, or any other reason etcd gives or does not give): events were lost.
     w.on('error', (err: Error) => { if (live()) this.restarts.restart('relist', err); });
     // The stream broke: resume from the last event delivered, not from what etcd3 assumes.

@@ -1,5 +1,6 @@
 // Waiting on an etcd watch and on promises with a deadline: every call to etcd has a timeout.
 import { ClientClosedError, type Watcher } from 'etcd3';
+import { EtcdUnavailableError } from '../errors.js';
 
 /**
  * Resolves when the watch is created on etcd's side; rejects on its first error, and on a
@@ -17,9 +18,15 @@ export function onceConnected(w: Watcher): Promise<void> {
   });
 }
 
-/** Rejects after `ms` (the promise itself is left to settle on its own). */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/**
+ * Rejects after `ms` (the promise itself is left to settle on its own), with `timedOut`'s error:
+ * a plain Error, or for a call to etcd etcdSilent's.
+ */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string, timedOut = (message: string): Error => new Error(message)): Promise<T> {
   let t: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => { t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms); });
+  const timeout = new Promise<never>((_, reject) => { t = setTimeout(() => reject(timedOut(`${what} timed out after ${ms} ms`)), ms); });
   return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }
+
+/** An etcd that did not answer in time is one that cannot be reached, as a deadline passed is (etcd/errors.ts). */
+export const etcdSilent = (message: string): Error => new EtcdUnavailableError(message);

@@ -45,7 +45,7 @@ export class NodeView implements NodeWatch {
       this.subscribers.set(kind, new Set());
     }
     this.cache.onRelist((revision) => {
-      for (const kind of this.subscribers.keys()) this.each(kind, (h) => h.onRelist?.(this.snapshot(kind, revision)));
+      for (const kind of this.subscribers.keys()) this.each(kind, (h) => h.onRelist?.(this.snapshot(kind, revision), true));
     });
   }
 
@@ -123,7 +123,7 @@ export class NodeView implements NodeWatch {
     const subs = this.subscribers.get(kind)!;
     const mine = { ...h };
     subs.add(mine);
-    if (this.cache.revision !== fromRevision) h.onRelist?.(this.snapshot(kind));
+    if (this.cache.revision !== fromRevision) h.onRelist?.(this.snapshot(kind), false);
     return { close: async () => { subs.delete(mine); } };
   }
 }

@@ -109,7 +109,12 @@ export interface NodeLease {
 
 export interface WatchHandlers {
   onEvent: (e: WatchEvent) => void;
-  onRelist?: (list: ListResult) => void;
+  /**
+   * The watch started over from a fresh list. `changesSent`: the differences from what it had
+   * delivered came as events just before (a relist after a compaction); else (a watch whose
+   * start revision was compacted before it began) no event told what changed since then.
+   */
+  onRelist?: (list: ListResult, changesSent?: boolean) => void;
   onError?: (err: Error) => void;
   /** a key of the kind written during the watch that does not decode (its last good value stays) */
   onSkipped?: (s: SkippedKey) => void;

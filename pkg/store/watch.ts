@@ -27,7 +27,7 @@ export async function startWatch(
     const first = !seeded;
     seeded = true;
     if (first && revision === fromRevision) return;
-    h.onRelist?.({ items: mergedItems(view.state), revision, skipped: skippedKeys(view.state) });
+    h.onRelist?.({ items: mergedItems(view.state), revision, skipped: skippedKeys(view.state) }, !first);
   });
   await cache.start({ at: fromRevision });
   return { close: () => cache.close() };

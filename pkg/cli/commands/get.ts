@@ -171,7 +171,11 @@ async function watchRows(session: Session, io: CliIO, info: KindInfo, from: Watc
     onEvent: (e) => {
       if (wanted(e.object)) print(e.object);
     },
-    onRelist: (l) => {
+    // After a compaction while the watch was cut off, the changes came as events (printed
+    // above), and keys newly not decoding through onSkipped: printing the list would repeat
+    // every object. Only a watch whose start was compacted before it began prints the list.
+    onRelist: (l, changesSent) => {
+      if (changesSent) return;
       for (const o of l.items) if (wanted(o)) print(o);
       io.err(skippedLines(l.skipped));
     },
