@@ -1,10 +1,9 @@
 // The one list-watch cache of xnet (the controller's model, the store's watches and the agent's
 // informers all sit on it): a revision-ordered mirror of one or more etcd prefixes. It lists
 // them at one revision, then watches each from the next revision over the client's single
-// watch stream. Any cancel of a watch, whatever etcd's reason text (a compaction sets only
-// compact_revision), starts over from a fresh list; a lost connection resumes every watch from
-// the last revision it delivered, unless etcd's revision went back (restored from a backup),
-// which starts over from a list too. Both retry with a bounded backoff.
+// watch stream. Any cancel of a watch (a compaction sets only compact_revision) starts over from
+// a fresh list, as does etcd's revision gone back (restored from a backup); a lost connection
+// resumes every watch after the last revision it delivered. cache-restarts.ts: how, and when.
 //
 // Writers apply their own committed transactions at once (applyLocal*), so a reconcile that
 // runs right after a commit plans from what it just wrote; the watch event that arrives later
@@ -227,7 +226,8 @@ export class KvCache {
     });
     await withTimeout(onceConnected(w), this.options.watchCreateTimeoutMs ?? 10_000, `watch of ${prefix}`, etcdSilent);
     // A cancel (compaction, or any other reason etcd gives or does not give): events were lost.
-    w.on('error', (err: Error) => { if (live()) this.restarts.restart('relist', err); });
+    // etcd3 has dropped the watch: cancelling it too (stopWatchers) would wait 2 s for no answer.
+    w.on('error', (err: Error) => { this.watchers = this.watchers.filter((x) => x !== w); if (live()) this.restarts.restart('relist', err); });
     // The stream broke: resume from the last event delivered, not from what etcd3 assumes.
     w.on('disconnected', (err: Error) => { if (live()) this.restarts.restart('resume', err); });
   }
