@@ -21,8 +21,7 @@ import { registerAuth } from './commands/auth.js';
 import { registerLab } from './commands/lab.js';
 import { registerVersion } from './commands/version.js';
 import { normalizeArgv } from './argv.js';
-import { fromEtcdError } from '../etcd/errors.js';
-import { EtcdPermissionError } from '../errors.js';
+import { isRefused, refusedCause, REFUSED_HINT } from './refused.js';
 
 /**
  * Every top-level command, in the order `xctl --help` lists them. A new command is a
@@ -139,20 +138,15 @@ function errorText(e: unknown, exit: number, at?: UnreachableTarget, command = '
     const why = msg.replace(/\.?\s*Resolution note:.*$/s, '').trim();
     return `error: cannot reach etcd: ${why}\n(${unreachableHint(why, at)})\n`;
   }
-  if (fromEtcdError(e instanceof CliError && e.cause !== undefined ? e.cause : e) instanceof EtcdPermissionError) return refusedText(msg);
+  if (isRefused(e instanceof CliError && e.cause !== undefined ? e.cause : e)) return refusedText(msg);
   return `error: ${msg}\n`;
 }
 
 /**
  * etcd refused the identity xctl connects as (e.g. a node's certificate given as --cert): say
  * so and which one xctl needs, instead of gRPC's "7 PERMISSION_DENIED: etcdserver: permission denied".
+ * (xctl auth's own refusals are said by its asRoot: it acts as etcd's root user.)
  */
 function refusedText(msg: string): string {
-  const why = msg.replace(/^\d+ [A-Z_]+: /, '').replace(/^etcdserver: /, '');
-  // (xctl auth's own refusals are said by its asRoot: it acts as etcd's root user)
-  const who = 'xctl reads every xnet key and writes objects as etcd\'s xnet-admin user: give its certificate with --cert and --key, or none against the running lab, which uses it';
-  // the other way to get here: xnet-admin's role made by an older version lacks a grant this
-  // one relies on (deploy/README.md: auth init after every upgrade)
-  const upgraded = 'if it is given already and xnet was upgraded, run `xctl auth init` again to bring the roles up to date';
-  return `error: etcd refused the request: ${why}\n(${who}; ${upgraded}; docs/security.md)\n`;
+  return `error: ${refusedCause(msg)}\n(${REFUSED_HINT})\n`;
 }

@@ -6,6 +6,7 @@ import { OutcomeUnknownError, PartialWriteError } from '../../store/txn-writer.j
 import type { WriteProgress } from '../../store/types.js';
 import { CliError, exitCodeFor, isUnreachable } from '../exit.js';
 import type { CliIO } from '../io.js';
+import { isRefused, refusedCause, REFUSED_HINT } from '../refused.js';
 
 const CLEAR_LINE = '\r\x1b[2K';
 
@@ -56,6 +57,9 @@ export function unknownOutcomeFailure(e: unknown, what: { command: string; rerun
     `The ${what.command} is one transaction, all or nothing: it was sent and its answer lost, so whether etcd wrote it is unknown. ${what.rerun}`);
 }
 
+/** A re-run with the same identity is refused again: what makes it converge (`what.rerun` is for an etcd that went away or a conflict). */
+const refusedRerun = `Re-running converges once xctl writes as an identity etcd lets write them, and leaves what is already done unchanged (${REFUSED_HINT}).`;
+
 /**
  * A write that stopped after committing part of the batch: the message says how many objects
  * are settled (written or already up to date), up to which one, and that re-running converges.
@@ -66,7 +70,8 @@ export function partialWriteFailure(e: unknown, what: { command: string; refs: s
   const p = e.progress;
   const message = (e.cause as Error)?.message ?? String(e.cause);
   const lost = isUnreachable(e.cause);
-  const cause = lost ? unreachableText(message) : message;
+  const refused = isRefused(e.cause);
+  const cause = lost ? unreachableText(message) : refused ? refusedCause(message) : message;
   // etcd may have committed the transaction whose answer was lost (not one no attempt of which reached it)
   const inFlight = lost && e.inFlight ? ` Transaction ${p.transactions + 1} was in flight: etcd may have written it too.` : '';
   // `order`: how `refs` are ordered (a label or a delete by name has no manifest)
@@ -74,5 +79,5 @@ export function partialWriteFailure(e: unknown, what: { command: string; refs: s
   return new CliError(exitCodeFor(e.cause),
     `${what.command} stopped after ${p.transactions} of ${p.planned} transactions: ${p.written} of ${p.total} objects written` +
     `${settled}: ${cause}\n` +
-    `What was written stays.${inFlight} ${what.rerun}`);
+    `What was written stays.${inFlight} ${refused ? refusedRerun : what.rerun}`);
 }
