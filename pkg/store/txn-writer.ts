@@ -85,6 +85,15 @@ function measure<R>(step: WriteStep<R>, limits: EtcdLimits, sent: ReadonlySet<st
   return b;
 }
 
+/** What is over a limit once the step's object is marked for deletion (WriteStep.reserve), when the step alone fits. */
+function markedExcess(own: TxnBudget, reserve = 0): string | undefined {
+  if (!reserve) return undefined;
+  const marked = own.clone();
+  marked.bytes += reserve;
+  const excess = marked.excess();
+  return excess && `once marked for deletion, ${excess}`;
+}
+
 /**
  * Splits the steps, in order, into runs that each fit one transaction; steps with nothing to
  * write join the current run. A compare several steps of a run carry is counted once, as it is
@@ -100,7 +109,7 @@ export function packSteps<R>(steps: WriteStep<R>[], limits: EtcdLimits): WriteSt
     if (step.ops.length) {
       const alone = new Set<string>();
       const own = measure(step, limits, undefined, alone);
-      const excess = own.excess();
+      const excess = own.excess() ?? markedExcess(own, step.reserve);
       if (excess) throw new TooLargeError(step.ref.kind, step.ref.name, excess);
       const fresh = new Set<string>();
       const joined = budget.clone().add(measure(step, limits, sent, fresh));

@@ -7,7 +7,8 @@ import { formatPath, kindInfo, type AnyObject, type Kind } from '../api/index.js
 import { sameJson } from '../api/key-order.js';
 import { setOnceIssues } from '../api/set-once.js';
 import { ValidationError } from '../errors.js';
-import { indexNode, type Keys } from './keys.js';
+import { indexNode, prefixEnd, type Keys } from './keys.js';
+import { entryBytes } from '../etcd/limits.js';
 import { AlreadyExistsError, BeingDeletedError, NotFoundError, StaleResourceVersionError, UidMismatchError, type ApplyChange, type DeleteResult } from './types.js';
 
 export type Stored = Omit<AnyObject, 'status'>;
@@ -32,6 +33,11 @@ export interface WriteStep<R> {
   doneBefore?: boolean;
   /** a delete's: the uid of the incarnation it deletes or marks (the one a wait for it waits for) */
   uid?: string;
+  /**
+   * bytes the object's delete will send beyond this step (markRoom): packSteps refuses a step
+   * that fits only without them, so that what apply stores, delete can mark
+   */
+  reserve?: number;
   result: R;
 }
 
@@ -49,6 +55,23 @@ function withoutVersion<T extends { metadata: object }>(o: T): T {
 }
 
 const del = (key: string): IRequestOp => ({ request_delete_range: { key: Buffer.from(key) } });
+
+/**
+ * What the delete of an object with finalizers sends beyond apply's write of it: it is marked,
+ * each of its values put again with a deletionTimestamp, and a network or HostSubnet held to
+ * the in-use check carries two compares more (its own key, the ContainerNic key range:
+ * delete-guard.ts), counted for every kind that is marked. Apply keeps this room (packSteps):
+ * an object as large as one transaction could be applied and then never deleted, its mark
+ * refused as too large, also with --force. None for an object without finalizers (its delete
+ * only deletes keys) and for writes other than apply's (a controller's update of what is stored).
+ */
+function markRoom(keys: Keys, obj: Stored, ops: IRequestOp[], mode: WriteMode): number | undefined {
+  if (mode !== 'apply' || !obj.metadata.finalizers?.length) return undefined;
+  const stamp = Buffer.byteLength(`,"deletionTimestamp":"${new Date().toISOString()}"`);
+  const nics = keys.objects('ContainerNic');
+  const guard = entryBytes(keys.object(obj.kind, obj.metadata.name)) + entryBytes(nics, prefixEnd(nics));
+  return stamp * ops.filter((op) => op.request_put).length + guard;
+}
 
 /** An object's keys in the index of `node` (keys.ts, INDEXED_KINDS): its copy and the controller's status. */
 function indexCopies(keys: Keys, { kind, name }: ObjectRef, node: string): string[] {
@@ -118,10 +141,12 @@ function planCreate(keys: Keys, wanted: Stored, mode: WriteMode): WriteStep<Appl
   dropEmpty(created.metadata);
   delete created.metadata.deletionTimestamp;
   const key = Buffer.from(keys.object(kind, name));
+  const ops = objectPuts(keys, created);
   return {
     ref: { kind, name },
     compares: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
-    ops: objectPuts(keys, created),
+    ops,
+    reserve: markRoom(keys, created, ops, mode),
     result: { action: 'created', object: created as AnyObject },
   };
 }
@@ -185,12 +210,8 @@ function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, ob
   const setOnce = setOnceIssues(old, wanted);
   if (setOnce.length) throw new ValidationError('Invalid', `${kind} "${name}": ${setOnce.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
   if (goes) return { ref, compares: [unpinned(kv)], ops: removalOps(keys, ref, old), removes: true, result: { action: 'configured', object: next as AnyObject } };
-  return {
-    ref,
-    compares: [unpinned(kv)],
-    ops: objectPuts(keys, next, old),
-    result: { action: 'configured', object: next as AnyObject },
-  };
+  const ops = objectPuts(keys, next, old);
+  return { ref, compares: [unpinned(kv)], ops, reserve: markRoom(keys, next, ops, mode), result: { action: 'configured', object: next as AnyObject } };
 }
 
 /** Create, update or apply of one normalized object, given its stored key (undefined: absent). */
