@@ -73,10 +73,14 @@ function normalizeBatch(objs: AnyObject[]): Wanted[] {
   });
 }
 
-/** A dry run's progress: the transactions the batch would take, none taken. */
-function plannedProgress<R>(steps: WriteStep<R>[], limits: EtcdLimits): WriteProgress {
+/**
+ * A dry run's results; its progress says the transactions the batch would take, none taken,
+ * packed as the write's would be (so one too large is refused as the write refuses it).
+ */
+function dryRunResults<R>(steps: WriteStep<R>[], limits: EtcdLimits, onProgress?: (p: WriteProgress) => void): R[] {
   const planned = packSteps(steps, limits).filter((run) => run.some((s) => s.ops.length)).length;
-  return { total: steps.length, done: 0, written: 0, transactions: 0, planned };
+  onProgress?.({ total: steps.length, done: 0, written: 0, transactions: 0, planned });
+  return steps.map((s) => s.result);
 }
 
 export class EtcdStore implements Store {
@@ -201,10 +205,7 @@ export class EtcdStore implements Store {
     const byId = new Map(batch.map((b) => [refId(b.ref), b]));
     const plan = (part: Wanted[]) => this.planWrites(part, opts.mode);
     const steps = await plan(batch);
-    if (opts.dryRun) {
-      opts.onProgress?.(plannedProgress(steps, this.limits));
-      return steps.map((s) => s.result);
-    }
+    if (opts.dryRun) return dryRunResults(steps, this.limits, opts.onProgress);
     const written = await writeSteps(this.client, steps, {
       limits: this.limits,
       retry: opts.mode === 'apply' ? STORE_TXN_RETRY : undefined,
@@ -289,7 +290,7 @@ export class EtcdStore implements Store {
       return part.map((r, i) => planDelete(this.keys, r, current[i], r.resourceVersion, r.uid)).map((s) => guard?.hold(s) ?? s);
     };
     const steps = await plan(refs);
-    if (opts.dryRun) return steps.map((s) => s.result);
+    if (opts.dryRun) return dryRunResults(steps, this.limits, opts.onProgress);
     const written = await writeSteps(this.client, steps, {
       limits: this.limits, retry: STORE_TXN_RETRY,
       replan: async (run) => {

@@ -12,6 +12,11 @@ import type { Etcd3 } from 'etcd3';
 import { startStoreEtcd, type TestEtcd } from '../harness/etcd.js';
 import { runXctl } from '../../pkg/cli/program.js';
 import { Keys } from '../../pkg/store/keys.js';
+import { createEtcdStore } from '../../pkg/store/etcd-store.js';
+import { TooLargeError } from '../../pkg/store/txn-writer.js';
+import { NIC_FINALIZER } from '../../pkg/api/index.js';
+import type { AnyObject } from '../../pkg/api/types.js';
+import { obj } from './helpers.js';
 
 let etcd: TestEtcd;
 let client: Etcd3;
@@ -84,5 +89,40 @@ describe('an object apply accepts at the edge of one transaction', () => {
     expect(d).toMatchObject({ code: 0, out: `${kind.toLowerCase()}/edge deleted\n` });
     const stored = JSON.parse((await client.get(keys.object(kind, 'edge')).string())!);
     expect(stored.metadata.deletionTimestamp).toBeDefined();
+  }, 60_000);
+});
+
+// One stored by an older xctl, which kept no room for the mark: its delete is refused as too
+// large, and a dry run, which "passes only when the delete would" (docs/xctl.md), said
+// `deleted (dry run)`, exit 0. The dry run now packs its transactions as the delete does.
+describe('delete --dry-run of an object whose mark does not fit', () => {
+  it('is refused as the delete is, and a large dry run says in how many transactions it would go', async () => {
+    const store = createEtcdStore(etcd.client());
+    const old = (blob: number) => ({ ...obj('ContainerNic', `old-${blob}`, { node: 'h1', container: `o${blob}`, ifName: 'eth1', network: { clusterNetwork: 'cn' } }),
+      metadata: { name: `old-${blob}`, annotations: { blob: 'o'.repeat(blob) }, finalizers: [NIC_FINALIZER] } }) as AnyObject;
+    // the largest such object a create (which keeps no room) writes: a larger one is refused, writing nothing
+    let lo = 700_000;
+    let hi = 900_000;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (await store.create(old(mid)).then(() => true, (e: unknown) => (e instanceof TooLargeError ? false : Promise.reject(e)))) lo = mid;
+      else hi = mid;
+    }
+    const name = `old-${lo}`;
+    const real = await xctl(['delete', 'nic', name]);
+    expect(real.code).toBe(2);
+    expect(real.err).toContain('does not fit one etcd transaction');
+    const dry = await xctl(['delete', 'nic', name, '--dry-run']);
+    expect(dry).toEqual({ ...real, err: real.err.replace(/about \d+ bytes/, dry.err.match(/about \d+ bytes/)?.[0] ?? '') });
+
+    // 200 NICs: one compare and two puts each when marked, 64 per transaction
+    const many = join(dir, 'many.yaml');
+    writeFileSync(many, Array.from({ length: 200 }, (_, i) => `${V}\nkind: ContainerNic\nmetadata:\n  name: m-${i}\n${SPECS.ContainerNic.replace('container: c', `container: m${i}`)}\n`).join('---\n'));
+    expect((await xctl(['apply', '-f', many])).code).toBe(0);
+    const plan = await xctl(['delete', '-f', many, '--dry-run']);
+    expect(plan.code).toBe(0);
+    expect(plan.err).toBe('200 objects in 4 transactions: 200 deleted, 0 not found (dry run)\n');
+    const done = await xctl(['delete', '-f', many]);
+    expect(done.err).toBe('200 objects in 4 transactions: 200 deleted, 0 not found\n');
   }, 60_000);
 });

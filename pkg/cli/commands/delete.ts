@@ -60,7 +60,7 @@ async function deleteTargets(session: Session, io: CliIO, targets: Target[], opt
   }
   if (reporter.split) {
     const gone = results.map((r) => (r === 'notfound' ? 'not found' : 'deleted'));
-    io.err(`${results.length} objects in ${reporter.last!.planned} transactions: ${countsText(['deleted', 'not found'], gone)}\n`);
+    io.err(`${results.length} objects in ${reporter.last!.planned} transactions: ${countsText(['deleted', 'not found'], gone)}${opts.dryRun ? ' (dry run)' : ''}\n`);
   }
   return { results, uids };
 }
