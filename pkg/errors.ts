@@ -5,7 +5,7 @@
 //
 // The domain bases live here; the concrete errors live beside the code that throws them:
 //   StoreError       store/types.ts (NotFound, AlreadyExists, Conflict and its StaleResourceVersion), store/etcd-store.ts (Invalid),
-//                    store/txn-writer.ts (PartialWriteError: a write of many transactions stopped midway),
+//                    store/txn-writer.ts (PartialWriteError: a write of many transactions stopped midway; InterruptedError),
 //                    EtcdUnavailableError / EtcdCompactedError / EtcdPermissionError below
 //   XnetError        auth/pki.ts (PkiError), cli/jsonpath.ts (JsonPathExecError)
 //   ValidationError  manifest/errors.ts (ManifestError), api/kinds.ts (UnknownKindError), auth/roles.ts (InvalidNodeNameError),

@@ -4,6 +4,7 @@ import { CommanderError } from 'commander';
 import { EtcdUnavailableError, UsageError, ValidationError, XnetError } from '../errors.js';
 import { fromEtcdError } from '../etcd/errors.js';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../store/types.js';
+import { InterruptedError } from '../store/txn-writer.js';
 
 export { UsageError };
 
@@ -15,6 +16,8 @@ export const EXIT = {
   CONFLICT: 3,
   NOT_FOUND: 4,
   UNREACHABLE: 5,
+  /** interrupted (Ctrl-C), as a shell reports a process ended by SIGINT */
+  INTERRUPTED: 130,
 } as const;
 
 /** An error whose exit code and message the command chose. */
@@ -31,6 +34,7 @@ const EXIT_BY_CLASS: Array<[abstract new (...args: never[]) => Error, number]> =
   [AlreadyExistsError, EXIT.CONFLICT],
   [NotFoundError, EXIT.NOT_FOUND],
   [EtcdUnavailableError, EXIT.UNREACHABLE],
+  [InterruptedError, EXIT.INTERRUPTED],
 ];
 
 export function isUnreachable(e: unknown): boolean {

@@ -214,7 +214,7 @@ export class EtcdStore implements Store {
         const s = changed[0] ?? run.find((x) => x.ops.length) ?? run[0];
         return new ConflictError(s.ref.kind, s.ref.name, 'the object was modified concurrently');
       },
-      onProgress: opts.onProgress,
+      onProgress: opts.onProgress, signal: opts.signal,
     });
     await this.cleanUpNodeStatuses(written.filter((w) => w.step.removes).map((w) => w.step.ref));
     return written.map(({ step, revision }) => {
@@ -298,7 +298,7 @@ export class EtcdStore implements Store {
         return keepOwnOutcomes(run, await plan(run.map((s) => byId.get(refId(s.ref))!)), ownDeleteOutcome);
       },
       conflict: (run, changed) => guard?.conflict(run) ?? conflictOf(changed[0] ?? run.find((x) => x.ops.length) ?? run[0]),
-      onProgress: opts.onProgress,
+      onProgress: opts.onProgress, signal: opts.signal,
     });
     await this.cleanUpNodeStatuses(written.filter((w) => w.step.result !== 'marked').map((w) => w.step.ref));
     opts.onUids?.(written.map((w) => w.step.uid));

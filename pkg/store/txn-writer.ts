@@ -37,6 +37,14 @@ export class PartialWriteError extends StoreError {
 }
 
 /**
+ * The user interrupted the write (Ctrl-C): no transaction was sent after it. What was
+ * committed before stays, and a write of several transactions says how far it got.
+ */
+export class InterruptedError extends StoreError {
+  constructor() { super('Interrupted', 'interrupted'); }
+}
+
+/**
  * A write of one transaction (all or nothing) whose answer never came: etcd went away while it
  * was sent, so it may or may not have committed. Still an EtcdUnavailableError (its callers
  * retry it as one, xctl exits 5 on it); xctl says that whether it was written is unknown.
@@ -57,6 +65,8 @@ export interface WriteOptions<R> {
    */
   conflict(steps: WriteStep<R>[], changed: WriteStep<R>[]): Error;
   onProgress?(p: WriteProgress): void;
+  /** once aborted (Ctrl-C), no transaction is sent: the write stops as one that fails midway (InterruptedError) */
+  signal?: AbortSignal;
 }
 
 export interface Written<R> { step: WriteStep<R>; /** etcd revision of its transaction; none when nothing was written */ revision?: string }
@@ -189,6 +199,7 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
   const attempts: Attempts = { failed: 0, mayHaveReached: false };
   try {
     while (queue.length) {
+      if (o.signal?.aborted) throw new InterruptedError();
       const run = queue[0];
       sending = writes(run);
       Object.assign(attempts, { failed: 0, mayHaveReached: false });

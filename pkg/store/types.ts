@@ -62,6 +62,8 @@ export interface ApplyOptions {
   dryRun?: boolean;
   /** called before the first transaction and after each one */
   onProgress?: (p: WriteProgress) => void;
+  /** aborted (Ctrl-C): no transaction is sent after it (txn-writer.ts, InterruptedError) */
+  signal?: AbortSignal;
 }
 
 export type DeleteResult = 'deleted' | 'marked' | 'notfound';
@@ -82,7 +84,7 @@ export interface DeleteGuard {
   recheck(): Promise<number>;
 }
 
-export interface DeleteOptions extends Pick<ApplyOptions, 'onProgress'> {
+export interface DeleteOptions extends Pick<ApplyOptions, 'onProgress' | 'signal'> {
   guard?: DeleteGuard;
   /** plan against what is stored (the same reads and checks) and write nothing */
   dryRun?: boolean;

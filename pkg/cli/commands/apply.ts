@@ -25,7 +25,7 @@ export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptio
   const reporter = new WriteReporter(io, 'applying');
   let changes;
   try {
-    changes = await session.store().applyAll(objects, { dryRun: !!opts.dryRun, onProgress: reporter.onProgress });
+    changes = await session.store().applyAll(objects, { dryRun: !!opts.dryRun, onProgress: reporter.onProgress, signal: io.signal });
   } catch (e) {
     const located = locateWriteError(e, loaded);
     throw unknownOutcomeFailure(partialWriteFailure(located, { command: 'apply', refs: objects.map(ref), rerun: rerunHint(e) }), {

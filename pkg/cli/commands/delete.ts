@@ -50,7 +50,7 @@ async function deleteTargets(session: Session, io: CliIO, targets: Target[], opt
   let uids: Array<string | undefined> = [];
   try {
     const guard = await checkNetworksInUse(session.store(), io, targets, !!opts.force);
-    results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress, guard, dryRun: opts.dryRun, onUids: (u) => { uids = u; } });
+    results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress, signal: io.signal, guard, dryRun: opts.dryRun, onUids: (u) => { uids = u; } });
   } catch (e) {
     const rerun = `Re-running the same delete converges${opts.ignoreNotFound ? '' : ' (add --ignore-not-found so that what is already gone is not an error)'}.`;
     const order = opts.filename?.length ? 'manifest order' : 'the order listed';

@@ -1,0 +1,105 @@
+// Ctrl-C during an apply or delete of several transactions: xctl went on sending transactions
+// for the second it gives a busy command, then exited 130 in the middle of its progress line,
+// saying nothing of how far it got (the line showed 256 objects while 384 were written). It now
+// sends no transaction after the interrupt and stops as a write that fails midway does: how
+// many objects were written, and that the same command again converges; exit 130.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Etcd3 } from 'etcd3';
+import { startStoreEtcd, type TestEtcd } from '../harness/etcd.js';
+import { startTcpProxy } from '../harness/tcp-proxy.js';
+import { runXctl } from '../../pkg/cli/program.js';
+import { Keys, prefixEnd } from '../../pkg/store/keys.js';
+
+let etcd: TestEtcd;
+let client: Etcd3;
+let dir: string;
+const keys = new Keys();
+beforeAll(async () => {
+  ({ etcd, client } = await startStoreEtcd());
+  dir = mkdtempSync(join(tmpdir(), 'xctl-interrupted-'));
+});
+afterAll(async () => {
+  await etcd?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run { code: number; out: string; err: string }
+async function xctl(args: string[], opts: { endpoints?: string; signal?: AbortSignal } = {}): Promise<Run> {
+  const r = { code: -1, out: '', err: '' };
+  r.code = await runXctl(args, {
+    out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '',
+    env: { XCTL_ENDPOINTS: opts.endpoints ?? etcd.endpoints.join(',') }, errIsTTY: true, signal: opts.signal,
+  });
+  return r;
+}
+
+/** Runs `args` through a proxy that holds each request 300 ms, as Ctrl-C is pressed when the first write of `group` commits. */
+async function interrupted(args: string[], group: string, event: 'put' | 'delete'): Promise<Run> {
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { holdMs: 300 });
+  const watcher = await client.watch().prefix(`${keys.objects('Node')}${group}-`).create();
+  const ctrlC = new AbortController();
+  watcher.once(event, () => ctrlC.abort());
+  try {
+    return await xctl(args, { endpoints: proxy.endpoint, signal: ctrlC.signal });
+  } finally {
+    await watcher.cancel();
+    await proxy.close();
+  }
+}
+
+async function stored(group: string): Promise<number> {
+  const p = `${keys.objects('Node')}${group}-`;
+  return Number((await client.kv.range({ key: Buffer.from(p), range_end: prefixEnd(p), count_only: true })).count);
+}
+function manifest(group: string, n: number): string {
+  const f = join(dir, `${group}.yaml`);
+  writeFileSync(f, Array.from({ length: n }, (_, i) => `apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: ${group}-${i}\nspec: {}\n`).join('---\n'));
+  return f;
+}
+/** "N of T objects written" in a stopped write's message */
+const writtenIn = (err: string) => Number(err.match(/: (\d+) of \d+ objects written/)?.[1]);
+
+describe('a write of several transactions interrupted (Ctrl-C)', () => {
+  it('apply stops, says how many objects it wrote (as many as etcd holds), exit 130; the same apply converges', async () => {
+    const f = manifest('int', 1000);
+    const r = await interrupted(['apply', '-f', f], 'int', 'put');
+    expect(r.code).toBe(130);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/\r\x1b\[2Kerror: apply stopped after \d of 8 transactions: \d+ of 1000 objects written \(the first \d+ in manifest order are done, up to and including node\/int-\d+\): interrupted\n/);
+    expect(r.err).toContain('What was written stays. Re-running the same apply converges');
+    const n = writtenIn(r.err);
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(1000);
+    expect(await stored('int')).toBe(n);
+
+    const again = await xctl(['apply', '-f', f]);
+    expect(again.code).toBe(0);
+    expect(again.err).toMatch(new RegExp(`1000 objects applied in \\d transactions: ${1000 - n} created, 0 configured, ${n} unchanged\\n$`));
+    expect(await stored('int')).toBe(1000);
+  }, 60_000);
+
+  it('delete -f says the same', async () => {
+    const f = manifest('intdel', 300);
+    expect((await xctl(['apply', '-f', f])).code).toBe(0);
+    const r = await interrupted(['delete', '-f', f], 'intdel', 'delete');
+    expect(r.code).toBe(130);
+    expect(r.err).toMatch(/error: delete stopped after \d+ of 10 transactions: \d+ of 300 objects written .*: interrupted\n/);
+    expect(await stored('intdel')).toBe(300 - writtenIn(r.err));
+    expect((await xctl(['delete', '-f', f, '--ignore-not-found'])).code).toBe(0);
+    expect(await stored('intdel')).toBe(0);
+  }, 60_000);
+
+  it('label says the same', async () => {
+    const f = manifest('intlbl', 300);
+    expect((await xctl(['apply', '-f', f])).code).toBe(0);
+    const args = ['label', 'node', ...Array.from({ length: 300 }, (_, i) => `intlbl-${i}`), 'rack=r1'];
+    const r = await interrupted(args, 'intlbl', 'put');
+    expect(r.code).toBe(130);
+    expect(r.err).toMatch(/error: label stopped after \d of 3 transactions: \d+ of 300 objects written .*: interrupted\n/);
+    const labeled = Object.values(await client.getAll().prefix(`${keys.objects('Node')}intlbl-`).strings()).filter((v) => JSON.parse(v).metadata.labels?.rack === 'r1');
+    expect(labeled).toHaveLength(writtenIn(r.err));
+  }, 60_000);
+});
