@@ -8,7 +8,7 @@ import { fileOption, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure, unknownOutcomeFailure } from './progress.js';
 import { locateWriteError } from './locate.js';
 import { PartialWriteError } from '../../store/txn-writer.js';
-import { StaleResourceVersionError, UidMismatchError } from '../../store/types.js';
+import { BeingDeletedError, StaleResourceVersionError, UidMismatchError } from '../../store/types.js';
 
 export interface ApplyOptions { filename?: string[]; dryRun?: boolean }
 
@@ -49,13 +49,18 @@ export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptio
 
 /**
  * What makes a re-run of an apply that stopped midway converge: the same apply, unless it
- * stopped on a resourceVersion or uid the manifest carries, which a re-run would find stale again.
+ * stopped on a resourceVersion or uid the manifest carries, which a re-run would find stale
+ * again, or on an object being deleted, which a re-run is refused until it is gone.
  */
 function rerunHint(e: unknown): string {
   const cause = e instanceof PartialWriteError ? e.cause : undefined;
   if (cause instanceof StaleResourceVersionError) {
     const fix = cause.stored === undefined ? 'carries no resourceVersion' : 'carries its current resourceVersion (or none)';
     return `Re-running converges once ${cause.kind.toLowerCase()}/${cause.objectName} in the manifest ${fix}; what is already applied is left unchanged.`;
+  }
+  if (cause instanceof BeingDeletedError) {
+    const ref = `${cause.kind.toLowerCase()}/${cause.objectName}`;
+    return `Re-running converges once ${ref} is gone (${BeingDeletedError.waitCommand(cause.kind, cause.objectName)}); what is already applied is left unchanged.`;
   }
   if (cause instanceof UidMismatchError) {
     return `Re-running converges once ${cause.kind.toLowerCase()}/${cause.objectName} in the manifest carries no uid (or the stored one); what is already applied is left unchanged.`;
