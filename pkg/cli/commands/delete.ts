@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure, unknownOutcomeFailure } from './progress.js';
 import type { Target } from './targets.js';
-import { checkNetworksInUse, nothingDeleted } from './delete-in-use.js';
+import { checkNetworksInUse, InUseError, nothingDeleted } from './delete-in-use.js';
+import { PartialWriteError } from '../../store/txn-writer.js';
 import { selectTargets, type SelectionOptions } from './selection.js';
 import { parseBoolFlag, selectorOption } from '../flag-values.js';
 import { parseTimeout, waitCommand } from './wait.js';
@@ -43,6 +44,18 @@ export async function deleteCommand(session: Session, io: CliIO, args: string[],
 
 const targetRef = (t: Target) => `${t.kind.toLowerCase()}/${t.name}`;
 
+/**
+ * What makes a re-run of a delete that stopped converge: the same delete, unless it stopped on
+ * ContainerNics applied meanwhile that use what it deletes, which refuse the re-run too.
+ */
+function rerunHint(e: unknown, opts: DeleteOptions): string {
+  const gone = opts.ignoreNotFound ? '' : ' (add --ignore-not-found so that what is already gone is not an error)';
+  if (e instanceof PartialWriteError && e.cause instanceof InUseError) {
+    return `Re-running the same delete converges once those ContainerNics are deleted first or in the same command, or with --force${gone}.`;
+  }
+  return `Re-running the same delete converges${gone}.`;
+}
+
 /** The results of the delete, and the uid of each object it deleted or marked. */
 async function deleteTargets(session: Session, io: CliIO, targets: Target[], opts: DeleteOptions) {
   const reporter = new WriteReporter(io, 'deleting');
@@ -52,7 +65,7 @@ async function deleteTargets(session: Session, io: CliIO, targets: Target[], opt
     const guard = await checkNetworksInUse(session.store(), io, targets, !!opts.force);
     results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress, signal: io.signal, guard, dryRun: opts.dryRun, onUids: (u) => { uids = u; } });
   } catch (e) {
-    const rerun = `Re-running the same delete converges${opts.ignoreNotFound ? '' : ' (add --ignore-not-found so that what is already gone is not an error)'}.`;
+    const rerun = rerunHint(e, opts);
     const order = opts.filename?.length ? 'manifest order' : 'the order listed';
     throw nothingDeleted(unknownOutcomeFailure(partialWriteFailure(e, { command: 'delete', refs: targets.map(targetRef), order, rerun }), { command: 'delete', rerun }));
   } finally {
