@@ -1,8 +1,11 @@
 // dockerIPAM xnet on a small MacvlanNet pool: once a round, after every node's shim, each node's
 // fair share of what is free or idle, the limit asked of nodes holding more idle than theirs
 // while another starves or ContainerNics wait for an address, and why a node has no address
-// (the rules: ../dockeripam/fair-share.ts). ContainerNics come first: the addresses free for
-// the nodes' refills are what is free less what the NICs waiting need (`spare`).
+// (the rules: ../dockeripam/fair-share.ts). Shims and ContainerNics come first: the addresses
+// free for the nodes' refills are what is free less what the shims still missing and the NICs
+// waiting need (`spare`). A shim waits out a returned pre-claim's cooldown while a refill does
+// not (address-cooldown.ts), so without that reserve the refills of nodes that joined late took
+// what the first node gave back for their shims, and one stayed without a shim for good.
 import type { NodeIpamReport } from '../dockeripam/report.js';
 import { idleCount } from '../dockeripam/node-pool.js';
 import { fairShare, nicLimit, rebalanceLimit, shareCannotBind, starvedMessage, type NodeNeed } from '../dockeripam/fair-share.js';
@@ -19,9 +22,9 @@ export interface FairRound {
   poolSize: number;
   /** the MacvlanNet's ContainerNics waiting for an address as the round starts */
   nics: number;
-  /** how many free addresses the nodes' pre-claims may still take in this round (what is free less the NICs' need); counted down */
+  /** how many free addresses the nodes' pre-claims may still take in this round (what is free less the shims' and NICs' need); counted down */
   spare: number;
-  /** what the NICs waiting need beyond what is free: what is given back goes to them first */
+  /** what the shims missing and the NICs waiting need beyond what is free: what is given back goes to them first */
   short: number;
 }
 
@@ -46,19 +49,24 @@ export function fairRound(f: FairInput): FairRound | undefined {
   let free = poolSize;
   for (const ip of f.taken) if (contains(f.range, ip)) free--;
   const needs = new Map<string, NodeNeed>();
+  let shimless = 0;
   for (const name of f.nodes) {
     const rep = f.report(name);
     // a silent agent gives nothing back: counted idle, its pre-claims would be asked for in
     // place of a reporting node's, and the ContainerNics would wait for good
     const idle = f.reporting(name) ? idleCount(f.held(name), rep) : 0;
-    needs.set(name, { name, idle, starving: f.lacksShim(name) || (idle === 0 && (rep?.want ?? 0) > 0) });
+    const noShim = f.lacksShim(name);
+    if (noShim) shimless++;
+    needs.set(name, { name, idle, starving: noShim || (idle === 0 && (rep?.want ?? 0) > 0) });
   }
   const nics = f.nicsWaiting();
   const idle = [...needs.values()].map((n) => n.idle);
-  const spare = Math.max(0, free - nics);
+  // a node's shim comes before any node's refill, also while it waits for a cooling address
+  const need = nics + shimless;
+  const spare = Math.max(0, free - need);
   const share = fairShare(spare, idle);
-  const limit = lower(rebalanceLimit([...needs.values()], share), nicLimit(idle, nics - free));
-  return { share, limit, needs, poolSize, nics, spare, short: Math.max(0, nics - free) };
+  const limit = lower(rebalanceLimit([...needs.values()], share), nicLimit(idle, need - free));
+  return { share, limit, needs, poolSize, nics, spare, short: Math.max(0, need - free) };
 }
 
 function lower(a: number | undefined, b: number | undefined): number | undefined {
