@@ -221,7 +221,7 @@ export class Agent {
       if (!storeEvents) continue;
       inf.addHandler({
         onAdd: (o) => this.storeEvent(o),
-        onUpdate: (o, old) => { if (fingerprint(o) !== fingerprint(old)) this.storeEvent(o, old); },
+        onUpdate: (o, old) => { if (fingerprint(o, this.opts.node) !== fingerprint(old, this.opts.node)) this.storeEvent(o, old); },
         onDelete: (o) => {
           if (o.kind === 'ContainerNic') rememberRemoved(this.ctx, o);
           this.storeEvent(o);

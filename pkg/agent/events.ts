@@ -102,11 +102,34 @@ function strip(v: unknown): unknown {
 }
 
 /**
- * The part of an object the agent acts on. Status fields that agents themselves write
- * (conditions, heartbeats) are left out, so an agent's own writes do not wake it up.
+ * Of another node's part of a MacvlanNet, what `self`'s passes read: what holds an address for
+ * good (a shim, containers' addresses outside the range: kept-home.ts, other-nodes.ts). Not its
+ * pre-claims, limit or asks, which change with each of its containers; a `docker run --ip`
+ * reads those when it asks (the plugin's own handler, ipam-host.ts followPool, sees every update).
  */
-export function fingerprint(o: AnyObject): string {
-  return JSON.stringify({ spec: o.spec, labels: o.metadata.labels, del: o.metadata.deletionTimestamp, status: strip(o.status ?? {}) });
+function othersPart(part: unknown): unknown {
+  if (!part || typeof part !== 'object') return part;
+  const { name, shimAddress, outsideRange } = part as Record<string, unknown>;
+  return { name, shimAddress, outsideRange };
+}
+
+/** A MacvlanNet's status as `self`'s agent acts on it: not the pool's use count, nor the other nodes' pre-claims. */
+function macvlanStatusFor(status: Record<string, unknown>, self: string): Record<string, unknown> {
+  const { used: _used, nodes, ...rest } = status;
+  const parts = Array.isArray(nodes) ? nodes.map((n) => ((n as { name?: unknown } | null)?.name === self ? n : othersPart(n))) : nodes;
+  return { ...rest, nodes: parts };
+}
+
+/**
+ * The part of an object the agent of `self` acts on. Status fields that agents themselves write
+ * (conditions, heartbeats) are left out, so an agent's own writes do not wake it up; so is what
+ * of a MacvlanNet's one status key other nodes' containers change (issue 10: an agent's work does
+ * not grow with what other hosts do).
+ */
+export function fingerprint(o: AnyObject, self?: string): string {
+  const status = (o.status ?? {}) as Record<string, unknown>;
+  const acted = o.kind === 'MacvlanNet' && self !== undefined ? macvlanStatusFor(status, self) : status;
+  return JSON.stringify({ spec: o.spec, labels: o.metadata.labels, del: o.metadata.deletionTimestamp, status: strip(acted) });
 }
 
 const nicsOnClusterNetwork = (s: EventScope, cn: string) => s.nics.filter((n) => n.spec.network.clusterNetwork === cn).map((n) => nicKey(n.metadata.name));
