@@ -102,10 +102,11 @@ function strip(v: unknown): unknown {
 }
 
 /**
- * Of another node's part of a MacvlanNet, what `self`'s passes read: what holds an address for
- * good (a shim, containers' addresses outside the range: kept-home.ts, other-nodes.ts). Not its
- * pre-claims, limit or asks, which change with each of its containers; a `docker run --ip`
- * reads those when it asks (the plugin's own handler, ipam-host.ts followPool, sees every update).
+ * Of another node's part of a MacvlanNet, what wakes `self`'s passes: what holds an address for
+ * good (a shim, containers' addresses outside the range: other-nodes.ts). Not its pre-claims,
+ * limit or asks, which change with each of its containers: nothing here acts on their change; a
+ * pass reads them from the cache when it runs (kept-home.ts), a `docker run --ip` when it asks
+ * (the plugin's own handler, ipam-host.ts followPool, sees every update).
  */
 function othersPart(part: unknown): unknown {
   if (!part || typeof part !== 'object') return part;

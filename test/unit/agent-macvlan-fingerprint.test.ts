@@ -3,8 +3,8 @@
 // host-2 rewrites it (status.used, host-2's pre-claims refilled). Found in a bug hunt: host-1's
 // agent took each such rewrite for a change of the MacvlanNet and ran its macvlan pass (and
 // its NICs' on that MacvlanNet), with their `ip` and Docker reads, once per container started
-// on any other host. The pass reads the node's own part and, of the others, only what holds an
-// address for good (kept-home.ts, other-nodes.ts): the fingerprint keeps that and no more.
+// on any other host. Its passes act on the node's own part and, of the others, only on what
+// holds an address for good (other-nodes.ts): the fingerprint keeps that and no more.
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, type MacvlanNet } from '../../pkg/api/index.js';
 import { fingerprint } from '../../pkg/agent/events.js';
