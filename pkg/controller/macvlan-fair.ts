@@ -22,6 +22,8 @@ export interface FairRound {
   poolSize: number;
   /** the MacvlanNet's ContainerNics waiting for an address as the round starts */
   nics: number;
+  /** the selected nodes without their host shim once the round's shims are claimed (all free cooling down for one) */
+  shims: number;
   /** how many free addresses the nodes' pre-claims may still take in this round (what is free less the shims' and NICs' need); counted down */
   spare: number;
   /** what the shims missing and the NICs waiting need beyond what is free: what is given back goes to them first */
@@ -66,7 +68,7 @@ export function fairRound(f: FairInput): FairRound | undefined {
   const spare = Math.max(0, free - need);
   const share = fairShare(spare, idle);
   const limit = lower(rebalanceLimit([...needs.values()], share), nicLimit(idle, need - free));
-  return { share, limit, needs, poolSize, nics, spare, short: Math.max(0, need - free) };
+  return { share, limit, needs, poolSize, nics, shims: shimless, spare, short: Math.max(0, need - free) };
 }
 
 function lower(a: number | undefined, b: number | undefined): number | undefined {
@@ -99,5 +101,5 @@ export function beingRebalanced(fair: FairRound | undefined, node: string): bool
  */
 export function starvedWhy(fair: FairRound | undefined, node: string, idleAfter: number, report: NodeIpamReport | undefined): string | undefined {
   if (!fair || idleAfter > 0 || (report?.want ?? 0) === 0) return undefined;
-  return starvedMessage(fair.poolSize, [...fair.needs.values()], node, fair.limit, fair.nics);
+  return starvedMessage(fair.poolSize, [...fair.needs.values()], node, fair.limit, fair.nics, fair.shims);
 }

@@ -75,9 +75,13 @@ export function nicLimit(idle: readonly number[], shortfall: number): number | u
 /** Holders named in the message at most; it is copied into a status every node reads. */
 const MAX_HOLDERS = 3;
 
-/** Why `self` has no address at hand: the pool is taken, and by whom idle ones are held. */
-export function starvedMessage(poolSize: number, needs: readonly NodeNeed[], self: string, limit?: number, nics = 0): string {
-  const kept = nics > 0 ? ` or kept for ${nics} NIC(s)` : '';
+/**
+ * Why `self` has no address at hand: the pool is taken (or what is free is kept for `nics`
+ * ContainerNics and `shims` host shims waiting, which come first), and by whom idle ones are held.
+ */
+export function starvedMessage(poolSize: number, needs: readonly NodeNeed[], self: string, limit?: number, nics = 0, shims = 0): string {
+  const waiting = [...(nics > 0 ? [`${nics} NIC(s)`] : []), ...(shims > 0 ? [`${shims} host shim(s)`] : [])];
+  const kept = waiting.length ? ` or kept for ${waiting.join(' and ')}` : '';
   const head = `no free address for its containers: all ${poolSize} of the pool's addresses are taken${kept}`;
   const holders = needs.filter((n) => n.name !== self && n.idle > 0).sort((a, b) => b.idle - a.idle || a.name.localeCompare(b.name));
   if (!holders.length) return `${head}, none idle on another node`;

@@ -6,8 +6,8 @@
 // pre-claims are asked for it. Pure: the integration tests are controller-macvlan-late-shim and
 // agent-macvlan-late-shim.
 import { describe, expect, it } from 'vitest';
-import { fairRound, type FairInput } from '../../pkg/controller/macvlan-fair.js';
-import { parseIPv4 } from '../../pkg/ip/ipv4.js';
+import { fairRound, starvedWhy, type FairInput } from '../../pkg/controller/macvlan-fair.js';
+import { formatIPv4, parseIPv4 } from '../../pkg/ip/ipv4.js';
 
 const BASE = parseIPv4('198.19.203.8');
 /** a /29 ipRange: 8 addresses */
@@ -61,4 +61,17 @@ describe('a small pool\'s round while nodes lack their host shim', () => {
     expect(r.limit).toBeUndefined();
   });
 
+  it('says what is free is kept for the missing shims when a node has none at hand', () => {
+    // a: its shim and 6 addresses its containers use, asking for more; b (made again) has no
+    // shim yet: the one free address (b's old shim, cooling down) is kept for it
+    const used = Array.from({ length: 6 }, (_, i) => BASE + 1 + i);
+    const report = { assigned: used.map((ip) => ({ ip: formatIPv4(ip) })), returned: [], external: [], requested: [], want: 1 };
+    const r = fairRound({
+      range: RANGE, taken: new Set([BASE, ...used]), nodes: ['a', 'b'],
+      held: (n) => new Set(n === 'a' ? used : []), report: (n) => (n === 'a' ? report : undefined), reporting: () => true,
+      lacksShim: (n) => n === 'b', nicsWaiting: () => 0,
+    })!;
+    expect(r.spare).toBe(0);
+    expect(starvedWhy(r, 'a', 0, report)).toBe('no free address for its containers: all 8 of the pool\'s addresses are taken or kept for 1 host shim(s), none idle on another node');
+  });
 });

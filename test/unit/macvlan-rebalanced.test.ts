@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { beingRebalanced, type FairRound } from '../../pkg/controller/macvlan-fair.js';
 
 const round = (idle: Record<string, number>, limit: number | undefined, short = 0): FairRound => ({
-  limit, short, poolSize: 8, nics: short, spare: 0,
+  limit, short, poolSize: 8, nics: short, shims: 0, spare: 0,
   needs: new Map(Object.entries(idle).map(([name, n]) => [name, { name, idle: n, starving: n === 0 }])),
 });
 
