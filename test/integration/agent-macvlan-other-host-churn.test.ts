@@ -17,9 +17,22 @@ let lab: AgentLab | undefined;
 let controller: Controller | undefined;
 let child: ChildProcess | undefined;
 afterAll(async () => {
-  if (child && child.exitCode === null) { child.kill('SIGTERM'); await new Promise((r) => child!.once('exit', r)); }
-  await downWithController(lab, controller);
+  try { await stopProgram(child); } finally { await downWithController(lab, controller); }
 }, 180_000);
+
+/** Ends host-1's agent: SIGTERM, SIGKILL if it has not exited 20 s later (a hung agent must not keep the lab from going down). */
+async function stopProgram(p: ChildProcess | undefined): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  const timer = { id: undefined as NodeJS.Timeout | undefined };
+  const late = new Promise<'late'>((r) => { timer.id = setTimeout(() => r('late'), 20_000); });
+  const how = await Promise.race([exited, late]);
+  clearTimeout(timer.id);
+  if (how !== 'late') return;
+  p.kill('SIGKILL');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+}
 
 /** host-1's agent, the built program, with its own metrics address. */
 async function startProgram(l: AgentLab): Promise<string> {
