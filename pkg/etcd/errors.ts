@@ -4,6 +4,7 @@ import {
   ClientClosedError, EtcdAuthenticationFailedError, EtcdInvalidAuthTokenError, EtcdPermissionDeniedError,
   GRPCDeadlineExceededError, GRPCUnauthenticatedError, GRPCUnavailableError,
 } from 'etcd3';
+import { isBrokenCircuitError } from 'cockatiel';
 import { EtcdCompactedError, EtcdPermissionError, EtcdUnavailableError, XnetError } from '../errors.js';
 
 // etcd reports a compacted revision only in text: in a Range error and in a canceled watch's
@@ -16,9 +17,12 @@ const UNAVAILABLE_TEXT = /ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|No connection esta
 // sending it ("No connection established. Last error: ..."), or a Node socket errno of connect.
 const NOT_CONNECTED_TEXT = /No connection established|ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|failed to connect/i;
 
-/** Whether `e` says that the request never reached etcd (no connection could be made for it). */
+/**
+ * Whether `e` says that the request never reached etcd (no connection could be made for it, or
+ * every host's circuit was open: etcd3 refuses the call before it sends it, client.ts).
+ */
 export function neverSent(e: unknown): boolean {
-  return e instanceof Error && NOT_CONNECTED_TEXT.test(e.message ?? '');
+  return isBrokenCircuitError(e) || (e instanceof Error && NOT_CONNECTED_TEXT.test(e.message ?? ''));
 }
 
 /**
@@ -29,7 +33,10 @@ export function fromEtcdError(e: unknown): XnetError | undefined {
   if (e instanceof XnetError) return e;
   if (!(e instanceof Error)) return undefined;
   const msg = e.message ?? '';
-  if (e instanceof GRPCUnavailableError || e instanceof GRPCDeadlineExceededError || e instanceof ClientClosedError) {
+  // An open circuit (a client of several members, after calls to each failed in a row) is etcd
+  // unreachable as a refused connection is: no call was made. Unmapped, a KvCache took it for an
+  // answer and relisted instead of resuming (cache-restarts.ts), and xctl exited 1, not 5.
+  if (e instanceof GRPCUnavailableError || e instanceof GRPCDeadlineExceededError || e instanceof ClientClosedError || isBrokenCircuitError(e)) {
     return new EtcdUnavailableError(msg, e);
   }
   if (e instanceof EtcdPermissionDeniedError || e instanceof EtcdAuthenticationFailedError

@@ -8,7 +8,8 @@ import {
 import {
   EtcdCompactedError, EtcdPermissionError, EtcdUnavailableError, ValidationError, XnetError,
 } from '../../pkg/errors.js';
-import { fromEtcdError } from '../../pkg/etcd/errors.js';
+import { BrokenCircuitError } from 'cockatiel';
+import { fromEtcdError, neverSent } from '../../pkg/etcd/errors.js';
 import { CommandError } from '../../pkg/netlink/exec.js';
 import { commandFailureReason } from '../../pkg/agent/dataplane.js';
 import { EtcdConfigError } from '../../pkg/etcd/client.js';
@@ -82,6 +83,12 @@ describe('fromEtcdError', () => {
     expect(fromEtcdError('not an error')).toBeUndefined();
     const own = new NotFoundError('Node', 'n');
     expect(fromEtcdError(own)).toBe(own);
+  });
+
+  it('takes a call refused by an open circuit for etcd unreachable, the call never sent (kv-cache-resume-circuit.test.ts)', () => {
+    expect(fromEtcdError(new BrokenCircuitError())).toBeInstanceOf(EtcdUnavailableError);
+    expect(neverSent(new BrokenCircuitError())).toBe(true);
+    expect(exitCodeFor(new BrokenCircuitError())).toBe(EXIT.UNREACHABLE);
   });
 });
 
