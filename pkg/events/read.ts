@@ -4,6 +4,8 @@
 import { createHash } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
 import { KvCache } from '../runtime/kv-cache.js';
+import { fromEtcdError } from '../etcd/errors.js';
+import { EtcdPermissionError } from '../errors.js';
 import type { RawKv } from '../runtime/kv.js';
 import { rangePrefix } from '../etcd/range.js';
 import { Keys } from '../store/keys.js';
@@ -120,7 +122,11 @@ export async function watchEvents(client: Etcd3, prefix: string | undefined, rev
   };
   let news: RawKv[] = [];
   const tellNews = () => { const kvs = news.sort((a, b) => Number(a.modRevision) - Number(b.modRevision)); news = []; kvs.forEach(tell); };
-  const cache = new KvCache(client, root);
+  // A refusal (permission denied: the identity's grants changed) ends the watch with it, as
+  // etcd3's watcher did; retried from a list for ever, the watch went on unseen, printing nothing.
+  let refused: ((err: EtcdPermissionError) => void) | undefined;
+  const onRestartFailed = (err: unknown) => { const known = fromEtcdError(err); if (known instanceof EtcdPermissionError) refused?.(known); };
+  const cache = new KvCache(client, root, { onRestartFailed });
   cache.onChange((c) => {
     if (!c.kv || Number(c.kv.modRevision) <= revision) return;
     // what one watch response or one relist brings comes in one turn: told once it is all here
@@ -130,7 +136,8 @@ export async function watchEvents(client: Etcd3, prefix: string | undefined, rev
   // every call to etcd has a deadline: an etcd gone since the listing fails the command
   await cache.start({ at: revision });
   try {
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
+      refused = reject;
       if (signal?.aborted) { resolve(); return; }
       signal?.addEventListener('abort', () => resolve(), { once: true });
     });

@@ -25,7 +25,7 @@ export class CacheRestarts {
   /** a restart asked for while one was running */
   private again?: RestartMode;
 
-  constructor(private readonly cache: Restartable, private readonly opts: { log?: Logger; backoff?: BackoffPolicy; onRestart?: () => void }) {}
+  constructor(private readonly cache: Restartable, private readonly opts: { log?: Logger; backoff?: BackoffPolicy; onRestart?: () => void; onRestartFailed?: (err: unknown) => void }) {}
 
   /** A watch delivered something: the next failure starts the backoff from its shortest wait. */
   delivered(): void { this.failures = 0; }
@@ -74,7 +74,7 @@ export class CacheRestarts {
         // relist, which tells only where things ended up (xctl's `get -w` and `wait` missed such
         // changes). What resuming cannot serve (a compacted revision) etcd answers with a cancel,
         // which relists. Anything else is retried from a list, to be safe.
-        if (!notReached(err)) mode = 'relist';
+        if (!notReached(err)) { mode = 'relist'; this.opts.onRestartFailed?.(err); }
         this.opts.log?.warn('cache restart failed; retrying', { prefix: this.cache.prefix, error: String(err), attempt: this.failures });
       }
     }

@@ -28,6 +28,12 @@ export interface KvCacheOptions {
    * `get -w` never loads prom-client.
    */
   onRestart?: () => void;
+  /**
+   * Called when a restart attempt failed with an answer from etcd (a refusal: permission
+   * denied, say), not for want of one; the cache still retries it, from a list. A command a
+   * user watches with (`get events -w`) ends on a refusal rather than retry it unseen.
+   */
+  onRestartFailed?: (err: unknown) => void;
   /** how long creating a watch may take before it counts as failed */
   watchCreateTimeoutMs?: number;
   /**
