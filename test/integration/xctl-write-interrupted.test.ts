@@ -103,3 +103,26 @@ describe('a write of several transactions interrupted (Ctrl-C)', () => {
     expect(labeled).toHaveLength(writtenIn(r.err));
   }, 60_000);
 });
+
+describe('Ctrl-C as the answer of a committed transaction is lost', () => {
+  // the answer of transaction 1 is lost after etcd committed it, and Ctrl-C is pressed then: the
+  // writer sends it again, finds it done (its compares fail on its own writes), and must count it
+  it('apply counts that transaction: the message says as many objects as etcd holds', async () => {
+    const f = manifest('intlost', 600);
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { replyHoldMs: 300 });
+    const watcher = await client.watch().key(keys.object('Node', 'intlost-0')).create();
+    const ctrlC = new AbortController();
+    watcher.once('put', () => { void proxy.loseReplies(300); ctrlC.abort(); });
+    let r: Run;
+    try {
+      r = await xctl(['apply', '-f', f], { endpoints: proxy.endpoint, signal: ctrlC.signal });
+    } finally {
+      await watcher.cancel();
+      await proxy.close();
+    }
+    expect(ctrlC.signal.aborted).toBe(true);
+    expect(r.code).toBe(130);
+    expect(await stored('intlost')).toBe(128);
+    expect(r.err).toContain('error: apply stopped after 1 of 5 transactions: 128 of 600 objects written (the first 128 in manifest order are done, up to and including node/intlost-127): interrupted\n');
+  }, 60_000);
+});
