@@ -1,6 +1,10 @@
 // Everything a command touches outside itself, so commands run the same in-process (tests)
 // and as the `xctl` program.
 import { readStdin } from '../manifest/load.js';
+import { INTERRUPTED_ANSWER_WAIT_MS } from '../store/txn-writer.js';
+
+/** How long xctl goes on after Ctrl-C: a write's wait for its answer in flight, and a second to say so. */
+const EXIT_AFTER_INTERRUPT_MS = INTERRUPTED_ANSWER_WAIT_MS + 1000;
 
 export interface CliIO {
   out(text: string): void;
@@ -17,10 +21,12 @@ export interface CliIO {
 export function processIO(): CliIO {
   const ac = new AbortController();
   // Long-running commands (get -w, wait) end cleanly on the abort; anything else still busy
-  // (e.g. retrying an unreachable etcd) is ended shortly after, as Ctrl-C users expect.
+  // (e.g. retrying an unreachable etcd) is ended shortly after, as Ctrl-C users expect, but
+  // not before a write has waited for its transaction in flight and said how far it got. A
+  // second Ctrl-C finds no handler: it ends xctl at once.
   const stop = () => {
     ac.abort();
-    setTimeout(() => process.exit(130), 1000).unref();
+    setTimeout(() => process.exit(130), EXIT_AFTER_INTERRUPT_MS).unref();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -41,7 +41,34 @@ export class PartialWriteError extends StoreError {
  * committed before stays, and a write of several transactions says how far it got.
  */
 export class InterruptedError extends StoreError {
-  constructor() { super('Interrupted', 'interrupted'); }
+  /** `inFlight`: a transaction was sent and its answer not waited for (it may have committed) */
+  constructor(readonly inFlight = false) { super('Interrupted', 'interrupted'); }
+}
+
+/**
+ * How long an interrupted write waits for the answer of the transaction in flight (long enough
+ * for one sent again after its answer was lost, so that it is counted as written): xctl gives
+ * a busy command a second more after Ctrl-C before it exits (cli/io.ts), so that the write
+ * still says how far it got, and without that answer that this transaction may have been written.
+ */
+export const INTERRUPTED_ANSWER_WAIT_MS = 2000;
+
+/** `answer`, unless the write is interrupted and it has not come INTERRUPTED_ANSWER_WAIT_MS later (InterruptedError, in flight). */
+async function answerUnlessInterrupted<T>(answer: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return answer;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort = () => {};
+  const givenUp = new Promise<never>((_, reject) => {
+    onAbort = () => { timer = setTimeout(() => reject(new InterruptedError(true)), INTERRUPTED_ANSWER_WAIT_MS); };
+    if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  answer.catch(() => {}); // an answer given up on: its failure is no one's to handle
+  try {
+    return await Promise.race([answer, givenUp]);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /**
@@ -204,7 +231,7 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
       if (o.signal?.aborted && writes(run)) throw new InterruptedError();
       sending = writes(run);
       Object.assign(attempts, { failed: 0, mayHaveReached: false });
-      const revision = await trackAttempts(attempts, () => commitRun(client, run));
+      const revision = await answerUnlessInterrupted(trackAttempts(attempts, () => commitRun(client, run)), o.signal);
       sending = false;
       if (revision === false) {
         if (!o.retry || !mayRetry(++conflicts, o.retry)) throw o.conflict(run, await changedSteps(client, run));
@@ -226,13 +253,20 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
       o.onProgress?.({ ...p });
     }
   } catch (e) {
-    // nothing committed: nothing was written, unless etcd went away while a transaction was
-    // sent (it may have committed, and the user must hear that it may have); not when no
-    // attempt of it reached etcd (connection refused before it was sent)
-    const inFlight = sending && !noneReached(attempts) && fromEtcdError(e) instanceof EtcdUnavailableError;
-    if (p.transactions === 0 && !(inFlight && p.planned > 1)) throw inFlight ? new OutcomeUnknownError(e) : e;
-    const cause = e instanceof TooLargeError ? new TooLargeError(e.kind, e.objectName, e.excess, false) : e;
-    throw new PartialWriteError({ ...p }, cause, inFlight);
+    throw stoppedError(e, p, sending && !noneReached(attempts));
   }
   return out;
+}
+
+/** What a write that failed with `e` throws; `reached`: a transaction was being sent, and an attempt of it reached etcd. */
+function stoppedError(e: unknown, p: WriteProgress, reached: boolean): unknown {
+  // nothing committed: nothing was written, unless etcd went away while a transaction was
+  // sent (it may have committed, and the user must hear that it may have); not when no
+  // attempt of it reached etcd (connection refused before it was sent)
+  const interrupted = e instanceof InterruptedError && e.inFlight;
+  const inFlight = interrupted || (reached && fromEtcdError(e) instanceof EtcdUnavailableError);
+  // an interrupted write says how far it got also of one transaction: a single one's outcome is unknown, not unreachable
+  if (p.transactions === 0 && !(inFlight && (p.planned > 1 || interrupted))) return inFlight ? new OutcomeUnknownError(e) : e;
+  const cause = e instanceof TooLargeError ? new TooLargeError(e.kind, e.objectName, e.excess, false) : e;
+  return new PartialWriteError({ ...p }, cause, inFlight);
 }

@@ -105,14 +105,19 @@ describe('a write of several transactions interrupted (Ctrl-C)', () => {
 });
 
 describe('Ctrl-C as the answer of a committed transaction is lost', () => {
-  // the answer of transaction 1 is lost after etcd committed it, and Ctrl-C is pressed then: the
-  // writer sends it again, finds it done (its compares fail on its own writes), and must count it
+  // the answer of transaction 1 is lost after etcd committed it, and Ctrl-C is pressed as xctl
+  // connects again: the writer sends it again, finds it done (its compares fail on its own
+  // writes), and must count it
   it('apply counts that transaction: the message says as many objects as etcd holds', async () => {
     const f = manifest('intlost', 600);
     const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { replyHoldMs: 300 });
     const watcher = await client.watch().key(keys.object('Node', 'intlost-0')).create();
     const ctrlC = new AbortController();
-    watcher.once('put', () => { void proxy.loseReplies(300); ctrlC.abort(); });
+    watcher.once('put', () => {
+      void proxy.loseReplies(300);
+      const reconnected = setInterval(() => { if (proxy.accepted > 1) { ctrlC.abort(); clearInterval(reconnected); } }, 5);
+      setTimeout(() => clearInterval(reconnected), 20_000).unref();
+    });
     let r: Run;
     try {
       r = await xctl(['apply', '-f', f], { endpoints: proxy.endpoint, signal: ctrlC.signal });

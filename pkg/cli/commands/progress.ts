@@ -73,7 +73,7 @@ export function partialWriteFailure(e: unknown, what: { command: string; refs: s
   const refused = isRefused(e.cause);
   const cause = lost ? unreachableText(message) : refused ? refusedCause(message) : message;
   // etcd may have committed the transaction whose answer was lost (not one no attempt of which reached it)
-  const inFlight = lost && e.inFlight ? ` Transaction ${p.transactions + 1} was in flight: etcd may have written it too.` : '';
+  const inFlight = e.inFlight ? ` Transaction ${p.transactions + 1} was in flight: etcd may have written it too.` : '';
   // `order`: how `refs` are ordered (a label or a delete by name has no manifest)
   const settled = p.done > 0 ? ` (the first ${p.done} in ${what.order ?? 'manifest order'} are done, up to and including ${what.refs[p.done - 1]})` : '';
   return new CliError(exitCodeFor(e.cause),
