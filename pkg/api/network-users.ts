@@ -5,10 +5,17 @@
 // xctl refuses such a delete unless told (--force), as an admission check would: nothing is
 // marked, so a delete typed by mistake leaves nothing to undo.
 import type { ContainerNic, HostSubnet } from './types.js';
+import type { Kind } from './kinds.js';
 
 export type NetworkKind = 'ClusterNetwork' | 'MacvlanNet';
 
 export const isNetworkKind = (kind: string): kind is NetworkKind => kind === 'ClusterNetwork' || kind === 'MacvlanNet';
+
+/** The kinds whose delete `xctl delete` checks for ContainerNics using them, and holds to that check (store delete-guard.ts). */
+export const isInUseChecked = (kind: string): boolean => isNetworkKind(kind) || kind === 'HostSubnet' || kind === 'Node';
+
+/** The kinds whose objects use what the in-use check guards: their key ranges are the guard's compares. */
+export const IN_USE_BY_KINDS: readonly Kind[] = ['ContainerNic'];
 
 /** The network a NIC is on, as "<Kind>/<name>". */
 export function nicNetworkRef(nic: ContainerNic): string | undefined {

@@ -8,6 +8,7 @@
 import type { ICompare } from 'etcd3';
 import { prefixEnd, type Keys } from './keys.js';
 import { ConflictError, type DeleteGuard } from './types.js';
+import type { Kind } from '../api/index.js';
 import type { ObjectRef, WriteStep } from './write-plan.js';
 
 const refId = (r: ObjectRef) => `${r.kind}/${r.name}`;
@@ -15,6 +16,12 @@ const refId = (r: ObjectRef) => `${r.kind}/${r.name}`;
 /** "Not written after `revision`": over every key from `key` to `rangeEnd`, or `key` alone. */
 function unchangedSince(revision: number, key: string, rangeEnd?: Buffer): ICompare {
   return { key: Buffer.from(key), ...(rangeEnd ? { range_end: rangeEnd } : {}), target: 'Mod', result: 'Less', mod_revision: String(revision + 1) };
+}
+
+/** The compares a guarded delete of `ref` carries: `kinds`' whole key ranges, and its own key. */
+export function guardCompares(keys: Keys, kinds: readonly Kind[], ref: ObjectRef, since: number): ICompare[] {
+  const ranges = kinds.map((k) => unchangedSince(since, keys.objects(k), prefixEnd(keys.objects(k))));
+  return [...ranges, unchangedSince(since, keys.object(ref.kind, ref.name))];
 }
 
 /** A guard as one delete holds it: the revision moves each time the check runs again. */
@@ -38,9 +45,7 @@ export class HeldGuard {
    */
   hold<R>(step: WriteStep<R>): WriteStep<R> {
     if (!this.guards(step)) return step;
-    const ranges = this.guard.kinds.map((k) => unchangedSince(this.since, this.keys.objects(k), prefixEnd(this.keys.objects(k))));
-    const own = unchangedSince(this.since, this.keys.object(step.ref.kind, step.ref.name));
-    return { ...step, compares: [...step.compares, ...ranges, own] };
+    return { ...step, compares: [...step.compares, ...guardCompares(this.keys, this.guard.kinds, step.ref, this.since)] };
   }
 
   /**

@@ -122,13 +122,10 @@ function measure<R>(step: WriteStep<R>, limits: EtcdLimits, sent: ReadonlySet<st
   return b;
 }
 
-/** What is over a limit once the step's object is marked for deletion (WriteStep.reserve), when the step alone fits. */
-function markedExcess(own: TxnBudget, reserve = 0): string | undefined {
-  if (!reserve) return undefined;
-  const marked = own.clone();
-  marked.bytes += reserve;
-  const excess = marked.excess();
-  return excess && `once marked for deletion, ${excess}`;
+/** What is over a limit in the delete's mark of the step's object (WriteStep.marked), measured as that delete's step is. */
+function markedExcess<R>(step: WriteStep<R>, limits: EtcdLimits): string | undefined {
+  const excess = step.marked && measure(step.marked, limits).excess();
+  return excess ? `once marked for deletion, ${excess}` : undefined;
 }
 
 /**
@@ -146,7 +143,7 @@ export function packSteps<R>(steps: WriteStep<R>[], limits: EtcdLimits): WriteSt
     if (step.ops.length) {
       const alone = new Set<string>();
       const own = measure(step, limits, undefined, alone);
-      const excess = own.excess() ?? markedExcess(own, step.reserve);
+      const excess = own.excess() ?? markedExcess(step, limits);
       if (excess) throw new TooLargeError(step.ref.kind, step.ref.name, excess);
       const fresh = new Set<string>();
       const joined = budget.clone().add(measure(step, limits, sent, fresh));

@@ -7,8 +7,9 @@ import { formatPath, kindInfo, type AnyObject, type Kind } from '../api/index.js
 import { sameJson } from '../api/key-order.js';
 import { setOnceIssues } from '../api/set-once.js';
 import { ValidationError } from '../errors.js';
-import { indexNode, prefixEnd, type Keys } from './keys.js';
-import { entryBytes } from '../etcd/limits.js';
+import { indexNode, type Keys } from './keys.js';
+import { guardCompares } from './delete-guard.js';
+import { IN_USE_BY_KINDS, isInUseChecked } from '../api/network-users.js';
 import { AlreadyExistsError, BeingDeletedError, NotFoundError, StaleResourceVersionError, UidMismatchError, type ApplyChange, type DeleteResult } from './types.js';
 
 export type Stored = Omit<AnyObject, 'status'>;
@@ -34,10 +35,10 @@ export interface WriteStep<R> {
   /** a delete's: the uid of the incarnation it deletes or marks (the one a wait for it waits for) */
   uid?: string;
   /**
-   * bytes the object's delete will send beyond this step (markRoom): packSteps refuses a step
-   * that fits only without them, so that what apply stores, delete can mark
+   * apply's: the delete's step for what it stores (markedStep): packSteps refuses a step whose
+   * mark does not fit one transaction, so that what apply stores, delete can mark
    */
-  reserve?: number;
+  marked?: WriteStep<DeleteResult>;
   result: R;
 }
 
@@ -57,20 +58,20 @@ function withoutVersion<T extends { metadata: object }>(o: T): T {
 const del = (key: string): IRequestOp => ({ request_delete_range: { key: Buffer.from(key) } });
 
 /**
- * What the delete of an object with finalizers sends beyond apply's write of it: it is marked,
- * each of its values put again with a deletionTimestamp, and a network or HostSubnet held to
- * the in-use check carries two compares more (its own key, the ContainerNic key range:
- * delete-guard.ts), counted for every kind that is marked. Apply keeps this room (packSteps):
- * an object as large as one transaction could be applied and then never deleted, its mark
- * refused as too large, also with --force. None for an object without finalizers (its delete
- * only deletes keys) and for writes other than apply's (a controller's update of what is stored).
+ * The delete's step for what apply stores (planDelete, with the in-use check's compares where
+ * `xctl delete` holds it to that check): an object with finalizers is marked, its values put
+ * again with a deletionTimestamp. Apply refuses an object whose mark does not fit (packSteps):
+ * one as large as a transaction could be applied and then never deleted, also with --force.
+ * None for an object without finalizers (its delete only deletes keys) and for writes other
+ * than apply's (a controller's update of what is stored).
  */
-function markRoom(keys: Keys, obj: Stored, ops: IRequestOp[], mode: WriteMode): number | undefined {
-  if (mode !== 'apply' || !obj.metadata.finalizers?.length) return undefined;
-  const stamp = Buffer.byteLength(`,"deletionTimestamp":"${new Date().toISOString()}"`);
-  const nics = keys.objects('ContainerNic');
-  const guard = entryBytes(keys.object(obj.kind, obj.metadata.name)) + entryBytes(nics, prefixEnd(nics));
-  return stamp * ops.filter((op) => op.request_put).length + guard;
+function markedStep(keys: Keys, obj: Stored, mode: WriteMode): WriteStep<DeleteResult> | undefined {
+  if (mode !== 'apply' || !obj.metadata.finalizers?.length || obj.metadata.deletionTimestamp) return undefined;
+  const ref = { kind: obj.kind, name: obj.metadata.name };
+  // the revision a compare names counts for nothing in the request's size
+  const kv = { key: Buffer.from(keys.object(ref.kind, ref.name)), mod_revision: '0' } as IKeyValue;
+  const step = planDelete(keys, ref, { kv, obj: obj as AnyObject });
+  return isInUseChecked(ref.kind) ? { ...step, compares: [...step.compares, ...guardCompares(keys, IN_USE_BY_KINDS, ref, 0)] } : step;
 }
 
 /** An object's keys in the index of `node` (keys.ts, INDEXED_KINDS): its copy and the controller's status. */
@@ -146,7 +147,7 @@ function planCreate(keys: Keys, wanted: Stored, mode: WriteMode): WriteStep<Appl
     ref: { kind, name },
     compares: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
     ops,
-    reserve: markRoom(keys, created, ops, mode),
+    marked: markedStep(keys, created, mode),
     result: { action: 'created', object: created as AnyObject },
   };
 }
@@ -211,7 +212,7 @@ function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, ob
   if (setOnce.length) throw new ValidationError('Invalid', `${kind} "${name}": ${setOnce.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
   if (goes) return { ref, compares: [unpinned(kv)], ops: removalOps(keys, ref, old), removes: true, result: { action: 'configured', object: next as AnyObject } };
   const ops = objectPuts(keys, next, old);
-  return { ref, compares: [unpinned(kv)], ops, reserve: markRoom(keys, next, ops, mode), result: { action: 'configured', object: next as AnyObject } };
+  return { ref, compares: [unpinned(kv)], ops, marked: markedStep(keys, next, mode), result: { action: 'configured', object: next as AnyObject } };
 }
 
 /** Create, update or apply of one normalized object, given its stored key (undefined: absent). */

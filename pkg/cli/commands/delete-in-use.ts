@@ -2,7 +2,7 @@
 // refused as a conflict before anything is written, or, with --force, done with a warning. The
 // delete is held to the check (store DeleteGuard): a NIC applied between the two makes the
 // check run again instead of going unseen.
-import { hostSubnetUsers, isNetworkKind, networkUsers, nodeUsers, reportedHostSubnetUsers } from '../../api/network-users.js';
+import { hostSubnetUsers, IN_USE_BY_KINDS, isInUseChecked, networkUsers, nodeUsers, reportedHostSubnetUsers } from '../../api/network-users.js';
 import type { ContainerNic, HostSubnet, Kind } from '../../api/index.js';
 import type { DeleteGuard, Store } from '../../store/types.js';
 import type { CliIO } from '../io.js';
@@ -14,7 +14,7 @@ const SHOWN = 5;
 const listed = (names: string[]): string => firstFew(names, SHOWN);
 
 /** The targets the check reads: networks, HostSubnets and Nodes, found or not (one created after the check must wait for it). */
-const checked = <T extends { kind: Kind; name: string }>(targets: T[]) => targets.filter((t) => isNetworkKind(t.kind) || t.kind === 'HostSubnet' || t.kind === 'Node');
+const checked = <T extends { kind: Kind; name: string }>(targets: T[]) => targets.filter((t) => isInUseChecked(t.kind));
 
 type Users = readonly [what: string, nics: string[]];
 
@@ -112,5 +112,5 @@ export async function checkNetworksInUse(store: Store, io: CliIO, targets: Selec
     if (again.found.length) throw new InUseError(again.found);
     return again.revision;
   };
-  return { revision, kinds: ['ContainerNic'], refs, recheck };
+  return { revision, kinds: [...IN_USE_BY_KINDS], refs, recheck };
 }
