@@ -1,13 +1,13 @@
 import type { DeleteResult } from '../../store/types.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
-import { EXIT, UsageError } from '../exit.js';
+import { CliError, EXIT, UsageError, exitCodeFor } from '../exit.js';
 import type { Command } from 'commander';
 import { fileOption, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure, unknownOutcomeFailure } from './progress.js';
 import type { Target } from './targets.js';
 import { checkNetworksInUse, InUseError, nothingDeleted } from './delete-in-use.js';
-import { PartialWriteError } from '../../store/txn-writer.js';
+import { PartialWriteError, TooLargeError } from '../../store/txn-writer.js';
 import { selectTargets, type SelectionOptions } from './selection.js';
 import { parseBoolFlag, selectorOption } from '../flag-values.js';
 import { parseTimeout, waitCommand } from './wait.js';
@@ -56,6 +56,16 @@ function rerunHint(e: unknown, opts: DeleteOptions): string {
   return `Re-running the same delete converges${gone}.`;
 }
 
+/**
+ * A delete too large for one transaction is a mark (an object with finalizers written again):
+ * one stored before apply kept room for it (or by another writer). Every delete, --force too,
+ * is refused the same way, so say the way out: make the object smaller first.
+ */
+function markTooLarge(e: TooLargeError): CliError {
+  return new CliError(exitCodeFor(e), `${e.kind} "${e.objectName}" does not fit one etcd transaction (${e.excess}): its deletion mark ` +
+    '(the object written again with a deletionTimestamp) does not fit; apply it smaller first (e.g. without its largest annotations), then delete it\nnothing was deleted');
+}
+
 /** The results of the delete, and the uid of each object it deleted or marked. */
 async function deleteTargets(session: Session, io: CliIO, targets: Target[], opts: DeleteOptions) {
   const reporter = new WriteReporter(io, 'deleting');
@@ -65,6 +75,7 @@ async function deleteTargets(session: Session, io: CliIO, targets: Target[], opt
     const guard = await checkNetworksInUse(session.store(), io, targets, !!opts.force);
     results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress, signal: io.signal, guard, dryRun: opts.dryRun, onUids: (u) => { uids = u; } });
   } catch (e) {
+    if (e instanceof TooLargeError) throw markTooLarge(e);
     const rerun = rerunHint(e, opts);
     const order = opts.filename?.length ? 'manifest order' : 'the order listed';
     throw nothingDeleted(unknownOutcomeFailure(partialWriteFailure(e, { command: 'delete', refs: targets.map(targetRef), order, rerun }), { command: 'delete', rerun }));
