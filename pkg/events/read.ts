@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
 import { KvCache } from '../runtime/kv-cache.js';
-import { fromEtcdError } from '../etcd/errors.js';
-import { EtcdPermissionError } from '../errors.js';
+import { endOnRefusal } from '../runtime/cache-restarts.js';
+import type { EtcdPermissionError } from '../errors.js';
 import type { RawKv } from '../runtime/kv.js';
 import { rangePrefix } from '../etcd/range.js';
 import { Keys } from '../store/keys.js';
@@ -122,11 +122,9 @@ export async function watchEvents(client: Etcd3, prefix: string | undefined, rev
   };
   let news: RawKv[] = [];
   const tellNews = () => { const kvs = news.sort((a, b) => Number(a.modRevision) - Number(b.modRevision)); news = []; kvs.forEach(tell); };
-  // A refusal (permission denied: the identity's grants changed) ends the watch with it, as
-  // etcd3's watcher did; retried from a list for ever, the watch went on unseen, printing nothing.
+  // A refusal (permission denied: the identity's grants changed) ends the watch with it.
   let refused: ((err: EtcdPermissionError) => void) | undefined;
-  const onRestartFailed = (err: unknown) => { const known = fromEtcdError(err); if (known instanceof EtcdPermissionError) refused?.(known); };
-  const cache = new KvCache(client, root, { onRestartFailed });
+  const cache = new KvCache(client, root, { onRestartFailed: endOnRefusal((err) => refused?.(err)) });
   cache.onChange((c) => {
     if (!c.kv || Number(c.kv.modRevision) <= revision) return;
     // what one watch response or one relist brings comes in one turn: told once it is all here

@@ -4,7 +4,7 @@
 // backoff between attempts; a break during a restart runs one more restart after it.
 import { ClientClosedError } from 'etcd3';
 import { fromEtcdError } from '../etcd/errors.js';
-import { EtcdUnavailableError } from '../errors.js';
+import { EtcdPermissionError, EtcdUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { backoffDelay, RECONNECT_BACKOFF, sleep, type BackoffPolicy } from './backoff.js';
 
@@ -87,4 +87,17 @@ export class CacheRestarts {
  */
 export function notReached(err: unknown): boolean {
   return fromEtcdError(err) instanceof EtcdUnavailableError;
+}
+
+/**
+ * An onRestartFailed (KvCacheOptions) for a watch a user runs (`get -w`, `get events -w`):
+ * calls `end` with etcd's refusal (permission denied: the identity lost its grants while it
+ * watched), which no retry changes. Retried from a list for ever, as a controller's cache does,
+ * the command printed nothing and never ended; etcd3's own watcher had ended with it.
+ */
+export function endOnRefusal(end: (err: EtcdPermissionError) => void): (err: unknown) => void {
+  return (err) => {
+    const known = fromEtcdError(err);
+    if (known instanceof EtcdPermissionError) end(known);
+  };
 }

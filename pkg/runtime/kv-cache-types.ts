@@ -31,7 +31,8 @@ export interface KvCacheOptions {
   /**
    * Called when a restart attempt failed with an answer from etcd (a refusal: permission
    * denied, say), not for want of one; the cache still retries it, from a list. A command a
-   * user watches with (`get events -w`) ends on a refusal rather than retry it unseen.
+   * user watches with (`get -w`, `get events -w`) ends on a refusal rather than retry it unseen
+   * (cache-restarts.ts, endOnRefusal).
    */
   onRestartFailed?: (err: unknown) => void;
   /** how long creating a watch may take before it counts as failed */

@@ -1,7 +1,7 @@
 // The store's public surface. Implementation: ./etcd-store.ts. Everything etcd-specific
 // (keys, revisions, transactions) stays behind this interface.
 import type { AnyObject, Kind, LabelSelector, Status } from '../api/index.js';
-import { StoreError } from '../errors.js';
+import { StoreError, type EtcdPermissionError } from '../errors.js';
 import type { NodeConditions } from './merge.js';
 
 export type StatusWriter = { controller: true } | { node: string };
@@ -122,6 +122,11 @@ export interface WatchHandlers {
   onSkipped?: (s: SkippedKey) => void;
   /** the key of an object of the kind that never decoded during the watch (no event named it) deleted */
   onUnreadableGone?: (name: string) => void;
+  /**
+   * etcd refused to make the watch again (permission denied: the identity lost its grants).
+   * Without it the watch retries for ever, as a program's informer does; a user's `get -w` ends.
+   */
+  onRefused?: (err: EtcdPermissionError) => void;
 }
 
 /** What an informer lists and watches: the store (every object) or one node's view. */

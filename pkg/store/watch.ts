@@ -6,6 +6,7 @@ import type { Etcd3 } from 'etcd3';
 import type { Kind } from '../api/index.js';
 import type { Logger } from '../log.js';
 import { KvCache } from '../runtime/kv-cache.js';
+import { endOnRefusal } from '../runtime/cache-restarts.js';
 import { KindView, mergedItems, skippedKeys } from './kind-state.js';
 import type { Keys } from './keys.js';
 import type { WatchHandlers } from './types.js';
@@ -16,7 +17,7 @@ export async function startWatch(
 ): Promise<{ close(): Promise<void> }> {
   // One prefix, one watch: an object's and its status's writes arrive in commit order, so
   // the events (ADDED, MODIFIED by a status write, DELETED) are the ones that happened.
-  const cache = new KvCache(client, keys.registry(), { log });
+  const cache = new KvCache(client, keys.registry(), { log, onRestartFailed: h.onRefused && endOnRefusal(h.onRefused) });
   const view = new KindView(cache, keys, kind, log);
   // The first list only seeds the view at the caller's revision: the caller has those objects.
   let seeded = false;

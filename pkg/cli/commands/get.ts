@@ -159,12 +159,14 @@ async function watchRows(session: Session, io: CliIO, info: KindInfo, from: Watc
   const { names, selector, revision } = from;
   const printOne = watchPrinter(io, info, from);
   // a template that fails on an object (an index out of range) ends the watch with its error,
-  // exit 1, as kubectl's does; the watch's callbacks must not throw, so it is kept for below
+  // exit 1, as kubectl's does, and so does etcd refusing the watch made again (the identity lost
+  // its grants); the watch's callbacks must not throw, so the error is kept for below
   let failure: unknown;
   const failed = new AbortController();
+  const fail = (e: unknown) => { if (!failed.signal.aborted) { failure = e; failed.abort(); } };
   const print = (o: AnyObject) => {
     if (failed.signal.aborted) return;
-    try { printOne(o); } catch (e) { failure = e; failed.abort(); }
+    try { printOne(o); } catch (e) { fail(e); }
   };
   const wanted = (o: AnyObject) => (names.length ? names.includes(o.metadata.name) : selectorMatches(selector, o.metadata.labels));
   const w = await session.store().watch(info.kind, revision, {
@@ -181,6 +183,7 @@ async function watchRows(session: Session, io: CliIO, info: KindInfo, from: Watc
     },
     onSkipped: (s) => io.err(skippedLines([s])),
     onError: (err) => io.err(`warning: watch: ${err.message}\n`),
+    onRefused: fail,
   });
   try {
     await whileEtcdAnswers(session.client(), io, io.signal ? AbortSignal.any([io.signal, failed.signal]) : failed.signal);
