@@ -211,8 +211,8 @@ describe('xctl delete held to its in-use check, split over transactions', () => 
     const at = deletes(store.keys.object('ClusterNetwork', 'split2'));
     const r = await withSmallTxns(() => xctl(['delete', 'nic/t1', 'nic/t2', 'nic/t3', 'cn/split2'], once(() => apply(nicOn('late2', 'split2'))), at));
     expect(r).toMatchObject({ code: 3, out: '' });
-    expect(r.err).toBe('error: delete stopped after 1 of 2 transactions: 3 of 4 objects written (the first 3 in the order listed are done, up to and including containernic/t3): ' +
-      `${inUse('clusternetwork/split2', ['late2'])}\nWhat was written stays. Re-running the same delete converges once those ContainerNics are deleted first or in the same command, ` +
+    expect(r.err).toBe('error: delete stopped after 1 of 2 transactions: 3 of 4 objects deleted (the first 3 in the order listed are done, up to and including containernic/t3): ' +
+      `${inUse('clusternetwork/split2', ['late2'])}\nWhat was deleted stays. Re-running the same delete converges once those ContainerNics are deleted first or in the same command, ` +
       'or with --force (add --ignore-not-found so that what is already gone is not an error).\n');
     // as it says: the same delete again is refused while late2 uses the network
     expect(await withSmallTxns(() => xctl(['delete', 'nic/t1', 'nic/t2', 'nic/t3', 'cn/split2']))).toMatchObject({ code: 3 });

@@ -59,8 +59,8 @@ function manifest(group: string, n: number): string {
   writeFileSync(f, Array.from({ length: n }, (_, i) => `apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: ${group}-${i}\nspec: {}\n`).join('---\n'));
   return f;
 }
-/** "N of T objects written" in a stopped write's message */
-const writtenIn = (err: string) => Number(err.match(/: (\d+) of \d+ objects written/)?.[1]);
+/** "N of T objects written" (a delete: "deleted") in a stopped write's message */
+const writtenIn = (err: string) => Number(err.match(/: (\d+) of \d+ objects (?:written|deleted)/)?.[1]);
 
 describe('a write of several transactions interrupted (Ctrl-C)', () => {
   it('apply stops, says how many objects it wrote (as many as etcd holds), exit 130; the same apply converges', async () => {
@@ -86,7 +86,7 @@ describe('a write of several transactions interrupted (Ctrl-C)', () => {
     expect((await xctl(['apply', '-f', f])).code).toBe(0);
     const r = await interrupted(['delete', '-f', f], 'intdel', 'delete');
     expect(r.code).toBe(130);
-    expect(r.err).toMatch(/error: delete stopped after \d+ of 10 transactions: \d+ of 300 objects written .*: interrupted\n/);
+    expect(r.err).toMatch(/error: delete stopped after \d+ of 10 transactions: \d+ of 300 objects deleted .*: interrupted\nWhat was deleted stays\./);
     expect(await stored('intdel')).toBe(300 - writtenIn(r.err));
     expect((await xctl(['delete', '-f', f, '--ignore-not-found'])).code).toBe(0);
     expect(await stored('intdel')).toBe(0);

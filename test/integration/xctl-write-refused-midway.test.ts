@@ -81,7 +81,7 @@ describe('a write of several transactions that etcd refuses midway', () => {
     const before = await storedNodes();
     const r = await xctl(['delete', '-f', f], partial);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('error: delete stopped after 1 of 2 transactions: 32 of 50 objects written (the first 32 in manifest order are done, up to and including node/a-del-31): etcd refused the request: permission denied\n');
+    expect(r.stderr).toContain('error: delete stopped after 1 of 2 transactions: 32 of 50 objects deleted (the first 32 in manifest order are done, up to and including node/a-del-31): etcd refused the request: permission denied\n');
     expect(r.stderr).not.toContain('Re-running the same delete converges');
     expect(r.stderr).toContain(IDENTITY_HINT);
     expect(await storedNodes()).toBe(before - 32);

@@ -78,7 +78,7 @@ async function deleteTargets(session: Session, io: CliIO, targets: Target[], opt
     if (e instanceof TooLargeError) throw markTooLarge(e);
     const rerun = rerunHint(e, opts);
     const order = opts.filename?.length ? 'manifest order' : 'the order listed';
-    throw nothingDeleted(unknownOutcomeFailure(partialWriteFailure(e, { command: 'delete', refs: targets.map(targetRef), order, rerun }), { command: 'delete', rerun }));
+    throw nothingDeleted(unknownOutcomeFailure(partialWriteFailure(e, { command: 'delete', refs: targets.map(targetRef), order, rerun, done: 'deleted' }), { command: 'delete', rerun }));
   } finally {
     reporter.clear();
   }

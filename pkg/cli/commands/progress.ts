@@ -63,9 +63,10 @@ const refusedRerun = `Re-running converges once xctl writes as an identity etcd 
 /**
  * A write that stopped after committing part of the batch: the message says how many objects
  * are settled (written or already up to date), up to which one, and that re-running converges.
- * Exit code: the cause's. Anything else passes through.
+ * `what.done` is what the command did to the objects it wrote, in the words of its summary
+ * ("deleted" for a delete); "written" unless given. Exit code: the cause's. Anything else passes through.
  */
-export function partialWriteFailure(e: unknown, what: { command: string; refs: string[]; rerun: string; order?: string }): unknown {
+export function partialWriteFailure(e: unknown, what: { command: string; refs: string[]; rerun: string; order?: string; done?: string }): unknown {
   if (!(e instanceof PartialWriteError)) return e;
   const p = e.progress;
   const message = (e.cause as Error)?.message ?? String(e.cause);
@@ -76,8 +77,9 @@ export function partialWriteFailure(e: unknown, what: { command: string; refs: s
   const inFlight = e.inFlight ? ` Transaction ${p.transactions + 1} was in flight: etcd may have written it too.` : '';
   // `order`: how `refs` are ordered (a label or a delete by name has no manifest)
   const settled = p.done > 0 ? ` (the first ${p.done} in ${what.order ?? 'manifest order'} are done, up to and including ${what.refs[p.done - 1]})` : '';
+  const done = what.done ?? 'written';
   return new CliError(exitCodeFor(e.cause),
-    `${what.command} stopped after ${p.transactions} of ${p.planned} transactions: ${p.written} of ${p.total} objects written` +
+    `${what.command} stopped after ${p.transactions} of ${p.planned} transactions: ${p.written} of ${p.total} objects ${done}` +
     `${settled}: ${cause}\n` +
-    `What was written stays.${inFlight} ${refused ? refusedRerun : what.rerun}`);
+    `What was ${done} stays.${inFlight} ${refused ? refusedRerun : what.rerun}`);
 }
