@@ -4,17 +4,24 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import type { Etcd3 } from 'etcd3';
 import { startEtcd, type TestEtcd } from './etcd.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import { runXctl } from '../../pkg/cli/program.js';
 import type { ExecResult } from '../../pkg/lab/exec.js';
 
 export interface XctlRun { code: number; out: string; err: string }
-export interface XctlOptions { stdin?: string; signal?: AbortSignal; endpoints?: string; onOut?: (all: string) => void; onErr?: (all: string) => void }
+export interface XctlOptions {
+  stdin?: string; signal?: AbortSignal; endpoints?: string; onOut?: (all: string) => void; onErr?: (all: string) => void;
+  /** stderr is a terminal: progress lines are drawn */
+  tty?: boolean;
+}
 
 /** What a test file gets: set once its beforeAll ran. */
 export interface XctlLab {
   etcd: TestEtcd;
+  /** the client `store` writes through (the etcd's root) */
+  client: Etcd3;
   store: EtcdStore;
   dir: string;
   xctl(args: string[], opts?: XctlOptions): Promise<XctlRun>;
@@ -33,6 +40,7 @@ export function xctlInProcess(tag: string): XctlLab {
         stdin: async () => opts.stdin ?? '',
         env: { XCTL_ENDPOINTS: opts.endpoints ?? lab.etcd.endpoints.join(',') },
         signal: opts.signal,
+        errIsTTY: !!opts.tty,
       });
       return r;
     },
@@ -44,7 +52,8 @@ export function xctlInProcess(tag: string): XctlLab {
   } as XctlLab;
   beforeAll(async () => {
     lab.etcd = await startEtcd();
-    lab.store = createEtcdStore(lab.etcd.client());
+    lab.client = lab.etcd.client();
+    lab.store = createEtcdStore(lab.client);
     lab.dir = mkdtempSync(join(tmpdir(), `${tag}-`));
   });
   afterAll(async () => {

@@ -7,10 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
-import { ADMIN_USER } from '../../pkg/auth/roles.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { runXctl } from '../../pkg/cli/program.js';
-import { obj, pollUntil } from './helpers.js';
+import { obj, pollUntil, revokeAdminAcrossCut } from './helpers.js';
 
 let etcd: TestEtcd;
 beforeAll(async () => { etcd = await startEtcd({ auth: true }); }, 60_000);
@@ -38,11 +37,7 @@ describe('get -w whose identity loses its grants while it watches', () => {
     expect(await pollUntil(() => r.out.includes('watched') || ended, 20_000), `stdout: ${r.out}; stderr: ${r.err}`).toBe(true);
     expect(ended, `ended early; stderr: ${r.err}`).toBe(false);
 
-    for (const role of await root.user(ADMIN_USER).roles()) await root.user(ADMIN_USER).removeRole(role);
-    const refused = proxy.refused;
-    proxy.cut();
-    expect(await pollUntil(() => proxy.refused > refused, 20_000), 'the watch tried to reach etcd while cut off').toBe(true);
-    proxy.heal();
+    expect(await revokeAdminAcrossCut(root, proxy), 'the watch tried to reach etcd while cut off').toBe(true);
 
     expect(await pollUntil(() => ended, 25_000), `the watch ended; stderr: ${r.err}`).toBe(true);
     expect(r.code).toBe(1);

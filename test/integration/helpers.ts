@@ -3,6 +3,8 @@
 import type { Etcd3, ICompare } from 'etcd3';
 import { API_VERSION, type AnyObject, type Kind } from '../../pkg/api/index.js';
 import { pollPause } from '../harness/poll.js';
+import type { TcpProxy } from '../harness/tcp-proxy.js';
+import { ADMIN_USER } from '../../pkg/auth/roles.js';
 
 export function obj(kind: Kind, name: string, spec: Record<string, unknown>, labels?: Record<string, string>): AnyObject {
   return { apiVersion: API_VERSION, kind, metadata: { name, ...(labels ? { labels } : {}) }, spec } as AnyObject;
@@ -70,4 +72,18 @@ export async function leaderGuard(client: Etcd3, key: string): Promise<ICompare>
   await client.put(key).value('me');
   const created = (await client.get(key).exec()).kvs[0].create_revision;
   return { key: Buffer.from(key), target: 'Create', result: 'Equal', create_revision: created };
+}
+
+/**
+ * Takes every role of xnet's admin user away, then cuts `proxy` until a client behind it has
+ * tried to reach etcd again, and heals it: a watch that client makes again meets etcd's refusal
+ * (permission denied). Returns whether the client tried while cut off (within 20 s).
+ */
+export async function revokeAdminAcrossCut(root: Etcd3, proxy: TcpProxy): Promise<boolean> {
+  for (const role of await root.user(ADMIN_USER).roles()) await root.user(ADMIN_USER).removeRole(role);
+  const refused = proxy.refused;
+  proxy.cut();
+  const tried = await pollUntil(() => proxy.refused > refused, 20_000);
+  proxy.heal();
+  return tried;
 }

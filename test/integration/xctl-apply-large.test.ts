@@ -2,61 +2,35 @@
 // request): what fits one transaction is all or nothing, a larger batch goes in order in
 // transactions that fit, with a progress line on a terminal and a summary; a failure midway
 // says how far it got, and the same command again converges.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
-import { startStoreEtcd, type TestEtcd } from '../harness/etcd.js';
+import { xctlInProcess, type XctlOptions, type XctlRun as Run } from '../harness/xctl-in-process.js';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js';
-import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
+import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { PartialWriteError, writeSteps } from '../../pkg/store/txn-writer.js';
 import { planWrite } from '../../pkg/store/write-plan.js';
-import { runXctl } from '../../pkg/cli/program.js';
 import { TxnBudget } from '../../pkg/etcd/limits.js';
 import { prefixEnd } from '../../pkg/etcd/range.js';
 import { obj } from './helpers.js';
 
-let etcd: TestEtcd;
-let client: Etcd3;
-let store: EtcdStore;
-let dir: string;
-
-beforeAll(async () => {
-  ({ etcd, client, store } = await startStoreEtcd());
-  dir = mkdtempSync(join(tmpdir(), 'xctl-large-'));
-});
-afterAll(async () => {
-  await etcd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-interface Run { code: number; out: string; err: string }
-async function xctl(args: string[], opts: { endpoints?: string; tty?: boolean } = {}): Promise<Run> {
-  const r = { code: -1, out: '', err: '' };
-  r.code = await runXctl(args, {
-    out: (t) => { r.out += t; },
-    err: (t) => { r.err += t; },
-    stdin: async () => '',
-    env: { XCTL_ENDPOINTS: opts.endpoints ?? etcd.endpoints.join(',') },
-    errIsTTY: !!opts.tty,
-  });
-  return r;
-}
+const lab = xctlInProcess('xctl-large');
+const xctl = (args: string[], opts: XctlOptions = {}) => lab.xctl(args, opts);
 
 const V = 'apiVersion: xnet.io/v1alpha1';
 const nodeDoc = (name: string, extra = '') => `${V}\nkind: Node\nmetadata:\n  name: ${name}\n  labels: {batch: big${extra}}\nspec: {}\n`;
 /** n Node documents in one file: `<group>-0` .. `<group>-(n-1)`, in that order. */
 function manifest(group: string, n: number, doc = (name: string) => nodeDoc(name)): string {
-  const p = join(dir, `${group}.yaml`);
+  const p = join(lab.dir, `${group}.yaml`);
   writeFileSync(p, Array.from({ length: n }, (_, i) => doc(`${group}-${i}`)).join('---\n'));
   return p;
 }
 
 /** Stored Nodes of a group: name -> {uid, createRevision}. */
 async function stored(group: string): Promise<Map<string, { uid: string; created: number }>> {
-  const prefix = `${store.keys.objects('Node')}${group}-`;
-  const r = await client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) });
+  const prefix = `${lab.store.keys.objects('Node')}${group}-`;
+  const r = await lab.client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) });
   return new Map(r.kvs.map((kv) => {
     const o = JSON.parse(kv.value.toString());
     return [o.metadata.name, { uid: o.metadata.uid, created: Number(kv.create_revision) }];
@@ -70,8 +44,8 @@ describe('the test etcd is a stock etcd', () => {
   it('refuses 129 operations and a request over 1.5 MiB; what TxnBudget accepts at its edge is accepted', async () => {
     const put = (k: string, v: string) => ({ request_put: { key: Buffer.from(k), value: Buffer.from(v) } });
     const ops = Array.from({ length: 129 }, (_, i) => put(`/limits/ops/${i}`, 'x'));
-    await expect(client.kv.txn({ compare: [], success: ops, failure: [] })).rejects.toThrow(/too many operations in txn request/);
-    await expect(client.kv.txn({ compare: [], success: [put('/limits/big', 'x'.repeat(1600 * 1024))], failure: [] })).rejects.toThrow(/request is too large/);
+    await expect(lab.client.kv.txn({ compare: [], success: ops, failure: [] })).rejects.toThrow(/too many operations in txn request/);
+    await expect(lab.client.kv.txn({ compare: [], success: [put('/limits/big', 'x'.repeat(1600 * 1024))], failure: [] })).rejects.toThrow(/request is too large/);
     // the largest single value the estimate lets through, and 127 more small puts: etcd takes it
     const small = Array.from({ length: 127 }, (_, i) => put(`/limits/edge/${i}`, 'y'.repeat(100)));
     const budget = new TxnBudget();
@@ -79,7 +53,7 @@ describe('the test etcd is a stock etcd', () => {
     const room = budget.limits.maxRequestBytes - budget.clone().op('/limits/edge/big', '').bytes;
     expect(budget.clone().op('/limits/edge/big', 'z'.repeat(room)).fits()).toBe(true);
     expect(budget.clone().op('/limits/edge/big', 'z'.repeat(room + 1)).fits()).toBe(false);
-    const res = await client.kv.txn({ compare: [], success: [...small, put('/limits/edge/big', 'z'.repeat(room))], failure: [] });
+    const res = await lab.client.kv.txn({ compare: [], success: [...small, put('/limits/edge/big', 'z'.repeat(room))], failure: [] });
     expect(res.succeeded).toBe(true);
   });
 });
@@ -105,12 +79,12 @@ describe('xctl apply of any size', () => {
     expect(again.code).toBe(0);
     expect(again.err).toBe('151 objects applied in 2 transactions: 0 created, 150 configured, 1 unchanged\n');
     expect(lines(again.out).at(-1)).toBe('node/n151-150 unchanged');
-    const rev = await store.revision();
+    const rev = await lab.store.revision();
     const same = await xctl(['apply', '-f', f]);
     expect(same.code).toBe(0);
     expect(lines(same.out).every((l) => l.endsWith(' unchanged'))).toBe(true);
     expect(same.err).toBe('');
-    expect(await store.revision()).toBe(rev);
+    expect(await lab.store.revision()).toBe(rev);
     const after = await stored('n151');
     expect([...after.values()].map((v) => v.uid)).toEqual([...s.values()].map((v) => v.uid));
   });
@@ -131,12 +105,12 @@ describe('xctl apply of any size', () => {
 
   it('writes nothing when one document of 600 is invalid', async () => {
     const f = manifest('bad600', 600, (name) => nodeDoc(name).replace('spec: {}', name === 'bad600-450' ? 'spec: {address: 10.0.0.300}' : 'spec: {}'));
-    const rev = await store.revision();
+    const rev = await lab.store.revision();
     const r = await xctl(['apply', '-f', f]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/bad600\.yaml:\d+: document 451 \(node\/bad600-450\): spec\.address/);
     expect(r.err).toContain('nothing was written');
-    expect(await store.revision()).toBe(rev);
+    expect(await lab.store.revision()).toBe(rev);
   });
 
   it('refuses an object too large for one etcd request, naming where it is, writing nothing of a batch of several transactions', async () => {
@@ -144,7 +118,7 @@ describe('xctl apply of any size', () => {
     const huge = `${V}\nkind: Node\nmetadata:\n  name: huge-200\n  annotations: {blob: ${'b'.repeat(1600 * 1024)}}\nspec: {}\n`;
     const f = manifest('huge', 201, (name) => (name === 'huge-200' ? huge : nodeDoc(name)));
     const line = 200 * 7 + 1;   // each Node document is 6 lines and a "---"
-    const rev = await store.revision();
+    const rev = await lab.store.revision();
     for (const args of [['apply', '-f', f], ['apply', '--dry-run', '-f', f]]) {
       const r = await xctl(args);
       expect(r.code).toBe(2);
@@ -152,7 +126,7 @@ describe('xctl apply of any size', () => {
       expect(r.err).toMatch(new RegExp(`^error: invalid manifest: ${escapeRe(f)}:${line}: document 201 \\(node/huge-200\\): ` +
         'does not fit one etcd transaction \\(about \\d+ bytes > --max-request-bytes 1572864\\)\nnothing was written\n$'));
     }
-    expect(await store.revision()).toBe(rev);
+    expect(await lab.store.revision()).toBe(rev);
     expect((await stored('huge')).size).toBe(0);
   });
 
@@ -187,7 +161,7 @@ describe('xctl label of objects that take several transactions', () => {
     expect(r.out).toBe('');
     expect(r.err).toMatch(/^error: label stopped after 1 of 2 transactions: 128 of 200 objects written \(the first 128 in the order listed are done, up to and including node\/lbl-\d+\): cannot reach etcd: /);
     expect(r.err).toContain('Re-running the same label converges');
-    const labeled = async () => Object.entries(await client.getAll().prefix(`${store.keys.objects('Node')}lbl-`).strings())
+    const labeled = async () => Object.entries(await lab.client.getAll().prefix(`${lab.store.keys.objects('Node')}lbl-`).strings())
       .filter(([, v]) => JSON.parse(v).metadata.labels.rack === 'r1').length;
     expect(await labeled()).toBe(128);
 
@@ -202,8 +176,8 @@ describe('xctl label of objects that take several transactions', () => {
  * the first Node named `<prefix>...` is seen committed: the next transaction is still held then.
  */
 async function xctlThroughSlowProxy(args: string[], prefix: string, onFirstCommit: (proxy: TcpProxy) => void): Promise<Run> {
-  const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { holdMs: 300 });
-  const watcher = await client.watch().prefix(`${store.keys.objects('Node')}${prefix}`).create();
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: lab.etcd.members[0].clientPort }, { holdMs: 300 });
+  const watcher = await lab.client.watch().prefix(`${lab.store.keys.objects('Node')}${prefix}`).create();
   watcher.once('put', () => onFirstCommit(proxy));
   try {
     return await xctl(args, { endpoints: proxy.endpoint });
@@ -219,12 +193,12 @@ describe('xctl apply of a stale resourceVersion across transactions', () => {
     // plan finds that resourceVersion current; once the first of 3 transactions is committed,
     // another writer changes rvp-200, so the second transaction (rvp-128..255) fails its compare,
     // is planned again, and now rvp-200's resourceVersion is stale.
-    await store.applyAll([obj('Node', 'rvp-200', {}, { batch: 'before' })]);
-    const rv = (await store.get('Node', 'rvp-200'))!.metadata.resourceVersion!;
+    await lab.store.applyAll([obj('Node', 'rvp-200', {}, { batch: 'before' })]);
+    const rv = (await lab.store.get('Node', 'rvp-200'))!.metadata.resourceVersion!;
     const withRv = (name: string) => nodeDoc(name).replace(`  name: ${name}\n`, `  name: ${name}\n  resourceVersion: "${rv}"\n`);
     const f = manifest('rvp', 300, (name) => (name === 'rvp-200' ? withRv(name) : nodeDoc(name)));
     const line = 200 * 7 + 5;   // document 201: its 5th line is resourceVersion
-    const r = await xctlThroughSlowProxy(['apply', '-f', f], 'rvp-', () => { void store.applyAll([obj('Node', 'rvp-200', {}, { batch: 'someone-else' })]); });
+    const r = await xctlThroughSlowProxy(['apply', '-f', f], 'rvp-', () => { void lab.store.applyAll([obj('Node', 'rvp-200', {}, { batch: 'someone-else' })]); });
     expect(r.code).toBe(3);
     expect(r.out).toBe('');
     expect(r.err).toMatch(new RegExp('^error: apply stopped after 1 of 3 transactions: 128 of 300 objects written ' +
@@ -236,13 +210,13 @@ describe('xctl apply of a stale resourceVersion across transactions', () => {
     // what the first transaction wrote stays; the rest was not written
     const s = await stored('rvp');
     expect([...s.keys()].sort()).toEqual([...Array.from({ length: 128 }, (_, i) => `rvp-${i}`), 'rvp-200'].sort());
-    expect((await store.get('Node', 'rvp-200'))!.metadata.labels).toEqual({ batch: 'someone-else' });
+    expect((await lab.store.get('Node', 'rvp-200'))!.metadata.labels).toEqual({ batch: 'someone-else' });
   }, 60_000);
 });
 
 describe('EtcdStore.applyAll across transactions', () => {
   it('a concurrent conflicting write in a later transaction stops it there; the same apply then converges', async () => {
-    const conflictStore = createEtcdStore(etcd.client());
+    const conflictStore = createEtcdStore(lab.etcd.client());
     const nodes = Array.from({ length: 300 }, (_, i) => obj('Node', `race-${i}`, {}, { batch: 'race' }));
     await conflictStore.create({ ...nodes[299], metadata: { ...nodes[299].metadata, labels: { batch: 'before' }, finalizers: ['test/hold'] } });
     // right after the first write transaction, another writer starts deleting race-299 (it has a
@@ -252,7 +226,7 @@ describe('EtcdStore.applyAll across transactions', () => {
     let writes = 0;
     kv.txn = async (req) => {
       const res = await txn(req);
-      if (req.success?.some((op) => op.request_put) && res.succeeded && ++writes === 1) await store.delete('Node', 'race-299');
+      if (req.success?.some((op) => op.request_put) && res.succeeded && ++writes === 1) await lab.store.delete('Node', 'race-299');
       return res;
     };
     const err = await conflictStore.applyAll(nodes).catch((e) => e);
@@ -262,8 +236,8 @@ describe('EtcdStore.applyAll across transactions', () => {
     expect((await stored('race')).size).toBe(256 + 1);
     kv.txn = txn;
     // the user removes the finalizer (as a controller would) and the object goes; the same apply converges
-    await store.update({ ...(await store.get('Node', 'race-299'))!, metadata: { ...(await store.get('Node', 'race-299'))!.metadata, finalizers: [] } });
-    const changes = await store.applyAll(nodes);
+    await lab.store.update({ ...(await lab.store.get('Node', 'race-299'))!, metadata: { ...(await lab.store.get('Node', 'race-299'))!.metadata, finalizers: [] } });
+    const changes = await lab.store.applyAll(nodes);
     expect(changes.filter((c) => c.action === 'unchanged')).toHaveLength(256);
     expect(changes.filter((c) => c.action === 'created')).toHaveLength(44);
     expect((await stored('race')).size).toBe(300);
@@ -273,17 +247,17 @@ describe('EtcdStore.applyAll across transactions', () => {
 describe('writeSteps: an object that only outgrows a transaction when planned again', () => {
   it('after a commit, says how far it got and does not claim that nothing was written', async () => {
     const limits = { maxTxnOps: 1, maxRequestBytes: 8192 };
-    const plan = (name: string, note = '') => planWrite(store.keys, obj('Node', name, {}, note ? { note } : undefined), undefined, undefined, 'apply');
+    const plan = (name: string, note = '') => planWrite(lab.store.keys, obj('Node', name, {}, note ? { note } : undefined), undefined, undefined, 'apply');
     const names = ['grow-0', 'grow-1', 'grow-2'];
     let committed = 0;
-    const writerClient = etcd.client();
+    const writerClient = lab.etcd.client();
     const kv = writerClient.kv;
     const txn = kv.txn.bind(kv);
     // after the first commit another writer creates grow-1: its create-if-absent fails, and the
     // plan made again (here, from a writer that grew it) no longer fits one transaction
     kv.txn = async (req) => {
       const res = await txn(req);
-      if (res.succeeded && ++committed === 1) await store.create(obj('Node', 'grow-1', {}));
+      if (res.succeeded && ++committed === 1) await lab.store.create(obj('Node', 'grow-1', {}));
       return res;
     };
     try {
@@ -330,9 +304,9 @@ describe('xctl delete -f of any size', () => {
  * with each committed Node's name.
  */
 async function applyLosingReplies(file: string, prefix: string, onCommit: (name: string, proxy: TcpProxy) => void): Promise<Run & { connections: number }> {
-  const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { replyHoldMs: 300 });
-  const watcher = await client.watch().prefix(`${store.keys.objects('Node')}${prefix}`).create();
-  watcher.on('put', (kv) => onCommit(kv.key.toString().slice(store.keys.objects('Node').length), proxy));
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: lab.etcd.members[0].clientPort }, { replyHoldMs: 300 });
+  const watcher = await lab.client.watch().prefix(`${lab.store.keys.objects('Node')}${prefix}`).create();
+  watcher.on('put', (kv) => onCommit(kv.key.toString().slice(lab.store.keys.objects('Node').length), proxy));
   try {
     return { ...await xctl(['apply', '-f', file], { endpoints: proxy.endpoint }), connections: proxy.accepted };
   } finally {

@@ -4,13 +4,10 @@
 // one transaction holds, and then `xctl delete` refused it ("does not fit one etcd
 // transaction", exit 2, also with --force): an object xctl made that xctl could not delete.
 // Apply now keeps room for the mark, so what it accepts, delete can mark.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Etcd3 } from 'etcd3';
-import { startStoreEtcd, type TestEtcd } from '../harness/etcd.js';
-import { runXctl } from '../../pkg/cli/program.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { xctlInProcess } from '../harness/xctl-in-process.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
 import { TooLargeError } from '../../pkg/store/txn-writer.js';
@@ -18,26 +15,9 @@ import { NIC_FINALIZER } from '../../pkg/api/index.js';
 import type { AnyObject } from '../../pkg/api/types.js';
 import { obj } from './helpers.js';
 
-let etcd: TestEtcd;
-let client: Etcd3;
-let dir: string;
+const lab = xctlInProcess('xctl-marked-fits');
+const xctl = (args: string[]) => lab.xctl(args);
 const keys = new Keys();
-beforeAll(async () => {
-  ({ etcd, client } = await startStoreEtcd());
-  dir = mkdtempSync(join(tmpdir(), 'xctl-marked-fits-'));
-});
-afterAll(async () => {
-  await etcd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-async function xctl(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = { code: -1, out: '', err: '' };
-  r.code = await runXctl(args, {
-    out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '', env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') },
-  });
-  return r;
-}
 
 const V = 'apiVersion: xnet.io/v1alpha1';
 const SPECS = {
@@ -47,7 +27,7 @@ const SPECS = {
 } as const;
 type Kind = keyof typeof SPECS;
 function manifest(kind: Kind, blob: number, name = 'edge'): string {
-  const f = join(dir, `${kind}-${name}.yaml`);
+  const f = join(lab.dir, `${kind}-${name}.yaml`);
   writeFileSync(f, `${V}\nkind: ${kind}\nmetadata:\n  name: ${name}\n  annotations: {blob: ${'b'.repeat(blob)}}\n${SPECS[kind]}\n`);
   return f;
 }
@@ -66,7 +46,7 @@ async function largestAccepted(kind: Kind, lo: number, hi: number, name = 'edge'
 
 describe('an object apply accepts at the edge of one transaction', () => {
   beforeAll(async () => {
-    const cn = join(dir, 'cn.yaml');
+    const cn = join(lab.dir, 'cn.yaml');
     writeFileSync(cn, `${V}\nkind: ClusterNetwork\nmetadata:\n  name: cn\nspec: {cidr: 10.64.0.0/16, hostPrefix: 24}\n`);
     expect((await xctl(['apply', '-f', cn])).code).toBe(0);
   });
@@ -87,7 +67,7 @@ describe('an object apply accepts at the edge of one transaction', () => {
     const d = await xctl(['delete', '-f', f]);
     expect(d.err).toBe('');
     expect(d).toMatchObject({ code: 0, out: `${kind.toLowerCase()}/edge deleted\n` });
-    const stored = JSON.parse((await client.get(keys.object(kind, 'edge')).string())!);
+    const stored = JSON.parse((await lab.client.get(keys.object(kind, 'edge')).string())!);
     expect(stored.metadata.deletionTimestamp).toBeDefined();
   }, 60_000);
 });
@@ -100,7 +80,7 @@ describe('an object apply accepts at the edge of one transaction', () => {
  * as an older xctl's apply) writes, a larger one refused writing nothing; returns its name.
  */
 async function largestCreated(prefix: string): Promise<string> {
-  const store = createEtcdStore(etcd.client());
+  const store = createEtcdStore(lab.etcd.client());
   const old = (blob: number) => ({ ...obj('ContainerNic', `${prefix}-${blob}`, { node: 'h1', container: `${prefix}${blob}`, ifName: 'eth1', network: { clusterNetwork: 'cn' } }),
     metadata: { name: `${prefix}-${blob}`, annotations: { blob: 'o'.repeat(blob) }, finalizers: [NIC_FINALIZER] } }) as AnyObject;
   let lo = 700_000;
@@ -123,7 +103,7 @@ describe('delete --dry-run of an object whose mark does not fit', () => {
     expect(dry).toEqual({ ...real, err: real.err.replace(/about \d+ bytes/, dry.err.match(/about \d+ bytes/)?.[0] ?? '') });
 
     // 200 NICs: one compare and two puts each when marked, 64 per transaction
-    const many = join(dir, 'many.yaml');
+    const many = join(lab.dir, 'many.yaml');
     writeFileSync(many, Array.from({ length: 200 }, (_, i) => `${V}\nkind: ContainerNic\nmetadata:\n  name: m-${i}\n${SPECS.ContainerNic.replace('container: c', `container: m${i}`)}\n`).join('---\n'));
     expect((await xctl(['apply', '-f', many])).code).toBe(0);
     const plan = await xctl(['delete', '-f', many, '--dry-run']);
@@ -148,9 +128,9 @@ describe('the largest object apply accepts', () => {
     const key = keys.object(kind, name);
     const copies = [key, ...(kind === 'ContainerNic' ? [keys.indexed('h1', key)] : [])];
     for (const k of copies) {
-      const v = (await client.get(k).string())!;
+      const v = (await lab.client.get(k).string())!;
       expect(v).toContain(`"blob":"${'b'.repeat(blob)}"`);
-      await client.put(k).value(v.replace(`"blob":"${'b'.repeat(blob)}"`, `"blob":"${'b'.repeat(blob + 1)}"`));
+      await lab.client.put(k).value(v.replace(`"blob":"${'b'.repeat(blob)}"`, `"blob":"${'b'.repeat(blob + 1)}"`));
     }
     const d = await xctl(['delete', kind.toLowerCase(), name]);
     expect(d.err).toContain('does not fit one etcd transaction');
@@ -169,8 +149,8 @@ describe('delete of an object stored too large to be marked', () => {
     expect(d.err).toContain(`ContainerNic "${name}" does not fit one etcd transaction (about `);
     expect(d.err).toContain(`: its deletion mark (the object written again with a deletionTimestamp) does not fit; apply it smaller first (e.g. without its largest annotations), then delete it\n`);
     // the spec as stored (set once), without the annotation
-    const stored = JSON.parse((await client.get(keys.object('ContainerNic', name)).string())!);
-    const smaller = join(dir, 'big.yaml');
+    const stored = JSON.parse((await lab.client.get(keys.object('ContainerNic', name)).string())!);
+    const smaller = join(lab.dir, 'big.yaml');
     writeFileSync(smaller, JSON.stringify({ apiVersion: stored.apiVersion, kind: 'ContainerNic', metadata: { name }, spec: stored.spec }));
     const applied = await xctl(['apply', '-f', smaller]);
     expect(applied.err).toBe('');

@@ -3,43 +3,22 @@
 // saying nothing of how far it got (the line showed 256 objects while 384 were written). It now
 // sends no transaction after the interrupt and stops as a write that fails midway does: how
 // many objects were written, and that the same command again converges; exit 130.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Etcd3 } from 'etcd3';
-import { startStoreEtcd, type TestEtcd } from '../harness/etcd.js';
+import { describe, expect, it } from 'vitest';
+import { xctlInProcess, type XctlOptions, type XctlRun as Run } from '../harness/xctl-in-process.js';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
-import { runXctl } from '../../pkg/cli/program.js';
 import { Keys, prefixEnd } from '../../pkg/store/keys.js';
 
-let etcd: TestEtcd;
-let client: Etcd3;
-let dir: string;
+const lab = xctlInProcess('xctl-interrupted');
+/** stderr a terminal, as a user's Ctrl-C comes from one */
+const xctl = (args: string[], opts: XctlOptions = {}) => lab.xctl(args, { tty: true, ...opts });
 const keys = new Keys();
-beforeAll(async () => {
-  ({ etcd, client } = await startStoreEtcd());
-  dir = mkdtempSync(join(tmpdir(), 'xctl-interrupted-'));
-});
-afterAll(async () => {
-  await etcd?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-interface Run { code: number; out: string; err: string }
-async function xctl(args: string[], opts: { endpoints?: string; signal?: AbortSignal } = {}): Promise<Run> {
-  const r = { code: -1, out: '', err: '' };
-  r.code = await runXctl(args, {
-    out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, stdin: async () => '',
-    env: { XCTL_ENDPOINTS: opts.endpoints ?? etcd.endpoints.join(',') }, errIsTTY: true, signal: opts.signal,
-  });
-  return r;
-}
 
 /** Runs `args` through a proxy that holds each request 300 ms, as Ctrl-C is pressed when the first write of `group` commits. */
 async function interrupted(args: string[], group: string, event: 'put' | 'delete'): Promise<Run> {
-  const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { holdMs: 300 });
-  const watcher = await client.watch().prefix(`${keys.objects('Node')}${group}-`).create();
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: lab.etcd.members[0].clientPort }, { holdMs: 300 });
+  const watcher = await lab.client.watch().prefix(`${keys.objects('Node')}${group}-`).create();
   const ctrlC = new AbortController();
   watcher.once(event, () => ctrlC.abort());
   try {
@@ -52,10 +31,10 @@ async function interrupted(args: string[], group: string, event: 'put' | 'delete
 
 async function stored(group: string): Promise<number> {
   const p = `${keys.objects('Node')}${group}-`;
-  return Number((await client.kv.range({ key: Buffer.from(p), range_end: prefixEnd(p), count_only: true })).count);
+  return Number((await lab.client.kv.range({ key: Buffer.from(p), range_end: prefixEnd(p), count_only: true })).count);
 }
 function manifest(group: string, n: number): string {
-  const f = join(dir, `${group}.yaml`);
+  const f = join(lab.dir, `${group}.yaml`);
   writeFileSync(f, Array.from({ length: n }, (_, i) => `apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: ${group}-${i}\nspec: {}\n`).join('---\n'));
   return f;
 }
@@ -99,7 +78,7 @@ describe('a write of several transactions interrupted (Ctrl-C)', () => {
     const r = await interrupted(args, 'intlbl', 'put');
     expect(r.code).toBe(130);
     expect(r.err).toMatch(/error: label stopped after \d of 3 transactions: \d+ of 300 objects written .*: interrupted\n/);
-    const labeled = Object.values(await client.getAll().prefix(`${keys.objects('Node')}intlbl-`).strings()).filter((v) => JSON.parse(v).metadata.labels?.rack === 'r1');
+    const labeled = Object.values(await lab.client.getAll().prefix(`${keys.objects('Node')}intlbl-`).strings()).filter((v) => JSON.parse(v).metadata.labels?.rack === 'r1');
     expect(labeled).toHaveLength(writtenIn(r.err));
   }, 60_000);
 });
@@ -110,8 +89,8 @@ describe('Ctrl-C as the answer of a committed transaction is lost', () => {
   // writes), and must count it
   it('apply counts that transaction: the message says as many objects as etcd holds', async () => {
     const f = manifest('intlost', 600);
-    const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.members[0].clientPort }, { replyHoldMs: 300 });
-    const watcher = await client.watch().key(keys.object('Node', 'intlost-0')).create();
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: lab.etcd.members[0].clientPort }, { replyHoldMs: 300 });
+    const watcher = await lab.client.watch().key(keys.object('Node', 'intlost-0')).create();
     const ctrlC = new AbortController();
     watcher.once('put', () => {
       void proxy.loseReplies(300);
