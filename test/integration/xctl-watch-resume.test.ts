@@ -40,6 +40,13 @@ async function etcdWatchers(): Promise<number> {
 interface Running { out(): string; lines(): string[]; err(): string; exit(): number | undefined }
 
 /** A proxy in front of the file's etcd; xctl commands started through it; all ended with the test. */
+/** The `wait` ends, exit 0, saying ClusterNetwork `name`'s condition (forReady) was met. */
+async function expectConditionMet(w: Running, name: string): Promise<void> {
+  expect(await pollUntil(() => w.exit() !== undefined, POLL_MS), `wait ended; stderr: ${w.err()}`).toBe(true);
+  expect(w.exit(), w.err()).toBe(0);
+  expect(w.out()).toBe(`clusternetwork/${name} condition met ({.metadata.labels.ready}=yes)\n`);
+}
+
 async function throughProxy(): Promise<{ proxy: TcpProxy; start(args: string[]): Promise<Running>; cutUntilRefused(): Promise<void> }> {
   const proxy = await startTcpProxy(built.etcd.endpoints[0]);
   const kills: Array<() => void> = [];
@@ -115,9 +122,7 @@ describe('xctl wait through a connection cut and restored', () => {
     await cutUntilRefused();
     proxy.heal();
     await xctl(['label', 'cn', 'rb-1', 'ready=yes']);
-    expect(await pollUntil(() => w.exit() !== undefined, POLL_MS), `wait ended; stderr: ${w.err()}`).toBe(true);
-    expect(w.exit(), w.err()).toBe(0);
-    expect(w.out()).toBe('clusternetwork/rb-1 condition met ({.metadata.labels.ready}=yes)\n');
+    await expectConditionMet(w, 'rb-1');
   }, 90_000);
 
   it('ends with exit 0 when the condition held for a while only, while it was cut off', async () => {
@@ -129,9 +134,7 @@ describe('xctl wait through a connection cut and restored', () => {
     await xctl(['label', 'cn', 'rb-2', 'ready-']);
     proxy.heal();
     // the resumed watch delivers both changes; a relist would find the label gone and wait on
-    expect(await pollUntil(() => w.exit() !== undefined, POLL_MS), `wait ended; stderr: ${w.err()}`).toBe(true);
-    expect(w.exit(), w.err()).toBe(0);
-    expect(w.out()).toBe('clusternetwork/rb-2 condition met ({.metadata.labels.ready}=yes)\n');
+    await expectConditionMet(w, 'rb-2');
   }, 90_000);
 });
 
@@ -168,9 +171,7 @@ describe('xctl watches when etcd compacted past them while they were cut off', (
     await xctl(['label', 'cn', 'rc-w', 'other=1']);
     await compactPast(watchedUpTo + 1);
     proxy.heal();
-    expect(await pollUntil(() => w.exit() !== undefined, POLL_MS), `wait ended; stderr: ${w.err()}`).toBe(true);
-    expect(w.exit(), w.err()).toBe(0);
-    expect(w.out()).toBe('clusternetwork/rc-w condition met ({.metadata.labels.ready}=yes)\n');
+    await expectConditionMet(w, 'rc-w');
   }, 90_000);
 
   it('get events -w relists and prints the events written in between, once, and goes on', async () => {
