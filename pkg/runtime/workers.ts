@@ -55,7 +55,8 @@ export interface WorkerOptions<K> {
  *
  * Whatever a callback does the workers go on, as Kubernetes' HandleCrash has them: what onError,
  * `backoffOf` (the queue's backoff then), `metrics.kindOf` or `bulk.accepts` throws (or an async onError rejects with) is logged and ignored (the key was re-added already;
- * its kind counts as "unknown"; it is reconciled alone), and a bulk reconcile that breaks its
+ * its kind counts as "unknown", told once per reconcile; it is reconciled alone), a result that throws
+ * when read (its requeueAfterMs a getter that throws) fails the key with that throw, and a bulk reconcile that breaks its
  * contract fails or drops only what it broke (BulkReconcile). A key never settled, like a
  * reconcile that never returns, keeps its slot and stays processing: the promise waits for it.
  */
@@ -68,15 +69,17 @@ export async function runWorkers<K>(queue: WorkQueue<K>, reconcile: Reconcile<K>
   const settled = settler(queue, g, m);
   const bulk = opts.bulk && bulkStarter(queue, opts.bulk, slots, settled, g, !!m);
   const one = async (key: K) => {
-    const end = m && reconcileDuration.startTimer({ kind: g.kindOf(key) });
+    // read once: a kindOf that throws is told once per reconcile, not again for its error
+    const kind = m && g.kindOf(key);
+    const end = kind !== undefined && reconcileDuration.startTimer({ kind });
     let how: Settled;
     try {
       how = await reconcile(key);
     } catch (err) {
       how = { error: err };
     }
-    settled(key, how);
-    end?.();
+    settled(key, how, kind);
+    if (end) end();
     queue.done(key);
     slots.give(1);
   };
@@ -150,20 +153,37 @@ function whenRejected(returned: unknown, rejected: (error: unknown) => void): vo
 const failed = (how: Settled): how is { error: unknown } => typeof how === 'object' && how !== null && 'error' in how;
 
 /**
- * What follows a key's reconcile: its backoff forgotten, or the key re-added after its next
- * step. Never throws (anything but `{ error }` is a success).
+ * A key's outcome, read once: `{ error }`, or a success and when to look again. A result that
+ * throws when read (a getter, a proxy) is a failure with what it threw: the key is retried
+ * rather than lost, and the throw never escapes the worker (its slot and the key's processing
+ * mark would stay taken).
  */
-function settler<K>(queue: WorkQueue<K>, g: Guarded<K>, m: WorkerOptions<K>['metrics']): (key: K, how: Settled) => void {
-  return (key, how) => {
-    if (!failed(how)) {
+function outcomeOf(how: Settled): { error: unknown } | { requeueAfterMs?: number } {
+  try {
+    if (failed(how)) return { error: how.error };
+    const after = (how as ReconcileResult | undefined)?.requeueAfterMs;
+    return typeof after === 'number' ? { requeueAfterMs: after } : {};
+  } catch (error) {
+    return { error };
+  }
+}
+
+/**
+ * What follows a key's reconcile: its backoff forgotten, or the key re-added after its next
+ * step. Never throws (anything but `{ error }`, or a result that throws when read, is a
+ * success). `kind`: the key's metrics label, as read for its reconcile (undefined without metrics).
+ */
+function settler<K>(queue: WorkQueue<K>, g: Guarded<K>, m: WorkerOptions<K>['metrics']): (key: K, how: Settled, kind?: string) => void {
+  return (key, how, kind) => {
+    const outcome = outcomeOf(how);
+    if (!('error' in outcome)) {
       queue.forget(key);
-      const after = (how as ReconcileResult | undefined)?.requeueAfterMs;
-      if (typeof after === 'number') queue.addAfter(key, after);
+      if (outcome.requeueAfterMs !== undefined) queue.addAfter(key, outcome.requeueAfterMs);
       return;
     }
-    const ms = queue.addRateLimited(key, g.backoffOf(key, how.error));
-    if (m) { reconcileErrors.inc({ kind: g.kindOf(key) }); workqueueRetries.inc({ queue: m.queue }); }
-    g.onError(key, how.error, ms);
+    const ms = queue.addRateLimited(key, g.backoffOf(key, outcome.error));
+    if (m) { reconcileErrors.inc({ kind: kind ?? 'unknown' }); workqueueRetries.inc({ queue: m.queue }); }
+    g.onError(key, outcome.error, ms);
   };
 }
 
@@ -171,7 +191,7 @@ function settler<K>(queue: WorkQueue<K>, g: Guarded<K>, m: WorkerOptions<K>['met
  * Starts a run of bulk keys behind `first`, each holding a worker slot until settled. Each
  * key's reconcile duration is from the start of its run to its own settle. Never throws.
  */
-function bulkStarter<K>(queue: WorkQueue<K>, bulk: BulkReconcile<K>, slots: Slots, settled: (key: K, how: Settled) => void,
+function bulkStarter<K>(queue: WorkQueue<K>, bulk: BulkReconcile<K>, slots: Slots, settled: (key: K, how: Settled, kind?: string) => void,
   g: Guarded<K>, metrics: boolean): { start(first: K): void } {
   const timers = new Map<string, { observe(v: number): void }>();
   const timer = (kind: string) => {
@@ -188,8 +208,9 @@ function bulkStarter<K>(queue: WorkQueue<K>, bulk: BulkReconcile<K>, slots: Slot
       const settle = (key: K, how: Settled) => {
         // once per key: a second settle must not free a slot or a key it no longer holds
         if (!open.delete(key)) { g.report('warn', 'bulk reconcile settled a key it does not hold (settled already, or its start threw); ignored', key); return; }
-        settled(key, how);
-        if (metrics) timer(g.kindOf(key)).observe((performance.now() - t0) / 1000);
+        const kind = metrics ? g.kindOf(key) : undefined;
+        settled(key, how, kind);
+        if (kind !== undefined) timer(kind).observe((performance.now() - t0) / 1000);
         queue.done(key);
         slots.give(1);
       };
