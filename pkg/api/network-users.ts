@@ -17,6 +17,26 @@ export const isInUseChecked = (kind: string): boolean => isNetworkKind(kind) || 
 /** The kinds whose objects use what the in-use check guards: their key ranges are the guard's compares. */
 export const IN_USE_BY_KINDS: readonly Kind[] = ['ContainerNic'];
 
+/**
+ * Where a kind goes in a delete of several transactions: what uses something before what it
+ * uses, so that a delete stopped between two transactions leaves nothing using what it deleted.
+ * ContainerNics (IN_USE_BY_KINDS) use networks, HostSubnets and Nodes; a HostSubnet is made for
+ * a ClusterNetwork and a Node; those, and any other kind, go last.
+ */
+function deleteRank(kind: string): number {
+  if (IN_USE_BY_KINDS.includes(kind as Kind)) return 0;
+  return kind === 'HostSubnet' ? 1 : 2;
+}
+
+/**
+ * The indices of `items` in the order a delete goes: dependents first (deleteRank), each kind
+ * in the order given (a stable sort), so kubectl's "a delete that stops midway is consistent"
+ * holds however a manifest lists them.
+ */
+export function dependentsFirst(items: ReadonlyArray<{ kind: string }>): number[] {
+  return items.map((_, i) => i).sort((a, b) => deleteRank(items[a].kind) - deleteRank(items[b].kind) || a - b);
+}
+
 /** The network a NIC is on, as "<Kind>/<name>". */
 export function nicNetworkRef(nic: ContainerNic): string | undefined {
   const n = nic.spec.network;

@@ -7,6 +7,7 @@ import { fileOption, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure, unknownOutcomeFailure } from './progress.js';
 import type { Target } from './targets.js';
 import { checkNetworksInUse, InUseError, nothingDeleted } from './delete-in-use.js';
+import { dependentsFirst } from '../../api/network-users.js';
 import { PartialWriteError, TooLargeError } from '../../store/txn-writer.js';
 import { selectTargets, type SelectionOptions } from './selection.js';
 import { parseBoolFlag, selectorOption } from '../flag-values.js';
@@ -66,19 +67,32 @@ function markTooLarge(e: TooLargeError): CliError {
     '(the object written again with a deletionTimestamp) does not fit; apply it smaller first (e.g. without its largest annotations), then delete it\nnothing was deleted');
 }
 
-/** The results of the delete, and the uid of each object it deleted or marked. */
+/** How the objects a stopped delete names are ordered: as given, unless dependents were moved first (dependentsFirst). */
+function orderText(opts: DeleteOptions, moved: boolean): string {
+  const given = opts.filename?.length ? 'manifest order' : 'the order listed';
+  return moved ? `${given}, ContainerNics first and HostSubnets next,` : given;
+}
+
+/**
+ * The results of the delete, and the uid of each object it deleted or marked, in the order of
+ * `targets`. The objects are deleted dependents first (api/network-users.ts): a delete that
+ * stops between transactions leaves no NIC on a network it deleted.
+ */
 async function deleteTargets(session: Session, io: CliIO, targets: Target[], opts: DeleteOptions) {
   const reporter = new WriteReporter(io, 'deleting');
+  const order = dependentsFirst(targets);
+  const ordered = order.map((i) => targets[i]);
+  const asGiven = <T>(xs: T[]): T[] => { const out = new Array<T>(xs.length); order.forEach((from, at) => { out[from] = xs[at]; }); return out; };
   let results;
   let uids: Array<string | undefined> = [];
   try {
     const guard = await checkNetworksInUse(session.store(), io, targets, !!opts.force);
-    results = await session.store().deleteAll(targets, { onProgress: reporter.onProgress, signal: io.signal, guard, dryRun: opts.dryRun, onUids: (u) => { uids = u; } });
+    results = asGiven(await session.store().deleteAll(ordered, { onProgress: reporter.onProgress, signal: io.signal, guard, dryRun: opts.dryRun, onUids: (u) => { uids = asGiven(u); } }));
   } catch (e) {
     if (e instanceof TooLargeError) throw markTooLarge(e);
     const rerun = rerunHint(e, opts);
-    const order = opts.filename?.length ? 'manifest order' : 'the order listed';
-    throw nothingDeleted(unknownOutcomeFailure(partialWriteFailure(e, { command: 'delete', refs: targets.map(targetRef), order, rerun, done: 'deleted' }), { command: 'delete', rerun }));
+    const listed = orderText(opts, ordered.some((t, i) => t !== targets[i]));
+    throw nothingDeleted(unknownOutcomeFailure(partialWriteFailure(e, { command: 'delete', refs: ordered.map(targetRef), order: listed, rerun, done: 'deleted' }), { command: 'delete', rerun }));
   } finally {
     reporter.clear();
   }
