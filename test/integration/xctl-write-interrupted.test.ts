@@ -110,3 +110,57 @@ describe('Ctrl-C as the answer of a committed transaction is lost', () => {
     expect(r.err).toContain('error: apply stopped after 1 of 5 transactions: 128 of 600 objects written (the first 128 in manifest order are done, up to and including node/intlost-127): interrupted\n');
   }, 60_000);
 });
+
+/**
+ * Runs `args` (a write of one transaction) through a proxy that holds etcd's answers 300 ms: when
+ * the first write under `prefix` commits, its answer is lost (none comes for 10 s) and Ctrl-C is
+ * pressed, so the write gives up waiting for it.
+ */
+async function interruptedAnswerLost(args: string[], prefix: string): Promise<Run> {
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: lab.etcd.members[0].clientPort }, { replyHoldMs: 300 });
+  const watcher = await lab.client.watch().prefix(prefix).create();
+  const ctrlC = new AbortController();
+  watcher.once('put', () => { void proxy.loseReplies(10_000); ctrlC.abort(); });
+  watcher.once('delete', () => { void proxy.loseReplies(10_000); ctrlC.abort(); });
+  try {
+    return await xctl(args, { endpoints: proxy.endpoint, signal: ctrlC.signal });
+  } finally {
+    await watcher.cancel();
+    await proxy.close();
+  }
+}
+
+// It said "apply stopped after 0 of 1 transactions: 0 of 10 objects written: interrupted" and
+// "Transaction 1 was in flight", words for a write of several transactions, read as nothing written.
+describe('a write of one transaction interrupted (Ctrl-C), its answer not come 2 s later', () => {
+  const unknown = (command: string) => `error: interrupted: the ${command} is one transaction, all or nothing: it was sent and its answer ` +
+    'did not come within 2 s of the interrupt, so whether etcd wrote it is unknown.';
+
+  it('apply says that it was sent and its outcome is unknown, and that re-running converges; exit 130', async () => {
+    const f = manifest('int1', 10);
+    const r = await interruptedAnswerLost(['apply', '-f', f], `${keys.objects('Node')}int1-`);
+    expect(r.code).toBe(130);
+    expect(r.out).toBe('');
+    expect(r.err).toContain(`${unknown('apply')} Re-running the same apply converges: it writes the objects if this one did not, and leaves them unchanged if it did.\n`);
+    expect(r.err).not.toContain('stopped after');
+    // it was written: only the answer was lost
+    expect(await stored('int1')).toBe(10);
+    const again = await xctl(['apply', '-f', f]);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out.trim().split('\n').every((l) => l.endsWith(' unchanged'))).toBe(true);
+  }, 60_000);
+
+  it('delete -f and label say the same', async () => {
+    const f = manifest('int1del', 10);
+    expect((await xctl(['apply', '-f', f])).code).toBe(0);
+    const l = await interruptedAnswerLost(['label', 'node', ...Array.from({ length: 10 }, (_, i) => `int1del-${i}`), 'rack=r1'], `${keys.objects('Node')}int1del-`);
+    expect(l.code).toBe(130);
+    expect(l.err).toContain(`${unknown('label')} Re-running the same label converges`);
+    expect(l.err).not.toContain('stopped after');
+    const r = await interruptedAnswerLost(['delete', '-f', f], `${keys.objects('Node')}int1del-`);
+    expect(r.code).toBe(130);
+    expect(r.err).toContain(`${unknown('delete')} Re-running the same delete converges`);
+    expect(r.err).not.toContain('stopped after');
+    expect(await stored('int1del')).toBe(0);
+  }, 60_000);
+});

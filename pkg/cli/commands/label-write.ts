@@ -15,7 +15,7 @@ import { StaleResourceVersionError, type SkippedKey, type WriteProgress } from '
 import { OutcomeUnknownError, PartialWriteError } from '../../store/txn-writer.js';
 import type { Target } from './targets.js';
 import { backoffDelay, LABEL_REREAD_RETRY, mayRetry, sleep } from '../../runtime/backoff.js';
-import { partialWriteFailure } from './progress.js';
+import { partialWriteFailure, unknownOutcomeFailure } from './progress.js';
 import { CliError, EXIT } from '../exit.js';
 
 /** One object with the label changes made, and what its line says: labeled, unlabeled, not labeled. */
@@ -134,7 +134,7 @@ function stopped(cause: unknown, a: Attempts, rest: LabelEdit[], partial: boolea
   const rerun = cause instanceof OverwriteRefusedError ? 'The same label refuses that value again; give --overwrite to replace it.'
     : 'Re-running the same label converges: what is already labeled is left as it is.';
   const why = cause instanceof OverwriteRefusedError ? new CliError(cause.code, cause.refusal) : cause;
-  return partialWriteFailure(new PartialWriteError(progress, why, inFlight), { command: 'label', refs, order: 'the order listed', rerun });
+  return unknownOutcomeFailure(partialWriteFailure(new PartialWriteError(progress, why, inFlight), { command: 'label', refs, order: 'the order listed', rerun }), { command: 'label', rerun });
 }
 
 /**

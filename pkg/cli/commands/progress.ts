@@ -1,8 +1,8 @@
 // What apply and delete -f print about a write that takes several etcd transactions: a
 // progress line while it runs (stderr, on a terminal only), a summary at the end, and on a
 // failure midway how far it got and that the same command again converges; about a write of
-// one transaction whose answer was lost, that whether it happened is unknown.
-import { OutcomeUnknownError, PartialWriteError } from '../../store/txn-writer.js';
+// one transaction whose answer was lost (or not awaited after Ctrl-C), that whether it happened is unknown.
+import { InterruptedError, INTERRUPTED_ANSWER_WAIT_MS, OutcomeUnknownError, PartialWriteError } from '../../store/txn-writer.js';
 import type { WriteProgress } from '../../store/types.js';
 import { CliError, exitCodeFor, isUnreachable } from '../exit.js';
 import type { CliIO } from '../io.js';
@@ -52,9 +52,24 @@ const unreachableText = (message: string) => `cannot reach etcd: ${message.repla
  * passes through (a split write's in-flight transaction is partialWriteFailure's).
  */
 export function unknownOutcomeFailure(e: unknown, what: { command: string; rerun: string }): unknown {
+  if (e instanceof PartialWriteError && isInterruptedOne(e)) return interruptedOneFailure(e, what);
   if (!(e instanceof OutcomeUnknownError)) return e;
   return new CliError(exitCodeFor(e), `${unreachableText(e.message)}\n` +
     `The ${what.command} is one transaction, all or nothing: it was sent and its answer lost, so whether etcd wrote it is unknown. ${what.rerun}`);
+}
+
+/**
+ * A write of one transaction interrupted (Ctrl-C) while its answer was awaited, none within
+ * INTERRUPTED_ANSWER_WAIT_MS: the store says how far it got ("0 of 1 transactions"), words for
+ * a write of several, read as nothing written. (With several, partialWriteFailure says it.)
+ */
+const isInterruptedOne = (e: PartialWriteError): boolean =>
+  e.inFlight && e.cause instanceof InterruptedError && e.progress.planned === 1 && e.progress.transactions === 0;
+
+/** As unknownOutcomeFailure says a lost answer: sent, its outcome unknown, and how to converge; exit 130. */
+function interruptedOneFailure(e: PartialWriteError, what: { command: string; rerun: string }): CliError {
+  return new CliError(exitCodeFor(e.cause), `interrupted: the ${what.command} is one transaction, all or nothing: it was sent and its answer ` +
+    `did not come within ${INTERRUPTED_ANSWER_WAIT_MS / 1000} s of the interrupt, so whether etcd wrote it is unknown. ${what.rerun}`);
 }
 
 /** A re-run with the same identity is refused again: what makes it converge (`what.rerun` is for an etcd that went away or a conflict). */
@@ -67,7 +82,8 @@ const refusedRerun = `Re-running converges once xctl writes as an identity etcd 
  * ("deleted" for a delete); "written" unless given. Exit code: the cause's. Anything else passes through.
  */
 export function partialWriteFailure(e: unknown, what: { command: string; refs: string[]; rerun: string; order?: string; done?: string }): unknown {
-  if (!(e instanceof PartialWriteError)) return e;
+  // one transaction interrupted is unknownOutcomeFailure's to say
+  if (!(e instanceof PartialWriteError) || isInterruptedOne(e)) return e;
   const p = e.progress;
   const message = (e.cause as Error)?.message ?? String(e.cause);
   const lost = isUnreachable(e.cause);
