@@ -21,7 +21,7 @@ import { registerAuth } from './commands/auth.js';
 import { registerLab } from './commands/lab.js';
 import { registerVersion } from './commands/version.js';
 import { normalizeArgv } from './argv.js';
-import { isRefused, refusedCause, REFUSED_HINT } from './refused.js';
+import { isRefused, refusedCause, refusedHint } from './refused.js';
 
 /**
  * Every top-level command, in the order `xctl --help` lists them. A new command is a
@@ -68,13 +68,13 @@ export function buildProgram(io: CliIO, run: RunInSession): Command {
 /** Runs one xctl invocation; returns the exit code. Errors are printed to io.err. */
 export async function runXctl(argv: string[], io: CliIO): Promise<number> {
   let code: number = EXIT.OK;
-  let target: UnreachableTarget | undefined;
+  let target: EtcdTarget | undefined;
   let command = '';
   const run = async (fn: (s: Session) => Promise<number>, cmd: Command) => {
     command = cmd.name();
     const opts = cmd.optsWithGlobals() as GlobalOptions;
     const conn = connection(opts, io.env);
-    target = { endpoints: conn.endpoints, source: endpointSource(opts, io.env, conn), clientCert: !!(conn.cert || conn.key) };
+    target = { endpoints: conn.endpoints, source: endpointSource(opts, io.env, conn), clientCert: !!(conn.cert || conn.key), cert: conn.cert };
     const session = new Session(conn);
     try {
       code = await fn(session);
@@ -100,14 +100,16 @@ const isNamespaceFlag = (e: CommanderError) =>
   e.code === 'commander.unknownOption' && /'(-n|--namespace|-A|--all-namespaces)(=[^']*)?'/.test(e.message);
 const NO_NAMESPACES = 'xnet objects have no namespaces: every object is cluster-wide, as Nodes are in Kubernetes (drop -n/-A)\n';
 
-interface UnreachableTarget {
+interface EtcdTarget {
   endpoints: string[]; source: EndpointSource;
   /** a client certificate or key was given (flags, or the running lab's) */
   clientCert: boolean;
+  /** the client certificate's file, whose CN a refusal names as the identity xctl ran as */
+  cert?: string;
 }
 
 /** What to check when etcd does not answer: the TLS files, or the endpoints where they came from. */
-function unreachableHint(why: string, at?: UnreachableTarget): string {
+function unreachableHint(why: string, at?: EtcdTarget): string {
   if (/SSL|TLS|certificate/i.test(why)) return tlsHint(why, at);
   if (!at || at.source === 'default') return 'set --endpoints or XCTL_ENDPOINTS, or start the lab with "xctl lab up"';
   const where = at.endpoints.join(',');
@@ -120,7 +122,7 @@ function unreachableHint(why: string, at?: UnreachableTarget): string {
  * alert, 1.3's "certificate required"): with none given, that is etcd's --client-cert-auth asking
  * for one, which "check --cacert, --cert and --key" left to be guessed from an OpenSSL alert.
  */
-function tlsHint(why: string, at?: UnreachableTarget): string {
+function tlsHint(why: string, at?: EtcdTarget): string {
   if (at && !at.clientCert && /alert (bad certificate|certificate required)/i.test(why)) {
     return 'etcd asks for a client certificate and none was given: give --cert and --key (with --cacert, the CA that signed etcd\'s)';
   }
@@ -130,7 +132,7 @@ function tlsHint(why: string, at?: UnreachableTarget): string {
 /** What a refused manifest left undone: nothing was written (apply), deleted (delete); diff and wait write nothing anyway. */
 const NOTHING_DONE: Record<string, string> = { delete: 'nothing was deleted\n', diff: '', wait: '' };
 
-function errorText(e: unknown, exit: number, at?: UnreachableTarget, command = ''): string {
+function errorText(e: unknown, exit: number, at?: EtcdTarget, command = ''): string {
   if (e instanceof ManifestError) return `error: ${e.message}\n${NOTHING_DONE[command] ?? 'nothing was written\n'}`;
   const msg = (e as Error)?.message ?? String(e);
   // a CliError's message is the command's own (e.g. how far a write got before etcd went away)
@@ -138,15 +140,15 @@ function errorText(e: unknown, exit: number, at?: UnreachableTarget, command = '
     const why = msg.replace(/\.?\s*Resolution note:.*$/s, '').trim();
     return `error: cannot reach etcd: ${why}\n(${unreachableHint(why, at)})\n`;
   }
-  if (isRefused(e instanceof CliError && e.cause !== undefined ? e.cause : e)) return refusedText(msg);
+  if (isRefused(e instanceof CliError && e.cause !== undefined ? e.cause : e)) return refusedText(msg, at);
   return `error: ${msg}\n`;
 }
 
 /**
  * etcd refused the identity xctl connects as (e.g. a node's certificate given as --cert): say
- * so and which one xctl needs, instead of gRPC's "7 PERMISSION_DENIED: etcdserver: permission denied".
+ * so, which one it was (its certificate's CN) and which one xctl needs, instead of gRPC's "7 PERMISSION_DENIED: etcdserver: permission denied".
  * (xctl auth's own refusals are said by its asRoot: it acts as etcd's root user.)
  */
-function refusedText(msg: string): string {
-  return `error: ${refusedCause(msg)}\n(${REFUSED_HINT})\n`;
+function refusedText(msg: string, at?: EtcdTarget): string {
+  return `error: ${refusedCause(msg)}\n(${refusedHint({ cert: at?.cert })})\n`;
 }

@@ -53,7 +53,9 @@ async function storedNodes(): Promise<number> {
   const p = keys.objects('Node');
   return Number((await etcd.client().kv.range({ key: Buffer.from(p), range_end: prefixEnd(p), count_only: true })).count);
 }
-const IDENTITY_HINT = 'xctl reads every xnet key and writes objects as etcd\'s xnet-admin user: give its certificate with --cert and --key';
+/** The hint names the identity xctl ran as (the CN of the certificate given), then the one it needs; before, only the latter. */
+const identityHint = () => `(xctl ran as etcd's node-partial user (the CN of the client certificate ${etcd.auth!.connection(partial).cert}); ` +
+  'it reads every xnet key and writes objects as etcd\'s xnet-admin user: give its certificate with --cert and --key, or none against the running lab, which uses it; docs/security.md).';
 
 describe('a write of several transactions that etcd refuses midway', () => {
   it('apply says etcd refused it, which identity to use, and no re-run converges as is; as xnet-admin it does', async () => {
@@ -65,7 +67,7 @@ describe('a write of several transactions that etcd refuses midway', () => {
     expect(r.stderr).not.toContain('PERMISSION_DENIED');
     expect(r.stderr).not.toContain('Re-running the same apply converges');
     expect(r.stderr).toContain('Re-running converges once xctl writes as an identity etcd lets write them');
-    expect(r.stderr).toContain(IDENTITY_HINT);
+    expect(r.stderr).toContain(identityHint());
     expect(await storedNodes()).toBe(128);
 
     const admin = await xctl(['apply', '-f', f], etcd.auth!.ids.admin);
@@ -83,7 +85,7 @@ describe('a write of several transactions that etcd refuses midway', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('error: delete stopped after 1 of 2 transactions: 32 of 50 objects deleted (the first 32 in manifest order are done, up to and including node/a-del-31): etcd refused the request: permission denied\n');
     expect(r.stderr).not.toContain('Re-running the same delete converges');
-    expect(r.stderr).toContain(IDENTITY_HINT);
+    expect(r.stderr).toContain(identityHint());
     expect(await storedNodes()).toBe(before - 32);
   }, 60_000);
 
@@ -95,6 +97,6 @@ describe('a write of several transactions that etcd refuses midway', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/^error: label stopped after 1 of 2 transactions: 128 of 200 objects written \(the first 128 in the order listed are done, up to and including node\/a-lbl-\d+\): etcd refused the request: permission denied\n/);
     expect(r.stderr).not.toContain('Re-running the same label converges');
-    expect(r.stderr).toContain(IDENTITY_HINT);
+    expect(r.stderr).toContain(identityHint());
   }, 60_000);
 });

@@ -28,7 +28,7 @@ export async function applyCommand(session: Session, io: CliIO, opts: ApplyOptio
     changes = await session.store().applyAll(objects, { dryRun: !!opts.dryRun, onProgress: reporter.onProgress, signal: io.signal });
   } catch (e) {
     const located = locateWriteError(e, loaded);
-    throw unknownOutcomeFailure(partialWriteFailure(located, { command: 'apply', refs: objects.map(ref), rerun: rerunHint(e) }), {
+    throw unknownOutcomeFailure(partialWriteFailure(located, { command: 'apply', refs: objects.map(ref), rerun: rerunHint(e), as: session.conn }), {
       command: 'apply', rerun: 'Re-running the same apply converges: it writes the objects if this one did not, and leaves them unchanged if it did.',
     });
   } finally {

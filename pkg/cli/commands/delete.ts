@@ -92,7 +92,7 @@ async function deleteTargets(session: Session, io: CliIO, targets: Target[], opt
     if (e instanceof TooLargeError) throw markTooLarge(e);
     const rerun = rerunHint(e, opts);
     const listed = orderText(opts, ordered.some((t, i) => t !== targets[i]));
-    throw nothingDeleted(unknownOutcomeFailure(partialWriteFailure(e, { command: 'delete', refs: ordered.map(targetRef), order: listed, rerun, done: 'deleted' }), { command: 'delete', rerun }));
+    throw nothingDeleted(unknownOutcomeFailure(partialWriteFailure(e, { command: 'delete', refs: ordered.map(targetRef), order: listed, rerun, done: 'deleted', as: session.conn }), { command: 'delete', rerun }));
   } finally {
     reporter.clear();
   }

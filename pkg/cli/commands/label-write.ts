@@ -98,9 +98,9 @@ export async function writeEdits(session: Session, io: CliIO, first: LabelRead, 
       const cause = e instanceof PartialWriteError ? e.cause : e;
       // a transaction sent when etcd went away may have committed; one never sent did not
       const inFlight = e instanceof PartialWriteError ? e.inFlight : e instanceof OutcomeUnknownError;
-      if (!(cause instanceof StaleResourceVersionError) || !mayRetry(attempt, LABEL_REREAD_RETRY)) throw stopped(cause, a, rest, e instanceof PartialWriteError, inFlight);
+      if (!(cause instanceof StaleResourceVersionError) || !mayRetry(attempt, LABEL_REREAD_RETRY)) throw stopped(session, cause, a, rest, e instanceof PartialWriteError, inFlight);
       await sleep(backoffDelay(attempt, LABEL_REREAD_RETRY));
-      pending = await reread(session, io, rest, a.result, relabel).catch((x: unknown) => { throw stopped(x, a, rest, false, false); });
+      pending = await reread(session, io, rest, a.result, relabel).catch((x: unknown) => { throw stopped(session, x, a, rest, false, false); });
     }
   }
   for (const w of a.leaving) io.err(`Warning: ${w}\n`);
@@ -126,7 +126,7 @@ async function reread(session: Session, io: CliIO, rest: LabelEdit[], result: La
  * Why the label stopped: the cause itself when nothing was written, else how far all the
  * attempts got together (progress.ts), with the cause's exit code.
  */
-function stopped(cause: unknown, a: Attempts, rest: LabelEdit[], partial: boolean, inFlight: boolean): unknown {
+function stopped(session: Session, cause: unknown, a: Attempts, rest: LabelEdit[], partial: boolean, inFlight: boolean): unknown {
   if (!a.transactions && !partial) return cause;
   const refs = [...a.settled, ...rest].map((e) => ref(e.object));
   const progress = { total: refs.length, done: a.settled.length, written: a.written, transactions: a.transactions, planned: a.transactions + a.plannedLeft };
@@ -134,7 +134,7 @@ function stopped(cause: unknown, a: Attempts, rest: LabelEdit[], partial: boolea
   const rerun = cause instanceof OverwriteRefusedError ? 'The same label refuses that value again; give --overwrite to replace it.'
     : 'Re-running the same label converges: what is already labeled is left as it is.';
   const why = cause instanceof OverwriteRefusedError ? new CliError(cause.code, cause.refusal) : cause;
-  return unknownOutcomeFailure(partialWriteFailure(new PartialWriteError(progress, why, inFlight), { command: 'label', refs, order: 'the order listed', rerun }), { command: 'label', rerun });
+  return unknownOutcomeFailure(partialWriteFailure(new PartialWriteError(progress, why, inFlight), { command: 'label', refs, order: 'the order listed', rerun, as: session.conn }), { command: 'label', rerun });
 }
 
 /**

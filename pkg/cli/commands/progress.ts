@@ -6,7 +6,7 @@ import { InterruptedError, INTERRUPTED_ANSWER_WAIT_MS, OutcomeUnknownError, Part
 import type { WriteProgress } from '../../store/types.js';
 import { CliError, exitCodeFor, isUnreachable } from '../exit.js';
 import type { CliIO } from '../io.js';
-import { isRefused, refusedCause, REFUSED_HINT } from '../refused.js';
+import { isRefused, refusedCause, refusedHint, type ConnectedAs } from '../refused.js';
 
 const CLEAR_LINE = '\r\x1b[2K';
 
@@ -72,16 +72,21 @@ function interruptedOneFailure(e: PartialWriteError, what: { command: string; re
     `did not come within ${INTERRUPTED_ANSWER_WAIT_MS / 1000} s of the interrupt, so whether etcd wrote it is unknown. ${what.rerun}`);
 }
 
-/** A re-run with the same identity is refused again: what makes it converge (`what.rerun` is for an etcd that went away or a conflict). */
-const refusedRerun = `Re-running converges once xctl writes as an identity etcd lets write them, and leaves what is already done unchanged (${REFUSED_HINT}).`;
+/**
+ * A re-run with the same identity is refused again: what makes it converge (`what.rerun` is for
+ * an etcd that went away or a conflict), naming the identity xctl ran as.
+ */
+const refusedRerun = (as: ConnectedAs | undefined) =>
+  `Re-running converges once xctl writes as an identity etcd lets write them, and leaves what is already done unchanged (${refusedHint(as)}).`;
 
 /**
  * A write that stopped after committing part of the batch: the message says how many objects
  * are settled (written or already up to date), up to which one, and that re-running converges.
  * `what.done` is what the command did to the objects it wrote, in the words of its summary
- * ("deleted" for a delete); "written" unless given. Exit code: the cause's. Anything else passes through.
+ * ("deleted" for a delete); "written" unless given. `what.as`: the identity xctl connected as, which a
+ * refusal names. Exit code: the cause's. Anything else passes through.
  */
-export function partialWriteFailure(e: unknown, what: { command: string; refs: string[]; rerun: string; order?: string; done?: string }): unknown {
+export function partialWriteFailure(e: unknown, what: { command: string; refs: string[]; rerun: string; order?: string; done?: string; as?: ConnectedAs }): unknown {
   // one transaction interrupted is unknownOutcomeFailure's to say
   if (!(e instanceof PartialWriteError) || isInterruptedOne(e)) return e;
   const p = e.progress;
@@ -97,5 +102,5 @@ export function partialWriteFailure(e: unknown, what: { command: string; refs: s
   return new CliError(exitCodeFor(e.cause),
     `${what.command} stopped after ${p.transactions} of ${p.planned} transactions: ${p.written} of ${p.total} objects ${done}` +
     `${settled}: ${cause}\n` +
-    `What was ${done} stays.${inFlight} ${refused ? refusedRerun : what.rerun}`);
+    `What was ${done} stays.${inFlight} ${refused ? refusedRerun(what.as) : what.rerun}`);
 }
