@@ -67,6 +67,13 @@ function markTooLarge(e: TooLargeError): CliError {
     '(the object written again with a deletionTimestamp) does not fit; apply it smaller first (e.g. without its largest annotations), then delete it\nnothing was deleted');
 }
 
+/** `xs`, one per object in the order deleted (`order[i]`: the index given of the i-th deleted), put back in the order given. */
+function inGivenOrder<T>(order: number[], xs: T[]): T[] {
+  const out = new Array<T>(xs.length);
+  order.forEach((given, deleted) => { out[given] = xs[deleted]; });
+  return out;
+}
+
 /** How the objects a stopped delete names are ordered: as given, unless dependents were moved first (dependentsFirst). */
 function orderText(opts: DeleteOptions, moved: boolean): string {
   const given = opts.filename?.length ? 'manifest order' : 'the order listed';
@@ -82,7 +89,7 @@ async function deleteTargets(session: Session, io: CliIO, targets: Target[], opt
   const reporter = new WriteReporter(io, 'deleting');
   const order = dependentsFirst(targets);
   const ordered = order.map((i) => targets[i]);
-  const asGiven = <T>(xs: T[]): T[] => { const out = new Array<T>(xs.length); order.forEach((from, at) => { out[from] = xs[at]; }); return out; };
+  const asGiven = <T>(xs: T[]) => inGivenOrder(order, xs);
   let results;
   let uids: Array<string | undefined> = [];
   try {
