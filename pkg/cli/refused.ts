@@ -50,6 +50,7 @@ export function refusedHint(as: ConnectedAs = {}): string {
   const upgrade = 'run `xctl auth init` again to bring the roles up to date; docs/security.md';
   if (user === ADMIN_USER) return `${needs}that is the one it ran as, so its role may be older than this xnet (upgraded since auth init last ran): ${upgrade}`;
   const give = 'give its certificate with --cert and --key, or none against the running lab, which uses it';
-  if (user !== undefined) return `${needs}${give}; docs/security.md`;
+  // another user's certificate, or none at all: only a certificate whose CN is unknown may be xnet-admin's
+  if (user !== undefined || !as.cert) return `${needs}${give}; docs/security.md`;
   return `${needs}${give}; if it is given already and xnet was upgraded, ${upgrade}`;
 }
