@@ -37,6 +37,17 @@ export const CONTROLLER_QUEUE_BACKOFF: BackoffPolicy = { initialMs: 50, maxMs: 3
 export const RECONNECT_BACKOFF: BackoffPolicy = { initialMs: 200, maxMs: 5000, factor: 2, jitter: 0 };
 
 /**
+ * How long a KvCache's watches, made again after a break, must stay up before the next break
+ * waits RECONNECT_BACKOFF's shortest wait again (cache-restarts.ts). A break sooner than that
+ * waits longer than the one before it, so a connection that breaks right after every resume (a
+ * member or a proxy that accepts the watch and drops it at once) is retried at most every 5 s,
+ * not every 0.2 s, from every agent. Twice the longest wait, as Kubernetes' reflector starts its
+ * backoff over only after a quiet period longer than that backoff's longest wait: a watch that
+ * stayed up only past one wait has not proved itself yet.
+ */
+export const WATCH_STABLE_MS = 10_000;
+
+/**
  * A pool's transaction lost to a concurrent writer: re-plan after 4 ms doubling (to 256 ms);
  * after 8 attempts the requests fail and their work-queue keys back off instead.
  */

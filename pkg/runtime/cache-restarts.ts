@@ -1,12 +1,15 @@
 // When a KvCache's watches break, how it starts over: from a fresh list when a watch was
 // cancelled (events were lost: a compaction, or any reason etcd gives or does not give), from
 // the last revision delivered when the stream broke. One restart at a time, with a bounded
-// backoff between attempts; a break during a restart runs one more restart after it.
+// backoff between attempts; a break during a restart runs one more restart after it. The
+// backoff starts over only once the watches stayed up a while (WATCH_STABLE_MS): a break that
+// comes sooner waits longer than the one before it, even when every restart succeeded.
 import { ClientClosedError } from 'etcd3';
 import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdPermissionError, EtcdUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { backoffDelay, RECONNECT_BACKOFF, sleep, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, RECONNECT_BACKOFF, sleep, WATCH_STABLE_MS, type BackoffPolicy } from './backoff.js';
+import { monotonicMs } from './clock.js';
 
 export type RestartMode = 'relist' | 'resume';
 
@@ -19,16 +22,25 @@ export interface Restartable {
   resume(): Promise<void>;
 }
 
+export interface CacheRestartOptions {
+  log?: Logger;
+  backoff?: BackoffPolicy;
+  /** default WATCH_STABLE_MS */
+  stableMs?: number;
+  onRestart?: () => void;
+  onRestartFailed?: (err: unknown) => void;
+}
+
 export class CacheRestarts {
-  private failures = 0;
+  /** restarts begun in a row, each within stableMs of the one before it ending well */
+  private quickBreaks = 0;
+  /** when the last restart ended well (clock.ts); undefined before any */
+  private upSince?: number;
   private running?: Promise<void>;
   /** a restart asked for while one was running */
   private again?: RestartMode;
 
-  constructor(private readonly cache: Restartable, private readonly opts: { log?: Logger; backoff?: BackoffPolicy; onRestart?: () => void; onRestartFailed?: (err: unknown) => void }) {}
-
-  /** A watch delivered something: the next failure starts the backoff from its shortest wait. */
-  delivered(): void { this.failures = 0; }
+  constructor(private readonly cache: Restartable, private readonly opts: CacheRestartOptions) {}
 
   restart(mode: RestartMode, why: Error): void {
     if (this.cache.isClosed()) return;
@@ -36,8 +48,9 @@ export class CacheRestarts {
     // alone, etcd3 would resume it from its last response's header revision, past events it
     // had not delivered yet. It is restarted again once this restart is over.
     if (this.running) { this.again = this.again === 'relist' ? 'relist' : mode; return; }
+    this.quickBreaks = brokeSoon(this.upSince, this.opts.stableMs ?? WATCH_STABLE_MS) ? this.quickBreaks + 1 : 0;
     this.opts.onRestart?.();
-    this.opts.log?.warn(mode === 'relist' ? 'cache watch cancelled; relisting' : 'cache watch disconnected; resuming', { prefix: this.cache.prefix, error: why.message });
+    this.opts.log?.warn(mode === 'relist' ? 'cache watch cancelled; relisting' : 'cache watch disconnected; resuming', { prefix: this.cache.prefix, error: why.message, inMs: this.waitMs(mode, 1) });
     this.running = this.loop(mode).finally(() => {
       this.running = undefined;
       const again = this.again;
@@ -46,19 +59,28 @@ export class CacheRestarts {
     });
   }
 
+  /**
+   * The wait before the `attempt`-th attempt (1-based) of this restart: the backoff goes on from
+   * where the quick breaks before it left it. The first relist after watches that stayed up
+   * waits a quarter (50 ms): a compaction's cancel comes from an etcd that answers.
+   */
+  private waitMs(mode: RestartMode, attempt: number): number {
+    const failures = this.quickBreaks + attempt;
+    return backoffDelay(failures, this.opts.backoff ?? RECONNECT_BACKOFF) / (mode === 'relist' && failures === 1 ? 4 : 1);
+  }
+
   private async loop(mode: RestartMode): Promise<void> {
     await this.cache.stopWatchers();
-    while (!this.cache.isClosed()) {
-      this.failures++;
-      await sleep(backoffDelay(this.failures, this.opts.backoff ?? RECONNECT_BACKOFF) / (mode === 'relist' && this.failures === 1 ? 4 : 1));
+    for (let attempt = 1; !this.cache.isClosed(); attempt++) {
+      await sleep(this.waitMs(mode, attempt));
       if (this.cache.isClosed()) return;
       try {
         await (mode === 'relist' ? this.cache.relist() : this.cache.resume());
-        // etcd is reachable again: the relist that a compaction meanwhile makes (the resumed
-        // watch is cancelled at once) waits from the shortest wait, not from the 5 s the cut
-        // grew it to. A relist that succeeds resets nothing, so a watch cancelled each time it is
-        // made (a refusal) still backs off.
-        if (mode === 'resume') this.failures = 0;
+        // Made again, which says nothing yet of how long the watches stay up: a member or proxy
+        // that drops every watch at once lets each resume succeed (brokeSoon, restart()). The
+        // attempts this restart failed (etcd unreachable for a while) are not carried over:
+        // the relist that a compaction meanwhile makes waits from near the shortest wait.
+        this.upSince = monotonicMs();
         return;
       } catch (err) {
         // A closed client never answers again: whoever closed it is shutting down and has not
@@ -75,10 +97,18 @@ export class CacheRestarts {
         // changes). What resuming cannot serve (a compacted revision) etcd answers with a cancel,
         // which relists. Anything else is retried from a list, to be safe.
         if (!notReached(err)) { mode = 'relist'; this.opts.onRestartFailed?.(err); }
-        this.opts.log?.warn('cache restart failed; retrying', { prefix: this.cache.prefix, error: String(err), attempt: this.failures });
+        this.opts.log?.warn('cache restart failed; retrying', { prefix: this.cache.prefix, error: String(err), attempt, inMs: this.waitMs(mode, attempt + 1) });
       }
     }
   }
+}
+
+/**
+ * Whether watches made again at `upSince` (clock.ts; undefined: never restarted) broke before
+ * staying up `stableMs`: the restart then backs off further instead of from the shortest wait.
+ */
+function brokeSoon(upSince: number | undefined, stableMs: number, now = monotonicMs()): boolean {
+  return upSince !== undefined && now - upSince < stableMs;
 }
 
 /**

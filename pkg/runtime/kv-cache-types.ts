@@ -22,6 +22,8 @@ export interface KvCacheOptions {
   log?: Logger;
   /** waits between failed (re)starts; default RECONNECT_BACKOFF (200 ms doubling to 5 s) */
   backoff?: BackoffPolicy;
+  /** how long restarted watches stay up before a break waits the shortest wait again; default WATCH_STABLE_MS (10 s) */
+  stableMs?: number;
   /**
    * Called at each restart of the watches (a relist or a resume): the daemons count it in
    * xnet_watch_restarts_total (metrics.ts), which this module does not load, so that xctl's

@@ -219,11 +219,7 @@ export class KvCache {
       if (this.held) this.held.delete(kv.key.toString(), rev);
       else this.applyDelete(kv.key.toString(), rev, false);
     });
-    w.on('data', () => {
-      if (!live()) return;
-      this.restarts.delivered();
-      if (this.tombstones.size > 1000) this.pruneTombstones();
-    });
+    w.on('data', () => { if (live() && this.tombstones.size > 1000) this.pruneTombstones(); });
     await withTimeout(onceConnected(w), this.options.watchCreateTimeoutMs ?? 10_000, `watch of ${prefix}`, etcdSilent);
     // A cancel (compaction, or any other reason etcd gives or does not give): events were lost.
     // etcd3 has dropped the watch: cancelling it too (stopWatchers) would wait 2 s for no answer.

@@ -1,8 +1,9 @@
 // A TCP proxy in front of a real etcd, for faults at a chosen moment (in the spirit of
 // microsoft/etcd3's tests): requests can be held for a while before they are forwarded;
 // cut() drops whatever is held, closes every connection and refuses new ones until heal().
-// loseReplies() lets a request reach etcd and its answer get lost. Used by the store's watch
-// tests, the large-apply tests, the tests of writes sent twice and the chaos suite.
+// loseReplies() lets a request reach etcd and its answer get lost; dropConnections() closes
+// every connection and goes on accepting. Used by the store's watch tests, the large-apply
+// tests, the tests of writes sent twice, the cache's restart tests and the chaos suite.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Etcd3 } from 'etcd3';
 import { callDeadlines } from '../../pkg/etcd/client.js';
@@ -20,6 +21,8 @@ export interface TcpProxy {
   cut(): void;
   /** accepts connections again after a cut */
   heal(): void;
+  /** closes every connection now, as cut() does, but goes on accepting new ones (a member or proxy that drops what it accepted) */
+  dropConnections(): void;
   /**
    * From now on etcd's replies are dropped; after `ms`, every connection is closed and new
    * ones are accepted: what a client sent meanwhile reached etcd, its answer never came.
@@ -109,6 +112,10 @@ export async function startTcpProxy(target: Target, opts: { holdMs?: number; rep
     get refused() { return refused; },
     cut: cutAll,
     heal() { cut = false; },
+    dropConnections() {
+      cutAll();
+      cut = false;
+    },
     async loseReplies(ms: number) {
       losing = true;
       await new Promise((r) => setTimeout(r, ms));

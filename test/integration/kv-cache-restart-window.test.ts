@@ -5,10 +5,11 @@
 // prefix's watch is made (etcd answered "created") but the change it has to catch up on has
 // not arrived yet. That watch must still deliver the change.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Etcd3, Watcher } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { pollUntil } from './helpers.js';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
+import { spyWatchers } from '../harness/watch-spy.js';
 import { createEtcdClient } from '../../pkg/etcd/client.js';
 import { KvCache } from '../../pkg/runtime/kv-cache.js';
 
@@ -16,21 +17,6 @@ let etcd: TestEtcd;
 let direct: Etcd3;
 beforeAll(async () => { etcd = await startEtcd(); direct = etcd.client(); });
 afterAll(async () => { await etcd?.stop(); });
-
-/** Calls `onWatcher` with every watcher the client makes and the key it watches. */
-function spyWatchers(client: Etcd3, onWatcher: (w: Watcher, key: string) => void): void {
-  const watch = client.watch.bind(client);
-  client.watch = () => {
-    const b = watch();
-    const make = b.watcher.bind(b);
-    b.watcher = () => {
-      const w = make();
-      onWatcher(w, Buffer.from((w as unknown as { request: { key: Buffer } }).request.key).toString());
-      return w;
-    };
-    return b;
-  };
-}
 
 describe('a connection lost again while a KvCache resumes its watches', () => {
   it('still delivers the change the resumed watch was catching up on', async () => {
