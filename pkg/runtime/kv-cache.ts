@@ -18,7 +18,7 @@ import { RefusedKeys } from './refused-keys.js';
 import { RefusalLog } from './refusal-log.js';
 import { Tombstones } from './tombstones.js';
 import { etcdSilent, onceConnected, withTimeout } from './watch-wait.js';
-import { currentRevision, listPrefixes, type Listing } from './kv-list.js';
+import { currentRevision, listPrefixes } from './kv-list.js';
 import { splitPrefix } from '../etcd/range.js';
 import { fromEtcdError } from '../etcd/errors.js';
 import { EtcdCompactedError } from '../errors.js';
@@ -56,7 +56,7 @@ export class KvCache {
       prefix: this.prefix,
       isClosed: () => this.closed,
       stopWatchers: () => this.stopWatchers(),
-      relist: () => this.start(),
+      relist: () => this.listAndWatch(),
       resume: () => this.resume(),
     }, this.options);
   }
@@ -106,21 +106,24 @@ export class KvCache {
    */
   async start(opts: { at?: number } = {}): Promise<void> {
     this.closed = false;
-    const rev = await this.relist(opts.at);
+    await this.listAndWatch(opts.at);
+  }
+
+  /** A list, then watches from the revision after it; none once the cache was closed meanwhile. */
+  private async listAndWatch(at?: number): Promise<void> {
+    const rev = await this.relist(at);
+    if (this.closed) return; // by a relist listener (`xctl wait` met its goal): watches would outlive close(), holding the process
     await this.watchAll(() => rev + 1);
   }
 
-  private listAll(at?: number): Promise<Listing> {
-    return listPrefixes(this.client, this.prefixes, { at, splits: this.options.listSplits, admitted: (kv) => this.admitted(kv) });
-  }
-
   private async relist(at?: number): Promise<number> {
+    const listAll = (rev?: number) => listPrefixes(this.client, this.prefixes, { at: rev, splits: this.options.listSplits, admitted: (kv) => this.admitted(kv) });
     let listed;
     try {
-      listed = await this.listAll(at);
+      listed = await listAll(at);
     } catch (err) {
       if (at === undefined || !(fromEtcdError(err) instanceof EtcdCompactedError)) throw err;
-      listed = await this.listAll();
+      listed = await listAll();
     }
     if (listed.revision < this.seenRevision) this.warnWentBack(listed.revision);
     // What was held is older than this listing, but applied first: a key put and deleted while
@@ -147,12 +150,12 @@ export class KvCache {
   private async resume(): Promise<void> {
     const read = currentRevision(this.client, splitPrefix(this.prefix)[0]);
     const now = await withTimeout(read, this.options.watchCreateTimeoutMs ?? 10_000, 'revision read', etcdSilent);
-    if (this.closed) return; // closed during the read (a controller stopping): start() would reopen it
+    if (this.closed) return; // closed during the read (a controller stopping): no watch is made
     if (this.wentBack || now < this.seenRevision) {
       if (!this.wentBack) this.warnWentBack(now);
       this.wentBack = true; // every resume relists until a relist succeeds: resumeAt is the old history's
       this.seenRevision = Math.min(this.seenRevision, now); // the relist's own check stays quiet
-      await this.start();
+      await this.listAndWatch();
       return;
     }
     await this.watchAll((p) => this.resumeAt.get(p) ?? this.seenRevision + 1);

@@ -2,7 +2,9 @@
 // resume() first reads etcd's revision (to notice a restore), and a close() that lands during
 // that read must leave the cache closed. Resuming after it would open a watch on etcd that
 // nothing ever stops: a stream kept for the life of the process. The read is held on a client
-// that forwards to a real etcd; what is counted is etcd's own count of watchers.
+// that forwards to a real etcd; what is counted is etcd's own count of watchers. The same holds
+// for a close() that lands during a list, as one from a relist listener does (`xctl wait` whose
+// goal the relist met): a watch made after that list held the xctl process 2 s past its result.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
 import { etcdMetric, startEtcd, type TestEtcd } from '../harness/etcd.js';
@@ -48,5 +50,17 @@ describe('a KvCache closed during a resume', () => {
     // a watch opened now would show within this time; nothing else opens one on this etcd
     await new Promise((r) => setTimeout(r, 1000));
     expect(await watchers()).toBe(0);
+  }, 30_000);
+});
+
+describe('a KvCache closed by its own relist listener', () => {
+  it('opens no watch after the list', async () => {
+    expect(await watchers(), 'no watch left by the case before').toBe(0);
+    const cache = new KvCache(etcd.client(), '/cl/');
+    cache.onRelist(() => { void cache.close(); });
+    await cache.start();
+    // start() returns once a watch it made is made on etcd: one made after the close counts now
+    expect(await watchers()).toBe(0);
+    await cache.close();
   }, 30_000);
 });
