@@ -1,8 +1,9 @@
 // xctl ends by itself once its command has: every watch cancelled, the etcd client closed, no
 // timer left. Something left open holds the process instead (a watch made after its cache was
 // closed held `xctl wait` 2 s past "condition met"), so it is ended anyway, HELD_EXIT_MS after
-// the command. With XNET_LOG_LEVEL=debug that says so on stderr, naming what held it: a process
-// that ended by itself prints nothing, which is how tests tell the two apart.
+// the command. With XNET_LOG_LEVEL=debug that says so on stderr, with Node's list of the handles
+// still open (stdout's and stderr's pipes are always in it and hold nothing): a process that
+// ended by itself prints nothing, which is how tests tell the two apart.
 
 /** How long after its command xctl ends even if something still holds the process. */
 export const HELD_EXIT_MS = 2000;
