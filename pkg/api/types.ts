@@ -184,6 +184,16 @@ export const macvlanNetStatus = z.looseObject({
   poolUsedUp: z.string().optional(),
 });
 
+/**
+ * A MacvlanNet's pool counts, kept apart from its status key (store/macvlan-parts.ts): they
+ * change with every container, and no agent acts on them.
+ */
+export const macvlanPoolStatus = z.looseObject({
+  allocated: z.number().int().optional(),
+  free: z.number().int().optional(),
+  used: z.number().int().optional(),
+});
+
 function objectSchema<K extends string, S extends z.ZodTypeAny, St extends z.ZodTypeAny>(kind: K, spec: S, status: St) {
   return z.strictObject({
     apiVersion: z.literal(API_VERSION),

@@ -6,6 +6,7 @@
 import type { Etcd3 } from 'etcd3';
 import type { ClusterNetwork, ContainerNic, HostSubnet, Kind, MacvlanNet, MacvlanNodeStatus, Status } from '../api/index.js';
 import { parseCidr, parseIPv4 } from '../ip/ipv4.js';
+import { MacvlanPartsRead } from './check-macvlan-parts.js';
 import { Keys, DEFAULT_PREFIX } from '../store/keys.js';
 import { decodeObject, decodeStatus, UndecodableError } from '../store/decode.js';
 import { listPrefix } from '../runtime/kv.js';
@@ -132,6 +133,7 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
   const input: AuditInput = { objects: new Map(), statuses: new Map(), claims: [], undecodable: [], containerAddrs: [], hsReports: new Map(), unreadable: new Set(), mvnReports: [] };
   const indexed: Array<{ id: string; kind: Kind; key: string; node: string; value: string }> = [];
   const networks = new Map<string, BlockNetwork>();
+  const mvnParts = new MacvlanPartsRead(keys, (key, detail) => input.undecodable.push(`${key}: the controller's status does not decode (${detail})`));
   for (const { key, value, createRevision } of kvs) {
     const c = ipam.parse(key);
     if (c) {
@@ -149,6 +151,7 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
       if (obj && o.kind === 'ClusterNetwork') networks.set(o.name, { hostPrefix: (obj.spec as ClusterNetwork['spec']).hostPrefix, createRevision });
       continue;
     }
+    if (mvnParts.file(key, value)) continue;
     const ix = keys.parseIndexedStatus(key);
     if (ix) { indexed.push({ id: `${ix.kind}/${ix.name}`, kind: ix.kind, key, node: ix.node, value }); continue; }
     const s = keys.parseStatusKey(key);
@@ -166,6 +169,7 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
     const st = decodedOr(input, x.key, 'the controller\'s status', () => decodeStatus(x.kind, x.key, x.value));
     if (st) input.statuses.set(x.id, st);
   }
+  mvnParts.join(input.statuses);
   const held = splitMisfitBlockClaims(input.claims, (cn) => networks.get(cn));
   return { ...input, claims: held.fit, undecodable: [...input.undecodable, ...held.misfits] };
 }
@@ -347,9 +351,7 @@ function ipNum(s: string): number | undefined {
   try { return parseIPv4(s); } catch { return undefined; }
 }
 
-function cidrIv(s: string): Interval | undefined {
-  try { return cidrInterval(parseCidr(s)); } catch { return undefined; }
-}
+const cidrIv = (s: string): Interval | undefined => { try { return cidrInterval(parseCidr(s)); } catch { return undefined; } };
 
 export function formatAudit(a: IpamAudit): IpamCheckReport {
   const lines: string[] = [];
@@ -375,7 +377,6 @@ export async function ipamCheck(client: Etcd3, prefix = DEFAULT_PREFIX): Promise
   const { kvs } = await listPrefix(client, `${prefix}/`);
   return formatAudit(auditIpam(kvs, prefix));
 }
-
 
 interface ContainerAddress { mvn: string; node: string; ip: string; who: string }
 

@@ -87,6 +87,13 @@ export function decodeParsedStatus(kind: Kind, key: string, raw: unknown): Statu
   return r.data as Status;
 }
 
+/** Any key's value against `schema`, or UndecodableError naming the key (for orSkip). */
+export function decodeKeyOf<S extends ZodTypeAny>(schema: S, key: string, value: string): z.infer<S> {
+  const r = schema.safeParse(parseJson(key, value));
+  if (!r.success) throw new UndecodableError(key, issues(r.error));
+  return r.data;
+}
+
 /** Runs `f`; an UndecodableError becomes a skipped key (and undefined), anything else is thrown. */
 export function orSkip<T>(skipped: Map<string, string>, key: string, f: () => T): T | undefined {
   try {

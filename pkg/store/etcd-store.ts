@@ -6,6 +6,7 @@ import { name as nameSchema } from '../api/fields.js';
 import { formatIssuePath } from '../api/field-path.js';
 import { EtcdNodeLease } from './node-lease.js';
 import { Keys, DEFAULT_PREFIX, INDEXED_KINDS, indexNode } from './keys.js';
+import { readMacvlanKindParts, readMacvlanParts } from './macvlan-read.js';
 import { rangePrefix } from '../etcd/range.js';
 import { startWatch, type WatchHandlers } from './watch.js';
 import { NodeView } from './node-view.js';
@@ -50,9 +51,7 @@ export function normalize(obj: AnyObject): Stored {
 
 /** Which status parts a read of a kind takes (ListOptions). */
 type StatusParts = Pick<ListOptions, 'withoutStatus' | 'controllerStatusOnly'>;
-
 interface Wanted { ref: ObjectRef; wanted: Stored; rv?: string }
-
 const refId = (r: ObjectRef) => `${r.kind}/${r.name}`;
 
 function rejectDuplicates(refs: ObjectRef[]): void {
@@ -109,13 +108,14 @@ export class EtcdStore implements Store {
     const objs = await this.range(this.keys.objects(kind), revision);
     const at = revision ?? Number(objs.revision);
     const none = Promise.resolve({ kvs: [] as IKeyValue[] });
-    // an indexed kind's controller statuses are in the nodes' indexes (keys.controllerStatus)
+    // an indexed kind's controller statuses are in the nodes' indexes (keys.controllerStatus), a MacvlanNet's partly (macvlan-read.ts)
     const [ctrl, nodes] = await Promise.all([
       opts.withoutStatus ? none : this.range(INDEXED_KINDS.includes(kind) ? this.keys.nodeIndexRoot() : this.keys.controllerStatuses(kind), at),
       opts.withoutStatus || opts.controllerStatusOnly ? none : this.range(this.keys.nodeStatuses(), at),
     ]);
     const s = emptyKindState(at);
-    for (const kv of [...objs.kvs, ...ctrl.kvs, ...nodes.kvs]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
+    const parts = kind === 'MacvlanNet' ? await readMacvlanKindParts(this.client, this.keys, ctrl.kvs, at) : [];
+    for (const kv of [...objs.kvs, ...ctrl.kvs, ...nodes.kvs, ...parts]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
     for (const [key, error] of s.skipped) this.log.warn('skipped a key that does not decode', { key, error });
     return s;
   }
@@ -147,6 +147,7 @@ export class EtcdStore implements Store {
     const ctrlKey = this.keys.controllerStatus(kind, name, indexNode(stored));
     const statusKeys = [...(ctrlKey ? [ctrlKey] : []), ...await this.nodeStatusKeys(kind, name, s.revision)];
     const parts = await Promise.all(statusKeys.map((k) => this.client.kv.range({ key: Buffer.from(k), revision: s.revision })));
+    if (kind === 'MacvlanNet') parts.push(...await readMacvlanParts(this.client, this.keys, name, parts[0]?.kvs[0], s.revision));
     for (const kv of [...obj.kvs, ...parts.flatMap((p) => p.kvs)]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
     return { object: merged(s, name), skipped: skippedKeys(s), hidden: hiddenOf(s, name) };
   }

@@ -27,6 +27,16 @@ const INDEXED_OBJECT_PART = 'objects/';
 /** What follows `bynode/<node>/` in a controller status kept in a node's index. */
 const INDEXED_STATUS_PART = 'status/controller/';
 
+/**
+ * What follows `bynode/<node>/` in a MacvlanNet's node part kept in that node's index: the
+ * node's own part of the MacvlanNet's controller status (its pre-claims, limits, asks), which
+ * changes with its containers and which no other agent reads (docs/design.md).
+ */
+const MACVLAN_PART_DIR = `${INDEXED_STATUS_PART}macvlannets/`;
+
+/** What follows `status/` in a MacvlanNet's pool counts (allocated, free, used): no agent watches them. */
+const MACVLAN_POOL_DIR = 'pools/macvlannets/';
+
 /** The kind whose key segment is `plural`. */
 const KIND_OF_PLURAL = new Map(KINDS.map((k) => [k.plural, k.kind]));
 
@@ -132,6 +142,33 @@ export class Keys {
     if (slash <= root.length || !key.startsWith(part, slash + 1)) return undefined;
     const named = nameIn(key, slash + 1 + part.length, INDEXED_KIND_OF_PLURAL);
     return named && { node: key.slice(root.length, slash), kind: named.kind, name: named.name };
+  }
+  /** A MacvlanNet's part of `node` (its own status.nodes[] entry, whole), kept in the node's index. */
+  macvlanPart(node: string, name: string): string {
+    return this.nodeIndex(node) + MACVLAN_PART_DIR + name;
+  }
+  /** A MacvlanNet's node part (macvlanPart): node and MacvlanNet name. */
+  parseMacvlanPart(key: string): { node: string; name: string } | undefined {
+    const root = this.indexRoot;
+    if (!key.startsWith(root)) return undefined;
+    const slash = key.indexOf('/', root.length);
+    if (slash <= root.length || !key.startsWith(MACVLAN_PART_DIR, slash + 1)) return undefined;
+    const name = key.slice(slash + 1 + MACVLAN_PART_DIR.length);
+    return name && !name.includes('/') ? { node: key.slice(root.length, slash), name } : undefined;
+  }
+  /** Every MacvlanNet's pool counts (macvlanPool). */
+  macvlanPools(): string {
+    return this.statusesRoot + MACVLAN_POOL_DIR;
+  }
+  /** A MacvlanNet's pool counts (allocated, free, used), outside what any agent watches. */
+  macvlanPool(name: string): string {
+    return this.macvlanPools() + name;
+  }
+  /** The MacvlanNet whose pool counts `key` holds (macvlanPool). */
+  parseMacvlanPool(key: string): string | undefined {
+    const root = this.macvlanPools();
+    const name = key.startsWith(root) ? key.slice(root.length) : '';
+    return name && !name.includes('/') ? name : undefined;
   }
   /** The registry key an index key copies (undefined when `key` is not in `node`'s index). */
   unindexed(node: string, key: string): string | undefined {

@@ -9,7 +9,9 @@
 import type { AnyObject, Kind } from '../api/index.js';
 import type { Logger } from '../log.js';
 import type { CacheChange, KvCache } from '../runtime/kv-cache.js';
-import { decodeObject, decodeStatus, orSkip, type SkippedKey, type Status } from './decode.js';
+import { macvlanNodeStatus, macvlanPoolStatus } from '../api/index.js';
+import { decodeKeyOf, decodeObject, decodeStatus, orSkip, type SkippedKey, type Status } from './decode.js';
+import { joinMacvlanStatus } from './macvlan-parts.js';
 import { indexNode, type Keys } from './keys.js';
 import { hiddenNodeConditions, withStatus, type NodeConditions } from './merge.js';
 import type { WatchEvent } from './types.js';
@@ -21,13 +23,17 @@ export interface KindState {
   indexedStatus: Map<string, Map<string, Status>>;
   /** object name -> node -> that node's status */
   nodeStatus: Map<string, Map<string, Status>>;
+  /** MacvlanNet name -> node -> its part kept in that node's index (macvlan-parts.ts) */
+  macvlanParts: Map<string, Map<string, Status>>;
+  /** MacvlanNet name -> its pool counts (macvlan-parts.ts) */
+  poolStatus: Map<string, Status>;
   /** key -> why it did not decode */
   skipped: Map<string, string>;
   revision: number;
 }
 
 export function emptyKindState(revision = 0): KindState {
-  return { objects: new Map(), controllerStatus: new Map(), indexedStatus: new Map(), nodeStatus: new Map(), skipped: new Map(), revision };
+  return { objects: new Map(), controllerStatus: new Map(), indexedStatus: new Map(), nodeStatus: new Map(), macvlanParts: new Map(), poolStatus: new Map(), skipped: new Map(), revision };
 }
 
 export interface Filed {
@@ -58,6 +64,10 @@ export function fileKey(s: KindState, keys: Keys, kind: Kind, key: string, value
     s.objects.set(ok.name, o);
     return filed;
   }
+  if (kind === 'MacvlanNet') {
+    const filed = fileMacvlanKey(s, keys, key, value);
+    if (filed) return filed;
+  }
   const ix = keys.parseIndexedStatus(key);
   const st = ix ? { kind: ix.kind, name: ix.name, writer: { controller: true as const } } : keys.parseStatusKey(key);
   if (!st || st.kind !== kind) return undefined;
@@ -69,6 +79,21 @@ export function fileKey(s: KindState, keys: Keys, kind: Kind, key: string, value
   else if ('controller' in st.writer) {
     if (status) s.controllerStatus.set(st.name, status); else s.controllerStatus.delete(st.name);
   } else setPerNode(s.nodeStatus, st.name, st.writer.node, status);
+  return filed;
+}
+
+/** A MacvlanNet's node part or pool counts (macvlan-parts.ts), decoded against their own schemas; undefined for another key. */
+function fileMacvlanKey(s: KindState, keys: Keys, key: string, value: string | undefined): Filed | undefined {
+  const part = keys.parseMacvlanPart(key);
+  const pool = part ? undefined : keys.parseMacvlanPool(key);
+  const name = part?.name ?? pool;
+  if (name === undefined) return undefined;
+  const filed = { name, object: false };
+  if (value === undefined) s.skipped.delete(key);
+  const status = value === undefined ? undefined : orSkip(s.skipped, key, () => decodeKeyOf(part ? macvlanNodeStatus : macvlanPoolStatus, key, value));
+  if (value !== undefined && !status) return { ...filed, refused: true };
+  if (part) setPerNode(s.macvlanParts, name, part.node, status);
+  else if (status) s.poolStatus.set(name, status); else s.poolStatus.delete(name);
   return filed;
 }
 
@@ -84,6 +109,8 @@ function setPerNode(m: Map<string, Map<string, Status>>, name: string, node: str
  * bound to (one left in another node's index is not its status), else under status/controller/.
  */
 function controllerStatusOf(s: KindState, o: AnyObject): Status | undefined {
+  const name = o.metadata.name;
+  if (o.kind === 'MacvlanNet') return joinMacvlanStatus(s.controllerStatus.get(name), s.poolStatus.get(name), (node) => s.macvlanParts.get(name)?.get(node));
   const node = indexNode(o);
   const indexed = node ? s.indexedStatus.get(o.metadata.name)?.get(node) : undefined;
   return indexed ?? s.controllerStatus.get(o.metadata.name);
@@ -163,7 +190,8 @@ export class KindView {
 
   private onChange(c: CacheChange, revision: number): void {
     const key = this.registryKey(c.key);
-    const name = this.keys.parseObjectKey(key)?.name ?? this.keys.parseStatusKey(key)?.name ?? this.keys.parseIndexedStatus(key)?.name;
+    const name = this.keys.parseObjectKey(key)?.name ?? this.keys.parseStatusKey(key)?.name ?? this.keys.parseIndexedStatus(key)?.name
+      ?? this.keys.parseMacvlanPart(key)?.name ?? this.keys.parseMacvlanPool(key);
     const before = name !== undefined && this.state.objects.has(name) ? merged(this.state, name) : undefined;
     const neverRead = !before && !c.kv && this.state.skipped.has(key) && this.keys.parseObjectKey(key)?.kind === this.kind;
     const rev = Number(c.kv?.modRevision ?? revision);

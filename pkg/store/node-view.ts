@@ -3,14 +3,16 @@
 //   - the objects of the kinds every host needs (Nodes, HostSubnets, ClusterNetworks,
 //     MacvlanNets: peers' subnets and addresses, the networks that may select it),
 //   - the controller's status of HostSubnets (subnet, nodeAddress: where routes go) and
-//     MacvlanNets (each node's block and shim address),
+//     MacvlanNets (each node's shim and what other nodes act on: store/macvlan-parts.ts),
 //   - its own status subtree (what it last reported, for every kind),
-//   - its own index (keys.ts): its ContainerNics and their allocations, and no other node's.
-// Not watched: other nodes' status (heartbeats, NIC reports), other nodes' NICs, IPAM claims,
-// events. Each cached key is decoded against its kind's schema (decode.ts): a key that does not
-// decode is skipped and logged, and its last good value stays (kind-state.ts); unreadable()
-// names the objects whose key is so. On any cancel the cache relists (kv-cache.ts) and the
-// differences arrive as events; a lost connection resumes from the last delivered revision.
+//   - its own index (keys.ts): its ContainerNics and their allocations, and its own part of each
+//     MacvlanNet (block, pre-claims, asks), and no other node's.
+// Not watched: other nodes' status (heartbeats, NIC reports), other nodes' NICs and MacvlanNet
+// parts, MacvlanNets' pool counts, IPAM claims, events. Each cached key is decoded against its
+// kind's schema (decode.ts): a key that does not decode is skipped and logged, and its last
+// good value stays (kind-state.ts); unreadable() names the objects whose key is so. On any
+// cancel the cache relists (kv-cache.ts) and the differences arrive as events; a lost
+// connection resumes from the last delivered revision.
 import type { Etcd3 } from 'etcd3';
 import { KINDS, type Kind } from '../api/index.js';
 import type { Logger } from '../log.js';
@@ -37,7 +39,8 @@ export class NodeView implements NodeWatch {
 
   constructor(client: Etcd3, private readonly keys: Keys, readonly node: string, private readonly log?: Logger, onRestart?: () => void) {
     this.cache = new KvCache(client, nodeViewPrefixes(keys, node), { log, onRestart });
-    const registryKey = (k: string) => keys.unindexed(node, k) ?? k;
+    // a MacvlanNet's part in the index is not a copy of a registry key: filed as it is (kind-state.ts)
+    const registryKey = (k: string) => (keys.parseMacvlanPart(k) ? k : keys.unindexed(node, k) ?? k);
     for (const { kind } of KINDS) {
       const view = new KindView(this.cache, keys, kind, log, registryKey);
       view.onEvent((e) => this.each(kind, (h) => h.onEvent(e)));

@@ -1,0 +1,80 @@
+// A MacvlanNet's controller status is kept in three kinds of keys (docs/design.md), so that a
+// container started on one node costs the other nodes' agents no watch event and no key grows
+// with nodes x addresses (docs/scale.md, issue 10):
+//   - status/controller/macvlannets/<name> (every agent watches it): conditions, external
+//     marks, poolUsedUp, conflicts, and per node only what other nodes act on (`SHARED`:
+//     its shim, its containers' addresses outside the range, what it is asked to give back);
+//   - bynode/<node>/status/controller/macvlannets/<name> (only that node's agent watches it):
+//     the node's whole part (its pre-claims, limits, refusals, marks, ready, message);
+//   - status/pools/macvlannets/<name> (no agent watches it): allocated, free, used.
+// The split (controller) and the join (every reader: store, agent's view, audit) live here, so
+// `status.nodes[]` reads as it always did. Pure; what is joined was decoded by the caller.
+import type { MacvlanNetStatus, MacvlanNodeStatus, Status } from '../api/index.js';
+
+/** The fields of a node's part that the shared key keeps: what the other nodes' agents act on (agent/events.ts othersPart, dockeripam/other-nodes.ts). */
+const SHARED = ['name', 'shimAddress', 'outsideRange', 'giveBack'] as const;
+
+/** The pool counts (status/pools/): they change with every container. */
+const COUNTS = ['allocated', 'free', 'used'] as const;
+
+/** What the shared key keeps of a node's part. */
+export function sharedPart(part: MacvlanNodeStatus): MacvlanNodeStatus {
+  const out: Record<string, unknown> = {};
+  for (const f of SHARED) if (part[f] !== undefined) out[f] = part[f];
+  return out as MacvlanNodeStatus;
+}
+
+export interface SplitStatus {
+  /** status/controller/macvlannets/<name>: nodes[] holds sharedPart of each */
+  shared: MacvlanNetStatus;
+  /** status/pools/macvlannets/<name> */
+  pool: Status;
+  /** each node's whole part, for its index */
+  parts: MacvlanNodeStatus[];
+}
+
+/** The keys' values for a MacvlanNet's status as the controller plans it (one whole status). */
+export function splitMacvlanStatus(status: MacvlanNetStatus): SplitStatus {
+  const pool: Status = {};
+  const shared: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(status)) {
+    if ((COUNTS as readonly string[]).includes(k)) pool[k] = v;
+    else shared[k] = k === 'nodes' ? (v as MacvlanNodeStatus[]).map(sharedPart) : v;
+  }
+  return { shared: shared as MacvlanNetStatus, pool, parts: status.nodes ?? [] };
+}
+
+/**
+ * The MacvlanNet's status as one: the shared key's, the pool counts, and for each node the
+ * shared key lists, its part from its index over what the shared key says of it. A part of a
+ * node the shared key does not list is stale (a node no longer selected): left out. No part:
+ * the shared key's entry as it is (written by a controller from before the split, whole).
+ */
+export function joinMacvlanStatus(shared: Status | undefined, pool: Status | undefined, partOf: (node: string) => Status | undefined): Status | undefined {
+  if (!shared) return undefined;
+  const counts: Status = {};
+  for (const k of COUNTS) if (pool?.[k] !== undefined) counts[k] = pool[k];
+  const { observedGeneration, nodes, ...rest } = shared;
+  const joined = Array.isArray(nodes) ? nodes.map((n: { name: string }) => {
+    const part = partOf(n.name);
+    return part ? { ...n, ...part, name: n.name } : n;
+  }) : nodes;
+  return {
+    ...(observedGeneration !== undefined ? { observedGeneration } : {}),
+    ...pickCounts(rest), ...counts, ...withoutCounts(rest),
+    ...(joined !== undefined ? { nodes: joined } : {}),
+  };
+}
+
+/** The counts a status from before the split keeps in its shared key. */
+function pickCounts(s: Status): Status {
+  const out: Status = {};
+  for (const k of COUNTS) if (s[k] !== undefined) out[k] = s[k];
+  return out;
+}
+
+function withoutCounts(s: Status): Status {
+  const out: Status = {};
+  for (const [k, v] of Object.entries(s)) if (!(COUNTS as readonly string[]).includes(k)) out[k] = v;
+  return out;
+}
