@@ -6,9 +6,11 @@
 // Object copies in a node's index are never read for what they say, only compared byte for
 // byte with the decoded key they copy (context.ts): a copy that is not JSON is simply not
 // equal, and rewritten. The controller statuses kept there are decoded like any status, and
-// their parse kept like an object's. A key of the registry or IPAM prefixes that is none of
-// these (a name the layout cannot have) is refused too.
-import { decodeParsedObject, decodeParsedStatus, decodeStatus, parseJson } from '../store/decode.js';
+// their parse kept like an object's, and so are a MacvlanNet's node parts and pool counts. A
+// key of the registry or IPAM prefixes that is none of these (a name the layout cannot have) is
+// refused too.
+import { decodeKeyOf, decodeParsedObject, decodeParsedStatus, decodeStatus, parseJson } from '../store/decode.js';
+import { macvlanNodeStatus, macvlanPoolStatus } from '../api/index.js';
 import type { Keys } from '../store/keys.js';
 import { decodeClaim, type IpamKeys } from '../ipam/keys.js';
 import type { RawKv } from '../runtime/kv.js';
@@ -24,6 +26,19 @@ function outsideLayout(keys: Keys, ipam: IpamKeys, key: string): string | undefi
     : key.startsWith(keys.registry()) && !keys.parseIndexedObject(key) ? 'a registry key (objects/<plural>/<name>, status/..., bynode/<node>/...)'
       : undefined;
   return what && `the key is not ${what} of xnet's layout; ignored`;
+}
+
+/**
+ * A MacvlanNet's node part or pool counts (store/macvlan-parts.ts), decoded against their own
+ * schemas and kept parsed (throws UndecodableError); false for any other key.
+ */
+function admitMacvlanPart(keys: Keys, kv: RawKv): boolean {
+  const part = keys.parseMacvlanPart(kv.key);
+  if (!part && keys.parseMacvlanPool(kv.key) === undefined) return false;
+  decodeKeyOf(part ? macvlanNodeStatus : macvlanPoolStatus, kv.key, kv.value);
+  // kept as written, like the other statuses: the next round compares what it plans with it
+  kv.parsed = JSON.parse(kv.value);
+  return true;
 }
 
 export function controllerAdmit(keys: Keys, ipam: IpamKeys): (kv: RawKv) => string | undefined {
@@ -42,6 +57,7 @@ export function controllerAdmit(keys: Keys, ipam: IpamKeys): (kv: RawKv) => stri
       kv.parsed = decodeParsedObject(obj.kind, obj.name, kv.key, parseJson(kv.key, kv.value), kv.modRevision);
       return undefined;
     }
+    if (admitMacvlanPart(keys, kv)) return undefined;
     const st = keys.parseIndexedStatus(kv.key) ?? keys.parseStatusKey(kv.key);
     if (!st) return outsideLayout(keys, ipam, kv.key);
     if ('writer' in st && !('controller' in st.writer)) {

@@ -256,12 +256,15 @@ function controllerStatusEffects(ch: CacheChange, kind: Kind, name: string, s: C
   return out;
 }
 
-/** Someone else removed a status the controller keeps in a node's index: write it again. */
+/** Someone else removed a status the controller keeps in a node's index, or changed a MacvlanNet's part: write it again. */
 function indexedStatusEffects(ch: CacheChange, s: ChangeScope, out: ChangeEffects): ChangeEffects {
   waitingNic(ch, s, out);
   if (ch.local) return out;
   const st = ch.kv ? undefined : s.keys.parseIndexedStatus(ch.key);
+  // a MacvlanNet's node part or pool counts (store/macvlan-parts.ts) someone else wrote or removed
+  const mvn = s.keys.parseMacvlanPart(ch.key)?.name ?? s.keys.parseMacvlanPool(ch.key);
   if (st) out.keys.push(objectKey(st.kind, st.name));
+  else if (mvn !== undefined) { if (s.object<MacvlanNet>('MacvlanNet', mvn)) out.keys.push(objectKey('MacvlanNet', mvn)); }
   else copyEffects(ch, s, out);
   return out;
 }

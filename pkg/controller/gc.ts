@@ -9,7 +9,7 @@ import { KINDS, type ContainerNic, type HostSubnet } from '../api/index.js';
 import { TxnPlan } from './txn-plan.js';
 import type { ClaimEntry } from './model.js';
 import type { Ctx } from './context.js';
-import { INDEXED_KINDS, indexNode } from '../store/keys.js';
+import { INDEXED_KINDS, indexNode, type Keys } from '../store/keys.js';
 import { orphaned } from '../store/status-cleanup.js';
 import { keptBy, reportKeepsClaims, reportOnOwnHostSubnet } from './hostsubnet-leaving.js';
 
@@ -69,11 +69,13 @@ function orphanedIndexKeys(ctx: Ctx): Array<(plan: TxnPlan) => void> {
   const { keys, cache } = ctx.model;
   const steps: Array<(plan: TxnPlan) => void> = [];
   for (const kv of cache.entries(keys.nodeIndexRoot())) {
-    const p = keys.parseIndexedObject(kv.key) ?? keys.parseIndexedStatus(kv.key);
+    const part = keys.parseMacvlanPart(kv.key);
+    const p = keys.parseIndexedObject(kv.key) ?? keys.parseIndexedStatus(kv.key) ?? (part && { ...part, kind: 'MacvlanNet' as const });
     if (!p) continue;
-    // nearly every key: its object is there and bound to this node (a refused object is not cached)
+    // nearly every key: its object is there and bound to this node (a refused object is not
+    // cached); a MacvlanNet's part while the MacvlanNet is (its rounds delete those of nodes it left)
     const obj = ctx.model.object(p.kind, p.name);
-    if (obj && indexNode(obj.obj) === p.node) continue;
+    if (obj && (part || indexNode(obj.obj) === p.node)) continue;
     const objectKey = keys.object(p.kind, p.name);
     // an object that does not decode is there, not gone: where it is bound cannot be read
     if (cache.isRefused(objectKey)) continue;
@@ -98,8 +100,10 @@ function orphanedControllerStatuses(ctx: Ctx): Array<(plan: TxnPlan) => void> {
   const steps: Array<(plan: TxnPlan) => void> = [];
   for (const { kind } of KINDS) {
     if (INDEXED_KINDS.includes(kind)) continue;
-    for (const kv of cache.entries(keys.controllerStatuses(kind))) {
-      const p = keys.parseStatusKey(kv.key);
+    // a MacvlanNet's pool counts (store/macvlan-parts.ts) go with its status
+    const pools = kind === 'MacvlanNet' ? [...cache.entries(keys.macvlanPools())] : [];
+    for (const kv of [...cache.entries(keys.controllerStatuses(kind)), ...pools]) {
+      const p = keys.parseStatusKey(kv.key) ?? poolOf(keys, kv.key);
       if (!p) continue;
       const objectKey = keys.object(p.kind, p.name);
       // an object that does not decode is there, not gone
@@ -109,6 +113,11 @@ function orphanedControllerStatuses(ctx: Ctx): Array<(plan: TxnPlan) => void> {
   }
   return steps;
 }
+
+const poolOf = (keys: Keys, key: string) => {
+  const name = keys.parseMacvlanPool(key);
+  return name === undefined ? undefined : { kind: 'MacvlanNet' as const, name };
+};
 
 /**
  * Node statuses of no stored object (status-cleanup.ts, orphaned): what a delete left when

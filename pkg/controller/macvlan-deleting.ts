@@ -7,11 +7,13 @@
 // one stored without it), `xctl delete` only marks it, and the controller plans it as selecting
 // no node: every node keeps what it holds while its agent still reports on the MacvlanNet
 // (macvlan-leaving.ts), i.e. until its network is off the host, and the rest is freed. Once no
-// node holds anything, the MacvlanNet, its status and its last claims go in one transaction.
+// node holds anything, the MacvlanNet, its status (all its keys: macvlan-status-keys.ts) and its
+// last claims go in one transaction.
 import { MVN_FINALIZER, type MacvlanNet } from '../api/index.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { ClaimEntry, Entry } from './model.js';
 import type { Ctx } from './context.js';
+import { macvlanStatusKeys } from './macvlan-status-keys.js';
 
 export const isDeletingMacvlan = (m: MacvlanNet): boolean => !!m.metadata.deletionTimestamp;
 
@@ -39,7 +41,7 @@ export function finishMacvlanDeletion(ctx: Ctx, plan: TxnPlan, m: Entry<MacvlanN
   const others = (m.obj.metadata.finalizers ?? []).filter((f) => f !== MVN_FINALIZER);
   if (!others.length) plan.del(ctx.model.keys.object('MacvlanNet', name));
   else if (hasOwn(m.obj)) putWithFinalizers(ctx, plan, m, others);
-  plan.del(ctx.model.keys.status('MacvlanNet', name, { controller: true }));
+  for (const key of macvlanStatusKeys(ctx.model.cache, ctx.model.keys, name)) plan.del(key);
   for (const c of left) plan.unchanged(c.key, c.kv).del(c.key);
   ctx.log.info('MacvlanNet released: no node uses its network any more', { macvlanNet: name });
 }

@@ -86,7 +86,7 @@ export function markExternal(r: MvnRound, plan: TxnPlan, e: ClaimEntry, node: st
   // its node's part may list marks for the first time: the lists' names too
   const bytes = LISTED_BYTES + PART_BYTES + PART_KEYS_BYTES + LISTED_KEY_BYTES;
   r.reserve.bytes += bytes;
-  if (!tryAdd(r, plan, () => plan.unchanged(e.key, e.kv).put(e.key, external))) {
+  if (!tryAdd(r, plan, () => plan.unchanged(e.key, e.kv).put(e.key, external), node)) {
     r.reserve.bytes -= bytes;
     return false;
   }

@@ -89,7 +89,7 @@ function inSubnet(r: MvnRound, ip: number): boolean {
 
 /** Turns an `external` mark into the node's pre-claim (guarded: the mark as cached). */
 function takeMark(r: MvnRound, plan: TxnPlan, mark: ClaimEntry, claim: Claim): boolean {
-  if (!tryAdd(r, plan, () => plan.unchanged(mark.key, mark.kv).put(mark.key, claim))) return false;
+  if (!tryAdd(r, plan, () => plan.unchanged(mark.key, mark.kv).put(mark.key, claim), claim.node)) return false;
   r.unfreed = r.unfreed.filter((c) => c !== mark);
   return true;
 }

@@ -21,7 +21,15 @@ import type { Ctx } from './context.js';
  * Node not selected (node-missing.ts), ~600 for poolUsedUp (512 characters, JSON-escaped) and
  * what the external marks take (`markBytes`, macvlan-mark-time.ts; a mark the round makes adds its own).
  */
-export const statusReserve = (nodes: number, markBytes = 0) => ({ compares: 1, ops: 1, bytes: 2664 + 300 * nodes + markBytes });
+/**
+ * (The status is three kinds of keys, store/macvlan-parts.ts: the shared key and the pool
+ * counts, reserved here, and a put per node part, reserved per node as the round touches it:
+ * reserveWith.)
+ */
+export const statusReserve = (nodes: number, markBytes = 0) => ({ compares: 2, ops: 2, bytes: 2664 + 300 * nodes + markBytes });
+
+/** What a node's part put adds beyond its share of statusReserve's bytes: its key (bynode/<node>/status/controller/macvlannets/<name>) and its op. */
+const PART_KEY_BYTES = 200;
 
 /** Everything one planning of one MacvlanNet shares between its nodes. */
 export interface MvnRound {
@@ -47,8 +55,13 @@ export interface MvnRound {
   /** what this round claimed, shared with NICs planned in the same transaction */
   rp: { blocks: Interval[]; addrs: Set<number> };
   nicTaken: Set<number>;
-  /** room kept for the status put */
+  /** room kept for the status puts (the shared key, the pool counts) */
   reserve: ReturnType<typeof statusReserve>;
+  /**
+   * the nodes whose claims this transaction changes: their parts (keys.macvlanPart) are written
+   * in it, whatever else waits for the next (macvlan-status-keys.ts), so room is kept for each
+   */
+  touched: Set<string>;
   /** something did not fit this transaction: the rest follows in the next */
   more: boolean;
   /** the node being planned has an item no transaction holds: the rest of its part is skipped */
@@ -104,15 +117,26 @@ export function freeClaim(plan: TxnPlan, c: ClaimEntry): void {
  * goes through in pieces. One that does not fit even a plan holding nothing else never will:
  * that node's part is skipped (its status says so) and the nodes after it go on.
  */
-export function tryAdd(r: MvnRound, plan: TxnPlan, add: () => void): boolean {
+export function tryAdd(r: MvnRound, plan: TxnPlan, add: () => void, node: string | undefined): boolean {
   if (r.more || r.skipping) return false;
   const m = plan.mark();
   add();
-  if (plan.fitsWith(r.reserve)) return true;
+  if (fitsFor(r, plan, node)) return true;
   plan.rollback(m);
   if (m.o === 0) r.skipping = true;
   else r.more = true;
   return false;
+}
+
+/**
+ * Whether the plan leaves room for the status: statusReserve, and a part put for each node
+ * touched so far and for `node` (the node an item just added concerns), which is then touched.
+ */
+export function fitsFor(r: MvnRound, plan: TxnPlan, node: string | undefined): boolean {
+  const parts = r.touched.size + (node !== undefined && !r.touched.has(node) ? 1 : 0);
+  if (!plan.fitsWith({ compares: r.reserve.compares + parts, ops: r.reserve.ops + parts, bytes: r.reserve.bytes + parts * PART_KEY_BYTES })) return false;
+  if (node !== undefined) r.touched.add(node);
+  return true;
 }
 
 /** Free addresses found for a taker, and when the first cooling one it passed over comes free when it found fewer than it asked for. */
@@ -142,7 +166,7 @@ export function freeAddresses(r: MvnRound, n: number, taker: 'shim' | 'node-pool
 /** Claims one address for the node (guarded: no such claim, no block over it), if it fits. */
 export function claimAddress(r: MvnRound, ip: number, claim: Claim, plan: TxnPlan): boolean {
   const key = r.addrSpace + padIp(ip);
-  if (!tryAdd(r, plan, () => plan.absent(key).absent(r.blockSpace + padIp(blockOfAddress(r.m.spec, ip).base)).put(key, claim))) return false;
+  if (!tryAdd(r, plan, () => plan.absent(key).absent(r.blockSpace + padIp(blockOfAddress(r.m.spec, ip).base)).put(key, claim), claim.node)) return false;
   r.takenAddrs.add(ip);
   r.rp.addrs.add(ip);
   r.nicTaken.add(ip);

@@ -5,7 +5,8 @@ import { macvlanUsage } from '../ipam/macvlan-usage.js';
 import { nodeIpamReport } from './ipam-report.js';
 import { unknownOverrideNote, unselectedOverrideNote } from './node-missing.js';
 import type { TxnPlan } from './txn-plan.js';
-import { conditions, putStatusIfChanged, type Ctx } from './context.js';
+import { conditions, type Ctx } from './context.js';
+import { putMacvlanStatus } from './macvlan-status-keys.js';
 import { firstFew } from '../first-few.js';
 import { parseIPv4 } from '../ip/ipv4.js';
 import { MAX_LISTED_MARKS, MAX_STATUS_EXTERNAL } from './macvlan-mark-time.js';
@@ -88,14 +89,17 @@ export interface RoundMarks {
   marked?: ReadonlyArray<{ ip: string; node: string; markedAt?: number }>; unmarked?: ReadonlyArray<{ ip: string; node: string }>;
   /** dockerIPAM blocks: addresses held twice on the segment (macvlan-conflicts.ts) */
   conflicts?: ConflictsFound;
+  /** the nodes whose claims this transaction changes (macvlan-round.ts MvnRound.touched) */
+  touched?: ReadonlySet<string>;
 }
 
 /**
- * Puts the MacvlanNet's controller status (when it changed) into the transaction that makes the
- * claims it reports: every node's part, allocated/free counted from the claims as they will be,
- * and `usedUp`, why the parts marked usedUp get no address (macvlan-used-up.ts), once.
+ * Puts the MacvlanNet's controller status (what changed of it: macvlan-status-keys.ts) into the
+ * transaction that makes the claims it reports: every node's part, allocated/free counted from
+ * the claims as they will be, and `usedUp`, why the parts marked usedUp get no address
+ * (macvlan-used-up.ts), once. Returns whether some node's part waits for the next transaction.
  */
-export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetIpam: boolean, statusNodes: MacvlanNodeStatus[], missing: Missing, usedUp?: string, round: RoundMarks = {}): void {
+export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetIpam: boolean, statusNodes: MacvlanNodeStatus[], missing: Missing, usedUp?: string, round: RoundMarks = {}): boolean {
   const name = m.metadata.name;
   const uid = m.metadata.uid!;
   const claims = [...ctx.model.claimsIn('macvlannets', name, 'addresses').values(), ...ctx.model.claimsIn('macvlannets', name, 'blocks').values()];
@@ -120,7 +124,7 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
   const external = marked.slice(0, MAX_STATUS_EXTERNAL);
   const used = xnetIpam ? statusNodes.reduce((s, n) => s + usedOn(ctx, name, n), 0) : undefined;
   const prev = ctx.model.controllerStatus('MacvlanNet', name)?.status;
-  putStatusIfChanged(ctx, plan, 'MacvlanNet', name, {
+  return putMacvlanStatus(ctx, plan, name, {
     observedGeneration: m.metadata.generation,
     ...macvlanUsage(m.spec, held),
     ...(used !== undefined ? { used } : {}),
@@ -133,7 +137,7 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
       macvlanCondition(statusNodes, { ...missing, cooldownMs: ctx.addressCooldownMs }, ctx.model.nicsWaitingIn('macvlannets', name), m.metadata.deletionTimestamp ? '' : overrideNotes(ctx, m, statusNodes)),
       ...(round.conflicts ? [conflictCondition(round.conflicts)] : []),
     ]),
-  });
+  }, round.touched ?? new Set());
 }
 
 /**

@@ -23,7 +23,7 @@ import { keptInUse, reclaimInUse } from './macvlan-reclaim.js';
 import { markCleared } from './macvlan-unmark.js';
 import { nicsWaiting } from './macvlan-nic-need.js';
 import { markExternal, marksStatusBytes, markTime } from './macvlan-mark-time.js';
-import { claimAddress, freeAddresses, freeClaim, reportOf, statusReserve, tryAdd, type MvnRound } from './macvlan-round.js';
+import { claimAddress, fitsFor, freeAddresses, freeClaim, reportOf, statusReserve, tryAdd, type MvnRound } from './macvlan-round.js';
 import { nodeReports } from './ipam-report.js';
 import { markUsedUp, type PlannedPart } from './macvlan-used-up.js';
 import { AGENT_LOST, agentLost, agentReport, agentStarted, nodeParent } from './macvlan-agent.js';
@@ -39,8 +39,10 @@ import { coolingOutcome, coolingWhy, freeBlock, waitsCooling } from './macvlan-c
 import type { AddressConflict } from '../ipam/address-conflicts.js';
 
 /**
- * `more`: some nodes' parts did not fit this transaction; reconcile again for the rest (at once
- * when this one made `progress`, else after a pause: the round may have been full of NICs).
+ * `more`: some nodes' parts did not fit this transaction (their claims, or only their status
+ * part: macvlan-status-keys.ts); reconcile again for the rest (at once when this one made
+ * `progress` or left a status part waiting, else after a pause: the round may have been full
+ * of NICs).
  */
 export interface MacvlanOutcome {
   result: 'synced' | 'gone'; ready?: boolean; missing?: number; more?: boolean; progress?: boolean; starved?: string;
@@ -107,9 +109,9 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   r.conflicts = findConflicts(ctx, r.m, statusNodes);
   const told = newConflicts(ctx.model.controllerStatus('MacvlanNet', name)?.status, r.conflicts);
   const progress = plan.size.ops > opsBefore;
-  writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, { count: missing, cooling: parts.filter((p) => p.cooling).length }, usedUp, r);
+  const deferred = writeMacvlanStatus(ctx, plan, r.m, r.xnetIpam, statusNodes, { count: missing, cooling: parts.filter((p) => p.cooling).length }, usedUp, r);
   return {
-    result: 'synced', ready: allReady, missing, more: r.more || r.again, progress, uid: m.obj.metadata.uid,
+    result: 'synced', ready: allReady, missing, more: r.more || r.again || deferred, progress: progress || deferred, uid: m.obj.metadata.uid,
     ...(starved ? { starved, starvedServed: served } : {}), ...(r.marked ? { marked: r.marked } : {}), ...(r.unmarked ? { unmarked: r.unmarked } : {}),
     ...(told.length ? { conflicts: told } : {}), ...coolingOutcome(r),
   };
@@ -169,7 +171,7 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
     rp: (state.get(`mvn/${name}`) as MvnRound['rp'] | undefined) ?? { blocks: [], addrs: new Set<number>() },
     // NICs in this round share the pool's RoundPool: mark what they took too.
     nicTaken: roundPool(state, `macvlannets/${name}`).taken,
-    reserve, more: false, skipping: false, freeing: false, again: false, leaving: new Map(), unfreed: [], reclaimed: new Map(), outside: new Map(), reports: new Map(),
+    reserve, touched: new Set(), more: false, skipping: false, freeing: false, again: false, leaving: new Map(), unfreed: [], reclaimed: new Map(), outside: new Map(), reports: new Map(),
     cooling: (ip, taker, node) => coolingUntil(ctx, { type: 'macvlannets', name }, ip, taker, node), coolingWaits: new Map(),
   };
   state.set(`mvn/${name}`, r.rp);
@@ -205,7 +207,7 @@ function sortOwnClaims(ctx: Ctx, r: MvnRound, selected: Set<string>, plan: TxnPl
     const mark = plan.mark();
     freedOnReport(ctx, plan, name, c);
     freeClaim(plan, c);
-    if (!plan.fitsWith(r.reserve)) { plan.rollback(mark); r.more = true; continue; }
+    if (!fitsFor(r, plan, c.claim.node)) { plan.rollback(mark); r.more = true; continue; }
     if (c.claim.role === 'docker-block') r.freeing = true;
     if (unmarked) (r.unmarked ??= []).push({ ip: c.claim.ip!, node: c.claim.node! });
   }
@@ -306,7 +308,7 @@ function ensureBlock(r: MvnRound, node: string, plan: TxnPlan): string | undefin
   const iv = cidrInterval(b);
   const key = r.blockSpace + padIp(b.base);
   const claim: Claim = { owner: r.owner, role: 'docker-block', cidr: formatCidr(b), node };
-  if (!tryAdd(r, plan, () => plan.absent(key).rangeAbsent(r.addrSpace + padIp(iv.first), r.addrSpace + padIp(iv.last) + '\u0000').put(key, claim))) return undefined;
+  if (!tryAdd(r, plan, () => plan.absent(key).rangeAbsent(r.addrSpace + padIp(iv.first), r.addrSpace + padIp(iv.last) + '\u0000').put(key, claim), node)) return undefined;
   r.takenBlocks.push(iv);
   r.rp.blocks.push(iv);
   return formatCidr(b);
@@ -315,7 +317,7 @@ function ensureBlock(r: MvnRound, node: string, plan: TxnPlan): string | undefin
 function ensureShim(r: MvnRound, node: string, plan: TxnPlan): string | undefined {
   const have = r.shims.get(node);
   if (!r.m.spec.hostShim) {
-    if (have) tryAdd(r, plan, () => freeClaim(plan, have));
+    if (have) tryAdd(r, plan, () => freeClaim(plan, have), node);
     return undefined;
   }
   if (have) return have.claim.ip;
@@ -345,7 +347,7 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   const p = planNodePool(held, report, r.fair?.share);
   // Item by item, so a node that returned hundreds of addresses gives them back over several
   // transactions; `held` is what the node holds once this one commits.
-  for (const ip of p.release) if (tryAdd(r, plan, () => freeClaim(plan, entries.get(ip)!))) held.delete(ip);
+  for (const ip of p.release) if (tryAdd(r, plan, () => freeClaim(plan, entries.get(ip)!), node)) held.delete(ip);
   // what it gave back may be what a starving node waits for: planned again once committed
   // (a waiting NIC is woken by the release itself)
   if (p.release.length && r.fair && [...r.fair.needs.values()].some((n) => n.starving)) r.again = true;

@@ -14,6 +14,7 @@ import { AddressWaiters, waitsForAddress } from './address-waiters.js';
 import { BlockWaiterIndex } from './block-waiters.js';
 import { incarnationOf, wroteReportsSince } from './node-incarnation.js';
 import { ClaimIndex, type ClaimEntry } from './claim-index.js';
+import { joinedMacvlanStatus } from './macvlan-joined.js';
 
 export interface Entry<T> { obj: T; kv: RawKv }
 /** A claim that went, as the address cooldown's rule asks about it (address-cooldown.ts coolsFor). */
@@ -37,16 +38,13 @@ export class Model {
    * nodes asks this 2,000 times: a scan of every node's entries made that quadratic).
    */
   private readonly hsByNode = new Map<string, Map<string, Set<string>>>();
-
   /** spec.address -> the Nodes an admin set it on (node-address.ts: such a pin wins) */
   private readonly pinned = new Map<string, Set<string>>();
   /** address in a Node's controller status (the one peers route to) -> the Nodes holding it */
   private readonly accepted = new Map<string, Set<string>>();
   private readonly nodeStatusRoot: string;
-
   /** "<type>/<pool>" -> address -> the ContainerNics whose spec.ip pins it there (nicPinning) */
   private readonly nicPins = new Map<string, Map<number, Set<string>>>();
-
   /** "<type>/<pool>/<ip>" -> when that address claim went (monotonic ms) and what it was, for the reuse cooldown (address-cooldown.ts) */
   private readonly released = new Map<string, { at: number } & ReleasedClaim>();
 
@@ -151,7 +149,9 @@ export class Model {
    * `obj`: the object, when the caller has it (saves looking it up).
    */
   controllerStatus<K extends Kind>(kind: K, name: string, obj?: AnyObject): { status: StatusOf<K>; kv: RawKv } | undefined {
-    return this.controllerStatusAt(kind, name, obj).cur;
+    const cur = this.controllerStatusAt(kind, name, obj).cur;
+    // a MacvlanNet's joined with its pool counts and nodes' parts, as every reader sees it (kv: its status key's)
+    return kind === 'MacvlanNet' && cur ? { ...cur, status: joinedMacvlanStatus(this.cache, this.keys, name, cur.status) as StatusOf<K> } : cur;
   }
 
   /** Where the controller's status of the object is kept (no key: an indexed object bound to no node, or gone), and what is there. */
