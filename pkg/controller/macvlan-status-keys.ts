@@ -6,11 +6,10 @@
 // The round is bounded (128 ops on a stock etcd): the part of a node whose claims this
 // transaction changes is always in it (macvlan-round.ts fitsFor kept room for it), as its agent
 // must never see claims without its part, nor the reverse; every other changed part, and each
-// stale part to delete (a node no longer listed, kept while the index is scanned), is added
-// while room is left, the rest waits for the next transaction (the round says `more`). The
-// shared key lists a node as its part will be in etcd after this transaction: a part that waits
-// is listed as it is (or not at all when it has none yet), so readers never join a part with
-// another round's entry.
+// stale part to delete (a node the status no longer lists), is added while room is left, the
+// rest waits for the next transaction (the round says `more`). The shared key lists a node as
+// it will be in etcd after this transaction: a part that waits is listed as it is (or not at
+// all when it has none yet), so readers never join a part with another round's entry.
 import type { MacvlanNetStatus, MacvlanNodeStatus } from '../api/index.js';
 import type { KvCache } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
@@ -20,47 +19,62 @@ import { sameJson } from '../api/key-order.js';
 import { pinStatus, type Ctx } from './context.js';
 import type { TxnPlan } from './txn-plan.js';
 
-/** One optional write: a changed part of an untouched node, or a stale part's delete. */
-interface Optional { node: string; part?: MacvlanNodeStatus; apply: () => void }
-
 /**
  * Puts what changed of the MacvlanNet's status `desired` into the plan. `touched`: the nodes
  * whose claims the plan changes. Returns whether some part waits for the next transaction.
+ * In etcd's order (one watch delivers a transaction's keys one by one, in the order put): the
+ * parts, then the shared key, then the stale parts' deletes, so an agent never reads its entry
+ * without its part, nor its new part under another round's entry.
  */
 export function putMacvlanStatus(ctx: Ctx, plan: TxnPlan, name: string, desired: MacvlanNetStatus, touched: ReadonlySet<string>): boolean {
   const { keys, cache } = ctx.model;
+  const sharedKey = keys.status('MacvlanNet', name, { controller: true });
   const { shared, pool, parts } = splitMacvlanStatus(desired);
-  const after = new Map<string, MacvlanNodeStatus>();
-  const optional: Optional[] = [];
-  for (const p of parts) {
-    const key = keys.macvlanPart(p.name, name);
-    const cur = cache.get(key);
-    if (cur && sameJson(parsed(cur), p)) { after.set(p.name, p); continue; }
-    const apply = () => { pinStatus(ctx, plan, key, cur).put(key, JSON.stringify(p), p); };
-    if (touched.has(p.name)) { apply(); after.set(p.name, p); } else optional.push({ node: p.name, part: p, apply });
-  }
+  const room = { compares: 2, ops: 2, bytes: JSON.stringify(shared).length + JSON.stringify(pool).length + 512 };
+  const after = putParts(ctx, plan, name, parts, touched, room);
+  // a node whose part waits is listed as it is in etcd: its part, or (a status key written whole
+  // by a controller from before the split) its entry there; a node with neither is not yet
+  const before = new Map((cachedValue<MacvlanNetStatus>(cache, sharedKey)?.nodes ?? []).map((n) => [n.name, n]));
+  shared.nodes = parts.flatMap((p) => {
+    const part = after.get(p.name) ?? cachedValue<MacvlanNodeStatus>(cache, keys.macvlanPart(p.name, name));
+    const was = before.get(p.name);
+    return part ? [sharedPart(part)] : was ? [was] : [];
+  });
+  putIfChanged(ctx, plan, sharedKey, shared);
+  putIfChanged(ctx, plan, keys.macvlanPool(name), pool);
   const listed = new Set(parts.map((p) => p.name));
+  let waits = after.size < parts.length;
   for (const node of partNodes(cache, keys, name)) {
     if (listed.has(node)) continue;
     const key = keys.macvlanPart(node, name);
-    optional.push({ node, apply: () => { pinStatus(ctx, plan, key, cache.get(key)).del(key); } });
-  }
-  const room = { compares: 2, ops: 2, bytes: JSON.stringify(shared).length + JSON.stringify(pool).length + 512 };
-  let deferred = false;
-  for (const o of optional) {
     const m = plan.mark();
-    o.apply();
-    if (plan.fitsWith(room)) { if (o.part) after.set(o.node, o.part); continue; }
-    plan.rollback(m);
-    deferred = true;
+    pinStatus(ctx, plan, key, cache.get(key)).del(key);
+    if (!plan.fits()) { plan.rollback(m); waits = true; }
   }
-  shared.nodes = parts.flatMap((p) => {
-    const part = after.get(p.name) ?? cachedPart(cache, keys.macvlanPart(p.name, name));
-    return part ? [sharedPart(part)] : [];
-  });
-  putIfChanged(ctx, plan, keys.status('MacvlanNet', name, { controller: true }), shared);
-  putIfChanged(ctx, plan, keys.macvlanPool(name), pool);
-  return deferred;
+  return waits;
+}
+
+/**
+ * Each changed part: a touched node's always (its room was kept), any other's while `room` (for
+ * the shared key and the counts) is left. Returns the parts as they will be after the commit,
+ * by node (the unchanged ones too); a changed part that waits is not among them.
+ */
+function putParts(ctx: Ctx, plan: TxnPlan, name: string, parts: MacvlanNodeStatus[], touched: ReadonlySet<string>, room: { compares: number; ops: number; bytes: number }): Map<string, MacvlanNodeStatus> {
+  const { keys, cache } = ctx.model;
+  const after = new Map<string, MacvlanNodeStatus>();
+  const changed: MacvlanNodeStatus[] = [];
+  for (const p of parts) {
+    const cur = cache.get(keys.macvlanPart(p.name, name));
+    if (cur && sameJson(parsed(cur), p)) after.set(p.name, p); else changed.push(p);
+  }
+  // the touched ones first: the room kept for them is not another part's
+  for (const p of [...changed.filter((c) => touched.has(c.name)), ...changed.filter((c) => !touched.has(c.name))]) {
+    const key = keys.macvlanPart(p.name, name);
+    const m = plan.mark();
+    pinStatus(ctx, plan, key, cache.get(key)).put(key, JSON.stringify(p), p);
+    if (touched.has(p.name) || plan.fitsWith(room)) after.set(p.name, p); else plan.rollback(m);
+  }
+  return after;
 }
 
 function putIfChanged(ctx: Ctx, plan: TxnPlan, key: string, desired: object): void {
@@ -71,9 +85,9 @@ function putIfChanged(ctx: Ctx, plan: TxnPlan, key: string, desired: object): vo
 
 const parsed = (kv: RawKv): unknown => (kv.parsed === undefined ? (kv.parsed = JSON.parse(kv.value)) : kv.parsed);
 
-function cachedPart(cache: KvCache, key: string): MacvlanNodeStatus | undefined {
+function cachedValue<T>(cache: KvCache, key: string): T | undefined {
   const kv = cache.get(key);
-  return kv ? parsed(kv) as MacvlanNodeStatus : undefined;
+  return kv ? parsed(kv) as T : undefined;
 }
 
 /**

@@ -11,18 +11,16 @@ import { planMacvlanNodes } from '../../pkg/controller/macvlan.js';
 import { formatIPv4, parseIPv4 } from '../../pkg/ip/ipv4.js';
 import type { MacvlanNetStatus } from '../../pkg/api/index.js';
 
-/** etcd that takes every transaction, each at the next revision */
-let revision = 100;
+/** etcd that takes every transaction, each at the next revision (above every seeded key's) */
+let revision = 1_000_000;
 const client = { kv: { txn: async () => ({ succeeded: true, header: { revision: String(++revision) }, responses: [] }) } } as unknown as Etcd3;
 const owner = { kind: 'MacvlanNet', name: 'lan', uid: 'lan-uid' };
 
 /**
  * `nodes` nodes each using `perNode` pre-claimed addresses (high in the range, so every shim
- * lands on the same low addresses whatever the count), planned and committed round after round
- * on a stock etcd's 128 ops until nothing more is to come. The size of each kind of key then
- * (of the parts, the largest), and the status as read.
+ * lands on the same low addresses whatever the count), as the controller's cache holds them.
  */
-async function converge(nodes: number, perNode: number) {
+function segment(nodes: number, perNode: number) {
   const { model, seed, ctx, cache } = plannerCtx(client);
   seed(model.keys.object('MacvlanNet', 'lan'), { apiVersion: 'xnet.io/v1alpha1', kind: 'MacvlanNet', metadata: { name: 'lan', uid: owner.uid, generation: 1, finalizers: ['xnet.io/network-in-use'] }, spec: { subnet: '10.20.0.0/16', gateway: '10.20.255.254', ipRange: '10.20.0.0/17', parent: 'eth0', mode: 'bridge', hostShim: true, blockPrefix: 28, dockerIPAM: 'xnet' } });
   const names = Array.from({ length: nodes }, (_, i) => `n${String(i).padStart(4, '0')}`);
@@ -33,22 +31,38 @@ async function converge(nodes: number, perNode: number) {
     for (const ip of ips) seed(model.ipam.claim('macvlannets', 'lan', 'addresses', parseIPv4(ip)), { owner, role: 'node-pool', ip, node: n });
     seed(model.keys.status('MacvlanNet', 'lan', { node: n }), { ready: true, ipam: { assigned: ips.map((ip) => ({ ip })), returned: [], external: [], requested: [], want: 0 } });
   });
+  return { model, seed, ctx, cache, names };
+}
+
+/** Plans and commits round after round (at most `maxOps` a transaction) until nothing more is to come; `each` after every commit. */
+async function rounds(s: ReturnType<typeof segment>, maxOps = 128, each?: () => void) {
   for (let round = 0; ; round++) {
     expect(round, 'rounds to converge').toBeLessThan(200);
-    const plan = new TxnPlan(guard, leaderKey);
-    const o = planMacvlanNodes(ctx, 'lan', plan, new Map());
-    expect(plan.size.ops).toBeLessThanOrEqual(128);
-    expect(await plan.commit(client, cache)).toBe(true);
-    if (!o.more) break;
+    const plan = new TxnPlan(guard, leaderKey, maxOps);
+    const o = planMacvlanNodes(s.ctx, 'lan', plan, new Map());
+    expect(plan.size.ops).toBeLessThanOrEqual(maxOps);
+    expect(await plan.commit(client, s.cache)).toBe(true);
+    each?.();
+    if (!o.more) return;
   }
-  const size = (key: string) => cache.get(key)?.value.length ?? 0;
+}
+
+const statusOf = (s: ReturnType<typeof segment>) => s.model.controllerStatus('MacvlanNet', 'lan')!.status as MacvlanNetStatus;
+
+/**
+ * A segment planned and committed on a stock etcd's 128 ops until nothing more is to come. The
+ * size of each kind of key then (of the parts, the largest), and the status as read.
+ */
+async function converge(nodes: number, perNode: number) {
+  const s = segment(nodes, perNode);
+  await rounds(s);
+  const size = (key: string) => s.cache.get(key)?.value.length ?? 0;
   const largest = {
-    shared: size(model.keys.status('MacvlanNet', 'lan', { controller: true })),
-    part: Math.max(...names.map((n) => size(model.keys.macvlanPart(n, 'lan')))),
-    pool: size(model.keys.macvlanPool('lan')),
+    shared: size(s.model.keys.status('MacvlanNet', 'lan', { controller: true })),
+    part: Math.max(...s.names.map((n) => size(s.model.keys.macvlanPart(n, 'lan')))),
+    pool: size(s.model.keys.macvlanPool('lan')),
   };
-  const status = model.controllerStatus('MacvlanNet', 'lan')!.status as MacvlanNetStatus;
-  return { largest, status };
+  return { largest, status: statusOf(s) };
 }
 
 describe('a MacvlanNet status over many nodes with many pre-claims', () => {
@@ -69,4 +83,27 @@ describe('a MacvlanNet status over many nodes with many pre-claims', () => {
     expect(more.status.nodes!.map((n) => n.name)).toEqual([...more.status.nodes!.map((n) => n.name)].sort());
     expect(more.status.used).toBe(80 * 64);
   }, 60_000);
+});
+
+describe('an upgrade from a controller that kept every part in the status key', () => {
+  it("reads each node's addresses the same at every step, while the parts move into the indexes over several transactions", async () => {
+    const done = segment(30, 8);
+    await rounds(done);
+    const whole = statusOf(done);
+    // what the controller before the split left: the same claims, one key with every part in it, no part anywhere else
+    const s = segment(30, 8);
+    for (const kv of done.cache.entries(done.model.ipam.root())) s.seed(kv.key, JSON.parse(kv.value));
+    s.seed(s.model.keys.status('MacvlanNet', 'lan', { controller: true }), whole);
+    const addressesOf = (st: MacvlanNetStatus) => new Map((st.nodes ?? []).map((n) => [n.name, n.addresses]));
+    const expected = addressesOf(whole);
+    let steps = 0;
+    // 8 ops a transaction: a few parts each
+    await rounds(s, 8, () => {
+      steps++;
+      expect(addressesOf(statusOf(s))).toEqual(expected);
+    });
+    expect(steps).toBeGreaterThan(4);
+    expect(s.names.every((n) => s.cache.get(s.model.keys.macvlanPart(n, 'lan')))).toBe(true);
+    expect((statusOf(s).nodes ?? []).every((n) => n.parent === 'eth0')).toBe(true);
+  });
 });
