@@ -74,7 +74,7 @@ export function adminRole(keys = new Keys()): RoleSpec {
 
 /**
  * A node's agent reads what it watches (store/node-view.ts: the objects every host needs, the
- * controller's HostSubnet and MacvlanNet status, its own index of ContainerNics, its own Node) and
+ * controller's HostSubnet and MacvlanNet status, its own index of ContainerNics and MacvlanNet parts, its own Node) and
  * writes only its own status subtree, its own heartbeat key, its own events and its own
  * observed-state report (pkg/verify/report.ts). It reads no
  * other node's NICs or reports; it cannot write any object, another node's keys, IPAM claims

@@ -11,7 +11,7 @@ import { NodeView } from '../../pkg/store/node-view.js';
 import type { CacheChange } from '../../pkg/runtime/kv-cache.js';
 import type { MacvlanNodeStatus } from '../../pkg/api/index.js';
 import { useMacvlanParts } from './macvlan-parts.js';
-import { eventually, obj, statusOf } from './controller-helpers.js';
+import { eventually, obj, statusOf, storeFor, uniquePrefix } from './controller-helpers.js';
 
 const fx = useMacvlanParts();
 const MVN = 'fan';
@@ -67,4 +67,20 @@ describe("a container started on another node", () => {
     expect(read.find((n) => n.name === 'fan-b')?.addresses?.length).toBeGreaterThan(0);
     await fx.expectClean();
   }, 120_000);
+});
+
+describe('a status key written whole by a controller from before the split (agents are upgraded first)', () => {
+  it("gives this node's agent its whole entry from there while its index holds no part", async () => {
+    // no controller on this prefix: the key stays as that older controller wrote it
+    const store = storeFor(client, uniquePrefix());
+    await store.create(obj('MacvlanNet', 'old', { subnet: '10.82.0.0/24', gateway: '10.82.0.1', dockerIPAM: 'xnet' }));
+    const whole = { name: 'old-a', parent: 'eth0', shimAddress: '10.82.0.2', addresses: ['10.82.0.10', '10.82.0.11'], ready: true, message: 'ready' };
+    await store.writeStatus('MacvlanNet', 'old', { controller: true }, { used: 1, nodes: [whole, { name: 'old-b', parent: 'eth1', addresses: ['10.82.0.12'] }] });
+    const v = new NodeView(client, store.keys, 'old-a');
+    views.push(v);
+    await v.start();
+    const m = (await v.list('MacvlanNet')).items.find((o) => o.metadata.name === 'old');
+    expect((statusOf(m).nodes as MacvlanNodeStatus[]).find((n) => n.name === 'old-a')).toEqual(whole);
+    expect(statusOf(m).used).toBe(1);
+  });
 });

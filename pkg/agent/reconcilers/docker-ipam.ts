@@ -14,7 +14,11 @@ import type { AgentContext } from '../context.js';
 /** An address handed out but not seen on any container for this long is stale. */
 export const UNSEEN_GRACE_MS = 60_000;
 
-/** Who else holds ip on the MacvlanNet, another node's pre-claim included (../../dockeripam/other-nodes.ts). */
+/**
+ * Who else holds ip on the MacvlanNet, another node's pre-claim included where the status lists
+ * it (../../dockeripam/other-nodes.ts): a controller that keeps each node's part in that node's
+ * index lists no other node's pre-claims here (store/macvlan-parts.ts).
+ */
 export function otherHolder(ctx: AgentContext, mvn: string, ip: string): string | undefined {
   return otherHolderIn(ctx.caches.macvlanNets.get(mvn)?.status, ctx.node, ip, true);
 }
