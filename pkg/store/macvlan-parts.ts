@@ -52,29 +52,15 @@ export function splitMacvlanStatus(status: MacvlanNetStatus): SplitStatus {
  */
 export function joinMacvlanStatus(shared: Status | undefined, pool: Status | undefined, partOf: (node: string) => Status | undefined): Status | undefined {
   if (!shared) return undefined;
-  const counts: Status = {};
-  for (const k of COUNTS) if (pool?.[k] !== undefined) counts[k] = pool[k];
-  const { observedGeneration, nodes, ...rest } = shared;
-  const joined = Array.isArray(nodes) ? nodes.map((n: { name: string }) => {
-    const part = partOf(n.name);
-    return part ? { ...n, ...part, name: n.name } : n;
-  }) : nodes;
-  return {
-    ...(observedGeneration !== undefined ? { observedGeneration } : {}),
-    ...pickCounts(rest), ...counts, ...withoutCounts(rest),
-    ...(joined !== undefined ? { nodes: joined } : {}),
-  };
-}
-
-/** The counts a status from before the split keeps in its shared key. */
-function pickCounts(s: Status): Status {
-  const out: Status = {};
-  for (const k of COUNTS) if (s[k] !== undefined) out[k] = s[k];
-  return out;
-}
-
-function withoutCounts(s: Status): Status {
-  const out: Status = {};
-  for (const [k, v] of Object.entries(s)) if (!(COUNTS as readonly string[]).includes(k)) out[k] = v;
+  // in the order the controller wrote the status as one key: observedGeneration, the counts, the rest
+  const out: Status = shared.observedGeneration !== undefined ? { observedGeneration: shared.observedGeneration } : {};
+  for (const k of COUNTS) if ((pool?.[k] ?? shared[k]) !== undefined) out[k] = pool?.[k] ?? shared[k];
+  for (const [k, v] of Object.entries(shared)) {
+    if (k === 'observedGeneration' || (COUNTS as readonly string[]).includes(k)) continue;
+    out[k] = k === 'nodes' && Array.isArray(v) ? v.map((n: { name: string }) => {
+      const part = partOf(n.name);
+      return part ? { ...n, ...part, name: n.name } : n;
+    }) : v;
+  }
   return out;
 }
