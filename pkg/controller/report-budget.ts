@@ -1,9 +1,10 @@
 // How often one node's reports (of itself, of a MacvlanNet) may make the leader look again at
 // what they feed into state every node reads. A node's report is its own key, written as often
 // as the node likes; what follows from it is not the node's alone:
-// - a MacvlanNet's controller status is one key holding every node's part, received by every
-//   agent on the MacvlanNet: a node rewriting its report some 300 times a second (its ready flag,
-//   message, `assigned` list) had the leader write that status over 200 times a second;
+// - a MacvlanNet's controller status (its node's part, and the status key every agent on the
+//   MacvlanNet receives when what others act on moves; it was one key holding every node's
+//   part): a node rewriting its report some 300 times a second (its ready flag, message,
+//   `assigned` list) had the leader write that status over 200 times a second;
 // - a node's accepted address is every peer's next hop to its subnets (HostSubnet
 //   `status.nodeAddress`): a node flipping its reported address between two valid ones had
 //   every peer replace its route to that node some 20 times a second, an `ip` run each.

@@ -15,7 +15,8 @@ function otherParts(status: unknown, self: string): Part[] {
 /**
  * Who else holds ip on the MacvlanNet: a host outside xnet, another node's shim, its containers
  * outside the range since an edit, and with `preClaims` its pre-claimed addresses (in use there
- * or at hand). The plugin refuses at once only what is held for good (`preClaims` false) and
+ * or at hand) where the status lists them (a controller that keeps each node's part in that
+ * node's index, store/macvlan-parts.ts, lists none of another node's). The plugin refuses at once only what is held for good (`preClaims` false) and
  * asks the controller for another node's pre-claim: only the controller reads that node's report,
  * so it alone tells one in use there (refused, naming the node) from an idle one (asked back).
  */
