@@ -178,18 +178,20 @@ describe('docker run on a MacvlanNet pool used up everywhere', () => {
     expect(refused.error?.reason).toBe('PoolExhausted');
     expect(refused.error?.message).toBe(`MacvlanNet shims is used up (no free address for this container, none to come): ${reason}`);
     expect(refused.ms).toBeLessThan(WAIT_MS);
-    // the other seven still ask: the sentence is in the status key once, not once per asking node
-    const key = new Keys(fx.prefix).controllerStatus('MacvlanNet', mvn, undefined)!;
+    // the other seven still ask: the sentence is in the status key once, not once per asking
+    // node's part (each in its node's index: store/macvlan-parts.ts)
+    const keys = new Keys(fx.prefix);
+    const read = async (key: string) => (await fx.etcd.client().get(key).string()) ?? '{}';
     const raw = await eventually(async () => {
-      const value = (await fx.etcd.client().get(key).string()) ?? '{}';
-      const st = JSON.parse(value) as { nodes?: Array<Record<string, unknown>> };
-      return st.nodes?.filter((q) => q.usedUp === true || q.poolUsedUp !== undefined).length === 7 && value;
+      const parts = await Promise.all(nodes.map((n) => read(keys.macvlanPart(n, mvn))));
+      const said = parts.map((v) => JSON.parse(v) as Record<string, unknown>).filter((q) => q.usedUp === true || q.poolUsedUp !== undefined);
+      return said.length === 7 && { shared: await read(keys.controllerStatus('MacvlanNet', mvn, undefined)!), parts };
     }, 'seven asking parts said used up');
-    expect(raw.split('none is idle on any node').length - 1).toBe(1);
-    const status = JSON.parse(raw) as { poolUsedUp?: string; nodes: Array<Record<string, unknown>> };
-    expect(status.poolUsedUp).toBe(reason);
-    expect(status.nodes.filter((q) => q.usedUp === true).map((q) => q.name)).toEqual(nodes.slice(1));
-    expect(status.nodes.every((q) => q.poolUsedUp === undefined)).toBe(true);
+    expect([raw.shared, ...raw.parts].join('\n').split('none is idle on any node').length - 1).toBe(1);
+    expect((JSON.parse(raw.shared) as { poolUsedUp?: string }).poolUsedUp).toBe(reason);
+    const parts = raw.parts.map((v) => JSON.parse(v) as Record<string, unknown>);
+    expect(parts.filter((q) => q.usedUp === true).map((q) => q.name)).toEqual(nodes.slice(1));
+    expect(parts.every((q) => q.poolUsedUp === undefined)).toBe(true);
     await fx.expectClean();
   }, 90_000);
 
