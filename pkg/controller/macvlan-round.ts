@@ -16,15 +16,12 @@ import type { TxnPlan } from './txn-plan.js';
 import type { Ctx } from './context.js';
 
 /**
- * Room kept in the transaction for the status put written last: its compare, its op, ~300
- * bytes a node, ~640 for a Ready message naming overrides of no Node, ~400 for those of a
- * Node not selected (node-missing.ts), ~600 for poolUsedUp (512 characters, JSON-escaped) and
- * what the external marks take (`markBytes`, macvlan-mark-time.ts; a mark the round makes adds its own).
- */
-/**
- * (The status is three kinds of keys, store/macvlan-parts.ts: the shared key and the pool
- * counts, reserved here, and a put per node part, reserved per node as the round touches it:
- * reserveWith.)
+ * Room kept in the transaction for the status puts written last: the status key's and the pool
+ * counts' compares and ops (a node's part is a put of its own, kept room for as the round
+ * touches the node: fitsFor), ~300 bytes a node, ~640 for a Ready message naming overrides of
+ * no Node, ~400 for those of a Node not selected (node-missing.ts), ~600 for poolUsedUp (512
+ * characters, JSON-escaped) and what the external marks take (`markBytes`,
+ * macvlan-mark-time.ts; a mark the round makes adds its own).
  */
 export const statusReserve = (nodes: number, markBytes = 0) => ({ compares: 2, ops: 2, bytes: 2664 + 300 * nodes + markBytes });
 
