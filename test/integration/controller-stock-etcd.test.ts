@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
-import { startController, storeFor, uniquePrefix, obj, eventually } from './controller-helpers.js';
+import { beat, startController, storeFor, uniquePrefix, obj, eventually } from './controller-helpers.js';
 
 let etcd: TestEtcd;
 beforeAll(async () => { etcd = await startEtcd(); });
@@ -31,6 +31,43 @@ describe('controller on a stock etcd', () => {
       expect(new Set(nodes.map((n) => n.shimAddress)).size).toBe(N);
       const report = await ipamCheck(client, prefix);
       expect(report.problems).toBe(0);
+    } finally {
+      await c.stop();
+    }
+  }, 90_000);
+
+  it("gives each of 100 nodes its pre-claimed addresses (dockerIPAM xnet) in keys none of which holds the others' addresses", async () => {
+    const prefix = uniquePrefix();
+    const client = etcd.client();
+    const store = storeFor(client, prefix);
+    const c = await startController(client, prefix);
+    try {
+      const N = 100;
+      const names = Array.from({ length: N }, (_, i) => `px-${i}`);
+      await store.applyAll([
+        ...names.map((n) => obj('Node', n, { interface: 'eth0' }, { px: 'yes' })),
+        obj('MacvlanNet', 'prex', { subnet: '10.201.0.0/16', gateway: '10.201.0.1', dockerIPAM: 'xnet', hostShim: true, nodeSelector: { matchLabels: { px: 'yes' } } }),
+      ]);
+      // their agents start: a node whose agent never reported gets no pre-claims
+      for (const n of names) await beat(store, n);
+      type NodePart = { name: string; shimAddress?: string; addresses?: string[] };
+      const nodes = await eventually(async () => {
+        const parts = ((await store.get('MacvlanNet', 'prex'))?.status as { nodes?: NodePart[] } | undefined)?.nodes;
+        return parts?.length === N && parts.every((n) => n.shimAddress && n.addresses?.length === 8) ? parts : undefined;
+      }, 'every node has its shim and 8 addresses at hand', 60_000);
+      expect(new Set(nodes.flatMap((n) => n.addresses)).size).toBe(N * 8);
+      // as one key this status was over 250 bytes a node and grew with each node's addresses; the
+      // key every agent watches holds ~40 a node now, each node's part its own addresses only
+      const keys = store.keys;
+      const size = async (key: string) => (await client.get(key).string())?.length ?? 0;
+      const shared = await size(keys.status('MacvlanNet', 'prex', { controller: true }));
+      expect(shared).toBeGreaterThan(0);
+      expect(shared).toBeLessThan(N * 60 + 1024);
+      const parts = await Promise.all(names.map((n) => size(keys.macvlanPart(n, 'prex'))));
+      expect(Math.max(...parts)).toBeLessThan(8 * 16 + 200);
+      expect(Math.min(...parts)).toBeGreaterThan(0);
+      const report = await ipamCheck(client, prefix);
+      expect(report.problems, report.text).toBe(0);
     } finally {
       await c.stop();
     }
