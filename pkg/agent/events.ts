@@ -124,8 +124,10 @@ function macvlanStatusFor(status: Record<string, unknown>, self: string): Record
 /**
  * The part of an object the agent of `self` acts on. Status fields that agents themselves write
  * (conditions, heartbeats) are left out, so an agent's own writes do not wake it up; so is what
- * of a MacvlanNet's one status key other nodes' containers change (issue 10: an agent's work does
- * not grow with what other hosts do).
+ * of a MacvlanNet's status other nodes' containers change (issue 10: an agent's work does not
+ * grow with what other hosts do). Under a controller that keeps each node's part in its own
+ * index (store/macvlan-parts.ts) such a change does not even reach this agent; under an older
+ * one, whose one status key holds every part, it arrives and is left out here.
  */
 export function fingerprint(o: AnyObject, self?: string): string {
   const status = (o.status ?? {}) as Record<string, unknown>;
