@@ -3,6 +3,7 @@
 import { Option, type Command } from 'commander';
 import type { Session } from './connect.js';
 import type { CliIO } from './io.js';
+import { UsageError } from '../errors.js';
 
 /** Opens a session from the command's global flags, runs fn, records its exit code, closes. */
 export type RunInSession = (fn: (s: Session) => Promise<number>, cmd: Command) => Promise<void>;
@@ -22,6 +23,28 @@ export const collect = (v: string, prev: string[] | undefined): string[] => [...
 
 export const fileOption = (): Option =>
   new Option('-f, --filename <path>', 'manifest file, directory (*.yaml, *.yml, *.json) or - for stdin; repeatable').argParser(collect);
+
+/**
+ * A word that names a manifest where a KIND or NAME was expected (`xctl delete x.yaml`, -f
+ * forgotten): a KIND or NAME holds no "." and does not start with "/", so nothing valid is taken for one.
+ */
+export const isManifestPath = (arg: string): boolean =>
+  arg === '-' || /\.(ya?ml|json)$/i.test(arg) || /^(~|\.{1,2})?\//.test(arg);
+
+/** The usage error for manifests typed as arguments: the command as it was meant, each with its -f. */
+export function manifestsWithoutFlag(command: string, paths: string[]): UsageError {
+  const quoted = paths.map((p) => `"${p}"`).join(', ');
+  return new UsageError(`${quoted}: ${command} takes manifests by -f, not as arguments; give a manifest with -f: ` +
+    `xctl ${command} ${paths.map((p) => `-f ${p}`).join(' ')}`);
+}
+
+/**
+ * apply's and diff's action: they take no arguments but manifests by -f. commander's own
+ * "too many arguments for 'apply'" left the forgotten -f to be guessed.
+ */
+export function refuseArguments(command: string, cmd: Command): void {
+  if (cmd.args.length) throw manifestsWithoutFlag(command, cmd.args);
+}
 
 /**
  * Adds a command tree built on its own (new Command) under `parent` with the settings that

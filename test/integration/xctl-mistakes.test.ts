@@ -78,6 +78,23 @@ describe('xctl apply of a manifest with mistakes', () => {
     expect(await keys()).toEqual(before);
   });
 
+  it('says that a manifest given without -f is given with -f (apply, diff, delete, wait); exit 2, nothing written or deleted', async () => {
+    const f = file('forgot-f.yaml', `${H}\nkind: Node\nmetadata: {name: host-8}\nspec: {}\n`);
+    expect((await xctl(['apply', '-f', f])).exitCode).toBe(0);
+    const before = await keys();
+    for (const command of ['apply', 'diff', 'delete', 'wait']) {
+      const r = await xctl([command, f]);
+      expect(r.stderr, command).toContain(`give a manifest with -f: xctl ${command} -f ${f}`);
+      expect(r.exitCode, command).toBe(2);
+      expect(r.stdout, command).toBe('');
+    }
+    // two files, and one after the other arguments of a delete: each gets its -f
+    const g = file('forgot-f-too.json', '{}');
+    expect((await xctl(['apply', f, g])).stderr).toContain(`xctl apply -f ${f} -f ${g}`);
+    expect((await xctl(['delete', 'node', 'host-8', g])).stderr).toContain(`xctl delete -f ${g}`);
+    expect(await keys()).toEqual(before);
+  });
+
   it('names a missing -f path given twice once, as a file named twice is read once', async () => {
     const missing = join(dir, 'twice-not-there.yaml');
     const r = await xctl(['apply', '-f', missing, '-f', missing]);

@@ -4,7 +4,7 @@ import { EXIT } from '../exit.js';
 import { ref } from '../format.js';
 import { loadCheckedBatch } from './batch.js';
 import { Option, type Command } from 'commander';
-import { fileOption, type RegisterCommand } from '../command.js';
+import { fileOption, refuseArguments, type RegisterCommand } from '../command.js';
 import { WriteReporter, countsText, partialWriteFailure, unknownOutcomeFailure } from './progress.js';
 import { locateWriteError } from './locate.js';
 import { PartialWriteError } from '../../store/txn-writer.js';
@@ -89,6 +89,9 @@ export const registerApply: RegisterCommand = (program, { io, run }) => {
     .description('create or update the objects of the manifests: in one transaction when they fit, else in order in several')
     .addOption(fileOption())
     .addOption(dryRunOption('check against what is stored, show what would change, write nothing (client and server both mean it; none: apply)'))
-    .action((opts: { filename?: string[]; dryRun?: DryRunStrategy }, cmd: Command) =>
-      run((s) => applyCommand(s, io, { filename: opts.filename, dryRun: isDryRun(opts.dryRun) }), cmd));
+    .allowExcessArguments(true)
+    .action((opts: { filename?: string[]; dryRun?: DryRunStrategy }, cmd: Command) => {
+      refuseArguments('apply', cmd);
+      return run((s) => applyCommand(s, io, { filename: opts.filename, dryRun: isDryRun(opts.dryRun) }), cmd);
+    });
 };

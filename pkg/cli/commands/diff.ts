@@ -9,7 +9,7 @@ import { textDiff } from '../diff.js';
 import { loadCheckedBatch } from './batch.js';
 import { locateWriteError } from './locate.js';
 import type { Command } from 'commander';
-import { fileOption, type RegisterCommand } from '../command.js';
+import { fileOption, refuseArguments, type RegisterCommand } from '../command.js';
 
 export interface DiffOptions { filename?: string[] }
 
@@ -77,5 +77,9 @@ export const registerDiff: RegisterCommand = (program, { io, run }) => {
   program.command('diff')
     .description('show what apply would change; exit 1 when something differs')
     .addOption(fileOption())
-    .action((opts: DiffOptions, cmd: Command) => run((s) => diffCommand(s, io, opts), cmd));
+    .allowExcessArguments(true)
+    .action((opts: DiffOptions, cmd: Command) => {
+      refuseArguments('diff', cmd);
+      return run((s) => diffCommand(s, io, opts), cmd);
+    });
 };

@@ -6,6 +6,7 @@ import { resolveKind, type Kind, type KindInfo } from '../../api/kinds.js';
 import { UsageError } from '../exit.js';
 import { loadReferences } from '../../manifest/load.js';
 import type { CliIO } from '../io.js';
+import { isManifestPath, manifestsWithoutFlag } from '../command.js';
 
 /** uid: the incarnation, when the command read it with the name (a selection's list) */
 export interface Target { kind: Kind; name: string; uid?: string }
@@ -114,6 +115,8 @@ export async function namedOrInManifests(io: CliIO, command: string, args: strin
     if (args.length) throw new UsageError('give either KIND NAME or -f, not both');
     return loadReferences(filenames, io.stdin);
   }
+  const paths = args.filter(isManifestPath);
+  if (paths.length) throw manifestsWithoutFlag(command, paths);
   const targets = args.length ? targetsOfAnyKind(command, args) : [];
   if (targets.length === 0) throw new UsageError(usage);
   return targets;
