@@ -87,6 +87,11 @@ describe('xctl lab', () => {
     expect(ping.exitCode).toBe(0);
     const fail = await xctl('lab', 'exec', 'host-1', '--', 'sh', '-c', 'exit 3');
     expect(fail.exitCode).toBe(3);
+    expect(fail.stderr).toContain('sh -c exit 3 on host-1 exited with status 3');
+    // a command a signal ended exits 128 (docs/lab.md), and the message says it was the signal
+    const killed = await xctl('lab', 'exec', 'host-1', '--', 'sh', '-c', 'kill -TERM $$');
+    expect(killed.exitCode).toBe(128);
+    expect(killed.stderr).toContain('sh -c kill -TERM $$ on host-1 was ended by signal SIGTERM (exit 128)');
     expect((await xctl('lab', 'exec', 'host-9', '--', 'true')).stderr).toContain('no host host-9');
   }, 180_000);
 

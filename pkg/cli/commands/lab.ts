@@ -123,11 +123,14 @@ async function exec(hostName: string, argv: string[]): Promise<void> {
   if (!host) throw new CliError(4, `no host ${hostName} in the lab (hosts: ${rec.hosts.map((h) => h.name).join(', ')})`);
   const { hostEnv, hostExecArgv } = await import('../../lab/exec.js');
   const full = hostExecArgv(host, argv);
-  const code = await new Promise<number>((resolve, reject) => {
+  const end = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     const child = spawn(full[0], full.slice(1), { stdio: 'inherit', env: { ...process.env, ...hostEnv(host) } });
     child.on('error', reject);
-    child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
+    child.on('exit', (code, signal) => resolve({ code, signal }));
   });
+  // a signal's end is 128 (docs/lab.md); "exited with status 128" read as the command's own status
+  if (end.signal) throw new CliError(128, `${argv.join(' ')} on ${hostName} was ended by signal ${end.signal} (exit 128)`);
+  const code = end.code ?? 1;
   if (code !== 0) throw new CliError(code, `${argv.join(' ')} on ${hostName} exited with status ${code}`);
 }
 
