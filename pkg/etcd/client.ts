@@ -130,6 +130,9 @@ export function createEtcdClient(conn: EtcdConnection, timer?: RequestTimer): Et
   const opts: IOptions = { hosts, dialTimeout: 5000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), faultHandling: etcdFaultHandling(hosts.length) };
   if (conn.cacert || conn.cert || conn.key) {
     if (!conn.cacert) throw new EtcdConfigError('--cert/--key need --cacert');
+    // gRPC refuses one without the other only when connecting, in its own words, exit 1
+    if (conn.cert && !conn.key) throw new EtcdConfigError('--cert needs --key (the private key of that certificate): give both, or neither');
+    if (conn.key && !conn.cert) throw new EtcdConfigError('--key needs --cert (the certificate of that key): give both, or neither');
     opts.credentials = {
       rootCertificate: readPemCertificates(conn.cacert, '--cacert'),
       ...(conn.cert ? { certChain: readPemCertificates(conn.cert, '--cert') } : {}),

@@ -110,6 +110,17 @@ describe('xctl TLS files that are not PEM', () => {
     expect((await xctl(['--endpoints', endpoint, '--cacert', f('ca.pem'), ...id, 'get', 'nodes'])).code).toBe(0);
   });
 
+  it('--cert without --key, or --key without --cert, is a usage error, exit 2, naming both flags', async () => {
+    const cases: Array<[string[], string]> = [
+      [['--cert', f('client.pem')], 'error: --cert needs --key (the private key of that certificate): give both, or neither\n'],
+      [['--key', f('client.key')], 'error: --key needs --cert (the certificate of that key): give both, or neither\n'],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await xctl(['--endpoints', endpoint, '--cacert', f('ca.pem'), ...flags, 'get', 'nodes']);
+      expect(r, flags[0]).toEqual({ code: 2, out: '', err: message });
+    }
+  });
+
   it('an http:// endpoint with TLS files speaks TLS, and Node\'s warning about an IP as TLS server name does not reach the user', async () => {
     // etcd3 uses TLS for every endpoint once given TLS files; gRPC then sends the IP as server name (DEP0123)
     const plain = endpoint.replace(/^https:/, 'http:');
