@@ -12,8 +12,8 @@
 import { MVN_FINALIZER, type MacvlanNet } from '../api/index.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { ClaimEntry, Entry } from './model.js';
-import type { Ctx } from './context.js';
-import { macvlanStatusKeys } from './macvlan-status-keys.js';
+import { pinStatus, type Ctx } from './context.js';
+import { macvlanStatusKeys, partNodes } from './macvlan-status-keys.js';
 
 export const isDeletingMacvlan = (m: MacvlanNet): boolean => !!m.metadata.deletionTimestamp;
 
@@ -34,14 +34,34 @@ export function ensureMacvlanFinalizer(ctx: Ctx, plan: TxnPlan, m: Entry<Macvlan
 /**
  * A deleting MacvlanNet that no node holds anything of any more: its status and `left` (its
  * claims the round did not free) go, and the MacvlanNet with them, or, while other programs'
- * finalizers remain, only this one.
+ * finalizers remain, only this one. Its nodes' parts left in their indexes may be more than the
+ * transaction holds besides (etcd refuses one of more than --max-txn-ops, every time): then only
+ * those that fit go, and false says the MacvlanNet waits for the next transaction.
  */
-export function finishMacvlanDeletion(ctx: Ctx, plan: TxnPlan, m: Entry<MacvlanNet>, left: ClaimEntry[]): void {
+export function finishMacvlanDeletion(ctx: Ctx, plan: TxnPlan, m: Entry<MacvlanNet>, left: ClaimEntry[]): boolean {
   const name = m.obj.metadata.name;
+  const before = plan.mark();
   const others = (m.obj.metadata.finalizers ?? []).filter((f) => f !== MVN_FINALIZER);
   if (!others.length) plan.del(ctx.model.keys.object('MacvlanNet', name));
   else if (hasOwn(m.obj)) putWithFinalizers(ctx, plan, m, others);
   for (const key of macvlanStatusKeys(ctx.model.cache, ctx.model.keys, name)) plan.del(key);
   for (const c of left) plan.unchanged(c.key, c.kv).del(c.key);
+  if (!plan.fits()) {
+    plan.rollback(before);
+    deletePartsThatFit(ctx, plan, name);
+    return false;
+  }
   ctx.log.info('MacvlanNet released: no node uses its network any more', { macvlanNet: name });
+  return true;
+}
+
+/** As many of the MacvlanNet's parts left in nodes' indexes as the plan holds, deleted. */
+function deletePartsThatFit(ctx: Ctx, plan: TxnPlan, name: string): void {
+  const { cache, keys } = ctx.model;
+  for (const node of [...partNodes(cache, keys, name)]) {
+    const key = keys.macvlanPart(node, name);
+    const m = plan.mark();
+    pinStatus(ctx, plan, key, cache.get(key)).del(key);
+    if (!plan.fits()) { plan.rollback(m); return; }
+  }
 }

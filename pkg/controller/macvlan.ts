@@ -82,7 +82,7 @@ export function planMacvlanNodes(ctx: Ctx, name: string, plan: TxnPlan, state: R
   // per node would cap a MacvlanNet at ~40 nodes.
   const r = startRound(ctx, m.obj, new Set(nodes.map((n) => n.obj.metadata.name)), plan, state, statusReserve(nodes.length + 2, marksStatusBytes(ctx, name)));
   if (deleting && !r.leaving.size && !r.more) {
-    finishMacvlanDeletion(ctx, plan, m, r.unfreed);
+    if (!finishMacvlanDeletion(ctx, plan, m, r.unfreed)) return { result: 'synced', more: true, progress: true, uid: m.obj.metadata.uid };
     return { result: 'gone' };
   }
   if (deleting) deletingParts(r.leaving);
