@@ -9,8 +9,8 @@
 // their parse kept like an object's, and so are a MacvlanNet's node parts and pool counts. A
 // key of the registry or IPAM prefixes that is none of these (a name the layout cannot have) is
 // refused too.
-import { decodeKeyOf, decodeParsedObject, decodeParsedStatus, decodeStatus, parseJson } from '../store/decode.js';
-import { macvlanNodeStatus, macvlanPoolStatus } from '../api/index.js';
+import { decodeKeyOf, decodeMacvlanPart, decodeParsedObject, decodeParsedStatus, decodeStatus, parseJson } from '../store/decode.js';
+import { macvlanPoolStatus } from '../api/index.js';
 import type { Keys } from '../store/keys.js';
 import { decodeClaim, type IpamKeys } from '../ipam/keys.js';
 import type { RawKv } from '../runtime/kv.js';
@@ -35,7 +35,7 @@ function outsideLayout(keys: Keys, ipam: IpamKeys, key: string): string | undefi
 function admitMacvlanPart(keys: Keys, kv: RawKv): boolean {
   const part = keys.parseMacvlanPart(kv.key);
   if (!part && keys.parseMacvlanPool(kv.key) === undefined) return false;
-  decodeKeyOf(part ? macvlanNodeStatus : macvlanPoolStatus, kv.key, kv.value);
+  if (part) decodeMacvlanPart(part.node, kv.key, kv.value); else decodeKeyOf(macvlanPoolStatus, kv.key, kv.value);
   // kept as written, like the other statuses: the next round compares what it plans with it
   kv.parsed = JSON.parse(kv.value);
   return true;

@@ -1,8 +1,8 @@
 // What the audit reads of a MacvlanNet's status besides its status key: the parts kept in its
 // nodes' indexes and its pool counts (store/macvlan-parts.ts), joined into one status as every
 // reader sees it, so the audit finds each node's pre-claims announced where they always were.
-import { macvlanNodeStatus, macvlanPoolStatus, type Status } from '../api/index.js';
-import { decodeKeyOf, UndecodableError } from '../store/decode.js';
+import { macvlanPoolStatus, type Status } from '../api/index.js';
+import { decodeKeyOf, decodeMacvlanPart, UndecodableError } from '../store/decode.js';
 import type { Keys } from '../store/keys.js';
 import { joinMacvlanStatus } from '../store/macvlan-parts.js';
 
@@ -21,7 +21,7 @@ export class MacvlanPartsRead {
     if (!part && pool === undefined) return false;
     try {
       if (part) {
-        const st = decodeKeyOf(macvlanNodeStatus, key, value);
+        const st = decodeMacvlanPart(part.node, key, value);
         (this.parts.get(part.name) ?? this.parts.set(part.name, new Map()).get(part.name)!).set(part.node, st);
       } else this.pools.set(pool!, decodeKeyOf(macvlanPoolStatus, key, value));
     } catch (e) {

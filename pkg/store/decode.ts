@@ -3,7 +3,7 @@
 // that does not decode is skipped and reported, never thrown from a watch listener.
 import type { IKeyValue } from 'etcd3';
 import type { ZodTypeAny, z } from 'zod';
-import { kindInfo, type AnyObject, type Kind, type Status } from '../api/index.js';
+import { kindInfo, macvlanNodeStatus, type AnyObject, type Kind, type MacvlanNodeStatus, type Status } from '../api/index.js';
 import { formatIssuePath } from '../api/field-path.js';
 import { StoreError } from './types.js';
 export type { SkippedKey } from './types.js';
@@ -92,6 +92,17 @@ export function decodeKeyOf<S extends ZodTypeAny>(schema: S, key: string, value:
   const r = schema.safeParse(parseJson(key, value));
   if (!r.success) throw new UndecodableError(key, issues(r.error));
   return r.data;
+}
+
+/**
+ * A MacvlanNet's node part kept in `node`'s index (keys.macvlanPart). Its entry must name that
+ * node: its agent hands out the addresses it lists, and one naming another node (a restored or
+ * hand-edited key) lists that node's pre-claims. Such a part does not decode.
+ */
+export function decodeMacvlanPart(node: string, key: string, value: string): MacvlanNodeStatus {
+  const part = decodeKeyOf(macvlanNodeStatus, key, value);
+  if (part.name !== node) throw new UndecodableError(key, `its entry names node ${JSON.stringify(part.name)}, not ${JSON.stringify(node)} whose index holds it`);
+  return part;
 }
 
 /** Runs `f`; an UndecodableError becomes a skipped key (and undefined), anything else is thrown. */

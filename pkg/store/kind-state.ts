@@ -9,8 +9,8 @@
 import type { AnyObject, Kind } from '../api/index.js';
 import type { Logger } from '../log.js';
 import type { CacheChange, KvCache } from '../runtime/kv-cache.js';
-import { macvlanNodeStatus, macvlanPoolStatus } from '../api/index.js';
-import { decodeKeyOf, decodeObject, decodeStatus, orSkip, type SkippedKey, type Status } from './decode.js';
+import { macvlanPoolStatus } from '../api/index.js';
+import { decodeKeyOf, decodeMacvlanPart, decodeObject, decodeStatus, orSkip, type SkippedKey, type Status } from './decode.js';
 import { joinMacvlanStatus } from './macvlan-parts.js';
 import { indexNode, type Keys } from './keys.js';
 import { hiddenNodeConditions, withStatus, type NodeConditions } from './merge.js';
@@ -90,7 +90,7 @@ function fileMacvlanKey(s: KindState, keys: Keys, key: string, value: string | u
   if (name === undefined) return undefined;
   const filed = { name, object: false };
   if (value === undefined) s.skipped.delete(key);
-  const status = value === undefined ? undefined : orSkip(s.skipped, key, () => decodeKeyOf(part ? macvlanNodeStatus : macvlanPoolStatus, key, value));
+  const status = value === undefined ? undefined : orSkip(s.skipped, key, () => (part ? decodeMacvlanPart(part.node, key, value) : decodeKeyOf(macvlanPoolStatus, key, value)));
   if (value !== undefined && !status) return { ...filed, refused: true };
   if (part) setPerNode(s.macvlanParts, name, part.node, status);
   else if (status) s.poolStatus.set(name, status); else s.poolStatus.delete(name);
