@@ -17,6 +17,9 @@ const SHARED = ['name', 'shimAddress', 'outsideRange', 'giveBack'] as const;
 /** The pool counts (status/pools/): they change with every container. */
 const COUNTS = ['allocated', 'free', 'used'] as const;
 
+/** Whether a node's entry in the shared key holds more than it keeps of a part (`SHARED`): one written whole. */
+export const isWhole = (entry: object): boolean => Object.keys(entry).some((k) => !(SHARED as readonly string[]).includes(k));
+
 /** What the shared key keeps of a node's part. */
 export function sharedPart(part: MacvlanNodeStatus): MacvlanNodeStatus {
   const out: Record<string, unknown> = {};
@@ -47,8 +50,10 @@ export function splitMacvlanStatus(status: MacvlanNetStatus): SplitStatus {
 /**
  * The MacvlanNet's status as one: the shared key's, the pool counts, and for each node the
  * shared key lists, its part from its index over what the shared key says of it. A part of a
- * node the shared key does not list is stale (a node no longer selected): left out. No part:
- * the shared key's entry as it is (written by a controller from before the split, whole).
+ * node the shared key does not list is stale (a node no longer selected): left out. An entry
+ * holding more than `SHARED` was written whole by a controller from before the split, which
+ * writes no part (no part yet, or a leader again in a rolling upgrade, after a newer one left a
+ * part it no longer keeps): read as it is, never joined with a part.
  */
 export function joinMacvlanStatus(shared: Status | undefined, pool: Status | undefined, partOf: (node: string) => Status | undefined): Status | undefined {
   if (!shared) return undefined;
@@ -58,7 +63,7 @@ export function joinMacvlanStatus(shared: Status | undefined, pool: Status | und
   for (const [k, v] of Object.entries(shared)) {
     if (k === 'observedGeneration' || (COUNTS as readonly string[]).includes(k)) continue;
     out[k] = k === 'nodes' && Array.isArray(v) ? v.map((n: { name: string }) => {
-      const part = partOf(n.name);
+      const part = isWhole(n) ? undefined : partOf(n.name);
       return part ? { ...n, ...part, name: n.name } : n;
     }) : v;
   }
