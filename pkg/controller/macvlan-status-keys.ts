@@ -14,7 +14,7 @@ import type { MacvlanNetStatus, MacvlanNodeStatus } from '../api/index.js';
 import type { KvCache } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
 import type { Keys } from '../store/keys.js';
-import { sharedPart, splitMacvlanStatus } from '../store/macvlan-parts.js';
+import { isWhole, sharedPart, splitMacvlanStatus } from '../store/macvlan-parts.js';
 import { sameJson } from '../api/key-order.js';
 import { pinStatus, type Ctx } from './context.js';
 import type { TxnPlan } from './txn-plan.js';
@@ -32,12 +32,13 @@ export function putMacvlanStatus(ctx: Ctx, plan: TxnPlan, name: string, desired:
   const { shared, pool, parts } = splitMacvlanStatus(desired);
   const room = { compares: 2, ops: 2, bytes: JSON.stringify(shared).length + JSON.stringify(pool).length + 512 };
   const after = putParts(ctx, plan, name, parts, touched, room);
-  // a node whose part waits is listed as it is in etcd: its part, or (a status key written whole
-  // by a controller from before the split) its entry there; a node with neither is not yet
+  // a node whose part waits is listed as readers read it now: its entry there when a controller
+  // from before the split wrote it whole (a part it left is stale), else its part; a node with
+  // neither is not yet
   const before = new Map((cachedValue<MacvlanNetStatus>(cache, sharedKey)?.nodes ?? []).map((n) => [n.name, n]));
   shared.nodes = parts.flatMap((p) => {
-    const part = after.get(p.name) ?? cachedValue<MacvlanNodeStatus>(cache, keys.macvlanPart(p.name, name));
     const was = before.get(p.name);
+    const part = after.get(p.name) ?? (was && isWhole(was) ? undefined : cachedValue<MacvlanNodeStatus>(cache, keys.macvlanPart(p.name, name)));
     return part ? [sharedPart(part)] : was ? [was] : [];
   });
   putIfChanged(ctx, plan, sharedKey, shared);

@@ -107,3 +107,25 @@ describe('an upgrade from a controller that kept every part in the status key', 
     expect((statusOf(s).nodes ?? []).every((n) => n.parent === 'eth0')).toBe(true);
   });
 });
+
+describe('a newer controller leading again after an older one wrote the status key whole', () => {
+  it("reads each node's addresses from the status key at every step until its part is rewritten, never from the part the older one left behind", async () => {
+    const done = segment(30, 8);
+    await rounds(done);
+    const whole = statusOf(done);
+    const s = segment(30, 8);
+    for (const kv of done.cache.entries(done.model.ipam.root())) s.seed(kv.key, JSON.parse(kv.value));
+    s.seed(s.model.keys.status('MacvlanNet', 'lan', { controller: true }), whole);
+    // the parts this controller wrote in its earlier term: each lists an address the older one freed since
+    for (const n of whole.nodes!) s.seed(s.model.keys.macvlanPart(n.name, 'lan'), { ...n, addresses: [...n.addresses!, '10.20.127.1'] });
+    const addressesOf = (st: MacvlanNetStatus) => new Map((st.nodes ?? []).map((n) => [n.name, n.addresses]));
+    const expected = addressesOf(whole);
+    expect(addressesOf(statusOf(s))).toEqual(expected);
+    let steps = 0;
+    await rounds(s, 8, () => {
+      steps++;
+      expect(addressesOf(statusOf(s))).toEqual(expected);
+    });
+    expect(steps).toBeGreaterThan(4);
+  });
+});
