@@ -36,32 +36,40 @@ export function ensureMacvlanFinalizer(ctx: Ctx, plan: TxnPlan, m: Entry<Macvlan
  * claims the round did not free) go, and the MacvlanNet with them, or, while other programs'
  * finalizers remain, only this one. Its nodes' parts left in their indexes may be more than the
  * transaction holds besides (etcd refuses one of more than --max-txn-ops, every time): then only
- * those that fit go, and false says the MacvlanNet waits for the next transaction.
+ * those that fit go, and false says the MacvlanNet waits for the next transaction. With no part
+ * to delete first, the whole is planned as it is (the executor refuses what never fits).
  */
 export function finishMacvlanDeletion(ctx: Ctx, plan: TxnPlan, m: Entry<MacvlanNet>, left: ClaimEntry[]): boolean {
-  const name = m.obj.metadata.name;
   const before = plan.mark();
+  deleteAll(ctx, plan, m, left);
+  if (!plan.fits()) {
+    plan.rollback(before);
+    if (deletePartsThatFit(ctx, plan, m.obj.metadata.name)) return false;
+    deleteAll(ctx, plan, m, left);
+  }
+  ctx.log.info('MacvlanNet released: no node uses its network any more', { macvlanNet: m.obj.metadata.name });
+  return true;
+}
+
+function deleteAll(ctx: Ctx, plan: TxnPlan, m: Entry<MacvlanNet>, left: ClaimEntry[]): void {
+  const name = m.obj.metadata.name;
   const others = (m.obj.metadata.finalizers ?? []).filter((f) => f !== MVN_FINALIZER);
   if (!others.length) plan.del(ctx.model.keys.object('MacvlanNet', name));
   else if (hasOwn(m.obj)) putWithFinalizers(ctx, plan, m, others);
   for (const key of macvlanStatusKeys(ctx.model.cache, ctx.model.keys, name)) plan.del(key);
   for (const c of left) plan.unchanged(c.key, c.kv).del(c.key);
-  if (!plan.fits()) {
-    plan.rollback(before);
-    deletePartsThatFit(ctx, plan, name);
-    return false;
-  }
-  ctx.log.info('MacvlanNet released: no node uses its network any more', { macvlanNet: name });
-  return true;
 }
 
-/** As many of the MacvlanNet's parts left in nodes' indexes as the plan holds, deleted. */
-function deletePartsThatFit(ctx: Ctx, plan: TxnPlan, name: string): void {
+/** As many of the MacvlanNet's parts left in nodes' indexes as the plan holds, deleted: how many. */
+function deletePartsThatFit(ctx: Ctx, plan: TxnPlan, name: string): number {
   const { cache, keys } = ctx.model;
+  let deleted = 0;
   for (const node of [...partNodes(cache, keys, name)]) {
     const key = keys.macvlanPart(node, name);
     const m = plan.mark();
     pinStatus(ctx, plan, key, cache.get(key)).del(key);
-    if (!plan.fits()) { plan.rollback(m); return; }
+    if (!plan.fits()) { plan.rollback(m); break; }
+    deleted++;
   }
+  return deleted;
 }
