@@ -120,6 +120,8 @@ describe("a node's certificate reaches only that node's keys", () => {
     keys.nodeLease('host-1') + '/x', keys.nodeObserved('host-1') + '/x',
     keys.indexed('host-1', keys.status('ContainerNic', 'nic-1', { controller: true })), keys.indexed('host-1', keys.object('ContainerNic', 'nic-1')),
     keys.status('Node', 'host-1', { controller: true }),
+    // its own part of a MacvlanNet (its pre-claims: the controller's alone) and a MacvlanNet's pool counts
+    keys.macvlanPart('host-1', 'm'), keys.macvlanPool('m'),
   ];
 
   it('writes its own status, heartbeat, events and observed-state report keys', async () => {
@@ -167,7 +169,7 @@ describe("a node's certificate reaches only that node's keys", () => {
     await mine.writeStatus('ContainerNic', 'nic-1', { node: 'host-1' }, { mac: '02:42:0a:4c:01:02' });
     await expect(mine.writeStatus('ContainerNic', 'nic-2', { node: 'host-1' }, {})).rejects.toThrow(/not found/);
     const c = clientAs(node('host-1'));
-    for (const p of [keys.objects('ContainerNic'), keys.controllerStatuses('ContainerNic'), keys.nodeIndex('host-2'), keys.nodeStatuses('host-2'), keys.nodeIndex('host-10')]) {
+    for (const p of [keys.objects('ContainerNic'), keys.controllerStatuses('ContainerNic'), keys.nodeIndex('host-2'), keys.nodeStatuses('host-2'), keys.nodeIndex('host-10'), keys.macvlanPools()]) {
       await expect(c.getAll().prefix(p).keys(), p).rejects.toThrow(denied);
     }
   });
