@@ -9,7 +9,7 @@
 //   - status/pools/macvlannets/<name> (no agent watches it): allocated, free, used.
 // The split (controller) and the join (every reader: store, agent's view, audit) live here, so
 // `status.nodes[]` reads as it always did. Pure; what is joined was decoded by the caller.
-import type { MacvlanNetStatus, MacvlanNodeStatus, Status } from '../api/index.js';
+import { macvlanNodeStatus, type MacvlanNetStatus, type MacvlanNodeStatus, type Status } from '../api/index.js';
 
 /** The fields of a node's part that the shared key keeps: what the other nodes' agents act on (agent/events.ts othersPart, dockeripam/other-nodes.ts). */
 const SHARED = ['name', 'shimAddress', 'outsideRange', 'giveBack'] as const;
@@ -17,8 +17,14 @@ const SHARED = ['name', 'shimAddress', 'outsideRange', 'giveBack'] as const;
 /** The pool counts (status/pools/): they change with every container. */
 const COUNTS = ['allocated', 'free', 'used'] as const;
 
-/** Whether a node's entry in the shared key holds more than it keeps of a part (`SHARED`): one written whole. */
-export const isWhole = (entry: object): boolean => Object.keys(entry).some((k) => !(SHARED as readonly string[]).includes(k));
+/**
+ * The fields of a node's part the shared key never keeps (the schema's, less `SHARED`); a field
+ * unknown to this version (a later controller's) is not one of them.
+ */
+const PART_ONLY = new Set(Object.keys(macvlanNodeStatus.shape).filter((k) => !(SHARED as readonly string[]).includes(k)));
+
+/** Whether a node's entry in the shared key holds a field it never keeps of a part (`PART_ONLY`): one written whole. */
+export const isWhole = (entry: object): boolean => Object.keys(entry).some((k) => PART_ONLY.has(k));
 
 /** What the shared key keeps of a node's part. */
 export function sharedPart(part: MacvlanNodeStatus): MacvlanNodeStatus {

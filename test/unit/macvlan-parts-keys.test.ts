@@ -53,3 +53,13 @@ describe('split and join', () => {
     expect((joined!.nodes as Array<{ name: string }>).map((n) => n.name)).toEqual(['a']);
   });
 });
+
+describe('a node entry in the status key', () => {
+  const part = { name: 'a', shimAddress: '10.0.0.2', addresses: ['10.0.0.5'], ready: true };
+  it('written whole (by a controller from before the split) is read as it is; one with a field this version does not know is still joined', () => {
+    const whole = { name: 'a', shimAddress: '10.0.0.2', addresses: ['10.0.0.9'], ready: true };
+    expect(joinMacvlanStatus({ nodes: [whole] }, undefined, () => part)!.nodes).toEqual([whole]);
+    const later = { name: 'a', shimAddress: '10.0.0.2', someLaterField: 1 };
+    expect(joinMacvlanStatus({ nodes: [later] }, undefined, () => part)!.nodes).toEqual([{ ...later, ...part }]);
+  });
+});
