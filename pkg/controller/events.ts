@@ -261,8 +261,11 @@ function indexedStatusEffects(ch: CacheChange, s: ChangeScope, out: ChangeEffect
   waitingNic(ch, s, out);
   if (ch.local) return out;
   const st = ch.kv ? undefined : s.keys.parseIndexedStatus(ch.key);
-  // a MacvlanNet's node part or pool counts (store/macvlan-parts.ts) someone else wrote or removed
-  const mvn = s.keys.parseMacvlanPart(ch.key)?.name ?? s.keys.parseMacvlanPool(ch.key);
+  // a MacvlanNet's node part or pool counts (store/macvlan-parts.ts) someone else removed. Not
+  // one written: as its status key, the next look puts it right, and a wake per write let the
+  // echo of the leader's own write (when it comes before the commit's answer) look again at
+  // once, past a node's report budget (report-budget.ts): every report became a status write
+  const mvn = ch.kv ? undefined : s.keys.parseMacvlanPart(ch.key)?.name ?? s.keys.parseMacvlanPool(ch.key);
   if (st) out.keys.push(objectKey(st.kind, st.name));
   else if (mvn !== undefined) { if (s.object<MacvlanNet>('MacvlanNet', mvn)) out.keys.push(objectKey('MacvlanNet', mvn)); }
   else copyEffects(ch, s, out);
