@@ -21,7 +21,7 @@ import { packSteps, writeSteps } from './txn-writer.js';
 import { heldToFirstRead, keepOwnOutcomes, ownDeleteOutcome, replanApply } from './own-writes.js';
 import { removeOrphanedNodeStatuses } from './status-cleanup.js';
 import { HeldGuard } from './delete-guard.js';
-import { decodeObjectKeys, readObjectKeys } from './read-objects.js';
+import { decodeObjectKeys, readKeys, readObjectKeys } from './read-objects.js';
 import {
   ConflictError, NotFoundError, StoreError,
   type ApplyChange, type ApplyOptions, type DeleteOptions, type DeleteResult, type ReadResult, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
@@ -114,7 +114,7 @@ export class EtcdStore implements Store {
       opts.withoutStatus || opts.controllerStatusOnly ? none : this.range(this.keys.nodeStatuses(), at),
     ]);
     const s = emptyKindState(at);
-    const parts = kind === 'MacvlanNet' ? await readMacvlanKindParts(this.client, this.keys, ctrl.kvs, at) : [];
+    const parts = kind === 'MacvlanNet' ? await readMacvlanKindParts(this.client, this.keys, ctrl.kvs, at, this.limits.maxTxnOps) : [];
     for (const kv of [...objs.kvs, ...ctrl.kvs, ...nodes.kvs, ...parts]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
     for (const [key, error] of s.skipped) this.log.warn('skipped a key that does not decode', { key, error });
     return s;
@@ -146,9 +146,9 @@ export class EtcdStore implements Store {
     const stored = orSkip(new Map(), this.keys.object(kind, name), () => storedObject(kind, name, obj.kvs[0]));
     const ctrlKey = this.keys.controllerStatus(kind, name, indexNode(stored));
     const statusKeys = [...(ctrlKey ? [ctrlKey] : []), ...await this.nodeStatusKeys(kind, name, s.revision)];
-    const parts = await Promise.all(statusKeys.map((k) => this.client.kv.range({ key: Buffer.from(k), revision: s.revision })));
-    if (kind === 'MacvlanNet') parts.push(...await readMacvlanParts(this.client, this.keys, name, parts[0]?.kvs[0], s.revision));
-    for (const kv of [...obj.kvs, ...parts.flatMap((p) => p.kvs)]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
+    const statuses = await readKeys(this.client, statusKeys, this.limits.maxTxnOps, s.revision);
+    const parts = kind === 'MacvlanNet' ? await readMacvlanParts(this.client, this.keys, name, statuses[0], s.revision, this.limits.maxTxnOps) : [];
+    for (const kv of [...obj.kvs, ...statuses.filter((x) => x !== undefined), ...parts]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
     return { object: merged(s, name), skipped: skippedKeys(s), hidden: hiddenOf(s, name) };
   }
 

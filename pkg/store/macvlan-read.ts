@@ -2,6 +2,7 @@
 // and the parts kept in its nodes' indexes (macvlan-parts.ts), at the status key's revision.
 import type { Etcd3, IKeyValue } from 'etcd3';
 import type { Keys } from './keys.js';
+import { readKeys } from './read-objects.js';
 
 /** The names of the nodes a MacvlanNet's status key lists (untrusted: what is not a name is left out). */
 function listedNodes(shared: IKeyValue | undefined): string[] {
@@ -12,19 +13,25 @@ function listedNodes(shared: IKeyValue | undefined): string[] {
 }
 
 /**
- * A MacvlanNet's pool counts and the parts in the indexes of the nodes its status key
- * (`shared`) lists, at `revision`: a part of a node it does not list is stale, never read.
+ * The keys of a MacvlanNet's pool counts and of the parts in the indexes of the nodes its status
+ * key (`shared`) lists: a part of a node it does not list is stale, never read.
  */
-export function readMacvlanParts(client: Etcd3, keys: Keys, name: string, shared: IKeyValue | undefined, revision: number) {
-  const read = [keys.macvlanPool(name), ...listedNodes(shared).map((n) => keys.macvlanPart(n, name))];
-  return Promise.all(read.map((k) => client.kv.range({ key: Buffer.from(k), revision })));
+function partKeys(keys: Keys, name: string, shared: IKeyValue | undefined): string[] {
+  return [keys.macvlanPool(name), ...listedNodes(shared).map((n) => keys.macvlanPart(n, name))];
 }
 
-/** readMacvlanParts of every MacvlanNet whose status key is among `statusKvs`, their keys together. */
-export async function readMacvlanKindParts(client: Etcd3, keys: Keys, statusKvs: IKeyValue[], revision: number): Promise<IKeyValue[]> {
-  const each = await Promise.all(statusKvs.map((kv) => {
+const stored = (kvs: Array<IKeyValue | undefined>): IKeyValue[] => kvs.filter((kv): kv is IKeyValue => kv !== undefined);
+
+/** A MacvlanNet's pool counts and node parts as stored at `revision` (partKeys), in transactions of at most maxTxnOps reads. */
+export async function readMacvlanParts(client: Etcd3, keys: Keys, name: string, shared: IKeyValue | undefined, revision: number, maxTxnOps: number): Promise<IKeyValue[]> {
+  return stored(await readKeys(client, partKeys(keys, name, shared), maxTxnOps, revision));
+}
+
+/** readMacvlanParts of every MacvlanNet whose status key is among `statusKvs`, all in one batch of reads. */
+export async function readMacvlanKindParts(client: Etcd3, keys: Keys, statusKvs: IKeyValue[], revision: number, maxTxnOps: number): Promise<IKeyValue[]> {
+  const wanted = statusKvs.flatMap((kv) => {
     const st = keys.parseStatusKey(kv.key.toString());
-    return st?.kind === 'MacvlanNet' && 'controller' in st.writer ? readMacvlanParts(client, keys, st.name, kv, revision) : [];
-  }));
-  return each.flat().flatMap((r) => r.kvs);
+    return st?.kind === 'MacvlanNet' && 'controller' in st.writer ? partKeys(keys, st.name, kv) : [];
+  });
+  return stored(await readKeys(client, wanted, maxTxnOps, revision));
 }
