@@ -6,12 +6,12 @@ import { name as nameSchema } from '../api/fields.js';
 import { formatIssuePath } from '../api/field-path.js';
 import { EtcdNodeLease } from './node-lease.js';
 import { Keys, DEFAULT_PREFIX, INDEXED_KINDS, indexNode } from './keys.js';
-import { readMacvlanKindParts, readMacvlanParts } from './macvlan-read.js';
+import { readMacvlanKindParts } from './macvlan-read.js';
 import { rangePrefix } from '../etcd/range.js';
 import { startWatch, type WatchHandlers } from './watch.js';
 import { NodeView } from './node-view.js';
 import { decodeStatus, orSkip, storedObject } from './decode.js';
-import { emptyKindState, fileKey, hiddenOf, merged, mergedItems, skippedKeys, type KindState } from './kind-state.js';
+import { emptyKindState, fileKey, mergedItems, skippedKeys, type KindState } from './kind-state.js';
 import { stderrLogger, type Logger } from '../log-line.js';
 import { ValidationError } from '../errors.js';
 import { STORE_TXN_RETRY } from '../runtime/backoff.js';
@@ -21,7 +21,8 @@ import { packSteps, writeSteps } from './txn-writer.js';
 import { heldToFirstRead, keepOwnOutcomes, ownDeleteOutcome, replanApply } from './own-writes.js';
 import { removeOrphanedNodeStatuses } from './status-cleanup.js';
 import { HeldGuard } from './delete-guard.js';
-import { decodeObjectKeys, readKeys, readObjectKeys } from './read-objects.js';
+import { decodeObjectKeys, readObjectKeys } from './read-objects.js';
+import { readNamedObjects } from './read-named.js';
 import {
   ConflictError, NotFoundError, StoreError,
   type ApplyChange, type ApplyOptions, type DeleteOptions, type DeleteResult, type ReadResult, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
@@ -134,22 +135,16 @@ export class EtcdStore implements Store {
   }
 
   /**
-   * One object as `xctl get NAME` and `describe` show it: merged, with every key of it that
-   * did not decode (the object key, the controller's status, any node's status of it), all
-   * read at one revision. No object when its key is absent or does not decode.
+   * One object as `xctl get NAME` and `describe` show it: readNamed of one. No object when its
+   * key is absent or does not decode.
    */
   async read(kind: Kind, name: string): Promise<ReadResult> {
-    const obj = await this.client.kv.range({ key: Buffer.from(this.keys.object(kind, name)) });
-    if (obj.kvs.length === 0) return { skipped: [] };
-    const s = emptyKindState(Number(obj.header.revision));
-    // an object that does not decode is skipped below, and its status with it
-    const stored = orSkip(new Map(), this.keys.object(kind, name), () => storedObject(kind, name, obj.kvs[0]));
-    const ctrlKey = this.keys.controllerStatus(kind, name, indexNode(stored));
-    const statusKeys = [...(ctrlKey ? [ctrlKey] : []), ...await this.nodeStatusKeys(kind, name, s.revision)];
-    const statuses = await readKeys(this.client, statusKeys, this.limits.maxTxnOps, s.revision);
-    const parts = kind === 'MacvlanNet' ? await readMacvlanParts(this.client, this.keys, name, statuses[0], s.revision, this.limits.maxTxnOps) : [];
-    for (const kv of [...obj.kvs, ...statuses.filter((x) => x !== undefined), ...parts]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
-    return { object: merged(s, name), skipped: skippedKeys(s), hidden: hiddenOf(s, name) };
+    return (await this.readNamed([{ kind, name }])).results[0];
+  }
+
+  /** Each object read whole, with every key of it that did not decode, all at one revision (read-named.ts). */
+  async readNamed(refs: ObjectRef[]): Promise<{ results: ReadResult[]; revision: number }> {
+    return readNamedObjects(this.client, this.keys, refs, this.limits.maxTxnOps);
   }
 
   async nodeReports(kind: Kind, name: string, nodes: readonly string[]): Promise<Map<string, Status>> {
@@ -163,15 +158,6 @@ export class EtcdStore implements Store {
       if (st) out.set(named[i], st);
     });
     return out;
-  }
-
-  /** Every node's status key of this object (any node may write one under its own subtree). */
-  private async nodeStatusKeys(kind: Kind, name: string, revision: number): Promise<string[]> {
-    const all = await rangePrefix(this.client, this.keys.nodeStatuses(), { revision, keysOnly: true });
-    return all.kvs.map((kv) => kv.key.toString()).filter((k) => {
-      const p = this.keys.parseStatusKey(k);
-      return p?.kind === kind && p.name === name;
-    });
   }
 
   async list(kind: Kind, opts: ListOptions = {}): Promise<ListResult> {

@@ -1,4 +1,4 @@
-// What `xctl get macvlannet NAME` reads besides the MacvlanNet's status key: its pool counts
+// What a read of MacvlanNets takes besides each one's status key: its pool counts
 // and the parts kept in its nodes' indexes (macvlan-parts.ts), at the status key's revision.
 import type { Etcd3, IKeyValue } from 'etcd3';
 import type { Keys } from './keys.js';
@@ -16,22 +16,17 @@ function listedNodes(shared: IKeyValue | undefined): string[] {
  * The keys of a MacvlanNet's pool counts and of the parts in the indexes of the nodes its status
  * key (`shared`) lists: a part of a node it does not list is stale, never read.
  */
-function partKeys(keys: Keys, name: string, shared: IKeyValue | undefined): string[] {
+export function macvlanPartKeys(keys: Keys, name: string, shared: IKeyValue | undefined): string[] {
   return [keys.macvlanPool(name), ...listedNodes(shared).map((n) => keys.macvlanPart(n, name))];
 }
 
 const stored = (kvs: Array<IKeyValue | undefined>): IKeyValue[] => kvs.filter((kv): kv is IKeyValue => kv !== undefined);
 
-/** A MacvlanNet's pool counts and node parts as stored at `revision` (partKeys), in transactions of at most maxTxnOps reads. */
-export async function readMacvlanParts(client: Etcd3, keys: Keys, name: string, shared: IKeyValue | undefined, revision: number, maxTxnOps: number): Promise<IKeyValue[]> {
-  return stored(await readKeys(client, partKeys(keys, name, shared), maxTxnOps, revision));
-}
-
-/** readMacvlanParts of every MacvlanNet whose status key is among `statusKvs`, all in one batch of reads. */
+/** The pool counts and node parts (macvlanPartKeys) of every MacvlanNet whose status key is among `statusKvs`, all in one batch of reads. */
 export async function readMacvlanKindParts(client: Etcd3, keys: Keys, statusKvs: IKeyValue[], revision: number, maxTxnOps: number): Promise<IKeyValue[]> {
   const wanted = statusKvs.flatMap((kv) => {
     const st = keys.parseStatusKey(kv.key.toString());
-    return st?.kind === 'MacvlanNet' && 'controller' in st.writer ? partKeys(keys, st.name, kv) : [];
+    return st?.kind === 'MacvlanNet' && 'controller' in st.writer ? macvlanPartKeys(keys, st.name, kv) : [];
   });
   return stored(await readKeys(client, wanted, maxTxnOps, revision));
 }

@@ -21,24 +21,39 @@ export function readObjectKeys(client: Etcd3, keys: Keys, refs: ObjectRef[], max
 export async function readKeys(client: Etcd3, keys: string[], maxTxnOps: number, revision?: number): Promise<Array<IKeyValue | undefined>> {
   const parts = await Promise.all(Array.from({ length: Math.ceil(keys.length / maxTxnOps) }, (_, p) =>
     readPart(client, keys.slice(p * maxTxnOps, (p + 1) * maxTxnOps), revision)));
-  return parts.flat();
+  return parts.flatMap((p) => p.kvs);
 }
+
+/**
+ * readKeys all at one revision, the first transaction's (the others are held to it), and that
+ * revision: what `xctl get` of several NAMEs reads its objects at, then their status.
+ */
+export async function readKeysAtOneRevision(client: Etcd3, keys: string[], maxTxnOps: number): Promise<{ kvs: Array<IKeyValue | undefined>; revision: number }> {
+  const first = await readPart(client, keys.slice(0, maxTxnOps), undefined);
+  const rest = await readKeys(client, keys.slice(maxTxnOps), maxTxnOps, first.revision);
+  return { kvs: [...first.kvs, ...rest], revision: first.revision };
+}
+
+interface ReadPart { kvs: Array<IKeyValue | undefined>; revision: number }
 
 /**
  * One transaction's keys. A response larger than the client takes (values as large as etcd
  * takes, 1.5 MiB each, beyond ETCD_RECEIVE_LIMIT_BYTES together) is asked for again as two
- * halves, as pkg/etcd/range.ts does with a page: at most log2(--max-txn-ops) splits, down to one key.
+ * halves, as pkg/etcd/range.ts does with a page: at most log2(--max-txn-ops) splits, down to one
+ * key. Without a revision the second half is held to the first's, so the part is one revision.
  */
-async function readPart(client: Etcd3, keys: string[], revision: number | undefined): Promise<Array<IKeyValue | undefined>> {
+async function readPart(client: Etcd3, keys: string[], revision: number | undefined): Promise<ReadPart> {
   const success = keys.map((k) => ({ request_range: { key: Buffer.from(k), ...(revision ? { revision } : {}) } }));
   try {
     const res = await client.kv.txn({ compare: [], success, failure: [] });
-    return res.responses.map((r) => r.response_range?.kvs?.[0]);
+    return { kvs: res.responses.map((r) => r.response_range?.kvs?.[0]), revision: Number(res.header.revision) };
   } catch (err) {
     if (!isResponseTooLarge(err) || keys.length === 1) throw err;
     const half = Math.ceil(keys.length / 2);
+    const halves = (first: ReadPart) => readPart(client, keys.slice(half), first.revision).then((second) => ({ kvs: [...first.kvs, ...second.kvs], revision: first.revision }));
+    if (!revision) return halves(await readPart(client, keys.slice(0, half), undefined));
     const [first, second] = await Promise.all([readPart(client, keys.slice(0, half), revision), readPart(client, keys.slice(half), revision)]);
-    return [...first, ...second];
+    return { kvs: [...first.kvs, ...second.kvs], revision };
   }
 }
 

@@ -172,6 +172,11 @@ export interface Store {
    */
   read(kind: Kind, name: string): Promise<ReadResult>;
   /**
+   * read of each object named, in the order given, all at one revision (returned) and in a fixed
+   * number of requests however many are named, not a read each
+   */
+  readNamed(refs: Array<{ kind: Kind; name: string }>): Promise<{ results: ReadResult[]; revision: number }>;
+  /**
    * Each listed node's own status of the object, as that node wrote it (untrusted) and the
    * kind's status schema decodes it; a node with none, or whose key does not decode, is left out.
    */

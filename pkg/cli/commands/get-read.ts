@@ -3,7 +3,7 @@
 import type { Kind } from '../../api/kinds.js';
 import type { AnyObject } from '../../api/types.js';
 import type { LabelSelector } from '../../api/labels.js';
-import { NotFoundError } from '../../store/types.js';
+import { NotFoundError, type ReadResult } from '../../store/types.js';
 import type { NodeConditions } from '../../store/merge.js';
 import type { Session } from '../connect.js';
 import type { CliIO } from '../io.js';
@@ -27,19 +27,20 @@ export const notShownExit = (f: Pick<Fetched, 'undecodable'>): number => (f.unde
  * said and skipped, not the end of the others.
  */
 export async function readNamed(session: Session, io: CliIO, kind: Kind, names: string[]): Promise<Fetched> {
-  const revision = await session.store().revision();
+  // all NAMEs in one read (a fixed number of requests, one revision), each then told in turn
+  const { results, revision } = await session.store().readNamed(names.map((name) => ({ kind, name })));
   const items: AnyObject[] = [];
   let missing = 0, undecodable = 0;
-  for (const name of names) {
+  results.forEach((r, i) => {
     try {
-      items.push(await readOne(session, io, kind, name));
+      items.push(shown(io, kind, names[i], r).object);
     } catch (e) {
       if (!(e instanceof NotFoundError) && !(e instanceof UndecodableObjectError)) throw e;
       missing++;
       if (e instanceof UndecodableObjectError) undecodable++;
       io.err(`error: ${e.message}\n`);
     }
-  }
+  });
   return { items, revision, missing, undecodable };
 }
 
@@ -62,10 +63,13 @@ export async function readOne(session: Session, io: CliIO, kind: Kind, name: str
 
 /** readOne, with the bound node's conditions its merged view hides (describe shows them too). */
 export async function readOneWithHidden(session: Session, io: CliIO, kind: Kind, name: string): Promise<{ object: AnyObject; hidden?: NodeConditions }> {
-  const { object, skipped, hidden } = await session.store().read(kind, name);
+  return shown(io, kind, name, await session.store().read(kind, name));
+}
+
+/** A read object as shown: its keys that do not decode said on stderr; absent, or its own key undecodable, thrown. */
+export function shown(io: CliIO, kind: Kind, name: string, { object, skipped, hidden }: ReadResult): { object: AnyObject; hidden?: NodeConditions } {
   io.err(skippedLines(skipped));
   if (object) return { object, hidden };
   if (skipped.length) throw new UndecodableObjectError(kind, name);
   throw new NotFoundError(kind, name);
 }
-

@@ -1,0 +1,68 @@
+// `xctl get KIND NAME NAME...` of many NAMEs: all read in a fixed number of requests
+// (store/read-named.ts), not a read per NAME (each of which listed every node's report keys),
+// with what each NAME shows unchanged: in the order given, each with its own status, each
+// missing one said on stderr and the rest still printed. Real etcd; no controller (the test
+// writes what the controller and the agents would).
+import { describe, expect, it } from 'vitest';
+import { xctlInProcess } from '../harness/xctl-in-process.js';
+import { nic } from './helpers.js';
+
+const lab = xctlInProcess('xctl-get-many-names');
+const NICS = 150;
+const NODES = 100;
+
+/** The KV requests (Range, Txn, ...) etcd has answered so far, by its own /metrics. */
+async function kvRequests(): Promise<number> {
+  const text = await (await fetch(`${lab.etcd.endpoints[0]}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  return text.split('\n').filter((l) => l.startsWith('grpc_server_handled_total{') && l.includes('grpc_service="etcdserverpb.KV"'))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+/** ContainerNics nic-000..., each on host-1 with its controller's status and host-1's report; and NODES nodes' own reports. */
+async function written(): Promise<string[]> {
+  const names = Array.from({ length: NICS }, (_, i) => `nic-${String(i).padStart(3, '0')}`);
+  await lab.store.applyAll(names.map((n) => nic(n, 'host-1')));
+  const keys = lab.store.keys;
+  const put = (key: string, v: unknown) => lab.client.put(key).value(typeof v === 'string' ? v : JSON.stringify(v));
+  for (let i = 0; i < NICS; i += 50) {
+    await Promise.all(names.slice(i, i + 50).flatMap((n, j) => [
+      put(keys.controllerStatus('ContainerNic', n, 'host-1')!, { ip: `10.64.0.${i + j}` }),
+      put(keys.status('ContainerNic', n, { node: 'host-1' }), { containerId: `c-${n}` }),
+    ]));
+  }
+  await Promise.all(Array.from({ length: NODES }, (_, i) => put(keys.status('Node', `n-${i}`, { node: `n-${i}` }), { conditions: [] })));
+  // one NIC whose own key does not decode, one with a node's report that does not decode
+  await put(keys.object('ContainerNic', 'bad'), '{not json');
+  await put(keys.status('ContainerNic', 'nic-007', { node: 'host-2' }), '{not json');
+  return names;
+}
+
+describe(`xctl get containernic of ${NICS} NAMEs, some missing`, () => {
+  it('prints each in the order given with its status, says each missing one, exit 4 (1 with one that does not decode); a handful of requests', async () => {
+    const names = await written();
+    // reversed, with missing NAMEs and the undecodable one among them
+    const asked = [...names].reverse().flatMap((n, i) => (i % 30 === 0 ? [`gone-${i}`, n] : [n]));
+    asked.splice(5, 0, 'bad');
+    const before = await kvRequests();
+    const r = await lab.xctl(['get', 'nic', ...asked, '-o', 'json']);
+    const requests = await kvRequests() - before;
+    expect(r.code).toBe(1);
+    const items = JSON.parse(r.out).items as Array<{ metadata: { name: string }; status?: { ip?: string; containerId?: string } }>;
+    expect(items.map((o) => o.metadata.name)).toEqual(asked.filter((n) => n.startsWith('nic-')));
+    expect(items.find((o) => o.metadata.name === 'nic-042')?.status).toMatchObject({ ip: '10.64.0.42', containerId: 'c-nic-042' });
+    const keys = lab.store.keys;
+    const said = r.err.split('\n').filter(Boolean);
+    expect(said).toEqual(asked.flatMap((n) => {
+      if (n.startsWith('gone-')) return [`error: ContainerNic "${n}" not found`];
+      if (n === 'bad') return [expect.stringMatching(`^warning: skipped ${keys.object('ContainerNic', 'bad')}: `), `error: ContainerNic "bad" does not decode (above); apply a good one over it or delete it`];
+      if (n === 'nic-007') return [expect.stringMatching(`^warning: skipped ${keys.status('ContainerNic', 'nic-007', { node: 'host-2' })}: `)];
+      return [];
+    }));
+    // the objects (2 transactions of at most 128), the reports' key listing, the status keys
+    // (3): 6 in all; a read per NAME was 458
+    expect(requests, `${requests} KV requests for one get of ${asked.length} NAMEs`).toBeLessThanOrEqual(12);
+
+    const without = await lab.xctl(['get', 'nic', 'gone-a', 'nic-001', 'gone-b', '-o', 'name']);
+    expect(without).toEqual({ code: 4, out: 'containernic/nic-001\n', err: 'error: ContainerNic "gone-a" not found\nerror: ContainerNic "gone-b" not found\n' });
+  });
+});
