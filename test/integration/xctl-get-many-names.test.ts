@@ -10,6 +10,7 @@ import { nic } from './helpers.js';
 const lab = xctlInProcess('xctl-get-many-names');
 const NICS = 150;
 const NODES = 100;
+const READY = { type: 'Ready', status: 'True', reason: 'Up', observedGeneration: 1 };
 
 /** The KV requests (Range, Txn, ...) etcd has answered so far, by its own /metrics. */
 async function kvRequests(): Promise<number> {
@@ -17,6 +18,8 @@ async function kvRequests(): Promise<number> {
   return text.split('\n').filter((l) => l.startsWith('grpc_server_handled_total{') && l.includes('grpc_service="etcdserverpb.KV"'))
     .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
+
+let written_: Promise<string[]> | undefined;
 
 /** ContainerNics nic-000..., each on host-1 with its controller's status and host-1's report; and NODES nodes' own reports. */
 async function written(): Promise<string[]> {
@@ -27,7 +30,7 @@ async function written(): Promise<string[]> {
   for (let i = 0; i < NICS; i += 50) {
     await Promise.all(names.slice(i, i + 50).flatMap((n, j) => [
       put(keys.controllerStatus('ContainerNic', n, 'host-1')!, { ip: `10.64.0.${i + j}` }),
-      put(keys.status('ContainerNic', n, { node: 'host-1' }), { containerId: `c-${n}` }),
+      put(keys.status('ContainerNic', n, { node: 'host-1' }), { containerId: `c-${n}`, conditions: [READY] }),
     ]));
   }
   await Promise.all(Array.from({ length: NODES }, (_, i) => put(keys.status('Node', `n-${i}`, { node: `n-${i}` }), { conditions: [] })));
@@ -37,9 +40,9 @@ async function written(): Promise<string[]> {
   return names;
 }
 
-describe(`xctl get containernic of ${NICS} NAMEs, some missing`, () => {
-  it('prints each in the order given with its status, says each missing one, exit 4 (1 with one that does not decode); a handful of requests', async () => {
-    const names = await written();
+describe(`${NICS} ContainerNics named on one command line`, () => {
+  it(`get of them, reversed, with missing NAMEs among them: prints each in the order given with its status, says each missing one, exit 4 (1 with one that does not decode); a handful of requests`, async () => {
+    const names = await (written_ ??= written());
     // reversed, with missing NAMEs and the undecodable one among them
     const asked = [...names].reverse().flatMap((n, i) => (i % 30 === 0 ? [`gone-${i}`, n] : [n]));
     asked.splice(5, 0, 'bad');
@@ -64,5 +67,15 @@ describe(`xctl get containernic of ${NICS} NAMEs, some missing`, () => {
 
     const without = await lab.xctl(['get', 'nic', 'gone-a', 'nic-001', 'gone-b', '-o', 'name']);
     expect(without).toEqual({ code: 4, out: 'containernic/nic-001\n', err: 'error: ContainerNic "gone-a" not found\nerror: ContainerNic "gone-b" not found\n' });
+  });
+
+  it(`wait --for condition=Ready of ${NICS} NAMEs already Ready: each said met, exit 0, its first check a handful of requests`, async () => {
+    const names = await (written_ ??= written());
+    const before = await kvRequests();
+    const r = await lab.xctl(['wait', 'nic', ...names, '--for', 'condition=Ready', '--timeout', '30s']);
+    const requests = await kvRequests() - before;
+    expect(r).toEqual({ code: 0, out: names.map((n) => `containernic/${n} condition met (Ready=True)\n`).join(''), err: '' });
+    // the revision, then the read of all as get reads them (6); a read per NAME was over 450
+    expect(requests, `${requests} KV requests for one wait of ${names.length} NAMEs`).toBeLessThanOrEqual(12);
   });
 });

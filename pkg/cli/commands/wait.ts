@@ -10,7 +10,6 @@ import { ref } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, fileOption, type RegisterCommand } from '../command.js';
 import { printable } from '../../printable.js';
-import { mapLimit } from '../../runtime/map-limit.js';
 import { selectTargets, type SelectionOptions } from './selection.js';
 import { selectorOption } from '../flag-values.js';
 import { parseJsonPathGoal, jsonPathState, type JsonPathGoal } from './wait-jsonpath.js';
@@ -183,11 +182,12 @@ export async function waitCommand(session: Session, io: CliIO, targets: WaitTarg
 /**
  * What each target is now. A delete is judged on the object key alone (there or not, its uid, its
  * finalizers): all of them in one read (a few for a batch larger than one transaction takes), not
- * a round trip each. A condition or a JSONPath needs the merged status: one read each.
+ * a round trip each. A condition or a JSONPath needs the merged status: all of them read whole
+ * together too (store/read-named.ts), a fixed number of requests however many are named.
  */
 async function readTargets(store: Store, goal: Goal, targets: WaitTarget[]): Promise<ReadResult[]> {
   if (goal.type === 'delete') return store.readMany(targets);
-  return mapLimit(targets, (t) => store.read(t.kind, t.name));
+  return (await store.readNamed(targets)).results;
 }
 
 /** Whether a relist left `name` out because its object key does not decode (a key xctl's store names). */
