@@ -78,4 +78,19 @@ describe(`${NICS} ContainerNics named on one command line`, () => {
     // the revision, then the read of all as get reads them (6); a read per NAME was over 450
     expect(requests, `${requests} KV requests for one wait of ${names.length} NAMEs`).toBeLessThanOrEqual(12);
   });
+
+  it(`describe of them with missing NAMEs among them: each described in the order given, each missing one said, exit 4; the objects read together, only their events one listing each`, async () => {
+    const names = await (written_ ??= written());
+    const asked = [...names.slice(0, 40), 'gone-x', ...names.slice(40, 80)];
+    const before = await kvRequests();
+    const r = await lab.xctl(['describe', 'nic', ...asked]);
+    const requests = await kvRequests() - before;
+    expect(r.code).toBe(4);
+    const described = [...r.out.matchAll(/^Name: +(\S+)$/gm)].map((m) => m[1]);
+    expect(described).toEqual(asked.filter((n) => n !== 'gone-x'));
+    expect(r.out).toContain('containerId: c-nic-042');
+    // gone-x is no prefix of any name: the kind is listed once to find none
+    expect(r.err.split('\n').filter((l) => l.startsWith('error:'))).toEqual(['error: ContainerNic "gone-x" not found']);
+    expect(requests, `${requests} KV requests for one describe of ${asked.length} NAMEs`).toBeLessThanOrEqual(described.length + 12);
+  });
 });

@@ -12,9 +12,9 @@ import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
 import { describeEvents } from './events.js';
 import { boundNode } from '../../store/merge.js';
-import { notShownExit, readOneWithHidden, UndecodableObjectError } from './get-read.js';
+import { notShownExit, shown, UndecodableObjectError } from './get-read.js';
 import { namesByKind, type NamesOfKind } from './targets.js';
-import { NotFoundError } from '../../store/types.js';
+import { NotFoundError, type ReadResult } from '../../store/types.js';
 import type { AnyObject } from '../../api/types.js';
 
 /**
@@ -38,12 +38,15 @@ export async function describeCommand(session: Session, io: CliIO, groups: Names
   };
   for (const { info, names } of groups) {
     const listed = memo(() => namesOf(session, io, info, selector));
-    for (const name of names.length ? names : await listed()) {
-      if (tell(await describeNamed(session, io, info, name, described))) continue;
+    const asked = names.length ? names : await listed();
+    const read = await readAll(session, info, asked);
+    for (const [i, name] of asked.entries()) {
+      if (tell(await describeRead(session, io, info, name, read[i], described))) continue;
       // one listed a moment ago and deleted since is no error: it is simply not there to describe
       if (!names.length) continue;
       const prefixed = (await listed()).filter((n) => n.startsWith(name));
-      for (const n of prefixed) tell(await describeNamed(session, io, info, n, described));
+      const readPrefixed = await readAll(session, info, prefixed);
+      for (const [j, n] of prefixed.entries()) tell(await describeRead(session, io, info, n, readPrefixed[j], described));
       if (!prefixed.length) { missing++; io.err(`error: ${new NotFoundError(info.kind, name).message}\n`); }
     }
   }
@@ -53,10 +56,14 @@ export async function describeCommand(session: Session, io: CliIO, groups: Names
 
 type Outcome = 'described' | 'absent' | 'undecodable';
 
-/** Describes the object if it exists and decodes (after the separator when others came before); else says which it is not. */
-async function describeNamed(session: Session, io: CliIO, info: KindInfo, name: string, before: number): Promise<Outcome> {
+/** The named objects read whole, all together (store/read-named.ts): a few requests, not a few each. */
+const readAll = async (session: Session, info: KindInfo, names: string[]): Promise<ReadResult[]> =>
+  (names.length ? (await session.store().readNamed(names.map((name) => ({ kind: info.kind, name })))).results : []);
+
+/** Describes the object read if it exists and decodes (after the separator when others came before); else says which it is not. */
+async function describeRead(session: Session, io: CliIO, info: KindInfo, name: string, read: ReadResult, before: number): Promise<Outcome> {
   try {
-    const { object, hidden } = await readOneWithHidden(session, io, info.kind, name);
+    const { object, hidden } = shown(io, info.kind, name, read);
     if (before) io.out('\n\n');
     await describeOne(session, io, object, hidden);
     return 'described';

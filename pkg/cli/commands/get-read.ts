@@ -53,20 +53,10 @@ export async function readListed(session: Session, io: CliIO, kind: Kind, select
 }
 
 /**
- * One object for `get KIND NAME` and `describe`: a line per key of it that does not decode
- * (a status part left out, exit 0); when the object's own key does not decode there is nothing
- * to show (exit 1: `xctl apply` a good one over it, or `xctl delete` it).
+ * A read object as `get KIND NAME` and `describe` show it: a line per key of it that does not
+ * decode (a status part left out, exit 0); absent, or its own key not decoding (nothing to show,
+ * exit 1: apply a good one over it or delete it), thrown.
  */
-export async function readOne(session: Session, io: CliIO, kind: Kind, name: string): Promise<AnyObject> {
-  return (await readOneWithHidden(session, io, kind, name)).object;
-}
-
-/** readOne, with the bound node's conditions its merged view hides (describe shows them too). */
-export async function readOneWithHidden(session: Session, io: CliIO, kind: Kind, name: string): Promise<{ object: AnyObject; hidden?: NodeConditions }> {
-  return shown(io, kind, name, await session.store().read(kind, name));
-}
-
-/** A read object as shown: its keys that do not decode said on stderr; absent, or its own key undecodable, thrown. */
 export function shown(io: CliIO, kind: Kind, name: string, { object, skipped, hidden }: ReadResult): { object: AnyObject; hidden?: NodeConditions } {
   io.err(skippedLines(skipped));
   if (object) return { object, hidden };
