@@ -5,7 +5,7 @@
 // writes what the controller and the agents would).
 import { describe, expect, it } from 'vitest';
 import { xctlInProcess } from '../harness/xctl-in-process.js';
-import { nic } from './helpers.js';
+import { nic, obj } from './helpers.js';
 
 const lab = xctlInProcess('xctl-get-many-names');
 const NICS = 150;
@@ -92,5 +92,24 @@ describe(`${NICS} ContainerNics named on one command line`, () => {
     // gone-x is no prefix of any name: the kind is listed once to find none
     expect(r.err.split('\n').filter((l) => l.startsWith('error:'))).toEqual(['error: ContainerNic "gone-x" not found']);
     expect(requests, `${requests} KV requests for one describe of ${asked.length} NAMEs`).toBeLessThanOrEqual(described.length + 12);
+  });
+
+  it('get of several MacvlanNets: each has its own nodes\' parts joined', async () => {
+    const nets = ['mv-a', 'mv-b'];
+    await lab.store.applyAll(nets.map((n, i) => obj('MacvlanNet', n, { subnet: `10.9${i}.0.0/16`, gateway: `10.9${i}.0.1`, dockerIPAM: 'xnet' })));
+    const keys = lab.store.keys;
+    const put = (key: string, v: unknown) => lab.client.put(key).value(JSON.stringify(v));
+    for (const [i, n] of nets.entries()) {
+      await put(keys.status('MacvlanNet', n, { controller: true }), { observedGeneration: 1, nodes: [{ name: 'host-1' }, { name: 'host-2' }] });
+      for (const [j, node] of ['host-1', 'host-2'].entries()) await put(keys.macvlanPart(node, n), { name: node, addresses: [`10.9${i}.0.${10 + j}`], ready: true });
+    }
+    const r = await lab.xctl(['get', 'macvlannet', 'mv-b', 'gone', 'mv-a', '-o', 'json']);
+    expect(r.code).toBe(4);
+    expect(r.err).toBe('error: MacvlanNet "gone" not found\n');
+    const items = JSON.parse(r.out).items as Array<{ metadata: { name: string }; status: { nodes: Array<{ name: string; addresses?: string[] }> } }>;
+    expect(items.map((o) => [o.metadata.name, o.status.nodes.map((e) => e.addresses)])).toEqual([
+      ['mv-b', [['10.91.0.10'], ['10.91.0.11']]],
+      ['mv-a', [['10.90.0.10'], ['10.90.0.11']]],
+    ]);
   });
 });
