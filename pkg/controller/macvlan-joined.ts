@@ -2,8 +2,25 @@
 // joins it (store/macvlan-parts.ts): its status key, its pool counts and its nodes' parts.
 import type { Status } from '../api/index.js';
 import type { KvCache } from '../runtime/kv-cache.js';
+import type { RawKv } from '../runtime/kv.js';
 import type { Keys } from '../store/keys.js';
-import { joinMacvlanStatus } from '../store/macvlan-parts.js';
+import { joinMacvlanStatus, ofIncarnation } from '../store/macvlan-parts.js';
+
+/** The create_revision of MacvlanNet `name`'s key as cached; 0 when it is not. */
+export function macvlanCreated(cache: KvCache, keys: Keys, name: string): number {
+  const kv = cache.get(keys.object('MacvlanNet', name));
+  return kv ? Number(kv.createRevision) : 0;
+}
+
+/**
+ * A key of MacvlanNet `name`'s status as cached, when written for the MacvlanNet stored now: one
+ * an earlier MacvlanNet of the name left (deleted without its finalizer) is none, so that it is
+ * neither read as this one's nor taken as already written (each put pins the key as it is).
+ */
+export function ownCached(cache: KvCache, keys: Keys, name: string, key: string): RawKv | undefined {
+  const kv = cache.get(key);
+  return kv && ofIncarnation(macvlanCreated(cache, keys, name), Number(kv.modRevision)) ? kv : undefined;
+}
 
 /** `shared`: the MacvlanNet's status key as cached (admit.ts checked these keys and keeps them parsed). */
 export function joinedMacvlanStatus(cache: KvCache, keys: Keys, name: string, shared: Status): Status {

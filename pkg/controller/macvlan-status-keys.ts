@@ -10,11 +10,17 @@
 // rest waits for the next transaction (the round says `more`). The shared key lists a node as
 // it will be in etcd after this transaction: a part that waits is listed as it is (or not at
 // all when it has none yet), so readers never join a part with another round's entry.
+//
+// A key an earlier MacvlanNet of the name left (deleted without its finalizer: its parts and
+// counts stay until the garbage pass) is read as absent (macvlan-joined.ts ownCached): a node
+// whose part waits is not listed from it, and a part equal to it is still written (this
+// MacvlanNet's then: store/macvlan-parts.ts ofIncarnation).
 import type { MacvlanNetStatus, MacvlanNodeStatus } from '../api/index.js';
 import type { KvCache } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
 import type { Keys } from '../store/keys.js';
 import { isWhole, sharedPart, splitMacvlanStatus } from '../store/macvlan-parts.js';
+import { ownCached } from './macvlan-joined.js';
 import { sameJson } from '../api/key-order.js';
 import { pinStatus, type Ctx } from './context.js';
 import type { TxnPlan } from './txn-plan.js';
@@ -35,14 +41,15 @@ export function putMacvlanStatus(ctx: Ctx, plan: TxnPlan, name: string, desired:
   // a node whose part waits is listed as readers read it now: its entry there when a controller
   // from before the split wrote it whole (a part it left is stale), else its part; a node with
   // neither is not yet
-  const before = new Map((cachedValue<MacvlanNetStatus>(cache, sharedKey)?.nodes ?? []).map((n) => [n.name, n]));
+  const own = <T>(key: string) => valueOf<T>(ownCached(cache, keys, name, key));
+  const before = new Map((own<MacvlanNetStatus>(sharedKey)?.nodes ?? []).map((n) => [n.name, n]));
   shared.nodes = parts.flatMap((p) => {
     const was = before.get(p.name);
-    const part = after.get(p.name) ?? (was && isWhole(was) ? undefined : cachedValue<MacvlanNodeStatus>(cache, keys.macvlanPart(p.name, name)));
+    const part = after.get(p.name) ?? (was && isWhole(was) ? undefined : own<MacvlanNodeStatus>(keys.macvlanPart(p.name, name)));
     return part ? [sharedPart(part)] : was ? [was] : [];
   });
-  putIfChanged(ctx, plan, sharedKey, shared);
-  putIfChanged(ctx, plan, keys.macvlanPool(name), pool);
+  putIfChanged(ctx, plan, name, sharedKey, shared);
+  putIfChanged(ctx, plan, name, keys.macvlanPool(name), pool);
   const listed = new Set(parts.map((p) => p.name));
   let waits = after.size < parts.length;
   for (const node of partNodes(cache, keys, name)) {
@@ -65,7 +72,7 @@ function putParts(ctx: Ctx, plan: TxnPlan, name: string, parts: MacvlanNodeStatu
   const after = new Map<string, MacvlanNodeStatus>();
   const changed: MacvlanNodeStatus[] = [];
   for (const p of parts) {
-    const cur = cache.get(keys.macvlanPart(p.name, name));
+    const cur = ownCached(cache, keys, name, keys.macvlanPart(p.name, name));
     if (cur && sameJson(parsed(cur), p)) after.set(p.name, p); else changed.push(p);
   }
   // the touched ones first: the room kept for them is not another part's
@@ -78,18 +85,17 @@ function putParts(ctx: Ctx, plan: TxnPlan, name: string, parts: MacvlanNodeStatu
   return after;
 }
 
-function putIfChanged(ctx: Ctx, plan: TxnPlan, key: string, desired: object): void {
-  const cur = ctx.model.cache.get(key);
-  if (cur && sameJson(parsed(cur), desired)) return;
-  pinStatus(ctx, plan, key, cur).put(key, JSON.stringify(desired), desired);
+/** Puts MacvlanNet `name`'s status key `key` unless it holds `desired` already, written for this MacvlanNet. */
+function putIfChanged(ctx: Ctx, plan: TxnPlan, name: string, key: string, desired: object): void {
+  const { cache, keys } = ctx.model;
+  const own = ownCached(cache, keys, name, key);
+  if (own && sameJson(parsed(own), desired)) return;
+  pinStatus(ctx, plan, key, cache.get(key)).put(key, JSON.stringify(desired), desired);
 }
 
 const parsed = (kv: RawKv): unknown => (kv.parsed === undefined ? (kv.parsed = JSON.parse(kv.value)) : kv.parsed);
 
-function cachedValue<T>(cache: KvCache, key: string): T | undefined {
-  const kv = cache.get(key);
-  return kv ? parsed(kv) as T : undefined;
-}
+const valueOf = <T>(kv: RawKv | undefined): T | undefined => (kv ? parsed(kv) as T : undefined);
 
 /**
  * The keys of a MacvlanNet's deletion: its status key, its pool counts and the parts left in

@@ -9,7 +9,15 @@
 //   - status/pools/macvlannets/<name> (no agent watches it): allocated, free, used.
 // The split (controller) and the join (every reader: store, agent's view, audit) live here, so
 // `status.nodes[]` reads as it always did. Pure; what is joined was decoded by the caller.
+//
+// A MacvlanNet deleted without its finalizer (stored by an older xctl or a raw write, or the
+// finalizer removed by hand) goes at once with its status key only: its parts and pool counts
+// stay until the controller's garbage pass. Applied again under that name before it, the old
+// parts (the old pre-claims, which the controller may have freed) are no part of the new one:
+// every key is judged by its revision against the MacvlanNet's (ofIncarnation); the values
+// carry no uid to tell.
 import { macvlanNodeStatus, type MacvlanNetStatus, type MacvlanNodeStatus, type Status } from '../api/index.js';
+import { orphaned } from './status-cleanup.js';
 
 /** The fields of a node's part that the shared key keeps: what the other nodes' agents act on (agent/events.ts othersPart, dockeripam/other-nodes.ts). */
 const SHARED = ['name', 'shimAddress', 'outsideRange', 'giveBack'] as const;
@@ -51,6 +59,17 @@ export function splitMacvlanStatus(status: MacvlanNetStatus): SplitStatus {
     else shared[k] = k === 'nodes' ? (v as MacvlanNodeStatus[]).map(sharedPart) : v;
   }
   return { shared: shared as MacvlanNetStatus, pool, parts: status.nodes ?? [] };
+}
+
+/**
+ * Whether a key of a MacvlanNet's status last written at `modRevision` is the MacvlanNet's whose
+ * key was created at `created` (undefined: not known, the key counts). The controller writes
+ * these keys only in a transaction that compares the MacvlanNet's key (macvlan.ts), so one
+ * written before that key was created is an earlier MacvlanNet's of the name: the rule for
+ * nodes' statuses (status-cleanup.ts orphaned).
+ */
+export function ofIncarnation(created: number | undefined, modRevision: number | undefined): boolean {
+  return created === undefined || modRevision === undefined || !orphaned('MacvlanNet', modRevision, created);
 }
 
 /**
