@@ -1,5 +1,6 @@
 // A MacvlanNet's controller status as the controller's cache holds it, joined as every reader
-// joins it (store/macvlan-parts.ts): its status key, its pool counts and its nodes' parts.
+// joins it (store/macvlan-parts.ts): its status key, its pool counts and its nodes' parts, each
+// only when written for the MacvlanNet stored now (ofIncarnation), not an earlier one of the name.
 import type { Status } from '../api/index.js';
 import type { KvCache } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
@@ -22,12 +23,16 @@ export function ownCached(cache: KvCache, keys: Keys, name: string, key: string)
   return kv && ofIncarnation(macvlanCreated(cache, keys, name), Number(kv.modRevision)) ? kv : undefined;
 }
 
-/** `shared`: the MacvlanNet's status key as cached (admit.ts checked these keys and keeps them parsed). */
-export function joinedMacvlanStatus(cache: KvCache, keys: Keys, name: string, shared: Status): Status {
-  const parsed = (key: string) => {
-    const kv = cache.get(key);
+/**
+ * `shared`: the MacvlanNet's status key as cached, parsed (admit.ts checked these keys and keeps
+ * them parsed); the status joined, with that key. None while that key is an earlier MacvlanNet's.
+ */
+export function joinedMacvlanStatus(cache: KvCache, keys: Keys, name: string, shared: { status: Status; kv: RawKv }): { status: Status; kv: RawKv } | undefined {
+  const at = (key: string, kv = cache.get(key)) => {
     if (kv && kv.parsed === undefined) kv.parsed = JSON.parse(kv.value);
-    return kv?.parsed as Status | undefined;
+    return kv && { value: kv.parsed as Status, modRevision: Number(kv.modRevision) };
   };
-  return joinMacvlanStatus(shared, parsed(keys.macvlanPool(name)), (node) => parsed(keys.macvlanPart(node, name)))!;
+  const sharedKey = { value: shared.status, modRevision: Number(shared.kv.modRevision) };
+  const status = joinMacvlanStatus(macvlanCreated(cache, keys, name), sharedKey, at(keys.macvlanPool(name)), (node) => at(keys.macvlanPart(node, name)));
+  return status && { status, kv: shared.kv };
 }

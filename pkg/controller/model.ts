@@ -151,7 +151,7 @@ export class Model {
   controllerStatus<K extends Kind>(kind: K, name: string, obj?: AnyObject): { status: StatusOf<K>; kv: RawKv } | undefined {
     const cur = this.controllerStatusAt(kind, name, obj).cur;
     // a MacvlanNet's joined with its pool counts and nodes' parts, as every reader sees it (kv: its status key's)
-    return kind === 'MacvlanNet' && cur ? { ...cur, status: joinedMacvlanStatus(this.cache, this.keys, name, cur.status) as StatusOf<K> } : cur;
+    return kind === 'MacvlanNet' && cur ? joinedMacvlanStatus(this.cache, this.keys, name, cur) as typeof cur : cur;
   }
 
   /** Where the controller's status of the object is kept (no key: an indexed object bound to no node, or gone), and what is there. */

@@ -36,7 +36,7 @@ export interface IpamAudit {
   claims: number;
 }
 
-interface Kv { key: string; value: string; /** when known: a block claim is judged by the network it was made under */ createRevision?: string }
+interface Kv { key: string; value: string; /** when known: a block claim is judged by the network it was made under, a MacvlanNet's status keys by the MacvlanNet (check-macvlan-parts.ts) */ createRevision?: string; modRevision?: string }
 
 type ClaimEntry = { key: string; claim: Claim; type: string; pool: string; space: string; ip: number; createRevision?: string };
 type StoredObject = { metadata: { name: string; uid?: string }; spec: unknown };
@@ -134,7 +134,8 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
   const indexed: Array<{ id: string; kind: Kind; key: string; node: string; value: string }> = [];
   const networks = new Map<string, BlockNetwork>();
   const mvnParts = new MacvlanPartsRead(keys, (key, detail) => input.undecodable.push(`${key}: the controller's status does not decode (${detail})`));
-  for (const { key, value, createRevision } of kvs) {
+  for (const { key, value, createRevision, modRevision } of kvs) {
+    if (mvnParts.file(key, value, { createRevision, modRevision })) continue;
     const c = ipam.parse(key);
     if (c) {
       const d = decodeClaim(value, c);
@@ -151,7 +152,6 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
       if (obj && o.kind === 'ClusterNetwork') networks.set(o.name, { hostPrefix: (obj.spec as ClusterNetwork['spec']).hostPrefix, createRevision });
       continue;
     }
-    if (mvnParts.file(key, value)) continue;
     const ix = keys.parseIndexedStatus(key);
     if (ix) { indexed.push({ id: `${ix.kind}/${ix.name}`, kind: ix.kind, key, node: ix.node, value }); continue; }
     const s = keys.parseStatusKey(key);

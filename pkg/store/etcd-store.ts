@@ -116,7 +116,7 @@ export class EtcdStore implements Store {
     ]);
     const s = emptyKindState(at);
     const parts = kind === 'MacvlanNet' ? await readMacvlanKindParts(this.client, this.keys, ctrl.kvs, at, this.limits.maxTxnOps) : [];
-    for (const kv of [...objs.kvs, ...ctrl.kvs, ...nodes.kvs, ...parts]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
+    for (const kv of [...objs.kvs, ...ctrl.kvs, ...nodes.kvs, ...parts]) fileKey(s, this.keys, kind, kv.key.toString(), kv.value.toString(), { mod: String(kv.mod_revision), create: String(kv.create_revision) });
     for (const [key, error] of s.skipped) this.log.warn('skipped a key that does not decode', { key, error });
     return s;
   }

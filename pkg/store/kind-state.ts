@@ -11,29 +11,33 @@ import type { Logger } from '../log.js';
 import type { CacheChange, KvCache } from '../runtime/kv-cache.js';
 import { macvlanPoolStatus } from '../api/index.js';
 import { decodeKeyOf, decodeMacvlanPart, decodeObject, decodeStatus, orSkip, type SkippedKey, type Status } from './decode.js';
-import { joinMacvlanStatus } from './macvlan-parts.js';
+import { joinMacvlanStatus, type StatusKey } from './macvlan-parts.js';
 import { indexNode, type Keys } from './keys.js';
 import { hiddenNodeConditions, withStatus, type NodeConditions } from './merge.js';
 import type { WatchEvent } from './types.js';
 
 export interface KindState {
   objects: Map<string, AnyObject>;
+  /** object name -> its key's create_revision: which object of that name it is (macvlan-parts.ts ofIncarnation) */
+  created: Map<string, number>;
   controllerStatus: Map<string, Status>;
+  /** object name -> the revision its controller status key was last written at */
+  controllerRevision: Map<string, number>;
   /** object name -> node -> the controller's status kept in that node's index (keys.controllerStatus) */
   indexedStatus: Map<string, Map<string, Status>>;
   /** object name -> node -> that node's status */
   nodeStatus: Map<string, Map<string, Status>>;
   /** MacvlanNet name -> node -> its part kept in that node's index (macvlan-parts.ts) */
-  macvlanParts: Map<string, Map<string, Status>>;
+  macvlanParts: Map<string, Map<string, StatusKey>>;
   /** MacvlanNet name -> its pool counts (macvlan-parts.ts) */
-  poolStatus: Map<string, Status>;
+  poolStatus: Map<string, StatusKey>;
   /** key -> why it did not decode */
   skipped: Map<string, string>;
   revision: number;
 }
 
 export function emptyKindState(revision = 0): KindState {
-  return { objects: new Map(), controllerStatus: new Map(), indexedStatus: new Map(), nodeStatus: new Map(), macvlanParts: new Map(), poolStatus: new Map(), skipped: new Map(), revision };
+  return { objects: new Map(), created: new Map(), controllerStatus: new Map(), controllerRevision: new Map(), indexedStatus: new Map(), nodeStatus: new Map(), macvlanParts: new Map(), poolStatus: new Map(), skipped: new Map(), revision };
 }
 
 export interface Filed {
@@ -44,12 +48,15 @@ export interface Filed {
   refused?: boolean;
 }
 
+/** A key's revisions as etcd gives them: last written (mod) and created (create; an object's tells which object of its name it is). */
+export interface KeyRevisions { mod: string | number; create?: string | number }
+
 /**
  * Files one key's put (`value`) or delete (undefined) into the state. Returns which object it
  * concerns, or undefined when the key is not of this kind. A put that does not decode changes
  * nothing but the skipped keys (`refused`).
  */
-export function fileKey(s: KindState, keys: Keys, kind: Kind, key: string, value: string | undefined, modRevision: string | number): Filed | undefined {
+export function fileKey(s: KindState, keys: Keys, kind: Kind, key: string, value: string | undefined, rev: KeyRevisions): Filed | undefined {
   const ok = keys.parseObjectKey(key);
   if (ok) {
     if (ok.kind !== kind) return undefined;
@@ -57,15 +64,17 @@ export function fileKey(s: KindState, keys: Keys, kind: Kind, key: string, value
     if (value === undefined) {
       s.skipped.delete(key);
       s.objects.delete(ok.name);
+      s.created.delete(ok.name);
       return filed;
     }
-    const o = orSkip(s.skipped, key, () => decodeObject(kind, ok.name, key, value, modRevision));
+    const o = orSkip(s.skipped, key, () => decodeObject(kind, ok.name, key, value, rev.mod));
     if (!o) return { ...filed, refused: true };
     s.objects.set(ok.name, o);
+    if (rev.create !== undefined) s.created.set(ok.name, Number(rev.create)); else s.created.delete(ok.name);
     return filed;
   }
   if (kind === 'MacvlanNet') {
-    const filed = fileMacvlanKey(s, keys, key, value);
+    const filed = fileMacvlanKey(s, keys, key, value, Number(rev.mod));
     if (filed) return filed;
   }
   const ix = keys.parseIndexedStatus(key);
@@ -78,12 +87,13 @@ export function fileKey(s: KindState, keys: Keys, kind: Kind, key: string, value
   if (ix) setPerNode(s.indexedStatus, st.name, ix.node, status);
   else if ('controller' in st.writer) {
     if (status) s.controllerStatus.set(st.name, status); else s.controllerStatus.delete(st.name);
+    if (status) s.controllerRevision.set(st.name, Number(rev.mod)); else s.controllerRevision.delete(st.name);
   } else setPerNode(s.nodeStatus, st.name, st.writer.node, status);
   return filed;
 }
 
 /** A MacvlanNet's node part or pool counts (macvlan-parts.ts), decoded against their own schemas; undefined for another key. */
-function fileMacvlanKey(s: KindState, keys: Keys, key: string, value: string | undefined): Filed | undefined {
+function fileMacvlanKey(s: KindState, keys: Keys, key: string, value: string | undefined, modRevision: number): Filed | undefined {
   const part = keys.parseMacvlanPart(key);
   const pool = part ? undefined : keys.parseMacvlanPool(key);
   const name = part?.name ?? pool;
@@ -92,12 +102,13 @@ function fileMacvlanKey(s: KindState, keys: Keys, key: string, value: string | u
   if (value === undefined) s.skipped.delete(key);
   const status = value === undefined ? undefined : orSkip(s.skipped, key, () => (part ? decodeMacvlanPart(part.node, key, value) : decodeKeyOf(macvlanPoolStatus, key, value)));
   if (value !== undefined && !status) return { ...filed, refused: true };
-  if (part) setPerNode(s.macvlanParts, name, part.node, status);
-  else if (status) s.poolStatus.set(name, status); else s.poolStatus.delete(name);
+  const written = status && { value: status, modRevision };
+  if (part) setPerNode(s.macvlanParts, name, part.node, written);
+  else if (written) s.poolStatus.set(name, written); else s.poolStatus.delete(name);
   return filed;
 }
 
-function setPerNode(m: Map<string, Map<string, Status>>, name: string, node: string, status: Status | undefined): void {
+function setPerNode<T>(m: Map<string, Map<string, T>>, name: string, node: string, status: T | undefined): void {
   let byNode = m.get(name);
   if (!byNode) m.set(name, (byNode = new Map()));
   if (status) byNode.set(node, status); else byNode.delete(node);
@@ -110,7 +121,11 @@ function setPerNode(m: Map<string, Map<string, Status>>, name: string, node: str
  */
 function controllerStatusOf(s: KindState, o: AnyObject): Status | undefined {
   const name = o.metadata.name;
-  if (o.kind === 'MacvlanNet') return joinMacvlanStatus(s.controllerStatus.get(name), s.poolStatus.get(name), (node) => s.macvlanParts.get(name)?.get(node));
+  if (o.kind === 'MacvlanNet') {
+    const shared = s.controllerStatus.get(name);
+    const sharedKey = shared && { value: shared, modRevision: s.controllerRevision.get(name) };
+    return joinMacvlanStatus(s.created.get(name), sharedKey, s.poolStatus.get(name), (node) => s.macvlanParts.get(name)?.get(node));
+  }
   const node = indexNode(o);
   const indexed = node ? s.indexedStatus.get(o.metadata.name)?.get(node) : undefined;
   return indexed ?? s.controllerStatus.get(o.metadata.name);
@@ -152,7 +167,7 @@ export class KindView {
    */
   constructor(cache: KvCache, private readonly keys: Keys, readonly kind: Kind, private readonly log?: Logger,
     private readonly registryKey: (key: string) => string = (k) => k) {
-    for (const kv of cache.entries()) this.file(kv.key, kv.value, kv.modRevision);
+    for (const kv of cache.entries()) this.file(kv.key, kv.value, { mod: kv.modRevision, create: kv.createRevision });
     this.state.revision = cache.revision;
     cache.onChange((c) => this.onChange(c, cache.revision));
   }
@@ -174,7 +189,7 @@ export class KindView {
     this.goneListeners.push(fn);
   }
 
-  private file(cachedKey: string, value: string | undefined, rev: string | number): Filed | undefined {
+  private file(cachedKey: string, value: string | undefined, rev: KeyRevisions): Filed | undefined {
     const key = this.registryKey(cachedKey);
     const wasSkipped = this.state.skipped.get(key);
     const f = fileKey(this.state, this.keys, this.kind, key, value, rev);
@@ -195,7 +210,7 @@ export class KindView {
     const before = name !== undefined && this.state.objects.has(name) ? merged(this.state, name) : undefined;
     const neverRead = !before && !c.kv && this.state.skipped.has(key) && this.keys.parseObjectKey(key)?.kind === this.kind;
     const rev = Number(c.kv?.modRevision ?? revision);
-    const f = this.file(c.key, c.kv?.value, rev);
+    const f = this.file(c.key, c.kv?.value, { mod: rev, create: c.kv?.createRevision });
     this.state.revision = Math.max(this.state.revision, rev);
     // refused: the last good value stays, so there is nothing to tell (the key was reported skipped)
     if (!f || f.refused) return;

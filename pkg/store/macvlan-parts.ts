@@ -13,9 +13,9 @@
 // A MacvlanNet deleted without its finalizer (stored by an older xctl or a raw write, or the
 // finalizer removed by hand) goes at once with its status key only: its parts and pool counts
 // stay until the controller's garbage pass. Applied again under that name before it, the old
-// parts (the old pre-claims, which the controller may have freed) are no part of the new one:
-// every key is judged by its revision against the MacvlanNet's (ofIncarnation); the values
-// carry no uid to tell.
+// parts (the old pre-claims, which the controller may have freed) were joined for the new one,
+// and its agent's IPAM plugin could hand them out. So every key is judged by its revision
+// against the MacvlanNet's (ofIncarnation); the values carry no uid to tell.
 import { macvlanNodeStatus, type MacvlanNetStatus, type MacvlanNodeStatus, type Status } from '../api/index.js';
 import { orphaned } from './status-cleanup.js';
 
@@ -61,6 +61,9 @@ export function splitMacvlanStatus(status: MacvlanNetStatus): SplitStatus {
   return { shared: shared as MacvlanNetStatus, pool, parts: status.nodes ?? [] };
 }
 
+/** One key of a MacvlanNet's status as a reader holds it: its value and the revision it was last written at (undefined: not known, the key counts). */
+export interface StatusKey { value: Status; modRevision?: number }
+
 /**
  * Whether a key of a MacvlanNet's status last written at `modRevision` is the MacvlanNet's whose
  * key was created at `created` (undefined: not known, the key counts). The controller writes
@@ -73,6 +76,15 @@ export function ofIncarnation(created: number | undefined, modRevision: number |
 }
 
 /**
+ * The status of the MacvlanNet whose key was created at `created`, joined (joinOwn) from those of
+ * its keys written for it: a key of an earlier MacvlanNet of that name counts as absent.
+ */
+export function joinMacvlanStatus(created: number | undefined, shared: StatusKey | undefined, pool: StatusKey | undefined, partOf: (node: string) => StatusKey | undefined): Status | undefined {
+  const own = (k: StatusKey | undefined) => (k && ofIncarnation(created, k.modRevision) ? k.value : undefined);
+  return joinOwn(own(shared), own(pool), (node) => own(partOf(node)));
+}
+
+/**
  * The MacvlanNet's status as one: the shared key's, the pool counts, and for each node the
  * shared key lists, its part from its index over what the shared key says of it. A part of a
  * node the shared key does not list is stale (a node no longer selected): left out. An entry
@@ -80,7 +92,7 @@ export function ofIncarnation(created: number | undefined, modRevision: number |
  * writes no part (no part yet, or a leader again in a rolling upgrade, after a newer one left a
  * part it no longer keeps): read as it is, never joined with a part.
  */
-export function joinMacvlanStatus(shared: Status | undefined, pool: Status | undefined, partOf: (node: string) => Status | undefined): Status | undefined {
+function joinOwn(shared: Status | undefined, pool: Status | undefined, partOf: (node: string) => Status | undefined): Status | undefined {
   if (!shared) return undefined;
   // in the order the controller wrote the status as one key: observedGeneration, the counts, the rest
   const out: Status = shared.observedGeneration !== undefined ? { observedGeneration: shared.observedGeneration } : {};

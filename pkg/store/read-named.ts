@@ -68,6 +68,6 @@ async function readInto(client: Etcd3, objs: Found[], keysOf: (f: Found) => stri
 function mergedResult(keys: Keys, f: Found, revision: number): ReadResult {
   const s = emptyKindState(revision);
   const { kind, name } = f.ref;
-  for (const kv of f.kvs) fileKey(s, keys, kind, kv.key.toString(), kv.value.toString(), String(kv.mod_revision));
+  for (const kv of f.kvs) fileKey(s, keys, kind, kv.key.toString(), kv.value.toString(), { mod: String(kv.mod_revision), create: String(kv.create_revision) });
   return { object: merged(s, name), skipped: skippedKeys(s), hidden: hiddenOf(s, name) };
 }

@@ -4,7 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { Keys } from '../../pkg/store/keys.js';
 import { joinMacvlanStatus, splitMacvlanStatus } from '../../pkg/store/macvlan-parts.js';
-import type { MacvlanNetStatus } from '../../pkg/api/index.js';
+import type { MacvlanNetStatus, Status } from '../../pkg/api/index.js';
+
+/** A key's value as a reader that does not know its revision holds it (it counts). */
+const at = (value: Status | undefined) => value && { value };
 
 describe('the keys of a MacvlanNet status', () => {
   const keys = new Keys('/x');
@@ -40,16 +43,16 @@ describe('split and join', () => {
     expect(shared).not.toHaveProperty('used');
     expect(pool).toEqual({ allocated: 10, free: 200, used: 3 });
     const byNode = new Map(parts.map((p) => [p.name, p]));
-    const joined = joinMacvlanStatus(shared, pool, (n) => byNode.get(n))!;
+    const joined = joinMacvlanStatus(undefined, at(shared), at(pool), (n) => at(byNode.get(n)))!;
     expect(joined).toEqual(whole);
     // in the order `xctl get -o yaml` showed it as one key
     expect(Object.keys(joined)).toEqual(Object.keys(whole));
   });
   it('reads a status key from before the split as it is, and leaves out a part of a node it does not list', () => {
-    expect(joinMacvlanStatus(whole, undefined, () => undefined)).toEqual(whole);
+    expect(joinMacvlanStatus(undefined, at(whole), undefined, () => undefined)).toEqual(whole);
     const { shared, parts } = splitMacvlanStatus(whole);
     const stale = { name: 'c', addresses: ['10.0.0.8'] };
-    const joined = joinMacvlanStatus({ ...shared, nodes: shared.nodes!.slice(0, 1) }, undefined, (n) => (n === 'c' ? stale : parts.find((p) => p.name === n)));
+    const joined = joinMacvlanStatus(undefined, at({ ...shared, nodes: shared.nodes!.slice(0, 1) }), undefined, (n) => at(n === 'c' ? stale : parts.find((p) => p.name === n)));
     expect((joined!.nodes as Array<{ name: string }>).map((n) => n.name)).toEqual(['a']);
   });
 });
@@ -58,8 +61,25 @@ describe('a node entry in the status key', () => {
   const part = { name: 'a', shimAddress: '10.0.0.2', addresses: ['10.0.0.5'], ready: true };
   it('written whole (by a controller from before the split) is read as it is; one with a field this version does not know is still joined', () => {
     const whole = { name: 'a', shimAddress: '10.0.0.2', addresses: ['10.0.0.9'], ready: true };
-    expect(joinMacvlanStatus({ nodes: [whole] }, undefined, () => part)!.nodes).toEqual([whole]);
+    expect(joinMacvlanStatus(undefined, at({ nodes: [whole] }), undefined, () => at(part))!.nodes).toEqual([whole]);
     const later = { name: 'a', shimAddress: '10.0.0.2', someLaterField: 1 };
-    expect(joinMacvlanStatus({ nodes: [later] }, undefined, () => part)!.nodes).toEqual([{ ...later, ...part }]);
+    expect(joinMacvlanStatus(undefined, at({ nodes: [later] }), undefined, () => at(part))!.nodes).toEqual([{ ...later, ...part }]);
+  });
+});
+
+describe('keys an earlier MacvlanNet of the name left (deleted without its finalizer)', () => {
+  // the MacvlanNet's key was created at revision 100; its status key was written at 105
+  const shared = { value: { observedGeneration: 1, nodes: [{ name: 'a' }] }, modRevision: 105 };
+  const part = { name: 'a', shimAddress: '10.0.0.2', addresses: ['10.0.0.5'], ready: true };
+  it("are not joined: a node's part and the pool counts written before the MacvlanNet was created", () => {
+    const joined = joinMacvlanStatus(100, shared, { value: { allocated: 9, free: 1 }, modRevision: 99 }, () => ({ value: part, modRevision: 99 }));
+    expect(joined).toEqual({ observedGeneration: 1, nodes: [{ name: 'a' }] });
+  });
+  it('leave no status at all when the status key is one of them', () => {
+    expect(joinMacvlanStatus(100, { ...shared, modRevision: 90 }, undefined, () => ({ value: part, modRevision: 91 }))).toBeUndefined();
+  });
+  it("are this one's when written after it was created", () => {
+    const joined = joinMacvlanStatus(100, shared, { value: { allocated: 9, free: 1 }, modRevision: 101 }, () => ({ value: part, modRevision: 105 }));
+    expect(joined).toEqual({ observedGeneration: 1, allocated: 9, free: 1, nodes: [part] });
   });
 });
