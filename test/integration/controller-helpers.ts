@@ -7,6 +7,7 @@ import { Controller, type ControllerOptions } from '../../pkg/controller/control
 import { createLogger } from '../../pkg/log.js';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import type { Condition } from '../../pkg/api/fields.js';
+import type { MacvlanNodeStatus } from '../../pkg/api/index.js';
 
 import { eventually } from './helpers.js';
 
@@ -15,6 +16,8 @@ export { obj, eventually } from './helpers.js';
 /** An object's merged status as the tests read it (untyped fields, typed conditions). */
 export type Status = Record<string, unknown> & { conditions?: Condition[] };
 export const statusOf = (o: { status?: unknown } | undefined) => (o?.status ?? {}) as Status;
+/** A MacvlanNet's entry of `node` in its status.nodes[], as readers join it. */
+export const macvlanEntryOf = (o: { status?: unknown } | undefined, node: string) => (statusOf(o).nodes as MacvlanNodeStatus[] | undefined)?.find((n) => n.name === node);
 
 export function quietLog(id: string) {
   const l = createLogger('controller', { id });

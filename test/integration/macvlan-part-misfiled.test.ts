@@ -10,8 +10,7 @@ import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { NodeView } from '../../pkg/store/node-view.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
 import type { EtcdStore } from '../../pkg/store/index.js';
-import type { MacvlanNodeStatus } from '../../pkg/api/index.js';
-import { obj, statusOf, storeFor, uniquePrefix } from './controller-helpers.js';
+import { obj, storeFor, uniquePrefix, macvlanEntryOf } from './controller-helpers.js';
 
 const MVN = 'misfiled';
 const prefix = uniquePrefix();
@@ -20,7 +19,7 @@ let store: EtcdStore;
 beforeAll(async () => { etcd = await startEtcd(); store = storeFor(etcd.client(), prefix); });
 afterAll(async () => { await etcd?.stop(); });
 
-const entryOf = (o: { status?: unknown } | undefined, node: string) => (statusOf(o).nodes as MacvlanNodeStatus[] | undefined)?.find((n) => n.name === node);
+const entryOf = macvlanEntryOf;
 
 describe("a MacvlanNet part in one node's index that names another node", () => {
   it('is skipped and reported by xctl get, the agent view and ipam check, and never read as that node s part', async () => {

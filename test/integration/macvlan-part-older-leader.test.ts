@@ -10,8 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { NodeView } from '../../pkg/store/node-view.js';
 import type { EtcdStore } from '../../pkg/store/index.js';
-import type { MacvlanNodeStatus } from '../../pkg/api/index.js';
-import { obj, statusOf, storeFor, uniquePrefix } from './controller-helpers.js';
+import { obj, storeFor, uniquePrefix, macvlanEntryOf } from './controller-helpers.js';
 
 const MVN = 'older';
 const prefix = uniquePrefix();
@@ -20,7 +19,7 @@ let store: EtcdStore;
 beforeAll(async () => { etcd = await startEtcd(); store = storeFor(etcd.client(), prefix); });
 afterAll(async () => { await etcd?.stop(); });
 
-const entryOf = (o: { status?: unknown } | undefined, node: string) => (statusOf(o).nodes as MacvlanNodeStatus[] | undefined)?.find((n) => n.name === node);
+const entryOf = macvlanEntryOf;
 
 describe('a status key written whole by an older controller after a newer one wrote the parts', () => {
   it("is read as it is: the node's entry there, not the part left in its index", async () => {

@@ -12,8 +12,8 @@ import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { NodeView } from '../../pkg/store/node-view.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
 import type { EtcdStore } from '../../pkg/store/index.js';
-import type { AnyObject, MacvlanNodeStatus } from '../../pkg/api/index.js';
-import { obj, statusOf, storeFor, uniquePrefix } from './controller-helpers.js';
+import type { AnyObject } from '../../pkg/api/index.js';
+import { obj, statusOf, storeFor, uniquePrefix, macvlanEntryOf } from './controller-helpers.js';
 
 const NODE = 'ra-a';
 const SPEC = { subnet: '10.87.0.0/24', gateway: '10.87.0.1', dockerIPAM: 'xnet' };
@@ -27,7 +27,7 @@ afterAll(async () => { await etcd?.stop(); });
 
 const put = (key: string, v: unknown) => etcd.client().put(key).value(JSON.stringify(v));
 const stored = async (key: string) => (await etcd.client().get(key).string()) !== null;
-const entryOf = (o: AnyObject | undefined, node: string) => (statusOf(o).nodes as MacvlanNodeStatus[] | undefined)?.find((n) => n.name === node);
+const entryOf = macvlanEntryOf;
 
 /** The MacvlanNet `name` as each reader shows it: xctl get NAME, xctl get (a list), NODE's agent, xctl ipam check's text. */
 async function readers(name: string): Promise<{ got?: AnyObject; listed?: AnyObject; agent?: AnyObject; ipam: string }> {

@@ -85,15 +85,25 @@ describe('a MacvlanNet status over many nodes with many pre-claims', () => {
   }, 60_000);
 });
 
+/**
+ * 30 nodes' claims as a controller made them, and a controller whose cache holds those claims
+ * and the status key with every node's whole entry in it (what a controller before the split
+ * wrote): `whole`, that status.
+ */
+async function writtenWhole() {
+  const done = segment(30, 8);
+  await rounds(done);
+  const whole = statusOf(done);
+  const s = segment(30, 8);
+  for (const kv of done.cache.entries(done.model.ipam.root())) s.seed(kv.key, JSON.parse(kv.value));
+  s.seed(s.model.keys.status('MacvlanNet', 'lan', { controller: true }), whole);
+  return { s, whole };
+}
+
 describe('an upgrade from a controller that kept every part in the status key', () => {
   it("reads each node's addresses the same at every step, while the parts move into the indexes over several transactions", async () => {
-    const done = segment(30, 8);
-    await rounds(done);
-    const whole = statusOf(done);
     // what the controller before the split left: the same claims, one key with every part in it, no part anywhere else
-    const s = segment(30, 8);
-    for (const kv of done.cache.entries(done.model.ipam.root())) s.seed(kv.key, JSON.parse(kv.value));
-    s.seed(s.model.keys.status('MacvlanNet', 'lan', { controller: true }), whole);
+    const { s, whole } = await writtenWhole();
     const addressesOf = (st: MacvlanNetStatus) => new Map((st.nodes ?? []).map((n) => [n.name, n.addresses]));
     const expected = addressesOf(whole);
     let steps = 0;
@@ -110,12 +120,7 @@ describe('an upgrade from a controller that kept every part in the status key', 
 
 describe('a newer controller leading again after an older one wrote the status key whole', () => {
   it("reads each node's addresses from the status key at every step until its part is rewritten, never from the part the older one left behind", async () => {
-    const done = segment(30, 8);
-    await rounds(done);
-    const whole = statusOf(done);
-    const s = segment(30, 8);
-    for (const kv of done.cache.entries(done.model.ipam.root())) s.seed(kv.key, JSON.parse(kv.value));
-    s.seed(s.model.keys.status('MacvlanNet', 'lan', { controller: true }), whole);
+    const { s, whole } = await writtenWhole();
     // the parts this controller wrote in its earlier term: each lists an address the older one freed since
     for (const n of whole.nodes!) s.seed(s.model.keys.macvlanPart(n.name, 'lan'), { ...n, addresses: [...n.addresses!, '10.20.127.1'] });
     const addressesOf = (st: MacvlanNetStatus) => new Map((st.nodes ?? []).map((n) => [n.name, n.addresses]));

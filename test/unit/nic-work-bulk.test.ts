@@ -7,6 +7,7 @@ import { describe, it, expect } from 'vitest';
 import { WorkQueue } from '../../pkg/runtime/workqueue.js';
 import { runWorkers } from '../../pkg/runtime/workers.js';
 import { reconcileNics, type NicWorkHost, type AddrItem } from '../../pkg/controller/nic-work.js';
+import { until } from './until.js';
 
 const NIC = 'ContainerNic/';
 const doubling = { initialMs: 10_000, maxMs: 10_000, factor: 2, jitter: 0 };
@@ -65,11 +66,6 @@ function queued(pools: Record<string, string>, o: { lookupFails?: string; broken
     await done;
   };
   return { q, handed, errors, stop };
-}
-
-async function until(f: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !f(); i++) await new Promise((r) => setTimeout(r, 2));
-  if (!f()) throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('a run of NICs handed to their pools in one go', () => {

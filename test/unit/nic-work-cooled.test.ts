@@ -10,6 +10,7 @@ import { WorkQueue } from '../../pkg/runtime/workqueue.js';
 import { runWorkers } from '../../pkg/runtime/workers.js';
 import { reconcileNics, type NicWorkHost, type AddrItem, type AddrOutcome } from '../../pkg/controller/nic-work.js';
 import type { Kind } from '../../pkg/api/index.js';
+import { until } from './until.js';
 
 const NIC = 'ContainerNic/';
 /** no retry of the work queue within the test */
@@ -39,11 +40,6 @@ function nicPool(q: WorkQueue<string>, answers: AddrOutcome[]) {
     allocated: () => undefined,
   } as unknown as NicWorkHost;
   return { h, handed };
-}
-
-async function until(f: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !f(); i++) await new Promise((r) => setTimeout(r, 2));
-  if (!f()) throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('a ContainerNic waiting only for released addresses to cool down', () => {

@@ -6,15 +6,11 @@
 import { describe, it, expect } from 'vitest';
 import { WorkQueue } from '../../pkg/runtime/workqueue.js';
 import { runWorkers, type Settled } from '../../pkg/runtime/workers.js';
+import { until } from './until.js';
 
 const fast = { initialMs: 1, maxMs: 5, factor: 2, jitter: 0 };
 const isNic = (k: string) => k.startsWith('nic/');
 type Settle = (k: string, how: Settled) => void;
-
-async function until(f: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 250 && !f(); i++) await new Promise((r) => setTimeout(r, 2));
-  if (!f()) throw new Error(`timed out waiting for ${what}`);
-}
 
 /** How the workers' promise stands: watched from the start, so a rejection is never unhandled. */
 function watch(p: Promise<void>) {

@@ -5,13 +5,9 @@
 import { describe, it, expect } from 'vitest';
 import { WorkQueue } from '../../pkg/runtime/workqueue.js';
 import { runWorkers, type ReconcileResult, type Settled } from '../../pkg/runtime/workers.js';
+import { until } from './until.js';
 
 const fast = { initialMs: 1, maxMs: 5, factor: 2, jitter: 0 };
-
-async function until(f: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 250 && !f(); i++) await new Promise((r) => setTimeout(r, 2));
-  if (!f()) throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The workers' promise's state once it is not pending any more, or after `ms`; a rejection is never unhandled. */
 function watch(p: Promise<void>) {

@@ -5,16 +5,12 @@
 import { describe, it, expect } from 'vitest';
 import { WorkQueue } from '../../pkg/runtime/workqueue.js';
 import { runWorkers, type Settled } from '../../pkg/runtime/workers.js';
+import { until } from './until.js';
 
 const doubling = (initialMs: number, maxMs: number) => ({ initialMs, maxMs, factor: 2, jitter: 0 });
 const isNic = (k: string) => k.startsWith('nic/');
 
 /** Polls until `f` holds (bounded). */
-async function until(f: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !f(); i++) await new Promise((r) => setTimeout(r, 2));
-  if (!f()) throw new Error(`timed out waiting for ${what}`);
-}
-
 describe('WorkQueue.takeMore', () => {
   it('takes the accepted keys at the head, in order, none past the first it does not accept', async () => {
     const q = new WorkQueue<string>();
