@@ -42,14 +42,21 @@ function foundObject(keys: Keys, ref: ObjectRef, kv: IKeyValue | undefined): Fou
   return { ref, kvs: [kv], statusKeys: ctrlKey ? [ctrlKey] : [], ctrlKey };
 }
 
-/** Every node's status key of each object (any node may write one under its own subtree): one listing for all. */
+/**
+ * Every node's status key of each object (any node may write one under its own subtree): one
+ * listing for all. A NAME given twice is read twice, each copy whole, so each gets the keys.
+ */
 async function addNodeStatusKeys(client: Etcd3, keys: Keys, present: Found[], revision: number): Promise<void> {
-  const byId = new Map(present.map((f) => [`${f.ref.kind}/${f.ref.name}`, f]));
+  const byId = new Map<string, Found[]>();
+  for (const f of present) {
+    const id = `${f.ref.kind}/${f.ref.name}`;
+    byId.set(id, [...byId.get(id) ?? [], f]);
+  }
   const all = await rangePrefix(client, keys.nodeStatuses(), { revision, keysOnly: true });
   for (const kv of all.kvs) {
     const key = kv.key.toString();
     const p = keys.parseStatusKey(key);
-    if (p) byId.get(`${p.kind}/${p.name}`)?.statusKeys.push(key);
+    for (const f of (p && byId.get(`${p.kind}/${p.name}`)) ?? []) f.statusKeys.push(key);
   }
 }
 

@@ -69,6 +69,18 @@ describe(`${NICS} ContainerNics named on one command line`, () => {
     expect(without).toEqual({ code: 4, out: 'containernic/nic-001\n', err: 'error: ContainerNic "gone-a" not found\nerror: ContainerNic "gone-b" not found\n' });
   });
 
+  it('get of a NAME given twice: both copies printed whole, each with its nodes\' reports and its own skipped key said', async () => {
+    await (written_ ??= written());
+    const r = await lab.xctl(['get', 'nic', 'nic-042', 'nic-007', 'nic-042', 'nic-007', '-o', 'json']);
+    expect(r.code).toBe(0);
+    const items = JSON.parse(r.out).items as Array<{ metadata: { name: string }; status?: { ip?: string; containerId?: string } }>;
+    expect(items.map((o) => [o.metadata.name, o.status?.containerId])).toEqual([
+      ['nic-042', 'c-nic-042'], ['nic-007', 'c-nic-007'], ['nic-042', 'c-nic-042'], ['nic-007', 'c-nic-007'],
+    ]);
+    const skipped = lab.store.keys.status('ContainerNic', 'nic-007', { node: 'host-2' });
+    expect(r.err.split('\n').filter(Boolean)).toEqual([expect.stringMatching(`^warning: skipped ${skipped}: `), expect.stringMatching(`^warning: skipped ${skipped}: `)]);
+  });
+
   it(`wait --for condition=Ready of ${NICS} NAMEs already Ready: each said met, exit 0, its first check a handful of requests`, async () => {
     const names = await (written_ ??= written());
     const before = await kvRequests();
