@@ -46,7 +46,7 @@ async function readPart(client: Etcd3, keys: string[], revision: number | undefi
   const success = keys.map((k) => ({ request_range: { key: Buffer.from(k), ...(revision ? { revision } : {}) } }));
   try {
     const res = await client.kv.txn({ compare: [], success, failure: [] });
-    return { kvs: res.responses.map((r) => r.response_range?.kvs?.[0]), revision: Number(res.header.revision) };
+    return { kvs: res.responses.map((r) => r.response_range?.kvs?.[0]), revision: revision ?? Number(res.header.revision) };
   } catch (err) {
     if (!isResponseTooLarge(err) || keys.length === 1) throw err;
     const half = Math.ceil(keys.length / 2);
