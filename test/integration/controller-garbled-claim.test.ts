@@ -45,9 +45,11 @@ describe('an address claim that does not decode', () => {
   });
 
   it('on a MacvlanNet: keeps its address from picks, and tells a NIC whose spec.ip it is why it waits', async () => {
-    await fx.store.applyAll([obj('MacvlanNet', 'lan', { subnet: '192.168.210.0/24' })]);
+    // garbled before the MacvlanNet comes: garbled after, one could be host-1's shim already
+    // (its round runs at once), which the controller then writes back over the garbage
     const garbled = Array.from({ length: 8 }, (_, i) => parseIPv4(`192.168.210.${2 + i}`));
     for (const ip of garbled) await garble(ipam.claim('macvlannets', 'lan', 'addresses', ip));
+    await fx.store.applyAll([obj('MacvlanNet', 'lan', { subnet: '192.168.210.0/24' })]);
     const names = ['m0', 'm1', 'm2'];
     await fx.store.applyAll([...nicsOn(names, { macvlanNet: 'lan' }), obj('ContainerNic', 'pinned', { node: 'host-1', container: 'p', ifName: 'eth1', ip: '192.168.210.5', network: { macvlanNet: 'lan' } })]);
     const ips = await allAddressed(names);
