@@ -77,6 +77,19 @@ export function expectOneTerm(c: Pick<Controller, 'termsLed'>): void {
   expect(c.termsLed, 'terms led: a new term looks at every key again, so the outcome proves no wake').toBe(1);
 }
 
+export interface KeysFixture { etcd: TestEtcd; store: EtcdStore; prefix: string; put(key: string, value: unknown): Promise<unknown> }
+
+/**
+ * A real etcd and a store under a prefix of the file's own, for tests that write keys as the
+ * controller would (no controller runs): started before the file's tests, stopped after them.
+ */
+export function useKeysFixture(): KeysFixture {
+  const fx = { prefix: uniquePrefix(), put: (key: string, value: unknown) => fx.etcd.client().put(key).value(JSON.stringify(value)).exec() } as KeysFixture;
+  beforeAll(async () => { fx.etcd = await startEtcd(); fx.store = storeFor(fx.etcd.client(), fx.prefix); });
+  afterAll(async () => { await fx.etcd?.stop(); });
+  return fx;
+}
+
 export function uniquePrefix(): string {
   return `/xt${Math.random().toString(36).slice(2, 8)}`;
 }

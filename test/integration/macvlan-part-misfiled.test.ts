@@ -5,38 +5,31 @@
 // part is untrusted input that does not decode: skipped and reported by every reader (xctl get,
 // the agent's view, xctl ipam check), never joined. Real etcd; no controller (it would put A's
 // own part back).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { describe, expect, it } from 'vitest';
 import { NodeView } from '../../pkg/store/node-view.js';
 import { ipamCheck } from '../../pkg/ipam/check.js';
-import type { EtcdStore } from '../../pkg/store/index.js';
-import { obj, storeFor, uniquePrefix, macvlanEntryOf } from './controller-helpers.js';
+import { obj, macvlanEntryOf, useKeysFixture } from './controller-helpers.js';
 
 const MVN = 'misfiled';
-const prefix = uniquePrefix();
-let etcd: TestEtcd;
-let store: EtcdStore;
-beforeAll(async () => { etcd = await startEtcd(); store = storeFor(etcd.client(), prefix); });
-afterAll(async () => { await etcd?.stop(); });
+const fx = useKeysFixture();
 
 const entryOf = macvlanEntryOf;
 
 describe("a MacvlanNet part in one node's index that names another node", () => {
   it('is skipped and reported by xctl get, the agent view and ipam check, and never read as that node s part', async () => {
-    await store.applyAll([obj('MacvlanNet', MVN, { subnet: '10.85.0.0/24', gateway: '10.85.0.1', dockerIPAM: 'xnet' })]);
-    const keys = store.keys;
-    const put = (key: string, v: unknown) => etcd.client().put(key).value(JSON.stringify(v));
-    await put(keys.status('MacvlanNet', MVN, { controller: true }), { observedGeneration: 1, nodes: [{ name: 'mf-a' }, { name: 'mf-b' }] });
-    await put(keys.macvlanPart('mf-b', MVN), { name: 'mf-b', addresses: ['10.85.0.7'], ready: true });
+    await fx.store.applyAll([obj('MacvlanNet', MVN, { subnet: '10.85.0.0/24', gateway: '10.85.0.1', dockerIPAM: 'xnet' })]);
+    const keys = fx.store.keys;
+    await fx.put(keys.status('MacvlanNet', MVN, { controller: true }), { observedGeneration: 1, nodes: [{ name: 'mf-a' }, { name: 'mf-b' }] });
+    await fx.put(keys.macvlanPart('mf-b', MVN), { name: 'mf-b', addresses: ['10.85.0.7'], ready: true });
     const misfiled = keys.macvlanPart('mf-a', MVN);
-    await put(misfiled, { name: 'mf-b', addresses: ['10.85.0.7'], ready: true });
+    await fx.put(misfiled, { name: 'mf-b', addresses: ['10.85.0.7'], ready: true });
 
-    const read = await store.read('MacvlanNet', MVN);
+    const read = await fx.store.read('MacvlanNet', MVN);
     expect(entryOf(read.object, 'mf-a')?.addresses).toBeUndefined();
     expect(entryOf(read.object, 'mf-b')?.addresses).toEqual(['10.85.0.7']);
     expect(read.skipped.map((s) => s.key)).toEqual([misfiled]);
 
-    const view = new NodeView(etcd.client(), keys, 'mf-a');
+    const view = new NodeView(fx.etcd.client(), keys, 'mf-a');
     try {
       await view.start();
       const listed = await view.list('MacvlanNet');
@@ -44,7 +37,7 @@ describe("a MacvlanNet part in one node's index that names another node", () => 
       expect((listed.skipped ?? []).map((s) => s.key)).toEqual([misfiled]);
     } finally { await view.close(); }
 
-    const check = await ipamCheck(etcd.client(), prefix);
+    const check = await ipamCheck(fx.etcd.client(), fx.prefix);
     expect(check.text).toContain(misfiled);
   }, 60_000);
 });

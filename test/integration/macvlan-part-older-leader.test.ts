@@ -6,35 +6,28 @@
 // have that node's IPAM plugin hand out addresses claimed for nobody, or for another node. A
 // whole entry (any field beyond what the split keeps in the status key) is read as it is.
 // Real etcd; no controller (the keys are written as each controller writes them).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { describe, expect, it } from 'vitest';
 import { NodeView } from '../../pkg/store/node-view.js';
-import type { EtcdStore } from '../../pkg/store/index.js';
-import { obj, storeFor, uniquePrefix, macvlanEntryOf } from './controller-helpers.js';
+import { obj, macvlanEntryOf, useKeysFixture } from './controller-helpers.js';
 
 const MVN = 'older';
-const prefix = uniquePrefix();
-let etcd: TestEtcd;
-let store: EtcdStore;
-beforeAll(async () => { etcd = await startEtcd(); store = storeFor(etcd.client(), prefix); });
-afterAll(async () => { await etcd?.stop(); });
+const fx = useKeysFixture();
 
 const entryOf = macvlanEntryOf;
 
 describe('a status key written whole by an older controller after a newer one wrote the parts', () => {
   it("is read as it is: the node's entry there, not the part left in its index", async () => {
-    await store.applyAll([obj('MacvlanNet', MVN, { subnet: '10.86.0.0/24', gateway: '10.86.0.1', dockerIPAM: 'xnet' })]);
-    const keys = store.keys;
-    const put = (key: string, v: unknown) => etcd.client().put(key).value(JSON.stringify(v));
+    await fx.store.applyAll([obj('MacvlanNet', MVN, { subnet: '10.86.0.0/24', gateway: '10.86.0.1', dockerIPAM: 'xnet' })]);
+    const keys = fx.store.keys;
     // the newer controller: od-a's part in its index, the status key keeping only its shim
-    await put(keys.macvlanPart('od-a', MVN), { name: 'od-a', parent: 'eth0', shimAddress: '10.86.0.2', addresses: ['10.86.0.5', '10.86.0.6'], ready: true, message: 'ready' });
-    await put(keys.status('MacvlanNet', MVN, { controller: true }), { observedGeneration: 1, nodes: [{ name: 'od-a', shimAddress: '10.86.0.2' }] });
-    expect(entryOf(await store.get('MacvlanNet', MVN), 'od-a')?.addresses).toEqual(['10.86.0.5', '10.86.0.6']);
+    await fx.put(keys.macvlanPart('od-a', MVN), { name: 'od-a', parent: 'eth0', shimAddress: '10.86.0.2', addresses: ['10.86.0.5', '10.86.0.6'], ready: true, message: 'ready' });
+    await fx.put(keys.status('MacvlanNet', MVN, { controller: true }), { observedGeneration: 1, nodes: [{ name: 'od-a', shimAddress: '10.86.0.2' }] });
+    expect(entryOf(await fx.store.get('MacvlanNet', MVN), 'od-a')?.addresses).toEqual(['10.86.0.5', '10.86.0.6']);
     // the older controller leads: it freed 10.86.0.6 and writes od-a's whole entry in the status key
-    await put(keys.status('MacvlanNet', MVN, { controller: true }), { observedGeneration: 1, nodes: [{ name: 'od-a', parent: 'eth0', shimAddress: '10.86.0.2', addresses: ['10.86.0.5'], ready: true, message: 'ready' }] });
+    await fx.put(keys.status('MacvlanNet', MVN, { controller: true }), { observedGeneration: 1, nodes: [{ name: 'od-a', parent: 'eth0', shimAddress: '10.86.0.2', addresses: ['10.86.0.5'], ready: true, message: 'ready' }] });
 
-    expect(entryOf(await store.get('MacvlanNet', MVN), 'od-a')?.addresses).toEqual(['10.86.0.5']);
-    const view = new NodeView(etcd.client(), keys, 'od-a');
+    expect(entryOf(await fx.store.get('MacvlanNet', MVN), 'od-a')?.addresses).toEqual(['10.86.0.5']);
+    const view = new NodeView(fx.etcd.client(), keys, 'od-a');
     try {
       await view.start();
       const m = (await view.list('MacvlanNet')).items.find((o) => o.metadata.name === MVN);

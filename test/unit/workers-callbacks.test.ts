@@ -7,31 +7,10 @@ import { describe, it, expect } from 'vitest';
 import { WorkQueue } from '../../pkg/runtime/workqueue.js';
 import { runWorkers, type Settled } from '../../pkg/runtime/workers.js';
 import { until } from './until.js';
+import { fast, logger, watch } from './workers-fixture.js';
 
-const fast = { initialMs: 1, maxMs: 5, factor: 2, jitter: 0 };
 const isNic = (k: string) => k.startsWith('nic/');
 type Settle = (k: string, how: Settled) => void;
-
-/** How the workers' promise stands: watched from the start, so a rejection is never unhandled. */
-function watch(p: Promise<void>) {
-  let state: 'pending' | 'resolved' | 'rejected' = 'pending';
-  p.then(() => { state = 'resolved'; }, () => { state = 'rejected'; });
-  return {
-    get state() { return state; },
-    /** the state once it is not pending any more, or after `ms` */
-    async after(ms = 300) {
-      for (let i = 0; i < ms / 5 && state === 'pending'; i++) await new Promise((r) => setTimeout(r, 5));
-      return state;
-    },
-  };
-}
-
-/** A logger that keeps its lines. */
-function logger() {
-  const lines: string[] = [];
-  const line = (level: string) => (msg: string, meta?: object) => { lines.push(`${level} ${msg} ${JSON.stringify(meta)}`); };
-  return { lines, log: { error: line('error'), warn: line('warn') } };
-}
 
 /** A bulk reconcile that keeps each key's settle until the test calls it; `throwOnStart` throws from start after settling those it names. */
 function recorder(o: { throwOnStart?: { settleFirst: string[]; error: unknown } } = {}) {

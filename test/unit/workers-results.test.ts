@@ -6,24 +6,7 @@ import { describe, it, expect } from 'vitest';
 import { WorkQueue } from '../../pkg/runtime/workqueue.js';
 import { runWorkers, type ReconcileResult, type Settled } from '../../pkg/runtime/workers.js';
 import { until } from './until.js';
-
-const fast = { initialMs: 1, maxMs: 5, factor: 2, jitter: 0 };
-
-/** The workers' promise's state once it is not pending any more, or after `ms`; a rejection is never unhandled. */
-function watch(p: Promise<void>) {
-  let state: 'pending' | 'resolved' | 'rejected' = 'pending';
-  p.then(() => { state = 'resolved'; }, () => { state = 'rejected'; });
-  return async (ms = 300) => {
-    for (let i = 0; i < ms / 5 && state === 'pending'; i++) await new Promise((r) => setTimeout(r, 5));
-    return state;
-  };
-}
-
-function logger() {
-  const lines: string[] = [];
-  const line = (level: string) => (msg: string, meta?: object) => { lines.push(`${level} ${msg} ${JSON.stringify(meta)}`); };
-  return { lines, log: { error: line('error'), warn: line('warn') } };
-}
+import { fast, logger, watch } from './workers-fixture.js';
 
 /** A result whose requeueAfterMs cannot be read. */
 const unreadableResult = (): ReconcileResult => Object.defineProperty({}, 'requeueAfterMs', { get() { throw new Error('requeueAfterMs broke'); }, enumerable: true });
@@ -43,7 +26,7 @@ describe('runWorkers: a result that throws when read', () => {
     expect(errors).toEqual(['bad: requeueAfterMs broke']);
     expect(q.isProcessing('bad')).toBe(false);
     q.shutDown();
-    expect(await done()).toBe('resolved');
+    expect(await done.after()).toBe('resolved');
   });
 
   it('a bulk key settled with such a result: the settle returns, the key is retried, the run goes on', async () => {
@@ -66,7 +49,7 @@ describe('runWorkers: a result that throws when read', () => {
     settles.shift()!();
     expect(errors).toEqual(['nic/a: requeueAfterMs broke']);
     q.shutDown();
-    expect(await done()).toBe('resolved');
+    expect(await done.after()).toBe('resolved');
   });
 });
 
@@ -83,7 +66,7 @@ describe('runWorkers: a metrics kindOf that throws', () => {
     await until(() => runs === 2 && !q.isProcessing('node/bad'), 'the key retried');
     expect(kindOfBroke(lines)).toHaveLength(2);
     q.shutDown();
-    expect(await done()).toBe('resolved');
+    expect(await done.after()).toBe('resolved');
   });
 
   it('is told once per failed bulk key too', async () => {
@@ -96,6 +79,6 @@ describe('runWorkers: a metrics kindOf that throws', () => {
     await until(() => starts === 2 && !q.isProcessing('nic/a'), 'the key retried');
     expect(kindOfBroke(lines)).toHaveLength(2);
     q.shutDown();
-    expect(await done()).toBe('resolved');
+    expect(await done.after()).toBe('resolved');
   });
 });
