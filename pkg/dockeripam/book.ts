@@ -153,10 +153,9 @@ export class AddressBook {
   }
 
   /**
-   * Addresses a --ip request in flight waits for (asked, not yet handed out nor given up on):
-   * in memory, as the request dies with the process. Once granted such an address is free in
-   * the book until the request wakes and takes it; it must not be given back meanwhile as
-   * surplus above the controller's limit, or the request waits out its 20 s for nothing.
+   * Addresses a --ip request in flight waits for, in memory (the request dies with the process).
+   * Granted, such an address is free until the request wakes and takes it: never given back
+   * meanwhile as surplus above the controller's limit (the request waited out its 20 s for nothing).
    */
   private readonly awaited = new AwaitedAddresses();
 
@@ -332,25 +331,25 @@ export class AddressBook {
     if (!b.probed.includes(ip)) b.probed.push(ip);
   }
 
-  /** Asks the controller for a specific address (docker run --ip) or for more addresses. */
-  ask(mvn: string, what: { ip?: string; more?: number }): void {
+  /** Asks the controller for an address by name (docker run --ip; `home`: a kept home, no request waits) or for more. */
+  ask(mvn: string, what: { ip?: string; more?: number; home?: boolean }): void {
     const b = this.book(mvn);
     if (what.ip) {
       if (!b.requested.includes(what.ip)) b.requested.push(what.ip);
-      this.awaited.add(mvn, what.ip);
+      if (!what.home) this.awaited.add(mvn, what.ip);
     }
     if (what.more) b.want = Math.max(b.want, what.more);
     this.persist(mvn);
   }
 
-  /**
-   * The request that asked for more is over (answered, refused, timed out): the report asks no
-   * more. Requests on one MacvlanNet are answered one at a time: none other waits now.
-   */
+  /** The request that asked for more is over (answered, refused, timed out): the report asks no more (one request at a time). */
   stopWanting(mvn: string): void {
     const b = this.book(mvn);
     if (b.want) { b.want = 0; this.persist(mvn); }
   }
+
+  /** Addresses asked for by name that no --ip request in flight waits for: homes asked for, or left by an agent stopped mid-request. */
+  askedUnawaited(mvn: string): string[] { const w = this.awaited.of(mvn); return this.book(mvn).requested.filter((a) => !w.has(a)); }
 
   /** Stops asking for a --ip address (refused, or given up on). */
   unask(mvn: string, ip: string): void {
@@ -380,9 +379,8 @@ export class AddressBook {
   private closed = false;
 
   /**
-   * The agent stops: the journal is written no more, so what a request or probe still in
-   * flight changes dies with this process, as after a crash, and the agent started next reads
-   * the journal as this one left it.
+   * The agent stops: the journal is written no more; what a request or probe in flight changes
+   * dies with this process, as after a crash (the next agent reads the journal as this one left it).
    */
   close(): void { this.closed = true; }
 

@@ -201,20 +201,51 @@ describe('a container that came back on another address while its home is not in
     await ipam.requestAddress({ PoolID: 'm', Address: y }); // C starts again on Y
     book.setPool('m', ['10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' }); // X not in the pool now
     const moves: string[] = [];
-    const docker = fakeDocker([{ container: 'C', name: 'c', ip: y }], { C: running('C') }, 'none');
-    (docker.ctx.dp.docker as unknown as { connect: (n: string, c: string, ip?: string) => Promise<void> }).connect = async (_n, c, ip) => { moves.push(`${c} -> ${ip}`); };
-    await syncDockerIpam(docker.ctx, book, { metadata: { name: 'm' }, spec: { subnet: '10.9.0.0/24', ...spec } } as never, 'net');
-    return { book, x, moves };
+    const eps = [{ container: 'C', name: 'c', ip: y }];
+    const docker = fakeDocker(eps, { C: running('C') }, 'none');
+    const d = docker.ctx.dp.docker as unknown as { connect: (n: string, c: string, ip?: string) => Promise<void>; disconnect: (n: string, c: string) => Promise<void> };
+    d.connect = async (_n, c, ip) => { moves.push(`${c} -> ${ip}`); };
+    d.disconnect = async (_n, c) => { moves.push(`${c} off`); };
+    const sync = () => syncDockerIpam(docker.ctx, book, { metadata: { name: 'm' }, spec: { subnet: '10.9.0.0/24', ...spec } } as never, 'net');
+    await sync();
+    return { book, x, moves, sync, eps };
   };
 
-  it('inside the range (only briefly missing): still moved home', async () => {
-    const { moves, x } = await back({});
-    expect(moves).toEqual([`C -> ${x}`]);
+  // Found in review: a home the controller no longer lists for the node (another node's
+  // pre-claim, which this agent does not see) was moved to at once: the container was taken
+  // off the network, the plugin asked the controller then, and a refusal left it on any address.
+  it('inside the range: stays where it is and asks the controller for its home; moved once granted', async () => {
+    const { book, x, moves, sync } = await back({});
+    expect(moves).toEqual([]);
+    expect(book.report('m').requested).toEqual([x]);
+    book.setPool('m', [x, '10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' }); // granted
+    await sync();
+    expect(moves).toEqual(['C off', `C -> ${x}`]);
+    expect(book.report('m').requested).toEqual([]);
+  });
+
+  it('inside the range, refused by the controller: keeps its address, never off the network, the home freed and no longer asked for', async () => {
+    const { book, x, moves, sync } = await back({});
+    book.setPool('m', ['10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' }, undefined, new Map([[x, 'in use by a container on node "h2"']]));
+    await sync();
+    await sync();
+    expect(moves).toEqual([]);
+    expect(book.isKept('m', x)).toBe(false);
+    expect(book.report('m').requested).toEqual([]);
+  });
+
+  it('the container gone while its home is asked for: no longer asked for', async () => {
+    const { book, moves, sync, eps } = await back({});
+    eps.length = 0; // docker rm -f C
+    await sync();
+    expect(moves).toEqual([]);
+    expect(book.report('m').requested).toEqual([]);
   });
 
   it('outside the range since an edit: keeps where it is, the home is freed', async () => {
     const { book, moves, x } = await back({ ipRange: '10.9.0.11/32' });
     expect(moves).toEqual([]);
     expect(book.isKept('m', x)).toBe(false);
+    expect(book.report('m').requested).toEqual([]);
   });
 });

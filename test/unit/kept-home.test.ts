@@ -3,7 +3,7 @@
 // home up whenever it was missing from the node's pool, also while the pool only briefly lacked
 // it (the node's Node deleted and made again, an agent restarted before the controller's round).
 import { describe, expect, it } from 'vitest';
-import { homeNeverBackWhy } from '../../pkg/agent/reconcilers/kept-home.js';
+import { HOME_ASK_MS, homeNeverBackWhy, homeStep, MOVE_ATTEMPTS } from '../../pkg/agent/reconcilers/kept-home.js';
 
 const m = (extra: Record<string, unknown> = {}) => ({ name: 'm', spec: { subnet: '10.9.0.0/24', gateway: '10.9.0.1', ipRange: '10.9.0.128/25', ...extra } as never });
 
@@ -24,5 +24,42 @@ describe('a kept home the controller will never give back', () => {
 
   it('is not one back in the node\'s pool (the range grew back)', () => {
     expect(homeNeverBackWhy(m(), '10.9.0.20', true)).toBeUndefined();
+  });
+});
+
+// A home not in the node's pool was moved to at once: the container was taken off the network,
+// the plugin asked the controller for the home, and on a refusal (another node's container
+// holds it) connected it again on any address, twice over (docs/agent.md).
+describe('what becomes of a container that came back on another address', () => {
+  const facts = { tries: 0, inPool: false };
+
+  it('moves home at once when the home is in the node\'s pool', () => {
+    expect(homeStep({ ...facts, inPool: true })).toEqual({ step: 'move' });
+  });
+
+  it('stays where it is and asks the controller first when the home is not in the pool', () => {
+    expect(homeStep(facts)).toEqual({ step: 'ask' });
+    expect(homeStep({ ...facts, askedFor: HOME_ASK_MS - 1, lastWord: 'held by x' })).toEqual({ step: 'ask' });
+  });
+
+  it('moves once the controller granted the home asked for', () => {
+    expect(homeStep({ ...facts, askedFor: 5_000, inPool: true })).toEqual({ step: 'move' });
+  });
+
+  it('keeps its address when the controller refuses, with the controller\'s reason', () => {
+    const refused = 'in use by a container on node "h2" (running, or stopped and keeping its address)';
+    expect(homeStep({ ...facts, askedFor: 3_000, refused })).toEqual({ step: 'keep', why: `not granted to this node: ${refused}` });
+  });
+
+  it('keeps its address when the controller has not granted it within the bound', () => {
+    const s = homeStep({ ...facts, askedFor: HOME_ASK_MS + 1, lastWord: 'pre-claimed for the containers of node "h2"' });
+    expect(s).toEqual({ step: 'keep', why: `not granted to this node within ${HOME_ASK_MS / 1000} s of asking (pre-claimed for the containers of node "h2")` });
+    expect(homeStep({ ...facts, askedFor: HOME_ASK_MS + 1 })).toEqual({ step: 'keep', why: `not granted to this node within ${HOME_ASK_MS / 1000} s of asking` });
+  });
+
+  it('keeps its address, never asking, when the home is never this node\'s again, held here, or moves failed', () => {
+    expect(homeStep({ ...facts, never: 'held by node h2' })).toEqual({ step: 'keep', why: 'held by node h2' });
+    expect(homeStep({ ...facts, inPool: true, heldBy: 'c2' })).toEqual({ step: 'keep', why: 'held by c2' });
+    expect(homeStep({ ...facts, inPool: true, tries: MOVE_ATTEMPTS })).toEqual({ step: 'keep', why: 'moves failed' });
   });
 });

@@ -7,7 +7,8 @@ import type { ContainerInfo, NetworkEndpoint } from '../../docker/types.js';
 import { gratuitousArp } from '../../dockeripam/arp.js';
 import type { AddressBook, Assigned, ContainerFacts } from '../../dockeripam/book.js';
 import { pidTarget } from '../../netlink/target.js';
-import { homeNeverBackWhy } from './kept-home.js';
+import { homeNeverBackWhy, homeStep, type HomeStep } from './kept-home.js';
+import { HomeAsks } from './home-asks.js';
 import { otherHolderIn } from '../../dockeripam/other-nodes.js';
 import type { AgentContext } from '../context.js';
 
@@ -124,45 +125,40 @@ async function settleUnseen(ctx: AgentContext, book: AddressBook, mvn: string, a
   }
 }
 
-const MOVE_ATTEMPTS = 2;
 const moveAttempts = new Map<string, number>();
+const homeAsks = new HomeAsks();
 
 /**
  * Containers that came back on an address other than the one kept for them (a restart got
  * another, or a wrong guess among several restarting at once): all of them off the network
- * first, then each back with --ip its own address (so two that swapped can both move). A
- * home another container holds for good, or a move that failed twice, ends the keeping.
+ * first, then each back with --ip its own address (so two that swapped can both move). A home
+ * not in this node's pool is asked of the controller first, the container staying where it is
+ * (./home-asks.ts): moved once granted. A home refused, not granted in time, never this
+ * node's again, held for good by another container, or a move that failed twice, ends the keeping.
  */
 async function bringHome(ctx: AgentContext, book: AddressBook, m: MacvlanNet, network: string, eps: NetworkEndpoint[]): Promise<void> {
   const mvn = m.metadata.name;
   const moves: Array<{ e: NetworkEndpoint; home: string }> = [];
+  const asking = new Set<string>();
   for (const e of eps) {
     const home = book.homeOf(mvn, e.container, e.ip);
     if (!home) continue;
-    const holder = eps.find((x) => x.ip === home);
-    // `docker network connect --ip` (or run/create --ip) of another address than the one kept
-    // for it: the user chose this address; moving it back would undo that (and pin it to the old one)
-    const c = await ctx.dp.docker.inspectContainer(e.container).catch(() => undefined);
-    if (c?.pinnedIps?.[network] === e.ip) {
-      ctx.log.info('a container keeps the address it asked for (--ip); the one kept for it is freed', { macvlanNet: mvn, container: e.name, ip: e.ip, kept: home });
+    const step = await homeStepOf(ctx, book, m, network, eps, e, home);
+    if (step.step === 'ask') {
+      if (homeAsks.ask(book, mvn, e.container, home)) asking.add(e.container);
+      continue;
+    }
+    homeAsks.done(book, mvn, e.container);
+    if (step.step === 'keep') {
+      if (step.why) ctx.log.warn('a container keeps the address it came back with', { macvlanNet: mvn, container: e.name, ip: e.ip, kept: home, why: step.why });
       book.forgetHome(mvn, home);
       moveAttempts.delete(e.container);
       continue;
     }
-    const tries = moveAttempts.get(e.container) ?? 0;
-    // a home the controller will never give this node again (an edit left it outside the
-    // range) is refused by the plugin: each try took the container off the network for nothing
-    const gone = homeNeverBackWhy({ name: mvn, spec: m.spec }, home, book.inPool(mvn, home), otherHolder(ctx, mvn, home));
-    if (gone || (holder && !book.homeOf(mvn, holder.container, home)) || tries >= MOVE_ATTEMPTS) {
-      const why = gone ?? (holder ? `held by ${holder.name}` : 'moves failed');
-      ctx.log.warn('a container keeps the address it came back with', { macvlanNet: mvn, container: e.name, ip: e.ip, kept: home, why });
-      book.forgetHome(mvn, home);
-      moveAttempts.delete(e.container);
-      continue;
-    }
-    moveAttempts.set(e.container, tries + 1);
+    moveAttempts.set(e.container, (moveAttempts.get(e.container) ?? 0) + 1);
     moves.push({ e, home });
   }
+  homeAsks.sweep(book, mvn, asking);
   if (!moves.length) return;
   ctx.log.info('moving restarted containers back to their addresses', { macvlanNet: mvn, moves: moves.map((x) => `${x.e.name}: ${x.e.ip} -> ${x.home}`) });
   for (const { e } of moves) await ctx.dp.docker.disconnect(network, e.container).catch((err) => ctx.log.warn('disconnect', { error: (err as Error).message }));
@@ -175,6 +171,37 @@ async function bringHome(ctx: AgentContext, book: AddressBook, m: MacvlanNet, ne
     if (!ok) await ctx.dp.docker.connect(network, e.container).catch(() => undefined);
     else moveAttempts.delete(e.container);
   }
+}
+
+/**
+ * What becomes of a container that came back on another address than its home (./kept-home.ts
+ * homeStep). Pinned to where it is (`docker network connect --ip`, run/create --ip of another
+ * address than the one kept for it): the user chose it, moving back would undo that (and pin it
+ * to the old one); kept there, the home freed (a `keep` without why: said here).
+ */
+async function homeStepOf(ctx: AgentContext, book: AddressBook, m: MacvlanNet, network: string, eps: NetworkEndpoint[], e: NetworkEndpoint, home: string): Promise<HomeStep> {
+  const mvn = m.metadata.name;
+  const c = await ctx.dp.docker.inspectContainer(e.container).catch(() => undefined);
+  if (c?.pinnedIps?.[network] === e.ip) {
+    ctx.log.info('a container keeps the address it asked for (--ip); the one kept for it is freed', { macvlanNet: mvn, container: e.name, ip: e.ip, kept: home });
+    return { step: 'keep', why: '' };
+  }
+  const holder = eps.find((x) => x.ip === home);
+  const inPool = book.inPool(mvn, home);
+  const heard = homeAsks.heard(mvn, e.container, home);
+  const step = homeStep({
+    // a home the controller will never give this node again (an edit left it outside the
+    // range, another holds it for good) is refused by the plugin: never moved to, nor asked for
+    never: homeNeverBackWhy({ name: mvn, spec: m.spec }, home, inPool, otherHolder(ctx, mvn, home)),
+    heldBy: holder && !book.homeOf(mvn, holder.container, home) ? holder.name : undefined,
+    tries: moveAttempts.get(e.container) ?? 0,
+    inPool,
+    ...heard,
+  });
+  if (step.step === 'ask' && heard.askedFor === undefined) {
+    ctx.log.info('asking the controller for the address kept for a container that came back on another one; it stays where it is until granted', { macvlanNet: mvn, container: e.name, ip: e.ip, kept: home });
+  }
+  return step;
 }
 
 /** Gratuitous ARP from inside the container: peers that knew the address elsewhere learn the new MAC. */

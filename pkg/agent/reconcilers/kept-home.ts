@@ -20,3 +20,52 @@ export function homeNeverBackWhy(m: { name: string; spec: MacvlanNet['spec'] }, 
   if (never) return `no longer handed out: ${never}`;
   return otherHolder && `held by ${otherHolder}`;
 }
+
+/** Failed moves of one container after which its home is given up. */
+export const MOVE_ATTEMPTS = 2;
+
+/**
+ * How long a container waits, on the address it came back with, for the controller to grant a
+ * home asked for (./home-asks.ts): the plugin's `--ip` request waits 20 s; this spans two of the
+ * agent's periodic resyncs past that, so a controller that never answers ends the keeping.
+ */
+export const HOME_ASK_MS = 60_000;
+
+/** What is known of a container's home when it came back on another address. */
+export interface HomeFacts {
+  /** homeNeverBackWhy */
+  never?: string;
+  /** another container here holds the home and is not moving off it */
+  heldBy?: string;
+  /** moves tried and failed */
+  tries: number;
+  /** the home is in this node's pool: the plugin gives it at once */
+  inPool: boolean;
+  /** ms since the home was asked of the controller; undefined while not asked */
+  askedFor?: number;
+  /** the controller's refusal of the ask, once it counts (dockeripam/requests.ts RefusalWatch) */
+  refused?: string;
+  /** what the controller says now, counted or not: the reason at the ask's deadline */
+  lastWord?: string;
+}
+
+export type HomeStep = { step: 'move' } | { step: 'ask' } | { step: 'keep'; why: string };
+
+/**
+ * Move the container home now (the plugin grants it), ask the controller for its home first
+ * while it stays where it is, or keep it where it is and give the home up (`why`). A home that
+ * is not this node's is never moved to before the controller grants it: the plugin would ask
+ * then, with the container already off the network, and a refusal left it on any address.
+ */
+export function homeStep(f: HomeFacts): HomeStep {
+  const keep = (why: string): HomeStep => ({ step: 'keep', why });
+  if (f.never) return keep(f.never);
+  if (f.heldBy) return keep(`held by ${f.heldBy}`);
+  if (f.tries >= MOVE_ATTEMPTS) return keep('moves failed');
+  if (f.inPool) return { step: 'move' };
+  if (f.refused) return keep(`not granted to this node: ${f.refused}`);
+  if (f.askedFor !== undefined && f.askedFor > HOME_ASK_MS) {
+    return keep(`not granted to this node within ${HOME_ASK_MS / 1000} s of asking${f.lastWord ? ` (${f.lastWord})` : ''}`);
+  }
+  return { step: 'ask' };
+}
