@@ -249,3 +249,20 @@ describe('a container that came back on another address while its home is not in
     expect(book.report('m').requested).toEqual([]);
   });
 });
+
+// The report's `requested` is journalled: an agent stopped while a --ip request (or an ask for a
+// kept home) waited left the address asked for, by a node that no longer wants it, for good.
+describe('an address asked for by name that nothing waits for any more', () => {
+  it('after an agent restart, is no longer asked for once the IPAM sync ran; one a --ip request in flight waits for still is', async () => {
+    const journal = new MemoryJournal();
+    const before = new AddressBook(journal, () => {});
+    before.setPool('m', ['10.9.0.10'], { subnet: '10.9.0.0/24' });
+    before.ask('m', { ip: '10.9.0.20' }); // a --ip request in flight when the agent stopped
+    const book = new AddressBook(journal, () => {}); // the agent started again
+    expect(book.report('m').requested).toEqual(['10.9.0.20']);
+    book.ask('m', { ip: '10.9.0.21' }); // a --ip request of this agent, waiting
+    const docker = fakeDocker([], {}, 'none');
+    await syncDockerIpam(docker.ctx, book, { metadata: { name: 'm' }, spec: { subnet: '10.9.0.0/24' } } as never, 'net');
+    expect(book.report('m').requested).toEqual(['10.9.0.21']);
+  });
+});
