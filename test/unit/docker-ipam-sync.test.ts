@@ -234,6 +234,18 @@ describe('a container that came back on another address while its home is not in
     expect(book.report('m').requested).toEqual([]);
   });
 
+  // Lab tests run several agents in one process: their asks were one module's, so one node's
+  // sync ended another's ask, and the refusal that came meanwhile no longer counted for it.
+  it('refused while another agent in the same process syncs: still keeps its address, the home freed', async () => {
+    const { book, x, moves, sync } = await back({});
+    const other = threeAddresses().book;
+    book.setPool('m', ['10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' }, undefined, new Map([[x, 'in use by a container on node "h2"']]));
+    await syncDockerIpam(fakeDocker([], {}, 'none').ctx, other, { metadata: { name: 'm' }, spec: { subnet: '10.9.0.0/24' } } as never, 'net');
+    await sync();
+    expect(moves).toEqual([]);
+    expect(book.isKept('m', x)).toBe(false);
+  });
+
   it('the container gone while its home is asked for: no longer asked for', async () => {
     const { book, moves, sync, eps } = await back({});
     eps.length = 0; // docker rm -f C

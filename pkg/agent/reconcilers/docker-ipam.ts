@@ -126,7 +126,8 @@ async function settleUnseen(ctx: AgentContext, book: AddressBook, mvn: string, a
 }
 
 const moveAttempts = new Map<string, number>();
-const homeAsks = new HomeAsks();
+/** Each book's asks for homes (one per agent; a process running several agents, as tests do, keeps them apart). */
+const homeAsksOf = new WeakMap<AddressBook, HomeAsks>();
 
 /**
  * Containers that came back on an address other than the one kept for them (a restart got
@@ -140,10 +141,12 @@ async function bringHome(ctx: AgentContext, book: AddressBook, m: MacvlanNet, ne
   const mvn = m.metadata.name;
   const moves: Array<{ e: NetworkEndpoint; home: string }> = [];
   const asking = new Set<string>();
+  const homeAsks = homeAsksOf.get(book) ?? new HomeAsks();
+  homeAsksOf.set(book, homeAsks);
   for (const e of eps) {
     const home = book.homeOf(mvn, e.container, e.ip);
     if (!home) continue;
-    const step = await homeStepOf(ctx, book, m, network, eps, e, home);
+    const step = await homeStepOf(ctx, book, m, network, eps, e, home, homeAsks);
     if (step.step === 'ask') {
       if (homeAsks.ask(book, mvn, e.container, home)) asking.add(e.container);
       continue;
@@ -179,7 +182,7 @@ async function bringHome(ctx: AgentContext, book: AddressBook, m: MacvlanNet, ne
  * address than the one kept for it): the user chose it, moving back would undo that (and pin it
  * to the old one); kept there, the home freed (a `keep` without why: said here).
  */
-async function homeStepOf(ctx: AgentContext, book: AddressBook, m: MacvlanNet, network: string, eps: NetworkEndpoint[], e: NetworkEndpoint, home: string): Promise<HomeStep> {
+async function homeStepOf(ctx: AgentContext, book: AddressBook, m: MacvlanNet, network: string, eps: NetworkEndpoint[], e: NetworkEndpoint, home: string, homeAsks: HomeAsks): Promise<HomeStep> {
   const mvn = m.metadata.name;
   const c = await ctx.dp.docker.inspectContainer(e.container).catch(() => undefined);
   if (c?.pinnedIps?.[network] === e.ip) {
