@@ -1,7 +1,7 @@
 // Which etcd xctl talks to: --endpoints, else XCTL_ENDPOINTS, else the running lab, else the
 // local default, so that `xctl get nodes` just works after `xctl lab up`.
 import type { Etcd3 } from 'etcd3';
-import { createEtcdClient, type EtcdConnection } from '../etcd/client.js';
+import { createEtcdClient, tlsFilesGiven, type EtcdConnection, type TlsFiles } from '../etcd/client.js';
 import { parseEndpoints } from '../etcd/endpoints.js';
 import { runningLabConnection, runningLabEndpoints, type LabConnection } from '../lab/state.js';
 import { createEtcdStore } from '../store/etcd-store.js';
@@ -16,21 +16,20 @@ function quietStoreLog() {
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379';
 
-export interface GlobalOptions {
+export interface GlobalOptions extends TlsFiles {
   endpoints?: string;
-  cacert?: string;
-  cert?: string;
-  key?: string;
 }
 
 /**
  * The endpoints the user gave, checked (a bad one is a usage error): --endpoints, also when
  * given empty (a script's unset variable must not reach another etcd, such as the lab's), else
  * XCTL_ENDPOINTS. An empty XCTL_ENDPOINTS counts as unset, as kubectl counts an empty KUBECONFIG.
+ * A bare HOST:PORT is https when TLS files are given (parseEndpoints).
  */
 export function givenEndpoints(opts: GlobalOptions, env: CliIO['env']): string[] | undefined {
-  if (opts.endpoints !== undefined) return parseEndpoints(opts.endpoints, '--endpoints');
-  if (env.XCTL_ENDPOINTS) return parseEndpoints(env.XCTL_ENDPOINTS, 'XCTL_ENDPOINTS');
+  const tls = tlsFilesGiven(opts);
+  if (opts.endpoints !== undefined) return parseEndpoints(opts.endpoints, '--endpoints', tls);
+  if (env.XCTL_ENDPOINTS) return parseEndpoints(env.XCTL_ENDPOINTS, 'XCTL_ENDPOINTS', tls);
   return undefined;
 }
 
@@ -60,7 +59,7 @@ export function connection(opts: GlobalOptions, env: CliIO['env'], lab: () => La
   const given = givenEndpoints(opts, env);
   if (given) return { endpoints: given, ...flags };
   const fromLab = lab();
-  if (fromLab?.endpoints.length && !(opts.cacert || opts.cert || opts.key)) return { ...fromLab };
+  if (fromLab?.endpoints.length && !tlsFilesGiven(opts)) return { ...fromLab };
   return { endpoints: resolveEndpoints(opts, env, () => fromLab?.endpoints), ...flags };
 }
 

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { connection, endpointSource, Session, type EndpointSource, type GlobalOptions } from './connect.js';
 import { CliError, exitCodeFor, EXIT } from './exit.js';
+import { tlsFilesGiven } from '../etcd/client.js';
 import type { CliIO } from './io.js';
 import { ManifestError } from '../manifest/errors.js';
 import { KIND_HELP, type RegisterCommand, type RunInSession } from './command.js';
@@ -74,7 +75,7 @@ export async function runXctl(argv: string[], io: CliIO): Promise<number> {
     command = cmd.name();
     const opts = cmd.optsWithGlobals() as GlobalOptions;
     const conn = connection(opts, io.env);
-    target = { endpoints: conn.endpoints, source: endpointSource(opts, io.env, conn), clientCert: !!(conn.cert || conn.key), cert: conn.cert };
+    target = { endpoints: conn.endpoints, source: endpointSource(opts, io.env, conn), tls: tlsFilesGiven(conn), clientCert: !!(conn.cert || conn.key), cert: conn.cert };
     const session = new Session(conn);
     try {
       code = await fn(session);
@@ -102,15 +103,25 @@ const NO_NAMESPACES = 'xnet objects have no namespaces: every object is cluster-
 
 interface EtcdTarget {
   endpoints: string[]; source: EndpointSource;
+  /** TLS files were given (flags, or the running lab's): the client spoke TLS */
+  tls: boolean;
   /** a client certificate or key was given (flags, or the running lab's) */
   clientCert: boolean;
   /** the client certificate's file, whose CN a refusal names as the identity xctl ran as */
   cert?: string;
 }
 
+/**
+ * grpc-js's word for a connection made that closed before the server's HTTP/2 settings came:
+ * something listens there but does not speak plain gRPC, as an etcd serving TLS to a client
+ * that speaks none (no TLS files given); a port nothing listens on is ECONNREFUSED instead.
+ */
+const ANSWERED_NOT_AS_GRPC = /Last error: Failed to connect\b/;
+
 /** What to check when etcd does not answer: the TLS files, or the endpoints where they came from. */
 function unreachableHint(why: string, at?: EtcdTarget): string {
   if (/SSL|TLS|certificate/i.test(why)) return tlsHint(why, at);
+  if (at && !at.tls && ANSWERED_NOT_AS_GRPC.test(why)) return `etcd may be serving TLS: give ${at.endpoints.map((e) => e.replace(/^http:/, 'https:')).join(',')} with --cacert, and --cert and --key when etcd checks clients`;
   if (!at || at.source === 'default') return 'set --endpoints or XCTL_ENDPOINTS, or start the lab with "xctl lab up"';
   const where = at.endpoints.join(',');
   if (at.source === 'lab') return `no etcd answers at ${where}, the running lab's: see "xctl lab status"`;

@@ -10,11 +10,19 @@ import { UsageError } from '../errors.js';
 import { HOST_BREAKER_FAILURES, watchKeepAlive, type KeepAlivePool } from './lease-watchdog.js';
 import { isNoLeader, memberAnswers, NO_LEADER, requireLeader, type LeaderPool, type WithConnection } from './require-leader.js';
 
-export interface EtcdConnection {
+/** TLS files for etcd, as the flags give them. */
+export interface TlsFiles { cacert?: string; cert?: string; key?: string }
+
+/**
+ * Whether TLS files were given: the client then speaks TLS to every endpoint, whatever its
+ * scheme (etcd3), and a bare HOST:PORT is read as https (endpoints.ts).
+ */
+export function tlsFilesGiven(f: TlsFiles): boolean {
+  return !!(f.cacert || f.cert || f.key);
+}
+
+export interface EtcdConnection extends TlsFiles {
   endpoints: string[];
-  cacert?: string;
-  cert?: string;
-  key?: string;
 }
 
 /** Bad connection flags or TLS files: a usage error, found before any I/O. */
@@ -128,7 +136,7 @@ export function createEtcdClient(conn: EtcdConnection, timer?: RequestTimer): Et
   // an endpoint given twice is one etcd: one member (no circuit, etcdFaultHandling), one connection
   const hosts = [...new Set(conn.endpoints)];
   const opts: IOptions = { hosts, dialTimeout: 5000, defaultCallOptions: callDeadlines(), grpcOptions: etcdChannelOptions(), faultHandling: etcdFaultHandling(hosts.length) };
-  if (conn.cacert || conn.cert || conn.key) {
+  if (tlsFilesGiven(conn)) {
     if (!conn.cacert) throw new EtcdConfigError('--cert/--key need --cacert');
     // gRPC refuses one without the other only when connecting, in its own words, exit 1
     if (conn.cert && !conn.key) throw new EtcdConfigError('--cert needs --key (the private key of that certificate): give both, or neither');

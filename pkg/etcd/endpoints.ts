@@ -11,20 +11,22 @@ const URL_PARTS = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/;
 const AUTHORITY = /^(\[[0-9A-Fa-f:.]*\]|[^:[\]]*)(?::(.*))?$/;
 /** underscores too: container and compose names (etcd_1) resolve on Docker's networks */
 const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
-/** HOST:PORT without a scheme, as etcdctl takes it (and etcd3 did): plain http */
+/** HOST:PORT without a scheme, as etcdctl takes it: https when TLS files are given, else http */
 const BARE_HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^:/[\]@?#]+):\d+$/;
 const IPV6_IN_BRACKETS = /^\[[0-9A-Fa-f:.]+\]$/;
 
 /**
  * Comma-separated endpoints, each `http://HOST[:PORT]` or `https://HOST[:PORT]` (a trailing
- * `/` is dropped) or a bare `HOST:PORT` (http, as etcdctl reads it), all of one scheme. `from` names where the value came from in messages.
+ * `/` is dropped) or a bare `HOST:PORT`, all of one scheme. A bare one is read as etcdctl reads
+ * it: `https://` when `tls` (TLS files were given: tlsFilesGiven, client.ts), `http://` otherwise; a scheme
+ * written is kept. `from` names where the value came from in messages.
  * Throws EtcdConfigError (a usage error) naming the value that is wrong.
  */
-export function parseEndpoints(value: string, from = '--endpoints'): string[] {
+export function parseEndpoints(value: string, from = '--endpoints', tls = false): string[] {
   if (value.trim() === '') throw new EtcdConfigError(`${from} is empty; give etcd's URLs, e.g. ${EXAMPLE}`);
   const endpoints = value.split(',').map((e) => e.trim()).map((e) => {
     if (!e) throw new EtcdConfigError(`invalid ${from} "${value}": an empty endpoint (a comma with nothing before or after it); separate URLs with single commas`);
-    return checkedEndpoint(e, from);
+    return checkedEndpoint(e, from, tls ? 'https' : 'http');
   });
   // etcd3 speaks TLS to every endpoint or to none: a mixed list fails at the first call
   const schemes = new Set(endpoints.map((e) => e.slice(0, e.indexOf(':'))));
@@ -32,11 +34,11 @@ export function parseEndpoints(value: string, from = '--endpoints'): string[] {
   return endpoints;
 }
 
-/** One endpoint, checked, with its scheme in lower case (etcd3 matches `https:` exactly). */
-function checkedEndpoint(e: string, from: string): string {
+/** One endpoint, checked, with its scheme in lower case (etcd3 matches `https:` exactly); `bare` is a bare HOST:PORT's. */
+function checkedEndpoint(e: string, from: string, bare: 'http' | 'https'): string {
   const bad = (why: string) => new EtcdConfigError(`invalid endpoint "${e}" in ${from}: ${why}`);
-  const url = URL_PARTS.exec(BARE_HOST_PORT.test(e) ? `http://${e}` : e);
-  if (!url) throw bad(`not a URL; write ${e.includes('://') ? EXAMPLE : `http://${e}`} (or https://)`);
+  const url = URL_PARTS.exec(BARE_HOST_PORT.test(e) ? `${bare}://${e}` : e);
+  if (!url) throw bad(`not a URL; write ${e.includes('://') ? EXAMPLE : `${bare}://${e}`} (or ${bare === 'http' ? 'https' : 'http'}://)`);
   const scheme = url[1].toLowerCase();
   if (!SCHEMES.includes(scheme)) throw bad(`scheme "${url[1]}" is not one etcd serves; use http or https`);
   if (url[3] !== '' && url[3] !== '/') throw bad(`"${url[3]}" is not part of an etcd endpoint; give ${scheme}://HOST[:PORT] without a path or query`);

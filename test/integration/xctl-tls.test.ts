@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runXctl } from '../../pkg/cli/program.js';
-import { startEtcdServer } from '../../pkg/etcd/server.js';
+import { freePort, startEtcdServer } from '../../pkg/etcd/server.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { XCTL_BIN } from './built-xctl.js';
@@ -83,6 +83,28 @@ describe('xctl over TLS', () => {
     expect(r.code).toBe(5);
     expect(r.err).toMatch(/^error: cannot reach etcd: .*(bad certificate|unknown ca)/);
     expect(r.err).toMatch(/\n\(the TLS handshake failed: check --cacert, --cert and --key\)\n$/);
+  });
+});
+
+describe('a bare HOST:PORT against an etcd that serves https', () => {
+  const bare = () => endpoint.replace(/^https:\/\//, '');
+
+  it('with TLS files is https, as etcdctl reads it: the object is read, exit 0', async () => {
+    const r = await xctl(['--endpoints', bare(), '--cacert', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client.key'), 'get', 'no', 'tls-1', '-o', 'name']);
+    expect(r).toEqual({ code: 0, out: 'node/tls-1\n', err: '' });
+  });
+
+  it('with TLS files and nothing listening, the message names the https:// endpoint xctl tried', async () => {
+    const dead = await freePort();
+    const r = await xctl(['--endpoints', `127.0.0.1:${dead}`, '--cacert', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client.key'), 'get', 'nodes']);
+    expect(r.code).toBe(5);
+    expect(r.err).toContain(`(no etcd answers at https://127.0.0.1:${dead}, taken from --endpoints: check the address and that etcd runs there)`);
+  });
+
+  it('without TLS files is http, and the message says that etcd may be serving TLS', async () => {
+    const r = await xctl(['--endpoints', bare(), 'get', 'nodes']);
+    expect(r.code).toBe(5);
+    expect(r.err).toContain(`(etcd may be serving TLS: give https://${bare()} with --cacert, and --cert and --key when etcd checks clients)`);
   });
 });
 

@@ -7,7 +7,7 @@ import { equalitySelector } from '../../pkg/api/labels.js';
 import { humanAge, renderTable, tableRow } from '../../pkg/cli/format.js';
 import type { AnyObject } from '../../pkg/api/types.js';
 import { textDiff } from '../../pkg/cli/diff.js';
-import { resolveEndpoints, DEFAULT_ENDPOINT } from '../../pkg/cli/connect.js';
+import { connection, resolveEndpoints, DEFAULT_ENDPOINT } from '../../pkg/cli/connect.js';
 import { EtcdConfigError } from '../../pkg/etcd/client.js';
 import { parseEndpoints } from '../../pkg/etcd/endpoints.js';
 import { exitCodeFor, EXIT } from '../../pkg/cli/exit.js';
@@ -112,6 +112,20 @@ describe('endpoints', () => {
     // a bare HOST:PORT is http, as etcdctl (and xnet's daemons before this check) read it; compose names may hold _
     expect(parseEndpoints('127.0.0.1:2379,etcd_1:2379,[::1]:2379')).toEqual(['http://127.0.0.1:2379', 'http://etcd_1:2379', 'http://[::1]:2379']);
     expect(() => parseEndpoints('127.0.0.1:2379,https://b:2')).toThrow('mixes http and https endpoints');
+  });
+  it('a bare HOST:PORT is https when TLS files are given, http otherwise, as etcdctl reads it; a scheme written is kept', () => {
+    expect(parseEndpoints('127.0.0.1:2379,etcd_1:2379,[::1]:2379', '--endpoints', true)).toEqual(['https://127.0.0.1:2379', 'https://etcd_1:2379', 'https://[::1]:2379']);
+    expect(parseEndpoints('http://127.0.0.1:2379', '--endpoints', true)).toEqual(['http://127.0.0.1:2379']);
+    expect(parseEndpoints('https://127.0.0.1:2379', '--endpoints', false)).toEqual(['https://127.0.0.1:2379']);
+    expect(parseEndpoints('127.0.0.1:2379,https://b:2', '--endpoints', true)).toEqual(['https://127.0.0.1:2379', 'https://b:2']);
+    expect(() => parseEndpoints('127.0.0.1', '--endpoints', true)).toThrow('not a URL; write https://127.0.0.1 (or http://)');
+  });
+  it('the connection xctl and the daemons make reads a bare endpoint by the TLS files given, from the flag or XCTL_ENDPOINTS', () => {
+    const noLab = () => undefined;
+    expect(connection({ endpoints: '127.0.0.1:2379', cacert: 'ca.pem' }, {}, noLab).endpoints).toEqual(['https://127.0.0.1:2379']);
+    expect(connection({ endpoints: '127.0.0.1:2379', cert: 'c.pem', key: 'c.key' }, {}, noLab).endpoints).toEqual(['https://127.0.0.1:2379']);
+    expect(connection({ cacert: 'ca.pem' }, { XCTL_ENDPOINTS: '127.0.0.1:2379' }, noLab).endpoints).toEqual(['https://127.0.0.1:2379']);
+    expect(connection({ endpoints: '127.0.0.1:2379' }, {}, noLab).endpoints).toEqual(['http://127.0.0.1:2379']);
   });
   it('refuse a malformed endpoint as a usage error naming it, before any connection', () => {
     const refused: Array<[string, string]> = [
