@@ -70,6 +70,15 @@ export const STORE_TXN_RETRY: BackoffPolicy = { initialMs: 10, maxMs: 80, factor
  */
 export const LABEL_REREAD_RETRY: BackoffPolicy = { initialMs: 10, maxMs: 80, factor: 2, jitter: 0.5, maxAttempts: 5 };
 
+/**
+ * A read of many keys at one revision over several requests (store/read-named.ts) that etcd
+ * compacted past before it was done: read again whole at the revision of the moment, at once,
+ * then after 10 and 20 ms, 3 attempts in all. A compaction is periodic (etcd's
+ * --auto-compaction-*, minutes apart), so a second one inside one read is rare and a third
+ * says something compacts continuously.
+ */
+export const COMPACTED_READ_RETRY: BackoffPolicy = { initialMs: 10, maxMs: 20, factor: 2, jitter: 0, maxAttempts: 3 };
+
 /** Granting the leader lease or campaigning failed (etcd unreachable): try again every second. */
 export const LEADER_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 1000, factor: 1, jitter: 0 };
 

@@ -3,9 +3,13 @@
 // named. A fixed number of requests for any number of NAMEs, all at one revision: the object
 // keys (one transaction per --max-txn-ops of them), one keys-only listing of the nodes' reports,
 // the status keys of all of them, then the MacvlanNets' node parts. A read per NAME was 3+
-// requests each, one after another, each listing every node's report keys.
+// requests each, one after another, each listing every node's report keys. A compaction past
+// that revision before the last request is read again whole at a newer one (COMPACTED_READ_RETRY).
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { rangePrefix } from '../etcd/range.js';
+import { fromEtcdError } from '../etcd/errors.js';
+import { EtcdCompactedError } from '../errors.js';
+import { backoffDelay, COMPACTED_READ_RETRY, mayRetry, sleep } from '../runtime/backoff.js';
 import { indexNode, type Keys } from './keys.js';
 import { macvlanPartKeys } from './macvlan-read.js';
 import { orSkip, storedObject } from './decode.js';
@@ -17,8 +21,29 @@ import type { ReadResult } from './types.js';
 /** One named object's keys as read so far: its object key, then its status keys, then its MacvlanNet parts. */
 interface Found { ref: ObjectRef; kvs: IKeyValue[]; statusKeys: string[]; ctrlKey?: string }
 
-/** Each ref read whole (ReadResult), in the order given, and the revision all were read at. */
-export async function readNamedObjects(client: Etcd3, keys: Keys, refs: ObjectRef[], maxTxnOps: number): Promise<{ results: ReadResult[]; revision: number }> {
+type NamedRead = { results: ReadResult[]; revision: number };
+
+/**
+ * Each ref read whole (ReadResult), in the order given, and the revision all were read at. When
+ * etcd compacted past that revision before the read was done, it is read again at the revision
+ * of the moment, up to COMPACTED_READ_RETRY's attempts; then EtcdCompactedError says so.
+ */
+export async function readNamedObjects(client: Etcd3, keys: Keys, refs: ObjectRef[], maxTxnOps: number): Promise<NamedRead> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readNamedOnce(client, keys, refs, maxTxnOps);
+    } catch (e) {
+      if (!(fromEtcdError(e) instanceof EtcdCompactedError)) throw e;
+      if (!mayRetry(attempt, COMPACTED_READ_RETRY)) {
+        throw new EtcdCompactedError(`etcd compacted past the revision of the read ${attempt} times in a row, each before it was done: ${(e as Error).message}`, e);
+      }
+      await sleep(backoffDelay(attempt, COMPACTED_READ_RETRY));
+    }
+  }
+}
+
+/** One try: the objects at the revision of the moment, then all the rest held to it. */
+async function readNamedOnce(client: Etcd3, keys: Keys, refs: ObjectRef[], maxTxnOps: number): Promise<NamedRead> {
   const objs = await readKeysAtOneRevision(client, refs.map((r) => keys.object(r.kind, r.name)), maxTxnOps);
   const revision = objs.revision;
   const found = refs.map((ref, i) => foundObject(keys, ref, objs.kvs[i]));
