@@ -76,24 +76,50 @@ export const fromItsNode = (e: XnetEvent, node: string | undefined) => node === 
 
 const byTime = (a: XnetEvent, b: XnetEvent) => a.lastTimestamp.localeCompare(b.lastTimestamp);
 
-/** Every event, or those about `obj` that may speak about it (`node`: the node it is bound to, fromItsNode). */
-export async function listEvents(client: Etcd3, prefix: string | undefined, obj?: InvolvedObject, node?: string): Promise<EventList> {
+/** Every key under the events prefix, decoded: the events with their keys, and the keys that are no event. */
+export interface DecodedEvents {
+  events: Array<{ key: string; event: XnetEvent }>;
+  skipped: SkippedKey[];
+  revision: number;
+}
+
+/**
+ * Every event, read at `revision` when given (else the revision of the moment). In pages: every
+ * node writes events, values up to etcd's 1.5 MiB, and one response over the client's receive
+ * limit (64 MiB, some 43 such keys) failed `get events` and every `describe`.
+ */
+export async function readAllEvents(client: Etcd3, prefix: string | undefined, revision?: number): Promise<DecodedEvents> {
   const root = new Keys(prefix).events();
-  // In pages: every node writes events, values up to etcd's 1.5 MiB, and one response over the
-  // client's receive limit (64 MiB, some 43 such keys) failed `get events` and every `describe`.
-  const res = await rangePrefix(client, root);
-  const skipped: SkippedKey[] = [];
-  const items: ListedEvent[] = [];
-  const others = new Map<string, number>();
+  const res = await rangePrefix(client, root, revision ? { revision } : {});
+  const out: DecodedEvents = { events: [], skipped: [], revision: Number(res.revision) };
   for (const kv of res.kvs) {
     const key = kv.key.toString();
     const e = decodeEvent(key, kv.value.toString(), root);
-    if ('error' in e) skipped.push({ key, error: e.error });
-    else if (!eventFor(e.value, obj)) continue;
-    else if (fromItsNode(e.value, node)) items.push(listedEvent(key, e.value));
-    else others.set(e.value.source.node!, (others.get(e.value.source.node!) ?? 0) + 1);
+    if ('error' in e) out.skipped.push({ key, error: e.error });
+    else out.events.push({ key, event: e.value });
   }
-  return { items: items.sort(byTime), skipped, others, revision: Number(res.revision) };
+  return out;
+}
+
+/**
+ * Of all the events read, those about `obj` that may speak about it (`node`: the node it is
+ * bound to, fromItsNode), oldest first; every key that is no event is in `skipped` (it may have
+ * been about obj). Without obj, every event.
+ */
+export function eventsAbout(all: DecodedEvents, obj?: InvolvedObject, node?: string): EventList {
+  const items: ListedEvent[] = [];
+  const others = new Map<string, number>();
+  for (const { key, event } of all.events) {
+    if (!eventFor(event, obj)) continue;
+    if (fromItsNode(event, node)) items.push(listedEvent(key, event));
+    else others.set(event.source.node!, (others.get(event.source.node!) ?? 0) + 1);
+  }
+  return { items: items.sort(byTime), skipped: all.skipped, others, revision: all.revision };
+}
+
+/** Every event, or those about `obj` that may speak about it (eventsAbout). */
+export async function listEvents(client: Etcd3, prefix: string | undefined, obj?: InvolvedObject, node?: string): Promise<EventList> {
+  return eventsAbout(await readAllEvents(client, prefix), obj, node);
 }
 
 export interface EventHandlers {

@@ -7,6 +7,8 @@ import { EventRecorder } from '../../pkg/events/recorder.js';
 import { eventsDropped } from '../../pkg/metrics/metrics.js';
 import { listEvents, watchEvents } from '../../pkg/events/read.js';
 import { runXctl } from '../../pkg/cli/program.js';
+import { Session } from '../../pkg/cli/connect.js';
+import { eventsOnce } from '../../pkg/cli/commands/events.js';
 import { parse as parseYaml } from 'yaml';
 import { eventually, startController, storeFor, uniquePrefix } from './controller-helpers.js';
 import { until } from './helpers.js';
@@ -210,6 +212,23 @@ describe('xctl get events and describe', () => {
     const d = await xctl(['describe', 'node', 'cli-node']);
     expect(d.code, d.err).toBe(0);
     expect(d.out).toMatch(/Conditions:[\s\S]*Events:\n  TYPE\s+REASON\s+AGE\s+COUNT\s+FROM\s+MESSAGE\n  Normal\s+Healed\s+\S+\s+2\s+agent\/cli-node\s+repaired Route drift on node cli-node\n$/);
+  });
+});
+
+describe('describe\'s one listing of the events', () => {
+  it('is read at the revision of the moment when etcd compacted the objects\' revision away', async () => {
+    const rec = new EventRecorder({ client: etcd.client(), source: { component: 'controller' } });
+    onTestFinished(() => rec.close());
+    await rec.record({ kind: 'ContainerNic', name: 'compacted-eth1' }, 'Normal', 'Allocated', 'allocated 10.76.9.9');
+    const raw = etcd.client();
+    const objectsAt = Number((await raw.put('/events-test-filler').value('1').exec()).header.revision);
+    const now = (await raw.put('/events-test-filler').value('2').exec()).header.revision;
+    await raw.kv.compact({ revision: now, physical: true });
+    const session = new Session({ endpoints: etcd.endpoints });
+    onTestFinished(() => session.close());
+    const all = await eventsOnce(session)(objectsAt);
+    expect(all.revision).toBeGreaterThan(objectsAt);
+    expect(all.events.map((e) => e.event.involvedObject.name)).toContain('compacted-eth1');
   });
 });
 

@@ -3,7 +3,8 @@
 // with what each NAME shows unchanged: in the order given, each with its own status, each
 // missing one said on stderr and the rest still printed. Real etcd; no controller (the test
 // writes what the controller and the agents would).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { EventRecorder } from '../../pkg/events/recorder.js';
 import { xctlInProcess } from '../harness/xctl-in-process.js';
 import { nic, obj } from './helpers.js';
 
@@ -91,9 +92,12 @@ describe(`${NICS} ContainerNics named on one command line`, () => {
     expect(requests, `${requests} KV requests for one wait of ${names.length} NAMEs`).toBeLessThanOrEqual(12);
   });
 
-  it(`describe of them with missing NAMEs among them: each described in the order given, each missing one said, exit 4; the objects read together, only their events one listing each`, async () => {
+  it(`describe of them with missing NAMEs among them: each described in the order given with its own events, each missing one said, exit 4; the objects and the events read in a handful of requests`, async () => {
     const names = await (written_ ??= written());
     const asked = [...names.slice(0, 40), 'gone-x', ...names.slice(40, 80)];
+    const rec = new EventRecorder({ client: lab.client, source: { component: 'agent', node: 'host-1' } });
+    onTestFinished(() => rec.close());
+    await rec.record({ kind: 'ContainerNic', name: 'nic-042' }, 'Normal', 'Attached', 'attached on node host-1 with 10.64.0.42');
     const before = await kvRequests();
     const r = await lab.xctl(['describe', 'nic', ...asked]);
     const requests = await kvRequests() - before;
@@ -103,7 +107,13 @@ describe(`${NICS} ContainerNics named on one command line`, () => {
     expect(r.out).toContain('containerId: c-nic-042');
     // gone-x is no prefix of any name: the kind is listed once to find none
     expect(r.err.split('\n').filter((l) => l.startsWith('error:'))).toEqual(['error: ContainerNic "gone-x" not found']);
-    expect(requests, `${requests} KV requests for one describe of ${asked.length} NAMEs`).toBeLessThanOrEqual(described.length + 12);
+    // objects are separated by two blank lines, each section ending with its Events
+    const sections = r.out.split(/\n\n\n/);
+    expect(sections.find((t) => t.startsWith('Name:         nic-042\n'))).toMatch(/\nEvents:\n  TYPE\s+REASON\s+AGE\s+COUNT\s+FROM\s+MESSAGE\n  Normal\s+Attached\s+\S+\s+1\s+agent\/host-1\s+attached on node host-1 with 10\.64\.0\.42\n?$/);
+    expect(sections.find((t) => t.startsWith('Name:         nic-041\n'))).toMatch(/\nEvents:       <none>\n?$/);
+    // the objects (2 transactions), the reports' key listing, the status keys (3), the events'
+    // listing, the kind's listing for gone-x: under 12; a listing of the events per object was 85
+    expect(requests, `${requests} KV requests for one describe of ${asked.length} NAMEs`).toBeLessThanOrEqual(12);
   });
 
   it('get of several MacvlanNets: each has its own nodes\' parts joined', async () => {

@@ -10,7 +10,8 @@ import { parseSelector } from '../label-selector.js';
 import { agoText, humanAge, renderTable, skippedLines, toHumanYaml } from '../format.js';
 import type { Command } from 'commander';
 import { KIND_HELP, type RegisterCommand } from '../command.js';
-import { describeEvents } from './events.js';
+import { describeEvents, eventsOnce } from './events.js';
+import type { DecodedEvents } from '../../events/read.js';
 import { boundNode } from '../../store/merge.js';
 import { notShownExit, shown, UndecodableObjectError } from './get-read.js';
 import { namesByKind, type NamesOfKind } from './targets.js';
@@ -36,17 +37,19 @@ export async function describeCommand(session: Session, io: CliIO, groups: Names
     if (outcome === 'undecodable') { missing++; undecodable++; }
     return outcome !== 'absent';
   };
+  const events = eventsOnce(session);
   for (const { info, names } of groups) {
     const listed = memo(() => namesOf(session, io, info, selector));
     const asked = names.length ? names : await listed();
     const read = await readAll(session, info, asked);
+    const eventsAt = () => events(read.revision);
     for (const [i, name] of asked.entries()) {
-      if (tell(await describeRead(session, io, info, name, read[i], described))) continue;
+      if (tell(await describeRead(session, io, info, name, read.results[i], described, eventsAt))) continue;
       // one listed a moment ago and deleted since is no error: it is simply not there to describe
       if (!names.length) continue;
       const prefixed = (await listed()).filter((n) => n.startsWith(name));
       const readPrefixed = await readAll(session, info, prefixed);
-      for (const [j, n] of prefixed.entries()) tell(await describeRead(session, io, info, n, readPrefixed[j], described));
+      for (const [j, n] of prefixed.entries()) tell(await describeRead(session, io, info, n, readPrefixed.results[j], described, () => events(readPrefixed.revision)));
       if (!prefixed.length) { missing++; io.err(`error: ${new NotFoundError(info.kind, name).message}\n`); }
     }
   }
@@ -56,16 +59,19 @@ export async function describeCommand(session: Session, io: CliIO, groups: Names
 
 type Outcome = 'described' | 'absent' | 'undecodable';
 
-/** The named objects read whole, all together (store/read-named.ts): a few requests, not a few each. */
-const readAll = async (session: Session, info: KindInfo, names: string[]): Promise<ReadResult[]> =>
-  (names.length ? (await session.store().readNamed(names.map((name) => ({ kind: info.kind, name })))).results : []);
+/** The named objects read whole, all together (store/read-named.ts): a few requests, not a few each; and the revision they were read at. */
+const readAll = async (session: Session, info: KindInfo, names: string[]): Promise<{ results: ReadResult[]; revision?: number }> =>
+  (names.length ? session.store().readNamed(names.map((name) => ({ kind: info.kind, name }))) : { results: [] });
 
-/** Describes the object read if it exists and decodes (after the separator when others came before); else says which it is not. */
-async function describeRead(session: Session, io: CliIO, info: KindInfo, name: string, read: ReadResult, before: number): Promise<Outcome> {
+/**
+ * Describes the object read if it exists and decodes (after the separator when others came
+ * before); else says which it is not. `events`: every event, read once for the command.
+ */
+async function describeRead(session: Session, io: CliIO, info: KindInfo, name: string, read: ReadResult, before: number, events: () => Promise<DecodedEvents>): Promise<Outcome> {
   try {
     const { object, hidden } = shown(io, info.kind, name, read);
     if (before) io.out('\n\n');
-    await describeOne(session, io, object, hidden);
+    describeOne(io, object, hidden, await events());
     return 'described';
   } catch (e) {
     if (e instanceof NotFoundError) return 'absent';
@@ -85,7 +91,7 @@ async function namesOf(session: Session, io: CliIO, info: KindInfo, selector: La
 }
 
 /** kubectl-describe-like: identity, spec, status, then the conditions as a table. */
-async function describeOne(session: Session, io: CliIO, o: AnyObject, hidden: NodeConditions | undefined): Promise<void> {
+function describeOne(io: CliIO, o: AnyObject, hidden: NodeConditions | undefined, events: DecodedEvents): void {
   const m = o.metadata;
   const kv = (r: Record<string, string> | undefined) => (r && Object.keys(r).length ? Object.entries(r).map(([k, v]) => `${k}=${v}`).join('\n              ') : '<none>');
   const lines = [
@@ -105,7 +111,7 @@ async function describeOne(session: Session, io: CliIO, o: AnyObject, hidden: No
   const { conditions, ...status } = (o.status ?? {}) as { conditions?: Condition[] } & Record<string, unknown>;
   io.out(`Status:\n${Object.keys(status).length ? indent(toHumanYaml(status)) : '  <none>\n'}`);
   io.out(`Conditions:\n${conditionTable(conditions ?? [], hidden)}`);
-  io.out(await describeEvents(session, io, { kind: o.kind, name: m.name, uid: m.uid }, boundNode(o)));
+  io.out(describeEvents(io, events, { kind: o.kind, name: m.name, uid: m.uid }, boundNode(o)));
 }
 
 /**

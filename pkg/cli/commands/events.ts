@@ -1,6 +1,8 @@
 // `xctl get events [--for KIND/NAME] [-o wide|json|yaml|name|jsonpath=TEMPLATE|go-template=TEMPLATE|custom-columns=SPEC] [-w]` and the Events section of describe.
 import { resolveKind, type Kind } from '../../api/kinds.js';
-import { listEvents, watchEvents, type ListedEvent } from '../../events/read.js';
+import { eventsAbout, listEvents, readAllEvents, watchEvents, type DecodedEvents, type ListedEvent } from '../../events/read.js';
+import { fromEtcdError } from '../../etcd/errors.js';
+import { EtcdCompactedError } from '../../errors.js';
 import { boundNode } from '../../store/merge.js';
 import { printable } from '../../printable.js';
 import { whileEtcdAnswers } from '../watch-liveness.js';
@@ -170,12 +172,25 @@ function printTable(io: CliIO, items: ListedEvent[], how: Extract<EventsPrint, {
 }
 
 /**
- * describe's last section: the object's events, newest last: those of its incarnation (obj.uid)
- * and those that name none (read.ts, eventFor). An event key that does not decode may have
- * been about this object: each is named on stderr.
+ * Every event, read once for a whole `describe` (a listing per object was one request each: 80
+ * objects, 80 listings of every event), at the revision of the first objects it describes, or
+ * the revision of the moment when etcd compacted that one away.
  */
-export async function describeEvents(session: Session, io: CliIO, obj: InvolvedObject, node?: string): Promise<string> {
-  const { items, skipped, others } = await listEvents(session.client(), undefined, obj, node);
+export function eventsOnce(session: Session): (revision?: number) => Promise<DecodedEvents> {
+  let read: Promise<DecodedEvents> | undefined;
+  return (revision) => (read ??= readAllEvents(session.client(), undefined, revision).catch((e: unknown) => {
+    if (revision === undefined || !(fromEtcdError(e) instanceof EtcdCompactedError)) throw e;
+    return readAllEvents(session.client(), undefined);
+  }));
+}
+
+/**
+ * describe's last section: the object's events, newest last: those of its incarnation (obj.uid)
+ * and those that name none (read.ts, eventFor), of `all` (eventsOnce). An event key that does
+ * not decode may have been about this object: each is named on stderr.
+ */
+export function describeEvents(io: CliIO, all: DecodedEvents, obj: InvolvedObject, node?: string): string {
+  const { items, skipped, others } = eventsAbout(all, obj, node);
   io.err(skippedLines(skipped));
   io.err(otherLines(obj, node, others));
   if (!items.length) return 'Events:       <none>\n';
