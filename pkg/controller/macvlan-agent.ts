@@ -5,7 +5,7 @@ import type { Condition } from '../api/fields.js';
 import type { Entry } from './model.js';
 import type { Ctx } from './context.js';
 import { reportedHost } from './nodes.js';
-import { incarnationOf, ofIncarnation } from './node-incarnation.js';
+import { incarnationOf, reportOfCurrentNode } from './node-incarnation.js';
 
 /**
  * A node's message is copied into the status every node reads, at most this long: a node that
@@ -67,7 +67,7 @@ export function currentMacvlanReport(ctx: Ctx, node: string, mvn: string): Statu
   const { model } = ctx;
   const self = model.keys.status('Node', node, { node });
   const since = model.cache.get(self) || model.cache.isRefused(self) ? 0 : incarnationOf(model.node(node)?.kv);
-  return ofIncarnation(model.cache.get(model.keys.status('MacvlanNet', mvn, { node })), since) ? model.nodeStatus(node, 'MacvlanNet', mvn) : undefined;
+  return reportOfCurrentNode(model.cache.get(model.keys.status('MacvlanNet', mvn, { node })), since) ? model.nodeStatus(node, 'MacvlanNet', mvn) : undefined;
 }
 
 /** What the node's agent reports for this MacvlanNet: {ready, message} or a Ready condition. */

@@ -1,11 +1,11 @@
 // A MacvlanNet's controller status as the controller's cache holds it, joined as every reader
 // joins it (store/macvlan-parts.ts): its status key, its pool counts and its nodes' parts, each
-// only when written for the MacvlanNet stored now (ofIncarnation), not an earlier one of the name.
+// only when written for the MacvlanNet stored now (writtenSinceMacvlanCreated), not an earlier one of the name.
 import type { Status } from '../api/index.js';
 import type { KvCache } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
 import type { Keys } from '../store/keys.js';
-import { joinMacvlanStatus, ofIncarnation } from '../store/macvlan-parts.js';
+import { joinMacvlanStatus, writtenSinceMacvlanCreated } from '../store/macvlan-parts.js';
 
 /** The create_revision of MacvlanNet `name`'s key as cached; 0 when it is not. */
 export function macvlanCreated(cache: KvCache, keys: Keys, name: string): number {
@@ -20,7 +20,7 @@ export function macvlanCreated(cache: KvCache, keys: Keys, name: string): number
  */
 export function ownCached(cache: KvCache, keys: Keys, name: string, key: string): RawKv | undefined {
   const kv = cache.get(key);
-  return kv && ofIncarnation(macvlanCreated(cache, keys, name), Number(kv.modRevision)) ? kv : undefined;
+  return kv && writtenSinceMacvlanCreated(macvlanCreated(cache, keys, name), Number(kv.modRevision)) ? kv : undefined;
 }
 
 /**

@@ -14,7 +14,7 @@
 // A key an earlier MacvlanNet of the name left (deleted without its finalizer: its parts and
 // counts stay until the garbage pass) is read as absent (macvlan-joined.ts ownCached): a node
 // whose part waits is not listed from it, and a part equal to it is still written (readers
-// ignore the old one: store/macvlan-parts.ts ofIncarnation).
+// ignore the old one: store/macvlan-parts.ts writtenSinceMacvlanCreated).
 import type { MacvlanNetStatus, MacvlanNodeStatus } from '../api/index.js';
 import type { KvCache } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';

@@ -18,7 +18,7 @@ export function incarnationOf(nodeKv: RawKv | undefined): number {
 }
 
 /** Whether the report (a key's cached value) was written during the Node's current incarnation. */
-export function ofIncarnation(report: RawKv | undefined, since: number): boolean {
+export function reportOfCurrentNode(report: RawKv | undefined, since: number): boolean {
   return !!report && Number(report.modRevision) > since;
 }
 
@@ -29,7 +29,7 @@ export function ofIncarnation(report: RawKv | undefined, since: number): boolean
  */
 export function wroteReportsSince(cache: DirLookup, root: string, since: number): boolean {
   return KINDS.some((k) => {
-    for (const kv of cache.inDir(root + k.plural)) if (ofIncarnation(kv, since)) return true;
+    for (const kv of cache.inDir(root + k.plural)) if (reportOfCurrentNode(kv, since)) return true;
     return false;
   });
 }

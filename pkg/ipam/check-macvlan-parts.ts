@@ -1,7 +1,7 @@
 // What the audit reads of a MacvlanNet's status besides its status key: the parts kept in its
 // nodes' indexes and its pool counts (store/macvlan-parts.ts), joined into one status as every
 // reader sees it, so the audit finds each node's pre-claims announced where they always were.
-// A key an earlier MacvlanNet of the name left is not this one's (ofIncarnation): the revisions
+// A key an earlier MacvlanNet of the name left is not this one's (writtenSinceMacvlanCreated): the revisions
 // each key was created and last written at are noted as read.
 import { macvlanPoolStatus, type Status } from '../api/index.js';
 import { decodeKeyOf, decodeMacvlanPart, UndecodableError } from '../store/decode.js';

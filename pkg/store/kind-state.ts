@@ -18,7 +18,7 @@ import type { WatchEvent } from './types.js';
 
 export interface KindState {
   objects: Map<string, AnyObject>;
-  /** object name -> its key's create_revision: which object of that name it is (macvlan-parts.ts ofIncarnation) */
+  /** object name -> its key's create_revision: which object of that name it is (macvlan-parts.ts writtenSinceMacvlanCreated) */
   created: Map<string, number>;
   controllerStatus: Map<string, Status>;
   /** object name -> the revision its controller status key was last written at */

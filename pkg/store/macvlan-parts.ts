@@ -15,7 +15,7 @@
 // stay until the controller's garbage pass. Applied again under that name before it, the old
 // parts (the old pre-claims, which the controller may have freed) were joined for the new one,
 // and its agent's IPAM plugin could hand them out. So every key is judged by its revision
-// against the MacvlanNet's (ofIncarnation); the values carry no uid to tell.
+// against the MacvlanNet's (writtenSinceMacvlanCreated); the values carry no uid to tell.
 import { macvlanNodeStatus, type MacvlanNetStatus, type MacvlanNodeStatus, type Status } from '../api/index.js';
 import { orphaned } from './status-cleanup.js';
 
@@ -71,7 +71,7 @@ export interface StatusKey { value: Status; modRevision?: number }
  * written before that key was created is an earlier MacvlanNet's of the name: the rule for
  * nodes' statuses (status-cleanup.ts orphaned).
  */
-export function ofIncarnation(created: number | undefined, modRevision: number | undefined): boolean {
+export function writtenSinceMacvlanCreated(created: number | undefined, modRevision: number | undefined): boolean {
   return created === undefined || modRevision === undefined || !orphaned('MacvlanNet', modRevision, created);
 }
 
@@ -80,7 +80,7 @@ export function ofIncarnation(created: number | undefined, modRevision: number |
  * its keys written for it: a key of an earlier MacvlanNet of that name counts as absent.
  */
 export function joinMacvlanStatus(created: number | undefined, shared: StatusKey | undefined, pool: StatusKey | undefined, partOf: (node: string) => StatusKey | undefined): Status | undefined {
-  const own = (k: StatusKey | undefined) => (k && ofIncarnation(created, k.modRevision) ? k.value : undefined);
+  const own = (k: StatusKey | undefined) => (k && writtenSinceMacvlanCreated(created, k.modRevision) ? k.value : undefined);
   return joinOwn(own(shared), own(pool), (node) => own(partOf(node)));
 }
 

@@ -4,7 +4,7 @@
 // With more nodes than one transaction holds (a small --max-txn-ops), some nodes' parts wait for
 // a later transaction; the controller listed such a node in the new status key from the part it
 // found (the old shim, the old pre-claims joined by every reader), and took a part equal to the
-// old one as written (readers now ignore it: store/macvlan-parts.ts ofIncarnation). At every
+// old one as written (readers now ignore it: store/macvlan-parts.ts writtenSinceMacvlanCreated). At every
 // revision since the MacvlanNet was made again, every address `xctl get` shows for a node is
 // claimed for that node by this MacvlanNet, as its agent's IPAM plugin relies on. Real etcd and
 // controller; each node's agent is its report.

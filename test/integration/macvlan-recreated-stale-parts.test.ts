@@ -4,7 +4,7 @@
 // part, whose pre-claimed addresses the controller may have freed, was joined for the new
 // MacvlanNet as soon as a status key listed its node: that node's IPAM plugin could hand them
 // out. Every reader takes a key of the MacvlanNet's status only when it was written after the
-// MacvlanNet's key was created (store/macvlan-parts.ts ofIncarnation). Real etcd; no controller:
+// MacvlanNet's key was created (store/macvlan-parts.ts writtenSinceMacvlanCreated). Real etcd; no controller:
 // the keys are written as the controller writes them (the new status key as one from before
 // this fix wrote it while the node's new part waited: from the part it found in the index).
 import { describe, expect, it } from 'vitest';
