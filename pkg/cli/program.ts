@@ -118,6 +118,12 @@ interface EtcdTarget {
  */
 const ANSWERED_NOT_AS_GRPC = /Last error: Failed to connect\b/;
 
+/**
+ * Node's word for a connection the server closed before answering the TLS handshake at all: a
+ * plain-http etcd does so (one that refuses a certificate answers with an alert instead).
+ */
+const NO_TLS_ANSWER = /socket disconnected before secure TLS connection was established/i;
+
 /** What to check when etcd does not answer: the TLS files, or the endpoints where they came from. */
 function unreachableHint(why: string, at?: EtcdTarget): string {
   if (/SSL|TLS|certificate/i.test(why)) return tlsHint(why, at);
@@ -129,11 +135,14 @@ function unreachableHint(why: string, at?: EtcdTarget): string {
 }
 
 /**
- * The server refused the handshake over the client's certificate (TLS 1.2's "bad certificate"
- * alert, 1.3's "certificate required"): with none given, that is etcd's --client-cert-auth asking
- * for one, which "check --cacert, --cert and --key" left to be guessed from an OpenSSL alert.
+ * A server that did not answer TLS at all is likely a plain-http etcd (etcd3 speaks TLS to every
+ * endpoint once given TLS files, whatever its scheme). One that refused the handshake over the
+ * client's certificate (TLS 1.2's "bad certificate" alert, 1.3's "certificate required"): with
+ * none given, that is etcd's --client-cert-auth asking for one, which "check --cacert, --cert and
+ * --key" left to be guessed from an OpenSSL alert.
  */
 function tlsHint(why: string, at?: EtcdTarget): string {
+  if (NO_TLS_ANSWER.test(why)) return 'etcd may be serving plain http: given --cacert, --cert or --key, xctl speaks TLS to every endpoint, also one written http://; leave them out for an etcd without TLS';
   if (at && !at.clientCert && /alert (bad certificate|certificate required)/i.test(why)) {
     return 'etcd asks for a client certificate and none was given: give --cert and --key (with --cacert, the CA that signed etcd\'s)';
   }

@@ -108,6 +108,22 @@ describe('a bare HOST:PORT against an etcd that serves https', () => {
   });
 });
 
+describe('TLS files against an etcd that serves plain http', () => {
+  let plain: TestEtcd | undefined;
+  beforeAll(async () => { plain = await startEtcd(); });
+  afterAll(async () => { await plain?.stop(); });
+
+  it('say that xctl spoke TLS to it, also to an endpoint written http://, exit 5', async () => {
+    const at = plain!.endpoints[0];
+    expect(at).toMatch(/^http:\/\//);
+    for (const ep of [at, at.replace(/^http:\/\//, '')]) {
+      const r = await xctl(['--endpoints', ep, '--cacert', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client.key'), 'get', 'nodes']);
+      expect(r.code, ep).toBe(5);
+      expect(r.err, ep).toMatch(/\n\(etcd may be serving plain http: given --cacert, --cert or --key, xctl speaks TLS to every endpoint, also one written http:\/\/; leave them out for an etcd without TLS\)\n$/);
+    }
+  });
+});
+
 describe('xctl TLS files that are not PEM', () => {
   it('are usage errors, exit 2, naming the flag and the file, before any connection', async () => {
     const notPem = f('hostname');
