@@ -127,10 +127,11 @@ const NO_TLS_ANSWER = /socket disconnected before secure TLS connection was esta
 /** What to check when etcd does not answer: the TLS files, or the endpoints where they came from. */
 function unreachableHint(why: string, at?: EtcdTarget): string {
   if (/SSL|TLS|certificate/i.test(why)) return tlsHint(why, at);
+  const where = at?.endpoints.join(',');
+  // the lab's etcd serves TLS and xctl takes its CA: what answers there otherwise is no lab's etcd
+  if (at?.source === 'lab') return `no etcd answers at ${where}, the running lab's: see "xctl lab status"`;
   if (at && !at.tls && ANSWERED_NOT_AS_GRPC.test(why)) return `etcd may be serving TLS: give ${at.endpoints.map((e) => e.replace(/^http:/, 'https:')).join(',')} with --cacert, and --cert and --key when etcd checks clients`;
   if (!at || at.source === 'default') return 'set --endpoints or XCTL_ENDPOINTS, or start the lab with "xctl lab up"';
-  const where = at.endpoints.join(',');
-  if (at.source === 'lab') return `no etcd answers at ${where}, the running lab's: see "xctl lab status"`;
   return `no etcd answers at ${where}, taken from ${at.source}: check the address and that etcd runs there`;
 }
 
