@@ -12,6 +12,7 @@ import type { Ctx } from './context.js';
 import { INDEXED_KINDS, indexNode, type Keys } from '../store/keys.js';
 import { orphaned } from '../store/status-cleanup.js';
 import { keptBy, reportKeepsClaims, reportOnOwnHostSubnet } from './hostsubnet-leaving.js';
+import { staleMacvlanParts } from './gc-macvlan-parts.js';
 
 /** Whether the claim is garbage: its owner is gone (another uid), or no longer points at its pool. */
 export function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
@@ -35,8 +36,10 @@ export function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
  * Deletes garbage claims (all, or only those of one owner uid); returns how many went. A sweep
  * of all also deletes the controller statuses of indexed kinds left under status/controller/,
  * where they were kept before they moved into the nodes' indexes (keys.controllerStatus), and
- * node statuses whose object is gone (orphanedNodeStatuses), and node-index keys of no object
- * bound to that node (orphanedIndexKeys).
+ * node statuses whose object is gone (orphanedNodeStatuses), node-index keys of no object
+ * bound to that node (orphanedIndexKeys), and MacvlanNet parts of nodes their MacvlanNet's
+ * status does not list or that do not decode (gc-macvlan-parts.ts), built in one go (a key
+ * written before another is seen with it).
  */
 export async function collectGarbage(ctx: Ctx, onlyUid?: string): Promise<number> {
   const garbage = (onlyUid ? ctx.model.claimsOf(onlyUid) : [...ctx.model.allClaims()]).filter((c) => isGarbage(ctx, c));
@@ -53,8 +56,8 @@ export async function collectGarbage(ctx: Ctx, onlyUid?: string): Promise<number
   if (left) ctx.log.info('deleted controller statuses of objects that are gone', { deleted: left });
   const orphans = await commitInBatches(ctx, orphanedNodeStatuses(ctx));
   if (orphans) ctx.log.info('deleted node statuses of objects that are gone', { deleted: orphans });
-  const unindexed = await commitInBatches(ctx, orphanedIndexKeys(ctx));
-  if (unindexed) ctx.log.info('deleted node-index keys of objects that are gone or bound to another node', { deleted: unindexed });
+  const unindexed = await commitInBatches(ctx, [...staleMacvlanParts(ctx), ...orphanedIndexKeys(ctx)]);
+  if (unindexed) ctx.log.info('deleted node-index keys of objects that are gone or bound to another node, or MacvlanNet parts no status lists', { deleted: unindexed });
   return freed;
 }
 
@@ -73,7 +76,8 @@ function orphanedIndexKeys(ctx: Ctx): Array<(plan: TxnPlan) => void> {
     const p = keys.parseIndexedObject(kv.key) ?? keys.parseIndexedStatus(kv.key) ?? (part && { ...part, kind: 'MacvlanNet' as const });
     if (!p) continue;
     // nearly every key: its object is there and bound to this node (a refused object is not
-    // cached); a MacvlanNet's part while the MacvlanNet is (its rounds delete those of nodes it left)
+    // cached); a MacvlanNet's part while the MacvlanNet is (its rounds delete those of nodes it
+    // left, and staleMacvlanParts those of nodes it does not list)
     const obj = ctx.model.object(p.kind, p.name);
     if (obj && (part || indexNode(obj.obj) === p.node)) continue;
     const objectKey = keys.object(p.kind, p.name);

@@ -84,8 +84,9 @@ export class KvCache {
   /** The mod revision of the value refused at `key` (a writer that overwrites it pins that), if refused. */
   refusedRevision(key: string): string | undefined { return this.refused.revision(key)?.toString(); }
 
-  /** Whether some key under `prefix` is in etcd with a value that does not decode (isRefused). */
+  /** Whether some key under `prefix` is in etcd with a value that does not decode (isRefused); those keys and their revisions. */
   anyRefusedUnder(prefix: string): boolean { return this.refused.anyUnder(prefix); }
+  refusedUnder(prefix: string): Array<[string, number]> { return this.refused.under(prefix); }
 
   /** Entries whose key starts with `prefix`; without one, every entry of every prefix (unordered). */
   entries(prefix?: string): Iterable<RawKv> { return prefix === undefined ? this.index.data.values() : this.index.entries(prefix); }

@@ -14,6 +14,11 @@ export class RefusedKeys {
     return false;
   }
 
+  /** The refused keys starting with `prefix`, each with the revision of the value refused. */
+  under(prefix: string): Array<[string, number]> {
+    return [...this.keys].filter(([k]) => k.startsWith(prefix));
+  }
+
   refuse(key: string, revision: number): void { this.keys.set(key, revision); }
 
   /** The revision of the value refused at `key`, if it is refused. */

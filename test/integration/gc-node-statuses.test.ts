@@ -3,20 +3,15 @@
 // stopped midway (status-cleanup.ts) left while the object's agents were down. It never
 // takes a status of the object stored now, nor a Node's own report (written with or without
 // a Node object).
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
-import { KvCache } from '../../pkg/runtime/kv-cache.js';
-import { Model } from '../../pkg/controller/model.js';
-import { controllerAdmit } from '../../pkg/controller/admit.js';
 import { collectGarbage } from '../../pkg/controller/gc.js';
-import { IpamKeys } from '../../pkg/ipam/keys.js';
-import { createLogger } from '../../pkg/log.js';
 import { prefixEnd } from '../../pkg/etcd/range.js';
-import type { Ctx } from '../../pkg/controller/context.js';
 import { obj } from './helpers.js';
 import { uniquePrefix } from './controller-helpers.js';
+import { leaderCtx } from './leader-ctx.js';
 
 let etcd: TestEtcd;
 let client: Etcd3;
@@ -48,19 +43,6 @@ async function statusKeys(): Promise<string[]> {
 const reporters = (keys: string[], kind: string, name: string) => keys.map((k) => store.keys.parseStatusKey(k)!)
   .filter((p) => p.kind === kind && p.name === name).map((p) => ('node' in p.writer ? p.writer.node : '')).sort();
 
-/** A leader's context over a cache of the whole prefix, as a term has it. */
-async function leaderCtx(): Promise<Ctx> {
-  const log = createLogger('test-gc');
-  const cache = new KvCache(client, `${prefix}/`, { log, admit: controllerAdmit(store.keys, new IpamKeys(prefix)) });
-  // closed also when its start or the leader key's write fails, before the test has the context to close
-  onTestFinished(() => cache.close());
-  await cache.start();
-  const leaderKey = store.keys.election();
-  const put = await client.kv.txn({ compare: [], success: [{ request_put: { key: Buffer.from(leaderKey), value: Buffer.from('me') } }], failure: [] });
-  const guard = { key: Buffer.from(leaderKey), target: 'Create' as const, result: 'Equal' as const, create_revision: put.header.revision };
-  return { client, model: new Model(cache, prefix), log, guard, leaderKey, maxTxnOps: 128, addressCooldownMs: 0 };
-}
-
 describe('controller garbage pass: node statuses of deleted objects', () => {
   it('deletes the orphaned ones at etcd default limits and keeps every current one', async () => {
     await store.applyAll([mvn('gone'), mvn('again'), mvn('live')]);
@@ -75,7 +57,7 @@ describe('controller garbage pass: node statuses of deleted objects', () => {
     // a node's own report, with no Node object: the controller makes the Node from it
     await client.put(store.keys.status('Node', 'node-0', { node: 'node-0' })).value(JSON.stringify({ address: '192.0.2.1' }));
 
-    const ctx = await leaderCtx();
+    const ctx = await leaderCtx(client, prefix);
     try {
       await collectGarbage(ctx);
     } finally {

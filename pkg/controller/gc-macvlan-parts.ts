@@ -1,0 +1,76 @@
+// The MacvlanNet node parts (bynode/<node>/status/controller/macvlannets/<name>:
+// store/macvlan-parts.ts) the garbage pass deletes while their MacvlanNet exists. A round of
+// the MacvlanNet deletes the parts it sees of nodes it no longer lists (macvlan-status-keys.ts),
+// but a round runs when something of the MacvlanNet changes: a part written outside the rounds
+// (a node that left while no controller ran, a restored backup, a key written by hand) queues
+// none, and a part that does not decode no round sees. No reader joins either (a part is read
+// only for a node the status key lists, and one that does not decode is skipped), so each is
+// garbage, and it stayed in etcd for as long as the MacvlanNet. A gone MacvlanNet's parts that
+// decode are gc.ts orphanedIndexKeys'.
+import type { MacvlanNet, MacvlanNetStatus } from '../api/index.js';
+import { labelsMatch, type Entry } from './model.js';
+import { ownCached } from './macvlan-joined.js';
+import { partNodes } from './macvlan-status-keys.js';
+import type { Ctx } from './context.js';
+import type { TxnPlan } from './txn-plan.js';
+
+type Step = (plan: TxnPlan) => void;
+
+/**
+ * The parts of stored MacvlanNets of nodes their status key does not list, and every part that
+ * does not decode (of any MacvlanNet, stored or gone: its node cannot be trusted either).
+ */
+export function staleMacvlanParts(ctx: Ctx): Step[] {
+  const steps = [...ctx.model.objects<MacvlanNet>('MacvlanNet')].flatMap((m) => unlistedParts(ctx, m));
+  const { keys, cache } = ctx.model;
+  // pinned to the value refused: a round that writes the part meanwhile keeps it
+  for (const [key, revision] of cache.refusedUnder(keys.nodeIndexRoot())) {
+    if (keys.parseMacvlanPart(key)) steps.push((plan) => { plan.modifiedAt(key, String(revision)).del(key); });
+  }
+  return steps;
+}
+
+/**
+ * MacvlanNet `m`'s parts of nodes its status key does not list, which it neither selects nor
+ * holds a claim for (a round lists such a node, as one that leaves). Each delete is pinned to
+ * the part, the status key and the MacvlanNet as cached: a part a round writes in the
+ * transaction that lists its node is never taken, whatever of that transaction was read.
+ */
+function unlistedParts(ctx: Ctx, m: Entry<MacvlanNet>): Step[] {
+  const { keys, cache } = ctx.model;
+  const name = m.obj.metadata.name;
+  const nodes = partNodes(cache, keys, name);
+  const statusKey = keys.status('MacvlanNet', name, { controller: true });
+  // a status key that does not decode: whom it lists cannot be read
+  if (!nodes.size || cache.isRefused(statusKey)) return [];
+  // one an earlier MacvlanNet of the name left lists no node of this one (no reader joins by it)
+  const own = ownCached(cache, keys, name, statusKey);
+  const listed = new Set(((own?.parsed as MacvlanNetStatus | undefined)?.nodes ?? []).map((n) => n.name));
+  let holders: Set<string> | undefined;
+  const steps: Step[] = [];
+  for (const node of nodes) {
+    if (listed.has(node) || serves(ctx, m.obj, node, () => (holders ??= claimHolders(ctx, name)))) continue;
+    const key = keys.macvlanPart(node, name);
+    const part = cache.get(key);
+    const status = cache.get(statusKey);
+    const objectKey = keys.object('MacvlanNet', name);
+    steps.push((plan) => { plan.unchanged(key, part).unchanged(statusKey, status).unchanged(objectKey, m.kv).del(key); });
+  }
+  return steps;
+}
+
+/** Whether MacvlanNet `m` selects `node` (a Node whose key does not decode: may), or the node holds one of its claims. */
+function serves(ctx: Ctx, m: MacvlanNet, node: string, holders: () => Set<string>): boolean {
+  const n = ctx.model.node(node);
+  if (!n) return ctx.model.cache.isRefused(ctx.model.keys.object('Node', node));
+  return labelsMatch(m.spec.nodeSelector, n.obj.metadata.labels) || holders().has(node);
+}
+
+/** The nodes holding an address or a block of MacvlanNet `name`'s pool. */
+function claimHolders(ctx: Ctx, name: string): Set<string> {
+  const out = new Set<string>();
+  for (const space of ['addresses', 'blocks'] as const) {
+    for (const c of ctx.model.claimsIn('macvlannets', name, space).values()) if (c.claim.node) out.add(c.claim.node);
+  }
+  return out;
+}
