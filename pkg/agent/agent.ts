@@ -257,6 +257,7 @@ export class Agent {
       netconf: true,
       onRestart: (why) => { this.log.warn('kernel monitor restarted', { why }); this.resyncAll(); },
       onLineError: (err, line) => this.log.error('kernel monitor line not handled', { line, error: err.message }),
+      onLost: (why) => { this.log.warn('kernel events lost (ip monitor overflowed): looking at everything again', { why }); this.resyncAll(); },
     });
     this.closers.push(() => m.close());
     // iptables here is iptables-nft: a rule removed by hand (or re-ordered by Docker) shows up.

@@ -41,7 +41,16 @@ export interface WatchOptions {
   onMissing?: (why: string) => void;
   /** the line handler threw: reported here (the watch goes on), never out of the stream's listener */
   onLineError?: (err: Error, line: string) => void;
+  /**
+   * the command runs on but said on stderr that the kernel dropped events (`ip monitor`'s
+   * "netlink receive error No buffer space available (105)": its socket overflowed while the
+   * pipe to us was full); what they told is unknown, so look at everything again
+   */
+  onLost?: (why: string) => void;
 }
+
+/** `ip monitor`'s report of an overflowed netlink socket (ENOBUFS, errno 105 on Linux), in any locale. */
+export const isEventsLostLine = (line: string) => /receive error .*\(105\)|No buffer space available/.test(line);
 
 let setpriv: boolean | undefined;
 
@@ -66,6 +75,7 @@ export function watchLines(cmd: string, args: string[], onLine: (line: string) =
     let stderr = '';
     let missing = false;
     p.stderr!.on('data', (d) => { stderr = (stderr + String(d)).slice(-500); });
+    createInterface({ input: p.stderr! }).on('line', (line) => { if (isEventsLostLine(line)) opts.onLost?.(`${cmd}: ${line.trim()}`); });
     createInterface({ input: p.stdout! }).on('line', (line) => {
       try { onLine(line); } catch (err) { opts.onLineError?.(err instanceof Error ? err : new Error(String(err)), line); }
     });
