@@ -19,8 +19,16 @@
 import { readFileSync } from 'node:fs';
 import { monitor, type Monitor } from '../netlink/monitor.js';
 import { repin, type PinnedNetns } from '../netlink/pinned.js';
+import { monotonicMs } from '../runtime/clock.js';
 
 interface Entry { monitor: Monitor; nics: Set<string>; ns: PinnedNetns }
+
+/**
+ * A watcher that ends by itself after running this long has its NICs look again (their
+ * reconcile watches anew); one that ends sooner is left to the periodic resync, so a namespace
+ * no watcher can run in costs no loop of reconciles.
+ */
+export const WATCHER_MIN_LIFE_MS = 1_000;
 
 /** Is the process alive (a zombie has left its namespaces already)? */
 export function processAlive(pid: number): boolean {
@@ -55,12 +63,16 @@ export class ContainerWatches {
     // another NIC of the container may have begun the watcher meanwhile
     if (this.join(pid, nic)) { await ns.close(); return; }
     const entry: Entry = { nics: new Set([nic]), ns, monitor: undefined as unknown as Monitor };
+    const started = monotonicMs();
     entry.monitor = monitor(ns.target, () => this.onChange([...entry.nics]), {
       restart: false,
-      // the watcher ended by itself (killed): the namespace is let go
+      // the watcher ended by itself (killed): the namespace is let go, and its NICs, unwatched
+      // now, look again (a live container's reconcile starts a watcher anew)
       onRestart: () => {
-        if (this.byPid.get(pid) === entry) this.byPid.delete(pid);
+        const current = this.byPid.get(pid) === entry;
+        if (current) this.byPid.delete(pid);
         void ns.close();
+        if (current && entry.nics.size && monotonicMs() - started >= WATCHER_MIN_LIFE_MS) this.onChange([...entry.nics]);
       },
     });
     this.byPid.set(pid, entry);

@@ -7,7 +7,9 @@
 // test's own namespace.
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ContainerWatches, processAlive } from '../../pkg/agent/container-watch.js';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { ContainerWatches, processAlive, WATCHER_MIN_LIFE_MS } from '../../pkg/agent/container-watch.js';
+import { eventually } from './helpers.js';
 import { removeMarkedNicLinks } from '../../pkg/agent/stale-nic.js';
 import { pinNetns } from '../../pkg/netlink/pinned.js';
 
@@ -128,6 +130,42 @@ describe('ContainerWatches: a dead container\'s namespace held by its watcher', 
       await w.unwatch('other', 4242);
       expect(released).toEqual([]);
       expect((await links(`/proc/${pid}/ns/net`)).map((l) => l.name)).toEqual(expect.arrayContaining(['m0', 'm1', 'm2', 'v0', 'v1']));
+    } finally {
+      await w.closeAll();
+    }
+  }, 30_000);
+});
+
+/** PIDs of watchers (`ip monitor`) in the network namespace of process `pid`. */
+function watchersIn(pid: number): number[] {
+  const ns = readlinkSync(`/proc/${pid}/ns/net`);
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      return argv[0] === 'ip' && argv[1] === 'monitor' && readlinkSync(`/proc/${p}/ns/net`) === ns ? [Number(p)] : [];
+    } catch { return []; }
+  });
+}
+
+// A watcher that ends by itself (killed: the OOM killer, an admin's kill of stray `ip`
+// processes) used to be let go with nothing queued: the live container's NICs went unwatched,
+// and a drift there healed only at the periodic resync, whose reconcile watches again.
+describe('ContainerWatches: a live container\'s watcher killed', () => {
+  it('lets the namespace go and has its NICs look again (their reconcile watches anew)', async () => {
+    const pid = await container();
+    const told: string[][] = [];
+    const w = new ContainerWatches((nics) => { told.push(nics); }, processAlive);
+    try {
+      await watch(w, pid, ['a', 'b']);
+      const [watcher] = await eventually(async () => { const ws = watchersIn(pid); return ws.length === 1 ? ws : undefined; }, 'the watcher running in the namespace', 5_000);
+      // killed once it has run a while (one that ends at once is not watched again by event: no loop)
+      await new Promise((r) => setTimeout(r, WATCHER_MIN_LIFE_MS + 100));
+      expect(told).toEqual([]);
+      process.kill(watcher, 'SIGKILL');
+      await eventually(async () => (told.length ? told : undefined), 'the NICs told to look again', 5_000);
+      expect(told).toEqual([['a', 'b']]);
+      expect(w.watched().size).toBe(0);
+      expect(processAlive(pid)).toBe(true);
     } finally {
       await w.closeAll();
     }
