@@ -73,4 +73,3 @@ describe('agent: a drift whose kernel event was dropped in a burst (ip monitor\'
     }
   }, 120_000);
 });
-
