@@ -4,6 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { backoffDelay, MONITOR_RESTART_BACKOFF, MONITOR_STABLE_MS } from '../runtime/backoff.js';
+import { monotonicMs } from '../runtime/clock.js';
 import { inNetns, ipArgv, type NetTarget } from './target.js';
 
 export interface MonitorEvent {
@@ -32,7 +34,10 @@ export interface Monitor {
 }
 
 export interface WatchOptions {
-  /** restart the command when it exits (default true) after restartMs (default 1 s) */
+  /**
+   * restart the command when it exits (default true): after restartMs (default 1 s), doubling
+   * while it keeps exiting (MONITOR_RESTART_BACKOFF), from restartMs again once it ran MONITOR_STABLE_MS
+   */
   restart?: boolean;
   restartMs?: number;
   /** it exited and was (or, with restart: false, was not) started again: events may be lost */
@@ -68,8 +73,10 @@ export function watchLines(cmd: string, args: string[], onLine: (line: string) =
   let child: ChildProcess | undefined;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
+  const pace = restartPace(opts.restartMs);
   const start = () => {
     const [c, a] = dieWithParent(cmd, args);
+    pace.started();
     const p = spawn(c, a, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = p;
     let stderr = '';
@@ -88,8 +95,10 @@ export function watchLines(cmd: string, args: string[], onLine: (line: string) =
       const why = `${cmd} exited (${code ?? 'signal'}): ${stderr.trim()}`;
       // nsenter reports a missing program itself, after it started fine.
       if (missing || /failed to execute|executable file not found/.test(stderr)) { opts.onMissing?.(why); return; }
-      opts.onRestart?.(why);
-      if (opts.restart !== false) timer = setTimeout(start, opts.restartMs ?? 1000);
+      if (opts.restart === false) { opts.onRestart?.(why); return; }
+      const delay = pace.next();
+      opts.onRestart?.(`${why}; started again in ${delay} ms`);
+      timer = setTimeout(start, delay);
     });
   };
   start();
@@ -99,6 +108,20 @@ export function watchLines(cmd: string, args: string[], onLine: (line: string) =
       closed = true;
       if (timer) clearTimeout(timer);
       return child ? endChild(child) : Promise.resolve();
+    },
+  };
+}
+
+/** The waits before restarts: doubling while the command keeps exiting, from the first again after a stable run. */
+function restartPace(initialMs = MONITOR_RESTART_BACKOFF.initialMs): { started(): void; next(): number } {
+  const policy = { ...MONITOR_RESTART_BACKOFF, initialMs };
+  let failures = 0;
+  let since = 0;
+  return {
+    started() { since = monotonicMs(); },
+    next() {
+      if (monotonicMs() - since >= MONITOR_STABLE_MS) failures = 0;
+      return backoffDelay(++failures, policy);
     },
   };
 }

@@ -79,6 +79,15 @@ export const LABEL_REREAD_RETRY: BackoffPolicy = { initialMs: 10, maxMs: 80, fac
  */
 export const COMPACTED_READ_RETRY: BackoffPolicy = { initialMs: 10, maxMs: 20, factor: 2, jitter: 0, maxAttempts: 3 };
 
+/**
+ * A watcher (`ip monitor`, `nft monitor`) that exited is started again 1 s later, doubling to
+ * 30 s while it keeps exiting (one that cannot run at all, its namespace gone or nf_tables
+ * missing, was started every second for ever: a warning each time, on the host a resync of
+ * everything); once one ran MONITOR_STABLE_MS, its next exit waits 1 s again.
+ */
+export const MONITOR_RESTART_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 0 };
+export const MONITOR_STABLE_MS = 60_000;
+
 /** Granting the leader lease or campaigning failed (etcd unreachable): try again every second. */
 export const LEADER_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 1000, factor: 1, jitter: 0 };
 

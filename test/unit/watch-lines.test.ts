@@ -22,4 +22,21 @@ describe('watchLines', () => {
       m.close();
     }
   });
+
+  // `ip monitor` that cannot run (its namespace gone, nf_tables missing for `nft monitor`) used
+  // to be started again every second for ever: a warning each time, and on the host a resync of
+  // everything. Restarts back off now, doubling from restartMs.
+  it('starts a command that fails at once again less and less often', async () => {
+    const whys: string[] = [];
+    const m = watchLines('sh', ['-c', 'exit 3'], () => undefined, { restartMs: 100, onRestart: (why) => whys.push(why) });
+    try {
+      await new Promise((r) => setTimeout(r, 2000));
+      // 100 ms apart for ever was 12 to 19 in 2 s here; 100, 200, 400, 800 ms apart is 5 at most
+      expect(whys.length).toBeGreaterThanOrEqual(2);
+      expect(whys.length, whys.join('\n')).toBeLessThanOrEqual(5);
+      expect(whys[0]).toContain('sh exited (3)');
+    } finally {
+      await m.close();
+    }
+  });
 });
