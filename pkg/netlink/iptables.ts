@@ -8,7 +8,7 @@ import { DataplaneError } from '../errors.js';
 export interface ChainDump {
   /** user chains and built-in chains declared in the dump */
   chains: string[];
-  /** rules of each chain, in order, as the `-A CHAIN` line without the "-A CHAIN " */
+  /** rules of each chain, in order, as the `-A CHAIN` line without the "-A CHAIN " (a bare rule: '') */
   rules: Record<string, string[]>;
 }
 
@@ -27,8 +27,10 @@ export function parseSave(text: string, table: string): ChainDump {
       out.rules[name] ??= [];
       continue;
     }
-    const m = /^-A (\S+) (.*)$/.exec(line);
-    if (m) (out.rules[m[1]] ??= []).push(m[2]);
+    // a bare rule (`iptables -I FORWARD`: an admin's packet counter) is "-A FORWARD" alone; it
+    // counts for the positions the jumps are inserted at (planner/nat.ts)
+    const m = /^-A (\S+)(?: (.*))?$/.exec(line);
+    if (m) (out.rules[m[1]] ??= []).push(m[2] ?? '');
   }
   return out;
 }

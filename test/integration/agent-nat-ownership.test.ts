@@ -54,6 +54,31 @@ describe('agent: NAT and forwarding rules are xnet\'s own', () => {
     for (const l of USER_FWD) expect(count(await rules('filter'), l)).toBe(1);
   });
 
+  // `iptables -I FORWARD` with nothing else is an admin's packet counter: iptables-save prints it
+  // as a bare "-A FORWARD", which the agent's reading of the dump used to drop. Its positions were
+  // then one short, and a jump put back went in one place too high, above DOCKER-USER: the admin's
+  // rules there no longer decided first (and every pass after moved it again).
+  it('puts its FORWARD jump back below DOCKER-USER when the admin has a bare counting rule above them', async () => {
+    const forward = async () => (await rules('filter')).filter((r) => r.startsWith('-A FORWARD'));
+    const belowUser = async () => {
+      const f = await forward();
+      const [user, jump] = [f.indexOf('-A FORWARD -j DOCKER-USER'), f.indexOf('-A FORWARD -j XNET-FORWARD')];
+      return user >= 0 && jump === user + 1 ? f : undefined;
+    };
+    expect(await belowUser()).toBeDefined();
+    await ipt(['-I', 'FORWARD', '1']);
+    try {
+      expect((await forward())[0]).toBe('-A FORWARD');
+      await ipt(['-D', 'FORWARD', '-j', 'XNET-FORWARD']);
+      const healed = await eventually(belowUser, 'xnet\'s FORWARD jump back, right below DOCKER-USER', HEAL_WAIT_MS)
+        .catch(async (e) => { throw new Error(`${(e as Error).message}; FORWARD: ${(await forward()).join(' | ')}`); });
+      expect(healed[0]).toBe('-A FORWARD');
+      expect(count(healed, '-A FORWARD -j XNET-FORWARD')).toBe(1);
+    } finally {
+      await ipt(['-D', 'FORWARD', '1']);
+    }
+  });
+
   it('an agent restart changes no rule', async () => {
     const before = [await rules('nat'), await rules('filter')];
     await lab.stopAgent(h1());
