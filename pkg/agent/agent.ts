@@ -263,7 +263,8 @@ export class Agent {
     // iptables here is iptables-nft: a rule removed by hand (or re-ordered by Docker) shows up.
     const r = rulesMonitor(this.ctx.dp.target, () => this.enqueue([KEY_NAT], 'kernel'), {
       onMissing: (why) => this.log.warn('nft not available; iptables drift heals at the periodic resync only', { why }),
-      onRestart: (why) => this.log.warn('nft monitor restarted', { why }),
+      // it shows changes only: what changed while none ran is found by a look now
+      onRestart: (why) => { this.log.warn('nft monitor restarted', { why }); this.enqueue([KEY_NAT], 'kernel'); },
       onLineError: (err, line) => this.log.error('nft monitor line not handled', { line, error: err.message }),
     });
     this.closers.push(() => r.close());

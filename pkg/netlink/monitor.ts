@@ -40,7 +40,10 @@ export interface WatchOptions {
    */
   restart?: boolean;
   restartMs?: number;
-  /** it exited and was (or, with restart: false, was not) started again: events may be lost */
+  /**
+   * it exited and was (or, with restart: false, was not) started again: events may be lost.
+   * Called once the new command has been started (with restart: false, at the exit)
+   */
   onRestart?: (why: string) => void;
   /** the command itself is missing: nothing is restarted */
   onMissing?: (why: string) => void;
@@ -97,8 +100,8 @@ export function watchLines(cmd: string, args: string[], onLine: (line: string) =
       if (missing || /failed to execute|executable file not found/.test(stderr)) { opts.onMissing?.(why); return; }
       if (opts.restart === false) { opts.onRestart?.(why); return; }
       const delay = pace.next();
-      opts.onRestart?.(`${why}; started again in ${delay} ms`);
-      timer = setTimeout(start, delay);
+      // told once the new one runs: a look then (the agent's resync) also sees what changed in the gap
+      timer = setTimeout(() => { start(); opts.onRestart?.(`${why}; started again after ${delay} ms`); }, delay);
     });
   };
   start();

@@ -1,9 +1,10 @@
 // The agent's iptables rules in a lab host: only its own chains and jumps are written; the
 // admin's rules stay exactly as they are (also one inserted above xnet's jump); a
 // ClusterNetwork that goes takes its rules along; an agent restart adds nothing.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostExec } from '../../pkg/lab/index.js';
-import { HEAL_WAIT_MS, mustSucceed } from '../harness/heal.js';
+import { breakAndCheck, breakVerified, HEAL_WAIT_MS, mustSucceed } from '../harness/heal.js';
 import { addAdminRules } from './admin-iptables.js';
 import { agentLab, createDefaultNetwork, eventually, obj, sh, type AgentLab } from './agent-harness.js';
 
@@ -15,6 +16,24 @@ const rules = async (table: string) => (await sh(h1(), ['iptables', '-t', table,
 const count = (xs: string[], line: string) => xs.filter((x) => x === line).length;
 const USER_NAT = ['-A POSTROUTING -s 10.99.0.0/16 ! -d 10.99.0.0/16 -j MASQUERADE', '-A USER-NAT -s 10.98.0.0/16 -j RETURN', '-A POSTROUTING -j USER-NAT'];
 const USER_FWD = ['-A FORWARD -s 10.99.0.0/16 -j ACCEPT'];
+
+const forward = async () => (await rules('filter')).filter((r) => r.startsWith('-A FORWARD'));
+/** FORWARD's rules when xnet's jump is right below DOCKER-USER */
+const belowUser = async () => {
+  const f = await forward();
+  const [user, jump] = [f.indexOf('-A FORWARD -j DOCKER-USER'), f.indexOf('-A FORWARD -j XNET-FORWARD')];
+  return user >= 0 && jump === user + 1 ? f : undefined;
+};
+/** PIDs of `nft monitor rules` in host-1's namespace (the agent's). */
+function nftMonitors(): number[] {
+  const ns = statSync(h1().netnsPath).ino;
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      return argv[0] === 'nft' && argv[1] === 'monitor' && statSync(`/proc/${p}/ns/net`).ino === ns ? [Number(p)] : [];
+    } catch { return []; }
+  });
+}
 
 beforeAll(async () => {
   lab = await agentLab(1);
@@ -59,12 +78,6 @@ describe('agent: NAT and forwarding rules are xnet\'s own', () => {
   // then one short, and a jump put back went in one place too high, above DOCKER-USER: the admin's
   // rules there no longer decided first (and every pass after moved it again).
   it('puts its FORWARD jump back below DOCKER-USER when the admin has a bare counting rule above them', async () => {
-    const forward = async () => (await rules('filter')).filter((r) => r.startsWith('-A FORWARD'));
-    const belowUser = async () => {
-      const f = await forward();
-      const [user, jump] = [f.indexOf('-A FORWARD -j DOCKER-USER'), f.indexOf('-A FORWARD -j XNET-FORWARD')];
-      return user >= 0 && jump === user + 1 ? f : undefined;
-    };
     expect(await belowUser()).toBeDefined();
     await ipt(['-I', 'FORWARD', '1']);
     try {
@@ -77,6 +90,19 @@ describe('agent: NAT and forwarding rules are xnet\'s own', () => {
     } finally {
       await ipt(['-D', 'FORWARD', '1']);
     }
+  });
+
+  // `nft monitor` shows changes only: one that ended (killed) and was started again a second later
+  // never told of a rule deleted in between, and the agent looked again only at its resync.
+  it('puts back a jump deleted while its nft monitor was down, once the monitor runs again', async () => {
+    const [nft] = nftMonitors();
+    expect(nft, 'the agent\'s nft monitor in host-1\'s namespace').toBeGreaterThan(0);
+    await breakAndCheck('jump deleted right after the nft monitor was killed', {
+      whole: async () => (await belowUser()) !== undefined,
+      breakIt: () => breakVerified((argv) => hostExec(h1(), argv), ['sh', '-c', `kill -9 ${nft} && iptables -D FORWARD -j XNET-FORWARD`],
+        { argv: ['iptables', '-S', 'FORWARD'], gone: '-j XNET-FORWARD' }),
+    });
+    expect(nftMonitors()).not.toContain(nft);
   });
 
   it('an agent restart changes no rule', async () => {

@@ -1,6 +1,9 @@
 // A long-lived command's lines go to a handler that may throw: the throw is reported through
 // onLineError and the lines after it still arrive (it never escapes the stream's listener,
 // where it would end the agent). `printf` stands in for `ip monitor`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { watchLines } from '../../pkg/netlink/monitor.js';
 
@@ -39,4 +42,26 @@ describe('watchLines', () => {
       await m.close();
     }
   });
+
+  // `ip monitor` shows changes only, never the state: what changed while none ran (between the
+  // exit and the restart, up to 30 s once it backs off) is found only by a look after the new
+  // one runs. onRestart, on which the agent looks at everything again, came at the exit.
+  it('says it restarted once the new command runs, so a look then misses nothing of the gap', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xnet-watch-'));
+    const seen: Array<number | undefined> = [];
+    // exits at once the first time, runs on the second
+    const m = watchLines('sh', ['-c', `if [ -e ${dir}/ran ]; then exec sleep 30; else touch ${dir}/ran; exit 1; fi`], () => undefined, {
+      restartMs: 200, onRestart: () => { seen.push(m.pid); },
+    });
+    try {
+      const t0 = Date.now();
+      while (!seen.length && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+      expect(seen).toHaveLength(1);
+      expect(seen[0], 'the new command running when onRestart is called').toBeGreaterThan(0);
+    } finally {
+      await m.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
