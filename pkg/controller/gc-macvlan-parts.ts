@@ -33,8 +33,10 @@ export function staleMacvlanParts(ctx: Ctx): Step[] {
 /**
  * MacvlanNet `m`'s parts of nodes its status key does not list, which it neither selects nor
  * holds a claim for (a round lists such a node, as one that leaves). Each delete is pinned to
- * the part, the status key and the MacvlanNet as cached: a part a round writes in the
- * transaction that lists its node is never taken, whatever of that transaction was read.
+ * the part, the status key, the MacvlanNet and the node's Node as cached: a part a round writes
+ * in the transaction that lists its node is never taken, whatever of that transaction was read,
+ * nor one a round lists as it is (equal to what it plans, it writes none) for a Node labelled
+ * into the selector (or made) after this pass read it.
  */
 function unlistedParts(ctx: Ctx, m: Entry<MacvlanNet>): Step[] {
   const { keys, cache } = ctx.model;
@@ -54,7 +56,9 @@ function unlistedParts(ctx: Ctx, m: Entry<MacvlanNet>): Step[] {
     const part = cache.get(key);
     const status = cache.get(statusKey);
     const objectKey = keys.object('MacvlanNet', name);
-    steps.push((plan) => { plan.unchanged(key, part).unchanged(statusKey, status).unchanged(objectKey, m.kv).del(key); });
+    const nodeKey = keys.object('Node', node);
+    const nodeKv = ctx.model.node(node)?.kv;
+    steps.push((plan) => { plan.unchanged(key, part).unchanged(statusKey, status).unchanged(objectKey, m.kv).unchanged(nodeKey, nodeKv).del(key); });
   }
   return steps;
 }

@@ -78,4 +78,30 @@ describe("the garbage pass and a MacvlanNet's parts of nodes its status does not
     expect(await raw(part), 'the listed part, after a pass that read its listing').toBe(value);
     expect(await raw(selected), 'the part of a node selected, not listed').toBe(selectedValue);
   }, 60_000);
+
+  it('never deletes the part of a node labelled into the selector after the pass read its Node', async () => {
+    const keys = fx.store.keys;
+    await fx.stopController();
+    await fx.store.applyAll([obj('MacvlanNet', 'relab', { ...SPEC, hostShim: false, nodeSelector: { matchLabels: { relab: 'yes' } } }), obj('Node', 'rl-x', { interface: 'eth0' })]);
+    await put(keys.status('MacvlanNet', 'relab', { controller: true }), JSON.stringify({ observedGeneration: 1, nodes: [] }));
+    // what a round writes for a selected node (no shim) whose agent has not reported: a round
+    // that lists the node finds it there, equal, and writes the status key alone (no pin on the part)
+    const part = keys.macvlanPart('rl-x', 'relab');
+    const value = JSON.stringify({ name: 'rl-x', parent: 'eth0', addresses: [], ready: false, message: "waiting for the node's agent" });
+    await put(part, value);
+    const ctx = await leaderCtx(fx.etcd.client(), fx.prefix);
+    // the pass reads the Node unlabelled; it is labelled (and a round may list it) before the pass commits
+    ctx.model.cache.hold();
+    await fx.join('relab', ['rl-x']);
+    await collectGarbage(ctx);
+    ctx.model.cache.release();
+    expect(await raw(part), 'the part of a node labelled before the pass committed').toBe(value);
+    // the round that lists the node finds its part as it plans it and writes the status key alone:
+    // a part the pass took would have been listed and never joined
+    const revision = async () => (await fx.etcd.client().get(part).exec()).kvs[0]?.mod_revision;
+    const before = await revision();
+    await fx.startController();
+    await eventually(async () => (await fx.partOf('relab', 'rl-x'))?.message === "waiting for the node's agent", "rl-x listed, its part joined");
+    expect(await revision(), 'the part, after the round that listed its node').toBe(before);
+  }, 60_000);
 });
