@@ -3,10 +3,11 @@
 // the MacvlanNet deletes the parts it sees of nodes it no longer lists (macvlan-status-keys.ts),
 // but a round runs when something of the MacvlanNet changes: a part written outside the rounds
 // (a node that left while no controller ran, a restored backup, a key written by hand) queues
-// none, and a part that does not decode no round sees. No reader joins either (a part is read
-// only for a node the status key lists, and one that does not decode is skipped), so each is
-// garbage, and it stayed in etcd for as long as the MacvlanNet. A gone MacvlanNet's parts that
-// decode are gc.ts orphanedIndexKeys'.
+// none, and a part that does not decode of a node the status key does not list no round sees.
+// No reader joins either (a part is read only for a node the status key lists), so each is
+// garbage, and it stayed in etcd for as long as the MacvlanNet. A listed node's part that does
+// not decode is not: its agent keeps the last it read, and a round writes it over. A gone
+// MacvlanNet's parts that decode are gc.ts orphanedIndexKeys'.
 import type { MacvlanNet, MacvlanNetStatus } from '../api/index.js';
 import { labelsMatch, type Entry } from './model.js';
 import { ownCached } from './macvlan-joined.js';
@@ -18,16 +19,28 @@ type Step = (plan: TxnPlan) => void;
 
 /**
  * The parts of stored MacvlanNets of nodes their status key does not list, and every part that
- * does not decode (of any MacvlanNet, stored or gone: its node cannot be trusted either).
+ * does not decode of a node its MacvlanNet's status key does not list (of a MacvlanNet stored,
+ * gone or that does not decode). Not one of a node listed: that node's agent joins the last
+ * part it read (store/kind-state.ts keeps a key's last good value: its pre-claims, its shim's
+ * routes), which it would drop for an absent one; a round writes it over.
  */
 export function staleMacvlanParts(ctx: Ctx): Step[] {
   const steps = [...ctx.model.objects<MacvlanNet>('MacvlanNet')].flatMap((m) => unlistedParts(ctx, m));
   const { keys, cache } = ctx.model;
-  // pinned to the value refused: a round that writes the part meanwhile keeps it
+  // pinned to the value refused: a round lists a node only with its part, written over it
   for (const [key, revision] of cache.refusedUnder(keys.nodeIndexRoot())) {
-    if (keys.parseMacvlanPart(key)) steps.push((plan) => { plan.modifiedAt(key, String(revision)).del(key); });
+    const p = keys.parseMacvlanPart(key);
+    if (p && !mayBeListed(ctx, p)) steps.push((plan) => { plan.modifiedAt(key, String(revision)).del(key); });
   }
   return steps;
+}
+
+/** Whether MacvlanNet `p.name`'s status key lists node `p.node` (of whichever MacvlanNet of the name), or does not decode. */
+function mayBeListed(ctx: Ctx, p: { node: string; name: string }): boolean {
+  const statusKey = ctx.model.keys.status('MacvlanNet', p.name, { controller: true });
+  if (ctx.model.cache.isRefused(statusKey)) return true;
+  const status = ctx.model.cache.get(statusKey)?.parsed as MacvlanNetStatus | undefined;
+  return !!status?.nodes?.some((n) => n.name === p.node);
 }
 
 /**

@@ -104,4 +104,26 @@ describe("the garbage pass and a MacvlanNet's parts of nodes its status does not
     await eventually(async () => (await fx.partOf('relab', 'rl-x'))?.message === "waiting for the node's agent", "rl-x listed, its part joined");
     expect(await revision(), 'the part, after the round that listed its node').toBe(before);
   }, 60_000);
+
+  it("leaves a listed node's part that does not decode to the rounds, also one of a MacvlanNet that does not decode", async () => {
+    const keys = fx.store.keys;
+    await fx.stopController();
+    await fx.store.applyAll([obj('MacvlanNet', 'lgarb', SPEC), obj('MacvlanNet', 'mgarb', SPEC)]);
+    // the status lists lg-a: its agent joins the last part it could read, until a round writes it over
+    for (const m of ['lgarb', 'mgarb']) await put(keys.status('MacvlanNet', m, { controller: true }), JSON.stringify({ observedGeneration: 1, nodes: [{ name: 'lg-a' }] }));
+    const listed = keys.macvlanPart('lg-a', 'lgarb');
+    await put(listed, 'not json');
+    // a MacvlanNet that does not decode (a later xctl's) is not gone: no round writes its parts, its agents keep them
+    const ofUnreadable = keys.macvlanPart('lg-a', 'mgarb');
+    await put(ofUnreadable, 'not json');
+    await put(keys.object('MacvlanNet', 'mgarb'), '{"kind":"MacvlanNet"}');
+    // a witness that the pass ran: a part of a node neither lists
+    const unlisted = keys.macvlanPart('lg-b', 'mgarb');
+    await put(unlisted, 'not json');
+    const ctx = await leaderCtx(fx.etcd.client(), fx.prefix);
+    await collectGarbage(ctx);
+    expect(await raw(unlisted), 'the part of a node not listed that does not decode').toBeUndefined();
+    expect(await raw(listed), "the listed node's part that does not decode").toBe('not json');
+    expect(await raw(ofUnreadable), "a listed node's part of a MacvlanNet that does not decode").toBe('not json');
+  }, 60_000);
 });
