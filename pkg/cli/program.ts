@@ -124,26 +124,36 @@ const ANSWERED_NOT_AS_GRPC = /Last error: Failed to connect\b/;
  */
 const NO_TLS_ANSWER = /socket disconnected before secure TLS connection was established/i;
 
-/** What to check when etcd does not answer: the TLS files, or the endpoints where they came from. */
+/**
+ * What to check when etcd does not answer: the TLS files, or the endpoints where they came from.
+ * A guess at the protocol (a connection accepted and closed without a word) keeps the other
+ * reading, no etcd there: a TCP proxy with none behind it (docker-proxy before etcd listens, a
+ * load balancer whose backends are down) does the same, whatever the protocol.
+ */
 function unreachableHint(why: string, at?: EtcdTarget): string {
   if (/SSL|TLS|certificate/i.test(why)) return tlsHint(why, at);
-  const where = at?.endpoints.join(',');
   // the lab's etcd serves TLS and xctl takes its CA: what answers there otherwise is no lab's etcd
-  if (at?.source === 'lab') return `no etcd answers at ${where}, the running lab's: see "xctl lab status"`;
-  if (at && !at.tls && ANSWERED_NOT_AS_GRPC.test(why)) return `etcd may be serving TLS: give ${at.endpoints.map((e) => e.replace(/^http:/, 'https:')).join(',')} with --cacert, and --cert and --key when etcd checks clients`;
+  if (at && at.source !== 'lab' && !at.tls && ANSWERED_NOT_AS_GRPC.test(why)) return `etcd may be serving TLS: give ${at.endpoints.map((e) => e.replace(/^http:/, 'https:')).join(',')} with --cacert, and --cert and --key when etcd checks clients; else ${noEtcdHint(at)}`;
+  return noEtcdHint(at);
+}
+
+/** Where the endpoints came from, to be checked. */
+function noEtcdHint(at?: EtcdTarget): string {
   if (!at || at.source === 'default') return 'set --endpoints or XCTL_ENDPOINTS, or start the lab with "xctl lab up"';
+  const where = at.endpoints.join(',');
+  if (at.source === 'lab') return `no etcd answers at ${where}, the running lab's: see "xctl lab status"`;
   return `no etcd answers at ${where}, taken from ${at.source}: check the address and that etcd runs there`;
 }
 
 /**
- * A server that did not answer TLS at all is likely a plain-http etcd (etcd3 speaks TLS to every
- * endpoint once given TLS files, whatever its scheme). One that refused the handshake over the
- * client's certificate (TLS 1.2's "bad certificate" alert, 1.3's "certificate required"): with
- * none given, that is etcd's --client-cert-auth asking for one, which "check --cacert, --cert and
- * --key" left to be guessed from an OpenSSL alert.
+ * A server that did not answer TLS at all may be a plain-http etcd (etcd3 speaks TLS to every
+ * endpoint once given TLS files, whatever its scheme), or a proxy with no etcd behind it. One
+ * that refused the handshake over the client's certificate (TLS 1.2's "bad certificate" alert,
+ * 1.3's "certificate required"): with none given, that is etcd's --client-cert-auth asking for
+ * one, which "check --cacert, --cert and --key" left to be guessed from an OpenSSL alert.
  */
 function tlsHint(why: string, at?: EtcdTarget): string {
-  if (NO_TLS_ANSWER.test(why)) return 'etcd may be serving plain http: given --cacert, --cert or --key, xctl speaks TLS to every endpoint, also one written http://; leave them out for an etcd without TLS';
+  if (NO_TLS_ANSWER.test(why)) return `etcd may be serving plain http: given --cacert, --cert or --key, xctl speaks TLS to every endpoint, also one written http://; leave them out for an etcd without TLS; else ${noEtcdHint(at)}`;
   if (at && !at.clientCert && /alert (bad certificate|certificate required)/i.test(why)) {
     return 'etcd asks for a client certificate and none was given: give --cert and --key (with --cacert, the CA that signed etcd\'s)';
   }

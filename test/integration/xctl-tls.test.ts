@@ -1,5 +1,6 @@
 // --cacert/--cert/--key against a real etcd that requires client certificates.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -104,7 +105,7 @@ describe('a bare HOST:PORT against an etcd that serves https', () => {
   it('without TLS files is http, and the message says that etcd may be serving TLS', async () => {
     const r = await xctl(['--endpoints', bare(), 'get', 'nodes']);
     expect(r.code).toBe(5);
-    expect(r.err).toContain(`(etcd may be serving TLS: give https://${bare()} with --cacert, and --cert and --key when etcd checks clients)`);
+    expect(r.err).toContain(`(etcd may be serving TLS: give https://${bare()} with --cacert, and --cert and --key when etcd checks clients; else no etcd answers at http://${bare()}, taken from --endpoints: check the address and that etcd runs there)`);
   });
 });
 
@@ -119,8 +120,42 @@ describe('TLS files against an etcd that serves plain http', () => {
     for (const ep of [at, at.replace(/^http:\/\//, '')]) {
       const r = await xctl(['--endpoints', ep, '--cacert', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client.key'), 'get', 'nodes']);
       expect(r.code, ep).toBe(5);
-      expect(r.err, ep).toMatch(/\n\(etcd may be serving plain http: given --cacert, --cert or --key, xctl speaks TLS to every endpoint, also one written http:\/\/; leave them out for an etcd without TLS\)\n$/);
+      expect(r.err, ep).toMatch(/\n\(etcd may be serving plain http: given --cacert, --cert or --key, xctl speaks TLS to every endpoint, also one written http:\/\/; leave them out for an etcd without TLS; else no etcd answers at .*, taken from --endpoints: check the address and that etcd runs there\)\n$/);
     }
+  });
+});
+
+/** A TCP server on a free loopback port that does `onConnection` with each connection; close() ends the ones left too. */
+interface Listening { at: string; close: () => Promise<void> }
+async function listening(onConnection: (c: Socket) => void): Promise<Listening> {
+  const open = new Set<Socket>();
+  const server = createServer((c) => { open.add(c); c.on('close', () => open.delete(c)); c.on('error', () => undefined); onConnection(c); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const close = () => new Promise<void>((r) => { server.close(() => r()); for (const c of open) c.destroy(); });
+  return { at: `127.0.0.1:${(server.address() as AddressInfo).port}`, close };
+}
+
+describe('an endpoint where something accepts the connection and closes it at once (a TCP proxy with nothing behind it)', () => {
+  let proxy: Listening | undefined;
+  let at = '';
+  beforeAll(async () => { proxy = await listening((c) => c.end()); at = proxy.at; });
+  afterAll(async () => { await proxy?.close(); });
+
+  // the protocol guess is one reading of what happened; no etcd behind the address is the other
+  it('without TLS files: etcd may be serving TLS, or none answers there: check the address', async () => {
+    const r = await xctl(['--endpoints', at, 'get', 'nodes']);
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/Last error: Failed to connect/);
+    expect(r.err).toContain(`etcd may be serving TLS: give https://${at} with --cacert, and --cert and --key when etcd checks clients`);
+    expect(r.err).toContain(`no etcd answers at http://${at}, taken from --endpoints: check the address and that etcd runs there`);
+  });
+
+  it('with TLS files: etcd may be serving plain http, or none answers there: check the address', async () => {
+    const r = await xctl(['--endpoints', at, '--cacert', f('ca.pem'), '--cert', f('client.pem'), '--key', f('client.key'), 'get', 'nodes']);
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/socket disconnected before secure TLS connection was established/);
+    expect(r.err).toContain('etcd may be serving plain http');
+    expect(r.err).toContain(`no etcd answers at https://${at}, taken from --endpoints: check the address and that etcd runs there`);
   });
 });
 
