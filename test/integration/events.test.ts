@@ -232,6 +232,28 @@ describe('describe\'s one listing of the events', () => {
   });
 });
 
+describe('describe\'s listing of the events for objects read at a later revision', () => {
+  // describe reads each kind's objects in turn (`describe no/a nic/b`, `describe hs,nic`), each at
+  // the revision of its moment: the events shown with an object must be at least that new, or an
+  // event written between the two reads is missing beside the status it explains
+  it('is read again, so an event written after the first kind\'s read is shown with the second kind\'s object', async () => {
+    const raw = etcd.client();
+    const revisionNow = async () => Number((await raw.put('/events-test-filler').value(String(Date.now())).exec()).header.revision);
+    const session = new Session({ endpoints: etcd.endpoints });
+    onTestFinished(() => session.close());
+    const events = eventsOnce(session);
+    const firstKindAt = await revisionNow();
+    expect((await events(firstKindAt)).events.map((e) => e.event.involvedObject.name)).not.toContain('later-eth1');
+    const rec = new EventRecorder({ client: raw, source: { component: 'controller' } });
+    onTestFinished(() => rec.close());
+    await rec.record({ kind: 'ContainerNic', name: 'later-eth1' }, 'Normal', 'Allocated', 'allocated 10.76.9.10');
+    const secondKindAt = await revisionNow();
+    const all = await events(secondKindAt);
+    expect(all.revision).toBeGreaterThanOrEqual(secondKindAt);
+    expect(all.events.map((e) => e.event.involvedObject.name)).toContain('later-eth1');
+  });
+});
+
 describe('xctl get events -w of no events', () => {
   it('says so, then prints the header with the first row, aligned to it, as get KIND -w does', async () => {
     const rec = new EventRecorder({ client: etcd.client(), source: { component: 'agent', node: 'host-2' } });

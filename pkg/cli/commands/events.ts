@@ -173,15 +173,22 @@ function printTable(io: CliIO, items: ListedEvent[], how: Extract<EventsPrint, {
 
 /**
  * Every event, read once for a whole `describe` (a listing per object was one request each: 80
- * objects, 80 listings of every event), at the revision of the first objects it describes, or
- * the revision of the moment when etcd compacted that one away.
+ * objects, 80 listings of every event), at the revision of the objects it describes, or the
+ * revision of the moment when etcd compacted that one away. Objects read at a later revision
+ * (the next kind of `describe no/a nic/b`, a NAME taken as a prefix) get a listing of their own
+ * when the one held is older, so an event written between the reads is shown beside them.
  */
 export function eventsOnce(session: Session): (revision?: number) => Promise<DecodedEvents> {
   let read: Promise<DecodedEvents> | undefined;
-  return (revision) => (read ??= readAllEvents(session.client(), undefined, revision).catch((e: unknown) => {
-    if (revision === undefined || !(fromEtcdError(e) instanceof EtcdCompactedError)) throw e;
-    return readAllEvents(session.client(), undefined);
-  }));
+  return async (revision) => {
+    const held = read && await read;
+    if (held && (revision === undefined || held.revision >= revision)) return held;
+    read = readAllEvents(session.client(), undefined, revision).catch((e: unknown) => {
+      if (revision === undefined || !(fromEtcdError(e) instanceof EtcdCompactedError)) throw e;
+      return readAllEvents(session.client(), undefined);
+    });
+    return read;
+  };
 }
 
 /**
