@@ -72,8 +72,8 @@ export const LABEL_REREAD_RETRY: BackoffPolicy = { initialMs: 10, maxMs: 80, fac
 
 /**
  * A read of many keys at one revision over several requests (store/read-named.ts) that etcd
- * compacted past before it was done: read again whole at the revision of the moment, at once,
- * then after 10 and 20 ms, 3 attempts in all. A compaction is periodic (etcd's
+ * compacted past before it was done: read again whole at the revision of the moment 10 ms after
+ * the first try failed, then 20 ms after the second, 3 attempts in all. A compaction is periodic (etcd's
  * --auto-compaction-*, minutes apart), so a second one inside one read is rare and a third
  * says something compacts continuously.
  */
