@@ -254,6 +254,26 @@ describe('describe\'s listing of the events for objects read at a later revision
   });
 });
 
+describe('describe of objects of two kinds with one name', () => {
+  // the kinds share describe's one listing of the events: each object shows only its own kind's
+  it('shows each object the events about its own kind', async () => {
+    const store = storeFor(etcd.client(), '/xnet');
+    await store.create({ apiVersion: 'xnet.io/v1alpha1', kind: 'Node', metadata: { name: 'twin' }, spec: {} } as never);
+    await store.create({ apiVersion: 'xnet.io/v1alpha1', kind: 'ClusterNetwork', metadata: { name: 'twin' }, spec: { cidr: '10.91.0.0/16', hostPrefix: 24 } } as never);
+    const rec = new EventRecorder({ client: etcd.client(), source: { component: 'controller' } });
+    onTestFinished(() => rec.close());
+    await rec.record({ kind: 'Node', name: 'twin' }, 'Warning', 'NodeLost', 'node twin stopped heartbeating');
+    await rec.record({ kind: 'ClusterNetwork', name: 'twin' }, 'Normal', 'Validated', 'cluster network twin checked');
+    const d = await xctl(['describe', 'no/twin', 'cn/twin']);
+    expect(d.code, d.err).toBe(0);
+    const [node, cn] = d.out.split(/\n\n\n/);
+    expect(node).toMatch(/^Name:\s+twin\nKind:\s+Node\n/m);
+    expect(node).toMatch(/\nEvents:\n  TYPE\s+REASON\s+AGE\s+COUNT\s+FROM\s+MESSAGE\n  Warning\s+NodeLost\s+[^\n]*\n?$/);
+    expect(cn).toMatch(/^Name:\s+twin\nKind:\s+ClusterNetwork\n/m);
+    expect(cn).toMatch(/\nEvents:\n  TYPE\s+REASON\s+AGE\s+COUNT\s+FROM\s+MESSAGE\n  Normal\s+Validated\s+[^\n]*\n?$/);
+  });
+});
+
 describe('xctl get events -w of no events', () => {
   it('says so, then prints the header with the first row, aligned to it, as get KIND -w does', async () => {
     const rec = new EventRecorder({ client: etcd.client(), source: { component: 'agent', node: 'host-2' } });
