@@ -24,13 +24,19 @@ const IPV6_IN_BRACKETS = /^\[[0-9A-Fa-f:.]+\]$/;
  */
 export function parseEndpoints(value: string, from = '--endpoints', tls = false): string[] {
   if (value.trim() === '') throw new EtcdConfigError(`${from} is empty; give etcd's URLs, e.g. ${EXAMPLE}`);
-  const endpoints = value.split(',').map((e) => e.trim()).map((e) => {
+  const given = value.split(',').map((e) => e.trim());
+  const endpoints = given.map((e) => {
     if (!e) throw new EtcdConfigError(`invalid ${from} "${value}": an empty endpoint (a comma with nothing before or after it); separate URLs with single commas`);
     return checkedEndpoint(e, from, tls ? 'https' : 'http');
   });
   // etcd3 speaks TLS to every endpoint or to none: a mixed list fails at the first call
   const schemes = new Set(endpoints.map((e) => e.slice(0, e.indexOf(':'))));
-  if (schemes.size > 1) throw new EtcdConfigError(`invalid ${from} "${value}": mixes http and https endpoints; give one scheme for all`);
+  if (schemes.size > 1) {
+    // the user may have written no https: say which endpoint was read so
+    const readAsHttps = tls ? given.filter((e) => BARE_HOST_PORT.test(e)) : [];
+    const why = readAsHttps.length ? ` (${readAsHttps.join(', ')} ${readAsHttps.length > 1 ? 'are' : 'is'} read as https://, TLS files being given)` : '';
+    throw new EtcdConfigError(`invalid ${from} "${value}": mixes http and https endpoints${why}; give one scheme for all`);
+  }
   return endpoints;
 }
 

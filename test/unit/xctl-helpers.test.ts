@@ -120,6 +120,12 @@ describe('endpoints', () => {
     expect(parseEndpoints('127.0.0.1:2379,https://b:2', '--endpoints', true)).toEqual(['https://127.0.0.1:2379', 'https://b:2']);
     expect(() => parseEndpoints('127.0.0.1', '--endpoints', true)).toThrow('not a URL; write https://127.0.0.1 (or http://)');
   });
+  it('a list that mixes http:// with a bare HOST:PORT read as https (TLS files given) says which endpoint was read so', () => {
+    // the user wrote no https: the error must say where the https came from
+    expect(() => parseEndpoints('http://127.0.0.1:1,127.0.0.1:2', '--endpoints', true)).toThrow(
+      'invalid --endpoints "http://127.0.0.1:1,127.0.0.1:2": mixes http and https endpoints (127.0.0.1:2 is read as https://, TLS files being given); give one scheme for all');
+    expect(() => parseEndpoints('http://a:1,https://b:2')).toThrow('invalid --endpoints "http://a:1,https://b:2": mixes http and https endpoints; give one scheme for all');
+  });
   it('the connection xctl and the daemons make reads a bare endpoint by the TLS files given, from the flag or XCTL_ENDPOINTS', () => {
     const noLab = () => undefined;
     expect(connection({ endpoints: '127.0.0.1:2379', cacert: 'ca.pem' }, {}, noLab).endpoints).toEqual(['https://127.0.0.1:2379']);
