@@ -24,6 +24,8 @@ const belowUser = async () => {
   const [user, jump] = [f.indexOf('-A FORWARD -j DOCKER-USER'), f.indexOf('-A FORWARD -j XNET-FORWARD')];
   return user >= 0 && jump === user + 1 ? f : undefined;
 };
+/** The nft handle of xnet's jump in FORWARD (a new one each time the jump is put in anew). */
+const forwardJumpHandle = async () => /jump XNET-FORWARD.* # handle (\d+)/.exec(await sh(h1(), ['nft', '-a', 'list', 'chain', 'ip', 'filter', 'FORWARD']))?.[1];
 /** PIDs of `nft monitor rules` in host-1's namespace (the agent's). */
 function nftMonitors(): number[] {
   const ns = statSync(h1().netnsPath).ino;
@@ -87,6 +89,15 @@ describe('agent: NAT and forwarding rules are xnet\'s own', () => {
         .catch(async (e) => { throw new Error(`${(e as Error).message}; FORWARD: ${(await forward()).join(' | ')}`); });
       expect(healed[0]).toBe('-A FORWARD');
       expect(count(healed, '-A FORWARD -j XNET-FORWARD')).toBe(1);
+      // the next pass leaves it where it is (a jump found misplaced is deleted and inserted anew,
+      // under a new handle): a pass is made to run by deleting the nat table's jump, and its
+      // return shows that pass done
+      const handle = await forwardJumpHandle();
+      expect(handle, 'the nft handle of xnet\'s FORWARD jump').toBeDefined();
+      await ipt(['-t', 'nat', '-D', 'POSTROUTING', '-j', 'XNET-POSTROUTING']);
+      await eventually(async () => (await rules('nat')).includes('-A POSTROUTING -j XNET-POSTROUTING') ? true : undefined, 'the nat jump back (a nat pass ran)', HEAL_WAIT_MS);
+      expect(await forwardJumpHandle(), 'the FORWARD jump moved again by a pass that had nothing to do').toBe(handle);
+      expect(await forward()).toEqual(healed);
     } finally {
       await ipt(['-D', 'FORWARD', '1']);
     }
