@@ -51,6 +51,9 @@ function burstThenBreak(): void {
   }
 }
 
+/** `ip monitor`'s report of an overflowed socket */
+const LOST = /No buffer space available|\(105\)/;
+
 /** An `ip monitor` like the agent's, whose stderr shows whether the burst overflowed such a watcher's socket. */
 function witness(): { stderr: () => string; stop: () => void } {
   const p = spawn('ip', ['-n', h1().netns, 'monitor', 'label', 'link', 'address', 'route', 'netconf'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -61,13 +64,20 @@ function witness(): { stderr: () => string; stop: () => void } {
 }
 
 describe('agent: a drift whose kernel event was dropped in a burst (ip monitor\'s socket overflowed)', () => {
-  it('heals by event: the overflow `ip monitor` reports makes the agent look at everything again', async () => {
+  it('heals by event: the overflow `ip monitor` reports makes the agent look at everything again', async (ctx) => {
     const w = witness();
     try {
       await new Promise((r) => setTimeout(r, 300)); // the witness listening
-      await breakAndCheck('bridge MTU lowered at the end of a burst', { whole: async () => (await mtuOf()) === 1500, breakIt: async () => burstThenBreak() });
-      // the burst did overflow a watcher's socket (else this test would pass without the fix)
-      expect(w.stderr()).toMatch(/No buffer space available|\(105\)/);
+      await breakAndCheck('bridge MTU lowered at the end of a burst', {
+        whole: async () => (await mtuOf()) === 1500,
+        breakIt: async () => {
+          burstThenBreak();
+          // first: the burst overflowed a watcher's socket here, else a heal would prove nothing
+          // (the event of the break would simply have come)
+          const lost = await eventually(async () => LOST.test(w.stderr()), 'the witness reporting lost events', 5_000).catch(() => false);
+          if (!lost) ctx.skip(`a burst of ${2 * BURST} link events overflowed no \`ip monitor\` socket here (the witness's stderr: ${JSON.stringify(w.stderr())})`);
+        },
+      });
     } finally {
       w.stop();
     }
