@@ -278,3 +278,47 @@ describe('an address asked for by name that nothing waits for any more', () => {
     expect(book.report('m').requested).toEqual(['10.9.0.21']);
   });
 });
+
+// Found in review of 3ed13144: a dockerd restoring its containers guessed wrong, C1 on C2's
+// home X2 and C2 on a fresh address, while C1's own home X1 was not in the node's pool (another
+// node's pre-claim meanwhile). C1 now stays on X2 while X1 is asked for, yet C2 was moved to X2
+// at once: taken off the network, refused by the plugin (C1 holds X2) and connected again on any
+// address, twice over. C2 waits for C1 instead; both move once X1 is granted.
+describe('two restarted containers, one on the other\'s home, the first one\'s home asked for', () => {
+  it('the other is not taken off the network while the first stays on its home; both moved once granted', async () => {
+    const { book, ipam } = threeAddresses();
+    const [x1, x2, z] = ['10.9.0.10', '10.9.0.11', '10.9.0.12'];
+    for (const [ip, c] of [[x1, 'C1'], [x2, 'C2']]) {
+      expect((await ipam.requestAddress({ PoolID: 'm', Address: ip })).split('/')[0]).toBe(ip);
+      book.identify('m', ip, c, c.toLowerCase());
+      await ipam.releaseAddress('m', `${ip}/24`); // stopped: kept for it
+    }
+    book.setPool('m', [x2, z], { subnet: '10.9.0.0/24' }); // X1 not this node's now
+    book.lend('m', x2); book.identify('m', x2, 'C1', 'c1'); // the restore's guess: C1 on X2
+    expect(await address(ipam)).toBe(z); book.identify('m', z, 'C2', 'c2');
+    const eps: NetworkEndpoint[] = [{ container: 'C1', name: 'c1', ip: x2 }, { container: 'C2', name: 'c2', ip: z }];
+    const moves: string[] = [];
+    const docker = fakeDocker(eps, { C1: running('C1'), C2: running('C2') }, 'none');
+    const d = docker.ctx.dp.docker as unknown as { connect: (n: string, c: string, ip?: string) => Promise<void>; disconnect: (n: string, c: string) => Promise<void> };
+    d.disconnect = async (_n, c) => {
+      const i = eps.findIndex((e) => e.container === c);
+      await ipam.releaseAddress('m', `${eps[i].ip}/24`);
+      eps.splice(i, 1);
+      moves.push(`${c} off`);
+    };
+    d.connect = async (_n, c, ip) => { // the real plugin answers Docker's request
+      const got = (await ipam.requestAddress({ PoolID: 'm', ...(ip ? { Address: ip } : {}) }).catch((e: Error) => { moves.push(`${c} -> ${ip} refused`); throw e; })).split('/')[0];
+      book.identify('m', got, c, c.toLowerCase());
+      eps.push({ container: c, name: c.toLowerCase(), ip: got });
+      moves.push(`${c} -> ${got}`);
+    };
+    const sync = () => syncDockerIpam(docker.ctx, book, { metadata: { name: 'm' }, spec: { subnet: '10.9.0.0/24' } } as never, 'net');
+    await sync();
+    await sync();
+    expect(moves).toEqual([]);
+    expect(book.report('m').requested).toEqual([x1]);
+    book.setPool('m', [x1, x2, z], { subnet: '10.9.0.0/24' }); // granted
+    await sync();
+    expect(moves.filter((m) => !m.endsWith(' off'))).toEqual([`C1 -> ${x1}`, `C2 -> ${x2}`]);
+  });
+});

@@ -7,7 +7,7 @@ import type { ContainerInfo, NetworkEndpoint } from '../../docker/types.js';
 import { gratuitousArp } from '../../dockeripam/arp.js';
 import type { AddressBook, Assigned, ContainerFacts } from '../../dockeripam/book.js';
 import { pidTarget } from '../../netlink/target.js';
-import { homeNeverBackWhy, homeStep, type HomeStep } from './kept-home.js';
+import { homeNeverBackWhy, homeStep, movesNow, type HomeStep } from './kept-home.js';
 import { HomeAsks } from './home-asks.js';
 import { otherHolderIn } from '../../dockeripam/other-nodes.js';
 import type { AgentContext } from '../context.js';
@@ -158,14 +158,16 @@ async function bringHome(ctx: AgentContext, book: AddressBook, m: MacvlanNet, ne
       moveAttempts.delete(e.container);
       continue;
     }
-    moveAttempts.set(e.container, (moveAttempts.get(e.container) ?? 0) + 1);
     moves.push({ e, home });
   }
   homeAsks.sweep(book, mvn, asking);
-  if (!moves.length) return;
-  ctx.log.info('moving restarted containers back to their addresses', { macvlanNet: mvn, moves: moves.map((x) => `${x.e.name}: ${x.e.ip} -> ${x.home}`) });
-  for (const { e } of moves) await ctx.dp.docker.disconnect(network, e.container).catch((err) => ctx.log.warn('disconnect', { error: (err as Error).message }));
-  for (const { e, home } of moves) {
+  const now = movesNow(moves, (ip) => eps.find((x) => x.ip === ip)?.container);
+  if (now.length < moves.length) ctx.log.info('a restarted container waits for the one on its address to move first', { macvlanNet: mvn, waiting: moves.filter((x) => !now.includes(x)).map((x) => `${x.e.name} -> ${x.home}`) });
+  if (!now.length) return;
+  for (const { e } of now) moveAttempts.set(e.container, (moveAttempts.get(e.container) ?? 0) + 1);
+  ctx.log.info('moving restarted containers back to their addresses', { macvlanNet: mvn, moves: now.map((x) => `${x.e.name}: ${x.e.ip} -> ${x.home}`) });
+  for (const { e } of now) await ctx.dp.docker.disconnect(network, e.container).catch((err) => ctx.log.warn('disconnect', { error: (err as Error).message }));
+  for (const { e, home } of now) {
     const ok = await ctx.dp.docker.connect(network, e.container, home).then(() => true, (err) => {
       ctx.log.warn('could not move a container back to its address', { container: e.name, ip: home, error: (err as Error).message });
       return false;

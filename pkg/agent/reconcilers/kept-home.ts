@@ -69,3 +69,20 @@ export function homeStep(f: HomeFacts): HomeStep {
   }
   return { step: 'ask' };
 }
+
+/**
+ * The moves home that can go now. All movers are taken off the network first, so one whose home
+ * another container here holds goes only with that container moving off it in the same round
+ * (two that swapped); one whose holder stays where it is (asking the controller for its own
+ * home first, or keeping the address) waits, its try not counted: moved, it would be refused and
+ * connected again on any address. The holder's ask ends within HOME_ASK_MS: then it moves away,
+ * or keeps the address and the waiting one keeps its own (held by the holder).
+ */
+export function movesNow<T extends { home: string; e: { container: string } }>(moves: T[], holderOf: (ip: string) => string | undefined): T[] {
+  for (let now = moves; ;) {
+    const moving = new Set(now.map((m) => m.e.container));
+    const next = now.filter((m) => { const h = holderOf(m.home); return h === undefined || moving.has(h); });
+    if (next.length === now.length) return now;
+    now = next;
+  }
+}
