@@ -3,7 +3,7 @@
 // home up whenever it was missing from the node's pool, also while the pool only briefly lacked
 // it (the node's Node deleted and made again, an agent restarted before the controller's round).
 import { describe, expect, it } from 'vitest';
-import { HOME_ASK_MS, homeNeverBackWhy, homeStep, MOVE_ATTEMPTS } from '../../pkg/agent/reconcilers/kept-home.js';
+import { HOME_ASK_MS, homeNeverBackWhy, homeStep, MOVE_ATTEMPTS, movesNow } from '../../pkg/agent/reconcilers/kept-home.js';
 
 const m = (extra: Record<string, unknown> = {}) => ({ name: 'm', spec: { subnet: '10.9.0.0/24', gateway: '10.9.0.1', ipRange: '10.9.0.128/25', ...extra } as never });
 
@@ -61,5 +61,23 @@ describe('what becomes of a container that came back on another address', () => 
     expect(homeStep({ ...facts, never: 'held by node h2' })).toEqual({ step: 'keep', why: 'held by node h2' });
     expect(homeStep({ ...facts, inPool: true, heldBy: 'c2' })).toEqual({ step: 'keep', why: 'held by c2' });
     expect(homeStep({ ...facts, inPool: true, tries: MOVE_ATTEMPTS })).toEqual({ step: 'keep', why: 'moves failed' });
+  });
+});
+
+// Found in review of 3ed13144: a container moved to a home another container here stays on was
+// refused by the plugin and connected again on any address (test/unit/docker-ipam-sync.test.ts).
+describe('which moves home go now', () => {
+  const mv = (c: string, home: string) => ({ e: { container: c }, home });
+  const on: Record<string, string> = { x1: 'C2', x2: 'C3', x3: 'C1' };
+
+  it('two or more that are on each other\'s homes move together', () => {
+    const moves = [mv('C1', 'x1'), mv('C2', 'x2'), mv('C3', 'x3')];
+    expect(movesNow(moves, (ip) => on[ip])).toEqual(moves);
+  });
+
+  it('one whose home\'s holder stays waits, and so does one waiting on it, down the chain', () => {
+    // C1 stays on x3 (asking for its own home); C3 wants x3, C2 wants x2 (C3's), C4 a free one
+    const moves = [mv('C2', 'x2'), mv('C3', 'x3'), mv('C4', 'x9')];
+    expect(movesNow(moves, (ip) => on[ip])).toEqual([mv('C4', 'x9')]);
   });
 });
