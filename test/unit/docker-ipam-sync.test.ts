@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AgentContext } from '../../pkg/agent/context.js';
 import { syncDockerIpam } from '../../pkg/agent/reconcilers/docker-ipam.js';
+import { MAX_HOME_ASKS } from '../../pkg/agent/reconcilers/home-asks.js';
 import type { ContainerInfo, NetworkEndpoint } from '../../pkg/docker/types.js';
 import { AddressBook } from '../../pkg/dockeripam/book.js';
 import { MemoryJournal } from '../../pkg/dockeripam/journal.js';
@@ -320,5 +321,32 @@ describe('two restarted containers, one on the other\'s home, the first one\'s h
     book.setPool('m', [x1, x2, z], { subnet: '10.9.0.0/24' }); // granted
     await sync();
     expect(moves.filter((m) => !m.endsWith(' off'))).toEqual([`C1 -> ${x1}`, `C2 -> ${x2}`]);
+  });
+});
+
+// Found in review of 3ed13144: past MAX_HOME_ASKS a container's home is not asked for (it waits
+// for a turn), yet the agent logged "asking the controller ..." for it at every sync.
+describe('more containers asking for their homes than MAX_HOME_ASKS', () => {
+  afterEach(() => { vi.restoreAllMocks(); });
+  it('the agent says it asks only for those it asks for, once each', async () => {
+    const book = new AddressBook(new MemoryJournal(), () => {});
+    const ip = (i: number) => `10.9.0.${10 + i}`;
+    const n = MAX_HOME_ASKS + 1;
+    book.setPool('m', Array.from({ length: 2 * n }, (_, i) => ip(i)), { subnet: '10.9.0.0/24' });
+    const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, starting: async () => false });
+    const eps: NetworkEndpoint[] = [];
+    for (let i = 0; i < n; i++) {
+      await ipam.requestAddress({ PoolID: 'm', Address: ip(i) }); book.identify('m', ip(i), `C${i}`, `c${i}`);
+      await ipam.releaseAddress('m', `${ip(i)}/24`); // stopped: kept for it
+      await ipam.requestAddress({ PoolID: 'm', Address: ip(n + i) }); book.identify('m', ip(n + i), `C${i}`, `c${i}`);
+      eps.push({ container: `C${i}`, name: `c${i}`, ip: ip(n + i) });
+    }
+    book.setPool('m', Array.from({ length: n }, (_, i) => ip(n + i)), { subnet: '10.9.0.0/24' }); // the homes another node's
+    const said = vi.spyOn(log, 'info');
+    const docker = fakeDocker(eps, Object.fromEntries(eps.map((e) => [e.container, running(e.container)])), 'none');
+    for (let i = 0; i < 2; i++) await syncDockerIpam(docker.ctx, book, { metadata: { name: 'm' }, spec: { subnet: '10.9.0.0/24' } } as never, 'net');
+    expect(book.report('m').requested.length).toBe(MAX_HOME_ASKS);
+    const asking = said.mock.calls.filter(([m]) => String(m).startsWith('asking the controller for the address kept'));
+    expect(asking.length).toBe(MAX_HOME_ASKS);
   });
 });

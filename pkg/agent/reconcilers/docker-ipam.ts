@@ -148,7 +148,9 @@ async function bringHome(ctx: AgentContext, book: AddressBook, m: MacvlanNet, ne
     if (!home) continue;
     const step = await homeStepOf(ctx, book, m, network, eps, e, home, homeAsks);
     if (step.step === 'ask') {
-      if (homeAsks.ask(book, mvn, e.container, home)) asking.add(e.container);
+      const asked = homeAsks.ask(book, mvn, e.container, home);
+      if (asked !== 'full') asking.add(e.container);
+      if (asked === 'first') ctx.log.info('asking the controller for the address kept for a container that came back on another one; it stays where it is until granted', { macvlanNet: mvn, container: e.name, ip: e.ip, kept: home });
       continue;
     }
     homeAsks.done(book, mvn, e.container);
@@ -193,20 +195,15 @@ async function homeStepOf(ctx: AgentContext, book: AddressBook, m: MacvlanNet, n
   }
   const holder = eps.find((x) => x.ip === home);
   const inPool = book.inPool(mvn, home);
-  const heard = homeAsks.heard(mvn, e.container, home);
-  const step = homeStep({
+  return homeStep({
     // a home the controller will never give this node again (an edit left it outside the
     // range, another holds it for good) is refused by the plugin: never moved to, nor asked for
     never: homeNeverBackWhy({ name: mvn, spec: m.spec }, home, inPool, otherHolder(ctx, mvn, home)),
     heldBy: holder && !book.homeOf(mvn, holder.container, home) ? holder.name : undefined,
     tries: moveAttempts.get(e.container) ?? 0,
     inPool,
-    ...heard,
+    ...homeAsks.heard(mvn, e.container, home),
   });
-  if (step.step === 'ask' && heard.askedFor === undefined) {
-    ctx.log.info('asking the controller for the address kept for a container that came back on another one; it stays where it is until granted', { macvlanNet: mvn, container: e.name, ip: e.ip, kept: home });
-  }
-  return step;
 }
 
 /** Gratuitous ARP from inside the container: peers that knew the address elsewhere learn the new MAC. */

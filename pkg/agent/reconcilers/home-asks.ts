@@ -30,17 +30,21 @@ export class HomeAsks {
     return { askedFor: monotonicMs() - a.since, refused: a.refusal.counts(), lastWord: a.refusal.last() };
   }
 
-  /** Asks for the container's home (again: the report may have lost it); false when too many are asked already. */
-  ask(book: AddressBook, mvn: string, container: string, home: string): boolean {
+  /**
+   * Asks for the container's home: 'first' (a new ask), 'again' (the report may have lost it), or
+   * 'full' when too many are asked already (not asked: its turn comes at a later sync).
+   */
+  ask(book: AddressBook, mvn: string, container: string, home: string): 'first' | 'again' | 'full' {
     const k = key(mvn, container);
     const a = this.asks.get(k);
-    if (a?.home !== home) {
+    const first = a?.home !== home;
+    if (first) {
       if (a) this.done(book, mvn, container);
-      if (this.count(mvn) >= MAX_HOME_ASKS) return false;
+      if (this.count(mvn) >= MAX_HOME_ASKS) return 'full';
       this.asks.set(k, { home, since: monotonicMs(), refusal: new RefusalWatch(() => book.refusal(mvn, home)) });
     }
     book.ask(mvn, { ip: home, home: true });
-    return true;
+    return first ? 'first' : 'again';
   }
 
   /** The container's ask is over (granted, refused, given up, the container moved or gone). */
