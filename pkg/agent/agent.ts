@@ -35,6 +35,7 @@ import { ObservedReporter } from '../verify/report.js';
 import { SelfCheck } from '../verify/self-check.js';
 import type { AgentOptions } from './agent-options.js';
 import { SelfReportGate } from './self-report-gate.js';
+import { DockerOutageLog } from './docker-outage.js';
 import { RecordingDataplane } from '../verify/verify.js';
 
 export { AGENT_VERSION } from './heartbeat.js';
@@ -240,11 +241,12 @@ export class Agent {
   private followDocker(): void {
     let dockerUp = false;
     // docker update may change a restart policy: what the IPAM book learnt of that container is stale.
+    const outage = new DockerOutageLog(this.log);
     const d = this.ctx.dp.docker.events((e) => { if (e.action === 'update') this.ctx.ipam?.book?.unlearn(e.id); this.enqueue(keysForDockerEvent(e, this.scope()), 'docker'); }, {
-      onConnect: () => { dockerUp = true; this.ipam?.dockerAnswers(true); this.resyncAll(); },
-      onError: (err) => {
+      onConnect: () => { dockerUp = true; outage.connected(); this.ipam?.dockerAnswers(true); this.resyncAll(); },
+      onError: (err, retryInMs) => {
         this.ipam?.dockerAnswers(false);
-        this.log.warn('docker events', { error: err.message });
+        outage.failed(err, retryInMs);
         // Once per outage: every object's status then says DockerUnavailable at once.
         if (dockerUp) { dockerUp = false; this.resyncAll(); }
       },

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { dockerRequestDuration, timed } from '../metrics/metrics.js';
+import { DOCKER_EVENTS_BACKOFF, DOCKER_EVENTS_STABLE_MS, restartPace } from '../runtime/backoff.js';
 import { DockerError, type ContainerInfo, type NetworkEndpoint, type DockerEvent, type DockerNetwork, type DockerNetworkSpec } from './types.js';
 
 /** PEM files of Docker's TLS (dockerd --tlsverify): the CA, and this client's certificate and key. */
@@ -262,11 +263,6 @@ export class DockerClient {
     }
   }
 
-  /**
-   * Docker's event stream (containers and networks), reconnecting after `retryMs` when the
-   * daemon goes away. onConnect fires on every (re)connection: events may have been missed,
-   * so callers resync then.
-   */
   /** The event stream: it has no request timeout (it idles for minutes), but its answer has one. */
   private async openEvents(): Promise<NodeJS.ReadableStream & { destroy?: () => void }> {
     const abort = new AbortController();
@@ -281,14 +277,24 @@ export class DockerClient {
     })]).finally(() => clearTimeout(t));
   }
 
-  events(onEvent: (e: DockerEvent) => void, handlers: { onConnect?: () => void; onError?: (err: DockerError) => void; retryMs?: number } = {}): { close(): void } {
+  /**
+   * Docker's event stream (containers and networks), opened again when the daemon goes away
+   * after DOCKER_EVENTS_BACKOFF's waits (from `retryMs`, 1 s, doubling to 30 s; from the first
+   * again after a stream that stayed up `stableMs`). onError tells each failure and the wait
+   * before the next attempt; onConnect fires on every (re)connection: events may have been
+   * missed, so callers resync then.
+   */
+  events(onEvent: (e: DockerEvent) => void, handlers: EventHandlers = {}): { close(): void } {
     let closed = false;
     let stream: NodeJS.ReadableStream & { destroy?: () => void } | undefined;
     let timer: NodeJS.Timeout | undefined;
+    const policy = { ...DOCKER_EVENTS_BACKOFF, initialMs: handlers.retryMs ?? DOCKER_EVENTS_BACKOFF.initialMs };
+    const pace = restartPace(policy, handlers.stableMs ?? DOCKER_EVENTS_STABLE_MS);
     const retry = (err: unknown) => {
       if (closed) return;
-      handlers.onError?.(err instanceof DockerError ? err : toDockerError(err, 'events'));
-      timer = setTimeout(connect, handlers.retryMs ?? 1000);
+      const delay = pace.next();
+      handlers.onError?.(err instanceof DockerError ? err : toDockerError(err, 'events'), delay);
+      timer = setTimeout(connect, delay);
     };
     const connect = async () => {
       if (closed) return;
@@ -296,6 +302,7 @@ export class DockerClient {
         const s = await this.openEvents();
         if (closed) { s.destroy?.(); return; }
         stream = s;
+        pace.started();
         handlers.onConnect?.();
         let buf = '';
         s.on('data', (chunk: Buffer) => {
@@ -324,6 +331,16 @@ export class DockerClient {
       },
     };
   }
+}
+
+export interface EventHandlers {
+  onConnect?: () => void;
+  /** a failure to open the stream, or its break; the next attempt is `retryInMs` later */
+  onError?: (err: DockerError, retryInMs: number) => void;
+  /** the first wait (DOCKER_EVENTS_BACKOFF's by default) */
+  retryMs?: number;
+  /** how long a stream must stay up for its break to wait the first wait again */
+  stableMs?: number;
 }
 
 interface RawEvent { Type: string; Action: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; timeNano?: number }

@@ -4,8 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { backoffDelay, MONITOR_RESTART_BACKOFF, MONITOR_STABLE_MS } from '../runtime/backoff.js';
-import { monotonicMs } from '../runtime/clock.js';
+import { MONITOR_RESTART_BACKOFF, MONITOR_STABLE_MS, restartPace } from '../runtime/backoff.js';
 import { inNetns, ipArgv, type NetTarget } from './target.js';
 
 export interface MonitorEvent {
@@ -76,7 +75,7 @@ export function watchLines(cmd: string, args: string[], onLine: (line: string) =
   let child: ChildProcess | undefined;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
-  const pace = restartPace(opts.restartMs);
+  const pace = restartPace({ ...MONITOR_RESTART_BACKOFF, initialMs: opts.restartMs ?? MONITOR_RESTART_BACKOFF.initialMs }, MONITOR_STABLE_MS);
   const start = () => {
     const [c, a] = dieWithParent(cmd, args);
     pace.started();
@@ -111,20 +110,6 @@ export function watchLines(cmd: string, args: string[], onLine: (line: string) =
       closed = true;
       if (timer) clearTimeout(timer);
       return child ? endChild(child) : Promise.resolve();
-    },
-  };
-}
-
-/** The waits before restarts: doubling while the command keeps exiting, from the first again after a stable run. */
-function restartPace(initialMs = MONITOR_RESTART_BACKOFF.initialMs): { started(): void; next(): number } {
-  const policy = { ...MONITOR_RESTART_BACKOFF, initialMs };
-  let failures = 0;
-  let since = 0;
-  return {
-    started() { since = monotonicMs(); },
-    next() {
-      if (monotonicMs() - since >= MONITOR_STABLE_MS) failures = 0;
-      return backoffDelay(++failures, policy);
     },
   };
 }

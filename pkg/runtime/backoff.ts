@@ -2,6 +2,7 @@
 // etcd, the pool transactions, the store's optimistic transactions, the leader campaign)
 // names its bounds here, so how hard xnet pushes on a struggling etcd is read in one place.
 // delayMs() is pure so the policy is tested without timers.
+import { monotonicMs } from './clock.js';
 
 export interface BackoffPolicy {
   /** wait after the first failure */
@@ -88,6 +89,16 @@ export const COMPACTED_READ_RETRY: BackoffPolicy = { initialMs: 10, maxMs: 20, f
 export const MONITOR_RESTART_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 0 };
 export const MONITOR_STABLE_MS = 60_000;
 
+/**
+ * Docker's event stream that could not be opened or broke (dockerd stopped, restarting) is
+ * opened again 1 s later, doubling to 30 s while it keeps failing, so Docker's return is seen
+ * within 30 s (it was asked every second for ever: a dockerd stopped for an hour was 3,600
+ * connection attempts and as many warnings); once a stream stayed up DOCKER_EVENTS_STABLE_MS,
+ * its next break waits 1 s again.
+ */
+export const DOCKER_EVENTS_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 0 };
+export const DOCKER_EVENTS_STABLE_MS = 60_000;
+
 /** Granting the leader lease or campaigning failed (etcd unreachable): try again every second. */
 export const LEADER_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 1000, factor: 1, jitter: 0 };
 
@@ -105,6 +116,24 @@ export function backoffDelay(failures: number, policy: BackoffPolicy, random: ()
 /** Whether another attempt is allowed after `attempts` attempts have been made. */
 export function mayRetry(attempts: number, policy: BackoffPolicy): boolean {
   return policy.maxAttempts === undefined || attempts < policy.maxAttempts;
+}
+
+/**
+ * The waits before restarting something that keeps failing (a watcher that exits, a stream that
+ * breaks): doubling by the policy while it fails, from the first wait again once what was
+ * started() last ran `stableMs` before it failed.
+ */
+export function restartPace(policy: BackoffPolicy, stableMs: number): { started(): void; next(): number } {
+  let failures = 0;
+  let since: number | undefined;
+  return {
+    started() { since = monotonicMs(); },
+    next() {
+      if (since !== undefined && monotonicMs() - since >= stableMs) failures = 0;
+      since = undefined;
+      return backoffDelay(++failures, policy);
+    },
+  };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

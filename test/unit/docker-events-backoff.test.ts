@@ -1,0 +1,99 @@
+// Docker's event stream, its daemon down, is asked again after waits that double (to 30 s)
+// rather than every second for ever; a stream that stayed up starts the waits over. A unix
+// socket path with nothing listening stands in for a stopped dockerd, a tiny server that answers
+// the event request and keeps the stream open for a running one (no Docker needed).
+import { createServer, type Server, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerClient } from '../../pkg/docker/client.js';
+import { backoffDelay, DOCKER_EVENTS_BACKOFF } from '../../pkg/runtime/backoff.js';
+
+let dir: string;
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'xnet-docker-down-')); });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  for (const end = Date.now() + ms; !ok(); await sleep(20)) if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}`);
+}
+
+/** A daemon that answers the event request and sends nothing more until it is stopped. */
+async function answeringDaemon(path: string): Promise<{ stop(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.once('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n'));
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(path, r));
+  return {
+    async stop() {
+      const closed = new Promise((r) => server.close(r));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
+
+describe('Docker event stream with its daemon down', () => {
+  it('is asked again after waits that double, not every time after the first wait', async () => {
+    const client = new DockerClient(`unix://${join(dir, 'nobody.sock')}`, undefined, 300);
+    const waits: number[] = [];
+    const sub = client.events(() => undefined, { onError: (_e, retryInMs) => waits.push(retryInMs), retryMs: 100 });
+    try {
+      await sleep(2000);
+      // asked at about 0, 100, 300, 700 and 1500 ms: every 100 ms was 20 attempts
+      expect(waits.length, `attempts in 2 s, waits ${waits.join(', ')}`).toBeLessThanOrEqual(6);
+      expect(waits.slice(0, 4)).toEqual([100, 200, 400, 800]);
+    } finally {
+      sub.close();
+    }
+  });
+
+  it('starts the waits over once a stream stayed up, so the next outage is seen within the first wait', async () => {
+    const path = join(dir, 'docker.sock');
+    const client = new DockerClient(`unix://${path}`, undefined, 1000);
+    const waits: number[] = [];
+    let connects = 0;
+    const sub = client.events(() => undefined, { onError: (_e, retryInMs) => waits.push(retryInMs), onConnect: () => connects++, retryMs: 100, stableMs: 300 });
+    try {
+      await until('4 failed attempts', () => waits.length >= 4);
+      const daemon = await answeringDaemon(path);
+      await until('the stream to be open again', () => connects === 1);
+      expect(waits.slice(0, 4)).toEqual([100, 200, 400, 800]);
+      await sleep(600); // up longer than stableMs
+      const before = waits.length;
+      await daemon.stop();
+      await until('the broken stream to be reported', () => waits.length > before);
+      expect(waits[before], `waits ${waits.join(', ')}`).toBe(100);
+    } finally {
+      sub.close();
+    }
+  });
+
+  it('a stream that broke as soon as it was open does not start the waits over', async () => {
+    const path = join(dir, 'flaky.sock');
+    const client = new DockerClient(`unix://${path}`, undefined, 1000);
+    const waits: number[] = [];
+    let connects = 0;
+    const sub = client.events(() => undefined, { onError: (_e, retryInMs) => waits.push(retryInMs), onConnect: () => connects++, retryMs: 100, stableMs: 60_000 });
+    try {
+      await until('2 failed attempts', () => waits.length >= 2);
+      const daemon = await answeringDaemon(path);
+      await until('the stream to be open again', () => connects === 1);
+      const before = waits.length;
+      await daemon.stop();
+      await until('the broken stream to be reported', () => waits.length > before);
+      expect(waits[before], `waits ${waits.join(', ')}`).toBe(backoffDelay(before + 1, { ...DOCKER_EVENTS_BACKOFF, initialMs: 100 }));
+    } finally {
+      sub.close();
+    }
+  });
+
+  it('waits 1 s after the first failure, doubling to at most 30 s', () => {
+    const waits = Array.from({ length: 8 }, (_, i) => backoffDelay(i + 1, DOCKER_EVENTS_BACKOFF));
+    expect(waits).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
+  });
+});
