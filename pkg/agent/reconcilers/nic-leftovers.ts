@@ -15,12 +15,23 @@ import { pinOwnNamespace } from './nic-namespace.js';
 /**
  * Deletes, in every running container with a namespace of its own, the links marked as a NIC
  * that is neither this node's nor unreadable (a key that does not decode is not a NIC gone).
- * Returns how many went.
+ * Returns how many went. A container that cannot be looked through (Docker's inspect failed,
+ * its namespace could not be read) is logged with its id and the others are swept all the
+ * same; then the first such failure is thrown, so the pass is tried again.
  */
 export async function sweepContainerNics(ctx: AgentContext): Promise<number> {
   const ids = await ctx.dp.docker.runningContainers();
   let gone = 0;
-  for (const id of ids) gone += await sweepOne(ctx, id);
+  const failures: unknown[] = [];
+  for (const id of ids) {
+    try {
+      gone += await sweepOne(ctx, id);
+    } catch (e) {
+      failures.push(e);
+      ctx.log.warn('could not look through a container for links of gone NICs', { container: id, error: (e as Error).message });
+    }
+  }
+  if (failures.length) throw failures[0];
   ctx.containersSwept = true;
   return gone;
 }
