@@ -37,6 +37,31 @@ async function answeringDaemon(path: string): Promise<{ stop(): Promise<void> }>
   };
 }
 
+/**
+ * The event stream (first wait 100 ms) of a daemon that is down for `failuresBefore` attempts,
+ * then up for `upMs`, then down again: every wait it was told, and the index of the one after
+ * the stream broke.
+ */
+async function oneStream(sock: string, o: { stableMs: number; failuresBefore: number; upMs: number }): Promise<{ waits: number[]; broke: number }> {
+  const path = join(dir, sock);
+  const client = new DockerClient(`unix://${path}`, undefined, 1000);
+  const waits: number[] = [];
+  let connects = 0;
+  const sub = client.events(() => undefined, { onError: (_e, retryInMs) => waits.push(retryInMs), onConnect: () => connects++, retryMs: 100, stableMs: o.stableMs });
+  try {
+    await until(`${o.failuresBefore} failed attempts`, () => waits.length >= o.failuresBefore);
+    const daemon = await answeringDaemon(path);
+    await until('the stream to be open again', () => connects === 1);
+    await sleep(o.upMs);
+    const broke = waits.length;
+    await daemon.stop();
+    await until('the broken stream to be reported', () => waits.length > broke);
+    return { waits, broke };
+  } finally {
+    sub.close();
+  }
+}
+
 describe('Docker event stream with its daemon down', () => {
   it('is asked again after waits that double, not every time after the first wait', async () => {
     const client = new DockerClient(`unix://${join(dir, 'nobody.sock')}`, undefined, 300);
@@ -53,43 +78,14 @@ describe('Docker event stream with its daemon down', () => {
   });
 
   it('starts the waits over once a stream stayed up, so the next outage is seen within the first wait', async () => {
-    const path = join(dir, 'docker.sock');
-    const client = new DockerClient(`unix://${path}`, undefined, 1000);
-    const waits: number[] = [];
-    let connects = 0;
-    const sub = client.events(() => undefined, { onError: (_e, retryInMs) => waits.push(retryInMs), onConnect: () => connects++, retryMs: 100, stableMs: 300 });
-    try {
-      await until('4 failed attempts', () => waits.length >= 4);
-      const daemon = await answeringDaemon(path);
-      await until('the stream to be open again', () => connects === 1);
-      expect(waits.slice(0, 4)).toEqual([100, 200, 400, 800]);
-      await sleep(600); // up longer than stableMs
-      const before = waits.length;
-      await daemon.stop();
-      await until('the broken stream to be reported', () => waits.length > before);
-      expect(waits[before], `waits ${waits.join(', ')}`).toBe(100);
-    } finally {
-      sub.close();
-    }
+    const { waits, broke } = await oneStream('docker.sock', { stableMs: 300, failuresBefore: 4, upMs: 600 });
+    expect(waits.slice(0, 4)).toEqual([100, 200, 400, 800]);
+    expect(waits[broke], `waits ${waits.join(', ')}`).toBe(100);
   });
 
   it('a stream that broke as soon as it was open does not start the waits over', async () => {
-    const path = join(dir, 'flaky.sock');
-    const client = new DockerClient(`unix://${path}`, undefined, 1000);
-    const waits: number[] = [];
-    let connects = 0;
-    const sub = client.events(() => undefined, { onError: (_e, retryInMs) => waits.push(retryInMs), onConnect: () => connects++, retryMs: 100, stableMs: 60_000 });
-    try {
-      await until('2 failed attempts', () => waits.length >= 2);
-      const daemon = await answeringDaemon(path);
-      await until('the stream to be open again', () => connects === 1);
-      const before = waits.length;
-      await daemon.stop();
-      await until('the broken stream to be reported', () => waits.length > before);
-      expect(waits[before], `waits ${waits.join(', ')}`).toBe(backoffDelay(before + 1, { ...DOCKER_EVENTS_BACKOFF, initialMs: 100 }));
-    } finally {
-      sub.close();
-    }
+    const { waits, broke } = await oneStream('flaky.sock', { stableMs: 60_000, failuresBefore: 2, upMs: 0 });
+    expect(waits[broke], `waits ${waits.join(', ')}`).toBe(backoffDelay(broke + 1, { ...DOCKER_EVENTS_BACKOFF, initialMs: 100 }));
   });
 
   it('waits 1 s after the first failure, doubling to at most 30 s', () => {
