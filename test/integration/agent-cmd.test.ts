@@ -1,17 +1,26 @@
 // The xnet-agent command refuses bad flags before touching anything, with exit code 2 and a
 // message that says what to fix. Every case names a namespace of its own (or one that does not
 // exist): a check that wrongly passed would start an agent, and it must never be on the root
-// namespace.
+// namespace. The flag checks run in this process (pkg/cli/agent-flags.ts, the code the program
+// runs: each start of the built agent costs about half a CPU second); the built program shows
+// their exit code 2 and message on stderr, the check of etcd's flags, the exit 1 on a journal it
+// cannot read and the host name it takes.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentFlagsProblem, parseAgentFlags } from '../../pkg/cli/agent-flags.js';
 
 // the built program, as a user runs it (the test command builds dist/ first)
 const agent = (args: string[]) => execa(process.execPath, ['dist/cmd/xnet-agent.js', ...args], { reject: false, timeout: 20_000 });
 /** Were a check to pass wrongly, the agent would start on nothing of this host's: no plugin, no etcd, no Docker. */
+/** Why the agent's flag checks refuse `args`, run in this process (undefined: they pass). */
+const refusal = (args: string[]) => {
+  const { o, node, dockerTls } = parseAgentFlags(args, 'user');
+  return agentFlagsProblem(o, node, dockerTls);
+};
 const NOWHERE = ['--no-ipam-plugin', '--endpoints', 'http://127.0.0.1:1', '--docker-host', 'unix:///nonexistent/docker.sock'];
 
 describe('xnet-agent flags', () => {
@@ -21,11 +30,26 @@ describe('xnet-agent flags', () => {
   beforeAll(async () => { await execa('ip', ['netns', 'add', ns]); });
   afterAll(async () => { await execa('ip', ['netns', 'del', ns], { reject: false }); });
 
+  // through the built program: a flag check's refusal, and etcd's flags (checked after them)
+  it.each([
+    [['--node', 'Bad_Name', '--netns', ns], 'xnet-agent: --node Bad_Name: must be a DNS-1123 label'],
+    [['--node', 'host-1', '--netns', ns, ...NOWHERE, '--resync', 'Infinity'], 'xnet-agent: --resync: expected a positive number of seconds, at most 86400'],
+    [['--node', 'host-1', '--netns', ns, '--endpoints', 'https://127.0.0.1:1', '--cert', '/nonexistent.pem'], '--cert/--key need --cacert'],
+  ])('the program: %j -> exit 2', async (args, text) => {
+    expect(args).toContain('--netns');
+    const r = await agent(args);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(text);
+  });
+
+  it('the program\'s flag checks pass flags that are good (in this process)', () => {
+    expect(refusal(['--node', 'host-1', '--netns', ns, ...NOWHERE, '--resync', '86400', '--settle-grace', '0', '--external-quarantine', '0'])).toBeUndefined();
+  });
+
   it.each([
     [['--node', 'Bad_Name', '--netns', ns], 'must be a DNS-1123 label'],
     [['--node', 'host-1', '--netns', missing], 'no such network namespace'],
     [['--node', 'host-1', '--netns', ns, '--docker-host', 'ftp://x'], 'expected unix:///path or tcp://host:port'],
-    [['--node', 'host-1', '--netns', ns, '--endpoints', 'https://127.0.0.1:1', '--cert', '/nonexistent.pem'], '--cert/--key need --cacert'],
     // Docker's API over plain TCP is root for anyone who reaches the port: refused, not tried
     [['--node', 'host-1', '--netns', ns, '--docker-host', 'tcp://127.0.0.1:2375'], 'without TLS gives root on this host to anyone who reaches the port; give --docker-tls-ca, --docker-tls-cert, --docker-tls-key'],
     [['--node', 'host-1', '--netns', ns, '--docker-host', 'tcp://127.0.0.1:2376', '--docker-tls-ca', '/x/ca.pem'], 'give --docker-tls-cert, --docker-tls-key'],
@@ -51,11 +75,9 @@ describe('xnet-agent flags', () => {
     [['--node', 'host-1', '--netns', ns, ...NOWHERE.slice(1), '--plugin-dir', '/nonexistent/plugins', '--ipam-plugin', '../escape'], '--ipam-plugin ../escape: expected lower-case letters'],
     [['--node', 'host-1', '--netns', ns, ...NOWHERE.slice(1), '--plugin-dir', '/nonexistent/plugins', '--ipam-plugin', 'Xnet'], '--ipam-plugin Xnet: expected lower-case letters'],
     [['--node', 'host-1', '--netns', ns, ...NOWHERE.slice(1), '--plugin-dir', '/nonexistent/plugins', '--ipam-plugin', 'x'.repeat(64)], `--ipam-plugin ${'x'.repeat(64)}: expected lower-case letters`],
-  ])('%j -> exit 2', async (args, text) => {
+  ])('%j -> refused (the program: exit 2)', (args, text) => {
     expect(args).toContain('--netns');
-    const r = await agent(args);
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain(text);
+    expect(refusal(args)).toContain(text);
   });
 
   // Its own plugin directory, Docker socket and an etcd nobody serves: were the journal read
