@@ -44,10 +44,12 @@ describe('command deadlines', () => {
 describe('uncaught errors in a daemon', () => {
   const dir = mkdtempSync(join(tmpdir(), 'xnet-uncaught-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const daemon = resolve('pkg/cli/daemon.ts');
-  const log = resolve('pkg/log.ts');
+  // The built daemon code under plain node, as a daemon runs it (vite-node, which ran the
+  // sources, cost several CPU seconds per script to start and transform them).
+  const daemon = resolve('dist/pkg/cli/daemon.js');
+  const log = resolve('dist/pkg/log.js');
   const script = (body: string) => {
-    const f = join(dir, `s${Math.random().toString(36).slice(2)}.ts`);
+    const f = join(dir, `s${Math.random().toString(36).slice(2)}.mjs`);
     writeFileSync(f, [
       `import { exitOnUncaught } from ${JSON.stringify(daemon)};`,
       `import { createLogger } from ${JSON.stringify(log)};`,
@@ -56,7 +58,7 @@ describe('uncaught errors in a daemon', () => {
       // would keep the process alive for 20 s if the handler did not end it
       'setTimeout(() => { console.log("still running"); }, 20000);',
     ].join('\n'));
-    return execa('node_modules/.bin/vite-node', [f], { reject: false, timeout: 40_000 });
+    return execa('node', [f], { reject: false, timeout: 40_000 });
   };
 
   it('an exception thrown in a timer is logged and exits non-zero', async () => {
