@@ -1,19 +1,45 @@
 // `xctl lab up | status | exec | down` as a user runs them, under a lab id and directory of
 // the test's own (XNET_LAB_ID, XNET_LAB_DIR) so a user's lab on the same machine is untouched.
+//
+// `lab up`, `lab down` and `lab exec`'s own cases run the built program (its exit code, the
+// daemons it starts outliving it, exec's inherited stdio). `lab status` read in a wait, the
+// commands that read the lab's etcd, and `up` refused on a lab already up run xctl's code in
+// this process (`here`): about half a CPU second less each (docs/contributing.md). Set-up and
+// probe steps in a lab host (a container run, `docker ps`) talk to its dockerd directly.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
-import { clearDeadContainerd, destroyLab, labDirFor, labLeftovers, readRecord } from '../../pkg/lab/index.js';
+import { clearDeadContainerd, destroyLab, hostDocker, labDirFor, labLeftovers, readRecord, type LabHost } from '../../pkg/lab/index.js';
 import { PLUGIN_DIR } from '../../pkg/lab/down.js';
 import { updateRecord } from '../../pkg/lab/record.js';
 import { labProgramsMentioning } from '../../pkg/lab/proc.js';
 import { run } from '../../pkg/lab/run.js';
 import { randomLabId, xctlPath } from '../harness/lab.js';
+import { xctlInTest } from '../harness/xctl-in-process.js';
 
 const id = randomLabId('c');
 const dir = labDirFor(id);
 const env = { XNET_LAB_ID: id, XNET_LAB_DIR: dir, XCTL_ENDPOINTS: '' };
 const xctl = (...args: string[]) => run([process.execPath, xctlPath(), ...args], { env, reject: false, timeoutMs: 120_000 });
+
+/**
+ * xctl's code in this process for the lab of `e`, as `xctl ARGS` with e's environment runs:
+ * the lab commands read XNET_LAB_ID and XNET_LAB_DIR from process.env, set for the call only.
+ */
+async function inLab(e: typeof env, args: string[]) {
+  const saved = { XNET_LAB_ID: process.env.XNET_LAB_ID, XNET_LAB_DIR: process.env.XNET_LAB_DIR };
+  Object.assign(process.env, { XNET_LAB_ID: e.XNET_LAB_ID, XNET_LAB_DIR: e.XNET_LAB_DIR });
+  try {
+    return await xctlInTest(args, { env: { XCTL_ENDPOINTS: '' }, timeoutMs: 120_000 });
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+const here = (...args: string[]) => inLab(env, args);
+const host = (name: string): LabHost => readRecord(dir)!.hosts.find((h) => h.name === name)!;
 
 afterAll(async () => {
   await destroyLab(dir);
@@ -27,19 +53,29 @@ describe('xctl lab', () => {
     expect((await xctl('lab', 'exec', 'host-1', '--', 'true')).exitCode).toBe(1);
   });
 
-  test('up builds two hosts with dockerd, the image and agents', async () => {
+  // (one lab for both claims: a lab of its own for the stale record was a second build)
+  test('up over the record of a lab that is gone (e.g. after a reboot) clears it and builds two hosts with dockerd, the image and agents', async () => {
+    // what a reboot leaves: the record, with namespaces and processes long gone (a PID above
+    // any pid_max, so no live process can match it)
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/lab.json`, JSON.stringify({
+      version: 1, labId: id, dir, createdAt: '2026-01-01T00:00:00Z',
+      netns: [`${id}-underlay`, `${id}-host-1`], hosts: [], cgroupParents: [],
+      processes: [{ id: 'etcd', role: 'etcd', argv: ['etcd'], log: `${dir}/etcd.log`, pid: 4194304, startTime: 1 }],
+    }));
     const r = await xctl('lab', 'up', '--hosts', '2');
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('clearing the record of a lab that is no longer running');
     expect(r.stdout).toContain(`host-1: 198.18.0.11 in namespace ${id}-host-1`);
     expect(r.stdout).toContain(`host-2: 198.18.0.12 in namespace ${id}-host-2`);
     expect(existsSync(`/var/run/netns/${id}-host-2`)).toBe(true);
-    const again = await xctl('lab', 'up');
+    const again = await here('lab', 'up');
     expect(again.exitCode).toBe(1);
     expect(again.stderr).toContain('already up');
     expect(again.stderr).not.toContain('resize');
     // asked for another size, up says it did not make one (as when it starts a daemon again)
-    const bigger = await xctl('lab', 'up', '--hosts', '3');
+    const bigger = await here('lab', 'up', '--hosts', '3');
     expect(bigger.exitCode).toBe(1);
     expect(bigger.stderr).toContain('already up');
     expect(bigger.stderr).toContain('(--hosts 3 does not resize it: `xctl lab down` first)');
@@ -47,7 +83,7 @@ describe('xctl lab', () => {
   }, 120_000);
 
   test('status lists hosts and processes with their state', async () => {
-    const r = await xctl('lab', 'status');
+    const r = await here('lab', 'status');
     expect(r.stdout).toMatch(/host-1\s+198\.18\.0\.11\s+\S+-host-1\s+running/);
     expect(r.exitCode, r.stderr).toBe(0);
     // every process of a lab just built is alive: a dead agent is a failure, not a state to accept
@@ -58,7 +94,7 @@ describe('xctl lab', () => {
   });
 
   test('status -o json names the TLS etcd, xctl\'s admin identity and each host\'s own certificate', async () => {
-    const r = await xctl('lab', 'status', '-o', 'json');
+    const r = await here('lab', 'status', '-o', 'json');
     const st = JSON.parse(r.stdout);
     expect(st).toMatchObject({ name: id, dir });
     expect(st.etcd.endpoints[0]).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
@@ -92,13 +128,13 @@ describe('xctl lab', () => {
     const killed = await xctl('lab', 'exec', 'host-1', '--', 'sh', '-c', 'kill -TERM $$');
     expect(killed.exitCode).toBe(128);
     expect(killed.stderr).toContain('sh -c kill -TERM $$ on host-1 was ended by signal SIGTERM (exit 128)');
-    expect((await xctl('lab', 'exec', 'host-9', '--', 'true')).stderr).toContain('no host host-9');
+    expect((await here('lab', 'exec', 'host-9', '--', 'true')).stderr).toContain('no host host-9');
   }, 180_000);
 
   test('later xctl commands talk to the lab etcd without flags', async () => {
     let out = '';
     for (let i = 0; i < 60 && !/host-2/.test(out); i++) {
-      const r = await xctl('get', 'nodes');
+      const r = await here('get', 'nodes');
       out = r.stdout;
       if (!/host-2/.test(out)) await new Promise((res) => setTimeout(res, 500));
     }
@@ -110,10 +146,10 @@ describe('xctl lab', () => {
   // again") and started nothing, not even a dead agent; starting dockerd by hand left `status`
   // saying dead (the recorded PID).
   test('up on a running lab starts a crashed dockerd again in its namespace with its pid recorded, and the agents; one that cannot start is named while the rest start', async () => {
-    const st = async () => (await xctl('lab', 'status')).stdout;
+    const st = async () => (await here('lab', 'status')).stdout;
     const gone = async (p: string) => { for (let i = 0; i < 50 && !new RegExp(`^${p.replace('/', '\\/')}\\s+\\d+\\s+dead`, 'm').test(await st()); i++) await new Promise((r) => setTimeout(r, 100)); };
     const entry = (p: string) => readRecord(dir)!.processes.find((e) => e.id === p)!;
-    expect((await xctl('lab', 'exec', 'host-2', '--', 'docker', 'run', '-d', '--name', 'keep', '--restart', 'always', 'xnet/busybox:latest', 'sleep', '100000')).exitCode).toBe(0);
+    expect((await hostDocker(host('host-2'), ['run', '-d', '--name', 'keep', '--restart', 'always', 'xnet/busybox:latest', 'sleep', '100000'])).exitCode).toBe(0);
     const crashed = entry('dockerd/host-2');
     process.kill(crashed.pid!, 'SIGKILL');
     process.kill(entry('agent/host-1').pid!, 'SIGKILL');
@@ -141,7 +177,7 @@ describe('xctl lab', () => {
     expect(await st()).toMatch(new RegExp(`^dockerd\\/host-2\\s+${now.pid}\\s+running`, 'm'));
     let ps = '';
     for (let i = 0; i < 50 && !/\bkeep\b/.test(ps); i++) {
-      ps = (await xctl('lab', 'exec', 'host-2', '--', 'docker', 'ps', '--format', '{{.Names}}')).stdout;
+      ps = (await hostDocker(host('host-2'), ['ps', '--format', '{{.Names}}'])).stdout;
       if (!/\bkeep\b/.test(ps)) await new Promise((res) => setTimeout(res, 200));
     }
     expect(ps, 'a container with --restart always is back').toMatch(/\bkeep\b/);
@@ -156,7 +192,7 @@ describe('xctl lab', () => {
     expect(argv).toContain(`--pidfile=${now.pidfile}`);
     const byHand = spawn(now.argv[0], argv, { detached: true, stdio: 'ignore', env: { ...process.env, TMPDIR: `${dir}/host-2/tmp` } });
     byHand.unref();
-    for (let i = 0; i < 60 && (await xctl('lab', 'exec', 'host-2', '--', 'docker', 'version')).exitCode !== 0; i++) await new Promise((res) => setTimeout(res, 200));
+    for (let i = 0; i < 60 && (await hostDocker(host('host-2'), ['version'])).exitCode !== 0; i++) await new Promise((res) => setTimeout(res, 200));
     const adopted = await xctl('lab', 'up');
     expect(adopted.exitCode, adopted.stderr).toBe(0);
     expect(adopted.stdout).toMatch(/started again: nothing; found running and recorded: dockerd\/host-2$/m);
@@ -168,14 +204,14 @@ describe('xctl lab', () => {
   // answering) said "every process running", and the daemon then ended and stayed dead.
   test('up right after a dockerd was told to stop waits for it to end and starts it again', async () => {
     const before = readRecord(dir)!.processes.find((e) => e.id === 'dockerd/host-2')!;
-    expect((await xctl('lab', 'exec', 'host-2', '--', 'docker', 'version')).exitCode).toBe(0);
+    expect((await hostDocker(host('host-2'), ['version'])).exitCode).toBe(0);
     process.kill(before.pid!, 'SIGTERM');
     const r = await xctl('lab', 'up');
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/started again: dockerd\/host-2/m);
     const now = readRecord(dir)!.processes.find((e) => e.id === 'dockerd/host-2')!;
     expect(now.pid).not.toBe(before.pid);
-    expect((await xctl('lab', 'exec', 'host-2', '--', 'docker', 'version')).exitCode).toBe(0);
+    expect((await hostDocker(host('host-2'), ['version'])).exitCode).toBe(0);
   }, 90_000);
 
   test('up on a running lab starts again the agent and controller that died, and nothing else', async () => {
@@ -186,7 +222,7 @@ describe('xctl lab', () => {
     process.kill(agent.pid!, 'SIGKILL');
     process.kill(controller.pid!, 'SIGKILL');
     // both gone before up looks (a killed process lingers until reaped by init)
-    const st = async () => (await xctl('lab', 'status')).stdout;
+    const st = async () => (await here('lab', 'status')).stdout;
     for (let i = 0; i < 50 && !/^agent\/host-2\s+\d+\s+dead/m.test(await st()); i++) await new Promise((r) => setTimeout(r, 100));
     const before = await st();
     expect(before).toMatch(/^agent\/host-2\s+\d+\s+dead/m);
@@ -208,7 +244,7 @@ describe('xctl lab', () => {
     const now = await st();
     for (const p of ['etcd', 'controller/1', 'controller/2', 'agent/host-1', 'agent/host-2']) expect(now, p).toMatch(new RegExp(`^${p.replace('/', '\\/')}\\s+\\d+\\s+running`, 'm'));
     // with everything running, up changes nothing and says so
-    const again = await xctl('lab', 'up');
+    const again = await here('lab', 'up');
     expect(again.exitCode).toBe(1);
     expect(again.stderr).toContain('already up');
     // a daemon that ends at once is named with its log, not reported started
@@ -222,7 +258,7 @@ describe('xctl lab', () => {
     // etcd killed (or stopped to restore a backup): up starts it again on its data and ports,
     // first, and what died with it; the lab's state is still there and the programs reconnect
     updateRecord(dir, (rec) => { const a = rec.processes.find((p) => p.id === 'agent/host-1')!; a.argv = a.argv.filter((x) => x !== '--no-such-flag'); });
-    const nodesBefore = (await xctl('get', 'nodes', '-o', 'name')).stdout;
+    const nodesBefore = (await here('get', 'nodes', '-o', 'name')).stdout;
     expect(nodesBefore).toContain('node/host-1');
     process.kill(etcdPid!, 'SIGKILL');
     for (let i = 0; i < 50 && !/^etcd\s+\d+\s+dead/m.test(await st()); i++) await new Promise((r) => setTimeout(r, 100));
@@ -232,7 +268,7 @@ describe('xctl lab', () => {
     expect(back.stdout).toMatch(/etcd was not running: started again on its data \(pid \d+\)$/m);
     expect(back.stdout).toMatch(/started again: etcd, agent\/host-1$/m);
     expect(readRecord(dir)!.processes.find((p) => p.id === 'etcd')!.pid).not.toBe(etcdPid);
-    expect((await xctl('get', 'nodes', '-o', 'name')).stdout).toBe(nodesBefore);
+    expect((await here('get', 'nodes', '-o', 'name')).stdout).toBe(nodesBefore);
     for (const p of ['etcd', 'controller/1', 'controller/2', 'agent/host-1', 'agent/host-2']) expect(await st(), p).toMatch(new RegExp(`^${p.replace('/', '\\/')}\\s+\\d+\\s+running`, 'm'));
   }, 90_000);
 
@@ -246,7 +282,7 @@ describe('xctl lab', () => {
     expect(r.stdout).toContain(`lab ${id} removed`);
     expect(existsSync(`/var/run/netns/${id}-host-1`)).toBe(false);
     expect(existsSync(dir)).toBe(false);
-    const again = await xctl('lab', 'down');
+    const again = await here('lab', 'down');
     expect(again.exitCode).toBe(0);
     expect(again.stdout).toContain('nothing to remove');
   }, 120_000);
@@ -277,7 +313,7 @@ describe('xctl lab down after `up` was killed half way', () => {
     await exited;
     const rec = readRecord(cdir)!;
     expect(rec.complete).toBeFalsy();
-    const status = await run([process.execPath, xctlPath(), 'lab', 'status'], { env: cenv, reject: false });
+    const status = await inLab(cenv, ['lab', 'status']);
     expect(status.exitCode).toBe(1);
     expect(status.stdout).toContain('incomplete');
 
@@ -287,25 +323,4 @@ describe('xctl lab down after `up` was killed half way', () => {
     expect(labProgramsMentioning(cdir)).toEqual([]);
     expect(existsSync(cdir)).toBe(false);
   }, 240_000);
-});
-
-describe('xctl lab up over the record of a lab that is gone (e.g. after a reboot)', () => {
-  const { id: sid, dir: sdir, env: senv } = scratchLab('s');
-
-  test('clears the stale record and builds the lab', async () => {
-    // what a reboot leaves: the record, with namespaces and processes long gone (a PID above
-    // any pid_max, so no live process can match it)
-    mkdirSync(sdir, { recursive: true });
-    writeFileSync(`${sdir}/lab.json`, JSON.stringify({
-      version: 1, labId: sid, dir: sdir, createdAt: '2026-01-01T00:00:00Z',
-      netns: [`${sid}-underlay`, `${sid}-host-1`], hosts: [], cgroupParents: [],
-      processes: [{ id: 'etcd', role: 'etcd', argv: ['etcd'], log: `${sdir}/etcd.log`, pid: 4194304, startTime: 1 }],
-    }));
-    const up = await run([process.execPath, xctlPath(), 'lab', 'up', '--hosts', '1'], { env: senv, reject: false, timeoutMs: 120_000 });
-    expect(up.exitCode, up.stderr).toBe(0);
-    expect(up.stdout).toContain('clearing the record of a lab that is no longer running');
-    expect(existsSync(`/var/run/netns/${sid}-host-1`)).toBe(true);
-    const down = await run([process.execPath, xctlPath(), 'lab', 'down'], { env: senv, reject: false, timeoutMs: 120_000 });
-    expect(down.exitCode, down.stderr).toBe(0);
-  }, 120_000);
 });
