@@ -3,14 +3,13 @@
 // etcdserver: permission denied" and promised that re-running the same command converges,
 // which with the same identity is refused again. It now says etcd refused the request, which
 // identity xctl needs, and that a re-run converges once it runs as one etcd lets write them.
+// The message is the claim, not xctl's process: xctl runs in the test's process (xctlInTest).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XCTL_BIN } from './built-xctl.js';
-import { assertProgramsBuilt } from '../harness/built-fresh.js';
 import { startEtcd, type TestEtcd } from '../harness/etcd.js';
+import { xctlInTest } from '../harness/xctl-in-process.js';
 import { syncRole } from '../../pkg/auth/etcd-auth.js';
 import type { Identity } from '../../pkg/auth/pki.js';
 import { Keys, prefixEnd } from '../../pkg/store/keys.js';
@@ -22,7 +21,6 @@ let dir: string;
 let partial: Identity;
 
 beforeAll(async () => {
-  assertProgramsBuilt();
   etcd = await startEtcd({ auth: true });
   dir = mkdtempSync(join(tmpdir(), 'xctl-refused-'));
   partial = await etcd.auth!.addNode('partial');
@@ -40,7 +38,7 @@ afterAll(async () => {
 
 async function xctl(args: string[], id: Identity) {
   const c = etcd.auth!.connection(id);
-  return execa('node', [XCTL_BIN, '--endpoints', c.endpoints.join(','), '--cacert', c.cacert!, '--cert', c.cert!, '--key', c.key!, ...args], { reject: false, input: '' });
+  return xctlInTest(['--endpoints', c.endpoints.join(','), '--cacert', c.cacert!, '--cert', c.cert!, '--key', c.key!, ...args]);
 }
 
 const nodes = (names: string[]) => {
