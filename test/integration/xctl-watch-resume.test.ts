@@ -11,6 +11,9 @@
 // Each cut lasts until xctl has tried to reach etcd through the proxy and been refused (the
 // proxy counts it): its watch has broken and a first attempt to restart it has failed. Its
 // watch is known to be made when etcd counts one more watcher (etcd's own metric).
+//
+// The watching xctl is the built program; the other user's changes (apply, label, delete) run
+// xctl's code in the test's process (xctlInTest): their process is not what a case checks.
 import { execa } from 'execa';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { XCTL_BIN, useBuiltXctl } from './built-xctl.js';
@@ -18,6 +21,7 @@ import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js';
 import { EventRecorder } from '../../pkg/events/recorder.js';
 import { eventually, pollUntil } from './helpers.js';
 import { HELD_EXIT_LINE } from '../../pkg/cli/held-exit.js';
+import { xctlInTest } from '../harness/xctl-in-process.js';
 
 const built = useBuiltXctl();
 
@@ -30,7 +34,7 @@ const cnYaml = (name: string, cidr: string, label: string) =>
 
 /** xctl straight to etcd (not through the proxy): the other user making changes. */
 async function xctl(args: string[], input = ''): Promise<void> {
-  const r = await execa('node', [XCTL_BIN, ...args], { reject: false, input, env: { XCTL_ENDPOINTS: built.etcd.endpoints.join(',') } });
+  const r = await xctlInTest(args, { input, env: { XCTL_ENDPOINTS: built.etcd.endpoints.join(',') } });
   expect(r.exitCode, `xctl ${args.join(' ')}: ${r.stderr}`).toBe(0);
 }
 
