@@ -2,20 +2,28 @@
 // with `xctl lab down` leaves no namespace, process, mount or cgroup of it behind; and neither
 // the lab nor its agents ever touch the machine's root network namespace (links, addresses,
 // routes, rules, iptables, sysctls compared before, during and after; only read).
+//
+// `lab up`, `lab verify` and `lab down` run the built xctl; the lab is put in use by xctl's code
+// in the test's process as the lab's admin (apply, wait) and by the hosts' dockerds (docker run
+// against their sockets): what is in use is the claim here, not those programs' processes.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
-import { destroyLab, labDirFor, labLeftovers, readRecord, type LabRecord } from '../../pkg/lab/index.js';
+import { destroyLab, hostDocker, labDirFor, labLeftovers, readRecord, type LabRecord } from '../../pkg/lab/index.js';
+import { labTlsArgs } from '../../pkg/lab/auth.js';
 import { isAlive } from '../../pkg/lab/proc.js';
 import { run } from '../../pkg/lab/run.js';
 import { cgroupDirsOf } from '../harness/cgroups.js';
 import { randomLabId, xctlPath } from '../harness/lab.js';
 import { rootNetChanges, rootNetState, type RootNetState } from '../harness/root-netns.js';
+import { xctlInTest } from '../harness/xctl-in-process.js';
 
 const id = randomLabId('d');
 const dir = labDirFor(id);
 const env = { XNET_LAB_ID: id, XNET_LAB_DIR: dir, XCTL_ENDPOINTS: '' };
 const xctl = (args: string[], input?: string) => run([process.execPath, xctlPath(), ...args], { env, reject: false, input, timeoutMs: 120_000 });
-const exec = (host: string, argv: string[]) => xctl(['lab', 'exec', host, '--', ...argv]);
+/** xctl in this process as the lab's admin, against its etcd (as `xctl` with the lab up would) */
+const admin = (rec: LabRecord, args: string[]) => xctlInTest(['--endpoints', rec.endpoints!.join(','), ...labTlsArgs(rec, rec.auth?.admin), ...args], { timeoutMs: 120_000 });
+const docker = (rec: LabRecord, host: string, args: string[]) => hostDocker(rec.hosts.find((h) => h.name === host)!, args, { timeoutMs: 120_000 });
 /** a step the test relies on: its exit code is checked, with its output as the message */
 const ok = async (r: Promise<{ exitCode: number; stdout: string; stderr: string }>) => {
   const done = await r;
@@ -49,14 +57,14 @@ describe('clean-up', () => {
     rootBefore = rootNetState();
     await ok(xctl(['lab', 'up', '--hosts', '2']));
     rec = readRecord(dir)!;
-    await ok(xctl(['apply', '-f', 'manifests/examples/seed000.yaml', '-f', 'manifests/examples/seed002.yaml']));
+    await ok(admin(rec, ['apply', '-f', 'manifests/examples/seed000.yaml', '-f', 'manifests/examples/seed002.yaml']));
     for (const h of ['host-1', 'host-2']) {
-      await ok(xctl(['wait', 'hs', `default-${h}`, '--for', 'condition=Ready', '--timeout', '60s']));
-      await ok(exec(h, ['docker', 'run', '-d', '--name', 'test', '--net', 'net1', 'xnet/busybox:latest', 'sleep', '1d']));
+      await ok(admin(rec, ['wait', 'hs', `default-${h}`, '--for', 'condition=Ready', '--timeout', '60s']));
+      await ok(docker(rec, h, ['run', '-d', '--name', 'test', '--net', 'net1', 'xnet/busybox:latest', 'sleep', '1d']));
     }
-    await ok(xctl(['wait', 'mvn', 'macvlan200', '--for', 'condition=Ready', '--timeout', '60s']));
-    await ok(exec('host-1', ['docker', 'run', '-d', '--net', 'macvlan200', 'xnet/busybox:latest', 'sleep', '1d']));
-    await ok(xctl(['wait', 'nic', 'host-1-test-eth1', '--for', 'condition=Ready', '--timeout', '60s']));
+    await ok(admin(rec, ['wait', 'mvn', 'macvlan200', '--for', 'condition=Ready', '--timeout', '60s']));
+    await ok(docker(rec, 'host-1', ['run', '-d', '--net', 'macvlan200', 'xnet/busybox:latest', 'sleep', '1d']));
+    await ok(admin(rec, ['wait', 'nic', 'host-1-test-eth1', '--for', 'condition=Ready', '--timeout', '60s']));
     // Everything the next test expects gone is here now, found the way it will look for it.
     for (const ns of rec.netns) expect(existsSync(`/var/run/netns/${ns}`), ns).toBe(true);
     expect(readdirSync('/var/run/netns').filter((n) => n.startsWith(`${id}-`)).length).toBe(rec.netns.length);
