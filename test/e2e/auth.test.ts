@@ -5,11 +5,11 @@ import type { Etcd3 } from 'etcd3';
 import { afterAll, describe, expect, test } from 'vitest';
 import { tlsArgs } from '../../pkg/auth/bootstrap.js';
 import { createEtcdClient } from '../../pkg/etcd/client.js';
-import { run } from '../../pkg/lab/run.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { createEtcdStore } from '../../pkg/store/etcd-store.js';
-import { useTestLab, xctlPath } from '../harness/lab.js';
-import { apply, expectLabVerifyClean, waitFor, waitReady } from './helpers.js';
+import { useTestLab } from '../harness/lab.js';
+import { xctlInTest } from '../harness/xctl-in-process.js';
+import { apply, expectLabVerifyClean, labXctl, waitFor, waitReady } from './helpers.js';
 
 const CLUSTER = `
 apiVersion: xnet.io/v1alpha1
@@ -68,7 +68,8 @@ describe('least privilege in the lab', () => {
 
   test('remove-node host-2: its agent is refused and keeps retrying; host-1 and the controller go on', async () => {
     const root = lab().auth().root;
-    const r = await run([process.execPath, xctlPath(), '--endpoints', lab().endpoints().join(','), ...tlsArgs(lab().auth().ca, root), 'auth', 'remove-node', 'host-2'], { reject: false });
+    // xctl's code in the test's process, as root: what the user runs (the built program is test/integration/xctl-bin.test.ts's)
+    const r = await xctlInTest(['--endpoints', lab().endpoints().join(','), ...tlsArgs(lab().auth().ca, root), 'auth', 'remove-node', 'host-2']);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     // read as root straight from etcd: an xctl process per poll is slow on a loaded machine
@@ -78,7 +79,7 @@ describe('least privilege in the lab', () => {
     // the agent reports the refusal and retries (heartbeat every 5 s)
     await waitFor('host-2 agent reports permission denied twice', async () => (lab().agentLog('host-2', 200).match(/heartbeat failed.*permission denied/g) ?? []).length >= 2, 30_000, 500);
     expect(await heartbeat('host-2')).toBe(h2);
-    const agent = (await run([process.execPath, xctlPath(), 'lab', 'status', '-o', 'json'], { reject: false, env: { XNET_LAB_DIR: lab().lab.dir } })).stdout;
+    const agent = (await labXctl(lab(), ['status', '-o', 'json'])).stdout;
     expect(JSON.parse(agent).hosts.find((h: { name: string }) => h.name === 'host-2').agent.state).toBe('running');
     await expect(clientAs(lab().credentials('host-2')).put(keys.nodeLease('host-2')).value('{}')).rejects.toThrow(denied);
     // host-1's agent goes on: its heartbeats (a read of its lease-bound report; a steady agent
@@ -97,7 +98,7 @@ describe('least privilege in the lab', () => {
     await expectLabVerifyClean(lab(), ['--node', 'host-1']);
     // host-2 converges on the rest (its route to host-1's new subnet) from its open watch: polled
     const verifyHost2 = async () => {
-      const v = await run([process.execPath, xctlPath(), 'lab', 'verify', '--node', 'host-2'], { reject: false, env: { XNET_LAB_DIR: lab().lab.dir }, timeoutMs: 120_000 });
+      const v = await labXctl(lab(), ['verify', '--node', 'host-2']);
       const diffs = v.stdout.trim().split('\n').filter((l) => l.startsWith('host-2 '));
       const ok = v.exitCode === 1 && diffs.some((l) => /docker network\s+net2 bridge 10\.77\.\d+\.0\/24\s+missing/.test(l))
         && diffs.every((l) => /net2|bs\d+|second-host-2/.test(l));

@@ -1,9 +1,10 @@
 // What the end-to-end tests do as a user would: xctl against the lab's etcd, docker against a
 // host's daemon, ping from inside containers. Failures carry the object's `describe` output.
 import { HEAL_WAIT_MS } from '../harness/heal.js';
-import { xctlPath, type TestLab } from '../harness/lab.js';
-import { run } from '../../pkg/lab/run.js';
+import type { TestLab } from '../harness/lab.js';
 import { pollPause } from '../harness/poll.js';
+import { xctlInTest } from '../harness/xctl-in-process.js';
+import type { ExecResult } from '../../pkg/lab/exec.js';
 
 export type Kind = 'clusternetwork' | 'node' | 'hostsubnet' | 'containernic' | 'macvlannet';
 
@@ -140,7 +141,23 @@ export async function hostRoutes(tl: TestLab, host: string): Promise<{ dst: stri
  * the error carries verify's own difference table.
  */
 export async function expectLabVerifyClean(tl: TestLab, args: string[] = [], timeoutMs = 60_000): Promise<void> {
-  const verify = () => run([process.execPath, xctlPath(), 'lab', 'verify', ...args], { env: { XNET_LAB_DIR: tl.lab.dir }, reject: false, timeoutMs: 120_000 });
+  const verify = () => labXctl(tl, ['verify', ...args]);
   await waitFor('xctl lab verify clean', async () => ((await verify()).exitCode === 0 ? true : undefined), timeoutMs, 2000)
     .catch(async (e) => { const v = await verify(); throw new Error(`${(e as Error).message}\n${v.stdout}${v.stderr}`); });
+}
+
+/**
+ * `xctl lab ARGS` on this test's lab, run in the test's process (a spawned xctl costs about a CPU
+ * second of module loading; `lab verify` more): the lab commands find their lab by
+ * XNET_LAB_DIR, set for the call and restored after it. The built program's own `xctl lab`
+ * runs in test/integration/lab-command.test.ts.
+ */
+export async function labXctl(tl: TestLab, args: string[], timeoutMs = 120_000): Promise<ExecResult> {
+  const was = process.env.XNET_LAB_DIR;
+  process.env.XNET_LAB_DIR = tl.lab.dir;
+  try {
+    return await xctlInTest(['lab', ...args], { timeoutMs });
+  } finally {
+    if (was === undefined) delete process.env.XNET_LAB_DIR; else process.env.XNET_LAB_DIR = was;
+  }
 }

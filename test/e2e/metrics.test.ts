@@ -1,11 +1,10 @@
 // Every daemon of a lab serves metrics at the address `xctl lab status -o json` lists; the
 // agents' endpoints show their ip/Docker calls and, after a route is deleted by hand, the
 // drift they healed with its latency.
-import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
-import { useTestLab, xctlPath } from '../harness/lab.js';
+import { useTestLab } from '../harness/lab.js';
 import { httpGet, sample, scrape } from '../harness/scrape.js';
-import { apply, expectLabVerifyClean, getObject, hostRoutes, waitFor, waitReady } from './helpers.js';
+import { apply, expectLabVerifyClean, getObject, hostRoutes, labXctl, waitFor, waitReady } from './helpers.js';
 
 const CLUSTER = `
 apiVersion: xnet.io/v1alpha1
@@ -25,7 +24,7 @@ describe('metrics in the lab', () => {
   let status: StatusJson;
 
   test('lab status -o json lists a metrics address for the controller and every agent', async () => {
-    const r = await execa(process.execPath, [xctlPath(), 'lab', 'status', '-o', 'json'], { reject: false, env: { XNET_LAB_DIR: lab().lab.dir } });
+    const r = await labXctl(lab(), ['status', '-o', 'json']);
     expect(r.exitCode, r.stderr).toBe(0);
     status = JSON.parse(r.stdout);
     expect(status.name).toBe(lab().id);

@@ -4,10 +4,9 @@
 // verify` reads what each agent reports of its own host (no lab access needed): a NIC its
 // agent cannot attach shows up there, and so does a host whose agent stopped reporting (its last
 // report, until it runs out, saying how old it is).
-import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
-import { useTestLab, xctlPath } from '../harness/lab.js';
-import { apply, getObject, hostRoutes, inContainerNetns, waitFor, waitReady } from './helpers.js';
+import { useTestLab } from '../harness/lab.js';
+import { apply, getObject, hostRoutes, inContainerNetns, labXctl, waitFor, waitReady } from './helpers.js';
 
 const CLUSTER = `
 apiVersion: xnet.io/v1alpha1
@@ -24,7 +23,8 @@ spec: {subnet: 198.19.210.0/24, ipRange: 198.19.210.128/25, parent: eth0, hostSh
 
 describe('xctl lab verify', () => {
   const lab = useTestLab({ hosts: 2, agents: true, controllers: 1 });
-  const verify = (args: string[] = []) => execa(process.execPath, [xctlPath(), 'lab', 'verify', ...args], { reject: false, env: { XNET_LAB_DIR: lab().lab.dir }, timeout: 120_000 });
+  // in the test's process: exit code, stdout and stderr as the program gives them (labXctl)
+  const verify = (args: string[] = []) => labXctl(lab(), ['verify', ...args]);
 
   test('a converged cluster verifies clean', async () => {
     await apply(lab(), CLUSTER);
