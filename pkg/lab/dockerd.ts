@@ -3,6 +3,7 @@
 // mounted"). dockerd only ever rewrites the iptables of the namespace it runs in.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { dockerPing, runningContainerIds } from './docker-api.js';
 import { LabError } from './errors.js';
 import { unmountUnder } from './mounts.js';
 import { isAlive, killAndWait, pidsInCgroup, pidsInNetns, processStartTime, readPidFile, spawnDetached, stopProcess } from './proc.js';
@@ -33,10 +34,10 @@ export function dockerArgv(host: LabHost, args: string[]): string[] {
   return ['docker', '-H', host.dockerHost, ...args];
 }
 
+/** The daemon answers its API (GET /_ping, from this process rather than a `docker` CLI per look). */
 export async function dockerAnswers(host: LabHost): Promise<boolean> {
   if (!existsSync(host.dockerSocket)) return false;
-  const r = await run(dockerArgv(host, ['version', '--format', '{{.Server.Version}}']), { reject: false, timeoutMs: 5000 });
-  return r.exitCode === 0;
+  return dockerPing(host.dockerSocket, 5000);
 }
 
 function tail(file: string, lines = 15): string {
@@ -123,8 +124,7 @@ export async function stopDockerd(host: LabHost): Promise<void> {
   const entry = readRecord(labDir)?.processes.find((p) => p.id === dockerdEntryId(host));
   if (await dockerAnswers(host)) {
     // killing the containers first spares the daemon's 10 s per container stop timeout
-    const ps = await run(dockerArgv(host, ['ps', '-q']), { reject: false, timeoutMs: 10_000 });
-    const ids = ps.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+    const ids = await runningContainerIds(host.dockerSocket).catch(() => []);
     if (ids.length) await run(dockerArgv(host, ['kill', ...ids]), { reject: false, timeoutMs: 20_000 });
   }
   const pid = entry?.pid ?? (entry?.pidfile ? readPidFile(entry.pidfile) : undefined);

@@ -1,8 +1,9 @@
 // The lab's only image, xnet/busybox:latest, made locally (there is no registry): a root
 // filesystem holding the static busybox of busybox-static with every applet linked in /bin.
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { dockerArgv, labDirOf } from './dockerd.js';
+import { dockerApi } from './docker-api.js';
+import { labDirOf } from './dockerd.js';
 import { LabError } from './errors.js';
 import { run } from './run.js';
 import type { LabHost } from './types.js';
@@ -48,10 +49,21 @@ async function buildTar(cacheDir: string, tar: string): Promise<string> {
   return tar;
 }
 
-/** Imports xnet/busybox:latest into the host's daemon unless it is there already. */
+/**
+ * Imports xnet/busybox:latest into the host's daemon unless it is there already, through the
+ * daemon's API (as `docker import --change 'CMD ["/bin/sh"]'` does). `cacheDir` is where the
+ * root filesystem's tar is built once and kept (default: the lab's directory).
+ */
 export async function ensureBusyboxImage(host: LabHost, opts: { cacheDir?: string } = {}): Promise<void> {
-  const have = await run(dockerArgv(host, ['image', 'inspect', '--format', '{{.Id}}', BUSYBOX_IMAGE]), { reject: false });
-  if (have.exitCode === 0) return;
+  const have = await dockerApi(host.dockerSocket, 'GET', `/images/${BUSYBOX_IMAGE}/json`);
+  if (have.status === 200) return;
   const tar = await busyboxRootfsTar(opts.cacheDir ?? labDirOf(host));
-  await run(dockerArgv(host, ['import', '--change', 'CMD ["/bin/sh"]', tar, BUSYBOX_IMAGE]));
+  const [repo, tag] = BUSYBOX_IMAGE.split(':');
+  const query = new URLSearchParams({ fromSrc: '-', repo, tag, changes: 'CMD ["/bin/sh"]' });
+  const r = await dockerApi(host.dockerSocket, 'POST', `/images/create?${query}`, { body: createReadStream(tar), contentType: 'application/x-tar', timeoutMs: 60_000 });
+  // the reply is a stream of JSON progress lines; a failure arrives as a line with "error"
+  const failed = r.body.split('\n').map((l) => { try { return JSON.parse(l) as { error?: string }; } catch { return {}; } }).find((m) => m.error);
+  if (r.status !== 200 || failed) {
+    throw new LabError('CommandFailed', `importing ${BUSYBOX_IMAGE} into the dockerd of ${host.name}: ${failed?.error ?? `${r.status} ${r.body.trim()}`}`);
+  }
 }
