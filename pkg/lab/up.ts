@@ -22,6 +22,8 @@ export interface LabUpOptions {
   /** the agents' periodic resync in seconds (default: the agent's own); kept for agents started later */
   agentResyncS?: number;
   progress?: (line: string) => void;
+  /** where the busybox image's root filesystem tar is built and kept (default: the lab's directory) */
+  imageCacheDir?: string;
 }
 
 export interface LabUp {
@@ -67,7 +69,7 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabUp> {
   const hosts = await Promise.all(Array.from({ length: n }, async (_, i) => {
     const h = await createHost(lab, i + 1);
     await startDockerd(h);
-    await ensureBusyboxImage(h);
+    await ensureBusyboxImage(h, { cacheDir: o.imageCacheDir });
     if (o.agents !== false) await addIdentity(h);
     const a = o.agents === false ? undefined : await startAgent(lab, h, cp.endpoints);
     if (a) started.push(a);

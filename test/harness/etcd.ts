@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import type { EtcdLimits } from '../../pkg/etcd/limits.js';
 import { etcdClientCredentials, startEtcdServer, startEtcdCluster, type EtcdServer, type EtcdTlsOptions } from '../../pkg/etcd/server.js';
-import { clusterIdentities, connectionAs, loopbackServerTls, nodeIdentity, type ClusterIdentities } from '../../pkg/auth/bootstrap.js';
+import { connectionAs, loopbackServerTls, type ClusterIdentities } from '../../pkg/auth/bootstrap.js';
+import { cachedClusterIdentities, cachedNodeIdentity } from './pki-cache.js';
 import { addNodeAuth, initAuth } from '../../pkg/auth/etcd-auth.js';
 import type { Identity } from '../../pkg/auth/pki.js';
 import { callDeadlines, createEtcdClient, etcdChannelOptions, etcdFaultHandling, instrument, type EtcdConnection } from '../../pkg/etcd/client.js';
@@ -49,7 +50,7 @@ export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; a
   let ids: ClusterIdentities | undefined;
   try {
     if (opts.auth) {
-      ids = await clusterIdentities(join(dataDir, 'pki'));
+      ids = await cachedClusterIdentities(join(dataDir, 'pki'));
       opts = { ...opts, tls: await loopbackServerTls(ids) };
     }
     members = opts.members === 3
@@ -77,7 +78,7 @@ export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsOptions; a
       return c;
     },
     async addNode(name) {
-      const id = await nodeIdentity(ids.ca, name);
+      const id = await cachedNodeIdentity(ids, name);
       const root = createEtcdClient(connectionAs(endpoints, ids.ca.caCert, ids.root));
       await addNodeAuth(root, name).finally(() => root.close());
       return id;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach } from 'vitest';
+import { workerCacheDir } from './worker-cache.js';
 import { useBuilt } from './built.js';
 import {
   createHost, createUnderlay, destroyLab, ensureBusyboxImage, hostDocker, hostExec, killLabProcess, labDirFor,
@@ -106,7 +107,7 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
     hosts.push(h);
     hosts.sort((a, b) => a.index - b.index);
     if (withDocker) await startDockerd(h);
-    if (withImage) await ensureBusyboxImage(h);
+    if (withImage) await ensureBusyboxImage(h, { cacheDir: workerCacheDir() });
     if (opts.agents) {
       await addLabHostIdentity(lab, h);
       await startAgent(lab, h);
@@ -119,7 +120,7 @@ export async function buildTestLab(opts: TestLabOptions): Promise<TestLab> {
     if (opts.agents) {
       // the same path as `xctl lab up`, under a lab id of its own
       // agents whose periodic resync is an hour away: what heals within a test's wait, heals by events
-      const up = await labUp({ id, hosts: opts.hosts, controllers: opts.controllers ?? 1, agentResyncS: HEAL_TEST_RESYNC_S });
+      const up = await labUp({ id, hosts: opts.hosts, controllers: opts.controllers ?? 1, agentResyncS: HEAL_TEST_RESYNC_S, imageCacheDir: workerCacheDir() });
       lab = up.lab;
       hosts.push(...up.hosts);
     } else {

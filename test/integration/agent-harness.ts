@@ -18,6 +18,7 @@ import { getCondition, isReady, type Condition, type Kind, type MacvlanNet } fro
 import { createLogger } from '../../pkg/log.js';
 import { Controller } from '../../pkg/controller/controller.js';
 import { HEAL_TEST_RESYNC_S, type ExecResult } from '../harness/heal.js';
+import { workerCacheDir } from '../harness/worker-cache.js';
 import { useBuilt } from '../harness/built.js';
 import { eventually, obj } from './helpers.js';
 import { runXctl } from '../../pkg/cli/program.js';
@@ -106,7 +107,7 @@ export async function agentLab(n: number, opts: AgentLabOptions = {}): Promise<A
     for (let i = 1; i <= n; i++) hosts.push(await createHost(l, i));
     if (opts.docker !== false) {
       await Promise.all(hosts.map((h) => startDockerd(h)));
-      for (const h of hosts) await ensureBusyboxImage(h);
+      for (const h of hosts) await ensureBusyboxImage(h, { cacheDir: workerCacheDir() });
     }
   } catch (e) {
     await lab.down();
