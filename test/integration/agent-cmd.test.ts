@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentFlagsProblem, parseAgentFlags } from '../../pkg/cli/agent-flags.js';
 
 // the built program, as a user runs it (the test command builds dist/ first)
-const agent = (args: string[]) => execa(process.execPath, ['dist/cmd/xnet-agent.js', ...args], { reject: false, timeout: 20_000 });
+const agent = (args: string[]) => execa(process.execPath, ['dist/cmd/xnet-agent.js', ...args], { reject: false, timeout: 60_000 });
 /** Were a check to pass wrongly, the agent would start on nothing of this host's: no plugin, no etcd, no Docker. */
 /** Why the agent's flag checks refuse `args`, run in this process (undefined: they pass). */
 const refusal = (args: string[]) => {
@@ -88,7 +88,7 @@ describe('xnet-agent flags', () => {
       mkdirSync(join(dir, 'state', 'ipam-journal.json'), { recursive: true });
       const r = await execa(process.execPath, ['dist/cmd/xnet-agent.js', '--node', 'host-1', '--netns', ns, '--endpoints', 'http://127.0.0.1:1',
         '--docker-host', `unix://${join(dir, 'docker.sock')}`, '--plugin-dir', join(dir, 'plugins'), '--state-dir', join(dir, 'state')],
-      { reject: false, timeout: 20_000 });
+      { reject: false, timeout: 60_000 });
       expect(r.timedOut, 'the agent started instead of refusing').toBe(false);
       expect(r.exitCode).toBe(1);
       expect(r.stderr).toMatch(/cannot read the IPAM journal .*ipam-journal\.json \(EISDIR/);
@@ -105,7 +105,7 @@ describe('xnet-agent flags', () => {
   it('without --node, takes the short host name (here refused: not a DNS-1123 label)', async () => {
     const script = 'hostname "$1" && shift && exec "$@"';
     const r = await execa('unshare', ['--uts', 'sh', '-c', script, 'sh', 'Host1.example.com', process.execPath, 'dist/cmd/xnet-agent.js', '--netns', ns, ...NOWHERE],
-      { reject: false, timeout: 20_000 });
+      { reject: false, timeout: 60_000 });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('--node Host1 (the short host name: none given): must be a DNS-1123 label');
   });
