@@ -13,23 +13,22 @@ import { join } from 'node:path';
 import { clearDeadContainerd, hostDocker, startDockerd, stopDockerd, BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
 import { listEvents } from '../../pkg/events/read.js';
 import { docker, eventually, inContainer, runContainer, useMacvlanIpamLab, type AgentLab } from './agent-harness.js';
+import { ipOf, isRunning } from './docker-api.js';
 
 // The issue's size, 40 + 10, passes (XNET_IPAM_HOST1=40 XNET_IPAM_HOST2=10): its placement
 // step alone took 225 s of `docker run` and the whole file 9 min on this 2-core machine shared
-// by other test runs, too much of the suite's 20 min. The default, 18 + 4, still puts more
-// containers on host-1 than a /28 block (the old per-host cap of 16) could hold. The churn steps
-// take 6 of them, more than the node keeps free at its low-water mark (LOW_WATER, 4); 10 cost
-// the suite about 25 s more of the same steps.
-const ON_HOST_1 = Number(process.env.XNET_IPAM_HOST1 ?? 18);
-const ON_HOST_2 = Number(process.env.XNET_IPAM_HOST2 ?? 4);
-const CHURN = Math.max(1, Math.min(6, ON_HOST_1 - 2));
+// by other test runs, too much of the suite's 20 min. The default, 17 + 2, still puts more
+// containers on host-1 than a /28 block (the old per-host cap of 16) could hold, and two on
+// host-2 for the tests that ping one and ask for another's address. The churn steps take 5 of
+// them, more than the node keeps free at its low-water mark (LOW_WATER, 4). Each container
+// start costs Docker about half a CPU second (dockerd, containerd, runc, a shim and dockerd's
+// `exe` hook): 18 + 4, 6 churned and 6 restarted were seven starts more for the same claims.
+const ON_HOST_1 = Number(process.env.XNET_IPAM_HOST1 ?? 17);
+const ON_HOST_2 = Number(process.env.XNET_IPAM_HOST2 ?? 2);
+const CHURN = Math.max(1, Math.min(5, ON_HOST_1 - 2));
 
 // Applied before the agents start: late joiners get their part too.
 const env = useMacvlanIpamLab(2, 'shared', { subnet: '192.168.210.0/24', gateway: '192.168.210.1', ipRange: '192.168.210.128/25' }, (lab) => resumeEtcd(lab));
-
-async function ipOf(h: LabHost, name: string): Promise<string> {
-  return docker(h, ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name]);
-}
 
 /** Starts containers a few at a time (a 2-core machine runs eight test sessions). */
 async function runMany(h: LabHost, names: string[]): Promise<void> {
@@ -147,11 +146,16 @@ describe('xnet IPAM plugin for docker run', () => {
     await eventually(async () => (await used()) === before, 'MacvlanNet used back up', 60_000);
   }, 300_000);
 
-  it(`${CHURN} containers restarted (docker restart) keep their addresses`, async () => {
-    const before = await Promise.all(fresh.map((n) => ipOf(h1(), n)));
+  // Three of them: each restart is one container's own release and request again (docker restart
+  // takes them one after another), and three show none gets another's; all CHURN cost the suite
+  // two more container starts for the same claim.
+  const restarted = fresh.slice(0, 3);
+
+  it(`${restarted.length} containers restarted (docker restart) keep their addresses`, async () => {
+    const before = await Promise.all(restarted.map((n) => ipOf(h1(), n)));
     // one after another, each stop and start: minutes on a busy 2-core machine
-    await hostDocker(h1(), ['restart', '-t', '1', ...fresh], { check: true, timeoutMs: 240_000 });
-    expect(await Promise.all(fresh.map((n) => ipOf(h1(), n)))).toEqual(before);
+    await hostDocker(h1(), ['restart', '-t', '1', ...restarted], { check: true, timeoutMs: 240_000 });
+    expect(await Promise.all(restarted.map((n) => ipOf(h1(), n)))).toEqual(before);
   }, 400_000);
 
   /** The agent's local journal (its stateDir is the lab host's directory). */
@@ -190,7 +194,7 @@ describe('xnet IPAM plugin for docker run', () => {
         return ips.every((ip, i) => ip === before[i]) ? ips : undefined;
       }, 'restarted containers each on its own address', 120_000);
       expect(after).toEqual(before);
-      for (const n of restarting) expect(await docker(h, ['inspect', '-f', '{{.State.Running}}', n])).toBe('true');
+      for (const n of restarting) expect(await isRunning(h, n), n).toBe(true);
     } finally {
       resumeEtcd();
     }
