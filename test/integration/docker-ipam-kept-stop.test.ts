@@ -10,12 +10,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clearDeadContainerd, startDockerd, stopDockerd, type LabHost } from '../../pkg/lab/index.js';
 import { docker, eventually, inContainer, runContainer, useMacvlanIpamLab } from './agent-harness.js';
+import { ipOf } from './docker-api.js';
 
 const NET = 'keep';
 // a wide range: B is refused A's address by the plugin's choice, not by a pool with no other
 const env = useMacvlanIpamLab(1, NET, { subnet: '192.168.217.0/24', gateway: '192.168.217.1', ipRange: '192.168.217.128/25' });
-
-const ipOf = (h: LabHost, n: string) => docker(h, ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', n]);
 
 /** The agent's journal entry for ip (its stateDir is the lab host's directory). */
 type Entry = { name?: string; released?: number; restarts?: boolean };

@@ -16,6 +16,7 @@ import { Controller } from '../../pkg/controller/controller.js';
 import { createLogger } from '../../pkg/log.js';
 import { useBuilt } from '../harness/built.js';
 import { docker, downWithController, eventually, labXctl, macvlanIpamLab, runContainer } from './agent-harness.js';
+import { ipOf } from './docker-api.js';
 
 const NET = 'renode';
 /** --address-cooldown of the controller the second test starts: host-2's freed addresses come to host-1's refill after it */
@@ -37,10 +38,6 @@ async function stopController(addressCooldownMs?: number): Promise<{ start(): Pr
   log.level = process.env.XNET_LOG_LEVEL ?? 'warn';
   const next = new Controller({ client: env.lab.controllerClient(), log, leaseTtlSeconds: 5, ...(addressCooldownMs !== undefined ? { addressCooldownMs } : {}) });
   return { async start() { controller = next; await next.start(); } };
-}
-
-async function ipOf(h: LabHost, name: string): Promise<string> {
-  return docker(h, ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name]);
 }
 
 async function mvnStatus(): Promise<{ external?: string[]; nodes?: Array<{ name: string; addresses?: string[] }> }> {
