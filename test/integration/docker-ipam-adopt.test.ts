@@ -10,7 +10,8 @@ import { auditIpam } from '../../pkg/ipam/check.js';
 import { listPrefix } from '../../pkg/runtime/kv.js';
 import { Keys } from '../../pkg/store/keys.js';
 import { clearDeadContainerd, startDockerd, stopDockerd } from '../../pkg/lab/index.js';
-import { docker, eventually, runContainer, useMacvlanIpamLab } from './agent-harness.js';
+import { eventually, runContainer, useMacvlanIpamLab } from './agent-harness.js';
+import { ipOf as ipOn, isRunning } from './docker-api.js';
 
 const env = useMacvlanIpamLab(1, 'kept', { subnet: '192.168.211.0/24', gateway: '192.168.211.1', ipRange: '192.168.211.128/25' });
 
@@ -23,7 +24,7 @@ describe('xnet IPAM plugin after its journal is lost', () => {
     const read = () => JSON.parse(readFileSync(journal, 'utf8')) as JournalFile;
     const names = ['old0', 'old1', 'old2'];
     for (const n of names) await runContainer(h, n, ['--net', 'kept']);
-    const ipOf = (n: string) => docker(h, ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', n]);
+    const ipOf = (n: string) => ipOn(h, n);
     const held = await Promise.all(names.map(ipOf));
     await eventually(async () => held.every((ip, i) => read().nets.kept?.assigned[ip]?.name === names[i]) || undefined,
       'the agent learnt which container holds which address', 30_000);
@@ -63,7 +64,7 @@ describe('xnet IPAM plugin after its journal is lost', () => {
   it('boot order: the agent starts with Docker down, then dockerd restarts its containers on their addresses', async () => {
     const h = env.lab.hosts[0];
     const journal = () => JSON.parse(readFileSync(join(h.dir, 'ipam-journal.json'), 'utf8')) as { nets: Record<string, { assigned: Record<string, { restarts?: boolean }> }> };
-    const ipOf = (n: string) => docker(h, ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', n]);
+    const ipOf = (n: string) => ipOn(h, n);
     const names = ['boot0', 'boot1'];
     for (const n of names) await runContainer(h, n, ['--net', 'kept', '--restart', 'always']);
     const before = await Promise.all(names.map(ipOf));
@@ -81,6 +82,6 @@ describe('xnet IPAM plugin after its journal is lost', () => {
       return ips.every((ip, i) => ip === before[i]) ? ips : undefined;
     }, 'the restart-always containers back on their own addresses', 120_000);
     expect(after).toEqual(before);
-    for (const n of names) expect(await docker(h, ['inspect', '-f', '{{.State.Running}}', n])).toBe('true');
+    for (const n of names) expect(await isRunning(h, n), n).toBe(true);
   }, 600_000);
 });
