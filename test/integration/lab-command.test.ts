@@ -223,7 +223,9 @@ describe('xctl lab', () => {
     process.kill(controller.pid!, 'SIGKILL');
     // both gone before up looks (a killed process lingers until reaped by init)
     const st = async () => (await here('lab', 'status')).stdout;
-    for (let i = 0; i < 50 && !/^agent\/host-2\s+\d+\s+dead/m.test(await st()); i++) await new Promise((r) => setTimeout(r, 100));
+    // both: the in-process status answers within milliseconds, before init reaped the second
+    const bothDead = (s: string) => /^agent\/host-2\s+\d+\s+dead/m.test(s) && /^controller\/2\s+\d+\s+dead/m.test(s);
+    for (let i = 0; i < 50 && !bothDead(await st()); i++) await new Promise((r) => setTimeout(r, 100));
     const before = await st();
     expect(before).toMatch(/^agent\/host-2\s+\d+\s+dead/m);
     expect(before).toMatch(/^controller\/2\s+\d+\s+dead/m);
