@@ -1,7 +1,7 @@
 // `ip` in one namespace: JSON reads, batched writes. Never one process per change.
 import { run, CommandError, type RunOptions } from './exec.js';
 import { ipArgv, type NetTarget, describeTarget } from './target.js';
-import { parseAddrs, parseLinks, parseRouteHops, parseRoutes, parseRules } from './parse.js';
+import { batchJson, parseAddrs, parseDetailedRoutes, parseLinks, parseRouteHops, parseRoutes, parseRules } from './parse.js';
 import type { Addr, Link, Route, Rule } from './types.js';
 import { DataplaneError } from '../errors.js';
 
@@ -130,9 +130,17 @@ export class IpRunner {
     return { links: parseLinks(raw), addrs: parseAddrs(raw) };
   }
 
+  /**
+   * Links (with details), IPv4 addresses and the IPv4 main table from one `ip -batch`: each
+   * `ip` costs a fork, and a pass reads all three. The batch's options are global, so the routes
+   * come with `-details` too; parseDetailedRoutes reads them as without it.
+   */
   async state(): Promise<HostState> {
-    const [{ links, addrs }, routes] = await Promise.all([this.linksAndAddrs(), this.routes()]);
-    return { links, addrs, routes };
+    const lines: IpLine[] = [['addr', 'show'], ['route', 'show', 'table', 'main']];
+    const [cmd, argv] = ipArgv(this.target, ['-json', '-details', '-batch', '-']);
+    const out = await this.wrap(() => run(cmd, argv, batchInput(lines)), lines);
+    const [addrShow, routeShow] = batchJson(out, lines.length, describeTarget(this.target));
+    return { links: parseLinks(addrShow), addrs: parseAddrs(addrShow), routes: parseDetailedRoutes(routeShow) };
   }
 
   /**

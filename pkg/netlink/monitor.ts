@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { MONITOR_RESTART_BACKOFF, MONITOR_STABLE_MS, restartPace } from '../runtime/backoff.js';
 import { inNetns, ipArgv, type NetTarget } from './target.js';
+import { rtnlSubscribed } from './subscribed.js';
 
 export interface MonitorEvent {
   object: 'link' | 'addr' | 'route' | 'netconf' | 'other';
@@ -54,6 +55,10 @@ export interface WatchOptions {
    * pipe to us was full); what they told is unknown, so look at everything again
    */
   onLost?: (why: string) => void;
+  /** each command started, with its PID (a restarted one again) */
+  onStart?: (pid: number) => void;
+  /** the command exited on its own (not closed): told at once, before any restart */
+  onExit?: (why: string) => void;
 }
 
 /** `ip monitor`'s report of an overflowed netlink socket (ENOBUFS, errno 105 on Linux), in any locale. */
@@ -81,6 +86,7 @@ export function watchLines(cmd: string, args: string[], onLine: (line: string) =
     pace.started();
     const p = spawn(c, a, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = p;
+    if (p.pid !== undefined) opts.onStart?.(p.pid);
     let stderr = '';
     let missing = false;
     p.stderr!.on('data', (d) => { stderr = (stderr + String(d)).slice(-500); });
@@ -95,6 +101,7 @@ export function watchLines(cmd: string, args: string[], onLine: (line: string) =
     p.on('close', (code) => {
       if (closed) return;
       const why = `${cmd} exited (${code ?? 'signal'}): ${stderr.trim()}`;
+      opts.onExit?.(why);
       // nsenter reports a missing program itself, after it started fine.
       if (missing || /failed to execute|executable file not found/.test(stderr)) { opts.onMissing?.(why); return; }
       if (opts.restart === false) { opts.onRestart?.(why); return; }
@@ -135,15 +142,30 @@ export interface MonitorOptions extends WatchOptions {
    * ip_forward on; not a container's, whose every new interface prints a line of its own
    */
   netconf?: boolean;
+  /**
+   * the command (each one started) now holds its subscription to the kernel's events: from
+   * here on no change goes untold (until onExit or onLost). Not called when that is not seen
+   * within SUBSCRIBED_WITHIN_MS.
+   */
+  onSubscribed?: () => void;
 }
+
+/** How long a started `ip monitor` is looked at for its subscription before it is given up on. */
+export const SUBSCRIBED_WITHIN_MS = 5_000;
 
 /** `ip monitor` of links, addresses and routes (and with `netconf`, IP settings) in the target namespace. */
 export function monitor(target: NetTarget, onEvent: (e: MonitorEvent) => void, opts: MonitorOptions = {}): Monitor {
   const [cmd, args] = ipArgv(target, ['monitor', 'label', 'link', 'address', 'route', ...(opts.netconf ? ['netconf'] : [])]);
+  let started = 0;
+  const onStart = (pid: number) => {
+    opts.onStart?.(pid);
+    const run = ++started;
+    if (opts.onSubscribed) void rtnlSubscribed(pid, SUBSCRIBED_WITHIN_MS).then((yes) => { if (yes && run === started) opts.onSubscribed?.(); });
+  };
   return watchLines(cmd, args, (line) => {
     const e = parseMonitorLine(line);
     if (e) onEvent(e);
-  }, opts);
+  }, { ...opts, onStart });
 }
 
 /**

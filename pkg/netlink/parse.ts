@@ -1,5 +1,11 @@
 // Pure parsers of `ip -json` output into ./types.ts values.
 import type { Addr, Link, Route, Rule } from './types.js';
+import { DataplaneError } from '../errors.js';
+
+/** `ip` printed what its reader cannot take (a format of another iproute2). */
+export class IpOutputError extends DataplaneError {
+  constructor(message: string) { super('IpOutputUnreadable', message); }
+}
 
 interface RawLink {
   ifindex: number; ifname: string; flags?: string[]; mtu?: number; master?: string; address?: string;
@@ -56,6 +62,31 @@ export function parseRoutes(raw: unknown): Route[] {
     if (r.prefsrc) route.prefsrc = r.prefsrc;
     if (typeof r.metric === 'number' && r.metric > 0) route.metric = r.metric;
     return route;
+  });
+}
+
+/**
+ * Routes of `ip -details -json route show`, as parseRoutes reads them without `-details`: ip
+ * prints the scope of every route then, where it leaves out "global" (the universe scope)
+ * otherwise. (Its other additions, "type" and an explicit "boot" protocol, change nothing here.)
+ */
+export function parseDetailedRoutes(raw: unknown): Route[] {
+  return parseRoutes(raw).map((r) => {
+    if (r.scope !== 'global') return r;
+    const { scope: _global, ...rest } = r;
+    return rest;
+  });
+}
+
+/**
+ * The outputs of an `ip -json -batch` of `count` show commands: one JSON value per line, in
+ * order. Anything else (another count, a line that is not JSON) is refused, not guessed at.
+ */
+export function batchJson(out: string, count: number, where: string): unknown[] {
+  const lines = out.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length !== count) throw new IpOutputError(`ip -batch in ${where} printed ${lines.length} JSON lines, not ${count}`);
+  return lines.map((l) => {
+    try { return JSON.parse(l) as unknown; } catch (e) { throw new IpOutputError(`ip -batch in ${where} printed a line that is not JSON: ${(e as Error).message}`); }
   });
 }
 
