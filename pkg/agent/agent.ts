@@ -242,7 +242,12 @@ export class Agent {
     let dockerUp = false;
     // docker update may change a restart policy: what the IPAM book learnt of that container is stale.
     const outage = new DockerOutageLog(this.log);
-    const d = this.ctx.dp.docker.events((e) => { if (e.action === 'update') this.ctx.ipam?.book?.unlearn(e.id); this.enqueue(keysForDockerEvent(e, this.scope()), 'docker'); }, {
+    const d = this.ctx.dp.docker.events((e) => {
+      // Docker changed the host (a bridge, a veth) before it told: what was kept of it is stale
+      this.ctx.dp.hostChanges?.changed();
+      if (e.action === 'update') this.ctx.ipam?.book?.unlearn(e.id);
+      this.enqueue(keysForDockerEvent(e, this.scope()), 'docker');
+    }, {
       onConnect: () => { dockerUp = true; outage.connected(); this.ipam?.dockerAnswers(true); this.resyncAll(); },
       onError: (err, retryInMs) => {
         this.ipam?.dockerAnswers(false);
@@ -255,13 +260,17 @@ export class Agent {
   }
 
   private followKernel(): void {
-    const m: Monitor = monitor(this.ctx.dp.target, (e) => { this.heartbeat.kernelEvent(e); this.enqueue(keysForMonitorEvent(e, this.scope()), 'kernel'); }, {
+    const host = this.ctx.dp.hostChanges;
+    const m: Monitor = monitor(this.ctx.dp.target, (e) => { host?.changed(); this.heartbeat.kernelEvent(e); this.enqueue(keysForMonitorEvent(e, this.scope()), 'kernel'); }, {
       netconf: true,
+      // the host's reads are kept only while this monitor is subscribed (host-reads.ts)
+      onSubscribed: () => host?.watching(true),
+      onExit: () => host?.watching(false),
       onRestart: (why) => { this.log.warn('kernel monitor restarted', { why }); this.resyncAll(); },
       onLineError: (err, line) => this.log.error('kernel monitor line not handled', { line, error: err.message }),
       onLost: (why) => { this.log.warn('kernel events lost (ip monitor overflowed): looking at everything again', { why }); this.resyncAll(); },
     });
-    this.closers.push(() => m.close());
+    this.closers.push(() => { host?.watching(false); return m.close(); });
     // iptables here is iptables-nft: a rule removed by hand (or re-ordered by Docker) shows up.
     const r = rulesMonitor(this.ctx.dp.target, () => this.enqueue([KEY_NAT], 'kernel'), {
       onMissing: (why) => this.log.warn('nft not available; iptables drift heals at the periodic resync only', { why }),
@@ -321,6 +330,8 @@ export class Agent {
   }
 
   resyncAll(): void {
+    // a resync looks at the kernel itself, whatever the monitor said (or failed to say)
+    this.ctx.dp.hostChanges?.changed();
     this.enqueue(this.allKeys(), 'resync');
   }
 

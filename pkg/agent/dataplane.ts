@@ -17,6 +17,7 @@ import { DataplaneError } from '../errors.js';
 import { countOps, opsApplied } from './heal.js';
 import { detectUnderlay, probeCapabilities, type Underlay } from './node.js';
 import { removeMarkedNicLinks, removeStaleNicLinks, type StaleNicLink } from './stale-nic.js';
+import { HostReads, type HostChanges } from './host-reads.js';
 
 /** A failed operation, with a reason a user can act on (it becomes the Ready reason). */
 export class ApplyError extends DataplaneError {}
@@ -48,6 +49,8 @@ export interface AgentDataplane {
   /** execute() only records the ops (verify): there is no change to read back */
   readonly dryRun?: boolean;
   readonly ip: Pick<IpRunner, 'routes' | 'links' | 'addrs' | 'linksAndAddrs'>;
+  /** what the host's reads are kept by until told of a change (host-reads.ts); none: every read is the kernel's */
+  readonly hostChanges?: HostChanges;
   readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'runningContainers' | 'networkEndpoints' | 'staticAddressesOn' | 'staticHoldersOn' | 'inspectNetwork' | 'disconnect' | 'connect' | 'listNetworks' | 'ping'>;
   /** `pinned`: the Node's spec.interface, whose presence on the host it reports too */
   underlay(pinned?: string): Promise<Underlay>;
@@ -74,12 +77,18 @@ export interface AgentDataplane {
 }
 
 export class Dataplane implements AgentDataplane {
-  readonly ip: IpRunner;
+  /** the host's reads, kept between changes */
+  readonly ip: HostReads;
+  readonly hostChanges: HostChanges;
+  /** the host's `ip`: its writes and the reads that are not kept */
+  private readonly runner: IpRunner;
   readonly iptables: Iptables;
   readonly docker: DockerClient;
 
   constructor(readonly target: NetTarget, dockerHost?: string, dockerTls?: DockerTlsFiles) {
-    this.ip = new IpRunner(target);
+    this.runner = new IpRunner(target);
+    this.ip = new HostReads(this.runner);
+    this.hostChanges = this.ip;
     this.iptables = new Iptables(target);
     this.docker = new DockerClient(dockerHost, dockerTls);
   }
@@ -102,7 +111,9 @@ export class Dataplane implements AgentDataplane {
     const lower = (await this.ip.links()).find((l) => l.name === parent);
     if (!lower) return [];
     const hostName = this.target.kind === 'netns' ? this.target.name : undefined;
-    return removeStaleNicLinks(nic, mac, lower.ifindex, [netns, netnsPath(this.target), '/proc/self/ns/net'], hostName);
+    try {
+      return await removeStaleNicLinks(nic, mac, lower.ifindex, [netns, netnsPath(this.target), '/proc/self/ns/net'], hostName);
+    } finally { this.ip.changed(); }
   }
 
   removeNicLinksIn(netns: string, nics: string[]): Promise<StaleNicLink[]> {
@@ -110,11 +121,11 @@ export class Dataplane implements AgentDataplane {
   }
 
   underlay(pinned?: string): Promise<Underlay> {
-    return detectUnderlay(this.ip, pinned);
+    return detectUnderlay(this.runner, pinned);
   }
 
   capabilities(iface: string | undefined): Promise<Record<string, boolean>> {
-    return probeCapabilities(this.ip, iface);
+    return probeCapabilities(this.runner, iface);
   }
 
   hostState(): Promise<HostState> {
@@ -122,7 +133,7 @@ export class Dataplane implements AgentDataplane {
   }
 
   hostUse(): Promise<HostUse> {
-    return this.ip.use();
+    return this.runner.use();
   }
 
   async containerState(target: NetTarget, opts: { routes?: boolean } = {}): Promise<ContainerState> {
@@ -171,6 +182,15 @@ export class Dataplane implements AgentDataplane {
    */
   async execute(ops: Op[], opts: { independent?: boolean } = {}): Promise<Executed> {
     countOps(ops.length);
+    try {
+      return await this.executeSteps(ops, opts);
+    } finally {
+      // what was kept of the host is not read again before the monitor tells of these changes
+      if (ops.length) this.ip.changed();
+    }
+  }
+
+  private async executeSteps(ops: Op[], opts: { independent?: boolean }): Promise<Executed> {
     const goneAlready: string[] = [];
     for (const step of steps(ops)) {
       if (step.kind === 'ip') { await this.runIp(step.netns, step.ops, !!opts.independent); continue; }
@@ -194,7 +214,7 @@ export class Dataplane implements AgentDataplane {
   }
 
   private async runIp(netns: ContainerNs | undefined, group: IpOp[], independent: boolean): Promise<void> {
-    const runner = netns === undefined ? this.ip : new IpRunner(containerTarget(netns));
+    const runner = netns === undefined ? this.runner : new IpRunner(containerTarget(netns));
     const lines: IpLine[] = group.map(ipLine);
     try {
       await runner.batch(lines, { force: independent });

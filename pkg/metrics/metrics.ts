@@ -24,6 +24,7 @@ export const driftHealed = counter('xnet_drift_healed_total', 'Host drift the ag
 export const healLatency = histogram('xnet_heal_latency_seconds', 'From the kernel or Docker event that showed drift to the repair being applied, by kind', ['kind']);
 export const commandDuration = histogram('xnet_command_duration_seconds', 'Host commands the agent ran (ip, iptables-save/restore, nsenter...), by program', ['command']);
 export const commandErrors = counter('xnet_command_errors_total', 'Host commands that failed, by program', ['command']);
+export const hostReads = counter('xnet_host_reads_total', 'The agent\'s reads of its host\'s links, addresses and main routes, by where the answer came from: kernel (an `ip` run) or kept (nothing changed since the last read)', ['from']);
 export const arpProbes = counter('xnet_arp_probes_total', 'ARP probes (arping -D) the agent\'s IPAM plugin ran before handing out an address, by result: free, answered, unavailable (could not look)', ['result']);
 export const externalReprobes = counter('xnet_external_reprobes_total', 'ARP probes the agent\'s IPAM plugin ran again of addresses it had marked external, after their quarantine, by result: free (the mark is cleared), answered (kept), unavailable (kept)', ['result']);
 export const eventsDropped = counter('xnet_events_dropped_total', 'Events the recorder dropped at its rate limit instead of writing them, by component', ['component']);
