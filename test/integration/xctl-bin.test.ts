@@ -1,7 +1,9 @@
 // The built `xctl` program as users run it: argv, stdin, stdout/stderr and exit codes. What is
-// about a command's outcome rather than the program (diff of reordered keys, ipam check, the
-// endpoints refused) runs xctl's code in this process (runXctl, as the program runs it: each
-// spawned xctl costs about 0.7 CPU seconds to load); exit codes 0, 1, 2, 4 and 5 through the program.
+// about a command's outcome rather than the program (the commands --help lists, diff of
+// reordered keys, ipam check, the endpoints refused, the fall-back to a lab's etcd, a get and a
+// delete after an apply) and a case's set-up run xctl's code in this process (runXctl, as the
+// program runs it: each spawned xctl costs about 0.7 CPU seconds to load); exit codes 0, 1, 2,
+// 4 and 5, --help and a closed pipe through the program.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,7 +36,8 @@ const NODE = 'apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata: {name: bin-1}\
 
 describe('xctl program', () => {
   it('--help lists the commands and exits 0', async () => {
-    const r = await xctl(['--help']);
+    // the program's --help (exit 0, on stdout) is the `npx xctl --help` case below
+    const r = await xctlHere(['--help']);
     expect(r.exitCode).toBe(0);
     for (const c of ['apply', 'diff', 'get', 'describe', 'delete', 'wait', 'ipam', 'lab']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
@@ -48,7 +51,7 @@ describe('xctl program', () => {
 
   it('stops quietly when the reader closes the pipe early (xctl ... | head)', async () => {
     const nodes = Array.from({ length: 300 }, (_, i) => NODE.replace('bin-1', `pipe-${i}`).replace('198.18.0.11', `198.18.${1 + Math.floor(i / 250)}.${i % 250 + 1}`)).join('---\n');
-    expect((await xctl(['apply', '-f', '-'], { input: nodes })).exitCode).toBe(0);
+    expect((await xctlHere(['apply', '-f', '-'], { input: nodes })).exitCode).toBe(0);
     // the reader takes one line and goes away while xctl is still writing
     const r = await execa('bash', ['-c', `node ${BIN} get nodes -o yaml | head -n 1`], { reject: false, env: { XCTL_ENDPOINTS: built.etcd.endpoints.join(',') } });
     expect(r.stdout).toBe('apiVersion: v1');
@@ -59,9 +62,9 @@ describe('xctl program', () => {
   it('applies from stdin, prints kind/name action, gets it back, deletes it', async () => {
     const a = await xctl(['apply', '-f', '-'], { input: NODE });
     expect(a).toMatchObject({ exitCode: 0, stdout: 'node/bin-1 created', stderr: '' });
-    const g = await xctl(['get', 'no', 'bin-1', '-o', 'json']);
+    const g = await xctlHere(['get', 'no', 'bin-1', '-o', 'json']);
     expect(JSON.parse(g.stdout)).toMatchObject({ kind: 'Node', metadata: { name: 'bin-1' }, spec: { address: '198.18.0.11' } });
-    expect((await xctl(['delete', 'node', 'bin-1'])).stdout).toBe('node/bin-1 deleted');
+    expect((await xctlHere(['delete', 'node', 'bin-1'])).stdout).toBe('node/bin-1 deleted');
     expect((await xctl(['get', 'no', 'bin-1'])).exitCode).toBe(4);
   });
 
@@ -89,7 +92,7 @@ describe('xctl program', () => {
   });
 
   it('get -w runs until Ctrl-C and then exits 0', async () => {
-    await xctl(['apply', '-f', '-'], { input: NODE.replace('bin-1', 'bin-w') });
+    expect((await xctlHere(['apply', '-f', '-'], { input: NODE.replace('bin-1', 'bin-w') })).exitCode).toBe(0);
     const p = execa('node', [BIN, 'get', 'nodes', '-w'], { reject: false, env: { XCTL_ENDPOINTS: built.etcd.endpoints.join(',') } });
     // killed also when the test fails or times out before its Ctrl-C (a no-op once it exited)
     onTestFinished(() => { p.kill('SIGKILL'); });
@@ -139,7 +142,8 @@ describe('xctl --endpoints and XCTL_ENDPOINTS', () => {
   it('an --endpoints given empty is a usage error, exit 2, and contacts no etcd, not even the running lab\'s', async () => {
     const lab = await fakeLab();
     // without --endpoints, and with XCTL_ENDPOINTS empty (as if unset), xctl goes to the lab
-    const fallback = await xctl(['get', 'no'], { env: lab.env });
+    // (exit 5 through the program: 'exits 5 when etcd is unreachable')
+    const fallback = await xctlHere(['get', 'no'], { env: lab.env });
     expect(fallback.exitCode).toBe(5);
     expect(fallback.stderr).toContain('the running lab\'s');
     const reached = lab.connected.length;
