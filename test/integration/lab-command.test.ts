@@ -3,8 +3,9 @@
 //
 // `lab up`, `lab down` and `lab exec`'s own cases run the built program (its exit code, the
 // daemons it starts outliving it, exec's inherited stdio). `lab status` read in a wait, the
-// commands that read the lab's etcd, and `up` refused on a lab already up run xctl's code in
-// this process (`here`): about half a CPU second less each (docs/contributing.md). Set-up and
+// commands that read the lab's etcd, `up` refused on a lab already up, exec refused without a
+// lab and the down after a killed up run xctl's code in this process (`here`, `inLab`): about
+// half a CPU second less each (docs/contributing.md). Set-up and
 // probe steps in a lab host (a container run, `docker ps`) talk to its dockerd directly.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -50,7 +51,8 @@ describe('xctl lab', () => {
     const st = await xctl('lab', 'status');
     expect(st.exitCode).toBe(1);
     expect(st.stderr).toContain('no lab is up');
-    expect((await xctl('lab', 'exec', 'host-1', '--', 'true')).exitCode).toBe(1);
+    // (the program's exit 1 is the status above; exec refuses before it runs anything)
+    expect((await here('lab', 'exec', 'host-1', '--', 'true')).exitCode).toBe(1);
   });
 
   // (one lab for both claims: a lab of its own for the stale record was a second build)
@@ -117,10 +119,10 @@ describe('xctl lab', () => {
     const ps = await xctl('lab', 'exec', 'host-1', '--', 'docker', 'images', '--format', '{{.Repository}}:{{.Tag}}');
     expect(ps.exitCode).toBe(0);
     expect(ps.stdout).toContain('xnet/busybox:latest');
-    const addr = await xctl('lab', 'exec', 'host-2', '--', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0');
-    expect(addr.stdout).toContain('198.18.0.12/24');
-    const ping = await xctl('lab', 'exec', 'host-2', '--', 'ping', '-c', '1', '-W', '2', '198.18.0.11');
-    expect(ping.exitCode).toBe(0);
+    // host-2's address and a ping to host-1 from it, in one exec (one xctl process fewer)
+    const addrPing = await xctl('lab', 'exec', 'host-2', '--', 'sh', '-c', 'ip -4 -o addr show dev eth0 && ping -c 1 -W 2 198.18.0.11');
+    expect(addrPing.stdout).toContain('198.18.0.12/24');
+    expect(addrPing.exitCode, addrPing.stderr).toBe(0);
     const fail = await xctl('lab', 'exec', 'host-1', '--', 'sh', '-c', 'exit 3');
     expect(fail.exitCode).toBe(3);
     expect(fail.stderr).toContain('sh -c exit 3 on host-1 exited with status 3');
@@ -319,7 +321,9 @@ describe('xctl lab down after `up` was killed half way', () => {
     expect(status.exitCode).toBe(1);
     expect(status.stdout).toContain('incomplete');
 
-    const down = await run([process.execPath, xctlPath(), 'lab', 'down'], { env: cenv, reject: false, timeoutMs: 120_000 });
+    // down's code in this process: what is claimed is what it removes (the program's down, its
+    // exit code and message, is 'down removes the lab and can run again')
+    const down = await inLab(cenv, ['lab', 'down']);
     expect(down.exitCode, down.stderr).toBe(0);
     expect(await labLeftovers(rec)).toEqual([]);
     expect(labProgramsMentioning(cdir)).toEqual([]);
