@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { breakAndCheck, breakVerified, mustSucceed } from '../harness/heal.js';
 import { useTestLab } from '../harness/lab.js';
 import {
-  apply, containerIfAddrs, containerIp, expectLabVerifyClean, getObject, hostRoutes, inContainerNetns, printHeal, runContainer, unreachableFrom, waitFor, waitReachable, waitReady,
+  apply, containerIfAddrs, containerIp, expectLabVerifyClean, getObject, hostRoutes, inContainerNetns, inspectContainer, inspectNetwork, printHeal, runContainer, unreachableFrom, waitFor, waitReachable, waitReady,
 } from './helpers.js';
 
 const CLUSTER = `
@@ -49,14 +49,17 @@ describe('self-healing', { timeout: 150_000 }, () => {
     // containers on it too (test/integration/agent-hostsubnet-bridge.test.ts)
     const bridge = (await getObject(lab(), 'hostsubnet', 'default-host-2')).status.bridge as string;
     const onHost2 = (argv: string[]) => lab().exec('host-2', argv);
-    const netId = async () => (await lab().docker('host-2', ['network', 'inspect', '-f', '{{.Id}}', 'net1'], { check: true })).stdout.trim();
-    const id = await netId();
+    // Docker's answers asked over its API from this process (helpers.ts inspectNetwork): a look is polled
+    const net1 = async () => {
+      const n = await inspectNetwork(lab(), 'host-2', 'net1');
+      return `${n.Id} ${(n.IPAM?.Config ?? []).map((c: { Subnet?: string }) => c.Subnet ?? '').join('')} ${n.Options?.['com.docker.network.bridge.name'] ?? ''}`;
+    };
+    const id = (await inspectNetwork(lab(), 'host-2', 'net1')).Id as string;
     const ifindex = (await onHost2(['cat', `/sys/class/net/${bridge}/ifindex`])).stdout.trim();
     const ms = await breakAndCheck('bridge deleted', {
       whole: async () => {
         const link = await onHost2(['ip', '-o', '-4', 'addr', 'show', 'dev', bridge]);
-        const net = await lab().docker('host-2', ['network', 'inspect', '-f', '{{.Id}} {{range .IPAM.Config}}{{.Subnet}}{{end}} {{index .Options "com.docker.network.bridge.name"}}', 'net1']);
-        return link.exitCode === 0 && link.stdout.includes('inet ') && net.exitCode === 0 && net.stdout.trim() === `${id} ${subnet['host-2']} ${bridge}`;
+        return link.exitCode === 0 && link.stdout.includes('inet ') && (await net1()) === `${id} ${subnet['host-2']} ${bridge}`;
       },
       // proven by its ifindex gone: the agent makes the bridge again (new ifindex) within the
       // milliseconds an `ip` preempted between its break and its probe may take
@@ -105,7 +108,7 @@ describe('self-healing', { timeout: 150_000 }, () => {
 
   test('a restarted container gets its NICs back', async () => {
     await waitReachable(lab(), 'host-1', 'test', [nicIp['host-2/eth1'], nicIp['host-2/eth2']]);
-    const startedAt = async () => (await lab().docker('host-2', ['inspect', '-f', '{{.State.StartedAt}}', 'test'], { check: true })).stdout.trim();
+    const startedAt = async () => String((await inspectContainer(lab(), 'host-2', 'test')).State.StartedAt);
     const before = await startedAt();
     const ms = await breakAndCheck('container restarted', {
       whole: async () => {
