@@ -35,15 +35,15 @@ const MIB = 'x'.repeat(1024 * 1024);
 /** values that do not decode as any object or status */
 const GARBAGE = ['not json', '[]', '[1,2,3]', 'null', '"a string"', '42', '{"conditions":"Ready"}', '{"metadata":{"name":7}}', `{"junk":"${MIB}"`];
 
-/** Everything of a host a bad value could change, as comparable text. */
+/**
+ * Everything of a host a bad value could change, as comparable text: one shell on the host reads
+ * it all (its sysctls by one grep, where a `cat` per file was dozens of processes per look).
+ */
 async function hostState(tl: TestLab, host: string): Promise<string> {
-  const run = async (argv: string[]) => (await tl.exec(host, argv, { check: true })).stdout;
-  const parts = [
-    await run(['ip', '-d', 'link', 'show']), await run(['ip', 'addr', 'show']), await run(['ip', 'route', 'show', 'table', 'all']),
-    await run(['iptables-save']),
-    await run(['sh', '-c', 'for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/arp_ignore /proc/sys/net/ipv4/conf/*/rp_filter /proc/sys/net/ipv4/conf/*/proxy_arp; do echo "$f $(cat $f)"; done']),
-  ];
-  return parts.join('\n---\n')
+  const sysctls = '/proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/arp_ignore /proc/sys/net/ipv4/conf/*/rp_filter /proc/sys/net/ipv4/conf/*/proxy_arp';
+  const script = `ip -d link show && echo --- && ip addr show && echo --- && ip route show table all && echo --- && iptables-save && echo --- && grep -H . ${sysctls}`;
+  const state = (await tl.exec(host, ['sh', '-c', script], { check: true })).stdout;
+  return state
     .replace(/valid_lft .*|preferred_lft .*/g, '')
     .replace(/(\w+_timer)\s+[\d.]+/g, '$1')
     .replace(/\[\d+:\d+\]/g, '[]')
