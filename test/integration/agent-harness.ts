@@ -22,6 +22,9 @@ import { workerCacheDir } from '../harness/worker-cache.js';
 import { useBuilt } from '../harness/built.js';
 import { eventually, obj } from './helpers.js';
 import { runXctl } from '../../pkg/cli/program.js';
+import { run } from '../../pkg/lab/run.js';
+import { hostEnv } from '../../pkg/lab/exec.js';
+import { containerPid, dockerViaApi, DockerApiRefusal } from './docker-calls.js';
 
 export { eventually, obj };
 
@@ -260,27 +263,49 @@ export async function routes(h: LabHost): Promise<Array<{ dst: string; gateway?:
   return JSON.parse((await hostExec(h, ['ip', '-json', 'route', 'show'])).stdout || '[]');
 }
 
+/**
+ * `docker ARGS` on the host, its stdout; throws when it fails. The forms of docker-calls.ts
+ * (run/start/stop/rm of a container, its PID or address, the networks' names) go through Docker's API
+ * from this process, the others through the `docker` CLI.
+ */
 export async function docker(h: LabHost, args: string[]): Promise<string> {
+  const viaApi = await dockerViaApi(h, args).catch((e: Error) => { throw new Error(`docker ${args.join(' ')} on ${h.name}: ${e.message}`); });
+  if (viaApi !== undefined) return viaApi.trim();
   const r = await hostDocker(h, args);
   if (r.exitCode !== 0) throw new Error(`docker ${args.join(' ')} on ${h.name}: ${r.stderr}`);
   return r.stdout.trim();
 }
 
-/** A long-running busybox container; `extra` are docker run options (e.g. --net net1). */
+/** A long-running busybox container (its ID); `extra` are docker run options (e.g. --net net1). */
 export async function runContainer(h: LabHost, name: string, extra: string[] = []): Promise<string> {
   return docker(h, ['run', '-d', '--name', name, ...extra, BUSYBOX_IMAGE, 'sleep', '100000']);
 }
 
+/**
+ * argv in namespaces of the container's first process (nsenter -t PID), or why it cannot run
+ * there (no such container, or it does not run), as `docker exec` would fail.
+ */
+async function enterContainer(h: LabHost, name: string, ns: string[], argv: string[]): Promise<ExecResult | string> {
+  const pid = await containerPid(h, name).catch((e: Error) => (e instanceof DockerApiRefusal ? e.message : Promise.reject(e)));
+  if (typeof pid === 'string') return pid;
+  if (!(pid > 0)) return `container ${name} on ${h.name} is not running (pid ${pid})`;
+  return run(['nsenter', '-t', String(pid), ...ns, ...argv], { env: hostEnv(h), reject: false });
+}
+
+/**
+ * argv as root in the container's network and mount namespaces (its own programs, busybox's
+ * `ping` and `ip`): what `docker exec` showed of it, without the CLI and runc's exec per look.
+ */
 export async function inContainer(h: LabHost, name: string, argv: string[]): Promise<{ stdout: string; exitCode: number }> {
-  const r = await hostDocker(h, ['exec', name, ...argv]);
-  return { stdout: r.stdout + r.stderr, exitCode: r.exitCode };
+  const r = await enterContainer(h, name, ['-n', '-m'], argv);
+  return typeof r === 'string' ? { stdout: r, exitCode: 1 } : { stdout: r.stdout + r.stderr, exitCode: r.exitCode };
 }
 
 /** Runs argv with the machine's tools inside a container's network namespace (as root, unlike docker exec). */
 export async function inContainerNetns(h: LabHost, name: string, argv: string[]): Promise<ExecResult> {
-  const pid = await docker(h, ['inspect', '-f', '{{.State.Pid}}', name]);
-  if (!/^[1-9]\d*$/.test(pid)) throw new Error(`container ${name} on ${h.name} is not running (pid ${pid})`);
-  return hostExec(h, ['nsenter', `--net=/proc/${pid}/ns/net`, ...argv]);
+  const r = await enterContainer(h, name, ['-n'], argv);
+  if (typeof r === 'string') throw new Error(r);
+  return r;
 }
 
 /** `xctl ARGS` in-process as the lab's admin (TLS + auth): its exit code, stdout and stderr. */
