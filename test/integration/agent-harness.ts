@@ -293,11 +293,12 @@ async function enterContainer(h: LabHost, name: string, ns: string[], argv: stri
 }
 
 /**
- * argv as root in the container's network and mount namespaces (its own programs, busybox's
- * `ping` and `ip`): what `docker exec` showed of it, without the CLI and runc's exec per look.
+ * argv as root in the container's network, mount and PID namespaces (its own programs, busybox's
+ * `ping`, `ip`, `netstat`; its /proc resolves /proc/self only in its PID namespace): what
+ * `docker exec` showed of it, without the CLI and runc's exec per look.
  */
 export async function inContainer(h: LabHost, name: string, argv: string[]): Promise<{ stdout: string; exitCode: number }> {
-  const r = await enterContainer(h, name, ['-n', '-m'], argv);
+  const r = await enterContainer(h, name, ['-n', '-m', '-p'], argv);
   return typeof r === 'string' ? { stdout: r, exitCode: 1 } : { stdout: r.stdout + r.stderr, exitCode: r.exitCode };
 }
 
