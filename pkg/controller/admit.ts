@@ -6,13 +6,15 @@
 // Object copies in a node's index are never read for what they say, only compared byte for
 // byte with the decoded key they copy (context.ts): a copy that is not JSON is simply not
 // equal, and rewritten. The controller statuses kept there are decoded like any status, and
-// their parse kept like an object's, and so are a MacvlanNet's node parts and pool counts. A
+// their parse kept like an object's, and so are a MacvlanNet's node parts and pool counts, and
+// the release marks of addresses cooling down (ipam/release-mark.ts). A
 // key of the registry or IPAM prefixes that is none of these (a name the layout cannot have) is
 // refused too.
 import { decodeKeyOf, decodeMacvlanPart, decodeParsedObject, decodeParsedStatus, decodeStatus, parseJson } from '../store/decode.js';
 import { macvlanPoolStatus } from '../api/index.js';
 import type { Keys } from '../store/keys.js';
 import { decodeClaim, type IpamKeys } from '../ipam/keys.js';
+import { decodeReleaseMark } from '../ipam/release-mark.js';
 import type { RawKv } from '../runtime/kv.js';
 
 /**
@@ -22,7 +24,7 @@ import type { RawKv } from '../runtime/kv.js';
  * whose name it cannot parse, nor a value nothing checked.
  */
 function outsideLayout(keys: Keys, ipam: IpamKeys, key: string): string | undefined {
-  const what = key.startsWith(ipam.root()) ? 'an IPAM claim (ipam/<type>/<pool>/<space>/<address>)'
+  const what = key.startsWith(ipam.root()) ? 'an IPAM claim (ipam/<type>/<pool>/<space>/<address>) or release mark (ipam/<type>/<pool>/released/<address>)'
     : key.startsWith(keys.registry()) && !keys.parseIndexedObject(key) ? 'a registry key (objects/<plural>/<name>, status/..., bynode/<node>/...)'
       : undefined;
   return what && `the key is not ${what} of xnet's layout; ignored`;
@@ -48,6 +50,12 @@ export function controllerAdmit(keys: Keys, ipam: IpamKeys): (kv: RawKv) => stri
       const r = decodeClaim(kv.value, at);
       if ('error' in r) return r.error;
       kv.parsed = r.claim;
+      return undefined;
+    }
+    if (ipam.parseReleaseMark(kv.key)) {
+      const m = decodeReleaseMark(kv.value);
+      if ('error' in m) return m.error;
+      kv.parsed = m.mark;
       return undefined;
     }
     const obj = keys.parseObjectKey(kv.key);

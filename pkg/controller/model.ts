@@ -3,7 +3,9 @@
 // TxnPlan, which updates the cache on commit.
 import { matchLabels, type AnyObject, type ClusterNetwork, type ContainerNic, type HostSubnet, type Kind, type MacvlanNet, type Node, type Status, type StatusOf } from '../api/index.js';
 import { INDEXED_KINDS, Keys, indexNode } from '../store/keys.js';
-import { IpamKeys, type Claim, type ClaimRole, type ClaimSpace, type PoolType } from '../ipam/keys.js';
+import { IpamKeys, type Claim, type ClaimSpace, type PoolType } from '../ipam/keys.js';
+import type { ReleaseMark } from '../ipam/release-mark.js';
+import { ReleasedIndex, type ReleasedClaim } from './released-index.js';
 import type { KvCache, CacheChange } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
 import { monotonicMs } from '../runtime/clock.js';
@@ -17,8 +19,7 @@ import { ClaimIndex, type ClaimEntry } from './claim-index.js';
 import { joinedMacvlanStatus } from './macvlan-joined.js';
 
 export interface Entry<T> { obj: T; kv: RawKv }
-/** A claim that went, as the address cooldown's rule asks about it (address-cooldown.ts coolsFor). */
-export interface ReleasedClaim { role: ClaimRole; nodeGone?: boolean; node?: string }
+export type { ReleasedClaim } from './released-index.js';
 export type { ClaimEntry } from './claim-index.js';
 
 /** The kv's value as parsed JSON, parsed once (admission or the writer may have done it). */
@@ -45,8 +46,8 @@ export class Model {
   private readonly nodeStatusRoot: string;
   /** "<type>/<pool>" -> address -> the ContainerNics whose spec.ip pins it there (nicPinning) */
   private readonly nicPins = new Map<string, Map<number, Set<string>>>();
-  /** "<type>/<pool>/<ip>" -> when that address claim went (monotonic ms) and what it was, for the reuse cooldown (address-cooldown.ts) */
-  private readonly released = new Map<string, { at: number } & ReleasedClaim>();
+  /** when each address claim went, for the reuse cooldown (address-cooldown.ts); the leader marks them (release-marks.ts) */
+  readonly releases = new ReleasedIndex();
 
   /**
    * name no Node has -> the closest Node names (suggest.ts), or none; kept until a Node comes or
@@ -77,11 +78,14 @@ export class Model {
   private index(c: CacheChange): void {
     const ck = this.ipam.parse(c.key);
     if (ck) {
-      const poolId = `${ck.type}/${ck.pool}`;
-      const addrId = `${poolId}/${ck.ip}`;
-      if (c.prev && !c.kv && ck.space === 'addresses') this.released.set(addrId, { at: c.at ?? monotonicMs(), ...this.releasedClaim(parse<Claim>(c.prev)) });
-      if (c.kv) this.released.delete(addrId);
+      const gone = c.prev && !c.kv ? this.releasedClaim(parse<Claim>(c.prev)) : undefined;
+      if (ck.space === 'addresses' && (c.kv || gone)) this.releases.fileClaim(ck.type, ck.pool, ck.ip, gone, c.at ?? monotonicMs());
       this.claims.file(c, ck);
+      return;
+    }
+    const mark = this.ipam.parseReleaseMark(c.key);
+    if (mark) {
+      if (c.kv) this.releases.fileMark(mark.type, mark.pool, mark.ip, parse<ReleaseMark>(c.kv), this.claimsIn(mark.type, mark.pool, 'addresses').has(mark.ip));
       return;
     }
     if (c.key.startsWith(this.nodeStatusRoot)) return this.fileAccepted(c.key.slice(this.nodeStatusRoot.length), c);
@@ -222,17 +226,11 @@ export class Model {
 
   /**
    * Until when the address stays out of use after its claim went (runtime/clock.ts: monotonic ms),
-   * and what that claim was, or undefined when it is free; who must wait it out is the rule of
-   * address-cooldown.ts. Kept in memory: a new leader knows only the releases it saw.
+   * and what that claim was, or undefined when it is free (released-index.ts: a release this
+   * controller saw, or one a leader marked in etcd); who must wait it out is address-cooldown.ts's rule.
    */
   coolingUntil(type: PoolType, pool: string, ip: number, cooldownMs: number): ({ until: number } & ReleasedClaim) | undefined {
-    // asked for every address a scan passes: nothing released, nothing to look up
-    if (this.released.size === 0) return undefined;
-    const id = `${type}/${pool}/${ip}`;
-    const r = this.released.get(id);
-    if (r === undefined) return undefined;
-    if (monotonicMs() - r.at >= cooldownMs) { this.released.delete(id); return undefined; }
-    return { until: r.at + cooldownMs, role: r.role, ...(r.nodeGone ? { nodeGone: true, node: r.node } : {}) };
+    return this.releases.coolingUntil(type, pool, ip, cooldownMs);
   }
 
   claimsIn(type: PoolType, pool: string, space: ClaimSpace): Map<number, ClaimEntry> {

@@ -34,6 +34,7 @@ import type { EventRecorder } from '../events/recorder.js';
 import { noNodeSelected } from './node-missing.js';
 import { ReportBudget } from './report-budget.js';
 import { LateWarnings } from './late-warnings.js';
+import { startReleaseMarks } from './release-marks.js';
 
 /** What a term needs of the Controller that runs it. */
 export interface TermHost {
@@ -69,6 +70,8 @@ export class Term implements Ctx {
   private workers?: Promise<void>;
   private gcTimer?: NodeJS.Timeout;
   private readonly late: LateWarnings;
+  /** the release marks this term writes (release-marks.ts) */
+  private marks?: { stop(): Promise<void> };
 
   constructor(private readonly c: TermHost, readonly t: LeaderTerm) {
     this.client = c.opts.client;
@@ -104,6 +107,7 @@ export class Term implements Ctx {
     // First: what a killed leader left is freed before the NICs that may need its addresses are
     // planned, and the sweep scans the claims listed, not the thousands this term is adding.
     this.queue.add('gc/all');
+    this.marks = startReleaseMarks({ client: this.client, model: this.model, guard: this.guard, cooldownMs: this.addressCooldownMs, maxTxnOps: this.maxTxnOps, log: this.log });
     for (const key of startOrder(startObjects(this.model))) this.queue.add(key);
     // the cache was listed at start-up and caught up when this term began: no list from etcd
     this.log.info('leading: work queue filled from the cache', { keys: this.queue.len(), ms: Date.now() - this.startedAt });
@@ -138,6 +142,7 @@ export class Term implements Ctx {
     for (const e of this.addrExecutors.values()) e.close();
     this.nodeExecutor?.close();
     await this.workers;
+    await this.marks?.stop();
   }
 
   enqueue(kind: Kind, name: string, afterMs?: number): void {

@@ -12,6 +12,7 @@ import { decodeObject, decodeStatus, UndecodableError } from '../store/decode.js
 import { listPrefix } from '../runtime/kv.js';
 import { decodeClaim, IpamKeys, type BlockNetwork, type Claim } from './keys.js';
 import { splitMisfitBlockClaims } from './check-misfit.js';
+import { ipamKeyProblem } from './release-mark.js';
 import { cidrInterval, contains, size, type Interval } from './ranges.js';
 import { hostSubnetXnetRange, macvlanRange, slotCount } from './plan.js';
 import { macvlanUse } from './check-macvlan.js';
@@ -143,8 +144,8 @@ function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
       else input.undecodable.push(`${key}: ${d.error}`);
       continue;
     }
-    // refused by the controller too (admit.ts): an address spelt otherwise than a claim key's is a second key of it
-    if (key.startsWith(ipam.root())) { input.undecodable.push(`${key}: the key is not an IPAM claim (ipam/<type>/<pool>/<space>/<address>, 010.076.001.084) of xnet's layout`); continue; }
+    // an address spelt otherwise than a claim key's is a second key of it (release-mark.ts ipamKeyProblem)
+    if (key.startsWith(ipam.root())) { const why = ipamKeyProblem(ipam, key, value); if (why) input.undecodable.push(why); continue; }
     const o = keys.parseObjectKey(key);
     if (o) {
       const obj = decodedOr(input, key, 'the object', () => decodeObject(o.kind, o.name, key, value, 0));
@@ -181,9 +182,7 @@ function parsedOr(value: string): unknown {
 
 /** What `decode` returns; a value that does not decode is named among the problems instead. */
 function decodedOr<T>(input: AuditInput, key: string, what: string, decode: () => T): T | undefined {
-  try {
-    return decode();
-  } catch (e) {
+  try { return decode(); } catch (e) {
     if (!(e instanceof UndecodableError)) throw e;
     input.undecodable.push(`${key}: ${what} does not decode (${e.detail})`);
     return undefined;

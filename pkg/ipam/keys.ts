@@ -163,11 +163,28 @@ export class IpamKeys {
   claim(type: PoolType, name: string, space: ClaimSpace, ip: number): string {
     return this.space(type, name, space) + padIp(ip);
   }
+  /**
+   * Where the release of an address claim is marked for its cooldown (release-mark.ts): next
+   * to the pool's claims, under a lease, so that a controller started after the release knows it.
+   */
+  releaseMark(type: PoolType, name: string, ip: number): string { return `${this.pool(type, name)}${RELEASED}/${padIp(ip)}`; }
   /** Parses a claim key into its pool and the address it starts at. */
   parse(key: string): { type: PoolType; pool: string; space: ClaimSpace; ip: number } | undefined {
+    const p = this.split(key);
+    return p && (p.space === 'blocks' || p.space === 'addresses') ? { ...p, space: p.space } : undefined;
+  }
+  /** Parses a release mark's key (releaseMark) into its pool and address. */
+  parseReleaseMark(key: string): { type: PoolType; pool: string; ip: number } | undefined {
+    const p = this.split(key);
+    return p?.space === RELEASED ? { type: p.type, pool: p.pool, ip: p.ip } : undefined;
+  }
+  private split(key: string): { type: PoolType; pool: string; space: string; ip: number } | undefined {
     if (!key.startsWith(this.rootKey)) return undefined;
     const [type, pool, space, addr, ...more] = key.slice(this.rootKey.length).split('/');
-    if (more.length || !addr || (type !== 'clusternetworks' && type !== 'macvlannets') || (space !== 'blocks' && space !== 'addresses')) return undefined;
+    if (more.length || !addr || (type !== 'clusternetworks' && type !== 'macvlannets')) return undefined;
     try { return { type, pool, space, ip: unpadIp(addr) }; } catch { return undefined; }
   }
 }
+
+/** The directory of a pool's release marks (IpamKeys.releaseMark): not a claim space. */
+const RELEASED = 'released';

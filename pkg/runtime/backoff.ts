@@ -100,6 +100,13 @@ export const DOCKER_EVENTS_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 30
 export const DOCKER_EVENTS_STABLE_MS = 60_000;
 
 /** Granting the leader lease or campaigning failed (etcd unreachable): try again every second. */
+/**
+ * The leader's release marks (controller/release-marks.ts) that etcd did not take: tried again a
+ * few times, then given up (logged): a mark only carries the cooldown over to a controller that
+ * starts later; the leader that released the address keeps it cooling in memory either way.
+ */
+export const RELEASE_MARK_RETRY: BackoffPolicy = { initialMs: 200, maxMs: 2_000, factor: 2, jitter: 0.2, maxAttempts: 5 };
+
 export const LEADER_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 1000, factor: 1, jitter: 0 };
 
 /**

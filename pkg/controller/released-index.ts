@@ -1,0 +1,84 @@
+// When each address claim went, for the address cooldown (address-cooldown.ts): from the
+// deletes this controller saw (its own and the watch's, also while standing by), and from the
+// release marks (ipam/release-mark.ts) of releases it did not see, written by the leader that
+// did. The leader marks what it sees go (release-marks.ts: onRelease, cooling).
+import type { ClaimRole, PoolType } from '../ipam/keys.js';
+import { markAge, type ReleaseMark } from '../ipam/release-mark.js';
+import { monotonicMs } from '../runtime/clock.js';
+
+/** A claim that went, as the address cooldown's rule asks about it (address-cooldown.ts coolsFor). */
+export interface ReleasedClaim { role: ClaimRole; nodeGone?: boolean; node?: string }
+
+/** A release to mark: the address, and the mark's value. */
+export interface Release extends ReleaseMark { type: PoolType; pool: string; ip: number }
+
+type Record = { at: number } & ReleasedClaim;
+
+export class ReleasedIndex {
+  /** "<type>/<pool>/<ip>" -> when that address claim went (monotonic ms) and what it was */
+  private readonly released = new Map<string, Record>();
+  private readonly listeners = new Set<(r: Release) => void>();
+
+  /** An address claim of the pool put (its address is taken: nothing cools) or deleted at monotonic `at`. */
+  fileClaim(type: PoolType, pool: string, ip: number, gone: ReleasedClaim | undefined, at: number): void {
+    const id = `${type}/${pool}/${ip}`;
+    if (!gone) { this.released.delete(id); return; }
+    this.released.set(id, { at, ...gone });
+    if (!this.listeners.size) return;
+    const release: Release = { type, pool, ip, ...markOf(gone, Date.now() - (monotonicMs() - at)) };
+    for (const fn of this.listeners) fn(release);
+  }
+
+  /**
+   * A release mark read (a put, decoded). Known already (this controller saw the claim go, more
+   * precisely than by two wall clocks), or its address claimed again since: nothing to learn.
+   */
+  fileMark(type: PoolType, pool: string, ip: number, mark: ReleaseMark, claimed: boolean): void {
+    const id = `${type}/${pool}/${ip}`;
+    if (claimed || this.released.has(id)) return;
+    const claim: ReleasedClaim = { role: mark.role, ...(mark.nodeGone && mark.node ? { nodeGone: true, node: mark.node } : {}) };
+    this.released.set(id, { at: monotonicMs() - markAge(mark, Date.now()), ...claim });
+  }
+
+  /**
+   * Until when the address stays out of use after its claim went (monotonic ms), and what that
+   * claim was, or undefined when it is free; who must wait it out is address-cooldown.ts's rule.
+   */
+  coolingUntil(type: PoolType, pool: string, ip: number, cooldownMs: number): ({ until: number } & ReleasedClaim) | undefined {
+    // asked for every address a scan passes: nothing released, nothing to look up
+    if (this.released.size === 0) return undefined;
+    const id = `${type}/${pool}/${ip}`;
+    const r = this.released.get(id);
+    if (r === undefined) return undefined;
+    if (monotonicMs() - r.at >= cooldownMs) { this.released.delete(id); return undefined; }
+    return { until: r.at + cooldownMs, role: r.role, ...(r.nodeGone ? { nodeGone: true, node: r.node } : {}) };
+  }
+
+  /** The releases still cooling down, as marks (what a new leader marks that nobody may have). */
+  *cooling(cooldownMs: number): Iterable<Release> {
+    const mono = monotonicMs();
+    const wall = Date.now();
+    for (const [id, r] of this.released) {
+      if (mono - r.at >= cooldownMs) continue;
+      const [type, pool, ip] = splitId(id);
+      yield { type, pool, ip, ...markOf(r, wall - (mono - r.at)) };
+    }
+  }
+
+  /** Calls `fn` for every claim seen to go from now on; returns what stops it. */
+  onRelease(fn: (r: Release) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+}
+
+function markOf(c: ReleasedClaim, releasedAtMs: number): ReleaseMark {
+  return { role: c.role, releasedAtMs: Math.max(0, Math.round(releasedAtMs)), ...(c.node ? { node: c.node } : {}), ...(c.nodeGone ? { nodeGone: true } : {}) };
+}
+
+/** "<type>/<pool>/<ip>": a pool's name has no '/' (the key layout splits on it). */
+function splitId(id: string): [PoolType, string, number] {
+  const a = id.indexOf('/');
+  const b = id.lastIndexOf('/');
+  return [id.slice(0, a) as PoolType, id.slice(a + 1, b), Number(id.slice(b + 1))];
+}
