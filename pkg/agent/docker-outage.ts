@@ -1,5 +1,5 @@
 // How the agent tells that Docker's event stream is down. Its attempts back off (1 s doubling
-// to 30 s, DOCKER_EVENTS_BACKOFF), and so do the warnings: the first failure of an outage is
+// to 5 s, DOCKER_EVENTS_BACKOFF), and so do the warnings: the first failure of an outage is
 // one, a later one only when the wait before the next attempt grew or OUTAGE_REMINDER_MS after
 // the last (the others are debug lines), so a dockerd stopped for an hour is some twenty
 // warnings, not 3,600. Docker's return is an info line with how long it was away.

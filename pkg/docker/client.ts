@@ -279,7 +279,7 @@ export class DockerClient {
 
   /**
    * Docker's event stream (containers and networks), opened again when the daemon goes away
-   * after DOCKER_EVENTS_BACKOFF's waits (from `retryMs`, 1 s, doubling to 30 s; from the first
+   * after DOCKER_EVENTS_BACKOFF's waits (from `retryMs`, 1 s, doubling to 5 s; from the first
    * again after a stream that stayed up `stableMs`). onError tells each failure and the wait
    * before the next attempt; onConnect fires on every (re)connection: events may have been
    * missed, so callers resync then.

@@ -91,12 +91,15 @@ export const MONITOR_STABLE_MS = 60_000;
 
 /**
  * Docker's event stream that could not be opened or broke (dockerd stopped, restarting) is
- * opened again 1 s later, doubling to 30 s while it keeps failing, so Docker's return is seen
- * within 30 s (it was asked every second for ever: a dockerd stopped for an hour was 3,600
- * connection attempts and as many warnings); once a stream stayed up DOCKER_EVENTS_STABLE_MS,
- * its next break waits 1 s again.
+ * opened again 1 s later, doubling to 5 s while it keeps failing, so Docker's return is seen
+ * within 5 s: a dockerd restarted for an upgrade is converged again moments after it answers
+ * (at 30 s, the cap before, a minute's outage left the host unconverged up to 30 s more). An
+ * attempt is one connect to the local socket; the warnings are what needed a bound (it was asked,
+ * and warned, every second: a dockerd stopped for an hour was 3,600 warnings), and
+ * agent/docker-outage.ts bounds them. Once a stream stayed up DOCKER_EVENTS_STABLE_MS, its next
+ * break waits 1 s again.
  */
-export const DOCKER_EVENTS_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 0 };
+export const DOCKER_EVENTS_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 5_000, factor: 2, jitter: 0 };
 export const DOCKER_EVENTS_STABLE_MS = 60_000;
 
 /** Granting the leader lease or campaigning failed (etcd unreachable): try again every second. */
