@@ -6,6 +6,12 @@ import { monotonicMs } from '../runtime/clock.js';
 
 /** How often a missing capability is probed for again. */
 export const CAPABILITY_REPROBE_MS = 60_000;
+/**
+ * How soon a probe that gave no answer (a timeout: a loaded host) is made again. It says nothing
+ * about the kernel, and until an answer the Node reports no capability (a MacvlanNet's node part
+ * waits for one): a minute of that for one slow `ip` was too long.
+ */
+export const CAPABILITY_FAILED_REPROBE_MS = 5_000;
 
 export type Capabilities = Record<string, boolean>;
 
@@ -18,11 +24,13 @@ export class NodeCapabilities {
     private readonly probe: (iface: string | undefined) => Promise<Capabilities>,
     private readonly reprobeMs = CAPABILITY_REPROBE_MS,
     private readonly now: () => number = monotonicMs,
+    private readonly failedReprobeMs = CAPABILITY_FAILED_REPROBE_MS,
   ) {}
 
   /**
-   * The capabilities on `iface`, probed when due (never yet, another interface, or one missing
-   * or the last probe failed, for reprobeMs); `changed` when they differ from the last known.
+   * The capabilities on `iface`, probed when due (never yet, another interface, one missing for
+   * reprobeMs, the last probe without an answer for failedReprobeMs); `changed` when they differ
+   * from the last known.
    * On the same interface a capability once found stays: only the missing ones are asked about
    * again (a later probe can fail for a passing reason, e.g. a passthru macvlan holding the
    * parent). A probe that throws (no answer: a timeout) keeps what was known.
@@ -45,8 +53,9 @@ export class NodeCapabilities {
 
   private due(last: { iface: string | undefined; found: Capabilities; at: number; failed: boolean }, iface: string | undefined): boolean {
     if (last.iface !== iface) return true;
-    const incomplete = last.failed || Object.values(last.found).some((v) => !v);
-    return incomplete && this.now() - last.at >= this.reprobeMs;
+    const waited = this.now() - last.at;
+    if (last.failed) return waited >= Math.min(this.failedReprobeMs, this.reprobeMs);
+    return Object.values(last.found).some((v) => !v) && waited >= this.reprobeMs;
   }
 }
 

@@ -83,6 +83,25 @@ describe('NodeCapabilities', () => {
     expect(await caps.read('eth0')).toEqual({ found: { macvlan: true, vlan: true }, changed: true });
   });
 
+  it('a probe with no answer is made again within seconds, not at the minute a missing capability waits', async () => {
+    let t = 0;
+    const answers: Array<Capabilities | undefined> = [undefined, { macvlan: true, vlan: false }, { macvlan: true, vlan: true }];
+    let n = 0;
+    const caps = new NodeCapabilities(async () => { const a = answers[n++]; if (!a) throw new Error('ip timed out'); return a; }, 60_000, () => t);
+    expect((await caps.read('eth0')).found).toEqual({});
+    t += 4_999;
+    await caps.read('eth0');
+    expect(n, 'not before 5 s').toBe(1);
+    t += 1;
+    expect(await caps.read('eth0')).toEqual({ found: { macvlan: true, vlan: false }, changed: true });
+    // an answer that lacks one: that one is asked about again a minute later, not 5 s
+    t += 5_000;
+    await caps.read('eth0');
+    expect(n).toBe(2);
+    t += 55_000;
+    expect((await caps.read('eth0')).found).toEqual({ macvlan: true, vlan: true });
+  });
+
   it('compares capability sets by value, a missing key unlike false', () => {
     expect(sameCapabilities({ vlan: false, macvlan: true }, { macvlan: true, vlan: false })).toBe(true);
     expect(sameCapabilities({ vlan: false }, {})).toBe(false);
