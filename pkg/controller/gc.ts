@@ -13,6 +13,7 @@ import { INDEXED_KINDS, indexNode, type Keys } from '../store/keys.js';
 import { orphaned } from '../store/status-cleanup.js';
 import { keptBy, reportKeepsClaims, reportOnOwnHostSubnet } from './hostsubnet-leaving.js';
 import { staleMacvlanParts } from './gc-macvlan-parts.js';
+import type { KvCache } from '../runtime/kv-cache.js';
 
 /** Whether the claim is garbage: its owner is gone (another uid), or no longer points at its pool. */
 export function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
@@ -97,7 +98,8 @@ function orphanedIndexKeys(ctx: Ctx): Array<(plan: TxnPlan) => void> {
  * what a delete written around xctl (a raw etcd delete of the object key) left. An object
  * applied again under that name would show them, and the agents act on a HostSubnet's and a
  * MacvlanNet's (subnet, bridge, Docker blocks) before the controller writes the new one.
- * Each delete is pinned to the status as cached and to the object's absence.
+ * Each delete is pinned to the status as cached (one that does not decode: to the revision the
+ * cache refused) and to the object's absence.
  */
 function orphanedControllerStatuses(ctx: Ctx): Array<(plan: TxnPlan) => void> {
   const { keys, cache } = ctx.model;
@@ -105,17 +107,23 @@ function orphanedControllerStatuses(ctx: Ctx): Array<(plan: TxnPlan) => void> {
   for (const { kind } of KINDS) {
     if (INDEXED_KINDS.includes(kind)) continue;
     // a MacvlanNet's pool counts (store/macvlan-parts.ts) go with its status
-    const pools = kind === 'MacvlanNet' ? [...cache.entries(keys.macvlanPools())] : [];
-    for (const kv of [...cache.entries(keys.controllerStatuses(kind)), ...pools]) {
-      const p = keys.parseStatusKey(kv.key) ?? poolOf(keys, kv.key);
+    const found = [...keysUnder(cache, keys.controllerStatuses(kind)), ...kind === 'MacvlanNet' ? keysUnder(cache, keys.macvlanPools()) : []];
+    for (const { key, revision } of found) {
+      const p = keys.parseStatusKey(key) ?? poolOf(keys, key);
       if (!p) continue;
       const objectKey = keys.object(p.kind, p.name);
       // an object that does not decode is there, not gone
       if (cache.get(objectKey) || cache.isRefused(objectKey)) continue;
-      steps.push((plan) => { plan.unchanged(kv.key, kv).absent(objectKey).del(kv.key); });
+      steps.push((plan) => { plan.modifiedAt(key, revision).absent(objectKey).del(key); });
     }
   }
   return steps;
+}
+
+/** Every key under `prefix` with the revision it was read at: those cached, and those the cache refused (they do not decode). */
+function keysUnder(cache: KvCache, prefix: string): Array<{ key: string; revision: string }> {
+  return [...[...cache.entries(prefix)].map((kv) => ({ key: kv.key, revision: kv.modRevision })),
+    ...cache.refusedUnder(prefix).map(([key, revision]) => ({ key, revision: String(revision) }))];
 }
 
 const poolOf = (keys: Keys, key: string) => {

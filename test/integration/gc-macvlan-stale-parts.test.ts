@@ -52,6 +52,24 @@ describe("the garbage pass and a MacvlanNet's parts of nodes its status does not
     expect(await raw(garbled), 'the part that does not decode, after a garbage pass').toBeUndefined();
   }, 60_000);
 
+  // refused by the controller's cache, they were never swept: garbage for good (before: 'pool counts
+  // of no MacvlanNet that do not decode, after a garbage pass' was still 'not json')
+  it('deletes pool counts and a controller status that do not decode, of no stored object; keeps those of one stored', async () => {
+    const keys = fx.store.keys;
+    await listedPart('counted', 'co-a');
+    const gonePool = keys.macvlanPool('co-gone');
+    const goneStatus = keys.status('ClusterNetwork', 'co-gone', { controller: true });
+    const storedPool = keys.macvlanPool('counted');
+    await put(gonePool, 'not json');
+    await put(goneStatus, '{"conditions": 7}');
+    await put(storedPool, 'not json');
+    await gcPass(10);
+    expect(await raw(gonePool), 'pool counts of no MacvlanNet that do not decode, after a garbage pass').toBeUndefined();
+    expect(await raw(goneStatus), 'a controller status of no ClusterNetwork that does not decode, after a garbage pass').toBeUndefined();
+    // the MacvlanNet's round may write its counts over the garbled ones: there either way
+    expect(await raw(storedPool), "the stored MacvlanNet's pool counts").toBeDefined();
+  }, 60_000);
+
   it('never deletes a part whose node was listed after the pass read the status key, nor one of a node selected', async () => {
     const keys = fx.store.keys;
     const client = fx.etcd.client();
