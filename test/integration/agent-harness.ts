@@ -167,9 +167,13 @@ export async function macvlanIpamLab(n: number, name: string, spec: Record<strin
   try {
     await lab.store.applyAll([obj('MacvlanNet', name, spec)]);
     for (const h of lab.hosts) await lab.startAgent(h);
+    // Ready counts the nodes selected so far: the Nodes are made as their agents report, so a
+    // slow second agent left the MacvlanNet Ready on host-1 alone, and a test's first docker run
+    // on host-2 found no network there ("network shared not found"): every host's part, ready
     await eventually(async () => {
       const m = (await lab.store.get('MacvlanNet', name)) as MacvlanNet | undefined;
-      return m && isReady(m);
+      const ready = (m?.status?.nodes ?? []).filter((p) => p.ready).map((p) => p.name);
+      return m && isReady(m) && lab.hosts.every((h) => ready.includes(h.name));
     }, `MacvlanNet ${name} Ready on ${n} host(s)`, 90_000);
   } catch (e) {
     // the caller never gets the lab to take down: what was built goes here
