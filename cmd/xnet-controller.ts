@@ -4,7 +4,7 @@
 // (decoded when they start leading) and take over when the leader's lease expires.
 import { Option } from 'commander';
 import { addEtcdFlags, addMetricsFlag, checkMetricsAddr, daemonCommand, etcdFromFlags, exitOnUncaught, serveMetrics, startOrExit, stopOnSignals, usageExit, type EtcdFlags } from '../pkg/cli/daemon.js';
-import { Controller, DEFAULT_WORKERS } from '../pkg/controller/controller.js';
+import { Controller, DEFAULT_WORKERS, MAX_ADDRESS_COOLDOWN_S } from '../pkg/controller/controller.js';
 import { DEFAULT_LEADER_TTL_SECONDS } from '../pkg/runtime/leader.js';
 import { createLogger } from '../pkg/log.js';
 
@@ -25,7 +25,7 @@ const client = etcdFromFlags('xnet-controller', o);
 for (const [flag, v] of [['--lease-ttl', o.leaseTtl], ['--workers', o.workers], ['--max-txn-ops', o.maxTxnOps]] as const) {
   if (!Number.isInteger(v) || v < 1) usageExit('xnet-controller', `${flag} must be a positive integer`);
 }
-if (!(o.addressCooldown >= 0)) usageExit('xnet-controller', '--address-cooldown must be a number of seconds >= 0');
+if (!(o.addressCooldown >= 0 && o.addressCooldown <= MAX_ADDRESS_COOLDOWN_S)) usageExit('xnet-controller', `--address-cooldown must be a number of seconds from 0 to ${MAX_ADDRESS_COOLDOWN_S}`);
 
 const controller = new Controller({
   client, prefix: o.prefix, id: o.id, leaseTtlSeconds: o.leaseTtl, workers: o.workers, maxTxnOps: o.maxTxnOps, log,

@@ -7,9 +7,11 @@ import { monotonicMs } from '../runtime/clock.js';
 /** How often a missing capability is probed for again. */
 export const CAPABILITY_REPROBE_MS = 60_000;
 /**
- * How soon a probe that gave no answer (a timeout: a loaded host) is made again. It says nothing
- * about the kernel, and until an answer the Node reports no capability (a MacvlanNet's node part
- * waits for one): a minute of that for one slow `ip` was too long.
+ * How soon a probe that gave no answer (a timeout: a loaded host) is made again, doubling with
+ * each such probe in a row up to CAPABILITY_REPROBE_MS. It says nothing about the kernel, and
+ * until an answer the Node reports no capability (a MacvlanNet's node part waits for one): a
+ * minute of that for one slow `ip` was too long, and a probe every 5 s on a host whose `ip`
+ * stays slow too many (the heartbeat waits for it).
  */
 export const CAPABILITY_FAILED_REPROBE_MS = 5_000;
 
@@ -17,8 +19,11 @@ export type Capabilities = Record<string, boolean>;
 
 export interface CapabilityRead { found: Capabilities; changed: boolean }
 
+/** The last probe: where, what is known there, when, and how many probes in a row gave no answer. */
+interface LastProbe { iface: string | undefined; found: Capabilities; at: number; failures: number }
+
 export class NodeCapabilities {
-  private last?: { iface: string | undefined; found: Capabilities; at: number; failed: boolean };
+  private last?: LastProbe;
 
   constructor(
     private readonly probe: (iface: string | undefined) => Promise<Capabilities>,
@@ -28,9 +33,9 @@ export class NodeCapabilities {
   ) {}
 
   /**
-   * The capabilities on `iface`, probed when due (never yet, another interface, one missing for
-   * reprobeMs, the last probe without an answer for failedReprobeMs); `changed` when they differ
-   * from the last known.
+   * The capabilities on `iface`, probed when due (never yet, another interface, or one missing or
+   * none known: after reprobeMs, or after failedReprobeMs doubling while probes give no answer);
+   * `changed` when they differ from the last known.
    * On the same interface a capability once found stays: only the missing ones are asked about
    * again (a later probe can fail for a passing reason, e.g. a passthru macvlan holding the
    * parent). A probe that throws (no answer: a timeout) keeps what was known.
@@ -40,22 +45,24 @@ export class NodeCapabilities {
     if (last && !this.due(last, iface)) return { found: last.found, changed: false };
     const known = last && last.iface === iface ? last.found : {};
     let found: Capabilities;
-    let failed = false;
+    let failures = 0;
     try {
       found = keepFound(known, await this.probe(iface));
     } catch {
       found = known;
-      failed = true;
+      failures = (last && last.iface === iface ? last.failures : 0) + 1;
     }
-    this.last = { iface, found, at: this.now(), failed };
+    this.last = { iface, found, at: this.now(), failures };
     return { found, changed: last !== undefined && !sameCapabilities(last.found, found) };
   }
 
-  private due(last: { iface: string | undefined; found: Capabilities; at: number; failed: boolean }, iface: string | undefined): boolean {
+  private due(last: LastProbe, iface: string | undefined): boolean {
     if (last.iface !== iface) return true;
-    const waited = this.now() - last.at;
-    if (last.failed) return waited >= Math.min(this.failedReprobeMs, this.reprobeMs);
-    return Object.values(last.found).some((v) => !v) && waited >= this.reprobeMs;
+    // every capability found: found stays found, whatever a probe without an answer says
+    const found = Object.values(last.found);
+    if (found.length && found.every((v) => v)) return false;
+    const wait = last.failures ? Math.min(this.reprobeMs, this.failedReprobeMs * 2 ** (last.failures - 1)) : this.reprobeMs;
+    return this.now() - last.at >= wait;
   }
 }
 

@@ -13,11 +13,11 @@ import { Model } from './model.js';
 import { LastSeen } from './nodes.js';
 import { controllerAdmit } from './admit.js';
 import { Term } from './term.js';
-import { waitBackoffOf, type ControllerOptions } from './options.js';
+import { DEFAULT_ADDRESS_COOLDOWN_MS, waitBackoffOf, type ControllerOptions } from './options.js';
 import { leader, leaderTerms, registerControllerMetrics, watchRestarts } from '../metrics/metrics.js';
 import { EventRecorder } from '../events/recorder.js';
 
-export { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, type ControllerOptions } from './options.js';
+export { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, MAX_ADDRESS_COOLDOWN_S, type ControllerOptions } from './options.js';
 export { RetryLater } from './term.js';
 
 export class Controller {
@@ -48,7 +48,7 @@ export class Controller {
       // the big parts of the layout, listed side by side at start-up
       listSplits: [keys.nodeIndexRoot(), keys.objects(), keys.statusRoot()],
     });
-    this.model = new Model(this.cache, prefix);
+    this.model = new Model(this.cache, prefix, opts.addressCooldownMs ?? DEFAULT_ADDRESS_COOLDOWN_MS);
     this.nodeStatuses = this.model.keys.nodeStatuses();
     this.elector = new LeaderElector({
       client: opts.client, key: new Keys(prefix).election(), id: this.id,
@@ -103,6 +103,8 @@ export class Controller {
 
   async stop(): Promise<void> {
     this.stopping.abort();
+    // the marks of the last releases go out under this term's lease, before it is revoked
+    await this.term?.flushReleaseMarks();
     await this.elector.stop();
     await this.running;
     await this.term?.stop();

@@ -6,6 +6,7 @@ import { INDEXED_KINDS, Keys, indexNode } from '../store/keys.js';
 import { IpamKeys, type Claim, type ClaimSpace, type PoolType } from '../ipam/keys.js';
 import type { ReleaseMark } from '../ipam/release-mark.js';
 import { ReleasedIndex, type ReleasedClaim } from './released-index.js';
+import { DEFAULT_ADDRESS_COOLDOWN_MS } from './options.js';
 import type { KvCache, CacheChange } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
 import { monotonicMs } from '../runtime/clock.js';
@@ -47,7 +48,7 @@ export class Model {
   /** "<type>/<pool>" -> address -> the ContainerNics whose spec.ip pins it there (nicPinning) */
   private readonly nicPins = new Map<string, Map<number, Set<string>>>();
   /** when each address claim went, for the reuse cooldown (address-cooldown.ts); the leader marks them (release-marks.ts) */
-  readonly releases = new ReleasedIndex();
+  readonly releases: ReleasedIndex;
 
   /**
    * name no Node has -> the closest Node names (suggest.ts), or none; kept until a Node comes or
@@ -63,7 +64,8 @@ export class Model {
   private readonly blockWaiters = new BlockWaiterIndex();
   private readonly hsStatusRoot: string;
 
-  constructor(readonly cache: KvCache, readonly prefix: string) {
+  constructor(readonly cache: KvCache, readonly prefix: string, addressCooldownMs = DEFAULT_ADDRESS_COOLDOWN_MS) {
+    this.releases = new ReleasedIndex(addressCooldownMs);
     this.keys = new Keys(prefix);
     this.ipam = new IpamKeys(prefix);
     this.nodeStatusRoot = this.keys.controllerStatuses('Node');

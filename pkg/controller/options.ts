@@ -59,6 +59,8 @@ export function retryBackoff(wait: BackoffPolicy, err: unknown): BackoffPolicy {
 }
 
 export const DEFAULT_ADDRESS_COOLDOWN_MS = 30_000;
+/** The longest --address-cooldown (a day): its release marks (release-marks.ts) live under an etcd lease of that length. */
+export const MAX_ADDRESS_COOLDOWN_S = 86_400;
 
 /**
  * Concurrent reconciles. A NIC's reconcile waits on its pool's executor while its transaction

@@ -11,6 +11,8 @@ import type { ReleaseMark } from '../ipam/release-mark.js';
 import { putOp, txn } from '../runtime/kv.js';
 import { monotonicMs } from '../runtime/clock.js';
 import { RELEASE_MARK_RETRY, backoffDelay, mayRetry } from '../runtime/backoff.js';
+import { ETCD_DEFAULT_LIMITS, REQUEST_BYTES_BASE, entryBytes } from '../etcd/limits.js';
+import { MAX_PLAN_OPS } from './txn-plan.js';
 import type { Release } from './released-index.js';
 import type { Model } from './model.js';
 
@@ -21,6 +23,11 @@ const BATCH_MS = 50;
  * so a mark lives at least the cooldown and at most this much longer.
  */
 const LEASE_ROTATE_S = 10;
+/** How long a graceful stop waits for the marks queued before it resigns (Term.flushReleaseMarks). */
+const STOP_FLUSH_MS = 2_000;
+
+/** A mark waiting to be written, and how many of its tries failed. */
+interface Queued { mark: ReleaseMark; failures: number }
 
 export interface ReleaseMarksOptions {
   client: Etcd3;
@@ -35,7 +42,7 @@ export interface ReleaseMarksOptions {
 
 export class ReleaseMarks {
   /** by mark key: a second release of one address before its mark went replaces the first */
-  private readonly queue = new Map<string, { mark: ReleaseMark; failures: number }>();
+  private readonly queue = new Map<string, Queued>();
   private lease?: { lease: Lease; id: string; grantedAt: number };
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
@@ -77,10 +84,45 @@ export class ReleaseMarks {
     return worst ? backoffDelay(worst, RELEASE_MARK_RETRY) : BATCH_MS;
   }
 
-  /** Writes one transaction's worth of the queue (the guard's compare besides: maxTxnOps puts). */
+  /**
+   * Writes what is queued now (a graceful stop, before the term's lease goes), within about `ms`:
+   * the marks of the last moments would otherwise wait for a batch timer the stop clears.
+   */
+  async flushNow(ms: number): Promise<void> {
+    const end = monotonicMs() + ms;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flushing;
+    while (this.queue.size && !this.closed && monotonicMs() < end) {
+      this.flushing = this.flush();
+      await this.flushing;
+      this.flushing = undefined;
+    }
+  }
+
+  /**
+   * The queue's first marks that fit one transaction: at most --max-txn-ops puts (the guard's
+   * compare is counted apart), never more than a TxnPlan's MAX_PLAN_OPS, and half of etcd's
+   * default request size whatever etcd allows (a node's thousands of addresses released at once
+   * were one transaction of megabytes that etcd refused at every try).
+   */
+  private takeBatch(): Array<[string, Queued]> {
+    const maxOps = Math.min(MAX_PLAN_OPS, Math.max(1, this.o.maxTxnOps));
+    const out: Array<[string, Queued]> = [];
+    let bytes = REQUEST_BYTES_BASE;
+    for (const [key, q] of this.queue) {
+      const b = entryBytes(key, JSON.stringify(q.mark));
+      if (out.length >= maxOps || (out.length && bytes + b > ETCD_DEFAULT_LIMITS.maxRequestBytes / 2)) break;
+      out.push([key, q]);
+      bytes += b;
+    }
+    for (const [key] of out) this.queue.delete(key);
+    return out;
+  }
+
+  /** Writes one transaction's worth of the queue (takeBatch). */
   private async flush(): Promise<void> {
-    const batch = [...this.queue.entries()].slice(0, Math.max(1, this.o.maxTxnOps));
-    for (const [key] of batch) this.queue.delete(key);
+    const batch = this.takeBatch();
     try {
       const lease = await this.currentLease();
       const r = await txn(this.o.client, [this.o.guard], batch.map(([key, q]) => putOp(key, q.mark, lease)));
@@ -93,7 +135,7 @@ export class ReleaseMarks {
   }
 
   /** Puts a failed batch back (unless a newer release of the address came meanwhile), or gives it up after its retries. */
-  private requeue(batch: Array<[string, { mark: ReleaseMark; failures: number }]>, err: unknown): void {
+  private requeue(batch: Array<[string, Queued]>, err: unknown): void {
     let dropped = 0;
     for (const [key, q] of batch) {
       if (this.queue.has(key)) continue;
@@ -121,12 +163,12 @@ export class ReleaseMarks {
  * Marks, for a term that starts leading, every release its model knows to be cooling and finds
  * no mark of (a leader that stopped before writing it), then each claim seen to go until stop().
  */
-export function startReleaseMarks(ctx: Omit<ReleaseMarksOptions, 'ipam'> & { model: Model }): { stop(): Promise<void> } {
+export function startReleaseMarks(ctx: Omit<ReleaseMarksOptions, 'ipam'> & { model: Model }): { flush(): Promise<void>; stop(): Promise<void> } {
   const { model } = ctx;
   const marks = new ReleaseMarks({ ...ctx, ipam: model.ipam });
   for (const r of model.releases.cooling(ctx.cooldownMs)) {
     if (!model.cache.get(model.ipam.releaseMark(r.type, r.pool, r.ip))) marks.note(r);
   }
   const unsubscribe = model.releases.onRelease((r) => marks.note(r));
-  return { stop: () => { unsubscribe(); return marks.close(); } };
+  return { flush: () => marks.flushNow(STOP_FLUSH_MS), stop: () => { unsubscribe(); return marks.close(); } };
 }

@@ -18,26 +18,47 @@ export class ReleasedIndex {
   /** "<type>/<pool>/<ip>" -> when that address claim went (monotonic ms) and what it was */
   private readonly released = new Map<string, Record>();
   private readonly listeners = new Set<(r: Release) => void>();
+  /** the map's size after its last sweep of cooled records (sweepIfGrown) */
+  private sweptAt = 0;
+
+  /** `cooldownMs`: the controller's --address-cooldown, after which a record is as none */
+  constructor(private readonly cooldownMs: number) {}
 
   /** An address claim of the pool put (its address is taken: nothing cools) or deleted at monotonic `at`. */
   fileClaim(type: PoolType, pool: string, ip: number, gone: ReleasedClaim | undefined, at: number): void {
     const id = `${type}/${pool}/${ip}`;
     if (!gone) { this.released.delete(id); return; }
     this.released.set(id, { at, ...gone });
+    this.sweepIfGrown();
     if (!this.listeners.size) return;
     const release: Release = { type, pool, ip, ...markOf(gone, Date.now() - (monotonicMs() - at)) };
     for (const fn of this.listeners) fn(release);
   }
 
   /**
-   * A release mark read (a put, decoded). Known already (this controller saw the claim go, more
-   * precisely than by two wall clocks), or its address claimed again since: nothing to learn.
+   * A release mark read (a put, decoded). Its address claimed again since, or a release of it
+   * this controller saw that still cools (known more precisely than by two wall clocks): nothing
+   * to learn. A record of an earlier release that has cooled is as none: the mark is of a later
+   * one this controller missed (a relist after a compaction lost its claim's put and delete).
    */
   fileMark(type: PoolType, pool: string, ip: number, mark: ReleaseMark, claimed: boolean): void {
     const id = `${type}/${pool}/${ip}`;
-    if (claimed || this.released.has(id)) return;
+    const known = this.released.get(id);
+    if (claimed || (known && monotonicMs() - known.at < this.cooldownMs)) return;
     const claim: ReleasedClaim = { role: mark.role, ...(mark.nodeGone && mark.node ? { nodeGone: true, node: mark.node } : {}) };
     this.released.set(id, { at: monotonicMs() - markAge(mark, Date.now()), ...claim });
+    this.sweepIfGrown();
+  }
+
+  /**
+   * Drops the records that have cooled once the map doubled since the last sweep: only the
+   * addresses a scan passes were dropped before (coolingUntil), so a deleted pool's stayed.
+   */
+  private sweepIfGrown(): void {
+    if (this.released.size < 2 * this.sweptAt + 1024) return;
+    const now = monotonicMs();
+    for (const [id, r] of this.released) if (now - r.at >= this.cooldownMs) this.released.delete(id);
+    this.sweptAt = this.released.size;
   }
 
   /**
@@ -59,7 +80,7 @@ export class ReleasedIndex {
     const mono = monotonicMs();
     const wall = Date.now();
     for (const [id, r] of this.released) {
-      if (mono - r.at >= cooldownMs) continue;
+      if (mono - r.at >= cooldownMs) { this.released.delete(id); continue; }
       const [type, pool, ip] = splitId(id);
       yield { type, pool, ip, ...markOf(r, wall - (mono - r.at)) };
     }

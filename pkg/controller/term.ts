@@ -71,7 +71,7 @@ export class Term implements Ctx {
   private gcTimer?: NodeJS.Timeout;
   private readonly late: LateWarnings;
   /** the release marks this term writes (release-marks.ts) */
-  private marks?: { stop(): Promise<void> };
+  private marks?: ReturnType<typeof startReleaseMarks>;
 
   constructor(private readonly c: TermHost, readonly t: LeaderTerm) {
     this.client = c.opts.client;
@@ -133,6 +133,9 @@ export class Term implements Ctx {
   }
 
   private stopped = false;
+
+  /** Writes the release marks queued (release-marks.ts) while this term still leads: a graceful stop calls it before it resigns. */
+  flushReleaseMarks(): Promise<void> { return this.marks?.flush() ?? Promise.resolve(); }
 
   async stop(): Promise<void> {
     this.stopped = true;

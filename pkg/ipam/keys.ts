@@ -24,10 +24,13 @@ export interface Claim {
   markedAt?: number;
 }
 
+/** A claim's role, as claims and release marks (release-mark.ts) hold it. */
+export const claimRoleSchema = z.enum(['hostsubnet', 'nic', 'docker-block', 'shim', 'node-pool', 'external']);
+
 /** What a claim key must hold; anything else is reported by `xctl ipam check`, never trusted. */
 export const claimSchema = z.object({
   owner: z.object({ kind: z.enum(['HostSubnet', 'ContainerNic', 'MacvlanNet']), name: z.string().min(1), uid: z.string().min(1) }),
-  role: z.enum(['hostsubnet', 'nic', 'docker-block', 'shim', 'node-pool', 'external']),
+  role: claimRoleSchema,
   cidr: z.string().optional(),
   ip: z.string().optional(),
   node: z.string().optional(),

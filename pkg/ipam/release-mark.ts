@@ -5,7 +5,7 @@
 // Read from etcd, so decoded like any claim: a mark that does not decode is refused and cools
 // nothing (the address is then as before marks: free).
 import { z } from 'zod';
-import type { ClaimRole, IpamKeys } from './keys.js';
+import { claimRoleSchema, type ClaimRole, type IpamKeys } from './keys.js';
 
 export interface ReleaseMark {
   /** the role of the claim that went (address-cooldown.ts coolsFor asks it) */
@@ -18,7 +18,7 @@ export interface ReleaseMark {
 }
 
 export const releaseMarkSchema = z.object({
-  role: z.enum(['hostsubnet', 'nic', 'docker-block', 'shim', 'node-pool', 'external']),
+  role: claimRoleSchema,
   releasedAtMs: z.number().int().min(0),
   node: z.string().min(1).optional(),
   nodeGone: z.boolean().optional(),

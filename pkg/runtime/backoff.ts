@@ -102,7 +102,6 @@ export const MONITOR_STABLE_MS = 60_000;
 export const DOCKER_EVENTS_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 5_000, factor: 2, jitter: 0 };
 export const DOCKER_EVENTS_STABLE_MS = 60_000;
 
-/** Granting the leader lease or campaigning failed (etcd unreachable): try again every second. */
 /**
  * The leader's release marks (controller/release-marks.ts) that etcd did not take: tried again a
  * few times, then given up (logged): a mark only carries the cooldown over to a controller that
@@ -110,6 +109,7 @@ export const DOCKER_EVENTS_STABLE_MS = 60_000;
  */
 export const RELEASE_MARK_RETRY: BackoffPolicy = { initialMs: 200, maxMs: 2_000, factor: 2, jitter: 0.2, maxAttempts: 5 };
 
+/** Granting the leader lease or campaigning failed (etcd unreachable): try again every second. */
 export const LEADER_RETRY: BackoffPolicy = { initialMs: 1000, maxMs: 1000, factor: 1, jitter: 0 };
 
 /**

@@ -11,6 +11,9 @@ describe('xnet-controller flags', () => {
   it.each([
     [['--workers', '0'], '--workers must be a positive integer'],
     [['--lease-ttl', 'soon'], '--lease-ttl must be a positive integer'],
+    // its release marks live under an etcd lease of the cooldown: one etcd cannot grant is refused here
+    [['--address-cooldown', 'Infinity'], '--address-cooldown must be a number of seconds from 0 to 86400'],
+    [['--address-cooldown', '-1'], '--address-cooldown must be a number of seconds from 0 to 86400'],
     // commander's own refusals are usage errors too
     [['--no-such-flag'], "unknown option '--no-such-flag'"],
     [['--lease-ttl'], "option '--lease-ttl <seconds>' argument missing"],

@@ -79,4 +79,24 @@ describe('the address cooldown across controllers', () => {
     expect(s.ip).toBe(freed);
     expect(b.termsLed).toBe(1);
   }, 90_000);
+
+  // a leader that stopped before writing a mark (the 50 ms after its release): its standby saw
+  // the release, and marks it when it leads (red with startReleaseMarks' loop over
+  // model.releases.cooling() taken out: the mark never came back)
+  it('a new leader marks a release it saw whose mark is missing', async () => {
+    const b = running.at(-1)!;
+    const c = await controller('cc');
+    expect(b.isLeader && !c.isLeader, 'cb leads, cc stands by').toBe(true);
+    const freed = statusOf(await store.get('ContainerNic', 't1')).ip as string;
+    await store.delete('ContainerNic', 't1');
+    const markKey = new IpamKeys(PREFIX).releaseMark('clusternetworks', 'tiny', parseIPv4(freed));
+    await eventually(async () => (await etcd.client().get(markKey).exec()).kvs[0], `the release of ${freed} marked`);
+    // as if cb had stopped before writing it
+    await etcd.client().delete().key(markKey).exec();
+    expect((await etcd.client().get(markKey).exec()).kvs, 'the mark deleted').toHaveLength(0);
+    await b.stop();
+    await eventually(async () => c.isLeader || undefined, 'cc leads');
+    const mark = await eventually(async () => (await etcd.client().get(markKey).exec()).kvs[0], `the release of ${freed} marked again by cc`, 10_000);
+    expect(JSON.parse(mark.value.toString())).toMatchObject({ role: 'nic' });
+  }, 60_000);
 });

@@ -83,6 +83,15 @@ describe('NodeCapabilities', () => {
     expect(await caps.read('eth0')).toEqual({ found: { macvlan: true, vlan: true }, changed: true });
   });
 
+  it('probes without an answer in a row are made again 5 s, then 10 s, 20 s... later, at most a minute', async () => {
+    let t = 0;
+    let n = 0;
+    const caps = new NodeCapabilities(async () => { n++; throw new Error('ip timed out'); }, 60_000, () => t);
+    const at: number[] = [];
+    for (; t <= 200_000; t += 1_000) { const before = n; await caps.read('eth0'); if (n > before) at.push(t); }
+    expect(at.slice(0, 6)).toEqual([0, 5_000, 15_000, 35_000, 75_000, 135_000]);
+  });
+
   it('a probe with no answer is made again within seconds, not at the minute a missing capability waits', async () => {
     let t = 0;
     const answers: Array<Capabilities | undefined> = [undefined, { macvlan: true, vlan: false }, { macvlan: true, vlan: true }];

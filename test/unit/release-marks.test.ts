@@ -57,31 +57,46 @@ describe('the cooldown a mark carries over', () => {
   const until = (r: ReleasedIndex) => r.coolingUntil('clusternetworks', 'c', IP, COOLDOWN)?.until;
 
   it('what is left of the cooldown by the wall clocks; a mark from a clock ahead: all of it; an old one: none', () => {
-    const r = new ReleasedIndex();
+    const r = new ReleasedIndex(COOLDOWN);
     r.fileMark('clusternetworks', 'c', IP, { role: 'nic', releasedAtMs: Date.now() - 10_000 }, false);
     expect(until(r)! - monotonicMs()).toBeGreaterThan(19_000);
     expect(until(r)! - monotonicMs()).toBeLessThanOrEqual(20_000);
-    const ahead = new ReleasedIndex();
+    const ahead = new ReleasedIndex(COOLDOWN);
     ahead.fileMark('clusternetworks', 'c', IP, { role: 'nic', releasedAtMs: Date.now() + 60_000 }, false);
     expect(until(ahead)! - monotonicMs()).toBeGreaterThan(29_000);
     expect(markAge({ role: 'nic', releasedAtMs: 100 }, 50)).toBe(0);
-    const old = new ReleasedIndex();
+    const old = new ReleasedIndex(COOLDOWN);
     old.fileMark('clusternetworks', 'c', IP, { role: 'nic', releasedAtMs: Date.now() - COOLDOWN - 1 }, false);
     expect(until(old)).toBeUndefined();
   });
 
   it('nothing for an address claimed again, nor over a release this controller saw itself', () => {
-    const claimed = new ReleasedIndex();
+    const claimed = new ReleasedIndex(COOLDOWN);
     claimed.fileMark('clusternetworks', 'c', IP, { role: 'nic', releasedAtMs: Date.now() }, true);
     expect(until(claimed)).toBeUndefined();
-    const seen = new ReleasedIndex();
+    const seen = new ReleasedIndex(COOLDOWN);
     seen.fileClaim('clusternetworks', 'c', IP, { role: 'nic' }, monotonicMs() - 25_000);
     seen.fileMark('clusternetworks', 'c', IP, { role: 'nic', releasedAtMs: Date.now() }, false);
     expect(until(seen)! - monotonicMs()).toBeLessThanOrEqual(5_000);
   });
 
+  it('a later release this controller missed: its mark counts over a record of an earlier one that has cooled', () => {
+    const r = new ReleasedIndex(COOLDOWN);
+    r.fileClaim('clusternetworks', 'c', IP, { role: 'nic' }, monotonicMs() - 60_000);
+    r.fileMark('clusternetworks', 'c', IP, { role: 'nic', releasedAtMs: Date.now() - 1_000 }, false);
+    expect(until(r)! - monotonicMs()).toBeGreaterThan(28_000);
+  });
+
+  it('records that cooled are dropped as the index grows (a deleted pool\'s are never looked up again)', () => {
+    const r = new ReleasedIndex(COOLDOWN);
+    for (let i = 0; i < 1_000; i++) r.fileClaim('macvlannets', 'gone', i, { role: 'nic' }, monotonicMs() - COOLDOWN);
+    for (let i = 0; i < 100; i++) r.fileClaim('macvlannets', 'lan', i, { role: 'nic' }, monotonicMs());
+    expect((r as unknown as { released: Map<string, unknown> }).released.size, 'the cooled records swept').toBeLessThan(1_000);
+    expect([...r.cooling(COOLDOWN)]).toHaveLength(100);
+  });
+
   it('a deleted Node\'s pre-claim stays its Node\'s (address-cooldown.ts asks whose)', () => {
-    const r = new ReleasedIndex();
+    const r = new ReleasedIndex(COOLDOWN);
     r.fileMark('macvlannets', 'lan', IP, { role: 'node-pool', releasedAtMs: Date.now(), node: 'n1', nodeGone: true }, false);
     expect(r.coolingUntil('macvlannets', 'lan', IP, COOLDOWN)).toMatchObject({ role: 'node-pool', nodeGone: true, node: 'n1' });
   });
@@ -89,7 +104,7 @@ describe('the cooldown a mark carries over', () => {
 
 describe('what the leader marks', () => {
   it('each release it sees, with its wall-clock time; and every one still cooling, for a new term', () => {
-    const r = new ReleasedIndex();
+    const r = new ReleasedIndex(COOLDOWN);
     const heard: Release[] = [];
     const stop = r.onRelease((x) => heard.push(x));
     r.fileClaim('macvlannets', 'lan', IP, { role: 'shim', nodeGone: true, node: 'n2' }, monotonicMs() - 2_000);
