@@ -162,7 +162,11 @@ function orphanedNodeStatuses(ctx: Ctx): Array<(plan: TxnPlan) => void> {
   return steps;
 }
 
-/** Commits `steps` (each adds compares and deletes) in as few transactions as they fit; returns how many landed. */
+/**
+ * Commits `steps` (each adds compares and deletes) in as few transactions as they fit; returns
+ * how many landed. A batch refused (one step's key changed since the pass read it) is tried
+ * again step by step: the others land now, not a whole pass (30 s) later.
+ */
 async function commitInBatches(ctx: Ctx, steps: Array<(plan: TxnPlan) => void>): Promise<number> {
   let landed = 0;
   for (let i = 0; i < steps.length;) {
@@ -175,6 +179,14 @@ async function commitInBatches(ctx: Ctx, steps: Array<(plan: TxnPlan) => void>):
     }
     if (i === start) i++;
     if (await plan.commit(ctx.client, ctx.model.cache)) landed += i - start;
+    else if (i - start > 1) for (const step of steps.slice(start, i)) landed += await commitAlone(ctx, step);
   }
   return landed;
+}
+
+/** One step in a transaction of its own: 1 if it landed. */
+async function commitAlone(ctx: Ctx, step: (plan: TxnPlan) => void): Promise<number> {
+  const plan = new TxnPlan(ctx.guard, ctx.leaderKey, ctx.maxTxnOps);
+  step(plan);
+  return (await plan.commit(ctx.client, ctx.model.cache)) ? 1 : 0;
 }
