@@ -17,7 +17,8 @@ import { ValidationError } from '../errors.js';
 import { STORE_TXN_RETRY } from '../runtime/backoff.js';
 import { ETCD_DEFAULT_LIMITS, type EtcdLimits } from '../etcd/limits.js';
 import { planDelete, planWrite, type Current, type ObjectRef, type Stored, type WriteMode, type WriteStep } from './write-plan.js';
-import { packSteps, writeSteps } from './txn-writer.js';
+import { writeSteps } from './txn-writer.js';
+import { dryRunResults } from './dry-run.js';
 import { heldToFirstRead, keepOwnOutcomes, ownDeleteOutcome, replanApply } from './own-writes.js';
 import { removeOrphanedNodeStatuses } from './status-cleanup.js';
 import { HeldGuard } from './delete-guard.js';
@@ -25,7 +26,7 @@ import { decodeObjectKeys, readObjectKeys } from './read-objects.js';
 import { readNamedObjects } from './read-named.js';
 import {
   ConflictError, NotFoundError, StoreError,
-  type ApplyChange, type ApplyOptions, type DeleteOptions, type DeleteResult, type ReadResult, type WriteProgress, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
+  type ApplyChange, type ApplyOptions, type DeleteOptions, type DeleteResult, type ReadResult, type ListOptions, type ListResult, type NodeLease, type NodeWatch, type Store, type StatusWriter,
 } from './types.js';
 
 const conflictOf = (s: { ref: ObjectRef }) => new ConflictError(s.ref.kind, s.ref.name, 'the object kept changing while it was being deleted');
@@ -71,16 +72,6 @@ function normalizeBatch(objs: AnyObject[]): Wanted[] {
     const wanted = normalize(o);
     return { ref: { kind: wanted.kind, name: wanted.metadata.name }, wanted, rv: o.metadata.resourceVersion };
   });
-}
-
-/**
- * A dry run's results; its progress says the transactions the batch would take, none taken,
- * packed as the write's would be (so one too large is refused as the write refuses it).
- */
-function dryRunResults<R>(steps: WriteStep<R>[], limits: EtcdLimits, onProgress?: (p: WriteProgress) => void): R[] {
-  const planned = packSteps(steps, limits).filter((run) => run.some((s) => s.ops.length)).length;
-  onProgress?.({ total: steps.length, done: 0, written: 0, transactions: 0, planned });
-  return steps.map((s) => s.result);
 }
 
 export class EtcdStore implements Store {
@@ -192,7 +183,7 @@ export class EtcdStore implements Store {
     const byId = new Map(batch.map((b) => [refId(b.ref), b]));
     const plan = (part: Wanted[]) => this.planWrites(part, opts.mode);
     const steps = await plan(batch);
-    if (opts.dryRun) return dryRunResults(steps, this.limits, opts.onProgress);
+    if (opts.dryRun) return dryRunResults(this.client, steps, this.limits, opts.onProgress);
     const written = await writeSteps(this.client, steps, {
       limits: this.limits,
       retry: opts.mode === 'apply' ? STORE_TXN_RETRY : undefined,
@@ -277,7 +268,7 @@ export class EtcdStore implements Store {
       return part.map((r, i) => planDelete(this.keys, r, current[i], r.resourceVersion, r.uid)).map((s) => guard?.hold(s) ?? s);
     };
     const steps = await plan(refs);
-    if (opts.dryRun) return dryRunResults(steps, this.limits, opts.onProgress);
+    if (opts.dryRun) return dryRunResults(this.client, steps, this.limits, opts.onProgress);
     const written = await writeSteps(this.client, steps, {
       limits: this.limits, retry: STORE_TXN_RETRY,
       replan: async (run) => {

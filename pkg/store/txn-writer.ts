@@ -156,13 +156,13 @@ export function packSteps<R>(steps: WriteStep<R>[], limits: EtcdLimits): WriteSt
   return runs;
 }
 
-const writes = <R>(run: WriteStep<R>[]) => run.some((s) => s.ops.length > 0);
+export const writes = <R>(run: WriteStep<R>[]) => run.some((s) => s.ops.length > 0);
 
 /**
  * A run's compares, each once: the guarded steps of a delete share their range compares
  * (delete-guard.ts), and etcd would read the whole range again for every copy.
  */
-function distinctCompares<R>(run: WriteStep<R>[]): ICompare[] {
+export function distinctCompares<R>(run: WriteStep<R>[]): ICompare[] {
   const seen = new Set<string>();
   return run.flatMap((s) => s.compares).filter((c) => {
     const id = compareId(c);

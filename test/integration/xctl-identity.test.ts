@@ -70,6 +70,10 @@ describe('xctl as an identity etcd refuses', () => {
     writeFileSync(file, 'apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: host-9\nspec: {}\n');
     try {
       expect((await xctl(['apply', '-f', file], 'admin')).code).toBe(0);
+      // the dry run is refused as the delete is: it said '(dry run)' and exit 0 before, and the delete then failed
+      const dry = await xctl(['delete', 'node', 'host-9', '--dry-run'], 'admin');
+      expect(dry.code, dry.out + dry.err).toBe(1);
+      expect(dry.err).toContain('etcd refused the request: permission denied');
       const refused = await xctl(['delete', 'node', 'host-9'], 'admin');
       expect(refused.code).toBe(1);
       expect(refused.err).toContain('etcd refused the request: permission denied');
@@ -78,6 +82,9 @@ describe('xctl as an identity etcd refuses', () => {
       expect(refused.err).not.toContain('give its certificate');
       expect((await xctl(['get', 'node', 'host-9'], 'admin')).code).toBe(0);
       expect((await xctl(['auth', 'init', '--ca-dir', etcd.auth!.ids.ca.dir], 'root')).code).toBe(0);
+      // permitted, the dry run writes nothing still
+      expect(await xctl(['delete', 'node', 'host-9', '--dry-run'], 'admin')).toMatchObject({ code: 0 });
+      expect((await xctl(['get', 'node', 'host-9'], 'admin')).code, 'host-9 after the dry run').toBe(0);
       expect((await xctl(['delete', 'node', 'host-9'], 'admin'))).toMatchObject({ code: 0 });
     } finally {
       await syncRole(etcd.client(), old);
