@@ -45,6 +45,12 @@ export interface AgentOptions {
   settleGraceMs?: number;
   /** a reconcile running longer than this makes the Node Ready=False AgentStuck (default 120 s) */
   workerBudgetMs?: number;
+  /**
+   * the first wait before Docker's event stream is opened again after a break (default
+   * DOCKER_EVENTS_BACKOFF's 1 s, doubling to 30 s): a test holds open the window a long outage
+   * opens, Docker's API answering again and the agent not hearing it yet
+   */
+  dockerEventsRetryMs?: number;
   /** event sources; all on by default (the heal benchmark turns them off for its baseline) */
   events?: { store?: boolean; docker?: boolean; kernel?: boolean };
   log?: Logger;

@@ -248,6 +248,7 @@ export class Agent {
       if (e.action === 'update') this.ctx.ipam?.book?.unlearn(e.id);
       this.enqueue(keysForDockerEvent(e, this.scope()), 'docker');
     }, {
+      retryMs: this.opts.dockerEventsRetryMs,
       onConnect: () => { dockerUp = true; outage.connected(); this.ipam?.dockerAnswers(true); this.resyncAll(); },
       onError: (err, retryInMs) => {
         this.ipam?.dockerAnswers(false);
