@@ -14,10 +14,9 @@ import { keptInPool, keptOwnerGone, outOfTime, startingOwners, type GoneCheck, t
 import { ANY_ADDRESS, RefusalWatch } from './requests.js';
 import { usedUpError } from './used-up.js';
 import { notGivenBackWhy } from './other-nodes.js';
+import { RestoreWatch } from './restore.js';
 
 export const MVN_OPTION = 'xnet.macvlannet';
-/** Longest a dockerd's restore is taken to last when the agent never sees its API come back. */
-export const RESTORE_MAX_MS = 10 * 60_000;
 const GATEWAY_REQUEST = 'com.docker.network.gateway';
 
 export interface NodeIpamOptions {
@@ -50,7 +49,8 @@ export interface NodeIpamOptions {
   adoptRetry?: AdoptionOptions['retry'];
   /**
    * Whether Docker's API answers now (bounded by the caller): an Activate from a dockerd whose
-   * API answers is no restore, also before the agent's event stream first connected.
+   * API answers is no restore, also before the agent's event stream first connected; nor is a
+   * request without --ip during a restore once it answers (./restore.ts).
    */
   dockerPing?(): Promise<boolean>;
   /**
@@ -70,41 +70,22 @@ export class NodeIpam implements IpamBackend {
 
   private readonly adoption: Adoption | undefined;
 
+  private readonly restore: RestoreWatch;
+
   constructor(private readonly o: NodeIpamOptions) {
     const list = o.dockerEndpoints;
     this.adoption = list && new Adoption({ book: o.book, log: o.log, list: () => list(), retry: o.adoptRetry });
+    this.restore = new RestoreWatch(o.dockerPing, () => { void this.adopt(); });
   }
 
   /** Reads what Docker's containers hold (bounded tries); run at start and whenever Docker answers again until done. */
   adopt(): Promise<void> { return this.adoption?.run() ?? Promise.resolve(); }
 
-  private dockerUp = false;
-  private restoringSince: number | undefined;
-
-  /**
-   * Plugin.Activate: a dockerd starts using the plugin. While its API does not answer, that
-   * dockerd is restoring its containers (it serves its API only once it has started again
-   * every container its restart policies say).
-   */
-  async activate(): Promise<void> {
-    if (this.dockerUp) return;
-    // The agent may not have heard from Docker yet (it just started): ask, rather than take
-    // its silence for a restore that would let requests skip the adoption.
-    if (this.o.dockerPing && await this.o.dockerPing().catch(() => false)) return;
-    // the event stream may have connected while the ping was out: Docker answers, no restore
-    if (this.dockerUp) return;
-    this.restoringSince = monotonicMs();
-  }
+  /** Plugin.Activate: a dockerd starts using the plugin (a restore while its API does not answer: ./restore.ts). */
+  activate(): Promise<void> { return this.restore.activate(); }
 
   /** The agent's view of Docker's API: answering (restore over) or gone. */
-  dockerAnswers(up: boolean): void {
-    this.dockerUp = up;
-    if (up) { this.restoringSince = undefined; void this.adopt(); }
-  }
-
-  private restoring(): boolean {
-    return this.restoringSince !== undefined && monotonicMs() - this.restoringSince < RESTORE_MAX_MS;
-  }
+  dockerAnswers(up: boolean): void { this.restore.dockerAnswers(up); }
 
   async requestPool(r: PoolRequest): Promise<{ PoolID: string; Pool: string }> {
     if (r.V6) throw new XnetIpamError('BadRequest', 'xnet IPAM serves IPv4 only');
@@ -122,8 +103,12 @@ export class NodeIpam implements IpamBackend {
   requestAddress(r: AddressRequest): Promise<string> {
     const mvn = r.PoolID ?? '';
     const deadline = monotonicMs() + this.waitMs();
-    return this.adopted(deadline)
-      .then(() => this.locked(mvn, () => this.pick(mvn, r.Address || undefined, r.Options?.RequestAddressType === GATEWAY_REQUEST, deadline), deadline));
+    const want = r.Address || undefined;
+    const gateway = r.Options?.RequestAddressType === GATEWAY_REQUEST;
+    // only a request without --ip is guessed for: only it needs to know whether it is the restore's
+    const restore = want || gateway ? Promise.resolve(this.restore.restoring()) : this.restore.fromRestore();
+    return restore.then((restoring) => this.adopted(deadline, restoring)
+      .then(() => this.locked(mvn, () => this.pick(mvn, want, gateway, deadline, restoring), deadline)));
   }
 
   /**
@@ -131,8 +116,8 @@ export class NodeIpam implements IpamBackend {
    * Not while a dockerd restores: it released every address it held before asking again, so
    * it holds none the book does not know, and its API (to read them from) answers only after.
    */
-  private async adopted(deadline: number): Promise<void> {
-    if (!this.adoption || this.adoption.adopted || this.restoring()) return;
+  private async adopted(deadline: number, restoring: boolean): Promise<void> {
+    if (!this.adoption || this.adoption.adopted || restoring) return;
     // a run that gave up (Docker slow, an inspect failing) is tried again by whoever needs it:
     // the event stream that would ask may have stayed connected throughout
     void this.adoption.run();
@@ -270,7 +255,7 @@ export class NodeIpam implements IpamBackend {
     });
   }
 
-  private async pick(mvn: string, want: string | undefined, gateway: boolean, deadline: number): Promise<string> {
+  private async pick(mvn: string, want: string | undefined, gateway: boolean, deadline: number, restoring: boolean): Promise<string> {
     const net = this.o.book.net(mvn);
     if (!net) throw new XnetIpamError('UnknownPool', `MacvlanNet ${mvn} is not known on this node`);
     const subnet = parseCidr(net.subnet);
@@ -280,7 +265,7 @@ export class NodeIpam implements IpamBackend {
       if (!cidrContains(subnet, parseIPv4(want))) throw new XnetIpamError('OutOfRange', `${want} is outside MacvlanNet ${mvn} (${net.subnet})`);
       return withPrefix(await this.take(mvn, want, deadline));
     }
-    return withPrefix(await this.next(mvn, deadline));
+    return withPrefix(await this.next(mvn, deadline, restoring));
   }
 
   /** docker run --ip: free in our pool, else asked of the controller; refused naming the holder. */
@@ -344,11 +329,12 @@ export class NodeIpam implements IpamBackend {
   }
 
   /** A restarting container's kept address, else any free address of our pool that no one answers for; waits for a refill when out. */
-  private async next(mvn: string, deadline: number): Promise<string> {
+  private async next(mvn: string, deadline: number, fromRestore: boolean): Promise<string> {
     const { book } = this.o;
     // A stopped container Docker starts again (Docker says not which: ./kept-owner.ts) gets its
-    // kept address, a new one never; while a dockerd restores, a guess (the agent moves one home).
-    const restoring = this.restoring();
+    // kept address, a new one never; a request of a dockerd's restore (./restore.ts), a guess (the
+    // agent moves one home), unless the restore was over by the time its turn came.
+    const restoring = fromRestore && this.restore.restoring();
     const back = book.guess(mvn, restoring, restoring ? undefined : await startingOwners(book, mvn, this.o.starting));
     if (back) { book.lend(mvn, back); return back; }
     const gone = this.o.notOnNode?.(mvn);
