@@ -36,12 +36,22 @@ export interface DockerNetwork extends DockerNetworkSpec {
 
 /** One container attached to a Docker network, as `docker network inspect` shows it. */
 export interface NetworkEndpoint {
+  /** the container's ID, or `ep-<endpoint ID>` for an endpoint in no container's sandbox (detachedEndpoint) */
   container: string;
   name: string;
   /** IPv4 address without prefix; empty when Docker shows none */
   ip: string;
   /** the endpoint's MAC (lower case) as Docker shows it; empty when it shows none */
   mac?: string;
+}
+
+/**
+ * Docker lists an endpoint that is in no container's sandbox (a container starting, before it
+ * joins; stopping, after it left) under `ep-<endpoint ID>`, with the container's name: the
+ * address is in use, but that key is no container (its inspect answers 404).
+ */
+export function detachedEndpoint(e: Pick<NetworkEndpoint, 'container'>): boolean {
+  return e.container.startsWith('ep-');
 }
 
 export interface ContainerInfo {

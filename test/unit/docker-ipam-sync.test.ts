@@ -84,6 +84,22 @@ describe('IPAM sync while the plugin answers Docker', () => {
     expect(book.free('m')).toContain(x); // C is gone: its address is free again
   });
 
+  // Found in docker-ipam-kept-stop (a lab run): a sync read the network while the lab's dockerd
+  // killed kc, whose endpoint had left its sandbox and was not deleted yet; Docker lists such
+  // an endpoint as `ep-<endpoint ID>`. Taken for the holder, kc's address was freed at the next
+  // sync ("freeing the address of a removed container": inspect of ep-... answers 404), and the
+  // next docker run got the address kc, stopped, kept.
+  it('an endpoint Docker lists in no sandbox (ep-...) while C stops is not taken for the address\'s holder: C\'s address stays kept for it', async () => {
+    const { book, ipam, x } = await withRunningC();
+    const stopped: ContainerInfo = { ...running('C'), running: false, networks: ['net'] };
+    const mvn = { metadata: { name: 'm' } } as never;
+    await syncDockerIpam(fakeDocker([{ container: 'ep-5f3a9c', name: 'c', ip: x }], { C: stopped }, '').ctx, book, mvn, 'net');
+    await ipam.releaseAddress('m', `${x}/24`); // C stopped: X kept for it
+    await syncDockerIpam(fakeDocker([], { C: stopped }, '').ctx, book, mvn, 'net');
+    expect(book.holder('m', x)).toBe('container c (stopped; the address is kept for it)');
+    expect(await address(ipam)).not.toBe(x); // docker run D gets another
+  });
+
   it('an address released after Docker listed it live is not made live again from that list', stopDuringSync);
 
   // Under load the sync's inspect of W outlasts a millisecond: W's missed release, stamped

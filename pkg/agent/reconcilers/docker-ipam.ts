@@ -3,7 +3,7 @@
 // longer holds (a ReleaseAddress missed while the agent was down, the address of a container
 // removed or taken off the network), never a live container's.
 import type { MacvlanNet } from '../../api/index.js';
-import type { ContainerInfo, NetworkEndpoint } from '../../docker/types.js';
+import { detachedEndpoint, type ContainerInfo, type NetworkEndpoint } from '../../docker/types.js';
 import { gratuitousArp } from '../../dockeripam/arp.js';
 import type { AddressBook, Assigned, ContainerFacts } from '../../dockeripam/book.js';
 import { pidTarget } from '../../netlink/target.js';
@@ -62,11 +62,15 @@ export async function syncDockerIpam(ctx: AgentContext, book: AddressBook, m: Ma
   for (const a of entries) {
     if (!book.unchanged(mvn, a)) continue;
     const e = seen.get(a.ip);
+    // in use by an endpoint in no sandbox, its container starting or stopping: which container
+    // is not said (taken for one, `ep-...`, the address was freed as that of a removed
+    // container at the next sync, and handed out while its stopped container kept it)
+    if (e && detachedEndpoint(e)) continue;
     if (!e) await settleUnseen(ctx, book, mvn, a, network, before);
     else if (await settleSeen(ctx, book, mvn, a, e, network)) fresh.push(e);
   }
   for (const e of fresh) void announce(ctx, e);
-  await bringHome(ctx, book, m, network, eps);
+  await bringHome(ctx, book, m, network, eps.filter((e) => !detachedEndpoint(e)));
 }
 
 /**
