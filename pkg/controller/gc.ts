@@ -44,9 +44,13 @@ export function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
  */
 export async function collectGarbage(ctx: Ctx, onlyUid?: string): Promise<number> {
   const garbage = (onlyUid ? ctx.model.claimsOf(onlyUid) : [...ctx.model.allClaims()]).filter((c) => isGarbage(ctx, c));
-  const freed = await commitInBatches(ctx, garbage.map((c) => (plan: TxnPlan) => {
+  const freed = await commitInBatches(ctx, garbage.map((c) => {
+    // the owner as isGarbage judged it, read now: a step called again after a refused batch's
+    // read-back would otherwise pin the owner's new value (a NIC moved back to this pool) and
+    // delete the claim it now holds
     const ownerKey = ctx.model.keys.object(c.claim.owner.kind, c.claim.owner.name);
-    plan.unchanged(c.key, c.kv).unchanged(ownerKey, ctx.model.cache.get(ownerKey)).del(c.key);
+    const owner = ctx.model.cache.get(ownerKey);
+    return (plan: TxnPlan) => { plan.unchanged(c.key, c.kv).unchanged(ownerKey, owner).del(c.key); };
   }));
   if (freed) ctx.log.info('freed claims whose owner is gone', { freed });
   if (onlyUid) return freed;
@@ -177,7 +181,8 @@ async function commitInBatches(ctx: Ctx, steps: Array<(plan: TxnPlan) => void>):
       steps[i](plan);
       if (!plan.fits()) { plan.rollback(m); break; }
     }
-    if (i === start) i++;
+    // a step that does not fit a transaction alone never lands: skipped, not counted
+    if (i === start) { i++; continue; }
     if (await plan.commit(ctx.client, ctx.model.cache)) landed += i - start;
     else if (i - start > 1) for (const step of steps.slice(start, i)) landed += await commitAlone(ctx, step);
   }

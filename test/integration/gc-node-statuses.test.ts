@@ -12,6 +12,8 @@ import { prefixEnd } from '../../pkg/etcd/range.js';
 import { obj } from './helpers.js';
 import { uniquePrefix } from './controller-helpers.js';
 import { leaderCtx } from './leader-ctx.js';
+import { IpamKeys } from '../../pkg/ipam/keys.js';
+import { parseIPv4 } from '../../pkg/ip/ipv4.js';
 
 let etcd: TestEtcd;
 let client: Etcd3;
@@ -87,5 +89,32 @@ describe('controller garbage pass: one key changed under a batch', () => {
     await collectGarbage(ctx);
     ctx.model.cache.release();
     expect(reporters(await statusKeys(), 'MacvlanNet', 'race'), 'the other orphans, in the same pass').toEqual(['node-500']);
+  });
+});
+
+// A refused batch's deletes are tried again one by one (above): a claim's delete was pinned to its
+// owner as read when the step ran, so after the refused batch's read-back it was pinned to the
+// owner's new value, and a NIC moved back to the claim's pool lost the claim it holds again (red:
+// 'the claim of the NIC now back on cna stays', the key gone). Its owner is pinned as the pass judged it.
+describe('controller garbage pass: an owner changed under a batch', () => {
+  it('keeps the claim of a NIC moved back to its pool after the pass read it, and frees the other', async () => {
+    const nic = (net: string) => obj('ContainerNic', 'back1', { node: 'host-1', container: 'c', ifName: 'eth1', network: { clusterNetwork: net } });
+    await store.applyAll([obj('ClusterNetwork', 'cna', { cidr: '10.76.0.0/16', hostPrefix: 24 }), obj('ClusterNetwork', 'cnb', { cidr: '10.77.0.0/16', hostPrefix: 24 })]);
+    await store.applyAll([nic('cnb')]);
+    const uid = (await store.get('ContainerNic', 'back1'))!.metadata.uid;
+    const ipam = new IpamKeys(prefix);
+    const mine = ipam.claim('clusternetworks', 'cna', 'addresses', parseIPv4('10.76.1.5'));
+    const ghost = ipam.claim('clusternetworks', 'cna', 'addresses', parseIPv4('10.76.1.6'));
+    await client.put(mine).value(JSON.stringify({ owner: { kind: 'ContainerNic', name: 'back1', uid }, role: 'nic', ip: '10.76.1.5' }));
+    await client.put(ghost).value(JSON.stringify({ owner: { kind: 'ContainerNic', name: 'ghost', uid: 'u-ghost' }, role: 'nic', ip: '10.76.1.6' }));
+    const ctx = await leaderCtx(client, prefix);
+    ctx.model.cache.hold();
+    // back on cna after the pass read it: its claim there is its own again
+    await store.applyAll([nic('cna')]);
+    await collectGarbage(ctx);
+    ctx.model.cache.release();
+    const left = await client.getAll().prefix(`${prefix}/ipam/clusternetworks/cna/`).keys();
+    expect(left, 'the claim of the NIC now back on cna stays').toContain(mine);
+    expect(left, 'the claim of no NIC, freed in the same pass').not.toContain(ghost);
   });
 });

@@ -18,8 +18,10 @@ export async function leaderCtx(client: Etcd3, prefix: string): Promise<Ctx> {
   const cache = new KvCache(client, `${prefix}/`, { log, admit: controllerAdmit(keys, new IpamKeys(prefix)) });
   // closed also when its start or the leader key's write fails, before the test has the context to close
   onTestFinished(() => cache.close());
+  // made before the listing, as the controller's: its indexes (the claims') are filed from it
+  const model = new Model(cache, prefix);
   await cache.start();
   const leaderKey = keys.election();
   const guard = await leaderGuard(client, leaderKey);
-  return { client, model: new Model(cache, prefix), log, guard, leaderKey, maxTxnOps: 128, addressCooldownMs: 0 };
+  return { client, model, log, guard, leaderKey, maxTxnOps: 128, addressCooldownMs: 0 };
 }
