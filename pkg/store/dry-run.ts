@@ -6,15 +6,23 @@
 // dry run read what it could and said the write would go through, which then failed.
 import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
 import type { EtcdLimits } from '../etcd/limits.js';
-import { distinctCompares, packSteps, writes } from './txn-writer.js';
+import { InterruptedError, distinctCompares, packSteps, writes } from './txn-writer.js';
 import type { WriteStep } from './write-plan.js';
 import type { WriteProgress } from './types.js';
 
-/** A dry run's results; its progress says the transactions the batch would take (packed as the write's would be), none taken. */
-export async function dryRunResults<R>(client: Etcd3, steps: WriteStep<R>[], limits: EtcdLimits, onProgress?: (p: WriteProgress) => void): Promise<R[]> {
+/**
+ * A dry run's results; its progress says the transactions the batch would take (packed as the
+ * write's would be), none taken. `client`: where the permissions are checked; none for `xctl
+ * diff`, which a read-only identity may run. Ctrl-C (`signal`) stops the checks between two.
+ */
+export async function dryRunResults<R>(client: Etcd3 | undefined, steps: WriteStep<R>[], limits: EtcdLimits,
+  o: { onProgress?: (p: WriteProgress) => void; signal?: AbortSignal } = {}): Promise<R[]> {
   const runs = packSteps(steps, limits).filter(writes);
-  onProgress?.({ total: steps.length, done: 0, written: 0, transactions: 0, planned: runs.length });
-  for (const run of runs) await checkPermitted(client, run, limits);
+  o.onProgress?.({ total: steps.length, done: 0, written: 0, transactions: 0, planned: runs.length });
+  for (const run of client ? runs : []) {
+    if (o.signal?.aborted) throw new InterruptedError();
+    await checkPermitted(client!, run, limits);
+  }
   return steps.map((s) => s.result);
 }
 
@@ -29,7 +37,8 @@ async function checkPermitted<R>(client: Etcd3, run: WriteStep<R>[], limits: Etc
   const i = compares.findIndex((c) => !c.range_end);
   if (i >= 0) compares[i] = never(compares[i].key!);
   else if (compares.length < limits.maxTxnOps && keyOf(success[0])) compares.push(never(keyOf(success[0])!));
-  else return;
+  // every step of a write pins its object's key with a compare of its own: not reached
+  else throw new Error('a dry run\'s transaction has no compare to make one that never holds of');
   const res = await client.kv.txn({ compare: compares, success, failure: [] });
   if (res.succeeded) throw new Error('a dry run\'s permission check wrote its transaction (a compare that never holds held)');
 }

@@ -183,7 +183,7 @@ export class EtcdStore implements Store {
     const byId = new Map(batch.map((b) => [refId(b.ref), b]));
     const plan = (part: Wanted[]) => this.planWrites(part, opts.mode);
     const steps = await plan(batch);
-    if (opts.dryRun) return dryRunResults(this.client, steps, this.limits, opts.onProgress);
+    if (opts.dryRun) return dryRunResults(opts.dryRun === 'plan' ? undefined : this.client, steps, this.limits, opts);
     const written = await writeSteps(this.client, steps, {
       limits: this.limits,
       retry: opts.mode === 'apply' ? STORE_TXN_RETRY : undefined,
@@ -268,7 +268,7 @@ export class EtcdStore implements Store {
       return part.map((r, i) => planDelete(this.keys, r, current[i], r.resourceVersion, r.uid)).map((s) => guard?.hold(s) ?? s);
     };
     const steps = await plan(refs);
-    if (opts.dryRun) return dryRunResults(this.client, steps, this.limits, opts.onProgress);
+    if (opts.dryRun) return dryRunResults(this.client, steps, this.limits, opts);
     const written = await writeSteps(this.client, steps, {
       limits: this.limits, retry: STORE_TXN_RETRY,
       replan: async (run) => {

@@ -58,8 +58,12 @@ export interface WriteProgress {
 }
 
 export interface ApplyOptions {
-  /** every check, nothing written; onProgress hears once how many transactions it would take */
-  dryRun?: boolean;
+  /**
+   * every check, nothing written; onProgress hears once how many transactions it would take.
+   * 'plan': the checks against what is stored, but not etcd's of the identity's permissions
+   * (dry-run.ts): what `xctl diff` needs, which a read-only identity may run
+   */
+  dryRun?: boolean | 'plan';
   /** called before the first transaction and after each one */
   onProgress?: (p: WriteProgress) => void;
   /** aborted (Ctrl-C): no transaction is sent after it (txn-writer.ts, InterruptedError) */

@@ -91,4 +91,25 @@ describe('xctl as an identity etcd refuses', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  // An identity that reads every key and writes none (xnet-admin's role cut to its read grant):
+  // `diff` reads and compares, so it works; `apply --dry-run` is refused, as the apply would be.
+  it('read-only: diff shows the difference (exit 1), apply --dry-run is refused as the apply is', async () => {
+    const full = adminRole();
+    await syncRole(etcd.client(), { ...full, grants: full.grants.filter((g) => g.access === 'read') });
+    const dir = mkdtempSync(join(tmpdir(), 'xctl-identity-'));
+    const file = join(dir, 'node.yaml');
+    writeFileSync(file, 'apiVersion: xnet.io/v1alpha1\nkind: Node\nmetadata:\n  name: host-8\nspec: {}\n');
+    try {
+      const diff = await xctl(['diff', '-f', file], 'admin');
+      expect(diff.code, diff.err).toBe(1);
+      expect(diff.out).toContain('host-8');
+      const dry = await xctl(['apply', '-f', file, '--dry-run'], 'admin');
+      expect(dry.code, dry.out + dry.err).toBe(1);
+      expect(dry.err).toContain('etcd refused the request: permission denied');
+    } finally {
+      await syncRole(etcd.client(), full);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -32,7 +32,7 @@ async function diff(session: Session, io: CliIO, opts: DiffOptions): Promise<num
   const { loaded, objects, leaving } = await loadCheckedBatch(session, io, opts.filename);
   const store = session.store();
   // a refusal names the object's place in the manifests, as apply's does
-  const changes = await store.applyAll(objects, { dryRun: true }).catch((e: unknown) => { throw locateWriteError(e, loaded, false); });
+  const changes = await store.applyAll(objects, { dryRun: 'plan' }).catch((e: unknown) => { throw locateWriteError(e, loaded, false); });
   let differs = false;
   const lives = await liveObjects(store, objects, changes);
   for (const [i, c] of changes.entries()) {
