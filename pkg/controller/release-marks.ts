@@ -89,14 +89,22 @@ export class ReleaseMarks {
    * the marks of the last moments would otherwise wait for a batch timer the stop clears.
    */
   async flushNow(ms: number): Promise<void> {
-    const end = monotonicMs() + ms;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.flushing;
-    while (this.queue.size && !this.closed && monotonicMs() < end) {
-      this.flushing = this.flush();
-      await this.flushing;
-      this.flushing = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    // bounded as a whole: a transaction etcd does not answer takes its own deadline and retries
+    const deadline = new Promise<void>((r) => { timer = setTimeout(r, ms); });
+    try { await Promise.race([this.drain(monotonicMs() + ms), deadline]); } finally { clearTimeout(timer); }
+  }
+
+  /** Flushes until the queue is empty, the term over or `end`; one transaction at a time, the timer's too. */
+  private async drain(end: number): Promise<void> {
+    while (!this.closed && monotonicMs() < end) {
+      // a flush the timer started re-arms it when it ends: cleared at every turn
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      if (this.flushing) { await this.flushing; continue; }
+      if (!this.queue.size) return;
+      const f = (this.flushing = this.flush());
+      try { await f; } finally { if (this.flushing === f) this.flushing = undefined; }
     }
   }
 

@@ -36,17 +36,20 @@ export class ReleasedIndex {
   }
 
   /**
-   * A release mark read (a put, decoded). Its address claimed again since, or a release of it
-   * this controller saw that still cools (known more precisely than by two wall clocks): nothing
-   * to learn. A record of an earlier release that has cooled is as none: the mark is of a later
-   * one this controller missed (a relist after a compaction lost its claim's put and delete).
+   * A release mark read (a put, decoded). Its address claimed again since: nothing to learn. A
+   * record this controller has of the address that still cools and is not older than the mark
+   * stays (its own sight of the release, or a later one); else the mark's time counts: a later
+   * release this controller missed (a relist after a compaction lost its claim's put and delete),
+   * or the same release by a wall clock ahead of this one's (a longer cooldown, never a shorter).
    */
   fileMark(type: PoolType, pool: string, ip: number, mark: ReleaseMark, claimed: boolean): void {
     const id = `${type}/${pool}/${ip}`;
+    const now = monotonicMs();
+    const at = now - markAge(mark, Date.now());
     const known = this.released.get(id);
-    if (claimed || (known && monotonicMs() - known.at < this.cooldownMs)) return;
+    if (claimed || (known && known.at >= at && now - known.at < this.cooldownMs)) return;
     const claim: ReleasedClaim = { role: mark.role, ...(mark.nodeGone && mark.node ? { nodeGone: true, node: mark.node } : {}) };
-    this.released.set(id, { at: monotonicMs() - markAge(mark, Date.now()), ...claim });
+    this.released.set(id, { at, ...claim });
     this.sweepIfGrown();
   }
 

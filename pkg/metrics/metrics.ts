@@ -26,6 +26,8 @@ export const commandDuration = histogram('xnet_command_duration_seconds', 'Host 
 export const commandErrors = counter('xnet_command_errors_total', 'Host commands that failed, by program', ['command']);
 export const hostReads = counter('xnet_host_reads_total', 'The agent\'s reads of its host\'s links, addresses and main routes, by where the answer came from: kernel (an `ip` run) or kept (nothing changed since the last read)', ['from']);
 export const arpProbes = counter('xnet_arp_probes_total', 'ARP probes (arping -D) the agent\'s IPAM plugin ran before handing out an address, by result: free, answered, unavailable (could not look)', ['result']);
+// at 0 from the start: an alert on increase() sees a series' first probe only if it was there before it
+for (const result of ['free', 'answered', 'unavailable']) arpProbes.inc({ result }, 0);
 export const externalReprobes = counter('xnet_external_reprobes_total', 'ARP probes the agent\'s IPAM plugin ran again of addresses it had marked external, after their quarantine, by result: free (the mark is cleared), answered (kept), unavailable (kept)', ['result']);
 export const eventsDropped = counter('xnet_events_dropped_total', 'Events the recorder dropped at its rate limit instead of writing them, by component', ['component']);
 export const dockerRequestDuration = histogram('xnet_docker_request_duration_seconds', 'Docker API calls, by operation', ['operation']);

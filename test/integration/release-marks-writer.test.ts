@@ -81,6 +81,26 @@ describe('the leader\'s release marks', () => {
     await w.marks.close();
   });
 
+  // etcd stopped (SIGSTOP of this test's own etcd): a graceful stop's wait for the marks is bounded
+  // (it awaited the transaction in flight, up to its deadline and retries: 4 s and more, red)
+  it('a graceful stop waits at most about its bound for marks etcd does not take', async () => {
+    const client = stock.client();
+    const { guard } = await guardOn(client, '/rm5');
+    const w = writer(client, '/rm5', guard, 128);
+    const etcdPid = stock.members[0].pid;
+    process.kill(etcdPid, 'SIGSTOP');
+    try {
+      w.note(3);
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = performance.now();
+      await w.marks.flushNow(1_000);
+      expect(performance.now() - t0, 'ms flushNow(1000) took with etcd stopped').toBeLessThan(3_000);
+    } finally {
+      process.kill(etcdPid, 'SIGCONT');
+    }
+    await w.marks.close();
+  });
+
   it('a graceful stop writes what is queued at once, before the term\'s lease goes', async () => {
     const client = stock.client();
     const { guard } = await guardOn(client, '/rm4');

@@ -70,14 +70,19 @@ describe('the cooldown a mark carries over', () => {
     expect(until(old)).toBeUndefined();
   });
 
-  it('nothing for an address claimed again, nor over a release this controller saw itself', () => {
+  it('nothing for an address claimed again; over a release this controller saw, only a later mark', () => {
     const claimed = new ReleasedIndex(COOLDOWN);
     claimed.fileMark('clusternetworks', 'c', IP, { role: 'nic', releasedAtMs: Date.now() }, true);
     expect(until(claimed)).toBeUndefined();
     const seen = new ReleasedIndex(COOLDOWN);
-    seen.fileClaim('clusternetworks', 'c', IP, { role: 'nic' }, monotonicMs() - 25_000);
-    seen.fileMark('clusternetworks', 'c', IP, { role: 'nic', releasedAtMs: Date.now() }, false);
-    expect(until(seen)! - monotonicMs()).toBeLessThanOrEqual(5_000);
+    seen.fileClaim('clusternetworks', 'c', IP, { role: 'nic' }, monotonicMs() - 5_000);
+    seen.fileMark('clusternetworks', 'c', IP, { role: 'nic', releasedAtMs: Date.now() - 20_000 }, false);
+    expect(until(seen)! - monotonicMs(), 'its own sight of the release, later than the mark').toBeGreaterThan(24_000);
+    // a later release it missed while it still cools an earlier one: the later counts (never shorter)
+    const later = new ReleasedIndex(COOLDOWN);
+    later.fileClaim('clusternetworks', 'c', IP, { role: 'nic' }, monotonicMs() - 25_000);
+    later.fileMark('clusternetworks', 'c', IP, { role: 'nic', releasedAtMs: Date.now() - 1_000 }, false);
+    expect(until(later)! - monotonicMs()).toBeGreaterThan(28_000);
   });
 
   it('a later release this controller missed: its mark counts over a record of an earlier one that has cooled', () => {
