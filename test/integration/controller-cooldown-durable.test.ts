@@ -37,7 +37,9 @@ afterAll(async () => {
 });
 
 async function controller(id: string): Promise<Controller> {
-  const c = await startController(asController(), PREFIX, { id, addressCooldownMs: COOLDOWN_MS });
+  // a stop resigns at once; a lease of 5 s (not the helpers' 2) keeps a loaded machine's pause
+  // from handing the lead over in the middle of a case, which would prove nothing about marks
+  const c = await startController(asController(), PREFIX, { id, addressCooldownMs: COOLDOWN_MS, leaseTtlSeconds: 5 });
   running.push(c);
   return c;
 }
