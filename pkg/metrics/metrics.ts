@@ -14,6 +14,7 @@ const histogram = (name: string, help: string, labelNames: string[]) => new Hist
 
 export const reconcileDuration = histogram('xnet_reconcile_duration_seconds', 'Time one reconcile of one work-queue key took, by kind', ['kind']);
 export const reconcileErrors = counter('xnet_reconcile_errors_total', 'Reconciles that failed and were retried with backoff, by kind', ['kind']);
+export const reconcileWaits = counter('xnet_reconcile_waits_total', 'Reconciles that wait for something to come free (an address, a block) and were retried with backoff, by kind', ['kind']);
 export const workqueueRetries = counter('xnet_workqueue_retries_total', 'Keys re-added to a work queue with backoff after a failure', ['queue']);
 export const allocations = counter('xnet_allocations_total', 'Allocations the controller made or refused (HostSubnet subnets, ContainerNic addresses), by kind and result', ['kind', 'result']);
 export const allocationLatency = histogram('xnet_allocation_latency_seconds', 'From an object\'s creation to its allocation being stored, by kind', ['kind']);

@@ -1,7 +1,7 @@
 import type { WorkQueue } from './workqueue.js';
 import type { BackoffPolicy } from './backoff.js';
 import type { Logger } from '../log-line.js';
-import { reconcileDuration, reconcileErrors, trackQueue, workqueueRetries } from '../metrics/metrics.js';
+import { reconcileDuration, reconcileErrors, reconcileWaits, trackQueue, workqueueRetries } from '../metrics/metrics.js';
 import { Slots } from './slots.js';
 
 /** What a reconcile asks for besides success: look again later (polling a condition). */
@@ -39,8 +39,13 @@ export interface WorkerOptions<K> {
   onError?: (key: K, err: unknown, retryInMs: number) => void;
   /** The backoff a failure's retry follows, when not the queue's (undefined, or a throw, which is logged: the queue's). */
   backoffOf?: (key: K, err: unknown) => BackoffPolicy | undefined;
-  /** metrics: the queue's name and the kind a key belongs to (the label of its reconciles) */
-  metrics?: { queue: string; kindOf: (key: K) => string };
+  /**
+   * metrics: the queue's name, the kind a key belongs to (the label of its reconciles) and which
+   * failures are waits for something to come free rather than faults (the controller's RetryLater:
+   * a NIC waiting for an address), counted in xnet_reconcile_waits_total and not in
+   * xnet_reconcile_errors_total, whose alert would otherwise fire on a full pool.
+   */
+  metrics?: { queue: string; kindOf: (key: K) => string; isWait?: (err: unknown) => boolean };
   bulk?: BulkReconcile<K>;
   /** where a callback's throw (error) and a bulk reconcile's stray settle (warn) are told; stderr without it */
   log?: Pick<Logger, 'error' | 'warn'>;
@@ -111,6 +116,7 @@ interface Guarded<K> {
   onError(key: K, err: unknown, ms: number): void;
   backoffOf(key: K, err: unknown): BackoffPolicy | undefined;
   kindOf(key: K): string;
+  isWait(key: K, err: unknown): boolean;
   accepts(key: K): boolean;
   report(level: 'error' | 'warn', what: string, key: K, thrown?: { error: unknown }): void;
 }
@@ -135,6 +141,9 @@ function guarded<K>({ onError, backoffOf, metrics, bulk, log }: WorkerOptions<K>
     },
     kindOf(key) {
       try { return String(metrics?.kindOf(key)); } catch (error) { report('error', 'metrics kindOf threw; counted as "unknown"', key, { error }); return 'unknown'; }
+    },
+    isWait(key, err) {
+      try { return !!metrics?.isWait?.(err); } catch (error) { report('error', 'metrics isWait threw; counted as an error', key, { error }); return false; }
     },
     accepts(key) {
       try { return !!bulk?.accepts(key); } catch (error) { report('error', 'bulk accepts threw; the key is reconciled alone', key, { error }); return false; }
@@ -182,7 +191,10 @@ function settler<K>(queue: WorkQueue<K>, g: Guarded<K>, m: WorkerOptions<K>['met
       return;
     }
     const ms = queue.addRateLimited(key, g.backoffOf(key, outcome.error));
-    if (m) { reconcileErrors.inc({ kind: kind ?? 'unknown' }); workqueueRetries.inc({ queue: m.queue }); }
+    if (m) {
+      (g.isWait(key, outcome.error) ? reconcileWaits : reconcileErrors).inc({ kind: kind ?? 'unknown' });
+      workqueueRetries.inc({ queue: m.queue });
+    }
     g.onError(key, outcome.error, ms);
   };
 }

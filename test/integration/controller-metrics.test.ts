@@ -103,4 +103,20 @@ describe('xnet-controller --metrics-addr', () => {
       return (sample(t, 'xnet_allocations_total', { kind: 'HostSubnet', result: 'failed' }) ?? 0) >= 1 ? t : undefined;
     });
   });
+
+  it('counts a NIC that waits for an address as a wait, not as a reconcile error (no XnetReconcileErrors on a full pool)', async () => {
+    // a /29 per node holds fewer addresses than six NICs ask for: the last ones wait for one
+    const nics = Array.from({ length: 6 }, (_, i) => `---\napiVersion: xnet.io/v1alpha1\nkind: ContainerNic\nmetadata: {name: full-${i}}\nspec: {node: m-1, container: c${i}, ifName: eth1, network: {clusterNetwork: full}}\n`).join('');
+    const manifest = `apiVersion: xnet.io/v1alpha1\nkind: ClusterNetwork\nmetadata: {name: full}\nspec: {cidr: 10.93.0.0/24, hostPrefix: 29}\n${nics}`;
+    const applied = await execa('node', [`${DIST}/xctl.js`, 'apply', '-f', '-'], { input: manifest, reject: false, env: { XCTL_ENDPOINTS: etcd.endpoints.join(',') } });
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    // some allocated and one refused for the full pool (a Warning): the waits after are the pool's
+    const text = await until('ContainerNic addresses, and one refused', async () => {
+      const t = await scrape(`${base}/metrics`);
+      const allocated = sample(t, 'xnet_allocations_total', { kind: 'ContainerNic', result: 'allocated' }) ?? 0;
+      return allocated > 0 && sample(t, 'xnet_allocations_total', { kind: 'ContainerNic', result: 'failed' }) ? t : undefined;
+    });
+    expect(sample(text, 'xnet_reconcile_waits_total', { kind: 'ContainerNic' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'xnet_reconcile_errors_total', { kind: 'ContainerNic' }) ?? 0).toBe(0);
+  });
 });

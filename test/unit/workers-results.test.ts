@@ -7,6 +7,7 @@ import { WorkQueue } from '../../pkg/runtime/workqueue.js';
 import { runWorkers, type ReconcileResult, type Settled } from '../../pkg/runtime/workers.js';
 import { until } from './until.js';
 import { fast, logger, watch } from './workers-fixture.js';
+import { reconcileErrors, reconcileWaits } from '../../pkg/metrics/metrics.js';
 
 /** A result whose requeueAfterMs cannot be read. */
 const unreadableResult = (): ReconcileResult => Object.defineProperty({}, 'requeueAfterMs', { get() { throw new Error('requeueAfterMs broke'); }, enumerable: true });
@@ -78,6 +79,31 @@ describe('runWorkers: a metrics kindOf that throws', () => {
     const done = watch(runWorkers(q, async () => undefined, { workers: 1, bulk, log, metrics: { queue: 'test-results-bulk', kindOf } }));
     await until(() => starts === 2 && !q.isProcessing('nic/a'), 'the key retried');
     expect(kindOfBroke(lines)).toHaveLength(2);
+    q.shutDown();
+    expect(await done.after()).toBe('resolved');
+  });
+});
+
+describe('runWorkers: waits and errors counted apart', () => {
+  const count = async (c: typeof reconcileWaits, kind: string) => (await c.get()).values.find((v) => v.labels.kind === kind)?.value ?? 0;
+
+  it('a failure metrics.isWait calls a wait is counted in xnet_reconcile_waits_total, any other (or one whose isWait throws) in the errors', async () => {
+    const q = new WorkQueue<string>(fast);
+    const { lines, log } = logger();
+    const kinds = ['waitkind', 'errkind', 'brokenkind'];
+    const before = await Promise.all(kinds.flatMap((k) => [count(reconcileWaits, k), count(reconcileErrors, k)]));
+    const runs = new Map<string, number>();
+    for (const k of kinds) q.add(`${k}/a`);
+    const isWait = (e: unknown) => { if ((e as Error).message === 'brokenkind') throw new Error('isWait broke'); return (e as Error).message === 'waitkind'; };
+    const done = watch(runWorkers(q, async (k) => {
+      runs.set(k, (runs.get(k) ?? 0) + 1);
+      if (runs.get(k) === 1) throw new Error(k.split('/')[0]);
+    }, { workers: 1, log, metrics: { queue: 'test-waits', kindOf: (k) => k.split('/')[0], isWait } }));
+    await until(() => kinds.every((k) => runs.get(`${k}/a`) === 2), 'each failed once and retried');
+    const after = await Promise.all(kinds.flatMap((k) => [count(reconcileWaits, k), count(reconcileErrors, k)]));
+    // [waits, errors] per kind, as increments
+    expect(after.map((v, i) => v - before[i])).toEqual([1, 0, 0, 1, 0, 1]);
+    expect(lines.some((l) => l.includes('isWait broke'))).toBe(true);
     q.shutDown();
     expect(await done.after()).toBe('resolved');
   });
