@@ -7,10 +7,12 @@
 // have changed: any event of that monitor, any Docker event (Docker changes the host before it
 // tells), the agent's own changes (Dataplane.execute), the monitor exiting or overflowing, a
 // resync. A read that was under way when such a word came is used by its caller but not kept.
-// The kept state is frozen: a caller that changed it would change every later pass's view.
+// The kept state is frozen: a caller that changed it would change every later pass's view. When a
+// kept read is still good is kept-read.ts's rule, which the NAT pass's reads share (nat-reads.ts).
 import type { HostState, IpRunner } from '../netlink/ip.js';
 import type { Addr, Link, Route } from '../netlink/types.js';
 import { hostReads } from '../metrics/metrics.js';
+import { IP_MONITOR, KeptRead } from './kept-read.js';
 
 /** What tells HostReads that what it keeps may be stale (the agent, the dataplane). */
 export interface HostChanges {
@@ -26,40 +28,20 @@ function frozen(s: HostState): HostState {
 }
 
 export class HostReads implements HostChanges {
-  private generation = 0;
-  private watched = false;
-  private kept?: HostState;
-  private inFlight?: { generation: number; read: Promise<HostState> };
+  private readonly read: KeptRead<HostState>;
+
+  constructor(private readonly runner: Pick<IpRunner, 'state' | 'routes'>) {
+    this.read = new KeptRead(async () => frozen(await runner.state()), [IP_MONITOR], (from) => hostReads.inc({ from }));
+  }
+
   /** reads answered by the kernel and from what was kept (the agent's metrics, tests) */
-  readonly counts = { read: 0, kept: 0 };
+  get counts(): { read: number; kept: number } { return this.read.counts; }
 
-  constructor(private readonly runner: Pick<IpRunner, 'state' | 'routes'>) {}
+  changed(): void { this.read.changed(); }
 
-  changed(): void {
-    this.generation++;
-    this.kept = undefined;
-  }
+  watching(on: boolean): void { this.read.watching(IP_MONITOR, on); }
 
-  watching(on: boolean): void {
-    this.watched = on;
-    this.changed();
-  }
-
-  async state(): Promise<HostState> {
-    if (this.kept) { this.counts.kept++; hostReads.inc({ from: 'kept' }); return this.kept; }
-    const generation = this.generation;
-    // a read of this generation under way answers this caller too
-    if (this.inFlight?.generation === generation) return this.inFlight.read;
-    const read = this.runner.state().then((s) => {
-      const state = frozen(s);
-      if (this.watched && generation === this.generation) this.kept = state;
-      return state;
-    });
-    this.inFlight = { generation, read };
-    this.counts.read++;
-    hostReads.inc({ from: 'kernel' });
-    try { return await read; } finally { if (this.inFlight?.read === read) this.inFlight = undefined; }
-  }
+  state(): Promise<HostState> { return this.read.get(); }
 
   async linksAndAddrs(): Promise<{ links: Link[]; addrs: Addr[] }> {
     const { links, addrs } = await this.state();
