@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { MONITOR_RESTART_BACKOFF, MONITOR_STABLE_MS, restartPace } from '../runtime/backoff.js';
 import { inNetns, ipArgv, type NetTarget } from './target.js';
-import { rtnlSubscribed } from './subscribed.js';
+import { NETLINK_NETFILTER, NETLINK_ROUTE, netlinkSubscribed } from './subscribed.js';
 
 export interface MonitorEvent {
   object: 'link' | 'addr' | 'route' | 'netconf' | 'other';
@@ -136,12 +136,7 @@ function endChild(child: ChildProcess): Promise<void> {
   });
 }
 
-export interface MonitorOptions extends WatchOptions {
-  /**
-   * also IP settings ("[NETCONF]inet all forwarding off"): the host's, where the agent keeps
-   * ip_forward on; not a container's, whose every new interface prints a line of its own
-   */
-  netconf?: boolean;
+export interface SubscribedOptions extends WatchOptions {
   /**
    * the command (each one started) now holds its subscription to the kernel's events: from
    * here on no change goes untold (until onExit or onLost). Not called when that is not seen
@@ -150,29 +145,42 @@ export interface MonitorOptions extends WatchOptions {
   onSubscribed?: () => void;
 }
 
-/** How long a started `ip monitor` is looked at for its subscription before it is given up on. */
+export interface MonitorOptions extends SubscribedOptions {
+  /**
+   * also IP settings ("[NETCONF]inet all forwarding off"): the host's, where the agent keeps
+   * ip_forward on; not a container's, whose every new interface prints a line of its own
+   */
+  netconf?: boolean;
+}
+
+/** How long a started watcher (`ip monitor`, `nft monitor`) is looked at for its subscription before it is given up on. */
 export const SUBSCRIBED_WITHIN_MS = 5_000;
 
-/** `ip monitor` of links, addresses and routes (and with `netconf`, IP settings) in the target namespace. */
-export function monitor(target: NetTarget, onEvent: (e: MonitorEvent) => void, opts: MonitorOptions = {}): Monitor {
-  const [cmd, args] = ipArgv(target, ['monitor', 'label', 'link', 'address', 'route', ...(opts.netconf ? ['netconf'] : [])]);
+/** opts with an onStart that calls opts.onSubscribed once the command (the last started) holds a subscribed socket of `protocol`. */
+function toldSubscribed<O extends SubscribedOptions>(protocol: number, opts: O): O {
   let started = 0;
   const onStart = (pid: number) => {
     opts.onStart?.(pid);
     const run = ++started;
-    if (opts.onSubscribed) void rtnlSubscribed(pid, SUBSCRIBED_WITHIN_MS).then((yes) => { if (yes && run === started) opts.onSubscribed?.(); });
+    if (opts.onSubscribed) void netlinkSubscribed(pid, SUBSCRIBED_WITHIN_MS, protocol).then((yes) => { if (yes && run === started) opts.onSubscribed?.(); });
   };
+  return { ...opts, onStart };
+}
+
+/** `ip monitor` of links, addresses and routes (and with `netconf`, IP settings) in the target namespace. */
+export function monitor(target: NetTarget, onEvent: (e: MonitorEvent) => void, opts: MonitorOptions = {}): Monitor {
+  const [cmd, args] = ipArgv(target, ['monitor', 'label', 'link', 'address', 'route', ...(opts.netconf ? ['netconf'] : [])]);
   return watchLines(cmd, args, (line) => {
     const e = parseMonitorLine(line);
     if (e) onEvent(e);
-  }, { ...opts, onStart });
+  }, toldSubscribed(NETLINK_ROUTE, opts));
 }
 
 /**
  * nftables rule changes in the target namespace (iptables here is iptables-nft, so a rule
  * deleted with iptables shows up too). Each line is one changed rule or chain.
  */
-export function rulesMonitor(target: NetTarget, onChange: (line: string) => void, opts: WatchOptions = {}): Monitor {
+export function rulesMonitor(target: NetTarget, onChange: (line: string) => void, opts: SubscribedOptions = {}): Monitor {
   const [cmd, args] = inNetns(target, 'nft', ['monitor', 'rules']);
-  return watchLines(cmd, args, (line) => { if (line.trim()) onChange(line); }, opts);
+  return watchLines(cmd, args, (line) => { if (line.trim()) onChange(line); }, toldSubscribed(NETLINK_NETFILTER, opts));
 }

@@ -2,7 +2,7 @@
 // its output split into the commands' JSON values, and routes read as without -details.
 import { describe, expect, it } from 'vitest';
 import { batchJson, parseDetailedRoutes, parseRoutes, IpOutputError } from '../../pkg/netlink/parse.js';
-import { subscribedIn } from '../../pkg/netlink/subscribed.js';
+import { NETLINK_NETFILTER, subscribedIn } from '../../pkg/netlink/subscribed.js';
 
 describe('batchJson', () => {
   it('gives one value per printed line, in order', () => {
@@ -39,5 +39,17 @@ describe('subscribedIn', () => {
     expect(subscribedIn(table, new Set(['6707969']))).toBe(false);
     expect(subscribedIn(table, new Set(['6707975']))).toBe(false);
     expect(subscribedIn(table, new Set(['1']))).toBe(false);
+  });
+
+  it('with NETLINK_NETFILTER: `nft monitor`\'s socket in its group (as measured in a lab namespace), not an idle one of that protocol', () => {
+    const nft = [
+      table,
+      '000000002e406d11 12  0          00000000 0        0        0     2        0        10656188',
+      '000000005ee70801 12  19260      00000040 0        0        0     2        0        10654556',
+    ].join('\n');
+    expect(subscribedIn(nft, new Set(['10654556']), NETLINK_NETFILTER)).toBe(true);
+    expect(subscribedIn(nft, new Set(['10656188']), NETLINK_NETFILTER)).toBe(false);
+    expect(subscribedIn(nft, new Set(['10654556']))).toBe(false);
+    expect(subscribedIn(nft, new Set(['6710160']), NETLINK_NETFILTER)).toBe(false);
   });
 });
