@@ -3,7 +3,6 @@
 import { HostEnds } from './host-ends.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../api/index.js';
 import { createLogger, type Logger } from '../log.js';
-import { monitor, rulesMonitor, type Monitor } from '../netlink/monitor.js';
 import { netnsTarget } from '../netlink/target.js';
 import { ContainerWatches, processAlive } from './container-watch.js';
 import { MacWaits } from './mac-wait.js';
@@ -15,6 +14,7 @@ import { runWorkers, type ReconcileResult } from '../runtime/workers.js';
 import { AGENT_QUEUE_BACKOFF, retryUntilStopped } from '../runtime/backoff.js';
 import { NodeStatusReporter, type AgentContext, type Caches } from './context.js';
 import { Dataplane } from './dataplane.js';
+import { watchHost } from './host-watchers.js';
 import { macvlanParentsOn } from './desired.js';
 import {
   fingerprint, keysForDockerEvent, keysForMonitorEvent, keysForObject, mvnKey, nicKey, followView,
@@ -243,8 +243,8 @@ export class Agent {
     // docker update may change a restart policy: what the IPAM book learnt of that container is stale.
     const outage = new DockerOutageLog(this.log);
     const d = this.ctx.dp.docker.events((e) => {
-      // Docker changed the host (a bridge, a veth) before it told: what was kept of it is stale
-      this.ctx.dp.hostChanges?.changed();
+      // Docker changed the host (a bridge, a veth, its iptables chains) before it told: what was kept of it is stale
+      this.hostChanged();
       if (e.action === 'update') this.ctx.ipam?.book?.unlearn(e.id);
       this.enqueue(keysForDockerEvent(e, this.scope()), 'docker');
     }, {
@@ -261,25 +261,12 @@ export class Agent {
   }
 
   private followKernel(): void {
-    const host = this.ctx.dp.hostChanges;
-    const m: Monitor = monitor(this.ctx.dp.target, (e) => { host?.changed(); this.heartbeat.kernelEvent(e); this.enqueue(keysForMonitorEvent(e, this.scope()), 'kernel'); }, {
-      netconf: true,
-      // the host's reads are kept only while this monitor is subscribed (host-reads.ts)
-      onSubscribed: () => host?.watching(true),
-      onExit: () => host?.watching(false),
-      onRestart: (why) => { this.log.warn('kernel monitor restarted', { why }); this.resyncAll(); },
-      onLineError: (err, line) => this.log.error('kernel monitor line not handled', { line, error: err.message }),
-      onLost: (why) => { this.log.warn('kernel events lost (ip monitor overflowed): looking at everything again', { why }); this.resyncAll(); },
-    });
-    this.closers.push(() => { host?.watching(false); return m.close(); });
-    // iptables here is iptables-nft: a rule removed by hand (or re-ordered by Docker) shows up.
-    const r = rulesMonitor(this.ctx.dp.target, () => this.enqueue([KEY_NAT], 'kernel'), {
-      onMissing: (why) => this.log.warn('nft not available; iptables drift heals at the periodic resync only', { why }),
-      // it shows changes only: what changed while none ran is found by a look now
-      onRestart: (why) => { this.log.warn('nft monitor restarted', { why }); this.enqueue([KEY_NAT], 'kernel'); },
-      onLineError: (err, line) => this.log.error('nft monitor line not handled', { line, error: err.message }),
-    });
-    this.closers.push(() => r.close());
+    this.closers.push(...watchHost(this.ctx.dp, {
+      log: this.log,
+      kernelEvent: (e) => { this.heartbeat.kernelEvent(e); this.enqueue(keysForMonitorEvent(e, this.scope()), 'kernel'); },
+      rulesChanged: () => this.enqueue([KEY_NAT], 'kernel'),
+      resyncAll: () => this.resyncAll(),
+    }));
     this.closers.push(() => this.containers.closeAll());
   }
 
@@ -331,9 +318,15 @@ export class Agent {
   }
 
   resyncAll(): void {
-    // a resync looks at the kernel itself, whatever the monitor said (or failed to say)
-    this.ctx.dp.hostChanges?.changed();
+    // a resync looks at the kernel itself, whatever the monitors said (or failed to say)
+    this.hostChanged();
     this.enqueue(this.allKeys(), 'resync');
+  }
+
+  /** Anything on the host may have changed: every read kept of it goes (host-reads.ts, nat-reads.ts). */
+  private hostChanged(): void {
+    this.ctx.dp.hostChanges?.changed();
+    this.ctx.dp.natChanges?.changed();
   }
 
   /**

@@ -18,6 +18,7 @@ import { countOps, opsApplied } from './heal.js';
 import { detectUnderlay, probeCapabilities, type Underlay } from './node.js';
 import { removeMarkedNicLinks, removeStaleNicLinks, type StaleNicLink } from './stale-nic.js';
 import { HostReads, type HostChanges } from './host-reads.js';
+import { NatReads, type NatChanges } from './nat-reads.js';
 
 /** A failed operation, with a reason a user can act on (it becomes the Ready reason). */
 export class ApplyError extends DataplaneError {}
@@ -51,6 +52,8 @@ export interface AgentDataplane {
   readonly ip: Pick<IpRunner, 'routes' | 'links' | 'addrs' | 'linksAndAddrs'>;
   /** what the host's reads are kept by until told of a change (host-reads.ts); none: every read is the kernel's */
   readonly hostChanges?: HostChanges;
+  /** what the NAT pass's reads are kept by until told of a change (nat-reads.ts); none: every read is the kernel's */
+  readonly natChanges?: NatChanges;
   readonly docker: Pick<DockerClient, 'events' | 'inspectContainer' | 'runningContainers' | 'networkEndpoints' | 'staticAddressesOn' | 'staticHoldersOn' | 'inspectNetwork' | 'disconnect' | 'connect' | 'listNetworks' | 'ping'>;
   /** `pinned`: the Node's spec.interface, whose presence on the host it reports too */
   underlay(pinned?: string): Promise<Underlay>;
@@ -80,6 +83,9 @@ export class Dataplane implements AgentDataplane {
   /** the host's reads, kept between changes */
   readonly ip: HostReads;
   readonly hostChanges: HostChanges;
+  /** the NAT pass's reads (iptables, ip_forward), kept between changes */
+  readonly nat: NatReads;
+  readonly natChanges: NatChanges;
   /** the host's `ip`: its writes and the reads that are not kept */
   private readonly runner: IpRunner;
   readonly iptables: Iptables;
@@ -90,6 +96,8 @@ export class Dataplane implements AgentDataplane {
     this.ip = new HostReads(this.runner);
     this.hostChanges = this.ip;
     this.iptables = new Iptables(target);
+    this.nat = new NatReads((table) => this.iptables.save(table), () => readSysctl(target, 'net.ipv4.ip_forward'));
+    this.natChanges = this.nat;
     this.docker = new DockerClient(dockerHost, dockerTls);
   }
 
@@ -147,9 +155,7 @@ export class Dataplane implements AgentDataplane {
   }
 
   async natState(): Promise<ObservedNat> {
-    const [nat, filter, ipForward, dockerNetworks] = await Promise.all([
-      this.iptables.save('nat'), this.iptables.save('filter'), readSysctl(this.target, 'net.ipv4.ip_forward'), this.foreignNetworks(),
-    ]);
+    const [{ nat, filter }, ipForward, dockerNetworks] = await Promise.all([this.nat.tables(), this.nat.ipForward(), this.foreignNetworks()]);
     return { nat, filter, ipForward, dockerNetworks };
   }
 
@@ -185,8 +191,9 @@ export class Dataplane implements AgentDataplane {
     try {
       return await this.executeSteps(ops, opts);
     } finally {
-      // what was kept of the host is not read again before the monitor tells of these changes
-      if (ops.length) this.ip.changed();
+      // what was kept of the host is not read again before the monitors tell of these changes
+      // (a Docker network made or removed brings or takes Docker's iptables rules too)
+      if (ops.length) { this.ip.changed(); this.nat.changed(); }
     }
   }
 

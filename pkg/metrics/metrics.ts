@@ -26,6 +26,7 @@ export const healLatency = histogram('xnet_heal_latency_seconds', 'From the kern
 export const commandDuration = histogram('xnet_command_duration_seconds', 'Host commands the agent ran (ip, iptables-save/restore, nsenter...), by program', ['command']);
 export const commandErrors = counter('xnet_command_errors_total', 'Host commands that failed, by program', ['command']);
 export const hostReads = counter('xnet_host_reads_total', 'The agent\'s reads of its host\'s links, addresses and main routes, by where the answer came from: kernel (an `ip` run) or kept (nothing changed since the last read)', ['from']);
+export const natReads = counter('xnet_nat_reads_total', 'The NAT pass\'s reads of its host\'s iptables (nat and filter) and of net.ipv4.ip_forward, by read and by where the answer came from: kernel (iptables-save, sysctl run) or kept (nothing changed since the last read)', ['read', 'from']);
 export const arpProbes = counter('xnet_arp_probes_total', 'ARP probes (arping -D) the agent\'s IPAM plugin ran before handing out an address, by result: free, answered, unavailable (could not look)', ['result']);
 // at 0 from the start: an alert on increase() sees a series' first probe only if it was there before it
 for (const result of ['free', 'answered', 'unavailable']) arpProbes.inc({ result }, 0);
