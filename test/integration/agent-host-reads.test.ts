@@ -85,6 +85,14 @@ describe('the agent\'s NAT reads', () => {
     expect(await natReadSpawns() - before, 'iptables-save and sysctl run by five NAT passes').toBeLessThanOrEqual(3);
   });
 
+  it('a resync reads iptables and ip_forward anew, whatever was kept', async () => {
+    await natPass('s0');
+    const [before, passes] = [await natReadSpawns(), await natPasses()];
+    lab.agents.get(lab.hosts[0].name)!.resyncAll();
+    await eventually(async () => (await natPasses()) > passes, 'the resync\'s NAT pass');
+    expect(await natReadSpawns() - before, 'iptables-save and sysctl run by the resync\'s NAT pass').toBeGreaterThanOrEqual(3);
+  });
+
   it('a NAT rule deleted by hand right after a kept read is put back: its nft monitor line drops the kept read', async () => {
     await natPass('r1');
     await breakAndCheck('NAT rule deleted', {
