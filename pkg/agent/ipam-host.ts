@@ -8,6 +8,7 @@ import { FileJournal } from '../dockeripam/journal.js';
 import { MVN_OPTION, NodeIpam } from '../dockeripam/node-ipam.js';
 import type { SeenEndpoint } from '../dockeripam/adopt.js';
 import type { DockerClient } from '../docker/client.js';
+import { detachedEndpoint } from '../docker/types.js';
 import { servePlugin } from '../dockeripam/server.js';
 import { arpProber, type ProbeResult } from '../dockeripam/arp.js';
 import { ExternalMarks, EXTERNAL_QUARANTINE_MS } from '../dockeripam/external-marks.js';
@@ -211,7 +212,7 @@ export async function pluginEndpoints(docker: Pick<DockerClient, 'listNetworks' 
   const out: SeenEndpoint[] = [];
   for (const n of nets) {
     const mvn = n.ipamOptions![MVN_OPTION];
-    for (const e of (await docker.networkEndpoints(n.id)) ?? []) out.push({ mvn, ip: e.ip, container: e.container, name: e.name });
+    for (const e of (await docker.networkEndpoints(n.id)) ?? []) out.push({ mvn, ip: e.ip, container: e.container, name: e.name, detached: detachedEndpoint(e) });
   }
   return out;
 }

@@ -17,8 +17,12 @@ import { withTimeout } from '../runtime/watch-wait.js';
 import type { AddressBook, Assigned } from './book.js';
 import { monotonicMs } from '../runtime/clock.js';
 
-/** An address Docker shows on a container attached to a network of this plugin. */
-export interface SeenEndpoint { mvn: string; ip: string; container: string; name: string }
+/**
+ * An address Docker shows on a container attached to a network of this plugin. `detached`: the
+ * endpoint is in no container's sandbox (a container starting or stopping), and `container` is
+ * Docker's `ep-<endpoint ID>`, no container's ID (../docker/types.ts detachedEndpoint).
+ */
+export interface SeenEndpoint { mvn: string; ip: string; container: string; name: string; detached?: boolean }
 
 /**
  * The endpoints to record as in use: every one with an IPv4 address the book does not hold
@@ -37,10 +41,23 @@ export function planAdoption(seen: SeenEndpoint[], assigned: (mvn: string) => As
     const key = `${e.mvn} ${e.ip}`;
     if (!e.mvn || !isIPv4(e.ip) || out.has(key)) continue;
     const a = bookOf(e.mvn).get(e.ip);
-    if (a && a.container === e.container && a.released === undefined) continue;
-    out.set(key, e);
+    const who = e.detached ? sameNamed(a, e) : e;
+    if (a && a.container === who.container && a.released === undefined) continue;
+    out.set(key, who);
   }
   return [...out.values()];
+}
+
+/**
+ * A detached endpoint stands for no container ID: the container the book has on that address
+ * under the same name is the one (taken for `ep-...`, the address was freed at the next sync as
+ * that of a removed container, and handed out while its stopped container kept it). One the
+ * book does not know is left as Docker lists it: in use, by whom Docker will say.
+ */
+function sameNamed(a: Assigned | undefined, e: SeenEndpoint): SeenEndpoint {
+  if (a?.container && a.name === e.name) return { ...e, container: a.container };
+  if (a?.lentFrom && a.lentFrom.name === e.name) return { ...e, container: a.lentFrom.container };
+  return e;
 }
 
 /**
