@@ -159,7 +159,10 @@ export const macvlanNodeStatus = z.looseObject({
 export const macvlanNetStatus = z.looseObject({
   ...statusBase,
   allocated: z.number().int().optional(),
+  /** addresses of the range that can be handed out now */
   free: z.number().int().optional(),
+  /** addresses of the range free but released less than --address-cooldown ago: none may have them yet (absent: none) */
+  cooling: z.number().int().optional(),
   /** dockerIPAM xnet: addresses given to containers (all nodes) */
   used: z.number().int().optional(),
   /**
@@ -191,6 +194,7 @@ export const macvlanNetStatus = z.looseObject({
 export const macvlanPoolStatus = z.looseObject({
   allocated: z.number().int().optional(),
   free: z.number().int().optional(),
+  cooling: z.number().int().optional(),
   used: z.number().int().optional(),
 });
 

@@ -46,3 +46,15 @@ export function releasedLately(cooldownMs: number, until: number): string {
   const wait = Math.max(0, until - monotonicMs());
   return `released less than ${Math.round(cooldownMs / 1000)} s ago; the first is reused in ${Math.ceil(wait / 1000)} s`;
 }
+
+/**
+ * The pool's free addresses that no taker may have now, and until when each cools (monotonic
+ * ms): what its status counts apart from `free` (macvlan-status.ts). A pre-claim given back is
+ * not one: another node's refill takes it at once (coolsFor), as poolUsedUp counts it.
+ */
+export function coolingForAll(ctx: Pick<Ctx, 'model' | 'addressCooldownMs'>, pool: { type: PoolType; name: string }): Map<number, number> {
+  const out = new Map<number, number>();
+  if (ctx.addressCooldownMs <= 0) return out;
+  for (const c of ctx.model.releases.coolingIn(pool.type, pool.name, ctx.addressCooldownMs)) if (coolsFor(c, 'node-pool')) out.set(c.ip, c.until);
+  return out;
+}

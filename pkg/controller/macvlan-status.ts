@@ -2,6 +2,7 @@
 // allocated/free/used counts, the addresses marked external, and the Ready condition.
 import type { MacvlanNet, MacvlanNodeStatus } from '../api/index.js';
 import { macvlanUsage } from '../ipam/macvlan-usage.js';
+import { coolingForAll } from './address-cooldown.js';
 import { nodeIpamReport } from './ipam-report.js';
 import { unknownOverrideNote, unselectedOverrideNote } from './node-missing.js';
 import type { TxnPlan } from './txn-plan.js';
@@ -91,6 +92,8 @@ export interface RoundMarks {
   conflicts?: ConflictsFound;
   /** the nodes whose claims this transaction changes (macvlan-round.ts MvnRound.touched) */
   touched?: ReadonlySet<string>;
+  /** when the round is looked at again for what cools (macvlan-round.ts MvnRound.coolingWaits): here, once the status's cooling addresses have */
+  coolingWaits?: Map<string, number>;
 }
 
 /**
@@ -126,7 +129,7 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
   const prev = ctx.model.controllerStatus('MacvlanNet', name)?.status;
   return putMacvlanStatus(ctx, plan, name, {
     observedGeneration: m.metadata.generation,
-    ...macvlanUsage(m.spec, held),
+    ...macvlanUsage(m.spec, held, coolingCounted(ctx, name, round)),
     ...(used !== undefined ? { used } : {}),
     ...(external.length ? { external } : {}),
     ...(marked.length > external.length ? { externalCount: marked.length } : {}),
@@ -138,6 +141,19 @@ export function writeMacvlanStatus(ctx: Ctx, plan: TxnPlan, m: MacvlanNet, xnetI
       ...(round.conflicts ? [conflictCondition(round.conflicts)] : []),
     ]),
   }, round.touched ?? new Set());
+}
+
+/**
+ * The pool's addresses cooling down (address-cooldown.ts coolingForAll), which the status counts
+ * apart from `free` (`cooling`): none may have them yet. The round is looked at again when the
+ * first has cooled, so the counts say it then without anything else happening.
+ */
+function coolingCounted(ctx: Ctx, name: string, round: RoundMarks): number[] {
+  const cooling = coolingForAll(ctx, { type: 'macvlannets', name });
+  let first: number | undefined;
+  for (const until of cooling.values()) first = Math.min(first ?? until, until);
+  if (first !== undefined) round.coolingWaits?.set('status', first);
+  return [...cooling.keys()];
 }
 
 /**

@@ -78,6 +78,16 @@ export class ReleasedIndex {
     return { until: r.at + cooldownMs, role: r.role, ...(r.nodeGone ? { nodeGone: true, node: r.node } : {}) };
   }
 
+  /** The addresses of one pool still cooling down, and until when (monotonic ms) with what their claim was. */
+  *coolingIn(type: PoolType, pool: string, cooldownMs: number): Iterable<{ ip: number; until: number } & ReleasedClaim> {
+    const prefix = `${type}/${pool}/`;
+    const mono = monotonicMs();
+    for (const [id, r] of this.released) {
+      if (!id.startsWith(prefix) || mono - r.at >= cooldownMs) continue;
+      yield { ip: Number(id.slice(prefix.length)), until: r.at + cooldownMs, role: r.role, ...(r.nodeGone ? { nodeGone: true, node: r.node } : {}) };
+    }
+  }
+
   /** The releases still cooling down, as marks (what a new leader marks that nobody may have). */
   *cooling(cooldownMs: number): Iterable<Release> {
     const mono = monotonicMs();

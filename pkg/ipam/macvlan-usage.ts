@@ -3,7 +3,7 @@
 import type { MacvlanNet } from '../api/index.js';
 import { parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { macvlanRange } from './plan.js';
-import { cidrInterval, intersect, normalize, size, subtract, type Interval } from './ranges.js';
+import { cidrInterval, contains, intersect, normalize, size, subtract, type Interval } from './ranges.js';
 
 /** One claim as far as counting goes: a block (cidr) or a single address (ip). */
 export interface HeldRange { cidr?: string; ip?: string }
@@ -11,12 +11,17 @@ export interface HeldRange { cidr?: string; ip?: string }
 export interface MacvlanUsage {
   /** addresses of the range held by a claim: whole Docker blocks, node pools, NICs, shims, external */
   allocated: number;
-  /** addresses of the range nobody holds */
+  /** addresses of the range nobody holds and none of `cooling` */
   free: number;
+  /** addresses of the range nobody holds that are among `cooling` (left out when none) */
+  cooling?: number;
 }
 
-/** allocated = |(blocks ∪ single addresses) ∩ range|; free = |range| - allocated. */
-export function macvlanUsage(spec: MacvlanNet['spec'], held: Iterable<HeldRange>): MacvlanUsage {
+/**
+ * allocated = |(blocks ∪ single addresses) ∩ range|; free = |range| - allocated - cooling, where
+ * cooling counts the addresses of `cooling` (released lately: none may have them yet) nobody holds.
+ */
+export function macvlanUsage(spec: MacvlanNet['spec'], held: Iterable<HeldRange>, cooling: Iterable<number> = []): MacvlanUsage {
   let range: Interval[];
   try { range = macvlanRange(spec); } catch { return { allocated: 0, free: 0 }; }
   const ivs: Interval[] = [];
@@ -27,5 +32,8 @@ export function macvlanUsage(spec: MacvlanNet['spec'], held: Iterable<HeldRange>
     } catch { /* an unreadable claim holds nothing countable */ }
   }
   const allocated = size(intersect(range, normalize(ivs)));
-  return { allocated, free: size(subtract(range, normalize(ivs))) };
+  const unheld = subtract(range, normalize(ivs));
+  let cool = 0;
+  for (const ip of new Set(cooling)) if (contains(unheld, ip)) cool++;
+  return { allocated, free: size(unheld) - cool, ...(cool ? { cooling: cool } : {}) };
 }

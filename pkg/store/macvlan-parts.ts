@@ -6,7 +6,7 @@
 //     its shim, its containers' addresses outside the range, what it is asked to give back);
 //   - bynode/<node>/status/controller/macvlannets/<name> (only that node's agent watches it):
 //     the node's whole part (its pre-claims, limits, refusals, marks, ready, message);
-//   - status/pools/macvlannets/<name> (no agent watches it): allocated, free, used.
+//   - status/pools/macvlannets/<name> (no agent watches it): allocated, free, cooling, used.
 // The split (controller) and the join (every reader: store, agent's view, audit) live here, so
 // `status.nodes[]` reads as it always did. Pure; what is joined was decoded by the caller.
 //
@@ -23,7 +23,7 @@ import { orphaned } from './status-cleanup.js';
 const SHARED = ['name', 'shimAddress', 'outsideRange', 'giveBack'] as const;
 
 /** The pool counts (status/pools/): they change with every container. */
-const COUNTS = ['allocated', 'free', 'used'] as const;
+const COUNTS = ['allocated', 'free', 'cooling', 'used'] as const;
 
 /**
  * The fields of a node's part the shared key never keeps (the schema's, less `SHARED`); a field
