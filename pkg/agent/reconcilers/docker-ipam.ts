@@ -129,9 +129,19 @@ async function settleUnseen(ctx: AgentContext, book: AddressBook, mvn: string, a
   }
 }
 
-const moveAttempts = new Map<string, number>();
-/** Each book's asks for homes (one per agent; a process running several agents, as tests do, keeps them apart). */
+/** Each book's asks for homes and moves home tried (one per agent; a process running several agents, as tests do, keeps them apart). */
 const homeAsksOf = new WeakMap<AddressBook, HomeAsks>();
+
+/** What the agent holds in memory for `mvn`'s homes: asks for them, and moves to them counted. */
+export function dockerIpamHeld(book: AddressBook, mvn: string): { asks: number; moves: number } {
+  return homeAsksOf.get(book)?.held(mvn) ?? { asks: 0, moves: 0 };
+}
+
+/** The MacvlanNet left this node: the book forgets its pool, and what is held here for its homes goes with it. */
+export function forgetDockerIpam(book: AddressBook, mvn: string): void {
+  book.forget(mvn);
+  homeAsksOf.get(book)?.forget(mvn);
+}
 
 /**
  * Containers that came back on an address other than the one kept for them (a restart got
@@ -161,7 +171,7 @@ async function bringHome(ctx: AgentContext, book: AddressBook, m: MacvlanNet, ne
     if (step.step === 'keep') {
       if (step.why) ctx.log.warn('a container keeps the address it came back with', { macvlanNet: mvn, container: e.name, ip: e.ip, kept: home, why: step.why });
       book.forgetHome(mvn, home);
-      moveAttempts.delete(e.container);
+      homeAsks.moved(mvn, e.container);
       continue;
     }
     moves.push({ e, home });
@@ -170,7 +180,7 @@ async function bringHome(ctx: AgentContext, book: AddressBook, m: MacvlanNet, ne
   const now = movesNow(moves, (ip) => eps.find((x) => x.ip === ip)?.container);
   if (now.length < moves.length) ctx.log.info('a restarted container waits for the one on its address to move first', { macvlanNet: mvn, waiting: moves.filter((x) => !now.includes(x)).map((x) => `${x.e.name} -> ${x.home}`) });
   if (!now.length) return;
-  for (const { e } of now) moveAttempts.set(e.container, (moveAttempts.get(e.container) ?? 0) + 1);
+  for (const { e } of now) homeAsks.tried(mvn, e.container);
   ctx.log.info('moving restarted containers back to their addresses', { macvlanNet: mvn, moves: now.map((x) => `${x.e.name}: ${x.e.ip} -> ${x.home}`) });
   for (const { e } of now) await ctx.dp.docker.disconnect(network, e.container).catch((err) => ctx.log.warn('disconnect', { error: (err as Error).message }));
   for (const { e, home } of now) {
@@ -180,7 +190,7 @@ async function bringHome(ctx: AgentContext, book: AddressBook, m: MacvlanNet, ne
     });
     // Never leave it off the network: any address rather than none.
     if (!ok) await ctx.dp.docker.connect(network, e.container).catch(() => undefined);
-    else moveAttempts.delete(e.container);
+    else homeAsks.moved(mvn, e.container);
   }
 }
 
@@ -204,7 +214,7 @@ async function homeStepOf(ctx: AgentContext, book: AddressBook, m: MacvlanNet, n
     // range, another holds it for good) is refused by the plugin: never moved to, nor asked for
     never: homeNeverBackWhy({ name: mvn, spec: m.spec }, home, inPool, otherHolder(ctx, mvn, home)),
     heldBy: holder && !book.homeOf(mvn, holder.container, home) ? holder.name : undefined,
-    tries: moveAttempts.get(e.container) ?? 0,
+    tries: homeAsks.tries(mvn, e.container),
     inPool,
     ...homeAsks.heard(mvn, e.container, home),
   });

@@ -6,7 +6,9 @@
 // only once the home is granted (./kept-home.ts homeStep). Moving first took it off the network
 // and the plugin asked then: a refusal left it on any address, and the next sync tried again.
 //
-// The asks live in memory, one per container, each given up after HOME_ASK_MS; the report's
+// The asks live in memory, one per container, each given up after HOME_ASK_MS, with the moves
+// home tried (a move that failed twice ends the keeping: ./kept-home.ts); both go with their
+// MacvlanNet when it leaves this node (forget), as the address book's pool does. The report's
 // `requested` is journalled, so whatever this node asks for by name that neither an ask here
 // nor a --ip request in flight waits for (an agent stopped mid-ask or mid-request) is dropped.
 import type { AddressBook } from '../../dockeripam/book.js';
@@ -22,6 +24,15 @@ interface Ask { home: string; since: number; refusal: RefusalWatch }
 export class HomeAsks {
   /** `${mvn} ${container}` -> its ask */
   private readonly asks = new Map<string, Ask>();
+  /** `${mvn} ${container}` -> the moves home tried that did not end (a move that succeeded, or a home given up, is forgotten) */
+  private readonly moves = new Map<string, number>();
+
+  /** The moves home tried for the container. */
+  tries(mvn: string, container: string): number { return this.moves.get(key(mvn, container)) ?? 0; }
+  /** A move home is tried now. */
+  tried(mvn: string, container: string): void { this.moves.set(key(mvn, container), this.tries(mvn, container) + 1); }
+  /** The container is home, or keeps where it is: no move counts any more. */
+  moved(mvn: string, container: string): void { this.moves.delete(key(mvn, container)); }
 
   /** What the controller said so far of the container's ask for `home` (none: not asked). */
   heard(mvn: string, container: string, home: string): Pick<HomeFacts, 'askedFor' | 'refused' | 'lastWord'> {
@@ -68,6 +79,19 @@ export class HomeAsks {
     }
     const wanted = new Set([...this.asks].filter(([k]) => k.startsWith(`${mvn} `)).map(([, a]) => a.home));
     for (const ip of book.askedUnawaited(mvn)) if (!wanted.has(ip)) book.unask(mvn, ip);
+  }
+
+  /**
+   * The MacvlanNet left this node (deleted, or no longer selecting it): its asks and moves go,
+   * as the book forgets its pool (book.ts forget), which holds what they asked for.
+   */
+  forget(mvn: string): void {
+    for (const m of [this.asks, this.moves]) for (const k of [...m.keys()]) if (k.startsWith(`${mvn} `)) m.delete(k);
+  }
+
+  /** How many asks and counted moves are held for `mvn`. */
+  held(mvn: string): { asks: number; moves: number } {
+    return { asks: this.count(mvn), moves: [...this.moves.keys()].filter((k) => k.startsWith(`${mvn} `)).length };
   }
 
   private count(mvn: string): number { return [...this.asks.keys()].filter((k) => k.startsWith(`${mvn} `)).length; }

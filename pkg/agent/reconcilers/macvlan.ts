@@ -7,7 +7,7 @@ import { DockerError, type DockerNetwork } from '../../docker/types.js';
 import { notReady, ready, unreadable, type AgentContext, type Ready } from '../context.js';
 import { ApplyError } from '../dataplane.js';
 import { desiredMacvlan, dockerMacvlanName, isDeleting, macvlanNodeStatus, macvlanParent, selects } from '../desired.js';
-import { syncDockerIpam } from './docker-ipam.js';
+import { forgetDockerIpam, syncDockerIpam } from './docker-ipam.js';
 import { keptOutsideBlock, outsideBlockReport } from './macvlan-outside-block.js';
 import type { AddressBook } from '../../dockeripam/book.js';
 import { effectiveParent, macvlanLeftovers, planMacvlan, planMacvlanRemoval, unprovenMacvlan, type DesiredMacvlan } from '../planner/macvlan.js';
@@ -50,7 +50,7 @@ async function removeMacvlan(ctx: AgentContext, name: string): Promise<void> {
   // network so labelled holds it the same way; the log line above names it.
   if (plan.problems.length === 0 && !unproven.some((n) => attachedCount(n) > 0)) {
     await ctx.status.remove('MacvlanNet', name);
-    ctx.ipam?.book?.forget(name);
+    if (ctx.ipam?.book) forgetDockerIpam(ctx.ipam.book, name);
   }
 }
 
