@@ -10,6 +10,7 @@ import { pidTarget } from '../../netlink/target.js';
 import { homeNeverBackWhy, homeStep, movesNow, type HomeStep } from './kept-home.js';
 import { HomeAsks } from './home-asks.js';
 import { otherHolderIn } from '../../dockeripam/other-nodes.js';
+import { dropStaleAsks, netsWithoutNetwork } from '../../dockeripam/stale-asks.js';
 import type { AgentContext } from '../context.js';
 
 /** An address handed out but not seen on any container for this long is stale. */
@@ -55,7 +56,8 @@ export async function syncDockerIpam(ctx: AgentContext, book: AddressBook, m: Ma
   // one is the stop of a `docker restart` whose start the next request is).
   const before = Date.now() - 1;
   const eps = await ctx.dp.docker.networkEndpoints(network);
-  if (!eps) return;
+  // the network is gone: no container on it waits for a home, nothing but a --ip request in flight for an address
+  if (!eps) return sweepAsks(ctx, book, mvn, new Set());
   const seen = new Map<string, NetworkEndpoint>();
   for (const e of eps) if (e.ip) seen.set(e.ip, e);
   const fresh: NetworkEndpoint[] = [];
@@ -144,6 +146,30 @@ export function forgetDockerIpam(book: AddressBook, mvn: string): void {
 }
 
 /**
+ * Ends the home asks of the containers of `mvn` not in `asking` and stops asking for what
+ * nothing waits for any more (../../dockeripam/stale-asks.ts), which the log names.
+ */
+function sweepAsks(ctx: AgentContext, book: AddressBook, mvn: string, asking: ReadonlySet<string>): void {
+  const asks = homeAsksOf.get(book);
+  const dropped = asks ? asks.sweep(book, mvn, asking) : dropStaleAsks(book, mvn, new Set());
+  if (dropped.length) ctx.log.info('no longer asking the controller for addresses by name that nothing here waits for (asked before the agent stopped)', { macvlanNet: mvn, addresses: dropped });
+}
+
+/**
+ * The agent's garbage pass: a MacvlanNet the book knows with no Docker network of this node's
+ * plugin here has no IPAM sync (syncDockerIpam), so what its journal still asks for by name
+ * (an agent stopped mid-request: the controller keeps it for this node meanwhile) would stay
+ * asked for good; it goes here. Docker not answering: next pass.
+ */
+export async function sweepUnservedAsks(ctx: AgentContext): Promise<void> {
+  const ipam = ctx.ipam;
+  if (!ipam?.book) return;
+  const networks = await ctx.dp.docker.listNetworks().catch(() => undefined);
+  if (!networks) return;
+  for (const mvn of netsWithoutNetwork(ipam.book, networks, ipam.plugin)) sweepAsks(ctx, ipam.book, mvn, new Set());
+}
+
+/**
  * Containers that came back on an address other than the one kept for them (a restart got
  * another, or a wrong guess among several restarting at once): all of them off the network
  * first, then each back with --ip its own address (so two that swapped can both move). A home
@@ -176,7 +202,7 @@ async function bringHome(ctx: AgentContext, book: AddressBook, m: MacvlanNet, ne
     }
     moves.push({ e, home });
   }
-  homeAsks.sweep(book, mvn, asking);
+  sweepAsks(ctx, book, mvn, asking);
   const now = movesNow(moves, (ip) => eps.find((x) => x.ip === ip)?.container);
   if (now.length < moves.length) ctx.log.info('a restarted container waits for the one on its address to move first', { macvlanNet: mvn, waiting: moves.filter((x) => !now.includes(x)).map((x) => `${x.e.name} -> ${x.home}`) });
   if (!now.length) return;

@@ -13,6 +13,7 @@
 // nor a --ip request in flight waits for (an agent stopped mid-ask or mid-request) is dropped.
 import type { AddressBook } from '../../dockeripam/book.js';
 import { RefusalWatch } from '../../dockeripam/requests.js';
+import { dropStaleAsks } from '../../dockeripam/stale-asks.js';
 import { monotonicMs } from '../../runtime/clock.js';
 import type { HomeFacts } from './kept-home.js';
 
@@ -70,15 +71,16 @@ export class HomeAsks {
   /**
    * After a sync of `mvn`: the asks of containers it did not ask for (`asking`) are over (the
    * container is gone, stopped, or back home), and no address is left asked for by name that
-   * neither an ask here nor a --ip request in flight waits for.
+   * neither an ask here nor a --ip request in flight waits for (../../dockeripam/stale-asks.ts):
+   * those are returned.
    */
-  sweep(book: AddressBook, mvn: string, asking: ReadonlySet<string>): void {
+  sweep(book: AddressBook, mvn: string, asking: ReadonlySet<string>): string[] {
     for (const k of [...this.asks.keys()]) {
       const [net, container] = k.split(' ');
       if (net === mvn && !asking.has(container)) this.done(book, mvn, container);
     }
     const wanted = new Set([...this.asks].filter(([k]) => k.startsWith(`${mvn} `)).map(([, a]) => a.home));
-    for (const ip of book.askedUnawaited(mvn)) if (!wanted.has(ip)) book.unask(mvn, ip);
+    return dropStaleAsks(book, mvn, wanted);
   }
 
   /**

@@ -8,6 +8,7 @@ import { reconcileMacvlan, removeMacvlanLeftovers } from './macvlan.js';
 import { reconcileNat } from './nat.js';
 import { collectNicGarbage, reconcileNic } from './nics.js';
 import { sweepOnce } from './nic-leftovers.js';
+import { sweepUnservedAsks } from './docker-ipam.js';
 import { releaseParents } from './parents.js';
 import { reconcileRoutes } from './routes.js';
 
@@ -16,7 +17,7 @@ export async function reconcileAgentKey(ctx: AgentContext, key: string, publish?
   if (key === KEY_ROUTES) return reconcileRoutes(ctx);
   if (key === KEY_HOST_SUBNETS) return reconcileHostSubnets(ctx);
   if (key === KEY_NAT) return reconcileNat(ctx);
-  if (key === KEY_GC) { await collectNicGarbage(ctx); await sweepOnce(ctx); await releaseParents(ctx); return removeMacvlanLeftovers(ctx); }
+  if (key === KEY_GC) { await collectNicGarbage(ctx); await sweepOnce(ctx); await releaseParents(ctx); await sweepUnservedAsks(ctx); return removeMacvlanLeftovers(ctx); }
   if (key === KEY_MACVLAN_LEFTOVERS) return removeMacvlanLeftovers(ctx);
   if (key.startsWith('nic/')) return reconcileNic(ctx, key.slice(4));
   if (key.startsWith('mvn/')) return reconcileMacvlan(ctx, key.slice(4));
