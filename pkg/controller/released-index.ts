@@ -17,6 +17,8 @@ type Record = { at: number } & ReleasedClaim;
 export class ReleasedIndex {
   /** "<type>/<pool>/<ip>" -> when that address claim went (monotonic ms) and what it was */
   private readonly released = new Map<string, Record>();
+  /** "<type>/<pool>" -> the addresses of that pool in `released`: a pool's status counts its own (coolingIn), not every pool's */
+  private readonly byPool = new Map<string, Set<number>>();
   private readonly listeners = new Set<(r: Release) => void>();
   /** the map's size after its last sweep of cooled records (sweepIfGrown) */
   private sweptAt = 0;
@@ -27,8 +29,8 @@ export class ReleasedIndex {
   /** An address claim of the pool put (its address is taken: nothing cools) or deleted at monotonic `at`. */
   fileClaim(type: PoolType, pool: string, ip: number, gone: ReleasedClaim | undefined, at: number): void {
     const id = `${type}/${pool}/${ip}`;
-    if (!gone) { this.released.delete(id); return; }
-    this.released.set(id, { at, ...gone });
+    if (!gone) { this.drop(id); return; }
+    this.put(id, { at, ...gone });
     this.sweepIfGrown();
     if (!this.listeners.size) return;
     const release: Release = { type, pool, ip, ...markOf(gone, Date.now() - (monotonicMs() - at)) };
@@ -49,7 +51,7 @@ export class ReleasedIndex {
     const known = this.released.get(id);
     if (claimed || (known && known.at >= at && now - known.at < this.cooldownMs)) return;
     const claim: ReleasedClaim = { role: mark.role, ...(mark.nodeGone && mark.node ? { nodeGone: true, node: mark.node } : {}) };
-    this.released.set(id, { at, ...claim });
+    this.put(id, { at, ...claim });
     this.sweepIfGrown();
   }
 
@@ -60,7 +62,7 @@ export class ReleasedIndex {
   private sweepIfGrown(): void {
     if (this.released.size < 2 * this.sweptAt + 1024) return;
     const now = monotonicMs();
-    for (const [id, r] of this.released) if (now - r.at >= this.cooldownMs) this.released.delete(id);
+    for (const [id, r] of this.released) if (now - r.at >= this.cooldownMs) this.drop(id);
     this.sweptAt = this.released.size;
   }
 
@@ -74,18 +76,32 @@ export class ReleasedIndex {
     const id = `${type}/${pool}/${ip}`;
     const r = this.released.get(id);
     if (r === undefined) return undefined;
-    if (monotonicMs() - r.at >= cooldownMs) { this.released.delete(id); return undefined; }
+    if (monotonicMs() - r.at >= cooldownMs) { this.drop(id); return undefined; }
     return { until: r.at + cooldownMs, role: r.role, ...(r.nodeGone ? { nodeGone: true, node: r.node } : {}) };
   }
 
   /** The addresses of one pool still cooling down, and until when (monotonic ms) with what their claim was. */
   *coolingIn(type: PoolType, pool: string, cooldownMs: number): Iterable<{ ip: number; until: number } & ReleasedClaim> {
-    const prefix = `${type}/${pool}/`;
     const mono = monotonicMs();
-    for (const [id, r] of this.released) {
-      if (!id.startsWith(prefix) || mono - r.at >= cooldownMs) continue;
-      yield { ip: Number(id.slice(prefix.length)), until: r.at + cooldownMs, role: r.role, ...(r.nodeGone ? { nodeGone: true, node: r.node } : {}) };
+    for (const ip of [...this.byPool.get(`${type}/${pool}`) ?? []]) {
+      const r = this.released.get(`${type}/${pool}/${ip}`);
+      if (r && mono - r.at < cooldownMs) yield { ip, until: r.at + cooldownMs, role: r.role, ...(r.nodeGone ? { nodeGone: true, node: r.node } : {}) };
     }
+  }
+
+  private put(id: string, r: Record): void {
+    this.released.set(id, r);
+    const [type, pool, ip] = splitId(id);
+    const k = `${type}/${pool}`;
+    this.byPool.set(k, (this.byPool.get(k) ?? new Set()).add(ip));
+  }
+
+  private drop(id: string): void {
+    if (!this.released.delete(id)) return;
+    const [type, pool, ip] = splitId(id);
+    const k = `${type}/${pool}`;
+    const ips = this.byPool.get(k);
+    if (ips?.delete(ip) && !ips.size) this.byPool.delete(k);
   }
 
   /** The releases still cooling down, as marks (what a new leader marks that nobody may have). */
@@ -93,7 +109,7 @@ export class ReleasedIndex {
     const mono = monotonicMs();
     const wall = Date.now();
     for (const [id, r] of this.released) {
-      if (mono - r.at >= cooldownMs) { this.released.delete(id); continue; }
+      if (mono - r.at >= cooldownMs) { this.drop(id); continue; }
       const [type, pool, ip] = splitId(id);
       yield { type, pool, ip, ...markOf(r, wall - (mono - r.at)) };
     }
