@@ -1,5 +1,7 @@
 // How many addresses of a MacvlanNet are held and how many are left: one formula for the
-// controller's status (`xctl get mvn`) and `xctl ipam check` (they used to disagree).
+// controller's status (`xctl get mvn`) and `xctl ipam check` (they used to disagree). The
+// status also counts the free ones still cooling down apart (the controller knows them);
+// `xctl ipam check` reads claims only and passes none.
 import type { MacvlanNet } from '../api/index.js';
 import { parseCidr, parseIPv4 } from '../ip/ipv4.js';
 import { macvlanRange } from './plan.js';
