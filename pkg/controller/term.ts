@@ -11,8 +11,6 @@ import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers } from '../runtime/workers.js';
 import { MAX_TXN_OPS } from '../runtime/kv.js';
 import type { CacheChange } from '../runtime/kv-cache.js';
-import { blockCount, parseCidr } from '../ip/ipv4.js';
-import { slotCount } from '../ipam/plan.js';
 import { labelsMatch, type Model } from './model.js';
 import { PoolExecutor } from './pool-executor.js';
 import { TxnPlan, NotLeaderError } from './txn-plan.js';
@@ -23,7 +21,7 @@ import { desiredNodeStatus, planJoinedNode, type LastSeen } from './nodes.js';
 import { collectGarbage } from './gc.js';
 import { startObjects, startOrder } from './start-order.js';
 import { effectsOfChange, objectKey } from './events.js';
-import { conditions, putStatusIfChanged, type Ctx } from './context.js';
+import { putStatusIfChanged, type Ctx } from './context.js';
 import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, retryBackoff, waitBackoffOf, type ControllerOptions } from './options.js';
 import { CONTROLLER_QUEUE_BACKOFF, type BackoffPolicy } from '../runtime/backoff.js';
 import { RetryLater, isWait } from './retry-later.js';
@@ -31,7 +29,7 @@ import { reconcileNics, type AddrItem, type AddrOutcome, type NicWorkHost } from
 import { recordAllocation } from './record-allocation.js';
 import { isDeletingHostSubnet } from './hostsubnet-finalizer.js';
 import type { EventRecorder } from '../events/recorder.js';
-import { noNodeSelected } from './node-missing.js';
+import { planClusterNetworkStatus } from './clusternetwork-status.js';
 import { ReportBudget } from './report-budget.js';
 import { LateWarnings } from './late-warnings.js';
 import { startReleaseMarks } from './release-marks.js';
@@ -339,21 +337,8 @@ export class Term implements Ctx {
       return;
     }
     for (const n of this.model.objects('Node')) this.enqueue('Node', n.obj.metadata.name);
-    const pool = parseCidr(cn.obj.spec.cidr);
-    const claimed = this.model.claimsIn('clusternetworks', name, 'blocks').size;
-    const total = slotCount(cn.obj.spec);
-    const prev = this.model.controllerStatus('ClusterNetwork', name)?.status;
     const plan = new TxnPlan(this.guard, this.leaderKey, this.maxTxnOps);
-    plan.unchanged(this.model.keys.object('ClusterNetwork', name), cn.kv);
-    putStatusIfChanged(this, plan, 'ClusterNetwork', name, {
-      observedGeneration: cn.obj.metadata.generation,
-      allocated: claimed,
-      free: Math.max(0, total - claimed),
-      conditions: conditions(prev, [{
-        type: 'Ready', status: 'True', reason: 'Ready',
-        message: `${claimed} of ${total} /${cn.obj.spec.hostPrefix} blocks allocated (${blockCount(pool, cn.obj.spec.hostPrefix)} in ${cn.obj.spec.cidr})${claimed ? '' : noNodeSelected(this.model, cn.obj)}`,
-      }]),
-    });
+    planClusterNetworkStatus(this, cn, plan);
     await this.commit(plan, `ClusterNetwork "${name}"`);
   }
 
