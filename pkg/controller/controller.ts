@@ -80,8 +80,21 @@ export class Controller {
         this.events.forget();
         await this.catchUp(); this.term = new Term(this, t); this.term.start();
       },
-      onStoppedLeading: async () => { leader.set(0); const t = this.term; this.term = undefined; await t?.stop(); this.cache.hold(); },
+      onStoppedLeading: () => this.termEnded(),
     });
+  }
+
+  /**
+   * The term is over (resigned, or its lease or key lost: then no mark can be written, its guard
+   * fails). What stopping it throws is logged, never let out of the elector's loop: there it would
+   * reject the controller's run, an unhandled rejection that ends the daemon.
+   */
+  private async termEnded(): Promise<void> {
+    leader.set(0);
+    const t = this.term;
+    this.term = undefined;
+    try { await t?.stop(); } catch (err) { this.log.error('stopping the term failed', { error: err instanceof Error ? err.message : String(err) }); }
+    this.cache.hold();
   }
 
   /**
@@ -97,14 +110,21 @@ export class Controller {
     this.log.info('leading: changes held while standing by applied', { keys, ms: Date.now() - t0 });
   }
 
-  /** Steps down (resigning at once, so a standby takes over without waiting for the TTL). */
   /** aborted by stop(): also ends a start-up retry's wait for etcd */
   private readonly stopping = new AbortController();
 
+  /**
+   * Steps down (resigning at once, so a standby takes over without waiting for the TTL), each
+   * step bounded, so that an etcd that hangs does not hang the stop: the term takes no more work
+   * and lets the reconciles in flight settle (at most 3 s), then writes the release marks they
+   * noted (at most 2 s) while its lease still holds; then the lease is revoked (one etcd call,
+   * 10 s deadline) and the term stopped (what is left of its reconciles fails its guard; each
+   * etcd call has its deadline). Before, the marks went first and the reconciles were waited
+   * for after the resign: the mark of a release committed meanwhile was refused and lost.
+   */
   async stop(): Promise<void> {
     this.stopping.abort();
-    // the marks of the last releases go out under this term's lease, before it is revoked
-    await this.term?.flushReleaseMarks();
+    await this.term?.finishLeading();
     await this.elector.stop();
     await this.running;
     await this.term?.stop();

@@ -23,7 +23,7 @@ const BATCH_MS = 50;
  * so a mark lives at least the cooldown and at most this much longer.
  */
 const LEASE_ROTATE_S = 10;
-/** How long a graceful stop waits for the marks queued before it resigns (Term.flushReleaseMarks). */
+/** How long a graceful stop waits for the marks queued before it resigns (Term.finishLeading, after the reconciles in flight settled). */
 const STOP_FLUSH_MS = 2_000;
 
 /** A mark waiting to be written, and how many of its tries failed. */

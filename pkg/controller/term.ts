@@ -33,6 +33,7 @@ import { planClusterNetworkStatus } from './clusternetwork-status.js';
 import { ReportBudget } from './report-budget.js';
 import { LateWarnings } from './late-warnings.js';
 import { startReleaseMarks } from './release-marks.js';
+import { withTimeout } from '../runtime/watch-wait.js';
 
 /** What a term needs of the Controller that runs it. */
 export interface TermHost {
@@ -48,6 +49,8 @@ export { RetryLater };
 
 /** the work-queue keys of ContainerNics (objectKey) */
 const NIC_KEY = objectKey('ContainerNic', '');
+/** A graceful stop's wait for the reconciles in flight (finishLeading): a commit takes ms, not an etcd that hangs; with the marks' 2 s, in the daemon's 10 s. */
+const QUIESCE_MS = 3_000;
 
 export class Term implements Ctx {
   readonly client: Etcd3;
@@ -132,13 +135,23 @@ export class Term implements Ctx {
 
   private stopped = false;
 
-  /** Writes the release marks queued (release-marks.ts) while this term still leads: a graceful stop calls it before it resigns. */
-  flushReleaseMarks(): Promise<void> { return this.marks?.flush() ?? Promise.resolve(); }
+  /**
+   * A graceful stop's part while this term still leads (Controller.stop, before it resigns): no
+   * work taken any more; the reconciles in flight waited for, at most QUIESCE_MS, as their commits
+   * note the releases to mark; then the marks queued written (release-marks.ts, at most 2 s).
+   */
+  async finishLeading(): Promise<void> {
+    this.halt();
+    await withTimeout(this.workers ?? Promise.resolve(), QUIESCE_MS, 'the reconciles in flight').catch((e: Error) =>
+      this.log.warn('stopping: releases committed from now on are not marked (only a standby that saw them marks them)', { error: e.message }));
+    await this.marks?.flush();
+  }
+
+  /** Takes no more work (the queue shut down, no periodic gc); a commit refused then ends nothing (the term is ending). */
+  private halt(): void { this.stopped = true; clearInterval(this.gcTimer); this.queue.shutDown(); }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.gcTimer);
-    this.queue.shutDown();
+    this.halt();
     for (const e of this.hsExecutors.values()) e.close();
     for (const e of this.addrExecutors.values()) e.close();
     this.nodeExecutor?.close();
