@@ -25,7 +25,7 @@ import { macvlanStaticIpWhy } from '../api/rules.js';
 import { withTimeout } from '../runtime/watch-wait.js';
 import type { Informer } from '../store/informer.js';
 
-/** How long an Activate waits to learn whether Docker's API answers (Docker's plugin client allows 30 s a call). */
+/** How long an Activate waits to learn whether Docker's API answers (Docker's plugin client allows 30 s a call); each ping a restore keeps out, too. */
 const DOCKER_PING_MS = 2000;
 
 /**

@@ -191,6 +191,7 @@ export class NodeIpam implements IpamBackend {
     clearInterval(this.refresh);
     this.o.book.close();
     this.adoption?.close();
+    this.restore.close();
   }
 
   /**
