@@ -47,8 +47,9 @@ export interface AgentOptions {
   workerBudgetMs?: number;
   /**
    * the first wait before Docker's event stream is opened again after a break (default
-   * DOCKER_EVENTS_BACKOFF's 1 s, doubling to 30 s): a test holds open the window a long outage
-   * opens, Docker's API answering again and the agent not hearing it yet
+   * DOCKER_EVENTS_BACKOFF's 1 s, doubling to 5 s; one longer than 5 s is every wait): a test
+   * holds open the window a restored dockerd opens, its API answering again and the agent not
+   * hearing it yet
    */
   dockerEventsRetryMs?: number;
   /** event sources; all on by default (the heal benchmark turns them off for its baseline) */

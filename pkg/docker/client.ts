@@ -279,8 +279,8 @@ export class DockerClient {
 
   /**
    * Docker's event stream (containers and networks), opened again when the daemon goes away
-   * after DOCKER_EVENTS_BACKOFF's waits (from `retryMs`, 1 s, doubling to 5 s; from the first
-   * again after a stream that stayed up `stableMs`). onError tells each failure and the wait
+   * after DOCKER_EVENTS_BACKOFF's waits (from `retryMs`, 1 s, doubling to 5 s, or to `retryMs`
+   * when it is longer; from the first again after a stream that stayed up `stableMs`). onError tells each failure and the wait
    * before the next attempt; onConnect fires on every (re)connection: events may have been
    * missed, so callers resync then.
    */
@@ -288,7 +288,9 @@ export class DockerClient {
     let closed = false;
     let stream: NodeJS.ReadableStream & { destroy?: () => void } | undefined;
     let timer: NodeJS.Timeout | undefined;
-    const policy = { ...DOCKER_EVENTS_BACKOFF, initialMs: handlers.retryMs ?? DOCKER_EVENTS_BACKOFF.initialMs };
+    const first = handlers.retryMs ?? DOCKER_EVENTS_BACKOFF.initialMs;
+    // the cap cuts no first wait a caller asked for (a test holds a window open with 20 s)
+    const policy = { ...DOCKER_EVENTS_BACKOFF, initialMs: first, maxMs: Math.max(DOCKER_EVENTS_BACKOFF.maxMs, first) };
     const pace = restartPace(policy, handlers.stableMs ?? DOCKER_EVENTS_STABLE_MS);
     const retry = (err: unknown) => {
       if (closed) return;
@@ -337,7 +339,7 @@ export interface EventHandlers {
   onConnect?: () => void;
   /** a failure to open the stream, or its break; the next attempt is `retryInMs` later */
   onError?: (err: DockerError, retryInMs: number) => void;
-  /** the first wait (DOCKER_EVENTS_BACKOFF's by default) */
+  /** the first wait (DOCKER_EVENTS_BACKOFF's by default); one longer than its cap is also the longest */
   retryMs?: number;
   /** how long a stream must stay up for its break to wait the first wait again */
   stableMs?: number;

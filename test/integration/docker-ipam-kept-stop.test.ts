@@ -83,9 +83,9 @@ describe('a stopped container keeps its address through docker run of another', 
     await keptThrough(h(), 'kd', ['kb', 'kc'], async () => {
       await env.lab.stopAgent(h());
       await docker(h(), ['stop', '-t', '0', 'ka']);
-      // its Docker event stream opened again only 20 s after a break (by default 1 s, doubling
-      // to 30 s): the next case's dockerd restart opens the window a long outage opens, Docker's
-      // API answering again and the agent not hearing it yet
+      // its Docker event stream opened again only every 20 s after a break (by default 1 s,
+      // doubling to 5 s): the next case's dockerd restart opens the window a restored dockerd
+      // opens, Docker's API answering again and the agent not hearing it yet (up to 20 s)
       await env.lab.startAgent(h(), { dockerEventsRetryMs: 20_000 });
     });
   }, 240_000);
@@ -93,7 +93,7 @@ describe('a stopped container keeps its address through docker run of another', 
   // A dockerd stopped releases what its running containers hold and, started again, asks for
   // addresses for its restart-always ones before its API answers (the plugin's restore guess).
   // Restored, it serves its API, and E is run through it at once: the agent hears that the API
-  // answers only when its event stream connects again (20 s after the break here, up to 30 s
+  // answers only when its event stream connects again (up to 20 s after it answers here, 5 s
   // in production), and E's request is no restore's. It got the address kept for kf, a finished
   // on-failure job (exited 0): its restart policy says it restarts, the dockerd did not start it.
   it('dockerd stopped and started again while A is stopped: a restart-always one comes back on its own, E run at once through its API gets another (not a finished job\'s), A its own', async () => {

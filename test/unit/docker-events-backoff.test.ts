@@ -1,4 +1,4 @@
-// Docker's event stream, its daemon down, is asked again after waits that double (to 30 s)
+// Docker's event stream, its daemon down, is asked again after waits that double (to 5 s)
 // rather than every second for ever; a stream that stayed up starts the waits over. A unix
 // socket path with nothing listening stands in for a stopped dockerd, a tiny server that answers
 // the event request and keeps the stream open for a running one (no Docker needed).
