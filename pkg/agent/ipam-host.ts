@@ -83,7 +83,7 @@ export class AgentIpam {
       neverHandedOut: (mvn, ip) => { const m = ctx.caches.macvlanNets.get(mvn); return m ? macvlanStaticIpWhy({ name: mvn, spec: m.spec }, ip) : undefined; },
       dockerEndpoints: () => pluginEndpoints(ctx.dp.docker, opts.plugin),
       dockerPing: () => withTimeout(ctx.dp.docker.ping(), DOCKER_PING_MS, 'pinging Docker').then(() => true, () => false),
-      starting: inspectWaits((id) => ctx.dp.docker.inspectContainer(id)),
+      starting: inspectWaits((id) => ctx.dp.docker.inspectContainer(id), () => ctx.dp.docker.ping()),
       gone: (id) => withTimeout(ctx.dp.docker.inspectContainer(id), STARTING_PROBE_MS, 'inspecting a container').then((c) => c === undefined, () => false),
     });
     this.recheck = quarantineMs > 0

@@ -2,18 +2,21 @@
 // RequestAddress never says, but Docker holds a container's lock while it starts it, and its
 // inspect of that container waits for the same lock (docs/design.md, "A request's 20 s bound").
 // So, while a request is answered, the stopped containers this node keeps addresses for are
-// inspected at once: one whose inspect does not answer within STARTING_PROBE_MS is the one
-// Docker is starting (`docker start`, a restart policy), and only such a one gets its kept
-// address back. A brand-new container (`docker run`: Docker holds the new container's lock,
-// not theirs) never gets a kept address, however soon after the stop it asks; a kept address
-// stays kept until its container is removed (Docker's `destroy` event) or taken off the
+// inspected at once, and Docker is pinged with them: one whose inspect is still unanswered
+// STARTING_PROBE_MS after the ping answered is the one Docker is starting (`docker start`, a
+// restart policy), and only such a one gets its kept address back. A ping not answered within
+// STARTING_PROBE_MS says Docker is slow (loaded, just restored): it answers every inspect late,
+// so none tells a container being started, and no kept address goes out (the container
+// started gets a free one: the agent moves it home later). A brand-new container (`docker
+// run`: Docker holds the new container's lock, not theirs) never gets a kept address, however
+// soon after the stop it asks; a kept address stays kept until its container is removed (Docker's `destroy` event) or taken off the
 // network (`docker network disconnect`: ../agent/reconcilers/docker-ipam.ts, leftNetwork),
 // however long it waits.
 import type { AddressBook } from './book.js';
 import { XnetIpamError } from './errors.js';
 import { usedUpError } from './used-up.js';
 
-/** How long the inspect of a stopped container may take before it is taken for one being started. */
+/** How long the inspect of a stopped container may stay unanswered after Docker answered a ping sent with it, and the ping may take. */
 export const STARTING_PROBE_MS = 1000;
 
 /** Whether Docker is starting this container now (its inspect waits on the container's lock). */
@@ -25,18 +28,47 @@ export async function startingOwners(book: AddressBook, mvn: string, starting: S
   if (!starting) return owners;
   const kept = book.assigned(mvn).filter((a) => a.released !== undefined && a.container && !a.pinned && book.inPool(mvn, a.ip));
   const ids = [...new Set(kept.map((a) => a.container!))];
+  // every check starts here, in one go: they share one ping of Docker (inspectWaits)
   const seen = await Promise.all(ids.map((id) => starting(id).catch(() => false)));
   ids.forEach((id, i) => { if (seen[i]) owners.add(id); });
   return owners;
 }
 
-/** An inspect that has not answered within `ms` (Docker holds the container: it is starting it). */
-export function inspectWaits(inspect: (id: string) => Promise<unknown>, ms = STARTING_PROBE_MS): StartingCheck {
+/**
+ * An inspect still unanswered `ms` after Docker answered a ping sent with it: Docker holds the
+ * container (it is starting it; the lock is held until this plugin answers). Whatever else
+ * slows Docker slows the ping too: a ping not answered within `ms` says Docker is slow, and no
+ * inspect counts then; an inspect answered late but within `ms` of the ping did not wait on
+ * the lock. Checks begun in one go (startingOwners) share one ping.
+ */
+export function inspectWaits(inspect: (id: string) => Promise<unknown>, ping: () => Promise<unknown>, ms = STARTING_PROBE_MS): StartingCheck {
+  let shared: Promise<boolean> | undefined;
+  const reference = () => {
+    if (!shared) {
+      shared = answersWithin(ping, ms);
+      queueMicrotask(() => { shared = undefined; });
+    }
+    return shared;
+  };
   return (id) => new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(true), ms);
+    let answered = false;
+    const done = () => { answered = true; resolve(false); };
+    inspect(id).then(done, done);
+    void reference().then((up) => {
+      if (!up) { resolve(false); return; }
+      const timer = setTimeout(() => resolve(!answered), ms);
+      timer.unref?.();
+    });
+  });
+}
+
+/** Whether f's promise fulfils within ms (a rejection, or none in time: false). */
+function answersWithin(f: () => Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
     timer.unref?.();
-    const answered = () => { clearTimeout(timer); resolve(false); };
-    inspect(id).then(answered, answered);
+    const end = (up: boolean) => { clearTimeout(timer); resolve(up); };
+    Promise.resolve().then(f).then(() => end(true), () => end(false));
   });
 }
 

@@ -1,13 +1,44 @@
+// Telling the container Docker is starting (pkg/dockeripam/kept-owner.ts inspectWaits): its
+// inspect waits on the lock Docker holds while it starts it, measured against a ping of Docker
+// sent with it. The inspects and the ping are given; no Docker.
 import { describe, expect, it } from 'vitest';
 import { inspectWaits } from '../../pkg/dockeripam/kept-owner.js';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const MS = 30;
+
 describe('telling the container Docker is starting (its inspect waits on the container lock)', () => {
-  it('is one whose inspect has not answered within the bound; one that answers or fails is not', async () => {
+  it('is one whose inspect has not answered within the bound after the ping answered; one that answers or fails is not', async () => {
     const check = inspectWaits(async (id) => {
       if (id === 'starting') return new Promise(() => {});
       if (id === 'gone') throw new Error('no such container');
       return { id };
-    }, 30);
+    }, async () => {}, MS);
     expect(await Promise.all(['stopped', 'starting', 'gone'].map(check))).toEqual([false, true, false]);
+  });
+
+  it('Docker slow to answer a ping: none is taken for one being started, not even one whose inspect never answers', async () => {
+    const check = inspectWaits(async (id) => (id === 'starting' ? new Promise(() => {}) : sleep(3 * MS)), () => sleep(3 * MS), MS);
+    expect(await Promise.all(['stopped', 'starting'].map(check))).toEqual([false, false]);
+  });
+
+  it('Docker slow to answer, the ping within the bound: an inspect answered later than the bound but soon after the ping is no start', async () => {
+    // the ping answers at a fifth of the bound, the stopped one's inspect past the bound (it
+    // used to count as being started), but before the bound after the ping
+    const bound = 500;
+    const check = inspectWaits(async (id) => (id === 'starting' ? new Promise(() => {}) : sleep(bound * 1.1)), () => sleep(bound * 0.2), bound);
+    expect(await Promise.all(['stopped', 'starting'].map(check))).toEqual([false, true]);
+  });
+
+  it('a ping that fails (Docker gone) lets none count as being started', async () => {
+    const check = inspectWaits(() => new Promise(() => {}), async () => { throw new Error('connect ENOENT'); }, MS);
+    expect(await check('starting')).toBe(false);
+  });
+
+  it('checks begun in one go share one ping', async () => {
+    let pings = 0;
+    const check = inspectWaits(async (id) => ({ id }), async () => { pings++; }, MS);
+    await Promise.all(['a', 'b', 'c'].map(check));
+    expect(pings).toBe(1);
   });
 });

@@ -1,0 +1,35 @@
+// Outside a restore, a request without --ip gives a stopped container's kept address only to
+// the one Docker is starting (pkg/dockeripam/kept-owner.ts): its inspect waits on the lock
+// Docker holds while it starts it. No answer within STARTING_PROBE_MS (1 s) was all it took:
+// a dockerd slow to answer at all (loaded, or just restored) answers every inspect late, and a
+// brand-new `docker run` then got a kept address, which docs/design.md says it never does. Now
+// a ping of Docker sent with the inspects is the reference: an inspect is the starting one only
+// if it is still unanswered STARTING_PROBE_MS after that ping answered, and a ping not
+// answered within STARTING_PROBE_MS says Docker is slow: no kept address goes out.
+// The real inspectWaits, as ipam-host.ts wires it; Docker answers every call in 1.5 s.
+import { expect, it } from 'vitest';
+import { AddressBook } from '../../pkg/dockeripam/book.js';
+import { MemoryJournal } from '../../pkg/dockeripam/journal.js';
+import { NodeIpam } from '../../pkg/dockeripam/node-ipam.js';
+import { inspectWaits } from '../../pkg/dockeripam/kept-owner.js';
+import { createLogger } from '../../pkg/log.js';
+
+const log = createLogger('agent');
+log.level = 'error';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+it('docker run on a slow dockerd (every call answered in 1.5 s) gets a free address, not the one kept for stopped C', async () => {
+  let slow = false;
+  const inspect = async (id: string) => { if (slow) await sleep(1500); return { id, running: false }; };
+  const ping = async () => { if (slow) await sleep(1500); };
+  const book = new AddressBook(new MemoryJournal(), () => {});
+  book.setPool('m', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' });
+  const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, starting: inspectWaits(inspect, ping), dockerPing: async () => true });
+  const ip = async () => (await ipam.requestAddress({ PoolID: 'm' })).split('/')[0];
+  const x = await ip();
+  book.identify('m', x, 'C', 'c');
+  book.learn('m', x, 'C', { restarts: false, pinned: false });
+  await ipam.releaseAddress('m', `${x}/24`); // docker stop C: x kept for C
+  slow = true; // Docker loaded: its inspect of stopped C takes 1.5 s, C's lock free
+  expect(await ip(), 'docker run D').not.toBe(x);
+}, 10_000);
