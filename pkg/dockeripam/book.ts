@@ -282,7 +282,8 @@ export class AddressBook {
   dockerReleased(mvn: string, ip: string, at = Date.now()): void {
     const a = this.book(mvn).assigned[ip];
     if (!a) return;
-    if (a.lentFrom && a.lentFrom.container !== a.container) {
+    // lent and not (yet) known to be another container that asked for it by --ip: back to its owner
+    if (a.lentFrom && a.lentFrom.container !== a.container && !(a.container && a.pinned)) {
       const { container, name, restarts, pinned } = a.lentFrom;
       this.book(mvn).assigned[ip] = { at: a.at, container, ...defined({ name, restarts, pinned }), released: at };
     } else if (a.container && !this.homeOf(mvn, a.container, ip)) {

@@ -277,11 +277,13 @@ export class NodeIpam implements IpamBackend {
     for (;;) {
       // Kept for a stopped container: --ip is that container coming back pinned, or a user taking
       // it as Docker's own IPAM would let them (the stopped one then gets another on restart).
+      // Lent, not assigned: stopped again before the sync knows which it is (a crash loop), it is
+      // kept for its owner, not freed; once known as another container, pinned, it is that one's.
       // Only while it is in the node's pool, or still claimed for this node outside the range
       // (a container pinned to it, stopped after the edit, starts again as with Docker's own
       // IPAM): one the controller took back is asked for again.
       const kept = book.isKept(mvn, ip);
-      if (kept && (book.inPool(mvn, ip) || this.o.outsideRange?.(mvn, ip))) { book.assign(mvn, ip); return ip; }
+      if (kept && (book.inPool(mvn, ip) || this.o.outsideRange?.(mvn, ip))) { book.lend(mvn, ip); return ip; }
       const gone = this.o.notOnNode?.(mvn);
       if (gone) { book.unask(mvn, ip); throw new XnetIpamError('NotOnNode', gone); }
       const mine = kept ? undefined : book.holder(mvn, ip);
