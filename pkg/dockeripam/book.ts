@@ -304,6 +304,7 @@ export class AddressBook {
     const awaited = this.awaited.of(mvn);
     b.returned.push(...surplusOf(this.free(mvn).filter((a) => !awaited.has(a)), this.limits.get(mvn)));
     this.persist(mvn);
+    this.wake(mvn); // a request waiting for a free address takes it now, not at its wait's end
   }
 
   markExternal(mvn: string, ip: string): void {
