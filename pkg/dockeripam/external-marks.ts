@@ -70,9 +70,11 @@ export class ExternalMarks {
   /** Marks due for a probe at `now`, the longest due first, at most `max` (none already found free). */
   dueNow(mvn: string, now: number, max: number): string[] {
     const freed = this.freed.get(mvn);
-    if ((freed?.size ?? 0) >= MAX_CLEARED) return [];
+    // no more probes than the report has room to list as cleared (a pass begun at 250 probed 8)
+    const room = MAX_CLEARED - (freed?.size ?? 0);
+    if (room <= 0) return [];
     const out = [...(this.due.get(mvn) ?? [])].filter(([ip, at]) => at <= now && !freed?.has(ip)).sort((a, b) => a[1] - b[1]);
-    return out.slice(0, Math.max(0, max)).map(([ip]) => ip);
+    return out.slice(0, Math.max(0, Math.min(max, room))).map(([ip]) => ip);
   }
 
   /** The probe was answered, or could not look: the mark stays, and its quarantine starts again. */
@@ -81,10 +83,15 @@ export class ExternalMarks {
     if (due?.has(ip)) due.set(ip, recheckAt(now, this.quarantineMs, this.rand()));
   }
 
-  /** Nobody answered: the report lists ip as cleared (false when it is no mark of this node any more). */
+  /**
+   * Nobody answered: the report lists ip as cleared. False when it is no mark of this node any
+   * more, or the report lists MAX_CLEARED already (past it the report does not decode and the
+   * controller ignores the node's whole report): the mark stays, probed again later.
+   */
   clear(mvn: string, ip: string): boolean {
     if (!this.due.get(mvn)?.has(ip)) return false;
     const freed = this.freed.get(mvn) ?? new Set<string>();
+    if (!freed.has(ip) && freed.size >= MAX_CLEARED) return false;
     freed.add(ip);
     this.freed.set(mvn, freed);
     return true;
