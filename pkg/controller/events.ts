@@ -17,6 +17,7 @@ export interface ChangeScope {
   ipam: IpamKeys;
   hostSubnet(name: string): Entry<HostSubnet> | undefined;
   object<T extends ContainerNic | ClusterNetwork | MacvlanNet>(kind: T['kind'], name: string): Entry<T> | undefined;
+  node(name: string): Entry<Node> | undefined;
   hostSubnetsOnNode(node: string): Entry<HostSubnet>[];
   /** the HostSubnets of a ClusterNetwork waiting PoolExhausted (block-waiters.ts: an index) */
   hostSubnetsWaitingIn(cn: string): string[];
@@ -63,7 +64,7 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
       const keyBlock = keyBlockOf(claim.ip, s.object<ClusterNetwork>('ClusterNetwork', claim.pool)?.obj);
       out.keys.push(...blockWaiters(s, claim.pool, ch.prev, keyBlock).map((n) => objectKey('HostSubnet', n)));
     }
-    if (claim.type === 'macvlannets' && countedByMacvlanNet(ch.prev) && s.object<MacvlanNet>('MacvlanNet', claim.pool)) out.keys.push(objectKey('MacvlanNet', claim.pool));
+    if (claim.type === 'macvlannets' && countedByMacvlanNet(ch.prev, s) && s.object<MacvlanNet>('MacvlanNet', claim.pool)) out.keys.push(objectKey('MacvlanNet', claim.pool));
     return out;
   }
   const obj = s.keys.parseObjectKey(ch.key);
@@ -99,13 +100,17 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
  * and nothing else may look at them again. A node's shim address or Docker block (a Node
  * deselected, deleted, or its leaving part let go), by the round's own commit too: a node part
  * waiting for one (Ready `PoolExhausted`) may take it, but the round that frees it cannot hand
- * it out in the same transaction, and the part was otherwise left to its retry (up to 30 s).
+ * it out in the same transaction, and the part was otherwise left to its retry (up to 30 s). An
+ * external mark, or a pre-claim of a Node that is gone: they cool for every taker, which the
+ * status that the freeing round wrote in the same transaction counted free (status.cooling:
+ * macvlan-status.ts). A pre-claim a live node gave back does not: another node takes it at once.
  * Untrusted: a claim that does not decode queues nothing, and nothing is thrown in the listener.
  */
-function countedByMacvlanNet(prev: RawKv | undefined): boolean {
+function countedByMacvlanNet(prev: RawKv | undefined, s: Pick<ChangeScope, 'node'>): boolean {
   try {
     const c = prev && parsedOf<Partial<Claim> | null>(prev);
-    return c?.owner?.kind === 'ContainerNic' || c?.role === 'shim' || c?.role === 'docker-block';
+    if (c?.role === 'node-pool') return typeof c.node === 'string' && !s.node(c.node);
+    return c?.owner?.kind === 'ContainerNic' || c?.role === 'shim' || c?.role === 'docker-block' || c?.role === 'external';
   } catch {
     return false;
   }

@@ -1,6 +1,6 @@
 // The controller's pure mapping from a cache change to the reconciles and pool wake-ups it causes.
 import { describe, expect, it } from 'vitest';
-import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet } from '../../pkg/api/index.js';
+import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, Node } from '../../pkg/api/index.js';
 import { effectsOfChange, type ChangeScope } from '../../pkg/controller/events.js';
 import type { Entry } from '../../pkg/controller/model.js';
 import { IpamKeys } from '../../pkg/ipam/keys.js';
@@ -43,6 +43,7 @@ const scope: ChangeScope = {
         : ['default', 'other'].includes(name) ? { kind, metadata: { name }, spec: { cidr: '10.76.0.0/16', hostPrefix: 24 } } : undefined;
     return n && entry(n as T);
   },
+  node: (name) => (name === 'n1' ? entry({ kind: 'Node', metadata: { name }, spec: {} } as unknown as Node) : undefined),
   nodesAccepting: (address) => (address === '198.18.0.31' ? ['squatter'] : address === '198.18.0.40' ? ['n2', 'n1'] : []),
   nodesReporting: (address) => (address === '198.18.0.31' ? ['squatter', 'n2', 'n1'] : []),
   nodesWithAddressIn: (cidr) => (cidr === '198.18.0.0/24' ? ['n1'] : cidr === '198.18.1.0/24' ? ['n2'] : []),
@@ -79,7 +80,7 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(key, { kv: kv(key, {}) }), scope)).toEqual({ wake: [], keys: [] });
   });
 
-  it('a MacvlanNet shim or Docker block freed, by its own round too, queues the MacvlanNet (a node part may wait for it); a pre-claim or a claim that does not decode does not', () => {
+  it('a MacvlanNet shim, Docker block, external mark or pre-claim of a gone Node freed, by its own round too, queues the MacvlanNet; a live node pre-claim or a claim that does not decode does not', () => {
     const owner = { kind: 'MacvlanNet', name: 'lan', uid: 'u' };
     const shim = ipam.claim('macvlannets', 'lan', 'addresses', parseIPv4('198.19.0.2'));
     const block = ipam.claim('macvlannets', 'lan', 'blocks', parseIPv4('198.19.0.240'));
@@ -87,6 +88,9 @@ describe('effectsOfChange', () => {
     expect(effectsOfChange(change(shim, { prev: kv(shim, { owner, role: 'shim', ip: '198.19.0.2', node: 'n1' }), local: true }), scope)).toEqual(queued);
     expect(effectsOfChange(change(block, { prev: kv(block, { owner, role: 'docker-block', cidr: '198.19.0.240/28', node: 'n1' }), local: true }), scope)).toEqual(queued);
     expect(effectsOfChange(change(shim, { prev: kv(shim, { owner, role: 'node-pool', ip: '198.19.0.2', node: 'n1' }), local: true }), scope)).toEqual({ wake: ['macvlannets/lan'], keys: [] });
+    // a pre-claim of a Node that is gone, and an external mark, cool for every taker: its status counts them apart
+    expect(effectsOfChange(change(shim, { prev: kv(shim, { owner, role: 'node-pool', ip: '198.19.0.2', node: 'gone-node' }), local: true }), scope)).toEqual(queued);
+    expect(effectsOfChange(change(shim, { prev: kv(shim, { owner, role: 'external', ip: '198.19.0.2', node: 'n1' }), local: true }), scope)).toEqual(queued);
     expect(effectsOfChange(change(shim, { prev: { ...kv(shim, {}), value: '{not json' } }), scope)).toEqual({ wake: ['macvlannets/lan'], keys: [] });
     // its MacvlanNet gone (deleted with its claims): nothing to plan
     const gone = ipam.claim('macvlannets', 'gone', 'addresses', parseIPv4('198.19.0.2'));
