@@ -135,7 +135,7 @@ describe('a graceful stop and the release marks of commits in flight', () => {
 
   // realistic: a burst of releases (every NIC of six nodes deleted at once), stop() called as the
   // first of them lands; whatever the controller released by the end of its stop is marked
-  it('a burst of releases in flight when the stop begins: every address released has its mark', async () => {
+  it('a burst of releases in flight when the stop begins: every address released has its mark', async (ctx) => {
     const x = await leaderWithNics('burst', 1, 6, 100);
     const w = await root.watch().prefix(x.addresses).create();
     const firstRelease = new Promise<void>((resolve) => w.on('delete', () => resolve()));
@@ -150,7 +150,10 @@ describe('a graceful stop and the release marks of commits in flight', () => {
     const marks = await x.marks();
     const missing = released.filter((a) => !marks.has(a));
     const said = `${released.length} of ${x.held.size} released, ${atStop - left.size} of them after stop() was called`;
-    expect(atStop - left.size, `releases committed after stop() was called (${said}): the case raced nothing`).toBeGreaterThan(0);
     expect(missing, `released addresses with no mark in etcd after the stop (${said})`).toEqual([]);
+    // the race is the machine's to make: under load every release may land before stop() (seen
+    // once in a full run: 64 of 600 released, none after); the held-commit case above is the
+    // deterministic one
+    if (atStop === left.size) ctx.skip(`no release was committed after stop() was called (${said}): the case raced nothing`);
   }, 120_000);
 });
