@@ -24,20 +24,20 @@ function make() {
 }
 
 /** docker run --ip X --restart always A: identified and learnt by the sync, then it stops (X kept for A). */
-async function pinnedAStopped({ book, ipam }: ReturnType<typeof make>, x: string): Promise<void> {
-  expect(await ipam.requestAddress({ PoolID: 'mv', Address: x })).toBe(`${x}/24`);
-  book.identify('mv', x, 'A', 'a');
-  book.learn('mv', x, 'A', { restarts: true, pinned: true });
-  await ipam.releaseAddress('mv', `${x}/24`);
-  expect(book.isKept('mv', x)).toBe(true);
+async function pinnedAStopped(): Promise<ReturnType<typeof make> & { x: string }> {
+  const m = make();
+  const x = '10.9.0.10';
+  expect(await m.ipam.requestAddress({ PoolID: 'mv', Address: x })).toBe(`${x}/24`);
+  m.book.identify('mv', x, 'A', 'a');
+  m.book.learn('mv', x, 'A', { restarts: true, pinned: true });
+  await m.ipam.releaseAddress('mv', `${x}/24`);
+  expect(m.book.isKept('mv', x)).toBe(true);
+  return { ...m, x };
 }
 
 describe('a pinned container stopped again before the sync identified it', () => {
   it('keeps its address (as a not pinned one does), and a new container never gets it', async () => {
-    const m = make();
-    const { book, ipam } = m;
-    const x = '10.9.0.10';
-    await pinnedAStopped(m, x);
+    const { book, ipam, x } = await pinnedAStopped();
     // A starts again (pinned: --ip X) and stops again before any sync looked at Docker
     expect(await ipam.requestAddress({ PoolID: 'mv', Address: x })).toBe(`${x}/24`);
     await ipam.releaseAddress('mv', `${x}/24`);
@@ -63,10 +63,7 @@ describe('a pinned container stopped again before the sync identified it', () =>
 
 describe('another container taking a kept address with --ip', () => {
   it('keeps it as its own once identified, as Docker\'s own IPAM lets it: the stopped owner gets another on restart', async () => {
-    const m = make();
-    const { book, ipam } = m;
-    const x = '10.9.0.10';
-    await pinnedAStopped(m, x);
+    const { book, ipam, x } = await pinnedAStopped();
     // docker run --ip X B: the user takes it; the sync identifies B, pinned
     expect(await ipam.requestAddress({ PoolID: 'mv', Address: x })).toBe(`${x}/24`);
     book.identify('mv', x, 'B', 'b');
