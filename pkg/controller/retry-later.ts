@@ -15,3 +15,13 @@ export class RetryLater extends ControllerError {
 export function isWait(err: unknown): boolean {
   return err instanceof RetryLater && err.reason !== 'Conflict';
 }
+
+/**
+ * For `xnet_reconcile_waits_total` against `xnet_reconcile_errors_total`: a wait (isWait), but
+ * for a key that does not decode (`Unreadable`), which nothing but an operator's edit or delete
+ * heals and which no other alert covers (a NIC held by one is not a refused allocation); so
+ * XnetReconcileErrors says so. Its backoff stays a wait's: the key's change queues it again.
+ */
+export function countsAsWait(err: unknown): boolean {
+  return isWait(err) && (err as RetryLater).reason !== 'Unreadable';
+}

@@ -24,7 +24,7 @@ import { effectsOfChange, objectKey } from './events.js';
 import { putStatusIfChanged, type Ctx } from './context.js';
 import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, retryBackoff, waitBackoffOf, type ControllerOptions } from './options.js';
 import { CONTROLLER_QUEUE_BACKOFF, type BackoffPolicy } from '../runtime/backoff.js';
-import { RetryLater, isWait } from './retry-later.js';
+import { RetryLater, countsAsWait } from './retry-later.js';
 import { reconcileNics, type AddrItem, type AddrOutcome, type NicWorkHost } from './nic-work.js';
 import { recordAllocation } from './record-allocation.js';
 import { isDeletingHostSubnet } from './hostsubnet-finalizer.js';
@@ -114,7 +114,7 @@ export class Term implements Ctx {
     this.log.info('leading: work queue filled from the cache', { keys: this.queue.len(), ms: Date.now() - this.startedAt });
     this.workers = runWorkers(this.queue, (k) => this.reconcile(k), {
       workers: this.c.opts.workers ?? DEFAULT_WORKERS,
-      metrics: { queue: 'controller', kindOf: (k) => k.slice(0, k.indexOf('/')), isWait },
+      metrics: { queue: 'controller', kindOf: (k) => k.slice(0, k.indexOf('/')), isWait: countsAsWait },
       // a run of queued NICs goes to their pools in one go, not one worker and promise each
       bulk: {
         accepts: (k) => k.startsWith(NIC_KEY),

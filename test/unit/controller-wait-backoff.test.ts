@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { backoffDelay, CONTROLLER_QUEUE_BACKOFF } from '../../pkg/runtime/backoff.js';
 import { retryBackoff, waitBackoffOf } from '../../pkg/controller/options.js';
 import { Controller } from '../../pkg/controller/controller.js';
-import { RetryLater } from '../../pkg/controller/retry-later.js';
+import { RetryLater, countsAsWait, isWait } from '../../pkg/controller/retry-later.js';
 import { EtcdUnavailableError } from '../../pkg/errors.js';
 import { WorkQueue } from '../../pkg/runtime/workqueue.js';
 import { runWorkers } from '../../pkg/runtime/workers.js';
@@ -82,5 +82,19 @@ describe('the controller\'s retries with waitBackoff out of reach (a wake test\'
       q.shutDown();
       await done;
     }
+  });
+});
+
+describe('the controller\'s waits in the metrics (term.ts countsAsWait)', () => {
+  it('a NIC waiting for a free address is a wait; one held by a key that does not decode, or a lost commit, is an error (XnetReconcileErrors)', () => {
+    // before, every RetryLater but Conflict was a wait: a ContainerNic held by an undecodable
+    // key counted in neither xnet_reconcile_errors_total nor xnet_allocations_total{failed}
+    expect(countsAsWait(new RetryLater('PoolExhausted', 'no free address'))).toBe(true);
+    expect(countsAsWait(new RetryLater('Waiting', 'waiting'))).toBe(true);
+    expect(countsAsWait(new RetryLater('Unreadable', 'a key NIC "a" depends on does not decode'))).toBe(false);
+    expect(countsAsWait(new RetryLater('Conflict', 'changed concurrently'))).toBe(false);
+    expect(countsAsWait(new EtcdUnavailableError('etcd unreachable'))).toBe(false);
+    // the backoff is still a wait's: the key's own change queues it again
+    expect(isWait(new RetryLater('Unreadable', 'x'))).toBe(true);
   });
 });
