@@ -16,7 +16,7 @@ import { stderrLogger, type Logger } from '../log-line.js';
 import { ValidationError } from '../errors.js';
 import { STORE_TXN_RETRY } from '../runtime/backoff.js';
 import { ETCD_DEFAULT_LIMITS, type EtcdLimits } from '../etcd/limits.js';
-import { planDelete, planWrite, type Current, type ObjectRef, type Stored, type WriteMode, type WriteStep } from './write-plan.js';
+import { planDelete, planWrite, type Current, type ObjectRef, type PlanOptions, type Stored, type WriteMode, type WriteStep } from './write-plan.js';
 import { writeSteps } from './txn-writer.js';
 import { dryRunResults } from './dry-run.js';
 import { heldToFirstRead, keepOwnOutcomes, ownDeleteOutcome, replanApply } from './own-writes.js';
@@ -181,7 +181,7 @@ export class EtcdStore implements Store {
   private async commit(objs: AnyObject[], opts: ApplyOptions & { mode: WriteMode }): Promise<ApplyChange[]> {
     const batch = normalizeBatch(objs);
     const byId = new Map(batch.map((b) => [refId(b.ref), b]));
-    const plan = (part: Wanted[]) => this.planWrites(part, opts.mode);
+    const plan = (part: Wanted[]) => this.planWrites(part, opts.mode, { labelsAsGiven: opts.labelsAsGiven });
     const steps = await plan(batch);
     if (opts.dryRun) return dryRunResults(opts.dryRun === 'plan' ? undefined : this.client, steps, this.limits, opts);
     const written = await writeSteps(this.client, steps, {
@@ -201,9 +201,9 @@ export class EtcdStore implements Store {
     });
   }
 
-  private async planWrites(batch: Wanted[], mode: WriteMode): Promise<WriteStep<ApplyChange>[]> {
+  private async planWrites(batch: Wanted[], mode: WriteMode, o: PlanOptions): Promise<WriteStep<ApplyChange>[]> {
     const current = await this.readCurrent(batch.map((b) => b.ref));
-    return batch.map((b, i) => planWrite(this.keys, b.wanted, b.rv, current[i], mode));
+    return batch.map((b, i) => planWrite(this.keys, b.wanted, b.rv, current[i], mode, o));
   }
 
   /** The stored objects, read in transactions of at most --max-txn-ops ranges each. */

@@ -68,6 +68,8 @@ export interface ApplyOptions {
   onProgress?: (p: WriteProgress) => void;
   /** aborted (Ctrl-C): no transaction is sent after it (txn-writer.ts, InterruptedError) */
   signal?: AbortSignal;
+  /** `xctl label`: the labels written exactly as given; apply keeps the stored labels xnet sets itself (write-plan.ts) */
+  labelsAsGiven?: boolean;
 }
 
 export type DeleteResult = 'deleted' | 'marked' | 'notfound';

@@ -11,6 +11,7 @@ import { indexNode, type Keys } from './keys.js';
 import { guardCompares } from './delete-guard.js';
 import { IN_USE_BY_KINDS, isInUseChecked } from '../api/network-users.js';
 import { AlreadyExistsError, BeingDeletedError, NotFoundError, StaleResourceVersionError, UidMismatchError, type ApplyChange, type DeleteResult } from './types.js';
+import { MANAGED_BY_LABEL } from '../api/managed-by.js';
 
 export type Stored = Omit<AnyObject, 'status'>;
 export type WriteMode = 'create' | 'update' | 'apply';
@@ -152,29 +153,36 @@ function planCreate(keys: Keys, wanted: Stored, mode: WriteMode): WriteStep<Appl
   };
 }
 
-/** Labels of xnet's own prefix (e.g. `xnet.io/managed-by`, which marks what the controller made). */
-const SYSTEM_LABEL_PREFIX = 'xnet.io/';
+/**
+ * The labels xnet sets itself: `xnet.io/managed-by`, which marks what the controller made. Before,
+ * every stored label of the prefix `xnet.io/` was kept, so a user's own `xnet.io/rack` could not
+ * be taken away: apply kept it, and `xctl label node n xnet.io/rack-` said "unlabeled", exit 0,
+ * warned that the node left its networks, and removed nothing.
+ */
+const SYSTEM_LABELS: ReadonlySet<string> = new Set([MANAGED_BY_LABEL]);
 
 /**
- * The manifest's labels, plus the stored labels of xnet's own prefix that it does not name: a
- * hand-written manifest of a HostSubnet the controller made (to pin its bridge, say) must not
- * take away the label that makes it the controller's, or deleting its Node would leave it
- * behind. kubectl apply too leaves alone the labels it never set. A manifest may still set such
- * a label to another value.
+ * The manifest's labels, plus the stored labels xnet sets that it does not name: a hand-written
+ * manifest of a HostSubnet the controller made (to pin its bridge, say) must not take away the
+ * label that makes it the controller's, or deleting its Node would leave it behind. kubectl apply
+ * too leaves alone the labels it never set. A manifest may still set such a label to another value.
  */
 function withSystemLabels(stored: Record<string, string> | undefined, wanted: Record<string, string> | undefined): Record<string, string> | undefined {
-  const kept = Object.entries(stored ?? {}).filter(([k]) => k.startsWith(SYSTEM_LABEL_PREFIX) && !(wanted && Object.hasOwn(wanted, k)));
+  const kept = Object.entries(stored ?? {}).filter(([k]) => SYSTEM_LABELS.has(k) && !(wanted && Object.hasOwn(wanted, k)));
   return kept.length ? { ...wanted, ...Object.fromEntries(kept) } : wanted;
 }
 
+/** How an apply writes: `labelsAsGiven` (xctl label): the labels exactly as the object names them, xnet's own included. */
+export interface PlanOptions { labelsAsGiven?: boolean }
+
 /** The stored object with the wanted spec, labels, annotations (and, for update, finalizers). */
-function nextVersion(old: AnyObject, wanted: Stored, mode: WriteMode): Stored {
+function nextVersion(old: AnyObject, wanted: Stored, mode: WriteMode, o: PlanOptions): Stored {
   const next = {
     ...old,
     spec: wanted.spec,
     metadata: {
       ...old.metadata,
-      labels: mode === 'apply' ? withSystemLabels(old.metadata.labels, wanted.metadata.labels) : wanted.metadata.labels,
+      labels: mode === 'apply' && !o.labelsAsGiven ? withSystemLabels(old.metadata.labels, wanted.metadata.labels) : wanted.metadata.labels,
       annotations: wanted.metadata.annotations,
       // apply leaves system-managed finalizers alone; update (controllers) sets them
       finalizers: mode === 'update' ? wanted.metadata.finalizers : old.metadata.finalizers,
@@ -186,14 +194,14 @@ function nextVersion(old: AnyObject, wanted: Stored, mode: WriteMode): Stored {
   return next;
 }
 
-function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, obj: old }: Current, mode: WriteMode): WriteStep<ApplyChange> {
+function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, obj: old }: Current, mode: WriteMode, o: PlanOptions): WriteStep<ApplyChange> {
   const { kind, metadata: { name } } = wanted;
   const ref = { kind, name };
   if (mode === 'create') throw new AlreadyExistsError(kind, name);
   // before anything else: an edit of another incarnation is no edit of this one, changed or not
   const uid = wanted.metadata.uid;
   if (uid && uid !== old.metadata.uid) throw new UidMismatchError(kind, name, uid, String(old.metadata.uid));
-  const next = nextVersion(old, wanted, mode);
+  const next = nextVersion(old, wanted, mode, o);
   const deleting = !!old.metadata.deletionTimestamp && mode === 'apply';
   // the last finalizer went: the object goes with it
   const goes = !!next.metadata.deletionTimestamp && !next.metadata.finalizers?.length;
@@ -216,8 +224,8 @@ function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, ob
 }
 
 /** Create, update or apply of one normalized object, given its stored key (undefined: absent). */
-export function planWrite(keys: Keys, wanted: Stored, rv: string | undefined, cur: Current | undefined, mode: WriteMode): WriteStep<ApplyChange> {
-  if (cur) return planChange(keys, wanted, rv, cur, mode);
+export function planWrite(keys: Keys, wanted: Stored, rv: string | undefined, cur: Current | undefined, mode: WriteMode, o: PlanOptions = {}): WriteStep<ApplyChange> {
+  if (cur) return planChange(keys, wanted, rv, cur, mode, o);
   // A resourceVersion names a stored version that is gone: the object was deleted since it was
   // read. Creating it anew would bring back what someone removed (Kubernetes refuses it too).
   if (rv !== undefined && mode !== 'create') throw new StaleResourceVersionError(wanted.kind, wanted.metadata.name, rv, undefined);

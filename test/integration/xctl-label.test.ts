@@ -50,6 +50,16 @@ describe('xctl label', () => {
     expect((await lab.store.get('Node', 'host-1'))!.metadata.resourceVersion).toBe(rv);
   });
 
+  it('KEY- removes a label of the prefix xnet.io/ too, and apply of a manifest without it takes it away', async () => {
+    // before: "node/host-3 unlabeled", exit 0, and the label still stored (apply kept every xnet.io/ label)
+    expect(await xctl(['label', 'node', 'host-3', 'xnet.io/rack=r7'])).toMatchObject({ code: 0, out: 'node/host-3 labeled\n' });
+    expect(await xctl(['label', 'node', 'host-3', 'xnet.io/rack-'])).toMatchObject({ code: 0, out: 'node/host-3 unlabeled\n' });
+    expect(await labelsOf('host-3')).toEqual({ rack: 'r2' });
+    expect(await xctl(['label', 'node', 'host-3', 'xnet.io/rack=r7'])).toMatchObject({ code: 0 });
+    expect(await xctl(['apply', '-f', '-'], node('host-3', 'r2'))).toMatchObject({ code: 0, out: 'node/host-3 configured\n' });
+    expect(await labelsOf('host-3')).toEqual({ rack: 'r2' });
+  });
+
   it('-l labels the objects its selector matches; --dry-run writes nothing', async () => {
     expect(await xctl(['label', 'node', '-l', 'rack=r2', 'tier=edge', '--dry-run'])).toMatchObject({ code: 0, out: 'node/host-2 labeled (dry run)\nnode/host-3 labeled (dry run)\n' });
     expect(await labelsOf('host-3')).toEqual({ rack: 'r2' });

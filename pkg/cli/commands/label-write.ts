@@ -147,7 +147,7 @@ async function writeOnce(session: Session, io: CliIO, objects: AnyObject[], dryR
   const checked = await checkedBatch(session, parseSources([{ file: 'xctl label', text }]));
   for (const w of checked.warnings) if (!a.said.has(w)) { a.said.add(w); io.err(`Warning: ${w}\n`); }
   try {
-    await session.store().applyAll(checked.objects, { dryRun, onProgress: (p) => { seen.last = p; }, signal: io.signal });
+    await session.store().applyAll(checked.objects, { dryRun, labelsAsGiven: true, onProgress: (p) => { seen.last = p; }, signal: io.signal });
   } catch (e) {
     // the Nodes of the transactions written left their networks all the same: said once the rest is written
     const written = new Set(objects.slice(0, e instanceof PartialWriteError ? e.progress.done : 0).filter((o) => o.kind === 'Node').map((o) => o.metadata.name));
