@@ -208,10 +208,11 @@ export class AddressBook {
   /** ip is among the addresses the controller currently gives this node. */
   inPool(mvn: string, ip: string): boolean { return this.book(mvn).pool.includes(ip); }
 
-  /** Gives an address kept for a container to a starting one (most likely that container, restarting). */
+  /** Gives an address kept for a container to a starting one (most likely that container, restarting); no longer awaited, as assign. */
   lend(mvn: string, ip: string): void {
     const a = this.book(mvn).assigned[ip];
     if (!a?.container) return this.assign(mvn, ip);
+    this.awaited.delete(mvn, ip);
     const { container, name, restarts, pinned } = a;
     this.book(mvn).assigned[ip] = { at: Date.now(), lentFrom: { container, ...defined({ name, restarts, pinned }) } };
     this.touch(mvn, ip);
