@@ -44,12 +44,13 @@ function watchKernel(dp: Pick<AgentDataplane, 'target' | 'hostChanges' | 'natCha
 function watchRules(dp: Pick<AgentDataplane, 'target' | 'natChanges'>, { log, rulesChanged }: HostWatchHooks): () => Promise<void> {
   const nat = dp.natChanges;
   const r = rulesMonitor(dp.target, () => { nat?.rulesChanged(); rulesChanged(); }, {
-    // the NAT pass's iptables reads are kept only while this monitor is subscribed
-    onSubscribed: () => nat?.watching(NFT_MONITOR, true),
+    // the NAT pass's iptables reads are kept only while this monitor is subscribed; a pass then
+    // sees what changed between its start and its subscription, which no line tells
+    onSubscribed: () => { nat?.watching(NFT_MONITOR, true); rulesChanged(); },
     onExit: () => nat?.watching(NFT_MONITOR, false),
     onMissing: (why) => log.warn('nft not available; iptables drift heals at the periodic resync only', { why }),
     // it shows changes only: what changed while none ran is found by a look now
-    onRestart: (why) => { log.warn('nft monitor restarted', { why }); rulesChanged(); },
+    onRestart: (why) => { log.warn('nft monitor restarted', { why }); nat?.rulesChanged(); rulesChanged(); },
     onLineError: (err, line) => log.error('nft monitor line not handled', { line, error: err.message }),
   });
   return () => { nat?.watching(NFT_MONITOR, false); return r.close(); };

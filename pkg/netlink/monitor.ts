@@ -156,15 +156,24 @@ export interface MonitorOptions extends SubscribedOptions {
 /** How long a started watcher (`ip monitor`, `nft monitor`) is looked at for its subscription before it is given up on. */
 export const SUBSCRIBED_WITHIN_MS = 5_000;
 
-/** opts with an onStart that calls opts.onSubscribed once the command (the last started) holds a subscribed socket of `protocol`. */
-function toldSubscribed<O extends SubscribedOptions>(protocol: number, opts: O): O {
+/**
+ * opts with an onStart that calls opts.onSubscribed once the command (the last started) holds a
+ * subscribed socket of `protocol`, while it still runs: the look reads /proc on the threadpool,
+ * and a command that exited before its answer came (its onExit told already) was told
+ * subscribed after it, so the reads kept on its word were trusted with no watcher running
+ * (review h180). `subscribed`: the look (tests give a slow one).
+ */
+export function toldSubscribed<O extends SubscribedOptions>(protocol: number, opts: O, subscribed = netlinkSubscribed): O {
   let started = 0;
+  let running = 0;
   const onStart = (pid: number) => {
     opts.onStart?.(pid);
     const run = ++started;
-    if (opts.onSubscribed) void netlinkSubscribed(pid, SUBSCRIBED_WITHIN_MS, protocol).then((yes) => { if (yes && run === started) opts.onSubscribed?.(); });
+    running = run;
+    if (opts.onSubscribed) void subscribed(pid, SUBSCRIBED_WITHIN_MS, protocol).then((yes) => { if (yes && run === started && running === run) opts.onSubscribed?.(); });
   };
-  return { ...opts, onStart };
+  const onExit = (why: string) => { running = 0; opts.onExit?.(why); };
+  return { ...opts, onStart, onExit };
 }
 
 /** `ip monitor` of links, addresses and routes (and with `netconf`, IP settings) in the target namespace. */
