@@ -49,7 +49,7 @@ export { RetryLater };
 
 /** the work-queue keys of ContainerNics (objectKey) */
 const NIC_KEY = objectKey('ContainerNic', '');
-/** A graceful stop's wait for the reconciles in flight (finishLeading): a commit takes ms, not an etcd that hangs; with the marks' 2 s, in the daemon's 10 s. */
+/** A graceful stop's wait for the reconciles in flight (finishLeading): a commit takes ms, not an etcd that hangs (then the daemon's 10 s end the stop: docs/controller.md). */
 const QUIESCE_MS = 3_000;
 
 export class Term implements Ctx {
