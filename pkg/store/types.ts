@@ -1,7 +1,8 @@
 // The store's public surface. Implementation: ./etcd-store.ts. Everything etcd-specific
 // (keys, revisions, transactions) stays behind this interface.
-import type { AnyObject, Kind, LabelSelector, Status } from '../api/index.js';
-import { StoreError, type EtcdPermissionError } from '../errors.js';
+import { formatPath, type AnyObject, type Kind, type LabelSelector, type Status } from '../api/index.js';
+import type { FieldIssue } from '../api/field-issue.js';
+import { StoreError, ValidationError, type EtcdPermissionError } from '../errors.js';
 import type { NodeConditions } from './merge.js';
 
 export type StatusWriter = { controller: true } | { node: string };
@@ -286,6 +287,17 @@ export class BeingDeletedError extends ConflictError {
  * resourceVersion). A conflict of its own class so that xctl can point at the manifest's
  * resourceVersion field.
  */
+/**
+ * A set-once field changed (pkg/api/set-once.ts), found when the write is planned against what
+ * is stored: xctl checks it before, so this is a writer that skips xctl's checks, or one that
+ * changed the object between that check and the transaction. Carries the fields, so that xctl
+ * names the file, document and line of each (cli/commands/locate.ts); before, a plain message.
+ */
+export class SetOnceError extends ValidationError {
+  constructor(readonly kind: Kind, readonly objectName: string, readonly issues: FieldIssue[]) {
+    super('Invalid', `${kind} "${objectName}": ${issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
+  }
+}
 export class StaleResourceVersionError extends ConflictError {
   constructor(kind: Kind, objectName: string, readonly resourceVersion: string, readonly stored: string | undefined) {
     super(kind, objectName, `resourceVersion ${resourceVersion} is stale (${stored === undefined ? 'the object no longer exists' : `stored: ${stored}`})`,

@@ -3,14 +3,13 @@
 // the key to the revision the plan saw, so a concurrent writer makes its transaction fail.
 import { randomUUID } from 'node:crypto';
 import type { IKeyValue, ICompare, IRequestOp } from 'etcd3';
-import { formatPath, kindInfo, type AnyObject, type Kind } from '../api/index.js';
+import { kindInfo, type AnyObject, type Kind } from '../api/index.js';
 import { sameJson } from '../api/key-order.js';
 import { setOnceIssues } from '../api/set-once.js';
-import { ValidationError } from '../errors.js';
 import { indexNode, type Keys } from './keys.js';
 import { guardCompares } from './delete-guard.js';
 import { IN_USE_BY_KINDS, isInUseChecked } from '../api/network-users.js';
-import { AlreadyExistsError, BeingDeletedError, NotFoundError, StaleResourceVersionError, UidMismatchError, type ApplyChange, type DeleteResult } from './types.js';
+import { AlreadyExistsError, BeingDeletedError, NotFoundError, SetOnceError, StaleResourceVersionError, UidMismatchError, type ApplyChange, type DeleteResult } from './types.js';
 import { MANAGED_BY_LABEL } from '../api/managed-by.js';
 
 export type Stored = Omit<AnyObject, 'status'>;
@@ -217,7 +216,7 @@ function planChange(keys: Keys, wanted: Stored, rv: string | undefined, { kv, ob
   // held here too, against the version this step's compare pins: xctl checked it with a read
   // that a concurrent writer may have overtaken, and other writers do not check at all
   const setOnce = setOnceIssues(old, wanted);
-  if (setOnce.length) throw new ValidationError('Invalid', `${kind} "${name}": ${setOnce.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
+  if (setOnce.length) throw new SetOnceError(kind, name, setOnce);
   if (goes) return { ref, compares: [unpinned(kv)], ops: removalOps(keys, ref, old), removes: true, result: { action: 'configured', object: next as AnyObject } };
   const ops = objectPuts(keys, next, old);
   return { ref, compares: [unpinned(kv)], ops, marked: markedStep(keys, next, mode), result: { action: 'configured', object: next as AnyObject } };

@@ -2,9 +2,9 @@
 // These map such refusals back to the file, document and line of the object, in the form
 // every manifest problem is reported (manifest/errors.ts), keeping the error's exit code.
 import { objectIssue, type LoadedObject } from '../../manifest/load.js';
-import { formatIssue, ManifestError } from '../../manifest/errors.js';
+import { formatIssue, ManifestError, type ManifestIssue } from '../../manifest/errors.js';
 import { PartialWriteError, TooLargeError } from '../../store/txn-writer.js';
-import { BeingDeletedError, StaleResourceVersionError, UidMismatchError, type ConflictError } from '../../store/types.js';
+import { BeingDeletedError, SetOnceError, StaleResourceVersionError, UidMismatchError, type ConflictError } from '../../store/types.js';
 import { CliError, EXIT } from '../exit.js';
 
 /**
@@ -19,7 +19,7 @@ export function locateWriteError(e: unknown, loaded: LoadedObject[], writes = tr
 }
 
 /**
- * TooLargeError: a ManifestError (exit 2); found when the batch is packed, before anything is
+ * TooLargeError (and SetOnceError, a set-once field changed by another writer after xctl's check): a ManifestError (exit 2); found when the batch is packed, before anything is
  * written, or (inside a PartialWriteError) when a later transaction is planned again after a
  * conflict and the object has grown meanwhile. StaleResourceVersionError: a conflict (exit 3) at the
  * manifest's metadata.resourceVersion; UidMismatchError: one at its metadata.uid; BeingDeletedError: a conflict (exit 3) at its metadata.name;
@@ -29,6 +29,10 @@ function located(e: unknown, loaded: LoadedObject[], nothingWritten: boolean): E
   if (e instanceof TooLargeError) {
     const issue = objectIssue(loaded, { kind: e.kind, name: e.objectName }, [], `does not fit one etcd transaction (${e.excess})`);
     return issue && new ManifestError([issue]);
+  }
+  if (e instanceof SetOnceError) {
+    const issues = e.issues.map((i) => objectIssue(loaded, { kind: e.kind, name: e.objectName }, i.path, i.message));
+    return issues.every((i) => i !== undefined) ? new ManifestError(issues as ManifestIssue[]) : undefined;
   }
   const conflict = (path: string[], why: string): CliError | undefined => {
     const issue = objectIssue(loaded, { kind: (e as ConflictError).kind, name: (e as ConflictError).objectName }, path, why);
