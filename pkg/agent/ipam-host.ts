@@ -82,8 +82,9 @@ export class AgentIpam {
       outsideRange: (mvn, ip) => { const m = ctx.caches.macvlanNets.get(mvn); return !!(m && macvlanNodeStatus(m, ctx.node)?.outsideRange?.includes(ip)); },
       neverHandedOut: (mvn, ip) => { const m = ctx.caches.macvlanNets.get(mvn); return m ? macvlanStaticIpWhy({ name: mvn, spec: m.spec }, ip) : undefined; },
       dockerEndpoints: () => pluginEndpoints(ctx.dp.docker, opts.plugin),
-      dockerPing: () => withTimeout(ctx.dp.docker.ping(), DOCKER_PING_MS, 'pinging Docker').then(() => true, () => false),
-      starting: inspectWaits((id) => ctx.dp.docker.inspectContainer(id), () => ctx.dp.docker.ping()),
+      // each ping ends its request at its bound: a restoring dockerd holds them (one open at a time)
+      dockerPing: () => ctx.dp.docker.ping(DOCKER_PING_MS).then(() => true, () => false),
+      starting: inspectWaits((id) => ctx.dp.docker.inspectContainer(id), () => ctx.dp.docker.ping(STARTING_PROBE_MS)),
       gone: (id) => withTimeout(ctx.dp.docker.inspectContainer(id), STARTING_PROBE_MS, 'inspecting a container').then((c) => c === undefined, () => false),
     });
     this.recheck = quarantineMs > 0

@@ -127,8 +127,23 @@ export class DockerClient {
     }
   }
 
-  async ping(): Promise<void> {
-    try { await this.call('ping', () => this.docker.ping()); } catch (e) { throw toDockerError(e, 'ping'); }
+  /**
+   * Whether Docker answers. `withinMs`: the request is ended (its connection closed) once that
+   * long unanswered, DockerTimedOut; a bound that only stopped waiting for it left it open until
+   * the client's timeout, one more connection for each ping sent again to a dockerd that holds
+   * them (one restoring its containers: ../dockeripam/restore.ts).
+   */
+  async ping(withinMs?: number): Promise<void> {
+    const abort = withinMs === undefined ? undefined : new AbortController();
+    const bound = abort && setTimeout(() => abort.abort(), withinMs);
+    // dockerode's ping takes an abortSignal (its typings do not say so)
+    const ping = this.docker.ping as unknown as (opts: { abortSignal?: AbortSignal }) => Promise<unknown>;
+    try {
+      await this.call('ping', () => ping.call(this.docker, abort ? { abortSignal: abort.signal } : {}));
+    } catch (e) {
+      if (abort?.signal.aborted) throw new DockerError('DockerTimedOut', `ping: Docker did not answer within ${withinMs} ms; the request was abandoned`);
+      throw toDockerError(e, 'ping');
+    } finally { clearTimeout(bound); }
   }
 
   /** The ids of the running containers. */

@@ -51,6 +51,17 @@ describe('Docker requests', () => {
     expect((err as DockerError).message).toContain('inspect container test: Docker did not answer in time');
   });
 
+  it('a ping given a bound of its own ends its request there: DockerTimedOut, its connection closed', async () => {
+    const client = new DockerClient(`unix://${join(dir, 'docker.sock')}`);
+    const before = accepted;
+    const err = await client.ping(300).catch((e: DockerError) => e);
+    expect((err as DockerError).reason).toBe('DockerTimedOut');
+    expect((err as DockerError).message).toContain('ping: Docker did not answer within 300 ms');
+    expect(accepted).toBe(before + 1);
+    for (const end = Date.now() + 5000; sockets.size > 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));
+    expect(sockets.size, 'connections still open').toBe(0);
+  });
+
   it('a daemon that is not there is DockerUnavailable', async () => {
     const client = new DockerClient(`unix://${join(dir, 'nobody.sock')}`, undefined, 300);
     const err = await client.inspectContainer('test').catch((e: DockerError) => e);
