@@ -69,11 +69,16 @@ export class RestoreWatch {
    * out is the restore's, answered at once (a restore sends its requests one after another:
    * each waiting for a ping of its own added 2 s per container); one that comes between two
    * pings waits for the next; an answer ends the restore, for every request from then on.
+   * The restored dockerd answers the ping as it begins to serve, before a `docker run` through
+   * its API reaches the plugin (the CLI's own ping, the create, the start come first), but the
+   * agent may read both in one turn of its event loop (busy meanwhile) and handle the request
+   * first: so one that finds the ping out lets what was read with it be handled before it is
+   * taken as the restore's (afterReads: two turns, well under a millisecond on an idle agent).
    */
   async fromRestore(): Promise<boolean> {
     if (!this.restoring()) return false;
-    if (!this.ping || this.out) return true;
-    await this.pingNow();
+    if (!this.ping) return true;
+    await (this.out ? afterReads() : this.pingNow());
     return this.restoring();
   }
 
@@ -99,4 +104,13 @@ export class RestoreWatch {
     this.next = setTimeout(() => { if (this.restoring() && !this.closed) void this.pingNow(); }, Math.max(0, sent + RESTORE_PING_GAP_MS - monotonicMs()));
     this.next.unref?.();
   }
+}
+
+/**
+ * Resolves once the event loop has read the sockets again: a setImmediate runs before the next
+ * poll for I/O, the one queued from it after that poll, with whatever it read handled (the
+ * promises its answers settle included).
+ */
+function afterReads(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }

@@ -75,3 +75,38 @@ it('the ping kept out through the restore is answered once the API serves: the r
     expect(await ip(), 'docker run after the restore').toBe('10.9.0.12'); // not the job's kept address
   } finally { await ipam.close(); }
 }, 30_000);
+
+// The restored dockerd answers the ping it held at once as it serves; a `docker run` through its
+// API comes to the plugin later (the CLI's own ping, the create, the start). Both may still be
+// read by the agent in one turn of its event loop (busy meanwhile): a request handled before
+// the ping's answer, already read, was taken as the restore's, and got a kept address not
+// meant for it. Here the ping's answer is read in the turn after the request came (setImmediate).
+it('the held ping answered in the same turn of the agent as a docker run\'s request: the run gets a free address, not a kept one', async () => {
+  let up = true;
+  const serve: (() => void)[] = [];
+  // held, within a bound shorter than the agent's 2 s (the test's time)
+  const dockerPing = () => (up ? Promise.resolve(true) : new Promise<boolean>((resolve) => {
+    const bound = setTimeout(() => resolve(false), 300);
+    serve.push(() => { clearTimeout(bound); resolve(true); });
+  }));
+  const book = new AddressBook(new MemoryJournal(), () => {});
+  const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs: 5000, dockerPing, starting: async () => false });
+  book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], net);
+  const ip = async () => (await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0];
+  const [always, job] = [await ip(), await ip()];
+  book.identify('mv', always, 'c1', 'c1'); book.learn('mv', always, 'c1', { restarts: true, pinned: false });
+  book.identify('mv', job, 'c2', 'c2'); book.learn('mv', job, 'c2', { restarts: true, pinned: false });
+  ipam.dockerAnswers(true);
+  await ipam.releaseAddress('mv', job); // the job exited 0: on-failure does not start it again
+  ipam.dockerAnswers(false);
+  await ipam.releaseAddress('mv', always);
+  up = false;
+  await ipam.activate();
+  try {
+    expect(await ip()).toBe(always); // the restore starts c1 again
+    up = true;
+    const answers = serve.splice(0);
+    setImmediate(() => answers.forEach((answer) => answer())); // the ping's answer, read with the run's request
+    expect(await ip(), 'docker run whose request came with the ping\'s answer').toBe('10.9.0.12'); // not the job's kept address
+  } finally { await ipam.close(); }
+}, 30_000);
