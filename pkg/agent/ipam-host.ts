@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { withVlan } from '../api/index.js';
 import { AddressBook } from '../dockeripam/book.js';
-import { STARTING_PROBE_MS, inspectWaits } from '../dockeripam/kept-owner.js';
+import { STARTING_PING_MS, STARTING_PROBE_MS, inspectWaits } from '../dockeripam/kept-owner.js';
 import { FileJournal } from '../dockeripam/journal.js';
 import { MVN_OPTION, NodeIpam } from '../dockeripam/node-ipam.js';
 import type { SeenEndpoint } from '../dockeripam/adopt.js';
@@ -84,7 +84,7 @@ export class AgentIpam {
       dockerEndpoints: () => pluginEndpoints(ctx.dp.docker, opts.plugin),
       // each ping ends its request at its bound: a restoring dockerd holds them (one open at a time)
       dockerPing: () => ctx.dp.docker.ping(DOCKER_PING_MS).then(() => true, () => false),
-      starting: inspectWaits((id) => ctx.dp.docker.inspectContainer(id), () => ctx.dp.docker.ping(STARTING_PROBE_MS)),
+      starting: inspectWaits((id) => ctx.dp.docker.inspectContainer(id), () => ctx.dp.docker.ping(STARTING_PING_MS)),
       gone: (id) => withTimeout(ctx.dp.docker.inspectContainer(id), STARTING_PROBE_MS, 'inspecting a container').then((c) => c === undefined, () => false),
     });
     this.recheck = quarantineMs > 0

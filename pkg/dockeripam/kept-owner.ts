@@ -3,21 +3,30 @@
 // inspect of that container waits for the same lock (docs/design.md, "A request's 20 s bound").
 // So, while a request is answered, the stopped containers this node keeps addresses for are
 // inspected at once, and Docker is pinged with them: one whose inspect is still unanswered
-// STARTING_PROBE_MS after the ping answered is the one Docker is starting (`docker start`, a
-// restart policy), and only such a one gets its kept address back. A ping not answered within
-// STARTING_PROBE_MS says Docker is slow (loaded, just restored): it answers every inspect late,
-// so none tells a container being started, and no kept address goes out (the container
-// started gets a free one: the agent moves it home later). A brand-new container (`docker
+// STARTING_PROBE_MS after the ping answered (or as long as the ping took, if longer) is the one
+// Docker is starting (`docker start`, a restart policy), and only such a one gets its kept
+// address back. A slow Docker (loaded, just restored) answers every inspect late, and the ping
+// as late: measured from the ping's answer, an inspect answered about as late as it is no
+// start. A ping not answered within STARTING_PING_MS says Docker is too slow to tell: no kept
+// address goes out (the container started gets a free one: the agent moves it home later). A brand-new container (`docker
 // run`: Docker holds the new container's lock, not theirs) never gets a kept address, however
 // soon after the stop it asks; a kept address stays kept until its container is removed (Docker's `destroy` event) or taken off the
 // network (`docker network disconnect`: ../agent/reconcilers/docker-ipam.ts, leftNetwork),
 // however long it waits.
 import type { AddressBook } from './book.js';
+import { monotonicMs } from '../runtime/clock.js';
 import { XnetIpamError } from './errors.js';
 import { usedUpError } from './used-up.js';
 
-/** How long the inspect of a stopped container may stay unanswered after Docker answered a ping sent with it, and the ping may take. */
+/** How long the inspect of a stopped container may stay unanswered after Docker answered a ping sent with it (at least: as long as the ping took). */
 export const STARTING_PROBE_MS = 1000;
+
+/**
+ * How long the ping the starting check measures against may take. Past it, Docker is too slow
+ * for any inspect to tell (a `docker start` gets a free address, moved home later); within it,
+ * a `docker start` waits up to twice the ping's time for its own address.
+ */
+export const STARTING_PING_MS = 5000;
 
 /** Whether Docker is starting this container now (its inspect waits on the container's lock). */
 export type StartingCheck = (container: string) => Promise<boolean>;
@@ -35,17 +44,18 @@ export async function startingOwners(book: AddressBook, mvn: string, starting: S
 }
 
 /**
- * An inspect still unanswered `ms` after Docker answered a ping sent with it: Docker holds the
- * container (it is starting it; the lock is held until this plugin answers). Whatever else
- * slows Docker slows the ping too: a ping not answered within `ms` says Docker is slow, and no
- * inspect counts then; an inspect answered late but within `ms` of the ping did not wait on
- * the lock. Checks begun in one go (startingOwners) share one ping.
+ * An inspect still unanswered `ms` (or as long as the ping took, if longer) after Docker
+ * answered a ping sent with it: Docker holds the container (it is starting it; the lock is held
+ * until this plugin answers). Whatever else slows Docker slows the ping too: an inspect
+ * answered late but within that slack of the ping did not wait on the lock, and a ping not
+ * answered within `pingMs` says Docker is too slow to tell: no inspect counts then. Checks
+ * begun in one go (startingOwners) share one ping.
  */
-export function inspectWaits(inspect: (id: string) => Promise<unknown>, ping: () => Promise<unknown>, ms = STARTING_PROBE_MS): StartingCheck {
-  let shared: Promise<boolean> | undefined;
+export function inspectWaits(inspect: (id: string) => Promise<unknown>, ping: () => Promise<unknown>, ms = STARTING_PROBE_MS, pingMs = STARTING_PING_MS): StartingCheck {
+  let shared: Promise<number | undefined> | undefined;
   const reference = () => {
     if (!shared) {
-      shared = answersWithin(ping, ms);
+      shared = answerTime(ping, pingMs);
       queueMicrotask(() => { shared = undefined; });
     }
     return shared;
@@ -54,20 +64,21 @@ export function inspectWaits(inspect: (id: string) => Promise<unknown>, ping: ()
     let answered = false;
     const done = () => { answered = true; resolve(false); };
     inspect(id).then(done, done);
-    void reference().then((up) => {
-      if (!up) { resolve(false); return; }
-      const timer = setTimeout(() => resolve(!answered), ms);
+    void reference().then((took) => {
+      if (took === undefined) { resolve(false); return; }
+      const timer = setTimeout(() => resolve(!answered), Math.max(ms, took));
       timer.unref?.();
     });
   });
 }
 
-/** Whether f's promise fulfils within ms (a rejection, or none in time: false). */
-function answersWithin(f: () => Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
+/** How long f's promise took to fulfil, if within ms (a rejection, or none in time: undefined). */
+function answerTime(f: () => Promise<unknown>, ms: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const t0 = monotonicMs();
+    const timer = setTimeout(() => resolve(undefined), ms);
     timer.unref?.();
-    const end = (up: boolean) => { clearTimeout(timer); resolve(up); };
+    const end = (up: boolean) => { clearTimeout(timer); resolve(up ? monotonicMs() - t0 : undefined); };
     Promise.resolve().then(f).then(() => end(true), () => end(false));
   });
 }

@@ -4,8 +4,9 @@
 // a dockerd slow to answer at all (loaded, or just restored) answers every inspect late, and a
 // brand-new `docker run` then got a kept address, which docs/design.md says it never does. Now
 // a ping of Docker sent with the inspects is the reference: an inspect is the starting one only
-// if it is still unanswered STARTING_PROBE_MS after that ping answered, and a ping not
-// answered within STARTING_PROBE_MS says Docker is slow: no kept address goes out.
+// if it is still unanswered STARTING_PROBE_MS (or as long as the ping took, if longer) after
+// that ping answered, and a ping not answered within STARTING_PING_MS says Docker is too slow
+// to tell: no kept address goes out.
 // The real inspectWaits, as ipam-host.ts wires it; Docker answers every call in 1.5 s.
 import { expect, it } from 'vitest';
 import { AddressBook } from '../../pkg/dockeripam/book.js';
@@ -33,3 +34,28 @@ it('docker run on a slow dockerd (every call answered in 1.5 s) gets a free addr
   slow = true; // Docker loaded: its inspect of stopped C takes 1.5 s, C's lock free
   expect(await ip(), 'docker run D').not.toBe(x);
 }, 10_000);
+
+// The same slow dockerd starting C (`docker start C`): Docker holds C's lock until the plugin
+// answers, so C's inspect stays unanswered. The ping took over 1 s: C got a free address, and
+// the agent then took C off the network and connected it again on its own (moved home).
+it('docker start C on a slow dockerd (every call answered in 1.5 s) gets the address kept for C', async () => {
+  let slow = false;
+  let startingC = false;
+  const inspect = async (id: string) => {
+    if (id === 'C' && startingC) return new Promise(() => {}); // waits on C's lock until the plugin answers
+    if (slow) await sleep(1500);
+    return { id, running: false };
+  };
+  const ping = async () => { if (slow) await sleep(1500); };
+  const book = new AddressBook(new MemoryJournal(), () => {});
+  book.setPool('m', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], { subnet: '10.9.0.0/24' });
+  const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, starting: inspectWaits(inspect, ping), dockerPing: async () => true });
+  const ip = async () => (await ipam.requestAddress({ PoolID: 'm' })).split('/')[0];
+  const x = await ip();
+  book.identify('m', x, 'C', 'c');
+  book.learn('m', x, 'C', { restarts: false, pinned: false });
+  await ipam.releaseAddress('m', `${x}/24`); // docker stop C: x kept for C
+  slow = true;
+  startingC = true;
+  expect(await ip(), 'docker start C').toBe(x);
+}, 15_000);
