@@ -46,13 +46,17 @@ it('a restore of 3 containers on one network, their requests one after another a
   expect(took, 'ms the restore of 3 containers on one network spent in the plugin').toBeLessThan(DOCKER_PING_MS);
 }, 30_000);
 
-it('the ping kept out through the restore is answered once the API serves: the restore is over, a container run then gets a free address', async () => {
+/**
+ * A node with c1 (restart always) and c2 (on-failure, exited 0: a finished job), then its
+ * dockerd restarted and restoring: each ping is held (`boundMs`, then it fails) until serve()
+ * answers the ones out, as a restoring dockerd's socket does once it serves its API.
+ */
+async function restoringWithJob(boundMs: number) {
   let up = true;
-  const serve: (() => void)[] = [];
-  // a restoring dockerd's socket holds the ping, and answers it as soon as it serves its API
+  const held: (() => void)[] = [];
   const dockerPing = () => (up ? Promise.resolve(true) : new Promise<boolean>((resolve) => {
-    const bound = setTimeout(() => resolve(false), DOCKER_PING_MS);
-    serve.push(() => { clearTimeout(bound); resolve(true); });
+    const bound = setTimeout(() => resolve(false), boundMs);
+    held.push(() => { clearTimeout(bound); resolve(true); });
   }));
   const book = new AddressBook(new MemoryJournal(), () => {});
   const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs: 5000, dockerPing, starting: async () => false });
@@ -67,10 +71,17 @@ it('the ping kept out through the restore is answered once the API serves: the r
   await ipam.releaseAddress('mv', always);
   up = false;
   await ipam.activate();
+  /** The API serves: the pings out are answered (returned, to answer later), new ones at once. */
+  const serve = () => { up = true; return held.splice(0); };
+  return { ipam, ip, always, serve };
+}
+
+it('the ping kept out through the restore is answered once the API serves: the restore is over, a container run then gets a free address', async () => {
+  const { ipam, ip, always, serve } = await restoringWithJob(DOCKER_PING_MS);
   try {
     expect(await ip()).toBe(always); // the restore starts c1 again
-    up = true; // restored: its API answers the ping kept out; the agent's event stream is still waiting
-    serve.splice(0).forEach((answer) => answer());
+    // restored: its API answers the ping kept out; the agent's event stream is still waiting
+    serve().forEach((answer) => answer());
     await sleep(0); // docker run comes through that API, after it answered
     expect(await ip(), 'docker run after the restore').toBe('10.9.0.12'); // not the job's kept address
   } finally { await ipam.close(); }
@@ -82,30 +93,10 @@ it('the ping kept out through the restore is answered once the API serves: the r
 // the ping's answer, already read, was taken as the restore's, and got a kept address not
 // meant for it. Here the ping's answer is read in the turn after the request came (setImmediate).
 it('the held ping answered in the same turn of the agent as a docker run\'s request: the run gets a free address, not a kept one', async () => {
-  let up = true;
-  const serve: (() => void)[] = [];
-  // held, within a bound shorter than the agent's 2 s (the test's time)
-  const dockerPing = () => (up ? Promise.resolve(true) : new Promise<boolean>((resolve) => {
-    const bound = setTimeout(() => resolve(false), 300);
-    serve.push(() => { clearTimeout(bound); resolve(true); });
-  }));
-  const book = new AddressBook(new MemoryJournal(), () => {});
-  const ipam = new NodeIpam({ book, log, otherHolder: () => undefined, waitMs: 5000, dockerPing, starting: async () => false });
-  book.setPool('mv', ['10.9.0.10', '10.9.0.11', '10.9.0.12'], net);
-  const ip = async () => (await ipam.requestAddress({ PoolID: 'mv' })).split('/')[0];
-  const [always, job] = [await ip(), await ip()];
-  book.identify('mv', always, 'c1', 'c1'); book.learn('mv', always, 'c1', { restarts: true, pinned: false });
-  book.identify('mv', job, 'c2', 'c2'); book.learn('mv', job, 'c2', { restarts: true, pinned: false });
-  ipam.dockerAnswers(true);
-  await ipam.releaseAddress('mv', job); // the job exited 0: on-failure does not start it again
-  ipam.dockerAnswers(false);
-  await ipam.releaseAddress('mv', always);
-  up = false;
-  await ipam.activate();
+  const { ipam, ip, always, serve } = await restoringWithJob(300); // a bound shorter than the agent's 2 s (the test's time)
   try {
     expect(await ip()).toBe(always); // the restore starts c1 again
-    up = true;
-    const answers = serve.splice(0);
+    const answers = serve();
     setImmediate(() => answers.forEach((answer) => answer())); // the ping's answer, read with the run's request
     expect(await ip(), 'docker run whose request came with the ping\'s answer').toBe('10.9.0.12'); // not the job's kept address
   } finally { await ipam.close(); }
