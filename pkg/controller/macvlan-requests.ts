@@ -23,6 +23,8 @@ export interface AddressLookup {
   nicNode(name: string): string | undefined;
   /** why another node's pre-claim is not granted; undefined while that node is asked for it back (macvlan-give-back.ts) */
   otherPreClaim(ip: number, holder: string): string | undefined;
+  /** the asking node holds MAX_NODE_PRECLAIMS already: a free address is refused too */
+  full?: boolean;
 }
 
 /** A ContainerNic as a refusal to `node` names it: by name only to the node it is bound to. */
@@ -36,8 +38,26 @@ function nicAsSeenBy(name: string, node: string, l: AddressLookup): string {
 export const MAX_REFUSED = 8;
 
 /**
+ * The most addresses one node may hold pre-claimed in one MacvlanNet (a /18): no refill and no
+ * `requested` address takes it past this. Its part of the status lists each address, at most 18
+ * bytes ("255.255.255.255", quoted, a comma): 16,384 x 18 = 294,912 bytes, plus its other fields
+ * (MAX_REFUSED refusals of ~250 bytes, its message, giveBack: a few KiB) ~ 0.3 MB, a fifth of a
+ * stock etcd request (1.5 MiB = 1,572,864 bytes): it fits one transaction beside the status and
+ * the round's claims. A lying node asking by `requested` stops here (docs/security.md). What a
+ * node held beyond it before is not taken away (macvlan-status-keys.ts skips a part too large).
+ */
+export const MAX_NODE_PRECLAIMS = 16_384;
+
+/** Why a free address asked for by a node holding MAX_NODE_PRECLAIMS already is not granted. */
+export const PRECLAIM_BOUND_REASON = `this node already holds ${MAX_NODE_PRECLAIMS} pre-claimed addresses, the most one node may hold in a MacvlanNet`;
+
+/** How many more addresses a node holding `held` may pre-claim. */
+export const preClaimRoom = (held: number): number => Math.max(0, MAX_NODE_PRECLAIMS - held);
+
+/**
  * Why `ip` is never granted to `node` as things stand, or undefined when it may be (free now:
- * claimed in this round or the next, or a claim of this node's own).
+ * claimed in this round or the next, or a claim of this node's own). A free one is refused
+ * while the node holds MAX_NODE_PRECLAIMS (`full`).
  */
 export function requestRefusal(ip: number, node: string, l: AddressLookup): string | undefined {
   if (!contains(l.range, ip)) return 'outside the MacvlanNet\'s range (ipRange less exclude, the gateway and Docker blocks)';
@@ -52,7 +72,7 @@ export function requestRefusal(ip: number, node: string, l: AddressLookup): stri
   if (pin) return `pinned by ${nicAsSeenBy(pin, node, l)} (spec.ip)`;
   const owner = l.nodeOf(ip);
   if (owner) return `the address of Node "${owner}"`;
-  return undefined;
+  return l.full ? PRECLAIM_BOUND_REASON : undefined;
 }
 
 /** The node's requests refused, at most MAX_REFUSED, as its status part lists them. */

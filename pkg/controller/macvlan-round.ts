@@ -28,6 +28,19 @@ export const statusReserve = (nodes: number, markBytes = 0) => ({ compares: 2, o
 /** What a node's part put adds beyond its share of statusReserve's bytes: its key (bynode/<node>/status/controller/macvlannets/<name>) and its op. */
 const PART_KEY_BYTES = 200;
 
+/** The most one address takes in a part's lists: "255.255.255.255", quoted, and a comma. */
+const ADDRESS_BYTES = 18;
+
+/**
+ * What the node's part put takes in the transaction: its key and fields, and each address it
+ * lists (held, reclaimed; outsideRange twice: also in the shared key). An address this round
+ * claims is counted by its claim's own put, larger than its place in the list.
+ */
+function partBytes(r: MvnRound, node: string): number {
+  const addrs = (r.pools.get(node)?.length ?? 0) + (r.reclaimed.get(node)?.length ?? 0) + 2 * (r.outside.get(node)?.length ?? 0);
+  return PART_KEY_BYTES + ADDRESS_BYTES * addrs;
+}
+
 /** Everything one planning of one MacvlanNet shares between its nodes. */
 export interface MvnRound {
   name: string;
@@ -127,11 +140,16 @@ export function tryAdd(r: MvnRound, plan: TxnPlan, add: () => void, node: string
 
 /**
  * Whether the plan leaves room for the status: statusReserve, and a part put for each node
- * touched so far and for `node` (the node an item just added concerns), which is then touched.
+ * touched so far and for `node` (the node an item just added concerns), which is then touched,
+ * as large as that part is (partBytes): a node holding more than a transaction holds beside the
+ * status gets no item in any (its part is skipped: tryAdd).
  */
 export function fitsFor(r: MvnRound, plan: TxnPlan, node: string | undefined): boolean {
-  const parts = r.touched.size + (node !== undefined && !r.touched.has(node) ? 1 : 0);
-  if (!plan.fitsWith({ compares: r.reserve.compares + parts, ops: r.reserve.ops + parts, bytes: r.reserve.bytes + parts * PART_KEY_BYTES })) return false;
+  const added = node !== undefined && !r.touched.has(node);
+  const parts = r.touched.size + (added ? 1 : 0);
+  let bytes = r.reserve.bytes + (added ? partBytes(r, node) : 0);
+  for (const t of r.touched) bytes += partBytes(r, t);
+  if (!plan.fitsWith({ compares: r.reserve.compares + parts, ops: r.reserve.ops + parts, bytes })) return false;
   if (node !== undefined) r.touched.add(node);
   return true;
 }

@@ -37,7 +37,7 @@ export function putMacvlanStatus(ctx: Ctx, plan: TxnPlan, name: string, desired:
   const sharedKey = keys.status('MacvlanNet', name, { controller: true });
   const { shared, pool, parts } = splitMacvlanStatus(desired);
   const room = { compares: 2, ops: 2, bytes: JSON.stringify(shared).length + JSON.stringify(pool).length + 512 };
-  const after = putParts(ctx, plan, name, parts, touched, room);
+  const { after, tooLarge } = putParts(ctx, plan, name, parts, touched, room);
   // a node whose part waits is listed as readers read it now: its entry there when a controller
   // from before the split wrote it whole (a part it left is stale), else its part; a node with
   // neither is not yet
@@ -51,7 +51,8 @@ export function putMacvlanStatus(ctx: Ctx, plan: TxnPlan, name: string, desired:
   putIfChanged(ctx, plan, name, sharedKey, shared);
   putIfChanged(ctx, plan, name, keys.macvlanPool(name), pool);
   const listed = new Set(parts.map((p) => p.name));
-  let waits = after.size < parts.length;
+  // a part no transaction holds beside the status does not wait: the next round would not put it either
+  let waits = after.size + tooLarge < parts.length;
   for (const node of partNodes(cache, keys, name)) {
     if (listed.has(node)) continue;
     const key = keys.macvlanPart(node, name);
@@ -63,14 +64,18 @@ export function putMacvlanStatus(ctx: Ctx, plan: TxnPlan, name: string, desired:
 }
 
 /**
- * Each changed part: a touched node's always (its room was kept), any other's while `room` (for
- * the shared key and the counts) is left. Returns the parts as they will be after the commit,
- * by node (the unchanged ones too); a changed part that waits is not among them.
+ * Each changed part: a touched node's always (its room was kept, as large as it is:
+ * macvlan-round.ts fitsFor), any other's while `room` (for the shared key and the counts) is
+ * left. Returns the parts as they will be after the commit, by node (the unchanged ones too); a
+ * changed part that waits is not among them, nor one too large for any transaction beside
+ * `room` (`tooLarge`: a node holding more than MAX_NODE_PRECLAIMS from before, macvlan-requests.ts),
+ * which is not written and logged once.
  */
-function putParts(ctx: Ctx, plan: TxnPlan, name: string, parts: MacvlanNodeStatus[], touched: ReadonlySet<string>, room: { compares: number; ops: number; bytes: number }): Map<string, MacvlanNodeStatus> {
+function putParts(ctx: Ctx, plan: TxnPlan, name: string, parts: MacvlanNodeStatus[], touched: ReadonlySet<string>, room: { compares: number; ops: number; bytes: number }): { after: Map<string, MacvlanNodeStatus>; tooLarge: number } {
   const { keys, cache } = ctx.model;
   const after = new Map<string, MacvlanNodeStatus>();
   const changed: MacvlanNodeStatus[] = [];
+  let tooLarge = 0;
   for (const p of parts) {
     const cur = ownCached(cache, keys, name, keys.macvlanPart(p.name, name));
     if (cur && sameJson(parsed(cur), p)) after.set(p.name, p); else changed.push(p);
@@ -80,9 +85,23 @@ function putParts(ctx: Ctx, plan: TxnPlan, name: string, parts: MacvlanNodeStatu
     const key = keys.macvlanPart(p.name, name);
     const m = plan.mark();
     pinStatus(ctx, plan, key, cache.get(key)).put(key, JSON.stringify(p), p);
-    if (touched.has(p.name) || plan.fitsWith(room)) after.set(p.name, p); else plan.rollback(m);
+    if (touched.has(p.name) || plan.fitsWith(room)) { after.set(p.name, p); tooLargeParts(ctx).delete(key); continue; }
+    const alone = plan.fitsAloneSince(m, room.bytes);
+    plan.rollback(m);
+    if (!alone) tooLarge += warnTooLarge(ctx, key, p);
   }
-  return after;
+  return { after, tooLarge };
+}
+
+/** Per controller (its model): the part keys logged as too large for a transaction (once each, until one is written). */
+const tooLargeLogged = new WeakMap<object, Set<string>>();
+const tooLargeParts = (ctx: Ctx): Set<string> => tooLargeLogged.get(ctx.model) ?? tooLargeLogged.set(ctx.model, new Set()).get(ctx.model)!;
+
+function warnTooLarge(ctx: Ctx, key: string, p: MacvlanNodeStatus): number {
+  const logged = tooLargeParts(ctx);
+  if (!logged.has(key)) ctx.log.warn('node part of a MacvlanNet status too large for one etcd transaction beside the status; not written', { key, addresses: p.addresses?.length ?? 0 });
+  logged.add(key);
+  return 1;
 }
 
 /** Puts MacvlanNet `name`'s status key `key` unless it holds `desired` already, written for this MacvlanNet. */

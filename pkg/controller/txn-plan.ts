@@ -92,12 +92,12 @@ export class TxnPlan {
 
   /**
    * Whether what was added since `m` would fit a transaction of its own (the leader guard and
-   * its read besides): what does not can never commit, however it is batched.
+   * its read besides, and `reserveBytes` more): what does not can never commit, however it is batched.
    */
-  fitsAloneSince(m: Mark): boolean {
+  fitsAloneSince(m: Mark, reserveBytes = 0): boolean {
     const c = this.compares.length - m.c + 1;
     return c <= this.maxOps && this.reads.length - m.r + 1 <= this.maxOps && this.ops.length - m.o <= this.maxOps
-      && this.bytes - m.b + this.emptyBytes <= this.maxBytes;
+      && this.bytes - m.b + this.emptyBytes + reserveBytes <= this.maxBytes;
   }
 
   /**
