@@ -21,6 +21,12 @@ export interface Ctx {
   maxTxnOps: number;
   /** a released address is not handed out again for this long (address-cooldown.ts) */
   addressCooldownMs: number;
+  /**
+   * the most pre-claims one node holds in one MacvlanNet; unset (the controller's own) is
+   * MAX_NODE_PRECLAIMS (macvlan-requests.ts): lower only in tests, with a transaction's bytes
+   * lowered to match (docs/contributing.md, "Bounds tested at a lowered bound")
+   */
+  maxNodePreClaims?: number;
 }
 
 export type { Status };

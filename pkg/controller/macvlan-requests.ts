@@ -23,8 +23,8 @@ export interface AddressLookup {
   nicNode(name: string): string | undefined;
   /** why another node's pre-claim is not granted; undefined while that node is asked for it back (macvlan-give-back.ts) */
   otherPreClaim(ip: number, holder: string): string | undefined;
-  /** the asking node holds MAX_NODE_PRECLAIMS already: a free address is refused too */
-  full?: boolean;
+  /** the asking node holds MAX_NODE_PRECLAIMS already (this many: Ctx.maxNodePreClaims): a free address is refused too */
+  full?: number;
 }
 
 /** A ContainerNic as a refusal to `node` names it: by name only to the node it is bound to. */
@@ -48,11 +48,11 @@ export const MAX_REFUSED = 8;
  */
 export const MAX_NODE_PRECLAIMS = 16_384;
 
-/** Why a free address asked for by a node holding MAX_NODE_PRECLAIMS already is not granted. */
-export const PRECLAIM_BOUND_REASON = `this node already holds ${MAX_NODE_PRECLAIMS} pre-claimed addresses, the most one node may hold in a MacvlanNet`;
+/** Why a free address asked for by a node holding `max` (MAX_NODE_PRECLAIMS) already is not granted. */
+export const preClaimBoundReason = (max = MAX_NODE_PRECLAIMS): string => `this node already holds ${max} pre-claimed addresses, the most one node may hold in a MacvlanNet`;
 
-/** How many more addresses a node holding `held` may pre-claim. */
-export const preClaimRoom = (held: number): number => Math.max(0, MAX_NODE_PRECLAIMS - held);
+/** How many more addresses a node holding `held` may pre-claim, `max` at most (Ctx.maxNodePreClaims, lowered in tests). */
+export const preClaimRoom = (held: number, max = MAX_NODE_PRECLAIMS): number => Math.max(0, max - held);
 
 /**
  * Why `ip` is never granted to `node` as things stand, or undefined when it may be (free now:
@@ -72,7 +72,7 @@ export function requestRefusal(ip: number, node: string, l: AddressLookup): stri
   if (pin) return `pinned by ${nicAsSeenBy(pin, node, l)} (spec.ip)`;
   const owner = l.nodeOf(ip);
   if (owner) return `the address of Node "${owner}"`;
-  return l.full ? PRECLAIM_BOUND_REASON : undefined;
+  return l.full ? preClaimBoundReason(l.full) : undefined;
 }
 
 /** The node's requests refused, at most MAX_REFUSED, as its status part lists them. */

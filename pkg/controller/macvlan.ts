@@ -27,7 +27,7 @@ import { claimAddress, fitsFor, freeAddresses, freeClaim, reportOf, statusReserv
 import { nodeReports } from './ipam-report.js';
 import { markUsedUp, type PlannedPart } from './macvlan-used-up.js';
 import { AGENT_LOST, agentLost, agentReport, agentStarted, nodeParent } from './macvlan-agent.js';
-import { preClaimRoom, refusedRequests, type AddressLookup } from './macvlan-requests.js';
+import { MAX_NODE_PRECLAIMS, preClaimRoom, refusedRequests, type AddressLookup } from './macvlan-requests.js';
 import { giveBackField, giveBacksOf, preClaimRefusal } from './macvlan-give-back.js';
 
 type RefusedRequest = { ip: string; reason: string };
@@ -362,15 +362,16 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   };
   const range = macvlanAddressRange(r.m.spec, r.takenBlocks);
   // none past MAX_NODE_PRECLAIMS: refused, naming the bound (macvlan-requests.ts)
-  for (const ip of p.requested) if (preClaimRoom(held.size) && !r.takenAddrs.has(ip) && range.some((x) => ip >= x.first && ip <= x.last)) claim(ip);
-  const refused = refusedRequests(p.requested.filter((ip) => !held.has(ip)), node, { ...addressLookup(ctx, r, range), full: !preClaimRoom(held.size) }, formatIPv4);
+  const max = ctx.maxNodePreClaims ?? MAX_NODE_PRECLAIMS;
+  for (const ip of p.requested) if (preClaimRoom(held.size, max) && !r.takenAddrs.has(ip) && range.some((x) => ip >= x.first && ip <= x.last)) claim(ip);
+  const refused = refusedRequests(p.requested.filter((ip) => !held.has(ip)), node, { ...addressLookup(ctx, r, range), full: preClaimRoom(held.size, max) ? undefined : max }, formatIPv4);
   const addresses = () => [...held].sort((a, b) => a - b).map(formatIPv4);
   if (r.more || r.skipping) return { addresses: addresses(), refused };
   // Never hand a node back an address it is returning: it could not tell the two apart.
   const returned = new Set((report?.returned ?? []).map(parseIPv4));
   // a small pool's refills leave what ContainerNics waiting need (macvlan-fair.ts `spare`); no
   // refill for a node whose agent never reported (what it holds stays: macvlan-agent.ts agentStarted)
-  const more = !agentStarted(ctx, node) ? 0 : Math.min(r.fair ? Math.min(p.more, r.fair.spare) : p.more, preClaimRoom(held.size));
+  const more = !agentStarted(ctx, node) ? 0 : Math.min(r.fair ? Math.min(p.more, r.fair.spare) : p.more, preClaimRoom(held.size, max));
   // (nor one a node asks for by name, nor one cooling down after its release: freeAddresses skips them)
   const refill = freeAddresses(r, more ? more + returned.size : 0, 'node-pool', node);
   waitsCooling(r, node, 'refill', refill.coolingUntil);
