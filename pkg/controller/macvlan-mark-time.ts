@@ -45,7 +45,7 @@ const timeBytes = (t: number | undefined) => String(t ?? 0).length + 1;
  * transaction, macvlan-round.ts statusReserve), at most what they take, not much more: up to
  * MAX_STATUS_EXTERNAL in status.external (and its count when there are more), up to
  * MAX_LISTED_MARKS a node in its part with its time, only for a node
- * that can have a part (a deleted Node has none: its marks are freed, macvlan.ts externalKept).
+ * that can have a part (a deleted Node has none: its marks are freed, macvlan-sort.ts externalKept).
  * Kept larger than that, a round fitted nothing, not even the releases that shrink the status.
  */
 export function marksStatusBytes(ctx: Ctx, mvn: string): number {

@@ -1,4 +1,4 @@
-// A node's Docker block that an edit of the MacvlanNet moved (keepOwnClaim in macvlan.ts drops
+// A node's Docker block that an edit of the MacvlanNet moved (keepOwnClaim in macvlan-sort.ts drops
 // it, and the node gets another) stays the ip-range of the node's Docker network while a
 // container is attached there: Docker cannot make the network again until they go (agent
 // planner/docker-networks.ts, NetworkInUse), and until then it hands out the old block's

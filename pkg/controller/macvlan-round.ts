@@ -33,12 +33,23 @@ const ADDRESS_BYTES = 18;
 
 /**
  * What the node's part put takes in the transaction: its key and fields, and each address it
- * lists (held, reclaimed; outsideRange twice: also in the shared key). An address this round
- * claims is counted by its claim's own put, larger than its place in the list.
+ * lists (held, reclaimed, kept by a node that left; outsideRange twice: also in the shared
+ * key). An address this round claims is counted by its claim's own put, larger than its place
+ * in the list. Whole once the round has sorted its claims (macvlan-sort.ts).
  */
 function partBytes(r: MvnRound, node: string): number {
-  const addrs = (r.pools.get(node)?.length ?? 0) + (r.reclaimed.get(node)?.length ?? 0) + 2 * (r.outside.get(node)?.length ?? 0);
+  const addrs = (r.pools.get(node)?.length ?? 0) + (r.reclaimed.get(node)?.length ?? 0) + 2 * (r.outside.get(node)?.length ?? 0)
+    + (r.leaving.get(node)?.addresses.length ?? 0);
   return PART_KEY_BYTES + ADDRESS_BYTES * addrs;
+}
+
+/**
+ * Whether what was added since `m` for `node` fits no transaction, even one of its own with
+ * only the node's part and the status beside it: a part too large from before
+ * MAX_NODE_PRECLAIMS (macvlan-requests.ts). Waiting for the next transaction would not help.
+ */
+export function neverFits(r: MvnRound, plan: TxnPlan, m: ReturnType<TxnPlan['mark']>, node: string | undefined): boolean {
+  return !plan.fitsAloneSince(m, r.reserve.bytes + (node === undefined ? 0 : partBytes(r, node)));
 }
 
 /** Everything one planning of one MacvlanNet shares between its nodes. */
@@ -124,16 +135,18 @@ export function freeClaim(plan: TxnPlan, c: ClaimEntry): void {
  * Adds one item of a node's part (a claim, a release) when it fits this transaction with room
  * left for the status, else undoes it. An item that does not fit after others marks the round
  * `more`: what fitted commits, the rest follows in the next transaction, so a part of any size
- * goes through in pieces. One that does not fit even a plan holding nothing else never will:
- * that node's part is skipped (its status says so) and the nodes after it go on.
+ * goes through in pieces. One that does not fit even a plan holding nothing else, or holding
+ * only its node's part and the status (neverFits), never will: that node's part is skipped (its
+ * status says so) and the nodes after it go on.
  */
 export function tryAdd(r: MvnRound, plan: TxnPlan, add: () => void, node: string | undefined): boolean {
   if (r.more || r.skipping) return false;
   const m = plan.mark();
   add();
   if (fitsFor(r, plan, node)) return true;
+  const never = m.o === 0 || neverFits(r, plan, m, node);
   plan.rollback(m);
-  if (m.o === 0) r.skipping = true;
+  if (never) r.skipping = true;
   else r.more = true;
   return false;
 }

@@ -7,23 +7,23 @@
 // written in the same transaction as the claims it reports.
 import type { MacvlanNet, MacvlanNodeStatus, Node } from '../api/index.js';
 import { blockOf, formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../ip/ipv4.js';
-import { macvlanAddressRange, macvlanBlockFits } from '../ipam/plan.js';
-import { cidrInterval, contains, type Interval } from '../ipam/ranges.js';
+import { macvlanAddressRange } from '../ipam/plan.js';
+import { cidrInterval, type Interval } from '../ipam/ranges.js';
 import { padIp, type Claim } from '../ipam/keys.js';
 import { idleCount, planNodePool } from '../dockeripam/node-pool.js';
 import { beingRebalanced, fairRound, maxFreeOf, starvedWhy, type FairRound } from './macvlan-fair.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { RoundState } from './pool-executor.js';
-import { labelsMatch, type Entry, type ClaimEntry } from './model.js';
+import { labelsMatch, type Entry } from './model.js';
 import { roundPool } from './nics.js';
 import type { Ctx } from './context.js';
-import { deletingParts, heldByLeavingNode, leavingStatus } from './macvlan-leaving.js';
+import { deletingParts, leavingStatus } from './macvlan-leaving.js';
 import { writeMacvlanStatus } from './macvlan-status.js';
-import { keptInUse, reclaimInUse } from './macvlan-reclaim.js';
-import { markCleared } from './macvlan-unmark.js';
+import { reclaimInUse } from './macvlan-reclaim.js';
 import { nicsWaiting } from './macvlan-nic-need.js';
 import { markExternal, marksStatusBytes, markTime } from './macvlan-mark-time.js';
-import { claimAddress, fitsFor, freeAddresses, freeClaim, reportOf, statusReserve, tryAdd, type MvnRound } from './macvlan-round.js';
+import { claimAddress, freeAddresses, freeClaim, reportOf, statusReserve, tryAdd, type MvnRound } from './macvlan-round.js';
+import { sortOwnClaims } from './macvlan-sort.js';
 import { nodeReports } from './ipam-report.js';
 import { markUsedUp, type PlannedPart } from './macvlan-used-up.js';
 import { AGENT_LOST, agentLost, agentReport, agentStarted, nodeParent } from './macvlan-agent.js';
@@ -31,7 +31,6 @@ import { MAX_NODE_PRECLAIMS, preClaimRoom, refusedRequests, type AddressLookup }
 import { giveBackField, giveBacksOf, preClaimRefusal } from './macvlan-give-back.js';
 
 type RefusedRequest = { ip: string; reason: string };
-import { freedOnReport, inUseByDocker } from './macvlan-moving.js';
 import { ensureMacvlanFinalizer, finishMacvlanDeletion, isDeletingMacvlan } from './macvlan-deleting.js';
 import { findConflicts, newConflicts } from './macvlan-conflicts.js';
 import { coolingUntil } from './address-cooldown.js';
@@ -192,62 +191,6 @@ function startRound(ctx: Ctx, m: MacvlanNet, selected: Set<string>, plan: TxnPla
   for (const c of blocks.values()) r.takenBlocks.push(cidrInterval(parseCidr(c.claim.cidr!)));
   r.takenBlocks.push(...r.rp.blocks);
   return r;
-}
-
-/** Files each own claim of the round as kept or unfreed, or frees it (while the transaction holds it). */
-function sortOwnClaims(ctx: Ctx, r: MvnRound, selected: Set<string>, plan: TxnPlan): void {
-  const { name, owner: { uid } } = r;
-  const poolPrefix = ctx.model.ipam.pool('macvlannets', name);
-  for (const c of ctx.model.claimsOf(uid)) {
-    // a mark its node's probe found free again is freed like any claim no one keeps
-    const unmarked = c.claim.role === 'external' && markCleared(ctx, r, c);
-    if (c.claim.role === 'external' && c.key.startsWith(poolPrefix) && externalKept(ctx, c) && !unmarked) { r.unfreed.push(c); continue; }
-    if (c.key.startsWith(poolPrefix) && (keepOwnClaim(r, c, selected) || keptInUse(ctx, r, c, selected) || inUseByDocker(ctx, name, uid, c, selected, r.previous)
-      || heldByLeavingNode(ctx, name, selected, c, r.leaving))) continue;
-    const mark = plan.mark();
-    freedOnReport(ctx, plan, name, c);
-    freeClaim(plan, c);
-    if (!fitsFor(r, plan, c.claim.node)) { plan.rollback(mark); r.more = true; continue; }
-    if (c.claim.role === 'docker-block') r.freeing = true;
-    if (unmarked) (r.unmarked ??= []).push({ ip: c.claim.ip!, node: c.claim.node! });
-  }
-}
-
-/**
- * An address a node's ARP probe found in use outside xnet stays marked while that Node exists
- * (or does not decode: unreadable is not gone). A deleted Node's word is no longer taken: a
- * lying node's marks would otherwise hold the pool until the MacvlanNet went. Freed, such an
- * address is probed again by the next node handed it.
- */
-function externalKept(ctx: Ctx, c: ClaimEntry): boolean {
-  const node = c.claim.node;
-  return !node || !!ctx.model.node(node) || ctx.model.cache.isRefused(ctx.model.keys.object('Node', node));
-}
-
-/**
- * Whether an own claim is still wanted; files it under its node when so. One the edited range
- * (subnet, ipRange, exclude, gateway, blockPrefix) no longer covers is not: it is freed in this
- * transaction and the node gets another from the range below, as a new node would.
- */
-function keepOwnClaim(r: MvnRound, c: ClaimEntry, selected: Set<string>): boolean {
-  const node = c.claim.node;
-  if (!node || !selected.has(node)) return false;
-  if (c.claim.role === 'docker-block') {
-    if (r.xnetIpam || !macvlanBlockFits(r.m.spec, parseCidr(c.claim.cidr!)) || r.blocks.has(node)) return false;
-    r.blocks.set(node, c);
-    return true;
-  }
-  if (!contains(r.addrRange, c.ip)) return false;
-  if (c.claim.role === 'node-pool') {
-    if (!r.xnetIpam) return false;
-    const list = r.pools.get(node) ?? [];
-    list.push(c);
-    r.pools.set(node, list);
-    return true;
-  }
-  if (c.claim.role !== 'shim' || r.shims.has(node)) return false;
-  r.shims.set(node, c);
-  return true;
 }
 
 /** starved: why the node has no address at hand while its agent asks for one; cooling: it lacks its block or shim only until released addresses cool down */

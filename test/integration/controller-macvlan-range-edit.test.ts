@@ -1,6 +1,6 @@
 // Review repro (revctl), FAILS on dd4e48f: a MacvlanNet's subnet, ipRange and exclude may be
 // edited, but a node's shim address and Docker block are kept whatever the new range
-// (macvlan.ts keepOwnClaim checks node, role and block size, never the range). A shim on an
+// (macvlan-sort.ts keepOwnClaim checks node, role and block size, never the range). A shim on an
 // address the admin has just excluded (a router's, found in use) stays there; after a subnet
 // edit the shim and block stay in the old segment and the status still reports them.
 import { describe, expect, it } from 'vitest';
