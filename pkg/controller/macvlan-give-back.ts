@@ -13,6 +13,7 @@ import { nodeReports } from './ipam-report.js';
 import { askedByName } from './macvlan-reserved.js';
 import { reportOf, type MvnRound } from './macvlan-round.js';
 import type { Ctx } from './context.js';
+import { maxPreClaims, preClaimRoom } from './macvlan-requests.js';
 
 /** At most this many addresses asked back of one node at a time: the status every node reads stays small. */
 export const MAX_GIVE_BACK = 8;
@@ -36,6 +37,8 @@ export interface GiveBackInput {
   holderOf(ip: number): string | undefined;
   /** whether its agent reports on the MacvlanNet (ipam-report.ts nodeReports) */
   reporting(node: string): boolean;
+  /** whether the node holds the most pre-claims it may (macvlan-requests.ts): what it asks for is refused, none asked back for it */
+  full?(node: string): boolean;
 }
 
 /** What the round asks back of whom, for the nodes' requests by name; pure. */
@@ -43,6 +46,8 @@ export function planGiveBacks(f: GiveBackInput): GiveBacks {
   const g: GiveBacks = { asked: new Map(), coming: new Set(), inUse: new Set(), wanted: askedByName([...f.nodes].filter((n) => f.reporting(n)), f.report) };
   const states = new Map<string, ReturnType<typeof holderState>>();
   for (const asker of f.nodes) {
+    // a holder giving back what the asker could not take would lose it for nothing
+    if (f.full?.(asker)) continue;
     for (const text of f.report(asker)?.requested ?? []) {
       const ip = parseIPv4(text);
       const holder = f.holderOf(ip);
@@ -74,6 +79,7 @@ export function giveBacksOf(ctx: Ctx, r: MvnRound, nodes: string[]): GiveBacks {
     nodes, holderOf: (ip) => holders.get(ip),
     report: (node) => reportOf(ctx, r, node),
     reporting: (node) => nodeReports(ctx, node, r.name),
+    full: (node) => !preClaimRoom((r.pools.get(node)?.length ?? 0) + (r.reclaimed.get(node)?.length ?? 0), maxPreClaims(ctx)),
   });
 }
 

@@ -51,13 +51,16 @@ export const MAX_NODE_PRECLAIMS = 16_384;
 /** Why a free address asked for by a node holding `max` (MAX_NODE_PRECLAIMS) already is not granted. */
 export const preClaimBoundReason = (max = MAX_NODE_PRECLAIMS): string => `this node already holds ${max} pre-claimed addresses, the most one node may hold in a MacvlanNet`;
 
+/** The bound of pre-claims a node holds: MAX_NODE_PRECLAIMS, or a test's lowered one (Ctx.maxNodePreClaims). */
+export const maxPreClaims = (ctx: { maxNodePreClaims?: number }): number => ctx.maxNodePreClaims ?? MAX_NODE_PRECLAIMS;
+
 /** How many more addresses a node holding `held` may pre-claim, `max` at most (Ctx.maxNodePreClaims, lowered in tests). */
 export const preClaimRoom = (held: number, max = MAX_NODE_PRECLAIMS): number => Math.max(0, max - held);
 
 /**
  * Why `ip` is never granted to `node` as things stand, or undefined when it may be (free now:
- * claimed in this round or the next, or a claim of this node's own). A free one is refused
- * while the node holds MAX_NODE_PRECLAIMS (`full`).
+ * claimed in this round or the next, or a claim of this node's own). A free one, or another
+ * node's pre-claim, is refused while the node holds MAX_NODE_PRECLAIMS (`full`).
  */
 export function requestRefusal(ip: number, node: string, l: AddressLookup): string | undefined {
   if (!contains(l.range, ip)) return 'outside the MacvlanNet\'s range (ipRange less exclude, the gateway and Docker blocks)';
@@ -66,7 +69,8 @@ export function requestRefusal(ip: number, node: string, l: AddressLookup): stri
     if (c.owner.kind === 'ContainerNic') return `held by ${nicAsSeenBy(c.owner.name, node, l)}`;
     if (c.role === 'external') return `in use outside xnet (it answered an ARP probe of node "${c.node}")`;
     if (c.role === 'shim') return c.node === node ? 'this node\'s own host shim address' : `the host shim address of node "${c.node}"`;
-    if (c.role === 'node-pool' && c.node !== node) return l.otherPreClaim(ip, c.node ?? '');
+    // a full node is not granted another node's pre-claim either: that node is not asked for it (macvlan-give-back.ts)
+    if (c.role === 'node-pool' && c.node !== node) return l.full ? preClaimBoundReason(l.full) : l.otherPreClaim(ip, c.node ?? '');
   }
   const pin = l.pinnedBy(ip);
   if (pin) return `pinned by ${nicAsSeenBy(pin, node, l)} (spec.ip)`;

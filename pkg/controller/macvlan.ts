@@ -27,7 +27,7 @@ import { sortOwnClaims } from './macvlan-sort.js';
 import { nodeReports } from './ipam-report.js';
 import { markUsedUp, type PlannedPart } from './macvlan-used-up.js';
 import { AGENT_LOST, agentLost, agentReport, agentStarted, nodeParent } from './macvlan-agent.js';
-import { MAX_NODE_PRECLAIMS, preClaimRoom, refusedRequests, type AddressLookup } from './macvlan-requests.js';
+import { maxPreClaims, preClaimRoom, refusedRequests, type AddressLookup } from './macvlan-requests.js';
 import { giveBackField, giveBacksOf, preClaimRefusal } from './macvlan-give-back.js';
 
 type RefusedRequest = { ip: string; reason: string };
@@ -305,7 +305,7 @@ function ensureNodePool(ctx: Ctx, r: MvnRound, node: string, plan: TxnPlan): { a
   };
   const range = macvlanAddressRange(r.m.spec, r.takenBlocks);
   // none past MAX_NODE_PRECLAIMS: refused, naming the bound (macvlan-requests.ts)
-  const max = ctx.maxNodePreClaims ?? MAX_NODE_PRECLAIMS;
+  const max = maxPreClaims(ctx);
   for (const ip of p.requested) if (preClaimRoom(held.size, max) && !r.takenAddrs.has(ip) && range.some((x) => ip >= x.first && ip <= x.last)) claim(ip);
   const refused = refusedRequests(p.requested.filter((ip) => !held.has(ip)), node, { ...addressLookup(ctx, r, range), full: preClaimRoom(held.size, max) ? undefined : max }, formatIPv4);
   const addresses = () => [...held].sort((a, b) => a - b).map(formatIPv4);
