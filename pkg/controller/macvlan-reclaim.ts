@@ -15,7 +15,9 @@
 // NIC holds stays with it: which of two users keeps it is a human's call, `ipam check` names it.
 // And one report gets at most MAX_RECLAIM addresses so (its lowest in-use ones inside the range), as it gets at
 // most 256 by `requested` and 64 by `want`: a node listing 65,536 containers it does not have
-// would otherwise take a shared segment's every free address at once.
+// would otherwise take a shared segment's every free address at once, and none past the bound
+// of one node's pre-claims (MAX_NODE_PRECLAIMS, macvlan-requests.ts): listing 256 other free
+// addresses in each report, a node took them past it as by `requested`.
 //
 // The same holds for an address an edit left outside the range (ipRange shrunk, exclude grown)
 // while a container uses it: the container keeps it (moving a live container's address is not
@@ -39,6 +41,7 @@ import type { Claim } from '../ipam/keys.js';
 import type { ClaimEntry } from './model.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { Ctx } from './context.js';
+import { maxPreClaims, preClaimRoom } from './macvlan-requests.js';
 import { reportedInUse } from './ipam-report.js';
 import { claimAddress, reportOf, tryAdd, type MvnRound } from './macvlan-round.js';
 
@@ -58,13 +61,17 @@ export function reclaimInUse(ctx: Ctx, r: MvnRound, nodes: string[], plan: TxnPl
     // range shrunk from the bottom, it left in-range ones to another node's refill
     const assigned = [...new Set((reportOf(ctx, r, node)?.assigned ?? []).map((a) => parseIPv4(a.ip)))]
       .filter((ip) => contains(range, ip)).sort((a, b) => a - b);
+    // nor past the bound of a node's pre-claims: a liar listing 256 other free addresses a report took them past it
+    let room = preClaimRoom(held.size, maxPreClaims(ctx));
     for (const ip of assigned.slice(0, MAX_RECLAIM)) {
       if (held.has(ip)) continue;
+      if (!room) break;
       const claim: Claim = { owner: r.owner, role: 'node-pool', ip: formatIPv4(ip), node };
       const mark = marks.get(ip);
       const taken = mark ? takeMark(r, plan, mark, claim) : !r.takenAddrs.has(ip) && claimAddress(r, ip, claim, plan);
       if (!taken) continue;
       marks.delete(ip);
+      room--;
       r.reclaimed.set(node, [...(r.reclaimed.get(node) ?? []), ip]);
     }
   }

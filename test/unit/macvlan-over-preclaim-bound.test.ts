@@ -1,7 +1,7 @@
 // A node over the bound of pre-claims (MAX_NODE_PRECLAIMS, lowered to LOW_CAP here:
 // macvlan-big-node.ts; it got there before the bound, or its containers hold them all) keeps
 // what it holds: none is taken from it. It gets nothing more (no refill, no `docker run --ip`,
-// refused naming the bound in its part), but what it gives back is released as any node's,
+// refused naming the bound in its part, no address its report lists in use claimed again), but what it gives back is released as any node's,
 // also an address another node asks back by name, and once below the bound it is refilled up to
 // it. A node at the bound asking by name for another node's idle pre-claim is refused at once:
 // that node is not asked to give back an address the asker could not take (docs/controller.md).
@@ -63,5 +63,18 @@ describe('a node at the bound asking by name for another node\'s idle pre-claim'
     expect(net.part('holder').giveBack, 'giveBack of holder').toBeUndefined();
     expect(net.part('full').refusedRequests).toEqual([{ ip: addr(1000), reason: expect.stringContaining(`already holds ${LOW_CAP} pre-claimed addresses`) }]);
     expect(net.held('holder')).toBe(4);
+  });
+});
+
+describe('a node near the bound listing free addresses as in use', () => {
+  // what its containers use is claimed again for it (macvlan-reclaim.ts, for a Node deleted and
+  // made again while they ran), 256 a report: listing 256 other free addresses in each report, a
+  // lying node took them past the bound as by `requested`
+  it('gets none of them claimed past the bound', async () => {
+    const net = bigNet(['liar']);
+    net.hold('liar', LOW_CAP - 2);
+    net.report('liar', { assigned: inUse(0, LOW_CAP + 10) });
+    await settle(net);
+    expect(net.held('liar')).toBe(LOW_CAP);
   });
 });
