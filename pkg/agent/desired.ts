@@ -12,7 +12,7 @@ import { effectiveParent } from './planner/macvlan.js';
 import type { Problem } from './planner/ops.js';
 import { FIELD, invalidField, type FieldCheck } from './status-fields.js';
 import { readMarks } from './mark-times.js';
-import { clusterCidrWhy, hostSubnetFitWhy, macvlanSubnetWhy } from '../api/rules.js';
+import { clusterCidrWhy, hostSubnetFitWhy, macvlanPassthruWhy, macvlanSubnetWhy } from '../api/rules.js';
 import { macvlanHostAddressWhy } from '../api/macvlan-host-address.js';
 import { missingNetworkMessage } from '../api/validate.js';
 import { refusedPin } from '../api/refused-pin.js';
@@ -328,6 +328,8 @@ export function desiredMacvlan(m: MacvlanNet, selfName: string, self: Node | und
   if (reserved) return { problem: { reason: 'ReservedDockerNetwork', message: reserved } };
   const notUnicast = macvlanSubnetWhy(m.spec.subnet);
   if (notUnicast) return { problem: { reason: 'InvalidSpec', message: `MacvlanNet ${m.metadata.name}: spec.subnet ${notUnicast}` } };
+  const passthru = macvlanPassthruWhy(m.spec);
+  if (passthru) return { problem: { reason: 'InvalidSpec', message: `MacvlanNet ${m.metadata.name}: spec.${passthru.field} ${passthru.message}` } };
   const parent = macvlanParent(m, self, selfName);
   if (!parent) {
     const bad = nodeView(self).problem;

@@ -7,7 +7,7 @@ import { reservedDockerNetworkWhy } from './docker-network.js';
 import { cidrContains, cidrCovers, formatCidr, parseCidr, parseIPv4, type Cidr } from '../ip/ipv4.js';
 import type { KindInfo } from './kinds.js';
 import { containerIfNameWhy, hostLinkBridgeWhy } from './names.js';
-import { clusterCidrWhy, macvlanSubnetWhy, reservedAddressWhy } from './rules.js';
+import { clusterCidrWhy, macvlanPassthruWhy, macvlanSubnetWhy, reservedAddressWhy } from './rules.js';
 import type { Kind } from './kinds.js';
 import type { AnyObject, ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet } from './types.js';
 import type { FieldIssue, FieldPath } from './field-issue.js';
@@ -82,6 +82,10 @@ const MACVLAN_NET_RULES: FieldRule<MvnSpec>[] = [
   rule(['subnet'], (s) => {
     const bad = macvlanSubnetWhy(s.subnet);
     return bad ? issue(['spec', 'subnet'], bad) : [];
+  }),
+  rule(['mode', 'parent', 'hostShim'], (s) => {
+    const bad = macvlanPassthruWhy(s);
+    return bad ? issue(['spec', bad.field], bad.message) : [];
   }),
   rule(['subnet', 'gateway'], (s) => (s.gateway ? gatewayIssues(['spec', 'gateway'], s.gateway, parseCidr(s.subnet), s.subnet) : [])),
   rule(['subnet', 'ipRange'], (s) => (s.ipRange ? insideIssues(['spec', 'ipRange'], s.ipRange, parseCidr(s.subnet), 'subnet', s.subnet) : [])),

@@ -253,6 +253,26 @@ export function macvlanSubnetWhy(cidr: string): string | undefined {
 }
 
 /**
+ * Why a MacvlanNet cannot have its `mode` passthru as written (undefined: it can, or it is not
+ * passthru), and the spec field to name. A passthru macvlan takes its parent over: every
+ * unicast frame of the parent goes to it, and a MAC set on it is set on the parent (the
+ * kernel's passthru port). So the parent is named (without spec.parent it is the Node's
+ * interface, which carries the host's own traffic) and no host shim is asked for (the parent
+ * takes one macvlan only). Read by the validator and by the agent; the agent also refuses a
+ * named parent the host relies on (../agent/passthru.ts).
+ */
+export function macvlanPassthruWhy(spec: Pick<MacvlanNet['spec'], 'mode' | 'parent' | 'hostShim'>): { field: 'mode' | 'hostShim'; message: string } | undefined {
+  if (spec.mode !== 'passthru') return undefined;
+  if (!spec.parent) {
+    return { field: 'mode', message: 'passthru needs spec.parent: a passthru macvlan takes its parent over (every frame sent to it, and its MAC), and without spec.parent the parent is the Node\'s interface, which carries the host\'s own traffic; name an interface the host does not use, or use bridge' };
+  }
+  if (spec.hostShim ?? true) {
+    return { field: 'hostShim', message: 'must be false with mode passthru: a passthru parent takes one macvlan only, and the host shim would take it from the containers' };
+  }
+  return undefined;
+}
+
+/**
  * Why the agent must not install `dst via via` on a host that holds `local`: a default or very
  * short route, a destination covering one of its own addresses or overlapping a network it is
  * directly on (the underlay, a bridge), or a next hop that is not a peer's unicast address.

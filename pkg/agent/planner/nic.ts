@@ -56,6 +56,14 @@ export interface ContainerState {
   routes: Route[];
 }
 
+/**
+ * The MAC xnet sets on the NIC: none on a passthru macvlan, which has its parent's. There the
+ * kernel sets a new MAC on the parent itself (a host interface), so the NIC keeps the one it
+ * was made with, and the declared one is neither set nor compared.
+ */
+export const settableMac = (d: Pick<DesiredNic, 'mac' | 'attach'>): string | undefined =>
+  (d.attach.kind === 'macvlan' && d.attach.mode === 'passthru' ? undefined : d.mac);
+
 /** Is the container's `ifName` the NIC xnet made (and marked) for this ContainerNic? */
 function ownsContainerLink(d: DesiredNic, c: Link, host: HostState): boolean {
   if (c.alias !== nicAlias(d.name)) return false;
@@ -220,7 +228,8 @@ function createNic(d: DesiredNic, host: HostState, container: ContainerState, st
     { op: 'link.set.netns', name: tmp, into: ns },
     { op: 'link.rename', name: tmp, to: d.ifName, netns: ns },
   );
-  if (d.mac) ops.push({ op: 'link.set.mac', name: d.ifName, mac: d.mac, netns: ns });
+  const mac = settableMac(d);
+  if (mac) ops.push({ op: 'link.set.mac', name: d.ifName, mac, netns: ns });
   ops.push({ op: 'addr.add', dev: d.ifName, cidr: d.cidr, netns: ns }, { op: 'link.set.up', name: d.ifName, netns: ns });
   ops.push(...routeOps);
   // Several NICs of one container often share a subnet. By default every interface answers
@@ -267,9 +276,10 @@ function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, 
     if (!hostEnd.up) ops.push({ op: 'link.set.up', name: hostIf });
   }
   if (d.mtu && inC.mtu !== d.mtu) ops.push({ op: 'link.set.mtu', name: d.ifName, mtu: d.mtu, netns: ns });
-  const macvlanMac = d.attach.kind === 'macvlan' && d.mac && inC.mac !== d.mac.toLowerCase();
-  if (d.mac && inC.mac !== d.mac.toLowerCase() && !macvlanMac) {
-    ops.push({ op: 'link.set.down', name: d.ifName, netns: ns }, { op: 'link.set.mac', name: d.ifName, mac: d.mac, netns: ns });
+  const mac = settableMac(d);
+  const macvlanMac = d.attach.kind === 'macvlan' && mac && inC.mac !== mac.toLowerCase();
+  if (mac && inC.mac !== mac.toLowerCase() && !macvlanMac) {
+    ops.push({ op: 'link.set.down', name: d.ifName, netns: ns }, { op: 'link.set.mac', name: d.ifName, mac, netns: ns });
     if (inC.up) ops.push({ op: 'link.set.up', name: d.ifName, netns: ns });
   }
   const mine = container.addrs.filter((a) => a.dev === d.ifName);
@@ -282,7 +292,7 @@ function convergeNic(d: DesiredNic, host: HostState, container: ContainerState, 
   // A macvlan takes a new MAC while up, and last: the kernel refuses it while another macvlan
   // of the parent has it (MacAddressInUse), and a refusal then leaves the NIC up, addressed and
   // carrying traffic; retrying it never takes a working NIC down.
-  if (macvlanMac) ops.push({ op: 'sysctl.set', netns: ns, values: ARP_NOTIFY(d.ifName) }, { op: 'link.set.mac', name: d.ifName, mac: d.mac!, netns: ns });
+  if (macvlanMac) ops.push({ op: 'sysctl.set', netns: ns, values: ARP_NOTIFY(d.ifName) }, { op: 'link.set.mac', name: d.ifName, mac: mac!, netns: ns });
   return ops;
 }
 
@@ -302,7 +312,8 @@ export function nicDifferences(d: DesiredNic, container: ContainerState): string
   if (!inC) return [`no interface ${d.ifName}`];
   const diff: string[] = [];
   if (inC.alias !== nicAlias(d.name)) diff.push(`${d.ifName} is not marked as ${nicAlias(d.name)}`);
-  if (d.mac && inC.mac !== d.mac.toLowerCase()) diff.push(`MAC ${inC.mac}, declared ${d.mac.toLowerCase()}`);
+  const mac = settableMac(d)?.toLowerCase();
+  if (mac && inC.mac !== mac) diff.push(`MAC ${inC.mac}, declared ${mac}`);
   if (!inC.up) diff.push(`${d.ifName} is down`);
   if (d.mtu && inC.mtu !== d.mtu) diff.push(`MTU ${inC.mtu}, declared ${d.mtu}`);
   const mine = container.addrs.filter((a) => a.dev === d.ifName).map((a) => a.cidr);

@@ -19,6 +19,7 @@ import { recordedUnused, releaseParents } from './parents.js';
 import { labelledFor } from '../planner/owner.js';
 import { localNics } from './nics.js';
 import { nodeNameProblems } from '../names.js';
+import { passthruParentProblem } from '../passthru.js';
 import type { Op } from '../planner/ops.js';
 import type { HostState } from '../../netlink/ip.js';
 
@@ -94,7 +95,7 @@ export async function reconcileMacvlan(ctx: AgentContext, name: string): Promise
   const w = (r: Ready, fields: Record<string, unknown> = {}) =>
     ctx.status.write('MacvlanNet', m, { name: ctx.node, parent: macvlanParent(m, self, ctx.node), ready: r.status === 'True', message: r.message, ...fields }, r);
   const r = desiredMacvlan(m, ctx.node, self, localNics(ctx), ctx.ipam?.plugin);
-  const problem = r.problem ?? nodeNameProblems(ctx).get(`MacvlanNet/${name}`);
+  const problem = r.problem ?? nodeNameProblems(ctx).get(`MacvlanNet/${name}`) ?? (r.desired && await passthruParentProblem(ctx, m.spec.mode, effectiveParent(r.desired)));
   // nothing is done to Docker here: the range last reported still holds
   if (problem || !r.desired) return w(notReady(problem!.reason, problem!.message), { ...lastDockerRange(ctx, m), ...(blocksMode(m) ? keptOutsideBlock(ctx, m) : {}) });
   const d = r.desired;

@@ -21,6 +21,7 @@ import type { Addr } from '../../netlink/types.js';
 import type { ReconcileResult } from '../../runtime/workers.js';
 import { inPlaceBeforeStart } from '../heal.js';
 import { nicMadeAgain } from '../restart-evidence.js';
+import { passthruParentProblem } from '../passthru.js';
 import { ADDRESS_IN_USE_REASON, ADDRESS_IN_USE_RECHECK_MS, dockerHeldProblem } from '../nic-docker-held.js';
 
 export { rememberRemoved } from './nic-removal.js';
@@ -139,7 +140,7 @@ async function desiredNic(ctx: AgentContext, nic: ContainerNic, c: Container, ns
   if ('problem' in a) return a;
   const bad = nicAddressProblem(nic.metadata.name, { ...st, ip }, a.pool);
   if (bad) return { problem: notReady(bad.reason, bad.message) };
-  const held = a.attach.kind === 'veth' ? await dockerHeldProblem(ctx, nic, ip) : undefined;
+  const held = a.attach.kind === 'veth' ? await dockerHeldProblem(ctx, nic, ip) : await passthruParentProblem(ctx, a.attach.mode, a.attach.parent);
   if (held) return { problem: held };
   const prefix = st.prefixLength ?? a.prefix;
   const gateway = st.gateway ?? a.gateway;
