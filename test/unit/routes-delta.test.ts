@@ -41,7 +41,11 @@ class Host {
         clusterNetworks: { get: (n: string) => world.clusterNetworks.get(n), hasSynced: () => host.clusterNetworksListed },
       },
       dp: {
-        ip: { routes: async () => [host.connected, ...host.kernel.values()] },
+        ip: {
+          routes: async () => [host.connected, ...host.kernel.values()],
+          // the address the connected route is there for: a change of it is the host's addresses changing
+          addrs: async () => [{ dev: 'eth0', cidr: `${host.connected.prefsrc}/${host.connected.dst.split('/')[1]}` }],
+        },
         execute: async (ops: Op[]) => {
           if (host.failNext) { host.failNext = false; throw new Error('ip -batch failed'); }
           for (const o of ops) {

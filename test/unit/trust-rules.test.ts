@@ -39,12 +39,8 @@ describe('routes the agent refuses', () => {
     expect(peerRouteWhy('224.0.0.0/8', '198.18.0.12', [])).toMatch(/not unicast/);
   });
 
-  it('reads the host\'s own addresses off its connected routes', () => {
-    expect(localAddresses([
-      { dst: 'default', via: '198.18.0.1', proto: 'boot' },
-      { dst: '198.18.0.0/24', dev: 'eth0', proto: 'kernel', scope: 'link', prefsrc: '198.18.0.11' },
-      { dst: '10.76.2.0/24', via: '198.18.0.12', proto: '76' },
-    ])).toEqual(['198.18.0.11/24']);
+  it('takes the host\'s own networks from its IPv4 addresses (routes with a src say nothing: routes-local-networks.test.ts)', () => {
+    expect(localAddresses([{ dev: 'eth0', cidr: '198.18.0.11/24' }, { dev: 'br01', cidr: '10.76.1.1/24' }])).toEqual(['198.18.0.11/24', '10.76.1.1/24']);
   });
 
   it('accepts a peer subnet via a peer address', () => {

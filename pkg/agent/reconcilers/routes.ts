@@ -3,7 +3,7 @@
 // whenever the kernel reports a route change, and at each resync. A pass after store events
 // about a few peers plans only their destinations (routes-delta.ts); any other pass looks at
 // every peer.
-import { isXnetRoute, normalizeDst, type Route } from '../../netlink/types.js';
+import { isXnetRoute, normalizeDst, type Addr, type Route } from '../../netlink/types.js';
 import { inPlaceBeforeStart } from '../heal.js';
 import { routesAfter, routesPutBack } from '../restart-evidence.js';
 import type { LocalAddresses } from '../../api/rules.js';
@@ -14,12 +14,14 @@ import { planRoutes } from '../planner/routes.js';
 import { planDelta, rememberPass, type RoutesMemory } from '../routes-delta.js';
 
 /**
- * This host's own addresses with their network, read off the connected routes of the main
- * table ("198.18.0.0/24 dev eth0 proto kernel scope link src 198.18.0.11"): no extra `ip`
- * process on every pass.
+ * This host's own IPv4 addresses with their prefix ("198.18.0.11/24"): the networks it is
+ * directly on. Not read off routes: any route may carry a `src` ("10.0.0.0/8 via 10.1.0.1 src
+ * 10.1.0.5" is no network the host is on, and made every 10.x peer an UnsafeRoute), and an
+ * address without its connected route (noprefixroute) is the host's all the same. The agent's
+ * host read gives addresses and routes from one `ip` run (host-reads.ts): no extra process.
  */
-export function localAddresses(routes: Route[]): LocalAddresses {
-  return routes.filter((r) => r.prefsrc && r.dst.includes('/')).map((r) => `${r.prefsrc}/${r.dst.split('/')[1]}`);
+export function localAddresses(addrs: Addr[]): LocalAddresses {
+  return addrs.map((a) => a.cidr);
 }
 
 /** Each agent's verdicts on its peers' HostSubnets, kept between passes (peer-routes.ts). */
@@ -42,8 +44,10 @@ export async function reconcileRoutes(ctx: AgentContext): Promise<void> {
     // Each peer's subnet is checked against its ClusterNetwork: before they are listed every
     // one would look deleted, and every peer route would go (the agent lists them first).
     if (!ctx.caches.clusterNetworks.hasSynced()) throw new Error('ClusterNetworks are not listed yet: no routes pass before they are');
-    const observed = await ctx.dp.ip.routes();
-    const plan = (!changes.all && deltaPlan(ctx, changes.names, observed)) || fullPlan(ctx, observed);
+    // one host read: its main table and its addresses (host-reads.ts)
+    const [observed, addrs] = await Promise.all([ctx.dp.ip.routes(), ctx.dp.ip.addrs()]);
+    const local = localAddresses(addrs);
+    const plan = (!changes.all && deltaPlan(ctx, changes.names, observed, local)) || fullPlan(ctx, observed, local);
     // at start-up, a route put back as this boot's record holds it is a heal (heal.ts)
     if (ctx.routesRecord && routesPutBack(plan.ops, ctx.routesRecord.previousRun())) inPlaceBeforeStart();
     let ok = false;
@@ -62,9 +66,8 @@ export async function reconcileRoutes(ctx: AgentContext): Promise<void> {
 }
 
 /** The changed peers' destinations only, or undefined when a full pass must decide. */
-function deltaPlan(ctx: AgentContext, names: string[], observed: Route[]): Plan | undefined {
+function deltaPlan(ctx: AgentContext, names: string[], observed: Route[], local: LocalAddresses): Plan | undefined {
   const memory = memories.get(ctx);
-  const local = localAddresses(observed);
   const localKey = local.join(',');
   if (!memory || memory.localKey !== localKey) return undefined;
   const share = (name: string) => {
@@ -79,8 +82,7 @@ function deltaPlan(ctx: AgentContext, names: string[], observed: Route[]): Plan 
  * route is deleted, in doubt: an agent that started after the key went bad does not know which
  * subnet it routes, nor (since peers route only inside their ClusterNetwork) which it allows.
  */
-function fullPlan(ctx: AgentContext, observed: Route[]): Plan {
-  const local = localAddresses(observed);
+function fullPlan(ctx: AgentContext, observed: Route[], local: LocalAddresses): Plan {
   const parts = new Map<string, PeerPart>();
   const desired = peerRoutes(ctx.node, ctx.caches.hostSubnets.list(), ctx.caches, local, peerRouteMemo(ctx), parts);
   const doubt = unreadable(ctx, 'HostSubnet').size || unreadable(ctx, 'ClusterNetwork').size ? observed.filter(ownsPeerRoute).map((r) => r.dst) : [];
