@@ -6,14 +6,10 @@
 // directly as in agent-nic-pin-confirm.test.ts.
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_VERSION, type AnyObject } from '../../pkg/api/index.js';
-import { ContainerWatches } from '../../pkg/agent/container-watch.js';
-import type { Ready } from '../../pkg/agent/context.js';
-import { Dataplane } from '../../pkg/agent/dataplane.js';
-import { reconcileNic } from '../../pkg/agent/reconcilers/nics.js';
+import type { ContainerWatches } from '../../pkg/agent/container-watch.js';
 import { BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
-import { netnsTarget } from '../../pkg/netlink/target.js';
 import { useTestLab } from '../harness/lab.js';
-import { nicContext, runIn } from './nic-reconcile-context.js';
+import { reconcileNicOn, runIn } from './nic-reconcile-context.js';
 
 const lab = useTestLab({ hosts: 1 });
 const h = (): LabHost => lab().host(1);
@@ -33,18 +29,9 @@ const lan = (gateway?: string) => ({
   apiVersion: API_VERSION, kind: 'MacvlanNet', metadata: meta('lan'),
   spec: { subnet: '198.19.205.0/24', parent: 'eth0', dockerIPAM: 'blocks', ...(gateway ? { gateway } : {}) },
 }) as unknown as AnyObject;
-const cache = (...objs: AnyObject[]) => ({ get: (n: string) => objs.find((o) => o.metadata.name === n), list: () => objs });
 
 /** One reconcile of test-lan0 on host-1: the statuses it wrote, as "reason: message". */
-async function reconcile(gateway?: string): Promise<string[]> {
-  const written: string[] = [];
-  const watches = new ContainerWatches(() => undefined);
-  watchers.push(watches);
-  const ctx = nicContext(new Dataplane(netnsTarget(h().netns), h().dockerHost), async (r: Ready) => { written.push(`${r.reason}: ${r.message}`); }, watches);
-  Object.assign(ctx.caches, { nics: cache(nicOn(gateway)), macvlanNets: cache(lan(gateway)) });
-  await reconcileNic(ctx, 'test-lan0');
-  return written;
-}
+const reconcile = (gateway?: string) => reconcileNicOn(h(), watchers, { nics: [nicOn(gateway)], macvlanNets: [lan(gateway)] }, 'test-lan0');
 
 async function containerRoutes(): Promise<string> {
   const pid = (await lab().docker(h(), ['inspect', '-f', '{{.State.Pid}}', 'test'], { check: true })).stdout.trim();

@@ -6,14 +6,10 @@
 // NIC is made and keeps the parent's MAC, which xnet does not change.
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_VERSION, type AnyObject } from '../../pkg/api/index.js';
-import { ContainerWatches } from '../../pkg/agent/container-watch.js';
-import type { Ready } from '../../pkg/agent/context.js';
-import { Dataplane } from '../../pkg/agent/dataplane.js';
-import { reconcileNic } from '../../pkg/agent/reconcilers/nics.js';
+import type { ContainerWatches } from '../../pkg/agent/container-watch.js';
 import { BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
-import { netnsTarget } from '../../pkg/netlink/target.js';
 import { useTestLab } from '../harness/lab.js';
-import { nicContext, runIn } from './nic-reconcile-context.js';
+import { reconcileNicOn, runIn } from './nic-reconcile-context.js';
 
 const lab = useTestLab({ hosts: 1 });
 const h = (): LabHost => lab().host(1);
@@ -34,18 +30,7 @@ const lan = (parent: string) => ({
   apiVersion: API_VERSION, kind: 'MacvlanNet', metadata: meta('lan'),
   spec: { subnet: '198.19.205.0/24', parent, mode: 'passthru', hostShim: false, dockerIPAM: 'blocks' },
 }) as unknown as AnyObject;
-const cache = (...objs: AnyObject[]) => ({ get: (n: string) => objs.find((o) => o.metadata.name === n), list: () => objs });
 
-/** One reconcile of test-lan0 on host-1 with its MacvlanNet on `parent`: the statuses it wrote, as "reason: message". */
-async function reconcile(parent: string): Promise<string[]> {
-  const written: string[] = [];
-  const watches = new ContainerWatches(() => undefined);
-  watchers.push(watches);
-  const ctx = nicContext(new Dataplane(netnsTarget(h().netns), h().dockerHost), async (r: Ready) => { written.push(`${r.reason}: ${r.message}`); }, watches);
-  Object.assign(ctx.caches, { nics: cache(NIC), macvlanNets: cache(lan(parent)) });
-  await reconcileNic(ctx, 'test-lan0');
-  return written;
-}
 
 /** The MAC of `dev` in an `ip -o link show` line. */
 const macIn = (line: string) => /link\/ether (\S+)/.exec(line)?.[1];
@@ -59,7 +44,7 @@ describe('a ContainerNic on a passthru MacvlanNet', () => {
   it('on the host\'s own interface: refused, ParentInUse, and eth0 keeps its MAC', async () => {
     await lab().docker(h(), ['run', '-d', '--name', 'test', BUSYBOX_IMAGE, 'sleep', '100000'], { check: true });
     const before = await macOf('eth0');
-    const written = await reconcile('eth0');
+    const written = await reconcileNicOn(h(), watchers, { nics: [NIC], macvlanNets: [lan('eth0')] }, 'test-lan0');
     expect(await macOf('eth0')).toBe(before);
     expect(written.at(-1)).toMatch(/^ParentInUse: mode passthru on eth0, which this host relies on \(it carries the address /);
     expect(before).toMatch(/^[0-9a-f:]{17}$/);
@@ -71,7 +56,7 @@ describe('a ContainerNic on a passthru MacvlanNet', () => {
     for (const dev of ['pt0', 'pt0p']) await lab().exec(h(), ['ip', 'link', 'set', dev, 'up'], { check: true });
     await lab().docker(h(), ['run', '-d', '--name', 'test', BUSYBOX_IMAGE, 'sleep', '100000'], { check: true });
     const before = await macOf('pt0');
-    const written = await reconcile('pt0');
+    const written = await reconcileNicOn(h(), watchers, { nics: [NIC], macvlanNets: [lan('pt0')] }, 'test-lan0');
     expect(written.at(-1)).toMatch(/^Converged: lan0 is in container test with 198\.19\.205\.5\/24/);
     expect(await macOf('pt0')).toBe(before);
     expect(macIn((await inContainer(['ip', '-o', 'link', 'show', 'dev', 'lan0'])).stdout)).toBe(before);

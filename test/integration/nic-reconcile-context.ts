@@ -5,9 +5,11 @@
 import { execa } from 'execa';
 import { readdirSync, statSync } from 'node:fs';
 import { API_VERSION, type AnyObject } from '../../pkg/api/index.js';
-import type { ContainerWatches } from '../../pkg/agent/container-watch.js';
+import { ContainerWatches } from '../../pkg/agent/container-watch.js';
 import type { AgentContext, Ready } from '../../pkg/agent/context.js';
-import type { AgentDataplane } from '../../pkg/agent/dataplane.js';
+import { Dataplane, type AgentDataplane } from '../../pkg/agent/dataplane.js';
+import { reconcileNic } from '../../pkg/agent/reconcilers/nics.js';
+import { netnsTarget } from '../../pkg/netlink/target.js';
 import { MacWaits } from '../../pkg/agent/mac-wait.js';
 import { hostExec, type LabHost } from '../../pkg/lab/index.js';
 import { createLogger } from '../../pkg/log.js';
@@ -51,4 +53,19 @@ export function nicContext(dp: AgentDataplane, onWrite: (r: Ready) => Promise<vo
     watchContainer: (ns: never, nic: string) => watches.watch(ns, nic),
     unwatchNic: (nic: string, keep?: number) => watches.unwatch(nic, keep),
   } as unknown as AgentContext;
+}
+
+/**
+ * One reconcile of ContainerNic `name` on lab host `h`, its caches holding `objects` (by cache,
+ * over nicContext's) and its watcher added to `watchers` (for the test to close): the statuses
+ * it wrote, as "reason: message".
+ */
+export async function reconcileNicOn(h: LabHost, watchers: ContainerWatches[], objects: Partial<Record<'nics' | 'macvlanNets', AnyObject[]>>, name: string): Promise<string[]> {
+  const written: string[] = [];
+  const watches = new ContainerWatches(() => undefined);
+  watchers.push(watches);
+  const ctx = nicContext(new Dataplane(netnsTarget(h.netns), h.dockerHost), async (r: Ready) => { written.push(`${r.reason}: ${r.message}`); }, watches);
+  for (const [k, objs] of Object.entries(objects)) Object.assign(ctx.caches, { [k]: cache(...objs) });
+  await reconcileNic(ctx, name);
+  return written;
 }
