@@ -8,15 +8,13 @@
 // Writers apply their own committed transactions at once (applyLocal*), so a reconcile that
 // runs right after a commit plans from what it just wrote; the watch event that arrives later
 // for the same revision is recognised as old news and dropped. A reader that needs the cache
-// only later (a standby controller) can hold what its watches deliver (hold/release).
+// only later (a standby controller) can hold what its watches deliver (hold/release). What the
+// cache holds, and how a change gets in (or is dropped as old news), is cache-contents.ts's.
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { Logger } from '../log.js';
 import { rawKv, type RawKv } from './kv.js';
-import { KeyIndex } from './key-index.js';
 import { HeldChanges } from './held-changes.js';
-import { RefusedKeys } from './refused-keys.js';
-import { RefusalLog } from './refusal-log.js';
-import { Tombstones } from './tombstones.js';
+import { CacheContents } from './cache-contents.js';
 import { etcdSilent, onceConnected, withTimeout } from './watch-wait.js';
 import { currentRevision, listPrefixes } from './kv-list.js';
 import { splitPrefix } from '../etcd/range.js';
@@ -27,14 +25,9 @@ import type { CacheChange, KvCacheOptions } from './kv-cache-types.js';
 export type { CacheChange, KvCacheOptions };
 
 export class KvCache {
-  private readonly index = new KeyIndex();
-  /** deleted keys -> revision of the delete, so a late put event cannot resurrect them */
-  private readonly tombstones = new Tombstones();
-  /** keys whose newest value `admit` refused (isRefused), and how many of them are logged */
-  private readonly refused = new RefusedKeys();
-  private readonly refusals = new RefusalLog();
+  /** the keys, tombstones and refused keys, and the listeners (cache-contents.ts) */
+  private readonly contents: CacheContents;
   private watchers: Watcher[] = [];
-  private readonly listeners: Array<(c: CacheChange) => void> = [];
   private readonly relistListeners: Array<(revision: number) => void> = [];
   private closed = false;
   private seenRevision = 0;
@@ -52,6 +45,7 @@ export class KvCache {
 
   constructor(private readonly client: Etcd3, prefix: string | string[], private readonly opts: KvCacheOptions | Logger = {}) {
     this.prefixes = typeof prefix === 'string' ? [prefix] : prefix;
+    this.contents = new CacheContents(this.prefixes, this.options);
     this.restarts = new CacheRestarts({
       prefix: this.prefix,
       isClosed: () => this.closed,
@@ -69,32 +63,32 @@ export class KvCache {
   private get log(): Logger | undefined { return this.options.log; }
 
   /** Called for every change, in revision order per key. A throwing listener is logged, never fatal. */
-  onChange(fn: (c: CacheChange) => void): void { this.listeners.push(fn); }
+  onChange(fn: (c: CacheChange) => void): void { this.contents.onChange(fn); }
 
   /** Called after each list that (re)started the cache, once its changes were delivered. */
   onRelist(fn: (revision: number) => void): void { this.relistListeners.push(fn); }
 
   get(key: string): RawKv | undefined {
-    return this.index.data.get(key);
+    return this.contents.index.data.get(key);
   }
 
   /** Whether the key is in etcd with a value that does not decode: not in the cache, but not gone. */
-  isRefused(key: string): boolean { return this.refused.has(key); }
+  isRefused(key: string): boolean { return this.contents.refused.has(key); }
 
   /** The mod revision of the value refused at `key` (a writer that overwrites it pins that), if refused. */
-  refusedRevision(key: string): string | undefined { return this.refused.revision(key)?.toString(); }
+  refusedRevision(key: string): string | undefined { return this.contents.refused.revision(key)?.toString(); }
 
   /** Whether some key under `prefix` is in etcd with a value that does not decode (isRefused); those keys and their revisions. */
-  anyRefusedUnder(prefix: string): boolean { return this.refused.anyUnder(prefix); }
-  refusedUnder(prefix: string): Array<[string, number]> { return this.refused.under(prefix); }
+  anyRefusedUnder(prefix: string): boolean { return this.contents.refused.anyUnder(prefix); }
+  refusedUnder(prefix: string): Array<[string, number]> { return this.contents.refused.under(prefix); }
 
   /** Entries whose key starts with `prefix`; without one, every entry of every prefix (unordered). */
-  entries(prefix?: string): Iterable<RawKv> { return prefix === undefined ? this.index.data.values() : this.index.entries(prefix); }
+  entries(prefix?: string): Iterable<RawKv> { return prefix === undefined ? this.contents.index.data.values() : this.contents.index.entries(prefix); }
 
   /** The entries whose key is right in `dir` (`dir` + '/' + a name without '/'): a lookup, not a scan. */
-  inDir(dir: string): Iterable<RawKv> { return this.index.inDir(dir); }
+  inDir(dir: string): Iterable<RawKv> { return this.contents.index.inDir(dir); }
 
-  get size(): number { return this.index.data.size; }
+  get size(): number { return this.contents.index.data.size; }
 
   /** The newest revision this cache has received (while holding, not all of it is applied). */
   get revision(): number {
@@ -118,7 +112,7 @@ export class KvCache {
   }
 
   private async relist(at?: number): Promise<number> {
-    const listAll = (rev?: number) => listPrefixes(this.client, this.prefixes, { at: rev, splits: this.options.listSplits, admitted: (kv) => this.admitted(kv) });
+    const listAll = (rev?: number) => listPrefixes(this.client, this.prefixes, { at: rev, splits: this.options.listSplits, admitted: (kv) => this.contents.admitted(kv) });
     let listed;
     try {
       listed = await listAll(at);
@@ -132,9 +126,9 @@ export class KvCache {
     // cooldown) would never hear of it. Then the listing, then holding again.
     const holding = this.held !== undefined;
     this.release();
-    this.replace(listed.kvs, listed.refused);
+    this.contents.replace(listed.kvs, listed.refused);
     if (holding) this.hold();
-    this.tombstones.clear();
+    this.contents.tombstones.clear();
     this.seenRevision = listed.revision;
     this.wentBack = false;
     this.relists++;
@@ -167,27 +161,6 @@ export class KvCache {
     this.log?.warn(`etcd's revision went back from ${this.seenRevision} to ${now} (restored from a backup?); relisting`, { prefix: this.prefix });
   }
 
-  /** Makes the cache equal to `kvs` (admitted already) and `refused`, telling listeners what differs. */
-  private replace(kvs: RawKv[], refused: Map<string, number>): void {
-    // A start's listing fills an empty cache: no key of it is looked up, no set of them made.
-    let fresh: Set<string> | undefined;
-    const listed = (k: string) => (fresh ??= new Set(kvs.map((kv) => kv.key))).has(k);
-    const changed = this.refused.replace(refused, listed);
-    for (const k of changed.refused) this.refuse(k, this.index.data.get(k));
-    for (const k of changed.went) this.emit({ key: k, local: false });
-    for (const [k, old] of this.index.data) {
-      if (!listed(k)) { this.index.remove(k); this.emit({ key: k, prev: old, local: false }); }
-    }
-    const empty = this.index.data.size === 0;
-    for (const kv of kvs) {
-      const old = empty ? undefined : this.index.data.get(kv.key);
-      if (!old || old.modRevision !== kv.modRevision) {
-        this.index.set(kv);
-        this.emit({ key: kv.key, kv, prev: old, local: false });
-      }
-    }
-  }
-
   private async watchAll(from: (prefix: string) => number): Promise<void> {
     const gen = ++this.generation;
     const made = await Promise.allSettled(this.prefixes.map((p) => this.watchOne(p, from(p), gen)));
@@ -214,16 +187,16 @@ export class KvCache {
       if (this.held) { this.held.put(rawKv(kv), rev); return; }
       // The echo of this process's own commit (applied at once by applyLocalPut): dropped
       // before its value is copied out of the event, the bulk of a busy writer's events.
-      if (!this.isOldNews(kv.key.toString(), rev)) this.applyRemote(rawKv(kv));
+      if (!this.contents.isOldNews(kv.key.toString(), rev)) this.contents.applyRemote(rawKv(kv));
     });
     w.on('delete', (kv: IKeyValue) => {
       if (!live()) return;
       const rev = Number(kv.mod_revision);
       seen(rev);
       if (this.held) this.held.delete(kv.key.toString(), rev);
-      else this.applyDelete(kv.key.toString(), rev, false);
+      else this.contents.applyDelete(kv.key.toString(), rev, false);
     });
-    w.on('data', () => { if (live() && this.tombstones.size > 1000) this.pruneTombstones(); });
+    w.on('data', () => { if (live() && this.contents.tombstones.size > 1000) this.pruneTombstones(); });
     await withTimeout(onceConnected(w), this.options.watchCreateTimeoutMs ?? 10_000, `watch of ${prefix}`, etcdSilent);
     // A cancel (compaction, or any other reason etcd gives or does not give): events were lost.
     // etcd3 has dropped the watch: cancelling it too (stopWatchers) would wait 2 s for no answer.
@@ -242,65 +215,10 @@ export class KvCache {
 
   /** Drops tombstones once their key's own watch delivered past them (etcd orders no two watches). */
   private pruneTombstones(): void {
-    this.tombstones.prune((k) => {
+    this.contents.tombstones.prune((k) => {
       const p = this.prefixes.find((x) => k.startsWith(x));
       return p === undefined ? this.seenRevision : (this.resumeAt.get(p) ?? 0) - 1;
     });
-  }
-
-  /** Whether a put of `key` at `rev` is already in the cache, or was deleted after it. */
-  private isOldNews(key: string, rev: number): boolean {
-    const old = this.index.data.get(key);
-    if (old && Number(old.modRevision) >= rev) return true;
-    return this.tombstones.covers(key, rev);
-  }
-
-  private applyRemote(kv: RawKv, at?: number): void {
-    if (this.isOldNews(kv.key, Number(kv.modRevision))) return;
-    const old = this.index.data.get(kv.key);
-    if (!this.admitted(kv)) {
-      this.refused.refuse(kv.key, Number(kv.modRevision));
-      this.refuse(kv.key, old, at);
-      return;
-    }
-    this.refused.accept(kv.key);
-    this.index.set(kv);
-    this.emit({ key: kv.key, kv, prev: old, local: false, at });
-  }
-
-  /** A key refused: its good value (when it had one) leaves the cache, and listeners hear why. */
-  private refuse(key: string, old: RawKv | undefined, at?: number): void {
-    if (old) this.index.remove(key);
-    this.emit({ key, prev: old, local: false, at, refused: true });
-  }
-
-  /** Sets `kv.parsed` as the admit option would, when it takes the value; nothing else. */
-  private parseAsAdmitted(kv: RawKv): void {
-    let why: unknown;
-    try { why = this.options.admit?.(kv); } catch (e) { why = e; }
-    if (why !== undefined) kv.parsed = undefined;
-  }
-
-  /** The admit option's verdict; a refused (or unjudgeable) key is logged. */
-  private admitted(kv: RawKv): boolean {
-    const admit = this.options.admit;
-    if (!admit) return true;
-    let why: string | undefined;
-    try { why = admit(kv); } catch (e) { why = String(e); }
-    const line = why === undefined ? undefined : this.refusals.line(this.refused.has(kv.key));
-    if (line) this.log?.warn('skipped a key that does not decode', { key: kv.key, error: why, ...line });
-    return why === undefined;
-  }
-
-  private applyDelete(key: string, revision: number, local: boolean, at?: number): void {
-    const old = this.index.data.get(key);
-    if (old && Number(old.modRevision) > revision) return;
-    this.tombstones.add(key, revision);
-    // A refused key going is news too: what waited for it to go (a deleting NIC's report) may act.
-    const wasRefused = this.refused.deleted(key, revision);
-    if (!old) { if (wasRefused) this.emit({ key, local, at }); return; }
-    this.index.remove(key);
-    this.emit({ key, prev: old, local, at });
   }
 
   /**
@@ -343,9 +261,9 @@ export class KvCache {
   private applyHeld(n: number): number {
     const some = this.held?.takeOldest(n) ?? [];
     for (const h of some) {
-      if (h.kv) { this.applyRemote(h.kv, h.at); continue; }
-      if (h.lastPut) this.applyRemote(h.lastPut, h.at);
-      this.applyDelete(h.key, h.rev, false, h.at);
+      if (h.kv) { this.contents.applyRemote(h.kv, h.at); continue; }
+      if (h.lastPut) this.contents.applyRemote(h.lastPut, h.at);
+      this.contents.applyDelete(h.key, h.rev, false, h.at);
     }
     return some.length;
   }
@@ -355,34 +273,17 @@ export class KvCache {
 
   /** Records a put this process committed at `revision`. */
   applyLocalPut(key: string, value: string, revision: string, createRevision?: string, lease = '0', parsed?: unknown): void {
-    const old = this.index.data.get(key);
-    if (old && Number(old.modRevision) >= Number(revision)) return;
-    if (this.tombstones.covers(key, Number(revision))) return;
-    const kv: RawKv = { key, value, modRevision: revision, createRevision: createRevision ?? old?.createRevision ?? revision, lease, parsed };
-    // Written as a string (an object put back with a finalizer added): parsed as admission parses
-    // the watch's values (its echo is dropped), else it lacks its schema's defaults (hostShim: true)
-    if (parsed === undefined) this.parseAsAdmitted(kv);
-    this.refused.accept(key);
-    this.index.set(kv);
-    this.emit({ key, kv, prev: old, local: true });
+    this.contents.applyLocalPut(key, value, revision, createRevision, lease, parsed);
   }
 
   /** Records a delete this process committed at `revision`. */
   applyLocalDelete(key: string, revision: string): void {
-    this.applyDelete(key, Number(revision), true);
+    this.contents.applyDelete(key, Number(revision), true);
   }
 
   /** Records what a read returned (e.g. the read-back of a refused transaction's compared keys). */
   applyRead(key: string, kv: RawKv | undefined, revision: string): void {
-    // a key no watch of this cache keeps fresh (a plan's read of the election key) stays out
-    if (!this.prefixes.some((p) => key.startsWith(p))) return;
-    if (kv) this.applyRemote(kv);
-    else this.applyDelete(key, Number(revision), false);
-  }
-
-  private emit(c: CacheChange): void {
-    // no closure made per call (safely): a listing tells each listener of every key it holds
-    for (const fn of this.listeners) try { fn(c); } catch (err) { this.log?.error('cache listener failed', { key: c.key, error: String(err) }); }
+    this.contents.applyRead(key, kv, revision);
   }
 
   private safely(f: () => void, what: string, key?: string): void {

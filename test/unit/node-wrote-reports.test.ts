@@ -45,7 +45,7 @@ describe('Model.nodeWroteReports', () => {
       seed(status(`host-${i}`, 'nodes', `host-${i}`), { lastHeartbeatTime: new Date().toISOString() });
       seed(status(`host-${i}`, 'macvlannets', 'lan'), { ready: true });
     }
-    const index = (cache as unknown as { index: { scans: number } }).index;
+    const index = (cache as unknown as { contents: { index: { scans: number } } }).contents.index;
     for (let round = 0; round < 3; round++) {
       // an agent joins: a directory comes, and every prefix looked up so far is found anew
       seed(status(`late-${round}`, 'nodes', `late-${round}`), {});
