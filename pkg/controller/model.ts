@@ -11,8 +11,10 @@ import type { KvCache, CacheChange } from '../runtime/kv-cache.js';
 import type { RawKv } from '../runtime/kv.js';
 import { monotonicMs } from '../runtime/clock.js';
 import { isIPv4, parseCidr, parseIPv4, type Cidr } from '../ip/ipv4.js';
+import { PinnedAddresses, type NicPin } from './pinned-addresses.js';
+import { HostSubnetsByNode } from './hostsubnets-by-node.js';
 import { cidrInterval, contains } from '../ipam/ranges.js';
-import { closestAll } from '../api/suggest.js';
+import { ClosestNodes } from './closest-nodes.js';
 import { AddressWaiters, waitsForAddress } from './address-waiters.js';
 import { BlockWaiterIndex } from './block-waiters.js';
 import { incarnationOf, wroteReportsSince } from './node-incarnation.js';
@@ -34,29 +36,16 @@ export class Model {
   readonly ipam: IpamKeys;
   /** claims by pool, space, address and owner, and the claim keys held unreadable (claim-index.ts) */
   private readonly claims: ClaimIndex;
-  /**
-   * node -> ClusterNetwork -> HostSubnet names: a node's HostSubnets of one network, or of all
-   * (every HostSubnet's bridge is checked against its node's others, so a term start at 1,000
-   * nodes asks this 2,000 times: a scan of every node's entries made that quadratic).
-   */
-  private readonly hsByNode = new Map<string, Map<string, Set<string>>>();
-  /** spec.address -> the Nodes an admin set it on (node-address.ts: such a pin wins) */
-  private readonly pinned = new Map<string, Set<string>>();
-  /** address in a Node's controller status (the one peers route to) -> the Nodes holding it */
-  private readonly accepted = new Map<string, Set<string>>();
+  /** a node's HostSubnets of one network, or of all (hostsubnets-by-node.ts) */
+  private readonly hsByNode = new HostSubnetsByNode();
+  /** the addresses Nodes are routed by and ContainerNics pin (pinned-addresses.ts) */
+  private readonly pins = new PinnedAddresses();
   private readonly nodeStatusRoot: string;
-  /** "<type>/<pool>" -> address -> the ContainerNics whose spec.ip pins it there (nicPinning) */
-  private readonly nicPins = new Map<string, Map<number, Set<string>>>();
   /** when each address claim went, for the reuse cooldown (address-cooldown.ts); the leader marks them (release-marks.ts) */
   readonly releases: ReleasedIndex;
 
-  /**
-   * name no Node has -> the closest Node names (suggest.ts), or none; kept until a Node comes or
-   * goes. Every pass of an object naming a missing node says which Node was meant: 10,000 NICs
-   * applied for hosts whose agents have not joined, next to 1,000 Nodes, cost the leader some
-   * 10 s a pass of edit distances before.
-   */
-  private readonly closestNodes = new Map<string, string[]>();
+  /** the Node names closest to a name no Node has, kept until a Node comes or goes (closest-nodes.ts) */
+  private readonly closestNodes = new ClosestNodes(() => [...this.objects<Node>('Node')].map((n) => n.obj.metadata.name));
 
   /** the ContainerNics each pool refused for want of a free address (nicsWaitingIn) */
   private readonly waiters = new AddressWaiters();
@@ -105,17 +94,14 @@ export class Model {
     // its hostPrefix decides where its HostSubnets' block claims may sit
     if (ok?.kind === 'ClusterNetwork') this.claims.refile(ok.name);
     if (ok?.kind === 'Node') this.filePin(ok.name, c);
-    if (ok?.kind === 'Node' && (!c.prev || !c.kv)) this.closestNodes.clear();
+    if (ok?.kind === 'Node' && (!c.prev || !c.kv)) this.closestNodes.forget();
     if (ok?.kind === 'ContainerNic') this.fileNicPin(ok.name, c);
     if (ok?.kind === 'ContainerNic') this.waiters.fileObject(ok.name, this.nicPoolId(c.kv && parse<ContainerNic>(c.kv)));
     if (ok?.kind === 'HostSubnet') {
-      this.blockWaiters.fileObject(ok.name, c.prev && parse<HostSubnet>(c.prev), c.kv && parse<HostSubnet>(c.kv));
-      if (c.prev) this.unfileHostSubnet(parse<HostSubnet>(c.prev), ok.name);
-      if (c.kv) {
-        const { node, clusterNetwork } = parse<HostSubnet>(c.kv).spec;
-        const byCn = this.hsByNode.get(node) ?? this.hsByNode.set(node, new Map()).get(node)!;
-        (byCn.get(clusterNetwork) ?? byCn.set(clusterNetwork, new Set()).get(clusterNetwork)!).add(ok.name);
-      }
+      const before = c.prev && parse<HostSubnet>(c.prev);
+      const after = c.kv && parse<HostSubnet>(c.kv);
+      this.blockWaiters.fileObject(ok.name, before, after);
+      this.hsByNode.file(ok.name, before, after);
     }
   }
 
@@ -129,15 +115,6 @@ export class Model {
     const node = claim.node;
     const nodeGone = !!node && !this.node(node) && !this.cache.isRefused(this.keys.object('Node', node));
     return nodeGone ? { role: claim.role, nodeGone, node } : { role: claim.role };
-  }
-
-  private unfileHostSubnet(hs: HostSubnet, name: string): void {
-    const byCn = this.hsByNode.get(hs.spec.node);
-    const s = byCn?.get(hs.spec.clusterNetwork);
-    if (!byCn || !s) return;
-    s.delete(name);
-    if (s.size === 0) byCn.delete(hs.spec.clusterNetwork);
-    if (byCn.size === 0) this.hsByNode.delete(hs.spec.node);
   }
 
   object<T extends AnyObject>(kind: Kind, name: string): Entry<T> | undefined {
@@ -177,15 +154,7 @@ export class Model {
   node(name: string) { return this.object<Node>('Node', name); }
 
   /** The Node names closest to `name` (suggest.ts: a typo of one of them), if any is close. */
-  closestNode(name: string): string[] {
-    const known = this.closestNodes.get(name);
-    if (known) return known;
-    // names come from etcd: a bound, not a leak, whatever is written there
-    if (this.closestNodes.size >= 10_000) this.closestNodes.clear();
-    const best = closestAll(name, [...this.objects<Node>('Node')].map((n) => n.obj.metadata.name));
-    this.closestNodes.set(name, best);
-    return best;
-  }
+  closestNode(name: string): string[] { return this.closestNodes.closest(name); }
 
   /**
    * Whether the agent of the Node as it is now has written anything: a node's credentials write
@@ -212,12 +181,12 @@ export class Model {
   macvlanNet(name: string) { return this.object<MacvlanNet>('MacvlanNet', name); }
 
   hostSubnetsOf(clusterNetwork: string, node: string): Entry<HostSubnet>[] {
-    return this.hostSubnetEntries([this.hsByNode.get(node)?.get(clusterNetwork)]);
+    return this.hostSubnetEntries([this.hsByNode.of(clusterNetwork, node)]);
   }
 
   /** Every HostSubnet of a node, whatever its ClusterNetwork. */
   hostSubnetsOnNode(node: string): Entry<HostSubnet>[] {
-    return this.hostSubnetEntries(this.hsByNode.get(node)?.values() ?? []);
+    return this.hostSubnetEntries(this.hsByNode.onNode(node));
   }
 
   private hostSubnetEntries(sets: Iterable<ReadonlySet<string> | undefined>): Entry<HostSubnet>[] {
@@ -258,74 +227,28 @@ export class Model {
   }
 
   private filePin(node: string, c: CacheChange): void {
-    const before = c.prev && parse<Node>(c.prev).spec?.address;
-    const after = c.kv && parse<Node>(c.kv).spec?.address;
-    if (before) { const s = this.pinned.get(before); s?.delete(node); if (s?.size === 0) this.pinned.delete(before); }
-    if (after) { let s = this.pinned.get(after); if (!s) this.pinned.set(after, (s = new Set())); s.add(node); }
+    this.pins.fileNodePin(node, c.prev && parse<Node>(c.prev).spec?.address, c.kv && parse<Node>(c.kv).spec?.address);
   }
 
   private fileNicPin(nic: string, c: CacheChange): void {
-    const before = c.prev && pinOf(parse<ContainerNic>(c.prev));
-    const after = c.kv && pinOf(parse<ContainerNic>(c.kv));
-    if (before) {
-      const byIp = this.nicPins.get(before.poolId);
-      const s = byIp?.get(before.ip);
-      s?.delete(nic);
-      if (s?.size === 0) byIp!.delete(before.ip);
-      if (byIp?.size === 0) this.nicPins.delete(before.poolId);
-    }
-    if (after) {
-      let byIp = this.nicPins.get(after.poolId);
-      if (!byIp) this.nicPins.set(after.poolId, (byIp = new Map()));
-      let s = byIp.get(after.ip);
-      if (!s) byIp.set(after.ip, (s = new Set()));
-      s.add(nic);
-    }
+    this.pins.fileNicPin(nic, c.prev && pinOf(parse<ContainerNic>(c.prev)), c.kv && pinOf(parse<ContainerNic>(c.kv)));
   }
 
   private fileAccepted(node: string, c: CacheChange): void {
-    const before = c.prev && parse<Status>(c.prev).address;
-    const after = c.kv && parse<Status>(c.kv).address;
-    if (typeof before === 'string') { const s = this.accepted.get(before); s?.delete(node); if (s?.size === 0) this.accepted.delete(before); }
-    if (typeof after === 'string') { let s = this.accepted.get(after); if (!s) this.accepted.set(after, (s = new Set())); s.add(node); }
+    this.pins.fileAccepted(node, c.prev && parse<Status>(c.prev).address, c.kv && parse<Status>(c.kv).address);
   }
 
   /** A Node other than `self` whose spec.address is `address`. */
-  pinnedBy(address: string, self: string): string | undefined {
-    for (const n of this.pinned.get(address) ?? []) if (n !== self) return n;
-    return undefined;
-  }
+  pinnedBy(address: string, self: string): string | undefined { return this.pins.pinnedBy(address, self); }
 
-  /**
-   * A Node routed by `address`: its spec.address (an admin's pin) or the report the controller
-   * accepted. Pools of xnet hand out no such address (a pool made over it around xctl, or before
-   * xctl checked, would otherwise give a container the host's own address on the LAN).
-   */
-  nodeRoutedBy(address: string): string | undefined {
-    for (const n of this.pinned.get(address) ?? []) return n;
-    for (const n of this.accepted.get(address) ?? []) return n;
-    return undefined;
-  }
+  /** A Node routed by `address`: its spec.address or the report the controller accepted (PinnedAddresses.nodeRoutedBy). */
+  nodeRoutedBy(address: string): string | undefined { return this.pins.nodeRoutedBy(address); }
 
   /** Every address inside `subnet` that some Node is routed by (see nodeRoutedBy). */
-  routedAddressesIn(subnet: Cidr): number[] {
-    const inside = [cidrInterval(subnet)];
-    const out = new Set<number>();
-    for (const a of [...this.pinned.keys(), ...this.accepted.keys()]) if (isIPv4(a) && contains(inside, parseIPv4(a))) out.add(parseIPv4(a));
-    return [...out];
-  }
+  routedAddressesIn(subnet: Cidr): number[] { return this.pins.routedAddressesIn(subnet); }
 
-  /**
-   * A ContainerNic whose spec.ip pins `ip` in the pool. The controller picks such an address for
-   * no one else: no other NIC, no MacvlanNet node's shim, Docker block or pre-claimed address.
-   * A static address stored first wins, also over a pick planned before its NIC (a starting
-   * controller plans the MacvlanNets' node parts before the NICs); one claimed before the pin
-   * was stored stays with its holder (the NIC waits, IPConflict).
-   */
-  nicPinning(type: PoolType, pool: string, ip: number): string | undefined {
-    for (const n of this.nicPins.get(`${type}/${pool}`)?.get(ip) ?? []) return n;
-    return undefined;
-  }
+  /** A ContainerNic whose spec.ip pins `ip` in the pool: no one else gets it (PinnedAddresses.nicPinning). */
+  nicPinning(type: PoolType, pool: string, ip: number): string | undefined { return this.pins.nicPinning(`${type}/${pool}`, ip); }
 
   /**
    * The ContainerNics the pool refused for want of a free address (their Allocated condition:
@@ -347,12 +270,10 @@ export class Model {
   }
 
   /** Every address of the pool that a ContainerNic's spec.ip pins (see nicPinning). */
-  nicPinnedAddresses(type: PoolType, pool: string): number[] {
-    return [...this.nicPins.get(`${type}/${pool}`)?.keys() ?? []];
-  }
+  nicPinnedAddresses(type: PoolType, pool: string): number[] { return this.pins.nicPinnedAddresses(`${type}/${pool}`); }
 
   /** The Nodes the controller routes `address` to, per their statuses (more than one only in a race). */
-  nodesAccepting(address: string): string[] { return [...this.accepted.get(address) ?? []]; }
+  nodesAccepting(address: string): string[] { return this.pins.nodesAccepting(address); }
 
   /** The Nodes whose agent reports, or whose controller status holds, an address inside `cidr` (a scan: a pool changed). */
   nodesWithAddressIn(cidr: string): string[] {
@@ -388,7 +309,7 @@ export function nicPool(nic: ContainerNic): { type: PoolType; name: string } | u
 }
 
 /** Where a ContainerNic's spec.ip pins an address, if it does. */
-function pinOf(nic: ContainerNic): { poolId: string; ip: number } | undefined {
+function pinOf(nic: ContainerNic): NicPin | undefined {
   // most NICs pin nothing: their pool is not looked up (each is filed here at every start)
   const ip = nic.spec.ip;
   const pool = ip && isIPv4(ip) ? nicPool(nic) : undefined;
