@@ -12,7 +12,7 @@
 //                    ip/ipv4.ts (IpParseError), store/etcd-store.ts (InvalidObjectError, Duplicate),
 //                    store/txn-writer.ts (TooLargeError)
 //   UsageError       etcd/client.ts (EtcdConfigError), cli/jsonpath-parse.ts (JsonPathSyntaxError); CLI flags and arguments
-//   IpamError        ipam/plan.ts (AllocationError), controller/nics.ts (WaitingError), dockeripam/journal.ts (JournalUnreadableError)
+//   IpamError        ipam/plan.ts (AllocationError), controller/nic-errors.ts (WaitingError), dockeripam/journal.ts (JournalUnreadableError)
 //   ControllerError  controller/term.ts (RetryLater), controller/txn-plan.ts (NotLeaderError, DuplicateKeyError),
 //                    controller/pool-executor.ts (ConflictRetriesExceeded)
 //   DataplaneError   agent/dataplane.ts (ApplyError), netlink/{exec,ip,iptables}.ts, docker/types.ts

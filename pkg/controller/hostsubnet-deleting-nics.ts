@@ -6,7 +6,7 @@
 // and is woken when a HostSubnet of the node is allocated again, as any NIC waiting for one.
 // A NIC that already holds an address in the block keeps it until the HostSubnet goes (its
 // container still uses it; events.ts strandedNics moves it then). The choice a round remembers
-// per node (nics.ts clusterTarget) is dropped once the HostSubnet as cached changes; a NIC
+// per node (nic-target.ts clusterTarget) is dropped once the HostSubnet as cached changes; a NIC
 // planned before the mark reached the cache commits as planned (no compare on the HostSubnet
 // object: one more per node and transaction on the hot path), as if applied just before it.
 import type { ClusterNetwork, HostSubnet } from '../api/index.js';

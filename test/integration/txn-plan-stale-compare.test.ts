@@ -1,6 +1,6 @@
 // A plan that compares one key twice at two different revisions never commits. It happens
 // when items of one transaction planned from different reads: a ContainerNic whose HostSubnet
-// choice is remembered in the round state (nics.ts, clusterTarget: pinned to the status it was
+// choice is remembered in the round state (nic-target.ts, clusterTarget: pinned to the status it was
 // made from) next to one that chose afresh (a spec.ip, or an address held outside the
 // remembered subnet) after that status changed. Kept as one compare, the first one planned won:
 // with the fresh one first, the stale choice was committed, and the NIC got an address from a

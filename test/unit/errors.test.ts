@@ -20,7 +20,7 @@ import { ManifestError } from '../../pkg/manifest/errors.js';
 import { UnknownKindError } from '../../pkg/api/kinds.js';
 import { IpParseError } from '../../pkg/ip/ipv4.js';
 import { AllocationError } from '../../pkg/ipam/plan.js';
-import { WaitingError } from '../../pkg/controller/nics.js';
+import { WaitingError } from '../../pkg/controller/nic-errors.js';
 import { RetryLater } from '../../pkg/controller/controller.js';
 import { NotLeaderError } from '../../pkg/controller/txn-plan.js';
 import { ConflictRetriesExceeded } from '../../pkg/controller/pool-executor.js';

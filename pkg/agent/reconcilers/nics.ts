@@ -54,7 +54,7 @@ function attachment(ctx: AgentContext, nic: ContainerNic, st: NicStatusView): At
 /**
  * MacvlanNetNotOnNode, saying what becomes of the NIC's interface already in the container.
  * Deleting: the controller hands out no address on a MacvlanNet being deleted and releases the
- * NIC's (controller/nics.ts, macvlanTarget), and the agent then takes the interface out
+ * NIC's (controller/nic-target.ts, macvlanTarget), and the agent then takes the interface out
  * (withoutReleased): it stays only until then (while no controller runs, say). Not selecting
  * the node: the controller keeps the address, so the link stays in the container, working, and
  * keeps its parent in use (parent-users.ts).
