@@ -1,5 +1,5 @@
 // A ClusterNetwork's status: how many of its host blocks are allocated, and Ready. Planned by the
-// term's reconcile of the ClusterNetwork (term.ts), which recounts it after HostSubnets come and
+// term's reconcile of the ClusterNetwork (hostsubnet-work.ts), which recounts it after HostSubnets come and
 // go (countsLater); written only when it changes (putStatusIfChanged).
 import type { ClusterNetwork } from '../api/index.js';
 import { blockCount, parseCidr } from '../ip/ipv4.js';

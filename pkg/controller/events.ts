@@ -225,7 +225,7 @@ function bridgeRivals(s: ChangeScope, versions: Array<HostSubnet | undefined>, o
  * A HostSubnet deleted (or re-bound to another node or network) by someone else: the NICs of
  * its old node and network may hold addresses in a block that is free now. Looked at again,
  * they move to the node's other HostSubnet or wait for one (the controller's own deletes
- * queue them itself: term.ts, deleteHostSubnet). Rare, so a scan is fine.
+ * queue them itself: hostsubnet-work.ts, deleteHostSubnet). Rare, so a scan is fine.
  */
 function strandedNics(s: ChangeScope, prev: HostSubnet, now: HostSubnet | undefined, out: ChangeEffects): void {
   const was = prev.spec;

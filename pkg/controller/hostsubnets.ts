@@ -225,7 +225,7 @@ function plannedInThisTxn(ctx: Ctx, name: string, plan: TxnPlan, state: RoundSta
 function planEnsure(ctx: Ctx, hs: Entry<HostSubnet>, plan: TxnPlan, state: RoundState): HsOutcome {
   const name = hs.obj.metadata.name;
   if (plannedInThisTxn(ctx, name, plan, state)) return { result: 'unchanged', name };
-  // a deleting one is the delete's (term.ts): nothing is allocated or added to it meanwhile
+  // a deleting one is the delete's (hostsubnet-work.ts): nothing is allocated or added to it meanwhile
   if (isDeletingHostSubnet(hs.obj)) return { result: 'unchanged', name };
   const cn = ctx.model.clusterNetwork(hs.obj.spec.clusterNetwork);
   const start = plan.mark();

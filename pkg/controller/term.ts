@@ -3,7 +3,7 @@
 // stops (controller.ts); everything it decides is read from the controller's cache, caught up
 // with what it held while standing by when the term began.
 import type { Etcd3 } from 'etcd3';
-import type { ClusterNetwork, ContainerNic, HostSubnet, Kind } from '../api/index.js';
+import type { ContainerNic, Kind } from '../api/index.js';
 import type { Logger } from '../log.js';
 import type { LeaderElector, LeaderTerm } from '../runtime/leader.js';
 import { tellRound } from './macvlan-external.js';
@@ -11,13 +11,13 @@ import { WorkQueue } from '../runtime/workqueue.js';
 import { runWorkers } from '../runtime/workers.js';
 import { MAX_TXN_OPS } from '../runtime/kv.js';
 import type { CacheChange } from '../runtime/kv-cache.js';
-import { labelsMatch, type Model } from './model.js';
+import type { Model } from './model.js';
 import { PoolExecutor } from './pool-executor.js';
-import { TxnPlan, NotLeaderError } from './txn-plan.js';
-import { planHostSubnet, isControllerMade, nodeAddress, type HsItem, type HsOutcome } from './hostsubnets.js';
+import { NotLeaderError } from './txn-plan.js';
+import { planHostSubnet, type HsItem, type HsOutcome } from './hostsubnets.js';
 import { allocateNic } from './nics.js';
 import { planMacvlanNodes, type MacvlanOutcome } from './macvlan.js';
-import { desiredNodeStatus, planJoinedNode, type LastSeen } from './nodes.js';
+import { desiredNodeStatus, type LastSeen } from './nodes.js';
 import { collectGarbage } from './gc.js';
 import { startObjects, startOrder } from './start-order.js';
 import { effectsOfChange, objectKey } from './events.js';
@@ -26,10 +26,8 @@ import { DEFAULT_ADDRESS_COOLDOWN_MS, DEFAULT_WORKERS, retryBackoff, waitBackoff
 import { CONTROLLER_QUEUE_BACKOFF, type BackoffPolicy } from '../runtime/backoff.js';
 import { RetryLater, countsAsWait } from './retry-later.js';
 import { reconcileNics, type AddrItem, type AddrOutcome, type NicWorkHost } from './nic-work.js';
-import { recordAllocation } from './record-allocation.js';
-import { isDeletingHostSubnet } from './hostsubnet-finalizer.js';
+import { countsLater, reconcileClusterNetwork, reconcileHostSubnet, reconcileNode, type HsWorkHost } from './hostsubnet-work.js';
 import type { EventRecorder } from '../events/recorder.js';
-import { planClusterNetworkStatus } from './clusternetwork-status.js';
 import { ReportBudget } from './report-budget.js';
 import { LateWarnings } from './late-warnings.js';
 import { startReleaseMarks } from './release-marks.js';
@@ -85,6 +83,10 @@ export class Term implements Ctx {
       model: c.model, late: this.late, events: c.events, addrExecutor: (pool) => this.addrExecutor(pool),
       enqueue: (kind, name, afterMs) => this.enqueue(kind, name, afterMs), wait: (pool, nic) => this.wait(pool, nic), allocated: () => this.allocated(),
     };
+    this.hsWork = {
+      ctx: this, late: this.late, events: c.events, lastSeen: c.lastSeen, hsExecutor: (cn) => this.hsExecutor(cn),
+      nodeStatusExecutor: () => this.nodeStatusExecutor(), enqueue: (kind, name, afterMs) => this.enqueue(kind, name, afterMs),
+    };
     this.guard = t.guard;
     this.leaderKey = c.elector.key;
     this.maxTxnOps = c.opts.maxTxnOps ?? MAX_TXN_OPS;
@@ -93,6 +95,8 @@ export class Term implements Ctx {
 
   /** what a NIC's work needs of this term (nic-work.ts) */
   private readonly nicWork: NicWorkHost;
+  /** what the HostSubnets' work needs of this term (hostsubnet-work.ts) */
+  private readonly hsWork: HsWorkHost;
 
   private allocated(): void {
     if (this.firstAllocationLogged) return;
@@ -222,9 +226,9 @@ export class Term implements Ctx {
     const kind = key.slice(0, i) as Kind;
     const name = key.slice(i + 1);
     switch (kind) {
-      case 'Node': return this.reconcileNode(name);
-      case 'ClusterNetwork': return this.reconcileClusterNetwork(name);
-      case 'HostSubnet': return this.reconcileHostSubnet(name);
+      case 'Node': return reconcileNode(this.hsWork, name);
+      case 'ClusterNetwork': return reconcileClusterNetwork(this.hsWork, name);
+      case 'HostSubnet': return reconcileHostSubnet(this.hsWork, name);
       // every ContainerNic key is the bulk reconcile's (start() above: reconcileNics)
       case 'ContainerNic': throw new Error(`${key}: ContainerNic keys are reconciled in bulk`);
       case 'MacvlanNet': return this.reconcileMacvlan(name);
@@ -238,146 +242,7 @@ export class Term implements Ctx {
    */
   private async garbage(uid?: string): Promise<void> {
     const blocks = uid === undefined || this.model.claimsOf(uid).some((c) => this.model.ipam.parse(c.key)?.type === 'clusternetworks');
-    if ((await collectGarbage(this, uid)) > 0 && blocks) this.countsLater();
-  }
-
-  private async commit(plan: TxnPlan, what: string): Promise<void> {
-    if (!(await plan.commit(this.client, this.model.cache))) throw new RetryLater('Conflict', `${what} changed concurrently`);
-  }
-
-  private check(o: HsOutcome): void {
-    if (o.result === 'failed' && (o.reason === 'PoolExhausted' || o.reason === 'SubnetConflict' || o.reason === 'Unreadable')) {
-      throw new RetryLater(o.reason, o.message ?? o.reason);
-    }
-  }
-
-  /**
-   * An object key in etcd that does not decode: not gone (docs/security.md), so nothing is
-   * deleted or made for it (a delete guarded by its absence would fail and retry for ever);
-   * its key's change (readable again, or deleted) queues this work again.
-   */
-  private unreadable(kind: Kind, name: string): boolean {
-    return this.model.cache.isRefused(this.model.keys.object(kind, name));
-  }
-
-  private async reconcileNode(name: string): Promise<void> {
-    const node = this.model.node(name);
-    if (!node && this.unreadable('Node', name)) return;
-    if (!node && (await this.joinNode(name))) return;
-    if (!node) {
-      this.c.lastSeen.forget(name);
-      const work: Promise<HsOutcome>[] = [];
-      for (const hs of this.model.objects<HostSubnet>('HostSubnet')) {
-        if (hs.obj.spec.node === name && isControllerMade(hs.obj)) {
-          work.push(this.deleteHostSubnet(hs.obj, { type: 'delete', name: hs.obj.metadata.name }));
-        }
-      }
-      await Promise.all(work);
-      return;
-    }
-    // Node statuses are batched like claims: a thousand nodes joining at once share transactions.
-    const statusWritten = this.nodeStatusExecutor().submit(name);
-    const work: Promise<HsOutcome>[] = [];
-    for (const cn of this.model.objects<ClusterNetwork>('ClusterNetwork')) {
-      const cnName = cn.obj.metadata.name;
-      const existing = this.model.hostSubnetsOf(cnName, name);
-      if (labelsMatch(cn.obj.spec.nodeSelector, node.obj.metadata.labels)) {
-        if (!existing.length) work.push(this.hsExecutor(cnName).submit({ type: 'create', clusterNetwork: cnName, node: name }));
-        else {
-          // Heartbeats land here every few seconds; only a changed node address needs the HostSubnets touched.
-          const addr = nodeAddress(this, name);
-          for (const hs of existing) {
-            const st = this.model.controllerStatus('HostSubnet', hs.obj.metadata.name)?.status;
-            if (!st || st.nodeAddress !== addr) work.push(this.hsExecutor(cnName).submit({ type: 'ensure', name: hs.obj.metadata.name }));
-          }
-        }
-      } else {
-        for (const hs of existing) {
-          // the verdict reads the selector as much as the labels: both pinned
-          if (isControllerMade(hs.obj)) work.push(this.deleteHostSubnet(hs.obj, { type: 'delete', name: hs.obj.metadata.name, nodeKv: node.kv, cnKv: cn.kv }));
-        }
-      }
-    }
-    const [outs] = await Promise.all([Promise.all(work), statusWritten]);
-    if (outs.some((o) => o.result !== 'unchanged' && o.result !== 'skipped')) this.countsLater();
-    // a HostSubnet made for a new node is allocated in the same transaction: latency from the node's appearance
-    for (const o of outs) recordAllocation(this.c.events, 'HostSubnet', node.obj.metadata.creationTimestamp, o);
-    for (const o of outs) this.check(o);
-  }
-
-  /** A node that reported itself and has no Node object: make it; true when made. */
-  private async joinNode(name: string): Promise<boolean> {
-    const plan = new TxnPlan(this.guard, this.leaderKey, this.maxTxnOps);
-    const uid = planJoinedNode(this, name, plan);
-    if (!uid) return false;
-    await this.commit(plan, `Node ${name}`);
-    this.c.events.record({ kind: 'Node', name, uid }, 'Normal', 'Joined', `node ${name} reported itself; Node made`).catch(() => undefined);
-    // our own commit wakes no reconcile: the new Node's subnets and status come next
-    this.enqueue('Node', name);
-    return true;
-  }
-
-  /**
-   * Deletes a HostSubnet the controller made. Its slot is free for the next node, so the
-   * addresses its NICs hold in it must not stay: they are looked at again (a commit of our own
-   * wakes no reconcile), and, with no HostSubnet left on their node, wait without them.
-   */
-  private async deleteHostSubnet(hs: HostSubnet, item: Extract<HsItem, { type: 'delete' }>): Promise<HsOutcome> {
-    const o = await this.hsExecutor(hs.spec.clusterNetwork).submit(item);
-    if (o.result !== 'deleted') return o;
-    for (const n of this.model.objects<ContainerNic>('ContainerNic')) {
-      if (n.obj.spec.node === hs.spec.node && n.obj.spec.network.clusterNetwork === hs.spec.clusterNetwork) this.enqueue('ContainerNic', n.obj.metadata.name);
-    }
-    return o;
-  }
-
-  private countsLater(): void {
-    for (const cn of this.model.objects('ClusterNetwork')) this.enqueue('ClusterNetwork', cn.obj.metadata.name, 1000);
-  }
-
-  private async reconcileClusterNetwork(name: string): Promise<void> {
-    const cn = this.model.clusterNetwork(name);
-    if (!cn && this.unreadable('ClusterNetwork', name)) return;
-    if (!cn) {
-      const work: Promise<HsOutcome>[] = [];
-      for (const hs of this.model.objects<HostSubnet>('HostSubnet')) {
-        if (hs.obj.spec.clusterNetwork !== name) continue;
-        if (isControllerMade(hs.obj)) {
-          work.push(this.deleteHostSubnet(hs.obj, { type: 'delete', name: hs.obj.metadata.name, nodeKv: this.model.node(hs.obj.spec.node)?.kv }));
-        } else this.enqueue('HostSubnet', hs.obj.metadata.name);
-      }
-      await Promise.all(work);
-      return;
-    }
-    for (const n of this.model.objects('Node')) this.enqueue('Node', n.obj.metadata.name);
-    const plan = new TxnPlan(this.guard, this.leaderKey, this.maxTxnOps);
-    planClusterNetworkStatus(this, cn, plan);
-    await this.commit(plan, `ClusterNetwork "${name}"`);
-  }
-
-  private async reconcileHostSubnet(name: string): Promise<void> {
-    const hs = this.model.hostSubnet(name);
-    if (!hs) return;
-    const cnName = hs.obj.spec.clusterNetwork;
-    const cn = this.model.clusterNetwork(cnName);
-    const node = this.model.node(hs.obj.spec.node);
-    if ((!node && this.unreadable('Node', hs.obj.spec.node)) || (!cn && this.unreadable('ClusterNetwork', cnName))) return;
-    // a user's delete (marked: hostsubnet-finalizer.ts) goes by the path of the controller's own
-    const deleting = isDeletingHostSubnet(hs.obj);
-    if (deleting || (isControllerMade(hs.obj) && (!node || !cn || !labelsMatch(cn.obj.spec.nodeSelector, node.obj.metadata.labels)))) {
-      const o = await this.deleteHostSubnet(hs.obj, { type: 'delete', name, nodeKv: node?.kv, cnKv: cn?.kv });
-      // its node, still selected, gets one again, taking back the block kept (our commit wakes nothing)
-      if (deleting && o.result === 'deleted') this.enqueue('Node', hs.obj.spec.node);
-      this.countsLater();
-      return;
-    }
-    const o = await this.hsExecutor(cnName).submit({ type: 'ensure', name });
-    // its ClusterNetwork in a later apply: Normal while young, as a NIC's (late-warnings.ts)
-    const refusal = this.late.refusal(hs.obj, o.result === 'failed' && !!o.missingNetwork);
-    recordAllocation(this.c.events, 'HostSubnet', hs.obj.metadata.creationTimestamp, { ...o, name }, refusal.type);
-    if (refusal.againMs) this.enqueue('HostSubnet', name, refusal.againMs);
-    if (o.result !== 'unchanged') this.countsLater();
-    this.check(o);
+    if ((await collectGarbage(this, uid)) > 0 && blocks) countsLater(this.hsWork);
   }
 
   private async reconcileMacvlan(name: string): Promise<void> {
