@@ -15,7 +15,7 @@ import { cidrInterval, contains } from './ranges.js';
 
 type StoredObject = { metadata: { name: string }; spec: unknown };
 
-/** What the audit read that this check looks at (check.ts AuditInput). */
+/** What the audit read that this check looks at (check-input.ts AuditInput). */
 export interface ConflictInput {
   objects: Map<string, StoredObject>;
   statuses: Map<string, Status>;

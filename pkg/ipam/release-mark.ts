@@ -43,7 +43,7 @@ export function markAge(mark: ReleaseMark, wallNowMs: number): number {
 }
 
 /**
- * What `xctl ipam check` says of a key under ipam/ that is no claim (check.ts): nothing of a
+ * What `xctl ipam check` says of a key under ipam/ that is no claim (check-input.ts): nothing of a
  * release mark that decodes (it holds no address; its lease takes it); the controller refuses
  * the others too (admit.ts), e.g. a claim's address spelt otherwise, a second key of it.
  */
