@@ -22,6 +22,7 @@ import { PoolTurns } from './pool-turns.js';
 import { guessKept } from './guess.js';
 import { givenBack } from './give-back.js';
 import { ExternalMarks } from './external-marks.js';
+import { EntryRevisions } from './entry-revisions.js';
 
 /** An entry as read, with its revision (see AddressBook.unchanged). */
 export type Assigned = { ip: string; rev: number } & NetBook['assigned'][string];
@@ -41,13 +42,8 @@ const emptyBook = (): NetBook => ({ pool: [], assigned: {}, returned: [], extern
 export class AddressBook {
   private readonly state: JournalState;
   private readonly changes = new PoolChanges();
-  /**
-   * Each entry's revision, in memory only: a new number at every change of the entry (handed
-   * out, identified, learnt, kept, lent, dropped), so whoever read it and then waited (on
-   * Docker) can tell whether it is still the same entry. 0: untouched since the journal was read.
-   */
-  private readonly revs = new Map<string, number>();
-  private lastRev = 0;
+  /** each entry's revision (./entry-revisions.ts; see unchanged) */
+  private readonly revs = new EntryRevisions();
 
   constructor(private readonly journal: Journal, private readonly onChange: (mvn: string) => void, readonly marks = new ExternalMarks()) {
     this.state = journal.load();
@@ -130,25 +126,23 @@ export class AddressBook {
   }
 
   assigned(mvn: string): Assigned[] {
-    return Object.entries(this.book(mvn).assigned).map(([ip, a]) => ({ ip, rev: this.revOf(mvn, ip), ...a }));
+    return Object.entries(this.book(mvn).assigned).map(([ip, a]) => ({ ip, rev: this.revs.of(mvn, ip), ...a }));
   }
 
   /** The entry of ip as it is now, if any. */
   entry(mvn: string, ip: string): Assigned | undefined {
     const a = this.state.nets[mvn]?.assigned[ip];
-    return a && { ip, rev: this.revOf(mvn, ip), ...a };
+    return a && { ip, rev: this.revs.of(mvn, ip), ...a };
   }
 
   /** The entry `a` was read from is still there and has not changed since (nor been replaced). */
   unchanged(mvn: string, a: Assigned): boolean {
-    return !!this.state.nets[mvn]?.assigned[a.ip] && this.revOf(mvn, a.ip) === a.rev;
+    return !!this.state.nets[mvn]?.assigned[a.ip] && this.revs.of(mvn, a.ip) === a.rev;
   }
-
-  private revOf(mvn: string, ip: string): number { return this.revs.get(`${mvn} ${ip}`) ?? 0; }
 
   /** ip's entry changed (or went): whoever holds an older read of it must not act on that read. */
   private touch(mvn: string, ip: string): void {
-    this.revs.set(`${mvn} ${ip}`, ++this.lastRev);
+    this.revs.bump(mvn, ip);
     this.turns.began(mvn, ip); // handed out or freed: a look begun before says nothing of it now
   }
 
@@ -177,7 +171,7 @@ export class AddressBook {
    */
   guess(mvn: string, restoring: boolean, starting?: ReadonlySet<string>): string | undefined {
     const entries = Object.entries(this.book(mvn).assigned);
-    return guessKept(entries.map(([ip, entry]) => ({ ip, entry, rev: this.revOf(mvn, ip), inPool: this.inPool(mvn, ip) })), restoring, Date.now(), starting);
+    return guessKept(entries.map(([ip, entry]) => ({ ip, entry, rev: this.revs.of(mvn, ip), inPool: this.inPool(mvn, ip) })), restoring, Date.now(), starting);
   }
 
   /** Records what Docker says of the container holding (or kept) ip. */
