@@ -53,11 +53,11 @@ export class AddressBook {
     for (const b of Object.values(this.state.nets)) { b.want = 0; b.probed = []; }
   }
 
-  private book(mvn: string): NetBook {
-    let b = this.state.nets[mvn];
-    if (!b) this.state.nets[mvn] = b = emptyBook();
-    return b;
-  }
+  /** mvn's entry to read: one not served (never, or forgotten since) reads empty, and a probe or request in flight makes it not again. */
+  private book(mvn: string): NetBook { return this.state.nets[mvn] ?? emptyBook(); }
+
+  /** mvn's entry to write, made if new: only where the MacvlanNet is known to be on this node. */
+  private served(mvn: string): NetBook { return (this.state.nets[mvn] ??= emptyBook()); }
 
   networks(): string[] { return Object.keys(this.state.nets); }
 
@@ -70,7 +70,7 @@ export class AddressBook {
   /** The interface the MacvlanNet's macvlans hang off here, as last seen (journalled: probes at start look there). */
   parentOf(mvn: string): string | undefined { return this.state.nets[mvn]?.parent; }
 
-  setParent(mvn: string, dev: string): void { if (this.book(mvn).parent !== dev) { this.book(mvn).parent = dev; this.save(); } }
+  setParent(mvn: string, dev: string): void { if (this.book(mvn).parent !== dev) { this.served(mvn).parent = dev; this.save(); } }
 
   /**
    * The most free addresses to hold per MacvlanNet, as the controller last said
@@ -85,7 +85,7 @@ export class AddressBook {
    * them): what is free of those is given back at once (./give-back.ts).
    */
   setPool(mvn: string, addresses: string[], net: { subnet: string; gateway?: string }, limit?: number, refused?: ReadonlyMap<string, string>, giveBack?: readonly string[]): void {
-    const b = this.book(mvn);
+    const b = this.served(mvn);
     if (b.subnet !== net.subnet || b.gateway !== net.gateway) { b.subnet = net.subnet; b.gateway = net.gateway; this.save(); }
     if (limit === undefined) this.limits.delete(mvn); else this.limits.set(mvn, limit);
     if (this.refusals.set(mvn, refused)) this.wake(mvn);
@@ -156,7 +156,7 @@ export class AddressBook {
   /** Hands out ip (free, or kept for a container and asked for by --ip) to a container to be; journaled first. */
   assign(mvn: string, ip: string): void {
     this.awaited.delete(mvn, ip);
-    this.book(mvn).assigned[ip] = { at: Date.now() };
+    this.served(mvn).assigned[ip] = { at: Date.now() };
     this.touch(mvn, ip);
     this.persist(mvn);
   }
@@ -245,7 +245,7 @@ export class AddressBook {
 
   /** Docker shows ip live on container (read at start, ./adopt.ts): in use by it, whatever the book said. */
   adopt(mvn: string, ip: string, container: string, name: string): void {
-    const b = this.book(mvn);
+    const b = this.served(mvn);
     if (!b.assigned[ip]) { b.assigned[ip] = { at: Date.now() }; this.touch(mvn, ip); }
     this.identify(mvn, ip, container, name);
   }
@@ -363,11 +363,13 @@ export class AddressBook {
   /** requests waiting for `mvn`'s pool to change now (tests) */
   waitingFor(mvn: string): number { return this.changes.count(mvn); }
 
+  /** The MacvlanNet left this node: its entry goes, and requests waiting on it wake (to be refused, ./node-ipam.ts). */
   forget(mvn: string): void {
     if (!this.state.nets[mvn]) return;
     delete this.state.nets[mvn];
     this.turns.forget(mvn); this.marks.forget(mvn);
     this.save();
+    this.wake(mvn);
   }
 
   /** What goes into this node's MacvlanNet status for the controller (with the marks found free again: ./external-marks.ts). */
@@ -387,7 +389,7 @@ export class AddressBook {
   }
 
   private persist(mvn: string): void {
-    if (this.closed) return;
+    if (this.closed || !this.state.nets[mvn]) return; // one not served is written to nowhere (book())
     this.save();
     this.onChange(mvn);
   }

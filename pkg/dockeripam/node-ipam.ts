@@ -284,7 +284,7 @@ export class NodeIpam implements IpamBackend {
       // IPAM): one the controller took back is asked for again.
       const kept = book.isKept(mvn, ip);
       if (kept && (book.inPool(mvn, ip) || this.o.outsideRange?.(mvn, ip))) { book.lend(mvn, ip); return ip; }
-      const gone = this.o.notOnNode?.(mvn);
+      const gone = this.notServed(mvn);
       if (gone) { book.unask(mvn, ip); throw new XnetIpamError('NotOnNode', gone); }
       const mine = kept ? undefined : book.holder(mvn, ip);
       // A refused --ip is no longer asked of the controller: stale requests would pile up in
@@ -309,6 +309,15 @@ export class NodeIpam implements IpamBackend {
       book.ask(mvn, { ip });
       await book.poolChanged(mvn, Math.max(10, deadline - monotonicMs()));
     }
+  }
+
+  /**
+   * Why no address goes out here now: the MacvlanNet is being deleted or no longer selects the
+   * node, or it left the node while the request waited (the book forgot it, and woke the request).
+   */
+  private notServed(mvn: string): string | undefined {
+    if (!this.o.book.net(mvn)) return `MacvlanNet ${mvn} left this node while the request waited (deleted, or no longer selecting the node): no address of it goes out here`;
+    return this.o.notOnNode?.(mvn);
   }
 
   /** The reason at the deadline while the controller still asks another node to give ip back. */
@@ -340,8 +349,6 @@ export class NodeIpam implements IpamBackend {
     const restoring = fromRestore && this.restore.restoring();
     const back = book.guess(mvn, restoring, restoring ? undefined : await startingOwners(book, mvn, this.o.starting));
     if (back) { book.lend(mvn, back); return back; }
-    const gone = this.o.notOnNode?.(mvn);
-    if (gone) throw new XnetIpamError('NotOnNode', gone);
     // `want` counts requests waiting: once this one is over, whatever its outcome, its report
     // no longer asks (kept, a failed docker run left the node's part not ready for good)
     try {
@@ -360,6 +367,8 @@ export class NodeIpam implements IpamBackend {
     // the controller's word that nothing can come (the pool is used up everywhere: ./used-up.ts)
     const usedUp = new RefusalWatch(() => book.refusal(mvn, ANY_ADDRESS));
     for (;;) {
+      const left = this.notServed(mvn); // also once woken: the book forgot the MacvlanNet, or its pool changed
+      if (left) throw new XnetIpamError('NotOnNode', left);
       let moved = false;
       let unchecked = false;
       for (const ip of book.free(mvn)) {
