@@ -84,6 +84,12 @@ export function namespaceGone(stderr: string, line: IpLine | undefined): boolean
   return !fromKernel || (line?.includes('netns') ?? false);
 }
 
+/**
+ * The options of every read: JSON, and numbers for a route's protocol, scope and table, not the
+ * names /etc/iproute2 gives them (an admin's `76 xnet` in rt_protos hid xnet's routes; ./rt-names.ts).
+ */
+const READ = ['-json', '-Numeric'];
+
 /** The bound of each read of HostUse: a release can wait for the next pass, a worker should not. */
 export const HOST_USE_TIMEOUT_MS = 10_000;
 
@@ -91,7 +97,7 @@ export class IpRunner {
   constructor(readonly target: NetTarget) {}
 
   async json(args: string[], opts: RunOptions = {}): Promise<unknown> {
-    const [cmd, argv] = ipArgv(this.target, ['-json', ...args]);
+    const [cmd, argv] = ipArgv(this.target, [...READ, ...args]);
     const out = await this.wrap(() => run(cmd, argv, undefined, opts), undefined);
     return out.trim() ? JSON.parse(out) : [];
   }
@@ -137,7 +143,7 @@ export class IpRunner {
    */
   async state(): Promise<HostState> {
     const lines: IpLine[] = [['addr', 'show'], ['route', 'show', 'table', 'main']];
-    const [cmd, argv] = ipArgv(this.target, ['-json', '-details', '-batch', '-']);
+    const [cmd, argv] = ipArgv(this.target, [...READ, '-details', '-batch', '-']);
     const out = await this.wrap(() => run(cmd, argv, batchInput(lines)), lines);
     const [addrShow, routeShow] = batchJson(out, lines.length, describeTarget(this.target));
     return { links: parseLinks(addrShow), addrs: parseAddrs(addrShow), routes: parseDetailedRoutes(routeShow) };

@@ -1,6 +1,7 @@
 // Pure parsers of `ip -json` output into ./types.ts values.
 import type { Addr, Link, Route, Rule } from './types.js';
 import { DataplaneError } from '../errors.js';
+import { rtName } from './rt-names.js';
 
 /** `ip` printed what its reader cannot take (a format of another iproute2). */
 export class IpOutputError extends DataplaneError {
@@ -50,15 +51,16 @@ export function parseAddrs(raw: unknown, families: readonly string[] = ['inet'])
 }
 
 interface RawHop { gateway?: string; dev?: string }
-interface RawRoute extends RawHop { dst: string; protocol?: string | number; table?: string; scope?: string; prefsrc?: string; metric?: number; nexthops?: RawHop[] }
+interface RawRoute extends RawHop { dst: string; protocol?: string | number; table?: string | number; scope?: string | number; prefsrc?: string; metric?: number; nexthops?: RawHop[] }
 
+/** Routes of `ip -Numeric -json route show`, the kernel's protocols, scopes and tables by name (./rt-names.ts). */
 export function parseRoutes(raw: unknown): Route[] {
   return (raw as RawRoute[]).map((r) => {
-    const route: Route = { dst: r.dst, proto: String(r.protocol ?? 'boot') };
+    const route: Route = { dst: r.dst, proto: rtName('protocol', r.protocol ?? 'boot') };
     if (r.gateway) route.via = r.gateway;
     if (r.dev) route.dev = r.dev;
-    if (r.table) route.table = r.table;
-    if (r.scope) route.scope = r.scope;
+    if (r.table !== undefined && r.table !== '') route.table = rtName('table', r.table);
+    if (r.scope !== undefined && r.scope !== '') route.scope = rtName('scope', r.scope);
     if (r.prefsrc) route.prefsrc = r.prefsrc;
     if (typeof r.metric === 'number' && r.metric > 0) route.metric = r.metric;
     return route;
@@ -107,7 +109,7 @@ interface RawRule { priority?: number; iif?: unknown; oif?: unknown; not?: unkno
 
 /** What a rule does, as `ip rule show` says it: "lookup 100", "goto 32766", "blackhole". */
 function ruleAction(r: RawRule): string {
-  if (r.table !== undefined) return `lookup ${String(r.table)}`;
+  if (r.table !== undefined) return `lookup ${typeof r.table === 'string' || typeof r.table === 'number' ? rtName('table', r.table) : String(r.table)}`;
   if (r.goto !== undefined) return `goto ${String(r.goto)}`;
   return r.action !== undefined ? String(r.action) : 'unknown action';
 }

@@ -38,7 +38,7 @@ export interface Route {
   dst: string;
   via?: string;
   dev?: string;
-  /** number or a name from rt_protos ("kernel", "boot", "static"...) */
+  /** the kernel's name of the protocol ("kernel", "boot", "static": ./rt-names.ts), else its number ("76"), whatever rt_protos names it */
   proto: string;
   table?: string;
   scope?: string;
