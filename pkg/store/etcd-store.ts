@@ -19,7 +19,7 @@ import { ETCD_DEFAULT_LIMITS, type EtcdLimits } from '../etcd/limits.js';
 import { planDelete, planWrite, type Current, type ObjectRef, type PlanOptions, type Stored, type WriteMode, type WriteStep } from './write-plan.js';
 import { writeSteps } from './txn-writer.js';
 import { dryRunResults } from './dry-run.js';
-import { heldToFirstRead, keepOwnOutcomes, ownDeleteOutcome, replanApply } from './own-writes.js';
+import { heldToFirstRead, keepOwnOutcomes, ownDeleteOutcome, replanApply, type OnStored } from './own-writes.js';
 import { removeOrphanedNodeStatuses } from './status-cleanup.js';
 import { HeldGuard } from './delete-guard.js';
 import { decodeObjectKeys, readObjectKeys } from './read-objects.js';
@@ -181,13 +181,13 @@ export class EtcdStore implements Store {
   private async commit(objs: AnyObject[], opts: ApplyOptions & { mode: WriteMode }): Promise<ApplyChange[]> {
     const batch = normalizeBatch(objs);
     const byId = new Map(batch.map((b) => [refId(b.ref), b]));
-    const plan = (part: Wanted[]) => this.planWrites(part, opts.mode, { labelsAsGiven: opts.labelsAsGiven });
+    const plan = (part: Wanted[], onStored?: OnStored) => this.planWrites(part, opts.mode, { labelsAsGiven: opts.labelsAsGiven }, onStored);
     const steps = await plan(batch);
     if (opts.dryRun) return dryRunResults(opts.dryRun === 'plan' ? undefined : this.client, steps, this.limits, opts);
     const written = await writeSteps(this.client, steps, {
       limits: this.limits,
       retry: opts.mode === 'apply' ? STORE_TXN_RETRY : undefined,
-      replan: (run) => replanApply(run, (s) => byId.get(refId(s.ref))!, plan),
+      replan: (run, committed) => replanApply(run, (s) => byId.get(refId(s.ref))!, plan, committed),
       conflict: (run, changed) => {
         const s = changed[0] ?? run.find((x) => x.ops.length) ?? run[0];
         return new ConflictError(s.ref.kind, s.ref.name, 'the object was modified concurrently');
@@ -201,8 +201,10 @@ export class EtcdStore implements Store {
     });
   }
 
-  private async planWrites(batch: Wanted[], mode: WriteMode, o: PlanOptions): Promise<WriteStep<ApplyChange>[]> {
+  /** `onStored`: what was read, before it is planned from (own-writes.ts) */
+  private async planWrites(batch: Wanted[], mode: WriteMode, o: PlanOptions, onStored?: OnStored): Promise<WriteStep<ApplyChange>[]> {
     const current = await this.readCurrent(batch.map((b) => b.ref));
+    onStored?.(current.map((c) => c?.obj));
     return batch.map((b, i) => planWrite(this.keys, b.wanted, b.rv, current[i], mode, o));
   }
 

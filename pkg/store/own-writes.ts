@@ -3,7 +3,9 @@
 // and the second send of a committed transaction fails its compares. The write is then
 // planned again from what is stored, and that plan finds the write already done: nothing left
 // to write. What the user is told must be what the first plan did, not "unchanged" for an
-// object this very request created, nor "not found" for one it deleted.
+// object this very request created, nor "not found" for one it deleted. A create found stored
+// with the uid this request gave it proves the transaction committed, also when another writer
+// changed one of its objects since: it is counted as written (txn-writer.ts, replanRefused).
 import { UidMismatchError, type ApplyChange, type DeleteResult } from './types.js';
 import type { ObjectRef, Stored, WriteStep } from './write-plan.js';
 
@@ -19,20 +21,36 @@ export function wantedAgain<W extends { wanted: Stored }>(w: W, first: WriteStep
 }
 
 /**
+ * What a replan read as stored, paired with the objects of its run: `plan` hands it over
+ * before it plans them (and before a refusal of one of them is thrown).
+ */
+export type OnStored = (stored: Array<Stored | undefined>) => void;
+
+/**
  * An apply's run planned again (`plan`) from what the manifest wants (`wanted`), each create
  * checked against the uid it gave the object (wantedAgain), and reported as it was made
- * (ownApplyOutcome). A create that another writer overtook is refused as before, naming the uid
- * the manifest carries (the one at its metadata.uid line), not the create's, which no one saw.
+ * (ownApplyOutcome). A create of the run found stored with the uid it gave the object proves
+ * that the run's transaction committed (a uid is random per create): `committed` is called then,
+ * before a refusal of another of its objects is thrown (one another writer changed since). A
+ * create that another writer overtook is refused as before, naming the uid the manifest carries
+ * (the one at its metadata.uid line), not the create's, which no one saw.
  */
 export async function replanApply<W extends { ref: ObjectRef; wanted: Stored }>(
-  run: WriteStep<ApplyChange>[], wanted: (s: WriteStep<ApplyChange>) => W, plan: (part: W[]) => Promise<WriteStep<ApplyChange>[]>,
+  run: WriteStep<ApplyChange>[], wanted: (s: WriteStep<ApplyChange>) => W,
+  plan: (part: W[], onStored: OnStored) => Promise<WriteStep<ApplyChange>[]>, committed: () => void,
 ): Promise<WriteStep<ApplyChange>[]> {
   const manifest = run.map(wanted);
+  const onStored: OnStored = (stored) => { if (run.some((s, i) => ownCreateStored(s, stored[i]))) committed(); };
   try {
-    return keepOwnOutcomes(run, await plan(manifest.map((w, i) => wantedAgain(w, run[i]))), ownApplyOutcome);
+    return keepOwnOutcomes(run, await plan(manifest.map((w, i) => wantedAgain(w, run[i])), onStored), ownApplyOutcome);
   } catch (e) {
     throw e instanceof UidMismatchError ? withManifestUid(e, manifest) : e;
   }
+}
+
+/** Whether `stored` is the object the create `first` wrote: the uid it gave it. */
+function ownCreateStored(first: WriteStep<ApplyChange>, stored: Stored | undefined): boolean {
+  return first.result.action === 'created' && first.ops.length > 0 && !!stored?.metadata.uid && stored.metadata.uid === first.result.object.metadata.uid;
 }
 
 /** The refusal of a create's own uid (wantedAgain), said with the uid the manifest carries. */
@@ -48,8 +66,10 @@ function withManifestUid(e: UidMismatchError, manifest: Array<{ ref: ObjectRef; 
  * wanted, and no one can tell a lost reply from another writer who wrote the same).
  */
 export function ownApplyOutcome(first: WriteStep<ApplyChange>, again: WriteStep<ApplyChange>): WriteStep<ApplyChange> {
-  if (again.ops.length || again.result.action !== 'unchanged') return again;
   const was = first.result;
+  // its create, changed by another writer since, written again: this request made the object
+  if (again.result.action === 'configured' && ownCreateStored(first, again.result.object)) return { ...again, result: { action: 'created', object: again.result.object } };
+  if (again.ops.length || again.result.action !== 'unchanged') return again;
   if (was.action === 'created' && was.object.metadata.uid !== again.result.object.metadata.uid) return again;
   if (was.action === 'unchanged') return again;
   return { ...again, doneBefore: true, result: { action: was.action, object: again.result.object } };

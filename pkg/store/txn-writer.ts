@@ -84,8 +84,12 @@ export interface WriteOptions<R> {
   limits: EtcdLimits;
   /** how often, and after what wait, a conflicting transaction is planned again; none: the conflict fails at once */
   retry?: BackoffPolicy;
-  /** the same steps planned again from what is stored now */
-  replan(steps: WriteStep<R>[]): Promise<WriteStep<R>[]>;
+  /**
+   * the same steps planned again from what is stored now; `committed`, called as soon as what
+   * is stored proves that their refused transaction committed with its answer lost (a create
+   * stored with the uid this request gave it: own-writes.ts), also when planning then fails
+   */
+  replan(steps: WriteStep<R>[], committed: () => void): Promise<WriteStep<R>[]>;
   /**
    * the error for a transaction that kept conflicting; `changed`: its steps whose own compares
    * fail on their own after the last attempt (what the other writer changed), to name
@@ -197,26 +201,66 @@ async function changedSteps<R>(client: Etcd3, run: WriteStep<R>[]): Promise<Writ
 }
 
 /**
- * The writes of a refused run that committed with its answer lost: its replan finds every one of
- * them done as this request wanted it (own-writes.ts, doneBefore). A transaction is all or
- * nothing: when one of its writes is found done otherwise (a create stored with another writer's
- * uid), it did not commit, and what is stored another writer wrote (two applies of one manifest
- * at once), which this request must not count as its own. `again` pairs with `run` step by step.
+ * Whether a refused run committed with its answer lost, as its replan (`again`, paired with it
+ * step by step) tells without a create's uid to prove it: every one of its writes found done as
+ * this request wanted it (own-writes.ts, doneBefore). A transaction is all or nothing: when one
+ * of its writes is found done otherwise (a create stored with another writer's uid), it did not
+ * commit, and what is stored another writer wrote (two applies of one manifest at once), which
+ * this request must not count as its own.
  */
-function writtenUnseen<R>(run: WriteStep<R>[], again: WriteStep<R>[]): number {
-  if (writes(again)) return 0;
-  const written = run.filter((s) => s.ops.length).length;
-  return run.every((s, i) => !s.ops.length || again[i]?.doneBefore) ? written : 0;
+function allDoneUnseen<R>(run: WriteStep<R>[], again: WriteStep<R>[]): boolean {
+  return !writes(again) && run.every((s, i) => !s.ops.length || again[i]?.doneBefore);
+}
+
+const refKey = (s: WriteStep<unknown>) => `${s.ref.kind}/${s.ref.name}`;
+
+/**
+ * How far a write got: `written` counts each object once, also one written by a transaction
+ * whose answer was lost and then again by its replan (over another writer's change).
+ */
+class Progress {
+  readonly p: WriteProgress;
+  private readonly written = new Set<string>();
+  constructor(total: number, planned: number) { this.p = { total, done: 0, written: 0, transactions: 0, planned }; }
+
+  /** a transaction of `run` committed (also one whose answer was lost) */
+  committed<R>(run: WriteStep<R>[]): void {
+    this.p.transactions++;
+    for (const s of run) if (s.ops.length) this.written.add(refKey(s));
+    this.p.written = this.written.size;
+  }
+
+  /** the transactions planned: those committed, and those of `queue` still to write */
+  replanned<R>(queue: WriteStep<R>[][]): void { this.p.planned = this.p.transactions + queue.filter(writes).length; }
+}
+
+/**
+ * The refused first run of `queue` planned again, in its place. When what is stored shows that
+ * its transaction committed with its answer lost, it is counted as committed at once: a replan
+ * that fails then (another writer's change refused) says that it was written.
+ */
+async function replanRefused<R>(queue: WriteStep<R>[][], o: WriteOptions<R>, progress: Progress): Promise<void> {
+  const run = queue[0];
+  let counted = false;
+  const committed = () => {
+    if (counted) return;
+    counted = true;
+    progress.committed(run);
+    progress.replanned(queue);
+  };
+  const again = await o.replan(run, committed);
+  if (allDoneUnseen(run, again)) committed();
+  queue.splice(0, 1, ...packSteps(again, o.limits));
+  progress.replanned(queue);
 }
 
 export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: WriteOptions<R>): Promise<Written<R>[]> {
   const queue = packSteps(steps, o.limits);
-  const p: WriteProgress = { total: steps.length, done: 0, written: 0, transactions: 0, planned: queue.filter(writes).length };
+  const progress = new Progress(steps.length, queue.filter(writes).length);
+  const p = progress.p;
   const out: Written<R>[] = [];
   o.onProgress?.({ ...p });
   let conflicts = 0;
-  /** the writes of a refused run that its replan found all done: its transaction's answer was lost */
-  let doneUnseen = 0;
   /** a transaction with writes is being committed: when it fails so that no answer came, it may have committed */
   let sending = false;
   /** its attempts that failed: one that no attempt reached etcd with did not commit */
@@ -224,7 +268,7 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
   try {
     while (queue.length) {
       const run = queue[0];
-      // a run with nothing to write sends nothing: it still counts a transaction whose answer was lost (doneUnseen)
+      // a run with nothing to write sends nothing (one whose answer was lost was counted when planned again)
       if (o.signal?.aborted && writes(run)) throw new InterruptedError();
       sending = writes(run);
       Object.assign(attempts, { failed: 0, mayHaveReached: false });
@@ -233,20 +277,14 @@ export async function writeSteps<R>(client: Etcd3, steps: WriteStep<R>[], o: Wri
       if (revision === false) {
         if (!o.retry || !mayRetry(++conflicts, o.retry)) throw o.conflict(run, await changedSteps(client, run));
         await sleep(backoffDelay(conflicts, o.retry));
-        const again = await o.replan(run);
-        doneUnseen = writtenUnseen(run, again);
-        queue.splice(0, 1, ...packSteps(again, o.limits));
-        p.planned = p.transactions + (doneUnseen ? 1 : 0) + queue.filter(writes).length;
+        await replanRefused(queue, o, progress);
         continue;
       }
       queue.shift();
       conflicts = 0;
       for (const step of run) out.push({ step, ...(revision && step.ops.length ? { revision } : {}) });
       p.done += run.length;
-      // a transaction committed whose answer was lost counts as written, as it is
-      const written = revision ? run.filter((s) => s.ops.length).length : doneUnseen;
-      if (written) { p.transactions++; p.written += written; }
-      doneUnseen = 0;
+      if (revision) progress.committed(run);
       o.onProgress?.({ ...p });
     }
   } catch (e) {

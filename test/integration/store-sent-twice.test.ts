@@ -9,7 +9,9 @@ import { callDeadlines, etcdFaultHandling } from '../../pkg/etcd/client.js';
 import { createEtcdStore, type EtcdStore } from '../../pkg/store/etcd-store.js';
 import type { WriteProgress } from '../../pkg/store/types.js';
 import { PartialWriteError } from '../../pkg/store/txn-writer.js';
-import { cn, eventually, obj } from './helpers.js';
+import { cn, eventually, obj, throughTxnHook } from './helpers.js';
+import type { AnyObject } from '../../pkg/api/index.js';
+import { StaleResourceVersionError, type ApplyChange } from '../../pkg/store/types.js';
 
 let etcd: TestEtcd;
 let raw: Etcd3;
@@ -191,5 +193,87 @@ describe('a delete of several transactions, one of whose replies was lost', () =
       expect(JSON.parse(value).metadata.deletionTimestamp, key).toBeTruthy();
       expect(copies[key.replace('/twice/registry/', '/twice/registry/bynode/host-1/')], key).toBe(value);
     }
+  });
+});
+
+const nodeKey = (name: string) => `/twice/registry/objects/nodes/${name}`;
+
+/** Another writer labels a stored Node (`other: x`), as `xctl label` would. */
+async function labelAsAnother(name: string): Promise<void> {
+  const stored = JSON.parse((await raw.get(nodeKey(name)).string())!);
+  await raw.put(nodeKey(name)).value(JSON.stringify({ ...stored, metadata: { ...stored.metadata, labels: { ...stored.metadata.labels, other: 'x' } } }));
+}
+
+/**
+ * Applies `objs` through the proxy with a store of at most `maxTxnOps` ops a transaction: the
+ * first transaction's reply is lost (sent again, its compares fail), and before the store
+ * reads what is stored again, another writer labels `changed`. `cutAfterDone`: etcd goes away
+ * once that many objects are done. Returns what applyAll returned or threw, and its last progress.
+ */
+async function applyLosingFirstReplyThenChanged(objs: AnyObject[], changed: string, o: { maxTxnOps?: number; cutAfterDone?: number } = {}) {
+  const before = proxy.accepted;
+  const fault = loseFirstReply();
+  const viaProxy = proxiedClient();
+  const store = createEtcdStore(viaProxy, '/twice');
+  if (o.maxTxnOps) store.limits = { ...store.limits, maxTxnOps: o.maxTxnOps };
+  let refused = false;
+  let labeled = false;
+  let cut = false;
+  let last: WriteProgress | undefined;
+  const result = await throughTxnHook(viaProxy, async (req, send) => {
+    // the read of the replan: another writer's change landed since the refused transaction
+    if (refused && !labeled) { labeled = true; await labelAsAnother(changed); }
+    const answer = await send(req);
+    if (!answer.succeeded && req.success?.some((op) => op.request_put)) refused = true;
+    return answer;
+  }, () => store.applyAll(objs, {
+    onProgress: (p) => {
+      last = p;
+      fault.onProgress(p);
+      if (o.cutAfterDone !== undefined && p.done >= o.cutAfterDone && !cut) { cut = true; proxy.cut(); }
+    },
+  }).catch((e: unknown) => e)).finally(() => viaProxy.close());
+  await fault.lost;
+  proxy.heal();
+  expect(proxy.accepted, 'the client connected again after the lost reply').toBeGreaterThan(before);
+  expect(labeled, 'another writer changed an object before the replan').toBe(true);
+  return { result, last };
+}
+
+describe('a write sent twice, one of its objects changed by another writer before it is planned again', () => {
+  it('a split apply counts the transaction whose reply was lost, and reports the object it created as created', async () => {
+    const names = ['lost-a', 'lost-b', 'lost-c'];
+    // a Node's create is one put: two a transaction, three take two; etcd goes away once the
+    // replanned first transaction (lost-b written again over the other writer's label) is done
+    const { result, last } = await applyLosingFirstReplyThenChanged(names.map((n) => obj('Node', n, {})), 'lost-b', { maxTxnOps: 2, cutAfterDone: 2 });
+    expect(JSON.parse((await raw.get(nodeKey('lost-b')).string())!).metadata.labels ?? {}).toEqual({});
+    expect(await raw.get(nodeKey('lost-c')).string()).toBeNull();
+    expect(result).toBeInstanceOf(PartialWriteError);
+    // three transactions planned in all: the one whose reply was lost, lost-b's again, lost-c's
+    expect((result as PartialWriteError).progress).toMatchObject({ total: 3, done: 2, written: 2, transactions: 2, planned: 3 });
+    expect(last).toMatchObject({ done: 2, written: 2, transactions: 2 });
+  });
+
+  it('the object created is reported created, not configured, when the replan writes it again', async () => {
+    const { result } = await applyLosingFirstReplyThenChanged(['made-a', 'made-b'].map((n) => obj('Node', n, {})), 'made-b');
+    const changes = result as ApplyChange[];
+    expect(changes.map((c) => c.action)).toEqual(['created', 'created']);
+    const stored = JSON.parse((await raw.get(nodeKey('made-b')).string())!);
+    expect(changes[1].object.metadata.uid).toBe(stored.metadata.uid);
+    expect(stored.metadata.labels ?? {}).toEqual({});
+  });
+
+  it('an apply of one transaction whose replan is refused (a stale resourceVersion) says that the transaction was written', async () => {
+    const [held] = await createEtcdStore(raw, '/twice').applyAll([obj('Node', 'pinned-b', {})]);
+    const pinned = { ...obj('Node', 'pinned-b', {}, { mine: 'y' }), metadata: { name: 'pinned-b', labels: { mine: 'y' }, resourceVersion: held.object.metadata.resourceVersion } } as AnyObject;
+    const { result } = await applyLosingFirstReplyThenChanged([obj('Node', 'pinned-a', {}), pinned], 'pinned-b');
+    // the one transaction committed: pinned-a created, pinned-b labeled; then another writer labeled it too
+    expect(await raw.get(nodeKey('pinned-a')).string()).not.toBeNull();
+    expect(JSON.parse((await raw.get(nodeKey('pinned-b')).string())!).metadata.labels).toEqual({ mine: 'y', other: 'x' });
+    expect(result).toBeInstanceOf(PartialWriteError);
+    const e = result as PartialWriteError;
+    expect(e.cause).toBeInstanceOf(StaleResourceVersionError);
+    expect(e.progress).toMatchObject({ total: 2, done: 0, written: 2, transactions: 1, planned: 2 });
+    expect(e.inFlight).toBe(false);
   });
 });
