@@ -21,6 +21,14 @@ const running = new Set();
 const FORCE_KILL_AFTER_MS = 5000;
 
 /**
+ * Once the program has exited, how long its output may still come before its pipes are closed
+ * and the call answered: a child of it that outlives it holding its stdout or stderr (a modprobe
+ * started by iptables, hanging) would otherwise keep the pipes open, and the call unanswered,
+ * for as long as that child lives; also after the program was killed at its timeout.
+ */
+const OUTPUT_AFTER_EXIT_MS = 1000;
+
+/**
  * @typedef {{ file: string, args: string[], input?: string, env: Record<string, string | undefined>, cwd: string,
  *   timeoutMs: number, killSignal: NodeJS.Signals, maxBuffer: number }} ProgramRequest
  * @typedef {{ stdout: string, stderr: string, exitCode: number | null, signal: string | null, timedOut: boolean,
@@ -39,12 +47,14 @@ function runProgram(req, done) {
   let timedOut = false;
   let overflow = false;
   let ended = false;
+  let stopWaiting = () => {};
   /** @param {ProgramResult} answer */
   const reply = (answer) => {
     if (ended) return;
     ended = true;
     clearTimeout(timer);
     clearTimeout(forceTimer);
+    stopWaiting();
     running.delete(child);
     done(answer);
   };
@@ -76,12 +86,35 @@ function runProgram(req, done) {
   child.stdin.on('error', () => {});
   child.stdin.end(req.input ?? '');
   child.on('error', (/** @type {NodeJS.ErrnoException} */ e) => reply({ exitCode: null, signal: null, timedOut, stdout: '', stderr: '', errorCode: e.code ?? 'ESPAWN', errorMessage: e.message }));
-  child.on('close', (/** @type {number | null} */ exitCode, /** @type {string | null} */ signal) => reply({
+  /** @param {number | null} exitCode @param {string | null} signal */
+  const answerEnded = (exitCode, signal) => reply({
     exitCode, signal, timedOut,
     stdout: Buffer.concat(out.stdout).toString('utf8'),
     stderr: Buffer.concat(out.stderr).toString('utf8'),
     ...(overflow ? { errorCode: 'EMAXBUFFER', errorMessage: `output passed ${req.maxBuffer} bytes` } : {}),
-  }));
+  });
+  stopWaiting = whenEnded(child, answerEnded);
+}
+
+/**
+ * Calls `ended` with how the program ended once its output is closed, or OUTPUT_AFTER_EXIT_MS
+ * after it exited with its pipes still held open by a child of it: they are closed then, and
+ * the output so far is its output. Returns what stops the wait (the call answered otherwise).
+ * @param {import('node:child_process').ChildProcessWithoutNullStreams} child
+ * @param {(exitCode: number | null, signal: string | null) => void} ended
+ */
+function whenEnded(child, ended) {
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer;
+  child.on('close', ended);
+  child.on('exit', (exitCode, signal) => {
+    timer = setTimeout(() => {
+      child.stdout.destroy();
+      child.stderr.destroy();
+      ended(exitCode, signal);
+    }, OUTPUT_AFTER_EXIT_MS);
+  });
+  return () => clearTimeout(timer);
 }
 
 module.exports = { runProgram };

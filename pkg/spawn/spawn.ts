@@ -10,7 +10,9 @@
 //
 // The helper starts on first use and again after it died; each call has a deadline of its own
 // (the program's timeout plus a grace) after which the helper is ended, so a stuck helper costs
-// one call's deadline, never a hang. It never keeps this process alive while idle.
+// one call's deadline, never a hang. It never keeps this process alive while idle. A program's
+// call is answered at most a second after the program exited, also when a child of it still
+// holds its output (helper.cjs, OUTPUT_AFTER_EXIT_MS).
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';

@@ -3,9 +3,11 @@
 // caller gets back either way, deadlines, a helper that dies, and a parent that ends.
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HELPER_ABOVE_RSS, spawnHelperPid, spawnProgram as spawnVia, spawnRoute, type SpawnRequest } from '../../pkg/spawn/spawn.js';
+import { HELPER_ABOVE_RSS, spawnHelperPid, spawnProgram as spawnVia, spawnRoute, type SpawnRequest, type SpawnResult } from '../../pkg/spawn/spawn.js';
 import { run } from '../../pkg/netlink/exec.js';
 import { run as labRun } from '../../pkg/lab/run.js';
 import { eventually } from './helpers.js';
@@ -52,7 +54,41 @@ describe.each(['direct', 'helper'] as const)('programs started %s', (route) => {
     expect((await spawnProgram({ file: 'no-such-program-xnet', args: [], timeoutMs: 5_000 })).errorCode).toBe('ENOENT');
   });
 
+  it('returns once a program killed at its timeout is gone, also while a child of it still holds its output', async () => {
+    // as iptables does with a modprobe that hangs: the child outlives the program, holding its stdout and stderr
+    const r = await withHeldOutput(route, 'echo before; exec sleep 30', { timeoutMs: 300, killSignal: 'SIGKILL' });
+    expect(r).toMatchObject({ timedOut: true, exitCode: null, signal: 'SIGKILL', stdout: 'before\n' });
+    expect(r.errorCode).toBeUndefined();
+  });
+
+  it('returns the exit code of a program that ends leaving a child that holds its output', async () => {
+    const r = await withHeldOutput(route, 'echo done; exit 4', { timeoutMs: 60_000 });
+    expect(r).toMatchObject({ timedOut: false, exitCode: 4, stdout: 'done\n' });
+    expect(r.errorCode).toBeUndefined();
+  });
 });
+
+/**
+ * Runs `sh -c` with `script` after it started a child (`sleep 30`) that keeps its stdout and
+ * stderr open; the result, or a failure when it did not come within 15 s (more than the
+ * helper's own deadline past the timeout, HELPER_GRACE_MS). The child is ended by its PID.
+ */
+async function withHeldOutput(route: 'direct' | 'helper', script: string, o: { timeoutMs: number; killSignal?: NodeJS.Signals }): Promise<SpawnResult> {
+  const pidFile = join(mkdtempSync(join(tmpdir(), 'xnet-spawn-')), 'child.pid');
+  const call = spawnVia({ file: 'sh', args: ['-c', `sleep 30 & echo $! > ${pidFile}; ${script}`], ...o }, route);
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<'none'>((resolve) => { timer = setTimeout(() => resolve('none'), 15_000); });
+  try {
+    const r = await Promise.race([call, bound]);
+    expect(r, 'the call settled within 15 s').not.toBe('none');
+    return r as SpawnResult;
+  } finally {
+    clearTimeout(timer);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(dirname(pidFile), { recursive: true, force: true });
+  }
+}
 
 describe('the agent\'s and the lab\'s runners', () => {
   it('keep their errors: CommandNotFound, CommandTimedOut, CommandFailed with stderr', async () => {
