@@ -4,20 +4,12 @@
 // NIC said Ready `lan0 is in container dr with ...` and nothing told why the container's
 // default route stayed Docker's. Real Docker and kernel (the lab's host-1), reconcileNic called
 // directly as in agent-nic-pin-confirm.test.ts.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { API_VERSION, type AnyObject } from '../../pkg/api/index.js';
-import type { ContainerWatches } from '../../pkg/agent/container-watch.js';
-import { BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
-import { useTestLab } from '../harness/lab.js';
-import { reconcileNicOn, runIn } from './nic-reconcile-context.js';
+import { BUSYBOX_IMAGE } from '../../pkg/lab/index.js';
+import { reconcileNicOn, runIn, useNicLab } from './nic-reconcile-context.js';
 
-const lab = useTestLab({ hosts: 1 });
-const h = (): LabHost => lab().host(1);
-const watchers: ContainerWatches[] = [];
-afterEach(async () => {
-  await Promise.all(watchers.splice(0).map((w) => w.closeAll()));
-  await lab().docker(h(), ['rm', '-f', 'test']);
-});
+const { lab, h, watchers } = useNicLab();
 
 const meta = (name: string) => ({ name, generation: 1 });
 const nicOn = (gateway?: string) => ({

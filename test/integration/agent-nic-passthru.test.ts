@@ -4,21 +4,12 @@
 // which carries the host's address) the NIC is refused and eth0 keeps its MAC; on an interface
 // the host does not use (a veth pair made for the test: this kernel has no dummy links) the
 // NIC is made and keeps the parent's MAC, which xnet does not change.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { API_VERSION, type AnyObject } from '../../pkg/api/index.js';
-import type { ContainerWatches } from '../../pkg/agent/container-watch.js';
-import { BUSYBOX_IMAGE, type LabHost } from '../../pkg/lab/index.js';
-import { useTestLab } from '../harness/lab.js';
-import { reconcileNicOn, runIn } from './nic-reconcile-context.js';
+import { BUSYBOX_IMAGE } from '../../pkg/lab/index.js';
+import { reconcileNicOn, runIn, useNicLab } from './nic-reconcile-context.js';
 
-const lab = useTestLab({ hosts: 1 });
-const h = (): LabHost => lab().host(1);
-const watchers: ContainerWatches[] = [];
-afterEach(async () => {
-  await Promise.all(watchers.splice(0).map((w) => w.closeAll()));
-  await lab().docker(h(), ['rm', '-f', 'test']);
-  await lab().exec(h(), ['ip', 'link', 'del', 'pt0']);
-});
+const { lab, h, watchers } = useNicLab((lab, host) => lab.exec(host, ['ip', 'link', 'del', 'pt0']));
 
 const meta = (name: string) => ({ name, generation: 1 });
 const NIC = {

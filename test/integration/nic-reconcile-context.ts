@@ -3,6 +3,8 @@
 // agent context it runs in (its statuses handed to the test, not written to etcd), and ways
 // to look at namespaces through file handles.
 import { execa } from 'execa';
+import { afterEach } from 'vitest';
+import { useTestLab, type TestLab } from '../harness/lab.js';
 import { readdirSync, statSync } from 'node:fs';
 import { API_VERSION, type AnyObject } from '../../pkg/api/index.js';
 import { ContainerWatches } from '../../pkg/agent/container-watch.js';
@@ -68,4 +70,20 @@ export async function reconcileNicOn(h: LabHost, watchers: ContainerWatches[], o
   for (const [k, objs] of Object.entries(objects)) Object.assign(ctx.caches, { [k]: cache(...objs) });
   await reconcileNic(ctx, name);
   return written;
+}
+
+/**
+ * A one-host lab for a test that calls reconcileNicOn on host-1: the watches it opened are
+ * closed and container `test` removed after each test, then `more` (the test's own leftovers).
+ */
+export function useNicLab(more?: (lab: TestLab, h: LabHost) => Promise<unknown>): { lab: () => TestLab; h: () => LabHost; watchers: ContainerWatches[] } {
+  const lab = useTestLab({ hosts: 1 });
+  const h = (): LabHost => lab().host(1);
+  const watchers: ContainerWatches[] = [];
+  afterEach(async () => {
+    await Promise.all(watchers.splice(0).map((w) => w.closeAll()));
+    await lab().docker(h(), ['rm', '-f', 'test']);
+    await more?.(lab(), h());
+  });
+  return { lab, h, watchers };
 }
