@@ -1,8 +1,9 @@
 // `xctl ipam check`: an audit of every claim against every owner, read at one etcd revision.
 // Per pool: used and free. Problems: leaks (a claim whose owner is gone, is another object
 // of the same name, or does not announce it in its status), duplicates (two owners announcing
-// overlapping addresses in one pool) and unclaimed allocations (a status announcing an
-// address no claim backs).
+// overlapping addresses, in any pools: check-overlaps.ts), unclaimed allocations (a status
+// announcing an address no claim backs) and misplaced NICs (an address outside the subnet of
+// their status.hostSubnet).
 import type { Etcd3 } from 'etcd3';
 import type { ClusterNetwork, ContainerNic, HostSubnet, MacvlanNet, MacvlanNodeStatus, Status } from '../api/index.js';
 import { parseCidr, parseIPv4 } from '../ip/ipv4.js';
@@ -14,6 +15,7 @@ import { macvlanUse } from './check-macvlan.js';
 import { keptByNode } from './check-leaving.js';
 import { externalAnnounced, externalCountProblems } from './check-external.js';
 import { blockConflicts, nodesRoutedBy } from './check-conflicts.js';
+import { misplacedNics, overlaps, type Held, type HostBlock, type NicHome } from './check-overlaps.js';
 import { readAuditInput, type AuditInput, type ClaimEntry, type ContainerAddress, type Kv, type StoredObject } from './check-input.js';
 import { printable } from '../printable.js';
 
@@ -25,6 +27,8 @@ export interface IpamAudit {
   leaks: string[];
   duplicates: string[];
   unclaimed: string[];
+  /** ClusterNetwork NICs whose address is outside the subnet of their status.hostSubnet */
+  misplaced: string[];
   /** claims over an address a Node is routed by (nodeAddressClashes) */
   nodeAddresses: string[];
   /** not problems: what a user may want to know (addresses in use outside a shrunk range) */
@@ -32,7 +36,8 @@ export interface IpamAudit {
   claims: number;
 }
 
-type Announce = (pool: string, iv: Interval, who: string) => void;
+/** `pool`: a claim's type/pool; `about`: what the sweep needs to know of a HostSubnet block or NIC (check-overlaps.ts) */
+type Announce = (pool: string, iv: Interval, who: string, about?: { block?: HostBlock; nic?: NicHome; containers?: boolean }) => void;
 
 /** A claim of a gone HostSubnet kept by its node's report, and that node. */
 type Kept = { c: ClaimEntry; node: string };
@@ -49,6 +54,7 @@ export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
     leaks: [...input.undecodable, ...leaks, ...counted.leaks],
     duplicates: [...overlaps(announced), ...twice.duplicates],
     unclaimed: [...unclaimed, ...counted.unclaimed],
+    misplaced: misplacedNics(input.objects, input.statuses),
     nodeAddresses: nodeAddressClashes(input),
     notes: [...outsideRangeNotes(input), ...twice.notes],
     claims: input.claims.length,
@@ -142,16 +148,10 @@ function ownerAnnounces(c: ClaimEntry, owner: StoredObject, st: Status | undefin
   return n?.shimAddress === c.claim.ip;
 }
 
-type Announced = Map<string, Array<{ iv: Interval; who: string }>>;
-
 /** Statuses -> every announced allocation must be backed by a claim. */
-function checkAnnounced(input: AuditInput, backed: Set<string>, kept: Kept[]): { announced: Announced; unclaimed: string[] } {
-  const announced: Announced = new Map();
-  const announce: Announce = (pool, iv, who) => {
-    let l = announced.get(pool);
-    if (!l) announced.set(pool, (l = []));
-    l.push({ iv, who });
-  };
+function checkAnnounced(input: AuditInput, backed: Set<string>, kept: Kept[]): { announced: Held[]; unclaimed: string[] } {
+  const announced: Held[] = [];
+  const announce: Announce = (pool, iv, who, about) => { const [type, name] = pool.split('/'); announced.push({ iv, who, pool: poolName(type, name), ...about }); };
   const unclaimed: string[] = [];
   for (const [id, o] of input.objects) {
     const [kind, name] = id.split('/');
@@ -164,26 +164,27 @@ function checkAnnounced(input: AuditInput, backed: Set<string>, kept: Kept[]): {
   unclaimed.push(...checkContainerAddresses(input.containerAddrs, input.statuses, announce));
   for (const { c, node } of kept) {
     const iv = cidrIv(c.claim.cidr ?? '');
-    if (iv) announce(`${c.type}/${c.pool}#blocks`, iv, `HostSubnet "${c.claim.owner.name}" ${c.claim.cidr} (deleted; kept while its network is on node ${node})`);
+    if (iv) announce(`${c.type}/${c.pool}`, iv, `HostSubnet "${c.claim.owner.name}" ${c.claim.cidr} (deleted; kept while its network is on node ${node})`, { block: { name: c.claim.owner.name, clusterNetwork: c.pool, node } });
   }
   return { announced, unclaimed };
 }
 
 function nicAnnounced(name: string, o: StoredObject, st: Status, backed: Set<string>, announce: Announce): string[] {
   if (typeof st.ip !== 'string') return [];
-  const net = (o.spec as ContainerNic['spec']).network;
+  const { network: net, node } = o.spec as ContainerNic['spec'];
   const pool = net.clusterNetwork ? `clusternetworks/${net.clusterNetwork}` : `macvlannets/${net.macvlanNet}`;
+  const nic = net.clusterNetwork ? { clusterNetwork: net.clusterNetwork, node, ...(typeof st.hostSubnet === 'string' ? { hostSubnet: st.hostSubnet } : {}) } : undefined;
   const ip = ipNum(st.ip);
-  if (ip !== undefined) announce(pool, { first: ip, last: ip }, `ContainerNic "${name}" ${st.ip}`);
+  if (ip !== undefined) announce(pool, { first: ip, last: ip }, `ContainerNic "${name}" ${st.ip}`, { nic });
   if (backed.has(`ContainerNic/${name}/nic/${st.ip}/${(o.spec as ContainerNic['spec']).node}`) || hasBacking(backed, `ContainerNic/${name}/nic/${st.ip}/`)) return [];
   return [`ContainerNic "${name}" announces ${st.ip} but no claim backs it`];
 }
 
 function hostSubnetAnnounced(name: string, o: StoredObject, st: Status, backed: Set<string>, announce: Announce): string[] {
   if (typeof st.subnet !== 'string') return [];
-  const pool = `clusternetworks/${(o.spec as HostSubnet['spec']).clusterNetwork}`;
+  const { clusterNetwork, node } = o.spec as HostSubnet['spec'];
   const iv = cidrIv(st.subnet);
-  if (iv) announce(`${pool}#blocks`, iv, `HostSubnet "${name}" ${st.subnet}`);
+  if (iv) announce(`clusternetworks/${clusterNetwork}`, iv, `HostSubnet "${name}" ${st.subnet}`, { block: { name, clusterNetwork, node } });
   return hasBacking(backed, `HostSubnet/${name}/hostsubnet/${st.subnet}/`) ? [] : [`HostSubnet "${name}" announces ${st.subnet} but no claim backs it`];
 }
 
@@ -203,21 +204,6 @@ function macvlanAnnounced(name: string, st: Status, backed: Set<string>, announc
     }
   }
   return out;
-}
-
-/** Overlaps within a pool are duplicates. */
-function overlaps(announced: Announced): string[] {
-  const duplicates: string[] = [];
-  for (const list of announced.values()) {
-    list.sort((a, b) => a.iv.first - b.iv.first);
-    let maxLast = -1;
-    let holder: (typeof list)[number] | undefined;
-    for (const x of list) {
-      if (holder && x.iv.first <= maxLast) duplicates.push(`${x.who} overlaps ${holder.who}`);
-      if (x.iv.last > maxLast) { maxLast = x.iv.last; holder = x; }
-    }
-  }
-  return duplicates;
 }
 
 /** Use per pool, and the claims of pools that no longer exist. */
@@ -280,9 +266,10 @@ export function formatAudit(a: IpamAudit): IpamCheckReport {
   section('leaks', a.leaks);
   section('duplicates', a.duplicates);
   section('unclaimed', a.unclaimed);
+  section('misplaced', a.misplaced);
   section('node addresses', a.nodeAddresses);
   for (const n of a.notes) lines.push(`note: ${printable(n)}`);
-  const problems = a.leaks.length + a.duplicates.length + a.unclaimed.length + a.nodeAddresses.length;
+  const problems = a.leaks.length + a.duplicates.length + a.unclaimed.length + a.misplaced.length + a.nodeAddresses.length;
   lines.push(problems ? `${problems} problem(s) found` : `ok: ${a.claims} claims, no leaks, no duplicates`);
   return { text: lines.join('\n') + '\n', problems };
 }
@@ -299,7 +286,7 @@ function checkContainerAddresses(list: ContainerAddress[], statuses: Map<string,
   for (const a of list) {
     const ip = ipNum(a.ip);
     if (ip === undefined) continue;
-    announce(`macvlannets/${a.mvn}#containers`, { first: ip, last: ip }, `MacvlanNet "${a.mvn}" ${a.ip} (${a.who})`);
+    announce(`macvlannets/${a.mvn}`, { first: ip, last: ip }, `MacvlanNet "${a.mvn}" ${a.ip} (${a.who})`, { containers: true });
     const n = ((statuses.get(`MacvlanNet/${a.mvn}`)?.nodes ?? []) as MacvlanNodeStatus[]).find((x) => x.name === a.node);
     if (!n?.addresses?.includes(a.ip) && !n?.outsideRange?.includes(a.ip)) out.push(`MacvlanNet "${a.mvn}" ${a.ip} is used by ${a.who} but no claim of that node backs it`);
   }

@@ -194,3 +194,76 @@ describe('ipam audit', () => {
     expect(pool?.what).toBe('addresses (0 Docker blocks, 1 pre-claimed for nodes of which 0 in containers, 0 external, 1 other single; not in USED: 1 outside the range, 192.168.60.200 pre-claimed for n2)');
   });
 });
+
+// Pools that overlap can be stored around xctl (two applies at once, a raw etcd write), and
+// claims of different pools have different keys, so etcd lets both through (check-overlaps.ts).
+const key = (ip: string) => ip.split('.').map((x) => x.padStart(3, '0')).join('.');
+
+/** HostSubnet `name` of `cn` on `node` with `subnet` (a /24), claimed. */
+const hs = (name: string, uid: string, cn: string, node: string, subnet: string) => {
+  const net = subnet.split('/')[0].split('.').slice(0, 3).join('.');
+  return [
+    o('hostsubnets', name, uid, { node, clusterNetwork: cn }),
+    st('hostsubnets', name, { subnet, gateway: `${net}.1`, dockerRange: `${net}.128/25` }),
+    claim(`clusternetworks/${cn}/blocks/${key(subnet.split('/')[0])}`, { owner: { kind: 'HostSubnet', name, uid }, role: 'hostsubnet', cidr: subnet }),
+  ];
+};
+/** ClusterNetwork NIC `name` on `node` holding `ip`, claimed; `status` added to its status. */
+const nic = (name: string, uid: string, node: string, cn: string, ip: string, status: Record<string, unknown> = {}) => [
+  o('containernics', name, uid, { node, network: { clusterNetwork: cn } }),
+  nicSt(node, name, { ip, ...status }),
+  claim(`clusternetworks/${cn}/addresses/${key(ip)}`, { owner: { kind: 'ContainerNic', name, uid }, role: 'nic', ip, node }),
+];
+
+describe('ipam check: one address space across pools', () => {
+  it('a NIC in its own HostSubnet is no problem (also when status.hostSubnet names it)', () => {
+    expect(formatAudit(auditIpam(base, P)).problems).toBe(0);
+    const named = [...base, ...nic('d', 'nic-d', 'n1', 'default', '10.76.1.3', { hostSubnet: 'default-n1' })];
+    expect(formatAudit(auditIpam(named, P)).text).toMatch(/^ok: 3 claims/m);
+  });
+
+  it('names two ClusterNetworks over one cidr giving two nodes the same block and two NICs the same address', () => {
+    const kvs = [...base,
+      o('clusternetworks', 'other', 'cn2', { cidr: '10.76.0.0/16', hostPrefix: 24 }),
+      ...hs('other-n2', 'hs2', 'other', 'n2', '10.76.1.0/24'),
+      ...nic('b', 'nic-b', 'n2', 'other', '10.76.1.2'),
+    ];
+    const a = auditIpam(kvs, P);
+    expect(a.duplicates).toEqual(expect.arrayContaining([
+      'HostSubnet "other-n2" 10.76.1.0/24 overlaps HostSubnet "default-n1" 10.76.1.0/24 (clusternetwork/other and clusternetwork/default overlap)',
+      'ContainerNic "b" 10.76.1.2 overlaps ContainerNic "a" 10.76.1.2 (clusternetwork/other and clusternetwork/default overlap)',
+    ]));
+    expect(formatAudit(a).problems).toBeGreaterThanOrEqual(2);
+  });
+
+  it('names a NIC of one node holding an address inside another node\'s HostSubnet', () => {
+    const kvs = [...base,
+      ...hs('default-n2', 'hs2', 'default', 'n2', '10.76.2.0/24'),
+      ...nic('c', 'nic-c', 'n2', 'default', '10.76.1.200'),
+    ];
+    const a = auditIpam(kvs, P);
+    expect(a.duplicates).toEqual(['ContainerNic "c" 10.76.1.200 overlaps HostSubnet "default-n1" 10.76.1.0/24 (a NIC of node n2 in node n1\'s HostSubnet)']);
+    expect(formatAudit(a).problems).toBe(1);
+  });
+
+  it('names a ClusterNetwork NIC inside a MacvlanNet\'s Docker block', () => {
+    const kvs = [...base,
+      mvObject({ subnet: '10.76.1.0/24', dockerIPAM: 'blocks' }),
+      st('macvlannets', 'mv', { nodes: [{ name: 'n3', dockerRange: '10.76.1.0/28' }] }),
+      claim(`macvlannets/mv/blocks/${key('10.76.1.0')}`, { owner, role: 'docker-block', cidr: '10.76.1.0/28', node: 'n3' }),
+    ];
+    expect(auditIpam(kvs, P).duplicates).toEqual(expect.arrayContaining([
+      'ContainerNic "a" 10.76.1.2 overlaps MacvlanNet "mv" Docker block of node n3 10.76.1.0/28 (clusternetwork/default and macvlannet/mv overlap)',
+    ]));
+  });
+
+  it('names a NIC whose address is outside the subnet of its status.hostSubnet', () => {
+    const kvs = [...base,
+      ...hs('default-n2', 'hs2', 'default', 'n2', '10.76.2.0/24'),
+      ...nic('e', 'nic-e', 'n2', 'default', '10.76.3.5', { hostSubnet: 'default-n2' }),
+    ];
+    const a = auditIpam(kvs, P);
+    expect(a.misplaced).toEqual(['ContainerNic "e" 10.76.3.5 is outside the subnet 10.76.2.0/24 of its HostSubnet "default-n2" (status.hostSubnet)']);
+    expect(formatAudit(a)).toMatchObject({ problems: 1, text: expect.stringContaining('misplaced: 1\n') });
+  });
+});
