@@ -21,7 +21,7 @@ export interface Held { iv: Interval; who: string; pool: string; block?: HostBlo
 export function overlaps(held: Held[]): string[] {
   const space = held.filter((h) => !h.containers);
   const byMvn = new Map<string, Held[]>();
-  for (const h of held) if (h.containers) byMvn.set(h.pool, [...byMvn.get(h.pool) ?? [], h]);
+  for (const h of held) if (h.containers) (byMvn.get(h.pool) ?? byMvn.set(h.pool, []).get(h.pool)!).push(h);
   return [
     // all but HostSubnet blocks: any overlap is a duplicate
     ...sweep(space.filter((h) => !h.block), (x, y) => `${x.who} overlaps ${y.who}${poolsText(x, y)}`),
