@@ -8,6 +8,8 @@
 // Node deleted. The mark is no field a node may report (api/authority.ts): the merged view
 // never shows it, like objectUid.
 
+import { cidrsOverlap, parseCidr } from '../ip/ipv4.js';
+
 /** The mark, as the agent writes it into each of its reports on a HostSubnet. */
 export const HOSTSUBNET_REPORT_MARK = { keptUntilNetworkGone: true } as const;
 
@@ -26,4 +28,23 @@ export function reportKeepsFor(report: unknown): string | typeof ANY_INCARNATION
   const r = report as { keptUntilNetworkGone?: unknown; objectUid?: unknown };
   if (r.keptUntilNetworkGone !== true) return undefined;
   return typeof r.objectUid === 'string' ? r.objectUid : ANY_INCARNATION;
+}
+
+/**
+ * Whether a node's report on its live HostSubnet says the HostSubnet's Docker network is now on
+ * a subnet that does not overlap `cidr` (a block the HostSubnet held before its subnet was
+ * edited): the agent writes `networkSubnet`, the subnet of the network it has in place as
+ * declared (agent/reconcilers/host-subnet-network.ts), only when it is. A report without it
+ * (its network not in place: NetworkInUse while containers are attached; an agent before the
+ * field), one that does not decode, or a value that is no CIDR says nothing: the block stays.
+ */
+export function reportNetworkElsewhere(report: unknown, cidr: string | undefined): boolean {
+  if (!report || typeof report !== 'object' || Array.isArray(report) || cidr === undefined) return false;
+  const on = (report as { networkSubnet?: unknown }).networkSubnet;
+  if (typeof on !== 'string') return false;
+  try {
+    return !cidrsOverlap(parseCidr(on), parseCidr(cidr));
+  } catch {
+    return false;
+  }
 }

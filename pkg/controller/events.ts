@@ -87,6 +87,8 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
   // addresses Docker's containers hold there: a NIC given one before the report moves (hostsubnet-docker-held.ts)
   const hs = st.kind === 'HostSubnet' && s.claimsIn ? s.hostSubnet(st.name)?.obj : undefined;
   if (hs?.spec.node === st.writer.node) {
+    // its network on another subnet now, or the report gone: a block kept after an edit may go (hostsubnet-leaving.ts editKeeps)
+    if (!ch.prev !== !ch.kv || reportField(ch.prev?.value, 'networkSubnet') !== reportField(ch.kv?.value, 'networkSubnet')) out.keys.push(objectKey('HostSubnet', st.name));
     for (const nic of nicsOnDockerHeld(ch.prev?.value, ch.kv?.value, hs.spec.clusterNetwork, hs.spec.node, s as ClaimLookup)) out.keys.push(objectKey('ContainerNic', nic));
     // an address no longer listed is free again: the network's waiting NICs may take it
     if (dockerHeldFreed(ch.prev?.value, ch.kv?.value)) out.wake.push(`clusternetworks/${hs.spec.clusterNetwork}`);
@@ -116,15 +118,17 @@ function countedByMacvlanNet(prev: RawKv | undefined, s: Pick<ChangeScope, 'node
   }
 }
 
-/** objectUid of an agent's report as stored (untrusted: anything else is none). */
-function reportUid(value: string | undefined): string | undefined {
+/** A string field of an agent's report as stored (untrusted: anything else is none). */
+function reportField(value: string | undefined, field: 'objectUid' | 'networkSubnet'): string | undefined {
   try {
-    const uid = value === undefined ? undefined : (JSON.parse(value) as { objectUid?: unknown } | null)?.objectUid;
-    return typeof uid === 'string' ? uid : undefined;
+    const v = value === undefined ? undefined : (JSON.parse(value) as Record<string, unknown> | null)?.[field];
+    return typeof v === 'string' ? v : undefined;
   } catch {
     return undefined;
   }
 }
+
+const reportUid = (value: string | undefined) => reportField(value, 'objectUid');
 
 /**
  * A node's report of a ContainerNic that matters to the NIC's delete (nic-finalizer.ts): it

@@ -14,7 +14,8 @@
 // report its agent marks as one it removes itself keeps anything (api/hostsubnet-report.ts, the
 // rule `xctl ipam check` shares): an agent before the mark never removes it, so its HostSubnet's
 // delete frees the block and removes the report, as before. As macvlan-leaving.ts.
-import { ANY_INCARNATION, reportKeepsFor } from '../api/hostsubnet-report.js';
+import { ANY_INCARNATION, reportKeepsFor, reportNetworkElsewhere } from '../api/hostsubnet-report.js';
+import type { HostSubnet } from '../api/index.js';
 import type { ClaimEntry } from './model.js';
 import type { TxnPlan } from './txn-plan.js';
 import type { Ctx } from './context.js';
@@ -130,4 +131,32 @@ export function adoptable(ctx: Ctx, node: string, blocks: string): ClaimEntry[] 
     out.push(...ctx.model.claimsOf(uid).filter((c) => c.key.startsWith(blocks) && keptBy(ctx, c) === node));
   }
   return out;
+}
+
+/**
+ * Whether block claim `c` of the live HostSubnet `hs`, a block its subnet no longer covers (its
+ * spec.subnet edited), stays claimed: its node's report keeps what this incarnation holds (the
+ * rule a delete applies, reportKeeps) and does not say that its Docker network is on a subnet
+ * clear of the block now (reportNetworkElsewhere). The agent cannot make the network again on
+ * the new subnet while containers are attached (NetworkInUse): until it has, the old block is
+ * live on the host, and freed at once, another node was given it.
+ */
+export function editKeeps(ctx: Ctx, hs: HostSubnet, c: ClaimEntry): boolean {
+  const { node } = hs.spec;
+  if (!reportKeeps(ctx, node, hs.metadata.name, hs.metadata.uid!)) return false;
+  return !reportNetworkElsewhere(ctx.model.nodeStatus(node, 'HostSubnet', hs.metadata.name), c.claim.cidr);
+}
+
+/**
+ * Keeps the claim `editKeeps` keeps, rewritten to name the node as keepClaims does (so the
+ * delete, the audit and another HostSubnet's SubnetConflict read it as held by that node), with
+ * the report pinned: a report changed meanwhile plans this again.
+ */
+export function keepEditedClaim(ctx: Ctx, plan: TxnPlan, node: string, name: string, c: ClaimEntry): boolean {
+  const report = ctx.model.keys.status('HostSubnet', name, { node });
+  if (!ctx.model.cache.isRefused(report)) plan.unchanged(report, ctx.model.cache.get(report));
+  plan.unchanged(c.key, c.kv);
+  if (c.claim.node === node) return false;
+  plan.put(c.key, { ...c.claim, node });
+  return true;
 }

@@ -19,7 +19,7 @@ import { nodeAddress } from './node-address.js';
 import { settleBridge } from './bridge-names.js';
 import { conditions, pinStatus, putStatusIfChanged, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Ctx, type Status } from './context.js';
 import { missingNetwork, missingNodeNote } from './node-missing.js';
-import { adoptable, deleteKeepsFor, keepClaims } from './hostsubnet-leaving.js';
+import { adoptable, deleteKeepsFor, editKeeps, keepClaims, keepEditedClaim } from './hostsubnet-leaving.js';
 import { HS_FINALIZER, deletionWaits, ensureHsFinalizer, isDeletingHostSubnet, markForOthers } from './hostsubnet-finalizer.js';
 import { routedSlots, slotClaims, slotIndex, slotsId, takenSlots, unreadableSlots } from './hostsubnet-slots.js';
 
@@ -91,13 +91,14 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
       const o = ownerOf(s);
       if (unreadable.has(s)) throw new AllocationError('SubnetConflict', `subnet ${hs.spec.subnet} overlaps ${formatCidr(slotCidr(cn.obj.spec, s))}, whose block claim does not decode (xctl ipam check names it): it stays taken until the claim is readable or deleted`);
       if ((o && o.uid !== uid) || (!o && taken.has(s) && taken.get(s) !== uid)) {
-        throw new AllocationError('SubnetConflict', `subnet ${hs.spec.subnet} overlaps ${o ? `HostSubnet "${o.name}"` : 'a subnet allocated at the same time'} (${formatCidr(slotCidr(cn.obj.spec, s))})`);
+        throw new AllocationError('SubnetConflict', `subnet ${hs.spec.subnet} overlaps ${o ? `HostSubnet "${o.name}"` : 'a subnet allocated at the same time'} (${formatCidr(slotCidr(cn.obj.spec, s))})${keptNote(claims.get(s))}`);
       }
     }
     return { slots, subnet: hs.spec.subnet, adopt };
   }
   const blocks = ctx.model.ipam.space('clusternetworks', cn.obj.metadata.name, 'blocks');
-  const mine = ctx.model.claimsOf(uid).filter((c) => c.key.startsWith(blocks));
+  // not a block kept for its node's network after an edit (one naming a node: planClaims)
+  const mine = ctx.model.claimsOf(uid).filter((c) => c.key.startsWith(blocks) && !c.claim.node);
   if (mine.length === 1) {
     // Kept while the ClusterNetwork still hands that slot out: after an edit of its cidr or
     // reserved, a new slot is chosen below and planClaims deletes this claim in the same txn.
@@ -118,6 +119,11 @@ function chooseSlots(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, state:
     throw new AllocationError('PoolExhausted', `ClusterNetwork "${cn.obj.metadata.name}" (${cn.obj.spec.cidr}) has no free /${cn.obj.spec.hostPrefix} block left`);
   }
   return { slots: [slot], subnet: formatCidr(slotCidr(cn.obj.spec, slot)) };
+}
+
+/** Why a block claim names a node (hostsubnet-leaving.ts: kept while its network is there), for a SubnetConflict. */
+function keptNote(c: ClaimEntry | undefined): string {
+  return c?.claim.node ? `, kept while the Docker network on node "${c.claim.node}" is still on it` : '';
 }
 
 /**
@@ -178,6 +184,8 @@ function planClaims(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, choice:
   let changed = false;
   for (const c of ctx.model.claimsOf(uid)) {
     if (c.key.startsWith(blocks) && want.has(slotIndex(cn, c.ip))) continue;
+    // a block its node's network is still on stays (hostsubnet-leaving.ts editKeeps)
+    if (c.key.startsWith(blocks) && editKeeps(ctx, hs, c)) { changed = keepEditedClaim(ctx, plan, hs.spec.node, hs.metadata.name, c) || changed; continue; }
     plan.unchanged(c.key, c.kv).del(c.key);
     changed = true;
   }
@@ -185,7 +193,7 @@ function planClaims(ctx: Ctx, hs: HostSubnet, cn: Entry<ClusterNetwork>, choice:
   for (const slot of choice.slots) {
     const cur = claims.get(slot);
     const mine = cur?.claim.owner.uid === uid ? cur : undefined;
-    if (mine && mine.claim.cidr === choice.subnet) { plan.unchanged(mine.key, mine.kv); continue; }
+    if (mine && mine.claim.cidr === choice.subnet && !mine.claim.node) { plan.unchanged(mine.key, mine.kv); continue; }
     const key = ctx.model.ipam.claim('clusternetworks', cn.obj.metadata.name, 'blocks', slotCidr(cn.obj.spec, slot).base);
     plan.unchanged(key, mine?.kv ?? choice.adopt?.find((c) => c.key === key)?.kv);
     plan.put(key, claimFor(hs, choice.subnet));

@@ -12,7 +12,7 @@ import { listPrefix } from '../runtime/kv.js';
 import { cidrInterval, contains, size, type Interval } from './ranges.js';
 import { hostSubnetXnetRange, macvlanRange, slotCount } from './plan.js';
 import { macvlanUse } from './check-macvlan.js';
-import { keptByNode } from './check-leaving.js';
+import { keptAfterEdit, keptByNode } from './check-leaving.js';
 import { externalAnnounced, externalCountProblems } from './check-external.js';
 import { blockConflicts, nodesRoutedBy } from './check-conflicts.js';
 import { misplacedNics, overlaps, type Held, type HostBlock, type NicHome } from './check-overlaps.js';
@@ -39,8 +39,8 @@ export interface IpamAudit {
 /** `pool`: a claim's type/pool; `about`: what the sweep needs to know of a HostSubnet block or NIC (check-overlaps.ts) */
 type Announce = (pool: string, iv: Interval, who: string, about?: { block?: HostBlock; nic?: NicHome; containers?: boolean }) => void;
 
-/** A claim of a gone HostSubnet kept by its node's report, and that node. */
-type Kept = { c: ClaimEntry; node: string };
+/** A claim of a gone HostSubnet (or a block a live one held before an edit: `edited`) kept by its node's report, and that node. */
+type Kept = { c: ClaimEntry; node: string; edited?: boolean };
 
 /** Pure audit of the keys under one prefix. */
 export function auditIpam(kvs: Kv[], prefix = DEFAULT_PREFIX): IpamAudit {
@@ -128,7 +128,10 @@ function checkClaims(input: AuditInput): { leaks: string[]; backed: Set<string>;
     if (o.kind === 'HostSubnet' && owner?.metadata.uid !== o.uid && keptByNode(input.hsReports.get(o.name), node, o.uid, nodeHolds)) { kept.push({ c, node: node! }); continue; }
     if (!owner) { leaks.push(`${claimName(c)}: owner does not exist`); continue; }
     if (owner.metadata.uid !== o.uid) { leaks.push(`${claimName(c)}: owner was deleted and re-created (uid ${o.uid} is gone)`); continue; }
-    if (!ownerAnnounces(c, owner, input.statuses.get(`${o.kind}/${o.name}`))) leaks.push(`${claimName(c)}: the owner's status does not announce it`);
+    const announces = ownerAnnounces(c, owner, input.statuses.get(`${o.kind}/${o.name}`));
+    if (!announces && o.kind === 'HostSubnet' && node === (owner.spec as HostSubnet['spec']).node
+      && keptAfterEdit(input.hsReports.get(o.name), node, o.uid, c.claim.cidr, nodeHolds)) { kept.push({ c, node: node!, edited: true }); continue; }
+    if (!announces) leaks.push(`${claimName(c)}: the owner's status does not announce it`);
     else backed.add(`${o.kind}/${o.name}/${c.claim.role}/${c.claim.cidr ?? c.claim.ip}/${c.claim.node ?? ''}`);
   }
   return { leaks, backed, kept };
@@ -162,9 +165,9 @@ function checkAnnounced(input: AuditInput, backed: Set<string>, kept: Kept[]): {
     else if (kind === 'MacvlanNet') unclaimed.push(...macvlanAnnounced(name, st, backed, announce));
   }
   unclaimed.push(...checkContainerAddresses(input.containerAddrs, input.statuses, announce));
-  for (const { c, node } of kept) {
+  for (const { c, node, edited } of kept) {
     const iv = cidrIv(c.claim.cidr ?? '');
-    if (iv) announce(`${c.type}/${c.pool}`, iv, `HostSubnet "${c.claim.owner.name}" ${c.claim.cidr} (deleted; kept while its network is on node ${node})`, { block: { name: c.claim.owner.name, clusterNetwork: c.pool, node } });
+    if (iv) announce(`${c.type}/${c.pool}`, iv, `HostSubnet "${c.claim.owner.name}" ${c.claim.cidr} (${edited ? 'its subnet before an edit' : 'deleted'}; kept while its network is on node ${node})`, { block: { name: c.claim.owner.name, clusterNetwork: c.pool, node } });
   }
   return { announced, unclaimed };
 }

@@ -48,18 +48,18 @@ async function pass(docker: { networks: () => Promise<DockerNetwork[]>; endpoint
 describe('the addresses Docker\'s containers hold, reported on a HostSubnet', () => {
   it('are reported from the network\'s endpoints when Docker answers', async () => {
     const w = await pass({ networks: async () => [network], endpoints: async () => [{ ip: '10.76.1.5' }, { ip: '10.76.1.201' }] });
-    // the one in dockerRange is Docker's own to give
-    expect(w).toEqual([{ dockerHeld: ['10.76.1.201'] }]);
+    // the one in dockerRange is Docker's own to give; networkSubnet: the network is in place on it
+    expect(w).toEqual([{ dockerHeld: ['10.76.1.201'], networkSubnet: '10.76.1.0/24' }]);
   });
 
   it('include the --ip addresses stopped containers keep on the network (they get them back at their next start)', async () => {
     const w = await pass({ networks: async () => [network], endpoints: async () => [{ ip: '10.76.1.201' }], statics: async () => ['10.76.1.201', '10.76.1.130', '10.76.1.7'] });
-    expect(w).toEqual([{ dockerHeld: ['10.76.1.130', '10.76.1.201'] }]);
+    expect(w).toEqual([{ dockerHeld: ['10.76.1.130', '10.76.1.201'], networkSubnet: '10.76.1.0/24' }]);
   });
 
   it('are kept as reported when the stopped containers cannot be listed', async () => {
     const w = await pass({ networks: async () => [network], endpoints: async () => [], statics: async () => { throw new DockerError('DockerTimedOut', 'Docker did not answer in time'); } });
-    expect(w).toEqual([{ dockerHeld: HELD }]);
+    expect(w).toEqual([{ dockerHeld: HELD, networkSubnet: '10.76.1.0/24' }]);
   });
 
   it('are kept as reported when Docker does not answer the pass\'s first read', async () => {

@@ -47,8 +47,10 @@ export async function applyNetwork(ctx: AgentContext, hs: HostSubnet, spec: Dock
     // its NICs waited for the mark (BridgeNotReady): they go onto the bridge now
     if (marking) ctx.enqueue?.(localNics(ctx).filter((n) => n.spec.network.clusterNetwork === hs.spec.clusterNetwork).map((n) => nicKey(n.metadata.name)));
     const p = plan.problems[0];
-    // the addresses Docker's containers hold in xnet's part: only on xnet's own network
-    await ctx.status.write('HostSubnet', hs, p ? {} : await dockerHeldFields(ctx, hs, spec), p ? notReady(p.reason, p.message)
+    // the addresses Docker's containers hold in xnet's part: only on xnet's own network; and the
+    // subnet of the network in place, which lets the block it had before an edit go (api/hostsubnet-report.ts)
+    const fields = p ? {} : { ...await dockerHeldFields(ctx, hs, spec), networkSubnet: spec.subnet };
+    await ctx.status.write('HostSubnet', hs, fields, p ? notReady(p.reason, p.message)
       : ready(`Docker network ${spec.name} on bridge ${spec.options[BRIDGE_OPTION]} is in place`));
   } catch (e) {
     const reason = e instanceof DockerError || e instanceof ApplyError ? e.reason : 'Failed';
