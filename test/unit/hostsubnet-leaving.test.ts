@@ -242,3 +242,33 @@ describe('a report written by an agent that never removes it (one before the mar
     expect(puts(mine)).not.toContain(claim);
   });
 });
+
+describe('a live HostSubnet\'s block left by an edit of its subnet (editKeeps)', () => {
+  /** HostSubnet c-n1 (uid cur) on 10.76.0.0/24, its spec.subnet edited to 10.76.1.0/24, n1's report `report` (undefined: none): the move planned. */
+  function move(report: Record<string, unknown> | undefined, nodeGone = false) {
+    const f = fixture();
+    const hs = f.model.keys.object('HostSubnet', 'c-n1');
+    f.seed(hs, { apiVersion: API_VERSION, kind: 'HostSubnet', metadata: { name: 'c-n1', uid: 'cur', generation: 2 }, spec: { node: 'n1', clusterNetwork: 'c', subnet: '10.76.1.0/24' } });
+    f.seed(f.claim, { owner: { kind: 'HostSubnet', name: 'c-n1', uid: 'cur' }, role: 'hostsubnet', cidr: '10.76.0.0/24' });
+    if (report) f.seed(f.report, report);
+    if (nodeGone) f.drop(f.node);
+    const plan = new TxnPlan(guard, leaderKey);
+    expect(planHostSubnet(f.ctx, { type: 'ensure', name: 'c-n1' }, plan, new Map())).toMatchObject({ result: 'allocated' });
+    const put = (plan as unknown as { puts: Array<{ key: string; value: string }> }).puts.find((p) => p.key === f.claim);
+    return { deleted: deletes(plan).includes(f.claim), put: put && JSON.parse(put.value) as Record<string, unknown> };
+  }
+
+  it('keeps it, naming the node, while the report keeps this incarnation and does not say the network moved', () => {
+    for (const report of [{ ...MARK, objectUid: 'cur' }, { ...MARK, objectUid: 'cur', networkSubnet: '10.76.0.0/24' }, { ...MARK }, { ...MARK, objectUid: 'cur', networkSubnet: 'no cidr' }]) {
+      const r = move(report);
+      expect(r.deleted, JSON.stringify(report)).toBe(false);
+      expect(r.put, JSON.stringify(report)).toMatchObject({ owner: { uid: 'cur' }, cidr: '10.76.0.0/24', node: 'n1' });
+    }
+  });
+
+  it('frees it once the network is on a subnet clear of it, or without a marked report about it, or with its Node gone', () => {
+    for (const [report, nodeGone] of [[{ ...MARK, objectUid: 'cur', networkSubnet: '10.76.1.0/24' }], [undefined], [{ objectUid: 'cur' }], [{ ...MARK, objectUid: 'other' }], [{ ...MARK, objectUid: 'cur' }, true]] as const) {
+      expect(move(report, nodeGone).deleted, JSON.stringify([report, nodeGone])).toBe(true);
+    }
+  });
+});
