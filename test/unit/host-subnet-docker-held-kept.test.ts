@@ -62,6 +62,13 @@ describe('the addresses Docker\'s containers hold, reported on a HostSubnet', ()
     expect(w).toEqual([{ dockerHeld: HELD, networkSubnet: '10.76.1.0/24' }]);
   });
 
+  it('come without networkSubnet while the network waits on its old subnet for its containers (NetworkInUse): the controller keeps that block', async () => {
+    const before = { ...network, subnet: '10.76.9.0/24', gateway: '10.76.9.1', ipRange: '10.76.9.0/25' };
+    const w = await pass({ networks: async () => [before], endpoints: async () => [] });
+    expect(w.length).toBe(1);
+    expect(w[0]).not.toHaveProperty('networkSubnet');
+  });
+
   it('are kept as reported when Docker does not answer the pass\'s first read', async () => {
     const down = async () => { throw new DockerError('DockerUnavailable', 'cannot reach Docker'); };
     const w = await pass({ networks: down, endpoints: down });
