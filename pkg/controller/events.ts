@@ -9,6 +9,8 @@ import type { Keys } from '../store/keys.js';
 import type { Entry } from './model.js';
 import { waitsForAddress } from './address-waiters.js';
 import { blockWaiters, keyBlockOf } from './block-waiters.js';
+import { nicsWithClaimsOn, reportedIpChanged } from './nic-old-address.js';
+import type { ClaimEntry } from './model.js';
 import { dockerHeldFreed, nicReportsAddressInUse, nicsOnDockerHeld, type ClaimLookup } from './docker-held-events.js';
 
 /** What the mapping may look up: the Model provides it; tests give plain lists. */
@@ -32,6 +34,8 @@ export interface ChangeScope {
   nodesWithAddressIn(cidr: string): string[];
   /** the claims of a pool's addresses (docker-held-events.ts); tests without it queue no NIC for a report */
   claimsIn?: ClaimLookup['claimsIn'];
+  /** the claims of one owner uid (nic-old-address.ts); tests without it queue no NIC for an old address */
+  claimsOf?(uid: string): ClaimEntry[];
 }
 
 export interface ChangeEffects {
@@ -80,7 +84,8 @@ export function effectsOfChange(ch: CacheChange, s: ChangeScope): ChangeEffects 
   if (st.kind === 'MacvlanNet') out.keys.push(objectKey('MacvlanNet', st.name));
   // what these two cost every node (a status all agents read, peers' routes) is the node's budget
   if (out.keys.length) out.reporter = st.writer.node;
-  if (st.kind === 'ContainerNic' && (deletingNicReport(ch, st.name, s) || nicReportsAddressInUse(ch.prev?.value, ch.kv?.value))) out.keys.push(objectKey('ContainerNic', st.name));
+  // its address changed or went: an old address it held may go (nic-old-address.ts)
+  if (st.kind === 'ContainerNic' && (deletingNicReport(ch, st.name, s) || nicReportsAddressInUse(ch.prev?.value, ch.kv?.value) || reportedIpChanged(ch.prev?.value, ch.kv?.value))) out.keys.push(objectKey('ContainerNic', st.name));
   // the agent's network of a gone HostSubnet is off the host: the block it kept may go (hostsubnet-leaving.ts)
   const was = st.kind === 'HostSubnet' ? reportUid(ch.prev?.value) : undefined;
   if (was && reportUid(ch.kv?.value) !== was) out.keys.push(gcKey(was));
@@ -170,6 +175,8 @@ function objectEffects(ch: CacheChange, kind: Kind, name: string, s: ChangeScope
     for (const n of s.objects<ContainerNic>('ContainerNic')) {
       if (n.obj.spec.node === name && n.obj.metadata.deletionTimestamp) out.keys.push(objectKey('ContainerNic', n.obj.metadata.name));
     }
+    // nor the old addresses of NICs that left it
+    if (s.claimsOf) for (const n of nicsWithClaimsOn(s.objects<ContainerNic>('ContainerNic'), (uid) => s.claimsOf!(uid), name)) out.keys.push(objectKey('ContainerNic', n));
   }
   // A ClusterNetwork made or edited (cidr, reserved, bridgePrefix): each of its HostSubnets is
   // planned again, a controller-made one moving off a slot the network no longer hands out.

@@ -13,6 +13,7 @@ import { INDEXED_KINDS, indexNode, type Keys } from '../store/keys.js';
 import { orphaned } from '../store/status-cleanup.js';
 import { keptBy, reportKeepsClaims, reportOnOwnHostSubnet } from './hostsubnet-leaving.js';
 import { staleMacvlanParts } from './gc-macvlan-parts.js';
+import { oldAddressHeldWhy } from './nic-old-address.js';
 import type { KvCache } from '../runtime/kv-cache.js';
 
 /** Whether the claim is garbage: its owner is gone (another uid), or no longer points at its pool. */
@@ -27,7 +28,9 @@ export function isGarbage(ctx: Ctx, c: ClaimEntry): boolean {
   const parsed = ctx.model.ipam.parse(c.key)!;
   if (o.kind === 'ContainerNic') {
     const net = (owner.obj as ContainerNic).spec.network;
-    return parsed.type === 'clusternetworks' ? net.clusterNetwork !== parsed.pool : net.macvlanNet !== parsed.pool;
+    const moved = parsed.type === 'clusternetworks' ? net.clusterNetwork !== parsed.pool : net.macvlanNet !== parsed.pool;
+    // an old network's address its node still reports the NIC with stays (nic-old-address.ts)
+    return moved && oldAddressHeldWhy(ctx, owner.obj as ContainerNic, c) === undefined;
   }
   if (o.kind === 'HostSubnet') return parsed.type !== 'clusternetworks' || (owner.obj as HostSubnet).spec.clusterNetwork !== parsed.pool;
   return parsed.type !== 'macvlannets' || parsed.pool !== o.name;

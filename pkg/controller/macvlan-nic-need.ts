@@ -13,6 +13,7 @@ import type { MvnRound } from './macvlan-round.js';
 import { roundPool } from './nics.js';
 import type { Ctx } from './context.js';
 import { waitsForItsNode } from './nic-node-gate.js';
+import { oldAddressHeldWhy } from './nic-old-address.js';
 
 /**
  * How many of the MacvlanNet's ContainerNics wait for an address its range has to give: not
@@ -27,7 +28,8 @@ export function nicsWaiting(ctx: Ctx, r: MvnRound, state: RoundState): number {
     const uid = obj.metadata.uid;
     if (obj.spec.network?.macvlanNet !== r.name || obj.spec.ip || obj.metadata.deletionTimestamp || !uid || picked.has(uid)) continue;
     const mine = ctx.model.claimsOf(uid).filter((c) => c.key.startsWith(r.addrSpace));
-    if (mine.some((c) => contains(r.addrRange, c.ip))) continue;
+    // an address another node still reports it with is not its (nic-old-address.ts: it takes another)
+    if (mine.some((c) => contains(r.addrRange, c.ip) && (c.claim.node === obj.spec.node || !oldAddressHeldWhy(ctx, obj, c)))) continue;
     // its spec.node names no Node: it takes no address until one does, so the nodes keep theirs
     if (waitsForItsNode(ctx.model, obj, () => mine.length > 0)) continue;
     n++;

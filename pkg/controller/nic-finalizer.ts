@@ -15,6 +15,7 @@ import type { ClaimEntry, Entry } from './model.js';
 import { putStatusIfChanged, type Ctx } from './context.js';
 import { indexNode } from '../store/keys.js';
 import { readyAsShown } from './nic-shown-ready.js';
+import { oldAddressHeldWhy } from './nic-old-address.js';
 
 export { NIC_FINALIZER };
 
@@ -38,6 +39,13 @@ export function ensureNicFinalizer(ctx: Ctx, plan: TxnPlan, e: Entry<ContainerNi
 /** Why the claims of a deleting NIC are still held, or undefined when they may go. */
 export function nicStillHeldWhy(ctx: Ctx, nic: ContainerNic, claims: ClaimEntry[]): string | undefined {
   if (!claims.length) return undefined;
+  // an address of a node it left, while that node still reports it there (nic-old-address.ts)
+  const old = (c: ClaimEntry) => (c.claim.node !== nic.spec.node ? oldAddressHeldWhy(ctx, nic, c) : undefined);
+  return ownNodeHoldsWhy(ctx, nic) ?? claims.map(old).find((why) => why !== undefined);
+}
+
+/** Why the NIC's own node still holds its addresses: its report of the NIC is there. */
+function ownNodeHoldsWhy(ctx: Ctx, nic: ContainerNic): string | undefined {
   const node = nic.spec.node;
   // a Node that does not decode is not a deleted one
   if (!ctx.model.node(node) && !ctx.model.cache.isRefused(ctx.model.keys.object('Node', node))) return undefined;

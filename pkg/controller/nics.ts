@@ -23,6 +23,7 @@ import { reservedForRequests } from './macvlan-reserved.js';
 import { dockerHeldOn, keepsAddress } from './hostsubnet-docker-held.js';
 import { MissingNetworkError, WaitingError } from './nic-errors.js';
 import { clusterTarget, macvlanTarget, type Target } from './nic-target.js';
+import { heldOldAddresses } from './nic-old-address.js';
 
 export { pickFree };
 
@@ -110,6 +111,8 @@ interface NicJob {
   statusAt: StatusAt;
   prev?: Status;
   mine: ClaimEntry[];
+  /** of `mine`, those a node still reports the NIC with (nic-old-address.ts): kept unless used, and why */
+  held: Map<ClaimEntry, string>;
 }
 
 /** The address chosen: kept from an earlier round (keep) or newly claimed. */
@@ -122,7 +125,8 @@ export function allocateNic(ctx: Ctx, name: string, plan: TxnPlan, state: RoundS
   const uid = e.obj.metadata.uid!;
   ensureNicFinalizer(ctx, plan, e);
   const statusAt = ctx.model.controllerStatusAt('ContainerNic', name, e.obj);
-  const job: NicJob = { ctx, plan, state, name, nic: e.obj, entry: e, uid, statusAt, prev: statusAt.cur?.status, mine: ctx.model.claimsOf(uid) };
+  const mine = ctx.model.claimsOf(uid);
+  const job: NicJob = { ctx, plan, state, name, nic: e.obj, entry: e, uid, statusAt, prev: statusAt.cur?.status, mine, held: heldOldAddresses(ctx, e.obj, mine) };
   const out = planNic(job);
   // Last: the status (kept in the node's index) usually pins the NIC's mod_revision already, which implies this.
   plan.sameIncarnation(ctx.model.keys.object('ContainerNic', name), e.kv);
@@ -180,7 +184,7 @@ function failNic(job: NicJob, err: AllocationError): NicOutcome {
   if (job.mine.length && pathUnreadable(ctx, nic)) {
     return { result: 'waiting', reason: 'Unreadable', message: `a key NIC "${job.name}" depends on does not decode; it keeps its address until the key is readable or deleted` };
   }
-  for (const c of job.mine) plan.unchanged(c.key, c.kv).del(c.key);
+  dropClaims(job);
   putStatusIfChanged(ctx, plan, 'ContainerNic', job.name, {
     observedGeneration: nic.metadata.generation,
     ...(nic.spec.mac ? { mac: nic.spec.mac } : {}),
@@ -197,7 +201,9 @@ function chooseAddress(job: NicJob, pool: { type: PoolType; name: string }, targ
   const { ctx, nic } = job;
   const spacePrefix = ctx.model.ipam.space(pool.type, pool.name, 'addresses');
   const want = nic.spec.ip ? parseIPv4(nic.spec.ip) : undefined;
-  const keep = job.mine.find((c) => c.key.startsWith(spacePrefix) && contains(target.ranges, c.ip) && (want === undefined || c.ip === want));
+  const fits = (c: ClaimEntry) => c.key.startsWith(spacePrefix) && contains(target.ranges, c.ip) && (want === undefined || c.ip === want);
+  // one on its node first; one another node still reports the NIC with does not move here (nic-old-address.ts)
+  const keep = job.mine.find((c) => fits(c) && c.claim.node === nic.spec.node) ?? job.mine.find((c) => fits(c) && !job.held.has(c));
   const held = target.hostSubnet ? dockerHeldOn(ctx, target.hostSubnet, target.node!, target.ranges) : undefined;
   if (keep && (!held?.size || keepsAddress(ctx, nic, keep.ip, held))) return { ip: keep.ip, keep };
   ownAddressUnreadable(job, pool);
@@ -244,6 +250,8 @@ function checkWanted(job: NicJob, pool: { type: PoolType; name: string }, target
     throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is held by a claim whose value does not decode (${unreadable}; xctl ipam check names it): whose it is cannot be told; it is used by nobody else until it is readable or deleted`);
   }
   const holder = ctx.model.claimsIn(pool.type, pool.name, 'addresses').get(want);
+  const heldWhy = holder && job.mine.find((c) => c.key === holder.key && job.held.has(c));
+  if (heldWhy) throw new WaitingError('IPConflict', `ip ${nic.spec.ip} is not moved to node "${nic.spec.node}" yet: ${job.held.get(heldWhy)}`);
   const rp = targetPool(job.state, target);
   if ((holder && holder.claim.owner.uid !== job.uid) || (rp.taken.has(want) && rp.nicOf?.get(want) !== job.uid)) {
     const who = holder ? `${holder.claim.owner.kind} "${holder.claim.owner.name}"${holder.claim.node ? ` on node "${holder.claim.node}"` : ''}` : 'another ContainerNic allocated at the same time';
@@ -252,13 +260,18 @@ function checkWanted(job: NicJob, pool: { type: PoolType; name: string }, target
   return want;
 }
 
-/** Puts the claim (create-if-absent) unless kept; drops the NIC's other claims. Returns whether it claimed. */
+/** Deletes the NIC's claims but `used` and those a node still reports it with (job.held). */
+function dropClaims(job: NicJob, used?: ClaimEntry): void {
+  for (const c of job.mine) if (c !== used && !job.held.has(c)) job.plan.unchanged(c.key, c.kv).del(c.key);
+}
+
+/** Puts the claim (create-if-absent) unless kept; drops the NIC's other claims (dropClaims). Returns whether it claimed. */
 function claimAddress(job: NicJob, pool: { type: PoolType; name: string }, target: Target, choice: Choice): boolean {
   const { ctx, plan, nic } = job;
   const rp = targetPool(job.state, target);
   rp.taken.add(choice.ip);
   (rp.nicOf ??= new Map()).set(choice.ip, job.uid);
-  for (const c of job.mine) if (c !== choice.keep) plan.unchanged(c.key, c.kv).del(c.key);
+  dropClaims(job, choice.keep);
   if (choice.keep) {
     plan.unchanged(choice.keep.key, choice.keep.kv);
     // moved to another node (a MacvlanNet's address goes with it): the claim names where it is
@@ -276,6 +289,7 @@ function claimAddress(job: NicJob, pool: { type: PoolType; name: string }, targe
 function writeAllocated(job: NicJob, target: Target, ip: number, claimed: boolean): NicOutcome {
   const { ctx, plan, nic } = job;
   const ipText = formatIPv4(ip);
+  const kept = [...job.held].filter(([c]) => c.claim.ip !== ipText).map(([, why]) => `; ${why}`).join('');
   const wrote = putStatusIfChanged(ctx, plan, 'ContainerNic', job.name, {
     observedGeneration: nic.metadata.generation,
     ip: ipText,
@@ -284,7 +298,7 @@ function writeAllocated(job: NicJob, target: Target, ip: number, claimed: boolea
     ...(target.hostSubnet ? { hostSubnet: target.hostSubnet } : {}),
     ...(nic.spec.mac ? { mac: nic.spec.mac } : {}),
     conditions: conditions(job.prev, [
-      { type: 'Allocated', status: 'True', reason: 'Allocated', message: `${ipText}/${target.prefixLength} allocated` },
+      { type: 'Allocated', status: 'True', reason: 'Allocated', message: `${ipText}/${target.prefixLength} allocated${kept}` },
       { type: 'Ready', status: 'False', reason: 'WaitingForAgent', message: `waiting for the agent of node "${nic.spec.node}" to put ${nic.spec.ifName} into container "${nic.spec.container}"${missingNodeNote(job.ctx.model, nic.spec.node)}` },
     ]),
   }, job.entry, job.statusAt);

@@ -32,6 +32,8 @@ export interface AuditInput {
   hsReports: Map<string, HsReport[]>;
   /** "<Kind>/<name>" of objects whose key does not decode */
   unreadable: Set<string>;
+  /** nodes' reports of ContainerNics, by "<NIC name>/<node>": decoded, or 'unreadable' (api/nic-report.ts) */
+  nicReports: Map<string, object | 'unreadable'>;
   /** nodes' reports on MacvlanNets as parsed (check-conflicts.ts) */
   mvnReports: ConflictInput['mvnReports'];
 }
@@ -40,7 +42,7 @@ export interface AuditInput {
 export function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
   const keys = new Keys(prefix);
   const ipam = new IpamKeys(prefix);
-  const input: AuditInput = { objects: new Map(), statuses: new Map(), claims: [], undecodable: [], containerAddrs: [], hsReports: new Map(), unreadable: new Set(), mvnReports: [] };
+  const input: AuditInput = { objects: new Map(), statuses: new Map(), claims: [], undecodable: [], containerAddrs: [], hsReports: new Map(), unreadable: new Set(), mvnReports: [], nicReports: new Map() };
   const indexed: Array<{ id: string; kind: Kind; key: string; node: string; value: string }> = [];
   const networks = new Map<string, BlockNetwork>();
   const mvnParts = new MacvlanPartsRead(keys, (key, detail) => input.undecodable.push(`${key}: the controller's status does not decode (${detail})`));
@@ -70,6 +72,7 @@ export function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
       if (st) input.statuses.set(`${s.kind}/${s.name}`, st);
     }
     if (s && 'node' in s.writer && s.kind === 'HostSubnet') input.hsReports.set(s.name, [...input.hsReports.get(s.name) ?? [], readHsReport(s.writer.node, value)]);
+    if (s && 'node' in s.writer && s.kind === 'ContainerNic') input.nicReports.set(`${s.name}/${s.writer.node}`, nicReport(key, value));
     if (s && 'node' in s.writer && s.kind === 'MacvlanNet') input.mvnReports.push({ mvn: s.name, node: s.writer.node, report: parsedOr(value) });
     if (s && 'node' in s.writer && s.kind === 'MacvlanNet') { try { input.containerAddrs.push(...containerAddresses(s.name, s.writer.node, JSON.parse(value))); } catch { /* ignore */ } }
   }
@@ -82,6 +85,16 @@ export function readAuditInput(kvs: Kv[], prefix: string): AuditInput {
   mvnParts.join(input.statuses);
   const held = splitMisfitBlockClaims(input.claims, (cn) => networks.get(cn));
   return { ...input, claims: held.fit, undecodable: [...input.undecodable, ...held.misfits] };
+}
+
+/** A node's report of a ContainerNic as decoded; one that does not decode is 'unreadable' (it keeps what it says nothing of). */
+function nicReport(key: string, value: string): object | 'unreadable' {
+  try {
+    return decodeStatus('ContainerNic', key, value);
+  } catch (e) {
+    if (!(e instanceof UndecodableError)) throw e;
+    return 'unreadable';
+  }
 }
 
 /** A node's report as parsed; not JSON: a value no schema decodes (named where it is read). */

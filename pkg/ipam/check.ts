@@ -13,6 +13,7 @@ import { cidrInterval, contains, size, type Interval } from './ranges.js';
 import { hostSubnetXnetRange, macvlanRange, slotCount } from './plan.js';
 import { macvlanUse } from './check-macvlan.js';
 import { keptAfterEdit, keptByNode } from './check-leaving.js';
+import { nicReportKeeps } from '../api/nic-report.js';
 import { externalAnnounced, externalCountProblems } from './check-external.js';
 import { blockConflicts, nodesRoutedBy } from './check-conflicts.js';
 import { misplacedNics, overlaps, type Held, type HostBlock, type NicHome } from './check-overlaps.js';
@@ -39,7 +40,7 @@ export interface IpamAudit {
 /** `pool`: a claim's type/pool; `about`: what the sweep needs to know of a HostSubnet block or NIC (check-overlaps.ts) */
 type Announce = (pool: string, iv: Interval, who: string, about?: { block?: HostBlock; nic?: NicHome; containers?: boolean }) => void;
 
-/** A claim of a gone HostSubnet (or a block a live one held before an edit: `edited`) kept by its node's report, and that node. */
+/** A claim kept by its node's report (a gone HostSubnet's block, a block a live one held before an edit: `edited`, a NIC's old address), and that node. */
 type Kept = { c: ClaimEntry; node: string; edited?: boolean };
 
 /** Pure audit of the keys under one prefix. */
@@ -131,6 +132,8 @@ function checkClaims(input: AuditInput): { leaks: string[]; backed: Set<string>;
     const announces = ownerAnnounces(c, owner, input.statuses.get(`${o.kind}/${o.name}`));
     if (!announces && o.kind === 'HostSubnet' && node === (owner.spec as HostSubnet['spec']).node
       && keptAfterEdit(input.hsReports.get(o.name), node, o.uid, c.claim.cidr, nodeHolds)) { kept.push({ c, node: node!, edited: true }); continue; }
+    // a NIC's old address its old node still reports it with (api/nic-report.ts)
+    if (!announces && c.claim.role === 'nic' && node && nodeHolds(node) && nicReportKeeps(input.nicReports.get(`${o.name}/${node}`), c.claim.ip)) { kept.push({ c, node }); continue; }
     if (!announces) leaks.push(`${claimName(c)}: the owner's status does not announce it`);
     else backed.add(`${o.kind}/${o.name}/${c.claim.role}/${c.claim.cidr ?? c.claim.ip}/${c.claim.node ?? ''}`);
   }
@@ -166,6 +169,11 @@ function checkAnnounced(input: AuditInput, backed: Set<string>, kept: Kept[]): {
   }
   unclaimed.push(...checkContainerAddresses(input.containerAddrs, input.statuses, announce));
   for (const { c, node, edited } of kept) {
+    if (c.claim.role === 'nic') {
+      const nic = c.type === 'clusternetworks' ? { clusterNetwork: c.pool, node } : undefined;
+      announce(`${c.type}/${c.pool}`, { first: c.ip, last: c.ip }, `ContainerNic "${c.claim.owner.name}" ${c.claim.ip} (its old address; kept while node ${node} reports it)`, { nic });
+      continue;
+    }
     const iv = cidrIv(c.claim.cidr ?? '');
     if (iv) announce(`${c.type}/${c.pool}`, iv, `HostSubnet "${c.claim.owner.name}" ${c.claim.cidr} (${edited ? 'its subnet before an edit' : 'deleted'}; kept while its network is on node ${node})`, { block: { name: c.claim.owner.name, clusterNetwork: c.pool, node } });
   }
