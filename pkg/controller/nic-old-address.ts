@@ -36,10 +36,10 @@ export function heldOldAddresses(ctx: Ctx, nic: ContainerNic, claims: ClaimEntry
   return out;
 }
 
-/** The ip of a node's report of a NIC as stored (untrusted: anything else is none). */
+/** The address a node's report of a NIC is about (observedIp), as stored (untrusted: anything else is none). */
 function reportedIp(value: string | undefined): unknown {
   try {
-    return value === undefined ? undefined : (JSON.parse(value) as { ip?: unknown } | null)?.ip;
+    return value === undefined ? undefined : (JSON.parse(value) as { observedIp?: unknown } | null)?.observedIp;
   } catch {
     return undefined;
   }

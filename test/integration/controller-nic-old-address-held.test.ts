@@ -19,11 +19,11 @@ const claimOf = async (ip: string) => fx.etcd.client().get(ipam.claim('macvlanne
 const ipOf = async (name: string) => statusOf(await fx.store.get('ContainerNic', name)).ip as string | undefined;
 const allocated = (name: string) => eventually(async () => (await ipOf(name)) ?? undefined, `${name} allocated`);
 
-/** host-1's agent reports `name` in its container with `ip` (its own status key of the NIC). */
+/** host-1's agent reports `name` in its container with `ip` (its own status key of the NIC; observedIp as the agent writes it). */
 async function reportOnHost1(name: string, ip: string): Promise<string> {
   const key = fx.store.keys.status('ContainerNic', name, { node: 'host-1' });
   const ready = { type: 'Ready', status: 'True', reason: 'Ready', message: 'attached', lastTransitionTime: new Date().toISOString() };
-  await fx.etcd.client().put(key).value(JSON.stringify({ ip, conditions: [ready] }));
+  await fx.etcd.client().put(key).value(JSON.stringify({ observedIp: ip, containerId: 'c1', conditions: [ready] }));
   return key;
 }
 
