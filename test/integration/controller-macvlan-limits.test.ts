@@ -14,7 +14,7 @@ describe('MacvlanNet node parts on a stock etcd', () => {
   it('gives every node its host shim before any node its addresses at hand, on a segment too small for both', async () => {
     // a /29 with a gateway: 5 addresses; three nodes' shims take 3, and the first node's refill
     // (8 at hand) used to take every one of them before the other two had a shim
-    await fx.segment('mvsmall', { subnet: '10.78.0.0/29', gateway: '10.78.0.1' }, 'small', ['sm-a', 'sm-b', 'sm-c']);
+    await fx.segment('mvsmall', { subnet: '10.74.0.0/29', gateway: '10.74.0.1' }, 'small', ['sm-a', 'sm-b', 'sm-c']);
     // their agents start (no refill before: a node whose agent never reported gets no pre-claims)
     await fx.beat(['sm-a', 'sm-b', 'sm-c']);
     // the 2 left after the shims end up at hand (fair share 1 each while all three have none)
