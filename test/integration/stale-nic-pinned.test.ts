@@ -5,10 +5,10 @@
 // it read, and only to the link it found there. Real namespaces of this test's own (as
 // stale-nic-search.test.ts); the only thing added is a step run just before the delete's
 // `nsenter`, which changes what the file or the link is, as a reused PID would.
-import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { removeStaleNicLinks } from '../../pkg/agent/stale-nic.js';
+import { staleNicSpace } from './stale-nic-space.js';
 
 const hook = vi.hoisted(() => ({ beforeDelete: undefined as undefined | (() => Promise<void>) }));
 vi.mock('../../pkg/netlink/exec.js', async (importOriginal) => {
@@ -24,16 +24,8 @@ vi.mock('../../pkg/netlink/exec.js', async (importOriginal) => {
   return { ...m, run };
 });
 
-const tag = randomBytes(3).toString('hex');
-const ns = { host: `xnet-sp${tag}-h`, old: `xnet-sp${tag}-o`, cur: `xnet-sp${tag}-c` };
-const path = (n: string) => `/var/run/netns/${n}`;
-const NIC = `sp${tag}`;
-const MARK = `xnet:nic:${NIC}`;
+const { ns, path, NIC, MARK, ip, names, ifindex } = staleNicSpace('sp', ['host', 'old', 'cur']);
 const MAC = '02:42:0a:4d:02:54';
-
-const ip = (n: string, args: string[]) => execa('ip', ['-n', n, ...args], { timeout: 10_000 });
-const names = async (n: string) => (JSON.parse((await ip(n, ['-j', 'link', 'show'])).stdout) as Array<{ ifname: string }>).map((l) => l.ifname).sort();
-const ifindex = async (n: string, dev: string) => (JSON.parse((await ip(n, ['-j', 'link', 'show', dev])).stdout) as Array<{ ifindex: number }>)[0].ifindex;
 const search = async () => removeStaleNicLinks(NIC, MAC, await ifindex(ns.host, 'p0'), [path(ns.cur), path(ns.host)], ns.host);
 
 const netns = (verb: 'add' | 'del', n: string) => execa('ip', ['netns', verb, n], { timeout: 10_000, reject: verb === 'add' });

@@ -4,20 +4,13 @@
 // container's current namespace nor the host's. Every name carries a random tag, so the search
 // (which reads every namespace on the machine) can match nothing of anyone else's.
 // A host here is a named namespace, as in a lab, and the agent's search names it (dataplane.ts).
-import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeStaleNicLinks } from '../../pkg/agent/stale-nic.js';
+import { staleNicSpace } from './stale-nic-space.js';
 
-const tag = randomBytes(3).toString('hex');
-const ns = { host: `xnet-sn${tag}-h`, old: `xnet-sn${tag}-o`, cur: `xnet-sn${tag}-c`, host2: `xnet-sn${tag}-h2`, old2: `xnet-sn${tag}-o2` };
-const path = (n: string) => `/var/run/netns/${n}`;
-const NIC = `sn${tag}`;
-const MARK = `xnet:nic:${NIC}`;
+const { ns, path, NIC, MARK, ip, names, ifindex } = staleNicSpace('sn', ['host', 'old', 'cur', 'host2', 'old2']);
 const MAC = '02:42:0a:4d:01:54';
-
-const ip = (n: string, args: string[]) => execa('ip', ['-n', n, ...args], { timeout: 10_000 });
-const names = async (n: string) => (JSON.parse((await ip(n, ['-j', 'link', 'show'])).stdout) as Array<{ ifname: string }>).map((l) => l.ifname).sort();
 
 /** A macvlan on the host's `parent`, marked and with `mac`, moved into namespace `into` as `name`. */
 async function macvlanIn(into: string, name: string, parent: string, mark: string, mac: string, host = ns.host): Promise<void> {
@@ -25,7 +18,6 @@ async function macvlanIn(into: string, name: string, parent: string, mark: strin
   await ip(host, ['link', 'set', name, 'address', mac, 'alias', mark]);
   await ip(host, ['link', 'set', name, 'netns', into]);
 }
-const ifindex = async (n: string, dev: string) => (JSON.parse((await ip(n, ['-j', 'link', 'show', dev])).stdout) as Array<{ ifindex: number }>)[0].ifindex;
 /** The search as the agent of host `ns.host` (a named namespace, as in a lab) runs it. */
 const search = () => removeStaleNicLinks(NIC, MAC, p0, [path(ns.cur), path(ns.host)], ns.host);
 
